@@ -1,0 +1,1 @@
+export type { InvokeContext, InvokeErrorKind, InvokeResult, Invoker } from './invoker.js';

@@ -1,0 +1,42 @@
+// The agent's interface to the gateway (and to the Lambda Invoke API): invoke a function by
+// name. In-process when embedded (`esb dev`), over HTTP when the agent is a separate service
+// (compose). The gateway depends on this interface only.
+
+export interface InvokeContext {
+  /** The request id the caller chose (the gateway's x-amzn-RequestId); generated if absent. */
+  requestId?: string;
+  /** X-Amzn-Trace-Id, passed to the function as Lambda-Runtime-Trace-Id. */
+  traceId?: string;
+  /** Base64 JSON, as Lambda's Client-Context header. */
+  clientContext?: string;
+  cognitoIdentity?: string;
+  /** Aborts waiting (e.g. the gateway's integration timeout or a closed client). */
+  signal?: AbortSignal;
+}
+
+export type InvokeErrorKind =
+  /** No such function in functions.yml. */
+  | 'UnknownFunction'
+  /** The handler threw or returned an error: payload holds {errorType, errorMessage, stackTrace}. */
+  | 'FunctionError'
+  /** The invocation ran past the function's Timeout ("Task timed out after N.NN seconds"). */
+  | 'Timeout'
+  /** No instance became free within acquire_timeout (429 at the gateway). */
+  | 'Throttled'
+  /** The runtime could not start or run instances (Docker engine gone, image missing, init keeps failing). */
+  | 'Unavailable';
+
+export interface InvokeResult {
+  requestId: string;
+  durationMs: number;
+  /** The function's response (or error document) bytes, exactly as the runtime posted them. */
+  payload: Buffer;
+  /** Absent on success. */
+  error?: { kind: InvokeErrorKind; message: string };
+}
+
+export interface Invoker {
+  invoke(functionName: string, payload: Buffer, context?: InvokeContext): Promise<InvokeResult>;
+  /** Whether the function is known (for 404s of the Invoke API without invoking). */
+  has(functionName: string): boolean;
+}

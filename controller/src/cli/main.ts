@@ -1,0 +1,45 @@
+// Dispatches `esb <command> [subcommand] ...` to a command module, loaded lazily so that a
+// command pays only for what it uses.
+export interface Command {
+  summary: string;
+  /** Returns the process exit code. */
+  run(argv: string[]): Promise<number>;
+}
+
+type Loader = () => Promise<Command>;
+
+// Key: the command words. Each module's default export is a Command.
+const commands: Record<string, Loader> = {
+  // 'artifact generate': () => import('./commands/artifact-generate.js').then((m) => m.default),
+};
+
+export function usage(): string {
+  const lines = Object.keys(commands)
+    .sort()
+    .map((key) => `  esb ${key}`);
+  return `usage: esb <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nRun \`esb <command> --help\` for a command's options.`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  // The longest matching prefix of words names the command ("artifact generate" before "artifact").
+  for (let words = Math.min(2, argv.length); words >= 1; words--) {
+    const key = argv.slice(0, words).join(' ');
+    const load = commands[key];
+    if (load) {
+      const command = await load();
+      try {
+        return await command.run(argv.slice(words));
+      } catch (err) {
+        process.stderr.write(`esb ${key}: ${err instanceof Error ? err.message : String(err)}\n`);
+        if (process.env.ESB_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+        return 1;
+      }
+    }
+  }
+  if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return argv.length === 0 ? 2 : 0;
+  }
+  process.stderr.write(`esb: unknown command "${argv.join(' ')}"\n\n${usage()}\n`);
+  return 2;
+}

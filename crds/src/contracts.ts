@@ -1,0 +1,267 @@
+// The shapes every part of esb agrees on: the Deployment resource and the files of an
+// artifact / CONFIG_DIR. One source for the shapes (DESIGN.md "Contracts"); the CRD's
+// OpenAPI schema in crds/deployment.yaml is tested to accept and reject the same objects.
+import { z } from 'zod';
+
+const name = z.string().regex(/^[a-z0-9]([a-z0-9_-]*[a-z0-9])?$/, 'must be lower-case letters, digits, "-" or "_"');
+const stringMap = z.record(z.string(), z.string());
+
+// ---------------------------------------------------------------- Deployment (esb.dev/v1alpha1)
+
+export const ConditionType = z.enum(['Generated', 'ImagesReady', 'Applied', 'Provisioned', 'Ready']);
+export type ConditionType = z.infer<typeof ConditionType>;
+
+export const Condition = z.object({
+  type: ConditionType,
+  status: z.enum(['True', 'False', 'Unknown']),
+  reason: z.string().regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/, 'must be CamelCase'),
+  message: z.string(),
+  lastTransitionTime: z.string(),
+  observedGeneration: z.number().int().min(0).optional(),
+});
+export type Condition = z.infer<typeof Condition>;
+
+export const DeploymentSpec = z
+  .object({
+    template: z.string().min(1).optional(),
+    artifact: z.string().min(1).optional(),
+    env: name.default('default'),
+    project: name.default('esb'),
+    parameters: stringMap.optional(),
+  })
+  .refine((s) => (s.template === undefined) !== (s.artifact === undefined), {
+    message: 'exactly one of spec.template or spec.artifact must be set',
+  });
+export type DeploymentSpec = z.infer<typeof DeploymentSpec>;
+
+export const DeploymentStatus = z.object({
+  observedGeneration: z.number().int().min(0).optional(),
+  conditions: z.array(Condition).optional(),
+  artifactDigest: z.string().optional(),
+  configDir: z.string().optional(),
+  functions: z.number().int().min(0).optional(),
+  routes: z.number().int().min(0).optional(),
+  resources: z.number().int().min(0).optional(),
+});
+export type DeploymentStatus = z.infer<typeof DeploymentStatus>;
+
+export const Deployment = z.object({
+  apiVersion: z.literal('esb.dev/v1alpha1'),
+  kind: z.literal('Deployment'),
+  metadata: z.object({
+    name: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'must be a DNS subdomain name').max(253),
+    namespace: z.string().optional(),
+    generation: z.number().int().optional(),
+    resourceVersion: z.string().optional(),
+    uid: z.string().optional(),
+    creationTimestamp: z.string().optional(),
+    labels: stringMap.optional(),
+    annotations: stringMap.optional(),
+  }),
+  spec: DeploymentSpec,
+  status: DeploymentStatus.optional(),
+});
+export type Deployment = z.infer<typeof Deployment>;
+
+// ---------------------------------------------------------------- functions.yml
+
+export const Scaling = z.object({
+  max_capacity: z.number().int().min(1).optional(),
+  min_capacity: z.number().int().min(0).optional(),
+});
+
+export const Layer = z.object({
+  name: z.string().min(1),
+  // Folder holding the layer's content (what Lambda puts under /opt). Relative to the
+  // artifact root inside an artifact; absolute once applied into CONFIG_DIR.
+  path: z.string().min(1),
+});
+
+export const ScheduleEvent = z.object({
+  type: z.literal('schedule'),
+  name: z.string().optional(),
+  schedule: z.string().regex(/^(rate|cron)\(.+\)$/, 'must be rate(...) or cron(...)'),
+  input: z.string().optional(),
+  enabled: z.boolean().default(true),
+});
+
+export const FunctionConfig = z.object({
+  // Docker runtime: the image to run. Process runtime: ignored.
+  image: z.string().optional(),
+  package_type: z.enum(['Zip', 'Image']).default('Zip'),
+  runtime: z.string().optional(),
+  handler: z.string().optional(),
+  // Process runtime: the function's code folder (relative to the artifact root inside an
+  // artifact, absolute once applied). Absent for image functions.
+  code: z.string().optional(),
+  timeout: z.number().positive().default(3),
+  memory_size: z.number().int().min(128).max(10240).default(128),
+  architectures: z.array(z.enum(['x86_64', 'arm64'])).optional(),
+  environment: stringMap.default({}),
+  scaling: Scaling.default({}),
+  layers: z.array(Layer).default([]),
+  events: z.array(ScheduleEvent).default([]),
+  // Digest of everything that makes an instance (code, layers, image, env, config): the
+  // agent replaces instances when it changes.
+  digest: z.string().optional(),
+});
+export type FunctionConfig = z.infer<typeof FunctionConfig>;
+
+export const FunctionDefaults = z.object({
+  environment: stringMap.default({}),
+  scaling: z
+    .object({
+      idle_timeout: z.number().min(0).optional(),
+      acquire_timeout: z.number().min(0).optional(),
+    })
+    .default({}),
+});
+
+export const FunctionsFile = z.object({
+  defaults: FunctionDefaults.default({ environment: {}, scaling: {} }),
+  functions: z.record(z.string().min(1), FunctionConfig).default({}),
+});
+export type FunctionsFile = z.infer<typeof FunctionsFile>;
+
+// ---------------------------------------------------------------- routing.yml
+
+export const HttpMethod = z.enum(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'ANY']);
+
+export const Cors = z.object({
+  allow_origins: z.array(z.string()).default([]),
+  allow_methods: z.array(z.string()).default([]),
+  allow_headers: z.array(z.string()).default([]),
+  expose_headers: z.array(z.string()).default([]),
+  max_age: z.number().int().min(0).optional(),
+  allow_credentials: z.boolean().default(false),
+});
+export type Cors = z.infer<typeof Cors>;
+
+// Per-route authorization (issue: API security). Kept open-ended (`passthrough`) so that
+// the gateway can grow authorizer kinds without breaking older CONFIG_DIRs.
+export const RouteAuth = z
+  .object({
+    authorizer: z.string().optional(),
+    api_key_required: z.boolean().optional(),
+    scopes: z.array(z.string()).optional(),
+  })
+  .passthrough();
+
+export const Route = z.object({
+  path: z.string().regex(/^\/[^\s]*$/, 'must start with "/" and hold no spaces'),
+  method: HttpMethod,
+  function: z.string().min(1),
+  api: z.string().min(1),
+  auth: RouteAuth.optional(),
+});
+export type Route = z.infer<typeof Route>;
+
+export const ApiConfig = z.object({
+  type: z.enum(['rest', 'http']),
+  stage: z.string().default('$default'),
+  stage_variables: stringMap.default({}),
+  binary_media_types: z.array(z.string()).default([]),
+  cors: Cors.optional(),
+  payload_format_version: z.enum(['1.0', '2.0']).optional(),
+  authorizers: z.record(z.string(), z.object({}).passthrough()).optional(),
+});
+export type ApiConfig = z.infer<typeof ApiConfig>;
+
+export const RoutingFile = z.object({
+  routes: z.array(Route).default([]),
+  apis: z.record(z.string().min(1), ApiConfig).default({}),
+});
+export type RoutingFile = z.infer<typeof RoutingFile>;
+
+// ---------------------------------------------------------------- resources.yml (CloudFormation field names)
+
+const KeySchemaElement = z.object({ AttributeName: z.string().min(1), KeyType: z.enum(['HASH', 'RANGE']) });
+const AttributeDefinition = z.object({ AttributeName: z.string().min(1), AttributeType: z.enum(['S', 'N', 'B']) });
+const Projection = z.object({
+  ProjectionType: z.enum(['ALL', 'KEYS_ONLY', 'INCLUDE']).optional(),
+  NonKeyAttributes: z.array(z.string()).optional(),
+});
+const Throughput = z.object({ ReadCapacityUnits: z.number().int().min(1), WriteCapacityUnits: z.number().int().min(1) });
+const SecondaryIndex = z.object({
+  IndexName: z.string().min(1),
+  KeySchema: z.array(KeySchemaElement).min(1).max(2),
+  Projection: Projection.default({ ProjectionType: 'ALL' }),
+  ProvisionedThroughput: Throughput.optional(),
+});
+
+export const DynamoTable = z.object({
+  TableName: z.string().min(3).max(255),
+  KeySchema: z.array(KeySchemaElement).min(1).max(2),
+  AttributeDefinitions: z.array(AttributeDefinition).min(1),
+  GlobalSecondaryIndexes: z.array(SecondaryIndex).optional(),
+  LocalSecondaryIndexes: z.array(SecondaryIndex).optional(),
+  BillingMode: z.enum(['PROVISIONED', 'PAY_PER_REQUEST']).optional(),
+  ProvisionedThroughput: Throughput.optional(),
+  StreamSpecification: z
+    .object({ StreamViewType: z.enum(['NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES', 'KEYS_ONLY']) })
+    .optional(),
+});
+export type DynamoTable = z.infer<typeof DynamoTable>;
+
+export const LifecycleRule = z.object({
+  Id: z.string().optional(),
+  Status: z.enum(['Enabled', 'Disabled']).default('Enabled'),
+  Prefix: z.string().optional(),
+  ExpirationInDays: z.number().int().min(1).optional(),
+});
+
+export const S3Bucket = z.object({
+  BucketName: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name'),
+  LifecycleConfiguration: z.object({ Rules: z.array(LifecycleRule) }).optional(),
+});
+export type S3Bucket = z.infer<typeof S3Bucket>;
+
+export const LayerResource = z.object({
+  Name: z.string().min(1),
+  // Relative to the artifact root inside an artifact; absolute once applied.
+  ContentUri: z.string().min(1),
+  CompatibleRuntimes: z.array(z.string()).optional(),
+});
+export type LayerResource = z.infer<typeof LayerResource>;
+
+export const ResourcesFile = z.object({
+  // Unknown kinds are kept by the parser so that apply can warn about them and skip them.
+  resources: z
+    .object({
+      dynamodb: z.array(DynamoTable).optional(),
+      s3: z.array(S3Bucket).optional(),
+      layers: z.array(LayerResource).optional(),
+    })
+    .catchall(z.unknown())
+    .default({}),
+});
+export type ResourcesFile = z.infer<typeof ResourcesFile>;
+
+// ---------------------------------------------------------------- artifact.yml
+
+const sha256 = z.string().regex(/^[a-f0-9]{64}$/, 'must be a hex sha256');
+
+export const ArtifactEntry = z.object({
+  // Both relative to the folder holding artifact.yml; neither may escape it.
+  artifact_root: z.string().min(1),
+  runtime_config_dir: z.string().min(1),
+  source_template: z.object({ path: z.string().min(1), sha256 }),
+  // sha256 over the runtime config files and build contexts: same inputs, same digest.
+  digest: z.string().regex(/^sha256:[a-f0-9]{64}$/).optional(),
+});
+export type ArtifactEntry = z.infer<typeof ArtifactEntry>;
+
+export const ArtifactFile = z.object({
+  schema_version: z.literal('1'),
+  project: name,
+  env: name,
+  mode: z.enum(['docker', 'process']).default('docker'),
+  artifacts: z.array(ArtifactEntry).min(1),
+  generated_at: z.string().optional(),
+  generator: z.object({ name: z.string(), version: z.string() }),
+});
+export type ArtifactFile = z.infer<typeof ArtifactFile>;
+
+export const EMPTY_FUNCTIONS: FunctionsFile = { defaults: { environment: {}, scaling: {} }, functions: {} };
+export const EMPTY_ROUTING: RoutingFile = { routes: [], apis: {} };
+export const EMPTY_RESOURCES: ResourcesFile = { resources: {} };

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// Unit tests sit next to the code (*.test.ts); integration tests (real processes,
+// real servers) are *.int.test.ts. The Docker end-to-end suite lives in e2e/ and has
+// its own config (e2e/vitest.config.ts), run by `npm run test:docker`.
+export default defineConfig({
+  test: {
+    include: ['{crds,controller,gateway,agent,provisioner}/src/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+  },
+});
