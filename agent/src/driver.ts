@@ -1,0 +1,37 @@
+// How the agent starts an instance: a local process (embedded default) or a Docker
+// container. The pool, the Runtime API and logs are the agent's; a driver only starts and
+// stops instances.
+
+export interface InstanceSpec {
+  functionName: string;
+  instanceId: string;
+  runtime?: string;
+  handler?: string;
+  /** Process runtime: the function's code folder (the working directory). */
+  codeDir?: string;
+  /** Process runtime: layer content folders, in order (what Lambda puts under /opt). */
+  layerDirs: string[];
+  /** Docker runtime: the image to run. */
+  image?: string;
+  memoryMb: number;
+  /** The complete environment of the instance (Lambda variables + the function's own). */
+  env: Record<string, string>;
+}
+
+export interface InstanceHandle {
+  readonly id: string;
+  /** Resolves when the instance has exited, for any reason. */
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  /** Stops the instance (SIGKILL after a short grace) and resolves once it is gone. */
+  stop(): Promise<void>;
+}
+
+export interface InstanceDriver {
+  readonly kind: 'process' | 'docker';
+  /** Host the per-instance Runtime API servers bind to, and the one instances use to reach them. */
+  readonly runtimeApiBindHost: string;
+  readonly runtimeApiAdvertiseHost: string;
+  /** Starts an instance; each output line goes to `onLine`. */
+  start(spec: InstanceSpec, onLine: (stream: 'stdout' | 'stderr', line: string) => void): Promise<InstanceHandle>;
+  close(): Promise<void>;
+}
