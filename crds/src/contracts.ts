@@ -38,6 +38,9 @@ export const DeploymentStatus = z.object({
   observedGeneration: z.number().int().min(0).optional(),
   conditions: z.array(Condition).optional(),
   artifactDigest: z.string().optional(),
+  // Digest of everything the deploy read (template, code, parameters, env, project): equal to
+  // what `esb deploy` computes when the controller has handled exactly that input.
+  inputsDigest: z.string().optional(),
   configDir: z.string().optional(),
   functions: z.number().int().min(0).optional(),
   routes: z.number().int().min(0).optional(),
