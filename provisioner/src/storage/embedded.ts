@@ -1,0 +1,103 @@
+// The embedded storage: a DynamoDB-compatible server (dynalite, LevelDB on disk) and an
+// S3-compatible server (s3rver + fixes, see s3-server.ts), both in this process. Data lives
+// under <dataDir>/dynamodb and <dataDir>/s3, so a restart keeps tables, items, buckets and
+// objects. Loopback by default; port 0 picks a free port.
+import type { Server } from 'node:http';
+import { mkdir } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { hostForUrl, startS3Server, type RunningS3Server } from './s3-server.js';
+
+const require = createRequire(import.meta.url);
+
+export class StorageStartError extends Error {
+  constructor(
+    readonly service: 'dynamodb' | 's3',
+    readonly host: string,
+    readonly port: number,
+    options: { cause: unknown },
+  ) {
+    const reason = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(`cannot start the embedded ${service === 'dynamodb' ? 'DynamoDB' : 'S3'} server on ${host}:${port}: ${reason}`, options);
+    this.name = 'StorageStartError';
+  }
+}
+
+export interface EmbeddedStorageOptions {
+  dataDir: string;
+  host?: string;
+  dynamodbPort?: number;
+  s3Port?: number;
+  /** Start only one of the two servers (the compose `database` / `s3-storage` images). */
+  only?: 'dynamodb' | 's3';
+  /** How long dynalite keeps a new table CREATING (dynalite's default is 500 ms). */
+  createTableMs?: number;
+}
+
+export interface EmbeddedStorage {
+  /** Undefined when only the S3 server was started. */
+  dynamodbEndpoint: string | undefined;
+  /** Undefined when only the DynamoDB server was started. */
+  s3Endpoint: string | undefined;
+  close(): Promise<void>;
+}
+
+type Dynalite = (options: Record<string, unknown>) => Server;
+
+async function startDynamo(dataDir: string, host: string, port: number, createTableMs: number): Promise<{ endpoint: string; close(): Promise<void> }> {
+  const dynalite = require('dynalite') as Dynalite;
+  const path = join(dataDir, 'dynamodb');
+  await mkdir(path, { recursive: true });
+  const server = dynalite({ path, createTableMs, deleteTableMs: createTableMs, updateTableMs: createTableMs });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (cause) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw new StorageStartError('dynamodb', host, port, { cause });
+  }
+  const address = server.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  let closed: Promise<void> | undefined;
+  return {
+    endpoint: `http://${hostForUrl(host)}:${actualPort}`,
+    close() {
+      closed ??= new Promise<void>((resolve, reject) => {
+        server.close((err?: Error) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+      return closed;
+    },
+  };
+}
+
+export async function startEmbeddedStorage(options: EmbeddedStorageOptions): Promise<EmbeddedStorage> {
+  const { dataDir, host = '127.0.0.1', dynamodbPort = 0, s3Port = 0, only, createTableMs = 0 } = options;
+  let dynamo: { endpoint: string; close(): Promise<void> } | undefined;
+  let s3: RunningS3Server | undefined;
+  try {
+    if (only !== 's3') dynamo = await startDynamo(dataDir, host, dynamodbPort, createTableMs);
+    if (only !== 'dynamodb') {
+      try {
+        s3 = await startS3Server({ directory: join(dataDir, 's3'), tmpDirectory: join(dataDir, 'tmp'), host, port: s3Port });
+      } catch (cause) {
+        throw new StorageStartError('s3', host, s3Port, { cause });
+      }
+    }
+  } catch (err) {
+    await dynamo?.close();
+    throw err;
+  }
+  return {
+    dynamodbEndpoint: dynamo?.endpoint,
+    s3Endpoint: s3?.endpoint,
+    async close() {
+      await Promise.all([dynamo?.close(), s3?.close()]);
+    },
+  };
+}

@@ -1,0 +1,190 @@
+// The embedded S3-compatible server: s3rver 3.7.1 (filesystem store, so objects survive a
+// restart) with a koa middleware in front of its routes that fixes what it gets wrong:
+//  - aws-chunked request bodies (the AWS SDKs' default streaming uploads) are decoded before
+//    s3rver sees them (s3rver would store the chunk framing: data loss);
+//  - CreateBucket of an existing bucket answers BucketAlreadyOwnedByYou, as S3 does for the owner;
+//  - bucket lifecycle configuration (PUT/GET/DELETE ?lifecycle), which s3rver lacks, is stored
+//    beside the bucket's other subresources;
+//  - any access key is accepted (s3rver only knows "S3RVER"), like other local emulators.
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { AwsChunkedDecoder, AwsChunkedError, decodedHeaders, decoderOptionsFrom, isAwsChunked } from './aws-chunked.js';
+
+const require = createRequire(import.meta.url);
+
+interface KoaContext {
+  method: string;
+  path: string;
+  query: Record<string, string | string[]>;
+  headers: Record<string, string | string[] | undefined>;
+  req: NodeJS.ReadableStream & { headers: Record<string, string | string[] | undefined> };
+  status: number;
+  body: unknown;
+  type: string;
+  set(name: string, value: string): void;
+}
+type Next = () => Promise<void>;
+type Middleware = (ctx: KoaContext, next: Next) => Promise<void>;
+
+interface S3rverStore {
+  getBucket(name: string): Promise<unknown>;
+  getResourcePath(bucket: string, key: string | undefined, resource: string): string;
+}
+interface S3rverApp {
+  middleware: Middleware[];
+  store: S3rverStore;
+  callback(): (req: unknown, res: unknown) => void;
+  run(): Promise<{ port: number; address: string }>;
+  close(): Promise<void>;
+  httpServer?: Server;
+}
+type S3ErrorCtor = new (code: string, message: string, detail?: Record<string, string>) => Error;
+interface AccountModule {
+  registry: Map<string, unknown>;
+  DUMMY_ACCOUNT: { createKeyPair(id: string, secret: string): void };
+}
+
+export interface S3ServerOptions {
+  /** Folder holding buckets and objects (s3rver's store). */
+  directory: string;
+  /** Folder for decoded upload bodies while they are handed to the store. */
+  tmpDirectory: string;
+  host: string;
+  port: number;
+}
+
+export interface RunningS3Server {
+  endpoint: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+const BUCKET_PATH = /^\/([^/]+)\/?$/;
+
+/** Accepts any access key id (registers it on s3rver's dummy account on first sight). */
+function acceptAnyAccessKey(accounts: AccountModule): Middleware {
+  return async (ctx, next) => {
+    const auth = String(ctx.headers.authorization ?? '');
+    const fromHeader = /Credential=([^/,\s]+)/.exec(auth)?.[1] ?? /^AWS ([^:]+):/.exec(auth)?.[1];
+    const q = ctx.query['X-Amz-Credential'] ?? ctx.query.AWSAccessKeyId;
+    const fromQuery = typeof q === 'string' ? q.split('/')[0] : undefined;
+    const id = fromHeader ?? fromQuery;
+    if (id && !accounts.registry.has(id)) accounts.DUMMY_ACCOUNT.createKeyPair(id, id);
+    await next();
+  };
+}
+
+function decodeAwsChunked(tmpDirectory: string, S3Error: S3ErrorCtor): Middleware {
+  return async (ctx, next) => {
+    if (!isAwsChunked(ctx.headers) || (ctx.method !== 'PUT' && ctx.method !== 'POST')) return next();
+    await mkdir(tmpDirectory, { recursive: true });
+    const tmp = join(tmpDirectory, `upload-${randomUUID()}`);
+    const decoder = new AwsChunkedDecoder(decoderOptionsFrom(ctx.headers));
+    try {
+      await pipeline(ctx.req, decoder, createWriteStream(tmp));
+    } catch (err) {
+      await rm(tmp, { force: true });
+      if (err instanceof AwsChunkedError) throw new S3Error(err.code, err.message);
+      throw err;
+    }
+    const fixed = decodedHeaders(ctx.req.headers, decoder.decodedLength);
+    for (const key of Object.keys(ctx.req.headers)) delete ctx.req.headers[key];
+    Object.assign(ctx.req.headers, fixed);
+    (ctx as { req: unknown }).req = Object.assign(createReadStream(tmp), { headers: ctx.req.headers });
+    try {
+      await next();
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  };
+}
+
+async function readBody(ctx: KoaContext): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) parts.push(Buffer.from(chunk));
+  return Buffer.concat(parts).toString('utf8');
+}
+
+/** CreateBucket answers for the owner, and ?lifecycle is stored rather than NotImplemented. */
+function bucketFixes(store: S3rverStore, S3Error: S3ErrorCtor): Middleware {
+  return async (ctx, next) => {
+    const m = BUCKET_PATH.exec(ctx.path);
+    if (!m) return next();
+    const bucket = decodeURIComponent(m[1]);
+    const queryKeys = Object.keys(ctx.query);
+    if (ctx.method === 'PUT' && queryKeys.length === 0 && (await store.getBucket(bucket))) {
+      throw new S3Error('BucketAlreadyOwnedByYou', 'Your previous request to create the named bucket succeeded and you already own it.', { BucketName: bucket });
+    }
+    if (!queryKeys.includes('lifecycle')) return next();
+    if (!(await store.getBucket(bucket))) {
+      throw new S3Error('NoSuchBucket', 'The specified bucket does not exist', { BucketName: bucket });
+    }
+    const file = store.getResourcePath(bucket, undefined, 'lifecycle.xml');
+    if (ctx.method === 'PUT') {
+      const xml = await readBody(ctx);
+      if (!/<LifecycleConfiguration[\s>]/.test(xml) || !/<Rule>/.test(xml)) {
+        throw new S3Error('MalformedXML', 'The XML you provided was not well-formed or did not validate against our published schema');
+      }
+      await writeFile(file, xml);
+      ctx.status = 200;
+      ctx.body = '';
+    } else if (ctx.method === 'GET') {
+      let xml: string;
+      try {
+        xml = await readFile(file, 'utf8');
+      } catch {
+        throw new S3Error('NoSuchLifecycleConfiguration', 'The lifecycle configuration does not exist', { BucketName: bucket });
+      }
+      ctx.type = 'application/xml';
+      ctx.body = xml;
+    } else if (ctx.method === 'DELETE') {
+      await rm(file, { force: true });
+      ctx.status = 204;
+      ctx.body = '';
+    } else {
+      return next();
+    }
+  };
+}
+
+export async function startS3Server(options: S3ServerOptions): Promise<RunningS3Server> {
+  const S3rver = require('s3rver') as new (o: Record<string, unknown>) => S3rverApp;
+  const S3Error = require('s3rver/lib/models/error') as S3ErrorCtor;
+  const accounts = require('s3rver/lib/models/account') as AccountModule;
+  await mkdir(options.directory, { recursive: true });
+  const app = new S3rver({
+    address: options.host,
+    port: options.port,
+    directory: options.directory,
+    silent: true,
+    // Path-style only: with vhost buckets on, a hostname endpoint such as
+    // http://s3-storage:9000 would be taken for a bucket named "s3-storage".
+    vhostBuckets: false,
+  });
+  // Before s3rver's own middleware (koa composes the list when the server starts).
+  app.middleware.unshift(acceptAnyAccessKey(accounts), decodeAwsChunked(options.tmpDirectory, S3Error), bucketFixes(app.store, S3Error));
+  const address = await app.run();
+  const server = app.httpServer!;
+  let closed: Promise<void> | undefined;
+  return {
+    port: address.port,
+    endpoint: `http://${hostForUrl(options.host)}:${address.port}`,
+    close() {
+      closed ??= new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      });
+      return closed;
+    },
+  };
+}
+
+export function hostForUrl(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
