@@ -1,0 +1,133 @@
+import { mkdtemp, readFile, rm, unlink, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DeploymentReconciler, type DeploySteps } from '../reconcile/deployment-reconciler.js';
+import { WorkQueue } from '../reconcile/queue.js';
+import { TerminalError } from '../reconcile/types.js';
+import { FileSource } from './source.js';
+import { FileStore } from './store.js';
+
+// Steps that really read the template from disk and "apply" its single line into a map: enough
+// to see which content reached CONFIG_DIR, with real files and real chokidar events.
+function diskSteps(applied: Map<string, string>): DeploySteps {
+  return {
+    async inspect({ templatePath }) {
+      const text = await readFile(templatePath!, 'utf8').catch(() => {
+        throw new TerminalError(`${templatePath}: template not found`, 'TemplateNotFound');
+      });
+      return { digest: text, watchPaths: [templatePath!] };
+    },
+    async generate({ templatePath, outDir }) {
+      const text = await readFile(templatePath, 'utf8');
+      if (text.startsWith('broken')) throw new TerminalError(`${templatePath}:1:1: cannot parse`, 'InvalidTemplate');
+      return { artifactPath: `${outDir}#${text.trim()}`, artifactDigest: 'sha256:x', warnings: [] };
+    },
+    async describeArtifact() {
+      return { artifactDigest: 'sha256:x', counts: { functions: 1, routes: 1, resources: 0 } };
+    },
+    async buildImages() {
+      return undefined;
+    },
+    async apply({ artifactPath }) {
+      const [fn, version] = artifactPath.split('#')[1].split(':');
+      applied.set(fn, version);
+      return { message: 'ok' };
+    },
+    async provision() {
+      return { message: 'ok' };
+    },
+  };
+}
+
+async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value as T;
+    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const manifest = (name: string, template: string) =>
+  `apiVersion: esb.dev/v1alpha1\nkind: Deployment\nmetadata:\n  name: ${name}\nspec:\n  template: ${template}\n  env: prod\n`;
+
+describe('file backend (real files, chokidar)', () => {
+  let ws: string;
+  let store: FileStore;
+  let source: FileSource;
+  let queue: WorkQueue;
+  const applied = new Map<string, string>();
+
+  beforeEach(async () => {
+    ws = await mkdtemp(path.join(tmpdir(), 'esb-fb-'));
+    await mkdir(path.join(ws, 'deployments'));
+    applied.clear();
+    store = new FileStore({ deploymentsDir: path.join(ws, 'deployments'), statusDir: path.join(ws, '.esb/status') });
+    source = new FileSource({ store, deploymentsDir: path.join(ws, 'deployments') });
+    const reconciler = new DeploymentReconciler({
+      store,
+      steps: diskSteps(applied),
+      workspace: ws,
+      configDirFor: (p, e) => path.join(ws, '.esb/staging', p, e, 'config'),
+      onWatchPaths: (req, paths) => source.watchPaths(req, paths),
+    });
+    queue = new WorkQueue(reconciler, { baseDelayMs: 100 });
+    await source.start((req) => queue.add(req));
+  });
+
+  afterEach(async () => {
+    await source.stop();
+    await queue.stop();
+    await rm(ws, { recursive: true, force: true });
+  });
+
+  const ready = async (name: string) =>
+    (await store.readRecord({ namespace: 'default', name })).status?.conditions?.find((c) => c.type === 'Ready');
+
+  it('deploys a dropped manifest, redeploys when the template changes, and keeps functions when the manifest is removed', async () => {
+    await writeFile(path.join(ws, 'a.yml'), 'hello:A\n');
+    await writeFile(path.join(ws, 'deployments', 'deploy-a.yaml'), manifest('deploy-a', '../a.yml'));
+    await until(async () => (await ready('deploy-a'))?.status === 'True');
+    expect(applied.get('hello')).toBe('A');
+    const record = await store.readRecord({ namespace: 'default', name: 'deploy-a' });
+    expect(record).toMatchObject({ generation: 1, env: 'prod', manifest: path.join(ws, 'deployments', 'deploy-a.yaml') });
+    // the user's file is never touched
+    expect(await readFile(path.join(ws, 'deployments', 'deploy-a.yaml'), 'utf8')).toBe(manifest('deploy-a', '../a.yml'));
+
+    await writeFile(path.join(ws, 'a.yml'), 'hello:A2\n');
+    await until(() => applied.get('hello') === 'A2');
+
+    await unlink(path.join(ws, 'deployments', 'deploy-a.yaml'));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(applied.get('hello')).toBe('A2');
+  });
+
+  it('bumps the generation when the spec changes', async () => {
+    await writeFile(path.join(ws, 'a.yml'), 'hello:A\n');
+    await writeFile(path.join(ws, 'b.yml'), 'hello:B\n');
+    await writeFile(path.join(ws, 'deployments', 'app.yaml'), manifest('app', '../a.yml'));
+    await until(() => applied.get('hello') === 'A');
+    await writeFile(path.join(ws, 'deployments', 'app.yaml'), manifest('app', '../b.yml'));
+    await until(() => applied.get('hello') === 'B');
+    await until(async () => (await store.readRecord({ namespace: 'default', name: 'app' })).status?.observedGeneration === 2);
+  });
+
+  it('a malformed manifest gets a status naming file and field; a broken template fails; others deploy', async () => {
+    await writeFile(path.join(ws, 'good.yml'), 'good:1\n');
+    await writeFile(path.join(ws, 'bad.yml'), 'broken\n');
+    await writeFile(path.join(ws, 'deployments', 'bad-spec.yaml'), 'apiVersion: esb.dev/v1alpha1\nkind: Deployment\nmetadata: {name: bad-spec}\nspec: {env: prod}\n');
+    await writeFile(path.join(ws, 'deployments', 'bad-template.yaml'), manifest('bad-template', '../bad.yml'));
+    await writeFile(path.join(ws, 'deployments', 'good.yaml'), manifest('good', '../good.yml'));
+    await until(async () => (await ready('good'))?.status === 'True');
+    const badSpec = await until(() => ready('bad-spec'));
+    expect(badSpec).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
+    expect(badSpec.message).toContain(path.join(ws, 'deployments', 'bad-spec.yaml'));
+    expect(badSpec.message).toContain('spec');
+    const badTemplate = await until(() => ready('bad-template'));
+    expect(badTemplate).toMatchObject({ status: 'False', reason: 'InvalidTemplate' });
+    expect((await store.readRecord({ namespace: 'default', name: 'bad-template' })).recentErrors?.[0].message).toContain('cannot parse');
+    expect(applied.get('good')).toBe('1');
+  });
+});
