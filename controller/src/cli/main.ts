@@ -10,6 +10,8 @@ type Loader = () => Promise<Command>;
 
 // Key: the command words. Each module's default export is a Command.
 const commands: Record<string, Loader> = {
+  get: () => import('./commands/get.js').then((m) => m.get),
+  describe: () => import('./commands/get.js').then((m) => m.describe),
   // 'artifact generate': () => import('./commands/artifact-generate.js').then((m) => m.default),
 };
 
