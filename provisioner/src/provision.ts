@@ -1,0 +1,261 @@
+// Creates the DynamoDB tables and S3 buckets of resources.yml, idempotently: an existing
+// table or bucket is success, nothing is ever updated in place or deleted (bucket lifecycle
+// rules excepted: the declared rules are applied when they differ).
+import {
+  CreateTableCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  type TableDescription,
+} from '@aws-sdk/client-dynamodb';
+import {
+  CreateBucketCommand,
+  GetBucketLifecycleConfigurationCommand,
+  PutBucketLifecycleConfigurationCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { ResourcesFile, validate, type DynamoTable, type S3Bucket } from '../../crds/src/index.js';
+import { ProvisionAbortedError, ProvisionError } from './errors.js';
+import { formatKeySchema, sameKeySchema, sameLifecycleRules, toCreateTableInput, toLifecycleInput } from './mapping.js';
+import { DEFAULT_RETRY, isRetryable, sleep as realSleep, withRetry, type RetryPolicy, type Sleep } from './retry.js';
+
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface ProvisionLog {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface ProvisionOptions {
+  /** Undefined: the SDK's default (AWS itself). */
+  dynamodbEndpoint?: string;
+  s3Endpoint?: string;
+  /** Default us-east-1. */
+  region?: string;
+  /** Default: dummy credentials (local servers accept any). */
+  credentials?: Credentials;
+  log?: ProvisionLog;
+  /** Retries while a server is still starting. Default 8 attempts from 200 ms, doubling, capped at 5 s. */
+  retry?: Partial<RetryPolicy>;
+  signal?: AbortSignal;
+  /** Resources created at once per service. Default 8. */
+  concurrency?: number;
+  /** How long a table may stay CREATING. Default 120 s. */
+  activeTimeoutMs?: number;
+  /** Injected for tests. */
+  sleep?: Sleep;
+  /** Where the resources came from, for error messages. Default "resources.yml". */
+  source?: string;
+}
+
+export type TableStatus = 'created' | 'exists' | 'key-schema-mismatch';
+export type LifecycleStatus = 'none' | 'applied' | 'unchanged' | 'unsupported';
+
+export interface ProvisionReport {
+  tables: Array<{ name: string; status: TableStatus }>;
+  buckets: Array<{ name: string; status: 'created' | 'exists'; lifecycle: LifecycleStatus }>;
+  warnings: string[];
+  durationMs: number;
+}
+
+const silentLog: ProvisionLog = { info() {}, warn() {} };
+const KNOWN_KINDS = new Set(['dynamodb', 's3', 'layers']);
+
+function errorText(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const e = err as Error & { code?: string; errors?: unknown[]; $metadata?: { httpStatusCode?: number } };
+  const nested = Array.isArray(e.errors) && e.errors[0] instanceof Error ? (e.errors[0] as Error).message : '';
+  const message = e.message || nested || e.code || '';
+  const status = e.$metadata?.httpStatusCode;
+  return [e.name && e.name !== 'Error' ? e.name : '', e.code && !message.includes(e.code) ? e.code : '', status ? `HTTP ${status}` : '', message]
+    .filter(Boolean)
+    .join(': ');
+}
+
+/** Runs tasks with bounded concurrency; stops starting new ones after the first failure and throws it once all running ones settle. */
+async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const worker = async () => {
+    while (!failure && next < items.length) {
+      const item = items[next++];
+      try {
+        await task(item);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.err;
+}
+
+export async function provision(resources: ResourcesFile, options: ProvisionOptions = {}): Promise<ProvisionReport> {
+  const started = Date.now();
+  const log = options.log ?? silentLog;
+  const warnings: string[] = [];
+  const warn = (message: string) => {
+    warnings.push(message);
+    log.warn(message);
+  };
+  const report: ProvisionReport = { tables: [], buckets: [], warnings, durationMs: 0 };
+  const parsed = validate(ResourcesFile, resources, options.source ?? 'resources.yml');
+
+  for (const kind of Object.keys(parsed.resources)) {
+    if (!KNOWN_KINDS.has(kind)) warn(`unknown resource kind "${kind}" in ${options.source ?? 'resources.yml'}: skipped`);
+  }
+  const tables = parsed.resources.dynamodb ?? [];
+  const buckets = parsed.resources.s3 ?? [];
+  if (tables.length === 0 && buckets.length === 0) {
+    warn(`no DynamoDB tables or S3 buckets declared in ${options.source ?? 'resources.yml'}: nothing to provision`);
+    report.durationMs = Date.now() - started;
+    return report;
+  }
+
+  const region = options.region ?? 'us-east-1';
+  const credentials = options.credentials ?? { accessKeyId: 'esb', secretAccessKey: 'esb' };
+  const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+  const sleep = options.sleep ?? realSleep;
+  const signal = options.signal;
+  const concurrency = Math.max(1, options.concurrency ?? 8);
+  const retry = <T>(fn: () => Promise<T>) => withRetry(fn, policy, { sleep, signal });
+  // The SDK's own retries are off: ours (above) count attempts and name the endpoint.
+  const common = { region, credentials, maxAttempts: 1, requestHandler: { connectionTimeout: 3_000, requestTimeout: 30_000 } };
+
+  const ddbEndpoint = options.dynamodbEndpoint ?? `the AWS DynamoDB endpoint of ${region}`;
+  const s3Endpoint = options.s3Endpoint ?? `the AWS S3 endpoint of ${region}`;
+  const fail = (resource: string, endpoint: string, err: unknown): never => {
+    if (err instanceof ProvisionError || err instanceof ProvisionAbortedError) throw err;
+    if (signal?.aborted) throw new ProvisionAbortedError({ cause: err });
+    const attempts = (err as { attempts?: number } | undefined)?.attempts ?? 1;
+    const reason = isRetryable(err) ? `unreachable or failing after ${attempts} attempt${attempts === 1 ? '' : 's'} (${errorText(err)})` : errorText(err);
+    throw new ProvisionError(resource, endpoint, reason, { cause: err });
+  };
+
+  const ddb = tables.length ? new DynamoDBClient({ ...common, ...(options.dynamodbEndpoint ? { endpoint: options.dynamodbEndpoint } : {}) }) : undefined;
+  const s3 = buckets.length
+    ? new S3Client({ ...common, forcePathStyle: true, ...(options.s3Endpoint ? { endpoint: options.s3Endpoint } : {}) })
+    : undefined;
+
+  const waitActive = async (name: string, first: TableDescription | undefined): Promise<TableDescription> => {
+    const deadline = Date.now() + (options.activeTimeoutMs ?? 120_000);
+    let desc = first;
+    let delay = 20;
+    for (;;) {
+      if (desc && desc.TableStatus === 'ACTIVE' && (desc.GlobalSecondaryIndexes ?? []).every((g) => !g.IndexStatus || g.IndexStatus === 'ACTIVE')) return desc;
+      if (desc && Date.now() > deadline) throw new ProvisionError(`table "${name}"`, ddbEndpoint, `still ${desc.TableStatus} after ${options.activeTimeoutMs ?? 120_000} ms`);
+      if (desc) {
+        await sleep(delay, signal);
+        delay = Math.min(delay * 2, 500);
+      }
+      desc = (await retry(() => ddb!.send(new DescribeTableCommand({ TableName: name }), { abortSignal: signal }))).Table;
+    }
+  };
+
+  const provisionTable = async (table: DynamoTable) => {
+    const resource = `table "${table.TableName}"`;
+    try {
+      // DescribeTable first: an existing table is never sent a CreateTable (whose validation
+      // could fail on a changed declaration); ResourceInUseException still covers a race.
+      let status: TableStatus = 'exists';
+      let desc: TableDescription | undefined = await retry(() => ddb!.send(new DescribeTableCommand({ TableName: table.TableName }), { abortSignal: signal }))
+        .then((r) => r.Table)
+        .catch((err: Error) => {
+          if (err.name === 'ResourceNotFoundException') return undefined;
+          throw err;
+        });
+      if (!desc) {
+        try {
+          desc = (await retry(() => ddb!.send(new CreateTableCommand(toCreateTableInput(table)), { abortSignal: signal }))).TableDescription;
+          status = 'created';
+        } catch (err) {
+          if ((err as Error).name !== 'ResourceInUseException') throw err;
+        }
+      }
+      desc = await waitActive(table.TableName, desc);
+      if (status === 'exists' && desc.KeySchema && !sameKeySchema(desc.KeySchema, table.KeySchema)) {
+        status = 'key-schema-mismatch';
+        warn(
+          `${resource} exists at ${ddbEndpoint} with key schema [${formatKeySchema(desc.KeySchema)}] but ${options.source ?? 'resources.yml'} declares [${formatKeySchema(table.KeySchema)}]: left as it is (no update, no delete)`,
+        );
+      }
+      report.tables.push({ name: table.TableName, status });
+      if (status === 'created') log.info(`created ${resource}`);
+    } catch (err) {
+      fail(resource, ddbEndpoint, err);
+    }
+  };
+
+  const provisionBucket = async (bucket: S3Bucket) => {
+    const resource = `bucket "${bucket.BucketName}"`;
+    try {
+      let status: 'created' | 'exists' = 'created';
+      try {
+        await retry(() =>
+          s3!.send(
+            new CreateBucketCommand({
+              Bucket: bucket.BucketName,
+              ...(region !== 'us-east-1' ? { CreateBucketConfiguration: { LocationConstraint: region as never } } : {}),
+            }),
+            { abortSignal: signal },
+          ),
+        );
+      } catch (err) {
+        const name = (err as Error).name;
+        if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err;
+        status = 'exists';
+      }
+      const lifecycle = toLifecycleInput(bucket);
+      lifecycle.warnings.forEach(warn);
+      let lifecycleStatus: LifecycleStatus = 'none';
+      if (lifecycle.input) {
+        const wanted = lifecycle.input.LifecycleConfiguration!.Rules ?? [];
+        try {
+          let current: typeof wanted | undefined;
+          if (status === 'exists') {
+            current = await retry(() => s3!.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket.BucketName }), { abortSignal: signal }))
+              .then((r) => r.Rules ?? [])
+              .catch((err: Error) => {
+                if (err.name === 'NoSuchLifecycleConfiguration') return undefined;
+                throw err;
+              });
+          }
+          if (current && sameLifecycleRules(current, wanted)) lifecycleStatus = 'unchanged';
+          else {
+            const input = lifecycle.input;
+            await retry(() => s3!.send(new PutBucketLifecycleConfigurationCommand(input), { abortSignal: signal }));
+            lifecycleStatus = 'applied';
+          }
+        } catch (err) {
+          const e = err as Error & { $metadata?: { httpStatusCode?: number } };
+          if (e.name !== 'NotImplemented' && e.$metadata?.httpStatusCode !== 501) throw err;
+          lifecycleStatus = 'unsupported';
+          warn(`${resource}: the S3 server at ${s3Endpoint} does not support lifecycle configuration (NotImplemented); ${wanted.length} rule(s) not applied`);
+        }
+      }
+      report.buckets.push({ name: bucket.BucketName, status, lifecycle: lifecycleStatus });
+      if (status === 'created') log.info(`created ${resource}`);
+    } catch (err) {
+      fail(resource, s3Endpoint, err);
+    }
+  };
+
+  try {
+    const results = await Promise.allSettled([pool(tables, concurrency, provisionTable), pool(buckets, concurrency, provisionBucket)]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  } finally {
+    ddb?.destroy();
+    s3?.destroy();
+  }
+  const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
+  report.tables.sort(byName);
+  report.buckets.sort(byName);
+  report.durationMs = Date.now() - started;
+  const created = report.tables.filter((t) => t.status === 'created').length + report.buckets.filter((b) => b.status === 'created').length;
+  log.info(`provisioned ${tables.length} table(s) and ${buckets.length} bucket(s): ${created} created, ${tables.length + buckets.length - created} already there (${report.durationMs} ms)`);
+  return report;
+}
