@@ -1,0 +1,295 @@
+// The gateway as a fastify app: one catch-all route over the current route table (swapped
+// atomically on reload), the Lambda Invoke API, /health, and the access log. `buildGateway`
+// returns the app without listening (tests use app.inject); server.ts listens.
+import { randomBytes, randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { pino, type Logger } from 'pino';
+import {
+  EMPTY_FUNCTIONS,
+  EMPTY_ROUTING,
+  FunctionsFile,
+  RoutingFile,
+  parseYaml,
+  validate,
+  type FunctionsFile as FunctionsFileT,
+  type RoutingFile as RoutingFileT,
+} from '../../crds/src/index.js';
+import type { InvokeResult, Invoker } from '../../agent/src/invoker.js';
+import { watchConfig, type ConfigFileError, type ConfigWatcher } from './config-watcher.js';
+import { corsResponseHeaders, preflightHeaders } from './cors.js';
+import { buildV1Event, buildV2Event, isTextContentType, matchesMediaType, type GatewayRequest } from './events.js';
+import { registerInvokeApi } from './invoke-api.js';
+import { mapResponse } from './response.js';
+import { compileRouteTable, type ResolvedApi, type RouteTable } from './routes.js';
+
+export const FUNCTIONS_FILE = 'functions.yml';
+export const ROUTING_FILE = 'routing.yml';
+export const DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000;
+export const DEFAULT_RELOAD_INTERVAL_MS = 1_000;
+export const MIN_RELOAD_INTERVAL_MS = 500;
+export const BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+
+export interface GatewayOptions {
+  invoker: Invoker;
+  /** Folder holding functions.yml and routing.yml, watched for changes. */
+  configDir?: string;
+  /** Config to serve when there is no configDir (tests, embedding). */
+  initialConfig?: { functions?: FunctionsFileT; routing?: RoutingFileT };
+  /** Poll interval of the config watcher (default 1000; the CLI enforces a 500 ms minimum). */
+  reloadIntervalMs?: number;
+  /** Watch the folder with fs.watch in addition to polling (default true). */
+  fsWatch?: boolean;
+  /** API Gateway's integration timeout (default 29 s): 504 after it. */
+  integrationTimeoutMs?: number;
+  log?: Logger;
+  /** Called with each new functions.yml (and once at start), e.g. agent.setFunctions. */
+  onFunctions?: (functions: FunctionsFileT) => void | Promise<void>;
+  /** Called after each route-table swap (tests, metrics). */
+  onReload?: (table: RouteTable) => void;
+  bodyLimit?: number;
+  /** Injected clock (epoch ms) for event times. */
+  now?: () => number;
+  accountId?: string;
+  region?: string;
+}
+
+export interface Gateway {
+  app: FastifyInstance;
+  /** Re-reads the config folder now (a no-op without configDir). */
+  reload(): Promise<void>;
+  /** The route table in service. */
+  table(): RouteTable;
+  /** Stops watching, drains in-flight requests, closes the server. */
+  close(): Promise<void>;
+}
+
+const JSON_CT = 'application/json';
+const MSG = {
+  internal: '{"message":"Internal server error"}',
+  timeout: '{"message":"Endpoint request timed out"}',
+  throttled: '{"message":"Too Many Requests"}',
+  unavailable: '{"message":"Service Unavailable"}',
+  tooLarge: '{"message":"Request Entity Too Large"}',
+};
+const DROPPED_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection']);
+
+/** `Root=1-<8 hex seconds>-<24 hex>` */
+export function newTraceId(nowMs: number): string {
+  return `Root=1-${Math.floor(nowMs / 1000).toString(16).padStart(8, '0')}-${randomBytes(12).toString('hex')}`;
+}
+
+class IntegrationTimeout extends Error {
+  constructor(ms: number) {
+    super(`integration timeout after ${ms} ms`);
+    this.name = 'IntegrationTimeout';
+  }
+}
+
+function parseConfigFile(file: string, text: string): unknown {
+  const data = parseYaml(text, file) ?? {};
+  return file.endsWith(FUNCTIONS_FILE) ? validate(FunctionsFile, data, file) : validate(RoutingFile, data, file);
+}
+
+export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
+  const log = opts.log ?? pino({ name: 'esb-gateway' });
+  const invoker = opts.invoker;
+  const integrationTimeoutMs = opts.integrationTimeoutMs ?? DEFAULT_INTEGRATION_TIMEOUT_MS;
+  const now = opts.now ?? Date.now;
+  const accountId = opts.accountId ?? '123456789012';
+
+  let table: RouteTable = compileRouteTable(opts.initialConfig?.routing ?? EMPTY_ROUTING, opts.initialConfig?.functions ?? EMPTY_FUNCTIONS);
+  let watcher: ConfigWatcher | undefined;
+
+  const swap = (next: RouteTable) => {
+    table = next; // one assignment: requests already running keep the table they looked up
+    for (const w of next.warnings) log.warn({ warning: w }, 'routing');
+    opts.onReload?.(next);
+  };
+
+  if (opts.configDir) {
+    const configDir = opts.configDir;
+    let first = true;
+    watcher = watchConfig<unknown>({
+      configDir,
+      files: [FUNCTIONS_FILE, ROUTING_FILE],
+      intervalMs: opts.reloadIntervalMs ?? DEFAULT_RELOAD_INTERVAL_MS,
+      fsWatch: opts.fsWatch,
+      log,
+      parse: (file, text) => parseConfigFile(`${configDir}/${file}`, text),
+      onError: (err: ConfigFileError) => log.error({ err: err.message, file: err.file }, 'config reload failed; keeping the config in service'),
+      onChange: async (parsed, changed) => {
+        const functions = (parsed[FUNCTIONS_FILE] as FunctionsFileT | undefined) ?? EMPTY_FUNCTIONS;
+        const routing = (parsed[ROUTING_FILE] as RoutingFileT | undefined) ?? EMPTY_ROUTING;
+        if (first) {
+          const missing = [FUNCTIONS_FILE, ROUTING_FILE].filter((f) => parsed[f] === undefined);
+          if (missing.length) log.warn({ configDir, missing }, 'WARNING: No runtime config found. Using empty config. Deploy required (nothing is deployed yet).');
+        }
+        const t0 = performance.now();
+        const next = compileRouteTable(routing, functions);
+        swap(next);
+        log.info({ routes: next.routes.length, functions: Object.keys(functions.functions).length, changed, ms: Math.round(performance.now() - t0) }, first ? 'config loaded' : 'config reloaded');
+        if ((first || changed.includes(FUNCTIONS_FILE)) && opts.onFunctions) await opts.onFunctions(functions);
+        first = false;
+      },
+    });
+    await watcher.ready;
+  } else if (opts.onFunctions) {
+    await opts.onFunctions(table.functions);
+  }
+
+  const app = Fastify({
+    loggerInstance: log,
+    disableRequestLogging: true,
+    bodyLimit: opts.bodyLimit ?? BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    requestIdHeader: false,
+  }) as unknown as FastifyInstance;
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    const status = err.statusCode ?? 500;
+    const requestId = randomUUID();
+    reply.header('x-amzn-RequestId', requestId);
+    if (status === 413) return reply.code(413).type(JSON_CT).send(MSG.tooLarge);
+    if (status >= 400 && status < 500) return reply.code(status).type(JSON_CT).send(JSON.stringify({ message: err.message }));
+    log.error({ err, method: req.method, url: req.url, requestId }, 'gateway error');
+    return reply.code(500).type(JSON_CT).send(MSG.internal);
+  });
+
+  app.get('/health', async (_req, reply) => {
+    reply.header('x-amzn-RequestId', randomUUID());
+    return { status: 'ok', routes: table.routes.length, functions: Object.keys(table.functions.functions).length };
+  });
+
+  registerInvokeApi(app, { invoker, log, accountId, region: opts.region ?? 'us-east-1', now });
+
+  function accessLog(method: string, path: string, route: string | undefined, fn: string | undefined, status: number, t0: number, requestId: string) {
+    log.info({ method, path, route, function: fn, status, durationMs: Math.round((performance.now() - t0) * 100) / 100, requestId }, 'request');
+  }
+
+  async function invokeWithTimeout(fn: string, payload: Buffer, requestId: string, traceId: string): Promise<InvokeResult | 'timeout' | Error> {
+    const ac = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => {
+        ac.abort(new IntegrationTimeout(integrationTimeoutMs));
+        resolve('timeout');
+      }, integrationTimeoutMs);
+    });
+    const call = invoker.invoke(fn, payload, { requestId, traceId, signal: ac.signal }).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+    try {
+      const r = await Promise.race([call, timeout]);
+      if (r instanceof Error && ac.signal.aborted) return 'timeout';
+      return r;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const t0 = performance.now();
+    const timeEpoch = now();
+    const requestId = randomUUID();
+    const url = req.raw.url ?? '/';
+    const q = url.indexOf('?');
+    const rawPath = q < 0 ? url : url.slice(0, q);
+    const rawQueryString = q < 0 ? '' : url.slice(q + 1);
+    const method = req.method;
+    const rawTrace = req.headers['x-amzn-trace-id'];
+    const traceId = typeof rawTrace === 'string' && rawTrace ? rawTrace : newTraceId(timeEpoch);
+    const origin = req.headers.origin;
+    const current = table;
+    reply.header('x-amzn-RequestId', requestId);
+
+    const sendJson = (status: number, body: string, api: ResolvedApi | undefined, route?: string, fn?: string) => {
+      if (api?.cors && origin) reply.headers(corsResponseHeaders(api.cors, origin));
+      reply.code(status).type(JSON_CT).send(body);
+      accessLog(method, rawPath, route, fn, status, t0, requestId);
+    };
+
+    // CORS preflight, answered by the API (HTTP APIs do this even when an OPTIONS route exists).
+    if (method === 'OPTIONS' && origin && req.headers['access-control-request-method']) {
+      const api = current.apiForPath(rawPath);
+      if (api?.cors) {
+        reply.code(204).headers(preflightHeaders(api.cors, origin, req.headers['access-control-request-headers'])).send();
+        accessLog(method, rawPath, 'preflight', undefined, 204, t0, requestId);
+        return;
+      }
+    }
+
+    const hit = current.lookup(method, rawPath);
+    if (!hit.route) return sendJson(hit.statusCode, JSON.stringify({ message: hit.message }), hit.api);
+    const { route } = hit;
+    const api = route.api;
+    if (api.type === 'http') reply.header('apigw-requestid', requestId);
+    const body = req.body as Buffer | undefined;
+    const contentType = req.headers['content-type'];
+    const base64Body = !!body && body.length > 0 && (api.type === 'rest' ? matchesMediaType(contentType, api.binary_media_types) : !isTextContentType(contentType));
+    const rawHeaders = req.raw.rawHeaders.slice();
+    if (!req.headers['x-amzn-trace-id']) rawHeaders.push('X-Amzn-Trace-Id', traceId);
+    const gwReq: GatewayRequest = {
+      method,
+      rawPath,
+      rawQueryString,
+      rawHeaders,
+      body,
+      sourceIp: req.ip,
+      protocol: `HTTP/${req.raw.httpVersion}`,
+      requestId,
+      timeEpoch,
+    };
+    const event = api.payloadFormat === '2.0' ? buildV2Event(gwReq, hit, { base64Body, accountId }) : buildV1Event(gwReq, hit, { base64Body, accountId });
+
+    const result = await invokeWithTimeout(route.function, Buffer.from(JSON.stringify(event)), requestId, traceId);
+    if (result === 'timeout') return sendJson(504, MSG.timeout, api, route.routeKey, route.function);
+    if (result instanceof Error) {
+      log.error({ err: result.message, function: route.function, requestId }, 'invoke failed: agent unavailable');
+      return sendJson(503, MSG.unavailable, api, route.routeKey, route.function);
+    }
+    if (result.error) {
+      const kind = result.error.kind;
+      if (kind === 'Timeout') return sendJson(504, MSG.timeout, api, route.routeKey, route.function);
+      if (kind === 'Throttled') return sendJson(429, MSG.throttled, api, route.routeKey, route.function);
+      if (kind === 'Unavailable') return sendJson(503, MSG.unavailable, api, route.routeKey, route.function);
+      log.warn({ function: route.function, kind, error: result.error.message, requestId }, 'function error');
+      return sendJson(502, MSG.internal, api, route.routeKey, route.function);
+    }
+    const accept = req.headers.accept;
+    const mapped = mapResponse(result.payload, {
+      format: api.payloadFormat,
+      decodeBase64:
+        api.type === 'rest'
+          ? (ct) => matchesMediaType(ct, api.binary_media_types) || matchesMediaType(accept, api.binary_media_types)
+          : undefined,
+    });
+    if (!mapped.ok) {
+      log.warn({ function: route.function, reason: mapped.reason, requestId }, 'malformed Lambda proxy response');
+      return sendJson(502, MSG.internal, api, route.routeKey, route.function);
+    }
+    const res = mapped.response;
+    if (api.cors && origin) {
+      for (const [k, v] of Object.entries(corsResponseHeaders(api.cors, origin))) if (res.headers[k] === undefined) res.headers[k] = v;
+    }
+    for (const k in res.headers) if (!DROPPED_HEADERS.has(k)) reply.header(k, res.headers[k]);
+    reply.code(res.statusCode).send(res.body);
+    accessLog(method, rawPath, route.routeKey, route.function, res.statusCode, t0, requestId);
+  }
+
+  app.all('/*', handle);
+  app.all('/', handle);
+
+  return {
+    app,
+    reload: async () => {
+      await watcher?.check();
+    },
+    table: () => table,
+    close: async () => {
+      watcher?.close();
+      await app.close();
+    },
+  };
+}

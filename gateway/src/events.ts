@@ -1,0 +1,260 @@
+// API Gateway proxy events, built from a plain description of the HTTP request. Pure.
+// v1: the REST API (and HTTP API payload 1.0) Lambda proxy event.
+// v2: the HTTP API payload format 2.0.
+import type { RouteHit } from './routes.js';
+
+/** What the gateway knows about a request, independent of fastify. */
+export interface GatewayRequest {
+  method: string;
+  /** The path as received, still URL-encoded, without the query string. */
+  rawPath: string;
+  /** The query string as received, without the `?`. */
+  rawQueryString: string;
+  /** Node's rawHeaders: [name, value, name, value, ...] with the client's case. */
+  rawHeaders: string[];
+  body: Buffer | undefined;
+  sourceIp: string;
+  /** `HTTP/1.1` */
+  protocol: string;
+  requestId: string;
+  /** Epoch milliseconds of arrival. */
+  timeEpoch: number;
+}
+
+export interface EventOptions {
+  accountId?: string;
+  /** Whether the body goes base64-encoded (decided by the caller from the content type). */
+  base64Body: boolean;
+}
+
+const DEFAULT_ACCOUNT = '123456789012';
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/** `09/Apr/2015:12:34:56 +0000`, the format of requestContext.requestTime / time. */
+export function formatRequestTime(epochMs: number): string {
+  const d = new Date(epochMs);
+  return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+}
+
+function decode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Decodes a path segment by segment (`%2F` stays a character of its segment). */
+export function decodePath(rawPath: string): string {
+  return rawPath.includes('%') ? rawPath.split('/').map(decode).join('/') : rawPath;
+}
+
+/** Query pairs in order, decoded (`+` is kept, as API Gateway does). */
+export function parseQuery(raw: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  if (!raw) return out;
+  for (const part of raw.split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    out.push(eq < 0 ? [decode(part), ''] : [decode(part.slice(0, eq)), decode(part.slice(eq + 1))]);
+  }
+  return out;
+}
+
+function headerValue(rawHeaders: string[], lowerName: string): string | undefined {
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].toLowerCase() === lowerName) return rawHeaders[i + 1];
+  return undefined;
+}
+
+function bodyOf(req: GatewayRequest, base64: boolean): string | undefined {
+  if (!req.body || req.body.length === 0) return undefined;
+  return base64 ? req.body.toString('base64') : req.body.toString('utf8');
+}
+
+export interface V1Event {
+  resource: string;
+  path: string;
+  httpMethod: string;
+  headers: Record<string, string> | null;
+  multiValueHeaders: Record<string, string[]> | null;
+  queryStringParameters: Record<string, string> | null;
+  multiValueQueryStringParameters: Record<string, string[]> | null;
+  pathParameters: Record<string, string> | null;
+  stageVariables: Record<string, string> | null;
+  requestContext: Record<string, unknown>;
+  body: string | null;
+  isBase64Encoded: boolean;
+}
+
+/** The REST API (v1) proxy event. */
+export function buildV1Event(req: GatewayRequest, hit: RouteHit, opts: EventOptions): V1Event {
+  const { route } = hit;
+  const api = route.api;
+  const headers: Record<string, string> = {};
+  const multiValueHeaders: Record<string, string[]> = {};
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i];
+    headers[name] = raw[i + 1];
+    (multiValueHeaders[name] ??= []).push(raw[i + 1]);
+  }
+  let qs: Record<string, string> | null = null;
+  let mqs: Record<string, string[]> | null = null;
+  for (const [k, v] of parseQuery(req.rawQueryString)) {
+    (qs ??= {})[k] = v;
+    ((mqs ??= {})[k] ??= []).push(v);
+  }
+  const path = decodePath(req.rawPath);
+  const stage = api.stage;
+  const hasHeaders = raw.length > 0;
+  const body = bodyOf(req, opts.base64Body);
+  return {
+    resource: route.resource,
+    path,
+    httpMethod: req.method,
+    headers: hasHeaders ? headers : null,
+    multiValueHeaders: hasHeaders ? multiValueHeaders : null,
+    queryStringParameters: qs,
+    multiValueQueryStringParameters: mqs,
+    pathParameters: hit.pathParameters,
+    stageVariables: Object.keys(api.stage_variables ?? {}).length ? { ...api.stage_variables } : null,
+    requestContext: {
+      accountId: opts.accountId ?? DEFAULT_ACCOUNT,
+      apiId: api.apiId,
+      resourceId: route.resourceId,
+      resourcePath: route.resource,
+      httpMethod: req.method,
+      requestId: req.requestId,
+      extendedRequestId: req.requestId,
+      requestTime: formatRequestTime(req.timeEpoch),
+      requestTimeEpoch: req.timeEpoch,
+      path: stage && stage !== '$default' ? `/${stage}${path}` : path,
+      stage,
+      protocol: req.protocol,
+      domainName: headerValue(raw, 'host') ?? 'localhost',
+      domainPrefix: (headerValue(raw, 'host') ?? 'localhost').split('.')[0],
+      identity: {
+        accessKey: null,
+        accountId: null,
+        apiKey: null,
+        apiKeyId: null,
+        caller: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: req.sourceIp,
+        user: null,
+        userAgent: headerValue(raw, 'user-agent') ?? null,
+        userArn: null,
+      },
+      authorizer: null,
+    },
+    body: body ?? null,
+    isBase64Encoded: body !== undefined && opts.base64Body,
+  };
+}
+
+export interface V2Event {
+  version: '2.0';
+  routeKey: string;
+  rawPath: string;
+  rawQueryString: string;
+  cookies?: string[];
+  headers: Record<string, string>;
+  queryStringParameters?: Record<string, string>;
+  pathParameters?: Record<string, string>;
+  stageVariables?: Record<string, string>;
+  requestContext: Record<string, unknown> & { http: { method: string; path: string; protocol: string; sourceIp: string; userAgent: string } };
+  body?: string;
+  isBase64Encoded: boolean;
+}
+
+/** The HTTP API payload format 2.0 event. */
+export function buildV2Event(req: GatewayRequest, hit: RouteHit, opts: EventOptions): V2Event {
+  const { route } = hit;
+  const api = route.api;
+  const headers: Record<string, string> = {};
+  let cookies: string[] | undefined;
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i].toLowerCase();
+    const value = raw[i + 1];
+    if (name === 'cookie') {
+      for (const c of value.split(';')) {
+        const t = c.trim();
+        if (t) (cookies ??= []).push(t);
+      }
+      continue;
+    }
+    headers[name] = name in headers ? `${headers[name]},${value}` : value;
+  }
+  let qs: Record<string, string> | undefined;
+  for (const [k, v] of parseQuery(req.rawQueryString)) {
+    qs ??= {};
+    qs[k] = k in qs ? `${qs[k]},${v}` : v;
+  }
+  const host = headers.host ?? 'localhost';
+  const body = bodyOf(req, opts.base64Body);
+  const event: V2Event = {
+    version: '2.0',
+    routeKey: route.routeKey,
+    rawPath: req.rawPath,
+    rawQueryString: req.rawQueryString,
+    headers,
+    requestContext: {
+      accountId: opts.accountId ?? DEFAULT_ACCOUNT,
+      apiId: api.apiId,
+      domainName: host,
+      domainPrefix: host.split('.')[0],
+      http: {
+        method: req.method,
+        path: decodePath(req.rawPath),
+        protocol: req.protocol,
+        sourceIp: req.sourceIp,
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: req.requestId,
+      routeKey: route.routeKey,
+      stage: api.stage,
+      time: formatRequestTime(req.timeEpoch),
+      timeEpoch: req.timeEpoch,
+    },
+    isBase64Encoded: body !== undefined && opts.base64Body,
+  };
+  if (cookies) event.cookies = cookies;
+  if (qs) event.queryStringParameters = qs;
+  if (hit.pathParameters) event.pathParameters = hit.pathParameters;
+  if (Object.keys(api.stage_variables ?? {}).length) event.stageVariables = { ...api.stage_variables };
+  if (body !== undefined) event.body = body;
+  return event;
+}
+
+/** Whether a content type matches one of the API's binary media types (`image/*`, `*\/*`, exact). */
+export function matchesMediaType(contentType: string | undefined, patterns: readonly string[]): boolean {
+  if (!contentType || patterns.length === 0) return false;
+  const type = contentType.split(';')[0].trim().toLowerCase();
+  for (const p of patterns) {
+    const pat = p.trim().toLowerCase();
+    if (pat === '*/*' || pat === type) return true;
+    if (pat.endsWith('/*') && type.startsWith(pat.slice(0, -1))) return true;
+  }
+  return false;
+}
+
+/** HTTP APIs base64-encode every body whose content type is not text-like. */
+export function isTextContentType(contentType: string | undefined): boolean {
+  if (!contentType) return true;
+  const type = contentType.split(';')[0].trim().toLowerCase();
+  return (
+    type.startsWith('text/') ||
+    type.endsWith('/json') ||
+    type.endsWith('+json') ||
+    type.endsWith('/xml') ||
+    type.endsWith('+xml') ||
+    type === 'application/javascript' ||
+    type === 'application/yaml'
+  );
+}

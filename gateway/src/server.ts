@@ -1,0 +1,32 @@
+// Listens: buildGateway + app.listen. Separate from app.ts so tests can use app.inject.
+import { buildGateway, type Gateway, type GatewayOptions } from './app.js';
+
+export interface StartOptions extends GatewayOptions {
+  host?: string;
+  port?: number;
+}
+
+export interface RunningGateway extends Gateway {
+  /** The address it listens on, e.g. http://127.0.0.1:3000 */
+  url: string;
+}
+
+export async function startGateway(opts: StartOptions): Promise<RunningGateway> {
+  const gw = await buildGateway(opts);
+  try {
+    const url = await gw.app.listen({ host: opts.host ?? '0.0.0.0', port: opts.port ?? 3000 });
+    return { ...gw, url };
+  } catch (err) {
+    await gw.close();
+    throw err;
+  }
+}
+
+/** CONFIG_RELOAD_INTERVAL: seconds (`1`, `0.5`) or with a unit (`500ms`, `2s`); default 1 s, minimum 0.5 s. */
+export function parseReloadInterval(value: string | undefined): number {
+  if (value === undefined || value.trim() === '') return 1000;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*$/.exec(value);
+  if (!m) throw new Error(`CONFIG_RELOAD_INTERVAL: "${value}" is not a duration (e.g. 1, 0.5, 500ms, 2s)`);
+  const ms = m[2] === 'ms' ? Number(m[1]) : Number(m[1]) * 1000;
+  return Math.max(500, ms);
+}
