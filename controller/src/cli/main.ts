@@ -10,9 +10,12 @@ type Loader = () => Promise<Command>;
 
 // Key: the command words. Each module's default export is a Command.
 const commands: Record<string, Loader> = {
+  provision: () => import('./commands/provision.js').then((m) => m.default),
+  storage: () => import('./commands/storage.js').then((m) => m.default),
   get: () => import('./commands/get.js').then((m) => m.get),
   describe: () => import('./commands/get.js').then((m) => m.describe),
   // 'artifact generate': () => import('./commands/artifact-generate.js').then((m) => m.default),
+  'artifact apply': () => import('./commands/artifact-apply.js').then((m) => m.default),
 };
 
 export function usage(): string {

@@ -1,0 +1,177 @@
+// `esb artifact apply` as a library call: validate everything, then under the deploy lock
+// merge each artifact entry into CONFIG_DIR and write the changed files atomically.
+import { cp, mkdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, join, relative, sep } from 'node:path';
+import { cleanStaleTmp, tmpPathFor, writeFileAtomic } from '../fsutil/atomic.js';
+import { withDeployLock } from '../fsutil/lock.js';
+import { prepareConfigDir } from '../layout/index.js';
+import { loadArtifact, rewritePaths, RUNTIME_FILES, type LoadedEntry } from './artifact.js';
+import { initConfigDirLocked, loadSeed, readExistingConfig, readRawFiles, serializeRuntimeConfig, silentLog, type ApplyLog, type InitState } from './config-dir.js';
+import { artifactDigest } from './digest.js';
+import { DigestMismatchError, SecretMissingError } from './errors.js';
+import { mergeConfig, type MergeReport, type RuntimeConfig } from './merge.js';
+import { fillSecrets, readSecretEnv } from './secrets.js';
+
+export interface ApplyOptions {
+  /** Path of artifact.yml. */
+  artifactPath: string;
+  /** The CONFIG_DIR to merge into (created with mkdir -p). */
+  configDir: string;
+  /** dotenv-style file whose values fill `${KEY}` placeholders in function environments. */
+  secretEnvFile?: string;
+  /** More placeholder values (win over the file's). */
+  secrets?: Record<string, string>;
+  /** Digest mismatch and unfilled placeholders are errors (warnings otherwise). */
+  strict?: boolean;
+  /** Copied into CONFIG_DIR once, when it holds no config yet. */
+  seedDir?: string;
+  /** How long to wait for another apply's lock; default 30 s. */
+  lockTimeoutMs?: number;
+  log?: ApplyLog;
+}
+
+export interface EntryReport {
+  artifact_root: string;
+  digest: string;
+  /** Where the entry's code and layers were copied (absent when it has none). */
+  code_dir?: string;
+  changes: MergeReport;
+}
+
+export interface ApplyReport {
+  artifact: string;
+  project: string;
+  env: string;
+  configDir: string;
+  /** How CONFIG_DIR was found: with config, initialised from the seed, or empty. */
+  initial: InitState;
+  entries: EntryReport[];
+  /** Files rewritten (names); empty when applying changed nothing. */
+  written: string[];
+  changed: boolean;
+  warnings: string[];
+}
+
+/** Where an entry's artifact root is copied inside CONFIG_DIR: content-addressed, never overwritten. */
+export function codeDirFor(configDir: string, rootDir: string, digest: string): string {
+  const hex = digest.replace(/^sha256:/, '').slice(0, 16);
+  const name = basename(rootDir).replace(/[^A-Za-z0-9_.-]/g, '_') || 'artifact';
+  return join(configDir, 'artifacts', `${name}-${hex}`);
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Copies the artifact root to `dest` via a tmp folder + rename, so `dest` is complete or absent. */
+async function copyRoot(rootDir: string, dest: string, skip: string[]): Promise<void> {
+  if (await exists(dest)) return;
+  const parent = join(dest, '..');
+  await mkdir(parent, { recursive: true });
+  await cleanStaleTmp(parent);
+  const tmp = tmpPathFor(dest);
+  await cp(rootDir, tmp, {
+    recursive: true,
+    filter: (src) => {
+      const rel = relative(rootDir, src);
+      return !skip.some((s) => rel === s || rel.startsWith(`${s}${sep}`));
+    },
+  });
+  try {
+    await rename(tmp, dest);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    if (!(await exists(dest))) throw err;
+  }
+}
+
+export async function applyArtifact(opts: ApplyOptions): Promise<ApplyReport> {
+  const log = opts.log ?? silentLog;
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    log.warn(m);
+  };
+
+  // 1. Validate everything before touching CONFIG_DIR.
+  const secrets = { ...(opts.secretEnvFile ? await readSecretEnv(opts.secretEnvFile) : {}), ...(opts.secrets ?? {}) };
+  const loaded = await loadArtifact(opts.artifactPath);
+  const seed = opts.seedDir ? await loadSeed(opts.seedDir) : undefined;
+  const prepared: { entry: LoadedEntry; digest: string; config: RuntimeConfig }[] = [];
+  for (const e of loaded.entries) {
+    const field = `artifacts[${e.index}].digest`;
+    // The root's digest, leaving out artifact.yml itself when it lies inside the root.
+    const selfRel = relative(e.rootDir, loaded.file).split(sep).join('/');
+    const digest = await artifactDigest(e.rootDir, { exclude: [selfRel] });
+    if (e.entry.digest && e.entry.digest !== digest) {
+      if (opts.strict) throw new DigestMismatchError(loaded.file, field, e.entry.digest, digest);
+      warn(`${loaded.file}: ${field}: digest mismatch (artifact.yml says ${e.entry.digest}, files hash to ${digest}); applying anyway (use --strict to refuse)`);
+    } else if (!e.entry.digest && opts.strict) {
+      warn(`${loaded.file}: ${field}: no digest recorded, nothing to check`);
+    }
+    const cfgFile = join(e.runtimeConfigDir, RUNTIME_FILES.functions);
+    const filled = fillSecrets(e.config.functions, secrets);
+    if (filled.missing.length > 0) {
+      if (opts.strict) throw new SecretMissingError(cfgFile, filled.missing);
+      for (const m of filled.missing) warn(`${cfgFile}: ${m.field}: no value for \${${m.key}}; left as is (pass it in --secret-env)`);
+    }
+    prepared.push({ entry: e, digest, config: { ...e.config, functions: filled.functions } });
+  }
+
+  // 2. CONFIG_DIR: mkdir -p, writable, then everything else under the lock.
+  const configDir = opts.configDir;
+  await prepareConfigDir(configDir);
+  return withDeployLock(
+    configDir,
+    async () => {
+      const initial = await initConfigDirLocked(configDir, seed);
+      if (initial === 'seeded') log.info(`CONFIG_DIR ${configDir}: initialised from seed ${opts.seedDir}`);
+      const before = await readRawFiles(configDir);
+      let current = await readExistingConfig(configDir);
+      const entries: EntryReport[] = [];
+      for (const p of prepared) {
+        let incoming = p.config;
+        let codeDir: string | undefined;
+        if (p.entry.refs.length > 0) {
+          codeDir = codeDirFor(configDir, p.entry.rootDir, p.digest);
+          const skip = [relative(p.entry.rootDir, p.entry.runtimeConfigDir)].filter((s) => s && !s.startsWith('..'));
+          await copyRoot(p.entry.rootDir, codeDir, skip);
+          incoming = rewritePaths(incoming, codeDir);
+        }
+        const result = mergeConfig(current, incoming);
+        for (const w of result.warnings) warn(w);
+        current = result.merged;
+        entries.push({ artifact_root: p.entry.entry.artifact_root, digest: p.digest, ...(codeDir ? { code_dir: codeDir } : {}), changes: result.report });
+      }
+      const text = serializeRuntimeConfig(current);
+      const written: string[] = [];
+      // resources first, routing last: a route never points at a function not yet written.
+      for (const k of ['resources', 'functions', 'routing'] as const) {
+        if (before[k] === text[k]) continue;
+        await writeFileAtomic(join(configDir, RUNTIME_FILES[k]), text[k]);
+        written.push(RUNTIME_FILES[k]);
+      }
+      return {
+        artifact: loaded.file,
+        project: loaded.artifact.project,
+        env: loaded.artifact.env,
+        configDir,
+        initial,
+        entries,
+        written,
+        changed: written.length > 0,
+        warnings,
+      } satisfies ApplyReport;
+    },
+    {
+      timeoutMs: opts.lockTimeoutMs,
+      onWait: (h) => log.info(`waiting for the deploy lock of ${configDir}${h ? ` (held by pid ${h.pid} on ${h.host} since ${h.since})` : ''}`),
+      onTakeOver: (h) => log.info(`taking over a stale deploy lock of ${configDir}${h ? ` (pid ${h.pid} on ${h.host} is gone)` : ''}`),
+    },
+  );
+}
