@@ -64,12 +64,13 @@ export interface Gateway {
 }
 
 const JSON_CT = 'application/json';
+// Buffers: fastify sends them as they are (a string JSON body would get "; charset=utf-8").
 const MSG = {
-  internal: '{"message":"Internal server error"}',
-  timeout: '{"message":"Endpoint request timed out"}',
-  throttled: '{"message":"Too Many Requests"}',
-  unavailable: '{"message":"Service Unavailable"}',
-  tooLarge: '{"message":"Request Entity Too Large"}',
+  internal: Buffer.from('{"message":"Internal server error"}'),
+  timeout: Buffer.from('{"message":"Endpoint request timed out"}'),
+  throttled: Buffer.from('{"message":"Too Many Requests"}'),
+  unavailable: Buffer.from('{"message":"Service Unavailable"}'),
+  tooLarge: Buffer.from('{"message":"Request Entity Too Large"}'),
 };
 const DROPPED_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection']);
 
@@ -154,7 +155,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     const requestId = randomUUID();
     reply.header('x-amzn-RequestId', requestId);
     if (status === 413) return reply.code(413).type(JSON_CT).send(MSG.tooLarge);
-    if (status >= 400 && status < 500) return reply.code(status).type(JSON_CT).send(JSON.stringify({ message: err.message }));
+    if (status >= 400 && status < 500) return reply.code(status).type(JSON_CT).send(Buffer.from(JSON.stringify({ message: err.message })));
     log.error({ err, method: req.method, url: req.url, requestId }, 'gateway error');
     return reply.code(500).type(JSON_CT).send(MSG.internal);
   });
@@ -204,7 +205,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     const current = table;
     reply.header('x-amzn-RequestId', requestId);
 
-    const sendJson = (status: number, body: string, api: ResolvedApi | undefined, route?: string, fn?: string) => {
+    const sendJson = (status: number, body: Buffer, api: ResolvedApi | undefined, route?: string, fn?: string) => {
       if (api?.cors && origin) reply.headers(corsResponseHeaders(api.cors, origin));
       reply.code(status).type(JSON_CT).send(body);
       accessLog(method, rawPath, route, fn, status, t0, requestId);
@@ -221,7 +222,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     }
 
     const hit = current.lookup(method, rawPath);
-    if (!hit.route) return sendJson(hit.statusCode, JSON.stringify({ message: hit.message }), hit.api);
+    if (!hit.route) return sendJson(hit.statusCode, Buffer.from(JSON.stringify({ message: hit.message })), hit.api);
     const { route } = hit;
     const api = route.api;
     if (api.type === 'http') reply.header('apigw-requestid', requestId);
@@ -274,7 +275,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       for (const [k, v] of Object.entries(corsResponseHeaders(api.cors, origin))) if (res.headers[k] === undefined) res.headers[k] = v;
     }
     for (const k in res.headers) if (!DROPPED_HEADERS.has(k)) reply.header(k, res.headers[k]);
-    reply.code(res.statusCode).send(res.body);
+    reply.code(res.statusCode).send(typeof res.body === 'string' ? Buffer.from(res.body) : res.body);
     accessLog(method, rawPath, route.routeKey, route.function, res.statusCode, t0, requestId);
   }
 

@@ -1,0 +1,213 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildGateway, type Gateway } from './app.js';
+import { apiOf, functionsOf, routingOf } from './testing/config.js';
+import { FakeInvokeError, FakeInvoker, RawPayload } from './testing/fake-invoker.js';
+import { memoryLogger } from './testing/log.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('gateway (fastify inject, fake invoker)', () => {
+  const invoker = new FakeInvoker({
+    echo: (event) => ({ statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) }),
+    simple: () => ({ hello: 'world' }),
+    str: () => 'plain',
+    boom: () => {
+      throw new Error('kaboom');
+    },
+    malformed: () => new RawPayload('not json at all'),
+    noStatus: () => ({ body: 'x' }),
+    slow: async () => {
+      await sleep(300);
+      return { statusCode: 200, body: 'late' };
+    },
+    fnTimeout: () => {
+      throw new FakeInvokeError('Timeout', 'Task timed out after 3.00 seconds');
+    },
+    throttled: () => {
+      throw new FakeInvokeError('Throttled');
+    },
+    unavailable: () => {
+      throw new FakeInvokeError('Unavailable');
+    },
+    binary: () => ({ statusCode: 200, headers: { 'content-type': 'image/png' }, body: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0]).toString('base64'), isBase64Encoded: true }),
+    cookies: () => ({ statusCode: 200, cookies: ['a=1', 'b=2'], body: 'c' }),
+  });
+  const brokenInvoker = { has: () => true, invoke: () => Promise.reject(new Error('ECONNREFUSED')) };
+  const { log, lines } = memoryLogger();
+  let gw: Gateway;
+  const routing = routingOf(
+    [
+      ['ANY', '/rest/{proxy+}', 'echo', 'Rest'],
+      ['GET', '/rest/pets/{id}', 'echo', 'Rest'],
+      ['POST', '/rest/binary', 'echo', 'Rest'],
+      ['GET', '/rest/image', 'binary', 'Rest'],
+      ['GET', '/rest/noimage', 'binary', 'Rest2'],
+      ['GET', '/restonly/x', 'echo', 'Rest2'],
+      ['GET', '/rest/boom', 'boom', 'Rest'],
+      ['GET', '/rest/malformed', 'malformed', 'Rest'],
+      ['GET', '/rest/nostatus', 'noStatus', 'Rest'],
+      ['GET', '/rest/slow', 'slow', 'Rest'],
+      ['GET', '/rest/timeout', 'fnTimeout', 'Rest'],
+      ['GET', '/rest/throttled', 'throttled', 'Rest'],
+      ['GET', '/rest/unavailable', 'unavailable', 'Rest'],
+      ['GET', '/rest/ghost', 'ghost', 'Rest'],
+      ['ANY', '/http/{proxy+}', 'echo', 'Http'],
+      ['GET', '/http/simple', 'simple', 'Http'],
+      ['GET', '/http/str', 'str', 'Http'],
+      ['GET', '/http/cookies', 'cookies', 'Http'],
+      ['GET', '/http/image', 'binary', 'Http'],
+      ['GET', '/v1/{x}', 'echo', 'Http10'],
+    ],
+    {
+      Rest: apiOf('rest', { stage: 'prod', stage_variables: { color: 'blue' }, binary_media_types: ['image/*', 'application/octet-stream'], cors: { allow_origins: ['https://app.example'], allow_methods: ['GET', 'POST'], allow_headers: ['x-custom'], expose_headers: ['x-out'], max_age: 600, allow_credentials: true } }),
+      Rest2: apiOf('rest'),
+      Http: apiOf('http', { cors: { allow_origins: ['*'], allow_methods: [], allow_headers: [], expose_headers: [], allow_credentials: false } }),
+      Http10: apiOf('http', { payload_format_version: '1.0' }),
+    },
+  );
+  beforeAll(async () => {
+    gw = await buildGateway({ invoker, initialConfig: { routing, functions: functionsOf(...Object.keys(invoker.handlers)) }, integrationTimeoutMs: 150, log });
+  });
+  afterAll(() => gw.close());
+  const inject = (o: Parameters<Gateway['app']['inject']>[0]) => gw.app.inject(o as any);
+
+  it('REST: builds the v1 event and maps the response; every response has x-amzn-RequestId', async () => {
+    const res = await inject({ method: 'GET', url: '/rest/pets/42?q=1&q=2', headers: { 'X-Amzn-Trace-Id': 'Root=1-abc-def' } });
+    expect(res.statusCode).toBe(200);
+    const ev = res.json();
+    expect(ev).toMatchObject({ resource: '/rest/pets/{id}', path: '/rest/pets/42', httpMethod: 'GET', pathParameters: { id: '42' }, stageVariables: { color: 'blue' }, multiValueQueryStringParameters: { q: ['1', '2'] } });
+    expect(ev.requestContext).toMatchObject({ stage: 'prod', path: '/prod/rest/pets/42', requestId: res.headers['x-amzn-requestid'] });
+    expect(res.headers['x-amzn-requestid']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(invoker.calls.at(-1)!.context.traceId).toBe('Root=1-abc-def');
+    expect(res.headers['x-amzn-trace-id']).toBeUndefined();
+  });
+  it('generates X-Amzn-Trace-Id when absent and passes it to the function and the event', async () => {
+    const res = await inject({ method: 'GET', url: '/rest/pets/1' });
+    const trace = invoker.calls.at(-1)!.context.traceId!;
+    expect(trace).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/);
+    expect(res.json().headers['X-Amzn-Trace-Id']).toBe(trace);
+  });
+  it('REST misses: 403 Missing Authentication Token; HTTP misses: 404 Not Found', async () => {
+    const a = await inject({ method: 'DELETE', url: '/restonly/x' });
+    expect([a.statusCode, a.json()]).toEqual([403, { message: 'Missing Authentication Token' }]);
+    expect(a.headers['x-amzn-requestid']).toBeTruthy();
+    const b = await inject({ method: 'GET', url: '/nothing-here' });
+    expect([b.statusCode, b.json()]).toEqual([404, { message: 'Not Found' }]);
+  });
+  it('HTTP API: v2 event, simple responses, cookies', async () => {
+    const ev = (await inject({ method: 'POST', url: '/http/a%2Fb/c?x=1&x=2', payload: '{"a":1}', headers: { 'content-type': 'application/json', cookie: 'k=v; m=n' } })).json();
+    expect(ev).toMatchObject({ version: '2.0', routeKey: 'ANY /http/{proxy+}', rawPath: '/http/a%2Fb/c', rawQueryString: 'x=1&x=2', cookies: ['k=v', 'm=n'], queryStringParameters: { x: '1,2' }, body: '{"a":1}', isBase64Encoded: false });
+    expect(ev.requestContext.http).toMatchObject({ method: 'POST', path: '/http/a/b/c' });
+    const s = await inject({ method: 'GET', url: '/http/simple' });
+    expect([s.statusCode, s.headers['content-type'], s.body]).toEqual([200, 'application/json', '{"hello":"world"}']);
+    expect((await inject({ method: 'GET', url: '/http/str' })).body).toBe('plain');
+    expect((await inject({ method: 'GET', url: '/http/cookies' })).headers['set-cookie']).toEqual(['a=1', 'b=2']);
+    expect((await inject({ method: 'GET', url: '/http/simple' })).headers['apigw-requestid']).toBeTruthy();
+  });
+  it('HTTP API with payload format 1.0 gets the v1 event', async () => {
+    const ev = (await inject({ method: 'GET', url: '/v1/7' })).json();
+    expect(ev).toMatchObject({ resource: '/v1/{x}', httpMethod: 'GET', pathParameters: { x: '7' } });
+    expect(ev.version).toBeUndefined();
+  });
+  it('binary bodies: REST by binary media types, HTTP for non-text types; base64 responses decoded', async () => {
+    const bytes = Buffer.from([0, 1, 2, 250, 251]);
+    const rest = (await inject({ method: 'POST', url: '/rest/binary', payload: bytes, headers: { 'content-type': 'application/octet-stream' } })).json();
+    expect([rest.isBase64Encoded, Buffer.from(rest.body, 'base64')]).toEqual([true, bytes]);
+    const restText = (await inject({ method: 'POST', url: '/rest/binary', payload: 'abc', headers: { 'content-type': 'text/plain' } })).json();
+    expect([restText.isBase64Encoded, restText.body]).toEqual([false, 'abc']);
+    const http = (await inject({ method: 'POST', url: '/http/up', payload: 'a=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).json();
+    expect([http.isBase64Encoded, Buffer.from(http.body, 'base64').toString()]).toEqual([true, 'a=1']);
+    const img = await inject({ method: 'GET', url: '/rest/image' });
+    expect(img.rawPayload).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0]));
+    const noBinaryTypes = await inject({ method: 'GET', url: '/rest/noimage' });
+    expect(noBinaryTypes.body).toBe(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0]).toString('base64'));
+    expect((await inject({ method: 'GET', url: '/http/image' })).rawPayload).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0]));
+  });
+  it.each([
+    ['/rest/boom', 502, 'Internal server error'],
+    ['/rest/malformed', 502, 'Internal server error'],
+    ['/rest/nostatus', 502, 'Internal server error'],
+    ['/rest/ghost', 502, 'Internal server error'],
+    ['/rest/timeout', 504, 'Endpoint request timed out'],
+    ['/rest/slow', 504, 'Endpoint request timed out'],
+    ['/rest/throttled', 429, 'Too Many Requests'],
+    ['/rest/unavailable', 503, 'Service Unavailable'],
+  ])('%s -> %i', async (url, status, message) => {
+    const res = await inject({ method: 'GET', url });
+    expect([res.statusCode, res.json()]).toEqual([status, { message }]);
+    expect(res.headers['x-amzn-requestid']).toBeTruthy();
+  });
+  it('agent unavailable (invoke rejects) -> 503', async () => {
+    const g = await buildGateway({ invoker: brokenInvoker, initialConfig: { routing: routingOf([['GET', '/x', 'f']], { A: apiOf('http') }), functions: functionsOf('f') }, log: memoryLogger().log });
+    const res = await g.app.inject({ method: 'GET', url: '/x' });
+    expect([res.statusCode, res.json()]).toEqual([503, { message: 'Service Unavailable' }]);
+    await g.close();
+  });
+  it('request body over 10 MB -> 413', async () => {
+    const res = await inject({ method: 'POST', url: '/rest/binary', payload: Buffer.alloc(10 * 1024 * 1024 + 1), headers: { 'content-type': 'application/octet-stream' } });
+    expect([res.statusCode, res.json()]).toEqual([413, { message: 'Request Entity Too Large' }]);
+    expect(res.headers['x-amzn-requestid']).toBeTruthy();
+  });
+  it('a body without content type reaches the function', async () => {
+    const res = await inject({ method: 'POST', url: '/http/raw', payload: 'hello' });
+    expect(res.json().body).toBe('hello');
+  });
+  it('CORS: preflight answered by the API, headers on responses', async () => {
+    const pre = await inject({ method: 'OPTIONS', url: '/rest/pets/1', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+    expect(pre.statusCode).toBe(204);
+    expect(pre.headers).toMatchObject({ 'access-control-allow-origin': 'https://app.example', 'access-control-allow-methods': 'GET,POST', 'access-control-allow-headers': 'x-custom', 'access-control-max-age': '600', 'access-control-allow-credentials': 'true' });
+    const get = await inject({ method: 'GET', url: '/rest/pets/1', headers: { origin: 'https://app.example' } });
+    expect(get.headers).toMatchObject({ 'access-control-allow-origin': 'https://app.example', 'access-control-expose-headers': 'x-out' });
+    const other = await inject({ method: 'GET', url: '/rest/pets/1', headers: { origin: 'https://evil.example' } });
+    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    const http = await inject({ method: 'OPTIONS', url: '/http/anything', headers: { origin: 'https://x.example', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'authorization' } });
+    expect(http.statusCode).toBe(204);
+    expect(http.headers).toMatchObject({ 'access-control-allow-origin': '*', 'access-control-allow-methods': '*', 'access-control-allow-headers': 'authorization' });
+  });
+  it('GET /health', async () => {
+    const res = await inject({ method: 'GET', url: '/health' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ status: 'ok', routes: routing.routes.length });
+  });
+  it('writes one access log line per request', async () => {
+    const res = await inject({ method: 'GET', url: '/rest/pets/9' });
+    const line = lines.filter((l) => l.msg === 'request').at(-1)!;
+    expect(line).toMatchObject({ method: 'GET', path: '/rest/pets/9', route: 'GET /rest/pets/{id}', function: 'echo', status: 200, requestId: res.headers['x-amzn-requestid'] });
+    expect(typeof line.durationMs).toBe('number');
+  });
+});
+
+describe('gateway config from CONFIG_DIR', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'esb-gw-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+  it('missing files: starts with an empty table and warns that nothing is deployed', async () => {
+    const { log, lines } = memoryLogger();
+    const seen: unknown[] = [];
+    const gw = await buildGateway({ invoker: new FakeInvoker(), configDir: dir, log, onFunctions: (f) => void seen.push(f) });
+    expect(gw.table().routes).toHaveLength(0);
+    expect(lines.some((l) => l.level === 40 && /nothing is deployed/.test(l.msg))).toBe(true);
+    expect(seen).toEqual([{ defaults: { environment: {}, scaling: {} }, functions: {} }]);
+    expect((await gw.app.inject({ method: 'GET', url: '/x' })).statusCode).toBe(404);
+    await gw.close();
+  });
+  it('a file that does not parse keeps the old table and logs the error', async () => {
+    await writeFile(join(dir, 'routing.yml'), 'routes:\n  - {path: /a, method: GET, function: f, api: A}\napis:\n  A: {type: http}\n');
+    await writeFile(join(dir, 'functions.yml'), 'functions:\n  f: {}\n');
+    const { log, lines } = memoryLogger();
+    const invoker = new FakeInvoker({ f: () => 'ok' });
+    const gw = await buildGateway({ invoker, configDir: dir, log, fsWatch: false, reloadIntervalMs: 60_000 });
+    expect((await gw.app.inject({ method: 'GET', url: '/a' })).body).toBe('ok');
+    await writeFile(join(dir, 'routing.yml'), 'routes:\n  - {path: /b, method: FETCH, function: f, api: A}\n');
+    await gw.reload();
+    expect((await gw.app.inject({ method: 'GET', url: '/a' })).body).toBe('ok');
+    const err = lines.find((l) => l.level === 50 && /reload failed/.test(l.msg));
+    expect(err?.err).toMatch(/routing\.yml: routes\[0\]\.method/);
+    await gw.close();
+  });
+});

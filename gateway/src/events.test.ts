@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { EMPTY_FUNCTIONS } from '../../crds/src/index.js';
+import { buildV1Event, buildV2Event, formatRequestTime, isTextContentType, matchesMediaType, type GatewayRequest } from './events.js';
+import { compileRouteTable, type RouteHit } from './routes.js';
+
+const T = Date.UTC(2015, 3, 9, 12, 34, 56);
+function hitFor(type: 'rest' | 'http', path: string, reqPath: string, method = 'GET') {
+  const t = compileRouteTable(
+    {
+      routes: [{ method: 'ANY', path, function: 'f', api: 'Api' }],
+      apis: { Api: { type, stage: type === 'rest' ? 'prod' : '$default', stage_variables: { env: 'test' }, binary_media_types: [] } },
+    },
+    EMPTY_FUNCTIONS,
+  );
+  return t.lookup(method, reqPath) as RouteHit;
+}
+const req = (over: Partial<GatewayRequest> = {}): GatewayRequest => ({
+  method: 'GET',
+  rawPath: '/pets/dog%20food',
+  rawQueryString: 'a=1&a=2&b=x%20y&flag',
+  rawHeaders: ['Host', 'api.example.com', 'User-Agent', 'curl/8', 'X-Multi', 'one', 'X-Multi', 'two', 'Cookie', 'a=1; b=2'],
+  body: undefined,
+  sourceIp: '10.0.0.1',
+  protocol: 'HTTP/1.1',
+  requestId: 'req-1',
+  timeEpoch: T,
+  ...over,
+});
+
+describe('buildV1Event (REST proxy integration, the shape AWS documents)', () => {
+  const ev = buildV1Event(req(), hitFor('rest', '/pets/{name}', '/pets/dog%20food'), { base64Body: false });
+  it('has every top-level field', () => {
+    expect(Object.keys(ev).sort()).toEqual(
+      ['body', 'headers', 'httpMethod', 'isBase64Encoded', 'multiValueHeaders', 'multiValueQueryStringParameters', 'path', 'pathParameters', 'queryStringParameters', 'requestContext', 'resource', 'stageVariables'].sort(),
+    );
+    expect(ev).toMatchObject({ resource: '/pets/{name}', path: '/pets/dog food', httpMethod: 'GET', body: null, isBase64Encoded: false, pathParameters: { name: 'dog food' }, stageVariables: { env: 'test' } });
+  });
+  it('headers keep the client case; the single-value map holds the last value', () => {
+    expect(ev.headers).toMatchObject({ Host: 'api.example.com', 'X-Multi': 'two' });
+    expect(ev.multiValueHeaders).toMatchObject({ 'X-Multi': ['one', 'two'], Host: ['api.example.com'] });
+  });
+  it('query strings: last value and all values, decoded', () => {
+    expect(ev.queryStringParameters).toEqual({ a: '2', b: 'x y', flag: '' });
+    expect(ev.multiValueQueryStringParameters).toEqual({ a: ['1', '2'], b: ['x y'], flag: [''] });
+    const none = buildV1Event(req({ rawQueryString: '' }), hitFor('rest', '/pets/{name}', '/pets/x'), { base64Body: false });
+    expect(none.queryStringParameters).toBeNull();
+    expect(none.multiValueQueryStringParameters).toBeNull();
+  });
+  it('requestContext', () => {
+    expect(ev.requestContext).toMatchObject({
+      accountId: '123456789012',
+      resourcePath: '/pets/{name}',
+      httpMethod: 'GET',
+      requestId: 'req-1',
+      extendedRequestId: 'req-1',
+      requestTime: '09/Apr/2015:12:34:56 +0000',
+      requestTimeEpoch: T,
+      path: '/prod/pets/dog food',
+      stage: 'prod',
+      protocol: 'HTTP/1.1',
+      domainName: 'api.example.com',
+      identity: { sourceIp: '10.0.0.1', userAgent: 'curl/8' },
+    });
+    expect(ev.requestContext.apiId).toMatch(/^[a-z0-9]{10}$/);
+    expect(ev.requestContext.resourceId).toMatch(/^[a-z0-9]{6}$/);
+  });
+  it('body: text or base64', () => {
+    const b = Buffer.from([0, 1, 2, 255]);
+    expect(buildV1Event(req({ body: b }), hitFor('rest', '/{p+}', '/x'), { base64Body: true })).toMatchObject({ body: b.toString('base64'), isBase64Encoded: true });
+    expect(buildV1Event(req({ body: Buffer.from('héllo') }), hitFor('rest', '/{p+}', '/x'), { base64Body: false })).toMatchObject({ body: 'héllo', isBase64Encoded: false });
+  });
+});
+
+describe('buildV2Event (HTTP API payload 2.0)', () => {
+  const ev = buildV2Event(req(), hitFor('http', '/pets/{name}', '/pets/dog%20food'), { base64Body: false });
+  it('fields', () => {
+    expect(ev).toMatchObject({
+      version: '2.0',
+      routeKey: 'ANY /pets/{name}',
+      rawPath: '/pets/dog%20food',
+      rawQueryString: 'a=1&a=2&b=x%20y&flag',
+      cookies: ['a=1', 'b=2'],
+      queryStringParameters: { a: '1,2', b: 'x y', flag: '' },
+      pathParameters: { name: 'dog food' },
+      stageVariables: { env: 'test' },
+      isBase64Encoded: false,
+    });
+    expect(ev.body).toBeUndefined();
+    expect('body' in ev).toBe(false);
+  });
+  it('headers are lower-case, comma-joined, without cookies', () => {
+    expect(ev.headers).toEqual({ host: 'api.example.com', 'user-agent': 'curl/8', 'x-multi': 'one,two' });
+  });
+  it('requestContext', () => {
+    expect(ev.requestContext).toMatchObject({
+      accountId: '123456789012',
+      domainName: 'api.example.com',
+      domainPrefix: 'api',
+      http: { method: 'GET', path: '/pets/dog food', protocol: 'HTTP/1.1', sourceIp: '10.0.0.1', userAgent: 'curl/8' },
+      requestId: 'req-1',
+      routeKey: 'ANY /pets/{name}',
+      stage: '$default',
+      time: '09/Apr/2015:12:34:56 +0000',
+      timeEpoch: T,
+    });
+  });
+  it('omits absent optional fields', () => {
+    const e = buildV2Event(req({ rawQueryString: '', rawHeaders: ['Host', 'h'] }), hitFor('http', '/x', '/x'), { base64Body: false });
+    expect(Object.keys(e).sort()).toEqual(['headers', 'isBase64Encoded', 'rawPath', 'rawQueryString', 'requestContext', 'routeKey', 'stageVariables', 'version']);
+  });
+});
+
+describe('content types', () => {
+  it('matchesMediaType handles exact, wildcard and parameters', () => {
+    expect(matchesMediaType('image/png', ['image/*'])).toBe(true);
+    expect(matchesMediaType('application/octet-stream; x=1', ['application/octet-stream'])).toBe(true);
+    expect(matchesMediaType('text/plain', ['*/*'])).toBe(true);
+    expect(matchesMediaType('text/plain', ['image/png'])).toBe(false);
+    expect(matchesMediaType(undefined, ['*/*'])).toBe(false);
+  });
+  it('isTextContentType', () => {
+    for (const t of ['text/plain', 'application/json; charset=utf-8', 'application/vnd.api+json', 'application/xml', undefined]) expect(isTextContentType(t)).toBe(true);
+    for (const t of ['image/png', 'application/octet-stream', 'application/x-www-form-urlencoded', 'multipart/form-data']) expect(isTextContentType(t)).toBe(false);
+  });
+  it('formatRequestTime', () => {
+    expect(formatRequestTime(Date.UTC(2020, 2, 12, 19, 3, 58))).toBe('12/Mar/2020:19:03:58 +0000');
+  });
+});
