@@ -14,7 +14,7 @@ const commands: Record<string, Loader> = {
   storage: () => import('./commands/storage.js').then((m) => m.default),
   get: () => import('./commands/get.js').then((m) => m.get),
   describe: () => import('./commands/get.js').then((m) => m.describe),
-  // 'artifact generate': () => import('./commands/artifact-generate.js').then((m) => m.default),
+  'artifact generate': () => import('./commands/artifact-generate.js').then((m) => m.default),
   'artifact apply': () => import('./commands/artifact-apply.js').then((m) => m.default),
 };
 
