@@ -1,0 +1,41 @@
+import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cleanStaleTmp, isPidAlive, writeFileAtomic } from './atomic.js';
+
+describe('writeFileAtomic', () => {
+  it('replaces the file and leaves no tmp file behind', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'esb-atomic-'));
+    const f = join(dir, 'functions.yml');
+    await writeFile(f, 'old');
+    await writeFileAtomic(f, 'new');
+    expect(await readFile(f, 'utf8')).toBe('new');
+    expect(await readdir(dir)).toEqual(['functions.yml']);
+  });
+
+  it('survives concurrent writers in one process: the result is one of the writes, whole', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'esb-atomic-'));
+    const f = join(dir, 'x.yml');
+    const contents = Array.from({ length: 20 }, (_, i) => `v${i}:`.repeat(1000));
+    await Promise.all(contents.map((c) => writeFileAtomic(f, c)));
+    expect(contents).toContain(await readFile(f, 'utf8'));
+  });
+});
+
+describe('cleanStaleTmp', () => {
+  it('removes tmp files of dead writers only', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'esb-atomic-'));
+    await writeFile(join(dir, 'functions.yml.999999.ab12.tmp'), 'partial');
+    await writeFile(join(dir, `routing.yml.${process.pid}.cd34.tmp`), 'ours');
+    await writeFile(join(dir, 'functions.yml'), 'kept');
+    const removed = await cleanStaleTmp(dir, (pid) => pid !== 999999);
+    expect(removed).toEqual(['functions.yml.999999.ab12.tmp']);
+    expect((await readdir(dir)).sort()).toEqual(['functions.yml', `routing.yml.${process.pid}.cd34.tmp`]);
+  });
+
+  it('knows a live pid from a dead one', () => {
+    expect(isPidAlive(process.pid)).toBe(true);
+    expect(isPidAlive(2 ** 22 + 12345)).toBe(false);
+  });
+});
