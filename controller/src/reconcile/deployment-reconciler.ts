@@ -53,8 +53,13 @@ export interface DeploymentReconcilerOptions {
   log?: ReconcilerLog;
 }
 
+/** Where the artifact of one Deployment is generated: beside its env's CONFIG_DIR. */
+export function artifactOutDir(configDir: string, request: Request): string {
+  return path.join(path.dirname(configDir), 'artifacts', `${request.namespace}-${request.name}`);
+}
+
 /** Reasons of failures that only a change of the spec or template can fix. */
-const TERMINAL_REASONS = new Set(['InvalidSpec', 'InvalidTemplate', 'InvalidArtifact', 'TemplateNotFound', 'UnsupportedRuntime']);
+export const TERMINAL_REASONS = new Set(['InvalidSpec', 'InvalidTemplate', 'InvalidArtifact', 'TemplateNotFound', 'UnsupportedRuntime']);
 
 export function describeCounts(counts: Counts): string {
   const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
@@ -129,7 +134,7 @@ export class DeploymentReconciler implements Reconciler {
       let artifactPath: string;
       let warnings: string[] = [];
       if (templatePath) {
-        const outDir = path.join(path.dirname(configDir), 'artifacts', `${request.namespace}-${request.name}`);
+        const outDir = artifactOutDir(configDir, request);
         const generated = await this.options.steps.generate({ templatePath, outDir, env: spec.env, project: spec.project, parameters });
         artifactPath = generated.artifactPath;
         warnings = generated.warnings;

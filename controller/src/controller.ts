@@ -1,0 +1,63 @@
+// Runs the controller: a Source feeding keys to the WorkQueue, the DeploymentReconciler doing
+// the work through DeploySteps. The file backend here; the kube backend in kube/.
+import { mkdir } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import { stagingConfigDir } from './layout/index.js';
+import { FileSource } from './filebackend/source.js';
+import { FileStore } from './filebackend/store.js';
+import { DeploymentReconciler, type DeploySteps } from './reconcile/deployment-reconciler.js';
+import { WorkQueue } from './reconcile/queue.js';
+import type { Source, Store } from './reconcile/types.js';
+import type { WorkspacePaths } from './cli/workspace.js';
+
+export interface RunningController {
+  store: Store;
+  queue: WorkQueue;
+  close(): Promise<void>;
+}
+
+export interface ControllerOptions {
+  paths: WorkspacePaths;
+  steps: DeploySteps;
+  log: Logger;
+  /** CONFIG_DIR of a (project, env); default the workspace's staging folder. */
+  configDirFor?(project: string, env: string): string;
+  concurrency?: number;
+  usePolling?: boolean;
+}
+
+export async function startController(
+  options: ControllerOptions & { store: Store; source: Source & { watchPaths?(r: { namespace: string; name: string }, p: string[]): void } },
+): Promise<RunningController> {
+  const { store, source, log } = options;
+  const configDirFor = options.configDirFor ?? ((project: string, env: string) => stagingConfigDir({ workspace: options.paths.workspace, project, env }));
+  const reconciler = new DeploymentReconciler({
+    store,
+    steps: options.steps,
+    workspace: options.paths.workspace,
+    configDirFor,
+    onWatchPaths: source.watchPaths ? (request, paths) => source.watchPaths!(request, paths) : undefined,
+    log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
+  });
+  const queue = new WorkQueue(reconciler, {
+    concurrency: options.concurrency ?? 4,
+    log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
+  });
+  await source.start((request) => queue.add(request));
+  return {
+    store,
+    queue,
+    async close() {
+      await source.stop();
+      await queue.stop();
+    },
+  };
+}
+
+export async function startFileController(options: ControllerOptions): Promise<RunningController> {
+  await mkdir(options.paths.deploymentsDir, { recursive: true });
+  const store = new FileStore({ deploymentsDir: options.paths.deploymentsDir, statusDir: options.paths.statusDir });
+  const source = new FileSource({ store, deploymentsDir: options.paths.deploymentsDir, usePolling: options.usePolling, log: options.log });
+  options.log.info(`watching ${options.paths.deploymentsDir} for Deployment manifests`);
+  return startController({ ...options, store, source });
+}

@@ -1,0 +1,161 @@
+// `esb dev`: the embedded default, everything in one process — embedded DynamoDB and S3, the
+// agent (process runtime unless --runtime docker), the gateway and the controller with the
+// file backend — plus the examples deployed. Ctrl-C stops it all.
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { createAgent, type Agent } from '../../agent/src/index.js';
+import { startGateway, type RunningGateway } from '../../gateway/src/index.js';
+import { startEmbeddedStorage, type EmbeddedStorage } from '../../provisioner/src/index.js';
+import { ensureConfigDir } from './apply/index.js';
+import { workspacePaths, type WorkspacePaths } from './cli/workspace.js';
+import { startFileController, type RunningController } from './controller.js';
+import { stagingConfigDir } from './layout/index.js';
+import { createDeploySteps, type RuntimeKind } from './reconcile/steps.js';
+
+export const EXAMPLES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
+
+export interface DevOptions {
+  workspace?: string;
+  host?: string;
+  port?: number;
+  runtime?: RuntimeKind;
+  project?: string;
+  env?: string;
+  examples?: boolean;
+  dynamodbPort?: number;
+  s3Port?: number;
+  region?: string;
+  reloadIntervalMs?: number;
+  log: Logger;
+}
+
+/** What a running `esb dev` tells the other commands (written to `<workspace>/.esb/dev.json`). */
+export interface DevInfo {
+  pid: number;
+  gateway: string;
+  dynamodb: string;
+  s3: string;
+  runtime: RuntimeKind;
+  project: string;
+  env: string;
+  configDir: string;
+}
+
+export interface RunningDev {
+  info: DevInfo;
+  paths: WorkspacePaths;
+  agent: Agent;
+  gateway: RunningGateway;
+  controller: RunningController;
+  close(): Promise<void>;
+}
+
+/** A free TCP port now (the Lambda endpoint must be known before the gateway listens). */
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export function exampleManifest(templatePath: string, name: string, project: string, env: string): string {
+  return `# Written by esb dev: deploys ${path.basename(templatePath)}. Edit or delete freely.\napiVersion: esb.dev/v1alpha1\nkind: Deployment\nmetadata:\n  name: ${name}\nspec:\n  template: ${templatePath}\n  project: ${project}\n  env: ${env}\n`;
+}
+
+export async function startDev(options: DevOptions): Promise<RunningDev> {
+  const { log } = options;
+  const host = options.host ?? '127.0.0.1';
+  const runtime = options.runtime ?? 'process';
+  const project = options.project ?? 'esb';
+  const env = options.env ?? 'default';
+  const region = options.region ?? 'us-east-1';
+  const paths = workspacePaths(options.workspace, process.env);
+  const configDir = stagingConfigDir({ workspace: paths.workspace, project, env });
+  await mkdir(paths.deploymentsDir, { recursive: true });
+  await ensureConfigDir(configDir, { log: { info: (m) => log.info(m), warn: (m) => log.warn(m) } });
+
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const close of closers.splice(0).reverse()) {
+      await close().catch((err) => log.warn(`while stopping: ${String(err)}`));
+    }
+  };
+  try {
+    const storage: EmbeddedStorage = await startEmbeddedStorage({
+      dataDir: paths.dataDir,
+      host: '127.0.0.1',
+      dynamodbPort: options.dynamodbPort ?? 0,
+      s3Port: options.s3Port ?? 0,
+    });
+    closers.push(() => storage.close());
+    const port = options.port || (await freePort(host));
+    const gatewayUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+
+    const agent = await createAgent({
+      runtime,
+      endpoints: { dynamodb: storage.dynamodbEndpoint, s3: storage.s3Endpoint, lambda: gatewayUrl },
+      region,
+      logDir: paths.logDir,
+      log: log.child({ component: 'agent' }),
+    });
+    closers.push(() => agent.close());
+
+    const gateway = await startGateway({
+      invoker: agent,
+      configDir,
+      host,
+      port,
+      region,
+      reloadIntervalMs: options.reloadIntervalMs,
+      log: log.child({ component: 'gateway' }),
+      onFunctions: (functions) => agent.setFunctions(functions),
+    });
+    closers.push(() => gateway.close());
+
+    const steps = createDeploySteps({
+      runtime,
+      dynamodbEndpoint: storage.dynamodbEndpoint,
+      s3Endpoint: storage.s3Endpoint,
+      region,
+      log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
+      buildImages: runtime === 'docker' ? await dockerImageBuilder() : undefined,
+    });
+    const controller = await startFileController({ paths, steps, log: log.child({ component: 'controller' }) });
+    closers.push(() => controller.close());
+
+    if (options.examples !== false) {
+      const manifest = path.join(paths.deploymentsDir, 'example-a.yaml');
+      if (!existsSync(manifest)) {
+        const template = path.relative(paths.deploymentsDir, path.join(EXAMPLES_DIR, 'a.yml'));
+        await writeFile(manifest, exampleManifest(template, 'example-a', project, env));
+        log.info(`deploying the example app A (${manifest})`);
+      }
+    }
+
+    const info: DevInfo = { pid: process.pid, gateway: gatewayUrl, dynamodb: storage.dynamodbEndpoint!, s3: storage.s3Endpoint!, runtime, project, env, configDir };
+    await writeFile(paths.runtimeFile, `${JSON.stringify(info, null, 2)}\n`);
+    closers.push(() => rm(paths.runtimeFile, { force: true }));
+    return { info, paths, agent, gateway, controller, close: closeAll };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+/** The agent's image builder, loaded only for the Docker runtime. */
+async function dockerImageBuilder() {
+  const modulePath = '../../agent/src/image-builder.js';
+  const builder = (await import(modulePath)) as {
+    buildArtifactImages?(artifactPath: string, opts: { signal?: AbortSignal }): Promise<{ built: number; reused: number }>;
+  };
+  if (!builder.buildArtifactImages) throw new Error('the Docker runtime\'s image builder (agent/src/image-builder.ts) is not available');
+  return (artifactPath: string, signal: AbortSignal) => builder.buildArtifactImages!(artifactPath, { signal });
+}
