@@ -24,6 +24,8 @@ export interface InstanceHandle {
   readonly exited: Promise<{ code: number | null; signal: string | null }>;
   /** Stops the instance (SIGKILL after a short grace) and resolves once it is gone. */
   stop(): Promise<void>;
+  /** Peak memory of the instance in MB, when the driver can tell (REPORT's Max Memory Used). */
+  maxMemoryUsedMb?(): number | undefined;
 }
 
 export interface InstanceDriver {

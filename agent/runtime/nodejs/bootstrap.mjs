@@ -1,0 +1,257 @@
+// esb's Lambda runtime interface client for nodejs* runtimes. Plain JS, no dependencies:
+// it is on every invocation's hot path and in every cold start.
+//   AWS_LAMBDA_RUNTIME_API=host:port  _HANDLER=dir/file.fn  LAMBDA_TASK_ROOT=/var/task
+// Usage: node bootstrap.mjs [handler]   (an argument overrides _HANDLER, like AWS base images)
+import http from 'node:http';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire, register } from 'node:module';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const api = process.env.AWS_LAMBDA_RUNTIME_API;
+if (!api) {
+  process.stderr.write('bootstrap: AWS_LAMBDA_RUNTIME_API is not set\n');
+  process.exit(1);
+}
+const colon = api.lastIndexOf(':');
+const host = api.slice(0, colon);
+const port = Number(api.slice(colon + 1));
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+// The runtime never ends by itself (a handler awaiting a promise that never settles must
+// time out, not exit): hold the event loop open.
+setInterval(() => {}, 1 << 30);
+const base = '/2018-06-01/runtime';
+
+const env = process.env;
+const functionName = env.AWS_LAMBDA_FUNCTION_NAME ?? '';
+const functionVersion = env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST';
+const memoryLimitInMB = env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128';
+const logGroupName = env.AWS_LAMBDA_LOG_GROUP_NAME ?? '';
+const logStreamName = env.AWS_LAMBDA_LOG_STREAM_NAME ?? '';
+
+function request(method, urlPath, body, headers) {
+  return new Promise((resolve, reject) => {
+    const h = headers ?? {};
+    if (body !== undefined) h['content-length'] = Buffer.byteLength(body);
+    const req = http.request({ host, port, method, path: urlPath, agent, headers: h }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    if (body !== undefined) req.end(body);
+    else req.end();
+  });
+}
+
+function errorDoc(err) {
+  if (err instanceof Error) {
+    const stack = typeof err.stack === 'string' ? err.stack.split('\n').slice(1).map((l) => l.trim()) : [];
+    return { errorType: err.name || 'Error', errorMessage: err.message, stackTrace: stack, trace: typeof err.stack === 'string' ? err.stack.split('\n') : [] };
+  }
+  return { errorType: typeof err, errorMessage: String(err), stackTrace: [] };
+}
+
+function fatal(err) {
+  process.stderr.write(`bootstrap: ${err && err.stack ? err.stack : String(err)}\n`);
+  process.exit(1);
+}
+
+async function initError(err, type) {
+  const doc = errorDoc(err);
+  if (type) doc.errorType = type;
+  process.stderr.write(`${JSON.stringify(doc)}\n`);
+  try {
+    await request('POST', `${base}/init/error`, JSON.stringify(doc), {
+      'content-type': 'application/json',
+      'lambda-runtime-function-error-type': doc.errorType,
+    });
+  } finally {
+    process.exit(1);
+  }
+}
+
+function nearestPackageType(dir) {
+  for (let d = dir; ; ) {
+    const pj = path.join(d, 'package.json');
+    if (existsSync(pj)) {
+      try {
+        return JSON.parse(readFileSync(pj, 'utf8')).type === 'module' ? 'module' : 'commonjs';
+      } catch {
+        return 'commonjs';
+      }
+    }
+    const up = path.dirname(d);
+    if (up === d) return 'commonjs';
+    d = up;
+  }
+}
+
+// Lambda's resolution: "dir/file.fn.nested" -> file dir/file{.js,.mjs,.cjs}, property path fn.nested.
+async function loadHandler(root, spec) {
+  const slash = spec.lastIndexOf('/');
+  const dot = spec.indexOf('.', slash + 1);
+  if (dot < 0) {
+    const e = new Error(`Bad handler ${spec}: expected module.function`);
+    e.name = 'Runtime.MalformedHandlerName';
+    throw e;
+  }
+  const modulePath = path.resolve(root, spec.slice(0, dot));
+  const names = spec.slice(dot + 1).split('.');
+  let file;
+  for (const ext of ['.js', '.mjs', '.cjs']) {
+    if (existsSync(modulePath + ext)) {
+      file = modulePath + ext;
+      break;
+    }
+  }
+  if (!file) {
+    const e = new Error(`Cannot find module '${spec.slice(0, dot)}'`);
+    e.name = 'Runtime.ImportModuleError';
+    throw e;
+  }
+  const esm = file.endsWith('.mjs') || (file.endsWith('.js') && nearestPackageType(path.dirname(file)) === 'module');
+  let mod;
+  try {
+    if (esm) {
+      // ESM ignores NODE_PATH: a resolve hook falls back to it for bare specifiers
+      // (layers' nodejs/node_modules and the runtime-provided AWS SDK), as Lambda does.
+      if (env.NODE_PATH) register('./esm-resolve.mjs', import.meta.url, { data: { paths: env.NODE_PATH.split(path.delimiter).filter(Boolean) } });
+      mod = await import(pathToFileURL(file).href);
+    } else {
+      mod = createRequire(file)(file);
+    }
+  } catch (err) {
+    if (err && (err.code === 'MODULE_NOT_FOUND' || err.code === 'ERR_MODULE_NOT_FOUND')) {
+      const e = new Error(err.message);
+      e.name = 'Runtime.ImportModuleError';
+      e.stack = err.stack;
+      throw e;
+    }
+    if (err instanceof SyntaxError) {
+      const e = new Error(err.message);
+      e.name = 'Runtime.UserCodeSyntaxError';
+      e.stack = err.stack;
+      throw e;
+    }
+    throw err;
+  }
+  let fn = mod;
+  for (const n of names) fn = fn == null ? undefined : fn[n];
+  if (fn === undefined && esm && mod.default) {
+    fn = mod.default;
+    for (const n of names) fn = fn == null ? undefined : fn[n];
+  }
+  if (typeof fn !== 'function') {
+    const e = new Error(`${spec} is undefined or not exported`);
+    e.name = 'Runtime.HandlerNotFound';
+    throw e;
+  }
+  return fn;
+}
+
+function makeContext(h) {
+  const deadline = Number(h['lambda-runtime-deadline-ms']);
+  const ctx = {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion,
+    invokedFunctionArn: h['lambda-runtime-invoked-function-arn'],
+    memoryLimitInMB,
+    awsRequestId: h['lambda-runtime-aws-request-id'],
+    logGroupName,
+    logStreamName,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
+  if (h['lambda-runtime-client-context']) {
+    try {
+      ctx.clientContext = JSON.parse(h['lambda-runtime-client-context']);
+    } catch {}
+  }
+  if (h['lambda-runtime-cognito-identity']) {
+    try {
+      ctx.identity = JSON.parse(h['lambda-runtime-cognito-identity']);
+    } catch {}
+  }
+  return ctx;
+}
+
+function runHandler(handler, event, ctx) {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const done = (err, value) => {
+      if (settled) return;
+      settled = true;
+      if (err !== undefined && err !== null) reject(err);
+      else resolve(value);
+    };
+    ctx.done = done;
+    ctx.succeed = (v) => done(null, v);
+    ctx.fail = (e) => done(e ?? new Error('handled'));
+    let r;
+    try {
+      r = handler(event, ctx, done);
+    } catch (err) {
+      done(err);
+      return;
+    }
+    if (r && typeof r.then === 'function') r.then((v) => done(null, v), (e) => done(e ?? new Error('rejected')));
+    else if (handler.length < 3) done(null, r);
+  });
+}
+
+async function main() {
+  const root = env.LAMBDA_TASK_ROOT || process.cwd();
+  const spec = process.argv[2] || env._HANDLER;
+  let handler;
+  try {
+    if (!spec) throw Object.assign(new Error('No handler specified'), { name: 'Runtime.MalformedHandlerName' });
+    handler = await loadHandler(root, spec);
+  } catch (err) {
+    await initError(err);
+    return;
+  }
+  for (;;) {
+    const next = await request('GET', `${base}/invocation/next`);
+    if (next.status !== 200) throw new Error(`invocation/next answered ${next.status}`);
+    const h = next.headers;
+    const id = h['lambda-runtime-aws-request-id'];
+    if (h['lambda-runtime-trace-id']) env._X_AMZN_TRACE_ID = h['lambda-runtime-trace-id'];
+    else delete env._X_AMZN_TRACE_ID;
+    let event;
+    try {
+      event = next.body.length === 0 ? null : JSON.parse(next.body);
+    } catch (err) {
+      await postError(id, err);
+      continue;
+    }
+    let result;
+    try {
+      result = await runHandler(handler, event, makeContext(h));
+    } catch (err) {
+      await postError(id, err);
+      continue;
+    }
+    let body;
+    try {
+      body = result === undefined ? 'null' : JSON.stringify(result);
+    } catch (err) {
+      await postError(id, err);
+      continue;
+    }
+    await request('POST', `${base}/invocation/${id}/response`, body, { 'content-type': 'application/json' });
+  }
+}
+
+async function postError(id, err) {
+  const doc = errorDoc(err);
+  process.stderr.write(`ERROR\t${doc.errorType}: ${doc.errorMessage}\n`);
+  await request('POST', `${base}/invocation/${id}/error`, JSON.stringify(doc), {
+    'content-type': 'application/json',
+    'lambda-runtime-function-error-type': doc.errorType,
+  });
+}
+
+process.on('unhandledRejection', (err) => fatal(err));
+main().catch(fatal);

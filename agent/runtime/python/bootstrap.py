@@ -1,0 +1,144 @@
+# esb's Lambda runtime interface client for python3.x runtimes. Standard library only
+# (PyPI is not reachable here), small, fast to start.
+#   AWS_LAMBDA_RUNTIME_API=host:port  _HANDLER=pkg/module.function  LAMBDA_TASK_ROOT=/var/task
+# Usage: python3 bootstrap.py [handler]   (an argument overrides _HANDLER, like AWS base images)
+import http.client
+import importlib
+import json
+import os
+import sys
+import time
+import traceback
+
+BASE = "/2018-06-01/runtime"
+
+
+class LambdaContext:
+    __slots__ = (
+        "aws_request_id", "invoked_function_arn", "function_name", "function_version",
+        "memory_limit_in_mb", "log_group_name", "log_stream_name", "client_context",
+        "identity", "_deadline_ms",
+    )
+
+    def __init__(self, headers):
+        env = os.environ
+        self.aws_request_id = headers.get("Lambda-Runtime-Aws-Request-Id")
+        self.invoked_function_arn = headers.get("Lambda-Runtime-Invoked-Function-Arn")
+        self.function_name = env.get("AWS_LAMBDA_FUNCTION_NAME", "")
+        self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        self.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
+        self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
+        self._deadline_ms = int(headers.get("Lambda-Runtime-Deadline-Ms") or 0)
+        self.client_context = _json_or_none(headers.get("Lambda-Runtime-Client-Context"))
+        self.identity = _json_or_none(headers.get("Lambda-Runtime-Cognito-Identity"))
+
+    def get_remaining_time_in_millis(self):
+        return max(0, self._deadline_ms - int(time.time() * 1000))
+
+
+def _json_or_none(value):
+    if not value:
+        return None
+    try:
+        return json.loads(value)
+    except ValueError:
+        return None
+
+
+class Client:
+    def __init__(self, address):
+        host, _, port = address.rpartition(":")
+        self.conn = http.client.HTTPConnection(host, int(port))
+
+    def call(self, method, path, body=None, headers=None):
+        self.conn.request(method, path, body=body, headers=headers or {})
+        res = self.conn.getresponse()
+        data = res.read()
+        return res, data
+
+
+def error_doc(exc, error_type=None):
+    tb = traceback.extract_tb(exc.__traceback__)
+    return {
+        "errorMessage": str(exc),
+        "errorType": error_type or type(exc).__name__,
+        "requestId": "",
+        "stackTrace": [line for line in traceback.format_list(tb)],
+    }
+
+
+def load_handler(root, spec):
+    module_path, _, fn_name = spec.rpartition(".")
+    if not module_path or not fn_name:
+        raise _Typed("Runtime.MalformedHandlerName", ValueError("Bad handler '%s': not enough values to unpack" % spec))
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    try:
+        module = importlib.import_module(module_path.replace("/", "."))
+    except ImportError as exc:
+        raise _Typed("Runtime.ImportModuleError", exc, "Unable to import module '%s': %s" % (module_path, exc))
+    except SyntaxError as exc:
+        raise _Typed("Runtime.UserCodeSyntaxError", exc, "Syntax error in module '%s': %s" % (module_path, exc))
+    fn = getattr(module, fn_name, None)
+    if fn is None:
+        raise _Typed("Runtime.HandlerNotFound", AttributeError(fn_name), "Handler '%s' missing on module '%s'" % (fn_name, module_path))
+    return fn
+
+
+class _Typed(Exception):
+    def __init__(self, error_type, cause, message=None):
+        super().__init__(message or str(cause))
+        self.error_type = error_type
+        self.cause = cause
+
+
+def main():
+    address = os.environ.get("AWS_LAMBDA_RUNTIME_API")
+    if not address:
+        sys.stderr.write("bootstrap: AWS_LAMBDA_RUNTIME_API is not set\n")
+        sys.exit(1)
+    client = Client(address)
+    root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
+    spec = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("_HANDLER", "")
+    try:
+        handler = load_handler(root, spec)
+    except Exception as exc:  # init error: reported once, then the instance exits
+        if isinstance(exc, _Typed):
+            doc = error_doc(exc.cause, exc.error_type)
+            doc["errorMessage"] = str(exc)
+        else:
+            doc = error_doc(exc)
+        sys.stderr.write("[ERROR] %s: %s\n" % (doc["errorType"], doc["errorMessage"]))
+        client.call("POST", BASE + "/init/error", json.dumps(doc),
+                    {"Content-Type": "application/json", "Lambda-Runtime-Function-Error-Type": doc["errorType"]})
+        sys.exit(1)
+
+    while True:
+        res, body = client.call("GET", BASE + "/invocation/next")
+        if res.status != 200:
+            raise RuntimeError("invocation/next answered %d" % res.status)
+        headers = res.headers
+        request_id = headers.get("Lambda-Runtime-Aws-Request-Id")
+        trace_id = headers.get("Lambda-Runtime-Trace-Id")
+        if trace_id:
+            os.environ["_X_AMZN_TRACE_ID"] = trace_id
+        else:
+            os.environ.pop("_X_AMZN_TRACE_ID", None)
+        try:
+            event = json.loads(body) if body else None
+            result = handler(event, LambdaContext(headers))
+            out = json.dumps(result)
+        except Exception as exc:
+            doc = error_doc(exc)
+            doc["requestId"] = request_id
+            sys.stderr.write("[ERROR] %s: %s\n" % (doc["errorType"], doc["errorMessage"]))
+            sys.stderr.flush()
+            client.call("POST", BASE + "/invocation/%s/error" % request_id, json.dumps(doc),
+                        {"Content-Type": "application/json", "Lambda-Runtime-Function-Error-Type": doc["errorType"]})
+            continue
+        client.call("POST", BASE + "/invocation/%s/response" % request_id, out, {"Content-Type": "application/json"})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,297 @@
+// The agent: runs the functions of functions.yml as instances behind the Lambda Runtime API.
+// createAgent() wires the pool, a driver (process or docker), logs and schedules together.
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { FunctionConfig, FunctionsFile } from '../../crds/src/index.js';
+import { type Clock, systemClock } from './clock.js';
+import type { InstanceDriver } from './driver.js';
+import { buildInstanceEnv, type Credentials, type Endpoints, isNodeRuntime, isPythonRuntime } from './env.js';
+import { errorPayload, errorResult, type Instance } from './instance.js';
+import type { InvokeContext, InvokeResult, Invoker } from './invoker.js';
+import { FileLogSink, type LogRecord, type LogSink, MultiLogSink, PinoLogSink, VictoriaLogsSink } from './logs.js';
+import { FunctionPool, type PoolConfig, type PoolStats } from './pool.js';
+import { createProcessDriver, RUNTIME_DIR } from './process-driver.js';
+import { Scheduler } from './schedule.js';
+
+/** Defaults when functions.yml says nothing (documented in docs/agent.md). */
+export const AGENT_DEFAULTS = {
+  maxCapacity: 10,
+  minCapacity: 0,
+  /** Seconds an instance may stay idle before it is stopped. */
+  idleTimeout: 300,
+  /** Seconds a request waits for a free instance before Throttled. */
+  acquireTimeout: 10,
+  initTimeoutMs: 10_000,
+  initBackoffMs: 1_000,
+  maxInitBackoffMs: 30_000,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'esb-local', secretAccessKey: 'esb-local' } satisfies Credentials,
+};
+
+export interface AgentOptions {
+  runtime: 'process' | 'docker';
+  endpoints?: Endpoints;
+  region?: string;
+  logDir: string;
+  log: Logger;
+  credentials?: Credentials;
+  /** Time and timers (idle timeouts, acquire timeouts, schedules). */
+  clock?: Clock;
+  /** Replaces the driver chosen by `runtime` (tests, custom drivers). */
+  driver?: InstanceDriver;
+  /** Docker runtime options (see docker-driver.ts). */
+  docker?: Record<string, unknown>;
+  /** Process runtime: Python interpreter (default /usr/bin/python3 when present). */
+  python?: string;
+  /** Process runtime: node_modules that provides the AWS SDK to Node handlers (default: the project's). */
+  nodeModulesDir?: string;
+  /** Ship function logs to VictoriaLogs (default: $VICTORIALOGS_URL). */
+  victoriaLogsUrl?: string;
+  /** Run schedule events (default true). */
+  schedules?: boolean;
+  /** Echo function log lines to the pino log (default true). */
+  pinoFunctionLogs?: boolean;
+  initTimeoutMs?: number;
+  initBackoffMs?: number;
+  maxInitBackoffMs?: number;
+}
+
+export interface FunctionStats extends PoolStats {
+  maxCapacity: number;
+}
+
+export interface AgentStats {
+  runtime: 'process' | 'docker';
+  functions: Record<string, FunctionStats>;
+  schedules: Array<{ functionName: string; ruleName: string; expression: string; nextAt?: number }>;
+}
+
+export interface Agent extends Invoker {
+  /** Applies functions.yml (on every config reload): new/changed functions get fresh instances, removed ones stop. */
+  setFunctions(file: FunctionsFile): void;
+  stats(): AgentStats;
+  /** Stops every instance, the schedules and the log files. */
+  close(): Promise<void>;
+  readonly logDir: string;
+}
+
+function stableStringify(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${stableStringify((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+export function functionArn(region: string, name: string): string {
+  return `arn:aws:lambda:${region}:000000000000:function:${name}`;
+}
+
+/** Why a function cannot run on this driver, or undefined. */
+export function unrunnableReason(name: string, fc: FunctionConfig, kind: 'process' | 'docker'): string | undefined {
+  if (kind === 'docker') {
+    if (fc.package_type === 'Image' && !fc.image) return `function ${name}: an Image function needs an image`;
+    return undefined;
+  }
+  if (fc.package_type === 'Image')
+    return `function ${name} is an Image function (PackageType: Image): it needs the Docker runtime (start esb with the docker runtime), the process runtime cannot run images`;
+  if (!fc.code) return `function ${name}: no code folder in functions.yml (field "code"); the process runtime needs one`;
+  const rt = fc.runtime ?? '';
+  if (!isNodeRuntime(rt) && !isPythonRuntime(rt) && !rt.startsWith('provided'))
+    return `function ${name}: runtime "${rt || '(none)'}" is not supported by the process runtime (nodejs*, python3.*, provided*)`;
+  return undefined;
+}
+
+export function poolConfig(name: string, fc: FunctionConfig, file: FunctionsFile, region: string, kind: 'process' | 'docker'): PoolConfig {
+  const d = file.defaults.scaling;
+  const max = fc.scaling.max_capacity ?? AGENT_DEFAULTS.maxCapacity;
+  return {
+    name,
+    key: stableStringify({ fc, env: file.defaults.environment }),
+    timeoutMs: Math.round(fc.timeout * 1000),
+    memoryMb: fc.memory_size,
+    maxCapacity: max,
+    minCapacity: Math.min(fc.scaling.min_capacity ?? AGENT_DEFAULTS.minCapacity, max),
+    idleTimeoutMs: (d.idle_timeout ?? AGENT_DEFAULTS.idleTimeout) * 1000,
+    acquireTimeoutMs: (d.acquire_timeout ?? AGENT_DEFAULTS.acquireTimeout) * 1000,
+    arn: functionArn(region, name),
+    unrunnable: unrunnableReason(name, fc, kind),
+  };
+}
+
+function defaultNodeModules(): string | undefined {
+  const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'node_modules');
+  return existsSync(path.join(dir, '@aws-sdk')) ? dir : undefined;
+}
+
+export async function createAgent(opts: AgentOptions): Promise<Agent> {
+  const clock = opts.clock ?? systemClock;
+  const region = opts.region ?? AGENT_DEFAULTS.region;
+  const credentials = opts.credentials ?? AGENT_DEFAULTS.credentials;
+  const endpoints = opts.endpoints ?? {};
+  const log = opts.log;
+  let driver: InstanceDriver;
+  if (opts.driver) driver = opts.driver;
+  else if (opts.runtime === 'docker') {
+    const { createDockerDriver } = await import('./docker-driver.js');
+    driver = await createDockerDriver({ log, ...(opts.docker ?? {}) });
+  } else driver = createProcessDriver({ python: opts.python });
+  const kind = driver.kind;
+  const nodeModules = opts.nodeModulesDir ?? defaultNodeModules();
+
+  const sinks: LogSink[] = [new FileLogSink(opts.logDir)];
+  if (opts.pinoFunctionLogs !== false) sinks.push(new PinoLogSink(log.child({ component: 'function' })));
+  const vlUrl = opts.victoriaLogsUrl ?? process.env.VICTORIALOGS_URL;
+  if (vlUrl) {
+    let warned = false;
+    sinks.push(
+      new VictoriaLogsSink({
+        url: vlUrl,
+        onError: (err) => {
+          if (!warned) log.warn({ err: String(err) }, 'cannot ship function logs to VictoriaLogs (further errors not logged)');
+          warned = true;
+        },
+      }),
+    );
+  }
+  const sink = new MultiLogSink(sinks);
+  const emit = (inst: Instance, stream: LogRecord['stream'], requestId: string | undefined, message: string) =>
+    sink.write({ time: clock.now(), function: inst.functionName, instance: inst.id, requestId, stream, message });
+
+  let file: FunctionsFile = { defaults: { environment: {}, scaling: {} }, functions: {} };
+  const pools = new Map<string, FunctionPool>();
+  let closed = false;
+
+  const launch = async (inst: Instance, cfg: PoolConfig, runtimeApi: string) => {
+    const fc = file.functions[cfg.name];
+    if (!fc) throw new Error(`function ${cfg.name} is no longer in functions.yml`);
+    const docker = kind === 'docker';
+    const layerDirs = fc.layers.map((l) => l.path);
+    const taskRoot = docker ? '/var/task' : fc.code!;
+    const env = buildInstanceEnv({
+      functionName: cfg.name,
+      instanceId: inst.id,
+      runtime: fc.runtime,
+      handler: fc.handler,
+      memoryMb: fc.memory_size,
+      region,
+      credentials,
+      endpoints,
+      runtimeApi,
+      taskRoot,
+      runtimeDir: docker ? '/var/runtime' : path.join(RUNTIME_DIR, isPythonRuntime(fc.runtime) ? 'python' : 'nodejs'),
+      layerDirs: docker ? (layerDirs.length || fc.package_type === 'Image' ? ['/opt'] : []) : layerDirs,
+      nodePathExtra: docker ? ['/var/runtime/node_modules', '/var/runtime'] : nodeModules ? [nodeModules] : [],
+      pythonPathExtra: docker ? ['/var/runtime'] : [],
+      path: docker
+        ? '/var/lang/bin:/usr/local/bin:/usr/bin:/bin:/opt/bin'
+        : [path.dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin', ...layerDirs.map((l) => path.join(l, 'bin'))].join(':'),
+      home: '/tmp',
+      defaultsEnv: file.defaults.environment,
+      functionEnv: fc.environment,
+      now: clock.now(),
+    });
+    const handle = await driver.start(
+      {
+        functionName: cfg.name,
+        instanceId: inst.id,
+        runtime: fc.runtime,
+        handler: fc.handler,
+        codeDir: fc.code,
+        layerDirs,
+        image: fc.image,
+        memoryMb: fc.memory_size,
+        env,
+      },
+      (stream, line) => emit(inst, stream, inst.current?.requestId, line),
+    );
+    inst.attach(handle);
+  };
+
+  const deps = {
+    driver,
+    clock,
+    initTimeoutMs: opts.initTimeoutMs ?? AGENT_DEFAULTS.initTimeoutMs,
+    initBackoffMs: opts.initBackoffMs ?? AGENT_DEFAULTS.initBackoffMs,
+    maxInitBackoffMs: opts.maxInitBackoffMs ?? AGENT_DEFAULTS.maxInitBackoffMs,
+    launch,
+    line: emit,
+    warn: (msg: string, extra?: Record<string, unknown>) => log.warn(extra ?? {}, msg),
+  };
+
+  const agent: Agent = {
+    logDir: opts.logDir,
+    has: (name) => pools.has(name),
+    async invoke(name: string, payload: Buffer, ctx: InvokeContext = {}): Promise<InvokeResult> {
+      const requestId = ctx.requestId ?? randomUUID();
+      if (closed) return errorResult(requestId, 'Unavailable', 'the agent is shut down');
+      const pool = pools.get(name);
+      if (!pool) {
+        const message = `Function not found: ${functionArn(region, name)}`;
+        return errorResult(requestId, 'UnknownFunction', message, errorPayload('ResourceNotFoundException', message));
+      }
+      return pool.invoke(requestId, payload, ctx);
+    },
+    setFunctions(next: FunctionsFile) {
+      if (closed) return;
+      file = next;
+      for (const [name, pool] of pools) {
+        if (!next.functions[name]) {
+          pool.remove();
+          pools.delete(name);
+        }
+      }
+      for (const [name, fc] of Object.entries(next.functions)) {
+        const cfg = poolConfig(name, fc, next, region, kind);
+        const pool = pools.get(name);
+        if (pool) pool.update(cfg);
+        else {
+          const p = new FunctionPool(cfg, deps);
+          pools.set(name, p);
+          p.update(cfg);
+        }
+        if (cfg.unrunnable) log.warn({ fn: name }, cfg.unrunnable);
+      }
+      scheduler?.setFunctions(next);
+    },
+    stats() {
+      const functions: Record<string, FunctionStats> = {};
+      for (const [name, pool] of pools) functions[name] = { ...pool.stats(), maxCapacity: pool.cfg.maxCapacity };
+      return { runtime: kind, functions, schedules: scheduler?.list() ?? [] };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      scheduler?.close();
+      await Promise.all([...pools.values()].map((p) => p.close()));
+      pools.clear();
+      await driver.close();
+      await sink.close();
+    },
+  };
+
+  const scheduler =
+    opts.schedules === false
+      ? undefined
+      : new Scheduler({
+          clock,
+          region,
+          warn: (m) => log.warn(m),
+          fire: (fn, payload, rule) => {
+            log.info({ fn, rule }, 'schedule fired');
+            void agent.invoke(fn, payload).then(
+              (r) => {
+                if (r.error) log.warn({ fn, rule, requestId: r.requestId, kind: r.error.kind }, `scheduled invocation failed: ${r.error.message}`);
+              },
+              (err) => log.warn({ fn, rule, err: String(err) }, 'scheduled invocation failed'),
+            );
+          },
+        });
+  return agent;
+}

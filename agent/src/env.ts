@@ -1,0 +1,118 @@
+// The environment of a function instance: Lambda's variables, the function's own, minimal
+// basics, module paths for layers. Pure: never reads the agent's own environment.
+import path from 'node:path';
+
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+export interface Endpoints {
+  dynamodb?: string;
+  s3?: string;
+  lambda?: string;
+}
+
+export interface InstanceEnvInput {
+  functionName: string;
+  instanceId: string;
+  runtime?: string;
+  handler?: string;
+  memoryMb: number;
+  region: string;
+  credentials: Credentials;
+  endpoints: Endpoints;
+  runtimeApi: string;
+  /** Where the code is, as the instance sees it (/var/task in containers). */
+  taskRoot: string;
+  runtimeDir: string;
+  /** Layer content folders as the instance sees them (/opt in containers, the folders in process runtime). */
+  layerDirs: string[];
+  /** Extra NODE_PATH entries after the layers (the runtime-provided AWS SDK). */
+  nodePathExtra?: string[];
+  /** Extra PYTHONPATH entries after the layers. */
+  pythonPathExtra?: string[];
+  /** PATH of the instance. */
+  path: string;
+  home: string;
+  defaultsEnv: Record<string, string>;
+  functionEnv: Record<string, string>;
+  now: number;
+}
+
+/** Python's minor version from a runtime name (python3.12 -> 3.12), for site-packages paths in layers. */
+export function pythonVersion(runtime?: string): string | undefined {
+  const m = /^python(\d+\.\d+)/.exec(runtime ?? '');
+  return m?.[1];
+}
+
+export function isNodeRuntime(runtime?: string): boolean {
+  return (runtime ?? '').startsWith('nodejs');
+}
+
+export function isPythonRuntime(runtime?: string): boolean {
+  return (runtime ?? '').startsWith('python');
+}
+
+export function logStreamName(instanceId: string, now: number): string {
+  const d = new Date(now);
+  const ymd = `${d.getUTCFullYear()}/${String(d.getUTCMonth() + 1).padStart(2, '0')}/${String(d.getUTCDate()).padStart(2, '0')}`;
+  return `${ymd}/[$LATEST]${instanceId.replace(/[^a-f0-9]/gi, '')}`;
+}
+
+export function buildInstanceEnv(i: InstanceEnvInput): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: i.path,
+    HOME: i.home,
+    LANG: 'C.UTF-8',
+    TZ: ':UTC',
+    AWS_REGION: i.region,
+    AWS_DEFAULT_REGION: i.region,
+    AWS_ACCESS_KEY_ID: i.credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: i.credentials.secretAccessKey,
+  };
+  if (i.credentials.sessionToken) env.AWS_SESSION_TOKEN = i.credentials.sessionToken;
+  if (i.endpoints.dynamodb) env.AWS_ENDPOINT_URL_DYNAMODB = i.endpoints.dynamodb;
+  if (i.endpoints.s3) env.AWS_ENDPOINT_URL_S3 = i.endpoints.s3;
+  if (i.endpoints.lambda) env.AWS_ENDPOINT_URL_LAMBDA = i.endpoints.lambda;
+
+  if (isNodeRuntime(i.runtime)) {
+    const major = /^nodejs(\d+)/.exec(i.runtime ?? '')?.[1];
+    const paths: string[] = [];
+    for (const l of i.layerDirs) {
+      if (major) paths.push(path.posix.join(l, 'nodejs', `node${major}`, 'node_modules'));
+      paths.push(path.posix.join(l, 'nodejs', 'node_modules'));
+    }
+    paths.push(...(i.nodePathExtra ?? []));
+    if (paths.length) env.NODE_PATH = paths.join(':');
+  }
+  if (isPythonRuntime(i.runtime)) {
+    const v = pythonVersion(i.runtime);
+    const paths: string[] = [];
+    for (const l of i.layerDirs) {
+      paths.push(path.posix.join(l, 'python'));
+      if (v) paths.push(path.posix.join(l, 'python', 'lib', `python${v}`, 'site-packages'));
+    }
+    paths.push(...(i.pythonPathExtra ?? []));
+    if (paths.length) env.PYTHONPATH = paths.join(':');
+    env.PYTHONUNBUFFERED = '1';
+  }
+
+  Object.assign(env, i.defaultsEnv, i.functionEnv);
+
+  // Reserved: the function cannot override what makes it a Lambda instance.
+  Object.assign(env, {
+    AWS_LAMBDA_FUNCTION_NAME: i.functionName,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(i.memoryMb),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${i.functionName}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(i.instanceId, i.now),
+    AWS_LAMBDA_RUNTIME_API: i.runtimeApi,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${i.runtime ?? 'provided'}`,
+    LAMBDA_TASK_ROOT: i.taskRoot,
+    LAMBDA_RUNTIME_DIR: i.runtimeDir,
+    _HANDLER: i.handler ?? '',
+  });
+  return env;
+}

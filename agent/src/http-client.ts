@@ -1,0 +1,83 @@
+// An Invoker over HTTP (the agent as a separate service), with keep-alive connections.
+// has() answers from a cached function list, refreshed in the background.
+import http from 'node:http';
+import type { InvokeContext, InvokeErrorKind, InvokeResult, Invoker } from './invoker.js';
+
+export interface HttpInvoker extends Invoker {
+  /** Fetches the function list now (call once before relying on has()). */
+  refresh(): Promise<void>;
+  close(): void;
+}
+
+export function createHttpInvoker(opts: { url: string; refreshMs?: number; maxSockets?: number }): HttpInvoker {
+  const base = new URL(opts.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 64 });
+  const refreshMs = opts.refreshMs ?? 1000;
+  let names = new Set<string>();
+  let fetchedAt = 0;
+  let refreshing: Promise<void> | undefined;
+
+  function request(method: string, path: string, body: Buffer | undefined, headers: Record<string, string>, signal?: AbortSignal) {
+    return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      if (body) headers['content-length'] = String(body.length);
+      const req = http.request({ host: base.hostname, port: base.port, method, path, headers, agent, signal }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  const refresh = (): Promise<void> => {
+    refreshing ??= request('GET', '/functions', undefined, {})
+      .then((r) => {
+        if (r.status === 200) names = new Set(JSON.parse(r.body.toString('utf8')) as string[]);
+        fetchedAt = Date.now();
+      })
+      .catch(() => {})
+      .finally(() => {
+        refreshing = undefined;
+      });
+    return refreshing;
+  };
+
+  return {
+    refresh,
+    has(name) {
+      if (Date.now() - fetchedAt > refreshMs) void refresh();
+      return names.has(name);
+    },
+    async invoke(name: string, payload: Buffer, ctx: InvokeContext = {}): Promise<InvokeResult> {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (ctx.requestId) headers['x-esb-request-id'] = ctx.requestId;
+      if (ctx.traceId) headers['x-amzn-trace-id'] = ctx.traceId;
+      if (ctx.clientContext) headers['x-amz-client-context'] = ctx.clientContext;
+      if (ctx.cognitoIdentity) headers['x-esb-cognito-identity'] = ctx.cognitoIdentity;
+      let r;
+      try {
+        r = await request('POST', `/invoke/${encodeURIComponent(name)}`, payload, headers, ctx.signal);
+      } catch (err) {
+        if (ctx.signal?.aborted) throw err;
+        const message = `agent at ${opts.url} unreachable: ${err instanceof Error ? err.message : String(err)}`;
+        return { requestId: ctx.requestId ?? '', durationMs: 0, payload: Buffer.from(JSON.stringify({ errorType: 'Unavailable', errorMessage: message })), error: { kind: 'Unavailable', message } };
+      }
+      const kind = r.headers['x-esb-error-kind'] as InvokeErrorKind | undefined;
+      const result: InvokeResult = {
+        requestId: String(r.headers['x-esb-request-id'] ?? ctx.requestId ?? ''),
+        durationMs: Number(r.headers['x-esb-duration-ms'] ?? 0),
+        payload: r.body,
+      };
+      if (kind) result.error = { kind, message: decodeURIComponent(String(r.headers['x-esb-error-message'] ?? '')) };
+      else if (r.status !== 200) result.error = { kind: 'Unavailable', message: `agent answered ${r.status}: ${r.body.toString('utf8').slice(0, 200)}` };
+      if (kind === 'UnknownFunction') names.delete(name);
+      else names.add(name);
+      return result;
+    },
+    close() {
+      agent.destroy();
+    },
+  };
+}

@@ -1,0 +1,100 @@
+// The agent over HTTP, for when it runs as its own service (compose). Internal only: binds
+// 127.0.0.1 unless told otherwise.
+//   POST /invoke/:function   body = event; headers x-esb-request-id (or x-amzn-requestid),
+//                            x-amzn-trace-id, x-amz-client-context, x-esb-cognito-identity
+//     -> 200 (404 UnknownFunction, 429 Throttled, 503 Unavailable) with the function's payload;
+//        x-esb-request-id, x-esb-duration-ms, and on failure x-esb-error-kind, x-esb-error-message (URI-encoded)
+//   GET /functions -> ["name", ...]    GET /stats    GET /healthz
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { InvokeErrorKind, Invoker } from './invoker.js';
+
+export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
+
+export interface AgentHttpServerOptions {
+  agent: Invoker & { stats?(): { functions: Record<string, unknown> } };
+  host?: string;
+  port?: number;
+  log?: Logger;
+}
+
+const STATUS: Record<InvokeErrorKind, number> = { UnknownFunction: 404, Throttled: 429, Unavailable: 503, FunctionError: 200, Timeout: 200 };
+
+export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<{ url: string; port: number; close(): Promise<void> }> {
+  const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
+    const url = req.url ?? '/';
+    if (req.method === 'POST' && url.startsWith('/invoke/')) return void invoke(req, res, decodeURIComponent(url.slice(8).split('?')[0]));
+    req.resume();
+    if (req.method === 'GET' && url === '/healthz') return send(res, 200, '{"ok":true}');
+    if (req.method === 'GET' && url === '/functions') return send(res, 200, JSON.stringify(Object.keys(o.agent.stats?.().functions ?? {})));
+    if (req.method === 'GET' && url === '/stats') return send(res, 200, JSON.stringify(o.agent.stats?.() ?? {}));
+    send(res, 404, JSON.stringify({ message: `no route ${req.method} ${url}` }));
+  });
+
+  async function invoke(req: http.IncomingMessage, res: http.ServerResponse, fn: string): Promise<void> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req as AsyncIterable<Buffer>) {
+      size += c.length;
+      if (size > MAX_REQUEST_BYTES) {
+        send(res, 413, JSON.stringify({ errorType: 'RequestTooLargeException', errorMessage: `Request must be smaller than ${MAX_REQUEST_BYTES} bytes for the InvokeFunction operation` }));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    }
+    const ac = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) ac.abort(new Error('client went away'));
+    });
+    const h = req.headers;
+    const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+    try {
+      const r = await o.agent.invoke(fn, Buffer.concat(chunks), {
+        requestId: one(h['x-esb-request-id']) ?? one(h['x-amzn-requestid']),
+        traceId: one(h['x-amzn-trace-id']),
+        clientContext: one(h['x-amz-client-context']),
+        cognitoIdentity: one(h['x-esb-cognito-identity']),
+        signal: ac.signal,
+      });
+      const headers: Record<string, string | number> = {
+        'content-type': 'application/json',
+        'content-length': r.payload.length,
+        'x-esb-request-id': r.requestId,
+        'x-esb-duration-ms': r.durationMs.toFixed(3),
+      };
+      if (r.error) {
+        headers['x-esb-error-kind'] = r.error.kind;
+        headers['x-esb-error-message'] = encodeURIComponent(r.error.message);
+      }
+      res.writeHead(r.error ? STATUS[r.error.kind] : 200, headers);
+      res.end(r.payload);
+    } catch (err) {
+      if (ac.signal.aborted) return;
+      o.log?.error({ err, fn }, 'invoke failed');
+      send(res, 500, JSON.stringify({ errorType: 'ServiceException', errorMessage: String(err) }));
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${host}:${addr.port}`,
+    port: addr.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+function send(res: http.ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}

@@ -1,0 +1,295 @@
+// One function instance and its own Lambda Runtime API endpoint (a listening port per
+// instance, so that AWS_LAMBDA_RUNTIME_API stays a plain host:port and the agent knows which
+// instance calls). The pool decides which instance serves which invocation.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { InstanceHandle } from './driver.js';
+import type { InvokeContext, InvokeErrorKind, InvokeResult } from './invoker.js';
+
+export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
+const P = '/2018-06-01/runtime';
+const NEXT = `${P}/invocation/next`;
+const INIT_ERROR = `${P}/init/error`;
+const INVOCATION = `${P}/invocation/`;
+
+export type InstanceState = 'starting' | 'idle' | 'busy' | 'stopping' | 'dead';
+
+export interface Invocation {
+  requestId: string;
+  payload: Buffer;
+  ctx: InvokeContext;
+  receivedAt: number;
+  deliveredAt?: number;
+  done: boolean;
+  timer?: NodeJS.Timeout;
+  resolve(r: InvokeResult): void;
+}
+
+export interface InstanceEvents {
+  /** First call to /next: init is over. */
+  onReady(inst: Instance): void;
+  /** The instance is gone; `initFailed` when it died before its first /next. */
+  onExit(inst: Instance, initFailed: boolean): void;
+  onPlatformLine(inst: Instance, requestId: string | undefined, line: string): void;
+  /** An invocation finished (for REPORT), after its result was handed back. */
+  onInvocationEnd(inst: Instance, inv: Invocation, durationMs: number): void;
+}
+
+export function errorPayload(errorType: string, errorMessage: string, extra: Record<string, unknown> = {}): Buffer {
+  return Buffer.from(JSON.stringify({ errorType, errorMessage, ...extra }));
+}
+
+export function errorResult(requestId: string, kind: InvokeErrorKind, message: string, payload?: Buffer, durationMs = 0): InvokeResult {
+  return { requestId, durationMs, payload: payload ?? errorPayload(kind, message), error: { kind, message } };
+}
+
+export class Instance {
+  state: InstanceState = 'starting';
+  readonly server: http.Server;
+  port = 0;
+  handle?: InstanceHandle;
+  current?: Invocation;
+  parked?: http.ServerResponse;
+  readyAt?: number;
+  initDurationMs?: number;
+  /** Reported once, on the first REPORT line. */
+  initReported = false;
+  initError?: Buffer;
+  invocations = 0;
+  idleTimer?: unknown;
+  stopRequested = false;
+  /** Set by the pool when init ran past its limit (counts as an init failure). */
+  initTimedOut = false;
+  initTimer?: NodeJS.Timeout;
+  private exitedOnce = false;
+
+  constructor(
+    readonly id: string,
+    readonly functionName: string,
+    readonly gen: number,
+    readonly timeoutMs: number,
+    readonly arn: string,
+    private readonly events: InstanceEvents,
+    readonly createdAt = performance.now(),
+  ) {
+    this.server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 0 }, (req, res) => this.route(req, res));
+    this.server.timeout = 0;
+  }
+
+  /** Binds this instance's Runtime API; returns "host:port" as the instance must use it. */
+  async listen(bindHost: string, advertiseHost: string): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, bindHost, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+    return `${advertiseHost}:${this.port}`;
+  }
+
+  attach(handle: InstanceHandle): void {
+    this.handle = handle;
+    void handle.exited.then(() => this.exited());
+  }
+
+  /** Gives the instance an invocation; delivered now if the runtime waits on /next, else on its next call. */
+  assign(inv: Invocation): void {
+    this.current = inv;
+    this.state = 'busy';
+    if (this.parked) {
+      const res = this.parked;
+      this.parked = undefined;
+      this.deliver(res, inv);
+    }
+  }
+
+  /** Stops the process/container and the endpoint; the pool hears of it through onExit. */
+  stop(): void {
+    if (this.state === 'dead') return;
+    this.stopRequested = true;
+    if (this.state !== 'stopping') this.state = 'stopping';
+    if (this.handle) void this.handle.stop().catch(() => {});
+    else this.exited();
+  }
+
+  private exited(): void {
+    if (this.exitedOnce) return;
+    this.exitedOnce = true;
+    const wasReady = this.readyAt !== undefined;
+    this.state = 'dead';
+    if (this.parked) {
+      this.parked.destroy();
+      this.parked = undefined;
+    }
+    this.server.close();
+    this.server.closeAllConnections();
+    const inv = this.current;
+    if (inv && !inv.done) {
+      if (!wasReady && this.initError) {
+        const doc = safeJson(this.initError);
+        const type = typeof doc?.errorType === 'string' ? doc.errorType : 'Runtime.InitError';
+        const msg = typeof doc?.errorMessage === 'string' ? doc.errorMessage : 'init failed';
+        this.finish(inv, errorResult(inv.requestId, 'FunctionError', `${type}: ${msg}`, this.initError));
+      } else {
+        const message = `RequestId: ${inv.requestId} Error: Runtime exited${wasReady ? '' : ' during init'} without providing a reason`;
+        this.finish(inv, errorResult(inv.requestId, 'FunctionError', message, errorPayload('Runtime.ExitError', message)));
+      }
+    }
+    this.events.onExit(this, !wasReady && (!this.stopRequested || this.initError !== undefined || this.initTimedOut));
+  }
+
+  /** Completes the current invocation (once). */
+  finish(inv: Invocation, result: InvokeResult): void {
+    if (inv.done) return;
+    inv.done = true;
+    if (inv.timer) clearTimeout(inv.timer);
+    if (this.current === inv) this.current = undefined;
+    const duration = inv.deliveredAt !== undefined ? performance.now() - inv.deliveredAt : 0;
+    result.durationMs = duration;
+    inv.resolve(result);
+    this.invocations++;
+    this.events.onInvocationEnd(this, inv, duration);
+  }
+
+  private deliver(res: http.ServerResponse, inv: Invocation): void {
+    inv.deliveredAt = performance.now();
+    const headers: Record<string, string | number> = {
+      'content-type': 'application/json',
+      'content-length': inv.payload.length,
+      'lambda-runtime-aws-request-id': inv.requestId,
+      'lambda-runtime-deadline-ms': Date.now() + this.timeoutMs,
+      'lambda-runtime-invoked-function-arn': this.arn,
+    };
+    if (inv.ctx.traceId) headers['lambda-runtime-trace-id'] = inv.ctx.traceId;
+    if (inv.ctx.clientContext) headers['lambda-runtime-client-context'] = decodeClientContext(inv.ctx.clientContext);
+    if (inv.ctx.cognitoIdentity) headers['lambda-runtime-cognito-identity'] = inv.ctx.cognitoIdentity;
+    this.events.onPlatformLine(this, inv.requestId, `START RequestId: ${inv.requestId} Version: $LATEST`);
+    res.writeHead(200, headers);
+    res.end(inv.payload);
+    inv.timer = setTimeout(() => this.timedOut(inv), this.timeoutMs);
+  }
+
+  private timedOut(inv: Invocation): void {
+    if (inv.done) return;
+    const secs = (this.timeoutMs / 1000).toFixed(2);
+    const message = `Task timed out after ${secs} seconds`;
+    this.finish(
+      inv,
+      errorResult(inv.requestId, 'Timeout', message, errorPayload('Sandbox.Timedout', `RequestId: ${inv.requestId} Error: ${message}`)),
+    );
+    this.events.onPlatformLine(this, inv.requestId, `${new Date().toISOString()} ${inv.requestId} ${message}`);
+    this.stop();
+  }
+
+  private route(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = req.url ?? '';
+    if (req.method === 'GET' && url === NEXT) return this.onNext(res);
+    if (req.method === 'POST' && url.startsWith(INVOCATION)) {
+      const rest = url.slice(INVOCATION.length);
+      const slash = rest.indexOf('/');
+      const id = decodeURIComponent(rest.slice(0, slash));
+      const what = rest.slice(slash + 1);
+      if (slash > 0 && (what === 'response' || what === 'error')) return this.onResult(req, res, id, what);
+    }
+    if (req.method === 'POST' && url === INIT_ERROR) {
+      readBody(req, MAX_RESPONSE_BYTES, (body) => {
+        this.initError = body ?? errorPayload('Runtime.InitError', 'init error (document too large)');
+        reply(res, 202, '{"status":"OK"}');
+        this.stop();
+      });
+      return;
+    }
+    req.resume();
+    reply(res, 404, JSON.stringify({ errorType: 'NotFound', errorMessage: `${req.method} ${url} is not part of the Runtime API` }));
+  }
+
+  private onNext(res: http.ServerResponse): void {
+    if (this.readyAt === undefined) {
+      this.readyAt = performance.now();
+      this.initDurationMs = this.readyAt - this.createdAt;
+      this.events.onReady(this);
+      if (this.state === 'stopping' || this.state === 'dead') return void res.destroy();
+    }
+    const inv = this.current;
+    if (inv && !inv.done && inv.deliveredAt === undefined) return this.deliver(res, inv);
+    if (this.parked) this.parked.destroy();
+    this.parked = res;
+    res.on('close', () => {
+      if (this.parked === res) this.parked = undefined;
+    });
+  }
+
+  private onResult(req: http.IncomingMessage, res: http.ServerResponse, id: string, what: 'response' | 'error'): void {
+    const inv = this.current;
+    if (!inv || inv.requestId !== id || inv.done) {
+      req.resume();
+      reply(res, 400, JSON.stringify({ errorType: 'InvalidRequestID', errorMessage: `unknown or finished request ${id}` }));
+      return;
+    }
+    readBody(req, MAX_RESPONSE_BYTES, (body) => {
+      if (inv.done) return reply(res, 400, JSON.stringify({ errorType: 'InvalidRequestID', errorMessage: `request ${id} already finished` }));
+      if (body === undefined) {
+        const message = `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
+        reply(res, 413, JSON.stringify({ errorType: 'RequestEntityTooLarge', errorMessage: message }));
+        this.finish(inv, errorResult(id, 'FunctionError', message, errorPayload('Function.ResponseSizeTooLarge', message)));
+        return;
+      }
+      reply(res, 202, '{"status":"OK"}');
+      if (what === 'response') this.finish(inv, { requestId: id, durationMs: 0, payload: body });
+      else {
+        const doc = safeJson(body);
+        const type = String(req.headers['lambda-runtime-function-error-type'] ?? doc?.errorType ?? 'Unhandled');
+        const msg = typeof doc?.errorMessage === 'string' ? doc.errorMessage : '';
+        this.finish(inv, errorResult(id, 'FunctionError', msg ? `${type}: ${msg}` : type, body));
+      }
+    });
+  }
+}
+
+function reply(res: http.ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Reads a body up to `limit` bytes; over the limit the callback gets undefined (and the rest is discarded). */
+function readBody(req: http.IncomingMessage, limit: number, cb: (body: Buffer | undefined) => void): void {
+  const declared = Number(req.headers['content-length'] ?? -1);
+  if (declared > limit) {
+    req.resume();
+    cb(undefined);
+    return;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let over = false;
+  req.on('data', (c: Buffer) => {
+    if (over) return;
+    size += c.length;
+    if (size > limit) {
+      over = true;
+      chunks.length = 0;
+    } else chunks.push(c);
+  });
+  req.on('end', () => cb(over ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+  req.on('error', () => {});
+}
+
+function safeJson(b: Buffer): Record<string, unknown> | undefined {
+  try {
+    const v = JSON.parse(b.toString('utf8'));
+    return v && typeof v === 'object' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The Invoke API's Client-Context is base64 JSON; the Runtime API header carries the JSON. */
+function decodeClientContext(b64: string): string {
+  try {
+    return Buffer.from(b64, 'base64').toString('utf8');
+  } catch {
+    return b64;
+  }
+}

@@ -1,0 +1,147 @@
+// Function logs: every line an instance prints (with the request id it printed it for)
+// and Lambda's START/END/REPORT lines, to the agent's pino log, to <logDir>/<function>.log
+// and, when configured, to VictoriaLogs (JSON lines, batched, never blocking an invoke).
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from 'pino';
+
+export interface LogRecord {
+  time: number;
+  function: string;
+  instance: string;
+  requestId?: string;
+  stream: 'stdout' | 'stderr' | 'platform';
+  message: string;
+}
+
+export interface LogSink {
+  write(rec: LogRecord): void;
+  close(): Promise<void>;
+}
+
+export function logFileName(functionName: string): string {
+  return `${functionName.replace(/[^A-Za-z0-9._-]/g, '_')}.log`;
+}
+
+/** One line of <function>.log: ISO time, request id (or "-"), message. */
+export function formatLogLine(rec: LogRecord): string {
+  return `${new Date(rec.time).toISOString()}\t${rec.requestId ?? '-'}\t${rec.message}\n`;
+}
+
+export function reportLine(r: {
+  requestId: string;
+  durationMs: number;
+  memoryMb: number;
+  maxMemoryMb?: number;
+  initDurationMs?: number;
+}): string {
+  let s = `REPORT RequestId: ${r.requestId}\tDuration: ${r.durationMs.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(r.durationMs))} ms\tMemory Size: ${r.memoryMb} MB\tMax Memory Used: ${r.maxMemoryMb ?? 0} MB`;
+  if (r.initDurationMs !== undefined) s += `\tInit Duration: ${r.initDurationMs.toFixed(2)} ms`;
+  return s;
+}
+
+export class FileLogSink implements LogSink {
+  private readonly files = new Map<string, WriteStream>();
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+  write(rec: LogRecord): void {
+    let f = this.files.get(rec.function);
+    if (!f) {
+      f = createWriteStream(path.join(this.dir, logFileName(rec.function)), { flags: 'a' });
+      f.on('error', () => {}); // a full disk must not crash the agent
+      this.files.set(rec.function, f);
+    }
+    f.write(formatLogLine(rec));
+  }
+  async close(): Promise<void> {
+    await Promise.all([...this.files.values()].map((f) => new Promise<void>((r) => f.end(r))));
+    this.files.clear();
+  }
+}
+
+export class PinoLogSink implements LogSink {
+  constructor(private readonly log: Logger) {}
+  write(rec: LogRecord): void {
+    this.log.info({ fn: rec.function, instance: rec.instance, requestId: rec.requestId, stream: rec.stream }, rec.message);
+  }
+  async close(): Promise<void> {}
+}
+
+export interface VictoriaLogsOptions {
+  url: string;
+  flushMs?: number;
+  maxBatch?: number;
+  /** Lines kept while VictoriaLogs is slow or down; older ones are dropped (and counted). */
+  maxBuffered?: number;
+  fetch?: typeof fetch;
+  onError?: (err: unknown) => void;
+}
+
+export class VictoriaLogsSink implements LogSink {
+  private buf: string[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private inflight: Promise<void> | undefined;
+  dropped = 0;
+  private readonly endpoint: string;
+  constructor(private readonly o: VictoriaLogsOptions) {
+    this.endpoint = `${o.url.replace(/\/$/, '')}/insert/jsonline?_stream_fields=function&_msg_field=_msg&_time_field=_time`;
+  }
+  write(rec: LogRecord): void {
+    this.buf.push(
+      JSON.stringify({
+        _time: new Date(rec.time).toISOString(),
+        _msg: rec.message,
+        function: rec.function,
+        instance: rec.instance,
+        request_id: rec.requestId,
+        stream: rec.stream,
+      }),
+    );
+    const max = this.o.maxBuffered ?? 50_000;
+    if (this.buf.length > max) {
+      this.dropped += this.buf.length - max;
+      this.buf.splice(0, this.buf.length - max);
+    }
+    if (this.buf.length >= (this.o.maxBatch ?? 1000)) this.flush();
+    else if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), this.o.flushMs ?? 1000);
+      this.timer.unref();
+    }
+  }
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.inflight || this.buf.length === 0) return this.inflight ?? Promise.resolve();
+    const batch = this.buf;
+    this.buf = [];
+    const f = this.o.fetch ?? fetch;
+    this.inflight = f(this.endpoint, { method: 'POST', body: `${batch.join('\n')}\n`, headers: { 'content-type': 'application/stream+json' } })
+      .then((res) => {
+        if (!res.ok) throw new Error(`VictoriaLogs answered ${res.status}`);
+      })
+      .catch((err) => this.o.onError?.(err))
+      .finally(() => {
+        this.inflight = undefined;
+        if (this.buf.length && !this.timer) {
+          this.timer = setTimeout(() => this.flush(), this.o.flushMs ?? 1000);
+          this.timer.unref();
+        }
+      });
+    return this.inflight;
+  }
+  async close(): Promise<void> {
+    await this.flush();
+    if (this.buf.length) await this.flush();
+  }
+}
+
+export class MultiLogSink implements LogSink {
+  constructor(private readonly sinks: LogSink[]) {}
+  write(rec: LogRecord): void {
+    for (const s of this.sinks) s.write(rec);
+  }
+  async close(): Promise<void> {
+    await Promise.all(this.sinks.map((s) => s.close()));
+  }
+}

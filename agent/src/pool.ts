@@ -1,0 +1,334 @@
+// The instances of one function: warm reuse, a concurrency cap with a wait queue
+// (acquire_timeout, then Throttled), min_capacity started ahead, idle instances stopped
+// (scale to zero), init failures backed off, fresh instances when the function changes.
+import { randomBytes } from 'node:crypto';
+import type { Clock } from './clock.js';
+import type { InstanceDriver } from './driver.js';
+import { Instance, errorPayload, errorResult, type Invocation } from './instance.js';
+import type { InvokeContext, InvokeResult } from './invoker.js';
+import { reportLine } from './logs.js';
+
+export interface PoolConfig {
+  name: string;
+  /** Changes when the function changes (digest, image, code, env, config): new instances. */
+  key: string;
+  timeoutMs: number;
+  memoryMb: number;
+  maxCapacity: number;
+  minCapacity: number;
+  idleTimeoutMs: number;
+  acquireTimeoutMs: number;
+  arn: string;
+  /** Why it cannot run here (an image function in the process runtime), if so. */
+  unrunnable?: string;
+}
+
+export interface PoolDeps {
+  driver: InstanceDriver;
+  clock: Clock;
+  initTimeoutMs: number;
+  initBackoffMs: number;
+  maxInitBackoffMs: number;
+  /** Starts the instance: builds its environment and calls the driver. */
+  launch(inst: Instance, cfg: PoolConfig, runtimeApi: string): Promise<void>;
+  line(inst: Instance, stream: 'stdout' | 'stderr' | 'platform', requestId: string | undefined, message: string): void;
+  warn(msg: string, extra?: Record<string, unknown>): void;
+}
+
+interface Waiter {
+  resolve(v: Instance | InvokeResult): void;
+  timer: unknown;
+  requestId: string;
+}
+
+export interface PoolStats {
+  starting: number;
+  idle: number;
+  busy: number;
+  stopping: number;
+  waiting: number;
+  invocations: number;
+  coldStarts: number;
+  initFailures: number;
+}
+
+export class FunctionPool {
+  private gen = 0;
+  private readonly instances = new Set<Instance>();
+  private idle: Instance[] = [];
+  private waiters: Waiter[] = [];
+  private initFailures = 0;
+  private retryAt = 0;
+  private lastInitError?: Buffer;
+  private minTimer?: unknown;
+  private removed = false;
+  private invocations = 0;
+  private coldStarts = 0;
+
+  constructor(
+    public cfg: PoolConfig,
+    private readonly deps: PoolDeps,
+  ) {}
+
+  /** A new config: same key keeps the instances; another key drains them and starts fresh ones. */
+  update(cfg: PoolConfig): void {
+    const changed = cfg.key !== this.cfg.key;
+    this.cfg = cfg;
+    if (changed) {
+      this.gen++;
+      this.initFailures = 0;
+      this.retryAt = 0;
+      for (const inst of this.idle) inst.stop();
+      this.idle = [];
+      for (const inst of this.instances) if (inst.state === 'starting' && !inst.current) inst.stop();
+    }
+    this.trimIdle();
+    this.pump();
+    this.ensureMin();
+  }
+
+  /** The function left functions.yml: in-flight work finishes, then everything stops. */
+  remove(): void {
+    this.removed = true;
+    this.gen++;
+    for (const inst of this.idle) inst.stop();
+    this.idle = [];
+    for (const inst of this.instances) if (!inst.current) inst.stop();
+    for (const w of this.waiters.splice(0)) {
+      this.deps.clock.clearTimeout(w.timer);
+      w.resolve(errorResult(w.requestId, 'UnknownFunction', `Function not found: ${this.cfg.arn}`, errorPayload('ResourceNotFoundException', `Function not found: ${this.cfg.arn}`)));
+    }
+    if (this.minTimer) this.deps.clock.clearTimeout(this.minTimer);
+  }
+
+  async close(): Promise<void> {
+    this.remove();
+    const gone = [...this.instances].map((i) => i.handle?.exited.catch(() => {}));
+    for (const inst of this.instances) inst.stop();
+    await Promise.all(gone);
+  }
+
+  get size(): number {
+    return this.instances.size;
+  }
+
+  stats(): PoolStats {
+    const s: PoolStats = { starting: 0, idle: 0, busy: 0, stopping: 0, waiting: this.waiters.length, invocations: this.invocations, coldStarts: this.coldStarts, initFailures: this.initFailures };
+    for (const i of this.instances) if (i.state !== 'dead') s[i.state]++;
+    return s;
+  }
+
+  async invoke(requestId: string, payload: Buffer, ctx: InvokeContext): Promise<InvokeResult> {
+    if (this.cfg.unrunnable) return errorResult(requestId, 'Unavailable', this.cfg.unrunnable);
+    const got = await this.acquire(requestId, ctx.signal);
+    if (!(got instanceof Instance)) return got;
+    const inst = got;
+    this.invocations++;
+    const result = await new Promise<InvokeResult>((resolve) => {
+      const inv: Invocation = { requestId, payload, ctx, receivedAt: performance.now(), done: false, resolve };
+      inst.assign(inv);
+    });
+    this.release(inst);
+    return result;
+  }
+
+  private inBackoff(): boolean {
+    return this.initFailures > 0 && this.deps.clock.now() < this.retryAt;
+  }
+
+  private backoffResult(requestId: string): InvokeResult {
+    const secs = Math.max(0, (this.retryAt - this.deps.clock.now()) / 1000).toFixed(1);
+    const message = `function ${this.cfg.name}: init failed ${this.initFailures} times in a row; next attempt in ${secs} s`;
+    return errorResult(requestId, 'Unavailable', message, this.lastInitError);
+  }
+
+  private liveCount(): number {
+    let n = 0;
+    for (const i of this.instances) if (i.gen === this.gen && (i.state === 'starting' || i.state === 'idle' || i.state === 'busy')) n++;
+    return n;
+  }
+
+  private acquire(requestId: string, signal?: AbortSignal): Promise<Instance | InvokeResult> {
+    const warm = this.idle.pop();
+    if (warm) {
+      this.deps.clock.clearTimeout(warm.idleTimer);
+      warm.state = 'busy';
+      return Promise.resolve(warm);
+    }
+    if (this.inBackoff()) return Promise.resolve(this.backoffResult(requestId));
+    if (this.liveCount() < this.cfg.maxCapacity) return Promise.resolve(this.spawn(true));
+    signal?.throwIfAborted();
+    return new Promise((resolve, reject) => {
+      const w: Waiter = {
+        requestId,
+        resolve: (v) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        timer: this.deps.clock.setTimeout(() => {
+          this.waiters = this.waiters.filter((x) => x !== w);
+          const message = `Rate Exceeded: no instance of ${this.cfg.name} became free within ${this.cfg.acquireTimeoutMs} ms (max_capacity ${this.cfg.maxCapacity})`;
+          w.resolve(errorResult(requestId, 'Throttled', message, errorPayload('TooManyRequestsException', message, { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' })));
+        }, this.cfg.acquireTimeoutMs),
+      };
+      const onAbort = () => {
+        this.waiters = this.waiters.filter((x) => x !== w);
+        this.deps.clock.clearTimeout(w.timer);
+        reject(signal!.reason);
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiters.push(w);
+    });
+  }
+
+  /** A new instance; `reserved` ones are handed to the caller, others become idle when ready. */
+  private spawn(reserved: boolean): Instance {
+    const id = randomBytes(16).toString('hex');
+    const inst = new Instance(id, this.cfg.name, this.gen, this.cfg.timeoutMs, this.cfg.arn, {
+      onReady: (i) => this.onReady(i),
+      onExit: (i, initFailed) => this.onExit(i, initFailed),
+      onPlatformLine: (i, rid, line) => this.deps.line(i, 'platform', rid, line),
+      onInvocationEnd: (i, inv, d) => this.onInvocationEnd(i, inv, d),
+    });
+    if (reserved) inst.state = 'busy';
+    this.instances.add(inst);
+    this.coldStarts++;
+    const cfg = this.cfg;
+    const initTimer = setTimeout(() => {
+      if (inst.readyAt !== undefined || inst.state === 'dead') return;
+      inst.initTimedOut = true;
+      const inv = inst.current;
+      const message = `Init timed out after ${(this.deps.initTimeoutMs / 1000).toFixed(2)} seconds`;
+      if (inv) inst.finish(inv, errorResult(inv.requestId, 'Timeout', message, errorPayload('Runtime.InitTimeout', message)));
+      inst.stop();
+    }, this.deps.initTimeoutMs);
+    initTimer.unref();
+    inst.initTimer = initTimer;
+    void (async () => {
+      try {
+        const api = await inst.listen(this.deps.driver.runtimeApiBindHost, this.deps.driver.runtimeApiAdvertiseHost);
+        await this.deps.launch(inst, cfg, api);
+      } catch (err) {
+        clearTimeout(initTimer);
+        const message = `function ${cfg.name}: cannot start an instance (${this.deps.driver.kind} runtime): ${err instanceof Error ? err.message : String(err)}`;
+        this.deps.warn(message);
+        const inv = inst.current;
+        if (inv) inst.finish(inv, errorResult(inv.requestId, 'Unavailable', message));
+        inst.stop();
+      }
+    })();
+    return inst;
+  }
+
+  private onReady(inst: Instance): void {
+    clearTimeout(inst.initTimer);
+    this.initFailures = 0;
+    this.retryAt = 0;
+    if (inst.gen !== this.gen || this.removed) {
+      if (!inst.current) inst.stop();
+      return;
+    }
+    if (inst.state === 'starting') this.makeIdle(inst);
+  }
+
+  private onExit(inst: Instance, initFailed: boolean): void {
+    clearTimeout(inst.initTimer);
+    this.instances.delete(inst);
+    this.idle = this.idle.filter((i) => i !== inst);
+    this.deps.clock.clearTimeout(inst.idleTimer);
+    if (initFailed && inst.gen === this.gen) {
+      this.initFailures++;
+      const n = this.initFailures;
+      const delay = n <= 1 ? 0 : Math.min(this.deps.maxInitBackoffMs, this.deps.initBackoffMs * 2 ** (n - 2));
+      this.retryAt = this.deps.clock.now() + delay;
+      this.lastInitError = inst.initError ?? errorPayload('Runtime.ExitError', `Runtime exited during init (function ${this.cfg.name})`);
+      this.deps.warn(`function ${this.cfg.name}: init failed (${n} in a row)${delay ? `; next attempt in ${delay} ms` : ''}`);
+    }
+    this.pump();
+    this.ensureMin();
+  }
+
+  private onInvocationEnd(inst: Instance, inv: Invocation, durationMs: number): void {
+    if (inv.deliveredAt === undefined) return;
+    const initDurationMs = inst.initReported ? undefined : inst.initDurationMs;
+    inst.initReported = true;
+    const handle = inst.handle;
+    const memoryMb = this.cfg.memoryMb;
+    // END/REPORT after the result went back: never on the invoke's own path.
+    setImmediate(() => {
+      this.deps.line(inst, 'platform', inv.requestId, `END RequestId: ${inv.requestId}`);
+      this.deps.line(inst, 'platform', inv.requestId, reportLine({ requestId: inv.requestId, durationMs, memoryMb, maxMemoryMb: handle?.maxMemoryUsedMb?.(), initDurationMs }));
+    });
+  }
+
+  private release(inst: Instance): void {
+    if (inst.state !== 'busy') return this.pump();
+    if (inst.gen !== this.gen || this.removed) {
+      inst.stop();
+      return this.pump();
+    }
+    this.makeIdle(inst);
+  }
+
+  private makeIdle(inst: Instance): void {
+    const w = this.waiters.shift();
+    if (w) {
+      this.deps.clock.clearTimeout(w.timer);
+      inst.state = 'busy';
+      w.resolve(inst);
+      return;
+    }
+    inst.state = 'idle';
+    this.idle.push(inst);
+    this.deps.clock.clearTimeout(inst.idleTimer);
+    inst.idleTimer = this.deps.clock.setTimeout(() => this.reap(inst), this.cfg.idleTimeoutMs);
+  }
+
+  private reap(inst: Instance): void {
+    if (inst.state !== 'idle') return;
+    if (this.liveCount() <= this.cfg.minCapacity && inst.gen === this.gen) {
+      inst.idleTimer = this.deps.clock.setTimeout(() => this.reap(inst), this.cfg.idleTimeoutMs);
+      return;
+    }
+    this.idle = this.idle.filter((i) => i !== inst);
+    inst.stop();
+  }
+
+  private trimIdle(): void {
+    while (this.idle.length && this.liveCount() > this.cfg.maxCapacity) this.idle.shift()!.stop();
+  }
+
+  /** Serves waiters from free capacity (or fails them while init is backing off). */
+  private pump(): void {
+    while (this.waiters.length) {
+      if (this.inBackoff()) {
+        for (const w of this.waiters.splice(0)) {
+          this.deps.clock.clearTimeout(w.timer);
+          w.resolve(this.backoffResult(w.requestId));
+        }
+        return;
+      }
+      if (this.removed || this.liveCount() >= this.cfg.maxCapacity) return;
+      const w = this.waiters.shift()!;
+      this.deps.clock.clearTimeout(w.timer);
+      w.resolve(this.spawn(true));
+    }
+  }
+
+  private ensureMin(): void {
+    if (this.removed || this.cfg.unrunnable) return;
+    if (this.minTimer) {
+      this.deps.clock.clearTimeout(this.minTimer);
+      this.minTimer = undefined;
+    }
+    if (this.liveCount() >= this.cfg.minCapacity) return;
+    if (this.inBackoff()) {
+      this.minTimer = this.deps.clock.setTimeout(() => {
+        this.minTimer = undefined;
+        this.ensureMin();
+      }, this.retryAt - this.deps.clock.now());
+      return;
+    }
+    while (this.liveCount() < Math.min(this.cfg.minCapacity, this.cfg.maxCapacity)) this.spawn(false);
+  }
+}

@@ -1,0 +1,122 @@
+// InstanceDriver for local processes (the embedded default): the runtime's bootstrap client
+// runs as a child process in the function's code folder with only the Lambda environment.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { InstanceDriver, InstanceHandle, InstanceSpec } from './driver.js';
+import { isNodeRuntime, isPythonRuntime } from './env.js';
+import { LineSplitter } from './lines.js';
+
+export const RUNTIME_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'runtime');
+
+export class UnsupportedRuntimeError extends Error {
+  override name = 'UnsupportedRuntimeError';
+  constructor(
+    readonly functionName: string,
+    readonly runtime: string | undefined,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ProcessDriverOptions {
+  /** Python interpreter; default /usr/bin/python3 when it exists (Debian's, with python3-boto3), else python3 on PATH. */
+  python?: string;
+  /** Node binary; default the agent's own. */
+  node?: string;
+  /** Grace between SIGTERM and SIGKILL when stopping. */
+  stopGraceMs?: number;
+}
+
+export function defaultPython(): string {
+  return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+}
+
+/** The command that runs an instance of `spec` in the process runtime. */
+export function processCommand(spec: InstanceSpec, opts: { python: string; node: string }): { file: string; args: string[] } {
+  if (isNodeRuntime(spec.runtime)) return { file: opts.node, args: [path.join(RUNTIME_DIR, 'nodejs', 'bootstrap.mjs')] };
+  if (isPythonRuntime(spec.runtime)) return { file: opts.python, args: [path.join(RUNTIME_DIR, 'python', 'bootstrap.py')] };
+  if ((spec.runtime ?? '').startsWith('provided') && spec.codeDir) return { file: path.join(spec.codeDir, 'bootstrap'), args: [] };
+  throw new UnsupportedRuntimeError(
+    spec.functionName,
+    spec.runtime,
+    `function ${spec.functionName}: runtime "${spec.runtime ?? '(none)'}" cannot run in the process runtime (nodejs*, python3.*, provided* with a bootstrap file)`,
+  );
+}
+
+export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDriver {
+  const python = opts.python ?? defaultPython();
+  const node = opts.node ?? process.execPath;
+  const grace = opts.stopGraceMs ?? 300;
+  const live = new Set<InstanceHandle>();
+  return {
+    kind: 'process',
+    runtimeApiBindHost: '127.0.0.1',
+    runtimeApiAdvertiseHost: '127.0.0.1',
+    async start(spec, onLine) {
+      const cmd = processCommand(spec, { python, node });
+      const child = spawn(cmd.file, cmd.args, {
+        cwd: spec.codeDir,
+        env: spec.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true, // own process group: stop() ends the handler's children too
+      });
+      const out = new LineSplitter((l) => onLine('stdout', l));
+      const err = new LineSplitter((l) => onLine('stderr', l));
+      child.stdout!.on('data', (c: Buffer) => out.push(c));
+      child.stderr!.on('data', (c: Buffer) => err.push(c));
+      const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+        let done = false;
+        const finish = (code: number | null, signal: string | null) => {
+          if (done) return;
+          done = true;
+          out.end();
+          err.end();
+          live.delete(handle);
+          resolve({ code, signal });
+        };
+        child.on('exit', (code, signal) => finish(code, signal));
+        child.on('error', (e) => {
+          onLine('stderr', `esb: cannot start ${cmd.file}: ${e.message}`);
+          finish(127, null);
+        });
+      });
+      let peakKb = 0;
+      const kill = (sig: NodeJS.Signals) => {
+        try {
+          if (child.pid) process.kill(-child.pid, sig);
+        } catch {
+          /* already gone */
+        }
+      };
+      const handle: InstanceHandle = {
+        id: spec.instanceId,
+        exited,
+        async stop() {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          kill('SIGTERM');
+          const t = setTimeout(() => kill('SIGKILL'), grace);
+          await exited;
+          clearTimeout(t);
+        },
+        maxMemoryUsedMb() {
+          if (!child.pid) return undefined;
+          try {
+            const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+            if (m) peakKb = Math.max(peakKb, Number(m[1]));
+          } catch {
+            /* exited or no procfs */
+          }
+          return peakKb ? Math.ceil(peakKb / 1024) : undefined;
+        },
+      };
+      live.add(handle);
+      return handle;
+    },
+    async close() {
+      await Promise.all([...live].map((h) => h.stop()));
+    },
+  };
+}
