@@ -97,6 +97,7 @@ export function buildInstanceEnv(i: InstanceEnvInput): Record<string, string> {
     paths.push(...(i.pythonPathExtra ?? []));
     if (paths.length) env.PYTHONPATH = paths.join(':');
     env.PYTHONUNBUFFERED = '1';
+    env.PYTHONDONTWRITEBYTECODE = '1';
   }
 
   Object.assign(env, i.defaultsEnv, i.functionEnv);
