@@ -107,7 +107,7 @@ export async function applyArtifact(opts: ApplyOptions): Promise<ApplyReport> {
     const field = `artifacts[${e.index}].digest`;
     // The root's digest, leaving out artifact.yml itself when it lies inside the root.
     const selfRel = relative(e.rootDir, loaded.file).split(sep).join('/');
-    const digest = await artifactDigest(e.rootDir, { exclude: [selfRel] });
+    const digest = await artifactDigest(e.rootDir, { artifactRoot: e.entry.artifact_root, exclude: [selfRel] });
     if (e.entry.digest && e.entry.digest !== digest) {
       if (opts.strict) throw new DigestMismatchError(loaded.file, field, e.entry.digest, digest);
       warn(`${loaded.file}: ${field}: digest mismatch (artifact.yml says ${e.entry.digest}, files hash to ${digest}); applying anyway (use --strict to refuse)`);

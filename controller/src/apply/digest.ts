@@ -1,49 +1,58 @@
-// The artifact digest: sha256 over every file under an artifact root, so that the same
-// inputs give the same digest. `esb artifact generate` must compute the digest it writes
-// into artifact.yml with this same function (docs/apply.md "Digest").
-//
-// Format: files sorted by their relative path ("/"-separated, compared as plain strings);
-// for each: `<path>\0<size>\0<content>`; symlinks as `<path>\0symlink\0<target>`. The result
-// is "sha256:<hex>". `exclude` (relative paths) leaves files out, e.g. an artifact.yml that
-// lies inside the root.
+// The artifact digest, computed exactly as `esb artifact generate` computes the digest it
+// writes into artifact.yml (controller/src/generate/render.ts): for every file under the
+// artifact root, the line `<artifact_root>/<relative path>\0<sha256 hex of the content>\n`,
+// lines sorted by path (plain string order, "/"-separated), all hashed with sha256 and
+// written "sha256:<hex>". Same inputs, same digest. Symlinks are followed.
 import { createHash } from 'node:crypto';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, readdir, readFile, stat } from 'node:fs/promises';
+import { join, normalize, sep } from 'node:path';
 
-export async function listFiles(root: string): Promise<{ rel: string; kind: 'file' | 'symlink' }[]> {
-  const out: { rel: string; kind: 'file' | 'symlink' }[] = [];
+/** Every file under `root` (symlinks followed), as sorted "/"-separated relative paths. */
+export async function listFiles(root: string): Promise<string[]> {
+  const out: string[] = [];
   const walk = async (dir: string, prefix: string) => {
     const entries = await readdir(dir, { withFileTypes: true });
     for (const e of entries) {
       const rel = prefix ? `${prefix}/${e.name}` : e.name;
       if (e.isDirectory()) await walk(join(dir, e.name), rel);
-      else if (e.isSymbolicLink()) out.push({ rel, kind: 'symlink' });
-      else if (e.isFile()) out.push({ rel, kind: 'file' });
+      else if (e.isFile()) out.push(rel);
+      else if (e.isSymbolicLink()) {
+        const s = await stat(join(dir, e.name)).catch(() => undefined);
+        if (s?.isFile()) out.push(rel);
+        else if (s?.isDirectory()) await walk(join(dir, e.name), rel);
+      }
     }
   };
   await walk(root, '');
-  out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   return out;
 }
 
-export async function artifactDigest(root: string, opts: { exclude?: string[] } = {}): Promise<string> {
+/** `artifact_root` as the generator writes it into the digest lines: normalised, "/"-separated. */
+export function digestPrefix(artifactRoot: string): string {
+  const n = normalize(artifactRoot).split(sep).join('/').replace(/\/+$/, '');
+  return n === '.' ? '' : n;
+}
+
+/**
+ * sha256 over the files under `root`. `artifactRoot` is the entry's `artifact_root` as
+ * written in artifact.yml (the path prefix of each line); `exclude` leaves out relative
+ * paths (e.g. an artifact.yml lying inside the root).
+ */
+export async function artifactDigest(root: string, opts: { artifactRoot?: string; exclude?: string[] } = {}): Promise<string> {
+  const prefix = digestPrefix(opts.artifactRoot ?? '.');
   const exclude = new Set(opts.exclude ?? []);
-  const files = (await listFiles(root)).filter((f) => !exclude.has(f.rel));
-  const hash = createHash('sha256');
-  // Read in small parallel batches, hash in order.
+  const files = (await listFiles(root)).filter((f) => !exclude.has(f));
+  const lines: [string, string][] = [];
   const BATCH = 64;
   for (let i = 0; i < files.length; i += BATCH) {
     const batch = files.slice(i, i + BATCH);
-    const contents = await Promise.all(
-      batch.map(async (f) => (f.kind === 'symlink' ? Buffer.from(await readlink(join(root, f.rel))) : readFile(join(root, f.rel)))),
-    );
-    batch.forEach((f, j) => {
-      const c = contents[j];
-      hash.update(`${f.rel}\0${f.kind === 'symlink' ? 'symlink' : c.length}\0`);
-      hash.update(c);
-    });
+    const hashes = await Promise.all(batch.map(async (f) => createHash('sha256').update(await readFile(join(root, f))).digest('hex')));
+    batch.forEach((f, j) => lines.push([prefix ? `${prefix}/${f}` : f, hashes[j]]));
   }
-  return `sha256:${hash.digest('hex')}`;
+  lines.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const h = createHash('sha256');
+  for (const [p, fh] of lines) h.update(`${p}\0${fh}\n`);
+  return `sha256:${h.digest('hex')}`;
 }
 
 /** sha256 of one file as hex (source_template.sha256). */

@@ -52,7 +52,7 @@ export async function writeArtifact(dir: string, opts: WriteArtifactOptions): Pr
       runtime_config_dir: `${s.name}/config`,
       source_template: { path: `${s.name}.yml`, sha256: ZERO },
     };
-    if (s.digest !== 'none') entry.digest = s.digest === 'wrong' ? `sha256:${'f'.repeat(64)}` : await artifactDigest(root);
+    if (s.digest !== 'none') entry.digest = s.digest === 'wrong' ? `sha256:${'f'.repeat(64)}` : await artifactDigest(root, { artifactRoot: s.name });
     entries.push(entry);
   }
   const file = join(dir, 'artifact.yml');
