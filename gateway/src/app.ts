@@ -2,7 +2,7 @@
 // atomically on reload), the Lambda Invoke API, /health, and the access log. `buildGateway`
 // returns the app without listening (tests use app.inject); server.ts listens.
 import { randomBytes, randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
 import {
   EMPTY_FUNCTIONS,
@@ -140,7 +140,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
 
   const app = Fastify({
     loggerInstance: log,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: opts.bodyLimit ?? BODY_LIMIT_BYTES,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -290,7 +290,14 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     table: () => table,
     close: async () => {
       watcher?.close();
-      await app.close();
+      // fastify closes idle keep-alive connections once, when close starts; a connection that
+      // finishes its in-flight request afterwards would keep the server open, so sweep again.
+      const sweep = setInterval(() => app.server.closeIdleConnections?.(), 50);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
     },
   };
 }

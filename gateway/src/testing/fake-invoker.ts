@@ -9,7 +9,7 @@ export type FakeHandler = (event: any, context: InvokeContext & { functionName: 
 export class FakeInvokeError extends Error {
   constructor(
     readonly kind: InvokeErrorKind,
-    message = kind,
+    message: string = kind,
   ) {
     super(message);
     this.name = 'FakeInvokeError';

@@ -1,0 +1,122 @@
+// Real HTTP: the Lambda Invoke API through @aws-sdk/client-lambda, chain invocation, graceful shutdown.
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseReloadInterval, startGateway, type RunningGateway } from './server.js';
+import { apiOf, functionsOf, routingOf } from './testing/config.js';
+import { FakeInvokeError, FakeInvoker } from './testing/fake-invoker.js';
+import { memoryLogger } from './testing/log.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const lambdaFor = (url: string) =>
+  new LambdaClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
+
+describe('gateway over real HTTP', () => {
+  let gw: RunningGateway;
+  let lambda: LambdaClient;
+  const events: unknown[] = [];
+  const invoker = new FakeInvoker({
+    add: (e: { a: number; b: number }) => ({ sum: e.a + e.b }),
+    fail: () => {
+      throw new TypeError('bad input');
+    },
+    throttled: () => {
+      throw new FakeInvokeError('Throttled');
+    },
+    background: async (e) => {
+      await sleep(20);
+      events.push(e);
+      return null;
+    },
+    // Chain invocation: an HTTP-triggered function calling another through the gateway's Invoke API.
+    front: async (event: { queryStringParameters: { a: string; b: string } }) => {
+      const out = await lambda.send(new InvokeCommand({ FunctionName: 'add', Payload: JSON.stringify({ a: Number(event.queryStringParameters.a), b: Number(event.queryStringParameters.b) }) }));
+      return { statusCode: 200, body: Buffer.from(out.Payload!).toString() };
+    },
+    slow: async () => {
+      await sleep(300);
+      return { statusCode: 200, body: 'drained' };
+    },
+  });
+  beforeAll(async () => {
+    gw = await startGateway({
+      invoker,
+      host: '127.0.0.1',
+      port: 0,
+      log: memoryLogger().log,
+      initialConfig: { routing: routingOf([['GET', '/sum', 'front'], ['GET', '/slow', 'slow']], { ServerlessRestApi: apiOf('rest') }), functions: functionsOf('front', 'add', 'slow') },
+    });
+    lambda = lambdaFor(gw.url);
+  });
+  afterAll(async () => {
+    lambda.destroy();
+    await gw.close();
+  });
+
+  it('RequestResponse returns the payload', async () => {
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'add', Payload: JSON.stringify({ a: 2, b: 3 }) }));
+    expect(out.StatusCode).toBe(200);
+    expect(JSON.parse(Buffer.from(out.Payload!).toString())).toEqual({ sum: 5 });
+    expect(out.FunctionError).toBeUndefined();
+    expect(out.ExecutedVersion).toBe('$LATEST');
+  });
+  it('accepts an ARN as the function name', async () => {
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:add', Payload: '{"a":1,"b":1}' }));
+    expect(JSON.parse(Buffer.from(out.Payload!).toString())).toEqual({ sum: 2 });
+  });
+  it('a function error answers 200 with X-Amz-Function-Error: Unhandled', async () => {
+    const out = await lambda.send(new InvokeCommand({ FunctionName: 'fail' }));
+    expect(out.FunctionError).toBe('Unhandled');
+    expect(JSON.parse(Buffer.from(out.Payload!).toString())).toMatchObject({ errorType: 'TypeError', errorMessage: 'bad input' });
+  });
+  it('unknown function -> ResourceNotFoundException (404)', async () => {
+    const err = await lambda.send(new InvokeCommand({ FunctionName: 'nope' })).catch((e) => e);
+    expect(err.name).toBe('ResourceNotFoundException');
+    expect(err.$metadata.httpStatusCode).toBe(404);
+  });
+  it('throttled -> TooManyRequestsException (429)', async () => {
+    const err = await lambda.send(new InvokeCommand({ FunctionName: 'throttled' })).catch((e) => e);
+    expect(err.name).toBe('TooManyRequestsException');
+  });
+  it('Event -> 202 and runs in the background; DryRun -> 204 without running', async () => {
+    const before = invoker.calls.length;
+    const ev = await lambda.send(new InvokeCommand({ FunctionName: 'background', InvocationType: 'Event', Payload: '{"n":1}' }));
+    expect(ev.StatusCode).toBe(202);
+    const dry = await lambda.send(new InvokeCommand({ FunctionName: 'background', InvocationType: 'DryRun' }));
+    expect(dry.StatusCode).toBe(204);
+    for (let i = 0; i < 50 && events.length === 0; i++) await sleep(10);
+    expect(events).toEqual([{ n: 1 }]);
+    expect(invoker.calls.length - before).toBe(1);
+  });
+  it('chain invocation: a function invokes another through the gateway', async () => {
+    const res = await fetch(`${gw.url}/sum?a=20&b=22`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ sum: 42 });
+  });
+  it('graceful shutdown drains in-flight requests', async () => {
+    const g = await startGateway({
+      invoker,
+      host: '127.0.0.1',
+      port: 0,
+      log: memoryLogger().log,
+      initialConfig: { routing: routingOf([['GET', '/slow', 'slow']], { A: apiOf('http') }), functions: functionsOf('slow') },
+    });
+    const inflight = fetch(`${g.url}/slow`);
+    await sleep(50);
+    const closing = g.close();
+    const res = await inflight;
+    expect([res.status, await res.text()]).toEqual([200, 'drained']);
+    await closing;
+    await expect(fetch(`${g.url}/slow`)).rejects.toThrow();
+  });
+});
+
+describe('parseReloadInterval', () => {
+  it('defaults to 1 s, accepts units, enforces 0.5 s', () => {
+    expect(parseReloadInterval(undefined)).toBe(1000);
+    expect(parseReloadInterval('2')).toBe(2000);
+    expect(parseReloadInterval('0.75')).toBe(750);
+    expect(parseReloadInterval('600ms')).toBe(600);
+    expect(parseReloadInterval('0.1')).toBe(500);
+    expect(() => parseReloadInterval('soon')).toThrow(/CONFIG_RELOAD_INTERVAL/);
+  });
+});
