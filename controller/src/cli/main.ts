@@ -17,6 +17,8 @@ const commands: Record<string, Loader> = {
   describe: () => import('./commands/get.js').then((m) => m.describe),
   'artifact generate': () => import('./commands/artifact-generate.js').then((m) => m.default),
   'artifact apply': () => import('./commands/artifact-apply.js').then((m) => m.default),
+  agent: () => import('./commands/agent.js').then((m) => m.default),
+  logs: () => import('./commands/logs.js').then((m) => m.default),
 };
 
 export function usage(): string {
