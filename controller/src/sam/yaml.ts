@@ -63,13 +63,14 @@ export function parseTemplateText(text: string, file: string): unknown {
   const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, customTags, lineCounter });
   const err = doc.errors[0];
   if (err) {
-    const pos = err.linePos?.[0] ?? { line: 0, col: 0 };
-    throw new YamlSyntaxError(file, pos.line, pos.col, err.message.split('\n')[0]);
+    const pos = lineCounter.linePos(err.pos[0]);
+    throw new YamlSyntaxError(file, pos.line, pos.col, err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, ''));
   }
   const unknownTag = doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
   if (unknownTag) {
-    const pos = unknownTag.linePos?.[0] ?? { line: 0, col: 0 };
-    throw new YamlSyntaxError(file, pos.line, pos.col, unknownTag.message.split('\n')[0]);
+    const pos = lineCounter.linePos(unknownTag.pos[0]);
+    const tag = /!\S+/.exec(unknownTag.message)?.[0] ?? 'tag';
+    throw new YamlSyntaxError(file, pos.line, pos.col, `unknown tag ${tag} (not a CloudFormation intrinsic function)`);
   }
   return toPlain(doc, doc.contents as Node | null, file, lineCounter, 0);
 }

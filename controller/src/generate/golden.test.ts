@@ -1,0 +1,105 @@
+// Golden tests over the template corpus in controller/test/templates/<case>/. Each valid case
+// has expected/ (generated text files, files.txt listing every output with a short sha256,
+// warnings.txt); each invalid-* case has expected/error.txt. UPDATE_GOLDEN=1 rewrites them.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseTemplateFile, readCodeListings } from './fs-adapter.js';
+import { renderArtifact, type RenderResult } from './render.js';
+
+export const TEMPLATES = fileURLToPath(new URL('../../test/templates/', import.meta.url));
+const UPDATE = process.env.UPDATE_GOLDEN === '1';
+
+export interface CaseOptions {
+  stackName?: string;
+  parameterOverrides?: Record<string, string>;
+  project?: string;
+  env?: string;
+  baseImages?: Record<string, string>;
+}
+
+export function templateOf(caseDir: string): string {
+  for (const name of ['template.yaml', 'template.yml', 'template.json']) if (existsSync(join(caseDir, name))) return join(caseDir, name);
+  throw new Error(`no template in ${caseDir}`);
+}
+
+export function caseOptions(caseDir: string): CaseOptions {
+  const p = join(caseDir, 'case.json');
+  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as CaseOptions) : {};
+}
+
+/** Renders a corpus case the way generateArtifact does, without writing. */
+export async function renderCase(name: string): Promise<RenderResult> {
+  const caseDir = join(TEMPLATES, name);
+  const templatePath = templateOf(caseDir);
+  const opts = caseOptions(caseDir);
+  const file = templatePath.slice(caseDir.length + 1);
+  const text = readFileSync(templatePath, 'utf8');
+  const sam = { file, stackName: opts.stackName ?? name, parameterOverrides: opts.parameterOverrides };
+  const model = parseTemplateFile(text, templatePath, sam);
+  const code = await readCodeListings(caseDir, model.codeRefs, file);
+  return renderArtifact(model, { ...sam, project: opts.project ?? 'demo', env: opts.env ?? 'dev', baseImages: opts.baseImages, code, templatePath: `../${file}`, templateSha256: createHash('sha256').update(text).digest('hex') });
+}
+
+function goldenFiles(result: RenderResult): Record<string, string> {
+  const out: Record<string, string> = {};
+  const listing: string[] = [];
+  for (const f of result.files) {
+    const bytes = 'copyFrom' in f ? readFileSync(f.copyFrom) : typeof f.content === 'string' ? Buffer.from(f.content) : Buffer.from(f.content);
+    listing.push(`${f.path}  ${createHash('sha256').update(bytes).digest('hex').slice(0, 12)}`);
+    // Generated text (config, Dockerfiles, inline code) is kept whole; copied code by hash.
+    if ('content' in f && typeof f.content === 'string') out[f.path] = f.content;
+  }
+  out['files.txt'] = `${listing.sort().join('\n')}\n`;
+  out['warnings.txt'] = result.warnings.map((w) => `${w}\n`).join('');
+  out['summary.json'] = `${JSON.stringify({ ...result.summary, digest: result.digest }, null, 2)}\n`;
+  return out;
+}
+
+function listFiles(dir: string, prefix = ''): string[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir).flatMap((n) => (statSync(join(dir, n)).isDirectory() ? listFiles(join(dir, n), `${prefix}${n}/`) : [`${prefix}${n}`]));
+}
+
+function check(caseDir: string, files: Record<string, string>): void {
+  const expectedDir = join(caseDir, 'expected');
+  if (UPDATE) {
+    rmSync(expectedDir, { recursive: true, force: true });
+    for (const [p, c] of Object.entries(files)) {
+      mkdirSync(dirname(join(expectedDir, p)), { recursive: true });
+      writeFileSync(join(expectedDir, p), c);
+    }
+    return;
+  }
+  expect(listFiles(expectedDir).sort(), `expected/ of ${caseDir} (run with UPDATE_GOLDEN=1)`).toEqual(Object.keys(files).sort());
+  for (const [p, c] of Object.entries(files)) expect(c, p).toBe(readFileSync(join(expectedDir, p), 'utf8'));
+}
+
+const cases = readdirSync(TEMPLATES).filter((n) => statSync(join(TEMPLATES, n)).isDirectory()).sort();
+
+describe('golden artifacts', () => {
+  it('has a corpus of at least 12 valid templates', () => {
+    expect(cases.filter((c) => !c.startsWith('invalid-')).length).toBeGreaterThanOrEqual(12);
+  });
+  for (const name of cases.filter((c) => !c.startsWith('invalid-'))) {
+    it(`renders ${name}`, async () => {
+      const result = await renderCase(name);
+      check(join(TEMPLATES, name), goldenFiles(result));
+    });
+  }
+});
+
+describe('invalid templates: one clear error each', () => {
+  for (const name of cases.filter((c) => c.startsWith('invalid-'))) {
+    it(`rejects ${name}`, async () => {
+      const err = await renderCase(name).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      );
+      expect(err, 'generation must fail').toBeInstanceOf(Error);
+      check(join(TEMPLATES, name), { 'error.txt': `${(err as Error).name}: ${(err as Error).message}\n` });
+    });
+  }
+});

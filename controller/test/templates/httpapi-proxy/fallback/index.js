@@ -1,0 +1,1 @@
+exports.handler = async () => ({ statusCode: 404, body: "not here" });
