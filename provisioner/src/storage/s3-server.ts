@@ -5,6 +5,8 @@
 //  - CreateBucket of an existing bucket answers BucketAlreadyOwnedByYou, as S3 does for the owner;
 //  - bucket lifecycle configuration (PUT/GET/DELETE ?lifecycle), which s3rver lacks, is stored
 //    beside the bucket's other subresources;
+//  - ListObjectsV2 pagination works (s3rver makes continuation tokens with DES, which the
+//    OpenSSL 3 of Node 17+ refuses: every truncated listing was an InternalError);
 //  - any access key is accepted (s3rver only knows "S3RVER"), like other local emulators.
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -27,6 +29,7 @@ interface KoaContext {
   body: unknown;
   type: string;
   set(name: string, value: string): void;
+  querystring: string;
 }
 type Next = () => Promise<void>;
 type Middleware = (ctx: KoaContext, next: Next) => Promise<void>;
@@ -152,6 +155,66 @@ function bucketFixes(store: S3rverStore, S3Error: S3ErrorCtor): Middleware {
   };
 }
 
+const encodeToken = (bucket: string, key: string) => Buffer.from(JSON.stringify([bucket, key])).toString('base64url');
+
+function decodeToken(token: string, bucket: string): string | undefined {
+  try {
+    const [b, key] = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown[];
+    return b === bucket && typeof key === 'string' ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * ListObjectsV2 served by s3rver's V1 listing (marker = the token's last key) and the answer
+ * rewritten into the V2 shape with esb's own continuation tokens.
+ */
+function listObjectsV2(S3Error: S3ErrorCtor): Middleware {
+  return async (ctx, next) => {
+    const m = BUCKET_PATH.exec(ctx.path);
+    if (!m || ctx.method !== 'GET' || ctx.query['list-type'] !== '2') return next();
+    const bucket = decodeURIComponent(m[1]);
+    const q = { ...ctx.query };
+    const token = typeof q['continuation-token'] === 'string' ? q['continuation-token'] : undefined;
+    const startAfter = typeof q['start-after'] === 'string' ? q['start-after'] : undefined;
+    if ('marker' in q) throw new S3Error('InvalidArgument', 'Marker unsupported with REST.GET.BUCKET in list-type=2', { ArgumentName: 'marker' });
+    let marker = startAfter;
+    if (token) {
+      marker = decodeToken(token, bucket);
+      if (marker === undefined) throw new S3Error('InvalidArgument', 'The continuation token provided is incorrect', { ArgumentName: 'continuation-token' });
+    }
+    const fetchOwner = q['fetch-owner'] === 'true';
+    delete q['list-type'];
+    delete q['continuation-token'];
+    delete q['start-after'];
+    delete q['fetch-owner'];
+    if (marker !== undefined) q.marker = marker;
+    (ctx as { query: unknown }).query = q;
+    await next();
+    const result = (ctx.body as { ListBucketResult?: Record<string, unknown> } | undefined)?.ListBucketResult;
+    if (!result) return;
+    const contents = (result.Contents as Array<{ Key: string; Owner?: unknown }>) ?? [];
+    const last = contents.at(-1)?.Key;
+    ctx.body = {
+      ListBucketResult: {
+        '@': result['@'],
+        Name: result.Name,
+        Prefix: result.Prefix,
+        StartAfter: token ? undefined : startAfter,
+        ContinuationToken: token,
+        NextContinuationToken: result.IsTruncated && last !== undefined ? encodeToken(bucket, last) : undefined,
+        KeyCount: contents.length,
+        MaxKeys: result.MaxKeys,
+        Delimiter: result.Delimiter,
+        IsTruncated: result.IsTruncated,
+        Contents: contents.map((c) => (fetchOwner ? c : { ...c, Owner: undefined })),
+        CommonPrefixes: result.CommonPrefixes,
+      },
+    };
+  };
+}
+
 export async function startS3Server(options: S3ServerOptions): Promise<RunningS3Server> {
   const S3rver = require('s3rver') as new (o: Record<string, unknown>) => S3rverApp;
   const S3Error = require('s3rver/lib/models/error') as S3ErrorCtor;
@@ -166,8 +229,16 @@ export async function startS3Server(options: S3ServerOptions): Promise<RunningS3
     // http://s3-storage:9000 would be taken for a bucket named "s3-storage".
     vhostBuckets: false,
   });
-  // Before s3rver's own middleware (koa composes the list when the server starts).
-  app.middleware.unshift(acceptAnyAccessKey(accounts), decodeAwsChunked(options.tmpDirectory, S3Error), bucketFixes(app.store, S3Error));
+  // Just before s3rver's router, so that its XML rendering (an outer middleware) still turns
+  // plain-object bodies into XML. Koa composes the list when the server starts.
+  app.middleware.splice(
+    app.middleware.length - 1,
+    0,
+    acceptAnyAccessKey(accounts),
+    decodeAwsChunked(options.tmpDirectory, S3Error),
+    bucketFixes(app.store, S3Error),
+    listObjectsV2(S3Error),
+  );
   const address = await app.run();
   const server = app.httpServer!;
   let closed: Promise<void> | undefined;
