@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { LineSplitter } from './lines.js';
+import { formatLogLine, reportLine, VictoriaLogsSink } from './logs.js';
+
+describe('LineSplitter', () => {
+  it('splits across chunks, strips CR, cuts overlong lines and flushes the tail', () => {
+    const lines: string[] = [];
+    const s = new LineSplitter((l) => lines.push(l), 8);
+    s.push(Buffer.from('ab'));
+    s.push(Buffer.from('c\r\nde\nfghijklmnopq'));
+    s.push(Buffer.from([0xe2, 0x82])); // half of "€"
+    s.push(Buffer.from([0xac, 0x0a]));
+    s.push(Buffer.from('tail'));
+    s.end();
+    expect(lines).toEqual(['abc', 'de', 'fghijklm', 'nopq€', 'tail']);
+  });
+});
+
+describe('log lines', () => {
+  it('formats file lines and REPORT like Lambda', () => {
+    expect(formatLogLine({ time: 0, function: 'f', instance: 'i', requestId: 'r', stream: 'stdout', message: 'hi' })).toBe('1970-01-01T00:00:00.000Z\tr\thi\n');
+    expect(reportLine({ requestId: 'r', durationMs: 1.234, memoryMb: 128, maxMemoryMb: 40, initDurationMs: 99.5 })).toBe(
+      'REPORT RequestId: r\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\tInit Duration: 99.50 ms',
+    );
+  });
+});
+
+describe('VictoriaLogsSink', () => {
+  it('ships batches of JSON lines without blocking writes, and drops the oldest when the server is down', async () => {
+    const bodies: string[] = [];
+    let fail = false;
+    const fetchFn = (async (url: string, init: { body: string }) => {
+      expect(url).toBe('http://vl:9428/insert/jsonline?_stream_fields=function&_msg_field=_msg&_time_field=_time');
+      if (fail) throw new Error('down');
+      bodies.push(init.body);
+      return { ok: true, status: 204 };
+    }) as unknown as typeof fetch;
+    const errors: unknown[] = [];
+    const sink = new VictoriaLogsSink({ url: 'http://vl:9428/', maxBatch: 2, maxBuffered: 3, flushMs: 10_000, fetch: fetchFn, onError: (e) => errors.push(e) });
+    sink.write({ time: 0, function: 'f', instance: 'i', requestId: 'r1', stream: 'stdout', message: 'one' });
+    sink.write({ time: 0, function: 'f', instance: 'i', requestId: 'r2', stream: 'stderr', message: 'two' });
+    await sink.flush();
+    expect(bodies).toHaveLength(1);
+    const lines = bodies[0].trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      { _time: '1970-01-01T00:00:00.000Z', _msg: 'one', function: 'f', instance: 'i', request_id: 'r1', stream: 'stdout' },
+      { _time: '1970-01-01T00:00:00.000Z', _msg: 'two', function: 'f', instance: 'i', request_id: 'r2', stream: 'stderr' },
+    ]);
+    fail = true;
+    for (let i = 0; i < 3; i++) sink.write({ time: 0, function: 'f', instance: 'i', stream: 'stdout', message: `x${i}` });
+    await sink.flush();
+    expect(errors).toHaveLength(1);
+    await sink.close();
+  });
+});

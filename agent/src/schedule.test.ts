@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import type { Clock } from './clock.js';
+import { parseSchedule, ScheduleParseError, Scheduler } from './schedule.js';
+import { FunctionsFile } from '../../crds/src/index.js';
+
+const t = (iso: string) => Date.parse(iso);
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+
+describe('parseSchedule', () => {
+  it('rate expressions fire on aligned boundaries', () => {
+    expect(iso(parseSchedule('rate(5 minutes)').next(t('2026-01-01T10:03:10Z')))).toBe('2026-01-01T10:05:00.000Z');
+    expect(iso(parseSchedule('rate(1 hour)').next(t('2026-01-01T10:00:00Z')))).toBe('2026-01-01T11:00:00.000Z');
+    expect(iso(parseSchedule('rate(2 days)').next(t('2026-01-01T10:00:00Z')))).toBe('2026-01-03T00:00:00.000Z') // epoch-aligned: day 20454 is even;
+  });
+
+  it('rejects a wrong unit number and unknown forms', () => {
+    expect(() => parseSchedule('rate(1 minutes)')).toThrow(ScheduleParseError);
+    expect(() => parseSchedule('rate(5 minute)')).toThrow(/use "5 minutes"/);
+    expect(() => parseSchedule('rate(0 minutes)')).toThrow(/at least 1/);
+    expect(() => parseSchedule('every 5 minutes', 'fn')).toThrow(/function fn: schedule "every 5 minutes"/);
+  });
+
+  it('evaluates AWS cron (6 fields, ?, days of week 1-7 = SUN-SAT, years) in UTC', () => {
+    // 2026-01-01 is a Thursday.
+    expect(iso(parseSchedule('cron(0 12 * * ? *)').next(t('2026-01-01T13:00:00Z')))).toBe('2026-01-02T12:00:00.000Z');
+    expect(iso(parseSchedule('cron(15 10 ? * 2 *)').next(t('2026-01-01T00:00:00Z')))).toBe('2026-01-05T10:15:00.000Z'); // MON
+    expect(iso(parseSchedule('cron(0 8 ? * MON-FRI *)').next(t('2026-01-02T09:00:00Z')))).toBe('2026-01-05T08:00:00.000Z');
+    expect(iso(parseSchedule('cron(0 0 ? * 1 *)').next(t('2026-01-01T00:00:00Z')))).toBe('2026-01-04T00:00:00.000Z'); // SUN
+    expect(iso(parseSchedule('cron(0/15 * * * ? *)').next(t('2026-01-01T00:07:00Z')))).toBe('2026-01-01T00:15:00.000Z');
+    expect(iso(parseSchedule('cron(0 0 1 1 ? 2028)').next(t('2026-06-01T00:00:00Z')))).toBe('2028-01-01T00:00:00.000Z');
+    expect(parseSchedule('cron(0 0 1 1 ? 2020)').next(t('2026-06-01T00:00:00Z'))).toBeUndefined();
+  });
+
+  it('rejects 5-field cron, both day fields set, and bad fields', () => {
+    expect(() => parseSchedule('cron(0 12 * * *)')).toThrow(/6 fields/);
+    expect(() => parseSchedule('cron(0 12 1 * 2 *)')).toThrow(/"\?"/);
+    expect(() => parseSchedule('cron(99 12 * * ? *)')).toThrow(ScheduleParseError);
+    expect(() => parseSchedule('cron(0 12 * * ? 20x6)')).toThrow(/bad year/);
+  });
+});
+
+class FakeClock implements Clock {
+  t = t('2026-01-01T00:00:30Z');
+  private timers: Array<{ at: number; fn: () => void; id: number }> = [];
+  private ids = 0;
+  now = () => this.t;
+  setTimeout = (fn: () => void, ms: number) => {
+    const id = ++this.ids;
+    this.timers.push({ at: this.t + ms, fn, id });
+    return id;
+  };
+  clearTimeout = (h: unknown) => {
+    this.timers = this.timers.filter((x) => x.id !== h);
+  };
+  advance(ms: number) {
+    const end = this.t + ms;
+    for (;;) {
+      this.timers.sort((a, b) => a.at - b.at);
+      const next = this.timers[0];
+      if (!next || next.at > end) break;
+      this.timers.shift();
+      this.t = next.at;
+      next.fn();
+    }
+    this.t = end;
+  }
+  get pending() {
+    return this.timers.length;
+  }
+}
+
+describe('Scheduler', () => {
+  const file = (events: unknown[]) => FunctionsFile.parse({ functions: { job: { runtime: 'nodejs20.x', handler: 'i.h', code: '/x', events } } });
+
+  it('fires on time with the Input or an EventBridge event, keeps timers across identical reloads, drops removed ones', () => {
+    const clock = new FakeClock();
+    const fired: Array<{ fn: string; at: number; payload: unknown }> = [];
+    const s = new Scheduler({ clock, region: 'eu-west-1', warn: () => {}, fire: (fn, p) => fired.push({ fn, at: clock.now(), payload: JSON.parse(p.toString()) }) });
+    s.setFunctions(file([{ type: 'schedule', schedule: 'rate(1 minute)', name: 'tick' }, { type: 'schedule', schedule: 'cron(0 * * * ? *)', input: '{"k":1}' }]));
+    clock.advance(29_000);
+    expect(fired).toHaveLength(0);
+    clock.advance(1_000);
+    expect(fired).toHaveLength(1);
+    expect(iso(fired[0].at)).toBe('2026-01-01T00:01:00.000Z');
+    expect(fired[0].payload).toMatchObject({ source: 'aws.events', 'detail-type': 'Scheduled Event', region: 'eu-west-1', time: '2026-01-01T00:01:00Z', resources: ['arn:aws:events:eu-west-1:000000000000:rule/tick'] });
+    s.setFunctions(file([{ type: 'schedule', schedule: 'rate(1 minute)', name: 'tick' }, { type: 'schedule', schedule: 'cron(0 * * * ? *)', input: '{"k":1}' }]));
+    clock.advance(59 * 60_000);
+    expect(fired.filter((f) => (f.payload as { k?: number }).k === 1).map((f) => iso(f.at))).toEqual(['2026-01-01T01:00:00.000Z']);
+    expect(fired).toHaveLength(61);
+    s.setFunctions(file([]));
+    expect(clock.pending).toBe(0);
+    clock.advance(3_600_000);
+    expect(fired).toHaveLength(61);
+  });
+
+  it('skips disabled schedules and warns about bad ones without stopping the others', () => {
+    const clock = new FakeClock();
+    const warnings: string[] = [];
+    const fired: string[] = [];
+    const s = new Scheduler({ clock, region: 'us-east-1', warn: (m) => warnings.push(m), fire: (fn) => fired.push(fn) });
+    s.setFunctions(file([{ type: 'schedule', schedule: 'rate(1 minute)', enabled: false }, { type: 'schedule', schedule: 'cron(1 2 3)' }, { type: 'schedule', schedule: 'rate(5 minutes)' }]));
+    expect(warnings[0]).toMatch(/function job: schedule "cron\(1 2 3\)"/);
+    clock.advance(5 * 60_000);
+    expect(fired).toEqual(['job']);
+    s.close();
+  });
+});
