@@ -5,7 +5,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../controller/src/cli/main.js';
 import type { ResourcesFile } from '../../crds/src/index.js';
 import { runProvision } from '../../controller/src/cli/commands/provision.js';
 import { configFromEnv } from './config.js';
@@ -251,6 +252,26 @@ describe('provision against the embedded servers', () => {
     );
     expect(s3err).toBeInstanceOf(ProvisionError);
     expect((s3err as Error).message).toMatch(new RegExp(`bucket "nowhere" at ${endpoint}: .*after 2 attempts`));
+  });
+
+  it('`esb provision` fails the deploy: exit 1, the message names the resource and the endpoint', async () => {
+    const port = await closedPort();
+    const configDir = join(dir, 'config-unreachable');
+    await import('node:fs/promises').then((fs) => fs.mkdir(configDir, { recursive: true }));
+    await writeFile(join(configDir, 'resources.yml'), 'resources:\n  s3:\n    - BucketName: unreachable-bucket\n');
+    const saved = process.env.S3_ENDPOINT;
+    process.env.S3_ENDPOINT = `http://127.0.0.1:${port}`;
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      const code = await main(['provision', '--config-dir', configDir, '--retry-attempts', '2']);
+      expect(code).toBe(1);
+      const written = stderr.mock.calls.map((c) => String(c[0])).join('');
+      expect(written).toContain(`esb provision: bucket "unreachable-bucket" at http://127.0.0.1:${port}: unreachable or failing after 2 attempts`);
+    } finally {
+      stderr.mockRestore();
+      if (saved === undefined) delete process.env.S3_ENDPOINT;
+      else process.env.S3_ENDPOINT = saved;
+    }
   });
 
   it('an invalid declaration fails with the server reason, naming the table', async () => {
