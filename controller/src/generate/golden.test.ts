@@ -4,44 +4,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseTemplateFile, readCodeListings } from './fs-adapter.js';
-import { renderArtifact, type RenderResult } from './render.js';
-
-export const TEMPLATES = fileURLToPath(new URL('../../test/templates/', import.meta.url));
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
-
-export interface CaseOptions {
-  stackName?: string;
-  parameterOverrides?: Record<string, string>;
-  project?: string;
-  env?: string;
-  baseImages?: Record<string, string>;
-}
-
-export function templateOf(caseDir: string): string {
-  for (const name of ['template.yaml', 'template.yml', 'template.json']) if (existsSync(join(caseDir, name))) return join(caseDir, name);
-  throw new Error(`no template in ${caseDir}`);
-}
-
-export function caseOptions(caseDir: string): CaseOptions {
-  const p = join(caseDir, 'case.json');
-  return existsSync(p) ? (JSON.parse(readFileSync(p, 'utf8')) as CaseOptions) : {};
-}
-
-/** Renders a corpus case the way generateArtifact does, without writing. */
-export async function renderCase(name: string): Promise<RenderResult> {
-  const caseDir = join(TEMPLATES, name);
-  const templatePath = templateOf(caseDir);
-  const opts = caseOptions(caseDir);
-  const file = templatePath.slice(caseDir.length + 1);
-  const text = readFileSync(templatePath, 'utf8');
-  const sam = { file, stackName: opts.stackName ?? name, parameterOverrides: opts.parameterOverrides };
-  const model = parseTemplateFile(text, templatePath, sam);
-  const code = await readCodeListings(caseDir, model.codeRefs, file);
-  return renderArtifact(model, { ...sam, project: opts.project ?? 'demo', env: opts.env ?? 'dev', baseImages: opts.baseImages, code, templatePath: `../${file}`, templateSha256: createHash('sha256').update(text).digest('hex') });
-}
+import { renderCase, TEMPLATES } from './corpus.js';
+import type { RenderResult } from './render.js';
 
 function goldenFiles(result: RenderResult): Record<string, string> {
   const out: Record<string, string> = {};
@@ -64,6 +29,7 @@ function listFiles(dir: string, prefix = ''): string[] {
 }
 
 function check(caseDir: string, files: Record<string, string>): void {
+  const UPDATE = process.env.UPDATE_GOLDEN === '1';
   const expectedDir = join(caseDir, 'expected');
   if (UPDATE) {
     rmSync(expectedDir, { recursive: true, force: true });

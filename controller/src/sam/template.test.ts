@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import { SamTemplateError } from './errors.js';
+import { defaultBucketName, mergeGlobals, parseSamTemplate } from './template.js';
+import { parseTemplateText } from './yaml.js';
+
+const fnTemplate = (extra: string, props = '') => `
+Transform: AWS::Serverless-2016-10-31
+${extra}
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      InlineCode: "x"
+      Handler: index.handler
+      Runtime: python3.12
+${props}
+`;
+
+function env(text: string, options = {}): Record<string, string> {
+  return parseSamTemplate(text, { file: 't.yml', ...options }).functions[0].environment;
+}
+
+function errorOf(fn: () => unknown): SamTemplateError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof SamTemplateError) return e;
+    throw e;
+  }
+  throw new Error('expected a SamTemplateError');
+}
+
+describe('short tags', () => {
+  it('turns every short tag into its long form', () => {
+    const doc = parseTemplateText('a: !Ref X\nb: !GetAtt T.StreamArn\nc: !Sub [x, {}]\nd: !If [C, 1, 2]\ne: !Base64 {Ref: Y}\n', 'f.yml');
+    expect(doc).toEqual({
+      a: { Ref: 'X' },
+      b: { 'Fn::GetAtt': ['T', 'StreamArn'] },
+      c: { 'Fn::Sub': ['x', {}] },
+      d: { 'Fn::If': ['C', 1, 2] },
+      e: { 'Fn::Base64': { Ref: 'Y' } },
+    });
+  });
+});
+
+describe('intrinsics', () => {
+  it('resolves !Sub with both forms, escapes and pseudo parameters', () => {
+    const e = env(
+      fnTemplate(
+        'Parameters: {Name: {Type: String, Default: shop}}',
+        `      Environment:
+        Variables:
+          A: !Sub "\${Name}-\${AWS::Region}-\${!Literal}"
+          B: !Sub ["\${X}/\${AWS::AccountId}", {X: !Ref Name}]`,
+      ),
+      { region: 'eu-west-1', accountId: '111122223333' },
+    );
+    expect(e).toEqual({ A: 'shop-eu-west-1-${Literal}', B: 'shop/111122223333' });
+  });
+
+  it('applies overrides, AWS::NoValue and conditions', () => {
+    const text = fnTemplate(
+      `Parameters: {Env: {Type: String, Default: dev}}
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]`,
+      `      Environment:
+        Variables:
+          ONLY_PROD: !If [IsProd, "1", !Ref AWS::NoValue]
+          ENV: !Ref Env`,
+    );
+    expect(env(text)).toEqual({ ENV: 'dev' });
+    expect(env(text, { parameterOverrides: { Env: 'prod' } })).toEqual({ ONLY_PROD: '1', ENV: 'prod' });
+  });
+
+  it('names the resource and field of an unknown !Ref', () => {
+    const err = errorOf(() => parseSamTemplate(fnTemplate('', '      Environment: {Variables: {T: !Ref Nope}}'), { file: 't.yml' }));
+    expect(err.logicalId).toBe('Fn');
+    expect(err.field).toBe('Environment.Variables.T');
+    expect(err.message).toContain('Nope');
+  });
+
+  it('detects circular references between resource names', () => {
+    const err = errorOf(() =>
+      parseSamTemplate(
+        `Resources:
+  A: {Type: AWS::S3::Bucket, Properties: {BucketName: !Sub "\${B}-a"}}
+  B: {Type: AWS::S3::Bucket, Properties: {BucketName: !Sub "\${A}-b"}}`,
+        { file: 't.yml' },
+      ),
+    );
+    expect(err.reason).toMatch(/circular reference: (A -> B -> A|B -> A -> B)/);
+  });
+
+  it('detects circular conditions', () => {
+    const err = errorOf(() =>
+      parseSamTemplate(`Conditions:\n  A: !Not [!Condition B]\n  B: !Not [!Condition A]\nResources:\n  X: {Type: AWS::S3::Bucket, Condition: A}\n`, { file: 't.yml' }),
+    );
+    expect(err.reason).toContain('circular reference');
+  });
+
+  it('does not resolve intrinsics inside resources esb skips, and lists them in one warning', () => {
+    const m = parseSamTemplate(`Resources:\n  Q: {Type: AWS::SQS::Queue, Properties: {QueueName: !Ref Missing}}\n  R: {Type: AWS::IAM::Role}\n  Q2: {Type: AWS::SQS::Queue}\n`, { file: 't.yml' });
+    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::SQS::Queue (Q, Q2); AWS::IAM::Role (R)']);
+  });
+});
+
+describe('functions', () => {
+  it('keys by FunctionName; a duplicate is keyed by its logical id with a warning', () => {
+    const m = parseSamTemplate(
+      `Resources:
+  A: {Type: AWS::Serverless::Function, Properties: {FunctionName: same, InlineCode: x, Handler: i.h, Runtime: nodejs20.x}}
+  B: {Type: AWS::Serverless::Function, Properties: {FunctionName: same, InlineCode: x, Handler: i.h, Runtime: nodejs20.x}}
+  C: {Type: AWS::Serverless::Function, Properties: {InlineCode: x, Handler: i.h, Runtime: nodejs20.x}}`,
+      { file: 't.yml' },
+    );
+    expect(m.functions.map((f) => f.key)).toEqual(['same', 'B', 'C']);
+    expect(m.warnings[0]).toContain('share the name "same"');
+  });
+
+  it('merges Globals: maps merge, lists add up, the function wins', () => {
+    expect(mergeGlobals({ a: 1, env: { X: '1', Y: '1' }, l: [1] }, { a: 2, env: { Y: '2' }, l: [2] })).toEqual({ a: 2, env: { X: '1', Y: '2' }, l: [1, 2] });
+    expect(mergeGlobals({ Ref: 'A' }, { 'Fn::Sub': 'b' })).toEqual({ 'Fn::Sub': 'b' });
+  });
+
+  it('maps concurrency settings to scaling', () => {
+    const m = parseSamTemplate(fnTemplate('', '      ReservedConcurrentExecutions: 4\n      ProvisionedConcurrencyConfig: {ProvisionedConcurrentExecutions: 2}'), { file: 't.yml' });
+    expect(m.functions[0].scaling).toEqual({ max_capacity: 4, min_capacity: 2 });
+  });
+
+  it('rejects a CodeUri that escapes the template folder, and S3 locations', () => {
+    const base = (uri: string) => `Resources:\n  F: {Type: AWS::Serverless::Function, Properties: {CodeUri: ${uri}, Handler: a.b, Runtime: python3.12}}`;
+    expect(errorOf(() => parseSamTemplate(base('src/../../x'), { file: 't.yml' })).field).toBe('CodeUri');
+    expect(errorOf(() => parseSamTemplate(base('/etc'), { file: 't.yml', templateDir: '/work/app' })).reason).toContain('escapes');
+    expect(parseSamTemplate(base('/work/app/src/'), { file: 't.yml', templateDir: '/work/app' }).codeRefs[0].uri).toBe('src');
+    expect(errorOf(() => parseSamTemplate(base('s3://bucket/key.zip'), { file: 't.yml' })).reason).toContain('S3');
+  });
+
+  it('does not crash on event Auth blocks', () => {
+    const m = parseSamTemplate(
+      fnTemplate(
+        '',
+        `      Events:
+        E:
+          Type: Api
+          Properties: {Path: /x, Method: post, Auth: {Authorizer: MyAuth, ApiKeyRequired: true, AuthorizationScopes: [a]}}`,
+      ),
+      { file: 't.yml' },
+    );
+    expect(m.routes).toEqual([{ path: '/x', method: 'POST', function: 'Fn', api: 'ServerlessRestApi' }]);
+  });
+
+  it('rejects an event linked to an API of the wrong type', () => {
+    const err = errorOf(() =>
+      parseSamTemplate(
+        `Resources:
+  Http: {Type: AWS::Serverless::HttpApi}
+  F:
+    Type: AWS::Serverless::Function
+    Properties: {InlineCode: x, Handler: a.b, Runtime: python3.12, Events: {E: {Type: Api, Properties: {RestApiId: !Ref Http, Path: /x, Method: get}}}}`,
+        { file: 't.yml' },
+      ),
+    );
+    expect(err.field).toBe('Events.E.Properties.RestApiId');
+  });
+});
+
+describe('names', () => {
+  it('derives valid bucket names', () => {
+    expect(defaultBucketName('My_Stack', 'Uploads__Bucket')).toBe('my-stack-uploads-bucket');
+    expect(defaultBucketName('x'.repeat(80), 'B')).toHaveLength(63);
+    expect(defaultBucketName('-', 'a')).toBe('a00');
+  });
+});
