@@ -1,7 +1,6 @@
 // The gateway in front of the real agent (process runtime, real Node handler processes),
 // configured from a CONFIG_DIR as in production: functions.yml goes to agent.setFunctions.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,16 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createAgent, type Agent } from '../../agent/src/index.js';
 import { startGateway, type RunningGateway } from './server.js';
+import { freePort } from './testing/net.js';
 
 const CODE = resolve(fileURLToPath(import.meta.url), '..', '..', 'test', 'fixtures', 'node-api');
-const freePort = () =>
-  new Promise<number>((ok, fail) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => ok(port));
-    });
-    srv.on('error', fail);
-  });
 const fn = (handler: string, extra: Record<string, unknown> = {}) => ({ runtime: 'nodejs20.x', handler: `index.${handler}`, code: CODE, ...extra });
 
 describe('gateway + real agent (process runtime)', () => {

@@ -117,6 +117,8 @@ describe('parseReloadInterval', () => {
     expect(parseReloadInterval('0.75')).toBe(750);
     expect(parseReloadInterval('600ms')).toBe(600);
     expect(parseReloadInterval('0.1')).toBe(500);
+    expect(parseReloadInterval('1500')).toBe(1500);
+    expect(parseReloadInterval('2s')).toBe(2000);
     expect(() => parseReloadInterval('soon')).toThrow(/CONFIG_RELOAD_INTERVAL/);
   });
 });
