@@ -18,6 +18,7 @@ const commands: Record<string, Loader> = {
   'artifact generate': () => import('./commands/artifact-generate.js').then((m) => m.default),
   'artifact apply': () => import('./commands/artifact-apply.js').then((m) => m.default),
   agent: () => import('./commands/agent.js').then((m) => m.default),
+  gateway: () => import('./commands/gateway.js').then((m) => m.default),
   logs: () => import('./commands/logs.js').then((m) => m.default),
 };
 
