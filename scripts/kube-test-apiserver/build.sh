@@ -26,6 +26,9 @@ TOOL_PKGS=("golang-$GO_VERSION-go" "golang-$GO_VERSION-src" "etcd-server/trixie"
 
 log() { echo "[kube-test-apiserver] $*" >&2; }
 mkdir -p "$APT/lists/partial" "$APT/cache/archives/partial" "$DEBS" "$BIN"
+# One build at a time per cache (parallel test workers, a developer and CI on one machine).
+exec 9>"$CACHE/.lock"
+flock 9
 
 # Hash of everything that decides the build output: rebuild only when it changes.
 STAMP_INPUT="$(cat "$HERE/main.go" "$HERE/build.sh" | sha256sum | cut -c1-16)"
@@ -77,8 +80,10 @@ SRC
       -ldflags "-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=36" \
       -o "$BIN/kube-test-apiserver.tmp" . >&2 )
   mv "$BIN/kube-test-apiserver.tmp" "$BIN/kube-test-apiserver"
-  ln -sfn "$(ls "$ROOT"/usr/bin/etcd 2>/dev/null || ls "$ROOT"/usr/sbin/etcd)" "$BIN/etcd"
-  ln -sfn "$ROOT/usr/bin/kubectl" "$BIN/kubectl"
+  # Copies, not links: bin/ alone (~170 MB) is enough for a warm run, e.g. as a CI cache.
+  rm -f "$BIN/etcd" "$BIN/kubectl"
+  cp "$ROOT/usr/bin/etcd" "$BIN/etcd"
+  cp "$ROOT/usr/bin/kubectl" "$BIN/kubectl"
   echo "$STAMP_INPUT" > "$BIN/.stamp"
   log "built in $(( $(date +%s) - T0 )) s"
 fi

@@ -1,0 +1,50 @@
+// kind/ cannot run here (no node image), so its manifests are checked for the things that
+// would silently break: RBAC covering every call the kube backend makes, local images, and
+// the ports that tie the pieces together.
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+
+const KIND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../kind');
+type Obj = { kind: string; metadata: { name: string; namespace?: string }; [k: string]: any };
+const objects: Obj[] = readdirSync(path.join(KIND, 'manifests'))
+  .filter((f) => f.endsWith('.yaml'))
+  .flatMap((f) => parseAllDocuments(readFileSync(path.join(KIND, 'manifests', f), 'utf8')).map((d) => d.toJS() as Obj));
+const find = (kind: string, name: string) => {
+  const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
+  if (!o) throw new Error(`no ${kind} ${name} in kind/manifests`);
+  return o;
+};
+const allows = (role: Obj, group: string, resource: string, verb: string) =>
+  role.rules.some((r: any) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb));
+const env = (dep: Obj, name: string) => dep.spec.template.spec.containers[0].env.find((e: any) => e.name === name)?.value;
+
+describe('kind manifests', () => {
+  it('the controller ClusterRole allows every call the kube backend makes, bound to its ServiceAccount', () => {
+    const role = find('ClusterRole', 'esb-controller');
+    for (const verb of ['get', 'list', 'watch']) expect(allows(role, 'esb.dev', 'deployments', verb)).toBe(true);
+    expect(allows(role, 'esb.dev', 'deployments/status', 'patch')).toBe(true);
+    expect(allows(role, '', 'events', 'create')).toBe(true);
+    const binding = find('ClusterRoleBinding', 'esb-controller');
+    expect(binding.subjects).toContainEqual({ kind: 'ServiceAccount', name: 'esb-controller', namespace: 'esb-system' });
+    expect(find('Deployment', 'esb-controller').spec.template.spec.serviceAccountName).toBe('esb-controller');
+  });
+
+  it('every workload uses a locally loaded image (never pulled)', () => {
+    const workloads = objects.filter((o) => o.kind === 'Deployment');
+    expect(workloads.map((w) => w.metadata.name).sort()).toEqual(['esb-agent', 'esb-controller', 'esb-gateway']);
+    for (const w of workloads) for (const c of w.spec.template.spec.containers) expect(c.imagePullPolicy).toBe('Never');
+  });
+
+  it('ports line up: gateway -> agent Service, gateway NodePort -> kind port mapping', () => {
+    const agentPort = find('Service', 'esb-agent').spec.ports[0].port;
+    expect(env(find('Deployment', 'esb-gateway'), 'AGENT_URL')).toBe(`http://esb-agent.esb-system.svc:${agentPort}`);
+    const agentArgs: string[] = find('Deployment', 'esb-agent').spec.template.spec.containers[0].args;
+    expect(agentArgs[agentArgs.indexOf('--port') + 1]).toBe(String(agentPort));
+    const nodePort = find('Service', 'esb-gateway').spec.ports[0].nodePort;
+    const cluster = parseAllDocuments(readFileSync(path.join(KIND, 'kind-cluster.yaml'), 'utf8'))[0].toJS();
+    expect(cluster.nodes[0].extraPortMappings.map((m: any) => m.containerPort)).toContain(nodePort);
+  });
+});
