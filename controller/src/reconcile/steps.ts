@@ -2,16 +2,17 @@
 // image builds (agent), apply (controller/src/apply), provision (provisioner). Errors users can
 // only fix by changing their input become TerminalErrors with a reason.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ContractError, FunctionsFile, YamlSyntaxError } from '../../../crds/src/index.js';
 import { provision, type Credentials } from '../../../provisioner/src/index.js';
 import { applyArtifact, ArtifactError, DigestMismatchError, loadArtifact, SecretMissingError } from '../apply/index.js';
-import { generateArtifact, SamTemplateError, templateInputsDigest } from '../generate/index.js';
-import type { Counts, DeploySteps, Inspection } from './deployment-reconciler.js';
+import { generateArtifact, SamTemplateError } from '../generate/index.js';
+import { inspectInputs } from './inspect.js';
+import type { Counts, DeploySteps } from './deployment-reconciler.js';
 import { TerminalError } from './types.js';
 
-export type RuntimeKind = 'process' | 'docker';
+export type { RuntimeKind } from './inspect.js';
+import type { RuntimeKind } from './inspect.js';
 
 export interface StepsOptions {
   runtime: RuntimeKind;
@@ -27,7 +28,7 @@ export interface StepsOptions {
 }
 
 /** Input errors: the same input fails the same way, so retrying is pointless. */
-function classify(err: unknown, reason: string): unknown {
+export function classify(err: unknown, reason: string): unknown {
   if (err instanceof TerminalError) return err;
   if (err instanceof SamTemplateError || err instanceof YamlSyntaxError || err instanceof ContractError) {
     return new TerminalError((err as Error).message, reason, { cause: err });
@@ -58,29 +59,7 @@ async function countArtifact(artifactPath: string): Promise<{ artifactDigest: st
 
 export function createDeploySteps(options: StepsOptions): DeploySteps {
   return {
-    async inspect({ templatePath, artifactPath, parameters, env, project }): Promise<Inspection> {
-      const context = JSON.stringify({ env, project, runtime: options.runtime, parameters });
-      if (templatePath) {
-        try {
-          const inputs = await templateInputsDigest(templatePath, parameters);
-          const digest = createHash('sha256').update(inputs.digest).update(context).digest('hex');
-          return { digest: `sha256:${digest}`, watchPaths: [templatePath, ...inputs.referencedPaths] };
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-            throw new TerminalError(`${templatePath}: template not found`, 'TemplateNotFound', { cause: err });
-          }
-          throw classify(err, 'InvalidTemplate');
-        }
-      }
-      let text: string;
-      try {
-        text = await readFile(artifactPath!, 'utf8');
-      } catch (err) {
-        throw new TerminalError(`${artifactPath}: artifact not found`, 'InvalidArtifact', { cause: err });
-      }
-      const digest = createHash('sha256').update(text).update(context).digest('hex');
-      return { digest: `sha256:${digest}`, watchPaths: [path.dirname(artifactPath!)] };
-    },
+    inspect: (input) => inspectInputs({ ...input, runtime: options.runtime }),
 
     async generate({ templatePath, outDir, env, project, parameters }) {
       try {

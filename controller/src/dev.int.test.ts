@@ -1,0 +1,108 @@
+// End to end through the real entry points: `esb dev` (in-process, as the CLI starts it) and
+// `esb deploy` / `esb get` as real subprocesses, against real HTTP.
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXAMPLES_DIR, startDev, type RunningDev } from './dev.js';
+
+const run = promisify(execFile);
+const ESB = path.resolve(EXAMPLES_DIR, '../controller/bin/esb.js');
+
+async function esb(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [ESB, ...args], { timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** Polls every 100 ms up to 30 s until `check` passes. */
+async function eventually(url: string, check: (status: number, body: string) => boolean): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      last = `${res.status} ${await res.text()}`;
+      if (check(res.status, last.slice(4))) return last.slice(4);
+    } catch (err) {
+      last = String(err);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url}: still "${last}" after 30 s`);
+}
+
+describe('esb dev + esb deploy (process runtime, embedded storage)', () => {
+  let ws: string;
+  let dev: RunningDev;
+
+  beforeAll(async () => {
+    ws = await mkdtemp(path.join(tmpdir(), 'esb-dev-'));
+    dev = await startDev({ workspace: ws, port: 0, dynamodbPort: 0, s3Port: 0, log: pino({ level: 'silent' }) });
+  }, 60_000);
+
+  afterAll(async () => {
+    await dev?.close();
+    await rm(ws, { recursive: true, force: true });
+  });
+
+  it('serves example A, then B after `esb deploy` of B, keeping A\'s other routes (no delete)', async () => {
+    const base = dev.info.gateway;
+    expect(JSON.parse(await eventually(`${base}/hello`, (s) => s === 200))).toEqual({ version: 'A' });
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+
+    // A's storage routes work through the provisioned table and bucket.
+    expect((await fetch(`${base}/items/7`, { method: 'PUT', body: 'seven' })).status).toBe(201);
+    expect(await (await fetch(`${base}/items/7`)).json()).toEqual({ id: '7', body: 'seven' });
+
+    const deployed = await esb(['deploy', '-t', path.join(EXAMPLES_DIR, 'b.yml'), '--workspace', ws]);
+    expect(deployed.stderr).toBe('');
+    expect(deployed.code).toBe(0);
+    expect(deployed.stdout).toContain('Ready');
+    expect(deployed.stdout).toContain(`GET     ${base}/b/info`);
+    expect(JSON.parse(await eventually(`${base}/hello`, (_s, body) => body.includes('B')))).toEqual({ version: 'B' });
+    expect(await (await fetch(`${base}/items/7`)).json()).toEqual({ id: '7', body: 'seven' });
+
+    const listed = await esb(['get', 'deployments', '--workspace', ws]);
+    expect(listed.stdout).toMatch(/example-a\s+default\s+True\s+Ready/);
+    expect(listed.stdout).toMatch(/b-default\s+default\s+True\s+Ready/);
+  }, 90_000);
+
+  it('10 concurrent `esb deploy` into one env all end up served', async () => {
+    const dir = path.join(ws, 'many');
+    await mkdir(path.join(dir, 'src'), { recursive: true });
+    await writeFile(path.join(dir, 'src', 'index.mjs'), 'export const handler = async () => ({ statusCode: 200, body: process.env.N });\n');
+    const templates = await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => {
+        const file = path.join(dir, `t${i}.yml`);
+        await writeFile(
+          file,
+          `Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn${i}:\n    Type: AWS::Serverless::Function\n    Properties:\n      FunctionName: many-${i}\n      Runtime: nodejs20.x\n      Handler: index.handler\n      CodeUri: src/\n      Environment: { Variables: { N: "${i}" } }\n      Events:\n        Get: { Type: Api, Properties: { Path: /many/${i}, Method: get } }\n`,
+        );
+        return file;
+      }),
+    );
+    const results = await Promise.all(templates.map((t) => esb(['deploy', '-t', t, '--workspace', ws])));
+    expect(results.map((r) => r.code)).toEqual(Array(10).fill(0));
+    for (let i = 0; i < 10; i++) expect(await eventually(`${dev.info.gateway}/many/${i}`, (s) => s === 200)).toBe(String(i));
+  }, 180_000);
+
+  it('a broken template fails its deploy with the parse error and leaves the others serving', async () => {
+    const broken = path.join(ws, 'broken.yml');
+    await writeFile(broken, 'Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n   Properties: [\n');
+    const result = await esb(['deploy', '-t', broken, '--workspace', ws, '--timeout', '30s']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('broken.yml');
+    const described = await esb(['describe', 'deployment', 'broken-default', '--workspace', ws]);
+    expect(described.stdout).toMatch(/Ready\s+False/);
+    expect(described.stdout).toContain('broken.yml');
+    expect(JSON.parse(await eventually(`${dev.info.gateway}/hello`, (s) => s === 200))).toEqual({ version: 'B' });
+  }, 90_000);
+});
