@@ -24,7 +24,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedStorage, StorageStartError, type EmbeddedStorage } from './embedded.js';
 
 const credentials = { accessKeyId: 'any-key', secretAccessKey: 'any-secret' };
-const PYTHON = '/usr/bin/python3';
+// ESB_BOTO3_PYTHON picks another interpreter (e.g. one with a newer boto3).
+const PYTHON = process.env.ESB_BOTO3_PYTHON ?? '/usr/bin/python3';
 
 async function body(client: S3Client, Bucket: string, Key: string): Promise<Buffer> {
   const r = await client.send(new GetObjectCommand({ Bucket, Key }));
@@ -88,6 +89,22 @@ describe('embedded S3 server', () => {
     await writeFile(file, data);
     await s3.send(new PutObjectCommand({ Bucket: 'bytes', Key: 'stream/file', Body: createReadStream(file) }));
     expect((await body(s3, 'bytes', 'stream/file')).equals(data)).toBe(true);
+  });
+
+  it('multipart upload: stream parts (aws-chunked) are stored exactly', async () => {
+    const { CreateMultipartUploadCommand, UploadPartCommand, CompleteMultipartUploadCommand } = await import('@aws-sdk/client-s3');
+    const part1 = data.subarray(0, 5 * 1024 * 1024 > data.length ? 600_000 : 5 * 1024 * 1024);
+    const part2 = data.subarray(part1.length);
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'bytes', Key: 'multi' }));
+    const etags: string[] = [];
+    for (const [i, part] of [part1, part2].entries()) {
+      const r = await s3.send(new UploadPartCommand({ Bucket: 'bytes', Key: 'multi', UploadId, PartNumber: i + 1, Body: Readable.from(pieces(part, 50_000)), ContentLength: part.length }));
+      etags.push(r.ETag!);
+    }
+    await s3.send(
+      new CompleteMultipartUploadCommand({ Bucket: 'bytes', Key: 'multi', UploadId, MultipartUpload: { Parts: etags.map((ETag, i) => ({ ETag, PartNumber: i + 1 })) } }),
+    );
+    expect((await body(s3, 'bytes', 'multi')).equals(data)).toBe(true);
   });
 
   it('a Readable of unknown length is refused by the SDK itself, before any request (use @aws-sdk/lib-storage Upload for those)', async () => {

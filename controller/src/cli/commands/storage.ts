@@ -3,7 +3,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../main.js';
-import { startEmbeddedStorage, type EmbeddedStorage } from '../../../../provisioner/src/index.js';
+// The storage module only: the AWS SDK is not needed to serve.
+import { startEmbeddedStorage, type EmbeddedStorage } from '../../../../provisioner/src/storage/embedded.js';
 
 export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--only dynamodb|s3]
 
