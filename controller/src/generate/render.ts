@@ -1,7 +1,6 @@
 // SamModel -> the files of an artifact. Pure: code folders come in as listings (path, sha256,
 // and where the bytes are) supplied by the adapter; nothing here touches the disk.
 import { createHash } from 'node:crypto';
-import { stringify } from 'yaml';
 import {
   ArtifactFile,
   FunctionsFile,
@@ -14,6 +13,7 @@ import {
 import type { CodeRef, FunctionModel, SamModel } from '../sam/model.js';
 import { SamTemplateError } from '../sam/errors.js';
 import { parseSamTemplate, runtimeFamily, type SamOptions } from '../sam/template.js';
+import { toYaml } from './yaml-emit.js';
 
 export const GENERATOR = { name: 'esb', version: '0.1.0' } as const;
 
@@ -87,7 +87,7 @@ function isModel(v: unknown): v is SamModel {
 }
 
 export function yamlText(value: unknown): string {
-  return stringify(value, { aliasDuplicateObjects: false, lineWidth: 0 });
+  return toYaml(value as Record<string, unknown>);
 }
 
 /** A Docker repository component from a function key. */

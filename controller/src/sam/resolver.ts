@@ -65,19 +65,32 @@ export class Resolver {
   /** Resolves every intrinsic inside `value`; NO_VALUE entries are dropped from maps and lists. */
   resolve(value: unknown, at: Location): unknown {
     if (value === null || typeof value !== 'object') return value;
+    return this.walk(value, at, []);
+  }
+
+  // The path below `at.field` is kept as a stack and only joined into a string for an error.
+  private walk(value: unknown, at: Location, path: Array<string | number>): unknown {
+    if (value === null || typeof value !== 'object') return value;
     if (Array.isArray(value)) {
       const out: unknown[] = [];
       for (let i = 0; i < value.length; i++) {
-        const v = this.resolve(value[i], { logicalId: at.logicalId, field: `${at.field}[${i}]` });
+        path.push(i);
+        const v = this.walk(value[i], at, path);
+        path.pop();
         if (v !== NO_VALUE) out.push(v);
       }
       return out;
     }
     const key = intrinsicKey(value);
-    if (key !== undefined) return this.intrinsic(key, (value as Record<string, unknown>)[key], at);
+    if (key !== undefined) {
+      const here = path.length === 0 ? at : { logicalId: at.logicalId, field: joinPath(at.field, path) };
+      return this.intrinsic(key, (value as Record<string, unknown>)[key], here);
+    }
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      const r = this.resolve(v, { logicalId: at.logicalId, field: at.field ? `${at.field}.${k}` : k });
+    for (const k in value as Record<string, unknown>) {
+      path.push(k);
+      const r = this.walk((value as Record<string, unknown>)[k], at, path);
+      path.pop();
       if (r !== NO_VALUE) out[k] = r;
     }
     return out;
@@ -228,6 +241,12 @@ export class Resolver {
     }
     return this.fail(at, `unsupported intrinsic function ${key}`);
   }
+}
+
+function joinPath(base: string, path: Array<string | number>): string {
+  let out = base;
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${p}` : p;
+  return out;
 }
 
 function canonical(v: unknown): string {

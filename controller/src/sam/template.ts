@@ -99,6 +99,7 @@ class TemplateReader implements Lookup {
   private readonly names = new Map<string, string>();
   private functionKeys: Map<string, string> | undefined;
   private readonly activeCache = new Map<string, boolean>();
+  private readonly mergedProps = new Map<string, Record<string, unknown>>();
 
   constructor(
     doc: unknown,
@@ -241,9 +242,12 @@ class TemplateReader implements Lookup {
 
   /** Function properties with Globals.Function applied (Serverless functions only). */
   private functionProps(id: string): Record<string, unknown> {
-    const p = this.rawProps(id);
-    if (this.resources[id].Type !== 'AWS::Serverless::Function' || this.globals.Function === undefined) return p;
-    return mergeGlobals(this.globals.Function, p) as Record<string, unknown>;
+    const cached = this.mergedProps.get(id);
+    if (cached) return cached;
+    let p = this.rawProps(id);
+    if (this.resources[id].Type === 'AWS::Serverless::Function' && this.globals.Function !== undefined) p = mergeGlobals(this.globals.Function, p) as Record<string, unknown>;
+    this.mergedProps.set(id, p);
+    return p;
   }
 
   /** Resolves one property of a resource. */
