@@ -43,11 +43,37 @@ export interface EmbeddedStorage {
 }
 
 type Dynalite = (options: Record<string, unknown>) => Server;
+interface LevelDb {
+  open(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens and closes the LevelDB folder once before dynalite gets it: dynalite opens it lazily
+ * and, when another server holds it, crashes the process on the first request. Here that is a
+ * clear start error instead.
+ */
+async function probeLevelDb(path: string): Promise<void> {
+  const { Level } = createRequire(require.resolve('dynalite'))('level') as { Level: new (p: string) => LevelDb };
+  const db = new Level(path);
+  try {
+    await db.open();
+  } catch (err) {
+    const cause = (err as { cause?: { message?: string } }).cause;
+    throw new Error(`the data folder ${path} cannot be opened (in use by another esb storage?): ${cause?.message ?? (err as Error).message}`, { cause: err });
+  }
+  await db.close();
+}
 
 async function startDynamo(dataDir: string, host: string, port: number, createTableMs: number): Promise<{ endpoint: string; close(): Promise<void> }> {
   const dynalite = require('dynalite') as Dynalite;
   const path = join(dataDir, 'dynamodb');
   await mkdir(path, { recursive: true });
+  try {
+    await probeLevelDb(path);
+  } catch (cause) {
+    throw new StorageStartError('dynamodb', host, port, { cause });
+  }
   const server = dynalite({ path, createTableMs, deleteTableMs: createTableMs, updateTableMs: createTableMs });
   try {
     await new Promise<void>((resolve, reject) => {

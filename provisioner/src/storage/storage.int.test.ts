@@ -253,7 +253,7 @@ describe('embedded storage restart', () => {
     }
   });
 
-  it('a port in use is a StorageStartError naming the server and the port', async () => {
+  it('a port or a data folder in use is a StorageStartError naming the server and the port', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'esb-storage-busy-'));
     const first = await startEmbeddedStorage({ dataDir: join(dir, 'a'), only: 'dynamodb' });
     try {
@@ -262,6 +262,10 @@ describe('embedded storage restart', () => {
       expect(err).toBeInstanceOf(StorageStartError);
       expect((err as Error).message).toContain(`DynamoDB server on 127.0.0.1:${port}`);
       expect((err as Error).message).toMatch(/EADDRINUSE/);
+      // The same data folder twice: a start error, not a crash on the first request.
+      const locked = await startEmbeddedStorage({ dataDir: join(dir, 'a'), only: 'dynamodb' }).catch((e: unknown) => e);
+      expect(locked).toBeInstanceOf(StorageStartError);
+      expect((locked as Error).message).toMatch(/data folder .*dynamodb cannot be opened/);
     } finally {
       await first.close();
       await rm(dir, { recursive: true, force: true });
