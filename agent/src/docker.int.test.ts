@@ -1,0 +1,129 @@
+// The Docker runtime with real containers. Runs only where `docker info` answers and the
+// runtime base images exist (scripts/docker-up.sh, scripts/docker-base-image.sh); otherwise
+// it prints a loud skip.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Docker from 'dockerode';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FunctionsFile } from '../../crds/src/index.js';
+import { type Agent, createAgent } from './agent.js';
+import { LABEL } from './docker-driver.js';
+import { buildFunctionImages, ImageBuildError } from './image-builder.js';
+
+const FIX = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures');
+const silent = pino({ level: 'silent' });
+const json = (b: Buffer) => JSON.parse(b.toString('utf8'));
+
+function dockerReady(): string | undefined {
+  try {
+    execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 10_000 });
+  } catch {
+    return '`docker info` does not answer (run scripts/docker-up.sh)';
+  }
+  try {
+    execFileSync('docker', ['image', 'inspect', 'esb-runtime:python3', 'esb-runtime:nodejs'], { stdio: 'ignore', timeout: 10_000 });
+  } catch {
+    return 'the runtime images esb-runtime:python3/nodejs are missing (run scripts/docker-base-image.sh)';
+  }
+  return undefined;
+}
+
+const why = dockerReady();
+if (why) {
+  process.stderr.write(`\n!!!!!!!!!! SKIPPING the Docker runtime tests: ${why} !!!!!!!!!!\n\n`);
+}
+
+describe.skipIf(why !== undefined)('agent, docker runtime', () => {
+  const docker = new Docker();
+  const agentName = `esb-test-${process.pid}`;
+  let agent: Agent;
+  let logDir: string;
+  let root: string;
+
+  beforeAll(async () => {
+    logDir = mkdtempSync(path.join(tmpdir(), 'esb-agent-docker-logs-'));
+    root = mkdtempSync(path.join(tmpdir(), 'esb-agent-artifact-'));
+    agent = await createAgent({ runtime: 'docker', logDir, log: silent, docker: { agentName }, endpoints: { s3: 'http://127.0.0.1:4569' } });
+  });
+  afterAll(async () => {
+    await agent?.close();
+    rmSync(logDir, { recursive: true, force: true });
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('runs Python (with boto3) and Node handlers in labelled, memory-limited containers, and reuses them', async () => {
+    agent.setFunctions(
+      FunctionsFile.parse({
+        functions: {
+          py: { runtime: 'python3.11', handler: 'app.handler', code: `${FIX}/python`, layers: [{ name: 'l', path: `${FIX}/layer-py` }], memory_size: 256 },
+          node: { runtime: 'nodejs18.x', handler: 'index.handler', code: `${FIX}/node-esm` },
+        },
+      }),
+    );
+    const a = await agent.invoke('py', Buffer.from('{"k":1}'), { requestId: 'dock-1' });
+    expect(a.error).toBeUndefined();
+    expect(json(a.payload)).toMatchObject({ event: { k: 1 }, request_id: 'dock-1', function_name: 'py', memory: '256', layer: 'from python layer' });
+    const b = await agent.invoke('py', Buffer.from('{}'));
+    expect(json(b.payload).pid).toBe(json(a.payload).pid);
+    const n = await agent.invoke('node', Buffer.from('{"x":2}'));
+    expect(n.error).toBeUndefined();
+    expect(json(n.payload).env.AWS_ENDPOINT_URL_S3).toBe('http://host.docker.internal:4569');
+    const list = await docker.listContainers({ filters: { label: [`${LABEL}=${agentName}`] } });
+    expect(list).toHaveLength(2);
+    const info = await docker.getContainer(list.find((c) => c.Labels['dev.esb.function'] === 'py')!.Id).inspect();
+    expect(info.HostConfig.Memory).toBe(256 * 1024 * 1024);
+    const boto = execFileSync('docker', ['run', '--rm', '--entrypoint', 'python3', 'esb-runtime:python3', '-c', 'import boto3; print("ok")']).toString().trim();
+    expect(boto).toBe('ok');
+  });
+
+  it('builds function images (only what changed) and runs an Image function; a failing build names its step', async () => {
+    mkdirSync(path.join(root, 'functions', 'img'), { recursive: true });
+    cpSync(path.join(FIX, 'python'), path.join(root, 'functions', 'img', 'code'), { recursive: true });
+    cpSync(path.join(FIX, 'layer-py'), path.join(root, 'layers', 'l'), { recursive: true });
+    writeFileSync(path.join(root, 'functions', 'img', 'Dockerfile'), 'ARG BASE_IMAGE=esb-runtime:python3\nFROM ${BASE_IMAGE}\nCOPY layers/l/ /opt/\nCOPY functions/img/code/ /var/task/\nCMD ["app.hello"]\n');
+    const tag = `esb-test-img:${process.pid}`;
+    const file = FunctionsFile.parse({ functions: { img: { package_type: 'Image', image: tag } } });
+    try {
+      const first = await buildFunctionImages(root, file);
+      expect(first).toMatchObject({ built: 1, reused: 0 });
+      const second = await buildFunctionImages(root, file);
+      expect(second).toMatchObject({ built: 0, reused: 1 });
+      agent.setFunctions(file);
+      const r = await agent.invoke('img', Buffer.from('{}'));
+      expect(r.error).toBeUndefined();
+      expect(json(r.payload)).toBe('hello');
+
+      mkdirSync(path.join(root, 'functions', 'bad'), { recursive: true });
+      writeFileSync(path.join(root, 'functions', 'bad', 'Dockerfile'), 'FROM esb-runtime:python3\nRUN exit 3\n');
+      const bad = FunctionsFile.parse({ functions: { bad: { package_type: 'Image', image: `esb-test-bad:${process.pid}` } } });
+      const err = await buildFunctionImages(root, bad).catch((e) => e);
+      expect(err).toBeInstanceOf(ImageBuildError);
+      expect(err.message).toMatch(/function bad: .*at "Step 2\/2 : RUN exit 3"/);
+    } finally {
+      await docker.getImage(tag).remove({ force: true }).catch(() => {});
+    }
+  });
+
+  it('fails fast with Unavailable when the engine is gone', async () => {
+    const gone = await createAgent({ runtime: 'docker', logDir, log: silent, docker: { docker: new Docker({ socketPath: '/nonexistent/docker.sock' }), agentName: `${agentName}-gone` } });
+    try {
+      gone.setFunctions(FunctionsFile.parse({ functions: { py: { runtime: 'python3.11', handler: 'app.hello', code: `${FIX}/python` } } }));
+      const t0 = Date.now();
+      const r = await gone.invoke('py', Buffer.from('{}'));
+      expect(r.error?.kind).toBe('Unavailable');
+      expect(Date.now() - t0).toBeLessThan(2000);
+    } finally {
+      await gone.close();
+    }
+  });
+
+  it('removes its containers on close', async () => {
+    await agent.close();
+    const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL}=${agentName}`] } });
+    expect(list).toHaveLength(0);
+  });
+});
