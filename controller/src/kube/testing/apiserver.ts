@@ -73,7 +73,7 @@ export interface TestApiServer {
   kubeConfig(): KubeConfig;
   /** Runs our kubectl against this server. Rejects with stderr on a non-zero exit. */
   kubectl(args: string[], input?: string): Promise<string>;
-  /** Stops the API server (etcd keeps the data), waits `downMs`, starts it again on the same port: open watches drop. */
+  /** Kills the API server (etcd keeps the data), waits `downMs`, starts it again on the same port: open watches drop. */
   restartApiServer(downMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
@@ -225,7 +225,7 @@ export async function startTestApiServer(opts: StartOptions = {}): Promise<TestA
       kubectl,
       async restartApiServer(downMs = 0) {
         const old = children.pop()!;
-        await stopProcess(old);
+        await stopProcess(old, 0); // a crash, not a graceful shutdown: connections just drop
         if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
         children.push(startProcess(bins.apiserver, apiArgs, apiLog));
         await waitReady();
