@@ -61,3 +61,32 @@ export async function startFileController(options: ControllerOptions): Promise<R
   options.log.info(`watching ${options.paths.deploymentsDir} for Deployment manifests`);
   return startController({ ...options, store, source });
 }
+
+export interface KubeControllerOptions extends ControllerOptions {
+  kubeconfig?: string;
+  context?: string;
+  /** Namespace to watch; undefined = all. */
+  namespace?: string;
+}
+
+/**
+ * The kube backend: list/watch of deployments.esb.dev, status through the status subresource.
+ * Relative spec paths resolve against the workspace.
+ */
+export async function startKubeController(options: KubeControllerOptions): Promise<RunningController> {
+  const { createKubeSource, createKubeStore } = await import('./kube/index.js');
+  const connection = { kubeconfig: options.kubeconfig, context: options.context };
+  const store = createKubeStore({
+    ...connection,
+    workspace: options.paths.workspace,
+    namespace: options.namespace,
+    onWarning: (message) => options.log.warn(message),
+  });
+  const source = createKubeSource({
+    ...connection,
+    namespace: options.namespace,
+    onLog: (level, message) => options.log[level](message),
+  });
+  options.log.info(`watching deployments.esb.dev in ${options.namespace ? `namespace ${options.namespace}` : 'all namespaces'}`);
+  return startController({ ...options, store, source });
+}

@@ -12,9 +12,9 @@ import { startGateway, type RunningGateway } from '../../gateway/src/index.js';
 import { startEmbeddedStorage, type EmbeddedStorage } from '../../provisioner/src/index.js';
 import { ensureConfigDir } from './apply/index.js';
 import { workspacePaths, type WorkspacePaths } from './cli/workspace.js';
-import { startFileController, type RunningController } from './controller.js';
+import { startFileController, startKubeController, type RunningController } from './controller.js';
 import { stagingConfigDir } from './layout/index.js';
-import { createDeploySteps, type RuntimeKind } from './reconcile/steps.js';
+import { createDeploySteps, loadDockerImageBuilder, type RuntimeKind } from './reconcile/steps.js';
 
 export const EXAMPLES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
 
@@ -23,6 +23,11 @@ export interface DevOptions {
   host?: string;
   port?: number;
   runtime?: RuntimeKind;
+  /** Where Deployments come from: the workspace's deployments/ folder, or the current kubeconfig's cluster. */
+  backend?: 'file' | 'kube';
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
   project?: string;
   env?: string;
   examples?: boolean;
@@ -126,12 +131,16 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       s3Endpoint: storage.s3Endpoint,
       region,
       log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
-      buildImages: runtime === 'docker' ? await dockerImageBuilder() : undefined,
+      buildImages: runtime === 'docker' ? await loadDockerImageBuilder() : undefined,
     });
-    const controller = await startFileController({ paths, steps, log: log.child({ component: 'controller' }) });
+    const controllerOptions = { paths, steps, log: log.child({ component: 'controller' }), configDirFor: (p: string, e: string) => stagingConfigDir({ workspace: paths.workspace, project: p, env: e }) };
+    const controller =
+      options.backend === 'kube'
+        ? await startKubeController({ ...controllerOptions, kubeconfig: options.kubeconfig, context: options.context, namespace: options.namespace })
+        : await startFileController(controllerOptions);
     closers.push(() => controller.close());
 
-    if (options.examples !== false) {
+    if (options.examples !== false && options.backend !== 'kube') {
       const manifest = path.join(paths.deploymentsDir, 'example-a.yaml');
       if (!existsSync(manifest)) {
         const template = path.relative(paths.deploymentsDir, path.join(EXAMPLES_DIR, 'a.yml'));
@@ -148,14 +157,4 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     await closeAll();
     throw err;
   }
-}
-
-/** The agent's image builder, loaded only for the Docker runtime. */
-async function dockerImageBuilder() {
-  const modulePath = '../../agent/src/image-builder.js';
-  const builder = (await import(modulePath)) as {
-    buildArtifactImages?(artifactPath: string, opts: { signal?: AbortSignal }): Promise<{ built: number; reused: number }>;
-  };
-  if (!builder.buildArtifactImages) throw new Error('the Docker runtime\'s image builder (agent/src/image-builder.ts) is not available');
-  return (artifactPath: string, signal: AbortSignal) => builder.buildArtifactImages!(artifactPath, { signal });
 }

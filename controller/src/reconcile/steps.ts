@@ -131,3 +131,13 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
     },
   };
 }
+
+/** The agent's image builder, loaded only for the Docker runtime (dockerode is not needed otherwise). */
+export async function loadDockerImageBuilder(): Promise<NonNullable<StepsOptions['buildImages']>> {
+  const modulePath = '../../../agent/src/image-builder.js';
+  const builder = (await import(modulePath)) as {
+    buildArtifactImages?(artifactPath: string, opts: { signal?: AbortSignal }): Promise<{ built: number; reused: number }>;
+  };
+  if (!builder.buildArtifactImages) throw new Error("the Docker runtime's image builder (agent/src/image-builder.ts) is not available");
+  return (artifactPath, signal) => builder.buildArtifactImages!(artifactPath, { signal });
+}

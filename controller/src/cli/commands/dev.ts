@@ -5,6 +5,7 @@ import { createLogger } from '../../log.js';
 import type { Command } from '../main.js';
 
 const HELP = `usage: esb dev [--workspace DIR] [--port 3000] [--host 127.0.0.1] [--runtime process|docker]
+               [--backend file|kube [--kubeconfig FILE] [--context C] [-n NS]]
                [--project esb] [--env default] [--no-examples] [--dynamodb-port 8000] [--s3-port 9000]
 
 Starts the embedded platform in one process: DynamoDB- and S3-compatible storage, the agent,
@@ -25,6 +26,9 @@ export const dev: Command = {
         project: { type: 'string', default: 'esb' },
         env: { type: 'string', short: 'e', default: 'default' },
         'no-examples': { type: 'boolean' },
+        kubeconfig: { type: 'string' },
+        context: { type: 'string' },
+        namespace: { type: 'string', short: 'n' },
         'dynamodb-port': { type: 'string', default: '8000' },
         's3-port': { type: 'string', default: '9000' },
         help: { type: 'boolean', short: 'h' },
@@ -35,13 +39,17 @@ export const dev: Command = {
       return 0;
     }
     if (values.runtime !== 'process' && values.runtime !== 'docker') throw new Error(`--runtime: "${values.runtime}" is not process or docker`);
-    if (values.backend !== 'file') throw new Error(`--backend: "${values.backend}" — esb dev runs the file backend; run \`esb controller --backend kube\` against a cluster`);
+    if (values.backend !== 'file' && values.backend !== 'kube') throw new Error(`--backend: "${values.backend}" is not file or kube`);
     const log = createLogger({ pretty: true });
     const running = await startDev({
       workspace: values.workspace,
       port: parsePort(values.port, '--port'),
       host: values.host,
       runtime: values.runtime,
+      backend: values.backend,
+      kubeconfig: values.kubeconfig,
+      context: values.context,
+      namespace: values.namespace,
       project: values.project,
       env: values.env,
       examples: !values['no-examples'],
