@@ -44,7 +44,8 @@ async function walk(root: string, rel: string, out: string[]): Promise<void> {
   for (const e of entries) {
     const r = rel ? `${rel}/${e.name}` : e.name;
     if (e.isDirectory()) {
-      if (e.name === '.git' || e.name === '.aws-sam') continue;
+      // Never copy VCS data, SAM's build output or esb's own output (which may live inside a CodeUri).
+      if (e.name === '.git' || e.name === '.aws-sam' || e.name === '.esb') continue;
       await walk(root, r, out);
     } else if (e.isFile()) out.push(r);
     else if (e.isSymbolicLink()) {

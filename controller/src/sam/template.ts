@@ -430,6 +430,7 @@ class TemplateReader implements Lookup {
         else if (ev.api === IMPLICIT_HTTP_API) apis[ev.api] = this.readApi(ev.api, 'http');
       }
       const api = apis[ev.api];
+      if (!api) this.fail(ev.logicalId, `Events.${ev.event}.Properties.${ev.type === 'rest' ? 'RestApiId' : 'ApiId'}`, `${ev.api} is not created (its Condition is false)`);
       if (api.type !== ev.type) this.fail(ev.logicalId, `Events.${ev.event}.Properties.${ev.type === 'rest' ? 'RestApiId' : 'ApiId'}`, `${ev.api} is ${api.type === 'rest' ? 'a REST API (AWS::Serverless::Api)' : 'an HTTP API (AWS::Serverless::HttpApi)'}`);
       if (ev.payload && ev.payload !== api.payload_format_version) {
         this.warnings.push(`${ev.logicalId}.Events.${ev.event}: PayloadFormatVersion ${ev.payload} differs from ${ev.api}'s ${api.payload_format_version}; the API's is used`);
