@@ -10,6 +10,7 @@ import {
 import {
   CreateBucketCommand,
   GetBucketLifecycleConfigurationCommand,
+  ListBucketsCommand,
   PutBucketLifecycleConfigurationCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -189,24 +190,40 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
     }
   };
 
+  // One ListBuckets instead of a CreateBucket per existing bucket (it lists only the caller's
+  // own buckets). Where it is not allowed, every bucket goes through CreateBucket.
+  let owned: Set<string> | undefined;
+  const listOwnedBuckets = async () => {
+    try {
+      const r = await retry(() => s3!.send(new ListBucketsCommand({}), { abortSignal: signal }));
+      owned = new Set((r.Buckets ?? []).map((b) => b.Name ?? ''));
+    } catch (err) {
+      if (isRetryable(err) || signal?.aborted) fail(`bucket "${buckets[0].BucketName}"`, s3Endpoint, err);
+      owned = undefined;
+    }
+  };
+
   const provisionBucket = async (bucket: S3Bucket) => {
     const resource = `bucket "${bucket.BucketName}"`;
     try {
       let status: 'created' | 'exists' = 'created';
-      try {
-        await retry(() =>
-          s3!.send(
-            new CreateBucketCommand({
-              Bucket: bucket.BucketName,
-              ...(region !== 'us-east-1' ? { CreateBucketConfiguration: { LocationConstraint: region as never } } : {}),
-            }),
-            { abortSignal: signal },
-          ),
-        );
-      } catch (err) {
-        const name = (err as Error).name;
-        if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err;
-        status = 'exists';
+      if (owned?.has(bucket.BucketName)) status = 'exists';
+      else {
+        try {
+          await retry(() =>
+            s3!.send(
+              new CreateBucketCommand({
+                Bucket: bucket.BucketName,
+                ...(region !== 'us-east-1' ? { CreateBucketConfiguration: { LocationConstraint: region as never } } : {}),
+              }),
+              { abortSignal: signal },
+            ),
+          );
+        } catch (err) {
+          const name = (err as Error).name;
+          if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw err;
+          status = 'exists';
+        }
       }
       const lifecycle = toLifecycleInput(bucket);
       lifecycle.warnings.forEach(warn);
@@ -244,7 +261,10 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
   };
 
   try {
-    const results = await Promise.allSettled([pool(tables, concurrency, provisionTable), pool(buckets, concurrency, provisionBucket)]);
+    const results = await Promise.allSettled([
+      pool(tables, concurrency, provisionTable),
+      buckets.length ? listOwnedBuckets().then(() => pool(buckets, concurrency, provisionBucket)) : Promise.resolve(),
+    ]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   } finally {
