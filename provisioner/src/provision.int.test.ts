@@ -2,6 +2,7 @@
 import { DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetBucketLifecycleConfigurationCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -300,6 +301,47 @@ describe('waiting for tables to become ACTIVE', () => {
       ddb.destroy();
       await storage.close();
       await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('S3 servers that lack things', () => {
+  it('ListBuckets denied, bucket already there, lifecycle NotImplemented: success with a warning', async () => {
+    const seen: string[] = [];
+    const xmlError = (code: string) => `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${code}</Message></Error>`;
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        seen.push(`${req.method} ${req.url}`);
+        res.setHeader('content-type', 'application/xml');
+        if (req.method === 'GET' && (req.url === '/' || req.url?.startsWith('/?'))) {
+          res.statusCode = 403;
+          res.end(xmlError('AccessDenied'));
+        } else if (req.method === 'PUT' && /^\/legacy\/?$/.test(req.url ?? '')) {
+          res.statusCode = 409;
+          res.end(xmlError('BucketAlreadyOwnedByYou'));
+        } else if (req.url?.includes('lifecycle')) {
+          res.statusCode = 501;
+          res.end(xmlError('NotImplemented'));
+        } else {
+          res.statusCode = 500;
+          res.end(xmlError('InternalError'));
+        }
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const { log, lines } = recorder();
+      const report = await provision(
+        { resources: { s3: [{ BucketName: 'legacy', LifecycleConfiguration: { Rules: [{ Status: 'Enabled', ExpirationInDays: 1 }] } }] } },
+        { s3Endpoint: endpoint, credentials, log, retry: { attempts: 1, baseDelayMs: 1 } },
+      );
+      expect(report.buckets).toEqual([{ name: 'legacy', status: 'exists', lifecycle: 'unsupported' }]);
+      expect(lines.warn).toEqual([`bucket "legacy": the S3 server at ${endpoint} does not support lifecycle configuration (NotImplemented); 1 rule(s) not applied`]);
+      expect(seen.map((l) => l.replace(/\/?\?.*/, '?').replace(/\/$/, ''))).toEqual(['GET ?', 'PUT /legacy', 'GET /legacy?']); // the GET already says NotImplemented: no PUT
+    } finally {
+      await new Promise((r) => server.close(r));
     }
   });
 });
