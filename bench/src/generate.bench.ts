@@ -77,7 +77,7 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-export async function run(runs = 5): Promise<{ renderMs: number; generateMs: number }> {
+export async function runGenerateBench(runs = 5): Promise<{ renderMs: number; generateMs: number }> {
   const text = syntheticTemplate();
   const listing = (name: string): CodeListing => ({ entries: [{ path: name, sha256: 'a'.repeat(64), source: { content: Buffer.from('x') } }] });
   const code = { src: listing('app.py'), layer: listing('python/shared.py') };
@@ -115,5 +115,5 @@ export async function run(runs = 5): Promise<{ renderMs: number; generateMs: num
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await run(Number(process.argv[2] ?? 5));
+  await runGenerateBench(Number(process.argv[2] ?? 5));
 }

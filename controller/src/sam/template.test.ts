@@ -164,6 +164,22 @@ describe('functions', () => {
   });
 });
 
+describe('SAM generated references', () => {
+  it('accepts !Ref Fn.Alias and events naming the implicit API', () => {
+    const m = parseSamTemplate(
+      fnTemplate(
+        '',
+        `      Environment: {Variables: {ALIAS: !Ref Fn.Alias}}
+      Events:
+        E: {Type: Api, Properties: {RestApiId: !Ref ServerlessRestApi, Path: /a, Method: get}}`,
+      ),
+      { file: 't.yml' },
+    );
+    expect(m.functions[0].environment.ALIAS).toBe('arn:aws:lambda:us-east-1:123456789012:function:Fn:live');
+    expect(m.routes[0].api).toBe('ServerlessRestApi');
+  });
+});
+
 describe('names', () => {
   it('derives valid bucket names', () => {
     expect(defaultBucketName('My_Stack', 'Uploads__Bucket')).toBe('my-stack-uploads-bucket');

@@ -305,7 +305,13 @@ class TemplateReader implements Lookup {
 
   resourceRef(id: string, at: Location): string | undefined {
     const r = this.resources[id];
-    if (!r) return id === IMPLICIT_REST_API || id === IMPLICIT_HTTP_API ? id : undefined;
+    if (!r) {
+      if (id === IMPLICIT_REST_API || id === IMPLICIT_HTTP_API) return id;
+      // SAM's generated references: !Ref MyFunction.Alias / MyFunction.Version.
+      const m = /^(.+)\.(Alias|Version)$/.exec(id);
+      if (m && this.resources[m[1]]?.Type === 'AWS::Serverless::Function') return `${this.arn('lambda', `function:${this.resourceRef(m[1], at)}`)}:${m[2] === 'Alias' ? 'live' : '1'}`;
+      return undefined;
+    }
     if (!RUN_TYPES.has(r.Type) || !this.active(id)) return id;
     if (FUNCTION_TYPES.has(r.Type)) return this.functionKeys?.get(id) ?? this.physicalName(id, at);
     if (LAYER_TYPES.has(r.Type)) return this.layerArn(this.physicalName(id, at));
@@ -628,7 +634,8 @@ class TemplateReader implements Lookup {
             if (p[apiField] !== undefined) {
               const ref = p[apiField];
               const wanted = rest ? 'AWS::Serverless::Api' : 'AWS::Serverless::HttpApi';
-              if (typeof ref !== 'string' || this.resources[ref]?.Type !== wanted) {
+              const implicit = rest ? IMPLICIT_REST_API : IMPLICIT_HTTP_API;
+              if (typeof ref !== 'string' || (ref !== implicit && this.resources[ref]?.Type !== wanted)) {
                 this.fail(id, `${base}.Properties.${apiField}`, `must be a !Ref to an ${wanted} of this template (got ${JSON.stringify(ref)})`);
               }
               api = ref;

@@ -152,23 +152,34 @@ const IMAGE_BUILDER = '../../../../agent/src/image-builder.js';
 export class ImageBuildUnavailableError extends Error {
   constructor(options?: { cause?: unknown }) {
     super(
-      'image building needs the Docker runtime part (agent/src/image-builder.ts), which is not available in this build; the artifact was rendered — run without --build-images, or build the images from <stack>/images.yml',
+      'image building needs the Docker runtime part (agent/src/image-builder.ts), which could not be loaded; the artifact was rendered — run without --build-images, or build the images from <stack>/images.yml',
       options,
     );
     this.name = 'ImageBuildUnavailableError';
   }
 }
 
-async function buildImages(result: GenerateResult): Promise<void> {
-  let mod: Record<string, unknown>;
+export interface BuildReport {
+  built: number;
+  reused: number;
+  images: Array<{ function: string; image: string; status: string }>;
+}
+
+type BuilderModule = Record<string, unknown>;
+const loadBuilder = (): Promise<BuilderModule> => import(IMAGE_BUILDER) as Promise<BuilderModule>;
+
+/** Builds the artifact's images with the agent's image builder (agent/src/image-builder.ts). */
+export async function buildImages(result: GenerateResult, log: (line: string) => void, load: () => Promise<BuilderModule> = loadBuilder): Promise<BuildReport> {
+  let mod: BuilderModule;
   try {
-    mod = (await import(IMAGE_BUILDER)) as Record<string, unknown>;
+    mod = await load();
   } catch (cause) {
     throw new ImageBuildUnavailableError({ cause });
   }
   const build = mod.buildArtifactImages;
   if (typeof build !== 'function') throw new ImageBuildUnavailableError();
-  await (build as (artifactRoot: string, builds: GenerateResult['builds']) => Promise<void>)(result.artifactRoot, result.builds);
+  type Builder = (root: string, builds: GenerateResult['builds'], opts: { log: { info(msg: string): void } }) => Promise<BuildReport>;
+  return (build as Builder)(result.artifactRoot, result.builds, { log: { info: log } });
 }
 
 const command: Command = {
@@ -204,12 +215,13 @@ const command: Command = {
       accountId: args.accountId,
       generatedAt,
     });
-    if (args.buildImages) await buildImages(result);
+    const report = args.buildImages ? await buildImages(result, (line) => process.stderr.write(`${line}\n`)) : undefined;
     if (args.json) {
-      const out = { artifact: result.artifactPath, digest: result.digest, summary: result.summary, warnings: result.warnings, images: result.builds.map((b) => b.image), images_built: args.buildImages };
+      const out = { artifact: result.artifactPath, digest: result.digest, summary: result.summary, warnings: result.warnings, images: result.builds.map((b) => b.image), images_built: report ? { built: report.built, reused: report.reused } : false };
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     } else {
       process.stdout.write(`${formatSummary(result)}\n`);
+      if (report) process.stdout.write(`images: ${report.built} built, ${report.reused} up to date\n`);
     }
     return 0;
   },
