@@ -135,23 +135,25 @@ export async function createDockerDriver(opts: DockerDriverOptions): Promise<Ins
       so.on('data', (c: Buffer) => out.push(c));
       se.on('data', (c: Buffer) => err.push(c));
       docker.modem.demuxStream(stream, so, se);
-      const waited = container.wait();
       try {
         await container.start();
       } catch (e) {
         await container.remove({ force: true }).catch(() => {});
         throw e;
       }
+      // After start: "not-running" answers at once for a created container, and still
+      // answers (with the status) for one that has already exited.
+      const waited = container.wait();
       let removed: Promise<void> | undefined;
       const remove = () => (removed ??= container.remove({ force: true }).then(() => {}, () => {}));
       const exited = waited.then(
         (r: { StatusCode?: number }) => ({ code: r?.StatusCode ?? null, signal: null }),
         () => ({ code: null, signal: 'engine-gone' }),
-      ).then((r) => {
+      ).then(async (r) => {
         out.end();
         err.end();
         live.delete(spec.instanceId);
-        void remove();
+        await remove(); // "exited" means gone: no container left behind
         return r;
       });
       const cgroupFiles = [`/sys/fs/cgroup/memory/docker/${container.id}/memory.max_usage_in_bytes`, `/sys/fs/cgroup/system.slice/docker-${container.id}.scope/memory.peak`];
