@@ -150,6 +150,41 @@ export const RouteAuth = z
   })
   .passthrough();
 
+// An API's authorizer (issue: API security). `token` / `request`: a Lambda authorizer of a REST
+// API (`request` also for HTTP APIs); `jwt`: an HTTP API JWT authorizer.
+export const Authorizer = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('token'),
+    function: z.string().min(1),
+    /** Where the token is, e.g. `method.request.header.Authorization`. */
+    identity_source: z.string().default('method.request.header.Authorization'),
+    validation_expression: z.string().optional(),
+    /** Result cache TTL in seconds (API Gateway's default 300; 0 turns caching off). */
+    ttl_seconds: z.number().int().min(0).max(3600).default(300),
+  }),
+  z.object({
+    type: z.literal('request'),
+    function: z.string().min(1),
+    /** e.g. `method.request.header.X-Key`, `$request.header.X-Key`, `method.request.querystring.q`. */
+    identity_sources: z.array(z.string()).default([]),
+    ttl_seconds: z.number().int().min(0).max(3600).default(300),
+    /** HTTP APIs: the event payload sent to the authorizer. REST APIs always use 1.0. */
+    payload_format_version: z.enum(['1.0', '2.0']).default('1.0'),
+    /** HTTP APIs with payload 2.0: `{isAuthorized, context}` instead of an IAM policy. */
+    simple_responses: z.boolean().default(false),
+  }),
+  z.object({
+    type: z.literal('jwt'),
+    identity_source: z.string().default('$request.header.Authorization'),
+    issuer: z.string().min(1),
+    audience: z.array(z.string()).default([]),
+    /** Where the issuer's keys are: a URL (default `<issuer>/.well-known/jwks.json`) or a local JWKS file (offline use). */
+    jwks_uri: z.string().optional(),
+    jwks_file: z.string().optional(),
+  }),
+]);
+export type Authorizer = z.infer<typeof Authorizer>;
+
 export const Route = z.object({
   path: z.string().regex(/^\/[^\s]*$/, 'must start with "/" and hold no spaces'),
   method: HttpMethod,
@@ -166,7 +201,7 @@ export const ApiConfig = z.object({
   binary_media_types: z.array(z.string()).default([]),
   cors: Cors.optional(),
   payload_format_version: z.enum(['1.0', '2.0']).optional(),
-  authorizers: z.record(z.string(), z.object({}).passthrough()).optional(),
+  authorizers: z.record(z.string(), Authorizer).optional(),
 });
 export type ApiConfig = z.infer<typeof ApiConfig>;
 
