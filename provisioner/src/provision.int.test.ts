@@ -305,6 +305,24 @@ describe('waiting for tables to become ACTIVE', () => {
   });
 });
 
+describe('a table that stays CREATING', () => {
+  it('fails after activeTimeoutMs with a ProvisionError naming table, endpoint and status', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'esb-provision-slow-'));
+    const storage = await startEmbeddedStorage({ dataDir: dir, only: 'dynamodb', createTableMs: 5_000 });
+    try {
+      const err = await provision(
+        { resources: { dynamodb: [resources().resources.dynamodb![1]] } },
+        { dynamodbEndpoint: storage.dynamodbEndpoint, credentials, activeTimeoutMs: 150 },
+      ).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(ProvisionError);
+      expect((err as Error).message).toBe(`table "users" at ${storage.dynamodbEndpoint}: still CREATING after 150 ms`);
+    } finally {
+      await storage.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('S3 servers that lack things', () => {
   it('ListBuckets denied, bucket already there, lifecycle NotImplemented: success with a warning', async () => {
     const seen: string[] = [];

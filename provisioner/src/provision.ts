@@ -147,11 +147,9 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
     let delay = 20;
     for (;;) {
       if (desc && desc.TableStatus === 'ACTIVE' && (desc.GlobalSecondaryIndexes ?? []).every((g) => !g.IndexStatus || g.IndexStatus === 'ACTIVE')) return desc;
-      if (desc && Date.now() > deadline) throw new ProvisionError(`table "${name}"`, ddbEndpoint, `still ${desc.TableStatus} after ${options.activeTimeoutMs ?? 120_000} ms`);
-      if (desc) {
-        await sleep(delay, signal);
-        delay = Math.min(delay * 2, 500);
-      }
+      if (Date.now() > deadline) throw new ProvisionError(`table "${name}"`, ddbEndpoint, `still ${desc?.TableStatus ?? 'not described'} after ${options.activeTimeoutMs ?? 120_000} ms`);
+      await sleep(delay, signal);
+      delay = Math.min(delay * 2, 500);
       desc = (await retry(() => ddb!.send(new DescribeTableCommand({ TableName: name }), { abortSignal: signal }))).Table;
     }
   };
