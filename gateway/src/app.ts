@@ -2,6 +2,7 @@
 // atomically on reload), the Lambda Invoke API, /health, and the access log. `buildGateway`
 // returns the app without listening (tests use app.inject); server.ts listens.
 import { randomBytes, randomUUID } from 'node:crypto';
+import jsYaml from 'js-yaml';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
 import {
@@ -87,7 +88,15 @@ class IntegrationTimeout extends Error {
 }
 
 function parseConfigFile(file: string, text: string): unknown {
-  const data = parseYaml(text, file) ?? {};
+  // js-yaml is several times faster than \`yaml\` on a 5,000-route file; on a syntax error the
+  // \`yaml\` parser runs again for its file:line:column message.
+  let data: unknown;
+  try {
+    data = jsYaml.load(text);
+  } catch {
+    data = parseYaml(text, file);
+  }
+  data ??= {};
   return file.endsWith(FUNCTIONS_FILE) ? validate(FunctionsFile, data, file) : validate(RoutingFile, data, file);
 }
 

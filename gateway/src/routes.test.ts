@@ -75,8 +75,17 @@ describe('compileRouteTable: misses and trailing slashes', () => {
     expect(mixed.lookup('POST', '/a')).toMatchObject({ statusCode: 403 });
     expect(compileRouteTable({ routes: [], apis: {} }, fns()).lookup('GET', '/')).toMatchObject({ statusCode: 404 });
   });
-  it('ignores unknown methods', () => {
-    expect(table([['ANY', '/x', 'x']]).lookup('PROPFIND', '/x').route).toBeUndefined();
+  it('ANY covers methods outside the usual seven; named methods do not', () => {
+    expect(fnOf(table([['ANY', '/x', 'x']]).lookup('PROPFIND', '/x'))).toBe('x');
+    expect(table([['GET', '/x', 'x']]).lookup('PROPFIND', '/x').route).toBeUndefined();
+  });
+  it('matches literal segments decoded; %2F stays inside one segment', () => {
+    const t = table([['GET', '/café/{id}', 'c'], ['ANY', '/files/{proxy+}', 'f']]);
+    expect((t.lookup('GET', '/caf%C3%A9/a%2Fb') as RouteHit).pathParameters).toEqual({ id: 'a/b' });
+    expect((t.lookup('GET', '/files/a/b%20c') as RouteHit).pathParameters).toEqual({ proxy: 'a/b c' });
+  });
+  it('an empty segment is not a {param}', () => {
+    expect(table([['GET', '/a/{x}/b', 'x']], 'http').lookup('GET', '/a//b').route).toBeUndefined();
   });
 });
 
@@ -109,8 +118,8 @@ describe('compileRouteTable: config', () => {
     expect(t.warnings.join('\n')).toMatch(/ghost/);
     expect(t.lookup('GET', '/a/x/b').route).toBeUndefined();
   });
-  it('parseRoutePath escapes colons and maps variables positionally', () => {
-    expect(parseRoutePath('/a:b/{x}/{rest+}')).toEqual({ pattern: '/a::b/:p0/*', paramNames: ['x', 'rest'], greedy: true });
+  it('parseRoutePath splits literal and variable segments', () => {
+    expect(parseRoutePath('/a:b/{x}/{rest+}')).toEqual({ segments: ['a:b', { kind: 'param' }, { kind: 'greedy' }], paramNames: ['x', 'rest'], greedy: true });
     expect(fnOf(table([['GET', '/v1:run', 'c']]).lookup('GET', '/v1:run'))).toBe('c');
   });
 });

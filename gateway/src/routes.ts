@@ -1,16 +1,15 @@
-// The route table: compiled from routing.yml + functions.yml into find-my-way trees, looked
-// up by the gateway's single catch-all route and swapped atomically on reload. Pure: no I/O.
+// The route table: compiled from routing.yml + functions.yml into a segment trie, looked up
+// by the gateway's single catch-all route and swapped atomically on reload. Pure: no I/O.
+// (find-my-way was the first engine: its registration is quadratic in the number of routes,
+// 2.7 s to compile 5,000 routes, and it cannot express "a greedy variable needs a segment"
+// or method-aware backtracking; this trie compiles 5,000 routes in milliseconds.)
 //
 // API Gateway rules: static segments beat {param}, which beats {proxy+}; ANY matches every
 // method a route does not name itself; a greedy {proxy+} needs at least one segment; REST
 // APIs ignore a trailing slash, HTTP APIs do not. Selection considers method and path
 // together (HTTP API semantics, also used for REST). A miss answers as the API that owns
 // the path would: REST 403 {"message":"Missing Authentication Token"}, HTTP 404 {"message":"Not Found"}.
-import FindMyWay from 'find-my-way';
 import type { ApiConfig, FunctionsFile, RoutingFile } from '../../crds/src/index.js';
-
-export const METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS'] as const;
-type Method = (typeof METHODS)[number];
 
 export type ApiType = 'rest' | 'http';
 
@@ -105,47 +104,109 @@ export function resolveApi(id: string, config: ApiConfig | undefined): ResolvedA
 }
 
 interface ParsedPath {
-  /** The find-my-way pattern. */
-  pattern: string;
+  /** Segments: a literal, or {kind:'param'} / {kind:'greedy'}. */
+  segments: Array<string | { kind: 'param' | 'greedy' }>;
   paramNames: string[];
   greedy: boolean;
 }
 
-/** Turns `/pets/{id}/{proxy+}` into a find-my-way pattern with positional parameter names. */
+const PARAM = { kind: 'param' as const };
+const GREEDY = { kind: 'greedy' as const };
+
+/** Splits a path into segments: `/` -> [], `/a/b` -> [a, b], `/a/` -> [a, '']. */
+export function splitPath(path: string): string[] {
+  return path.length <= 1 ? [] : path.slice(1).split('/');
+}
+
+/** Parses `/pets/{id}/{proxy+}` into literal and variable segments. */
 export function parseRoutePath(path: string): ParsedPath {
-  const segments = path.split('/').slice(1);
+  const raw = splitPath(path);
   const names: string[] = [];
   let greedy = false;
-  const out: string[] = [];
-  segments.forEach((seg, i) => {
+  const segments: ParsedPath['segments'] = [];
+  raw.forEach((seg, i) => {
     const m = /^\{([^{}]+)\}$/.exec(seg);
     if (m) {
       let name = m[1];
       if (name.endsWith('+')) {
-        if (i !== segments.length - 1) throw new RouteCompileError(path, 'a greedy {name+} variable must be the last segment');
+        if (i !== raw.length - 1) throw new RouteCompileError(path, 'a greedy {name+} variable must be the last segment');
         name = name.slice(0, -1);
         greedy = true;
-        out.push('*');
-      } else {
-        out.push(`:p${names.length}`);
-      }
+        segments.push(GREEDY);
+      } else segments.push(PARAM);
       if (!name) throw new RouteCompileError(path, 'empty path variable name');
       if (names.includes(name)) throw new RouteCompileError(path, `path variable {${name}} appears twice`);
       names.push(name);
       return;
     }
     if (/[{}]/.test(seg)) throw new RouteCompileError(path, `segment "${seg}" mixes text and a path variable`);
-    if (seg.includes('*')) throw new RouteCompileError(path, `segment "${seg}" holds "*"`);
-    out.push(seg.replace(/:/g, '::'));
+    segments.push(seg);
   });
-  return { pattern: `/${out.join('/')}`, paramNames: names, greedy };
+  return { segments, paramNames: names, greedy };
 }
 
 interface Slot {
-  specific: Partial<Record<Method, CompiledRoute>>;
+  specific: Partial<Record<string, CompiledRoute>>;
   any?: CompiledRoute;
   /** Owner of the path for misses and preflights: the last route written for it. */
   api: ResolvedApi;
+}
+
+/** A segment trie: literal children, one {param} child, and a greedy slot per node. */
+interface TrieNode {
+  statics?: Map<string, TrieNode>;
+  param?: TrieNode;
+  greedy?: Slot;
+  end?: Slot;
+}
+
+/** `*` selects any route of a slot (path-only lookups). */
+function pick(slot: Slot, method: string): CompiledRoute | undefined {
+  if (method === '*') return slot.any ?? Object.values(slot.specific)[0];
+  return slot.specific[method] ?? slot.any;
+}
+
+function decodeSegment(seg: string): string {
+  if (!seg.includes('%')) return seg;
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    return seg;
+  }
+}
+
+interface Found {
+  slot: Slot;
+  route: CompiledRoute;
+  params: string[];
+  /** Index of the first segment the greedy variable holds, or -1. */
+  greedyFrom: number;
+}
+
+/** Backtracking match: static beats {param} beats {proxy+}; a slot without the method is skipped. */
+function match(node: TrieNode, segs: string[], i: number, method: string, params: string[]): Found | undefined {
+  if (i === segs.length) {
+    const route = node.end && pick(node.end, method);
+    return route ? { slot: node.end!, route, params, greedyFrom: -1 } : undefined;
+  }
+  const seg = segs[i];
+  const child = node.statics?.get(seg);
+  if (child) {
+    const r = match(child, segs, i + 1, method, params);
+    if (r) return r;
+  }
+  if (node.param && seg !== '') {
+    params.push(seg);
+    const r = match(node.param, segs, i + 1, method, params);
+    if (r) return r;
+    params.pop();
+  }
+  // A greedy variable holds at least one character (`/{proxy+}` does not match `/`).
+  if (node.greedy && !(i === segs.length - 1 && seg === '')) {
+    const route = pick(node.greedy, method);
+    if (route) return { slot: node.greedy, route, params, greedyFrom: i };
+  }
+  return undefined;
 }
 
 /** Compiles the routing and functions files into a lookup table. Never throws for bad routes: they are skipped with a warning. */
@@ -154,10 +215,32 @@ export function compileRouteTable(routing: RoutingFile, functions: FunctionsFile
   const apis: Record<string, ResolvedApi> = {};
   for (const [id, cfg] of Object.entries(routing.apis ?? {})) apis[id] = resolveApi(id, cfg);
 
-  // One slot per find-my-way pattern; routes with different parameter names at the same
-  // positions share it (API Gateway forbids such siblings; last write wins here).
-  const slots = new Map<string, { parsed: ParsedPath; slot: Slot }>();
+  const root: TrieNode = {};
   const routes: CompiledRoute[] = [];
+  const place = (segments: ParsedPath['segments'], route: CompiledRoute) => {
+    let node = root;
+    let slotKey: 'end' | 'greedy' = 'end';
+    for (const seg of segments) {
+      if (seg === GREEDY) {
+        slotKey = 'greedy';
+        break;
+      }
+      if (seg === PARAM) node = node.param ??= {};
+      else {
+        const statics = (node.statics ??= new Map());
+        let next = statics.get(seg as string);
+        if (!next) statics.set(seg as string, (next = {}));
+        node = next;
+      }
+    }
+    // Routes with different parameter names at the same positions share a slot (API Gateway
+    // forbids such siblings); per method, the last one written wins.
+    const slot = (node[slotKey] ??= { specific: {}, api: route.api });
+    if (route.method === 'ANY') slot.any = route;
+    else slot.specific[route.method] = route;
+    slot.api = route.api;
+  };
+
   for (const r of routing.routes ?? []) {
     const label = `${r.method} ${r.path}`;
     let parsed: ParsedPath;
@@ -184,64 +267,46 @@ export function compileRouteTable(routing: RoutingFile, functions: FunctionsFile
       greedy: parsed.greedy,
     };
     routes.push(route);
+    place(parsed.segments, route);
     // REST APIs ignore a trailing slash: `/pets` and `/pets/` are one resource.
-    const patterns = [parsed.pattern];
-    if (api.type === 'rest' && !parsed.greedy) {
-      if (parsed.pattern.length > 1 && parsed.pattern.endsWith('/')) patterns.push(parsed.pattern.slice(0, -1));
-      else if (parsed.pattern !== '/') patterns.push(`${parsed.pattern}/`);
-    }
-    for (const pattern of patterns) {
-      let entry = slots.get(pattern);
-      if (!entry) slots.set(pattern, (entry = { parsed, slot: { specific: {}, api } }));
-      if (r.method === 'ANY') entry.slot.any = route;
-      else entry.slot.specific[r.method as Method] = route;
-      entry.slot.api = api;
+    if (api.type === 'rest' && !parsed.greedy && parsed.segments.length > 0) {
+      const last = parsed.segments[parsed.segments.length - 1];
+      place(last === '' ? parsed.segments.slice(0, -1) : [...parsed.segments, ''], route);
     }
   }
+  const apiList = Object.values(apis);
+  const onlyRest = apiList.length > 0 && apiList.every((a) => a.type === 'rest');
 
-  const byMethod = FindMyWay({ caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 8192 });
-  const byPath = FindMyWay({ caseSensitive: true, ignoreTrailingSlash: false, ignoreDuplicateSlashes: false, maxParamLength: 8192 });
-  const noop = () => undefined;
-  for (const [pattern, { slot }] of slots) {
-    byPath.on('GET', pattern, noop, slot);
-    for (const m of METHODS) {
-      const route = slot.specific[m] ?? slot.any;
-      if (route) byMethod.on(m, pattern, noop, route);
-    }
+  function find(method: string, path: string): Found | undefined {
+    const segs = splitPath(path);
+    for (let i = 0; i < segs.length; i++) if (segs[i].includes('%')) segs[i] = decodeSegment(segs[i]);
+    const f = match(root, segs, 0, method, []);
+    return f && finish(f, segs);
   }
-  const onlyRest = Object.values(apis).length > 0 && Object.values(apis).every((a) => a.type === 'rest');
-
-  function paramsOf(route: CompiledRoute, params: Record<string, string | undefined>): Record<string, string> | null {
-    const names = route.paramNames;
-    if (names.length === 0) return null;
-    const out: Record<string, string> = {};
-    const last = names.length - 1;
-    for (let i = 0; i <= last; i++) {
-      out[names[i]] = (route.greedy && i === last ? params['*'] : params[`p${i}`]) ?? '';
-    }
-    return out;
+  function finish(f: Found, segs: string[]): Found {
+    if (f.greedyFrom >= 0) f.params.push(segs.slice(f.greedyFrom).join('/'));
+    return f;
   }
 
   function apiForPath(path: string): ResolvedApi | undefined {
-    const found = byPath.find('GET', path);
-    if (!found) return undefined;
-    if (found.params['*'] === '') return undefined;
-    return (found.store as Slot).api;
-  }
-
-  function miss(path: string): RouteMiss {
-    const api = apiForPath(path);
-    if (api) return { route: undefined, ...(api.type === 'rest' ? MISSING_TOKEN : NOT_FOUND), api };
-    return { route: undefined, ...(onlyRest ? MISSING_TOKEN : NOT_FOUND) };
+    return find('*', path)?.slot.api;
   }
 
   return {
     lookup(method: string, path: string): RouteHit | RouteMiss {
-      const found = byMethod.find(method as Method, path);
-      // A greedy variable needs at least one character (`/{proxy+}` does not match `/`).
-      if (!found || found.params['*'] === '') return miss(path);
-      const route = found.store as CompiledRoute;
-      return { route, pathParameters: paramsOf(route, found.params) };
+      const found = find(method, path);
+      if (!found) {
+        const api = apiForPath(path);
+        if (api) return { route: undefined, ...(api.type === 'rest' ? MISSING_TOKEN : NOT_FOUND), api };
+        return { route: undefined, ...(onlyRest ? MISSING_TOKEN : NOT_FOUND) };
+      }
+      const { route, params } = found;
+      let pathParameters: Record<string, string> | null = null;
+      if (route.paramNames.length) {
+        pathParameters = {};
+        for (let i = 0; i < route.paramNames.length; i++) pathParameters[route.paramNames[i]] = params[i] ?? '';
+      }
+      return { route, pathParameters };
     },
     apiForPath,
     apis,
