@@ -1,8 +1,8 @@
 // The route table: compiled from routing.yml + functions.yml into a segment trie, looked up
 // by the gateway's single catch-all route and swapped atomically on reload. Pure: no I/O.
-// (find-my-way was the first engine: its registration is quadratic in the number of routes,
-// 2.7 s to compile 5,000 routes, and it cannot express "a greedy variable needs a segment"
-// or method-aware backtracking; this trie compiles 5,000 routes in milliseconds.)
+// (find-my-way was the first engine: registering a route costs it ~0.1 ms per method, so a
+// 5,000-route table took 2.7 s to compile; this trie compiles it in ~10-30 ms, and expresses
+// "a greedy variable needs a segment" and method-aware backtracking directly.)
 //
 // API Gateway rules: static segments beat {param}, which beats {proxy+}; ANY matches every
 // method a route does not name itself; a greedy {proxy+} needs at least one segment; REST
