@@ -1,5 +1,6 @@
 // `esb agent`: the agent as its own service (compose): runs the functions of
 // CONFIG_DIR/functions.yml (reloaded when it changes) behind an internal HTTP interface.
+import { networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { parse as parseYaml } from 'yaml';
@@ -23,7 +24,33 @@ Runs the functions of DIR/functions.yml (reloaded on change) and serves them ove
 environment: AWS_ENDPOINT_URL_DYNAMODB (or DYNAMODB_ENDPOINT), AWS_ENDPOINT_URL_S3 (or S3_ENDPOINT),
 AWS_ENDPOINT_URL_LAMBDA (or LAMBDA_ENDPOINT): endpoints handed to functions; AWS_REGION;
 VICTORIALOGS_URL: also ship function logs there; IMAGE_PULL_POLICY (docker): if-not-present|always;
-CONFIG_RELOAD_INTERVAL (ms, default 1000).`;
+CONFIG_RELOAD_INTERVAL (ms, default 1000).
+docker runtime in a container (compose): ESB_DOCKER_NETWORK: the network function containers join
+(the agent's own, so they reach its Runtime API and the storage services by name);
+ESB_RUNTIME_API_HOST: the address they call the agent on (default: this container's IPv4 address
+when ESB_DOCKER_NETWORK is set); ESB_AGENT_NAME: label of this agent's containers (stale ones are
+removed at start).`;
+
+/** This host's first non-internal IPv4 address (the container's address on its network). */
+export function ownIPv4(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+/** Docker driver options from the environment (compose); undefined values are left to the driver. */
+export function dockerOptionsFromEnv(env: Record<string, string | undefined>): Record<string, unknown> | undefined {
+  const network = env.ESB_DOCKER_NETWORK || undefined;
+  const out: Record<string, unknown> = {
+    ...(env.IMAGE_PULL_POLICY ? { pullPolicy: env.IMAGE_PULL_POLICY } : {}),
+    ...(network ? { network } : {}),
+    ...(env.ESB_AGENT_NAME ? { agentName: env.ESB_AGENT_NAME } : {}),
+  };
+  const host = env.ESB_RUNTIME_API_HOST || (network ? ownIPv4() : undefined);
+  if (host) out.runtimeApiHost = host;
+  return Object.keys(out).length ? out : undefined;
+}
 
 export async function runAgent(argv: string[], env: Record<string, string | undefined>, signal?: AbortSignal): Promise<number> {
   const { values } = parseArgs({
@@ -59,7 +86,7 @@ export async function runAgent(argv: string[], env: Record<string, string | unde
     logDir: values['log-dir'] ?? env.LOG_DIR ?? '.esb/logs',
     log,
     victoriaLogsUrl: env.VICTORIALOGS_URL,
-    docker: env.IMAGE_PULL_POLICY ? { pullPolicy: env.IMAGE_PULL_POLICY } : undefined,
+    docker: dockerOptionsFromEnv(env),
   });
   const watcher = watchConfig<FunctionsFile>({
     configDir,

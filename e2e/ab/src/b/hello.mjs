@@ -1,0 +1,5 @@
+export const handler = async () => ({
+  statusCode: 200,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ version: 'B' }),
+});
