@@ -74,6 +74,7 @@ export async function runLogs(argv: string[], env: Record<string, string | undef
     const stop = () => {
       clearInterval(timer);
       watcher?.close();
+      process.off('SIGINT', stop);
       resolve();
     };
     process.once('SIGINT', stop);

@@ -1,0 +1,50 @@
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runLogs } from './logs.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function capture() {
+  const out = new PassThrough();
+  let text = '';
+  out.on('data', (c: Buffer) => (text += c.toString()));
+  return { out, text: () => text };
+}
+
+describe('esb logs', () => {
+  it('prints the function log of the workspace', async () => {
+    const ws = mkdtempSync(path.join(tmpdir(), 'esb-logs-'));
+    dirs.push(ws);
+    mkdirSync(path.join(ws, '.esb', 'logs'), { recursive: true });
+    writeFileSync(path.join(ws, '.esb', 'logs', 'hello.log'), 'T\tr1\tSTART RequestId: r1 Version: $LATEST\nT\tr1\thi\n');
+    const c = capture();
+    expect(await runLogs(['hello', '--workspace', ws], {}, c.out)).toBe(0);
+    expect(c.text()).toBe('T\tr1\tSTART RequestId: r1 Version: $LATEST\nT\tr1\thi\n');
+  });
+
+  it('fails for a function without logs, and follows new lines with -f', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'esb-logs-'));
+    dirs.push(dir);
+    expect(await runLogs(['nope', '--log-dir', dir], {}, capture().out)).toBe(1);
+    const c = capture();
+    const ac = new AbortController();
+    const done = runLogs(['fn', '-f', '--log-dir', dir], {}, c.out, ac.signal);
+    await new Promise((r) => setTimeout(r, 100));
+    appendFileSync(path.join(dir, 'fn.log'), 'line 1\n');
+    const end = Date.now() + 3000;
+    while (!c.text().includes('line 1') && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    ac.abort();
+    expect(await done).toBe(0);
+    expect(c.text()).toBe('line 1\n');
+  });
+
+  it('rejects a missing function name', async () => {
+    await expect(runLogs([], {}, capture().out)).rejects.toThrow(/expected one function name/);
+  });
+});
