@@ -6,6 +6,7 @@ import { stagingConfigDir } from './layout/index.js';
 import { FileSource } from './filebackend/source.js';
 import { FileStore } from './filebackend/store.js';
 import { DeploymentReconciler, type DeploySteps } from './reconcile/deployment-reconciler.js';
+import { PathWatcher, withPathWatcher } from './reconcile/path-watcher.js';
 import { WorkQueue } from './reconcile/queue.js';
 import type { Source, Store } from './reconcile/types.js';
 import type { WorkspacePaths } from './cli/workspace.js';
@@ -71,7 +72,8 @@ export interface KubeControllerOptions extends ControllerOptions {
 
 /**
  * The kube backend: list/watch of deployments.esb.dev, status through the status subresource.
- * Relative spec paths resolve against the workspace.
+ * Relative spec paths resolve against the workspace. Template and code paths are watched as
+ * with the file backend (code hot reload), since the controller reads them from its own disk.
  */
 export async function startKubeController(options: KubeControllerOptions): Promise<RunningController> {
   const { createKubeSource, createKubeStore } = await import('./kube/index.js');
@@ -82,11 +84,12 @@ export async function startKubeController(options: KubeControllerOptions): Promi
     namespace: options.namespace,
     onWarning: (message) => options.log.warn(message),
   });
-  const source = createKubeSource({
+  const kubeSource = createKubeSource({
     ...connection,
     namespace: options.namespace,
     onLog: (level, message) => options.log[level](message),
   });
+  const source = withPathWatcher(kubeSource, new PathWatcher({ usePolling: options.usePolling, log: options.log }));
   options.log.info(`watching deployments.esb.dev in ${options.namespace ? `namespace ${options.namespace}` : 'all namespaces'}`);
   return startController({ ...options, store, source });
 }

@@ -1,9 +1,10 @@
 // The file backend's Source: chokidar on the manifests folder enqueues the keys a changed file
-// holds (before and after the change), and a second watcher on every template and code folder
-// the reconciler reported enqueues their owners: code hot reload without any command.
+// holds (before and after the change), and a PathWatcher on every template and code folder the
+// reconciler reported enqueues their owners: code hot reload without any command.
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import { keyOf, type Request, type Source } from '../reconcile/types.js';
+import { PathWatcher } from '../reconcile/path-watcher.js';
+import type { Request, Source } from '../reconcile/types.js';
 import { isManifestFile, type ManifestEntry } from './manifests.js';
 import type { FileStore } from './store.js';
 
@@ -17,15 +18,13 @@ export interface FileSourceOptions {
 
 export class FileSource implements Source {
   private manifests?: FSWatcher;
-  private inputs?: FSWatcher;
-  private enqueue: (request: Request) => void = () => {};
-  /** Watched path -> keys of the Deployments that read it. */
-  private readonly owners = new Map<string, Map<string, Request>>();
+  private readonly inputs: PathWatcher;
 
-  constructor(private readonly options: FileSourceOptions) {}
+  constructor(private readonly options: FileSourceOptions) {
+    this.inputs = new PathWatcher({ usePolling: options.usePolling, log: options.log });
+  }
 
   async start(enqueue: (request: Request) => void): Promise<void> {
-    this.enqueue = enqueue;
     for (const request of await this.options.store.refreshAll()) enqueue(request);
     const onManifest = async (file: string) => {
       if (!isManifestFile(file)) return;
@@ -40,49 +39,17 @@ export class FileSource implements Source {
     });
     this.manifests.on('add', onManifest).on('change', onManifest).on('unlink', onManifest);
     this.manifests.on('error', (err) => this.options.log?.warn(`watching ${this.options.deploymentsDir}: ${String(err)}`));
-    this.inputs = watch([], {
-      ignoreInitial: true,
-      usePolling: this.options.usePolling,
-      interval: 200,
-      ignored: (p: string) => /(^|[/\\])(node_modules|\.git|__pycache__|\.esb)([/\\]|$)/.test(p),
-      awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 20 },
-    });
-    const onInput = (changed: string) => this.enqueueOwners(path.resolve(changed));
-    this.inputs.on('add', onInput).on('change', onInput).on('unlink', onInput).on('addDir', onInput).on('unlinkDir', onInput);
+    await this.inputs.start(enqueue);
     await new Promise<void>((resolve) => this.manifests!.once('ready', () => resolve()));
   }
 
   /** Replaces the set of paths watched on behalf of one Deployment. */
   watchPaths(request: Request, paths: string[]): void {
-    const key = keyOf(request);
-    const wanted = new Set(paths.map((p) => path.resolve(p)));
-    for (const [watched, owners] of this.owners) {
-      if (!wanted.has(watched) && owners.delete(key) && owners.size === 0) {
-        this.owners.delete(watched);
-        this.inputs?.unwatch(watched);
-      }
-    }
-    for (const p of wanted) {
-      let owners = this.owners.get(p);
-      if (!owners) {
-        owners = new Map();
-        this.owners.set(p, owners);
-        this.inputs?.add(p);
-      }
-      owners.set(key, request);
-    }
-  }
-
-  private enqueueOwners(changed: string): void {
-    for (const [watched, owners] of this.owners) {
-      if (changed === watched || changed.startsWith(watched + path.sep)) {
-        for (const request of owners.values()) this.enqueue(request);
-      }
-    }
+    this.inputs.watchPaths(request, paths);
   }
 
   async stop(): Promise<void> {
-    await Promise.all([this.manifests?.close(), this.inputs?.close()]);
+    await Promise.all([this.manifests?.close(), this.inputs.stop()]);
   }
 }
 

@@ -1,13 +1,14 @@
-// `esb deploy`: writes (or updates) a Deployment manifest into the watched folder, then waits
-// for the controller to report it Ready for exactly this input (template, code, parameters),
-// showing progress condition by condition. The work itself is the controller's.
+// `esb deploy`: writes (or updates) a Deployment — a manifest in the watched folder, or with
+// --kube a deployments.esb.dev object on the cluster — then waits for the controller to report
+// it Ready for exactly this input (template, code, parameters), showing progress condition by
+// condition. The work itself is the controller's.
 import { existsSync } from 'node:fs';
 import http from 'node:http';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
-import type { Condition, DeploymentStatus } from '../../../../crds/src/index.js';
+import type { Condition, DeploymentSpec, DeploymentStatus } from '../../../../crds/src/index.js';
 import { RoutingFile, parseYaml, validate } from '../../../../crds/src/index.js';
 import type { DevInfo } from '../../dev.js';
 import { FileStore } from '../../filebackend/store.js';
@@ -15,14 +16,75 @@ import { writeFileAtomic } from '../../fsutil/atomic.js';
 import { TERMINAL_REASONS } from '../../reconcile/deployment-reconciler.js';
 import { inspectInputs, type RuntimeKind } from '../../reconcile/inspect.js';
 import type { Command } from '../main.js';
-import { workspacePaths } from '../workspace.js';
+import { workspacePaths, type WorkspacePaths } from '../workspace.js';
 
 const HELP = `usage: esb deploy -t TEMPLATE [-e ENV] [-p PROJECT] [--name NAME] [-m process|docker]
                   [--parameter-overrides K=V ...] [--timeout 120s] [--workspace DIR] [--json]
+                  [--kube [--kubeconfig FILE] [--context C] [-n NAMESPACE]]
 
 Writes the Deployment resource <workspace>/deployments/<name>.yaml (name: the template's file
 name and the env) and waits until the controller reports it Ready. Exits 0 with a summary, or
-non-zero with the failing condition's message.`;
+non-zero with the failing condition's message.
+
+--kube: writes deployments.esb.dev/<name> to the cluster instead (created, or its spec merge-
+patched; template path relative to --workspace, which must be the controller's workspace) and
+reads its status from there. Namespace: -n, else the context's, else default.`;
+
+/** Where the Deployment is written and its status read back from. */
+interface DeployTarget {
+  namespace: string;
+  /** spec.template for a template at this absolute path. */
+  templateRef(templatePath: string): string;
+  /** Writes the Deployment; returns the line that says where. */
+  write(name: string, spec: DeploymentSpec): Promise<string>;
+  read(name: string): Promise<{ status?: DeploymentStatus; generation?: number }>;
+  /** Said when no `esb dev` runs in the workspace. */
+  noDevHint: string;
+  /** Named in the timeout message: the controller that should have picked it up. */
+  controllerHint: string;
+}
+
+function fileTarget(paths: WorkspacePaths, namespace: string): DeployTarget {
+  const store = new FileStore({ deploymentsDir: paths.deploymentsDir, statusDir: paths.statusDir });
+  return {
+    namespace,
+    templateRef: (templatePath) => path.relative(paths.deploymentsDir, templatePath),
+    async write(name, spec) {
+      await mkdir(paths.deploymentsDir, { recursive: true });
+      const manifestFile = path.join(paths.deploymentsDir, `${name}.yaml`);
+      const manifest = { apiVersion: 'esb.dev/v1alpha1', kind: 'Deployment', metadata: { name, namespace }, spec };
+      await writeFileAtomic(manifestFile, `# Written by esb deploy.\n${stringify(manifest)}`);
+      return `deployment ${namespace}/${name} written to ${manifestFile}`;
+    },
+    read: (name) => store.readRecord({ namespace, name }),
+    noDevHint: `no esb dev runs in ${paths.workspace}; waiting for a controller (compose) to pick up the manifest`,
+    controllerHint: `is a controller running for ${paths.deploymentsDir}?`,
+  };
+}
+
+async function kubeTarget(paths: WorkspacePaths, opts: { kubeconfig?: string; context?: string; namespace?: string }): Promise<DeployTarget> {
+  const { createKubeStore, loadKubeConfig } = await import('../../kube/index.js');
+  const { contextNamespace, writeDeployment } = await import('../../kube/deployments.js');
+  const kubeConfig = loadKubeConfig(opts);
+  const namespace = opts.namespace ?? contextNamespace(kubeConfig);
+  const store = createKubeStore({ kubeConfig, workspace: paths.workspace, namespace });
+  const server = kubeConfig.getCurrentCluster()?.server ?? 'the cluster';
+  return {
+    namespace,
+    templateRef: (templatePath) => path.relative(paths.workspace, templatePath),
+    async write(name, spec) {
+      const done = await writeDeployment(kubeConfig, { namespace, name, spec });
+      return `deployments.esb.dev/${name} ${done} in namespace ${namespace} (${server})`;
+    },
+    async read(name) {
+      // A failed read (API server restarting) is retried by the wait loop.
+      const stored = await store.get({ namespace, name }).catch(() => undefined);
+      return { status: stored?.deployment.status, generation: stored?.deployment.metadata.generation };
+    },
+    noDevHint: `no esb dev runs in ${paths.workspace}; waiting for a controller (esb controller --backend kube) watching ${server}`,
+    controllerHint: `is a controller (--backend kube, workspace ${paths.workspace}) watching ${server}?`,
+  };
+}
 
 export function parseDuration(value: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
@@ -86,7 +148,10 @@ export const deploy: Command = {
         'parameter-overrides': { type: 'string', multiple: true, default: [] },
         timeout: { type: 'string', default: '120s' },
         workspace: { type: 'string' },
-        namespace: { type: 'string', short: 'n', default: 'default' },
+        namespace: { type: 'string', short: 'n' },
+        kube: { type: 'boolean' },
+        kubeconfig: { type: 'string' },
+        context: { type: 'string' },
         json: { type: 'boolean' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -97,6 +162,10 @@ export const deploy: Command = {
       return values.help ? 0 : 2;
     }
     const paths = workspacePaths(values.workspace, process.env);
+    if (!values.kube && (values.kubeconfig || values.context)) throw new Error('--kubeconfig and --context need --kube');
+    const target = values.kube
+      ? await kubeTarget(paths, { kubeconfig: values.kubeconfig, context: values.context, namespace: values.namespace })
+      : fileTarget(paths, values.namespace ?? 'default');
     const dev = await readDevInfo(paths.runtimeFile);
     const env = values.env ?? dev?.env ?? 'default';
     const project = values.project ?? dev?.project ?? 'esb';
@@ -107,7 +176,7 @@ export const deploy: Command = {
     const templatePath = path.resolve(values.template);
     if (!existsSync(templatePath)) throw new Error(`${templatePath}: template not found`);
     const name = values.name ?? deploymentName(templatePath, env);
-    const request = { namespace: values.namespace, name };
+    const request = { namespace: target.namespace, name };
     const say = (line: string) => {
       if (!values.json) process.stdout.write(`${line}\n`);
     };
@@ -115,26 +184,17 @@ export const deploy: Command = {
     // What the controller will compute for this input; Ready with this digest means done.
     const expected = (await inspectInputs({ templatePath, parameters, env, project, runtime })).digest;
 
-    await mkdir(paths.deploymentsDir, { recursive: true });
-    const manifestFile = path.join(paths.deploymentsDir, `${name}.yaml`);
-    const manifest = {
-      apiVersion: 'esb.dev/v1alpha1',
-      kind: 'Deployment',
-      metadata: { name, namespace: values.namespace },
-      spec: { template: path.relative(paths.deploymentsDir, templatePath), env, project, ...(Object.keys(parameters).length ? { parameters } : {}) },
-    };
-    await writeFileAtomic(manifestFile, `# Written by esb deploy.\n${stringify(manifest)}`);
-    say(`deployment ${values.namespace}/${name} written to ${manifestFile}`);
+    const spec = { template: target.templateRef(templatePath), env, project, ...(Object.keys(parameters).length ? { parameters } : {}) };
+    say(await target.write(name, spec));
     if (dev && !(await answers(`${dev.gateway}/health`))) say(`warning: the gateway at ${dev.gateway} does not answer; is esb dev still running?`);
-    if (!dev) say(`warning: no esb dev runs in ${paths.workspace}; waiting for a controller (compose) to pick up the manifest`);
+    if (!dev) say(`warning: ${target.noDevHint}`);
 
-    const store = new FileStore({ deploymentsDir: paths.deploymentsDir, statusDir: paths.statusDir });
     const started = Date.now();
     const shown = new Map<string, string>();
     let status: DeploymentStatus | undefined;
     let lastFailure: Condition | undefined;
     while (Date.now() - started < timeoutMs) {
-      const record = await store.readRecord(request);
+      const record = await target.read(name);
       status = record.status;
       const current = status?.inputsDigest === expected || status?.conditions?.some((c) => c.status === 'Unknown');
       if (status?.conditions && current) {
@@ -159,7 +219,7 @@ export const deploy: Command = {
     const ready = status?.conditions?.find((c) => c.type === 'Ready');
     const done = status?.inputsDigest === expected && ready?.status === 'True';
     if (!done) {
-      const why = lastFailure ? `${lastFailure.reason}: ${lastFailure.message}` : `not Ready after ${values.timeout} (is a controller running for ${paths.deploymentsDir}?)`;
+      const why = lastFailure ? `${lastFailure.reason}: ${lastFailure.message}` : `not Ready after ${values.timeout} (${target.controllerHint})`;
       if (values.json) process.stdout.write(`${JSON.stringify({ name, ready: false, reason: lastFailure?.reason ?? 'Timeout', message: why })}\n`);
       else process.stderr.write(`esb deploy: ${name} failed: ${why}\n`);
       return 1;
