@@ -55,6 +55,7 @@ const FUNCTIONS = {
   py: { runtime: 'python3.11', handler: 'app.handler', code: `${FIX}/python`, layers: [{ name: 'py', path: `${FIX}/layer-py` }] },
   pynested: { runtime: 'python3.12', handler: 'pkg/mod.handler', code: `${FIX}/python`, layers: [{ name: 'py', path: `${FIX}/layer-py` }] },
   pyfail: { runtime: 'python3.11', handler: 'app.fail', code: `${FIX}/python`, layers: [{ name: 'py', path: `${FIX}/layer-py` }] },
+  pyboto: { runtime: 'python3.11', handler: 'app.boto', code: `${FIX}/python`, layers: [{ name: 'py', path: `${FIX}/layer-py` }] },
   pyiniterr: { runtime: 'python3.11', handler: 'app.handler', code: `${FIX}/python-init-error` },
   image: { package_type: 'Image', image: 'x:1' },
 };
@@ -139,6 +140,18 @@ describe('agent, process runtime', () => {
     expect(f.error?.kind).toBe('FunctionError');
     expect(json(f.payload)).toMatchObject({ errorType: 'ValueError', errorMessage: 'no good', requestId: f.requestId });
     expect(json(f.payload).stackTrace.join('')).toContain('app.py');
+  });
+
+  it('gives Python handlers boto3 (Debian python3-boto3) pointed at the local endpoints', async (ctx) => {
+    const r = await agent.invoke('pyboto', ev({}));
+    if (r.error && json(r.payload).errorMessage?.includes("No module named 'boto3'")) {
+      process.stderr.write('\n!!!!!!!!!! SKIPPING the boto3 test: /usr/bin/python3 has no boto3 (apt-get install -y python3-boto3) !!!!!!!!!!\n\n');
+      ctx.skip();
+    }
+    expect(r.error).toBeUndefined();
+    const body = json(r.payload);
+    expect(body).toMatchObject({ s3: 'http://127.0.0.1:4569', dynamodb: 'http://127.0.0.1:4567' });
+    expect(body.sqs).not.toContain('127.0.0.1'); // no endpoint given for SQS: the default stays
   });
 
   it('reports init errors once per attempt and then backs off instead of restarting in a loop', async () => {

@@ -152,12 +152,57 @@ class _Typed(Exception):
         self.cause = cause
 
 
+class _BotocoreEndpoints:
+    """botocore before 1.31 (Debian bookworm's python3-boto3) ignores AWS_ENDPOINT_URL_<SERVICE>:
+    when botocore.client is imported, default each client's endpoint_url from the environment,
+    so that unmodified handler code talks to esb's DynamoDB/S3/Lambda. Costs nothing until then."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != "botocore.client":
+            return None
+        sys.meta_path.remove(self)
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module = spec.loader.exec_module
+
+        def patched(module):
+            exec_module(module)
+            _patch_create_client(module)
+
+        spec.loader.exec_module = patched
+        return spec
+
+
+def _patch_create_client(module):
+    try:
+        import botocore
+
+        if tuple(int(x) for x in botocore.__version__.split(".")[:2]) >= (1, 31):
+            return
+    except Exception:
+        pass
+    original = module.ClientCreator.create_client
+
+    def create_client(self, service_name, region_name, is_secure=True, endpoint_url=None, *args, **kwargs):
+        if endpoint_url is None:
+            env = os.environ
+            endpoint_url = env.get("AWS_ENDPOINT_URL_" + service_name.upper().replace("-", "_")) or env.get("AWS_ENDPOINT_URL")
+        return original(self, service_name, region_name, is_secure, endpoint_url, *args, **kwargs)
+
+    module.ClientCreator.create_client = create_client
+
+
 def main():
     address = os.environ.get("AWS_LAMBDA_RUNTIME_API")
     if not address:
         sys.stderr.write("bootstrap: AWS_LAMBDA_RUNTIME_API is not set\n")
         sys.exit(1)
     client = Client(address)
+    if any(k.startswith("AWS_ENDPOINT_URL") for k in os.environ):
+        sys.meta_path.insert(0, _BotocoreEndpoints())
     root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
     spec = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("_HANDLER", "")
     try:
