@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { functionNameFromArn, readApiAuth, routeAuthFor } from './auth.js';
+
+const arn = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:${name}`;
+
+describe('readApiAuth (REST)', () => {
+  it('reads TOKEN and REQUEST Lambda authorizers and the default authorizer', () => {
+    const warnings: string[] = [];
+    const model = readApiAuth(
+      {
+        DefaultAuthorizer: 'TokenAuth',
+        Authorizers: {
+          TokenAuth: { FunctionArn: arn('auth-fn'), Identity: { Header: 'X-Token', ValidationExpression: 'Bearer .*', ReauthorizeEvery: 60 } },
+          ReqAuth: { FunctionPayloadType: 'REQUEST', FunctionArn: arn('req-fn'), Identity: { Headers: ['X-A'], QueryStrings: ['q'] } },
+          Cognito: { UserPoolArn: 'arn:aws:cognito-idp:...' },
+        },
+      },
+      'rest',
+      (m) => warnings.push(m),
+    );
+    expect(model.defaultAuthorizer).toBe('TokenAuth');
+    expect(model.authorizers.TokenAuth).toEqual({ type: 'token', function: 'auth-fn', identity_source: 'method.request.header.X-Token', validation_expression: 'Bearer .*', ttl_seconds: 60 });
+    expect(model.authorizers.ReqAuth).toEqual({
+      type: 'request',
+      function: 'req-fn',
+      identity_sources: ['method.request.header.X-A', 'method.request.querystring.q'],
+      ttl_seconds: 300,
+      payload_format_version: '1.0',
+      simple_responses: false,
+    });
+    expect(warnings).toEqual([expect.stringContaining('Auth.Authorizers.Cognito: Cognito user pool authorizer is not emulated')]);
+  });
+
+  it('names the field of bad input', () => {
+    expect(() => readApiAuth({ Authorizers: { A: { FunctionArn: 'not-an-arn' } } }, 'rest', () => {})).toThrow(/FunctionArn/);
+    expect(() => readApiAuth({ DefaultAuthorizer: 'Missing', Authorizers: {} }, 'rest', () => {})).toThrow(/DefaultAuthorizer/);
+    expect(() => readApiAuth({ Authorizers: { J: { JwtConfiguration: { issuer: 'x' } } } }, 'rest', () => {})).toThrow(/HTTP APIs/);
+    expect(() => readApiAuth({ Authorizers: { A: { FunctionArn: arn('f'), Identity: { ReauthorizeEvery: 99999 } } } }, 'rest', () => {})).toThrow(/ReauthorizeEvery/);
+  });
+});
+
+describe('readApiAuth (HTTP)', () => {
+  it('reads JWT authorizers with default scopes, and Lambda authorizers with payload 2.0 and simple responses', () => {
+    const model = readApiAuth(
+      {
+        DefaultAuthorizer: 'OAuth2',
+        Authorizers: {
+          OAuth2: { JwtConfiguration: { issuer: 'https://issuer.test', audience: ['api'] }, IdentitySource: '$request.header.Authorization', AuthorizationScopes: ['read'] },
+          Lam: { FunctionArn: arn('lam'), Identity: { Headers: ['Authorization'] }, EnableSimpleResponses: true },
+        },
+      },
+      'http',
+      () => {},
+    );
+    expect(model.authorizers.OAuth2).toEqual({ type: 'jwt', identity_source: '$request.header.Authorization', issuer: 'https://issuer.test', audience: ['api'] });
+    expect(model.authorizers.Lam).toMatchObject({ type: 'request', identity_sources: ['$request.header.Authorization'], payload_format_version: '2.0', simple_responses: true });
+    expect(routeAuthFor(model, undefined)).toEqual({ authorizer: 'OAuth2', scopes: ['read'] });
+    expect(routeAuthFor(model, { AuthorizationScopes: ['write'] })).toEqual({ authorizer: 'OAuth2', scopes: ['write'] });
+  });
+});
+
+describe('routeAuthFor', () => {
+  const api = readApiAuth({ DefaultAuthorizer: 'T', ApiKeyRequired: true, Authorizers: { T: { FunctionArn: arn('t') }, U: { FunctionArn: arn('u') } } }, 'rest', () => {});
+  it('applies the default authorizer and API key requirement, lets events override or opt out', () => {
+    expect(routeAuthFor(api, undefined)).toEqual({ authorizer: 'T', api_key_required: true });
+    expect(routeAuthFor(api, { Authorizer: 'U', ApiKeyRequired: false })).toEqual({ authorizer: 'U' });
+    expect(routeAuthFor(api, { Authorizer: 'NONE', ApiKeyRequired: false })).toBeUndefined();
+    expect(() => routeAuthFor(api, { Authorizer: 'Nope' })).toThrow(/Nope/);
+  });
+  it('parses function names out of ARNs, aliases included', () => {
+    expect(functionNameFromArn(`${arn('fn-1')}:live`)).toBe('fn-1');
+    expect(functionNameFromArn('arn:aws:s3:::bucket')).toBeUndefined();
+  });
+});
