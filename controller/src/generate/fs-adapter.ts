@@ -96,6 +96,14 @@ export async function readCodeListings(templateDir: string, refs: CodeRef[], fil
   return out;
 }
 
+async function inBatches<T>(items: T[], fn: (item: T) => Promise<unknown>, width = 16): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
+}
+
 /**
  * Writes `files` into `outDir` atomically: everything goes to a temp folder beside it, which
  * replaces `outDir` only once complete. A non-empty outDir that is not an artifact is refused.
@@ -124,14 +132,11 @@ export async function writeArtifactFiles(outDir: string, files: ArtifactFileSpec
       const dest = join(tmp, f.path);
       const rel = relative(tmp, dest);
       if (rel.startsWith('..') || isAbsolute(rel)) throw new ArtifactOutputError(outDir, `file "${f.path}" escapes the artifact`);
-      const d = dirname(dest);
-      if (!dirs.has(d)) {
-        await mkdir(d, { recursive: true });
-        dirs.add(d);
-      }
-      if ('copyFrom' in f) await copyFile(f.copyFrom, dest);
-      else await writeFile(dest, f.content);
+      dirs.add(dirname(dest));
     }
+    // Folders (mkdir -p tolerates the races between parents and children), then the files, a few at a time.
+    await inBatches([...dirs], (d) => mkdir(d, { recursive: true }));
+    await inBatches(files, (f) => ('copyFrom' in f ? copyFile(f.copyFrom, join(tmp, f.path)) : writeFile(join(tmp, f.path), f.content)));
     await mkdir(tmp, { recursive: true });
     if (existing) await rename(target, old);
     try {
