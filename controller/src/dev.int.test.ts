@@ -105,4 +105,25 @@ describe('esb dev + esb deploy (process runtime, embedded storage)', () => {
     expect(described.stdout).toContain('broken.yml');
     expect(JSON.parse(await eventually(`${dev.info.gateway}/hello`, (s) => s === 200))).toEqual({ version: 'B' });
   }, 90_000);
+
+  it('applies a pre-generated artifact named by spec.artifact (artifact first), without the template', async () => {
+    const dir = path.join(ws, 'artifact-first');
+    await mkdir(path.join(dir, 'src'), { recursive: true });
+    await writeFile(path.join(dir, 'src', 'index.py'), 'def handler(event, context):\n    return {"statusCode": 200, "body": "from an artifact"}\n');
+    await writeFile(
+      path.join(dir, 'template.yml'),
+      'Transform: AWS::Serverless-2016-10-31\nResources:\n  Art:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: python3.11\n      Handler: index.handler\n      CodeUri: src/\n      Events:\n        Get: { Type: HttpApi, Properties: { Path: /artifact-first, Method: get } }\n',
+    );
+    const generated = await esb(['artifact', 'generate', '-t', path.join(dir, 'template.yml'), '-o', path.join(dir, 'out')]);
+    expect(generated.code).toBe(0);
+    // The template is gone: only the artifact is left to deploy from.
+    await rm(path.join(dir, 'template.yml'));
+    await writeFile(
+      path.join(dev.paths.deploymentsDir, 'artifact-first.yaml'),
+      `apiVersion: esb.dev/v1alpha1\nkind: Deployment\nmetadata: {name: artifact-first}\nspec: {artifact: ${path.join(dir, 'out', 'artifact.yml')}}\n`,
+    );
+    expect(await eventually(`${dev.info.gateway}/artifact-first`, (s) => s === 200)).toBe('from an artifact');
+    const described = await esb(['describe', 'deployment', 'artifact-first', '--workspace', ws]);
+    expect(described.stdout).toMatch(/Generated\s+True\s+ArtifactGiven/);
+  }, 90_000);
 });
