@@ -126,4 +126,19 @@ describe('esb dev + esb deploy (process runtime, embedded storage)', () => {
     const described = await esb(['describe', 'deployment', 'artifact-first', '--workspace', ws]);
     expect(described.stdout).toMatch(/Generated\s+True\s+ArtifactGiven/);
   }, 90_000);
+
+  it('reloads a function when its code changes on disk, without any command', async () => {
+    const dir = path.join(ws, 'hot');
+    await mkdir(path.join(dir, 'src'), { recursive: true });
+    const code = (v: string) => `export const handler = async () => ({ statusCode: 200, body: '${v}' });\n`;
+    await writeFile(path.join(dir, 'src', 'index.mjs'), code('v1'));
+    await writeFile(
+      path.join(dir, 'template.yml'),
+      'Transform: AWS::Serverless-2016-10-31\nResources:\n  Hot:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: nodejs20.x\n      Handler: index.handler\n      CodeUri: src/\n      Events:\n        Get: { Type: Api, Properties: { Path: /hot, Method: get } }\n',
+    );
+    expect((await esb(['deploy', '-t', path.join(dir, 'template.yml'), '--workspace', ws])).code).toBe(0);
+    expect(await eventually(`${dev.info.gateway}/hot`, (s) => s === 200)).toBe('v1');
+    await writeFile(path.join(dir, 'src', 'index.mjs'), code('v2'));
+    expect(await eventually(`${dev.info.gateway}/hot`, (_s, body) => body === 'v2')).toBe('v2');
+  }, 90_000);
 });
