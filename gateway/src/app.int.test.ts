@@ -151,6 +151,11 @@ describe('gateway (fastify inject, fake invoker)', () => {
     expect([res.statusCode, res.json()]).toEqual([413, { message: 'Request Entity Too Large' }]);
     expect(res.headers['x-amzn-requestid']).toBeTruthy();
   });
+  it('an invalid URL encoding -> 400 {"message":"Bad Request"} with a request id', async () => {
+    const res = await inject({ method: 'GET', url: '/http/bad%ZZ' });
+    expect([res.statusCode, res.json()]).toEqual([400, { message: 'Bad Request' }]);
+    expect(res.headers['x-amzn-requestid']).toBeTruthy();
+  });
   it('a body without content type reaches the function', async () => {
     const res = await inject({ method: 'POST', url: '/http/raw', payload: 'hello' });
     expect(res.json().body).toBe('hello');

@@ -154,6 +154,15 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     requestIdHeader: false,
+    // Requests fastify rejects before routing (an invalid URL encoding): still the API's shape.
+    frameworkErrors: (err, _req, rawReply) => {
+      const reply = rawReply as FastifyReply;
+      void reply
+        .code(err.statusCode ?? 400)
+        .header('x-amzn-RequestId', randomUUID())
+        .type(JSON_CT)
+        .send(Buffer.from(JSON.stringify({ message: err.statusCode && err.statusCode >= 500 ? 'Internal server error' : 'Bad Request' })));
+    },
   }) as unknown as FastifyInstance;
 
   app.removeAllContentTypeParsers();
