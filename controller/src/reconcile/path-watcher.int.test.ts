@@ -1,0 +1,82 @@
+// PathWatcher with real files and chokidar: owners of a changed path are enqueued, paths no
+// longer reported stop enqueueing, ignored folders never enqueue.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PathWatcher, withPathWatcher } from './path-watcher.js';
+import type { Request, Source } from './types.js';
+
+async function until(probe: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!probe()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe('PathWatcher (real files)', () => {
+  let dir: string;
+  let watcher: PathWatcher;
+  const enqueued: Request[] = [];
+  const names = () => enqueued.map((r) => r.name).sort();
+  const a = { namespace: 'default', name: 'a' };
+  const b = { namespace: 'default', name: 'b' };
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'esb-pw-'));
+    await mkdir(path.join(dir, 'src/node_modules'), { recursive: true });
+    await writeFile(path.join(dir, 't.yml'), 'one');
+    await writeFile(path.join(dir, 'src/h.mjs'), 'one');
+    enqueued.length = 0;
+    watcher = new PathWatcher();
+  });
+
+  afterEach(async () => {
+    await watcher.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('enqueues every owner of a changed file or folder; a path dropped from the set stops enqueueing', async () => {
+    // Reported before start (the first reconciles can run before the watcher is up).
+    watcher.watchPaths(a, [path.join(dir, 't.yml'), path.join(dir, 'src')]);
+    await watcher.start((r) => enqueued.push(r));
+    watcher.watchPaths(b, [path.join(dir, 'src')]);
+    await new Promise((r) => setTimeout(r, 300)); // chokidar's initial scan
+
+    await writeFile(path.join(dir, 'src/h.mjs'), 'two');
+    await until(() => names().includes('a') && names().includes('b'), 'a and b enqueued for src/h.mjs');
+
+    enqueued.length = 0;
+    await writeFile(path.join(dir, 'src/node_modules/x.js'), 'ignored');
+    await writeFile(path.join(dir, 't.yml'), 'two');
+    await until(() => names().includes('a'), 'a enqueued for t.yml');
+    expect(names()).toEqual(['a']);
+
+    // a no longer reads src/: only b is enqueued for it.
+    watcher.watchPaths(a, [path.join(dir, 't.yml')]);
+    expect(watcher.watched().sort()).toEqual([path.join(dir, 'src'), path.join(dir, 't.yml')]);
+    enqueued.length = 0;
+    await writeFile(path.join(dir, 'src/new.mjs'), 'x');
+    await until(() => names().includes('b'), 'b enqueued for src/new.mjs');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(names().every((n) => n === 'b')).toBe(true);
+  });
+
+  it('withPathWatcher starts both, stops the watcher when the source fails to start', async () => {
+    const failing: Source = {
+      start: async () => {
+        throw new Error('no API server');
+      },
+      stop: async () => {},
+    };
+    const combined = withPathWatcher(failing, watcher);
+    await expect(combined.start((r) => enqueued.push(r))).rejects.toThrow('no API server');
+    // Stopped: a later change enqueues nothing.
+    combined.watchPaths(a, [path.join(dir, 't.yml')]);
+    await new Promise((r) => setTimeout(r, 200)); // time for a (wrongly) live watcher to pick the path up
+    await writeFile(path.join(dir, 't.yml'), 'three');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(enqueued).toEqual([]);
+  });
+});
