@@ -78,7 +78,7 @@ export async function readCodeListing(templateDir: string, ref: CodeRef, file: s
   if (st.isFile() && /\.zip$/i.test(ref.uri)) {
     try {
       const zip = readZip(await readFile(abs));
-      return { entries: zip.map((z) => ({ path: z.path, sha256: sha256hex(z.data), source: { content: z.data } })) };
+      return { entries: zip.map((z) => ({ path: z.path, sha256: sha256hex(z.data), source: z.mode ? { content: z.data, mode: z.mode } : { content: z.data } })) };
     } catch (cause) {
       if (cause instanceof ZipFormatError) return fail(`"${ref.uri}": ${cause.message}`, cause);
       throw cause;
@@ -136,7 +136,7 @@ export async function writeArtifactFiles(outDir: string, files: ArtifactFileSpec
     }
     // Folders (mkdir -p tolerates the races between parents and children), then the files, a few at a time.
     await inBatches([...dirs], (d) => mkdir(d, { recursive: true }));
-    await inBatches(files, (f) => ('copyFrom' in f ? copyFile(f.copyFrom, join(tmp, f.path)) : writeFile(join(tmp, f.path), f.content)));
+    await inBatches(files, (f) => ('copyFrom' in f ? copyFile(f.copyFrom, join(tmp, f.path)) : writeFile(join(tmp, f.path), f.content, f.mode ? { mode: f.mode } : {})));
     await mkdir(tmp, { recursive: true });
     if (existing) await rename(target, old);
     try {

@@ -101,6 +101,19 @@ describe('generateArtifact', () => {
     expect(readdirSync(out)).toEqual(['precious.txt']);
   });
 
+  it('keeps the executable bit of zip entries and copied files', async () => {
+    const dir = join(work, 'app');
+    mkdirSync(join(dir, 'z'), { recursive: true });
+    writeFileSync(join(dir, 'z/run.sh'), '#!/bin/sh\necho hi\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'z/index.py'), 'x = 1\n');
+    execFileSync('zip', ['-q', '-X', join(dir, 'code.zip'), 'run.sh', 'index.py'], { cwd: join(dir, 'z') });
+    writeFileSync(join(dir, 't.yml'), 'Resources:\n  A: {Type: AWS::Serverless::Function, Properties: {CodeUri: code.zip, Handler: index.h, Runtime: python3.12}}\n  B: {Type: AWS::Serverless::Function, Properties: {CodeUri: z, Handler: index.h, Runtime: python3.12}}\n');
+    await generateArtifact({ templatePath: join(dir, 't.yml'), outDir: join(work, 'o') });
+    expect(statSync(join(work, 'o/t/functions/A/code/run.sh')).mode & 0o111).not.toBe(0);
+    expect(statSync(join(work, 'o/t/functions/B/code/run.sh')).mode & 0o111).not.toBe(0);
+    expect(statSync(join(work, 'o/t/functions/A/code/index.py')).mode & 0o111).toBe(0);
+  });
+
   it('takes generated_at only when given', async () => {
     const dir = copyCase('hello-node');
     const r = await generateArtifact({ templatePath: join(dir, 'template.yaml'), outDir: join(work, 'o'), generatedAt: '2020-01-01T00:00:00.000Z' });

@@ -22,7 +22,7 @@ export interface CodeEntry {
   path: string;
   sha256: string;
   /** Where the bytes are: a file to copy, or the bytes themselves (zip entries, inline code). */
-  source: { copyFrom: string } | { content: Uint8Array };
+  source: { copyFrom: string } | { content: Uint8Array; mode?: number };
 }
 
 export interface CodeListing {
@@ -30,7 +30,8 @@ export interface CodeListing {
   entries: CodeEntry[];
 }
 
-export type ArtifactFileSpec = { path: string; content: string | Uint8Array } | { path: string; copyFrom: string };
+/** A file of the artifact: bytes to write (`mode`: e.g. 0o755 from a zip), or a file to copy (mode kept). */
+export type ArtifactFileSpec = { path: string; content: string | Uint8Array; mode?: number } | { path: string; copyFrom: string };
 
 export interface ImageBuild {
   function: string;
@@ -133,7 +134,7 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
   const addListing = (prefix: string, listing: CodeListing) => {
     for (const e of listing.entries) {
       const path = `${stack}/${prefix}/${e.path}`;
-      files.push('copyFrom' in e.source ? { path, copyFrom: e.source.copyFrom } : { path, content: e.source.content });
+      files.push('copyFrom' in e.source ? { path, copyFrom: e.source.copyFrom } : e.source.mode ? { path, content: e.source.content, mode: e.source.mode } : { path, content: e.source.content });
       fileHashes.push([path, e.sha256]);
     }
   };
