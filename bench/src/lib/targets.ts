@@ -1,0 +1,150 @@
+// The servers the benchmarks compare, each started as a child process:
+//   bare fastify (the ceiling), `esb dev` (process or Docker runtime), serverless-offline (peer).
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { freePort, startServer, timedGet, waitFor, type Server } from './servers.js';
+
+const run = promisify(execFile);
+export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const REPO = path.resolve(BENCH_DIR, '..');
+export const FIXTURES = path.join(BENCH_DIR, 'fixtures');
+export const PEER_DIR = path.join(BENCH_DIR, 'peer');
+const ESB_BIN = path.join(REPO, 'controller', 'bin', 'esb.js');
+
+export interface Started {
+  server: Server;
+  url: string;
+  /** Spawn -> answering HTTP, ms. */
+  startMs: number;
+}
+
+async function answering(url: string, ok: (status: number) => boolean): Promise<true | undefined> {
+  const r = await timedGet(url, 2000);
+  return ok(r.status) ? true : undefined;
+}
+
+export async function startFastify(logDir: string): Promise<Started> {
+  const port = await freePort();
+  const t0 = performance.now();
+  const server = startServer({
+    name: 'fastify',
+    cmd: process.execPath,
+    args: ['--import', 'tsx', path.join(BENCH_DIR, 'src', 'baseline-fastify.ts'), String(port)],
+    cwd: REPO,
+    logFile: path.join(logDir, 'fastify.log'),
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor('bare fastify', () => answering(`${url}/hello/x`, (s) => s === 200), 60_000);
+  } catch (err) {
+    await server.stop();
+    throw new Error(`${String(err)}\n${await server.tail()}`);
+  }
+  return { server, url, startMs: performance.now() - t0 };
+}
+
+export interface EsbDev extends Started {
+  workspace: string;
+  /** Writes a Deployment manifest for `template` (atomic rename into deployments/); returns when written. */
+  deploy(name: string, template: string): Promise<void>;
+}
+
+export async function startEsbDev(opts: { workspace: string; runtime: 'process' | 'docker'; logDir: string; env?: NodeJS.ProcessEnv }): Promise<EsbDev> {
+  const port = await freePort();
+  await mkdir(path.join(opts.workspace, 'deployments'), { recursive: true });
+  const t0 = performance.now();
+  const server = startServer({
+    name: `esb dev (${opts.runtime})`,
+    cmd: process.execPath,
+    args: [ESB_BIN, 'dev', '--workspace', opts.workspace, '--port', String(port), '--no-examples', '--dynamodb-port', '0', '--s3-port', '0', '--runtime', opts.runtime],
+    cwd: REPO,
+    env: { ...process.env, ...opts.env },
+    logFile: path.join(opts.logDir, `esb-dev-${opts.runtime}.log`),
+    graceMs: 15_000,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(`esb dev (${opts.runtime}) /health`, () => answering(`${url}/health`, (s) => s === 200), 90_000, 50);
+  } catch (err) {
+    await server.stop();
+    throw new Error(`${String(err)}\n${await server.tail()}`);
+  }
+  const startMs = performance.now() - t0;
+  const deploy = async (name: string, template: string) => {
+    const manifest = `apiVersion: esb.dev/v1alpha1\nkind: Deployment\nmetadata:\n  name: ${name}\nspec:\n  template: ${template}\n  project: esb\n  env: default\n`;
+    const tmp = path.join(opts.workspace, `.${name}.yaml.tmp`);
+    await writeFile(tmp, manifest);
+    await rename(tmp, path.join(opts.workspace, 'deployments', `${name}.yaml`));
+  };
+  return { server, url, startMs, workspace: opts.workspace, deploy };
+}
+
+/** Waits until GET url answers 200 (404 while the route is not served yet); returns the answering request. */
+export async function firstOk(url: string, timeoutMs: number, everyMs = 10): Promise<{ at: number; ms: number }> {
+  return waitFor(
+    `${url} to answer 200`,
+    async () => {
+      const r = await timedGet(url, timeoutMs);
+      if (r.status === 200) return { at: performance.now(), ms: r.ms };
+      if (r.status !== 404 && r.status !== 502 && r.status !== 503) throw new Error(`${url}: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+      return undefined;
+    },
+    timeoutMs,
+    everyMs,
+  );
+}
+
+/** `docker info` answers and the esb runtime images exist; else the reason to skip. */
+export async function dockerAvailable(): Promise<{ ok: true } | { ok: false; reason: string }> {
+  try {
+    await run('docker', ['info', '--format', '{{.ServerVersion}}'], { timeout: 15_000 });
+  } catch (err) {
+    return { ok: false, reason: `no Docker engine answers \`docker info\` (${String((err as Error).message).split('\n')[0]})` };
+  }
+  for (const image of ['esb-runtime:nodejs', 'esb-runtime:python3']) {
+    try {
+      await run('docker', ['image', 'inspect', image], { timeout: 15_000 });
+    } catch {
+      return { ok: false, reason: `the Docker engine answers but the runtime image ${image} is missing (build it: scripts/docker-base-image.sh, see docs/agent.md)` };
+    }
+  }
+  return { ok: true };
+}
+
+/** Installs bench/peer (serverless + serverless-offline, pinned by its lock) unless already installed from this lock. */
+export async function ensurePeer(log: (line: string) => void): Promise<void> {
+  const lock = await readFile(path.join(PEER_DIR, 'package-lock.json'));
+  const digest = createHash('sha256').update(lock).digest('hex');
+  const stamp = path.join(PEER_DIR, 'node_modules', '.esb-bench-lock-sha256');
+  if (existsSync(stamp) && (await readFile(stamp, 'utf8')).trim() === digest && existsSync(path.join(PEER_DIR, 'node_modules', 'serverless-offline'))) return;
+  log('installing the peer (npm ci --prefix bench/peer: serverless 3 + serverless-offline 13); cached afterwards');
+  await run('npm', ['ci', '--prefix', PEER_DIR, '--no-audit', '--no-fund', '--workspaces=false'], { cwd: PEER_DIR, timeout: 600_000, maxBuffer: 64 * 1024 * 1024 });
+  await writeFile(stamp, `${digest}\n`);
+}
+
+/** serverless-offline with bench/peer/serverless.yml; ready when its HTTP server answers (any status). */
+export async function startServerlessOffline(logDir: string, tag: string): Promise<Started> {
+  const [port, lambdaPort] = [await freePort(), await freePort()];
+  const t0 = performance.now();
+  const server = startServer({
+    name: 'serverless-offline',
+    cmd: process.execPath,
+    args: [path.join(PEER_DIR, 'node_modules', 'serverless', 'bin', 'serverless.js'), 'offline', 'start', '--host', '127.0.0.1', '--httpPort', String(port), '--lambdaPort', String(lambdaPort)],
+    cwd: PEER_DIR,
+    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', SLS_DEPRECATION_DISABLE: '*', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench' },
+    logFile: path.join(logDir, `serverless-offline-${tag}.log`),
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor('serverless-offline to listen', () => answering(`${url}/__not_a_route`, () => true), 120_000, 50);
+  } catch (err) {
+    await server.stop();
+    throw new Error(`${String(err)}\n${await server.tail()}`);
+  }
+  return { server, url, startMs: performance.now() - t0 };
+}

@@ -1,0 +1,263 @@
+// Throughput and latency of a warm hello handler at concurrency 1 and 32, in one run, against
+// the ceiling (bare fastify) and the peer (serverless-offline):
+//   (1) bare fastify hello, (2) esb dev, process runtime, Node and Python hello through the
+//   gateway, (3) the same on the Docker runtime when an engine answers, (4) serverless-offline
+//   with the same Node handler. Also: start times, serverless-offline cold start and restart
+//   (its "deploy"), RSS of each server after load.
+// Every server is a child process; autocannon runs here. Runs are interleaved (run 1 of every
+// subject, then run 2, ...) so that a change of machine load hits all subjects alike.
+// Run alone: node --import tsx bench/src/throughput.bench.ts [--runs 3] [--duration 5] [--quick]
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { benchResultLine, header, row, table, type BenchOutput, type Row, type Skip } from './lib/report.js';
+import { load, rssTree, timedGet, type LoadResult, type Server } from './lib/servers.js';
+import { machine, median, medianBy, round } from './lib/stats.js';
+import { dockerAvailable, ensurePeer, FIXTURES, firstOk, startEsbDev, startFastify, startServerlessOffline } from './lib/targets.js';
+
+export interface ThroughputOptions {
+  runs: number;
+  durationS: number;
+  warmupS: number;
+  /** serverless-offline is started this many times (start time and cold start are their median). */
+  peerStarts: number;
+  /** Skip the Docker runtime even when an engine answers. */
+  noDocker?: boolean;
+  noPeer?: boolean;
+  log?: (line: string) => void;
+}
+
+interface Subject {
+  key: string;
+  name: string;
+  url: string;
+  server: Server;
+  results: Record<number, LoadResult[]>;
+  rss?: ReturnType<typeof rssTree>;
+}
+
+const CONCURRENCY = [1, 32] as const;
+const lat = (r: LoadResult) => `p50 ${r.p50.toFixed(2)} / p90 ${r.p90.toFixed(2)} / p99 ${r.p99.toFixed(2)} ms`;
+
+export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutput> {
+  const log = opts.log ?? (() => {});
+  const work = await mkdtemp(path.join(tmpdir(), 'esb-bench-tp-'));
+  const rows: Row[] = [];
+  const skips: Skip[] = [];
+  const servers: Server[] = [];
+  const subjects: Subject[] = [];
+  const raw: Record<string, unknown> = { workDir: work };
+  const add = (key: string, name: string, url: string, server: Server) => subjects.push({ key, name, url, server, results: { 1: [], 32: [] } });
+  try {
+    // (1) the ceiling
+    const fastify = await startFastify(work);
+    servers.push(fastify.server);
+    add('fastify', 'bare fastify hello', `${fastify.url}/hello/x`, fastify.server);
+    log(`bare fastify up in ${fastify.startMs.toFixed(0)} ms`);
+
+    // (2) esb, process runtime
+    const template = path.join(FIXTURES, 'template.yml');
+    const esbStarts: Record<string, number> = {};
+    const startEsb = async (runtime: 'process' | 'docker') => {
+      const dev = await startEsbDev({ workspace: path.join(work, `ws-${runtime}`), runtime, logDir: work });
+      servers.push(dev.server);
+      esbStarts[runtime] = dev.startMs;
+      const t0 = performance.now();
+      await dev.deploy('bench', template);
+      const node = await firstOk(`${dev.url}/hello/node`, 120_000);
+      const python = await firstOk(`${dev.url}/hello/python`, 120_000);
+      log(`esb dev (${runtime}) up in ${dev.startMs.toFixed(0)} ms; hello deployed and answering in ${(node.at - t0).toFixed(0)} ms (first Node request ${node.ms.toFixed(0)} ms, first Python ${python.ms.toFixed(0)} ms)`);
+      raw[`esb-${runtime}-first`] = { deployToNodeMs: node.at - t0, firstNodeMs: node.ms, firstPythonMs: python.ms };
+      add(`esb-${runtime}-node`, `esb ${runtime}, Node hello`, `${dev.url}/hello/node`, dev.server);
+      add(`esb-${runtime}-python`, `esb ${runtime}, Python hello`, `${dev.url}/hello/python`, dev.server);
+    };
+    await startEsb('process');
+
+    // (3) esb, Docker runtime
+    const docker = opts.noDocker ? ({ ok: false, reason: 'disabled (--no-docker)' } as const) : await dockerAvailable();
+    if (docker.ok) {
+      try {
+        await startEsb('docker');
+      } catch (err) {
+        skips.push({ bench: 'throughput', subject: 'esb docker', reason: `failed to start or deploy: ${String(err).split('\n')[0]}` });
+      }
+    } else skips.push({ bench: 'throughput', subject: 'esb docker runtime', reason: docker.reason });
+
+    // (4) the peer: started peerStarts times (start time, cold start); the last one serves the load.
+    const peer: { startMs: number[]; coldMs: number[]; restartToServeMs: number[] } = { startMs: [], coldMs: [], restartToServeMs: [] };
+    if (!opts.noPeer) {
+      try {
+        await ensurePeer(log);
+        for (let i = 0; i < opts.peerStarts; i++) {
+          const t0 = performance.now();
+          const s = await startServerlessOffline(work, String(i));
+          const first = await timedGet(`${s.url}/hello/node`, 60_000);
+          if (first.status !== 200) throw new Error(`serverless-offline: GET /hello/node answered ${first.status}: ${first.body.slice(0, 200)}\n${await s.server.tail()}`);
+          peer.startMs.push(s.startMs);
+          peer.coldMs.push(first.ms);
+          peer.restartToServeMs.push(performance.now() - t0);
+          log(`serverless-offline start ${i + 1}/${opts.peerStarts}: listening in ${s.startMs.toFixed(0)} ms, first request (cold) ${first.ms.toFixed(0)} ms`);
+          if (i === opts.peerStarts - 1) {
+            servers.push(s.server);
+            add('peer-node', 'serverless-offline, Node hello', `${s.url}/hello/node`, s.server);
+          } else await s.server.stop();
+        }
+      } catch (err) {
+        skips.push({ bench: 'throughput', subject: 'serverless-offline', reason: String(err).split('\n').slice(0, 3).join(' | ') });
+      }
+    } else skips.push({ bench: 'throughput', subject: 'serverless-offline', reason: 'disabled (--no-peer)' });
+    raw.peer = peer;
+    raw.esbStartMs = esbStarts;
+
+    // Warm-up at the higher concurrency (fills the warm pools), then interleaved measured runs.
+    for (const s of subjects) {
+      const w = await load(s.url, 32, opts.warmupS);
+      if (w.requests === 0 || w.non2xx + w.errors > w.requests / 2) throw new Error(`${s.name}: warm-up failed (${w.requests} requests, ${w.non2xx} non-2xx, ${w.errors} errors)`);
+    }
+    for (const c of CONCURRENCY) {
+      for (let r = 0; r < opts.runs; r++) {
+        for (const s of subjects) {
+          const res = await load(s.url, c, opts.durationS);
+          s.results[c].push(res);
+          log(`  c=${c} run ${r + 1}/${opts.runs} ${s.name.padEnd(32)} ${res.rps.toFixed(0).padStart(6)} req/s  ${lat(res)}${res.errors || res.non2xx ? `  errors ${res.errors} non-2xx ${res.non2xx}` : ''}`);
+        }
+      }
+    }
+    for (const s of subjects) s.rss = rssTree(s.server.pid);
+
+    // Rows: rps and latency per subject and concurrency, ratios against bare fastify.
+    const med = (s: Subject, c: number) => medianBy(s.results[c], (x) => x.rps);
+    const base = subjects[0];
+    raw.runs = Object.fromEntries(subjects.map((s) => [s.key, s.results]));
+    for (const c of CONCURRENCY) {
+      const b = med(base, c);
+      for (const s of subjects) {
+        const m = med(s, c);
+        const isEsbNode = s.key === 'esb-process-node';
+        rows.push(
+          row({
+            bench: 'throughput',
+            subject: s.name,
+            metric: `req/s c=${c}`,
+            value: m.rps,
+            unit: 'req/s',
+            baseline: s === base ? undefined : { name: 'fastify', value: b.rps },
+            target: isEsbNode && c === 32 ? '>= 30% of fastify' : undefined,
+            met: isEsbNode && c === 32 ? m.rps / b.rps >= 0.3 : undefined,
+            runs: s.results[c].length,
+            detail: `${lat(m)}${m.errors + m.non2xx ? `; errors ${m.errors}, non-2xx ${m.non2xx}` : ''}`,
+          }),
+        );
+      }
+    }
+    // Added latency at c=1: mean and p50 over bare fastify (median run of each).
+    const b1 = med(base, 1);
+    for (const s of subjects.slice(1)) {
+      const m = med(s, 1);
+      const isEsbNode = s.key === 'esb-process-node';
+      rows.push(
+        row({
+          bench: 'throughput',
+          subject: s.name,
+          metric: 'added latency c=1 (mean)',
+          value: m.mean - b1.mean,
+          unit: 'ms',
+          baseline: { name: 'fastify mean', value: b1.mean },
+          ratio: round(m.mean / b1.mean, 3),
+          target: isEsbNode ? '< 0.2 ms' : undefined,
+          met: isEsbNode ? m.mean - b1.mean < 0.2 : undefined,
+          runs: s.results[1].length,
+          detail: `p50 +${(m.p50 - b1.p50).toFixed(3)} ms, p99 +${(m.p99 - b1.p99).toFixed(3)} ms`,
+        }),
+      );
+    }
+    // esb against the peer.
+    const peerSubject = subjects.find((s) => s.key === 'peer-node');
+    if (peerSubject) {
+      for (const key of ['esb-process-node', 'esb-docker-node']) {
+        const s = subjects.find((x) => x.key === key);
+        if (!s) continue;
+        for (const c of CONCURRENCY) {
+          rows.push(
+            row({
+              bench: 'throughput',
+              subject: `${s.name} vs peer`,
+              metric: `req/s c=${c}`,
+              value: med(s, c).rps,
+              unit: 'req/s',
+              baseline: { name: 'serverless-offline', value: med(peerSubject, c).rps },
+              target: c === 32 ? 'far ahead of serverless-offline' : undefined,
+              met: c === 32 ? med(s, c).rps > 2 * med(peerSubject, c).rps : undefined,
+              runs: s.results[c].length,
+            }),
+          );
+        }
+      }
+      rows.push(
+        row({ bench: 'cold start', subject: 'serverless-offline, Node hello', metric: 'first request after start', value: median(peer.coldMs), unit: 'ms', runs: peer.coldMs.length, detail: peer.coldMs.map((x) => x.toFixed(0)).join(', ') }),
+        row({ bench: 'start', subject: 'serverless-offline', metric: 'spawn -> listening', value: median(peer.startMs), unit: 'ms', runs: peer.startMs.length }),
+        row({
+          bench: 'deploy',
+          subject: 'serverless-offline',
+          metric: 'restart -> new code answers',
+          value: median(peer.restartToServeMs),
+          unit: 'ms',
+          runs: peer.restartToServeMs.length,
+          note: 'serverless-offline has no hot deploy: a new function means a restart; this is its deploy-to-serve',
+        }),
+      );
+    }
+    for (const [runtime, ms] of Object.entries(esbStarts)) {
+      rows.push(row({ bench: 'start', subject: `esb dev (${runtime})`, metric: 'spawn -> /health answers', value: ms, unit: 'ms', runs: 1, detail: 'storage + agent + gateway + controller' }));
+    }
+    // Memory after load.
+    const fastRss = base.rss!.selfMb;
+    const seen = new Set<number>();
+    for (const s of subjects) {
+      if (seen.has(s.server.pid)) continue;
+      seen.add(s.server.pid);
+      const r = s.rss!;
+      const name = s.key.startsWith('esb-') ? `esb dev (${s.key.split('-')[1]}): gateway+agent+controller+storage` : s.name.replace(/, Node hello| hello/, '');
+      rows.push(
+        row({
+          bench: 'memory',
+          subject: name,
+          metric: 'RSS after load',
+          value: r.selfMb,
+          unit: 'MB',
+          baseline: s === base ? undefined : { name: 'fastify', value: fastRss },
+          runs: 1,
+          detail: r.children ? `+ ${r.children} child processes ${r.childrenMb.toFixed(1)} MB (function instances / workers)` : undefined,
+        }),
+      );
+    }
+    return { rows, skips, raw };
+  } finally {
+    for (const s of servers.reverse()) await s.stop().catch(() => {});
+    await rm(work, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+export function throughputArgs(argv: string[]): ThroughputOptions {
+  const get = (flag: string, dflt: number) => {
+    const i = argv.indexOf(flag);
+    return i >= 0 ? Number(argv[i + 1]) : dflt;
+  };
+  const quick = argv.includes('--quick');
+  return {
+    runs: Math.max(quick ? 1 : 3, get('--runs', 3)),
+    durationS: get('--duration', quick ? 2 : 5),
+    warmupS: quick ? 1 : 2,
+    peerStarts: get('--peer-starts', quick ? 1 : 3),
+    noDocker: argv.includes('--no-docker'),
+    noPeer: argv.includes('--no-peer'),
+    log: (l) => process.stderr.write(`${l}\n`),
+  };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const out = await runThroughput(throughputArgs(process.argv.slice(2)));
+  process.stdout.write(`${header(machine())}\n${table(out.rows, out.skips)}\n`);
+  if (process.env.BENCH_JSON === '1') process.stdout.write(`${benchResultLine(out)}\n`);
+}
