@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -40,10 +40,9 @@ const route = (path: string, fn: string, method = 'GET') => ({ path, method, fun
 
 function stackA(extra: Partial<TestStack> = {}): TestStack {
   const hello = codeFunction('hello', 'A');
-  return {
+  const base: TestStack = {
     name: 'stack-a',
     functions: { hello: hello.fn, worker: { image: 'worker:1' } },
-    files: hello.files,
     routes: [route('/hello', 'hello'), route('/work', 'worker', 'POST')],
     apis: { ServerlessHttpApi: { type: 'http' } },
     resources: {
@@ -51,8 +50,8 @@ function stackA(extra: Partial<TestStack> = {}): TestStack {
       layers: [{ Name: 'common', ContentUri: 'layers/common' }],
     },
     ...extra,
-    ...{ files: { ...hello.files, 'layers/common/lib.js': 'lib', ...(extra.files ?? {}) } },
   };
+  return { ...base, files: { ...hello.files, 'layers/common/lib.js': 'lib', ...(extra.files ?? {}) } };
 }
 
 describe('applyArtifact', () => {
@@ -66,7 +65,8 @@ describe('applyArtifact', () => {
     expect(report.entries[0].changes.functions.added).toEqual(['hello', 'worker']);
     const cfg = await readConfig(configDir);
     const code = cfg.functions.functions.hello.code!;
-    expect(code.startsWith(join(configDir, 'artifacts'))).toBe(true);
+    expect(code).toMatch(new RegExp(`^${configDir}/code/functions_hello-[0-9a-f]{16}$`));
+    expect(report.entries[0].code).toEqual({ copied: 2, reused: 0 });
     expect(await readFile(join(code, 'index.js'), 'utf8')).toBe('A');
     expect(await readFile(join(cfg.resources.resources.layers![0].ContentUri, 'lib.js'), 'utf8')).toBe('lib');
     expect(cfg.routing.routes.map((r) => r.path)).toEqual(['/hello', '/work']);
@@ -103,6 +103,23 @@ describe('applyArtifact', () => {
     expect(Object.keys(cfg.functions.functions).sort()).toEqual(['hello', 'other', 'worker']);
     expect(cfg.routing.routes.map((x) => `${x.method} ${x.path}`)).toEqual(['GET /hello', 'POST /work', 'GET /other']);
     expect(cfg.resources.resources.dynamodb![0].TableName).toBe('items');
+  });
+
+  it('copies a code folder once: unchanged code is reused, changed code gets a new folder', async () => {
+    const work = await tmp();
+    const configDir = join(work, 'cfg');
+    await applyArtifact({ artifactPath: await writeArtifact(join(work, 'a1'), { stacks: [stackA()] }), configDir });
+    // same code, another route: nothing copied
+    const r2 = await applyArtifact({ artifactPath: await writeArtifact(join(work, 'a2'), { stacks: [stackA({ routes: [route('/x', 'hello')] })] }), configDir });
+    expect(r2.entries[0].code).toEqual({ copied: 0, reused: 2 });
+    // the function's code changes: one new folder, the layer reused; the old folder is kept
+    const r3 = await applyArtifact({
+      artifactPath: await writeArtifact(join(work, 'a3'), { stacks: [stackA({ files: { 'functions/hello/index.js': 'A2' } })] }),
+      configDir,
+    });
+    expect(r3.entries[0].code).toEqual({ copied: 1, reused: 1 });
+    expect((await readdir(join(configDir, 'code'))).filter((n) => n.startsWith('functions_hello-'))).toHaveLength(2);
+    expect(await readFile(join((await readConfig(configDir)).functions.functions.hello.code!, 'index.js'), 'utf8')).toBe('A2');
   });
 
   it('applies several entries of one artifact in order', async () => {
@@ -235,6 +252,16 @@ describe('applyArtifact: bad input leaves CONFIG_DIR exactly as it was', () => {
     const err = await applyArtifact({ artifactPath: file, configDir }).catch((e) => e);
     expect(err).toBeInstanceOf(ArtifactError);
     expect(err.message).toMatch(/functions\.yml: functions\.f\.code: "\.\.\/\.\.\/etc" must be a relative path/);
+    expect(await snapshot(configDir)).toEqual(before);
+  });
+
+  it('a code folder that does not exist, or a symlink leading out of the artifact', async () => {
+    const { work, configDir, before } = await setup();
+    const missing = await writeArtifact(join(work, 'm'), { stacks: [{ name: 's', functions: { f: { code: 'functions/nope' } } }] });
+    await expect(applyArtifact({ artifactPath: missing, configDir })).rejects.toThrow(/functions\.f\.code: folder "functions\/nope" not found/);
+    const esc = await writeArtifact(join(work, 'e'), { stacks: [{ name: 's', functions: { f: { image: 'i' } } }] });
+    await symlink('/etc', join(work, 'e', 's', 'etc'));
+    await expect(applyArtifact({ artifactPath: esc, configDir })).rejects.toThrow(/symlink "etc" leads outside the artifact root/);
     expect(await snapshot(configDir)).toEqual(before);
   });
 

@@ -17,6 +17,7 @@ import {
   type ArtifactEntry,
 } from '../../../crds/src/index.js';
 import { parseRuntimeYaml } from '../fsutil/runtime-yaml.js';
+import { scanTree } from './digest.js';
 import { ArtifactError } from './errors.js';
 import type { RuntimeConfig } from './merge.js';
 
@@ -33,6 +34,8 @@ export interface LoadedEntry {
   config: RuntimeConfig;
   /** Relative paths (to the root) the config refers to: function code, layer folders. */
   refs: string[];
+  /** Every file under the root ("/"-separated, relative, sorted). */
+  files: string[];
 }
 
 export interface LoadedArtifact {
@@ -121,26 +124,39 @@ export async function loadArtifact(artifactPath: string): Promise<LoadedArtifact
     if (present.length === 0) {
       throw new ArtifactError(file, `artifacts[${index}].runtime_config_dir`, `no functions.yml, routing.yml or resources.yml in ${runtimeConfigDir}`);
     }
+    const tree = await scanTree(rootDir);
+    if (tree.escapes.length > 0) {
+      throw new ArtifactError(file, `artifacts[${index}].artifact_root`, `symlink "${tree.escapes[0]}" leads outside the artifact root`);
+    }
     const refs = new Set<string>();
-    const checks: Promise<unknown>[] = [];
     const ref = (rel: string, cfgFile: string, field: string) => {
+      const where = join(runtimeConfigDir, cfgFile);
+      if (!isContainedRelative(rel)) throw new ArtifactError(where, field, `"${rel}" must be a relative path inside the artifact root (no "..", not absolute)`);
+      const key = refKey(rel);
+      if (!tree.dirs.has(key)) {
+        throw new ArtifactError(where, field, tree.files.includes(key) ? `"${rel}" is not a folder` : `folder "${rel}" not found in the artifact root`);
+      }
       refs.add(rel);
-      checks.push(checkDir(rootDir, rel, join(runtimeConfigDir, cfgFile), field));
     };
     for (const [name, fn] of Object.entries(config.functions.functions)) {
       if (fn.code !== undefined) ref(fn.code, RUNTIME_FILES.functions, `functions.${name}.code`);
       fn.layers.forEach((l, i) => ref(l.path, RUNTIME_FILES.functions, `functions.${name}.layers[${i}].path`));
     }
     (config.resources.resources.layers ?? []).forEach((l, i) => ref(l.ContentUri, RUNTIME_FILES.resources, `resources.layers[${i}].ContentUri`));
-    await Promise.all(checks);
-    entries.push({ index, entry, rootDir, runtimeConfigDir, config, refs: [...refs] });
+    entries.push({ index, entry, rootDir, runtimeConfigDir, config, refs: [...refs], files: tree.files });
   }
   return { file, dir, artifact, entries };
 }
 
-/** Rewrites code/layer paths (relative to the artifact root) to absolute paths under `dest`. Pure. */
-export function rewritePaths(config: RuntimeConfig, dest: string): RuntimeConfig {
-  const abs = (p: string) => join(dest, normalize(p));
+/** "/"-separated, normalised form of a relative folder path ("" for the root). */
+export function refKey(rel: string): string {
+  const key = normalize(rel).split(sep).join('/').replace(/\/+$/, '');
+  return key === '.' ? '' : key;
+}
+
+/** Rewrites code/layer paths (relative to the artifact root) to absolute paths: `dest(ref)`. Pure. */
+export function rewritePaths(config: RuntimeConfig, dest: (rel: string) => string): RuntimeConfig {
+  const abs = dest;
   const functions: FunctionsFile['functions'] = {};
   for (const [name, fn] of Object.entries(config.functions.functions)) {
     const next = { ...fn, layers: fn.layers.map((l) => ({ ...l, path: abs(l.path) })) };

@@ -99,7 +99,7 @@ describe('concurrent applies into one CONFIG_DIR', () => {
     const routes = RoutingFile.parse(parseYaml(await readFile(join(configDir, 'routing.yml'), 'utf8'), 'r'));
     const res = ResourcesFile.parse(parseYaml(await readFile(join(configDir, 'resources.yml'), 'utf8'), 'r'));
     for (let i = 0; i < N; i++) {
-      expect(fns.functions[`fn${i}`]?.code).toMatch(/artifacts\/stack\d+-[0-9a-f]{16}\/functions\/fn\d+$/);
+      expect(fns.functions[`fn${i}`]?.code).toMatch(/\/code\/functions_fn\d+-[0-9a-f]{16}$/);
       expect(routes.routes.some((r) => r.path === `/r${i}`)).toBe(true);
       expect(res.resources.dynamodb!.some((t) => t.TableName === `table${i}`)).toBe(true);
     }

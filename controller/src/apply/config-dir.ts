@@ -62,7 +62,7 @@ export async function loadSeed(seedDir: string): Promise<RuntimeConfig> {
  */
 export async function initConfigDirLocked(configDir: string, seed: RuntimeConfig | undefined): Promise<InitState> {
   await cleanStaleTmp(configDir);
-  await cleanStaleTmp(join(configDir, 'artifacts'));
+  await cleanStaleTmp(join(configDir, 'code'));
   const raw = await readRawFiles(configDir);
   const missing = (Object.keys(RUNTIME_FILES) as (keyof typeof RUNTIME_FILES)[]).filter((k) => raw[k] === undefined);
   if (missing.length === 0) return 'existing';

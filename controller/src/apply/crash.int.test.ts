@@ -121,7 +121,7 @@ describe('apply killed with SIGKILL at random moments', () => {
     expect(r.entries[0].changes.functions.added).toEqual([]);
     await check();
     expect(failures).toEqual([]);
-    const left = [...(await readdir(configDir)), ...(await readdir(join(configDir, 'artifacts')))];
+    const left = [...(await readdir(configDir)), ...(await readdir(join(configDir, 'code')))];
     expect(left.filter((n) => n.endsWith('.tmp') || n === '.deploy.lock')).toEqual([]);
     console.log(`crash test: 50 kills (${killedWhileLocked} while holding the lock), ${reads} reads, ${Date.now() - started} ms, waited ${lateness} ms`);
   }, 60_000);
