@@ -58,6 +58,7 @@ const FUNCTIONS = {
   pyboto: { runtime: 'python3.11', handler: 'app.boto', code: `${FIX}/python`, layers: [{ name: 'py', path: `${FIX}/layer-py` }] },
   pyiniterr: { runtime: 'python3.11', handler: 'app.handler', code: `${FIX}/python-init-error` },
   image: { package_type: 'Image', image: 'x:1' },
+  nocode: { runtime: 'nodejs20.x', handler: 'index.handler', code: `${FIX}/does-not-exist` },
 };
 
 describe('agent, process runtime', () => {
@@ -212,6 +213,9 @@ describe('agent, process runtime', () => {
     const i = await agent.invoke('image', ev({}));
     expect(i.error?.kind).toBe('Unavailable');
     expect(i.error?.message).toMatch(/needs the Docker runtime/);
+    const c = await agent.invoke('nocode', ev({}));
+    expect(c.error?.kind).toBe('Unavailable');
+    expect(c.error?.message).toMatch(/does-not-exist does not exist \(function nocode/);
   });
 
   it('writes the function log with request ids and START/END/REPORT lines', async () => {

@@ -173,6 +173,9 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     if (!fc) throw new Error(`function ${cfg.name} is no longer in functions.yml`);
     const docker = kind === 'docker';
     const layerDirs = fc.layers.map((l) => l.path);
+    if (!docker) {
+      for (const dir of [fc.code!, ...layerDirs]) if (!existsSync(dir)) throw new Error(`folder ${dir} does not exist (function ${cfg.name}, functions.yml)`);
+    }
     const taskRoot = docker ? '/var/task' : fc.code!;
     const env = buildInstanceEnv({
       functionName: cfg.name,
