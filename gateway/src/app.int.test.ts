@@ -150,6 +150,7 @@ describe('gateway (fastify inject, fake invoker)', () => {
     const res = await inject({ method: 'POST', url: '/rest/binary', payload: Buffer.alloc(10 * 1024 * 1024 + 1), headers: { 'content-type': 'application/octet-stream' } });
     expect([res.statusCode, res.json()]).toEqual([413, { message: 'Request Entity Too Large' }]);
     expect(res.headers['x-amzn-requestid']).toBeTruthy();
+    expect(lines.filter((l) => l.msg === 'request').at(-1)).toMatchObject({ status: 413, requestId: res.headers['x-amzn-requestid'] });
   });
   it('an invalid URL encoding -> 400 {"message":"Bad Request"} with a request id', async () => {
     const res = await inject({ method: 'GET', url: '/http/bad%ZZ' });

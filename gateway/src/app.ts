@@ -172,6 +172,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     const status = err.statusCode ?? 500;
     const requestId = randomUUID();
     reply.header('x-amzn-RequestId', requestId);
+    log.info({ method: req.method, path: req.url.split('?')[0], status: status >= 400 && status < 500 ? status : 500, requestId, error: err.code ?? err.name }, 'request');
     if (status === 413) return reply.code(413).type(JSON_CT).send(MSG.tooLarge);
     if (status >= 400 && status < 500) return reply.code(status).type(JSON_CT).send(Buffer.from(JSON.stringify({ message: err.message })));
     log.error({ err, method: req.method, url: req.url, requestId }, 'gateway error');
@@ -198,7 +199,13 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
         resolve('timeout');
       }, integrationTimeoutMs);
     });
-    const call = invoker.invoke(fn, payload, { requestId, traceId, signal: ac.signal }).catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+    const asError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
+    let call: Promise<InvokeResult | Error>;
+    try {
+      call = invoker.invoke(fn, payload, { requestId, traceId, signal: ac.signal }).catch(asError);
+    } catch (err) {
+      call = Promise.resolve(asError(err));
+    }
     try {
       const r = await Promise.race([call, timeout]);
       if (r instanceof Error && ac.signal.aborted) return 'timeout';
