@@ -61,6 +61,7 @@ describe.skipIf(why !== undefined)('agent, docker runtime', () => {
         functions: {
           py: { runtime: 'python3.11', handler: 'app.handler', code: `${FIX}/python`, layers: [{ name: 'l', path: `${FIX}/layer-py` }], memory_size: 256 },
           node: { runtime: 'nodejs18.x', handler: 'index.handler', code: `${FIX}/node-esm` },
+          nodelayer: { runtime: 'nodejs18.x', handler: 'index.layerOnly', code: `${FIX}/node-esm`, layers: [{ name: 'l', path: `${FIX}/layer-node` }] },
         },
       }),
     );
@@ -72,8 +73,11 @@ describe.skipIf(why !== undefined)('agent, docker runtime', () => {
     const n = await agent.invoke('node', Buffer.from('{"x":2}'));
     expect(n.error).toBeUndefined();
     expect(json(n.payload).env.AWS_ENDPOINT_URL_S3).toBe('http://host.docker.internal:4569');
+    // An ESM handler imports from its layer (linked into /var/task's parents, no resolve hook).
+    const l = await agent.invoke('nodelayer', Buffer.from('{}'));
+    expect(json(l.payload)).toBe('from layer');
     const list = await docker.listContainers({ filters: { label: [`${LABEL}=${agentName}`] } });
-    expect(list).toHaveLength(2);
+    expect(list).toHaveLength(3);
     const info = await docker.getContainer(list.find((c) => c.Labels['dev.esb.function'] === 'py')!.Id).inspect();
     expect(info.HostConfig.Memory).toBe(256 * 1024 * 1024);
     const boto = execFileSync('docker', ['run', '--rm', '--entrypoint', 'python3', 'esb-runtime:python3', '-c', 'import boto3; print("ok")']).toString().trim();

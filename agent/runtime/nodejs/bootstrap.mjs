@@ -117,7 +117,8 @@ async function loadHandler(root, spec) {
     if (esm) {
       // ESM ignores NODE_PATH: a resolve hook falls back to it for bare specifiers
       // (layers' nodejs/node_modules and the runtime-provided AWS SDK), as Lambda does.
-      if (env.NODE_PATH) register('./esm-resolve.mjs', import.meta.url, { data: { paths: env.NODE_PATH.split(path.delimiter).filter(Boolean) } });
+      // ESB_NODE_ESM_HOOK=0: the image links the module folders into /var/task's parents instead.
+      if (env.NODE_PATH && env.ESB_NODE_ESM_HOOK !== '0') register('./esm-resolve.mjs', import.meta.url, { data: { paths: env.NODE_PATH.split(path.delimiter).filter(Boolean) } });
       mod = await import(pathToFileURL(file).href);
     } else {
       mod = createRequire(file)(file);
