@@ -65,10 +65,14 @@ export const dev: Command = {
         `  gateway      ${info.gateway}   (try: curl ${info.gateway}/hello)`,
         `  dynamodb     ${info.dynamodb}`,
         `  s3           ${info.s3}`,
-        `  deployments  ${running.paths.deploymentsDir}`,
+        values.backend === 'kube'
+          ? `  deployments  deployments.esb.dev in ${values.namespace ? `namespace ${values.namespace}` : 'all namespaces'} (templates relative to ${running.paths.workspace})`
+          : `  deployments  ${running.paths.deploymentsDir}`,
         `  config       ${info.configDir}`,
         '',
-        `Deploy more: node controller/bin/esb.js deploy -t examples/b.yml   (Ctrl-C to stop)`,
+        values.backend === 'kube'
+          ? `Deploy: kubectl apply -f deploy-a.yaml, or node controller/bin/esb.js deploy --kube -t examples/b.yml   (Ctrl-C to stop)`
+          : `Deploy more: node controller/bin/esb.js deploy -t examples/b.yml   (Ctrl-C to stop)`,
         '',
       ].join('\n'),
     );
