@@ -97,6 +97,10 @@ describe('gateway (fastify inject, fake invoker)', () => {
     const b = await inject({ method: 'GET', url: '/nothing-here' });
     expect([b.statusCode, b.json()]).toEqual([404, { message: 'Not Found' }]);
   });
+  it('REST ignores a trailing slash; HTTP APIs do not', async () => {
+    expect((await inject({ method: 'GET', url: '/restonly/x/' })).statusCode).toBe(200);
+    expect((await inject({ method: 'GET', url: '/http/simple/' })).json().routeKey).toBe('ANY /http/{proxy+}');
+  });
   it('HTTP API: v2 event, simple responses, cookies', async () => {
     const ev = (await inject({ method: 'POST', url: '/http/a%2Fb/c?x=1&x=2', payload: '{"a":1}', headers: { 'content-type': 'application/json', cookie: 'k=v; m=n' } })).json();
     expect(ev).toMatchObject({ version: '2.0', routeKey: 'ANY /http/{proxy+}', rawPath: '/http/a%2Fb/c', rawQueryString: 'x=1&x=2', cookies: ['k=v', 'm=n'], queryStringParameters: { x: '1,2' }, body: '{"a":1}', isBase64Encoded: false });
@@ -200,6 +204,21 @@ describe('gateway config from CONFIG_DIR', () => {
     expect(lines.some((l) => l.level === 40 && /nothing is deployed/.test(l.msg))).toBe(true);
     expect(seen).toEqual([{ defaults: { environment: {}, scaling: {} }, functions: {} }]);
     expect((await gw.app.inject({ method: 'GET', url: '/x' })).statusCode).toBe(404);
+    await gw.close();
+  });
+  it('forwards each new functions.yml to onFunctions (the agent), routes follow routing.yml', async () => {
+    const sub = await mkdtemp(join(dir, 'fwd-'));
+    const seen: string[][] = [];
+    const gw = await buildGateway({ invoker: new FakeInvoker({ g: () => 'g' }), configDir: sub, fsWatch: false, reloadIntervalMs: 60_000, log: memoryLogger().log, onFunctions: (f) => void seen.push(Object.keys(f.functions)) });
+    await writeFile(join(sub, 'functions.yml'), 'functions:\n  g: {}\n');
+    await writeFile(join(sub, 'routing.yml'), 'routes:\n  - {path: /g, method: GET, function: g, api: ServerlessHttpApi}\n');
+    await gw.reload();
+    expect(seen).toEqual([[], ['g']]);
+    expect((await gw.app.inject({ method: 'GET', url: '/g' })).body).toBe('g');
+    await writeFile(join(sub, 'routing.yml'), 'routes:\n  - {path: /g2, method: GET, function: g, api: ServerlessHttpApi}\n');
+    await gw.reload();
+    expect(seen).toHaveLength(2); // routing-only change: the agent is not bothered
+    expect((await gw.app.inject({ method: 'GET', url: '/g2' })).statusCode).toBe(200);
     await gw.close();
   });
   it('a file that does not parse keeps the old table and logs the error', async () => {
