@@ -52,7 +52,7 @@ describe('mergeConfig properties', () => {
           for (const k of Object.keys(side) as (keyof typeof side)[]) for (const v of side[k]) expect(out[k].has(v)).toBe(true);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 
@@ -70,7 +70,7 @@ describe('mergeConfig properties', () => {
         // keys are unique after a merge
         expect(new Set(merged.routing.routes.map(routeKey)).size).toBe(merged.routing.routes.length);
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 
@@ -86,7 +86,7 @@ describe('mergeConfig properties', () => {
         expect(twice.report.routes.replaced).toEqual([]);
         expect(twice.report.defaults.added).toEqual([]);
       }),
-      { numRuns: 300 },
+      { numRuns: 200 },
     );
   });
 });

@@ -16,7 +16,7 @@ describe('runtime YAML', () => {
         expect(parse(text) ?? {}).toEqual(expected);
         expect(parseRuntimeYamlFast(text) ?? {}).toEqual(expected);
       }),
-      { numRuns: 300 },
+      { numRuns: 120 },
     );
   });
 

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from '../main.js';
-import { applyArtifact, type ApplyReport, type KeyedChanges } from '../../apply/index.js';
+import { applyArtifact, ArtifactError, type ApplyReport, type KeyedChanges } from '../../apply/index.js';
 import { resolveConfigDir } from '../../layout/index.js';
 import { ArtifactFile, parseYaml, validate } from '../../../../crds/src/index.js';
 
@@ -38,7 +38,7 @@ export function formatReport(r: ApplyReport): string {
   const out: string[] = [`applied ${r.artifact} (${r.project}/${r.env}) to ${r.configDir}`];
   if (r.initial === 'seeded') out.push('  CONFIG_DIR was empty: initialised from the seed');
   for (const e of r.entries) {
-    out.push(`- ${e.artifact_root} (${e.digest.slice(0, 19)}…)`);
+    out.push(`- ${e.artifact_root} (${e.digest.slice(0, 19)}…)${e.code.copied + e.code.reused ? `: ${e.code.copied} code folders copied, ${e.code.reused} already there` : ''}`);
     summary('functions', e.changes.functions, out);
     summary('routes', e.changes.routes, out);
     summary('apis', e.changes.apis, out);
@@ -101,7 +101,10 @@ const command: Command = {
       configDir = resolveConfigDir({ out: values.out, environ: process.env, workspace: cwd, project: 'esb', env: 'default' }).configDir;
     } else {
       // project/env come from artifact.yml (validated again, fully, by applyArtifact).
-      const a = validate(ArtifactFile, parseYaml(await readFile(artifactPath, 'utf8'), artifactPath) ?? {}, artifactPath);
+      const text = await readFile(artifactPath, 'utf8').catch((cause: NodeJS.ErrnoException) => {
+        throw new ArtifactError(artifactPath, '', cause.code === 'ENOENT' ? 'artifact.yml not found' : `cannot read (${cause.code})`, { cause });
+      });
+      const a = validate(ArtifactFile, parseYaml(text, artifactPath) ?? {}, artifactPath);
       configDir = resolveConfigDir({ workspace: cwd, project: a.project, env: a.env }).configDir;
     }
     const report = await applyArtifact({
