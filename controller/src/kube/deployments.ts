@@ -26,7 +26,11 @@ export async function writeDeployment(kc: KubeConfig, write: DeploymentWrite, fi
     await api.createNamespacedCustomObject({ group: GROUP, version: VERSION, plural: PLURAL, namespace, body, fieldManager });
     return 'created';
   } catch (error) {
-    if (statusOf(error) !== 409) throw new KubeApiError(`${source}: create failed: ${messageOf(error)}`, source, statusOf(error), { cause: error });
+    const status = statusOf(error);
+    if (status !== 409) {
+      const hint = status === 404 ? ' (is the CRD installed? kubectl apply -f crds/)' : '';
+      throw new KubeApiError(`${source}: create failed: ${messageOf(error)}${hint}`, source, status, { cause: error });
+    }
   }
   // Exists: replace the fields this command sets; clear the ones it leaves out (null in a merge patch).
   const patch = { spec: { artifact: null, parameters: null, ...spec } };
