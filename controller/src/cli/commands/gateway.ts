@@ -64,7 +64,13 @@ export async function runGateway(argv: string[], env: Record<string, string | un
     const http = createHttpInvoker({ url: agentUrl });
     await http.refresh();
     closers.push(() => http.close());
-    invoker = http;
+    // The agent reads the same CONFIG_DIR: a function of the gateway's own functions.yml is
+    // known at once, not only after the HTTP client's lazily refreshed list catches up.
+    let known = new Set<string>();
+    onFunctions = (f) => {
+      known = new Set(Object.keys(f.functions));
+    };
+    invoker = { invoke: (name, payload, ctx) => http.invoke(name, payload, ctx), has: (name) => known.has(name) || http.has(name) };
   } else {
     const runtime = values.runtime ?? env.ESB_RUNTIME ?? 'process';
     if (runtime !== 'process' && runtime !== 'docker') throw new Error(`--runtime must be process or docker, not "${runtime}"`);

@@ -1,0 +1,20 @@
+// Chain invoke: chain-caller (Python, boto3) calls chain-callee (Node) through the Lambda
+// Invoke API of the gateway (AWS_ENDPOINT_URL_LAMBDA=http://gateway:3000 in the agent).
+import { expect, it } from 'vitest';
+import { describeStack } from '../src/scenario.js';
+import { deploy, http } from '../src/stack.js';
+
+describeStack('chain invoke through the Lambda Invoke API', (stack) => {
+  it('a function invokes another and returns its result', async () => {
+    const s = stack();
+    await deploy(s, 'chain/template.yml');
+    const r = await http(`${s.gatewayUrl}/chain/hello`);
+    expect(r.status, r.text).toBe(200);
+    expect(r.json).toEqual({ caller: 'chain-caller', status: 200, callee: { upper: 'HELLO', by: 'chain-callee' } });
+
+    // The Invoke API is also reachable from the host, through the published gateway port.
+    const direct = await http(`${s.gatewayUrl}/2015-03-31/functions/chain-callee/invocations`, { method: 'POST', body: JSON.stringify({ word: 'direct' }) });
+    expect(direct.status).toBe(200);
+    expect(direct.json).toEqual({ upper: 'DIRECT', by: 'chain-callee' });
+  });
+});

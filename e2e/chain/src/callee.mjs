@@ -1,0 +1,1 @@
+export const handler = async (event, context) => ({ upper: String(event.word).toUpperCase(), by: context.functionName });
