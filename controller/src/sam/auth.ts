@@ -11,11 +11,11 @@ export interface ApiAuthModel {
   defaultScopes: Record<string, string[]>;
 }
 
-export interface RouteAuthModel {
+export type RouteAuthModel = {
   authorizer?: string;
   api_key_required?: boolean;
   scopes?: string[];
-}
+};
 
 export class AuthConfigError extends Error {
   constructor(
@@ -115,7 +115,7 @@ export function readApiAuth(auth: unknown, type: 'rest' | 'http', warn: (message
   }
   if (auth.DefaultAuthorizer !== undefined) {
     const name = String(auth.DefaultAuthorizer);
-    if (name !== 'AWS_IAM' && !(name in model.authorizers) && !isRecord((auth.Authorizers as Record<string, unknown>)?.[name])) {
+    if (name !== 'AWS_IAM' && name !== 'NONE' && !(name in model.authorizers) && !isRecord((auth.Authorizers as Record<string, unknown>)?.[name])) {
       throw new AuthConfigError('Auth.DefaultAuthorizer', `"${name}" is not one of Auth.Authorizers`);
     }
     if (name in model.authorizers) model.defaultAuthorizer = name;

@@ -135,18 +135,28 @@ describe('functions', () => {
     expect(errorOf(() => parseSamTemplate(base('s3://bucket/key.zip'), { file: 't.yml' })).reason).toContain('S3');
   });
 
-  it('does not crash on event Auth blocks', () => {
+  it('turns event Auth blocks into route auth, and names the field of an unknown authorizer', () => {
     const m = parseSamTemplate(
-      fnTemplate(
-        '',
-        `      Events:
+      `Globals:
+  Api:
+    Auth:
+      Authorizers:
+        MyAuth: {FunctionArn: !GetAtt Fn.Arn}
+${fnTemplate(
+  '',
+  `      Events:
         E:
           Type: Api
-          Properties: {Path: /x, Method: post, Auth: {Authorizer: MyAuth, ApiKeyRequired: true, AuthorizationScopes: [a]}}`,
-      ),
+          Properties: {Path: /x, Method: post, Auth: {Authorizer: MyAuth, ApiKeyRequired: true}}`,
+)}`,
       { file: 't.yml' },
     );
-    expect(m.routes).toEqual([{ path: '/x', method: 'POST', function: 'Fn', api: 'ServerlessRestApi' }]);
+    expect(m.routes).toEqual([{ path: '/x', method: 'POST', function: 'Fn', api: 'ServerlessRestApi', auth: { authorizer: 'MyAuth', api_key_required: true } }]);
+    expect(m.apis.ServerlessRestApi.authorizers).toEqual({ MyAuth: { type: 'token', function: 'Fn', identity_source: 'method.request.header.Authorization', ttl_seconds: 300 } });
+    const err = errorOf(() =>
+      parseSamTemplate(fnTemplate('', `      Events:\n        E:\n          Type: Api\n          Properties: {Path: /x, Method: post, Auth: {Authorizer: Missing}}`), { file: 't.yml' }),
+    );
+    expect(err.field).toBe('Events.E.Properties.Auth.Authorizer');
   });
 
   it('rejects an event linked to an API of the wrong type', () => {

@@ -1,6 +1,7 @@
 // SAM / CloudFormation template -> SamModel. Pure: the caller reads files; this only reads data.
 import { posix } from 'node:path';
 import type { ApiConfig, Cors, DynamoTable, Route, S3Bucket } from '../../../crds/src/index.js';
+import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
 import { SamTemplateError } from './errors.js';
 import type { CodeRef, FunctionModel, LayerModel, SamModel, ScheduleEventModel } from './model.js';
 import { NO_VALUE, Resolver, intrinsicKey, isRecord, type Location, type Lookup } from './resolver.js';
@@ -95,6 +96,8 @@ class TemplateReader implements Lookup {
   private readonly resources: Record<string, RawResource>;
   private readonly resolver: Resolver;
   private readonly warnings: string[] = [];
+  /** Each API's authorizers and defaults, read with the API, applied to its routes. */
+  private readonly apiAuth = new Map<string, ApiAuthModel>();
   private readonly visiting: string[] = [];
   private readonly names = new Map<string, string>();
   private functionKeys: Map<string, string> | undefined;
@@ -415,7 +418,7 @@ class TemplateReader implements Lookup {
       else if (API_TYPES.has(r.Type)) apiIds.push(id);
     }
 
-    const routeEvents: Array<{ fn: string; logicalId: string; event: string; type: 'rest' | 'http'; api: string; path: string; method: string; payload?: string }> = [];
+    const routeEvents: Array<{ fn: string; logicalId: string; event: string; type: 'rest' | 'http'; api: string; path: string; method: string; payload?: string; auth?: unknown }> = [];
     const unsupportedEvents = new Map<string, string[]>();
     for (const [id, r] of Object.entries(this.resources)) {
       if (!FUNCTION_TYPES.has(r.Type) || !this.active(id)) continue;
@@ -442,6 +445,13 @@ class TemplateReader implements Lookup {
         this.warnings.push(`${ev.logicalId}.Events.${ev.event}: PayloadFormatVersion ${ev.payload} differs from ${ev.api}'s ${api.payload_format_version}; the API's is used`);
       }
       const route: Route = { path: ev.path, method: ev.method as Route['method'], function: ev.fn, api: ev.api };
+      try {
+        const auth = routeAuthFor(this.apiAuth.get(ev.api) ?? { authorizers: {}, defaultScopes: {} }, ev.auth);
+        if (auth) route.auth = auth;
+      } catch (err) {
+        if (!(err instanceof AuthConfigError)) throw err;
+        this.fail(ev.logicalId, `Events.${ev.event}.Properties.${err.field}`, err.reason);
+      }
       const k = `${ev.api} ${ev.method} ${ev.path}`;
       const at = routeIndex.get(k);
       if (at !== undefined) {
@@ -523,7 +533,7 @@ class TemplateReader implements Lookup {
     r: RawResource,
     key: string,
     layerIdByArn: Map<string, string>,
-    routeEvents: Array<{ fn: string; logicalId: string; event: string; type: 'rest' | 'http'; api: string; path: string; method: string; payload?: string }>,
+    routeEvents: Array<{ fn: string; logicalId: string; event: string; type: 'rest' | 'http'; api: string; path: string; method: string; payload?: string; auth?: unknown }>,
     unsupportedEvents: Map<string, string[]>,
   ): FunctionModel {
     const serverless = r.Type === 'AWS::Serverless::Function';
@@ -643,14 +653,14 @@ class TemplateReader implements Lookup {
             const payload = !rest && p.PayloadFormatVersion !== undefined ? String(p.PayloadFormatVersion) : undefined;
             if (!rest && p.Path === undefined && p.Method === undefined) {
               // The HTTP API $default route: everything.
-              for (const path of ['/', '/{proxy+}']) routeEvents.push({ fn: key, logicalId: id, event: name, type: 'http', api, path, method: 'ANY', payload });
+              for (const path of ['/', '/{proxy+}']) routeEvents.push({ fn: key, logicalId: id, event: name, type: 'http', api, path, method: 'ANY', payload, auth: p.Auth });
               break;
             }
             if (typeof p.Path !== 'string' || !/^\/\S*$/.test(p.Path)) this.fail(id, `${base}.Properties.Path`, 'must be a path starting with "/"');
             if (typeof p.Method !== 'string') this.fail(id, `${base}.Properties.Method`, 'missing Method');
             const method = p.Method.toUpperCase() === 'X-AMAZON-APIGATEWAY-ANY-METHOD' ? 'ANY' : p.Method.toUpperCase();
             if (!METHODS.has(method)) this.fail(id, `${base}.Properties.Method`, `unsupported method ${p.Method}`);
-            routeEvents.push({ fn: key, logicalId: id, event: name, type: rest ? 'rest' : 'http', api, path: p.Path, method, payload });
+            routeEvents.push({ fn: key, logicalId: id, event: name, type: rest ? 'rest' : 'http', api, path: p.Path, method, payload, auth: p.Auth });
             break;
           }
           case 'Schedule':
@@ -700,6 +710,14 @@ class TemplateReader implements Lookup {
     }
     const cors = type === 'rest' ? this.restCors(id, props.Cors) : this.httpCors(id, props.CorsConfiguration);
     if (cors) api.cors = cors;
+    try {
+      const auth = readApiAuth(props.Auth, type, (message) => this.warnings.push(`${id}.${message}`));
+      this.apiAuth.set(id, auth);
+      if (Object.keys(auth.authorizers).length > 0) api.authorizers = auth.authorizers;
+    } catch (err) {
+      if (!(err instanceof AuthConfigError)) throw err;
+      this.fail(id, err.field, err.reason);
+    }
     return api;
   }
 
