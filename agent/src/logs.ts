@@ -42,19 +42,40 @@ export function reportLine(r: {
 
 export class FileLogSink implements LogSink {
   private readonly files = new Map<string, WriteStream>();
-  constructor(private readonly dir: string) {
+  // Lines are batched per function and written every `flushMs` (one write, not one per line).
+  private readonly pending = new Map<string, string[]>();
+  private timer: NodeJS.Timeout | undefined;
+  constructor(
+    private readonly dir: string,
+    private readonly flushMs = 20,
+  ) {
     mkdirSync(dir, { recursive: true });
   }
   write(rec: LogRecord): void {
-    let f = this.files.get(rec.function);
-    if (!f) {
-      f = createWriteStream(path.join(this.dir, logFileName(rec.function)), { flags: 'a' });
-      f.on('error', () => {}); // a full disk must not crash the agent
-      this.files.set(rec.function, f);
+    let p = this.pending.get(rec.function);
+    if (!p) this.pending.set(rec.function, (p = []));
+    p.push(formatLogLine(rec));
+    if (!this.timer) {
+      this.timer = setTimeout(() => this.flush(), this.flushMs);
+      this.timer.unref();
     }
-    f.write(formatLogLine(rec));
+  }
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const [fn, lines] of this.pending) {
+      let f = this.files.get(fn);
+      if (!f) {
+        f = createWriteStream(path.join(this.dir, logFileName(fn)), { flags: 'a' });
+        f.on('error', () => {}); // a full disk must not crash the agent
+        this.files.set(fn, f);
+      }
+      f.write(lines.join(''));
+    }
+    this.pending.clear();
   }
   async close(): Promise<void> {
+    this.flush();
     await Promise.all([...this.files.values()].map((f) => new Promise<void>((r) => f.end(r))));
     this.files.clear();
   }
