@@ -83,3 +83,17 @@ describe('withDeployLock', () => {
     await expect(withDeployLock(dir, async () => 1, { timeoutMs: 100, isAlive: () => false })).rejects.toBeInstanceOf(ApplyLockTimeoutError);
   });
 });
+
+describe('withDeployLock: takeover guard', () => {
+  it('a takeover guard left by a killed process delays a takeover by about a second, no more', async () => {
+    const dir = await tmp();
+    const { hostname } = await import('node:os');
+    const { mkdir } = await import('node:fs/promises');
+    await writeFile(join(dir, '.deploy.lock'), JSON.stringify({ pid: 4242, host: hostname(), since: 's', token: 'dead' }));
+    await mkdir(join(dir, '.deploy.lock.reap'));
+    const t0 = Date.now();
+    expect(await withDeployLock(dir, async () => 'ok', { timeoutMs: 10_000, isAlive: () => false, pollMs: 20 })).toBe('ok');
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(await readdir(dir)).toEqual([]);
+  });
+});

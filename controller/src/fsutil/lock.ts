@@ -52,7 +52,7 @@ export interface DeployLockOptions {
 /** An unreadable lock file (e.g. written without link(2)) counts as stale after this long. */
 const UNREADABLE_STALE_MS = 10_000;
 /** The takeover guard is held for microseconds; one older than this was left by a killed process. */
-const GUARD_STALE_MS = 5_000;
+const GUARD_STALE_MS = 1_000;
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -113,8 +113,11 @@ async function tryCreate(lockPath: string, me: LockHolder): Promise<boolean> {
   }
 }
 
-/** Removes the lock if (and only if) it still holds what we saw, under a short guard. */
-async function reap(lockPath: string, seen: Observed): Promise<void> {
+/**
+ * Removes the lock if (and only if) it still holds what we saw, under a short guard.
+ * Returns false when another process holds the guard (try again after a pause).
+ */
+async function reap(lockPath: string, seen: Observed): Promise<boolean> {
   const guard = `${lockPath}.reap`;
   try {
     await mkdir(guard);
@@ -126,7 +129,7 @@ async function reap(lockPath: string, seen: Observed): Promise<void> {
     } catch {
       /* gone meanwhile */
     }
-    return;
+    return false;
   }
   try {
     const now = await observe(lockPath);
@@ -137,6 +140,7 @@ async function reap(lockPath: string, seen: Observed): Promise<void> {
   } finally {
     await rmdir(guard).catch(() => {});
   }
+  return true;
 }
 
 /**
@@ -170,7 +174,7 @@ export async function withDeployLock<T>(configDir: string, fn: () => Promise<T>,
         : seen.ageMs > UNREADABLE_STALE_MS;
     if (stale) {
       opts.onTakeOver?.(seen.kind === 'held' ? seen.holder : undefined);
-      await reap(lockPath, seen);
+      if (!(await reap(lockPath, seen))) await sleep(pollMs);
       continue;
     }
     const elapsed = Date.now() - started;
