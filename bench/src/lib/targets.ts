@@ -148,3 +148,19 @@ export async function startServerlessOffline(logDir: string, tag: string): Promi
   }
   return { server, url, startMs: performance.now() - t0 };
 }
+
+/** Runs a per-part benchmark in a child (bench/src/lib/part.ts) and returns its result. */
+export async function runPart<T>(name: string, opts: { quick?: boolean; timeoutMs?: number } = {}): Promise<T> {
+  const { parseBenchResult } = await import('./report.js');
+  try {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, 'src', 'lib', 'part.ts'), name, ...(opts.quick ? ['--quick'] : [])], {
+      cwd: REPO,
+      timeout: opts.timeoutMs ?? 600_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return parseBenchResult(stdout) as T;
+  } catch (err) {
+    const e = err as { stderr?: string; stdout?: string; message: string };
+    throw new Error(`${name} benchmark failed: ${(e.stderr || e.message).trim().split('\n').slice(-5).join(' | ')}`);
+  }
+}

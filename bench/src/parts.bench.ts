@@ -1,0 +1,49 @@
+// The per-part benchmarks of the other parts (agent, generate, apply, provision), each run in its
+// own child process and gathered into rows. Their figures are compared with their targets (no
+// external baseline exists for them). Run alone: node --import tsx bench/src/parts.bench.ts [--quick]
+// or any of them directly: node --import tsx bench/src/<part>.bench.ts
+import { pathToFileURL } from 'node:url';
+import { benchResultLine, header, row, table, type BenchOutput, type Row, type Skip } from './lib/report.js';
+import { machine } from './lib/stats.js';
+import { runPart } from './lib/targets.js';
+
+interface AgentR { warm: { n: number; p50: number; p90: number; p99: number; perSecond: number }; pythonCold: { n: number; p50: number; max: number }; nodeCold: { n: number; p50: number; max: number } }
+interface GenerateR { renderMs: number; generateMs: number; renderCpuMs?: number; generateCpuMs?: number }
+interface ProvisionR { tables: number; buckets: number; startMs: number; firstRunMs: number; secondRunMs: number }
+
+export async function runParts(opts: { quick?: boolean; log?: (l: string) => void } = {}): Promise<BenchOutput> {
+  const rows: Row[] = [];
+  const skips: Skip[] = [];
+  const raw: Record<string, unknown> = {};
+  const attempt = async <T>(name: string, f: (r: T) => Row[]) => {
+    try {
+      const r = await runPart<T>(name, { quick: opts.quick });
+      raw[name] = r;
+      rows.push(...f(r));
+      opts.log?.(`${name} bench done`);
+    } catch (err) {
+      skips.push({ bench: 'parts', subject: name, reason: String(err) });
+    }
+  };
+  await attempt<AgentR>('agent', (r) => [
+    row({ bench: 'parts', subject: 'agent (in-process), Node hello', metric: 'warm invoke p50', value: r.warm.p50, unit: 'ms', baseline: { name: 'target', value: 1 }, target: '< 1 ms', met: r.warm.p50 < 1, runs: r.warm.n, detail: `p90 ${r.warm.p90.toFixed(3)} / p99 ${r.warm.p99.toFixed(3)} ms, ${r.warm.perSecond.toFixed(0)}/s sequential` }),
+    row({ bench: 'cold start', subject: 'agent (in-process), Python hello', metric: 'first invoke p50', value: r.pythonCold.p50, unit: 'ms', baseline: { name: 'target', value: 150 }, target: '< 150 ms', met: r.pythonCold.p50 < 150, runs: r.pythonCold.n, detail: `max ${r.pythonCold.max.toFixed(0)} ms` }),
+    row({ bench: 'cold start', subject: 'agent (in-process), Node hello', metric: 'first invoke p50', value: r.nodeCold.p50, unit: 'ms', runs: r.nodeCold.n, detail: `max ${r.nodeCold.max.toFixed(0)} ms` }),
+  ]);
+  await attempt<GenerateR>('generate', (r) => [
+    row({ bench: 'parts', subject: 'generate, 200 fns / 1,000 routes', metric: 'generate (wall)', value: r.generateMs, unit: 'ms', baseline: { name: 'target', value: 1000 }, target: '< 1 s', met: r.generateMs < 1000, detail: `render only ${r.renderMs.toFixed(0)} ms${r.generateCpuMs ? `; CPU ${r.generateCpuMs.toFixed(0)} ms` : ''}` }),
+  ]);
+  await attempt<Record<string, number>>('apply', (r) => [
+    row({ bench: 'parts', subject: 'apply, 1,000 fns / 5,000 routes', metric: 'apply onto same-size CONFIG_DIR', value: r.images, unit: 'ms', baseline: { name: 'target', value: 500 }, target: '< 500 ms', met: r.images < 500, runs: 3, detail: `with code folders ${r.code?.toFixed(0)} ms; yaml-package artifact ${r.yaml?.toFixed(0)} ms` }),
+  ]);
+  await attempt<ProvisionR>('provision', (r) => [
+    row({ bench: 'parts', subject: `provision, ${r.tables} tables + ${r.buckets} buckets`, metric: 'second run (all exist)', value: r.secondRunMs, unit: 'ms', baseline: { name: 'target', value: 1000 }, target: '< 1 s', met: r.secondRunMs < 1000, runs: 1, detail: `first run ${r.firstRunMs.toFixed(0)} ms; storage start ${r.startMs.toFixed(0)} ms` }),
+  ]);
+  return { rows, skips, raw };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const out = await runParts({ quick: process.argv.includes('--quick'), log: (l) => process.stderr.write(`${l}\n`) });
+  process.stdout.write(`${header(machine())}\n${table(out.rows, out.skips)}\n`);
+  if (process.env.BENCH_JSON === '1') process.stdout.write(`${benchResultLine(out)}\n`);
+}
