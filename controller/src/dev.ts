@@ -48,6 +48,11 @@ export interface DevInfo {
   project: string;
   env: string;
   configDir: string;
+  /** Where this esb dev reads Deployments; `esb deploy` writes them there. */
+  backend: 'file' | 'kube';
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
 }
 
 export interface RunningDev {
@@ -149,7 +154,18 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       }
     }
 
-    const info: DevInfo = { pid: process.pid, gateway: gatewayUrl, dynamodb: storage.dynamodbEndpoint!, s3: storage.s3Endpoint!, runtime, project, env, configDir };
+    const info: DevInfo = {
+      pid: process.pid,
+      gateway: gatewayUrl,
+      dynamodb: storage.dynamodbEndpoint!,
+      s3: storage.s3Endpoint!,
+      runtime,
+      project,
+      env,
+      configDir,
+      backend: options.backend ?? 'file',
+      ...(options.backend === 'kube' ? { kubeconfig: options.kubeconfig && path.resolve(options.kubeconfig), context: options.context, namespace: options.namespace } : {}),
+    };
     await writeFile(paths.runtimeFile, `${JSON.stringify(info, null, 2)}\n`);
     closers.push(() => rm(paths.runtimeFile, { force: true }));
     return { info, paths, agent, gateway, controller, close: closeAll };

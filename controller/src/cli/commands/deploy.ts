@@ -19,7 +19,8 @@ import type { Command } from '../main.js';
 import { workspacePaths, type WorkspacePaths } from '../workspace.js';
 
 const HELP = `usage: esb deploy -t TEMPLATE [-e ENV] [-p PROJECT] [--name NAME] [-m process|docker]
-                  [--parameter-overrides K=V ...] [--timeout 120s] [--workspace DIR] [--json]
+                  [--parameter-overrides K=V ...] [--timeout 120s] [--workspace DIR] [--json] [--verbose]
+                  [--registry HOST:PORT]
                   [--kube [--kubeconfig FILE] [--context C] [-n NAMESPACE]]
 
 Writes the Deployment resource <workspace>/deployments/<name>.yaml (name: the template's file
@@ -152,6 +153,7 @@ export const deploy: Command = {
         kube: { type: 'boolean' },
         kubeconfig: { type: 'string' },
         context: { type: 'string' },
+        registry: { type: 'string' },
         json: { type: 'boolean' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -163,10 +165,16 @@ export const deploy: Command = {
     }
     const paths = workspacePaths(values.workspace, process.env);
     if (!values.kube && (values.kubeconfig || values.context)) throw new Error('--kubeconfig and --context need --kube');
-    const target = values.kube
-      ? await kubeTarget(paths, { kubeconfig: values.kubeconfig, context: values.context, namespace: values.namespace })
-      : fileTarget(paths, values.namespace ?? 'default');
     const dev = await readDevInfo(paths.runtimeFile);
+    // An esb dev on the kube backend reads Deployments from its cluster, not from the folder.
+    const kube = values.kube || dev?.backend === 'kube';
+    const target = kube
+      ? await kubeTarget(paths, {
+          kubeconfig: values.kubeconfig ?? (values.kube ? undefined : dev?.kubeconfig),
+          context: values.context ?? (values.kube ? undefined : dev?.context),
+          namespace: values.namespace ?? (values.kube ? undefined : dev?.namespace),
+        })
+      : fileTarget(paths, values.namespace ?? 'default');
     const env = values.env ?? dev?.env ?? 'default';
     const project = values.project ?? dev?.project ?? 'esb';
     const runtime = (values.mode ?? dev?.runtime ?? process.env.ESB_RUNTIME ?? 'docker') as RuntimeKind;
@@ -184,6 +192,10 @@ export const deploy: Command = {
     // What the controller will compute for this input; Ready with this digest means done.
     const expected = (await inspectInputs({ templatePath, parameters, env, project, runtime })).digest;
 
+    const registry = values.registry ?? process.env.ESB_REGISTRY;
+    if (registry && runtime === 'docker') await waitForRegistry(registry, say);
+    if (dev && dev.env !== env) say(`warning: esb dev serves env "${dev.env}"; "${env}" is deployed into its own CONFIG_DIR but not served by this gateway`);
+
     const spec = { template: target.templateRef(templatePath), env, project, ...(Object.keys(parameters).length ? { parameters } : {}) };
     say(await target.write(name, spec));
     if (dev && !(await answers(`${dev.gateway}/health`))) say(`warning: the gateway at ${dev.gateway} does not answer; is esb dev still running?`);
@@ -200,10 +212,9 @@ export const deploy: Command = {
       if (status?.conditions && current) {
         for (const c of status.conditions) {
           const line = conditionLine(c);
-          if (shown.get(c.type) !== line && c.type !== 'Ready') {
-            shown.set(c.type, line);
-            say(line);
-          }
+          if (shown.get(c.type) === line || c.type === 'Ready' || (c.reason === 'Pending' && !values.verbose)) continue;
+          shown.set(c.type, line);
+          say(values.verbose ? `${line}  [+${((Date.now() - started) / 1000).toFixed(2)}s]` : line);
         }
       }
       const ready = status?.conditions?.find((c) => c.type === 'Ready');
@@ -239,6 +250,30 @@ export const deploy: Command = {
     return 0;
   },
 };
+
+/** Waits until an image registry answers `GET /v2/` (polled every 1 s, up to 60 s). */
+export async function waitForRegistry(registry: string, say: (line: string) => void, timeoutMs = 60_000, intervalMs = 1000): Promise<void> {
+  const url = `${/^https?:\/\//.test(registry) ? registry : `http://${registry}`}`.replace(/\/$/, '') + '/v2/';
+  const started = Date.now();
+  for (;;) {
+    if (await answersAny(url)) return;
+    if (Date.now() - started >= timeoutMs) throw new Error(`the image registry at ${url} was not ready within ${Math.round(timeoutMs / 1000)} s`);
+    if (Date.now() - started < intervalMs) say(`waiting for the image registry at ${url}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Whether anything HTTP answers (a registry's /v2/ may say 401 when it wants credentials). */
+function answersAny(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode !== undefined && res.statusCode < 500);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
 
 /** Routes of the generated artifact (all its entries), for the summary. */
 async function readRoutes(artifactDir: string): Promise<Array<{ method: string; path: string }>> {
