@@ -87,6 +87,31 @@ describe('gateway over real HTTP', () => {
     expect(events).toEqual([{ n: 1 }]);
     expect(invoker.calls.length - before).toBe(1);
   });
+  it('boto3 invokes through the gateway (when python3 + boto3 are installed)', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const run = promisify(execFile);
+    try {
+      await run('python3', ['-c', 'import boto3']);
+    } catch {
+      return; // boto3 not installed here: nothing to check
+    }
+    const script = [
+      'import boto3, json, sys',
+      'from botocore.config import Config',
+      "c = boto3.client('lambda', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='x', aws_secret_access_key='y', config=Config(retries={'max_attempts': 1}, read_timeout=10))",
+      "ok = c.invoke(FunctionName='add', Payload=json.dumps({'a': 1, 'b': 2}))",
+      "bad = c.invoke(FunctionName='fail')",
+      'try:',
+      "    c.invoke(FunctionName='nope'); missing = None",
+      'except c.exceptions.ResourceNotFoundException:',
+      "    missing = 'ResourceNotFoundException'",
+      "print(json.dumps({'ok': json.loads(ok['Payload'].read()), 'err': bad.get('FunctionError'), 'missing': missing}))",
+    ].join('\n');
+    // Async: the gateway runs in this process and must keep serving while python waits.
+    const { stdout } = await run('python3', ['-c', script, gw.url], { encoding: 'utf8', timeout: 30_000 });
+    expect(JSON.parse(stdout)).toEqual({ ok: { sum: 3 }, err: 'Unhandled', missing: 'ResourceNotFoundException' });
+  });
   it('chain invocation: a function invokes another through the gateway', async () => {
     const res = await fetch(`${gw.url}/sum?a=20&b=22`);
     expect(res.status).toBe(200);
