@@ -257,6 +257,18 @@ describe('agent, process runtime', () => {
     expect(agent.stats().functions.py.coldStarts).toBe(1);
   });
 
+  it('lets in-flight work of a changed function finish on its old instance, then stops it', async () => {
+    const slow = agent.invoke('single', ev({ ms: 400 }));
+    await sleep(150);
+    agent.setFunctions(file({ single: { ...FUNCTIONS.single, digest: 'sha256:new' } }));
+    const fresh = await agent.invoke('single', ev({ ms: 1 }));
+    const old = await slow;
+    expect(old.error).toBeUndefined();
+    expect(json(old.payload).slept).toBe(400);
+    expect(json(fresh.payload).pid).not.toBe(json(old.payload).pid);
+    await until(() => !alive(json(old.payload).pid));
+  });
+
   it('serves the same invoker over HTTP (keep-alive client)', async () => {
     const server = await createAgentHttpServer({ agent });
     const client = createHttpInvoker({ url: server.url });
