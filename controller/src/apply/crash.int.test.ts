@@ -78,7 +78,8 @@ describe('apply killed with SIGKILL at random moments', () => {
     let killedWhileLocked = 0;
     let lateness = 0;
     const spawnWorker = async () => {
-      const child = spawn(process.execPath, [worker, configDir, a, b], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const scratch = join(work, `warm-${Math.random().toString(16).slice(2)}`);
+      const child = spawn(process.execPath, [worker, configDir, a, b, scratch], { stdio: ['pipe', 'pipe', 'inherit'] });
       children.add(child);
       await new Promise<void>((resolve, reject) => {
         child.stdout!.once('data', () => resolve());
@@ -86,19 +87,18 @@ describe('apply killed with SIGKILL at random moments', () => {
       });
       return child;
     };
-    // The next worker starts while the current one runs, so startup overlaps the runs
-    // (more ahead would starve the running one of CPU on a small machine).
-    const ahead = [spawnWorker()];
+    // The next workers start (and warm up) while the current one runs, so startup overlaps
+    // the runs. On an idle 2-core machine the 50 kills take a few seconds; on a loaded one,
+    // process startup dominates.
+    const ahead = [spawnWorker(), spawnWorker()];
     for (let i = 0; i < 50; i++) {
       const child = await ahead.shift()!;
       if (i + ahead.length < 49) ahead.push(spawnWorker());
       const exited = new Promise((r) => child.once('exit', r));
-      // Go, let the first (cold) apply finish, then kill at a random moment of the next ones.
-      const warm = new Promise((r) => child.stdout!.once('data', r));
+      // The worker is warm already: go, then kill at a random moment of its applies.
       child.stdin!.write('go\n');
-      await warm;
       const t = Date.now();
-      await new Promise((r) => setTimeout(r, Math.random() * 40));
+      await new Promise((r) => setTimeout(r, Math.random() * 50));
       lateness += Date.now() - t;
       child.kill('SIGKILL');
       await exited;
