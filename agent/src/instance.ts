@@ -92,6 +92,8 @@ export class Instance {
   attach(handle: InstanceHandle): void {
     this.handle = handle;
     void handle.exited.then(() => this.exited());
+    // Stopped while it was still starting (config change, close): stop what just started.
+    if (this.stopRequested) void handle.stop().catch(() => {});
   }
 
   /** Gives the instance an invocation; delivered now if the runtime waits on /next, else on its next call. */

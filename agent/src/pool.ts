@@ -64,6 +64,7 @@ export class FunctionPool {
   private removed = false;
   private invocations = 0;
   private coldStarts = 0;
+  private readonly launching = new Set<Promise<void>>();
 
   constructor(
     public cfg: PoolConfig,
@@ -103,9 +104,11 @@ export class FunctionPool {
 
   async close(): Promise<void> {
     this.remove();
-    const gone = [...this.instances].map((i) => i.handle?.exited.catch(() => {}));
-    for (const inst of this.instances) inst.stop();
-    await Promise.all(gone);
+    const all = [...this.instances];
+    for (const inst of all) inst.stop();
+    // Instances still starting get their handle later (and stop it at once): wait for them.
+    await Promise.all([...this.launching]);
+    await Promise.all(all.map((i) => i.handle?.exited.catch(() => {})));
   }
 
   get size(): number {
@@ -204,7 +207,7 @@ export class FunctionPool {
     }, this.deps.initTimeoutMs);
     initTimer.unref();
     inst.initTimer = initTimer;
-    void (async () => {
+    const launched = (async () => {
       try {
         const api = await inst.listen(this.deps.driver.runtimeApiBindHost, this.deps.driver.runtimeApiAdvertiseHost);
         await this.deps.launch(inst, cfg, api);
@@ -217,6 +220,8 @@ export class FunctionPool {
         inst.stop();
       }
     })();
+    this.launching.add(launched);
+    void launched.finally(() => this.launching.delete(launched));
     return inst;
   }
 
