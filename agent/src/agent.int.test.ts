@@ -1,6 +1,6 @@
 // The agent with real processes (process runtime): Node and Python handlers, reuse, the
 // concurrency cap, scale to zero, timeouts, crashes, init errors, logs, schedules.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -320,6 +320,28 @@ describe('agent scaling and schedules', () => {
       await agent.close();
       rmSync(logDir, { recursive: true, force: true });
     }
+  });
+
+  it('close() stops instances that are still starting, leaving no process behind', async () => {
+    const logDir = mkdtempSync(path.join(tmpdir(), 'esb-agent-logs-'));
+    const code = path.join(logDir, 'code');
+    cpSync(`${FIX}/python`, code, { recursive: true });
+    const agent = await createAgent({ runtime: 'process', logDir, log: silent });
+    try {
+      agent.setFunctions(FunctionsFile.parse({ functions: { w: { runtime: 'python3.11', handler: 'app.hello', code, scaling: { min_capacity: 3 } } } }));
+      await sleep(30); // some instances listening, some spawned
+    } finally {
+      await agent.close();
+    }
+    const inCode = readdirSync('/proc').filter((p) => {
+      try {
+        return /^\d+$/.test(p) && readlinkSync(`/proc/${p}/cwd`) === code;
+      } catch {
+        return false;
+      }
+    });
+    expect(inCode).toEqual([]);
+    rmSync(logDir, { recursive: true, force: true });
   });
 
   it('fires a rate schedule on time with an EventBridge event', async () => {

@@ -79,9 +79,13 @@ export class Instance {
   /** Binds this instance's Runtime API; returns "host:port" as the instance must use it. */
   async listen(bindHost: string, advertiseHost: string): Promise<string> {
     await new Promise<void>((resolve, reject) => {
+      // Stopped before it listened: close() cancels the pending listen, which then never calls back.
+      const closed = () => reject(new Error('instance stopped while starting'));
       this.server.once('error', reject);
+      this.server.once('close', closed);
       this.server.listen(0, bindHost, () => {
         this.server.off('error', reject);
+        this.server.off('close', closed);
         resolve();
       });
     });

@@ -209,10 +209,16 @@ export class FunctionPool {
     inst.initTimer = initTimer;
     const launched = (async () => {
       try {
+        if (inst.stopRequested) return;
         const api = await inst.listen(this.deps.driver.runtimeApiBindHost, this.deps.driver.runtimeApiAdvertiseHost);
+        if (inst.stopRequested) {
+          inst.server.close();
+          return;
+        }
         await this.deps.launch(inst, cfg, api);
       } catch (err) {
         clearTimeout(initTimer);
+        if (inst.stopRequested) return; // stopped on purpose while starting
         const message = `function ${cfg.name}: cannot start an instance (${this.deps.driver.kind} runtime): ${err instanceof Error ? err.message : String(err)}`;
         this.deps.warn(message);
         const inv = inst.current;
