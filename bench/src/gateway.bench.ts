@@ -149,7 +149,7 @@ interface Child {
 
 function spawnServer(args: string[]): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const proc = fork(SELF, args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const proc = fork(SELF, args, { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     const rss = () =>
       new Promise<number>((ok) => {
         const on = (m: { rss?: number }) => {
@@ -184,21 +184,23 @@ async function throughputBench(duration: number, runs: number) {
   ];
   const out: Array<{ name: string; c: number; rps: number; p50: number; p99: number; errors: number; non2xx: number }> = [];
   const rss: Record<string, number> = {};
-  for (const t of targets) {
-    const child = await spawnServer(t.args);
-    try {
-      await cannon(child.url + t.path, 8, 1); // warm-up
-      for (const c of [1, 32]) {
-        const results = [];
-        for (let i = 0; i < runs; i++) results.push(await cannon(child.url + t.path, c, duration));
-        results.sort((a, b) => a.rps - b.rps);
-        const m = results[Math.floor(results.length / 2)];
-        out.push({ name: t.name, c, ...m, errors: results.reduce((s, r) => s + r.errors, 0), non2xx: results.reduce((s, r) => s + r.non2xx, 0) });
-      }
-      rss[t.name] = (await child.rss()) / 1024 / 1024;
-    } finally {
-      await child.stop();
+  // All servers up at once (idle ones cost nothing) and runs interleaved round-robin, so that
+  // load from elsewhere on the machine hits every target alike and the ratios stay fair.
+  const children = await Promise.all(targets.map((t) => spawnServer(t.args)));
+  try {
+    for (let k = 0; k < targets.length; k++) await cannon(children[k].url + targets[k].path, 8, 1); // warm-up
+    for (const c of [1, 32]) {
+      const results: Array<Array<Awaited<ReturnType<typeof cannon>>>> = targets.map(() => []);
+      for (let i = 0; i < runs; i++) for (let k = 0; k < targets.length; k++) results[k].push(await cannon(children[k].url + targets[k].path, c, duration));
+      targets.forEach((t, k) => {
+        const rs = [...results[k]].sort((a, b) => a.rps - b.rps);
+        const m = rs[Math.floor(rs.length / 2)];
+        out.push({ name: t.name, c, ...m, errors: rs.reduce((s, r) => s + r.errors, 0), non2xx: rs.reduce((s, r) => s + r.non2xx, 0) });
+      });
     }
+    for (let k = 0; k < targets.length; k++) rss[targets[k].name] = (await children[k].rss()) / 1024 / 1024;
+  } finally {
+    await Promise.all(children.map((ch) => ch.stop()));
   }
   return { rows: out, rssAfterLoadMb: rss };
 }
