@@ -82,8 +82,12 @@ export function exampleManifest(templatePath: string, name: string, project: str
 
 export async function startDev(options: DevOptions): Promise<RunningDev> {
   const { log } = options;
-  const host = options.host ?? '127.0.0.1';
   const runtime = options.runtime ?? 'process';
+  // Function containers reach the gateway (Lambda Invoke API) and the storage through the
+  // Docker bridge (host.docker.internal), which a loopback-only server does not answer.
+  const reachableFromContainers = runtime === 'docker';
+  const host = options.host ?? (reachableFromContainers ? '0.0.0.0' : '127.0.0.1');
+  if (reachableFromContainers) log.warn('docker runtime: the gateway and the embedded storage listen on all interfaces so that function containers reach them');
   const project = options.project ?? 'esb';
   const env = options.env ?? 'default';
   const region = options.region ?? 'us-east-1';
@@ -101,7 +105,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
   try {
     const storage: EmbeddedStorage = await startEmbeddedStorage({
       dataDir: paths.dataDir,
-      host: '127.0.0.1',
+      host: reachableFromContainers ? '0.0.0.0' : '127.0.0.1',
       dynamodbPort: options.dynamodbPort ?? 0,
       s3Port: options.s3Port ?? 0,
     });
