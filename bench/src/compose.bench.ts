@@ -85,6 +85,9 @@ export async function runComposeBench(warmRequests = 50): Promise<ComposeBenchRe
     t = performance.now();
     await stackDown(stack);
     const downMs = performance.now() - t;
+    // Each run builds a new bench-hello image (the nonce): remove them, they are never reused.
+    const images = (await run('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}'])).stdout.split('\n').filter((i) => /-bench-hello:/.test(i));
+    if (images.length) await run('docker', ['rmi', ...images], { allowFail: true });
     return {
       buildMs,
       upMs,
