@@ -76,9 +76,7 @@ export async function runDeploy(opts: DeployOptions): Promise<BenchOutput> {
       const t0 = performance.now();
       // Same spec as `esb deploy --name d<k>` writes (template relative to deployments/), so the CLI re-run below is unchanged.
       await dev.deploy(`d${k}`, path.relative(deploymentsDir, template));
-      const node = await firstOk(`${dev.url}/d${k}/node`, 60_000, 5).catch(async (err) => {
-        throw new Error(`${String(err)}\n--- esb dev log (tail) ---\n${(await dev.server.tail(100_000)).split('\n').filter((l) => !l.includes('status=404')).slice(-40).join('\n')}`);
-      });
+      const node = await firstOk(`${dev.url}/d${k}/node`, 60_000, 5, dev.server);
       const py = await timedGet(`${dev.url}/d${k}/python`);
       if (py.status !== 200) throw new Error(`deploy ${k}: /d${k}/python answered ${py.status}: ${py.body.slice(0, 200)}`);
       toServe.push(node.at - t0);

@@ -25,6 +25,8 @@ export interface ThroughputOptions {
   /** Skip the Docker runtime even when an engine answers. */
   noDocker?: boolean;
   noPeer?: boolean;
+  /** Also measure the diagnostic variants (Node with at most 2 instances; logs at warn). */
+  variants?: boolean;
   log?: (line: string) => void;
 }
 
@@ -59,20 +61,33 @@ export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutpu
     // (2) esb, process runtime
     const template = path.join(FIXTURES, 'template.yml');
     const esbStarts: Record<string, number> = {};
-    const startEsb = async (runtime: 'process' | 'docker') => {
-      const dev = await startEsbDev({ workspace: path.join(work, `ws-${runtime}`), runtime, logDir: work });
+    const startEsb = async (runtime: 'process' | 'docker', variant?: 'quiet') => {
+      const tag = variant ? `${runtime}-${variant}` : runtime;
+      const dev = await startEsbDev({ workspace: path.join(work, `ws-${tag}`), runtime, logDir: work, env: variant === 'quiet' ? { LOG_LEVEL: 'warn' } : undefined });
       servers.push(dev.server);
+      if (variant) {
+        await dev.deploy('bench', template);
+        await firstOk(`${dev.url}/hello/node`, 120_000, 10, dev.server);
+        add(`esb-${tag}-node`, `esb ${runtime}, Node hello, LOG_LEVEL=warn`, `${dev.url}/hello/node`, dev.server);
+        return;
+      }
       esbStarts[runtime] = dev.startMs;
       const t0 = performance.now();
       await dev.deploy('bench', template);
-      const node = await firstOk(`${dev.url}/hello/node`, 120_000);
-      const python = await firstOk(`${dev.url}/hello/python`, 120_000);
+      const node = await firstOk(`${dev.url}/hello/node`, 120_000, 10, dev.server);
+      const python = await firstOk(`${dev.url}/hello/python`, 120_000, 10, dev.server);
       log(`esb dev (${runtime}) up in ${dev.startMs.toFixed(0)} ms; hello deployed and answering in ${(node.at - t0).toFixed(0)} ms (first Node request ${node.ms.toFixed(0)} ms, first Python ${python.ms.toFixed(0)} ms)`);
       raw[`esb-${runtime}-first`] = { deployToNodeMs: node.at - t0, firstNodeMs: node.ms, firstPythonMs: python.ms };
       add(`esb-${runtime}-node`, `esb ${runtime}, Node hello`, `${dev.url}/hello/node`, dev.server);
       add(`esb-${runtime}-python`, `esb ${runtime}, Python hello`, `${dev.url}/hello/python`, dev.server);
+      if (runtime === 'process' && opts.variants) {
+        await firstOk(`${dev.url}/hello/node-capped`, 120_000, 10, dev.server);
+        add(`esb-${runtime}-node-capped`, `esb ${runtime}, Node hello, max 2 instances`, `${dev.url}/hello/node-capped`, dev.server);
+      }
     };
     await startEsb('process');
+    // Variants that say where the time goes: access + function logs off (LOG_LEVEL=warn).
+    if (opts.variants) await startEsb('process', 'quiet');
 
     // (3) esb, Docker runtime
     const docker = opts.noDocker ? ({ ok: false, reason: 'disabled (--no-docker)' } as const) : await dockerAvailable();
@@ -218,7 +233,7 @@ export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutpu
       if (seen.has(s.server.pid)) continue;
       seen.add(s.server.pid);
       const r = s.rss!;
-      const name = s.key.startsWith('esb-') ? `esb dev (${s.key.split('-')[1]}): gateway+agent+controller+storage` : s.name.replace(/, Node hello| hello/, '');
+      const name = s.key.startsWith('esb-') ? `esb dev (${s.key.split('-').slice(1, -1).join(', ')}): gateway+agent+controller+storage` : s.name.replace(/, Node hello| hello/, '');
       rows.push(
         row({
           bench: 'memory',
@@ -252,6 +267,7 @@ export function throughputArgs(argv: string[]): ThroughputOptions {
     peerStarts: get('--peer-starts', quick ? 1 : 3),
     noDocker: argv.includes('--no-docker'),
     noPeer: argv.includes('--no-peer'),
+    variants: !argv.includes('--no-variants'),
     log: (l) => process.stderr.write(`${l}\n`),
   };
 }

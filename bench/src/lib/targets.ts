@@ -85,7 +85,17 @@ export async function startEsbDev(opts: { workspace: string; runtime: 'process' 
 }
 
 /** Waits until GET url answers 200 (404 while the route is not served yet); returns the answering request. */
-export async function firstOk(url: string, timeoutMs: number, everyMs = 10): Promise<{ at: number; ms: number }> {
+export async function firstOk(url: string, timeoutMs: number, everyMs = 10, server?: Server): Promise<{ at: number; ms: number }> {
+  try {
+    return await firstOkInner(url, timeoutMs, everyMs);
+  } catch (err) {
+    if (!server) throw err;
+    const tail = (await server.tail(200_000)).split('\n').filter((l) => !l.includes('status=404') && !l.includes('status=503')).slice(-25).join('\n');
+    throw new Error(`${String(err)}\n--- ${server.name} log (tail, 404/503 lines left out) ---\n${tail}`);
+  }
+}
+
+function firstOkInner(url: string, timeoutMs: number, everyMs: number): Promise<{ at: number; ms: number }> {
   return waitFor(
     `${url} to answer 200`,
     async () => {
