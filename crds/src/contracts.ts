@@ -185,6 +185,8 @@ export const Authorizer = z.discriminatedUnion('type', [
 ]);
 export type Authorizer = z.infer<typeof Authorizer>;
 
+export type RouteAuth = z.infer<typeof RouteAuth>;
+
 export const Route = z.object({
   path: z.string().regex(/^\/[^\s]*$/, 'must start with "/" and hold no spaces'),
   method: HttpMethod,

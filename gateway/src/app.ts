@@ -18,6 +18,9 @@ import {
 import type { InvokeResult, Invoker } from '../../agent/src/invoker.js';
 import { watchConfig, type ConfigFileError, type ConfigWatcher } from './config-watcher.js';
 import { corsResponseHeaders, preflightHeaders } from './cors.js';
+import { AuthorizerEngine } from './auth/authorize.js';
+import type { JwksCache } from './auth/jwt.js';
+import { methodArn } from './auth/policy.js';
 import { buildV1Event, buildV2Event, isTextContentType, matchesMediaType, type GatewayRequest } from './events.js';
 import { registerInvokeApi } from './invoke-api.js';
 import { mapResponse } from './response.js';
@@ -52,6 +55,12 @@ export interface GatewayOptions {
   now?: () => number;
   accountId?: string;
   region?: string;
+  /** API keys accepted in x-api-key for routes with ApiKeyRequired (read on every such request). */
+  apiKeys?: () => ReadonlySet<string>;
+  /** JWKS fetching and caching for JWT authorizers (tests inject one). */
+  jwks?: JwksCache;
+  /** issuer -> JWKS URL or local JWKS file, instead of `<issuer>/.well-known/jwks.json`. */
+  jwksLocations?: Record<string, string>;
 }
 
 export interface Gateway {
@@ -108,12 +117,25 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   const integrationTimeoutMs = opts.integrationTimeoutMs ?? DEFAULT_INTEGRATION_TIMEOUT_MS;
   const now = opts.now ?? Date.now;
   const accountId = opts.accountId ?? '123456789012';
+  const region = opts.region ?? 'us-east-1';
+  // Authorizer functions run through the same invoker as the routes' functions.
+  const auth = new AuthorizerEngine({
+    invoke: async (fn, payload) => {
+      const result = await opts.invoker.invoke(fn, payload, {});
+      return { payload: result.payload, error: result.error };
+    },
+    apiKeys: opts.apiKeys,
+    jwks: opts.jwks,
+    jwksLocations: opts.jwksLocations,
+    now,
+  });
 
   let table: RouteTable = compileRouteTable(opts.initialConfig?.routing ?? EMPTY_ROUTING, opts.initialConfig?.functions ?? EMPTY_FUNCTIONS);
   let watcher: ConfigWatcher | undefined;
 
   const swap = (next: RouteTable) => {
     table = next; // one assignment: requests already running keep the table they looked up
+    auth.clear(); // authorizers may have changed: cached decisions go
     for (const w of next.warnings) log.warn({ warning: w }, 'routing');
     opts.onReload?.(next);
   };
@@ -186,7 +208,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     return { status: 'ok', routes: table.routes.length, functions: Object.keys(table.functions.functions).length };
   });
 
-  registerInvokeApi(app, { invoker, log, accountId, region: opts.region ?? 'us-east-1', now });
+  registerInvokeApi(app, { invoker, log, accountId, region, now });
 
   function accessLog(method: string, path: string, route: string | undefined, fn: string | undefined, status: number, t0: number, requestId: string) {
     log.info({ method, path, route, function: fn, status, durationMs: Math.round((performance.now() - t0) * 100) / 100, requestId }, 'request');
@@ -271,6 +293,24 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     };
     const event = api.payloadFormat === '2.0' ? buildV2Event(gwReq, hit, { base64Body, accountId }) : buildV1Event(gwReq, hit, { base64Body, accountId });
 
+    if (route.auth) {
+      const decision = await auth.authorize(route.auth, api.authorizers, {
+        apiType: api.type,
+        methodArn: methodArn({ region, accountId, apiId: api.apiId, stage: api.stage, method, path: rawPath }),
+        event: event as unknown as Record<string, unknown>,
+        headers: lowerCaseHeaders(req.headers),
+        query: queryValues(rawQueryString),
+        stageVariables: api.stage_variables,
+        context: event.requestContext,
+      });
+      if (!decision.ok) {
+        log.info({ function: route.function, status: decision.status, reason: decision.reason, requestId }, 'request not authorized');
+        if (decision.status === 401 || decision.status === 403) reply.header('x-amzn-ErrorType', decision.status === 401 ? 'UnauthorizedException' : 'AccessDeniedException');
+        return sendJson(decision.status, Buffer.from(decision.body), api, route.routeKey, route.function);
+      }
+      if (decision.authorizer) event.requestContext.authorizer = decision.authorizer;
+    }
+
     const result = await invokeWithTimeout(route.function, Buffer.from(JSON.stringify(event)), requestId, traceId);
     if (result === 'timeout') return sendJson(504, MSG.timeout, api, route.routeKey, route.function);
     if (result instanceof Error) {
@@ -327,4 +367,17 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       }
     },
   };
+}
+
+function lowerCaseHeaders(headers: FastifyRequest['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(',') : v;
+  return out;
+}
+
+function queryValues(rawQueryString: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  if (!rawQueryString) return out;
+  for (const [k, v] of new URLSearchParams(rawQueryString)) (out[k] ??= []).push(v);
+  return out;
 }

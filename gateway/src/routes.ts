@@ -9,7 +9,7 @@
 // APIs ignore a trailing slash, HTTP APIs do not. Selection considers method and path
 // together (HTTP API semantics, also used for REST). A miss answers as the API that owns
 // the path would: REST 403 {"message":"Missing Authentication Token"}, HTTP 404 {"message":"Not Found"}.
-import type { ApiConfig, FunctionsFile, RoutingFile } from '../../crds/src/index.js';
+import type { ApiConfig, FunctionsFile, RouteAuth, RoutingFile } from '../../crds/src/index.js';
 
 export type ApiType = 'rest' | 'http';
 
@@ -36,6 +36,8 @@ export interface CompiledRoute {
   /** Names of the {param}s in order; the greedy one last, without its `+`. */
   paramNames: string[];
   greedy: boolean;
+  /** Authorization of the route (API keys, authorizers), when it has any. */
+  auth?: RouteAuth;
 }
 
 export interface RouteHit {
@@ -265,6 +267,7 @@ export function compileRouteTable(routing: RoutingFile, functions: FunctionsFile
       resourceId: shortId(`${r.api} ${r.path}`, 6),
       paramNames: parsed.paramNames,
       greedy: parsed.greedy,
+      ...(r.auth ? { auth: r.auth } : {}),
     };
     routes.push(route);
     place(parsed.segments, route);

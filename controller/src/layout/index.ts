@@ -108,6 +108,8 @@ export async function prepareConfigDir(dir: string): Promise<void> {
 export const GlobalConfig = z
   .object({
     recent_templates: z.array(z.string()).default([]),
+    // Keys the gateway accepts in x-api-key for routes with ApiKeyRequired.
+    api_keys: z.array(z.string().min(1)).default([]),
     defaults: z
       .object({ env: z.string().optional(), project: z.string().optional(), mode: z.enum(['docker', 'process']).optional() })
       .passthrough()

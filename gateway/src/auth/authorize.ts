@@ -88,6 +88,8 @@ export interface AuthorizerEngineOptions {
   apiKeys?: () => ReadonlySet<string>;
   now?: () => number;
   jwks?: JwksCache;
+  /** Where an issuer's keys are, overriding `<issuer>/.well-known/jwks.json`: a URL or a local JWKS file (offline use). */
+  jwksLocations?: Record<string, string>;
 }
 
 export class AuthorizerEngine {
@@ -116,7 +118,9 @@ export class AuthorizerEngine {
     if (!config) return deny(500, AUTHORIZER_FAILURE, `authorizer "${name}" is not defined for this API`);
 
     if (config.type === 'jwt') {
-      const outcome = await verifyJwt(identityValue(config.identity_source, request), config, route.scopes ?? [], this.jwks, this.now());
+      const location = this.options.jwksLocations?.[config.issuer];
+      const keys = location === undefined ? config : /^https?:\/\//.test(location) ? { ...config, jwks_uri: location } : { ...config, jwks_file: location };
+      const outcome = await verifyJwt(identityValue(config.identity_source, request), keys, route.scopes ?? [], this.jwks, this.now());
       if (!outcome.ok) return deny(outcome.status, outcome.status === 403 ? FORBIDDEN : UNAUTHORIZED, outcome.reason);
       return { ok: true, authorizer: { jwt: { claims: outcome.claims, scopes: outcome.scopes.length ? outcome.scopes : null } } };
     }
