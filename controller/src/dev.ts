@@ -14,6 +14,7 @@ import { ensureConfigDir } from './apply/index.js';
 import { workspacePaths, type WorkspacePaths } from './cli/workspace.js';
 import { startFileController, startKubeController, type RunningController } from './controller.js';
 import { stagingConfigDir } from './layout/index.js';
+import { gatewaySecurity } from './settings.js';
 import { createDeploySteps, loadDockerImageBuilder, type RuntimeKind } from './reconcile/steps.js';
 
 export const EXAMPLES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
@@ -131,6 +132,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       reloadIntervalMs: options.reloadIntervalMs,
       log: log.child({ component: 'gateway' }),
       onFunctions: (functions) => agent.setFunctions(functions),
+      ...(await gatewaySecurity(process.env)),
     });
     closers.push(() => gateway.close());
 

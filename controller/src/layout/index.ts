@@ -110,6 +110,8 @@ export const GlobalConfig = z
     recent_templates: z.array(z.string()).default([]),
     // Keys the gateway accepts in x-api-key for routes with ApiKeyRequired.
     api_keys: z.array(z.string().min(1)).default([]),
+    // JWT authorizers: issuer -> JWKS URL or local JWKS file (instead of <issuer>/.well-known/jwks.json).
+    jwks: z.record(z.string(), z.string().min(1)).default({}),
     defaults: z
       .object({ env: z.string().optional(), project: z.string().optional(), mode: z.enum(['docker', 'process']).optional() })
       .passthrough()

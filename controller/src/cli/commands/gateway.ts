@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Invoker } from '../../../../agent/src/invoker.js';
+import { gatewaySecurity } from '../../settings.js';
 import { DEFAULT_INTEGRATION_TIMEOUT_MS, parseReloadInterval, startGateway } from '../../../../gateway/src/index.js';
 import type { Command } from '../main.js';
 
@@ -91,7 +92,7 @@ export async function runGateway(argv: string[], env: Record<string, string | un
     onFunctions = (f) => agent.setFunctions(f);
   }
 
-  const gw = await startGateway({ invoker, configDir, host, port, region, reloadIntervalMs, integrationTimeoutMs, log, onFunctions });
+  const gw = await startGateway({ invoker, configDir, host, port, region, reloadIntervalMs, integrationTimeoutMs, log, onFunctions, ...(await gatewaySecurity(process.env)) });
   log.info({ url: gw.url, configDir, agent: agentUrl ?? 'in-process', reloadIntervalMs }, 'gateway listening');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
