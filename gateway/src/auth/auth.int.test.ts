@@ -119,4 +119,12 @@ describe('API security at the gateway (real authorizer functions, process runtim
     expect((await get('/simple', { 'x-token': 'nope' })).status).toBe(403);
     expect((await get('/simple')).status).toBe(401);
   });
+
+  it("the agent's internal interfaces are not reachable through the gateway's public port", async () => {
+    // The agent's invoke API and the Runtime API live on other (loopback) ports; here they are unknown paths.
+    for (const path of ['/invoke/echo', '/2018-06-01/runtime/invocation/next']) {
+      const res = await fetch(`${gw.url}${path}`, { method: path.startsWith('/invoke') ? 'POST' : 'GET' });
+      expect([403, 404]).toContain(res.status);
+    }
+  });
 });
