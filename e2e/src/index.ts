@@ -1,0 +1,2 @@
+// The Docker end-to-end suite's helpers (compose stack, esb deploy, HTTP polling).
+export * from './stack.js';
