@@ -4,6 +4,7 @@
 // prints self time by component and the top functions of each profile.
 // Run: node --import tsx bench/src/profile-hot-path.ts [--duration 10] [--connections 32] [--instances 2] [--quiet-logs] [--keep DIR]
 //      node --import tsx bench/src/profile-hot-path.ts --summarize DIR/cpuprofiles   (again, from kept profiles)
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -167,9 +168,9 @@ async function main() {
   let requests = 0;
   let window: [number, number] | undefined;
   try {
-    await waitFor('esb dev', async () => ((await timedGet(`${url}/health`, 2000)).status === 200 ? true : undefined), 90_000, 50);
+    await waitFor('esb dev', async () => ((await timedGet(`${url}/health`, 2000)).status === 200 && existsSync(path.join(ws, '.esb', 'dev.json')) ? true : undefined), 90_000, 50);
     await writeFile(path.join(ws, 'deployments', 'prof.yaml'), 'apiVersion: esb.dev/v1alpha1\nkind: Deployment\nmetadata:\n  name: prof\nspec:\n  template: ../template.yml\n  project: esb\n  env: default\n');
-    await firstOk(`${url}/hello/node`, 90_000);
+    await firstOk(`${url}/hello/node`, 90_000, 10, server);
     await load(`${url}/hello/node`, connections, 2); // warm-up
     const w0 = Number(process.hrtime.bigint() / 1000n);
     const r = await load(`${url}/hello/node`, connections, duration);

@@ -70,6 +70,8 @@ export async function startEsbDev(opts: { workspace: string; runtime: 'process' 
   const url = `http://127.0.0.1:${port}`;
   try {
     await waitFor(`esb dev (${opts.runtime}) /health`, () => answering(`${url}/health`, (s) => s === 200), 90_000, 50);
+    // The gateway answers before the controller watches deployments/: dev.json is written last.
+    await waitFor(`esb dev (${opts.runtime}) .esb/dev.json`, async () => (existsSync(path.join(opts.workspace, '.esb', 'dev.json')) ? true : undefined), 60_000, 20);
   } catch (err) {
     await server.stop();
     throw new Error(`${String(err)}\n${await server.tail()}`);
