@@ -14,7 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { benchResultLine, header, row, table, type BenchOutput, type Row, type Skip } from './lib/report.js';
 import { load, rssTree, timedGet, type LoadResult, type Server } from './lib/servers.js';
 import { machine, median, medianBy, round } from './lib/stats.js';
-import { dockerAvailable, ensurePeer, FIXTURES, firstOk, startEsbDev, startFastify, startServerlessOffline } from './lib/targets.js';
+import { dockerAvailable, ensurePeer, FIXTURES, firstOk, startEsbAgent, startEsbDev, startFastify, startServerlessOffline } from './lib/targets.js';
 
 export interface ThroughputOptions {
   runs: number;
@@ -140,6 +140,20 @@ export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutpu
       }
     }
     for (const s of subjects) s.rss = rssTree(s.server.pid);
+    // The agent alone (`esb agent`, the split topology's agent) on the same CONFIG_DIR, after one invoke of each function.
+    let agentRss: ReturnType<typeof rssTree> | undefined;
+    try {
+      const agent = await startEsbAgent(path.join(work, 'ws-process', '.esb', 'staging', 'esb', 'default', 'config'), work);
+      servers.push(agent.server);
+      for (const fn of ['bench-hello-node', 'bench-hello-python']) {
+        const status = await agent.invoke(fn);
+        if (status !== 200) throw new Error(`esb agent: invoke ${fn} answered ${status}`);
+      }
+      agentRss = rssTree(agent.server.pid);
+      await agent.server.stop();
+    } catch (err) {
+      skips.push({ bench: 'memory', subject: 'esb agent alone', reason: String(err).split('\n')[0] });
+    }
 
     // Rows: rps and latency per subject and concurrency, ratios against bare fastify.
     const med = (s: Subject, c: number) => medianBy(s.results[c], (x) => x.rps);
@@ -246,6 +260,9 @@ export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutpu
           detail: r.children ? `+ ${r.children} child processes ${r.childrenMb.toFixed(1)} MB (function instances / workers)` : undefined,
         }),
       );
+    }
+    if (agentRss) {
+      rows.push(row({ bench: 'memory', subject: 'esb agent alone (1 Node + 1 Python instance)', metric: 'RSS after 1 invoke each', value: agentRss.selfMb, unit: 'MB', baseline: { name: 'fastify', value: fastRss }, runs: 1, detail: `+ ${agentRss.children} child processes ${agentRss.childrenMb.toFixed(1)} MB; the gateway alone is in the scale rows` }));
     }
     return { rows, skips, raw };
   } finally {

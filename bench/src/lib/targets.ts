@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import http from 'node:http';
 import { promisify } from 'node:util';
 import { freePort, startServer, timedGet, waitFor, type Server } from './servers.js';
 
@@ -175,4 +176,34 @@ export async function runPart<T>(name: string, opts: { quick?: boolean; timeoutM
     const e = err as { stderr?: string; stdout?: string; message: string };
     throw new Error(`${name} benchmark failed: ${(e.stderr || e.message).trim().split('\n').slice(-5).join(' | ')}`);
   }
+}
+
+/** `esb agent` alone on a CONFIG_DIR (the split topology's agent), for its RSS; invoke() runs a function once. */
+export async function startEsbAgent(configDir: string, logDir: string): Promise<Started & { invoke(fn: string): Promise<number> }> {
+  const port = await freePort();
+  const t0 = performance.now();
+  const server = startServer({
+    name: 'esb agent',
+    cmd: process.execPath,
+    args: [ESB_BIN, 'agent', '--config-dir', configDir, '--port', String(port), '--log-dir', path.join(logDir, 'agent-logs')],
+    cwd: REPO,
+    logFile: path.join(logDir, 'esb-agent.log'),
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor('esb agent /healthz', () => answering(`${url}/healthz`, (s) => s === 200), 60_000, 50);
+  } catch (err) {
+    await server.stop();
+    throw new Error(`${String(err)}\n${await server.tail()}`);
+  }
+  const invoke = (fn: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = http.request(`${url}/invoke/${fn}`, { method: 'POST', agent: false }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.end('{}');
+    });
+  return { server, url, startMs: performance.now() - t0, invoke };
 }
