@@ -1,7 +1,9 @@
 // Builds function images from an artifact's build contexts with dockerode (classic builder):
 // context and Dockerfile as images.yml lists them (for zip functions: context = artifact root,
 // dockerfile = functions/<Fn>/Dockerfile, FROM ${BASE_IMAGE}). The tag carries the content
-// digest, so an image that exists is up to date: only what changed is built.
+// digest, so an image that exists is up to date: only what changed is built — unless its base
+// image (FROM, e.g. esb-runtime:nodejs) was rebuilt since: the label dev.esb.base-image-id
+// records the base's image id, and a function image built on another one is rebuilt.
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
@@ -57,14 +59,44 @@ function listFiles(root: string, dir = ''): string[] {
   return out;
 }
 
-async function imageExists(docker: Docker, image: string): Promise<boolean> {
+const BASE_ID_LABEL = 'dev.esb.base-image-id';
+
+/** The image's labels, or undefined when it does not exist. */
+async function imageLabels(docker: Docker, image: string): Promise<Record<string, string> | undefined> {
   try {
-    await docker.getImage(image).inspect();
-    return true;
+    return (await docker.getImage(image).inspect()).Config?.Labels ?? {};
   } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return false;
+    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
     throw err;
   }
+}
+
+async function imageId(docker: Docker, image: string): Promise<string | undefined> {
+  try {
+    return (await docker.getImage(image).inspect()).Id;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+    throw err;
+  }
+}
+
+/** The first FROM of the Dockerfile, with ${ARG} taken from the build args or the ARG defaults. */
+export function baseImageOf(dockerfileText: string, buildargs: Record<string, string>): string | undefined {
+  const defaults: Record<string, string> = {};
+  for (const raw of dockerfileText.split('\n')) {
+    const line = raw.trim();
+    const arg = /^ARG\s+([A-Za-z_][A-Za-z0-9_]*)(?:=(\S*))?/i.exec(line);
+    if (arg) {
+      if (arg[2] !== undefined) defaults[arg[1]] = arg[2].replace(/^["']|["']$/g, '');
+      continue;
+    }
+    const from = /^FROM\s+(?:--\S+\s+)*(\S+)/i.exec(line);
+    if (from) {
+      const image = from[1].replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_, n: string) => buildargs[n] ?? defaults[n] ?? '');
+      return image && image !== 'scratch' ? image : undefined;
+    }
+  }
+  return undefined;
 }
 
 /** Builds the listed images under `artifactRoot`; existing tags are reused. */
@@ -73,22 +105,27 @@ export async function buildImages(artifactRoot: string, builds: ImageBuild[], op
   const report: BuildReport = { built: 0, reused: 0, images: [] };
   for (const b of builds) {
     opts.signal?.throwIfAborted();
-    if (!opts.force && (await imageExists(docker, b.image))) {
+    const context = path.resolve(artifactRoot, b.context);
+    const dockerfile = path.relative(context, path.resolve(artifactRoot, b.dockerfile)).split(path.sep).join('/');
+    const buildargs: Record<string, string> = { ...(b.build_args ?? {}) };
+    if (opts.baseImage) buildargs.BASE_IMAGE = opts.baseImage;
+    const dockerfileText = existsSync(path.join(context, dockerfile)) ? readFileSync(path.join(context, dockerfile), 'utf8') : undefined;
+    const base = dockerfileText === undefined ? undefined : baseImageOf(dockerfileText, buildargs);
+    const baseId = base ? await imageId(docker, base) : undefined;
+    const labels = opts.force ? undefined : await imageLabels(docker, b.image);
+    if (labels && (baseId === undefined || labels[BASE_ID_LABEL] === baseId)) {
       report.reused++;
       report.images.push({ function: b.function, image: b.image, status: 'reused' });
       continue;
     }
-    const context = path.resolve(artifactRoot, b.context);
-    const dockerfile = path.relative(context, path.resolve(artifactRoot, b.dockerfile)).split(path.sep).join('/');
-    if (!existsSync(path.join(context, dockerfile))) throw new ImageBuildError(b.function, b.image, b.dockerfile, undefined, 'the Dockerfile does not exist');
-    const buildargs: Record<string, string> = { ...(b.build_args ?? {}) };
-    if (opts.baseImage) buildargs.BASE_IMAGE = opts.baseImage;
+    if (dockerfileText === undefined) throw new ImageBuildError(b.function, b.image, b.dockerfile, undefined, 'the Dockerfile does not exist');
+    if (labels) opts.log?.info(`${b.image}: its base image ${base} changed since it was built`);
     opts.log?.info(`building ${b.image} (function ${b.function})`);
     let step: string | undefined;
     let failure: string | undefined;
     const tail: string[] = [];
     try {
-      const stream = await docker.buildImage({ context, src: listFiles(context) }, { t: b.image, dockerfile, buildargs, labels: { 'dev.esb.function': b.function }, rm: true, forcerm: true, abortSignal: opts.signal } as Docker.ImageBuildOptions);
+      const stream = await docker.buildImage({ context, src: listFiles(context) }, { t: b.image, dockerfile, buildargs, labels: { 'dev.esb.function': b.function, ...(baseId ? { [BASE_ID_LABEL]: baseId } : {}) }, rm: true, forcerm: true, abortSignal: opts.signal } as Docker.ImageBuildOptions);
       await new Promise<void>((resolve, reject) =>
         docker.modem.followProgress(
           stream,
