@@ -7,6 +7,11 @@ LOCK=${ESB_DOCKER_LOCK:-/tmp/esb-docker.lock}
 LOG=${DOCKERD_LOG:-/var/log/esb-dockerd.log}
 WAIT=${DOCKER_WAIT_SECONDS:-60}
 
+if docker info >/dev/null 2>&1; then
+  echo "docker-up: engine already running"
+  exit 0
+fi
+
 exec 9>"$LOCK"
 flock 9
 
@@ -25,7 +30,8 @@ fi
 if ! pgrep -x dockerd >/dev/null 2>&1; then
   echo "docker-up: starting dockerd (log: $LOG)"
   # setsid: the engine outlives this shell; it is a machine service, not a child of the caller.
-  setsid dockerd >"$LOG" 2>&1 </dev/null &
+  # 9>&-: the engine must not inherit (and hold forever) this script's lock.
+  setsid dockerd >"$LOG" 2>&1 </dev/null 9>&- &
 fi
 
 i=0
