@@ -4,7 +4,7 @@ import os
 
 import boto3
 
-lam = boto3.client("lambda", endpoint_url=os.environ["AWS_ENDPOINT_URL_LAMBDA"])
+lam = boto3.client("lambda")  # AWS_ENDPOINT_URL_LAMBDA (set by esb) points it at the gateway
 
 
 def handler(event, context):

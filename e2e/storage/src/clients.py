@@ -1,15 +1,13 @@
-# boto3 clients on the endpoints the agent hands to every function. Debian's boto3 (1.26)
-# predates AWS_ENDPOINT_URL_<SERVICE>, so the endpoint is passed explicitly.
-import os
-
+# boto3 clients as a handler on AWS writes them: no endpoint in code. boto3 finds the local
+# services through AWS_ENDPOINT_URL_<SERVICE>, which esb sets in every instance.
 import boto3
 from botocore.config import Config
 
 
 def client(service):
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_" + service.upper()) or os.environ.get("AWS_ENDPOINT_URL")
+    # Path-style S3 addressing: a local S3 server has no per-bucket DNS names.
     config = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 3})
-    return boto3.client(service, endpoint_url=endpoint, config=config)
+    return boto3.client(service, config=config)
 
 
 def response(status, body):
