@@ -1,17 +1,20 @@
-// The per-part benchmarks of the other parts (agent, generate, apply, provision), each run in its
+// The per-part benchmarks of the other parts (agent, generate, apply, provision, auth, and the
+// docker compose platform when an engine answers), each run in its
 // own child process and gathered into rows. Their figures are compared with their targets (no
 // external baseline exists for them). Run alone: node --import tsx bench/src/parts.bench.ts [--quick]
 // or any of them directly: node --import tsx bench/src/<part>.bench.ts
 import { pathToFileURL } from 'node:url';
 import { benchResultLine, header, row, table, type BenchOutput, type Row, type Skip } from './lib/report.js';
 import { machine } from './lib/stats.js';
-import { runPart } from './lib/targets.js';
+import { dockerAvailable, runPart } from './lib/targets.js';
 
 interface AgentR { warm: { n: number; p50: number; p90: number; p99: number; perSecond: number }; pythonCold: { n: number; p50: number; max: number }; nodeCold: { n: number; p50: number; max: number } }
 interface GenerateR { renderMs: number; generateMs: number; renderCpuMs?: number; generateCpuMs?: number }
+interface AuthR { p50NoAuthMs: number; p50CachedMs: number; addedP50Ms: number; authorizerInvocations: number }
+interface ComposeR { buildMs: number; upMs: number; deployMs: number; deployReportedMs: number; coldMs: number; warm: { p50: number; p90: number; min: number; n: number }; downMs: number }
 interface ProvisionR { tables: number; buckets: number; startMs: number; firstRunMs: number; secondRunMs: number }
 
-export async function runParts(opts: { quick?: boolean; log?: (l: string) => void } = {}): Promise<BenchOutput> {
+export async function runParts(opts: { quick?: boolean; compose?: boolean; log?: (l: string) => void } = {}): Promise<BenchOutput> {
   const rows: Row[] = [];
   const skips: Skip[] = [];
   const raw: Record<string, unknown> = {};
@@ -39,11 +42,25 @@ export async function runParts(opts: { quick?: boolean; log?: (l: string) => voi
   await attempt<ProvisionR>('provision', (r) => [
     row({ bench: 'parts', subject: `provision, ${r.tables} tables + ${r.buckets} buckets`, metric: 'second run (all exist)', value: r.secondRunMs, unit: 'ms', baseline: { name: 'target', value: 1000 }, target: '< 1 s', met: r.secondRunMs < 1000, runs: 1, detail: `first run ${r.firstRunMs.toFixed(0)} ms; storage start ${r.startMs.toFixed(0)} ms` }),
   ]);
+  await attempt<AuthR>('auth', (r) => [
+    row({ bench: 'parts', subject: 'gateway authorizer, cached TOKEN decision', metric: 'added per request p50', value: r.addedP50Ms * 1000, unit: 'µs', baseline: { name: 'target', value: 200 }, target: '< 200 µs', met: r.addedP50Ms * 1000 < 200, detail: `no-auth path p50 ${(r.p50NoAuthMs * 1000).toFixed(1)} µs; authorizer invoked ${r.authorizerInvocations}x` }),
+  ]);
+  if (opts.compose === false) skips.push({ bench: 'parts', subject: 'compose', reason: 'disabled (--no-compose)' });
+  else {
+    const docker = await dockerAvailable();
+    if (!docker.ok) skips.push({ bench: 'parts', subject: 'compose', reason: docker.reason });
+    else
+      await attempt<ComposeR>('compose', (r) => [
+        row({ bench: 'parts', subject: 'docker compose platform', metric: 'esb deploy -> Ready (new image)', value: r.deployMs, unit: 'ms', runs: 1, detail: `up -d --wait ${(r.upMs / 1000).toFixed(1)} s (build cached ${(r.buildMs / 1000).toFixed(1)} s); down ${(r.downMs / 1000).toFixed(1)} s` }),
+        row({ bench: 'cold start', subject: 'docker compose, Node hello', metric: 'first request (container start)', value: r.coldMs, unit: 'ms', runs: 1 }),
+        row({ bench: 'parts', subject: 'docker compose, Node hello', metric: 'warm request p50 (sequential)', value: r.warm.p50, unit: 'ms', runs: r.warm.n, detail: `p90 ${r.warm.p90.toFixed(1)} ms, min ${r.warm.min.toFixed(1)} ms` }),
+      ]);
+  }
   return { rows, skips, raw };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const out = await runParts({ quick: process.argv.includes('--quick'), log: (l) => process.stderr.write(`${l}\n`) });
+  const out = await runParts({ quick: process.argv.includes('--quick'), compose: !process.argv.includes('--no-compose'), log: (l) => process.stderr.write(`${l}\n`) });
   process.stdout.write(`${header(machine())}\n${table(out.rows, out.skips)}\n`);
   if (process.env.BENCH_JSON === '1') process.stdout.write(`${benchResultLine(out)}\n`);
 }

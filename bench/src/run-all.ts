@@ -2,7 +2,8 @@
 //   npm run bench                          all of them (about 10 minutes on 2 idle cores)
 //   npm run bench -- --only throughput     one (throughput, deploy, scale, parts; comma-separated)
 //   npm run bench -- --quick               shorter runs, to check the harness (figures not for quoting)
-// Options: --runs N (>= 3), --duration S (autocannon seconds per run), --no-docker, --no-peer.
+// Options: --runs N (>= 3), --duration S (autocannon seconds per run), --no-docker, --no-peer,
+// --no-variants (diagnostic throughput variants), --no-compose (the compose platform bench in parts).
 // Targets are reported, not asserted: the exit code is non-zero only when a benchmark failed to run.
 import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -43,7 +44,7 @@ export function linkAcrossBenches(rows: Row[]): Row[] {
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(`usage: npm run bench -- [--only ${BENCHES.join(',')}] [--quick] [--runs 3] [--duration 5] [--no-docker] [--no-peer]\n`);
+    process.stdout.write(`usage: npm run bench -- [--only ${BENCHES.join(',')}] [--quick] [--runs 3] [--duration 5] [--no-docker] [--no-peer] [--no-variants] [--no-compose]\n`);
     return 0;
   }
   const only = parseOnly(argv);
@@ -72,7 +73,7 @@ async function main(): Promise<number> {
       if (name === 'throughput') out = await runThroughput({ ...tOpts, log });
       else if (name === 'deploy') out = await runDeploy({ ...dOpts, log });
       else if (name === 'scale') out = await runScale({ quick });
-      else out = await runParts({ quick, log });
+      else out = await runParts({ quick, compose: !argv.includes('--no-compose'), log });
       results[name] = out;
       log(`== ${name}: ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     } catch (err) {

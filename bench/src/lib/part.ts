@@ -1,7 +1,8 @@
 // Runs one of the per-part benchmarks (written by each part's owner) in this child process and
 // prints its result as one final `BENCH_RESULT <json>` line, so that run-all can aggregate them
 // without touching their files or sharing an event loop with them.
-// Usage: node --import tsx bench/src/lib/part.ts <gateway|agent|generate|apply|provision> [--quick]
+// Usage: node --import tsx bench/src/lib/part.ts <gateway|agent|generate|apply|provision|compose> [--quick]
+// (auth.bench.ts is a plain script: runPart runs it directly with BENCH_JSON=1.)
 import { benchResultLine } from './report.js';
 
 const name = process.argv[2];
@@ -19,8 +20,10 @@ async function main(): Promise<unknown> {
       return (await import('../apply.bench.js')).benchApply(3);
     case 'provision':
       return (await import('../provision.bench.js')).runProvisionBench(quick ? 10 : 50);
+    case 'compose':
+      return (await import('../compose.bench.js')).runComposeBench(quick ? 10 : 50);
     default:
-      throw new Error(`unknown part benchmark "${name}" (gateway, agent, generate, apply, provision)`);
+      throw new Error(`unknown part benchmark "${name}" (gateway, agent, generate, apply, provision, compose)`);
   }
 }
 

@@ -162,12 +162,18 @@ export async function startServerlessOffline(logDir: string, tag: string): Promi
   return { server, url, startMs: performance.now() - t0 };
 }
 
+const SCRIPT_PARTS = new Set(['auth']);
+
 /** Runs a per-part benchmark in a child (bench/src/lib/part.ts) and returns its result. */
 export async function runPart<T>(name: string, opts: { quick?: boolean; timeoutMs?: number } = {}): Promise<T> {
   const { parseBenchResult } = await import('./report.js');
   try {
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, 'src', 'lib', 'part.ts'), name, ...(opts.quick ? ['--quick'] : [])], {
+    // Scripts without an exported entry point print BENCH_RESULT themselves when BENCH_JSON=1.
+    const script = SCRIPT_PARTS.has(name);
+    const args = script ? [path.join(BENCH_DIR, 'src', `${name}.bench.ts`)] : [path.join(BENCH_DIR, 'src', 'lib', 'part.ts'), name, ...(opts.quick ? ['--quick'] : [])];
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', ...args], {
       cwd: REPO,
+      env: { ...process.env, BENCH_JSON: '1' },
       timeout: opts.timeoutMs ?? 600_000,
       maxBuffer: 64 * 1024 * 1024,
     });
