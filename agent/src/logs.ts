@@ -84,6 +84,12 @@ export class FileLogSink implements LogSink {
 export class PinoLogSink implements LogSink {
   constructor(private readonly log: Logger) {}
   write(rec: LogRecord): void {
+    // START/END/REPORT come with every invoke: at debug level in the agent's log (they are in
+    // the function's log file and `esb logs` always); what the function itself prints at info.
+    if (rec.stream === 'platform') {
+      if (this.log.isLevelEnabled('debug')) this.log.debug({ fn: rec.function, instance: rec.instance, requestId: rec.requestId, stream: rec.stream }, rec.message);
+      return;
+    }
     this.log.info({ fn: rec.function, instance: rec.instance, requestId: rec.requestId, stream: rec.stream }, rec.message);
   }
   async close(): Promise<void> {}
