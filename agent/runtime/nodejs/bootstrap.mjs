@@ -2,7 +2,7 @@
 // it is on every invocation's hot path and in every cold start.
 //   AWS_LAMBDA_RUNTIME_API=host:port  _HANDLER=dir/file.fn  LAMBDA_TASK_ROOT=/var/task
 // Usage: node bootstrap.mjs [handler]   (an argument overrides _HANDLER, like AWS base images)
-import http from 'node:http';
+import net from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire, register } from 'node:module';
 import path from 'node:path';
@@ -16,7 +16,6 @@ if (!api) {
 const colon = api.lastIndexOf(':');
 const host = api.slice(0, colon);
 const port = Number(api.slice(colon + 1));
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 // The runtime never ends by itself (a handler awaiting a promise that never settles must
 // time out, not exit): hold the event loop open.
 setInterval(() => {}, 1 << 30);
@@ -29,19 +28,93 @@ const memoryLimitInMB = env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128';
 const logGroupName = env.AWS_LAMBDA_LOG_GROUP_NAME ?? '';
 const logStreamName = env.AWS_LAMBDA_LOG_STREAM_NAME ?? '';
 
+// A minimal HTTP/1.1 client on one keep-alive socket: the Runtime API is strictly
+// request/response, one at a time, so node:http's client machinery (agents, parsers, streams)
+// is pure overhead on every invoke. Handles Content-Length and chunked bodies.
+let socket;
+let pending;
+let buffered = Buffer.alloc(0);
+
+function failPending(err) {
+  const p = pending;
+  pending = undefined;
+  if (p) p.reject(err);
+}
+
+function connect() {
+  buffered = Buffer.alloc(0);
+  const s = net.connect({ host, port });
+  s.setNoDelay(true);
+  s.on('data', (chunk) => {
+    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+    if (pending) parseResponse();
+  });
+  s.on('error', (err) => {
+    if (socket === s) socket = undefined;
+    failPending(err);
+  });
+  s.on('close', () => {
+    if (socket === s) socket = undefined;
+    failPending(new Error('the Runtime API closed the connection'));
+  });
+  return s;
+}
+
+/** Decodes a chunked body from `buf` starting at `from`: [body, end] or undefined when incomplete. */
+function dechunk(buf, from) {
+  const parts = [];
+  let at = from;
+  for (;;) {
+    const eol = buf.indexOf('\r\n', at);
+    if (eol < 0) return undefined;
+    const size = parseInt(buf.toString('latin1', at, eol), 16);
+    if (buf.length < eol + 2 + size + 2) return undefined;
+    if (size === 0) return [Buffer.concat(parts), eol + 4];
+    parts.push(buf.subarray(eol + 2, eol + 2 + size));
+    at = eol + 2 + size + 2;
+  }
+}
+
+function parseResponse() {
+  const end = buffered.indexOf('\r\n\r\n');
+  if (end < 0) return;
+  const lines = buffered.toString('latin1', 0, end).split('\r\n');
+  const status = Number(lines[0].slice(9, 12));
+  const headers = {};
+  for (let i = 1; i < lines.length; i++) {
+    const c = lines[i].indexOf(':');
+    if (c > 0) headers[lines[i].slice(0, c).trim().toLowerCase()] = lines[i].slice(c + 1).trim();
+  }
+  let body;
+  let next;
+  if (headers['transfer-encoding'] === 'chunked') {
+    const done = dechunk(buffered, end + 4);
+    if (!done) return;
+    [body, next] = done;
+  } else {
+    const length = Number(headers['content-length'] ?? 0);
+    if (buffered.length < end + 4 + length) return;
+    body = buffered.subarray(end + 4, end + 4 + length);
+    next = end + 4 + length;
+  }
+  // Header values may be latin1-encoded UTF-8 (client context): re-decode.
+  for (const k in headers) if (/[^\x00-\x7f]/.test(headers[k])) headers[k] = Buffer.from(headers[k], 'latin1').toString('utf8');
+  buffered = buffered.subarray(next);
+  const p = pending;
+  pending = undefined;
+  if (headers.connection === 'close') socket?.destroy();
+  p.resolve({ status, headers, body });
+}
+
 function request(method, urlPath, body, headers) {
   return new Promise((resolve, reject) => {
-    const h = headers ?? {};
-    if (body !== undefined) h['content-length'] = Buffer.byteLength(body);
-    const req = http.request({ host, port, method, path: urlPath, agent, headers: h }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.end(body);
-    else req.end();
+    if (!socket) socket = connect();
+    pending = { resolve, reject };
+    const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body);
+    let head = `${method} ${urlPath} HTTP/1.1\r\nhost: ${api}\r\n`;
+    for (const k in headers ?? {}) head += `${k}: ${headers[k]}\r\n`;
+    head += `content-length: ${payload ? payload.length : 0}\r\n\r\n`;
+    socket.write(payload ? Buffer.concat([Buffer.from(head, 'latin1'), payload]) : Buffer.from(head, 'latin1'));
   });
 }
 
