@@ -1,43 +1,12 @@
 // End to end through the real entry points: `esb dev` (in-process, as the CLI starts it) and
 // `esb deploy` / `esb get` as real subprocesses, against real HTTP.
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLES_DIR, startDev, type RunningDev } from './dev.js';
-
-const run = promisify(execFile);
-const ESB = path.resolve(EXAMPLES_DIR, '../controller/bin/esb.js');
-
-async function esb(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [ESB, ...args], { timeout: 120_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-  }
-}
-
-/** Polls every 100 ms up to 30 s until `check` passes. */
-async function eventually(url: string, check: (status: number, body: string) => boolean): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(url);
-      last = `${res.status} ${await res.text()}`;
-      if (check(res.status, last.slice(4))) return last.slice(4);
-    } catch (err) {
-      last = String(err);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url}: still "${last}" after 30 s`);
-}
+import { esb, eventually } from './testing/e2e.js';
 
 describe('esb dev + esb deploy (process runtime, embedded storage)', () => {
   let ws: string;

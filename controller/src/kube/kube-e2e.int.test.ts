@@ -3,15 +3,14 @@
 // of Deployment manifests, HTTP through the gateway, and `esb deploy --kube` as a real
 // subprocess. Skipped loudly when the server is not built and ESB_KUBE_TESTS is unset; never
 // skipped with ESB_KUBE_TESTS=1.
-import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Condition } from '../../../crds/src/index.js';
 import { EXAMPLES_DIR, startDev, type RunningDev } from '../dev.js';
+import { esb, eventually } from '../testing/e2e.js';
 import { buildTestServer, kubeTestMode, startTestApiServer, type TestApiServer } from './testing/apiserver.js';
 
 const mode = kubeTestMode();
@@ -20,45 +19,14 @@ if (!mode.run) {
   console.warn(`\n${line}\n${mode.reason}\n${line}\n`);
 }
 
-const run = promisify(execFile);
-const ESB = path.resolve(EXAMPLES_DIR, '../controller/bin/esb.js');
-
 const manifest = (name: string, template: string) =>
   `apiVersion: esb.dev/v1alpha1\nkind: Deployment\nmetadata:\n  name: ${name}\n  namespace: default\nspec:\n  template: ${template}\n`;
-
-/** Polls every 100 ms up to 30 s until `check` passes; returns the body. */
-async function eventually(url: string, check: (status: number, body: string) => boolean): Promise<string> {
-  const deadline = Date.now() + 30_000;
-  let last = '';
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(url);
-      const body = await res.text();
-      last = `${res.status} ${body}`;
-      if (check(res.status, body)) return body;
-    } catch (err) {
-      last = String(err);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url}: still "${last}" after 30 s`);
-}
 
 describe.skipIf(!mode.run)('kube backend end to end: esb dev --backend kube, kubectl apply, esb deploy --kube', () => {
   let api: TestApiServer;
   let ws: string;
   let dev: RunningDev;
   let base: string;
-
-  const esb = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
-    try {
-      const { stdout, stderr } = await run(process.execPath, [ESB, ...args], { timeout: 90_000, env: { ...process.env, ...env } });
-      return { code: 0, stdout, stderr };
-    } catch (err) {
-      const e = err as { code?: number; stdout?: string; stderr?: string };
-      return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-    }
-  };
 
   /** `kubectl get deployments.esb.dev NAME -o json`. */
   const getJson = async (name: string) => JSON.parse(await api.kubectl(['get', 'deployments.esb.dev', name, '-o', 'json']));

@@ -1,0 +1,43 @@
+// Helpers of the end-to-end tests that drive esb through its real entry points.
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+export const ESB_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/esb.js');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `esb <args>` as a subprocess (the user's entry point); never throws on a non-zero exit. */
+export async function esb(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<CliResult> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [ESB_BIN, ...args], { timeout: timeoutMs, env: { ...process.env, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === 'number' ? e.code : 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+/** Polls `url` every 100 ms up to 30 s until `check` passes; returns the body. */
+export async function eventually(url: string, check: (status: number, body: string) => boolean): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  let last = '';
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      const body = await res.text();
+      last = `${res.status} ${body}`;
+      if (check(res.status, body)) return body;
+    } catch (err) {
+      last = String(err);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url}: still "${last}" after 30 s`);
+}
