@@ -36,11 +36,8 @@ if (why) {
   process.stderr.write(`\n!!!!!!!!!! ${mustRun ? 'FAILING (CI=true)' : 'SKIPPING'} the runtime image tests: ${why} !!!!!!!!!!\n\n`);
 }
 
-describe.runIf(why !== undefined && mustRun)('runtime images (CI=true)', () => {
-  it('need a Docker engine', () => {
-    throw new Error(`CI=true but ${why}`);
-  });
-});
+// CI installs the engine and builds the images (.ci/run): there, a missing one fails the file.
+if (why && mustRun) throw new Error(`CI=true but the runtime image tests cannot run: ${why}`);
 
 const ESM = `import { DynamoDBClient, PutItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
