@@ -180,7 +180,9 @@ export async function runPart<T>(name: string, opts: { quick?: boolean; timeoutM
     return parseBenchResult(stdout) as T;
   } catch (err) {
     const e = err as { stderr?: string; stdout?: string; message: string };
-    throw new Error(`${name} benchmark failed: ${(e.stderr || e.message).trim().split('\n').slice(-5).join(' | ')}`);
+    const lines = (e.stderr || e.message).trim().split('\n');
+    const message = lines.find((l) => /Error\b.*:/.test(l) && !/^\s+at /.test(l)) ?? lines.at(-1);
+    throw new Error(`${name} benchmark failed: ${message}`);
   }
 }
 
