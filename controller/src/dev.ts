@@ -3,11 +3,11 @@
 // file backend — plus the examples deployed. Ctrl-C stops it all.
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { createAgent, type Agent } from '../../agent/src/index.js';
+import { freePort } from '../../gateway/src/net.js';
 import { startGateway, type RunningGateway } from '../../gateway/src/index.js';
 import { startEmbeddedStorage, type EmbeddedStorage } from '../../provisioner/src/index.js';
 import { ensureConfigDir } from './apply/index.js';
@@ -65,17 +65,6 @@ export interface RunningDev {
   close(): Promise<void>;
 }
 
-/** A free TCP port now (the Lambda endpoint must be known before the gateway listens). */
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export function exampleManifest(templatePath: string, name: string, project: string, env: string): string {
   return `# Written by esb dev: deploys ${path.basename(templatePath)}. Edit or delete freely.\napiVersion: esb.dev/v1alpha1\nkind: Deployment\nmetadata:\n  name: ${name}\nspec:\n  template: ${templatePath}\n  project: ${project}\n  env: ${env}\n`;

@@ -3,10 +3,12 @@
 // own, deploy templates with `esb deploy`, poll HTTP. No global state: a Stack is a value.
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from '../../gateway/src/net.js';
+
+export { freePort };
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const E2E_DIR = path.join(REPO, 'e2e');
@@ -86,16 +88,6 @@ export async function dockerEngine(): Promise<{ ok: true; version: string } | { 
   }
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** Scenario folders (those holding a template) copied into a fresh workspace. */
 export function makeWorkspace(prefix = 'esb-e2e-'): string {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createAgent, type Agent } from '../../agent/src/index.js';
 import { startGateway, type RunningGateway } from './server.js';
-import { freePort } from './testing/net.js';
+import { freePort } from './net.js';
 
 const CODE = resolve(fileURLToPath(import.meta.url), '..', '..', 'test', 'fixtures', 'node-api');
 const fn = (handler: string, extra: Record<string, unknown> = {}) => ({ runtime: 'nodejs20.x', handler: `index.${handler}`, code: CODE, ...extra });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentHttpServer } from '../../agent/src/index.js';
 import { runGateway } from '../../controller/src/cli/commands/gateway.js';
 import { FakeInvoker } from './testing/fake-invoker.js';
-import { freePort } from './testing/net.js';
+import { freePort } from './net.js';
 
 describe('esb gateway (command)', () => {
   let dir: string;

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createAgent, type Agent } from '../../../agent/src/index.js';
 import { startGateway, type RunningGateway } from '../server.js';
-import { freePort } from '../testing/net.js';
+import { freePort } from '../net.js';
 
 const CODE = resolve(fileURLToPath(import.meta.url), '..', '..', '..', 'test', 'fixtures', 'auth');
 const fn = (handler: string) => ({ runtime: 'nodejs20.x', handler: `index.${handler}`, code: CODE });
