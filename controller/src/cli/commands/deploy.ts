@@ -13,7 +13,7 @@ import { RoutingFile, parseYaml, validate } from '../../../../crds/src/index.js'
 import type { DevInfo } from '../../dev.js';
 import { FileStore } from '../../filebackend/store.js';
 import { writeFileAtomic } from '../../fsutil/atomic.js';
-import { TERMINAL_REASONS } from '../../reconcile/deployment-reconciler.js';
+import { artifactOutDir, TERMINAL_REASONS } from '../../reconcile/deployment-reconciler.js';
 import { inspectInputs, type RuntimeKind } from '../../reconcile/inspect.js';
 import type { Command } from '../main.js';
 import { workspacePaths, type WorkspacePaths } from '../workspace.js';
@@ -237,8 +237,7 @@ export const deploy: Command = {
     }
 
     // Summary: the routes this template serves, with full URLs.
-    const artifactRouting = path.join(path.dirname(status!.configDir!), 'artifacts', `${request.namespace}-${request.name}`);
-    const routes = await readRoutes(artifactRouting);
+    const routes = await readRoutes(artifactOutDir(status!.configDir!, request));
     const base = dev?.gateway ?? 'http://localhost:3000';
     const seconds = ((Date.now() - started) / 1000).toFixed(2);
     if (values.json) {
