@@ -1,8 +1,7 @@
 // One function instance and its own Lambda Runtime API endpoint (a listening port per
 // instance, so that AWS_LAMBDA_RUNTIME_API stays a plain host:port and the agent knows which
 // instance calls). The pool decides which instance serves which invocation.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { RuntimeApiServer, type RuntimeRequest, type RuntimeResponder } from './runtime-api-server.js';
 import type { InstanceHandle } from './driver.js';
 import type { InvokeContext, InvokeErrorKind, InvokeResult } from './invoker.js';
 
@@ -45,11 +44,11 @@ export function errorResult(requestId: string, kind: InvokeErrorKind, message: s
 
 export class Instance {
   state: InstanceState = 'starting';
-  readonly server: http.Server;
+  readonly server: RuntimeApiServer;
   port = 0;
   handle?: InstanceHandle;
   current?: Invocation;
-  parked?: http.ServerResponse;
+  parked?: RuntimeResponder;
   readyAt?: number;
   initDurationMs?: number;
   /** Reported once, on the first REPORT line. */
@@ -72,24 +71,12 @@ export class Instance {
     private readonly events: InstanceEvents,
     readonly createdAt = performance.now(),
   ) {
-    this.server = http.createServer({ requestTimeout: 0, keepAliveTimeout: 0 }, (req, res) => this.route(req, res));
-    this.server.timeout = 0;
+    this.server = new RuntimeApiServer((req, res) => this.route(req, res), MAX_RESPONSE_BYTES);
   }
 
   /** Binds this instance's Runtime API; returns "host:port" as the instance must use it. */
   async listen(bindHost: string, advertiseHost: string): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      // Stopped before it listened: close() cancels the pending listen, which then never calls back.
-      const closed = () => reject(new Error('instance stopped while starting'));
-      this.server.once('error', reject);
-      this.server.once('close', closed);
-      this.server.listen(0, bindHost, () => {
-        this.server.off('error', reject);
-        this.server.off('close', closed);
-        resolve();
-      });
-    });
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = await this.server.listen(bindHost);
     return `${advertiseHost}:${this.port}`;
   }
 
@@ -130,7 +117,6 @@ export class Instance {
       this.parked = undefined;
     }
     this.server.close();
-    this.server.closeAllConnections();
     const inv = this.current;
     if (inv && !inv.done) {
       if (!wasReady && this.initError) {
@@ -159,7 +145,7 @@ export class Instance {
     this.events.onInvocationEnd(this, inv, duration);
   }
 
-  private deliver(res: http.ServerResponse, inv: Invocation): void {
+  private deliver(res: RuntimeResponder, inv: Invocation): void {
     inv.deliveredAt = performance.now();
     const headers: Record<string, string | number> = {
       'content-type': 'application/json',
@@ -172,8 +158,7 @@ export class Instance {
     if (inv.ctx.clientContext) headers['lambda-runtime-client-context'] = decodeClientContext(inv.ctx.clientContext);
     if (inv.ctx.cognitoIdentity) headers['lambda-runtime-cognito-identity'] = inv.ctx.cognitoIdentity;
     this.events.onPlatformLine(this, inv.requestId, `START RequestId: ${inv.requestId} Version: $LATEST`);
-    res.writeHead(200, headers);
-    res.end(inv.payload);
+    res.send(200, headers, inv.payload);
     inv.timer = setTimeout(() => this.timedOut(inv), this.timeoutMs);
   }
 
@@ -189,8 +174,8 @@ export class Instance {
     this.stop();
   }
 
-  private route(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const url = req.url ?? '';
+  private route(req: RuntimeRequest, res: RuntimeResponder): void {
+    const url = req.url;
     if (req.method === 'GET' && url === NEXT) return this.onNext(res);
     if (req.method === 'POST' && url.startsWith(INVOCATION)) {
       const rest = url.slice(INVOCATION.length);
@@ -200,18 +185,15 @@ export class Instance {
       if (slash > 0 && (what === 'response' || what === 'error')) return this.onResult(req, res, id, what);
     }
     if (req.method === 'POST' && url === INIT_ERROR) {
-      readBody(req, MAX_RESPONSE_BYTES, (body) => {
-        this.initError = body ?? errorPayload('Runtime.InitError', 'init error (document too large)');
-        reply(res, 202, '{"status":"OK"}');
-        this.stop();
-      });
+      this.initError = req.tooLarge ? errorPayload('Runtime.InitError', 'init error (document too large)') : req.body;
+      reply(res, 202, '{"status":"OK"}');
+      this.stop();
       return;
     }
-    req.resume();
     reply(res, 404, JSON.stringify({ errorType: 'NotFound', errorMessage: `${req.method} ${url} is not part of the Runtime API` }));
   }
 
-  private onNext(res: http.ServerResponse): void {
+  private onNext(res: RuntimeResponder): void {
     if (this.readyAt === undefined) {
       this.readyAt = performance.now();
       this.initDurationMs = this.readyAt - this.createdAt;
@@ -222,64 +204,39 @@ export class Instance {
     if (inv && !inv.done && inv.deliveredAt === undefined) return this.deliver(res, inv);
     if (this.parked) this.parked.destroy();
     this.parked = res;
-    res.on('close', () => {
+    res.onClose(() => {
       if (this.parked === res) this.parked = undefined;
     });
   }
 
-  private onResult(req: http.IncomingMessage, res: http.ServerResponse, id: string, what: 'response' | 'error'): void {
+  private onResult(req: RuntimeRequest, res: RuntimeResponder, id: string, what: 'response' | 'error'): void {
     const inv = this.current;
     if (!inv || inv.requestId !== id || inv.done) {
-      req.resume();
       reply(res, 400, JSON.stringify({ errorType: 'InvalidRequestID', errorMessage: `unknown or finished request ${id}` }));
       return;
     }
-    readBody(req, MAX_RESPONSE_BYTES, (body) => {
-      if (inv.done) return reply(res, 400, JSON.stringify({ errorType: 'InvalidRequestID', errorMessage: `request ${id} already finished` }));
-      if (body === undefined) {
-        const message = `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
-        reply(res, 413, JSON.stringify({ errorType: 'RequestEntityTooLarge', errorMessage: message }));
-        this.finish(inv, errorResult(id, 'FunctionError', message, errorPayload('Function.ResponseSizeTooLarge', message)));
-        return;
-      }
-      reply(res, 202, '{"status":"OK"}');
-      if (what === 'response') this.finish(inv, { requestId: id, durationMs: 0, payload: body });
-      else {
-        const doc = safeJson(body);
-        const type = String(req.headers['lambda-runtime-function-error-type'] ?? doc?.errorType ?? 'Unhandled');
-        const msg = typeof doc?.errorMessage === 'string' ? doc.errorMessage : '';
-        this.finish(inv, errorResult(id, 'FunctionError', msg ? `${type}: ${msg}` : type, body));
-      }
-    });
+    if (req.tooLarge) {
+      const message = `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
+      reply(res, 413, JSON.stringify({ errorType: 'RequestEntityTooLarge', errorMessage: message }));
+      this.finish(inv, errorResult(id, 'FunctionError', message, errorPayload('Function.ResponseSizeTooLarge', message)));
+      return;
+    }
+    const body = req.body;
+    reply(res, 202, '{"status":"OK"}');
+    if (what === 'response') this.finish(inv, { requestId: id, durationMs: 0, payload: body });
+    else {
+      const doc = safeJson(body);
+      const type = String(req.headers['lambda-runtime-function-error-type'] ?? doc?.errorType ?? 'Unhandled');
+      const msg = typeof doc?.errorMessage === 'string' ? doc.errorMessage : '';
+      this.finish(inv, errorResult(id, 'FunctionError', msg ? `${type}: ${msg}` : type, body));
+    }
   }
 }
 
-function reply(res: http.ServerResponse, status: number, body: string): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
-}
+const JSON_HEADERS = { 'content-type': 'application/json' };
 
-/** Reads a body up to `limit` bytes; over the limit the callback gets undefined (and the rest is discarded). */
-function readBody(req: http.IncomingMessage, limit: number, cb: (body: Buffer | undefined) => void): void {
-  const declared = Number(req.headers['content-length'] ?? -1);
-  if (declared > limit) {
-    req.resume();
-    cb(undefined);
-    return;
-  }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let over = false;
-  req.on('data', (c: Buffer) => {
-    if (over) return;
-    size += c.length;
-    if (size > limit) {
-      over = true;
-      chunks.length = 0;
-    } else chunks.push(c);
-  });
-  req.on('end', () => cb(over ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-  req.on('error', () => {});
+function reply(res: RuntimeResponder, status: number, body: string): void {
+  res.send(status, JSON_HEADERS, body);
 }
 
 function safeJson(b: Buffer): Record<string, unknown> | undefined {
