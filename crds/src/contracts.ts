@@ -188,7 +188,8 @@ export type Authorizer = z.infer<typeof Authorizer>;
 export type RouteAuth = z.infer<typeof RouteAuth>;
 
 export const Route = z.object({
-  path: z.string().regex(/^\/[^\s]*$/, 'must start with "/" and hold no spaces'),
+  /** A resource path, or `$default`: an HTTP API's catch-all route (requests no other route takes). */
+  path: z.string().regex(/^(\/[^\s]*|\$default)$/, 'must start with "/" and hold no spaces (or be "$default", the catch-all route of an HTTP API)'),
   method: HttpMethod,
   function: z.string().min(1),
   api: z.string().min(1),

@@ -236,3 +236,23 @@ describe('gateway config from CONFIG_DIR', () => {
     await gw.close();
   });
 });
+
+describe('gateway: an HTTP API $default route (routing.yml path "$default", from an HttpApi event without Path/Method)', () => {
+  it('takes what no route takes, with routeKey $default and no path parameters; other routes keep precedence', async () => {
+    const invoker = new FakeInvoker({ echo: (event) => ({ statusCode: 200, body: JSON.stringify(event) }), pets: () => 'pets' });
+    const routing = routingOf([['GET', '/pets', 'pets'], ['ANY', '$default', 'echo']], { ServerlessHttpApi: apiOf('http') });
+    const gw = await buildGateway({ invoker, initialConfig: { routing, functions: functionsOf('echo', 'pets') }, log: memoryLogger().log });
+    try {
+      expect((await gw.app.inject({ method: 'GET', url: '/pets' })).body).toBe('pets');
+      const res = await gw.app.inject({ method: 'PUT', url: '/any/where?x=1' });
+      expect(res.statusCode).toBe(200);
+      const ev = res.json();
+      expect(ev).toMatchObject({ version: '2.0', routeKey: '$default', rawPath: '/any/where', rawQueryString: 'x=1' });
+      expect(ev.requestContext).toMatchObject({ routeKey: '$default', http: { method: 'PUT', path: '/any/where' } });
+      expect(ev.pathParameters).toBeUndefined();
+      expect((await gw.app.inject({ method: 'POST', url: '/pets' })).json().routeKey).toBe('$default');
+    } finally {
+      await gw.close();
+    }
+  });
+});

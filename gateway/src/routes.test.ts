@@ -123,3 +123,35 @@ describe('compileRouteTable: config', () => {
     expect(fnOf(table([['GET', '/v1:run', 'c']]).lookup('GET', '/v1:run'))).toBe('c');
   });
 });
+
+describe('compileRouteTable: an HTTP API $default route', () => {
+  const routing: RoutingFile = {
+    routes: [
+      { method: 'GET', path: '/pets/{id}', function: 'pets', api: 'Http' },
+      { method: 'ANY', path: '$default', function: 'fallback', api: 'Http' },
+      { method: 'GET', path: '/legacy', function: 'legacy', api: 'Rest' },
+    ],
+    apis: { Http: api('http'), Rest: api('rest') },
+  };
+  const t = compileRouteTable(routing, fns('pets', 'fallback', 'legacy'));
+  it('takes every request no route takes, without path parameters, with routeKey $default', () => {
+    expect(fnOf(t.lookup('GET', '/pets/1'))).toBe('pets');
+    const hit = t.lookup('POST', '/anything/at/all') as RouteHit;
+    expect(hit.route.function).toBe('fallback');
+    expect(hit.route.routeKey).toBe('$default');
+    expect(hit.pathParameters).toBeNull();
+    expect(fnOf(t.lookup('GET', '/'))).toBe('fallback');
+    // A method miss on its own API's path goes to $default too.
+    expect(fnOf(t.lookup('DELETE', '/pets/1'))).toBe('fallback');
+  });
+  it('leaves the misses of another API to that API', () => {
+    const miss = t.lookup('POST', '/legacy') as RouteMiss;
+    expect(miss.route).toBeUndefined();
+    expect(miss.statusCode).toBe(403);
+  });
+  it('exists only in HTTP APIs: a REST $default is skipped with a warning', () => {
+    const rest = compileRouteTable({ routes: [{ method: 'ANY', path: '$default', function: 'f', api: 'Rest' }], apis: { Rest: api('rest') } }, fns('f'));
+    expect(rest.lookup('GET', '/x').route).toBeUndefined();
+    expect(rest.warnings.join('\n')).toMatch(/only HTTP APIs have a \$default route/);
+  });
+});

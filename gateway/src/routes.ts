@@ -7,8 +7,10 @@
 // API Gateway rules: static segments beat {param}, which beats {proxy+}; ANY matches every
 // method a route does not name itself; a greedy {proxy+} needs at least one segment; REST
 // APIs ignore a trailing slash, HTTP APIs do not. Selection considers method and path
-// together (HTTP API semantics, also used for REST). A miss answers as the API that owns
-// the path would: REST 403 {"message":"Missing Authentication Token"}, HTTP 404 {"message":"Not Found"}.
+// together (HTTP API semantics, also used for REST). An HTTP API's `$default` route takes
+// what no route takes (paths no API owns, and its own API's method misses). A miss answers
+// as the API that owns the path would: REST 403 {"message":"Missing Authentication Token"},
+// HTTP 404 {"message":"Not Found"}.
 import type { ApiConfig, FunctionsFile, RouteAuth, RoutingFile } from '../../crds/src/index.js';
 
 export type ApiType = 'rest' | 'http';
@@ -73,6 +75,9 @@ export class RouteCompileError extends Error {
     this.name = 'RouteCompileError';
   }
 }
+
+/** An HTTP API's catch-all route key (routing.yml `path: $default`). */
+export const DEFAULT_ROUTE = '$default';
 
 const MISSING_TOKEN = { statusCode: 403 as const, message: 'Missing Authentication Token' };
 const NOT_FOUND = { statusCode: 404 as const, message: 'Not Found' };
@@ -243,8 +248,21 @@ export function compileRouteTable(routing: RoutingFile, functions: FunctionsFile
     slot.api = route.api;
   };
 
+  let catchAll: CompiledRoute | undefined;
   for (const r of routing.routes ?? []) {
     const label = `${r.method} ${r.path}`;
+    if (r.path === DEFAULT_ROUTE) {
+      const api = (apis[r.api] ??= resolveApi(r.api, undefined));
+      if (api.type !== 'http') {
+        warnings.push(`route ${label}: only HTTP APIs have a $default route (api "${r.api}" is a ${api.type} API; skipped)`);
+        continue;
+      }
+      if (!functions.functions[r.function]) warnings.push(`route ${label}: function "${r.function}" is not in functions.yml (502 until it is deployed)`);
+      // Last write wins, as for any route: one $default serves the gateway.
+      catchAll = { api, resource: DEFAULT_ROUTE, method: 'ANY', function: r.function, routeKey: DEFAULT_ROUTE, resourceId: shortId(`${r.api} ${DEFAULT_ROUTE}`, 6), paramNames: [], greedy: false, ...(r.auth ? { auth: r.auth } : {}) };
+      routes.push(catchAll);
+      continue;
+    }
     let parsed: ParsedPath;
     try {
       parsed = parseRoutePath(r.path);
@@ -292,7 +310,7 @@ export function compileRouteTable(routing: RoutingFile, functions: FunctionsFile
   }
 
   function apiForPath(path: string): ResolvedApi | undefined {
-    return find('*', path)?.slot.api;
+    return find('*', path)?.slot.api ?? catchAll?.api;
   }
 
   return {
@@ -300,6 +318,7 @@ export function compileRouteTable(routing: RoutingFile, functions: FunctionsFile
       const found = find(method, path);
       if (!found) {
         const api = apiForPath(path);
+        if (catchAll && api === catchAll.api) return { route: catchAll, pathParameters: null };
         if (api) return { route: undefined, ...(api.type === 'rest' ? MISSING_TOKEN : NOT_FOUND), api };
         return { route: undefined, ...(onlyRest ? MISSING_TOKEN : NOT_FOUND) };
       }

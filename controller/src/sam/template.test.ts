@@ -159,6 +159,11 @@ ${fnTemplate(
     expect(err.field).toBe('Events.E.Properties.Auth.Authorizer');
   });
 
+  it('an HttpApi event without Path and Method is the API\'s $default route', () => {
+    const m = parseSamTemplate(fnTemplate('', `      Events:\n        Catch: {Type: HttpApi}`), { file: 't.yml' });
+    expect(m.routes).toEqual([{ path: '$default', method: 'ANY', function: 'Fn', api: 'ServerlessHttpApi' }]);
+  });
+
   it('rejects an event linked to an API of the wrong type', () => {
     const err = errorOf(() =>
       parseSamTemplate(

@@ -652,8 +652,8 @@ class TemplateReader implements Lookup {
             }
             const payload = !rest && p.PayloadFormatVersion !== undefined ? String(p.PayloadFormatVersion) : undefined;
             if (!rest && p.Path === undefined && p.Method === undefined) {
-              // The HTTP API $default route: everything.
-              for (const path of ['/', '/{proxy+}']) routeEvents.push({ fn: key, logicalId: id, event: name, type: 'http', api, path, method: 'ANY', payload, auth: p.Auth });
+              // The HTTP API's $default route: every request no other route of the API takes.
+              routeEvents.push({ fn: key, logicalId: id, event: name, type: 'http', api, path: '$default', method: 'ANY', payload, auth: p.Auth });
               break;
             }
             if (typeof p.Path !== 'string' || !/^\/\S*$/.test(p.Path)) this.fail(id, `${base}.Properties.Path`, 'must be a path starting with "/"');

@@ -240,11 +240,13 @@ export const deploy: Command = {
     const routes = await readRoutes(artifactOutDir(status!.configDir!, request));
     const base = dev?.gateway ?? 'http://localhost:3000';
     const seconds = ((Date.now() - started) / 1000).toFixed(2);
+    // An HTTP API's $default route answers every path no other route takes.
+    const urlOf = (path: string) => (path === '$default' ? `${base}/* ($default)` : `${base}${path}`);
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ name, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: `${base}${r.path}` })), resources: status!.resources, configDir: status!.configDir })}\n`);
+      process.stdout.write(`${JSON.stringify({ name, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), resources: status!.resources, configDir: status!.configDir })}\n`);
     } else {
       say(`  ok   Ready        ${status!.functions} functions, ${status!.routes} routes, ${status!.resources} resources (${seconds}s)`);
-      for (const r of routes) say(`       ${r.method.padEnd(7)} ${base}${r.path}`);
+      for (const r of routes) say(`       ${r.method.padEnd(7)} ${urlOf(r.path)}`);
     }
     return 0;
   },
