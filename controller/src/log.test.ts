@@ -1,10 +1,23 @@
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain JavaScript module (it runs in pino's worker thread without a TS loader)
-import { formatLine } from './log-pretty.mjs';
+import { pino } from 'pino';
+import { batchedDestination, formatLine } from './log.js';
 
 describe('pretty log lines', () => {
   it('prints time, level, component, message and the other fields', () => {
     const line = formatLine({ level: 40, time: Date.UTC(2026, 10, 25, 10, 0, 1, 234), component: 'gateway', msg: 'config reload failed', file: 'routing.yml', routes: 3 });
     expect(line).toBe('10:00:01.234 WARN  [gateway] config reload failed file=routing.yml routes=3\n');
+  });
+
+  it('writes the lines of one event-loop turn in one write, in order, formatted', async () => {
+    const writes: string[] = [];
+    const log = pino({ base: undefined, timestamp: () => `,"time":${Date.UTC(2026, 0, 1)}` }, batchedDestination({ write: (s) => writes.push(s) }, (l) => formatLine(JSON.parse(l))));
+    log.info({ n: 1 }, 'one');
+    log.warn({ n: 2 }, 'two');
+    expect(writes).toEqual([]);
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toEqual(['00:00:00.000 INFO  one n=1\n00:00:00.000 WARN  two n=2\n']);
+    log.info('three');
+    await new Promise((r) => setImmediate(r));
+    expect(writes).toHaveLength(2);
   });
 });

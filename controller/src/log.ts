@@ -1,12 +1,74 @@
 // One pino logger per process. Services (compose) log JSON lines; `esb dev` and the CLI print
-// short human lines instead — formatted by a pino transport in a worker thread
-// (log-pretty.mjs), so that the request path only serialises JSON.
-import { pino, type Logger } from 'pino';
+// short human lines instead. Both write asynchronously and at most once per event-loop turn:
+// the access log runs on every request, and a write (or a hop to a logging worker thread, as
+// a pino transport would be) per line cost more than the rest of the line's work.
+import { pino, type DestinationStream, type Logger } from 'pino';
 
-const PRETTY_TRANSPORT = new URL('./log-pretty.mjs', import.meta.url).pathname;
+const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const OMITTED = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'component']);
 
-export function createLogger(options: { pretty?: boolean; level?: string } = {}): Logger {
+/** `HH:MM:SS.mmm LEVEL [component] message key=value ...` */
+export function formatLine(record: Record<string, unknown>): string {
+  const time = new Date(Number(record.time)).toISOString().slice(11, 23);
+  const level = (LEVELS[Number(record.level)] ?? 'INFO').padEnd(5);
+  const component = record.component ? `[${String(record.component)}] ` : '';
+  let extra = '';
+  for (const k in record) {
+    if (OMITTED.has(k)) continue;
+    const v = record[k];
+    extra += ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`;
+  }
+  return `${time} ${level} ${component}${String(record.msg ?? '')}${extra}\n`;
+}
+
+/**
+ * Gathers lines and hands them to `out` once per event-loop turn (and before the process
+ * exits); `transform` turns one pino JSON line into what is printed.
+ */
+export function batchedDestination(out: { write(s: string): unknown; flushSync?(): void }, transform: (jsonLine: string) => string = (l) => l): DestinationStream {
+  let pending = '';
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (!pending) return;
+    const text = pending;
+    pending = '';
+    out.write(text);
+  };
+  process.once('exit', () => {
+    flush();
+    try {
+      out.flushSync?.();
+    } catch {
+      /* nothing more can be done at exit */
+    }
+  });
+  return {
+    write(line: string) {
+      pending += transform(line);
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+  };
+}
+
+function pretty(jsonLine: string): string {
+  let text = '';
+  for (const line of jsonLine.split('\n')) {
+    if (!line) continue;
+    try {
+      text += formatLine(JSON.parse(line) as Record<string, unknown>);
+    } catch {
+      text += `${line}\n`;
+    }
+  }
+  return text;
+}
+
+export function createLogger(options: { pretty?: boolean; level?: string; fd?: number } = {}): Logger {
   const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
-  if (!options.pretty) return pino({ level, base: undefined }, pino.destination({ fd: 2, sync: false }));
-  return pino({ level, base: undefined }, pino.transport({ target: PRETTY_TRANSPORT, options: { fd: 2 } }));
+  const out = pino.destination({ fd: options.fd ?? 2, sync: false });
+  return pino({ level, base: undefined }, batchedDestination(out, options.pretty ? pretty : undefined));
 }
