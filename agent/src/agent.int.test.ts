@@ -282,6 +282,15 @@ describe('agent, process runtime', () => {
       expect(f.error).toEqual({ kind: 'FunctionError', message: 'TypeError: bad input' });
       const u = await client.invoke('nope', ev({}));
       expect(u.error?.kind).toBe('UnknownFunction');
+      // X-Amz-Log-Type: Tail travels over HTTP too (the compose gateway uses this client).
+      const t = await client.invoke('logs', ev({ n: 5 }), { logTail: true });
+      const tail = Buffer.from(t.logTail!, 'base64').toString('utf8');
+      expect(tail).toMatch(new RegExp(`^START RequestId: ${t.requestId}`));
+      expect(tail).toContain('hello from the handler\nstderr line 5\n');
+      expect(tail).toMatch(new RegExp(`REPORT RequestId: ${t.requestId}\\t.*\\n$`));
+      const py = await agent.invoke('py', ev({}), { logTail: true });
+      expect(Buffer.from(py.logTail!, 'base64').toString('utf8')).toContain('python says hi');
+      expect((await client.invoke('logs', ev({}))).logTail).toBeUndefined();
     } finally {
       client.close();
       await server.close();

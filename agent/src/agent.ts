@@ -11,7 +11,7 @@ import type { InstanceDriver } from './driver.js';
 import { buildInstanceEnv, type Credentials, type Endpoints, isNodeRuntime, isPythonRuntime } from './env.js';
 import { errorPayload, errorResult, type Instance } from './instance.js';
 import type { InvokeContext, InvokeResult, Invoker } from './invoker.js';
-import { FileLogSink, type LogRecord, type LogSink, MultiLogSink, PinoLogSink, VictoriaLogsSink } from './logs.js';
+import { FileLogSink, logTail, type LogRecord, type LogSink, MultiLogSink, PinoLogSink, VictoriaLogsSink } from './logs.js';
 import { FunctionPool, type PoolConfig, type PoolStats } from './pool.js';
 import { createProcessDriver, RUNTIME_DIR } from './process-driver.js';
 import { Scheduler } from './schedule.js';
@@ -161,8 +161,12 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     );
   }
   const sink = new MultiLogSink(sinks);
-  const emit = (inst: Instance, stream: LogRecord['stream'], requestId: string | undefined, message: string) =>
+  /** Log lines of invocations whose caller asked for the tail (X-Amz-Log-Type: Tail), by request id. */
+  const tails = new Map<string, string[]>();
+  const emit = (inst: Instance, stream: LogRecord['stream'], requestId: string | undefined, message: string) => {
+    if (requestId !== undefined && tails.size > 0) tails.get(requestId)?.push(message);
     sink.write({ time: clock.now(), function: inst.functionName, instance: inst.id, requestId, stream, message });
+  };
 
   let file: FunctionsFile = { defaults: { environment: {}, scaling: {} }, functions: {} };
   const pools = new Map<string, FunctionPool>();
@@ -239,7 +243,20 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         const message = `Function not found: ${functionArn(region, name)}`;
         return errorResult(requestId, 'UnknownFunction', message, errorPayload('ResourceNotFoundException', message));
       }
-      return pool.invoke(requestId, payload, ctx);
+      if (!ctx.logTail) return pool.invoke(requestId, payload, ctx);
+      const lines: string[] = [];
+      tails.set(requestId, lines);
+      try {
+        const result = await pool.invoke(requestId, payload, ctx);
+        // END and REPORT are written in the next turn, and output the handler printed just
+        // before it returned may still be in the pipe: let both arrive.
+        await new Promise((r) => setImmediate(r));
+        await new Promise((r) => setTimeout(r, 5));
+        result.logTail = logTail(lines);
+        return result;
+      } finally {
+        tails.delete(requestId);
+      }
     },
     setFunctions(next: FunctionsFile) {
       if (closed) return;

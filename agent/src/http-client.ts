@@ -56,6 +56,7 @@ export function createHttpInvoker(opts: { url: string; refreshMs?: number; maxSo
       if (ctx.traceId) headers['x-amzn-trace-id'] = ctx.traceId;
       if (ctx.clientContext) headers['x-amz-client-context'] = ctx.clientContext;
       if (ctx.cognitoIdentity) headers['x-esb-cognito-identity'] = ctx.cognitoIdentity;
+      if (ctx.logTail) headers['x-amz-log-type'] = 'Tail';
       let r;
       try {
         r = await request('POST', `/invoke/${encodeURIComponent(name)}`, payload, headers, ctx.signal);
@@ -70,6 +71,8 @@ export function createHttpInvoker(opts: { url: string; refreshMs?: number; maxSo
         durationMs: Number(r.headers['x-esb-duration-ms'] ?? 0),
         payload: r.body,
       };
+      const tail = r.headers['x-esb-log-result'];
+      if (typeof tail === 'string') result.logTail = tail;
       if (kind) result.error = { kind, message: decodeURIComponent(String(r.headers['x-esb-error-message'] ?? '')) };
       else if (r.status !== 200) result.error = { kind: 'Unavailable', message: `agent answered ${r.status}: ${r.body.toString('utf8').slice(0, 200)}` };
       if (kind === 'UnknownFunction') names.delete(name);

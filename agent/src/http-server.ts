@@ -1,7 +1,8 @@
 // The agent over HTTP, for when it runs as its own service (compose). Internal only: binds
 // 127.0.0.1 unless told otherwise.
 //   POST /invoke/:function   body = event; headers x-esb-request-id (or x-amzn-requestid),
-//                            x-amzn-trace-id, x-amz-client-context, x-esb-cognito-identity
+//                            x-amzn-trace-id, x-amz-client-context, x-esb-cognito-identity,
+//                            x-amz-log-type: Tail (-> x-esb-log-result)
 //     -> 200 (404 UnknownFunction, 429 Throttled, 503 Unavailable) with the function's payload;
 //        x-esb-request-id, x-esb-duration-ms, and on failure x-esb-error-kind, x-esb-error-message (URI-encoded)
 //   GET /functions -> ["name", ...]    GET /stats    GET /healthz
@@ -57,6 +58,7 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
         clientContext: one(h['x-amz-client-context']),
         cognitoIdentity: one(h['x-esb-cognito-identity']),
         signal: ac.signal,
+        logTail: one(h['x-amz-log-type']) === 'Tail',
       });
       const headers: Record<string, string | number> = {
         'content-type': 'application/json',
@@ -64,6 +66,7 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
         'x-esb-request-id': r.requestId,
         'x-esb-duration-ms': r.durationMs.toFixed(3),
       };
+      if (r.logTail !== undefined) headers['x-esb-log-result'] = r.logTail;
       if (r.error) {
         headers['x-esb-error-kind'] = r.error.kind;
         headers['x-esb-error-message'] = encodeURIComponent(r.error.message);

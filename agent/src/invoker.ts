@@ -12,6 +12,8 @@ export interface InvokeContext {
   cognitoIdentity?: string;
   /** Aborts waiting (e.g. the gateway's integration timeout or a closed client). */
   signal?: AbortSignal;
+  /** X-Amz-Log-Type: Tail: the result carries the end of the invocation's log (`logTail`). */
+  logTail?: boolean;
 }
 
 export type InvokeErrorKind =
@@ -33,6 +35,8 @@ export interface InvokeResult {
   payload: Buffer;
   /** Absent on success. */
   error?: { kind: InvokeErrorKind; message: string };
+  /** With `logTail`: base64 of the last 4 KB of the invocation's log (START ... REPORT), as Lambda's X-Amz-Log-Result. */
+  logTail?: string;
 }
 
 export interface Invoker {

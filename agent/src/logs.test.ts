@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LineSplitter } from './lines.js';
-import { formatLogLine, reportLine, VictoriaLogsSink } from './logs.js';
+import { formatLogLine, logTail, reportLine, VictoriaLogsSink } from './logs.js';
 
 describe('LineSplitter', () => {
   it('splits across chunks, strips CR, cuts overlong lines and flushes the tail', () => {
@@ -51,5 +51,17 @@ describe('VictoriaLogsSink', () => {
     await sink.flush();
     expect(errors).toHaveLength(1);
     await sink.close();
+  });
+});
+
+describe('log tail (X-Amz-Log-Result)', () => {
+  it('is the base64 of the last 4 KB of the lines, never cut inside a UTF-8 character', () => {
+    expect(Buffer.from(logTail(['START', 'hi', 'END']), 'base64').toString()).toBe('START\nhi\nEND\n');
+    const lines = ['x'.repeat(5000), `${'é'.repeat(10)}`, 'last'];
+    const tail = Buffer.from(logTail(lines, 16), 'base64');
+    expect(tail.length).toBeLessThanOrEqual(16);
+    expect(tail.toString('utf8')).toBe('éééééé\nlast\n'.slice(-tail.toString('utf8').length));
+    expect(tail.toString('utf8')).not.toContain('\ufffd');
+    expect(tail.toString('utf8').endsWith('\nlast\n')).toBe(true);
   });
 });

@@ -28,6 +28,19 @@ export function formatLogLine(rec: LogRecord): string {
   return `${new Date(rec.time).toISOString()}\t${rec.requestId ?? '-'}\t${rec.message}\n`;
 }
 
+export const LOG_TAIL_BYTES = 4096;
+
+/** Lambda's X-Amz-Log-Result: base64 of the last 4 KB of the log lines (cut at a character boundary). */
+export function logTail(lines: readonly string[], maxBytes = LOG_TAIL_BYTES): string {
+  let bytes = Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8');
+  if (bytes.length > maxBytes) {
+    let start = bytes.length - maxBytes;
+    while (start < bytes.length && (bytes[start]! & 0xc0) === 0x80) start++; // not inside a UTF-8 sequence
+    bytes = bytes.subarray(start);
+  }
+  return bytes.toString('base64');
+}
+
 export function reportLine(r: {
   requestId: string;
   durationMs: number;

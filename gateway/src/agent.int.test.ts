@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { createAgent, type Agent } from '../../agent/src/index.js';
 import { startGateway, type RunningGateway } from './server.js';
 import { freePort } from './net.js';
@@ -22,7 +23,7 @@ describe('gateway + real agent (process runtime)', () => {
     dir = await mkdtemp(join(tmpdir(), 'esb-gw-agent-'));
     await writeFile(
       join(dir, 'functions.yml'),
-      stringify({ functions: { hello: fn('hello'), v2: fn('v2'), fail: fn('fail'), sleepy: fn('sleepy', { timeout: 0.5 }), add: fn('add'), chain: fn('chain', { timeout: 10 }) } }),
+      stringify({ functions: { hello: fn('hello'), v2: fn('v2'), fail: fn('fail'), sleepy: fn('sleepy', { timeout: 0.5 }), add: fn('add'), chain: fn('chain', { timeout: 10 }), chatty: fn('chatty'), slowOne: fn('slowOne', { scaling: { max_capacity: 1 } }) } }),
     );
     await writeFile(
       join(dir, 'routing.yml'),
@@ -32,6 +33,7 @@ describe('gateway + real agent (process runtime)', () => {
           { path: '/fail', method: 'GET', function: 'fail', api: 'ServerlessRestApi' },
           { path: '/sleepy', method: 'GET', function: 'sleepy', api: 'ServerlessRestApi' },
           { path: '/chain', method: 'GET', function: 'chain', api: 'ServerlessRestApi' },
+          { path: '/slow-one', method: 'GET', function: 'slowOne', api: 'ServerlessRestApi' },
           { path: '/v2', method: 'POST', function: 'v2', api: 'ServerlessHttpApi' },
         ],
         apis: { ServerlessRestApi: { type: 'rest', stage: 'Prod' }, ServerlessHttpApi: { type: 'http' } },
@@ -67,6 +69,35 @@ describe('gateway + real agent (process runtime)', () => {
     expect([a.status, await a.json()]).toEqual([502, { message: 'Internal server error' }]);
     const b = await fetch(`${gw.url}/sleepy`);
     expect([b.status, await b.json()]).toEqual([504, { message: 'Endpoint request timed out' }]);
+  });
+  it('Invoke API with LogType Tail: X-Amz-Log-Result holds the invocation\'s log (START, output, END, REPORT)', async () => {
+    const client = new LambdaClient({ endpoint: gw.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const out = await client.send(new InvokeCommand({ FunctionName: 'chatty', Payload: JSON.stringify({ n: 7 }), LogType: 'Tail' }));
+    expect(JSON.parse(Buffer.from(out.Payload!).toString())).toEqual({ ok: true });
+    const tail = Buffer.from(out.LogResult!, 'base64').toString('utf8');
+    const id = out.$metadata.requestId;
+    expect(tail).toContain(`START RequestId: ${id}`);
+    expect(tail).toContain('hello from chatty 7');
+    expect(tail).toContain(`END RequestId: ${id}`);
+    expect(tail).toMatch(new RegExp(`REPORT RequestId: ${id}\tDuration: [\\d.]+ ms`));
+    const plain = await client.send(new InvokeCommand({ FunctionName: 'chatty', Payload: JSON.stringify({ n: 8 }) }));
+    expect(plain.LogResult).toBeUndefined();
+  });
+  it('a client that hangs up while its request waits for an instance is not invoked', async () => {
+    const invocations = () => agent.stats().functions.slowOne!.invocations;
+    const first = fetch(`${gw.url}/slow-one`); // takes the only instance for 400 ms
+    for (let i = 0; i < 200 && agent.stats().functions.slowOne?.busy !== 1; i++) await new Promise((r) => setTimeout(r, 10));
+    const ac = new AbortController();
+    const second = fetch(`${gw.url}/slow-one`, { signal: ac.signal }).catch((e: Error) => e.name);
+    for (let i = 0; i < 200 && agent.stats().functions.slowOne?.waiting !== 1; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(agent.stats().functions.slowOne!.waiting).toBe(1);
+    ac.abort();
+    expect(await second).toBe('AbortError');
+    for (let i = 0; i < 100 && agent.stats().functions.slowOne!.waiting !== 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(agent.stats().functions.slowOne!.waiting).toBe(0);
+    expect(await (await first).text()).toBe('done');
+    await new Promise((r) => setTimeout(r, 600)); // long enough for a second run, had there been one
+    expect(invocations()).toBe(1);
   });
   it('chain invocation through the Invoke API', async () => {
     const res = await fetch(`${gw.url}/chain?a=40`);

@@ -2,6 +2,7 @@
 // atomically on reload), the Lambda Invoke API, /health, and the access log. `buildGateway`
 // returns the app without listening (tests use app.inject); server.ts listens.
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import jsYaml from 'js-yaml';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
@@ -214,9 +215,20 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     log.info({ method, path, route, function: fn, status, durationMs: Math.round((performance.now() - t0) * 100) / 100, requestId }, 'request');
   }
 
-  async function invokeWithTimeout(fn: string, payload: Buffer, requestId: string, traceId: string): Promise<InvokeResult | 'timeout' | Error> {
+  /**
+   * Invokes under the integration timeout. A client that hangs up while its request still
+   * waits for an instance cancels it ('gone'); one already running finishes, as on AWS.
+   */
+  async function invokeWithTimeout(fn: string, payload: Buffer, requestId: string, traceId: string, res: FastifyReply['raw']): Promise<InvokeResult | 'timeout' | 'gone' | Error> {
     const ac = new AbortController();
     let timer: NodeJS.Timeout | undefined;
+    let gone = false;
+    const onClose = () => {
+      if (res.writableFinished) return;
+      gone = true;
+      ac.abort(new Error('the client closed the connection'));
+    };
+    res.once('close', onClose);
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => {
         ac.abort(new IntegrationTimeout(integrationTimeoutMs));
@@ -232,10 +244,11 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     }
     try {
       const r = await Promise.race([call, timeout]);
-      if (r instanceof Error && ac.signal.aborted) return 'timeout';
+      if (r instanceof Error && ac.signal.aborted) return gone ? 'gone' : 'timeout';
       return r;
     } finally {
       clearTimeout(timer);
+      res.off('close', onClose);
     }
   }
 
@@ -311,7 +324,12 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       if (decision.authorizer) event.requestContext.authorizer = decision.authorizer;
     }
 
-    const result = await invokeWithTimeout(route.function, Buffer.from(JSON.stringify(event)), requestId, traceId);
+    const result = await invokeWithTimeout(route.function, Buffer.from(JSON.stringify(event)), requestId, traceId, reply.raw);
+    if (result === 'gone') {
+      accessLog(method, rawPath, route.routeKey, route.function, 499, t0, requestId); // client closed request: not invoked
+      reply.hijack();
+      return;
+    }
     if (result === 'timeout') return sendJson(504, MSG.timeout, api, route.routeKey, route.function);
     if (result instanceof Error) {
       log.error({ err: result.message, function: route.function, requestId }, 'invoke failed: agent unavailable');
@@ -349,6 +367,19 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   app.all('/*', handle);
   app.all('/', handle);
 
+  // Connections, to close at shutdown those without a request in progress: Node's
+  // closeIdleConnections skips a connection that has not sent its first request yet.
+  const sockets = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  const closeConnectionsWithoutRequest = () => {
+    app.server.closeIdleConnections?.();
+    // `_httpMessage` is the response in progress on a connection (node:http internals).
+    for (const s of sockets) if (!(s as Socket & { _httpMessage?: unknown })._httpMessage) s.destroy();
+  };
+
   return {
     app,
     reload: async () => {
@@ -359,7 +390,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       watcher?.close();
       // fastify closes idle keep-alive connections once, when close starts; a connection that
       // finishes its in-flight request afterwards would keep the server open, so sweep again.
-      const sweep = setInterval(() => app.server.closeIdleConnections?.(), 50);
+      const sweep = setInterval(closeConnectionsWithoutRequest, 50);
       try {
         await app.close();
       } finally {

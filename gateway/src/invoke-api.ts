@@ -56,6 +56,8 @@ export function registerInvokeApi(app: FastifyInstance, opts: InvokeApiOptions):
       requestId,
       traceId: typeof trace === 'string' ? trace : undefined,
       clientContext: typeof clientContext === 'string' ? clientContext : undefined,
+      // Lambda returns the log tail for synchronous invocations only.
+      logTail: type === 'RequestResponse' && req.headers['x-amz-log-type'] === 'Tail',
     };
     if (type === 'DryRun') {
       done(204);
@@ -70,14 +72,27 @@ export function registerInvokeApi(app: FastifyInstance, opts: InvokeApiOptions):
       return reply.code(202).send();
     }
     let result;
+    // A caller that hangs up while the request still waits for an instance is not invoked.
+    const ac = new AbortController();
+    const onClose = () => {
+      if (!reply.raw.writableFinished) ac.abort(new Error('the client closed the connection'));
+    };
+    reply.raw.once('close', onClose);
     try {
-      result = await invoker.invoke(name, payload, context);
+      result = await invoker.invoke(name, payload, { ...context, signal: ac.signal });
     } catch (err) {
+      if (ac.signal.aborted) {
+        done(499); // nginx's "client closed request": nobody is left to answer
+        reply.hijack();
+        return;
+      }
       done(502);
       log.error({ function: name, requestId, err: (err as Error).message }, 'invoke failed: agent unavailable');
       return awsError(reply, 502, 'ServiceException', `agent unavailable: ${(err as Error).message}`);
     }
+    reply.raw.off('close', onClose);
     reply.header('x-amz-executed-version', '$LATEST');
+    if (result.logTail !== undefined) reply.header('x-amz-log-result', result.logTail);
     if (result.error) {
       switch (result.error.kind) {
         case 'UnknownFunction':
