@@ -123,7 +123,9 @@ export class FunctionPool {
 
   async invoke(requestId: string, payload: Buffer, ctx: InvokeContext): Promise<InvokeResult> {
     if (this.cfg.unrunnable) return errorResult(requestId, 'Unavailable', this.cfg.unrunnable);
-    const got = await this.acquire(requestId, ctx.signal);
+    // A warm instance is taken without waiting for a promise turn.
+    let got = this.acquire(requestId, ctx);
+    if (got instanceof Promise) got = await got;
     if (!(got instanceof Instance)) return got;
     const inst = got;
     this.invocations++;
@@ -151,15 +153,17 @@ export class FunctionPool {
     return n;
   }
 
-  private acquire(requestId: string, signal?: AbortSignal): Promise<Instance | InvokeResult> {
+  private acquire(requestId: string, ctx: InvokeContext): Instance | InvokeResult | Promise<Instance | InvokeResult> {
     const warm = this.idle.pop();
     if (warm) {
       this.deps.clock.clearTimeout(warm.idleTimer);
       warm.state = 'busy';
-      return Promise.resolve(warm);
+      return warm;
     }
-    if (this.inBackoff()) return Promise.resolve(this.backoffResult(requestId));
-    if (this.liveCount() < this.cfg.maxCapacity) return Promise.resolve(this.spawn(true));
+    if (this.inBackoff()) return this.backoffResult(requestId);
+    if (this.liveCount() < this.cfg.maxCapacity) return this.spawn(true);
+    // Only a request that waits reads its signal (the gateway creates it on first read).
+    const signal = ctx.signal;
     signal?.throwIfAborted();
     return new Promise((resolve, reject) => {
       const w: Waiter = {

@@ -16,7 +16,7 @@ import {
   type FunctionsFile as FunctionsFileT,
   type RoutingFile as RoutingFileT,
 } from '../../crds/src/index.js';
-import type { InvokeResult, Invoker } from '../../agent/src/invoker.js';
+import type { InvokeContext, InvokeResult, Invoker } from '../../agent/src/invoker.js';
 import { watchConfig, type ConfigFileError, type ConfigWatcher } from './config-watcher.js';
 import { corsResponseHeaders, preflightHeaders } from './cors.js';
 import { AuthorizerEngine } from './auth/authorize.js';
@@ -219,37 +219,49 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
    * Invokes under the integration timeout. A client that hangs up while its request still
    * waits for an instance cancels it ('gone'); one already running finishes, as on AWS.
    */
-  async function invokeWithTimeout(fn: string, payload: Buffer, requestId: string, traceId: string, res: FastifyReply['raw']): Promise<InvokeResult | 'timeout' | 'gone' | Error> {
-    const ac = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    let gone = false;
-    const onClose = () => {
-      if (res.writableFinished) return;
-      gone = true;
-      ac.abort(new Error('the client closed the connection'));
-    };
-    res.once('close', onClose);
-    const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => {
-        ac.abort(new IntegrationTimeout(integrationTimeoutMs));
-        resolve('timeout');
+  function invokeWithTimeout(fn: string, payload: Buffer, requestId: string, traceId: string, res: FastifyReply['raw']): Promise<InvokeResult | 'timeout' | 'gone' | Error> {
+    return new Promise((resolve) => {
+      // The AbortController (and the client-close listener) exist only once someone reads
+      // the signal: the agent does when the request must wait for an instance. A warm
+      // invoke, the common case, pays for neither.
+      let ac: AbortController | undefined;
+      let outcome: 'timeout' | 'gone' | undefined;
+      let settled = false;
+      const onClose = () => {
+        if (res.writableFinished || !ac) return;
+        outcome ??= 'gone';
+        ac.abort(new Error('the client closed the connection'));
+      };
+      const ctx: InvokeContext = {
+        requestId,
+        traceId,
+        get signal() {
+          if (!ac) {
+            ac = new AbortController();
+            if (res.destroyed) onClose();
+            else res.once('close', onClose);
+          }
+          return ac.signal;
+        },
+      };
+      const settle = (r: InvokeResult | Error | 'timeout') => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (ac) res.off('close', onClose);
+        resolve(r instanceof Error && ac?.signal.aborted ? (outcome ?? 'timeout') : r);
+      };
+      const timer = setTimeout(() => {
+        outcome ??= 'timeout';
+        ac?.abort(new IntegrationTimeout(integrationTimeoutMs));
+        settle('timeout');
       }, integrationTimeoutMs);
+      try {
+        invoker.invoke(fn, payload, ctx).then(settle, (err: unknown) => settle(err instanceof Error ? err : new Error(String(err))));
+      } catch (err) {
+        settle(err instanceof Error ? err : new Error(String(err)));
+      }
     });
-    const asError = (err: unknown) => (err instanceof Error ? err : new Error(String(err)));
-    let call: Promise<InvokeResult | Error>;
-    try {
-      call = invoker.invoke(fn, payload, { requestId, traceId, signal: ac.signal }).catch(asError);
-    } catch (err) {
-      call = Promise.resolve(asError(err));
-    }
-    try {
-      const r = await Promise.race([call, timeout]);
-      if (r instanceof Error && ac.signal.aborted) return gone ? 'gone' : 'timeout';
-      return r;
-    } finally {
-      clearTimeout(timer);
-      res.off('close', onClose);
-    }
   }
 
   async function handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
