@@ -101,13 +101,14 @@ describe('RuntimeApiServer', () => {
     return { s, until, chunks, get data() { return data; } };
   }
 
-  it('answers pipelined requests in order, the 202 and a parked /next in one write', async () => {
+  it('answers pipelined requests in order: the 202 waits for the parked /next and both leave in one write', async () => {
     const { port, parked } = await start();
     const c = rawClient(port);
     c.s.write('POST /2018-06-01/runtime/invocation/1/response HTTP/1.1\r\ncontent-length: 2\r\n\r\nokGET /2018-06-01/runtime/invocation/next HTTP/1.1\r\n\r\n');
     for (let i = 0; i < 100 && parked.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
-    // The event is ready in the same turn as the result (the pool hands it over in a promise callback).
-    await Promise.resolve();
+    // The 202 waits for the pipelined /next: nothing is sent while no event is there.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(c.data).toBe('');
     parked[0]!.send(200, { 'lambda-runtime-aws-request-id': '2' }, '{"e":1}');
     const data = await c.until(/\{"e":1\}/);
     expect(data.indexOf('HTTP/1.1 202')).toBe(0);

@@ -309,6 +309,10 @@ class Connection {
 
   private flush(): void {
     this.flushScheduled = false;
+    // A request the client pipelined behind what we answered still waits (a parked /next):
+    // hold the answers until it can go with them. The client already asked for the next
+    // event, so nothing waits for the 202 alone, and the runtime wakes once per invocation.
+    if (this.current && !this.current.answered) return;
     if (this.closed || this.out.length === 0) return;
     const data = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out);
     this.out = [];

@@ -8,16 +8,17 @@ describe('pretty log lines', () => {
     expect(line).toBe('10:00:01.234 WARN  [gateway] config reload failed file=routing.yml routes=3\n');
   });
 
-  it('writes the lines of one event-loop turn in one write, in order, formatted', async () => {
+  it('writes the lines of a flush interval in one write, in order, formatted', async () => {
     const writes: string[] = [];
-    const log = pino({ base: undefined, timestamp: () => `,"time":${Date.UTC(2026, 0, 1)}` }, batchedDestination({ write: (s) => writes.push(s) }, (l) => formatLine(JSON.parse(l))));
+    const log = pino({ base: undefined, timestamp: () => `,"time":${Date.UTC(2026, 0, 1)}` }, batchedDestination({ write: (s) => writes.push(s) }, (l) => formatLine(JSON.parse(l)), 30));
     log.info({ n: 1 }, 'one');
+    await new Promise((r) => setTimeout(r, 5));
     log.warn({ n: 2 }, 'two');
     expect(writes).toEqual([]);
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 40));
     expect(writes).toEqual(['00:00:00.000 INFO  one n=1\n00:00:00.000 WARN  two n=2\n']);
     log.info('three');
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 40));
     expect(writes).toHaveLength(2);
   });
 });

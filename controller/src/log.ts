@@ -1,7 +1,8 @@
 // One pino logger per process. Services (compose) log JSON lines; `esb dev` and the CLI print
-// short human lines instead. Both write asynchronously and at most once per event-loop turn:
-// the access log runs on every request, and a write (or a hop to a logging worker thread, as
-// a pino transport would be) per line cost more than the rest of the line's work.
+// short human lines instead. Both gather lines and write them every few milliseconds: the
+// access log runs on every request, and a write per line (each one waking whoever reads the
+// terminal, pipe or file), or a hop to a logging worker thread as a pino transport would be,
+// cost more than the rest of the request's logging.
 import { pino, type DestinationStream, type Logger } from 'pino';
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
@@ -21,11 +22,14 @@ export function formatLine(record: Record<string, unknown>): string {
   return `${time} ${level} ${component}${String(record.msg ?? '')}${extra}\n`;
 }
 
+/** How long a log line may wait to be written together with the next ones. */
+export const LOG_FLUSH_MS = 20;
+
 /**
- * Gathers lines and hands them to `out` once per event-loop turn (and before the process
- * exits); `transform` turns one pino JSON line into what is printed.
+ * Gathers lines and hands them to `out` at most every `flushMs` (and before the process exits);
+ * `transform` turns one pino JSON line into what is printed.
  */
-export function batchedDestination(out: { write(s: string): unknown; flushSync?(): void }, transform: (jsonLine: string) => string = (l) => l): DestinationStream {
+export function batchedDestination(out: { write(s: string): unknown; flushSync?(): void }, transform: (jsonLine: string) => string = (l) => l, flushMs = LOG_FLUSH_MS): DestinationStream {
   let pending = '';
   let scheduled = false;
   const flush = () => {
@@ -48,7 +52,7 @@ export function batchedDestination(out: { write(s: string): unknown; flushSync?(
       pending += transform(line);
       if (!scheduled) {
         scheduled = true;
-        setImmediate(flush);
+        setTimeout(flush, flushMs).unref();
       }
     },
   };
