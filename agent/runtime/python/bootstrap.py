@@ -2,14 +2,15 @@
 # (PyPI is not reachable here), small, fast to start.
 #   AWS_LAMBDA_RUNTIME_API=host:port  _HANDLER=pkg/module.function  LAMBDA_TASK_ROOT=/var/task
 # Usage: python3 bootstrap.py [handler]   (an argument overrides _HANDLER, like AWS base images)
+import _json
+import _socket
 import importlib
-import json
 import os
-import socket
 import sys
 import time
 
 BASE = "/2018-06-01/runtime"
+NEXT = BASE + "/invocation/next"
 
 
 class LambdaContext:
@@ -40,14 +41,66 @@ def _json_or_none(value):
     if not value:
         return None
     try:
-        return json.loads(value)
+        return json_loads(value)
     except ValueError:
         return None
 
 
+# json.loads/json.dumps straight on the C accelerator _json, which the json module uses for
+# these calls anyway: `import json` pulls in re and enum, ~15 ms of every cold start (a handler
+# that imports json pays it itself). Anything unusual falls back to the json module, so its
+# results and errors are json's own.
+class _ScanContext:
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = {"-Infinity": float("-inf"), "Infinity": float("inf"), "NaN": float("nan")}.__getitem__
+
+
+_WS = " \t\n\r"
+try:
+    _scan_once = _json.make_scanner(_ScanContext())
+except Exception:  # an interpreter without the accelerator
+    _scan_once = None
+
+
+def json_loads(data):
+    if _scan_once is not None:
+        try:
+            s = data.decode("utf-8") if isinstance(data, (bytes, bytearray)) else data
+            start = len(s) - len(s.lstrip(_WS))
+            obj, end = _scan_once(s, start)
+            if not s[end:].strip(_WS):
+                return obj
+        except Exception:
+            pass
+    import json
+
+    return json.loads(data)
+
+
+def _not_serializable(o):
+    raise TypeError("Object of type %s is not JSON serializable" % o.__class__.__name__)
+
+
+def json_dumps(obj):
+    if isinstance(obj, str):
+        return _json.encode_basestring_ascii(obj)
+    try:
+        # A new encoder per call, as json does: its markers (circular check) are per call.
+        encode = _json.make_encoder({}, _not_serializable, _json.encode_basestring_ascii, None, ": ", ", ", False, False, True)
+    except Exception:
+        import json
+
+        return json.dumps(obj)
+    return "".join(encode(obj, 0))
+
+
 class Client:
-    """A minimal keep-alive HTTP/1.1 client for the Runtime API (http.client pulls in email
-    and ssl: ~40 ms of every cold start)."""
+    """A minimal keep-alive HTTP/1.1 client for the Runtime API on _socket (http.client pulls in
+    email and ssl, socket enum and selectors: tens of ms of every cold start)."""
 
     def __init__(self, address):
         host, _, port = address.rpartition(":")
@@ -56,9 +109,23 @@ class Client:
         self.buf = b""
 
     def _connect(self):
-        self.sock = socket.create_connection(self.addr)
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.buf = b""
+        err = None
+        # Host names as bytes: a str is encoded with the "idna" codec, whose import (re,
+        # stringprep) costs ~14 ms of a cold start.
+        host = self.addr[0].encode("ascii")
+        for family, kind, proto, _, sockaddr in _socket.getaddrinfo(host, self.addr[1], 0, _socket.SOCK_STREAM):
+            sock = _socket.socket(family, kind, proto)
+            try:
+                sock.connect((sockaddr[0].encode("ascii"),) + sockaddr[1:])
+            except OSError as exc:
+                sock.close()
+                err = exc
+                continue
+            sock.setsockopt(_socket.IPPROTO_TCP, _socket.TCP_NODELAY, 1)
+            self.sock = sock
+            self.buf = b""
+            return
+        raise err or OSError("cannot resolve %s" % self.addr[0])
 
     def _fill(self):
         chunk = self.sock.recv(262144)
@@ -66,9 +133,8 @@ class Client:
             raise ConnectionError("the Runtime API closed the connection")
         self.buf += chunk
 
-    def call(self, method, path, body=None, headers=None):
-        if self.sock is None:
-            self._connect()
+    @staticmethod
+    def _request(method, path, body=None, headers=None):
         if isinstance(body, str):
             body = body.encode("utf-8")
         lines = ["%s %s HTTP/1.1" % (method, path), "Host: runtime"]
@@ -77,7 +143,29 @@ class Client:
                 lines.append("%s: %s" % (k, v))
         if body is not None or method == "POST":
             lines.append("Content-Length: %d" % len(body or b""))
-        self.sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b""))
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
+
+    def call(self, method, path, body=None, headers=None):
+        if self.sock is None:
+            self._connect()
+        self.sock.sendall(self._request(method, path, body, headers))
+        return self._response()
+
+    def post_then_next(self, path, body, headers):
+        """POST a result and GET the next event in one write (the Runtime API answers both in
+        one write too); returns the answer to the GET. A failed POST is logged, not fatal."""
+        if self.sock is None:
+            self._connect()
+        self.sock.sendall(self._request("POST", path, body, headers) + self._request("GET", NEXT))
+        status, _, data = self._response()
+        if not 200 <= status < 300:
+            sys.stderr.write("bootstrap: %s answered %d: %s\n" % (path, status, data[:500].decode("utf-8", "replace")))
+            sys.stderr.flush()
+        if self.sock is None:  # the POST's answer closed the connection: the GET went nowhere
+            return self.call("GET", NEXT)
+        return self._response()
+
+    def _response(self):
         while True:
             end = self.buf.find(b"\r\n\r\n")
             if end >= 0:
@@ -195,7 +283,23 @@ def _patch_create_client(module):
     module.ClientCreator.create_client = create_client
 
 
+def env_from_stdin():
+    """A container created ahead by the Docker driver gets what differs per instance
+    (AWS_LAMBDA_RUNTIME_API, the log stream) as one JSON line on stdin (ESB_ENV_STDIN=1)."""
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = os.read(0, 65536)
+        if not chunk:
+            break
+        data += chunk
+    os.environ.pop("ESB_ENV_STDIN", None)
+    if data.strip():
+        os.environ.update({str(k): str(v) for k, v in json_loads(data).items()})
+
+
 def main():
+    if os.environ.get("ESB_ENV_STDIN") == "1":
+        env_from_stdin()
     address = os.environ.get("AWS_LAMBDA_RUNTIME_API")
     if not address:
         sys.stderr.write("bootstrap: AWS_LAMBDA_RUNTIME_API is not set\n")
@@ -214,12 +318,12 @@ def main():
         else:
             doc = error_doc(exc)
         sys.stderr.write("[ERROR] %s: %s\n" % (doc["errorType"], doc["errorMessage"]))
-        client.call("POST", BASE + "/init/error", json.dumps(doc),
+        client.call("POST", BASE + "/init/error", json_dumps(doc),
                     {"Content-Type": "application/json", "Lambda-Runtime-Function-Error-Type": doc["errorType"]})
         sys.exit(1)
 
+    status, headers, body = client.call("GET", NEXT)
     while True:
-        status, headers, body = client.call("GET", BASE + "/invocation/next")
         if status != 200:
             raise RuntimeError("invocation/next answered %d" % status)
         request_id = headers.get("lambda-runtime-aws-request-id")
@@ -229,18 +333,20 @@ def main():
         else:
             os.environ.pop("_X_AMZN_TRACE_ID", None)
         try:
-            event = json.loads(body) if body else None
+            event = json_loads(body) if body else None
             result = handler(event, LambdaContext(headers))
-            out = json.dumps(result)
+            out = json_dumps(result)
         except Exception as exc:
             doc = error_doc(exc)
             doc["requestId"] = request_id
             sys.stderr.write("[ERROR] %s: %s\n" % (doc["errorType"], doc["errorMessage"]))
             sys.stderr.flush()
-            client.call("POST", BASE + "/invocation/%s/error" % request_id, json.dumps(doc),
-                        {"Content-Type": "application/json", "Lambda-Runtime-Function-Error-Type": doc["errorType"]})
+            status, headers, body = client.post_then_next(
+                BASE + "/invocation/%s/error" % request_id, json_dumps(doc),
+                {"Content-Type": "application/json", "Lambda-Runtime-Function-Error-Type": doc["errorType"]})
             continue
-        client.call("POST", BASE + "/invocation/%s/response" % request_id, out, {"Content-Type": "application/json"})
+        status, headers, body = client.post_then_next(
+            BASE + "/invocation/%s/response" % request_id, out, {"Content-Type": "application/json"})
 
 
 if __name__ == "__main__":
