@@ -3,6 +3,12 @@
 // (the agent listens there, not on 0.0.0.0). Function images come from the image builder
 // (code and layers inside); a function without an image runs on the runtime base image with
 // its code folder mounted at /var/task and its first layer at /opt.
+// Cold starts: after a function's container starts, the driver creates the next one ahead (a
+// "spare", created but not started), so the next cold start of that function (scale-out, after
+// scale to zero, a replaced instance) is only attach + start. What differs per instance (the
+// Runtime API port, the log stream) is not known ahead: a spare gets it as one JSON line on stdin,
+// which the bootstrap of images labelled dev.esb.env-stdin=1 reads first (Python for now).
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
@@ -31,6 +37,44 @@ export interface DockerDriverOptions {
   agentName?: string;
   runtimeImages?: { python?: string; nodejs?: string };
   stopGraceSeconds?: number;
+  /** Timestamps (performance.now()) of a start's steps, for benchmarks (bench/src/docker-cold.bench.ts). */
+  trace?: (instanceId: string, step: DockerStartStep, at: number) => void;
+  /** Create each function's next container ahead (default true). */
+  spares?: boolean;
+  /** A spare not used for this long is removed (default 30 min). */
+  spareTtlMs?: number;
+  /** Delay between a start and the creation of the next spare, off the starting instance's way (default 250 ms). */
+  spareDelayMs?: number;
+}
+
+/** `created` is a fresh container; `spare` a pre-created one taken instead. */
+export type DockerStartStep = 'begin' | 'created' | 'spare' | 'attached' | 'started';
+
+/** Image label: its entrypoint reads PER_INSTANCE_ENV as one JSON line on stdin when ESB_ENV_STDIN=1. */
+export const LABEL_ENV_STDIN = 'dev.esb.env-stdin';
+/** Entrypoints known to honour the label (a derived image with its own entrypoint inherits the label, not the behaviour). */
+const STDIN_ENV_ENTRYPOINTS = new Set([JSON.stringify(['/usr/bin/python3', '/var/runtime/bootstrap.py'])]);
+/** Variables that differ between two instances of the same function config (see agent/src/env.ts). */
+export const PER_INSTANCE_ENV = ['AWS_LAMBDA_RUNTIME_API', 'AWS_LAMBDA_LOG_STREAM_NAME'] as const;
+
+/** Splits an instance's environment into what a spare can carry and what it gets on stdin. */
+export function splitInstanceEnv(env: Record<string, string>): { shared: Record<string, string>; perInstance: Record<string, string> } {
+  const shared: Record<string, string> = {};
+  const perInstance: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) ((PER_INSTANCE_ENV as readonly string[]).includes(k) ? perInstance : shared)[k] = v;
+  return { shared, perInstance };
+}
+
+/** Two starts can share a pre-created container when everything but the per-instance variables is equal. */
+export function spareKey(p: { image: string; handler?: string; memoryMb: number; binds: string[]; env: Record<string, string> }): string {
+  const { shared } = splitInstanceEnv(p.env);
+  return JSON.stringify([p.image, p.handler ?? null, p.memoryMb, p.binds, Object.entries(shared).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
+}
+
+/** Whether an image's entrypoint takes the per-instance variables on stdin (label + a known entrypoint). */
+export function takesEnvOnStdin(config: { Labels?: Record<string, string> | null; Entrypoint?: string[] | string | null } | undefined): boolean {
+  if (config?.Labels?.[LABEL_ENV_STDIN] !== '1') return false;
+  return STDIN_ENV_ENTRYPOINTS.has(JSON.stringify(typeof config.Entrypoint === 'string' ? [config.Entrypoint] : (config.Entrypoint ?? [])));
 }
 
 const ENDPOINT_VARS = /^AWS_ENDPOINT_URL/;
@@ -70,6 +114,17 @@ export async function createDockerDriver(opts: DockerDriverOptions): Promise<Ins
 
   const live = new Map<string, InstanceHandle>();
   const checked = new Map<string, number>();
+  let closed = false;
+  // One spare per function: the config it was made for (key) and, once created, the container.
+  interface Spare {
+    key: string;
+    ready?: Docker.Container;
+    dropped: boolean;
+    created: Promise<void>;
+    expiry?: NodeJS.Timeout;
+  }
+  const spares = new Map<string, Spare>();
+  const useSpares = opts.spares ?? true;
 
   async function ensureImage(image: string): Promise<void> {
     if (pullPolicy === 'if-not-present') {
@@ -100,22 +155,92 @@ export async function createDockerDriver(opts: DockerDriverOptions): Promise<Ins
     throw new Error(`function ${spec.functionName}: no image and no base image for runtime "${spec.runtime ?? '(none)'}"`);
   }
 
+  /**
+   * Creates the container; the image is looked at (and pulled) only when the engine does not
+   * have it: no inspect round trip on a cold start's path (IMAGE_PULL_POLICY=always pulls first).
+   */
+  async function createContainer(image: string, config: Docker.ContainerCreateOptions): Promise<Docker.Container> {
+    if (pullPolicy === 'always') await ensureImage(image);
+    try {
+      return await docker.createContainer(config);
+    } catch (err) {
+      if ((err as { statusCode?: number }).statusCode !== 404 || pullPolicy === 'always') throw err;
+      await ensureImage(image); // a missing image: pull it, or say how to build it
+      return docker.createContainer(config);
+    }
+  }
+
+  function dropSpare(fn: string, spare: Spare): Promise<void> {
+    if (spares.get(fn) === spare) spares.delete(fn);
+    spare.dropped = true;
+    clearTimeout(spare.expiry);
+    const c = spare.ready;
+    spare.ready = undefined;
+    return c ? c.remove({ force: true }).then(() => {}, () => {}) : Promise.resolve();
+  }
+
+  /** The function's spare when it is created and made for this config (one of another config is dropped). */
+  function takeSpare(fn: string, key: string): Docker.Container | undefined {
+    const spare = spares.get(fn);
+    if (!spare) return undefined;
+    if (spare.key !== key) {
+      void dropSpare(fn, spare);
+      return undefined;
+    }
+    if (!spare.ready) return undefined; // still being created: not worth waiting for
+    spares.delete(fn);
+    clearTimeout(spare.expiry);
+    return spare.ready;
+  }
+
+  /** After a start: create the function's next container (when its image takes the per-instance env on stdin). */
+  function prepareSpare(fn: string, key: string, image: string, config: Docker.ContainerCreateOptions): void {
+    if (!useSpares || closed || spares.get(fn)?.key === key) return;
+    const old = spares.get(fn);
+    if (old) void dropSpare(fn, old);
+    const spare: Spare = { key, dropped: false, created: Promise.resolve() };
+    spare.created = new Promise((r) => setTimeout(r, opts.spareDelayMs ?? 250))
+      .then(async () => {
+        if (spare.dropped) return;
+        if (!takesEnvOnStdin((await docker.getImage(image).inspect()).Config)) return;
+        const { shared } = splitInstanceEnv(Object.fromEntries((config.Env ?? []).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)])));
+        if (spare.dropped) return;
+        const c = await docker.createContainer({
+          ...config,
+          name: `esb-${fn.toLowerCase().replace(/[^a-z0-9_.-]/g, '-')}-${randomBytes(6).toString('hex')}`,
+          Env: [...Object.entries(shared).map(([k, v]) => `${k}=${v}`), 'ESB_ENV_STDIN=1'],
+          OpenStdin: true,
+          StdinOnce: true,
+          AttachStdin: true,
+        });
+        if (spare.dropped) await c.remove({ force: true }).catch(() => {});
+        else spare.ready = c;
+      })
+      .catch((err) => {
+        log.debug({ err: String(err), function: fn }, 'no spare container');
+      });
+    spare.expiry = setTimeout(() => void dropSpare(fn, spare), opts.spareTtlMs ?? 30 * 60_000);
+    spare.expiry.unref();
+    spares.set(fn, spare);
+  }
+
   return {
     kind: 'docker',
     runtimeApiBindHost: host,
     runtimeApiAdvertiseHost: host,
     async start(spec, onLine) {
+      const trace = opts.trace ? (step: DockerStartStep) => opts.trace!(spec.instanceId, step, performance.now()) : () => {};
+      trace('begin');
       const image = imageFor(spec);
-      await ensureImage(image);
       const binds: string[] = [];
       if (!spec.image) {
         if (spec.codeDir) binds.push(`${spec.codeDir}:/var/task:ro`);
         if (spec.layerDirs[0]) binds.push(`${spec.layerDirs[0]}:/opt:ro`);
       }
-      const container = await docker.createContainer({
-        name: `esb-${spec.functionName.toLowerCase().replace(/[^a-z0-9_.-]/g, '-')}-${spec.instanceId.slice(0, 12)}`,
+      const env = containerEnv(spec.env);
+      const config: Docker.ContainerCreateOptions = {
         Image: image,
-        Env: containerEnv(spec.env),
+        Env: env,
         ...(spec.handler ? { Cmd: [spec.handler] } : {}),
         Labels: { [LABEL]: agentName, [LABEL_FUNCTION]: spec.functionName },
         HostConfig: {
@@ -126,26 +251,55 @@ export async function createDockerDriver(opts: DockerDriverOptions): Promise<Ins
           Binds: binds,
           Init: true,
         },
-      });
+      };
+      const envMap = Object.fromEntries(env.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+      const key = spareKey({ image, handler: spec.handler, memoryMb: spec.memoryMb, binds, env: envMap });
+      let container: Docker.Container | undefined = takeSpare(spec.functionName, key);
+      let stream: NodeJS.ReadWriteStream | undefined;
+      if (container) {
+        trace('spare');
+        try {
+          // The per-instance variables, written before the start: the engine hands them over once the process reads.
+          stream = (await container.attach({ stream: true, hijack: true, stdin: true, stdout: true, stderr: true })) as NodeJS.ReadWriteStream;
+          stream.end(`${JSON.stringify(splitInstanceEnv(envMap).perInstance)}\n`); // then EOF, as /dev/null would give
+        } catch (e) {
+          log.debug({ err: String(e), function: spec.functionName }, 'spare container unusable: creating one');
+          void container.remove({ force: true }).catch(() => {});
+          container = undefined;
+        }
+      }
+      if (!container || !stream) {
+        container = await createContainer(image, { ...config, name: `esb-${spec.functionName.toLowerCase().replace(/[^a-z0-9_.-]/g, '-')}-${spec.instanceId.slice(0, 12)}` });
+        trace('created');
+        try {
+          stream = (await container.attach({ stream: true, stdout: true, stderr: true })) as NodeJS.ReadWriteStream;
+        } catch (e) {
+          await container.remove({ force: true }).catch(() => {});
+          throw e;
+        }
+      }
       const out = new LineSplitter((l) => onLine('stdout', l));
       const err = new LineSplitter((l) => onLine('stderr', l));
-      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
       const so = new PassThrough();
       const se = new PassThrough();
       so.on('data', (c: Buffer) => out.push(c));
       se.on('data', (c: Buffer) => err.push(c));
       docker.modem.demuxStream(stream, so, se);
+      trace('attached');
       try {
         await container.start();
+        trace('started');
       } catch (e) {
         await container.remove({ force: true }).catch(() => {});
         throw e;
       }
+      prepareSpare(spec.functionName, key, image, config);
+      const started: Docker.Container = container;
       // After start: "not-running" answers at once for a created container, and still
       // answers (with the status) for one that has already exited.
-      const waited = container.wait();
+      const waited = started.wait();
       let removed: Promise<void> | undefined;
-      const remove = () => (removed ??= container.remove({ force: true }).then(() => {}, () => {}));
+      const remove = () => (removed ??= started.remove({ force: true }).then(() => {}, () => {}));
       const exited = waited.then(
         (r: { StatusCode?: number }) => ({ code: r?.StatusCode ?? null, signal: null }),
         () => ({ code: null, signal: 'engine-gone' }),
@@ -156,12 +310,12 @@ export async function createDockerDriver(opts: DockerDriverOptions): Promise<Ins
         await remove(); // "exited" means gone: no container left behind
         return r;
       });
-      const cgroupFiles = [`/sys/fs/cgroup/memory/docker/${container.id}/memory.max_usage_in_bytes`, `/sys/fs/cgroup/system.slice/docker-${container.id}.scope/memory.peak`];
+      const cgroupFiles = [`/sys/fs/cgroup/memory/docker/${started.id}/memory.max_usage_in_bytes`, `/sys/fs/cgroup/system.slice/docker-${started.id}.scope/memory.peak`];
       const handle: InstanceHandle = {
         id: spec.instanceId,
         exited,
         async stop() {
-          await container.kill({ signal: 'SIGKILL' }).catch(() => {});
+          await started.kill({ signal: 'SIGKILL' }).catch(() => {});
           await Promise.race([exited, new Promise((r) => setTimeout(r, (opts.stopGraceSeconds ?? 5) * 1000))]);
           await remove();
         },
@@ -180,7 +334,11 @@ export async function createDockerDriver(opts: DockerDriverOptions): Promise<Ins
       return handle;
     },
     async close() {
+      closed = true;
+      const pending = [...spares.values()];
+      const removed = [...spares].map(([fn, spare]) => dropSpare(fn, spare));
       await Promise.all([...live.values()].map((h) => h.stop()));
+      await Promise.all([...removed, ...pending.map((sp) => sp.created)]); // one being created removes itself (dropped)
     },
   };
 }

@@ -2,7 +2,7 @@
 // runtime base images exist (scripts/docker-up.sh, scripts/docker-base-image.sh); otherwise
 // it prints a loud skip.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, cpSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +11,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionsFile } from '../../crds/src/index.js';
 import { type Agent, createAgent } from './agent.js';
-import { LABEL } from './docker-driver.js';
+import { createDockerDriver, LABEL, type DockerStartStep } from './docker-driver.js';
 import { buildFunctionImages, ImageBuildError } from './image-builder.js';
 
 const FIX = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures');
@@ -125,6 +125,52 @@ describe.skipIf(why !== undefined)('agent, docker runtime', () => {
     } finally {
       await gone.close();
     }
+  });
+
+  it('creates the next container of a function ahead: the next cold start takes it and hands it its own Runtime API and log stream on stdin', async () => {
+    const name = `${agentName}-spare`;
+    const steps = new Map<string, DockerStartStep[]>();
+    const driver = await createDockerDriver({ log: silent, docker, agentName: name, spareDelayMs: 0, trace: (id, step) => steps.set(id, [...(steps.get(id) ?? []), step]) });
+    const spareAgent = await createAgent({ runtime: 'docker', driver, logDir, log: silent });
+    const code = path.join(root, 'envcheck');
+    mkdirSync(code, { recursive: true });
+    writeFileSync(
+      path.join(code, 'envcheck.py'),
+      'import os, sys\ndef handler(event, context):\n    print("hello from " + context.log_stream_name)\n    return {"api": os.environ["AWS_LAMBDA_RUNTIME_API"], "stream": context.log_stream_name, "flag": os.environ.get("ESB_ENV_STDIN"), "stdin": sys.stdin.read(), "x": os.environ.get("X")}\n',
+    );
+    const fns = (digest: string, env: Record<string, string> = {}) => FunctionsFile.parse({ functions: { sp: { runtime: 'python3.12', handler: 'envcheck.handler', code, digest, environment: env } } });
+    const created = async () => (await docker.listContainers({ all: true, filters: { label: [`${LABEL}=${name}`], status: ['created'] } })).length;
+    const lastSteps = () => [...steps.values()].at(-1);
+    try {
+      spareAgent.setFunctions(fns('a'));
+      const first = await spareAgent.invoke('sp', Buffer.from('{}'));
+      expect(first.error).toBeUndefined();
+      expect(lastSteps()).toContain('created');
+      for (let i = 0; i < 100 && (await created()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(await created()).toBe(1);
+      await new Promise((r) => setTimeout(r, 200)); // the engine lists it before its create call has answered the driver
+
+      spareAgent.setFunctions(fns('b')); // a new instance of the same container config
+      const second = await spareAgent.invoke('sp', Buffer.from('{}'));
+      expect(second.error).toBeUndefined();
+      expect(lastSteps()).toEqual(['begin', 'spare', 'attached', 'started']);
+      const [a, b] = [json(first.payload), json(second.payload)];
+      expect(b.api).not.toBe(a.api); // its own Runtime API port
+      expect(b.stream).not.toBe(a.stream);
+      expect(b.stream).toMatch(/\[\$LATEST\][0-9a-f]+$/);
+      expect(b).toMatchObject({ flag: null, stdin: '' });
+      await new Promise((r) => setTimeout(r, 100)); // the function log is written every 20 ms
+      expect(readFileSync(path.join(logDir, 'sp.log'), 'utf8')).toContain(`hello from ${b.stream}`);
+
+      spareAgent.setFunctions(fns('c', { X: '1' })); // another environment: the spare does not fit
+      const third = await spareAgent.invoke('sp', Buffer.from('{}'));
+      expect(json(third.payload).x).toBe('1');
+      expect(lastSteps()).toContain('created');
+    } finally {
+      await spareAgent.close();
+    }
+    const left = await docker.listContainers({ all: true, filters: { label: [`${LABEL}=${name}`] } });
+    expect(left.map((c) => `${c.Names[0]} ${c.State}`)).toEqual([]);
   });
 
   it('removes its containers on close', async () => {
