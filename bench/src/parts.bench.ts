@@ -1,12 +1,34 @@
-// The per-part benchmarks of the other parts (agent, generate, apply, provision, auth, and the
-// docker compose platform when an engine answers), each run in its
+// The per-part benchmarks of the other parts (agent, generate, apply, provision, auth, and,
+// when an engine answers, the Docker cold start against a bare `docker start` and the docker
+// compose platform), each run in its
 // own child process and gathered into rows. Their figures are compared with their targets (no
 // external baseline exists for them). Run alone: node --import tsx bench/src/parts.bench.ts [--quick]
 // or any of them directly: node --import tsx bench/src/<part>.bench.ts
+import { execFile } from 'node:child_process';
+import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { benchResultLine, header, row, table, type BenchOutput, type Row, type Skip } from './lib/report.js';
+import { promisify } from 'node:util';
+import type { DockerColdResult } from './docker-cold.bench.js';
+import { benchResultLine, header, parseBenchResult, row, table, type BenchOutput, type Row, type Skip } from './lib/report.js';
 import { machine } from './lib/stats.js';
-import { dockerAvailable, runPart } from './lib/targets.js';
+import { BENCH_DIR, dockerAvailable, REPO, runPart } from './lib/targets.js';
+
+/** docker-cold.bench.ts in a child (a script: BENCH_JSON=1 makes it print its result line). */
+async function runDockerCold(quick: boolean): Promise<DockerColdResult> {
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, 'src', 'docker-cold.bench.ts'), '--runs', quick ? '3' : '10'], {
+      cwd: REPO,
+      env: { ...process.env, BENCH_JSON: '1' },
+      timeout: 600_000,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    return parseBenchResult(stdout) as DockerColdResult;
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    const lines = (e.stderr || e.message).trim().split('\n');
+    throw new Error(`docker-cold benchmark failed: ${lines.find((l) => /Error\b.*:/.test(l) && !/^\s+at /.test(l)) ?? lines.at(-1)}`);
+  }
+}
 
 interface AgentR { warm: { n: number; p50: number; p90: number; p99: number; perSecond: number }; pythonCold: { n: number; p50: number; max: number }; nodeCold: { n: number; p50: number; max: number } }
 interface GenerateR { renderMs: number; generateMs: number; renderCpuMs?: number; generateCpuMs?: number }
@@ -45,9 +67,27 @@ export async function runParts(opts: { quick?: boolean; compose?: boolean; log?:
   await attempt<AuthR>('auth', (r) => [
     row({ bench: 'parts', subject: 'gateway authorizer, cached TOKEN decision', metric: 'added per request p50', value: r.addedP50Ms * 1000, unit: 'µs', baseline: { name: 'target', value: 200 }, target: '< 200 µs', met: r.addedP50Ms * 1000 < 200, detail: `no-auth path p50 ${(r.p50NoAuthMs * 1000).toFixed(1)} µs; authorizer invoked ${r.authorizerInvocations}x` }),
   ]);
+  const docker = await dockerAvailable();
+  if (!docker.ok) skips.push({ bench: 'parts', subject: 'docker cold start (vs bare docker start)', reason: docker.reason });
+  else {
+    try {
+      const r = await runDockerCold(opts.quick ?? false);
+      raw['docker-cold'] = r;
+      const steps = (e: DockerColdResult['esb']['fresh']) => Object.entries(e.steps).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ');
+      const esbRow = (label: string, e: DockerColdResult['esb']['fresh']) =>
+        row({ bench: 'cold start', subject: `esb agent, docker, Python hello, ${label}`, metric: 'first invoke p50', value: e.total.p50, unit: 'ms', baseline: { name: 'bare docker start', value: r.bare.running.p50 }, target: '<= bare + 150 ms', met: e.withinTarget, runs: e.total.n, detail: `+${e.marginMs.toFixed(0)} ms; steps ${steps(e)} ms` });
+      rows.push(
+        row({ bench: 'cold start', subject: 'bare `docker start`, Python hello image', metric: 'start -> running p50', value: r.bare.running.p50, unit: 'ms', runs: r.bare.running.n, detail: `-> first TCP connect to the host ${r.bare.connected.p50.toFixed(0)} ms; -> python3 -c pass exited ${r.bare.exited.p50.toFixed(0)} ms` }),
+        esbRow('new config', r.esb.fresh),
+        esbRow('pre-created container', r.esb.spare),
+      );
+      opts.log?.('docker-cold bench done');
+    } catch (err) {
+      skips.push({ bench: 'parts', subject: 'docker cold start (vs bare docker start)', reason: String(err) });
+    }
+  }
   if (opts.compose === false) skips.push({ bench: 'parts', subject: 'compose', reason: 'disabled (--no-compose)' });
   else {
-    const docker = await dockerAvailable();
     if (!docker.ok) skips.push({ bench: 'parts', subject: 'compose', reason: docker.reason });
     else
       await attempt<ComposeR>('compose', (r) => [
