@@ -1,0 +1,80 @@
+// Where the CPU goes, by process: CPU time per request of the load generator, the `esb dev`
+// process and each function instance, from /proc, over a warm autocannon run. Throughput on
+// a shared 2-core machine is noisy; CPU per request is steadier and shows what a change saves.
+// Run: node --import tsx bench/src/cpu-split.ts [node|python|node-capped] [connections] [seconds] [runs]
+import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { load } from './lib/servers.js';
+import { FIXTURES, firstOk, startEsbDev } from './lib/targets.js';
+
+interface Proc {
+  ppid: number;
+  /** user + system CPU, ms */
+  cpuMs: number;
+  sysMs: number;
+  cmd: string;
+}
+
+const TICK_MS = 10; // USER_HZ = 100 on Linux
+
+function processes(): Map<number, Proc> {
+  const out = new Map<number, Proc>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
+      out.set(Number(d), { ppid: Number(f[1]), cpuMs: (Number(f[11]) + Number(f[12])) * TICK_MS, sysMs: Number(f[12]) * TICK_MS, cmd });
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+
+function descendants(root: number, procs: Map<number, Proc>): number[] {
+  const out = [root];
+  for (let i = 0; i < out.length; i++) for (const [pid, p] of procs) if (p.ppid === out[i]) out.push(pid);
+  return out;
+}
+
+const [fn = 'node', conns = '32', seconds = '5', runs = '2'] = process.argv.slice(2);
+const work = await mkdtemp(path.join(tmpdir(), 'esb-cpu-split-'));
+const dev = await startEsbDev({ workspace: path.join(work, 'ws'), runtime: 'process', logDir: work });
+try {
+  await dev.deploy('bench', path.join(FIXTURES, 'template.yml'));
+  const url = `${dev.url}/hello/${fn}`;
+  await firstOk(url, 60_000, 10, dev.server);
+  await load(url, Number(conns), 2); // warm: fills the pool
+  for (let k = 0; k < Number(runs); k++) {
+    const before = processes();
+    const self0 = process.cpuUsage();
+    const r = await load(url, Number(conns), Number(seconds));
+    const self = process.cpuUsage(self0);
+    const after = processes();
+    const perReq = (ms: number) => ((ms * 1000) / r.requests).toFixed(0).padStart(5);
+    const lines = [`c=${conns} ${fn}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms — CPU µs per request (system part):`];
+    lines.push(`${perReq((self.user + self.system) / 1000)} (${perReq(self.system / 1000).trim()})  load generator (this process)`);
+    let instances = 0;
+    let instancesSys = 0;
+    for (const pid of descendants(dev.server.pid, after)) {
+      const a = after.get(pid)!;
+      const b = before.get(pid);
+      const cpu = a.cpuMs - (b?.cpuMs ?? 0);
+      const sys = a.sysMs - (b?.sysMs ?? 0);
+      if (pid === dev.server.pid) lines.push(`${perReq(cpu)} (${perReq(sys).trim()})  esb dev`);
+      else if (/bootstrap\.(mjs|py)/.test(a.cmd)) {
+        instances += cpu;
+        instancesSys += sys;
+      }
+    }
+    lines.push(`${perReq(instances)} (${perReq(instancesSys).trim()})  function instances, all together`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+  }
+} finally {
+  await dev.server.stop();
+  await rm(work, { recursive: true, force: true });
+}
