@@ -7,7 +7,7 @@
 // "spare", created but not started), so the next cold start of that function (scale-out, after
 // scale to zero, a replaced instance) is only attach + start. What differs per instance (the
 // Runtime API port, the log stream) is not known ahead: a spare gets it as one JSON line on stdin,
-// which the bootstrap of images labelled dev.esb.env-stdin=1 reads first (Python for now).
+// which the bootstrap of images labelled dev.esb.env-stdin=1 reads first (Python and Node).
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
@@ -53,7 +53,7 @@ export type DockerStartStep = 'begin' | 'created' | 'spare' | 'attached' | 'star
 /** Image label: its entrypoint reads PER_INSTANCE_ENV as one JSON line on stdin when ESB_ENV_STDIN=1. */
 export const LABEL_ENV_STDIN = 'dev.esb.env-stdin';
 /** Entrypoints known to honour the label (a derived image with its own entrypoint inherits the label, not the behaviour). */
-const STDIN_ENV_ENTRYPOINTS = new Set([JSON.stringify(['/usr/bin/python3', '/var/runtime/bootstrap.py'])]);
+const STDIN_ENV_ENTRYPOINTS = new Set([JSON.stringify(['/usr/bin/python3', '/var/runtime/bootstrap.py']), JSON.stringify(['/usr/bin/node', '/var/runtime/bootstrap.mjs'])]);
 /** Variables that differ between two instances of the same function config (see agent/src/env.ts). */
 export const PER_INSTANCE_ENV = ['AWS_LAMBDA_RUNTIME_API', 'AWS_LAMBDA_LOG_STREAM_NAME'] as const;
 

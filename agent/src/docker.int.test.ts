@@ -173,6 +173,35 @@ describe.skipIf(why !== undefined)('agent, docker runtime', () => {
     expect(left.map((c) => `${c.Names[0]} ${c.State}`)).toEqual([]);
   });
 
+  it('Node functions take a pre-created container too (the Node bootstrap reads its Runtime API on stdin)', async () => {
+    const name = `${agentName}-spare-node`;
+    const steps = new Map<string, DockerStartStep[]>();
+    const driver = await createDockerDriver({ log: silent, docker, agentName: name, spareDelayMs: 0, trace: (id, step) => steps.set(id, [...(steps.get(id) ?? []), step]) });
+    const nodeAgent = await createAgent({ runtime: 'docker', driver, logDir, log: silent });
+    const code = path.join(root, 'envcheck-node');
+    mkdirSync(code, { recursive: true });
+    writeFileSync(path.join(code, 'index.mjs'), 'export const handler = async (e, ctx) => ({ api: process.env.AWS_LAMBDA_RUNTIME_API, stream: ctx.logStreamName, flag: process.env.ESB_ENV_STDIN ?? null });\n');
+    const fns = (digest: string) => FunctionsFile.parse({ functions: { spn: { runtime: 'nodejs20.x', handler: 'index.handler', code, digest } } });
+    const created = async () => (await docker.listContainers({ all: true, filters: { label: [`${LABEL}=${name}`], status: ['created'] } })).length;
+    try {
+      nodeAgent.setFunctions(fns('a'));
+      const first = await nodeAgent.invoke('spn', Buffer.from('{}'));
+      expect(first.error).toBeUndefined();
+      for (let i = 0; i < 100 && (await created()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 200));
+      nodeAgent.setFunctions(fns('b'));
+      const second = await nodeAgent.invoke('spn', Buffer.from('{}'));
+      expect(second.error).toBeUndefined();
+      expect([...steps.values()].at(-1)).toEqual(['begin', 'spare', 'attached', 'started']);
+      const [a, b] = [json(first.payload), json(second.payload)];
+      expect(b.api).not.toBe(a.api);
+      expect(b.stream).not.toBe(a.stream);
+      expect(b.flag).toBeNull();
+    } finally {
+      await nodeAgent.close();
+    }
+  });
+
   it('removes its containers on close', async () => {
     await agent.close();
     const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL}=${agentName}`] } });

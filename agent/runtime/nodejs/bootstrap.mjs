@@ -3,11 +3,32 @@
 //   AWS_LAMBDA_RUNTIME_API=host:port  _HANDLER=dir/file.fn  LAMBDA_TASK_ROOT=/var/task
 // Usage: node bootstrap.mjs [handler]   (an argument overrides _HANDLER, like AWS base images)
 import net from 'node:net';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readSync } from 'node:fs';
 import { createRequire, register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+// A container created ahead of its start (Docker runtime) cannot know its own Runtime API
+// port and log stream: the agent writes them as one JSON line on stdin (ESB_ENV_STDIN=1).
+if (process.env.ESB_ENV_STDIN === '1') {
+  const chunks = [];
+  const buf = Buffer.alloc(65536);
+  for (;;) {
+    let n;
+    try {
+      n = readSync(0, buf, 0, buf.length, null);
+    } catch (err) {
+      if (err.code === 'EAGAIN') continue;
+      throw err;
+    }
+    if (n === 0) break;
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+    if (buf[n - 1] === 10) break;
+  }
+  delete process.env.ESB_ENV_STDIN;
+  const text = Buffer.concat(chunks).toString('utf8').trim();
+  if (text) for (const [k, v] of Object.entries(JSON.parse(text))) process.env[k] = String(v);
+}
 const api = process.env.AWS_LAMBDA_RUNTIME_API;
 if (!api) {
   process.stderr.write('bootstrap: AWS_LAMBDA_RUNTIME_API is not set\n');
