@@ -2,7 +2,7 @@ import net from 'node:net';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RequestParser, RuntimeApiServer, type RuntimeRequest, type RuntimeResponder } from './runtime-api-server.js';
+import { formatResponse, RequestParser, RuntimeApiServer, type RuntimeRequest, type RuntimeResponder } from './runtime-api-server.js';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 
@@ -47,6 +47,12 @@ describe('RequestParser', () => {
     expect(continues).toBe(1);
     expect(reqs[0]!.close).toBe(true);
     expect(new RequestParser(10).push(b('GET / HTTP/1.0\r\n\r\n'))[0]!.close).toBe(true);
+  });
+
+  it('never lets a header value break the response head', () => {
+    const text = formatResponse(200, { 'lambda-runtime-client-context': '{"a":"x\r\nset-cookie: evil"}' }, Buffer.from('{}'), false).toString();
+    expect(text.split('\r\n').filter((l) => /^set-cookie/i.test(l))).toEqual([]);
+    expect(text).toContain('lambda-runtime-client-context: {"a":"x set-cookie: evil"}\r\n');
   });
 
   it('reports malformed input with a status and a reason', () => {

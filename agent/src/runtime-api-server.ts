@@ -229,7 +229,12 @@ const REASONS: Record<number, string> = {
 /** One serialised HTTP/1.1 response. */
 export function formatResponse(status: number, headers: Record<string, string | number>, body: Buffer, close: boolean): Buffer {
   let head = `HTTP/1.1 ${status} ${REASONS[status] ?? 'Unknown'}\r\n`;
-  for (const k in headers) if (k !== 'content-length' && k !== 'connection') head += `${k}: ${headers[k]}\r\n`;
+  for (const k in headers) {
+    if (k === 'content-length' || k === 'connection') continue;
+    // Values can come from callers (a decoded client context): no line breaks into the head.
+    const v = String(headers[k]);
+    head += `${k}: ${/[\r\n]/.test(v) ? v.replace(/[\r\n]+/g, ' ') : v}\r\n`;
+  }
   head += `content-length: ${body.length}\r\n`;
   if (close) head += 'connection: close\r\n';
   head += '\r\n';
