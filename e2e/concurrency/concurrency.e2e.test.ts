@@ -1,5 +1,6 @@
 // Concurrency: 10 concurrent requests to a function with ReservedConcurrentExecutions 2 all
-// succeed, served by at most 2 containers (sampled from the engine during the burst).
+// succeed, served by at most 2 running containers (sampled from the engine during the burst;
+// the driver's pre-created spare, created but not started, is not an instance).
 import { expect, it } from 'vitest';
 import { describeStack } from '../src/scenario.js';
 import { deploy, functionContainers, http } from '../src/stack.js';
@@ -13,7 +14,7 @@ describeStack('concurrency: ReservedConcurrentExecutions 2', (stack) => {
     let maxContainers = 0;
     const sampler = (async () => {
       while (sampling) {
-        const running = (await functionContainers(s, 'conc-slow')).length;
+        const running = (await functionContainers(s, 'conc-slow', { running: true })).length;
         maxContainers = Math.max(maxContainers, running);
         await new Promise((r) => setTimeout(r, 150));
       }
@@ -21,7 +22,7 @@ describeStack('concurrency: ReservedConcurrentExecutions 2', (stack) => {
     const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => http(`${s.gatewayUrl}/slow/${i}`)));
     sampling = false;
     await sampler;
-    maxContainers = Math.max(maxContainers, (await functionContainers(s, 'conc-slow')).length);
+    maxContainers = Math.max(maxContainers, (await functionContainers(s, 'conc-slow', { running: true })).length);
 
     for (const a of answers) expect(a.status, a.text).toBe(200);
     expect(answers.map((a) => (a.json as { n: string }).n).sort()).toEqual(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'].sort());

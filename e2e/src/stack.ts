@@ -141,8 +141,9 @@ export async function stackUp(stack: StackInfo, echo = true): Promise<void> {
 }
 
 /** Containers started by this stack's agent (function instances). */
-export async function functionContainers(stack: Pick<StackInfo, 'agentName'>, fn?: string): Promise<Array<{ id: string; name: string; function: string; created: number }>> {
-  const filters = ['--filter', `label=dev.esb.agent=${stack.agentName}`, ...(fn ? ['--filter', `label=dev.esb.function=${fn}`] : [])];
+/** The agent's function containers (`running`: only started ones, not the driver's pre-created spares). */
+export async function functionContainers(stack: Pick<StackInfo, 'agentName'>, fn?: string, opts: { running?: boolean } = {}): Promise<Array<{ id: string; name: string; function: string; created: number }>> {
+  const filters = ['--filter', `label=dev.esb.agent=${stack.agentName}`, ...(fn ? ['--filter', `label=dev.esb.function=${fn}`] : []), ...(opts.running ? ['--filter', 'status=running'] : [])];
   const r = await run('docker', ['ps', '-a', '--no-trunc', ...filters, '--format', '{{.ID}}\t{{.Names}}\t{{.Label "dev.esb.function"}}\t{{.CreatedAt}}']);
   return r.stdout
     .split('\n')
