@@ -113,6 +113,8 @@ export async function createDockerDriver(opts: DockerDriverOptions): Promise<Ins
   host ??= '172.17.0.1';
 
   const live = new Map<string, InstanceHandle>();
+  /** Container removals in progress (close() waits for them). */
+  const removals = new Set<Promise<void>>();
   const checked = new Map<string, number>();
   let closed = false;
   // One spare per function: the config it was made for (key) and, once created, the container.
@@ -299,7 +301,16 @@ export async function createDockerDriver(opts: DockerDriverOptions): Promise<Ins
       // answers (with the status) for one that has already exited.
       const waited = started.wait();
       let removed: Promise<void> | undefined;
-      const remove = () => (removed ??= started.remove({ force: true }).then(() => {}, () => {}));
+      const remove = () => {
+        if (!removed) {
+          const p = started.remove({ force: true }).then(() => {}, () => {});
+          removed = p;
+          // close() waits for it, also when the container exited (left `live`) before close.
+          removals.add(p);
+          void p.finally(() => removals.delete(p));
+        }
+        return removed;
+      };
       const exited = waited.then(
         (r: { StatusCode?: number }) => ({ code: r?.StatusCode ?? null, signal: null }),
         () => ({ code: null, signal: 'engine-gone' }),
@@ -339,6 +350,7 @@ export async function createDockerDriver(opts: DockerDriverOptions): Promise<Ins
       const removed = [...spares].map(([fn, spare]) => dropSpare(fn, spare));
       await Promise.all([...live.values()].map((h) => h.stop()));
       await Promise.all([...removed, ...pending.map((sp) => sp.created)]); // one being created removes itself (dropped)
+      await Promise.all([...removals]);
     },
   };
 }
