@@ -170,6 +170,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
 
   let file: FunctionsFile = { defaults: { environment: {}, scaling: {} }, functions: {} };
   const pools = new Map<string, FunctionPool>();
+  const versionWarned = new Set<string>();
   let closed = false;
 
   const launch = async (inst: Instance, cfg: PoolConfig, runtimeApi: string) => {
@@ -277,6 +278,13 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
           p.update(cfg);
         }
         if (cfg.unrunnable) log.warn({ fn: name }, cfg.unrunnable);
+        // Once per function and runtime: a deploy that changes nothing else says nothing again.
+        const versionKey = `${name}\0${fc.runtime ?? ''}`;
+        if (!versionWarned.has(versionKey)) {
+          versionWarned.add(versionKey);
+          const warning = driver.versionWarning?.(fc.runtime);
+          if (warning) log.warn({ fn: name }, `function ${name}: ${warning}`);
+        }
       }
       scheduler?.setFunctions(next);
     },

@@ -35,5 +35,7 @@ export interface InstanceDriver {
   readonly runtimeApiAdvertiseHost: string;
   /** Starts an instance; each output line goes to `onLine`. */
   start(spec: InstanceSpec, onLine: (stream: 'stdout' | 'stderr', line: string) => void): Promise<InstanceHandle>;
+  /** Why `runtime` runs on another version here (process runtime: the machine's node/python3), if it does. */
+  versionWarning?(runtime: string | undefined): string | undefined;
   close(): Promise<void>;
 }

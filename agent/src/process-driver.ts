@@ -1,6 +1,6 @@
 // InstanceDriver for local processes (the embedded default): the runtime's bootstrap client
 // runs as a child process in the function's code folder with only the Lambda environment.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,15 +46,45 @@ export function processCommand(spec: InstanceSpec, opts: { python: string; node:
   );
 }
 
+/**
+ * The warning for a function whose runtime names another version than the interpreter that
+ * runs it here (`nodejs18.x` on Node 20, `python3.11` on Python 3.13); undefined when they agree
+ * or a version is unknown.
+ */
+export function runtimeVersionWarning(runtime: string | undefined, machine: { node?: string; python?: string }): string | undefined {
+  const nodeWanted = /^nodejs(\d+)\.x$/.exec(runtime ?? '')?.[1];
+  if (nodeWanted && machine.node) {
+    const have = machine.node.replace(/^v/, '').split('.')[0];
+    if (have !== nodeWanted) return `runtime ${runtime} runs on this machine's Node.js ${machine.node.replace(/^v/, '')} (process runtime); use --runtime docker for Node ${nodeWanted}`;
+  }
+  const pythonWanted = /^python(3\.\d+)$/.exec(runtime ?? '')?.[1];
+  if (pythonWanted && machine.python && machine.python !== pythonWanted) {
+    return `runtime ${runtime} runs on this machine's Python ${machine.python} (process runtime); use --runtime docker for another interpreter`;
+  }
+  return undefined;
+}
+
+/** `major.minor` of a Python interpreter, or undefined when it does not run. */
+function pythonVersion(python: string): string | undefined {
+  const r = spawnSync(python, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8', timeout: 5000 });
+  return r.status === 0 ? r.stdout.trim() || undefined : undefined;
+}
+
 export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDriver {
   const python = opts.python ?? defaultPython();
   const node = opts.node ?? process.execPath;
+  const nodeVersion = node === process.execPath ? process.versions.node : spawnSync(node, ['-p', 'process.versions.node'], { encoding: 'utf8', timeout: 5000 }).stdout?.trim();
+  let machinePython: string | undefined | null = null; // null: not asked yet (costs a python start)
   const grace = opts.stopGraceMs ?? 300;
   const live = new Set<InstanceHandle>();
   return {
     kind: 'process',
     runtimeApiBindHost: '127.0.0.1',
     runtimeApiAdvertiseHost: '127.0.0.1',
+    versionWarning(runtime) {
+      if (isPythonRuntime(runtime) && machinePython === null) machinePython = pythonVersion(python);
+      return runtimeVersionWarning(runtime, { node: nodeVersion, python: machinePython ?? undefined });
+    },
     async start(spec, onLine) {
       const cmd = processCommand(spec, { python, node });
       const child = spawn(cmd.file, cmd.args, {
