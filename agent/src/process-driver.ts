@@ -55,11 +55,11 @@ export function runtimeVersionWarning(runtime: string | undefined, machine: { no
   const nodeWanted = /^nodejs(\d+)\.x$/.exec(runtime ?? '')?.[1];
   if (nodeWanted && machine.node) {
     const have = machine.node.replace(/^v/, '').split('.')[0];
-    if (have !== nodeWanted) return `runtime ${runtime} runs on this machine's Node.js ${machine.node.replace(/^v/, '')} (process runtime); use --runtime docker for Node ${nodeWanted}`;
+    if (have !== nodeWanted) return `runtime ${runtime} runs on this machine's Node.js ${machine.node.replace(/^v/, '')} (process runtime)`;
   }
   const pythonWanted = /^python(3\.\d+)$/.exec(runtime ?? '')?.[1];
   if (pythonWanted && machine.python && machine.python !== pythonWanted) {
-    return `runtime ${runtime} runs on this machine's Python ${machine.python} (process runtime); use --runtime docker for another interpreter`;
+    return `runtime ${runtime} runs on this machine's Python ${machine.python} (process runtime)`;
   }
   return undefined;
 }
