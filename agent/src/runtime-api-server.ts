@@ -111,11 +111,12 @@ export class RequestParser {
         }
         const line = this.buf.toString('latin1', 0, eol);
         this.buf = this.buf.subarray(eol + 2);
-        const size = parseInt(line.split(';')[0]!.trim(), 16);
-        if (!Number.isFinite(size) || size < 0 || !/^[0-9a-fA-F]+$/.test(line.split(';')[0]!.trim())) {
+        const hex = line.split(';')[0]!.trim(); // chunk extensions after ";" are ignored
+        if (!/^[0-9a-fA-F]{1,8}$/.test(hex)) {
           this.fail(400, `bad chunk size "${line.slice(0, 40)}"`);
           break;
         }
+        const size = parseInt(hex, 16);
         this.state = size === 0 ? { kind: 'trailers' } : { kind: 'chunk-data', remaining: size };
       } else if (st.kind === 'chunk-data') {
         const n = Math.min(st.remaining, this.buf.length);

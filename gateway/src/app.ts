@@ -18,6 +18,7 @@ import {
 } from '../../crds/src/index.js';
 import type { InvokeContext, InvokeResult, Invoker } from '../../agent/src/invoker.js';
 import { watchConfig, type ConfigFileError, type ConfigWatcher } from './config-watcher.js';
+import { InvocationCancel } from './client-close.js';
 import { corsResponseHeaders, preflightHeaders } from './cors.js';
 import { AuthorizerEngine } from './auth/authorize.js';
 import type { JwksCache } from './auth/jwt.js';
@@ -221,39 +222,24 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
    */
   function invokeWithTimeout(fn: string, payload: Buffer, requestId: string, traceId: string, res: FastifyReply['raw']): Promise<InvokeResult | 'timeout' | 'gone' | Error> {
     return new Promise((resolve) => {
-      // The AbortController (and the client-close listener) exist only once someone reads
-      // the signal: the agent does when the request must wait for an instance. A warm
-      // invoke, the common case, pays for neither.
-      let ac: AbortController | undefined;
-      let outcome: 'timeout' | 'gone' | undefined;
-      let settled = false;
-      const onClose = () => {
-        if (res.writableFinished || !ac) return;
-        outcome ??= 'gone';
-        ac.abort(new Error('the client closed the connection'));
-      };
+      const cancel = new InvocationCancel(res);
       const ctx: InvokeContext = {
         requestId,
         traceId,
         get signal() {
-          if (!ac) {
-            ac = new AbortController();
-            if (res.destroyed) onClose();
-            else res.once('close', onClose);
-          }
-          return ac.signal;
+          return cancel.signal;
         },
       };
+      let settled = false;
       const settle = (r: InvokeResult | Error | 'timeout') => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        if (ac) res.off('close', onClose);
-        resolve(r instanceof Error && ac?.signal.aborted ? (outcome ?? 'timeout') : r);
+        cancel.dispose();
+        resolve(r instanceof Error && cancel.aborted ? (cancel.reason ?? 'timeout') : r);
       };
       const timer = setTimeout(() => {
-        outcome ??= 'timeout';
-        ac?.abort(new IntegrationTimeout(integrationTimeoutMs));
+        cancel.abort('timeout', new IntegrationTimeout(integrationTimeoutMs));
         settle('timeout');
       }, integrationTimeoutMs);
       try {

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Invoker } from '../../agent/src/invoker.js';
+import { InvocationCancel } from './client-close.js';
 
 export interface InvokeApiOptions {
   invoker: Invoker;
@@ -73,15 +74,16 @@ export function registerInvokeApi(app: FastifyInstance, opts: InvokeApiOptions):
     }
     let result;
     // A caller that hangs up while the request still waits for an instance is not invoked.
-    const ac = new AbortController();
-    const onClose = () => {
-      if (!reply.raw.writableFinished) ac.abort(new Error('the client closed the connection'));
-    };
-    reply.raw.once('close', onClose);
+    const cancel = new InvocationCancel(reply.raw);
     try {
-      result = await invoker.invoke(name, payload, { ...context, signal: ac.signal });
+      result = await invoker.invoke(name, payload, {
+        ...context,
+        get signal() {
+          return cancel.signal;
+        },
+      });
     } catch (err) {
-      if (ac.signal.aborted) {
+      if (cancel.aborted) {
         done(499); // nginx's "client closed request": nobody is left to answer
         reply.hijack();
         return;
@@ -89,8 +91,9 @@ export function registerInvokeApi(app: FastifyInstance, opts: InvokeApiOptions):
       done(502);
       log.error({ function: name, requestId, err: (err as Error).message }, 'invoke failed: agent unavailable');
       return awsError(reply, 502, 'ServiceException', `agent unavailable: ${(err as Error).message}`);
+    } finally {
+      cancel.dispose();
     }
-    reply.raw.off('close', onClose);
     reply.header('x-amz-executed-version', '$LATEST');
     if (result.logTail !== undefined) reply.header('x-amz-log-result', result.logTail);
     if (result.error) {
