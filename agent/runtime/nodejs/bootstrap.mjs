@@ -18,7 +18,11 @@ if (process.env.ESB_ENV_STDIN === '1') {
     try {
       n = readSync(0, buf, 0, buf.length, null);
     } catch (err) {
-      if (err.code === 'EAGAIN') continue;
+      // A non-blocking stdin with nothing yet: wait 2 ms (no busy loop), then read again.
+      if (err.code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2);
+        continue;
+      }
       throw err;
     }
     if (n === 0) break;
