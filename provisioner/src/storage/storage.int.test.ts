@@ -1,6 +1,6 @@
 // The embedded storage servers: exact bytes for the SDKs' default streaming uploads,
 // S3 semantics esb relies on, persistence across a restart.
-import { CreateTableCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, GetItemCommand, ListTablesCommand, PutItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import {
   CreateBucketCommand,
   DeleteBucketLifecycleCommand,
@@ -230,6 +230,8 @@ describe('embedded storage restart', () => {
           BillingMode: 'PAY_PER_REQUEST',
         }),
       );
+      // A new table is CREATING until dynalite's timer and LevelDB write flip it (as on AWS).
+      await waitUntilTableExists({ client: ddb, maxWaitTime: 10, minDelay: 0.05, maxDelay: 0.2 }, { TableName: 'kept' });
       await ddb.send(new PutItemCommand({ TableName: 'kept', Item: { id: { S: '1' }, v: { S: 'value' } } }));
       await s3.send(new CreateBucketCommand({ Bucket: 'kept' }));
       await s3.send(new PutObjectCommand({ Bucket: 'kept', Key: 'k', Body: Readable.from([Buffer.from('persisted')]), ContentLength: 9 }));
