@@ -34,6 +34,7 @@ describe('gateway (fastify inject, fake invoker)', () => {
     },
     binary: () => ({ statusCode: 200, headers: { 'content-type': 'image/png' }, body: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0]).toString('base64'), isBase64Encoded: true }),
     cookies: () => ({ statusCode: 200, cookies: ['a=1', 'b=2'], body: 'c' }),
+    noContent: () => ({ statusCode: 204, headers: { 'x-kept': 'yes' }, body: 'ignored' }),
   });
   const brokenInvoker = { has: () => true, invoke: () => Promise.reject(new Error('ECONNREFUSED')) };
   const { log, lines } = memoryLogger();
@@ -58,6 +59,7 @@ describe('gateway (fastify inject, fake invoker)', () => {
       ['GET', '/http/simple', 'simple', 'Http'],
       ['GET', '/http/str', 'str', 'Http'],
       ['GET', '/http/cookies', 'cookies', 'Http'],
+      ['GET', '/rest/nocontent', 'noContent', 'Rest'],
       ['GET', '/http/image', 'binary', 'Http'],
       ['GET', '/v1/{x}', 'echo', 'Http10'],
     ],
@@ -110,6 +112,13 @@ describe('gateway (fastify inject, fake invoker)', () => {
     expect((await inject({ method: 'GET', url: '/http/str' })).body).toBe('plain');
     expect((await inject({ method: 'GET', url: '/http/cookies' })).headers['set-cookie']).toEqual(['a=1', 'b=2']);
     expect((await inject({ method: 'GET', url: '/http/simple' })).headers['apigw-requestid']).toBeTruthy();
+  });
+  it('a 204 from the function goes out without body, Content-Length or Content-Type; HEAD gets headers only', async () => {
+    const r = await inject({ method: 'GET', url: '/rest/nocontent' });
+    expect([r.statusCode, r.body, r.headers['content-length'], r.headers['content-type'], r.headers['x-kept']]).toEqual([204, '', undefined, undefined, 'yes']);
+    expect(r.headers['x-amzn-requestid']).toMatch(/^[0-9a-f-]{36}$/);
+    const head = await inject({ method: 'HEAD', url: '/rest/pets/1' });
+    expect([head.statusCode, head.body, Number(head.headers['content-length']) > 0]).toEqual([200, '', true]);
   });
   it('HTTP API with payload format 1.0 gets the v1 event', async () => {
     const ev = (await inject({ method: 'GET', url: '/v1/7' })).json();

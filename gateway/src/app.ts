@@ -363,11 +363,18 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     const out: Record<string, string | string[] | number> = { 'x-amzn-requestid': requestId };
     if (api.type === 'http') out['apigw-requestid'] = requestId;
     for (const k in res.headers) if (!DROPPED_HEADERS.has(k)) out[k] = res.headers[k];
-    const payload = typeof res.body === 'string' ? Buffer.from(res.body) : res.body;
-    out['content-length'] = payload.length;
     reply.hijack();
-    reply.raw.writeHead(res.statusCode, out);
-    reply.raw.end(payload);
+    if (res.statusCode === 204 || res.statusCode < 200) {
+      // No content: no body and no Content-Length / Content-Type (RFC 9110 §8.6), as fastify did.
+      delete out['content-type'];
+      reply.raw.writeHead(res.statusCode, out);
+      reply.raw.end();
+    } else {
+      const payload = typeof res.body === 'string' ? Buffer.from(res.body) : res.body;
+      out['content-length'] = payload.length;
+      reply.raw.writeHead(res.statusCode, out);
+      reply.raw.end(payload);
+    }
     accessLog(method, rawPath, route.routeKey, route.function, res.statusCode, t0, requestId);
   }
 
