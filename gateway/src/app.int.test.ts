@@ -35,6 +35,8 @@ describe('gateway (fastify inject, fake invoker)', () => {
     binary: () => ({ statusCode: 200, headers: { 'content-type': 'image/png' }, body: Buffer.from([0x89, 0x50, 0x4e, 0x47, 0]).toString('base64'), isBase64Encoded: true }),
     cookies: () => ({ statusCode: 200, cookies: ['a=1', 'b=2'], body: 'c' }),
     noContent: () => ({ statusCode: 204, headers: { 'x-kept': 'yes' }, body: 'ignored' }),
+    badHeaderValue: () => ({ statusCode: 200, headers: { 'x-bad': 'a\nb' }, body: 'x' }),
+    badHeaderName: () => ({ statusCode: 200, headers: { 'bad name': 'v' }, body: 'x' }),
   });
   const brokenInvoker = { has: () => true, invoke: () => Promise.reject(new Error('ECONNREFUSED')) };
   const { log, lines } = memoryLogger();
@@ -60,6 +62,8 @@ describe('gateway (fastify inject, fake invoker)', () => {
       ['GET', '/http/str', 'str', 'Http'],
       ['GET', '/http/cookies', 'cookies', 'Http'],
       ['GET', '/rest/nocontent', 'noContent', 'Rest'],
+      ['GET', '/rest/badheadervalue', 'badHeaderValue', 'Rest'],
+      ['GET', '/rest/badheadername', 'badHeaderName', 'Rest'],
       ['GET', '/http/image', 'binary', 'Http'],
       ['GET', '/v1/{x}', 'echo', 'Http10'],
     ],
@@ -119,6 +123,13 @@ describe('gateway (fastify inject, fake invoker)', () => {
     expect(r.headers['x-amzn-requestid']).toMatch(/^[0-9a-f-]{36}$/);
     const head = await inject({ method: 'HEAD', url: '/rest/pets/1' });
     expect([head.statusCode, head.body, Number(head.headers['content-length']) > 0]).toEqual([200, '', true]);
+  });
+  it('a header HTTP cannot carry (bad name or value) makes the result malformed: 502, logged', async () => {
+    for (const url of ['/rest/badheadervalue', '/rest/badheadername']) {
+      const r = await inject({ method: 'GET', url });
+      expect([r.statusCode, r.json(), typeof r.headers['x-amzn-requestid']]).toEqual([502, { message: 'Internal server error' }, 'string']);
+    }
+    expect(lines.filter((l) => l.msg === 'malformed Lambda proxy response' && l.function?.startsWith('badHeader'))).toHaveLength(2);
   });
   it('HTTP API with payload format 1.0 gets the v1 event', async () => {
     const ev = (await inject({ method: 'GET', url: '/v1/7' })).json();

@@ -363,18 +363,19 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     const out: Record<string, string | string[] | number> = { 'x-amzn-requestid': requestId };
     if (api.type === 'http') out['apigw-requestid'] = requestId;
     for (const k in res.headers) if (!DROPPED_HEADERS.has(k)) out[k] = res.headers[k];
-    reply.hijack();
-    if (res.statusCode === 204 || res.statusCode < 200) {
-      // No content: no body and no Content-Length / Content-Type (RFC 9110 §8.6), as fastify did.
-      delete out['content-type'];
-      reply.raw.writeHead(res.statusCode, out);
-      reply.raw.end();
-    } else {
-      const payload = typeof res.body === 'string' ? Buffer.from(res.body) : res.body;
-      out['content-length'] = payload.length;
-      reply.raw.writeHead(res.statusCode, out);
-      reply.raw.end(payload);
+    // No content (RFC 9110 §8.6): no body, no Content-Length or Content-Type, as fastify does.
+    const noContent = res.statusCode === 204 || res.statusCode < 200;
+    const payload = noContent ? undefined : typeof res.body === 'string' ? Buffer.from(res.body) : res.body;
+    if (noContent) delete out['content-type'];
+    else out['content-length'] = payload!.length;
+    try {
+      reply.raw.writeHead(res.statusCode, out); // validates names and values; writes nothing when it throws
+    } catch (err) {
+      log.warn({ function: route.function, reason: (err as Error).message, requestId }, 'malformed Lambda proxy response');
+      return sendJson(502, MSG.internal, api, route.routeKey, route.function);
     }
+    reply.hijack();
+    reply.raw.end(payload);
     accessLog(method, rawPath, route.routeKey, route.function, res.statusCode, t0, requestId);
   }
 
