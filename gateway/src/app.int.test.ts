@@ -187,6 +187,7 @@ describe('gateway (fastify inject, fake invoker)', () => {
   });
   it('CORS: preflight answered by the API, headers on responses', async () => {
     const pre = await inject({ method: 'OPTIONS', url: '/rest/pets/1', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
+    expect(pre.headers['x-amzn-requestid']).toMatch(/^[0-9a-f-]{36}$/);
     expect(pre.statusCode).toBe(204);
     expect(pre.headers).toMatchObject({ 'access-control-allow-origin': 'https://app.example', 'access-control-allow-methods': 'GET,POST', 'access-control-allow-headers': 'x-custom', 'access-control-max-age': '600', 'access-control-allow-credentials': 'true' });
     const get = await inject({ method: 'GET', url: '/rest/pets/1', headers: { origin: 'https://app.example' } });

@@ -263,9 +263,11 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     const traceId = typeof rawTrace === 'string' && rawTrace ? rawTrace : newTraceId(timeEpoch);
     const origin = req.headers.origin;
     const current = table;
-    reply.header('x-amzn-RequestId', requestId);
 
+    // Answers from the gateway itself; a function's response is written on the raw response below.
     const sendJson = (status: number, body: Buffer, api: ResolvedApi | undefined, route?: string, fn?: string) => {
+      reply.header('x-amzn-RequestId', requestId);
+      if (route && api?.type === 'http') reply.header('apigw-requestid', requestId);
       if (api?.cors && origin) reply.headers(corsResponseHeaders(api.cors, origin));
       reply.code(status).type(JSON_CT).send(body);
       accessLog(method, rawPath, route, fn, status, t0, requestId);
@@ -275,7 +277,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     if (method === 'OPTIONS' && origin && req.headers['access-control-request-method']) {
       const api = current.apiForPath(rawPath);
       if (api?.cors) {
-        reply.code(204).headers(preflightHeaders(api.cors, origin, req.headers['access-control-request-headers'])).send();
+        reply.code(204).header('x-amzn-RequestId', requestId).headers(preflightHeaders(api.cors, origin, req.headers['access-control-request-headers'])).send();
         accessLog(method, rawPath, 'preflight', undefined, 204, t0, requestId);
         return;
       }
@@ -285,7 +287,6 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     if (!hit.route) return sendJson(hit.statusCode, Buffer.from(JSON.stringify({ message: hit.message })), hit.api);
     const { route } = hit;
     const api = route.api;
-    if (api.type === 'http') reply.header('apigw-requestid', requestId);
     const body = req.body as Buffer | undefined;
     const contentType = req.headers['content-type'];
     const base64Body = !!body && body.length > 0 && (api.type === 'rest' ? matchesMediaType(contentType, api.binary_media_types) : !isTextContentType(contentType));
