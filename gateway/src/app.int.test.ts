@@ -109,7 +109,7 @@ describe('gateway (fastify inject, fake invoker)', () => {
   });
   it('HTTP API: v2 event, simple responses, cookies', async () => {
     const ev = (await inject({ method: 'POST', url: '/http/a%2Fb/c?x=1&x=2', payload: '{"a":1}', headers: { 'content-type': 'application/json', cookie: 'k=v; m=n' } })).json();
-    expect(ev).toMatchObject({ version: '2.0', routeKey: 'ANY /http/{proxy+}', rawPath: '/http/a%2Fb/c', rawQueryString: 'x=1&x=2', cookies: ['k=v', 'm=n'], queryStringParameters: { x: '1,2' }, body: '{"a":1}', isBase64Encoded: false });
+    expect(ev).toMatchObject({ version: '2.0', routeKey: 'ANY /http/{proxy+}', rawPath: '/http/a/b/c', rawQueryString: 'x=1&x=2', cookies: ['k=v', 'm=n'], queryStringParameters: { x: '1,2' }, body: '{"a":1}', isBase64Encoded: false });
     expect(ev.requestContext.http).toMatchObject({ method: 'POST', path: '/http/a/b/c' });
     const s = await inject({ method: 'GET', url: '/http/simple' });
     expect([s.statusCode, s.headers['content-type'], s.body]).toEqual([200, 'application/json', '{"hello":"world"}']);

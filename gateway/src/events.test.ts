@@ -17,7 +17,7 @@ function hitFor(type: 'rest' | 'http', path: string, reqPath: string, method = '
 const req = (over: Partial<GatewayRequest> = {}): GatewayRequest => ({
   method: 'GET',
   rawPath: '/pets/dog%20food',
-  rawQueryString: 'a=1&a=2&b=x%20y&flag',
+  rawQueryString: 'a=1&a=2&b=x%20y&flag&plus=a+b&encodedPlus=a%2Bb',
   rawHeaders: ['Host', 'api.example.com', 'User-Agent', 'curl/8', 'X-Multi', 'one', 'X-Multi', 'two', 'Cookie', 'a=1; b=2'],
   body: undefined,
   sourceIp: '10.0.0.1',
@@ -27,21 +27,24 @@ const req = (over: Partial<GatewayRequest> = {}): GatewayRequest => ({
   ...over,
 });
 
+// Path and query decoding follow live API Gateway events (published captures, us-west-2, 2026):
+// a REST API keeps path and path parameters percent-encoded, an HTTP API decodes the path (rawPath
+// included); both decode query values, `+` as a space.
 describe('buildV1Event (REST proxy integration, the shape AWS documents)', () => {
   const ev = buildV1Event(req(), hitFor('rest', '/pets/{name}', '/pets/dog%20food'), { base64Body: false });
   it('has every top-level field', () => {
     expect(Object.keys(ev).sort()).toEqual(
       ['body', 'headers', 'httpMethod', 'isBase64Encoded', 'multiValueHeaders', 'multiValueQueryStringParameters', 'path', 'pathParameters', 'queryStringParameters', 'requestContext', 'resource', 'stageVariables'].sort(),
     );
-    expect(ev).toMatchObject({ resource: '/pets/{name}', path: '/pets/dog food', httpMethod: 'GET', body: null, isBase64Encoded: false, pathParameters: { name: 'dog food' }, stageVariables: { env: 'test' } });
+    expect(ev).toMatchObject({ resource: '/pets/{name}', path: '/pets/dog%20food', httpMethod: 'GET', body: null, isBase64Encoded: false, pathParameters: { name: 'dog%20food' }, stageVariables: { env: 'test' } });
   });
   it('headers keep the client case; the single-value map holds the last value', () => {
     expect(ev.headers).toMatchObject({ Host: 'api.example.com', 'X-Multi': 'two' });
     expect(ev.multiValueHeaders).toMatchObject({ 'X-Multi': ['one', 'two'], Host: ['api.example.com'] });
   });
-  it('query strings: last value and all values, decoded', () => {
-    expect(ev.queryStringParameters).toEqual({ a: '2', b: 'x y', flag: '' });
-    expect(ev.multiValueQueryStringParameters).toEqual({ a: ['1', '2'], b: ['x y'], flag: [''] });
+  it('query strings: last value and all values, decoded (`+` is a space, `%2B` a plus)', () => {
+    expect(ev.queryStringParameters).toEqual({ a: '2', b: 'x y', flag: '', plus: 'a b', encodedPlus: 'a+b' });
+    expect(ev.multiValueQueryStringParameters).toEqual({ a: ['1', '2'], b: ['x y'], flag: [''], plus: ['a b'], encodedPlus: ['a+b'] });
     const none = buildV1Event(req({ rawQueryString: '' }), hitFor('rest', '/pets/{name}', '/pets/x'), { base64Body: false });
     expect(none.queryStringParameters).toBeNull();
     expect(none.multiValueQueryStringParameters).toBeNull();
@@ -55,7 +58,7 @@ describe('buildV1Event (REST proxy integration, the shape AWS documents)', () =>
       extendedRequestId: 'req-1',
       requestTime: '09/Apr/2015:12:34:56 +0000',
       requestTimeEpoch: T,
-      path: '/prod/pets/dog food',
+      path: '/prod/pets/dog%20food',
       stage: 'prod',
       protocol: 'HTTP/1.1',
       domainName: 'api.example.com',
@@ -71,16 +74,24 @@ describe('buildV1Event (REST proxy integration, the shape AWS documents)', () =>
   });
 });
 
+describe('buildV1Event for an HTTP API with payload format 1.0', () => {
+  it('decodes the path and path parameters, as HTTP APIs do', () => {
+    const ev = buildV1Event(req(), hitFor('http', '/pets/{name}', '/pets/dog%20food'), { base64Body: false });
+    expect(ev).toMatchObject({ path: '/pets/dog food', pathParameters: { name: 'dog food' } });
+    expect(ev.requestContext.path).toBe('/pets/dog food');
+  });
+});
+
 describe('buildV2Event (HTTP API payload 2.0)', () => {
   const ev = buildV2Event(req(), hitFor('http', '/pets/{name}', '/pets/dog%20food'), { base64Body: false });
   it('fields', () => {
     expect(ev).toMatchObject({
       version: '2.0',
       routeKey: 'ANY /pets/{name}',
-      rawPath: '/pets/dog%20food',
-      rawQueryString: 'a=1&a=2&b=x%20y&flag',
+      rawPath: '/pets/dog food',
+      rawQueryString: 'a=1&a=2&b=x%20y&flag&plus=a+b&encodedPlus=a%2Bb',
       cookies: ['a=1', 'b=2'],
-      queryStringParameters: { a: '1,2', b: 'x y', flag: '' },
+      queryStringParameters: { a: '1,2', b: 'x y', flag: '', plus: 'a b', encodedPlus: 'a+b' },
       pathParameters: { name: 'dog food' },
       stageVariables: { env: 'test' },
       isBase64Encoded: false,

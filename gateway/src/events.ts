@@ -50,14 +50,19 @@ export function decodePath(rawPath: string): string {
   return rawPath.includes('%') ? rawPath.split('/').map(decode).join('/') : rawPath;
 }
 
-/** Query pairs in order, decoded (`+` is kept, as API Gateway does). */
+/** A query-string component: `+` is a space, then percent-decoding (live API Gateway events: `a+b` -> `a b`, `a%2Bb` -> `a+b`). */
+function decodeQueryPart(text: string): string {
+  return decode(text.includes('+') ? text.replace(/\+/g, ' ') : text);
+}
+
+/** Query pairs in order, decoded as API Gateway does for queryStringParameters. */
 export function parseQuery(raw: string): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   if (!raw) return out;
   for (const part of raw.split('&')) {
     if (!part) continue;
     const eq = part.indexOf('=');
-    out.push(eq < 0 ? [decode(part), ''] : [decode(part.slice(0, eq)), decode(part.slice(eq + 1))]);
+    out.push(eq < 0 ? [decodeQueryPart(part), ''] : [decodeQueryPart(part.slice(0, eq)), decodeQueryPart(part.slice(eq + 1))]);
   }
   return out;
 }
@@ -105,7 +110,8 @@ export function buildV1Event(req: GatewayRequest, hit: RouteHit, opts: EventOpti
     (qs ??= {})[k] = v;
     ((mqs ??= {})[k] ??= []).push(v);
   }
-  const path = decodePath(req.rawPath);
+  // A REST API passes the path on still percent-encoded; an HTTP API (payload 1.0 here) decodes it.
+  const path = api.type === 'rest' ? req.rawPath : decodePath(req.rawPath);
   const stage = api.stage;
   const hasHeaders = raw.length > 0;
   const body = bodyOf(req, opts.base64Body);
@@ -198,10 +204,12 @@ export function buildV2Event(req: GatewayRequest, hit: RouteHit, opts: EventOpti
   }
   const host = headers.host ?? 'localhost';
   const body = bodyOf(req, opts.base64Body);
+  // HTTP APIs hand the path over decoded, in rawPath too (live events: `/a%20b` -> `/a b`).
+  const path = decodePath(req.rawPath);
   const event: V2Event = {
     version: '2.0',
     routeKey: route.routeKey,
-    rawPath: req.rawPath,
+    rawPath: path,
     rawQueryString: req.rawQueryString,
     headers,
     requestContext: {
@@ -211,7 +219,7 @@ export function buildV2Event(req: GatewayRequest, hit: RouteHit, opts: EventOpti
       domainPrefix: host.split('.')[0],
       http: {
         method: req.method,
-        path: decodePath(req.rawPath),
+        path,
         protocol: req.protocol,
         sourceIp: req.sourceIp,
         userAgent: headers['user-agent'] ?? '',

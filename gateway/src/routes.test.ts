@@ -29,8 +29,8 @@ describe('compileRouteTable: precedence', () => {
     expect(fnOf(t.lookup('DELETE', '/pets/7'))).toBe('proxy');
     expect(fnOf(t.lookup('PATCH', '/x'))).toBe('root');
   });
-  it('path parameters carry the template names, decoded; proxy holds the rest of the path', () => {
-    expect((t.lookup('GET', '/pets/a%20b') as RouteHit).pathParameters).toEqual({ id: 'a b' });
+  it('path parameters carry the template names, as received (REST); proxy holds the rest of the path', () => {
+    expect((t.lookup('GET', '/pets/a%20b') as RouteHit).pathParameters).toEqual({ id: 'a%20b' });
     expect((t.lookup('GET', '/pets/1/2/3') as RouteHit).pathParameters).toEqual({ proxy: '1/2/3' });
     expect((t.lookup('GET', '/pets/mine') as RouteHit).pathParameters).toBeNull();
   });
@@ -79,10 +79,14 @@ describe('compileRouteTable: misses and trailing slashes', () => {
     expect(fnOf(table([['ANY', '/x', 'x']]).lookup('PROPFIND', '/x'))).toBe('x');
     expect(table([['GET', '/x', 'x']]).lookup('PROPFIND', '/x').route).toBeUndefined();
   });
-  it('matches literal segments decoded; %2F stays inside one segment', () => {
-    const t = table([['GET', '/café/{id}', 'c'], ['ANY', '/files/{proxy+}', 'f']]);
-    expect((t.lookup('GET', '/caf%C3%A9/a%2Fb') as RouteHit).pathParameters).toEqual({ id: 'a/b' });
-    expect((t.lookup('GET', '/files/a/b%20c') as RouteHit).pathParameters).toEqual({ proxy: 'a/b c' });
+  it('matches literal segments decoded; %2F stays inside one segment; REST keeps parameters encoded, HTTP APIs decode them', () => {
+    const routes: Array<[string, string, string]> = [['GET', '/café/{id}', 'c'], ['ANY', '/files/{proxy+}', 'f']];
+    const rest = table(routes);
+    expect((rest.lookup('GET', '/caf%C3%A9/a%2Fb') as RouteHit).pathParameters).toEqual({ id: 'a%2Fb' });
+    expect((rest.lookup('GET', '/files/a/b%20c') as RouteHit).pathParameters).toEqual({ proxy: 'a/b%20c' });
+    const http = table(routes, 'http');
+    expect((http.lookup('GET', '/caf%C3%A9/a%2Fb') as RouteHit).pathParameters).toEqual({ id: 'a/b' });
+    expect((http.lookup('GET', '/files/a/b%20c') as RouteHit).pathParameters).toEqual({ proxy: 'a/b c' });
   });
   it('an empty segment is not a {param}', () => {
     expect(table([['GET', '/a/{x}/b', 'x']], 'http').lookup('GET', '/a//b').route).toBeUndefined();

@@ -10,7 +10,8 @@
 // together (HTTP API semantics, also used for REST). An HTTP API's `$default` route takes
 // what no route takes (paths no API owns, and its own API's method misses). A miss answers
 // as the API that owns the path would: REST 403 {"message":"Missing Authentication Token"},
-// HTTP 404 {"message":"Not Found"}.
+// HTTP 404 {"message":"Not Found"}. Segments are matched decoded; path parameters go out as
+// each kind of API delivers them (REST: still percent-encoded; HTTP: decoded).
 import type { ApiConfig, FunctionsFile, RouteAuth, RoutingFile } from '../../crds/src/index.js';
 
 export type ApiType = 'rest' | 'http';
@@ -185,13 +186,14 @@ function decodeSegment(seg: string): string {
 interface Found {
   slot: Slot;
   route: CompiledRoute;
-  params: string[];
+  /** Indexes of the segments the {param}s hold, in order. */
+  params: number[];
   /** Index of the first segment the greedy variable holds, or -1. */
   greedyFrom: number;
 }
 
 /** Backtracking match: static beats {param} beats {proxy+}; a slot without the method is skipped. */
-function match(node: TrieNode, segs: string[], i: number, method: string, params: string[]): Found | undefined {
+function match(node: TrieNode, segs: string[], i: number, method: string, params: number[]): Found | undefined {
   if (i === segs.length) {
     const route = node.end && pick(node.end, method);
     return route ? { slot: node.end!, route, params, greedyFrom: -1 } : undefined;
@@ -203,7 +205,7 @@ function match(node: TrieNode, segs: string[], i: number, method: string, params
     if (r) return r;
   }
   if (node.param && seg !== '') {
-    params.push(seg);
+    params.push(i);
     const r = match(node.param, segs, i + 1, method, params);
     if (r) return r;
     params.pop();
@@ -298,15 +300,12 @@ export function compileRouteTable(routing: RoutingFile, functions: FunctionsFile
   const apiList = Object.values(apis);
   const onlyRest = apiList.length > 0 && apiList.every((a) => a.type === 'rest');
 
-  function find(method: string, path: string): Found | undefined {
-    const segs = splitPath(path);
-    for (let i = 0; i < segs.length; i++) if (segs[i].includes('%')) segs[i] = decodeSegment(segs[i]);
+  /** Matches on decoded segments; `raw` keeps them as received (REST path parameters). */
+  function find(method: string, path: string): (Found & { raw: string[]; segs: string[] }) | undefined {
+    const raw = splitPath(path);
+    const segs = path.includes('%') ? raw.map(decodeSegment) : raw;
     const f = match(root, segs, 0, method, []);
-    return f && finish(f, segs);
-  }
-  function finish(f: Found, segs: string[]): Found {
-    if (f.greedyFrom >= 0) f.params.push(segs.slice(f.greedyFrom).join('/'));
-    return f;
+    return f && { ...f, raw, segs };
   }
 
   function apiForPath(path: string): ResolvedApi | undefined {
@@ -322,11 +321,14 @@ export function compileRouteTable(routing: RoutingFile, functions: FunctionsFile
         if (api) return { route: undefined, ...(api.type === 'rest' ? MISSING_TOKEN : NOT_FOUND), api };
         return { route: undefined, ...(onlyRest ? MISSING_TOKEN : NOT_FOUND) };
       }
-      const { route, params } = found;
+      const { route, params, greedyFrom } = found;
       let pathParameters: Record<string, string> | null = null;
       if (route.paramNames.length) {
+        // REST APIs hand path parameters over still percent-encoded; HTTP APIs decode them.
+        const values = route.api.type === 'rest' ? found.raw : found.segs;
         pathParameters = {};
-        for (let i = 0; i < route.paramNames.length; i++) pathParameters[route.paramNames[i]] = params[i] ?? '';
+        for (let i = 0; i < params.length; i++) pathParameters[route.paramNames[i]] = values[params[i]];
+        if (greedyFrom >= 0) pathParameters[route.paramNames[params.length]] = values.slice(greedyFrom).join('/');
       }
       return { route, pathParameters };
     },
