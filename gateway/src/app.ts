@@ -23,7 +23,7 @@ import { corsResponseHeaders, preflightHeaders } from './cors.js';
 import { AuthorizerEngine } from './auth/authorize.js';
 import type { JwksCache } from './auth/jwt.js';
 import { methodArn } from './auth/policy.js';
-import { buildV1Event, buildV2Event, isTextContentType, matchesMediaType, type GatewayRequest } from './events.js';
+import { buildV1Event, buildV2Event, edgeHeaders, isTextContentType, matchesMediaType, type GatewayRequest } from './events.js';
 import { registerInvokeApi } from './invoke-api.js';
 import { mapResponse } from './response.js';
 import { compileRouteTable, type ResolvedApi, type RouteTable } from './routes.js';
@@ -290,15 +290,21 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     const body = req.body as Buffer | undefined;
     const contentType = req.headers['content-type'];
     const base64Body = !!body && body.length > 0 && (api.type === 'rest' ? matchesMediaType(contentType, api.binary_media_types) : !isTextContentType(contentType));
-    const rawHeaders = req.raw.rawHeaders.slice();
-    if (!req.headers['x-amzn-trace-id']) rawHeaders.push('X-Amzn-Trace-Id', traceId);
+    // An IPv4 client of a dual-stack listener shows as ::ffff:a.b.c.d; API Gateway reports a.b.c.d.
+    const sourceIp = req.ip.startsWith('::ffff:') ? req.ip.slice(7) : req.ip;
+    const rawHeaders = edgeHeaders(req.raw.rawHeaders, {
+      sourceIp,
+      port: req.raw.socket?.localPort ?? 0,
+      proto: 'http',
+      traceId: req.headers['x-amzn-trace-id'] ? undefined : traceId,
+    });
     const gwReq: GatewayRequest = {
       method,
       rawPath,
       rawQueryString,
       rawHeaders,
       body,
-      sourceIp: req.ip,
+      sourceIp,
       protocol: `HTTP/${req.raw.httpVersion}`,
       requestId,
       timeEpoch,

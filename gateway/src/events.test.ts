@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EMPTY_FUNCTIONS } from '../../crds/src/index.js';
-import { buildV1Event, buildV2Event, formatRequestTime, isTextContentType, matchesMediaType, type GatewayRequest } from './events.js';
+import { buildV1Event, buildV2Event, edgeHeaders, formatRequestTime, isTextContentType, matchesMediaType, type GatewayRequest } from './events.js';
 import { compileRouteTable, type RouteHit } from './routes.js';
 
 const T = Date.UTC(2015, 3, 9, 12, 34, 56);
@@ -118,6 +118,18 @@ describe('buildV2Event (HTTP API payload 2.0)', () => {
   it('omits absent optional fields', () => {
     const e = buildV2Event(req({ rawQueryString: '', rawHeaders: ['Host', 'h'] }), hitFor('http', '/x', '/x'), { base64Body: false });
     expect(Object.keys(e).sort()).toEqual(['headers', 'isBase64Encoded', 'rawPath', 'rawQueryString', 'requestContext', 'routeKey', 'stageVariables', 'version']);
+  });
+});
+
+describe('edgeHeaders: what API Gateway adds at its edge', () => {
+  const edge = { sourceIp: '10.0.0.1', port: 3000, proto: 'http' as const };
+  it('adds X-Forwarded-For/-Port/-Proto and a trace id when the client sent none', () => {
+    expect(edgeHeaders(['Host', 'h', 'X-Amzn-Trace-Id', 'Root=1-a'], edge)).toEqual(['Host', 'h', 'X-Amzn-Trace-Id', 'Root=1-a', 'X-Forwarded-For', '10.0.0.1', 'X-Forwarded-Port', '3000', 'X-Forwarded-Proto', 'http']);
+    expect(edgeHeaders(['Host', 'h'], { ...edge, traceId: 'Root=1-b' }).slice(-2)).toEqual(['X-Amzn-Trace-Id', 'Root=1-b']);
+  });
+  it("appends the source IP to the client's X-Forwarded-For and replaces its port and proto", () => {
+    const out = edgeHeaders(['x-forwarded-for', '1.1.1.1', 'X-Forwarded-For', '2.2.2.2', 'x-forwarded-proto', 'https', 'X-Forwarded-Port', '443', 'Accept', '*/*'], edge);
+    expect(out).toEqual(['Accept', '*/*', 'X-Forwarded-For', '1.1.1.1, 2.2.2.2, 10.0.0.1', 'X-Forwarded-Port', '3000', 'X-Forwarded-Proto', 'http']);
   });
 });
 

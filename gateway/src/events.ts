@@ -67,6 +67,26 @@ export function parseQuery(raw: string): Array<[string, string]> {
   return out;
 }
 
+/**
+ * The request headers the function sees: the client's, plus what API Gateway adds at its edge
+ * (live events show them on REST and HTTP APIs alike): `X-Forwarded-For` (the client's own list,
+ * if any, with the source IP appended), `X-Forwarded-Port` and `X-Forwarded-Proto` (the gateway's,
+ * replacing the client's), and `X-Amzn-Trace-Id` when the client sent none.
+ */
+export function edgeHeaders(clientRaw: readonly string[], edge: { sourceIp: string; port: number; proto: 'http' | 'https'; traceId?: string }): string[] {
+  const out: string[] = [];
+  let forwardedFor: string | undefined;
+  for (let i = 0; i < clientRaw.length; i += 2) {
+    const lower = clientRaw[i].toLowerCase();
+    if (lower === 'x-forwarded-for') forwardedFor = forwardedFor === undefined ? clientRaw[i + 1] : `${forwardedFor}, ${clientRaw[i + 1]}`;
+    else if (lower !== 'x-forwarded-port' && lower !== 'x-forwarded-proto') out.push(clientRaw[i], clientRaw[i + 1]);
+  }
+  out.push('X-Forwarded-For', forwardedFor ? `${forwardedFor}, ${edge.sourceIp}` : edge.sourceIp);
+  out.push('X-Forwarded-Port', String(edge.port), 'X-Forwarded-Proto', edge.proto);
+  if (edge.traceId) out.push('X-Amzn-Trace-Id', edge.traceId);
+  return out;
+}
+
 function headerValue(rawHeaders: string[], lowerName: string): string | undefined {
   for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].toLowerCase() === lowerName) return rawHeaders[i + 1];
   return undefined;

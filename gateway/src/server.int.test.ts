@@ -36,6 +36,7 @@ describe('gateway over real HTTP', () => {
       await sleep(300);
       return { statusCode: 200, body: 'drained' };
     },
+    headers: (e: { headers: Record<string, string> }) => ({ statusCode: 200, body: JSON.stringify(e.headers) }),
   });
   beforeAll(async () => {
     gw = await startGateway({
@@ -43,7 +44,7 @@ describe('gateway over real HTTP', () => {
       host: '127.0.0.1',
       port: 0,
       log: memoryLogger().log,
-      initialConfig: { routing: routingOf([['GET', '/sum', 'front'], ['GET', '/slow', 'slow']], { ServerlessRestApi: apiOf('rest') }), functions: functionsOf('front', 'add', 'slow') },
+      initialConfig: { routing: routingOf([['GET', '/sum', 'front'], ['GET', '/slow', 'slow'], ['GET', '/headers', 'headers']], { ServerlessRestApi: apiOf('rest') }), functions: functionsOf('front', 'add', 'slow', 'headers') },
     });
     lambda = lambdaFor(gw.url);
   });
@@ -116,6 +117,11 @@ describe('gateway over real HTTP', () => {
     const res = await fetch(`${gw.url}/sum?a=20&b=22`);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ sum: 42 });
+  });
+  it('the function sees the X-Forwarded-* headers API Gateway adds at its edge', async () => {
+    const seen = (await (await fetch(`${gw.url}/headers`, { headers: { 'X-Forwarded-For': '203.0.113.9', 'X-Forwarded-Proto': 'https' } })).json()) as Record<string, string>;
+    expect(seen).toMatchObject({ 'X-Forwarded-For': '203.0.113.9, 127.0.0.1', 'X-Forwarded-Port': new URL(gw.url).port, 'X-Forwarded-Proto': 'http' });
+    expect(seen['X-Amzn-Trace-Id']).toMatch(/^Root=1-/);
   });
   it('graceful shutdown drains in-flight requests', async () => {
     const g = await startGateway({
