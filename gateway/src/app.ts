@@ -297,6 +297,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       port: req.raw.socket?.localPort ?? 0,
       proto: 'http',
       traceId: req.headers['x-amzn-trace-id'] ? undefined : traceId,
+      rest: api.type === 'rest',
     });
     const gwReq: GatewayRequest = {
       method,

@@ -122,7 +122,7 @@ describe('buildV2Event (HTTP API payload 2.0)', () => {
 });
 
 describe('edgeHeaders: what API Gateway adds at its edge', () => {
-  const edge = { sourceIp: '10.0.0.1', port: 3000, proto: 'http' as const };
+  const edge = { sourceIp: '10.0.0.1', port: 3000, proto: 'http' as const, rest: false };
   it('adds X-Forwarded-For/-Port/-Proto and a trace id when the client sent none', () => {
     expect(edgeHeaders(['Host', 'h', 'X-Amzn-Trace-Id', 'Root=1-a'], edge)).toEqual(['Host', 'h', 'X-Amzn-Trace-Id', 'Root=1-a', 'X-Forwarded-For', '10.0.0.1', 'X-Forwarded-Port', '3000', 'X-Forwarded-Proto', 'http']);
     expect(edgeHeaders(['Host', 'h'], { ...edge, traceId: 'Root=1-b' }).slice(-2)).toEqual(['X-Amzn-Trace-Id', 'Root=1-b']);
@@ -130,6 +130,11 @@ describe('edgeHeaders: what API Gateway adds at its edge', () => {
   it("appends the source IP to the client's X-Forwarded-For and replaces its port and proto", () => {
     const out = edgeHeaders(['x-forwarded-for', '1.1.1.1', 'X-Forwarded-For', '2.2.2.2', 'x-forwarded-proto', 'https', 'X-Forwarded-Port', '443', 'Accept', '*/*'], edge);
     expect(out).toEqual(['Accept', '*/*', 'X-Forwarded-For', '1.1.1.1, 2.2.2.2, 10.0.0.1', 'X-Forwarded-Port', '3000', 'X-Forwarded-Proto', 'http']);
+  });
+  it('drops hop-by-hop headers; a REST API also drops Content-Length, an HTTP API keeps it', () => {
+    const client = ['Connection', 'keep-alive', 'Keep-Alive', 'timeout=5', 'Transfer-Encoding', 'chunked', 'Content-Length', '2', 'Accept', '*/*'];
+    expect(edgeHeaders(client, edge).slice(0, 4)).toEqual(['Content-Length', '2', 'Accept', '*/*']);
+    expect(edgeHeaders(client, { ...edge, rest: true }).slice(0, 2)).toEqual(['Accept', '*/*']);
   });
 });
 

@@ -67,19 +67,24 @@ export function parseQuery(raw: string): Array<[string, string]> {
   return out;
 }
 
+/** Hop-by-hop headers end at the gateway (live events never show them). */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'upgrade', 'proxy-connection']);
+
 /**
- * The request headers the function sees: the client's, plus what API Gateway adds at its edge
- * (live events show them on REST and HTTP APIs alike): `X-Forwarded-For` (the client's own list,
- * if any, with the source IP appended), `X-Forwarded-Port` and `X-Forwarded-Proto` (the gateway's,
- * replacing the client's), and `X-Amzn-Trace-Id` when the client sent none.
+ * The request headers the function sees, as live API Gateway events show them: the client's,
+ * without hop-by-hop headers (and, for a REST API, without Content-Length), plus what the gateway
+ * adds at its edge: `X-Forwarded-For` (the client's own list, if any, with the source IP
+ * appended), `X-Forwarded-Port` and `X-Forwarded-Proto` (the gateway's, replacing the client's),
+ * and `X-Amzn-Trace-Id` when the client sent none.
  */
-export function edgeHeaders(clientRaw: readonly string[], edge: { sourceIp: string; port: number; proto: 'http' | 'https'; traceId?: string }): string[] {
+export function edgeHeaders(clientRaw: readonly string[], edge: { sourceIp: string; port: number; proto: 'http' | 'https'; traceId?: string; rest: boolean }): string[] {
   const out: string[] = [];
   let forwardedFor: string | undefined;
   for (let i = 0; i < clientRaw.length; i += 2) {
     const lower = clientRaw[i].toLowerCase();
     if (lower === 'x-forwarded-for') forwardedFor = forwardedFor === undefined ? clientRaw[i + 1] : `${forwardedFor}, ${clientRaw[i + 1]}`;
-    else if (lower !== 'x-forwarded-port' && lower !== 'x-forwarded-proto') out.push(clientRaw[i], clientRaw[i + 1]);
+    else if (lower === 'x-forwarded-port' || lower === 'x-forwarded-proto' || HOP_BY_HOP.has(lower) || (edge.rest && lower === 'content-length')) continue;
+    else out.push(clientRaw[i], clientRaw[i + 1]);
   }
   out.push('X-Forwarded-For', forwardedFor ? `${forwardedFor}, ${edge.sourceIp}` : edge.sourceIp);
   out.push('X-Forwarded-Port', String(edge.port), 'X-Forwarded-Proto', edge.proto);
