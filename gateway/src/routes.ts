@@ -300,21 +300,21 @@ export function compileRouteTable(routing: RoutingFile, functions: FunctionsFile
   const apiList = Object.values(apis);
   const onlyRest = apiList.length > 0 && apiList.every((a) => a.type === 'rest');
 
-  /** Matches on decoded segments; `raw` keeps them as received (REST path parameters). */
-  function find(method: string, path: string): (Found & { raw: string[]; segs: string[] }) | undefined {
+  const find = (method: string, segs: string[]): Found | undefined => match(root, segs, 0, method, []);
+  /** Segments decoded for matching (`segs`) and as received (`raw`: REST path parameters). */
+  const split = (path: string) => {
     const raw = splitPath(path);
-    const segs = path.includes('%') ? raw.map(decodeSegment) : raw;
-    const f = match(root, segs, 0, method, []);
-    return f && { ...f, raw, segs };
-  }
+    return { raw, segs: path.includes('%') ? raw.map(decodeSegment) : raw };
+  };
 
   function apiForPath(path: string): ResolvedApi | undefined {
-    return find('*', path)?.slot.api ?? catchAll?.api;
+    return find('*', split(path).segs)?.slot.api ?? catchAll?.api;
   }
 
   return {
     lookup(method: string, path: string): RouteHit | RouteMiss {
-      const found = find(method, path);
+      const { raw, segs } = split(path);
+      const found = find(method, segs);
       if (!found) {
         const api = apiForPath(path);
         if (catchAll && api === catchAll.api) return { route: catchAll, pathParameters: null };
@@ -325,7 +325,7 @@ export function compileRouteTable(routing: RoutingFile, functions: FunctionsFile
       let pathParameters: Record<string, string> | null = null;
       if (route.paramNames.length) {
         // REST APIs hand path parameters over still percent-encoded; HTTP APIs decode them.
-        const values = route.api.type === 'rest' ? found.raw : found.segs;
+        const values = route.api.type === 'rest' ? raw : segs;
         pathParameters = {};
         for (let i = 0; i < params.length; i++) pathParameters[route.paramNames[i]] = values[params[i]];
         if (greedyFrom >= 0) pathParameters[route.paramNames[params.length]] = values.slice(greedyFrom).join('/');
