@@ -86,6 +86,11 @@ const MSG = {
 };
 const DROPPED_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection']);
 
+/** The request id every routed response carries; an HTTP API's answers for its routes also carry `apigw-requestid`. */
+function requestIdHeaders(requestId: string, httpApi: boolean): Record<string, string> {
+  return httpApi ? { 'x-amzn-requestid': requestId, 'apigw-requestid': requestId } : { 'x-amzn-requestid': requestId };
+}
+
 /** `Root=1-<8 hex seconds>-<24 hex>` */
 export function newTraceId(nowMs: number): string {
   // randomUUID draws from a cached entropy pool; randomBytes() per request showed in profiles.
@@ -266,8 +271,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
 
     // Answers from the gateway itself; a function's response is written on the raw response below.
     const sendJson = (status: number, body: Buffer, api: ResolvedApi | undefined, route?: string, fn?: string) => {
-      reply.header('x-amzn-RequestId', requestId);
-      if (route && api?.type === 'http') reply.header('apigw-requestid', requestId);
+      reply.headers(requestIdHeaders(requestId, !!route && api?.type === 'http'));
       if (api?.cors && origin) reply.headers(corsResponseHeaders(api.cors, origin));
       reply.code(status).type(JSON_CT).send(body);
       accessLog(method, rawPath, route, fn, status, t0, requestId);
@@ -277,7 +281,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     if (method === 'OPTIONS' && origin && req.headers['access-control-request-method']) {
       const api = current.apiForPath(rawPath);
       if (api?.cors) {
-        reply.code(204).header('x-amzn-RequestId', requestId).headers(preflightHeaders(api.cors, origin, req.headers['access-control-request-headers'])).send();
+        reply.code(204).headers(requestIdHeaders(requestId, false)).headers(preflightHeaders(api.cors, origin, req.headers['access-control-request-headers'])).send();
         accessLog(method, rawPath, 'preflight', undefined, 204, t0, requestId);
         return;
       }
@@ -368,8 +372,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     // The function's response goes out on the raw response in one writeHead + end: fastify's
     // reply.header/send chain costs ~8 % of the gateway's CPU per request here, and this path
     // needs none of it (no hooks, no serializer; the content type always set by mapResponse).
-    const out: Record<string, string | string[] | number> = { 'x-amzn-requestid': requestId };
-    if (api.type === 'http') out['apigw-requestid'] = requestId;
+    const out: Record<string, string | string[] | number> = requestIdHeaders(requestId, api.type === 'http');
     for (const k in res.headers) if (!DROPPED_HEADERS.has(k)) out[k] = res.headers[k];
     // No content (RFC 9110 §8.6): no body, no Content-Length or Content-Type, as fastify does.
     const noContent = res.statusCode === 204 || res.statusCode < 200;

@@ -307,16 +307,14 @@ export function compileRouteTable(routing: RoutingFile, functions: FunctionsFile
     return { raw, segs: path.includes('%') ? raw.map(decodeSegment) : raw };
   };
 
-  function apiForPath(path: string): ResolvedApi | undefined {
-    return find('*', split(path).segs)?.slot.api ?? catchAll?.api;
-  }
+  const apiForSegs = (segs: string[]): ResolvedApi | undefined => find('*', segs)?.slot.api ?? catchAll?.api;
 
   return {
     lookup(method: string, path: string): RouteHit | RouteMiss {
       const { raw, segs } = split(path);
       const found = find(method, segs);
       if (!found) {
-        const api = apiForPath(path);
+        const api = apiForSegs(segs);
         if (catchAll && api === catchAll.api) return { route: catchAll, pathParameters: null };
         if (api) return { route: undefined, ...(api.type === 'rest' ? MISSING_TOKEN : NOT_FOUND), api };
         return { route: undefined, ...(onlyRest ? MISSING_TOKEN : NOT_FOUND) };
@@ -332,7 +330,7 @@ export function compileRouteTable(routing: RoutingFile, functions: FunctionsFile
       }
       return { route, pathParameters };
     },
-    apiForPath,
+    apiForPath: (path) => apiForSegs(split(path).segs),
     apis,
     routes,
     functions,
