@@ -3,3 +3,4 @@ export { API_VERSION, GROUP, KIND, PLURAL, VERSION, KubeConfigError, loadKubeCon
 export { createKubeStore, KubeApiError, KubeInvalidDeploymentError, KubeStore, statusMergePatch, type KubeStoreOptions } from './store.js';
 export { createKubeSource, DEFAULT_RESYNC_MS, KubeSource, type KubeSourceOptions, type Timers } from './source.js';
 export { DEFAULT_BACKOFF, type BackoffOptions } from './watch-core.js';
+export { contextNamespace, writeDeployment, type DeploymentWrite } from './deployments.js';
