@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { createAgent, type Agent } from '@esb/agent';
 import { freePort } from '@esb/contracts';
 import { startGateway, type RunningGateway } from '@esb/gateway';
-import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/provisioner';
+import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
 import { ensureConfigDir } from '@esb/deploy';
 import { workspacePaths, type WorkspacePaths } from '@esb/controller';
 import { startFileController, startKubeController, type RunningController } from '@esb/controller';

@@ -4,5 +4,3 @@ export { ProvisionError, ProvisionAbortedError } from './errors.js';
 export { configFromEnv, resourcesPath, loadResources, ResourcesPathError, DUMMY_CREDENTIALS, type EnvConfig, type LoadedResources } from './config.js';
 export { toCreateTableInput, toLifecycleInput, formatKeySchema, sameKeySchema, DEFAULT_THROUGHPUT } from './mapping.js';
 export { withRetry, isRetryable, DEFAULT_RETRY, type RetryPolicy, type Sleep } from './retry.js';
-export { startEmbeddedStorage, StorageStartError, type EmbeddedStorage, type EmbeddedStorageOptions } from '@esb/storage';
-export { AwsChunkedDecoder, AwsChunkedError, isAwsChunked } from '@esb/storage';
