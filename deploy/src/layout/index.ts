@@ -1,4 +1,4 @@
-// Where things live on disk (seed 000): global settings in ~/.esb/config.yaml, the merged
+// Where things live on disk (docs/design.md, "Layout on disk"): global settings in ~/.esb/config.yaml, the merged
 // runtime config of one project/env in <workspace>/.esb/staging/<project>/<env>/config/
 // (no hashes in paths; removing <project>/<env> cleans one env). CONFIG_DIR overrides it.
 import { access, constants, mkdir, readFile, stat } from 'node:fs/promises';
