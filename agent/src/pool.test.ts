@@ -1,0 +1,229 @@
+// The pool's policies with a fake clock: the concurrency cap and its wait queue, acquire
+// timeouts, idle reaping and min_capacity, init-failure backoff, draining on a new config.
+// Instances are in-process runtime clients speaking HTTP to each instance's real Runtime API.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Clock } from './clock.js';
+import type { InstanceHandle } from './driver.js';
+import type { Instance } from './instance.js';
+import { FunctionPool, type PoolConfig, type PoolDeps } from './pool.js';
+
+class FakeClock implements Clock {
+  private t = 1_000_000;
+  private timers = new Map<number, { at: number; fn: () => void }>();
+  private seq = 0;
+  now = () => this.t;
+  setTimeout = (fn: () => void, ms: number) => {
+    const id = ++this.seq;
+    this.timers.set(id, { at: this.t + ms, fn });
+    return id;
+  };
+  clearTimeout = (h: unknown) => void this.timers.delete(h as number);
+  /** Moves time forward, firing what falls due, in order. */
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      const due = [...this.timers.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
+      if (!due) break;
+      this.timers.delete(due[0]);
+      this.t = due[1].at;
+      due[1].fn();
+    }
+    this.t = end;
+  }
+}
+
+/** A runtime client in this process: GET /next, run `handler`, POST the response, again. */
+function fakeRuntime(api: string, handler: (event: string) => Promise<string>): InstanceHandle {
+  const ac = new AbortController();
+  let exit!: (v: { code: number | null; signal: string | null }) => void;
+  const exited = new Promise<{ code: number | null; signal: string | null }>((r) => (exit = r));
+  const base = `http://${api}/2018-06-01/runtime/invocation`;
+  void (async () => {
+    try {
+      for (;;) {
+        const next = await fetch(`${base}/next`, { signal: ac.signal });
+        const id = next.headers.get('lambda-runtime-aws-request-id')!;
+        const out = await handler(await next.text());
+        await (await fetch(`${base}/${id}/response`, { method: 'POST', body: out, signal: ac.signal })).arrayBuffer();
+      }
+    } catch {
+      exit({ code: 0, signal: null });
+    }
+  })();
+  return {
+    id: api,
+    exited,
+    stop: async () => {
+      ac.abort();
+      exit({ code: null, signal: 'SIGKILL' });
+    },
+  };
+}
+
+interface Harness {
+  pool: FunctionPool;
+  clock: FakeClock;
+  launches: number;
+  /** Completes the handler of the oldest running invocation. */
+  release(): void;
+  /** Invocations whose handler is running (with `hold`). */
+  running(): number;
+  warnings: string[];
+}
+
+const pools: FunctionPool[] = [];
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.close()));
+});
+
+function harness(cfg: Partial<PoolConfig> = {}, opts: { failInit?: () => boolean; hold?: boolean } = {}): Harness {
+  const clock = new FakeClock();
+  const pending: Array<() => void> = [];
+  const h: Harness = {
+    clock,
+    launches: 0,
+    warnings: [],
+    release: () => pending.shift()?.(),
+    running: () => pending.length,
+    pool: undefined as never,
+  };
+  const deps: PoolDeps = {
+    driver: { kind: 'process', runtimeApiBindHost: '127.0.0.1', runtimeApiAdvertiseHost: '127.0.0.1', start: async () => ({}) as never, close: async () => {} },
+    clock,
+    initTimeoutMs: 10_000,
+    initBackoffMs: 1000,
+    maxInitBackoffMs: 8000,
+    launch: async (inst: Instance, _cfg: PoolConfig, api: string) => {
+      h.launches++;
+      // A runtime that dies before its first /next: an init failure.
+      if (opts.failInit?.()) return inst.attach({ id: api, exited: Promise.resolve({ code: 1, signal: null }), stop: async () => {} });
+      inst.attach(fakeRuntime(api, (event) => (opts.hold ? new Promise((r) => pending.push(() => r(`{"echo":${event}}`))) : Promise.resolve(`{"echo":${event}}`))));
+    },
+    line: () => {},
+    warn: (m) => void h.warnings.push(m),
+  };
+  h.pool = new FunctionPool(
+    { name: 'fn', key: 'k1', timeoutMs: 30_000, memoryMb: 128, maxCapacity: 1, minCapacity: 0, idleTimeoutMs: 60_000, acquireTimeoutMs: 5_000, arn: 'arn:aws:lambda:us-east-1:123456789012:function:fn', ...cfg },
+    deps,
+  );
+  pools.push(h.pool);
+  return h;
+}
+
+const body = (r: { payload: Buffer }) => r.payload.toString();
+const until = async (cond: () => boolean) => {
+  while (!cond()) await new Promise((r) => setTimeout(r, 5));
+};
+
+describe('FunctionPool', () => {
+  it('reuses a warm instance: two invocations in a row are one cold start', async () => {
+    const h = harness();
+    expect(body(await h.pool.invoke('r1', Buffer.from('1'), {}))).toBe('{"echo":1}');
+    expect(body(await h.pool.invoke('r2', Buffer.from('2'), {}))).toBe('{"echo":2}');
+    expect(h.launches).toBe(1);
+    expect(h.pool.stats()).toMatchObject({ idle: 1, busy: 0, invocations: 2, coldStarts: 1 });
+  });
+
+  it('holds the concurrency cap: a second request waits for the busy instance instead of starting one', async () => {
+    const h = harness({ maxCapacity: 1 }, { hold: true });
+    const first = h.pool.invoke('r1', Buffer.from('1'), {});
+    const second = h.pool.invoke('r2', Buffer.from('2'), {});
+    await until(() => h.pool.stats().waiting === 1 && h.running() === 1);
+    expect(h.pool.stats().busy).toBe(1);
+    h.release();
+    expect(body(await first)).toBe('{"echo":1}');
+    await until(() => h.running() === 1);
+    expect(h.pool.stats().waiting).toBe(0);
+    h.release();
+    expect(body(await second)).toBe('{"echo":2}');
+    expect(h.launches).toBe(1);
+  });
+
+  it('a waiter that gets no instance within acquire_timeout is throttled (TooManyRequestsException)', async () => {
+    const h = harness({ maxCapacity: 1, acquireTimeoutMs: 5_000 }, { hold: true });
+    const first = h.pool.invoke('r1', Buffer.from('1'), {});
+    const second = h.pool.invoke('r2', Buffer.from('2'), {});
+    await until(() => h.pool.stats().waiting === 1 && h.running() === 1);
+    h.clock.advance(4_999);
+    expect(h.pool.stats().waiting).toBe(1);
+    h.clock.advance(1);
+    const throttled = await second;
+    expect(throttled.error?.kind).toBe('Throttled');
+    expect(JSON.parse(body(throttled))).toMatchObject({ errorType: 'TooManyRequestsException', Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
+    h.release();
+    expect(body(await first)).toBe('{"echo":1}');
+  });
+
+  it('a waiting request whose caller goes away leaves the queue', async () => {
+    const h = harness({ maxCapacity: 1 }, { hold: true });
+    const first = h.pool.invoke('r1', Buffer.from('1'), {});
+    const ac = new AbortController();
+    const second = h.pool.invoke('r2', Buffer.from('2'), { signal: ac.signal });
+    await until(() => h.pool.stats().waiting === 1);
+    ac.abort(new Error('client closed'));
+    await expect(second).rejects.toThrow('client closed');
+    expect(h.pool.stats().waiting).toBe(0);
+    await until(() => h.running() === 1);
+    h.release();
+    await first;
+  });
+
+  it('stops an idle instance after idle_timeout (scale to zero), but keeps min_capacity warm', async () => {
+    const h = harness({ idleTimeoutMs: 60_000 });
+    await h.pool.invoke('r1', Buffer.from('1'), {});
+    h.clock.advance(59_999);
+    expect(h.pool.stats().idle).toBe(1);
+    h.clock.advance(1);
+    await until(() => h.pool.size === 0);
+
+    const kept = harness({ idleTimeoutMs: 60_000, minCapacity: 1, maxCapacity: 2 });
+    kept.pool.update(kept.pool.cfg);
+    await until(() => kept.pool.stats().idle === 1);
+    kept.clock.advance(10 * 60_000);
+    expect(kept.pool.stats().idle).toBe(1);
+    expect(kept.launches).toBe(1);
+  });
+
+  it('backs off after repeated init failures and answers at once while backing off', async () => {
+    let failing = true;
+    const h = harness({}, { failInit: () => failing });
+    const a = await h.pool.invoke('r1', Buffer.from('1'), {});
+    expect(JSON.parse(body(a))).toMatchObject({ errorType: 'Runtime.ExitError' });
+    await until(() => h.pool.size === 0);
+    const b = await h.pool.invoke('r2', Buffer.from('2'), {});
+    expect(b.error?.message).toMatch(/Runtime exited during init/);
+    await until(() => h.pool.size === 0 && h.warnings.length >= 2);
+    // Two failures in a row: the next start waits initBackoffMs, without launching.
+    const launches = h.launches;
+    const c = await h.pool.invoke('r3', Buffer.from('3'), {});
+    expect(c.error?.kind).toBe('Unavailable');
+    expect(c.error?.message).toMatch(/init failed 2 times in a row; next attempt in 1\.0 s/);
+    expect(h.launches).toBe(launches);
+    failing = false;
+    h.clock.advance(1000);
+    expect(body(await h.pool.invoke('r4', Buffer.from('4'), {}))).toBe('{"echo":4}');
+  });
+
+  it('a changed function drains its warm instances: the next invocation starts a fresh one', async () => {
+    const h = harness();
+    await h.pool.invoke('r1', Buffer.from('1'), {});
+    h.pool.update({ ...h.pool.cfg, key: 'k2' });
+    await until(() => h.pool.size === 0);
+    await h.pool.invoke('r2', Buffer.from('2'), {});
+    expect(h.launches).toBe(2);
+  });
+
+  it('a removed function fails its waiters with ResourceNotFoundException', async () => {
+    const h = harness({ maxCapacity: 1 }, { hold: true });
+    const first = h.pool.invoke('r1', Buffer.from('1'), {});
+    const second = h.pool.invoke('r2', Buffer.from('2'), {});
+    await until(() => h.pool.stats().waiting === 1);
+    h.pool.remove();
+    const r = await second;
+    expect(r.error?.kind).toBe('UnknownFunction');
+    expect(JSON.parse(body(r)).errorType).toBe('ResourceNotFoundException');
+    await until(() => h.running() === 1);
+    h.release();
+    await first;
+  });
+});
