@@ -239,10 +239,12 @@ describe('agent, process runtime', () => {
 
   it('keeps serving other functions while one floods its output', async () => {
     const flood = agent.invoke('flood', ev({}));
-    const t0 = Date.now();
+    let floodDone = false;
+    void flood.then(() => (floodDone = true));
     const quick = await agent.invoke('echo', ev({ during: 'flood' }));
     expect(json(quick.payload).event).toEqual({ during: 'flood' });
-    expect(Date.now() - t0).toBeLessThan(2000);
+    // Served while the flood still runs, not after it.
+    expect(floodDone).toBe(false);
     expect(json((await flood).payload)).toBe('flooded');
   });
 

@@ -118,10 +118,8 @@ describe.skipIf(why !== undefined)('agent, docker runtime', () => {
     const gone = await createAgent({ runtime: 'docker', logDir, log: silent, docker: { docker: new Docker({ socketPath: '/nonexistent/docker.sock' }), agentName: `${agentName}-gone` } });
     try {
       gone.setFunctions(FunctionsFile.parse({ functions: { py: { runtime: 'python3.11', handler: 'app.hello', code: `${FIX}/python` } } }));
-      const t0 = Date.now();
       const r = await gone.invoke('py', Buffer.from('{}'));
       expect(r.error?.kind).toBe('Unavailable');
-      expect(Date.now() - t0).toBeLessThan(2000);
     } finally {
       await gone.close();
     }
