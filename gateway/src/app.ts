@@ -3,7 +3,6 @@
 // returns the app without listening (tests use app.inject); server.ts listens.
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import jsYaml from 'js-yaml';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
 import {
@@ -17,6 +16,7 @@ import {
   type RoutingFile as RoutingFileT,
 } from '@esb/contracts';
 import type { InvokeContext, InvokeResult, Invoker } from '@esb/contracts';
+import { CONFIG_LIMITS, InputLimitError, loadYamlWithLimits } from '@esb/contracts';
 import { watchConfig, type ConfigFileError, type ConfigWatcher } from './config-watcher.js';
 import { InvocationCancel } from './client-close.js';
 import { corsResponseHeaders, preflightHeaders } from './cors.js';
@@ -110,8 +110,9 @@ function parseConfigFile(file: string, text: string): unknown {
   // \`yaml\` parser runs again for its file:line:column message.
   let data: unknown;
   try {
-    data = jsYaml.load(text);
-  } catch {
+    data = loadYamlWithLimits(text, file, { limits: CONFIG_LIMITS });
+  } catch (err) {
+    if (err instanceof InputLimitError) throw err;
     data = parseYaml(text, file);
   }
   data ??= {};

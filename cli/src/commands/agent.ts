@@ -3,8 +3,7 @@
 import { networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { parse as parseYaml } from 'yaml';
-import { FunctionsFile } from '@esb/contracts';
+import { FunctionsFile, parseYaml, validate } from '@esb/contracts';
 import { createAgent, createAgentHttpServer } from '@esb/agent';
 import { watchConfig } from '@esb/gateway';
 import type { Command } from '../main.js';
@@ -92,7 +91,7 @@ export async function runAgent(argv: string[], env: Record<string, string | unde
     configDir,
     files: ['functions.yml'],
     intervalMs: Math.max(500, Number(env.CONFIG_RELOAD_INTERVAL ?? 1000)),
-    parse: (_file, text) => FunctionsFile.parse(parseYaml(text) ?? {}),
+    parse: (file, text) => validate(FunctionsFile, parseYaml(text, file) ?? {}, file),
     onChange: (parsed) => {
       const f = parsed['functions.yml'];
       if (!f) {

@@ -7,8 +7,7 @@
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { parse as parseYaml } from 'yaml';
-import { ArtifactFile, type FunctionsFile } from '@esb/contracts';
+import { ArtifactFile, parseYaml, validate, type FunctionsFile } from '@esb/contracts';
 
 export type { ImageBuild } from '../generate/render.js';
 import type { ImageBuild } from '../generate/render.js';
@@ -149,7 +148,7 @@ export async function buildImages(artifactRoot: string, builds: ImageBuild[], op
 function readImagesYml(root: string): ImageBuild[] | undefined {
   const f = path.join(root, 'images.yml');
   if (!existsSync(f)) return undefined;
-  const doc = parseYaml(readFileSync(f, 'utf8')) as { images?: ImageBuild[] } | null;
+  const doc = parseYaml(readFileSync(f, 'utf8'), f) as { images?: ImageBuild[] } | null;
   return doc?.images ?? [];
 }
 
@@ -174,7 +173,7 @@ export async function buildArtifactImages(target: string, second?: ImageBuild[] 
   const opts = (Array.isArray(second) ? third : second) ?? {};
   const given = Array.isArray(second) ? second : undefined;
   if (statSync(target).isDirectory()) return buildImages(target, given ?? readImagesYml(target) ?? [], opts);
-  const artifact = ArtifactFile.parse(parseYaml(readFileSync(target, 'utf8')));
+  const artifact = validate(ArtifactFile, parseYaml(readFileSync(target, 'utf8'), target), target);
   const total: BuildReport = { built: 0, reused: 0, images: [] };
   for (const a of artifact.artifacts) {
     const root = path.resolve(path.dirname(target), a.artifact_root);

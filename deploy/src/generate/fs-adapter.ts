@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { checkSize, TEMPLATE_LIMITS, type InputLimits } from '@esb/contracts';
 import { SamTemplateError } from '../sam/errors.js';
 import type { CodeRef, SamModel } from '../sam/model.js';
 import { parseSamTemplate, type SamOptions } from '../sam/template.js';
@@ -22,7 +23,10 @@ export class ArtifactOutputError extends Error {
 
 const sha256hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
-export async function readTemplate(templatePath: string): Promise<{ text: string; bytes: Buffer }> {
+export async function readTemplate(templatePath: string, limits: InputLimits = TEMPLATE_LIMITS): Promise<{ text: string; bytes: Buffer }> {
+  const size = await stat(templatePath).then((s) => s.size, () => 0);
+  // Refused before it is read: a huge file never reaches memory.
+  checkSize(size, templatePath, limits);
   try {
     const bytes = await readFile(templatePath);
     return { text: bytes.toString('utf8'), bytes };
