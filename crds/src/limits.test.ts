@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseRuntimeYaml } from './files/runtime-yaml.js';
+import { parseRuntimeText } from './files/codec.js';
 import { CONFIG_LIMITS, InputLimitError, checkSize, checkTree, loadYamlWithLimits, type InputLimits } from './limits.js';
 import { ContractError, parseYaml } from './validate.js';
 
@@ -40,6 +41,7 @@ describe('input limits', () => {
   it.each([
     ['parseYaml (the yaml package)', (t: string) => parseYaml(t, 'bomb.yml')],
     ['parseRuntimeYaml (CONFIG_DIR files)', (t: string) => parseRuntimeYaml(t, 'bomb.yml')],
+    ['parseRuntimeText (the runtime file codecs: gateway, agent, apply)', (t: string) => parseRuntimeText(t, 'bomb.yml')],
     ['loadYamlWithLimits (js-yaml)', (t: string) => loadYamlWithLimits(t, 'bomb.yml', { limits: CONFIG_LIMITS })],
   ])('%s refuses the alias bomb naming the file', (_label, parse) => {
     expect(() => parse(`${aliasBomb()}\nroutes: *a9\n`)).toThrow(/^bomb\.yml: .*YAML aliases expand to more than 100,000 values/);
