@@ -36,10 +36,7 @@ function files(dir: string, prefix = ''): string[] {
 }
 
 describe('symlinks in template paths', () => {
-  it.each([
-    ['CodeUri', (t: string) => template('linked')],
-    ['ContentUri', (t: string) => template('src', 'linked')],
-  ])('refuses a %s that is a symlink leading outside the template folder', async (field) => {
+  it.each(['CodeUri', 'ContentUri'])('refuses a %s that is a symlink leading outside the template folder', async (field) => {
     symlinkSync(outside, join(app, 'linked'));
     writeFileSync(join(app, 'template.yml'), field === 'CodeUri' ? template('linked') : template('src', 'linked'));
     const err = await generateArtifact({ templatePath: join(app, 'template.yml'), outDir: join(work, 'out') }).catch((e) => e);
