@@ -6,6 +6,19 @@ import { z } from 'zod';
 const name = z.string().regex(/^[a-z0-9]([a-z0-9_-]*[a-z0-9])?$/, 'must be lower-case letters, digits, "-" or "_"');
 const stringMap = z.record(z.string(), z.string());
 
+// Kubernetes' name rules (docs/security.md "Names and paths"): they keep every folder esb builds
+// from a name (status records, artifacts) a single path segment, never "." or "..".
+export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const ObjectName = z
+  .string()
+  .max(253, 'must be at most 253 characters (a DNS-1123 subdomain)')
+  .regex(DNS1123_SUBDOMAIN, 'must be a DNS-1123 subdomain: lower-case letters, digits, "-" and ".", starting and ending with a letter or digit');
+export const NamespaceName = z
+  .string()
+  .max(63, 'must be at most 63 characters (a DNS-1123 label)')
+  .regex(DNS1123_LABEL, 'must be a DNS-1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit');
+
 // ---------------------------------------------------------------- Deployment (esb.dev/v1alpha1)
 
 export const ConditionType = z.enum(['Generated', 'ImagesReady', 'Applied', 'Provisioned', 'Ready']);
@@ -52,8 +65,8 @@ export const Deployment = z.object({
   apiVersion: z.literal('esb.dev/v1alpha1'),
   kind: z.literal('Deployment'),
   metadata: z.object({
-    name: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'must be a DNS subdomain name').max(253),
-    namespace: z.string().optional(),
+    name: ObjectName,
+    namespace: NamespaceName.optional(),
     generation: z.number().int().optional(),
     resourceVersion: z.string().optional(),
     uid: z.string().optional(),

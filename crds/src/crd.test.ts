@@ -61,6 +61,12 @@ const samples: Array<[string, Record<string, unknown>, boolean]> = [
     { spec: { template: 'a.yml' }, status: { conditions: [{ type: 'Ready', status: 'True', message: '', lastTransitionTime: now }] } },
     false,
   ],
+  ['name with dots (a DNS-1123 subdomain)', { metadata: { name: 'api.v2-prod' }, spec: { template: 'a.yml' } }, true],
+  ['name climbing folders', { metadata: { name: '../../x' }, spec: { template: 'a.yml' } }, false],
+  ['name with a slash', { metadata: { name: 'a/b' }, spec: { template: 'a.yml' } }, false],
+  ['name with an empty dot segment', { metadata: { name: 'a..b' }, spec: { template: 'a.yml' } }, false],
+  ['name of 254 characters', { metadata: { name: 'a'.repeat(254) }, spec: { template: 'a.yml' } }, false],
+  ['upper-case name', { metadata: { name: 'Deploy' }, spec: { template: 'a.yml' } }, false],
   ['negative function count', { spec: { template: 'a.yml' }, status: { functions: -1 } }, false],
 ];
 
@@ -69,6 +75,18 @@ describe('Deployment CRD schema and zod contract', () => {
     const object = { ...base, ...sample };
     expect(crdAccepts(object), JSON.stringify(crdAccepts.errors)).toBe(valid);
     expect(Deployment.safeParse(object).success).toBe(valid);
+  });
+
+  // The API server checks namespaces itself (a CRD cannot narrow them); the file backend has
+  // only zod, which applies the same DNS-1123 label rule.
+  it.each([
+    ['prod', true],
+    ['team-a', true],
+    ['../../../../tmp/x', false],
+    ['a.b', false],
+    ['a'.repeat(64), false],
+  ] as const)('namespace %s: %s', (namespace, valid) => {
+    expect(Deployment.safeParse({ ...base, metadata: { name: 'x', namespace }, spec: { template: 'a.yml' } }).success).toBe(valid);
   });
 
   it('declares the printer columns users read', () => {

@@ -3,44 +3,10 @@
 import { readFile } from 'node:fs/promises';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
+import { ContractError, YamlSyntaxError, formatPath } from './errors.js';
+import { CONFIG_LIMITS, InputLimitError, checkSize, checkTree, isStackOverflow, type InputLimits } from './limits.js';
 
-export interface ContractIssue {
-  path: string;
-  message: string;
-}
-
-export class ContractError extends Error {
-  constructor(
-    readonly file: string,
-    readonly issues: ContractIssue[],
-    options?: { cause?: unknown },
-  ) {
-    super(`${file}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`, options);
-    this.name = 'ContractError';
-  }
-}
-
-export class YamlSyntaxError extends Error {
-  constructor(
-    readonly file: string,
-    readonly line: number,
-    readonly column: number,
-    reason: string,
-  ) {
-    super(`${file}:${line}:${column}: ${reason}`);
-    this.name = 'YamlSyntaxError';
-  }
-}
-
-/** Formats a zod path the way users write it: `functions.Hello.timeout`, `routes[2].method`. */
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`;
-    else out += out ? `.${String(key)}` : String(key);
-  }
-  return out;
-}
+export { ContractError, YamlSyntaxError, formatPath, type ContractIssue } from './errors.js';
 
 export function validate<S extends z.ZodType>(schema: S, data: unknown, file: string): z.output<S> {
   const result = schema.safeParse(data);
@@ -51,17 +17,43 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown, file: st
   );
 }
 
-/** Parses YAML text; a syntax error names file:line:column. */
-export function parseYaml(text: string, file: string): unknown {
+/** Parses YAML text within `limits`; a syntax error names file:line:column. */
+export function parseYaml(text: string, file: string, limits: InputLimits = CONFIG_LIMITS): unknown {
+  checkSize(text, file, limits);
   const lines = new LineCounter();
-  const doc: Document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
+  let doc: Document;
+  try {
+    doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
+  } catch (err) {
+    if (isStackOverflow(err)) throw new InputLimitError(file, '', `nested more than ${limits.maxDepth} levels deep`);
+    throw err;
+  }
   const err = doc.errors[0];
   if (err) {
     // Without prettyErrors the error carries only offsets: the line counter turns them into line:column.
     const pos = err.linePos?.[0] ?? lines.linePos(err.pos[0]);
     throw new YamlSyntaxError(file, pos.line, pos.col, err.message.split('\n')[0]);
   }
-  return doc.toJS({ maxAliasCount: 1000 });
+  return yamlDocumentToJS(doc, file, limits);
+}
+
+/**
+ * A parsed `yaml` Document as plain data within `limits`. Its own alias guard (maxAliasCount)
+ * stops the worst bombs while converting; the tree check bounds what is left.
+ */
+export function yamlDocumentToJS(doc: Document.Parsed | Document, file: string, limits: InputLimits): unknown {
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: limits.maxAliasNodes });
+  } catch (err) {
+    if (err instanceof ReferenceError && /alias/i.test(err.message)) {
+      throw new InputLimitError(file, '', `YAML aliases expand to more than ${limits.maxAliasNodes.toLocaleString('en-US')} values (an alias bomb?); write the values out or use fewer aliases`);
+    }
+    if (isStackOverflow(err)) throw new InputLimitError(file, '', `nested more than ${limits.maxDepth} levels deep`);
+    throw err;
+  }
+  checkTree(value, file, limits);
+  return value;
 }
 
 export async function readContractFile<S extends z.ZodType>(schema: S, file: string): Promise<z.output<S>> {

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseManifest } from './manifests.js';
+import { manifestTooLarge, nameFromFile, parseManifest } from './manifests.js';
+
+const bomb = (levels = 10) =>
+  ['a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]', ...Array.from({ length: levels - 1 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]`)].join('\n');
 
 describe('parseManifest', () => {
   it('reads several Deployments from one file, with defaults applied', () => {
@@ -51,5 +54,36 @@ spec: { template: ./a.yml }
 
   it('ignores documents of other kinds and empty documents', () => {
     expect(parseManifest('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n---\n', '/m.yaml')).toEqual([]);
+  });
+
+  it.each([
+    ['metadata.namespace', 'metadata: { name: ok, namespace: ../../../../tmp/x }'],
+    ['metadata.name', 'metadata: { name: ../../x }'],
+    ['metadata.name', 'metadata: { name: "a/b" }'],
+  ])('refuses a path-like %s, naming the file and field, under a key made from the file name', (field, metadata) => {
+    const [entry] = parseManifest(`apiVersion: esb.dev/v1alpha1\nkind: Deployment\n${metadata}\nspec: { template: a.yml }\n`, '/ws/deployments/Evil.App.yaml');
+    expect(entry.request).toEqual({ namespace: 'default', name: 'evil.app' });
+    expect('error' in entry && entry.error).toContain('/ws/deployments/Evil.App.yaml');
+    expect('error' in entry && entry.error).toContain(`${field}: must be a DNS-1123`);
+  });
+
+  it('refuses an alias bomb with a clear error, without expanding it', () => {
+    const text = `${bomb()}\napiVersion: esb.dev/v1alpha1\nkind: Deployment\nmetadata: { name: b }\nspec: { template: a.yml, parameters: { X: *a9 } }\n`;
+    const [entry] = parseManifest(text, '/ws/deployments/bomb.yaml');
+    expect('error' in entry && entry.error).toMatch(/^\/ws\/deployments\/bomb\.yaml: YAML aliases expand to more than 1,000 values/);
+  });
+
+  it('refuses a manifest nested too deep and one too large, naming the file', () => {
+    const [deep] = parseManifest(`spec: ${'['.repeat(40)}${']'.repeat(40)}\n`, '/m.yaml');
+    expect('error' in deep && deep.error).toMatch(/^\/m\.yaml: spec.*nested more than 32 levels deep/);
+    const [big] = manifestTooLarge('/ws/deployments/big.yaml', 5 * 1024 * 1024);
+    expect(big.request.name).toBe('big');
+    expect('error' in big && big.error).toContain('/ws/deployments/big.yaml: the file is 5,242,880 bytes, more than the limit of 1,048,576');
+  });
+
+  it('derives valid Kubernetes names from any file name', () => {
+    expect(nameFromFile('/d/..x..yaml')).toBe('x');
+    expect(nameFromFile('/d/My App_1.yml')).toBe('my-app-1');
+    expect(nameFromFile('/d/___.yaml')).toBe('manifest');
   });
 });

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { ContractError, Deployment, formatPath } from '@esb/contracts';
+import { ContractError, Deployment, DNS1123_LABEL, DNS1123_SUBDOMAIN, formatPath, InputLimitError, MANIFEST_LIMITS, checkSize, yamlDocumentToJS } from '@esb/contracts';
 import type { Request } from '../reconcile/types.js';
 
 export type ManifestEntry =
@@ -14,37 +14,74 @@ export function isManifestFile(file: string): boolean {
   return /\.ya?ml$/i.test(file) && !path.basename(file).startsWith('.');
 }
 
-/** Parses every document of one manifest file. Documents that are not Deployments of esb.dev are ignored. */
+/** A file name as a Deployment name (the key of a document whose own name is missing or invalid). */
+export function nameFromFile(file: string): string {
+  const base = path.basename(file).replace(/\.ya?ml$/i, '').toLowerCase();
+  const labels = base
+    .replace(/[^a-z0-9.-]+/g, '-')
+    .split('.')
+    .map((l) => l.replace(/^-+|-+$/g, ''))
+    .filter(Boolean);
+  return labels.join('.').slice(0, 200).replace(/[.-]+$/, '') || 'manifest';
+}
+
+/** The entry of a manifest file over MANIFEST_LIMITS.maxBytes (reported without reading it). */
+export function manifestTooLarge(file: string, size: number): ManifestEntry[] {
+  let error = `${file}: too large`;
+  try {
+    checkSize(size, file, MANIFEST_LIMITS);
+  } catch (err) {
+    error = (err as Error).message;
+  }
+  return [{ request: { namespace: 'default', name: nameFromFile(file) }, file, index: 0, error }];
+}
+
+/**
+ * Parses every document of one manifest file, within MANIFEST_LIMITS. Documents that are not
+ * Deployments of esb.dev are ignored. A document's key (namespace/name) is taken from it only
+ * when both are valid Kubernetes names; otherwise the error is filed under a key made from
+ * the file name, so no path is ever built from an invalid name.
+ */
 export function parseManifest(text: string, file: string): ManifestEntry[] {
   const entries: ManifestEntry[] = [];
-  const documents = parseAllDocuments(text, { uniqueKeys: true });
-  const list = Array.isArray(documents) ? documents : [documents];
+  const fileKey = (suffix: string): Request => ({ namespace: 'default', name: `${nameFromFile(file)}${suffix}` });
+  let list;
+  try {
+    checkSize(text, file, MANIFEST_LIMITS);
+    const documents = parseAllDocuments(text, { uniqueKeys: true });
+    list = Array.isArray(documents) ? documents : [documents];
+  } catch (err) {
+    const message = err instanceof InputLimitError ? err.message : `${file}: cannot be parsed (${(err as Error).message})`;
+    return [{ request: fileKey(''), file, index: 0, error: message }];
+  }
   list.forEach((doc, index) => {
-    const fallbackName = `${path.basename(file).replace(/\.ya?ml$/i, '').toLowerCase().replace(/[^a-z0-9.-]/g, '-')}${list.length > 1 ? `-${index}` : ''}`;
+    const suffix = list.length > 1 ? `-${index}` : '';
+    const where = list.length > 1 ? ` (document ${index + 1})` : '';
     const syntax = doc.errors[0];
     if (syntax) {
       const pos = syntax.linePos?.[0];
-      entries.push({
-        request: { namespace: 'default', name: fallbackName },
-        file,
-        index,
-        error: `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${syntax.message.split('\n')[0]}`,
-      });
+      entries.push({ request: fileKey(suffix), file, index, error: `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${syntax.message.split('\n')[0]}` });
       return;
     }
-    const raw = doc.toJS() as unknown;
+    let raw: unknown;
+    try {
+      raw = yamlDocumentToJS(doc, `${file}${where}`, MANIFEST_LIMITS);
+    } catch (err) {
+      if (!(err instanceof InputLimitError)) throw err;
+      entries.push({ request: fileKey(suffix), file, index, error: err.message });
+      return;
+    }
     if (raw === null || raw === undefined) return; // empty document (e.g. a trailing ---)
     const object = (typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
     if (object.kind !== undefined && object.kind !== 'Deployment') return;
     if (object.apiVersion !== undefined && typeof object.apiVersion === 'string' && !object.apiVersion.startsWith('esb.dev/')) return;
     const metadata = (typeof object.metadata === 'object' && object.metadata) as Record<string, unknown> | false;
-    const request: Request = {
-      namespace: metadata && typeof metadata.namespace === 'string' ? metadata.namespace : 'default',
-      name: metadata && typeof metadata.name === 'string' && metadata.name ? metadata.name : fallbackName,
-    };
+    const name = metadata ? metadata.name : undefined;
+    const namespace = metadata ? (metadata.namespace ?? 'default') : 'default';
+    const validKey = typeof name === 'string' && name.length <= 253 && DNS1123_SUBDOMAIN.test(name) && typeof namespace === 'string' && namespace.length <= 63 && DNS1123_LABEL.test(namespace);
+    const request: Request = validKey ? { namespace, name } : fileKey(suffix);
     const parsed = Deployment.safeParse(raw);
     if (!parsed.success) {
-      const where = list.length > 1 ? ` (document ${index + 1})` : '';
       const error = new ContractError(
         `${file}${where}`,
         parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message })),

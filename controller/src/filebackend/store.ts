@@ -2,13 +2,13 @@
 // `<workspace>/.esb/status/<namespace>/<name>.yaml` (never in the user's file), written
 // atomically. A manifest file has no generation, so the status record keeps one that is
 // bumped whenever the spec changes, as the Kubernetes API server does.
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import type { DeploymentStatus } from '@esb/contracts';
-import { writeFileAtomic } from '@esb/contracts';
+import { joinInside, MANIFEST_LIMITS, realPathInside, writeFileAtomic } from '@esb/contracts';
 import { keyOf, TerminalError, type Request, type Store, type StoredDeployment } from '../reconcile/types.js';
-import { isManifestFile, parseManifest, specDigest, type ManifestEntry } from './manifests.js';
+import { isManifestFile, manifestTooLarge, parseManifest, specDigest, type ManifestEntry } from './manifests.js';
 
 export interface StatusRecord {
   manifest?: string;
@@ -38,8 +38,16 @@ export class FileStore implements Store {
     this.now = options.now ?? (() => new Date());
   }
 
+  /** `<statusDir>/<namespace>/<name>.yaml`; throws PathEscapeError for a name that is not a plain segment. */
   statusFile(request: Request): string {
-    return path.join(this.options.statusDir, request.namespace, `${request.name}.yaml`);
+    return joinInside(this.options.statusDir, request.namespace, `${request.name}.yaml`);
+  }
+
+  /** The status file, checked with symlinks followed before it is read or written. */
+  private async checkedStatusFile(request: Request): Promise<string> {
+    const file = this.statusFile(request);
+    await realPathInside(this.options.statusDir, file, 'status record');
+    return file;
   }
 
   /** Re-reads one manifest file; returns every key it held before or holds now. */
@@ -51,15 +59,18 @@ export class FileStore implements Store {
       if (entry) affected.set(key, entry.request);
       if (entry?.file === file) this.entries.delete(key);
     }
-    let text: string | undefined;
+    let parsed: ManifestEntry[] | undefined;
     try {
-      text = await readFile(file, 'utf8');
-    } catch {
-      text = undefined; // removed
+      // A manifest over the size limit is reported, never read.
+      const size = (await stat(file)).size;
+      parsed = size > MANIFEST_LIMITS.maxBytes ? manifestTooLarge(file, size) : parseManifest(await readFile(file, 'utf8'), file);
+    } catch (err) {
+      if (!isGone(err)) throw err;
+      parsed = undefined; // removed
     }
     const now = new Set<string>();
-    if (text !== undefined) {
-      for (const entry of parseManifest(text, file)) {
+    if (parsed !== undefined) {
+      for (const entry of parsed) {
         const key = keyOf(entry.request);
         const other = this.entries.get(key);
         if (other && other.file !== file) {
@@ -86,14 +97,14 @@ export class FileStore implements Store {
 
   async readRecord(request: Request): Promise<StatusRecord> {
     try {
-      return (parse(await readFile(this.statusFile(request), 'utf8')) as StatusRecord) ?? {};
+      return (parse(await readFile(await this.checkedStatusFile(request), 'utf8')) as StatusRecord) ?? {};
     } catch {
       return {};
     }
   }
 
   private async writeRecord(request: Request, record: StatusRecord): Promise<void> {
-    const file = this.statusFile(request);
+    const file = await this.checkedStatusFile(request);
     await mkdir(path.dirname(file), { recursive: true });
     await writeFileAtomic(file, stringify(record));
   }
@@ -153,6 +164,11 @@ export class FileStore implements Store {
       recentErrors,
     });
   }
+}
+
+function isGone(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
 }
 
 // Progress reasons are not errors.

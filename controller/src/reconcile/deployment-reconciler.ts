@@ -2,7 +2,7 @@
 // -> status. Level-based: the inputs digest (template, code, parameters, env, project) and the
 // generation decide whether work is needed; an unchanged resource is a no-op.
 import path from 'node:path';
-import type { Condition, ConditionType, DeploymentStatus } from '@esb/contracts';
+import { joinInside, type Condition, type ConditionType, type DeploymentStatus } from '@esb/contracts';
 import { findCondition, setCondition, type ConditionInput } from './conditions.js';
 import { keyOf, TerminalError, type ReconcileResult, type Reconciler, type Request, type Store, type StoredDeployment } from './types.js';
 
@@ -55,7 +55,7 @@ export interface DeploymentReconcilerOptions {
 
 /** Where the artifact of one Deployment is generated: beside its env's CONFIG_DIR. */
 export function artifactOutDir(configDir: string, request: Request): string {
-  return path.join(path.dirname(configDir), 'artifacts', `${request.namespace}-${request.name}`);
+  return joinInside(path.join(path.dirname(configDir), 'artifacts'), `${request.namespace}-${request.name}`);
 }
 
 /** Reasons of failures that only a change of the spec or template can fix. */

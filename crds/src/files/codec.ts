@@ -5,9 +5,9 @@
 // (ContractError / YamlSyntaxError naming the file, the field or line:column, the reason).
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import jsYaml from 'js-yaml';
 import type { z } from 'zod';
 import { EMPTY_FUNCTIONS, EMPTY_RESOURCES, EMPTY_ROUTING, FunctionsFile, ImagesFile, ResourcesFile, RoutingFile } from '../contracts.js';
+import { CONFIG_LIMITS, InputLimitError, checkSize, checkTree, loadYamlWithLimits } from '../limits.js';
 import { ContractError, parseYaml, validate } from '../validate.js';
 import { writeFileAtomic } from './atomic.js';
 import { parseRuntimeYamlFast, stringifyRuntimeYaml } from './runtime-yaml.js';
@@ -30,20 +30,26 @@ export const RESOURCES_CODEC = codec('resources.yml', ResourcesFile, EMPTY_RESOU
 export const IMAGES_CODEC = codec('images.yml', ImagesFile, { images: [] }, 2);
 
 /**
- * Parses the text of a runtime file: apply's own format on a fast path, js-yaml for anything
- * else (hand-edited files: several times faster than `yaml` on a 5,000-route file), and on a
- * syntax error the `yaml` package again for its file:line:column message.
+ * Parses the text of a runtime file within CONFIG_LIMITS (docs/security.md "Input limits"):
+ * apply's own format on a fast path, js-yaml for anything else (hand-edited files: several
+ * times faster than `yaml` on a 5,000-route file), and on a syntax error the `yaml` package
+ * again for its file:line:column message.
  */
 export function parseRuntimeText(text: string, file: string): unknown {
+  checkSize(text, file, CONFIG_LIMITS);
+  let fast: unknown;
   try {
-    return parseRuntimeYamlFast(text);
+    fast = parseRuntimeYamlFast(text);
   } catch {
     try {
-      return jsYaml.load(text);
-    } catch {
+      return loadYamlWithLimits(text, file, { limits: CONFIG_LIMITS });
+    } catch (err) {
+      if (err instanceof InputLimitError) throw err;
       return parseYaml(text, file);
     }
   }
+  checkTree(fast, file, CONFIG_LIMITS);
+  return fast;
 }
 
 /** Decodes a runtime file's text (`file` names it in errors); empty text is the empty document's shape checked by the schema. */

@@ -1,8 +1,10 @@
-import { mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { ApplyLockTimeoutError, readLockHolder, withDeployLock } from './lock.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ApplyLockTimeoutError, bootId, processStartTime, readLockHolder, withDeployLock } from './lock.js';
 
 const tmp = () => mkdtemp(join(tmpdir(), 'esb-lock-'));
 
@@ -93,5 +95,79 @@ describe('withDeployLock: takeover guard', () => {
     await mkdir(join(dir, '.deploy.lock.reap'));
     expect(await withDeployLock(dir, async () => 'ok', { timeoutMs: 10_000, isAlive: () => false, pollMs: 20 })).toBe('ok');
     expect(await readdir(dir)).toEqual([]);
+  });
+});
+
+describe('withDeployLock: pid reuse, reboots and leases', () => {
+  let sleeper: ChildProcess | undefined;
+  afterEach(() => {
+    sleeper?.kill();
+    sleeper = undefined;
+  });
+  // A live process that is not the lock's holder: what a reused pid looks like.
+  const liveUnrelatedPid = async () => {
+    sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+    await new Promise((r) => sleeper!.once('spawn', r));
+    return sleeper.pid!;
+  };
+  const lockOf = (fields: Record<string, unknown>) => JSON.stringify({ host: hostname(), since: '2026-01-01T00:00:00.000Z', token: 'old', ...fields });
+
+  it('records who holds it: pid, start time, boot id, lease', async () => {
+    const dir = await tmp();
+    const holder = await withDeployLock(dir, async () => readLockHolder(dir), { leaseMs: 60_000 });
+    expect(holder).toMatchObject({ pid: process.pid, started: processStartTime(process.pid), boot: bootId(), leaseMs: 60_000 });
+    expect(holder?.started).toMatch(/^\d+$/);
+  });
+
+  it('takes over a lock whose pid is alive but belongs to another process (another start time)', async () => {
+    const dir = await tmp();
+    const pid = await liveUnrelatedPid();
+    const realStart = processStartTime(pid)!;
+    await writeFile(join(dir, '.deploy.lock'), lockOf({ pid, started: String(Number(realStart) - 1000), boot: bootId() }));
+    let tookOver: unknown;
+    expect(await withDeployLock(dir, async () => 'ok', { timeoutMs: 60_000, onTakeOver: (h) => (tookOver = h) })).toBe('ok');
+    expect(tookOver).toMatchObject({ pid, token: 'old' });
+    expect(sleeper!.exitCode).toBeNull(); // the unrelated process is untouched
+  });
+
+  it('waits for a live holder whose start time matches (the same process)', async () => {
+    const dir = await tmp();
+    const pid = await liveUnrelatedPid();
+    await writeFile(join(dir, '.deploy.lock'), lockOf({ pid, started: processStartTime(pid), boot: bootId() }));
+    await expect(withDeployLock(dir, async () => 1, { timeoutMs: 150, pollMs: 20 })).rejects.toBeInstanceOf(ApplyLockTimeoutError);
+  });
+
+  it('takes over a lock from before a reboot (another boot id), its pid alive or not', async () => {
+    const dir = await tmp();
+    const pid = await liveUnrelatedPid();
+    await writeFile(join(dir, '.deploy.lock'), lockOf({ pid, started: processStartTime(pid), boot: 'another-boot' }));
+    expect(await withDeployLock(dir, async () => 'ok', { timeoutMs: 60_000, bootId: 'this-boot' })).toBe('ok');
+  });
+
+  it('takes over a lock of another host once its lease has run out; not before', async () => {
+    const dir = await tmp();
+    const file = join(dir, '.deploy.lock');
+    await writeFile(file, lockOf({ pid: 1, host: 'elsewhere', leaseMs: 60_000 }));
+    await expect(withDeployLock(dir, async () => 1, { timeoutMs: 100, pollMs: 20 })).rejects.toBeInstanceOf(ApplyLockTimeoutError);
+    const past = new Date(Date.now() - 61_000);
+    await utimes(file, past, past);
+    expect(await withDeployLock(dir, async () => 'ok', { timeoutMs: 60_000 })).toBe('ok');
+  });
+
+  it('renews its lease while it holds the lock', async () => {
+    const dir = await tmp();
+    const file = join(dir, '.deploy.lock');
+    await withDeployLock(
+      dir,
+      async () => {
+        const past = new Date(Date.now() - 3_600_000);
+        await utimes(file, past, past);
+        for (;;) {
+          if (Date.now() - (await stat(file)).mtimeMs < 1_800_000) return;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      },
+      { leaseMs: 90 },
+    );
   });
 });

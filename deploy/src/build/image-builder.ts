@@ -7,8 +7,7 @@
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
-import { parse as parseYaml } from 'yaml';
-import { ArtifactFile, decodeRuntimeFile, IMAGES_CODEC, type FunctionsFile } from '@esb/contracts';
+import { ArtifactFile, decodeRuntimeFile, IMAGES_CODEC, parseYaml, validate, type FunctionsFile } from '@esb/contracts';
 
 export type { ImageBuild } from '../generate/render.js';
 import type { ImageBuild } from '../generate/render.js';
@@ -173,7 +172,7 @@ export async function buildArtifactImages(target: string, second?: ImageBuild[] 
   const opts = (Array.isArray(second) ? third : second) ?? {};
   const given = Array.isArray(second) ? second : undefined;
   if (statSync(target).isDirectory()) return buildImages(target, given ?? readImagesYml(target) ?? [], opts);
-  const artifact = ArtifactFile.parse(parseYaml(readFileSync(target, 'utf8')));
+  const artifact = validate(ArtifactFile, parseYaml(readFileSync(target, 'utf8'), target), target);
   const total: BuildReport = { built: 0, reused: 0, images: [] };
   for (const a of artifact.artifacts) {
     const root = path.resolve(path.dirname(target), a.artifact_root);

@@ -1,8 +1,9 @@
 // The I/O around the pure core: reads the template and the folders / zips it points at,
 // writes the artifact atomically (temp folder beside the output, then rename).
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { checkSize, isInside, PathEscapeError, realPathInside, realPathOf, TEMPLATE_LIMITS, type InputLimits } from '@esb/contracts';
 import { SamTemplateError } from '../sam/errors.js';
 import type { CodeRef, SamModel } from '../sam/model.js';
 import { parseSamTemplate, type SamOptions } from '../sam/template.js';
@@ -22,7 +23,10 @@ export class ArtifactOutputError extends Error {
 
 const sha256hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
-export async function readTemplate(templatePath: string): Promise<{ text: string; bytes: Buffer }> {
+export async function readTemplate(templatePath: string, limits: InputLimits = TEMPLATE_LIMITS): Promise<{ text: string; bytes: Buffer }> {
+  const size = await stat(templatePath).then((s) => s.size, () => 0);
+  // Refused before it is read: a huge file never reaches memory.
+  checkSize(size, templatePath, limits);
   try {
     const bytes = await readFile(templatePath);
     return { text: bytes.toString('utf8'), bytes };
@@ -38,46 +42,84 @@ export function parseTemplateFile(text: string, templatePath: string, options: S
   return parseSamTemplate(text, { ...options, file: options.file ?? templatePath, templateDir: dirname(abs).split(sep).join('/') });
 }
 
-async function walk(root: string, rel: string, out: string[]): Promise<void> {
-  const dir = rel ? join(root, rel) : root;
+interface WalkState {
+  /** realpath of the template's folder: nothing outside it is read. */
+  realRoot: string;
+  /** Real folders already walked (a symlink back to an ancestor would loop). */
+  visited: Set<string>;
+  files: Array<{ path: string; real: string }>;
+  skipped: string[];
+}
+
+async function walk(dir: string, rel: string, state: WalkState): Promise<void> {
   const entries = await readdir(dir, { withFileTypes: true });
   for (const e of entries) {
     const r = rel ? `${rel}/${e.name}` : e.name;
+    const full = join(dir, e.name);
     if (e.isDirectory()) {
       // Never copy VCS data, SAM's build output or esb's own output (which may live inside a CodeUri).
       if (e.name === '.git' || e.name === '.aws-sam' || e.name === '.esb') continue;
-      await walk(root, r, out);
-    } else if (e.isFile()) out.push(r);
+      await walkDir(full, r, state);
+    } else if (e.isFile()) state.files.push({ path: r, real: full });
     else if (e.isSymbolicLink()) {
-      const s = await stat(join(root, r)).catch(() => undefined);
-      if (s?.isFile()) out.push(r);
-      else if (s?.isDirectory()) await walk(root, r, out);
+      // A link is followed only inside the template's folder (docs/security.md "Names and paths").
+      const real = await realpath(full).catch(() => undefined);
+      if (!real) continue; // dangling
+      if (!isInside(state.realRoot, real)) {
+        state.skipped.push(`${r} -> ${real}`);
+        continue;
+      }
+      const s = await stat(real).catch(() => undefined);
+      if (s?.isFile()) state.files.push({ path: r, real });
+      else if (s?.isDirectory()) await walkDir(real, r, state);
     }
   }
 }
 
-/** Lists (and hashes) a CodeRef: a folder's files, or a zip's entries. */
+async function walkDir(dir: string, rel: string, state: WalkState): Promise<void> {
+  const real = await realpath(dir);
+  if (state.visited.has(real)) return;
+  state.visited.add(real);
+  try {
+    await walk(real, rel, state);
+  } finally {
+    state.visited.delete(real);
+  }
+}
+
+/**
+ * Lists (and hashes) a CodeRef: a folder's files, or a zip's entries. The path is resolved
+ * with symlinks followed and must stay inside the template's folder; symlinks inside a code
+ * folder that lead out of it are left out (listed in `skipped`).
+ */
 export async function readCodeListing(templateDir: string, ref: CodeRef, file: string): Promise<CodeListing> {
   const abs = resolve(templateDir, ref.uri);
   const fail = (reason: string, cause?: unknown): never => {
     throw new SamTemplateError(file, ref.logicalId, ref.field, reason, { cause });
   };
-  const st = await stat(abs).catch((cause: NodeJS.ErrnoException) => fail(cause.code === 'ENOENT' ? `"${ref.uri}" does not exist` : `cannot read "${ref.uri}" (${cause.code})`, cause));
+  const realRoot = await realPathOf(templateDir);
+  let real: string;
+  try {
+    real = await realPathInside(realRoot, abs, `"${ref.uri}"`);
+  } catch (cause) {
+    if (!(cause instanceof PathEscapeError)) throw cause;
+    return fail(`"${ref.uri}" resolves to ${await realPathOf(abs)} through a symlink, outside the template's folder ${realRoot}`, cause);
+  }
+  const st = await stat(real).catch((cause: NodeJS.ErrnoException) => fail(cause.code === 'ENOENT' ? `"${ref.uri}" does not exist` : `cannot read "${ref.uri}" (${cause.code})`, cause));
   if (st.isDirectory()) {
-    const paths: string[] = [];
-    await walk(abs, '', paths);
-    paths.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const state: WalkState = { realRoot, visited: new Set(), files: [], skipped: [] };
+    await walkDir(real, '', state);
+    state.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const entries: CodeEntry[] = [];
-    for (const p of paths) {
-      const full = join(abs, p);
-      const data = await readFile(full);
-      entries.push({ path: p, sha256: sha256hex(data), source: { copyFrom: full } });
+    for (const f of state.files) {
+      const data = await readFile(f.real);
+      entries.push({ path: f.path, sha256: sha256hex(data), source: { copyFrom: f.real } });
     }
-    return { entries };
+    return state.skipped.length ? { entries, skipped: state.skipped } : { entries };
   }
   if (st.isFile() && /\.zip$/i.test(ref.uri)) {
     try {
-      const zip = readZip(await readFile(abs));
+      const zip = readZip(await readFile(real));
       return { entries: zip.map((z) => ({ path: z.path, sha256: sha256hex(z.data), source: z.mode ? { content: z.data, mode: z.mode } : { content: z.data } })) };
     } catch (cause) {
       if (cause instanceof ZipFormatError) return fail(`"${ref.uri}": ${cause.message}`, cause);
@@ -87,12 +129,27 @@ export async function readCodeListing(templateDir: string, ref: CodeRef, file: s
   return fail(`"${ref.uri}" must be a folder or a .zip file`);
 }
 
+/** Warnings for the symlinks a listing left out. */
+export function skippedLinkWarnings(refs: CodeRef[], listings: Record<string, CodeListing>): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  for (const ref of refs) {
+    const skipped = listings[ref.uri]?.skipped;
+    if (!skipped || seen.has(ref.uri)) continue;
+    seen.add(ref.uri);
+    for (const link of skipped) out.push(`${ref.logicalId}.${ref.field}: symlink ${ref.uri}/${link} leads outside the template's folder; not copied`);
+  }
+  return out;
+}
+
 /** Reads every distinct CodeRef of a model (each once). */
 export async function readCodeListings(templateDir: string, refs: CodeRef[], file: string): Promise<Record<string, CodeListing>> {
   const out: Record<string, CodeListing> = {};
   const seen = new Map<string, Promise<CodeListing>>();
   for (const ref of refs) if (!seen.has(ref.uri)) seen.set(ref.uri, readCodeListing(templateDir, ref, file));
-  for (const [uri, p] of seen) out[uri] = await p;
+  // All awaited together: a failure of one is reported, and the others' outcomes are handled.
+  const listings = await Promise.all(seen.values());
+  [...seen.keys()].forEach((uri, i) => (out[uri] = listings[i]));
   return out;
 }
 

@@ -3,9 +3,9 @@
 import { createHash } from 'node:crypto';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { SamTemplateError } from '../sam/errors.js';
-import { YamlSyntaxError } from '@esb/contracts';
+import { InputLimitError, YamlSyntaxError } from '@esb/contracts';
 import { defaultStackName } from '../sam/template.js';
-import { parseTemplateFile, readCodeListing, readCodeListings, readTemplate, writeArtifactFiles } from './fs-adapter.js';
+import { parseTemplateFile, readCodeListing, readCodeListings, readTemplate, skippedLinkWarnings, writeArtifactFiles } from './fs-adapter.js';
 import { renderArtifact, type GenerateSummary, type ImageBuild } from './render.js';
 
 export { renderArtifact, imageRepoName, baseImageFor, GENERATOR, DEFAULT_BASE_IMAGES } from './render.js';
@@ -86,7 +86,7 @@ export async function generateArtifact(options: GenerateOptions): Promise<Genera
     artifactRoot: resolve(outDir, result.stackName),
     digest: result.digest,
     summary: result.summary,
-    warnings: result.warnings,
+    warnings: [...result.warnings, ...skippedLinkWarnings(model.codeRefs, code)],
     builds: result.builds,
   };
 }
@@ -120,7 +120,7 @@ export async function templateInputsDigest(
   try {
     refs = parseTemplateFile(text, abs, { file: templatePath, parameterOverrides, ...options }).codeRefs;
   } catch (err) {
-    if (err instanceof SamTemplateError || err instanceof YamlSyntaxError) return { digest: `sha256:${h.digest('hex')}`, referencedPaths };
+    if (err instanceof SamTemplateError || err instanceof YamlSyntaxError || err instanceof InputLimitError) return { digest: `sha256:${h.digest('hex')}`, referencedPaths };
     throw err;
   }
   const seen = new Set<string>();

@@ -29,6 +29,8 @@ export interface CodeEntry {
 export interface CodeListing {
   /** Sorted by path. */
   entries: CodeEntry[];
+  /** Symlinks left out because they lead outside the template's folder (shown as warnings). */
+  skipped?: string[];
 }
 
 /** A file of the artifact: bytes to write (`mode`: e.g. 0o755 from a zip), or a file to copy (mode kept). */

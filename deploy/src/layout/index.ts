@@ -4,7 +4,7 @@
 import { access, constants, mkdir, readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { parseYaml, validate } from '@esb/contracts';
+import { joinInside, parseYaml, validate } from '@esb/contracts';
 import { writeFileAtomic } from '@esb/contracts';
 import { stringify } from 'yaml';
 
@@ -46,7 +46,7 @@ export interface StagingKey {
 
 /** `<workspace>/.esb/staging/<project>/<env>/config`: the default CONFIG_DIR of one env. */
 export function stagingConfigDir({ workspace, project, env }: StagingKey): string {
-  return join(resolve(workspace), '.esb', 'staging', segment(project, 'project'), segment(env, 'env'), 'config');
+  return joinInside(join(resolve(workspace), '.esb', 'staging'), segment(project, 'project'), segment(env, 'env'), 'config');
 }
 
 /** `<workspace>/.esb/staging/<project>/<env>`: remove it to clean one env. */

@@ -4,7 +4,7 @@
 // js-yaml (YAML 1.2 core schema + merge keys) rather than the `yaml` package: it is ~10x
 // faster on large templates, which the 200-function benchmark needs (see docs/generate.md).
 import jsyaml from 'js-yaml';
-import { YamlSyntaxError } from '@esb/contracts';
+import { checkSize, checkTree, loadYamlWithLimits, TEMPLATE_LIMITS, YamlSyntaxError, type InputLimits } from '@esb/contracts';
 
 /** Short tag -> long key. `!GetAtt A.B` (scalar) is split into [A, B]. */
 export const SHORT_TAGS: Record<string, string> = {
@@ -65,12 +65,19 @@ function lineCol(text: string, offset: number): { line: number; col: number } {
   return { line, col: offset - last };
 }
 
-/** Parses template text (YAML or JSON). Syntax errors name file:line:column. */
-export function parseTemplateText(text: string, file: string): unknown {
+/**
+ * Parses template text (YAML or JSON) within `limits` (size, depth, values with aliases
+ * expanded: docs/generate.md "Limits"). Syntax errors name file:line:column.
+ */
+export function parseTemplateText(text: string, file: string, limits: InputLimits = TEMPLATE_LIMITS): unknown {
   if (text.trimStart().startsWith('{')) {
+    checkSize(text, file, limits);
     try {
-      return JSON.parse(text);
+      const value: unknown = JSON.parse(text);
+      checkTree(value, file, limits);
+      return value;
     } catch (err) {
+      if (!(err instanceof SyntaxError)) throw err;
       const msg = (err as Error).message;
       const m = /position (\d+)/.exec(msg);
       const pos = m ? lineCol(text, Number(m[1])) : { line: 1, col: 1 };
@@ -78,7 +85,7 @@ export function parseTemplateText(text: string, file: string): unknown {
     }
   }
   try {
-    return jsyaml.load(text, { schema: templateSchema(), filename: file });
+    return loadYamlWithLimits(text, file, { limits, schema: templateSchema() });
   } catch (err) {
     if (!(err instanceof jsyaml.YAMLException)) throw err;
     const mark = err.mark as { line: number; column: number } | undefined;

@@ -1,0 +1,173 @@
+// Hostile input through the real entry points: `esb artifact generate`, and `esb dev` (a
+// subprocess with a capped heap, so unbounded memory would kill it) fed an alias bomb and
+// manifests whose names climb out of the workspace. Each fails its own Deployment with a
+// reason; the platform stays up and keeps serving.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ESB_BIN, esb, eventually } from '@esb/controller/testing';
+
+// 10 levels of 10 aliases: 10^10 values once expanded, from under a kilobyte of YAML.
+const BOMB_ANCHORS = [
+  'x-bomb:',
+  '  a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]',
+  ...Array.from({ length: 9 }, (_, i) => `  a${i + 1}: &a${i + 1} [${Array(10).fill(`*a${i}`).join(', ')}]`),
+].join('\n');
+
+const bombTemplate = `Transform: AWS::Serverless-2016-10-31
+${BOMB_ANCHORS}
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: src/
+      Environment:
+        Variables:
+          X: *a9
+`;
+
+const goodTemplate = `Transform: AWS::Serverless-2016-10-31
+Resources:
+  Still:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: app.handler
+      CodeUri: src/
+      Events:
+        Get: { Type: HttpApi, Properties: { Path: /still-serving, Method: get } }
+`;
+
+// A heap this size holds esb dev comfortably; an expanded bomb does not fit.
+const CAPPED_HEAP = { NODE_OPTIONS: '--max-old-space-size=384' };
+
+async function listTree(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    out.push(p);
+    if (e.isDirectory()) out.push(...(await listTree(p)));
+  }
+  return out;
+}
+
+describe('hostile input (esb artifact generate, esb deploy, esb dev)', () => {
+  let parent: string;
+  let ws: string;
+  let app: string;
+  let dev: ChildProcess;
+  let devLog = '';
+  let gateway: string;
+
+  beforeAll(async () => {
+    // The workspace sits alone in its own folder: anything written next to it escaped.
+    parent = await mkdtemp(path.join(tmpdir(), 'esb-hostile-'));
+    ws = path.join(parent, 'ws');
+    app = path.join(ws, 'app');
+    await mkdir(path.join(app, 'src'), { recursive: true });
+    await writeFile(path.join(app, 'src', 'app.py'), 'def handler(event, context):\n    return {"statusCode": 200, "body": "still here"}\n');
+    await writeFile(path.join(app, 'bomb.yml'), bombTemplate);
+    await writeFile(path.join(app, 'good.yml'), goodTemplate);
+    dev = spawn(process.execPath, [ESB_BIN, 'dev', '--workspace', ws, '--port', '0', '--dynamodb-port', '0', '--s3-port', '0', '--no-examples'], {
+      env: { ...process.env, ...CAPPED_HEAP },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    dev.stdout!.on('data', (d) => (devLog += String(d)));
+    dev.stderr!.on('data', (d) => (devLog += String(d)));
+    const runtimeFile = path.join(ws, '.esb', 'dev.json');
+    for (;;) {
+      if (dev.exitCode !== null) throw new Error(`esb dev exited (${dev.exitCode}): ${devLog}`);
+      if (existsSync(runtimeFile)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    gateway = (JSON.parse(await readFile(runtimeFile, 'utf8')) as { gateway: string }).gateway;
+  }, 120_000);
+
+  afterAll(async () => {
+    if (dev && dev.exitCode === null) {
+      const exited = new Promise((r) => dev.once('exit', r));
+      dev.kill('SIGTERM');
+      await exited;
+    }
+    await rm(parent, { recursive: true, force: true });
+  });
+
+  const alive = () => dev.exitCode === null && dev.signalCode === null;
+
+  it('`esb artifact generate` refuses the 818-byte alias bomb with the file and the reason, in a capped heap', async () => {
+    const out = path.join(parent, 'gen-out');
+    const r = await esb(['artifact', 'generate', '-t', path.join(app, 'bomb.yml'), '-o', out], CAPPED_HEAP);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('bomb.yml');
+    expect(r.stderr).toMatch(/YAML aliases expand to more than 100,000 values/);
+    expect(r.stderr).not.toMatch(/heap out of memory/i);
+    expect(existsSync(out)).toBe(false);
+  }, 120_000);
+
+  it('`esb deploy` of the bomb fails its Deployment with InvalidTemplate; esb dev survives and serves', async () => {
+    const r = await esb(['deploy', '-t', path.join(app, 'bomb.yml'), '--workspace', ws, '--timeout', '60s'], CAPPED_HEAP);
+    expect(r.code).not.toBe(0);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/bomb\.yml.*YAML aliases expand/);
+    const described = await esb(['describe', 'deployment', 'bomb-default', '--workspace', ws]);
+    expect(described.stdout).toMatch(/Ready\s+False\s+InvalidTemplate/);
+    expect(alive()).toBe(true);
+    expect((await fetch(`${gateway}/health`)).status).toBe(200);
+    // Still deploying and serving after it.
+    const good = await esb(['deploy', '-t', path.join(app, 'good.yml'), '--workspace', ws, '--timeout', '90s']);
+    expect(good.code).toBe(0);
+    expect(await eventually(`${gateway}/still-serving`, (s) => s === 200)).toBe('still here');
+    expect(alive()).toBe(true);
+  }, 240_000);
+
+  it('an alias bomb in a dropped manifest fails that Deployment with InvalidSpec naming the file', async () => {
+    await writeFile(
+      path.join(ws, 'deployments', 'bomb-manifest.yaml'),
+      `${BOMB_ANCHORS}\napiVersion: esb.dev/v1alpha1\nkind: Deployment\nmetadata: { name: bomb-manifest }\nspec: { template: ../app/good.yml, parameters: { X: *a9 } }\n`,
+    );
+    const status = path.join(ws, '.esb', 'status', 'default', 'bomb-manifest.yaml');
+    for (;;) {
+      if (existsSync(status) && (await readFile(status, 'utf8')).includes('InvalidSpec')) break;
+      expect(alive()).toBe(true);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const described = await esb(['describe', 'deployment', 'bomb-manifest', '--workspace', ws]);
+    expect(described.stdout).toContain('bomb-manifest.yaml: YAML aliases expand to more than 1,000 values');
+    expect(alive()).toBe(true);
+    expect((await fetch(`${gateway}/still-serving`)).status).toBe(200);
+  }, 120_000);
+
+  it('manifests whose namespace or name climb out of the workspace are refused, and nothing is written outside', async () => {
+    const before = await listTree(parent);
+    await writeFile(
+      path.join(ws, 'deployments', 'evil-namespace.yaml'),
+      'apiVersion: esb.dev/v1alpha1\nkind: Deployment\nmetadata: { name: x, namespace: ../../../escaped-ns }\nspec: { template: ../app/good.yml }\n',
+    );
+    await writeFile(
+      path.join(ws, 'deployments', 'evil-name.yaml'),
+      'apiVersion: esb.dev/v1alpha1\nkind: Deployment\nmetadata: { name: ../../../../escaped-name }\nspec: { template: ../app/good.yml }\n',
+    );
+    const statusOf = (name: string) => path.join(ws, '.esb', 'status', 'default', `${name}.yaml`);
+    for (const name of ['evil-namespace', 'evil-name']) {
+      for (;;) {
+        if (existsSync(statusOf(name)) && (await readFile(statusOf(name), 'utf8')).includes('InvalidSpec')) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    const readyMessage = async (name: string) =>
+      (parse(await readFile(statusOf(name), 'utf8')) as { status: { conditions: Array<{ type: string; message: string }> } }).status.conditions.find((c) => c.type === 'Ready')?.message;
+    expect(await readyMessage('evil-namespace')).toContain('evil-namespace.yaml: metadata.namespace: must be a DNS-1123 label');
+    expect(await readyMessage('evil-name')).toContain('evil-name.yaml: metadata.name: must be a DNS-1123 subdomain');
+    // Nothing next to the workspace, and nothing named after the hostile names anywhere in it.
+    expect((await readdir(parent)).filter((n) => n !== 'ws' && n !== 'gen-out')).toEqual([]);
+    const added = (await listTree(parent)).filter((p) => !before.includes(p));
+    expect(added.filter((p) => /escaped/.test(p))).toEqual([]);
+    expect(added.filter((p) => !p.startsWith(`${ws}${path.sep}`))).toEqual([]);
+    expect(alive()).toBe(true);
+  }, 120_000);
+});
