@@ -94,7 +94,7 @@ describe('agent, process runtime', () => {
     expect(body.requestId).toBe('req-1');
     expect(body.functionName).toBe('echo');
     expect(body.memory).toBe('256');
-    expect(body.arn).toBe('arn:aws:lambda:eu-west-1:000000000000:function:echo');
+    expect(body.arn).toBe('arn:aws:lambda:eu-west-1:123456789012:function:echo');
     expect(body.remaining).toBeGreaterThan(2000);
     expect(body.remaining).toBeLessThanOrEqual(3000);
     expect(body.trace).toBe('Root=1-abc');

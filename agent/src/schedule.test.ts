@@ -82,7 +82,7 @@ describe('Scheduler', () => {
     clock.advance(1_000);
     expect(fired).toHaveLength(1);
     expect(iso(fired[0].at)).toBe('2026-01-01T00:01:00.000Z');
-    expect(fired[0].payload).toMatchObject({ source: 'aws.events', 'detail-type': 'Scheduled Event', region: 'eu-west-1', time: '2026-01-01T00:01:00Z', resources: ['arn:aws:events:eu-west-1:000000000000:rule/tick'] });
+    expect(fired[0].payload).toMatchObject({ source: 'aws.events', 'detail-type': 'Scheduled Event', region: 'eu-west-1', time: '2026-01-01T00:01:00Z', resources: ['arn:aws:events:eu-west-1:123456789012:rule/tick'] });
     s.setFunctions(file([{ type: 'schedule', schedule: 'rate(1 minute)', name: 'tick' }, { type: 'schedule', schedule: 'cron(0 * * * ? *)', input: '{"k":1}' }]));
     clock.advance(59 * 60_000);
     expect(fired.filter((f) => (f.payload as { k?: number }).k === 1).map((f) => iso(f.at))).toEqual(['2026-01-01T01:00:00.000Z']);

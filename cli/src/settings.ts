@@ -54,6 +54,16 @@ function runtimeOf(text: string | undefined, name: string): RuntimeName | undefi
   return v;
 }
 
+/** A `--port` flag, else the setting, else `fallback`; a bad flag names the flag. */
+export function portOption(flag: string | undefined, setting: number | undefined, fallback: number): number {
+  return parsePort(flag, '--port') ?? setting ?? fallback;
+}
+
+/** A `--runtime` flag, else ESB_RUNTIME, else `fallback`. */
+export function runtimeOption(flag: string | undefined, settings: Settings, fallback: RuntimeName): RuntimeName {
+  return runtimeOf(flag, '--runtime') ?? settings.runtime ?? fallback;
+}
+
 export interface Settings {
   /** ESB_WORKSPACE */
   workspace?: string;
@@ -138,11 +148,10 @@ export function loadSettings(env: Environ): Settings {
   };
 }
 
-/** Settings of the process, read once. */
-let current: Settings | undefined;
+/** Settings of this process (read at each call: cheap, and a test may change the environment). */
 export function processSettings(): Settings {
   // The one read of the process environment (docs/design.md, "Layout").
-  return (current ??= loadSettings(process.env));
+  return loadSettings(process.env);
 }
 
 export interface GatewaySecurity {

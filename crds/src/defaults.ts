@@ -12,4 +12,5 @@ export interface Credentials {
 
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT_ID = '123456789012';
-export const LOCAL_CREDENTIALS: Readonly<Credentials> = Object.freeze({ accessKeyId: 'esb-local', secretAccessKey: 'esb-local' });
+// Not frozen: the AWS SDK marks the credentials object it is given (a frozen one makes it throw).
+export const LOCAL_CREDENTIALS: Readonly<Credentials> = { accessKeyId: 'esb-local', secretAccessKey: 'esb-local' };

@@ -7,7 +7,7 @@ import { decodeRuntimeFile, FUNCTIONS_CODEC, type FunctionsFile } from '@esb/con
 import { createAgent, createAgentHttpServer } from '@esb/agent';
 import { watchConfig } from '@esb/contracts';
 import type { Command } from '../main.js';
-import { loadSettings, type Settings } from '../settings.js';
+import { loadSettings, portOption, runtimeOption, type Settings } from '../settings.js';
 
 export const HELP = `usage: esb agent [--config-dir DIR] [--runtime process|docker] [--host H] [--port N] [--log-dir DIR]
 
@@ -70,10 +70,8 @@ export async function runAgent(argv: string[], env: Record<string, string | unde
     return 0;
   }
   const settings = loadSettings(env);
-  const runtime = values.runtime ?? settings.runtime ?? 'process';
-  if (runtime !== 'process' && runtime !== 'docker') throw new Error(`--runtime must be process or docker, not "${runtime}"`);
-  const port = values.port !== undefined ? Number(values.port) : (settings.agent.port ?? 9001);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, not "${values.port}"`);
+  const runtime = runtimeOption(values.runtime, settings, 'process');
+  const port = portOption(values.port, settings.agent.port, 9001);
   const configDir = values['config-dir'] ?? settings.configDir ?? 'config';
   const log = pino({ level: settings.logLevel });
   const agent = await createAgent({

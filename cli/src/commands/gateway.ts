@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Invoker } from '@esb/contracts';
-import { gatewaySecurity, loadSettings, parseDuration } from '../settings.js';
+import { gatewaySecurity, loadSettings, parseDuration, portOption, runtimeOption } from '../settings.js';
 import { DEFAULT_INTEGRATION_TIMEOUT_MS, startGateway } from '@esb/gateway';
 import type { Command } from '../main.js';
 
@@ -45,8 +45,7 @@ export async function runGateway(argv: string[], env: Record<string, string | un
     return 0;
   }
   const settings = loadSettings(env);
-  const port = values.port !== undefined ? Number(values.port) : (settings.gateway.port ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, not "${values.port}"`);
+  const port = portOption(values.port, settings.gateway.port, 3000);
   const timeoutText = values['integration-timeout'];
   const integrationTimeoutMs = timeoutText !== undefined ? parseDuration(timeoutText, '--integration-timeout', 's') : (settings.integrationTimeoutMs ?? DEFAULT_INTEGRATION_TIMEOUT_MS);
   if (!(integrationTimeoutMs > 0)) throw new Error(`--integration-timeout must be a positive duration, not "${timeoutText}"`);
@@ -74,8 +73,7 @@ export async function runGateway(argv: string[], env: Record<string, string | un
     };
     invoker = { invoke: (name, payload, ctx) => http.invoke(name, payload, ctx), has: (name) => known.has(name) || http.has(name) };
   } else {
-    const runtime = values.runtime ?? settings.runtime ?? 'process';
-    if (runtime !== 'process' && runtime !== 'docker') throw new Error(`--runtime must be process or docker, not "${runtime}"`);
+    const runtime = runtimeOption(values.runtime, settings, 'process');
     const { createAgent } = await import('@esb/agent');
     const agent = await createAgent({
       runtime,
