@@ -7,6 +7,6 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
     return {
         statusCode: 200,
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ message: loud ? shout(greeting(name)) : greeting(name), module: typeof require === 'undefined' ? 'esm' : 'cjs' }),
+        body: JSON.stringify({ message: loud ? shout(greeting(name)) : greeting(name), module: import.meta.url.endsWith('.mjs') ? 'esm' : 'other' }),
     };
 };
