@@ -1,7 +1,7 @@
 // esb artifact generate -t template.yml [-e env] [-p project] [-o outdir]
 //   [--parameter-overrides K=V ...] [--base-image RUNTIME=IMAGE ...] [--build-images] [--json]
 import type { Command } from '../main.js';
-import { generateArtifact, type GenerateResult } from '@esb/deploy';
+import { describeProgress, generateArtifact, type GenerateResult } from '@esb/deploy';
 
 export const USAGE = `usage: esb artifact generate -t <template.yml> [options]
 
@@ -17,6 +17,7 @@ options:
       --base-image RUNTIME=IMAGE  base image per runtime (python3.12=...) or family (python3=..., nodejs=...)
       --region <region>           AWS::Region                                  (default: us-east-1)
       --account-id <id>           AWS::AccountId                               (default: 123456789012)
+      --build-dir <dir>           run SAM's builders first (npm, esbuild, pip, makefile; docs/build.md) into <dir>
       --build-images              also build the function images (needs the Docker runtime)
       --json                      print a machine-readable summary
   -h, --help                      this help
@@ -41,6 +42,7 @@ export interface GenerateArgs {
   region?: string;
   accountId?: string;
   buildImages: boolean;
+  buildDir?: string;
   json: boolean;
   help: boolean;
 }
@@ -120,6 +122,9 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
       }
       case '--build-images':
         args.buildImages = true;
+        break;
+      case '--build-dir':
+        args.buildDir = take(a);
         break;
       case '--json':
         args.json = true;
@@ -212,6 +217,8 @@ const command: Command = {
       region: args.region,
       accountId: args.accountId,
       generatedAt,
+      buildDir: args.buildDir,
+      onBuildProgress: (e) => process.stderr.write(`build: ${describeProgress(e)}\n`),
     });
     const report = args.buildImages ? await buildImages(result, (line) => process.stderr.write(`${line}\n`)) : undefined;
     if (args.json) {
