@@ -62,8 +62,10 @@ export interface BuildOptions {
   buildDir: string;
   onProgress?(event: BuildProgress): void;
   signal?: AbortSignal;
-  /** Environment of npm, pip and make (default: this process's, so the user's registry/index settings apply). */
+  /** Environment of npm, pip and make; default: inherited, so the user's registry and index settings apply. */
   env?: NodeJS.ProcessEnv;
+  /** The interpreter whose pip installs requirements.txt (default: pythonFor()). */
+  python?: string;
 }
 
 /** Folders never copied from a code folder or hashed: VCS data, SAM's and esb's output, installed modules. */
@@ -122,7 +124,7 @@ async function buildUnit(unit: BuildUnit, options: BuildOptions): Promise<UnitRe
   // The old output may lend its node_modules below: it stops being a valid cache entry now.
   await rm(stampFile, { force: true });
   const tmp = `${outDir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const ctx: UnitContext = { unit, options, sourceDir, sourceFiles, outDir, tmp, previous, env: options.env ?? process.env };
+  const ctx: UnitContext = { unit, options, sourceDir, sourceFiles, outDir, tmp, previous, env: options.env };
   let depsDigest: string | undefined;
   try {
     await mkdir(tmp, { recursive: true });
@@ -224,7 +226,8 @@ interface UnitContext {
   /** The folder being built; renamed to outDir on success. */
   tmp: string;
   previous?: Stamp;
-  env: NodeJS.ProcessEnv;
+  /** undefined: the tools inherit esb's environment. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Each builder fills ctx.tmp; returns the digest of its installed dependencies, if any. */
@@ -365,9 +368,9 @@ async function buildEsbuild(ctx: UnitContext): Promise<string | undefined> {
 
 // ------------------------------------------------------------------ pip
 
-/** The interpreter whose pip installs a Python function's packages: the one the process runtime runs it with. */
-export function pythonFor(env: NodeJS.ProcessEnv = process.env): string {
-  return env.ESB_PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+/** The interpreter whose pip installs a Python function's packages: the one the process runtime runs it with by default (docs/agent.md). */
+export function pythonFor(): string {
+  return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 }
 
 async function scratchCopy(ctx: UnitContext): Promise<string> {
@@ -383,7 +386,7 @@ async function buildPip(ctx: UnitContext): Promise<string | undefined> {
   const scratch = await scratchCopy(ctx);
   try {
     if (existsSync(join(scratch, 'requirements.txt'))) {
-      const python = pythonFor(ctx.env);
+      const python = ctx.options.python ?? pythonFor();
       await run(ctx, python, ['-m', 'pip', 'install', '-r', 'requirements.txt', '-t', target, '--disable-pip-version-check', '--no-input', '--no-compile', '--no-warn-script-location', '--quiet'], {
         cwd: scratch,
         hint: (out) => (/No module named pip/.test(out) ? `${python} has no pip: install it (Debian: python3-pip)` : undefined),
@@ -405,7 +408,8 @@ async function buildMakefile(ctx: UnitContext): Promise<string | undefined> {
   }
   const scratch = await scratchCopy(ctx);
   try {
-    await run(ctx, 'make', ['-f', join(scratch, 'Makefile'), `build-${logicalId}`], { cwd: scratch, env: { ARTIFACTS_DIR: ctx.tmp } });
+    // A command-line variable is also exported to the recipes' environment, as SAM's ARTIFACTS_DIR is.
+    await run(ctx, 'make', ['-f', join(scratch, 'Makefile'), `build-${logicalId}`, `ARTIFACTS_DIR=${ctx.tmp}`], { cwd: scratch });
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
@@ -422,10 +426,10 @@ function trim(text: string, maxLines = 12, maxChars = 1500): string {
   return out;
 }
 
-function run(ctx: UnitContext, command: string, args: string[], opts: { cwd: string; env?: Record<string, string>; hint?(output: string): string | undefined }): Promise<void> {
-  const shown = `${command} ${args.filter((a) => !a.startsWith('--') || a === '--omit=dev').join(' ')}`;
+function run(ctx: UnitContext, command: string, args: string[], opts: { cwd: string; hint?(output: string): string | undefined }): Promise<void> {
+  const shown = `${command} ${args.filter((a) => (!a.startsWith('--') || a === '--omit=dev') && !a.startsWith('ARTIFACTS_DIR=')).join(' ')}`;
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd: opts.cwd, env: { ...ctx.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], signal: ctx.options.signal });
+    const child = spawn(command, args, { cwd: opts.cwd, ...(ctx.env ? { env: ctx.env } : {}), stdio: ['ignore', 'pipe', 'pipe'], signal: ctx.options.signal });
     let stdout = '';
     let stderr = '';
     const keep = (s: string, chunk: Buffer) => (s + chunk.toString('utf8')).slice(-64_000);
