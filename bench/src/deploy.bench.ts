@@ -116,7 +116,7 @@ export async function runDeploy(opts: DeployOptions): Promise<BenchOutput> {
     try {
       for (let i = 0; i < opts.cliRuns; i++) {
         const t0 = performance.now();
-        await run(process.execPath, [path.join(REPO, 'controller', 'bin', 'esb.js'), 'deploy', '-t', path.join(templates, 'd0.yml'), '--name', 'd0', '--workspace', workspace, '-m', 'process', '--json', '--timeout', '60s'], { cwd: REPO, timeout: 90_000 });
+        await run(process.execPath, [path.join(REPO, 'cli', 'bin', 'esb.js'), 'deploy', '-t', path.join(templates, 'd0.yml'), '--name', 'd0', '--workspace', workspace, '-m', 'process', '--json', '--timeout', '60s'], { cwd: REPO, timeout: 90_000 });
         cli.push(performance.now() - t0);
       }
     } catch (err) {

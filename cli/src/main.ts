@@ -24,6 +24,7 @@ const commands: Record<string, Loader> = {
   provision: () => import('./commands/provision.js').then((m) => m.default),
   storage: () => import('./commands/storage.js').then((m) => m.default),
   controller: () => import('./commands/controller.js').then((m) => m.controller),
+  build: () => import('./commands/build.js').then((m) => m.build),
   deploy: () => import('./commands/deploy.js').then((m) => m.deploy),
   dev: () => import('./commands/dev.js').then((m) => m.dev),
   get: () => import('./commands/get.js').then((m) => m.get),

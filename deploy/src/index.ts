@@ -4,3 +4,4 @@
 export * from './generate/index.js';
 export * from './apply/index.js';
 export * from './layout/index.js';
+export * from './build/index.js';

@@ -2,7 +2,7 @@
 //   [--parameter-overrides K=V ...] [--base-image RUNTIME=IMAGE ...] [--build-images] [--json]
 import type { Command } from '../main.js';
 import { processSettings } from '../settings.js';
-import { generateArtifact, type GenerateResult } from '@esb/deploy';
+import { describeProgress, generateArtifact, type GenerateResult } from '@esb/deploy';
 
 export const USAGE = `usage: esb artifact generate -t <template.yml> [options]
 
@@ -18,6 +18,7 @@ options:
       --base-image RUNTIME=IMAGE  base image per runtime (python3.12=...) or family (python3=..., nodejs=...)
       --region <region>           AWS::Region                                  (default: us-east-1)
       --account-id <id>           AWS::AccountId                               (default: 123456789012)
+      --build-dir <dir>           run SAM's builders first (npm, esbuild, pip, makefile; docs/build.md) into <dir>
       --build-images              also build the function images (needs the Docker runtime)
       --json                      print a machine-readable summary
   -h, --help                      this help
@@ -42,6 +43,7 @@ export interface GenerateArgs {
   region?: string;
   accountId?: string;
   buildImages: boolean;
+  buildDir?: string;
   json: boolean;
   help: boolean;
 }
@@ -121,6 +123,9 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
       }
       case '--build-images':
         args.buildImages = true;
+        break;
+      case '--build-dir':
+        args.buildDir = take(a);
         break;
       case '--json':
         args.json = true;
@@ -213,6 +218,8 @@ const command: Command = {
       region: args.region,
       accountId: args.accountId,
       generatedAt,
+      buildDir: args.buildDir,
+      onBuildProgress: (e) => process.stderr.write(`build: ${describeProgress(e)}\n`),
     });
     const report = args.buildImages ? await buildImages(result, (line) => process.stderr.write(`${line}\n`)) : undefined;
     if (args.json) {

@@ -221,7 +221,7 @@ export const deploy: Command = {
       const ready = status?.conditions?.find((c) => c.type === 'Ready');
       if (status?.inputsDigest === expected && ready && status.observedGeneration === record.generation) {
         if (ready.status === 'True') break;
-        if (ready.status === 'False' && !['Generating', 'BuildingImages', 'Applying', 'Provisioning'].includes(ready.reason)) {
+        if (ready.status === 'False' && !['Generating', 'Building', 'BuildingImages', 'Applying', 'Provisioning'].includes(ready.reason)) {
           lastFailure = ready;
           if (TERMINAL_REASONS.has(ready.reason)) break;
         }

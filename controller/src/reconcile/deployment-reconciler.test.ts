@@ -19,11 +19,20 @@ class FakeWorld implements DeploySteps {
     if (content === undefined) throw new TerminalError(`${input.templatePath}: template not found`, 'TemplateNotFound');
     return { digest: `${content}|${JSON.stringify(input.parameters)}|${input.env}`, watchPaths: [input.templatePath!] };
   }
-  async generate(input: { templatePath: string; outDir: string }) {
+  buildDirs: string[] = [];
+  async generate(input: { templatePath: string; outDir: string; buildDir?: string; progress?(message: string): Promise<void> }) {
     this.generations++;
     const content = this.templates.get(input.templatePath)!;
     if (content.startsWith('broken')) throw new TerminalError(`${input.templatePath}:3:1: bad indentation`, 'InvalidTemplate');
-    return { artifactPath: `${input.outDir}/artifact.yml#${content}`, artifactDigest: `sha256:${content}`, warnings: [] };
+    if (content.startsWith('unbuildable')) throw new TerminalError('Fn: esbuild build failed: app.ts:1:0: Unexpected end of file', 'BuildFailed');
+    let built: string | undefined;
+    if (content.startsWith('built')) {
+      this.buildDirs.push(input.buildDir!);
+      await input.progress?.('Fn (npm): building');
+      await input.progress?.('Fn (npm): built in 1.00s (1.0 KB, 2 files)');
+      built = 'built 1: Fn npm 1.0 KB 1.00s';
+    }
+    return { artifactPath: `${input.outDir}/artifact.yml#${content}`, artifactDigest: `sha256:${content}`, warnings: [], built };
   }
   async describeArtifact(artifactPath: string) {
     return { artifactDigest: `sha256:${artifactPath.split('#')[1]}`, counts: { functions: 1, routes: 1, resources: 0 } };
@@ -67,6 +76,31 @@ function setup() {
 }
 
 describe('DeploymentReconciler', () => {
+  it('shows build progress in the Generated condition and the build summary once generated', async () => {
+    const { store, world, reconciler } = setup();
+    world.templates.set('/ws/b.yml', 'built:B');
+    store.put(deployment('deploy-b', './b.yml'));
+    const key = { namespace: 'default', name: 'deploy-b' };
+    await reconciler.reconcile(key, signal);
+    expect(world.buildDirs).toEqual(['/ws/.esb/staging/esb/prod/build/default-deploy-b']);
+    const generated = store.statusHistory.map((h) => h.status.conditions?.find((c) => c.type === 'Generated')).map((c) => `${c?.status} ${c?.reason}: ${c?.message}`);
+    expect(generated).toContain('Unknown Building: Fn (npm): building');
+    expect(generated).toContain('Unknown Building: Fn (npm): built in 1.00s (1.0 KB, 2 files)');
+    expect(generated.at(-1)).toBe('True Generated: 1 function, 1 route, 0 resources; built 1: Fn npm 1.0 KB 1.00s');
+  });
+
+  it('a failed build is terminal (BuildFailed): not retried until the inputs change', async () => {
+    const { store, world, reconciler } = setup();
+    world.templates.set('/ws/u.yml', 'unbuildable:U');
+    store.put(deployment('deploy-u', './u.yml'));
+    const key = { namespace: 'default', name: 'deploy-u' };
+    await expect(reconciler.reconcile(key, signal)).rejects.toBeInstanceOf(TerminalError);
+    const ready = store.status(key)!.conditions!.find((c) => c.type === 'Ready')!;
+    expect([ready.status, ready.reason, ready.message]).toEqual(['False', 'BuildFailed', 'Fn: esbuild build failed: app.ts:1:0: Unexpected end of file']);
+    await reconciler.reconcile(key, signal);
+    expect(world.generations).toBe(1);
+  });
+
   it('deploys a template: config applied, resources provisioned, Ready with counts and digests', async () => {
     const { store, world, reconciler, watched } = setup();
     world.templates.set('/ws/a.yml', 'hello:A');

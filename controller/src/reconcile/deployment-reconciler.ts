@@ -28,7 +28,12 @@ export interface DeploySteps {
     env: string;
     project: string;
     parameters: Record<string, string>;
-  }): Promise<{ artifactPath: string; artifactDigest: string; warnings: string[] }>;
+    /** Where SAM's builders put their output and cache (docs/build.md). */
+    buildDir?: string;
+    /** Build progress ("building HelloWorldFunction (npm)"), shown in the Generated condition. */
+    progress?(message: string): Promise<void>;
+    signal?: AbortSignal;
+  }): Promise<{ artifactPath: string; artifactDigest: string; warnings: string[]; built?: string }>;
   /** Reads the digest and counts of an artifact (generated or given by spec.artifact). */
   describeArtifact(artifactPath: string): Promise<{ artifactDigest: string; counts: Counts }>;
   /** Builds function images; `undefined` when the runtime needs none (process runtime). */
@@ -58,8 +63,13 @@ export function artifactOutDir(configDir: string, request: Request): string {
   return joinInside(path.join(path.dirname(configDir), 'artifacts'), `${request.namespace}-${request.name}`);
 }
 
-/** Reasons of failures that only a change of the spec or template can fix. */
-export const TERMINAL_REASONS = new Set(['InvalidSpec', 'InvalidTemplate', 'InvalidArtifact', 'TemplateNotFound', 'UnsupportedRuntime']);
+/** Where SAM's builders build one Deployment's code (and keep their cache): beside its artifact. */
+export function buildOutDir(configDir: string, request: Request): string {
+  return path.join(path.dirname(configDir), 'build', `${request.namespace}-${request.name}`);
+}
+
+/** Reasons of failures that only a change of the spec, template or code can fix. */
+export const TERMINAL_REASONS = new Set(['InvalidSpec', 'InvalidTemplate', 'InvalidArtifact', 'TemplateNotFound', 'UnsupportedRuntime', 'BuildFailed']);
 
 export function describeCounts(counts: Counts): string {
   const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
@@ -133,17 +143,29 @@ export class DeploymentReconciler implements Reconciler {
 
       let artifactPath: string;
       let warnings: string[] = [];
+      let built: string | undefined;
       if (templatePath) {
         const outDir = artifactOutDir(configDir, request);
-        const generated = await this.options.steps.generate({ templatePath, outDir, env: spec.env, project: spec.project, parameters });
+        const buildProgress = (message: string) => progress('Generated', { status: 'Unknown', reason: 'Building', message }, 'Building');
+        const generated = await this.options.steps.generate({
+          templatePath,
+          outDir,
+          env: spec.env,
+          project: spec.project,
+          parameters,
+          buildDir: buildOutDir(configDir, request),
+          progress: buildProgress,
+          signal,
+        });
         artifactPath = generated.artifactPath;
         warnings = generated.warnings;
+        built = generated.built;
       } else {
         artifactPath = givenArtifact!;
       }
       const { artifactDigest, counts } = await this.options.steps.describeArtifact(artifactPath);
       status = { ...status, artifactDigest, ...counts };
-      const generatedMessage = `${describeCounts(counts)}${warnings.length ? `; ${warnings.length} warning(s): ${warnings.join('; ')}` : ''}`;
+      const generatedMessage = `${describeCounts(counts)}${built ? `; ${built}` : ''}${warnings.length ? `; ${warnings.length} warning(s): ${warnings.join('; ')}` : ''}`;
       await progress('Generated', { status: 'True', reason: templatePath ? 'Generated' : 'ArtifactGiven', message: generatedMessage }, 'BuildingImages');
 
       step = 'ImagesReady';

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { ContractError, FunctionsFile, YamlSyntaxError } from '@esb/contracts';
 import { provision, type Credentials } from '@esb/provisioner';
 import { applyArtifact, ArtifactError, DigestMismatchError, loadArtifact, SecretMissingError } from '@esb/deploy';
-import { generateArtifact, SamTemplateError } from '@esb/deploy';
+import { BuildError, describeBuild, describeProgress, generateArtifact, SamTemplateError, type BuildProgress } from '@esb/deploy';
 import { inspectInputs } from './inspect.js';
 import type { Counts, DeploySteps } from './deployment-reconciler.js';
 import { TerminalError } from './types.js';
@@ -61,11 +61,21 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
   return {
     inspect: (input) => inspectInputs({ ...input, runtime: options.runtime }),
 
-    async generate({ templatePath, outDir, env, project, parameters }) {
+    async generate({ templatePath, outDir, env, project, parameters, buildDir, progress, signal }) {
+      // Progress lines are written in order; a slow status write never holds up the build.
+      let shown = Promise.resolve();
+      const onBuildProgress = (event: BuildProgress) => {
+        const line = describeProgress(event);
+        options.log?.info(`build ${line}`);
+        if (progress) shown = shown.then(() => progress(line)).catch(() => undefined);
+      };
       try {
-        const result = await generateArtifact({ templatePath, outDir, env, project, parameterOverrides: parameters, region: options.region });
-        return { artifactPath: result.artifactPath, artifactDigest: result.digest, warnings: result.warnings.map(String) };
+        const result = await generateArtifact({ templatePath, outDir, env, project, parameterOverrides: parameters, region: options.region, buildDir, onBuildProgress, signal });
+        await shown;
+        return { artifactPath: result.artifactPath, artifactDigest: result.digest, warnings: result.warnings.map(String), built: result.build ? describeBuild(result.build) : undefined };
       } catch (err) {
+        await shown;
+        if (err instanceof BuildError) throw new TerminalError(err.message, 'BuildFailed', { cause: err });
         throw classify(err, 'InvalidTemplate');
       }
     },

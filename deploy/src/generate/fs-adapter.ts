@@ -1,7 +1,7 @@
 // The I/O around the pure core: reads the template and the folders / zips it points at,
 // writes the artifact atomically (temp folder beside the output, then rename).
 import { createHash, randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readFile, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readFile, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { checkSize, isInside, PathEscapeError, realPathInside, realPathOf, TEMPLATE_LIMITS, type InputLimits } from '@esb/contracts';
 import { SamTemplateError } from '../sam/errors.js';
@@ -161,6 +161,15 @@ async function inBatches<T>(items: T[], fn: (item: T) => Promise<unknown>, width
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
 }
 
+/** Build outputs are esb's own files, replaced whole on rebuild: a hard link costs no space (a copy across file systems). */
+async function linkOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch {
+    await copyFile(from, to);
+  }
+}
+
 /**
  * Writes `files` into `outDir` atomically: everything goes to a temp folder beside it, which
  * replaces `outDir` only once complete. A non-empty outDir that is not an artifact is refused.
@@ -193,7 +202,7 @@ export async function writeArtifactFiles(outDir: string, files: ArtifactFileSpec
     }
     // Folders (mkdir -p tolerates the races between parents and children), then the files, a few at a time.
     await inBatches([...dirs], (d) => mkdir(d, { recursive: true }));
-    await inBatches(files, (f) => ('copyFrom' in f ? copyFile(f.copyFrom, join(tmp, f.path)) : writeFile(join(tmp, f.path), f.content, f.mode ? { mode: f.mode } : {})));
+    await inBatches(files, (f) => ('copyFrom' in f ? (f.link ? linkOrCopy(f.copyFrom, join(tmp, f.path)) : copyFile(f.copyFrom, join(tmp, f.path))) : writeFile(join(tmp, f.path), f.content, f.mode ? { mode: f.mode } : {})));
     await mkdir(tmp, { recursive: true });
     if (existing) await rename(target, old);
     try {

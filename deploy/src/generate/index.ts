@@ -6,11 +6,13 @@ import { SamTemplateError } from '../sam/errors.js';
 import { InputLimitError, YamlSyntaxError } from '@esb/contracts';
 import { defaultStackName } from '../sam/template.js';
 import { parseTemplateFile, readCodeListing, readCodeListings, readTemplate, skippedLinkWarnings, writeArtifactFiles } from './fs-adapter.js';
-import { renderArtifact, type GenerateSummary, type ImageBuild } from './render.js';
+import { renderArtifact, type CodeListing, type GenerateSummary, type ImageBuild } from './render.js';
+import { buildTemplate, type BuildProgress, type BuildResult } from '../build/build.js';
+import type { CodeRef, SamModel } from '../sam/model.js';
 
 export { renderArtifact, imageRepoName, baseImageFor, GENERATOR, DEFAULT_BASE_IMAGES } from './render.js';
 export type { ArtifactFileSpec, CodeEntry, CodeListing, GenerateSummary, ImageBuild, RenderOptions, RenderResult } from './render.js';
-export { ArtifactOutputError, writeArtifactFiles, readCodeListing } from './fs-adapter.js';
+export { ArtifactOutputError, writeArtifactFiles, readCodeListing, readTemplate, parseTemplateFile } from './fs-adapter.js';
 export { readZip, ZipFormatError } from './zip.js';
 export { SamTemplateError } from '../sam/errors.js';
 export { parseSamTemplate, defaultStackName, type SamOptions } from '../sam/template.js';
@@ -32,6 +34,10 @@ export interface GenerateOptions {
   mode?: 'docker' | 'process';
   /** ISO time for artifact.yml's generated_at; omitted when absent (deterministic output). */
   generatedAt?: string;
+  /** Runs SAM's builders (docs/build.md) into this folder first; without it, code folders are copied as they are. */
+  buildDir?: string;
+  onBuildProgress?(event: BuildProgress): void;
+  signal?: AbortSignal;
 }
 
 export interface GenerateResult {
@@ -44,6 +50,8 @@ export interface GenerateResult {
   builds: ImageBuild[];
   /** Absolute folder of the artifact root (<outDir>/<stack>). */
   artifactRoot: string;
+  /** What the builders did (when buildDir was given). */
+  build?: BuildResult;
 }
 
 export function defaultOutDir(stack: string, cwd = process.cwd()): string {
@@ -65,8 +73,15 @@ export async function generateArtifact(options: GenerateOptions): Promise<Genera
     accountId: options.accountId,
     importValues: options.importValues,
   };
-  const model = parseTemplateFile(text, templatePath, samOptions);
+  const parsed = parseTemplateFile(text, templatePath, samOptions);
+  let model = parsed;
+  let build: BuildResult | undefined;
+  if (options.buildDir) {
+    build = await buildTemplate({ model: parsed, templateDir: dirname(templatePath), buildDir: resolve(options.buildDir), onProgress: options.onBuildProgress, signal: options.signal });
+    model = withBuildOutputs(parsed, build);
+  }
   const code = await readCodeListings(dirname(templatePath), model.codeRefs, file);
+  if (build) markBuildListings(code, build);
   const outDir = resolve(options.outDir ?? defaultOutDir(stackName));
   const result = renderArtifact(model, {
     ...samOptions,
@@ -88,7 +103,38 @@ export async function generateArtifact(options: GenerateOptions): Promise<Genera
     summary: result.summary,
     warnings: [...result.warnings, ...skippedLinkWarnings(model.codeRefs, code)],
     builds: result.builds,
+    ...(build ? { build } : {}),
   };
+}
+
+/** The model with built functions and layers pointing at their build output instead of their source folder. */
+export function withBuildOutputs(model: SamModel, build: BuildResult): SamModel {
+  const replaced = new Map<CodeRef, CodeRef>();
+  const outputRef = (ref: CodeRef, dir: string): CodeRef => {
+    const out: CodeRef = { ...ref, uri: toPosix(dir), kind: 'dir' };
+    replaced.set(ref, out);
+    return out;
+  };
+  const functions = model.functions.map((fn) => {
+    const unit = build.functions.get(fn.logicalId);
+    if (!unit || fn.code?.kind !== 'ref') return fn;
+    return { ...fn, code: { kind: 'ref' as const, ref: outputRef(fn.code.ref, unit.dir) } };
+  });
+  const layers = model.layers.map((layer) => {
+    const unit = build.layers.get(layer.logicalId);
+    return unit ? { ...layer, content: outputRef(layer.content, unit.dir) } : layer;
+  });
+  return { ...model, functions, layers, codeRefs: model.codeRefs.map((r) => replaced.get(r) ?? r) };
+}
+
+/** Build outputs are written once per unit (shared by its functions) and hard-linked into the artifact. */
+function markBuildListings(code: Record<string, CodeListing>, build: BuildResult): void {
+  for (const unit of build.units) {
+    const listing = code[toPosix(unit.dir)];
+    if (!listing) continue;
+    if (unit.kind === 'function') listing.shared = unit.name;
+    listing.entries = listing.entries.map((e) => ('copyFrom' in e.source ? { ...e, source: { copyFrom: e.source.copyFrom, link: true } } : e));
+  }
 }
 
 export interface TemplateInputs {

@@ -23,7 +23,7 @@ export interface CodeEntry {
   path: string;
   sha256: string;
   /** Where the bytes are: a file to copy, or the bytes themselves (zip entries, inline code). */
-  source: { copyFrom: string } | { content: Uint8Array; mode?: number };
+  source: { copyFrom: string; link?: boolean } | { content: Uint8Array; mode?: number };
 }
 
 export interface CodeListing {
@@ -31,10 +31,12 @@ export interface CodeListing {
   entries: CodeEntry[];
   /** Symlinks left out because they lead outside the template's folder (shown as warnings). */
   skipped?: string[];
+  /** A build output (docs/build.md): written once as `builds/<shared>/`, used by every function built from it. */
+  shared?: string;
 }
 
 /** A file of the artifact: bytes to write (`mode`: e.g. 0o755 from a zip), or a file to copy (mode kept). */
-export type ArtifactFileSpec = { path: string; content: string | Uint8Array; mode?: number } | { path: string; copyFrom: string };
+export type ArtifactFileSpec = { path: string; content: string | Uint8Array; mode?: number } | { path: string; copyFrom: string; link?: boolean };
 
 export type { ImageBuild };
 
@@ -130,7 +132,7 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
   const addListing = (prefix: string, listing: CodeListing) => {
     for (const e of listing.entries) {
       const path = `${stack}/${prefix}/${e.path}`;
-      files.push('copyFrom' in e.source ? { path, copyFrom: e.source.copyFrom } : e.source.mode ? { path, content: e.source.content, mode: e.source.mode } : { path, content: e.source.content });
+      files.push('copyFrom' in e.source ? { path, copyFrom: e.source.copyFrom, ...(e.source.link ? { link: true } : {}) } : e.source.mode ? { path, content: e.source.content, mode: e.source.mode } : { path, content: e.source.content });
       fileHashes.push([path, e.sha256]);
     }
   };
@@ -151,8 +153,13 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
 
   const functions: Record<string, FunctionConfig> = {};
   const builds: ImageBuild[] = [];
+  const sharedWritten = new Set<string>();
+  const addShared = (name: string, listing: CodeListing) => {
+    if (!sharedWritten.has(name)) addListing(`builds/${name}`, listing);
+    sharedWritten.add(name);
+  };
   for (const fn of model.functions) {
-    const { config, build } = renderFunction(fn, { file, project, stack, baseImages: options.baseImages, layerHash, layerName, listingOf, addText, addListing });
+    const { config, build } = renderFunction(fn, { file, project, stack, baseImages: options.baseImages, layerHash, layerName, listingOf, addText, addListing, addShared });
     functions[fn.key] = config;
     if (build) builds.push(build);
   }
@@ -217,6 +224,7 @@ interface FnContext {
   listingOf(ref: CodeRef): CodeListing;
   addText(path: string, content: string): void;
   addListing(prefix: string, listing: CodeListing): void;
+  addShared(name: string, listing: CodeListing): void;
 }
 
 function renderFunction(fn: FunctionModel, ctx: FnContext): { config: FunctionConfig; build?: ImageBuild } {
@@ -251,13 +259,16 @@ function renderFunction(fn: FunctionModel, ctx: FnContext): { config: FunctionCo
       codeHash = sha256hex(`${fn.code.fileName}\0${sha256hex(content)}\n`);
     } else {
       const listing = ctx.listingOf((fn.code as { ref: CodeRef }).ref);
-      ctx.addListing(`${dir}/code`, listing);
+      if (listing.shared) {
+        config.code = `builds/${listing.shared}`;
+        ctx.addShared(listing.shared, listing);
+      } else ctx.addListing(`${dir}/code`, listing);
       codeHash = listingHash(listing);
     }
     const base = baseImageFor(fn.runtime as string, ctx.baseImages);
     const lines = [`ARG BASE_IMAGE=${base}`, 'FROM ${BASE_IMAGE}'];
     for (const l of layers) lines.push(`COPY ${l.path}/ /opt/`);
-    lines.push(`COPY ${dir}/code/ /var/task/`, `CMD [${JSON.stringify(fn.handler)}]`, '');
+    lines.push(`COPY ${config.code}/ /var/task/`, `CMD [${JSON.stringify(fn.handler)}]`, '');
     dockerfile = lines.join('\n');
     ctx.addText(`${dir}/Dockerfile`, dockerfile);
     h.update(`code\0${codeHash}\n`);

@@ -24,6 +24,13 @@ export interface ScheduleEventModel {
   enabled: boolean;
 }
 
+/** SAM's `Metadata.BuildMethod` / `Metadata.BuildProperties` (docs/build.md). */
+export interface BuildMetadata {
+  /** esbuild, makefile, a runtime name (layers), ...; absent: the runtime's default builder. */
+  method?: string;
+  properties: Record<string, unknown>;
+}
+
 export interface FunctionModel {
   key: string;
   logicalId: string;
@@ -41,6 +48,8 @@ export interface FunctionModel {
   /** Logical ids of the template's layers, in order. */
   layers: string[];
   events: ScheduleEventModel[];
+  /** Present when the resource has Metadata.BuildMethod or BuildProperties. */
+  build?: BuildMetadata;
 }
 
 export interface LayerModel {
@@ -49,6 +58,7 @@ export interface LayerModel {
   name: string;
   content: CodeRef;
   compatibleRuntimes?: string[];
+  build?: BuildMetadata;
 }
 
 export interface SamModel {

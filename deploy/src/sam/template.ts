@@ -4,7 +4,7 @@ import { posix } from 'node:path';
 import type { ApiConfig, Cors, DynamoTable, Route, S3Bucket } from '@esb/contracts';
 import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
 import { SamTemplateError } from './errors.js';
-import type { CodeRef, FunctionModel, LayerModel, SamModel, ScheduleEventModel } from './model.js';
+import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, SamModel, ScheduleEventModel } from './model.js';
 import { NO_VALUE, Resolver, intrinsicKey, isRecord, type Location, type Lookup } from './resolver.js';
 import { parseTemplateText } from './yaml.js';
 
@@ -501,12 +501,26 @@ class TemplateReader implements Lookup {
     if (content === undefined) this.fail(id, field, `missing ${field} (a local folder or .zip file)`);
     const name = this.physicalName(id, { logicalId: id, field: 'LayerName' });
     const runtimes = this.prop(id, props, 'CompatibleRuntimes');
-    return {
+    const layer: LayerModel = {
       logicalId: id,
       name: /^[A-Za-z0-9_.-]+$/.test(name) ? name : id,
       content: this.codeRef(id, field, content),
       compatibleRuntimes: Array.isArray(runtimes) ? runtimes.map(String) : undefined,
     };
+    const build = this.buildMetadata(id, r);
+    if (build) layer.build = build;
+    return layer;
+  }
+
+  /** Metadata.BuildMethod / BuildProperties, checked for shape only; builders check the rest. */
+  private buildMetadata(id: string, r: RawResource): BuildMetadata | undefined {
+    const meta = r.Metadata;
+    if (!isRecord(meta) || (meta.BuildMethod === undefined && meta.BuildProperties === undefined)) return undefined;
+    const method = meta.BuildMethod === undefined ? undefined : this.resolver.resolve(meta.BuildMethod, { logicalId: id, field: 'Metadata.BuildMethod' });
+    if (method !== undefined && (typeof method !== 'string' || method === '')) this.fail(id, 'Metadata.BuildMethod', 'must be a string (esbuild, makefile, or a runtime such as nodejs20.x)');
+    const props = meta.BuildProperties === undefined ? {} : this.resolver.resolve(meta.BuildProperties, { logicalId: id, field: 'Metadata.BuildProperties' });
+    if (!isRecord(props)) this.fail(id, 'Metadata.BuildProperties', 'must be a map');
+    return { ...(method !== undefined ? { method: method as string } : {}), properties: props as Record<string, unknown> };
   }
 
   private num(id: string, field: string, v: unknown, opts: { int?: boolean; min?: number } = {}): number | undefined {
@@ -627,6 +641,11 @@ class TemplateReader implements Lookup {
         if (typeof code !== 'string') this.fail(id, 'Code', 'must be a local path or ZipFile');
         fn.code = { kind: 'ref', ref: this.codeRef(id, 'Code', code) };
       }
+    }
+
+    if (packageType === 'Zip') {
+      const build = this.buildMetadata(id, r);
+      if (build) fn.build = build;
     }
 
     if (serverless && props.Events !== undefined) {

@@ -1,0 +1,172 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SamTemplateError } from '../sam/errors.js';
+import { parseSamTemplate } from '../sam/template.js';
+import { BuildError, buildTemplate, type BuildProgress } from './build.js';
+import { esbuildOptions, planBuilds } from './plan.js';
+
+const fn = (id: string, props: string, meta = '') =>
+  `  ${id}:\n    Type: AWS::Serverless::Function\n    Properties:\n${props
+    .split('\n')
+    .map((l) => `      ${l}`)
+    .join('\n')}\n${meta ? `    Metadata:\n${meta.split('\n').map((l) => `      ${l}`).join('\n')}\n` : ''}`;
+const template = (...resources: string[]) => `Transform: AWS::Serverless-2016-10-31\nResources:\n${resources.join('')}`;
+const model = (text: string) => parseSamTemplate(text, { file: 'template.yaml', stackName: 'app' });
+
+describe('planBuilds', () => {
+  const has = (files: Record<string, string[]>) => (uri: string, file: string) => (files[uri] ?? []).includes(file);
+
+  it('builds a code folder once for every function sharing it (npm), and one unit per esbuild entry set', () => {
+    const m = model(
+      template(
+        fn('A', 'CodeUri: src/\nHandler: a.handler\nRuntime: nodejs20.x'),
+        fn('B', 'CodeUri: src\nHandler: b.handler\nRuntime: nodejs20.x'),
+        fn('T1', 'CodeUri: ts/\nHandler: one.handler\nRuntime: nodejs20.x', 'BuildMethod: esbuild\nBuildProperties:\n  EntryPoints: [one.ts]'),
+        fn('T2', 'CodeUri: ts/\nHandler: two.handler\nRuntime: nodejs20.x', 'BuildMethod: esbuild\nBuildProperties:\n  EntryPoints: [two.ts]'),
+        fn('P', 'CodeUri: py/\nHandler: app.handler\nRuntime: python3.12'),
+        fn('Plain', 'CodeUri: plain/\nHandler: app.handler\nRuntime: python3.12'),
+      ),
+    );
+    const units = planBuilds(m, has({ src: ['package.json'], py: ['requirements.txt'] }));
+    expect(units.map((u) => [u.name, u.builder, u.members])).toEqual([
+      ['A', 'npm', ['A', 'B']],
+      ['T1', 'esbuild', ['T1']],
+      ['T2', 'esbuild', ['T2']],
+      ['P', 'pip', ['P']],
+    ]);
+  });
+
+  it('builds layers with a BuildMethod into nodejs/ or python/, as Lambda reads them', () => {
+    const layer = (id: string, method: string) => `  ${id}:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: ${id}/\n    Metadata:\n      BuildMethod: ${method}\n`;
+    const units = planBuilds(model(template(layer('N', 'nodejs20.x'), layer('Py', 'python3.11'), layer('M', 'makefile'))), () => false);
+    expect(units.map((u) => [u.name, u.builder, u.kind, u.layerPrefix])).toEqual([
+      ['N', 'npm', 'layer', 'nodejs'],
+      ['Py', 'pip', 'layer', 'python'],
+      ['M', 'makefile', 'layer', ''],
+    ]);
+  });
+
+  it('names the resource and field of a BuildMethod it cannot run', () => {
+    const bad = model(template(fn('Fn', 'CodeUri: src/\nHandler: app.handler\nRuntime: nodejs20.x', 'BuildMethod: rollup')));
+    expect(() => planBuilds(bad, () => true)).toThrowError(SamTemplateError);
+    expect(() => planBuilds(bad, () => true)).toThrowError('template.yaml: Fn.Metadata.BuildMethod: unsupported BuildMethod "rollup"');
+    const py = model(template(fn('Py', 'CodeUri: src/\nHandler: app.handler\nRuntime: python3.12', 'BuildMethod: esbuild')));
+    expect(() => planBuilds(py, () => true)).toThrowError('BuildMethod esbuild builds nodejs functions, not python3.12');
+  });
+
+  it('reads Metadata into the model; a non-map BuildProperties is an error naming the field', () => {
+    const m = model(template(fn('Fn', 'CodeUri: src/\nHandler: app.handler\nRuntime: nodejs20.x', 'BuildMethod: esbuild\nBuildProperties:\n  Minify: false\n  EntryPoints: [app.ts]')));
+    expect(m.functions[0].build).toEqual({ method: 'esbuild', properties: { Minify: false, EntryPoints: ['app.ts'] } });
+    expect(() => model(template(fn('Fn', 'CodeUri: src/\nHandler: app.handler\nRuntime: nodejs20.x', 'BuildMethod: esbuild\nBuildProperties: [x]')))).toThrowError(
+      'template.yaml: Fn.Metadata.BuildProperties: must be a map',
+    );
+  });
+});
+
+describe('esbuildOptions (SAM BuildProperties)', () => {
+  const fail = (field: string, reason: string): never => {
+    throw new Error(`${field}: ${reason}`);
+  };
+  it("uses sam build's defaults and maps the list forms", () => {
+    expect(esbuildOptions({ EntryPoints: ['app.ts'] }, fail)).toMatchObject({ minify: true, target: 'es2020', format: 'cjs', sourcemap: false, platform: 'node', external: [] });
+    expect(
+      esbuildOptions({ EntryPoints: ['a.ts'], Format: 'esm', OutExtension: ['.js=.mjs'], Banner: ['js=// hi'], External: ['@aws-sdk/*'], MainFields: 'module,main', Loader: ['.png=file'], Sourcemap: 'true' }, fail),
+    ).toMatchObject({ format: 'esm', outExtension: { '.js': '.mjs' }, banner: { js: '// hi' }, external: ['@aws-sdk/*'], mainFields: ['module', 'main'], loader: { '.png': 'file' }, sourcemap: true });
+  });
+  it('rejects what esbuild cannot take, naming the property', () => {
+    expect(() => esbuildOptions({}, fail)).toThrowError('EntryPoints: esbuild needs at least one entry point');
+    expect(() => esbuildOptions({ EntryPoints: ['a.ts'], Format: 'iife' }, fail)).toThrowError('Format: must be cjs or esm');
+    expect(() => esbuildOptions({ EntryPoints: ['../a.ts'] }, fail)).toThrowError('EntryPoints: "../a.ts" must be a path inside CodeUri');
+    expect(() => esbuildOptions({ EntryPoints: ['a.ts'], Minfy: true }, fail)).toThrowError('Minfy: unknown esbuild property');
+  });
+});
+
+describe('buildTemplate (real esbuild, npm, make)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'esb-build-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const run = async (app: string, text: string, events: BuildProgress[] = []) =>
+    buildTemplate({ model: parseSamTemplate(text, { file: `${app}/template.yaml`, stackName: 'app', templateDir: app }), templateDir: app, buildDir: path.join(app, '.esb', 'build'), onProgress: (e) => events.push(e) });
+
+  it('esbuild: bundles, reuses an unchanged unit, rebuilds when a source or a property changes', async () => {
+    const app = path.join(dir, 'ts');
+    await mkdir(path.join(app, 'src', 'lib'), { recursive: true });
+    await writeFile(path.join(app, 'src', 'app.ts'), "import { word } from './lib/word';\nexport const handler = async (): Promise<string> => word;\n");
+    await writeFile(path.join(app, 'src', 'lib', 'word.ts'), "export const word: string = 'one';\n");
+    const text = (minify: boolean) => template(fn('Fn', 'CodeUri: src/\nHandler: app.handler\nRuntime: nodejs20.x', `BuildMethod: esbuild\nBuildProperties:\n  Minify: ${minify}\n  EntryPoints: [app.ts]`));
+    const events: BuildProgress[] = [];
+    const first = await run(app, text(false), events);
+    const out = first.functions.get('Fn')!.dir;
+    expect((await readdir(out)).sort()).toEqual(['app.js', 'package.json']);
+    expect(JSON.parse(await readFile(path.join(out, 'package.json'), 'utf8'))).toEqual({ type: 'commonjs' });
+    expect(await readFile(path.join(out, 'app.js'), 'utf8')).toContain('"one"');
+    expect(events.map((e) => e.state)).toEqual(['building', 'built']);
+
+    const again: BuildProgress[] = [];
+    expect((await run(app, text(false), again)).units[0].cached).toBe(true);
+    expect(again.map((e) => e.state)).toEqual(['cached']);
+
+    await writeFile(path.join(app, 'src', 'lib', 'word.ts'), "export const word: string = 'two';\n");
+    expect((await run(app, text(false))).units[0].cached).toBe(false);
+    expect(await readFile(path.join(out, 'app.js'), 'utf8')).toContain('"two"');
+    const minified = await run(app, text(true));
+    expect(minified.units[0].cached).toBe(false);
+  });
+
+  it('esbuild: a syntax error is a BuildError naming the function, the builder and the file:line', async () => {
+    const app = path.join(dir, 'ts-bad');
+    await mkdir(path.join(app, 'src'), { recursive: true });
+    await writeFile(path.join(app, 'src', 'app.ts'), 'export const handler = (\n');
+    const err = await run(app, template(fn('Bad', 'CodeUri: src/\nHandler: app.handler\nRuntime: nodejs20.x', 'BuildMethod: esbuild\nBuildProperties:\n  EntryPoints: [app.ts]'))).catch((e) => e);
+    expect(err).toBeInstanceOf(BuildError);
+    expect(err.message).toMatch(/^Bad: esbuild build failed: app\.ts:2:0: /);
+    expect(existsSync(path.join(app, '.esb', 'build', 'Bad'))).toBe(false);
+  });
+
+  it('npm: installs production dependencies only (a local tarball, no registry needed), once for two functions', async () => {
+    const app = path.join(dir, 'npm');
+    const pkg = async (name: string) => {
+      const p = path.join(dir, 'pkgs', name);
+      await mkdir(p, { recursive: true });
+      await writeFile(path.join(p, 'package.json'), JSON.stringify({ name, version: '1.0.0', main: 'index.js' }));
+      await writeFile(path.join(p, 'index.js'), `module.exports = ${JSON.stringify(name)};\n`);
+      const { stdout } = await promisify(execFile)('npm', ['pack', '--silent', '--pack-destination', path.join(app, 'src', 'vendor')], { cwd: p });
+      return `file:vendor/${stdout.trim()}`;
+    };
+    await mkdir(path.join(app, 'src', 'vendor'), { recursive: true });
+    const prod = await pkg('prod-dep');
+    const dev = await pkg('dev-dep');
+    await writeFile(path.join(app, 'src', 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', dependencies: { 'prod-dep': prod }, devDependencies: { 'dev-dep': dev } }));
+    await writeFile(path.join(app, 'src', 'index.js'), "exports.handler = async () => require('prod-dep');\n");
+    // The user's own node_modules is never copied.
+    await mkdir(path.join(app, 'src', 'node_modules', 'stale'), { recursive: true });
+    await writeFile(path.join(app, 'src', 'node_modules', 'stale', 'index.js'), '');
+    const text = template(fn('A', 'CodeUri: src/\nHandler: index.handler\nRuntime: nodejs20.x'), fn('B', 'CodeUri: src/\nHandler: index.handler\nRuntime: nodejs20.x'));
+    const result = await run(app, text);
+    expect(result.units).toHaveLength(1);
+    const out = result.functions.get('B')!.dir;
+    expect(out).toBe(result.functions.get('A')!.dir);
+    expect((await readdir(path.join(out, 'node_modules'))).filter((n) => !n.startsWith('.'))).toEqual(['prod-dep']);
+  }, 60_000);
+
+  it('makefile: runs make build-<LogicalId> with ARTIFACTS_DIR; a failing target carries make\'s message', async () => {
+    const app = path.join(dir, 'make');
+    await mkdir(path.join(app, 'src'), { recursive: true });
+    await writeFile(path.join(app, 'src', 'Makefile'), 'build-Fn:\n\techo built > "$(ARTIFACTS_DIR)/out.txt"\n');
+    const ok = await run(app, template(fn('Fn', 'CodeUri: src/\nHandler: index.handler\nRuntime: nodejs20.x', 'BuildMethod: makefile')));
+    expect(await readFile(path.join(ok.functions.get('Fn')!.dir, 'out.txt'), 'utf8')).toBe('built\n');
+    const err = await run(app, template(fn('Other', 'CodeUri: src/\nHandler: index.handler\nRuntime: nodejs20.x', 'BuildMethod: makefile'))).catch((e) => e);
+    expect(err).toBeInstanceOf(BuildError);
+    expect(err.message).toMatch(/^Other: makefile build failed: make -f .* build-Other exited with 2:\n.*No rule to make target 'build-Other'/s);
+  });
+});

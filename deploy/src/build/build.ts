@@ -1,0 +1,473 @@
+// `sam build` for esb (docs/build.md): runs the npm, esbuild, pip and makefile builders into a
+// build folder, one folder per build unit, and skips a unit whose input digest is unchanged.
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { SamTemplateError } from '../sam/errors.js';
+import type { SamModel } from '../sam/model.js';
+import { esbuildOptions, planBuilds, type BuildUnit, type BuilderKind } from './plan.js';
+
+/** A builder failed: names the unit's functions or layer, the builder and its own message. */
+export class BuildError extends Error {
+  constructor(
+    readonly members: string[],
+    readonly builder: BuilderKind,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${members.join(', ')}: ${builder} build failed: ${reason}`, options);
+    this.name = 'BuildError';
+  }
+}
+
+export interface BuildProgress {
+  unit: string;
+  builder: BuilderKind;
+  members: string[];
+  state: 'building' | 'built' | 'cached';
+  /** Output size (built / cached). */
+  bytes?: number;
+  files?: number;
+  ms?: number;
+}
+
+export interface UnitReport {
+  name: string;
+  builder: BuilderKind;
+  kind: 'function' | 'layer';
+  members: string[];
+  /** Absolute output folder (what Lambda would see as /var/task, or the layer's /opt). */
+  dir: string;
+  cached: boolean;
+  bytes: number;
+  files: number;
+  ms: number;
+}
+
+export interface BuildResult {
+  units: UnitReport[];
+  /** Function logical id -> its unit; layer logical id -> its unit. */
+  functions: Map<string, UnitReport>;
+  layers: Map<string, UnitReport>;
+}
+
+export interface BuildOptions {
+  model: SamModel;
+  /** Folder CodeUri / ContentUri paths are relative to. */
+  templateDir: string;
+  /** Where build units go (`.esb/build` for `esb build`). */
+  buildDir: string;
+  onProgress?(event: BuildProgress): void;
+  signal?: AbortSignal;
+  /** Environment of npm, pip and make; default: inherited, so the user's registry and index settings apply. */
+  env?: NodeJS.ProcessEnv;
+  /** The interpreter whose pip installs requirements.txt (default: pythonFor()). */
+  python?: string;
+}
+
+/** Folders never copied from a code folder or hashed: VCS data, SAM's and esb's output, installed modules. */
+const SKIP_DIRS = new Set(['.git', '.aws-sam', '.esb', 'node_modules', '__pycache__']);
+const BUILDER_VERSION = '1';
+
+const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+/** Plans and runs every build of a template. Units without changes since their last build are reused as they are. */
+export async function buildTemplate(options: BuildOptions): Promise<BuildResult> {
+  const { model, templateDir } = options;
+  const units = planBuilds(model, (uri, file) => existsSync(join(resolve(templateDir, uri), file)));
+  const result: BuildResult = { units: [], functions: new Map(), layers: new Map() };
+  if (units.length === 0) return result;
+  await mkdir(join(options.buildDir, '.cache'), { recursive: true });
+  for (const unit of units) {
+    options.signal?.throwIfAborted();
+    const report = await buildUnit(unit, options);
+    result.units.push(report);
+    for (const id of unit.members) (unit.kind === 'function' ? result.functions : result.layers).set(id, report);
+  }
+  return result;
+}
+
+interface Stamp {
+  digest: string;
+  depsDigest?: string;
+  bytes: number;
+  files: number;
+}
+
+async function buildUnit(unit: BuildUnit, options: BuildOptions): Promise<UnitReport> {
+  const started = Date.now();
+  const sourceDir = resolve(options.templateDir, unit.source.uri);
+  const outDir = join(options.buildDir, unit.name);
+  const stampFile = join(options.buildDir, '.cache', `${unit.name}.json`);
+  const sourceFiles = await listFiles(sourceDir);
+  const digest = await unitDigest(unit, sourceDir, sourceFiles);
+  const previous = await readStamp(stampFile);
+  const report = (cached: boolean, bytes: number, files: number): UnitReport => ({
+    name: unit.name,
+    builder: unit.builder,
+    kind: unit.kind,
+    members: unit.members,
+    dir: outDir,
+    cached,
+    bytes,
+    files,
+    ms: Date.now() - started,
+  });
+  if (previous?.digest === digest && existsSync(outDir)) {
+    options.onProgress?.({ unit: unit.name, builder: unit.builder, members: unit.members, state: 'cached', bytes: previous.bytes, files: previous.files, ms: Date.now() - started });
+    return report(true, previous.bytes, previous.files);
+  }
+  options.onProgress?.({ unit: unit.name, builder: unit.builder, members: unit.members, state: 'building' });
+  // The old output may lend its node_modules below: it stops being a valid cache entry now.
+  await rm(stampFile, { force: true });
+  const tmp = `${outDir}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const ctx: UnitContext = { unit, options, sourceDir, sourceFiles, outDir, tmp, previous, env: options.env };
+  let depsDigest: string | undefined;
+  try {
+    await mkdir(tmp, { recursive: true });
+    depsDigest = await BUILDERS[unit.builder](ctx);
+    await rm(outDir, { recursive: true, force: true });
+    await rename(tmp, outDir);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+    if (err instanceof BuildError || err instanceof SamTemplateError) throw err;
+    if ((err as Error).name === 'AbortError') throw err;
+    throw new BuildError(unit.members, unit.builder, (err as Error).message, { cause: err });
+  }
+  const size = await folderSize(outDir);
+  await writeFile(stampFile, JSON.stringify({ digest, depsDigest, ...size } satisfies Stamp));
+  const done = report(false, size.bytes, size.files);
+  options.onProgress?.({ unit: unit.name, builder: unit.builder, members: unit.members, state: 'built', bytes: size.bytes, files: size.files, ms: done.ms });
+  return done;
+}
+
+async function readStamp(file: string): Promise<Stamp | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as Stamp;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The digest of everything a unit's output depends on: builder, settings, runtime, source files. */
+async function unitDigest(unit: BuildUnit, sourceDir: string, files: string[]): Promise<string> {
+  const h = createHash('sha256');
+  h.update(JSON.stringify([BUILDER_VERSION, unit.builder, unit.kind, unit.members, unit.runtime, unit.architecture, unit.properties, unit.layerPrefix]));
+  if (unit.builder === 'esbuild') h.update(`\0esbuild\0${esbuildVersion()}`);
+  for (const f of files) h.update(`\0${f}\0${sha256(await readFile(join(sourceDir, f)))}`);
+  return h.digest('hex');
+}
+
+/** Files of a code folder (POSIX paths, sorted), without SKIP_DIRS; symlinks followed. */
+async function listFiles(root: string, rel = '', out: string[] = []): Promise<string[]> {
+  const entries = await readdir(rel ? join(root, rel) : root, { withFileTypes: true });
+  for (const e of entries) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    let dir = e.isDirectory();
+    let file = e.isFile();
+    if (e.isSymbolicLink()) {
+      const s = await stat(join(root, r)).catch(() => undefined);
+      dir = !!s?.isDirectory();
+      file = !!s?.isFile();
+    }
+    if (dir && !SKIP_DIRS.has(e.name)) await listFiles(root, r, out);
+    else if (file) out.push(r);
+  }
+  if (!rel) out.sort();
+  return out;
+}
+
+async function copyFiles(fromDir: string, files: string[], toDir: string): Promise<void> {
+  const dirs = new Set<string>();
+  for (const f of files) {
+    const i = f.lastIndexOf('/');
+    if (i > 0) dirs.add(f.slice(0, i));
+  }
+  await mkdir(toDir, { recursive: true });
+  for (const d of [...dirs].sort()) await mkdir(join(toDir, d), { recursive: true });
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(8, files.length) }, async () => {
+      while (next < files.length) {
+        const f = files[next++];
+        await copyFile(join(fromDir, f), join(toDir, f));
+      }
+    }),
+  );
+}
+
+export async function folderSize(dir: string): Promise<{ bytes: number; files: number }> {
+  let bytes = 0;
+  let files = 0;
+  const walk = async (d: string) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) {
+        bytes += (await stat(p)).size;
+        files++;
+      }
+    }
+  };
+  await walk(dir);
+  return { bytes, files };
+}
+
+interface UnitContext {
+  unit: BuildUnit;
+  options: BuildOptions;
+  sourceDir: string;
+  sourceFiles: string[];
+  /** The final output folder (may hold the previous build). */
+  outDir: string;
+  /** The folder being built; renamed to outDir on success. */
+  tmp: string;
+  previous?: Stamp;
+  /** undefined: the tools inherit esb's environment. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Each builder fills ctx.tmp; returns the digest of its installed dependencies, if any. */
+const BUILDERS: Record<BuilderKind, (ctx: UnitContext) => Promise<string | undefined>> = {
+  npm: buildNpm,
+  esbuild: buildEsbuild,
+  pip: buildPip,
+  makefile: buildMakefile,
+};
+
+// ------------------------------------------------------------------ npm
+
+interface NodeManifest {
+  hasDependencies: boolean;
+  lockfile?: string;
+  depsDigest: string;
+}
+
+async function readNodeManifest(ctx: UnitContext): Promise<NodeManifest | undefined> {
+  const file = join(ctx.sourceDir, 'package.json');
+  if (!existsSync(file)) return undefined;
+  const text = await readFile(file, 'utf8');
+  let pkg: Record<string, unknown>;
+  try {
+    pkg = JSON.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new BuildError(ctx.unit.members, ctx.unit.builder, `${file}: not valid JSON (${(err as Error).message})`);
+  }
+  const deps = pkg.dependencies;
+  const hasDependencies = typeof deps === 'object' && deps !== null && Object.keys(deps).length > 0;
+  const lockfile = ['npm-shrinkwrap.json', 'package-lock.json'].find((f) => existsSync(join(ctx.sourceDir, f)));
+  const h = createHash('sha256').update(JSON.stringify([pkg.dependencies ?? {}, pkg.optionalDependencies ?? {}, pkg.overrides ?? {}, ctx.unit.runtime, ctx.unit.architecture]));
+  if (lockfile) h.update(await readFile(join(ctx.sourceDir, lockfile)));
+  return { hasDependencies, lockfile, depsDigest: h.digest('hex') };
+}
+
+/** npm ci (lockfile) or npm install, production dependencies only, in `dir` (which holds package.json). */
+async function npmInstall(ctx: UnitContext, dir: string, manifest: NodeManifest): Promise<void> {
+  const common = ['--omit=dev', '--no-audit', '--no-fund', '--prefer-offline', '--no-update-notifier', '--loglevel=error'];
+  const args = manifest.lockfile ? ['ci', ...common] : ['install', '--no-package-lock', ...common];
+  await run(ctx, 'npm', args, { cwd: dir });
+}
+
+async function buildNpm(ctx: UnitContext): Promise<string | undefined> {
+  const target = ctx.unit.layerPrefix ? join(ctx.tmp, ctx.unit.layerPrefix) : ctx.tmp;
+  await copyFiles(ctx.sourceDir, ctx.sourceFiles, target);
+  const manifest = await readNodeManifest(ctx);
+  if (!manifest?.hasDependencies) return undefined;
+  // Same dependencies as the last build: take its node_modules instead of installing again.
+  const previousModules = join(ctx.unit.layerPrefix ? join(ctx.outDir, ctx.unit.layerPrefix) : ctx.outDir, 'node_modules');
+  if (ctx.previous?.depsDigest === manifest.depsDigest && existsSync(previousModules)) {
+    await rename(previousModules, join(target, 'node_modules'));
+  } else {
+    await npmInstall(ctx, target, manifest);
+  }
+  return manifest.depsDigest;
+}
+
+// ------------------------------------------------------------------ esbuild
+
+let esbuildModule: typeof import('esbuild') | undefined;
+async function loadEsbuild(): Promise<typeof import('esbuild')> {
+  esbuildModule ??= await import('esbuild');
+  return esbuildModule;
+}
+
+function esbuildVersion(): string {
+  try {
+    return (createRequire(import.meta.url)('esbuild/package.json') as { version: string }).version;
+  } catch {
+    return 'missing';
+  }
+}
+
+async function buildEsbuild(ctx: UnitContext): Promise<string | undefined> {
+  const { unit } = ctx;
+  const file = ctx.options.model.file;
+  const opts = esbuildOptions(unit.properties, (field, reason) => {
+    throw new SamTemplateError(file, unit.members[0], `Metadata.BuildProperties.${field}`, reason);
+  });
+  for (const entry of opts.entryPoints) {
+    if (!existsSync(join(ctx.sourceDir, entry))) throw new SamTemplateError(file, unit.members[0], 'Metadata.BuildProperties.EntryPoints', `"${entry}" does not exist in ${unit.source.uri}`);
+  }
+  // Production dependencies are installed beside the build (not into the output: esbuild bundles what is imported).
+  const manifest = await readNodeManifest(ctx);
+  const nodePaths: string[] = [];
+  let depsDigest: string | undefined;
+  if (manifest?.hasDependencies) {
+    const depsDir = join(ctx.options.buildDir, '.deps', unit.name);
+    const stamp = join(depsDir, '.esb-deps');
+    if ((await readFile(stamp, 'utf8').catch(() => '')) !== manifest.depsDigest) {
+      await rm(depsDir, { recursive: true, force: true });
+      await mkdir(depsDir, { recursive: true });
+      for (const f of ['package.json', manifest.lockfile].filter((f): f is string => !!f)) await copyFile(join(ctx.sourceDir, f), join(depsDir, f));
+      await npmInstall(ctx, depsDir, manifest);
+      await writeFile(stamp, manifest.depsDigest);
+    }
+    nodePaths.push(join(depsDir, 'node_modules'));
+    depsDigest = manifest.depsDigest;
+  }
+  const esbuild = await loadEsbuild();
+  try {
+    await esbuild.build({
+      absWorkingDir: ctx.sourceDir,
+      entryPoints: opts.entryPoints,
+      bundle: true,
+      outdir: ctx.tmp,
+      platform: opts.platform,
+      format: opts.format,
+      target: opts.target,
+      minify: opts.minify,
+      sourcemap: opts.sourcemap,
+      external: opts.external,
+      outExtension: opts.outExtension,
+      banner: opts.banner,
+      footer: opts.footer,
+      loader: opts.loader as Record<string, import('esbuild').Loader>,
+      ...(opts.mainFields ? { mainFields: opts.mainFields } : {}),
+      ...(opts.sourcesContent !== undefined ? { sourcesContent: opts.sourcesContent } : {}),
+      ...(opts.keepNames !== undefined ? { keepNames: opts.keepNames } : {}),
+      nodePaths,
+      logLevel: 'silent',
+    });
+  } catch (err) {
+    const errors = (err as { errors?: Array<{ text: string; location?: { file: string; line: number; column: number } | null }> }).errors;
+    const reason = errors?.length
+      ? errors
+          .slice(0, 5)
+          .map((e) => (e.location ? `${e.location.file}:${e.location.line}:${e.location.column}: ${e.text}` : e.text))
+          .join('; ')
+      : (err as Error).message;
+    throw new BuildError(unit.members, 'esbuild', trim(reason), { cause: err });
+  }
+  // The bundle's module type is decided here, not by whatever package.json sits above the folder it is copied to.
+  await writeFile(join(ctx.tmp, 'package.json'), `${JSON.stringify({ type: opts.format === 'esm' ? 'module' : 'commonjs' })}\n`);
+  return depsDigest;
+}
+
+// ------------------------------------------------------------------ pip
+
+/** The interpreter whose pip installs a Python function's packages: the one the process runtime runs it with by default (docs/agent.md). */
+export function pythonFor(): string {
+  return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+}
+
+async function scratchCopy(ctx: UnitContext): Promise<string> {
+  const scratch = join(ctx.options.buildDir, '.scratch', `${ctx.unit.name}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await copyFiles(ctx.sourceDir, ctx.sourceFiles, scratch);
+  return scratch;
+}
+
+async function buildPip(ctx: UnitContext): Promise<string | undefined> {
+  const target = ctx.unit.layerPrefix ? join(ctx.tmp, ctx.unit.layerPrefix) : ctx.tmp;
+  await mkdir(target, { recursive: true });
+  // pip runs in a copy, so local packages named by path build there and never write into the user's folder.
+  const scratch = await scratchCopy(ctx);
+  try {
+    if (existsSync(join(scratch, 'requirements.txt'))) {
+      const python = ctx.options.python ?? pythonFor();
+      await run(ctx, python, ['-m', 'pip', 'install', '-r', 'requirements.txt', '-t', target, '--disable-pip-version-check', '--no-input', '--no-compile', '--no-warn-script-location', '--quiet'], {
+        cwd: scratch,
+        hint: (out) => (/No module named pip/.test(out) ? `${python} has no pip: install it (Debian: python3-pip)` : undefined),
+      });
+    }
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  await copyFiles(ctx.sourceDir, ctx.sourceFiles, target);
+  return undefined;
+}
+
+// ------------------------------------------------------------------ makefile
+
+async function buildMakefile(ctx: UnitContext): Promise<string | undefined> {
+  const logicalId = ctx.unit.members[0];
+  if (!existsSync(join(ctx.sourceDir, 'Makefile'))) {
+    throw new SamTemplateError(ctx.options.model.file, logicalId, 'Metadata.BuildMethod', `makefile: no Makefile in ${ctx.unit.source.uri}`);
+  }
+  const scratch = await scratchCopy(ctx);
+  try {
+    // A command-line variable is also exported to the recipes' environment, as SAM's ARTIFACTS_DIR is.
+    await run(ctx, 'make', ['-f', join(scratch, 'Makefile'), `build-${logicalId}`, `ARTIFACTS_DIR=${ctx.tmp}`], { cwd: scratch });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return undefined;
+}
+
+// ------------------------------------------------------------------ processes
+
+/** The last lines of a tool's output: its own error message, without the noise before it. */
+function trim(text: string, maxLines = 12, maxChars = 1500): string {
+  const lines = text.split('\n').map((l) => l.trimEnd()).filter((l) => l.trim() !== '');
+  let out = lines.slice(-maxLines).join('\n');
+  if (out.length > maxChars) out = `…${out.slice(-maxChars)}`;
+  return out;
+}
+
+function run(ctx: UnitContext, command: string, args: string[], opts: { cwd: string; hint?(output: string): string | undefined }): Promise<void> {
+  const shown = `${command} ${args.filter((a) => (!a.startsWith('--') || a === '--omit=dev') && !a.startsWith('ARTIFACTS_DIR=')).join(' ')}`;
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd: opts.cwd, ...(ctx.env ? { env: ctx.env } : {}), stdio: ['ignore', 'pipe', 'pipe'], signal: ctx.options.signal });
+    let stdout = '';
+    let stderr = '';
+    const keep = (s: string, chunk: Buffer) => (s + chunk.toString('utf8')).slice(-64_000);
+    child.stdout.on('data', (c: Buffer) => (stdout = keep(stdout, c)));
+    child.stderr.on('data', (c: Buffer) => (stderr = keep(stderr, c)));
+    child.on('error', (err) => {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') reject(new BuildError(ctx.unit.members, ctx.unit.builder, `${command} not found on PATH`, { cause: err }));
+      else reject(err);
+    });
+    child.on('close', (code, sig) => {
+      if (code === 0) return resolvePromise();
+      const output = stderr.trim() ? stderr : stdout;
+      const hint = opts.hint?.(output);
+      reject(new BuildError(ctx.unit.members, ctx.unit.builder, `${shown} exited with ${code ?? sig}${hint ? ` (${hint})` : ''}:\n${trim(output)}`));
+    });
+  });
+}
+
+// ------------------------------------------------------------------ reporting
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** One line per progress event: which unit, which builder, and (when done) size and time. */
+export function describeProgress(e: BuildProgress): string {
+  const who = `${e.members.join(', ')} (${e.builder})`;
+  if (e.state === 'building') return `${who}: building`;
+  const size = `${formatBytes(e.bytes ?? 0)}, ${e.files ?? 0} files`;
+  return e.state === 'cached' ? `${who}: unchanged, cached (${size})` : `${who}: built in ${((e.ms ?? 0) / 1000).toFixed(2)}s (${size})`;
+}
+
+/** The summary of a whole build: "built 2 (1 cached): A npm 12.0 MB 3.20s, B esbuild 2.1 KB cached". */
+export function describeBuild(result: BuildResult): string | undefined {
+  if (result.units.length === 0) return undefined;
+  const cached = result.units.filter((u) => u.cached).length;
+  const parts = result.units.map((u) => `${u.members.join('+')} ${u.builder} ${formatBytes(u.bytes)} ${u.cached ? 'cached' : `${(u.ms / 1000).toFixed(2)}s`}`);
+  return `built ${result.units.length}${cached ? ` (${cached} cached)` : ''}: ${parts.join(', ')}`;
+}

@@ -1,0 +1,1 @@
+LAYER = "python-utils"
