@@ -5,7 +5,7 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import type { DeploymentStatus } from '@esb/contracts';
+import { isFailureReason, type DeploymentStatus } from '@esb/contracts';
 import { writeFileAtomic } from '@esb/contracts';
 import { keyOf, TerminalError, type Request, type Store, type StoredDeployment } from '../reconcile/types.js';
 import { isManifestFile, parseManifest, specDigest, type ManifestEntry } from './manifests.js';
@@ -76,6 +76,11 @@ export class FileStore implements Store {
     return [...affected.values()];
   }
 
+  /** Every Deployment the manifests declare now (valid or not). */
+  known(): Request[] {
+    return [...this.entries.values()].map((e) => e.request);
+  }
+
   async refreshAll(): Promise<Request[]> {
     this.scanned = true;
     const files = await listManifests(this.options.deploymentsDir);
@@ -141,7 +146,7 @@ export class FileStore implements Store {
     const entry = this.entries.get(keyOf(request));
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     let recentErrors = record.recentErrors ?? [];
-    if (ready?.status === 'False' && ready.message && recentErrors.at(-1)?.message !== ready.message && isFailure(ready.reason)) {
+    if (ready?.status === 'False' && ready.message && recentErrors.at(-1)?.message !== ready.message && isFailureReason(ready.reason)) {
       recentErrors = [...recentErrors, { time: this.now().toISOString(), message: ready.message }].slice(-MAX_RECENT_ERRORS);
     }
     await this.writeRecord(request, {
@@ -155,10 +160,6 @@ export class FileStore implements Store {
   }
 }
 
-// Progress reasons are not errors.
-function isFailure(reason: string): boolean {
-  return !['Generating', 'BuildingImages', 'Applying', 'Provisioning', 'Pending'].includes(reason);
-}
 
 export async function listManifests(dir: string): Promise<string[]> {
   let names: string[];

@@ -1,6 +1,6 @@
-// The reconciler's ports (DESIGN.md "Conventions"): a request is a key, never an event; a
+// The reconciler's ports (docs/kube.md): a request is a key, never an event; a
 // Store per backend (file, kube) so the reconciler never knows which backend it runs on.
-import type { Deployment, DeploymentStatus } from '@esb/contracts';
+import { ReasonError, type Deployment, type DeploymentStatus } from '@esb/contracts';
 
 export interface Request {
   namespace: string;
@@ -41,17 +41,12 @@ export interface Reconciler {
   reconcile(request: Request, signal: AbortSignal): Promise<ReconcileResult>;
 }
 
-/** Invalid input: shown in status, not retried until the spec or the template changes. */
-export class TerminalError extends Error {
-  constructor(
-    message: string,
-    readonly reason: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'TerminalError';
-  }
-}
+/**
+ * An error carrying the reason it fails the Deployment with. Whether it is retried follows
+ * the reason table of @esb/contracts (docs/kube.md "Reasons"), not the class.
+ */
+export const TerminalError = ReasonError;
+export type TerminalError = ReasonError;
 
 /** A source of requests: it only enqueues keys (chokidar for files, list/watch for kube). */
 export interface Source {

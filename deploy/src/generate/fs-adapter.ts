@@ -28,7 +28,9 @@ export async function readTemplate(templatePath: string): Promise<{ text: string
     return { text: bytes.toString('utf8'), bytes };
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    throw new SamTemplateError(templatePath, undefined, undefined, code === 'ENOENT' ? 'template not found' : `cannot read the template (${code})`, { cause });
+    // A missing file is the input's fault; EMFILE or EACCES is retried (docs/kube.md "Reasons").
+    if (code === 'ENOENT') throw new SamTemplateError(templatePath, undefined, undefined, 'template not found', { cause, conditionReason: 'TemplateNotFound' });
+    throw new SamTemplateError(templatePath, undefined, undefined, `cannot read the template (${code})`, { cause, conditionReason: null });
   }
 }
 
@@ -38,34 +40,48 @@ export function parseTemplateFile(text: string, templatePath: string, options: S
   return parseSamTemplate(text, { ...options, file: options.file ?? templatePath, templateDir: dirname(abs).split(sep).join('/') });
 }
 
-async function walk(root: string, rel: string, out: string[]): Promise<void> {
+/**
+ * Folders that are never function code although they may lie inside a CodeUri: esb's own
+ * output (the Deployment manifests, CONFIG_DIR, artifacts) when a template at the workspace
+ * root says `CodeUri: .`. Copying them would make every deploy change the code it deploys.
+ */
+export type ExcludedPaths = readonly string[];
+
+function isExcluded(abs: string, exclude: ExcludedPaths): boolean {
+  return exclude.some((x) => abs === x || abs.startsWith(x + sep));
+}
+
+async function walk(root: string, rel: string, out: string[], exclude: ExcludedPaths): Promise<void> {
   const dir = rel ? join(root, rel) : root;
   const entries = await readdir(dir, { withFileTypes: true });
   for (const e of entries) {
     const r = rel ? `${rel}/${e.name}` : e.name;
+    if (exclude.length > 0 && isExcluded(join(root, r), exclude)) continue;
     if (e.isDirectory()) {
       // Never copy VCS data, SAM's build output or esb's own output (which may live inside a CodeUri).
       if (e.name === '.git' || e.name === '.aws-sam' || e.name === '.esb') continue;
-      await walk(root, r, out);
+      await walk(root, r, out, exclude);
     } else if (e.isFile()) out.push(r);
     else if (e.isSymbolicLink()) {
       const s = await stat(join(root, r)).catch(() => undefined);
       if (s?.isFile()) out.push(r);
-      else if (s?.isDirectory()) await walk(root, r, out);
+      else if (s?.isDirectory()) await walk(root, r, out, exclude);
     }
   }
 }
 
 /** Lists (and hashes) a CodeRef: a folder's files, or a zip's entries. */
-export async function readCodeListing(templateDir: string, ref: CodeRef, file: string): Promise<CodeListing> {
+export async function readCodeListing(templateDir: string, ref: CodeRef, file: string, exclude: ExcludedPaths = []): Promise<CodeListing> {
   const abs = resolve(templateDir, ref.uri);
-  const fail = (reason: string, cause?: unknown): never => {
-    throw new SamTemplateError(file, ref.logicalId, ref.field, reason, { cause });
+  const fail = (reason: string, cause?: unknown, retried = false): never => {
+    throw new SamTemplateError(file, ref.logicalId, ref.field, reason, { cause, ...(retried ? { conditionReason: null } : {}) });
   };
-  const st = await stat(abs).catch((cause: NodeJS.ErrnoException) => fail(cause.code === 'ENOENT' ? `"${ref.uri}" does not exist` : `cannot read "${ref.uri}" (${cause.code})`, cause));
+  const st = await stat(abs).catch((cause: NodeJS.ErrnoException) =>
+    cause.code === 'ENOENT' ? fail(`"${ref.uri}" does not exist`, cause) : fail(`cannot read "${ref.uri}" (${cause.code})`, cause, true),
+  );
   if (st.isDirectory()) {
     const paths: string[] = [];
-    await walk(abs, '', paths);
+    await walk(abs, '', paths, exclude.map((x) => resolve(x)));
     paths.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     const entries: CodeEntry[] = [];
     for (const p of paths) {
@@ -88,10 +104,10 @@ export async function readCodeListing(templateDir: string, ref: CodeRef, file: s
 }
 
 /** Reads every distinct CodeRef of a model (each once). */
-export async function readCodeListings(templateDir: string, refs: CodeRef[], file: string): Promise<Record<string, CodeListing>> {
+export async function readCodeListings(templateDir: string, refs: CodeRef[], file: string, exclude: ExcludedPaths = []): Promise<Record<string, CodeListing>> {
   const out: Record<string, CodeListing> = {};
   const seen = new Map<string, Promise<CodeListing>>();
-  for (const ref of refs) if (!seen.has(ref.uri)) seen.set(ref.uri, readCodeListing(templateDir, ref, file));
+  for (const ref of refs) if (!seen.has(ref.uri)) seen.set(ref.uri, readCodeListing(templateDir, ref, file, exclude));
   for (const [uri, p] of seen) out[uri] = await p;
   return out;
 }

@@ -5,12 +5,12 @@ import { dirname, relative, resolve, sep } from 'node:path';
 import { SamTemplateError } from '../sam/errors.js';
 import { YamlSyntaxError } from '@esb/contracts';
 import { defaultStackName } from '../sam/template.js';
-import { parseTemplateFile, readCodeListing, readCodeListings, readTemplate, writeArtifactFiles } from './fs-adapter.js';
+import { parseTemplateFile, readCodeListing, readCodeListings, readTemplate, writeArtifactFiles, type ExcludedPaths } from './fs-adapter.js';
 import { renderArtifact, type GenerateSummary, type ImageBuild } from './render.js';
 
 export { renderArtifact, imageRepoName, baseImageFor, GENERATOR, DEFAULT_BASE_IMAGES } from './render.js';
 export type { ArtifactFileSpec, CodeEntry, CodeListing, GenerateSummary, ImageBuild, RenderOptions, RenderResult } from './render.js';
-export { ArtifactOutputError, writeArtifactFiles, readCodeListing } from './fs-adapter.js';
+export { ArtifactOutputError, writeArtifactFiles, readCodeListing, type ExcludedPaths } from './fs-adapter.js';
 export { readZip, ZipFormatError } from './zip.js';
 export { SamTemplateError } from '../sam/errors.js';
 export { parseSamTemplate, defaultStackName, type SamOptions } from '../sam/template.js';
@@ -32,6 +32,8 @@ export interface GenerateOptions {
   mode?: 'docker' | 'process';
   /** ISO time for artifact.yml's generated_at; omitted when absent (deterministic output). */
   generatedAt?: string;
+  /** Folders left out of every code folder (esb's own output; see ExcludedPaths). */
+  exclude?: ExcludedPaths;
 }
 
 export interface GenerateResult {
@@ -66,8 +68,9 @@ export async function generateArtifact(options: GenerateOptions): Promise<Genera
     importValues: options.importValues,
   };
   const model = parseTemplateFile(text, templatePath, samOptions);
-  const code = await readCodeListings(dirname(templatePath), model.codeRefs, file);
   const outDir = resolve(options.outDir ?? defaultOutDir(stackName));
+  // The output folder itself is never code, wherever it lies.
+  const code = await readCodeListings(dirname(templatePath), model.codeRefs, file, [...(options.exclude ?? []), outDir]);
   const result = renderArtifact(model, {
     ...samOptions,
     project: options.project,
@@ -106,7 +109,7 @@ export interface TemplateInputs {
 export async function templateInputsDigest(
   templatePath: string,
   parameterOverrides: Record<string, string> = {},
-  options: { stackName?: string; region?: string; accountId?: string } = {},
+  options: { stackName?: string; region?: string; accountId?: string; exclude?: ExcludedPaths } = {},
 ): Promise<TemplateInputs> {
   const abs = resolve(templatePath);
   const { text, bytes } = await readTemplate(abs);
@@ -118,7 +121,7 @@ export async function templateInputsDigest(
   const referencedPaths: string[] = [];
   let refs;
   try {
-    refs = parseTemplateFile(text, abs, { file: templatePath, parameterOverrides, ...options }).codeRefs;
+    refs = parseTemplateFile(text, abs, { file: templatePath, parameterOverrides, stackName: options.stackName, region: options.region, accountId: options.accountId }).codeRefs;
   } catch (err) {
     if (err instanceof SamTemplateError || err instanceof YamlSyntaxError) return { digest: `sha256:${h.digest('hex')}`, referencedPaths };
     throw err;
@@ -130,10 +133,11 @@ export async function templateInputsDigest(
     referencedPaths.push(resolve(dirname(abs), ref.uri));
     h.update(`\0ref\0${ref.uri}\n`);
     try {
-      const listing = await readCodeListing(dirname(abs), ref, templatePath);
+      const listing = await readCodeListing(dirname(abs), ref, templatePath, options.exclude);
       for (const e of listing.entries) h.update(`${e.path}\0${e.sha256}\n`);
     } catch (err) {
-      if (!(err instanceof SamTemplateError)) throw err;
+      // Missing code is part of the digest (generate reports it); EMFILE or EACCES is retried.
+      if (!(err instanceof SamTemplateError) || err.conditionReason === undefined) throw err;
       h.update(`\0missing\0${err.reason}\n`);
     }
   }
