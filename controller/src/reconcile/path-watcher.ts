@@ -77,8 +77,12 @@ class MissingPath {
 export class PathWatcher implements Source {
   /** Template and code paths (recursive, esb's own folders left out). */
   private code?: FSWatcher;
-  /** Single files inside esb's own folders (CONFIG_DIR's runtime files). */
+  /**
+   * esb's own files (CONFIG_DIR's runtime files), through their folder and its parent, one
+   * level deep: a watch on the files alone dies with their folder when it is moved away.
+   */
   private files?: FSWatcher;
+  private readonly fileDirs = new Set<string>();
   private started = false;
   private enqueue: (request: Request) => void = () => {};
   /** Watched path -> keys of the Deployments that read it. */
@@ -97,12 +101,21 @@ export class PathWatcher implements Source {
       [...this.owners.keys()].filter((p) => !this.isOwnFile(p)),
       { ...common, ignored: (p: string) => IGNORED.test(p) || [...this.owned].some((root) => isUnder(path.resolve(p), root)) },
     );
-    this.files = watch([...this.owners.keys()].filter((p) => this.isOwnFile(p)), { ...common, depth: 0 });
+    this.files = watch([], { ...common, depth: 0 });
+    for (const p of this.owners.keys()) if (this.isOwnFile(p)) this.watchOwnFile(p);
     const onChange = (changed: string) => this.enqueueOwners(path.resolve(changed));
     for (const w of [this.code, this.files]) {
       w.on('add', onChange).on('change', onChange).on('unlink', onChange).on('addDir', onChange).on('unlinkDir', onChange);
       w.on('error', (err) => this.options.log?.warn(`watching template, code and CONFIG_DIR paths: ${String(err)}`));
     }
+    // A folder of esb's own files that comes back (a new CONFIG_DIR) is watched afresh.
+    this.files.on('addDir', (dir) => {
+      const abs = path.resolve(dir);
+      if (this.fileDirs.has(abs)) {
+        this.files?.unwatch(abs);
+        this.files?.add(abs);
+      }
+    });
     for (const p of this.owners.keys()) this.trackMissing(p);
   }
 
@@ -114,7 +127,7 @@ export class PathWatcher implements Source {
     for (const [watched, owners] of this.owners) {
       if (!wanted.has(watched) && owners.delete(key) && owners.size === 0) {
         this.owners.delete(watched);
-        this.watcherFor(watched)?.unwatch(watched);
+        if (!this.isOwnFile(watched)) this.code?.unwatch(watched);
         this.missing.get(watched)?.close();
         this.missing.delete(watched);
       }
@@ -124,7 +137,8 @@ export class PathWatcher implements Source {
       if (!owners) {
         owners = new Map();
         this.owners.set(p, owners);
-        this.watcherFor(p)?.add(p);
+        if (this.isOwnFile(p)) this.watchOwnFile(p);
+        else this.code?.add(p);
       }
       owners.set(key, request);
       if (this.started) this.trackMissing(p);
@@ -141,8 +155,13 @@ export class PathWatcher implements Source {
     return IGNORED.test(p) || [...this.owned].some((root) => isUnder(p, root));
   }
 
-  private watcherFor(p: string): FSWatcher | undefined {
-    return this.isOwnFile(p) ? this.files : this.code;
+  private watchOwnFile(p: string): void {
+    if (!this.files) return;
+    for (const dir of [path.dirname(p), path.dirname(path.dirname(p))]) {
+      if (this.fileDirs.has(dir)) continue;
+      this.fileDirs.add(dir);
+      this.files.add(dir);
+    }
   }
 
   private trackMissing(p: string): void {
@@ -154,8 +173,10 @@ export class PathWatcher implements Source {
         () => {
           this.missing.delete(p);
           // chokidar may have given up on a path that did not exist: watch it afresh.
-          this.watcherFor(p)?.unwatch(p);
-          this.watcherFor(p)?.add(p);
+          if (!this.isOwnFile(p)) {
+            this.code?.unwatch(p);
+            this.code?.add(p);
+          }
           this.enqueueOwners(p);
         },
         this.options.usePolling === true,
@@ -165,7 +186,8 @@ export class PathWatcher implements Source {
 
   private enqueueOwners(changed: string): void {
     for (const [watched, owners] of this.owners) {
-      if (isUnder(changed, watched)) {
+      // The path, something inside it, or a folder holding it (moved away, recreated).
+      if (isUnder(changed, watched) || isUnder(watched, changed)) {
         for (const request of owners.values()) this.enqueue(request);
         // A watched path that went away is looked for again from its parent.
         if (changed === watched && this.started && !existsSync(watched)) this.trackMissing(watched);
@@ -180,6 +202,7 @@ export class PathWatcher implements Source {
     await Promise.all([this.code?.close(), this.files?.close()]);
     this.code = undefined;
     this.files = undefined;
+    this.fileDirs.clear();
   }
 }
 
