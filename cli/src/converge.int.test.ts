@@ -149,6 +149,39 @@ describe('a first deploy into a fresh workspace whose template says CodeUri: . (
     // Well within the 60 s resync: the watcher noticed it.
     expect(await eventually(`${dev.info.gateway}/later`, (s) => s === 200)).toBe('later');
   }, 90_000);
+
+  it('nothing in deployments/ is dropped silently, and a deleted manifest leaves `esb get deployments`', async () => {
+    const dir = dev.paths.deploymentsDir;
+    await writeFile(path.join(dir, 'configmap.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\n');
+    await writeFile(path.join(dir, 'empty.yaml'), '');
+    const app = path.join(ws, 'replicas-app');
+    await mkdir(app, { recursive: true });
+    await writeFile(path.join(app, 'index.mjs'), "export const handler = async () => ({ statusCode: 200, body: 'r' });\n");
+    await writeFile(
+      path.join(app, 'template.yml'),
+      'Transform: AWS::Serverless-2016-10-31\nResources:\n  R:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: nodejs20.x\n      Handler: index.handler\n      CodeUri: .\n      Events:\n        Get: { Type: Api, Properties: { Path: /replicas, Method: get } }\n',
+    );
+    await writeFile(path.join(dir, 'replicas.yaml'), `apiVersion: esb.dev/v1alpha1\nkind: Deployment\nmetadata: {name: replicas}\nspec: {template: ${path.join(app, 'template.yml')}, replicas: 3}\n`);
+    const warned = (text: string) => captured.lines.some((l) => l.includes(text));
+    await until(async () => (warned('configmap.yaml: v1 ConfigMap is not an esb.dev Deployment') && warned('empty.yaml: empty file') && warned('replicas.yaml: unknown field \\"spec.replicas\\"') ? true : undefined), 'the controller\'s warnings');
+    expect(await eventually(`${dev.info.gateway}/replicas`, (s) => s === 200)).toBe('r');
+
+    const listed = await esb(['get', 'deployments', '--workspace', ws]);
+    expect(listed.code).toBe(0);
+    expect(listed.stderr).toContain(`Warning: ${path.join(dir, 'configmap.yaml')}: v1 ConfigMap is not an esb.dev Deployment; ignored`);
+    expect(listed.stderr).toContain(`Warning: ${path.join(dir, 'empty.yaml')}: empty file`);
+    expect(listed.stderr).toContain(`Warning: ${path.join(dir, 'replicas.yaml')}: unknown field "spec.replicas"`);
+    expect(listed.stdout).toMatch(/replicas\s+default\s+True\s+Ready/);
+
+    await rm(path.join(dir, 'replicas.yaml'));
+    const statusFile = path.join(dev.paths.statusDir, 'default', 'replicas.yaml');
+    await until(async () => (existsSync(statusFile) ? undefined : true), 'the status record of the deleted manifest to go');
+    const after = await esb(['get', 'deployments', '--workspace', ws]);
+    expect(after.stdout).not.toMatch(/^replicas\s/m);
+    expect(after.stdout).toMatch(/template-default\s+default\s+True/);
+    // What it deployed stays (deleting never deletes).
+    expect(await eventually(`${dev.info.gateway}/replicas`, (s) => s === 200)).toBe('r');
+  }, 90_000);
 });
 
 describe('esb controller with CONFIG_DIR inside the template folder (CodeUri: .)', () => {

@@ -60,7 +60,7 @@ export async function startController(
 
 export async function startFileController(options: ControllerOptions): Promise<RunningController> {
   await mkdir(options.paths.deploymentsDir, { recursive: true });
-  const store = new FileStore({ deploymentsDir: options.paths.deploymentsDir, statusDir: options.paths.statusDir });
+  const store = new FileStore({ deploymentsDir: options.paths.deploymentsDir, statusDir: options.paths.statusDir, onWarning: (m) => options.log.warn(m) });
   const source = new FileSource({ store, deploymentsDir: options.paths.deploymentsDir, usePolling: options.usePolling, resyncMs: options.resyncMs, log: options.log });
   options.log.info(`watching ${options.paths.deploymentsDir} for Deployment manifests`);
   return startController({ ...options, store, source, deploymentsDir: options.paths.deploymentsDir });

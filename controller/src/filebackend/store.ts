@@ -2,7 +2,7 @@
 // `<workspace>/.esb/status/<namespace>/<name>.yaml` (never in the user's file), written
 // atomically. A manifest file has no generation, so the status record keeps one that is
 // bumped whenever the spec changes, as the Kubernetes API server does.
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { isFailureReason, type DeploymentStatus } from '@esb/contracts';
@@ -24,6 +24,8 @@ export interface FileStoreOptions {
   deploymentsDir: string;
   statusDir: string;
   now?(): Date;
+  /** Told about what a manifest holds that is not used (other kinds, unknown fields, empty files). */
+  onWarning?(message: string): void;
 }
 
 const MAX_RECENT_ERRORS = 5;
@@ -59,7 +61,7 @@ export class FileStore implements Store {
     }
     const now = new Set<string>();
     if (text !== undefined) {
-      for (const entry of parseManifest(text, file)) {
+      for (const entry of parseManifest(text, file, this.options.onWarning)) {
         const key = keyOf(entry.request);
         const other = this.entries.get(key);
         if (other && other.file !== file) {
@@ -139,6 +141,12 @@ export class FileStore implements Store {
       }
     }
     return out;
+  }
+
+  /** The manifest is gone: its status record goes too (what it deployed stays). */
+  async forget(request: Request): Promise<void> {
+    if (this.entries.has(keyOf(request))) return;
+    await rm(this.statusFile(request), { force: true });
   }
 
   async patchStatus(request: Request, status: DeploymentStatus): Promise<void> {

@@ -103,6 +103,7 @@ export class DeploymentReconciler implements Reconciler {
     }
     if (!stored) {
       log?.info(`${keyOf(request)} deleted: its functions, routes and resources stay deployed (esb never deletes on deploy)`);
+      await store.forget?.(request);
       return {};
     }
 

@@ -28,6 +28,8 @@ export interface Store {
   list(): Promise<StoredDeployment[]>;
   /** Replaces the status (file backend: a status file; kube: merge patch of the status subresource). */
   patchStatus(request: Request, status: DeploymentStatus): Promise<void>;
+  /** The resource is gone: drop what the store kept about it (file backend: the status record). */
+  forget?(request: Request): Promise<void>;
   /** Records a transition users should see (kube: an Event). Must never throw. */
   recordEvent?(request: Request, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
 }
