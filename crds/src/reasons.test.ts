@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Condition, ConditionType } from './contracts.js';
 import { isFailureReason, isProgressReason, isTerminalReason, REASON_TABLE, ReasonError, reasonOf } from './reasons.js';
@@ -27,5 +28,15 @@ describe('the reason table', () => {
     expect(reasonOf(new Error('ECONNREFUSED'), { step: 'Provisioned' })).toBe('ProvisionFailed');
     // A reason the table does not know is not trusted.
     expect(reasonOf(Object.assign(new Error('x'), { conditionReason: 'Whatever' }), { step: 'Applied' })).toBe('ApplyFailed');
+  });
+
+  it('docs/kube.md "Reasons" lists every reason with its terminal column', () => {
+    const doc = readFileSync(new URL('../../docs/kube.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('## Reasons'), doc.indexOf('## Self-heal'));
+    for (const row of REASON_TABLE) {
+      const line = section.split('\n').find((l) => l.startsWith('|') && l.split('|')[1].includes(`\`${row.reason}\``));
+      expect(line, row.reason).toBeDefined();
+      expect(line!.split('|')[4].trim(), row.reason).toBe(row.terminal ? 'yes' : row.kind === 'failure' ? 'no' : '—');
+    }
   });
 });
