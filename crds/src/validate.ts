@@ -53,12 +53,12 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown, file: st
 
 /** Parses YAML text; a syntax error names file:line:column. */
 export function parseYaml(text: string, file: string): unknown {
-  // The line counter gives the error's line:column (without it, `linePos` is unset).
-  const lineCounter = new LineCounter();
-  const doc: Document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
+  const lines = new LineCounter();
+  const doc: Document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
   const err = doc.errors[0];
   if (err) {
-    const pos = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);
+    // Without prettyErrors the error carries only offsets: the line counter turns them into line:column.
+    const pos = err.linePos?.[0] ?? lines.linePos(err.pos[0]);
     throw new YamlSyntaxError(file, pos.line, pos.col, err.message.split('\n')[0]);
   }
   return doc.toJS({ maxAliasCount: 1000 });

@@ -16,6 +16,7 @@ import { writeFileAtomic } from '@esb/contracts';
 import { artifactOutDir, ownedPaths } from '@esb/controller';
 import { inspectInputs, type RuntimeKind } from '@esb/controller';
 import type { Command } from '../main.js';
+import { processSettings } from '../settings.js';
 import { workspacePaths, type WorkspacePaths } from '@esb/controller';
 
 const HELP = `usage: esb deploy -t TEMPLATE [-e ENV] [-p PROJECT] [--name NAME] [-m process|docker]
@@ -165,7 +166,8 @@ export const deploy: Command = {
       process.stdout.write(`${HELP}\n`);
       return values.help ? 0 : 2;
     }
-    const paths = workspacePaths(values.workspace, process.env);
+    const settings = processSettings();
+    const paths = workspacePaths(values.workspace ?? settings.workspace, settings.deploymentsDir);
     if (!values.kube && (values.kubeconfig || values.context)) throw new Error('--kubeconfig and --context need --kube');
     const dev = await readDevInfo(paths.runtimeFile);
     // An esb dev on the kube backend reads Deployments from its cluster, not from the folder.
@@ -179,7 +181,7 @@ export const deploy: Command = {
       : fileTarget(paths, values.namespace ?? 'default');
     const env = values.env ?? dev?.env ?? 'default';
     const project = values.project ?? dev?.project ?? 'esb';
-    const knownRuntime = (values.mode ?? dev?.runtime ?? process.env.ESB_RUNTIME) as RuntimeKind | undefined;
+    const knownRuntime = (values.mode ?? dev?.runtime ?? settings.runtime) as RuntimeKind | undefined;
     if (knownRuntime !== undefined && knownRuntime !== 'process' && knownRuntime !== 'docker') throw new Error(`-m: "${knownRuntime}" is not process or docker`);
     const runtime: RuntimeKind = knownRuntime ?? 'docker';
     const parameters = parseOverrides(values['parameter-overrides']);
@@ -208,7 +210,7 @@ export const deploy: Command = {
     let expectedFor: string | undefined;
     let recomputedAt = 0;
 
-    const registry = values.registry ?? process.env.ESB_REGISTRY;
+    const registry = values.registry ?? settings.registry;
     if (registry && runtime === 'docker') await waitForRegistry(registry, say);
     if (dev && dev.env !== env) say(`warning: esb dev serves env "${dev.env}"; "${env}" is deployed into its own CONFIG_DIR but not served by this gateway`);
 

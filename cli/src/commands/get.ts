@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { listStatusRecords, listManifests } from '@esb/controller';
 import { parseManifest } from '@esb/controller';
 import type { Command } from '../main.js';
+import { processSettings } from '../settings.js';
 import { deploymentsTable, describeDeployment, type DeploymentRow } from '../present.js';
 import { workspacePaths } from '@esb/controller';
 import { keyOf } from '@esb/controller';
@@ -18,7 +19,8 @@ const RESOURCE_NAMES = new Set(['deployments', 'deployment', 'deploy', 'esbd', '
  * manifests hold that is not used (other kinds, unknown fields, empty files).
  */
 export async function loadRows(workspace: string | undefined, warn: (message: string) => void = () => {}): Promise<DeploymentRow[]> {
-  const paths = workspacePaths(workspace, process.env);
+  const settings = processSettings();
+  const paths = workspacePaths(workspace ?? settings.workspace, settings.deploymentsDir);
   const records = new Map((await listStatusRecords(paths.statusDir)).map(({ request, record }) => [keyOf(request), record]));
   const rows = new Map<string, DeploymentRow>();
   const { readFile } = await import('node:fs/promises');
