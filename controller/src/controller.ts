@@ -25,10 +25,12 @@ export interface ControllerOptions {
   configDirFor?(project: string, env: string): string;
   concurrency?: number;
   usePolling?: boolean;
+  /** File backend: enqueue every Deployment this often (ms); default 60 s, 0 turns it off. */
+  resyncMs?: number;
 }
 
 export async function startController(
-  options: ControllerOptions & { store: Store; source: Source & { watchPaths?(r: { namespace: string; name: string }, p: string[]): void } },
+  options: ControllerOptions & { store: Store; source: Source & { watchPaths?(r: { namespace: string; name: string }, p: string[], owned?: string[]): void }; deploymentsDir?: string },
 ): Promise<RunningController> {
   const { store, source, log } = options;
   const configDirFor = options.configDirFor ?? ((project: string, env: string) => stagingConfigDir({ workspace: options.paths.workspace, project, env }));
@@ -37,7 +39,8 @@ export async function startController(
     steps: options.steps,
     workspace: options.paths.workspace,
     configDirFor,
-    onWatchPaths: source.watchPaths ? (request, paths) => source.watchPaths!(request, paths) : undefined,
+    deploymentsDir: options.deploymentsDir,
+    onWatchPaths: source.watchPaths ? (request, paths, owned) => source.watchPaths!(request, paths, owned) : undefined,
     log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
   });
   const queue = new WorkQueue(reconciler, {
@@ -57,10 +60,10 @@ export async function startController(
 
 export async function startFileController(options: ControllerOptions): Promise<RunningController> {
   await mkdir(options.paths.deploymentsDir, { recursive: true });
-  const store = new FileStore({ deploymentsDir: options.paths.deploymentsDir, statusDir: options.paths.statusDir });
-  const source = new FileSource({ store, deploymentsDir: options.paths.deploymentsDir, usePolling: options.usePolling, log: options.log });
+  const store = new FileStore({ deploymentsDir: options.paths.deploymentsDir, statusDir: options.paths.statusDir, onWarning: (m) => options.log.warn(m) });
+  const source = new FileSource({ store, deploymentsDir: options.paths.deploymentsDir, usePolling: options.usePolling, resyncMs: options.resyncMs, log: options.log });
   options.log.info(`watching ${options.paths.deploymentsDir} for Deployment manifests`);
-  return startController({ ...options, store, source });
+  return startController({ ...options, store, source, deploymentsDir: options.paths.deploymentsDir });
 }
 
 export interface KubeControllerOptions extends ControllerOptions {

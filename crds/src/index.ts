@@ -6,6 +6,7 @@ export { writeFileAtomic, cleanStaleTmp, isPidAlive, fsyncDir, tmpPathFor } from
 export { stringifyRuntimeYaml, parseRuntimeYaml, parseRuntimeYamlFast } from './files/runtime-yaml.js';
 export { InputLimitError, TEMPLATE_LIMITS, MANIFEST_LIMITS, CONFIG_LIMITS, checkSize, checkTree, loadYamlWithLimits, type InputLimits } from './limits.js';
 export { PathEscapeError, isInside, joinInside, realPathOf, realPathInside } from './files/paths.js';
+export * from './reasons.js';
 export * from './defaults.js';
 export * from './files/codec.js';
 export * from './files/watch.js';

@@ -256,6 +256,20 @@ describe('gateway config from CONFIG_DIR', () => {
     expect(err?.err).toMatch(/routing\.yml: routes\[0\]\.method/);
     await gw.close();
   });
+  it('a routing.yml with a YAML syntax error is reported at its line:column, not 0:0', async () => {
+    const sub = await mkdtemp(join(dir, 'syntax-'));
+    await writeFile(join(sub, 'functions.yml'), 'functions:\n  f: {}\n');
+    await writeFile(join(sub, 'routing.yml'), 'routes:\n  - {path: /a, method: GET, function: f, api: A}\napis:\n  A: {type: http}\n');
+    const { log, lines } = memoryLogger();
+    const gw = await buildGateway({ invoker: new FakeInvoker({ f: () => 'ok' }), configDir: sub, log, fsWatch: false, reloadIntervalMs: 60_000 });
+    await writeFile(join(sub, 'routing.yml'), 'routes:\n  - {path: /a, method: GET\n    function: f\n');
+    await gw.reload();
+    const err = lines.find((l) => l.level === 50 && /reload failed/.test(l.msg));
+    expect(err?.err).toMatch(/routing\.yml:[1-9]\d*:[1-9]\d*: /);
+    expect(err?.err).not.toMatch(/:0:0/);
+    expect((await gw.app.inject({ method: 'GET', url: '/a' })).body).toBe('ok');
+    await gw.close();
+  });
 });
 
 describe('gateway: an HTTP API $default route (routing.yml path "$default", from an HttpApi event without Path/Method)', () => {

@@ -51,6 +51,13 @@ export function registerInvokeApi(app: FastifyInstance, opts: InvokeApiOptions):
     }
     const body = req.body as Buffer | undefined;
     const payload = body && body.length ? body : Buffer.from('{}');
+    // Lambda refuses a payload that is not JSON before running anything.
+    try {
+      JSON.parse(payload.toString('utf8'));
+    } catch (err) {
+      done(400);
+      return awsError(reply, 400, 'InvalidRequestContentException', `Could not parse request body into json: ${(err as Error).message}`);
+    }
     const trace = req.headers['x-amzn-trace-id'];
     const clientContext = req.headers['x-amz-client-context'];
     const context = {

@@ -74,6 +74,18 @@ describe('gateway over real HTTP', () => {
     expect(err.name).toBe('ResourceNotFoundException');
     expect(err.$metadata.httpStatusCode).toBe(404);
   });
+  it('a payload that is not JSON -> InvalidRequestContentException (400), no stack trace, the function not run', async () => {
+    const before = invoker.calls.length;
+    const err = await lambda.send(new InvokeCommand({ FunctionName: 'add', Payload: Buffer.from('{"a": 1,') })).catch((e) => e);
+    expect(err.name).toBe('InvalidRequestContentException');
+    expect(err.$metadata.httpStatusCode).toBe(400);
+    expect(err.message).toMatch(/^Could not parse request body into json/);
+    const raw = await fetch(`${gw.url}/2015-03-31/functions/add/invocations`, { method: 'POST', body: 'not json' });
+    expect(raw.status).toBe(400);
+    expect(raw.headers.get('x-amzn-errortype')).toBe('InvalidRequestContentException');
+    expect(await raw.text()).not.toMatch(/\bat .*\.(ts|js):\d+/);
+    expect(invoker.calls.length).toBe(before);
+  });
   it('throttled -> TooManyRequestsException (429)', async () => {
     const err = await lambda.send(new InvokeCommand({ FunctionName: 'throttled' })).catch((e) => e);
     expect(err.name).toBe('TooManyRequestsException');

@@ -9,11 +9,11 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import type { Condition, DeploymentSpec, DeploymentStatus } from '@esb/contracts';
-import { RoutingFile, parseYaml, validate } from '@esb/contracts';
+import { isFailureReason, isProgressReason, isTerminalReason, RoutingFile, parseYaml, validate } from '@esb/contracts';
 import type { DevInfo } from '../dev.js';
 import { FileStore } from '@esb/controller';
 import { writeFileAtomic } from '@esb/contracts';
-import { artifactOutDir, TERMINAL_REASONS } from '@esb/controller';
+import { artifactOutDir, ownedPaths } from '@esb/controller';
 import { inspectInputs, type RuntimeKind } from '@esb/controller';
 import type { Command } from '../main.js';
 import { processSettings } from '../settings.js';
@@ -44,6 +44,8 @@ interface DeployTarget {
   noDevHint: string;
   /** Named in the timeout message: the controller that should have picked it up. */
   controllerHint: string;
+  /** The manifests folder the controller leaves out of code folders (file backend). */
+  deploymentsDir?: string;
 }
 
 function fileTarget(paths: WorkspacePaths, namespace: string): DeployTarget {
@@ -61,6 +63,7 @@ function fileTarget(paths: WorkspacePaths, namespace: string): DeployTarget {
     read: (name) => store.readRecord({ namespace, name }),
     noDevHint: `no esb dev runs in ${paths.workspace}; waiting for a controller (compose) to pick up the manifest`,
     controllerHint: `is a controller running for ${paths.deploymentsDir}?`,
+    deploymentsDir: paths.deploymentsDir,
   };
 }
 
@@ -178,8 +181,9 @@ export const deploy: Command = {
       : fileTarget(paths, values.namespace ?? 'default');
     const env = values.env ?? dev?.env ?? 'default';
     const project = values.project ?? dev?.project ?? 'esb';
-    const runtime = (values.mode ?? dev?.runtime ?? settings.runtime ?? 'docker') as RuntimeKind;
-    if (runtime !== 'process' && runtime !== 'docker') throw new Error(`-m: "${runtime}" is not process or docker`);
+    const knownRuntime = (values.mode ?? dev?.runtime ?? settings.runtime) as RuntimeKind | undefined;
+    if (knownRuntime !== undefined && knownRuntime !== 'process' && knownRuntime !== 'docker') throw new Error(`-m: "${knownRuntime}" is not process or docker`);
+    const runtime: RuntimeKind = knownRuntime ?? 'docker';
     const parameters = parseOverrides(values['parameter-overrides']);
     const timeoutMs = parseDuration(values.timeout, '--timeout');
     const templatePath = path.resolve(values.template);
@@ -190,8 +194,21 @@ export const deploy: Command = {
       if (!values.json) process.stdout.write(`${line}\n`);
     };
 
-    // What the controller will compute for this input; Ready with this digest means done.
-    const expected = (await inspectInputs({ templatePath, parameters, env, project, runtime })).digest;
+    // What the controller computes for this input; Ready with this digest means done. It
+    // depends on the controller's CONFIG_DIR (left out of code folders) and runtime, which
+    // only its status tells for sure: recomputed from what the status says, and again when a
+    // Ready arrives for other inputs (the code changed while we waited), so that a Ready that
+    // happened is never missed.
+    const runtimes: RuntimeKind[] = knownRuntime ? [knownRuntime] : ['docker', 'process'];
+    const digestsFor = async (configDir: string | undefined): Promise<Set<string>> => {
+      const exclude = configDir ? ownedPaths({ deploymentsDir: target.deploymentsDir, configDir }) : target.deploymentsDir ? [target.deploymentsDir] : [];
+      const out = new Set<string>();
+      for (const r of runtimes) out.add((await inspectInputs({ templatePath, parameters, env, project, runtime: r, exclude }).catch(() => ({ digest: '' }))).digest);
+      return out;
+    };
+    let expected = await digestsFor(dev?.env === env ? dev.configDir : undefined);
+    let expectedFor: string | undefined;
+    let recomputedAt = 0;
 
     const registry = values.registry ?? settings.registry;
     if (registry && runtime === 'docker') await waitForRegistry(registry, say);
@@ -206,10 +223,19 @@ export const deploy: Command = {
     const shown = new Map<string, string>();
     let status: DeploymentStatus | undefined;
     let lastFailure: Condition | undefined;
+    let failedStep: Condition | undefined;
+    let done = false;
     while (Date.now() - started < timeoutMs) {
       const record = await target.read(name);
       status = record.status;
-      const current = status?.inputsDigest === expected || status?.conditions?.some((c) => c.status === 'Unknown');
+      const settled = status?.observedGeneration === record.generation && status?.conditions?.some((c) => c.type === 'Ready' && !isProgressReason(c.reason));
+      if (status?.configDir && settled && (expectedFor !== status.configDir || (status.inputsDigest && !expected.has(status.inputsDigest) && Date.now() - recomputedAt > 1000))) {
+        expected = await digestsFor(status.configDir);
+        expectedFor = status.configDir;
+        recomputedAt = Date.now();
+      }
+      const mine = status?.inputsDigest !== undefined && expected.has(status.inputsDigest);
+      const current = mine || status?.conditions?.some((c) => c.status === 'Unknown');
       if (status?.conditions && current) {
         for (const c of status.conditions) {
           const line = conditionLine(c);
@@ -219,20 +245,26 @@ export const deploy: Command = {
         }
       }
       const ready = status?.conditions?.find((c) => c.type === 'Ready');
-      if (status?.inputsDigest === expected && ready && status.observedGeneration === record.generation) {
-        if (ready.status === 'True') break;
-        if (ready.status === 'False' && !['Generating', 'Building', 'BuildingImages', 'Applying', 'Provisioning'].includes(ready.reason)) {
+      if (mine && ready && status!.observedGeneration === record.generation) {
+        if (ready.status === 'True') {
+          done = true;
+          break;
+        }
+        // The reason table says whether it failed, where, and whether the controller retries.
+        if (ready.status === 'False' && isFailureReason(ready.reason)) {
           lastFailure = ready;
-          if (TERMINAL_REASONS.has(ready.reason)) break;
+          failedStep = status!.conditions!.find((c) => c.type !== 'Ready' && c.status === 'False');
+          if (isTerminalReason(ready.reason)) break;
         }
       }
       await new Promise((r) => setTimeout(r, 100));
     }
-    const ready = status?.conditions?.find((c) => c.type === 'Ready');
-    const done = status?.inputsDigest === expected && ready?.status === 'True';
     if (!done) {
-      const why = lastFailure ? `${lastFailure.reason}: ${lastFailure.message}` : `not Ready after ${values.timeout} (${target.controllerHint})`;
-      if (values.json) process.stdout.write(`${JSON.stringify({ name, ready: false, reason: lastFailure?.reason ?? 'Timeout', message: why })}\n`);
+      const where = failedStep ? `${failedStep.type} ` : '';
+      const why = lastFailure
+        ? `${where}${lastFailure.reason}: ${lastFailure.message}${isTerminalReason(lastFailure.reason) ? ' (not retried until the template, code or spec changes)' : ` (still retrying after ${values.timeout})`}`
+        : `not Ready after ${values.timeout} (${target.controllerHint})`;
+      if (values.json) process.stdout.write(`${JSON.stringify({ name, ready: false, reason: lastFailure?.reason ?? 'Timeout', condition: failedStep?.type, terminal: lastFailure ? isTerminalReason(lastFailure.reason) : false, message: why })}\n`);
       else process.stderr.write(`esb deploy: ${name} failed: ${why}\n`);
       return 1;
     }

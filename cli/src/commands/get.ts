@@ -13,24 +13,32 @@ import { keyOf } from '@esb/controller';
 
 const RESOURCE_NAMES = new Set(['deployments', 'deployment', 'deploy', 'esbd', 'deployments.esb.dev']);
 
-/** Every Deployment the folder declares, with its status record (or none yet). */
-export async function loadRows(workspace: string | undefined): Promise<DeploymentRow[]> {
+/**
+ * Every Deployment the folder's manifests declare, with its status record (or none yet, shown
+ * as Unknown). A record whose manifest was deleted is not listed. `warn` hears what the
+ * manifests hold that is not used (other kinds, unknown fields, empty files).
+ */
+export async function loadRows(workspace: string | undefined, warn: (message: string) => void = () => {}): Promise<DeploymentRow[]> {
   const settings = processSettings();
   const paths = workspacePaths(workspace ?? settings.workspace, settings.deploymentsDir);
+  const records = new Map((await listStatusRecords(paths.statusDir)).map(({ request, record }) => [keyOf(request), record]));
   const rows = new Map<string, DeploymentRow>();
-  for (const { request, record } of await listStatusRecords(paths.statusDir)) {
-    rows.set(keyOf(request), { ...request, env: record.env, createdAt: record.createdAt, status: record.status, recentErrors: record.recentErrors, manifest: record.manifest });
-  }
-  // Manifests the controller has not seen yet still show, as Unknown.
   const { readFile } = await import('node:fs/promises');
   for (const file of await listManifests(paths.deploymentsDir)) {
-    for (const entry of parseManifest(await readFile(file, 'utf8'), file)) {
+    for (const entry of parseManifest(await readFile(file, 'utf8'), file, warn)) {
       const key = keyOf(entry.request);
-      if (!rows.has(key)) rows.set(key, { ...entry.request, env: 'deployment' in entry ? entry.deployment.spec.env : undefined, manifest: file });
+      if (rows.has(key)) continue;
+      const record = records.get(key);
+      rows.set(key, record
+        ? { ...entry.request, env: record.env, createdAt: record.createdAt, status: record.status, recentErrors: record.recentErrors, manifest: record.manifest ?? file }
+        : { ...entry.request, env: 'deployment' in entry ? entry.deployment.spec.env : undefined, manifest: file });
     }
   }
   return [...rows.values()].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
 }
+
+/** kubectl's form of a warning, on stderr. */
+const warnOnStderr = (message: string) => process.stderr.write(`Warning: ${message}\n`);
 
 const options = {
   workspace: { type: 'string' },
@@ -49,7 +57,7 @@ export const get: Command = {
       return values.help ? 0 : 2;
     }
     const namespace = values.namespace ?? 'default';
-    const rows = (await loadRows(values.workspace)).filter((r) => values['all-namespaces'] || r.namespace === namespace);
+    const rows = (await loadRows(values.workspace, warnOnStderr)).filter((r) => values['all-namespaces'] || r.namespace === namespace);
     if (values.output === 'json') process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     else if (values.output === 'yaml') process.stdout.write(stringify(rows));
     else if (rows.length === 0) process.stdout.write(`No deployments found in ${values['all-namespaces'] ? 'any' : namespace} namespace.\n`);
@@ -67,7 +75,7 @@ export const describe: Command = {
       return values.help ? 0 : 2;
     }
     const namespace = values.namespace ?? 'default';
-    const row = (await loadRows(values.workspace)).find((r) => r.namespace === namespace && r.name === positionals[1]);
+    const row = (await loadRows(values.workspace, warnOnStderr)).find((r) => r.namespace === namespace && r.name === positionals[1]);
     if (!row) {
       process.stderr.write(`esb: deployment "${positionals[1]}" not found in namespace ${namespace}\n`);
       return 1;

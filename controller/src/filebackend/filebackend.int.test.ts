@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DeploymentReconciler, type DeploySteps } from '../reconcile/deployment-reconciler.js';
 import { WorkQueue } from '../reconcile/queue.js';
-import { TerminalError } from '../reconcile/types.js';
+import { ReasonError } from '@esb/contracts';
 import { FileSource } from './source.js';
 import { FileStore } from './store.js';
 
@@ -14,13 +14,13 @@ function diskSteps(applied: Map<string, string>): DeploySteps {
   return {
     async inspect({ templatePath }) {
       const text = await readFile(templatePath!, 'utf8').catch(() => {
-        throw new TerminalError(`${templatePath}: template not found`, 'TemplateNotFound');
+        throw new ReasonError(`${templatePath}: template not found`, 'TemplateNotFound');
       });
       return { digest: text, watchPaths: [templatePath!] };
     },
     async generate({ templatePath, outDir }) {
       const text = await readFile(templatePath, 'utf8');
-      if (text.startsWith('broken')) throw new TerminalError(`${templatePath}:1:1: cannot parse`, 'InvalidTemplate');
+      if (text.startsWith('broken')) throw new ReasonError(`${templatePath}:1:1: cannot parse`, 'InvalidTemplate');
       return { artifactPath: `${outDir}#${text.trim()}`, artifactDigest: 'sha256:x', warnings: [] };
     },
     async describeArtifact() {

@@ -87,3 +87,34 @@ spec: { template: ./a.yml }
     expect(nameFromFile('/d/___.yaml')).toBe('manifest');
   });
 });
+
+describe('parseManifest warnings (nothing is dropped silently)', () => {
+  const file = '/ws/deployments/x.yaml';
+  const parse = (text: string) => {
+    const warnings: string[] = [];
+    const entries = parseManifest(text, file, (m) => warnings.push(m));
+    return { entries, warnings };
+  };
+
+  it('an empty file, another kind or apiVersion: a warning naming the file, no entry', () => {
+    expect(parse('')).toEqual({ entries: [], warnings: [`${file}: empty file, no Deployment in it`] });
+    expect(parse('# only a comment\n---\n')).toMatchObject({ entries: [], warnings: [`${file}: empty file, no Deployment in it`] });
+    const other = parse('apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n');
+    expect(other.entries).toEqual([]);
+    expect(other.warnings).toEqual([
+      `${file} (document 1): v1 ConfigMap is not an esb.dev Deployment; ignored`,
+      `${file} (document 2): apps/v1 Deployment is not an esb.dev Deployment; ignored`,
+    ]);
+  });
+
+  it('unknown fields are named as kubectl names them, and the Deployment is still read', () => {
+    const { entries, warnings } = parse('apiVersion: esb.dev/v1alpha1\nkind: Deployment\nmetadata: {name: a, labels: {x: y}, colour: red}\nspec: {template: a.yml, replicas: 3}\nextra: 1\n');
+    expect(entries).toHaveLength(1);
+    expect('deployment' in entries[0]).toBe(true);
+    expect(warnings).toEqual([
+      `${file}: unknown field "metadata.colour" (ignored)`,
+      `${file}: unknown field "spec.replicas" (ignored)`,
+      `${file}: unknown field "extra" (ignored)`,
+    ]);
+  });
+});

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { ContractError, Deployment, DNS1123_LABEL, DNS1123_SUBDOMAIN, formatPath, InputLimitError, MANIFEST_LIMITS, checkSize, yamlDocumentToJS } from '@esb/contracts';
+import { checkSize, ContractError, Deployment, DeploymentSpec, DNS1123_LABEL, DNS1123_SUBDOMAIN, formatPath, InputLimitError, MANIFEST_LIMITS, yamlDocumentToJS } from '@esb/contracts';
 import type { Request } from '../reconcile/types.js';
 
 export type ManifestEntry =
@@ -36,13 +36,38 @@ export function manifestTooLarge(file: string, size: number): ManifestEntry[] {
   return [{ request: { namespace: 'default', name: nameFromFile(file) }, file, index: 0, error }];
 }
 
+// Fields a Deployment may carry; anything else is reported as kubectl's strict field
+// validation warns (`unknown field "spec.replicas"`) and then dropped.
+const OBJECT_META = ['generateName', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'ownerReferences', 'finalizers', 'managedFields'];
+const KNOWN_FIELDS: Record<string, Set<string>> = {
+  '': new Set(Object.keys(Deployment.shape)),
+  metadata: new Set([...Object.keys(Deployment.shape.metadata.shape), ...OBJECT_META]),
+  spec: new Set(Object.keys(DeploymentSpec.shape)),
+};
+
+/** Fields of a manifest that the Deployment schema does not know, as `spec.replicas`. */
+export function unknownFields(raw: unknown): string[] {
+  const out: string[] = [];
+  const visit = (value: unknown, at: string) => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
+    for (const key of Object.keys(value)) {
+      const field = at ? `${at}.${key}` : key;
+      if (!KNOWN_FIELDS[at].has(key)) out.push(field);
+      else if (field in KNOWN_FIELDS) visit((value as Record<string, unknown>)[key], field);
+    }
+  };
+  visit(raw, '');
+  return out;
+}
+
 /**
  * Parses every document of one manifest file, within MANIFEST_LIMITS. Documents that are not
- * Deployments of esb.dev are ignored. A document's key (namespace/name) is taken from it only
- * when both are valid Kubernetes names; otherwise the error is filed under a key made from
- * the file name, so no path is ever built from an invalid name.
+ * Deployments of esb.dev, empty files and unknown fields are skipped with a warning through
+ * `warn` naming the file. A document's key (namespace/name) is taken from it only when both
+ * are valid Kubernetes names; otherwise the error is filed under a key made from the file
+ * name, so no path is ever built from an invalid name.
  */
-export function parseManifest(text: string, file: string): ManifestEntry[] {
+export function parseManifest(text: string, file: string, warn: (message: string) => void = () => {}): ManifestEntry[] {
   const entries: ManifestEntry[] = [];
   const fileKey = (suffix: string): Request => ({ namespace: 'default', name: `${nameFromFile(file)}${suffix}` });
   let list;
@@ -54,6 +79,7 @@ export function parseManifest(text: string, file: string): ManifestEntry[] {
     const message = err instanceof InputLimitError ? err.message : `${file}: cannot be parsed (${(err as Error).message})`;
     return [{ request: fileKey(''), file, index: 0, error: message }];
   }
+  if (list.every((doc) => doc.errors.length === 0 && doc.contents === null)) warn(`${file}: empty file, no Deployment in it`);
   list.forEach((doc, index) => {
     const suffix = list.length > 1 ? `-${index}` : '';
     const where = list.length > 1 ? ` (document ${index + 1})` : '';
@@ -73,8 +99,12 @@ export function parseManifest(text: string, file: string): ManifestEntry[] {
     }
     if (raw === null || raw === undefined) return; // empty document (e.g. a trailing ---)
     const object = (typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
-    if (object.kind !== undefined && object.kind !== 'Deployment') return;
-    if (object.apiVersion !== undefined && typeof object.apiVersion === 'string' && !object.apiVersion.startsWith('esb.dev/')) return;
+    const otherKind = object.kind !== undefined && object.kind !== 'Deployment';
+    const otherApi = typeof object.apiVersion === 'string' && !object.apiVersion.startsWith('esb.dev/');
+    if (otherKind || otherApi) {
+      warn(`${file}${where}: ${String(object.apiVersion ?? '<no apiVersion>')} ${String(object.kind ?? '<no kind>')} is not an esb.dev Deployment; ignored`);
+      return;
+    }
     const metadata = (typeof object.metadata === 'object' && object.metadata) as Record<string, unknown> | false;
     const name = metadata ? metadata.name : undefined;
     const namespace = metadata ? (metadata.namespace ?? 'default') : 'default';
@@ -89,6 +119,7 @@ export function parseManifest(text: string, file: string): ManifestEntry[] {
       entries.push({ request, file, index, error: error.message });
       return;
     }
+    for (const field of unknownFields(raw)) warn(`${file}${where}: unknown field "${field}" (ignored)`);
     const deployment = parsed.data;
     deployment.metadata.namespace = request.namespace;
     delete deployment.status; // status lives beside the manifest, never in the user's file

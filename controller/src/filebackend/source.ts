@@ -1,6 +1,8 @@
 // The file backend's Source: chokidar on the manifests folder enqueues the keys a changed file
 // holds (before and after the change), and a PathWatcher on every template and code folder the
-// reconciler reported enqueues their owners: code hot reload without any command.
+// reconciler reported enqueues their owners: code hot reload without any command. Every known
+// key is also enqueued every `resyncMs` (as the kube backend's informer resync does), so that
+// a CONFIG_DIR lost without a file event is still noticed (docs/kube.md "Self-heal").
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import { PathWatcher } from '../reconcile/path-watcher.js';
@@ -13,12 +15,17 @@ export interface FileSourceOptions {
   deploymentsDir: string;
   /** Poll instead of native events (network filesystems, some container mounts). */
   usePolling?: boolean;
+  /** Enqueue every Deployment this often (ms); 0 turns resync off. Default 60 s. */
+  resyncMs?: number;
   log?: { warn(msg: string): void };
 }
+
+export const FILE_RESYNC_MS = 60_000;
 
 export class FileSource implements Source {
   private manifests?: FSWatcher;
   private readonly inputs: PathWatcher;
+  private resync?: NodeJS.Timeout;
 
   constructor(private readonly options: FileSourceOptions) {
     this.inputs = new PathWatcher({ usePolling: options.usePolling, log: options.log });
@@ -41,14 +48,22 @@ export class FileSource implements Source {
     this.manifests.on('error', (err) => this.options.log?.warn(`watching ${this.options.deploymentsDir}: ${String(err)}`));
     await this.inputs.start(enqueue);
     await new Promise<void>((resolve) => this.manifests!.once('ready', () => resolve()));
+    const every = this.options.resyncMs ?? FILE_RESYNC_MS;
+    if (every > 0) {
+      this.resync = setInterval(() => {
+        for (const request of this.options.store.known()) enqueue(request);
+      }, every);
+      this.resync.unref();
+    }
   }
 
   /** Replaces the set of paths watched on behalf of one Deployment. */
-  watchPaths(request: Request, paths: string[]): void {
-    this.inputs.watchPaths(request, paths);
+  watchPaths(request: Request, paths: string[], owned?: string[]): void {
+    this.inputs.watchPaths(request, paths, owned);
   }
 
   async stop(): Promise<void> {
+    clearInterval(this.resync);
     await Promise.all([this.manifests?.close(), this.inputs.stop()]);
   }
 }

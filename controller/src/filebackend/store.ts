@@ -2,10 +2,10 @@
 // `<workspace>/.esb/status/<namespace>/<name>.yaml` (never in the user's file), written
 // atomically. A manifest file has no generation, so the status record keeps one that is
 // bumped whenever the spec changes, as the Kubernetes API server does.
-import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import type { DeploymentStatus } from '@esb/contracts';
+import { isFailureReason, type DeploymentStatus } from '@esb/contracts';
 import { joinInside, MANIFEST_LIMITS, realPathInside, writeFileAtomic } from '@esb/contracts';
 import { keyOf, TerminalError, type Request, type Store, type StoredDeployment } from '../reconcile/types.js';
 import { isManifestFile, manifestTooLarge, parseManifest, specDigest, type ManifestEntry } from './manifests.js';
@@ -24,6 +24,8 @@ export interface FileStoreOptions {
   deploymentsDir: string;
   statusDir: string;
   now?(): Date;
+  /** Told about what a manifest holds that is not used (other kinds, unknown fields, empty files). */
+  onWarning?(message: string): void;
 }
 
 const MAX_RECENT_ERRORS = 5;
@@ -63,7 +65,7 @@ export class FileStore implements Store {
     try {
       // A manifest over the size limit is reported, never read.
       const size = (await stat(file)).size;
-      parsed = size > MANIFEST_LIMITS.maxBytes ? manifestTooLarge(file, size) : parseManifest(await readFile(file, 'utf8'), file);
+      parsed = size > MANIFEST_LIMITS.maxBytes ? manifestTooLarge(file, size) : parseManifest(await readFile(file, 'utf8'), file, this.options.onWarning);
     } catch (err) {
       if (!isGone(err)) throw err;
       parsed = undefined; // removed
@@ -85,6 +87,11 @@ export class FileStore implements Store {
     if (now.size) this.fileKeys.set(file, now);
     else this.fileKeys.delete(file);
     return [...affected.values()];
+  }
+
+  /** Every Deployment the manifests declare now (valid or not). */
+  known(): Request[] {
+    return [...this.entries.values()].map((e) => e.request);
   }
 
   async refreshAll(): Promise<Request[]> {
@@ -147,12 +154,18 @@ export class FileStore implements Store {
     return out;
   }
 
+  /** The manifest is gone: its status record goes too (what it deployed stays). */
+  async forget(request: Request): Promise<void> {
+    if (this.entries.has(keyOf(request))) return;
+    await rm(this.statusFile(request), { force: true });
+  }
+
   async patchStatus(request: Request, status: DeploymentStatus): Promise<void> {
     const record = await this.readRecord(request);
     const entry = this.entries.get(keyOf(request));
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     let recentErrors = record.recentErrors ?? [];
-    if (ready?.status === 'False' && ready.message && recentErrors.at(-1)?.message !== ready.message && isFailure(ready.reason)) {
+    if (ready?.status === 'False' && ready.message && recentErrors.at(-1)?.message !== ready.message && isFailureReason(ready.reason)) {
       recentErrors = [...recentErrors, { time: this.now().toISOString(), message: ready.message }].slice(-MAX_RECENT_ERRORS);
     }
     await this.writeRecord(request, {
@@ -169,11 +182,6 @@ export class FileStore implements Store {
 function isGone(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException).code;
   return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
-}
-
-// Progress reasons are not errors.
-function isFailure(reason: string): boolean {
-  return !['Generating', 'BuildingImages', 'Applying', 'Provisioning', 'Pending'].includes(reason);
 }
 
 export async function listManifests(dir: string): Promise<string[]> {

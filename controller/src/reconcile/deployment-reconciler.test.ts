@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { Deployment } from '@esb/contracts';
+import { isTerminalReason, ReasonError, type Deployment } from '@esb/contracts';
 import { DeploymentReconciler, type DeploySteps } from './deployment-reconciler.js';
 import { MemoryStore } from './memory-store.js';
-import { TerminalError } from './types.js';
+
+/** Whether the reason a reconcile threw with is terminal in the reason table. */
+const terminal = (err: unknown) => isTerminalReason((err as ReasonError).conditionReason);
 
 // A world of templates (path -> content) and a CONFIG_DIR per env, in memory: the fake steps
 // behave like the real ones (generate reads the template, apply merges, provision records),
@@ -16,15 +18,16 @@ class FakeWorld implements DeploySteps {
 
   async inspect(input: { templatePath?: string; parameters: Record<string, string>; env: string; project: string }) {
     const content = this.templates.get(input.templatePath!);
-    if (content === undefined) throw new TerminalError(`${input.templatePath}: template not found`, 'TemplateNotFound');
+    if (content === undefined) throw new ReasonError(`${input.templatePath}: template not found`, 'TemplateNotFound');
     return { digest: `${content}|${JSON.stringify(input.parameters)}|${input.env}`, watchPaths: [input.templatePath!] };
   }
   buildDirs: string[] = [];
   async generate(input: { templatePath: string; outDir: string; buildDir?: string; progress?(message: string): Promise<void> }) {
     this.generations++;
     const content = this.templates.get(input.templatePath)!;
-    if (content.startsWith('broken')) throw new TerminalError(`${input.templatePath}:3:1: bad indentation`, 'InvalidTemplate');
-    if (content.startsWith('unbuildable')) throw new TerminalError('Fn: esbuild build failed: app.ts:1:0: Unexpected end of file', 'BuildFailed');
+    this.lastApplied.set(`${input.outDir}/artifact.yml`, content);
+    if (content.startsWith('broken')) throw new ReasonError(`${input.templatePath}:3:1: bad indentation`, 'InvalidTemplate');
+    if (content.startsWith('unbuildable')) throw new ReasonError('Fn: esbuild build failed: app.ts:1:0: Unexpected end of file', 'BuildFailed');
     let built: string | undefined;
     if (content.startsWith('built')) {
       this.buildDirs.push(input.buildDir!);
@@ -52,6 +55,13 @@ class FakeWorld implements DeploySteps {
     this.provisioned.add(input.configDir);
     return { message: 'nothing to provision' };
   }
+  async verify(input: { artifactPath: string; configDir: string }) {
+    const content = input.artifactPath.split('#')[1] ?? this.lastApplied.get(input.artifactPath);
+    const dir = this.configDirs.get(input.configDir);
+    return dir && [...dir.values()].some((v) => v.split(':')[0] === content?.split(':')[0]) ? undefined : `${input.configDir} lost what ${input.artifactPath} applied`;
+  }
+  /** artifact.yml path -> content last generated there (verify reads the artifact back). */
+  lastApplied = new Map<string, string>();
 }
 
 function deployment(name: string, template: string, env = 'prod'): Deployment {
@@ -94,7 +104,7 @@ describe('DeploymentReconciler', () => {
     world.templates.set('/ws/u.yml', 'unbuildable:U');
     store.put(deployment('deploy-u', './u.yml'));
     const key = { namespace: 'default', name: 'deploy-u' };
-    await expect(reconciler.reconcile(key, signal)).rejects.toBeInstanceOf(TerminalError);
+    await expect(reconciler.reconcile(key, signal)).rejects.toBeInstanceOf(ReasonError);
     const ready = store.status(key)!.conditions!.find((c) => c.type === 'Ready')!;
     expect([ready.status, ready.reason, ready.message]).toEqual(['False', 'BuildFailed', 'Fn: esbuild build failed: app.ts:1:0: Unexpected end of file']);
     await reconciler.reconcile(key, signal);
@@ -120,7 +130,8 @@ describe('DeploymentReconciler', () => {
       Provisioned: ['True', 'Provisioned'],
       Ready: ['True', 'Ready'],
     });
-    expect(watched.get('deploy-a')).toEqual(['/ws/a.yml']);
+    // The template, and the CONFIG_DIR files whose loss must be noticed.
+    expect(watched.get('deploy-a')).toEqual(['/ws/a.yml', ...['functions', 'routing', 'resources'].map((f) => `/ws/.esb/staging/esb/prod/config/${f}.yml`)]);
     expect(store.events.at(-1)).toMatchObject({ type: 'Normal', reason: 'Ready' });
   });
 
@@ -170,7 +181,7 @@ describe('DeploymentReconciler', () => {
     world.templates.set('/ws/a.yml', 'hello:A');
     store.put(deployment('bad', 'bad.yml'));
     store.put(deployment('good', 'a.yml'));
-    await expect(reconciler.reconcile({ namespace: 'default', name: 'bad' }, signal)).rejects.toBeInstanceOf(TerminalError);
+    expect(terminal(await reconciler.reconcile({ namespace: 'default', name: 'bad' }, signal).catch((e) => e))).toBe(true);
     await reconciler.reconcile({ namespace: 'default', name: 'good' }, signal);
 
     const bad = store.status({ namespace: 'default', name: 'bad' })!;
@@ -191,18 +202,50 @@ describe('DeploymentReconciler', () => {
     world.failProvision = new Error('http://127.0.0.1:4566: connect ECONNREFUSED');
     const req = { namespace: 'default', name: 'deploy-a' };
     const error = await reconciler.reconcile(req, signal).catch((e) => e);
-    expect(error).not.toBeInstanceOf(TerminalError);
+    expect(terminal(error)).toBe(false);
     expect(store.status(req)!.conditions!.find((c) => c.type === 'Provisioned')).toMatchObject({ status: 'False', reason: 'ProvisionFailed' });
     world.failProvision = undefined;
     await reconciler.reconcile(req, signal);
     expect(store.status(req)!.conditions!.find((c) => c.type === 'Ready')!.status).toBe('True');
   });
 
-  it('a missing template file fails terminally with its path', async () => {
-    const { store, reconciler } = setup();
+  it('a missing template file fails terminally with its path, and is watched so that its appearance is noticed', async () => {
+    const { store, reconciler, watched } = setup();
     store.put(deployment('ghost', 'missing.yml'));
-    await expect(reconciler.reconcile({ namespace: 'default', name: 'ghost' }, signal)).rejects.toBeInstanceOf(TerminalError);
-    expect(store.status({ namespace: 'default', name: 'ghost' })!.conditions!.find((c) => c.type === 'Ready')!.message).toContain('/ws/missing.yml');
+    expect(terminal(await reconciler.reconcile({ namespace: 'default', name: 'ghost' }, signal).catch((e) => e))).toBe(true);
+    const ready = store.status({ namespace: 'default', name: 'ghost' })!.conditions!.find((c) => c.type === 'Ready')!;
+    expect(ready).toMatchObject({ status: 'False', reason: 'TemplateNotFound' });
+    expect(ready.message).toContain('/ws/missing.yml');
+    expect(watched.get('ghost')).toEqual(['/ws/missing.yml']);
+  });
+
+  it('a template removed and restored unchanged is Ready again without a spec change', async () => {
+    const { store, world, reconciler } = setup();
+    world.templates.set('/ws/a.yml', 'hello:A');
+    store.put(deployment('deploy-a', 'a.yml'));
+    const req = { namespace: 'default', name: 'deploy-a' };
+    await reconciler.reconcile(req, signal);
+    world.templates.delete('/ws/a.yml');
+    await reconciler.reconcile(req, signal).catch(() => undefined);
+    expect(store.status(req)!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'TemplateNotFound' });
+    world.templates.set('/ws/a.yml', 'hello:A');
+    await reconciler.reconcile(req, signal);
+    expect(store.status(req)!.conditions!.find((c) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Ready' });
+  });
+
+  it('an unchanged Ready Deployment whose CONFIG_DIR lost its content applies again', async () => {
+    const { store, world, reconciler } = setup();
+    world.templates.set('/ws/a.yml', 'hello:A');
+    store.put(deployment('deploy-a', 'a.yml'));
+    const req = { namespace: 'default', name: 'deploy-a' };
+    await reconciler.reconcile(req, signal);
+    world.configDirs.delete('/ws/.esb/staging/esb/prod/config'); // moved away, a new volume
+    await reconciler.reconcile(req, signal);
+    expect(world.configDirs.get('/ws/.esb/staging/esb/prod/config')?.get('hello')).toBe('hello:A');
+    // Intact: nothing more to do.
+    const generations = world.generations;
+    await reconciler.reconcile(req, signal);
+    expect(world.generations).toBe(generations);
   });
 
   it('deleting a Deployment keeps what it deployed', async () => {

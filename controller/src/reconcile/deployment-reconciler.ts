@@ -1,10 +1,13 @@
 // Reconciles one Deployment: inspect inputs -> generate -> build images -> apply -> provision
 // -> status. Level-based: the inputs digest (template, code, parameters, env, project) and the
-// generation decide whether work is needed; an unchanged resource is a no-op.
+// generation decide whether work is needed; an unchanged Ready resource only checks that what
+// it applied is still in CONFIG_DIR (docs/kube.md "Self-heal"). Failure reasons come from the
+// reason table of @esb/contracts (docs/kube.md "Reasons").
 import path from 'node:path';
-import { joinInside, type Condition, type ConditionType, type DeploymentStatus } from '@esb/contracts';
+import { isTerminalReason, joinInside, ReasonError, reasonOf, type Condition, type ConditionType, type DeploymentStatus, type Reason } from '@esb/contracts';
 import { findCondition, setCondition, type ConditionInput } from './conditions.js';
-import { keyOf, TerminalError, type ReconcileResult, type Reconciler, type Request, type Store, type StoredDeployment } from './types.js';
+import { ownedPaths } from './inspect.js';
+import { keyOf, type ReconcileResult, type Reconciler, type Request, type Store, type StoredDeployment } from './types.js';
 
 export interface Counts {
   functions: number;
@@ -21,13 +24,15 @@ export interface Inspection {
 
 /** The work of a deploy, behind one port so the reconciler is tested without I/O. */
 export interface DeploySteps {
-  inspect(input: { templatePath?: string; artifactPath?: string; parameters: Record<string, string>; env: string; project: string }): Promise<Inspection>;
+  /** `exclude`: esb's own folders, never part of a code folder (see ownedPaths). */
+  inspect(input: { templatePath?: string; artifactPath?: string; parameters: Record<string, string>; env: string; project: string; exclude?: readonly string[] }): Promise<Inspection>;
   generate(input: {
     templatePath: string;
     outDir: string;
     env: string;
     project: string;
     parameters: Record<string, string>;
+    exclude?: readonly string[];
     /** Where SAM's builders put their output and cache (docs/build.md). */
     buildDir?: string;
     /** Build progress ("building HelloWorldFunction (npm)"), shown in the Generated condition. */
@@ -40,6 +45,8 @@ export interface DeploySteps {
   buildImages(artifactPath: string, signal: AbortSignal): Promise<{ message: string } | undefined>;
   apply(input: { artifactPath: string; configDir: string }): Promise<{ message: string }>;
   provision(input: { artifactPath: string; configDir: string }, signal: AbortSignal): Promise<{ message: string }>;
+  /** What of an applied artifact is missing from CONFIG_DIR; undefined when all is there. */
+  verify?(input: { artifactPath: string; configDir: string }): Promise<string | undefined>;
 }
 
 export interface ReconcilerLog {
@@ -52,8 +59,13 @@ export interface DeploymentReconcilerOptions {
   steps: DeploySteps;
   workspace: string;
   configDirFor(project: string, env: string): string;
-  /** Called with what to watch for each key, so code changes reconcile again. */
-  onWatchPaths?(request: Request, paths: string[]): void;
+  /** The folder of the Deployment manifests (file backend): never part of a code folder. */
+  deploymentsDir?: string;
+  /**
+   * Called with what to watch for each key, so code changes (and a damaged CONFIG_DIR)
+   * reconcile again; `owned` are esb's own folders, whose changes are not code changes.
+   */
+  onWatchPaths?(request: Request, paths: string[], owned: string[]): void;
   now?(): Date;
   log?: ReconcilerLog;
 }
@@ -65,11 +77,11 @@ export function artifactOutDir(configDir: string, request: Request): string {
 
 /** Where SAM's builders build one Deployment's code (and keep their cache): beside its artifact. */
 export function buildOutDir(configDir: string, request: Request): string {
-  return path.join(path.dirname(configDir), 'build', `${request.namespace}-${request.name}`);
+  return joinInside(path.join(path.dirname(configDir), 'build'), `${request.namespace}-${request.name}`);
 }
 
-/** Reasons of failures that only a change of the spec, template or code can fix. */
-export const TERMINAL_REASONS = new Set(['InvalidSpec', 'InvalidTemplate', 'InvalidArtifact', 'TemplateNotFound', 'UnsupportedRuntime', 'BuildFailed']);
+/** The runtime files of CONFIG_DIR watched for self-heal. */
+const CONFIG_FILES = ['functions.yml', 'routing.yml', 'resources.yml'];
 
 export function describeCounts(counts: Counts): string {
   const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
@@ -93,13 +105,15 @@ export class DeploymentReconciler implements Reconciler {
     try {
       stored = await store.get(request);
     } catch (err) {
-      // A manifest that cannot be read as a Deployment: say so in its status, do not retry.
-      const terminal = err instanceof TerminalError ? err : new TerminalError(errorMessage(err), 'InvalidSpec', { cause: err });
-      await this.fail(request, undefined, {}, 'Generated', terminal.reason, terminal.message, undefined);
-      throw terminal;
+      // A manifest that cannot be read as a Deployment says so in its status (InvalidSpec, not
+      // retried); an API server that does not answer is retried.
+      const reason = reasonOf(err, { step: 'Generated', invalidInput: 'InvalidSpec' });
+      await this.fail(request, undefined, {}, 'Generated', reason, errorMessage(err), undefined);
+      throw new ReasonError(errorMessage(err), reason, { cause: err });
     }
     if (!stored) {
       log?.info(`${keyOf(request)} deleted: its functions, routes and resources stay deployed (esb never deletes on deploy)`);
+      await store.forget?.(request);
       return {};
     }
 
@@ -111,19 +125,33 @@ export class DeploymentReconciler implements Reconciler {
     const templatePath = spec.template !== undefined ? path.resolve(baseDir, spec.template) : undefined;
     const givenArtifact = spec.artifact !== undefined ? path.resolve(baseDir, spec.artifact) : undefined;
     const parameters = spec.parameters ?? {};
+    const outDir = artifactOutDir(configDir, request);
+    // Where generate writes the artifact (what the Ready check reads back).
+    const expectedArtifact = templatePath ? path.join(outDir, 'artifact.yml') : givenArtifact!;
+    const owned = ownedPaths({ deploymentsDir: this.options.deploymentsDir, configDir });
+    const configFiles = CONFIG_FILES.map((f) => path.join(configDir, f));
 
     let inspection: Inspection;
     try {
-      inspection = await this.options.steps.inspect({ templatePath, artifactPath: givenArtifact, parameters, env: spec.env, project: spec.project });
+      inspection = await this.options.steps.inspect({ templatePath, artifactPath: givenArtifact, parameters, env: spec.env, project: spec.project, exclude: owned });
     } catch (err) {
-      await this.fail(request, generation, previous, 'Generated', reasonOf(err, 'TemplateNotFound'), errorMessage(err), undefined);
-      throw asTerminalIfKnown(err, 'TemplateNotFound');
+      // Watch the input even when it is missing: its appearance reconciles again.
+      this.options.onWatchPaths?.(request, [templatePath ?? path.dirname(givenArtifact!)], owned);
+      const reason = reasonOf(err, { step: 'Generated', invalidInput: templatePath ? 'InvalidTemplate' : 'InvalidArtifact' });
+      await this.fail(request, generation, previous, 'Generated', reason, errorMessage(err), undefined);
+      throw new ReasonError(errorMessage(err), reason, { cause: err });
     }
-    this.options.onWatchPaths?.(request, inspection.watchPaths);
+    this.options.onWatchPaths?.(request, [...inspection.watchPaths, ...configFiles], owned);
 
     const ready = findCondition(previous.conditions, 'Ready');
     const unchanged = previous.observedGeneration === generation && previous.inputsDigest === inspection.digest;
-    if (unchanged && (ready?.status === 'True' || (ready && TERMINAL_REASONS.has(ready.reason)))) return {};
+    if (unchanged && ready && ready.status !== 'True' && isTerminalReason(ready.reason)) return {};
+    if (unchanged && ready?.status === 'True') {
+      // Ready is a claim about CONFIG_DIR: check it still holds (moved away, emptied, corrupted).
+      const missing = previous.configDir === configDir ? await this.options.steps.verify?.({ artifactPath: expectedArtifact, configDir }) : `CONFIG_DIR is now ${configDir}`;
+      if (missing === undefined) return {};
+      log?.warn(`${keyOf(request)}: ${missing}; applying again`);
+    }
 
     let status: DeploymentStatus = { ...previous, configDir };
     const progress = async (type: ConditionType, condition: Omit<ConditionInput, 'type'>, readyReason: string) => {
@@ -141,11 +169,10 @@ export class DeploymentReconciler implements Reconciler {
       }
       await progress('Generated', { status: 'Unknown', reason: 'Generating', message: templatePath ? `generating from ${templatePath}` : `reading ${givenArtifact}` }, 'Generating');
 
-      let artifactPath: string;
       let warnings: string[] = [];
+      let artifactPath = expectedArtifact;
       let built: string | undefined;
       if (templatePath) {
-        const outDir = artifactOutDir(configDir, request);
         const buildProgress = (message: string) => progress('Generated', { status: 'Unknown', reason: 'Building', message }, 'Building');
         const generated = await this.options.steps.generate({
           templatePath,
@@ -153,6 +180,7 @@ export class DeploymentReconciler implements Reconciler {
           env: spec.env,
           project: spec.project,
           parameters,
+          exclude: owned,
           buildDir: buildOutDir(configDir, request),
           progress: buildProgress,
           signal,
@@ -160,8 +188,6 @@ export class DeploymentReconciler implements Reconciler {
         artifactPath = generated.artifactPath;
         warnings = generated.warnings;
         built = generated.built;
-      } else {
-        artifactPath = givenArtifact!;
       }
       const { artifactDigest, counts } = await this.options.steps.describeArtifact(artifactPath);
       status = { ...status, artifactDigest, ...counts };
@@ -194,10 +220,10 @@ export class DeploymentReconciler implements Reconciler {
       log?.info(`${keyOf(request)} ready: ${describeCounts(counts)} in ${configDir}`);
       return {};
     } catch (err) {
-      const reason = reasonOf(err, FAILURE_REASONS[step]);
+      const reason = reasonOf(err, { step, invalidInput: step === 'Generated' && templatePath ? 'InvalidTemplate' : 'InvalidArtifact' });
       await this.fail(request, generation, status, step, reason, errorMessage(err), inspection.digest);
       await store.recordEvent?.(request, 'Warning', reason, errorMessage(err));
-      throw asTerminalIfKnown(err, reason);
+      throw new ReasonError(errorMessage(err), reason, { cause: err });
     }
   }
 
@@ -207,14 +233,17 @@ export class DeploymentReconciler implements Reconciler {
     generation: number | undefined,
     base: DeploymentStatus,
     step: ConditionType,
-    reason: string,
+    reason: Reason,
     message: string,
     inputsDigest: string | undefined,
   ): Promise<void> {
     const now = this.now();
     let conditions: Condition[] = setCondition(base.conditions ?? [], { type: step, status: 'False', reason, message, observedGeneration: generation }, now);
     conditions = setCondition(conditions, { type: 'Ready', status: 'False', reason, message, observedGeneration: generation }, now);
-    const status: DeploymentStatus = { ...base, conditions, ...(generation !== undefined ? { observedGeneration: generation } : {}), ...(inputsDigest ? { inputsDigest } : {}) };
+    // The digest of the inputs that failed; none when they could not be read (a template that
+    // reappears unchanged must not look already handled).
+    const { inputsDigest: _previous, ...rest } = base;
+    const status: DeploymentStatus = { ...rest, conditions, ...(generation !== undefined ? { observedGeneration: generation } : {}), ...(inputsDigest ? { inputsDigest } : {}) };
     try {
       await this.options.store.patchStatus(request, status);
     } catch (err) {
@@ -223,23 +252,6 @@ export class DeploymentReconciler implements Reconciler {
   }
 }
 
-const FAILURE_REASONS: Record<ConditionType, string> = {
-  Generated: 'GenerateFailed',
-  ImagesReady: 'ImageBuildFailed',
-  Applied: 'ApplyFailed',
-  Provisioned: 'ProvisionFailed',
-  Ready: 'Failed',
-};
-
 function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-function reasonOf(err: unknown, fallback: string): string {
-  return err instanceof TerminalError ? err.reason : fallback;
-}
-
-function asTerminalIfKnown(err: unknown, reason: string): unknown {
-  if (err instanceof TerminalError) return err;
-  return TERMINAL_REASONS.has(reason) ? new TerminalError(errorMessage(err), reason, { cause: err }) : err;
 }

@@ -3,10 +3,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ContractError, YamlSyntaxError } from '@esb/contracts';
-import { SamTemplateError, templateInputsDigest } from '@esb/deploy';
+import { ReasonError, reasonOf } from '@esb/contracts';
+import { templateInputsDigest } from '@esb/deploy';
 import type { Inspection } from './deployment-reconciler.js';
-import { TerminalError } from './types.js';
 
 export type RuntimeKind = 'process' | 'docker';
 
@@ -17,30 +16,40 @@ export interface InspectInput {
   env: string;
   project: string;
   runtime: RuntimeKind;
+  /** esb's own folders, never part of a code folder (see ownedPaths). */
+  exclude?: readonly string[];
 }
 
-export async function inspectInputs({ templatePath, artifactPath, parameters, env, project, runtime }: InspectInput): Promise<Inspection> {
+/**
+ * Folders esb writes that may lie inside a template's `CodeUri: .`: the Deployment manifests,
+ * CONFIG_DIR and the env's artifacts (`<workspace>/.esb` is skipped by name). Left out of the
+ * code digest, the generated code and the watch, or each deploy would change its own input.
+ */
+export function ownedPaths(input: { deploymentsDir?: string; configDir: string }): string[] {
+  return [...(input.deploymentsDir ? [input.deploymentsDir] : []), input.configDir, path.join(path.dirname(input.configDir), 'artifacts'), path.join(path.dirname(input.configDir), 'build')].map((p) => path.resolve(p));
+}
+
+export async function inspectInputs({ templatePath, artifactPath, parameters, env, project, runtime, exclude }: InspectInput): Promise<Inspection> {
   const context = JSON.stringify({ env, project, runtime, parameters });
   if (templatePath) {
     try {
-      const inputs = await templateInputsDigest(templatePath, parameters);
+      const inputs = await templateInputsDigest(templatePath, parameters, { exclude });
       const digest = createHash('sha256').update(inputs.digest).update(context).digest('hex');
       return { digest: `sha256:${digest}`, watchPaths: [templatePath, ...inputs.referencedPaths] };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        throw new TerminalError(`${templatePath}: template not found`, 'TemplateNotFound', { cause: err });
-      }
-      if (err instanceof SamTemplateError || err instanceof YamlSyntaxError || err instanceof ContractError) {
-        throw new TerminalError(err.message, 'InvalidTemplate', { cause: err });
-      }
-      throw err;
+      // TemplateNotFound and InvalidTemplate are declared where they are thrown; an EMFILE or
+      // EACCES while reading is retried.
+      const reason = reasonOf(err, { step: 'Generated', invalidInput: 'InvalidTemplate' });
+      throw new ReasonError(err instanceof Error ? err.message : String(err), reason === 'GenerateFailed' ? 'InspectFailed' : reason, { cause: err });
     }
   }
   let text: string;
   try {
     text = await readFile(artifactPath!, 'utf8');
   } catch (err) {
-    throw new TerminalError(`${artifactPath}: artifact not found`, 'InvalidArtifact', { cause: err });
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ReasonError(`${artifactPath}: artifact not found`, 'InvalidArtifact', { cause: err });
+    throw new ReasonError(`${artifactPath}: cannot read the artifact (${code})`, 'InspectFailed', { cause: err });
   }
   const digest = createHash('sha256').update(text).update(context).digest('hex');
   return { digest: `sha256:${digest}`, watchPaths: [path.dirname(artifactPath!)] };

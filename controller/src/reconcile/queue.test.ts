@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { backoffDelay, WorkQueue } from './queue.js';
-import { TerminalError, type Reconciler, type Request } from './types.js';
+import { ReasonError } from '@esb/contracts';
+import type { Reconciler, Request } from './types.js';
 
 const a: Request = { namespace: 'default', name: 'a' };
 const b: Request = { namespace: 'default', name: 'b' };
@@ -104,14 +105,14 @@ describe('WorkQueue', () => {
     }
   });
 
-  it('does not retry a TerminalError until the key is added again', async () => {
+  it('does not retry an error with a terminal reason until the key is added again', async () => {
     vi.useFakeTimers();
     try {
       let calls = 0;
       const reconciler: Reconciler = {
         async reconcile() {
           calls++;
-          throw new TerminalError('template.yml: Resources must be a map', 'InvalidTemplate');
+          throw new ReasonError('template.yml: Resources must be a map', 'InvalidTemplate');
         },
       };
       const queue = new WorkQueue(reconciler);

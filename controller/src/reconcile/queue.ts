@@ -1,8 +1,15 @@
 // The work queue of the controller (controller-runtime's shape): keys, not events. A key is
 // queued at most once, reconciled by one worker at a time, different keys in parallel up to
-// `concurrency`; errors are retried with backoff here and only here; a TerminalError is not
-// retried until the key is added again (the spec or the template changed).
-import { keyOf, TerminalError, type Reconciler, type Request } from './types.js';
+// `concurrency`; errors are retried with backoff here and only here; an error whose reason is
+// terminal in the reason table (docs/kube.md "Reasons") is not retried until the key is added
+// again (the spec, the template or the code changed).
+import { isTerminalReason } from '@esb/contracts';
+import { keyOf, type Reconciler, type Request } from './types.js';
+
+function isTerminal(err: unknown): boolean {
+  const reason = (err as { conditionReason?: unknown } | null)?.conditionReason;
+  return typeof reason === 'string' && isTerminalReason(reason);
+}
 
 export interface Timers {
   setTimeout(fn: () => void, ms: number): unknown;
@@ -120,9 +127,9 @@ export class WorkQueue {
       this.failures.delete(key);
       if (result.requeueAfterMs !== undefined) this.addAfter(request, result.requeueAfterMs);
     } catch (err) {
-      if (err instanceof TerminalError) {
+      if (isTerminal(err)) {
         this.failures.delete(key);
-        this.options.log?.warn(`${key}: ${err.message} (not retried until it changes)`);
+        this.options.log?.warn(`${key}: ${(err as Error).message} (not retried until it changes)`);
       } else {
         const failures = (this.failures.get(key) ?? 0) + 1;
         this.failures.set(key, failures);

@@ -1,15 +1,16 @@
 // The real work of a deploy behind the DeploySteps port: generate (@esb/deploy),
-// image builds (@esb/deploy/build), apply (@esb/deploy), provision (provisioner). Errors users can
-// only fix by changing their input become TerminalErrors with a reason.
+// image builds (@esb/deploy/build), apply (@esb/deploy), provision (provisioner). Errors keep
+// the reason they were thrown with; the reconciler turns them into conditions through
+// reasonOf (docs/kube.md "Reasons").
 import { createHash } from 'node:crypto';
+import { rename, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ContractError, FunctionsFile, YamlSyntaxError } from '@esb/contracts';
+import { ContractError, ReasonError, YamlSyntaxError, type FunctionsFile } from '@esb/contracts';
 import { provision, type Credentials } from '@esb/provisioner';
-import { applyArtifact, ArtifactError, DigestMismatchError, loadArtifact, SecretMissingError } from '@esb/deploy';
-import { BuildError, describeBuild, describeProgress, generateArtifact, SamTemplateError, type BuildProgress } from '@esb/deploy';
+import { applyArtifact, loadArtifact, readRuntimeConfig, routeKey } from '@esb/deploy';
+import { BuildError, describeBuild, describeProgress, generateArtifact, type BuildProgress } from '@esb/deploy';
 import { inspectInputs } from './inspect.js';
 import type { Counts, DeploySteps } from './deployment-reconciler.js';
-import { TerminalError } from './types.js';
 
 export type { RuntimeKind } from './inspect.js';
 import type { RuntimeKind } from './inspect.js';
@@ -25,18 +26,6 @@ export interface StepsOptions {
   /** Builds the function images of an artifact (Docker runtime only). */
   buildImages?(artifactPath: string, signal: AbortSignal): Promise<{ built: number; reused: number }>;
   log?: { info(msg: string): void; warn(msg: string): void };
-}
-
-/** Input errors: the same input fails the same way, so retrying is pointless. */
-export function classify(err: unknown, reason: string): unknown {
-  if (err instanceof TerminalError) return err;
-  if (err instanceof SamTemplateError || err instanceof YamlSyntaxError || err instanceof ContractError) {
-    return new TerminalError((err as Error).message, reason, { cause: err });
-  }
-  if (err instanceof ArtifactError || err instanceof DigestMismatchError || err instanceof SecretMissingError) {
-    return new TerminalError((err as Error).message, 'InvalidArtifact', { cause: err });
-  }
-  return err;
 }
 
 async function countArtifact(artifactPath: string): Promise<{ artifactDigest: string; counts: Counts; functions: FunctionsFile['functions'] }> {
@@ -61,7 +50,7 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
   return {
     inspect: (input) => inspectInputs({ ...input, runtime: options.runtime }),
 
-    async generate({ templatePath, outDir, env, project, parameters, buildDir, progress, signal }) {
+    async generate({ templatePath, outDir, env, project, parameters, exclude, buildDir, progress, signal }) {
       // Progress lines are written in order; a slow status write never holds up the build.
       let shown = Promise.resolve();
       const onBuildProgress = (event: BuildProgress) => {
@@ -70,31 +59,28 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
         if (progress) shown = shown.then(() => progress(line)).catch(() => undefined);
       };
       try {
-        const result = await generateArtifact({ templatePath, outDir, env, project, parameterOverrides: parameters, region: options.region, buildDir, onBuildProgress, signal });
+        const result = await generateArtifact({ templatePath, outDir, env, project, parameterOverrides: parameters, region: options.region, exclude, buildDir, onBuildProgress, signal });
         await shown;
         return { artifactPath: result.artifactPath, artifactDigest: result.digest, warnings: result.warnings.map(String), built: result.build ? describeBuild(result.build) : undefined };
       } catch (err) {
         await shown;
-        if (err instanceof BuildError) throw new TerminalError(err.message, 'BuildFailed', { cause: err });
-        throw classify(err, 'InvalidTemplate');
+        throw err;
       }
     },
 
     async describeArtifact(artifactPath) {
-      try {
-        const { artifactDigest, counts } = await countArtifact(artifactPath);
-        return { artifactDigest, counts };
-      } catch (err) {
-        throw classify(err, 'InvalidArtifact');
-      }
+      const { artifactDigest, counts } = await countArtifact(artifactPath);
+      return { artifactDigest, counts };
     },
+
+    verify: (input) => verifyApplied(input, options.log),
 
     async buildImages(artifactPath, signal) {
       if (options.runtime === 'process') {
         const { functions } = await countArtifact(artifactPath);
         const images = Object.entries(functions).filter(([, fn]) => fn.package_type === 'Image');
         if (images.length > 0) {
-          throw new TerminalError(
+          throw new ReasonError(
             `${images.map(([name]) => name).join(', ')}: PackageType Image functions need the Docker runtime (esb dev --runtime docker); the process runtime runs zip functions only`,
             'UnsupportedRuntime',
           );
@@ -107,19 +93,15 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
     },
 
     async apply({ artifactPath, configDir }) {
-      try {
-        const report = await applyArtifact({ artifactPath, configDir, secrets: options.secrets, log: options.log });
-        const changes = report.entries.map((e) => e.changes);
-        const count = (pick: (c: (typeof changes)[number]) => { added: string[]; replaced: string[] } | undefined) =>
-          changes.reduce((n, c) => n + (pick(c)?.added.length ?? 0) + (pick(c)?.replaced.length ?? 0), 0);
-        return {
-          message: report.changed
-            ? `${count((c) => c.functions)} function(s), ${count((c) => c.routes)} route(s) written to ${configDir}`
-            : `no change in ${configDir}`,
-        };
-      } catch (err) {
-        throw classify(err, 'InvalidArtifact');
-      }
+      const report = await applyArtifact({ artifactPath, configDir, secrets: options.secrets, log: options.log });
+      const changes = report.entries.map((e) => e.changes);
+      const count = (pick: (c: (typeof changes)[number]) => { added: string[]; replaced: string[] } | undefined) =>
+        changes.reduce((n, c) => n + (pick(c)?.added.length ?? 0) + (pick(c)?.replaced.length ?? 0), 0);
+      return {
+        message: report.changed
+          ? `${count((c) => c.functions)} function(s), ${count((c) => c.routes)} route(s) written to ${configDir}`
+          : `no change in ${configDir}`,
+      };
     },
 
     async provision({ artifactPath }, signal) {
@@ -146,4 +128,48 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
 export async function loadDockerImageBuilder(): Promise<NonNullable<StepsOptions['buildImages']>> {
   const { buildArtifactImages } = await import('@esb/deploy/build');
   return (artifactPath, signal) => buildArtifactImages(artifactPath, { signal });
+}
+
+/**
+ * Whether what a Ready Deployment applied is still in CONFIG_DIR (docs/kube.md "Self-heal"):
+ * its artifact, every function it declares (by name, with its code folder) and every route (by
+ * method and path). Another Deployment replacing a function or route (last write wins) is not
+ * damage; a missing one is, since deploys never delete. A runtime file that no longer parses is
+ * set aside as `<file>.corrupt-<time>` so that re-applying can rebuild it. Returns what is
+ * missing, or undefined when everything is there.
+ */
+export async function verifyApplied(
+  { artifactPath, configDir }: { artifactPath: string; configDir: string },
+  log?: { warn(msg: string): void },
+): Promise<string | undefined> {
+  let artifact;
+  try {
+    artifact = await loadArtifact(artifactPath);
+  } catch (err) {
+    return `the artifact is gone or unreadable (${err instanceof Error ? err.message : String(err)})`;
+  }
+  let current;
+  try {
+    current = await readRuntimeConfig(configDir);
+  } catch (err) {
+    // A read error (EACCES) is not corruption: retried by the caller.
+    if (!(err instanceof YamlSyntaxError || err instanceof ContractError) || (err as Error).cause !== undefined) throw err;
+    const aside = `${err.file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+    await rename(err.file, aside);
+    log?.warn(`${err.message}: moved aside to ${aside}; re-applying the Deployments of ${configDir}`);
+    return `${err.file} was corrupt`;
+  }
+  const { functions } = current.config.functions;
+  const routes = new Set(current.config.routing.routes.map(routeKey));
+  for (const entry of artifact.entries) {
+    for (const name of Object.keys(entry.config.functions.functions)) {
+      const deployed = functions[name];
+      if (!deployed) return `function ${name} is missing from ${path.join(configDir, 'functions.yml')}`;
+      if (deployed.code && !(await stat(deployed.code).catch(() => undefined))) return `the code folder of function ${name} (${deployed.code}) is missing`;
+    }
+    for (const route of entry.config.routing.routes) {
+      if (!routes.has(routeKey(route))) return `route ${routeKey(route)} is missing from ${path.join(configDir, 'routing.yml')}`;
+    }
+  }
+  return undefined;
 }

@@ -1,6 +1,6 @@
 // The reconciler's ports (docs/design.md, "Conventions"): a request is a key, never an event; a
 // Store per backend (file, kube) so the reconciler never knows which backend it runs on.
-import type { Deployment, DeploymentStatus } from '@esb/contracts';
+import { ReasonError, type Deployment, type DeploymentStatus } from '@esb/contracts';
 
 export interface Request {
   namespace: string;
@@ -28,6 +28,8 @@ export interface Store {
   list(): Promise<StoredDeployment[]>;
   /** Replaces the status (file backend: a status file; kube: merge patch of the status subresource). */
   patchStatus(request: Request, status: DeploymentStatus): Promise<void>;
+  /** The resource is gone: drop what the store kept about it (file backend: the status record). */
+  forget?(request: Request): Promise<void>;
   /** Records a transition users should see (kube: an Event). Must never throw. */
   recordEvent?(request: Request, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void>;
 }
@@ -41,17 +43,12 @@ export interface Reconciler {
   reconcile(request: Request, signal: AbortSignal): Promise<ReconcileResult>;
 }
 
-/** Invalid input: shown in status, not retried until the spec or the template changes. */
-export class TerminalError extends Error {
-  constructor(
-    message: string,
-    readonly reason: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'TerminalError';
-  }
-}
+/**
+ * An error carrying the reason it fails the Deployment with. Whether it is retried follows
+ * the reason table of @esb/contracts (docs/kube.md "Reasons"), not the class.
+ */
+export const TerminalError = ReasonError;
+export type TerminalError = ReasonError;
 
 /** A source of requests: it only enqueues keys (chokidar for files, list/watch for kube). */
 export interface Source {

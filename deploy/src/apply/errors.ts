@@ -1,6 +1,9 @@
 // Named errors of `esb artifact apply`. Each names the file and, where there is one, the
 // field. Schema violations are ContractError (crds/src/validate.ts); YAML syntax errors
-// YamlSyntaxError; the lock timeout ApplyLockTimeoutError (lock.ts).
+// YamlSyntaxError; the lock timeout ApplyLockTimeoutError (lock.ts). `conditionReason` is the
+// Deployment reason each one fails with (docs/kube.md "Reasons").
+import type { Reason } from '@esb/contracts';
+
 export class ArtifactError extends Error {
   constructor(
     readonly file: string,
@@ -11,6 +14,8 @@ export class ArtifactError extends Error {
     super(`${file}: ${field ? `${field}: ` : ''}${reason}`, options);
     this.name = 'ArtifactError';
   }
+
+  readonly conditionReason: Reason = 'InvalidArtifact';
 }
 
 export class DigestMismatchError extends ArtifactError {
@@ -34,6 +39,8 @@ export class SecretMissingError extends Error {
     super(`${file}: no value for ${missing.map((m) => `\${${m.key}} (${m.field})`).join(', ')}; pass it in --secret-env`);
     this.name = 'SecretMissingError';
   }
+
+  readonly conditionReason: Reason = 'InvalidArtifact';
 }
 
 export class SecretEnvError extends Error {
@@ -58,4 +65,6 @@ export class ConfigDirError extends Error {
     super(`${file}: ${reason}`, options);
     this.name = 'ConfigDirError';
   }
+
+  readonly conditionReason: Reason = 'InvalidConfigDir';
 }

@@ -12,6 +12,8 @@ import { esbuildOptions, planBuilds, type BuildUnit, type BuilderKind } from './
 
 /** A builder failed: names the unit's functions or layer, the builder and its own message. */
 export class BuildError extends Error {
+  /** The Deployment reason (docs/kube.md "Reasons"): only a change of the code fixes it. */
+  readonly conditionReason = 'BuildFailed';
   constructor(
     readonly members: string[],
     readonly builder: BuilderKind,

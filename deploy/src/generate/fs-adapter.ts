@@ -32,7 +32,9 @@ export async function readTemplate(templatePath: string, limits: InputLimits = T
     return { text: bytes.toString('utf8'), bytes };
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    throw new SamTemplateError(templatePath, undefined, undefined, code === 'ENOENT' ? 'template not found' : `cannot read the template (${code})`, { cause });
+    // A missing file is the input's fault; EMFILE or EACCES is retried (docs/kube.md "Reasons").
+    if (code === 'ENOENT') throw new SamTemplateError(templatePath, undefined, undefined, 'template not found', { cause, conditionReason: 'TemplateNotFound' });
+    throw new SamTemplateError(templatePath, undefined, undefined, `cannot read the template (${code})`, { cause, conditionReason: null });
   }
 }
 
@@ -42,13 +44,25 @@ export function parseTemplateFile(text: string, templatePath: string, options: S
   return parseSamTemplate(text, { ...options, file: options.file ?? templatePath, templateDir: dirname(abs).split(sep).join('/') });
 }
 
+/**
+ * Folders that are never function code although they may lie inside a CodeUri: esb's own
+ * output (the Deployment manifests, CONFIG_DIR, artifacts) when a template at the workspace
+ * root says `CodeUri: .`. Copying them would make every deploy change the code it deploys.
+ */
+export type ExcludedPaths = readonly string[];
+
+function isExcluded(abs: string, exclude: ExcludedPaths): boolean {
+  return exclude.some((x) => abs === x || abs.startsWith(x + sep));
+}
+
 interface WalkState {
-  /** realpath of the template's folder: nothing outside it is read. */
+  /** realpath of the folder the code must stay in (the template's, or a build output's). */
   realRoot: string;
   /** Real folders already walked (a symlink back to an ancestor would loop). */
   visited: Set<string>;
   files: Array<{ path: string; real: string }>;
   skipped: string[];
+  exclude: ExcludedPaths;
 }
 
 async function walk(dir: string, rel: string, state: WalkState): Promise<void> {
@@ -56,6 +70,7 @@ async function walk(dir: string, rel: string, state: WalkState): Promise<void> {
   for (const e of entries) {
     const r = rel ? `${rel}/${e.name}` : e.name;
     const full = join(dir, e.name);
+    if (state.exclude.length > 0 && isExcluded(full, state.exclude)) continue;
     if (e.isDirectory()) {
       // Never copy VCS data, SAM's build output or esb's own output (which may live inside a CodeUri).
       if (e.name === '.git' || e.name === '.aws-sam' || e.name === '.esb') continue;
@@ -90,14 +105,16 @@ async function walkDir(dir: string, rel: string, state: WalkState): Promise<void
 /**
  * Lists (and hashes) a CodeRef: a folder's files, or a zip's entries. The path is resolved
  * with symlinks followed and must stay inside the template's folder; symlinks inside a code
- * folder that lead out of it are left out (listed in `skipped`).
+ * folder that lead out of it are left out (listed in `skipped`). A build output (under one of
+ * `trustedRoots`, esb's own build folders) is checked against its own root instead.
  */
-export async function readCodeListing(templateDir: string, ref: CodeRef, file: string): Promise<CodeListing> {
+export async function readCodeListing(templateDir: string, ref: CodeRef, file: string, exclude: ExcludedPaths = [], trustedRoots: readonly string[] = []): Promise<CodeListing> {
   const abs = resolve(templateDir, ref.uri);
-  const fail = (reason: string, cause?: unknown): never => {
-    throw new SamTemplateError(file, ref.logicalId, ref.field, reason, { cause });
+  const fail = (reason: string, cause?: unknown, retried = false): never => {
+    throw new SamTemplateError(file, ref.logicalId, ref.field, reason, { cause, ...(retried ? { conditionReason: null } : {}) });
   };
-  const realRoot = await realPathOf(templateDir);
+  const trusted = trustedRoots.find((root) => isInside(resolve(root), abs));
+  const realRoot = await realPathOf(trusted ?? templateDir);
   let real: string;
   try {
     real = await realPathInside(realRoot, abs, `"${ref.uri}"`);
@@ -105,9 +122,12 @@ export async function readCodeListing(templateDir: string, ref: CodeRef, file: s
     if (!(cause instanceof PathEscapeError)) throw cause;
     return fail(`"${ref.uri}" resolves to ${await realPathOf(abs)} through a symlink, outside the template's folder ${realRoot}`, cause);
   }
-  const st = await stat(real).catch((cause: NodeJS.ErrnoException) => fail(cause.code === 'ENOENT' ? `"${ref.uri}" does not exist` : `cannot read "${ref.uri}" (${cause.code})`, cause));
+  const st = await stat(real).catch((cause: NodeJS.ErrnoException) =>
+    cause.code === 'ENOENT' ? fail(`"${ref.uri}" does not exist`, cause) : fail(`cannot read "${ref.uri}" (${cause.code})`, cause, true),
+  );
   if (st.isDirectory()) {
-    const state: WalkState = { realRoot, visited: new Set(), files: [], skipped: [] };
+    const excluded = await Promise.all(exclude.map((x) => realPathOf(resolve(x)).catch(() => resolve(x))));
+    const state: WalkState = { realRoot, visited: new Set(), files: [], skipped: [], exclude: excluded };
     await walkDir(real, '', state);
     state.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     const entries: CodeEntry[] = [];
@@ -143,10 +163,10 @@ export function skippedLinkWarnings(refs: CodeRef[], listings: Record<string, Co
 }
 
 /** Reads every distinct CodeRef of a model (each once). */
-export async function readCodeListings(templateDir: string, refs: CodeRef[], file: string): Promise<Record<string, CodeListing>> {
+export async function readCodeListings(templateDir: string, refs: CodeRef[], file: string, exclude: ExcludedPaths = [], trustedRoots: readonly string[] = []): Promise<Record<string, CodeListing>> {
   const out: Record<string, CodeListing> = {};
   const seen = new Map<string, Promise<CodeListing>>();
-  for (const ref of refs) if (!seen.has(ref.uri)) seen.set(ref.uri, readCodeListing(templateDir, ref, file));
+  for (const ref of refs) if (!seen.has(ref.uri)) seen.set(ref.uri, readCodeListing(templateDir, ref, file, exclude, trustedRoots));
   // All awaited together: a failure of one is reported, and the others' outcomes are handled.
   const listings = await Promise.all(seen.values());
   [...seen.keys()].forEach((uri, i) => (out[uri] = listings[i]));

@@ -5,14 +5,14 @@ import { dirname, relative, resolve, sep } from 'node:path';
 import { SamTemplateError } from '../sam/errors.js';
 import { InputLimitError, YamlSyntaxError } from '@esb/contracts';
 import { defaultStackName } from '../sam/template.js';
-import { parseTemplateFile, readCodeListing, readCodeListings, readTemplate, skippedLinkWarnings, writeArtifactFiles } from './fs-adapter.js';
+import { parseTemplateFile, readCodeListing, readCodeListings, readTemplate, skippedLinkWarnings, writeArtifactFiles, type ExcludedPaths } from './fs-adapter.js';
 import { renderArtifact, type CodeListing, type GenerateSummary, type ImageBuild } from './render.js';
 import { buildTemplate, type BuildProgress, type BuildResult } from '../build/build.js';
 import type { CodeRef, SamModel } from '../sam/model.js';
 
 export { renderArtifact, imageRepoName, baseImageFor, GENERATOR, DEFAULT_BASE_IMAGES } from './render.js';
 export type { ArtifactFileSpec, CodeEntry, CodeListing, GenerateSummary, ImageBuild, RenderOptions, RenderResult } from './render.js';
-export { ArtifactOutputError, writeArtifactFiles, readCodeListing, readTemplate, parseTemplateFile } from './fs-adapter.js';
+export { ArtifactOutputError, writeArtifactFiles, readCodeListing, readTemplate, parseTemplateFile, type ExcludedPaths } from './fs-adapter.js';
 export { readZip, ZipFormatError } from './zip.js';
 export { SamTemplateError } from '../sam/errors.js';
 export { parseSamTemplate, defaultStackName, type SamOptions } from '../sam/template.js';
@@ -38,6 +38,8 @@ export interface GenerateOptions {
   buildDir?: string;
   onBuildProgress?(event: BuildProgress): void;
   signal?: AbortSignal;
+  /** Folders left out of every code folder (esb's own output; see ExcludedPaths). */
+  exclude?: ExcludedPaths;
 }
 
 export interface GenerateResult {
@@ -80,9 +82,10 @@ export async function generateArtifact(options: GenerateOptions): Promise<Genera
     build = await buildTemplate({ model: parsed, templateDir: dirname(templatePath), buildDir: resolve(options.buildDir), onProgress: options.onBuildProgress, signal: options.signal });
     model = withBuildOutputs(parsed, build);
   }
-  const code = await readCodeListings(dirname(templatePath), model.codeRefs, file);
-  if (build) markBuildListings(code, build);
   const outDir = resolve(options.outDir ?? defaultOutDir(stackName));
+  // The output folder itself is never code, wherever it lies.
+  const code = await readCodeListings(dirname(templatePath), model.codeRefs, file, [...(options.exclude ?? []), outDir], options.buildDir ? [resolve(options.buildDir)] : []);
+  if (build) markBuildListings(code, build);
   const result = renderArtifact(model, {
     ...samOptions,
     project: options.project,
@@ -152,7 +155,7 @@ export interface TemplateInputs {
 export async function templateInputsDigest(
   templatePath: string,
   parameterOverrides: Record<string, string> = {},
-  options: { stackName?: string; region?: string; accountId?: string } = {},
+  options: { stackName?: string; region?: string; accountId?: string; exclude?: ExcludedPaths } = {},
 ): Promise<TemplateInputs> {
   const abs = resolve(templatePath);
   const { text, bytes } = await readTemplate(abs);
@@ -164,7 +167,7 @@ export async function templateInputsDigest(
   const referencedPaths: string[] = [];
   let refs;
   try {
-    refs = parseTemplateFile(text, abs, { file: templatePath, parameterOverrides, ...options }).codeRefs;
+    refs = parseTemplateFile(text, abs, { file: templatePath, parameterOverrides, stackName: options.stackName, region: options.region, accountId: options.accountId }).codeRefs;
   } catch (err) {
     if (err instanceof SamTemplateError || err instanceof YamlSyntaxError || err instanceof InputLimitError) return { digest: `sha256:${h.digest('hex')}`, referencedPaths };
     throw err;
@@ -176,10 +179,11 @@ export async function templateInputsDigest(
     referencedPaths.push(resolve(dirname(abs), ref.uri));
     h.update(`\0ref\0${ref.uri}\n`);
     try {
-      const listing = await readCodeListing(dirname(abs), ref, templatePath);
+      const listing = await readCodeListing(dirname(abs), ref, templatePath, options.exclude);
       for (const e of listing.entries) h.update(`${e.path}\0${e.sha256}\n`);
     } catch (err) {
-      if (!(err instanceof SamTemplateError)) throw err;
+      // Missing code is part of the digest (generate reports it); EMFILE or EACCES is retried.
+      if (!(err instanceof SamTemplateError) || err.conditionReason === undefined) throw err;
       h.update(`\0missing\0${err.reason}\n`);
     }
   }
