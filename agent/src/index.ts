@@ -6,4 +6,5 @@ export { createAgentHttpServer, type AgentHttpServerOptions } from './http-serve
 export { createHttpInvoker, type HttpInvoker } from './http-client.js';
 export { parseSchedule, ScheduleParseError } from './schedule.js';
 export { logFileName } from './logs.js';
+export type { LogRecord, LogSink } from './logs.js';
 export type { Clock } from './clock.js';
