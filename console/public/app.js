@@ -136,7 +136,7 @@ function Deployments({ items, problem }) {
                     <td>${ready?.reason ?? ''}</td>
                     <td class="num">${d.generation ?? '–'}</td>
                     <td class="num ${stale ? 'status-4' : ''}">${d.observedGeneration ?? '–'}</td>
-                    <td class="muted">${d.functions ?? 0} fn · ${d.routes ?? 0} routes · ${d.resources ?? 0} res</td>
+                    <td class="muted nowrap">${d.functions ?? 0} fn · ${d.routes ?? 0} routes · ${d.resources ?? 0} res</td>
                     <td>${age(d.createdAt, now)}</td>
                   </tr>
                   ${d.lastError &&
@@ -168,6 +168,11 @@ function Deployments({ items, problem }) {
 }
 
 // ---------- Routes + try it ----------
+function httpText(response) {
+  const head = Object.entries(response.headers).map(([k, v]) => `${k}: ${v}`).join('\n');
+  return `HTTP ${response.status}\n${head}\n\n${response.body.text ?? `(base64) ${response.body.base64}`}`;
+}
+
 function parseHeaderLines(text) {
   const out = {};
   for (const line of text.split('\n')) {
@@ -228,7 +233,7 @@ function TryIt({ route, onClose }) {
               <div class="panel"><div class="head">Event the function received</div><pre class="json" id="try-event">${inv ? pretty(inv.event) : 'The function was not invoked (see the response).'}</pre></div>
               <div class="panel"><div class="head">Function response</div><pre class="json" id="try-function-response">${inv?.result ? pretty(inv.result.error ? { error: inv.result.error, payload: inv.result.payload } : inv.result.payload) : '–'}</pre></div>
             </div>
-            <div class="panel"><div class="head">HTTP response</div><pre class="json" id="try-response">${Object.entries(result.response.headers).map(([k, v]) => `${k}: ${v}`).join('\n')}\n\n${result.response.body.text ?? `(base64) ${result.response.body.base64}`}</pre></div>
+            <div class="panel"><div class="head">HTTP response</div><pre class="json" id="try-response">${httpText(result.response)}</pre></div>
           </div>`
         : html`<div class="error-box">${result.message}</div>`)}
     </div>`;
@@ -448,7 +453,7 @@ function App() {
   const live = useLive(logsOf);
   const notReady = (live.deployments ?? []).filter((d) => d.conditions.find((c) => c.type === 'Ready')?.status !== 'True').length;
   const nav = [
-    ['deployments', 'Deployments', live.deployments && (notReady ? `${notReady} not ready` : live.deployments.length)],
+    ['deployments', 'Deployments', live.deployments && (notReady ? html`<span class="bad">${notReady} not ready</span>` : live.deployments.length)],
     ['routes', 'Routes', live.routes?.length],
     ['functions', 'Functions', live.functions?.length],
     ['logs', 'Logs'],
@@ -470,4 +475,6 @@ function App() {
   </div>`;
 }
 
-render(html`<${App} />`, document.getElementById('app'));
+const root = document.getElementById('app');
+root.textContent = '';
+render(html`<${App} />`, root);

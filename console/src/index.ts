@@ -6,6 +6,7 @@ export { createStorageBrowser, type StorageBrowser } from './storage.js';
 export {
   deploymentView,
   errorLocation,
+  latencyStats,
   functionInfos,
   routeInfos,
   type DeploymentView,
