@@ -7,6 +7,7 @@ import htm from 'htm';
 const html = htm.bind(h);
 const BASE = '/_esb';
 const MAX_LOG_LINES = 3000;
+const NO_TRAFFIC = { count: 0, errors: 0, spark: [], recent: [] };
 
 // ---------- routing ----------
 function parseHash() {
@@ -29,7 +30,7 @@ const logsLink = (fn, requestId) => `${link('logs', fn)}${requestId ? `?request=
 
 // ---------- live state ----------
 function useLive(logsOf) {
-  const [state, setState] = useState({ deployments: null, routes: null, functions: null, problems: {} });
+  const [state, setState] = useState({ deployments: null, routes: null, traffic: { routes: {}, functions: {} }, functions: null, problems: {} });
   const [logs, setLogs] = useState({ function: undefined, lines: [] });
   const [connected, setConnected] = useState(false);
   useEffect(() => {
@@ -37,7 +38,7 @@ function useLive(logsOf) {
     const es = new EventSource(`${BASE}/events${logsOf ? `?logs=${encodeURIComponent(logsOf)}` : ''}`);
     es.onopen = () => setConnected(true);
     es.onerror = () => setConnected(false);
-    for (const topic of ['deployments', 'routes', 'functions']) {
+    for (const topic of ['deployments', 'routes', 'traffic', 'functions']) {
       es.addEventListener(topic, (e) => setState((s) => ({ ...s, [topic]: JSON.parse(e.data), problems: { ...s.problems, [topic]: undefined } })));
     }
     es.addEventListener('problem', (e) => {
@@ -460,9 +461,12 @@ function App() {
     ['storage', 'Storage'],
   ];
   let page;
-  if (route.page === 'routes') page = html`<${Routes} items=${live.routes} problem=${live.problems.routes} />`;
-  else if (route.page === 'functions') page = html`<${Functions} items=${live.functions} selected=${route.arg} problem=${live.problems.functions} />`;
-  else if (route.page === 'logs') page = html`<${Logs} fn=${route.arg} request=${route.query.get('request') ?? undefined} functions=${live.functions} logs=${live.logs} />`;
+  // The route table and functions, with the latency and latest requests of those that had traffic.
+  const routes = useMemo(() => live.routes && live.routes.map((r) => ({ ...r, ...(live.traffic.routes[`${r.function} ${r.routeKey}`] ?? NO_TRAFFIC) })), [live.routes, live.traffic]);
+  const functions = useMemo(() => live.functions && live.functions.map((f) => ({ ...f, ...(live.traffic.functions[f.name] ?? NO_TRAFFIC) })), [live.functions, live.traffic]);
+  if (route.page === 'routes') page = html`<${Routes} items=${routes} problem=${live.problems.routes} />`;
+  else if (route.page === 'functions') page = html`<${Functions} items=${functions} selected=${route.arg} problem=${live.problems.functions} />`;
+  else if (route.page === 'logs') page = html`<${Logs} fn=${route.arg} request=${route.query.get('request') ?? undefined} functions=${functions} logs=${live.logs} />`;
   else if (route.page === 'storage') page = html`<${Storage} kind=${route.arg} name=${route.arg2} />`;
   else page = html`<${Deployments} items=${live.deployments} problem=${live.problems.deployments} />`;
   return html`<div class="shell">

@@ -136,20 +136,21 @@ describe('the console on a gateway listening beyond loopback', () => {
     let sent = false;
     const events = await readEvents(stream, (evs) => {
       const topics = evs.map((e) => e.event);
-      if (!sent && ['deployments', 'routes', 'functions'].every((t) => topics.includes(t))) {
+      if (!sent && ['deployments', 'routes', 'traffic', 'functions'].every((t) => topics.includes(t))) {
         sent = true;
         // Three requests while the page is open.
         void Promise.all([1, 2, 3].map(() => fetch(`${url}/hello`)));
       }
-      return evs.some((e) => e.event === 'functions' && e.data[0]?.count === 3);
+      return evs.some((e) => e.event === 'traffic' && e.data.functions.hello?.count === 3);
     });
-    const initial = events.find((e) => e.event === 'functions')!.data;
-    expect(initial).toMatchObject([{ name: 'hello', runtime: 'nodejs20.x', count: 0 }]);
-    const last = events.filter((e) => e.event === 'functions').at(-1)!.data[0];
-    expect(last.recent).toHaveLength(3);
-    expect(last.recent[0]).toMatchObject({ route: 'GET /hello', method: 'GET', path: '/hello', status: 200 });
-    expect(last.spark).toHaveLength(3);
-    // Three requests: fewer pushes than requests would mean they were coalesced; never more.
-    expect(events.filter((e) => e.event === 'functions').length).toBeLessThanOrEqual(4);
+    expect(events.find((e) => e.event === 'functions')!.data).toMatchObject([{ name: 'hello', runtime: 'nodejs20.x' }]);
+    expect(events.find((e) => e.event === 'traffic')!.data).toEqual({ routes: {}, functions: {} });
+    const last = events.filter((e) => e.event === 'traffic').at(-1)!.data;
+    expect(last.functions.hello.recent).toHaveLength(3);
+    expect(last.functions.hello.recent[0]).toMatchObject({ function: 'hello', route: 'GET /hello', method: 'GET', path: '/hello', status: 200 });
+    expect(last.routes['hello GET /hello']).toMatchObject({ count: 3, errors: 0 });
+    expect(last.routes['hello GET /hello'].spark).toHaveLength(3);
+    // One snapshot, then at most one push per request (coalesced ones make fewer).
+    expect(events.filter((e) => e.event === 'traffic').length).toBeLessThanOrEqual(4);
   });
 });

@@ -14,10 +14,11 @@ import { decideAccess } from './access.js';
 import { InvocationCapture, type InvokeResultLike, type InvokerLike } from './capture.js';
 import { Recorder, type InvocationView, type LogLineView } from './recorder.js';
 import type { StorageBrowser } from './storage.js';
-import { functionViews, routeViews, type DeploymentView, type FunctionInfo, type FunctionView, type RouteInfo, type RouteView } from './views.js';
+import { functionViews, routeViews, traffic, type DeploymentView, type FunctionInfo, type FunctionView, type RouteInfo, type RouteView } from './views.js';
 
 export const CONSOLE_PREFIX = '/_esb';
 export const PUSH_DELAY_MS = 150;
+export const SLOW_PUSH_MS = 1_000;
 /** While a page is open, pool states (instances starting, reaped) are re-sent this often. */
 export const REFRESH_MS = 5_000;
 const HEARTBEAT_MS = 15_000;
@@ -38,8 +39,12 @@ export interface ConsoleOptions {
   now?: () => number;
 }
 
-type Topic = 'deployments' | 'routes' | 'functions' | 'logs';
-const TOPICS: Topic[] = ['deployments', 'routes', 'functions', 'logs'];
+// `routes` and `functions` are the route table and the functions with their pools; `traffic`
+// the latency and latest requests of the routes and functions that had requests. Requests make
+// `traffic` dirty (small) and `functions` (pool counts) at most once per SLOW_PUSH_MS, so a
+// 5,000-route, 1,000-function config is not re-sent per request.
+type Topic = 'deployments' | 'routes' | 'traffic' | 'functions' | 'logs';
+const TOPICS: Topic[] = ['deployments', 'routes', 'traffic', 'functions', 'logs'];
 
 interface Client {
   res: ServerResponse;
@@ -102,28 +107,37 @@ export function createConsole(opts: ConsoleOptions): EsbConsole {
   const clients = new Set<Client>();
   const dirty = new Set<Topic>();
   let pushTimer: NodeJS.Timeout | undefined;
+  let slowTimer: NodeJS.Timeout | undefined;
   let refreshTimer: NodeJS.Timeout | undefined;
   let heartbeatTimer: NodeJS.Timeout | undefined;
   let closed = false;
 
-  const markDirty = (topic: Topic) => {
+  const markDirty = (topic: Topic, slow = false) => {
     if (clients.size === 0) return; // nobody watching: nothing to do, nothing scheduled
+    if (slow) {
+      slowTimer ??= setTimeout(() => {
+        slowTimer = undefined;
+        markDirty(topic);
+      }, SLOW_PUSH_MS);
+      return;
+    }
     dirty.add(topic);
-    if (pushTimer === undefined) pushTimer = setTimeout(flush, PUSH_DELAY_MS);
+    pushTimer ??= setTimeout(flush, PUSH_DELAY_MS);
   };
   const recorder = new Recorder((topic) => {
     if (topic === 'logs') markDirty('logs');
     else {
-      markDirty('functions');
-      markDirty('routes');
+      markDirty('traffic');
+      markDirty('functions', true);
     }
   }, opts.now);
   const capture = new InvocationCapture();
 
   const snapshot = async (topic: Exclude<Topic, 'logs'>): Promise<unknown> => {
     if (topic === 'deployments') return sources.deployments();
-    if (topic === 'routes') return routeViews(sources.routes(), recorder);
-    return functionViews(sources.functions(), recorder);
+    if (topic === 'routes') return sources.routes();
+    if (topic === 'traffic') return traffic(recorder);
+    return sources.functions();
   };
 
   const send = (client: Client, event: string, data: unknown) => {
@@ -174,7 +188,8 @@ export function createConsole(opts: ConsoleOptions): EsbConsole {
     clearInterval(refreshTimer);
     clearInterval(heartbeatTimer);
     clearTimeout(pushTimer);
-    refreshTimer = heartbeatTimer = pushTimer = undefined;
+    clearTimeout(slowTimer);
+    refreshTimer = heartbeatTimer = pushTimer = slowTimer = undefined;
     dirty.clear();
   };
 
@@ -184,11 +199,10 @@ export function createConsole(opts: ConsoleOptions): EsbConsole {
     stopTimersIfIdle();
   };
 
-  const state = async (): Promise<ConsoleState> => ({
-    deployments: await sources.deployments(),
-    routes: routeViews(sources.routes(), recorder),
-    functions: functionViews(sources.functions(), recorder),
-  });
+  const state = async (): Promise<ConsoleState> => {
+    const t = traffic(recorder);
+    return { deployments: await sources.deployments(), routes: routeViews(sources.routes(), t), functions: functionViews(sources.functions(), t) };
+  };
 
   const plugin: FastifyPluginAsync = async (app: FastifyInstance) => {
     const vendor = vendorFiles();

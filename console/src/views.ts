@@ -147,7 +147,7 @@ export function functionInfos(table: RouteTableLike, pools: Record<string, PoolS
       packageType: fc.package_type,
       ...pools[name],
     }))
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 export interface LatencyStats {
@@ -174,19 +174,48 @@ export function latencyStats(invocations: readonly InvocationView[]): LatencySta
 
 export interface RouteView extends RouteInfo, LatencyStats {}
 
-export function routeViews(routes: readonly RouteInfo[], recorder: Recorder): RouteView[] {
-  return routes.map((r) => ({ ...r, ...latencyStats(recorder.invocationsOf(r.function).filter((i) => i.route === r.routeKey)) }));
-}
-
-export interface FunctionView extends FunctionInfo, LatencyStats {
+export interface FunctionTraffic extends LatencyStats {
+  /** The latest invocations, newest first. */
   recent: InvocationView[];
 }
 
+export interface FunctionView extends FunctionInfo, FunctionTraffic {}
+
 export const RECENT_INVOCATIONS = 25;
 
-export function functionViews(functions: readonly FunctionInfo[], recorder: Recorder): FunctionView[] {
-  return functions.map((f) => {
-    const all = recorder.invocationsOf(f.name);
-    return { ...f, ...latencyStats(all), recent: all.slice(-RECENT_INVOCATIONS).reverse() };
-  });
+/** The key of a route's traffic: its function and route key (`hello GET /hello`). */
+export const trafficKey = (fn: string, routeKey: string) => `${fn} ${routeKey}`;
+
+/** Latency per route and per function, for those that had requests only (a 5,000-route table stays cheap). */
+export interface Traffic {
+  routes: Record<string, LatencyStats>;
+  functions: Record<string, FunctionTraffic>;
+}
+
+export function traffic(recorder: Recorder): Traffic {
+  const out: Traffic = { routes: {}, functions: {} };
+  for (const fn of recorder.functionsWithTraffic()) {
+    const all = recorder.invocationsOf(fn);
+    out.functions[fn] = { ...latencyStats(all), recent: all.slice(-RECENT_INVOCATIONS).reverse() };
+    const byRoute = new Map<string, InvocationView[]>();
+    for (const inv of all) {
+      let list = byRoute.get(inv.route);
+      if (!list) byRoute.set(inv.route, (list = []));
+      list.push(inv);
+    }
+    for (const [route, list] of byRoute) out.routes[trafficKey(fn, route)] = latencyStats(list);
+  }
+  return out;
+}
+
+const NO_TRAFFIC: FunctionTraffic = { count: 0, errors: 0, p50: 0, p95: 0, spark: [], recent: [] };
+
+const NO_ROUTE_TRAFFIC: LatencyStats = { count: 0, errors: 0, p50: 0, p95: 0, spark: [] };
+
+export function routeViews(routes: readonly RouteInfo[], t: Traffic): RouteView[] {
+  return routes.map((r) => ({ ...r, ...(t.routes[trafficKey(r.function, r.routeKey)] ?? NO_ROUTE_TRAFFIC) }));
+}
+
+export function functionViews(functions: readonly FunctionInfo[], t: Traffic): FunctionView[] {
+  return functions.map((f) => ({ ...f, ...(t.functions[f.name] ?? NO_TRAFFIC) }));
 }
