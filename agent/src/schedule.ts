@@ -3,7 +3,7 @@
 // SUN-SAT) evaluated in UTC; the Scheduler invokes each function on time.
 import { randomUUID } from 'node:crypto';
 import { CronExpressionParser } from 'cron-parser';
-import type { FunctionsFile } from '../../crds/src/index.js';
+import type { FunctionsFile } from '@esb/contracts';
 import type { Clock } from './clock.js';
 
 export class ScheduleParseError extends Error {

@@ -15,8 +15,8 @@ import {
   validate,
   type FunctionsFile as FunctionsFileT,
   type RoutingFile as RoutingFileT,
-} from '../../crds/src/index.js';
-import type { InvokeContext, InvokeResult, Invoker } from '../../agent/src/invoker.js';
+} from '@esb/contracts';
+import type { InvokeContext, InvokeResult, Invoker } from '@esb/contracts';
 import { watchConfig, type ConfigFileError, type ConfigWatcher } from './config-watcher.js';
 import { InvocationCancel } from './client-close.js';
 import { corsResponseHeaders, preflightHeaders } from './cors.js';

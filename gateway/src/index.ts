@@ -12,3 +12,4 @@ export { mapResponse } from './response.js';
 export type { HttpResponse, MapResult } from './response.js';
 export { corsResponseHeaders, preflightHeaders } from './cors.js';
 export { functionNameOf } from './invoke-api.js';
+export { AuthorizerEngine, type AuthRequest, type AuthOutcome } from './auth/authorize.js';

@@ -24,7 +24,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
 
 /**
  * CONFIG_RELOAD_INTERVAL: a duration with a unit (`500ms`, `2s`) or a bare number: seconds up
- * to 60 (`1`, `0.5`, as the seed writes it), milliseconds above (`1000`, as `esb agent` reads
+ * to 60 (`1`, `0.5`), milliseconds above (`1000`, as `esb agent` reads
  * it). Default 1 s, minimum 0.5 s.
  */
 export function parseReloadInterval(value: string | undefined): number {

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ContractError } from '../../crds/src/index.js';
+import { ContractError } from '@esb/contracts';
 import { configFromEnv, DUMMY_CREDENTIALS, loadResources, resourcesPath, ResourcesPathError } from './config.js';
 
 describe('configFromEnv', () => {

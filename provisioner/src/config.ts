@@ -1,7 +1,7 @@
 // Configuration from the environment (read in main, passed down) and the resources.yml file.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseYaml, validate, ResourcesFile, ContractError } from '../../crds/src/index.js';
+import { parseYaml, validate, ResourcesFile, ContractError } from '@esb/contracts';
 import type { Credentials } from './provision.js';
 
 export interface EnvConfig {

@@ -14,7 +14,7 @@ import {
   PutBucketLifecycleConfigurationCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { ResourcesFile, validate, type DynamoTable, type S3Bucket } from '../../crds/src/index.js';
+import { ResourcesFile, validate, type DynamoTable, type S3Bucket } from '@esb/contracts';
 import { ProvisionAbortedError, ProvisionError } from './errors.js';
 import { formatKeySchema, sameKeySchema, sameLifecycleRules, toCreateTableInput, toLifecycleInput } from './mapping.js';
 import { DEFAULT_RETRY, isRetryable, sleep as realSleep, withRetry, type RetryPolicy, type Sleep } from './retry.js';
