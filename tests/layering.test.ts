@@ -100,6 +100,20 @@ describe('package layering', () => {
     expect(violations()).toEqual([]);
   });
 
+  it('only the CLI reads the process environment (the others get typed settings)', () => {
+    const readers: string[] = [];
+    for (const folder of Object.keys(LAYERS).filter((f) => f !== 'cli')) {
+      for (const file of sourceFiles(path.join(ROOT, folder, 'src'))) {
+        if (isTest(path.relative(ROOT, file))) continue;
+        const text = readFileSync(file, 'utf8');
+        text.split('\n').forEach((line, i) => {
+          if (/\bprocess\.env\b/.test(line.replace(/\/\/.*$/, ''))) readers.push(`${path.relative(ROOT, file)}:${i + 1}`);
+        });
+      }
+    }
+    expect(readers).toEqual([]);
+  });
+
   it('the layering itself has no cycle: each package uses only packages listed before it', () => {
     const order = Object.values(LAYERS).map((l) => l.name);
     for (const [i, layer] of Object.values(LAYERS).entries()) {

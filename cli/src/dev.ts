@@ -1,6 +1,7 @@
 // `esb dev`: the embedded default, everything in one process — embedded DynamoDB and S3, the
 // agent (process runtime unless --runtime docker), the gateway and the controller with the
 // file backend — plus the examples deployed. Ctrl-C stops it all.
+import { LOCAL_REGION } from '@esb/contracts';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -15,7 +16,7 @@ import { workspacePaths, type WorkspacePaths } from '@esb/controller';
 import { startFileController, startKubeController, type RunningController } from '@esb/controller';
 import { stagingConfigDir } from '@esb/deploy';
 import { CONSOLE_PREFIX, createConsole, createStorageBrowser, deploymentView, functionInfos, routeInfos, type EsbConsole } from '@esb/console';
-import { gatewaySecurity } from './settings.js';
+import { gatewaySecurity, processSettings } from './settings.js';
 import { createDeploySteps, loadDockerImageBuilder, type RuntimeKind } from '@esb/controller';
 
 export const EXAMPLES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
@@ -89,8 +90,9 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
   if (reachableFromContainers) log.warn('docker runtime: the gateway and the embedded storage listen on all interfaces so that function containers reach them');
   const project = options.project ?? 'esb';
   const env = options.env ?? 'default';
-  const region = options.region ?? 'us-east-1';
-  const paths = workspacePaths(options.workspace, process.env);
+  const region = options.region ?? LOCAL_REGION;
+  const settings = processSettings();
+  const paths = workspacePaths(options.workspace ?? settings.workspace, settings.deploymentsDir);
   const configDir = stagingConfigDir({ workspace: paths.workspace, project, env });
   await mkdir(paths.deploymentsDir, { recursive: true });
   await ensureConfigDir(configDir, { log: { info: (m) => log.info(m), warn: (m) => log.warn(m) } });
@@ -120,7 +122,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       options.console === false
         ? undefined
         : createConsole({
-            token: options.consoleToken ?? process.env.ESB_CONSOLE_TOKEN,
+            token: options.consoleToken ?? settings.consoleToken,
             sources: {
               deployments: async () => (controller ? (await controller.store.list()).map(deploymentView).sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)) : []),
               routes: () => (gateway ? routeInfos(gateway.table()) : []),
@@ -157,7 +159,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
         runningAgent.setFunctions(functions);
         esbConsole?.changed('functions');
       },
-      ...(await gatewaySecurity(process.env)),
+      ...(await gatewaySecurity(settings)),
     });
     const runningGateway = gateway;
     closers.push(() => runningGateway.close());

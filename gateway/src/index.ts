@@ -1,6 +1,6 @@
 export { buildGateway, newTraceId, CONSOLE_PREFIX, BODY_LIMIT_BYTES, DEFAULT_INTEGRATION_TIMEOUT_MS, DEFAULT_RELOAD_INTERVAL_MS, MIN_RELOAD_INTERVAL_MS } from './app.js';
 export type { Gateway, GatewayOptions, RequestObserver } from './app.js';
-export { startGateway, parseReloadInterval } from './server.js';
+export { startGateway } from './server.js';
 export type { StartOptions, RunningGateway } from './server.js';
 export { watchConfig, ConfigFileError } from './config-watcher.js';
 export type { ConfigWatcher, WatchConfigOptions, WatchLogger } from './config-watcher.js';
