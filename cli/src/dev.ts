@@ -38,7 +38,7 @@ export interface DevOptions {
   s3Port?: number;
   region?: string;
   reloadIntervalMs?: number;
-  /** The browser console at <gateway>/_esb/ (default on; docs/console.md). */
+  /** Serve the browser console at <gateway>/_esb/ (default on; docs/console.md). */
   console?: boolean;
   /** Lets non-loopback clients open the console with this token (default $ESB_CONSOLE_TOKEN). */
   consoleToken?: string;
@@ -70,8 +70,8 @@ export interface RunningDev {
   agent: Agent;
   gateway: RunningGateway;
   controller: RunningController;
-  /** The browser console (its recorder also feeds the terminal summary), when it is on. */
-  console?: EsbConsole;
+  /** The browser console (its recorder also feeds the terminal summary), served or not. */
+  console: EsbConsole;
   close(): Promise<void>;
 }
 
@@ -118,10 +118,9 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     let agent: Agent | undefined;
     let gateway: RunningGateway | undefined;
     let controller: RunningController | undefined;
-    const esbConsole =
-      options.console === false
-        ? undefined
-        : createConsole({
+    // The console's recorder also feeds the terminal summary: it exists even when the page is not served.
+    const serveConsole = options.console !== false;
+    const esbConsole = createConsole({
             token: options.consoleToken ?? settings.consoleToken,
             sources: {
               deployments: async () => (controller ? (await controller.store.list()).map(deploymentView).sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)) : []),
@@ -131,7 +130,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
               gatewayUrl: () => gatewayUrl,
             },
           });
-    if (esbConsole) closers.push(async () => esbConsole.close());
+    closers.push(async () => esbConsole.close());
 
     agent = await createAgent({
       runtime,
@@ -139,16 +138,16 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       region,
       logDir: paths.logDir,
       log: log.child({ component: 'agent' }),
-      logSinks: esbConsole ? [esbConsole.logSink] : [],
+      logSinks: [esbConsole.logSink],
     });
     const runningAgent = agent;
     closers.push(() => runningAgent.close());
 
     gateway = await startGateway({
-      invoker: esbConsole ? esbConsole.wrapInvoker(agent) : agent,
-      console: esbConsole?.plugin,
-      onRequestDone: esbConsole?.observe,
-      onReload: () => esbConsole?.changed('routes'),
+      invoker: esbConsole.wrapInvoker(agent),
+      console: serveConsole ? esbConsole.plugin : undefined,
+      onRequestDone: esbConsole.observe,
+      onReload: () => esbConsole.changed('routes'),
       configDir,
       host,
       port,
@@ -157,7 +156,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       log: log.child({ component: 'gateway' }),
       onFunctions: (functions) => {
         runningAgent.setFunctions(functions);
-        esbConsole?.changed('functions');
+        esbConsole.changed('functions');
       },
       ...(await gatewaySecurity(settings)),
     });
@@ -177,7 +176,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       steps,
       log: log.child({ component: 'controller' }),
       configDirFor: (p: string, e: string) => stagingConfigDir({ workspace: paths.workspace, project: p, env: e }),
-      onStatusChange: () => esbConsole?.changed('deployments'),
+      onStatusChange: () => esbConsole.changed('deployments'),
     };
     controller =
       options.backend === 'kube'
@@ -205,7 +204,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       env,
       configDir,
       backend: options.backend ?? 'file',
-      ...(esbConsole ? { console: `${gatewayUrl}${CONSOLE_PREFIX}/` } : {}),
+      ...(serveConsole ? { console: `${gatewayUrl}${CONSOLE_PREFIX}/` } : {}),
       ...(options.backend === 'kube' ? { kubeconfig: options.kubeconfig && path.resolve(options.kubeconfig), context: options.context, namespace: options.namespace } : {}),
     };
     await writeFile(paths.runtimeFile, `${JSON.stringify(info, null, 2)}\n`);
