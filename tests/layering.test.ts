@@ -17,7 +17,9 @@ const LAYERS: Record<string, { name: string; uses: string[]; testsAlsoUse?: stri
   agent: { name: '@esb/agent', uses: ['@esb/contracts'], testsAlsoUse: ['@esb/storage', '@esb/deploy', '@esb/provisioner'] },
   gateway: { name: '@esb/gateway', uses: ['@esb/contracts'], testsAlsoUse: ['@esb/agent'] },
   controller: { name: '@esb/controller', uses: ['@esb/contracts', '@esb/deploy', '@esb/provisioner'] },
-  cli: { name: '@esb/cli', uses: ['@esb/contracts', '@esb/storage', '@esb/deploy', '@esb/provisioner', '@esb/agent', '@esb/gateway', '@esb/controller'] },
+  // The browser console imports no esb package: the cli hands it the parts' state (docs/console.md).
+  console: { name: '@esb/console', uses: [], testsAlsoUse: ['@esb/gateway'] },
+  cli: { name: '@esb/cli', uses: ['@esb/contracts', '@esb/storage', '@esb/deploy', '@esb/provisioner', '@esb/agent', '@esb/gateway', '@esb/controller', '@esb/console'] },
 };
 /** Harnesses on top of everything: they may import any package, still only by name. */
 const HARNESSES = ['e2e', 'bench'];

@@ -53,6 +53,8 @@ export interface AgentOptions {
   victoriaLogsUrl?: string;
   /** Run schedule events (default true). */
   schedules?: boolean;
+  /** More places for function log lines (the console's live tail). */
+  logSinks?: LogSink[];
   /** Echo function log lines to the pino log (default true). */
   pinoFunctionLogs?: boolean;
   initTimeoutMs?: number;
@@ -161,6 +163,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       }),
     );
   }
+  sinks.push(...(opts.logSinks ?? []));
   const sink = new MultiLogSink(sinks);
   /** Log lines of invocations whose caller asked for the tail (X-Amz-Log-Type: Tail), by request id. */
   const tails = new Map<string, string[]>();

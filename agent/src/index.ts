@@ -6,5 +6,6 @@ export { createAgentHttpServer, type AgentHttpServerOptions } from './http-serve
 export { createHttpInvoker, type HttpInvoker } from './http-client.js';
 export { parseSchedule, ScheduleParseError } from './schedule.js';
 export { logFileName } from './logs.js';
+export type { LogRecord, LogSink } from './logs.js';
 export type { Clock } from './clock.js';
 export { createDockerDriver, DockerUnavailableError, LABEL, type DockerDriverOptions, type DockerStartStep } from './docker-driver.js';

@@ -181,6 +181,8 @@ async function throughputBench(duration: number, runs: number) {
     { name: 'fastify hello (baseline)', args: ['--child', 'baseline'], path: '/hello/x' },
     { name: 'gateway, 5k routes, access log on', args: ['--child', 'gateway', 'info'], path: '/svc7/items/abc' },
     { name: 'gateway, 5k routes, access log off', args: ['--child', 'gateway', 'warn'], path: '/svc7/items/abc' },
+    // The console's hooks on the API path (ring buffer, try-it capture) with a console page open.
+    { name: 'gateway, log off, console page open', args: ['--child', 'gateway-console', 'warn'], path: '/svc7/items/abc' },
   ];
   const out: Array<{ name: string; c: number; rps: number; p50: number; p99: number; errors: number; non2xx: number }> = [];
   const rss: Record<string, number> = {};
@@ -223,8 +225,22 @@ async function child(mode: string, level: string) {
   } else {
     const cfg = mode === 'gateway-empty' ? undefined : bigConfig();
     const log = pino({ level }, pino.destination({ dest: '/dev/null', sync: false }));
-    const gw = await startGateway({ invoker: trivialInvoker(), host: '127.0.0.1', port: 0, log, initialConfig: cfg });
-    process.send?.({ ready: gw.url });
+    if (mode === 'gateway-console') {
+      const { createConsole, functionInfos, routeInfos } = await import('@esb/console');
+      let table = () => compileRouteTable(cfg!.routing, cfg!.functions);
+      const esbConsole = createConsole({
+        sources: { deployments: async () => [], routes: () => routeInfos(table()), functions: () => functionInfos(table(), {}), gatewayUrl: () => '' },
+      });
+      const gw = await startGateway({ invoker: esbConsole.wrapInvoker(trivialInvoker()), host: '127.0.0.1', port: 0, log, initialConfig: cfg, console: esbConsole.plugin, onRequestDone: esbConsole.observe });
+      table = gw.table;
+      // An open console page: the stream is read and thrown away.
+      const page = await fetch(`${gw.url}/_esb/events`);
+      void page.body!.pipeTo(new WritableStream());
+      process.send?.({ ready: gw.url });
+    } else {
+      const gw = await startGateway({ invoker: trivialInvoker(), host: '127.0.0.1', port: 0, log, initialConfig: cfg });
+      process.send?.({ ready: gw.url });
+    }
   }
   process.on('message', (m: { rss?: boolean }) => {
     if (m.rss) {

@@ -15,6 +15,7 @@ import { ensureConfigDir } from '@esb/deploy';
 import { workspacePaths, type WorkspacePaths } from '@esb/controller';
 import { startFileController, startKubeController, type RunningController } from '@esb/controller';
 import { stagingConfigDir } from '@esb/deploy';
+import { CONSOLE_PREFIX, createConsole, createStorageBrowser, deploymentView, functionInfos, routeInfos, type EsbConsole } from '@esb/console';
 import { gatewaySecurity, processSettings } from './settings.js';
 import { createDeploySteps, loadDockerImageBuilder, type RuntimeKind } from '@esb/controller';
 
@@ -37,6 +38,10 @@ export interface DevOptions {
   s3Port?: number;
   region?: string;
   reloadIntervalMs?: number;
+  /** Serve the browser console at <gateway>/_esb/ (default on; docs/console.md). */
+  console?: boolean;
+  /** Lets non-loopback clients open the console with this token (default $ESB_CONSOLE_TOKEN). */
+  consoleToken?: string;
   log: Logger;
 }
 
@@ -55,6 +60,8 @@ export interface DevInfo {
   kubeconfig?: string;
   context?: string;
   namespace?: string;
+  /** The browser console's address, when it is on. */
+  console?: string;
 }
 
 export interface RunningDev {
@@ -63,6 +70,8 @@ export interface RunningDev {
   agent: Agent;
   gateway: RunningGateway;
   controller: RunningController;
+  /** The browser console (its recorder also feeds the terminal summary), served or not. */
+  console: EsbConsole;
   close(): Promise<void>;
 }
 
@@ -105,27 +114,54 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     const port = options.port || (await freePort(host));
     const gatewayUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
 
-    const agent = await createAgent({
+    // The console reads the parts started below; they exist by the time a page asks.
+    let agent: Agent | undefined;
+    let gateway: RunningGateway | undefined;
+    let controller: RunningController | undefined;
+    // The console's recorder also feeds the terminal summary: it exists even when the page is not served.
+    const serveConsole = options.console !== false;
+    const esbConsole = createConsole({
+            token: options.consoleToken ?? settings.consoleToken,
+            sources: {
+              deployments: async () => (controller ? (await controller.store.list()).map(deploymentView).sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)) : []),
+              routes: () => (gateway ? routeInfos(gateway.table()) : []),
+              functions: () => (gateway && agent ? functionInfos(gateway.table(), agent.stats().functions) : []),
+              storage: createStorageBrowser({ dynamodbEndpoint: storage.dynamodbEndpoint, s3Endpoint: storage.s3Endpoint, region }),
+              gatewayUrl: () => gatewayUrl,
+            },
+          });
+    closers.push(async () => esbConsole.close());
+
+    agent = await createAgent({
       runtime,
       endpoints: { dynamodb: storage.dynamodbEndpoint, s3: storage.s3Endpoint, lambda: gatewayUrl },
       region,
       logDir: paths.logDir,
       log: log.child({ component: 'agent' }),
+      logSinks: [esbConsole.logSink],
     });
-    closers.push(() => agent.close());
+    const runningAgent = agent;
+    closers.push(() => runningAgent.close());
 
-    const gateway = await startGateway({
-      invoker: agent,
+    gateway = await startGateway({
+      invoker: esbConsole.wrapInvoker(agent),
+      console: serveConsole ? esbConsole.plugin : undefined,
+      onRequestDone: esbConsole.observe,
+      onReload: () => esbConsole.changed('routes'),
       configDir,
       host,
       port,
       region,
       reloadIntervalMs: options.reloadIntervalMs,
       log: log.child({ component: 'gateway' }),
-      onFunctions: (functions) => agent.setFunctions(functions),
+      onFunctions: (functions) => {
+        runningAgent.setFunctions(functions);
+        esbConsole.changed('functions');
+      },
       ...(await gatewaySecurity(settings)),
     });
-    closers.push(() => gateway.close());
+    const runningGateway = gateway;
+    closers.push(() => runningGateway.close());
 
     const steps = createDeploySteps({
       runtime,
@@ -135,12 +171,19 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
       buildImages: runtime === 'docker' ? await loadDockerImageBuilder() : undefined,
     });
-    const controllerOptions = { paths, steps, log: log.child({ component: 'controller' }), configDirFor: (p: string, e: string) => stagingConfigDir({ workspace: paths.workspace, project: p, env: e }) };
-    const controller =
+    const controllerOptions = {
+      paths,
+      steps,
+      log: log.child({ component: 'controller' }),
+      configDirFor: (p: string, e: string) => stagingConfigDir({ workspace: paths.workspace, project: p, env: e }),
+      onStatusChange: () => esbConsole.changed('deployments'),
+    };
+    controller =
       options.backend === 'kube'
         ? await startKubeController({ ...controllerOptions, kubeconfig: options.kubeconfig, context: options.context, namespace: options.namespace })
         : await startFileController(controllerOptions);
-    closers.push(() => controller.close());
+    const runningController = controller;
+    closers.push(() => runningController.close());
 
     if (options.examples !== false && options.backend !== 'kube') {
       const manifest = path.join(paths.deploymentsDir, 'example-a.yaml');
@@ -161,11 +204,12 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       env,
       configDir,
       backend: options.backend ?? 'file',
+      ...(serveConsole ? { console: `${gatewayUrl}${CONSOLE_PREFIX}/` } : {}),
       ...(options.backend === 'kube' ? { kubeconfig: options.kubeconfig && path.resolve(options.kubeconfig), context: options.context, namespace: options.namespace } : {}),
     };
     await writeFile(paths.runtimeFile, `${JSON.stringify(info, null, 2)}\n`);
     closers.push(() => rm(paths.runtimeFile, { force: true }));
-    return { info, paths, agent, gateway, controller, close: closeAll };
+    return { info, paths, agent, gateway, controller, console: esbConsole, close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -72,8 +72,8 @@ function pretty(jsonLine: string): string {
   return text;
 }
 
-export function createLogger(options: { pretty?: boolean; level?: string; fd?: number } = {}): Logger {
+export function createLogger(options: { pretty?: boolean; level?: string; fd?: number; out?: { write(s: string): unknown; flushSync?(): void } } = {}): Logger {
   const level = options.level ?? processSettings().logLevel;
-  const out = pino.destination({ fd: options.fd ?? 2, sync: false });
+  const out = options.out ?? pino.destination({ fd: options.fd ?? 2, sync: false });
   return pino({ level, base: undefined }, batchedDestination(out, options.pretty ? pretty : undefined));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deploymentsTable, describeDeployment, formatAge } from './present.js';
+import { alignedRow, columnWidths, deploymentList, deploymentsTable, describeDeployment, formatAge, parseOutputFormat, watchKey, type DeploymentRow } from './present.js';
 
 const now = new Date('2026-11-25T12:00:00Z');
 
@@ -40,5 +40,55 @@ describe('presentation', () => {
     expect(out).toContain('Observed generation:  2');
     expect(out).toMatch(/Ready\s+False\s+InvalidTemplate\s+60s\s+t\.yml:3:1: bad/);
     expect(out).toContain('2026-11-25T11:59:00Z  t.yml:3:1: bad');
+  });
+
+  const ready = (status: 'True' | 'False', reason: string) => [{ type: 'Ready' as const, status, reason, message: '', lastTransitionTime: '' }];
+  const rowA: DeploymentRow = {
+    namespace: 'default',
+    name: 'deploy-a',
+    env: 'prod',
+    createdAt: '2026-11-25T11:59:00Z',
+    generation: 3,
+    spec: { template: 'a.yml', env: 'prod', project: 'shop' },
+    status: { observedGeneration: 2, functions: 3, routes: 6, resources: 2, conditions: ready('True', 'Ready') },
+  };
+
+  it('-o wide adds project, generation, observed generation, what was deployed and the template', () => {
+    expect(deploymentsTable([rowA], now, false, true).split('\n')).toEqual([
+      'NAME       ENV    READY   REASON   AGE   PROJECT   GENERATION   OBSERVED   FUNCTIONS   ROUTES   RESOURCES   TEMPLATE',
+      'deploy-a   prod   True    Ready    60s   shop      3            2          3           6        2           a.yml',
+    ]);
+  });
+
+  it('-o yaml|json print a v1 List of Deployment resources, as kubectl does', () => {
+    expect(deploymentList([rowA])).toEqual({
+      apiVersion: 'v1',
+      kind: 'List',
+      metadata: { resourceVersion: '' },
+      items: [
+        {
+          apiVersion: 'esb.dev/v1alpha1',
+          kind: 'Deployment',
+          metadata: { name: 'deploy-a', namespace: 'default', generation: 3, creationTimestamp: '2026-11-25T11:59:00Z' },
+          spec: { template: 'a.yml', env: 'prod', project: 'shop' },
+          status: rowA.status,
+        },
+      ],
+    });
+  });
+
+  it('-o takes wide, yaml or json only, and says so', () => {
+    expect(parseOutputFormat(undefined)).toBe('table');
+    expect(parseOutputFormat('wide')).toBe('wide');
+    expect(() => parseOutputFormat('xml')).toThrow('--output (-o): "xml" is not one of wide, yaml, json');
+  });
+
+  it('-w: a change of status is a change, the passing of time is not; rows stay under the header', () => {
+    const later = { ...rowA, createdAt: '2026-11-25T10:00:00Z' };
+    expect(watchKey(later)).toBe(watchKey({ ...rowA, createdAt: '2026-11-25T10:00:00Z' }));
+    expect(watchKey({ ...rowA, status: { ...rowA.status, conditions: ready('False', 'ApplyFailed') } })).not.toBe(watchKey(rowA));
+    const widths = columnWidths([['NAME', 'READY'], ['a', 'True']]);
+    expect(alignedRow(['NAME', 'READY'], widths)).toBe('NAME   READY');
+    expect(alignedRow(['a-much-longer-name', 'False'], widths)).toBe('a-much-longer-name   False');
   });
 });

@@ -9,6 +9,18 @@ export interface DeploymentRow {
   status?: DeploymentStatus;
   recentErrors?: Array<{ time: string; message: string }>;
   manifest?: string;
+  /** metadata.generation: bumped by each spec change. */
+  generation?: number;
+  spec?: { template?: string; artifact?: string; env?: string; project?: string; parameters?: Record<string, string> };
+}
+
+export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json';
+
+/** `-o`: kubectl's formats; anything else is a clear error. */
+export function parseOutputFormat(value: string | undefined): OutputFormat {
+  if (value === undefined) return 'table';
+  if (value === 'wide' || value === 'yaml' || value === 'json') return value;
+  throw new Error(`--output (-o): "${value}" is not one of wide, yaml, json`);
 }
 
 /** kubectl's age format: 45s, 12m, 3h, 5d. */
@@ -26,20 +38,73 @@ export function formatTable(rows: string[][]): string {
   return rows.map((r) => r.map((cell, col) => (col === r.length - 1 ? cell : cell.padEnd(widths[col] + 3))).join('').trimEnd()).join('\n');
 }
 
-export function deploymentsTable(items: DeploymentRow[], now: Date, allNamespaces = false): string {
-  const header = [...(allNamespaces ? ['NAMESPACE'] : []), 'NAME', 'ENV', 'READY', 'REASON', 'AGE'];
-  const rows = items.map((item) => {
-    const ready = item.status?.conditions?.find((c) => c.type === 'Ready');
-    return [
-      ...(allNamespaces ? [item.namespace] : []),
-      item.name,
-      item.env ?? '',
-      ready?.status ?? 'Unknown',
-      ready?.reason ?? '',
-      formatAge(item.createdAt, now),
-    ];
-  });
-  return formatTable([header, ...rows]);
+export function deploymentsHeader(allNamespaces = false, wide = false): string[] {
+  return [...(allNamespaces ? ['NAMESPACE'] : []), 'NAME', 'ENV', 'READY', 'REASON', 'AGE', ...(wide ? ['PROJECT', 'GENERATION', 'OBSERVED', 'FUNCTIONS', 'ROUTES', 'RESOURCES', 'TEMPLATE'] : [])];
+}
+
+/** One row's cells, as the header above names them. */
+export function deploymentCells(item: DeploymentRow, now: Date, allNamespaces = false, wide = false): string[] {
+  const ready = item.status?.conditions?.find((c) => c.type === 'Ready');
+  const status = item.status;
+  return [
+    ...(allNamespaces ? [item.namespace] : []),
+    item.name,
+    item.env ?? '',
+    ready?.status ?? 'Unknown',
+    ready?.reason ?? '',
+    formatAge(item.createdAt, now),
+    ...(wide
+      ? [
+          item.spec?.project ?? '',
+          item.generation === undefined ? '<none>' : String(item.generation),
+          status?.observedGeneration === undefined ? '<none>' : String(status.observedGeneration),
+          String(status?.functions ?? 0),
+          String(status?.routes ?? 0),
+          String(status?.resources ?? 0),
+          item.spec?.template ?? item.spec?.artifact ?? '',
+        ]
+      : []),
+  ];
+}
+
+export function deploymentsTable(items: DeploymentRow[], now: Date, allNamespaces = false, wide = false): string {
+  return formatTable([deploymentsHeader(allNamespaces, wide), ...items.map((item) => deploymentCells(item, now, allNamespaces, wide))]);
+}
+
+/** A row under a header already printed (`-w`): padded to the header's widths, as kubectl's watch prints. */
+export function alignedRow(cells: string[], widths: number[]): string {
+  return cells.map((cell, col) => (col === cells.length - 1 ? cell : cell.padEnd(Math.max(widths[col] ?? 0, cell.length) + 3))).join('').trimEnd();
+}
+
+export function columnWidths(rows: string[][]): number[] {
+  return rows[0].map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length)));
+}
+
+/** What `-w` compares to decide that a Deployment changed (its age alone is no change). */
+export function watchKey(item: DeploymentRow): string {
+  return JSON.stringify([item.generation, item.spec, item.status, item.env]);
+}
+
+/** A Deployment as `kubectl get -o yaml|json` shows a resource. */
+export function deploymentResource(item: DeploymentRow): Record<string, unknown> {
+  return {
+    apiVersion: 'esb.dev/v1alpha1',
+    kind: 'Deployment',
+    metadata: {
+      name: item.name,
+      namespace: item.namespace,
+      ...(item.generation !== undefined ? { generation: item.generation } : {}),
+      ...(item.createdAt ? { creationTimestamp: item.createdAt } : {}),
+      ...(item.manifest ? { annotations: { 'esb.dev/manifest': item.manifest } } : {}),
+    },
+    spec: item.spec ?? (item.env ? { env: item.env } : {}),
+    status: item.status ?? {},
+  };
+}
+
+/** `kubectl get -o yaml|json` of several: a v1 List. */
+export function deploymentList(items: DeploymentRow[]): Record<string, unknown> {
+  return { apiVersion: 'v1', kind: 'List', items: items.map(deploymentResource), metadata: { resourceVersion: '' } };
 }
 
 export function describeDeployment(item: DeploymentRow, now: Date): string {

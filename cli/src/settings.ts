@@ -99,6 +99,8 @@ export interface Settings {
   agent: { host?: string; port?: number; name?: string; dockerNetwork?: string; runtimeApiHost?: string; imagePullPolicy?: string; victoriaLogsUrl?: string };
   /** ESB_API_KEYS ("k1,k2") and ESB_JWKS ("<issuer>=<url or file>,..."), merged with ~/.esb/config.yaml by gatewaySecurity. */
   security: { apiKeys: string[]; jwks: Record<string, string> };
+  /** ESB_CONSOLE_TOKEN: lets non-loopback clients open the browser console (docs/console.md). */
+  consoleToken?: string;
   /** HOME: where ~/.esb/config.yaml lives. */
   home: string;
 }
@@ -144,6 +146,7 @@ export function loadSettings(env: Environ): Settings {
       apiKeys: (env.ESB_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
       jwks: parseJwksSetting(env.ESB_JWKS, 'ESB_JWKS'),
     },
+    consoleToken: nonEmpty(env.ESB_CONSOLE_TOKEN),
     home: nonEmpty(env.HOME) ?? os.homedir(),
   };
 }

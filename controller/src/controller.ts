@@ -27,12 +27,28 @@ export interface ControllerOptions {
   usePolling?: boolean;
   /** File backend: enqueue every Deployment this often (ms); default 60 s, 0 turns it off. */
   resyncMs?: number;
+  /** Told after each status write (the console's live Deployments page). */
+  onStatusChange?(request: { namespace: string; name: string }): void;
+}
+
+/** The store, telling `onChange` after each status it writes. */
+export function observeStatus(store: Store, onChange: (request: { namespace: string; name: string }) => void): Store {
+  return {
+    get: (request) => store.get(request),
+    list: () => store.list(),
+    patchStatus: async (request, status) => {
+      await store.patchStatus(request, status);
+      onChange(request);
+    },
+    recordEvent: store.recordEvent && ((request, type, reason, message) => store.recordEvent!(request, type, reason, message)),
+  };
 }
 
 export async function startController(
   options: ControllerOptions & { store: Store; source: Source & { watchPaths?(r: { namespace: string; name: string }, p: string[], owned?: string[]): void }; deploymentsDir?: string },
 ): Promise<RunningController> {
-  const { store, source, log } = options;
+  const { source, log } = options;
+  const store = options.onStatusChange ? observeStatus(options.store, options.onStatusChange) : options.store;
   const configDirFor = options.configDirFor ?? ((project: string, env: string) => stagingConfigDir({ workspace: options.paths.workspace, project, env }));
   const reconciler = new DeploymentReconciler({
     store,

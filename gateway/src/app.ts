@@ -4,7 +4,7 @@
 import { decodeRuntimeFile, FUNCTIONS_CODEC, LOCAL_ACCOUNT_ID, LOCAL_REGION, ROUTING_CODEC } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { EMPTY_FUNCTIONS, EMPTY_ROUTING, type FunctionsFile as FunctionsFileT, type RoutingFile as RoutingFileT } from '@esb/contracts';
 import type { InvokeContext, InvokeResult, Invoker } from '@esb/contracts';
@@ -25,6 +25,11 @@ export const DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000;
 export const DEFAULT_RELOAD_INTERVAL_MS = 1_000;
 export const MIN_RELOAD_INTERVAL_MS = 500;
 export const BODY_LIMIT_BYTES = 10 * 1024 * 1024;
+/** Reserved for the browser console: never an API route, whether a console is mounted or not. */
+export const CONSOLE_PREFIX = '/_esb';
+
+/** Told once per answered request that reached a function (the console's ring buffers; keep it O(1)). */
+export type RequestObserver = (fn: string, route: string, method: string, path: string, status: number, durationMs: number, requestId: string) => void;
 
 export interface GatewayOptions {
   invoker: Invoker;
@@ -54,6 +59,10 @@ export interface GatewayOptions {
   jwks?: JwksCache;
   /** issuer -> JWKS URL or local JWKS file, instead of `<issuer>/.well-known/jwks.json`. */
   jwksLocations?: Record<string, string>;
+  /** The browser console, mounted at /_esb/ (docs/console.md); without it /_esb/ answers 404. */
+  console?: FastifyPluginAsync;
+  /** Per-request hook for routed and Invoke API requests (the console's recorder). */
+  onRequestDone?: RequestObserver;
 }
 
 export interface Gateway {
@@ -126,6 +135,9 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     table = next; // one assignment: requests already running keep the table they looked up
     auth.clear(); // authorizers may have changed: cached decisions go
     for (const w of next.warnings) log.warn({ warning: w }, 'routing');
+    for (const r of next.routes) {
+      if (r.resource === CONSOLE_PREFIX || r.resource.startsWith(`${CONSOLE_PREFIX}/`)) log.warn({ route: r.routeKey, function: r.function }, `route ${r.routeKey} is never reached: ${CONSOLE_PREFIX}/ is reserved for the esb console`);
+    }
     opts.onReload?.(next);
   };
 
@@ -197,10 +209,21 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     return { status: 'ok', routes: table.routes.length, functions: Object.keys(table.functions.functions).length };
   });
 
-  registerInvokeApi(app, { invoker, log, accountId, region, now });
+  const observe = opts.onRequestDone;
+  registerInvokeApi(app, { invoker, log, accountId, region, now, onRequestDone: observe });
+
+  // The console's prefix is the gateway's own: a deployed route under it is never reached.
+  if (opts.console) await app.register(opts.console, { prefix: CONSOLE_PREFIX });
+  else {
+    const notFound = async (_req: FastifyRequest, reply: FastifyReply) => reply.code(404).type(JSON_CT).send(Buffer.from('{"message":"Not Found"}'));
+    app.all(CONSOLE_PREFIX, notFound);
+    app.all(`${CONSOLE_PREFIX}/*`, notFound);
+  }
 
   function accessLog(method: string, path: string, route: string | undefined, fn: string | undefined, status: number, t0: number, requestId: string) {
-    log.info({ method, path, route, function: fn, status, durationMs: Math.round((performance.now() - t0) * 100) / 100, requestId }, 'request');
+    const durationMs = Math.round((performance.now() - t0) * 100) / 100;
+    log.info({ method, path, route, function: fn, status, durationMs, requestId }, 'request');
+    if (observe !== undefined && fn !== undefined) observe(fn, route!, method, path, status, durationMs, requestId);
   }
 
   /**

@@ -1,5 +1,5 @@
-export { buildGateway, newTraceId, BODY_LIMIT_BYTES, DEFAULT_INTEGRATION_TIMEOUT_MS, DEFAULT_RELOAD_INTERVAL_MS, MIN_RELOAD_INTERVAL_MS } from './app.js';
-export type { Gateway, GatewayOptions } from './app.js';
+export { buildGateway, newTraceId, CONSOLE_PREFIX, BODY_LIMIT_BYTES, DEFAULT_INTEGRATION_TIMEOUT_MS, DEFAULT_RELOAD_INTERVAL_MS, MIN_RELOAD_INTERVAL_MS } from './app.js';
+export type { Gateway, GatewayOptions, RequestObserver } from './app.js';
 export { startGateway } from './server.js';
 export type { StartOptions, RunningGateway } from './server.js';
 export { compileRouteTable, parseRoutePath, resolveApi, RouteCompileError } from './routes.js';

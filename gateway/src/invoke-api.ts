@@ -12,6 +12,8 @@ export interface InvokeApiOptions {
   accountId: string;
   region: string;
   now: () => number;
+  /** Per-request hook (the console's recorder). */
+  onRequestDone?: (fn: string, route: string, method: string, path: string, status: number, durationMs: number, requestId: string) => void;
 }
 
 /** `my-fn`, `my-fn:alias`, `123:function:my-fn`, `arn:aws:lambda:r:123:function:my-fn[:q]` -> `my-fn`. */
@@ -39,8 +41,11 @@ export function registerInvokeApi(app: FastifyInstance, opts: InvokeApiOptions):
     const raw = (req.params as { name: string }).name;
     const name = functionNameOf(raw);
     const type = String(req.headers['x-amz-invocation-type'] ?? 'RequestResponse');
-    const done = (status: number) =>
-      log.info({ method: 'POST', path: req.url, route: 'lambda:Invoke', function: name, invocationType: type, status, durationMs: Math.round((performance.now() - t0) * 100) / 100, requestId }, 'request');
+    const done = (status: number) => {
+      const durationMs = Math.round((performance.now() - t0) * 100) / 100;
+      log.info({ method: 'POST', path: req.url, route: 'lambda:Invoke', function: name, invocationType: type, status, durationMs, requestId }, 'request');
+      if (status !== 404) opts.onRequestDone?.(name, 'lambda:Invoke', 'POST', req.url, status, durationMs, requestId);
+    };
     if (!invoker.has(name)) {
       done(404);
       return awsError(reply, 404, 'ResourceNotFoundException', `Function not found: arn:aws:lambda:${opts.region}:${opts.accountId}:function:${name}`);

@@ -1,16 +1,29 @@
-// `esb dev`: the README's main command.
+// `esb dev`: the README's main command. On a terminal it shows a one-screen summary that
+// redraws itself (deployments, routes, last requests) and writes its log to .esb/dev.log;
+// otherwise (a pipe, a file, CI) it prints log lines as they come.
+import { createWriteStream, mkdirSync } from 'node:fs';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startDev } from '../dev.js';
+import { workspacePaths } from '@esb/controller';
+import { startDev, type RunningDev } from '../dev.js';
 import { createLogger } from '../log.js';
 import type { Command } from '../main.js';
+import { processSettings } from '../settings.js';
+import { renderSummary } from '../summary.js';
 
 const HELP = `usage: esb dev [--workspace DIR] [--port 3000] [--host 127.0.0.1] [--runtime process|docker]
                [--backend file|kube [--kubeconfig FILE] [--context C] [-n NS]]
                [--project esb] [--env default] [--no-examples] [--dynamodb-port 8000] [--s3-port 9000]
+               [--no-console] [--no-summary]
 
 Starts the embedded platform in one process: DynamoDB- and S3-compatible storage, the agent,
 the gateway on --port and the controller watching <workspace>/deployments/. Deploys the
-example app A unless --no-examples. Ctrl-C stops everything.`;
+example app A unless --no-examples. The browser console is at <gateway>/_esb/ (--no-console:
+not served). On a terminal, a summary redraws itself and the log goes to .esb/dev.log
+(--no-summary: log lines instead). Ctrl-C stops everything.`;
+
+export const SUMMARY_REFRESH_MS = 1_000;
+const LOG_TAIL_LINES = 50;
 
 export const dev: Command = {
   summary: 'run the whole platform locally (embedded default) and deploy the examples',
@@ -31,6 +44,8 @@ export const dev: Command = {
         namespace: { type: 'string', short: 'n' },
         'dynamodb-port': { type: 'string', default: '8000' },
         's3-port': { type: 'string', default: '9000' },
+        'no-console': { type: 'boolean' },
+        'no-summary': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -40,7 +55,26 @@ export const dev: Command = {
     }
     if (values.runtime !== 'process' && values.runtime !== 'docker') throw new Error(`--runtime: "${values.runtime}" is not process or docker`);
     if (values.backend !== 'file' && values.backend !== 'kube') throw new Error(`--backend: "${values.backend}" is not file or kube`);
-    const log = createLogger({ pretty: true });
+    const summary = !!process.stdout.isTTY && !values['no-summary'];
+    // On a terminal the log would scroll the summary away: it goes to a file, its tail on screen.
+    const logTail: string[] = [];
+    let logFile: string | undefined;
+    let out: { write(s: string): unknown } | undefined;
+    if (summary) {
+      const settings = processSettings();
+      const paths = workspacePaths(values.workspace ?? settings.workspace, settings.deploymentsDir);
+      logFile = path.join(path.dirname(paths.runtimeFile), 'dev.log');
+      mkdirSync(path.dirname(logFile), { recursive: true });
+      const file = createWriteStream(logFile, { flags: 'a' });
+      out = {
+        write(text: string) {
+          file.write(text);
+          for (const line of text.split('\n')) if (line) logTail.push(line);
+          if (logTail.length > LOG_TAIL_LINES) logTail.splice(0, logTail.length - LOG_TAIL_LINES);
+        },
+      };
+    }
+    const log = createLogger({ pretty: true, out });
     const running = await startDev({
       workspace: values.workspace,
       port: parsePort(values.port, '--port'),
@@ -55,14 +89,26 @@ export const dev: Command = {
       examples: !values['no-examples'],
       dynamodbPort: parsePort(values['dynamodb-port'], '--dynamodb-port'),
       s3Port: parsePort(values['s3-port'], '--s3-port'),
+      console: !values['no-console'],
       log,
     });
     const { info } = running;
+    const stop = new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    if (summary) {
+      await showSummary(running, logFile!, logTail, stop);
+      log.info('stopping');
+      await running.close();
+      return 0;
+    }
     process.stdout.write(
       [
         '',
         `esb dev is running (${info.runtime} runtime, project ${info.project}, env ${info.env})`,
         `  gateway      ${info.gateway}   (try: curl ${info.gateway}/hello)`,
+        ...(info.console ? [`  console      ${info.console}`] : []),
         `  dynamodb     ${info.dynamodb}`,
         `  s3           ${info.s3}`,
         values.backend === 'kube'
@@ -76,15 +122,67 @@ export const dev: Command = {
         '',
       ].join('\n'),
     );
-    await new Promise<void>((resolve) => {
-      process.once('SIGINT', resolve);
-      process.once('SIGTERM', resolve);
-    });
+    await stop;
     log.info('stopping');
     await running.close();
     return 0;
   },
 };
+
+/** A path relative to the current folder when it is inside it. */
+function shortPath(file: string): string {
+  const rel = path.relative(process.cwd(), file);
+  return rel && !rel.startsWith('..') ? rel : file;
+}
+
+/** Redraws the summary every second (and on resize) until `stop`, on the terminal's alternate screen. */
+async function showSummary(running: RunningDev, logFile: string, logTail: string[], stop: Promise<void>): Promise<void> {
+  const { info } = running;
+  const out = process.stdout;
+  let last = '';
+  let drawing = false;
+  const draw = async () => {
+    if (drawing) return;
+    drawing = true;
+    try {
+      const state = await running.console.state();
+      const screen = renderSummary(
+        {
+          title: `esb dev · ${info.runtime} runtime · project ${info.project} · env ${info.env}`,
+          links: [['gateway', info.gateway], ...(info.console ? ([['console', info.console]] as Array<[string, string]>) : []), ['log', shortPath(logFile)]],
+          deployments: state.deployments,
+          routes: state.routes,
+          recent: running.console.recent(50),
+          log: logTail,
+        },
+        new Date(),
+        { width: out.columns || 100, height: out.rows || 30 },
+        true,
+      );
+      if (screen !== last) {
+        last = screen;
+        out.write(`\x1b[H\x1b[2J${screen}`);
+      }
+    } catch (err) {
+      logTail.push(`summary: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      drawing = false;
+    }
+  };
+  out.write('\x1b[?1049h\x1b[?25l'); // alternate screen, cursor hidden
+  const onResize = () => {
+    last = '';
+    void draw();
+  };
+  out.on('resize', onResize);
+  const timer = setInterval(() => void draw(), SUMMARY_REFRESH_MS);
+  await draw();
+  await stop;
+  clearInterval(timer);
+  out.off('resize', onResize);
+  out.write('\x1b[?25h\x1b[?1049l'); // back to the normal screen
+  out.write(`esb dev stopped; its log is in ${logFile}\n`);
+}
 
 export function parsePort(value: string | undefined, flag: string): number {
   const port = Number(value);

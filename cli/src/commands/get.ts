@@ -1,13 +1,29 @@
-// `esb get deployments [-A] [-n NS] [-o yaml|json] [--workspace DIR]` and
+// `esb get deployments [-A] [-n NS] [-o wide|yaml|json] [-w] [--workspace DIR]` and
 // `esb describe deployment NAME [-n NS] [--workspace DIR]`: what the file backend's controller
-// reported, read from the status records.
+// reported, read from the status records. `-w` prints a row again each time a Deployment
+// changes, as kubectl's watch does (the status and manifest folders are watched, not polled).
+import { mkdir, readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { watch } from 'chokidar';
 import { stringify } from 'yaml';
 import { listStatusRecords, listManifests } from '@esb/controller';
 import { parseManifest } from '@esb/controller';
 import type { Command } from '../main.js';
 import { processSettings } from '../settings.js';
-import { deploymentsTable, describeDeployment, type DeploymentRow } from '../present.js';
+import {
+  alignedRow,
+  columnWidths,
+  deploymentCells,
+  deploymentList,
+  deploymentResource,
+  deploymentsHeader,
+  deploymentsTable,
+  describeDeployment,
+  parseOutputFormat,
+  watchKey,
+  type DeploymentRow,
+  type OutputFormat,
+} from '../present.js';
 import { workspacePaths } from '@esb/controller';
 import { keyOf } from '@esb/controller';
 
@@ -23,15 +39,24 @@ export async function loadRows(workspace: string | undefined, warn: (message: st
   const paths = workspacePaths(workspace ?? settings.workspace, settings.deploymentsDir);
   const records = new Map((await listStatusRecords(paths.statusDir)).map(({ request, record }) => [keyOf(request), record]));
   const rows = new Map<string, DeploymentRow>();
-  const { readFile } = await import('node:fs/promises');
   for (const file of await listManifests(paths.deploymentsDir)) {
-    for (const entry of parseManifest(await readFile(file, 'utf8'), file, warn)) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      continue; // removed meanwhile
+    }
+    for (const entry of parseManifest(text, file, warn)) {
       const key = keyOf(entry.request);
       if (rows.has(key)) continue;
       const record = records.get(key);
-      rows.set(key, record
-        ? { ...entry.request, env: record.env, createdAt: record.createdAt, status: record.status, recentErrors: record.recentErrors, manifest: record.manifest ?? file }
-        : { ...entry.request, env: 'deployment' in entry ? entry.deployment.spec.env : undefined, manifest: file });
+      const spec = 'deployment' in entry ? entry.deployment.spec : undefined;
+      rows.set(
+        key,
+        record
+          ? { ...entry.request, env: record.env, createdAt: record.createdAt, status: record.status, recentErrors: record.recentErrors, manifest: record.manifest ?? file, generation: record.generation, spec }
+          : { ...entry.request, env: spec?.env, manifest: file, spec },
+      );
     }
   }
   return [...rows.values()].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
@@ -39,12 +64,67 @@ export async function loadRows(workspace: string | undefined, warn: (message: st
 
 /** kubectl's form of a warning, on stderr. */
 const warnOnStderr = (message: string) => process.stderr.write(`Warning: ${message}\n`);
+function printOnce(rows: DeploymentRow[], format: OutputFormat, allNamespaces: boolean, namespace: string): void {
+  if (format === 'json') process.stdout.write(`${JSON.stringify(deploymentList(rows), null, 2)}\n`);
+  else if (format === 'yaml') process.stdout.write(stringify(deploymentList(rows)));
+  else if (rows.length === 0) process.stdout.write(`No deployments found in ${allNamespaces ? 'any' : namespace} namespace.\n`);
+  else process.stdout.write(`${deploymentsTable(rows, new Date(), allNamespaces, format === 'wide')}\n`);
+}
+
+/** `-w`: the list, then one row (or object) per change until Ctrl-C. */
+async function watchRows(load: () => Promise<DeploymentRow[]>, dirs: string[], format: OutputFormat, allNamespaces: boolean): Promise<number> {
+  const wide = format === 'wide';
+  const seen = new Map<string, string>();
+  let widths: number[] | undefined;
+  const print = (row: DeploymentRow) => {
+    if (format === 'json') process.stdout.write(`${JSON.stringify(deploymentResource(row), null, 2)}\n`);
+    else if (format === 'yaml') process.stdout.write(`---\n${stringify(deploymentResource(row))}`);
+    else {
+      const cells = deploymentCells(row, new Date(), allNamespaces, wide);
+      if (!widths) {
+        const header = deploymentsHeader(allNamespaces, wide);
+        widths = columnWidths([header, cells]);
+        process.stdout.write(`${alignedRow(header, widths)}\n`);
+      }
+      process.stdout.write(`${alignedRow(cells, widths)}\n`);
+    }
+  };
+  const refresh = async () => {
+    for (const row of await load()) {
+      const key = `${row.namespace}/${row.name}`;
+      const state = watchKey(row);
+      if (seen.get(key) === state) continue;
+      seen.set(key, state);
+      print(row);
+    }
+  };
+  await refresh();
+  for (const dir of dirs) await mkdir(dir, { recursive: true }); // watched from the start, even before the first deploy
+  const watcher = watch(dirs, { ignoreInitial: true, awaitWriteFinish: false });
+  let timer: NodeJS.Timeout | undefined;
+  let running = Promise.resolve();
+  // A deploy writes its status several times in a row: one look per burst.
+  watcher.on('all', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      running = running.then(refresh).catch((err) => void process.stderr.write(`esb: ${err instanceof Error ? err.message : String(err)}\n`));
+    }, 50);
+  });
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  clearTimeout(timer);
+  await watcher.close();
+  return 0;
+}
 
 const options = {
   workspace: { type: 'string' },
   namespace: { type: 'string', short: 'n' },
   'all-namespaces': { type: 'boolean', short: 'A' },
   output: { type: 'string', short: 'o' },
+  watch: { type: 'boolean', short: 'w' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -53,15 +133,19 @@ export const get: Command = {
   async run(argv) {
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true });
     if (values.help || positionals.length !== 1 || !RESOURCE_NAMES.has(positionals[0])) {
-      process.stdout.write('usage: esb get deployments [-n NAMESPACE | -A] [-o yaml|json] [--workspace DIR]\n');
+      process.stdout.write('usage: esb get deployments [-n NAMESPACE | -A] [-o wide|yaml|json] [-w] [--workspace DIR]\n');
       return values.help ? 0 : 2;
     }
+    const format = parseOutputFormat(values.output);
     const namespace = values.namespace ?? 'default';
-    const rows = (await loadRows(values.workspace, warnOnStderr)).filter((r) => values['all-namespaces'] || r.namespace === namespace);
-    if (values.output === 'json') process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-    else if (values.output === 'yaml') process.stdout.write(stringify(rows));
-    else if (rows.length === 0) process.stdout.write(`No deployments found in ${values['all-namespaces'] ? 'any' : namespace} namespace.\n`);
-    else process.stdout.write(`${deploymentsTable(rows, new Date(), values['all-namespaces'])}\n`);
+    const allNamespaces = !!values['all-namespaces'];
+    const load = async () => (await loadRows(values.workspace, warnOnStderr)).filter((r) => allNamespaces || r.namespace === namespace);
+    if (values.watch) {
+      const settings = processSettings();
+      const paths = workspacePaths(values.workspace ?? settings.workspace, settings.deploymentsDir);
+      return watchRows(load, [paths.statusDir, paths.deploymentsDir], format, allNamespaces);
+    }
+    printOnce(await load(), format, allNamespaces, namespace);
     return 0;
   },
 };
