@@ -7,3 +7,4 @@ export { createHttpInvoker, type HttpInvoker } from './http-client.js';
 export { parseSchedule, ScheduleParseError } from './schedule.js';
 export { logFileName } from './logs.js';
 export type { Clock } from './clock.js';
+export { DEFAULT_FUNCTION_UIDS, type FunctionUsers, parseFunctionUsers } from './isolation.js';
