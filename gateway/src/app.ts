@@ -25,6 +25,7 @@ import type { JwksCache } from './auth/jwt.js';
 import { methodArn } from './auth/policy.js';
 import { buildV1Event, buildV2Event, edgeHeaders, isTextContentType, matchesMediaType, type GatewayRequest } from './events.js';
 import { registerInvokeApi } from './invoke-api.js';
+import { type InvokeApiAccess, OPEN_INVOKE_API } from './invoke-auth.js';
 import { mapResponse } from './response.js';
 import { compileRouteTable, type ResolvedApi, type RouteTable } from './routes.js';
 
@@ -63,6 +64,8 @@ export interface GatewayOptions {
   jwks?: JwksCache;
   /** issuer -> JWKS URL or local JWKS file, instead of `<issuer>/.well-known/jwks.json`. */
   jwksLocations?: Record<string, string>;
+  /** Who may call the Lambda Invoke API (default: anyone; startGateway closes it beyond loopback). */
+  invokeApi?: InvokeApiAccess;
 }
 
 export interface Gateway {
@@ -215,7 +218,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     return { status: 'ok', routes: table.routes.length, functions: Object.keys(table.functions.functions).length };
   });
 
-  registerInvokeApi(app, { invoker, log, accountId, region, now });
+  registerInvokeApi(app, { invoker, log, accountId, region, now, access: opts.invokeApi ?? OPEN_INVOKE_API });
 
   function accessLog(method: string, path: string, route: string | undefined, fn: string | undefined, status: number, t0: number, requestId: string) {
     log.info({ method, path, route, function: fn, status, durationMs: Math.round((performance.now() - t0) * 100) / 100, requestId }, 'request');
