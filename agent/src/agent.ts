@@ -215,6 +215,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         runtime: fc.runtime,
         handler: fc.handler,
         codeDir: fc.code,
+        codeVersion: fc.digest,
         layerDirs,
         image: fc.image,
         memoryMb: fc.memory_size,

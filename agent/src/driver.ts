@@ -9,6 +9,8 @@ export interface InstanceSpec {
   handler?: string;
   /** Process runtime: the function's code folder (the working directory). */
   codeDir?: string;
+  /** Process runtime: what changes when the code or layers change (functions.yml's digest). */
+  codeVersion?: string;
   /** Process runtime: layer content folders, in order (what Lambda puts under /opt). */
   layerDirs: string[];
   /** Docker runtime: the image to run. */

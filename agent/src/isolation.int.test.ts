@@ -67,7 +67,8 @@ def hog(event, context):
     return {"allocatedMb": len(data) // (1024 * 1024)}
 
 def hello(event, context):
-    return {"hello": "py"}
+    import os
+    return {"hello": "py", "root": os.environ["LAMBDA_TASK_ROOT"], "cwd": os.getcwd()}
 `;
 
 // A custom runtime (provided.al2): its own Runtime API client, which knows nothing of esb's secret.
@@ -92,8 +93,10 @@ describe.runIf(isRoot)('function isolation, process runtime (esb as root)', () =
     chmodSync(dir, 0o755);
     mkdirSync(path.join(dir, 'node'));
     writeFileSync(path.join(dir, 'node', 'index.mjs'), NODE_HANDLERS);
-    mkdirSync(path.join(dir, 'py'));
-    writeFileSync(path.join(dir, 'py', 'app.py'), PY_HANDLERS);
+    // Python code in a folder only root can enter: it runs from a readable copy.
+    mkdirSync(path.join(dir, 'closed', 'py'), { recursive: true });
+    chmodSync(path.join(dir, 'closed'), 0o700);
+    writeFileSync(path.join(dir, 'closed', 'py', 'app.py'), PY_HANDLERS, { mode: 0o600 });
     mkdirSync(path.join(dir, 'custom'));
     writeFileSync(path.join(dir, 'custom', 'bootstrap'), CUSTOM_BOOTSTRAP, { mode: 0o755 });
     process.env.ESB_ISOLATION_TEST_SECRET = 'platform-secret-value';
@@ -116,8 +119,8 @@ describe.runIf(isRoot)('function isolation, process runtime (esb as root)', () =
           forger: node('index.forge', { timeout: 10 }),
           hog: node('index.hog', { memory_size: 128, timeout: 20 }),
           heaphog: node('index.heapHog', { memory_size: 128, timeout: 20 }),
-          pyhog: { runtime: 'python3.12', handler: 'app.hog', code: path.join(dir, 'py'), memory_size: 128, timeout: 20 },
-          pyhello: { runtime: 'python3.12', handler: 'app.hello', code: path.join(dir, 'py'), memory_size: 128 },
+          pyhog: { runtime: 'python3.12', handler: 'app.hog', code: path.join(dir, 'closed', 'py'), memory_size: 128, timeout: 20 },
+          pyhello: { runtime: 'python3.12', handler: 'app.hello', code: path.join(dir, 'closed', 'py'), memory_size: 128 },
           custom: { runtime: 'provided.al2', handler: 'unused', code: path.join(dir, 'custom') },
         },
       }),
@@ -177,6 +180,13 @@ describe.runIf(isRoot)('function isolation, process runtime (esb as root)', () =
     expect(json(r.payload).by).toBe('victim');
   });
 
+  it("runs code its user cannot reach where it lies (a 0700 folder) from a readable copy", async () => {
+    const r = json((await agent.invoke('pyhello', ev({}))).payload);
+    expect(r.hello).toBe('py');
+    expect(r.root).not.toContain(path.join(dir, 'closed'));
+    expect(r.cwd).toBe(r.root);
+  });
+
   it('serves a custom runtime, which has no secret, on the strength of its uid', async () => {
     const r = await agent.invoke('custom', ev({ n: 1 }));
     expect(r.error).toBeUndefined();
@@ -194,8 +204,8 @@ describe.runIf(isRoot)('function isolation, process runtime (esb as root)', () =
       expect(doc.errorMessage, fn).toMatch(/^RequestId: \S+ Error: Runtime exited with error: signal: (killed|aborted)$/);
     }
     // The limit leaves room for ordinary work, and a new instance replaces the dead one.
-    const ok = await agent.invoke('pyhello', ev({}));
-    expect(json(ok.payload)).toEqual({ hello: 'py' });
+    const ok = json((await agent.invoke('pyhello', ev({}))).payload);
+    expect(ok.hello).toBe('py');
   });
 });
 

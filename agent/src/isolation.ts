@@ -1,6 +1,7 @@
 // Isolation of process-runtime instances (docs/security.md, "Function isolation"): which
 // user an instance runs as, the Lambda resource limits, and who may speak to its Runtime API.
-import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { chmod, cp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import path from 'node:path';
@@ -161,4 +162,90 @@ export async function loopbackPeerUid(socket: { remoteAddress?: string; remotePo
   if (!/^\d+\.\d+\.\d+\.\d+$/.test(peerIp) || !/^\d+\.\d+\.\d+\.\d+$/.test(ownIp)) return undefined;
   const text = await readFile('/proc/net/tcp', 'latin1').catch(() => '');
   return tcpSocketUid(text, { ip: peerIp, port: socket.remotePort }, { ip: ownIp, port: socket.localPort });
+}
+
+/** Makes a copied tree readable by any user: folders r-x, files r (and x where the owner has it). */
+async function openUp(dir: string): Promise<void> {
+  await chmod(dir, 0o755);
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) await openUp(p);
+    else if (e.isFile()) {
+      const { mode } = await stat(p);
+      await chmod(p, (mode & 0o777) | 0o444 | (mode & 0o100 ? 0o111 : 0));
+    }
+  }
+}
+
+/**
+ * Copies of code and layer folders that an instance's user cannot read where they are (a closed
+ * home folder, a 0700 workspace), as Lambda copies code to /var/task: one copy per folder and
+ * version, shared by the instances of that version, removed once a newer version's instances
+ * have replaced them.
+ */
+export class ReadableCopies {
+  private readonly copies = new Map<string, { dir: Promise<string>; users: number; source: string; stale: boolean }>();
+
+  constructor(private readonly root: string) {}
+
+  /** `source` itself when `uid:gid` can read it, else a readable copy of it; release() when the instance is gone. */
+  async acquire(source: string, version: string, uid: number, gid: number): Promise<{ dir: string; release(): void }> {
+    if (!readProblem(source, uid, gid)) return { dir: source, release: () => {} };
+    const key = createHash('sha256').update(`${source}\0${version}`).digest('hex').slice(0, 24);
+    let entry = this.copies.get(key);
+    if (!entry) {
+      const dir = path.join(this.root, key);
+      const copying = (async () => {
+        await rm(dir, { recursive: true, force: true });
+        await cp(source, dir, { recursive: true, verbatimSymlinks: true });
+        await openUp(dir);
+        return dir;
+      })();
+      entry = { dir: copying, users: 0, source, stale: false };
+      this.copies.set(key, entry);
+      // A newer version of the same folder: older copies go once nothing runs on them.
+      for (const [k, other] of this.copies) {
+        if (k !== key && other.source === source) {
+          other.stale = true;
+          this.dropIfUnused(k);
+        }
+      }
+      copying.catch(() => this.copies.delete(key));
+    }
+    entry.users++;
+    const mine = entry;
+    let released = false;
+    try {
+      const dir = await mine.dir;
+      return {
+        dir,
+        release: () => {
+          if (released) return;
+          released = true;
+          mine.users--;
+          this.dropIfUnused(key);
+        },
+      };
+    } catch (err) {
+      mine.users--;
+      throw err;
+    }
+  }
+
+  private dropIfUnused(key: string): void {
+    const e = this.copies.get(key);
+    if (!e || !e.stale || e.users > 0) return;
+    this.copies.delete(key);
+    void e.dir.then((d) => rm(d, { recursive: true, force: true })).catch(() => {});
+  }
+}
+
+/** Replaces `from` (and paths under it) by `to` in the path-like variables of an instance environment. */
+export function rewritePaths(env: Record<string, string>, from: string, to: string): void {
+  if (from === to) return;
+  const map = (p: string) => (p === from ? to : p.startsWith(`${from}/`) ? to + p.slice(from.length) : p);
+  for (const k of ['LAMBDA_TASK_ROOT', 'NODE_PATH', 'PYTHONPATH', 'PATH']) {
+    const v = env[k];
+    if (v !== undefined) env[k] = v.split(':').map(map).join(':');
+  }
 }

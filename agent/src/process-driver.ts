@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InstanceDriver, InstanceHandle, InstanceSpec } from './driver.js';
 import { isNodeRuntime, isPythonRuntime } from './env.js';
-import { type FunctionUsers, LAMBDA_MAX_FILES, LAMBDA_MAX_PROCESSES, readProblem, UidPool } from './isolation.js';
+import { type FunctionUsers, LAMBDA_MAX_FILES, LAMBDA_MAX_PROCESSES, ReadableCopies, readProblem, rewritePaths, UidPool } from './isolation.js';
 import { LineSplitter } from './lines.js';
 
 export const RUNTIME_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'runtime');
@@ -117,6 +117,7 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
   // pass through but not list. The runtime clients are copied next to them, so that they stay
   // readable wherever esb is installed (a home folder is often closed to others).
   let tmpRoot: string | undefined;
+  let codeCopies: ReadableCopies | undefined;
   const isolationRoot = (): string => {
     if (!tmpRoot) {
       tmpRoot = mkdtempSync(path.join(tmpdir(), 'esb-instances-'));
@@ -144,8 +145,8 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
     },
     async start(spec, onLine) {
       const runtimeDir = users.kind === 'none' ? undefined : path.join(isolationRoot(), 'runtime');
-      const cmd = processCommand(spec, { python, node, runtimeDir });
       const ours = isNodeRuntime(spec.runtime) || isPythonRuntime(spec.runtime);
+      let cmd = processCommand(spec, { python, node, runtimeDir });
       let identity: { uid: number; gid: number } | undefined;
       if (users.kind === 'fixed') identity = { uid: users.uid, gid: users.gid };
       else if (uids) {
@@ -153,20 +154,34 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
         if (uid === undefined) throw new Error(`all ${users.kind === 'range' ? users.count : 0} function uids are in use`);
         identity = { uid, gid: uid };
       }
+      const staged: Array<{ release(): void }> = [];
       const release = () => {
+        for (const s of staged.splice(0)) s.release();
         if (identity && uids) uids.release(identity.uid);
       };
       const env = { ...spec.env };
+      let cwd = spec.codeDir;
       let tmp: string | undefined;
       try {
         if (identity) {
-          const needed = [spec.codeDir, ...spec.layerDirs, cmd.file, ...cmd.args].filter((p): p is string => !!p && path.isAbsolute(p));
-          for (const p of needed) {
+          // Code and layers the instance's user cannot reach where they are run from a readable copy.
+          const copies = (codeCopies ??= new ReadableCopies(path.join(isolationRoot(), 'task')));
+          const layerDirs: string[] = [];
+          for (const src of [spec.codeDir, ...spec.layerDirs]) {
+            if (!src) continue;
+            const copy = await copies.acquire(src, spec.codeVersion ?? spec.instanceId, identity.uid, identity.gid);
+            staged.push(copy);
+            rewritePaths(env, src, copy.dir);
+            if (src === spec.codeDir) cwd = copy.dir;
+            else layerDirs.push(copy.dir);
+          }
+          cmd = processCommand({ ...spec, codeDir: cwd, layerDirs }, { python, node, runtimeDir });
+          for (const p of [cmd.file, ...cmd.args].filter((a) => path.isAbsolute(a))) {
             const problem = readProblem(p, identity.uid, identity.gid);
             if (problem) {
               throw new Error(
                 `function ${spec.functionName} runs as uid ${identity.uid} (esb runs functions as an unprivileged user, docs/security.md), which cannot read ${p}: ${problem}. ` +
-                  'Make the folder readable by others, or set ESB_FUNCTION_USER=none to run functions as esb\'s own user',
+                  "Install it where others can read it, or set ESB_FUNCTION_USER=none to run functions as esb's own user",
               );
             }
           }
@@ -184,7 +199,7 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
       // Nothing is awaited from here until the handle is returned: the pool attaches it before
       // any connection of the instance can reach its Runtime API.
       const child = spawn(file, args, {
-        cwd: spec.codeDir,
+        cwd,
         env,
         stdio: [ours && spec.runtimeApiSecret ? 'pipe' : 'ignore', 'pipe', 'pipe'],
         detached: true, // own process group: stop() ends the handler's children too
@@ -212,6 +227,7 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
           err.end();
           live.delete(handle);
           resolve({ code, signal });
+          for (const c of staged.splice(0)) c.release();
           if (identity && uids) {
             // A process the instance left behind in another session dies with it, before its
             // uid serves another instance (kill -1 as that uid reaches that uid's processes only).

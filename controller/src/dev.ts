@@ -8,13 +8,13 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { createAgent, type Agent } from '../../agent/src/index.js';
 import { freePort } from '../../gateway/src/net.js';
-import { startGateway, type RunningGateway } from '../../gateway/src/index.js';
+import { isLoopbackHost, startGateway, type RunningGateway } from '../../gateway/src/index.js';
 import { startEmbeddedStorage, type EmbeddedStorage } from '../../provisioner/src/index.js';
 import { ensureConfigDir } from './apply/index.js';
 import { workspacePaths, type WorkspacePaths } from './cli/workspace.js';
 import { startFileController, startKubeController, type RunningController } from './controller.js';
 import { stagingConfigDir } from './layout/index.js';
-import { gatewaySecurity } from './settings.js';
+import { functionUsersSetting, gatewaySecurity, invokeApiAccess, newFunctionCredentials } from './settings.js';
 import { createDeploySteps, loadDockerImageBuilder, type RuntimeKind } from './reconcile/steps.js';
 
 export const EXAMPLES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
@@ -103,8 +103,13 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     const port = options.port || (await freePort(host));
     const gatewayUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
 
+    // Beyond loopback, functions sign their Invoke API calls with credentials fresh per start.
+    const functionCredentials = isLoopbackHost(host) ? undefined : newFunctionCredentials();
+    const invokeApi = await invokeApiAccess(process.env, host, { functionCredentials });
     const agent = await createAgent({
       runtime,
+      credentials: functionCredentials,
+      functionUsers: runtime === 'process' ? functionUsersSetting(process.env) : undefined,
       endpoints: { dynamodb: storage.dynamodbEndpoint, s3: storage.s3Endpoint, lambda: gatewayUrl },
       region,
       logDir: paths.logDir,
@@ -122,6 +127,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       log: log.child({ component: 'gateway' }),
       onFunctions: (functions) => agent.setFunctions(functions),
       ...(await gatewaySecurity(process.env)),
+      invokeApi,
     });
     closers.push(() => gateway.close());
 

@@ -12,3 +12,4 @@ export { mapResponse } from './response.js';
 export type { HttpResponse, MapResult } from './response.js';
 export { corsResponseHeaders, preflightHeaders } from './cors.js';
 export { functionNameOf } from './invoke-api.js';
+export { authorizeInvoke, isLoopbackHost, OPEN_INVOKE_API, type InvokeApiAccess } from './invoke-auth.js';

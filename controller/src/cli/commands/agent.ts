@@ -8,6 +8,7 @@ import { FunctionsFile } from '../../../../crds/src/index.js';
 import { createAgent, createAgentHttpServer } from '../../../../agent/src/index.js';
 import { watchConfig } from '../../../../gateway/src/index.js';
 import type { Command } from '../main.js';
+import { functionUsersSetting } from '../../settings.js';
 
 export const HELP = `usage: esb agent [--config-dir DIR] [--runtime process|docker] [--host H] [--port N] [--log-dir DIR]
 
@@ -87,6 +88,7 @@ export async function runAgent(argv: string[], env: Record<string, string | unde
     log,
     victoriaLogsUrl: env.VICTORIALOGS_URL,
     docker: dockerOptionsFromEnv(env),
+    functionUsers: runtime === 'process' ? functionUsersSetting(env) : undefined,
   });
   const watcher = watchConfig<FunctionsFile>({
     configDir,

@@ -4,8 +4,8 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Invoker } from '../../../../agent/src/invoker.js';
-import { gatewaySecurity } from '../../settings.js';
-import { DEFAULT_INTEGRATION_TIMEOUT_MS, parseReloadInterval, startGateway } from '../../../../gateway/src/index.js';
+import { functionUsersSetting, gatewaySecurity, invokeApiAccess, newFunctionCredentials } from '../../settings.js';
+import { DEFAULT_INTEGRATION_TIMEOUT_MS, isLoopbackHost, parseReloadInterval, startGateway } from '../../../../gateway/src/index.js';
 import type { Command } from '../main.js';
 
 export const HELP = `usage: esb gateway [--config-dir DIR] [--port N] [--host H] [--agent-url URL] [--runtime process|docker]
@@ -57,6 +57,10 @@ export async function runGateway(argv: string[], env: Record<string, string | un
   const log = pino({ name: 'esb-gateway', level: env.LOG_LEVEL ?? 'info' });
 
   const agentUrl = values['agent-url'] ?? env.AGENT_URL;
+  // Beyond loopback, functions of an in-process agent sign their Invoke API calls with
+  // credentials fresh per start; a separate agent's functions need a configured key.
+  const functionCredentials = agentUrl || isLoopbackHost(host) ? undefined : newFunctionCredentials();
+  const invokeApi = await invokeApiAccess(env, host, { functionCredentials });
   let invoker: Invoker;
   let onFunctions: ((f: import('../../../../crds/src/index.js').FunctionsFile) => void) | undefined;
   const closers: Array<() => Promise<void> | void> = [];
@@ -79,6 +83,8 @@ export async function runGateway(argv: string[], env: Record<string, string | un
     const agent = await createAgent({
       runtime,
       region,
+      credentials: functionCredentials,
+      functionUsers: runtime === 'process' ? functionUsersSetting(env) : undefined,
       endpoints: {
         dynamodb: env.AWS_ENDPOINT_URL_DYNAMODB ?? env.DYNAMODB_ENDPOINT,
         s3: env.AWS_ENDPOINT_URL_S3 ?? env.S3_ENDPOINT,
@@ -92,7 +98,7 @@ export async function runGateway(argv: string[], env: Record<string, string | un
     onFunctions = (f) => agent.setFunctions(f);
   }
 
-  const gw = await startGateway({ invoker, configDir, host, port, region, reloadIntervalMs, integrationTimeoutMs, log, onFunctions, ...(await gatewaySecurity(process.env)) });
+  const gw = await startGateway({ invoker, configDir, host, port, region, reloadIntervalMs, integrationTimeoutMs, log, onFunctions, ...(await gatewaySecurity(process.env)), invokeApi });
   log.info({ url: gw.url, configDir, agent: agentUrl ?? 'in-process', reloadIntervalMs }, 'gateway listening');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
