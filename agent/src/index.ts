@@ -1,4 +1,4 @@
-export type { InvokeContext, InvokeErrorKind, InvokeResult, Invoker } from './invoker.js';
+export type { InvokeContext, InvokeErrorKind, InvokeResult, Invoker } from '@esb/contracts';
 export type { InstanceDriver, InstanceHandle, InstanceSpec } from './driver.js';
 export { createAgent, AGENT_DEFAULTS, type Agent, type AgentOptions, type AgentStats, type FunctionStats } from './agent.js';
 export { createProcessDriver } from './process-driver.js';
@@ -8,3 +8,4 @@ export { parseSchedule, ScheduleParseError } from './schedule.js';
 export { logFileName } from './logs.js';
 export type { Clock } from './clock.js';
 export { DEFAULT_FUNCTION_UIDS, type FunctionUsers, parseFunctionUsers } from './isolation.js';
+export { createDockerDriver, DockerUnavailableError, LABEL, type DockerDriverOptions, type DockerStartStep } from './docker-driver.js';

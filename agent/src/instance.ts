@@ -6,7 +6,7 @@ import type net from 'node:net';
 import { RuntimeApiServer, type RuntimeRequest, type RuntimeResponder } from './runtime-api-server.js';
 import type { InstanceHandle } from './driver.js';
 import { loopbackPeerUid } from './isolation.js';
-import type { InvokeContext, InvokeErrorKind, InvokeResult } from './invoker.js';
+import type { InvokeContext, InvokeErrorKind, InvokeResult } from '@esb/contracts';
 
 export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
 /** The header esb's runtime clients send with the instance's secret (docs/security.md). */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FunctionsFile } from '../../crds/src/index.js';
+import { FunctionsFile } from '@esb/contracts';
 import { type Agent, createAgent } from './agent.js';
 import { DEFAULT_FUNCTION_UIDS } from './isolation.js';
 

@@ -2,7 +2,7 @@
 // written with a JSON merge patch to the status subresource (so it never bumps
 // metadata.generation), transitions recorded as core/v1 Events, failing soft.
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import { Deployment, type DeploymentStatus } from '../../../crds/src/index.js';
+import { Deployment, type DeploymentStatus } from '@esb/contracts';
 import { TerminalError, type Request, type Store, type StoredDeployment } from '../reconcile/types.js';
 import { API_VERSION, GROUP, KIND, loadKubeConfig, PLURAL, statusOf, VERSION, type KubeConnectionOptions } from './config.js';
 
