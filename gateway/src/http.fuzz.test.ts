@@ -92,7 +92,7 @@ const bodyArb = fc.oneof(
   fc.uint8Array({ maxLength: BODY_CAP }).map((a) => Buffer.from(a)),
 );
 const requestArb = fc.record({ method, path: pathArb, query: queryArb, headers: headersArb, body: bodyArb });
-type FuzzRequest = fc.Infer<typeof requestArb>;
+type FuzzRequest = typeof requestArb extends fc.Arbitrary<infer T> ? T : never;
 
 function serialize(r: FuzzRequest): Buffer {
   let head = `${r.method} ${r.path}${r.query !== undefined ? `?${r.query}` : ''} HTTP/1.1\r\nhost: fuzz.test\r\n`;
