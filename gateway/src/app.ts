@@ -1,24 +1,14 @@
 // The gateway as a fastify app: one catch-all route over the current route table (swapped
 // atomically on reload), the Lambda Invoke API, /health, and the access log. `buildGateway`
 // returns the app without listening (tests use app.inject); server.ts listens.
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '@esb/contracts';
+import { decodeRuntimeFile, FUNCTIONS_CODEC, LOCAL_ACCOUNT_ID, LOCAL_REGION, ROUTING_CODEC } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import jsYaml from 'js-yaml';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
-import {
-  EMPTY_FUNCTIONS,
-  EMPTY_ROUTING,
-  FunctionsFile,
-  RoutingFile,
-  parseYaml,
-  validate,
-  type FunctionsFile as FunctionsFileT,
-  type RoutingFile as RoutingFileT,
-} from '@esb/contracts';
+import { EMPTY_FUNCTIONS, EMPTY_ROUTING, type FunctionsFile as FunctionsFileT, type RoutingFile as RoutingFileT } from '@esb/contracts';
 import type { InvokeContext, InvokeResult, Invoker } from '@esb/contracts';
-import { watchConfig, type ConfigFileError, type ConfigWatcher } from './config-watcher.js';
+import { watchConfig, type ConfigFileError, type ConfigWatcher } from '@esb/contracts';
 import { InvocationCancel } from './client-close.js';
 import { corsResponseHeaders, preflightHeaders } from './cors.js';
 import { AuthorizerEngine } from './auth/authorize.js';
@@ -30,8 +20,8 @@ import { type InvokeApiAccess, OPEN_INVOKE_API } from './invoke-auth.js';
 import { mapResponse } from './response.js';
 import { compileRouteTable, type ResolvedApi, type RouteTable } from './routes.js';
 
-export const FUNCTIONS_FILE = 'functions.yml';
-export const ROUTING_FILE = 'routing.yml';
+export const FUNCTIONS_FILE = FUNCTIONS_CODEC.name;
+export const ROUTING_FILE = ROUTING_CODEC.name;
 export const DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000;
 export const DEFAULT_RELOAD_INTERVAL_MS = 1_000;
 export const MIN_RELOAD_INTERVAL_MS = 500;
@@ -110,16 +100,7 @@ class IntegrationTimeout extends Error {
 }
 
 function parseConfigFile(file: string, text: string): unknown {
-  // js-yaml is several times faster than \`yaml\` on a 5,000-route file; on a syntax error the
-  // \`yaml\` parser runs again for its file:line:column message.
-  let data: unknown;
-  try {
-    data = jsYaml.load(text);
-  } catch {
-    data = parseYaml(text, file);
-  }
-  data ??= {};
-  return file.endsWith(FUNCTIONS_FILE) ? validate(FunctionsFile, data, file) : validate(RoutingFile, data, file);
+  return file.endsWith(FUNCTIONS_FILE) ? decodeRuntimeFile(FUNCTIONS_CODEC, text, file) : decodeRuntimeFile(ROUTING_CODEC, text, file);
 }
 
 export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {

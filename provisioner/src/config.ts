@@ -2,7 +2,7 @@
 // CLI reads and passes to provision().)
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseYaml, validate, ResourcesFile, ContractError } from '@esb/contracts';
+import { ContractError, decodeRuntimeFile, RESOURCES_CODEC, type ResourcesFile } from '@esb/contracts';
 
 export class ResourcesPathError extends Error {
   constructor() {
@@ -45,5 +45,5 @@ export async function loadResources(file: string): Promise<LoadedResources> {
     if (code === 'ENOENT') return { file, resources: { resources: {} }, missing: true };
     throw new ContractError(file, [{ path: '', message: `cannot read (${code})` }], { cause });
   }
-  return { file, resources: validate(ResourcesFile, parseYaml(text, file) ?? {}, file), missing: false };
+  return { file, resources: decodeRuntimeFile(RESOURCES_CODEC, text, file), missing: false };
 }

@@ -3,10 +3,9 @@
 import { networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { parse as parseYaml } from 'yaml';
-import { FunctionsFile } from '@esb/contracts';
+import { decodeRuntimeFile, FUNCTIONS_CODEC, type FunctionsFile } from '@esb/contracts';
 import { createAgent, createAgentHttpServer } from '@esb/agent';
-import { watchConfig } from '@esb/gateway';
+import { watchConfig } from '@esb/contracts';
 import type { Command } from '../main.js';
 import { loadSettings, type Settings } from '../settings.js';
 
@@ -92,7 +91,7 @@ export async function runAgent(argv: string[], env: Record<string, string | unde
     configDir,
     files: ['functions.yml'],
     intervalMs: settings.reloadIntervalMs,
-    parse: (_file, text) => FunctionsFile.parse(parseYaml(text) ?? {}),
+    parse: (file, text) => decodeRuntimeFile(FUNCTIONS_CODEC, text, `${configDir}/${file}`),
     onChange: (parsed) => {
       const f = parsed['functions.yml'];
       if (!f) {
