@@ -115,7 +115,7 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
   }
 
   const region = options.region ?? LOCAL_REGION;
-  const credentials = options.credentials ?? LOCAL_CREDENTIALS;
+  const credentials = options.credentials ?? { ...LOCAL_CREDENTIALS }; // a copy: the SDK marks the credentials object it is given
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const sleep = options.sleep ?? realSleep;
   const signal = options.signal;
