@@ -13,6 +13,7 @@ import { buildInstanceEnv, type Credentials, type Endpoints, isNodeRuntime, isPy
 import { errorPayload, errorResult, type Instance } from './instance.js';
 import type { InvokeContext, InvokeResult, Invoker } from '@esb/contracts';
 import { FileLogSink, logTail, type LogRecord, type LogSink, MultiLogSink, PinoLogSink, VictoriaLogsSink } from './logs.js';
+import type { FunctionUsers } from './isolation.js';
 import { FunctionPool, type PoolConfig, type PoolStats } from './pool.js';
 import { createProcessDriver, RUNTIME_DIR } from './process-driver.js';
 import { Scheduler } from './schedule.js';
@@ -47,6 +48,8 @@ export interface AgentOptions {
   docker?: Record<string, unknown>;
   /** Process runtime: Python interpreter (default /usr/bin/python3 when present). */
   python?: string;
+  /** Process runtime: which user instances run as (default none: esb's own; the CLI passes `auto`, see isolation.ts). */
+  functionUsers?: FunctionUsers;
   /** Process runtime: node_modules that provides the AWS SDK to Node handlers (default: the project's). */
   nodeModulesDir?: string;
   /** Ship function logs to VictoriaLogs (default: $VICTORIALOGS_URL). */
@@ -144,7 +147,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   else if (opts.runtime === 'docker') {
     const { createDockerDriver } = await import('./docker-driver.js');
     driver = await createDockerDriver({ log, ...(opts.docker ?? {}) });
-  } else driver = createProcessDriver({ python: opts.python });
+  } else driver = createProcessDriver({ python: opts.python, users: opts.functionUsers, warn: (m) => log.warn(m) });
   const kind = driver.kind;
   const nodeModules = opts.nodeModulesDir ?? defaultNodeModules();
 
@@ -216,10 +219,12 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         runtime: fc.runtime,
         handler: fc.handler,
         codeDir: fc.code,
+        codeVersion: fc.digest,
         layerDirs,
         image: fc.image,
         memoryMb: fc.memory_size,
         env,
+        runtimeApiSecret: inst.runtimeApiSecret,
       },
       (stream, line) => emit(inst, stream, inst.current?.requestId, line),
     );

@@ -9,6 +9,8 @@ export interface InstanceSpec {
   handler?: string;
   /** Process runtime: the function's code folder (the working directory). */
   codeDir?: string;
+  /** Process runtime: what changes when the code or layers change (functions.yml's digest). */
+  codeVersion?: string;
   /** Process runtime: layer content folders, in order (what Lambda puts under /opt). */
   layerDirs: string[];
   /** Docker runtime: the image to run. */
@@ -16,6 +18,11 @@ export interface InstanceSpec {
   memoryMb: number;
   /** The complete environment of the instance (Lambda variables + the function's own). */
   env: Record<string, string>;
+  /**
+   * The secret esb's runtime clients present to this instance's Runtime API (header
+   * `x-esb-runtime-secret`); a driver hands it over outside the environment (stdin).
+   */
+  runtimeApiSecret?: string;
 }
 
 export interface InstanceHandle {
@@ -26,6 +33,13 @@ export interface InstanceHandle {
   stop(): Promise<void>;
   /** Peak memory of the instance in MB, when the driver can tell (REPORT's Max Memory Used). */
   maxMemoryUsedMb?(): number | undefined;
+  /**
+   * Process runtime: the uid the instance runs as. Its Runtime API admits connections from
+   * that uid (and clients that present the secret) only; undefined: no peer check (Docker).
+   */
+  readonly runtimeApiUid?: number;
+  /** The instance ran out of memory (its MemorySize), when the driver can tell. */
+  outOfMemory?(): boolean;
 }
 
 export interface InstanceDriver {

@@ -8,4 +8,5 @@ export { parseSchedule, ScheduleParseError } from './schedule.js';
 export { logFileName } from './logs.js';
 export type { LogRecord, LogSink } from './logs.js';
 export type { Clock } from './clock.js';
+export { DEFAULT_FUNCTION_UIDS, type FunctionUsers, parseFunctionUsers } from './isolation.js';
 export { createDockerDriver, DockerUnavailableError, LABEL, type DockerDriverOptions, type DockerStartStep } from './docker-driver.js';

@@ -1,11 +1,16 @@
 // One function instance and its own Lambda Runtime API endpoint (a listening port per
 // instance, so that AWS_LAMBDA_RUNTIME_API stays a plain host:port and the agent knows which
 // instance calls). The pool decides which instance serves which invocation.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import type net from 'node:net';
 import { RuntimeApiServer, type RuntimeRequest, type RuntimeResponder } from './runtime-api-server.js';
 import type { InstanceHandle } from './driver.js';
+import { loopbackPeerUid } from './isolation.js';
 import type { InvokeContext, InvokeErrorKind, InvokeResult } from '@esb/contracts';
 
 export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
+/** The header esb's runtime clients send with the instance's secret (docs/security.md). */
+export const RUNTIME_SECRET_HEADER = 'x-esb-runtime-secret';
 const P = '/2018-06-01/runtime';
 const NEXT = `${P}/invocation/next`;
 const INIT_ERROR = `${P}/init/error`;
@@ -61,6 +66,10 @@ export class Instance {
   initTimedOut = false;
   initTimer?: NodeJS.Timeout;
   private exitedOnce = false;
+  /** Given to esb's runtime clients outside the environment; proves a connection is this instance's. */
+  readonly runtimeApiSecret = randomBytes(24).toString('hex');
+  private readonly secretBytes = Buffer.from(this.runtimeApiSecret);
+  private attachedWaiters: Array<() => void> = [];
 
   constructor(
     readonly id: string,
@@ -71,7 +80,28 @@ export class Instance {
     private readonly events: InstanceEvents,
     readonly createdAt = performance.now(),
   ) {
-    this.server = new RuntimeApiServer((req, res) => this.route(req, res), MAX_RESPONSE_BYTES);
+    this.server = new RuntimeApiServer(
+      (req, res) => this.route(req, res),
+      MAX_RESPONSE_BYTES,
+      (req, socket) => this.admit(req, socket),
+    );
+  }
+
+  /**
+   * Who may use this Runtime API: a client presenting the secret, or a process running as the
+   * instance's uid (custom runtimes, AWS runtime interface clients); anyone when the driver
+   * reports no uid (Docker: its own network). Connections are decided once, at their first request.
+   */
+  private admit(req: RuntimeRequest, socket: net.Socket): boolean | Promise<boolean> {
+    const presented = req.headers[RUNTIME_SECRET_HEADER];
+    if (presented !== undefined) {
+      const b = Buffer.from(presented);
+      return b.length === this.secretBytes.length && timingSafeEqual(b, this.secretBytes);
+    }
+    if (!this.handle) return new Promise<void>((r) => this.attachedWaiters.push(r)).then(() => this.admit(req, socket));
+    const uid = this.handle.runtimeApiUid;
+    if (uid === undefined) return true;
+    return loopbackPeerUid(socket).then((peer) => peer === uid);
   }
 
   /** Binds this instance's Runtime API; returns "host:port" as the instance must use it. */
@@ -82,7 +112,8 @@ export class Instance {
 
   attach(handle: InstanceHandle): void {
     this.handle = handle;
-    void handle.exited.then(() => this.exited());
+    for (const w of this.attachedWaiters.splice(0)) w();
+    void handle.exited.then((how) => this.exited(how));
     // Stopped while it was still starting (config change, close): stop what just started.
     if (this.stopRequested) void handle.stop().catch(() => {});
   }
@@ -107,7 +138,7 @@ export class Instance {
     else this.exited();
   }
 
-  private exited(): void {
+  private exited(how?: { code: number | null; signal: string | null }): void {
     if (this.exitedOnce) return;
     this.exitedOnce = true;
     const wasReady = this.readyAt !== undefined;
@@ -125,8 +156,9 @@ export class Instance {
         const msg = typeof doc?.errorMessage === 'string' ? doc.errorMessage : 'init failed';
         this.finish(inv, errorResult(inv.requestId, 'FunctionError', `${type}: ${msg}`, this.initError));
       } else {
-        const message = `RequestId: ${inv.requestId} Error: Runtime exited${wasReady ? '' : ' during init'} without providing a reason`;
-        this.finish(inv, errorResult(inv.requestId, 'FunctionError', message, errorPayload('Runtime.ExitError', message)));
+        const message = `RequestId: ${inv.requestId} Error: ${exitDescription(how, wasReady)}`;
+        const type = this.handle?.outOfMemory?.() ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
+        this.finish(inv, errorResult(inv.requestId, 'FunctionError', `${type}: ${message}`, errorPayload(type, message)));
       }
     }
     this.events.onExit(this, !wasReady && (!this.stopRequested || this.initError !== undefined || this.initTimedOut));
@@ -231,6 +263,25 @@ export class Instance {
       this.finish(inv, errorResult(id, 'FunctionError', msg ? `${type}: ${msg}` : type, body));
     }
   }
+}
+
+const SIGNAL_NAMES: Record<string, string> = {
+  SIGKILL: 'killed',
+  SIGABRT: 'aborted',
+  SIGSEGV: 'segmentation fault',
+  SIGTERM: 'terminated',
+  SIGBUS: 'bus error',
+  SIGILL: 'illegal instruction',
+  SIGTRAP: 'trace/breakpoint trap',
+  SIGFPE: 'floating point exception',
+};
+
+/** How Lambda words a runtime's exit: `Runtime exited with error: signal: killed`, `... exit status 1`. */
+export function exitDescription(how: { code: number | null; signal: string | null } | undefined, wasReady: boolean): string {
+  const during = wasReady ? '' : ' during init';
+  if (how?.signal) return `Runtime exited${during} with error: signal: ${SIGNAL_NAMES[how.signal] ?? how.signal}`;
+  if (how?.code) return `Runtime exited${during} with error: exit status ${how.code}`;
+  return `Runtime exited${during} without providing a reason`;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };

@@ -62,7 +62,8 @@ export class FileLogSink implements LogSink {
     private readonly dir: string,
     private readonly flushMs = 20,
   ) {
-    mkdirSync(dir, { recursive: true });
+    // One function's output is not another's to read (functions may run as other users).
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
   write(rec: LogRecord): void {
     let p = this.pending.get(rec.function);
@@ -79,7 +80,7 @@ export class FileLogSink implements LogSink {
     for (const [fn, lines] of this.pending) {
       let f = this.files.get(fn);
       if (!f) {
-        f = createWriteStream(path.join(this.dir, logFileName(fn)), { flags: 'a' });
+        f = createWriteStream(path.join(this.dir, logFileName(fn)), { flags: 'a', mode: 0o600 });
         f.on('error', () => {}); // a full disk must not crash the agent
         this.files.set(fn, f);
       }

@@ -1,11 +1,14 @@
 // InstanceDriver for local processes (the embedded default): the runtime's bootstrap client
-// runs as a child process in the function's code folder with only the Lambda environment.
+// runs as a child process in the function's code folder with only the Lambda environment,
+// as its own unprivileged user when esb runs as root, under MemorySize (docs/security.md).
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InstanceDriver, InstanceHandle, InstanceSpec } from './driver.js';
 import { isNodeRuntime, isPythonRuntime } from './env.js';
+import { type FunctionUsers, LAMBDA_MAX_FILES, LAMBDA_MAX_PROCESSES, ReadableCopies, readProblem, rewritePaths, UidPool } from './isolation.js';
 import { LineSplitter } from './lines.js';
 
 export const RUNTIME_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'runtime');
@@ -28,16 +31,44 @@ export interface ProcessDriverOptions {
   node?: string;
   /** Grace between SIGTERM and SIGKILL when stopping. */
   stopGraceMs?: number;
+  /** Which user instances run as (default: none, esb's own; see isolation.ts). */
+  users?: FunctionUsers;
+  /** prlimit (util-linux), which applies MemorySize and Lambda's quotas; default the one on PATH. */
+  prlimit?: string;
+  /** Told once when a limit cannot be applied. */
+  warn?: (message: string) => void;
 }
+
+/** The first of `candidates` that exists, else undefined. */
+function firstExisting(candidates: string[]): string | undefined {
+  return candidates.find((c) => existsSync(c));
+}
+
+/** Lines a runtime writes when it runs out of memory (V8's fatal error, esb's bootstraps). */
+const OUT_OF_MEMORY_LINE = /JavaScript heap out of memory|Fatal process out of memory|^Runtime\.OutOfMemory:/;
 
 export function defaultPython(): string {
   return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 }
 
+/**
+ * prlimit arguments for an instance: RLIMIT_DATA = MemorySize (the heap and every private
+ * writable mapping: an allocation past it fails, and the runtime dies as Lambda's does), no core
+ * files, and Lambda's process and file-descriptor quotas when the instance has a uid of its own
+ * (RLIMIT_NPROC counts every process of a uid).
+ */
+export function limitArgs(memoryMb: number, ownUid: boolean): string[] {
+  const bytes = memoryMb * 1024 * 1024;
+  const args = [`--data=${bytes}:${bytes}`, '--core=0:0', `--nofile=${LAMBDA_MAX_FILES}:${LAMBDA_MAX_FILES}`];
+  if (ownUid) args.push(`--nproc=${LAMBDA_MAX_PROCESSES}:${LAMBDA_MAX_PROCESSES}`);
+  return args;
+}
+
 /** The command that runs an instance of `spec` in the process runtime. */
-export function processCommand(spec: InstanceSpec, opts: { python: string; node: string }): { file: string; args: string[] } {
-  if (isNodeRuntime(spec.runtime)) return { file: opts.node, args: [path.join(RUNTIME_DIR, 'nodejs', 'bootstrap.mjs')] };
-  if (isPythonRuntime(spec.runtime)) return { file: opts.python, args: [path.join(RUNTIME_DIR, 'python', 'bootstrap.py')] };
+export function processCommand(spec: InstanceSpec, opts: { python: string; node: string; runtimeDir?: string }): { file: string; args: string[] } {
+  const runtimeDir = opts.runtimeDir ?? RUNTIME_DIR;
+  if (isNodeRuntime(spec.runtime)) return { file: opts.node, args: [path.join(runtimeDir, 'nodejs', 'bootstrap.mjs')] };
+  if (isPythonRuntime(spec.runtime)) return { file: opts.python, args: [path.join(runtimeDir, 'python', 'bootstrap.py')] };
   if ((spec.runtime ?? '').startsWith('provided') && spec.codeDir) return { file: path.join(spec.codeDir, 'bootstrap'), args: [] };
   throw new UnsupportedRuntimeError(
     spec.functionName,
@@ -77,6 +108,33 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
   let machinePython: string | undefined | null = null; // null: not asked yet (costs a python start)
   const grace = opts.stopGraceMs ?? 300;
   const live = new Set<InstanceHandle>();
+  const users: FunctionUsers = opts.users ?? { kind: 'none' };
+  const uids = users.kind === 'range' ? new UidPool(users.first, users.count) : undefined;
+  const prlimit = opts.prlimit ?? firstExisting(['/usr/bin/prlimit', '/bin/prlimit']);
+  const killer = firstExisting(['/usr/bin/kill', '/bin/kill']);
+  if (!prlimit) opts.warn?.('prlimit (util-linux) not found: MemorySize is not enforced in the process runtime');
+  // Private /tmp folders of instances that run as other users: in a root-owned folder they can
+  // pass through but not list. The runtime clients are copied next to them, so that they stay
+  // readable wherever esb is installed (a home folder is often closed to others).
+  let tmpRoot: string | undefined;
+  let codeCopies: ReadableCopies | undefined;
+  const isolationRoot = (): string => {
+    if (!tmpRoot) {
+      tmpRoot = mkdtempSync(path.join(tmpdir(), 'esb-instances-'));
+      chmodSync(tmpRoot, 0o711);
+      for (const rt of ['nodejs', 'python']) {
+        cpSync(path.join(RUNTIME_DIR, rt), path.join(tmpRoot, 'runtime', rt), { recursive: true });
+      }
+      chmodSync(path.join(tmpRoot, 'runtime'), 0o755);
+    }
+    return tmpRoot;
+  };
+  const instanceTmp = (id: string, uid: number, gid: number): string => {
+    const dir = path.join(isolationRoot(), id);
+    mkdirSync(dir, { mode: 0o700 });
+    chownSync(dir, uid, gid);
+    return dir;
+  };
   return {
     kind: 'process',
     runtimeApiBindHost: '127.0.0.1',
@@ -86,15 +144,78 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
       return runtimeVersionWarning(runtime, { node: nodeVersion, python: machinePython ?? undefined });
     },
     async start(spec, onLine) {
-      const cmd = processCommand(spec, { python, node });
-      const child = spawn(cmd.file, cmd.args, {
-        cwd: spec.codeDir,
-        env: spec.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
+      const runtimeDir = users.kind === 'none' ? undefined : path.join(isolationRoot(), 'runtime');
+      const ours = isNodeRuntime(spec.runtime) || isPythonRuntime(spec.runtime);
+      let cmd = processCommand(spec, { python, node, runtimeDir });
+      let identity: { uid: number; gid: number } | undefined;
+      if (users.kind === 'fixed') identity = { uid: users.uid, gid: users.gid };
+      else if (uids) {
+        const uid = uids.take();
+        if (uid === undefined) throw new Error(`all ${users.kind === 'range' ? users.count : 0} function uids are in use`);
+        identity = { uid, gid: uid };
+      }
+      const staged: Array<{ release(): void }> = [];
+      const release = () => {
+        for (const s of staged.splice(0)) s.release();
+        if (identity && uids) uids.release(identity.uid);
+      };
+      const env = { ...spec.env };
+      let cwd = spec.codeDir;
+      let tmp: string | undefined;
+      try {
+        if (identity) {
+          // Code and layers the instance's user cannot reach where they are run from a readable copy.
+          const copies = (codeCopies ??= new ReadableCopies(path.join(isolationRoot(), 'task')));
+          const layerDirs: string[] = [];
+          for (const src of [spec.codeDir, ...spec.layerDirs]) {
+            if (!src) continue;
+            const copy = await copies.acquire(src, spec.codeVersion ?? spec.instanceId, identity.uid, identity.gid);
+            staged.push(copy);
+            rewritePaths(env, src, copy.dir);
+            if (src === spec.codeDir) cwd = copy.dir;
+            else layerDirs.push(copy.dir);
+          }
+          cmd = processCommand({ ...spec, codeDir: cwd, layerDirs }, { python, node, runtimeDir });
+          for (const p of [cmd.file, ...cmd.args].filter((a) => path.isAbsolute(a))) {
+            const problem = readProblem(p, identity.uid, identity.gid);
+            if (problem) {
+              throw new Error(
+                `function ${spec.functionName} runs as uid ${identity.uid} (esb runs functions as an unprivileged user, docs/security.md), which cannot read ${p}: ${problem}. ` +
+                  "Install it where others can read it, or set ESB_FUNCTION_USER=none to run functions as esb's own user",
+              );
+            }
+          }
+          tmp = instanceTmp(spec.instanceId, identity.uid, identity.gid);
+          env.TMPDIR = tmp;
+          env.HOME = tmp;
+        }
+      } catch (e) {
+        release();
+        throw e;
+      }
+      if (ours && spec.runtimeApiSecret) env.ESB_ENV_STDIN = '1';
+      const file = prlimit ? prlimit : cmd.file;
+      const args = prlimit ? [...limitArgs(spec.memoryMb, users.kind === 'range'), '--', cmd.file, ...cmd.args] : cmd.args;
+      // Nothing is awaited from here until the handle is returned: the pool attaches it before
+      // any connection of the instance can reach its Runtime API.
+      const child = spawn(file, args, {
+        cwd,
+        env,
+        stdio: [ours && spec.runtimeApiSecret ? 'pipe' : 'ignore', 'pipe', 'pipe'],
         detached: true, // own process group: stop() ends the handler's children too
+        ...(identity ?? {}),
       });
+      if (child.stdin) {
+        // The secret goes through a pipe, not the environment (/proc/<pid>/environ).
+        child.stdin.on('error', () => {});
+        child.stdin.end(`${JSON.stringify({ ESB_RUNTIME_SECRET: spec.runtimeApiSecret })}\n`);
+      }
+      let outOfMemory = false;
       const out = new LineSplitter((l) => onLine('stdout', l));
-      const err = new LineSplitter((l) => onLine('stderr', l));
+      const err = new LineSplitter((l) => {
+        if (OUT_OF_MEMORY_LINE.test(l)) outOfMemory = true;
+        onLine('stderr', l);
+      });
       child.stdout!.on('data', (c: Buffer) => out.push(c));
       child.stderr!.on('data', (c: Buffer) => err.push(c));
       const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
@@ -106,6 +227,17 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
           err.end();
           live.delete(handle);
           resolve({ code, signal });
+          for (const c of staged.splice(0)) c.release();
+          if (identity && uids) {
+            // A process the instance left behind in another session dies with it, before its
+            // uid serves another instance (kill -1 as that uid reaches that uid's processes only).
+            if (killer) {
+              const sweep = spawn(killer, ['-KILL', '--', '-1'], { stdio: 'ignore', uid: identity.uid, gid: identity.gid });
+              sweep.on('error', () => release());
+              sweep.on('exit', () => release());
+            } else release();
+          }
+          if (tmp) rmSync(tmp, { recursive: true, force: true });
         };
         child.on('exit', (code, signal) => finish(code, signal));
         child.on('error', (e) => {
@@ -125,6 +257,8 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
       const handle: InstanceHandle = {
         id: spec.instanceId,
         exited,
+        runtimeApiUid: identity?.uid ?? process.getuid?.(),
+        outOfMemory: () => outOfMemory,
         async stop() {
           if (child.exitCode !== null || child.signalCode !== null) return;
           kill('SIGTERM');
@@ -152,6 +286,7 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
     },
     async close() {
       await Promise.all([...live].map((h) => h.stop()));
+      if (tmpRoot) rmSync(tmpRoot, { recursive: true, force: true });
     },
   };
 }

@@ -30,6 +30,12 @@ export interface RuntimeResponder {
 
 export type RuntimeRequestHandler = (req: RuntimeRequest, res: RuntimeResponder) => void;
 
+/**
+ * Decides, at a connection's first request, whether the connection may use this Runtime API
+ * (docs/security.md): true/false now, or later. A refused connection gets a 403 and is closed.
+ */
+export type RuntimeAdmission = (req: RuntimeRequest, socket: net.Socket) => boolean | Promise<boolean>;
+
 export interface ParseError {
   status: number;
   message: string;
@@ -253,12 +259,16 @@ class Connection {
   private flushScheduled = false;
   private ending = false;
   private closed = false;
+  /** undefined: not decided yet; 'pending': the admission is being looked up. */
+  private admitted: boolean | 'pending' | undefined;
 
   constructor(
     private readonly socket: net.Socket,
     bodyLimit: number,
     private readonly handler: RuntimeRequestHandler,
+    private readonly admit?: RuntimeAdmission,
   ) {
+    if (!admit) this.admitted = true;
     socket.setNoDelay(true);
     this.parser = new RequestParser(bodyLimit, () => this.write(Buffer.from('HTTP/1.1 100 Continue\r\n\r\n')));
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -279,9 +289,43 @@ class Connection {
     this.end();
   }
 
+  /** Settles the connection's admission with its first request; false while it is not admitted. */
+  private mayDispatch(req: ParsedRequest): boolean {
+    if (this.admitted === true) return true;
+    if (this.admitted === 'pending') return false;
+    let verdict: boolean | Promise<boolean>;
+    try {
+      verdict = this.admit!(req, this.socket);
+    } catch {
+      verdict = false;
+    }
+    if (verdict === true || verdict === false) return this.decide(verdict);
+    this.admitted = 'pending';
+    verdict.then(
+      (ok) => {
+        this.decide(ok);
+        if (ok) this.next();
+      },
+      () => this.decide(false),
+    );
+    return false;
+  }
+
+  private decide(ok: boolean): boolean {
+    this.admitted = ok;
+    if (!ok) {
+      const body = JSON.stringify({ errorType: 'AccessDenied', errorMessage: 'this Runtime API belongs to another instance' });
+      this.queue.length = 0;
+      this.write(formatResponse(403, { 'content-type': 'application/json' }, Buffer.from(body), true));
+      this.end();
+    }
+    return ok;
+  }
+
   /** Dispatches queued requests until one is left waiting for its answer. */
   private next(): void {
     while (!this.current && this.queue.length && !this.ending) {
+      if (!this.mayDispatch(this.queue[0]!)) return;
       const req = this.queue.shift()!;
       const slot = { req, closeCbs: [] as Array<() => void>, answered: false };
       this.current = slot;
@@ -347,9 +391,9 @@ export class RuntimeApiServer {
   private readonly server: net.Server;
   private readonly connections = new Set<Connection>();
 
-  constructor(handler: RuntimeRequestHandler, bodyLimit: number) {
+  constructor(handler: RuntimeRequestHandler, bodyLimit: number, admit?: RuntimeAdmission) {
     this.server = net.createServer((socket) => {
-      const c = new Connection(socket, bodyLimit, handler);
+      const c = new Connection(socket, bodyLimit, handler, admit);
       this.connections.add(c);
       socket.on('close', () => this.connections.delete(c));
     });

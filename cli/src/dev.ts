@@ -9,14 +9,14 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { createAgent, type Agent } from '@esb/agent';
 import { freePort } from '@esb/contracts';
-import { startGateway, type RunningGateway } from '@esb/gateway';
+import { isLoopbackHost, startGateway, type RunningGateway } from '@esb/gateway';
 import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
 import { ensureConfigDir } from '@esb/deploy';
 import { workspacePaths, type WorkspacePaths } from '@esb/controller';
 import { startFileController, startKubeController, type RunningController } from '@esb/controller';
 import { stagingConfigDir } from '@esb/deploy';
 import { CONSOLE_PREFIX, createConsole, createStorageBrowser, deploymentView, functionInfos, routeInfos, type EsbConsole } from '@esb/console';
-import { gatewaySecurity, processSettings } from './settings.js';
+import { gatewaySecurity, invokeApiAccess, newFunctionCredentials, processSettings } from './settings.js';
 import { createDeploySteps, loadDockerImageBuilder, type RuntimeKind } from '@esb/controller';
 
 export const EXAMPLES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
@@ -132,8 +132,13 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
           });
     closers.push(async () => esbConsole.close());
 
+    // Beyond loopback, functions sign their Invoke API calls with credentials fresh per start.
+    const functionCredentials = isLoopbackHost(host) ? undefined : newFunctionCredentials();
+    const invokeApi = await invokeApiAccess(settings, host, functionCredentials);
     agent = await createAgent({
       runtime,
+      credentials: functionCredentials,
+      functionUsers: runtime === 'process' ? settings.functionUsers : undefined,
       endpoints: { dynamodb: storage.dynamodbEndpoint, s3: storage.s3Endpoint, lambda: gatewayUrl },
       region,
       logDir: paths.logDir,
@@ -159,6 +164,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
         esbConsole.changed('functions');
       },
       ...(await gatewaySecurity(settings)),
+      invokeApi,
     });
     const runningGateway = gateway;
     closers.push(() => runningGateway.close());

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gatewaySecurity, loadSettings, parseDuration, parseJwksSetting, SettingsError } from './settings.js';
+import { gatewaySecurity, invokeApiAccess, loadSettings, parseDuration, parseJwksSetting, SettingsError } from './settings.js';
 import { LOCAL_CREDENTIALS } from '@esb/contracts';
 
 describe('gateway security settings', () => {
@@ -60,5 +60,48 @@ describe('loadSettings', () => {
     expect(() => loadSettings({ PORT: '70000' })).toThrow(/^PORT: "70000" is not a port number/);
     expect(() => loadSettings({ ESB_RUNTIME: 'podman' })).toThrow(/^ESB_RUNTIME: "podman" is not process or docker/);
     expect(loadSettings({ ESB_RUNTIME: 'docker', AGENT_PORT: '9100' })).toMatchObject({ runtime: 'docker', agent: { port: 9100 } });
+  });
+});
+
+describe('Invoke API settings', () => {
+  const home = async (yaml?: string) => {
+    const h = await mkdtemp(path.join(tmpdir(), 'esb-home-'));
+    if (yaml) {
+      await mkdir(path.join(h, '.esb'));
+      await writeFile(path.join(h, '.esb', 'config.yaml'), yaml);
+    }
+    return h;
+  };
+  const fn = { accessKeyId: 'ESBFUNC', secretAccessKey: 'function-secret' };
+
+  it('is open on loopback, whatever is configured', async () => {
+    const access = await invokeApiAccess({ ...loadSettings({ ESB_INVOKE_API: 'off' }), home: await home() }, '127.0.0.1');
+    expect(access.open).toBe(true);
+    expect((await invokeApiAccess({ ...loadSettings({}), home: await home() }, '::1')).open).toBe(true);
+  });
+
+  it("beyond loopback: off unless enabled (only the platform's functions get in), then the keys and tokens of the file and the environment", async () => {
+    const off = await invokeApiAccess({ ...loadSettings({ ESB_INVOKE_API_KEYS: 'AK1:s1' }), home: await home() }, '0.0.0.0', fn);
+    expect(off).toEqual({ open: false, accessKeys: new Map([['ESBFUNC', 'function-secret']]), tokens: new Set() });
+    const h = await home('invoke_api:\n  enabled: true\n  access_keys: {AKFILE: file-secret}\n  tokens: [token-from-the-file-0001]\n');
+    const on = await invokeApiAccess({ ...loadSettings({ ESB_INVOKE_API_KEYS: 'AK1:s1, AK2:s:2', ESB_INVOKE_API_TOKENS: 'token-from-the-env-00001' }), home: h }, '10.0.0.5');
+    expect(on.open).toBe(false);
+    expect([...on.accessKeys]).toEqual([['AKFILE', 'file-secret'], ['AK1', 's1'], ['AK2', 's:2']]);
+    expect([...on.tokens]).toEqual(['token-from-the-file-0001', 'token-from-the-env-00001']);
+    // The environment turns off what the file enables.
+    const envOff = await invokeApiAccess({ ...loadSettings({ ESB_INVOKE_API: 'off' }), home: h }, '0.0.0.0');
+    expect(envOff.accessKeys.size + envOff.tokens.size).toBe(0);
+  });
+
+  it('names the variable of a bad value, and refuses an enabled API without credentials', async () => {
+    expect(() => loadSettings({ ESB_INVOKE_API: 'yes' })).toThrow('ESB_INVOKE_API: "yes" is not on or off');
+    expect(() => loadSettings({ ESB_INVOKE_API_KEYS: 'nocolon' })).toThrow(/^ESB_INVOKE_API_KEYS: .* is not <access key id>:<secret access key>/);
+    expect(() => loadSettings({ ESB_INVOKE_API_TOKENS: 'short' })).toThrow('ESB_INVOKE_API_TOKENS: a token needs at least 16 characters');
+    await expect(invokeApiAccess({ ...loadSettings({ ESB_INVOKE_API: 'on' }), home: await home() }, '0.0.0.0')).rejects.toThrow(/ESB_INVOKE_API: .*enabled beyond loopback but has no credentials/);
+  });
+
+  it('reads ESB_FUNCTION_USER, naming it when it is wrong', () => {
+    expect(loadSettings({ ESB_FUNCTION_USER: 'none' }).functionUsers).toEqual({ kind: 'none' });
+    expect(() => loadSettings({ ESB_FUNCTION_USER: 'somebody' })).toThrow(/^ESB_FUNCTION_USER: "somebody" is not a uid setting/);
   });
 });

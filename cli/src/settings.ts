@@ -1,10 +1,13 @@
 // Settings: the only place esb reads its environment. `loadSettings(env)` turns the variables
 // into one typed object (durations, ports and endpoints parsed once, with one precedence rule)
 // that the commands pass down; no other package reads `process.env`. Gateway security also
-// reads ~/.esb/config.yaml (API keys, JWKS locations).
+// reads ~/.esb/config.yaml (API keys, JWKS locations, the Invoke API's credentials).
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import { type FunctionUsers, parseFunctionUsers } from '@esb/agent';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type Credentials } from '@esb/contracts';
 import { readGlobalConfig } from '@esb/deploy';
+import { type InvokeApiAccess, isLoopbackHost } from '@esb/gateway';
 
 type Environ = Record<string, string | undefined>;
 
@@ -101,6 +104,14 @@ export interface Settings {
   security: { apiKeys: string[]; jwks: Record<string, string> };
   /** ESB_CONSOLE_TOKEN: lets non-loopback clients open the browser console (docs/console.md). */
   consoleToken?: string;
+  /**
+   * The Lambda Invoke API beyond loopback: ESB_INVOKE_API (on|off), ESB_INVOKE_API_KEYS
+   * ("<key id>:<secret>,..."), ESB_INVOKE_API_TOKENS ("t1,t2"); merged with ~/.esb/config.yaml
+   * `invoke_api` by invokeApiAccess (docs/security.md).
+   */
+  invokeApi: { enabled?: boolean; accessKeys: Map<string, string>; tokens: string[] };
+  /** ESB_FUNCTION_USER: the user function processes run as (process runtime; docs/security.md). */
+  functionUsers: FunctionUsers;
   /** HOME: where ~/.esb/config.yaml lives. */
   home: string;
 }
@@ -147,6 +158,12 @@ export function loadSettings(env: Environ): Settings {
       jwks: parseJwksSetting(env.ESB_JWKS, 'ESB_JWKS'),
     },
     consoleToken: nonEmpty(env.ESB_CONSOLE_TOKEN),
+    invokeApi: {
+      enabled: onOff(env.ESB_INVOKE_API, 'ESB_INVOKE_API'),
+      accessKeys: parseAccessKeys(env.ESB_INVOKE_API_KEYS, 'ESB_INVOKE_API_KEYS'),
+      tokens: parseTokens(env.ESB_INVOKE_API_TOKENS, 'ESB_INVOKE_API_TOKENS'),
+    },
+    functionUsers: functionUsersOf(env.ESB_FUNCTION_USER),
     home: nonEmpty(env.HOME) ?? os.homedir(),
   };
 }
@@ -180,4 +197,73 @@ export async function gatewaySecurity(settings: Pick<Settings, 'security' | 'hom
     apiKeys: () => keys,
     jwksLocations: { ...global.jwks, ...settings.security.jwks },
   };
+}
+
+function onOff(text: string | undefined, name: string): boolean | undefined {
+  const v = nonEmpty(text)?.toLowerCase();
+  if (v === undefined) return undefined;
+  if (v !== 'on' && v !== 'off') throw new SettingsError(name, `"${text}" is not on or off`);
+  return v === 'on';
+}
+
+/** `<key id>:<secret>,...` -> key id -> secret. */
+export function parseAccessKeys(value: string | undefined, source: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const item of (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const colon = item.indexOf(':');
+    if (colon <= 0 || colon === item.length - 1) throw new SettingsError(source, `"${item.slice(0, Math.max(colon, 0)) || item.slice(0, 8)}..." is not <access key id>:<secret access key>`);
+    out.set(item.slice(0, colon), item.slice(colon + 1));
+  }
+  return out;
+}
+
+const MIN_TOKEN_LENGTH = 16;
+
+function parseTokens(value: string | undefined, source: string): string[] {
+  const tokens = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (tokens.some((t) => t.length < MIN_TOKEN_LENGTH)) throw new SettingsError(source, `a token needs at least ${MIN_TOKEN_LENGTH} characters`);
+  return tokens;
+}
+
+function functionUsersOf(text: string | undefined): FunctionUsers {
+  try {
+    return parseFunctionUsers(text, 'ESB_FUNCTION_USER', process.getuid?.() === 0);
+  } catch (err) {
+    throw new SettingsError('ESB_FUNCTION_USER', (err as Error).message.replace(/^ESB_FUNCTION_USER: /, ''));
+  }
+}
+
+/** Credentials for the platform's own functions, fresh per start (they sign their Invoke API calls with them). */
+export function newFunctionCredentials(): Credentials {
+  return { accessKeyId: `ESBF${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(30).toString('base64url') };
+}
+
+/**
+ * Who may call the gateway's Lambda Invoke API: anyone when it listens on loopback only; beyond
+ * loopback, the platform's own functions (`functionCredentials`) and, when enabled, the
+ * configured access keys (SigV4) and bearer tokens.
+ */
+export async function invokeApiAccess(
+  settings: Pick<Settings, 'invokeApi' | 'home'>,
+  host: string,
+  functionCredentials?: Credentials,
+): Promise<InvokeApiAccess> {
+  if (isLoopbackHost(host)) return { open: true, accessKeys: new Map(), tokens: new Set() };
+  const file = (await readGlobalConfig(settings.home)).invoke_api;
+  const enabled = settings.invokeApi.enabled ?? file.enabled;
+  const accessKeys = new Map<string, string>();
+  const tokens = new Set<string>();
+  if (enabled) {
+    for (const [id, secret] of Object.entries(file.access_keys)) accessKeys.set(id, secret);
+    for (const [id, secret] of settings.invokeApi.accessKeys) accessKeys.set(id, secret);
+    for (const t of [...file.tokens, ...settings.invokeApi.tokens]) tokens.add(t);
+    if (accessKeys.size === 0 && tokens.size === 0) {
+      throw new SettingsError(
+        'ESB_INVOKE_API',
+        'the Lambda Invoke API is enabled beyond loopback but has no credentials: set ESB_INVOKE_API_KEYS or ESB_INVOKE_API_TOKENS, or invoke_api.access_keys / invoke_api.tokens in ~/.esb/config.yaml',
+      );
+    }
+  }
+  if (functionCredentials) accessKeys.set(functionCredentials.accessKeyId, functionCredentials.secretAccessKey);
+  return { open: false, accessKeys, tokens };
 }

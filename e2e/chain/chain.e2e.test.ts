@@ -1,5 +1,6 @@
 // Chain invoke: chain-caller (Python, boto3) calls chain-callee (Node) through the Lambda
 // Invoke API of the gateway (AWS_ENDPOINT_URL_LAMBDA=http://gateway:3000 in the agent).
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { expect, it } from 'vitest';
 import { describeStack } from '../src/scenario.js';
 import { deploy, http } from '../src/stack.js';
@@ -12,9 +13,15 @@ describeStack('chain invoke through the Lambda Invoke API', (stack) => {
     expect(r.status, r.text).toBe(200);
     expect(r.json).toEqual({ caller: 'chain-caller', status: 200, callee: { upper: 'HELLO', by: 'chain-callee' } });
 
-    // The Invoke API is also reachable from the host, through the published gateway port.
-    const direct = await http(`${s.gatewayUrl}/2015-03-31/functions/chain-callee/invocations`, { method: 'POST', body: JSON.stringify({ word: 'direct' }) });
-    expect(direct.status).toBe(200);
-    expect(direct.json).toEqual({ upper: 'DIRECT', by: 'chain-callee' });
+    // The Invoke API is also reachable from the host, through the published gateway port: the
+    // gateway listens beyond loopback in its container, so requests must be signed with a
+    // configured key (compose configures the functions' esb-local key).
+    const unsigned = await http(`${s.gatewayUrl}/2015-03-31/functions/chain-callee/invocations`, { method: 'POST', body: JSON.stringify({ word: 'direct' }) });
+    expect(unsigned.status).toBe(403);
+    const lambda = new LambdaClient({ endpoint: s.gatewayUrl, region: 'us-east-1', credentials: { accessKeyId: 'esb-local', secretAccessKey: 'esb-local' }, maxAttempts: 1 });
+    const direct = await lambda.send(new InvokeCommand({ FunctionName: 'chain-callee', Payload: JSON.stringify({ word: 'direct' }) }));
+    lambda.destroy();
+    expect(direct.StatusCode).toBe(200);
+    expect(JSON.parse(Buffer.from(direct.Payload!).toString())).toEqual({ upper: 'DIRECT', by: 'chain-callee' });
   });
 });

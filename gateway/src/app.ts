@@ -16,6 +16,7 @@ import type { JwksCache } from './auth/jwt.js';
 import { methodArn } from './auth/policy.js';
 import { buildV1Event, buildV2Event, edgeHeaders, isTextContentType, matchesMediaType, type GatewayRequest } from './events.js';
 import { registerInvokeApi } from './invoke-api.js';
+import { type InvokeApiAccess, OPEN_INVOKE_API } from './invoke-auth.js';
 import { mapResponse } from './response.js';
 import { compileRouteTable, type ResolvedApi, type RouteTable } from './routes.js';
 
@@ -63,6 +64,8 @@ export interface GatewayOptions {
   console?: FastifyPluginAsync;
   /** Per-request hook for routed and Invoke API requests (the console's recorder). */
   onRequestDone?: RequestObserver;
+  /** Who may call the Lambda Invoke API (default: anyone; startGateway closes it beyond loopback). */
+  invokeApi?: InvokeApiAccess;
 }
 
 export interface Gateway {
@@ -210,7 +213,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   });
 
   const observe = opts.onRequestDone;
-  registerInvokeApi(app, { invoker, log, accountId, region, now, onRequestDone: observe });
+  registerInvokeApi(app, { invoker, log, accountId, region, now, onRequestDone: observe, access: opts.invokeApi ?? OPEN_INVOKE_API });
 
   // The console's prefix is the gateway's own: a deployed route under it is never reached.
   if (opts.console) await app.register(opts.console, { prefix: CONSOLE_PREFIX });

@@ -10,4 +10,5 @@ export { mapResponse } from './response.js';
 export type { HttpResponse, MapResult } from './response.js';
 export { corsResponseHeaders, preflightHeaders } from './cors.js';
 export { functionNameOf } from './invoke-api.js';
+export { authorizeInvoke, isLoopbackHost, OPEN_INVOKE_API, type InvokeApiAccess } from './invoke-auth.js';
 export { AuthorizerEngine, type AuthRequest, type AuthOutcome } from './auth/authorize.js';

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Invoker } from '@esb/contracts';
 import { InvocationCancel } from './client-close.js';
+import { authorizeInvoke, type InvokeApiAccess } from './invoke-auth.js';
 
 export interface InvokeApiOptions {
   invoker: Invoker;
@@ -14,6 +15,18 @@ export interface InvokeApiOptions {
   now: () => number;
   /** Per-request hook (the console's recorder). */
   onRequestDone?: (fn: string, route: string, method: string, path: string, status: number, durationMs: number, requestId: string) => void;
+  /** Who may call it (docs/security.md). */
+  access: InvokeApiAccess;
+}
+
+/** Lambda's answer to a payload that is not JSON, or undefined when it is. */
+export function payloadJsonError(payload: Buffer): string | undefined {
+  try {
+    JSON.parse(payload.toString('utf8'));
+    return undefined;
+  } catch (err) {
+    return `Could not parse request body into json: Could not parse payload into json: ${(err as Error).message}`;
+  }
 }
 
 /** `my-fn`, `my-fn:alias`, `123:function:my-fn`, `arn:aws:lambda:r:123:function:my-fn[:q]` -> `my-fn`. */
@@ -46,6 +59,14 @@ export function registerInvokeApi(app: FastifyInstance, opts: InvokeApiOptions):
       log.info({ method: 'POST', path: req.url, route: 'lambda:Invoke', function: name, invocationType: type, status, durationMs, requestId }, 'request');
       if (status !== 404) opts.onRequestDone?.(name, 'lambda:Invoke', 'POST', req.url, status, durationMs, requestId);
     };
+    const body = (Buffer.isBuffer(req.body) ? req.body : undefined) ?? Buffer.alloc(0);
+    if (!opts.access.open) {
+      const verdict = await authorizeInvoke(opts.access, { method: req.method, url: req.url, headers: req.headers, body }, opts.now());
+      if (!verdict.ok) {
+        done(verdict.status);
+        return awsError(reply, verdict.status, verdict.type, verdict.message);
+      }
+    }
     if (!invoker.has(name)) {
       done(404);
       return awsError(reply, 404, 'ResourceNotFoundException', `Function not found: arn:aws:lambda:${opts.region}:${opts.accountId}:function:${name}`);
@@ -54,14 +75,11 @@ export function registerInvokeApi(app: FastifyInstance, opts: InvokeApiOptions):
       done(400);
       return awsError(reply, 400, 'InvalidParameterValueException', `Unsupported invocation type: ${type}`);
     }
-    const body = req.body as Buffer | undefined;
-    const payload = body && body.length ? body : Buffer.from('{}');
-    // Lambda refuses a payload that is not JSON before running anything.
-    try {
-      JSON.parse(payload.toString('utf8'));
-    } catch (err) {
+    const payload = body.length ? body : Buffer.from('{}');
+    const notJson = payloadJsonError(payload);
+    if (notJson) {
       done(400);
-      return awsError(reply, 400, 'InvalidRequestContentException', `Could not parse request body into json: ${(err as Error).message}`);
+      return awsError(reply, 400, 'InvalidRequestContentException', notJson);
     }
     const trace = req.headers['x-amzn-trace-id'];
     const clientContext = req.headers['x-amz-client-context'];

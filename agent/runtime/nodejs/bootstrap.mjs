@@ -10,6 +10,9 @@ import { pathToFileURL } from 'node:url';
 
 // A container created ahead of its start (Docker runtime) cannot know its own Runtime API
 // port and log stream: the agent writes them as one JSON line on stdin (ESB_ENV_STDIN=1).
+// The process runtime sends the instance's Runtime API secret the same way: it is kept here,
+// out of the environment that child processes would inherit.
+let runtimeSecret;
 if (process.env.ESB_ENV_STDIN === '1') {
   const chunks = [];
   const buf = Buffer.alloc(65536);
@@ -31,7 +34,12 @@ if (process.env.ESB_ENV_STDIN === '1') {
   }
   delete process.env.ESB_ENV_STDIN;
   const text = Buffer.concat(chunks).toString('utf8').trim();
-  if (text) for (const [k, v] of Object.entries(JSON.parse(text))) process.env[k] = String(v);
+  if (text) {
+    for (const [k, v] of Object.entries(JSON.parse(text))) {
+      if (k === 'ESB_RUNTIME_SECRET') runtimeSecret = String(v);
+      else process.env[k] = String(v);
+    }
+  }
 }
 const api = process.env.AWS_LAMBDA_RUNTIME_API;
 if (!api) {
@@ -134,6 +142,7 @@ function parseResponse() {
 function encodeRequest(method, urlPath, body, headers) {
   const payload = body === undefined ? undefined : Buffer.isBuffer(body) ? body : Buffer.from(body);
   let head = `${method} ${urlPath} HTTP/1.1\r\nhost: ${api}\r\n`;
+  if (runtimeSecret) head += `x-esb-runtime-secret: ${runtimeSecret}\r\n`;
   for (const k in headers ?? {}) head += `${k}: ${headers[k]}\r\n`;
   head += `content-length: ${payload ? payload.length : 0}\r\n\r\n`;
   return payload ? [Buffer.from(head, 'latin1'), payload] : [Buffer.from(head, 'latin1')];
@@ -372,7 +381,16 @@ async function main() {
 
 const JSON_CONTENT = { 'content-type': 'application/json' };
 
+/** An allocation past MemorySize (RLIMIT_DATA): the runtime dies, as Lambda's does. */
+function isOutOfMemory(err) {
+  return err instanceof RangeError && /allocation failed/i.test(err.message);
+}
+
 function postError(id, err) {
+  if (isOutOfMemory(err)) {
+    process.stderr.write(`Runtime.OutOfMemory: ${err.message}\n`, () => process.kill(process.pid, 'SIGKILL'));
+    return new Promise(() => {});
+  }
   const doc = errorDoc(err);
   process.stderr.write(`ERROR\t${doc.errorType}: ${doc.errorMessage}\n`);
   return postThenNext(`${base}/invocation/${id}/error`, JSON.stringify(doc), {

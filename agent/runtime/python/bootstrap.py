@@ -102,11 +102,13 @@ class Client:
     """A minimal keep-alive HTTP/1.1 client for the Runtime API on _socket (http.client pulls in
     email and ssl, socket enum and selectors: tens of ms of every cold start)."""
 
-    def __init__(self, address):
+    def __init__(self, address, secret=None):
         host, _, port = address.rpartition(":")
         self.addr = (host.strip("[]"), int(port))
         self.sock = None
         self.buf = b""
+        # The instance's Runtime API secret (process runtime), sent with every request.
+        self.extra = "\r\nX-Esb-Runtime-Secret: " + secret if secret else ""
 
     def _connect(self):
         err = None
@@ -133,11 +135,10 @@ class Client:
             raise ConnectionError("the Runtime API closed the connection")
         self.buf += chunk
 
-    @staticmethod
-    def _request(method, path, body=None, headers=None):
+    def _request(self, method, path, body=None, headers=None):
         if isinstance(body, str):
             body = body.encode("utf-8")
-        lines = ["%s %s HTTP/1.1" % (method, path), "Host: runtime"]
+        lines = ["%s %s HTTP/1.1" % (method, path), "Host: runtime" + self.extra]
         if headers:
             for k, v in headers.items():
                 lines.append("%s: %s" % (k, v))
@@ -285,7 +286,9 @@ def _patch_create_client(module):
 
 def env_from_stdin():
     """A container created ahead by the Docker driver gets what differs per instance
-    (AWS_LAMBDA_RUNTIME_API, the log stream) as one JSON line on stdin (ESB_ENV_STDIN=1)."""
+    (AWS_LAMBDA_RUNTIME_API, the log stream) as one JSON line on stdin (ESB_ENV_STDIN=1). The
+    process runtime sends the Runtime API secret the same way: returned, kept out of os.environ
+    (which child processes inherit)."""
     data = b""
     while not data.endswith(b"\n"):
         chunk = os.read(0, 65536)
@@ -293,18 +296,28 @@ def env_from_stdin():
             break
         data += chunk
     os.environ.pop("ESB_ENV_STDIN", None)
-    if data.strip():
-        os.environ.update({str(k): str(v) for k, v in json_loads(data).items()})
+    values = json_loads(data) if data.strip() else {}
+    secret = values.pop("ESB_RUNTIME_SECRET", None)
+    os.environ.update({str(k): str(v) for k, v in values.items()})
+    return secret
+
+
+def out_of_memory(exc):
+    """An allocation past MemorySize (RLIMIT_DATA): the runtime dies, as Lambda's does."""
+    sys.stderr.write("Runtime.OutOfMemory: %s\n" % (exc or "MemoryError"))
+    sys.stderr.flush()
+    os.kill(os.getpid(), 9)
 
 
 def main():
+    secret = None
     if os.environ.get("ESB_ENV_STDIN") == "1":
-        env_from_stdin()
+        secret = env_from_stdin()
     address = os.environ.get("AWS_LAMBDA_RUNTIME_API")
     if not address:
         sys.stderr.write("bootstrap: AWS_LAMBDA_RUNTIME_API is not set\n")
         sys.exit(1)
-    client = Client(address)
+    client = Client(address, secret)
     if any(k.startswith("AWS_ENDPOINT_URL") for k in os.environ):
         sys.meta_path.insert(0, _BotocoreEndpoints())
     root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
@@ -337,6 +350,8 @@ def main():
             result = handler(event, LambdaContext(headers))
             out = json_dumps(result)
         except Exception as exc:
+            if isinstance(exc, MemoryError):
+                out_of_memory(exc)
             doc = error_doc(exc)
             doc["requestId"] = request_id
             sys.stderr.write("[ERROR] %s: %s\n" % (doc["errorType"], doc["errorMessage"]))

@@ -83,6 +83,7 @@ export async function runAgent(argv: string[], env: Record<string, string | unde
     log,
     victoriaLogsUrl: settings.agent.victoriaLogsUrl,
     docker: dockerOptions(settings.agent),
+    functionUsers: runtime === 'process' ? settings.functionUsers : undefined,
   });
   const watcher = watchConfig<FunctionsFile>({
     configDir,

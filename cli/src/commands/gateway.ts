@@ -4,8 +4,8 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Invoker } from '@esb/contracts';
-import { gatewaySecurity, loadSettings, parseDuration, portOption, runtimeOption } from '../settings.js';
-import { DEFAULT_INTEGRATION_TIMEOUT_MS, startGateway } from '@esb/gateway';
+import { gatewaySecurity, invokeApiAccess, loadSettings, newFunctionCredentials, parseDuration, portOption, runtimeOption } from '../settings.js';
+import { DEFAULT_INTEGRATION_TIMEOUT_MS, isLoopbackHost, startGateway } from '@esb/gateway';
 import type { Command } from '../main.js';
 
 export const HELP = `usage: esb gateway [--config-dir DIR] [--port N] [--host H] [--agent-url URL] [--runtime process|docker]
@@ -57,6 +57,10 @@ export async function runGateway(argv: string[], env: Record<string, string | un
   const log = pino({ name: 'esb-gateway', level: settings.logLevel });
 
   const agentUrl = values['agent-url'] ?? settings.gateway.agentUrl;
+  // Beyond loopback, functions of an in-process agent sign their Invoke API calls with
+  // credentials fresh per start; a separate agent's functions need a configured key.
+  const functionCredentials = agentUrl || isLoopbackHost(host) ? undefined : newFunctionCredentials();
+  const invokeApi = await invokeApiAccess(settings, host, functionCredentials);
   let invoker: Invoker;
   let onFunctions: ((f: import('@esb/contracts').FunctionsFile) => void) | undefined;
   const closers: Array<() => Promise<void> | void> = [];
@@ -78,7 +82,8 @@ export async function runGateway(argv: string[], env: Record<string, string | un
     const agent = await createAgent({
       runtime,
       region,
-      credentials: settings.credentials,
+      credentials: functionCredentials ?? settings.credentials,
+      functionUsers: runtime === 'process' ? settings.functionUsers : undefined,
       endpoints: { ...settings.endpoints, lambda: settings.endpoints.lambda ?? `http://127.0.0.1:${port}` },
       logDir: values['log-dir'] ?? settings.logDir ?? '.esb/logs',
       log: log.child({ component: 'agent' }),
@@ -88,7 +93,7 @@ export async function runGateway(argv: string[], env: Record<string, string | un
     onFunctions = (f) => agent.setFunctions(f);
   }
 
-  const gw = await startGateway({ invoker, configDir, host, port, region, reloadIntervalMs, integrationTimeoutMs, log, onFunctions, ...(await gatewaySecurity(settings)) });
+  const gw = await startGateway({ invoker, configDir, host, port, region, reloadIntervalMs, integrationTimeoutMs, log, onFunctions, ...(await gatewaySecurity(settings)), invokeApi });
   log.info({ url: gw.url, configDir, agent: agentUrl ?? 'in-process', reloadIntervalMs }, 'gateway listening');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -111,6 +111,16 @@ export const GlobalConfig = z
     api_keys: z.array(z.string().min(1)).default([]),
     // JWT authorizers: issuer -> JWKS URL or local JWKS file (instead of <issuer>/.well-known/jwks.json).
     jwks: z.record(z.string(), z.string().min(1)).default({}),
+    // The Lambda Invoke API on a gateway listening beyond loopback (docs/security.md).
+    invoke_api: z
+      .object({
+        enabled: z.boolean().default(false),
+        // access key id -> secret access key (SigV4, as the AWS SDKs sign)
+        access_keys: z.record(z.string().min(1), z.string().min(1)).default({}),
+        tokens: z.array(z.string().min(16, 'a token needs at least 16 characters')).default([]),
+      })
+      .strict()
+      .default({ enabled: false, access_keys: {}, tokens: [] }),
     defaults: z
       .object({ env: z.string().optional(), project: z.string().optional(), mode: z.enum(['docker', 'process']).optional() })
       .passthrough()
