@@ -22,7 +22,7 @@ export class UnsupportedRuntimeError extends Error {
 }
 
 export interface ProcessDriverOptions {
-  /** Python interpreter; default /usr/bin/python3 when it exists (Debian's, with python3-boto3), else python3 on PATH. */
+  /** Python interpreter; default: choosePython() (the first python3 with boto3). */
   python?: string;
   /** Node binary; default the agent's own. */
   node?: string;
@@ -30,8 +30,47 @@ export interface ProcessDriverOptions {
   stopGraceMs?: number;
 }
 
+export interface PythonChoice {
+  python: string;
+  /** Whether it imports boto3, as Lambda's Python runtimes do. */
+  boto3: boolean;
+}
+
+let chosen: PythonChoice | undefined;
+
+/** Every python3 on PATH (in PATH order), then /usr/bin/python3. */
+export function pythonCandidates(pathVar = process.env.PATH ?? ''): string[] {
+  const out: string[] = [];
+  for (const dir of pathVar.split(path.delimiter).filter(Boolean)) {
+    const p = path.join(dir, 'python3');
+    if (existsSync(p) && !out.includes(p)) out.push(p);
+  }
+  if (existsSync('/usr/bin/python3') && !out.includes('/usr/bin/python3')) out.push('/usr/bin/python3');
+  return out;
+}
+
+/**
+ * The interpreter of the process runtime: the first python3 that has boto3 (Lambda's Python
+ * runtimes include it), else the first python3 found, flagged so deploys can say what to
+ * install (docs/agent.md). ESB_PYTHON names one explicitly. Probed once per process.
+ */
+export function choosePython(env: NodeJS.ProcessEnv = process.env): PythonChoice {
+  if (chosen) return chosen;
+  const has = (python: string) => spawnSync(python, ['-c', 'import boto3'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+  if (env.ESB_PYTHON) return (chosen = { python: env.ESB_PYTHON, boto3: has(env.ESB_PYTHON) });
+  const candidates = pythonCandidates(env.PATH);
+  for (const python of candidates) if (has(python)) return (chosen = { python, boto3: true });
+  return (chosen = { python: candidates[0] ?? 'python3', boto3: false });
+}
+
+/** What to say when the process runtime's Python lacks boto3 (undefined when it has it). */
+export function pythonBoto3Note(choice: PythonChoice = choosePython()): string | undefined {
+  if (choice.boto3) return undefined;
+  return `${choice.python} has no boto3 (Lambda's Python runtime has it): install it with \`${choice.python} -m pip install boto3\` (Debian: \`apt-get install python3-boto3\`), or name an interpreter that has it in ESB_PYTHON`;
+}
+
 export function defaultPython(): string {
-  return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  return choosePython().python;
 }
 
 /** The command that runs an instance of `spec` in the process runtime. */

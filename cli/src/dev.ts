@@ -6,7 +6,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { createAgent, type Agent } from '@esb/agent';
+import { createAgent, pythonBoto3Note, type Agent } from '@esb/agent';
 import { freePort } from '@esb/contracts';
 import { startGateway, type RunningGateway } from '@esb/gateway';
 import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/provisioner';
@@ -132,6 +132,11 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       region,
       log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
       buildImages: runtime === 'docker' ? await loadDockerImageBuilder() : undefined,
+      processRuntimeNotes: (functions) => {
+        const python = Object.values(functions).some((f) => f.runtime?.startsWith('python'));
+        const note = python ? pythonBoto3Note() : undefined;
+        return note ? [note] : [];
+      },
     });
     const controllerOptions = { paths, steps, log: log.child({ component: 'controller' }), configDirFor: (p: string, e: string) => stagingConfigDir({ workspace: paths.workspace, project: p, env: e }) };
     const controller =

@@ -32,7 +32,7 @@ export interface DeploySteps {
   /** Reads the digest and counts of an artifact (generated or given by spec.artifact). */
   describeArtifact(artifactPath: string): Promise<{ artifactDigest: string; counts: Counts }>;
   /** Builds function images; `undefined` when the runtime needs none (process runtime). */
-  buildImages(artifactPath: string, signal: AbortSignal): Promise<{ message: string } | undefined>;
+  buildImages(artifactPath: string, signal: AbortSignal): Promise<{ message: string; reason?: string } | undefined>;
   apply(input: { artifactPath: string; configDir: string }): Promise<{ message: string }>;
   provision(input: { artifactPath: string; configDir: string }, signal: AbortSignal): Promise<{ message: string }>;
 }
@@ -148,7 +148,7 @@ export class DeploymentReconciler implements Reconciler {
 
       step = 'ImagesReady';
       const images = await this.options.steps.buildImages(artifactPath, signal);
-      await progress('ImagesReady', images ? { status: 'True', reason: 'ImagesBuilt', message: images.message } : { status: 'True', reason: 'NotRequired', message: 'the process runtime runs code directly' }, 'Applying');
+      await progress('ImagesReady', images ? { status: 'True', reason: images.reason ?? 'ImagesBuilt', message: images.message } : { status: 'True', reason: 'NotRequired', message: 'the process runtime runs code directly' }, 'Applying');
 
       step = 'Applied';
       const applied = await this.options.steps.apply({ artifactPath, configDir });

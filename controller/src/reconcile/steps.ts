@@ -25,6 +25,8 @@ export interface StepsOptions {
   /** Builds the function images of an artifact (Docker runtime only). */
   buildImages?(artifactPath: string, signal: AbortSignal): Promise<{ built: number; reused: number }>;
   log?: { info(msg: string): void; warn(msg: string): void };
+  /** Process runtime: what the machine lacks to run these functions as Lambda would (e.g. boto3), said at deploy time. */
+  processRuntimeNotes?(functions: FunctionsFile['functions']): string[];
 }
 
 /** Input errors: the same input fails the same way, so retrying is pointless. */
@@ -89,7 +91,8 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
             'UnsupportedRuntime',
           );
         }
-        return undefined;
+        const notes = options.processRuntimeNotes?.(functions) ?? [];
+        return notes.length ? { message: `the process runtime runs code directly; WARNING: ${notes.join('; ')}`, reason: 'NotRequired' } : undefined;
       }
       if (!options.buildImages) throw new Error('the Docker runtime has no image builder configured');
       const { built, reused } = await options.buildImages(artifactPath, signal);
