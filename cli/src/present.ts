@@ -30,12 +30,14 @@ export function deploymentsTable(items: DeploymentRow[], now: Date, allNamespace
   const header = [...(allNamespaces ? ['NAMESPACE'] : []), 'NAME', 'ENV', 'READY', 'REASON', 'AGE'];
   const rows = items.map((item) => {
     const ready = item.status?.conditions?.find((c) => c.type === 'Ready');
+    // Another Deployment took over part of this one (last write wins): shown beside the reason.
+    const overridden = item.status?.conditions?.find((c) => c.type === 'Overridden' && c.status === 'True');
     return [
       ...(allNamespaces ? [item.namespace] : []),
       item.name,
       item.env ?? '',
       ready?.status ?? 'Unknown',
-      ready?.reason ?? '',
+      [ready?.reason, overridden?.reason].filter(Boolean).join(','),
       formatAge(item.createdAt, now),
     ];
   });
@@ -51,6 +53,7 @@ export function describeDeployment(item: DeploymentRow, now: Date): string {
     `Manifest:             ${item.manifest ?? ''}`,
     `Age:                  ${formatAge(item.createdAt, now)}`,
     `Observed generation:  ${status.observedGeneration ?? '<none>'}`,
+    `Stack:                ${status.stackName ?? '<none>'}`,
     `Config dir:           ${status.configDir ?? '<none>'}`,
     `Artifact digest:      ${status.artifactDigest ?? '<none>'}`,
     `Deployed:             ${status.functions ?? 0} functions, ${status.routes ?? 0} routes, ${status.resources ?? 0} resources`,
@@ -64,6 +67,10 @@ export function describeDeployment(item: DeploymentRow, now: Date): string {
       ...conditions.map((c) => [c.type, c.status, c.reason, formatAge(c.lastTransitionTime, now), c.message.replace(/\s+/g, ' ')]),
     ]);
     lines.push(...table.split('\n').map((l) => `  ${l}`));
+  }
+  if (status.warnings?.length) {
+    lines.push('Warnings:');
+    for (const w of status.warnings) lines.push(`  ${w}`);
   }
   lines.push('Recent errors:');
   const errors = item.recentErrors ?? [];

@@ -21,20 +21,29 @@ export interface Inspection {
 
 /** The work of a deploy, behind one port so the reconciler is tested without I/O. */
 export interface DeploySteps {
-  inspect(input: { templatePath?: string; artifactPath?: string; parameters: Record<string, string>; env: string; project: string }): Promise<Inspection>;
+  inspect(input: { templatePath?: string; artifactPath?: string; parameters: Record<string, string>; env: string; project: string; stackName?: string }): Promise<Inspection>;
   generate(input: {
     templatePath: string;
     outDir: string;
     env: string;
     project: string;
     parameters: Record<string, string>;
-  }): Promise<{ artifactPath: string; artifactDigest: string; warnings: string[] }>;
+    stackName?: string;
+  }): Promise<{ artifactPath: string; artifactDigest: string; warnings: string[]; stackName?: string }>;
   /** Reads the digest and counts of an artifact (generated or given by spec.artifact). */
   describeArtifact(artifactPath: string): Promise<{ artifactDigest: string; counts: Counts }>;
   /** Builds function images; `undefined` when the runtime needs none (process runtime). */
   buildImages(artifactPath: string, signal: AbortSignal): Promise<{ message: string; reason?: string } | undefined>;
-  apply(input: { artifactPath: string; configDir: string }): Promise<{ message: string }>;
+  apply(input: { artifactPath: string; configDir: string; owner?: { deployment: string; template?: string } }): Promise<{ message: string; warnings?: string[]; takeovers?: TakeoverNote[] }>;
   provision(input: { artifactPath: string; configDir: string }, signal: AbortSignal): Promise<{ message: string }>;
+}
+
+/** Something a deploy took over from another Deployment (last write wins). */
+export interface TakeoverNote {
+  /** namespace/name of the Deployment that had it. */
+  fromDeployment?: string;
+  /** e.g. "route GET /hello (was stack a, deployment default/a-default)". */
+  what: string;
 }
 
 export interface ReconcilerLog {
@@ -104,7 +113,7 @@ export class DeploymentReconciler implements Reconciler {
 
     let inspection: Inspection;
     try {
-      inspection = await this.options.steps.inspect({ templatePath, artifactPath: givenArtifact, parameters, env: spec.env, project: spec.project });
+      inspection = await this.options.steps.inspect({ templatePath, artifactPath: givenArtifact, parameters, env: spec.env, project: spec.project, stackName: spec.stackName });
     } catch (err) {
       await this.fail(request, generation, previous, 'Generated', reasonOf(err, 'TemplateNotFound'), errorMessage(err), undefined);
       throw asTerminalIfKnown(err, 'TemplateNotFound');
@@ -135,9 +144,10 @@ export class DeploymentReconciler implements Reconciler {
       let warnings: string[] = [];
       if (templatePath) {
         const outDir = artifactOutDir(configDir, request);
-        const generated = await this.options.steps.generate({ templatePath, outDir, env: spec.env, project: spec.project, parameters });
+        const generated = await this.options.steps.generate({ templatePath, outDir, env: spec.env, project: spec.project, parameters, stackName: spec.stackName });
         artifactPath = generated.artifactPath;
         warnings = generated.warnings;
+        if (generated.stackName) status = { ...status, stackName: generated.stackName };
       } else {
         artifactPath = givenArtifact!;
       }
@@ -151,7 +161,12 @@ export class DeploymentReconciler implements Reconciler {
       await progress('ImagesReady', images ? { status: 'True', reason: images.reason ?? 'ImagesBuilt', message: images.message } : { status: 'True', reason: 'NotRequired', message: 'the process runtime runs code directly' }, 'Applying');
 
       step = 'Applied';
-      const applied = await this.options.steps.apply({ artifactPath, configDir });
+      const self = keyOf(request);
+      const applied = await this.options.steps.apply({ artifactPath, configDir, owner: { deployment: self, ...(templatePath ? { template: templatePath } : {}) } });
+      warnings = [...warnings, ...(applied.warnings ?? [])];
+      // This deploy owns all it deployed again; the Deployments it took things from are told.
+      status = { ...status, warnings, conditions: (status.conditions ?? []).filter((c) => c.type !== 'Overridden') };
+      await this.markOverridden(self, applied.takeovers ?? []);
       await progress('Applied', { status: 'True', reason: 'Applied', message: applied.message }, 'Provisioning');
 
       step = 'Provisioned';
@@ -176,6 +191,32 @@ export class DeploymentReconciler implements Reconciler {
       await this.fail(request, generation, status, step, reason, errorMessage(err), inspection.digest);
       await store.recordEvent?.(request, 'Warning', reason, errorMessage(err));
       throw asTerminalIfKnown(err, reason);
+    }
+  }
+
+  /** Sets Overridden=True on each Deployment that lost something to `by`; never throws. */
+  private async markOverridden(by: string, takeovers: TakeoverNote[]): Promise<void> {
+    const byOwner = new Map<string, string[]>();
+    for (const t of takeovers) {
+      if (!t.fromDeployment || t.fromDeployment === by) continue;
+      byOwner.set(t.fromDeployment, [...(byOwner.get(t.fromDeployment) ?? []), t.what]);
+    }
+    for (const [owner, what] of byOwner) {
+      const slash = owner.indexOf('/');
+      const request = { namespace: owner.slice(0, slash), name: owner.slice(slash + 1) };
+      try {
+        const stored = await this.options.store.get(request);
+        if (!stored) continue;
+        const previous = stored.deployment.status ?? {};
+        const earlier = findCondition(previous.conditions, 'Overridden');
+        const items = [...new Set([...(earlier?.message.match(/(?<=: ).*$/)?.[0].split('; ') ?? []), ...what])];
+        const message = `${by} took over: ${items.join('; ')}`;
+        const conditions = setCondition(previous.conditions ?? [], { type: 'Overridden', status: 'True', reason: 'TakenOver', message, ...(previous.observedGeneration !== undefined ? { observedGeneration: previous.observedGeneration } : {}) }, this.now());
+        await this.options.store.patchStatus(request, { ...previous, conditions });
+        await this.options.store.recordEvent?.(request, 'Warning', 'TakenOver', message);
+      } catch (err) {
+        this.options.log?.warn(`${owner}: could not record what ${by} took over: ${errorMessage(err)}`);
+      }
     }
   }
 
@@ -207,6 +248,7 @@ const FAILURE_REASONS: Record<ConditionType, string> = {
   Applied: 'ApplyFailed',
   Provisioned: 'ProvisionFailed',
   Ready: 'Failed',
+  Overridden: 'Failed',
 };
 
 function errorMessage(err: unknown): string {

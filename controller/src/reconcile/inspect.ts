@@ -17,13 +17,14 @@ export interface InspectInput {
   env: string;
   project: string;
   runtime: RuntimeKind;
+  stackName?: string;
 }
 
-export async function inspectInputs({ templatePath, artifactPath, parameters, env, project, runtime }: InspectInput): Promise<Inspection> {
-  const context = JSON.stringify({ env, project, runtime, parameters });
+export async function inspectInputs({ templatePath, artifactPath, parameters, env, project, runtime, stackName }: InspectInput): Promise<Inspection> {
+  const context = JSON.stringify({ env, project, runtime, parameters, ...(stackName ? { stackName } : {}) });
   if (templatePath) {
     try {
-      const inputs = await templateInputsDigest(templatePath, parameters);
+      const inputs = await templateInputsDigest(templatePath, parameters, stackName ? { stackName } : {});
       const digest = createHash('sha256').update(inputs.digest).update(context).digest('hex');
       return { digest: `sha256:${digest}`, watchPaths: [templatePath, ...inputs.referencedPaths] };
     } catch (err) {

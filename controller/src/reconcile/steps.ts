@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { ContractError, FunctionsFile, YamlSyntaxError } from '@esb/contracts';
 import { provision, type Credentials } from '@esb/provisioner';
-import { applyArtifact, ArtifactError, DigestMismatchError, loadArtifact, SecretMissingError } from '@esb/deploy';
+import { applyArtifact, ArtifactError, describeTakeover, DigestMismatchError, loadArtifact, SecretMissingError } from '@esb/deploy';
 import { generateArtifact, SamTemplateError } from '@esb/deploy';
 import { inspectInputs } from './inspect.js';
 import type { Counts, DeploySteps } from './deployment-reconciler.js';
@@ -63,10 +63,10 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
   return {
     inspect: (input) => inspectInputs({ ...input, runtime: options.runtime }),
 
-    async generate({ templatePath, outDir, env, project, parameters }) {
+    async generate({ templatePath, outDir, env, project, parameters, stackName }) {
       try {
-        const result = await generateArtifact({ templatePath, outDir, env, project, parameterOverrides: parameters, region: options.region });
-        return { artifactPath: result.artifactPath, artifactDigest: result.digest, warnings: result.warnings.map(String) };
+        const result = await generateArtifact({ templatePath, outDir, env, project, stackName, parameterOverrides: parameters, region: options.region });
+        return { artifactPath: result.artifactPath, artifactDigest: result.digest, warnings: result.warnings.map(String), stackName: result.summary.stack };
       } catch (err) {
         throw classify(err, 'InvalidTemplate');
       }
@@ -99,9 +99,9 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
       return { message: `${built} image(s) built, ${reused} reused` };
     },
 
-    async apply({ artifactPath, configDir }) {
+    async apply({ artifactPath, configDir, owner }) {
       try {
-        const report = await applyArtifact({ artifactPath, configDir, secrets: options.secrets, log: options.log });
+        const report = await applyArtifact({ artifactPath, configDir, secrets: options.secrets, log: options.log, owner });
         const changes = report.entries.map((e) => e.changes);
         const count = (pick: (c: (typeof changes)[number]) => { added: string[]; replaced: string[] } | undefined) =>
           changes.reduce((n, c) => n + (pick(c)?.added.length ?? 0) + (pick(c)?.replaced.length ?? 0), 0);
@@ -109,6 +109,8 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
           message: report.changed
             ? `${count((c) => c.functions)} function(s), ${count((c) => c.routes)} route(s) written to ${configDir}`
             : `no change in ${configDir}`,
+          warnings: report.warnings,
+          takeovers: report.takeovers.map((t) => ({ fromDeployment: t.fromDeployment, what: describeTakeover(t) })),
         };
       } catch (err) {
         throw classify(err, 'InvalidArtifact');
