@@ -65,6 +65,7 @@ export async function generateArtifact(options: GenerateOptions): Promise<Genera
     region: options.region,
     accountId: options.accountId,
     importValues: options.importValues,
+    nodeVersion: process.versions.node,
   };
   const model = parseTemplateFile(text, templatePath, samOptions);
   const code = await readCodeListings(dirname(templatePath), model.codeRefs, file);

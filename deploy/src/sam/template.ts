@@ -22,6 +22,8 @@ export interface SamOptions {
   importValues?: Record<string, string>;
   /** Absolute POSIX folder of the template, to accept absolute CodeUris inside it. */
   templateDir?: string;
+  /** The Node.js version that runs nodejs functions here (named in deprecated-runtime warnings). */
+  nodeVersion?: string;
   /** Reads a local file the template points at (DefinitionUri, AWS::Include), relative to its folder. */
   readLocalFile?: (relPath: string) => string;
 }
@@ -691,8 +693,11 @@ class TemplateReader implements Lookup {
       }
       fn.runtime = props.Runtime;
       if (deprecatedRuntime(fn.runtime)) {
-        const family = runtimeFamily(fn.runtime) === 'nodejs' ? 'Node.js' : 'Python 3';
-        this.warnings.push(`${id}: runtime ${fn.runtime} is deprecated by AWS Lambda; esb runs it with the ${family} esb has (the process runtime's interpreter on this machine, or the esb-runtime image with Docker)`);
+        const runs =
+          runtimeFamily(fn.runtime) === 'nodejs'
+            ? `Node.js${this.options.nodeVersion ? ` ${this.options.nodeVersion}` : ''} (the process runtime's node) or the esb-runtime:nodejs image (Docker)`
+            : `the process runtime's python3 (the first on PATH with boto3, or ESB_PYTHON) or the esb-runtime:python3 image (Docker)`;
+        this.warnings.push(`${id}: runtime ${fn.runtime} is deprecated by AWS Lambda; esb runs it on ${runs}`);
       }
       if (props.Handler === undefined || props.Handler === '') this.fail(id, 'Handler', 'missing Handler');
       if (typeof props.Handler !== 'string') this.fail(id, 'Handler', 'must be a string');
