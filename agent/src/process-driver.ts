@@ -22,7 +22,7 @@ export class UnsupportedRuntimeError extends Error {
 }
 
 export interface ProcessDriverOptions {
-  /** Python interpreter; default: choosePython() (the first python3 with boto3). */
+  /** Python interpreter (the CLI passes choosePython's); default /usr/bin/python3 when it exists, else python3 on PATH. */
   python?: string;
   /** Node binary; default the agent's own. */
   node?: string;
@@ -36,12 +36,12 @@ export interface PythonChoice {
   boto3: boolean;
 }
 
-let chosen: PythonChoice | undefined;
+const chosen = new Map<string, PythonChoice>();
 
-/** Every python3 on PATH (in PATH order), then /usr/bin/python3. */
-export function pythonCandidates(pathVar = process.env.PATH ?? ''): string[] {
+/** Every python3 in `searchPath` (a PATH value, in order), then /usr/bin/python3. */
+export function pythonCandidates(searchPath = ''): string[] {
   const out: string[] = [];
-  for (const dir of pathVar.split(path.delimiter).filter(Boolean)) {
+  for (const dir of searchPath.split(path.delimiter).filter(Boolean)) {
     const p = path.join(dir, 'python3');
     if (existsSync(p) && !out.includes(p)) out.push(p);
   }
@@ -50,27 +50,37 @@ export function pythonCandidates(pathVar = process.env.PATH ?? ''): string[] {
 }
 
 /**
- * The interpreter of the process runtime: the first python3 that has boto3 (Lambda's Python
- * runtimes include it), else the first python3 found, flagged so deploys can say what to
- * install (docs/agent.md). ESB_PYTHON names one explicitly. Probed once per process.
+ * The interpreter of the process runtime: `explicit` (ESB_PYTHON) when given, else the first
+ * python3 of `searchPath` (PATH) that has boto3 (Lambda's Python runtimes include it), else the
+ * first python3 found, flagged so deploys can say what to install (docs/agent.md). Probed once.
  */
-export function choosePython(env: NodeJS.ProcessEnv = process.env): PythonChoice {
-  if (chosen) return chosen;
+export function choosePython(opts: { explicit?: string; searchPath?: string } = {}): PythonChoice {
+  const key = `${opts.explicit ?? ''}\0${opts.searchPath ?? ''}`;
+  const known = chosen.get(key);
+  if (known) return known;
   const has = (python: string) => spawnSync(python, ['-c', 'import boto3'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
-  if (env.ESB_PYTHON) return (chosen = { python: env.ESB_PYTHON, boto3: has(env.ESB_PYTHON) });
-  const candidates = pythonCandidates(env.PATH);
-  for (const python of candidates) if (has(python)) return (chosen = { python, boto3: true });
-  return (chosen = { python: candidates[0] ?? 'python3', boto3: false });
+  let choice: PythonChoice | undefined;
+  if (opts.explicit) choice = { python: opts.explicit, boto3: has(opts.explicit) };
+  const candidates = choice ? [] : pythonCandidates(opts.searchPath);
+  for (const python of candidates) {
+    if (has(python)) {
+      choice = { python, boto3: true };
+      break;
+    }
+  }
+  choice ??= { python: candidates[0] ?? 'python3', boto3: false };
+  chosen.set(key, choice);
+  return choice;
 }
 
 /** What to say when the process runtime's Python lacks boto3 (undefined when it has it). */
-export function pythonBoto3Note(choice: PythonChoice = choosePython()): string | undefined {
+export function pythonBoto3Note(choice: PythonChoice): string | undefined {
   if (choice.boto3) return undefined;
   return `${choice.python} has no boto3 (Lambda's Python runtime has it): install it with \`${choice.python} -m pip install boto3\` (Debian: \`apt-get install python3-boto3\`), or name an interpreter that has it in ESB_PYTHON`;
 }
 
 export function defaultPython(): string {
-  return choosePython().python;
+  return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 }
 
 /** The command that runs an instance of `spec` in the process runtime. */

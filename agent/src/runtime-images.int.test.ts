@@ -13,7 +13,7 @@ import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/cli
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionsFile } from '@esb/contracts';
-import { type EmbeddedStorage, startEmbeddedStorage } from '@esb/provisioner';
+import { type EmbeddedStorage, startEmbeddedStorage } from '@esb/storage';
 import { type Agent, createAgent } from './agent.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -1,5 +1,5 @@
 // Docker cold start of a Python hello, against a bare `docker start` of the same image, in the
-// same run (issue 4's target: esb's cold start within 150 ms of the bare start).
+// same run (target: esb's cold start within 150 ms of the bare start).
 //
 // The image: a Python hello function image as the controller builds it for the Docker runtime
 // (FROM esb-runtime:python3, layer copied to /opt, code to /var/task, CMD the handler), built

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ResourcesFile } from '@esb/contracts';
-import { provision, startEmbeddedStorage } from '@esb/provisioner';
+import { provision } from '@esb/provisioner';
+import { startEmbeddedStorage } from '@esb/storage';
 
 export interface ProvisionBenchResult {
   tables: number;

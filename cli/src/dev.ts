@@ -1,20 +1,21 @@
 // `esb dev`: the embedded default, everything in one process — embedded DynamoDB and S3, the
 // agent (process runtime unless --runtime docker), the gateway and the controller with the
 // file backend — plus the examples deployed. Ctrl-C stops it all.
+import { LOCAL_REGION } from '@esb/contracts';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { createAgent, pythonBoto3Note, type Agent } from '@esb/agent';
+import { choosePython, createAgent, pythonBoto3Note, type Agent } from '@esb/agent';
 import { freePort } from '@esb/contracts';
 import { startGateway, type RunningGateway } from '@esb/gateway';
-import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/provisioner';
+import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
 import { ensureConfigDir } from '@esb/deploy';
 import { workspacePaths, type WorkspacePaths } from '@esb/controller';
 import { startFileController, startKubeController, type RunningController } from '@esb/controller';
 import { stagingConfigDir } from '@esb/deploy';
-import { gatewaySecurity } from './settings.js';
+import { gatewaySecurity, processSettings } from './settings.js';
 import { createDeploySteps, loadDockerImageBuilder, type RuntimeKind } from '@esb/controller';
 
 export const EXAMPLES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
@@ -80,8 +81,9 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
   if (reachableFromContainers) log.warn('docker runtime: the gateway and the embedded storage listen on all interfaces so that function containers reach them');
   const project = options.project ?? 'esb';
   const env = options.env ?? 'default';
-  const region = options.region ?? 'us-east-1';
-  const paths = workspacePaths(options.workspace, process.env);
+  const region = options.region ?? LOCAL_REGION;
+  const settings = processSettings();
+  const paths = workspacePaths(options.workspace ?? settings.workspace, settings.deploymentsDir);
   const configDir = stagingConfigDir({ workspace: paths.workspace, project, env });
   await mkdir(paths.deploymentsDir, { recursive: true });
   await ensureConfigDir(configDir, { log: { info: (m) => log.info(m), warn: (m) => log.warn(m) } });
@@ -103,8 +105,10 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     const port = options.port || (await freePort(host));
     const gatewayUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
 
+    const python = runtime === 'process' ? choosePython(settings.python) : undefined;
     const agent = await createAgent({
       runtime,
+      ...(python ? { python: python.python } : {}),
       endpoints: { dynamodb: storage.dynamodbEndpoint, s3: storage.s3Endpoint, lambda: gatewayUrl },
       region,
       logDir: paths.logDir,
@@ -121,7 +125,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       reloadIntervalMs: options.reloadIntervalMs,
       log: log.child({ component: 'gateway' }),
       onFunctions: (functions) => agent.setFunctions(functions),
-      ...(await gatewaySecurity(process.env)),
+      ...(await gatewaySecurity(settings)),
     });
     closers.push(() => gateway.close());
 
@@ -133,8 +137,8 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
       buildImages: runtime === 'docker' ? await loadDockerImageBuilder() : undefined,
       processRuntimeNotes: (functions) => {
-        const python = Object.values(functions).some((f) => f.runtime?.startsWith('python'));
-        const note = python ? pythonBoto3Note() : undefined;
+        const usesPython = Object.values(functions).some((f) => f.runtime?.startsWith('python'));
+        const note = python && usesPython ? pythonBoto3Note(python) : undefined;
         return note ? [note] : [];
       },
     });

@@ -3,6 +3,7 @@
 // access log runs on every request, and a write per line (each one waking whoever reads the
 // terminal, pipe or file), or a hop to a logging worker thread as a pino transport would be,
 // cost more than the rest of the request's logging.
+import { processSettings } from './settings.js';
 import { pino, type DestinationStream, type Logger } from 'pino';
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
@@ -72,7 +73,7 @@ function pretty(jsonLine: string): string {
 }
 
 export function createLogger(options: { pretty?: boolean; level?: string; fd?: number } = {}): Logger {
-  const level = options.level ?? process.env.LOG_LEVEL ?? 'info';
+  const level = options.level ?? processSettings().logLevel;
   const out = pino.destination({ fd: options.fd ?? 2, sync: false });
   return pino({ level, base: undefined }, batchedDestination(out, options.pretty ? pretty : undefined));
 }

@@ -1,5 +1,7 @@
 // Dispatches `esb <command> [subcommand] ...` to a command module, loaded lazily so that a
 // command pays only for what it uses.
+import { processSettings } from './settings.js';
+
 export interface Command {
   summary: string;
   /** Returns the process exit code. */
@@ -7,6 +9,15 @@ export interface Command {
 }
 
 type Loader = () => Promise<Command>;
+
+/** ESB_DEBUG, read without failing: a malformed setting must not hide the error being printed. */
+function debugRequested(): boolean {
+  try {
+    return processSettings().debug;
+  } catch {
+    return false;
+  }
+}
 
 // Key: the command words. Each module's default export is a Command.
 const commands: Record<string, Loader> = {
@@ -42,7 +53,7 @@ export async function main(argv: string[]): Promise<number> {
         return await command.run(argv.slice(words));
       } catch (err) {
         process.stderr.write(`esb ${key}: ${err instanceof Error ? err.message : String(err)}\n`);
-        if (process.env.ESB_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+        if (debugRequested() && err instanceof Error) process.stderr.write(`${err.stack}\n`);
         return 1;
       }
     }

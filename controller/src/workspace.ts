@@ -1,5 +1,5 @@
 // The workspace that `esb dev`, `esb controller`, `esb deploy`, `esb get` and `esb describe`
-// share: the current folder by default, `--workspace DIR` (or ESB_WORKSPACE) otherwise.
+// share: the current folder by default, `--workspace DIR` (or ESB_WORKSPACE, read by the CLI) otherwise.
 import path from 'node:path';
 
 export interface WorkspacePaths {
@@ -16,11 +16,11 @@ export interface WorkspacePaths {
   runtimeFile: string;
 }
 
-export function workspacePaths(workspace: string | undefined, environ: Record<string, string | undefined> = {}, deploymentsDir?: string): WorkspacePaths {
-  const root = path.resolve(workspace ?? environ.ESB_WORKSPACE ?? process.cwd());
+export function workspacePaths(workspace: string | undefined, deploymentsDir?: string): WorkspacePaths {
+  const root = path.resolve(workspace ?? process.cwd());
   return {
     workspace: root,
-    deploymentsDir: path.resolve(root, deploymentsDir ?? environ.ESB_DEPLOYMENTS_DIR ?? 'deployments'),
+    deploymentsDir: path.resolve(root, deploymentsDir ?? 'deployments'),
     statusDir: path.join(root, '.esb', 'status'),
     dataDir: path.join(root, '.esb', 'data'),
     logDir: path.join(root, '.esb', 'logs'),

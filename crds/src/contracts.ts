@@ -1,5 +1,5 @@
 // The shapes every part of esb agrees on: the Deployment resource and the files of an
-// artifact / CONFIG_DIR. One source for the shapes (DESIGN.md "Contracts"); the CRD's
+// artifact / CONFIG_DIR. One source for the shapes (docs/design.md, "Contracts"); the CRD's
 // OpenAPI schema in crds/deployment.yaml is tested to accept and reject the same objects.
 import { z } from 'zod';
 
@@ -341,6 +341,18 @@ export const ArtifactFile = z.object({
   generator: z.object({ name: z.string(), version: z.string() }),
 });
 export type ArtifactFile = z.infer<typeof ArtifactFile>;
+
+/** images.yml of an artifact: the image builds of its functions (context and Dockerfile relative to the artifact root). */
+export const ImageBuild = z.object({
+  function: z.string().min(1),
+  image: z.string().min(1),
+  context: z.string().min(1),
+  dockerfile: z.string().min(1),
+  build_args: z.record(z.string(), z.string()).default({}),
+});
+export type ImageBuild = z.infer<typeof ImageBuild>;
+export const ImagesFile = z.object({ images: z.array(ImageBuild).default([]) });
+export type ImagesFile = z.infer<typeof ImagesFile>;
 
 export const EMPTY_FUNCTIONS: FunctionsFile = { defaults: { environment: {}, scaling: {} }, functions: {} };
 export const EMPTY_ROUTING: RoutingFile = { routes: [], apis: {} };

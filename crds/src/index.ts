@@ -4,3 +4,6 @@ export * from './invoker.js';
 export { freePort } from './net.js';
 export { writeFileAtomic, cleanStaleTmp, isPidAlive, fsyncDir, tmpPathFor } from './files/atomic.js';
 export { stringifyRuntimeYaml, parseRuntimeYaml, parseRuntimeYamlFast } from './files/runtime-yaml.js';
+export * from './defaults.js';
+export * from './files/codec.js';
+export * from './files/watch.js';

@@ -1,7 +1,7 @@
 // Turning untrusted documents into contract values, with errors that name the file, the
 // field path and the reason (the quality bar for bad input).
 import { readFile } from 'node:fs/promises';
-import { parseDocument, type Document } from 'yaml';
+import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 
 export interface ContractIssue {
@@ -53,10 +53,12 @@ export function validate<S extends z.ZodType>(schema: S, data: unknown, file: st
 
 /** Parses YAML text; a syntax error names file:line:column. */
 export function parseYaml(text: string, file: string): unknown {
-  const doc: Document = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lines = new LineCounter();
+  const doc: Document = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter: lines });
   const err = doc.errors[0];
   if (err) {
-    const pos = err.linePos?.[0] ?? { line: 0, col: 0 };
+    // Without prettyErrors the error carries only offsets: the line counter turns them into line:column.
+    const pos = err.linePos?.[0] ?? lines.linePos(err.pos[0]);
     throw new YamlSyntaxError(file, pos.line, pos.col, err.message.split('\n')[0]);
   }
   return doc.toJS({ maxAliasCount: 1000 });

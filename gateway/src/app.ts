@@ -1,25 +1,14 @@
 // The gateway as a fastify app: one catch-all route over the current route table (swapped
 // atomically on reload), the Lambda Invoke API, /health, and the access log. `buildGateway`
 // returns the app without listening (tests use app.inject); server.ts listens.
+import { decodeRuntimeFile, FUNCTIONS_CODEC, LOCAL_ACCOUNT_ID, LOCAL_REGION, ROUTING_CODEC, STACKS_CODEC } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
-import jsYaml from 'js-yaml';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
-import {
-  EMPTY_FUNCTIONS,
-  EMPTY_ROUTING,
-  FunctionsFile,
-  RoutingFile,
-  StacksFile,
-  parseYaml,
-  validate,
-  type FunctionsFile as FunctionsFileT,
-  type RoutingFile as RoutingFileT,
-  type StacksFile as StacksFileT,
-} from '@esb/contracts';
+import { EMPTY_FUNCTIONS, EMPTY_ROUTING, type FunctionsFile as FunctionsFileT, type RoutingFile as RoutingFileT, type StacksFile as StacksFileT } from '@esb/contracts';
 import type { InvokeContext, InvokeResult, Invoker } from '@esb/contracts';
-import { watchConfig, type ConfigFileError, type ConfigWatcher } from './config-watcher.js';
+import { watchConfig, type ConfigFileError, type ConfigWatcher } from '@esb/contracts';
 import { InvocationCancel } from './client-close.js';
 import { corsResponseHeaders, preflightHeaders } from './cors.js';
 import { AuthorizerEngine } from './auth/authorize.js';
@@ -30,9 +19,9 @@ import { registerInvokeApi } from './invoke-api.js';
 import { mapResponse } from './response.js';
 import { compileRouteTable, type ResolvedApi, type RouteTable } from './routes.js';
 
-export const FUNCTIONS_FILE = 'functions.yml';
-export const ROUTING_FILE = 'routing.yml';
-export const STACKS_FILE = 'stacks.yml';
+export const FUNCTIONS_FILE = FUNCTIONS_CODEC.name;
+export const ROUTING_FILE = ROUTING_CODEC.name;
+export const STACKS_FILE = STACKS_CODEC.name;
 const LOCALHOST_SUFFIX = '.localhost';
 export const DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000;
 export const DEFAULT_RELOAD_INTERVAL_MS = 1_000;
@@ -110,17 +99,8 @@ class IntegrationTimeout extends Error {
 }
 
 function parseConfigFile(file: string, text: string): unknown {
-  // js-yaml is several times faster than \`yaml\` on a 5,000-route file; on a syntax error the
-  // \`yaml\` parser runs again for its file:line:column message.
-  let data: unknown;
-  try {
-    data = jsYaml.load(text);
-  } catch {
-    data = parseYaml(text, file);
-  }
-  data ??= {};
-  if (file.endsWith(STACKS_FILE)) return validate(StacksFile, data, file);
-  return file.endsWith(FUNCTIONS_FILE) ? validate(FunctionsFile, data, file) : validate(RoutingFile, data, file);
+  if (file.endsWith(STACKS_FILE)) return decodeRuntimeFile(STACKS_CODEC, text, file);
+  return file.endsWith(FUNCTIONS_FILE) ? decodeRuntimeFile(FUNCTIONS_CODEC, text, file) : decodeRuntimeFile(ROUTING_CODEC, text, file);
 }
 
 /** Each stack's own route table (lower-cased stack name -> table), served at <stack>.localhost. */
@@ -135,8 +115,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   const invoker = opts.invoker;
   const integrationTimeoutMs = opts.integrationTimeoutMs ?? DEFAULT_INTEGRATION_TIMEOUT_MS;
   const now = opts.now ?? Date.now;
-  const accountId = opts.accountId ?? '123456789012';
-  const region = opts.region ?? 'us-east-1';
+  const accountId = opts.accountId ?? LOCAL_ACCOUNT_ID;
+  const region = opts.region ?? LOCAL_REGION;
   // Authorizer functions run through the same invoker as the routes' functions.
   const auth = new AuthorizerEngine({
     invoke: async (fn, payload) => {

@@ -1,9 +1,7 @@
 export { buildGateway, newTraceId, BODY_LIMIT_BYTES, DEFAULT_INTEGRATION_TIMEOUT_MS, DEFAULT_RELOAD_INTERVAL_MS, MIN_RELOAD_INTERVAL_MS } from './app.js';
 export type { Gateway, GatewayOptions } from './app.js';
-export { startGateway, parseReloadInterval } from './server.js';
+export { startGateway } from './server.js';
 export type { StartOptions, RunningGateway } from './server.js';
-export { watchConfig, ConfigFileError } from './config-watcher.js';
-export type { ConfigWatcher, WatchConfigOptions, WatchLogger } from './config-watcher.js';
 export { compileRouteTable, parseRoutePath, resolveApi, RouteCompileError } from './routes.js';
 export type { CompiledRoute, ResolvedApi, RouteHit, RouteMiss, RouteTable } from './routes.js';
 export { buildV1Event, buildV2Event, formatRequestTime, matchesMediaType, isTextContentType } from './events.js';

@@ -3,11 +3,11 @@
 import { networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { parse as parseYaml } from 'yaml';
-import { FunctionsFile } from '@esb/contracts';
-import { createAgent, createAgentHttpServer } from '@esb/agent';
-import { watchConfig } from '@esb/gateway';
+import { decodeRuntimeFile, FUNCTIONS_CODEC, type FunctionsFile } from '@esb/contracts';
+import { choosePython, createAgent, createAgentHttpServer, pythonBoto3Note } from '@esb/agent';
+import { watchConfig } from '@esb/contracts';
 import type { Command } from '../main.js';
+import { loadSettings, type Settings } from '../settings.js';
 
 export const HELP = `usage: esb agent [--config-dir DIR] [--runtime process|docker] [--host H] [--port N] [--log-dir DIR]
 
@@ -24,7 +24,7 @@ Runs the functions of DIR/functions.yml (reloaded on change) and serves them ove
 environment: AWS_ENDPOINT_URL_DYNAMODB (or DYNAMODB_ENDPOINT), AWS_ENDPOINT_URL_S3 (or S3_ENDPOINT),
 AWS_ENDPOINT_URL_LAMBDA (or LAMBDA_ENDPOINT): endpoints handed to functions; AWS_REGION;
 VICTORIALOGS_URL: also ship function logs there; IMAGE_PULL_POLICY (docker): if-not-present|always;
-CONFIG_RELOAD_INTERVAL (ms, default 1000).
+CONFIG_RELOAD_INTERVAL (500ms, 2s, or a number of seconds; default 1 s).
 docker runtime in a container (compose): ESB_DOCKER_NETWORK: the network function containers join
 (the agent's own, so they reach its Runtime API and the storage services by name);
 ESB_RUNTIME_API_HOST: the address they call the agent on (default: this container's IPv4 address
@@ -39,15 +39,15 @@ export function ownIPv4(): string | undefined {
   return undefined;
 }
 
-/** Docker driver options from the environment (compose); undefined values are left to the driver. */
-export function dockerOptionsFromEnv(env: Record<string, string | undefined>): Record<string, unknown> | undefined {
-  const network = env.ESB_DOCKER_NETWORK || undefined;
+/** Docker driver options from the settings (compose); undefined values are left to the driver. */
+export function dockerOptions(agent: Settings['agent']): Record<string, unknown> | undefined {
+  const network = agent.dockerNetwork;
   const out: Record<string, unknown> = {
-    ...(env.IMAGE_PULL_POLICY ? { pullPolicy: env.IMAGE_PULL_POLICY } : {}),
+    ...(agent.imagePullPolicy ? { pullPolicy: agent.imagePullPolicy } : {}),
     ...(network ? { network } : {}),
-    ...(env.ESB_AGENT_NAME ? { agentName: env.ESB_AGENT_NAME } : {}),
+    ...(agent.name ? { agentName: agent.name } : {}),
   };
-  const host = env.ESB_RUNTIME_API_HOST || (network ? ownIPv4() : undefined);
+  const host = agent.runtimeApiHost || (network ? ownIPv4() : undefined);
   if (host) out.runtimeApiHost = host;
   return Object.keys(out).length ? out : undefined;
 }
@@ -69,30 +69,32 @@ export async function runAgent(argv: string[], env: Record<string, string | unde
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const runtime = values.runtime ?? env.ESB_RUNTIME ?? 'process';
+  const settings = loadSettings(env);
+  const runtime = values.runtime ?? settings.runtime ?? 'process';
   if (runtime !== 'process' && runtime !== 'docker') throw new Error(`--runtime must be process or docker, not "${runtime}"`);
-  const port = Number(values.port ?? env.AGENT_PORT ?? 9001);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, not "${values.port ?? env.AGENT_PORT}"`);
-  const configDir = values['config-dir'] ?? env.CONFIG_DIR ?? 'config';
-  const log = pino({ level: env.LOG_LEVEL ?? 'info' });
+  const port = values.port !== undefined ? Number(values.port) : (settings.agent.port ?? 9001);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, not "${values.port}"`);
+  const configDir = values['config-dir'] ?? settings.configDir ?? 'config';
+  const log = pino({ level: settings.logLevel });
+  const python = runtime === 'process' ? choosePython(settings.python) : undefined;
+  const boto3Note = python && pythonBoto3Note(python);
+  if (boto3Note) log.warn(boto3Note);
   const agent = await createAgent({
     runtime,
-    endpoints: {
-      dynamodb: env.AWS_ENDPOINT_URL_DYNAMODB ?? env.DYNAMODB_ENDPOINT,
-      s3: env.AWS_ENDPOINT_URL_S3 ?? env.S3_ENDPOINT,
-      lambda: env.AWS_ENDPOINT_URL_LAMBDA ?? env.LAMBDA_ENDPOINT,
-    },
-    region: env.AWS_REGION ?? 'us-east-1',
-    logDir: values['log-dir'] ?? env.LOG_DIR ?? '.esb/logs',
+    ...(python ? { python: python.python } : {}),
+    endpoints: settings.endpoints,
+    region: settings.region,
+    credentials: settings.credentials,
+    logDir: values['log-dir'] ?? settings.logDir ?? '.esb/logs',
     log,
-    victoriaLogsUrl: env.VICTORIALOGS_URL,
-    docker: dockerOptionsFromEnv(env),
+    victoriaLogsUrl: settings.agent.victoriaLogsUrl,
+    docker: dockerOptions(settings.agent),
   });
   const watcher = watchConfig<FunctionsFile>({
     configDir,
     files: ['functions.yml'],
-    intervalMs: Math.max(500, Number(env.CONFIG_RELOAD_INTERVAL ?? 1000)),
-    parse: (_file, text) => FunctionsFile.parse(parseYaml(text) ?? {}),
+    intervalMs: settings.reloadIntervalMs,
+    parse: (file, text) => decodeRuntimeFile(FUNCTIONS_CODEC, text, `${configDir}/${file}`),
     onChange: (parsed) => {
       const f = parsed['functions.yml'];
       if (!f) {
@@ -106,7 +108,7 @@ export async function runAgent(argv: string[], env: Record<string, string | unde
     log,
   });
   await watcher.ready;
-  const server = await createAgentHttpServer({ agent, host: values.host ?? env.AGENT_HOST ?? '127.0.0.1', port, log });
+  const server = await createAgentHttpServer({ agent, host: values.host ?? settings.agent.host ?? '127.0.0.1', port, log });
   log.info({ url: server.url, runtime, configDir }, 'agent listening');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

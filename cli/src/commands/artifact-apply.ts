@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from '../main.js';
+import { processSettings } from '../settings.js';
 import { applyArtifact, ArtifactError, type ApplyReport, type KeyedChanges } from '@esb/deploy';
 import { resolveConfigDir } from '@esb/deploy';
 import { ArtifactFile, parseYaml, validate } from '@esb/contracts';
@@ -97,8 +98,9 @@ const command: Command = {
     const cwd = process.cwd();
     const artifactPath = resolve(cwd, values.artifact);
     let configDir: string;
-    if (values.out || process.env.CONFIG_DIR) {
-      configDir = resolveConfigDir({ out: values.out, environ: process.env, workspace: cwd, project: 'esb', env: 'default' }).configDir;
+    const settings = processSettings();
+    if (values.out || settings.configDir) {
+      configDir = resolveConfigDir({ out: values.out, configDirOverride: settings.configDir, workspace: cwd, project: 'esb', env: 'default' }).configDir;
     } else {
       // project/env come from artifact.yml (validated again, fully, by applyArtifact).
       const text = await readFile(artifactPath, 'utf8').catch((cause: NodeJS.ErrnoException) => {

@@ -1,6 +1,7 @@
 // esb artifact generate -t template.yml [-e env] [-p project] [-o outdir]
 //   [--parameter-overrides K=V ...] [--base-image RUNTIME=IMAGE ...] [--build-images] [--json]
 import type { Command } from '../main.js';
+import { processSettings } from '../settings.js';
 import { generateArtifact, type GenerateResult } from '@esb/deploy';
 
 export const USAGE = `usage: esb artifact generate -t <template.yml> [options]
@@ -199,7 +200,7 @@ const command: Command = {
       process.stderr.write(`esb artifact generate: -t <template> is required\n\n${USAGE}\n`);
       return 2;
     }
-    const epoch = process.env.SOURCE_DATE_EPOCH;
+    const epoch = processSettings().sourceDateEpoch;
     const generatedAt = epoch && /^\d+$/.test(epoch) ? new Date(Number(epoch) * 1000).toISOString() : undefined;
     const result = await generateArtifact({
       templatePath: args.template,

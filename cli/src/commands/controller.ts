@@ -1,11 +1,11 @@
 // `esb controller`: the controller alone (what compose and kind run).
 import { parseArgs } from 'node:util';
-import { configFromEnv } from '@esb/provisioner';
 import { startFileController, startKubeController } from '@esb/controller';
 import { stagingConfigDir } from '@esb/deploy';
 import { createLogger } from '../log.js';
 import { createDeploySteps, loadDockerImageBuilder } from '@esb/controller';
 import type { Command } from '../main.js';
+import { processSettings } from '../settings.js';
 import { workspacePaths } from '@esb/controller';
 
 const HELP = `usage: esb controller [--backend file|kube] [--workspace DIR] [--deployments DIR]
@@ -13,7 +13,7 @@ const HELP = `usage: esb controller [--backend file|kube] [--workspace DIR] [--d
 
 Reconciles Deployment resources: manifests in <workspace>/deployments (file backend) or
 deployments.esb.dev in a Kubernetes API (kube backend). Storage endpoints come from
-DYNAMODB_ENDPOINT / AWS_ENDPOINT_URL_DYNAMODB and S3_ENDPOINT / AWS_ENDPOINT_URL_S3. With
+AWS_ENDPOINT_URL_DYNAMODB (or DYNAMODB_ENDPOINT) and AWS_ENDPOINT_URL_S3 (or S3_ENDPOINT). With
 CONFIG_DIR set, every env is applied there (one mounted folder, as in compose); otherwise into
 <workspace>/.esb/staging/<project>/<env>/config.`;
 
@@ -26,7 +26,7 @@ export const controller: Command = {
         backend: { type: 'string', default: 'file' },
         workspace: { type: 'string' },
         deployments: { type: 'string' },
-        runtime: { type: 'string', default: process.env.ESB_RUNTIME ?? 'docker' },
+        runtime: { type: 'string' },
         kubeconfig: { type: 'string' },
         context: { type: 'string' },
         namespace: { type: 'string', short: 'n' },
@@ -38,18 +38,18 @@ export const controller: Command = {
       process.stdout.write(`${HELP}\n`);
       return 0;
     }
-    const runtime = values.runtime;
+    const settings = processSettings();
+    const runtime = values.runtime ?? settings.runtime ?? 'docker';
     if (runtime !== 'docker' && runtime !== 'process') throw new Error(`--runtime: "${runtime}" is not docker or process`);
     const log = createLogger({ pretty: process.stderr.isTTY });
-    const paths = workspacePaths(values.workspace, process.env, values.deployments);
-    const env = configFromEnv(process.env);
-    const configDirOverride = process.env.CONFIG_DIR;
+    const paths = workspacePaths(values.workspace ?? settings.workspace, values.deployments ?? settings.deploymentsDir);
+    const configDirOverride = settings.configDir;
     const steps = createDeploySteps({
       runtime,
-      dynamodbEndpoint: env.dynamodbEndpoint,
-      s3Endpoint: env.s3Endpoint,
-      region: env.region,
-      credentials: env.credentials,
+      dynamodbEndpoint: settings.endpoints.dynamodb,
+      s3Endpoint: settings.endpoints.s3,
+      region: settings.region,
+      credentials: settings.credentials,
       log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
       buildImages: runtime === 'docker' ? await loadDockerImageBuilder() : undefined,
     });

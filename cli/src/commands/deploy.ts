@@ -17,6 +17,7 @@ import { writeFileAtomic } from '@esb/contracts';
 import { artifactOutDir, TERMINAL_REASONS } from '@esb/controller';
 import { inspectInputs, type RuntimeKind } from '@esb/controller';
 import type { Command } from '../main.js';
+import { processSettings } from '../settings.js';
 import { workspacePaths, type WorkspacePaths } from '@esb/controller';
 
 const HELP = `usage: esb deploy -t TEMPLATE [--stack-name NAME] [-e ENV] [-p PROJECT] [--name NAME] [-m process|docker]
@@ -215,7 +216,8 @@ export const deploy: Command = {
       process.stdout.write(`${HELP}\n`);
       return values.help ? 0 : 2;
     }
-    const paths = workspacePaths(values.workspace, process.env);
+    const settings = processSettings();
+    const paths = workspacePaths(values.workspace ?? settings.workspace, settings.deploymentsDir);
     if (!values.kube && (values.kubeconfig || values.context)) throw new Error('--kubeconfig and --context need --kube');
     const dev = await readDevInfo(paths.runtimeFile);
     // An esb dev on the kube backend reads Deployments from its cluster, not from the folder.
@@ -229,7 +231,7 @@ export const deploy: Command = {
       : fileTarget(paths, values.namespace ?? 'default');
     const env = values.env ?? dev?.env ?? 'default';
     const project = values.project ?? dev?.project ?? 'esb';
-    const runtime = (values.mode ?? dev?.runtime ?? process.env.ESB_RUNTIME ?? 'docker') as RuntimeKind;
+    const runtime = (values.mode ?? dev?.runtime ?? settings.runtime ?? 'docker') as RuntimeKind;
     if (runtime !== 'process' && runtime !== 'docker') throw new Error(`-m: "${runtime}" is not process or docker`);
     const parameters = parseOverrides(values['parameter-overrides']);
     const timeoutMs = parseDuration(values.timeout, '--timeout');
@@ -246,7 +248,7 @@ export const deploy: Command = {
     // What the controller will compute for this input; Ready with this digest means done.
     const expected = (await inspectInputs({ templatePath, parameters, env, project, runtime, stackName })).digest;
 
-    const registry = values.registry ?? process.env.ESB_REGISTRY;
+    const registry = values.registry ?? settings.registry;
     if (registry && runtime === 'docker') await waitForRegistry(registry, say);
     if (dev && dev.env !== env) say(`warning: esb dev serves env "${dev.env}"; "${env}" is deployed into its own CONFIG_DIR but not served by this gateway`);
 

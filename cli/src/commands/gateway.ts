@@ -4,8 +4,8 @@
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import type { Invoker } from '@esb/contracts';
-import { gatewaySecurity } from '../settings.js';
-import { DEFAULT_INTEGRATION_TIMEOUT_MS, parseReloadInterval, startGateway } from '@esb/gateway';
+import { gatewaySecurity, loadSettings, parseDuration } from '../settings.js';
+import { DEFAULT_INTEGRATION_TIMEOUT_MS, startGateway } from '@esb/gateway';
 import type { Command } from '../main.js';
 
 export const HELP = `usage: esb gateway [--config-dir DIR] [--port N] [--host H] [--agent-url URL] [--runtime process|docker]
@@ -20,7 +20,7 @@ functions.yml and routing.yml when they change, without a restart.
   --agent-url URL         the agent service (default $AGENT_URL); without it an agent runs in this process
   --runtime R             embedded agent only: process (default, $ESB_RUNTIME) or docker
   --log-dir DIR           embedded agent only: function logs (default $LOG_DIR or ./.esb/logs)
-  --integration-timeout S API Gateway's integration timeout in seconds (default $INTEGRATION_TIMEOUT or 29)
+  --integration-timeout D API Gateway's integration timeout (2s, 500ms, or seconds; default $INTEGRATION_TIMEOUT or 29)
 
 environment: CONFIG_RELOAD_INTERVAL (seconds, or "500ms"/"2s"; default 1 s, minimum 0.5 s), LOG_LEVEL,
 AWS_REGION; embedded agent: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3 (endpoints handed to functions).`;
@@ -44,19 +44,20 @@ export async function runGateway(argv: string[], env: Record<string, string | un
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
-  const port = Number(values.port ?? env.PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, not "${values.port ?? env.PORT}"`);
-  const timeoutText = values['integration-timeout'] ?? env.INTEGRATION_TIMEOUT;
-  const integrationTimeoutMs = timeoutText === undefined ? DEFAULT_INTEGRATION_TIMEOUT_MS : Number(timeoutText) * 1000;
-  if (!(integrationTimeoutMs > 0)) throw new Error(`--integration-timeout must be a positive number of seconds, not "${timeoutText}"`);
-  const reloadIntervalMs = parseReloadInterval(env.CONFIG_RELOAD_INTERVAL);
+  const settings = loadSettings(env);
+  const port = values.port !== undefined ? Number(values.port) : (settings.gateway.port ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, not "${values.port}"`);
+  const timeoutText = values['integration-timeout'];
+  const integrationTimeoutMs = timeoutText !== undefined ? parseDuration(timeoutText, '--integration-timeout', 's') : (settings.integrationTimeoutMs ?? DEFAULT_INTEGRATION_TIMEOUT_MS);
+  if (!(integrationTimeoutMs > 0)) throw new Error(`--integration-timeout must be a positive duration, not "${timeoutText}"`);
+  const reloadIntervalMs = settings.reloadIntervalMs;
   const { existsSync } = await import('node:fs');
-  const configDir = values['config-dir'] ?? env.CONFIG_DIR ?? (existsSync('/app/runtime-config') ? '/app/runtime-config' : 'config');
-  const host = values.host ?? env.HOST ?? '0.0.0.0';
-  const region = env.AWS_REGION ?? 'us-east-1';
-  const log = pino({ name: 'esb-gateway', level: env.LOG_LEVEL ?? 'info' });
+  const configDir = values['config-dir'] ?? settings.configDir ?? (existsSync('/app/runtime-config') ? '/app/runtime-config' : 'config');
+  const host = values.host ?? settings.gateway.host ?? '0.0.0.0';
+  const region = settings.region;
+  const log = pino({ name: 'esb-gateway', level: settings.logLevel });
 
-  const agentUrl = values['agent-url'] ?? env.AGENT_URL;
+  const agentUrl = values['agent-url'] ?? settings.gateway.agentUrl;
   let invoker: Invoker;
   let onFunctions: ((f: import('@esb/contracts').FunctionsFile) => void) | undefined;
   const closers: Array<() => Promise<void> | void> = [];
@@ -73,18 +74,15 @@ export async function runGateway(argv: string[], env: Record<string, string | un
     };
     invoker = { invoke: (name, payload, ctx) => http.invoke(name, payload, ctx), has: (name) => known.has(name) || http.has(name) };
   } else {
-    const runtime = values.runtime ?? env.ESB_RUNTIME ?? 'process';
+    const runtime = values.runtime ?? settings.runtime ?? 'process';
     if (runtime !== 'process' && runtime !== 'docker') throw new Error(`--runtime must be process or docker, not "${runtime}"`);
     const { createAgent } = await import('@esb/agent');
     const agent = await createAgent({
       runtime,
       region,
-      endpoints: {
-        dynamodb: env.AWS_ENDPOINT_URL_DYNAMODB ?? env.DYNAMODB_ENDPOINT,
-        s3: env.AWS_ENDPOINT_URL_S3 ?? env.S3_ENDPOINT,
-        lambda: env.AWS_ENDPOINT_URL_LAMBDA ?? `http://127.0.0.1:${port}`,
-      },
-      logDir: values['log-dir'] ?? env.LOG_DIR ?? '.esb/logs',
+      credentials: settings.credentials,
+      endpoints: { ...settings.endpoints, lambda: settings.endpoints.lambda ?? `http://127.0.0.1:${port}` },
+      logDir: values['log-dir'] ?? settings.logDir ?? '.esb/logs',
       log: log.child({ component: 'agent' }),
     });
     closers.push(() => agent.close());
@@ -92,7 +90,7 @@ export async function runGateway(argv: string[], env: Record<string, string | un
     onFunctions = (f) => agent.setFunctions(f);
   }
 
-  const gw = await startGateway({ invoker, configDir, host, port, region, reloadIntervalMs, integrationTimeoutMs, log, onFunctions, ...(await gatewaySecurity(process.env)) });
+  const gw = await startGateway({ invoker, configDir, host, port, region, reloadIntervalMs, integrationTimeoutMs, log, onFunctions, ...(await gatewaySecurity(settings)) });
   log.info({ url: gw.url, configDir, agent: agentUrl ?? 'in-process', reloadIntervalMs }, 'gateway listening');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { listStatusRecords, listManifests } from '@esb/controller';
 import { parseManifest } from '@esb/controller';
 import type { Command } from '../main.js';
+import { processSettings } from '../settings.js';
 import { deploymentsTable, describeDeployment, type DeploymentRow } from '../present.js';
 import { workspacePaths } from '@esb/controller';
 import { keyOf } from '@esb/controller';
@@ -14,7 +15,8 @@ const RESOURCE_NAMES = new Set(['deployments', 'deployment', 'deploy', 'esbd', '
 
 /** Every Deployment the folder declares, with its status record (or none yet). */
 export async function loadRows(workspace: string | undefined): Promise<DeploymentRow[]> {
-  const paths = workspacePaths(workspace, process.env);
+  const settings = processSettings();
+  const paths = workspacePaths(workspace ?? settings.workspace, settings.deploymentsDir);
   const rows = new Map<string, DeploymentRow>();
   for (const { request, record } of await listStatusRecords(paths.statusDir)) {
     rows.set(keyOf(request), { ...request, env: record.env, createdAt: record.createdAt, status: record.status, recentErrors: record.recentErrors, manifest: record.manifest });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { logFileName } from '@esb/agent';
 import type { Command } from '../main.js';
+import { loadSettings } from '../settings.js';
 import { workspacePaths } from '@esb/controller';
 
 export const HELP = `usage: esb logs <function> [-f] [--workspace DIR] [--log-dir DIR]
@@ -44,7 +45,8 @@ export async function runLogs(argv: string[], env: Record<string, string | undef
     return 0;
   }
   if (positionals.length !== 1) throw new Error(`expected one function name\n\n${HELP}`);
-  const dir = values['log-dir'] ?? workspacePaths(values.workspace, env).logDir;
+  const settings = loadSettings(env);
+  const dir = values['log-dir'] ?? settings.logDir ?? workspacePaths(values.workspace ?? settings.workspace).logDir;
   const file = path.join(dir, logFileName(positionals[0]));
   if (!existsSync(file) && !values.follow) {
     process.stderr.write(`no logs for function ${positionals[0]} yet (${file})\n`);

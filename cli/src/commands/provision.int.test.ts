@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../main.js';
 import type { ResourcesFile } from '@esb/contracts';
 import { runProvision } from './provision.js';
-import { configFromEnv, ProvisionError, provision, type ProvisionOptions } from '@esb/provisioner';
+import { ProvisionError, provision, type ProvisionOptions } from '@esb/provisioner';
+import { loadSettings } from '../settings.js';
 import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
@@ -158,8 +159,8 @@ describe('provision against the embedded servers', () => {
 
   it('function-style round trip with the endpoints as AWS_ENDPOINT_URL_DYNAMODB / AWS_ENDPOINT_URL_S3', async () => {
     const env = { AWS_ENDPOINT_URL_DYNAMODB: storage.dynamodbEndpoint, AWS_ENDPOINT_URL_S3: storage.s3Endpoint, AWS_REGION: 'us-east-1' };
-    const config = configFromEnv(env);
-    expect(config.dynamodbEndpoint).toBe(storage.dynamodbEndpoint);
+    const settings = loadSettings(env);
+    expect(settings.endpoints.dynamodb).toBe(storage.dynamodbEndpoint);
     // A function's SDK clients: built with no endpoint, the SDK reads it from the environment.
     const saved = { ...process.env };
     Object.assign(process.env, env, { AWS_ACCESS_KEY_ID: 'fn', AWS_SECRET_ACCESS_KEY: 'fn' });

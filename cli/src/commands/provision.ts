@@ -4,7 +4,8 @@
 // provisioner`). Exit 0 on success (existing resources included), 1 on failure.
 import { parseArgs } from 'node:util';
 import type { Command } from '../main.js';
-import { configFromEnv, loadResources, provision, resourcesPath, type ProvisionReport } from '@esb/provisioner';
+import { loadResources, provision, resourcesPath, type ProvisionReport } from '@esb/provisioner';
+import { loadSettings } from '../settings.js';
 
 export const HELP = `usage: esb provision [--config-dir DIR] [--retry-attempts N]
 
@@ -40,16 +41,19 @@ export async function runProvision(argv: string[], env: Record<string, string | 
   }
   const attempts = values['retry-attempts'] !== undefined ? Number(values['retry-attempts']) : undefined;
   if (attempts !== undefined && !(Number.isInteger(attempts) && attempts >= 1)) throw new Error(`--retry-attempts must be a whole number >= 1, not "${values['retry-attempts']}"`);
-  const file = resourcesPath(env, values['config-dir']);
+  const settings = loadSettings(env);
+  const file = resourcesPath({ configDirFlag: values['config-dir'], resourcesYml: settings.resourcesYml, configDir: settings.configDir });
   const loaded = await loadResources(file);
   const log = { info: (m: string) => io.out(m), warn: (m: string) => io.err(`warning: ${m}`) };
   if (loaded.missing) {
     log.warn(`${file} does not exist: nothing is deployed yet, nothing to provision`);
     return 0;
   }
-  const config = configFromEnv(env);
   const report: ProvisionReport = await provision(loaded.resources, {
-    ...config,
+    dynamodbEndpoint: settings.endpoints.dynamodb,
+    s3Endpoint: settings.endpoints.s3,
+    region: settings.region,
+    credentials: settings.credentials,
     log,
     source: file,
     signal,

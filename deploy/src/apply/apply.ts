@@ -3,8 +3,7 @@
 import { constants } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, posix, relative, sep } from 'node:path';
-import { EMPTY_STACKS, StacksFile, parseYaml, stringifyRuntimeYaml, tmpPathFor, validate, writeFileAtomic } from '@esb/contracts';
-import { readFile } from 'node:fs/promises';
+import { readRuntimeFile, STACKS_CODEC, tmpPathFor, writeFileAtomic, writeRuntimeFile, type StacksFile } from '@esb/contracts';
 import { recordStack, type StackOwner, type Takeover } from './stacks.js';
 import { withDeployLock } from './lock.js';
 import { prepareConfigDir } from '../layout/index.js';
@@ -35,19 +34,11 @@ export interface ApplyOptions {
   owner?: StackOwner;
 }
 
-export const STACKS_FILE = 'stacks.yml';
+export const STACKS_FILE = STACKS_CODEC.name;
 
 /** CONFIG_DIR's stacks.yml (empty when missing). */
 export async function readStacksFile(configDir: string): Promise<StacksFile> {
-  const file = join(configDir, STACKS_FILE);
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return EMPTY_STACKS;
-    throw err;
-  }
-  return validate(StacksFile, parseYaml(text, file) ?? {}, file);
+  return (await readRuntimeFile(STACKS_CODEC, configDir)).value;
 }
 
 export interface EntryReport {
@@ -218,7 +209,7 @@ export async function applyArtifact(opts: ApplyOptions): Promise<ApplyReport> {
         // stacks.yml after functions.yml: a stack's own routes never name a function not yet written.
         if (k === 'stacks') {
           if (stacks !== stacksBefore) {
-            await writeFileAtomic(join(configDir, STACKS_FILE), stringifyRuntimeYaml(stacks as unknown as Record<string, unknown>, { blockDepth: 3, header: "Written by esb artifact apply: each stack's own routes and who owns what (docs/apply.md)." }));
+            await writeRuntimeFile(STACKS_CODEC, configDir, stacks, "Written by esb artifact apply: each stack's own routes and who owns what (docs/apply.md).");
             written.push(STACKS_FILE);
           }
           continue;

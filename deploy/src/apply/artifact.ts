@@ -16,12 +16,12 @@ import {
   parseYaml,
   type ArtifactEntry,
 } from '@esb/contracts';
-import { parseRuntimeYaml } from '@esb/contracts';
+import { FUNCTIONS_CODEC, readRuntimeFile, RESOURCES_CODEC, ROUTING_CODEC } from '@esb/contracts';
 import { scanTree } from './digest.js';
 import { ArtifactError } from './errors.js';
 import type { RuntimeConfig } from './merge.js';
 
-export const RUNTIME_FILES = { functions: 'functions.yml', routing: 'routing.yml', resources: 'resources.yml' } as const;
+export const RUNTIME_FILES = { functions: FUNCTIONS_CODEC.name, routing: ROUTING_CODEC.name, resources: RESOURCES_CODEC.name } as const;
 
 export interface LoadedEntry {
   index: number;
@@ -58,25 +58,9 @@ async function realInside(base: string, target: string): Promise<string | undefi
   return rel === '' || isContainedRelative(rel) ? real : undefined;
 }
 
-async function readRuntimeFile<T>(schema: { safeParse: (d: unknown) => unknown }, file: string, empty: T): Promise<{ value: T; present: boolean }> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { value: empty, present: false };
-    throw new ContractError(file, [{ path: '', message: `cannot read (${code})` }], { cause });
-  }
-  return { value: validate(schema as never, parseRuntimeYaml(text, file) ?? {}, file) as T, present: true };
-}
-
 /** Reads functions.yml, routing.yml and resources.yml of a folder; a missing file is empty. */
 export async function readRuntimeConfig(dir: string): Promise<{ config: RuntimeConfig; present: string[] }> {
-  const [f, r, s] = await Promise.all([
-    readRuntimeFile<FunctionsFile>(FunctionsFile, join(dir, RUNTIME_FILES.functions), EMPTY_FUNCTIONS),
-    readRuntimeFile<RoutingFile>(RoutingFile, join(dir, RUNTIME_FILES.routing), EMPTY_ROUTING),
-    readRuntimeFile<ResourcesFile>(ResourcesFile, join(dir, RUNTIME_FILES.resources), EMPTY_RESOURCES),
-  ]);
+  const [f, r, s] = await Promise.all([readRuntimeFile(FUNCTIONS_CODEC, dir), readRuntimeFile(ROUTING_CODEC, dir), readRuntimeFile(RESOURCES_CODEC, dir)]);
   const present: string[] = [];
   if (f.present) present.push(RUNTIME_FILES.functions);
   if (r.present) present.push(RUNTIME_FILES.routing);

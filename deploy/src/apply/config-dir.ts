@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { EMPTY_FUNCTIONS, EMPTY_RESOURCES, EMPTY_ROUTING, ContractError, YamlSyntaxError } from '@esb/contracts';
 import { cleanStaleTmp, writeFileAtomic } from '@esb/contracts';
 import { withDeployLock, type DeployLockOptions } from './lock.js';
-import { stringifyRuntimeYaml } from '@esb/contracts';
+import { encodeRuntimeFile, FUNCTIONS_CODEC, RESOURCES_CODEC, ROUTING_CODEC } from '@esb/contracts';
 import { prepareConfigDir } from '../layout/index.js';
 import { readRuntimeConfig, RUNTIME_FILES } from './artifact.js';
 import { ConfigDirError } from './errors.js';
@@ -22,9 +22,9 @@ const HEADER = 'Written by esb artifact apply: the merged runtime config of this
 
 export function serializeRuntimeConfig(config: RuntimeConfig): Record<keyof typeof RUNTIME_FILES, string> {
   return {
-    functions: stringifyRuntimeYaml(config.functions as unknown as Record<string, unknown>, { blockDepth: 2, header: HEADER }),
-    routing: stringifyRuntimeYaml(config.routing as unknown as Record<string, unknown>, { blockDepth: 2, header: HEADER }),
-    resources: stringifyRuntimeYaml(config.resources as unknown as Record<string, unknown>, { blockDepth: 3, header: HEADER }),
+    functions: encodeRuntimeFile(FUNCTIONS_CODEC, config.functions, HEADER),
+    routing: encodeRuntimeFile(ROUTING_CODEC, config.routing, HEADER),
+    resources: encodeRuntimeFile(RESOURCES_CODEC, config.resources, HEADER),
   };
 }
 

@@ -1,4 +1,4 @@
-// The deploy lock: `${CONFIG_DIR}/.deploy.lock`, one per env (DESIGN.md "Merge"). The lock
+// The deploy lock: `${CONFIG_DIR}/.deploy.lock`, one per env (docs/apply.md). The lock
 // file is created complete and atomically (holder info written to a tmp file, then
 // link(2)ed into place, which fails if the lock exists), so a waiter can always say who
 // holds it. A lock whose holder is gone (same host, pid not alive) is taken over at once.

@@ -1,4 +1,4 @@
-// The merge of one deploy into the aggregate (seeds 001/003, DESIGN.md "Merge"): pure, no I/O.
+// The merge of one deploy into the aggregate (docs/design.md, "Merge rules"): pure, no I/O.
 // Order: existing, then incoming; last write wins; nothing is ever deleted.
 import type { FunctionsFile, ResourcesFile, RoutingFile } from '@esb/contracts';
 

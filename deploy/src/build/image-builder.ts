@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { parse as parseYaml } from 'yaml';
-import { ArtifactFile, type FunctionsFile } from '@esb/contracts';
+import { ArtifactFile, decodeRuntimeFile, IMAGES_CODEC, type FunctionsFile } from '@esb/contracts';
 
 export type { ImageBuild } from '../generate/render.js';
 import type { ImageBuild } from '../generate/render.js';
@@ -149,8 +149,7 @@ export async function buildImages(artifactRoot: string, builds: ImageBuild[], op
 function readImagesYml(root: string): ImageBuild[] | undefined {
   const f = path.join(root, 'images.yml');
   if (!existsSync(f)) return undefined;
-  const doc = parseYaml(readFileSync(f, 'utf8')) as { images?: ImageBuild[] } | null;
-  return doc?.images ?? [];
+  return decodeRuntimeFile(IMAGES_CODEC, readFileSync(f, 'utf8'), f).images;
 }
 
 /** Builds the images of the functions of `functionsFile` found in the artifact root (images.yml, else functions/<Fn>/Dockerfile). */

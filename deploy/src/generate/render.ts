@@ -1,5 +1,6 @@
 // SamModel -> the files of an artifact. Pure: code folders come in as listings (path, sha256,
 // and where the bytes are) supplied by the adapter; nothing here touches the disk.
+import type { ImageBuild } from '@esb/contracts';
 import { createHash } from 'node:crypto';
 import {
   ArtifactFile,
@@ -33,14 +34,7 @@ export interface CodeListing {
 /** A file of the artifact: bytes to write (`mode`: e.g. 0o755 from a zip), or a file to copy (mode kept). */
 export type ArtifactFileSpec = { path: string; content: string | Uint8Array; mode?: number } | { path: string; copyFrom: string };
 
-export interface ImageBuild {
-  function: string;
-  image: string;
-  /** Both relative to the artifact root (<stack>/). */
-  context: string;
-  dockerfile: string;
-  build_args: Record<string, string>;
-}
+export type { ImageBuild };
 
 export interface GenerateSummary {
   stack: string;

@@ -1,4 +1,4 @@
-// Where things live on disk (seed 000): global settings in ~/.esb/config.yaml, the merged
+// Where things live on disk (docs/design.md, "Layout on disk"): global settings in ~/.esb/config.yaml, the merged
 // runtime config of one project/env in <workspace>/.esb/staging/<project>/<env>/config/
 // (no hashes in paths; removing <project>/<env> cleans one env). CONFIG_DIR overrides it.
 import { access, constants, mkdir, readFile, stat } from 'node:fs/promises';
@@ -57,8 +57,8 @@ export function stagingEnvDir(key: StagingKey): string {
 export interface ResolveConfigDirInput extends StagingKey {
   /** An explicit folder (`--out`); wins over everything. */
   out?: string;
-  /** The process environment (read in main and passed down); `CONFIG_DIR` overrides the staging path. */
-  environ?: Record<string, string | undefined>;
+  /** `CONFIG_DIR` from the settings: overrides the staging path. */
+  configDirOverride?: string;
   /** Folder relative paths resolve against; default the workspace. */
   cwd?: string;
 }
@@ -72,8 +72,7 @@ export interface ResolvedConfigDir {
 export function resolveConfigDir(input: ResolveConfigDirInput): ResolvedConfigDir {
   const base = input.cwd ?? input.workspace;
   if (input.out) return { configDir: resolve(base, input.out), source: 'flag' };
-  const fromEnv = input.environ?.CONFIG_DIR;
-  if (fromEnv) return { configDir: resolve(base, fromEnv), source: 'env' };
+  if (input.configDirOverride) return { configDir: resolve(base, input.configDirOverride), source: 'env' };
   return { configDir: stagingConfigDir(input), source: 'staging' };
 }
 

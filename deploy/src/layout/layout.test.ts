@@ -25,9 +25,9 @@ describe('layout', () => {
 
   it('resolves --out, then CONFIG_DIR, then the staging folder', () => {
     const key = { workspace: '/w', project: 'esb', env: 'dev' };
-    expect(resolveConfigDir({ ...key, out: 'x', environ: { CONFIG_DIR: '/c' } })).toEqual({ configDir: '/w/x', source: 'flag' });
-    expect(resolveConfigDir({ ...key, environ: { CONFIG_DIR: '/c' } })).toEqual({ configDir: '/c', source: 'env' });
-    expect(resolveConfigDir({ ...key, environ: {} })).toEqual({ configDir: '/w/.esb/staging/esb/dev/config', source: 'staging' });
+    expect(resolveConfigDir({ ...key, out: 'x', configDirOverride: '/c' })).toEqual({ configDir: '/w/x', source: 'flag' });
+    expect(resolveConfigDir({ ...key, configDirOverride: '/c' })).toEqual({ configDir: '/c', source: 'env' });
+    expect(resolveConfigDir({ ...key })).toEqual({ configDir: '/w/.esb/staging/esb/dev/config', source: 'staging' });
   });
 
   it('says clearly when CONFIG_DIR cannot be written', async () => {

@@ -1,5 +1,6 @@
 // SAM / CloudFormation template -> SamModel. Pure: the caller reads files; this only reads data.
 import { createHash } from 'node:crypto';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '@esb/contracts';
 import { posix } from 'node:path';
 import type { ApiConfig, Cors, DynamoTable, Route, S3Bucket } from '@esb/contracts';
 import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
@@ -148,8 +149,8 @@ class TemplateReader implements Lookup {
   ) {
     if (!isRecord(doc)) throw new SamTemplateError(file, undefined, undefined, 'a template must be a map with a Resources section');
     this.stackName = options.stackName ?? defaultStackName(file);
-    const region = options.region ?? 'us-east-1';
-    const account = options.accountId ?? '123456789012';
+    const region = options.region ?? LOCAL_REGION;
+    const account = options.accountId ?? LOCAL_ACCOUNT_ID;
     this.pseudo = {
       'AWS::Region': region,
       'AWS::AccountId': account,

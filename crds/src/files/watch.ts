@@ -1,6 +1,6 @@
 // Watches a set of files in a config folder and hands their parsed contents to `onChange`
-// whenever one of them changes. Generic: the gateway, the agent's standalone command and the
-// controller reuse it.
+// whenever one of them changes. Generic: the gateway and the agent's standalone command use it
+// with the runtime-file codecs (codec.ts).
 //
 // - fs.watch on the folder (immediate) plus an mtime+size+inode poll every `intervalMs` (the
 //   fallback for file systems where events do not arrive: bind mounts, NFS, some containers).

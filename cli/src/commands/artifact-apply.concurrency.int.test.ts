@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FunctionsFile, parseYaml, ResourcesFile, RoutingFile, validate } from '@esb/contracts';
-import { codeFunction, writeArtifact } from './testkit.js';
+import { codeFunction, writeArtifact } from '@esb/deploy/testing';
 
 const ESB = resolve(import.meta.dirname, '../../bin/esb.js');
 const N = 20;
