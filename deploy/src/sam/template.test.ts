@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SamTemplateError } from './errors.js';
-import { defaultBucketName, mergeGlobals, parseSamTemplate } from './template.js';
+import { defaultBucketName, defaultFunctionKey, defaultStackName, mergeGlobals, parseSamTemplate } from './template.js';
 import { parseTemplateText } from './yaml.js';
 
 const fnTemplate = (extra: string, props = '') => `
@@ -200,5 +200,38 @@ describe('names', () => {
     expect(defaultBucketName('My_Stack', 'Uploads__Bucket')).toBe('my-stack-uploads-bucket');
     expect(defaultBucketName('x'.repeat(80), 'B')).toHaveLength(63);
     expect(defaultBucketName('-', 'a')).toBe('a00');
+  });
+});
+
+describe('shapes of public SAM apps', () => {
+  it('takes the template\'s folder when CodeUri is missing, as SAM packages it', () => {
+    const m = parseSamTemplate(`Resources:\n  Fn: {Type: AWS::Serverless::Function, Properties: {Handler: app.handler, Runtime: python3.12}}\n`, { file: 'app/template.yaml' });
+    expect(m.functions[0].code).toEqual({ kind: 'ref', ref: { logicalId: 'Fn', field: 'CodeUri', uri: '.', kind: 'dir' } });
+  });
+
+  it('accepts runtimes Lambda retired, with a warning naming what runs them', () => {
+    const m = parseSamTemplate(
+      `Resources:\n  N: {Type: AWS::Serverless::Function, Properties: {InlineCode: x, Handler: i.h, Runtime: nodejs12.x}}\n  P: {Type: AWS::Serverless::Function, Properties: {InlineCode: x, Handler: i.h, Runtime: python3.7}}\n  Q: {Type: AWS::Serverless::Function, Properties: {InlineCode: x, Handler: i.h, Runtime: python3.12}}\n`,
+      { file: 't.yml', nodeVersion: '20.1.0' },
+    );
+    expect(m.functions.map((f) => f.runtime)).toEqual(['nodejs12.x', 'python3.7', 'python3.12']);
+    expect(m.warnings).toEqual([
+      "N: runtime nodejs12.x is deprecated by AWS Lambda; esb runs it on Node.js 20.1.0 (the process runtime's node) or the esb-runtime:nodejs image (Docker)",
+      "P: runtime python3.7 is deprecated by AWS Lambda; esb runs it on the process runtime's python3 (the first on PATH with boto3, or ESB_PYTHON) or the esb-runtime:python3 image (Docker)",
+    ]);
+  });
+
+  it('names the stack after the folder of template.yaml / template.yml, else after the file', () => {
+    expect(defaultStackName('/apps/hello-world/template.yaml')).toBe('hello-world');
+    expect(defaultStackName('apps\\\\sam app\\\\template.yml')).toBe('sam-app');
+    expect(defaultStackName('/apps/x/orders.yaml')).toBe('orders');
+    expect(defaultStackName('template.yaml')).toBe('template');
+  });
+
+  it('keys long function names within 64 characters, still distinct', () => {
+    const a = defaultFunctionKey('a-very-long-stack-name-for-an-application', 'AnEvenLongerLogicalIdOfAFunction1');
+    const b = defaultFunctionKey('a-very-long-stack-name-for-an-application', 'AnEvenLongerLogicalIdOfAFunction2');
+    expect(a.length).toBeLessThanOrEqual(64);
+    expect(a).not.toBe(b);
   });
 });
