@@ -115,7 +115,8 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
   }
 
   const region = options.region ?? LOCAL_REGION;
-  const credentials = options.credentials ?? LOCAL_CREDENTIALS;
+  // A copy: the SDK records where credentials came from on the object itself (LOCAL_CREDENTIALS is frozen).
+  const credentials = { ...(options.credentials ?? LOCAL_CREDENTIALS) };
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const sleep = options.sleep ?? realSleep;
   const signal = options.signal;
