@@ -79,7 +79,7 @@ node_context() {
     echo "$specs" >"$ctx/sdk/.specs"
   fi
   mkdir -p "$ctx/nodejs"
-  cp "$RUNTIME_DIR/nodejs/bootstrap.mjs" "$RUNTIME_DIR/nodejs/esm-resolve.mjs" "$ctx/nodejs/"
+  cp "$RUNTIME_DIR/nodejs/bootstrap.mjs" "$RUNTIME_DIR/nodejs/esm-resolve.mjs" "$RUNTIME_DIR/nodejs/sdk-v2-endpoints.mjs" "$ctx/nodejs/"
   echo "$ctx"
 }
 
@@ -102,5 +102,5 @@ build() {
   fi
 }
 build esb-runtime:python3 Dockerfile.python "$RUNTIME_DIR" "" "$RUNTIME_DIR/python/bootstrap.py"
-build esb-runtime:nodejs Dockerfile.nodejs "" "$(sdk_specs)" "$RUNTIME_DIR/nodejs/bootstrap.mjs" "$RUNTIME_DIR/nodejs/esm-resolve.mjs"
+build esb-runtime:nodejs Dockerfile.nodejs "" "$(sdk_specs)" "$RUNTIME_DIR/nodejs/bootstrap.mjs" "$RUNTIME_DIR/nodejs/esm-resolve.mjs" "$RUNTIME_DIR/nodejs/sdk-v2-endpoints.mjs"
 echo "docker-base-image: ready: esb-base:bookworm $BASE esb-runtime:python3 esb-runtime:nodejs"

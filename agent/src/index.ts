@@ -1,7 +1,7 @@
 export type { InvokeContext, InvokeErrorKind, InvokeResult, Invoker } from '@esb/contracts';
 export type { InstanceDriver, InstanceHandle, InstanceSpec } from './driver.js';
 export { createAgent, AGENT_DEFAULTS, type Agent, type AgentOptions, type AgentStats, type FunctionStats } from './agent.js';
-export { createProcessDriver } from './process-driver.js';
+export { createProcessDriver, choosePython, pythonBoto3Note, type PythonChoice } from './process-driver.js';
 export { createAgentHttpServer, type AgentHttpServerOptions } from './http-server.js';
 export { createHttpInvoker, type HttpInvoker } from './http-client.js';
 export { parseSchedule, ScheduleParseError } from './schedule.js';

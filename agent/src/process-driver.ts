@@ -25,7 +25,7 @@ export class UnsupportedRuntimeError extends Error {
 }
 
 export interface ProcessDriverOptions {
-  /** Python interpreter; default /usr/bin/python3 when it exists (Debian's, with python3-boto3), else python3 on PATH. */
+  /** Python interpreter (the CLI passes choosePython's); default /usr/bin/python3 when it exists, else python3 on PATH. */
   python?: string;
   /** Node binary; default the agent's own. */
   node?: string;
@@ -46,6 +46,54 @@ function firstExisting(candidates: string[]): string | undefined {
 
 /** Lines a runtime writes when it runs out of memory (V8's fatal error, esb's bootstraps). */
 const OUT_OF_MEMORY_LINE = /JavaScript heap out of memory|Fatal process out of memory|^Runtime\.OutOfMemory:/;
+export interface PythonChoice {
+  python: string;
+  /** Whether it imports boto3, as Lambda's Python runtimes do. */
+  boto3: boolean;
+}
+
+const chosen = new Map<string, PythonChoice>();
+
+/** Every python3 in `searchPath` (a PATH value, in order), then /usr/bin/python3. */
+export function pythonCandidates(searchPath = ''): string[] {
+  const out: string[] = [];
+  for (const dir of searchPath.split(path.delimiter).filter(Boolean)) {
+    const p = path.join(dir, 'python3');
+    if (existsSync(p) && !out.includes(p)) out.push(p);
+  }
+  if (existsSync('/usr/bin/python3') && !out.includes('/usr/bin/python3')) out.push('/usr/bin/python3');
+  return out;
+}
+
+/**
+ * The interpreter of the process runtime: `explicit` (ESB_PYTHON) when given, else the first
+ * python3 of `searchPath` (PATH) that has boto3 (Lambda's Python runtimes include it), else the
+ * first python3 found, flagged so deploys can say what to install (docs/agent.md). Probed once.
+ */
+export function choosePython(opts: { explicit?: string; searchPath?: string } = {}): PythonChoice {
+  const key = `${opts.explicit ?? ''}\0${opts.searchPath ?? ''}`;
+  const known = chosen.get(key);
+  if (known) return known;
+  const has = (python: string) => spawnSync(python, ['-c', 'import boto3'], { stdio: 'ignore', timeout: 10_000 }).status === 0;
+  let choice: PythonChoice | undefined;
+  if (opts.explicit) choice = { python: opts.explicit, boto3: has(opts.explicit) };
+  const candidates = choice ? [] : pythonCandidates(opts.searchPath);
+  for (const python of candidates) {
+    if (has(python)) {
+      choice = { python, boto3: true };
+      break;
+    }
+  }
+  choice ??= { python: candidates[0] ?? 'python3', boto3: false };
+  chosen.set(key, choice);
+  return choice;
+}
+
+/** What to say when the process runtime's Python lacks boto3 (undefined when it has it). */
+export function pythonBoto3Note(choice: PythonChoice): string | undefined {
+  if (choice.boto3) return undefined;
+  return `${choice.python} has no boto3 (Lambda's Python runtime has it): install it with \`${choice.python} -m pip install boto3\` (Debian: \`apt-get install python3-boto3\`), or name an interpreter that has it in ESB_PYTHON`;
+}
 
 export function defaultPython(): string {
   return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';

@@ -7,7 +7,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import { createAgent, type Agent } from '@esb/agent';
+import { choosePython, createAgent, pythonBoto3Note, type Agent } from '@esb/agent';
 import { freePort } from '@esb/contracts';
 import { isLoopbackHost, startGateway, type RunningGateway } from '@esb/gateway';
 import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
@@ -135,8 +135,10 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     // Beyond loopback, functions sign their Invoke API calls with credentials fresh per start.
     const functionCredentials = isLoopbackHost(host) ? undefined : newFunctionCredentials();
     const invokeApi = await invokeApiAccess(settings, host, functionCredentials);
+    const python = runtime === 'process' ? choosePython(settings.python) : undefined;
     agent = await createAgent({
       runtime,
+      ...(python ? { python: python.python } : {}),
       credentials: functionCredentials,
       functionUsers: runtime === 'process' ? settings.functionUsers : undefined,
       endpoints: { dynamodb: storage.dynamodbEndpoint, s3: storage.s3Endpoint, lambda: gatewayUrl },
@@ -176,6 +178,11 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       region,
       log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
       buildImages: runtime === 'docker' ? await loadDockerImageBuilder() : undefined,
+      processRuntimeNotes: (functions) => {
+        const usesPython = Object.values(functions).some((f) => f.runtime?.startsWith('python'));
+        const note = python && usesPython ? pythonBoto3Note(python) : undefined;
+        return note ? [note] : [];
+      },
     });
     const controllerOptions = {
       paths,

@@ -45,13 +45,15 @@ export function deploymentsHeader(allNamespaces = false, wide = false): string[]
 /** One row's cells, as the header above names them. */
 export function deploymentCells(item: DeploymentRow, now: Date, allNamespaces = false, wide = false): string[] {
   const ready = item.status?.conditions?.find((c) => c.type === 'Ready');
+  const overridden = item.status?.conditions?.find((c) => c.type === 'Overridden' && c.status === 'True');
   const status = item.status;
   return [
     ...(allNamespaces ? [item.namespace] : []),
     item.name,
     item.env ?? '',
     ready?.status ?? 'Unknown',
-    ready?.reason ?? '',
+    // Another Deployment took over part of this one (last write wins): shown beside the reason.
+    [ready?.reason, overridden?.reason].filter(Boolean).join(','),
     formatAge(item.createdAt, now),
     ...(wide
       ? [
@@ -116,6 +118,7 @@ export function describeDeployment(item: DeploymentRow, now: Date): string {
     `Manifest:             ${item.manifest ?? ''}`,
     `Age:                  ${formatAge(item.createdAt, now)}`,
     `Observed generation:  ${status.observedGeneration ?? '<none>'}`,
+    `Stack:                ${status.stackName ?? '<none>'}`,
     `Config dir:           ${status.configDir ?? '<none>'}`,
     `Artifact digest:      ${status.artifactDigest ?? '<none>'}`,
     `Deployed:             ${status.functions ?? 0} functions, ${status.routes ?? 0} routes, ${status.resources ?? 0} resources`,
@@ -129,6 +132,10 @@ export function describeDeployment(item: DeploymentRow, now: Date): string {
       ...conditions.map((c) => [c.type, c.status, c.reason, formatAge(c.lastTransitionTime, now), c.message.replace(/\s+/g, ' ')]),
     ]);
     lines.push(...table.split('\n').map((l) => `  ${l}`));
+  }
+  if (status.warnings?.length) {
+    lines.push('Warnings:');
+    for (const w of status.warnings) lines.push(`  ${w}`);
   }
   lines.push('Recent errors:');
   const errors = item.recentErrors ?? [];

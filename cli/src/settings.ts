@@ -114,6 +114,8 @@ export interface Settings {
   functionUsers: FunctionUsers;
   /** HOME: where ~/.esb/config.yaml lives. */
   home: string;
+  /** ESB_PYTHON: the process runtime's interpreter; else the first python3 on PATH with boto3. */
+  python: { explicit?: string; searchPath: string };
 }
 
 export const MIN_RELOAD_INTERVAL_MS = 500;
@@ -165,6 +167,7 @@ export function loadSettings(env: Environ): Settings {
     },
     functionUsers: functionUsersOf(env.ESB_FUNCTION_USER),
     home: nonEmpty(env.HOME) ?? os.homedir(),
+    python: { explicit: nonEmpty(env.ESB_PYTHON), searchPath: env.PATH ?? '' },
   };
 }
 

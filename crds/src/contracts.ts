@@ -21,7 +21,8 @@ export const NamespaceName = z
 
 // ---------------------------------------------------------------- Deployment (esb.dev/v1alpha1)
 
-export const ConditionType = z.enum(['Generated', 'ImagesReady', 'Applied', 'Provisioned', 'Ready']);
+// Overridden: another Deployment took over a route, function, table or bucket this one deployed.
+export const ConditionType = z.enum(['Generated', 'ImagesReady', 'Applied', 'Provisioned', 'Ready', 'Overridden']);
 export type ConditionType = z.infer<typeof ConditionType>;
 
 export const Condition = z.object({
@@ -41,6 +42,12 @@ export const DeploymentSpec = z
     env: name.default('default'),
     project: name.default('esb'),
     parameters: stringMap.optional(),
+    // The app's identity: keys its functions, tables and buckets (see docs/generate.md).
+    stackName: z
+      .string()
+      .max(128)
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be letters, digits, ".", "-", "_"')
+      .optional(),
   })
   .refine((s) => (s.template === undefined) !== (s.artifact === undefined), {
     message: 'exactly one of spec.template or spec.artifact must be set',
@@ -58,6 +65,9 @@ export const DeploymentStatus = z.object({
   functions: z.number().int().min(0).optional(),
   routes: z.number().int().min(0).optional(),
   resources: z.number().int().min(0).optional(),
+  stackName: z.string().optional(),
+  /** What the deploy could not do as the template asks (unreachable functions, take-overs, ...). */
+  warnings: z.array(z.string()).optional(),
 });
 export type DeploymentStatus = z.infer<typeof DeploymentStatus>;
 
@@ -226,6 +236,35 @@ export const RoutingFile = z.object({
   apis: z.record(z.string().min(1), ApiConfig).default({}),
 });
 export type RoutingFile = z.infer<typeof RoutingFile>;
+
+// ---------------------------------------------------------------- stacks.yml
+
+// Each deployed stack's own routes (served alone at http://<stack>.localhost) and who owns each
+// function, route, table and bucket of the merged files (docs/apply.md, "Stacks and owners").
+const Owners = z.object({
+  functions: stringMap.default({}),
+  routes: stringMap.default({}),
+  tables: stringMap.default({}),
+  buckets: stringMap.default({}),
+});
+
+export const StackRecord = z.object({
+  /** The Deployment (namespace/name) that last applied the stack, when known. */
+  deployment: z.string().optional(),
+  /** Absolute path of the template it was generated from, when known. */
+  template: z.string().optional(),
+  routing: RoutingFile.default({ routes: [], apis: {} }),
+});
+export type StackRecord = z.infer<typeof StackRecord>;
+
+export const StacksFile = z.object({
+  stacks: z.record(z.string().min(1), StackRecord).default({}),
+  /** kind -> key -> the stack that last deployed it. */
+  owners: Owners.default({ functions: {}, routes: {}, tables: {}, buckets: {} }),
+});
+export type StacksFile = z.infer<typeof StacksFile>;
+
+export const EMPTY_STACKS: StacksFile = { stacks: {}, owners: { functions: {}, routes: {}, tables: {}, buckets: {} } };
 
 // ---------------------------------------------------------------- resources.yml (CloudFormation field names)
 

@@ -5,7 +5,7 @@
 import type { ConditionType } from './contracts.js';
 import { ContractError, YamlSyntaxError } from './validate.js';
 
-export type ReasonKind = 'progress' | 'success' | 'failure';
+export type ReasonKind = 'progress' | 'success' | 'failure' | 'notice';
 
 export interface ReasonInfo {
   reason: string;
@@ -33,6 +33,7 @@ export const REASON_TABLE = [
   row('Applied', 'Applied', 'success', false, 'the artifact is merged into CONFIG_DIR'),
   row('Provisioned', 'Provisioned', 'success', false, 'tables and buckets exist'),
   row('Ready', 'Ready', 'success', false, 'everything the Deployment declares is served'),
+  row('TakenOver', 'Overridden', 'notice', false, 'another Deployment took over a route, function, table or bucket of this one (last write wins)'),
   row('InvalidSpec', 'Generated', 'failure', true, 'the manifest is not a valid Deployment'),
   row('TemplateNotFound', 'Generated', 'failure', true, 'spec.template names no file (noticed when it appears)'),
   row('InvalidTemplate', 'Generated', 'failure', true, 'the template does not parse or names missing code'),
@@ -76,6 +77,7 @@ export const STEP_FAILURE: Record<ConditionType, Reason> = {
   Applied: 'ApplyFailed',
   Provisioned: 'ProvisionFailed',
   Ready: 'GenerateFailed',
+  Overridden: 'GenerateFailed',
 };
 
 /** An error that says which reason it is reported with. */

@@ -1,12 +1,12 @@
 // The gateway as a fastify app: one catch-all route over the current route table (swapped
 // atomically on reload), the Lambda Invoke API, /health, and the access log. `buildGateway`
 // returns the app without listening (tests use app.inject); server.ts listens.
-import { decodeRuntimeFile, FUNCTIONS_CODEC, LOCAL_ACCOUNT_ID, LOCAL_REGION, ROUTING_CODEC } from '@esb/contracts';
+import { decodeRuntimeFile, FUNCTIONS_CODEC, LOCAL_ACCOUNT_ID, LOCAL_REGION, ROUTING_CODEC, STACKS_CODEC } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { EMPTY_FUNCTIONS, EMPTY_ROUTING, type FunctionsFile as FunctionsFileT, type RoutingFile as RoutingFileT } from '@esb/contracts';
+import { EMPTY_FUNCTIONS, EMPTY_ROUTING, type FunctionsFile as FunctionsFileT, type RoutingFile as RoutingFileT, type StacksFile as StacksFileT } from '@esb/contracts';
 import type { InvokeContext, InvokeResult, Invoker } from '@esb/contracts';
 import { watchConfig, type ConfigFileError, type ConfigWatcher } from '@esb/contracts';
 import { InvocationCancel } from './client-close.js';
@@ -22,6 +22,8 @@ import { compileRouteTable, type ResolvedApi, type RouteTable } from './routes.j
 
 export const FUNCTIONS_FILE = FUNCTIONS_CODEC.name;
 export const ROUTING_FILE = ROUTING_CODEC.name;
+export const STACKS_FILE = STACKS_CODEC.name;
+const LOCALHOST_SUFFIX = '.localhost';
 export const DEFAULT_INTEGRATION_TIMEOUT_MS = 29_000;
 export const DEFAULT_RELOAD_INTERVAL_MS = 1_000;
 export const MIN_RELOAD_INTERVAL_MS = 500;
@@ -37,7 +39,7 @@ export interface GatewayOptions {
   /** Folder holding functions.yml and routing.yml, watched for changes. */
   configDir?: string;
   /** Config to serve when there is no configDir (tests, embedding). */
-  initialConfig?: { functions?: FunctionsFileT; routing?: RoutingFileT };
+  initialConfig?: { functions?: FunctionsFileT; routing?: RoutingFileT; stacks?: StacksFileT };
   /** Poll interval of the config watcher (default 1000; the CLI enforces a 500 ms minimum). */
   reloadIntervalMs?: number;
   /** Watch the folder with fs.watch in addition to polling (default true). */
@@ -109,7 +111,15 @@ class IntegrationTimeout extends Error {
 }
 
 function parseConfigFile(file: string, text: string): unknown {
+  if (file.endsWith(STACKS_FILE)) return decodeRuntimeFile(STACKS_CODEC, text, file);
   return file.endsWith(FUNCTIONS_FILE) ? decodeRuntimeFile(FUNCTIONS_CODEC, text, file) : decodeRuntimeFile(ROUTING_CODEC, text, file);
+}
+
+/** Each stack's own route table (lower-cased stack name -> table), served at <stack>.localhost. */
+function compileStackTables(stacks: StacksFileT | undefined, functions: FunctionsFileT): Map<string, RouteTable> {
+  const out = new Map<string, RouteTable>();
+  for (const [name, stack] of Object.entries(stacks?.stacks ?? {})) out.set(name.toLowerCase(), compileRouteTable(stack.routing, functions));
+  return out;
 }
 
 export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
@@ -132,7 +142,17 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   });
 
   let table: RouteTable = compileRouteTable(opts.initialConfig?.routing ?? EMPTY_ROUTING, opts.initialConfig?.functions ?? EMPTY_FUNCTIONS);
+  let stackTables = compileStackTables(opts.initialConfig?.stacks, opts.initialConfig?.functions ?? EMPTY_FUNCTIONS);
   let watcher: ConfigWatcher | undefined;
+
+  // Host <stack>.localhost[:port]: that stack's own routes; any other host: the merged table.
+  const tableFor = (host: string | undefined): RouteTable => {
+    if (stackTables.size === 0 || !host) return table;
+    const colon = host.lastIndexOf(':');
+    const name = (colon > host.lastIndexOf(']') ? host.slice(0, colon) : host).toLowerCase();
+    if (!name.endsWith(LOCALHOST_SUFFIX)) return table;
+    return stackTables.get(name.slice(0, -LOCALHOST_SUFFIX.length)) ?? table;
+  };
 
   const swap = (next: RouteTable) => {
     table = next; // one assignment: requests already running keep the table they looked up
@@ -149,7 +169,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     let first = true;
     watcher = watchConfig<unknown>({
       configDir,
-      files: [FUNCTIONS_FILE, ROUTING_FILE],
+      files: [FUNCTIONS_FILE, ROUTING_FILE, STACKS_FILE],
       intervalMs: opts.reloadIntervalMs ?? DEFAULT_RELOAD_INTERVAL_MS,
       fsWatch: opts.fsWatch,
       log,
@@ -164,6 +184,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
         }
         const t0 = performance.now();
         const next = compileRouteTable(routing, functions);
+        stackTables = compileStackTables(parsed[STACKS_FILE] as StacksFileT | undefined, functions);
         swap(next);
         log.info({ routes: next.routes.length, functions: Object.keys(functions.functions).length, changed, ms: Math.round(performance.now() - t0) }, first ? 'config loaded' : 'config reloaded');
         if ((first || changed.includes(FUNCTIONS_FILE)) && opts.onFunctions) await opts.onFunctions(functions);
@@ -275,7 +296,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     const rawTrace = req.headers['x-amzn-trace-id'];
     const traceId = typeof rawTrace === 'string' && rawTrace ? rawTrace : newTraceId(timeEpoch);
     const origin = req.headers.origin;
-    const current = table;
+    const current = tableFor(req.headers.host);
 
     // Answers from the gateway itself; a function's response is written on the raw response below.
     const sendJson = (status: number, body: Buffer, api: ResolvedApi | undefined, route?: string, fn?: string) => {

@@ -4,9 +4,10 @@
 // Usage: node bootstrap.mjs [handler]   (an argument overrides _HANDLER, like AWS base images)
 import net from 'node:net';
 import { existsSync, readFileSync, readSync } from 'node:fs';
-import { createRequire, register } from 'node:module';
+import Module, { createRequire, register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { installSdkV2Endpoints } from './sdk-v2-endpoints.mjs';
 
 // A container created ahead of its start (Docker runtime) cannot know its own Runtime API
 // port and log stream: the agent writes them as one JSON line on stdin (ESB_ENV_STDIN=1).
@@ -205,20 +206,46 @@ async function initError(err, type) {
   }
 }
 
-function nearestPackageType(dir) {
-  for (let d = dir; ; ) {
-    const pj = path.join(d, 'package.json');
-    if (existsSync(pj)) {
-      try {
-        return JSON.parse(readFileSync(pj, 'utf8')).type === 'module' ? 'module' : 'commonjs';
-      } catch {
-        return 'commonjs';
-      }
+// Lambda decides a .js file's module type from its own code folder: the nearest package.json
+// up to the task root, never a folder above it (the code may be copied under a project whose
+// package.json says "type": "module"). No package.json: ESM syntax makes it ESM, else CommonJS.
+const scopeTypes = new Map();
+function packageTypeIn(root, dir) {
+  let type = scopeTypes.get(dir);
+  if (type !== undefined) return type;
+  const pj = path.join(dir, 'package.json');
+  if (existsSync(pj)) {
+    try {
+      type = JSON.parse(readFileSync(pj, 'utf8')).type === 'module' ? 'module' : 'commonjs';
+    } catch {
+      type = 'commonjs';
     }
-    const up = path.dirname(d);
-    if (up === d) return 'commonjs';
-    d = up;
+  } else {
+    const up = path.dirname(dir);
+    type = dir === root || up === dir || !inside(root, up) ? null : packageTypeIn(root, up);
   }
+  scopeTypes.set(dir, type);
+  return type;
+}
+
+function moduleTypeIn(root, file) {
+  const type = packageTypeIn(root, path.dirname(file));
+  if (type) return type;
+  return /^\s*(import\s*[\w{*'"]|export\s+(const|let|var|function|async|class|default|\{|\*))/m.test(readFileSync(file, 'utf8')) ? 'module' : 'commonjs';
+}
+
+const inside = (root, file) => file === root || file.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
+
+// CommonJS files of the task root load as CommonJS whatever a folder above the root says.
+let cjsRoot;
+function loadCommonJsFromRoot(root) {
+  if (cjsRoot !== undefined) return;
+  cjsRoot = root;
+  const js = Module._extensions['.js'];
+  Module._extensions['.js'] = function (module, filename) {
+    if (inside(root, filename) && moduleTypeIn(root, filename) === 'commonjs') return module._compile(readFileSync(filename, 'utf8'), filename);
+    return js.call(this, module, filename);
+  };
 }
 
 // Lambda's resolution: "dir/file.fn.nested" -> file dir/file{.js,.mjs,.cjs}, property path fn.nested.
@@ -244,7 +271,7 @@ async function loadHandler(root, spec) {
     e.name = 'Runtime.ImportModuleError';
     throw e;
   }
-  const esm = file.endsWith('.mjs') || (file.endsWith('.js') && nearestPackageType(path.dirname(file)) === 'module');
+  const esm = file.endsWith('.mjs') || (file.endsWith('.js') && moduleTypeIn(path.resolve(root), file) === 'module');
   let mod;
   try {
     if (esm) {
@@ -254,6 +281,7 @@ async function loadHandler(root, spec) {
       if (env.NODE_PATH && env.ESB_NODE_ESM_HOOK !== '0') register('./esm-resolve.mjs', import.meta.url, { data: { paths: env.NODE_PATH.split(path.delimiter).filter(Boolean) } });
       mod = await import(pathToFileURL(file).href);
     } else {
+      loadCommonJsFromRoot(path.resolve(root));
       mod = createRequire(file)(file);
     }
   } catch (err) {
@@ -338,6 +366,7 @@ function runHandler(handler, event, ctx) {
 async function main() {
   const root = env.LAMBDA_TASK_ROOT || process.cwd();
   const spec = process.argv[2] || env._HANDLER;
+  installSdkV2Endpoints(env);
   let handler;
   try {
     if (!spec) throw Object.assign(new Error('No handler specified'), { name: 'Runtime.MalformedHandlerName' });

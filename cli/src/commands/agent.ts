@@ -4,7 +4,7 @@ import { networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import { decodeRuntimeFile, FUNCTIONS_CODEC, type FunctionsFile } from '@esb/contracts';
-import { createAgent, createAgentHttpServer } from '@esb/agent';
+import { choosePython, createAgent, createAgentHttpServer, pythonBoto3Note } from '@esb/agent';
 import { watchConfig } from '@esb/contracts';
 import type { Command } from '../main.js';
 import { loadSettings, portOption, runtimeOption, type Settings } from '../settings.js';
@@ -74,8 +74,12 @@ export async function runAgent(argv: string[], env: Record<string, string | unde
   const port = portOption(values.port, settings.agent.port, 9001);
   const configDir = values['config-dir'] ?? settings.configDir ?? 'config';
   const log = pino({ level: settings.logLevel });
+  const python = runtime === 'process' ? choosePython(settings.python) : undefined;
+  const boto3Note = python && pythonBoto3Note(python);
+  if (boto3Note) log.warn(boto3Note);
   const agent = await createAgent({
     runtime,
+    ...(python ? { python: python.python } : {}),
     endpoints: settings.endpoints,
     region: settings.region,
     credentials: settings.credentials,

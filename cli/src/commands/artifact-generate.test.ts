@@ -26,7 +26,7 @@ describe('esb artifact generate', () => {
   it('prints a summary and, with --json, a machine-readable one', async () => {
     const t = join(TEMPLATES, 'rest-path-params/template.yaml');
     expect(await main(['artifact', 'generate', '-t', t, '-o', join(work, 'a'), '-p', 'shop', '-e', 'prod'])).toBe(0);
-    expect(out.join('')).toContain('stack template: 2 functions, 5 routes, 0 tables, 0 buckets, 0 layers, 0 warnings');
+    expect(out.join('')).toContain('stack rest-path-params: 2 functions, 5 routes, 0 tables, 0 buckets, 0 layers, 0 warnings');
     out.length = 0;
     expect(await main(['artifact', 'generate', '-t', t, '-o', join(work, 'b'), '--json', '--stack-name', 'items'])).toBe(0);
     const summary = JSON.parse(out.join(''));
@@ -58,8 +58,8 @@ describe('esb artifact generate', () => {
       },
     });
     expect(await buildImages(result, () => {}, fake)).toMatchObject({ built: 2 });
-    expect(calls[0][0]).toBe(join(work, 'img', 'template'));
-    expect((calls[0][1] as Array<{ dockerfile: string }>).map((b) => b.dockerfile)).toEqual(['functions/UsesLayersFunction/Dockerfile', 'functions/ZippedCodeFunction/Dockerfile']);
+    expect(calls[0][0]).toBe(join(work, 'img', 'layers'));
+    expect((calls[0][1] as Array<{ dockerfile: string }>).map((b) => b.dockerfile)).toEqual(['functions/layers-UsesLayersFunction/Dockerfile', 'functions/layers-ZippedCodeFunction/Dockerfile']);
     const missing = () => Promise.reject(new Error('Cannot find module'));
     await expect(buildImages(result, () => {}, missing)).rejects.toThrow(ImageBuildUnavailableError);
     await expect(buildImages(result, () => {}, missing)).rejects.toThrow(/image building needs the Docker runtime part/);

@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { deploymentName, parseDuration, parseOverrides, waitForRegistry } from './deploy.js';
+import { deploymentName, parseDuration, parseOverrides, spreadOverrides, stackUrl, waitForRegistry } from './deploy.js';
 
 describe('esb deploy arguments', () => {
   it('parses durations and rejects garbage', () => {
@@ -13,11 +13,21 @@ describe('esb deploy arguments', () => {
   it('parses parameter overrides given separately or in one string', () => {
     expect(parseOverrides(['Stage=prod', 'A=1 B=x=y'])).toEqual({ Stage: 'prod', A: '1', B: 'x=y' });
     expect(() => parseOverrides(['novalue'])).toThrow('"novalue" is not KEY=VALUE');
+    expect(parseOverrides(['ParameterKey=UserPoolId,ParameterValue=x', 'Audience=y'])).toEqual({ UserPoolId: 'x', Audience: 'y' });
+  });
+
+  it('takes several values after one --parameter-overrides, as SAM CLI does', () => {
+    expect(spreadOverrides(['-t', 't.yaml', '--parameter-overrides', 'A=1', 'B=2', '--json', 'x'])).toEqual(['-t', 't.yaml', '--parameter-overrides', 'A=1', '--parameter-overrides', 'B=2', '--json', 'x']);
+    expect(spreadOverrides(['--parameter-overrides', 'A=1 B=2'])).toEqual(['--parameter-overrides', 'A=1 B=2']);
+  });
+
+  it('names a stack\'s own URL after the stack, on the gateway\'s port', () => {
+    expect(stackUrl('http://127.0.0.1:4321', 'Hello-App')).toBe('http://hello-app.localhost:4321');
   });
 
   it('names a Deployment after the template and env, as a DNS name', () => {
-    expect(deploymentName('/x/Template_A.yml', 'prod')).toBe('template-a-prod');
-    expect(deploymentName('/x/b.yaml', 'default')).toBe('b-default');
+    expect(deploymentName('Template_A', 'prod')).toBe('template-a-prod');
+    expect(deploymentName('b', 'default')).toBe('b-default');
   });
 });
 

@@ -7,7 +7,8 @@ import http from 'node:http';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { stringify } from 'yaml';
+import { parse as parseYamlText, stringify } from 'yaml';
+import { defaultStackName } from '@esb/deploy';
 import type { Condition, DeploymentSpec, DeploymentStatus } from '@esb/contracts';
 import { isFailureReason, isProgressReason, isTerminalReason, RoutingFile, parseYaml, validate } from '@esb/contracts';
 import type { DevInfo } from '../dev.js';
@@ -19,14 +20,20 @@ import type { Command } from '../main.js';
 import { processSettings } from '../settings.js';
 import { workspacePaths, type WorkspacePaths } from '@esb/controller';
 
-const HELP = `usage: esb deploy -t TEMPLATE [-e ENV] [-p PROJECT] [--name NAME] [-m process|docker]
-                  [--parameter-overrides K=V ...] [--timeout 120s] [--workspace DIR] [--json] [--verbose]
+const HELP = `usage: esb deploy -t TEMPLATE [--stack-name NAME] [-e ENV] [-p PROJECT] [--name NAME] [-m process|docker]
+                  [--parameter-overrides K=V [K=V ...]] [--timeout 120s] [--workspace DIR] [--json] [--verbose]
                   [--registry HOST:PORT]
                   [--kube [--kubeconfig FILE] [--context C] [-n NAMESPACE]]
 
-Writes the Deployment resource <workspace>/deployments/<name>.yaml (name: the template's file
-name and the env) and waits until the controller reports it Ready. Exits 0 with a summary, or
-non-zero with the failing condition's message.
+Writes the Deployment resource <workspace>/deployments/<name>.yaml (name: the stack name and
+the env) and waits until the controller reports it Ready. Exits 0 with a summary, or non-zero
+with the failing condition's message.
+
+--stack-name: the app's identity (as SAM's): its functions, tables and buckets are keyed by it,
+and its own API is served alone at http://<stack>.localhost:<port>/. Default: the template's
+folder name for template.yaml/template.yml, else the file's stem.
+--parameter-overrides: SAM's forms: K=V, several after one flag, "K=V K2=V2", or
+ParameterKey=K,ParameterValue=V.
 
 --kube: writes deployments.esb.dev/<name> to the cluster instead (created, or its spec merge-
 patched; template path relative to --workspace, which must be the controller's workspace) and
@@ -40,6 +47,8 @@ interface DeployTarget {
   /** Writes the Deployment; returns the line that says where. */
   write(name: string, spec: DeploymentSpec): Promise<string>;
   read(name: string): Promise<{ status?: DeploymentStatus; generation?: number }>;
+  /** Absolute path of the template the existing Deployment of that name deploys, if any. */
+  readTemplate(name: string): Promise<string | undefined>;
   /** Said when no `esb dev` runs in the workspace. */
   noDevHint: string;
   /** Named in the timeout message: the controller that should have picked it up. */
@@ -61,6 +70,14 @@ function fileTarget(paths: WorkspacePaths, namespace: string): DeployTarget {
       return `deployment ${namespace}/${name} written to ${manifestFile}`;
     },
     read: (name) => store.readRecord({ namespace, name }),
+    async readTemplate(name) {
+      try {
+        const manifest = parseYamlText(await readFile(path.join(paths.deploymentsDir, `${name}.yaml`), 'utf8')) as { spec?: { template?: unknown } };
+        return typeof manifest?.spec?.template === 'string' ? path.resolve(paths.deploymentsDir, manifest.spec.template) : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     noDevHint: `no esb dev runs in ${paths.workspace}; waiting for a controller (compose) to pick up the manifest`,
     controllerHint: `is a controller running for ${paths.deploymentsDir}?`,
     deploymentsDir: paths.deploymentsDir,
@@ -85,6 +102,11 @@ async function kubeTarget(paths: WorkspacePaths, opts: { kubeconfig?: string; co
       const stored = await store.get({ namespace, name }).catch(() => undefined);
       return { status: stored?.deployment.status, generation: stored?.deployment.metadata.generation };
     },
+    async readTemplate(name) {
+      const stored = await store.get({ namespace, name }).catch(() => undefined);
+      const template = stored?.deployment.spec.template;
+      return template ? path.resolve(paths.workspace, template) : undefined;
+    },
     noDevHint: `no esb dev runs in ${paths.workspace}; waiting for a controller (esb controller --backend kube) watching ${server}`,
     controllerHint: `is a controller (--backend kube, workspace ${paths.workspace}) watching ${server}?`,
   };
@@ -100,17 +122,47 @@ export function parseDuration(value: string, flag: string): number {
 export function parseOverrides(values: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const item of values.flatMap((v) => v.split(/\s+/)).filter(Boolean)) {
+    // SAM CLI's long form: ParameterKey=K,ParameterValue=V
+    const long = /^ParameterKey=([^,]+),ParameterValue=(.*)$/.exec(item);
+    if (long) {
+      out[long[1]] = long[2];
+      continue;
+    }
     const eq = item.indexOf('=');
-    if (eq <= 0) throw new Error(`--parameter-overrides: "${item}" is not KEY=VALUE`);
+    if (eq <= 0) throw new Error(`--parameter-overrides: "${item}" is not KEY=VALUE (or ParameterKey=K,ParameterValue=V)`);
     out[item.slice(0, eq)] = item.slice(eq + 1);
   }
   return out;
 }
 
-export function deploymentName(templatePath: string, env: string): string {
-  const stem = path.basename(templatePath).replace(/\.(ya?ml|json|template)$/i, '');
-  const name = `${stem}-${env}`.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+/**
+ * SAM CLI takes several values after one `--parameter-overrides` (`A=1 B=2`): every argument up
+ * to the next option becomes its own `--parameter-overrides` for parseArgs.
+ */
+export function spreadOverrides(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    out.push(a);
+    if (a !== '--parameter-overrides') continue;
+    let j = i + 1;
+    if (j < argv.length) out.push(argv[j++]);
+    while (j < argv.length && !argv[j].startsWith('-')) out.push('--parameter-overrides', argv[j++]);
+    i = j - 1;
+  }
+  return out;
+}
+
+/** The Deployment's name: `<stack>-<env>`, as a DNS subdomain name. */
+export function deploymentName(stackName: string, env: string): string {
+  const name = `${stackName}-${env}`.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
   return name.slice(0, 253) || 'deployment';
+}
+
+/** `http://<stack>.localhost:<port>`: the stack's own API, served alone (docs/gateway.md). */
+export function stackUrl(gateway: string, stackName: string): string {
+  const u = new URL(gateway);
+  return `${u.protocol}//${stackName.toLowerCase()}.localhost${u.port ? `:${u.port}` : ''}`;
 }
 
 async function readDevInfo(file: string): Promise<DevInfo | undefined> {
@@ -142,9 +194,10 @@ export const deploy: Command = {
   summary: 'deploy a SAM template (writes a Deployment, waits until Ready)',
   async run(argv) {
     const { values } = parseArgs({
-      args: argv,
+      args: spreadOverrides(argv),
       options: {
         template: { type: 'string', short: 't' },
+        'stack-name': { type: 'string' },
         env: { type: 'string', short: 'e' },
         project: { type: 'string', short: 'p' },
         name: { type: 'string' },
@@ -188,7 +241,9 @@ export const deploy: Command = {
     const timeoutMs = parseDuration(values.timeout, '--timeout');
     const templatePath = path.resolve(values.template);
     if (!existsSync(templatePath)) throw new Error(`${templatePath}: template not found`);
-    const name = values.name ?? deploymentName(templatePath, env);
+    const stackName = values['stack-name'] ?? defaultStackName(templatePath);
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(stackName) || stackName.length > 128) throw new Error(`--stack-name: "${stackName}" must be letters, digits, ".", "-", "_" (at most 128)`);
+    const name = values.name ?? deploymentName(stackName, env);
     const request = { namespace: target.namespace, name };
     const say = (line: string) => {
       if (!values.json) process.stdout.write(`${line}\n`);
@@ -203,7 +258,7 @@ export const deploy: Command = {
     const digestsFor = async (configDir: string | undefined): Promise<Set<string>> => {
       const exclude = configDir ? ownedPaths({ deploymentsDir: target.deploymentsDir, configDir }) : target.deploymentsDir ? [target.deploymentsDir] : [];
       const out = new Set<string>();
-      for (const r of runtimes) out.add((await inspectInputs({ templatePath, parameters, env, project, runtime: r, exclude }).catch(() => ({ digest: '' }))).digest);
+      for (const r of runtimes) out.add((await inspectInputs({ templatePath, parameters, env, project, runtime: r, exclude, stackName }).catch(() => ({ digest: '' }))).digest);
       return out;
     };
     let expected = await digestsFor(dev?.env === env ? dev.configDir : undefined);
@@ -214,7 +269,9 @@ export const deploy: Command = {
     if (registry && runtime === 'docker') await waitForRegistry(registry, say);
     if (dev && dev.env !== env) say(`warning: esb dev serves env "${dev.env}"; "${env}" is deployed into its own CONFIG_DIR but not served by this gateway`);
 
-    const spec = { template: target.templateRef(templatePath), env, project, ...(Object.keys(parameters).length ? { parameters } : {}) };
+    const spec = { template: target.templateRef(templatePath), env, project, stackName, ...(Object.keys(parameters).length ? { parameters } : {}) };
+    const before = await target.readTemplate(name);
+    if (before && before !== templatePath) say(`warning: deployment ${target.namespace}/${name} was deployed from ${before}; it now deploys ${templatePath} in its place (use --stack-name to deploy both)`);
     say(await target.write(name, spec));
     if (dev && !(await answers(`${dev.gateway}/health`))) say(`warning: the gateway at ${dev.gateway} does not answer; is esb dev still running?`);
     if (!dev) say(`warning: ${target.noDevHint}`);
@@ -275,11 +332,17 @@ export const deploy: Command = {
     const seconds = ((Date.now() - started) / 1000).toFixed(2);
     // An HTTP API's $default route answers every path no other route takes.
     const urlOf = (path: string) => (path === '$default' ? `${base}/* ($default)` : `${base}${path}`);
+    const own = stackUrl(base, status!.stackName ?? stackName);
+    const warnings = status!.warnings ?? [];
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ name, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), resources: status!.resources, configDir: status!.configDir })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), resources: status!.resources, configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
+      );
     } else {
+      for (const w of warnings) say(`warning: ${w}`);
       say(`  ok   Ready        ${status!.functions} functions, ${status!.routes} routes, ${status!.resources} resources (${seconds}s)`);
       for (const r of routes) say(`       ${r.method.padEnd(7)} ${urlOf(r.path)}`);
+      say(`       API: ${base} (every deployed stack, last write wins); this stack alone: ${own}`);
     }
     return 0;
   },

@@ -25,7 +25,7 @@ export interface Inspection {
 /** The work of a deploy, behind one port so the reconciler is tested without I/O. */
 export interface DeploySteps {
   /** `exclude`: esb's own folders, never part of a code folder (see ownedPaths). */
-  inspect(input: { templatePath?: string; artifactPath?: string; parameters: Record<string, string>; env: string; project: string; exclude?: readonly string[] }): Promise<Inspection>;
+  inspect(input: { templatePath?: string; artifactPath?: string; parameters: Record<string, string>; env: string; project: string; exclude?: readonly string[]; stackName?: string }): Promise<Inspection>;
   generate(input: {
     templatePath: string;
     outDir: string;
@@ -33,20 +33,29 @@ export interface DeploySteps {
     project: string;
     parameters: Record<string, string>;
     exclude?: readonly string[];
+    stackName?: string;
     /** Where SAM's builders put their output and cache (docs/build.md). */
     buildDir?: string;
     /** Build progress ("building HelloWorldFunction (npm)"), shown in the Generated condition. */
     progress?(message: string): Promise<void>;
     signal?: AbortSignal;
-  }): Promise<{ artifactPath: string; artifactDigest: string; warnings: string[]; built?: string }>;
+  }): Promise<{ artifactPath: string; artifactDigest: string; warnings: string[]; built?: string; stackName?: string }>;
   /** Reads the digest and counts of an artifact (generated or given by spec.artifact). */
   describeArtifact(artifactPath: string): Promise<{ artifactDigest: string; counts: Counts }>;
   /** Builds function images; `undefined` when the runtime needs none (process runtime). */
-  buildImages(artifactPath: string, signal: AbortSignal): Promise<{ message: string } | undefined>;
-  apply(input: { artifactPath: string; configDir: string }): Promise<{ message: string }>;
+  buildImages(artifactPath: string, signal: AbortSignal): Promise<{ message: string; reason?: string } | undefined>;
+  apply(input: { artifactPath: string; configDir: string; owner?: { deployment: string; template?: string } }): Promise<{ message: string; warnings?: string[]; takeovers?: TakeoverNote[] }>;
   provision(input: { artifactPath: string; configDir: string }, signal: AbortSignal): Promise<{ message: string }>;
   /** What of an applied artifact is missing from CONFIG_DIR; undefined when all is there. */
   verify?(input: { artifactPath: string; configDir: string }): Promise<string | undefined>;
+}
+
+/** Something a deploy took over from another Deployment (last write wins). */
+export interface TakeoverNote {
+  /** namespace/name of the Deployment that had it. */
+  fromDeployment?: string;
+  /** e.g. "route GET /hello (was stack a, deployment default/a-default)". */
+  what: string;
 }
 
 export interface ReconcilerLog {
@@ -133,7 +142,7 @@ export class DeploymentReconciler implements Reconciler {
 
     let inspection: Inspection;
     try {
-      inspection = await this.options.steps.inspect({ templatePath, artifactPath: givenArtifact, parameters, env: spec.env, project: spec.project, exclude: owned });
+      inspection = await this.options.steps.inspect({ templatePath, artifactPath: givenArtifact, parameters, env: spec.env, project: spec.project, exclude: owned, stackName: spec.stackName });
     } catch (err) {
       // Watch the input even when it is missing: its appearance reconciles again.
       this.options.onWatchPaths?.(request, [templatePath ?? path.dirname(givenArtifact!)], owned);
@@ -181,6 +190,7 @@ export class DeploymentReconciler implements Reconciler {
           project: spec.project,
           parameters,
           exclude: owned,
+          stackName: spec.stackName,
           buildDir: buildOutDir(configDir, request),
           progress: buildProgress,
           signal,
@@ -188,6 +198,7 @@ export class DeploymentReconciler implements Reconciler {
         artifactPath = generated.artifactPath;
         warnings = generated.warnings;
         built = generated.built;
+        if (generated.stackName) status = { ...status, stackName: generated.stackName };
       }
       const { artifactDigest, counts } = await this.options.steps.describeArtifact(artifactPath);
       status = { ...status, artifactDigest, ...counts };
@@ -196,10 +207,15 @@ export class DeploymentReconciler implements Reconciler {
 
       step = 'ImagesReady';
       const images = await this.options.steps.buildImages(artifactPath, signal);
-      await progress('ImagesReady', images ? { status: 'True', reason: 'ImagesBuilt', message: images.message } : { status: 'True', reason: 'NotRequired', message: 'the process runtime runs code directly' }, 'Applying');
+      await progress('ImagesReady', images ? { status: 'True', reason: images.reason ?? 'ImagesBuilt', message: images.message } : { status: 'True', reason: 'NotRequired', message: 'the process runtime runs code directly' }, 'Applying');
 
       step = 'Applied';
-      const applied = await this.options.steps.apply({ artifactPath, configDir });
+      const self = keyOf(request);
+      const applied = await this.options.steps.apply({ artifactPath, configDir, owner: { deployment: self, ...(templatePath ? { template: templatePath } : {}) } });
+      warnings = [...warnings, ...(applied.warnings ?? [])];
+      // This deploy owns all it deployed again; the Deployments it took things from are told.
+      status = { ...status, warnings, conditions: (status.conditions ?? []).filter((c) => c.type !== 'Overridden') };
+      await this.markOverridden(self, applied.takeovers ?? []);
       await progress('Applied', { status: 'True', reason: 'Applied', message: applied.message }, 'Provisioning');
 
       step = 'Provisioned';
@@ -224,6 +240,32 @@ export class DeploymentReconciler implements Reconciler {
       await this.fail(request, generation, status, step, reason, errorMessage(err), inspection.digest);
       await store.recordEvent?.(request, 'Warning', reason, errorMessage(err));
       throw new ReasonError(errorMessage(err), reason, { cause: err });
+    }
+  }
+
+  /** Sets Overridden=True on each Deployment that lost something to `by`; never throws. */
+  private async markOverridden(by: string, takeovers: TakeoverNote[]): Promise<void> {
+    const byOwner = new Map<string, string[]>();
+    for (const t of takeovers) {
+      if (!t.fromDeployment || t.fromDeployment === by) continue;
+      byOwner.set(t.fromDeployment, [...(byOwner.get(t.fromDeployment) ?? []), t.what]);
+    }
+    for (const [owner, what] of byOwner) {
+      const slash = owner.indexOf('/');
+      const request = { namespace: owner.slice(0, slash), name: owner.slice(slash + 1) };
+      try {
+        const stored = await this.options.store.get(request);
+        if (!stored) continue;
+        const previous = stored.deployment.status ?? {};
+        const earlier = findCondition(previous.conditions, 'Overridden');
+        const items = [...new Set([...(earlier?.message.match(/(?<=: ).*$/)?.[0].split('; ') ?? []), ...what])];
+        const message = `${by} took over: ${items.join('; ')}`;
+        const conditions = setCondition(previous.conditions ?? [], { type: 'Overridden', status: 'True', reason: 'TakenOver', message, ...(previous.observedGeneration !== undefined ? { observedGeneration: previous.observedGeneration } : {}) }, this.now());
+        await this.options.store.patchStatus(request, { ...previous, conditions });
+        await this.options.store.recordEvent?.(request, 'Warning', 'TakenOver', message);
+      } catch (err) {
+        this.options.log?.warn(`${owner}: could not record what ${by} took over: ${errorMessage(err)}`);
+      }
     }
   }
 

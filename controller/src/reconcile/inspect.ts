@@ -18,6 +18,7 @@ export interface InspectInput {
   runtime: RuntimeKind;
   /** esb's own folders, never part of a code folder (see ownedPaths). */
   exclude?: readonly string[];
+  stackName?: string;
 }
 
 /**
@@ -29,11 +30,11 @@ export function ownedPaths(input: { deploymentsDir?: string; configDir: string }
   return [...(input.deploymentsDir ? [input.deploymentsDir] : []), input.configDir, path.join(path.dirname(input.configDir), 'artifacts'), path.join(path.dirname(input.configDir), 'build')].map((p) => path.resolve(p));
 }
 
-export async function inspectInputs({ templatePath, artifactPath, parameters, env, project, runtime, exclude }: InspectInput): Promise<Inspection> {
-  const context = JSON.stringify({ env, project, runtime, parameters });
+export async function inspectInputs({ templatePath, artifactPath, parameters, env, project, runtime, exclude, stackName }: InspectInput): Promise<Inspection> {
+  const context = JSON.stringify({ env, project, runtime, parameters, ...(stackName ? { stackName } : {}) });
   if (templatePath) {
     try {
-      const inputs = await templateInputsDigest(templatePath, parameters, { exclude });
+      const inputs = await templateInputsDigest(templatePath, parameters, { exclude, ...(stackName ? { stackName } : {}) });
       const digest = createHash('sha256').update(inputs.digest).update(context).digest('hex');
       return { digest: `sha256:${digest}`, watchPaths: [templatePath, ...inputs.referencedPaths] };
     } catch (err) {

@@ -7,7 +7,7 @@ import { rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ContractError, ReasonError, YamlSyntaxError, type FunctionsFile } from '@esb/contracts';
 import { provision, type Credentials } from '@esb/provisioner';
-import { applyArtifact, loadArtifact, readRuntimeConfig, routeKey } from '@esb/deploy';
+import { applyArtifact, describeTakeover, loadArtifact, readRuntimeConfig, routeKey } from '@esb/deploy';
 import { BuildError, describeBuild, describeProgress, generateArtifact, type BuildProgress } from '@esb/deploy';
 import { inspectInputs } from './inspect.js';
 import type { Counts, DeploySteps } from './deployment-reconciler.js';
@@ -26,6 +26,8 @@ export interface StepsOptions {
   /** Builds the function images of an artifact (Docker runtime only). */
   buildImages?(artifactPath: string, signal: AbortSignal): Promise<{ built: number; reused: number }>;
   log?: { info(msg: string): void; warn(msg: string): void };
+  /** Process runtime: what the machine lacks to run these functions as Lambda would (e.g. boto3), said at deploy time. */
+  processRuntimeNotes?(functions: FunctionsFile['functions']): string[];
 }
 
 async function countArtifact(artifactPath: string): Promise<{ artifactDigest: string; counts: Counts; functions: FunctionsFile['functions'] }> {
@@ -50,7 +52,7 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
   return {
     inspect: (input) => inspectInputs({ ...input, runtime: options.runtime }),
 
-    async generate({ templatePath, outDir, env, project, parameters, exclude, buildDir, progress, signal }) {
+    async generate({ templatePath, outDir, env, project, parameters, exclude, stackName, buildDir, progress, signal }) {
       // Progress lines are written in order; a slow status write never holds up the build.
       let shown = Promise.resolve();
       const onBuildProgress = (event: BuildProgress) => {
@@ -59,9 +61,9 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
         if (progress) shown = shown.then(() => progress(line)).catch(() => undefined);
       };
       try {
-        const result = await generateArtifact({ templatePath, outDir, env, project, parameterOverrides: parameters, region: options.region, exclude, buildDir, onBuildProgress, signal });
+        const result = await generateArtifact({ templatePath, outDir, env, project, stackName, parameterOverrides: parameters, region: options.region, exclude, buildDir, onBuildProgress, signal });
         await shown;
-        return { artifactPath: result.artifactPath, artifactDigest: result.digest, warnings: result.warnings.map(String), built: result.build ? describeBuild(result.build) : undefined };
+        return { artifactPath: result.artifactPath, artifactDigest: result.digest, warnings: result.warnings.map(String), built: result.build ? describeBuild(result.build) : undefined, stackName: result.summary.stack };
       } catch (err) {
         await shown;
         throw err;
@@ -85,15 +87,16 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
             'UnsupportedRuntime',
           );
         }
-        return undefined;
+        const notes = options.processRuntimeNotes?.(functions) ?? [];
+        return notes.length ? { message: `the process runtime runs code directly; WARNING: ${notes.join('; ')}`, reason: 'NotRequired' } : undefined;
       }
       if (!options.buildImages) throw new Error('the Docker runtime has no image builder configured');
       const { built, reused } = await options.buildImages(artifactPath, signal);
       return { message: `${built} image(s) built, ${reused} reused` };
     },
 
-    async apply({ artifactPath, configDir }) {
-      const report = await applyArtifact({ artifactPath, configDir, secrets: options.secrets, log: options.log });
+    async apply({ artifactPath, configDir, owner }) {
+      const report = await applyArtifact({ artifactPath, configDir, secrets: options.secrets, log: options.log, owner });
       const changes = report.entries.map((e) => e.changes);
       const count = (pick: (c: (typeof changes)[number]) => { added: string[]; replaced: string[] } | undefined) =>
         changes.reduce((n, c) => n + (pick(c)?.added.length ?? 0) + (pick(c)?.replaced.length ?? 0), 0);
@@ -101,6 +104,8 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
         message: report.changed
           ? `${count((c) => c.functions)} function(s), ${count((c) => c.routes)} route(s) written to ${configDir}`
           : `no change in ${configDir}`,
+        warnings: report.warnings,
+        takeovers: report.takeovers.map((t) => ({ fromDeployment: t.fromDeployment, what: describeTakeover(t) })),
       };
     },
 

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { EMPTY_FUNCTIONS, EMPTY_RESOURCES, EMPTY_ROUTING, FunctionsFile, ImagesFile, ResourcesFile, RoutingFile } from '../contracts.js';
+import { EMPTY_FUNCTIONS, EMPTY_RESOURCES, EMPTY_ROUTING, EMPTY_STACKS, FunctionsFile, ImagesFile, ResourcesFile, RoutingFile, StacksFile } from '../contracts.js';
 import { CONFIG_LIMITS, InputLimitError, checkSize, checkTree, loadYamlWithLimits } from '../limits.js';
 import { ContractError, parseYaml, validate } from '../validate.js';
 import { writeFileAtomic } from './atomic.js';
@@ -28,6 +28,7 @@ export const FUNCTIONS_CODEC = codec('functions.yml', FunctionsFile, EMPTY_FUNCT
 export const ROUTING_CODEC = codec('routing.yml', RoutingFile, EMPTY_ROUTING, 2);
 export const RESOURCES_CODEC = codec('resources.yml', ResourcesFile, EMPTY_RESOURCES, 3);
 export const IMAGES_CODEC = codec('images.yml', ImagesFile, { images: [] }, 2);
+export const STACKS_CODEC = codec('stacks.yml', StacksFile, EMPTY_STACKS, 3);
 
 /**
  * Parses the text of a runtime file within CONFIG_LIMITS (docs/security.md "Input limits"):

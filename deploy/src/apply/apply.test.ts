@@ -61,7 +61,7 @@ describe('applyArtifact', () => {
     const configDir = join(work, 'cfg');
     const report = await applyArtifact({ artifactPath: artifact, configDir });
     expect(report.initial).toBe('empty');
-    expect(report.written.sort()).toEqual(['functions.yml', 'resources.yml', 'routing.yml']);
+    expect(report.written.sort()).toEqual(['functions.yml', 'resources.yml', 'routing.yml', 'stacks.yml']);
     expect(report.entries[0].changes.functions.added).toEqual(['hello', 'worker']);
     const cfg = await readConfig(configDir);
     const code = cfg.functions.functions.hello.code!;

@@ -3,7 +3,8 @@
 import { constants } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, posix, relative, sep } from 'node:path';
-import { tmpPathFor, writeFileAtomic } from '@esb/contracts';
+import { readRuntimeFile, STACKS_CODEC, tmpPathFor, writeFileAtomic, writeRuntimeFile, type StacksFile } from '@esb/contracts';
+import { recordStack, type StackOwner, type Takeover } from './stacks.js';
 import { withDeployLock } from './lock.js';
 import { prepareConfigDir } from '../layout/index.js';
 import { loadArtifact, refKey, rewritePaths, RUNTIME_FILES, type LoadedEntry } from './artifact.js';
@@ -29,6 +30,15 @@ export interface ApplyOptions {
   /** How long to wait for another apply's lock; default 30 s. */
   lockTimeoutMs?: number;
   log?: ApplyLog;
+  /** Who applies (recorded in stacks.yml, named in take-over warnings). */
+  owner?: StackOwner;
+}
+
+export const STACKS_FILE = STACKS_CODEC.name;
+
+/** CONFIG_DIR's stacks.yml (empty when missing). */
+export async function readStacksFile(configDir: string): Promise<StacksFile> {
+  return (await readRuntimeFile(STACKS_CODEC, configDir)).value;
 }
 
 export interface EntryReport {
@@ -51,6 +61,8 @@ export interface ApplyReport {
   written: string[];
   changed: boolean;
   warnings: string[];
+  /** What this apply took over from other stacks (routes, functions, tables, buckets). */
+  takeovers: Takeover[];
 }
 
 /** Where a code/layer folder is copied in CONFIG_DIR: named by its content, never overwritten. */
@@ -147,6 +159,9 @@ export async function applyArtifact(opts: ApplyOptions): Promise<ApplyReport> {
       if (initial === 'seeded') log.info(`CONFIG_DIR ${configDir}: initialised from seed ${opts.seedDir}`);
       const before = await readRawFiles(configDir);
       let current = await readExistingConfig(configDir);
+      const stacksBefore = await readStacksFile(configDir);
+      let stacks = stacksBefore;
+      const takeovers: Takeover[] = [];
       const entries: EntryReport[] = [];
       for (const p of prepared) {
         let incoming = p.config;
@@ -180,13 +195,25 @@ export async function applyArtifact(opts: ApplyOptions): Promise<ApplyReport> {
         }
         const result = mergeConfig(current, incoming);
         for (const w of result.warnings) warn(w);
+        const stack = recordStack(stacks, p.entry.entry.artifact_root, incoming, opts.owner);
+        stacks = stack.stacks;
+        takeovers.push(...stack.takeovers);
+        for (const w of stack.warnings) warn(w);
         current = result.merged;
         entries.push({ artifact_root: p.entry.entry.artifact_root, digest: p.digest, code, changes: result.report });
       }
       const text = serializeRuntimeConfig(current);
       const written: string[] = [];
       // resources first, routing last: a route never points at a function not yet written.
-      for (const k of ['resources', 'functions', 'routing'] as const) {
+      for (const k of ['resources', 'functions', 'stacks', 'routing'] as const) {
+        // stacks.yml after functions.yml: a stack's own routes never name a function not yet written.
+        if (k === 'stacks') {
+          if (stacks !== stacksBefore) {
+            await writeRuntimeFile(STACKS_CODEC, configDir, stacks, "Written by esb artifact apply: each stack's own routes and who owns what (docs/apply.md).");
+            written.push(STACKS_FILE);
+          }
+          continue;
+        }
         if (before[k] === text[k]) continue;
         await writeFileAtomic(join(configDir, RUNTIME_FILES[k]), text[k]);
         written.push(RUNTIME_FILES[k]);
@@ -199,8 +226,9 @@ export async function applyArtifact(opts: ApplyOptions): Promise<ApplyReport> {
         initial,
         entries,
         written,
-        changed: written.length > 0,
+        changed: written.some((f) => f !== STACKS_FILE),
         warnings,
+        takeovers,
       } satisfies ApplyReport;
     },
     {

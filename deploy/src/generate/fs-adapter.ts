@@ -1,6 +1,7 @@
 // The I/O around the pure core: reads the template and the folders / zips it points at,
 // writes the artifact atomically (temp folder beside the output, then rename).
 import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { copyFile, link, mkdir, readFile, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { checkSize, isInside, PathEscapeError, realPathInside, realPathOf, TEMPLATE_LIMITS, type InputLimits } from '@esb/contracts';
@@ -41,7 +42,8 @@ export async function readTemplate(templatePath: string, limits: InputLimits = T
 /** Parses a template file with the options the adapter derives from its path. */
 export function parseTemplateFile(text: string, templatePath: string, options: SamOptions): SamModel {
   const abs = resolve(templatePath);
-  return parseSamTemplate(text, { ...options, file: options.file ?? templatePath, templateDir: dirname(abs).split(sep).join('/') });
+  const dir = dirname(abs);
+  return parseSamTemplate(text, { readLocalFile: (rel) => readFileSync(resolve(dir, rel), 'utf8'), ...options, file: options.file ?? templatePath, templateDir: dir.split(sep).join('/') });
 }
 
 /**

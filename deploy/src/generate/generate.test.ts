@@ -38,14 +38,15 @@ describe('generateArtifact', () => {
     const r = await generateArtifact({ templatePath: join(dir, 'template.yaml'), outDir: out, project: 'demo', env: 'dev' });
     expect(r.artifactPath).toBe(join(out, 'artifact.yml'));
     const artifact = ArtifactFile.parse(parse(readFileSync(r.artifactPath, 'utf8')));
-    expect(artifact.artifacts[0]).toMatchObject({ artifact_root: 'template', runtime_config_dir: 'template/config', digest: r.digest });
+    // template.yaml: the stack is named after its folder, as SAM names an app.
+    expect(artifact.artifacts[0]).toMatchObject({ artifact_root: 'layers', runtime_config_dir: 'layers/config', digest: r.digest });
     expect(artifact.artifacts[0].source_template.path).toBe('../layers/template.yaml');
     expect(artifact.generated_at).toBeUndefined();
-    const fns = FunctionsFile.parse(parse(readFileSync(join(out, 'template/config/functions.yml'), 'utf8')));
-    expect(fns.functions.UsesLayersFunction.code).toBe('functions/UsesLayersFunction/code');
-    expect(readFileSync(join(out, 'template/functions/ZippedCodeFunction/code/main.py'), 'utf8')).toContain('zipped');
-    expect(existsSync(join(out, 'template/layers/VendorLayer/python/vendor/__init__.py'))).toBe(true);
-    expect(existsSync(join(out, 'template/layers/common-utils/python/common/__init__.py'))).toBe(true);
+    const fns = FunctionsFile.parse(parse(readFileSync(join(out, 'layers/config/functions.yml'), 'utf8')));
+    expect(fns.functions['layers-UsesLayersFunction'].code).toBe('functions/layers-UsesLayersFunction/code');
+    expect(readFileSync(join(out, 'layers/functions/layers-ZippedCodeFunction/code/main.py'), 'utf8')).toContain('zipped');
+    expect(existsSync(join(out, 'layers/layers/VendorLayer/python/vendor/__init__.py'))).toBe(true);
+    expect(existsSync(join(out, 'layers/layers/common-utils/python/common/__init__.py'))).toBe(true);
     expect(readdirSync(work).sort()).toEqual(['layers', 'out']);
   });
 
@@ -60,7 +61,10 @@ describe('generateArtifact', () => {
   it('changes the function digest and image tag when code, layers or config change', async () => {
     const dir = copyCase('layers');
     const out = join(work, 'out');
-    const read = () => FunctionsFile.parse(parse(readFileSync(join(out, 'template/config/functions.yml'), 'utf8'))).functions;
+    const read = () => {
+      const fns = FunctionsFile.parse(parse(readFileSync(join(out, 'layers/config/functions.yml'), 'utf8'))).functions;
+      return { UsesLayersFunction: fns['layers-UsesLayersFunction'], ZippedCodeFunction: fns['layers-ZippedCodeFunction'] };
+    };
     const r1 = await generateArtifact({ templatePath: join(dir, 'template.yaml'), outDir: out });
     const f1 = read();
     writeFileSync(join(dir, 'layers/common/python/common/__init__.py'), 'def greet(n):\n    return n\n');
@@ -76,7 +80,7 @@ describe('generateArtifact', () => {
     expect(f3.ZippedCodeFunction.digest).toBe(f2.ZippedCodeFunction.digest);
     await generateArtifact({ templatePath: join(dir, 'template.yaml'), outDir: out, baseImages: { python3: 'public.ecr.aws/lambda/python:3.12' } });
     expect(read().ZippedCodeFunction.digest).not.toBe(f3.ZippedCodeFunction.digest);
-    expect(readFileSync(join(out, 'template/functions/ZippedCodeFunction/Dockerfile'), 'utf8')).toContain('ARG BASE_IMAGE=public.ecr.aws/lambda/python:3.12');
+    expect(readFileSync(join(out, 'layers/functions/layers-ZippedCodeFunction/Dockerfile'), 'utf8')).toContain('ARG BASE_IMAGE=public.ecr.aws/lambda/python:3.12');
   });
 
   it('writes nothing when generation fails, and keeps the previous artifact', async () => {
@@ -108,9 +112,9 @@ describe('generateArtifact', () => {
     execFileSync('zip', ['-q', '-X', join(dir, 'code.zip'), 'run.sh', 'index.py'], { cwd: join(dir, 'z') });
     writeFileSync(join(dir, 't.yml'), 'Resources:\n  A: {Type: AWS::Serverless::Function, Properties: {CodeUri: code.zip, Handler: index.h, Runtime: python3.12}}\n  B: {Type: AWS::Serverless::Function, Properties: {CodeUri: z, Handler: index.h, Runtime: python3.12}}\n');
     await generateArtifact({ templatePath: join(dir, 't.yml'), outDir: join(work, 'o') });
-    expect(statSync(join(work, 'o/t/functions/A/code/run.sh')).mode & 0o111).not.toBe(0);
-    expect(statSync(join(work, 'o/t/functions/B/code/run.sh')).mode & 0o111).not.toBe(0);
-    expect(statSync(join(work, 'o/t/functions/A/code/index.py')).mode & 0o111).toBe(0);
+    expect(statSync(join(work, 'o/t/functions/t-A/code/run.sh')).mode & 0o111).not.toBe(0);
+    expect(statSync(join(work, 'o/t/functions/t-B/code/run.sh')).mode & 0o111).not.toBe(0);
+    expect(statSync(join(work, 'o/t/functions/t-A/code/index.py')).mode & 0o111).toBe(0);
   });
 
   it('takes generated_at only when given', async () => {

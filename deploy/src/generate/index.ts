@@ -1,6 +1,7 @@
 // `esb artifact generate` as a library: the controller's reconciler calls generateArtifact and
 // templateInputsDigest; the CLI command is a thin wrapper around them.
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { SamTemplateError } from '../sam/errors.js';
 import { InputLimitError, YamlSyntaxError } from '@esb/contracts';
@@ -74,6 +75,7 @@ export async function generateArtifact(options: GenerateOptions): Promise<Genera
     region: options.region,
     accountId: options.accountId,
     importValues: options.importValues,
+    nodeVersion: process.versions.node,
   };
   const parsed = parseTemplateFile(text, templatePath, samOptions);
   let model = parsed;
@@ -166,8 +168,9 @@ export async function templateInputsDigest(
   h.update(`\0options\0${JSON.stringify([options.stackName ?? null, options.region ?? null, options.accountId ?? null])}\n`);
   const referencedPaths: string[] = [];
   let refs;
+  let localFiles: string[];
   try {
-    refs = parseTemplateFile(text, abs, { file: templatePath, parameterOverrides, stackName: options.stackName, region: options.region, accountId: options.accountId }).codeRefs;
+    ({ codeRefs: refs, localFiles } = parseTemplateFile(text, abs, { file: templatePath, parameterOverrides, ...options }));
   } catch (err) {
     if (err instanceof SamTemplateError || err instanceof YamlSyntaxError || err instanceof InputLimitError) return { digest: `sha256:${h.digest('hex')}`, referencedPaths };
     throw err;
@@ -186,6 +189,10 @@ export async function templateInputsDigest(
       if (!(err instanceof SamTemplateError) || err.conditionReason === undefined) throw err;
       h.update(`\0missing\0${err.reason}\n`);
     }
+  }
+  for (const rel of localFiles) {
+    referencedPaths.push(resolve(dirname(abs), rel));
+    h.update(`\0file\0${rel}\0${createHash('sha256').update(await readFile(resolve(dirname(abs), rel))).digest('hex')}\n`);
   }
   return { digest: `sha256:${h.digest('hex')}`, referencedPaths };
 }

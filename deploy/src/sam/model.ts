@@ -73,4 +73,6 @@ export interface SamModel {
   warnings: string[];
   /** Every local path the template points at, in template order. */
   codeRefs: CodeRef[];
+  /** Local files read besides code (OpenAPI DefinitionUri, AWS::Include), relative to the template's folder. */
+  localFiles: string[];
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SamTemplateError } from './errors.js';
-import { defaultBucketName, mergeGlobals, parseSamTemplate } from './template.js';
+import { defaultBucketName, defaultFunctionKey, defaultStackName, mergeGlobals, parseSamTemplate } from './template.js';
 import { parseTemplateText } from './yaml.js';
 
 const fnTemplate = (extra: string, props = '') => `
@@ -99,13 +99,13 @@ Conditions:
   });
 
   it('does not resolve intrinsics inside resources esb skips, and lists them in one warning', () => {
-    const m = parseSamTemplate(`Resources:\n  Q: {Type: AWS::SQS::Queue, Properties: {QueueName: !Ref Missing}}\n  R: {Type: AWS::IAM::Role}\n  Q2: {Type: AWS::SQS::Queue}\n`, { file: 't.yml' });
-    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::SQS::Queue (Q, Q2); AWS::IAM::Role (R)']);
+    const m = parseSamTemplate(`Resources:\n  Q: {Type: AWS::SQS::Queue, Properties: {QueueName: !Ref Missing}}\n  R: {Type: AWS::SNS::Topic}\n  Q2: {Type: AWS::SQS::Queue}\n  Role: {Type: AWS::IAM::Role}\n`, { file: 't.yml' });
+    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::SQS::Queue (Q, Q2); AWS::SNS::Topic (R)']);
   });
 });
 
 describe('functions', () => {
-  it('keys by FunctionName; a duplicate is keyed by its logical id with a warning', () => {
+  it('keys by FunctionName, else <stack>-<LogicalId>; a duplicate FunctionName gets the latter, with a warning', () => {
     const m = parseSamTemplate(
       `Resources:
   A: {Type: AWS::Serverless::Function, Properties: {FunctionName: same, InlineCode: x, Handler: i.h, Runtime: nodejs20.x}}
@@ -113,7 +113,7 @@ describe('functions', () => {
   C: {Type: AWS::Serverless::Function, Properties: {InlineCode: x, Handler: i.h, Runtime: nodejs20.x}}`,
       { file: 't.yml' },
     );
-    expect(m.functions.map((f) => f.key)).toEqual(['same', 'B', 'C']);
+    expect(m.functions.map((f) => f.key)).toEqual(['same', 't-B', 't-C']);
     expect(m.warnings[0]).toContain('share the name "same"');
   });
 
@@ -151,8 +151,8 @@ ${fnTemplate(
 )}`,
       { file: 't.yml' },
     );
-    expect(m.routes).toEqual([{ path: '/x', method: 'POST', function: 'Fn', api: 'ServerlessRestApi', auth: { authorizer: 'MyAuth', api_key_required: true } }]);
-    expect(m.apis.ServerlessRestApi.authorizers).toEqual({ MyAuth: { type: 'token', function: 'Fn', identity_source: 'method.request.header.Authorization', ttl_seconds: 300 } });
+    expect(m.routes).toEqual([{ path: '/x', method: 'POST', function: 't-Fn', api: 'ServerlessRestApi', auth: { authorizer: 'MyAuth', api_key_required: true } }]);
+    expect(m.apis.ServerlessRestApi.authorizers).toEqual({ MyAuth: { type: 'token', function: 't-Fn', identity_source: 'method.request.header.Authorization', ttl_seconds: 300 } });
     const err = errorOf(() =>
       parseSamTemplate(fnTemplate('', `      Events:\n        E:\n          Type: Api\n          Properties: {Path: /x, Method: post, Auth: {Authorizer: Missing}}`), { file: 't.yml' }),
     );
@@ -161,7 +161,7 @@ ${fnTemplate(
 
   it('an HttpApi event without Path and Method is the API\'s $default route', () => {
     const m = parseSamTemplate(fnTemplate('', `      Events:\n        Catch: {Type: HttpApi}`), { file: 't.yml' });
-    expect(m.routes).toEqual([{ path: '$default', method: 'ANY', function: 'Fn', api: 'ServerlessHttpApi' }]);
+    expect(m.routes).toEqual([{ path: '$default', method: 'ANY', function: 't-Fn', api: 'ServerlessHttpApi' }]);
   });
 
   it('rejects an event linked to an API of the wrong type', () => {
@@ -190,7 +190,7 @@ describe('SAM generated references', () => {
       ),
       { file: 't.yml' },
     );
-    expect(m.functions[0].environment.ALIAS).toBe('arn:aws:lambda:us-east-1:123456789012:function:Fn:live');
+    expect(m.functions[0].environment.ALIAS).toBe('arn:aws:lambda:us-east-1:123456789012:function:t-Fn:live');
     expect(m.routes[0].api).toBe('ServerlessRestApi');
   });
 });
@@ -200,5 +200,38 @@ describe('names', () => {
     expect(defaultBucketName('My_Stack', 'Uploads__Bucket')).toBe('my-stack-uploads-bucket');
     expect(defaultBucketName('x'.repeat(80), 'B')).toHaveLength(63);
     expect(defaultBucketName('-', 'a')).toBe('a00');
+  });
+});
+
+describe('shapes of public SAM apps', () => {
+  it('takes the template\'s folder when CodeUri is missing, as SAM packages it', () => {
+    const m = parseSamTemplate(`Resources:\n  Fn: {Type: AWS::Serverless::Function, Properties: {Handler: app.handler, Runtime: python3.12}}\n`, { file: 'app/template.yaml' });
+    expect(m.functions[0].code).toEqual({ kind: 'ref', ref: { logicalId: 'Fn', field: 'CodeUri', uri: '.', kind: 'dir' } });
+  });
+
+  it('accepts runtimes Lambda retired, with a warning naming what runs them', () => {
+    const m = parseSamTemplate(
+      `Resources:\n  N: {Type: AWS::Serverless::Function, Properties: {InlineCode: x, Handler: i.h, Runtime: nodejs12.x}}\n  P: {Type: AWS::Serverless::Function, Properties: {InlineCode: x, Handler: i.h, Runtime: python3.7}}\n  Q: {Type: AWS::Serverless::Function, Properties: {InlineCode: x, Handler: i.h, Runtime: python3.12}}\n`,
+      { file: 't.yml', nodeVersion: '20.1.0' },
+    );
+    expect(m.functions.map((f) => f.runtime)).toEqual(['nodejs12.x', 'python3.7', 'python3.12']);
+    expect(m.warnings).toEqual([
+      "N: runtime nodejs12.x is deprecated by AWS Lambda; esb runs it on Node.js 20.1.0 (the process runtime's node) or the esb-runtime:nodejs image (Docker)",
+      "P: runtime python3.7 is deprecated by AWS Lambda; esb runs it on the process runtime's python3 (the first on PATH with boto3, or ESB_PYTHON) or the esb-runtime:python3 image (Docker)",
+    ]);
+  });
+
+  it('names the stack after the folder of template.yaml / template.yml, else after the file', () => {
+    expect(defaultStackName('/apps/hello-world/template.yaml')).toBe('hello-world');
+    expect(defaultStackName('apps\\\\sam app\\\\template.yml')).toBe('sam-app');
+    expect(defaultStackName('/apps/x/orders.yaml')).toBe('orders');
+    expect(defaultStackName('template.yaml')).toBe('template');
+  });
+
+  it('keys long function names within 64 characters, still distinct', () => {
+    const a = defaultFunctionKey('a-very-long-stack-name-for-an-application', 'AnEvenLongerLogicalIdOfAFunction1');
+    const b = defaultFunctionKey('a-very-long-stack-name-for-an-application', 'AnEvenLongerLogicalIdOfAFunction2');
+    expect(a.length).toBeLessThanOrEqual(64);
+    expect(a).not.toBe(b);
   });
 });

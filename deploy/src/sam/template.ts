@@ -1,12 +1,16 @@
 // SAM / CloudFormation template -> SamModel. Pure: the caller reads files; this only reads data.
+import { createHash } from 'node:crypto';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '@esb/contracts';
 import { posix } from 'node:path';
 import type { ApiConfig, Cors, DynamoTable, Route, S3Bucket } from '@esb/contracts';
 import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
+import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
 import { SamTemplateError } from './errors.js';
 import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, SamModel, ScheduleEventModel } from './model.js';
 import { NO_VALUE, Resolver, intrinsicKey, isRecord, type Location, type Lookup } from './resolver.js';
 import { parseTemplateText } from './yaml.js';
+
+type RouteEvent = { fn: string; logicalId: string; event: string; type: 'rest' | 'http'; api: string; path: string; method: string; payload?: string; auth?: unknown };
 
 export interface SamOptions {
   /** Shown in errors; also the default stack name (base name without extension). */
@@ -19,6 +23,10 @@ export interface SamOptions {
   importValues?: Record<string, string>;
   /** Absolute POSIX folder of the template, to accept absolute CodeUris inside it. */
   templateDir?: string;
+  /** The Node.js version that runs nodejs functions here (named in deprecated-runtime warnings). */
+  nodeVersion?: string;
+  /** Reads a local file the template points at (DefinitionUri, AWS::Include), relative to its folder. */
+  readLocalFile?: (relPath: string) => string;
 }
 
 export const FUNCTION_TYPES = new Set(['AWS::Serverless::Function', 'AWS::Lambda::Function']);
@@ -34,18 +42,43 @@ const METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIO
 const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
+/**
+ * SAM's app identity: the folder's name for SAM's default file names (`template.yaml` /
+ * `template.yml`: every SAM app has one), else the file's stem (see docs/generate.md).
+ */
 export function defaultStackName(file: string): string {
-  const base = posix.basename(file.replace(/\\/g, '/'));
-  const dot = base.lastIndexOf('.');
-  return dot > 0 ? base.slice(0, dot) : base;
+  const p = file.replace(/\\/g, '/');
+  const base = posix.basename(p);
+  let name = base;
+  const folder = posix.basename(posix.dirname(p));
+  if (/^template\.ya?ml$/i.test(base) && folder && folder !== '.' && folder !== '..' && folder !== '/') name = folder;
+  else {
+    const dot = base.lastIndexOf('.');
+    if (dot > 0) name = base.slice(0, dot);
+  }
+  return name.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'stack';
 }
 
-/** A runtime esb runs zip functions for. */
+/** A runtime esb runs zip functions for (deprecated ones included: see deprecatedRuntime). */
 export function runtimeFamily(runtime: string): 'python3' | 'nodejs' | undefined {
   if (/^python3\.\d+$/.test(runtime)) return 'python3';
-  const m = /^nodejs(\d+)\.x$/.exec(runtime);
-  if (m && Number(m[1]) >= 18) return 'nodejs';
+  if (/^nodejs\d+\.x$/.test(runtime)) return 'nodejs';
   return undefined;
+}
+
+/** Runtimes AWS Lambda no longer runs: accepted, with a warning naming what runs them here. */
+export function deprecatedRuntime(runtime: string): boolean {
+  const node = /^nodejs(\d+)\.x$/.exec(runtime);
+  if (node) return Number(node[1]) < 18;
+  const py = /^python3\.(\d+)$/.exec(runtime);
+  return py !== null && Number(py[1]) < 9;
+}
+
+/** A function's key when it has no FunctionName: `<stack>-<LogicalId>`, at most 64 characters. */
+export function defaultFunctionKey(stack: string, logicalId: string): string {
+  const key = `${stack}-${logicalId}`.replace(/[^A-Za-z0-9_-]+/g, '-');
+  if (key.length <= 64) return key;
+  return `${key.slice(0, 55)}-${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
 }
 
 /** Derives a valid S3 bucket name from stack and logical id (see docs/generate.md). */
@@ -104,6 +137,10 @@ class TemplateReader implements Lookup {
   private functionKeys: Map<string, string> | undefined;
   private readonly activeCache = new Map<string, boolean>();
   private readonly mergedProps = new Map<string, Record<string, unknown>>();
+  /** Routes of OpenAPI definitions of AWS::Serverless::Api / HttpApi, by API id. */
+  private readonly definitionRoutes = new Map<string, ApiRoute[]>();
+  /** Local files the template reads besides code (DefinitionUri, AWS::Include). */
+  private readonly localFiles: string[] = [];
 
   constructor(
     doc: unknown,
@@ -275,7 +312,8 @@ class TemplateReader implements Lookup {
         if (v !== undefined) {
           if (typeof v !== 'string' && typeof v !== 'number') this.fail(id, field, 'must be a string');
           name = String(v);
-        } else if (TABLE_TYPES.has(type)) name = `${this.stackName}-${id}`;
+        } else if (FUNCTION_TYPES.has(type)) name = defaultFunctionKey(this.stackName, id);
+        else if (TABLE_TYPES.has(type)) name = `${this.stackName}-${id}`;
         else if (type === 'AWS::S3::Bucket') name = defaultBucketName(this.stackName, id);
       } finally {
         this.visiting.pop();
@@ -285,7 +323,7 @@ class TemplateReader implements Lookup {
     return name;
   }
 
-  /** Function keys: FunctionName, else logical id; a duplicate gets its logical id (warning). */
+  /** Function keys: FunctionName, else `<stack>-<LogicalId>`; a duplicate FunctionName gets the latter (warning). */
   private keys(): Map<string, string> {
     if (this.functionKeys) return this.functionKeys;
     const keys = new Map<string, string>();
@@ -296,8 +334,9 @@ class TemplateReader implements Lookup {
       if (!FUNCTION_NAME.test(key)) this.fail(id, 'FunctionName', `"${key}" is not a valid function name (letters, digits, "-", "_"; at most 64)`);
       const other = byKey.get(key);
       if (other !== undefined) {
-        this.warnings.push(`functions ${other} and ${id} share the name "${key}"; ${id} is keyed by its logical id`);
-        key = id;
+        const shared = key;
+        key = defaultFunctionKey(this.stackName, id);
+        this.warnings.push(`functions ${other} and ${id} share the name "${shared}"; ${id} is keyed "${key}"`);
         if (byKey.has(key)) this.fail(id, 'FunctionName', `function key "${key}" is used twice`);
       }
       keys.set(id, key);
@@ -397,6 +436,7 @@ class TemplateReader implements Lookup {
 
     for (const [id, r] of Object.entries(this.resources)) {
       if (!RUN_TYPES.has(r.Type)) {
+        if (QUIET_TYPES.has(r.Type) || REST_TYPES.has(r.Type) || HTTP_TYPES.has(r.Type)) continue;
         const list = skipped.get(r.Type) ?? [];
         list.push(id);
         skipped.set(r.Type, list);
@@ -419,7 +459,7 @@ class TemplateReader implements Lookup {
       else if (API_TYPES.has(r.Type)) apiIds.push(id);
     }
 
-    const routeEvents: Array<{ fn: string; logicalId: string; event: string; type: 'rest' | 'http'; api: string; path: string; method: string; payload?: string; auth?: unknown }> = [];
+    const routeEvents: RouteEvent[] = [];
     const unsupportedEvents = new Map<string, string[]>();
     for (const [id, r] of Object.entries(this.resources)) {
       if (!FUNCTION_TYPES.has(r.Type) || !this.active(id)) continue;
@@ -464,6 +504,51 @@ class TemplateReader implements Lookup {
       }
     }
 
+    // Routes without SAM events: OpenAPI definitions and raw API Gateway resources.
+    const addRoute = (api: string, r: ApiRoute) => {
+      const route: Route = { path: r.path, method: r.method, function: r.function, api };
+      if (r.auth) route.auth = r.auth;
+      const k = `${api} ${r.method} ${r.path}`;
+      const at = routeIndex.get(k);
+      if (at !== undefined) {
+        this.warnings.push(`route ${r.method} ${r.path} of ${api} is defined twice; ${r.source} wins`);
+        routes[at] = route;
+      } else {
+        routeIndex.set(k, routes.length);
+        routes.push(route);
+      }
+    };
+    for (const [api, list] of this.definitionRoutes) for (const r of list) addRoute(api, r);
+    for (const api of this.readCfnApis(new Set(keys.values()))) {
+      if (apis[api.id]) this.fail(api.id, 'Type', `API id ${api.id} is used twice`);
+      apis[api.id] = {
+        type: api.type,
+        stage: api.stage,
+        stage_variables: {},
+        binary_media_types: api.binaryMediaTypes,
+        payload_format_version: api.payloadFormatVersion,
+        ...(api.cors !== undefined ? { cors: this.httpCors(api.id, api.cors) } : {}),
+        ...(Object.keys(api.authorizers).length ? { authorizers: api.authorizers } : {}),
+      };
+      if (apis[api.id].cors === undefined) delete apis[api.id].cors;
+      for (const r of api.routes) addRoute(api.id, r);
+      if (api.routes.length === 0) this.warnings.push(`${api.id}: this API defines no route esb can serve`);
+    }
+
+    // A function nothing reaches because esb did not understand what should reach it: say so.
+    const reached = new Set(routes.map((r) => r.function));
+    for (const api of Object.values(apis)) for (const a of Object.values(api.authorizers ?? {})) if ('function' in a) reached.add(a.function);
+    const unreachable: string[] = [];
+    for (const fn of functions) {
+      if (reached.has(fn.key) || fn.events.length > 0) continue;
+      const lost = [...unsupportedEvents].filter(([, ids]) => ids.some((x) => x.startsWith(`${fn.logicalId}.`))).map(([t]) => t);
+      if (lost.length) unreachable.push(`${fn.logicalId} (events of type ${lost.join(', ')})`);
+    }
+    if (unreachable.length) this.warnings.push(`UNREACHABLE: no route reaches ${unreachable.join('; ')}; only the Lambda Invoke API can call them`);
+    if (routes.length === 0 && functions.length > 0 && skipped.size > 0) {
+      this.warnings.push(`NO ROUTES: the template defines ${functions.length} function(s) but no route esb understands; not run: ${[...skipped.keys()].join(', ')}`);
+    }
+
     const tableNames = new Set<string>();
     for (const t of tables) {
       if (tableNames.has(t.TableName)) this.warnings.push(`table name "${t.TableName}" is used by two tables; the later one wins`);
@@ -474,7 +559,7 @@ class TemplateReader implements Lookup {
       const parts = [...skipped].map(([type, ids]) => `${type} (${ids.join(', ')})`);
       this.warnings.push(`skipped resources esb does not run: ${parts.join('; ')}`);
     }
-    return { file: this.file, stackName: this.stackName, functions, layers, tables, buckets, routes, apis, warnings: this.warnings, codeRefs };
+    return { file: this.file, stackName: this.stackName, functions, layers, tables, buckets, routes, apis, warnings: this.warnings, codeRefs, localFiles: this.localFiles };
   }
 
   private codeRef(id: string, field: string, value: unknown): CodeRef {
@@ -548,7 +633,7 @@ class TemplateReader implements Lookup {
     r: RawResource,
     key: string,
     layerIdByArn: Map<string, string>,
-    routeEvents: Array<{ fn: string; logicalId: string; event: string; type: 'rest' | 'http'; api: string; path: string; method: string; payload?: string; auth?: unknown }>,
+    routeEvents: RouteEvent[],
     unsupportedEvents: Map<string, string[]>,
   ): FunctionModel {
     const serverless = r.Type === 'AWS::Serverless::Function';
@@ -619,9 +704,16 @@ class TemplateReader implements Lookup {
     } else {
       if (props.Runtime === undefined) this.fail(id, 'Runtime', 'missing Runtime');
       if (typeof props.Runtime !== 'string' || !runtimeFamily(props.Runtime)) {
-        this.fail(id, 'Runtime', `unsupported runtime ${JSON.stringify(props.Runtime)} (esb runs python3.x and nodejs18.x/20.x/22.x)`);
+        this.fail(id, 'Runtime', `unsupported runtime ${JSON.stringify(props.Runtime)} (esb runs python3.x and nodejsNN.x)`);
       }
       fn.runtime = props.Runtime;
+      if (deprecatedRuntime(fn.runtime)) {
+        const runs =
+          runtimeFamily(fn.runtime) === 'nodejs'
+            ? `Node.js${this.options.nodeVersion ? ` ${this.options.nodeVersion}` : ''} (the process runtime's node) or the esb-runtime:nodejs image (Docker)`
+            : `the process runtime's python3 (the first on PATH with boto3, or ESB_PYTHON) or the esb-runtime:python3 image (Docker)`;
+        this.warnings.push(`${id}: runtime ${fn.runtime} is deprecated by AWS Lambda; esb runs it on ${runs}`);
+      }
       if (props.Handler === undefined || props.Handler === '') this.fail(id, 'Handler', 'missing Handler');
       if (typeof props.Handler !== 'string') this.fail(id, 'Handler', 'must be a string');
       fn.handler = props.Handler;
@@ -633,8 +725,8 @@ class TemplateReader implements Lookup {
         if (!/^[A-Za-z0-9_][A-Za-z0-9_./-]*$/.test(module) || module.split('/').includes('..')) this.fail(id, 'Handler', `cannot name a file after "${fn.handler}"`);
         fn.code = { kind: 'inline', fileName: `${module}${ext}`, text: inline };
       } else if (serverless) {
-        if (props.CodeUri === undefined) this.fail(id, 'CodeUri', 'missing CodeUri (or InlineCode)');
-        fn.code = { kind: 'ref', ref: this.codeRef(id, 'CodeUri', props.CodeUri) };
+        // No CodeUri: SAM packages the template's own folder.
+        fn.code = { kind: 'ref', ref: this.codeRef(id, 'CodeUri', props.CodeUri ?? '.') };
       } else {
         if (code === undefined) this.fail(id, 'Code', 'missing Code');
         if (isRecord(code) && (code.S3Bucket !== undefined || code.S3Key !== undefined)) this.fail(id, 'Code', 'S3 locations are not supported; point it at a local folder or .zip file');
@@ -710,12 +802,11 @@ class TemplateReader implements Lookup {
 
   private readApi(id: string, type: 'rest' | 'http'): ApiConfig {
     const global = type === 'rest' ? this.globals.Api : this.globals.HttpApi;
-    const raw = this.resources[id] ? mergeGlobals(global, this.rawProps(id)) : global;
-    const props = (this.resolver.resolve(raw ?? {}, { logicalId: id, field: '' }) ?? {}) as Record<string, unknown>;
-    if (!isRecord(props)) this.fail(id, 'Properties', 'must be a map');
-    if (props.DefinitionBody !== undefined || props.DefinitionUri !== undefined) {
-      this.warnings.push(`${id}: routes in DefinitionBody/DefinitionUri are not read; only function events define routes`);
-    }
+    const raw = (this.resources[id] ? mergeGlobals(global, this.rawProps(id)) : global) ?? {};
+    if (!isRecord(raw)) this.fail(id, 'Properties', 'must be a map');
+    const { DefinitionBody, DefinitionUri, ...rest } = raw;
+    const props = (this.resolver.resolve(rest, { logicalId: id, field: '' }) ?? {}) as Record<string, unknown>;
+    const definition = this.definition(id, DefinitionBody, 'DefinitionBody', DefinitionUri, 'DefinitionUri');
     const stage = props.StageName !== undefined ? String(props.StageName) : type === 'rest' ? 'Prod' : '$default';
     const api: ApiConfig = {
       type,
@@ -732,6 +823,13 @@ class TemplateReader implements Lookup {
     if (cors) api.cors = cors;
     try {
       const auth = readApiAuth(props.Auth, type, (message) => this.warnings.push(`${id}.${message}`));
+      if (definition !== undefined) {
+        // SAM adds Auth's authorizers to the definition: both sets serve the API.
+        const o = readOpenApi(this.apiContext(new Set(this.keys().values())), id, type, definition, DefinitionBody !== undefined ? 'DefinitionBody' : 'DefinitionUri');
+        auth.authorizers = { ...o.authorizers, ...auth.authorizers };
+        this.definitionRoutes.set(id, o.routes);
+        api.binary_media_types.push(...o.binaryMediaTypes);
+      }
       this.apiAuth.set(id, auth);
       if (Object.keys(auth.authorizers).length > 0) api.authorizers = auth.authorizers;
     } catch (err) {
@@ -739,6 +837,69 @@ class TemplateReader implements Lookup {
       this.fail(id, err.field, err.reason);
     }
     return api;
+  }
+
+  private apiContext(functionKeys: ReadonlySet<string>): ApiReadContext {
+    return {
+      functionKeys,
+      warn: (m) => this.warnings.push(m),
+      fail: (id, field, reason) => this.fail(id, field, reason),
+    };
+  }
+
+  /**
+   * An OpenAPI document: inline (intrinsics resolved; `Fn::Transform: AWS::Include` reads a
+   * local file) or a local file path (DefinitionUri, BodyS3Location as a path).
+   */
+  private definition(id: string, body: unknown, bodyField: string, uri: unknown, uriField: string): unknown {
+    if (body !== undefined) {
+      if (isRecord(body) && isRecord(body['Fn::Transform'])) {
+        const t = body['Fn::Transform'];
+        const location = isRecord(t.Parameters) ? t.Parameters.Location : undefined;
+        if (t.Name !== 'AWS::Include' || typeof location !== 'string') this.fail(id, `${bodyField}.Fn::Transform`, 'only AWS::Include with Parameters.Location (a local file) is supported');
+        return this.resolver.resolve(this.localDocument(id, `${bodyField}.Fn::Transform.Parameters.Location`, location), { logicalId: id, field: bodyField });
+      }
+      return this.resolver.resolve(body, { logicalId: id, field: bodyField });
+    }
+    if (uri === undefined) return undefined;
+    const u = this.resolver.resolve(uri, { logicalId: id, field: uriField });
+    if (typeof u !== 'string' || /^s3:\/\//i.test(u)) this.fail(id, uriField, 'S3 locations are not supported; point it at a local OpenAPI file');
+    return this.resolver.resolve(this.localDocument(id, uriField, u), { logicalId: id, field: uriField });
+  }
+
+  private localDocument(id: string, field: string, location: string): unknown {
+    if (/^s3:\/\//i.test(location)) this.fail(id, field, 'S3 locations are not supported; point it at a local OpenAPI file');
+    const ref = this.codeRef(id, field, location);
+    if (!this.options.readLocalFile) this.fail(id, field, `cannot read "${ref.uri}" (no file access here)`);
+    let text: string;
+    try {
+      text = this.options.readLocalFile(ref.uri);
+    } catch (err) {
+      this.fail(id, field, `cannot read "${ref.uri}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    if (!this.localFiles.includes(ref.uri)) this.localFiles.push(ref.uri);
+    return parseTemplateText(text, ref.uri);
+  }
+
+  /** Raw AWS::ApiGateway::* and AWS::ApiGatewayV2::* resources. */
+  private readCfnApis(functionKeys: ReadonlySet<string>): CfnApi[] {
+    const raw: RawApiResource[] = [];
+    const definitions = new Map<string, unknown>();
+    for (const [id, r] of Object.entries(this.resources)) {
+      if ((!REST_TYPES.has(r.Type) && !HTTP_TYPES.has(r.Type)) || !this.active(id)) continue;
+      const { Body, BodyS3Location, ...rest } = this.rawProps(id);
+      const props = this.resolver.resolve(rest, { logicalId: id, field: '' }) as Record<string, unknown>;
+      if (Body !== undefined || BodyS3Location !== undefined) {
+        if (isRecord(BodyS3Location)) this.fail(id, 'BodyS3Location', 'S3 locations are not supported; use Body (inline or Fn::Transform AWS::Include of a local file)');
+        definitions.set(id, this.definition(id, Body, 'Body', BodyS3Location, 'BodyS3Location'));
+        props.Body = Body === undefined ? undefined : true;
+      }
+      raw.push({ id, type: r.Type, props });
+    }
+    if (raw.length === 0) return [];
+    const ctx = this.apiContext(functionKeys);
+    const def = (a: RawApiResource) => definitions.get(a.id);
+    return [...readRestApis(ctx, raw, def), ...readHttpApis(ctx, raw, def)];
   }
 
   private restCors(id: string, c: unknown): Cors | undefined {

@@ -79,7 +79,7 @@ describe('API security at the gateway (real authorizer functions, process runtim
 
   it('REST TOKEN authorizer: 401 without a token, context and principalId reach the function when allowed', async () => {
     expect(await get('/secure')).toMatchObject({ status: 401, body: { message: 'Unauthorized' }, type: 'UnauthorizedException' });
-    expect(await get('/secure', { authorization: 'allow-ada' })).toEqual({ status: 200, body: { authorizer: { user: 'ada', tier: 2, principalId: 'ada' } }, type: null });
+    expect(await get('/secure', { authorization: 'allow-ada' })).toEqual({ status: 200, body: { authorizer: { user: 'ada', tier: '2', principalId: 'ada' } }, type: null });
     expect((await get('/open')).status).toBe(200);
   });
 

@@ -42,11 +42,11 @@ describe('AuthorizerEngine: Lambda TOKEN authorizers', () => {
     expect(await engine.authorize({ authorizer: 'TokenAuth' }, tokenAuth, request({ headers: { authorization: 'UPPER' } }))).toMatchObject({ ok: false, status: 401 });
   });
 
-  it('allows with context and principalId for requestContext.authorizer', async () => {
+  it('allows with context (values as strings, as a REST API passes them) and principalId for requestContext.authorizer', async () => {
     const engine = new AuthorizerEngine({ invoke: tokenAuthorizer([]) });
     expect(await engine.authorize({ authorizer: 'TokenAuth' }, tokenAuth, request({ headers: { authorization: 'alice' } }))).toEqual({
       ok: true,
-      authorizer: { tenant: 't1', level: 3, principalId: 'user-alice' },
+      authorizer: { tenant: 't1', level: '3', principalId: 'user-alice' },
     });
   });
 

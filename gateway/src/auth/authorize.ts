@@ -174,8 +174,12 @@ export class AuthorizerEngine {
       return { ok: true, authorizer: { lambda: response.context ?? {} } };
     }
     if (evaluatePolicy(response.policyDocument!, request.methodArn) !== 'Allow') return deny(403, NOT_AUTHORIZED, 'policy does not allow this method');
-    const context = { ...(response.context ?? {}), principalId: response.principalId };
-    return { ok: true, authorizer: request.apiType === 'http' ? { lambda: context } : context };
+    if (request.apiType === 'http') return { ok: true, authorizer: { lambda: { ...(response.context ?? {}), principalId: response.principalId } } };
+    // A REST API hands the function its authorizer's context values as strings (true -> "true", 1 -> "1").
+    const context: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(response.context ?? {})) context[k] = String(v);
+    context.principalId = response.principalId;
+    return { ok: true, authorizer: context };
   }
 
   private cached(key: string): LambdaAuthorizerResponse | undefined {

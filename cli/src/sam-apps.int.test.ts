@@ -1,0 +1,172 @@
+// SAM apps in the shapes people write (e2e/apps/<shape>/), each deployed unchanged with
+// `esb deploy -t <shape>/template.yaml` into a running `esb dev` (process runtime, ephemeral
+// ports) and every route exercised through the gateway: at the app's own stack host
+// (http://<stack>.localhost) and, where paths overlap, on the merged bare host.
+import http from 'node:http';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { esb } from '@esb/controller/testing';
+import { startDev, type RunningDev } from './dev.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const APPS = path.join(REPO, 'e2e', 'apps');
+const template = (shape: string) => path.join(APPS, shape, 'template.yaml');
+
+interface Answer {
+  status: number;
+  body: string;
+  json(): any;
+}
+
+describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)', () => {
+  let ws: string;
+  let dev: RunningDev;
+  let port: number;
+
+  /** One request to the gateway with the given Host (a stack host, or the bare one). */
+  const request = (method: string, pathname: string, opts: { host?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Answer> =>
+    new Promise((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, method, path: pathname, agent: false, headers: { host: opts.host ?? `127.0.0.1:${port}`, ...opts.headers } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, body, json: () => JSON.parse(body) });
+        });
+      });
+      req.on('error', reject);
+      req.end(opts.body);
+    });
+  const at = (stack: string) => ({
+    get: (p: string, headers?: Record<string, string>) => request('GET', p, { host: `${stack}.localhost:${port}`, headers }),
+    send: (method: string, p: string, body?: string) => request(method, p, { host: `${stack}.localhost:${port}`, body }),
+  });
+
+  const deploy = async (shape: string, ...extra: string[]) => {
+    const r = await esb(['deploy', '-t', template(shape), '--workspace', ws, '--timeout', '90s', ...extra]);
+    expect(r.stderr, r.stdout).toBe('');
+    expect(r.code, r.stdout).toBe(0);
+    return r.stdout;
+  };
+
+  beforeAll(async () => {
+    ws = await mkdtemp(path.join(tmpdir(), 'esb-sam-apps-'));
+    // Code is copied under the workspace; a "type": "module" above it must not change how
+    // CommonJS handlers load (a function's module type comes from its own folder).
+    await writeFile(path.join(ws, 'package.json'), '{ "type": "module" }\n');
+    dev = await startDev({ workspace: ws, port: 0, dynamodbPort: 0, s3Port: 0, examples: false, log: pino({ level: 'silent' }) });
+    port = Number(new URL(dev.info.gateway).port);
+  }, 60_000);
+
+  afterAll(async () => {
+    await dev?.close();
+    await rm(ws, { recursive: true, force: true });
+  });
+
+  it('hello-node: the Node.js quick start (CommonJS handler requiring a sibling), stack named after its folder', async () => {
+    const out = await deploy('hello-node');
+    expect(out).toContain(`deployment default/hello-node-default written`);
+    expect(out).toContain(`this stack alone: http://hello-node.localhost:${port}`);
+    const r = await at('hello-node').get('/hello');
+    expect(r.status, r.body).toBe(200);
+    expect(r.json()).toEqual({ message: 'hello world', app: 'hello-node', function: 'hello-node-HelloWorldFunction' });
+  }, 120_000);
+
+  it('hello-python beside hello-node: both serve GET /hello at their own stack host; the bare host has the last one, and the take-over is said', async () => {
+    const out = await deploy('hello-python');
+    expect(out).toContain('warning: took over route GET /hello (was stack hello-node, deployment default/hello-node-default): last write wins');
+    expect((await at('hello-python').get('/hello')).json()).toEqual({ message: 'hello world', app: 'hello-python', function: 'hello-python-HelloWorldFunction' });
+    expect((await at('hello-node').get('/hello')).json()).toMatchObject({ app: 'hello-node' });
+    expect((await request('GET', '/hello')).json()).toMatchObject({ app: 'hello-python' });
+    const listed = await esb(['get', 'deployments', '--workspace', ws]);
+    expect(listed.stdout).toMatch(/hello-node-default\s+default\s+True\s+Ready,TakenOver/);
+    expect(listed.stdout).toMatch(/hello-python-default\s+default\s+True\s+Ready\s/);
+    const described = await esb(['describe', 'deployment', 'hello-node-default', '--workspace', ws]);
+    expect(described.stdout).toMatch(/Overridden\s+True\s+TakenOver/);
+  }, 120_000);
+
+  it('hello-no-codeuri: no CodeUri (the template\'s folder), python3.8 accepted with a warning', async () => {
+    const out = await deploy('hello-no-codeuri');
+    expect(out).toContain('warning: HelloFunction: runtime python3.8 is deprecated by AWS Lambda');
+    expect((await at('hello-no-codeuri').get('/hello')).json()).toEqual({ app: 'hello-no-codeuri', message: 'hello' });
+    expect((await at('hello-no-codeuri').get('/echo/abc')).json()).toEqual({ app: 'hello-no-codeuri', echo: 'abc' });
+  }, 120_000);
+
+  it('crud-python: a web backend over DynamoDB with boto3 (table keyed by the stack)', async () => {
+    await deploy('crud-python');
+    const app = at('crud-python');
+    expect((await app.send('POST', '/items', JSON.stringify({ id: 'b', name: 'second' }))).status).toBe(201);
+    expect((await app.send('POST', '/items', JSON.stringify({ id: 'a', name: 'first' }))).status).toBe(201);
+    expect((await app.send('POST', '/items', JSON.stringify({ name: 'no id' }))).status).toBe(400);
+    expect((await app.get('/items/a')).json()).toEqual({ id: 'a', name: 'first' });
+    expect((await app.get('/items')).json()).toEqual([{ id: 'a', name: 'first' }, { id: 'b', name: 'second' }]);
+    expect((await app.send('DELETE', '/items/a')).status).toBe(204);
+    expect((await app.get('/items/a')).status).toBe(404);
+  }, 120_000);
+
+  it('legacy-node: nodejs14.x, CommonJS, aws-sdk v2 reaching the embedded DynamoDB and S3 (presigned URL included)', async () => {
+    const out = await deploy('legacy-node', '--parameter-overrides', `ParameterKey=NodePath,ParameterValue=${path.join(REPO, 'node_modules')}`);
+    expect(out).toContain('runtime nodejs14.x is deprecated by AWS Lambda');
+    const app = at('legacy-node');
+    expect((await app.send('PUT', '/notes/n1', 'remember the milk')).status).toBe(201);
+    expect((await app.get('/notes/n1')).json()).toEqual({ noteId: 'n1', text: 'remember the milk' });
+    expect((await app.get('/notes/none')).status).toBe(404);
+    expect((await app.send('PUT', '/files/a.txt', 'file body')).status).toBe(201);
+    const link = await app.get('/files/a.txt/url');
+    expect(link.status, link.body).toBe(200);
+    const url = new URL(link.json().url);
+    expect(url.origin).toBe(new URL(dev.info.s3).origin);
+    expect(await (await fetch(url)).text()).toBe('file body');
+  }, 120_000);
+
+  it('raw-rest: AWS::ApiGateway::RestApi/Resource/Method (AWS_PROXY), plain AWS::Lambda::Function (Code path and ZipFile), a TOKEN authorizer whose context arrives as strings', async () => {
+    await deploy('raw-rest');
+    const app = at('raw-rest');
+    expect((await app.get('/books')).json()).toEqual([{ id: '1', title: 'Dune' }, { id: '2', title: 'Solaris' }]);
+    expect((await app.get('/books/2')).json()).toEqual({ id: '2', title: 'Solaris' });
+    expect((await app.get('/books/9')).status).toBe(404);
+    expect((await app.get('/whoami')).status).toBe(401);
+    expect((await app.get('/whoami', { authorization: 'nope' })).status).toBe(403);
+    const me = await app.get('/whoami', { authorization: 'let-me-in' });
+    expect(me.status, me.body).toBe(200);
+    expect(me.json()).toEqual({ authorizer: { tier: '2', admin: 'true', team: 'books', principalId: 'reader' }, stage: 'v1' });
+  }, 120_000);
+
+  it('raw-http: AWS::ApiGatewayV2::Api quick create (Target) and Integration + Route', async () => {
+    await deploy('raw-http');
+    const app = at('raw-http');
+    expect((await app.get('/pets/7')).json()).toEqual({ id: '7', routeKey: 'GET /pets/{id}', version: '2.0' });
+    const added = await app.send('POST', '/pets', JSON.stringify({ name: 'rex' }));
+    expect(added.status).toBe(201);
+    expect(added.json()).toEqual({ added: { name: 'rex' }, version: '2.0' });
+    expect((await app.get('/anything/else')).json()).toEqual({ caughtBy: 'quick', routeKey: '$default', path: '/anything/else' });
+  }, 120_000);
+
+  it('openapi: DefinitionBody through AWS::Include and inline, with a security scheme mapped to a TOKEN authorizer', async () => {
+    const out = await deploy('openapi');
+    expect(out).toContain('integration type "mock" is not emulated');
+    const app = at('openapi');
+    expect((await app.get('/books')).json()).toEqual([{ id: '1', title: 'Dune' }]);
+    expect((await app.get('/books/1')).status).toBe(401);
+    expect((await app.get('/books/1', { authorization: 'Bearer other' })).status).toBe(403);
+    expect((await app.get('/books/1', { authorization: 'Bearer reader' })).json()).toEqual({ id: '1', title: 'Dune', reader: 'reader' });
+    expect((await app.get('/status')).json()).toEqual({ status: 'ok', version: '2.0' });
+  }, 120_000);
+
+  it('a template whose functions nothing reaches says so loudly, and is not a silent "Ready, 0 routes"', async () => {
+    const dir = await mkdtemp(path.join(ws, 'queue-'));
+    await writeFile(path.join(dir, 'index.js'), 'exports.handler = async () => {};\n');
+    await writeFile(
+      path.join(dir, 'template.yaml'),
+      'Transform: AWS::Serverless-2016-10-31\nResources:\n  Q: {Type: AWS::SQS::Queue}\n  Worker:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: index.handler\n      Runtime: nodejs20.x\n      Events:\n        Jobs: {Type: SQS, Properties: {Queue: !GetAtt Q.Arn}}\n',
+    );
+    const r = await esb(['deploy', '-t', path.join(dir, 'template.yaml'), '--workspace', ws, '--timeout', '90s']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('warning: UNREACHABLE: no route reaches Worker (events of type SQS)');
+    expect(r.stdout).toContain('warning: NO ROUTES: the template defines 1 function(s) but no route esb understands; not run: AWS::SQS::Queue');
+  }, 120_000);
+});

@@ -1,0 +1,35 @@
+import { EMPTY_STACKS } from '@esb/contracts';
+import { describe, expect, it } from 'vitest';
+import type { RuntimeConfig } from './merge.js';
+import { recordStack } from './stacks.js';
+
+const config = (fns: string[], routes: Array<[string, string]>, tables: string[] = []): RuntimeConfig => ({
+  functions: { defaults: { environment: {}, scaling: {} }, functions: Object.fromEntries(fns.map((f) => [f, { timeout: 3, memory_size: 128, package_type: 'Zip' as const, environment: {}, scaling: {}, layers: [], events: [] }])) },
+  routing: { routes: routes.map(([method, path]) => ({ method: method as 'GET', path, function: fns[0], api: 'ServerlessRestApi' })), apis: {} },
+  resources: { resources: { dynamodb: tables.map((TableName) => ({ TableName, KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' as const }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' as const }] })) } },
+});
+
+describe('recordStack', () => {
+  it('records each stack\'s own routes and owners; a second stack taking a route or table is a take-over', () => {
+    const a = recordStack(EMPTY_STACKS, 'a', config(['a-Hello'], [['GET', '/hello'], ['GET', '/a']], ['shared']), { deployment: 'default/a-default', template: '/w/a/template.yaml' });
+    expect(a.takeovers).toEqual([]);
+    const b = recordStack(a.stacks, 'b', config(['b-Hello'], [['GET', '/hello']], ['shared']), { deployment: 'default/b-default', template: '/w/b/template.yaml' });
+    expect(b.takeovers).toEqual([
+      { kind: 'routes', key: 'GET /hello', fromStack: 'a', fromDeployment: 'default/a-default' },
+      { kind: 'tables', key: 'shared', fromStack: 'a', fromDeployment: 'default/a-default' },
+    ]);
+    expect(b.warnings[0]).toBe('took over route GET /hello (was stack a, deployment default/a-default): last write wins');
+    // a's own routes stay whole: its stack host still serves its GET /hello.
+    expect(b.stacks.stacks.a.routing.routes.map((r) => r.path)).toEqual(['/hello', '/a']);
+    expect(b.stacks.owners.routes).toEqual({ 'GET /hello': 'b', 'GET /a': 'a' });
+  });
+
+  it('warns when the same stack name is deployed from another template', () => {
+    const first = recordStack(EMPTY_STACKS, 'app', config(['app-F'], []), { template: '/one/template.yaml' });
+    const again = recordStack(first.stacks, 'app', config(['app-F'], []), { template: '/one/template.yaml' });
+    expect(again.warnings).toEqual([]);
+    const moved = recordStack(first.stacks, 'app', config(['app-F'], []), { template: '/two/template.yaml' });
+    expect(moved.warnings[0]).toContain('stack app was deployed from /one/template.yaml; this deploy from /two/template.yaml replaces it');
+    expect(moved.takeovers).toEqual([]);
+  });
+});

@@ -1,0 +1,75 @@
+// stacks.yml: each stack's own routes and the owner of every function, route, table and bucket
+// of the merged files (docs/apply.md, "Stacks and owners"). Pure: the merge of one deploy's
+// stack into the record, and what it took over from other stacks.
+import type { StacksFile } from '@esb/contracts';
+import type { RuntimeConfig } from './merge.js';
+import { routeKey } from './merge.js';
+
+export type OwnedKind = 'functions' | 'routes' | 'tables' | 'buckets';
+
+export interface Takeover {
+  kind: OwnedKind;
+  /** Function key, `METHOD /path`, table or bucket name. */
+  key: string;
+  /** The stack that had it, and the Deployment that deployed that stack (when known). */
+  fromStack: string;
+  fromDeployment?: string;
+}
+
+export interface StackOwner {
+  /** namespace/name of the Deployment applying the stack. */
+  deployment?: string;
+  /** Absolute path of its template. */
+  template?: string;
+}
+
+export interface StackUpdate {
+  stacks: StacksFile;
+  takeovers: Takeover[];
+  warnings: string[];
+}
+
+const SINGULAR: Record<OwnedKind, string> = { functions: 'function', routes: 'route', tables: 'table', buckets: 'bucket' };
+
+export function describeTakeover(t: Takeover): string {
+  return `${SINGULAR[t.kind]} ${t.key} (was stack ${t.fromStack}${t.fromDeployment ? `, deployment ${t.fromDeployment}` : ''})`;
+}
+
+/** Records `stack` (one artifact entry) as deployed by `owner`. Inputs are not modified. */
+export function recordStack(current: StacksFile, stack: string, config: RuntimeConfig, owner: StackOwner = {}): StackUpdate {
+  const warnings: string[] = [];
+  const takeovers: Takeover[] = [];
+  const owners = {
+    functions: { ...current.owners.functions },
+    routes: { ...current.owners.routes },
+    tables: { ...current.owners.tables },
+    buckets: { ...current.owners.buckets },
+  };
+  const previous = current.stacks[stack];
+  if (previous?.template && owner.template && previous.template !== owner.template) {
+    warnings.push(`stack ${stack} was deployed from ${previous.template}; this deploy from ${owner.template} replaces it under the same name (give it another --stack-name to keep both)`);
+  } else if (previous?.deployment && owner.deployment && previous.deployment !== owner.deployment) {
+    warnings.push(`stack ${stack} was deployed by ${previous.deployment}; ${owner.deployment} now deploys it under the same name`);
+  }
+  const claim = (kind: OwnedKind, keys: Iterable<string>) => {
+    for (const key of keys) {
+      const had = owners[kind][key];
+      if (had !== undefined && had !== stack) {
+        const t: Takeover = { kind, key, fromStack: had };
+        const dep = current.stacks[had]?.deployment;
+        if (dep) t.fromDeployment = dep;
+        takeovers.push(t);
+      }
+      owners[kind][key] = stack;
+    }
+  };
+  claim('functions', Object.keys(config.functions.functions ?? {}));
+  claim('routes', (config.routing.routes ?? []).map(routeKey));
+  claim('tables', (config.resources.resources.dynamodb ?? []).map((t) => t.TableName));
+  claim('buckets', (config.resources.resources.s3 ?? []).map((b) => b.BucketName));
+  for (const t of takeovers) warnings.push(`took over ${describeTakeover(t)}: last write wins`);
+  const record: StacksFile['stacks'][string] = { routing: config.routing };
+  if (owner.deployment ?? previous?.deployment) record.deployment = owner.deployment ?? previous?.deployment;
+  if (owner.template ?? previous?.template) record.template = owner.template ?? previous?.template;
+  return { stacks: { stacks: { ...current.stacks, [stack]: record }, owners }, takeovers, warnings };
+}

@@ -1,0 +1,386 @@
+// APIs written without SAM events: raw CloudFormation API Gateway resources (REST v1 and HTTP
+// v2) and OpenAPI definitions with `x-amazon-apigateway-integration`. Pure: property values come
+// in resolved; the template reader supplies them (see docs/generate.md, "APIs").
+import type { Authorizer, Route } from '@esb/contracts';
+import { isRecord } from './resolver.js';
+
+export const REST_TYPES = new Set(['AWS::ApiGateway::RestApi', 'AWS::ApiGateway::Resource', 'AWS::ApiGateway::Method', 'AWS::ApiGateway::Authorizer', 'AWS::ApiGateway::Stage', 'AWS::ApiGateway::Deployment']);
+export const HTTP_TYPES = new Set(['AWS::ApiGatewayV2::Api', 'AWS::ApiGatewayV2::Integration', 'AWS::ApiGatewayV2::Route', 'AWS::ApiGatewayV2::Authorizer', 'AWS::ApiGatewayV2::Stage', 'AWS::ApiGatewayV2::Deployment']);
+/** Resources that only grant or wire things esb does not check: read silently. */
+export const QUIET_TYPES = new Set(['AWS::Lambda::Permission', 'AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::Logs::LogGroup']);
+
+const METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'ANY']);
+const OPENAPI_METHODS: Record<string, string> = {
+  get: 'GET',
+  post: 'POST',
+  put: 'PUT',
+  delete: 'DELETE',
+  patch: 'PATCH',
+  head: 'HEAD',
+  options: 'OPTIONS',
+  'x-amazon-apigateway-any-method': 'ANY',
+};
+
+export interface ApiRoute {
+  path: string;
+  method: Route['method'];
+  function: string;
+  auth?: Route['auth'];
+  /** Where it was defined, for warnings. */
+  source: string;
+}
+
+export interface ApiReadContext {
+  /** The template's function keys, to tell a function of this template from another ARN. */
+  functionKeys: ReadonlySet<string>;
+  warn(message: string): void;
+  fail(logicalId: string, field: string, reason: string): never;
+}
+
+/** The function an integration URI or ARN names: `...:function:<name>[:alias]...`. */
+export function functionFromUri(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = /:function:([A-Za-z0-9_-]+)/.exec(value);
+  return m ? m[1] : undefined;
+}
+
+function integrationFunction(ctx: ApiReadContext, where: string, uri: unknown): string | undefined {
+  const fn = functionFromUri(uri);
+  if (!fn) {
+    ctx.warn(`${where}: integration URI ${JSON.stringify(uri)} names no Lambda function; the route is not served`);
+    return undefined;
+  }
+  if (!ctx.functionKeys.has(fn)) {
+    ctx.warn(`${where}: integration points at function "${fn}", which this template does not define; the route is served only if another deploy provides it`);
+  }
+  return fn;
+}
+
+const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
+
+function ttl(v: unknown, fallback: number): number {
+  const n = Number(v);
+  return v === undefined || !Number.isInteger(n) || n < 0 || n > 3600 ? fallback : n;
+}
+
+// ------------------------------------------------------------------ OpenAPI
+
+/**
+ * Routes and authorizers of an OpenAPI (2.0 or 3.x) definition. `type` is the API's kind:
+ * security schemes with `x-amazon-apigateway-authorizer` become that API's authorizers.
+ */
+export function readOpenApi(
+  ctx: ApiReadContext,
+  apiId: string,
+  type: 'rest' | 'http',
+  doc: unknown,
+  field: string,
+): { routes: ApiRoute[]; authorizers: Record<string, Authorizer>; binaryMediaTypes: string[] } {
+  const routes: ApiRoute[] = [];
+  const authorizers: Record<string, Authorizer> = {};
+  if (!isRecord(doc)) ctx.fail(apiId, field, 'must be an OpenAPI document (a map with paths)');
+  const schemes = (isRecord(doc.components) && isRecord(doc.components.securitySchemes) ? doc.components.securitySchemes : isRecord(doc.securityDefinitions) ? doc.securityDefinitions : {}) as Record<string, unknown>;
+  const apiKeySchemes = new Set<string>();
+  for (const [name, scheme] of Object.entries(schemes)) {
+    if (!isRecord(scheme)) continue;
+    const at = `${apiId}.${field}: security scheme ${name}`;
+    const az = scheme['x-amazon-apigateway-authorizer'];
+    if (!isRecord(az)) {
+      if (scheme.type === 'apiKey') apiKeySchemes.add(name);
+      else ctx.warn(`${at}: no x-amazon-apigateway-authorizer; not emulated, routes using it are served without authorization`);
+      continue;
+    }
+    const kind = String(az.type ?? '').toLowerCase();
+    if (kind === 'jwt') {
+      const jwt = isRecord(az.jwtConfiguration) ? az.jwtConfiguration : {};
+      if (typeof jwt.issuer !== 'string') ctx.fail(apiId, `${field}.securitySchemes.${name}.x-amazon-apigateway-authorizer.jwtConfiguration.issuer`, 'is required');
+      authorizers[name] = { type: 'jwt', identity_source: list(az.identitySource)[0] ?? '$request.header.Authorization', issuer: jwt.issuer, audience: list(jwt.audience) };
+      continue;
+    }
+    const fn = functionFromUri(az.authorizerUri);
+    if (!fn) {
+      ctx.warn(`${at}: authorizer type ${JSON.stringify(az.type)} without a Lambda authorizerUri is not emulated; routes using it are served without authorization`);
+      continue;
+    }
+    if (kind === 'token') {
+      const header = typeof scheme.name === 'string' ? scheme.name : 'Authorization';
+      authorizers[name] = {
+        type: 'token',
+        function: fn,
+        identity_source: `method.request.header.${header}`,
+        ...(typeof az.identityValidationExpression === 'string' ? { validation_expression: az.identityValidationExpression } : {}),
+        ttl_seconds: ttl(az.authorizerResultTtlInSeconds, 300),
+      };
+    } else if (kind === 'request') {
+      const sources = list(az.identitySource);
+      authorizers[name] = {
+        type: 'request',
+        function: fn,
+        identity_sources: sources,
+        ttl_seconds: sources.length ? ttl(az.authorizerResultTtlInSeconds, 300) : 0,
+        payload_format_version: type === 'http' && String(az.authorizerPayloadFormatVersion ?? '2.0') === '2.0' ? '2.0' : '1.0',
+        simple_responses: az.enableSimpleResponses === true,
+      };
+    } else {
+      ctx.warn(`${at}: authorizer type ${JSON.stringify(az.type)} is not emulated; routes using it are served without authorization`);
+    }
+  }
+  const security = (v: unknown): Route['auth'] | undefined => {
+    if (!Array.isArray(v)) return undefined;
+    const auth: NonNullable<Route['auth']> = {};
+    for (const req of v) {
+      if (!isRecord(req)) continue;
+      for (const [name, scopes] of Object.entries(req)) {
+        if (apiKeySchemes.has(name)) auth.api_key_required = true;
+        else if (name in authorizers && !auth.authorizer) {
+          auth.authorizer = name;
+          if (Array.isArray(scopes) && scopes.length) auth.scopes = scopes.map(String);
+        }
+      }
+    }
+    return Object.keys(auth).length ? auth : undefined;
+  };
+  const topSecurity = doc.security;
+  const paths = doc.paths;
+  if (paths !== undefined && !isRecord(paths)) ctx.fail(apiId, `${field}.paths`, 'must be a map');
+  for (const [path, ops] of Object.entries((paths as Record<string, unknown>) ?? {})) {
+    if (!isRecord(ops)) continue;
+    const routePath = path === '$default' ? '$default' : path;
+    if (routePath !== '$default' && !/^\/\S*$/.test(routePath)) ctx.fail(apiId, `${field}.paths`, `"${path}" must start with "/"`);
+    for (const [key, op] of Object.entries(ops)) {
+      const method = OPENAPI_METHODS[key.toLowerCase()];
+      if (!method || !isRecord(op)) continue;
+      const where = `${apiId}.${field}.paths["${path}"].${key}`;
+      const integration = op['x-amazon-apigateway-integration'];
+      if (!isRecord(integration)) {
+        ctx.warn(`${where}: no x-amazon-apigateway-integration; the route is not served`);
+        continue;
+      }
+      const itype = String(integration.type ?? '').toLowerCase();
+      if (itype !== 'aws_proxy') {
+        ctx.warn(`${where}: integration type ${JSON.stringify(integration.type)} is not emulated (only aws_proxy, a Lambda proxy integration); the route is not served`);
+        continue;
+      }
+      const fn = integrationFunction(ctx, where, integration.uri);
+      if (!fn) continue;
+      const route: ApiRoute = { path: routePath, method: method as Route['method'], function: fn, source: where };
+      const auth = security(op.security ?? topSecurity);
+      if (auth) route.auth = auth;
+      routes.push(route);
+    }
+  }
+  const binary = doc['x-amazon-apigateway-binary-media-types'];
+  return { routes, authorizers, binaryMediaTypes: Array.isArray(binary) ? binary.map(String) : [] };
+}
+
+// ------------------------------------------------------------------ AWS::ApiGateway (REST v1)
+
+export interface RawApiResource {
+  id: string;
+  type: string;
+  /** Resolved properties. */
+  props: Record<string, unknown>;
+}
+
+export interface CfnApi {
+  id: string;
+  type: 'rest' | 'http';
+  stage: string;
+  routes: ApiRoute[];
+  authorizers: Record<string, Authorizer>;
+  binaryMediaTypes: string[];
+  /** HTTP APIs: CorsConfiguration as written (the reader maps it). */
+  cors?: unknown;
+  payloadFormatVersion: '1.0' | '2.0';
+}
+
+/** The logical id a resolved `!Ref X` / `!GetAtt X.Attr` stands for ("X" or "X.Attr"). */
+const refId = (v: unknown): string | undefined => (typeof v === 'string' ? v.split('.')[0] : undefined);
+
+export function readRestApis(ctx: ApiReadContext, resources: RawApiResource[], definition: (api: RawApiResource) => unknown): CfnApi[] {
+  const apis = new Map<string, CfnApi>();
+  const byType = (t: string) => resources.filter((r) => r.type === t);
+  for (const r of byType('AWS::ApiGateway::RestApi')) {
+    const api: CfnApi = { id: r.id, type: 'rest', stage: 'prod', routes: [], authorizers: {}, binaryMediaTypes: list(r.props.BinaryMediaTypes).map((t) => t.replace(/~1/g, '/')), payloadFormatVersion: '1.0' };
+    const body = definition(r);
+    if (body !== undefined) {
+      const o = readOpenApi(ctx, r.id, 'rest', body, r.props.Body !== undefined ? 'Body' : 'BodyS3Location');
+      api.routes.push(...o.routes);
+      Object.assign(api.authorizers, o.authorizers);
+      api.binaryMediaTypes.push(...o.binaryMediaTypes);
+    }
+    apis.set(r.id, api);
+  }
+  for (const r of [...byType('AWS::ApiGateway::Stage'), ...byType('AWS::ApiGateway::Deployment')]) {
+    const api = apis.get(refId(r.props.RestApiId) ?? '');
+    if (api && typeof r.props.StageName === 'string') api.stage = r.props.StageName;
+  }
+  for (const r of byType('AWS::ApiGateway::Authorizer')) {
+    const api = apis.get(refId(r.props.RestApiId) ?? '');
+    if (!api) continue;
+    const kind = String(r.props.Type ?? '').toUpperCase();
+    const fn = functionFromUri(r.props.AuthorizerUri);
+    if ((kind !== 'TOKEN' && kind !== 'REQUEST') || !fn) {
+      ctx.warn(`${r.id}: authorizer type ${kind || '(none)'} is not emulated; methods using it are served without authorization`);
+      continue;
+    }
+    const sources = list(r.props.IdentitySource);
+    api.authorizers[r.id] =
+      kind === 'TOKEN'
+        ? {
+            type: 'token',
+            function: fn,
+            identity_source: sources[0] ?? 'method.request.header.Authorization',
+            ...(typeof r.props.IdentityValidationExpression === 'string' ? { validation_expression: r.props.IdentityValidationExpression } : {}),
+            ttl_seconds: ttl(r.props.AuthorizerResultTtlInSeconds, 300),
+          }
+        : { type: 'request', function: fn, identity_sources: sources, ttl_seconds: sources.length ? ttl(r.props.AuthorizerResultTtlInSeconds, 300) : 0, payload_format_version: '1.0', simple_responses: false };
+  }
+  // Resource paths: PathPart under ParentId (the API's root, or another resource).
+  const parts = new Map<string, { parent: string | undefined; part: string; api: string | undefined }>();
+  for (const r of byType('AWS::ApiGateway::Resource')) {
+    parts.set(r.id, { parent: typeof r.props.ParentId === 'string' ? r.props.ParentId : undefined, part: String(r.props.PathPart ?? ''), api: refId(r.props.RestApiId) });
+  }
+  const pathOf = (resourceId: string, method: string, seen: string[] = []): string => {
+    if (/\.RootResourceId$/.test(resourceId)) return '/';
+    const p = parts.get(resourceId);
+    if (!p) return ctx.fail(method, 'ResourceId', `"${resourceId}" is neither an AWS::ApiGateway::Resource of this template nor !GetAtt <RestApi>.RootResourceId`);
+    if (seen.includes(resourceId)) return ctx.fail(method, 'ResourceId', `resources ${[...seen, resourceId].join(' -> ')} form a cycle`);
+    if (!p.parent) return ctx.fail(resourceId, 'ParentId', 'missing');
+    const parent = pathOf(p.parent, method, [...seen, resourceId]);
+    return `${parent === '/' ? '' : parent}/${p.part}`;
+  };
+  for (const r of byType('AWS::ApiGateway::Method')) {
+    const api = apis.get(refId(r.props.RestApiId) ?? '');
+    if (!api) {
+      ctx.warn(`${r.id}: RestApiId ${JSON.stringify(r.props.RestApiId)} is not an AWS::ApiGateway::RestApi of this template; the method is not served`);
+      continue;
+    }
+    const method = String(r.props.HttpMethod ?? '').toUpperCase();
+    if (!METHODS.has(method)) ctx.fail(r.id, 'HttpMethod', `unsupported method ${JSON.stringify(r.props.HttpMethod)}`);
+    if (typeof r.props.ResourceId !== 'string') ctx.fail(r.id, 'ResourceId', 'missing');
+    const path = pathOf(r.props.ResourceId, r.id);
+    const integration = isRecord(r.props.Integration) ? r.props.Integration : {};
+    const itype = String(integration.Type ?? '').toUpperCase();
+    if (itype !== 'AWS_PROXY') {
+      if (!(method === 'OPTIONS' && itype === 'MOCK')) ctx.warn(`${r.id}: ${method} ${path}: integration type ${itype || '(none)'} is not emulated (only AWS_PROXY, a Lambda proxy integration); the method is not served`);
+      continue;
+    }
+    const fn = integrationFunction(ctx, `${r.id}.Integration.Uri`, integration.Uri);
+    if (!fn) continue;
+    const route: ApiRoute = { path, method: method as Route['method'], function: fn, source: r.id };
+    const authType = String(r.props.AuthorizationType ?? 'NONE').toUpperCase();
+    if (authType === 'CUSTOM') {
+      const az = refId(r.props.AuthorizerId);
+      if (az && az in api.authorizers) route.auth = { authorizer: az };
+      else ctx.warn(`${r.id}: AuthorizerId ${JSON.stringify(r.props.AuthorizerId)} is not an emulated authorizer of ${api.id}; served without authorization`);
+    } else if (authType !== 'NONE') {
+      ctx.warn(`${r.id}: AuthorizationType ${authType} is not emulated; served without authorization`);
+    }
+    if (r.props.ApiKeyRequired === true || r.props.ApiKeyRequired === 'true') route.auth = { ...route.auth, api_key_required: true };
+    api.routes.push(route);
+  }
+  return [...apis.values()];
+}
+
+// ------------------------------------------------------------------ AWS::ApiGatewayV2 (HTTP APIs)
+
+export function readHttpApis(ctx: ApiReadContext, resources: RawApiResource[], definition: (api: RawApiResource) => unknown): CfnApi[] {
+  const apis = new Map<string, CfnApi>();
+  const byType = (t: string) => resources.filter((r) => r.type === t);
+  for (const r of byType('AWS::ApiGatewayV2::Api')) {
+    const protocol = String(r.props.ProtocolType ?? 'HTTP').toUpperCase();
+    if (protocol !== 'HTTP') {
+      ctx.warn(`${r.id}: ProtocolType ${protocol} APIs are not emulated; skipped`);
+      continue;
+    }
+    const api: CfnApi = { id: r.id, type: 'http', stage: '$default', routes: [], authorizers: {}, binaryMediaTypes: [], payloadFormatVersion: '2.0' };
+    if (r.props.CorsConfiguration !== undefined) api.cors = r.props.CorsConfiguration;
+    const body = definition(r);
+    if (body !== undefined) {
+      const o = readOpenApi(ctx, r.id, 'http', body, r.props.Body !== undefined ? 'Body' : 'BodyS3Location');
+      api.routes.push(...o.routes);
+      Object.assign(api.authorizers, o.authorizers);
+    }
+    // Quick create: Target (a function) and RouteKey (default $default).
+    if (r.props.Target !== undefined) {
+      const fn = integrationFunction(ctx, `${r.id}.Target`, r.props.Target);
+      const key = parseRouteKey(ctx, r.id, 'RouteKey', r.props.RouteKey ?? '$default');
+      if (fn) api.routes.push({ ...key, function: fn, source: `${r.id}.Target` });
+    }
+    apis.set(r.id, api);
+  }
+  for (const r of byType('AWS::ApiGatewayV2::Stage')) {
+    const api = apis.get(refId(r.props.ApiId) ?? '');
+    if (api && typeof r.props.StageName === 'string') api.stage = r.props.StageName;
+  }
+  for (const r of byType('AWS::ApiGatewayV2::Authorizer')) {
+    const api = apis.get(refId(r.props.ApiId) ?? '');
+    if (!api) continue;
+    const kind = String(r.props.AuthorizerType ?? '').toUpperCase();
+    const sources = list(r.props.IdentitySource);
+    if (kind === 'JWT') {
+      const jwt = isRecord(r.props.JwtConfiguration) ? r.props.JwtConfiguration : {};
+      if (typeof jwt.Issuer !== 'string') ctx.fail(r.id, 'JwtConfiguration.Issuer', 'is required');
+      api.authorizers[r.id] = { type: 'jwt', identity_source: sources[0] ?? '$request.header.Authorization', issuer: jwt.Issuer, audience: list(jwt.Audience) };
+    } else if (kind === 'REQUEST' && functionFromUri(r.props.AuthorizerUri)) {
+      api.authorizers[r.id] = {
+        type: 'request',
+        function: functionFromUri(r.props.AuthorizerUri) as string,
+        identity_sources: sources,
+        ttl_seconds: sources.length ? ttl(r.props.AuthorizerResultTtlInSeconds, 300) : 0,
+        payload_format_version: String(r.props.AuthorizerPayloadFormatVersion ?? '2.0') === '1.0' ? '1.0' : '2.0',
+        simple_responses: r.props.EnableSimpleResponses === true,
+      };
+    } else {
+      ctx.warn(`${r.id}: authorizer type ${kind || '(none)'} is not emulated; routes using it are served without authorization`);
+    }
+  }
+  const integrations = new Map<string, { fn?: string; version?: string }>();
+  for (const r of byType('AWS::ApiGatewayV2::Integration')) {
+    const itype = String(r.props.IntegrationType ?? '').toUpperCase();
+    if (itype !== 'AWS_PROXY') {
+      ctx.warn(`${r.id}: IntegrationType ${itype || '(none)'} is not emulated (only AWS_PROXY); routes using it are not served`);
+      integrations.set(r.id, {});
+      continue;
+    }
+    integrations.set(r.id, { fn: integrationFunction(ctx, `${r.id}.IntegrationUri`, r.props.IntegrationUri), version: r.props.PayloadFormatVersion === undefined ? undefined : String(r.props.PayloadFormatVersion) });
+  }
+  for (const r of byType('AWS::ApiGatewayV2::Route')) {
+    const api = apis.get(refId(r.props.ApiId) ?? '');
+    if (!api) {
+      ctx.warn(`${r.id}: ApiId ${JSON.stringify(r.props.ApiId)} is not an AWS::ApiGatewayV2::Api of this template; the route is not served`);
+      continue;
+    }
+    const key = parseRouteKey(ctx, r.id, 'RouteKey', r.props.RouteKey);
+    const target = typeof r.props.Target === 'string' ? /^integrations\/(.+)$/.exec(r.props.Target)?.[1] : undefined;
+    const integration = target ? integrations.get(target) : undefined;
+    if (!integration) {
+      ctx.warn(`${r.id}: ${r.props.RouteKey}: Target ${JSON.stringify(r.props.Target)} is not "integrations/<an AWS::ApiGatewayV2::Integration of this template>"; the route is not served`);
+      continue;
+    }
+    if (!integration.fn) continue;
+    if (integration.version === '1.0') api.payloadFormatVersion = '1.0';
+    const route: ApiRoute = { ...key, function: integration.fn, source: r.id };
+    const authType = String(r.props.AuthorizationType ?? 'NONE').toUpperCase();
+    if (authType === 'JWT' || authType === 'CUSTOM') {
+      const az = refId(r.props.AuthorizerId);
+      if (az && az in api.authorizers) {
+        route.auth = { authorizer: az };
+        if (Array.isArray(r.props.AuthorizationScopes) && r.props.AuthorizationScopes.length) route.auth.scopes = r.props.AuthorizationScopes.map(String);
+      } else ctx.warn(`${r.id}: AuthorizerId ${JSON.stringify(r.props.AuthorizerId)} is not an emulated authorizer of ${api.id}; served without authorization`);
+    } else if (authType !== 'NONE') {
+      ctx.warn(`${r.id}: AuthorizationType ${authType} is not emulated; served without authorization`);
+    }
+    api.routes.push(route);
+  }
+  return [...apis.values()];
+}
+
+/** `GET /items/{id}`, `ANY /{proxy+}` or `$default`. */
+function parseRouteKey(ctx: ApiReadContext, id: string, field: string, v: unknown): { path: string; method: Route['method'] } {
+  if (v === '$default') return { path: '$default', method: 'ANY' };
+  const m = typeof v === 'string' ? /^([A-Za-z]+)\s+(\/\S*)$/.exec(v.trim()) : null;
+  if (!m || !METHODS.has(m[1].toUpperCase())) return ctx.fail(id, field, `${JSON.stringify(v)} must be "METHOD /path" or "$default"`);
+  return { path: m[2], method: m[1].toUpperCase() as Route['method'] };
+}
