@@ -4,7 +4,7 @@
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { Deployment, type DeploymentStatus } from '../../../crds/src/index.js';
 import { TerminalError, type Request, type Store, type StoredDeployment } from '../reconcile/types.js';
-import { API_VERSION, GROUP, KIND, loadKubeConfig, PLURAL, statusOf, VERSION, type KubeConnectionOptions } from './config.js';
+import { API_VERSION, GROUP, KIND, loadKubeConfig, messageOf, PLURAL, statusOf, VERSION, type KubeConnectionOptions } from './config.js';
 
 export interface KubeStoreOptions extends KubeConnectionOptions {
   /** Folder that relative spec paths (template, artifact) resolve against: the workspace. */
@@ -56,22 +56,6 @@ export function statusMergePatch(status: DeploymentStatus): { status: Record<str
 
 function sourceOf(request: Request): string {
   return `kube:${request.namespace}/${request.name}`;
-}
-
-function messageOf(error: unknown): string {
-  const body = (error as { body?: unknown })?.body;
-  if (body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') {
-    return (body as { message: string }).message;
-  }
-  if (typeof body === 'string' && body.length > 0) {
-    try {
-      const parsed = JSON.parse(body) as { message?: string };
-      if (parsed.message) return parsed.message;
-    } catch {
-      /* not JSON */
-    }
-  }
-  return error instanceof Error ? error.message : String(error);
 }
 
 export class KubeStore implements Store {
