@@ -10,11 +10,14 @@ import { PathWatcher, withPathWatcher } from './reconcile/path-watcher.js';
 import { WorkQueue } from './reconcile/queue.js';
 import type { Source, Store } from './reconcile/types.js';
 import type { WorkspacePaths } from './cli/workspace.js';
+import type { ControllerMetrics } from './ops/health-server.js';
 
 export interface RunningController {
   store: Store;
   queue: WorkQueue;
   close(): Promise<void>;
+  /** Why the controller is not ready (readiness probe), or undefined. */
+  notReady?(): string | undefined;
 }
 
 export interface ControllerOptions {
@@ -25,6 +28,8 @@ export interface ControllerOptions {
   configDirFor?(project: string, env: string): string;
   concurrency?: number;
   usePolling?: boolean;
+  /** Counts and times reconciles (the /metrics endpoint). */
+  metrics?: ControllerMetrics;
 }
 
 export async function startController(
@@ -40,11 +45,14 @@ export async function startController(
     onWatchPaths: source.watchPaths ? (request, paths) => source.watchPaths!(request, paths) : undefined,
     log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
   });
-  const queue = new WorkQueue(reconciler, {
+  const queue = new WorkQueue(options.metrics ? options.metrics.wrap(reconciler) : reconciler, {
     concurrency: options.concurrency ?? 4,
     log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
   });
-  await source.start((request) => queue.add(request));
+  await source.start((request) => {
+    options.metrics?.events.inc();
+    queue.add(request);
+  });
   return {
     store,
     queue,
@@ -91,5 +99,9 @@ export async function startKubeController(options: KubeControllerOptions): Promi
   });
   const source = withPathWatcher(kubeSource, new PathWatcher({ usePolling: options.usePolling, log: options.log }));
   options.log.info(`watching deployments.esb.dev in ${options.namespace ? `namespace ${options.namespace}` : 'all namespaces'}`);
-  return startController({ ...options, store, source });
+  const running = await startController({ ...options, store, source });
+  return {
+    ...running,
+    notReady: () => (kubeSource.current.phase === 'watching' ? undefined : `list/watch of deployments.esb.dev not established (${kubeSource.current.phase})`),
+  };
 }
