@@ -5,7 +5,7 @@
 # them (it runs esb-app with per-service commands). Builds esb-app first when it is missing.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
-APP=${ESB_APP_IMAGE:-esb-app:latest}
+APP=${ESB_APP_IMAGE:-esb:latest}
 TAG=${ESB_SERVICE_TAG:-latest}
 if ! docker image inspect "$APP" >/dev/null 2>&1; then
   docker build -q -t "$APP" -f "$HERE/../compose/Dockerfile" --build-arg "BASE_IMAGE=${ESB_NODE_BASE_IMAGE:-esb-node:20}" "$HERE/.." >/dev/null

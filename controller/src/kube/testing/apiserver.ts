@@ -1,6 +1,6 @@
 // A real Kubernetes API server for tests: etcd + kube-test-apiserver (built by
 // scripts/kube-test-apiserver/build.sh into ~/.cache/esb/kube-test-apiserver) on free loopback
-// ports with a temp data dir, a kubeconfig, readiness wait, `kubectl apply -f crds/`, and a
+// ports with a temp data dir, a kubeconfig, readiness wait, `kubectl apply -k crds/`, and a
 // clean stop. Used by the *.int.test.ts files and scripts/kube-test-apiserver/start.sh.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync } from 'node:fs';
@@ -211,7 +211,7 @@ export async function startTestApiServer(opts: StartOptions = {}): Promise<TestA
       });
 
     if (opts.applyCrds !== false) {
-      await kubectl(['apply', '-f', CRDS_DIR]);
+      await kubectl(['apply', '-k', CRDS_DIR]);
       await kubectl(['wait', '--for=condition=Established', '--timeout=30s', 'crd/deployments.esb.dev']);
     }
     if (opts.standInApis) {
