@@ -33,7 +33,8 @@ export interface DeploySteps {
   describeArtifact(artifactPath: string): Promise<{ artifactDigest: string; counts: Counts }>;
   /** Builds function images; `undefined` when the runtime needs none (process runtime). */
   buildImages(artifactPath: string, signal: AbortSignal): Promise<{ message: string } | undefined>;
-  apply(input: { artifactPath: string; configDir: string }): Promise<{ message: string }>;
+  /** `owner`: the Deployment being applied (for steps that keep track of who serves what). */
+  apply(input: { artifactPath: string; configDir: string; owner?: Request }): Promise<{ message: string }>;
   provision(input: { artifactPath: string; configDir: string }, signal: AbortSignal): Promise<{ message: string }>;
 }
 
@@ -151,7 +152,7 @@ export class DeploymentReconciler implements Reconciler {
       await progress('ImagesReady', images ? { status: 'True', reason: 'ImagesBuilt', message: images.message } : { status: 'True', reason: 'NotRequired', message: 'the process runtime runs code directly' }, 'Applying');
 
       step = 'Applied';
-      const applied = await this.options.steps.apply({ artifactPath, configDir });
+      const applied = await this.options.steps.apply({ artifactPath, configDir, owner: request });
       await progress('Applied', { status: 'True', reason: 'Applied', message: applied.message }, 'Provisioning');
 
       step = 'Provisioned';
