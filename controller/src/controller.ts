@@ -85,6 +85,7 @@ export interface KubeControllerOptions extends ControllerOptions {
  */
 export async function startKubeController(options: KubeControllerOptions): Promise<RunningController> {
   const { createKubeSource, createKubeStore } = await import('./kube/index.js');
+  const { namespaceIsolatedSteps } = await import('./kube/tenancy.js');
   const connection = { kubeconfig: options.kubeconfig, context: options.context };
   const store = createKubeStore({
     ...connection,
@@ -99,7 +100,8 @@ export async function startKubeController(options: KubeControllerOptions): Promi
   });
   const source = withPathWatcher(kubeSource, new PathWatcher({ usePolling: options.usePolling, log: options.log }));
   options.log.info(`watching deployments.esb.dev in ${options.namespace ? `namespace ${options.namespace}` : 'all namespaces'}`);
-  const running = await startController({ ...options, store, source });
+  // All namespaces share the gateway: none may take another's functions or routes.
+  const running = await startController({ ...options, steps: namespaceIsolatedSteps(options.steps), store, source });
   return {
     ...running,
     notReady: () => (kubeSource.current.phase === 'watching' ? undefined : `list/watch of deployments.esb.dev not established (${kubeSource.current.phase})`),
