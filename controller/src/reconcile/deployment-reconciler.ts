@@ -36,6 +36,11 @@ export interface DeploySteps {
   /** `owner`: the Deployment being applied (for steps that keep track of who serves what). */
   apply(input: { artifactPath: string; configDir: string; owner?: Request }): Promise<{ message: string }>;
   provision(input: { artifactPath: string; configDir: string }, signal: AbortSignal): Promise<{ message: string }>;
+  /**
+   * Why what a Ready deploy applied is no longer in CONFIG_DIR (a lost or replaced volume), or
+   * undefined when it is all there. Optional: without it, Ready is trusted.
+   */
+  verifyApplied?(input: { artifactPath: string; configDir: string }): Promise<string | undefined>;
 }
 
 export interface ReconcilerLog {
@@ -114,7 +119,14 @@ export class DeploymentReconciler implements Reconciler {
 
     const ready = findCondition(previous.conditions, 'Ready');
     const unchanged = previous.observedGeneration === generation && previous.inputsDigest === inspection.digest;
-    if (unchanged && (ready?.status === 'True' || (ready && TERMINAL_REASONS.has(ready.reason)))) return {};
+    if (unchanged && ready && ready.status !== 'True' && TERMINAL_REASONS.has(ready.reason)) return {};
+    if (unchanged && ready?.status === 'True') {
+      // Ready only while it is true: what was applied must still be in CONFIG_DIR.
+      const applied = templatePath ? path.join(artifactOutDir(configDir, request), 'artifact.yml') : givenArtifact!;
+      const missing = await this.options.steps.verifyApplied?.({ artifactPath: applied, configDir });
+      if (!missing) return {};
+      log?.warn(`${keyOf(request)} was Ready but ${missing}: deploying again`);
+    }
 
     let status: DeploymentStatus = { ...previous, configDir };
     const progress = async (type: ConditionType, condition: Omit<ConditionInput, 'type'>, readyReason: string) => {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { ContractError, FunctionsFile, YamlSyntaxError } from '../../../crds/src/index.js';
 import { provision, type Credentials } from '../../../provisioner/src/index.js';
-import { applyArtifact, ArtifactError, DigestMismatchError, loadArtifact, SecretMissingError } from '../apply/index.js';
+import { applyArtifact, ArtifactError, DigestMismatchError, loadArtifact, readRuntimeConfig, routeKey, SecretMissingError } from '../apply/index.js';
 import { generateArtifact, SamTemplateError } from '../generate/index.js';
 import { inspectInputs } from './inspect.js';
 import type { Counts, DeploySteps } from './deployment-reconciler.js';
@@ -128,6 +128,29 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
         messages.push(`${report.tables.length} table(s), ${report.buckets.length} bucket(s)${report.warnings.length ? `; ${report.warnings.join('; ')}` : ''}`);
       }
       return { message: messages.join('; ') };
+    },
+    async verifyApplied({ artifactPath, configDir }) {
+      let artifact;
+      try {
+        artifact = await loadArtifact(artifactPath);
+      } catch (err) {
+        return `its artifact is gone (${(err as Error).message})`;
+      }
+      let config;
+      try {
+        ({ config } = await readRuntimeConfig(configDir));
+      } catch (err) {
+        return `CONFIG_DIR ${configDir} is unreadable (${(err as Error).message})`;
+      }
+      const functions = new Set(Object.keys(config.functions.functions));
+      const routes = new Set(config.routing.routes.map(routeKey));
+      for (const entry of artifact.entries) {
+        const fn = Object.keys(entry.config.functions.functions).find((f) => !functions.has(f));
+        if (fn) return `function ${fn} is missing from ${configDir}`;
+        const route = entry.config.routing.routes.map(routeKey).find((r) => !routes.has(r));
+        if (route) return `route ${route} is missing from ${configDir}`;
+      }
+      return undefined;
     },
   };
 }
