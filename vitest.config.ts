@@ -5,7 +5,7 @@ import { defineConfig } from 'vitest/config';
 // its own config (e2e/vitest.config.ts), run by `npm run test:docker`.
 export default defineConfig({
   test: {
-    include: ['{crds,controller,gateway,agent,provisioner,bench}/src/**/*.test.ts'],
+    include: ['{crds,deploy,controller,gateway,agent,provisioner,storage,cli,bench}/src/**/*.test.ts', 'tests/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

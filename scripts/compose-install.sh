@@ -4,7 +4,7 @@
 # configuration, unpacks it and links the binary into ~/.docker/cli-plugins/. Idempotent
 # (flock; does nothing when `docker compose version` already answers). Needs the Debian mirror.
 set -eu
-MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+MIRROR=$("$(dirname "$0")/debian-mirror.sh")
 CACHE=${ESB_CACHE_DIR:-$HOME/.cache/esb}/compose
 PLUGINS=${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins
 

@@ -17,7 +17,7 @@ ROOTDIR=$(cd "$HERE/.." && pwd)
 RUNTIME_DIR="$ROOTDIR/agent/runtime"
 CACHE=${ESB_CACHE_DIR:-$HOME/.cache/esb}
 RUNTIME_SUITE=${ESB_RUNTIME_SUITE:-trixie}
-MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+MIRROR=$("$(dirname "$0")/debian-mirror.sh")
 # The AWS SDK packages the nodejs image provides (like Lambda's /var/runtime/node_modules).
 SDK_PACKAGES="@aws-sdk/client-dynamodb @aws-sdk/lib-dynamodb @aws-sdk/client-s3 @aws-sdk/client-lambda"
 REBUILD=0

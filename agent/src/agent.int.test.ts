@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FunctionsFile } from '../../crds/src/index.js';
+import { FunctionsFile } from '@esb/contracts';
 import { type Agent, createAgent } from './agent.js';
 import type { Clock } from './clock.js';
 import { createAgentHttpServer } from './http-server.js';

@@ -1,16 +1,17 @@
 // The agent: runs the functions of functions.yml as instances behind the Lambda Runtime API.
 // createAgent() wires the pool, a driver (process or docker), logs and schedules together.
+import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { FunctionConfig, FunctionsFile } from '../../crds/src/index.js';
+import type { FunctionConfig, FunctionsFile } from '@esb/contracts';
 import { type Clock, systemClock } from './clock.js';
 import type { InstanceDriver } from './driver.js';
 import { buildInstanceEnv, type Credentials, type Endpoints, isNodeRuntime, isPythonRuntime } from './env.js';
 import { errorPayload, errorResult, type Instance } from './instance.js';
-import type { InvokeContext, InvokeResult, Invoker } from './invoker.js';
+import type { InvokeContext, InvokeResult, Invoker } from '@esb/contracts';
 import { FileLogSink, logTail, type LogRecord, type LogSink, MultiLogSink, PinoLogSink, VictoriaLogsSink } from './logs.js';
 import { FunctionPool, type PoolConfig, type PoolStats } from './pool.js';
 import { createProcessDriver, RUNTIME_DIR } from './process-driver.js';
@@ -27,8 +28,8 @@ export const AGENT_DEFAULTS = {
   initTimeoutMs: 10_000,
   initBackoffMs: 1_000,
   maxInitBackoffMs: 30_000,
-  region: 'us-east-1',
-  credentials: { accessKeyId: 'esb-local', secretAccessKey: 'esb-local' } satisfies Credentials,
+  region: LOCAL_REGION,
+  credentials: LOCAL_CREDENTIALS as Credentials,
 };
 
 export interface AgentOptions {
@@ -90,7 +91,7 @@ function stableStringify(v: unknown): string {
 }
 
 export function functionArn(region: string, name: string): string {
-  return `arn:aws:lambda:${region}:000000000000:function:${name}`;
+  return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${name}`;
 }
 
 /** Why a function cannot run on this driver, or undefined. */
@@ -147,7 +148,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
 
   const sinks: LogSink[] = [new FileLogSink(opts.logDir)];
   if (opts.pinoFunctionLogs !== false) sinks.push(new PinoLogSink(log.child({ component: 'function' })));
-  const vlUrl = opts.victoriaLogsUrl ?? process.env.VICTORIALOGS_URL;
+  const vlUrl = opts.victoriaLogsUrl;
   if (vlUrl) {
     let warned = false;
     sinks.push(

@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FunctionsFile } from '../../crds/src/index.js';
+import { FunctionsFile } from '@esb/contracts';
 import { type Agent, createAgent } from './agent.js';
 import { createDockerDriver, LABEL, type DockerStartStep } from './docker-driver.js';
-import { buildFunctionImages, ImageBuildError } from './image-builder.js';
+import { buildFunctionImages, ImageBuildError } from '@esb/deploy/build';
 
 const FIX = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures');
 const silent = pino({ level: 'silent' });

@@ -1,12 +1,9 @@
 // The environment of a function instance: Lambda's variables, the function's own, minimal
 // basics, module paths for layers. Pure: never reads the agent's own environment.
+import type { Credentials } from '@esb/contracts';
 import path from 'node:path';
 
-export interface Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
+export type { Credentials };
 
 export interface Endpoints {
   dynamodb?: string;

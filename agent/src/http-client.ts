@@ -1,7 +1,7 @@
 // An Invoker over HTTP (the agent as a separate service), with keep-alive connections.
 // has() answers from a cached function list, refreshed in the background.
 import http from 'node:http';
-import type { InvokeContext, InvokeErrorKind, InvokeResult, Invoker } from './invoker.js';
+import type { InvokeContext, InvokeErrorKind, InvokeResult, Invoker } from '@esb/contracts';
 
 export interface HttpInvoker extends Invoker {
   /** Fetches the function list now (call once before relying on has()). */

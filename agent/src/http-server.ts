@@ -9,7 +9,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { InvokeErrorKind, Invoker } from './invoker.js';
+import type { InvokeErrorKind, Invoker } from '@esb/contracts';
 
 export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 

@@ -1,4 +1,4 @@
-export type { InvokeContext, InvokeErrorKind, InvokeResult, Invoker } from './invoker.js';
+export type { InvokeContext, InvokeErrorKind, InvokeResult, Invoker } from '@esb/contracts';
 export type { InstanceDriver, InstanceHandle, InstanceSpec } from './driver.js';
 export { createAgent, AGENT_DEFAULTS, type Agent, type AgentOptions, type AgentStats, type FunctionStats } from './agent.js';
 export { createProcessDriver } from './process-driver.js';
@@ -7,3 +7,4 @@ export { createHttpInvoker, type HttpInvoker } from './http-client.js';
 export { parseSchedule, ScheduleParseError } from './schedule.js';
 export { logFileName } from './logs.js';
 export type { Clock } from './clock.js';
+export { createDockerDriver, DockerUnavailableError, LABEL, type DockerDriverOptions, type DockerStartStep } from './docker-driver.js';

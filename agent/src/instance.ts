@@ -3,7 +3,7 @@
 // instance calls). The pool decides which instance serves which invocation.
 import { RuntimeApiServer, type RuntimeRequest, type RuntimeResponder } from './runtime-api-server.js';
 import type { InstanceHandle } from './driver.js';
-import type { InvokeContext, InvokeErrorKind, InvokeResult } from './invoker.js';
+import type { InvokeContext, InvokeErrorKind, InvokeResult } from '@esb/contracts';
 
 export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
 const P = '/2018-06-01/runtime';

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from './clock.js';
 import type { InstanceDriver } from './driver.js';
 import { Instance, errorPayload, errorResult, type Invocation } from './instance.js';
-import type { InvokeContext, InvokeResult } from './invoker.js';
+import type { InvokeContext, InvokeResult } from '@esb/contracts';
 import { reportLine } from './logs.js';
 
 export interface PoolConfig {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { FunctionsFile } from '../../crds/src/index.js';
+import { FunctionsFile } from '@esb/contracts';
 import { createAgent } from './agent.js';
 import { runtimeVersionWarning } from './process-driver.js';
 

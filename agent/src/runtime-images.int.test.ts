@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FunctionsFile } from '../../crds/src/index.js';
-import { type EmbeddedStorage, startEmbeddedStorage } from '../../provisioner/src/index.js';
+import { FunctionsFile } from '@esb/contracts';
+import { type EmbeddedStorage, startEmbeddedStorage } from '@esb/storage';
 import { type Agent, createAgent } from './agent.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Clock } from './clock.js';
 import { parseSchedule, ScheduleParseError, Scheduler } from './schedule.js';
-import { FunctionsFile } from '../../crds/src/index.js';
+import { FunctionsFile } from '@esb/contracts';
 
 const t = (iso: string) => Date.parse(iso);
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());

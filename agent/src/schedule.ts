@@ -1,9 +1,10 @@
 // Schedule events of functions.yml: EventBridge rate(...) and cron(...) expressions (AWS
 // cron: minutes hours day-of-month month day-of-week year, `?` allowed, days of week 1-7 =
 // SUN-SAT) evaluated in UTC; the Scheduler invokes each function on time.
+import { LOCAL_ACCOUNT_ID } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import { CronExpressionParser } from 'cron-parser';
-import type { FunctionsFile } from '../../crds/src/index.js';
+import type { FunctionsFile } from '@esb/contracts';
 import type { Clock } from './clock.js';
 
 export class ScheduleParseError extends Error {
@@ -103,7 +104,7 @@ function parseYears(field: string, fail: (why: string) => Error): (y: number) =>
 
 /** The event Lambda gets from an EventBridge schedule rule (when the rule has no Input). */
 export function scheduledEvent(opts: { functionName: string; ruleName: string; region: string; time: number; account?: string }): Buffer {
-  const account = opts.account ?? '000000000000';
+  const account = opts.account ?? LOCAL_ACCOUNT_ID;
   return Buffer.from(
     JSON.stringify({
       version: '0',

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pino from 'pino';
-import { FunctionsFile } from '../../crds/src/index.js';
-import { createAgent } from '../../agent/src/index.js';
+import { FunctionsFile } from '@esb/contracts';
+import { createAgent } from '@esb/agent';
 
 const FIX = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'agent', 'test', 'fixtures');
 

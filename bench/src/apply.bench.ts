@@ -8,8 +8,8 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { applyArtifact } from '../../controller/src/apply/index.js';
-import { writeArtifact, type TestStack } from '../../controller/src/apply/testkit.js';
+import { applyArtifact } from '@esb/deploy';
+import { writeArtifact, type TestStack } from '@esb/deploy/testing';
 
 const FUNCTIONS = 1000;
 const ROUTES = 5000;

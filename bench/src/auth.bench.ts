@@ -2,8 +2,8 @@
 // under 0.2 ms at p50): AuthorizerEngine.authorize with the decision in cache (identity
 // lookup, cache hit, IAM policy evaluation against the method ARN), against the same request
 // with no auth. Prints percentiles; `BENCH_JSON=1` adds a BENCH_RESULT line.
-import type { Authorizer } from '../../crds/src/index.js';
-import { AuthorizerEngine, type AuthRequest } from '../../gateway/src/auth/authorize.js';
+import type { Authorizer } from '@esb/contracts';
+import { AuthorizerEngine, type AuthRequest } from '@esb/gateway';
 
 const N = Number(process.argv[2] ?? 50_000);
 const authorizers: Record<string, Authorizer> = { T: { type: 'token', function: 'auth', identity_source: 'method.request.header.Authorization', ttl_seconds: 300 } };

@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { compose, deploy, dockerEngine, http, planStack, prepareImages, run, stackDown } from '../../e2e/src/stack.js';
+import { compose, deploy, dockerEngine, http, planStack, prepareImages, run, stackDown } from '@esb/e2e';
 
 export interface ComposeBenchResult {
   buildMs: number;

@@ -1,5 +1,5 @@
 // Docker cold start of a Python hello, against a bare `docker start` of the same image, in the
-// same run (issue 4's target: esb's cold start within 150 ms of the bare start).
+// same run (target: esb's cold start within 150 ms of the bare start).
 //
 // The image: a Python hello function image as the controller builds it for the Docker runtime
 // (FROM esb-runtime:python3, layer copied to /opt, code to /var/task, CMD the handler), built
@@ -33,10 +33,10 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Docker from 'dockerode';
 import pino from 'pino';
-import { FunctionsFile } from '../../crds/src/index.js';
-import { createAgent } from '../../agent/src/index.js';
-import { createDockerDriver, LABEL, type DockerStartStep } from '../../agent/src/docker-driver.js';
-import { buildFunctionImages } from '../../agent/src/image-builder.js';
+import { FunctionsFile } from '@esb/contracts';
+import { createAgent } from '@esb/agent';
+import { createDockerDriver, LABEL, type DockerStartStep } from '@esb/agent';
+import { buildFunctionImages } from '@esb/deploy/build';
 
 const FIX = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'agent', 'test', 'fixtures');
 export const TARGET_MS = 150;

@@ -13,9 +13,9 @@ import { createRequire } from 'node:module';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import jsYaml from 'js-yaml';
-import { FunctionsFile, RoutingFile, validate } from '../../crds/src/index.js';
-import type { Invoker } from '../../agent/src/invoker.js';
-import { buildGateway, compileRouteTable, startGateway } from '../../gateway/src/index.js';
+import { FunctionsFile, RoutingFile, validate } from '@esb/contracts';
+import type { Invoker } from '@esb/contracts';
+import { buildGateway, compileRouteTable, startGateway } from '@esb/gateway';
 
 const SELF = fileURLToPath(import.meta.url);
 interface CannonResult {

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { generateArtifact, renderArtifact, type CodeListing } from '../../controller/src/generate/index.js';
+import { generateArtifact, renderArtifact, type CodeListing } from '@esb/deploy';
 
 export function syntheticTemplate(functions = 200, routesPerFunction = 5): string {
   const lines = [

@@ -5,8 +5,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { ResourcesFile } from '../../crds/src/index.js';
-import { provision, startEmbeddedStorage } from '../../provisioner/src/index.js';
+import type { ResourcesFile } from '@esb/contracts';
+import { provision } from '@esb/provisioner';
+import { startEmbeddedStorage } from '@esb/storage';
 
 export interface ProvisionBenchResult {
   tables: number;

@@ -2,14 +2,14 @@
 // the work through DeploySteps. The file backend here; the kube backend in kube/.
 import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { stagingConfigDir } from './layout/index.js';
+import { stagingConfigDir } from '@esb/deploy';
 import { FileSource } from './filebackend/source.js';
 import { FileStore } from './filebackend/store.js';
 import { DeploymentReconciler, type DeploySteps } from './reconcile/deployment-reconciler.js';
 import { PathWatcher, withPathWatcher } from './reconcile/path-watcher.js';
 import { WorkQueue } from './reconcile/queue.js';
 import type { Source, Store } from './reconcile/types.js';
-import type { WorkspacePaths } from './cli/workspace.js';
+import type { WorkspacePaths } from './workspace.js';
 import type { ControllerMetrics } from './ops/health-server.js';
 
 export interface RunningController {

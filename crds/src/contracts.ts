@@ -1,5 +1,5 @@
 // The shapes every part of esb agrees on: the Deployment resource and the files of an
-// artifact / CONFIG_DIR. One source for the shapes (DESIGN.md "Contracts"); the CRD's
+// artifact / CONFIG_DIR. One source for the shapes (docs/design.md, "Contracts"); the CRD's
 // OpenAPI schema in crds/deployment.yaml is tested to accept and reject the same objects.
 import { z } from 'zod';
 

@@ -1,4 +1,4 @@
-// A/B (seed 003): two templates route GET /hello; after A it answers {"version":"A"}, after B
+// A/B: two templates route GET /hello; after A it answers {"version":"A"}, after B
 // {"version":"B"} (polled every 1 s for up to 30 s), without restarting any service; A's
 // other routes keep answering.
 import { expect, it } from 'vitest';

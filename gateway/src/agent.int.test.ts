@@ -8,9 +8,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { createAgent, type Agent } from '../../agent/src/index.js';
+import { createAgent, type Agent } from '@esb/agent';
 import { startGateway, type RunningGateway } from './server.js';
-import { freePort } from './net.js';
+import { freePort } from '@esb/contracts';
 
 const CODE = resolve(fileURLToPath(import.meta.url), '..', '..', 'test', 'fixtures', 'node-api');
 const fn = (handler: string, extra: Record<string, unknown> = {}) => ({ runtime: 'nodejs20.x', handler: `index.${handler}`, code: CODE, ...extra });

@@ -1,6 +1,7 @@
 // The gateway as a fastify app: one catch-all route over the current route table (swapped
 // atomically on reload), the Lambda Invoke API, /health, and the access log. `buildGateway`
 // returns the app without listening (tests use app.inject); server.ts listens.
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import jsYaml from 'js-yaml';
@@ -15,8 +16,8 @@ import {
   validate,
   type FunctionsFile as FunctionsFileT,
   type RoutingFile as RoutingFileT,
-} from '../../crds/src/index.js';
-import type { InvokeContext, InvokeResult, Invoker } from '../../agent/src/invoker.js';
+} from '@esb/contracts';
+import type { InvokeContext, InvokeResult, Invoker } from '@esb/contracts';
 import { watchConfig, type ConfigFileError, type ConfigWatcher } from './config-watcher.js';
 import { InvocationCancel } from './client-close.js';
 import { corsResponseHeaders, preflightHeaders } from './cors.js';
@@ -123,8 +124,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   const invoker = opts.invoker;
   const integrationTimeoutMs = opts.integrationTimeoutMs ?? DEFAULT_INTEGRATION_TIMEOUT_MS;
   const now = opts.now ?? Date.now;
-  const accountId = opts.accountId ?? '123456789012';
-  const region = opts.region ?? 'us-east-1';
+  const accountId = opts.accountId ?? LOCAL_ACCOUNT_ID;
+  const region = opts.region ?? LOCAL_REGION;
   // Authorizer functions run through the same invoker as the routes' functions.
   const auth = new AuthorizerEngine({
     invoke: async (fn, payload) => {

@@ -1,5 +1,5 @@
 // CORS as API Gateway applies the `Cors` / `CorsConfiguration` of a template. Pure.
-import type { Cors } from '../../crds/src/index.js';
+import type { Cors } from '@esb/contracts';
 
 function allowedOrigin(cors: Cors, origin: string): string | undefined {
   const origins = cors.allow_origins ?? [];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_FUNCTIONS } from '../../crds/src/index.js';
+import { EMPTY_FUNCTIONS } from '@esb/contracts';
 import { buildV1Event, buildV2Event, edgeHeaders, formatRequestTime, isTextContentType, matchesMediaType, type GatewayRequest } from './events.js';
 import { compileRouteTable, type RouteHit } from './routes.js';
 

@@ -1,6 +1,7 @@
 // API Gateway proxy events, built from a plain description of the HTTP request. Pure.
 // v1: the REST API (and HTTP API payload 1.0) Lambda proxy event.
 // v2: the HTTP API payload format 2.0.
+import { LOCAL_ACCOUNT_ID } from '@esb/contracts';
 import type { RouteHit } from './routes.js';
 
 /** What the gateway knows about a request, independent of fastify. */
@@ -27,7 +28,7 @@ export interface EventOptions {
   base64Body: boolean;
 }
 
-const DEFAULT_ACCOUNT = '123456789012';
+const DEFAULT_ACCOUNT = LOCAL_ACCOUNT_ID;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
 

@@ -1,6 +1,6 @@
 export { buildGateway, newTraceId, BODY_LIMIT_BYTES, DEFAULT_INTEGRATION_TIMEOUT_MS, DEFAULT_RELOAD_INTERVAL_MS, MIN_RELOAD_INTERVAL_MS } from './app.js';
 export type { Gateway, GatewayOptions } from './app.js';
-export { startGateway, parseReloadInterval } from './server.js';
+export { startGateway } from './server.js';
 export type { StartOptions, RunningGateway } from './server.js';
 export { watchConfig, ConfigFileError } from './config-watcher.js';
 export type { ConfigWatcher, WatchConfigOptions, WatchLogger } from './config-watcher.js';
@@ -12,3 +12,4 @@ export { mapResponse } from './response.js';
 export type { HttpResponse, MapResult } from './response.js';
 export { corsResponseHeaders, preflightHeaders } from './cors.js';
 export { functionNameOf } from './invoke-api.js';
+export { AuthorizerEngine, type AuthRequest, type AuthOutcome } from './auth/authorize.js';

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { Invoker } from '../../agent/src/invoker.js';
+import type { Invoker } from '@esb/contracts';
 import { InvocationCancel } from './client-close.js';
 
 export interface InvokeApiOptions {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_FUNCTIONS, type RoutingFile } from '../../crds/src/index.js';
+import { EMPTY_FUNCTIONS, type RoutingFile } from '@esb/contracts';
 import { compileRouteTable, parseRoutePath, type RouteHit, type RouteMiss } from './routes.js';
 
 const fns = (...names: string[]) => ({ ...EMPTY_FUNCTIONS, functions: Object.fromEntries(names.map((n) => [n, { timeout: 3, memory_size: 128, package_type: 'Zip' as const, environment: {}, scaling: {}, layers: [], events: [] }])) });

@@ -12,7 +12,7 @@
 // as the API that owns the path would: REST 403 {"message":"Missing Authentication Token"},
 // HTTP 404 {"message":"Not Found"}. Segments are matched decoded; path parameters go out as
 // each kind of API delivers them (REST: still percent-encoded; HTTP: decoded).
-import type { ApiConfig, FunctionsFile, RouteAuth, RoutingFile } from '../../crds/src/index.js';
+import type { ApiConfig, FunctionsFile, RouteAuth, RoutingFile } from '@esb/contracts';
 
 export type ApiType = 'rest' | 'http';
 

@@ -1,7 +1,7 @@
 // Real HTTP: the Lambda Invoke API through @aws-sdk/client-lambda, chain invocation, graceful shutdown.
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseReloadInterval, startGateway, type RunningGateway } from './server.js';
+import { startGateway, type RunningGateway } from './server.js';
 import { apiOf, functionsOf, routingOf } from './testing/config.js';
 import { FakeInvokeError, FakeInvoker } from './testing/fake-invoker.js';
 import { memoryLogger } from './testing/log.js';
@@ -138,18 +138,5 @@ describe('gateway over real HTTP', () => {
     expect([res.status, await res.text()]).toEqual([200, 'drained']);
     await closing;
     await expect(fetch(`${g.url}/slow`)).rejects.toThrow();
-  });
-});
-
-describe('parseReloadInterval', () => {
-  it('defaults to 1 s, accepts units, enforces 0.5 s', () => {
-    expect(parseReloadInterval(undefined)).toBe(1000);
-    expect(parseReloadInterval('2')).toBe(2000);
-    expect(parseReloadInterval('0.75')).toBe(750);
-    expect(parseReloadInterval('600ms')).toBe(600);
-    expect(parseReloadInterval('0.1')).toBe(500);
-    expect(parseReloadInterval('1500')).toBe(1500);
-    expect(parseReloadInterval('2s')).toBe(2000);
-    expect(() => parseReloadInterval('soon')).toThrow(/CONFIG_RELOAD_INTERVAL/);
   });
 });

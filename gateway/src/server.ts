@@ -22,16 +22,3 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   }
 }
 
-/**
- * CONFIG_RELOAD_INTERVAL: a duration with a unit (`500ms`, `2s`) or a bare number: seconds up
- * to 60 (`1`, `0.5`, as the seed writes it), milliseconds above (`1000`, as `esb agent` reads
- * it). Default 1 s, minimum 0.5 s.
- */
-export function parseReloadInterval(value: string | undefined): number {
-  if (value === undefined || value.trim() === '') return 1000;
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*$/.exec(value);
-  if (!m) throw new Error(`CONFIG_RELOAD_INTERVAL: "${value}" is not a duration (e.g. 1, 0.5, 500ms, 2s)`);
-  const n = Number(m[1]);
-  const ms = m[2] === 'ms' || (m[2] === undefined && n > 60) ? n : n * 1000;
-  return Math.max(500, ms);
-}

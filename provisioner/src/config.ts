@@ -1,34 +1,8 @@
-// Configuration from the environment (read in main, passed down) and the resources.yml file.
+// Where resources.yml is, and reading it. (Endpoints, region and credentials are settings the
+// CLI reads and passes to provision().)
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseYaml, validate, ResourcesFile, ContractError } from '../../crds/src/index.js';
-import type { Credentials } from './provision.js';
-
-export interface EnvConfig {
-  dynamodbEndpoint: string | undefined;
-  s3Endpoint: string | undefined;
-  region: string;
-  credentials: Credentials;
-}
-
-export const DUMMY_CREDENTIALS: Credentials = { accessKeyId: 'esb', secretAccessKey: 'esb' };
-
-const nonEmpty = (v: string | undefined) => (v && v.trim() ? v.trim() : undefined);
-
-/** DYNAMODB_ENDPOINT / AWS_ENDPOINT_URL_DYNAMODB, S3_ENDPOINT / AWS_ENDPOINT_URL_S3 (then AWS_ENDPOINT_URL), region and credentials. */
-export function configFromEnv(env: Record<string, string | undefined>): EnvConfig {
-  const accessKeyId = nonEmpty(env.AWS_ACCESS_KEY_ID);
-  const secretAccessKey = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
-  return {
-    dynamodbEndpoint: nonEmpty(env.DYNAMODB_ENDPOINT) ?? nonEmpty(env.AWS_ENDPOINT_URL_DYNAMODB) ?? nonEmpty(env.AWS_ENDPOINT_URL),
-    s3Endpoint: nonEmpty(env.S3_ENDPOINT) ?? nonEmpty(env.AWS_ENDPOINT_URL_S3) ?? nonEmpty(env.AWS_ENDPOINT_URL),
-    region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? 'us-east-1',
-    credentials:
-      accessKeyId && secretAccessKey
-        ? { accessKeyId, secretAccessKey, ...(nonEmpty(env.AWS_SESSION_TOKEN) ? { sessionToken: nonEmpty(env.AWS_SESSION_TOKEN) } : {}) }
-        : DUMMY_CREDENTIALS,
-  };
-}
+import { parseYaml, validate, ResourcesFile, ContractError } from '@esb/contracts';
 
 export class ResourcesPathError extends Error {
   constructor() {
@@ -37,13 +11,20 @@ export class ResourcesPathError extends Error {
   }
 }
 
+export interface ResourcesLocation {
+  /** `--config-dir`: wins over everything. */
+  configDirFlag?: string;
+  /** RESOURCES_YML */
+  resourcesYml?: string;
+  /** CONFIG_DIR */
+  configDir?: string;
+}
+
 /** --config-dir wins, then RESOURCES_YML, then ${CONFIG_DIR}/resources.yml. */
-export function resourcesPath(env: Record<string, string | undefined>, configDir?: string): string {
-  if (configDir) return join(configDir, 'resources.yml');
-  const explicit = nonEmpty(env.RESOURCES_YML);
-  if (explicit) return explicit;
-  const dir = nonEmpty(env.CONFIG_DIR);
-  if (dir) return join(dir, 'resources.yml');
+export function resourcesPath(where: ResourcesLocation): string {
+  if (where.configDirFlag) return join(where.configDirFlag, 'resources.yml');
+  if (where.resourcesYml) return where.resourcesYml;
+  if (where.configDir) return join(where.configDir, 'resources.yml');
   throw new ResourcesPathError();
 }
 

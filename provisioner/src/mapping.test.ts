@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DynamoTable, S3Bucket } from '../../crds/src/index.js';
+import { DynamoTable, S3Bucket } from '@esb/contracts';
 import { formatKeySchema, sameKeySchema, sameLifecycleRules, toCreateTableInput, toLifecycleInput } from './mapping.js';
 
 const table = (extra: Record<string, unknown> = {}) =>

@@ -1,7 +1,7 @@
 // Pure mapping from resources.yml (CloudFormation field names) to AWS SDK v3 inputs.
 import type { CreateTableInput, KeySchemaElement, Projection } from '@aws-sdk/client-dynamodb';
 import type { PutBucketLifecycleConfigurationRequest, LifecycleRule as SdkLifecycleRule } from '@aws-sdk/client-s3';
-import type { DynamoTable, S3Bucket } from '../../crds/src/index.js';
+import type { DynamoTable, S3Bucket } from '@esb/contracts';
 
 /** Throughput given to a PROVISIONED table or GSI that declares none. */
 export const DEFAULT_THROUGHPUT = { ReadCapacityUnits: 1, WriteCapacityUnits: 1 } as const;

@@ -14,16 +14,14 @@ import {
   PutBucketLifecycleConfigurationCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { ResourcesFile, validate, type DynamoTable, type S3Bucket } from '../../crds/src/index.js';
+import type { Credentials } from '@esb/contracts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@esb/contracts';
+import { ResourcesFile, validate, type DynamoTable, type S3Bucket } from '@esb/contracts';
 import { ProvisionAbortedError, ProvisionError } from './errors.js';
 import { formatKeySchema, sameKeySchema, sameLifecycleRules, toCreateTableInput, toLifecycleInput } from './mapping.js';
 import { DEFAULT_RETRY, isRetryable, sleep as realSleep, withRetry, type RetryPolicy, type Sleep } from './retry.js';
 
-export interface Credentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
+export type { Credentials };
 
 export interface ProvisionLog {
   info(message: string): void;
@@ -116,8 +114,8 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
     return report;
   }
 
-  const region = options.region ?? 'us-east-1';
-  const credentials = options.credentials ?? { accessKeyId: 'esb', secretAccessKey: 'esb' };
+  const region = options.region ?? LOCAL_REGION;
+  const credentials = options.credentials ?? LOCAL_CREDENTIALS;
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const sleep = options.sleep ?? realSleep;
   const signal = options.signal;
@@ -212,7 +210,7 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
             s3!.send(
               new CreateBucketCommand({
                 Bucket: bucket.BucketName,
-                ...(region !== 'us-east-1' ? { CreateBucketConfiguration: { LocationConstraint: region as never } } : {}),
+                ...(region !== 'us-east-1' /* S3 rejects a LocationConstraint naming us-east-1 */ ? { CreateBucketConfiguration: { LocationConstraint: region as never } } : {}),
               }),
               { abortSignal: signal },
             ),

@@ -37,9 +37,10 @@ if [[ -x "$BIN/kube-test-apiserver" && -x "$BIN/etcd" && -x "$BIN/kubectl" \
   log "up to date (cache: $CACHE)"
 else
   T0=$(date +%s)
+  MIRROR=$("$HERE/../debian-mirror.sh")
   cat > "$APT/sources.list" <<SRC
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian sid main
-deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian trixie main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR sid main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $MIRROR trixie main
 SRC
   APTOPTS=(-q -o "Dir::Etc::sourcelist=$APT/sources.list" -o Dir::Etc::sourceparts=-
            -o "Dir::State::Lists=$APT/lists" -o "Dir::Cache=$APT/cache" -o "APT::Sandbox::User=root")

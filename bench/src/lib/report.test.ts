@@ -47,7 +47,7 @@ describe('profile summary', () => {
         { id: 1, callFrame: { functionName: '(root)', url: '', lineNumber: 0 }, children: [2, 4] },
         { id: 2, callFrame: { functionName: 'deliver', url: 'file:///x/agent/src/instance.ts', lineNumber: 0 }, children: [3] },
         { id: 3, callFrame: { functionName: 'writev', url: '', lineNumber: 0 } },
-        { id: 4, callFrame: { functionName: 'write', url: 'file:///x/controller/src/log.ts', lineNumber: 0 } },
+        { id: 4, callFrame: { functionName: 'write', url: 'file:///x/cli/src/log.ts', lineNumber: 0 } },
       ],
       samples: [3, 3, 4, 3],
       timeDeltas: [1000, 1000, 1000, 1000],

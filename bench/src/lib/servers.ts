@@ -8,7 +8,7 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import { pct } from './stats.js';
 
-export { freePort } from '../../../gateway/src/net.js';
+export { freePort } from '@esb/contracts';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 

@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { ContractError, Deployment, formatPath } from '../../../crds/src/index.js';
+import { ContractError, Deployment, formatPath } from '@esb/contracts';
 import type { Request } from '../reconcile/types.js';
 
 export type ManifestEntry =

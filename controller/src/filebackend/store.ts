@@ -5,8 +5,8 @@
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import type { DeploymentStatus } from '../../../crds/src/index.js';
-import { writeFileAtomic } from '../fsutil/atomic.js';
+import type { DeploymentStatus } from '@esb/contracts';
+import { writeFileAtomic } from '@esb/contracts';
 import { keyOf, TerminalError, type Request, type Store, type StoredDeployment } from '../reconcile/types.js';
 import { isManifestFile, parseManifest, specDigest, type ManifestEntry } from './manifests.js';
 

@@ -1,4 +1,4 @@
-export { writeFileAtomic, cleanStaleTmp, isPidAlive, fsyncDir, tmpPathFor } from './atomic.js';
+export { writeFileAtomic, cleanStaleTmp, isPidAlive, fsyncDir, tmpPathFor } from '@esb/contracts';
 export {
   withDeployLock,
   readLockHolder,
@@ -7,5 +7,5 @@ export {
   DEFAULT_LOCK_TIMEOUT_MS,
   type LockHolder,
   type DeployLockOptions,
-} from './lock.js';
-export { stringifyRuntimeYaml, parseRuntimeYaml, parseRuntimeYamlFast } from './runtime-yaml.js';
+} from '@esb/deploy';
+export { stringifyRuntimeYaml, parseRuntimeYaml, parseRuntimeYamlFast } from '@esb/contracts';

@@ -1,7 +1,7 @@
 // Writing a Deployment to the cluster, as `kubectl apply` would for the fields esb deploy owns:
 // create it, or (it exists) JSON-merge-patch its spec. Used by `esb deploy --kube`.
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import type { DeploymentSpec } from '../../../crds/src/index.js';
+import type { DeploymentSpec } from '@esb/contracts';
 import { API_VERSION, GROUP, KIND, PLURAL, statusOf, VERSION } from './config.js';
 import { KubeApiError } from './store.js';
 

@@ -5,7 +5,7 @@ import { realpathSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
-import { Deployment, type DeploymentStatus } from '../../../crds/src/index.js';
+import { Deployment, type DeploymentStatus } from '@esb/contracts';
 import { TerminalError, type Request, type Store, type StoredDeployment } from '../reconcile/types.js';
 import { API_VERSION, GROUP, KIND, loadKubeConfig, messageOf, PLURAL, statusOf, VERSION, type KubeConnectionOptions } from './config.js';
 

@@ -6,7 +6,8 @@
 // Conflict, shown in status. Within one namespace, the last apply wins as before.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadArtifact, routeKey, writeFileAtomic } from '../apply/index.js';
+import { writeFileAtomic } from '@esb/contracts';
+import { loadArtifact, routeKey } from '@esb/deploy';
 import type { DeploySteps } from '../reconcile/deployment-reconciler.js';
 import { keyOf, TerminalError, type Request } from '../reconcile/types.js';
 

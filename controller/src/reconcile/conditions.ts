@@ -1,5 +1,5 @@
 // Kubernetes-style conditions (metav1.Condition): pure helpers.
-import type { Condition, ConditionType } from '../../../crds/src/index.js';
+import type { Condition, ConditionType } from '@esb/contracts';
 
 export type ConditionInput = Omit<Condition, 'lastTransitionTime'>;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Deployment } from '../../../crds/src/index.js';
+import type { Deployment } from '@esb/contracts';
 import { DeploymentReconciler, type DeploySteps } from './deployment-reconciler.js';
 import { MemoryStore } from './memory-store.js';
 import { TerminalError } from './types.js';

@@ -2,7 +2,7 @@
 // -> status. Level-based: the inputs digest (template, code, parameters, env, project) and the
 // generation decide whether work is needed; an unchanged resource is a no-op.
 import path from 'node:path';
-import type { Condition, ConditionType, DeploymentStatus } from '../../../crds/src/index.js';
+import type { Condition, ConditionType, DeploymentStatus } from '@esb/contracts';
 import { findCondition, setCondition, type ConditionInput } from './conditions.js';
 import { keyOf, TerminalError, type ReconcileResult, type Reconciler, type Request, type Store, type StoredDeployment } from './types.js';
 

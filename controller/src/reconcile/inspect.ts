@@ -3,8 +3,8 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ContractError, YamlSyntaxError } from '../../../crds/src/index.js';
-import { SamTemplateError, templateInputsDigest } from '../generate/index.js';
+import { ContractError, YamlSyntaxError } from '@esb/contracts';
+import { SamTemplateError, templateInputsDigest } from '@esb/deploy';
 import type { Inspection } from './deployment-reconciler.js';
 import { TerminalError } from './types.js';
 

@@ -1,5 +1,5 @@
 // An in-memory Store: the reconciler's tests run against it and assert the resulting state.
-import type { Deployment, DeploymentStatus } from '../../../crds/src/index.js';
+import type { Deployment, DeploymentStatus } from '@esb/contracts';
 import { keyOf, type Request, type Store, type StoredDeployment } from './types.js';
 
 export class MemoryStore implements Store {

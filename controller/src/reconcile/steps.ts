@@ -1,12 +1,12 @@
-// The real work of a deploy behind the DeploySteps port: generate (controller/src/generate),
-// image builds (agent), apply (controller/src/apply), provision (provisioner). Errors users can
+// The real work of a deploy behind the DeploySteps port: generate (@esb/deploy),
+// image builds (@esb/deploy/build), apply (@esb/deploy), provision (provisioner). Errors users can
 // only fix by changing their input become TerminalErrors with a reason.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { ContractError, FunctionsFile, YamlSyntaxError } from '../../../crds/src/index.js';
-import { provision, type Credentials } from '../../../provisioner/src/index.js';
-import { applyArtifact, ArtifactError, DigestMismatchError, loadArtifact, readRuntimeConfig, routeKey, SecretMissingError } from '../apply/index.js';
-import { generateArtifact, SamTemplateError } from '../generate/index.js';
+import { ContractError, FunctionsFile, YamlSyntaxError } from '@esb/contracts';
+import { provision, type Credentials } from '@esb/provisioner';
+import { applyArtifact, ArtifactError, DigestMismatchError, loadArtifact, readRuntimeConfig, routeKey, SecretMissingError } from '@esb/deploy';
+import { generateArtifact, SamTemplateError } from '@esb/deploy';
 import { inspectInputs } from './inspect.js';
 import type { Counts, DeploySteps } from './deployment-reconciler.js';
 import { TerminalError } from './types.js';
@@ -155,12 +155,8 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
   };
 }
 
-/** The agent's image builder, loaded only for the Docker runtime (dockerode is not needed otherwise). */
+/** The image builder, loaded only for the Docker runtime (dockerode is not needed otherwise). */
 export async function loadDockerImageBuilder(): Promise<NonNullable<StepsOptions['buildImages']>> {
-  const modulePath = '../../../agent/src/image-builder.js';
-  const builder = (await import(modulePath)) as {
-    buildArtifactImages?(artifactPath: string, opts: { signal?: AbortSignal }): Promise<{ built: number; reused: number }>;
-  };
-  if (!builder.buildArtifactImages) throw new Error("the Docker runtime's image builder (agent/src/image-builder.ts) is not available");
-  return (artifactPath, signal) => builder.buildArtifactImages!(artifactPath, { signal });
+  const { buildArtifactImages } = await import('@esb/deploy/build');
+  return (artifactPath, signal) => buildArtifactImages(artifactPath, { signal });
 }

@@ -1,6 +1,6 @@
-// The reconciler's ports (DESIGN.md "Conventions"): a request is a key, never an event; a
+// The reconciler's ports (docs/design.md, "Conventions"): a request is a key, never an event; a
 // Store per backend (file, kube) so the reconciler never knows which backend it runs on.
-import type { Deployment, DeploymentStatus } from '../../../crds/src/index.js';
+import type { Deployment, DeploymentStatus } from '@esb/contracts';
 
 export interface Request {
   namespace: string;

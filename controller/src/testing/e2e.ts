@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
-export const ESB_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/esb.js');
+export const ESB_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../cli/bin/esb.js');
 
 export interface CliResult {
   code: number;

@@ -9,9 +9,9 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { createAgent, type Agent } from '../../../agent/src/index.js';
+import { createAgent, type Agent } from '@esb/agent';
 import { startGateway, type RunningGateway } from '../server.js';
-import { freePort } from '../net.js';
+import { freePort } from '@esb/contracts';
 
 const CODE = resolve(fileURLToPath(import.meta.url), '..', '..', '..', 'test', 'fixtures', 'auth');
 const fn = (handler: string) => ({ runtime: 'nodejs20.x', handler: `index.${handler}`, code: CODE });

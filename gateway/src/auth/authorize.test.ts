@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Authorizer } from '../../../crds/src/index.js';
+import type { Authorizer } from '@esb/contracts';
 import { AuthorizerEngine, type AuthRequest, type InvokeAuthorizer } from './authorize.js';
 
 const arn = (method: string, path: string) => `arn:aws:execute-api:us-east-1:123456789012:api1/Prod/${method}/${path}`;

@@ -2,7 +2,7 @@
 // and REQUEST authorizers (IAM policy or simple responses, result cache keyed by identity),
 // and JWT authorizers. Returns either what reaches the function in
 // `requestContext.authorizer` or the exact response API Gateway would give.
-import type { Authorizer } from '../../../crds/src/index.js';
+import type { Authorizer } from '@esb/contracts';
 import { identityValue, identityValues, type IdentityInput } from './identity.js';
 import { JwksCache, verifyJwt } from './jwt.js';
 import { evaluatePolicy, type PolicyDocument } from './policy.js';

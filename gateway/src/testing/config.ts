@@ -1,5 +1,5 @@
 // Small builders for functions.yml / routing.yml values in tests and benchmarks.
-import type { ApiConfig, FunctionsFile, RoutingFile } from '../../../crds/src/index.js';
+import type { ApiConfig, FunctionsFile, RoutingFile } from '@esb/contracts';
 
 export function functionsOf(...names: string[]): FunctionsFile {
   return {

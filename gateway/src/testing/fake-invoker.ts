@@ -1,7 +1,7 @@
 // An in-process Invoker running small JS handlers: tests and benchmarks use it in place of the
 // agent (same interface). Not for production.
 import { randomUUID } from 'node:crypto';
-import type { InvokeContext, InvokeErrorKind, InvokeResult, Invoker } from '../../../agent/src/invoker.js';
+import type { InvokeContext, InvokeErrorKind, InvokeResult, Invoker } from '@esb/contracts';
 
 export type FakeHandler = (event: any, context: InvokeContext & { functionName: string }) => unknown;
 

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
-import { freePort } from '../../../../gateway/src/net.js';
+import { freePort } from '@esb/contracts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const BUILD_SCRIPT = path.join(REPO, 'scripts/kube-test-apiserver/build.sh');

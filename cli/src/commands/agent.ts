@@ -1,0 +1,126 @@
+// `esb agent`: the agent as its own service (compose): runs the functions of
+// CONFIG_DIR/functions.yml (reloaded when it changes) behind an internal HTTP interface.
+import { networkInterfaces } from 'node:os';
+import { parseArgs } from 'node:util';
+import pino from 'pino';
+import { parse as parseYaml } from 'yaml';
+import { FunctionsFile } from '@esb/contracts';
+import { createAgent, createAgentHttpServer } from '@esb/agent';
+import { watchConfig } from '@esb/gateway';
+import type { Command } from '../main.js';
+import { loadSettings, type Settings } from '../settings.js';
+
+export const HELP = `usage: esb agent [--config-dir DIR] [--runtime process|docker] [--host H] [--port N] [--log-dir DIR]
+
+Runs the functions of DIR/functions.yml (reloaded on change) and serves them over HTTP
+(POST /invoke/<function>, GET /functions, GET /stats, GET /healthz). Internal only: binds
+127.0.0.1 unless --host says otherwise (0.0.0.0 in a container network).
+
+  --config-dir DIR   default $CONFIG_DIR, else ./config
+  --runtime R        process (default, $ESB_RUNTIME) or docker
+  --host H           default $AGENT_HOST or 127.0.0.1
+  --port N           default $AGENT_PORT or 9001
+  --log-dir DIR      function logs (<function>.log); default $LOG_DIR or ./.esb/logs
+
+environment: AWS_ENDPOINT_URL_DYNAMODB (or DYNAMODB_ENDPOINT), AWS_ENDPOINT_URL_S3 (or S3_ENDPOINT),
+AWS_ENDPOINT_URL_LAMBDA (or LAMBDA_ENDPOINT): endpoints handed to functions; AWS_REGION;
+VICTORIALOGS_URL: also ship function logs there; IMAGE_PULL_POLICY (docker): if-not-present|always;
+CONFIG_RELOAD_INTERVAL (500ms, 2s, or a number of seconds; default 1 s).
+docker runtime in a container (compose): ESB_DOCKER_NETWORK: the network function containers join
+(the agent's own, so they reach its Runtime API and the storage services by name);
+ESB_RUNTIME_API_HOST: the address they call the agent on (default: this container's IPv4 address
+when ESB_DOCKER_NETWORK is set); ESB_AGENT_NAME: label of this agent's containers (stale ones are
+removed at start).`;
+
+/** This host's first non-internal IPv4 address (the container's address on its network). */
+export function ownIPv4(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return undefined;
+}
+
+/** Docker driver options from the settings (compose); undefined values are left to the driver. */
+export function dockerOptions(agent: Settings['agent']): Record<string, unknown> | undefined {
+  const network = agent.dockerNetwork;
+  const out: Record<string, unknown> = {
+    ...(agent.imagePullPolicy ? { pullPolicy: agent.imagePullPolicy } : {}),
+    ...(network ? { network } : {}),
+    ...(agent.name ? { agentName: agent.name } : {}),
+  };
+  const host = agent.runtimeApiHost || (network ? ownIPv4() : undefined);
+  if (host) out.runtimeApiHost = host;
+  return Object.keys(out).length ? out : undefined;
+}
+
+export async function runAgent(argv: string[], env: Record<string, string | undefined>, signal?: AbortSignal): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'config-dir': { type: 'string' },
+      runtime: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'log-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const settings = loadSettings(env);
+  const runtime = values.runtime ?? settings.runtime ?? 'process';
+  if (runtime !== 'process' && runtime !== 'docker') throw new Error(`--runtime must be process or docker, not "${runtime}"`);
+  const port = values.port !== undefined ? Number(values.port) : (settings.agent.port ?? 9001);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, not "${values.port}"`);
+  const configDir = values['config-dir'] ?? settings.configDir ?? 'config';
+  const log = pino({ level: settings.logLevel });
+  const agent = await createAgent({
+    runtime,
+    endpoints: settings.endpoints,
+    region: settings.region,
+    credentials: settings.credentials,
+    logDir: values['log-dir'] ?? settings.logDir ?? '.esb/logs',
+    log,
+    victoriaLogsUrl: settings.agent.victoriaLogsUrl,
+    docker: dockerOptions(settings.agent),
+  });
+  const watcher = watchConfig<FunctionsFile>({
+    configDir,
+    files: ['functions.yml'],
+    intervalMs: settings.reloadIntervalMs,
+    parse: (_file, text) => FunctionsFile.parse(parseYaml(text) ?? {}),
+    onChange: (parsed) => {
+      const f = parsed['functions.yml'];
+      if (!f) {
+        log.warn(`${configDir}/functions.yml does not exist: nothing is deployed yet`);
+        return;
+      }
+      agent.setFunctions(f);
+      log.info({ functions: Object.keys(f.functions).length }, 'functions.yml loaded');
+    },
+    onError: (err) => log.error({ file: err.file, err: err.message }, 'functions.yml rejected; keeping the previous functions'),
+    log,
+  });
+  await watcher.ready;
+  const server = await createAgentHttpServer({ agent, host: values.host ?? settings.agent.host ?? '127.0.0.1', port, log });
+  log.info({ url: server.url, runtime, configDir }, 'agent listening');
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    signal?.addEventListener('abort', stop, { once: true });
+  });
+  watcher.close();
+  await server.close();
+  await agent.close();
+  return 0;
+}
+
+const command: Command = {
+  summary: 'run functions (the agent as a separate service)',
+  run: (argv) => runAgent(argv, process.env),
+};
+export default command;

@@ -1,0 +1,297 @@
+// `esb deploy`: writes (or updates) a Deployment — a manifest in the watched folder, or with
+// --kube a deployments.esb.dev object on the cluster — then waits for the controller to report
+// it Ready for exactly this input (template, code, parameters), showing progress condition by
+// condition. The work itself is the controller's.
+import { existsSync } from 'node:fs';
+import http from 'node:http';
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import type { Condition, DeploymentSpec, DeploymentStatus } from '@esb/contracts';
+import { RoutingFile, parseYaml, validate } from '@esb/contracts';
+import type { DevInfo } from '../dev.js';
+import { FileStore } from '@esb/controller';
+import { writeFileAtomic } from '@esb/contracts';
+import { artifactOutDir, TERMINAL_REASONS } from '@esb/controller';
+import { inspectInputs, type RuntimeKind } from '@esb/controller';
+import type { Command } from '../main.js';
+import { processSettings } from '../settings.js';
+import { workspacePaths, type WorkspacePaths } from '@esb/controller';
+
+const HELP = `usage: esb deploy -t TEMPLATE [-e ENV] [-p PROJECT] [--name NAME] [-m process|docker]
+                  [--parameter-overrides K=V ...] [--timeout 120s] [--workspace DIR] [--json] [--verbose]
+                  [--registry HOST:PORT]
+                  [--kube [--kubeconfig FILE] [--context C] [-n NAMESPACE]]
+
+Writes the Deployment resource <workspace>/deployments/<name>.yaml (name: the template's file
+name and the env) and waits until the controller reports it Ready. Exits 0 with a summary, or
+non-zero with the failing condition's message.
+
+--kube: writes deployments.esb.dev/<name> to the cluster instead (created, or its spec merge-
+patched; template path relative to --workspace, which must be the controller's workspace) and
+reads its status from there. Namespace: -n, else the context's, else default.`;
+
+/** Where the Deployment is written and its status read back from. */
+interface DeployTarget {
+  namespace: string;
+  /** spec.template for a template at this absolute path. */
+  templateRef(templatePath: string): string;
+  /** Writes the Deployment; returns the line that says where. */
+  write(name: string, spec: DeploymentSpec): Promise<string>;
+  read(name: string): Promise<{ status?: DeploymentStatus; generation?: number }>;
+  /** Said when no `esb dev` runs in the workspace. */
+  noDevHint: string;
+  /** Named in the timeout message: the controller that should have picked it up. */
+  controllerHint: string;
+}
+
+function fileTarget(paths: WorkspacePaths, namespace: string): DeployTarget {
+  const store = new FileStore({ deploymentsDir: paths.deploymentsDir, statusDir: paths.statusDir });
+  return {
+    namespace,
+    templateRef: (templatePath) => path.relative(paths.deploymentsDir, templatePath),
+    async write(name, spec) {
+      await mkdir(paths.deploymentsDir, { recursive: true });
+      const manifestFile = path.join(paths.deploymentsDir, `${name}.yaml`);
+      const manifest = { apiVersion: 'esb.dev/v1alpha1', kind: 'Deployment', metadata: { name, namespace }, spec };
+      await writeFileAtomic(manifestFile, `# Written by esb deploy.\n${stringify(manifest)}`);
+      return `deployment ${namespace}/${name} written to ${manifestFile}`;
+    },
+    read: (name) => store.readRecord({ namespace, name }),
+    noDevHint: `no esb dev runs in ${paths.workspace}; waiting for a controller (compose) to pick up the manifest`,
+    controllerHint: `is a controller running for ${paths.deploymentsDir}?`,
+  };
+}
+
+async function kubeTarget(paths: WorkspacePaths, opts: { kubeconfig?: string; context?: string; namespace?: string }): Promise<DeployTarget> {
+  const { createKubeStore, loadKubeConfig, contextNamespace, writeDeployment } = await import('@esb/controller/kube');
+  const kubeConfig = loadKubeConfig(opts);
+  const namespace = opts.namespace ?? contextNamespace(kubeConfig);
+  const store = createKubeStore({ kubeConfig, workspace: paths.workspace, namespace });
+  const server = kubeConfig.getCurrentCluster()?.server ?? 'the cluster';
+  return {
+    namespace,
+    templateRef: (templatePath) => path.relative(paths.workspace, templatePath),
+    async write(name, spec) {
+      const done = await writeDeployment(kubeConfig, { namespace, name, spec });
+      return `deployments.esb.dev/${name} ${done} in namespace ${namespace} (${server})`;
+    },
+    async read(name) {
+      // A failed read (API server restarting) is retried by the wait loop.
+      const stored = await store.get({ namespace, name }).catch(() => undefined);
+      return { status: stored?.deployment.status, generation: stored?.deployment.metadata.generation };
+    },
+    noDevHint: `no esb dev runs in ${paths.workspace}; waiting for a controller (esb controller --backend kube) watching ${server}`,
+    controllerHint: `is a controller (--backend kube, workspace ${paths.workspace}) watching ${server}?`,
+  };
+}
+
+export function parseDuration(value: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+  if (!m) throw new Error(`${flag}: "${value}" is not a duration (e.g. 120s, 2m, 500ms)`);
+  const n = Number(m[1]);
+  return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
+}
+
+export function parseOverrides(values: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of values.flatMap((v) => v.split(/\s+/)).filter(Boolean)) {
+    const eq = item.indexOf('=');
+    if (eq <= 0) throw new Error(`--parameter-overrides: "${item}" is not KEY=VALUE`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+export function deploymentName(templatePath: string, env: string): string {
+  const stem = path.basename(templatePath).replace(/\.(ya?ml|json|template)$/i, '');
+  const name = `${stem}-${env}`.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+  return name.slice(0, 253) || 'deployment';
+}
+
+async function readDevInfo(file: string): Promise<DevInfo | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as DevInfo;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One GET without keep-alive (a pooled socket would keep this short-lived process alive). */
+function answers(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
+function conditionLine(c: Condition): string {
+  const mark = c.status === 'True' ? 'ok  ' : c.status === 'False' ? 'FAIL' : '... ';
+  return `  ${mark} ${c.type.padEnd(12)} ${c.reason}${c.message ? `: ${c.message}` : ''}`;
+}
+
+export const deploy: Command = {
+  summary: 'deploy a SAM template (writes a Deployment, waits until Ready)',
+  async run(argv) {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        template: { type: 'string', short: 't' },
+        env: { type: 'string', short: 'e' },
+        project: { type: 'string', short: 'p' },
+        name: { type: 'string' },
+        mode: { type: 'string', short: 'm' },
+        'parameter-overrides': { type: 'string', multiple: true, default: [] },
+        timeout: { type: 'string', default: '120s' },
+        workspace: { type: 'string' },
+        namespace: { type: 'string', short: 'n' },
+        kube: { type: 'boolean' },
+        kubeconfig: { type: 'string' },
+        context: { type: 'string' },
+        registry: { type: 'string' },
+        json: { type: 'boolean' },
+        verbose: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help || !values.template) {
+      process.stdout.write(`${HELP}\n`);
+      return values.help ? 0 : 2;
+    }
+    const settings = processSettings();
+    const paths = workspacePaths(values.workspace ?? settings.workspace, settings.deploymentsDir);
+    if (!values.kube && (values.kubeconfig || values.context)) throw new Error('--kubeconfig and --context need --kube');
+    const dev = await readDevInfo(paths.runtimeFile);
+    // An esb dev on the kube backend reads Deployments from its cluster, not from the folder.
+    const kube = values.kube || dev?.backend === 'kube';
+    const target = kube
+      ? await kubeTarget(paths, {
+          kubeconfig: values.kubeconfig ?? (values.kube ? undefined : dev?.kubeconfig),
+          context: values.context ?? (values.kube ? undefined : dev?.context),
+          namespace: values.namespace ?? (values.kube ? undefined : dev?.namespace),
+        })
+      : fileTarget(paths, values.namespace ?? 'default');
+    const env = values.env ?? dev?.env ?? 'default';
+    const project = values.project ?? dev?.project ?? 'esb';
+    const runtime = (values.mode ?? dev?.runtime ?? settings.runtime ?? 'docker') as RuntimeKind;
+    if (runtime !== 'process' && runtime !== 'docker') throw new Error(`-m: "${runtime}" is not process or docker`);
+    const parameters = parseOverrides(values['parameter-overrides']);
+    const timeoutMs = parseDuration(values.timeout, '--timeout');
+    const templatePath = path.resolve(values.template);
+    if (!existsSync(templatePath)) throw new Error(`${templatePath}: template not found`);
+    const name = values.name ?? deploymentName(templatePath, env);
+    const request = { namespace: target.namespace, name };
+    const say = (line: string) => {
+      if (!values.json) process.stdout.write(`${line}\n`);
+    };
+
+    // What the controller will compute for this input; Ready with this digest means done.
+    const expected = (await inspectInputs({ templatePath, parameters, env, project, runtime })).digest;
+
+    const registry = values.registry ?? settings.registry;
+    if (registry && runtime === 'docker') await waitForRegistry(registry, say);
+    if (dev && dev.env !== env) say(`warning: esb dev serves env "${dev.env}"; "${env}" is deployed into its own CONFIG_DIR but not served by this gateway`);
+
+    const spec = { template: target.templateRef(templatePath), env, project, ...(Object.keys(parameters).length ? { parameters } : {}) };
+    say(await target.write(name, spec));
+    if (dev && !(await answers(`${dev.gateway}/health`))) say(`warning: the gateway at ${dev.gateway} does not answer; is esb dev still running?`);
+    if (!dev) say(`warning: ${target.noDevHint}`);
+
+    const started = Date.now();
+    const shown = new Map<string, string>();
+    let status: DeploymentStatus | undefined;
+    let lastFailure: Condition | undefined;
+    while (Date.now() - started < timeoutMs) {
+      const record = await target.read(name);
+      status = record.status;
+      const current = status?.inputsDigest === expected || status?.conditions?.some((c) => c.status === 'Unknown');
+      if (status?.conditions && current) {
+        for (const c of status.conditions) {
+          const line = conditionLine(c);
+          if (shown.get(c.type) === line || c.type === 'Ready' || (c.reason === 'Pending' && !values.verbose)) continue;
+          shown.set(c.type, line);
+          say(values.verbose ? `${line}  [+${((Date.now() - started) / 1000).toFixed(2)}s]` : line);
+        }
+      }
+      const ready = status?.conditions?.find((c) => c.type === 'Ready');
+      if (status?.inputsDigest === expected && ready && status.observedGeneration === record.generation) {
+        if (ready.status === 'True') break;
+        if (ready.status === 'False' && !['Generating', 'BuildingImages', 'Applying', 'Provisioning'].includes(ready.reason)) {
+          lastFailure = ready;
+          if (TERMINAL_REASONS.has(ready.reason)) break;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const ready = status?.conditions?.find((c) => c.type === 'Ready');
+    const done = status?.inputsDigest === expected && ready?.status === 'True';
+    if (!done) {
+      const why = lastFailure ? `${lastFailure.reason}: ${lastFailure.message}` : `not Ready after ${values.timeout} (${target.controllerHint})`;
+      if (values.json) process.stdout.write(`${JSON.stringify({ name, ready: false, reason: lastFailure?.reason ?? 'Timeout', message: why })}\n`);
+      else process.stderr.write(`esb deploy: ${name} failed: ${why}\n`);
+      return 1;
+    }
+
+    // Summary: the routes this template serves, with full URLs.
+    const routes = await readRoutes(artifactOutDir(status!.configDir!, request));
+    const base = dev?.gateway ?? 'http://localhost:3000';
+    const seconds = ((Date.now() - started) / 1000).toFixed(2);
+    // An HTTP API's $default route answers every path no other route takes.
+    const urlOf = (path: string) => (path === '$default' ? `${base}/* ($default)` : `${base}${path}`);
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify({ name, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), resources: status!.resources, configDir: status!.configDir })}\n`);
+    } else {
+      say(`  ok   Ready        ${status!.functions} functions, ${status!.routes} routes, ${status!.resources} resources (${seconds}s)`);
+      for (const r of routes) say(`       ${r.method.padEnd(7)} ${urlOf(r.path)}`);
+    }
+    return 0;
+  },
+};
+
+/** Waits until an image registry answers `GET /v2/` (polled every 1 s, up to 60 s). */
+export async function waitForRegistry(registry: string, say: (line: string) => void, timeoutMs = 60_000, intervalMs = 1000): Promise<void> {
+  const url = `${/^https?:\/\//.test(registry) ? registry : `http://${registry}`}`.replace(/\/$/, '') + '/v2/';
+  const started = Date.now();
+  for (;;) {
+    if (await answersAny(url)) return;
+    if (Date.now() - started >= timeoutMs) throw new Error(`the image registry at ${url} was not ready within ${Math.round(timeoutMs / 1000)} s`);
+    if (Date.now() - started < intervalMs) say(`waiting for the image registry at ${url}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** Whether anything HTTP answers (a registry's /v2/ may say 401 when it wants credentials). */
+function answersAny(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false, timeout: 1000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode !== undefined && res.statusCode < 500);
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
+}
+
+/** Routes of the generated artifact (all its entries), for the summary. */
+async function readRoutes(artifactDir: string): Promise<Array<{ method: string; path: string }>> {
+  const { readdir } = await import('node:fs/promises');
+  const out: Array<{ method: string; path: string }> = [];
+  let entries: string[] = [];
+  try {
+    entries = await readdir(artifactDir);
+  } catch {
+    return out;
+  }
+  for (const entry of entries) {
+    const file = path.join(artifactDir, entry, 'config', 'routing.yml');
+    if (!existsSync(file)) continue;
+    const routing = validate(RoutingFile, parseYaml(await readFile(file, 'utf8'), file) ?? {}, file);
+    out.push(...routing.routes.map((r) => ({ method: r.method, path: r.path })));
+  }
+  return out;
+}

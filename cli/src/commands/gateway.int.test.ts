@@ -1,0 +1,49 @@
+// `esb gateway --agent-url`: the gateway command in front of an agent HTTP service.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createAgentHttpServer } from '@esb/agent';
+import { runGateway } from './gateway.js';
+import { FakeInvoker } from '@esb/gateway/testing';
+import { freePort } from '@esb/contracts';
+
+describe('esb gateway (command)', () => {
+  let dir: string;
+  let agentServer: { url: string; close(): Promise<void> };
+  const fake = new FakeInvoker({ hi: (e: { rawPath: string }) => ({ said: 'hi', path: e.rawPath }) });
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'esb-gw-cli-'));
+    await writeFile(join(dir, 'functions.yml'), 'functions:\n  hi: {}\n');
+    await writeFile(join(dir, 'routing.yml'), 'routes:\n  - {path: /hi, method: GET, function: hi, api: ServerlessHttpApi}\n');
+    const agent = Object.assign(fake, { stats: () => ({ functions: { hi: {} } }) });
+    agentServer = await createAgentHttpServer({ agent, host: '127.0.0.1', port: 0 });
+  });
+  afterAll(async () => {
+    await agentServer.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('serves routes through the agent service, /health, the Invoke API, and stops on signal', async () => {
+    const port = await freePort();
+    const ac = new AbortController();
+    const exit = runGateway(['--config-dir', dir, '--port', String(port), '--host', '127.0.0.1', '--agent-url', agentServer.url], { LOG_LEVEL: 'silent' }, ac.signal);
+    const base = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 100; i++) {
+      if (await fetch(`${base}/health`).then((r) => r.ok, () => false)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const res = await fetch(`${base}/hi`);
+    expect([res.status, await res.json()]).toEqual([200, { said: 'hi', path: '/hi' }]);
+    const inv = await fetch(`${base}/2015-03-31/functions/hi/invocations`, { method: 'POST', body: '{"rawPath":"/x"}' });
+    expect(await inv.json()).toEqual({ said: 'hi', path: '/x' });
+    const missing = await fetch(`${base}/2015-03-31/functions/nope/invocations`, { method: 'POST', body: '{}' });
+    expect(missing.status).toBe(404);
+    ac.abort();
+    expect(await exit).toBe(0);
+  });
+
+  it('rejects a bad port', async () => {
+    await expect(runGateway(['--port', 'x'], {})).rejects.toThrow(/--port/);
+  });
+});

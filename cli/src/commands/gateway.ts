@@ -1,0 +1,111 @@
+// `esb gateway`: the API-Gateway-compatible HTTP gateway as its own service. Serves the
+// routes of CONFIG_DIR/routing.yml (hot-reloaded) and invokes functions through the agent:
+// over HTTP with --agent-url (compose), or an agent embedded in this process.
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import type { Invoker } from '@esb/contracts';
+import { gatewaySecurity, loadSettings, parseDuration } from '../settings.js';
+import { DEFAULT_INTEGRATION_TIMEOUT_MS, startGateway } from '@esb/gateway';
+import type { Command } from '../main.js';
+
+export const HELP = `usage: esb gateway [--config-dir DIR] [--port N] [--host H] [--agent-url URL] [--runtime process|docker]
+
+Serves the routes of DIR/routing.yml as API Gateway would (REST and HTTP APIs), the Lambda
+Invoke API (POST /2015-03-31/functions/<name>/invocations) and GET /health. Reloads
+functions.yml and routing.yml when they change, without a restart.
+
+  --config-dir DIR        default $CONFIG_DIR, else /app/runtime-config if it exists, else ./config
+  --port N                default $PORT or 3000
+  --host H                default $HOST or 0.0.0.0
+  --agent-url URL         the agent service (default $AGENT_URL); without it an agent runs in this process
+  --runtime R             embedded agent only: process (default, $ESB_RUNTIME) or docker
+  --log-dir DIR           embedded agent only: function logs (default $LOG_DIR or ./.esb/logs)
+  --integration-timeout D API Gateway's integration timeout (2s, 500ms, or seconds; default $INTEGRATION_TIMEOUT or 29)
+
+environment: CONFIG_RELOAD_INTERVAL (seconds, or "500ms"/"2s"; default 1 s, minimum 0.5 s), LOG_LEVEL,
+AWS_REGION; embedded agent: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3 (endpoints handed to functions).`;
+
+export async function runGateway(argv: string[], env: Record<string, string | undefined>, signal?: AbortSignal): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'config-dir': { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'agent-url': { type: 'string' },
+      runtime: { type: 'string' },
+      'log-dir': { type: 'string' },
+      'integration-timeout': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const settings = loadSettings(env);
+  const port = values.port !== undefined ? Number(values.port) : (settings.gateway.port ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, not "${values.port}"`);
+  const timeoutText = values['integration-timeout'];
+  const integrationTimeoutMs = timeoutText !== undefined ? parseDuration(timeoutText, '--integration-timeout', 's') : (settings.integrationTimeoutMs ?? DEFAULT_INTEGRATION_TIMEOUT_MS);
+  if (!(integrationTimeoutMs > 0)) throw new Error(`--integration-timeout must be a positive duration, not "${timeoutText}"`);
+  const reloadIntervalMs = settings.reloadIntervalMs;
+  const { existsSync } = await import('node:fs');
+  const configDir = values['config-dir'] ?? settings.configDir ?? (existsSync('/app/runtime-config') ? '/app/runtime-config' : 'config');
+  const host = values.host ?? settings.gateway.host ?? '0.0.0.0';
+  const region = settings.region;
+  const log = pino({ name: 'esb-gateway', level: settings.logLevel });
+
+  const agentUrl = values['agent-url'] ?? settings.gateway.agentUrl;
+  let invoker: Invoker;
+  let onFunctions: ((f: import('@esb/contracts').FunctionsFile) => void) | undefined;
+  const closers: Array<() => Promise<void> | void> = [];
+  if (agentUrl) {
+    const { createHttpInvoker } = await import('@esb/agent');
+    const http = createHttpInvoker({ url: agentUrl });
+    await http.refresh();
+    closers.push(() => http.close());
+    // The agent reads the same CONFIG_DIR: a function of the gateway's own functions.yml is
+    // known at once, not only after the HTTP client's lazily refreshed list catches up.
+    let known = new Set<string>();
+    onFunctions = (f) => {
+      known = new Set(Object.keys(f.functions));
+    };
+    invoker = { invoke: (name, payload, ctx) => http.invoke(name, payload, ctx), has: (name) => known.has(name) || http.has(name) };
+  } else {
+    const runtime = values.runtime ?? settings.runtime ?? 'process';
+    if (runtime !== 'process' && runtime !== 'docker') throw new Error(`--runtime must be process or docker, not "${runtime}"`);
+    const { createAgent } = await import('@esb/agent');
+    const agent = await createAgent({
+      runtime,
+      region,
+      credentials: settings.credentials,
+      endpoints: { ...settings.endpoints, lambda: settings.endpoints.lambda ?? `http://127.0.0.1:${port}` },
+      logDir: values['log-dir'] ?? settings.logDir ?? '.esb/logs',
+      log: log.child({ component: 'agent' }),
+    });
+    closers.push(() => agent.close());
+    invoker = agent;
+    onFunctions = (f) => agent.setFunctions(f);
+  }
+
+  const gw = await startGateway({ invoker, configDir, host, port, region, reloadIntervalMs, integrationTimeoutMs, log, onFunctions, ...(await gatewaySecurity(settings)) });
+  log.info({ url: gw.url, configDir, agent: agentUrl ?? 'in-process', reloadIntervalMs }, 'gateway listening');
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    signal?.addEventListener('abort', stop, { once: true });
+  });
+  log.info('shutting down: draining in-flight requests');
+  await gw.close();
+  for (const close of closers.reverse()) await close();
+  return 0;
+}
+
+const command: Command = {
+  summary: 'serve the API Gateway routes of CONFIG_DIR (hot reload) and the Lambda Invoke API',
+  run: (argv) => runGateway(argv, process.env),
+};
+export default command;

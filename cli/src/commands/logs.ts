@@ -1,0 +1,92 @@
+// `esb logs <function> [-f] [--workspace DIR]`: the function's log (lines with request ids,
+// START/END/REPORT), written by the agent to <workspace>/.esb/logs/<function>.log.
+import { createReadStream, existsSync, statSync, watch } from 'node:fs';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { logFileName } from '@esb/agent';
+import type { Command } from '../main.js';
+import { loadSettings } from '../settings.js';
+import { workspacePaths } from '@esb/controller';
+
+export const HELP = `usage: esb logs <function> [-f] [--workspace DIR] [--log-dir DIR]
+
+Prints a function's log: what it printed (with the request id), and Lambda's START, END and
+REPORT lines.
+
+  -f, --follow       keep printing new lines until interrupted
+  --workspace DIR    the workspace of \`esb dev\` (default: $ESB_WORKSPACE or the current folder)
+  --log-dir DIR      read the logs from DIR instead (e.g. the agent's $LOG_DIR)`;
+
+/** Copies bytes [from, to) of a file to `out`. */
+function copyRange(file: string, from: number, to: number, out: NodeJS.WritableStream): Promise<void> {
+  if (to <= from) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const s = createReadStream(file, { start: from, end: to - 1 });
+    s.on('error', reject);
+    s.on('end', resolve);
+    s.pipe(out, { end: false });
+  });
+}
+
+export async function runLogs(argv: string[], env: Record<string, string | undefined>, out: NodeJS.WritableStream = process.stdout, signal?: AbortSignal): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: {
+      follow: { type: 'boolean', short: 'f' },
+      workspace: { type: 'string' },
+      'log-dir': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: true,
+    strict: true,
+  });
+  if (values.help) {
+    out.write(`${HELP}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new Error(`expected one function name\n\n${HELP}`);
+  const settings = loadSettings(env);
+  const dir = values['log-dir'] ?? settings.logDir ?? workspacePaths(values.workspace ?? settings.workspace).logDir;
+  const file = path.join(dir, logFileName(positionals[0]));
+  if (!existsSync(file) && !values.follow) {
+    process.stderr.write(`no logs for function ${positionals[0]} yet (${file})\n`);
+    return 1;
+  }
+  let pos = 0;
+  const drain = async () => {
+    const size = existsSync(file) ? statSync(file).size : 0;
+    if (size < pos) pos = 0; // truncated or replaced
+    await copyRange(file, pos, size, out);
+    pos = size;
+  };
+  await drain();
+  if (!values.follow) return 0;
+  await new Promise<void>((resolve) => {
+    let busy = Promise.resolve();
+    const tick = () => {
+      busy = busy.then(drain).catch(() => {});
+    };
+    const timer = setInterval(tick, 500);
+    let watcher: ReturnType<typeof watch> | undefined;
+    try {
+      watcher = watch(dir, () => tick());
+    } catch {
+      /* the folder may not exist yet: polling covers it */
+    }
+    const stop = () => {
+      clearInterval(timer);
+      watcher?.close();
+      process.off('SIGINT', stop);
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    signal?.addEventListener('abort', stop, { once: true });
+  });
+  return 0;
+}
+
+const command: Command = {
+  summary: "show a function's log (-f to follow)",
+  run: (argv) => runLogs(argv, process.env),
+};
+export default command;

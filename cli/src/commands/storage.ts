@@ -1,0 +1,90 @@
+// `esb storage`: the embedded DynamoDB- and S3-compatible servers, standalone (also the compose
+// `database` / `s3-storage` images, one server each with --only). Runs until SIGINT/SIGTERM.
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Command } from '../main.js';
+// The storage module only: the AWS SDK is not needed to serve.
+import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
+
+export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--only dynamodb|s3]
+
+Runs the embedded DynamoDB-compatible (dynalite) and S3-compatible (s3rver, fixed) servers.
+Data is kept under DIR (default ./.esb/data), so a restart keeps tables, items, buckets and objects.
+
+  --data-dir DIR        where the data lives (default ./.esb/data)
+  --host HOST           address to listen on (default 127.0.0.1; 0.0.0.0 in a container)
+  --dynamodb-port N     DynamoDB port (default 8000; 0 = any free port)
+  --s3-port N           S3 port (default 9000; 0 = any free port)
+  --only dynamodb|s3    start just one of them
+  --create-table-ms N   how long a new table stays CREATING (default 0)`;
+
+export interface StorageArgs {
+  dataDir: string;
+  host: string;
+  dynamodbPort: number;
+  s3Port: number;
+  only: 'dynamodb' | 's3' | undefined;
+  createTableMs: number;
+}
+
+function port(name: string, text: string | undefined, fallback: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} must be a port number (0-65535), not "${text}"`);
+  return n;
+}
+
+/** Parses the options; undefined means --help was asked for. */
+export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'data-dir': { type: 'string' },
+      host: { type: 'string' },
+      'dynamodb-port': { type: 'string' },
+      's3-port': { type: 'string' },
+      only: { type: 'string' },
+      'create-table-ms': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) return undefined;
+  const only = values.only;
+  if (only !== undefined && only !== 'dynamodb' && only !== 's3') throw new Error(`--only must be "dynamodb" or "s3", not "${only}"`);
+  const createTableMs = values['create-table-ms'] === undefined ? 0 : Number(values['create-table-ms']);
+  if (!Number.isInteger(createTableMs) || createTableMs < 0) throw new Error(`--create-table-ms must be a whole number >= 0`);
+  return {
+    dataDir: resolve(cwd, values['data-dir'] ?? '.esb/data'),
+    host: values.host ?? '127.0.0.1',
+    dynamodbPort: port('dynamodb-port', values['dynamodb-port'], 8000),
+    s3Port: port('s3-port', values['s3-port'], 9000),
+    only,
+    createTableMs,
+  };
+}
+
+export async function startStorageFromArgs(args: StorageArgs): Promise<EmbeddedStorage> {
+  return startEmbeddedStorage(args);
+}
+
+const command: Command = {
+  summary: 'run the embedded DynamoDB- and S3-compatible servers',
+  async run(argv) {
+    const args = parseStorageArgs(argv, process.cwd());
+    if (!args) {
+      process.stdout.write(`${HELP}\n`);
+      return 0;
+    }
+    const storage = await startStorageFromArgs(args);
+    if (storage.dynamodbEndpoint) process.stdout.write(`DynamoDB: ${storage.dynamodbEndpoint}\n`);
+    if (storage.s3Endpoint) process.stdout.write(`S3:       ${storage.s3Endpoint} (path-style)\n`);
+    process.stdout.write(`data:     ${args.dataDir}\n`);
+    await new Promise<void>((done) => {
+      process.once('SIGINT', done).once('SIGTERM', done);
+    });
+    await storage.close();
+    return 0;
+  },
+};
+export default command;

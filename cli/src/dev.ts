@@ -1,0 +1,173 @@
+// `esb dev`: the embedded default, everything in one process — embedded DynamoDB and S3, the
+// agent (process runtime unless --runtime docker), the gateway and the controller with the
+// file backend — plus the examples deployed. Ctrl-C stops it all.
+import { LOCAL_REGION } from '@esb/contracts';
+import { existsSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import { createAgent, type Agent } from '@esb/agent';
+import { freePort } from '@esb/contracts';
+import { startGateway, type RunningGateway } from '@esb/gateway';
+import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
+import { ensureConfigDir } from '@esb/deploy';
+import { workspacePaths, type WorkspacePaths } from '@esb/controller';
+import { startFileController, startKubeController, type RunningController } from '@esb/controller';
+import { stagingConfigDir } from '@esb/deploy';
+import { gatewaySecurity, processSettings } from './settings.js';
+import { createDeploySteps, loadDockerImageBuilder, type RuntimeKind } from '@esb/controller';
+
+export const EXAMPLES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
+
+export interface DevOptions {
+  workspace?: string;
+  host?: string;
+  port?: number;
+  runtime?: RuntimeKind;
+  /** Where Deployments come from: the workspace's deployments/ folder, or the current kubeconfig's cluster. */
+  backend?: 'file' | 'kube';
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  project?: string;
+  env?: string;
+  examples?: boolean;
+  dynamodbPort?: number;
+  s3Port?: number;
+  region?: string;
+  reloadIntervalMs?: number;
+  log: Logger;
+}
+
+/** What a running `esb dev` tells the other commands (written to `<workspace>/.esb/dev.json`). */
+export interface DevInfo {
+  pid: number;
+  gateway: string;
+  dynamodb: string;
+  s3: string;
+  runtime: RuntimeKind;
+  project: string;
+  env: string;
+  configDir: string;
+  /** Where this esb dev reads Deployments; `esb deploy` writes them there. */
+  backend: 'file' | 'kube';
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+}
+
+export interface RunningDev {
+  info: DevInfo;
+  paths: WorkspacePaths;
+  agent: Agent;
+  gateway: RunningGateway;
+  controller: RunningController;
+  close(): Promise<void>;
+}
+
+
+export function exampleManifest(templatePath: string, name: string, project: string, env: string): string {
+  return `# Written by esb dev: deploys ${path.basename(templatePath)}. Edit or delete freely.\napiVersion: esb.dev/v1alpha1\nkind: Deployment\nmetadata:\n  name: ${name}\nspec:\n  template: ${templatePath}\n  project: ${project}\n  env: ${env}\n`;
+}
+
+export async function startDev(options: DevOptions): Promise<RunningDev> {
+  const { log } = options;
+  const runtime = options.runtime ?? 'process';
+  // Function containers reach the gateway (Lambda Invoke API) and the storage through the
+  // Docker bridge (host.docker.internal), which a loopback-only server does not answer.
+  const reachableFromContainers = runtime === 'docker';
+  const host = options.host ?? (reachableFromContainers ? '0.0.0.0' : '127.0.0.1');
+  if (reachableFromContainers) log.warn('docker runtime: the gateway and the embedded storage listen on all interfaces so that function containers reach them');
+  const project = options.project ?? 'esb';
+  const env = options.env ?? 'default';
+  const region = options.region ?? LOCAL_REGION;
+  const settings = processSettings();
+  const paths = workspacePaths(options.workspace ?? settings.workspace, settings.deploymentsDir);
+  const configDir = stagingConfigDir({ workspace: paths.workspace, project, env });
+  await mkdir(paths.deploymentsDir, { recursive: true });
+  await ensureConfigDir(configDir, { log: { info: (m) => log.info(m), warn: (m) => log.warn(m) } });
+
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const close of closers.splice(0).reverse()) {
+      await close().catch((err) => log.warn(`while stopping: ${String(err)}`));
+    }
+  };
+  try {
+    const storage: EmbeddedStorage = await startEmbeddedStorage({
+      dataDir: paths.dataDir,
+      host: reachableFromContainers ? '0.0.0.0' : '127.0.0.1',
+      dynamodbPort: options.dynamodbPort ?? 0,
+      s3Port: options.s3Port ?? 0,
+    });
+    closers.push(() => storage.close());
+    const port = options.port || (await freePort(host));
+    const gatewayUrl = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+
+    const agent = await createAgent({
+      runtime,
+      endpoints: { dynamodb: storage.dynamodbEndpoint, s3: storage.s3Endpoint, lambda: gatewayUrl },
+      region,
+      logDir: paths.logDir,
+      log: log.child({ component: 'agent' }),
+    });
+    closers.push(() => agent.close());
+
+    const gateway = await startGateway({
+      invoker: agent,
+      configDir,
+      host,
+      port,
+      region,
+      reloadIntervalMs: options.reloadIntervalMs,
+      log: log.child({ component: 'gateway' }),
+      onFunctions: (functions) => agent.setFunctions(functions),
+      ...(await gatewaySecurity(settings)),
+    });
+    closers.push(() => gateway.close());
+
+    const steps = createDeploySteps({
+      runtime,
+      dynamodbEndpoint: storage.dynamodbEndpoint,
+      s3Endpoint: storage.s3Endpoint,
+      region,
+      log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
+      buildImages: runtime === 'docker' ? await loadDockerImageBuilder() : undefined,
+    });
+    const controllerOptions = { paths, steps, log: log.child({ component: 'controller' }), configDirFor: (p: string, e: string) => stagingConfigDir({ workspace: paths.workspace, project: p, env: e }) };
+    const controller =
+      options.backend === 'kube'
+        ? await startKubeController({ ...controllerOptions, kubeconfig: options.kubeconfig, context: options.context, namespace: options.namespace })
+        : await startFileController(controllerOptions);
+    closers.push(() => controller.close());
+
+    if (options.examples !== false && options.backend !== 'kube') {
+      const manifest = path.join(paths.deploymentsDir, 'example-a.yaml');
+      if (!existsSync(manifest)) {
+        const template = path.relative(paths.deploymentsDir, path.join(EXAMPLES_DIR, 'a.yml'));
+        await writeFile(manifest, exampleManifest(template, 'example-a', project, env));
+        log.info(`deploying the example app A (${manifest})`);
+      }
+    }
+
+    const info: DevInfo = {
+      pid: process.pid,
+      gateway: gatewayUrl,
+      dynamodb: storage.dynamodbEndpoint!,
+      s3: storage.s3Endpoint!,
+      runtime,
+      project,
+      env,
+      configDir,
+      backend: options.backend ?? 'file',
+      ...(options.backend === 'kube' ? { kubeconfig: options.kubeconfig && path.resolve(options.kubeconfig), context: options.context, namespace: options.namespace } : {}),
+    };
+    await writeFile(paths.runtimeFile, `${JSON.stringify(info, null, 2)}\n`);
+    closers.push(() => rm(paths.runtimeFile, { force: true }));
+    return { info, paths, agent, gateway, controller, close: closeAll };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}

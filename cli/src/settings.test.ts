@@ -1,0 +1,64 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { gatewaySecurity, loadSettings, parseDuration, parseJwksSetting, SettingsError } from './settings.js';
+import { LOCAL_CREDENTIALS } from '@esb/contracts';
+
+describe('gateway security settings', () => {
+  it('merges API keys and JWKS locations from ~/.esb/config.yaml and the environment', async () => {
+    const home = await mkdtemp(path.join(tmpdir(), 'esb-home-'));
+    await mkdir(path.join(home, '.esb'));
+    await writeFile(path.join(home, '.esb', 'config.yaml'), 'api_keys: [from-file]\njwks:\n  https://a.test: /keys/a.json\n');
+    const security = await gatewaySecurity({ ...loadSettings({ ESB_API_KEYS: 'k1, k2', ESB_JWKS: 'https://b.test/=https://b.test/keys' }), home });
+    expect([...security.apiKeys()].sort()).toEqual(['from-file', 'k1', 'k2']);
+    expect(security.jwksLocations).toEqual({ 'https://a.test': '/keys/a.json', 'https://b.test/': 'https://b.test/keys' });
+  });
+
+  it('names the variable of a malformed JWKS setting', () => {
+    expect(() => parseJwksSetting('https://a.test', 'ESB_JWKS')).toThrow('ESB_JWKS: "https://a.test" is not <issuer>=<JWKS URL or file>');
+  });
+});
+
+describe('loadSettings', () => {
+  it('defaults for local use: the local region and credentials, no endpoints, reload every second', () => {
+    const s = loadSettings({});
+    expect(s).toMatchObject({ region: 'us-east-1', credentials: LOCAL_CREDENTIALS, endpoints: {}, reloadIntervalMs: 1000, logLevel: 'info', debug: false });
+  });
+
+  it('one endpoint precedence for every part: AWS_ENDPOINT_URL_<SERVICE>, then <SERVICE>_ENDPOINT, then AWS_ENDPOINT_URL', () => {
+    expect(loadSettings({ DYNAMODB_ENDPOINT: 'http://database:8000', AWS_ENDPOINT_URL_DYNAMODB: 'http://x:1', S3_ENDPOINT: 'http://s3:9000', AWS_ENDPOINT_URL_S3: 'http://y:2' }).endpoints).toMatchObject({
+      dynamodb: 'http://x:1',
+      s3: 'http://y:2',
+    });
+    expect(loadSettings({ DYNAMODB_ENDPOINT: 'http://database:8000', AWS_ENDPOINT_URL: 'http://z:3' }).endpoints).toMatchObject({ dynamodb: 'http://database:8000', s3: 'http://z:3' });
+    expect(loadSettings({ AWS_ENDPOINT_URL: 'http://z:3' }).endpoints).toEqual({ dynamodb: 'http://z:3', s3: 'http://z:3', lambda: undefined });
+  });
+
+  it('region and credentials from the usual variables; half a key pair is not a key pair', () => {
+    expect(loadSettings({ AWS_DEFAULT_REGION: 'eu-west-1' }).region).toBe('eu-west-1');
+    expect(loadSettings({ AWS_REGION: 'ap-northeast-1', AWS_DEFAULT_REGION: 'eu-west-1' }).region).toBe('ap-northeast-1');
+    expect(loadSettings({ AWS_ACCESS_KEY_ID: 'AK', AWS_SECRET_ACCESS_KEY: 'SK', AWS_SESSION_TOKEN: 'T' }).credentials).toEqual({ accessKeyId: 'AK', secretAccessKey: 'SK', sessionToken: 'T' });
+    expect(loadSettings({ AWS_ACCESS_KEY_ID: 'AK' }).credentials).toEqual(LOCAL_CREDENTIALS);
+  });
+
+  it('CONFIG_RELOAD_INTERVAL means the same to every part: units, bare seconds (milliseconds above 60), at least 0.5 s', () => {
+    const reload = (v: string) => loadSettings({ CONFIG_RELOAD_INTERVAL: v }).reloadIntervalMs;
+    expect(reload('2')).toBe(2000);
+    expect(reload('0.75')).toBe(750);
+    expect(reload('600ms')).toBe(600);
+    expect(reload('0.1')).toBe(500);
+    expect(reload('1500')).toBe(1500);
+    expect(reload('2s')).toBe(2000);
+    expect(() => reload('soon')).toThrow(SettingsError);
+    expect(() => reload('soon')).toThrow(/^CONFIG_RELOAD_INTERVAL: "soon" is not a duration/);
+  });
+
+  it('durations, ports and runtimes are checked, naming the variable', () => {
+    expect(parseDuration('1.5m', 'X')).toBe(90_000);
+    expect(loadSettings({ INTEGRATION_TIMEOUT: '10' }).integrationTimeoutMs).toBe(10_000);
+    expect(() => loadSettings({ PORT: '70000' })).toThrow(/^PORT: "70000" is not a port number/);
+    expect(() => loadSettings({ ESB_RUNTIME: 'podman' })).toThrow(/^ESB_RUNTIME: "podman" is not process or docker/);
+    expect(loadSettings({ ESB_RUNTIME: 'docker', AGENT_PORT: '9100' })).toMatchObject({ runtime: 'docker', agent: { port: 9100 } });
+  });
+});

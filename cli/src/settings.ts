@@ -1,0 +1,171 @@
+// Settings: the only place esb reads its environment. `loadSettings(env)` turns the variables
+// into one typed object (durations, ports and endpoints parsed once, with one precedence rule)
+// that the commands pass down; no other package reads `process.env`. Gateway security also
+// reads ~/.esb/config.yaml (API keys, JWKS locations).
+import os from 'node:os';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, type Credentials } from '@esb/contracts';
+import { readGlobalConfig } from '@esb/deploy';
+
+type Environ = Record<string, string | undefined>;
+
+export class SettingsError extends Error {
+  constructor(
+    readonly variable: string,
+    reason: string,
+  ) {
+    super(`${variable}: ${reason}`);
+    this.name = 'SettingsError';
+  }
+}
+
+/**
+ * A duration: `500ms`, `2s`, `1.5m`, or a bare number in `bareUnit`. For CONFIG_RELOAD_INTERVAL
+ * a bare number is seconds (`1`, `0.5`), and above 60 milliseconds (`1000`), so the values both
+ * services used to read keep their meaning.
+ */
+export function parseDuration(text: string, name: string, bareUnit: 's' | 'ms' | 'auto' = 's'): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(text);
+  if (!m) throw new SettingsError(name, `"${text}" is not a duration (e.g. 500ms, 2s, 1m, or a number of ${bareUnit === 'ms' ? 'milliseconds' : 'seconds'})`);
+  const n = Number(m[1]);
+  const unit = m[2] ?? (bareUnit === 'auto' ? (n > 60 ? 'ms' : 's') : bareUnit);
+  return unit === 'ms' ? n : unit === 's' ? n * 1000 : n * 60_000;
+}
+
+function parsePort(text: string | undefined, name: string): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SettingsError(name, `"${text}" is not a port number`);
+  return port;
+}
+
+const nonEmpty = (v: string | undefined) => (v !== undefined && v.trim() !== '' ? v.trim() : undefined);
+
+/** AWS_ENDPOINT_URL_<SERVICE> first, then esb's older <SERVICE>_ENDPOINT, then AWS_ENDPOINT_URL: service-specific before global, as the AWS SDKs do. */
+function endpoint(env: Environ, service: 'DYNAMODB' | 'S3' | 'LAMBDA'): string | undefined {
+  return nonEmpty(env[`AWS_ENDPOINT_URL_${service}`]) ?? nonEmpty(env[`${service}_ENDPOINT`]) ?? (service === 'LAMBDA' ? undefined : nonEmpty(env.AWS_ENDPOINT_URL));
+}
+
+export type RuntimeName = 'process' | 'docker';
+
+function runtimeOf(text: string | undefined, name: string): RuntimeName | undefined {
+  const v = nonEmpty(text);
+  if (v === undefined) return undefined;
+  if (v !== 'process' && v !== 'docker') throw new SettingsError(name, `"${v}" is not process or docker`);
+  return v;
+}
+
+export interface Settings {
+  /** ESB_WORKSPACE */
+  workspace?: string;
+  /** ESB_DEPLOYMENTS_DIR */
+  deploymentsDir?: string;
+  /** CONFIG_DIR: one CONFIG_DIR for every env (compose), instead of the workspace's staging folders. */
+  configDir?: string;
+  /** RESOURCES_YML: the provisioner's input file. */
+  resourcesYml?: string;
+  /** ESB_RUNTIME */
+  runtime?: RuntimeName;
+  /** ESB_REGISTRY: where `esb deploy --kube` pushes function images. */
+  registry?: string;
+  /** LOG_LEVEL */
+  logLevel: string;
+  /** ESB_DEBUG: print stack traces of failed commands. */
+  debug: boolean;
+  /** LOG_DIR: per-function logs. */
+  logDir?: string;
+  /** SOURCE_DATE_EPOCH: reproducible `generated_at` in artifacts. */
+  sourceDateEpoch?: string;
+  /** AWS_REGION, then AWS_DEFAULT_REGION. */
+  region: string;
+  /** AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN), else the local account's. */
+  credentials: Credentials;
+  /** Storage and Lambda endpoints handed to functions and used by the provisioner. */
+  endpoints: { dynamodb?: string; s3?: string; lambda?: string };
+  /** CONFIG_RELOAD_INTERVAL (default 1 s, at least 0.5 s). */
+  reloadIntervalMs: number;
+  /** INTEGRATION_TIMEOUT (a bare number is seconds). */
+  integrationTimeoutMs?: number;
+  gateway: { host?: string; port?: number; agentUrl?: string };
+  agent: { host?: string; port?: number; name?: string; dockerNetwork?: string; runtimeApiHost?: string; imagePullPolicy?: string; victoriaLogsUrl?: string };
+  /** ESB_API_KEYS ("k1,k2") and ESB_JWKS ("<issuer>=<url or file>,..."), merged with ~/.esb/config.yaml by gatewaySecurity. */
+  security: { apiKeys: string[]; jwks: Record<string, string> };
+  /** HOME: where ~/.esb/config.yaml lives. */
+  home: string;
+}
+
+export const MIN_RELOAD_INTERVAL_MS = 500;
+
+/** Reads every variable esb understands; a malformed one is a SettingsError naming it. */
+export function loadSettings(env: Environ): Settings {
+  const reload = nonEmpty(env.CONFIG_RELOAD_INTERVAL);
+  const timeout = nonEmpty(env.INTEGRATION_TIMEOUT);
+  const accessKeyId = nonEmpty(env.AWS_ACCESS_KEY_ID);
+  const secretAccessKey = nonEmpty(env.AWS_SECRET_ACCESS_KEY);
+  const sessionToken = nonEmpty(env.AWS_SESSION_TOKEN);
+  const integrationTimeoutMs = timeout === undefined ? undefined : parseDuration(timeout, 'INTEGRATION_TIMEOUT', 's');
+  if (integrationTimeoutMs !== undefined && !(integrationTimeoutMs > 0)) throw new SettingsError('INTEGRATION_TIMEOUT', `"${timeout}" is not a positive duration`);
+  return {
+    workspace: nonEmpty(env.ESB_WORKSPACE),
+    deploymentsDir: nonEmpty(env.ESB_DEPLOYMENTS_DIR),
+    configDir: nonEmpty(env.CONFIG_DIR),
+    resourcesYml: nonEmpty(env.RESOURCES_YML),
+    runtime: runtimeOf(env.ESB_RUNTIME, 'ESB_RUNTIME'),
+    registry: nonEmpty(env.ESB_REGISTRY),
+    logLevel: nonEmpty(env.LOG_LEVEL) ?? 'info',
+    debug: Boolean(nonEmpty(env.ESB_DEBUG)),
+    logDir: nonEmpty(env.LOG_DIR),
+    sourceDateEpoch: nonEmpty(env.SOURCE_DATE_EPOCH),
+    region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? LOCAL_REGION,
+    credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } : { ...LOCAL_CREDENTIALS },
+    endpoints: { dynamodb: endpoint(env, 'DYNAMODB'), s3: endpoint(env, 'S3'), lambda: endpoint(env, 'LAMBDA') },
+    reloadIntervalMs: Math.max(MIN_RELOAD_INTERVAL_MS, reload === undefined ? 1000 : parseDuration(reload, 'CONFIG_RELOAD_INTERVAL', 'auto')),
+    integrationTimeoutMs,
+    gateway: { host: nonEmpty(env.HOST), port: parsePort(env.PORT, 'PORT'), agentUrl: nonEmpty(env.AGENT_URL) },
+    agent: {
+      host: nonEmpty(env.AGENT_HOST),
+      port: parsePort(env.AGENT_PORT, 'AGENT_PORT'),
+      name: nonEmpty(env.ESB_AGENT_NAME),
+      dockerNetwork: nonEmpty(env.ESB_DOCKER_NETWORK),
+      runtimeApiHost: nonEmpty(env.ESB_RUNTIME_API_HOST),
+      imagePullPolicy: nonEmpty(env.IMAGE_PULL_POLICY),
+      victoriaLogsUrl: nonEmpty(env.VICTORIALOGS_URL),
+    },
+    security: {
+      apiKeys: (env.ESB_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
+      jwks: parseJwksSetting(env.ESB_JWKS, 'ESB_JWKS'),
+    },
+    home: nonEmpty(env.HOME) ?? os.homedir(),
+  };
+}
+
+/** Settings of the process, read once. */
+let current: Settings | undefined;
+export function processSettings(): Settings {
+  // The one read of the process environment (docs/design.md, "Layout").
+  return (current ??= loadSettings(process.env));
+}
+
+export interface GatewaySecurity {
+  apiKeys: () => ReadonlySet<string>;
+  jwksLocations: Record<string, string>;
+}
+
+export function parseJwksSetting(value: string | undefined, source: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    // The issuer is a URL itself: split at the last "=".
+    const eq = item.lastIndexOf('=');
+    if (eq <= 0 || eq === item.length - 1) throw new SettingsError(source, `"${item}" is not <issuer>=<JWKS URL or file>`);
+    out[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return out;
+}
+
+export async function gatewaySecurity(settings: Pick<Settings, 'security' | 'home'>): Promise<GatewaySecurity> {
+  const global = await readGlobalConfig(settings.home);
+  const keys = new Set<string>([...global.api_keys, ...settings.security.apiKeys]);
+  return {
+    apiKeys: () => keys,
+    jwksLocations: { ...global.jwks, ...settings.security.jwks },
+  };
+}

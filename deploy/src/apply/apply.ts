@@ -1,0 +1,212 @@
+// `esb artifact apply` as a library call: validate everything, then under the deploy lock
+// merge each artifact entry into CONFIG_DIR and write the changed files atomically.
+import { constants } from 'node:fs';
+import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, posix, relative, sep } from 'node:path';
+import { tmpPathFor, writeFileAtomic } from '@esb/contracts';
+import { withDeployLock } from './lock.js';
+import { prepareConfigDir } from '../layout/index.js';
+import { loadArtifact, refKey, rewritePaths, RUNTIME_FILES, type LoadedEntry } from './artifact.js';
+import { initConfigDirLocked, loadSeed, readExistingConfig, readRawFiles, serializeRuntimeConfig, silentLog, type ApplyLog, type InitState } from './config-dir.js';
+import { folderHash, hashArtifact } from './digest.js';
+import { DigestMismatchError, SecretMissingError } from './errors.js';
+import { mergeConfig, type MergeReport, type RuntimeConfig } from './merge.js';
+import { fillSecrets, readSecretEnv } from './secrets.js';
+
+export interface ApplyOptions {
+  /** Path of artifact.yml. */
+  artifactPath: string;
+  /** The CONFIG_DIR to merge into (created with mkdir -p). */
+  configDir: string;
+  /** dotenv-style file whose values fill `${KEY}` placeholders in function environments. */
+  secretEnvFile?: string;
+  /** More placeholder values (win over the file's). */
+  secrets?: Record<string, string>;
+  /** Digest mismatch and unfilled placeholders are errors (warnings otherwise). */
+  strict?: boolean;
+  /** Copied into CONFIG_DIR once, when it holds no config yet. */
+  seedDir?: string;
+  /** How long to wait for another apply's lock; default 30 s. */
+  lockTimeoutMs?: number;
+  log?: ApplyLog;
+}
+
+export interface EntryReport {
+  artifact_root: string;
+  digest: string;
+  /** Code/layer folders copied into CONFIG_DIR/code, and those already there (same content). */
+  code: { copied: number; reused: number };
+  changes: MergeReport;
+}
+
+export interface ApplyReport {
+  artifact: string;
+  project: string;
+  env: string;
+  configDir: string;
+  /** How CONFIG_DIR was found: with config, initialised from the seed, or empty. */
+  initial: InitState;
+  entries: EntryReport[];
+  /** Files rewritten (names); empty when applying changed nothing. */
+  written: string[];
+  changed: boolean;
+  warnings: string[];
+}
+
+/** Where a code/layer folder is copied in CONFIG_DIR: named by its content, never overwritten. */
+export function codeDirFor(configDir: string, refKey: string, hash: string): string {
+  const name = (refKey || 'root').replace(/[^A-Za-z0-9_.-]+/g, '_');
+  return join(configDir, 'code', `${name}-${hash.slice(0, 16)}`);
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Copies `files` (relative to `rootDir`, all under `key`) to `dest` via a tmp folder +
+ * rename, so `dest` is complete or absent. Returns false when `dest` already exists (same
+ * content). (fs.cp is ~20x slower on thousands of small files.)
+ */
+async function copyFolder(rootDir: string, key: string, files: string[], dest: string): Promise<boolean> {
+  if (await exists(dest)) return false;
+  await mkdir(dirname(dest), { recursive: true });
+  const tmp = tmpPathFor(dest);
+  const pre = key === '' ? 0 : key.length + 1;
+  try {
+    // Folders level by level (parents first), each level in parallel: mkdir -p per file is slow.
+    const dirs = new Set<string>();
+    for (const f of files) for (let d = posix.dirname(f.slice(pre)); d !== '.' && !dirs.has(d); d = posix.dirname(d)) dirs.add(d);
+    await mkdir(tmp);
+    const byDepth: string[][] = [];
+    for (const d of dirs) (byDepth[d.split('/').length - 1] ??= []).push(d);
+    for (const level of byDepth) if (level) await Promise.all(level.map((d) => mkdir(join(tmp, d))));
+    const LANES = 8;
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(LANES, files.length) }, async () => {
+        while (next < files.length) {
+          const f = files[next++];
+          await copyFile(join(rootDir, f), join(tmp, f.slice(pre)), constants.COPYFILE_FICLONE);
+        }
+      }),
+    );
+    await rename(tmp, dest);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    if (!(await exists(dest))) throw err;
+  }
+  return true;
+}
+
+export async function applyArtifact(opts: ApplyOptions): Promise<ApplyReport> {
+  const log = opts.log ?? silentLog;
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    log.warn(m);
+  };
+
+  // 1. Validate everything before touching CONFIG_DIR.
+  const secrets = { ...(opts.secretEnvFile ? await readSecretEnv(opts.secretEnvFile) : {}), ...(opts.secrets ?? {}) };
+  const loaded = await loadArtifact(opts.artifactPath);
+  const seed = opts.seedDir ? await loadSeed(opts.seedDir) : undefined;
+  const prepared: { entry: LoadedEntry; digest: string; hashes: Map<string, string>; config: RuntimeConfig }[] = [];
+  for (const e of loaded.entries) {
+    const field = `artifacts[${e.index}].digest`;
+    // The root's digest, leaving out artifact.yml itself when it lies inside the root.
+    const selfRel = relative(e.rootDir, loaded.file).split(sep).join('/');
+    const { digest, hashes } = await hashArtifact(e.rootDir, { artifactRoot: e.entry.artifact_root, exclude: [selfRel], files: e.files });
+    if (e.entry.digest && e.entry.digest !== digest) {
+      if (opts.strict) throw new DigestMismatchError(loaded.file, field, e.entry.digest, digest);
+      warn(`${loaded.file}: ${field}: digest mismatch (artifact.yml says ${e.entry.digest}, files hash to ${digest}); applying anyway (use --strict to refuse)`);
+    } else if (!e.entry.digest && opts.strict) {
+      warn(`${loaded.file}: ${field}: no digest recorded, nothing to check`);
+    }
+    const cfgFile = join(e.runtimeConfigDir, RUNTIME_FILES.functions);
+    const filled = fillSecrets(e.config.functions, secrets);
+    if (filled.missing.length > 0) {
+      if (opts.strict) throw new SecretMissingError(cfgFile, filled.missing);
+      for (const m of filled.missing) warn(`${cfgFile}: ${m.field}: no value for \${${m.key}}; left as is (pass it in --secret-env)`);
+    }
+    prepared.push({ entry: e, digest, hashes, config: { ...e.config, functions: filled.functions } });
+  }
+
+  // 2. CONFIG_DIR: mkdir -p, writable, then everything else under the lock.
+  const configDir = opts.configDir;
+  await prepareConfigDir(configDir);
+  return withDeployLock(
+    configDir,
+    async () => {
+      const initial = await initConfigDirLocked(configDir, seed);
+      if (initial === 'seeded') log.info(`CONFIG_DIR ${configDir}: initialised from seed ${opts.seedDir}`);
+      const before = await readRawFiles(configDir);
+      let current = await readExistingConfig(configDir);
+      const entries: EntryReport[] = [];
+      for (const p of prepared) {
+        let incoming = p.config;
+        const code = { copied: 0, reused: 0 };
+        if (p.entry.refs.length > 0) {
+          const dests = new Map<string, string>();
+          const jobs: { key: string; files: string[]; dest: string }[] = [];
+          for (const rel of p.entry.refs) {
+            const key = refKey(rel);
+            if (dests.has(key)) continue;
+            const { hash, files } = folderHash(key, p.entry.files, p.hashes);
+            const dest = codeDirFor(configDir, key, hash);
+            dests.set(key, dest);
+            jobs.push({ key, files, dest });
+          }
+          // One readdir instead of a stat per folder: which copies exist already.
+          const present = new Set(await readdir(join(configDir, 'code')).catch(() => [] as string[]));
+          const todo = jobs.filter((j) => !present.has(basename(j.dest)));
+          code.reused = jobs.length - todo.length;
+          let next = 0;
+          await Promise.all(
+            Array.from({ length: Math.min(8, todo.length) }, async () => {
+              while (next < todo.length) {
+                const j = todo[next++];
+                if (await copyFolder(p.entry.rootDir, j.key, j.files, j.dest)) code.copied++;
+                else code.reused++;
+              }
+            }),
+          );
+          incoming = rewritePaths(incoming, (rel) => dests.get(refKey(rel))!);
+        }
+        const result = mergeConfig(current, incoming);
+        for (const w of result.warnings) warn(w);
+        current = result.merged;
+        entries.push({ artifact_root: p.entry.entry.artifact_root, digest: p.digest, code, changes: result.report });
+      }
+      const text = serializeRuntimeConfig(current);
+      const written: string[] = [];
+      // resources first, routing last: a route never points at a function not yet written.
+      for (const k of ['resources', 'functions', 'routing'] as const) {
+        if (before[k] === text[k]) continue;
+        await writeFileAtomic(join(configDir, RUNTIME_FILES[k]), text[k]);
+        written.push(RUNTIME_FILES[k]);
+      }
+      return {
+        artifact: loaded.file,
+        project: loaded.artifact.project,
+        env: loaded.artifact.env,
+        configDir,
+        initial,
+        entries,
+        written,
+        changed: written.length > 0,
+        warnings,
+      } satisfies ApplyReport;
+    },
+    {
+      timeoutMs: opts.lockTimeoutMs,
+      onWait: (h) => log.info(`waiting for the deploy lock of ${configDir}${h ? ` (held by pid ${h.pid} on ${h.host} since ${h.since})` : ''}`),
+      onTakeOver: (h) => log.info(`taking over a stale deploy lock of ${configDir}${h ? ` (pid ${h.pid} on ${h.host} is gone)` : ''}`),
+    },
+  );
+}

@@ -1,0 +1,153 @@
+import { describe, expect, it } from 'vitest';
+import { FunctionsFile, ResourcesFile, RoutingFile } from '@esb/contracts';
+import { mergeConfig, type RuntimeConfig } from './merge.js';
+
+function cfg(parts: { functions?: unknown; routing?: unknown; resources?: unknown } = {}): RuntimeConfig {
+  return {
+    functions: FunctionsFile.parse(parts.functions ?? {}),
+    routing: RoutingFile.parse(parts.routing ?? {}),
+    resources: ResourcesFile.parse(parts.resources ?? {}),
+  };
+}
+const route = (path: string, method: string, fn: string, api = 'ServerlessHttpApi') => ({ path, method, function: fn, api });
+const table = (name: string, key = 'id') => ({
+  TableName: name,
+  KeySchema: [{ AttributeName: key, KeyType: 'HASH' }],
+  AttributeDefinitions: [{ AttributeName: key, AttributeType: 'S' }],
+});
+
+describe('mergeConfig: functions', () => {
+  it('replaces a function whole by name (no field-level merge) and keeps the others', () => {
+    const existing = cfg({ functions: { functions: { a: { handler: 'a.old', environment: { X: '1', Y: '2' } }, b: { handler: 'b' } } } });
+    const incoming = cfg({ functions: { functions: { a: { handler: 'a.new', environment: { Z: '3' } }, c: { handler: 'c' } } } });
+    const { merged, report } = mergeConfig(existing, incoming);
+    expect(merged.functions.functions.a.handler).toBe('a.new');
+    expect(merged.functions.functions.a.environment).toEqual({ Z: '3' });
+    expect(Object.keys(merged.functions.functions)).toEqual(['a', 'b', 'c']);
+    expect(report.functions).toEqual({ added: ['c'], replaced: ['a'], unchanged: [], kept: ['b'] });
+  });
+
+  it('reports an identical function as unchanged', () => {
+    const x = cfg({ functions: { functions: { a: { handler: 'a' } } } });
+    expect(mergeConfig(x, x).report.functions).toEqual({ added: [], replaced: [], unchanged: ['a'], kept: [] });
+  });
+
+  it('keeps existing defaults and adds only missing keys (nested)', () => {
+    const existing = cfg({ functions: { defaults: { environment: { LOG_LEVEL: 'debug' }, scaling: { idle_timeout: 60 } } } });
+    const incoming = cfg({
+      functions: { defaults: { environment: { LOG_LEVEL: 'info', REGION: 'local' }, scaling: { idle_timeout: 5, acquire_timeout: 9 } } },
+    });
+    const { merged, report } = mergeConfig(existing, incoming);
+    expect(merged.functions.defaults).toEqual({ environment: { LOG_LEVEL: 'debug', REGION: 'local' }, scaling: { idle_timeout: 60, acquire_timeout: 9 } });
+    expect(report.defaults.added.sort()).toEqual(['environment.REGION', 'scaling.acquire_timeout']);
+    expect(report.defaults.kept.sort()).toEqual(['environment.LOG_LEVEL', 'scaling.idle_timeout']);
+  });
+
+  it('treats a function named __proto__ as a plain key', () => {
+    const incoming = cfg();
+    incoming.functions.functions = JSON.parse('{"__proto__": {"handler": "p"}}');
+    const { merged } = mergeConfig(cfg(), incoming);
+    expect(Object.keys(merged.functions.functions)).toEqual(['__proto__']);
+    expect(Object.getPrototypeOf(merged.functions.functions)).toBe(Object.prototype);
+  });
+});
+
+describe('mergeConfig: routes and apis', () => {
+  it('keys routes by (path, method): a match is replaced in place, a new one appended', () => {
+    const existing = cfg({ routing: { routes: [route('/a', 'GET', 'f1'), route('/b', 'GET', 'f1'), route('/a', 'POST', 'f1')] } });
+    const incoming = cfg({ routing: { routes: [route('/new', 'GET', 'f2'), route('/a', 'GET', 'f2')] } });
+    const { merged, report } = mergeConfig(existing, incoming);
+    expect(merged.routing.routes.map((r) => `${r.method} ${r.path} ${r.function}`)).toEqual([
+      'GET /a f2',
+      'GET /b f1',
+      'POST /a f1',
+      'GET /new f2',
+    ]);
+    expect(report.routes).toEqual({ added: ['GET /new'], replaced: ['GET /a'], unchanged: [], kept: ['GET /b', 'POST /a'] });
+  });
+
+  it('treats the same path with another method (and ANY) as another route', () => {
+    const existing = cfg({ routing: { routes: [route('/x', 'GET', 'f1')] } });
+    const incoming = cfg({ routing: { routes: [route('/x', 'ANY', 'f2')] } });
+    expect(mergeConfig(existing, incoming).merged.routing.routes).toHaveLength(2);
+  });
+
+  it('applies duplicate keys inside one deploy in order: the last wins', () => {
+    const incoming = cfg({ routing: { routes: [route('/a', 'GET', 'first'), route('/a', 'GET', 'second')] } });
+    const { merged, report } = mergeConfig(cfg(), incoming);
+    expect(merged.routing.routes).toEqual([route('/a', 'GET', 'second')]);
+    expect(report.routes.added).toEqual(['GET /a']);
+  });
+
+  it('merges apis by id, last wins', () => {
+    const existing = cfg({ routing: { apis: { A: { type: 'rest', stage: 'prod' }, B: { type: 'http' } } } });
+    const incoming = cfg({ routing: { apis: { A: { type: 'rest', stage: 'v2' }, C: { type: 'http' } } } });
+    const { merged, report } = mergeConfig(existing, incoming);
+    expect(merged.routing.apis.A.stage).toBe('v2');
+    expect(Object.keys(merged.routing.apis)).toEqual(['A', 'B', 'C']);
+    expect(report.apis).toEqual({ added: ['C'], replaced: ['A'], unchanged: [], kept: ['B'] });
+  });
+
+  it('warns when an incoming route points at a function that is not deployed', () => {
+    const { warnings } = mergeConfig(cfg(), cfg({ routing: { routes: [route('/a', 'GET', 'ghost')] } }));
+    expect(warnings.join('\n')).toMatch(/GET \/a.*"ghost".*not deployed/);
+  });
+});
+
+describe('mergeConfig: resources', () => {
+  it('merges DynamoDB by TableName, S3 by BucketName, layers by Name', () => {
+    const existing = cfg({
+      resources: {
+        resources: {
+          dynamodb: [table('users'), table('orders')],
+          s3: [{ BucketName: 'assets' }],
+          layers: [{ Name: 'common', ContentUri: '/old' }],
+        },
+      },
+    });
+    const incoming = cfg({
+      resources: {
+        resources: {
+          dynamodb: [table('orders', 'orderId'), table('carts')],
+          s3: [{ BucketName: 'uploads' }],
+          layers: [{ Name: 'common', ContentUri: '/new' }],
+        },
+      },
+    });
+    const { merged, report } = mergeConfig(existing, incoming);
+    const r = merged.resources.resources;
+    expect(r.dynamodb!.map((t) => t.TableName)).toEqual(['users', 'orders', 'carts']);
+    expect(r.dynamodb![1].KeySchema[0].AttributeName).toBe('orderId');
+    expect(r.s3!.map((b) => b.BucketName)).toEqual(['assets', 'uploads']);
+    expect(r.layers).toEqual([{ Name: 'common', ContentUri: '/new' }]);
+    expect(report.resources.dynamodb).toEqual({ added: ['carts'], replaced: ['orders'], unchanged: [], kept: ['users'] });
+    expect(report.resources.layers.replaced).toEqual(['common']);
+  });
+
+  it('keeps existing kinds the deploy does not mention', () => {
+    const existing = cfg({ resources: { resources: { s3: [{ BucketName: 'assets' }] } } });
+    const { merged, report } = mergeConfig(existing, cfg({ resources: { resources: { dynamodb: [table('t1x')] } } }));
+    expect(merged.resources.resources.s3).toEqual([{ BucketName: 'assets' }]);
+    expect(report.resources.s3.kept).toEqual(['assets']);
+  });
+
+  it('skips an unknown incoming resource kind with a warning, and keeps unknown kinds already there', () => {
+    const existing = cfg({ resources: { resources: { legacy: [{ a: 1 }] } } });
+    const incoming = cfg({ resources: { resources: { sqs: [{ QueueName: 'q' }], dynamodb: [table('t1x')] } } });
+    const { merged, report, warnings } = mergeConfig(existing, incoming);
+    expect((merged.resources.resources as Record<string, unknown>).sqs).toBeUndefined();
+    expect((merged.resources.resources as Record<string, unknown>).legacy).toEqual([{ a: 1 }]);
+    expect(report.resources.skipped).toEqual(['sqs']);
+    expect(warnings.join('\n')).toMatch(/unknown resource kind "sqs" skipped/);
+  });
+});
+
+describe('mergeConfig: purity', () => {
+  it('does not modify its inputs', () => {
+    const existing = cfg({ functions: { functions: { a: { handler: 'a' } } }, routing: { routes: [route('/a', 'GET', 'a')] } });
+    const incoming = cfg({ functions: { functions: { b: { handler: 'b' } } }, routing: { routes: [route('/a', 'GET', 'b')] } });
+    const before = JSON.stringify([existing, incoming]);
+    mergeConfig(existing, incoming);
+    expect(JSON.stringify([existing, incoming])).toBe(before);
+  });
+});

@@ -1,0 +1,216 @@
+// The merge of one deploy into the aggregate (docs/design.md, "Merge rules"): pure, no I/O.
+// Order: existing, then incoming; last write wins; nothing is ever deleted.
+import type { FunctionsFile, ResourcesFile, RoutingFile } from '@esb/contracts';
+
+export interface RuntimeConfig {
+  functions: FunctionsFile;
+  routing: RoutingFile;
+  resources: ResourcesFile;
+}
+
+export interface KeyedChanges {
+  /** Keys the incoming side brought that did not exist. */
+  added: string[];
+  /** Keys the incoming side replaced with different content. */
+  replaced: string[];
+  /** Keys the incoming side replaced with identical content. */
+  unchanged: string[];
+  /** Existing keys the incoming side did not mention (kept as they were). */
+  kept: string[];
+}
+
+export interface MergeReport {
+  functions: KeyedChanges;
+  /** Route keys as `METHOD /path`. */
+  routes: KeyedChanges;
+  apis: KeyedChanges;
+  defaults: {
+    /** Dotted paths of default keys that were missing and were added. */
+    added: string[];
+    /** Dotted paths the incoming side set differently: the existing value was kept. */
+    kept: string[];
+  };
+  resources: {
+    dynamodb: KeyedChanges;
+    s3: KeyedChanges;
+    layers: KeyedChanges;
+    /** Unknown resource kinds in the incoming side, skipped. */
+    skipped: string[];
+  };
+}
+
+export interface MergeResult {
+  merged: RuntimeConfig;
+  report: MergeReport;
+  warnings: string[];
+}
+
+/** The resource kinds apply knows how to merge, and the field that names one. */
+export const RESOURCE_KEYS = { dynamodb: 'TableName', s3: 'BucketName', layers: 'Name' } as const;
+type Kind = keyof typeof RESOURCE_KEYS;
+
+export function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    if (a.length !== bb.length) return false;
+    for (let i = 0; i < a.length; i++) if (!deepEqual(a[i], bb[i])) return false;
+    return true;
+  }
+  const ak = Object.keys(a).filter((k) => (a as Record<string, unknown>)[k] !== undefined);
+  const bk = Object.keys(b).filter((k) => (b as Record<string, unknown>)[k] !== undefined);
+  if (ak.length !== bk.length) return false;
+  for (const k of ak) {
+    if (!Object.prototype.hasOwnProperty.call(b, k)) return false;
+    if (!deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
+
+/** Builds an object from entries as own properties (a key named `__proto__` stays a key). */
+function fromEntries<V>(entries: Iterable<[string, V]>): Record<string, V> {
+  const out: Record<string, V> = {};
+  for (const [k, v] of entries) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+/**
+ * Merges keyed items: a match is replaced in place, a new key appended. Duplicates inside
+ * `incoming` apply in order (the last wins).
+ */
+function mergeKeyed<T>(existing: [string, T][], incoming: [string, T][]): { items: [string, T][]; changes: KeyedChanges } {
+  const items = existing.slice();
+  const index = new Map<string, number>();
+  items.forEach(([k], i) => index.set(k, i));
+  const original = new Map(existing);
+  const touched: string[] = [];
+  const seen = new Set<string>();
+  for (const [k, v] of incoming) {
+    const at = index.get(k);
+    if (at === undefined) {
+      index.set(k, items.length);
+      items.push([k, v]);
+    } else {
+      items[at] = [k, v];
+    }
+    if (!seen.has(k)) {
+      seen.add(k);
+      touched.push(k);
+    }
+  }
+  const changes: KeyedChanges = { added: [], replaced: [], unchanged: [], kept: [] };
+  for (const k of touched) {
+    if (!original.has(k)) changes.added.push(k);
+    else if (deepEqual(original.get(k), items[index.get(k)!][1])) changes.unchanged.push(k);
+    else changes.replaced.push(k);
+  }
+  for (const [k] of existing) if (!seen.has(k)) changes.kept.push(k);
+  return { items, changes };
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Existing keys kept, missing keys added, recursively through objects. */
+function fillMissing(existing: unknown, incoming: unknown, path: string, added: string[], kept: string[]): unknown {
+  if (!isPlainObject(existing) || !isPlainObject(incoming)) {
+    if (existing === undefined) {
+      if (incoming !== undefined) added.push(path);
+      return incoming;
+    }
+    if (incoming !== undefined && !deepEqual(existing, incoming)) kept.push(path);
+    return existing;
+  }
+  const out = fromEntries(Object.entries(existing));
+  for (const [k, v] of Object.entries(incoming)) {
+    const p = path ? `${path}.${k}` : k;
+    const has = Object.prototype.hasOwnProperty.call(existing, k) && existing[k] !== undefined;
+    if (!has) {
+      if (v === undefined) continue;
+      if (isPlainObject(v) && Object.keys(v).length > 0) {
+        // Record each leaf so the report says which keys came in.
+        fillMissing({}, v, p, added, kept);
+      } else added.push(p);
+      Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+    } else {
+      Object.defineProperty(out, k, { value: fillMissing(existing[k], v, p, added, kept), enumerable: true, writable: true, configurable: true });
+    }
+  }
+  return out;
+}
+
+export function routeKey(route: { method: string; path: string }): string {
+  return `${route.method} ${route.path}`;
+}
+
+function emptyChanges(): KeyedChanges {
+  return { added: [], replaced: [], unchanged: [], kept: [] };
+}
+
+/** Merges `incoming` (one deploy) into `existing` (the aggregate). Pure: inputs are not modified. */
+export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): MergeResult {
+  const warnings: string[] = [];
+
+  // functions: replaced whole by name; defaults: existing kept, missing keys added.
+  const fn = mergeKeyed(Object.entries(existing.functions.functions ?? {}), Object.entries(incoming.functions.functions ?? {}));
+  const defaultsAdded: string[] = [];
+  const defaultsKept: string[] = [];
+  const defaults = fillMissing(existing.functions.defaults ?? {}, incoming.functions.defaults ?? {}, '', defaultsAdded, defaultsKept) as FunctionsFile['defaults'];
+  const functions: FunctionsFile = { ...existing.functions, defaults, functions: fromEntries(fn.items) };
+
+  // routes: key (path, method), replaced in place or appended. apis: by id, last wins.
+  const rt = mergeKeyed(
+    (existing.routing.routes ?? []).map((r) => [routeKey(r), r] as [string, RoutingFile['routes'][number]]),
+    (incoming.routing.routes ?? []).map((r) => [routeKey(r), r] as [string, RoutingFile['routes'][number]]),
+  );
+  const ap = mergeKeyed(Object.entries(existing.routing.apis ?? {}), Object.entries(incoming.routing.apis ?? {}));
+  const routing: RoutingFile = { ...existing.routing, routes: rt.items.map(([, r]) => r), apis: fromEntries(ap.items) };
+
+  // resources: DynamoDB by TableName, S3 by BucketName, layers by Name; unknown kinds skipped.
+  const exRes = (existing.resources.resources ?? {}) as Record<string, unknown>;
+  const inRes = (incoming.resources.resources ?? {}) as Record<string, unknown>;
+  const resOut = fromEntries(Object.entries(exRes));
+  const resReport: MergeReport['resources'] = { dynamodb: emptyChanges(), s3: emptyChanges(), layers: emptyChanges(), skipped: [] };
+  for (const kind of Object.keys(RESOURCE_KEYS) as Kind[]) {
+    const field = RESOURCE_KEYS[kind];
+    const ex = (exRes[kind] as Record<string, unknown>[] | undefined) ?? [];
+    const inc = inRes[kind] as Record<string, unknown>[] | undefined;
+    if (inc === undefined) {
+      resReport[kind].kept = ex.map((r) => String(r[field]));
+      continue;
+    }
+    const merged = mergeKeyed(
+      ex.map((r) => [String(r[field]), r] as [string, Record<string, unknown>]),
+      inc.map((r) => [String(r[field]), r] as [string, Record<string, unknown>]),
+    );
+    resReport[kind] = merged.changes;
+    Object.defineProperty(resOut, kind, { value: merged.items.map(([, r]) => r), enumerable: true, writable: true, configurable: true });
+  }
+  for (const kind of Object.keys(inRes)) {
+    if (kind in RESOURCE_KEYS || inRes[kind] === undefined) continue;
+    resReport.skipped.push(kind);
+    warnings.push(`resources.yml: unknown resource kind "${kind}" skipped (apply has no merge key for it)`);
+  }
+  const resources: ResourcesFile = { ...existing.resources, resources: resOut as ResourcesFile['resources'] };
+
+  for (const r of incoming.routing.routes ?? []) {
+    if (!Object.prototype.hasOwnProperty.call(functions.functions, r.function)) {
+      warnings.push(`routing.yml: route ${routeKey(r)} points at function "${r.function}", which is not deployed`);
+    }
+  }
+
+  return {
+    merged: { functions, routing, resources },
+    report: {
+      functions: fn.changes,
+      routes: rt.changes,
+      apis: ap.changes,
+      defaults: { added: defaultsAdded, kept: defaultsKept },
+      resources: resReport,
+    },
+    warnings,
+  };
+}

@@ -1,0 +1,162 @@
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ArtifactFile, FunctionsFile } from '@esb/contracts';
+import { TEMPLATES } from './corpus.js';
+import { ArtifactOutputError, SamTemplateError, generateArtifact, readZip, templateInputsDigest } from './index.js';
+
+let work: string;
+beforeEach(() => {
+  work = mkdtempSync(join(tmpdir(), 'esb-gen-'));
+});
+afterEach(() => rmSync(work, { recursive: true, force: true }));
+
+function copyCase(name: string): string {
+  const dir = join(work, name);
+  cpSync(join(TEMPLATES, name), dir, { recursive: true });
+  rmSync(join(dir, 'expected'), { recursive: true, force: true });
+  return dir;
+}
+
+function tree(dir: string, prefix = ''): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of readdirSync(dir).sort()) {
+    const p = join(dir, n);
+    if (statSync(p).isDirectory()) Object.assign(out, tree(p, `${prefix}${n}/`));
+    else out[`${prefix}${n}`] = readFileSync(p, 'base64');
+  }
+  return out;
+}
+
+describe('generateArtifact', () => {
+  it('writes the decided layout, valid against the contracts', async () => {
+    const dir = copyCase('layers');
+    const out = join(work, 'out');
+    const r = await generateArtifact({ templatePath: join(dir, 'template.yaml'), outDir: out, project: 'demo', env: 'dev' });
+    expect(r.artifactPath).toBe(join(out, 'artifact.yml'));
+    const artifact = ArtifactFile.parse(parse(readFileSync(r.artifactPath, 'utf8')));
+    expect(artifact.artifacts[0]).toMatchObject({ artifact_root: 'template', runtime_config_dir: 'template/config', digest: r.digest });
+    expect(artifact.artifacts[0].source_template.path).toBe('../layers/template.yaml');
+    expect(artifact.generated_at).toBeUndefined();
+    const fns = FunctionsFile.parse(parse(readFileSync(join(out, 'template/config/functions.yml'), 'utf8')));
+    expect(fns.functions.UsesLayersFunction.code).toBe('functions/UsesLayersFunction/code');
+    expect(readFileSync(join(out, 'template/functions/ZippedCodeFunction/code/main.py'), 'utf8')).toContain('zipped');
+    expect(existsSync(join(out, 'template/layers/VendorLayer/python/vendor/__init__.py'))).toBe(true);
+    expect(existsSync(join(out, 'template/layers/common-utils/python/common/__init__.py'))).toBe(true);
+    expect(readdirSync(work).sort()).toEqual(['layers', 'out']);
+  });
+
+  it('is deterministic: same inputs, byte-identical files and digest', async () => {
+    const dir = copyCase('multi-function-api');
+    const a = await generateArtifact({ templatePath: join(dir, 'template.yaml'), outDir: join(work, 'a') });
+    const b = await generateArtifact({ templatePath: join(dir, 'template.yaml'), outDir: join(work, 'b') });
+    expect(b.digest).toBe(a.digest);
+    expect(tree(join(work, 'b'))).toEqual(tree(join(work, 'a')));
+  });
+
+  it('changes the function digest and image tag when code, layers or config change', async () => {
+    const dir = copyCase('layers');
+    const out = join(work, 'out');
+    const read = () => FunctionsFile.parse(parse(readFileSync(join(out, 'template/config/functions.yml'), 'utf8'))).functions;
+    const r1 = await generateArtifact({ templatePath: join(dir, 'template.yaml'), outDir: out });
+    const f1 = read();
+    writeFileSync(join(dir, 'layers/common/python/common/__init__.py'), 'def greet(n):\n    return n\n');
+    const r2 = await generateArtifact({ templatePath: join(dir, 'template.yaml'), outDir: out });
+    const f2 = read();
+    expect(r2.digest).not.toBe(r1.digest);
+    expect(f2.UsesLayersFunction.digest).not.toBe(f1.UsesLayersFunction.digest);
+    expect(f2.UsesLayersFunction.image).not.toBe(f1.UsesLayersFunction.image);
+    writeFileSync(join(dir, 'fn/app.py'), 'changed = True\n');
+    await generateArtifact({ templatePath: join(dir, 'template.yaml'), outDir: out });
+    const f3 = read();
+    expect(f3.UsesLayersFunction.digest).not.toBe(f2.UsesLayersFunction.digest);
+    expect(f3.ZippedCodeFunction.digest).toBe(f2.ZippedCodeFunction.digest);
+    await generateArtifact({ templatePath: join(dir, 'template.yaml'), outDir: out, baseImages: { python3: 'public.ecr.aws/lambda/python:3.12' } });
+    expect(read().ZippedCodeFunction.digest).not.toBe(f3.ZippedCodeFunction.digest);
+    expect(readFileSync(join(out, 'template/functions/ZippedCodeFunction/Dockerfile'), 'utf8')).toContain('ARG BASE_IMAGE=public.ecr.aws/lambda/python:3.12');
+  });
+
+  it('writes nothing when generation fails, and keeps the previous artifact', async () => {
+    const dir = copyCase('hello-python');
+    const out = join(work, 'out');
+    await generateArtifact({ templatePath: join(dir, 'template.yaml'), outDir: out });
+    const before = tree(out);
+    rmSync(join(dir, 'hello_world'), { recursive: true });
+    await expect(generateArtifact({ templatePath: join(dir, 'template.yaml'), outDir: out })).rejects.toBeInstanceOf(SamTemplateError);
+    expect(tree(out)).toEqual(before);
+    await expect(generateArtifact({ templatePath: join(dir, 'template.yaml'), outDir: join(work, 'never') })).rejects.toThrow(/CodeUri: "hello_world" does not exist/);
+    expect(readdirSync(work).sort()).toEqual(['hello-python', 'out']);
+  });
+
+  it('refuses to replace a non-empty folder that is not an artifact', async () => {
+    const dir = copyCase('hello-node');
+    const out = join(work, 'mine');
+    mkdirSync(out);
+    writeFileSync(join(out, 'precious.txt'), 'keep me');
+    await expect(generateArtifact({ templatePath: join(dir, 'template.yaml'), outDir: out })).rejects.toBeInstanceOf(ArtifactOutputError);
+    expect(readdirSync(out)).toEqual(['precious.txt']);
+  });
+
+  it('keeps the executable bit of zip entries and copied files', async () => {
+    const dir = join(work, 'app');
+    mkdirSync(join(dir, 'z'), { recursive: true });
+    writeFileSync(join(dir, 'z/run.sh'), '#!/bin/sh\necho hi\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'z/index.py'), 'x = 1\n');
+    execFileSync('zip', ['-q', '-X', join(dir, 'code.zip'), 'run.sh', 'index.py'], { cwd: join(dir, 'z') });
+    writeFileSync(join(dir, 't.yml'), 'Resources:\n  A: {Type: AWS::Serverless::Function, Properties: {CodeUri: code.zip, Handler: index.h, Runtime: python3.12}}\n  B: {Type: AWS::Serverless::Function, Properties: {CodeUri: z, Handler: index.h, Runtime: python3.12}}\n');
+    await generateArtifact({ templatePath: join(dir, 't.yml'), outDir: join(work, 'o') });
+    expect(statSync(join(work, 'o/t/functions/A/code/run.sh')).mode & 0o111).not.toBe(0);
+    expect(statSync(join(work, 'o/t/functions/B/code/run.sh')).mode & 0o111).not.toBe(0);
+    expect(statSync(join(work, 'o/t/functions/A/code/index.py')).mode & 0o111).toBe(0);
+  });
+
+  it('takes generated_at only when given', async () => {
+    const dir = copyCase('hello-node');
+    const r = await generateArtifact({ templatePath: join(dir, 'template.yaml'), outDir: join(work, 'o'), generatedAt: '2020-01-01T00:00:00.000Z' });
+    expect(parse(readFileSync(r.artifactPath, 'utf8')).generated_at).toBe('2020-01-01T00:00:00.000Z');
+  });
+});
+
+describe('templateInputsDigest', () => {
+  it('changes with the template, the overrides and referenced files, and lists the folders', async () => {
+    const dir = copyCase('params-conditions-mappings');
+    const t = join(dir, 'template.yaml');
+    const d1 = await templateInputsDigest(t);
+    expect(d1.referencedPaths).toEqual([join(dir, 'src')]);
+    expect((await templateInputsDigest(t)).digest).toBe(d1.digest);
+    expect((await templateInputsDigest(t, { Env: 'prod' })).digest).not.toBe(d1.digest);
+    writeFileSync(join(dir, 'src/extra.py'), '');
+    const d2 = await templateInputsDigest(t);
+    expect(d2.digest).not.toBe(d1.digest);
+    writeFileSync(t, `${readFileSync(t, 'utf8')}\n# comment\n`);
+    expect((await templateInputsDigest(t)).digest).not.toBe(d2.digest);
+  });
+
+  it('still gives a digest for a template that does not parse', async () => {
+    const d = await templateInputsDigest(join(TEMPLATES, 'invalid-yaml-syntax/template.yaml'));
+    expect(d.digest).toMatch(/^sha256:[a-f0-9]{64}$/);
+    expect(d.referencedPaths).toEqual([]);
+  });
+});
+
+describe('readZip', () => {
+  it('reads stored and deflated entries and rejects entries escaping the root', () => {
+    const src = join(work, 'z');
+    mkdirSync(join(src, 'a'), { recursive: true });
+    writeFileSync(join(src, 'a/big.txt'), 'x'.repeat(5000));
+    writeFileSync(join(src, 'small.txt'), 'hi');
+    execFileSync('zip', ['-q', '-r', join(work, 'ok.zip'), 'a', 'small.txt'], { cwd: src });
+    const entries = readZip(readFileSync(join(work, 'ok.zip')));
+    expect(entries.map((e) => [e.path, e.data.toString().length])).toEqual([
+      ['a/big.txt', 5000],
+      ['small.txt', 2],
+    ]);
+    const bad = readFileSync(join(work, 'ok.zip'));
+    for (let i = bad.indexOf('small.txt'); i >= 0; i = bad.indexOf('small.txt', i + 1)) bad.write('../mal.tx', i);
+    expect(() => readZip(bad)).toThrow(/escapes the archive/);
+    expect(() => readZip(Buffer.from('not a zip at all, really not'))).toThrow(/not a zip/);
+  });
+});

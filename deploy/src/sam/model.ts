@@ -1,0 +1,66 @@
+// What esb takes from a SAM template: plain data, ready to render into an artifact.
+import type { ApiConfig, DynamoTable, Route, S3Bucket } from '@esb/contracts';
+
+/** A local folder or .zip the template points at (CodeUri, ContentUri, DockerContext). */
+export interface CodeRef {
+  logicalId: string;
+  field: string;
+  /** Normalised POSIX path relative to the template's folder ("." for the folder itself). */
+  uri: string;
+  kind: 'dir' | 'zip';
+}
+
+export type FunctionCode = { kind: 'ref'; ref: CodeRef } | { kind: 'inline'; fileName: string; text: string };
+
+export type FunctionImage =
+  | { kind: 'uri'; uri: string }
+  | { kind: 'dockerfile'; context: CodeRef; dockerfile: string; buildArgs: Record<string, string> };
+
+export interface ScheduleEventModel {
+  type: 'schedule';
+  name: string;
+  schedule: string;
+  input?: string;
+  enabled: boolean;
+}
+
+export interface FunctionModel {
+  key: string;
+  logicalId: string;
+  resourceType: string;
+  packageType: 'Zip' | 'Image';
+  runtime?: string;
+  handler?: string;
+  code?: FunctionCode;
+  image?: FunctionImage;
+  timeout: number;
+  memorySize: number;
+  architectures?: Array<'x86_64' | 'arm64'>;
+  environment: Record<string, string>;
+  scaling: { max_capacity?: number; min_capacity?: number };
+  /** Logical ids of the template's layers, in order. */
+  layers: string[];
+  events: ScheduleEventModel[];
+}
+
+export interface LayerModel {
+  logicalId: string;
+  /** LayerName, else the logical id; the folder name under layers/. */
+  name: string;
+  content: CodeRef;
+  compatibleRuntimes?: string[];
+}
+
+export interface SamModel {
+  file: string;
+  stackName: string;
+  functions: FunctionModel[];
+  layers: LayerModel[];
+  tables: DynamoTable[];
+  buckets: S3Bucket[];
+  routes: Route[];
+  apis: Record<string, ApiConfig>;
+  warnings: string[];
+  /** Every local path the template points at, in template order. */
+  codeRefs: CodeRef[];
+}

@@ -1,0 +1,877 @@
+// SAM / CloudFormation template -> SamModel. Pure: the caller reads files; this only reads data.
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '@esb/contracts';
+import { posix } from 'node:path';
+import type { ApiConfig, Cors, DynamoTable, Route, S3Bucket } from '@esb/contracts';
+import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
+import { SamTemplateError } from './errors.js';
+import type { CodeRef, FunctionModel, LayerModel, SamModel, ScheduleEventModel } from './model.js';
+import { NO_VALUE, Resolver, intrinsicKey, isRecord, type Location, type Lookup } from './resolver.js';
+import { parseTemplateText } from './yaml.js';
+
+export interface SamOptions {
+  /** Shown in errors; also the default stack name (base name without extension). */
+  file?: string;
+  stackName?: string;
+  parameterOverrides?: Record<string, string>;
+  region?: string;
+  accountId?: string;
+  /** Values for !ImportValue (esb has no cross-stack exports). */
+  importValues?: Record<string, string>;
+  /** Absolute POSIX folder of the template, to accept absolute CodeUris inside it. */
+  templateDir?: string;
+}
+
+export const FUNCTION_TYPES = new Set(['AWS::Serverless::Function', 'AWS::Lambda::Function']);
+export const LAYER_TYPES = new Set(['AWS::Serverless::LayerVersion', 'AWS::Lambda::LayerVersion']);
+const TABLE_TYPES = new Set(['AWS::DynamoDB::Table', 'AWS::Serverless::SimpleTable']);
+const API_TYPES = new Set(['AWS::Serverless::Api', 'AWS::Serverless::HttpApi']);
+const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket']);
+
+export const IMPLICIT_REST_API = 'ServerlessRestApi';
+export const IMPLICIT_HTTP_API = 'ServerlessHttpApi';
+
+const METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'ANY']);
+const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+export function defaultStackName(file: string): string {
+  const base = posix.basename(file.replace(/\\/g, '/'));
+  const dot = base.lastIndexOf('.');
+  return dot > 0 ? base.slice(0, dot) : base;
+}
+
+/** A runtime esb runs zip functions for. */
+export function runtimeFamily(runtime: string): 'python3' | 'nodejs' | undefined {
+  if (/^python3\.\d+$/.test(runtime)) return 'python3';
+  const m = /^nodejs(\d+)\.x$/.exec(runtime);
+  if (m && Number(m[1]) >= 18) return 'nodejs';
+  return undefined;
+}
+
+/** Derives a valid S3 bucket name from stack and logical id (see docs/generate.md). */
+export function defaultBucketName(stack: string, logicalId: string): string {
+  let name = `${stack}-${logicalId}`
+    .toLowerCase()
+    .replace(/[^a-z0-9.-]+/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/\.{2,}/g, '.');
+  name = name.slice(0, 63).replace(/^[^a-z0-9]+/, '').replace(/[^a-z0-9]+$/, '');
+  while (name.length < 3) name += '0';
+  return name;
+}
+
+interface RawResource {
+  Type: string;
+  Properties?: unknown;
+  Metadata?: unknown;
+  Condition?: unknown;
+}
+
+/** SAM's Globals rule: maps merge (resource wins), lists add up (globals first), scalars: resource wins. */
+export function mergeGlobals(global: unknown, local: unknown): unknown {
+  if (local === undefined) return global;
+  if (global === undefined) return local;
+  if (isRecord(global) && isRecord(local) && !intrinsicKey(global) && !intrinsicKey(local)) {
+    const out: Record<string, unknown> = { ...global };
+    for (const [k, v] of Object.entries(local)) out[k] = k in global ? mergeGlobals(global[k], v) : v;
+    return out;
+  }
+  if (Array.isArray(global) && Array.isArray(local)) return [...global, ...local];
+  return local;
+}
+
+export function parseSamTemplate(input: string | unknown, options: SamOptions = {}): SamModel {
+  const file = options.file ?? 'template.yml';
+  const doc = typeof input === 'string' ? parseTemplateText(input, file) : input;
+  return new TemplateReader(doc, file, options).read();
+}
+
+class TemplateReader implements Lookup {
+  readonly stackName: string;
+  private readonly params = new Map<string, unknown>();
+  private readonly pseudo: Record<string, unknown>;
+  private readonly conditions: Record<string, unknown>;
+  private readonly conditionCache = new Map<string, boolean>();
+  private readonly mappings: Record<string, unknown>;
+  private readonly globals: Record<string, unknown>;
+  private readonly resources: Record<string, RawResource>;
+  private readonly resolver: Resolver;
+  private readonly warnings: string[] = [];
+  /** Each API's authorizers and defaults, read with the API, applied to its routes. */
+  private readonly apiAuth = new Map<string, ApiAuthModel>();
+  private readonly visiting: string[] = [];
+  private readonly names = new Map<string, string>();
+  private functionKeys: Map<string, string> | undefined;
+  private readonly activeCache = new Map<string, boolean>();
+  private readonly mergedProps = new Map<string, Record<string, unknown>>();
+
+  constructor(
+    doc: unknown,
+    readonly file: string,
+    private readonly options: SamOptions,
+  ) {
+    if (!isRecord(doc)) throw new SamTemplateError(file, undefined, undefined, 'a template must be a map with a Resources section');
+    this.stackName = options.stackName ?? defaultStackName(file);
+    const region = options.region ?? LOCAL_REGION;
+    const account = options.accountId ?? LOCAL_ACCOUNT_ID;
+    this.pseudo = {
+      'AWS::Region': region,
+      'AWS::AccountId': account,
+      'AWS::StackName': this.stackName,
+      'AWS::StackId': `arn:aws:cloudformation:${region}:${account}:stack/${this.stackName}/00000000-0000-0000-0000-000000000000`,
+      'AWS::Partition': 'aws',
+      'AWS::URLSuffix': 'amazonaws.com',
+      'AWS::NotificationARNs': [],
+    };
+    this.conditions = this.section(doc, 'Conditions');
+    this.mappings = this.section(doc, 'Mappings');
+    this.globals = this.section(doc, 'Globals');
+    if (!('Resources' in doc)) throw new SamTemplateError(file, undefined, 'Resources', 'the template has no Resources section');
+    if (!isRecord(doc.Resources)) throw new SamTemplateError(file, undefined, 'Resources', 'Resources must be a map of logical id -> resource');
+    for (const [id, r] of Object.entries(doc.Resources)) {
+      if (!isRecord(r)) throw new SamTemplateError(file, id, undefined, 'a resource must be a map with a Type');
+      if (typeof r.Type !== 'string') throw new SamTemplateError(file, id, 'Type', 'missing or not a string');
+    }
+    this.resources = doc.Resources as Record<string, RawResource>;
+    this.resolver = new Resolver(this);
+    this.readParameters(this.section(doc, 'Parameters'));
+  }
+
+  private section(doc: Record<string, unknown>, name: string): Record<string, unknown> {
+    const v = doc[name];
+    if (v === undefined || v === null) return {};
+    if (!isRecord(v)) throw new SamTemplateError(this.file, undefined, name, `${name} must be a map`);
+    return v;
+  }
+
+  private fail(logicalId: string | undefined, field: string | undefined, reason: string): never {
+    throw new SamTemplateError(this.file, logicalId, field, reason);
+  }
+
+  // ------------------------------------------------------------ parameters, conditions, mappings
+
+  private readParameters(defs: Record<string, unknown>): void {
+    const overrides = this.options.parameterOverrides ?? {};
+    for (const name of Object.keys(overrides)) {
+      if (!(name in defs)) this.warnings.push(`parameter override ${name} is not a parameter of the template; ignored`);
+    }
+    for (const [name, def] of Object.entries(defs)) {
+      if (!isRecord(def)) this.fail(name, undefined, 'a parameter must be a map with a Type');
+      const type = typeof def.Type === 'string' ? def.Type : 'String';
+      let raw: unknown = Object.prototype.hasOwnProperty.call(overrides, name) ? overrides[name] : def.Default;
+      if (raw === undefined || raw === null) this.fail(name, 'Default', 'no value: the parameter has no Default and no override was given');
+      if (Array.isArray(raw)) raw = raw.join(',');
+      if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') this.fail(name, 'Default', 'must be a string');
+      const value = String(raw);
+      const isList = type === 'CommaDelimitedList' || type.startsWith('List<');
+      const values = isList ? value.split(',').map((s) => s.trim()) : [value];
+      if (Array.isArray(def.AllowedValues)) {
+        const allowed = def.AllowedValues.map(String);
+        for (const v of values) {
+          if (!allowed.includes(v)) this.fail(name, 'AllowedValues', `value "${v}" is not one of ${allowed.join(', ')}`);
+        }
+      }
+      if (typeof def.AllowedPattern === 'string' && !isList) {
+        if (!new RegExp(`^(?:${def.AllowedPattern})$`).test(value)) this.fail(name, 'AllowedPattern', `value "${value}" does not match ${def.AllowedPattern}`);
+      }
+      if (type === 'Number' || type === 'List<Number>') {
+        for (const v of values) if (v === '' || !Number.isFinite(Number(v))) this.fail(name, 'Type', `value "${v}" is not a number`);
+      }
+      this.params.set(name, isList ? values : value);
+    }
+  }
+
+  param(name: string): unknown {
+    if (this.params.has(name)) return this.params.get(name);
+    return this.pseudo[name];
+  }
+
+  condition(name: string, at: Location): boolean {
+    const cached = this.conditionCache.get(name);
+    if (cached !== undefined) return cached;
+    if (!(name in this.conditions)) this.fail(at.logicalId, at.field, `no condition named "${name}"`);
+    this.enter(`Conditions.${name}`, at);
+    try {
+      const v = this.resolver.evalCondition(this.conditions[name], { logicalId: name, field: 'Conditions' });
+      this.conditionCache.set(name, v);
+      return v;
+    } finally {
+      this.visiting.pop();
+    }
+  }
+
+  mapping(map: string, top: string, second: string): unknown {
+    const m = this.mappings[map];
+    if (!isRecord(m)) return undefined;
+    const t = m[top];
+    if (!isRecord(t)) return undefined;
+    return t[second];
+  }
+
+  importValue(name: string): string | undefined {
+    return this.options.importValues?.[name];
+  }
+
+  private enter(key: string, at: Location): void {
+    const i = this.visiting.indexOf(key);
+    if (i >= 0) {
+      const cycle = [...this.visiting.slice(i), key].join(' -> ');
+      this.fail(at.logicalId, at.field, `circular reference: ${cycle}`);
+    }
+    this.visiting.push(key);
+  }
+
+  // ------------------------------------------------------------ references to resources
+
+  /** Whether a resource exists in this deployment (its Condition, if any, holds). */
+  private active(id: string): boolean {
+    const cached = this.activeCache.get(id);
+    if (cached !== undefined) return cached;
+    const r = this.resources[id];
+    let v = true;
+    if (r.Condition !== undefined) {
+      if (typeof r.Condition !== 'string') this.fail(id, 'Condition', 'must name a condition');
+      v = this.condition(r.Condition, { logicalId: id, field: 'Condition' });
+    }
+    this.activeCache.set(id, v);
+    return v;
+  }
+
+  private rawProps(id: string): Record<string, unknown> {
+    const r = this.resources[id];
+    if (r.Properties === undefined || r.Properties === null) return {};
+    if (!isRecord(r.Properties)) this.fail(id, 'Properties', 'must be a map');
+    return r.Properties;
+  }
+
+  /** Function properties with Globals.Function applied (Serverless functions only). */
+  private functionProps(id: string): Record<string, unknown> {
+    const cached = this.mergedProps.get(id);
+    if (cached) return cached;
+    let p = this.rawProps(id);
+    if (this.resources[id].Type === 'AWS::Serverless::Function' && this.globals.Function !== undefined) p = mergeGlobals(this.globals.Function, p) as Record<string, unknown>;
+    this.mergedProps.set(id, p);
+    return p;
+  }
+
+  /** Resolves one property of a resource. */
+  private prop(id: string, props: Record<string, unknown>, field: string): unknown {
+    const v = this.resolver.resolve(props[field], { logicalId: id, field });
+    return v === NO_VALUE ? undefined : v;
+  }
+
+  /** The name a resource is known by (FunctionName, TableName, ...), with cycle detection. */
+  private physicalName(id: string, at: Location): string {
+    const cached = this.names.get(id);
+    if (cached !== undefined) return cached;
+    const type = this.resources[id].Type;
+    const field = FUNCTION_TYPES.has(type) ? 'FunctionName' : TABLE_TYPES.has(type) ? 'TableName' : type === 'AWS::S3::Bucket' ? 'BucketName' : LAYER_TYPES.has(type) ? 'LayerName' : undefined;
+    let name = id;
+    if (field) {
+      this.enter(id, at);
+      try {
+        const props = FUNCTION_TYPES.has(type) ? this.functionProps(id) : type === 'AWS::Serverless::SimpleTable' ? (mergeGlobals(this.globals.SimpleTable, this.rawProps(id)) as Record<string, unknown>) : this.rawProps(id);
+        const v = this.prop(id, props, field);
+        if (v !== undefined) {
+          if (typeof v !== 'string' && typeof v !== 'number') this.fail(id, field, 'must be a string');
+          name = String(v);
+        } else if (TABLE_TYPES.has(type)) name = `${this.stackName}-${id}`;
+        else if (type === 'AWS::S3::Bucket') name = defaultBucketName(this.stackName, id);
+      } finally {
+        this.visiting.pop();
+      }
+    }
+    this.names.set(id, name);
+    return name;
+  }
+
+  /** Function keys: FunctionName, else logical id; a duplicate gets its logical id (warning). */
+  private keys(): Map<string, string> {
+    if (this.functionKeys) return this.functionKeys;
+    const keys = new Map<string, string>();
+    const byKey = new Map<string, string>();
+    for (const id of Object.keys(this.resources)) {
+      if (!FUNCTION_TYPES.has(this.resources[id].Type) || !this.active(id)) continue;
+      let key = this.physicalName(id, { logicalId: id, field: 'FunctionName' });
+      if (!FUNCTION_NAME.test(key)) this.fail(id, 'FunctionName', `"${key}" is not a valid function name (letters, digits, "-", "_"; at most 64)`);
+      const other = byKey.get(key);
+      if (other !== undefined) {
+        this.warnings.push(`functions ${other} and ${id} share the name "${key}"; ${id} is keyed by its logical id`);
+        key = id;
+        if (byKey.has(key)) this.fail(id, 'FunctionName', `function key "${key}" is used twice`);
+      }
+      keys.set(id, key);
+      byKey.set(key, id);
+    }
+    this.functionKeys = keys;
+    return keys;
+  }
+
+  resourceRef(id: string, at: Location): string | undefined {
+    const r = this.resources[id];
+    if (!r) {
+      if (id === IMPLICIT_REST_API || id === IMPLICIT_HTTP_API) return id;
+      // SAM's generated references: !Ref MyFunction.Alias / MyFunction.Version.
+      const m = /^(.+)\.(Alias|Version)$/.exec(id);
+      if (m && this.resources[m[1]]?.Type === 'AWS::Serverless::Function') return `${this.arn('lambda', `function:${this.resourceRef(m[1], at)}`)}:${m[2] === 'Alias' ? 'live' : '1'}`;
+      return undefined;
+    }
+    if (!RUN_TYPES.has(r.Type) || !this.active(id)) return id;
+    if (FUNCTION_TYPES.has(r.Type)) return this.functionKeys?.get(id) ?? this.physicalName(id, at);
+    if (LAYER_TYPES.has(r.Type)) return this.layerArn(this.physicalName(id, at));
+    if (API_TYPES.has(r.Type)) return id;
+    return this.physicalName(id, at);
+  }
+
+  private arn(service: string, resource: string): string {
+    return `arn:aws:${service}:${this.pseudo['AWS::Region']}:${this.pseudo['AWS::AccountId']}:${resource}`;
+  }
+
+  private layerArn(name: string): string {
+    return this.arn('lambda', `layer:${name}:1`);
+  }
+
+  resourceAttr(id: string, attr: string, at: Location): unknown {
+    const r = this.resources[id];
+    if (!r) {
+      const fn = id.endsWith('Role') ? this.resources[id.slice(0, -4)] : undefined;
+      if (fn?.Type === 'AWS::Serverless::Function') return `arn:aws:iam::${this.pseudo['AWS::AccountId']}:role/${id}`;
+      if (id === IMPLICIT_REST_API || id === IMPLICIT_HTTP_API) return `${id}.${attr}`;
+      return undefined;
+    }
+    if (!RUN_TYPES.has(r.Type) || !this.active(id)) return attr === 'Arn' ? this.arn('esb', id) : `${id}.${attr}`;
+    const unsupported = (): never => this.fail(at.logicalId, at.field, `!GetAtt ${id}.${attr}: ${r.Type} has no attribute ${attr} that esb knows`);
+    if (FUNCTION_TYPES.has(r.Type)) {
+      if (attr === 'Arn') return this.arn('lambda', `function:${this.resourceRef(id, at)}`);
+      return unsupported();
+    }
+    if (TABLE_TYPES.has(r.Type)) {
+      const name = this.physicalName(id, at);
+      if (attr === 'Arn') return this.arn('dynamodb', `table/${name}`);
+      if (attr === 'StreamArn') return this.arn('dynamodb', `table/${name}/stream/1970-01-01T00:00:00.000`);
+      if (attr === 'TableName') return name;
+      return unsupported();
+    }
+    if (r.Type === 'AWS::S3::Bucket') {
+      const name = this.physicalName(id, at);
+      const region = this.pseudo['AWS::Region'];
+      switch (attr) {
+        case 'Arn':
+          return `arn:aws:s3:::${name}`;
+        case 'BucketName':
+          return name;
+        case 'DomainName':
+          return `${name}.s3.amazonaws.com`;
+        case 'RegionalDomainName':
+          return `${name}.s3.${region}.amazonaws.com`;
+        case 'DualStackDomainName':
+          return `${name}.s3.dualstack.${region}.amazonaws.com`;
+        case 'WebsiteURL':
+          return `http://${name}.s3-website-${region}.amazonaws.com`;
+      }
+      return unsupported();
+    }
+    if (LAYER_TYPES.has(r.Type)) {
+      if (attr === 'Arn' || attr === 'LayerVersionArn') return this.resourceRef(id, at);
+      return unsupported();
+    }
+    if (attr === 'RootResourceId') return `${id}-root`;
+    if (attr === 'ApiEndpoint') return `https://${id.toLowerCase()}.execute-api.${this.pseudo['AWS::Region']}.amazonaws.com`;
+    if (attr === 'ApiId') return id;
+    return unsupported();
+  }
+
+  // ------------------------------------------------------------ reading
+
+  read(): SamModel {
+    const skipped = new Map<string, string[]>();
+    const functions: FunctionModel[] = [];
+    const layers: LayerModel[] = [];
+    const tables: DynamoTable[] = [];
+    const buckets: S3Bucket[] = [];
+    const codeRefs: CodeRef[] = [];
+    const apiIds: string[] = [];
+    const keys = this.keys();
+    const layerIdByArn = new Map<string, string>();
+    const layerNames = new Map<string, string>();
+
+    for (const [id, r] of Object.entries(this.resources)) {
+      if (!RUN_TYPES.has(r.Type)) {
+        const list = skipped.get(r.Type) ?? [];
+        list.push(id);
+        skipped.set(r.Type, list);
+        continue;
+      }
+      if (!this.active(id)) continue;
+      if (LAYER_TYPES.has(r.Type)) {
+        const layer = this.readLayer(id, r);
+        const other = layerNames.get(layer.name);
+        if (other !== undefined) {
+          this.warnings.push(`layers ${other} and ${id} share the name "${layer.name}"; ${id} uses its logical id`);
+          layer.name = id;
+        }
+        layerNames.set(layer.name, id);
+        layerIdByArn.set(this.resourceRef(id, { logicalId: id, field: 'LayerName' }) as string, id);
+        layers.push(layer);
+        codeRefs.push(layer.content);
+      } else if (TABLE_TYPES.has(r.Type)) tables.push(this.readTable(id, r));
+      else if (r.Type === 'AWS::S3::Bucket') buckets.push(this.readBucket(id));
+      else if (API_TYPES.has(r.Type)) apiIds.push(id);
+    }
+
+    const routeEvents: Array<{ fn: string; logicalId: string; event: string; type: 'rest' | 'http'; api: string; path: string; method: string; payload?: string; auth?: unknown }> = [];
+    const unsupportedEvents = new Map<string, string[]>();
+    for (const [id, r] of Object.entries(this.resources)) {
+      if (!FUNCTION_TYPES.has(r.Type) || !this.active(id)) continue;
+      const fn = this.readFunction(id, r, keys.get(id) as string, layerIdByArn, routeEvents, unsupportedEvents);
+      functions.push(fn);
+      if (fn.code?.kind === 'ref') codeRefs.push(fn.code.ref);
+      if (fn.image?.kind === 'dockerfile') codeRefs.push(fn.image.context);
+    }
+
+    // APIs: explicit ones in template order, then the implicit ones events use.
+    const apis: Record<string, ApiConfig> = {};
+    for (const id of apiIds) apis[id] = this.readApi(id, this.resources[id].Type === 'AWS::Serverless::HttpApi' ? 'http' : 'rest');
+    const routes: Route[] = [];
+    const routeIndex = new Map<string, number>();
+    for (const ev of routeEvents) {
+      if (!apis[ev.api]) {
+        if (ev.api === IMPLICIT_REST_API) apis[ev.api] = this.readApi(ev.api, 'rest');
+        else if (ev.api === IMPLICIT_HTTP_API) apis[ev.api] = this.readApi(ev.api, 'http');
+      }
+      const api = apis[ev.api];
+      if (!api) this.fail(ev.logicalId, `Events.${ev.event}.Properties.${ev.type === 'rest' ? 'RestApiId' : 'ApiId'}`, `${ev.api} is not created (its Condition is false)`);
+      if (api.type !== ev.type) this.fail(ev.logicalId, `Events.${ev.event}.Properties.${ev.type === 'rest' ? 'RestApiId' : 'ApiId'}`, `${ev.api} is ${api.type === 'rest' ? 'a REST API (AWS::Serverless::Api)' : 'an HTTP API (AWS::Serverless::HttpApi)'}`);
+      if (ev.payload && ev.payload !== api.payload_format_version) {
+        this.warnings.push(`${ev.logicalId}.Events.${ev.event}: PayloadFormatVersion ${ev.payload} differs from ${ev.api}'s ${api.payload_format_version}; the API's is used`);
+      }
+      const route: Route = { path: ev.path, method: ev.method as Route['method'], function: ev.fn, api: ev.api };
+      try {
+        const auth = routeAuthFor(this.apiAuth.get(ev.api) ?? { authorizers: {}, defaultScopes: {} }, ev.auth);
+        if (auth) route.auth = auth;
+      } catch (err) {
+        if (!(err instanceof AuthConfigError)) throw err;
+        this.fail(ev.logicalId, `Events.${ev.event}.Properties.${err.field}`, err.reason);
+      }
+      const k = `${ev.api} ${ev.method} ${ev.path}`;
+      const at = routeIndex.get(k);
+      if (at !== undefined) {
+        this.warnings.push(`route ${ev.method} ${ev.path} of ${ev.api} is defined twice; ${ev.logicalId}.Events.${ev.event} wins`);
+        routes[at] = route;
+      } else {
+        routeIndex.set(k, routes.length);
+        routes.push(route);
+      }
+    }
+
+    const tableNames = new Set<string>();
+    for (const t of tables) {
+      if (tableNames.has(t.TableName)) this.warnings.push(`table name "${t.TableName}" is used by two tables; the later one wins`);
+      tableNames.add(t.TableName);
+    }
+    for (const [type, ids] of unsupportedEvents) this.warnings.push(`event type ${type} is not run by esb; skipped: ${ids.join(', ')}`);
+    if (skipped.size > 0) {
+      const parts = [...skipped].map(([type, ids]) => `${type} (${ids.join(', ')})`);
+      this.warnings.push(`skipped resources esb does not run: ${parts.join('; ')}`);
+    }
+    return { file: this.file, stackName: this.stackName, functions, layers, tables, buckets, routes, apis, warnings: this.warnings, codeRefs };
+  }
+
+  private codeRef(id: string, field: string, value: unknown): CodeRef {
+    if (isRecord(value) || (typeof value === 'string' && /^s3:\/\//i.test(value))) {
+      this.fail(id, field, 'S3 locations are not supported; point it at a local folder or .zip file');
+    }
+    if (typeof value !== 'string' || value === '') this.fail(id, field, 'must be a path to a local folder or .zip file');
+    let p = value.replace(/\\/g, '/');
+    if (posix.isAbsolute(p)) {
+      const dir = this.options.templateDir?.replace(/\\/g, '/');
+      const rel = dir ? posix.relative(dir, p) : '../';
+      if (rel.startsWith('../') || rel === '..' || posix.isAbsolute(rel)) this.fail(id, field, `"${value}" escapes the template's folder`);
+      p = rel === '' ? '.' : rel;
+    }
+    p = posix.normalize(p).replace(/\/+$/, '') || '.';
+    if (p === '..' || p.startsWith('../')) this.fail(id, field, `"${value}" escapes the template's folder`);
+    return { logicalId: id, field, uri: p, kind: /\.zip$/i.test(p) ? 'zip' : 'dir' };
+  }
+
+  private readLayer(id: string, r: RawResource): LayerModel {
+    const props = this.rawProps(id);
+    const field = r.Type === 'AWS::Serverless::LayerVersion' ? 'ContentUri' : 'Content';
+    const content = this.prop(id, props, field);
+    if (content === undefined) this.fail(id, field, `missing ${field} (a local folder or .zip file)`);
+    const name = this.physicalName(id, { logicalId: id, field: 'LayerName' });
+    const runtimes = this.prop(id, props, 'CompatibleRuntimes');
+    return {
+      logicalId: id,
+      name: /^[A-Za-z0-9_.-]+$/.test(name) ? name : id,
+      content: this.codeRef(id, field, content),
+      compatibleRuntimes: Array.isArray(runtimes) ? runtimes.map(String) : undefined,
+    };
+  }
+
+  private num(id: string, field: string, v: unknown, opts: { int?: boolean; min?: number } = {}): number | undefined {
+    if (v === undefined || v === null) return undefined;
+    const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
+    if (!Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
+      this.fail(id, field, `must be a${opts.int ? 'n integer' : ' number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''} (got ${JSON.stringify(v)})`);
+    }
+    return n;
+  }
+
+  private stringMap(id: string, field: string, v: unknown): Record<string, string> {
+    if (v === undefined || v === null) return {};
+    if (!isRecord(v)) this.fail(id, field, 'must be a map');
+    const out: Record<string, string> = {};
+    for (const [k, val] of Object.entries(v)) {
+      if (val === null || typeof val === 'object') this.fail(id, `${field}.${k}`, 'must be a string');
+      out[k] = String(val);
+    }
+    return out;
+  }
+
+  private readFunction(
+    id: string,
+    r: RawResource,
+    key: string,
+    layerIdByArn: Map<string, string>,
+    routeEvents: Array<{ fn: string; logicalId: string; event: string; type: 'rest' | 'http'; api: string; path: string; method: string; payload?: string; auth?: unknown }>,
+    unsupportedEvents: Map<string, string[]>,
+  ): FunctionModel {
+    const serverless = r.Type === 'AWS::Serverless::Function';
+    const props = this.resolver.resolve(this.functionProps(id), { logicalId: id, field: '' }) as Record<string, unknown>;
+    const packageType = props.PackageType === undefined ? 'Zip' : props.PackageType;
+    if (packageType !== 'Zip' && packageType !== 'Image') this.fail(id, 'PackageType', 'must be Zip or Image');
+    const fn: FunctionModel = {
+      key,
+      logicalId: id,
+      resourceType: r.Type,
+      packageType,
+      timeout: this.num(id, 'Timeout', props.Timeout, { min: 1 }) ?? 3,
+      memorySize: this.num(id, 'MemorySize', props.MemorySize, { int: true, min: 128 }) ?? 128,
+      environment: {},
+      scaling: {},
+      layers: [],
+      events: [],
+    };
+    if (fn.memorySize > 10240) this.fail(id, 'MemorySize', 'must be at most 10240');
+    const env = props.Environment;
+    if (env !== undefined) {
+      if (!isRecord(env)) this.fail(id, 'Environment', 'must be a map with Variables');
+      fn.environment = this.stringMap(id, 'Environment.Variables', env.Variables);
+    }
+    if (props.Architectures !== undefined) {
+      const a = props.Architectures;
+      if (!Array.isArray(a) || a.some((x) => x !== 'x86_64' && x !== 'arm64')) this.fail(id, 'Architectures', 'must be a list of x86_64 / arm64');
+      fn.architectures = [...new Set(a as Array<'x86_64' | 'arm64'>)];
+    }
+    const reserved = this.num(id, 'ReservedConcurrentExecutions', props.ReservedConcurrentExecutions, { int: true, min: 0 });
+    if (reserved === 0) this.warnings.push(`${id}: ReservedConcurrentExecutions 0 (function disabled in AWS) is ignored`);
+    else if (reserved !== undefined) fn.scaling.max_capacity = reserved;
+    if (props.ProvisionedConcurrencyConfig !== undefined) {
+      const pc = props.ProvisionedConcurrencyConfig;
+      if (!isRecord(pc)) this.fail(id, 'ProvisionedConcurrencyConfig', 'must be a map');
+      const min = this.num(id, 'ProvisionedConcurrencyConfig.ProvisionedConcurrentExecutions', pc.ProvisionedConcurrentExecutions, { int: true, min: 0 });
+      if (min !== undefined) fn.scaling.min_capacity = min;
+    }
+    if (fn.scaling.max_capacity !== undefined && fn.scaling.min_capacity !== undefined && fn.scaling.min_capacity > fn.scaling.max_capacity) {
+      this.fail(id, 'ProvisionedConcurrencyConfig', `provisioned concurrency ${fn.scaling.min_capacity} exceeds ReservedConcurrentExecutions ${fn.scaling.max_capacity}`);
+    }
+    if (props.Layers !== undefined) {
+      if (!Array.isArray(props.Layers)) this.fail(id, 'Layers', 'must be a list');
+      props.Layers.forEach((l, i) => {
+        const layerId = typeof l === 'string' ? layerIdByArn.get(l) : undefined;
+        if (layerId) fn.layers.push(layerId);
+        else this.warnings.push(`${id}.Layers[${i}]: layer ${JSON.stringify(l)} is not defined in this template; skipped`);
+      });
+    }
+
+    const code = serverless ? undefined : props.Code;
+    if (!serverless && code !== undefined && !isRecord(code) && typeof code !== 'string') this.fail(id, 'Code', 'must be a map or a local path');
+    if (packageType === 'Image') {
+      const imageUri = serverless ? props.ImageUri : isRecord(code) ? code.ImageUri : undefined;
+      const meta = r.Metadata;
+      if (isRecord(meta) && typeof meta.Dockerfile === 'string') {
+        const context = this.codeRef(id, 'Metadata.DockerContext', meta.DockerContext ?? '.');
+        if (context.kind !== 'dir') this.fail(id, 'Metadata.DockerContext', 'must be a folder');
+        const dockerfile = posix.normalize(meta.Dockerfile.replace(/\\/g, '/'));
+        if (dockerfile.startsWith('../') || posix.isAbsolute(dockerfile)) this.fail(id, 'Metadata.Dockerfile', `"${meta.Dockerfile}" must be inside DockerContext`);
+        fn.image = { kind: 'dockerfile', context, dockerfile, buildArgs: this.stringMap(id, 'Metadata.DockerBuildArgs', meta.DockerBuildArgs) };
+      } else if (typeof imageUri === 'string' && imageUri !== '') {
+        fn.image = { kind: 'uri', uri: imageUri };
+      } else {
+        this.fail(id, serverless ? 'ImageUri' : 'Code.ImageUri', 'an Image function needs ImageUri or Metadata.Dockerfile');
+      }
+      if (typeof props.Runtime === 'string') fn.runtime = props.Runtime;
+    } else {
+      if (props.Runtime === undefined) this.fail(id, 'Runtime', 'missing Runtime');
+      if (typeof props.Runtime !== 'string' || !runtimeFamily(props.Runtime)) {
+        this.fail(id, 'Runtime', `unsupported runtime ${JSON.stringify(props.Runtime)} (esb runs python3.x and nodejs18.x/20.x/22.x)`);
+      }
+      fn.runtime = props.Runtime;
+      if (props.Handler === undefined || props.Handler === '') this.fail(id, 'Handler', 'missing Handler');
+      if (typeof props.Handler !== 'string') this.fail(id, 'Handler', 'must be a string');
+      fn.handler = props.Handler;
+      const inline = serverless ? props.InlineCode : isRecord(code) ? code.ZipFile : undefined;
+      if (inline !== undefined) {
+        if (typeof inline !== 'string') this.fail(id, serverless ? 'InlineCode' : 'Code.ZipFile', 'must be a string');
+        const module = fn.handler.includes('.') ? fn.handler.slice(0, fn.handler.lastIndexOf('.')) : 'index';
+        const ext = runtimeFamily(fn.runtime) === 'python3' ? '.py' : '.js';
+        if (!/^[A-Za-z0-9_][A-Za-z0-9_./-]*$/.test(module) || module.split('/').includes('..')) this.fail(id, 'Handler', `cannot name a file after "${fn.handler}"`);
+        fn.code = { kind: 'inline', fileName: `${module}${ext}`, text: inline };
+      } else if (serverless) {
+        if (props.CodeUri === undefined) this.fail(id, 'CodeUri', 'missing CodeUri (or InlineCode)');
+        fn.code = { kind: 'ref', ref: this.codeRef(id, 'CodeUri', props.CodeUri) };
+      } else {
+        if (code === undefined) this.fail(id, 'Code', 'missing Code');
+        if (isRecord(code) && (code.S3Bucket !== undefined || code.S3Key !== undefined)) this.fail(id, 'Code', 'S3 locations are not supported; point it at a local folder or .zip file');
+        if (typeof code !== 'string') this.fail(id, 'Code', 'must be a local path or ZipFile');
+        fn.code = { kind: 'ref', ref: this.codeRef(id, 'Code', code) };
+      }
+    }
+
+    if (serverless && props.Events !== undefined) {
+      if (!isRecord(props.Events)) this.fail(id, 'Events', 'must be a map');
+      for (const [name, ev] of Object.entries(props.Events)) {
+        const base = `Events.${name}`;
+        if (!isRecord(ev)) this.fail(id, base, 'must be a map with Type and Properties');
+        const p = ev.Properties === undefined ? {} : ev.Properties;
+        if (!isRecord(p)) this.fail(id, `${base}.Properties`, 'must be a map');
+        switch (ev.Type) {
+          case 'Api':
+          case 'HttpApi': {
+            const rest = ev.Type === 'Api';
+            const apiField = rest ? 'RestApiId' : 'ApiId';
+            let api = rest ? IMPLICIT_REST_API : IMPLICIT_HTTP_API;
+            if (p[apiField] !== undefined) {
+              const ref = p[apiField];
+              const wanted = rest ? 'AWS::Serverless::Api' : 'AWS::Serverless::HttpApi';
+              const implicit = rest ? IMPLICIT_REST_API : IMPLICIT_HTTP_API;
+              if (typeof ref !== 'string' || (ref !== implicit && this.resources[ref]?.Type !== wanted)) {
+                this.fail(id, `${base}.Properties.${apiField}`, `must be a !Ref to an ${wanted} of this template (got ${JSON.stringify(ref)})`);
+              }
+              api = ref;
+            }
+            const payload = !rest && p.PayloadFormatVersion !== undefined ? String(p.PayloadFormatVersion) : undefined;
+            if (!rest && p.Path === undefined && p.Method === undefined) {
+              // The HTTP API's $default route: every request no other route of the API takes.
+              routeEvents.push({ fn: key, logicalId: id, event: name, type: 'http', api, path: '$default', method: 'ANY', payload, auth: p.Auth });
+              break;
+            }
+            if (typeof p.Path !== 'string' || !/^\/\S*$/.test(p.Path)) this.fail(id, `${base}.Properties.Path`, 'must be a path starting with "/"');
+            if (typeof p.Method !== 'string') this.fail(id, `${base}.Properties.Method`, 'missing Method');
+            const method = p.Method.toUpperCase() === 'X-AMAZON-APIGATEWAY-ANY-METHOD' ? 'ANY' : p.Method.toUpperCase();
+            if (!METHODS.has(method)) this.fail(id, `${base}.Properties.Method`, `unsupported method ${p.Method}`);
+            routeEvents.push({ fn: key, logicalId: id, event: name, type: rest ? 'rest' : 'http', api, path: p.Path, method, payload, auth: p.Auth });
+            break;
+          }
+          case 'Schedule':
+          case 'ScheduleV2': {
+            const v2 = ev.Type === 'ScheduleV2';
+            const field = v2 ? 'ScheduleExpression' : 'Schedule';
+            const schedule = p[field];
+            if (typeof schedule !== 'string' || !/^(rate|cron)\(.+\)$/.test(schedule.trim())) this.fail(id, `${base}.Properties.${field}`, 'must be rate(...) or cron(...)');
+            const e: ScheduleEventModel = { type: 'schedule', name: typeof p.Name === 'string' ? p.Name : name, schedule: schedule.trim(), enabled: true };
+            if (p.Input !== undefined) e.input = typeof p.Input === 'string' ? p.Input : JSON.stringify(p.Input);
+            if (p.Enabled === false || p.Enabled === 'false') e.enabled = false;
+            if (p.State === 'DISABLED') e.enabled = false;
+            fn.events.push(e);
+            break;
+          }
+          default: {
+            const type = typeof ev.Type === 'string' ? ev.Type : '(no Type)';
+            const list = unsupportedEvents.get(type) ?? [];
+            list.push(`${id}.${name}`);
+            unsupportedEvents.set(type, list);
+          }
+        }
+      }
+    }
+    return fn;
+  }
+
+  private readApi(id: string, type: 'rest' | 'http'): ApiConfig {
+    const global = type === 'rest' ? this.globals.Api : this.globals.HttpApi;
+    const raw = this.resources[id] ? mergeGlobals(global, this.rawProps(id)) : global;
+    const props = (this.resolver.resolve(raw ?? {}, { logicalId: id, field: '' }) ?? {}) as Record<string, unknown>;
+    if (!isRecord(props)) this.fail(id, 'Properties', 'must be a map');
+    if (props.DefinitionBody !== undefined || props.DefinitionUri !== undefined) {
+      this.warnings.push(`${id}: routes in DefinitionBody/DefinitionUri are not read; only function events define routes`);
+    }
+    const stage = props.StageName !== undefined ? String(props.StageName) : type === 'rest' ? 'Prod' : '$default';
+    const api: ApiConfig = {
+      type,
+      stage,
+      stage_variables: this.stringMap(id, type === 'rest' ? 'Variables' : 'StageVariables', type === 'rest' ? props.Variables : props.StageVariables),
+      binary_media_types: [],
+      payload_format_version: type === 'rest' ? '1.0' : '2.0',
+    };
+    if (props.BinaryMediaTypes !== undefined) {
+      if (!Array.isArray(props.BinaryMediaTypes)) this.fail(id, 'BinaryMediaTypes', 'must be a list');
+      api.binary_media_types = props.BinaryMediaTypes.map((t) => String(t).replace(/~1/g, '/'));
+    }
+    const cors = type === 'rest' ? this.restCors(id, props.Cors) : this.httpCors(id, props.CorsConfiguration);
+    if (cors) api.cors = cors;
+    try {
+      const auth = readApiAuth(props.Auth, type, (message) => this.warnings.push(`${id}.${message}`));
+      this.apiAuth.set(id, auth);
+      if (Object.keys(auth.authorizers).length > 0) api.authorizers = auth.authorizers;
+    } catch (err) {
+      if (!(err instanceof AuthConfigError)) throw err;
+      this.fail(id, err.field, err.reason);
+    }
+    return api;
+  }
+
+  private restCors(id: string, c: unknown): Cors | undefined {
+    if (c === undefined || c === false) return undefined;
+    const unquote = (v: unknown, field: string): string[] => {
+      if (v === undefined) return [];
+      if (typeof v !== 'string') this.fail(id, field, 'must be a quoted string like "\'*\'"');
+      const s = v.trim().replace(/^'(.*)'$/s, '$1');
+      return s.split(',').map((x) => x.trim()).filter(Boolean);
+    };
+    const cors: Cors = { allow_origins: [], allow_methods: [], allow_headers: [], expose_headers: [], allow_credentials: false };
+    if (typeof c === 'string') {
+      cors.allow_origins = unquote(c, 'Cors');
+      return cors;
+    }
+    if (!isRecord(c)) this.fail(id, 'Cors', 'must be a string or a map');
+    cors.allow_origins = unquote(c.AllowOrigin, 'Cors.AllowOrigin');
+    cors.allow_methods = unquote(c.AllowMethods, 'Cors.AllowMethods');
+    cors.allow_headers = unquote(c.AllowHeaders, 'Cors.AllowHeaders');
+    if (c.MaxAge !== undefined) cors.max_age = this.num(id, 'Cors.MaxAge', String(c.MaxAge).replace(/'/g, ''), { int: true, min: 0 });
+    if (c.AllowCredentials !== undefined) cors.allow_credentials = c.AllowCredentials === true || c.AllowCredentials === 'true';
+    return cors;
+  }
+
+  private httpCors(id: string, c: unknown): Cors | undefined {
+    if (c === undefined || c === false) return undefined;
+    const cors: Cors = { allow_origins: [], allow_methods: [], allow_headers: [], expose_headers: [], allow_credentials: false };
+    if (c === true) {
+      cors.allow_origins = ['*'];
+      return cors;
+    }
+    if (!isRecord(c)) this.fail(id, 'CorsConfiguration', 'must be true or a map');
+    const list = (v: unknown, field: string): string[] => {
+      if (v === undefined) return [];
+      if (!Array.isArray(v)) this.fail(id, field, 'must be a list');
+      return v.map(String);
+    };
+    cors.allow_origins = list(c.AllowOrigins, 'CorsConfiguration.AllowOrigins');
+    cors.allow_methods = list(c.AllowMethods, 'CorsConfiguration.AllowMethods');
+    cors.allow_headers = list(c.AllowHeaders, 'CorsConfiguration.AllowHeaders');
+    cors.expose_headers = list(c.ExposeHeaders, 'CorsConfiguration.ExposeHeaders');
+    if (c.MaxAge !== undefined) cors.max_age = this.num(id, 'CorsConfiguration.MaxAge', c.MaxAge, { int: true, min: 0 });
+    if (c.AllowCredentials !== undefined) cors.allow_credentials = c.AllowCredentials === true || c.AllowCredentials === 'true';
+    return cors;
+  }
+
+  private readTable(id: string, r: RawResource): DynamoTable {
+    const simple = r.Type === 'AWS::Serverless::SimpleTable';
+    const raw = simple ? (mergeGlobals(this.globals.SimpleTable, this.rawProps(id)) as Record<string, unknown>) : this.rawProps(id);
+    const props = this.resolver.resolve(raw, { logicalId: id, field: '' }) as Record<string, unknown>;
+    const TableName = this.physicalName(id, { logicalId: id, field: 'TableName' });
+    if (TableName.length < 3 || TableName.length > 255 || !/^[A-Za-z0-9_.-]+$/.test(TableName)) this.fail(id, 'TableName', `"${TableName}" is not a valid table name (3-255 of letters, digits, "_", "-", ".")`);
+    const throughput = (v: unknown, field: string) => {
+      if (v === undefined) return undefined;
+      if (!isRecord(v)) this.fail(id, field, 'must be a map');
+      return {
+        ReadCapacityUnits: this.num(id, `${field}.ReadCapacityUnits`, v.ReadCapacityUnits, { int: true, min: 1 }) ?? this.fail(id, `${field}.ReadCapacityUnits`, 'missing'),
+        WriteCapacityUnits: this.num(id, `${field}.WriteCapacityUnits`, v.WriteCapacityUnits, { int: true, min: 1 }) ?? this.fail(id, `${field}.WriteCapacityUnits`, 'missing'),
+      };
+    };
+    if (simple) {
+      const pk = props.PrimaryKey === undefined ? {} : props.PrimaryKey;
+      if (!isRecord(pk)) this.fail(id, 'PrimaryKey', 'must be a map with Name and Type');
+      const name = pk.Name === undefined ? 'id' : String(pk.Name);
+      const types: Record<string, 'S' | 'N' | 'B'> = { String: 'S', Number: 'N', Binary: 'B' };
+      const t = types[pk.Type === undefined ? 'String' : String(pk.Type)];
+      if (!t) this.fail(id, 'PrimaryKey.Type', 'must be String, Number or Binary');
+      const pt = throughput(props.ProvisionedThroughput, 'ProvisionedThroughput');
+      const table: DynamoTable = {
+        TableName,
+        KeySchema: [{ AttributeName: name, KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: name, AttributeType: t }],
+        BillingMode: pt ? 'PROVISIONED' : 'PAY_PER_REQUEST',
+      };
+      if (pt) table.ProvisionedThroughput = pt;
+      return table;
+    }
+    const keySchema = (v: unknown, field: string) => {
+      if (!Array.isArray(v) || v.length < 1 || v.length > 2) this.fail(id, field, 'must list 1 or 2 keys');
+      return v.map((k, i) => {
+        if (!isRecord(k) || typeof k.AttributeName !== 'string' || (k.KeyType !== 'HASH' && k.KeyType !== 'RANGE')) this.fail(id, `${field}[${i}]`, 'must be {AttributeName, KeyType: HASH|RANGE}');
+        return { AttributeName: k.AttributeName, KeyType: k.KeyType as 'HASH' | 'RANGE' };
+      });
+    };
+    const index = (v: unknown, field: string) => {
+      if (v === undefined) return undefined;
+      if (!Array.isArray(v)) this.fail(id, field, 'must be a list');
+      return v.map((ix, i) => {
+        const f = `${field}[${i}]`;
+        if (!isRecord(ix) || typeof ix.IndexName !== 'string') this.fail(id, `${f}.IndexName`, 'missing');
+        const out: NonNullable<DynamoTable['GlobalSecondaryIndexes']>[number] = { IndexName: ix.IndexName, KeySchema: keySchema(ix.KeySchema, `${f}.KeySchema`), Projection: { ProjectionType: 'ALL' } };
+        if (ix.Projection !== undefined) {
+          if (!isRecord(ix.Projection)) this.fail(id, `${f}.Projection`, 'must be a map');
+          const pt = ix.Projection.ProjectionType;
+          if (pt !== undefined && pt !== 'ALL' && pt !== 'KEYS_ONLY' && pt !== 'INCLUDE') this.fail(id, `${f}.Projection.ProjectionType`, 'must be ALL, KEYS_ONLY or INCLUDE');
+          out.Projection = {};
+          if (pt !== undefined) out.Projection.ProjectionType = pt;
+          if (Array.isArray(ix.Projection.NonKeyAttributes)) out.Projection.NonKeyAttributes = ix.Projection.NonKeyAttributes.map(String);
+        }
+        const t = throughput(ix.ProvisionedThroughput, `${f}.ProvisionedThroughput`);
+        if (t) out.ProvisionedThroughput = t;
+        return out;
+      });
+    };
+    const table: DynamoTable = { TableName, KeySchema: keySchema(props.KeySchema, 'KeySchema'), AttributeDefinitions: [] };
+    if (!Array.isArray(props.AttributeDefinitions) || props.AttributeDefinitions.length === 0) this.fail(id, 'AttributeDefinitions', 'must list the key attributes');
+    table.AttributeDefinitions = props.AttributeDefinitions.map((a, i) => {
+      if (!isRecord(a) || typeof a.AttributeName !== 'string' || (a.AttributeType !== 'S' && a.AttributeType !== 'N' && a.AttributeType !== 'B')) this.fail(id, `AttributeDefinitions[${i}]`, 'must be {AttributeName, AttributeType: S|N|B}');
+      return { AttributeName: a.AttributeName, AttributeType: a.AttributeType as 'S' | 'N' | 'B' };
+    });
+    const gsi = index(props.GlobalSecondaryIndexes, 'GlobalSecondaryIndexes');
+    if (gsi) table.GlobalSecondaryIndexes = gsi;
+    const lsi = index(props.LocalSecondaryIndexes, 'LocalSecondaryIndexes');
+    if (lsi) table.LocalSecondaryIndexes = lsi;
+    if (props.BillingMode !== undefined) {
+      if (props.BillingMode !== 'PROVISIONED' && props.BillingMode !== 'PAY_PER_REQUEST') this.fail(id, 'BillingMode', 'must be PROVISIONED or PAY_PER_REQUEST');
+      table.BillingMode = props.BillingMode;
+    }
+    const pt = throughput(props.ProvisionedThroughput, 'ProvisionedThroughput');
+    if (pt) table.ProvisionedThroughput = pt;
+    if (props.StreamSpecification !== undefined) {
+      const s = props.StreamSpecification;
+      const views = ['NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES', 'KEYS_ONLY'];
+      if (!isRecord(s) || !views.includes(String(s.StreamViewType))) this.fail(id, 'StreamSpecification.StreamViewType', `must be one of ${views.join(', ')}`);
+      table.StreamSpecification = { StreamViewType: s.StreamViewType as 'NEW_IMAGE' };
+    }
+    return table;
+  }
+
+  private readBucket(id: string): S3Bucket {
+    const props = this.rawProps(id);
+    const BucketName = this.physicalName(id, { logicalId: id, field: 'BucketName' });
+    if (!BUCKET_NAME.test(BucketName)) this.fail(id, 'BucketName', `"${BucketName}" is not a valid S3 bucket name (3-63 of a-z, 0-9, ".", "-")`);
+    const bucket: S3Bucket = { BucketName };
+    const lc = this.prop(id, props, 'LifecycleConfiguration');
+    if (lc !== undefined) {
+      if (!isRecord(lc) || !Array.isArray(lc.Rules)) this.fail(id, 'LifecycleConfiguration.Rules', 'must be a list');
+      bucket.LifecycleConfiguration = {
+        Rules: lc.Rules.map((rule, i) => {
+          const f = `LifecycleConfiguration.Rules[${i}]`;
+          if (!isRecord(rule)) this.fail(id, f, 'must be a map');
+          const out: NonNullable<S3Bucket['LifecycleConfiguration']>['Rules'][number] = { Status: rule.Status === 'Disabled' ? 'Disabled' : 'Enabled' };
+          if (rule.Status !== undefined && rule.Status !== 'Enabled' && rule.Status !== 'Disabled') this.fail(id, `${f}.Status`, 'must be Enabled or Disabled');
+          if (typeof rule.Id === 'string') out.Id = rule.Id;
+          const prefix = rule.Prefix ?? (isRecord(rule.Filter) ? rule.Filter.Prefix : undefined);
+          if (typeof prefix === 'string') out.Prefix = prefix;
+          const days = this.num(id, `${f}.ExpirationInDays`, rule.ExpirationInDays, { int: true, min: 1 });
+          if (days !== undefined) out.ExpirationInDays = days;
+          return out;
+        }),
+      };
+    }
+    return bucket;
+  }
+}
