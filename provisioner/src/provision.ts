@@ -115,7 +115,8 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
   }
 
   const region = options.region ?? LOCAL_REGION;
-  const credentials = options.credentials ?? LOCAL_CREDENTIALS;
+  // A copy: the SDK annotates the credentials object it is given, and the shared local account is frozen.
+  const credentials = { ...(options.credentials ?? LOCAL_CREDENTIALS) };
   const policy: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
   const sleep = options.sleep ?? realSleep;
   const signal = options.signal;
