@@ -92,6 +92,9 @@ describe.skipIf(!mode.run)('kube backend against a real API server', () => {
     const table = await api.kubectl(['get', 'deployments.esb.dev', 'deploy-a']);
     expect(table).toMatch(/NAME\s+ENV\s+READY\s+REASON\s+AGE/);
     expect(table).toMatch(/deploy-a\s+default\s+True\s+Applied\s+\S+/);
+    // The short names (not `deployment`, which apps/v1 owns on a real cluster).
+    expect(await api.kubectl(['get', 'esbdeploy', 'deploy-a'])).toMatch(/deploy-a\s+default\s+True/);
+    expect(await api.kubectl(['api-resources', '--api-group=esb.dev'])).toMatch(/deployments\s+esbdeploy,esbd\s+esb.dev\/v1alpha1\s+true\s+Deployment/);
 
     // A status-only change (generation unchanged) enqueues nothing: a later object's ADDED event
     // comes after it on the same watch, so once that one is seen, the status event was filtered.
