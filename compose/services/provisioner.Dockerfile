@@ -1,6 +1,6 @@
 # esb-provisioner: the app image (compose/Dockerfile) with the provisioner service's command, for running
 # the service on its own (a registry, kind, docker run). The compose stack does not need it: it
-# runs esb-app with the same command. Build: scripts/compose-service-images.sh
-ARG APP_IMAGE=esb-app:latest
+# runs the esb image with the same command. Build: scripts/compose-service-images.sh
+ARG APP_IMAGE=esb:latest
 FROM ${APP_IMAGE}
 CMD ["provision", "--config-dir", "/app/runtime-config"]

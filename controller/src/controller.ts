@@ -10,11 +10,14 @@ import { PathWatcher, withPathWatcher } from './reconcile/path-watcher.js';
 import { WorkQueue } from './reconcile/queue.js';
 import type { Source, Store } from './reconcile/types.js';
 import type { WorkspacePaths } from './workspace.js';
+import type { ControllerMetrics } from './ops/health-server.js';
 
 export interface RunningController {
   store: Store;
   queue: WorkQueue;
   close(): Promise<void>;
+  /** Why the controller is not ready (readiness probe), or undefined. */
+  notReady?(): string | undefined;
 }
 
 export interface ControllerOptions {
@@ -29,6 +32,8 @@ export interface ControllerOptions {
   resyncMs?: number;
   /** Told after each status write (the console's live Deployments page). */
   onStatusChange?(request: { namespace: string; name: string }): void;
+  /** Counts and times reconciles (the /metrics endpoint). */
+  metrics?: ControllerMetrics;
 }
 
 /** The store, telling `onChange` after each status it writes. */
@@ -59,11 +64,14 @@ export async function startController(
     onWatchPaths: source.watchPaths ? (request, paths, owned) => source.watchPaths!(request, paths, owned) : undefined,
     log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
   });
-  const queue = new WorkQueue(reconciler, {
+  const queue = new WorkQueue(options.metrics ? options.metrics.wrap(reconciler) : reconciler, {
     concurrency: options.concurrency ?? 4,
     log: { info: (m) => log.info(m), warn: (m) => log.warn(m), error: (m) => log.error(m) },
   });
-  await source.start((request) => queue.add(request));
+  await source.start((request) => {
+    options.metrics?.events.inc();
+    queue.add(request);
+  });
   return {
     store,
     queue,
@@ -96,6 +104,7 @@ export interface KubeControllerOptions extends ControllerOptions {
  */
 export async function startKubeController(options: KubeControllerOptions): Promise<RunningController> {
   const { createKubeSource, createKubeStore } = await import('./kube/index.js');
+  const { namespaceIsolatedSteps } = await import('./kube/tenancy.js');
   const connection = { kubeconfig: options.kubeconfig, context: options.context };
   const store = createKubeStore({
     ...connection,
@@ -110,5 +119,10 @@ export async function startKubeController(options: KubeControllerOptions): Promi
   });
   const source = withPathWatcher(kubeSource, new PathWatcher({ usePolling: options.usePolling, log: options.log }));
   options.log.info(`watching deployments.esb.dev in ${options.namespace ? `namespace ${options.namespace}` : 'all namespaces'}`);
-  return startController({ ...options, store, source });
+  // All namespaces share the gateway: none may take another's functions or routes.
+  const running = await startController({ ...options, steps: namespaceIsolatedSteps(options.steps), store, source });
+  return {
+    ...running,
+    notReady: () => (kubeSource.current.phase === 'watching' ? undefined : `list/watch of deployments.esb.dev not established (${kubeSource.current.phase})`),
+  };
 }

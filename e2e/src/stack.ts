@@ -13,7 +13,7 @@ export { freePort };
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const E2E_DIR = path.join(REPO, 'e2e');
 export const COMPOSE_FILE = path.join(REPO, 'compose', 'docker-compose.yml');
-export const ESB_BIN = path.join(REPO, 'controller', 'bin', 'esb.js');
+export const ESB_BIN = path.join(REPO, 'cli', 'bin', 'esb.js');
 
 /** What the global setup hands to the scenarios (vitest provide/inject). */
 export interface StackInfo {

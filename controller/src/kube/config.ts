@@ -55,8 +55,37 @@ export function loadKubeConfig(opts: KubeConnectionOptions = {}): KubeConfig {
 export function statusOf(error: unknown): number | undefined {
   if (error && typeof error === 'object') {
     const e = error as { code?: unknown; statusCode?: unknown };
+    // client-node's ApiException.code; our watch's WatchRefusedError.statusCode.
     if (typeof e.code === 'number') return e.code;
     if (typeof e.statusCode === 'number') return e.statusCode;
   }
   return undefined;
+}
+
+/**
+ * One line about a failed API call: the Status message the server sent, else the error's first
+ * line (client-node's ApiException message carries the whole body and headers).
+ */
+export function messageOf(error: unknown): string {
+  const body = (error as { body?: unknown })?.body;
+  let message: string | undefined;
+  if (body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') message = (body as { message: string }).message;
+  else if (typeof body === 'string' && body.length > 0) {
+    try {
+      message = (JSON.parse(body) as { message?: string }).message;
+    } catch {
+      /* not JSON */
+    }
+  }
+  if (!message) message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+  const status = statusOf(error);
+  return status !== undefined && !message.includes(String(status)) ? `${status} ${message}` : message;
+}
+
+/** The same failure as an Error with a one-line message (for logs), the original as its cause. */
+export function conciseError(error: unknown): Error {
+  const out = new Error(messageOf(error), { cause: error });
+  const status = statusOf(error);
+  if (status !== undefined) (out as Error & { statusCode?: number }).statusCode = status;
+  return out;
 }

@@ -28,7 +28,7 @@ export async function writeDeployment(kc: KubeConfig, write: DeploymentWrite, fi
   } catch (error) {
     const status = statusOf(error);
     if (status !== 409) {
-      const hint = status === 404 ? ' (is the CRD installed? kubectl apply -f crds/)' : '';
+      const hint = status === 404 ? ' (is the CRD installed? kubectl apply -k crds/)' : '';
       throw new KubeApiError(`${source}: create failed: ${messageOf(error)}${hint}`, source, status, { cause: error });
     }
   }

@@ -4,3 +4,5 @@ export { createKubeStore, KubeApiError, KubeInvalidDeploymentError, KubeStore, s
 export { createKubeSource, DEFAULT_RESYNC_MS, KubeSource, type KubeSourceOptions, type Timers } from './source.js';
 export { DEFAULT_BACKOFF, type BackoffOptions } from './watch-core.js';
 export { contextNamespace, writeDeployment, type DeploymentWrite } from './deployments.js';
+export { LeaderElector, type LeaderElectionOptions } from './leader.js';
+export { namespaceIsolatedSteps } from './tenancy.js';

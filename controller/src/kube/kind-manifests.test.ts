@@ -1,7 +1,8 @@
 // kind/ cannot run here (no node image), so its manifests are checked for the things that
 // would silently break: RBAC covering every call the kube backend makes, local images, and
 // the ports that tie the pieces together.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -9,9 +10,11 @@ import { parseAllDocuments } from 'yaml';
 
 const KIND = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../kind');
 type Obj = { kind: string; metadata: { name: string; namespace?: string }; [k: string]: any };
-const objects: Obj[] = readdirSync(path.join(KIND, 'manifests'))
+// The files kind/kustomization.yaml lists (its ../crds base aside): what `kubectl apply -k kind/` applies.
+const kustomization = parseAllDocuments(readFileSync(path.join(KIND, 'kustomization.yaml'), 'utf8'))[0].toJS() as { resources: string[] };
+const objects: Obj[] = kustomization.resources
   .filter((f) => f.endsWith('.yaml'))
-  .flatMap((f) => parseAllDocuments(readFileSync(path.join(KIND, 'manifests', f), 'utf8')).map((d) => d.toJS() as Obj));
+  .flatMap((f) => parseAllDocuments(readFileSync(path.join(KIND, f), 'utf8')).map((d) => d.toJS() as Obj));
 const find = (kind: string, name: string) => {
   const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
   if (!o) throw new Error(`no ${kind} ${name} in kind/manifests`);
@@ -26,16 +29,36 @@ describe('kind manifests', () => {
     const role = find('ClusterRole', 'esb-controller');
     for (const verb of ['get', 'list', 'watch']) expect(allows(role, 'esb.dev', 'deployments', verb)).toBe(true);
     expect(allows(role, 'esb.dev', 'deployments/status', 'patch')).toBe(true);
-    expect(allows(role, '', 'events', 'create')).toBe(true);
+    expect(allows(role, 'events.k8s.io', 'events', 'create')).toBe(true);
+    expect(allows(role, 'events.k8s.io', 'events', 'patch')).toBe(true);
     const binding = find('ClusterRoleBinding', 'esb-controller');
     expect(binding.subjects).toContainEqual({ kind: 'ServiceAccount', name: 'esb-controller', namespace: 'esb-system' });
     expect(find('Deployment', 'esb-controller').spec.template.spec.serviceAccountName).toBe('esb-controller');
   });
 
-  it('every workload uses a locally loaded image (never pulled)', () => {
-    const workloads = objects.filter((o) => o.kind === 'Deployment');
-    expect(workloads.map((w) => w.metadata.name).sort()).toEqual(['esb-agent', 'esb-controller', 'esb-gateway']);
-    for (const w of workloads) for (const c of w.spec.template.spec.containers) expect(c.imagePullPolicy).toBe('Never');
+  it('every workload runs the one locally loaded esb image (never pulled), as a non-root user with a read-only root', () => {
+    const workloads = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
+    expect(workloads.map((w) => w.metadata.name).sort()).toEqual(['esb-agent', 'esb-controller', 'esb-gateway', 'esb-storage']);
+    for (const w of workloads) {
+      const pod = w.spec.template.spec;
+      expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001 });
+      for (const c of pod.containers) {
+        expect(c.image).toBe('esb:latest');
+        expect(c.imagePullPolicy).toBe('Never');
+        expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+      }
+    }
+  });
+
+  it('the controller runs the process runtime with leader election and probes on its health port', () => {
+    const c = find('Deployment', 'esb-controller').spec.template.spec.containers[0];
+    expect(c.args.slice(c.args.indexOf('--runtime'), c.args.indexOf('--runtime') + 2)).toEqual(['--runtime', 'process']);
+    expect(c.args).toContain('--leader-elect');
+    const port = Number(c.args[c.args.indexOf('--health-port') + 1]);
+    expect(c.ports).toContainEqual({ name: 'health', containerPort: port });
+    expect(c.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'health' });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'health' });
+    expect(env(find('Deployment', 'esb-controller'), 'AWS_ENDPOINT_URL_DYNAMODB')).toBe(`http://esb-storage.esb-system.svc:${find('Service', 'esb-storage').spec.ports[0].port}`);
   });
 
   it('ports line up: gateway -> agent Service, gateway NodePort -> kind port mapping', () => {

@@ -1,10 +1,13 @@
 // The kube backend against a real API server (etcd + upstream apiextensions-apiserver, built
 // offline by scripts/kube-test-apiserver/build.sh), with crds/ applied. Skipped loudly when the
 // server is not built and ESB_KUBE_TESTS is unset; never skipped with ESB_KUBE_TESTS=1.
+import { mkdtemp, rm, symlink } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Request } from '../reconcile/types.js';
 import { createKubeSource, createKubeStore, type KubeSource, type KubeStore } from './index.js';
-import { buildTestServer, kubeTestMode, startTestApiServer, type TestApiServer } from './testing/apiserver.js';
+import { buildTestServer, kubeTestMode, STAND_IN_CRDS_DIR, startTestApiServer, type TestApiServer } from './testing/apiserver.js';
 
 const mode = kubeTestMode();
 if (!mode.run) {
@@ -89,9 +92,15 @@ describe.skipIf(!mode.run)('kube backend against a real API server', () => {
     const table = await api.kubectl(['get', 'deployments.esb.dev', 'deploy-a']);
     expect(table).toMatch(/NAME\s+ENV\s+READY\s+REASON\s+AGE/);
     expect(table).toMatch(/deploy-a\s+default\s+True\s+Applied\s+\S+/);
+    // The short names (not `deployment`, which apps/v1 owns on a real cluster).
+    expect(await api.kubectl(['get', 'esbdeploy', 'deploy-a'])).toMatch(/deploy-a\s+default\s+True/);
+    expect(await api.kubectl(['api-resources', '--api-group=esb.dev'])).toMatch(/deployments\s+esbdeploy,esbd\s+esb.dev\/v1alpha1\s+true\s+Deployment/);
 
-    // A status-only change is still a MODIFIED event (the reconciler's generation check makes it a no-op).
-    await until(() => count('deploy-a') > before, 'status MODIFIED event');
+    // A status-only change (generation unchanged) enqueues nothing: a later object's ADDED event
+    // comes after it on the same watch, so once that one is seen, the status event was filtered.
+    await api.kubectl(['apply', '-f', '-'], manifest('sync-1'));
+    await until(() => count('sync-1') >= 1, 'sync-1 enqueued');
+    expect(count('deploy-a')).toBe(before);
 
     // Replaces the status: fields left out are removed.
     await store.patchStatus(req, { observedGeneration: 1, conditions: [] });
@@ -120,9 +129,53 @@ describe.skipIf(!mode.run)('kube backend against a real API server', () => {
     expect(await store.get({ namespace: 'default', name: 'deploy-a' })).toBeUndefined();
   });
 
-  it('recordEvent fails soft on a server without core/v1 Events', async () => {
-    await expect(store.recordEvent({ namespace: 'default', name: 'pre-existing' }, 'Normal', 'Applied', 'ok')).resolves.toBeUndefined();
-    expect(warnings.some((w) => w.includes('event Applied not recorded'))).toBe(true);
+  it('recordEvent on a server without the Events API: one one-line warning, then Events are off', async () => {
+    const before = warnings.length;
+    for (let i = 0; i < 3; i++) await expect(store.recordEvent({ namespace: 'default', name: 'pre-existing' }, 'Warning', 'ApplyFailed', `try ${i}`)).resolves.toBeUndefined();
+    const mine = warnings.slice(before);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatch(/serves no events.k8s.io\/v1 Events \(404\): Events are off/);
+    expect(mine[0]).not.toContain('\n');
+  });
+
+  it('recordEvent where Events are served: one Event per (object, reason), repeats counted in its series', async () => {
+    await api.kubectl(['apply', '-f', STAND_IN_CRDS_DIR]);
+    await api.kubectl(['wait', '--for=condition=Established', '--timeout=30s', 'crd/events.events.k8s.io']);
+    const own: string[] = [];
+    const events = createKubeStore({ kubeConfig: api.kubeConfig(), workspace: '/ws', namespace: 'default', onWarning: (m) => own.push(m) });
+    await events.get({ namespace: 'default', name: 'pre-existing' }); // learns the uid for `regarding`
+    const req = { namespace: 'default', name: 'pre-existing' };
+    for (let i = 1; i <= 5; i++) await events.recordEvent(req, 'Warning', 'ProvisionFailed', `attempt ${i}: connect ECONNREFUSED`);
+    await events.recordEvent(req, 'Normal', 'Ready', 'ready');
+    expect(own).toEqual([]);
+    const list = JSON.parse(await api.kubectl(['get', 'events.events.k8s.io', '-n', 'default', '-o', 'json'])).items as Array<Record<string, any>>;
+    expect(list).toHaveLength(2);
+    const failed = list.find((e) => e.reason === 'ProvisionFailed')!;
+    expect(failed.series.count).toBe(5);
+    expect(failed.note).toBe('attempt 5: connect ECONNREFUSED');
+    expect(failed.regarding).toMatchObject({ apiVersion: 'esb.dev/v1alpha1', kind: 'Deployment', namespace: 'default', name: 'pre-existing' });
+    expect(failed.regarding.uid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(failed.eventTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    expect(list.find((e) => e.reason === 'Ready')!.series).toBeUndefined();
+  });
+
+  it('a spec path outside the workspace (absolute, .., a symlink out) is InvalidSpec naming the field', async () => {
+    const ws = await mkdtemp(path.join(os.tmpdir(), 'esb-ws-'));
+    try {
+      await symlink('/etc', path.join(ws, 'etc-link'));
+      const confined = createKubeStore({ kubeConfig: api.kubeConfig(), workspace: ws, namespace: 'default' });
+      const cases: Array<[string, string, RegExp]> = [
+        ['abs', '/etc/passwd', /spec.template: "\/etc\/passwd" is absolute/],
+        ['up', '../../../etc/passwd', /spec.template: "..\/..\/..\/etc\/passwd" leaves the workspace/],
+        ['link', 'etc-link/passwd', /spec.template: "etc-link\/passwd" resolves \(through a symlink\) to \/etc\/passwd/],
+      ];
+      for (const [name, template, message] of cases) {
+        await api.kubectl(['apply', '-f', '-'], manifest(`outside-${name}`, template));
+        await expect(confined.get({ namespace: 'default', name: `outside-${name}` })).rejects.toMatchObject({ name: 'KubeInvalidDeploymentError', reason: 'InvalidSpec', message: expect.stringMatching(message) });
+      }
+    } finally {
+      await rm(ws, { recursive: true, force: true });
+    }
   });
 
   it('a dropped watch (API server restarted) reconnects with backoff and sees changes made while it was down', async () => {

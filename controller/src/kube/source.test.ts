@@ -16,11 +16,12 @@ interface Fake {
   close(): Promise<void>;
 }
 
-/** Lists return `listsReturn[i]` (the last one repeats); watch number i runs `watchScripts[i]`. */
-async function fakeServer(listsReturn: Array<{ rv: string; names: string[] }>, watchScripts: Array<(res: http.ServerResponse) => void>): Promise<Fake> {
+/** Lists return `listsReturn[i]` (the last one repeats; `status` answers with that code); watch number i runs `watchScripts[i]`. */
+async function fakeServer(listsReturn: Array<{ rv: string; names: string[]; status?: number; retryAfter?: string }>, watchScripts: Array<(res: http.ServerResponse) => void>): Promise<Fake> {
   const open = new Set<http.ServerResponse>();
   const fake: Fake = { url: '', lists: 0, watches: [], close: async () => {} };
   const server = http.createServer((req, res) => {
+    req.on('error', () => {}); // a client closing its watch aborts the request: not the fake's business
     const url = new URL(req.url!, 'http://x');
     if (url.pathname !== '/apis/esb.dev/v1alpha1/namespaces/default/deployments') {
       res.writeHead(404).end();
@@ -36,6 +37,11 @@ async function fakeServer(listsReturn: Array<{ rv: string; names: string[] }>, w
     }
     const list = listsReturn[Math.min(fake.lists, listsReturn.length - 1)];
     fake.lists++;
+    if (list.status) {
+      res.writeHead(list.status, { 'content-type': 'application/json', ...(list.retryAfter ? { 'retry-after': list.retryAfter } : {}) });
+      res.end(JSON.stringify({ kind: 'Status', code: list.status, message: 'busy' }));
+      return;
+    }
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ kind: 'DeploymentList', metadata: { resourceVersion: list.rv }, items: list.names.map((n) => obj(n, list.rv)) }));
   });
@@ -121,5 +127,30 @@ describe('KubeSource adapter', () => {
     expect(logs[1]).toMatch(/retrying in 40 ms/);
     expect(source.current.phase).toBe('listing');
     expect(enqueued).toEqual([]);
+  });
+
+  it('GIVEN a list answered 429 with Retry-After THEN the retry waits what the server said, not the backoff', async () => {
+    fake = await fakeServer([{ rv: '1', names: [], status: 429, retryAfter: '0' }, { rv: '5', names: ['a'] }], []);
+    const logs: string[] = [];
+    const enqueued: string[] = [];
+    // A backoff of an hour: only the Retry-After of 0 s can make the second list happen.
+    source = createKubeSource({ kubeConfig: kubeConfigFor(fake.url), namespace: 'default', resyncMs: 0, backoff: { initialMs: 3_600_000, maxMs: 3_600_000 }, onLog: (_l, m) => logs.push(m) });
+    await source.start((r) => enqueued.push(r.name));
+    await until(() => enqueued.includes('a'), 'the second list');
+    expect(fake.lists).toBe(2);
+    expect(logs[0]).toMatch(/list failed \(429\).*retrying in 0 ms \(Retry-After\)/);
+  });
+
+  it('GIVEN a watch that stays silent past its timeout (half-open connection) THEN the watchdog closes it and watches again', async () => {
+    // Watch 1: headers only, then nothing, never closed. Watch 2: an event.
+    fake = await fakeServer([{ rv: '10', names: [] }], [(res) => res.flushHeaders(), (res) => res.write(JSON.stringify({ type: 'ADDED', object: obj('b', '11') }) + '\n')]);
+    const enqueued: string[] = [];
+    const logs: string[] = [];
+    source = createKubeSource({ kubeConfig: kubeConfigFor(fake.url), namespace: 'default', resyncMs: 0, watchTimeoutSeconds: 0, watchdogGraceMs: 50, backoff: { initialMs: 1, maxMs: 1 }, onLog: (_l, m) => logs.push(m) });
+    await source.start((r) => enqueued.push(r.name));
+    await until(() => enqueued.includes('b'), 'the event of the second watch');
+    expect(fake.watches[0].get('timeoutSeconds')).toBe('0');
+    expect(fake.watches[1].get('resourceVersion')).toBe('10');
+    expect(logs.some((m) => /watch silent for 50 ms/.test(m))).toBe(true);
   });
 });

@@ -1,10 +1,13 @@
 // The kube backend's Store: Deployments read from the API server (deployments.esb.dev), status
 // written with a JSON merge patch to the status subresource (so it never bumps
 // metadata.generation), transitions recorded as core/v1 Events, failing soft.
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { realpathSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { Deployment, type DeploymentStatus } from '@esb/contracts';
 import { TerminalError, type Request, type Store, type StoredDeployment } from '../reconcile/types.js';
-import { API_VERSION, GROUP, KIND, loadKubeConfig, PLURAL, statusOf, VERSION, type KubeConnectionOptions } from './config.js';
+import { API_VERSION, GROUP, KIND, loadKubeConfig, messageOf, PLURAL, statusOf, VERSION, type KubeConnectionOptions } from './config.js';
 
 export interface KubeStoreOptions extends KubeConnectionOptions {
   /** Folder that relative spec paths (template, artifact) resolve against: the workspace. */
@@ -13,6 +16,8 @@ export interface KubeStoreOptions extends KubeConnectionOptions {
   namespace?: string;
   /** Component name on Events and field manager on patches. Default `esb-controller`. */
   component?: string;
+  /** Events' reportingInstance (default: the host name, i.e. the pod's name). */
+  instance?: string;
   now?(): Date;
   /** Where soft failures go (Event writes, objects that fail the schema in `list()`). */
   onWarning?(message: string, error?: unknown): void;
@@ -58,37 +63,71 @@ function sourceOf(request: Request): string {
   return `kube:${request.namespace}/${request.name}`;
 }
 
-function messageOf(error: unknown): string {
+/** The metav1.Status an API error carries (client-node gives it parsed or as a string). */
+function statusBodyOf(error: unknown): { message?: string; details?: { kind?: string } } | undefined {
   const body = (error as { body?: unknown })?.body;
-  if (body && typeof body === 'object' && typeof (body as { message?: unknown }).message === 'string') {
-    return (body as { message: string }).message;
-  }
-  if (typeof body === 'string' && body.length > 0) {
+  if (body && typeof body === 'object') return body as { details?: { kind?: string } };
+  if (typeof body === 'string') {
     try {
-      const parsed = JSON.parse(body) as { message?: string };
-      if (parsed.message) return parsed.message;
+      return JSON.parse(body) as { details?: { kind?: string } };
     } catch {
-      /* not JSON */
+      return undefined;
     }
   }
-  return error instanceof Error ? error.message : String(error);
+  return undefined;
+}
+
+/** Events' time fields are MicroTime: RFC 3339 with exactly six fractional digits. */
+export function microTime(date: Date): string {
+  return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+/**
+ * A spec path (template, artifact) must name something inside the workspace: relative, no `..`
+ * out of it, no symlink out of it. Returns the reason it does not, or undefined.
+ */
+export function outsideWorkspace(workspace: string, specPath: string): string | undefined {
+  if (path.isAbsolute(specPath)) return `"${specPath}" is absolute: paths are relative to the controller's workspace`;
+  const resolved = path.resolve(workspace, specPath);
+  const inside = (root: string, p: string) => p === root || p.startsWith(root.endsWith(path.sep) ? root : root + path.sep);
+  if (!inside(path.resolve(workspace), resolved)) return `"${specPath}" leaves the workspace ${workspace}`;
+  let real: string;
+  let realRoot: string;
+  try {
+    realRoot = realpathSync(workspace);
+    real = realpathSync(resolved);
+  } catch {
+    return undefined; // missing: the reconciler reports TemplateNotFound
+  }
+  if (!inside(realRoot, real)) return `"${specPath}" resolves (through a symlink) to ${real}, outside the workspace ${workspace}`;
+  return undefined;
+}
+
+interface EventSeries {
+  name: string;
+  count: number;
 }
 
 export class KubeStore implements Store {
   private readonly objects: CustomObjectsApi;
-  private readonly core: CoreV1Api;
   private readonly now: () => Date;
   private readonly component: string;
+  private readonly instance: string;
   private eventSeq = 0;
+  /** One Event per (object, reason): later occurrences raise its series count. */
+  private readonly series = new Map<string, EventSeries>();
+  /** Set once the server says it has no events.k8s.io/v1 Events: Events are then off, silently. */
+  private eventsUnavailable = false;
+  private readonly uids = new Map<string, string>();
 
   constructor(
     private readonly options: KubeStoreOptions,
     kubeConfig: KubeConfig = loadKubeConfig(options),
   ) {
     this.objects = kubeConfig.makeApiClient(CustomObjectsApi);
-    this.core = kubeConfig.makeApiClient(CoreV1Api);
     this.now = options.now ?? (() => new Date());
     this.component = options.component ?? 'esb-controller';
+    this.instance = options.instance ?? os.hostname();
   }
 
   private toStored(raw: unknown, source: string): StoredDeployment {
@@ -101,6 +140,13 @@ export class KubeStore implements Store {
         { cause: parsed.error },
       );
     }
+    for (const field of ['template', 'artifact'] as const) {
+      const value = parsed.data.spec[field];
+      const why = value !== undefined ? outsideWorkspace(this.options.workspace, value) : undefined;
+      if (why) throw new KubeInvalidDeploymentError(`${source}: spec.${field}: ${why}`, source);
+    }
+    const uid = (raw as { metadata?: { uid?: string } }).metadata?.uid;
+    if (uid) this.uids.set(source, uid);
     return { deployment: parsed.data, baseDir: this.options.workspace, source };
   }
 
@@ -153,30 +199,62 @@ export class KubeStore implements Store {
     }
   }
 
+  /**
+   * Records an events.k8s.io/v1 Event about the Deployment (what `kubectl describe` shows). A
+   * reason seen before for the same object raises that Event's `series.count` instead of adding
+   * an Event. Never throws: without the Events API (404 on the resource) Events are turned off
+   * after one warning; other failures (RBAC) are one-line warnings.
+   */
   async recordEvent(request: Request, type: 'Normal' | 'Warning', reason: string, message: string): Promise<void> {
+    if (this.eventsUnavailable) return;
     const now = this.now();
-    const time = now.toISOString();
+    const source = sourceOf(request);
+    const key = `${request.namespace}/${request.name}/${reason}`;
+    const note = message.length > 1024 ? `${message.slice(0, 1021)}...` : message;
+    const api = { group: 'events.k8s.io', version: 'v1', plural: 'events', namespace: request.namespace };
     try {
-      await this.core.createNamespacedEvent({
-        namespace: request.namespace,
+      const seen = this.series.get(key);
+      if (seen) {
+        try {
+          await this.objects.patchNamespacedCustomObject(
+            { ...api, name: seen.name, body: { note, series: { count: seen.count + 1, lastObservedTime: microTime(now) } } },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          );
+          seen.count++;
+          return;
+        } catch (error) {
+          if (statusOf(error) !== 404) throw error;
+          this.series.delete(key); // expired (Events live an hour): start a new one
+        }
+      }
+      const name = `${request.name}.${now.getTime().toString(16)}${(this.eventSeq++ % 4096).toString(16).padStart(3, '0')}`;
+      const uid = this.uids.get(source);
+      await this.objects.createNamespacedCustomObject({
+        ...api,
         body: {
-          metadata: { name: `${request.name}.${now.getTime().toString(16)}${(this.eventSeq++ % 4096).toString(16).padStart(3, '0')}`, namespace: request.namespace },
-          involvedObject: { apiVersion: API_VERSION, kind: KIND, namespace: request.namespace, name: request.name },
+          apiVersion: 'events.k8s.io/v1',
+          kind: 'Event',
+          metadata: { name, namespace: request.namespace },
+          eventTime: microTime(now),
+          regarding: { apiVersion: API_VERSION, kind: KIND, namespace: request.namespace, name: request.name, ...(uid ? { uid } : {}) },
+          reportingController: `${GROUP}/${this.component}`,
+          reportingInstance: this.instance,
+          action: 'Reconcile',
           type,
           reason,
-          message: message.length > 1024 ? `${message.slice(0, 1021)}...` : message,
-          source: { component: this.component },
-          reportingComponent: this.component,
-          reportingInstance: this.component,
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
+          note,
         },
       });
+      this.series.set(key, { name, count: 1 });
     } catch (error) {
-      // Events are best effort: a server without core/v1 (our test server) or RBAC without
-      // events must not fail a reconcile.
-      this.options.onWarning?.(`${sourceOf(request)}: event ${reason} not recorded (${time}): ${messageOf(error)}`, error);
+      const status = statusOf(error);
+      const details = statusBodyOf(error)?.details;
+      if (status === 404 && details?.kind !== 'namespaces') {
+        this.eventsUnavailable = true;
+        this.options.onWarning?.(`${source}: this API server serves no events.k8s.io/v1 Events (404): Events are off; conditions in status still say everything`, error);
+        return;
+      }
+      this.options.onWarning?.(`${source}: event ${reason} not recorded: ${messageOf(error)}`, error);
     }
   }
 }

@@ -159,4 +159,36 @@ describe('watch core', () => {
   it('backoff doubles from the initial delay up to the cap', () => {
     expect([0, 1, 2, 3, 10, 100].map((n) => backoffMs(n, opts))).toEqual([0, 100, 200, 400, 1000, 1000]);
   });
+
+  it('GIVEN MODIFIED events THEN only a generation change enqueues (status-only patches, like our own, do not)', () => {
+    const g = (name: string, rv: string, generation: number) => ({ ...ref(name, rv), generation });
+    const s = run([
+      { type: 'start' },
+      { type: 'listed', items: [g('a', '5', 1)], resourceVersion: '10' },
+      { type: 'event', eventType: 'MODIFIED', object: g('a', '11', 1) }, // status patch
+      { type: 'event', eventType: 'MODIFIED', object: g('a', '12', 2) }, // spec change
+      { type: 'event', eventType: 'MODIFIED', object: g('a', '13', 2) }, // status patch
+      { type: 'event', eventType: 'ADDED', object: g('b', '14', 1) },
+      { type: 'event', eventType: 'MODIFIED', object: g('b', '15', 1) },
+      { type: 'event', eventType: 'DELETED', object: g('b', '16', 1) },
+    ]);
+    expect(s.all.slice(2).map((x) => x.enqueue)).toEqual([[], ['default/a'], [], ['default/b'], [], ['default/b']]);
+    expect(s.state.resourceVersion).toBe('16');
+  });
+
+  it('GIVEN a failed list or a refused watch with Retry-After THEN the next attempt waits exactly that long, not the backoff', () => {
+    const l = run([{ type: 'start' }, { type: 'listFailed', status: 429, error: new Error('Too Many Requests'), retryAfterMs: 3000 }]);
+    expect(nonReport(l)).toEqual([{ kind: 'list', afterMs: 3000 }]);
+    expect(l.actions[0]).toMatchObject({ kind: 'report', message: expect.stringContaining('Retry-After') });
+    const w = run([{ type: 'start' }, { type: 'listed', items: [], resourceVersion: '10' }, { type: 'watchClosed', status: 503, error: new Error('unavailable'), retryAfterMs: 0 }]);
+    expect(nonReport(w)).toEqual([{ kind: 'watch', resourceVersion: '10', afterMs: 0 }]);
+  });
+
+  it('GIVEN the watchdog fires on a silent watch THEN the watch is closed as dead and reopened from the last resourceVersion', () => {
+    const watching = run([{ type: 'start' }, { type: 'listed', items: [], resourceVersion: '10' }]).state;
+    const s = step(watching, { type: 'watchStalled', silentMs: 330_000 }, opts);
+    expect(nonReport(s)).toEqual([{ kind: 'closeWatch' }, { kind: 'watch', resourceVersion: '10', afterMs: 100 }]);
+    // The close of the dead watch that may still arrive is ignored.
+    expect(step(s.state, { type: 'watchClosed', error: new Error('aborted') }, opts).actions).toEqual([]);
+  });
 });

@@ -8,6 +8,9 @@
 // Level-based, like client-go's reflector + informer: every object seen (listed, added,
 // modified, deleted) enqueues its key; a relist enqueues the keys of objects that vanished
 // while no watch was open (their deletion was never seen); a resync enqueues every known key.
+// Except: a MODIFIED event whose metadata.generation did not move changed only status or
+// metadata (controller-runtime's GenerationChangedPredicate): the controller's own status
+// patches must not re-run a reconcile, or a failing one would loop instead of backing off.
 
 export type Phase = 'idle' | 'listing' | 'watching' | 'waiting' | 'stopped';
 
@@ -21,24 +24,30 @@ export interface WatchState {
   readonly failures: number;
   /** Events received on the current watch (a watch that closes having seen none backs off). */
   readonly eventsOnWatch: number;
+  /** metadata.generation last seen per key (for the generation-changed filter). */
+  readonly generations?: ReadonlyMap<string, number>;
 }
 
 export interface ObjectRef {
   namespace: string;
   name: string;
   resourceVersion?: string;
+  generation?: number;
 }
 
 export type WatchInput =
   | { type: 'start' }
   | { type: 'listed'; items: readonly ObjectRef[]; resourceVersion: string }
-  | { type: 'listFailed'; status?: number; error: unknown }
+  /** `retryAfterMs`: the server's Retry-After (429, 503), honoured instead of the backoff. */
+  | { type: 'listFailed'; status?: number; error: unknown; retryAfterMs?: number }
   | { type: 'event'; eventType: 'ADDED' | 'MODIFIED' | 'DELETED'; object: ObjectRef }
   | { type: 'bookmark'; resourceVersion: string }
   /** A watch ERROR event (a metav1.Status), e.g. 410 Expired/Gone. */
   | { type: 'watchError'; status?: number; message?: string }
   /** The watch ended: by the server (error undefined), or failed (error and maybe an HTTP status). */
-  | { type: 'watchClosed'; error?: unknown; status?: number }
+  | { type: 'watchClosed'; error?: unknown; status?: number; retryAfterMs?: number }
+  /** The watchdog: nothing (not even the server's timeout close) arrived in time: half-open connection. */
+  | { type: 'watchStalled'; silentMs: number }
   | { type: 'resync' }
   | { type: 'stop' };
 
@@ -60,7 +69,9 @@ export interface BackoffOptions {
   maxMs: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000 };
+// Capped at 5 s: a controller has one list/watch, and an API server back after an outage
+// should see it again within seconds (a Retry-After from the server wins).
+export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 5_000 };
 
 export function initialWatchState(): WatchState {
   return { phase: 'idle', known: new Set(), failures: 0, eventsOnWatch: 0 };
@@ -74,6 +85,17 @@ export function keyOfRef(ref: { namespace: string; name: string }): string {
 export function backoffMs(failures: number, opts: BackoffOptions = DEFAULT_BACKOFF): number {
   if (failures <= 0) return 0;
   return Math.min(opts.maxMs, opts.initialMs * 2 ** Math.min(failures - 1, 30));
+}
+
+/** The delay before the next attempt: the server's Retry-After when it sent one, else the backoff. */
+function retryDelay(failures: number, opts: BackoffOptions, retryAfterMs: number | undefined): number {
+  return retryAfterMs !== undefined && retryAfterMs >= 0 ? retryAfterMs : backoffMs(failures, opts);
+}
+
+function generationsOf(items: readonly ObjectRef[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const item of items) if (item.generation !== undefined) out.set(keyOfRef(item), item.generation);
+  return out;
 }
 
 function describe(error: unknown): string {
@@ -97,7 +119,7 @@ export function step(state: WatchState, input: WatchInput, opts: BackoffOptions 
       const enqueue = [...known];
       for (const key of state.known) if (!known.has(key)) enqueue.push(key);
       return {
-        state: { phase: 'watching', resourceVersion: input.resourceVersion, known, failures: 0, eventsOnWatch: 0 },
+        state: { phase: 'watching', resourceVersion: input.resourceVersion, known, failures: 0, eventsOnWatch: 0, generations: generationsOf(input.items) },
         enqueue,
         actions: [{ kind: 'watch', resourceVersion: input.resourceVersion, afterMs: 0 }],
       };
@@ -106,9 +128,10 @@ export function step(state: WatchState, input: WatchInput, opts: BackoffOptions 
     case 'listFailed': {
       if (state.phase !== 'listing') return none(state);
       const failures = state.failures + 1;
-      const afterMs = backoffMs(failures, opts);
+      const afterMs = retryDelay(failures, opts, input.retryAfterMs);
+      const why = input.retryAfterMs !== undefined ? ' (Retry-After)' : '';
       return none({ ...state, failures }, [
-        { kind: 'report', level: 'warn', message: `list failed (${input.status ?? 'no status'}): ${describe(input.error)}; retrying in ${afterMs} ms`, error: input.error },
+        { kind: 'report', level: 'warn', message: `list failed (${input.status ?? 'no status'}): ${describe(input.error)}; retrying in ${afterMs} ms${why}`, error: input.error },
         { kind: 'list', afterMs },
       ]);
     }
@@ -117,17 +140,27 @@ export function step(state: WatchState, input: WatchInput, opts: BackoffOptions 
       if (state.phase !== 'watching') return none(state);
       const key = keyOfRef(input.object);
       const known = new Set(state.known);
-      if (input.eventType === 'DELETED') known.delete(key);
-      else known.add(key);
+      const generations = new Map(state.generations ?? []);
+      const seenGeneration = generations.get(key);
+      if (input.eventType === 'DELETED') {
+        known.delete(key);
+        generations.delete(key);
+      } else {
+        known.add(key);
+        if (input.object.generation !== undefined) generations.set(key, input.object.generation);
+      }
+      // Status or metadata only (generation unchanged): nothing the reconciler acts on.
+      const statusOnly = input.eventType === 'MODIFIED' && state.known.has(key) && input.object.generation !== undefined && seenGeneration === input.object.generation;
       return {
         state: {
           ...state,
           known,
+          generations,
           resourceVersion: input.object.resourceVersion ?? state.resourceVersion,
           failures: 0,
           eventsOnWatch: state.eventsOnWatch + 1,
         },
-        enqueue: [key],
+        enqueue: statusOnly ? [] : [key],
         actions: [],
       };
     }
@@ -169,7 +202,7 @@ export function step(state: WatchState, input: WatchInput, opts: BackoffOptions 
         return none({ ...state, eventsOnWatch: 0 }, [rewatchOrList(state, 0)]);
       }
       const failures = state.failures + 1;
-      const afterMs = backoffMs(failures, opts);
+      const afterMs = retryDelay(failures, opts, input.retryAfterMs);
       return none({ ...state, phase: 'waiting', failures, eventsOnWatch: 0 }, [
         {
           kind: 'report',
@@ -177,6 +210,17 @@ export function step(state: WatchState, input: WatchInput, opts: BackoffOptions 
           message: `watch ${input.error === undefined ? 'closed' : `failed: ${describe(input.error)}`}; rewatching in ${afterMs} ms`,
           error: input.error,
         },
+        rewatchOrList(state, afterMs),
+      ]);
+    }
+
+    case 'watchStalled': {
+      if (state.phase !== 'watching') return none(state);
+      const failures = state.failures + 1;
+      const afterMs = backoffMs(failures, opts);
+      return none({ ...state, phase: 'waiting', failures, eventsOnWatch: 0 }, [
+        { kind: 'report', level: 'warn', message: `watch silent for ${input.silentMs} ms (past its timeout): closing it as dead; rewatching in ${afterMs} ms` },
+        { kind: 'closeWatch' },
         rewatchOrList(state, afterMs),
       ]);
     }

@@ -1,6 +1,6 @@
 // A real Kubernetes API server for tests: etcd + kube-test-apiserver (built by
 // scripts/kube-test-apiserver/build.sh into ~/.cache/esb/kube-test-apiserver) on free loopback
-// ports with a temp data dir, a kubeconfig, readiness wait, `kubectl apply -f crds/`, and a
+// ports with a temp data dir, a kubeconfig, readiness wait, `kubectl apply -k crds/`, and a
 // clean stop. Used by the *.int.test.ts files and scripts/kube-test-apiserver/start.sh.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, openSync, closeSync } from 'node:fs';
@@ -16,6 +16,8 @@ import { freePort } from '@esb/contracts';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
 export const BUILD_SCRIPT = path.join(REPO, 'scripts/kube-test-apiserver/build.sh');
 export const CRDS_DIR = path.join(REPO, 'crds');
+/** Test-only CRDs standing in for built-in APIs the server lacks: coordination.k8s.io Leases, events.k8s.io Events. */
+export const STAND_IN_CRDS_DIR = path.join(REPO, 'controller/src/kube/testing/crds');
 
 export interface TestServerBinaries {
   apiserver: string;
@@ -67,6 +69,7 @@ export async function buildTestServer(): Promise<TestServerBinaries> {
 export interface TestApiServer {
   /** https://127.0.0.1:<port> */
   server: string;
+  port: number;
   token: string;
   kubeconfigPath: string;
   dir: string;
@@ -114,6 +117,14 @@ export interface StartOptions {
   binaries?: TestServerBinaries;
   /** Apply crds/ once ready (default true). */
   applyCrds?: boolean;
+  /** Also serve Leases and Events through the stand-in CRDs (default false). */
+  standInApis?: boolean;
+  /** Address to listen on (default 127.0.0.1); containers reach a Docker network's gateway address. */
+  bindAddress?: string;
+  /** Serving certificate (PEM files) instead of the server's self-signed one for localhost. */
+  tls?: { certFile: string; keyFile: string };
+  /** Extra server flags (e.g. --audit-log-path, --audit-policy-file). */
+  extraArgs?: string[];
   readyTimeoutMs?: number;
 }
 
@@ -154,14 +165,16 @@ export async function startTestApiServer(opts: StartOptions = {}): Promise<TestA
     );
     const apiArgs = [
       `--etcd-servers=http://127.0.0.1:${clientPort}`,
-      '--bind-address=127.0.0.1',
+      `--bind-address=${opts.bindAddress ?? '127.0.0.1'}`,
       `--secure-port=${securePort}`,
       `--cert-dir=${path.join(dir, 'certs')}`,
+      ...(opts.tls ? [`--tls-cert-file=${opts.tls.certFile}`, `--tls-private-key-file=${opts.tls.keyFile}`] : []),
+      ...(opts.extraArgs ?? []),
       `--token=${token}`,
       '-v=0',
     ];
     children.push(startProcess(bins.apiserver, apiArgs, apiLog));
-    const server = `https://127.0.0.1:${securePort}`;
+    const server = `https://${opts.bindAddress && opts.bindAddress !== '0.0.0.0' ? opts.bindAddress : '127.0.0.1'}:${securePort}`;
     const waitReady = async () => {
       const deadline = Date.now() + (opts.readyTimeoutMs ?? 30_000);
       while ((await get(`${server}/readyz`, token)) !== 200) {
@@ -198,12 +211,17 @@ export async function startTestApiServer(opts: StartOptions = {}): Promise<TestA
       });
 
     if (opts.applyCrds !== false) {
-      await kubectl(['apply', '-f', CRDS_DIR]);
+      await kubectl(['apply', '-k', CRDS_DIR]);
       await kubectl(['wait', '--for=condition=Established', '--timeout=30s', 'crd/deployments.esb.dev']);
+    }
+    if (opts.standInApis) {
+      await kubectl(['apply', '-f', STAND_IN_CRDS_DIR]);
+      await kubectl(['wait', '--for=condition=Established', '--timeout=30s', 'crd/leases.coordination.k8s.io', 'crd/events.events.k8s.io']);
     }
 
     return {
       server,
+      port: securePort,
       token,
       kubeconfigPath,
       dir,
