@@ -2,7 +2,7 @@
 // runs as a child process in the function's code folder with only the Lambda environment,
 // as its own unprivileged user when esb runs as root, under MemorySize (docs/security.md).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,12 +54,33 @@ export interface PythonChoice {
 
 const chosen = new Map<string, PythonChoice>();
 
-/** Every python3 in `searchPath` (a PATH value, in order), then /usr/bin/python3. */
+/**
+ * Whether any user may run `file`: functions run as their own unprivileged users when esb is
+ * root (docs/security.md), so an interpreter under /root (pyenv, a venv) would not start.
+ */
+export function runnableByOthers(file: string): boolean {
+  try {
+    const real = realpathSync(file);
+    if ((statSync(real).mode & 0o001) === 0) return false;
+    for (let dir = path.dirname(real); ; dir = path.dirname(dir)) {
+      if ((statSync(dir).mode & 0o001) === 0) return false;
+      if (dir === path.dirname(dir)) return true;
+    }
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Every python3 in `searchPath` (a PATH value, in order), then /usr/bin/python3; only those
+ * other users can run, and, behind a pyenv-style shim, only interpreters reached directly.
+ */
 export function pythonCandidates(searchPath = ''): string[] {
   const out: string[] = [];
   for (const dir of searchPath.split(path.delimiter).filter(Boolean)) {
     const p = path.join(dir, 'python3');
-    if (existsSync(p) && !out.includes(p)) out.push(p);
+    // As root, functions run as other users (docs/security.md): their interpreter must be runnable by them.
+    if (existsSync(p) && !out.includes(p) && (process.getuid?.() !== 0 || runnableByOthers(p))) out.push(p);
   }
   if (existsSync('/usr/bin/python3') && !out.includes('/usr/bin/python3')) out.push('/usr/bin/python3');
   return out;

@@ -143,7 +143,7 @@ describe.skipIf(!mode.run)('the controller as an operator, against a real API se
       const rvAfterFailure = failed.metadata.resourceVersion;
       // Sync point: a later object's event comes after the failure's status events on the watch.
       await api.kubectl(['apply', '-f', '-'], manifest(ns, 'sync', 'missing.yml'));
-      await until(async () => ready(await status(ns, 'sync'))?.reason === 'InvalidTemplate', 'sync reconciled');
+      await until(async () => ready(await status(ns, 'sync'))?.reason === 'TemplateNotFound', 'sync reconciled');
       await queue.idle();
       expect(calls.filter((n) => n === 'failing')).toHaveLength(1);
       expect(queue.failureCount({ namespace: ns, name: 'failing' })).toBe(1);

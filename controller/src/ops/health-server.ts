@@ -4,7 +4,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { TerminalError, type ReconcileResult, type Reconciler, type Request } from '../reconcile/types.js';
+import { isTerminalReason } from '@esb/contracts';
+import type { ReconcileResult, Reconciler, Request } from '../reconcile/types.js';
 
 export class ControllerMetrics {
   readonly registry = new Registry();
@@ -28,7 +29,7 @@ export class ControllerMetrics {
           this.reconciles.inc({ result: 'success' });
           return out;
         } catch (error) {
-          this.reconciles.inc({ result: error instanceof TerminalError ? 'terminal' : 'error' });
+          this.reconciles.inc({ result: isTerminalReason((error as { conditionReason?: string }).conditionReason ?? '') ? 'terminal' : 'error' });
           throw error;
         } finally {
           end();
