@@ -82,7 +82,7 @@ describe('a first deploy into a fresh workspace whose template says CodeUri: . (
 
   it('esb deploy sees the Ready, the Deployment settles after one reconcile, and esb\'s folders are not copied as code', async () => {
     const template = await rootTemplate(ws, 20);
-    const deployed = await esb(['deploy', '-t', template, '--workspace', ws, '--timeout', '90s']);
+    const deployed = await esb(['deploy', '-t', template, '--stack-name', 'template', '--workspace', ws, '--timeout', '90s']);
     expect(deployed.stderr).toBe('');
     expect(deployed.code).toBe(0);
     expect(deployed.stdout).toMatch(/ok\s+Ready\s+21 functions, 21 routes/);
@@ -208,7 +208,7 @@ describe('esb controller with CONFIG_DIR inside the template folder (CodeUri: .)
     controller.stderr!.on('data', (d) => (log += String(d)));
     await until(async () => (log.includes('controller started') ? true : undefined), 'the controller to start');
 
-    const deployed = await esb(['deploy', '-t', template, '--workspace', ws, '-m', 'process', '--timeout', '90s']);
+    const deployed = await esb(['deploy', '-t', template, '--stack-name', 'template', '--workspace', ws, '-m', 'process', '--timeout', '90s']);
     expect(deployed.stderr).toBe('');
     expect(deployed.code).toBe(0);
     expect(deployed.stdout).toMatch(/ok\s+Ready\s+21 functions/);

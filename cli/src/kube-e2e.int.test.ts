@@ -142,7 +142,7 @@ describe.skipIf(!mode.run)('kube backend end to end: esb dev --backend kube, kub
     expect(created.stdout).toContain(`GET     ${base}/c`);
     expect(await eventually(`${base}/c`, (s) => s === 200)).toBe('one');
     const json = await getJson('c-default');
-    expect(json.spec).toEqual({ template: 'examples/c.yml', env: 'default', project: 'esb', parameters: { Msg: 'one' } });
+    expect(json.spec).toEqual({ template: 'examples/c.yml', env: 'default', project: 'esb', parameters: { Msg: 'one' }, stackName: 'c' });
     expect(json.status.conditions.find((c: Condition) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Ready' });
 
     // Update: --kubeconfig, --context and -n explicit; the spec is merge-patched (generation 2).

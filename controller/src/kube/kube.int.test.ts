@@ -171,7 +171,7 @@ describe.skipIf(!mode.run)('kube backend against a real API server', () => {
       ];
       for (const [name, template, message] of cases) {
         await api.kubectl(['apply', '-f', '-'], manifest(`outside-${name}`, template));
-        await expect(confined.get({ namespace: 'default', name: `outside-${name}` })).rejects.toMatchObject({ name: 'KubeInvalidDeploymentError', reason: 'InvalidSpec', message: expect.stringMatching(message) });
+        await expect(confined.get({ namespace: 'default', name: `outside-${name}` })).rejects.toMatchObject({ name: 'KubeInvalidDeploymentError', conditionReason: 'InvalidSpec', message: expect.stringMatching(message) });
       }
     } finally {
       await rm(ws, { recursive: true, force: true });

@@ -27,7 +27,7 @@ export interface InspectInput {
  * code digest, the generated code and the watch, or each deploy would change its own input.
  */
 export function ownedPaths(input: { deploymentsDir?: string; configDir: string }): string[] {
-  return [...(input.deploymentsDir ? [input.deploymentsDir] : []), input.configDir, path.join(path.dirname(input.configDir), 'artifacts'), path.join(path.dirname(input.configDir), 'build')].map((p) => path.resolve(p));
+  return [...(input.deploymentsDir ? [input.deploymentsDir] : []), input.configDir, path.join(path.dirname(input.configDir), 'artifacts')].map((p) => path.resolve(p));
 }
 
 export async function inspectInputs({ templatePath, artifactPath, parameters, env, project, runtime, exclude, stackName }: InspectInput): Promise<Inspection> {
