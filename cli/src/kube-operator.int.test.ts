@@ -89,7 +89,8 @@ describe.skipIf(!mode.run)('the controller as an operator, against a real API se
     await a.release();
     await bAcquired;
     expect(bLeads).toBe(true);
-    expect(await holder()).toMatchObject({ holderIdentity: 'b', leaseTransitions: 0 });
+    const bHolds = await holder();
+    expect(bHolds).toMatchObject({ holderIdentity: 'b' });
 
     // b hangs (its timers stop firing): c takes over once the Lease is not renewed for its duration.
     let frozen = false;
@@ -100,7 +101,10 @@ describe.skipIf(!mode.run)('the controller as an operator, against a real API se
     frozen = true;
     const c = elector('c');
     expect(await c.acquire(() => {})).toBe(true);
-    expect(await holder(), 'c holds').toMatchObject({ holderIdentity: 'c', leaseTransitions: 1 });
+    const cHolds = await holder();
+    expect(cHolds, 'c holds').toMatchObject({ holderIdentity: 'c' });
+    // A takeover from a silent holder is a transition (a release handed over may or may not count one).
+    expect(cHolds.leaseTransitions).toBeGreaterThan(bHolds.leaseTransitions ?? 0);
 
     // Someone else writes the Lease under c: c cannot renew, and steps down after its renew deadline.
     const lostC: string[] = [];

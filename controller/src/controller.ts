@@ -46,6 +46,12 @@ export function observeStatus(store: Store, onChange: (request: { namespace: str
       onChange(request);
     },
     recordEvent: store.recordEvent && ((request, type, reason, message) => store.recordEvent!(request, type, reason, message)),
+    forget:
+      store.forget &&
+      (async (request) => {
+        await store.forget!(request);
+        onChange(request);
+      }),
   };
 }
 
