@@ -158,7 +158,7 @@ describe.skipIf(!mode.run)('kube backend end to end: esb dev --backend kube, kub
     // A broken template: non-zero with the parse error; the others still served.
     const broken = await esb(['deploy', '--kube', '-t', path.join(ws, 'examples/broken.yml'), '--workspace', ws, '--timeout', '30s'], { KUBECONFIG: api.kubeconfigPath });
     expect(broken.code).toBe(1);
-    expect(broken.stderr).toMatch(/broken-default failed: InvalidTemplate: .*broken\.yml/);
+    expect(broken.stderr).toMatch(/broken-default failed: Generated InvalidTemplate: .*broken\.yml/);
     expect(await eventually(`${base}/c`, (s) => s === 200)).toBe('two');
 
     expect(await api.kubectl(['get', 'deployments.esb.dev'])).toMatch(/c-default\s+default\s+True\s+Ready/);
