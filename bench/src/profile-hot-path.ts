@@ -41,7 +41,7 @@ export function component(url: string, fn: string): string {
  */
 /** Activities a sample is charged to: the first frame from the leaf up that matches one (so a socket write inside the Runtime API server counts as Runtime API). */
 export const ACTIVITIES: Array<[string, RegExp]> = [
-  ['logging (pino, esb log formatting, function log capture)', /node_modules\/(pino|sonic-boom|thread-stream)|controller\/src\/log\.ts|agent\/src\/(logs|lines)\.ts/],
+  ['logging (pino, esb log formatting, function log capture)', /node_modules\/(pino|sonic-boom|thread-stream)|cli\/src\/log\.ts|agent\/src\/(logs|lines)\.ts/],
   ['agent: Runtime API server (instance <-> agent HTTP)', /agent\/src\/(instance|http-server|runtime-api-server)\.ts/],
   ['agent: pool / invoke', /agent\/src\/(pool|agent|invoker|process-driver)\.ts/],
   ['gateway: event building, response mapping', /gateway\/src\//],

@@ -2,7 +2,7 @@
 // over text; one bad document never hides the others in the same file.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { isScalar, parseAllDocuments } from 'yaml';
 import { checkSize, ContractError, Deployment, DeploymentSpec, DNS1123_LABEL, DNS1123_SUBDOMAIN, formatPath, InputLimitError, MANIFEST_LIMITS, yamlDocumentToJS } from '@esb/contracts';
 import type { Request } from '../reconcile/types.js';
 
@@ -79,7 +79,8 @@ export function parseManifest(text: string, file: string, warn: (message: string
     const message = err instanceof InputLimitError ? err.message : `${file}: cannot be parsed (${(err as Error).message})`;
     return [{ request: fileKey(''), file, index: 0, error: message }];
   }
-  if (list.every((doc) => doc.errors.length === 0 && doc.contents === null)) warn(`${file}: empty file, no Deployment in it`);
+  // Empty without converting the document (an alias bomb must not be expanded to tell).
+  if (list.every((doc) => doc.errors.length === 0 && (doc.contents === null || (isScalar(doc.contents) && doc.contents.value == null)))) warn(`${file}: empty file, no Deployment in it`);
   list.forEach((doc, index) => {
     const suffix = list.length > 1 ? `-${index}` : '';
     const where = list.length > 1 ? ` (document ${index + 1})` : '';

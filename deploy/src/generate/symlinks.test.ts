@@ -61,7 +61,7 @@ describe('symlinks in template paths', () => {
     writeFileSync(join(app, 'template.yml'), template('src'));
     const r = await generateArtifact({ templatePath: join(app, 'template.yml'), outDir: join(work, 'out') });
     const copied = files(join(work, 'out'));
-    expect(copied.filter((f) => f.includes('/code/'))).toEqual(['template/functions/Fn/code/app.py']);
+    expect(copied.filter((f) => f.includes('/code/'))).toEqual(['app/functions/app-Fn/code/app.py']);
     expect(copied.some((f) => /certs|key\.pem|ssl/.test(f))).toBe(false);
     expect(r.warnings.join('\n')).toContain(`Fn.CodeUri: symlink src/certs -> ${outside} leads outside the template's folder; not copied`);
     expect(r.warnings.join('\n')).toContain('src/key.pem');
@@ -74,7 +74,7 @@ describe('symlinks in template paths', () => {
     symlinkSync('.', join(app, 'src', 'loop'));
     writeFileSync(join(app, 'template.yml'), template('src'));
     const r = await generateArtifact({ templatePath: join(app, 'template.yml'), outDir: join(work, 'out') });
-    expect(files(join(work, 'out', 'template', 'functions', 'Fn', 'code')).sort()).toEqual(['app.py', 'shared/util.py']);
+    expect(files(join(work, 'out', 'app', 'functions', 'app-Fn', 'code')).sort()).toEqual(['app.py', 'shared/util.py']);
     expect(r.warnings.filter((w) => w.includes('symlink'))).toEqual([]);
   });
 });
