@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds a real, CRD-serving Kubernetes API server for tests, offline, from Debian packages
-# (see docs/kube.md and /work/shared/notes/kube-test-apiserver.md):
+# (see docs/kube.md, "Testing against a real API server"):
 #   - Go sources of k8s.io/apiextensions-apiserver + k8s.io/apiserver 0.36.x and the Go
 #     toolchain from Debian sid, etcd-server from trixie, kubectl from sid;
 #   - fetched with a PRIVATE apt config (the machine's own sources stay untouched),

@@ -130,8 +130,8 @@ describe('functions', () => {
   it('rejects a CodeUri that escapes the template folder, and S3 locations', () => {
     const base = (uri: string) => `Resources:\n  F: {Type: AWS::Serverless::Function, Properties: {CodeUri: ${uri}, Handler: a.b, Runtime: python3.12}}`;
     expect(errorOf(() => parseSamTemplate(base('src/../../x'), { file: 't.yml' })).field).toBe('CodeUri');
-    expect(errorOf(() => parseSamTemplate(base('/etc'), { file: 't.yml', templateDir: '/work/app' })).reason).toContain('escapes');
-    expect(parseSamTemplate(base('/work/app/src/'), { file: 't.yml', templateDir: '/work/app' }).codeRefs[0].uri).toBe('src');
+    expect(errorOf(() => parseSamTemplate(base('/etc'), { file: 't.yml', templateDir: '/srv/app' })).reason).toContain('escapes');
+    expect(parseSamTemplate(base('/srv/app/src/'), { file: 't.yml', templateDir: '/srv/app' }).codeRefs[0].uri).toBe('src');
     expect(errorOf(() => parseSamTemplate(base('s3://bucket/key.zip'), { file: 't.yml' })).reason).toContain('S3');
   });
 
