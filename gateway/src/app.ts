@@ -464,6 +464,6 @@ function lowerCaseHeaders(headers: FastifyRequest['headers']): Record<string, st
 function queryValues(rawQueryString: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   if (!rawQueryString) return out;
-  for (const [k, v] of new URLSearchParams(rawQueryString)) (out[k] ??= []).push(v);
+  for (const [k, v] of new URLSearchParams(rawQueryString)) (Object.hasOwn(out, k) ? out[k] : (out[k] = [])).push(v);
   return out;
 }

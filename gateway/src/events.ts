@@ -128,13 +128,15 @@ export function buildV1Event(req: GatewayRequest, hit: RouteHit, opts: EventOpti
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
     headers[name] = raw[i + 1];
-    (multiValueHeaders[name] ??= []).push(raw[i + 1]);
+    (Object.hasOwn(multiValueHeaders, name) ? multiValueHeaders[name] : (multiValueHeaders[name] = [])).push(raw[i + 1]);
   }
   let qs: Record<string, string> | null = null;
   let mqs: Record<string, string[]> | null = null;
   for (const [k, v] of parseQuery(req.rawQueryString)) {
     (qs ??= {})[k] = v;
-    ((mqs ??= {})[k] ??= []).push(v);
+    // Own keys only: a query key like `toString` must not find Object.prototype's.
+    mqs ??= {};
+    (Object.hasOwn(mqs, k) ? mqs[k] : (mqs[k] = [])).push(v);
   }
   // A REST API passes the path on still percent-encoded; an HTTP API (payload 1.0 here) decodes it.
   const path = api.type === 'rest' ? req.rawPath : decodePath(req.rawPath);
