@@ -15,7 +15,7 @@ import { workspacePaths, type WorkspacePaths } from '@esb/controller';
 import { startFileController, startKubeController, type RunningController } from '@esb/controller';
 import { stagingConfigDir } from '@esb/deploy';
 import { gatewaySecurity } from './settings.js';
-import { createDeploySteps, loadDockerImageBuilder, type RuntimeKind } from '@esb/controller';
+import { createWorkerDeploySteps, parseDeployMemoryMb, type RuntimeKind } from '@esb/controller';
 
 export const EXAMPLES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
 
@@ -36,6 +36,8 @@ export interface DevOptions {
   s3Port?: number;
   region?: string;
   reloadIntervalMs?: number;
+  /** Heap cap (MB) of each deploy worker; default ESB_DEPLOY_MEMORY_MB, else 1024. */
+  deployMemoryMb?: number;
   log: Logger;
 }
 
@@ -125,20 +127,27 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     });
     closers.push(() => gateway.close());
 
-    const steps = createDeploySteps({
+    // Deploys run in worker threads: this process's event loop serves requests (docs/apply.md).
+    const steps = createWorkerDeploySteps({
       runtime,
       dynamodbEndpoint: storage.dynamodbEndpoint,
       s3Endpoint: storage.s3Endpoint,
       region,
+      memoryMb: options.deployMemoryMb ?? parseDeployMemoryMb(process.env.ESB_DEPLOY_MEMORY_MB),
       log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
-      buildImages: runtime === 'docker' ? await loadDockerImageBuilder() : undefined,
     });
+    closers.push(() => steps.close());
     const controllerOptions = { paths, steps, log: log.child({ component: 'controller' }), configDirFor: (p: string, e: string) => stagingConfigDir({ workspace: paths.workspace, project: p, env: e }) };
     const controller =
       options.backend === 'kube'
         ? await startKubeController({ ...controllerOptions, kubeconfig: options.kubeconfig, context: options.context, namespace: options.namespace })
         : await startFileController(controllerOptions);
-    closers.push(() => controller.close());
+    // Stopping: deploy workers first (a deploy in progress ends now and is retried at the next
+    // start), then the controller, whose queue then drains at once.
+    closers.push(async () => {
+      await steps.close();
+      await controller.close();
+    });
 
     if (options.examples !== false && options.backend !== 'kube') {
       const manifest = path.join(paths.deploymentsDir, 'example-a.yaml');

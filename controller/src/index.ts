@@ -13,3 +13,4 @@ export * from './filebackend/manifests.js';
 export * from './filebackend/store.js';
 export * from './filebackend/source.js';
 export * from './workspace.js';
+export * from './reconcile/worker-steps.js';

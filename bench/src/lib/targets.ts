@@ -15,7 +15,7 @@ export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const REPO = path.resolve(BENCH_DIR, '..');
 export const FIXTURES = path.join(BENCH_DIR, 'fixtures');
 export const PEER_DIR = path.join(BENCH_DIR, 'peer');
-const ESB_BIN = path.join(REPO, 'controller', 'bin', 'esb.js');
+const ESB_BIN = path.join(REPO, 'cli', 'bin', 'esb.js');
 
 export interface Started {
   server: Server;

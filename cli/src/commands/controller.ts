@@ -4,18 +4,20 @@ import { configFromEnv } from '@esb/provisioner';
 import { startFileController, startKubeController } from '@esb/controller';
 import { stagingConfigDir } from '@esb/deploy';
 import { createLogger } from '../log.js';
-import { createDeploySteps, loadDockerImageBuilder } from '@esb/controller';
+import { createWorkerDeploySteps, parseDeployMemoryMb } from '@esb/controller';
 import type { Command } from '../main.js';
 import { workspacePaths } from '@esb/controller';
 
 const HELP = `usage: esb controller [--backend file|kube] [--workspace DIR] [--deployments DIR]
                       [--runtime docker|process] [--kubeconfig FILE] [--context C] [-n NAMESPACE]
+                      [--deploy-memory-mb 1024]
 
 Reconciles Deployment resources: manifests in <workspace>/deployments (file backend) or
 deployments.esb.dev in a Kubernetes API (kube backend). Storage endpoints come from
 DYNAMODB_ENDPOINT / AWS_ENDPOINT_URL_DYNAMODB and S3_ENDPOINT / AWS_ENDPOINT_URL_S3. With
 CONFIG_DIR set, every env is applied there (one mounted folder, as in compose); otherwise into
-<workspace>/.esb/staging/<project>/<env>/config.`;
+<workspace>/.esb/staging/<project>/<env>/config. Deploy steps run in worker threads whose heap is
+capped at --deploy-memory-mb (default ESB_DEPLOY_MEMORY_MB, else 1024).`;
 
 export const controller: Command = {
   summary: 'run the controller alone (file or kube backend)',
@@ -31,6 +33,7 @@ export const controller: Command = {
         context: { type: 'string' },
         namespace: { type: 'string', short: 'n' },
         polling: { type: 'boolean' },
+        'deploy-memory-mb': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -44,14 +47,14 @@ export const controller: Command = {
     const paths = workspacePaths(values.workspace, process.env, values.deployments);
     const env = configFromEnv(process.env);
     const configDirOverride = process.env.CONFIG_DIR;
-    const steps = createDeploySteps({
+    const steps = createWorkerDeploySteps({
       runtime,
       dynamodbEndpoint: env.dynamodbEndpoint,
       s3Endpoint: env.s3Endpoint,
       region: env.region,
       credentials: env.credentials,
+      memoryMb: parseDeployMemoryMb(values['deploy-memory-mb'], '--deploy-memory-mb') ?? parseDeployMemoryMb(process.env.ESB_DEPLOY_MEMORY_MB),
       log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
-      buildImages: runtime === 'docker' ? await loadDockerImageBuilder() : undefined,
     });
     const options = {
       paths,
@@ -66,12 +69,16 @@ export const controller: Command = {
         : values.backend === 'file'
           ? await startFileController(options)
           : undefined;
-    if (!running) throw new Error(`--backend: "${values.backend}" is not file or kube`);
+    if (!running) {
+      await steps.close();
+      throw new Error(`--backend: "${values.backend}" is not file or kube`);
+    }
     log.info('controller started; deleting a Deployment never deletes what it deployed');
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    await steps.close();
     await running.close();
     return 0;
   },

@@ -1,5 +1,6 @@
 // `esb dev`: the README's main command.
 import { parseArgs } from 'node:util';
+import { parseDeployMemoryMb } from '@esb/controller';
 import { startDev } from '../dev.js';
 import { createLogger } from '../log.js';
 import type { Command } from '../main.js';
@@ -7,10 +8,13 @@ import type { Command } from '../main.js';
 const HELP = `usage: esb dev [--workspace DIR] [--port 3000] [--host 127.0.0.1] [--runtime process|docker]
                [--backend file|kube [--kubeconfig FILE] [--context C] [-n NS]]
                [--project esb] [--env default] [--no-examples] [--dynamodb-port 8000] [--s3-port 9000]
+               [--deploy-memory-mb 1024]
 
 Starts the embedded platform in one process: DynamoDB- and S3-compatible storage, the agent,
 the gateway on --port and the controller watching <workspace>/deployments/. Deploys the
-example app A unless --no-examples. Ctrl-C stops everything.`;
+example app A unless --no-examples. Ctrl-C stops everything. Deploys run in worker threads
+whose heap is capped at --deploy-memory-mb (default ESB_DEPLOY_MEMORY_MB, else 1024): a template
+that needs more fails its own Deployment (reason OutOfMemory) and requests keep being served.`;
 
 export const dev: Command = {
   summary: 'run the whole platform locally (embedded default) and deploy the examples',
@@ -31,6 +35,7 @@ export const dev: Command = {
         namespace: { type: 'string', short: 'n' },
         'dynamodb-port': { type: 'string', default: '8000' },
         's3-port': { type: 'string', default: '9000' },
+        'deploy-memory-mb': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -55,6 +60,7 @@ export const dev: Command = {
       examples: !values['no-examples'],
       dynamodbPort: parsePort(values['dynamodb-port'], '--dynamodb-port'),
       s3Port: parsePort(values['s3-port'], '--s3-port'),
+      deployMemoryMb: parseDeployMemoryMb(values['deploy-memory-mb'], '--deploy-memory-mb'),
       log,
     });
     const { info } = running;
