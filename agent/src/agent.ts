@@ -98,7 +98,7 @@ export function functionArn(region: string, name: string): string {
 
 /** Why a function cannot run on this driver, or undefined. */
 /** Functions applied between two yields of the event loop when functions.yml is big. */
-export const FUNCTIONS_SLICE = 250;
+export const FUNCTIONS_SLICE = 100;
 
 export function unrunnableReason(name: string, fc: FunctionConfig, kind: 'process' | 'docker'): string | undefined {
   if (kind === 'docker') {

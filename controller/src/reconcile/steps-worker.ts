@@ -1,6 +1,7 @@
 // The thread side of the worker-backed DeploySteps (worker-steps.ts): runs the real steps
 // (steps.ts) off the serving loop and answers one call at a time. See docs/apply.md
 // "Off the serving loop".
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createDeploySteps, loadDockerImageBuilder, type StepsOptions } from './steps.js';
 import { TerminalError } from './types.js';
@@ -36,9 +37,18 @@ function serializeError(err: unknown): SerializedError {
   return { name: 'Error', message: String(err) };
 }
 
+/** The deploy thread's nice value: on a busy machine the serving loop gets the CPU first. */
+export const DEPLOY_THREAD_NICE = 10;
+
 if (parentPort) {
   const port = parentPort;
   const data = workerData as WorkerStepsData;
+  // On Linux a nice value belongs to a thread: this lowers the deploy thread only, not the process.
+  try {
+    setPriority(DEPLOY_THREAD_NICE);
+  } catch {
+    /* not permitted or not supported: the thread runs at the process's priority */
+  }
   const steps = createDeploySteps({
     ...data,
     log: { info: (message) => port.postMessage({ kind: 'log', level: 'info', message }), warn: (message) => port.postMessage({ kind: 'log', level: 'warn', message }) },
