@@ -76,8 +76,11 @@ export interface AgentStats {
 }
 
 export interface Agent extends Invoker {
-  /** Applies functions.yml (on every config reload): new/changed functions get fresh instances, removed ones stop. */
-  setFunctions(file: FunctionsFile): void;
+  /**
+   * Applies functions.yml (on every config reload): new/changed functions get fresh instances,
+   * removed ones stop. A big file is applied in slices; the promise resolves when all are.
+   */
+  setFunctions(file: FunctionsFile): void | Promise<void>;
   stats(): AgentStats;
   /** Stops every instance, the schedules and the log files. */
   close(): Promise<void>;
@@ -100,6 +103,9 @@ export function functionArn(region: string, name: string): string {
 }
 
 /** Why a function cannot run on this driver, or undefined. */
+/** Functions applied between two yields of the event loop when functions.yml is big. */
+export const FUNCTIONS_SLICE = 100;
+
 export function unrunnableReason(name: string, fc: FunctionConfig, kind: 'process' | 'docker'): string | undefined {
   if (kind === 'docker') {
     if (fc.package_type === 'Image' && !fc.image) return `function ${name}: an Image function needs an image`;
@@ -242,12 +248,40 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     warn: (msg: string, extra?: Record<string, unknown>) => log.warn(extra ?? {}, msg),
   };
 
+  /** Functions of the last setFunctions not applied yet (a big file is applied in slices). */
+  let pendingFunctions = new Map<string, FunctionConfig>();
+  const applyFunction = (name: string, fc: FunctionConfig, next: FunctionsFile) => {
+    const cfg = poolConfig(name, fc, next, region, kind);
+    const pool = pools.get(name);
+    if (pool) pool.update(cfg);
+    else {
+      const p = new FunctionPool(cfg, deps);
+      pools.set(name, p);
+      p.update(cfg);
+    }
+    if (cfg.unrunnable) log.warn({ fn: name }, cfg.unrunnable);
+    // Once per function and runtime: a deploy that changes nothing else says nothing again.
+    const versionKey = `${name}\0${fc.runtime ?? ''}`;
+    if (!versionWarned.has(versionKey)) {
+      versionWarned.add(versionKey);
+      const warning = driver.versionWarning?.(fc.runtime);
+      if (warning) log.warn({ fn: name }, `function ${name}: ${warning}`);
+    }
+  };
+  const applyPending = (name: string) => {
+    const fc = pendingFunctions.get(name);
+    if (fc === undefined) return;
+    pendingFunctions.delete(name);
+    applyFunction(name, fc, file);
+  };
+
   const agent: Agent = {
     logDir: opts.logDir,
-    has: (name) => pools.has(name),
+    has: (name) => (applyPending(name), pools.has(name)),
     async invoke(name: string, payload: Buffer, ctx: InvokeContext = {}): Promise<InvokeResult> {
       const requestId = ctx.requestId ?? randomUUID();
       if (closed) return errorResult(requestId, 'Unavailable', 'the agent is shut down');
+      applyPending(name);
       const pool = pools.get(name);
       if (!pool) {
         const message = `Function not found: ${functionArn(region, name)}`;
@@ -277,26 +311,29 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
           pools.delete(name);
         }
       }
-      for (const [name, fc] of Object.entries(next.functions)) {
-        const cfg = poolConfig(name, fc, next, region, kind);
-        const pool = pools.get(name);
-        if (pool) pool.update(cfg);
-        else {
-          const p = new FunctionPool(cfg, deps);
-          pools.set(name, p);
-          p.update(cfg);
-        }
-        if (cfg.unrunnable) log.warn({ fn: name }, cfg.unrunnable);
-        // Once per function and runtime: a deploy that changes nothing else says nothing again.
-        const versionKey = `${name}\0${fc.runtime ?? ''}`;
-        if (!versionWarned.has(versionKey)) {
-          versionWarned.add(versionKey);
-          const warning = driver.versionWarning?.(fc.runtime);
-          if (warning) log.warn({ fn: name }, `function ${name}: ${warning}`);
-        }
+      const entries = Object.entries(next.functions);
+      if (entries.length <= FUNCTIONS_SLICE) {
+        pendingFunctions = new Map();
+        for (const [name, fc] of entries) applyFunction(name, fc, next);
+        scheduler?.setFunctions(next);
+        return;
       }
-      scheduler?.setFunctions(next);
+      // Thousands of functions: in slices with the event loop free in between (docs/agent.md);
+      // an invoke of a function not reached yet applies it first (invoke above).
+      const mine = new Map(entries);
+      pendingFunctions = mine;
+      return (async () => {
+        let done = 0;
+        for (const [name, fc] of mine) {
+          if (pendingFunctions !== mine || closed) return;
+          mine.delete(name);
+          applyFunction(name, fc, next);
+          if (++done % FUNCTIONS_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        scheduler?.setFunctions(next);
+      })();
     },
+
     stats() {
       const functions: Record<string, FunctionStats> = {};
       for (const [name, pool] of pools) functions[name] = { ...pool.stats(), maxCapacity: pool.cfg.maxCapacity };

@@ -62,6 +62,18 @@ export function portOption(flag: string | undefined, setting: number | undefined
   return parsePort(flag, '--port') ?? setting ?? fallback;
 }
 
+/** Below this a deploy worker cannot even load the deploy code. */
+const MIN_DEPLOY_MEMORY_MB = 16;
+
+/** A deploy worker's heap cap in MB (`--deploy-memory-mb` or ESB_DEPLOY_MEMORY_MB); undefined when unset. */
+export function deployMemoryMbOf(value: string | undefined, source: string): number | undefined {
+  const text = nonEmpty(value);
+  if (text === undefined) return undefined;
+  const mb = Number(text);
+  if (!Number.isInteger(mb) || mb < MIN_DEPLOY_MEMORY_MB) throw new SettingsError(source, `"${text}" is not a whole number of MB (at least ${MIN_DEPLOY_MEMORY_MB})`);
+  return mb;
+}
+
 /** A `--runtime` flag, else ESB_RUNTIME, else `fallback`. */
 export function runtimeOption(flag: string | undefined, settings: Settings, fallback: RuntimeName): RuntimeName {
   return runtimeOf(flag, '--runtime') ?? settings.runtime ?? fallback;
@@ -116,6 +128,8 @@ export interface Settings {
   home: string;
   /** ESB_PYTHON: the process runtime's interpreter; else the first python3 on PATH with boto3. */
   python: { explicit?: string; searchPath: string };
+  /** ESB_DEPLOY_MEMORY_MB: the heap cap of each deploy worker thread (docs/apply.md). */
+  deployMemoryMb?: number;
 }
 
 export const MIN_RELOAD_INTERVAL_MS = 500;
@@ -168,6 +182,7 @@ export function loadSettings(env: Environ): Settings {
     functionUsers: functionUsersOf(env.ESB_FUNCTION_USER),
     home: nonEmpty(env.HOME) ?? os.homedir(),
     python: { explicit: nonEmpty(env.ESB_PYTHON), searchPath: env.PATH ?? '' },
+    deployMemoryMb: deployMemoryMbOf(env.ESB_DEPLOY_MEMORY_MB, 'ESB_DEPLOY_MEMORY_MB'),
   };
 }
 

@@ -18,7 +18,8 @@ import { buildV1Event, buildV2Event, edgeHeaders, isTextContentType, matchesMedi
 import { registerInvokeApi } from './invoke-api.js';
 import { type InvokeApiAccess, OPEN_INVOKE_API } from './invoke-auth.js';
 import { mapResponse } from './response.js';
-import { compileRouteTable, type ResolvedApi, type RouteTable } from './routes.js';
+import { createConfigParser } from './config-parse.js';
+import { compileRouteTable, compileRouteTableAsync, COMPILE_SLICE, type ResolvedApi, type RouteTable } from './routes.js';
 
 export const FUNCTIONS_FILE = FUNCTIONS_CODEC.name;
 export const ROUTING_FILE = ROUTING_CODEC.name;
@@ -164,6 +165,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     opts.onReload?.(next);
   };
 
+  const parser = createConfigParser();
   if (opts.configDir) {
     const configDir = opts.configDir;
     let first = true;
@@ -173,7 +175,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       intervalMs: opts.reloadIntervalMs ?? DEFAULT_RELOAD_INTERVAL_MS,
       fsWatch: opts.fsWatch,
       log,
-      parse: (file, text) => parseConfigFile(`${configDir}/${file}`, text),
+      parse: (file, text) => parser.parse(`${configDir}/${file}`, text),
       onError: (err: ConfigFileError) => log.error({ err: err.message, file: err.file }, 'config reload failed; keeping the config in service'),
       onChange: async (parsed, changed) => {
         const functions = (parsed[FUNCTIONS_FILE] as FunctionsFileT | undefined) ?? EMPTY_FUNCTIONS;
@@ -183,8 +185,9 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
           if (missing.length) log.warn({ configDir, missing }, 'WARNING: No runtime config found. Using empty config. Deploy required (nothing is deployed yet).');
         }
         const t0 = performance.now();
-        const next = compileRouteTable(routing, functions);
-        stackTables = compileStackTables(parsed[STACKS_FILE] as StacksFileT | undefined, functions);
+        // Thousands of routes compile in slices: requests are served in between (docs/gateway.md).
+        const next = await compileRouteTableInSlices(routing, functions);
+        stackTables = await compileStackTables(parsed[STACKS_FILE] as StacksFileT | undefined, functions);
         swap(next);
         log.info({ routes: next.routes.length, functions: Object.keys(functions.functions).length, changed, ms: Math.round(performance.now() - t0) }, first ? 'config loaded' : 'config reloaded');
         if ((first || changed.includes(FUNCTIONS_FILE)) && opts.onFunctions) await opts.onFunctions(functions);
@@ -443,6 +446,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     table: () => table,
     close: async () => {
       watcher?.close();
+      await parser.close();
       // fastify closes idle keep-alive connections once, when close starts; a connection that
       // finishes its in-flight request afterwards would keep the server open, so sweep again.
       const sweep = setInterval(closeConnectionsWithoutRequest, 50);

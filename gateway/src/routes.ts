@@ -220,6 +220,30 @@ function match(node: TrieNode, segs: string[], i: number, method: string, params
 
 /** Compiles the routing and functions files into a lookup table. Never throws for bad routes: they are skipped with a warning. */
 export function compileRouteTable(routing: RoutingFile, functions: FunctionsFile): RouteTable {
+  const steps = compileSteps(routing, functions);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Routes compiled between two yields of the event loop by compileRouteTableAsync. */
+export const COMPILE_SLICE = 250;
+
+/**
+ * compileRouteTable in slices of COMPILE_SLICE routes with the event loop free in between, so
+ * a reload of thousands of routes never holds requests up for long (docs/gateway.md).
+ */
+export async function compileRouteTableAsync(routing: RoutingFile, functions: FunctionsFile): Promise<RouteTable> {
+  const steps = compileSteps(routing, functions);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+}
+
+function* compileSteps(routing: RoutingFile, functions: FunctionsFile): Generator<void, RouteTable> {
   const warnings: string[] = [];
   const apis: Record<string, ResolvedApi> = {};
   for (const [id, cfg] of Object.entries(routing.apis ?? {})) apis[id] = resolveApi(id, cfg);
@@ -251,7 +275,9 @@ export function compileRouteTable(routing: RoutingFile, functions: FunctionsFile
   };
 
   let catchAll: CompiledRoute | undefined;
+  let compiled = 0;
   for (const r of routing.routes ?? []) {
+    if (++compiled % COMPILE_SLICE === 0) yield;
     const label = `${r.method} ${r.path}`;
     if (r.path === DEFAULT_ROUTE) {
       const api = (apis[r.api] ??= resolveApi(r.api, undefined));

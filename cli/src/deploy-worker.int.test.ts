@@ -1,0 +1,117 @@
+// Deploys run in worker threads off the serving loop (docs/apply.md "Off the serving loop"):
+// through a real `esb dev` (in-process, as the CLI starts it) and real HTTP, a big template's
+// deploy in progress does not keep a warm route from answering, and a template that exhausts the
+// worker's heap cap fails its own Deployment with a reason naming the cap while esb dev serves on.
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { eventually } from '@esb/controller/testing';
+import { startDev, type RunningDev } from './dev.js';
+
+const CAP_MB = 32;
+
+function template(functions: number, prefix: string): string {
+  const lines = ['Transform: AWS::Serverless-2016-10-31', 'Resources:'];
+  for (let i = 0; i < functions; i++) {
+    lines.push(
+      `  Fn${i}:`,
+      '    Type: AWS::Serverless::Function',
+      '    Properties:',
+      `      FunctionName: ${prefix}-${i}`,
+      '      Runtime: nodejs20.x',
+      '      Handler: index.handler',
+      '      CodeUri: src/',
+      '      Events:',
+      `        Get: { Type: Api, Properties: { Path: /${prefix}/${i}, Method: get } }`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+interface ReadyCondition {
+  status: string;
+  reason: string;
+  message: string;
+}
+
+const IN_PROGRESS = ['Pending', 'Generating', 'BuildingImages', 'Applying', 'Provisioning'];
+
+describe('esb dev: deploy work runs in a worker thread with a capped heap', () => {
+  let ws: string;
+  let dev: RunningDev;
+
+  const deploy = async (name: string, file: string) => {
+    const tmp = path.join(ws, `.${name}.tmp`);
+    await writeFile(tmp, `apiVersion: esb.dev/v1alpha1\nkind: Deployment\nmetadata: {name: ${name}}\nspec: {template: ${file}}\n`);
+    await rename(tmp, path.join(dev.paths.deploymentsDir, `${name}.yaml`));
+  };
+  const ready = async (name: string): Promise<ReadyCondition | undefined> => {
+    const text = await readFile(path.join(dev.paths.statusDir, 'default', `${name}.yaml`), 'utf8').catch(() => undefined);
+    if (!text) return undefined;
+    const record = parseYaml(text) as { status?: { conditions?: Array<ReadyCondition & { type: string }> } } | null;
+    return record?.status?.conditions?.find((c) => c.type === 'Ready');
+  };
+  const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 240_000): Promise<T> => {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      const value = await probe();
+      if (value !== undefined) return value;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  };
+
+  beforeAll(async () => {
+    ws = await mkdtemp(path.join(tmpdir(), 'esb-deploy-worker-'));
+    await mkdir(path.join(ws, 'app', 'src'), { recursive: true });
+    await writeFile(path.join(ws, 'app', 'src', 'index.mjs'), 'export const handler = async () => ({ statusCode: 200, body: "warm" });\n');
+    await writeFile(path.join(ws, 'app', 'warm.yml'), template(1, 'warm'));
+    await writeFile(path.join(ws, 'app', 'after.yml'), template(1, 'after'));
+    // Big enough that parsing it needs far more than the cap.
+    await writeFile(path.join(ws, 'app', 'big.yml'), template(3000, 'big'));
+    dev = await startDev({ workspace: ws, port: 0, dynamodbPort: 0, s3Port: 0, examples: false, deployMemoryMb: CAP_MB, log: pino({ level: 'silent' }) });
+  }, 120_000);
+
+  afterAll(async () => {
+    await dev?.close();
+    await rm(ws, { recursive: true, force: true });
+  });
+
+  it('answers requests while a big deploy is in progress; the deploy fails with OutOfMemory naming the cap; later deploys work', async () => {
+    const base = dev.info.gateway;
+    await deploy('warm', path.join(ws, 'app', 'warm.yml'));
+    expect(await eventually(`${base}/warm/0`, (s) => s === 200)).toBe('warm');
+
+    await deploy('big', path.join(ws, 'app', 'big.yml'));
+    const progressing = await until('the big deploy in progress', async () => {
+      const r = await ready('big');
+      return r && IN_PROGRESS.includes(r.reason) ? r : undefined;
+    });
+    expect(progressing.status).toBe('False');
+    // The warm route answers while the big deploy's step runs, and the deploy is still running after.
+    const answer = await fetch(`${base}/warm/0`);
+    expect(answer.status).toBe(200);
+    expect(await answer.text()).toBe('warm');
+    const stillRunning = await ready('big');
+    expect(IN_PROGRESS).toContain(stillRunning?.reason);
+
+    const failed = await until('the big deploy to fail', async () => {
+      const r = await ready('big');
+      return r && !IN_PROGRESS.includes(r.reason) ? r : undefined;
+    });
+    expect(failed).toMatchObject({ status: 'False', reason: 'OutOfMemory' });
+    expect(failed.message).toContain(`capped at ${CAP_MB} MB`);
+    expect(failed.message).toContain('ESB_DEPLOY_MEMORY_MB');
+
+    // esb dev survived: it serves, and the next deploy gets a fresh worker.
+    expect((await fetch(`${base}/warm/0`)).status).toBe(200);
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+    await deploy('after', path.join(ws, 'app', 'after.yml'));
+    expect(await eventually(`${base}/after/0`, (s) => s === 200)).toBe('warm');
+    // Nothing of the failed deploy was applied: its route is a REST API miss.
+    expect((await fetch(`${base}/big/0`)).status).toBe(403);
+  }, 300_000);
+});
