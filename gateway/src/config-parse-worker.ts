@@ -3,7 +3,7 @@
 // turn of its event loop, so requests are served between slices).
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
-import { parseConfigText, sliceDocument, type ParseMessage } from './config-parse.js';
+import { decodeConfigFile, sliceDocument, type ParseMessage } from './config-parse.js';
 
 if (parentPort) {
   const port = parentPort;
@@ -24,7 +24,7 @@ if (parentPort) {
   port.on('message', (msg: { id: number; file: string; text: string } | { id: number; next: true }) => {
     if ('next' in msg) return send(msg.id);
     try {
-      documents.set(msg.id, sliceDocument(msg.id, parseConfigText(msg.file, msg.text) as Record<string, unknown>));
+      documents.set(msg.id, sliceDocument(msg.id, decodeConfigFile(msg.file, msg.text) as Record<string, unknown>));
     } catch (err) {
       port.postMessage({ id: msg.id, kind: 'error', message: err instanceof Error ? err.message : String(err) } satisfies ParseMessage);
       return;

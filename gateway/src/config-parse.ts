@@ -2,25 +2,18 @@
 // worker thread for big ones, whose result comes back in slices so that no single step holds the
 // event loop that serves requests for long (docs/gateway.md "Config and hot reload").
 import { Worker } from 'node:worker_threads';
-import jsYaml from 'js-yaml';
-import { FunctionsFile, RoutingFile, parseYaml, validate } from '@esb/contracts';
+import { decodeRuntimeFile, FUNCTIONS_CODEC, ROUTING_CODEC, STACKS_CODEC, workerEntry } from '@esb/contracts';
 
 /** Files at least this big are parsed on the worker thread. */
 export const OFF_THREAD_BYTES = 128 * 1024;
 /** Entries of a big top-level map or list per message from the worker. */
 export const SLICE_ENTRIES = 200;
 
-export function parseConfigText(file: string, text: string): unknown {
-  // js-yaml is several times faster than `yaml` on a 5,000-route file; on a syntax error the
-  // `yaml` parser runs again for its file:line:column message.
-  let data: unknown;
-  try {
-    data = jsYaml.load(text);
-  } catch {
-    data = parseYaml(text, file);
-  }
-  data ??= {};
-  return file.endsWith('functions.yml') ? validate(FunctionsFile, data, file) : validate(RoutingFile, data, file);
+/** Decodes functions.yml, routing.yml or stacks.yml (by the file's name) with the runtime file codecs. */
+export function decodeConfigFile(file: string, text: string): unknown {
+  if (file.endsWith(FUNCTIONS_CODEC.name)) return decodeRuntimeFile(FUNCTIONS_CODEC, text, file);
+  if (file.endsWith(STACKS_CODEC.name)) return decodeRuntimeFile(STACKS_CODEC, text, file);
+  return decodeRuntimeFile(ROUTING_CODEC, text, file);
 }
 
 /** Thread -> gateway: a parsed document, its big top-level maps and lists in slices. */
@@ -57,12 +50,6 @@ export interface ConfigParser {
   close(): Promise<void>;
 }
 
-/** Under tsx (sources run as TypeScript) a small JavaScript entry registers the loader in the thread first. */
-function workerUrl(): URL {
-  const here = import.meta.url;
-  return here.endsWith('.ts') ? new URL('./config-parse-worker-entry.mjs', here) : new URL('./config-parse-worker.js', here);
-}
-
 export function createConfigParser(opts: { offThreadBytes?: number } = {}): ConfigParser {
   const offThreadBytes = opts.offThreadBytes ?? OFF_THREAD_BYTES;
   const pending = new Map<number, Pending>();
@@ -70,7 +57,8 @@ export function createConfigParser(opts: { offThreadBytes?: number } = {}): Conf
   let nextId = 1;
 
   const start = (): Worker => {
-    const w = new Worker(workerUrl(), { execArgv: [], resourceLimits: { maxOldGenerationSizeMb: 1024 } });
+    const entry = workerEntry(import.meta.url, 'config-parse-worker');
+    const w = new Worker(entry.url, { argv: entry.argv, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: 1024 } });
     let failure: Error | undefined;
     w.on('message', (msg: ParseMessage) => {
       const p = pending.get(msg.id);
@@ -107,7 +95,7 @@ export function createConfigParser(opts: { offThreadBytes?: number } = {}): Conf
 
   return {
     parse(file, text) {
-      if (Buffer.byteLength(text) < offThreadBytes) return parseConfigText(file, text);
+      if (Buffer.byteLength(text) < offThreadBytes) return decodeConfigFile(file, text);
       worker ??= start();
       const w = worker;
       const id = nextId++;

@@ -227,14 +227,15 @@ export function compileRouteTable(routing: RoutingFile, functions: FunctionsFile
   }
 }
 
-/** Routes compiled between two yields of the event loop by compileRouteTableAsync. */
+/** Routes compiled between two yields of the event loop by compileRouteTableInSlices. */
 export const COMPILE_SLICE = 250;
 
 /**
  * compileRouteTable in slices of COMPILE_SLICE routes with the event loop free in between, so
  * a reload of thousands of routes never holds requests up for long (docs/gateway.md).
  */
-export async function compileRouteTableAsync(routing: RoutingFile, functions: FunctionsFile): Promise<RouteTable> {
+export async function compileRouteTableInSlices(routing: RoutingFile, functions: FunctionsFile): Promise<RouteTable> {
+  if ((routing.routes?.length ?? 0) <= COMPILE_SLICE) return compileRouteTable(routing, functions);
   const steps = compileSteps(routing, functions);
   for (;;) {
     const step = steps.next();

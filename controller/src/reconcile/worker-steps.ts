@@ -1,55 +1,44 @@
 // DeploySteps that run in worker threads, off the event loop that serves requests: the same
 // steps as steps.ts (the thread side is steps-worker.ts), each call on a thread of its own with a
 // capped heap. A template that exhausts the cap fails its own Deployment (reason OutOfMemory)
-// and the process goes on serving; cancellation terminates the thread. See docs/apply.md
-// "Off the serving loop".
+// and the process goes on serving. See docs/apply.md "Off the serving loop".
 import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { ReasonError, workerEntry, type FunctionsFile } from '@esb/contracts';
 import { LOCK_NAME, readLockHolder } from '@esb/deploy';
 import type { DeploySteps } from './deployment-reconciler.js';
-import type { CallMessage, SerializedError, StepName, WorkerMessage, WorkerStepsData } from './steps-worker.js';
-import { TerminalError } from './types.js';
+import type { StepsOptions } from './steps.js';
+import { deserializeError, serializeError, type ParentMessage, type StepName, type ThreadMessage, type WorkerStepsData } from './worker-protocol.js';
 
 /** Heap cap of one deploy worker (V8 old generation), MB: a 5,000-function template fits. */
 export const DEFAULT_DEPLOY_MEMORY_MB = 1024;
 /** Steps that run at once, one thread each (the machine's cores are shared with serving). */
 export const DEFAULT_DEPLOY_WORKERS = 2;
-/** The reason of a Deployment whose step ran out of the worker's heap. */
-export const OUT_OF_MEMORY_REASON = 'OutOfMemory';
 
-export interface WorkerStepsOptions extends WorkerStepsData {
+export interface WorkerStepsOptions extends Omit<StepsOptions, 'buildImages'> {
   /** Heap cap of each worker (V8 old generation), MB. */
   memoryMb?: number;
   /** Steps that run at once (one worker each); more calls wait for a free worker. */
   maxWorkers?: number;
-  log?: { info(msg: string): void; warn(msg: string): void };
-  /** The worker's entry module; default steps-worker next to this file. */
-  workerUrl?: URL;
 }
 
-export interface WorkerDeploySteps extends DeploySteps {
+export interface WorkerDeploySteps extends Required<DeploySteps> {
   /** Stops every worker; calls in progress fail. */
   close(): Promise<void>;
 }
 
-/** `ESB_DEPLOY_MEMORY_MB` (or a flag's value) as a heap cap; undefined when unset. */
-export function parseDeployMemoryMb(value: string | undefined, source = 'ESB_DEPLOY_MEMORY_MB'): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const mb = Number(value);
-  if (!Number.isInteger(mb) || mb < 16) throw new Error(`${source}: "${value}" is not a whole number of MB (at least 16)`);
-  return mb;
-}
-
-/** Under tsx (sources run as TypeScript) a small JavaScript entry registers the loader in the thread first. */
-function defaultWorkerUrl(): URL {
-  const here = import.meta.url;
-  return here.endsWith('.ts') ? new URL('./steps-worker-entry.mjs', here) : new URL('./steps-worker.js', here);
-}
-
 /** A call that ended because its thread did (as opposed to an error the step threw). */
 class WorkerGone extends Error {}
+
+interface Call {
+  id: number;
+  step: StepName;
+  resolve(value: unknown): void;
+  reject(err: unknown): void;
+  progress?(message: string): Promise<void>;
+}
 
 interface Slot {
   worker: Worker;
@@ -57,29 +46,37 @@ interface Slot {
   dead: boolean;
   /** Why the thread ended: its uncaught error (out of memory included). */
   failure?: Error & { code?: string };
-  /** Set when a caller's signal ended the thread. */
-  abortReason?: unknown;
-  current?: { id: number; step: StepName; resolve(value: unknown): void; reject(err: unknown): void };
-}
-
-function deserializeError(e: SerializedError): Error {
-  const err = e.reason !== undefined ? new TerminalError(e.message, e.reason) : new Error(e.message);
-  if (e.reason === undefined) err.name = e.name;
-  if (e.stack) err.stack = e.stack;
-  return err;
+  current?: Call;
 }
 
 export function createWorkerDeploySteps(options: WorkerStepsOptions): WorkerDeploySteps {
-  const { memoryMb = DEFAULT_DEPLOY_MEMORY_MB, maxWorkers = DEFAULT_DEPLOY_WORKERS, log, workerUrl = defaultWorkerUrl(), ...data } = options;
+  const { memoryMb = DEFAULT_DEPLOY_MEMORY_MB, maxWorkers = DEFAULT_DEPLOY_WORKERS, log, processRuntimeNotes, ...plain } = options;
+  const data: WorkerStepsData = { ...plain, processRuntimeNotes: processRuntimeNotes !== undefined };
+  const entry = workerEntry(import.meta.url, 'steps-worker');
   const idle: Slot[] = [];
   const waiters: Array<{ resolve(slot: Slot): void; reject(err: unknown): void }> = [];
   const all = new Set<Slot>();
   let closed = false;
   let nextId = 1;
 
+  /** Runs a callback the thread asked for and sends its result back. */
+  const answer = async (slot: Slot, msg: ThreadMessage & { kind: 'callback' }) => {
+    let reply: ParentMessage;
+    try {
+      let value: unknown;
+      if (msg.name === 'progress') value = await slot.current?.progress?.(msg.args[0] as string);
+      else value = await processRuntimeNotes?.(msg.args[0] as FunctionsFile['functions']);
+      reply = { kind: 'callback-result', cid: msg.cid, value };
+    } catch (err) {
+      reply = { kind: 'callback-result', cid: msg.cid, error: serializeError(err) };
+    }
+    if (!slot.dead) slot.worker.postMessage(reply);
+  };
+
   const spawn = (): Slot => {
-    const worker = new Worker(workerUrl, {
-      workerData: data satisfies WorkerStepsData,
+    const worker = new Worker(entry.url, {
+      argv: entry.argv,
+      workerData: data,
       resourceLimits: { maxOldGenerationSizeMb: memoryMb },
       // Flags of the parent (a loader, a profiler) are not the thread's business.
       execArgv: [],
@@ -89,9 +86,10 @@ export function createWorkerDeploySteps(options: WorkerStepsOptions): WorkerDepl
     const slot: Slot = { worker, dead: false, ready: new Promise<void>((resolve, reject) => ((started = resolve), (failed = reject))) };
     slot.ready.catch(() => {});
     all.add(slot);
-    worker.on('message', (msg: WorkerMessage) => {
+    worker.on('message', (msg: ThreadMessage) => {
       if (msg.kind === 'ready') started();
       else if (msg.kind === 'log') log?.[msg.level](msg.message);
+      else if (msg.kind === 'callback') void answer(slot, msg);
       else if (slot.current && msg.id === slot.current.id) {
         const { resolve, reject } = slot.current;
         slot.current = undefined;
@@ -121,13 +119,12 @@ export function createWorkerDeploySteps(options: WorkerStepsOptions): WorkerDepl
     return slot;
   };
 
-  const endedError = (slot: Slot, code: number): unknown => {
+  const endedError = (slot: Slot, code: number): Error => {
     const step = slot.current?.step ?? 'start';
-    if (slot.abortReason !== undefined) return slot.abortReason;
     if (slot.failure?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-      return new TerminalError(
+      return new ReasonError(
         `${step}: out of memory: the deploy worker's heap is capped at ${memoryMb} MB (raise it with ESB_DEPLOY_MEMORY_MB or --deploy-memory-mb); the template is too big or expands too much (YAML aliases)`,
-        OUT_OF_MEMORY_REASON,
+        'OutOfMemory',
         { cause: slot.failure },
       );
     }
@@ -151,43 +148,54 @@ export function createWorkerDeploySteps(options: WorkerStepsOptions): WorkerDepl
     idle.push(slot);
   };
 
-  const call = async <T>(step: StepName, args: unknown[], signal?: AbortSignal): Promise<T> => {
+  /**
+   * Runs one step on a free thread. An abort is passed on to the thread (its builders and
+   * storage calls stop as they do in-thread) and the call rejects with the signal's reason.
+   */
+  const call = async <T>(step: StepName, args: unknown[], signal?: AbortSignal, progress?: (message: string) => Promise<void>): Promise<T> => {
     signal?.throwIfAborted();
     const slot = await acquire();
     slot.worker.ref();
-    const onAbort = () => {
-      slot.abortReason = signal!.reason;
-      void slot.worker.terminate();
-    };
+    const id = nextId++;
+    let onAbort: (() => void) | undefined;
     try {
       await slot.ready;
       signal?.throwIfAborted();
-      signal?.addEventListener('abort', onAbort, { once: true });
       return await new Promise<T>((resolve, reject) => {
-        const id = nextId++;
-        slot.current = { id, step, resolve: resolve as (v: unknown) => void, reject };
-        slot.worker.postMessage({ id, step, args } satisfies CallMessage);
+        slot.current = { id, step, resolve: resolve as (v: unknown) => void, reject, progress };
+        onAbort = () => {
+          if (!slot.dead) slot.worker.postMessage({ kind: 'abort', id } satisfies ParentMessage);
+          reject(signal!.reason);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        slot.worker.postMessage({ kind: 'call', id, step, args } satisfies ParentMessage);
       });
     } finally {
-      signal?.removeEventListener('abort', onAbort);
-      release(slot);
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+      // An aborted step may still be winding down in its thread: the slot is free when it answers.
+      if (slot.current?.id === id) {
+        const settle = () => release(slot);
+        slot.current = { ...slot.current, resolve: settle, reject: settle };
+      } else release(slot);
     }
   };
 
   // One apply per CONFIG_DIR at a time in this process: when a thread ends inside an apply, the
   // lock it held (this pid, so never stale to the lock's own check) is certainly its own to remove.
   const applying = new Map<string, Promise<unknown>>();
-  const applySerialized = async (input: { artifactPath: string; configDir: string }) => {
+  const applySerialized = async (input: Parameters<DeploySteps['apply']>[0]) => {
     const key = path.resolve(input.configDir);
     const before = applying.get(key) ?? Promise.resolve();
-    const run = before.catch(() => {}).then(async () => {
-      try {
-        return await call<{ message: string }>('apply', [input]);
-      } catch (err) {
-        if (err instanceof WorkerGone || (err instanceof TerminalError && err.reason === OUT_OF_MEMORY_REASON)) await removeOwnLock(key);
-        throw err;
-      }
-    });
+    const run = before
+      .catch(() => {})
+      .then(async () => {
+        try {
+          return await call<Awaited<ReturnType<DeploySteps['apply']>>>('apply', [input]);
+        } catch (err) {
+          if (err instanceof WorkerGone || (err as { conditionReason?: string }).conditionReason === 'OutOfMemory') await removeOwnLock(key);
+          throw err;
+        }
+      });
     applying.set(key, run);
     try {
       return await run;
@@ -209,8 +217,9 @@ export function createWorkerDeploySteps(options: WorkerStepsOptions): WorkerDepl
 
   return {
     inspect: (input) => call('inspect', [input]),
-    generate: (input) => call('generate', [input]),
+    generate: ({ progress, signal, ...input }) => call('generate', [{ ...input, hasProgress: progress !== undefined }], signal, progress),
     describeArtifact: (artifactPath) => call('describeArtifact', [artifactPath]),
+    verify: (input) => call('verify', [input]),
     buildImages: (artifactPath, signal) => call('buildImages', [artifactPath], signal),
     apply: (input) => applySerialized(input),
     provision: (input, signal) => call('provision', [input], signal),
