@@ -1,7 +1,8 @@
 // Deploys run in worker threads off the serving loop (docs/apply.md "Off the serving loop"):
 // through a real `esb dev` (in-process, as the CLI starts it) and real HTTP, a big template's
-// deploy in progress does not keep a warm route from answering, and a template that exhausts the
-// worker's heap cap fails its own Deployment with a reason naming the cap while esb dev serves on.
+// deploy in progress does not keep a warm route from answering, a template that exhausts the
+// worker's heap cap fails its own Deployment with a reason naming the cap while esb dev serves
+// on, and a bad template fails with the reason and message it has without threads.
 import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,7 +12,8 @@ import { parse as parseYaml } from 'yaml';
 import { eventually } from '@esb/controller/testing';
 import { startDev, type RunningDev } from './dev.js';
 
-const CAP_MB = 32;
+const CAP_MB = 64;
+const BIG = 1000;
 
 function template(functions: number, prefix: string): string {
   const lines = ['Transform: AWS::Serverless-2016-10-31', 'Resources:'];
@@ -70,8 +72,10 @@ describe('esb dev: deploy work runs in a worker thread with a capped heap', () =
     await writeFile(path.join(ws, 'app', 'src', 'index.mjs'), 'export const handler = async () => ({ statusCode: 200, body: "warm" });\n');
     await writeFile(path.join(ws, 'app', 'warm.yml'), template(1, 'warm'));
     await writeFile(path.join(ws, 'app', 'after.yml'), template(1, 'after'));
-    // Big enough that parsing it needs far more than the cap.
-    await writeFile(path.join(ws, 'app', 'big.yml'), template(3000, 'big'));
+    await writeFile(path.join(ws, 'app', 'big.yml'), template(BIG, 'big'));
+    // Within the input limits, but parsing it needs far more than the cap (four million list items).
+    await writeFile(path.join(ws, 'app', 'huge.yml'), `${template(1, 'huge')}Metadata:\n  Blob: [${'0,'.repeat(4_000_000)}0]\n`);
+    await writeFile(path.join(ws, 'app', 'bad.yml'), `${template(1, 'bad')}  Broken: [\n`);
     dev = await startDev({ workspace: ws, port: 0, dynamodbPort: 0, s3Port: 0, examples: false, deployMemoryMb: CAP_MB, log: pino({ level: 'silent' }) });
   }, 120_000);
 
@@ -80,7 +84,7 @@ describe('esb dev: deploy work runs in a worker thread with a capped heap', () =
     await rm(ws, { recursive: true, force: true });
   });
 
-  it('answers requests while a big deploy is in progress; the deploy fails with OutOfMemory naming the cap; later deploys work', async () => {
+  it('answers requests while a big deploy is in progress, which then serves; a heap-exhausting template fails with OutOfMemory naming the cap; a bad one with InvalidTemplate; later deploys work', async () => {
     const base = dev.info.gateway;
     await deploy('warm', path.join(ws, 'app', 'warm.yml'));
     expect(await eventually(`${base}/warm/0`, (s) => s === 200)).toBe('warm');
@@ -95,23 +99,38 @@ describe('esb dev: deploy work runs in a worker thread with a capped heap', () =
     const answer = await fetch(`${base}/warm/0`);
     expect(answer.status).toBe(200);
     expect(await answer.text()).toBe('warm');
-    const stillRunning = await ready('big');
-    expect(IN_PROGRESS).toContain(stillRunning?.reason);
-
-    const failed = await until('the big deploy to fail', async () => {
+    expect(IN_PROGRESS).toContain((await ready('big'))?.reason);
+    const bigDone = await until('the big deploy to finish', async () => {
       const r = await ready('big');
+      return r && !IN_PROGRESS.includes(r.reason) ? r : undefined;
+    });
+    expect(bigDone).toMatchObject({ status: 'True', reason: 'Ready' });
+    expect(await eventually(`${base}/big/${BIG - 1}`, (s) => s === 200)).toBe('warm');
+
+    await deploy('huge', path.join(ws, 'app', 'huge.yml'));
+    const failed = await until('the huge deploy to fail', async () => {
+      const r = await ready('huge');
       return r && !IN_PROGRESS.includes(r.reason) ? r : undefined;
     });
     expect(failed).toMatchObject({ status: 'False', reason: 'OutOfMemory' });
     expect(failed.message).toContain(`capped at ${CAP_MB} MB`);
     expect(failed.message).toContain('ESB_DEPLOY_MEMORY_MB');
-
-    // esb dev survived: it serves, and the next deploy gets a fresh worker.
+    // esb dev survived: it serves.
     expect((await fetch(`${base}/warm/0`)).status).toBe(200);
     expect((await fetch(`${base}/health`)).status).toBe(200);
+
+    await deploy('bad', path.join(ws, 'app', 'bad.yml'));
+    const invalid = await until('the bad deploy to fail', async () => {
+      const r = await ready('bad');
+      return r && !IN_PROGRESS.includes(r.reason) ? r : undefined;
+    });
+    expect(invalid).toMatchObject({ status: 'False', reason: 'InvalidTemplate' });
+    expect(invalid.message).toMatch(new RegExp(`^${path.join(ws, 'app', 'bad.yml').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: `));
+
+    // The next deploy gets a fresh worker; nothing of the failed ones was applied.
     await deploy('after', path.join(ws, 'app', 'after.yml'));
     expect(await eventually(`${base}/after/0`, (s) => s === 200)).toBe('warm');
-    // Nothing of the failed deploy was applied: its route is a REST API miss.
-    expect((await fetch(`${base}/big/0`)).status).toBe(403);
+    expect((await fetch(`${base}/huge/0`)).status).toBe(403);
+    expect((await fetch(`${base}/bad/0`)).status).toBe(403);
   }, 300_000);
 });
