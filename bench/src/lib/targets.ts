@@ -15,6 +15,8 @@ export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const REPO = path.resolve(BENCH_DIR, '..');
 export const FIXTURES = path.join(BENCH_DIR, 'fixtures');
 export const PEER_DIR = path.join(BENCH_DIR, 'peer');
+/** deploy-stall: a warm route's p99 while a 5,000-function template deploys (docs/apply.md "Off the serving loop"). */
+export const DEPLOY_STALL_P99_TARGET_MS = 50;
 const ESB_BIN = path.join(REPO, 'cli', 'bin', 'esb.js');
 
 export interface Started {
