@@ -3,7 +3,7 @@
 // while a 5,000-function template deploys (manifest written -> Deployment Ready -> its last route
 // answers), in the same run. A deploy's heavy work (generate, apply, the gateway's reload) must not
 // hold the serving loop (target: p99 < 50 ms during the deploy). See docs/apply.md.
-// Run alone: node --import tsx bench/src/deploy-stall.bench.ts [--functions 5000] [--rate 50] [--quick]
+// Run alone: node --import tsx bench/src/deploy-stall.bench.ts [--functions 5000] [--rate 50] [--quick] [--cpu-prof DIR]
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -22,6 +22,8 @@ export interface DeployStallOptions {
   rate: number;
   /** Length of the idle poll, s. */
   idleS: number;
+  /** Write a CPU profile of esb dev's main thread into this folder (to find what still stalls it). */
+  cpuProfDir?: string;
   log?: (line: string) => void;
 }
 
@@ -31,7 +33,8 @@ export function deployStallArgs(argv: string[]): DeployStallOptions {
     return i >= 0 ? Number(argv[i + 1]) : dflt;
   };
   const quick = argv.includes('--quick');
-  return { functions: num('--functions', quick ? 1000 : 5000), rate: num('--rate', 50), idleS: num('--idle', quick ? 3 : 8) };
+  const prof = argv.indexOf('--cpu-prof');
+  return { functions: num('--functions', quick ? 1000 : 5000), rate: num('--rate', 50), idleS: num('--idle', quick ? 3 : 8), ...(prof >= 0 ? { cpuProfDir: path.resolve(argv[prof + 1]) } : {}) };
 }
 
 /** A template of `n` Node functions sharing one code folder, one GET route each (/big/f<i>). */
@@ -135,7 +138,7 @@ export async function runDeployStall(opts: DeployStallOptions): Promise<BenchOut
   await cp(path.join(FIXTURES, 'app'), path.join(templates, 'app'), { recursive: true });
   await writeFile(path.join(templates, 'warm.yml'), WARM_TEMPLATE);
   await writeFile(path.join(templates, 'big.yml'), bigTemplate(opts.functions, 'app/'));
-  const dev = await startEsbDev({ workspace, runtime: 'process', logDir: work });
+  const dev = await startEsbDev({ workspace, runtime: 'process', logDir: work, ...(opts.cpuProfDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`] } : {}) });
   const rows: Row[] = [];
   try {
     const deploymentsDir = path.join(workspace, 'deployments');
