@@ -102,10 +102,10 @@ export function functionArn(region: string, name: string): string {
   return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${name}`;
 }
 
-/** Why a function cannot run on this driver, or undefined. */
 /** Functions applied between two yields of the event loop when functions.yml is big. */
 export const FUNCTIONS_SLICE = 100;
 
+/** Why a function cannot run on this driver, or undefined. */
 export function unrunnableReason(name: string, fc: FunctionConfig, kind: 'process' | 'docker'): string | undefined {
   if (kind === 'docker') {
     if (fc.package_type === 'Image' && !fc.image) return `function ${name}: an Image function needs an image`;
