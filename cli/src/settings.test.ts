@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gatewaySecurity, invokeApiAccess, loadSettings, parseDuration, parseJwksSetting, SettingsError } from './settings.js';
+import { deployMemoryMbOf, gatewaySecurity, invokeApiAccess, loadSettings, parseDuration, parseJwksSetting, SettingsError } from './settings.js';
 import { LOCAL_CREDENTIALS } from '@esb/contracts';
 
 describe('gateway security settings', () => {
@@ -60,6 +60,14 @@ describe('loadSettings', () => {
     expect(() => loadSettings({ PORT: '70000' })).toThrow(/^PORT: "70000" is not a port number/);
     expect(() => loadSettings({ ESB_RUNTIME: 'podman' })).toThrow(/^ESB_RUNTIME: "podman" is not process or docker/);
     expect(loadSettings({ ESB_RUNTIME: 'docker', AGENT_PORT: '9100' })).toMatchObject({ runtime: 'docker', agent: { port: 9100 } });
+  });
+
+  it('ESB_DEPLOY_MEMORY_MB: the deploy workers\' heap cap in whole MB, at least 16; unset leaves the default', () => {
+    expect(loadSettings({}).deployMemoryMb).toBeUndefined();
+    expect(loadSettings({ ESB_DEPLOY_MEMORY_MB: '2048' }).deployMemoryMb).toBe(2048);
+    expect(() => loadSettings({ ESB_DEPLOY_MEMORY_MB: '1.5g' })).toThrow(/^ESB_DEPLOY_MEMORY_MB: "1.5g" is not a whole number of MB \(at least 16\)/);
+    expect(() => loadSettings({ ESB_DEPLOY_MEMORY_MB: '8' })).toThrow(SettingsError);
+    expect(() => deployMemoryMbOf('0', '--deploy-memory-mb')).toThrow(/^--deploy-memory-mb: "0"/);
   });
 });
 
