@@ -102,8 +102,10 @@ export function functionArn(region: string, name: string): string {
   return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${name}`;
 }
 
-/** Functions applied between two yields of the event loop when functions.yml is big. */
+/** A functions.yml of more functions than this is applied in slices. */
 export const FUNCTIONS_SLICE = 100;
+/** CPU time a slice may take before the event loop gets a turn, ms (time, not a count: a busy machine stretches a fixed count). */
+const SLICE_BUDGET_MS = 4;
 
 /** Why a function cannot run on this driver, or undefined. */
 export function unrunnableReason(name: string, fc: FunctionConfig, kind: 'process' | 'docker'): string | undefined {
@@ -323,12 +325,15 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       const mine = new Map(entries);
       pendingFunctions = mine;
       return (async () => {
-        let done = 0;
+        let sliceStart = performance.now();
         for (const [name, fc] of mine) {
           if (pendingFunctions !== mine || closed) return;
           mine.delete(name);
           applyFunction(name, fc, next);
-          if (++done % FUNCTIONS_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+          if (performance.now() - sliceStart >= SLICE_BUDGET_MS) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            sliceStart = performance.now();
+          }
         }
         scheduler?.setFunctions(next);
       })();

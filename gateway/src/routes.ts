@@ -227,20 +227,29 @@ export function compileRouteTable(routing: RoutingFile, functions: FunctionsFile
   }
 }
 
-/** Routes compiled between two yields of the event loop by compileRouteTableInSlices. */
+/** Route tables of more routes than this compile in slices (compileRouteTableInSlices). */
 export const COMPILE_SLICE = 250;
+/** CPU time a slice may take before the event loop gets a turn, ms. */
+export const SLICE_BUDGET_MS = 4;
+/** Routes compiled between two looks at the clock. */
+const ROUTES_PER_CHECK = 25;
 
 /**
- * compileRouteTable in slices of COMPILE_SLICE routes with the event loop free in between, so
- * a reload of thousands of routes never holds requests up for long (docs/gateway.md).
+ * compileRouteTable in slices of at most SLICE_BUDGET_MS with the event loop free in between,
+ * so a reload of thousands of routes never holds requests up for long (docs/gateway.md). The
+ * budget is time, not a count: on a busy machine a slice of a fixed size takes several times longer.
  */
 export async function compileRouteTableInSlices(routing: RoutingFile, functions: FunctionsFile): Promise<RouteTable> {
   if ((routing.routes?.length ?? 0) <= COMPILE_SLICE) return compileRouteTable(routing, functions);
   const steps = compileSteps(routing, functions);
+  let sliceStart = performance.now();
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;
-    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (performance.now() - sliceStart >= SLICE_BUDGET_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
   }
 }
 
@@ -278,7 +287,7 @@ function* compileSteps(routing: RoutingFile, functions: FunctionsFile): Generato
   let catchAll: CompiledRoute | undefined;
   let compiled = 0;
   for (const r of routing.routes ?? []) {
-    if (++compiled % COMPILE_SLICE === 0) yield;
+    if (++compiled % ROUTES_PER_CHECK === 0) yield;
     const label = `${r.method} ${r.path}`;
     if (r.path === DEFAULT_ROUTE) {
       const api = (apis[r.api] ??= resolveApi(r.api, undefined));
