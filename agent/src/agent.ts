@@ -60,6 +60,8 @@ export interface AgentOptions {
   logSinks?: LogSink[];
   /** Echo function log lines to the pino log (default true). */
   pinoFunctionLogs?: boolean;
+  /** Process runtime: esb's Node and Python clients use the instance channel (default true; docs/agent.md). */
+  runtimeChannel?: boolean;
   initTimeoutMs?: number;
   initBackoffMs?: number;
   maxInitBackoffMs?: number;
@@ -147,7 +149,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   else if (opts.runtime === 'docker') {
     const { createDockerDriver } = await import('./docker-driver.js');
     driver = await createDockerDriver({ log, ...(opts.docker ?? {}) });
-  } else driver = createProcessDriver({ python: opts.python, users: opts.functionUsers, warn: (m) => log.warn(m) });
+  } else driver = createProcessDriver({ python: opts.python, users: opts.functionUsers, warn: (m) => log.warn(m), runtimeChannel: opts.runtimeChannel });
   const kind = driver.kind;
   const nodeModules = opts.nodeModulesDir ?? defaultNodeModules();
 
