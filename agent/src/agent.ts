@@ -3,6 +3,7 @@
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -60,6 +61,11 @@ export interface AgentOptions {
   logSinks?: LogSink[];
   /** Echo function log lines to the pino log (default true). */
   pinoFunctionLogs?: boolean;
+  /**
+   * Instances of a function started on demand before requests queue on the busy ones (default:
+   * the machine's cores; docs/agent.md#instance-policy). max_capacity and min_capacity still hold.
+   */
+  warmInstances?: number;
   /** Process runtime: esb's Node and Python clients use the instance channel (default true; docs/agent.md). */
   runtimeChannel?: boolean;
   initTimeoutMs?: number;
@@ -240,6 +246,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     initBackoffMs: opts.initBackoffMs ?? AGENT_DEFAULTS.initBackoffMs,
     maxInitBackoffMs: opts.maxInitBackoffMs ?? AGENT_DEFAULTS.maxInitBackoffMs,
     launch,
+    warmInstances: opts.warmInstances ?? availableParallelism(),
     line: emit,
     warn: (msg: string, extra?: Record<string, unknown>) => log.warn(extra ?? {}, msg),
   };
