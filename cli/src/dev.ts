@@ -146,6 +146,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       logDir: paths.logDir,
       log: log.child({ component: 'agent' }),
       logSinks: [esbConsole.logSink],
+      warmInstances: settings.agent.warmInstances,
     });
     const runningAgent = agent;
     closers.push(() => runningAgent.close());

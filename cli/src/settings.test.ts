@@ -104,4 +104,10 @@ describe('Invoke API settings', () => {
     expect(loadSettings({ ESB_FUNCTION_USER: 'none' }).functionUsers).toEqual({ kind: 'none' });
     expect(() => loadSettings({ ESB_FUNCTION_USER: 'somebody' })).toThrow(/^ESB_FUNCTION_USER: "somebody" is not a uid setting/);
   });
+
+  it('reads ESB_WARM_INSTANCES, naming it when it is wrong', () => {
+    expect(loadSettings({ ESB_WARM_INSTANCES: '4' }).agent.warmInstances).toBe(4);
+    expect(loadSettings({}).agent.warmInstances).toBeUndefined();
+    expect(() => loadSettings({ ESB_WARM_INSTANCES: '0' })).toThrow(/^ESB_WARM_INSTANCES: "0" is not a whole number of at least 1/);
+  });
 });
