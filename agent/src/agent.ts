@@ -68,6 +68,11 @@ export interface AgentOptions {
   warmInstances?: number;
   /** Process runtime: esb's Node and Python clients use the instance channel (default true; docs/agent.md). */
   runtimeChannel?: boolean;
+  /**
+   * Process runtime, opt-in: nodejs* functions run as worker threads of this process
+   * (docs/agent.md#in-process-node-instances: what it does not isolate).
+   */
+  nodeWorkers?: boolean;
   initTimeoutMs?: number;
   initBackoffMs?: number;
   maxInitBackoffMs?: number;
@@ -155,7 +160,14 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   else if (opts.runtime === 'docker') {
     const { createDockerDriver } = await import('./docker-driver.js');
     driver = await createDockerDriver({ log, ...(opts.docker ?? {}) });
-  } else driver = createProcessDriver({ python: opts.python, users: opts.functionUsers, warn: (m) => log.warn(m), runtimeChannel: opts.runtimeChannel });
+  } else {
+    driver = createProcessDriver({ python: opts.python, users: opts.functionUsers, warn: (m) => log.warn(m), runtimeChannel: opts.runtimeChannel });
+    if (opts.nodeWorkers) {
+      const { createNodeWorkerDriver } = await import('./worker-driver.js');
+      driver = createNodeWorkerDriver(driver);
+      if (opts.functionUsers && opts.functionUsers.kind !== 'none') log.warn('in-process Node instances (worker threads) run as esb\'s own user: per-function users apply to other runtimes only');
+    }
+  }
   const kind = driver.kind;
   const nodeModules = opts.nodeModulesDir ?? defaultNodeModules();
 

@@ -21,6 +21,7 @@ const C = arg('--c', 32);
 const TICK_US = 1e6 / 100; // USER_HZ
 
 const cpuOf = (pid: number): number => {
+  if (pid < 0) return 0; // a worker thread: its CPU is the agent process's
   try {
     const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(f[11]) + Number(f[12])) * TICK_US;
@@ -39,7 +40,7 @@ async function main() {
   const dir = await mkdtemp(path.join(tmpdir(), 'esb-bench-handoff-'));
   await mkdir(path.join(dir, 'node'));
   await mkdir(path.join(dir, 'py'));
-  await writeFile(path.join(dir, 'node', 'index.mjs'), 'export const hello = async () => ({ statusCode: 200, body: "hello", pid: process.pid });\n');
+  await writeFile(path.join(dir, 'node', 'index.mjs'), 'import { threadId } from "node:worker_threads";\nexport const hello = async () => ({ statusCode: 200, body: "hello", pid: process.pid, tid: threadId });\n');
   await writeFile(path.join(dir, 'py', 'app.py'), 'import os\ndef hello(event, context):\n    return {"statusCode": 200, "body": "hello", "pid": os.getpid()}\n');
   const extra = process.argv.includes('--policy');
   const subjects: Subject[] = [
@@ -48,6 +49,8 @@ async function main() {
     { name: 'python http', opts: { runtimeChannel: false }, fn: 'py' },
     { name: 'python channel', opts: { runtimeChannel: true }, fn: 'py' },
   ];
+  if (process.argv.includes('--workers')) subjects.push({ name: 'node worker threads', opts: { nodeWorkers: true } as Partial<AgentOptions>, fn: 'node' });
+  if (process.argv.includes('--only-node')) subjects.splice(2, 2);
   if (extra) {
     subjects.push({ name: 'node channel, 10 warm', opts: { runtimeChannel: true, warmInstances: 10 } as Partial<AgentOptions>, fn: 'node' });
   }
@@ -77,7 +80,8 @@ async function main() {
           const r = await agent.invoke(fn, payload);
           lat.push(performance.now() - t);
           if (r.error) throw new Error(r.error.message);
-          pids.add(JSON.parse(r.payload.toString()).pid);
+          const b = JSON.parse(r.payload.toString());
+          pids.add(b.tid ? -b.tid : b.pid);
           n++;
         }
       }),

@@ -179,7 +179,36 @@ let eventWaiter;
 
 function openChannel(fd) {
   const s = new net.Socket({ fd, readable: true, writable: true });
-  s.on('data', (chunk) => {
+  s.on('data', onChannelData);
+  const gone = (err) => {
+    const w = eventWaiter;
+    eventWaiter = undefined;
+    w?.reject(err ?? new Error('the agent closed the instance channel'));
+  };
+  s.on('error', gone);
+  s.on('close', () => gone());
+  return s;
+}
+
+// In-process mode (docs/agent.md#in-process-node-instances): this runtime is a worker thread of
+// the agent, and the channel is a MessagePort carrying the same frames, one per message.
+function openPortChannel(port) {
+  port.on('message', (m) => onChannelData(Buffer.from(m.buffer, m.byteOffset, m.byteLength)));
+  port.on('close', () => {
+    const w = eventWaiter;
+    eventWaiter = undefined;
+    w?.reject(new Error('the agent closed the instance channel'));
+  });
+  return {
+    write(buf, cb) {
+      port.postMessage(buf);
+      cb?.();
+    },
+  };
+}
+
+function onChannelData(chunk) {
+  {
     channelBuf = channelBuf.length === 0 ? chunk : Buffer.concat([channelBuf, chunk]);
     while (channelBuf.length >= 9) {
       const length = channelBuf.readUInt32BE(0);
@@ -195,15 +224,7 @@ function openChannel(fd) {
         w.resolve({ status: 200, headers: eventHeaders(meta), body });
       }
     }
-  });
-  const gone = (err) => {
-    const w = eventWaiter;
-    eventWaiter = undefined;
-    w?.reject(err ?? new Error('the agent closed the instance channel'));
-  };
-  s.on('error', gone);
-  s.on('close', () => gone());
-  return s;
+  }
 }
 
 /** An EVENT frame's meta (NUL-separated) as the Runtime API's headers. */
@@ -451,7 +472,8 @@ async function main() {
   const root = env.LAMBDA_TASK_ROOT || process.cwd();
   const spec = process.argv[2] || env._HANDLER;
   installSdkV2Endpoints(env);
-  if (channelFd) channel = openChannel(Number(channelFd));
+  if (channelFd === 'port') channel = openPortChannel((await import('node:worker_threads')).workerData.esbChannel);
+  else if (channelFd) channel = openChannel(Number(channelFd));
   let handler;
   try {
     if (!spec) throw Object.assign(new Error('No handler specified'), { name: 'Runtime.MalformedHandlerName' });
@@ -502,7 +524,8 @@ function isOutOfMemory(err) {
 
 function postError(id, err) {
   if (isOutOfMemory(err)) {
-    process.stderr.write(`Runtime.OutOfMemory: ${err.message}\n`, () => process.kill(process.pid, 'SIGKILL'));
+    // A worker thread (in-process mode) ends itself, never the agent's process.
+    process.stderr.write(`Runtime.OutOfMemory: ${err.message}\n`, () => (channelFd === 'port' ? process.exit(1) : process.kill(process.pid, 'SIGKILL')));
     return new Promise(() => {});
   }
   const doc = errorDoc(err);
