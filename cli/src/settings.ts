@@ -107,7 +107,7 @@ export interface Settings {
   /** INTEGRATION_TIMEOUT (a bare number is seconds). */
   integrationTimeoutMs?: number;
   gateway: { host?: string; port?: number; agentUrl?: string };
-  agent: { host?: string; port?: number; name?: string; dockerNetwork?: string; runtimeApiHost?: string; imagePullPolicy?: string; victoriaLogsUrl?: string; warmInstances?: number };
+  agent: { host?: string; port?: number; name?: string; dockerNetwork?: string; runtimeApiHost?: string; imagePullPolicy?: string; victoriaLogsUrl?: string; warmInstances?: number; nodeWorkers?: boolean };
   /** ESB_API_KEYS ("k1,k2") and ESB_JWKS ("<issuer>=<url or file>,..."), merged with ~/.esb/config.yaml by gatewaySecurity. */
   security: { apiKeys: string[]; jwks: Record<string, string> };
   /** ESB_CONSOLE_TOKEN: lets non-loopback clients open the browser console (docs/console.md). */
@@ -163,6 +163,8 @@ export function loadSettings(env: Environ): Settings {
       imagePullPolicy: nonEmpty(env.IMAGE_PULL_POLICY),
       victoriaLogsUrl: nonEmpty(env.VICTORIALOGS_URL),
       warmInstances: positiveInt(env.ESB_WARM_INSTANCES, 'ESB_WARM_INSTANCES'),
+      // ESB_NODE_WORKERS=on: nodejs* functions as worker threads (docs/agent.md#in-process-node-instances).
+      nodeWorkers: onOff(env.ESB_NODE_WORKERS, 'ESB_NODE_WORKERS'),
     },
     security: {
       apiKeys: (env.ESB_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),

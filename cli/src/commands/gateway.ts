@@ -88,6 +88,7 @@ export async function runGateway(argv: string[], env: Record<string, string | un
       logDir: values['log-dir'] ?? settings.logDir ?? '.esb/logs',
       log: log.child({ component: 'agent' }),
       warmInstances: settings.agent.warmInstances,
+      nodeWorkers: runtime === 'process' ? settings.agent.nodeWorkers : undefined,
     });
     closers.push(() => agent.close());
     invoker = agent;
