@@ -208,21 +208,19 @@ function openPortChannel(port) {
 }
 
 function onChannelData(chunk) {
-  {
-    channelBuf = channelBuf.length === 0 ? chunk : Buffer.concat([channelBuf, chunk]);
-    while (channelBuf.length >= 9) {
-      const length = channelBuf.readUInt32BE(0);
-      if (channelBuf.length < 4 + length) break;
-      const metaLength = channelBuf.readUInt32BE(5);
-      const kind = channelBuf[4];
-      const meta = channelBuf.toString('utf8', 9, 9 + metaLength);
-      const body = channelBuf.subarray(9 + metaLength, 4 + length);
-      channelBuf = channelBuf.length === 4 + length ? EMPTY : channelBuf.subarray(4 + length);
-      if (kind === 0x45 && eventWaiter) {
-        const w = eventWaiter;
-        eventWaiter = undefined;
-        w.resolve({ status: 200, headers: eventHeaders(meta), body });
-      }
+  channelBuf = channelBuf.length === 0 ? chunk : Buffer.concat([channelBuf, chunk]);
+  while (channelBuf.length >= 9) {
+    const length = channelBuf.readUInt32BE(0);
+    if (channelBuf.length < 4 + length) break;
+    const metaLength = channelBuf.readUInt32BE(5);
+    const kind = channelBuf[4];
+    const meta = channelBuf.toString('utf8', 9, 9 + metaLength);
+    const body = channelBuf.subarray(9 + metaLength, 4 + length);
+    channelBuf = channelBuf.length === 4 + length ? EMPTY : channelBuf.subarray(4 + length);
+    if (kind === 0x45 && eventWaiter) {
+      const w = eventWaiter;
+      eventWaiter = undefined;
+      w.resolve({ status: 200, headers: eventHeaders(meta), body });
     }
   }
 }
