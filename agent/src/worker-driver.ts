@@ -48,7 +48,9 @@ export function createNodeWorkerDriver(inner: InstanceDriver): InstanceDriver {
       // The channel as the Instance uses a socket: data events, write, destroy.
       const channel = Object.assign(new EventEmitter(), {
         write(b: Buffer) {
-          port1.postMessage(b);
+          // An exact-size copy, transferred: cloning a pooled Buffer would copy its whole pool.
+          const own = new Uint8Array(b);
+          port1.postMessage(own, [own.buffer]);
           return true;
         },
         destroy() {

@@ -201,7 +201,9 @@ function openPortChannel(port) {
   });
   return {
     write(buf, cb) {
-      port.postMessage(buf);
+      // An exact-size copy, transferred: cloning a pooled Buffer would copy its whole pool.
+      const own = new Uint8Array(buf);
+      port.postMessage(own, [own.buffer]);
       cb?.();
     },
   };
