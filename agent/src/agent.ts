@@ -3,6 +3,7 @@
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -60,6 +61,18 @@ export interface AgentOptions {
   logSinks?: LogSink[];
   /** Echo function log lines to the pino log (default true). */
   pinoFunctionLogs?: boolean;
+  /**
+   * Instances of a function started on demand before requests queue on the busy ones (default:
+   * the machine's cores; docs/agent.md#instance-policy). max_capacity and min_capacity still hold.
+   */
+  warmInstances?: number;
+  /** Process runtime: esb's Node and Python clients use the instance channel (default true; docs/agent.md). */
+  runtimeChannel?: boolean;
+  /**
+   * Process runtime, opt-in: nodejs* functions run as worker threads of this process
+   * (docs/agent.md#in-process-node-instances: what it does not isolate).
+   */
+  nodeWorkers?: boolean;
   initTimeoutMs?: number;
   initBackoffMs?: number;
   maxInitBackoffMs?: number;
@@ -155,7 +168,14 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   else if (opts.runtime === 'docker') {
     const { createDockerDriver } = await import('./docker-driver.js');
     driver = await createDockerDriver({ log, ...(opts.docker ?? {}) });
-  } else driver = createProcessDriver({ python: opts.python, users: opts.functionUsers, warn: (m) => log.warn(m) });
+  } else {
+    driver = createProcessDriver({ python: opts.python, users: opts.functionUsers, warn: (m) => log.warn(m), runtimeChannel: opts.runtimeChannel });
+    if (opts.nodeWorkers) {
+      const { createNodeWorkerDriver } = await import('./worker-driver.js');
+      driver = createNodeWorkerDriver(driver);
+      if (opts.functionUsers && opts.functionUsers.kind !== 'none') log.warn('in-process Node instances (worker threads) run as esb\'s own user: per-function users apply to other runtimes only');
+    }
+  }
   const kind = driver.kind;
   const nodeModules = opts.nodeModulesDir ?? defaultNodeModules();
 
@@ -246,6 +266,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     initBackoffMs: opts.initBackoffMs ?? AGENT_DEFAULTS.initBackoffMs,
     maxInitBackoffMs: opts.maxInitBackoffMs ?? AGENT_DEFAULTS.maxInitBackoffMs,
     launch,
+    warmInstances: opts.warmInstances ?? availableParallelism(),
     line: emit,
     warn: (msg: string, extra?: Record<string, unknown>) => log.warn(extra ?? {}, msg),
   };

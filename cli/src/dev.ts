@@ -148,6 +148,8 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       logDir: paths.logDir,
       log: log.child({ component: 'agent' }),
       logSinks: [esbConsole.logSink],
+      warmInstances: settings.agent.warmInstances,
+      nodeWorkers: runtime === 'process' ? settings.agent.nodeWorkers : undefined,
     });
     const runningAgent = agent;
     closers.push(() => runningAgent.close());

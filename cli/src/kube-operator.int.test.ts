@@ -16,27 +16,13 @@ import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
 import { ControllerMetrics, createDeploySteps, createWorkerDeploySteps, DeploymentReconciler, startKubeController, WorkQueue, workspacePaths } from '@esb/controller';
 import { createKubeSource, createKubeStore, LeaderElector } from '@esb/controller/kube';
 import { buildTestServer, cachedBinaries, kubeTestMode, startTestApiServer, type TestApiServer } from '@esb/controller/testing';
+import { until } from '@esb/contracts/testing';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const mode = kubeTestMode();
 if (!mode.run) {
   const line = '!'.repeat(100);
   console.warn(`\n${line}\n${mode.reason}\n${line}\n`);
-}
-
-async function until<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const manifest = (namespace: string, name: string, template: string, parameters?: Record<string, string>) =>

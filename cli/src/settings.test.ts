@@ -112,4 +112,12 @@ describe('Invoke API settings', () => {
     expect(loadSettings({ ESB_FUNCTION_USER: 'none' }).functionUsers).toEqual({ kind: 'none' });
     expect(() => loadSettings({ ESB_FUNCTION_USER: 'somebody' })).toThrow(/^ESB_FUNCTION_USER: "somebody" is not a uid setting/);
   });
+
+  it('reads ESB_WARM_INSTANCES and ESB_NODE_WORKERS, naming them when they are wrong', () => {
+    expect(loadSettings({ ESB_WARM_INSTANCES: '4' }).agent.warmInstances).toBe(4);
+    expect(loadSettings({}).agent.warmInstances).toBeUndefined();
+    expect(() => loadSettings({ ESB_WARM_INSTANCES: '0' })).toThrow(/^ESB_WARM_INSTANCES: "0" is not a whole number of at least 1/);
+    expect(loadSettings({ ESB_NODE_WORKERS: 'on' }).agent.nodeWorkers).toBe(true);
+    expect(() => loadSettings({ ESB_NODE_WORKERS: 'yes' })).toThrow(/^ESB_NODE_WORKERS: "yes" is not on or off/);
+  });
 });
