@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { until } from '@esb/contracts/testing';
 import { eventually } from '@esb/controller/testing';
 import { startDev, type RunningDev } from './dev.js';
 
@@ -56,16 +57,6 @@ describe('esb dev: deploy work runs in a worker thread with a capped heap', () =
     const record = parseYaml(text) as { status?: { conditions?: Array<ReadyCondition & { type: string }> } } | null;
     return record?.status?.conditions?.find((c) => c.type === 'Ready');
   };
-  const until = async <T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 240_000): Promise<T> => {
-    const end = Date.now() + timeoutMs;
-    while (Date.now() < end) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    throw new Error(`timed out waiting for ${what}`);
-  };
-
   beforeAll(async () => {
     ws = await mkdtemp(path.join(tmpdir(), 'esb-deploy-worker-'));
     await mkdir(path.join(ws, 'app', 'src'), { recursive: true });
@@ -90,28 +81,28 @@ describe('esb dev: deploy work runs in a worker thread with a capped heap', () =
     expect(await eventually(`${base}/warm/0`, (s) => s === 200)).toBe('warm');
 
     await deploy('big', path.join(ws, 'app', 'big.yml'));
-    const progressing = await until('the big deploy in progress', async () => {
+    const progressing = await until(async () => {
       const r = await ready('big');
       return r && IN_PROGRESS.includes(r.reason) ? r : undefined;
-    });
+    }, 'the big deploy in progress', { timeoutMs: 240_000, everyMs: 10 });
     expect(progressing.status).toBe('False');
     // The warm route answers while the big deploy's step runs, and the deploy is still running after.
     const answer = await fetch(`${base}/warm/0`);
     expect(answer.status).toBe(200);
     expect(await answer.text()).toBe('warm');
     expect(IN_PROGRESS).toContain((await ready('big'))?.reason);
-    const bigDone = await until('the big deploy to finish', async () => {
+    const bigDone = await until(async () => {
       const r = await ready('big');
       return r && !IN_PROGRESS.includes(r.reason) ? r : undefined;
-    });
+    }, 'the big deploy to finish', { timeoutMs: 240_000, everyMs: 10 });
     expect(bigDone).toMatchObject({ status: 'True', reason: 'Ready' });
     expect(await eventually(`${base}/big/${BIG - 1}`, (s) => s === 200)).toBe('warm');
 
     await deploy('huge', path.join(ws, 'app', 'huge.yml'));
-    const failed = await until('the huge deploy to fail', async () => {
+    const failed = await until(async () => {
       const r = await ready('huge');
       return r && !IN_PROGRESS.includes(r.reason) ? r : undefined;
-    });
+    }, 'the huge deploy to fail', { timeoutMs: 240_000, everyMs: 10 });
     expect(failed).toMatchObject({ status: 'False', reason: 'OutOfMemory' });
     expect(failed.message).toContain(`capped at ${CAP_MB} MB`);
     expect(failed.message).toContain('ESB_DEPLOY_MEMORY_MB');
@@ -120,10 +111,10 @@ describe('esb dev: deploy work runs in a worker thread with a capped heap', () =
     expect((await fetch(`${base}/health`)).status).toBe(200);
 
     await deploy('bad', path.join(ws, 'app', 'bad.yml'));
-    const invalid = await until('the bad deploy to fail', async () => {
+    const invalid = await until(async () => {
       const r = await ready('bad');
       return r && !IN_PROGRESS.includes(r.reason) ? r : undefined;
-    });
+    }, 'the bad deploy to fail', { timeoutMs: 240_000, everyMs: 10 });
     expect(invalid).toMatchObject({ status: 'False', reason: 'InvalidTemplate' });
     expect(invalid.message).toMatch(new RegExp(`^${path.join(ws, 'app', 'bad.yml').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}:\\d+:\\d+: `));
 
