@@ -61,7 +61,7 @@ export function bigConfig(n = ROUTES): { functions: FunctionsFile; routing: Rout
   };
 }
 
-const trivialInvoker = (): Invoker => {
+export const trivialInvoker = (): Invoker => {
   const payload = Buffer.from('{"statusCode":200,"headers":{"content-type":"text/plain"},"body":"hello"}');
   return {
     has: () => true,

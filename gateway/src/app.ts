@@ -9,6 +9,7 @@ import { pino, type Logger } from 'pino';
 import { EMPTY_FUNCTIONS, EMPTY_ROUTING, type FunctionsFile as FunctionsFileT, type RoutingFile as RoutingFileT, type StacksFile as StacksFileT } from '@esb/contracts';
 import type { InvokeContext, InvokeResult, Invoker } from '@esb/contracts';
 import { watchConfig, type ConfigFileError, type ConfigWatcher } from '@esb/contracts';
+import { accessLog as accessLogFor } from './access-log.js';
 import { InvocationCancel } from './client-close.js';
 import { corsResponseHeaders, preflightHeaders } from './cors.js';
 import { AuthorizerEngine } from './auth/authorize.js';
@@ -246,9 +247,10 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     app.all(`${CONSOLE_PREFIX}/*`, notFound);
   }
 
+  const writeAccessLine = accessLogFor(log);
   function accessLog(method: string, path: string, route: string | undefined, fn: string | undefined, status: number, t0: number, requestId: string) {
     const durationMs = Math.round((performance.now() - t0) * 100) / 100;
-    log.info({ method, path, route, function: fn, status, durationMs, requestId }, 'request');
+    writeAccessLine({ method, path, route, function: fn, status, durationMs, requestId });
     if (observe !== undefined && fn !== undefined) observe(fn, route!, method, path, status, durationMs, requestId);
   }
 
