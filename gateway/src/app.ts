@@ -11,6 +11,7 @@ import type { InvokeContext, InvokeResult, Invoker } from '@esb/contracts';
 import { watchConfig, type ConfigFileError, type ConfigWatcher } from '@esb/contracts';
 import { accessLog as accessLogFor } from './access-log.js';
 import { InvocationCancel } from './client-close.js';
+import { DeadlineQueue } from './deadlines.js';
 import { corsResponseHeaders, preflightHeaders } from './cors.js';
 import { AuthorizerEngine } from './auth/authorize.js';
 import type { JwksCache } from './auth/jwt.js';
@@ -258,6 +259,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
    * Invokes under the integration timeout. A client that hangs up while its request still
    * waits for an instance cancels it ('gone'); one already running finishes, as on AWS.
    */
+  const deadlines = new DeadlineQueue(integrationTimeoutMs);
   function invokeWithTimeout(fn: string, payload: Buffer, requestId: string, traceId: string, res: FastifyReply['raw']): Promise<InvokeResult | 'timeout' | 'gone' | Error> {
     return new Promise((resolve) => {
       const cancel = new InvocationCancel(res);
@@ -272,14 +274,14 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       const settle = (r: InvokeResult | Error | 'timeout') => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        deadline.cancel();
         cancel.dispose();
         resolve(r instanceof Error && cancel.aborted ? (cancel.reason ?? 'timeout') : r);
       };
-      const timer = setTimeout(() => {
+      const deadline = deadlines.add(() => {
         cancel.abort('timeout', new IntegrationTimeout(integrationTimeoutMs));
         settle('timeout');
-      }, integrationTimeoutMs);
+      });
       try {
         invoker.invoke(fn, payload, ctx).then(settle, (err: unknown) => settle(err instanceof Error ? err : new Error(String(err))));
       } catch (err) {
