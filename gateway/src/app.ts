@@ -419,9 +419,11 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     for (const k in res.headers) if (!DROPPED_HEADERS.has(k)) out[k] = res.headers[k];
     // No content (RFC 9110 §8.6): no body, no Content-Length or Content-Type, as fastify does.
     const noContent = res.statusCode === 204 || res.statusCode < 200;
-    const payload = noContent ? undefined : typeof res.body === 'string' ? Buffer.from(res.body) : res.body;
+    // A string body stays a string: node:http then sends the head and the body in one write
+    // (a Buffer goes out as a second chunk of a writev).
+    const payload = noContent ? undefined : res.body;
     if (noContent) delete out['content-type'];
-    else out['content-length'] = payload!.length;
+    else out['content-length'] = typeof payload === 'string' ? Buffer.byteLength(payload) : payload!.length;
     try {
       reply.raw.writeHead(res.statusCode, out); // validates names and values; writes nothing when it throws
     } catch (err) {
