@@ -254,7 +254,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         env,
         runtimeApiSecret: inst.runtimeApiSecret,
       },
-      (stream, line) => emit(inst, stream, inst.current?.requestId, line),
+      (stream, line) => emit(inst, stream, inst.outputRequestId, line),
     );
     inst.attach(handle);
   };

@@ -55,6 +55,14 @@ export class Instance {
   port = 0;
   handle?: InstanceHandle;
   current?: Invocation;
+  /**
+   * The request whose output lines are being read: the current one, else the last one (a line
+   * the handler printed can be read after its response, as on Lambda it belongs to that request).
+   */
+  get outputRequestId(): string | undefined {
+    return this.current?.requestId ?? this.lastRequestId;
+  }
+  private lastRequestId?: string;
   parked?: RuntimeResponder;
   readyAt?: number;
   initDurationMs?: number;
@@ -181,6 +189,7 @@ export class Instance {
     inv.done = true;
     if (inv.timer) clearTimeout(inv.timer);
     if (this.current === inv) this.current = undefined;
+    this.lastRequestId = inv.requestId;
     const duration = inv.deliveredAt !== undefined ? performance.now() - inv.deliveredAt : 0;
     result.durationMs = duration;
     inv.resolve(result);

@@ -250,6 +250,11 @@ function writeFrame(kind, meta, body, cb) {
   channel.write(out, cb);
 }
 
+function flushOutput() {
+  const flushed = (stream) => new Promise((resolve) => (stream.writableLength > 0 ? stream.write('', () => resolve()) : resolve()));
+  return Promise.all([flushed(process.stdout), flushed(process.stderr)]);
+}
+
 function channelEvent() {
   return new Promise((resolve, reject) => (eventWaiter = { resolve, reject }));
 }
@@ -264,7 +269,11 @@ function firstNext() {
 /** Sends a result ('response') or an error document ('error', with its type) and asks for the next event. */
 function resultThenNext(what, id, body, errorType) {
   if (channel) {
-    writeFrame(what === 'response' ? 0x52 : 0x46, what === 'response' ? id : `${id}\0${errorType}`, body);
+    const send = () => writeFrame(what === 'response' ? 0x52 : 0x46, what === 'response' ? id : `${id}\0${errorType}`, body);
+    // What the handler printed reaches the agent before its result (its log lines are read as
+    // this request's): wait only when stdout or stderr still holds queued output.
+    if (process.stdout.writableLength > 0 || process.stderr.writableLength > 0) flushOutput().then(send);
+    else send();
     return channelEvent();
   }
   const headers = what === 'response' ? JSON_CONTENT : { 'content-type': 'application/json', 'lambda-runtime-function-error-type': errorType };
