@@ -5,7 +5,7 @@
 // deploys (target < 500 ms). Then an unchanged re-apply: the reconcile of an unchanged
 // Deployment (target < 50 ms, a no-op), and `esb deploy` run again with the same template (CLI
 // wall time, Node + tsx start included).
-// Run alone: node --import tsx bench/src/deploy.bench.ts [--deploys 5] [--quick]
+// Run alone: node --conditions=esb-source --import tsx bench/src/deploy.bench.ts [--deploys 5] [--quick]
 import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

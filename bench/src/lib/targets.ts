@@ -35,7 +35,7 @@ export async function startFastify(logDir: string): Promise<Started> {
   const server = startServer({
     name: 'fastify',
     cmd: process.execPath,
-    args: ['--import', 'tsx', path.join(BENCH_DIR, 'src', 'baseline-fastify.ts'), String(port)],
+    args: ['--conditions=esb-source', '--import', 'tsx', path.join(BENCH_DIR, 'src', 'baseline-fastify.ts'), String(port)],
     cwd: REPO,
     logFile: path.join(logDir, 'fastify.log'),
   });
@@ -171,7 +171,7 @@ export async function runPart<T>(name: string, opts: { quick?: boolean; timeoutM
     // Scripts without an exported entry point print BENCH_RESULT themselves when BENCH_JSON=1.
     const script = SCRIPT_PARTS.has(name);
     const args = script ? [path.join(BENCH_DIR, 'src', `${name}.bench.ts`)] : [path.join(BENCH_DIR, 'src', 'lib', 'part.ts'), name, ...(opts.quick ? ['--quick'] : [])];
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', ...args], {
+    const { stdout } = await run(process.execPath, ['--conditions=esb-source', '--import', 'tsx', ...args], {
       cwd: REPO,
       env: { ...process.env, BENCH_JSON: '1' },
       timeout: opts.timeoutMs ?? 600_000,
