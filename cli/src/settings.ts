@@ -4,10 +4,10 @@
 // reads ~/.esb/config.yaml (API keys, JWKS locations, the Invoke API's credentials).
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { type FunctionUsers, parseFunctionUsers } from '@esb/agent';
+import { type FunctionUsers, parseFunctionUsers } from '@esb/agent/isolation';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type Credentials } from '@esb/contracts';
 import { readGlobalConfig } from '@esb/deploy';
-import { type InvokeApiAccess, isLoopbackHost } from '@esb/gateway';
+import type { InvokeApiAccess } from '@esb/gateway';
 
 type Environ = Record<string, string | undefined>;
 
@@ -251,6 +251,8 @@ export async function invokeApiAccess(
   host: string,
   functionCredentials?: Credentials,
 ): Promise<InvokeApiAccess> {
+  // Loaded here, not at the top: every command reads settings, only the servers need the gateway.
+  const { isLoopbackHost } = await import('@esb/gateway');
   if (isLoopbackHost(host)) return { open: true, accessKeys: new Map(), tokens: new Set() };
   const file = (await readGlobalConfig(settings.home)).invoke_api;
   const enabled = settings.invokeApi.enabled ?? file.enabled;

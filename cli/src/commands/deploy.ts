@@ -12,13 +12,10 @@ import { defaultStackName } from '@esb/deploy';
 import type { Condition, DeploymentSpec, DeploymentStatus } from '@esb/contracts';
 import { isFailureReason, isProgressReason, isTerminalReason, RoutingFile, parseYaml, validate } from '@esb/contracts';
 import type { DevInfo } from '../dev.js';
-import { FileStore } from '@esb/controller';
 import { writeFileAtomic } from '@esb/contracts';
-import { artifactOutDir, ownedPaths } from '@esb/controller';
-import { inspectInputs, type RuntimeKind } from '@esb/controller';
+import { artifactOutDir, FileStore, inspectInputs, ownedPaths, workspacePaths, type RuntimeKind, type WorkspacePaths } from '@esb/controller/client';
 import type { Command } from '../main.js';
 import { processSettings } from '../settings.js';
-import { workspacePaths, type WorkspacePaths } from '@esb/controller';
 
 const HELP = `usage: esb deploy -t TEMPLATE [--stack-name NAME] [-e ENV] [-p PROJECT] [--name NAME] [-m process|docker]
                   [--parameter-overrides K=V [K=V ...]] [--timeout 120s] [--workspace DIR] [--json] [--verbose]
