@@ -5,5 +5,5 @@ export * from './workspace.js';
 export * from './filebackend/manifests.js';
 export * from './filebackend/store.js';
 export { keyOf, type Request, type StoredDeployment } from './reconcile/types.js';
-export { inspectInputs, ownedPaths, type RuntimeKind } from './reconcile/inspect.js';
+export { inspectInputs, inspectInputsFor, ownedPaths, type RuntimeKind } from './reconcile/inspect.js';
 export { artifactOutDir } from './reconcile/deployment-reconciler.js';
