@@ -1,5 +1,6 @@
 // Dispatches `esb <command> [subcommand] ...` to a command module, loaded lazily so that a
 // command pays only for what it uses.
+import { readFileSync } from 'node:fs';
 import { processSettings } from './settings.js';
 
 export interface Command {
@@ -58,6 +59,12 @@ export async function main(argv: string[]): Promise<number> {
         return 1;
       }
     }
+  }
+  if (argv[0] === '--version' || argv[0] === '-v') {
+    // cli/package.json: one folder up from src/ and from the compiled dist/ alike.
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`esb ${version}\n`);
+    return 0;
   }
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     process.stdout.write(`${usage()}\n`);
