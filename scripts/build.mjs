@@ -48,9 +48,7 @@ async function buildVendored() {
         platform: 'node',
         target: 'node20',
         banner: { js: REQUIRE_BANNER },
-        // Less to read and parse on every start; names kept for error messages and stacks.
-        minify: true,
-        keepNames: true,
+        // Not minified: measured slower to start (V8 parses the one-line functions eagerly).
         logLevel: 'warning',
       });
     }),
