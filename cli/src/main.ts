@@ -1,7 +1,6 @@
 // Dispatches `esb <command> [subcommand] ...` to a command module, loaded lazily so that a
 // command pays only for what it uses.
 import { readFileSync } from 'node:fs';
-import { processSettings } from './settings.js';
 
 export interface Command {
   summary: string;
@@ -12,8 +11,9 @@ export interface Command {
 type Loader = () => Promise<Command>;
 
 /** ESB_DEBUG, read without failing: a malformed setting must not hide the error being printed. */
-function debugRequested(): boolean {
+async function debugRequested(): Promise<boolean> {
   try {
+    const { processSettings } = await import('./settings.js'); // not loaded for --help or --version
     return processSettings().debug;
   } catch {
     return false;
@@ -55,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
         return await command.run(argv.slice(words));
       } catch (err) {
         process.stderr.write(`esb ${key}: ${err instanceof Error ? err.message : String(err)}\n`);
-        if (debugRequested() && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+        if ((await debugRequested()) && err instanceof Error) process.stderr.write(`${err.stack}\n`);
         return 1;
       }
     }

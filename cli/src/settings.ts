@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { type FunctionUsers, parseFunctionUsers } from '@esb/agent/isolation';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type Credentials } from '@esb/contracts';
-import { readGlobalConfig } from '@esb/deploy';
 import type { InvokeApiAccess } from '@esb/gateway';
 
 type Environ = Record<string, string | undefined>;
@@ -191,6 +190,11 @@ export function parseJwksSetting(value: string | undefined, source: string): Rec
     out[item.slice(0, eq)] = item.slice(eq + 1);
   }
   return out;
+}
+
+/** ~/.esb/config.yaml, read through @esb/deploy, loaded only by the commands that need it. */
+async function readGlobalConfig(home: string) {
+  return (await import('@esb/deploy')).readGlobalConfig(home);
 }
 
 export async function gatewaySecurity(settings: Pick<Settings, 'security' | 'home'>): Promise<GatewaySecurity> {

@@ -13,7 +13,8 @@ import type { Condition, DeploymentSpec, DeploymentStatus } from '@esb/contracts
 import { isFailureReason, isProgressReason, isTerminalReason, RoutingFile, parseYaml, validate } from '@esb/contracts';
 import type { DevInfo } from '../dev.js';
 import { writeFileAtomic } from '@esb/contracts';
-import { artifactOutDir, FileStore, inspectInputsFor, ownedPaths, workspacePaths, type RuntimeKind, type WorkspacePaths } from '@esb/controller/client';
+import { FileStore, workspacePaths, type WorkspacePaths } from '@esb/controller/client';
+import { artifactOutDir, inspectInputsFor, ownedPaths, type RuntimeKind } from '@esb/controller/inputs';
 import type { Command } from '../main.js';
 import { processSettings } from '../settings.js';
 
