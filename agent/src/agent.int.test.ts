@@ -391,3 +391,25 @@ describe('agent scaling and schedules', () => {
     }
   });
 });
+
+describe('agent: thousands of functions are set up in slices (docs/agent.md)', () => {
+  it('setFunctions returns before all are set up, an invoke of one not reached yet sets it up first, and all are there when its promise resolves', async () => {
+    const logDir = mkdtempSync(path.join(tmpdir(), 'esb-agent-slices-'));
+    const agent = await createAgent({ runtime: 'process', logDir, log: silent });
+    try {
+      const n = 3000;
+      const functions = Object.fromEntries(Array.from({ length: n }, (_, i) => [`fn${i}`, node('index.handler', { environment: { INDEX: String(i) } })]));
+      const applying = agent.setFunctions(FunctionsFile.parse({ functions }));
+      expect(applying).toBeInstanceOf(Promise);
+      // The last one is far past the first slice: invoked now, it is set up on the spot and runs.
+      const res = await agent.invoke(`fn${n - 1}`, Buffer.from('{}'));
+      expect(res.error).toBeUndefined();
+      await applying;
+      expect(Object.keys(agent.stats().functions)).toHaveLength(n);
+      expect(agent.has('fn0') && agent.has(`fn${n - 1}`)).toBe(true);
+    } finally {
+      await agent.close();
+      rmSync(logDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -3,6 +3,7 @@
 import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -60,6 +61,18 @@ export interface AgentOptions {
   logSinks?: LogSink[];
   /** Echo function log lines to the pino log (default true). */
   pinoFunctionLogs?: boolean;
+  /**
+   * Instances of a function started on demand before requests queue on the busy ones (default:
+   * the machine's cores; docs/agent.md#instance-policy). max_capacity and min_capacity still hold.
+   */
+  warmInstances?: number;
+  /** Process runtime: esb's Node and Python clients use the instance channel (default true; docs/agent.md). */
+  runtimeChannel?: boolean;
+  /**
+   * Process runtime, opt-in: nodejs* functions run as worker threads of this process
+   * (docs/agent.md#in-process-node-instances: what it does not isolate).
+   */
+  nodeWorkers?: boolean;
   initTimeoutMs?: number;
   initBackoffMs?: number;
   maxInitBackoffMs?: number;
@@ -76,8 +89,11 @@ export interface AgentStats {
 }
 
 export interface Agent extends Invoker {
-  /** Applies functions.yml (on every config reload): new/changed functions get fresh instances, removed ones stop. */
-  setFunctions(file: FunctionsFile): void;
+  /**
+   * Applies functions.yml (on every config reload): new/changed functions get fresh instances,
+   * removed ones stop. A big file is applied in slices; the promise resolves when all are.
+   */
+  setFunctions(file: FunctionsFile): void | Promise<void>;
   stats(): AgentStats;
   /** Stops every instance, the schedules and the log files. */
   close(): Promise<void>;
@@ -98,6 +114,11 @@ function stableStringify(v: unknown): string {
 export function functionArn(region: string, name: string): string {
   return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${name}`;
 }
+
+/** A functions.yml of more functions than this is applied in slices. */
+export const FUNCTIONS_SLICE = 100;
+/** CPU time a slice may take before the event loop gets a turn, ms (time, not a count: a busy machine stretches a fixed count). */
+const SLICE_BUDGET_MS = 4;
 
 /** Why a function cannot run on this driver, or undefined. */
 export function unrunnableReason(name: string, fc: FunctionConfig, kind: 'process' | 'docker'): string | undefined {
@@ -147,7 +168,14 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   else if (opts.runtime === 'docker') {
     const { createDockerDriver } = await import('./docker-driver.js');
     driver = await createDockerDriver({ log, ...(opts.docker ?? {}) });
-  } else driver = createProcessDriver({ python: opts.python, users: opts.functionUsers, warn: (m) => log.warn(m) });
+  } else {
+    driver = createProcessDriver({ python: opts.python, users: opts.functionUsers, warn: (m) => log.warn(m), runtimeChannel: opts.runtimeChannel });
+    if (opts.nodeWorkers) {
+      const { createNodeWorkerDriver } = await import('./worker-driver.js');
+      driver = createNodeWorkerDriver(driver);
+      if (opts.functionUsers && opts.functionUsers.kind !== 'none') log.warn('in-process Node instances (worker threads) run as esb\'s own user: per-function users apply to other runtimes only');
+    }
+  }
   const kind = driver.kind;
   const nodeModules = opts.nodeModulesDir ?? defaultNodeModules();
 
@@ -238,16 +266,45 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     initBackoffMs: opts.initBackoffMs ?? AGENT_DEFAULTS.initBackoffMs,
     maxInitBackoffMs: opts.maxInitBackoffMs ?? AGENT_DEFAULTS.maxInitBackoffMs,
     launch,
+    warmInstances: opts.warmInstances ?? availableParallelism(),
     line: emit,
     warn: (msg: string, extra?: Record<string, unknown>) => log.warn(extra ?? {}, msg),
   };
 
+  /** Functions of the last setFunctions not applied yet (a big file is applied in slices). */
+  let pendingFunctions = new Map<string, FunctionConfig>();
+  const applyFunction = (name: string, fc: FunctionConfig, next: FunctionsFile) => {
+    const cfg = poolConfig(name, fc, next, region, kind);
+    const pool = pools.get(name);
+    if (pool) pool.update(cfg);
+    else {
+      const p = new FunctionPool(cfg, deps);
+      pools.set(name, p);
+      p.update(cfg);
+    }
+    if (cfg.unrunnable) log.warn({ fn: name }, cfg.unrunnable);
+    // Once per function and runtime: a deploy that changes nothing else says nothing again.
+    const versionKey = `${name}\0${fc.runtime ?? ''}`;
+    if (!versionWarned.has(versionKey)) {
+      versionWarned.add(versionKey);
+      const warning = driver.versionWarning?.(fc.runtime);
+      if (warning) log.warn({ fn: name }, `function ${name}: ${warning}`);
+    }
+  };
+  const applyPending = (name: string) => {
+    const fc = pendingFunctions.get(name);
+    if (fc === undefined) return;
+    pendingFunctions.delete(name);
+    applyFunction(name, fc, file);
+  };
+
   const agent: Agent = {
     logDir: opts.logDir,
-    has: (name) => pools.has(name),
+    has: (name) => (applyPending(name), pools.has(name)),
     async invoke(name: string, payload: Buffer, ctx: InvokeContext = {}): Promise<InvokeResult> {
       const requestId = ctx.requestId ?? randomUUID();
       if (closed) return errorResult(requestId, 'Unavailable', 'the agent is shut down');
+      applyPending(name);
       const pool = pools.get(name);
       if (!pool) {
         const message = `Function not found: ${functionArn(region, name)}`;
@@ -277,26 +334,32 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
           pools.delete(name);
         }
       }
-      for (const [name, fc] of Object.entries(next.functions)) {
-        const cfg = poolConfig(name, fc, next, region, kind);
-        const pool = pools.get(name);
-        if (pool) pool.update(cfg);
-        else {
-          const p = new FunctionPool(cfg, deps);
-          pools.set(name, p);
-          p.update(cfg);
-        }
-        if (cfg.unrunnable) log.warn({ fn: name }, cfg.unrunnable);
-        // Once per function and runtime: a deploy that changes nothing else says nothing again.
-        const versionKey = `${name}\0${fc.runtime ?? ''}`;
-        if (!versionWarned.has(versionKey)) {
-          versionWarned.add(versionKey);
-          const warning = driver.versionWarning?.(fc.runtime);
-          if (warning) log.warn({ fn: name }, `function ${name}: ${warning}`);
-        }
+      const entries = Object.entries(next.functions);
+      if (entries.length <= FUNCTIONS_SLICE) {
+        pendingFunctions = new Map();
+        for (const [name, fc] of entries) applyFunction(name, fc, next);
+        scheduler?.setFunctions(next);
+        return;
       }
-      scheduler?.setFunctions(next);
+      // Thousands of functions: in slices with the event loop free in between (docs/agent.md);
+      // an invoke of a function not reached yet applies it first (invoke above).
+      const mine = new Map(entries);
+      pendingFunctions = mine;
+      return (async () => {
+        let sliceStart = performance.now();
+        for (const [name, fc] of mine) {
+          if (pendingFunctions !== mine || closed) return;
+          mine.delete(name);
+          applyFunction(name, fc, next);
+          if (performance.now() - sliceStart >= SLICE_BUDGET_MS) {
+            await new Promise<void>((resolve) => setImmediate(resolve));
+            sliceStart = performance.now();
+          }
+        }
+        scheduler?.setFunctions(next);
+      })();
     },
+
     stats() {
       const functions: Record<string, FunctionStats> = {};
       for (const [name, pool] of pools) functions[name] = { ...pool.stats(), maxCapacity: pool.cfg.maxCapacity };

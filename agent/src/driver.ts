@@ -40,6 +40,11 @@ export interface InstanceHandle {
   readonly runtimeApiUid?: number;
   /** The instance ran out of memory (its MemorySize), when the driver can tell. */
   outOfMemory?(): boolean;
+  /**
+   * Process runtime, esb's own Node and Python clients: the agent's end of the instance channel
+   * (instance-channel.ts), which then carries the Runtime API instead of HTTP.
+   */
+  readonly channel?: import('node:stream').Duplex;
 }
 
 export interface InstanceDriver {

@@ -3,7 +3,9 @@
 // instance calls). The pool decides which instance serves which invocation.
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type net from 'node:net';
+import type { Duplex } from 'node:stream';
 import { RuntimeApiServer, type RuntimeRequest, type RuntimeResponder } from './runtime-api-server.js';
+import { encodeFrame, type Frame, FrameDecoder, FRAME_ERROR, FRAME_EVENT, FRAME_INIT_ERROR, FRAME_NEXT, FRAME_RESPONSE } from './instance-channel.js';
 import type { InstanceHandle } from './driver.js';
 import { loopbackPeerUid } from './isolation.js';
 import type { InvokeContext, InvokeErrorKind, InvokeResult } from '@esb/contracts';
@@ -70,6 +72,9 @@ export class Instance {
   readonly runtimeApiSecret = randomBytes(24).toString('hex');
   private readonly secretBytes = Buffer.from(this.runtimeApiSecret);
   private attachedWaiters: Array<() => void> = [];
+  /** The instance channel (esb's own clients in the process runtime), and whether it waits for an event. */
+  private channel?: Duplex;
+  private channelWaiting = false;
 
   constructor(
     readonly id: string,
@@ -114,6 +119,7 @@ export class Instance {
     this.handle = handle;
     for (const w of this.attachedWaiters.splice(0)) w();
     void handle.exited.then((how) => this.exited(how));
+    if (handle.channel) this.openChannel(handle.channel);
     // Stopped while it was still starting (config change, close): stop what just started.
     if (this.stopRequested) void handle.stop().catch(() => {});
   }
@@ -126,6 +132,9 @@ export class Instance {
       const res = this.parked;
       this.parked = undefined;
       this.deliver(res, inv);
+    } else if (this.channelWaiting) {
+      this.channelWaiting = false;
+      this.deliverFrame(inv);
     }
   }
 
@@ -147,6 +156,8 @@ export class Instance {
       this.parked.destroy();
       this.parked = undefined;
     }
+    this.channelWaiting = false;
+    this.channel?.destroy();
     this.server.close();
     const inv = this.current;
     if (inv && !inv.done) {
@@ -178,7 +189,6 @@ export class Instance {
   }
 
   private deliver(res: RuntimeResponder, inv: Invocation): void {
-    inv.deliveredAt = performance.now();
     const headers: Record<string, string | number> = {
       'content-type': 'application/json',
       'content-length': inv.payload.length,
@@ -189,9 +199,69 @@ export class Instance {
     if (inv.ctx.traceId) headers['lambda-runtime-trace-id'] = inv.ctx.traceId;
     if (inv.ctx.clientContext) headers['lambda-runtime-client-context'] = decodeClientContext(inv.ctx.clientContext);
     if (inv.ctx.cognitoIdentity) headers['lambda-runtime-cognito-identity'] = inv.ctx.cognitoIdentity;
-    this.events.onPlatformLine(this, inv.requestId, `START RequestId: ${inv.requestId} Version: $LATEST`);
+    this.started(inv);
     res.send(200, headers, inv.payload);
+  }
+
+  private started(inv: Invocation): void {
+    inv.deliveredAt = performance.now();
+    this.events.onPlatformLine(this, inv.requestId, `START RequestId: ${inv.requestId} Version: $LATEST`);
     inv.timer = setTimeout(() => this.timedOut(inv), this.timeoutMs);
+  }
+
+  private openChannel(channel: Duplex): void {
+    this.channel = channel;
+    const decoder = new FrameDecoder(MAX_RESPONSE_BYTES);
+    const onFrame = (f: Frame) => this.onFrame(f);
+    channel.on('data', (chunk: Buffer) => {
+      decoder.push(chunk, onFrame);
+      if (decoder.failed) {
+        this.events.onPlatformLine(this, this.current?.requestId, `esb: the runtime client broke the instance channel: ${decoder.failed}`);
+        this.stop();
+      }
+    });
+    channel.on('error', () => {});
+  }
+
+  /** The channel's counterpart of the Runtime API routes (docs/agent.md#the-instance-channel). */
+  private onFrame(f: Frame): void {
+    if (f.kind === FRAME_NEXT) return this.channelNext();
+    if (f.kind === FRAME_RESPONSE || f.kind === FRAME_ERROR) {
+      const nul = f.meta.indexOf('\0');
+      const id = nul < 0 ? f.meta : f.meta.slice(0, nul);
+      const inv = this.current;
+      if (inv && inv.requestId === id && !inv.done) {
+        if (f.tooLarge) {
+          const message = `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
+          this.finish(inv, errorResult(id, 'FunctionError', message, errorPayload('Function.ResponseSizeTooLarge', message)));
+        } else if (f.kind === FRAME_RESPONSE) this.finish(inv, { requestId: id, durationMs: 0, payload: f.body });
+        else {
+          const doc = safeJson(f.body);
+          const type = (nul < 0 ? '' : f.meta.slice(nul + 1)) || (typeof doc?.errorType === 'string' ? doc.errorType : 'Unhandled');
+          const msg = typeof doc?.errorMessage === 'string' ? doc.errorMessage : '';
+          this.finish(inv, errorResult(id, 'FunctionError', msg ? `${type}: ${msg}` : type, f.body));
+        }
+      }
+      return this.channelNext();
+    }
+    if (f.kind === FRAME_INIT_ERROR) {
+      this.initError = f.tooLarge ? errorPayload('Runtime.InitError', 'init error (document too large)') : f.body;
+      this.stop();
+    }
+  }
+
+  private channelNext(): void {
+    if (!this.markReady()) return;
+    const inv = this.current;
+    if (inv && !inv.done && inv.deliveredAt === undefined) return this.deliverFrame(inv);
+    this.channelWaiting = true;
+  }
+
+  private deliverFrame(inv: Invocation): void {
+    const ctx = inv.ctx;
+    const meta = `${inv.requestId}\0${Date.now() + this.timeoutMs}\0${this.arn}\0${ctx.traceId ?? ''}\0${ctx.clientContext ? decodeClientContext(ctx.clientContext) : ''}\0${ctx.cognitoIdentity ?? ''}`;
+    this.started(inv);
+    this.channel!.write(encodeFrame(FRAME_EVENT, meta, inv.payload));
   }
 
   private timedOut(inv: Invocation): void {
@@ -225,13 +295,19 @@ export class Instance {
     reply(res, 404, JSON.stringify({ errorType: 'NotFound', errorMessage: `${req.method} ${url} is not part of the Runtime API` }));
   }
 
-  private onNext(res: RuntimeResponder): void {
+  /** The first call for an event ends init; false when the instance is going away. */
+  private markReady(): boolean {
     if (this.readyAt === undefined) {
       this.readyAt = performance.now();
       this.initDurationMs = this.readyAt - this.createdAt;
       this.events.onReady(this);
-      if (this.state === 'stopping' || this.state === 'dead') return void res.destroy();
+      if (this.state === 'stopping' || this.state === 'dead') return false;
     }
+    return true;
+  }
+
+  private onNext(res: RuntimeResponder): void {
+    if (!this.markReady()) return void res.destroy();
     const inv = this.current;
     if (inv && !inv.done && inv.deliveredAt === undefined) return this.deliver(res, inv);
     if (this.parked) this.parked.destroy();

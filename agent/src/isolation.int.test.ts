@@ -2,7 +2,7 @@
 // instance runs as its own uid, cannot read esb's or another instance's environment, keeps its
 // Runtime API to itself, and dies when it allocates past MemorySize, as on Lambda.
 // Starting processes as other users needs root: the suite says so loudly when it cannot run.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,7 +19,7 @@ const json = (b: Buffer) => JSON.parse(b.toString('utf8'));
 const ev = (v: unknown) => Buffer.from(JSON.stringify(v));
 
 const NODE_HANDLERS = `
-import { readFileSync, writeFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync, statSync } from 'node:fs';
 import net from 'node:net';
 export const whoami = async () => {
   const tmp = process.env.TMPDIR;
@@ -49,6 +49,15 @@ export const forge = async (event) => new Promise((resolve) => {
   s.write(event.request);
   setTimeout(() => s.destroy(), 3000);
 });
+// Opens another process's fd (the instance channel is fd 3), as a foreign process would try.
+export const openFd = async (event) => {
+  try {
+    closeSync(openSync('/proc/' + event.pid + '/fd/3', 'r+'));
+    return { ok: true };
+  } catch (err) {
+    return { ok: false, code: err.code };
+  }
+};
 export const hog = async () => {
   const keep = [];
   for (let i = 0; i < 60; i++) keep.push(Buffer.alloc(10 * 1024 * 1024, 1));
@@ -117,6 +126,7 @@ describe.runIf(isRoot)('function isolation, process runtime (esb as root)', () =
           victim: node('index.slow', { environment: { VICTIM_API_KEY: 'victim-key-123' }, timeout: 10 }),
           spy: node('index.readEnviron'),
           forger: node('index.forge', { timeout: 10 }),
+          opener: node('index.openFd'),
           hog: node('index.hog', { memory_size: 128, timeout: 20 }),
           heaphog: node('index.heapHog', { memory_size: 128, timeout: 20 }),
           pyhog: { runtime: 'python3.12', handler: 'app.hog', code: path.join(dir, 'closed', 'py'), memory_size: 128, timeout: 20 },
@@ -178,6 +188,20 @@ describe.runIf(isRoot)('function isolation, process runtime (esb as root)', () =
     const r = await inflight;
     expect(r.error).toBeUndefined();
     expect(json(r.payload).by).toBe('victim');
+  });
+
+  it("keeps an instance's channel (fd 3) out of reach of another function and of esb's own user", async () => {
+    const victim = json((await agent.invoke('whoami', ev({}))).payload);
+    const fromFunction = json((await agent.invoke('opener', ev({ pid: victim.pid }))).payload);
+    expect(fromFunction).toEqual({ ok: false, code: 'EACCES' });
+    let code: string | undefined;
+    try {
+      openSync(`/proc/${victim.pid}/fd/3`, 'r+');
+    } catch (e) {
+      code = (e as NodeJS.ErrnoException).code;
+    }
+    expect(code).toBe('ENXIO'); // root may look, but a socket pair cannot be opened
+    expect((await agent.invoke('whoami', ev({}))).error).toBeUndefined();
   });
 
   it("runs code its user cannot reach where it lies (a 0700 folder) from a readable copy", async () => {

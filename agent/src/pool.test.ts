@@ -76,7 +76,10 @@ afterEach(async () => {
   await Promise.all(pools.splice(0).map((p) => p.close()));
 });
 
-function harness(cfg: Partial<PoolConfig> = {}, opts: { failInit?: () => boolean; hold?: boolean } = {}): Harness {
+function harness(
+  cfg: Partial<PoolConfig> = {},
+  opts: { failInit?: () => boolean; hold?: boolean; warmInstances?: number; coldStartGuessMs?: number; initMs?: number } = {},
+): Harness {
   const clock = new FakeClock();
   const pending: Array<() => void> = [];
   const h: Harness = {
@@ -93,8 +96,12 @@ function harness(cfg: Partial<PoolConfig> = {}, opts: { failInit?: () => boolean
     initTimeoutMs: 10_000,
     initBackoffMs: 1000,
     maxInitBackoffMs: 8000,
+    warmInstances: opts.warmInstances,
+    coldStartGuessMs: opts.coldStartGuessMs,
     launch: async (inst: Instance, _cfg: PoolConfig, api: string) => {
       h.launches++;
+      // The first instance's init takes this long on the fake clock (the pool's cold start estimate).
+      if (opts.initMs && h.launches === 1) clock.advance(opts.initMs);
       // A runtime that dies before its first /next: an init failure.
       if (opts.failInit?.()) return inst.attach({ id: api, exited: Promise.resolve({ code: 1, signal: null }), stop: async () => {} });
       inst.attach(fakeRuntime(api, (event) => (opts.hold ? new Promise((r) => pending.push(() => r(`{"echo":${event}}`))) : Promise.resolve(`{"echo":${event}}`))));
@@ -225,5 +232,98 @@ describe('FunctionPool', () => {
     await until(() => h.running() === 1);
     h.release();
     await first;
+  });
+
+  describe('instance policy (warmInstances, docs/agent.md#instance-policy)', () => {
+    it('keeps warmInstances instances: a burst queues on them instead of starting one per request', async () => {
+      const h = harness({ maxCapacity: 10 }, { hold: true, warmInstances: 2, coldStartGuessMs: 100 });
+      const all = [1, 2, 3, 4, 5].map((i) => h.pool.invoke(`r${i}`, Buffer.from(String(i)), {}));
+      await until(() => h.running() === 2);
+      expect(h.launches).toBe(2);
+      expect(h.pool.stats()).toMatchObject({ busy: 2, waiting: 3 });
+      for (let i = 0; i < 5; i++) {
+        await until(() => h.running() >= 1);
+        h.release();
+      }
+      expect((await Promise.all(all)).map(body)).toEqual([1, 2, 3, 4, 5].map((i) => `{"echo":${i}}`));
+      expect(h.launches).toBe(2);
+      expect(h.pool.stats()).toMatchObject({ idle: 2, waiting: 0, coldStarts: 2 });
+    });
+
+    it('starts one more instance when the expected wait of the queue exceeds a cold start', async () => {
+      // Cold start 100 ms (measured on the first instance), invocations take 40 ms.
+      const h = harness({ maxCapacity: 10 }, { hold: true, warmInstances: 1, initMs: 100 });
+      const cold = h.pool.invoke('r0', Buffer.from('0'), {});
+      await until(() => h.running() === 1);
+      h.release();
+      await cold;
+      const first = h.pool.invoke('r00', Buffer.from('0'), {});
+      await until(() => h.running() === 1);
+      h.clock.advance(40);
+      h.release();
+      await first;
+      const busy = h.pool.invoke('r1', Buffer.from('1'), {});
+      await until(() => h.running() === 1);
+      // Expected waits on one instance: 40, 80, 120 ms: the third queued request is worth a cold start.
+      const q1 = h.pool.invoke('q1', Buffer.from('11'), {});
+      const q2 = h.pool.invoke('q2', Buffer.from('12'), {});
+      await until(() => h.pool.stats().waiting === 2);
+      expect(h.launches).toBe(1);
+      const q3 = h.pool.invoke('q3', Buffer.from('13'), {});
+      await until(() => h.running() === 2);
+      expect(h.launches).toBe(2);
+      expect(h.pool.stats().waiting).toBe(2);
+      for (let i = 0; i < 4; i++) {
+        await until(() => h.running() >= 1);
+        h.release();
+      }
+      expect((await Promise.all([busy, q1, q2, q3])).map(body)).toEqual(['{"echo":1}', '{"echo":11}', '{"echo":12}', '{"echo":13}']);
+    });
+
+    it('a queued request waits about a cold start at most while there is room, then gets its own instance', async () => {
+      const h = harness({ maxCapacity: 2 }, { hold: true, warmInstances: 1, initMs: 100 });
+      const first = h.pool.invoke('r1', Buffer.from('1'), {});
+      await until(() => h.running() === 1);
+      const second = h.pool.invoke('r2', Buffer.from('2'), {});
+      await until(() => h.pool.stats().waiting === 1);
+      h.clock.advance(99);
+      expect(h.launches).toBe(1);
+      h.clock.advance(1);
+      await until(() => h.running() === 2);
+      expect(h.launches).toBe(2);
+      expect(h.pool.stats().waiting).toBe(0);
+      // At max_capacity a third request waits for a free instance (and its acquire_timeout), no spill.
+      const third = h.pool.invoke('r3', Buffer.from('3'), {});
+      await until(() => h.pool.stats().waiting === 1);
+      h.clock.advance(1000);
+      expect(h.launches).toBe(2);
+      expect(h.pool.stats().waiting).toBe(1);
+      h.release();
+      h.release();
+      await until(() => h.running() === 1);
+      h.release();
+      expect([await first, await second, await third].map(body)).toEqual(['{"echo":1}', '{"echo":2}', '{"echo":3}']);
+    });
+
+    it('min_capacity is started ahead whatever warmInstances says, and serves first', async () => {
+      const h = harness({ maxCapacity: 5, minCapacity: 3 }, { hold: true, warmInstances: 1 });
+      h.pool.update(h.pool.cfg);
+      await until(() => h.pool.stats().idle === 3);
+      const all = [1, 2, 3].map((i) => h.pool.invoke(`r${i}`, Buffer.from(String(i)), {}));
+      await until(() => h.running() === 3);
+      expect(h.launches).toBe(3);
+      for (let i = 0; i < 3; i++) h.release();
+      await Promise.all(all);
+    });
+
+    it('a redeploy drains the old instances and the new config starts on demand again', async () => {
+      const h = harness({ maxCapacity: 4 }, { warmInstances: 2 });
+      await Promise.all([1, 2].map((i) => h.pool.invoke(`r${i}`, Buffer.from(String(i)), {})));
+      expect(h.launches).toBe(2);
+      h.pool.update({ ...h.pool.cfg, key: 'k2' });
+      await until(() => h.pool.size === 0);
+      expect(body(await h.pool.invoke('r3', Buffer.from('3'), {}))).toBe('{"echo":3}');
+      expect(h.launches).toBe(3);
+    });
   });
 });

@@ -1,6 +1,9 @@
 // The instances of one function: warm reuse, a concurrency cap with a wait queue
 // (acquire_timeout, then Throttled), min_capacity started ahead, idle instances stopped
 // (scale to zero), init failures backed off, fresh instances when the function changes.
+// Instance policy (docs/agent.md#instance-policy): up to `warmInstances` instances start on
+// demand; past that a request queues on the busy ones unless the queue's expected wait
+// exceeds a cold start, and no request queues much longer than a cold start while there is room.
 import { randomBytes } from 'node:crypto';
 import type { Clock } from './clock.js';
 import type { InstanceDriver } from './driver.js';
@@ -33,13 +36,23 @@ export interface PoolDeps {
   launch(inst: Instance, cfg: PoolConfig, runtimeApi: string): Promise<void>;
   line(inst: Instance, stream: 'stdout' | 'stderr' | 'platform', requestId: string | undefined, message: string): void;
   warn(msg: string, extra?: Record<string, unknown>): void;
+  /** Instances started on demand before requests queue (default: no limit but max_capacity). */
+  warmInstances?: number;
+  /** The cold start assumed until one is measured (ms; default 100). */
+  coldStartGuessMs?: number;
 }
 
 interface Waiter {
   resolve(v: Instance | InvokeResult): void;
   timer: unknown;
   requestId: string;
+  /** Fires after about a cold start: the waiter may then have an instance of its own. */
+  spill?: unknown;
+  spilled?: boolean;
 }
+
+/** Weight of a new sample in the moving averages of invocation time and cold start. */
+const EWMA = 0.2;
 
 export interface PoolStats {
   starting: number;
@@ -65,6 +78,10 @@ export class FunctionPool {
   private invocations = 0;
   private coldStarts = 0;
   private readonly launching = new Set<Promise<void>>();
+  /** Moving averages (clock ms): assign -> result of an invocation, start -> ready of an instance. */
+  private serviceMs?: number;
+  private coldStartMs?: number;
+  private readonly spawnedAt = new WeakMap<Instance, number>();
 
   constructor(
     public cfg: PoolConfig,
@@ -96,7 +113,7 @@ export class FunctionPool {
     this.idle = [];
     for (const inst of this.instances) if (!inst.current) inst.stop();
     for (const w of this.waiters.splice(0)) {
-      this.deps.clock.clearTimeout(w.timer);
+      this.clearWaiter(w);
       w.resolve(errorResult(w.requestId, 'UnknownFunction', `Function not found: ${this.cfg.arn}`, errorPayload('ResourceNotFoundException', `Function not found: ${this.cfg.arn}`)));
     }
     if (this.minTimer) this.deps.clock.clearTimeout(this.minTimer);
@@ -129,10 +146,16 @@ export class FunctionPool {
     if (!(got instanceof Instance)) return got;
     const inst = got;
     this.invocations++;
+    // Invocation time is sampled on warm instances only (a cold one's includes its init).
+    const assignedAt = inst.readyAt === undefined ? undefined : this.deps.clock.now();
     const result = await new Promise<InvokeResult>((resolve) => {
       const inv: Invocation = { requestId, payload, ctx, receivedAt: performance.now(), done: false, resolve };
       inst.assign(inv);
     });
+    if (assignedAt !== undefined) {
+      const took = this.deps.clock.now() - assignedAt;
+      this.serviceMs = this.serviceMs === undefined ? took : this.serviceMs + EWMA * (took - this.serviceMs);
+    }
     this.release(inst);
     return result;
   }
@@ -161,7 +184,8 @@ export class FunctionPool {
       return warm;
     }
     if (this.inBackoff()) return this.backoffResult(requestId);
-    if (this.liveCount() < this.cfg.maxCapacity) return this.spawn(true);
+    const room = this.liveCount() < this.cfg.maxCapacity;
+    if (room && this.shouldGrow(1)) return this.spawn(true);
     // Only a request that waits reads its signal (the gateway creates it on first read).
     const signal = ctx.signal;
     signal?.throwIfAborted();
@@ -174,18 +198,47 @@ export class FunctionPool {
         },
         timer: this.deps.clock.setTimeout(() => {
           this.waiters = this.waiters.filter((x) => x !== w);
+          this.deps.clock.clearTimeout(w.spill);
           const message = `Rate Exceeded: no instance of ${this.cfg.name} became free within ${this.cfg.acquireTimeoutMs} ms (max_capacity ${this.cfg.maxCapacity})`;
           w.resolve(errorResult(requestId, 'Throttled', message, errorPayload('TooManyRequestsException', message, { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' })));
         }, this.cfg.acquireTimeoutMs),
       };
       const onAbort = () => {
         this.waiters = this.waiters.filter((x) => x !== w);
-        this.deps.clock.clearTimeout(w.timer);
+        this.clearWaiter(w);
         reject(signal!.reason);
       };
       signal?.addEventListener('abort', onAbort, { once: true });
+      // Queued by the policy, not the cap: after about a cold start it may start an instance.
+      if (room) {
+        w.spill = this.deps.clock.setTimeout(() => {
+          w.spilled = true;
+          this.pump();
+        }, this.coldStartEstimate());
+      }
       this.waiters.push(w);
     });
+  }
+
+  private clearWaiter(w: Waiter): void {
+    this.deps.clock.clearTimeout(w.timer);
+    if (w.spill !== undefined) this.deps.clock.clearTimeout(w.spill);
+  }
+
+  private coldStartEstimate(): number {
+    return this.coldStartMs ?? this.deps.coldStartGuessMs ?? 100;
+  }
+
+  /**
+   * The instance policy: start one more instance (there is room under max_capacity) when fewer
+   * than `warmInstances` run, or when the expected wait of the last of `waiters + extra` queued
+   * requests on the instances there are exceeds a cold start.
+   */
+  private shouldGrow(extra: number): boolean {
+    const live = this.liveCount();
+    if (live < Math.max(1, this.deps.warmInstances ?? Infinity)) return true;
+    if (this.serviceMs === undefined) return false;
+    return ((this.waiters.length + extra) * this.serviceMs) / live > this.coldStartEstimate();
   }
 
   /** A new instance; `reserved` ones are handed to the caller, others become idle when ready. */
@@ -198,6 +251,7 @@ export class FunctionPool {
       onInvocationEnd: (i, inv, d) => this.onInvocationEnd(i, inv, d),
     });
     if (reserved) inst.state = 'busy';
+    this.spawnedAt.set(inst, this.deps.clock.now());
     this.instances.add(inst);
     this.coldStarts++;
     const cfg = this.cfg;
@@ -237,6 +291,8 @@ export class FunctionPool {
 
   private onReady(inst: Instance): void {
     clearTimeout(inst.initTimer);
+    const took = this.deps.clock.now() - (this.spawnedAt.get(inst) ?? this.deps.clock.now());
+    this.coldStartMs = this.coldStartMs === undefined ? took : this.coldStartMs + EWMA * (took - this.coldStartMs);
     this.initFailures = 0;
     this.retryAt = 0;
     if (inst.gen !== this.gen || this.removed) {
@@ -288,7 +344,7 @@ export class FunctionPool {
   private makeIdle(inst: Instance): void {
     const w = this.waiters.shift();
     if (w) {
-      this.deps.clock.clearTimeout(w.timer);
+      this.clearWaiter(w);
       inst.state = 'busy';
       w.resolve(inst);
       return;
@@ -318,14 +374,17 @@ export class FunctionPool {
     while (this.waiters.length) {
       if (this.inBackoff()) {
         for (const w of this.waiters.splice(0)) {
-          this.deps.clock.clearTimeout(w.timer);
+          this.clearWaiter(w);
           w.resolve(this.backoffResult(w.requestId));
         }
         return;
       }
       if (this.removed || this.liveCount() >= this.cfg.maxCapacity) return;
+      // Room: the oldest waiter gets an instance of its own when it has waited about a cold
+      // start, or when the policy says the queue is worth one more instance.
+      if (!this.waiters.some((x) => x.spilled) && !this.shouldGrow(0)) return;
       const w = this.waiters.shift()!;
-      this.deps.clock.clearTimeout(w.timer);
+      this.clearWaiter(w);
       w.resolve(this.spawn(true));
     }
   }

@@ -10,6 +10,8 @@ import type { InstanceDriver, InstanceHandle, InstanceSpec } from './driver.js';
 import { isNodeRuntime, isPythonRuntime } from './env.js';
 import { type FunctionUsers, LAMBDA_MAX_FILES, LAMBDA_MAX_PROCESSES, ReadableCopies, readProblem, rewritePaths, UidPool } from './isolation.js';
 import { LineSplitter } from './lines.js';
+import { CHANNEL_ENV, CHANNEL_FD } from './instance-channel.js';
+import type { Duplex } from 'node:stream';
 
 export const RUNTIME_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'runtime');
 
@@ -37,6 +39,11 @@ export interface ProcessDriverOptions {
   prlimit?: string;
   /** Told once when a limit cannot be applied. */
   warn?: (message: string) => void;
+  /**
+   * esb's Node and Python clients take their events over the instance channel (default true;
+   * false: the HTTP Runtime API, as custom runtimes always do). docs/agent.md#the-instance-channel
+   */
+  runtimeChannel?: boolean;
 }
 
 /** The first of `candidates` that exists, else undefined. */
@@ -263,6 +270,8 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
         throw e;
       }
       if (ours && spec.runtimeApiSecret) env.ESB_ENV_STDIN = '1';
+      const channel = ours && opts.runtimeChannel !== false;
+      if (channel) env[CHANNEL_ENV] = String(CHANNEL_FD);
       const file = prlimit ? prlimit : cmd.file;
       const args = prlimit ? [...limitArgs(spec.memoryMb, users.kind === 'range'), '--', cmd.file, ...cmd.args] : cmd.args;
       // Nothing is awaited from here until the handle is returned: the pool attaches it before
@@ -270,7 +279,8 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
       const child = spawn(file, args, {
         cwd,
         env,
-        stdio: [ours && spec.runtimeApiSecret ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+        // fd 3: the instance channel, a socket pair only this process (and what it starts) holds.
+        stdio: [ours && spec.runtimeApiSecret ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(channel ? (['pipe'] as const) : [])],
         detached: true, // own process group: stop() ends the handler's children too
         ...(identity ?? {}),
       });
@@ -328,6 +338,7 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
         exited,
         runtimeApiUid: identity?.uid ?? process.getuid?.(),
         outOfMemory: () => outOfMemory,
+        channel: channel ? (child.stdio[CHANNEL_FD] as Duplex) : undefined,
         async stop() {
           if (child.exitCode !== null || child.signalCode !== null) return;
           kill('SIGTERM');

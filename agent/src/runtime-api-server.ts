@@ -53,6 +53,9 @@ type State =
   | { kind: 'chunk-end' }
   | { kind: 'trailers' };
 
+/** Shared: the parser returns to it after every request (no allocation per request). */
+const HEAD_STATE: State = { kind: 'head' };
+
 interface Pending {
   method: string;
   url: string;
@@ -74,7 +77,7 @@ export interface ParsedRequest extends RuntimeRequest {
  */
 export class RequestParser {
   private buf: Buffer = Buffer.alloc(0);
-  private state: State = { kind: 'head' };
+  private state: State = HEAD_STATE;
   private cur?: Pending;
   failed?: ParseError;
 
@@ -212,7 +215,7 @@ export class RequestParser {
   private complete(): ParsedRequest {
     const cur = this.cur!;
     this.cur = undefined;
-    this.state = { kind: 'head' };
+    this.state = HEAD_STATE;
     const connection = (cur.headers.connection ?? '').toLowerCase();
     const close = cur.httpVersion === '1.0' ? connection !== 'keep-alive' : connection === 'close';
     const body = cur.tooLarge || cur.chunks.length === 0 ? Buffer.alloc(0) : cur.chunks.length === 1 ? cur.chunks[0]! : Buffer.concat(cur.chunks);
@@ -254,7 +257,7 @@ class Connection {
   private readonly parser: RequestParser;
   private readonly queue: ParsedRequest[] = [];
   /** The request being answered (a parked GET /next waits here). */
-  private current?: { req: ParsedRequest; closeCbs: Array<() => void>; answered: boolean };
+  private current?: { req: ParsedRequest; closeCbs?: Array<() => void>; answered: boolean };
   private out: Buffer[] = [];
   private flushScheduled = false;
   private ending = false;
@@ -327,7 +330,7 @@ class Connection {
     while (!this.current && this.queue.length && !this.ending) {
       if (!this.mayDispatch(this.queue[0]!)) return;
       const req = this.queue.shift()!;
-      const slot = { req, closeCbs: [] as Array<() => void>, answered: false };
+      const slot: { req: ParsedRequest; closeCbs?: Array<() => void>; answered: boolean } = { req, answered: false };
       this.current = slot;
       const responder: RuntimeResponder = {
         send: (status, headers, body) => {
@@ -340,7 +343,7 @@ class Connection {
           if (!this.current && this.parser.failed) this.failAndEnd(this.parser.failed);
         },
         destroy: () => this.socket.destroy(),
-        onClose: (cb) => slot.closeCbs.push(cb),
+        onClose: (cb) => (slot.closeCbs ??= []).push(cb),
       };
       this.handler(req, responder);
     }
@@ -379,7 +382,7 @@ class Connection {
     this.closed = true;
     const cur = this.current;
     this.current = undefined;
-    if (cur && !cur.answered) for (const cb of cur.closeCbs) cb();
+    if (cur && !cur.answered) for (const cb of cur.closeCbs ?? []) cb();
   }
 
   destroy(): void {

@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark, one table, the same as JSON in bench/results/.
 //   npm run bench                          all of them (about 10 minutes on 2 idle cores)
-//   npm run bench -- --only throughput     one (throughput, deploy, build, scale, parts; comma-separated)
+//   npm run bench -- --only throughput     one (throughput, deploy, build, deploy-stall, scale, parts; comma-separated)
 //   npm run bench -- --quick               shorter runs, to check the harness (figures not for quoting)
 // Options: --runs N (>= 3), --duration S (autocannon seconds per run), --no-docker, --no-peer,
 // --no-variants (diagnostic throughput variants), --no-compose (the compose platform bench in parts).
@@ -11,6 +11,7 @@ import { loadavg } from 'node:os';
 import path from 'node:path';
 import { buildArgs, runBuild } from './build.bench.js';
 import { runDeploy, deployArgs } from './deploy.bench.js';
+import { deployStallArgs, runDeployStall } from './deploy-stall.bench.js';
 import { header, row, table, type BenchOutput, type Row, type RunReport, type Skip } from './lib/report.js';
 import { machine, round } from './lib/stats.js';
 import { BENCH_DIR, REPO } from './lib/targets.js';
@@ -18,7 +19,7 @@ import { runParts } from './parts.bench.js';
 import { runScale } from './scale.bench.js';
 import { runThroughput, throughputArgs } from './throughput.bench.js';
 
-const BENCHES = ['throughput', 'deploy', 'build', 'scale', 'parts'] as const;
+const BENCHES = ['throughput', 'deploy', 'build', 'deploy-stall', 'scale', 'parts'] as const;
 type BenchName = (typeof BENCHES)[number];
 
 function parseOnly(argv: string[]): BenchName[] {
@@ -74,6 +75,7 @@ async function main(): Promise<number> {
       if (name === 'throughput') out = await runThroughput({ ...tOpts, log });
       else if (name === 'deploy') out = await runDeploy({ ...dOpts, log });
       else if (name === 'build') out = await runBuild({ ...buildArgs(argv), log });
+      else if (name === 'deploy-stall') out = await runDeployStall({ ...deployStallArgs(argv), log });
       else if (name === 'scale') out = await runScale({ quick });
       else out = await runParts({ quick, compose: !argv.includes('--no-compose'), log });
       results[name] = out;

@@ -2,7 +2,7 @@
 // of the packages with its own node_modules (so that building, editing and removing tsx there
 // leave the repository alone): the bin runs dist/ without loading any TypeScript or tsx; a
 // stale or missing build runs the sources instead (never old code) or, with ESB_RUN_FROM=dist,
-// fails with a clear message; a worker thread started through workerEntryUrl runs dist/ or the
+// fails with a clear message; a worker thread started through workerEntry runs dist/ or the
 // sources, as its caller does.
 import { execFile } from 'node:child_process';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
@@ -185,34 +185,31 @@ describe('the compiled JavaScript', () => {
   });
 });
 
-describe('workerEntryUrl', () => {
+describe('workerEntry', () => {
   // A worker module and its caller in the sandbox's contracts package: the caller starts the
-  // worker through workerEntryUrl; the worker imports @esb/contracts and says which file it got.
+  // worker through workerEntry; the worker imports @esb/contracts and says which file it got.
   const WORKER = `import { parentPort } from 'node:worker_threads';
-import { workerEntryUrl } from '@esb/contracts';
+import { workerEntry } from '@esb/contracts';
 const resolved = import.meta.resolve('@esb/contracts');
-parentPort!.postMessage({ self: import.meta.url, contracts: resolved, ok: typeof workerEntryUrl === 'function' });
+parentPort!.postMessage({ self: import.meta.url, contracts: resolved, ok: typeof workerEntry === 'function' });
 `;
   const CALLER = `import { Worker } from 'node:worker_threads';
-import { workerEntryUrl } from './index.js';
+import { workerEntry } from './index.js';
 export function ask(): Promise<{ self: string; contracts: string }> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(workerEntryUrl(import.meta.url, 'probe-worker'));
+    const entry = workerEntry(import.meta.url, 'probe-worker');
+    const worker = new Worker(entry.url, { argv: entry.argv });
     worker.once('message', (m) => { void worker.terminate(); resolve(m); });
     worker.once('error', reject);
   });
 }
 `;
-  const SHIM = `import '@esb/contracts/source-loader';
-await import('./probe-worker.ts');
-`;
 
-  it('starts the compiled worker from dist and the source one (through its shim) from sources', async () => {
+  it('starts the compiled worker from dist and the source one (through ts-worker.mjs) from sources', async () => {
     await setTsx(true);
     const src = path.join(box, 'crds', 'src');
     await writeFile(path.join(src, 'probe-worker.ts'), WORKER);
     await writeFile(path.join(src, 'probe-caller.ts'), CALLER);
-    await writeFile(path.join(src, 'probe-worker-entry.mjs'), SHIM);
     try {
       await build();
       const asker = path.join(box, 'ask.mjs');
@@ -228,7 +225,7 @@ await import('./probe-worker.ts');
       expect(sources.self).toBe(`file://${path.join(src, 'probe-worker.ts')}`);
       expect(sources.contracts).toBe(`file://${path.join(src, 'index.ts')}`);
     } finally {
-      for (const f of ['probe-worker.ts', 'probe-caller.ts', 'probe-worker-entry.mjs']) await rm(path.join(src, f), { force: true });
+      for (const f of ['probe-worker.ts', 'probe-caller.ts']) await rm(path.join(src, f), { force: true });
       await build();
     }
   }, 60_000);

@@ -145,6 +145,15 @@ describe.skipIf(!haveBrowser)('the esb console in a real browser (esb dev, proce
     expect(await table.innerText()).toMatch(/example-items\s+1\b/);
     await table.locator('a').click();
     await page.locator('#table-scan td:has-text("forty-one")').waitFor();
+    // A query by the table's partition key shows that item only; "Scan all" goes back.
+    expect((await fetch(`${dev.info.gateway}/items/42`, { method: 'PUT', body: 'forty-two' })).status).toBe(201);
+    await page.fill('#query-pk', '42');
+    await page.click('#table-query button[type=submit]');
+    await page.locator('#table-scan td:has-text("forty-two")').waitFor();
+    expect(await page.locator('#table-scan td:has-text("forty-one")').count()).toBe(0);
+    expect(await page.locator('#table-scan .head').innerText()).toContain('Query of example-items');
+    await page.click('#table-query button:has-text("Scan all")');
+    await page.locator('#table-scan td:has-text("forty-one")').waitFor();
     const bucket = page.locator('tr[data-bucket="example-files"]');
     expect(await bucket.innerText()).toMatch(/example-files\s+1\b/);
     await bucket.locator('a').click();

@@ -17,7 +17,7 @@ import { startFileController, startKubeController, type RunningController } from
 import { stagingConfigDir } from '@esb/deploy';
 import { CONSOLE_PREFIX, createConsole, createStorageBrowser, deploymentView, functionInfos, routeInfos, type EsbConsole } from '@esb/console';
 import { gatewaySecurity, invokeApiAccess, newFunctionCredentials, processSettings } from './settings.js';
-import { createDeploySteps, loadDockerImageBuilder, type RuntimeKind } from '@esb/controller';
+import { createWorkerDeploySteps, type RuntimeKind } from '@esb/controller';
 
 export const EXAMPLES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../examples');
 
@@ -42,6 +42,8 @@ export interface DevOptions {
   console?: boolean;
   /** Lets non-loopback clients open the console with this token (default $ESB_CONSOLE_TOKEN). */
   consoleToken?: string;
+  /** Heap cap (MB) of each deploy worker; default ESB_DEPLOY_MEMORY_MB, else 1024. */
+  deployMemoryMb?: number;
   log: Logger;
 }
 
@@ -146,6 +148,8 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       logDir: paths.logDir,
       log: log.child({ component: 'agent' }),
       logSinks: [esbConsole.logSink],
+      warmInstances: settings.agent.warmInstances,
+      nodeWorkers: runtime === 'process' ? settings.agent.nodeWorkers : undefined,
     });
     const runningAgent = agent;
     closers.push(() => runningAgent.close());
@@ -171,13 +175,14 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     const runningGateway = gateway;
     closers.push(() => runningGateway.close());
 
-    const steps = createDeploySteps({
+    // Deploys run in worker threads: this process's event loop serves requests (docs/apply.md).
+    const steps = createWorkerDeploySteps({
       runtime,
       dynamodbEndpoint: storage.dynamodbEndpoint,
       s3Endpoint: storage.s3Endpoint,
       region,
+      memoryMb: options.deployMemoryMb ?? settings.deployMemoryMb,
       log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
-      buildImages: runtime === 'docker' ? await loadDockerImageBuilder() : undefined,
       processRuntimeNotes: (functions) => {
         const usesPython = Object.values(functions).some((f) => f.runtime?.startsWith('python'));
         const note = python && usesPython ? pythonBoto3Note(python) : undefined;
@@ -196,7 +201,12 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
         ? await startKubeController({ ...controllerOptions, kubeconfig: options.kubeconfig, context: options.context, namespace: options.namespace })
         : await startFileController(controllerOptions);
     const runningController = controller;
-    closers.push(() => runningController.close());
+    // Stopping: deploy workers first (a deploy in progress ends now and is retried at the next
+    // start), then the controller, whose queue then drains at once.
+    closers.push(async () => {
+      await steps.close();
+      await runningController.close();
+    });
 
     if (options.examples !== false && options.backend !== 'kube') {
       const manifest = path.join(paths.deploymentsDir, 'example-a.yaml');

@@ -8,16 +8,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ESB_BIN, esb } from '@esb/controller/testing';
 import { EXAMPLES_DIR, startDev, type RunningDev } from './dev.js';
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const got = await probe();
-    if (got !== undefined) return got;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`still waiting for ${what} after ${timeoutMs} ms`);
-}
+import { until } from '@esb/contracts/testing';
 
 describe('esb get deployments (-o wide|json, -w) against esb dev', () => {
   let ws: string;
@@ -26,10 +17,10 @@ describe('esb get deployments (-o wide|json, -w) against esb dev', () => {
   beforeAll(async () => {
     ws = await mkdtemp(path.join(tmpdir(), 'esb-get-'));
     dev = await startDev({ workspace: ws, port: 0, dynamodbPort: 0, s3Port: 0, console: false, log: pino({ level: 'silent' }) });
-    await until('example-a Ready', async () => {
+    await until(async () => {
       const r = await esb(['get', 'deployments', '--workspace', ws]);
       return /example-a\s+default\s+True\s+Ready/.test(r.stdout) ? r : undefined;
-    });
+    }, 'example-a Ready');
   }, 90_000);
 
   afterAll(async () => {
@@ -55,12 +46,12 @@ describe('esb get deployments (-o wide|json, -w) against esb dev', () => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      await until('the first list', () => (/example-a\s+default\s+True\s+Ready/.test(out) ? true : undefined));
+      await until(() => /example-a\s+default\s+True\s+Ready/.test(out), 'the first list');
       await writeFile(
         path.join(dev.paths.deploymentsDir, 'b.yaml'),
         `apiVersion: esb.dev/v1alpha1\nkind: Deployment\nmetadata: {name: b}\nspec: {template: ${path.join(EXAMPLES_DIR, 'b.yml')}}\n`,
       );
-      await until('b Ready in the watch', () => (/^b\s+default\s+True\s+Ready/m.test(out) ? true : undefined));
+      await until(() => /^b\s+default\s+True\s+Ready/m.test(out), 'b Ready in the watch');
       const lines = out.trim().split('\n');
       expect(lines.filter((l) => l.startsWith('NAME')).length).toBe(1);
       expect(lines[0]).toMatch(/^NAME\s+ENV\s+READY\s+REASON\s+AGE$/);

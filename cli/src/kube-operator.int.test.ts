@@ -13,30 +13,16 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
-import { ControllerMetrics, createDeploySteps, DeploymentReconciler, startKubeController, WorkQueue, workspacePaths } from '@esb/controller';
+import { ControllerMetrics, createDeploySteps, createWorkerDeploySteps, DeploymentReconciler, startKubeController, WorkQueue, workspacePaths } from '@esb/controller';
 import { createKubeSource, createKubeStore, LeaderElector } from '@esb/controller/kube';
 import { buildTestServer, cachedBinaries, kubeTestMode, startTestApiServer, type TestApiServer } from '@esb/controller/testing';
+import { until } from '@esb/contracts/testing';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const mode = kubeTestMode();
 if (!mode.run) {
   const line = '!'.repeat(100);
   console.warn(`\n${line}\n${mode.reason}\n${line}\n`);
-}
-
-async function until<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const manifest = (namespace: string, name: string, template: string, parameters?: Record<string, string>) =>
@@ -172,10 +158,12 @@ describe.skipIf(!mode.run)('the controller as an operator, against a real API se
   it('Ready is re-checked against CONFIG_DIR: a lost volume is deployed again when the controller restarts', async () => {
     const ns = 'selfheal';
     const configDir = path.join(dir, 'selfheal-state', 'config');
+    // The steps as `esb controller` runs them: in worker threads (docs/apply.md "Off the serving loop").
+    const steps = createWorkerDeploySteps({ runtime: 'process', dynamodbEndpoint: storage.dynamodbEndpoint, s3Endpoint: storage.s3Endpoint });
     const start = () =>
       startKubeController({
         paths: workspacePaths(workspace),
-        steps: createDeploySteps({ runtime: 'process', dynamodbEndpoint: storage.dynamodbEndpoint, s3Endpoint: storage.s3Endpoint }),
+        steps,
         log: quiet,
         configDirFor: () => configDir,
         namespace: ns,
@@ -198,6 +186,7 @@ describe.skipIf(!mode.run)('the controller as an operator, against a real API se
       expect(ready(await status(ns, 'deploy-a'))).toMatchObject({ status: 'True', reason: 'Ready' });
     } finally {
       await running.close();
+      await steps.close();
     }
   });
 

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gatewaySecurity, invokeApiAccess, loadSettings, parseDuration, parseJwksSetting, SettingsError } from './settings.js';
+import { deployMemoryMbOf, gatewaySecurity, invokeApiAccess, loadSettings, parseDuration, parseJwksSetting, SettingsError } from './settings.js';
 import { LOCAL_CREDENTIALS } from '@esb/contracts';
 
 describe('gateway security settings', () => {
@@ -61,6 +61,14 @@ describe('loadSettings', () => {
     expect(() => loadSettings({ ESB_RUNTIME: 'podman' })).toThrow(/^ESB_RUNTIME: "podman" is not process or docker/);
     expect(loadSettings({ ESB_RUNTIME: 'docker', AGENT_PORT: '9100' })).toMatchObject({ runtime: 'docker', agent: { port: 9100 } });
   });
+
+  it('ESB_DEPLOY_MEMORY_MB: the deploy workers\' heap cap in whole MB, at least 16; unset leaves the default', () => {
+    expect(loadSettings({}).deployMemoryMb).toBeUndefined();
+    expect(loadSettings({ ESB_DEPLOY_MEMORY_MB: '2048' }).deployMemoryMb).toBe(2048);
+    expect(() => loadSettings({ ESB_DEPLOY_MEMORY_MB: '1.5g' })).toThrow(/^ESB_DEPLOY_MEMORY_MB: "1.5g" is not a whole number of MB \(at least 16\)/);
+    expect(() => loadSettings({ ESB_DEPLOY_MEMORY_MB: '8' })).toThrow(SettingsError);
+    expect(() => deployMemoryMbOf('0', '--deploy-memory-mb')).toThrow(/^--deploy-memory-mb: "0"/);
+  });
 });
 
 describe('Invoke API settings', () => {
@@ -103,5 +111,13 @@ describe('Invoke API settings', () => {
   it('reads ESB_FUNCTION_USER, naming it when it is wrong', () => {
     expect(loadSettings({ ESB_FUNCTION_USER: 'none' }).functionUsers).toEqual({ kind: 'none' });
     expect(() => loadSettings({ ESB_FUNCTION_USER: 'somebody' })).toThrow(/^ESB_FUNCTION_USER: "somebody" is not a uid setting/);
+  });
+
+  it('reads ESB_WARM_INSTANCES and ESB_NODE_WORKERS, naming them when they are wrong', () => {
+    expect(loadSettings({ ESB_WARM_INSTANCES: '4' }).agent.warmInstances).toBe(4);
+    expect(loadSettings({}).agent.warmInstances).toBeUndefined();
+    expect(() => loadSettings({ ESB_WARM_INSTANCES: '0' })).toThrow(/^ESB_WARM_INSTANCES: "0" is not a whole number of at least 1/);
+    expect(loadSettings({ ESB_NODE_WORKERS: 'on' }).agent.nodeWorkers).toBe(true);
+    expect(() => loadSettings({ ESB_NODE_WORKERS: 'yes' })).toThrow(/^ESB_NODE_WORKERS: "yes" is not on or off/);
   });
 });

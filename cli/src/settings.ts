@@ -40,6 +40,14 @@ function parsePort(text: string | undefined, name: string): number | undefined {
   return port;
 }
 
+/** ESB_WARM_INSTANCES: instances per function before requests queue (docs/agent.md#instance-policy). */
+function positiveInt(text: string | undefined, name: string): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new SettingsError(name, `"${text}" is not a whole number of at least 1`);
+  return n;
+}
+
 const nonEmpty = (v: string | undefined) => (v !== undefined && v.trim() !== '' ? v.trim() : undefined);
 
 /** AWS_ENDPOINT_URL_<SERVICE> first, then esb's older <SERVICE>_ENDPOINT, then AWS_ENDPOINT_URL: service-specific before global, as the AWS SDKs do. */
@@ -59,6 +67,18 @@ function runtimeOf(text: string | undefined, name: string): RuntimeName | undefi
 /** A `--port` flag, else the setting, else `fallback`; a bad flag names the flag. */
 export function portOption(flag: string | undefined, setting: number | undefined, fallback: number): number {
   return parsePort(flag, '--port') ?? setting ?? fallback;
+}
+
+/** Below this a deploy worker cannot even load the deploy code. */
+const MIN_DEPLOY_MEMORY_MB = 16;
+
+/** A deploy worker's heap cap in MB (`--deploy-memory-mb` or ESB_DEPLOY_MEMORY_MB); undefined when unset. */
+export function deployMemoryMbOf(value: string | undefined, source: string): number | undefined {
+  const text = nonEmpty(value);
+  if (text === undefined) return undefined;
+  const mb = Number(text);
+  if (!Number.isInteger(mb) || mb < MIN_DEPLOY_MEMORY_MB) throw new SettingsError(source, `"${text}" is not a whole number of MB (at least ${MIN_DEPLOY_MEMORY_MB})`);
+  return mb;
 }
 
 /** A `--runtime` flag, else ESB_RUNTIME, else `fallback`. */
@@ -98,7 +118,7 @@ export interface Settings {
   /** INTEGRATION_TIMEOUT (a bare number is seconds). */
   integrationTimeoutMs?: number;
   gateway: { host?: string; port?: number; agentUrl?: string };
-  agent: { host?: string; port?: number; name?: string; dockerNetwork?: string; runtimeApiHost?: string; imagePullPolicy?: string; victoriaLogsUrl?: string };
+  agent: { host?: string; port?: number; name?: string; dockerNetwork?: string; runtimeApiHost?: string; imagePullPolicy?: string; victoriaLogsUrl?: string; warmInstances?: number; nodeWorkers?: boolean };
   /** ESB_API_KEYS ("k1,k2") and ESB_JWKS ("<issuer>=<url or file>,..."), merged with ~/.esb/config.yaml by gatewaySecurity. */
   security: { apiKeys: string[]; jwks: Record<string, string> };
   /** ESB_CONSOLE_TOKEN: lets non-loopback clients open the browser console (docs/console.md). */
@@ -115,6 +135,8 @@ export interface Settings {
   home: string;
   /** ESB_PYTHON: the process runtime's interpreter; else the first python3 on PATH with boto3. */
   python: { explicit?: string; searchPath: string };
+  /** ESB_DEPLOY_MEMORY_MB: the heap cap of each deploy worker thread (docs/apply.md). */
+  deployMemoryMb?: number;
 }
 
 export const MIN_RELOAD_INTERVAL_MS = 500;
@@ -153,6 +175,9 @@ export function loadSettings(env: Environ): Settings {
       runtimeApiHost: nonEmpty(env.ESB_RUNTIME_API_HOST),
       imagePullPolicy: nonEmpty(env.IMAGE_PULL_POLICY),
       victoriaLogsUrl: nonEmpty(env.VICTORIALOGS_URL),
+      warmInstances: positiveInt(env.ESB_WARM_INSTANCES, 'ESB_WARM_INSTANCES'),
+      // ESB_NODE_WORKERS=on: nodejs* functions as worker threads (docs/agent.md#in-process-node-instances).
+      nodeWorkers: onOff(env.ESB_NODE_WORKERS, 'ESB_NODE_WORKERS'),
     },
     security: {
       apiKeys: (env.ESB_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
@@ -167,6 +192,7 @@ export function loadSettings(env: Environ): Settings {
     functionUsers: functionUsersOf(env.ESB_FUNCTION_USER),
     home: nonEmpty(env.HOME) ?? os.homedir(),
     python: { explicit: nonEmpty(env.ESB_PYTHON), searchPath: env.PATH ?? '' },
+    deployMemoryMb: deployMemoryMbOf(env.ESB_DEPLOY_MEMORY_MB, 'ESB_DEPLOY_MEMORY_MB'),
   };
 }
 

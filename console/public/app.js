@@ -394,16 +394,36 @@ function useFetch(url, deps) {
 }
 
 function TableScan({ name }) {
+  // A scan, or a query by primary key once a partition key value is given.
+  const [query, setQuery] = useState({ pk: '', sk: '' });
+  const [draft, setDraft] = useState({ pk: '', sk: '' });
   const [pages, setPages] = useState([undefined]);
   const after = pages[pages.length - 1];
-  const { data, error } = useFetch(`${BASE}/api/storage/tables/${encodeURIComponent(name)}?limit=50${after ? `&after=${encodeURIComponent(after)}` : ''}`, [name, after]);
+  const params = new URLSearchParams({ limit: '50' });
+  if (after) params.set('after', after);
+  if (query.pk) params.set('pk', query.pk);
+  if (query.pk && query.sk) params.set('sk', query.sk);
+  const { data, error } = useFetch(`${BASE}/api/storage/tables/${encodeURIComponent(name)}?${params}`, [name, after, query.pk, query.sk]);
   const columns = useMemo(() => [...new Set((data?.items ?? []).flatMap((i) => Object.keys(i)))], [data]);
+  const key = data?.key;
+  const run = (next) => {
+    setPages([undefined]);
+    setQuery(next);
+  };
   return html`<div class="panel" id="table-scan">
-    <div class="head">Scan of ${name} <span style="flex:1"></span>
+    <div class="head">${query.pk ? html`Query of ${name}` : html`Scan of ${name}`} <span style="flex:1"></span>
       ${pages.length > 1 && html`<button onClick=${() => setPages(pages.slice(0, -1))}>← Previous</button>`}
       ${data?.next && html`<button onClick=${() => setPages([...pages, data.next])}>Next →</button>`}
     </div>
-    ${error ? html`<div class="error-box">${error}</div>` : !data ? html`<${Empty}>Scanning…<//>` : data.items.length === 0 ? html`<${Empty}>The table is empty.<//>` : html`<table>
+    <form id="table-query" class="toolbar" onSubmit=${(e) => (e.preventDefault(), run(draft))}>
+      <label>${key ? key.partition.name : 'partition key'} =
+        <input id="query-pk" class="mono" value=${draft.pk} placeholder="partition key value" onInput=${(e) => setDraft({ ...draft, pk: e.target.value })} /></label>
+      ${key?.sort && html`<label>${key.sort.name} begins with
+        <input id="query-sk" class="mono" value=${draft.sk} placeholder="sort key prefix" onInput=${(e) => setDraft({ ...draft, sk: e.target.value })} /></label>`}
+      <button type="submit" disabled=${!draft.pk}>Query</button>
+      ${query.pk && html`<button type="button" onClick=${() => (setDraft({ pk: '', sk: '' }), run({ pk: '', sk: '' }))}>Scan all</button>`}
+    </form>
+    ${error ? html`<div class="error-box">${error}</div>` : !data ? html`<${Empty}>${query.pk ? 'Querying…' : 'Scanning…'}<//>` : data.items.length === 0 ? html`<${Empty}>${query.pk ? 'No item has this key.' : 'The table is empty.'}<//>` : html`<table>
       <thead><tr>${columns.map((c) => html`<th>${c}</th>`)}</tr></thead>
       <tbody>${data.items.map((item) => html`<tr>${columns.map((c) => html`<td class="mono">${item[c] === undefined ? '' : typeof item[c] === 'object' ? JSON.stringify(item[c]) : String(item[c])}</td>`)}</tr>`)}</tbody>
     </table>`}

@@ -13,7 +13,7 @@ import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest 
 import { decideAccess } from './access.js';
 import { InvocationCapture, type InvokeResultLike, type InvokerLike } from './capture.js';
 import { Recorder, type InvocationView, type LogLineView } from './recorder.js';
-import type { StorageBrowser } from './storage.js';
+import { StorageQueryError, type StorageBrowser } from './storage.js';
 import { functionViews, routeViews, traffic, type DeploymentView, type FunctionInfo, type FunctionView, type RouteInfo, type RouteView } from './views.js';
 
 export const CONSOLE_PREFIX = '/_esb';
@@ -316,11 +316,18 @@ export function createConsole(opts: ConsoleOptions): EsbConsole {
       const [tables, buckets] = await Promise.all([storage.tables(), storage.buckets()]);
       return { tables, buckets };
     });
-    app.get('/api/storage/tables/:name', async (req) => {
+    // A scan by default; `pk` (and `sk`, a sort key prefix) make it a query by primary key.
+    app.get('/api/storage/tables/:name', async (req, reply) => {
       const { name } = req.params as { name: string };
-      const { limit, after } = req.query as { limit?: string; after?: string };
+      const { limit, after, pk, sk } = req.query as { limit?: string; after?: string; pk?: string; sk?: string };
       if (!storage) return { items: [] };
-      return storage.scan(name, Math.min(Math.max(Number(limit) || 50, 1), 500), after || undefined);
+      const pageSize = Math.min(Math.max(Number(limit) || 50, 1), 500);
+      try {
+        return pk !== undefined && pk !== '' ? await storage.query(name, { partition: pk, ...(sk ? { sortPrefix: sk } : {}) }, pageSize, after || undefined) : await storage.scan(name, pageSize, after || undefined);
+      } catch (error) {
+        if (error instanceof StorageQueryError) return reply.code(400).send({ message: error.message });
+        throw error;
+      }
     });
     app.get('/api/storage/buckets/:name', async (req) => {
       const { name } = req.params as { name: string };

@@ -2,7 +2,7 @@ export { createConsole, CONSOLE_PREFIX, PUSH_DELAY_MS, type ConsoleOptions, type
 export { decideAccess, isLoopbackAddress, isLoopbackHost } from './access.js';
 export { InvocationCapture, type InvokerLike } from './capture.js';
 export { Recorder, InvocationRing, LogRing, percentile, type InvocationView, type LogLineView, type RequestObserver } from './recorder.js';
-export { createStorageBrowser, type StorageBrowser } from './storage.js';
+export { createStorageBrowser, StorageQueryError, type StorageBrowser, type TableKey, type KeyQuery } from './storage.js';
 export {
   deploymentView,
   errorLocation,

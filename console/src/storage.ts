@@ -1,6 +1,6 @@
 // The Storage page's data: the tables and buckets of the DynamoDB- and S3-compatible servers
 // the functions use, read with the same AWS SDK clients users' code uses.
-import { DynamoDBClient, ListTablesCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DynamoDBClient, ListTablesCommand, QueryCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Readable } from 'node:stream';
@@ -19,6 +19,30 @@ export interface ScanPage {
   items: Record<string, unknown>[];
   /** Key of the last item read, to pass as `after` for the next page. */
   next?: string;
+  /** The table's primary key, so a page can offer a query by it. */
+  key?: TableKey;
+}
+
+export interface KeyAttribute {
+  name: string;
+  /** DynamoDB scalar type: S, N or B. */
+  type: string;
+}
+
+export interface TableKey {
+  partition: KeyAttribute;
+  sort?: KeyAttribute;
+}
+
+/** A query by primary key: the partition key's value, and optionally a prefix of the sort key. */
+export interface KeyQuery {
+  partition: string;
+  sortPrefix?: string;
+}
+
+/** A query the table cannot take (a value that is not of the key's type); the console answers 400. */
+export class StorageQueryError extends Error {
+  override name = 'StorageQueryError';
 }
 
 export interface ObjectSummary {
@@ -30,6 +54,8 @@ export interface ObjectSummary {
 export interface StorageBrowser {
   tables(): Promise<TableSummary[]>;
   scan(table: string, limit: number, after?: string): Promise<ScanPage>;
+  /** Items with this partition key (and sort key prefix), in sort key order, a page at a time. */
+  query(table: string, key: KeyQuery, limit: number, after?: string): Promise<ScanPage>;
   buckets(): Promise<BucketSummary[]>;
   objects(bucket: string, prefix?: string): Promise<ObjectSummary[]>;
   download(bucket: string, key: string): Promise<{ body: Readable; contentType?: string; contentLength?: number }>;
@@ -73,6 +99,33 @@ export function createStorageBrowser(opts: StorageBrowserOptions): StorageBrowse
     return count;
   }
 
+  const keys = new Map<string, Promise<TableKey | undefined>>();
+  function keyOf(table: string): Promise<TableKey | undefined> {
+    let known = keys.get(table);
+    if (!known) {
+      known = ddb!.send(new DescribeTableCommand({ TableName: table })).then((d) => {
+        const types = new Map((d.Table?.AttributeDefinitions ?? []).map((a) => [a.AttributeName!, a.AttributeType ?? 'S']));
+        const attr = (kind: 'HASH' | 'RANGE'): KeyAttribute | undefined => {
+          const name = d.Table?.KeySchema?.find((k) => k.KeyType === kind)?.AttributeName;
+          return name ? { name, type: types.get(name) ?? 'S' } : undefined;
+        };
+        const partition = attr('HASH');
+        const sort = attr('RANGE');
+        return partition ? { partition, ...(sort ? { sort } : {}) } : undefined;
+      });
+      // A table can be deleted and created again with another key: remember it briefly only.
+      keys.set(table, known);
+      setTimeout(() => keys.delete(table), 5_000).unref();
+    }
+    return known;
+  }
+
+  const page = (items: Record<string, AttributeValue>[] | undefined, last: Record<string, AttributeValue> | undefined, key: TableKey | undefined): ScanPage => ({
+    items: (items ?? []).map((item) => unmarshall(item)),
+    ...(last ? { next: JSON.stringify(last) } : {}),
+    ...(key ? { key } : {}),
+  });
+
   return {
     async tables() {
       if (!ddb) return [];
@@ -87,13 +140,27 @@ export function createStorageBrowser(opts: StorageBrowserOptions): StorageBrowse
     },
     async scan(table, limit, after) {
       if (!ddb) return { items: [] };
-      const page = await ddb.send(
-        new ScanCommand({ TableName: table, Limit: limit, ExclusiveStartKey: after ? (JSON.parse(after) as Record<string, AttributeValue>) : undefined }),
+      const [result, key] = await Promise.all([ddb.send(new ScanCommand({ TableName: table, Limit: limit, ExclusiveStartKey: startKey(after) })), keyOf(table)]);
+      return page(result.Items, result.LastEvaluatedKey, key);
+    },
+    async query(table, query, limit, after) {
+      if (!ddb) return { items: [] };
+      const key = await keyOf(table);
+      if (!key) throw new StorageQueryError(`table ${table} has no partition key`);
+      const names: Record<string, string> = { '#p': key.partition.name };
+      const values: Record<string, AttributeValue> = { ':p': attributeValue(key.partition, query.partition) };
+      let condition = '#p = :p';
+      if (query.sortPrefix) {
+        if (!key.sort) throw new StorageQueryError(`table ${table} has no sort key`);
+        if (key.sort.type === 'N') throw new StorageQueryError(`sort key ${key.sort.name} is a number: a prefix applies to strings and binary only`);
+        names['#s'] = key.sort.name;
+        values[':s'] = attributeValue(key.sort, query.sortPrefix);
+        condition += ' AND begins_with(#s, :s)';
+      }
+      const result = await ddb.send(
+        new QueryCommand({ TableName: table, KeyConditionExpression: condition, ExpressionAttributeNames: names, ExpressionAttributeValues: values, Limit: limit, ExclusiveStartKey: startKey(after) }),
       );
-      return {
-        items: (page.Items ?? []).map((item) => unmarshall(item)),
-        next: page.LastEvaluatedKey ? JSON.stringify(page.LastEvaluatedKey) : undefined,
-      };
+      return page(result.Items, result.LastEvaluatedKey, key);
     },
     async buckets() {
       if (!s3) return [];
@@ -122,4 +189,23 @@ export function createStorageBrowser(opts: StorageBrowserOptions): StorageBrowse
       s3?.destroy();
     },
   };
+}
+
+function startKey(after: string | undefined): Record<string, AttributeValue> | undefined {
+  if (!after) return undefined;
+  try {
+    return JSON.parse(after) as Record<string, AttributeValue>;
+  } catch {
+    throw new StorageQueryError('"after" is not a key from a previous page');
+  }
+}
+
+/** The typed value of a key attribute from what the user typed (binary keys as base64). */
+function attributeValue(attr: KeyAttribute, text: string): AttributeValue {
+  if (attr.type === 'N') {
+    if (!/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(text.trim())) throw new StorageQueryError(`${attr.name} is a number key: "${text}" is not a number`);
+    return { N: text.trim() };
+  }
+  if (attr.type === 'B') return { B: Buffer.from(text, 'base64') };
+  return { S: text };
 }

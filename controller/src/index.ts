@@ -14,3 +14,4 @@ export * from './filebackend/store.js';
 export * from './filebackend/source.js';
 export * from './workspace.js';
 export * from './ops/health-server.js';
+export * from './reconcile/worker-steps.js';

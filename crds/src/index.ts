@@ -10,4 +10,4 @@ export * from './reasons.js';
 export * from './defaults.js';
 export * from './files/codec.js';
 export * from './files/watch.js';
-export { workerEntryUrl } from './worker-entry.js';
+export { workerEntry, type WorkerEntry } from './worker-entry.js';

@@ -1,10 +1,20 @@
-// Which file a worker thread (or a child process) runs for a module of esb (docs/design.md
-// "Build"). Compiled (dist/*.js): the compiled module itself. From the TypeScript sources: the
-// `<name>-entry.mjs` shim next to it, which imports `@esb/contracts/source-loader` (tsx and the
-// esb-source condition: a loader registered in one thread does not reach another on Node 20)
-// and then `./<name>.ts`.
+// Where a worker thread's module is (docs/design.md "Build"): the compiled `.js` sibling when
+// there is one, else the TypeScript source run through tsx. A loader the parent registered does
+// not reach worker threads, so the source is started by ts-worker.mjs, which registers tsx in
+// the thread first.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
-/** The entry file for `name` (a module next to the caller, without extension), from the caller's import.meta.url. */
-export function workerEntryUrl(callerUrl: string, name: string): URL {
-  return /\.[cm]?ts$/.test(new URL(callerUrl).pathname) ? new URL(`./${name}-entry.mjs`, callerUrl) : new URL(`./${name}.js`, callerUrl);
+export interface WorkerEntry {
+  /** What `new Worker` runs. */
+  url: URL;
+  /** Worker `argv` that goes with it (the TypeScript module ts-worker.mjs imports). */
+  argv: string[];
+}
+
+/** The entry of the worker module `name` that lives beside the module at `moduleUrl`. */
+export function workerEntry(moduleUrl: string, name: string): WorkerEntry {
+  const js = new URL(`./${name}.js`, moduleUrl);
+  if (existsSync(fileURLToPath(js))) return { url: js, argv: [] };
+  return { url: new URL('./ts-worker.mjs', import.meta.url), argv: [new URL(`./${name}.ts`, moduleUrl).href] };
 }

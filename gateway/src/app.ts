@@ -1,7 +1,7 @@
 // The gateway as a fastify app: one catch-all route over the current route table (swapped
 // atomically on reload), the Lambda Invoke API, /health, and the access log. `buildGateway`
 // returns the app without listening (tests use app.inject); server.ts listens.
-import { decodeRuntimeFile, FUNCTIONS_CODEC, LOCAL_ACCOUNT_ID, LOCAL_REGION, ROUTING_CODEC, STACKS_CODEC } from '@esb/contracts';
+import { FUNCTIONS_CODEC, LOCAL_ACCOUNT_ID, LOCAL_REGION, ROUTING_CODEC, STACKS_CODEC } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -18,7 +18,8 @@ import { buildV1Event, buildV2Event, edgeHeaders, isTextContentType, matchesMedi
 import { registerInvokeApi } from './invoke-api.js';
 import { type InvokeApiAccess, OPEN_INVOKE_API } from './invoke-auth.js';
 import { mapResponse } from './response.js';
-import { compileRouteTable, type ResolvedApi, type RouteTable } from './routes.js';
+import { createConfigParser } from './config-parse.js';
+import { compileRouteTable, compileRouteTableInSlices, type ResolvedApi, type RouteTable } from './routes.js';
 
 export const FUNCTIONS_FILE = FUNCTIONS_CODEC.name;
 export const ROUTING_FILE = ROUTING_CODEC.name;
@@ -110,15 +111,17 @@ class IntegrationTimeout extends Error {
   }
 }
 
-function parseConfigFile(file: string, text: string): unknown {
-  if (file.endsWith(STACKS_FILE)) return decodeRuntimeFile(STACKS_CODEC, text, file);
-  return file.endsWith(FUNCTIONS_FILE) ? decodeRuntimeFile(FUNCTIONS_CODEC, text, file) : decodeRuntimeFile(ROUTING_CODEC, text, file);
-}
-
 /** Each stack's own route table (lower-cased stack name -> table), served at <stack>.localhost. */
 function compileStackTables(stacks: StacksFileT | undefined, functions: FunctionsFileT): Map<string, RouteTable> {
   const out = new Map<string, RouteTable>();
   for (const [name, stack] of Object.entries(stacks?.stacks ?? {})) out.set(name.toLowerCase(), compileRouteTable(stack.routing, functions));
+  return out;
+}
+
+/** The same, each big table in slices with the event loop free in between (docs/gateway.md). */
+async function compileStackTablesInSlices(stacks: StacksFileT | undefined, functions: FunctionsFileT): Promise<Map<string, RouteTable>> {
+  const out = new Map<string, RouteTable>();
+  for (const [name, stack] of Object.entries(stacks?.stacks ?? {})) out.set(name.toLowerCase(), await compileRouteTableInSlices(stack.routing, functions));
   return out;
 }
 
@@ -164,6 +167,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     opts.onReload?.(next);
   };
 
+  const parser = createConfigParser();
   if (opts.configDir) {
     const configDir = opts.configDir;
     let first = true;
@@ -173,7 +177,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       intervalMs: opts.reloadIntervalMs ?? DEFAULT_RELOAD_INTERVAL_MS,
       fsWatch: opts.fsWatch,
       log,
-      parse: (file, text) => parseConfigFile(`${configDir}/${file}`, text),
+      parse: (file, text) => parser.parse(`${configDir}/${file}`, text),
       onError: (err: ConfigFileError) => log.error({ err: err.message, file: err.file }, 'config reload failed; keeping the config in service'),
       onChange: async (parsed, changed) => {
         const functions = (parsed[FUNCTIONS_FILE] as FunctionsFileT | undefined) ?? EMPTY_FUNCTIONS;
@@ -183,8 +187,9 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
           if (missing.length) log.warn({ configDir, missing }, 'WARNING: No runtime config found. Using empty config. Deploy required (nothing is deployed yet).');
         }
         const t0 = performance.now();
-        const next = compileRouteTable(routing, functions);
-        stackTables = compileStackTables(parsed[STACKS_FILE] as StacksFileT | undefined, functions);
+        // Thousands of routes compile in slices: requests are served in between (docs/gateway.md).
+        const next = await compileRouteTableInSlices(routing, functions);
+        stackTables = await compileStackTablesInSlices(parsed[STACKS_FILE] as StacksFileT | undefined, functions);
         swap(next);
         log.info({ routes: next.routes.length, functions: Object.keys(functions.functions).length, changed, ms: Math.round(performance.now() - t0) }, first ? 'config loaded' : 'config reloaded');
         if ((first || changed.includes(FUNCTIONS_FILE)) && opts.onFunctions) await opts.onFunctions(functions);
@@ -443,6 +448,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     table: () => table,
     close: async () => {
       watcher?.close();
+      await parser.close();
       // fastify closes idle keep-alive connections once, when close starts; a connection that
       // finishes its in-flight request afterwards would keep the server open, so sweep again.
       const sweep = setInterval(closeConnectionsWithoutRequest, 50);

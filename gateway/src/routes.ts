@@ -220,6 +220,40 @@ function match(node: TrieNode, segs: string[], i: number, method: string, params
 
 /** Compiles the routing and functions files into a lookup table. Never throws for bad routes: they are skipped with a warning. */
 export function compileRouteTable(routing: RoutingFile, functions: FunctionsFile): RouteTable {
+  const steps = compileSteps(routing, functions);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/** Route tables of more routes than this compile in slices (compileRouteTableInSlices). */
+export const COMPILE_SLICE = 250;
+/** CPU time a slice may take before the event loop gets a turn, ms. */
+export const SLICE_BUDGET_MS = 4;
+/** Routes compiled between two looks at the clock. */
+const ROUTES_PER_CHECK = 25;
+
+/**
+ * compileRouteTable in slices of at most SLICE_BUDGET_MS with the event loop free in between,
+ * so a reload of thousands of routes never holds requests up for long (docs/gateway.md). The
+ * budget is time, not a count: on a busy machine a slice of a fixed size takes several times longer.
+ */
+export async function compileRouteTableInSlices(routing: RoutingFile, functions: FunctionsFile): Promise<RouteTable> {
+  if ((routing.routes?.length ?? 0) <= COMPILE_SLICE) return compileRouteTable(routing, functions);
+  const steps = compileSteps(routing, functions);
+  let sliceStart = performance.now();
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    if (performance.now() - sliceStart >= SLICE_BUDGET_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
+  }
+}
+
+function* compileSteps(routing: RoutingFile, functions: FunctionsFile): Generator<void, RouteTable> {
   const warnings: string[] = [];
   const apis: Record<string, ResolvedApi> = {};
   for (const [id, cfg] of Object.entries(routing.apis ?? {})) apis[id] = resolveApi(id, cfg);
@@ -251,7 +285,9 @@ export function compileRouteTable(routing: RoutingFile, functions: FunctionsFile
   };
 
   let catchAll: CompiledRoute | undefined;
+  let compiled = 0;
   for (const r of routing.routes ?? []) {
+    if (++compiled % ROUTES_PER_CHECK === 0) yield;
     const label = `${r.method} ${r.path}`;
     if (r.path === DEFAULT_ROUTE) {
       const api = (apis[r.api] ??= resolveApi(r.api, undefined));

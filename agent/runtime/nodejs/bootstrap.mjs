@@ -167,6 +167,110 @@ function request(method, urlPath, body, headers) {
 
 const NEXT = `${base}/invocation/next`;
 
+// The instance channel (process runtime, docs/agent.md#the-instance-channel): a socket pair
+// on fd ESB_RUNTIME_CHANNEL that only this process holds, carrying length-prefixed frames
+// (u32 length | u8 kind | u32 meta length | meta | body) instead of HTTP.
+const channelFd = env.ESB_RUNTIME_CHANNEL;
+delete env.ESB_RUNTIME_CHANNEL;
+const EMPTY = Buffer.alloc(0);
+let channel;
+let channelBuf = EMPTY;
+let eventWaiter;
+
+function openChannel(fd) {
+  const s = new net.Socket({ fd, readable: true, writable: true });
+  s.on('data', onChannelData);
+  const gone = (err) => {
+    const w = eventWaiter;
+    eventWaiter = undefined;
+    w?.reject(err ?? new Error('the agent closed the instance channel'));
+  };
+  s.on('error', gone);
+  s.on('close', () => gone());
+  return s;
+}
+
+// In-process mode (docs/agent.md#in-process-node-instances): this runtime is a worker thread of
+// the agent, and the channel is a MessagePort carrying the same frames, one per message.
+function openPortChannel(port) {
+  port.on('message', (m) => onChannelData(Buffer.from(m.buffer, m.byteOffset, m.byteLength)));
+  port.on('close', () => {
+    const w = eventWaiter;
+    eventWaiter = undefined;
+    w?.reject(new Error('the agent closed the instance channel'));
+  });
+  return {
+    write(buf, cb) {
+      // An exact-size copy, transferred: cloning a pooled Buffer would copy its whole pool.
+      const own = new Uint8Array(buf);
+      port.postMessage(own, [own.buffer]);
+      cb?.();
+    },
+  };
+}
+
+function onChannelData(chunk) {
+  channelBuf = channelBuf.length === 0 ? chunk : Buffer.concat([channelBuf, chunk]);
+  while (channelBuf.length >= 9) {
+    const length = channelBuf.readUInt32BE(0);
+    if (channelBuf.length < 4 + length) break;
+    const metaLength = channelBuf.readUInt32BE(5);
+    const kind = channelBuf[4];
+    const meta = channelBuf.toString('utf8', 9, 9 + metaLength);
+    const body = channelBuf.subarray(9 + metaLength, 4 + length);
+    channelBuf = channelBuf.length === 4 + length ? EMPTY : channelBuf.subarray(4 + length);
+    if (kind === 0x45 && eventWaiter) {
+      const w = eventWaiter;
+      eventWaiter = undefined;
+      w.resolve({ status: 200, headers: eventHeaders(meta), body });
+    }
+  }
+}
+
+/** An EVENT frame's meta (NUL-separated) as the Runtime API's headers. */
+function eventHeaders(meta) {
+  const [id, deadline, arn, trace, clientContext, cognito] = meta.split('\0');
+  const h = { 'lambda-runtime-aws-request-id': id, 'lambda-runtime-deadline-ms': deadline, 'lambda-runtime-invoked-function-arn': arn };
+  if (trace) h['lambda-runtime-trace-id'] = trace;
+  if (clientContext) h['lambda-runtime-client-context'] = clientContext;
+  if (cognito) h['lambda-runtime-cognito-identity'] = cognito;
+  return h;
+}
+
+function writeFrame(kind, meta, body, cb) {
+  const metaLength = Buffer.byteLength(meta);
+  const bodyLength = body === undefined ? 0 : typeof body === 'string' ? Buffer.byteLength(body) : body.length;
+  const out = Buffer.allocUnsafe(9 + metaLength + bodyLength);
+  out.writeUInt32BE(5 + metaLength + bodyLength, 0);
+  out[4] = kind;
+  out.writeUInt32BE(metaLength, 5);
+  out.write(meta, 9, 'utf8');
+  if (typeof body === 'string') out.write(body, 9 + metaLength, 'utf8');
+  else if (body) body.copy(out, 9 + metaLength);
+  channel.write(out, cb);
+}
+
+function channelEvent() {
+  return new Promise((resolve, reject) => (eventWaiter = { resolve, reject }));
+}
+
+/** The first event: NEXT over the channel, else GET .../invocation/next. */
+function firstNext() {
+  if (!channel) return request('GET', NEXT);
+  writeFrame(0x4e, '');
+  return channelEvent();
+}
+
+/** Sends a result ('response') or an error document ('error', with its type) and asks for the next event. */
+function resultThenNext(what, id, body, errorType) {
+  if (channel) {
+    writeFrame(what === 'response' ? 0x52 : 0x46, what === 'response' ? id : `${id}\0${errorType}`, body);
+    return channelEvent();
+  }
+  const headers = what === 'response' ? JSON_CONTENT : { 'content-type': 'application/json', 'lambda-runtime-function-error-type': errorType };
+  return postThenNext(`${base}/invocation/${id}/${what}`, body, headers);
+}
+
 /** Posts a result (or error) and asks for the next event in the same write; resolves with the next event. */
 function postThenNext(urlPath, body, headers) {
   const [posted, next] = send(['POST', urlPath, body, headers], ['GET', NEXT]);
@@ -197,6 +301,7 @@ async function initError(err, type) {
   if (type) doc.errorType = type;
   process.stderr.write(`${JSON.stringify(doc)}\n`);
   try {
+    if (channel) return await new Promise((resolve) => writeFrame(0x49, doc.errorType, JSON.stringify(doc), resolve));
     await request('POST', `${base}/init/error`, JSON.stringify(doc), {
       'content-type': 'application/json',
       'lambda-runtime-function-error-type': doc.errorType,
@@ -367,6 +472,8 @@ async function main() {
   const root = env.LAMBDA_TASK_ROOT || process.cwd();
   const spec = process.argv[2] || env._HANDLER;
   installSdkV2Endpoints(env);
+  if (channelFd === 'port') channel = openPortChannel((await import('node:worker_threads')).workerData.esbChannel);
+  else if (channelFd) channel = openChannel(Number(channelFd));
   let handler;
   try {
     if (!spec) throw Object.assign(new Error('No handler specified'), { name: 'Runtime.MalformedHandlerName' });
@@ -375,7 +482,7 @@ async function main() {
     await initError(err);
     return;
   }
-  let nextEvent = request('GET', NEXT);
+  let nextEvent = firstNext();
   for (;;) {
     const next = await nextEvent;
     if (next.status !== 200) throw new Error(`invocation/next answered ${next.status}`);
@@ -404,7 +511,7 @@ async function main() {
       nextEvent = postError(id, err);
       continue;
     }
-    nextEvent = postThenNext(`${base}/invocation/${id}/response`, body, JSON_CONTENT);
+    nextEvent = resultThenNext('response', id, body);
   }
 }
 
@@ -417,15 +524,13 @@ function isOutOfMemory(err) {
 
 function postError(id, err) {
   if (isOutOfMemory(err)) {
-    process.stderr.write(`Runtime.OutOfMemory: ${err.message}\n`, () => process.kill(process.pid, 'SIGKILL'));
+    // A worker thread (in-process mode) ends itself, never the agent's process.
+    process.stderr.write(`Runtime.OutOfMemory: ${err.message}\n`, () => (channelFd === 'port' ? process.exit(1) : process.kill(process.pid, 'SIGKILL')));
     return new Promise(() => {});
   }
   const doc = errorDoc(err);
   process.stderr.write(`ERROR\t${doc.errorType}: ${doc.errorMessage}\n`);
-  return postThenNext(`${base}/invocation/${id}/error`, JSON.stringify(doc), {
-    'content-type': 'application/json',
-    'lambda-runtime-function-error-type': doc.errorType,
-  });
+  return resultThenNext('error', id, JSON.stringify(doc), doc.errorType);
 }
 
 process.on('unhandledRejection', (err) => fatal(err));

@@ -15,6 +15,8 @@ export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url
 export const REPO = path.resolve(BENCH_DIR, '..');
 export const FIXTURES = path.join(BENCH_DIR, 'fixtures');
 export const PEER_DIR = path.join(BENCH_DIR, 'peer');
+/** deploy-stall: a warm route's p99 while a 5,000-function template deploys (docs/apply.md "Off the serving loop"). */
+export const DEPLOY_STALL_P99_TARGET_MS = 50;
 const ESB_BIN = path.join(REPO, 'cli', 'bin', 'esb.js');
 
 export interface Started {
@@ -55,14 +57,14 @@ export interface EsbDev extends Started {
   deploy(name: string, template: string): Promise<void>;
 }
 
-export async function startEsbDev(opts: { workspace: string; runtime: 'process' | 'docker'; logDir: string; env?: NodeJS.ProcessEnv }): Promise<EsbDev> {
+export async function startEsbDev(opts: { workspace: string; runtime: 'process' | 'docker'; logDir: string; env?: NodeJS.ProcessEnv; /** Flags for node itself (e.g. --cpu-prof). */ nodeArgs?: string[] }): Promise<EsbDev> {
   const port = await freePort();
   await mkdir(path.join(opts.workspace, 'deployments'), { recursive: true });
   const t0 = performance.now();
   const server = startServer({
     name: `esb dev (${opts.runtime})`,
     cmd: process.execPath,
-    args: [ESB_BIN, 'dev', '--workspace', opts.workspace, '--port', String(port), '--no-examples', '--dynamodb-port', '0', '--s3-port', '0', '--runtime', opts.runtime],
+    args: [...(opts.nodeArgs ?? []), ESB_BIN, 'dev', '--workspace', opts.workspace, '--port', String(port), '--no-examples', '--dynamodb-port', '0', '--s3-port', '0', '--runtime', opts.runtime],
     cwd: REPO,
     env: { ...process.env, ...opts.env },
     logFile: path.join(opts.logDir, `esb-dev-${opts.runtime}.log`),

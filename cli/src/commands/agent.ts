@@ -88,6 +88,8 @@ export async function runAgent(argv: string[], env: Record<string, string | unde
     victoriaLogsUrl: settings.agent.victoriaLogsUrl,
     docker: dockerOptions(settings.agent),
     functionUsers: runtime === 'process' ? settings.functionUsers : undefined,
+    warmInstances: settings.agent.warmInstances,
+    nodeWorkers: runtime === 'process' ? settings.agent.nodeWorkers : undefined,
   });
   const watcher = watchConfig<FunctionsFile>({
     configDir,

@@ -6,22 +6,23 @@ import { parseArgs } from 'node:util';
 import { startFileController, startKubeController } from '@esb/controller';
 import { stagingConfigDir } from '@esb/deploy';
 import { createLogger } from '../log.js';
-import { createDeploySteps, loadDockerImageBuilder } from '@esb/controller';
+import { createWorkerDeploySteps } from '@esb/controller';
 import type { Command } from '../main.js';
-import { processSettings } from '../settings.js';
+import { deployMemoryMbOf, processSettings } from '../settings.js';
 import { workspacePaths } from '@esb/controller';
 import { ControllerMetrics, startHealthServer, type HealthServer, type RunningController } from '@esb/controller';
 
 const HELP = `usage: esb controller [--backend file|kube] [--workspace DIR] [--deployments DIR]
                       [--runtime docker|process] [--kubeconfig FILE] [--context C] [-n NAMESPACE]
                       [--health-port PORT] [--leader-elect [--leader-election-namespace NS]
-                      [--leader-election-id NAME]]
+                      [--leader-election-id NAME]] [--deploy-memory-mb 1024]
 
 Reconciles Deployment resources: manifests in <workspace>/deployments (file backend) or
 deployments.esb.dev in a Kubernetes API (kube backend). Storage endpoints come from
 AWS_ENDPOINT_URL_DYNAMODB (or DYNAMODB_ENDPOINT) and AWS_ENDPOINT_URL_S3 (or S3_ENDPOINT). With
 CONFIG_DIR set, every env is applied there (one mounted folder, as in compose); otherwise into
-<workspace>/.esb/staging/<project>/<env>/config.
+<workspace>/.esb/staging/<project>/<env>/config. Deploy steps run in worker threads whose heap is
+capped at --deploy-memory-mb (default ESB_DEPLOY_MEMORY_MB, else 1024).
 
 --health-port serves /healthz, /readyz and /metrics (Prometheus text). --leader-elect (kube
 backend): only the replica holding the coordination.k8s.io Lease NAME (default esb-controller)
@@ -55,6 +56,7 @@ export const controller: Command = {
         'leader-elect': { type: 'boolean' },
         'leader-election-namespace': { type: 'string' },
         'leader-election-id': { type: 'string', default: 'esb-controller' },
+        'deploy-memory-mb': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -68,14 +70,14 @@ export const controller: Command = {
     const log = createLogger({ pretty: process.stderr.isTTY });
     const paths = workspacePaths(values.workspace ?? settings.workspace, values.deployments ?? settings.deploymentsDir);
     const configDirOverride = settings.configDir;
-    const steps = createDeploySteps({
+    const steps = createWorkerDeploySteps({
       runtime,
       dynamodbEndpoint: settings.endpoints.dynamodb,
       s3Endpoint: settings.endpoints.s3,
       region: settings.region,
       credentials: settings.credentials,
+      memoryMb: deployMemoryMbOf(values['deploy-memory-mb'], '--deploy-memory-mb') ?? settings.deployMemoryMb,
       log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
-      buildImages: runtime === 'docker' ? await loadDockerImageBuilder() : undefined,
     });
     const metrics = new ControllerMetrics();
     const options = {
@@ -142,6 +144,7 @@ export const controller: Command = {
     }
     await stopped;
     log.info('stopping');
+    await steps.close();
     await running?.close();
     await elector?.release();
     await health?.close();

@@ -8,19 +8,21 @@ import { workspacePaths } from '@esb/controller';
 import { startDev, type RunningDev } from '../dev.js';
 import { createLogger } from '../log.js';
 import type { Command } from '../main.js';
-import { processSettings } from '../settings.js';
+import { deployMemoryMbOf, processSettings } from '../settings.js';
 import { renderSummary } from '../summary.js';
 
 const HELP = `usage: esb dev [--workspace DIR] [--port 3000] [--host 127.0.0.1] [--runtime process|docker]
                [--backend file|kube [--kubeconfig FILE] [--context C] [-n NS]]
                [--project esb] [--env default] [--no-examples] [--dynamodb-port 8000] [--s3-port 9000]
-               [--no-console] [--no-summary]
+               [--no-console] [--no-summary] [--deploy-memory-mb 1024]
 
 Starts the embedded platform in one process: DynamoDB- and S3-compatible storage, the agent,
 the gateway on --port and the controller watching <workspace>/deployments/. Deploys the
 example app A unless --no-examples. The browser console is at <gateway>/_esb/ (--no-console:
 not served). On a terminal, a summary redraws itself and the log goes to .esb/dev.log
-(--no-summary: log lines instead). Ctrl-C stops everything.`;
+(--no-summary: log lines instead). Deploys run in worker threads whose heap is capped at
+--deploy-memory-mb (default ESB_DEPLOY_MEMORY_MB, else 1024): a template that needs more fails
+its own Deployment (reason OutOfMemory) and requests keep being served. Ctrl-C stops everything.`;
 
 export const SUMMARY_REFRESH_MS = 1_000;
 const LOG_TAIL_LINES = 50;
@@ -46,6 +48,7 @@ export const dev: Command = {
         's3-port': { type: 'string', default: '9000' },
         'no-console': { type: 'boolean' },
         'no-summary': { type: 'boolean' },
+        'deploy-memory-mb': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -90,6 +93,7 @@ export const dev: Command = {
       dynamodbPort: parsePort(values['dynamodb-port'], '--dynamodb-port'),
       s3Port: parsePort(values['s3-port'], '--s3-port'),
       console: !values['no-console'],
+      deployMemoryMb: deployMemoryMbOf(values['deploy-memory-mb'], '--deploy-memory-mb'),
       log,
     });
     const { info } = running;

@@ -87,6 +87,8 @@ export async function runGateway(argv: string[], env: Record<string, string | un
       endpoints: { ...settings.endpoints, lambda: settings.endpoints.lambda ?? `http://127.0.0.1:${port}` },
       logDir: values['log-dir'] ?? settings.logDir ?? '.esb/logs',
       log: log.child({ component: 'agent' }),
+      warmInstances: settings.agent.warmInstances,
+      nodeWorkers: runtime === 'process' ? settings.agent.nodeWorkers : undefined,
     });
     closers.push(() => agent.close());
     invoker = agent;

@@ -7,6 +7,7 @@ import { WorkQueue } from '../reconcile/queue.js';
 import { ReasonError } from '@esb/contracts';
 import { FileSource } from './source.js';
 import { FileStore } from './store.js';
+import { until } from '@esb/contracts/testing';
 
 // Steps that really read the template from disk and "apply" its single line into a map: enough
 // to see which content reached CONFIG_DIR, with real files and real chokidar events.
@@ -38,16 +39,6 @@ function diskSteps(applied: Map<string, string>): DeploySteps {
       return { message: 'ok' };
     },
   };
-}
-
-async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
-  const start = Date.now();
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value as T;
-    if (Date.now() - start > timeoutMs) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 const manifest = (name: string, template: string) =>
@@ -89,7 +80,7 @@ describe('file backend (real files, chokidar)', () => {
   it('deploys a dropped manifest, redeploys when the template changes, and keeps functions when the manifest is removed', async () => {
     await writeFile(path.join(ws, 'a.yml'), 'hello:A\n');
     await writeFile(path.join(ws, 'deployments', 'deploy-a.yaml'), manifest('deploy-a', '../a.yml'));
-    await until(async () => (await ready('deploy-a'))?.status === 'True');
+    await until(async () => (await ready('deploy-a'))?.status === 'True', 'deploy-a Ready');
     expect(applied.get('hello')).toBe('A');
     const record = await store.readRecord({ namespace: 'default', name: 'deploy-a' });
     expect(record).toMatchObject({ generation: 1, env: 'prod', manifest: path.join(ws, 'deployments', 'deploy-a.yaml') });
@@ -97,7 +88,7 @@ describe('file backend (real files, chokidar)', () => {
     expect(await readFile(path.join(ws, 'deployments', 'deploy-a.yaml'), 'utf8')).toBe(manifest('deploy-a', '../a.yml'));
 
     await writeFile(path.join(ws, 'a.yml'), 'hello:A2\n');
-    await until(() => applied.get('hello') === 'A2');
+    await until(() => applied.get('hello') === 'A2', 'hello applied from A2');
 
     await unlink(path.join(ws, 'deployments', 'deploy-a.yaml'));
     await new Promise((r) => setTimeout(r, 300));
@@ -108,10 +99,10 @@ describe('file backend (real files, chokidar)', () => {
     await writeFile(path.join(ws, 'a.yml'), 'hello:A\n');
     await writeFile(path.join(ws, 'b.yml'), 'hello:B\n');
     await writeFile(path.join(ws, 'deployments', 'app.yaml'), manifest('app', '../a.yml'));
-    await until(() => applied.get('hello') === 'A');
+    await until(() => applied.get('hello') === 'A', 'hello applied from A');
     await writeFile(path.join(ws, 'deployments', 'app.yaml'), manifest('app', '../b.yml'));
-    await until(() => applied.get('hello') === 'B');
-    await until(async () => (await store.readRecord({ namespace: 'default', name: 'app' })).status?.observedGeneration === 2);
+    await until(() => applied.get('hello') === 'B', 'hello applied from B');
+    await until(async () => (await store.readRecord({ namespace: 'default', name: 'app' })).status?.observedGeneration === 2, 'generation 2 observed');
   });
 
   it('a malformed manifest gets a status naming file and field; a broken template fails; others deploy', async () => {
@@ -120,12 +111,12 @@ describe('file backend (real files, chokidar)', () => {
     await writeFile(path.join(ws, 'deployments', 'bad-spec.yaml'), 'apiVersion: esb.dev/v1alpha1\nkind: Deployment\nmetadata: {name: bad-spec}\nspec: {env: prod}\n');
     await writeFile(path.join(ws, 'deployments', 'bad-template.yaml'), manifest('bad-template', '../bad.yml'));
     await writeFile(path.join(ws, 'deployments', 'good.yaml'), manifest('good', '../good.yml'));
-    await until(async () => (await ready('good'))?.status === 'True');
-    const badSpec = await until(() => ready('bad-spec'));
+    await until(async () => (await ready('good'))?.status === 'True', 'good Ready');
+    const badSpec = await until(() => ready('bad-spec'), 'a Ready condition of bad-spec');
     expect(badSpec).toMatchObject({ status: 'False', reason: 'InvalidSpec' });
     expect(badSpec.message).toContain(path.join(ws, 'deployments', 'bad-spec.yaml'));
     expect(badSpec.message).toContain('spec');
-    const badTemplate = await until(() => ready('bad-template'));
+    const badTemplate = await until(() => ready('bad-template'), 'a Ready condition of bad-template');
     expect(badTemplate).toMatchObject({ status: 'False', reason: 'InvalidTemplate' });
     expect((await store.readRecord({ namespace: 'default', name: 'bad-template' })).recentErrors?.[0].message).toContain('cannot parse');
     expect(applied.get('good')).toBe('1');

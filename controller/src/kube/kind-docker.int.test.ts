@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
 import { buildTestServer, cachedBinaries, kubeTestMode, startTestApiServer, type TestApiServer } from './testing/apiserver.js';
 import { docker, dockerRunArgs, dockerRunsOf, type DockerRun, type K8sObject } from './testing/pods-in-docker.js';
+import { until } from '@esb/contracts/testing';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const mode = kubeTestMode();
@@ -36,21 +37,6 @@ function exec(file: string, args: string[], opts: { input?: string; timeoutMs?: 
     });
     if (opts.input !== undefined) child.stdin?.end(opts.input);
   });
-}
-
-async function until<T>(fn: () => Promise<T | undefined | false>, what: string, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
 }
 
 const deployment = (namespace: string, name: string, template: string) =>
@@ -126,7 +112,7 @@ describe.skipIf(!run)('kind manifests run in Docker against a real API server', 
     for (const r of runs) {
       const probe = r.readiness;
       if (!probe || !('path' in probe)) continue;
-      await until(async () => (await fetch(`http://${ips.get(r.name)}:${probe.port}${probe.path}`)).ok, `${r.name} ready (${probe.path})`, 180_000);
+      await until(async () => (await fetch(`http://${ips.get(r.name)}:${probe.port}${probe.path}`)).ok, `${r.name} ready (${probe.path})`, { timeoutMs: 180_000, everyMs: 250 });
     }
   }, 30 * 60_000);
 
@@ -169,7 +155,7 @@ describe.skipIf(!run)('kind manifests run in Docker against a real API server', 
   it(
     'one controller leads through the Lease, both are ready, and only the leader reconciles',
     track(async () => {
-      const lease = await until(async () => JSON.parse(await api.kubectl(['get', 'leases.coordination.k8s.io', 'esb-controller', '-n', 'esb-system', '-o', 'json'])), 'the Lease', 60_000);
+      const lease = await until(async () => JSON.parse(await api.kubectl(['get', 'leases.coordination.k8s.io', 'esb-controller', '-n', 'esb-system', '-o', 'json'])), 'the Lease', { timeoutMs: 60_000, everyMs: 250 });
       const holder: string = lease.spec.holderIdentity;
       expect(holder).toMatch(/^esb-controller-[01]_/);
       leaderIndex = Number(holder.slice('esb-controller-'.length, 'esb-controller-'.length + 1));
@@ -191,14 +177,14 @@ describe.skipIf(!run)('kind manifests run in Docker against a real API server', 
         const r = ready(s);
         if (r?.status === 'False' && !['Generating', 'BuildingImages', 'Applying', 'Provisioning'].includes(r.reason)) throw new Error(`Ready False ${r.reason}: ${r.message}`);
         return r?.status === 'True' ? s : undefined;
-      }, 'deploy-a Ready', 180_000);
+      }, 'deploy-a Ready', { timeoutMs: 180_000, everyMs: 250 });
       expect(st.configDir).toBe('/esb/state/config');
       expect(st.functions).toBe(3);
 
       const hello = await until(async () => {
         const res = await fetch(`${gateway()}/hello`);
         return res.ok ? res.json() : undefined;
-      }, 'GET /hello through the gateway', 60_000);
+      }, 'GET /hello through the gateway', { timeoutMs: 60_000, everyMs: 250 });
       expect(hello).toEqual({ version: 'A' });
       // DynamoDB through the storage StatefulSet, from a function run by an agent.
       const put = await fetch(`${gateway()}/items/k1`, { method: 'PUT', body: JSON.stringify({ v: 1 }), headers: { 'content-type': 'application/json' } });
@@ -220,11 +206,11 @@ describe.skipIf(!run)('kind manifests run in Docker against a real API server', 
     'Python functions run in the agents (the image carries python3 + boto3)',
     track(async () => {
       await api.kubectl(['apply', '-f', '-'], deployment('default', 'deploy-b', 'b.yml'));
-      await until(async () => ready(await status('default', 'deploy-b'))?.status === 'True', 'deploy-b Ready', 180_000);
+      await until(async () => ready(await status('default', 'deploy-b'))?.status === 'True', 'deploy-b Ready', { timeoutMs: 180_000, everyMs: 250 });
       const info = await until(async () => {
         const res = await fetch(`${gateway()}/b/info`);
         return res.ok ? ((await res.json()) as Record<string, unknown>) : undefined;
-      }, 'GET /b/info', 60_000);
+      }, 'GET /b/info', { timeoutMs: 60_000, everyMs: 250 });
       expect(info).toMatchObject({ function: 'info', region: 'us-east-1' });
       // Same namespace: B's /hello replaces A's (last write wins within one namespace).
       expect(await (await fetch(`${gateway()}/hello`)).json()).toEqual({ version: 'B' });
@@ -238,7 +224,7 @@ describe.skipIf(!run)('kind manifests run in Docker against a real API server', 
       const r = await until(async () => {
         const c = ready(await status('team2', 'deploy-b'));
         return c?.status === 'False' && c.reason === 'Conflict' ? c : undefined;
-      }, 'team2/deploy-b refused', 120_000);
+      }, 'team2/deploy-b refused', { timeoutMs: 120_000, everyMs: 250 });
       expect(r.message).toMatch(/function hello.*route GET \/hello.*namespace default by deployments.esb.dev default\/deploy-/);
       expect(await (await fetch(`${gateway()}/hello`)).json()).toEqual({ version: 'B' });
     }),

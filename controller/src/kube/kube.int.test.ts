@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Request } from '../reconcile/types.js';
 import { createKubeSource, createKubeStore, type KubeSource, type KubeStore } from './index.js';
 import { buildTestServer, kubeTestMode, STAND_IN_CRDS_DIR, startTestApiServer, type TestApiServer } from './testing/apiserver.js';
+import { until } from '@esb/contracts/testing';
 
 const mode = kubeTestMode();
 if (!mode.run) {
@@ -23,16 +24,6 @@ spec:
 ${extra}`;
 
 /** Waits until `predicate` holds, polling. */
-async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe.skipIf(!mode.run)('kube backend against a real API server', () => {
   let api: TestApiServer;
   let store: KubeStore;

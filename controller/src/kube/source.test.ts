@@ -6,6 +6,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Request } from '../reconcile/types.js';
 import { createKubeSource, type KubeSource } from './source.js';
+import { until } from '@esb/contracts/testing';
 
 const obj = (name: string, rv: string) => ({ apiVersion: 'esb.dev/v1alpha1', kind: 'Deployment', metadata: { namespace: 'default', name, resourceVersion: rv } });
 
@@ -64,14 +65,6 @@ function kubeConfigFor(server: string): KubeConfig {
     currentContext: 'fake',
   });
   return kc;
-}
-
-async function until(fn: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!fn()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('KubeSource adapter', () => {

@@ -6,14 +6,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PathWatcher, withPathWatcher } from './path-watcher.js';
 import type { Request, Source } from './types.js';
-
-async function until(probe: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!probe()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { until } from '@esb/contracts/testing';
 
 describe('PathWatcher (real files)', () => {
   let dir: string;

@@ -27,7 +27,7 @@ export interface StepsOptions {
   buildImages?(artifactPath: string, signal: AbortSignal): Promise<{ built: number; reused: number }>;
   log?: { info(msg: string): void; warn(msg: string): void };
   /** Process runtime: what the machine lacks to run these functions as Lambda would (e.g. boto3), said at deploy time. */
-  processRuntimeNotes?(functions: FunctionsFile['functions']): string[];
+  processRuntimeNotes?(functions: FunctionsFile['functions']): string[] | Promise<string[]>;
 }
 
 async function countArtifact(artifactPath: string): Promise<{ artifactDigest: string; counts: Counts; functions: FunctionsFile['functions'] }> {
@@ -87,7 +87,7 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
             'UnsupportedRuntime',
           );
         }
-        const notes = options.processRuntimeNotes?.(functions) ?? [];
+        const notes = (await options.processRuntimeNotes?.(functions)) ?? [];
         return notes.length ? { message: `the process runtime runs code directly; WARNING: ${notes.join('; ')}`, reason: 'NotRequired' } : undefined;
       }
       if (!options.buildImages) throw new Error('the Docker runtime has no image builder configured');

@@ -3,17 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { watchConfig, type ConfigFileError, type ConfigWatcher } from './watch.js';
+import { until } from '../testing/until.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until(cond: () => boolean, ms: number): Promise<number> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`condition not met within ${ms} ms`);
-    await sleep(5);
-  }
-  return Date.now() - t0;
-}
-
 describe('watchConfig', () => {
   let dir: string;
   let w: ConfigWatcher | undefined;
@@ -37,7 +29,7 @@ describe('watchConfig', () => {
     expect(seen).toEqual([{ 'a.json': undefined, 'b.json': undefined }]);
     await atomicWrite('a.json', '{"v":1}');
     // The poll interval is a minute: seeing the change at all means fs.watch delivered it.
-    await until(() => seen.length === 2, 30_000);
+    await until(() => seen.length === 2, 'two changes seen');
     expect(seen[1]).toEqual({ 'a.json': { v: 1 }, 'b.json': undefined });
   });
 
@@ -48,7 +40,7 @@ describe('watchConfig', () => {
     w = watchConfig({ configDir: dir, files: ['a.json'], intervalMs: 100, fsWatch: false, parse: parseJson, onChange: (p, c) => void (seen.push(p), changes.push(c)) });
     await w.ready;
     await writeFile(join(dir, 'a.json'), '{"v":22}');
-    await until(() => seen.length === 2, 1000);
+    await until(() => seen.length === 2, 'two changes seen');
     expect(seen[1]).toEqual({ 'a.json': { v: 22 } });
     expect(changes).toEqual([['a.json'], ['a.json']]);
     await sleep(250);
@@ -107,7 +99,7 @@ describe('watchConfig', () => {
     const { mkdir } = await import('node:fs/promises');
     await mkdir(sub);
     await writeFile(join(sub, 'a.json'), '{"v":9}');
-    await until(() => seen.length === 2, 1000);
+    await until(() => seen.length === 2, 'two changes seen');
     expect(seen).toEqual([undefined, { v: 9 }]);
   });
 });

@@ -35,8 +35,8 @@ export interface WatchConfigOptions<T = unknown> {
   files: readonly string[];
   /** Poll interval (ms). Callers enforce their own minimum (CONFIG_RELOAD_INTERVAL: 500 ms). */
   intervalMs: number;
-  /** Parses one file's text; throws on bad content. Default: the text itself. */
-  parse?: (file: string, text: string) => T;
+  /** Parses one file's text; throws (or rejects) on bad content. Default: the text itself. */
+  parse?: (file: string, text: string) => T | Promise<T>;
   /** Called with every file's current value (undefined = missing) and the names that changed. May be async; errors go to onError. */
   onChange(parsed: Record<string, T | undefined>, changed: string[]): void | Promise<void>;
   onError?(err: ConfigFileError): void;
@@ -97,7 +97,7 @@ export function watchConfig<T = unknown>(opts: WatchConfigOptions<T>): ConfigWat
       }
       try {
         const text = await readFile(path, 'utf8');
-        return { ok: true, value: parse(file, text), sig: currentSig };
+        return { ok: true, value: await parse(file, text), sig: currentSig };
       } catch (err) {
         lastErr = err;
       }

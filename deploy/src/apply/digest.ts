@@ -4,8 +4,9 @@
 // lines sorted by path (plain string order, "/"-separated), all hashed with sha256 and
 // written "sha256:<hex>". Same inputs, same digest. Symlinks are followed.
 import { createHash } from 'node:crypto';
-import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { lstat, readFile } from 'node:fs/promises';
 import { join, normalize, sep } from 'node:path';
+import { walkTree } from '../layout/walk.js';
 
 export interface Tree {
   /** Every file, "/"-separated relative paths, sorted. */
@@ -19,40 +20,8 @@ export interface Tree {
  * `root` (a symlink leading out of it is listed in `escapes` and not followed).
  */
 export async function scanTree(root: string): Promise<Tree & { escapes: string[] }> {
-  const files: string[] = [];
-  const dirs = new Set<string>(['']);
-  const escapes: string[] = [];
-  const realRoot = await realpath(root);
-  const walk = async (dir: string, prefix: string): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true });
-    await Promise.all(
-      entries.map(async (e) => {
-        const rel = prefix ? `${prefix}/${e.name}` : e.name;
-        const abs = join(dir, e.name);
-        if (e.isDirectory()) {
-          dirs.add(rel);
-          await walk(abs, rel);
-        } else if (e.isFile()) files.push(rel);
-        else if (e.isSymbolicLink()) {
-          const real = await realpath(abs).catch(() => undefined);
-          if (!real) return;
-          if (real !== realRoot && !real.startsWith(realRoot + sep)) {
-            escapes.push(rel);
-            return;
-          }
-          const s = await stat(abs);
-          if (s.isFile()) files.push(rel);
-          else if (s.isDirectory()) {
-            dirs.add(rel);
-            await walk(abs, rel);
-          }
-        }
-      }),
-    );
-  };
-  await walk(root, '');
-  files.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return { files, dirs, escapes };
+  const walk = await walkTree(root);
+  return { files: walk.files.map((f) => f.path), dirs: walk.dirs, escapes: walk.escapes.map((e) => e.path) };
 }
 
 /** Every file under `root` (symlinks inside it followed), as sorted "/"-separated relative paths. */

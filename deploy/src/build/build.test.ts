@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -168,5 +168,22 @@ describe('buildTemplate (real esbuild, npm, make)', () => {
     const err = await run(app, template(fn('Other', 'CodeUri: src/\nHandler: index.handler\nRuntime: nodejs20.x', 'BuildMethod: makefile'))).catch((e) => e);
     expect(err).toBeInstanceOf(BuildError);
     expect(err.message).toMatch(/^Other: makefile build failed: make -f .* build-Other exited with 2:\n.*No rule to make target 'build-Other'/s);
+  });
+
+  it('a symlink in the sources leading outside the template folder is not built, and the unit says so', async () => {
+    const app = path.join(dir, 'links');
+    const outside = path.join(dir, 'outside-links');
+    await mkdir(path.join(app, 'src', 'lib'), { recursive: true });
+    await mkdir(outside, { recursive: true });
+    await writeFile(path.join(outside, 'secret.pem'), 'PRIVATE KEY');
+    await writeFile(path.join(app, 'src', 'lib', 'util.js'), 'export const x = 1;\n');
+    await symlink(outside, path.join(app, 'src', 'certs'));
+    await symlink(path.join(app, 'src', 'lib'), path.join(app, 'src', 'shared')); // inside: followed
+    await writeFile(path.join(app, 'src', 'Makefile'), 'build-Fn:\n\tcp -rL . "$(ARTIFACTS_DIR)/"\n');
+    const built = await run(app, template(fn('Fn', 'CodeUri: src/\nHandler: index.handler\nRuntime: nodejs20.x', 'BuildMethod: makefile')));
+    const unit = built.functions.get('Fn')!;
+    expect((await readdir(unit.dir)).sort()).toEqual(['Makefile', 'lib', 'shared']);
+    expect(await readFile(path.join(unit.dir, 'shared', 'util.js'), 'utf8')).toContain('x = 1');
+    expect(unit.skippedLinks).toEqual([`certs -> ${outside}`]);
   });
 });

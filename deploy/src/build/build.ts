@@ -3,9 +3,10 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { folderSize, walkTree } from '../layout/walk.js';
 import { SamTemplateError } from '../sam/errors.js';
 import type { SamModel } from '../sam/model.js';
 import { esbuildOptions, planBuilds, type BuildUnit, type BuilderKind } from './plan.js';
@@ -47,6 +48,8 @@ export interface UnitReport {
   bytes: number;
   files: number;
   ms: number;
+  /** Symlinks in the source that lead outside the template's folder: not copied. */
+  skippedLinks?: string[];
 }
 
 export interface BuildResult {
@@ -104,7 +107,7 @@ async function buildUnit(unit: BuildUnit, options: BuildOptions): Promise<UnitRe
   const sourceDir = resolve(options.templateDir, unit.source.uri);
   const outDir = join(options.buildDir, unit.name);
   const stampFile = join(options.buildDir, '.cache', `${unit.name}.json`);
-  const sourceFiles = await listFiles(sourceDir);
+  const { files: sourceFiles, skippedLinks } = await listSources(sourceDir, options.templateDir);
   const digest = await unitDigest(unit, sourceDir, sourceFiles);
   const previous = await readStamp(stampFile);
   const report = (cached: boolean, bytes: number, files: number): UnitReport => ({
@@ -117,6 +120,7 @@ async function buildUnit(unit: BuildUnit, options: BuildOptions): Promise<UnitRe
     bytes,
     files,
     ms: Date.now() - started,
+    ...(skippedLinks.length > 0 ? { skippedLinks } : {}),
   });
   if (previous?.digest === digest && existsSync(outDir)) {
     options.onProgress?.({ unit: unit.name, builder: unit.builder, members: unit.members, state: 'cached', bytes: previous.bytes, files: previous.files, ms: Date.now() - started });
@@ -163,23 +167,13 @@ async function unitDigest(unit: BuildUnit, sourceDir: string, files: string[]): 
   return h.digest('hex');
 }
 
-/** Files of a code folder (POSIX paths, sorted), without SKIP_DIRS; symlinks followed. */
-async function listFiles(root: string, rel = '', out: string[] = []): Promise<string[]> {
-  const entries = await readdir(rel ? join(root, rel) : root, { withFileTypes: true });
-  for (const e of entries) {
-    const r = rel ? `${rel}/${e.name}` : e.name;
-    let dir = e.isDirectory();
-    let file = e.isFile();
-    if (e.isSymbolicLink()) {
-      const s = await stat(join(root, r)).catch(() => undefined);
-      dir = !!s?.isDirectory();
-      file = !!s?.isFile();
-    }
-    if (dir && !SKIP_DIRS.has(e.name)) await listFiles(root, r, out);
-    else if (file) out.push(r);
-  }
-  if (!rel) out.sort();
-  return out;
+/**
+ * Files of a code folder (POSIX paths, sorted), without SKIP_DIRS. Symlinks are followed inside
+ * the template's folder; one leading out is not copied (docs/security.md "Names and paths").
+ */
+async function listSources(sourceDir: string, templateDir: string): Promise<{ files: string[]; skippedLinks: string[] }> {
+  const walk = await walkTree(sourceDir, { containIn: await realpath(templateDir), skip: (name, _abs, isDir) => isDir && SKIP_DIRS.has(name) });
+  return { files: walk.files.map((f) => f.path), skippedLinks: walk.escapes.map((e) => `${e.path} -> ${e.target}`) };
 }
 
 async function copyFiles(fromDir: string, files: string[], toDir: string): Promise<void> {
@@ -201,22 +195,6 @@ async function copyFiles(fromDir: string, files: string[], toDir: string): Promi
   );
 }
 
-export async function folderSize(dir: string): Promise<{ bytes: number; files: number }> {
-  let bytes = 0;
-  let files = 0;
-  const walk = async (d: string) => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile()) {
-        bytes += (await stat(p)).size;
-        files++;
-      }
-    }
-  };
-  await walk(dir);
-  return { bytes, files };
-}
 
 interface UnitContext {
   unit: BuildUnit;

@@ -4,13 +4,14 @@
 // digest, so an image that exists is up to date: only what changed is built — unless its base
 // image (FROM, e.g. esb-runtime:nodejs) was rebuilt since: the label dev.esb.base-image-id
 // records the base's image id, and a function image built on another one is rebuilt.
-import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
+import { readFileSync, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Docker from 'dockerode';
 import { ArtifactFile, decodeRuntimeFile, IMAGES_CODEC, parseYaml, validate, type FunctionsFile } from '@esb/contracts';
 
 export type { ImageBuild } from '../generate/render.js';
 import type { ImageBuild } from '../generate/render.js';
+import { walkTree } from '../layout/walk.js';
 
 export interface BuildImagesOptions {
   docker?: Docker;
@@ -42,15 +43,6 @@ export class ImageBuildError extends Error {
   }
 }
 
-function listFiles(root: string, dir = ''): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(path.join(root, dir), { withFileTypes: true })) {
-    const rel = dir ? `${dir}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...listFiles(root, rel));
-    else out.push(rel);
-  }
-  return out;
-}
 
 const BASE_ID_LABEL = 'dev.esb.base-image-id';
 
@@ -118,7 +110,7 @@ export async function buildImages(artifactRoot: string, builds: ImageBuild[], op
     let failure: string | undefined;
     const tail: string[] = [];
     try {
-      const stream = await docker.buildImage({ context, src: listFiles(context) }, { t: b.image, dockerfile, buildargs, labels: { 'dev.esb.function': b.function, ...(baseId ? { [BASE_ID_LABEL]: baseId } : {}) }, rm: true, forcerm: true, abortSignal: opts.signal } as Docker.ImageBuildOptions);
+      const stream = await docker.buildImage({ context, src: (await walkTree(context, { links: 'keep' })).files.map((f) => f.path) }, { t: b.image, dockerfile, buildargs, labels: { 'dev.esb.function': b.function, ...(baseId ? { [BASE_ID_LABEL]: baseId } : {}) }, rm: true, forcerm: true, abortSignal: opts.signal } as Docker.ImageBuildOptions);
       await new Promise<void>((resolve, reject) =>
         docker.modem.followProgress(
           stream,

@@ -2,9 +2,10 @@
 // writes the artifact atomically (temp folder beside the output, then rename).
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { copyFile, link, mkdir, readFile, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { checkSize, isInside, PathEscapeError, realPathInside, realPathOf, TEMPLATE_LIMITS, type InputLimits } from '@esb/contracts';
+import { walkTree } from '../layout/walk.js';
 import { SamTemplateError } from '../sam/errors.js';
 import type { CodeRef, SamModel } from '../sam/model.js';
 import { parseSamTemplate, type SamOptions } from '../sam/template.js';
@@ -57,52 +58,8 @@ function isExcluded(abs: string, exclude: ExcludedPaths): boolean {
   return exclude.some((x) => abs === x || abs.startsWith(x + sep));
 }
 
-interface WalkState {
-  /** realpath of the folder the code must stay in (the template's, or a build output's). */
-  realRoot: string;
-  /** Real folders already walked (a symlink back to an ancestor would loop). */
-  visited: Set<string>;
-  files: Array<{ path: string; real: string }>;
-  skipped: string[];
-  exclude: ExcludedPaths;
-}
-
-async function walk(dir: string, rel: string, state: WalkState): Promise<void> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  for (const e of entries) {
-    const r = rel ? `${rel}/${e.name}` : e.name;
-    const full = join(dir, e.name);
-    if (state.exclude.length > 0 && isExcluded(full, state.exclude)) continue;
-    if (e.isDirectory()) {
-      // Never copy VCS data, SAM's build output or esb's own output (which may live inside a CodeUri).
-      if (e.name === '.git' || e.name === '.aws-sam' || e.name === '.esb') continue;
-      await walkDir(full, r, state);
-    } else if (e.isFile()) state.files.push({ path: r, real: full });
-    else if (e.isSymbolicLink()) {
-      // A link is followed only inside the template's folder (docs/security.md "Names and paths").
-      const real = await realpath(full).catch(() => undefined);
-      if (!real) continue; // dangling
-      if (!isInside(state.realRoot, real)) {
-        state.skipped.push(`${r} -> ${real}`);
-        continue;
-      }
-      const s = await stat(real).catch(() => undefined);
-      if (s?.isFile()) state.files.push({ path: r, real });
-      else if (s?.isDirectory()) await walkDir(real, r, state);
-    }
-  }
-}
-
-async function walkDir(dir: string, rel: string, state: WalkState): Promise<void> {
-  const real = await realpath(dir);
-  if (state.visited.has(real)) return;
-  state.visited.add(real);
-  try {
-    await walk(real, rel, state);
-  } finally {
-    state.visited.delete(real);
-  }
-}
+/** Folders never copied from a code folder: VCS data, SAM's build output, esb's own output. */
+const NEVER_CODE = new Set(['.git', '.aws-sam', '.esb']);
 
 /**
  * Lists (and hashes) a CodeRef: a folder's files, or a zip's entries. The path is resolved
@@ -129,15 +86,17 @@ export async function readCodeListing(templateDir: string, ref: CodeRef, file: s
   );
   if (st.isDirectory()) {
     const excluded = await Promise.all(exclude.map((x) => realPathOf(resolve(x)).catch(() => resolve(x))));
-    const state: WalkState = { realRoot, visited: new Set(), files: [], skipped: [], exclude: excluded };
-    await walkDir(real, '', state);
-    state.files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const walk = await walkTree(real, {
+      containIn: realRoot,
+      skip: (name, abs, isDir) => (isDir && NEVER_CODE.has(name)) || (excluded.length > 0 && isExcluded(abs, excluded)),
+    });
+    const skipped = walk.escapes.map((e) => `${e.path} -> ${e.target}`);
     const entries: CodeEntry[] = [];
-    for (const f of state.files) {
+    for (const f of walk.files) {
       const data = await readFile(f.real);
       entries.push({ path: f.path, sha256: sha256hex(data), source: { copyFrom: f.real } });
     }
-    return state.skipped.length ? { entries, skipped: state.skipped } : { entries };
+    return skipped.length ? { entries, skipped } : { entries };
   }
   if (st.isFile() && /\.zip$/i.test(ref.uri)) {
     try {

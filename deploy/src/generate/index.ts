@@ -106,10 +106,15 @@ export async function generateArtifact(options: GenerateOptions): Promise<Genera
     artifactRoot: resolve(outDir, result.stackName),
     digest: result.digest,
     summary: result.summary,
-    warnings: [...result.warnings, ...skippedLinkWarnings(model.codeRefs, code)],
+    warnings: [...result.warnings, ...skippedLinkWarnings(model.codeRefs, code), ...(build ? buildLinkWarnings(build) : [])],
     builds: result.builds,
     ...(build ? { build } : {}),
   };
+}
+
+/** Warnings for the symlinks builds left out of their sources. */
+function buildLinkWarnings(build: BuildResult): string[] {
+  return build.units.flatMap((u) => (u.skippedLinks ?? []).map((link) => `${u.members.join(', ')}: symlink ${link} leads outside the template's folder; not built`));
 }
 
 /** The model with built functions and layers pointing at their build output instead of their source folder. */

@@ -1,0 +1,158 @@
+// The instance channel with real processes (docs/agent.md#the-instance-channel): esb's Node and
+// Python clients take their events over a socket pair only the instance holds (no other process
+// can open it: it has no address), with the whole Lambda context; custom runtimes keep HTTP on
+// AWS_LAMBDA_RUNTIME_API; runtimeChannel: false puts esb's own clients back on HTTP.
+import { mkdirSync, mkdtempSync, openSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FunctionsFile } from '@esb/contracts';
+import { type Agent, createAgent } from './agent.js';
+
+const json = (b: Buffer) => JSON.parse(b.toString('utf8'));
+const ev = (v: unknown) => Buffer.from(JSON.stringify(v));
+
+const NODE = `
+import { readFileSync, readlinkSync } from 'node:fs';
+// What fd 3 is: 'unix' (a Unix socket, the channel), else its link or error.
+const fd3 = () => {
+  let link;
+  try { link = readlinkSync('/proc/self/fd/3'); } catch (e) { return e.code; }
+  const inode = /^socket:\\[(\\d+)\\]$/.exec(link)?.[1];
+  return inode && readFileSync('/proc/self/net/unix', 'utf8').split('\\n').some((l) => l.split(/\\s+/)[6] === inode) ? 'unix' : link;
+};
+export const probe = async (event, context) => ({
+  event, pid: process.pid, fd3: fd3(), channelEnv: process.env.ESB_RUNTIME_CHANNEL ?? null,
+  requestId: context.awsRequestId, arn: context.invokedFunctionArn, remaining: context.getRemainingTimeInMillis(),
+  clientContext: context.clientContext ?? null, identity: context.identity ?? null, trace: process.env._X_AMZN_TRACE_ID ?? null,
+});
+export const fail = async () => { const e = new Error('bad thing'); e.name = 'MyError'; throw e; };
+`;
+
+const PY = `
+import os
+def probe(event, context):
+    try:
+        fd3 = os.readlink("/proc/self/fd/3")
+        if fd3.startswith("socket:["):
+            inode = fd3[8:-1]
+            with open("/proc/self/net/unix") as f:
+                if any(line.split()[6:7] == [inode] for line in f):
+                    fd3 = "unix"
+    except OSError as e:
+        fd3 = "ENOENT" if e.errno == 2 else str(e.errno)
+    return {"event": event, "pid": os.getpid(), "fd3": fd3, "channelEnv": os.environ.get("ESB_RUNTIME_CHANNEL"),
+            "requestId": context.aws_request_id, "arn": context.invoked_function_arn,
+            "remaining": context.get_remaining_time_in_millis(), "clientContext": context.client_context,
+            "identity": context.identity, "trace": os.environ.get("_X_AMZN_TRACE_ID")}
+def fail(event, context):
+    raise ValueError("py bad thing")
+`;
+
+// A custom runtime: plain HTTP on AWS_LAMBDA_RUNTIME_API, as any Lambda runtime client does.
+const CUSTOM = `#!/usr/bin/python3
+import json, os, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+while True:
+    with urllib.request.urlopen(api + "next") as r:
+        rid = r.headers["Lambda-Runtime-Aws-Request-Id"]
+        event = json.loads(r.read() or b"null")
+    body = json.dumps({"custom": True, "event": event, "fd3": os.path.exists("/proc/self/fd/3"), "channelEnv": os.environ.get("ESB_RUNTIME_CHANNEL")}).encode()
+    urllib.request.urlopen(urllib.request.Request(api + rid + "/response", data=body, method="POST")).read()
+`;
+
+describe('the instance channel, process runtime', () => {
+  let dir: string;
+  const agents: Agent[] = [];
+  const start = async (runtimeChannel?: boolean) => {
+    const agent = await createAgent({ runtime: 'process', logDir: path.join(dir, `logs-${agents.length}`), log: pino({ level: 'silent' }), schedules: false, pinoFunctionLogs: false, runtimeChannel });
+    agents.push(agent);
+    agent.setFunctions(
+      FunctionsFile.parse({
+        functions: {
+          node: { runtime: 'nodejs20.x', handler: 'index.probe', code: path.join(dir, 'node') },
+          nodefail: { runtime: 'nodejs20.x', handler: 'index.fail', code: path.join(dir, 'node') },
+          py: { runtime: 'python3.12', handler: 'app.probe', code: path.join(dir, 'py') },
+          pyfail: { runtime: 'python3.12', handler: 'app.fail', code: path.join(dir, 'py') },
+          custom: { runtime: 'provided.al2023', handler: 'unused', code: path.join(dir, 'custom') },
+        },
+      }),
+    );
+    return agent;
+  };
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'esb-channel-'));
+    for (const d of ['node', 'py', 'custom']) mkdirSync(path.join(dir, d));
+    writeFileSync(path.join(dir, 'node', 'index.mjs'), NODE);
+    writeFileSync(path.join(dir, 'py', 'app.py'), PY);
+    writeFileSync(path.join(dir, 'custom', 'bootstrap'), CUSTOM, { mode: 0o755 });
+  });
+  afterAll(async () => {
+    await Promise.all(agents.map((a) => a.close()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("carries esb's Node and Python clients' events, with the whole context, over a socket only the instance holds", async () => {
+    const agent = await start();
+    const cc = Buffer.from(JSON.stringify({ custom: { k: 'v' } })).toString('base64');
+    for (const fn of ['node', 'py']) {
+      const r = await agent.invoke(fn, ev({ n: 1, s: 'é' }), { requestId: `req-${fn}`, traceId: 'Root=1-x', clientContext: cc, cognitoIdentity: '{"cognitoIdentityId":"id-1"}' });
+      expect(r.error, fn).toBeUndefined();
+      const body = json(r.payload);
+      expect(body, fn).toMatchObject({
+        event: { n: 1, s: 'é' },
+        requestId: `req-${fn}`,
+        arn: `arn:aws:lambda:us-east-1:123456789012:function:${fn}`,
+        clientContext: { custom: { k: 'v' } },
+        identity: { cognitoIdentityId: 'id-1' },
+        trace: 'Root=1-x',
+        channelEnv: null,
+      });
+      expect(body.remaining, fn).toBeGreaterThan(1000);
+      expect(body.fd3, fn).toBe('unix');
+      // Another process (this one, the agent's own user) cannot open it: a socket pair has no address.
+      let code: string | undefined;
+      try {
+        openSync(`/proc/${body.pid}/fd/3`, 'r+');
+      } catch (e) {
+        code = (e as NodeJS.ErrnoException).code;
+      }
+      expect(code, fn).toBe('ENXIO');
+      // The agent's end is the other half of the pair, not something listening.
+      expect(readlinkSync(`/proc/${body.pid}/fd/3`)).toMatch(/^socket:/);
+      // Warm reuse over the same channel.
+      const again = json((await agent.invoke(fn, ev({ n: 2 }))).payload);
+      expect(again.pid, fn).toBe(body.pid);
+      expect(again.event, fn).toEqual({ n: 2 });
+    }
+  });
+
+  it('reports handler errors with their type over the channel, and the instance stays warm', async () => {
+    const agent = agents[0] ?? (await start());
+    const n = await agent.invoke('nodefail', ev({}));
+    expect(n.error).toMatchObject({ kind: 'FunctionError', message: 'MyError: bad thing' });
+    expect(json(n.payload)).toMatchObject({ errorType: 'MyError', errorMessage: 'bad thing' });
+    const p = await agent.invoke('pyfail', ev({}));
+    expect(p.error).toMatchObject({ kind: 'FunctionError', message: 'ValueError: py bad thing' });
+    expect((await agent.invoke('nodefail', ev({}))).error?.kind).toBe('FunctionError');
+    expect(agent.stats().functions.nodefail).toMatchObject({ coldStarts: 1, invocations: 2 });
+  });
+
+  it('leaves a custom runtime on the HTTP Runtime API: no channel, no channel variable', async () => {
+    const agent = agents[0] ?? (await start());
+    const r = await agent.invoke('custom', ev({ c: 1 }));
+    expect(r.error).toBeUndefined();
+    expect(json(r.payload)).toEqual({ custom: true, event: { c: 1 }, fd3: false, channelEnv: null });
+  });
+
+  it("runtimeChannel: false puts esb's own clients back on HTTP", async () => {
+    const agent = await start(false);
+    for (const fn of ['node', 'py']) {
+      const body = json((await agent.invoke(fn, ev({ h: 1 }), { requestId: `http-${fn}` })).payload);
+      expect(body, fn).toMatchObject({ event: { h: 1 }, requestId: `http-${fn}`, channelEnv: null });
+      expect(body.fd3, fn).not.toBe('unix');
+    }
+  });
+});

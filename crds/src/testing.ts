@@ -1,0 +1,2 @@
+// Test helpers shared by every package's tests (`@esb/contracts/testing`); never imported by code that ships.
+export { until, type UntilOptions } from './testing/until.js';
