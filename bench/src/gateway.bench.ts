@@ -2,7 +2,7 @@
 // config (target < 200 ms), gateway RSS with 5,000 routes (target < 150 MB), and throughput of
 // a bare fastify hello vs the gateway with an in-process trivial invoker at c=1 and c=32
 // (autocannon, median of 3 runs), as absolute numbers and ratios.
-// Run: node --conditions=esb-source --import tsx bench/src/gateway.bench.ts [--quick]
+// Run: node --conditions=esb-source --import tsx bench/src/gateway.bench.ts [--quick] [--only=lookup,reload,rss,throughput] [--runs N] [--duration S]
 // Servers run in child processes so that autocannon does not share their event loop.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -16,10 +16,12 @@ import jsYaml from 'js-yaml';
 import { FunctionsFile, RoutingFile, validate } from '@esb/contracts';
 import type { Invoker } from '@esb/contracts';
 import { buildGateway, compileRouteTable, startGateway } from '@esb/gateway';
+import { createLogger } from '@esb/cli/log';
+import { openSync } from 'node:fs';
 
 const SELF = fileURLToPath(import.meta.url);
 interface CannonResult {
-  requests: { average: number };
+  requests: { average: number; total: number };
   latency: { p50: number; p99: number };
   errors: number;
   timeouts: number;
@@ -59,7 +61,7 @@ export function bigConfig(n = ROUTES): { functions: FunctionsFile; routing: Rout
   };
 }
 
-const trivialInvoker = (): Invoker => {
+export const trivialInvoker = (): Invoker => {
   const payload = Buffer.from('{"statusCode":200,"headers":{"content-type":"text/plain"},"body":"hello"}');
   return {
     has: () => true,
@@ -144,12 +146,14 @@ interface Child {
   proc: ChildProcess;
   url: string;
   rss(): Promise<number>;
+  /** The child's CPU time (user + system) so far, µs. */
+  cpuUs(): Promise<number>;
   stop(): Promise<void>;
 }
 
 function spawnServer(args: string[]): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const proc = fork(SELF, args, { execArgv: ['--conditions=esb-source', '--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const proc = fork(SELF, args, { execArgv: ['--conditions=esb-source', '--conditions=esb-source', '--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     const rss = () =>
       new Promise<number>((ok) => {
         const on = (m: { rss?: number }) => {
@@ -161,19 +165,42 @@ function spawnServer(args: string[]): Promise<Child> {
         proc.on('message', on);
         proc.send({ rss: true });
       });
+    const cpuUs = () =>
+      new Promise<number>((ok) => {
+        const on = (m: { cpuUs?: number }) => {
+          if (m.cpuUs !== undefined) {
+            proc.off('message', on);
+            ok(m.cpuUs);
+          }
+        };
+        proc.on('message', on);
+        proc.send({ cpu: true });
+      });
     const stop = () =>
       new Promise<void>((ok) => {
         proc.once('exit', () => ok());
         proc.kill('SIGTERM');
       });
-    proc.once('message', (m: { ready?: string }) => (m.ready ? resolve({ proc, url: m.ready, rss, stop }) : reject(new Error('bad child message'))));
+    proc.once('message', (m: { ready?: string }) => (m.ready ? resolve({ proc, url: m.ready, rss, cpuUs, stop }) : reject(new Error('bad child message'))));
     proc.once('exit', (code) => reject(new Error(`server child exited with ${code}`)));
   });
 }
 
-async function cannon(url: string, connections: number, duration: number): Promise<{ rps: number; p50: number; p99: number; errors: number; non2xx: number }> {
+interface CannonRun {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  /** The server's CPU time per request over the run, µs (steadier than req/s on a shared machine). */
+  cpuUsPerRequest: number;
+}
+
+async function cannon(server: Child, url: string, connections: number, duration: number): Promise<CannonRun> {
+  const c0 = await server.cpuUs();
   const r = await autocannon({ url, connections, duration, pipelining: 1 });
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx };
+  const cpu = (await server.cpuUs()) - c0;
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts, non2xx: r.non2xx, cpuUsPerRequest: cpu / Math.max(1, r.requests.total) };
 }
 
 async function throughputBench(duration: number, runs: number) {
@@ -184,20 +211,21 @@ async function throughputBench(duration: number, runs: number) {
     // The console's hooks on the API path (ring buffer, try-it capture) with a console page open.
     { name: 'gateway, log off, console page open', args: ['--child', 'gateway-console', 'warn'], path: '/svc7/items/abc' },
   ];
-  const out: Array<{ name: string; c: number; rps: number; p50: number; p99: number; errors: number; non2xx: number }> = [];
+  const out: Array<{ name: string; c: number } & CannonRun> = [];
   const rss: Record<string, number> = {};
   // All servers up at once (idle ones cost nothing) and runs interleaved round-robin, so that
   // load from elsewhere on the machine hits every target alike and the ratios stay fair.
   const children = await Promise.all(targets.map((t) => spawnServer(t.args)));
   try {
-    for (let k = 0; k < targets.length; k++) await cannon(children[k].url + targets[k].path, 8, 1); // warm-up
+    for (let k = 0; k < targets.length; k++) await cannon(children[k], children[k].url + targets[k].path, 8, 1); // warm-up
     for (const c of [1, 32]) {
-      const results: Array<Array<Awaited<ReturnType<typeof cannon>>>> = targets.map(() => []);
-      for (let i = 0; i < runs; i++) for (let k = 0; k < targets.length; k++) results[k].push(await cannon(children[k].url + targets[k].path, c, duration));
+      const results: CannonRun[][] = targets.map(() => []);
+      for (let i = 0; i < runs; i++) for (let k = 0; k < targets.length; k++) results[k].push(await cannon(children[k], children[k].url + targets[k].path, c, duration));
       targets.forEach((t, k) => {
         const rs = [...results[k]].sort((a, b) => a.rps - b.rps);
         const m = rs[Math.floor(rs.length / 2)];
-        out.push({ name: t.name, c, ...m, errors: rs.reduce((s, r) => s + r.errors, 0), non2xx: rs.reduce((s, r) => s + r.non2xx, 0) });
+        const cpu = results[k].map((r) => r.cpuUsPerRequest).sort((a, b) => a - b);
+        out.push({ name: t.name, c, ...m, cpuUsPerRequest: cpu[Math.floor(cpu.length / 2)], errors: rs.reduce((s, r) => s + r.errors, 0), non2xx: rs.reduce((s, r) => s + r.non2xx, 0) });
       });
     }
     for (let k = 0; k < targets.length; k++) rss[targets[k].name] = (await children[k].rss()) / 1024 / 1024;
@@ -224,7 +252,8 @@ async function child(mode: string, level: string) {
     process.send?.({ ready: url });
   } else {
     const cfg = mode === 'gateway-empty' ? undefined : bigConfig();
-    const log = pino({ level }, pino.destination({ dest: '/dev/null', sync: false }));
+    // esb dev's logger (pretty lines, batched), writing to /dev/null.
+    const log = createLogger({ pretty: true, level, fd: openSync('/dev/null', 'w') }).child({ component: 'gateway' });
     if (mode === 'gateway-console') {
       const { createConsole, functionInfos, routeInfos } = await import('@esb/console');
       let table = () => compileRouteTable(cfg!.routing, cfg!.functions);
@@ -242,7 +271,11 @@ async function child(mode: string, level: string) {
       process.send?.({ ready: gw.url });
     }
   }
-  process.on('message', (m: { rss?: boolean }) => {
+  process.on('message', (m: { rss?: boolean; cpu?: boolean }) => {
+    if (m.cpu) {
+      const u = process.cpuUsage();
+      process.send?.({ cpuUs: u.user + u.system });
+    }
     if (m.rss) {
       globalThis.gc?.();
       process.send?.({ rss: process.memoryUsage().rss });
@@ -251,12 +284,12 @@ async function child(mode: string, level: string) {
   process.on('SIGTERM', () => process.exit(0));
 }
 
-export async function runGatewayBench(opts: { quick?: boolean; only?: string[] } = {}) {
+export async function runGatewayBench(opts: { quick?: boolean; only?: string[]; runs?: number; duration?: number } = {}) {
   const on = (part: string) => !opts.only || opts.only.includes(part);
   const lookup = on('lookup') ? lookupBench(opts.quick ? 20_000 : 200_000) : undefined;
   const reload = on('reload') ? await reloadBench(opts.quick ? 3 : 7) : undefined;
   const memory = on('rss') ? await rssBench() : undefined;
-  const throughput = on('throughput') ? await throughputBench(opts.quick ? 2 : 4, opts.quick ? 1 : 3) : undefined;
+  const throughput = on('throughput') ? await throughputBench(opts.duration ?? (opts.quick ? 2 : 4), opts.runs ?? (opts.quick ? 1 : 3)) : undefined;
   return { lookup, reload, memory, throughput };
 }
 
@@ -277,7 +310,7 @@ function report(r: Awaited<ReturnType<typeof runGatewayBench>>) {
   for (const c of [1, 32]) {
     const base = r.throughput.rows.find((x) => x.c === c && x.name.includes('baseline'))!;
     for (const row of r.throughput.rows.filter((x) => x.c === c)) {
-      lines.push(`  c=${String(c).padEnd(2)} ${row.name.padEnd(36)} ${f(row.rps, 0).padStart(7)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  ratio ${f((row.rps / base.rps) * 100, 1)}%${row.errors || row.non2xx ? `  errors ${row.errors} non2xx ${row.non2xx}` : ''}`);
+      lines.push(`  c=${String(c).padEnd(2)} ${row.name.padEnd(36)} ${f(row.rps, 0).padStart(7)} req/s  p50 ${row.p50} ms  p99 ${row.p99} ms  ratio ${f((row.rps / base.rps) * 100, 1)}%  CPU ${f(row.cpuUsPerRequest, 0)} µs/req${row.errors || row.non2xx ? `  errors ${row.errors} non2xx ${row.non2xx}` : ''}`);
     }
   }
   return lines.join('\n');
@@ -288,7 +321,11 @@ if (process.argv[1] === SELF) {
   if (i >= 0) await child(process.argv[i + 1], process.argv[i + 2] ?? 'warn');
   else {
     const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
-    const r = await runGatewayBench({ quick: process.argv.includes('--quick'), only });
+    const num = (flag: string) => {
+      const i = process.argv.indexOf(flag);
+      return i < 0 ? undefined : Number(process.argv[i + 1]);
+    };
+    const r = await runGatewayBench({ quick: process.argv.includes('--quick'), only, runs: num('--runs'), duration: num('--duration') });
     process.stdout.write(`${report(r)}\n`);
     if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(r)}\n`);
   }

@@ -73,7 +73,7 @@ async function socketCase(n: number, where: string | 0): Promise<Result> {
     let child: ReturnType<typeof fork>;
     server.listen(where, () => {
       const addr = server.address();
-      child = fork(SELF, ['--echo', typeof addr === 'string' ? addr : String(addr!.port)], { execArgv: ['--conditions=esb-source', '--import', 'tsx'] });
+      child = fork(SELF, ['--echo', typeof addr === 'string' ? addr : String(addr!.port)], { execArgv: ['--conditions=esb-source', '--conditions=esb-source', '--import', 'tsx'] });
       child.once('exit', (code) => code && reject(new Error(`the echo process exited with ${code}`)));
     });
   });
@@ -171,7 +171,7 @@ async function main() {
   }
   const pin = hasTaskset();
   const run = async (c: Case, pinned: boolean): Promise<Result> => {
-    const node = [process.execPath, '--conditions=esb-source', '--import', 'tsx', SELF, '--case', c, '--round-trips', String(n)];
+    const node = [process.execPath, '--conditions=esb-source', '--conditions=esb-source', '--import', 'tsx', SELF, '--case', c, '--round-trips', String(n)];
     const [cmd, ...args] = pinned ? ['taskset', '-c', '0', ...node] : node;
     const { stdout } = await promisify(execFile)(cmd, args, { timeout: 120_000 });
     return JSON.parse(stdout.trim().split('\n').at(-1)!) as Result;

@@ -16,7 +16,7 @@ import { BENCH_DIR, dockerAvailable, REPO, runPart } from './lib/targets.js';
 /** docker-cold.bench.ts in a child (a script: BENCH_JSON=1 makes it print its result line). */
 async function runDockerCold(quick: boolean): Promise<DockerColdResult> {
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=esb-source', '--import', 'tsx', path.join(BENCH_DIR, 'src', 'docker-cold.bench.ts'), '--runs', quick ? '3' : '10'], {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=esb-source', '--conditions=esb-source', '--import', 'tsx', path.join(BENCH_DIR, 'src', 'docker-cold.bench.ts'), '--runs', quick ? '3' : '10'], {
       cwd: REPO,
       env: { ...process.env, BENCH_JSON: '1' },
       timeout: 600_000,

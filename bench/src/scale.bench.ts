@@ -5,13 +5,13 @@
 import { pathToFileURL } from 'node:url';
 import { benchResultLine, header, row, table, type BenchOutput, type Row } from './lib/report.js';
 import { machine } from './lib/stats.js';
-import { runPart } from './lib/targets.js';
+import { runPart, TARGETS } from './lib/targets.js';
 
 interface GatewayBench {
   lookup: { routes: number; p50Us: number; p99Us: number; meanBatchedUs: number };
   reload: { parseValidateCompileMs: number; compileOnlyMs: number; watcherEndToEndMs: number; yamlBytes: number };
   memory: { emptyGatewayMb: number; gateway5kRoutesMb: number };
-  throughput: { rows: Array<{ name: string; c: number; rps: number; p50: number; p99: number; errors: number; non2xx: number }>; rssAfterLoadMb: Record<string, number> };
+  throughput: { rows: Array<{ name: string; c: number; rps: number; p50: number; p99: number; errors: number; non2xx: number; cpuUsPerRequest: number }>; rssAfterLoadMb: Record<string, number> };
 }
 
 export async function runScale(opts: { quick?: boolean } = {}): Promise<BenchOutput> {
@@ -25,7 +25,21 @@ export async function runScale(opts: { quick?: boolean } = {}): Promise<BenchOut
   for (const c of [1, 32]) {
     const base = g.throughput.rows.find((r) => r.c === c && r.name.includes('baseline'));
     for (const r of g.throughput.rows.filter((x) => x.c === c && !x.name.includes('baseline'))) {
-      rows.push(row({ bench: 'scale', subject: r.name.replace('gateway', 'gateway only (trivial invoker)'), metric: `req/s c=${c}`, value: r.rps, unit: 'req/s', baseline: base ? { name: 'fastify', value: base.rps } : undefined, runs: opts.quick ? 1 : 3, detail: `p50 ${r.p50} / p99 ${r.p99} ms (autocannon, 1 ms resolution)` }));
+      const judged = c === 32 && r.name.includes('access log on') && base !== undefined;
+      rows.push(
+        row({
+          bench: 'scale',
+          subject: r.name.replace('gateway', 'gateway only (trivial invoker)'),
+          metric: `req/s c=${c}`,
+          value: r.rps,
+          unit: 'req/s',
+          baseline: base ? { name: 'fastify', value: base.rps } : undefined,
+          target: judged ? TARGETS.gatewayAloneVsFastifyC32.text : undefined,
+          met: judged ? TARGETS.gatewayAloneVsFastifyC32.met(r.rps / base.rps) : undefined,
+          runs: opts.quick ? 1 : 3,
+          detail: `p50 ${r.p50} / p99 ${r.p99} ms (autocannon, 1 ms resolution); server CPU ${r.cpuUsPerRequest.toFixed(0)} µs/request${base ? ` (fastify ${base.cpuUsPerRequest.toFixed(0)})` : ''}`,
+        }),
+      );
     }
   }
   return { rows, skips: [], raw: { gateway: g } };

@@ -1,6 +1,7 @@
 // Throughput and latency of a warm hello handler at concurrency 1 and 32, in one run, against
-// the ceiling (bare fastify) and the peer (serverless-offline):
-//   (1) bare fastify hello, (2) esb dev, process runtime, Node and Python hello through the
+// the ceiling (bare fastify), the hop floor and the peer (serverless-offline):
+//   (1) bare fastify hello, and the hop floor: fastify handing an esb-sized event to one child
+//   process over a Unix socket (and to one worker thread) per request (hop-floor.ts), (2) esb dev, process runtime, Node and Python hello through the
 //   gateway, (3) the same on the Docker runtime when an engine answers, (4) serverless-offline
 //   with the same Node handler. Also: start times, serverless-offline cold start and restart
 //   (its "deploy"), RSS of each server after load.
@@ -14,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { benchResultLine, header, row, table, type BenchOutput, type Row, type Skip } from './lib/report.js';
 import { load, rssTree, timedGet, type LoadResult, type Server } from './lib/servers.js';
 import { machine, median, medianBy, round } from './lib/stats.js';
-import { dockerAvailable, ensurePeer, FIXTURES, firstOk, startEsbAgent, startEsbDev, startFastify, startServerlessOffline } from './lib/targets.js';
+import { dockerAvailable, ensurePeer, FIXTURES, firstOk, startEsbAgent, startEsbDev, startFastify, startHopFloor, startServerlessOffline, TARGETS } from './lib/targets.js';
 
 export interface ThroughputOptions {
   runs: number;
@@ -57,6 +58,12 @@ export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutpu
     servers.push(fastify.server);
     add('fastify', 'bare fastify hello', `${fastify.url}/hello/x`, fastify.server);
     log(`bare fastify up in ${fastify.startMs.toFixed(0)} ms`);
+    // The floor under any design with the function in another process (or thread).
+    for (const kind of ['unix', 'worker'] as const) {
+      const floor = await startHopFloor(work, kind);
+      servers.push(floor.server);
+      add(`floor-${kind}`, kind === 'unix' ? 'hop floor, child process (Unix socket)' : 'hop floor, worker thread', `${floor.url}/hello/x`, floor.server);
+    }
 
     // (2) esb, process runtime
     const template = path.join(FIXTURES, 'template.yml');
@@ -183,8 +190,8 @@ export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutpu
             value: m.rps,
             unit: 'req/s',
             baseline: s === base ? undefined : { name: 'fastify', value: b.rps },
-            target: isEsbNode && c === 32 ? '>= 30% of fastify' : undefined,
-            met: isEsbNode && c === 32 ? m.rps / b.rps >= 0.3 : undefined,
+            target: isEsbNode && c === 32 ? TARGETS.esbVsFastifyC32.text : undefined,
+            met: isEsbNode && c === 32 ? TARGETS.esbVsFastifyC32.met(m.rps / b.rps) : undefined,
             runs: s.results[c].length,
             detail: `${lat(m)}${m.errors + m.non2xx ? `; errors ${m.errors}, non-2xx ${m.non2xx}` : ''}`,
           }),
@@ -205,12 +212,49 @@ export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutpu
           unit: 'ms',
           baseline: { name: 'fastify mean', value: b1.mean },
           ratio: round(m.mean / b1.mean, 3),
-          target: isEsbNode ? '< 0.2 ms' : undefined,
-          met: isEsbNode ? m.mean - b1.mean < 0.2 : undefined,
+          target: isEsbNode ? TARGETS.esbAddedOverFastifyC1.text : undefined,
+          met: isEsbNode ? TARGETS.esbAddedOverFastifyC1.met(m.mean - b1.mean) : undefined,
           runs: s.results[1].length,
           detail: `p50 +${(m.p50 - b1.p50).toFixed(3)} ms, p99 +${(m.p99 - b1.p99).toFixed(3)} ms`,
         }),
       );
+    }
+    // esb against the hop floor (Unix socket): c=32 req/s, and the mean latency added at c=1.
+    const floor = subjects.find((s) => s.key === 'floor-unix');
+    if (floor) {
+      const f1 = med(floor, 1);
+      const f32 = med(floor, 32);
+      for (const s of subjects.filter((x) => x.key.startsWith('esb-'))) {
+        const isEsbNode = s.key === 'esb-process-node';
+        const m32 = med(s, 32);
+        const m1 = med(s, 1);
+        rows.push(
+          row({
+            bench: 'throughput',
+            subject: `${s.name} vs hop floor`,
+            metric: 'req/s c=32',
+            value: m32.rps,
+            unit: 'req/s',
+            baseline: { name: 'floor (Unix socket)', value: f32.rps },
+            target: isEsbNode ? TARGETS.esbVsFloorC32.text : undefined,
+            met: isEsbNode ? TARGETS.esbVsFloorC32.met(m32.rps / f32.rps) : undefined,
+            runs: s.results[32].length,
+          }),
+          row({
+            bench: 'throughput',
+            subject: `${s.name} vs hop floor`,
+            metric: 'added latency c=1 (mean)',
+            value: m1.mean - f1.mean,
+            unit: 'ms',
+            baseline: { name: 'floor (Unix socket) mean', value: f1.mean },
+            ratio: round(m1.mean / f1.mean, 3),
+            target: isEsbNode ? TARGETS.esbAddedOverFloorC1.text : undefined,
+            met: isEsbNode ? TARGETS.esbAddedOverFloorC1.met(m1.mean - f1.mean) : undefined,
+            runs: s.results[1].length,
+            detail: `p50 +${(m1.p50 - f1.p50).toFixed(3)} ms, p99 +${(m1.p99 - f1.p99).toFixed(3)} ms`,
+          }),
+        );
+      }
     }
     // esb against the peer.
     const peerSubject = subjects.find((s) => s.key === 'peer-node');
@@ -227,8 +271,8 @@ export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutpu
               value: med(s, c).rps,
               unit: 'req/s',
               baseline: { name: 'serverless-offline', value: med(peerSubject, c).rps },
-              target: c === 32 ? 'far ahead of serverless-offline' : undefined,
-              met: c === 32 ? med(s, c).rps > 2 * med(peerSubject, c).rps : undefined,
+              target: c === 32 && key === 'esb-process-node' ? TARGETS.esbVsPeerC32.text : undefined,
+              met: c === 32 && key === 'esb-process-node' ? TARGETS.esbVsPeerC32.met(med(s, c).rps / med(peerSubject, c).rps) : undefined,
               runs: s.results[c].length,
             }),
           );

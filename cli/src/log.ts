@@ -3,42 +3,90 @@
 // access log runs on every request, and a write per line (each one waking whoever reads the
 // terminal, pipe or file), or a hop to a logging worker thread as a pino transport would be,
 // cost more than the rest of the request's logging.
+// The destination also takes records already split into fields (`writeRecord`, used by the
+// gateway's access log, docs/gateway.md): each is formatted once, as a pretty line or as the
+// JSON line pino would write, without pino writing JSON that the pretty format parses back.
 import { processSettings } from './settings.js';
 import { pino, type DestinationStream, type Logger } from 'pino';
 
-const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
+const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
 const OMITTED = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'component']);
+
+let clockSecond = Number.NaN;
+let clockPrefix = '';
+/** `HH:MM:SS.mmm` (UTC); the part up to the seconds is computed once a second. */
+function clock(time: number): string {
+  const second = Math.floor(time / 1000);
+  if (second !== clockSecond) {
+    clockSecond = second;
+    clockPrefix = new Date(second * 1000).toISOString().slice(11, 20);
+  }
+  const ms = Math.floor(time - second * 1000);
+  return clockPrefix + (ms < 10 ? `00${ms}` : ms < 100 ? `0${ms}` : String(ms));
+}
+
+const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 
 /** `HH:MM:SS.mmm LEVEL [component] message key=value ...` */
 export function formatLine(record: Record<string, unknown>): string {
-  const time = new Date(Number(record.time)).toISOString().slice(11, 23);
-  const level = (LEVELS[Number(record.level)] ?? 'INFO').padEnd(5);
-  const component = record.component ? `[${String(record.component)}] ` : '';
   let extra = '';
   for (const k in record) {
     if (OMITTED.has(k)) continue;
-    const v = record[k];
-    extra += ` ${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`;
+    extra += ` ${k}=${text(record[k])}`;
   }
-  return `${time} ${level} ${component}${String(record.msg ?? '')}${extra}\n`;
+  const component = record.component ? `[${String(record.component)}] ` : '';
+  return `${clock(Number(record.time))} ${LEVELS[Number(record.level)] ?? 'INFO '} ${component}${String(record.msg ?? '')}${extra}\n`;
+}
+
+/** The pretty line of a record given as its parts (the same text formatLine gives for pino's JSON of it). */
+export function formatRecordLine(level: number, time: number, bindings: Record<string, unknown>, fields: Record<string, unknown>, msg: string): string {
+  let extra = '';
+  for (const k in bindings) if (!OMITTED.has(k) && bindings[k] !== undefined) extra += ` ${k}=${text(bindings[k])}`;
+  for (const k in fields) if (fields[k] !== undefined) extra += ` ${k}=${text(fields[k])}`;
+  const component = bindings.component ? `[${String(bindings.component)}] ` : '';
+  return `${clock(time)} ${LEVELS[level] ?? 'INFO '} ${component}${msg}${extra}\n`;
+}
+
+/** The JSON line pino writes for this record (logger without `base`): level, time, bindings, fields, msg. Keys come from code, never from input. */
+export function recordJson(level: number, time: number, bindings: Record<string, unknown>, fields: Record<string, unknown>, msg: string): string {
+  let out = `{"level":${level},"time":${time}`;
+  for (const k in bindings) if (bindings[k] !== undefined) out += `,"${k}":${JSON.stringify(bindings[k])}`;
+  for (const k in fields) {
+    const v = fields[k];
+    if (v !== undefined) out += `,"${k}":${typeof v === 'number' ? String(v) : JSON.stringify(v)}`;
+  }
+  return `${out},"msg":${JSON.stringify(msg)}}\n`;
 }
 
 /** How long a log line may wait to be written together with the next ones. */
 export const LOG_FLUSH_MS = 20;
 
+/** A pino destination that also takes records as parts (see the top of this file). */
+export interface RecordDestination extends DestinationStream {
+  writeRecord(level: number, time: number, bindings: Record<string, unknown>, fields: Record<string, unknown>, msg: string): void;
+}
+
 /**
- * Gathers lines and hands them to `out` at most every `flushMs` (and before the process exits);
- * `transform` turns one pino JSON line into what is printed.
+ * Gathers lines and hands them to `out` at most every `flushMs` (and before the process exits),
+ * in the order they were written. `pretty`: pino's JSON lines are printed as formatLine does.
  */
-export function batchedDestination(out: { write(s: string): unknown; flushSync?(): void }, transform: (jsonLine: string) => string = (l) => l, flushMs = LOG_FLUSH_MS): DestinationStream {
+export function batchedDestination(out: { write(s: string): unknown; flushSync?(): void }, options: { pretty?: boolean; flushMs?: number } = {}): RecordDestination {
+  const flushMs = options.flushMs ?? LOG_FLUSH_MS;
   let pending = '';
   let scheduled = false;
   const flush = () => {
     scheduled = false;
     if (!pending) return;
-    const text = pending;
+    const chunk = pending;
     pending = '';
-    out.write(text);
+    out.write(chunk);
+  };
+  const add = (lines: string) => {
+    pending += lines;
+    if (!scheduled) {
+      scheduled = true;
+      setTimeout(flush, flushMs).unref();
+    }
   };
   process.once('exit', () => {
     flush();
@@ -48,32 +96,28 @@ export function batchedDestination(out: { write(s: string): unknown; flushSync?(
       /* nothing more can be done at exit */
     }
   });
+  const record = options.pretty ? formatRecordLine : recordJson;
   return {
-    write(line: string) {
-      pending += transform(line);
-      if (!scheduled) {
-        scheduled = true;
-        setTimeout(flush, flushMs).unref();
-      }
-    },
+    write: options.pretty ? (line: string) => add(pretty(line)) : add,
+    writeRecord: (level, time, bindings, fields, msg) => add(record(level, time, bindings, fields, msg)),
   };
 }
 
 function pretty(jsonLine: string): string {
-  let text = '';
+  let lines = '';
   for (const line of jsonLine.split('\n')) {
     if (!line) continue;
     try {
-      text += formatLine(JSON.parse(line) as Record<string, unknown>);
+      lines += formatLine(JSON.parse(line) as Record<string, unknown>);
     } catch {
-      text += `${line}\n`;
+      lines += `${line}\n`;
     }
   }
-  return text;
+  return lines;
 }
 
 export function createLogger(options: { pretty?: boolean; level?: string; fd?: number; out?: { write(s: string): unknown; flushSync?(): void } } = {}): Logger {
   const level = options.level ?? processSettings().logLevel;
   const out = options.out ?? pino.destination({ fd: options.fd ?? 2, sync: false });
-  return pino({ level, base: undefined }, batchedDestination(out, options.pretty ? pretty : undefined));
+  return pino({ level, base: undefined }, batchedDestination(out, { pretty: options.pretty }));
 }

@@ -203,6 +203,28 @@ describe('gateway (fastify inject, fake invoker)', () => {
     expect(res.statusCode).toBe(200);
     expect(res.json()).toMatchObject({ status: 'ok', routes: routing.routes.length });
   });
+  it('integration timeouts: requests that outlive it get 504 in the order they came, the ones answered in time keep their answer', async () => {
+    const [slow1, fast, slow2] = await Promise.all([inject({ method: 'GET', url: '/rest/slow' }), inject({ method: 'GET', url: '/rest/pets/5' }), inject({ method: 'GET', url: '/rest/slow' })]);
+    expect([slow1.statusCode, slow1.json()]).toEqual([504, { message: 'Endpoint request timed out' }]);
+    expect([slow2.statusCode, slow2.json()]).toEqual([504, { message: 'Endpoint request timed out' }]);
+    expect(fast.statusCode).toBe(200);
+    // The fast request's deadline was cancelled: nothing fires for it once the slow ones are done.
+    await sleep(400);
+    const fastLines = lines.filter((l) => l.msg === 'request' && l.requestId === fast.headers['x-amzn-requestid']);
+    expect(fastLines.map((l) => l.status)).toEqual([200]);
+  });
+  it('request ids: a fresh UUID per request, the same in the header, the event and the access log', async () => {
+    const ids = new Set<string>();
+    for (let i = 0; i < 50; i++) {
+      const res = await inject({ method: 'GET', url: '/rest/pets/7' });
+      const id = String(res.headers['x-amzn-requestid']);
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(res.json().requestContext).toMatchObject({ requestId: id, extendedRequestId: id });
+      expect(lines.filter((l) => l.msg === 'request' && l.requestId === id)).toHaveLength(1);
+      ids.add(id);
+    }
+    expect(ids.size).toBe(50);
+  });
   it('writes one access log line per request', async () => {
     const res = await inject({ method: 'GET', url: '/rest/pets/9' });
     const line = lines.filter((l) => l.msg === 'request').at(-1)!;

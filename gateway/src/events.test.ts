@@ -152,5 +152,10 @@ describe('content types', () => {
   });
   it('formatRequestTime', () => {
     expect(formatRequestTime(Date.UTC(2020, 2, 12, 19, 3, 58))).toBe('12/Mar/2020:19:03:58 +0000');
+    // Formatted once a second: the same second, the next one, and back.
+    expect(formatRequestTime(Date.UTC(2020, 2, 12, 19, 3, 58, 999))).toBe('12/Mar/2020:19:03:58 +0000');
+    expect(formatRequestTime(Date.UTC(2020, 2, 12, 19, 3, 59, 0))).toBe('12/Mar/2020:19:03:59 +0000');
+    expect(formatRequestTime(Date.UTC(2021, 0, 1, 0, 0, 0))).toBe('01/Jan/2021:00:00:00 +0000');
+    expect(formatRequestTime(Date.UTC(2020, 2, 12, 19, 3, 58, 1))).toBe('12/Mar/2020:19:03:58 +0000');
   });
 });

@@ -32,10 +32,17 @@ const DEFAULT_ACCOUNT = LOCAL_ACCOUNT_ID;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
 
-/** `09/Apr/2015:12:34:56 +0000`, the format of requestContext.requestTime / time. */
+let timeSecond = Number.NaN;
+let timeText = '';
+/** `09/Apr/2015:12:34:56 +0000`, the format of requestContext.requestTime / time (formatted once a second). */
 export function formatRequestTime(epochMs: number): string {
-  const d = new Date(epochMs);
-  return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+  const second = Math.floor(epochMs / 1000);
+  if (second !== timeSecond) {
+    const d = new Date(second * 1000);
+    timeText = `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+    timeSecond = second;
+  }
+  return timeText;
 }
 
 function decode(text: string): string {

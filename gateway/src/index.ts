@@ -12,3 +12,5 @@ export { corsResponseHeaders, preflightHeaders } from './cors.js';
 export { functionNameOf } from './invoke-api.js';
 export { authorizeInvoke, isLoopbackHost, OPEN_INVOKE_API, type InvokeApiAccess } from './invoke-auth.js';
 export { AuthorizerEngine, type AuthRequest, type AuthOutcome } from './auth/authorize.js';
+export { accessLog, type AccessEntry, type AccessLog } from './access-log.js';
+export { DeadlineQueue, type Deadline } from './deadlines.js';

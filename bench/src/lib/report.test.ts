@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { benchResultLine, parseBenchResult, row, table } from './report.js';
 import { median, medianBy, pct } from './stats.js';
 import { component, summarize } from '../profile-hot-path.js';
+import { TARGETS } from './targets.js';
 
 describe('stats', () => {
   it('takes nearest-rank percentiles and the median run as a whole', () => {
@@ -29,6 +30,15 @@ describe('report', () => {
     expect(out).toMatch(/< 500 ms {2}MISSED/);
     expect(out).toContain('SKIPPED throughput / docker: no engine');
     expect(out).toContain('includes a cold start');
+  });
+
+  it('judges the targets at their edges (floor ratio, added latency, peer, gateway alone)', () => {
+    expect([TARGETS.esbVsFloorC32.met(0.8), TARGETS.esbVsFloorC32.met(0.79)]).toEqual([true, false]);
+    expect([TARGETS.esbAddedOverFloorC1.met(0.05), TARGETS.esbAddedOverFloorC1.met(0.051)]).toEqual([true, false]);
+    expect([TARGETS.esbVsPeerC32.met(3), TARGETS.esbVsPeerC32.met(2.9)]).toEqual([true, false]);
+    expect([TARGETS.gatewayAloneVsFastifyC32.met(0.6), TARGETS.gatewayAloneVsFastifyC32.met(0.59)]).toEqual([true, false]);
+    const r = row({ bench: 'throughput', subject: 'esb vs hop floor', metric: 'req/s c=32', value: 900, unit: 'req/s', baseline: { name: 'floor (Unix socket)', value: 1000 }, target: TARGETS.esbVsFloorC32.text, met: TARGETS.esbVsFloorC32.met(0.9) });
+    expect(table([r])).toMatch(/floor \(Unix socket\) 1000 req\/s +0\.90x +>= 0\.8x of the floor {2}ok/);
   });
 
   it('round-trips the BENCH_RESULT line and takes the last one', () => {

@@ -37,7 +37,7 @@ export async function startFastify(logDir: string): Promise<Started> {
   const server = startServer({
     name: 'fastify',
     cmd: process.execPath,
-    args: ['--conditions=esb-source', '--import', 'tsx', path.join(BENCH_DIR, 'src', 'baseline-fastify.ts'), String(port)],
+    args: ['--conditions=esb-source', '--conditions=esb-source', '--import', 'tsx', path.join(BENCH_DIR, 'src', 'baseline-fastify.ts'), String(port)],
     cwd: REPO,
     logFile: path.join(logDir, 'fastify.log'),
   });
@@ -50,6 +50,49 @@ export async function startFastify(logDir: string): Promise<Started> {
   }
   return { server, url, startMs: performance.now() - t0 };
 }
+
+/**
+ * The hop floor (bench/src/hop-floor.ts): fastify handing an esb-sized event to one child
+ * process over a Unix socket, or to one worker thread, and answering when the result comes back.
+ */
+export async function startHopFloor(logDir: string, kind: 'unix' | 'worker'): Promise<Started> {
+  const port = await freePort();
+  const t0 = performance.now();
+  const server = startServer({
+    name: `hop floor (${kind})`,
+    cmd: process.execPath,
+    args: ['--conditions=esb-source', '--import', 'tsx', path.join(BENCH_DIR, 'src', 'hop-floor.ts'), String(port), kind],
+    cwd: REPO,
+    logFile: path.join(logDir, `hop-floor-${kind}.log`),
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(`hop floor (${kind})`, () => answering(`${url}/hello/x`, (s) => s === 200), 60_000);
+  } catch (err) {
+    await server.stop();
+    throw new Error(`${String(err)}\n${await server.tail()}`);
+  }
+  return { server, url, startMs: performance.now() - t0 };
+}
+
+/**
+ * The targets the throughput and scale rows are judged against (reported, never asserted).
+ * "esb" is the process runtime's warm Node hello; "floor" the Unix-socket hop floor.
+ */
+export const TARGETS = {
+  /** esb req/s at c=32 against bare fastify. */
+  esbVsFastifyC32: { text: '>= 30% of fastify', met: (ratio: number) => ratio >= 0.3 },
+  /** esb mean latency at c=1 over bare fastify's, ms. */
+  esbAddedOverFastifyC1: { text: '< 0.2 ms', met: (addedMs: number) => addedMs < 0.2 },
+  /** esb req/s at c=32 against the hop floor. */
+  esbVsFloorC32: { text: '>= 0.8x of the floor', met: (ratio: number) => ratio >= 0.8 },
+  /** esb mean latency at c=1 over the hop floor's, ms. */
+  esbAddedOverFloorC1: { text: '<= 0.05 ms', met: (addedMs: number) => addedMs <= 0.05 },
+  /** esb req/s at c=32 against serverless-offline. */
+  esbVsPeerC32: { text: '>= 3x serverless-offline', met: (ratio: number) => ratio >= 3 },
+  /** The gateway alone (trivial in-process invoker, access log on) at c=32 against bare fastify. */
+  gatewayAloneVsFastifyC32: { text: '>= 0.6x of fastify', met: (ratio: number) => ratio >= 0.6 },
+} as const;
 
 export interface EsbDev extends Started {
   workspace: string;
@@ -173,7 +216,7 @@ export async function runPart<T>(name: string, opts: { quick?: boolean; timeoutM
     // Scripts without an exported entry point print BENCH_RESULT themselves when BENCH_JSON=1.
     const script = SCRIPT_PARTS.has(name);
     const args = script ? [path.join(BENCH_DIR, 'src', `${name}.bench.ts`)] : [path.join(BENCH_DIR, 'src', 'lib', 'part.ts'), name, ...(opts.quick ? ['--quick'] : [])];
-    const { stdout } = await run(process.execPath, ['--conditions=esb-source', '--import', 'tsx', ...args], {
+    const { stdout } = await run(process.execPath, ['--conditions=esb-source', '--conditions=esb-source', '--import', 'tsx', ...args], {
       cwd: REPO,
       env: { ...process.env, BENCH_JSON: '1' },
       timeout: opts.timeoutMs ?? 600_000,

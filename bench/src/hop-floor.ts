@@ -1,0 +1,175 @@
+// The hop floor: bare fastify that, for each request, hands a frame the size of esb's API
+// Gateway event to one other execution context and waits for a frame the size of the hello
+// function's result before answering. No event is built and nothing is parsed: what is left is
+// the cost of the hop itself (wake the other side, copy the bytes, wake this side), the part of
+// esb's path that no gateway or agent code can remove.
+//   unix:   one child Node process over a Unix socket, frames `u32 length | u32 id | payload`
+//   worker: one worker thread, postMessage of a copied Uint8Array
+// Run alone: node --conditions=esb-source --import tsx bench/src/hop-floor.ts <port> unix|worker
+import { fork, type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import Fastify from 'fastify';
+import { RoutingFile, FunctionsFile } from '@esb/contracts';
+import { buildV1Event, compileRouteTable } from '@esb/gateway';
+
+const SELF = fileURLToPath(import.meta.url);
+const HEADER = 8;
+
+/** The event esb's gateway sends for `GET /hello/node` from autocannon (built by the gateway's own builder), as bytes. */
+export function helloEvent(port: number): Buffer {
+  const table = compileRouteTable(
+    RoutingFile.parse({ routes: [{ method: 'GET', path: '/hello/node', function: 'bench-hello-node', api: 'ServerlessRestApi' }], apis: { ServerlessRestApi: { type: 'rest', stage: 'Prod' } } }),
+    FunctionsFile.parse({ functions: { 'bench-hello-node': { runtime: 'nodejs20.x', handler: 'hello.handler', code: '/code' } } }),
+  );
+  const hit = table.lookup('GET', '/hello/node');
+  if (!hit.route) throw new Error('hop floor: the hello route does not resolve');
+  // autocannon's request headers, then what the gateway adds at its edge (events.ts edgeHeaders).
+  const rawHeaders = ['host', `127.0.0.1:${port}`, 'X-Forwarded-For', '127.0.0.1', 'X-Forwarded-Port', String(port), 'X-Forwarded-Proto', 'http', 'X-Amzn-Trace-Id', `Root=1-${'0'.repeat(8)}-${'0'.repeat(24)}`];
+  const event = buildV1Event(
+    { method: 'GET', rawPath: '/hello/node', rawQueryString: '', rawHeaders, body: undefined, sourceIp: '127.0.0.1', protocol: 'HTTP/1.1', requestId: '00000000-0000-4000-8000-000000000000', timeEpoch: Date.now() },
+    hit,
+    { base64Body: false },
+  );
+  return Buffer.from(JSON.stringify(event));
+}
+
+/** What bench/fixtures/app/hello.mjs returns, as bytes. */
+export const HELLO_RESULT = Buffer.from(JSON.stringify({ statusCode: 200, headers: { 'content-type': 'text/plain' }, body: 'hello' }));
+
+function frame(id: number, payload: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(HEADER + payload.length);
+  out.writeUInt32LE(payload.length, 0);
+  out.writeUInt32LE(id, 4);
+  payload.copy(out, HEADER);
+  return out;
+}
+
+/** Splits a byte stream into frames; calls `onFrame(id, payload)` for each complete one. */
+function frameReader(onFrame: (id: number, payload: Buffer) => void): (chunk: Buffer) => void {
+  let pending: Buffer | undefined;
+  return (chunk) => {
+    let buf = pending ? Buffer.concat([pending, chunk]) : chunk;
+    pending = undefined;
+    while (buf.length >= HEADER) {
+      const len = buf.readUInt32LE(0);
+      if (buf.length < HEADER + len) break;
+      onFrame(buf.readUInt32LE(4), buf.subarray(HEADER, HEADER + len));
+      buf = buf.subarray(HEADER + len);
+    }
+    if (buf.length) pending = Buffer.from(buf);
+  };
+}
+
+/** One round trip to the other side: send the event, resolve with the result. */
+type Hop = (payload: Buffer) => Promise<Buffer>;
+
+async function unixHop(): Promise<{ hop: Hop; close(): void }> {
+  const sockPath = path.join(tmpdir(), `esb-hop-floor-${process.pid}.sock`);
+  rmSync(sockPath, { force: true });
+  const waiting = new Map<number, (b: Buffer) => void>();
+  let nextId = 1;
+  let child: ChildProcess | undefined;
+  const sock = await new Promise<net.Socket>((resolve, reject) => {
+    const server = net.createServer((s) => {
+      server.close();
+      resolve(s);
+    });
+    server.once('error', reject);
+    server.listen(sockPath, () => {
+      child = fork(SELF, ['--peer', sockPath], { execArgv: ['--conditions=esb-source', '--import', 'tsx'], stdio: 'inherit' });
+      child.once('exit', (code) => reject(new Error(`hop floor: the peer process exited with ${code}`)));
+    });
+  });
+  sock.setNoDelay(true);
+  sock.on(
+    'data',
+    frameReader((id, payload) => {
+      const done = waiting.get(id);
+      waiting.delete(id);
+      done?.(payload);
+    }),
+  );
+  return {
+    hop: (payload) =>
+      new Promise((resolve) => {
+        const id = nextId++ >>> 0;
+        waiting.set(id, resolve);
+        sock.write(frame(id, payload));
+      }),
+    close: () => {
+      sock.destroy();
+      child?.kill();
+      rmSync(sockPath, { force: true });
+    },
+  };
+}
+
+/** The child process's side: answers every event frame with the hello result, one write per batch of frames. */
+function peer(sockPath: string): void {
+  const sock = net.connect(sockPath);
+  sock.setNoDelay(true);
+  sock.on('data', (chunk: Buffer) => {
+    const out: Buffer[] = [];
+    frameReader((id) => out.push(frame(id, HELLO_RESULT)))(chunk);
+    if (out.length) sock.write(out.length === 1 ? out[0] : Buffer.concat(out));
+  });
+  sock.on('close', () => process.exit(0));
+}
+
+// The worker's side, as plain JS (workers do not inherit the tsx loader on Node 20).
+const WORKER_JS = `
+const { parentPort, workerData } = require('node:worker_threads');
+const result = new Uint8Array(workerData.result);
+parentPort.on('message', (m) => parentPort.postMessage({ id: m.id, payload: result }));`;
+
+function workerHop(): { hop: Hop; close(): void } {
+  const w = new Worker(WORKER_JS, { eval: true, workerData: { result: HELLO_RESULT } });
+  const waiting = new Map<number, (b: Buffer) => void>();
+  let nextId = 1;
+  w.on('message', (m: { id: number; payload: Uint8Array }) => {
+    const done = waiting.get(m.id);
+    waiting.delete(m.id);
+    done?.(Buffer.from(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength));
+  });
+  return {
+    hop: (payload) =>
+      new Promise((resolve) => {
+        const id = nextId++;
+        waiting.set(id, resolve);
+        w.postMessage({ id, payload: new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength) });
+      }),
+    close: () => void w.terminate(),
+  };
+}
+
+export async function startHopFloor(port: number, kind: 'unix' | 'worker', host = '127.0.0.1'): Promise<{ url: string; close(): Promise<void> }> {
+  const event = helloEvent(port);
+  const side = kind === 'unix' ? await unixHop() : workerHop();
+  const app = Fastify({ logger: false });
+  app.get('/hello/:name', async () => {
+    await side.hop(event);
+    return 'hello';
+  });
+  const url = await app.listen({ port, host });
+  return {
+    url,
+    close: async () => {
+      await app.close();
+      side.close();
+    },
+  };
+}
+
+if (process.argv[1] === SELF) {
+  if (process.argv[2] === '--peer') peer(process.argv[3]);
+  else {
+    const kind = process.argv[3] === 'worker' ? 'worker' : 'unix';
+    const { url } = await startHopFloor(Number(process.argv[2] ?? 0), kind);
+    process.stdout.write(`READY ${url} (${kind}, event ${helloEvent(Number(process.argv[2] ?? 0)).length} bytes, result ${HELLO_RESULT.length} bytes)\n`);
+  }
+}
