@@ -4,6 +4,9 @@ import { defineConfig } from 'vitest/config';
 // real servers) are *.int.test.ts. The Docker end-to-end suite lives in e2e/ and has
 // its own config (e2e/vitest.config.ts), run by `npm run test:docker`.
 export default defineConfig({
+  // Tests run the TypeScript sources: `@esb/*` resolves through the `esb-source` export
+  // condition, never the compiled dist/ (docs/design.md "Build").
+  ssr: { resolve: { conditions: ['esb-source'] } },
   test: {
     // e2e/apps: real SAM app shapes deployed into `esb dev` (process runtime, no Docker needed).
     include: ['{crds,deploy,controller,gateway,agent,provisioner,storage,cli,console,bench}/src/**/*.test.ts', 'tests/**/*.test.ts', 'e2e/apps/*.test.ts'],

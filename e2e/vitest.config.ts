@@ -20,6 +20,8 @@ class ScenarioOrder extends BaseSequencer {
 
 export default defineConfig({
   root: path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..'),
+  // The sources, not the compiled dist/ (docs/design.md "Build").
+  ssr: { resolve: { conditions: ['esb-source'] } },
   test: {
     include: ['e2e/*/**/*.e2e.test.ts'],
     globalSetup: ['e2e/src/global-setup.ts'],

@@ -2,7 +2,7 @@
 // HTTP Runtime API vs the instance channel (docs/agent.md#the-instance-channel), and the
 // instance policy (warm instances ~ cores vs one per concurrent request), interleaved runs.
 // Reports req/s and CPU per request in the agent's process and in the instances (/proc).
-// Run: node --import tsx bench/src/agent-handoff.bench.ts [--runs 3] [--ms 2000] [--c 32]
+// Run: node --conditions=esb-source --import tsx bench/src/agent-handoff.bench.ts [--runs 3] [--ms 2000] [--c 32]
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';

@@ -1,7 +1,7 @@
 // Agent speed, process runtime: warm invoke overhead (agent -> Runtime API -> trivial Node
 // handler -> back; target p50 under 1 ms) and cold start of a Python hello handler (target
 // under 150 ms), plus a Node cold start for reference.
-// Run: node --import tsx bench/src/agent.bench.ts
+// Run: node --conditions=esb-source --import tsx bench/src/agent.bench.ts
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

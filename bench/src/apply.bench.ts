@@ -3,7 +3,7 @@
 // Prints the median of several runs, in ms, for: image functions; functions with a code
 // folder each (digest + copy into CONFIG_DIR); and an artifact written as block YAML by the
 // `yaml` package (the general-parser path, for comparison).
-// Run: node --import tsx bench/src/apply.bench.ts [runs]
+// Run: node --conditions=esb-source --import tsx bench/src/apply.bench.ts [runs]
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 // The throughput baseline: a bare fastify "hello" (no logging, one route). The gateway bench
-// compares requests/s against it. Run alone: node --import tsx bench/src/baseline-fastify.ts [port]
+// compares requests/s against it. Run alone: node --conditions=esb-source --import tsx bench/src/baseline-fastify.ts [port]
 import Fastify, { type FastifyInstance } from 'fastify';
 import { fileURLToPath } from 'node:url';
 

@@ -6,7 +6,7 @@
 // app's deploy-to-serve and the size of the workspace's .esb/ (hard links counted once), and the
 // TypeScript + esbuild app of e2e/apps: deploy-to-serve, and edit-to-serve (an edit to its
 // source, rebuilt and served by the watching controller).
-// Run alone: node --import tsx bench/src/build.bench.ts [--runs 3] [--quick]
+// Run alone: node --conditions=esb-source --import tsx bench/src/build.bench.ts [--runs 3] [--quick]
 import { cp, lstat, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -2,7 +2,7 @@
 //   - `docker compose up -d --wait` to every service healthy (and `down --volumes`),
 //   - `esb deploy` to Ready (a new function image built: the handler carries a nonce),
 //   - the first (cold: container start) and warm request latency through the Docker runtime.
-// Run: node --import tsx bench/src/compose.bench.ts   (needs Docker: scripts/docker-up.sh)
+// Run: node --conditions=esb-source --import tsx bench/src/compose.bench.ts   (needs Docker: scripts/docker-up.sh)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';

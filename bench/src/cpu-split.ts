@@ -1,7 +1,7 @@
 // Where the CPU goes, by process: CPU time per request of the load generator, the `esb dev`
 // process and each function instance, from /proc, over a warm autocannon run. Throughput on
 // a shared 2-core machine is noisy; CPU per request is steadier and shows what a change saves.
-// Run: node --import tsx bench/src/cpu-split.ts [node|python|node-capped] [connections] [seconds] [runs]
+// Run: node --conditions=esb-source --import tsx bench/src/cpu-split.ts [node|python|node-capped] [connections] [seconds] [runs]
 import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -3,7 +3,7 @@
 // while a 5,000-function template deploys (manifest written -> Deployment Ready -> its last route
 // answers), in the same run. A deploy's heavy work (generate, apply, the gateway's reload) must not
 // hold the serving loop (target: p99 < 50 ms during the deploy). See docs/apply.md.
-// Run alone: node --import tsx bench/src/deploy-stall.bench.ts [--functions 5000] [--rate 50] [--quick] [--cpu-prof DIR]
+// Run alone: node --conditions=esb-source --import tsx bench/src/deploy-stall.bench.ts [--functions 5000] [--rate 50] [--quick] [--cpu-prof DIR]
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { tmpdir } from 'node:os';

@@ -24,7 +24,7 @@
 //            driver created its container ahead, after the previous start.
 // Runs are interleaved (bare, fresh, spare, bare ...) and the previous containers are gone
 // (spares aside) before each run.
-// Run: node --import tsx bench/src/docker-cold.bench.ts [--runs N]   (needs scripts/docker-up.sh
+// Run: node --conditions=esb-source --import tsx bench/src/docker-cold.bench.ts [--runs N]   (needs scripts/docker-up.sh
 // and scripts/docker-base-image.sh; BENCH_JSON=1: a final `BENCH_RESULT <json>` line)
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';

@@ -4,7 +4,7 @@
 // gateway.bench.ts), next to bare fastify. Runs are interleaved; each row gives req/s, the ratio
 // to fastify in the same round, and the server's CPU time per request (steadier than req/s on
 // a shared machine). Shows what each step of a change to the hot path buys.
-// Run: node --import tsx bench/src/gateway-steps.ts [--runs 3] [--duration 3] [--c 32] [--level info] <commit> ...
+// Run: node --conditions=esb-source --import tsx bench/src/gateway-steps.ts [--runs 3] [--duration 3] [--c 32] [--level info] <commit> ...
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
@@ -37,7 +37,7 @@ function extract(commit: string): string {
 
 function spawnChild(name: string, args: string[]): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const proc = fork(SELF, ['--child', ...args], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const proc = fork(SELF, ['--child', ...args], { execArgv: ['--conditions=esb-source', '--import', 'tsx'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     const ask = <T>(what: 'cpu') =>
       new Promise<T>((ok) => {
         const on = (m: { answer?: string; value?: T }) => {

@@ -2,7 +2,7 @@
 // config (target < 200 ms), gateway RSS with 5,000 routes (target < 150 MB), and throughput of
 // a bare fastify hello vs the gateway with an in-process trivial invoker at c=1 and c=32
 // (autocannon, median of 3 runs), as absolute numbers and ratios.
-// Run: node --import tsx bench/src/gateway.bench.ts [--quick] [--only=lookup,reload,rss,throughput] [--runs N] [--duration S]
+// Run: node --conditions=esb-source --import tsx bench/src/gateway.bench.ts [--quick] [--only=lookup,reload,rss,throughput] [--runs N] [--duration S]
 // Servers run in child processes so that autocannon does not share their event loop.
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -153,7 +153,7 @@ interface Child {
 
 function spawnServer(args: string[]): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const proc = fork(SELF, args, { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const proc = fork(SELF, args, { execArgv: ['--conditions=esb-source', '--conditions=esb-source', '--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     const rss = () =>
       new Promise<number>((ok) => {
         const on = (m: { rss?: number }) => {

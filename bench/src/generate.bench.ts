@@ -2,7 +2,7 @@
 // routes (5 per function, REST and HTTP APIs, path parameters, Globals, a shared layer and a
 // table). Target: under 1 s. Prints the median of several runs, in ms, for the pure core
 // (parse + render, in memory) and for the whole thing (read code, render, write atomically).
-// Run: node --import tsx bench/src/generate.bench.ts [runs]
+// Run: node --conditions=esb-source --import tsx bench/src/generate.bench.ts [runs]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@
 // and between a worker thread and the main thread (postMessage, Atomics), each with the two ends
 // free to run on any core and pinned to one core (taskset). Baseline in the same run: the same
 // ping-pong between two promises of one thread, where no one ever sleeps.
-// Run: node --import tsx bench/src/handoff.bench.ts [--round-trips 20000]
+// Run: node --conditions=esb-source --import tsx bench/src/handoff.bench.ts [--round-trips 20000]
 import { execFile, execFileSync, fork } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import net from 'node:net';
@@ -73,7 +73,7 @@ async function socketCase(n: number, where: string | 0): Promise<Result> {
     let child: ReturnType<typeof fork>;
     server.listen(where, () => {
       const addr = server.address();
-      child = fork(SELF, ['--echo', typeof addr === 'string' ? addr : String(addr!.port)], { execArgv: ['--import', 'tsx'] });
+      child = fork(SELF, ['--echo', typeof addr === 'string' ? addr : String(addr!.port)], { execArgv: ['--conditions=esb-source', '--conditions=esb-source', '--import', 'tsx'] });
       child.once('exit', (code) => code && reject(new Error(`the echo process exited with ${code}`)));
     });
   });
@@ -171,7 +171,7 @@ async function main() {
   }
   const pin = hasTaskset();
   const run = async (c: Case, pinned: boolean): Promise<Result> => {
-    const node = [process.execPath, '--import', 'tsx', SELF, '--case', c, '--round-trips', String(n)];
+    const node = [process.execPath, '--conditions=esb-source', '--conditions=esb-source', '--import', 'tsx', SELF, '--case', c, '--round-trips', String(n)];
     const [cmd, ...args] = pinned ? ['taskset', '-c', '0', ...node] : node;
     const { stdout } = await promisify(execFile)(cmd, args, { timeout: 120_000 });
     return JSON.parse(stdout.trim().split('\n').at(-1)!) as Result;

@@ -5,7 +5,7 @@
 // esb's path that no gateway or agent code can remove.
 //   unix:   one child Node process over a Unix socket, frames `u32 length | u32 id | payload`
 //   worker: one worker thread, postMessage of a copied Uint8Array
-// Run alone: node --import tsx bench/src/hop-floor.ts <port> unix|worker
+// Run alone: node --conditions=esb-source --import tsx bench/src/hop-floor.ts <port> unix|worker
 import { fork, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import net from 'node:net';
@@ -81,7 +81,7 @@ async function unixHop(): Promise<{ hop: Hop; close(): void }> {
     });
     server.once('error', reject);
     server.listen(sockPath, () => {
-      child = fork(SELF, ['--peer', sockPath], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+      child = fork(SELF, ['--peer', sockPath], { execArgv: ['--conditions=esb-source', '--import', 'tsx'], stdio: 'inherit' });
       child.once('exit', (code) => reject(new Error(`hop floor: the peer process exited with ${code}`)));
     });
   });

@@ -2,7 +2,7 @@
 // process: the two ways of doing the same per-request work alternate in tight loops (5 rounds,
 // median), CPU time per operation from process.cpuUsage. On a shared machine this is steadier
 // than comparing servers under load, where run-to-run spread is larger than these savings.
-// Run: node --import tsx bench/src/hot-path-levers.ts [--ops 100000] [--rounds 5]
+// Run: node --conditions=esb-source --import tsx bench/src/hot-path-levers.ts [--ops 100000] [--rounds 5]
 // (the cost of the yields every 500 calls is in both columns alike)
 import { randomUUID } from 'node:crypto';
 import { openSync } from 'node:fs';

@@ -2,8 +2,8 @@
 // when an engine answers, the Docker cold start against a bare `docker start` and the docker
 // compose platform), each run in its
 // own child process and gathered into rows. Their figures are compared with their targets (no
-// external baseline exists for them). Run alone: node --import tsx bench/src/parts.bench.ts [--quick]
-// or any of them directly: node --import tsx bench/src/<part>.bench.ts
+// external baseline exists for them). Run alone: node --conditions=esb-source --import tsx bench/src/parts.bench.ts [--quick]
+// or any of them directly: node --conditions=esb-source --import tsx bench/src/<part>.bench.ts
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -16,7 +16,7 @@ import { BENCH_DIR, dockerAvailable, REPO, runPart } from './lib/targets.js';
 /** docker-cold.bench.ts in a child (a script: BENCH_JSON=1 makes it print its result line). */
 async function runDockerCold(quick: boolean): Promise<DockerColdResult> {
   try {
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(BENCH_DIR, 'src', 'docker-cold.bench.ts'), '--runs', quick ? '3' : '10'], {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=esb-source', '--conditions=esb-source', '--import', 'tsx', path.join(BENCH_DIR, 'src', 'docker-cold.bench.ts'), '--runs', quick ? '3' : '10'], {
       cwd: REPO,
       env: { ...process.env, BENCH_JSON: '1' },
       timeout: 600_000,

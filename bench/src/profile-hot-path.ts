@@ -2,8 +2,8 @@
 // --cpu-prof`, deploys the Node hello with NODE_OPTIONS=--cpu-prof for its instances, drives
 // load with autocannon from this process, stops everything (profiles are written on exit) and
 // prints self time by component and the top functions of each profile.
-// Run: node --import tsx bench/src/profile-hot-path.ts [--duration 10] [--connections 32] [--instances 2] [--quiet-logs] [--keep DIR]
-//      node --import tsx bench/src/profile-hot-path.ts --summarize DIR/cpuprofiles   (again, from kept profiles)
+// Run: node --conditions=esb-source --import tsx bench/src/profile-hot-path.ts [--duration 10] [--connections 32] [--instances 2] [--quiet-logs] [--keep DIR]
+//      node --conditions=esb-source --import tsx bench/src/profile-hot-path.ts --summarize DIR/cpuprofiles   (again, from kept profiles)
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

@@ -1,6 +1,6 @@
 // Provisioning speed on the embedded servers: 50 tables (one with a GSI each) and 50 buckets
 // (half with a lifecycle rule), first run (all created) and second run (all existing, target
-// under 1 s). Run: node --import tsx bench/src/provision.bench.ts
+// under 1 s). Run: node --conditions=esb-source --import tsx bench/src/provision.bench.ts
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 // Scale: 1,000 functions / 5,000 routes in the gateway — reload time, route lookup, gateway RSS —
 // and the gateway's own overhead (an in-process trivial invoker instead of the agent) against
 // bare fastify. Aggregates the gateway owner's bench (bench/src/gateway.bench.ts), run in a child.
-// Run alone: node --import tsx bench/src/scale.bench.ts [--quick]   (or the gateway bench itself)
+// Run alone: node --conditions=esb-source --import tsx bench/src/scale.bench.ts [--quick]   (or the gateway bench itself)
 import { pathToFileURL } from 'node:url';
 import { benchResultLine, header, row, table, type BenchOutput, type Row } from './lib/report.js';
 import { machine } from './lib/stats.js';

@@ -7,7 +7,7 @@
 //   (its "deploy"), RSS of each server after load.
 // Every server is a child process; autocannon runs here. Runs are interleaved (run 1 of every
 // subject, then run 2, ...) so that a change of machine load hits all subjects alike.
-// Run alone: node --import tsx bench/src/throughput.bench.ts [--runs 3] [--duration 5] [--quick]
+// Run alone: node --conditions=esb-source --import tsx bench/src/throughput.bench.ts [--runs 3] [--duration 5] [--quick]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -64,7 +64,7 @@ describe('records written as parts', () => {
       const write = accessLog(log);
       for (let i = 0; i < 500; i++) write({ method: 'GET', path: '/p/' + i, route: 'GET /p/{n}', function: 'f', status: 200, durationMs: 0.1, requestId: 'id-' + i });
       process.exit(0);`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, LOG_LEVEL: 'info' } });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--conditions=esb-source', '--import', 'tsx', '--input-type=module', '-e', script], { env: { ...process.env, LOG_LEVEL: 'info' } });
     const lines = stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(500);
     expect(lines.map((l) => l.requestId)).toEqual(Array.from({ length: 500 }, (_, i) => `id-${i}`));

@@ -1,6 +1,6 @@
 // Dispatches `esb <command> [subcommand] ...` to a command module, loaded lazily so that a
 // command pays only for what it uses.
-import { processSettings } from './settings.js';
+import { readFileSync } from 'node:fs';
 
 export interface Command {
   summary: string;
@@ -11,8 +11,9 @@ export interface Command {
 type Loader = () => Promise<Command>;
 
 /** ESB_DEBUG, read without failing: a malformed setting must not hide the error being printed. */
-function debugRequested(): boolean {
+async function debugRequested(): Promise<boolean> {
   try {
+    const { processSettings } = await import('./settings.js'); // not loaded for --help or --version
     return processSettings().debug;
   } catch {
     return false;
@@ -54,10 +55,16 @@ export async function main(argv: string[]): Promise<number> {
         return await command.run(argv.slice(words));
       } catch (err) {
         process.stderr.write(`esb ${key}: ${err instanceof Error ? err.message : String(err)}\n`);
-        if (debugRequested() && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+        if ((await debugRequested()) && err instanceof Error) process.stderr.write(`${err.stack}\n`);
         return 1;
       }
     }
+  }
+  if (argv[0] === '--version' || argv[0] === '-v') {
+    // cli/package.json: one folder up from src/ and from the compiled dist/ alike.
+    const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`esb ${version}\n`);
+    return 0;
   }
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     process.stdout.write(`${usage()}\n`);

@@ -4,10 +4,9 @@
 // reads ~/.esb/config.yaml (API keys, JWKS locations, the Invoke API's credentials).
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
-import { type FunctionUsers, parseFunctionUsers } from '@esb/agent';
+import { type FunctionUsers, parseFunctionUsers } from '@esb/agent/isolation';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type Credentials } from '@esb/contracts';
-import { readGlobalConfig } from '@esb/deploy';
-import { type InvokeApiAccess, isLoopbackHost } from '@esb/gateway';
+import type { InvokeApiAccess } from '@esb/gateway';
 
 type Environ = Record<string, string | undefined>;
 
@@ -219,6 +218,11 @@ export function parseJwksSetting(value: string | undefined, source: string): Rec
   return out;
 }
 
+/** ~/.esb/config.yaml, read through @esb/deploy, loaded only by the commands that need it. */
+async function readGlobalConfig(home: string) {
+  return (await import('@esb/deploy')).readGlobalConfig(home);
+}
+
 export async function gatewaySecurity(settings: Pick<Settings, 'security' | 'home'>): Promise<GatewaySecurity> {
   const global = await readGlobalConfig(settings.home);
   const keys = new Set<string>([...global.api_keys, ...settings.security.apiKeys]);
@@ -277,6 +281,8 @@ export async function invokeApiAccess(
   host: string,
   functionCredentials?: Credentials,
 ): Promise<InvokeApiAccess> {
+  // Loaded here, not at the top: every command reads settings, only the servers need the gateway.
+  const { isLoopbackHost } = await import('@esb/gateway');
   if (isLoopbackHost(host)) return { open: true, accessKeys: new Map(), tokens: new Set() };
   const file = (await readGlobalConfig(settings.home)).invoke_api;
   const enabled = settings.invokeApi.enabled ?? file.enabled;

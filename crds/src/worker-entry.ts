@@ -1,4 +1,4 @@
-// Where a worker thread's module is (docs/design.md "Layout"): the compiled `.js` sibling when
+// Where a worker thread's module is (docs/design.md "Build"): the compiled `.js` sibling when
 // there is one, else the TypeScript source run through tsx. A loader the parent registered does
 // not reach worker threads, so the source is started by ts-worker.mjs, which registers tsx in
 // the thread first.

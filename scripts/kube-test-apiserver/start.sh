@@ -5,4 +5,4 @@
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 "$REPO/scripts/kube-test-apiserver/build.sh" >/dev/null
-cd "$REPO" && exec node --import tsx controller/src/kube/testing/start-cli.ts
+cd "$REPO" && exec node --conditions=esb-source --import tsx controller/src/kube/testing/start-cli.ts

@@ -1,5 +1,5 @@
 // Prints a results JSON (bench/results/*.json) as a markdown table, for bench/README.md.
-// Usage: node --import tsx bench/src/lib/markdown.ts [bench/results/latest.json]
+// Usage: node --conditions=esb-source --import tsx bench/src/lib/markdown.ts [bench/results/latest.json]
 import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { fmtNum, type Row, type RunReport, type Skip } from './report.js';

@@ -1,7 +1,7 @@
 // Runs one of the per-part benchmarks (written by each part's owner) in this child process and
 // prints its result as one final `BENCH_RESULT <json>` line, so that run-all can aggregate them
 // without touching their files or sharing an event loop with them.
-// Usage: node --import tsx bench/src/lib/part.ts <gateway|agent|generate|apply|provision|compose> [--quick]
+// Usage: node --conditions=esb-source --import tsx bench/src/lib/part.ts <gateway|agent|generate|apply|provision|compose> [--quick]
 // (auth.bench.ts is a plain script: runPart runs it directly with BENCH_JSON=1.)
 import { benchResultLine } from './report.js';
 

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import http from 'node:http';
 import { promisify } from 'node:util';
 import { freePort, startServer, timedGet, waitFor, type Server } from './servers.js';
@@ -37,7 +37,7 @@ export async function startFastify(logDir: string): Promise<Started> {
   const server = startServer({
     name: 'fastify',
     cmd: process.execPath,
-    args: ['--import', 'tsx', path.join(BENCH_DIR, 'src', 'baseline-fastify.ts'), String(port)],
+    args: ['--conditions=esb-source', '--conditions=esb-source', '--import', 'tsx', path.join(BENCH_DIR, 'src', 'baseline-fastify.ts'), String(port)],
     cwd: REPO,
     logFile: path.join(logDir, 'fastify.log'),
   });
@@ -61,7 +61,7 @@ export async function startHopFloor(logDir: string, kind: 'unix' | 'worker'): Pr
   const server = startServer({
     name: `hop floor (${kind})`,
     cmd: process.execPath,
-    args: ['--import', 'tsx', path.join(BENCH_DIR, 'src', 'hop-floor.ts'), String(port), kind],
+    args: ['--conditions=esb-source', '--import', 'tsx', path.join(BENCH_DIR, 'src', 'hop-floor.ts'), String(port), kind],
     cwd: REPO,
     logFile: path.join(logDir, `hop-floor-${kind}.log`),
   });
@@ -216,7 +216,7 @@ export async function runPart<T>(name: string, opts: { quick?: boolean; timeoutM
     // Scripts without an exported entry point print BENCH_RESULT themselves when BENCH_JSON=1.
     const script = SCRIPT_PARTS.has(name);
     const args = script ? [path.join(BENCH_DIR, 'src', `${name}.bench.ts`)] : [path.join(BENCH_DIR, 'src', 'lib', 'part.ts'), name, ...(opts.quick ? ['--quick'] : [])];
-    const { stdout } = await run(process.execPath, ['--import', 'tsx', ...args], {
+    const { stdout } = await run(process.execPath, ['--conditions=esb-source', '--conditions=esb-source', '--import', 'tsx', ...args], {
       cwd: REPO,
       env: { ...process.env, BENCH_JSON: '1' },
       timeout: opts.timeoutMs ?? 600_000,
@@ -259,4 +259,26 @@ export async function startEsbAgent(configDir: string, logDir: string): Promise<
       req.end('{}');
     });
   return { server, url, startMs: performance.now() - t0, invoke };
+}
+
+/**
+ * Wall times of `esb <args>` and of `node -e 0` (the floor of any Node command), run alternately
+ * `runs` times each so that both see the same machine load. Says whether the bin ran the
+ * compiled JavaScript (docs/design.md "Build").
+ */
+export async function timeCliAgainstNode(args: string[], runs: number, opts: { cwd?: string } = {}): Promise<{ esb: number[]; node: number[]; from: string }> {
+  const { buildState } = (await import(pathToFileURL(path.join(REPO, 'cli', 'bin', 'build-state.mjs')).href)) as { buildState(root: string): string };
+  const from = buildState(REPO) === 'fresh' ? 'compiled JavaScript' : 'TypeScript sources (the build is missing or stale: npm run build)';
+  const esb: number[] = [];
+  const node: number[] = [];
+  const timed = async (argv: string[]) => {
+    const t0 = performance.now();
+    await run(process.execPath, argv, { cwd: opts.cwd ?? REPO, timeout: 120_000 });
+    return performance.now() - t0;
+  };
+  for (let i = 0; i < runs; i++) {
+    node.push(await timed(['-e', '0']));
+    esb.push(await timed([ESB_BIN, ...args]));
+  }
+  return { esb, node, from };
 }

@@ -2,7 +2,7 @@
 // --kube a deployments.esb.dev object on the cluster — then waits for the controller to report
 // it Ready for exactly this input (template, code, parameters), showing progress condition by
 // condition. The work itself is the controller's.
-import { existsSync } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import http from 'node:http';
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,13 +12,11 @@ import { defaultStackName } from '@esb/deploy';
 import type { Condition, DeploymentSpec, DeploymentStatus } from '@esb/contracts';
 import { isFailureReason, isProgressReason, isTerminalReason, RoutingFile, parseYaml, validate } from '@esb/contracts';
 import type { DevInfo } from '../dev.js';
-import { FileStore } from '@esb/controller';
 import { writeFileAtomic } from '@esb/contracts';
-import { artifactOutDir, ownedPaths } from '@esb/controller';
-import { inspectInputs, type RuntimeKind } from '@esb/controller';
+import { FileStore, workspacePaths, type WorkspacePaths } from '@esb/controller/client';
+import { artifactOutDir, inspectInputsFor, ownedPaths, type RuntimeKind } from '@esb/controller/inputs';
 import type { Command } from '../main.js';
 import { processSettings } from '../settings.js';
-import { workspacePaths, type WorkspacePaths } from '@esb/controller';
 
 const HELP = `usage: esb deploy -t TEMPLATE [--stack-name NAME] [-e ENV] [-p PROJECT] [--name NAME] [-m process|docker]
                   [--parameter-overrides K=V [K=V ...]] [--timeout 120s] [--workspace DIR] [--json] [--verbose]
@@ -55,6 +53,8 @@ interface DeployTarget {
   controllerHint: string;
   /** The manifests folder the controller leaves out of code folders (file backend). */
   deploymentsDir?: string;
+  /** The folder whose changes may be a new status of `name` (file backend): watched, besides polling. */
+  statusFolder?: string;
 }
 
 function fileTarget(paths: WorkspacePaths, namespace: string): DeployTarget {
@@ -81,6 +81,7 @@ function fileTarget(paths: WorkspacePaths, namespace: string): DeployTarget {
     noDevHint: `no esb dev runs in ${paths.workspace}; waiting for a controller (compose) to pick up the manifest`,
     controllerHint: `is a controller running for ${paths.deploymentsDir}?`,
     deploymentsDir: paths.deploymentsDir,
+    statusFolder: path.join(paths.statusDir, namespace),
   };
 }
 
@@ -257,12 +258,12 @@ export const deploy: Command = {
     const runtimes: RuntimeKind[] = knownRuntime ? [knownRuntime] : ['docker', 'process'];
     const digestsFor = async (configDir: string | undefined): Promise<Set<string>> => {
       const exclude = configDir ? ownedPaths({ deploymentsDir: target.deploymentsDir, configDir }) : target.deploymentsDir ? [target.deploymentsDir] : [];
-      const out = new Set<string>();
-      for (const r of runtimes) out.add((await inspectInputs({ templatePath, parameters, env, project, runtime: r, exclude, stackName }).catch(() => ({ digest: '' }))).digest);
-      return out;
+      // The template and its code are hashed once for every runtime.
+      const inspections = await inspectInputsFor({ templatePath, parameters, env, project, exclude, stackName }, runtimes).catch(() => [{ digest: '' }]);
+      return new Set(inspections.map((i) => i.digest));
     };
-    let expected = await digestsFor(dev?.env === env ? dev.configDir : undefined);
-    let expectedFor: string | undefined;
+    let expectedFor = dev?.env === env ? dev.configDir : undefined;
+    let expected = await digestsFor(expectedFor);
     let recomputedAt = 0;
 
     const registry = values.registry ?? settings.registry;
@@ -272,8 +273,13 @@ export const deploy: Command = {
     const spec = { template: target.templateRef(templatePath), env, project, stackName, ...(Object.keys(parameters).length ? { parameters } : {}) };
     const before = await target.readTemplate(name);
     if (before && before !== templatePath) say(`warning: deployment ${target.namespace}/${name} was deployed from ${before}; it now deploys ${templatePath} in its place (use --stack-name to deploy both)`);
+    // Asked while the controller works; told after the manifest line.
+    const gatewayAnswers = dev ? answers(`${dev.gateway}/health`) : undefined;
+    // Woken by the status folder's changes (a missed event only costs the poll interval).
+    if (target.statusFolder) await mkdir(target.statusFolder, { recursive: true }).catch(() => {});
+    const statusChanged = changeSignal(target.statusFolder);
     say(await target.write(name, spec));
-    if (dev && !(await answers(`${dev.gateway}/health`))) say(`warning: the gateway at ${dev.gateway} does not answer; is esb dev still running?`);
+    if (gatewayAnswers && !(await gatewayAnswers)) say(`warning: the gateway at ${dev!.gateway} does not answer; is esb dev still running?`);
     if (!dev) say(`warning: ${target.noDevHint}`);
 
     const started = Date.now();
@@ -314,8 +320,9 @@ export const deploy: Command = {
           if (isTerminalReason(ready.reason)) break;
         }
       }
-      await new Promise((r) => setTimeout(r, 100));
+      await statusChanged.next(100);
     }
+    statusChanged.close();
     if (!done) {
       const where = failedStep ? `${failedStep.type} ` : '';
       const why = lastFailure
@@ -347,6 +354,48 @@ export const deploy: Command = {
     return 0;
   },
 };
+
+/**
+ * Wakes the wait loop when something changes in `dir`, or after `ms` at the latest (polling
+ * stays: fs.watch may be unavailable, or miss events on some file systems). A change seen while
+ * not waiting makes the next wait return at once.
+ */
+export function changeSignal(dir: string | undefined): { next(ms: number): Promise<void>; close(): void } {
+  let changed = false;
+  let wake: (() => void) | undefined;
+  let watcher: FSWatcher | undefined;
+  const onChange = () => {
+    changed = true;
+    wake?.();
+  };
+  if (dir) {
+    try {
+      watcher = watch(dir, { persistent: false }, onChange);
+      watcher.on('error', () => watcher?.close());
+    } catch {
+      // Not there yet (no controller wrote a status so far) or not watchable: polled.
+    }
+  }
+  return {
+    next: (ms) =>
+      new Promise<void>((resolve) => {
+        if (changed) {
+          changed = false;
+          resolve();
+          return;
+        }
+        const timer = setTimeout(done, ms);
+        function done() {
+          clearTimeout(timer);
+          wake = undefined;
+          changed = false;
+          resolve();
+        }
+        wake = done;
+      }),
+    close: () => watcher?.close(),
+  };
+}
 
 /** Waits until an image registry answers `GET /v2/` (polled every 1 s, up to 60 s). */
 export async function waitForRegistry(registry: string, say: (line: string) => void, timeoutMs = 60_000, intervalMs = 1000): Promise<void> {

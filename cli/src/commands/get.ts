@@ -4,10 +4,8 @@
 // changes, as kubectl's watch does (the status and manifest folders are watched, not polled).
 import { mkdir, readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { watch } from 'chokidar';
 import { stringify } from 'yaml';
-import { listStatusRecords, listManifests } from '@esb/controller';
-import { parseManifest } from '@esb/controller';
+import { keyOf, listManifests, listStatusRecords, parseManifest, workspacePaths } from '@esb/controller/client';
 import type { Command } from '../main.js';
 import { processSettings } from '../settings.js';
 import {
@@ -24,8 +22,6 @@ import {
   type DeploymentRow,
   type OutputFormat,
 } from '../present.js';
-import { workspacePaths } from '@esb/controller';
-import { keyOf } from '@esb/controller';
 
 const RESOURCE_NAMES = new Set(['deployments', 'deployment', 'deploy', 'esbd', 'deployments.esb.dev']);
 
@@ -100,6 +96,7 @@ async function watchRows(load: () => Promise<DeploymentRow[]>, dirs: string[], f
   };
   await refresh();
   for (const dir of dirs) await mkdir(dir, { recursive: true }); // watched from the start, even before the first deploy
+  const { watch } = await import('chokidar'); // only -w watches
   const watcher = watch(dirs, { ignoreInitial: true, awaitWriteFinish: false });
   let timer: NodeJS.Timeout | undefined;
   let running = Promise.resolve();

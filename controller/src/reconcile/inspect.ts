@@ -30,13 +30,22 @@ export function ownedPaths(input: { deploymentsDir?: string; configDir: string }
   return [...(input.deploymentsDir ? [input.deploymentsDir] : []), input.configDir, path.join(path.dirname(input.configDir), 'artifacts')].map((p) => path.resolve(p));
 }
 
-export async function inspectInputs({ templatePath, artifactPath, parameters, env, project, runtime, exclude, stackName }: InspectInput): Promise<Inspection> {
-  const context = JSON.stringify({ env, project, runtime, parameters, ...(stackName ? { stackName } : {}) });
+export async function inspectInputs(input: InspectInput): Promise<Inspection> {
+  const [inspection] = await inspectInputsFor(input, [input.runtime]);
+  return inspection;
+}
+
+/**
+ * inspectInputs for several runtimes at once (`esb deploy` not knowing the controller's): the
+ * template and its code are read and hashed once, the runtime only enters the final hash.
+ */
+export async function inspectInputsFor({ templatePath, artifactPath, parameters, env, project, exclude, stackName }: Omit<InspectInput, 'runtime'>, runtimes: readonly RuntimeKind[]): Promise<Inspection[]> {
+  const digestWith = (inputs: string | Buffer, runtime: RuntimeKind) =>
+    `sha256:${createHash('sha256').update(inputs).update(JSON.stringify({ env, project, runtime, parameters, ...(stackName ? { stackName } : {}) })).digest('hex')}`;
   if (templatePath) {
     try {
       const inputs = await templateInputsDigest(templatePath, parameters, { exclude, ...(stackName ? { stackName } : {}) });
-      const digest = createHash('sha256').update(inputs.digest).update(context).digest('hex');
-      return { digest: `sha256:${digest}`, watchPaths: [templatePath, ...inputs.referencedPaths] };
+      return runtimes.map((runtime) => ({ digest: digestWith(inputs.digest, runtime), watchPaths: [templatePath, ...inputs.referencedPaths] }));
     } catch (err) {
       // TemplateNotFound and InvalidTemplate are declared where they are thrown; an EMFILE or
       // EACCES while reading is retried.
@@ -52,6 +61,5 @@ export async function inspectInputs({ templatePath, artifactPath, parameters, en
     if (code === 'ENOENT') throw new ReasonError(`${artifactPath}: artifact not found`, 'InvalidArtifact', { cause: err });
     throw new ReasonError(`${artifactPath}: cannot read the artifact (${code})`, 'InspectFailed', { cause: err });
   }
-  const digest = createHash('sha256').update(text).update(context).digest('hex');
-  return { digest: `sha256:${digest}`, watchPaths: [path.dirname(artifactPath!)] };
+  return runtimes.map((runtime) => ({ digest: digestWith(text, runtime), watchPaths: [path.dirname(artifactPath!)] }));
 }

@@ -1,0 +1,90 @@
+// `esb deploy` waits for exactly its input (docs/design.md "Build", the unchanged deploy): an
+// unchanged re-deploy is answered from the existing Ready without any reconcile, and a changed
+// handler or template is never answered by the old Ready: when the command returns, the new
+// code and the new route are what the gateway serves. Through the real bin against esb dev.
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { esb } from '@esb/controller/testing';
+import { startDev, type RunningDev } from './dev.js';
+
+const handler = (body: string) => `export const handler = async () => ({ statusCode: 200, body: ${JSON.stringify(body)} });\n`;
+const template = (routes: string[]) =>
+  [
+    "AWSTemplateFormatVersion: '2010-09-09'",
+    'Transform: AWS::Serverless-2016-10-31',
+    'Resources:',
+    '  Hello:',
+    '    Type: AWS::Serverless::Function',
+    '    Properties:',
+    '      CodeUri: src/',
+    '      Handler: hello.handler',
+    '      Runtime: nodejs20.x',
+    '      Events:',
+    ...routes.map((r, i) => `        E${i}: { Type: Api, Properties: { Path: ${r}, Method: get } }`),
+    '',
+  ].join('\n');
+
+describe('esb deploy waits for exactly its input', () => {
+  let ws: string;
+  let dev: RunningDev;
+  let templateFile: string;
+  const statusFile = () => path.join(ws, '.esb', 'status', 'default', 'waiter-default.yaml');
+  const deploy = () => esb(['deploy', '-t', templateFile, '--workspace', ws, '--json', '--timeout', '90s']);
+  const get = async (route: string) => {
+    const res = await fetch(`${dev.info.gateway}${route}`);
+    return `${res.status} ${await res.text()}`;
+  };
+
+  beforeAll(async () => {
+    ws = await mkdtemp(path.join(tmpdir(), 'esb-deploy-wait-'));
+    const app = path.join(ws, 'waiter');
+    templateFile = path.join(app, 'template.yaml');
+    await mkdir(path.join(app, 'src'), { recursive: true });
+    await writeFile(path.join(app, 'src', 'hello.mjs'), handler('v1'));
+    await writeFile(templateFile, template(['/wait/one']));
+    dev = await startDev({ workspace: ws, port: 0, dynamodbPort: 0, s3Port: 0, examples: false, console: false, log: pino({ level: 'silent' }) });
+  }, 60_000);
+
+  afterAll(async () => {
+    await dev?.close();
+    await rm(ws, { recursive: true, force: true });
+  });
+
+  it('deploys, then answers an unchanged re-deploy from the Ready it has, without a reconcile', async () => {
+    const first = await deploy();
+    expect(first.stderr).toBe('');
+    expect(JSON.parse(first.stdout)).toMatchObject({ name: 'waiter-default', ready: true });
+    expect(await get('/wait/one')).toBe('200 v1');
+
+    await dev.controller.queue.idle();
+    const before = await readFile(statusFile(), 'utf8');
+    const again = await deploy();
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ ready: true, routes: [{ method: 'GET', url: `${dev.info.gateway}/wait/one` }] });
+    await dev.controller.queue.idle();
+    expect(await readFile(statusFile(), 'utf8')).toBe(before);
+  }, 120_000);
+
+  it('a changed handler is waited for: the old Ready does not count', async () => {
+    const before = await readFile(statusFile(), 'utf8');
+    const oldDigest = /inputsDigest: (\S+)/.exec(before)?.[1];
+    expect(oldDigest).toMatch(/^sha256:/);
+    await writeFile(path.join(ws, 'waiter', 'src', 'hello.mjs'), handler('v2'));
+    const r = await deploy();
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ ready: true });
+    expect(await get('/wait/one')).toBe('200 v2');
+    expect(/inputsDigest: (\S+)/.exec(await readFile(statusFile(), 'utf8'))?.[1]).not.toBe(oldDigest);
+  }, 120_000);
+
+  it('a changed template is waited for: its new route answers when the command returns', async () => {
+    await writeFile(templateFile, template(['/wait/one', '/wait/two']));
+    const r = await deploy();
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).routes.map((x: { url: string }) => x.url)).toEqual([`${dev.info.gateway}/wait/one`, `${dev.info.gateway}/wait/two`]);
+    expect(await get('/wait/two')).toBe('200 v2');
+  }, 120_000);
+});
