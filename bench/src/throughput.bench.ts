@@ -68,14 +68,16 @@ export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutpu
     // (2) esb, process runtime
     const template = path.join(FIXTURES, 'template.yml');
     const esbStarts: Record<string, number> = {};
-    const startEsb = async (runtime: 'process' | 'docker', variant?: 'quiet') => {
+    // Variants: logs at warn (what logging costs), and Node functions as worker threads of esb.
+    const VARIANTS = { quiet: { env: { LOG_LEVEL: 'warn' }, label: 'LOG_LEVEL=warn' }, workers: { env: { ESB_NODE_WORKERS: 'on' }, label: 'in-process workers (ESB_NODE_WORKERS=on)' } } as const;
+    const startEsb = async (runtime: 'process' | 'docker', variant?: keyof typeof VARIANTS) => {
       const tag = variant ? `${runtime}-${variant}` : runtime;
-      const dev = await startEsbDev({ workspace: path.join(work, `ws-${tag}`), runtime, logDir: work, env: variant === 'quiet' ? { LOG_LEVEL: 'warn' } : undefined });
+      const dev = await startEsbDev({ workspace: path.join(work, `ws-${tag}`), runtime, logDir: work, env: variant ? { ...VARIANTS[variant].env } : undefined });
       servers.push(dev.server);
       if (variant) {
         await dev.deploy('bench', template);
         await firstOk(`${dev.url}/hello/node`, 120_000, 10, dev.server);
-        add(`esb-${tag}-node`, `esb ${runtime}, Node hello, LOG_LEVEL=warn`, `${dev.url}/hello/node`, dev.server);
+        add(`esb-${tag}-node`, `esb ${runtime}, Node hello, ${VARIANTS[variant].label}`, `${dev.url}/hello/node`, dev.server);
         return;
       }
       esbStarts[runtime] = dev.startMs;
@@ -94,7 +96,10 @@ export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutpu
     };
     await startEsb('process');
     // Variants that say where the time goes: access + function logs off (LOG_LEVEL=warn).
-    if (opts.variants) await startEsb('process', 'quiet');
+    if (opts.variants) {
+      await startEsb('process', 'quiet');
+      await startEsb('process', 'workers');
+    }
 
     // (3) esb, Docker runtime
     const docker = opts.noDocker ? ({ ok: false, reason: 'disabled (--no-docker)' } as const) : await dockerAvailable();
