@@ -5,7 +5,7 @@
 // Run: node --conditions=esb-source --import tsx bench/src/profile-hot-path.ts [--duration 10] [--connections 32] [--instances 2] [--quiet-logs] [--keep DIR]
 //      node --conditions=esb-source --import tsx bench/src/profile-hot-path.ts --summarize DIR/cpuprofiles   (again, from kept profiles)
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -135,6 +135,11 @@ async function main() {
   const fnDir = path.join(profDir, 'function');
   await mkdir(devDir, { recursive: true });
   await mkdir(fnDir, { recursive: true });
+  // Instances run as their own uid when esb is root (docs/security.md): they read the preload
+  // and write their profiles here.
+  await chmod(work, 0o755);
+  await chmod(profDir, 0o755);
+  await chmod(fnDir, 0o1777);
   // --cpu-prof is not allowed in NODE_OPTIONS: the instances get a preload that runs the same
   // V8 sampling profiler through node:inspector and writes it when the agent stops them (SIGTERM).
   const preload = path.join(work, 'cpu-profile-preload.cjs');
