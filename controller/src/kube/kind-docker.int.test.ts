@@ -161,9 +161,11 @@ describe.skipIf(!run)('kind manifests run in Docker against a real API server', 
       leaderIndex = Number(holder.slice('esb-controller-'.length, 'esb-controller-'.length + 1));
       for (const i of [0, 1]) {
         const base = `http://${ipOf('Deployment/esb-controller', i)}:8081`;
-        expect((await fetch(`${base}/readyz`)).status).toBe(200);
+        // Ready once its first list is done, which may come a moment after the Lease.
+        await until(async () => (await fetch(`${base}/readyz`)).status === 200, `controller ${i} ready`, { timeoutMs: 60_000, everyMs: 250 });
         expect((await fetch(`${base}/healthz`)).status).toBe(200);
-        expect(await (await fetch(`${base}/metrics`)).text()).toMatch(new RegExp(`^esb_controller_leader ${i === leaderIndex ? 1 : 0}$`, 'm'));
+        const leader = new RegExp(`^esb_controller_leader ${i === leaderIndex ? 1 : 0}$`, 'm');
+        await until(async () => leader.test(await (await fetch(`${base}/metrics`)).text()), `controller ${i} leader gauge`, { timeoutMs: 60_000, everyMs: 250 });
       }
     }),
   );
