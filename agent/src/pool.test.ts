@@ -175,6 +175,30 @@ describe('FunctionPool', () => {
     await first;
   });
 
+  it('a waiting request cancelled through onCancel leaves the queue, and one served in time unregisters its listener', async () => {
+    const h = harness({ maxCapacity: 1 }, { hold: true });
+    const first = h.pool.invoke('r1', Buffer.from('1'), {});
+    const listeners = new Set<(e: Error) => void>();
+    const onCancel = (l: (e: Error) => void) => (listeners.add(l), () => listeners.delete(l));
+    const second = h.pool.invoke('r2', Buffer.from('2'), { onCancel });
+    await until(() => h.pool.stats().waiting === 1);
+    expect(listeners.size).toBe(1);
+    for (const l of listeners) l(new Error('client closed'));
+    await expect(second).rejects.toThrow('client closed');
+    expect(h.pool.stats().waiting).toBe(0);
+    const kept = new Set<(e: Error) => void>();
+    const third = h.pool.invoke('r3', Buffer.from('3'), { onCancel: (l) => (kept.add(l), () => kept.delete(l)) });
+    await until(() => h.pool.stats().waiting === 1);
+    expect(kept.size).toBe(1);
+    await until(() => h.running() === 1);
+    h.release();
+    await first;
+    await until(() => h.pool.stats().waiting === 0 && h.running() === 1);
+    expect(kept.size).toBe(0); // served: its listener is gone
+    h.release();
+    await third;
+  });
+
   it('stops an idle instance after idle_timeout (scale to zero), but keeps min_capacity warm', async () => {
     const h = harness({ idleTimeoutMs: 60_000 });
     await h.pool.invoke('r1', Buffer.from('1'), {});

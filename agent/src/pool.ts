@@ -186,14 +186,18 @@ export class FunctionPool {
     if (this.inBackoff()) return this.backoffResult(requestId);
     const room = this.liveCount() < this.cfg.maxCapacity;
     if (room && this.shouldGrow(1)) return this.spawn(true);
-    // Only a request that waits reads its signal (the gateway creates it on first read).
-    const signal = ctx.signal;
+    // Only a request that waits listens for a cancel: through onCancel when the caller offers
+    // it (no AbortSignal built), else its signal (the gateway creates it on first read).
+    const onCancel = ctx.onCancel;
+    const signal = onCancel ? undefined : ctx.signal;
     signal?.throwIfAborted();
     return new Promise((resolve, reject) => {
+      let unlisten: (() => void) | undefined;
       const w: Waiter = {
         requestId,
         resolve: (v) => {
-          signal?.removeEventListener('abort', onAbort);
+          unlisten?.();
+          signal?.removeEventListener('abort', onSignal);
           resolve(v);
         },
         timer: this.deps.clock.setTimeout(() => {
@@ -203,12 +207,14 @@ export class FunctionPool {
           w.resolve(errorResult(requestId, 'Throttled', message, errorPayload('TooManyRequestsException', message, { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' })));
         }, this.cfg.acquireTimeoutMs),
       };
-      const onAbort = () => {
+      const onAbort = (reason?: Error) => {
         this.waiters = this.waiters.filter((x) => x !== w);
         this.clearWaiter(w);
-        reject(signal!.reason);
+        reject(reason ?? signal!.reason);
       };
-      signal?.addEventListener('abort', onAbort, { once: true });
+      const onSignal = () => onAbort();
+      if (onCancel) unlisten = onCancel(onAbort);
+      else signal?.addEventListener('abort', onSignal, { once: true });
       // Queued by the policy, not the cap: after about a cold start it may start an instance.
       if (room) {
         w.spill = this.deps.clock.setTimeout(() => {

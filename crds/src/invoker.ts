@@ -12,6 +12,12 @@ export interface InvokeContext {
   cognitoIdentity?: string;
   /** Aborts waiting (e.g. the gateway's integration timeout or a closed client). */
   signal?: AbortSignal;
+  /**
+   * The same cancel as `signal`, without building an AbortSignal (which costs tens of µs per
+   * waiting request): the listener is called once with the reason; the returned function
+   * unregisters it. An invoker that can use it prefers it to `signal`.
+   */
+  onCancel?(listener: (reason: Error) => void): () => void;
   /** X-Amz-Log-Type: Tail: the result carries the end of the invocation's log (`logTail`). */
   logTail?: boolean;
 }

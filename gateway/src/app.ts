@@ -282,6 +282,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
         get signal() {
           return cancel.signal;
         },
+        onCancel: cancel.onCancel,
       };
       let settled = false;
       const settle = (r: InvokeResult | Error | 'timeout') => {

@@ -33,4 +33,34 @@ describe('InvocationCancel', () => {
     expect(b.signal.aborted).toBe(true);
     expect(b.reason).toBe('gone');
   });
+
+  it('onCancel: a plain callback, called once with the reason, without building a signal; unregistered it is not called', async () => {
+    const res = fakeRes();
+    const c = new InvocationCancel(res);
+    const heard: string[] = [];
+    const off = c.onCancel((e) => heard.push(`first: ${e.message}`));
+    c.onCancel((e) => heard.push(`second: ${e.message}`));
+    expect(res.listenerCount('close')).toBe(1);
+    off();
+    res.emit('close');
+    expect(heard).toEqual(['second: the client closed the connection']);
+    expect([c.aborted, c.reason]).toEqual([true, 'gone']);
+    // A listener that comes after the cancel hears it too (on the next microtask), and a signal read now is aborted.
+    const late: string[] = [];
+    c.onCancel((e) => late.push(e.message));
+    expect(late).toEqual([]);
+    await Promise.resolve();
+    expect(late).toEqual(['the client closed the connection']);
+    expect(c.signal.aborted).toBe(true);
+  });
+
+  it('a timeout reaches both a signal and callbacks', () => {
+    const c = new InvocationCancel(fakeRes());
+    const heard: string[] = [];
+    c.onCancel((e) => heard.push(e.message));
+    const signal = c.signal;
+    c.abort('timeout', new Error('integration timeout'));
+    expect(heard).toEqual(['integration timeout']);
+    expect([signal.aborted, (signal.reason as Error).message, c.reason]).toEqual([true, 'integration timeout', 'timeout']);
+  });
 });

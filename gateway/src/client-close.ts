@@ -6,7 +6,10 @@ import type { ServerResponse } from 'node:http';
 
 export class InvocationCancel {
   private ac?: AbortController;
-  /** Why the signal was aborted, when it was. */
+  private listeners?: Array<(reason: Error) => void>;
+  private watching = false;
+  private cancelled?: Error;
+  /** Why the invocation was cancelled, when it was. */
   reason?: 'gone' | 'timeout';
   private readonly onClose = () => {
     if (!this.res.writableFinished) this.abort('gone', new Error('the client closed the connection'));
@@ -14,27 +17,52 @@ export class InvocationCancel {
 
   constructor(private readonly res: ServerResponse) {}
 
+  private watch(): void {
+    if (this.watching) return;
+    this.watching = true;
+    if (this.res.destroyed) this.onClose();
+    else this.res.once('close', this.onClose);
+  }
+
+  /** An AbortSignal (for fetch and the HTTP agent client); built on first read only. */
   get signal(): AbortSignal {
     if (!this.ac) {
       this.ac = new AbortController();
-      if (this.res.destroyed) this.onClose();
-      else this.res.once('close', this.onClose);
+      if (this.cancelled) this.ac.abort(this.cancelled);
+      this.watch();
     }
     return this.ac.signal;
   }
 
-  /** Aborts the signal if anyone holds it; the first reason sticks. */
+  /** InvokeContext.onCancel: a plain callback, no AbortSignal. */
+  readonly onCancel = (listener: (reason: Error) => void): (() => void) => {
+    if (this.cancelled) {
+      const reason = this.cancelled;
+      queueMicrotask(() => listener(reason));
+      return () => undefined;
+    }
+    (this.listeners ??= []).push(listener);
+    this.watch();
+    return () => {
+      const i = this.listeners?.indexOf(listener) ?? -1;
+      if (i >= 0) this.listeners!.splice(i, 1);
+    };
+  };
+
+  /** Cancels if anyone listens (a signal or a callback); the first reason sticks. */
   abort(reason: 'gone' | 'timeout', err: Error): void {
-    if (!this.ac) return;
+    if (!this.watching || this.cancelled) return;
     this.reason ??= reason;
-    this.ac.abort(err);
+    this.cancelled = err;
+    this.ac?.abort(err);
+    for (const l of this.listeners?.splice(0) ?? []) l(err);
   }
 
   get aborted(): boolean {
-    return this.ac?.signal.aborted ?? false;
+    return this.cancelled !== undefined;
   }
 
   dispose(): void {
-    if (this.ac) this.res.off('close', this.onClose);
+    if (this.watching) this.res.off('close', this.onClose);
   }
 }

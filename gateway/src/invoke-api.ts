@@ -111,6 +111,7 @@ export function registerInvokeApi(app: FastifyInstance, opts: InvokeApiOptions):
         get signal() {
           return cancel.signal;
         },
+        onCancel: cancel.onCancel,
       });
     } catch (err) {
       if (cancel.aborted) {
