@@ -3,21 +3,15 @@
 // progress, process runtime notes, the log) become messages, abort signals become messages, and
 // errors are sent as data and rebuilt as the classes reasonOf reads, so a failure in a thread
 // gets the reason and message it gets in-thread (docs/apply.md "Off the serving loop").
-import { ContractError, ReasonError, YamlSyntaxError, type ContractIssue, type Credentials, type Reason } from '@esb/contracts';
+import { ContractError, ReasonError, YamlSyntaxError, type ContractIssue, type Reason } from '@esb/contracts';
 import type { DeploySteps } from './deployment-reconciler.js';
-import type { RuntimeKind } from './inspect.js';
+import type { StepsOptions } from './steps.js';
 
 /** The plain-data options of the steps a thread runs (StepsOptions without its functions). */
-export interface WorkerStepsData {
-  runtime: RuntimeKind;
-  dynamodbEndpoint?: string;
-  s3Endpoint?: string;
-  region?: string;
-  credentials?: Credentials;
-  secrets?: Record<string, string>;
+export type WorkerStepsData = Pick<StepsOptions, 'runtime' | 'dynamodbEndpoint' | 's3Endpoint' | 'region' | 'credentials' | 'secrets'> & {
   /** Whether the parent answers processRuntimeNotes callbacks. */
   processRuntimeNotes: boolean;
-}
+};
 
 export type StepName = keyof Required<DeploySteps>;
 
