@@ -203,36 +203,32 @@ export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutpu
         );
       }
     }
-    // Added latency at c=1: mean and p50 over bare fastify (median run of each).
-    const b1 = med(base, 1);
-    for (const s of subjects.slice(1)) {
+    // Added latency at c=1 over a baseline subject (median run of each): mean, p50, p99.
+    const addedLatency = (s: Subject, subject: string, base: Subject, baseName: string, target?: { text: string; met(addedMs: number): boolean }): Row => {
       const m = med(s, 1);
-      const isEsbNode = s.key === 'esb-process-node';
-      rows.push(
-        row({
-          bench: 'throughput',
-          subject: s.name,
-          metric: 'added latency c=1 (mean)',
-          value: m.mean - b1.mean,
-          unit: 'ms',
-          baseline: { name: 'fastify mean', value: b1.mean },
-          ratio: round(m.mean / b1.mean, 3),
-          target: isEsbNode ? TARGETS.esbAddedOverFastifyC1.text : undefined,
-          met: isEsbNode ? TARGETS.esbAddedOverFastifyC1.met(m.mean - b1.mean) : undefined,
-          runs: s.results[1].length,
-          detail: `p50 +${(m.p50 - b1.p50).toFixed(3)} ms, p99 +${(m.p99 - b1.p99).toFixed(3)} ms`,
-        }),
-      );
-    }
+      const b = med(base, 1);
+      return row({
+        bench: 'throughput',
+        subject,
+        metric: 'added latency c=1 (mean)',
+        value: m.mean - b.mean,
+        unit: 'ms',
+        baseline: { name: baseName, value: b.mean },
+        ratio: round(m.mean / b.mean, 3),
+        target: target?.text,
+        met: target?.met(m.mean - b.mean),
+        runs: s.results[1].length,
+        detail: `p50 +${(m.p50 - b.p50).toFixed(3)} ms, p99 +${(m.p99 - b.p99).toFixed(3)} ms`,
+      });
+    };
+    for (const s of subjects.slice(1)) rows.push(addedLatency(s, s.name, base, 'fastify mean', s.key === 'esb-process-node' ? TARGETS.esbAddedOverFastifyC1 : undefined));
     // esb against the hop floor (Unix socket): c=32 req/s, and the mean latency added at c=1.
     const floor = subjects.find((s) => s.key === 'floor-unix');
     if (floor) {
-      const f1 = med(floor, 1);
       const f32 = med(floor, 32);
       for (const s of subjects.filter((x) => x.key.startsWith('esb-'))) {
         const isEsbNode = s.key === 'esb-process-node';
         const m32 = med(s, 32);
-        const m1 = med(s, 1);
         rows.push(
           row({
             bench: 'throughput',
@@ -245,19 +241,7 @@ export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutpu
             met: isEsbNode ? TARGETS.esbVsFloorC32.met(m32.rps / f32.rps) : undefined,
             runs: s.results[32].length,
           }),
-          row({
-            bench: 'throughput',
-            subject: `${s.name} vs hop floor`,
-            metric: 'added latency c=1 (mean)',
-            value: m1.mean - f1.mean,
-            unit: 'ms',
-            baseline: { name: 'floor (Unix socket) mean', value: f1.mean },
-            ratio: round(m1.mean / f1.mean, 3),
-            target: isEsbNode ? TARGETS.esbAddedOverFloorC1.text : undefined,
-            met: isEsbNode ? TARGETS.esbAddedOverFloorC1.met(m1.mean - f1.mean) : undefined,
-            runs: s.results[1].length,
-            detail: `p50 +${(m1.p50 - f1.p50).toFixed(3)} ms, p99 +${(m1.p99 - f1.p99).toFixed(3)} ms`,
-          }),
+          addedLatency(s, `${s.name} vs hop floor`, floor, 'floor (Unix socket) mean', isEsbNode ? TARGETS.esbAddedOverFloorC1 : undefined),
         );
       }
     }
