@@ -2,14 +2,14 @@
 // subprocess with a capped heap, so unbounded memory would kill it) fed an alias bomb and
 // manifests whose names climb out of the workspace. Each fails its own Deployment with a
 // reason; the platform stays up and keeps serving.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ESB_BIN, esb, eventually } from '@esb/controller/testing';
+import { esb, eventually } from '@esb/controller/testing';
+import { startDevProcess, type DevProcess } from './testing/dev-process.js';
 
 // 10 levels of 10 aliases: 10^10 values once expanded, from under a kilobyte of YAML.
 const BOMB_ANCHORS = [
@@ -61,8 +61,7 @@ describe('hostile input (esb artifact generate, esb deploy, esb dev)', () => {
   let parent: string;
   let ws: string;
   let app: string;
-  let dev: ChildProcess;
-  let devLog = '';
+  let dev: DevProcess;
   let gateway: string;
 
   beforeAll(async () => {
@@ -74,31 +73,16 @@ describe('hostile input (esb artifact generate, esb deploy, esb dev)', () => {
     await writeFile(path.join(app, 'src', 'app.py'), 'def handler(event, context):\n    return {"statusCode": 200, "body": "still here"}\n');
     await writeFile(path.join(app, 'bomb.yml'), bombTemplate);
     await writeFile(path.join(app, 'good.yml'), goodTemplate);
-    dev = spawn(process.execPath, [ESB_BIN, 'dev', '--workspace', ws, '--port', '0', '--dynamodb-port', '0', '--s3-port', '0', '--no-examples'], {
-      env: { ...process.env, ...CAPPED_HEAP },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    dev.stdout!.on('data', (d) => (devLog += String(d)));
-    dev.stderr!.on('data', (d) => (devLog += String(d)));
-    const runtimeFile = path.join(ws, '.esb', 'dev.json');
-    for (;;) {
-      if (dev.exitCode !== null) throw new Error(`esb dev exited (${dev.exitCode}): ${devLog}`);
-      if (existsSync(runtimeFile)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    gateway = (JSON.parse(await readFile(runtimeFile, 'utf8')) as { gateway: string }).gateway;
+    dev = await startDevProcess(ws, CAPPED_HEAP);
+    gateway = dev.info.gateway;
   }, 120_000);
 
   afterAll(async () => {
-    if (dev && dev.exitCode === null) {
-      const exited = new Promise((r) => dev.once('exit', r));
-      dev.kill('SIGTERM');
-      await exited;
-    }
+    await dev?.stop();
     await rm(parent, { recursive: true, force: true });
   });
 
-  const alive = () => dev.exitCode === null && dev.signalCode === null;
+  const alive = () => dev.alive();
 
   it('`esb artifact generate` refuses the 818-byte alias bomb with the file and the reason, in a capped heap', async () => {
     const out = path.join(parent, 'gen-out');

@@ -2,13 +2,12 @@
 // subprocess with ESB_NODE_WORKERS=on, a SAM app deployed with `esb deploy`, requests through
 // the gateway. Functions run as worker threads of esb dev, each with its own environment and
 // module state; a timeout and a heap past MemorySize end the worker, not esb dev.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ESB_BIN, esb, eventually } from '@esb/controller/testing';
+import { esb, eventually } from '@esb/controller/testing';
+import { startDevProcess, type DevProcess } from './testing/dev-process.js';
 
 const HANDLERS = `
 import { threadId } from 'node:worker_threads';
@@ -37,8 +36,7 @@ ${fn('EnvA', 'env', '/a', '      Environment: { Variables: { MINE: "a", ONLY_A: 
 
 describe('esb dev with in-process Node instances (ESB_NODE_WORKERS=on)', () => {
   let ws: string;
-  let dev: ChildProcess;
-  let devLog = '';
+  let dev: DevProcess;
   let gateway: string;
   let devPid: number;
 
@@ -48,35 +46,19 @@ describe('esb dev with in-process Node instances (ESB_NODE_WORKERS=on)', () => {
     await mkdir(path.join(app, 'src'), { recursive: true });
     await writeFile(path.join(app, 'src', 'index.mjs'), HANDLERS);
     await writeFile(path.join(app, 'template.yml'), TEMPLATE);
-    dev = spawn(process.execPath, [ESB_BIN, 'dev', '--workspace', ws, '--port', '0', '--dynamodb-port', '0', '--s3-port', '0', '--no-examples'], {
-      env: { ...process.env, ESB_NODE_WORKERS: 'on', ESB_FUNCTION_USER: 'none' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    dev.stdout!.on('data', (d) => (devLog += String(d)));
-    dev.stderr!.on('data', (d) => (devLog += String(d)));
-    const runtimeFile = path.join(ws, '.esb', 'dev.json');
-    for (;;) {
-      if (dev.exitCode !== null) throw new Error(`esb dev exited (${dev.exitCode}): ${devLog}`);
-      if (existsSync(runtimeFile)) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const info = JSON.parse(await readFile(runtimeFile, 'utf8')) as { gateway: string; pid: number };
-    gateway = info.gateway;
-    devPid = info.pid;
+    dev = await startDevProcess(ws, { ESB_NODE_WORKERS: 'on', ESB_FUNCTION_USER: 'none' });
+    gateway = dev.info.gateway;
+    devPid = dev.info.pid;
     const r = await esb(['deploy', '-t', path.join(app, 'template.yml'), '--workspace', ws, '--timeout', '90s']);
     expect(r.code, `${r.stdout}${r.stderr}`).toBe(0);
   }, 180_000);
 
   afterAll(async () => {
-    if (dev && dev.exitCode === null) {
-      const exited = new Promise((r) => dev.once('exit', r));
-      dev.kill('SIGTERM');
-      await exited;
-    }
+    await dev?.stop();
     await rm(ws, { recursive: true, force: true });
   });
 
-  const alive = () => dev.exitCode === null && dev.signalCode === null;
+  const alive = () => dev.alive();
 
   it("runs each function in a worker thread of esb dev with its own environment and module state", async () => {
     const a = JSON.parse(await eventually(`${gateway}/a`, (s) => s === 200));
