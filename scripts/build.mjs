@@ -8,9 +8,11 @@
 // Then writes the stamp the bin checks before running dist/ (cli/bin/build-state.mjs;
 // docs/design.md "Build").
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { PACKAGES, STAMP_FILE, sourceState } from '../cli/bin/build-state.mjs';
 
@@ -34,25 +36,46 @@ const VENDOR_DIR = path.join(ROOT, 'crds', 'dist', 'vendor');
 // Bundled CommonJS code calls require() for Node's built-ins.
 const REQUIRE_BANNER = "import { createRequire as __esbCreateRequire } from 'node:module'; const require = __esbCreateRequire(import.meta.url);";
 
-/** One ESM file per vendored library, re-exporting what the library exports (CommonJS included). */
+/**
+ * Per vendored library: the bundle as CommonJS (<name>.cjs), loaded through V8's code cache by
+ * vendor-loader.cjs, and an ESM facade (<name>.js) that re-exports what the library exports.
+ */
 async function buildVendored() {
+  await mkdir(VENDOR_DIR, { recursive: true });
+  await copyFile(path.join(ROOT, 'scripts', 'vendor-loader.cjs'), path.join(VENDOR_DIR, 'load.cjs'));
   await Promise.all(
     VENDORED.map(async (name) => {
-      const exported = Object.keys(await import(name)).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
-      const hasDefault = 'default' in (await import(name));
+      const lib = await import(name);
+      const exported = Object.keys(lib).filter((k) => k !== 'default' && /^[A-Za-z_$][\w$]*$/.test(k));
       await build({
-        stdin: { contents: `export { ${exported.join(', ')} } from '${name}';${hasDefault ? ` export { default } from '${name}';` : ''}`, resolveDir: ROOT, sourcefile: `vendor-${name}.js` },
-        outfile: path.join(VENDOR_DIR, `${name}.js`),
+        stdin: { contents: `export * from '${name}';${'default' in lib ? ` export { default } from '${name}';` : ''}`, resolveDir: ROOT, sourcefile: `vendor-${name}.js` },
+        outfile: path.join(VENDOR_DIR, `${name}.cjs`),
         bundle: true,
-        format: 'esm',
+        format: 'cjs',
         platform: 'node',
         target: 'node20',
-        banner: { js: REQUIRE_BANNER },
-        // Not minified: the minified bundles measured slower to start (CPU profiles of `esb get`).
         logLevel: 'warning',
       });
+      await writeFile(
+        path.join(VENDOR_DIR, `${name}.js`),
+        [
+          "import { createRequire as createVendorRequire } from 'node:module';",
+          `const lib = createVendorRequire(import.meta.url)('./load.cjs').load(${JSON.stringify(name)});`,
+          // Export names may be reserved words (zod's `enum`, `catch`): bound as e<i>, exported as named.
+          ...exported.map((k, i) => `const e${i} = lib[${JSON.stringify(k)}];`),
+          `export { ${exported.map((k, i) => `e${i} as ${k}`).join(', ')} };`,
+          'default' in lib ? 'export default lib.default;' : '',
+          '',
+        ].join('\n'),
+      );
     }),
   );
+}
+
+/** Code caches for the vendored bundles, taken after loading the schemas every command loads. */
+async function writeVendorCaches() {
+  const warm = `const l = (await import('node:module')).createRequire(${JSON.stringify(path.join(VENDOR_DIR, 'load.cjs'))})('./load.cjs'); await import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'crds', 'dist', 'index.js')).href)}); l.writeCaches();`;
+  await promisify(execFile)(process.execPath, ['--input-type=module', '-e', warm], { cwd: ROOT });
 }
 
 /** Each source file compiled alone: its imports stay external, a vendored library's point at its bundle. */
@@ -105,5 +128,6 @@ await Promise.all(
   }),
 );
 await mkdir(path.dirname(path.join(ROOT, STAMP_FILE)), { recursive: true });
+await writeVendorCaches();
 await writeFile(path.join(ROOT, STAMP_FILE), `${JSON.stringify(state)}\n`);
 process.stderr.write(`esb build: ${files} files of ${present.length} packages compiled to <package>/dist/ in ${Math.round(performance.now() - started)} ms\n`);

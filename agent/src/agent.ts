@@ -32,6 +32,8 @@ export const AGENT_DEFAULTS = {
   maxInitBackoffMs: 30_000,
   region: LOCAL_REGION,
   credentials: LOCAL_CREDENTIALS as Credentials,
+  /** Process runtime: idle spare runtimes at most (docs/agent.md#spare-runtimes). */
+  spareRuntimes: 2,
 };
 
 export interface AgentOptions {
@@ -66,6 +68,11 @@ export interface AgentOptions {
    * the machine's cores; docs/agent.md#instance-policy). max_capacity and min_capacity still hold.
    */
   warmInstances?: number;
+  /**
+   * Process runtime: pre-started Node/Python runtimes that cold starts are handed to, at most this
+   * many idle (default AGENT_DEFAULTS.spareRuntimes; 0: none). docs/agent.md#spare-runtimes
+   */
+  spareRuntimes?: number;
   /** Process runtime: esb's Node and Python clients use the instance channel (default true; docs/agent.md). */
   runtimeChannel?: boolean;
   /**
@@ -169,7 +176,14 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     const { createDockerDriver } = await import('./docker-driver.js');
     driver = await createDockerDriver({ log, ...(opts.docker ?? {}) });
   } else {
-    driver = createProcessDriver({ python: opts.python, users: opts.functionUsers, warn: (m) => log.warn(m), runtimeChannel: opts.runtimeChannel });
+    driver = createProcessDriver({
+      python: opts.python,
+      users: opts.functionUsers,
+      warn: (m) => log.warn(m),
+      runtimeChannel: opts.runtimeChannel,
+      // In-process Node instances are worker threads: only Python would use a spare process.
+      spares: { max: opts.spareRuntimes ?? AGENT_DEFAULTS.spareRuntimes, runtimes: opts.nodeWorkers ? ['python'] : ['node', 'python'] },
+    });
     if (opts.nodeWorkers) {
       const { createNodeWorkerDriver } = await import('./worker-driver.js');
       driver = createNodeWorkerDriver(driver);

@@ -10,12 +10,15 @@
 // Instance -> agent: NEXT (init is over, waiting for the first event), RESPONSE (meta: request
 // id; body: the result) and ERROR (meta: request id NUL error type; body: the error document),
 // each of which also asks for the next event, and INIT_ERROR (meta: error type).
+// A spare runtime (docs/agent.md#spare-runtimes) first waits for ASSIGN (agent -> instance; body:
+// JSON {env, cwd, secret}): it takes that environment and working folder, then runs as above.
 
 export const FRAME_NEXT = 0x4e; // N
 export const FRAME_EVENT = 0x45; // E
 export const FRAME_RESPONSE = 0x52; // R
 export const FRAME_ERROR = 0x46; // F
 export const FRAME_INIT_ERROR = 0x49; // I
+export const FRAME_ASSIGN = 0x41; // A
 
 const HEAD = 9;
 const EMPTY = Buffer.alloc(0);
@@ -23,6 +26,8 @@ const EMPTY = Buffer.alloc(0);
 /** The file descriptor number of the channel in the child, and the variable that names it. */
 export const CHANNEL_FD = 3;
 export const CHANNEL_ENV = 'ESB_RUNTIME_CHANNEL';
+/** Set (to 1) in a spare runtime's start-up environment: wait for ASSIGN before anything else. */
+export const SPARE_ENV = 'ESB_SPARE';
 
 export function encodeFrame(kind: number, meta: string, body?: Buffer): Buffer {
   const metaLength = Buffer.byteLength(meta);

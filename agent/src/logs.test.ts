@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LineSplitter } from './lines.js';
-import { formatLogLine, logTail, reportLine, VictoriaLogsSink } from './logs.js';
+import fc from 'fast-check';
+import { formatLogLine, isoTime, logTail, reportLine, VictoriaLogsSink } from './logs.js';
 
 describe('LineSplitter', () => {
   it('splits across chunks, strips CR, cuts overlong lines and flushes the tail', () => {
@@ -17,6 +18,16 @@ describe('LineSplitter', () => {
 });
 
 describe('log lines', () => {
+  it('writes times as toISOString does, for any time and in any order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -62_167_219_200_000 - 10_000, max: 253_402_300_799_999 + 10_000 }), { minLength: 1, maxLength: 20 }), fc.boolean(), (times, close) => {
+        // `close`: times within a few seconds of each other, as a busy function's lines are.
+        const all = close ? times.map((t, i) => times[0] + (t % 3000) + i) : times;
+        for (const t of all) expect(isoTime(t)).toBe(new Date(t).toISOString());
+      }),
+    );
+  });
+
   it('formats file lines and REPORT like Lambda', () => {
     expect(formatLogLine({ time: 0, function: 'f', instance: 'i', requestId: 'r', stream: 'stdout', message: 'hi' })).toBe('1970-01-01T00:00:00.000Z\tr\thi\n');
     expect(reportLine({ requestId: 'r', durationMs: 1.234, memoryMb: 128, maxMemoryMb: 40, initDurationMs: 99.5 })).toBe(

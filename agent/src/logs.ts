@@ -23,9 +23,30 @@ export function logFileName(functionName: string): string {
   return `${functionName.replace(/[^A-Za-z0-9._-]/g, '_')}.log`;
 }
 
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+/**
+ * `Date#toISOString()` of an epoch time in ms, with the part up to the seconds computed once a
+ * second: every invoke writes three platform lines (START, END, REPORT), and toISOString costs
+ * about 1.3 µs each.
+ */
+export function isoTime(epochMs: number): string {
+  const ms = Math.floor(epochMs);
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    const full = new Date(second * 1000).toISOString();
+    // Years outside 0000-9999 have another shape: not cached.
+    if (full.length !== 24) return new Date(ms).toISOString();
+    isoSecond = second;
+    isoPrefix = full.slice(0, 20);
+  }
+  const frac = ms - second * 1000;
+  return `${isoPrefix}${frac < 10 ? `00${frac}` : frac < 100 ? `0${frac}` : frac}Z`;
+}
+
 /** One line of <function>.log: ISO time, request id (or "-"), message. */
 export function formatLogLine(rec: LogRecord): string {
-  return `${new Date(rec.time).toISOString()}\t${rec.requestId ?? '-'}\t${rec.message}\n`;
+  return `${isoTime(rec.time)}\t${rec.requestId ?? '-'}\t${rec.message}\n`;
 }
 
 export const LOG_TAIL_BYTES = 4096;
@@ -131,7 +152,7 @@ export class VictoriaLogsSink implements LogSink {
   write(rec: LogRecord): void {
     this.buf.push(
       JSON.stringify({
-        _time: new Date(rec.time).toISOString(),
+        _time: isoTime(rec.time),
         _msg: rec.message,
         function: rec.function,
         instance: rec.instance,

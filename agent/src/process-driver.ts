@@ -1,7 +1,7 @@
 // InstanceDriver for local processes (the embedded default): the runtime's bootstrap client
 // runs as a child process in the function's code folder with only the Lambda environment,
 // as its own unprivileged user when esb runs as root, under MemorySize (docs/security.md).
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,8 @@ import type { InstanceDriver, InstanceHandle, InstanceSpec } from './driver.js';
 import { isNodeRuntime, isPythonRuntime } from './env.js';
 import { type FunctionUsers, LAMBDA_MAX_FILES, LAMBDA_MAX_PROCESSES, ReadableCopies, readProblem, rewritePaths, UidPool } from './isolation.js';
 import { LineSplitter } from './lines.js';
-import { CHANNEL_ENV, CHANNEL_FD } from './instance-channel.js';
+import { CHANNEL_ENV, CHANNEL_FD, encodeFrame, FRAME_ASSIGN, SPARE_ENV } from './instance-channel.js';
+import { type SpareKey, SparePool, type SpareRuntime, spareMismatch, spareRuntimeOf } from './spares.js';
 import type { Duplex } from 'node:stream';
 
 export const RUNTIME_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'runtime');
@@ -45,6 +46,11 @@ export interface ProcessDriverOptions {
    * false: the HTTP Runtime API, as custom runtimes always do). docs/agent.md#the-instance-channel
    */
   runtimeChannel?: boolean;
+  /**
+   * Pre-started Node/Python runtimes that cold starts are handed to (docs/agent.md#spare-runtimes):
+   * at most `max` idle (0: none), one per runtime and MemorySize recently started.
+   */
+  spares?: { max: number; runtimes?: SpareRuntime[]; defaults?: SpareKey[]; replaceDelayMs?: number };
 }
 
 /** The first of `candidates` that exists, else undefined. */
@@ -178,6 +184,41 @@ function pythonVersion(python: string): string | undefined {
   return r.status === 0 ? r.stdout.trim() || undefined : undefined;
 }
 
+/** What the driver tells a process about the instance it serves: through stdin, or the assignment of a spare. */
+interface RunningProcess {
+  readonly child: ChildProcess;
+  readonly identity?: { uid: number; gid: number };
+  readonly tmp?: string;
+  /** Released when the process is gone (code copies). */
+  readonly staged: Array<{ release(): void }>;
+  readonly exited: Promise<{ code: number | null; signal: string | null }>;
+  readonly channel?: Duplex;
+  /** Where output lines go (a spare's change when it is assigned). */
+  onLine: (stream: 'stdout' | 'stderr', line: string) => void;
+  outOfMemory(): boolean;
+  gone(): boolean;
+  stop(): Promise<void>;
+  maxMemoryUsedMb(): number | undefined;
+}
+
+/** The environment a spare starts with: what every instance of its runtime starts with (env.ts), nothing of a function. */
+export function spareStartEnv(runtime: SpareRuntime, opts: { node: string; tmp?: string }): Record<string, string> {
+  const env: Record<string, string> = {
+    PATH: [path.dirname(opts.node), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
+    HOME: opts.tmp ?? '/tmp',
+    LANG: 'C.UTF-8',
+    TZ: ':UTC',
+    [CHANNEL_ENV]: String(CHANNEL_FD),
+    [SPARE_ENV]: '1',
+  };
+  if (opts.tmp) env.TMPDIR = opts.tmp;
+  if (runtime === 'python') Object.assign(env, { PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' });
+  return env;
+}
+
+/** Placeholder for the instance's own TMPDIR/HOME when comparing environments (each spare has its own). */
+const OWN_TMP = '\0own-tmp';
+
 export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDriver {
   const python = opts.python ?? defaultPython();
   const node = opts.node ?? process.execPath;
@@ -190,6 +231,7 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
   const prlimit = opts.prlimit ?? firstExisting(['/usr/bin/prlimit', '/bin/prlimit']);
   const killer = firstExisting(['/usr/bin/kill', '/bin/kill']);
   if (!prlimit) opts.warn?.('prlimit (util-linux) not found: MemorySize is not enforced in the process runtime');
+  const channelOn = opts.runtimeChannel !== false;
   // Private /tmp folders of instances that run as other users: in a root-owned folder they can
   // pass through but not list. The runtime clients are copied next to them, so that they stay
   // readable wherever esb is installed (a home folder is often closed to others).
@@ -212,6 +254,288 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
     chownSync(dir, uid, gid);
     return dir;
   };
+  const takeIdentity = (): { uid: number; gid: number } | undefined => {
+    if (users.kind === 'fixed') return { uid: users.uid, gid: users.gid };
+    if (!uids) return undefined;
+    const uid = uids.take();
+    if (uid === undefined) throw new Error(`all ${users.kind === 'range' ? users.count : 0} function uids are in use`);
+    return { uid, gid: uid };
+  };
+  const releaseUid = (identity: { uid: number } | undefined) => {
+    if (identity && uids) uids.release(identity.uid);
+  };
+  /** The runtime command as `identity` runs it, checked readable by that user. */
+  const commandFor = (spec: InstanceSpec, identity: { uid: number; gid: number } | undefined) => {
+    const runtimeDir = users.kind === 'none' ? undefined : path.join(isolationRoot(), 'runtime');
+    const cmd = processCommand(spec, { python, node, runtimeDir });
+    if (identity) {
+      for (const p of [cmd.file, ...cmd.args].filter((a) => path.isAbsolute(a))) {
+        const problem = readProblem(p, identity.uid, identity.gid);
+        if (problem) {
+          throw new Error(
+            `function ${spec.functionName} runs as uid ${identity.uid} (esb runs functions as an unprivileged user, docs/security.md), which cannot read ${p}: ${problem}. ` +
+              "Install it where others can read it, or set ESB_FUNCTION_USER=none to run functions as esb's own user",
+          );
+        }
+      }
+    }
+    return cmd;
+  };
+  /** Code and layers the instance's user cannot reach where they are run from a readable copy. */
+  const stageCode = async (spec: InstanceSpec, identity: { uid: number; gid: number }, env: Record<string, string>, staged: Array<{ release(): void }>) => {
+    const copies = (codeCopies ??= new ReadableCopies(path.join(isolationRoot(), 'task')));
+    let cwd = spec.codeDir;
+    const layerDirs: string[] = [];
+    for (const src of [spec.codeDir, ...spec.layerDirs]) {
+      if (!src) continue;
+      const copy = await copies.acquire(src, spec.codeVersion ?? spec.instanceId, identity.uid, identity.gid);
+      staged.push(copy);
+      rewritePaths(env, src, copy.dir);
+      if (src === spec.codeDir) cwd = copy.dir;
+      else layerDirs.push(copy.dir);
+    }
+    return { cwd, layerDirs };
+  };
+
+  /** Starts a process (under prlimit, as `identity`); nothing awaited, so that its handle can be attached at once. */
+  const spawnProcess = (p: {
+    cmd: { file: string; args: string[] };
+    cwd?: string;
+    env: Record<string, string>;
+    memoryMb: number;
+    identity?: { uid: number; gid: number };
+    tmp?: string;
+    staged: Array<{ release(): void }>;
+    stdinLine?: string;
+    channel: boolean;
+    onLine: RunningProcess['onLine'];
+  }): RunningProcess => {
+    const { cmd, identity, tmp, staged } = p;
+    const file = prlimit ? prlimit : cmd.file;
+    const args = prlimit ? [...limitArgs(p.memoryMb, users.kind === 'range'), '--', cmd.file, ...cmd.args] : cmd.args;
+    const child = spawn(file, args, {
+      cwd: p.cwd,
+      env: p.env,
+      // fd 3: the instance channel, a socket pair only this process (and what it starts) holds.
+      stdio: [p.stdinLine !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(p.channel ? (['pipe'] as const) : [])],
+      detached: true, // own process group: stop() ends the handler's children too
+      ...(identity ?? {}),
+    });
+    if (child.stdin) {
+      // The secret goes through a pipe, not the environment (/proc/<pid>/environ).
+      child.stdin.on('error', () => {});
+      child.stdin.end(p.stdinLine);
+    }
+    let outOfMemory = false;
+    const proc: RunningProcess = {
+      child,
+      identity,
+      tmp,
+      staged,
+      onLine: p.onLine,
+      channel: p.channel ? (child.stdio[CHANNEL_FD] as Duplex) : undefined,
+      outOfMemory: () => outOfMemory,
+      gone: () => child.exitCode !== null || child.signalCode !== null || done,
+      exited: undefined as unknown as RunningProcess['exited'],
+      async stop() {
+        if (proc.gone()) return;
+        kill('SIGTERM');
+        const t = setTimeout(() => kill('SIGKILL'), grace);
+        await proc.exited;
+        clearTimeout(t);
+      },
+      maxMemoryUsedMb() {
+        if (!child.pid) return undefined;
+        // /proc reads cost tens of µs: at most every 500 ms per instance (VmHWM only grows).
+        const now = performance.now();
+        if (now - readAt < 500 && peakKb) return Math.ceil(peakKb / 1024);
+        readAt = now;
+        try {
+          const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+          if (m) peakKb = Math.max(peakKb, Number(m[1]));
+        } catch {
+          /* exited or no procfs */
+        }
+        return peakKb ? Math.ceil(peakKb / 1024) : undefined;
+      },
+    };
+    const out = new LineSplitter((l) => proc.onLine('stdout', l));
+    const err = new LineSplitter((l) => {
+      if (OUT_OF_MEMORY_LINE.test(l)) outOfMemory = true;
+      proc.onLine('stderr', l);
+    });
+    child.stdout!.on('data', (c: Buffer) => out.push(c));
+    child.stderr!.on('data', (c: Buffer) => err.push(c));
+    let done = false;
+    (proc as { exited: RunningProcess['exited'] }).exited = new Promise((resolve) => {
+      const finish = (code: number | null, signal: string | null) => {
+        if (done) return;
+        done = true;
+        out.end();
+        err.end();
+        resolve({ code, signal });
+        for (const c of staged.splice(0)) c.release();
+        if (identity && uids) {
+          // A process the instance left behind in another session dies with it, before its
+          // uid serves another instance (kill -1 as that uid reaches that uid's processes only).
+          if (killer) {
+            const sweep = spawn(killer, ['-KILL', '--', '-1'], { stdio: 'ignore', uid: identity.uid, gid: identity.gid });
+            sweep.on('error', () => releaseUid(identity));
+            sweep.on('exit', () => releaseUid(identity));
+          } else releaseUid(identity);
+        }
+        // Off the event loop: a big TMPDIR took hundreds of ms to remove synchronously.
+        if (tmp) void rm(tmp, { recursive: true, force: true }).catch(() => undefined);
+      };
+      child.on('exit', (code, signal) => finish(code, signal));
+      child.on('error', (e) => {
+        proc.onLine('stderr', `esb: cannot start ${cmd.file}: ${e.message}`);
+        finish(127, null);
+      });
+    });
+    let peakKb = 0;
+    let readAt = 0;
+    const kill = (sig: NodeJS.Signals) => {
+      try {
+        if (child.pid) process.kill(-child.pid, sig);
+      } catch {
+        /* already gone */
+      }
+    };
+    return proc;
+  };
+
+  /** The instance's handle on a running process (one started for it, or a spare it was given). */
+  const handleOf = (id: string, proc: RunningProcess): InstanceHandle => {
+    const handle: InstanceHandle = {
+      id,
+      exited: proc.exited,
+      runtimeApiUid: proc.identity?.uid ?? process.getuid?.(),
+      outOfMemory: proc.outOfMemory,
+      channel: proc.channel,
+      stop: proc.stop,
+      maxMemoryUsedMb: proc.maxMemoryUsedMb,
+    };
+    live.add(handle);
+    void proc.exited.then(() => live.delete(handle));
+    return handle;
+  };
+
+  // Spare runtimes (docs/agent.md#spare-runtimes): started ahead as an instance would be, but
+  // with no function's environment; each serves one instance and is never returned.
+  interface Spare {
+    key: SpareKey;
+    proc: RunningProcess;
+    /** Its last output lines (a spare that dies idle says why). */
+    lines: string[];
+  }
+  const sparesWanted = (opts.spares?.max ?? 0) > 0 && channelOn;
+  const spareRuntimes = new Set(opts.spares?.runtimes ?? ['node', 'python']);
+  let spareSeq = 0;
+  const pendingSpareExits = new Set<Promise<unknown>>();
+  const spares = sparesWanted
+    ? new SparePool<Spare>(
+        {
+          maxTotal: opts.spares!.max,
+          perKey: 1,
+          defaults: opts.spares!.defaults ?? (spareRuntimes.has('node') ? [{ runtime: 'node', memoryMb: 128 }] : []),
+          replaceDelayMs: opts.spares!.replaceDelayMs ?? 1000,
+          backoffMs: 1000,
+          maxBackoffMs: 60_000,
+        },
+        {
+          spawn(key) {
+            const identity = takeIdentity();
+            try {
+              const id = `spare-${process.pid}-${++spareSeq}`;
+              const cmd = commandFor({ functionName: `(spare ${key.runtime})`, instanceId: id, runtime: key.runtime === 'node' ? 'nodejs' : 'python3', layerDirs: [], memoryMb: key.memoryMb, env: {} }, identity);
+              const tmp = identity ? instanceTmp(id, identity.uid, identity.gid) : undefined;
+              const lines: string[] = [];
+              const proc = spawnProcess({
+                cmd,
+                cwd: tmp ?? '/',
+                env: spareStartEnv(key.runtime, { node, tmp }),
+                memoryMb: key.memoryMb,
+                identity,
+                tmp,
+                staged: [],
+                channel: true,
+                onLine: (stream, line) => {
+                  lines.push(`${stream}: ${line}`);
+                  if (lines.length > 10) lines.shift();
+                },
+              });
+              const spare: Spare = { key, proc, lines };
+              void proc.exited.then(({ code, signal }) => spares!.died(key, spare, `it exited (${signal ?? `code ${code}`})${lines.length ? `: ${lines.join(' | ')}` : ''}`));
+              return spare;
+            } catch (err) {
+              releaseUid(identity);
+              throw err;
+            }
+          },
+          kill(spare) {
+            const stopping = spare.proc.stop();
+            pendingSpareExits.add(stopping);
+            void stopping.finally(() => pendingSpareExits.delete(stopping));
+          },
+          failed(key, why, retryInMs) {
+            opts.warn?.(`spare ${key.runtime} runtime (${key.memoryMb} MB) failed: ${why}; next try in ${Math.round(retryInMs / 1000)} s`);
+          },
+        },
+        { setTimeout: (fn, ms) => setTimeout(fn, ms).unref(), clearTimeout: (t) => clearTimeout(t as NodeJS.Timeout) },
+      )
+    : undefined;
+  spares?.start();
+
+  /** A spare of the runtime and MemorySize of `spec`, when one may serve it. */
+  const spareFor = (spec: InstanceSpec, isolated: boolean): Spare | undefined => {
+    const runtime = spareRuntimeOf(spec.runtime);
+    if (!spares || !runtime || !spareRuntimes.has(runtime)) return undefined;
+    const own: Record<string, string> = isolated ? { HOME: OWN_TMP, TMPDIR: OWN_TMP } : {};
+    const startEnv = spareStartEnv(runtime, { node, tmp: isolated ? OWN_TMP : undefined });
+    if (spareMismatch({ runtime: spec.runtime, env: { ...spec.env, ...own }, channel: channelOn }, startEnv)) return undefined;
+    for (;;) {
+      const spare = spares.take({ runtime, memoryMb: spec.memoryMb });
+      if (!spare || !spare.proc.gone()) return spare;
+    }
+  };
+
+  const assigning = new Set<RunningProcess>();
+  /** Makes a spare the instance of `spec`: its code, environment and working folder, over the channel. */
+  const assign = async (spare: Spare, spec: InstanceSpec, onLine: RunningProcess['onLine']): Promise<InstanceHandle> => {
+    const { proc } = spare;
+    const env = { ...spec.env };
+    let cwd = spec.codeDir;
+    assigning.add(proc); // neither idle nor an instance yet: close() must still end it
+    try {
+      if (proc.identity) {
+        ({ cwd } = await stageCode(spec, proc.identity, env, proc.staged));
+        env.TMPDIR = proc.tmp!;
+        env.HOME = proc.tmp!;
+      }
+    } catch (err) {
+      void proc.stop();
+      throw err;
+    } finally {
+      assigning.delete(proc);
+    }
+    env[CHANNEL_ENV] = String(CHANNEL_FD);
+    proc.onLine = onLine;
+    for (const l of spare.lines) onLine('stderr', `(before this instance) ${l}`);
+    proc.channel!.write(encodeFrame(FRAME_ASSIGN, '', Buffer.from(JSON.stringify({ env, cwd, secret: spec.runtimeApiSecret }))));
+    // Its replacement starts once this instance has answered its first event (or after the
+    // pool's delay), off the cold start's path: starting a process blocks the event loop. The
+    // pool attaches the instance's own listener before the socket is read.
+    let chunks = 0;
+    const served = () => {
+      if (++chunks < 2) return; // NEXT, then the first result
+      proc.channel!.off('data', served);
+      setImmediate(() => spares?.replaceNow(spare.key));
+    };
+    proc.channel!.on('data', served);
+    return handleOf(spec.instanceId, proc);
+  };
+
   return {
     kind: 'process',
     runtimeApiBindHost: '127.0.0.1',
@@ -221,47 +545,24 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
       return runtimeVersionWarning(runtime, { node: nodeVersion, python: machinePython ?? undefined });
     },
     async start(spec, onLine) {
-      const runtimeDir = users.kind === 'none' ? undefined : path.join(isolationRoot(), 'runtime');
+      const spare = spareFor(spec, users.kind !== 'none');
+      if (spare) return assign(spare, spec, onLine);
       const ours = isNodeRuntime(spec.runtime) || isPythonRuntime(spec.runtime);
-      let cmd = processCommand(spec, { python, node, runtimeDir });
-      let identity: { uid: number; gid: number } | undefined;
-      if (users.kind === 'fixed') identity = { uid: users.uid, gid: users.gid };
-      else if (uids) {
-        const uid = uids.take();
-        if (uid === undefined) throw new Error(`all ${users.kind === 'range' ? users.count : 0} function uids are in use`);
-        identity = { uid, gid: uid };
-      }
+      let cmd = processCommand(spec, { python, node, runtimeDir: users.kind === 'none' ? undefined : path.join(isolationRoot(), 'runtime') });
+      const identity = takeIdentity();
       const staged: Array<{ release(): void }> = [];
       const release = () => {
         for (const s of staged.splice(0)) s.release();
-        if (identity && uids) uids.release(identity.uid);
+        releaseUid(identity);
       };
       const env = { ...spec.env };
       let cwd = spec.codeDir;
       let tmp: string | undefined;
       try {
         if (identity) {
-          // Code and layers the instance's user cannot reach where they are run from a readable copy.
-          const copies = (codeCopies ??= new ReadableCopies(path.join(isolationRoot(), 'task')));
-          const layerDirs: string[] = [];
-          for (const src of [spec.codeDir, ...spec.layerDirs]) {
-            if (!src) continue;
-            const copy = await copies.acquire(src, spec.codeVersion ?? spec.instanceId, identity.uid, identity.gid);
-            staged.push(copy);
-            rewritePaths(env, src, copy.dir);
-            if (src === spec.codeDir) cwd = copy.dir;
-            else layerDirs.push(copy.dir);
-          }
-          cmd = processCommand({ ...spec, codeDir: cwd, layerDirs }, { python, node, runtimeDir });
-          for (const p of [cmd.file, ...cmd.args].filter((a) => path.isAbsolute(a))) {
-            const problem = readProblem(p, identity.uid, identity.gid);
-            if (problem) {
-              throw new Error(
-                `function ${spec.functionName} runs as uid ${identity.uid} (esb runs functions as an unprivileged user, docs/security.md), which cannot read ${p}: ${problem}. ` +
-                  "Install it where others can read it, or set ESB_FUNCTION_USER=none to run functions as esb's own user",
-              );
-            }
-          }
+          const code = await stageCode(spec, identity, env, staged);
+          cwd = code.cwd;
+          cmd = commandFor({ ...spec, codeDir: cwd, layerDirs: code.layerDirs }, identity);
           tmp = instanceTmp(spec.instanceId, identity.uid, identity.gid);
           env.TMPDIR = tmp;
           env.HOME = tmp;
@@ -270,104 +571,29 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
         release();
         throw e;
       }
-      if (ours && spec.runtimeApiSecret) env.ESB_ENV_STDIN = '1';
-      const channel = ours && opts.runtimeChannel !== false;
+      const withSecret = ours && spec.runtimeApiSecret !== undefined;
+      if (withSecret) env.ESB_ENV_STDIN = '1';
+      const channel = ours && channelOn;
       if (channel) env[CHANNEL_ENV] = String(CHANNEL_FD);
-      const file = prlimit ? prlimit : cmd.file;
-      const args = prlimit ? [...limitArgs(spec.memoryMb, users.kind === 'range'), '--', cmd.file, ...cmd.args] : cmd.args;
       // Nothing is awaited from here until the handle is returned: the pool attaches it before
       // any connection of the instance can reach its Runtime API.
-      const child = spawn(file, args, {
+      const proc = spawnProcess({
+        cmd,
         cwd,
         env,
-        // fd 3: the instance channel, a socket pair only this process (and what it starts) holds.
-        stdio: [ours && spec.runtimeApiSecret ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(channel ? (['pipe'] as const) : [])],
-        detached: true, // own process group: stop() ends the handler's children too
-        ...(identity ?? {}),
+        memoryMb: spec.memoryMb,
+        identity,
+        tmp,
+        staged,
+        stdinLine: withSecret ? `${JSON.stringify({ ESB_RUNTIME_SECRET: spec.runtimeApiSecret })}\n` : undefined,
+        channel,
+        onLine,
       });
-      if (child.stdin) {
-        // The secret goes through a pipe, not the environment (/proc/<pid>/environ).
-        child.stdin.on('error', () => {});
-        child.stdin.end(`${JSON.stringify({ ESB_RUNTIME_SECRET: spec.runtimeApiSecret })}\n`);
-      }
-      let outOfMemory = false;
-      const out = new LineSplitter((l) => onLine('stdout', l));
-      const err = new LineSplitter((l) => {
-        if (OUT_OF_MEMORY_LINE.test(l)) outOfMemory = true;
-        onLine('stderr', l);
-      });
-      child.stdout!.on('data', (c: Buffer) => out.push(c));
-      child.stderr!.on('data', (c: Buffer) => err.push(c));
-      const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
-        let done = false;
-        const finish = (code: number | null, signal: string | null) => {
-          if (done) return;
-          done = true;
-          out.end();
-          err.end();
-          live.delete(handle);
-          resolve({ code, signal });
-          for (const c of staged.splice(0)) c.release();
-          if (identity && uids) {
-            // A process the instance left behind in another session dies with it, before its
-            // uid serves another instance (kill -1 as that uid reaches that uid's processes only).
-            if (killer) {
-              const sweep = spawn(killer, ['-KILL', '--', '-1'], { stdio: 'ignore', uid: identity.uid, gid: identity.gid });
-              sweep.on('error', () => release());
-              sweep.on('exit', () => release());
-            } else release();
-          }
-          // Off the event loop: a big TMPDIR took hundreds of ms to remove synchronously.
-          if (tmp) void rm(tmp, { recursive: true, force: true }).catch(() => undefined);
-        };
-        child.on('exit', (code, signal) => finish(code, signal));
-        child.on('error', (e) => {
-          onLine('stderr', `esb: cannot start ${cmd.file}: ${e.message}`);
-          finish(127, null);
-        });
-      });
-      let peakKb = 0;
-      let readAt = 0;
-      const kill = (sig: NodeJS.Signals) => {
-        try {
-          if (child.pid) process.kill(-child.pid, sig);
-        } catch {
-          /* already gone */
-        }
-      };
-      const handle: InstanceHandle = {
-        id: spec.instanceId,
-        exited,
-        runtimeApiUid: identity?.uid ?? process.getuid?.(),
-        outOfMemory: () => outOfMemory,
-        channel: channel ? (child.stdio[CHANNEL_FD] as Duplex) : undefined,
-        async stop() {
-          if (child.exitCode !== null || child.signalCode !== null) return;
-          kill('SIGTERM');
-          const t = setTimeout(() => kill('SIGKILL'), grace);
-          await exited;
-          clearTimeout(t);
-        },
-        maxMemoryUsedMb() {
-          if (!child.pid) return undefined;
-          // /proc reads cost tens of µs: at most every 500 ms per instance (VmHWM only grows).
-          const now = performance.now();
-          if (now - readAt < 500 && peakKb) return Math.ceil(peakKb / 1024);
-          readAt = now;
-          try {
-            const m = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
-            if (m) peakKb = Math.max(peakKb, Number(m[1]));
-          } catch {
-            /* exited or no procfs */
-          }
-          return peakKb ? Math.ceil(peakKb / 1024) : undefined;
-        },
-      };
-      live.add(handle);
-      return handle;
+      return handleOf(spec.instanceId, proc);
     },
     async close() {
-      await Promise.all([...live].map((h) => h.stop()));
+      const idle = spares?.close() ?? [];
+      await Promise.all([...[...live].map((h) => h.stop()), ...[...assigning].map((p) => p.stop()), ...idle.map((s) => s.proc.exited), ...pendingSpareExits]);
       if (tmpRoot) await rm(tmpRoot, { recursive: true, force: true });
     },
   };

@@ -4,7 +4,8 @@
 // gateway.bench.ts), next to bare fastify. Runs are interleaved; each row gives req/s, the ratio
 // to fastify in the same round, and the server's CPU time per request (steadier than req/s on
 // a shared machine). Shows what each step of a change to the hot path buys.
-// Run: node --conditions=esb-source --import tsx bench/src/gateway-steps.ts [--runs 3] [--duration 3] [--c 32] [--level info] <commit> ...
+// `--node-http` adds a bare node:http hello (one writeHead + end): the floor under any framework.
+// Run: node --conditions=esb-source --import tsx bench/src/gateway-steps.ts [--runs 3] [--duration 3] [--c 32] [--level info] [--node-http] <commit> ...
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
@@ -25,7 +26,7 @@ interface Child {
 }
 
 /** gateway/src and cli/src of `commit`, extracted once. */
-function extract(commit: string): string {
+export function extract(commit: string): string {
   const sha = execFileSync('git', ['rev-parse', '--short', commit], { cwd: REPO, encoding: 'utf8' }).trim();
   const dir = path.join(STEPS_DIR, sha);
   if (!existsSync(path.join(dir, 'gateway', 'src', 'index.ts'))) {
@@ -59,6 +60,14 @@ async function child(kind: string, dir: string | undefined, level: string) {
   if (kind === 'fastify') {
     const { startBaseline } = await import('./baseline-fastify.js');
     url = (await startBaseline(0)).url;
+  } else if (kind === 'node-http') {
+    const { createServer } = await import('node:http');
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': 5 });
+      res.end('hello');
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   } else {
     const gateway = (await import(pathToFileURL(path.join(dir!, 'gateway', 'src', 'index.ts')).href)) as typeof import('@esb/gateway');
     const { createLogger } = (await import(pathToFileURL(path.join(dir!, 'cli', 'src', 'log.ts')).href)) as typeof import('@esb/cli/log');
@@ -84,11 +93,13 @@ async function main(argv: string[]) {
   const duration = Number(opt('--duration', '3'));
   const connections = Number(opt('--c', '32'));
   const level = opt('--level', 'info');
+  const withNodeHttp = argv.includes('--node-http') ? (argv.splice(argv.indexOf('--node-http'), 1), true) : false;
   const commits = argv.filter((a) => !a.startsWith('--'));
   if (!commits.length) throw new Error('usage: gateway-steps.ts [--runs N] [--duration S] [--c N] [--level L] <commit> ...');
   const children = [await spawnChild('fastify', ['fastify'])];
+  if (withNodeHttp) children.push(await spawnChild('node:http', ['node-http']));
   for (const c of commits) children.push(await spawnChild(c, ['gateway', extract(c), level]));
-  const paths = children.map((ch) => (ch.name === 'fastify' ? '/hello/x' : '/svc7/items/abc'));
+  const paths = children.map((ch) => (ch.name === 'fastify' ? '/hello/x' : ch.name === 'node:http' ? '/' : '/svc7/items/abc'));
   const rows = children.map(() => [] as Array<{ rps: number; ratio: number; cpuUs: number }>);
   try {
     for (let k = 0; k < children.length; k++) await autocannon({ url: children[k].url + paths[k], connections: 8, duration: 1, pipelining: 1 });

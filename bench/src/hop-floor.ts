@@ -5,28 +5,40 @@
 // esb's path that no gateway or agent code can remove.
 //   unix:   one child Node process over a Unix socket, frames `u32 length | u32 id | payload`
 //   worker: one worker thread, postMessage of a copied Uint8Array
+//   design: the floor of esb's design rather than of the hop alone: plain node:http (no fastify),
+//           and per request what any API-Gateway-compatible gateway with the function in another
+//           process must do: route lookup, the REST API event built from the request
+//           (the gateway's own builder), JSON out, over the Unix socket; the child parses the
+//           event, calls a hello handler and sends its JSON result; this side parses it and
+//           writes status, headers and body. No logging, no timeouts, no policies.
 // Run alone: node --conditions=esb-source --import tsx bench/src/hop-floor.ts <port> unix|worker
 import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import http from 'node:http';
 import Fastify from 'fastify';
 import { RoutingFile, FunctionsFile } from '@esb/contracts';
-import { buildV1Event, compileRouteTable } from '@esb/gateway';
+import { buildV1Event, compileRouteTable, edgeHeaders, newTraceId } from '@esb/gateway';
 
 const SELF = fileURLToPath(import.meta.url);
 const HEADER = 8;
 
-/** The event esb's gateway sends for `GET /hello/node` from autocannon (built by the gateway's own builder), as bytes. */
-export function helloEvent(port: number): Buffer {
-  const table = compileRouteTable(
+/** The hello route's table: one REST API route, as esb's gateway compiles it. */
+function helloRoutes() {
+  return compileRouteTable(
     RoutingFile.parse({ routes: [{ method: 'GET', path: '/hello/node', function: 'bench-hello-node', api: 'ServerlessRestApi' }], apis: { ServerlessRestApi: { type: 'rest', stage: 'Prod' } } }),
     FunctionsFile.parse({ functions: { 'bench-hello-node': { runtime: 'nodejs20.x', handler: 'hello.handler', code: '/code' } } }),
   );
-  const hit = table.lookup('GET', '/hello/node');
+}
+
+/** The event esb's gateway sends for `GET /hello/node` from autocannon (built by the gateway's own builder), as bytes. */
+export function helloEvent(port: number): Buffer {
+  const hit = helloRoutes().lookup('GET', '/hello/node');
   if (!hit.route) throw new Error('hop floor: the hello route does not resolve');
   // autocannon's request headers, then what the gateway adds at its edge (events.ts edgeHeaders).
   const rawHeaders = ['host', `127.0.0.1:${port}`, 'X-Forwarded-For', '127.0.0.1', 'X-Forwarded-Port', String(port), 'X-Forwarded-Proto', 'http', 'X-Amzn-Trace-Id', `Root=1-${'0'.repeat(8)}-${'0'.repeat(24)}`];
@@ -68,7 +80,7 @@ function frameReader(onFrame: (id: number, payload: Buffer) => void): (chunk: Bu
 /** One round trip to the other side: send the event, resolve with the result. */
 type Hop = (payload: Buffer) => Promise<Buffer>;
 
-async function unixHop(): Promise<{ hop: Hop; close(): void }> {
+async function unixHop(design = false): Promise<{ hop: Hop; close(): void }> {
   const sockPath = path.join(tmpdir(), `esb-hop-floor-${process.pid}.sock`);
   rmSync(sockPath, { force: true });
   const waiting = new Map<number, (b: Buffer) => void>();
@@ -81,7 +93,7 @@ async function unixHop(): Promise<{ hop: Hop; close(): void }> {
     });
     server.once('error', reject);
     server.listen(sockPath, () => {
-      child = fork(SELF, ['--peer', sockPath], { execArgv: ['--conditions=esb-source', '--import', 'tsx'], stdio: 'inherit' });
+      child = fork(SELF, ['--peer', sockPath, ...(design ? ['design'] : [])], { execArgv: ['--conditions=esb-source', '--import', 'tsx'], stdio: 'inherit' });
       child.once('exit', (code) => reject(new Error(`hop floor: the peer process exited with ${code}`)));
     });
   });
@@ -109,14 +121,32 @@ async function unixHop(): Promise<{ hop: Hop; close(): void }> {
   };
 }
 
-/** The child process's side: answers every event frame with the hello result, one write per batch of frames. */
-function peer(sockPath: string): void {
+/** bench/fixtures/app/hello.mjs's handler. */
+const hello = async (_event: unknown) => ({ statusCode: 200, headers: { 'content-type': 'text/plain' }, body: 'hello' });
+
+/**
+ * The child process's side: answers every event frame with the hello result, one write per batch
+ * of frames. `design`: parses each event and calls the handler for its result.
+ */
+function peer(sockPath: string, design: boolean): void {
   const sock = net.connect(sockPath);
   sock.setNoDelay(true);
+  const send = (out: Buffer[]) => {
+    if (out.length) sock.write(out.length === 1 ? out[0] : Buffer.concat(out));
+  };
   sock.on('data', (chunk: Buffer) => {
     const out: Buffer[] = [];
-    frameReader((id) => out.push(frame(id, HELLO_RESULT)))(chunk);
-    if (out.length) sock.write(out.length === 1 ? out[0] : Buffer.concat(out));
+    if (!design) {
+      frameReader((id) => out.push(frame(id, HELLO_RESULT)))(chunk);
+      send(out);
+      return;
+    }
+    const calls: Array<Promise<void>> = [];
+    frameReader((id, payload) => {
+      const event: unknown = JSON.parse(payload.toString('utf8'));
+      calls.push(hello(event).then((result) => void out.push(frame(id, Buffer.from(JSON.stringify(result))))));
+    })(chunk);
+    void Promise.all(calls).then(() => send(out));
   });
   sock.on('close', () => process.exit(0));
 }
@@ -147,7 +177,56 @@ function workerHop(): { hop: Hop; close(): void } {
   };
 }
 
-export async function startHopFloor(port: number, kind: 'unix' | 'worker', host = '127.0.0.1'): Promise<{ url: string; close(): Promise<void> }> {
+export type FloorKind = 'unix' | 'worker' | 'design';
+
+/** The design floor's front: node:http, the REST event per request, the result mapped to the response. */
+async function startDesignFloor(port: number, host: string): Promise<{ url: string; close(): Promise<void> }> {
+  const side = await unixHop(true);
+  const routes = helloRoutes();
+  let address: net.AddressInfo = { port, address: host, family: 'IPv4' };
+  const server = http.createServer((req, res) => {
+    const rawPath = req.url ?? '/';
+    const hit = routes.lookup(req.method ?? 'GET', rawPath);
+    if (!hit.route) {
+      res.writeHead(404).end();
+      return;
+    }
+    const sourceIp = req.socket.remoteAddress ?? '';
+    const requestId = randomUUID();
+    const now = Date.now();
+    const event = buildV1Event(
+      {
+        method: req.method ?? 'GET',
+        rawPath,
+        rawQueryString: '',
+        rawHeaders: edgeHeaders(req.rawHeaders, { sourceIp, port: address.port, proto: 'http', traceId: newTraceId(now), rest: true }),
+        body: undefined,
+        sourceIp,
+        protocol: 'HTTP/1.1',
+        requestId,
+        timeEpoch: now,
+      },
+      hit,
+      { base64Body: false },
+    );
+    void side.hop(Buffer.from(JSON.stringify(event))).then((bytes) => {
+      const result = JSON.parse(bytes.toString('utf8')) as { statusCode: number; headers: Record<string, string>; body: string };
+      res.writeHead(result.statusCode, { ...result.headers, 'content-length': Buffer.byteLength(result.body) }).end(result.body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  address = server.address() as net.AddressInfo;
+  return {
+    url: `http://${host}:${address.port}`,
+    close: async () => {
+      await new Promise((resolve) => server.close(resolve));
+      side.close();
+    },
+  };
+}
+
+export async function startHopFloor(port: number, kind: FloorKind, host = '127.0.0.1'): Promise<{ url: string; close(): Promise<void> }> {
+  if (kind === 'design') return startDesignFloor(port, host);
   const event = helloEvent(port);
   const side = kind === 'unix' ? await unixHop() : workerHop();
   const app = Fastify({ logger: false });
@@ -166,9 +245,9 @@ export async function startHopFloor(port: number, kind: 'unix' | 'worker', host 
 }
 
 if (process.argv[1] === SELF) {
-  if (process.argv[2] === '--peer') peer(process.argv[3]);
+  if (process.argv[2] === '--peer') peer(process.argv[3], process.argv[4] === 'design');
   else {
-    const kind = process.argv[3] === 'worker' ? 'worker' : 'unix';
+    const kind: FloorKind = process.argv[3] === 'worker' || process.argv[3] === 'design' ? process.argv[3] : 'unix';
     const { url } = await startHopFloor(Number(process.argv[2] ?? 0), kind);
     process.stdout.write(`READY ${url} (${kind}, event ${helloEvent(Number(process.argv[2] ?? 0)).length} bytes, result ${HELLO_RESULT.length} bytes)\n`);
   }

@@ -1,7 +1,8 @@
 // Throughput and latency of a warm hello handler at concurrency 1 and 32, in one run, against
 // the ceiling (bare fastify), the hop floor and the peer (serverless-offline):
 //   (1) bare fastify hello, and the hop floor: fastify handing an esb-sized event to one child
-//   process over a Unix socket (and to one worker thread) per request (hop-floor.ts), (2) esb dev, process runtime, Node and Python hello through the
+//   process over a Unix socket (and to one worker thread) per request, and the design floor
+//   (node:http, the REST event, a JSON handler in a child process; hop-floor.ts), (2) esb dev, process runtime, Node and Python hello through the
 //   gateway, (3) the same on the Docker runtime when an engine answers, (4) serverless-offline
 //   with the same Node handler. Also: start times, serverless-offline cold start and restart
 //   (its "deploy"), RSS of each server after load.
@@ -59,10 +60,15 @@ export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutpu
     add('fastify', 'bare fastify hello', `${fastify.url}/hello/x`, fastify.server);
     log(`bare fastify up in ${fastify.startMs.toFixed(0)} ms`);
     // The floor under any design with the function in another process (or thread).
-    for (const kind of ['unix', 'worker'] as const) {
+    const FLOORS = {
+      unix: 'hop floor, child process (Unix socket)',
+      worker: 'hop floor, worker thread',
+      design: 'design floor: node:http + REST event + Unix socket + JSON handler',
+    } as const;
+    for (const kind of ['unix', 'worker', 'design'] as const) {
       const floor = await startHopFloor(work, kind);
       servers.push(floor.server);
-      add(`floor-${kind}`, kind === 'unix' ? 'hop floor, child process (Unix socket)' : 'hop floor, worker thread', `${floor.url}/hello/x`, floor.server);
+      add(`floor-${kind}`, FLOORS[kind], `${floor.url}/hello/${kind === 'design' ? 'node' : 'x'}`, floor.server);
     }
 
     // (2) esb, process runtime
@@ -244,6 +250,23 @@ export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutpu
           addedLatency(s, `${s.name} vs hop floor`, floor, 'floor (Unix socket) mean', isEsbNode ? TARGETS.esbAddedOverFloorC1 : undefined),
         );
       }
+    }
+    // esb's warm Node hello against the design floor (what its design could reach; no target).
+    const design = subjects.find((s) => s.key === 'floor-design');
+    const esbNode = subjects.find((s) => s.key === 'esb-process-node');
+    if (design && esbNode) {
+      rows.push(
+        row({
+          bench: 'throughput',
+          subject: `${esbNode.name} vs design floor`,
+          metric: 'req/s c=32',
+          value: med(esbNode, 32).rps,
+          unit: 'req/s',
+          baseline: { name: 'design floor', value: med(design, 32).rps },
+          runs: esbNode.results[32].length,
+        }),
+        addedLatency(esbNode, `${esbNode.name} vs design floor`, design, 'design floor mean', undefined),
+      );
     }
     // esb against the peer.
     const peerSubject = subjects.find((s) => s.key === 'peer-node');

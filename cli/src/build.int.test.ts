@@ -68,7 +68,7 @@ beforeAll(async () => {
     await cp(path.join(REPO, folder), path.join(box, folder), { recursive: true, filter: (src) => !/\/(dist|node_modules|test)$/.test(src) });
   }
   await mkdir(path.join(box, 'scripts'));
-  await cp(path.join(REPO, 'scripts', 'build.mjs'), path.join(box, 'scripts', 'build.mjs'));
+  for (const file of ['build.mjs', 'vendor-loader.cjs']) await cp(path.join(REPO, 'scripts', file), path.join(box, 'scripts', file));
   await cp(path.join(REPO, 'package.json'), path.join(box, 'package.json'));
   // node_modules: the repository's libraries, but @esb/* pointing at the sandbox's packages.
   await mkdir(path.join(box, 'node_modules', '@esb'), { recursive: true });
@@ -105,6 +105,28 @@ describe('the compiled JavaScript', () => {
     // Only what the command needs: no servers, clients, watchers or bundler.
     const heavy = ['fastify', '@aws-sdk', 'dockerode', '@kubernetes', 'esbuild', 'chokidar', 'pino'];
     expect(loaded.filter((u) => heavy.some((h) => u.includes(`/node_modules/${h}/`)))).toEqual([]);
+  });
+
+  it('loads the vendored libraries through the code cache the build wrote; a damaged cache is only slower', async () => {
+    const vendor = path.join(box, 'crds', 'dist', 'vendor');
+    // The contracts' schemas load zod, yaml and js-yaml; then the loader says what V8 did with each cache.
+    const cacheUse = async () => {
+      const script = `await import(${JSON.stringify(path.join(box, 'crds', 'dist', 'index.js'))}); const { createRequire } = await import('node:module'); console.log(JSON.stringify(createRequire(${JSON.stringify(path.join(vendor, 'x.js'))})('./load.cjs').cacheUse()));`;
+      return JSON.parse((await run(process.execPath, ['--input-type=module', '-e', script], { cwd: box })).stdout) as Record<string, string>;
+    };
+    expect(await cacheUse()).toEqual({ zod: 'accepted', yaml: 'accepted', 'js-yaml': 'accepted' });
+    const cacheFile = path.join(vendor, 'zod.v8-cache');
+    const good = await readFile(cacheFile);
+    try {
+      await writeFile(cacheFile, Buffer.alloc(good.length, 7));
+      expect((await cacheUse()).zod).toBe('rejected');
+      await setTsx(false);
+      const r = await esb(['get', 'deployments', '--workspace', workspace], { ESB_RUN_FROM: 'dist' });
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      expect(r.stdout).toMatch(/\nhello\s/);
+    } finally {
+      await writeFile(cacheFile, good);
+    }
   });
 
   it('answers --version from the build', async () => {

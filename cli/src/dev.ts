@@ -150,6 +150,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       logSinks: [esbConsole.logSink],
       warmInstances: settings.agent.warmInstances,
       nodeWorkers: runtime === 'process' ? settings.agent.nodeWorkers : undefined,
+      spareRuntimes: runtime === 'process' ? settings.agent.spareRuntimes : undefined,
     });
     const runningAgent = agent;
     closers.push(() => runningAgent.close());
@@ -183,6 +184,10 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       region,
       memoryMb: options.deployMemoryMb ?? settings.deployMemoryMb,
       log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
+      // The gateway reloads as soon as an apply wrote its CONFIG_DIR; its file watch stays for other writers.
+      onConfigWritten: (dir) => {
+        if (path.resolve(dir) === path.resolve(configDir)) runningGateway.reload().catch((err) => log.warn(`reloading the gateway: ${String(err)}`));
+      },
       processRuntimeNotes: (functions) => {
         const usesPython = Object.values(functions).some((f) => f.runtime?.startsWith('python'));
         const note = python && usesPython ? pythonBoto3Note(python) : undefined;

@@ -120,4 +120,12 @@ describe('Invoke API settings', () => {
     expect(loadSettings({ ESB_NODE_WORKERS: 'on' }).agent.nodeWorkers).toBe(true);
     expect(() => loadSettings({ ESB_NODE_WORKERS: 'yes' })).toThrow(/^ESB_NODE_WORKERS: "yes" is not on or off/);
   });
+
+  it('reads ESB_SPARE_RUNTIMES (0 turns spares off), naming it when it is wrong', () => {
+    expect(loadSettings({ ESB_SPARE_RUNTIMES: '0' }).agent.spareRuntimes).toBe(0);
+    expect(loadSettings({ ESB_SPARE_RUNTIMES: '4' }).agent.spareRuntimes).toBe(4);
+    expect(loadSettings({}).agent.spareRuntimes).toBeUndefined();
+    expect(() => loadSettings({ ESB_SPARE_RUNTIMES: '-1' })).toThrow(/^ESB_SPARE_RUNTIMES: "-1" is not a whole number of at least 0/);
+    expect(() => loadSettings({ ESB_SPARE_RUNTIMES: 'many' })).toThrow(/^ESB_SPARE_RUNTIMES: "many" is not a whole number/);
+  });
 });

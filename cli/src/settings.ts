@@ -48,6 +48,14 @@ function positiveInt(text: string | undefined, name: string): number | undefined
   return n;
 }
 
+/** ESB_SPARE_RUNTIMES: idle spare runtimes of the process runtime, 0 for none (docs/agent.md#spare-runtimes). */
+function nonNegativeInt(text: string | undefined, name: string): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new SettingsError(name, `"${text}" is not a whole number of at least 0 (0 turns it off)`);
+  return n;
+}
+
 const nonEmpty = (v: string | undefined) => (v !== undefined && v.trim() !== '' ? v.trim() : undefined);
 
 /** AWS_ENDPOINT_URL_<SERVICE> first, then esb's older <SERVICE>_ENDPOINT, then AWS_ENDPOINT_URL: service-specific before global, as the AWS SDKs do. */
@@ -118,7 +126,7 @@ export interface Settings {
   /** INTEGRATION_TIMEOUT (a bare number is seconds). */
   integrationTimeoutMs?: number;
   gateway: { host?: string; port?: number; agentUrl?: string };
-  agent: { host?: string; port?: number; name?: string; dockerNetwork?: string; runtimeApiHost?: string; imagePullPolicy?: string; victoriaLogsUrl?: string; warmInstances?: number; nodeWorkers?: boolean };
+  agent: { host?: string; port?: number; name?: string; dockerNetwork?: string; runtimeApiHost?: string; imagePullPolicy?: string; victoriaLogsUrl?: string; warmInstances?: number; nodeWorkers?: boolean; spareRuntimes?: number };
   /** ESB_API_KEYS ("k1,k2") and ESB_JWKS ("<issuer>=<url or file>,..."), merged with ~/.esb/config.yaml by gatewaySecurity. */
   security: { apiKeys: string[]; jwks: Record<string, string> };
   /** ESB_CONSOLE_TOKEN: lets non-loopback clients open the browser console (docs/console.md). */
@@ -178,6 +186,7 @@ export function loadSettings(env: Environ): Settings {
       warmInstances: positiveInt(env.ESB_WARM_INSTANCES, 'ESB_WARM_INSTANCES'),
       // ESB_NODE_WORKERS=on: nodejs* functions as worker threads (docs/agent.md#in-process-node-instances).
       nodeWorkers: onOff(env.ESB_NODE_WORKERS, 'ESB_NODE_WORKERS'),
+      spareRuntimes: nonNegativeInt(env.ESB_SPARE_RUNTIMES, 'ESB_SPARE_RUNTIMES'),
     },
     security: {
       apiKeys: (env.ESB_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),

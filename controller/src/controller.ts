@@ -6,7 +6,7 @@ import { stagingConfigDir } from '@esb/deploy';
 import { FileSource } from './filebackend/source.js';
 import { FileStore } from './filebackend/store.js';
 import { DeploymentReconciler, type DeploySteps } from './reconcile/deployment-reconciler.js';
-import { PathWatcher, withPathWatcher } from './reconcile/path-watcher.js';
+import { PathWatcher, withPathWatcher, type OwnWrite } from './reconcile/path-watcher.js';
 import { WorkQueue } from './reconcile/queue.js';
 import type { Source, Store } from './reconcile/types.js';
 import type { WorkspacePaths } from './workspace.js';
@@ -56,7 +56,11 @@ export function observeStatus(store: Store, onChange: (request: { namespace: str
 }
 
 export async function startController(
-  options: ControllerOptions & { store: Store; source: Source & { watchPaths?(r: { namespace: string; name: string }, p: string[], owned?: string[]): void }; deploymentsDir?: string },
+  options: ControllerOptions & {
+    store: Store;
+    source: Source & { watchPaths?(r: { namespace: string; name: string }, p: string[], owned?: string[]): void; noteOwnWrites?(writes: readonly OwnWrite[]): void };
+    deploymentsDir?: string;
+  },
 ): Promise<RunningController> {
   const { source, log } = options;
   const store = options.onStatusChange ? observeStatus(options.store, options.onStatusChange) : options.store;
@@ -68,6 +72,7 @@ export async function startController(
     configDirFor,
     deploymentsDir: options.deploymentsDir,
     onWatchPaths: source.watchPaths ? (request, paths, owned) => source.watchPaths!(request, paths, owned) : undefined,
+    onOwnWrites: source.noteOwnWrites ? (written) => source.noteOwnWrites!(written) : undefined,
     log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
   });
   const queue = new WorkQueue(options.metrics ? options.metrics.wrap(reconciler) : reconciler, {

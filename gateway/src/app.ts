@@ -3,6 +3,7 @@
 // returns the app without listening (tests use app.inject); server.ts listens.
 import { FUNCTIONS_CODEC, LOCAL_ACCOUNT_ID, LOCAL_REGION, ROUTING_CODEC, STACKS_CODEC } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
@@ -16,12 +17,13 @@ import { corsResponseHeaders, preflightHeaders } from './cors.js';
 import { AuthorizerEngine } from './auth/authorize.js';
 import type { JwksCache } from './auth/jwt.js';
 import { methodArn } from './auth/policy.js';
-import { buildV1Event, buildV2Event, edgeHeaders, isTextContentType, matchesMediaType, type GatewayRequest } from './events.js';
+import { buildV1Event, buildV2Event, edgeHeaders, isTextContentType, matchesMediaType, type GatewayRequest, type V1Event, type V2Event } from './events.js';
 import { registerInvokeApi } from './invoke-api.js';
 import { type InvokeApiAccess, OPEN_INVOKE_API } from './invoke-auth.js';
 import { mapResponse } from './response.js';
+import { frontWay, readBody } from './front.js';
 import { createConfigParser } from './config-parse.js';
-import { compileRouteTable, compileRouteTableInSlices, type ResolvedApi, type RouteTable } from './routes.js';
+import { compileRouteTable, compileRouteTableInSlices, type CompiledRoute, type ResolvedApi, type RouteTable } from './routes.js';
 
 export const FUNCTIONS_FILE = FUNCTIONS_CODEC.name;
 export const ROUTING_FILE = ROUTING_CODEC.name;
@@ -211,12 +213,36 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     await opts.onFunctions(table.functions);
   }
 
+  const bodyLimit = opts.bodyLimit ?? BODY_LIMIT_BYTES;
+  // Set once close starts: from then on every request goes to fastify, which answers 503.
+  let closing = false;
+  // Function routes skip fastify's per-request path (docs/gateway.md, "Request path").
+  // `serveRoute` is defined below; the server only takes requests once the app listens.
+  const front =
+    (toFastify: RequestListener): RequestListener =>
+    (req, res) => {
+      const way = closing ? 'fastify' : frontWay(req, CONSOLE_PREFIX);
+      if (way === 'bodyless') serveRoute(req, res, undefined);
+      else if (way === 'body') readBody(req, bodyLimit, (err, body) => (err ? answerError(err, req, res, true) : serveRoute(req, res, body)));
+      else toFastify(req, res);
+    };
+
   const app = Fastify({
+    // The server fastify would create (same timeouts), with the data plane's front as its handler.
+    serverFactory: (handler, options) => {
+      const o = options as unknown as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number; maxRequestsPerSocket: number };
+      const server = createServer(front(handler as RequestListener));
+      server.keepAliveTimeout = o.keepAliveTimeout;
+      server.requestTimeout = o.requestTimeout;
+      server.setTimeout(o.connectionTimeout);
+      if (o.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = o.maxRequestsPerSocket;
+      return server;
+    },
     loggerInstance: log,
     logController: new LogController({ disableRequestLogging: true }),
     // No per-request child logger (a pino child per request showed in profiles): nothing logs through req.log.
     childLoggerFactory: (logger) => logger,
-    bodyLimit: opts.bodyLimit ?? BODY_LIMIT_BYTES,
+    bodyLimit,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     requestIdHeader: false,
@@ -231,19 +257,45 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     },
   }) as unknown as FastifyInstance;
 
+  // However close starts (gw.close or app.close), fastify answers from then on.
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
-  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+  /** What an error answers (fastify's error handler and the front's raw twin give the same). */
+  const errorAnswer = (err: Error & { statusCode?: number; code?: string }, method: string, url: string): { status: number; body: Buffer; requestId: string } => {
     const status = err.statusCode ?? 500;
     const requestId = randomUUID();
-    reply.header('x-amzn-RequestId', requestId);
-    log.info({ method: req.method, path: req.url.split('?')[0], status: status >= 400 && status < 500 ? status : 500, requestId, error: err.code ?? err.name }, 'request');
-    if (status === 413) return reply.code(413).type(JSON_CT).send(MSG.tooLarge);
-    if (status >= 400 && status < 500) return reply.code(status).type(JSON_CT).send(Buffer.from(JSON.stringify({ message: err.message })));
-    log.error({ err, method: req.method, url: req.url, requestId }, 'gateway error');
-    return reply.code(500).type(JSON_CT).send(MSG.internal);
+    log.info({ method, path: url.split('?')[0], status: status >= 400 && status < 500 ? status : 500, requestId, error: err.code ?? err.name }, 'request');
+    if (status === 413) return { status, body: MSG.tooLarge, requestId };
+    if (status >= 400 && status < 500) return { status, body: Buffer.from(JSON.stringify({ message: err.message })), requestId };
+    log.error({ err, method, url, requestId }, 'gateway error');
+    return { status: 500, body: MSG.internal, requestId };
+  };
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
+    const a = errorAnswer(err, req.method, req.url);
+    return reply.header('x-amzn-RequestId', a.requestId).code(a.status).type(JSON_CT).send(a.body);
   });
+
+  /** The error handler's answer on a raw response; after a body error the connection closes (the client may still be sending), as fastify does. */
+  function answerError(err: Error & { statusCode?: number; code?: string }, req: IncomingMessage, res: ServerResponse, bodyError = false): void {
+    const a = errorAnswer(err, req.method ?? 'GET', req.url ?? '/');
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const head: Record<string, string> = bodyError ? { connection: 'close' } : {};
+    head['x-amzn-requestid'] = a.requestId;
+    head['content-type'] = JSON_CT;
+    head['content-length'] = String(a.body.length);
+    res.writeHead(a.status, head);
+    res.end(a.body);
+  }
 
   app.get('/health', async (_req, reply) => {
     reply.header('x-amzn-RequestId', randomUUID());
@@ -273,83 +325,185 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
    * waits for an instance cancels it ('gone'); one already running finishes, as on AWS.
    */
   const deadlines = new DeadlineQueue(integrationTimeoutMs);
-  function invokeWithTimeout(fn: string, payload: Buffer, requestId: string, traceId: string, res: FastifyReply['raw']): Promise<InvokeResult | 'timeout' | 'gone' | Error> {
-    return new Promise((resolve) => {
-      const cancel = new InvocationCancel(res);
-      const ctx: InvokeContext = {
-        requestId,
-        traceId,
-        get signal() {
-          return cancel.signal;
-        },
-        onCancel: cancel.onCancel,
-      };
-      let settled = false;
-      const settle = (r: InvokeResult | Error | 'timeout') => {
-        if (settled) return;
-        settled = true;
-        deadline.cancel();
-        cancel.dispose();
-        resolve(r instanceof Error && cancel.aborted ? (cancel.reason ?? 'timeout') : r);
-      };
-      const deadline = deadlines.add(() => {
-        cancel.abort('timeout', new IntegrationTimeout(integrationTimeoutMs));
-        settle('timeout');
-      });
-      try {
-        invoker.invoke(fn, payload, ctx).then(settle, (err: unknown) => settle(err instanceof Error ? err : new Error(String(err))));
-      } catch (err) {
-        settle(err instanceof Error ? err : new Error(String(err)));
-      }
+  type Outcome = InvokeResult | 'timeout' | 'gone' | Error;
+  function invokeWithTimeout(fn: string, payload: Buffer, requestId: string, traceId: string, res: ServerResponse, done: (outcome: Outcome) => void): void {
+    const cancel = new InvocationCancel(res);
+    const ctx: InvokeContext = {
+      requestId,
+      traceId,
+      get signal() {
+        return cancel.signal;
+      },
+      onCancel: cancel.onCancel,
+    };
+    let settled = false;
+    const settle = (r: InvokeResult | Error | 'timeout') => {
+      if (settled) return;
+      settled = true;
+      deadline.cancel();
+      cancel.dispose();
+      done(r instanceof Error && cancel.aborted ? (cancel.reason ?? 'timeout') : r);
+    };
+    const deadline = deadlines.add(() => {
+      cancel.abort('timeout', new IntegrationTimeout(integrationTimeoutMs));
+      settle('timeout');
     });
+    try {
+      invoker.invoke(fn, payload, ctx).then(settle, (err: unknown) => settle(err instanceof Error ? err : new Error(String(err))));
+    } catch (err) {
+      settle(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
-  async function handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  /**
+   * A routed request from lookup to answer. One object per request holds what answering needs
+   * (no closures, no async function: a promise chain per request showed in profiles).
+   */
+  class Exchange {
+    route: CompiledRoute | undefined = undefined;
+    constructor(
+      readonly req: IncomingMessage,
+      readonly res: ServerResponse,
+      readonly t0: number,
+      readonly requestId: string,
+      readonly method: string,
+      readonly rawPath: string,
+      readonly origin: string | undefined,
+    ) {}
+
+    /** Answers from the gateway itself, JSON bodies, in one writeHead + end. */
+    sendJson(status: number, body: Buffer, api: ResolvedApi | undefined, errorType?: string): void {
+      const route = this.route;
+      const out: Record<string, string> = errorType === undefined ? {} : { 'x-amzn-errortype': errorType };
+      Object.assign(out, requestIdHeaders(this.requestId, !!route && api?.type === 'http'));
+      if (api?.cors && this.origin) Object.assign(out, corsResponseHeaders(api.cors, this.origin));
+      out['content-type'] = JSON_CT;
+      out['content-length'] = String(body.length);
+      this.res.writeHead(status, out);
+      this.res.end(body);
+      accessLog(this.method, this.rawPath, route?.routeKey, route?.function, status, this.t0, this.requestId);
+    }
+
+    /** The invocation's outcome as an HTTP answer; errors while answering are the error handler's. */
+    readonly answer = (outcome: Outcome): void => {
+      try {
+        this.answerWith(outcome);
+      } catch (err) {
+        answerError(err as Error, this.req, this.res);
+      }
+    };
+
+    private answerWith(result: Outcome): void {
+      const route = this.route!;
+      const api = route.api;
+      const { method, rawPath, t0, requestId } = this;
+      if (result === 'gone') {
+        accessLog(method, rawPath, route.routeKey, route.function, 499, t0, requestId); // client closed request: not invoked
+        return;
+      }
+      if (result === 'timeout') return this.sendJson(504, MSG.timeout, api);
+      if (result instanceof Error) {
+        log.error({ err: result.message, function: route.function, requestId }, 'invoke failed: agent unavailable');
+        return this.sendJson(503, MSG.unavailable, api);
+      }
+      if (result.error) {
+        const kind = result.error.kind;
+        if (kind === 'Timeout') return this.sendJson(504, MSG.timeout, api);
+        if (kind === 'Throttled') return this.sendJson(429, MSG.throttled, api);
+        if (kind === 'Unavailable') return this.sendJson(503, MSG.unavailable, api);
+        log.warn({ function: route.function, kind, error: result.error.message, requestId }, 'function error');
+        return this.sendJson(502, MSG.internal, api);
+      }
+      const accept = this.req.headers.accept;
+      const mapped = mapResponse(result.payload, {
+        format: api.payloadFormat,
+        decodeBase64:
+          api.type === 'rest'
+            ? (ct) => matchesMediaType(ct, api.binary_media_types) || matchesMediaType(accept, api.binary_media_types)
+            : undefined,
+      });
+      if (!mapped.ok) {
+        log.warn({ function: route.function, reason: mapped.reason, requestId }, 'malformed Lambda proxy response');
+        return this.sendJson(502, MSG.internal, api);
+      }
+      const mres = mapped.response;
+      if (api.cors && this.origin) {
+        for (const [k, v] of Object.entries(corsResponseHeaders(api.cors, this.origin))) if (mres.headers[k] === undefined) mres.headers[k] = v;
+      }
+      // The function's response goes out in one writeHead + end (no hooks, no serializer; the
+      // content type always set by mapResponse).
+      const out: Record<string, string | string[] | number> = requestIdHeaders(requestId, api.type === 'http');
+      for (const k in mres.headers) if (!DROPPED_HEADERS.has(k)) out[k] = mres.headers[k];
+      // No content (RFC 9110 §8.6): no body, no Content-Length or Content-Type, as fastify does.
+      const noContent = mres.statusCode === 204 || mres.statusCode < 200;
+      // A string body stays a string: node:http then sends the head and the body in one write
+      // (a Buffer goes out as a second chunk of a writev).
+      const payload = noContent ? undefined : mres.body;
+      if (noContent) delete out['content-type'];
+      else out['content-length'] = typeof payload === 'string' ? Buffer.byteLength(payload) : payload!.length;
+      try {
+        this.res.writeHead(mres.statusCode, out); // validates names and values; writes nothing when it throws
+      } catch (err) {
+        log.warn({ function: route.function, reason: (err as Error).message, requestId }, 'malformed Lambda proxy response');
+        this.res.statusMessage = undefined as unknown as string; // the failed writeHead kept its reason phrase ("OK")
+        return this.sendJson(502, MSG.internal, api);
+      }
+      this.res.end(payload);
+      accessLog(method, rawPath, route.routeKey, route.function, mres.statusCode, t0, requestId);
+    }
+  }
+
+  /** Serves a function route on the raw request and response; answers every error itself. */
+  function serveRoute(req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): void {
+    try {
+      handle(req, res, body);
+    } catch (err) {
+      answerError(err as Error, req, res);
+    }
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse, body: Buffer | undefined): void {
     const t0 = performance.now();
     const timeEpoch = now();
     const requestId = randomUUID();
-    const url = req.raw.url ?? '/';
+    const url = req.url ?? '/';
     const q = url.indexOf('?');
     const rawPath = q < 0 ? url : url.slice(0, q);
     const rawQueryString = q < 0 ? '' : url.slice(q + 1);
-    const method = req.method;
-    const rawTrace = req.headers['x-amzn-trace-id'];
+    const method = req.method!;
+    const headers = req.headers;
+    const rawTrace = headers['x-amzn-trace-id'];
     const traceId = typeof rawTrace === 'string' && rawTrace ? rawTrace : newTraceId(timeEpoch);
-    const origin = req.headers.origin;
-    const current = tableFor(req.headers.host);
-
-    // Answers from the gateway itself; a function's response is written on the raw response below.
-    const sendJson = (status: number, body: Buffer, api: ResolvedApi | undefined, route?: string, fn?: string) => {
-      reply.headers(requestIdHeaders(requestId, !!route && api?.type === 'http'));
-      if (api?.cors && origin) reply.headers(corsResponseHeaders(api.cors, origin));
-      reply.code(status).type(JSON_CT).send(body);
-      accessLog(method, rawPath, route, fn, status, t0, requestId);
-    };
+    const origin = headers.origin;
+    const current = tableFor(headers.host);
+    const x = new Exchange(req, res, t0, requestId, method, rawPath, origin);
 
     // CORS preflight, answered by the API (HTTP APIs do this even when an OPTIONS route exists).
-    if (method === 'OPTIONS' && origin && req.headers['access-control-request-method']) {
+    if (method === 'OPTIONS' && origin && headers['access-control-request-method']) {
       const api = current.apiForPath(rawPath);
       if (api?.cors) {
-        reply.code(204).headers(requestIdHeaders(requestId, false)).headers(preflightHeaders(api.cors, origin, req.headers['access-control-request-headers'])).send();
+        res.writeHead(204, Object.assign(requestIdHeaders(requestId, false), preflightHeaders(api.cors, origin, headers['access-control-request-headers'])));
+        res.end();
         accessLog(method, rawPath, 'preflight', undefined, 204, t0, requestId);
         return;
       }
     }
 
     const hit = current.lookup(method, rawPath);
-    if (!hit.route) return sendJson(hit.statusCode, Buffer.from(JSON.stringify({ message: hit.message })), hit.api);
+    if (!hit.route) return x.sendJson(hit.statusCode, Buffer.from(JSON.stringify({ message: hit.message })), hit.api);
     const { route } = hit;
+    x.route = route;
     const api = route.api;
-    const body = req.body as Buffer | undefined;
-    const contentType = req.headers['content-type'];
+    const contentType = headers['content-type'];
     const base64Body = !!body && body.length > 0 && (api.type === 'rest' ? matchesMediaType(contentType, api.binary_media_types) : !isTextContentType(contentType));
     // An IPv4 client of a dual-stack listener shows as ::ffff:a.b.c.d; API Gateway reports a.b.c.d.
-    const sourceIp = req.ip.startsWith('::ffff:') ? req.ip.slice(7) : req.ip;
-    const rawHeaders = edgeHeaders(req.raw.rawHeaders, {
+    const ip = req.socket.remoteAddress!;
+    const sourceIp = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+    const rawHeaders = edgeHeaders(req.rawHeaders, {
       sourceIp,
-      port: req.raw.socket?.localPort ?? 0,
+      port: req.socket?.localPort ?? 0,
       proto: 'http',
-      traceId: req.headers['x-amzn-trace-id'] ? undefined : traceId,
+      traceId: headers['x-amzn-trace-id'] ? undefined : traceId,
       rest: api.type === 'rest',
     });
     const gwReq: GatewayRequest = {
@@ -359,90 +513,47 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       rawHeaders,
       body,
       sourceIp,
-      protocol: `HTTP/${req.raw.httpVersion}`,
+      protocol: `HTTP/${req.httpVersion}`,
       requestId,
       timeEpoch,
     };
     const event = api.payloadFormat === '2.0' ? buildV2Event(gwReq, hit, { base64Body, accountId }) : buildV1Event(gwReq, hit, { base64Body, accountId });
-
     if (route.auth) {
-      const decision = await auth.authorize(route.auth, api.authorizers, {
-        apiType: api.type,
-        methodArn: methodArn({ region, accountId, apiId: api.apiId, stage: api.stage, method, path: rawPath }),
-        event: event as unknown as Record<string, unknown>,
-        headers: lowerCaseHeaders(req.headers),
-        query: queryValues(rawQueryString),
-        stageVariables: api.stage_variables,
-        context: event.requestContext,
-      });
-      if (!decision.ok) {
-        log.info({ function: route.function, status: decision.status, reason: decision.reason, requestId }, 'request not authorized');
-        if (decision.status === 401 || decision.status === 403) reply.header('x-amzn-ErrorType', decision.status === 401 ? 'UnauthorizedException' : 'AccessDeniedException');
-        return sendJson(decision.status, Buffer.from(decision.body), api, route.routeKey, route.function);
-      }
-      if (decision.authorizer) event.requestContext.authorizer = decision.authorizer;
-    }
-
-    const result = await invokeWithTimeout(route.function, Buffer.from(JSON.stringify(event)), requestId, traceId, reply.raw);
-    if (result === 'gone') {
-      accessLog(method, rawPath, route.routeKey, route.function, 499, t0, requestId); // client closed request: not invoked
-      reply.hijack();
+      authorizeThenInvoke(x, event, rawQueryString, traceId).catch((err: Error) => answerError(err, req, res));
       return;
     }
-    if (result === 'timeout') return sendJson(504, MSG.timeout, api, route.routeKey, route.function);
-    if (result instanceof Error) {
-      log.error({ err: result.message, function: route.function, requestId }, 'invoke failed: agent unavailable');
-      return sendJson(503, MSG.unavailable, api, route.routeKey, route.function);
-    }
-    if (result.error) {
-      const kind = result.error.kind;
-      if (kind === 'Timeout') return sendJson(504, MSG.timeout, api, route.routeKey, route.function);
-      if (kind === 'Throttled') return sendJson(429, MSG.throttled, api, route.routeKey, route.function);
-      if (kind === 'Unavailable') return sendJson(503, MSG.unavailable, api, route.routeKey, route.function);
-      log.warn({ function: route.function, kind, error: result.error.message, requestId }, 'function error');
-      return sendJson(502, MSG.internal, api, route.routeKey, route.function);
-    }
-    const accept = req.headers.accept;
-    const mapped = mapResponse(result.payload, {
-      format: api.payloadFormat,
-      decodeBase64:
-        api.type === 'rest'
-          ? (ct) => matchesMediaType(ct, api.binary_media_types) || matchesMediaType(accept, api.binary_media_types)
-          : undefined,
-    });
-    if (!mapped.ok) {
-      log.warn({ function: route.function, reason: mapped.reason, requestId }, 'malformed Lambda proxy response');
-      return sendJson(502, MSG.internal, api, route.routeKey, route.function);
-    }
-    const res = mapped.response;
-    if (api.cors && origin) {
-      for (const [k, v] of Object.entries(corsResponseHeaders(api.cors, origin))) if (res.headers[k] === undefined) res.headers[k] = v;
-    }
-    // The function's response goes out on the raw response in one writeHead + end: fastify's
-    // reply.header/send chain costs ~8 % of the gateway's CPU per request here, and this path
-    // needs none of it (no hooks, no serializer; the content type always set by mapResponse).
-    const out: Record<string, string | string[] | number> = requestIdHeaders(requestId, api.type === 'http');
-    for (const k in res.headers) if (!DROPPED_HEADERS.has(k)) out[k] = res.headers[k];
-    // No content (RFC 9110 §8.6): no body, no Content-Length or Content-Type, as fastify does.
-    const noContent = res.statusCode === 204 || res.statusCode < 200;
-    // A string body stays a string: node:http then sends the head and the body in one write
-    // (a Buffer goes out as a second chunk of a writev).
-    const payload = noContent ? undefined : res.body;
-    if (noContent) delete out['content-type'];
-    else out['content-length'] = typeof payload === 'string' ? Buffer.byteLength(payload) : payload!.length;
-    try {
-      reply.raw.writeHead(res.statusCode, out); // validates names and values; writes nothing when it throws
-    } catch (err) {
-      log.warn({ function: route.function, reason: (err as Error).message, requestId }, 'malformed Lambda proxy response');
-      return sendJson(502, MSG.internal, api, route.routeKey, route.function);
-    }
-    reply.hijack();
-    reply.raw.end(payload);
-    accessLog(method, rawPath, route.routeKey, route.function, res.statusCode, t0, requestId);
+    invokeWithTimeout(route.function, Buffer.from(JSON.stringify(event)), requestId, traceId, res, x.answer);
   }
 
-  app.all('/*', handle);
-  app.all('/', handle);
+  async function authorizeThenInvoke(x: Exchange, event: V1Event | V2Event, rawQueryString: string, traceId: string): Promise<void> {
+    const route = x.route!;
+    const api = route.api;
+    const decision = await auth.authorize(route.auth!, api.authorizers, {
+      apiType: api.type,
+      methodArn: methodArn({ region, accountId, apiId: api.apiId, stage: api.stage, method: x.method, path: x.rawPath }),
+      event: event as unknown as Record<string, unknown>,
+      headers: lowerCaseHeaders(x.req.headers),
+      query: queryValues(rawQueryString),
+      stageVariables: api.stage_variables,
+      context: event.requestContext,
+    });
+    if (!decision.ok) {
+      log.info({ function: route.function, status: decision.status, reason: decision.reason, requestId: x.requestId }, 'request not authorized');
+      const errorType = decision.status === 401 ? 'UnauthorizedException' : decision.status === 403 ? 'AccessDeniedException' : undefined;
+      return x.sendJson(decision.status, Buffer.from(decision.body), api, errorType);
+    }
+    if (decision.authorizer) event.requestContext.authorizer = decision.authorizer;
+    invokeWithTimeout(route.function, Buffer.from(JSON.stringify(event)), x.requestId, traceId, x.res, x.answer);
+  }
+
+  // Requests fastify itself routes here (the front hands over those it cannot tell apart, and
+  // app.inject goes straight to fastify): fastify has read the body, the same code answers.
+  const viaFastify = (req: FastifyRequest, reply: FastifyReply) => {
+    reply.hijack();
+    serveRoute(req.raw, reply.raw, req.body as Buffer | undefined);
+  };
+  app.all('/*', viaFastify);
+  app.all('/', viaFastify);
 
   // Connections, to close at shutdown those without a request in progress: Node's
   // closeIdleConnections skips a connection that has not sent its first request yet.
@@ -478,7 +589,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   };
 }
 
-function lowerCaseHeaders(headers: FastifyRequest['headers']): Record<string, string> {
+function lowerCaseHeaders(headers: IncomingMessage['headers']): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = Array.isArray(v) ? v.join(',') : v;
   return out;

@@ -19,6 +19,8 @@ export interface MapOptions {
   decodeBase64?: (contentType: string | undefined) => boolean;
 }
 
+const PROXY_RESULT_FIELDS = new Set(['statusCode', 'headers', 'multiValueHeaders', 'body', 'isBase64Encoded', 'cookies', 'statusDescription']);
+
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function addHeader(headers: Record<string, string | string[]>, name: string, value: unknown): void {
@@ -53,9 +55,10 @@ export function mapResponse(payload: Buffer | string, opts: MapOptions): MapResu
   }
   if (!isObject(result)) return { ok: false, reason: 'the function result is not an object' };
 
-  const allowed = ['statusCode', 'headers', 'multiValueHeaders', 'body', 'isBase64Encoded', 'cookies', 'statusDescription'];
-  const extra = Object.keys(result).filter((k) => !allowed.includes(k));
-  if (opts.format === '1.0' && extra.length) return { ok: false, reason: `unexpected field(s) ${extra.join(', ')} in the proxy result` };
+  if (opts.format === '1.0') {
+    const extra = Object.keys(result).filter((k) => !PROXY_RESULT_FIELDS.has(k));
+    if (extra.length) return { ok: false, reason: `unexpected field(s) ${extra.join(', ')} in the proxy result` };
+  }
 
   const statusCode = typeof result.statusCode === 'string' && /^\d+$/.test(result.statusCode) ? Number(result.statusCode) : result.statusCode;
   if (typeof statusCode !== 'number' || !Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) {

@@ -9,11 +9,50 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { installSdkV2Endpoints } from './sdk-v2-endpoints.mjs';
 
+// A spare runtime (docs/agent.md#spare-runtimes) is started before it knows its function: it
+// waits for the agent's ASSIGN frame on the instance channel, then takes the instance's
+// environment wholesale (nothing of the start-up one remains), its working folder and module
+// search paths, and goes on as a runtime started for that function.
+let spareChannel;
+let runtimeSecret;
+/** A spare's ESM resolve hook, registered while it waits (starting it is most of an ESM handler's load): NODE_PATH goes here. */
+let spareEsmPaths;
+if (process.env.ESB_SPARE === '1') {
+  spareEsmPaths = new SharedArrayBuffer(65536);
+  register('./esm-resolve.mjs', import.meta.url, { data: { shared: spareEsmPaths } });
+  const assignment = await new Promise((resolve, reject) => {
+    spareChannel = new net.Socket({ fd: Number(process.env.ESB_RUNTIME_CHANNEL), readable: true, writable: true });
+    let buf = Buffer.alloc(0);
+    const onData = (chunk) => {
+      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+      if (buf.length < 9 || buf.length < 4 + buf.readUInt32BE(0)) return;
+      const length = buf.readUInt32BE(0);
+      const metaEnd = 9 + buf.readUInt32BE(5);
+      if (buf[4] !== 0x41) return reject(new Error(`a spare runtime got frame ${buf[4]} before its assignment`));
+      spareChannel.pause();
+      spareChannel.off('data', onData);
+      spareChannel.off('close', idleEnd);
+      if (buf.length > 4 + length) spareChannel.unshift(buf.subarray(4 + length));
+      resolve(JSON.parse(buf.toString('utf8', metaEnd, 4 + length)));
+    };
+    // The agent closed the channel before it needed this spare (shutdown): nothing to report.
+    const idleEnd = () => process.exit(0);
+    spareChannel.on('data', onData);
+    spareChannel.on('close', idleEnd);
+    spareChannel.on('error', () => {});
+  });
+  for (const k of Object.keys(process.env)) delete process.env[k];
+  Object.assign(process.env, assignment.env);
+  if (assignment.cwd) process.chdir(assignment.cwd);
+  runtimeSecret = assignment.secret;
+  // NODE_PATH and HOME are read once at start-up for require's global folders: read them again.
+  Module._initPaths();
+}
+
 // A container created ahead of its start (Docker runtime) cannot know its own Runtime API
 // port and log stream: the agent writes them as one JSON line on stdin (ESB_ENV_STDIN=1).
 // The process runtime sends the instance's Runtime API secret the same way: it is kept here,
 // out of the environment that child processes would inherit.
-let runtimeSecret;
 if (process.env.ESB_ENV_STDIN === '1') {
   const chunks = [];
   const buf = Buffer.alloc(65536);
@@ -178,8 +217,9 @@ let channelBuf = EMPTY;
 let eventWaiter;
 
 function openChannel(fd) {
-  const s = new net.Socket({ fd, readable: true, writable: true });
+  const s = spareChannel ?? new net.Socket({ fd, readable: true, writable: true });
   s.on('data', onChannelData);
+  s.resume();
   const gone = (err) => {
     const w = eventWaiter;
     eventWaiter = undefined;
@@ -392,7 +432,14 @@ async function loadHandler(root, spec) {
       // ESM ignores NODE_PATH: a resolve hook falls back to it for bare specifiers
       // (layers' nodejs/node_modules and the runtime-provided AWS SDK), as Lambda does.
       // ESB_NODE_ESM_HOOK=0: the image links the module folders into /var/task's parents instead.
-      if (env.NODE_PATH && env.ESB_NODE_ESM_HOOK !== '0') register('./esm-resolve.mjs', import.meta.url, { data: { paths: env.NODE_PATH.split(path.delimiter).filter(Boolean) } });
+      if (env.NODE_PATH && env.ESB_NODE_ESM_HOOK !== '0') {
+        if (spareEsmPaths) {
+          const bytes = new TextEncoder().encode(env.NODE_PATH);
+          if (bytes.length > spareEsmPaths.byteLength - 4) throw new Error('NODE_PATH is over 64 KB');
+          new Uint8Array(spareEsmPaths, 4).set(bytes);
+          Atomics.store(new Int32Array(spareEsmPaths, 0, 1), 0, bytes.length);
+        } else register('./esm-resolve.mjs', import.meta.url, { data: { paths: env.NODE_PATH.split(path.delimiter).filter(Boolean) } });
+      }
       mod = await import(pathToFileURL(file).href);
     } else {
       loadCommonJsFromRoot(path.resolve(root));

@@ -4,9 +4,24 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 let parents = [];
+/** A spare runtime registers this hook before it knows NODE_PATH: it is written here later (u32 length | UTF-8). */
+let shared;
+
+const parentsOf = (paths) => paths.map((p) => pathToFileURL(path.join(p, 'noop.js')).href);
 
 export function initialize(data) {
-  parents = (data?.paths ?? []).map((p) => pathToFileURL(path.join(p, 'noop.js')).href);
+  parents = parentsOf(data?.paths ?? []);
+  shared = data?.shared;
+}
+
+/** The NODE_PATH folders a spare was given, once it was assigned (read once). */
+function sharedParents() {
+  const length = Atomics.load(new Int32Array(shared, 0, 1), 0);
+  if (length === 0) return parents;
+  const text = new TextDecoder().decode(new Uint8Array(shared, 4, length).slice());
+  shared = undefined;
+  parents = parentsOf(text.split(path.delimiter).filter(Boolean));
+  return parents;
 }
 
 export async function resolve(specifier, context, nextResolve) {
@@ -14,7 +29,7 @@ export async function resolve(specifier, context, nextResolve) {
     return await nextResolve(specifier, context);
   } catch (err) {
     if (err?.code !== 'ERR_MODULE_NOT_FOUND' || /^(\.|\/|file:|node:|data:)/.test(specifier)) throw err;
-    for (const parentURL of parents) {
+    for (const parentURL of shared ? sharedParents() : parents) {
       try {
         return await nextResolve(specifier, { ...context, parentURL });
       } catch {}

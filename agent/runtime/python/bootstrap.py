@@ -240,6 +240,33 @@ class ChannelClient:
                 raise ConnectionError("the agent closed the instance channel")
             self.buf += chunk
 
+    def become_instance(self):
+        """A spare runtime (docs/agent.md#spare-runtimes): waits for the agent's ASSIGN frame, then
+        takes the instance's environment wholesale, its working folder and module search paths,
+        as if started for it. Returns the Runtime API secret."""
+        while True:
+            buf = self.buf
+            if len(buf) >= 9 and len(buf) >= 4 + int.from_bytes(buf[0:4], "big"):
+                break
+            chunk = self.sock.recv(262144)
+            if not chunk:  # the agent closed the channel before it needed this spare
+                os._exit(0)
+            self.buf += chunk
+        length = int.from_bytes(buf[0:4], "big")
+        if buf[4] != 0x41:
+            raise RuntimeError("a spare runtime got frame %d before its assignment" % buf[4])
+        assignment = json_loads(buf[9 + int.from_bytes(buf[5:9], "big"):4 + length])
+        self.buf = buf[4 + length:]
+        os.environ.clear()
+        os.environ.update(assignment["env"])
+        if assignment.get("cwd"):
+            os.chdir(assignment["cwd"])
+        time.tzset()
+        # PYTHONPATH's folders come right after the script's, as at start-up.
+        extra = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+        sys.path[1:1] = [os.path.abspath(p) for p in extra if os.path.abspath(p) not in sys.path]
+        return assignment.get("secret")
+
     def call(self, method, path, body=None, headers=None):
         if method == "GET":  # the first invocation/next
             self._send(0x4E, "")
@@ -373,6 +400,10 @@ def out_of_memory(exc):
 
 def main():
     secret = None
+    client = None
+    if os.environ.get("ESB_SPARE") == "1":
+        client = ChannelClient(int(os.environ["ESB_RUNTIME_CHANNEL"]))
+        secret = client.become_instance()
     if os.environ.get("ESB_ENV_STDIN") == "1":
         secret = env_from_stdin()
     address = os.environ.get("AWS_LAMBDA_RUNTIME_API")
@@ -380,7 +411,8 @@ def main():
         sys.stderr.write("bootstrap: AWS_LAMBDA_RUNTIME_API is not set\n")
         sys.exit(1)
     channel = os.environ.pop("ESB_RUNTIME_CHANNEL", None)
-    client = ChannelClient(int(channel)) if channel else Client(address, secret)
+    if client is None:
+        client = ChannelClient(int(channel)) if channel else Client(address, secret)
     if any(k.startswith("AWS_ENDPOINT_URL") for k in os.environ):
         sys.meta_path.insert(0, _BotocoreEndpoints())
     root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()

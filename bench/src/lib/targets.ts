@@ -55,7 +55,7 @@ export async function startFastify(logDir: string): Promise<Started> {
  * The hop floor (bench/src/hop-floor.ts): fastify handing an esb-sized event to one child
  * process over a Unix socket, or to one worker thread, and answering when the result comes back.
  */
-export async function startHopFloor(logDir: string, kind: 'unix' | 'worker'): Promise<Started> {
+export async function startHopFloor(logDir: string, kind: 'unix' | 'worker' | 'design'): Promise<Started> {
   const port = await freePort();
   const t0 = performance.now();
   const server = startServer({
@@ -67,7 +67,7 @@ export async function startHopFloor(logDir: string, kind: 'unix' | 'worker'): Pr
   });
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitFor(`hop floor (${kind})`, () => answering(`${url}/hello/x`, (s) => s === 200), 60_000);
+    await waitFor(`hop floor (${kind})`, () => answering(`${url}/hello/${kind === 'design' ? 'node' : 'x'}`, (s) => s === 200), 60_000);
   } catch (err) {
     await server.stop();
     throw new Error(`${String(err)}\n${await server.tail()}`);

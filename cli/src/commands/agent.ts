@@ -2,11 +2,11 @@
 // CONFIG_DIR/functions.yml (reloaded when it changes) behind an internal HTTP interface.
 import { networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
-import pino from 'pino';
 import { decodeRuntimeFile, FUNCTIONS_CODEC, type FunctionsFile } from '@esb/contracts';
 import { choosePython, createAgent, createAgentHttpServer, pythonBoto3Note } from '@esb/agent';
 import { watchConfig } from '@esb/contracts';
 import type { Command } from '../main.js';
+import { createLogger } from '../log.js';
 import { loadSettings, portOption, runtimeOption, type Settings } from '../settings.js';
 
 export const HELP = `usage: esb agent [--config-dir DIR] [--runtime process|docker] [--host H] [--port N] [--log-dir DIR]
@@ -73,7 +73,7 @@ export async function runAgent(argv: string[], env: Record<string, string | unde
   const runtime = runtimeOption(values.runtime, settings, 'process');
   const port = portOption(values.port, settings.agent.port, 9001);
   const configDir = values['config-dir'] ?? settings.configDir ?? 'config';
-  const log = pino({ level: settings.logLevel });
+  const log = createLogger({ level: settings.logLevel, fd: 1 });
   const python = runtime === 'process' ? choosePython(settings.python) : undefined;
   const boto3Note = python && pythonBoto3Note(python);
   if (boto3Note) log.warn(boto3Note);
@@ -90,6 +90,7 @@ export async function runAgent(argv: string[], env: Record<string, string | unde
     functionUsers: runtime === 'process' ? settings.functionUsers : undefined,
     warmInstances: settings.agent.warmInstances,
     nodeWorkers: runtime === 'process' ? settings.agent.nodeWorkers : undefined,
+    spareRuntimes: runtime === 'process' ? settings.agent.spareRuntimes : undefined,
   });
   const watcher = watchConfig<FunctionsFile>({
     configDir,

@@ -1,12 +1,17 @@
 // `esb gateway --agent-url`: the gateway command in front of an agent HTTP service.
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentHttpServer } from '@esb/agent';
 import { runGateway } from './gateway.js';
 import { FakeInvoker } from '@esb/gateway/testing';
 import { freePort } from '@esb/contracts';
+import { until } from '@esb/contracts/testing';
+
+const ESB_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'esb.js');
 
 describe('esb gateway (command)', () => {
   let dir: string;
@@ -41,6 +46,36 @@ describe('esb gateway (command)', () => {
     expect(missing.status).toBe(404);
     ac.abort();
     expect(await exit).toBe(0);
+  });
+
+  it('logs JSON lines on stdout through the bin: start-up, one access line per request, shutdown', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [ESB_BIN, 'gateway', '--config-dir', dir, '--port', String(port), '--host', '127.0.0.1', '--agent-url', agentServer.url], {
+      env: { ...process.env, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await until(() => fetch(`${base}/health`).then((r) => r.ok || undefined, () => undefined), 'esb gateway answers /health', { timeoutMs: 60_000, everyMs: 100 });
+      expect((await fetch(`${base}/hi`)).status).toBe(200);
+      expect((await fetch(`${base}/nothing-here`)).status).toBe(404);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.every((l) => l.name === 'esb-gateway' && typeof l.time === 'number' && typeof l.level === 'number')).toBe(true);
+    expect(lines.find((l) => l.msg === 'gateway listening')).toMatchObject({ level: 30, url: `http://127.0.0.1:${port}`, agent: agentServer.url });
+    const access = lines.filter((l) => l.msg === 'request');
+    expect(access.map((l) => [l.method, l.path, l.status])).toEqual([
+      ['GET', '/hi', 200],
+      ['GET', '/nothing-here', 404],
+    ]);
+    expect(access[0]).toMatchObject({ function: 'hi', requestId: expect.any(String), durationMs: expect.any(Number) });
+    expect(lines.at(-1)?.msg).toBe('shutting down: draining in-flight requests');
   });
 
   it('rejects a bad port', async () => {

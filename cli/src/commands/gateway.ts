@@ -2,11 +2,11 @@
 // routes of CONFIG_DIR/routing.yml (hot-reloaded) and invokes functions through the agent:
 // over HTTP with --agent-url (compose), or an agent embedded in this process.
 import { parseArgs } from 'node:util';
-import { pino } from 'pino';
 import type { Invoker } from '@esb/contracts';
 import { gatewaySecurity, invokeApiAccess, loadSettings, newFunctionCredentials, parseDuration, portOption, runtimeOption } from '../settings.js';
 import { DEFAULT_INTEGRATION_TIMEOUT_MS, isLoopbackHost, startGateway } from '@esb/gateway';
 import type { Command } from '../main.js';
+import { createLogger } from '../log.js';
 
 export const HELP = `usage: esb gateway [--config-dir DIR] [--port N] [--host H] [--agent-url URL] [--runtime process|docker]
 
@@ -54,7 +54,8 @@ export async function runGateway(argv: string[], env: Record<string, string | un
   const configDir = values['config-dir'] ?? settings.configDir ?? (existsSync('/app/runtime-config') ? '/app/runtime-config' : 'config');
   const host = values.host ?? settings.gateway.host ?? '0.0.0.0';
   const region = settings.region;
-  const log = pino({ name: 'esb-gateway', level: settings.logLevel });
+  // JSON lines on stdout, batched, the access log formatted once (cli/src/log.ts).
+  const log = createLogger({ level: settings.logLevel, fd: 1 }).child({ name: 'esb-gateway' });
 
   const agentUrl = values['agent-url'] ?? settings.gateway.agentUrl;
   // Beyond loopback, functions of an in-process agent sign their Invoke API calls with
@@ -89,6 +90,7 @@ export async function runGateway(argv: string[], env: Record<string, string | un
       log: log.child({ component: 'agent' }),
       warmInstances: settings.agent.warmInstances,
       nodeWorkers: runtime === 'process' ? settings.agent.nodeWorkers : undefined,
+      spareRuntimes: runtime === 'process' ? settings.agent.spareRuntimes : undefined,
     });
     closers.push(() => agent.close());
     invoker = agent;

@@ -100,12 +100,14 @@ async function watchRows(load: () => Promise<DeploymentRow[]>, dirs: string[], f
   const watcher = watch(dirs, { ignoreInitial: true, awaitWriteFinish: false });
   let timer: NodeJS.Timeout | undefined;
   let running = Promise.resolve();
-  // A deploy writes its status several times in a row: one look per burst.
+  // A deploy writes its status several times in a row: one look every 20 ms while the writes
+  // come (not one look once they stop), so its progress shows as it happens.
   watcher.on('all', () => {
-    clearTimeout(timer);
+    if (timer) return;
     timer = setTimeout(() => {
+      timer = undefined;
       running = running.then(refresh).catch((err) => void process.stderr.write(`esb: ${err instanceof Error ? err.message : String(err)}\n`));
-    }, 50);
+    }, 20);
   });
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

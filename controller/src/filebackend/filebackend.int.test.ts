@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, unlink, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readFile, rename, rm, unlink, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -56,7 +56,8 @@ describe('file backend (real files, chokidar)', () => {
     await mkdir(path.join(ws, 'deployments'));
     applied.clear();
     store = new FileStore({ deploymentsDir: path.join(ws, 'deployments'), statusDir: path.join(ws, '.esb/status') });
-    source = new FileSource({ store, deploymentsDir: path.join(ws, 'deployments') });
+    // Pauses for a manifest read half-written: long enough for a slow test machine.
+    source = new FileSource({ store, deploymentsDir: path.join(ws, 'deployments'), settleMs: [50, 100, 200, 400] });
     const reconciler = new DeploymentReconciler({
       store,
       steps: diskSteps(applied),
@@ -105,6 +106,35 @@ describe('file backend (real files, chokidar)', () => {
     await until(async () => (await store.readRecord({ namespace: 'default', name: 'app' })).status?.observedGeneration === 2, 'generation 2 observed');
   });
 
+  it('a manifest written in place in two parts deploys the whole one, with no failure recorded for the half', async () => {
+    await writeFile(path.join(ws, 'a.yml'), 'hello:A\n');
+    const full = manifest('halves', '../a.yml');
+    const file = path.join(ws, 'deployments', 'halves.yaml');
+    await writeFile(file, full.slice(0, full.indexOf('spec:')));
+    await new Promise((r) => setTimeout(r, 10));
+    await writeFile(file, full);
+    await until(async () => (await ready('halves'))?.status === 'True', 'halves Ready');
+    expect(applied.get('hello')).toBe('A');
+    const record = await store.readRecord({ namespace: 'default', name: 'halves' });
+    expect(record.recentErrors ?? []).toEqual([]);
+    expect(record.generation).toBe(1);
+  });
+
+  it('a manifest replaced twice in quick succession (atomic renames) ends at the last one', async () => {
+    await writeFile(path.join(ws, 'a.yml'), 'hello:A\n');
+    await writeFile(path.join(ws, 'b.yml'), 'hello:B\n');
+    const file = path.join(ws, 'deployments', 'twice.yaml');
+    for (const template of ['../a.yml', '../b.yml']) {
+      await writeFile(`${file}.tmp`, manifest('twice', template));
+      await rename(`${file}.tmp`, file);
+    }
+    await until(async () => (await ready('twice'))?.status === 'True' && applied.get('hello') === 'B', 'twice Ready with B applied');
+    await queue.idle();
+    const record = await store.readRecord({ namespace: 'default', name: 'twice' });
+    expect(applied.get('hello')).toBe('B');
+    expect(record.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+  });
+
   it('a malformed manifest gets a status naming file and field; a broken template fails; others deploy', async () => {
     await writeFile(path.join(ws, 'good.yml'), 'good:1\n');
     await writeFile(path.join(ws, 'bad.yml'), 'broken\n');
@@ -120,5 +150,29 @@ describe('file backend (real files, chokidar)', () => {
     expect(badTemplate).toMatchObject({ status: 'False', reason: 'InvalidTemplate' });
     expect((await store.readRecord({ namespace: 'default', name: 'bad-template' })).recentErrors?.[0].message).toContain('cannot parse');
     expect(applied.get('good')).toBe('1');
+  });
+});
+
+describe('FileStore status records (real files)', () => {
+  it('a status patched while the generation is still being written lands after it; the last of quick patches is what the file holds', async () => {
+    const ws = await mkdtemp(path.join(tmpdir(), 'esb-fs-'));
+    try {
+      await mkdir(path.join(ws, 'deployments'));
+      await writeFile(path.join(ws, 'deployments', 'a.yaml'), manifest('a', '../a.yml'));
+      const store = new FileStore({ deploymentsDir: path.join(ws, 'deployments'), statusDir: path.join(ws, '.esb/status') });
+      const request = { namespace: 'default', name: 'a' };
+      const stored = await store.get(request);
+      expect(stored?.deployment.metadata.generation).toBe(1);
+      const statuses = ['Generating', 'Applying', 'Ready'].map((reason) => ({ observedGeneration: 1, conditions: [{ type: 'Ready' as const, status: reason === 'Ready' ? ('True' as const) : ('False' as const), reason, message: '', lastTransitionTime: '2026-01-01T00:00:00Z' }] }));
+      await Promise.all(statuses.map((status) => store.patchStatus(request, status)));
+      const record = await store.readRecord(request);
+      expect(record).toMatchObject({ generation: 1, env: 'prod', status: statuses[2] });
+      // A second store (a restart) reads the same record back.
+      const again = new FileStore({ deploymentsDir: path.join(ws, 'deployments'), statusDir: path.join(ws, '.esb/status') });
+      expect((await again.get(request))?.deployment.status).toEqual(statuses[2]);
+      expect((await again.get(request))?.deployment.metadata.generation).toBe(1);
+    } finally {
+      await rm(ws, { recursive: true, force: true });
+    }
   });
 });

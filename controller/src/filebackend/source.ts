@@ -3,10 +3,16 @@
 // reconciler reported enqueues their owners: code hot reload without any command. Every known
 // key is also enqueued every `resyncMs` (as the kube backend's informer resync does), so that
 // a CONFIG_DIR lost without a file event is still noticed (docs/kube.md "Self-heal").
+//
+// No stability wait on manifest events: esb (and most tools) replace a manifest by atomic rename,
+// so the first event already sees the whole file. A writer that writes in place can be seen
+// half-way: a file that then reads as invalid or empty is read again after short pauses before
+// its keys are enqueued, so a partial write does not become a status (docs/apply.md).
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
-import { PathWatcher } from '../reconcile/path-watcher.js';
-import type { Request, Source } from '../reconcile/types.js';
+import { PathWatcher, type OwnWrite } from '../reconcile/path-watcher.js';
+import { keyOf, type Request, type Source } from '../reconcile/types.js';
 import { isManifestFile, type ManifestEntry } from './manifests.js';
 import type { FileStore } from './store.js';
 
@@ -17,15 +23,20 @@ export interface FileSourceOptions {
   usePolling?: boolean;
   /** Enqueue every Deployment this often (ms); 0 turns resync off. Default 60 s. */
   resyncMs?: number;
+  /** Pauses before a manifest that reads as invalid or empty is read again; default MANIFEST_SETTLE_MS. */
+  settleMs?: readonly number[];
   log?: { warn(msg: string): void };
 }
 
 export const FILE_RESYNC_MS = 60_000;
+/** Pauses before a manifest that reads as invalid or empty is read again (a write in progress). */
+export const MANIFEST_SETTLE_MS: readonly number[] = [25, 75, 150];
 
 export class FileSource implements Source {
   private manifests?: FSWatcher;
   private readonly inputs: PathWatcher;
   private resync?: NodeJS.Timeout;
+  private readonly affected = new Map<string, Map<string, Request>>();
 
   constructor(private readonly options: FileSourceOptions) {
     this.inputs = new PathWatcher({ usePolling: options.usePolling, log: options.log });
@@ -33,16 +44,26 @@ export class FileSource implements Source {
 
   async start(enqueue: (request: Request) => void): Promise<void> {
     for (const request of await this.options.store.refreshAll()) enqueue(request);
-    const onManifest = async (file: string) => {
-      if (!isManifestFile(file)) return;
-      for (const request of await this.options.store.refreshFile(path.resolve(file))) enqueue(request);
+    // Events of one file are handled one after the other; a newer event cuts the pauses of an older one short.
+    const latest = new Map<string, number>();
+    const chains = new Map<string, Promise<void>>();
+    const onManifest = (changed: string) => {
+      if (!isManifestFile(changed)) return;
+      const file = path.resolve(changed);
+      const seq = (latest.get(file) ?? 0) + 1;
+      latest.set(file, seq);
+      const run = (chains.get(file) ?? Promise.resolve()).then(() => this.readManifest(file, () => latest.get(file) !== seq, enqueue));
+      const settled = run.catch((err) => this.options.log?.warn(`reading ${file}: ${String(err)}`));
+      chains.set(file, settled);
+      void settled.then(() => {
+        if (chains.get(file) === settled) (chains.delete(file), latest.delete(file));
+      });
     };
     this.manifests = watch(this.options.deploymentsDir, {
       ignoreInitial: true,
       depth: 0,
       usePolling: this.options.usePolling,
       interval: 200,
-      awaitWriteFinish: { stabilityThreshold: 50, pollInterval: 20 },
     });
     this.manifests.on('add', onManifest).on('change', onManifest).on('unlink', onManifest);
     this.manifests.on('error', (err) => this.options.log?.warn(`watching ${this.options.deploymentsDir}: ${String(err)}`));
@@ -57,6 +78,36 @@ export class FileSource implements Source {
     }
   }
 
+  /**
+   * Reads one manifest after an event and enqueues the keys it held and holds. A file that still
+   * exists but reads as invalid or empty may be a write in progress: it is read again after each
+   * pause of `settleMs` until it reads well, and the keys are enqueued once, with what it says last.
+   */
+  private async readManifest(file: string, superseded: () => boolean, enqueue: (request: Request) => void): Promise<void> {
+    const { store } = this.options;
+    // Keys seen by a read that a newer event superseded are enqueued by the newer one.
+    const affected = this.affected.get(file) ?? new Map<string, Request>();
+    this.affected.set(file, affected);
+    const add = (requests: Request[]) => {
+      for (const r of requests) affected.set(keyOf(r), r);
+    };
+    add(await store.refreshFile(file));
+    for (const pause of this.options.settleMs ?? MANIFEST_SETTLE_MS) {
+      if (superseded() || !(await unsettled(store, file))) break;
+      await new Promise((resolve) => setTimeout(resolve, pause));
+      if (superseded()) break;
+      add(await store.refreshFile(file));
+    }
+    if (superseded()) return;
+    this.affected.delete(file);
+    for (const request of affected.values()) enqueue(request);
+  }
+
+  /** CONFIG_DIR files esb has just written (see PathWatcher.noteOwnWrites). */
+  noteOwnWrites(writes: readonly OwnWrite[]): void {
+    this.inputs.noteOwnWrites(writes);
+  }
+
   /** Replaces the set of paths watched on behalf of one Deployment. */
   watchPaths(request: Request, paths: string[], owned?: string[]): void {
     this.inputs.watchPaths(request, paths, owned);
@@ -69,3 +120,10 @@ export class FileSource implements Source {
 }
 
 export type { ManifestEntry };
+
+/** The file exists but declares no valid Deployment (yet): what a write in progress looks like. */
+async function unsettled(store: FileStore, file: string): Promise<boolean> {
+  const entries = store.entriesOf(file);
+  if (entries.length > 0 && entries.every((e) => 'deployment' in e)) return false;
+  return (await stat(file).catch(() => undefined)) !== undefined;
+}

@@ -1,12 +1,14 @@
 // The file backend's Store: desired state from manifests in a watched folder, status in
 // `<workspace>/.esb/status/<namespace>/<name>.yaml` (never in the user's file), written
 // atomically. A manifest file has no generation, so the status record keeps one that is
-// bumped whenever the spec changes, as the Kubernetes API server does.
+// bumped whenever the spec changes, as the Kubernetes API server does. The controller's store is
+// the only writer of its records: it keeps the latest of each in memory and writes them one
+// after the other per Deployment, so a reconcile never waits for a re-read.
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 import { isFailureReason, type DeploymentStatus } from '@esb/contracts';
-import { joinInside, MANIFEST_LIMITS, realPathInside, writeFileAtomic } from '@esb/contracts';
+import { CONFIG_LIMITS, joinInside, loadCoreYaml, MANIFEST_LIMITS, realPathInside, writeFileAtomic } from '@esb/contracts';
 import { keyOf, TerminalError, type Request, type Store, type StoredDeployment } from '../reconcile/types.js';
 import { isManifestFile, manifestTooLarge, parseManifest, specDigest, type ManifestEntry } from './manifests.js';
 
@@ -35,6 +37,10 @@ export class FileStore implements Store {
   private readonly fileKeys = new Map<string, Set<string>>();
   private scanned = false;
   private readonly now: () => Date;
+  /** The latest record of each key (written, or queued to be). */
+  private readonly records = new Map<string, StatusRecord>();
+  /** The last write queued for each key. */
+  private readonly writes = new Map<string, Promise<void>>();
 
   constructor(private readonly options: FileStoreOptions) {
     this.now = options.now ?? (() => new Date());
@@ -89,6 +95,16 @@ export class FileStore implements Store {
     return [...affected.values()];
   }
 
+  /** What one manifest file declares now (valid or not); empty when it declares nothing. */
+  entriesOf(file: string): ManifestEntry[] {
+    const out: ManifestEntry[] = [];
+    for (const key of this.fileKeys.get(file) ?? []) {
+      const entry = this.entries.get(key);
+      if (entry?.file === file) out.push(entry);
+    }
+    return out;
+  }
+
   /** Every Deployment the manifests declare now (valid or not). */
   known(): Request[] {
     return [...this.entries.values()].map((e) => e.request);
@@ -104,16 +120,43 @@ export class FileStore implements Store {
 
   async readRecord(request: Request): Promise<StatusRecord> {
     try {
-      return (parse(await readFile(await this.checkedStatusFile(request), 'utf8')) as StatusRecord) ?? {};
+      const file = await this.checkedStatusFile(request);
+      return (readStatusRecord(await readFile(file, 'utf8'), file) as StatusRecord) ?? {};
     } catch {
       return {};
     }
   }
 
+  /** The latest record of a key: from memory, else from its file. */
+  private async latest(request: Request): Promise<StatusRecord> {
+    const key = keyOf(request);
+    const known = this.records.get(key);
+    if (known) return known;
+    const read = await this.readRecord(request);
+    // A record set while the file was read is newer.
+    const now = this.records.get(key);
+    if (now) return now;
+    this.records.set(key, read);
+    return read;
+  }
+
+  /** Makes `record` the latest of its key and writes it after the writes queued before it. */
+  private put(request: Request, record: StatusRecord): Promise<void> {
+    const key = keyOf(request);
+    this.records.set(key, record);
+    const write = (this.writes.get(key) ?? Promise.resolve()).catch(() => {}).then(() => this.writeRecord(request, record));
+    this.writes.set(key, write);
+    void write.finally(() => {
+      if (this.writes.get(key) === write) this.writes.delete(key);
+    }).catch(() => {});
+    return write;
+  }
+
   private async writeRecord(request: Request, record: StatusRecord): Promise<void> {
     const file = await this.checkedStatusFile(request);
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFileAtomic(file, stringify(record));
+    // Not fsynced: a status lost to a power cut is rebuilt by the next reconcile (docs/apply.md).
+    await writeFileAtomic(file, stringify(record), { durable: false });
   }
 
   async get(request: Request): Promise<StoredDeployment | undefined> {
@@ -121,19 +164,14 @@ export class FileStore implements Store {
     const entry = this.entries.get(keyOf(request));
     if (!entry) return undefined;
     if ('error' in entry) throw new TerminalError(entry.error, 'InvalidSpec');
-    const record = await this.readRecord(request);
+    let record = await this.latest(request);
     const digest = specDigest(entry.deployment);
     let generation = record.generation ?? 0;
     if (record.specDigest !== digest || generation === 0) {
       generation += 1;
-      await this.writeRecord(request, {
-        ...record,
-        manifest: entry.file,
-        generation,
-        specDigest: digest,
-        env: entry.deployment.spec.env,
-        createdAt: record.createdAt ?? this.now().toISOString(),
-      });
+      record = { ...record, manifest: entry.file, generation, specDigest: digest, env: entry.deployment.spec.env, createdAt: record.createdAt ?? this.now().toISOString() };
+      // Not waited for: the reconcile's first status write queues behind it.
+      this.put(request, record).catch((err) => this.options.onWarning?.(`${keyOf(request)}: could not write its status record: ${String(err)}`));
     }
     const deployment = structuredClone(entry.deployment);
     deployment.metadata.generation = generation;
@@ -156,19 +194,22 @@ export class FileStore implements Store {
 
   /** The manifest is gone: its status record goes too (what it deployed stays). */
   async forget(request: Request): Promise<void> {
-    if (this.entries.has(keyOf(request))) return;
+    const key = keyOf(request);
+    if (this.entries.has(key)) return;
+    this.records.delete(key);
+    await this.writes.get(key)?.catch(() => {});
     await rm(this.statusFile(request), { force: true });
   }
 
   async patchStatus(request: Request, status: DeploymentStatus): Promise<void> {
-    const record = await this.readRecord(request);
+    const record = await this.latest(request);
     const entry = this.entries.get(keyOf(request));
     const ready = status.conditions?.find((c) => c.type === 'Ready');
     let recentErrors = record.recentErrors ?? [];
     if (ready?.status === 'False' && ready.message && recentErrors.at(-1)?.message !== ready.message && isFailureReason(ready.reason)) {
       recentErrors = [...recentErrors, { time: this.now().toISOString(), message: ready.message }].slice(-MAX_RECENT_ERRORS);
     }
-    await this.writeRecord(request, {
+    await this.put(request, {
       ...record,
       manifest: entry?.file ?? record.manifest,
       env: entry && 'deployment' in entry ? entry.deployment.spec.env : record.env,
@@ -195,6 +236,11 @@ export async function listManifests(dir: string): Promise<string[]> {
 }
 
 /** Every status record under the status folder (for `esb get` / `esb describe`). */
+/** A status record's text as written by `stringify` (YAML 1.2 core), read back within limits. */
+export function readStatusRecord(text: string, file: string): unknown {
+  return loadCoreYaml(text, file, CONFIG_LIMITS);
+}
+
 export async function listStatusRecords(statusDir: string): Promise<Array<{ request: Request; record: StatusRecord }>> {
   const out: Array<{ request: Request; record: StatusRecord }> = [];
   let namespaces: string[];
@@ -212,7 +258,8 @@ export async function listStatusRecords(statusDir: string): Promise<Array<{ requ
     }
     for (const file of files.filter((f) => f.endsWith('.yaml')).sort()) {
       try {
-        const record = (parse(await readFile(path.join(statusDir, namespace, file), 'utf8')) as StatusRecord) ?? {};
+        const full = path.join(statusDir, namespace, file);
+        const record = (readStatusRecord(await readFile(full, 'utf8'), full) as StatusRecord) ?? {};
         out.push({ request: { namespace, name: file.slice(0, -'.yaml'.length) }, record });
       } catch {
         // a record being replaced right now: skip it this time

@@ -144,6 +144,50 @@ describe('DeploymentReconciler', () => {
     expect(readyReasons).toEqual(['Generating', 'BuildingImages', 'Applying', 'Provisioning', 'Ready']);
   });
 
+  it('applies without waiting for the progress writes before it, and writes Ready after all of them, in order', async () => {
+    const { store, world } = setup();
+    world.templates.set('/ws/a.yml', 'hello:A');
+    store.put(deployment('deploy-a', 'a.yml'));
+    // A status store whose writes of progress (Ready=False) hang until released.
+    const held: Array<() => void> = [];
+    const slowStore = Object.assign(Object.create(store) as MemoryStore, {
+      patchStatus: async (request: { namespace: string; name: string }, status: Parameters<MemoryStore['patchStatus']>[1]) => {
+        if (status.conditions?.find((c) => c.type === 'Ready')?.status === 'False') await new Promise<void>((resolve) => held.push(resolve));
+        await store.patchStatus(request, status);
+      },
+    });
+    let appliedWhileHeld = -1;
+    const steps = Object.assign(Object.create(world) as FakeWorld, {
+      apply: async (input: Parameters<FakeWorld['apply']>[0]) => {
+        appliedWhileHeld = held.length;
+        return world.apply(input);
+      },
+    });
+    const reconciler = new DeploymentReconciler({ store: slowStore, steps, workspace: '/ws', configDirFor: (p, e) => `/ws/.esb/staging/${p}/${e}/config` });
+    const done = reconciler.reconcile({ namespace: 'default', name: 'deploy-a' }, signal);
+    while (appliedWhileHeld < 0) {
+      await new Promise((r) => setTimeout(r, 1));
+      held.shift()?.(); // releasing one write at a time: the steps ran ahead of them
+      if (appliedWhileHeld >= 0) break;
+    }
+    expect(appliedWhileHeld).toBeGreaterThan(0);
+    while ((await Promise.race([done.then(() => 'done'), new Promise((r) => setTimeout(() => r('waiting'), 1))])) === 'waiting') held.shift()?.();
+    const readyReasons = store.statusHistory.map((h) => h.status.conditions!.find((c) => c.type === 'Ready')!.reason);
+    expect(readyReasons).toEqual(['Generating', 'BuildingImages', 'Applying', 'Provisioning', 'Ready']);
+  });
+
+  it("tells what an apply wrote into CONFIG_DIR (esb's own writes are not damage)", async () => {
+    const { store, world } = setup();
+    world.templates.set('/ws/a.yml', 'hello:A');
+    store.put(deployment('deploy-a', 'a.yml'));
+    const written = [{ path: '/ws/.esb/staging/esb/prod/config/functions.yml', signature: '1:2:3' }];
+    const steps = Object.assign(Object.create(world) as FakeWorld, { apply: async (input: Parameters<FakeWorld['apply']>[0]) => ({ ...(await world.apply(input)), written }) });
+    const told: unknown[] = [];
+    const reconciler = new DeploymentReconciler({ store, steps, workspace: '/ws', configDirFor: (p, e) => `/ws/.esb/staging/${p}/${e}/config`, onOwnWrites: (w) => told.push(w) });
+    await reconciler.reconcile({ namespace: 'default', name: 'deploy-a' }, signal);
+    expect(told).toEqual([written]);
+  });
+
   it('does no work when neither the generation nor the inputs changed, and redeploys when the template changes', async () => {
     const { store, world, reconciler } = setup();
     world.templates.set('/ws/a.yml', 'hello:A');

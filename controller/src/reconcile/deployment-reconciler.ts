@@ -39,12 +39,26 @@ export interface DeploySteps {
     /** Build progress ("building HelloWorldFunction (npm)"), shown in the Generated condition. */
     progress?(message: string): Promise<void>;
     signal?: AbortSignal;
-  }): Promise<{ artifactPath: string; artifactDigest: string; warnings: string[]; built?: string; stackName?: string }>;
+  }): Promise<{
+    artifactPath: string;
+    artifactDigest: string;
+    warnings: string[];
+    built?: string;
+    stackName?: string;
+    /** What the artifact holds, when generate knows it (then describeArtifact is not asked). */
+    counts?: Counts;
+  }>;
   /** Reads the digest and counts of an artifact (generated or given by spec.artifact). */
   describeArtifact(artifactPath: string): Promise<{ artifactDigest: string; counts: Counts }>;
   /** Builds function images; `undefined` when the runtime needs none (process runtime). */
   buildImages(artifactPath: string, signal: AbortSignal): Promise<{ message: string; reason?: string } | undefined>;
-  apply(input: { artifactPath: string; configDir: string; owner?: { deployment: string; template?: string } }): Promise<{ message: string; warnings?: string[]; takeovers?: TakeoverNote[] }>;
+  apply(input: { artifactPath: string; configDir: string; owner?: { deployment: string; template?: string } }): Promise<{
+    message: string;
+    warnings?: string[];
+    takeovers?: TakeoverNote[];
+    /** The CONFIG_DIR files it wrote, each with the signature of the version it wrote. */
+    written?: Array<{ path: string; signature: string }>;
+  }>;
   provision(input: { artifactPath: string; configDir: string }, signal: AbortSignal): Promise<{ message: string }>;
   /** What of an applied artifact is missing from CONFIG_DIR; undefined when all is there. */
   verify?(input: { artifactPath: string; configDir: string }): Promise<string | undefined>;
@@ -75,6 +89,8 @@ export interface DeploymentReconcilerOptions {
    * reconcile again; `owned` are esb's own folders, whose changes are not code changes.
    */
   onWatchPaths?(request: Request, paths: string[], owned: string[]): void;
+  /** Told what each apply wrote into CONFIG_DIR, so that esb's own writes are not taken for damage. */
+  onOwnWrites?(written: Array<{ path: string; signature: string }>): void;
   now?(): Date;
   log?: ReconcilerLog;
 }
@@ -163,11 +179,13 @@ export class DeploymentReconciler implements Reconciler {
     }
 
     let status: DeploymentStatus = { ...previous, configDir };
+    // Progress is written behind the steps (in order): the next step does not wait for the write.
+    const progressWrites = new StatusWriter(store, request);
     const progress = async (type: ConditionType, condition: Omit<ConditionInput, 'type'>, readyReason: string) => {
       let conditions = setCondition(status.conditions ?? [], { type, ...condition, observedGeneration: generation }, this.now());
       conditions = setCondition(conditions, { type: 'Ready', status: 'False', reason: readyReason, message: condition.message, observedGeneration: generation }, this.now());
       status = { ...status, conditions };
-      await store.patchStatus(request, status);
+      progressWrites.write(status);
     };
 
     let step: ConditionType = 'Generated';
@@ -181,6 +199,7 @@ export class DeploymentReconciler implements Reconciler {
       let warnings: string[] = [];
       let artifactPath = expectedArtifact;
       let built: string | undefined;
+      let described: { artifactDigest: string; counts: Counts } | undefined;
       if (templatePath) {
         const buildProgress = (message: string) => progress('Generated', { status: 'Unknown', reason: 'Building', message }, 'Building');
         const generated = await this.options.steps.generate({
@@ -199,8 +218,9 @@ export class DeploymentReconciler implements Reconciler {
         warnings = generated.warnings;
         built = generated.built;
         if (generated.stackName) status = { ...status, stackName: generated.stackName };
+        if (generated.counts) described = { artifactDigest: generated.artifactDigest, counts: generated.counts };
       }
-      const { artifactDigest, counts } = await this.options.steps.describeArtifact(artifactPath);
+      const { artifactDigest, counts } = described ?? (await this.options.steps.describeArtifact(artifactPath));
       status = { ...status, artifactDigest, ...counts };
       const generatedMessage = `${describeCounts(counts)}${built ? `; ${built}` : ''}${warnings.length ? `; ${warnings.length} warning(s): ${warnings.join('; ')}` : ''}`;
       await progress('Generated', { status: 'True', reason: templatePath ? 'Generated' : 'ArtifactGiven', message: generatedMessage }, 'BuildingImages');
@@ -212,6 +232,7 @@ export class DeploymentReconciler implements Reconciler {
       step = 'Applied';
       const self = keyOf(request);
       const applied = await this.options.steps.apply({ artifactPath, configDir, owner: { deployment: self, ...(templatePath ? { template: templatePath } : {}) } });
+      if (applied.written?.length) this.options.onOwnWrites?.(applied.written);
       warnings = [...warnings, ...(applied.warnings ?? [])];
       // This deploy owns all it deployed again; the Deployments it took things from are told.
       status = { ...status, warnings, conditions: (status.conditions ?? []).filter((c) => c.type !== 'Overridden') };
@@ -231,11 +252,13 @@ export class DeploymentReconciler implements Reconciler {
         inputsDigest: inspection.digest,
         conditions: setCondition(conditions, { type: 'Ready', status: 'True', reason: 'Ready', message: describeCounts(counts), observedGeneration: generation }, this.now()),
       };
+      await progressWrites.flush();
       await store.patchStatus(request, status);
       await store.recordEvent?.(request, 'Normal', 'Ready', `${deployment.metadata.name} is ready: ${describeCounts(counts)}`);
       log?.info(`${keyOf(request)} ready: ${describeCounts(counts)} in ${configDir}`);
       return {};
     } catch (err) {
+      await progressWrites.flush().catch(() => {}); // the failure is written after the progress before it
       const reason = reasonOf(err, { step, invalidInput: step === 'Generated' && templatePath ? 'InvalidTemplate' : 'InvalidArtifact' });
       await this.fail(request, generation, status, step, reason, errorMessage(err), inspection.digest);
       await store.recordEvent?.(request, 'Warning', reason, errorMessage(err));
@@ -291,6 +314,39 @@ export class DeploymentReconciler implements Reconciler {
     } catch (err) {
       this.options.log?.warn(`${keyOf(request)}: could not write status: ${errorMessage(err)}`);
     }
+  }
+}
+
+/**
+ * Status writes of one reconcile, one after the other in the order given, without the caller
+ * waiting for each; `flush` waits for all and throws the first write error (later ones are
+ * skipped after an error, so a status never goes backwards).
+ */
+export class StatusWriter {
+  private chain: Promise<void> = Promise.resolve();
+  private error: { cause: unknown } | undefined;
+
+  constructor(
+    private readonly store: Pick<Store, 'patchStatus'>,
+    private readonly request: Request,
+  ) {}
+
+  write(status: DeploymentStatus): void {
+    this.chain = this.chain.then(async () => {
+      if (this.error) return;
+      try {
+        await this.store.patchStatus(this.request, status);
+      } catch (cause) {
+        this.error = { cause };
+      }
+    });
+  }
+
+  async flush(): Promise<void> {
+    await this.chain;
+    const error = this.error;
+    this.error = undefined;
+    if (error) throw error.cause;
   }
 }
 

@@ -1,10 +1,12 @@
 // PathWatcher with real files and chokidar: owners of a changed path are enqueued, paths no
-// longer reported stop enqueueing, ignored folders never enqueue.
+// longer reported stop enqueueing, ignored folders never enqueue, esb's own writes enqueue no one.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PathWatcher, withPathWatcher } from './path-watcher.js';
+import { fileSignature } from './own-writes.js';
+import { writeFileAtomic } from '@esb/contracts';
 import type { Request, Source } from './types.js';
 import { until } from '@esb/contracts/testing';
 
@@ -54,6 +56,32 @@ describe('PathWatcher (real files)', () => {
     await until(() => names().includes('b'), 'b enqueued for src/new.mjs');
     await new Promise((r) => setTimeout(r, 200));
     expect(names().every((n) => n === 'b')).toBe(true);
+  });
+
+  it("esb's own write of a CONFIG_DIR file enqueues no one; another writer's version of it does", async () => {
+    const configDir = path.join(dir, 'staging/config');
+    await mkdir(configDir, { recursive: true });
+    const functions = path.join(configDir, 'functions.yml');
+    await writeFile(functions, 'one');
+    watcher.watchPaths(a, [functions], [configDir]);
+    await watcher.start((r) => enqueued.push(r));
+    await new Promise((r) => setTimeout(r, 300)); // chokidar's initial scan
+
+    // esb's apply: an atomic replace, then the signature of what it wrote.
+    await writeFileAtomic(functions, 'two');
+    watcher.noteOwnWrites([{ path: functions, signature: fileSignature(functions)! }]);
+    // A change of another watched file in the same folder shows the watch is live meanwhile.
+    const routing = path.join(configDir, 'routing.yml');
+    watcher.watchPaths(b, [routing], [configDir]);
+    await writeFile(routing, 'x');
+    await until(() => names().includes('b'), 'b enqueued for routing.yml');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(names()).not.toContain('a');
+
+    // Someone else writes functions.yml: a's owner is enqueued (it may be damage).
+    enqueued.length = 0;
+    await writeFile(functions, 'three, by hand');
+    await until(() => names().includes('a'), 'a enqueued for a version esb did not write');
   });
 
   it('withPathWatcher starts both, stops the watcher when the source fails to start', async () => {

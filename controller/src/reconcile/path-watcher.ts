@@ -6,7 +6,10 @@
 import { existsSync, watch as fsWatch, watchFile, unwatchFile, type FSWatcher as NodeWatcher } from 'node:fs';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
+import { fileSignature, type OwnWrite } from './own-writes.js';
 import { keyOf, type Request, type Source } from './types.js';
+
+export type { OwnWrite };
 
 export interface PathWatcherOptions {
   /** Poll instead of native events (network filesystems, some container mounts). */
@@ -90,6 +93,8 @@ export class PathWatcher implements Source {
   /** esb's own folders (manifests, CONFIG_DIR, artifacts): not code, never walked. */
   private readonly owned = new Set<string>();
   private readonly missing = new Map<string, MissingPath>();
+  /** Signature of the version of each own file esb wrote last: events for it are not damage. */
+  private readonly ownWrites = new Map<string, string>();
 
   constructor(private readonly options: PathWatcherOptions = {}) {}
 
@@ -104,8 +109,13 @@ export class PathWatcher implements Source {
     this.files = watch([], { ...common, depth: 0 });
     for (const p of this.owners.keys()) if (this.isOwnFile(p)) this.watchOwnFile(p);
     const onChange = (changed: string) => this.enqueueOwners(path.resolve(changed));
-    for (const w of [this.code, this.files]) {
-      w.on('add', onChange).on('change', onChange).on('unlink', onChange).on('addDir', onChange).on('unlinkDir', onChange);
+    // esb's own apply is not damage to CONFIG_DIR: the version it wrote enqueues no one.
+    const onOwnFile = (changed: string) => {
+      const file = path.resolve(changed);
+      if (!this.isOwnWrite(file)) this.enqueueOwners(file);
+    };
+    for (const [w, handler] of [[this.code, onChange], [this.files, onOwnFile]] as const) {
+      w.on('add', handler).on('change', handler).on('unlink', handler).on('addDir', handler).on('unlinkDir', handler);
       w.on('error', (err) => this.options.log?.warn(`watching template, code and CONFIG_DIR paths: ${String(err)}`));
     }
     // A folder of esb's own files that comes back (a new CONFIG_DIR) is watched afresh.
@@ -143,6 +153,23 @@ export class PathWatcher implements Source {
       owners.set(key, request);
       if (this.started) this.trackMissing(p);
     }
+  }
+
+  /**
+   * Files esb has just written itself (CONFIG_DIR's runtime files after an apply): while a file
+   * is still that version, its events enqueue no one; any other version (another writer, a
+   * removal) does (docs/kube.md "Self-heal").
+   */
+  noteOwnWrites(writes: readonly OwnWrite[]): void {
+    for (const w of writes) this.ownWrites.set(path.resolve(w.path), w.signature);
+  }
+
+  private isOwnWrite(file: string): boolean {
+    const mine = this.ownWrites.get(file);
+    if (mine === undefined) return false;
+    if (fileSignature(file) === mine) return true;
+    this.ownWrites.delete(file);
+    return false;
   }
 
   /** Paths watched now (for tests and diagnostics). */
@@ -203,10 +230,11 @@ export class PathWatcher implements Source {
     this.code = undefined;
     this.files = undefined;
     this.fileDirs.clear();
+    this.ownWrites.clear();
   }
 }
 
-export type WatchingSource = Source & { watchPaths(request: Request, paths: string[], owned?: string[]): void };
+export type WatchingSource = Source & { watchPaths(request: Request, paths: string[], owned?: string[]): void; noteOwnWrites(writes: readonly OwnWrite[]): void };
 
 /**
  * A Source that also hot-reloads code: `source` enqueues on resource changes, `watcher` on
@@ -228,5 +256,6 @@ export function withPathWatcher(source: Source, watcher: PathWatcher): WatchingS
       await Promise.all([source.stop(), watcher.stop()]);
     },
     watchPaths: (request, paths, owned) => watcher.watchPaths(request, paths, owned),
+    noteOwnWrites: (writes) => watcher.noteOwnWrites(writes),
   };
 }

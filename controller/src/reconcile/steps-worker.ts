@@ -37,6 +37,7 @@ if (parentPort) {
     log: { info: (message) => send({ kind: 'log', level: 'info', message }), warn: (message) => send({ kind: 'log', level: 'warn', message }) },
     buildImages: data.runtime === 'docker' ? await loadDockerImageBuilder() : undefined,
     processRuntimeNotes: data.processRuntimeNotes ? (functions: FunctionsFile['functions']) => callback<string[]>(currentId, 'processRuntimeNotes', [functions]) : undefined,
+    onConfigWritten: data.configWritten ? (configDir: string) => send({ kind: 'config-written', configDir }) : undefined,
   });
 
   const aborts = new Map<number, AbortController>();

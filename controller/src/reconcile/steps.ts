@@ -7,9 +7,10 @@ import { rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ContractError, ReasonError, YamlSyntaxError, type FunctionsFile } from '@esb/contracts';
 import { provision, type Credentials } from '@esb/provisioner';
-import { applyArtifact, describeTakeover, loadArtifact, readRuntimeConfig, routeKey } from '@esb/deploy';
+import { applyArtifact, describeTakeover, loadArtifact, readRuntimeConfig, routeKey, type LoadedArtifact } from '@esb/deploy';
 import { BuildError, describeBuild, describeProgress, generateArtifact, type BuildProgress } from '@esb/deploy';
 import { inspectInputs } from './inspect.js';
+import { fileSignature } from './own-writes.js';
 import type { Counts, DeploySteps } from './deployment-reconciler.js';
 
 export type { RuntimeKind } from './inspect.js';
@@ -26,12 +27,46 @@ export interface StepsOptions {
   /** Builds the function images of an artifact (Docker runtime only). */
   buildImages?(artifactPath: string, signal: AbortSignal): Promise<{ built: number; reused: number }>;
   log?: { info(msg: string): void; warn(msg: string): void };
+  /**
+   * Told as soon as an apply has renamed its runtime files into CONFIG_DIR (before it releases
+   * the lock and returns): an in-process gateway reloads now instead of waiting for its file
+   * watch, which stays for other writers (docs/apply.md).
+   */
+  onConfigWritten?(configDir: string): void;
   /** Process runtime: what the machine lacks to run these functions as Lambda would (e.g. boto3), said at deploy time. */
   processRuntimeNotes?(functions: FunctionsFile['functions']): string[] | Promise<string[]>;
 }
 
-async function countArtifact(artifactPath: string): Promise<{ artifactDigest: string; counts: Counts; functions: FunctionsFile['functions'] }> {
-  const artifact = await loadArtifact(artifactPath);
+/**
+ * The artifact each deploy step reads (describe, images, apply, provision), loaded once: the last
+ * one loaded of those this instance's generate wrote, while its artifact.yml is the same file
+ * (generate replaces the whole folder, so a new artifact.yml is a new file). An artifact given
+ * by a spec (the user's files) is read every time.
+ */
+export class ArtifactCache {
+  private readonly generated = new Set<string>();
+  private last?: { path: string; signature: string; loaded: LoadedArtifact };
+
+  /** generate wrote (or is about to write) an artifact here; the one held goes (a generate needs the heap). */
+  written(artifactPath: string): void {
+    this.generated.add(path.resolve(artifactPath));
+    this.last = undefined;
+  }
+
+  async load(artifactPath: string): Promise<LoadedArtifact> {
+    const file = path.resolve(artifactPath);
+    if (!this.generated.has(file)) return loadArtifact(file);
+    // Read before loading: a generate in between gives the next look-up another signature.
+    const signature = fileSignature(file);
+    if (signature !== undefined && this.last?.path === file && this.last.signature === signature) return this.last.loaded;
+    const loaded = await loadArtifact(file);
+    if (signature !== undefined) this.last = { path: file, signature, loaded };
+    return loaded;
+  }
+}
+
+async function countArtifact(artifacts: ArtifactCache, artifactPath: string): Promise<{ artifactDigest: string; counts: Counts; functions: FunctionsFile['functions'] }> {
+  const artifact = await artifacts.load(artifactPath);
   const counts: Counts = { functions: 0, routes: 0, resources: 0 };
   const functions: FunctionsFile['functions'] = {};
   const digests: string[] = [];
@@ -49,6 +84,7 @@ async function countArtifact(artifactPath: string): Promise<{ artifactDigest: st
 }
 
 export function createDeploySteps(options: StepsOptions): DeploySteps {
+  const artifacts = new ArtifactCache();
   return {
     inspect: (input) => inspectInputs({ ...input, runtime: options.runtime }),
 
@@ -60,10 +96,20 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
         options.log?.info(`build ${line}`);
         if (progress) shown = shown.then(() => progress(line)).catch(() => undefined);
       };
+      artifacts.written(path.join(outDir, 'artifact.yml'));
       try {
         const result = await generateArtifact({ templatePath, outDir, env, project, stackName, parameterOverrides: parameters, region: options.region, exclude, buildDir, onBuildProgress, signal });
         await shown;
-        return { artifactPath: result.artifactPath, artifactDigest: result.digest, warnings: result.warnings.map(String), built: result.build ? describeBuild(result.build) : undefined, stackName: result.summary.stack };
+        artifacts.written(result.artifactPath);
+        const { summary } = result;
+        return {
+          artifactPath: result.artifactPath,
+          artifactDigest: result.digest,
+          warnings: result.warnings.map(String),
+          built: result.build ? describeBuild(result.build) : undefined,
+          stackName: summary.stack,
+          counts: { functions: summary.functions, routes: summary.routes, resources: summary.tables + summary.buckets + summary.layers },
+        };
       } catch (err) {
         await shown;
         throw err;
@@ -71,15 +117,16 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
     },
 
     async describeArtifact(artifactPath) {
-      const { artifactDigest, counts } = await countArtifact(artifactPath);
+      const { artifactDigest, counts } = await countArtifact(artifacts, artifactPath);
       return { artifactDigest, counts };
     },
 
+    // The self-heal check reads the artifact afresh: what it checks includes the artifact itself.
     verify: (input) => verifyApplied(input, options.log),
 
     async buildImages(artifactPath, signal) {
       if (options.runtime === 'process') {
-        const { functions } = await countArtifact(artifactPath);
+        const { functions } = await countArtifact(artifacts, artifactPath);
         const images = Object.entries(functions).filter(([, fn]) => fn.package_type === 'Image');
         if (images.length > 0) {
           throw new ReasonError(
@@ -96,11 +143,19 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
     },
 
     async apply({ artifactPath, configDir, owner }) {
-      const report = await applyArtifact({ artifactPath, configDir, secrets: options.secrets, log: options.log, owner });
+      const onWritten = options.onConfigWritten && (() => options.onConfigWritten!(configDir));
+      const report = await applyArtifact({ artifactPath, configDir, secrets: options.secrets, log: options.log, owner, loaded: await artifacts.load(artifactPath), onWritten });
       const changes = report.entries.map((e) => e.changes);
       const count = (pick: (c: (typeof changes)[number]) => { added: string[]; replaced: string[] } | undefined) =>
         changes.reduce((n, c) => n + (pick(c)?.added.length ?? 0) + (pick(c)?.replaced.length ?? 0), 0);
+      // Signatures of what was written, read at once: events for these versions are esb's own.
+      const written = report.written.flatMap((name) => {
+        const file = path.join(configDir, name);
+        const signature = fileSignature(file);
+        return signature ? [{ path: file, signature }] : [];
+      });
       return {
+        written,
         message: report.changed
           ? `${count((c) => c.functions)} function(s), ${count((c) => c.routes)} route(s) written to ${configDir}`
           : `no change in ${configDir}`,
@@ -110,7 +165,7 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
     },
 
     async provision({ artifactPath }, signal) {
-      const artifact = await loadArtifact(artifactPath);
+      const artifact = await artifacts.load(artifactPath);
       const messages: string[] = [];
       for (const entry of artifact.entries) {
         const report = await provision(entry.config.resources, {

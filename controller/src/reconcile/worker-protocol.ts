@@ -11,6 +11,8 @@ import type { StepsOptions } from './steps.js';
 export type WorkerStepsData = Pick<StepsOptions, 'runtime' | 'dynamodbEndpoint' | 's3Endpoint' | 'region' | 'credentials' | 'secrets'> & {
   /** Whether the parent answers processRuntimeNotes callbacks. */
   processRuntimeNotes: boolean;
+  /** Whether the parent wants to hear of runtime files written (no answer). */
+  configWritten?: boolean;
 };
 
 export type StepName = keyof Required<DeploySteps>;
@@ -26,6 +28,7 @@ export type ParentMessage =
 export type ThreadMessage =
   | { kind: 'ready' }
   | { kind: 'log'; level: 'info' | 'warn'; message: string }
+  | { kind: 'config-written'; configDir: string }
   | { kind: 'callback'; cid: number; id: number; name: CallbackName; args: unknown[] }
   | { kind: 'result'; id: number; value: unknown }
   | { kind: 'error'; id: number; error: SerializedError };

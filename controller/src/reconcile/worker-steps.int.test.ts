@@ -1,7 +1,7 @@
 // The worker-backed DeploySteps against the in-thread ones (docs/apply.md "Off the serving
 // loop"): the same real inputs through both give the same results, the same failure reasons and
 // messages (the errors cross the thread as data), the callbacks (build progress, process runtime
-// notes, the log) reach the parent, and a step that exhausts the heap cap fails with OutOfMemory.
+// notes, the log, runtime files written) reach the parent, and a step that exhausts the heap cap fails with OutOfMemory.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -46,6 +46,10 @@ describe('DeploySteps in a worker thread give what they give in-thread', () => {
   let inThread: DeploySteps;
   let inWorker: WorkerDeploySteps;
   const notesAsked: string[][] = [];
+  /** configDir of each onConfigWritten, with whether the apply had resolved when it came. */
+  const configWritten: Array<{ configDir: string; applyDone: boolean }> = [];
+  let applyDone = false;
+  const onConfigWritten = (configDir: string) => void configWritten.push({ configDir, applyDone });
   const workerLog: string[] = [];
   const notes = (functions: Record<string, unknown>) => {
     notesAsked.push(Object.keys(functions));
@@ -72,7 +76,7 @@ describe('DeploySteps in a worker thread give what they give in-thread', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'esb-worker-steps-'));
     inThread = createDeploySteps({ runtime: 'process', processRuntimeNotes: notes });
-    inWorker = createWorkerDeploySteps({ runtime: 'process', processRuntimeNotes: notes, log: { info: (m) => workerLog.push(m), warn: (m) => workerLog.push(m) } });
+    inWorker = createWorkerDeploySteps({ runtime: 'process', processRuntimeNotes: notes, onConfigWritten, log: { info: (m) => workerLog.push(m), warn: (m) => workerLog.push(m) } });
   });
   afterAll(async () => {
     await inWorker?.close();
@@ -115,6 +119,8 @@ describe('DeploySteps in a worker thread give what they give in-thread', () => {
     expect(here.stackName).toBe('stack-ts');
     expect(workerLog.some((l) => l.startsWith('build '))).toBe(true);
     expect(await inWorker.describeArtifact(here.artifactPath)).toEqual(await inThread.describeArtifact(there.artifactPath));
+    // What generate says the artifact holds is what describeArtifact reads back (the reconciler skips the read).
+    expect({ artifactDigest: here.artifactDigest, counts: here.counts }).toEqual(await inThread.describeArtifact(there.artifactPath));
 
     const bad = await write('ts-bad', { 'template.yaml': HEAD + fn('Bad', 'CodeUri: src/\nHandler: app.handler\nRuntime: nodejs20.x', ESBUILD), 'src/app.ts': 'export const handler = (\n' });
     const failedThere = await outcome(inThread.generate(generateInput('ts-bad', bad, 'thread')));
@@ -155,6 +161,14 @@ describe('DeploySteps in a worker thread give what they give in-thread', () => {
     const configHere = path.join(dir, 'config-worker');
     const appliedThere = await inThread.apply({ artifactPath: there.artifactPath, configDir: configThere, owner: { deployment: 'default/py' } });
     const appliedHere = await inWorker.apply({ artifactPath: here.artifactPath, configDir: configHere, owner: { deployment: 'default/py' } });
+    applyDone = true;
+    // The parent hears that the runtime files are in place before the apply returns.
+    expect(configWritten).toEqual([{ configDir: configHere, applyDone: false }]);
+    expect(appliedHere.written?.map((w) => path.basename(w.path)).sort()).toEqual(['functions.yml', 'stacks.yml']); // no route, no resource: the others are unchanged
+    // Applying the same again changes nothing, and says nothing.
+    const again = await inWorker.apply({ artifactPath: here.artifactPath, configDir: configHere, owner: { deployment: 'default/py' } });
+    expect(again.written).toEqual([]);
+    expect(configWritten).toHaveLength(1);
     expect(appliedHere.message.replace(configHere, 'C')).toBe(appliedThere.message.replace(configThere, 'C'));
     expect(appliedHere.warnings).toEqual(appliedThere.warnings);
     expect(await inWorker.verify({ artifactPath: here.artifactPath, configDir: configHere })).toBeUndefined();

@@ -50,8 +50,8 @@ interface Slot {
 }
 
 export function createWorkerDeploySteps(options: WorkerStepsOptions): WorkerDeploySteps {
-  const { memoryMb = DEFAULT_DEPLOY_MEMORY_MB, maxWorkers = DEFAULT_DEPLOY_WORKERS, log, processRuntimeNotes, ...plain } = options;
-  const data: WorkerStepsData = { ...plain, processRuntimeNotes: processRuntimeNotes !== undefined };
+  const { memoryMb = DEFAULT_DEPLOY_MEMORY_MB, maxWorkers = DEFAULT_DEPLOY_WORKERS, log, processRuntimeNotes, onConfigWritten, ...plain } = options;
+  const data: WorkerStepsData = { ...plain, processRuntimeNotes: processRuntimeNotes !== undefined, configWritten: onConfigWritten !== undefined };
   const entry = workerEntry(import.meta.url, 'steps-worker');
   const idle: Slot[] = [];
   const waiters: Array<{ resolve(slot: Slot): void; reject(err: unknown): void }> = [];
@@ -89,6 +89,7 @@ export function createWorkerDeploySteps(options: WorkerStepsOptions): WorkerDepl
     worker.on('message', (msg: ThreadMessage) => {
       if (msg.kind === 'ready') started();
       else if (msg.kind === 'log') log?.[msg.level](msg.message);
+      else if (msg.kind === 'config-written') onConfigWritten?.(msg.configDir);
       else if (msg.kind === 'callback') void answer(slot, msg);
       else if (slot.current && msg.id === slot.current.id) {
         const { resolve, reject } = slot.current;

@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cleanStaleTmp, isPidAlive, writeFileAtomic } from './atomic.js';
+import { cleanStaleTmp, isPidAlive, writeFileAtomic, writeFilesAtomic } from './atomic.js';
 
 describe('writeFileAtomic', () => {
   it('replaces the file and leaves no tmp file behind', async () => {
@@ -20,6 +21,41 @@ describe('writeFileAtomic', () => {
     const contents = Array.from({ length: 20 }, (_, i) => `v${i}:`.repeat(1000));
     await Promise.all(contents.map((c) => writeFileAtomic(f, c)));
     expect(contents).toContain(await readFile(f, 'utf8'));
+  });
+});
+
+describe('writeFilesAtomic', () => {
+  it('replaces every file; onRenamed sees them all in place; no tmp file is left', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'esb-atomic-many-'));
+    await writeFile(join(dir, 'a.yml'), 'old a');
+    let seen: string[] = [];
+    await writeFilesAtomic(
+      [
+        { file: join(dir, 'a.yml'), content: 'new a' },
+        { file: join(dir, 'b.yml'), content: 'new b' },
+      ],
+      { onRenamed: () => (seen = ['a.yml', 'b.yml'].map((f) => readFileSync(join(dir, f), 'utf8'))) },
+    );
+    expect(seen).toEqual(['new a', 'new b']);
+    expect((await readdir(dir)).sort()).toEqual(['a.yml', 'b.yml']);
+  });
+
+  it('a file that cannot be written leaves every target as it was and no tmp file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'esb-atomic-many-'));
+    await writeFile(join(dir, 'a.yml'), 'old a');
+    let renamed = false;
+    await expect(
+      writeFilesAtomic(
+        [
+          { file: join(dir, 'a.yml'), content: 'new a' },
+          { file: join(dir, 'missing-folder', 'b.yml'), content: 'new b' },
+        ],
+        { onRenamed: () => (renamed = true) },
+      ),
+    ).rejects.toThrow(/ENOENT/);
+    expect(renamed).toBe(false);
+    expect(await readFile(join(dir, 'a.yml'), 'utf8')).toBe('old a');
+    expect(await readdir(dir)).toEqual(['a.yml']);
   });
 });
 

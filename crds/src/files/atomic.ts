@@ -2,6 +2,7 @@
 // even when the writer is killed at any point (write a unique tmp file, fsync, rename, fsync
 // the folder). Leftovers of killed writers are removed by `cleanStaleTmp`.
 import { randomBytes } from 'node:crypto';
+import { renameSync } from 'node:fs';
 import { open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -37,13 +38,23 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
+export interface AtomicWriteOptions {
+  /**
+   * fsync the file and its folder (default true), so that the new content survives a power loss.
+   * Without it readers still see the old file or the new one, never a part: for files esb
+   * rebuilds on its own (status records), where the fsyncs are only latency.
+   */
+  durable?: boolean;
+}
+
 /** Replaces `file` with `content` atomically: tmp file in the same folder, fsync, rename, fsync folder. */
-export async function writeFileAtomic(file: string, content: string | Uint8Array): Promise<void> {
+export async function writeFileAtomic(file: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  const durable = options.durable !== false;
   const tmp = tmpPathFor(file);
   const fh = await open(tmp, 'wx', 0o644);
   try {
     await fh.writeFile(content);
-    await fh.sync();
+    if (durable) await fh.sync();
   } catch (err) {
     await fh.close().catch(() => {});
     await rm(tmp, { force: true });
@@ -56,7 +67,51 @@ export async function writeFileAtomic(file: string, content: string | Uint8Array
     await rm(tmp, { force: true });
     throw err;
   }
-  await fsyncDir(dirname(file));
+  if (durable) await fsyncDir(dirname(file));
+}
+
+/**
+ * Replaces several files, each atomically, and in the order given: every tmp file is written and
+ * fsynced at once (one fsync wait instead of one per file), then they are renamed one after the
+ * other, then each folder is fsynced once. A reader that sees a file of the list also sees every
+ * file before it. The renames are synchronous, back to back: a watcher sees them as one change
+ * (not queued behind other work of the thread pool). On an error the tmp files not yet renamed
+ * are removed.
+ */
+export async function writeFilesAtomic(
+  files: ReadonlyArray<{ file: string; content: string | Uint8Array }>,
+  options: {
+    /** Called once every file is renamed into place, before the folders are fsynced (what a reader sees already). */
+    onRenamed?(): void;
+  } = {},
+): Promise<void> {
+  const staged = files.map(({ file }) => ({ file, tmp: tmpPathFor(file) }));
+  const written = await Promise.allSettled(
+    files.map(async ({ content }, i) => {
+      const fh = await open(staged[i].tmp, 'wx', 0o644);
+      try {
+        await fh.writeFile(content);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }),
+  );
+  const failed = written.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(staged.map(({ tmp }) => rm(tmp, { force: true })));
+    throw failed.reason;
+  }
+  for (let i = 0; i < staged.length; i++) {
+    try {
+      renameSync(staged[i].tmp, staged[i].file);
+    } catch (err) {
+      await Promise.all(staged.slice(i).map(({ tmp }) => rm(tmp, { force: true })));
+      throw err;
+    }
+  }
+  if (staged.length) options.onRenamed?.();
+  await Promise.all([...new Set(staged.map(({ file }) => dirname(file)))].map((dir) => fsyncDir(dir)));
 }
 
 /**

@@ -3,11 +3,11 @@
 import { constants } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, posix, relative, sep } from 'node:path';
-import { readRuntimeFile, STACKS_CODEC, tmpPathFor, writeFileAtomic, writeRuntimeFile, type StacksFile } from '@esb/contracts';
+import { encodeRuntimeFile, readRuntimeFile, STACKS_CODEC, tmpPathFor, writeFilesAtomic, type StacksFile } from '@esb/contracts';
 import { recordStack, type StackOwner, type Takeover } from './stacks.js';
 import { withDeployLock } from './lock.js';
 import { prepareConfigDir } from '../layout/index.js';
-import { loadArtifact, refKey, rewritePaths, RUNTIME_FILES, type LoadedEntry } from './artifact.js';
+import { loadArtifact, refKey, rewritePaths, RUNTIME_FILES, type LoadedArtifact, type LoadedEntry } from './artifact.js';
 import { initConfigDirLocked, loadSeed, readExistingConfig, readRawFiles, serializeRuntimeConfig, silentLog, type ApplyLog, type InitState } from './config-dir.js';
 import { folderHash, hashArtifact } from './digest.js';
 import { DigestMismatchError, SecretMissingError } from './errors.js';
@@ -32,6 +32,10 @@ export interface ApplyOptions {
   log?: ApplyLog;
   /** Who applies (recorded in stacks.yml, named in take-over warnings). */
   owner?: StackOwner;
+  /** `loadArtifact(artifactPath)`, when the caller has it already (it is not changed). */
+  loaded?: LoadedArtifact;
+  /** Called once the changed runtime files are renamed into place (readers see them), before the lock is released. */
+  onWritten?(written: string[]): void;
 }
 
 export const STACKS_FILE = STACKS_CODEC.name;
@@ -126,7 +130,7 @@ export async function applyArtifact(opts: ApplyOptions): Promise<ApplyReport> {
 
   // 1. Validate everything before touching CONFIG_DIR.
   const secrets = { ...(opts.secretEnvFile ? await readSecretEnv(opts.secretEnvFile) : {}), ...(opts.secrets ?? {}) };
-  const loaded = await loadArtifact(opts.artifactPath);
+  const loaded = opts.loaded ?? (await loadArtifact(opts.artifactPath));
   const seed = opts.seedDir ? await loadSeed(opts.seedDir) : undefined;
   const prepared: { entry: LoadedEntry; digest: string; hashes: Map<string, string>; config: RuntimeConfig }[] = [];
   for (const e of loaded.entries) {
@@ -203,21 +207,25 @@ export async function applyArtifact(opts: ApplyOptions): Promise<ApplyReport> {
         entries.push({ artifact_root: p.entry.entry.artifact_root, digest: p.digest, code, changes: result.report });
       }
       const text = serializeRuntimeConfig(current);
-      const written: string[] = [];
+      const writes: { name: string; content: string }[] = [];
       // resources first, routing last: a route never points at a function not yet written.
       for (const k of ['resources', 'functions', 'stacks', 'routing'] as const) {
         // stacks.yml after functions.yml: a stack's own routes never name a function not yet written.
         if (k === 'stacks') {
-          if (stacks !== stacksBefore) {
-            await writeRuntimeFile(STACKS_CODEC, configDir, stacks, "Written by esb artifact apply: each stack's own routes and who owns what (docs/apply.md).");
-            written.push(STACKS_FILE);
-          }
+          // Rewritten only when it says something new: an unchanged file must not make the gateway reload.
+          const header = "Written by esb artifact apply: each stack's own routes and who owns what (docs/apply.md).";
+          const content = stacks === stacksBefore ? undefined : encodeRuntimeFile(STACKS_CODEC, stacks, header);
+          if (content !== undefined && content !== encodeRuntimeFile(STACKS_CODEC, stacksBefore, header)) writes.push({ name: STACKS_FILE, content });
           continue;
         }
-        if (before[k] === text[k]) continue;
-        await writeFileAtomic(join(configDir, RUNTIME_FILES[k]), text[k]);
-        written.push(RUNTIME_FILES[k]);
+        if (before[k] !== text[k]) writes.push({ name: RUNTIME_FILES[k], content: text[k] });
       }
+      // Written together (one fsync wait), renamed in the order above.
+      const written = writes.map((w) => w.name);
+      await writeFilesAtomic(
+        writes.map((w) => ({ file: join(configDir, w.name), content: w.content })),
+        { onRenamed: () => opts.onWritten?.(written) },
+      );
       return {
         artifact: loaded.file,
         project: loaded.artifact.project,

@@ -42,6 +42,8 @@ describe('apply killed with SIGKILL at random moments', () => {
       target: 'node20',
       outfile: worker,
       logLevel: 'silent',
+      // The sources, as every test runs them (docs/design.md "Build").
+      conditions: ['esb-source'],
       // CommonJS dependencies (yaml) require() node built-ins.
       banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
     });

@@ -68,8 +68,9 @@ export function recordStack(current: StacksFile, stack: string, config: RuntimeC
   claim('tables', (config.resources.resources.dynamodb ?? []).map((t) => t.TableName));
   claim('buckets', (config.resources.resources.s3 ?? []).map((b) => b.BucketName));
   for (const t of takeovers) warnings.push(`took over ${describeTakeover(t)}: last write wins`);
-  const record: StacksFile['stacks'][string] = { routing: config.routing };
-  if (owner.deployment ?? previous?.deployment) record.deployment = owner.deployment ?? previous?.deployment;
-  if (owner.template ?? previous?.template) record.template = owner.template ?? previous?.template;
+  // Keys in the file's order (StackRecord): an unchanged stack encodes as the file it was read from.
+  const deployment = owner.deployment ?? previous?.deployment;
+  const template = owner.template ?? previous?.template;
+  const record: StacksFile['stacks'][string] = { ...(deployment ? { deployment } : {}), ...(template ? { template } : {}), routing: config.routing };
   return { stacks: { stacks: { ...current.stacks, [stack]: record }, owners }, takeovers, warnings };
 }

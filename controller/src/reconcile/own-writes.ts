@@ -1,0 +1,16 @@
+// Files esb writes itself (CONFIG_DIR's runtime files after an apply), told apart from other
+// writers' versions by their signature, so that esb's own apply is not taken for damage
+// (docs/kube.md "Self-heal").
+import { statSync } from 'node:fs';
+
+/** A file esb itself wrote, by path and the signature of the version it wrote. */
+export interface OwnWrite {
+  path: string;
+  signature: string;
+}
+
+/** What tells one version of a file from another: inode (an atomic rename gives a new one), mtime, size. */
+export function fileSignature(file: string): string | undefined {
+  const s = statSync(file, { bigint: true, throwIfNoEntry: false });
+  return s && `${s.ino}:${s.mtimeNs}:${s.size}`;
+}
