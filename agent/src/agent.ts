@@ -16,6 +16,7 @@ import type { InvokeContext, InvokeResult, Invoker } from '@esb/contracts';
 import { FileLogSink, logTail, type LogRecord, type LogSink, MultiLogSink, PinoLogSink, VictoriaLogsSink } from './logs.js';
 import type { FunctionUsers } from './isolation.js';
 import { FunctionPool, type PoolConfig, type PoolStats } from './pool.js';
+import { cpuSaturation } from './cpu-idle.js';
 import { createProcessDriver, RUNTIME_DIR } from './process-driver.js';
 import { Scheduler } from './schedule.js';
 
@@ -281,6 +282,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     maxInitBackoffMs: opts.maxInitBackoffMs ?? AGENT_DEFAULTS.maxInitBackoffMs,
     launch,
     warmInstances: opts.warmInstances ?? availableParallelism(),
+    cpuSaturated: cpuSaturation(),
     line: emit,
     warn: (msg: string, extra?: Record<string, unknown>) => log.warn(extra ?? {}, msg),
   };

@@ -8,7 +8,8 @@
 // Agent -> instance: EVENT (meta: request id, deadline ms, function ARN, trace id, client
 // context, Cognito identity, separated by NUL; body: the event).
 // Instance -> agent: NEXT (init is over, waiting for the first event), RESPONSE (meta: request
-// id; body: the result) and ERROR (meta: request id NUL error type; body: the error document),
+// id NUL µs from event to result; body: the result) and ERROR (meta: request id NUL error type
+// NUL µs; body: the error document),
 // each of which also asks for the next event, and INIT_ERROR (meta: error type).
 // A spare runtime (docs/agent.md#spare-runtimes) first waits for ASSIGN (agent -> instance; body:
 // JSON {env, cwd, secret}): it takes that environment and working folder, then runs as above.

@@ -26,6 +26,8 @@ export interface Invocation {
   ctx: InvokeContext;
   receivedAt: number;
   deliveredAt?: number;
+  /** What the runtime reported as its own time for it (event in -> result out, ms), when it does. */
+  runtimeMs?: number;
   done: boolean;
   timer?: NodeJS.Timeout;
   resolve(r: InvokeResult): void;
@@ -236,17 +238,20 @@ export class Instance {
   private onFrame(f: Frame): void {
     if (f.kind === FRAME_NEXT) return this.channelNext();
     if (f.kind === FRAME_RESPONSE || f.kind === FRAME_ERROR) {
-      const nul = f.meta.indexOf('\0');
-      const id = nul < 0 ? f.meta : f.meta.slice(0, nul);
+      // R: id NUL µs; F: id NUL error type NUL µs (µs: the runtime's own time for the event).
+      const parts = f.meta.split('\0');
+      const id = parts[0];
       const inv = this.current;
       if (inv && inv.requestId === id && !inv.done) {
+        const us = Number(parts[f.kind === FRAME_RESPONSE ? 1 : 2]);
+        if (us >= 0) inv.runtimeMs = us / 1000;
         if (f.tooLarge) {
           const message = `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
           this.finish(inv, errorResult(id, 'FunctionError', message, errorPayload('Function.ResponseSizeTooLarge', message)));
         } else if (f.kind === FRAME_RESPONSE) this.finish(inv, { requestId: id, durationMs: 0, payload: f.body });
         else {
           const doc = safeJson(f.body);
-          const type = (nul < 0 ? '' : f.meta.slice(nul + 1)) || (typeof doc?.errorType === 'string' ? doc.errorType : 'Unhandled');
+          const type = parts[1] || (typeof doc?.errorType === 'string' ? doc.errorType : 'Unhandled');
           const msg = typeof doc?.errorMessage === 'string' ? doc.errorMessage : '';
           this.finish(inv, errorResult(id, 'FunctionError', msg ? `${type}: ${msg}` : type, f.body));
         }

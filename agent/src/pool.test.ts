@@ -78,7 +78,7 @@ afterEach(async () => {
 
 function harness(
   cfg: Partial<PoolConfig> = {},
-  opts: { failInit?: () => boolean; hold?: boolean; warmInstances?: number; coldStartGuessMs?: number; initMs?: number } = {},
+  opts: { failInit?: () => boolean; hold?: boolean; warmInstances?: number; coldStartGuessMs?: number; initMs?: number; cpuSaturated?: () => boolean } = {},
 ): Harness {
   const clock = new FakeClock();
   const pending: Array<() => void> = [];
@@ -98,6 +98,7 @@ function harness(
     maxInitBackoffMs: 8000,
     warmInstances: opts.warmInstances,
     coldStartGuessMs: opts.coldStartGuessMs,
+    cpuSaturated: opts.cpuSaturated,
     launch: async (inst: Instance, _cfg: PoolConfig, api: string) => {
       h.launches++;
       // The first instance's init takes this long on the fake clock (the pool's cold start estimate).
@@ -327,6 +328,47 @@ describe('FunctionPool', () => {
       await until(() => h.running() === 1);
       h.release();
       expect([await first, await second, await third].map(body)).toEqual(['{"echo":1}', '{"echo":2}', '{"echo":3}']);
+    });
+
+    it('a waiter spills only when an instance is held up on one invocation, not when the queue just turns over slowly', async () => {
+      const h = harness({ maxCapacity: 4 }, { hold: true, warmInstances: 1, initMs: 100 });
+      const first = h.pool.invoke('r1', Buffer.from('1'), {});
+      await until(() => h.running() === 1);
+      const queued = [2, 3, 4, 5].map((i) => h.pool.invoke(`r${i}`, Buffer.from(String(i)), {}));
+      await until(() => h.pool.stats().waiting === 4);
+      // Each invocation takes 50 ms: the queue waits past a cold start (100 ms) in all, but no
+      // instance is held up that long, so one more instance would not serve it sooner.
+      for (let i = 0; i < 5; i++) {
+        h.clock.advance(50);
+        expect(h.launches).toBe(1);
+        h.release();
+        // The next invocation has reached the instance before time moves on.
+        if (i < 4) await until(() => h.running() === 1 && h.pool.stats().waiting === 3 - i);
+      }
+      expect([await first, ...(await Promise.all(queued))].map(body)).toEqual([1, 2, 3, 4, 5].map((i) => `{"echo":${i}}`));
+      expect(h.launches).toBe(1);
+    });
+
+    it('does not grow past warmInstances while the CPU is saturated; a waiter spills once it is not', async () => {
+      let saturated = true;
+      const h = harness({ maxCapacity: 4 }, { hold: true, warmInstances: 1, initMs: 100, cpuSaturated: () => saturated });
+      const first = h.pool.invoke('r1', Buffer.from('1'), {});
+      await until(() => h.running() === 1);
+      const second = h.pool.invoke('r2', Buffer.from('2'), {});
+      await until(() => h.pool.stats().waiting === 1);
+      // Several cold starts' time in the queue: no new instance while no CPU is idle.
+      h.clock.advance(100);
+      h.clock.advance(100);
+      h.clock.advance(100);
+      expect(h.launches).toBe(1);
+      expect(h.pool.stats().waiting).toBe(1);
+      saturated = false;
+      h.clock.advance(100);
+      await until(() => h.running() === 2);
+      expect(h.launches).toBe(2);
+      h.release();
+      h.release();
+      expect([await first, await second].map(body)).toEqual(['{"echo":1}', '{"echo":2}']);
     });
 
     it('min_capacity is started ahead whatever warmInstances says, and serves first', async () => {

@@ -3,7 +3,8 @@
 // (scale to zero), init failures backed off, fresh instances when the function changes.
 // Instance policy (docs/agent.md#instance-policy): up to `warmInstances` instances start on
 // demand; past that a request queues on the busy ones unless the queue's expected wait
-// exceeds a cold start, and no request queues much longer than a cold start while there is room.
+// exceeds a cold start, or it has waited a cold start behind an instance held up on one
+// invocation; never past `warmInstances` while the CPU is saturated.
 import { randomBytes } from 'node:crypto';
 import type { Clock } from './clock.js';
 import type { InstanceDriver } from './driver.js';
@@ -40,6 +41,11 @@ export interface PoolDeps {
   warmInstances?: number;
   /** The cold start assumed until one is measured (ms; default 100). */
   coldStartGuessMs?: number;
+  /**
+   * True while the machine has no idle CPU (cpu-idle.ts): then the pool does not grow past
+   * `warmInstances`, since one more instance would only share the busy cores. Default: never.
+   */
+  cpuSaturated?: () => boolean;
 }
 
 interface Waiter {
@@ -82,6 +88,9 @@ export class FunctionPool {
   private serviceMs?: number;
   private coldStartMs?: number;
   private readonly spawnedAt = new WeakMap<Instance, number>();
+  /** When each instance took its current invocation, and when it became ready (clock ms). */
+  private readonly busySince = new WeakMap<Instance, number>();
+  private readonly readySince = new WeakMap<Instance, number>();
 
   constructor(
     public cfg: PoolConfig,
@@ -145,15 +154,20 @@ export class FunctionPool {
     if (got instanceof Promise) got = await got;
     if (!(got instanceof Instance)) return got;
     const inst = got;
+    this.busySince.set(inst, this.deps.clock.now());
     this.invocations++;
-    // Invocation time is sampled on warm instances only (a cold one's includes its init).
+    // Invocation time is sampled on warm instances only (a cold one's includes its init): the
+    // runtime's own time when it reports it (esb's clients on the instance channel), else the
+    // round trip. The round trip also holds waits for this process's event loop, which more
+    // instances cannot shorten: counted as instance time it grew the pool under load.
     const assignedAt = inst.readyAt === undefined ? undefined : this.deps.clock.now();
+    const inv: Invocation = { requestId, payload, ctx, receivedAt: performance.now(), done: false, resolve: () => {} };
     const result = await new Promise<InvokeResult>((resolve) => {
-      const inv: Invocation = { requestId, payload, ctx, receivedAt: performance.now(), done: false, resolve };
+      inv.resolve = resolve;
       inst.assign(inv);
     });
     if (assignedAt !== undefined) {
-      const took = this.deps.clock.now() - assignedAt;
+      const took = inv.runtimeMs ?? this.deps.clock.now() - assignedAt;
       this.serviceMs = this.serviceMs === undefined ? took : this.serviceMs + EWMA * (took - this.serviceMs);
     }
     this.release(inst);
@@ -216,14 +230,38 @@ export class FunctionPool {
       if (onCancel) unlisten = onCancel(onAbort);
       else signal?.addEventListener('abort', onSignal, { once: true });
       // Queued by the policy, not the cap: after about a cold start it may start an instance.
-      if (room) {
-        w.spill = this.deps.clock.setTimeout(() => {
-          w.spilled = true;
-          this.pump();
-        }, this.coldStartEstimate());
-      }
+      if (room) this.armSpill(w);
       this.waiters.push(w);
     });
+  }
+
+  /**
+   * After about a cold start in the queue the waiter may have an instance of its own, when an
+   * instance has been on one invocation about as long (a slow invocation holds the queue up, not
+   * this process being busy) and the CPU is not saturated; else it looks again after another.
+   */
+  private armSpill(w: Waiter): void {
+    const estimate = this.coldStartEstimate();
+    w.spill = this.deps.clock.setTimeout(() => {
+      if (!this.heldUp(estimate) || this.deps.cpuSaturated?.()) return this.armSpill(w);
+      w.spilled = true;
+      this.pump();
+    }, estimate);
+  }
+
+  /**
+   * Whether a ready instance of the current config has been running one invocation for `ms` or
+   * more. One still in its cold start does not count: another cold start would be no sooner.
+   */
+  private heldUp(ms: number): boolean {
+    const now = this.deps.clock.now();
+    for (const i of this.instances) {
+      if (i.gen !== this.gen || i.state !== 'busy') continue;
+      const ready = this.readySince.get(i);
+      const since = this.busySince.get(i);
+      if (ready !== undefined && since !== undefined && now - Math.max(since, ready) >= ms) return true;
+    }
+    return false;
   }
 
   private clearWaiter(w: Waiter): void {
@@ -238,12 +276,12 @@ export class FunctionPool {
   /**
    * The instance policy: start one more instance (there is room under max_capacity) when fewer
    * than `warmInstances` run, or when the expected wait of the last of `waiters + extra` queued
-   * requests on the instances there are exceeds a cold start.
+   * requests on the instances there are exceeds a cold start, and the CPU is not saturated.
    */
   private shouldGrow(extra: number): boolean {
     const live = this.liveCount();
     if (live < Math.max(1, this.deps.warmInstances ?? Infinity)) return true;
-    if (this.serviceMs === undefined) return false;
+    if (this.serviceMs === undefined || this.deps.cpuSaturated?.()) return false;
     return ((this.waiters.length + extra) * this.serviceMs) / live > this.coldStartEstimate();
   }
 
@@ -297,6 +335,7 @@ export class FunctionPool {
 
   private onReady(inst: Instance): void {
     clearTimeout(inst.initTimer);
+    this.readySince.set(inst, this.deps.clock.now());
     const took = this.deps.clock.now() - (this.spawnedAt.get(inst) ?? this.deps.clock.now());
     this.coldStartMs = this.coldStartMs === undefined ? took : this.coldStartMs + EWMA * (took - this.coldStartMs);
     this.initFailures = 0;

@@ -1,13 +1,15 @@
 // Where the CPU goes, by process: CPU time per request of the load generator, the `esb dev`
 // process and each function instance, from /proc, over a warm autocannon run. Throughput on
 // a shared 2-core machine is noisy; CPU per request is steadier and shows what a change saves.
-// Run: node --conditions=esb-source --import tsx bench/src/cpu-split.ts [node|python|node-capped] [connections] [seconds] [runs]
+// Run: node --conditions=esb-source --import tsx bench/src/cpu-split.ts [node|python|node-capped|floor:<kind>] [connections] [seconds] [runs]
+// (floor:<kind> measures a floor of bench/src/hop-floor.ts: unix, worker, design or lambda)
 import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { load } from './lib/servers.js';
-import { FIXTURES, firstOk, startEsbDev } from './lib/targets.js';
+import { FIXTURES, firstOk, floorUrl, startEsbDev, startHopFloor } from './lib/targets.js';
+import type { FloorKind } from './hop-floor.js';
 
 interface Proc {
   ppid: number;
@@ -43,11 +45,19 @@ function descendants(root: number, procs: Map<number, Proc>): number[] {
 
 const [fn = 'node', conns = '32', seconds = '5', runs = '2'] = process.argv.slice(2);
 const work = await mkdtemp(path.join(tmpdir(), 'esb-cpu-split-'));
-const dev = await startEsbDev({ workspace: path.join(work, 'ws'), runtime: 'process', logDir: work });
+// `floor:<kind>` measures a floor of bench/src/hop-floor.ts instead of esb dev.
+const floorKind = fn.startsWith('floor:') ? (fn.slice(6) as FloorKind) : undefined;
+const target = floorKind ? await startHopFloor(work, floorKind) : await startEsbDev({ workspace: path.join(work, 'ws'), runtime: 'process', logDir: work });
+const serverName = floorKind ? `floor (${floorKind}): the front` : 'esb dev';
 try {
-  await dev.deploy('bench', path.join(FIXTURES, 'template.yml'));
-  const url = `${dev.url}/hello/${fn}`;
-  await firstOk(url, 60_000, 10, dev.server);
+  let url: string;
+  if (floorKind) url = floorUrl(target.url, floorKind);
+  else {
+    const dev = target as Awaited<ReturnType<typeof startEsbDev>>;
+    await dev.deploy('bench', path.join(FIXTURES, 'template.yml'));
+    url = `${dev.url}/hello/${fn}`;
+  }
+  await firstOk(url, 60_000, 10, target.server);
   await load(url, Number(conns), 2); // warm: fills the pool
   for (let k = 0; k < Number(runs); k++) {
     const before = processes();
@@ -60,21 +70,23 @@ try {
     lines.push(`${perReq((self.user + self.system) / 1000)} (${perReq(self.system / 1000).trim()})  load generator (this process)`);
     let instances = 0;
     let instancesSys = 0;
-    for (const pid of descendants(dev.server.pid, after)) {
+    let count = 0;
+    for (const pid of descendants(target.server.pid, after)) {
       const a = after.get(pid)!;
       const b = before.get(pid);
       const cpu = a.cpuMs - (b?.cpuMs ?? 0);
       const sys = a.sysMs - (b?.sysMs ?? 0);
-      if (pid === dev.server.pid) lines.push(`${perReq(cpu)} (${perReq(sys).trim()})  esb dev`);
-      else if (/bootstrap\.(mjs|py)/.test(a.cmd)) {
+      if (pid === target.server.pid) lines.push(`${perReq(cpu)} (${perReq(sys).trim()})  ${serverName}`);
+      else if (floorKind ? /--peer/.test(a.cmd) : /bootstrap\.(mjs|py)/.test(a.cmd)) {
         instances += cpu;
         instancesSys += sys;
+        count++;
       }
     }
-    lines.push(`${perReq(instances)} (${perReq(instancesSys).trim()})  function instances, all together`);
+    lines.push(`${perReq(instances)} (${perReq(instancesSys).trim()})  ${floorKind ? 'child processes' : 'function instances'}, all together (${count} processes)`);
     process.stdout.write(`${lines.join('\n')}\n`);
   }
 } finally {
-  await dev.server.stop();
+  await target.server.stop();
   await rm(work, { recursive: true, force: true });
 }

@@ -11,12 +11,16 @@
 //           (the gateway's own builder), JSON out, over the Unix socket; the child parses the
 //           event, calls a hello handler and sends its JSON result; this side parses it and
 //           writes status, headers and body. No logging, no timeouts, no policies.
-// Run alone: node --conditions=esb-source --import tsx bench/src/hop-floor.ts <port> unix|worker
+//   lambda: the design floor under Lambda's concurrency model, as esb serves it: as many child
+//           processes as cores, each given one event at a time (the next only after its result),
+//           the others queued here. Every event wakes a child that sleeps between events, where
+//           the floors above pipeline many events per read and write.
+// Run alone: node --conditions=esb-source --import tsx bench/src/hop-floor.ts <port> unix|worker|design|lambda
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -80,8 +84,8 @@ function frameReader(onFrame: (id: number, payload: Buffer) => void): (chunk: Bu
 /** One round trip to the other side: send the event, resolve with the result. */
 type Hop = (payload: Buffer) => Promise<Buffer>;
 
-async function unixHop(design = false): Promise<{ hop: Hop; close(): void }> {
-  const sockPath = path.join(tmpdir(), `esb-hop-floor-${process.pid}.sock`);
+async function unixHop(design = false, tag = ''): Promise<{ hop: Hop; close(): void }> {
+  const sockPath = path.join(tmpdir(), `esb-hop-floor-${process.pid}${tag}.sock`);
   rmSync(sockPath, { force: true });
   const waiting = new Map<number, (b: Buffer) => void>();
   let nextId = 1;
@@ -177,11 +181,38 @@ function workerHop(): { hop: Hop; close(): void } {
   };
 }
 
-export type FloorKind = 'unix' | 'worker' | 'design';
+/**
+ * Lambda's concurrency model over `count` design peers: each has at most one event in flight,
+ * the rest wait in one FIFO queue for the first peer that answers.
+ */
+async function oneAtATimeHop(count: number): Promise<{ hop: Hop; close(): void }> {
+  const peers = await Promise.all(Array.from({ length: count }, (_, i) => unixHop(true, `-${i}`)));
+  const idle = [...peers];
+  const queue: Array<{ payload: Buffer; resolve: (b: Buffer) => void }> = [];
+  const run = (peer: (typeof peers)[number], payload: Buffer, resolve: (b: Buffer) => void): void => {
+    void peer.hop(payload).then((result) => {
+      const next = queue.shift();
+      if (next) run(peer, next.payload, next.resolve);
+      else idle.push(peer);
+      resolve(result);
+    });
+  };
+  return {
+    hop: (payload) =>
+      new Promise((resolve) => {
+        const peer = idle.pop();
+        if (peer) run(peer, payload, resolve);
+        else queue.push({ payload, resolve });
+      }),
+    close: () => peers.forEach((p) => p.close()),
+  };
+}
+
+export type FloorKind = 'unix' | 'worker' | 'design' | 'lambda';
 
 /** The design floor's front: node:http, the REST event per request, the result mapped to the response. */
-async function startDesignFloor(port: number, host: string): Promise<{ url: string; close(): Promise<void> }> {
-  const side = await unixHop(true);
+async function startDesignFloor(port: number, host: string, lambda: boolean): Promise<{ url: string; close(): Promise<void> }> {
+  const side = lambda ? await oneAtATimeHop(availableParallelism()) : await unixHop(true);
   const routes = helloRoutes();
   let address: net.AddressInfo = { port, address: host, family: 'IPv4' };
   const server = http.createServer((req, res) => {
@@ -226,7 +257,7 @@ async function startDesignFloor(port: number, host: string): Promise<{ url: stri
 }
 
 export async function startHopFloor(port: number, kind: FloorKind, host = '127.0.0.1'): Promise<{ url: string; close(): Promise<void> }> {
-  if (kind === 'design') return startDesignFloor(port, host);
+  if (kind === 'design' || kind === 'lambda') return startDesignFloor(port, host, kind === 'lambda');
   const event = helloEvent(port);
   const side = kind === 'unix' ? await unixHop() : workerHop();
   const app = Fastify({ logger: false });
@@ -247,7 +278,7 @@ export async function startHopFloor(port: number, kind: FloorKind, host = '127.0
 if (process.argv[1] === SELF) {
   if (process.argv[2] === '--peer') peer(process.argv[3], process.argv[4] === 'design');
   else {
-    const kind: FloorKind = process.argv[3] === 'worker' || process.argv[3] === 'design' ? process.argv[3] : 'unix';
+    const kind: FloorKind = process.argv[3] === 'worker' || process.argv[3] === 'design' || process.argv[3] === 'lambda' ? process.argv[3] : 'unix';
     const { url } = await startHopFloor(Number(process.argv[2] ?? 0), kind);
     process.stdout.write(`READY ${url} (${kind}, event ${helloEvent(Number(process.argv[2] ?? 0)).length} bytes, result ${HELLO_RESULT.length} bytes)\n`);
   }

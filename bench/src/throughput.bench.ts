@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { benchResultLine, header, row, table, type BenchOutput, type Row, type Skip } from './lib/report.js';
 import { load, rssTree, timedGet, type LoadResult, type Server } from './lib/servers.js';
 import { machine, median, medianBy, round } from './lib/stats.js';
-import { dockerAvailable, ensurePeer, FIXTURES, firstOk, startEsbAgent, startEsbDev, startFastify, startHopFloor, startServerlessOffline, TARGETS } from './lib/targets.js';
+import { dockerAvailable, ensurePeer, FIXTURES, firstOk, startEsbAgent, startEsbDev, startFastify, startHopFloor, startServerlessOffline, TARGETS, floorUrl } from './lib/targets.js';
 
 export interface ThroughputOptions {
   runs: number;
@@ -64,11 +64,12 @@ export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutpu
       unix: 'hop floor, child process (Unix socket)',
       worker: 'hop floor, worker thread',
       design: 'design floor: node:http + REST event + Unix socket + JSON handler',
+      lambda: 'Lambda floor: the design floor, one event at a time per child, children = cores',
     } as const;
-    for (const kind of ['unix', 'worker', 'design'] as const) {
+    for (const kind of ['unix', 'worker', 'design', 'lambda'] as const) {
       const floor = await startHopFloor(work, kind);
       servers.push(floor.server);
-      add(`floor-${kind}`, FLOORS[kind], `${floor.url}/hello/${kind === 'design' ? 'node' : 'x'}`, floor.server);
+      add(`floor-${kind}`, FLOORS[kind], floorUrl(floor.url, kind), floor.server);
     }
 
     // (2) esb, process runtime
@@ -251,21 +252,22 @@ export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutpu
         );
       }
     }
-    // esb's warm Node hello against the design floor (what its design could reach; no target).
-    const design = subjects.find((s) => s.key === 'floor-design');
+    // esb's warm Node hello against the design floors (what its design could reach; no target).
     const esbNode = subjects.find((s) => s.key === 'esb-process-node');
-    if (design && esbNode) {
+    for (const [key, name] of [['floor-design', 'design floor'], ['floor-lambda', 'Lambda floor']] as const) {
+      const design = subjects.find((s) => s.key === key);
+      if (!design || !esbNode) continue;
       rows.push(
         row({
           bench: 'throughput',
-          subject: `${esbNode.name} vs design floor`,
+          subject: `${esbNode.name} vs ${name}`,
           metric: 'req/s c=32',
           value: med(esbNode, 32).rps,
           unit: 'req/s',
-          baseline: { name: 'design floor', value: med(design, 32).rps },
+          baseline: { name, value: med(design, 32).rps },
           runs: esbNode.results[32].length,
         }),
-        addedLatency(esbNode, `${esbNode.name} vs design floor`, design, 'design floor mean', undefined),
+        addedLatency(esbNode, `${esbNode.name} vs ${name}`, design, `${name} mean`, undefined),
       );
     }
     // esb against the peer.

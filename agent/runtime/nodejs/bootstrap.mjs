@@ -215,6 +215,8 @@ const EMPTY = Buffer.alloc(0);
 let channel;
 let channelBuf = EMPTY;
 let eventWaiter;
+/** When the current event reached this runtime (performance.now()). */
+let eventAt = 0;
 
 function openChannel(fd) {
   const s = spareChannel ?? new net.Socket({ fd, readable: true, writable: true });
@@ -262,6 +264,7 @@ function onChannelData(chunk) {
     if (kind === 0x45 && eventWaiter) {
       const w = eventWaiter;
       eventWaiter = undefined;
+      eventAt = performance.now();
       w.resolve({ status: 200, headers: eventHeaders(meta), body });
     }
   }
@@ -309,7 +312,10 @@ function firstNext() {
 /** Sends a result ('response') or an error document ('error', with its type) and asks for the next event. */
 function resultThenNext(what, id, body, errorType) {
   if (channel) {
-    const send = () => writeFrame(what === 'response' ? 0x52 : 0x46, what === 'response' ? id : `${id}\0${errorType}`, body);
+    // The time from the event to its result goes along (µs): what the agent's instance policy
+    // counts as the instance's work, apart from waits in the agent (docs/agent.md#instance-policy).
+    const us = Math.round((performance.now() - eventAt) * 1000);
+    const send = () => writeFrame(what === 'response' ? 0x52 : 0x46, what === 'response' ? `${id}\0${us}` : `${id}\0${errorType}\0${us}`, body);
     // What the handler printed reaches the agent before its result (its log lines are read as
     // this request's): wait only when stdout or stderr still holds queued output.
     if (process.stdout.writableLength > 0 || process.stderr.writableLength > 0) flushOutput().then(send);

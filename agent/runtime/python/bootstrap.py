@@ -213,6 +213,7 @@ class ChannelClient:
         os.set_inheritable(fd, False)
         self.sock = _socket.socket(fileno=fd)
         self.buf = b""
+        self.event_at = time.perf_counter()
 
     def _send(self, kind, meta, body=b""):
         if isinstance(body, str):
@@ -233,6 +234,7 @@ class ChannelClient:
                     body = buf[meta_end:4 + length]
                     self.buf = buf[4 + length:]
                     if kind == 0x45:  # EVENT
+                        self.event_at = time.perf_counter()
                         return 200, _event_headers(meta), body
                     continue
             chunk = self.sock.recv(262144)
@@ -276,10 +278,13 @@ class ChannelClient:
 
     def post_then_next(self, path, body, headers):
         request_id, what = path.rsplit("/", 2)[-2:]
+        # The time from the event to its result goes along (us): the instance's own work, for
+        # the agent's instance policy (docs/agent.md#instance-policy).
+        took = "\0%d" % round((time.perf_counter() - self.event_at) * 1e6)
         if what == "response":
-            self._send(0x52, request_id, body)
+            self._send(0x52, request_id + took, body)
         else:
-            self._send(0x46, request_id + "\0" + headers.get("Lambda-Runtime-Function-Error-Type", ""), body)
+            self._send(0x46, request_id + "\0" + headers.get("Lambda-Runtime-Function-Error-Type", "") + took, body)
         return self._event()
 
 

@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import http from 'node:http';
 import { promisify } from 'node:util';
 import { freePort, startServer, timedGet, waitFor, type Server } from './servers.js';
+import type { FloorKind } from '../hop-floor.js';
 
 const run = promisify(execFile);
 export const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -51,11 +52,16 @@ export async function startFastify(logDir: string): Promise<Started> {
   return { server, url, startMs: performance.now() - t0 };
 }
 
+/** The floors' hello URL: the design floors route `/hello/node` as esb's gateway does. */
+export function floorUrl(url: string, kind: FloorKind): string {
+  return `${url}/hello/${kind === 'design' || kind === 'lambda' ? 'node' : 'x'}`;
+}
+
 /**
  * The hop floor (bench/src/hop-floor.ts): fastify handing an esb-sized event to one child
  * process over a Unix socket, or to one worker thread, and answering when the result comes back.
  */
-export async function startHopFloor(logDir: string, kind: 'unix' | 'worker' | 'design'): Promise<Started> {
+export async function startHopFloor(logDir: string, kind: FloorKind): Promise<Started> {
   const port = await freePort();
   const t0 = performance.now();
   const server = startServer({
@@ -67,7 +73,7 @@ export async function startHopFloor(logDir: string, kind: 'unix' | 'worker' | 'd
   });
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitFor(`hop floor (${kind})`, () => answering(`${url}/hello/${kind === 'design' ? 'node' : 'x'}`, (s) => s === 200), 60_000);
+    await waitFor(`hop floor (${kind})`, () => answering(floorUrl(url, kind), (s) => s === 200), 60_000);
   } catch (err) {
     await server.stop();
     throw new Error(`${String(err)}\n${await server.tail()}`);

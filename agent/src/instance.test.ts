@@ -1,0 +1,80 @@
+// An instance on the instance channel, driven by a fake runtime client over a real socket:
+// what the agent reads from RESPONSE and ERROR frames (docs/agent.md#the-instance-channel).
+import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Instance, type Invocation } from './instance.js';
+import { encodeFrame, type Frame, FrameDecoder, FRAME_ERROR, FRAME_EVENT, FRAME_NEXT, FRAME_RESPONSE } from './instance-channel.js';
+import type { InvokeResult } from '@esb/contracts';
+
+const cleanup: Array<() => void> = [];
+afterEach(() => cleanup.splice(0).forEach((f) => f()));
+
+/** An instance whose channel is one end of a connected socket; returns it and the runtime's end. */
+async function channelInstance(): Promise<{ inst: Instance; runtime: net.Socket; frames: Frame[] }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'esb-instance-'));
+  const sock = path.join(dir, 'c.sock');
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(sock, r));
+  const [agentEnd, runtime] = await Promise.all([
+    new Promise<net.Socket>((r) => server.once('connection', r)),
+    new Promise<net.Socket>((r) => {
+      const c = net.connect(sock, () => r(c));
+    }),
+  ]);
+  const inst = new Instance('i1', 'fn', 0, 30_000, 'arn:aws:lambda:us-east-1:123456789012:function:fn', { onReady: () => {}, onExit: () => {}, onPlatformLine: () => {}, onInvocationEnd: () => {} });
+  let exit!: () => void;
+  inst.attach({ id: 'i1', exited: new Promise((r) => (exit = () => r({ code: 0, signal: null }))), stop: async () => exit(), channel: agentEnd });
+  const frames: Frame[] = [];
+  const decoder = new FrameDecoder(1 << 20);
+  runtime.on('data', (c: Buffer) => decoder.push(c, (f) => frames.push(f)));
+  cleanup.push(() => {
+    inst.stop();
+    runtime.destroy();
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return { inst, runtime, frames };
+}
+
+const invoke = (inst: Instance, requestId: string): { inv: Invocation; result: Promise<InvokeResult> } => {
+  let resolve!: (r: InvokeResult) => void;
+  const result = new Promise<InvokeResult>((r) => (resolve = r));
+  const inv: Invocation = { requestId, payload: Buffer.from('{}'), ctx: {}, receivedAt: performance.now(), done: false, resolve };
+  inst.assign(inv);
+  return { inv, result };
+};
+
+const until = async (cond: () => boolean) => {
+  while (!cond()) await new Promise((r) => setTimeout(r, 2));
+};
+
+describe('Instance on the instance channel', () => {
+  it("takes the runtime's own time for an event from RESPONSE and ERROR frames, and the error type before it", async () => {
+    const { inst, runtime, frames } = await channelInstance();
+    runtime.write(encodeFrame(FRAME_NEXT, ''));
+    const a = invoke(inst, 'req-a');
+    await until(() => frames.length === 1);
+    expect(frames[0]).toMatchObject({ kind: FRAME_EVENT });
+    expect(frames[0].meta.split('\0')[0]).toBe('req-a');
+    runtime.write(encodeFrame(FRAME_RESPONSE, 'req-a\x001234', Buffer.from('"ok"')));
+    expect((await a.result).payload.toString()).toBe('"ok"');
+    expect(a.inv.runtimeMs).toBe(1.234);
+
+    const b = invoke(inst, 'req-b');
+    await until(() => frames.length === 2);
+    runtime.write(encodeFrame(FRAME_ERROR, 'req-b\x00MyError\x0050', Buffer.from('{"errorMessage":"bad"}')));
+    const r = await b.result;
+    expect(r.error).toMatchObject({ kind: 'FunctionError', message: 'MyError: bad' });
+    expect(b.inv.runtimeMs).toBe(0.05);
+
+    // A client that sends no time (older frames): the agent falls back to its round trip.
+    const c = invoke(inst, 'req-c');
+    await until(() => frames.length === 3);
+    runtime.write(encodeFrame(FRAME_RESPONSE, 'req-c', Buffer.from('1')));
+    await c.result;
+    expect(c.inv.runtimeMs).toBeUndefined();
+  });
+});
