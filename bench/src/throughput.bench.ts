@@ -1,8 +1,9 @@
 // Throughput and latency of a warm hello handler at concurrency 1 and 32, in one run, against
 // the ceiling (bare fastify), the hop floor and the peer (serverless-offline):
 //   (1) bare fastify hello, and the hop floor: fastify handing an esb-sized event to one child
-//   process over a Unix socket (and to one worker thread) per request, and the design floor
-//   (node:http, the REST event, a JSON handler in a child process; hop-floor.ts), (2) esb dev, process runtime, Node and Python hello through the
+//   process over a Unix socket (and to one worker thread) per request, the design floor
+//   (node:http, the REST event, a JSON handler in a child process; hop-floor.ts) and the Lambda
+//   floor (the same with one event at a time per child, as many children as cores), (2) esb dev, process runtime, Node and Python hello through the
 //   gateway, (3) the same on the Docker runtime when an engine answers, (4) serverless-offline
 //   with the same Node handler. Also: start times, serverless-offline cold start and restart
 //   (its "deploy"), RSS of each server after load.
