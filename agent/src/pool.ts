@@ -60,6 +60,13 @@ interface Waiter {
 /** Weight of a new sample in the moving averages of invocation time and cold start. */
 const EWMA = 0.2;
 
+/**
+ * The least a waiter waits behind a held-up instance before it may have its own, however short
+ * cold starts are (spare runtimes: ~15 ms): a busy or briefly stalled esb event loop delays
+ * results by tens of ms, and an instance started for that would not serve any sooner.
+ */
+const SPILL_MIN_MS = 100;
+
 export interface PoolStats {
   starting: number;
   idle: number;
@@ -241,12 +248,12 @@ export class FunctionPool {
    * this process being busy) and the CPU is not saturated; else it looks again after another.
    */
   private armSpill(w: Waiter): void {
-    const estimate = this.coldStartEstimate();
+    const wait = Math.max(this.coldStartEstimate(), SPILL_MIN_MS);
     w.spill = this.deps.clock.setTimeout(() => {
-      if (!this.heldUp(estimate) || this.deps.cpuSaturated?.()) return this.armSpill(w);
+      if (!this.heldUp(wait) || this.deps.cpuSaturated?.()) return this.armSpill(w);
       w.spilled = true;
       this.pump();
-    }, estimate);
+    }, wait);
   }
 
   /**
