@@ -2,12 +2,9 @@
 // subprocess with ESB_NODE_WORKERS=on, a SAM app deployed with `esb deploy`, requests through
 // the gateway. Functions run as worker threads of esb dev, each with its own environment and
 // module state; a timeout and a heap past MemorySize end the worker, not esb dev.
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { esb, eventually } from '@esb/controller/testing';
-import { startDevProcess, type DevProcess } from './testing/dev-process.js';
+import { startDevWithApp, type DevApp } from './testing/dev-process.js';
 
 const HANDLERS = `
 import { threadId } from 'node:worker_threads';
@@ -35,30 +32,22 @@ Resources:
 ${fn('EnvA', 'env', '/a', '      Environment: { Variables: { MINE: "a", ONLY_A: "1" } }\n')}${fn('EnvB', 'env', '/b', '      Environment: { Variables: { MINE: "b", ONLY_B: "1" } }\n')}${fn('Spin', 'spin', '/spin', '      Timeout: 1\n')}${fn('Hog', 'hog', '/hog', '      MemorySize: 128\n      Timeout: 20\n')}`;
 
 describe('esb dev with in-process Node instances (ESB_NODE_WORKERS=on)', () => {
+  let app: DevApp;
   let ws: string;
-  let dev: DevProcess;
   let gateway: string;
   let devPid: number;
 
   beforeAll(async () => {
-    ws = await mkdtemp(path.join(tmpdir(), 'esb-workers-'));
-    const app = path.join(ws, 'app');
-    await mkdir(path.join(app, 'src'), { recursive: true });
-    await writeFile(path.join(app, 'src', 'index.mjs'), HANDLERS);
-    await writeFile(path.join(app, 'template.yml'), TEMPLATE);
-    dev = await startDevProcess(ws, { ESB_NODE_WORKERS: 'on', ESB_FUNCTION_USER: 'none' });
-    gateway = dev.info.gateway;
-    devPid = dev.info.pid;
-    const r = await esb(['deploy', '-t', path.join(app, 'template.yml'), '--workspace', ws, '--timeout', '90s']);
-    expect(r.code, `${r.stdout}${r.stderr}`).toBe(0);
+    app = await startDevWithApp('esb-workers-', { 'src/index.mjs': HANDLERS, 'template.yml': TEMPLATE }, { ESB_NODE_WORKERS: 'on', ESB_FUNCTION_USER: 'none' });
+    ({ ws, gateway } = app);
+    devPid = app.dev.info.pid;
   }, 180_000);
 
   afterAll(async () => {
-    await dev?.stop();
-    await rm(ws, { recursive: true, force: true });
+    await app?.stop();
   });
 
-  const alive = () => dev.alive();
+  const alive = () => app.dev.alive();
 
   it("runs each function in a worker thread of esb dev with its own environment and module state", async () => {
     const a = JSON.parse(await eventually(`${gateway}/a`, (s) => s === 200));

@@ -3,12 +3,9 @@
 // first request of a Node function is served by the pre-started spare, with the function's own
 // environment; the one spare allowed then follows the most recent runtime (Python here).
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { esb, eventually } from '@esb/controller/testing';
-import { startDevProcess, type DevProcess } from './testing/dev-process.js';
+import { startDevWithApp, type DevApp, type DevProcess } from './testing/dev-process.js';
 
 const NODE = `
 import { readFileSync } from 'node:fs';
@@ -72,27 +69,17 @@ function spareProcesses(parent: number): Array<{ pid: number; env: string[] }> {
 }
 
 describe('esb dev with spare runtimes (ESB_SPARE_RUNTIMES=1)', () => {
-  let ws: string;
+  let app: DevApp;
   let dev: DevProcess;
   let gateway: string;
 
   beforeAll(async () => {
-    ws = await mkdtemp(path.join(tmpdir(), 'esb-spares-'));
-    const app = path.join(ws, 'app');
-    await mkdir(path.join(app, 'src'), { recursive: true });
-    await mkdir(path.join(app, 'py'), { recursive: true });
-    await writeFile(path.join(app, 'src', 'index.mjs'), NODE);
-    await writeFile(path.join(app, 'py', 'app.py'), PY);
-    await writeFile(path.join(app, 'template.yml'), TEMPLATE);
-    dev = await startDevProcess(ws, { ESB_SPARE_RUNTIMES: '1' });
-    gateway = dev.info.gateway;
-    const r = await esb(['deploy', '-t', path.join(app, 'template.yml'), '--workspace', ws, '--timeout', '90s']);
-    expect(r.code, `${r.stdout}${r.stderr}`).toBe(0);
+    app = await startDevWithApp('esb-spares-', { 'src/index.mjs': NODE, 'py/app.py': PY, 'template.yml': TEMPLATE }, { ESB_SPARE_RUNTIMES: '1' });
+    ({ dev, gateway } = app);
   }, 180_000);
 
   afterAll(async () => {
-    await dev?.stop();
-    await rm(ws, { recursive: true, force: true });
+    await app?.stop();
   });
 
   it('answers the first request of a Node function from the pre-started spare, with its own environment', async () => {

@@ -2,9 +2,10 @@
 // ready once it writes <workspace>/.esb/dev.json, stopped with SIGTERM.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ESB_BIN } from '@esb/controller/testing';
+import { ESB_BIN, esb } from '@esb/controller/testing';
 
 export interface DevProcess {
   child: ChildProcess;
@@ -43,4 +44,38 @@ export async function startDevProcess(workspace: string, env: NodeJS.ProcessEnv 
       await exited;
     },
   };
+}
+
+export interface DevApp {
+  /** The workspace; the app's files are under its app/ folder. */
+  ws: string;
+  dev: DevProcess;
+  gateway: string;
+  /** Stops esb dev and removes the workspace. */
+  stop(): Promise<void>;
+}
+
+/**
+ * A new workspace holding `files` (paths relative to its app/ folder, app/template.yml among
+ * them), `esb dev` started on it with `env`, and the template deployed with `esb deploy`.
+ */
+export async function startDevWithApp(prefix: string, files: Record<string, string>, env: NodeJS.ProcessEnv = {}): Promise<DevApp> {
+  const ws = await mkdtemp(path.join(tmpdir(), prefix));
+  const app = path.join(ws, 'app');
+  for (const [rel, text] of Object.entries(files)) {
+    const file = path.join(app, rel);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFile(file, text);
+  }
+  const dev = await startDevProcess(ws, env);
+  const stop = async () => {
+    await dev.stop();
+    await rm(ws, { recursive: true, force: true });
+  };
+  const r = await esb(['deploy', '-t', path.join(app, 'template.yml'), '--workspace', ws, '--timeout', '90s']);
+  if (r.code !== 0) {
+    await stop();
+    throw new Error(`esb deploy failed (${r.code}): ${r.stdout}${r.stderr}`);
+  }
+  return { ws, dev, gateway: dev.info.gateway, stop };
 }
