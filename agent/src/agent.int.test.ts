@@ -333,6 +333,29 @@ describe('agent scaling and schedules', () => {
     }
   });
 
+  it('instance policy: a handler that waits (its own reported time) gets more instances past warmInstances; none while the CPU is saturated', async () => {
+    const logDir = mkdtempSync(path.join(tmpdir(), 'esb-agent-logs-'));
+    let saturated = false;
+    const agent = await createAgent({ runtime: 'process', logDir, log: silent, warmInstances: 1, cpuSaturated: () => saturated });
+    try {
+      agent.setFunctions(FunctionsFile.parse({ functions: { io: node('index.sleepy'), io2: node('index.sleepy') } }));
+      // One warm instance and a measured invocation time (300 ms, as the runtime reports it).
+      for (const fn of ['io', 'io2']) for (let i = 0; i < 2; i++) await agent.invoke(fn, ev({ ms: 300 }));
+      expect(agent.stats().functions.io.coldStarts).toBe(1);
+      const pids = (fn: string) => Promise.all([1, 2, 3, 4].map(() => agent.invoke(fn, ev({ ms: 300 })))).then((rs) => new Set(rs.map((r) => json(r.payload).pid)));
+      // Queued behind 300 ms invocations is worth a cold start: more instances serve them.
+      expect((await pids('io')).size).toBeGreaterThan(1);
+      expect(agent.stats().functions.io.coldStarts).toBeGreaterThan(1);
+      // With no idle CPU one more instance would only share the cores: the four queue on one.
+      saturated = true;
+      expect((await pids('io2')).size).toBe(1);
+      expect(agent.stats().functions.io2.coldStarts).toBe(1);
+    } finally {
+      await agent.close();
+      rmSync(logDir, { recursive: true, force: true });
+    }
+  });
+
   it('close() stops instances that are still starting, leaving no process behind', async () => {
     const logDir = mkdtempSync(path.join(tmpdir(), 'esb-agent-logs-'));
     const code = path.join(logDir, 'code');

@@ -69,6 +69,8 @@ export interface AgentOptions {
    * the machine's cores; docs/agent.md#instance-policy). max_capacity and min_capacity still hold.
    */
   warmInstances?: number;
+  /** Whether the machine's CPU is saturated, for the instance policy (default: `/proc/stat`, cpu-idle.ts). */
+  cpuSaturated?: () => boolean;
   /**
    * Process runtime: pre-started Node/Python runtimes that cold starts are handed to, at most this
    * many idle (default AGENT_DEFAULTS.spareRuntimes; 0: none). docs/agent.md#spare-runtimes
@@ -282,7 +284,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     maxInitBackoffMs: opts.maxInitBackoffMs ?? AGENT_DEFAULTS.maxInitBackoffMs,
     launch,
     warmInstances: opts.warmInstances ?? availableParallelism(),
-    cpuSaturated: cpuSaturation(),
+    cpuSaturated: opts.cpuSaturated ?? cpuSaturation(),
     line: emit,
     warn: (msg: string, extra?: Record<string, unknown>) => log.warn(extra ?? {}, msg),
   };
