@@ -548,7 +548,6 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
       const spare = spareFor(spec, users.kind !== 'none');
       if (spare) return assign(spare, spec, onLine);
       const ours = isNodeRuntime(spec.runtime) || isPythonRuntime(spec.runtime);
-      let cmd = processCommand(spec, { python, node, runtimeDir: users.kind === 'none' ? undefined : path.join(isolationRoot(), 'runtime') });
       const identity = takeIdentity();
       const staged: Array<{ release(): void }> = [];
       const release = () => {
@@ -557,9 +556,11 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
       };
       const env = { ...spec.env };
       let cwd = spec.codeDir;
+      let cmd: { file: string; args: string[] };
       let tmp: string | undefined;
       try {
-        if (identity) {
+        if (!identity) cmd = commandFor(spec, undefined);
+        else {
           const code = await stageCode(spec, identity, env, staged);
           cwd = code.cwd;
           cmd = commandFor({ ...spec, codeDir: cwd, layerDirs: code.layerDirs }, identity);

@@ -109,7 +109,7 @@ export class SparePool<S> {
   constructor(
     private readonly opts: SparePoolOptions,
     private readonly spawner: SpareSpawner<S>,
-    private readonly timers_: SpareTimers,
+    private readonly clock: SpareTimers,
   ) {
     this.perKey = Math.max(0, opts.perKey ?? 1);
   }
@@ -163,7 +163,7 @@ export class SparePool<S> {
     const s = spareKeyString(key);
     const pending = this.timers.get(s);
     if (pending === undefined || (this.failures.get(s) ?? 0) > 0) return; // a back-off keeps its time
-    this.timers_.clearTimeout(pending);
+    this.clock.clearTimeout(pending);
     this.timers.delete(s);
     this.fill(key);
   }
@@ -181,7 +181,7 @@ export class SparePool<S> {
   /** Kills every idle spare; nothing is started afterwards. Returns the spares killed. */
   close(): S[] {
     this.closed = true;
-    for (const t of this.timers.values()) this.timers_.clearTimeout(t);
+    for (const t of this.timers.values()) this.clock.clearTimeout(t);
     this.timers.clear();
     const all = [...this.idle.values()].flat();
     this.idle.clear();
@@ -205,11 +205,11 @@ export class SparePool<S> {
     const pending = this.timers.get(s);
     if (pending !== undefined) {
       if (!replace) return;
-      this.timers_.clearTimeout(pending);
+      this.clock.clearTimeout(pending);
     }
     this.timers.set(
       s,
-      this.timers_.setTimeout(() => {
+      this.clock.setTimeout(() => {
         this.timers.delete(s);
         this.fill(key);
       }, ms),
@@ -242,7 +242,7 @@ export class SparePool<S> {
       if (keep.has(s)) continue;
       this.idle.delete(s);
       const t = this.timers.get(s);
-      if (t !== undefined) this.timers_.clearTimeout(t);
+      if (t !== undefined) this.clock.clearTimeout(t);
       this.timers.delete(s);
       for (const spare of list) this.spawner.kill(spare);
     }

@@ -40,19 +40,11 @@ function parsePort(text: string | undefined, name: string): number | undefined {
   return port;
 }
 
-/** ESB_WARM_INSTANCES: instances per function before requests queue (docs/agent.md#instance-policy). */
-function positiveInt(text: string | undefined, name: string): number | undefined {
+/** A whole number of at least `min` (ESB_WARM_INSTANCES: 1, docs/agent.md#instance-policy; ESB_SPARE_RUNTIMES: 0, docs/agent.md#spare-runtimes). */
+function wholeNumber(text: string | undefined, name: string, min: number, note = ''): number | undefined {
   if (text === undefined || text.trim() === '') return undefined;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new SettingsError(name, `"${text}" is not a whole number of at least 1`);
-  return n;
-}
-
-/** ESB_SPARE_RUNTIMES: idle spare runtimes of the process runtime, 0 for none (docs/agent.md#spare-runtimes). */
-function nonNegativeInt(text: string | undefined, name: string): number | undefined {
-  if (text === undefined || text.trim() === '') return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new SettingsError(name, `"${text}" is not a whole number of at least 0 (0 turns it off)`);
+  if (!Number.isInteger(n) || n < min) throw new SettingsError(name, `"${text}" is not a whole number of at least ${min}${note}`);
   return n;
 }
 
@@ -183,10 +175,10 @@ export function loadSettings(env: Environ): Settings {
       runtimeApiHost: nonEmpty(env.ESB_RUNTIME_API_HOST),
       imagePullPolicy: nonEmpty(env.IMAGE_PULL_POLICY),
       victoriaLogsUrl: nonEmpty(env.VICTORIALOGS_URL),
-      warmInstances: positiveInt(env.ESB_WARM_INSTANCES, 'ESB_WARM_INSTANCES'),
+      warmInstances: wholeNumber(env.ESB_WARM_INSTANCES, 'ESB_WARM_INSTANCES', 1),
       // ESB_NODE_WORKERS=on: nodejs* functions as worker threads (docs/agent.md#in-process-node-instances).
       nodeWorkers: onOff(env.ESB_NODE_WORKERS, 'ESB_NODE_WORKERS'),
-      spareRuntimes: nonNegativeInt(env.ESB_SPARE_RUNTIMES, 'ESB_SPARE_RUNTIMES'),
+      spareRuntimes: wholeNumber(env.ESB_SPARE_RUNTIMES, 'ESB_SPARE_RUNTIMES', 0, ' (0 turns it off)'),
     },
     security: {
       apiKeys: (env.ESB_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),

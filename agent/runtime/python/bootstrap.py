@@ -222,43 +222,42 @@ class ChannelClient:
         head = (5 + len(meta) + len(body)).to_bytes(4, "big") + bytes((kind,)) + len(meta).to_bytes(4, "big")
         self.sock.sendall(head + meta + body)
 
-    def _event(self):
+    def _frame(self):
+        """The next whole frame (kind, meta, body); None when the agent closed the channel."""
         while True:
             buf = self.buf
             if len(buf) >= 9:
                 length = int.from_bytes(buf[0:4], "big")
                 if len(buf) >= 4 + length:
                     meta_end = 9 + int.from_bytes(buf[5:9], "big")
-                    kind = buf[4]
-                    meta = buf[9:meta_end].decode("utf-8")
-                    body = buf[meta_end:4 + length]
                     self.buf = buf[4 + length:]
-                    if kind == 0x45:  # EVENT
-                        self.event_at = time.perf_counter()
-                        return 200, _event_headers(meta), body
-                    continue
+                    return buf[4], buf[9:meta_end].decode("utf-8"), buf[meta_end:4 + length]
             chunk = self.sock.recv(262144)
             if not chunk:
-                raise ConnectionError("the agent closed the instance channel")
+                return None
             self.buf += chunk
+
+    def _event(self):
+        while True:
+            frame = self._frame()
+            if frame is None:
+                raise ConnectionError("the agent closed the instance channel")
+            kind, meta, body = frame
+            if kind == 0x45:  # EVENT
+                self.event_at = time.perf_counter()
+                return 200, _event_headers(meta), body
 
     def become_instance(self):
         """A spare runtime (docs/agent.md#spare-runtimes): waits for the agent's ASSIGN frame, then
         takes the instance's environment wholesale, its working folder and module search paths,
         as if started for it. Returns the Runtime API secret."""
-        while True:
-            buf = self.buf
-            if len(buf) >= 9 and len(buf) >= 4 + int.from_bytes(buf[0:4], "big"):
-                break
-            chunk = self.sock.recv(262144)
-            if not chunk:  # the agent closed the channel before it needed this spare
-                os._exit(0)
-            self.buf += chunk
-        length = int.from_bytes(buf[0:4], "big")
-        if buf[4] != 0x41:
-            raise RuntimeError("a spare runtime got frame %d before its assignment" % buf[4])
-        assignment = json_loads(buf[9 + int.from_bytes(buf[5:9], "big"):4 + length])
-        self.buf = buf[4 + length:]
+        frame = self._frame()
+        if frame is None:  # the agent closed the channel before it needed this spare
+            os._exit(0)
+        kind, _, body = frame
+        if kind != 0x41:
+            raise RuntimeError("a spare runtime got frame %d before its assignment" % kind)
+        assignment = json_loads(body)
         os.environ.clear()
         os.environ.update(assignment["env"])
         if assignment.get("cwd"):

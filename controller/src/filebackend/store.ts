@@ -235,12 +235,12 @@ export async function listManifests(dir: string): Promise<string[]> {
   return names.filter(isManifestFile).sort().map((name) => path.join(dir, name));
 }
 
-/** Every status record under the status folder (for `esb get` / `esb describe`). */
 /** A status record's text as written by `stringify` (YAML 1.2 core), read back within limits. */
 export function readStatusRecord(text: string, file: string): unknown {
   return loadCoreYaml(text, file, CONFIG_LIMITS);
 }
 
+/** Every status record under the status folder (for `esb get` / `esb describe`). */
 export async function listStatusRecords(statusDir: string): Promise<Array<{ request: Request; record: StatusRecord }>> {
   const out: Array<{ request: Request; record: StatusRecord }> = [];
   let namespaces: string[];

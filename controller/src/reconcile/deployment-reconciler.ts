@@ -7,6 +7,7 @@ import path from 'node:path';
 import { isTerminalReason, joinInside, ReasonError, reasonOf, type Condition, type ConditionType, type DeploymentStatus, type Reason } from '@esb/contracts';
 import { findCondition, setCondition, type ConditionInput } from './conditions.js';
 import { ownedPaths } from './inspect.js';
+import type { OwnWrite } from './own-writes.js';
 import { keyOf, type ReconcileResult, type Reconciler, type Request, type Store, type StoredDeployment } from './types.js';
 
 export interface Counts {
@@ -57,7 +58,7 @@ export interface DeploySteps {
     warnings?: string[];
     takeovers?: TakeoverNote[];
     /** The CONFIG_DIR files it wrote, each with the signature of the version it wrote. */
-    written?: Array<{ path: string; signature: string }>;
+    written?: OwnWrite[];
   }>;
   provision(input: { artifactPath: string; configDir: string }, signal: AbortSignal): Promise<{ message: string }>;
   /** What of an applied artifact is missing from CONFIG_DIR; undefined when all is there. */
@@ -90,7 +91,7 @@ export interface DeploymentReconcilerOptions {
    */
   onWatchPaths?(request: Request, paths: string[], owned: string[]): void;
   /** Told what each apply wrote into CONFIG_DIR, so that esb's own writes are not taken for damage. */
-  onOwnWrites?(written: Array<{ path: string; signature: string }>): void;
+  onOwnWrites?(written: OwnWrite[]): void;
   now?(): Date;
   log?: ReconcilerLog;
 }

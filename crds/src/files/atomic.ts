@@ -47,9 +47,8 @@ export interface AtomicWriteOptions {
   durable?: boolean;
 }
 
-/** Replaces `file` with `content` atomically: tmp file in the same folder, fsync, rename, fsync folder. */
-export async function writeFileAtomic(file: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
-  const durable = options.durable !== false;
+/** Writes `content` to a new tmp file beside `file` (fsynced when `durable`) and returns its path; on an error the tmp file is gone. */
+async function stageTmp(file: string, content: string | Uint8Array, durable: boolean): Promise<string> {
   const tmp = tmpPathFor(file);
   const fh = await open(tmp, 'wx', 0o644);
   try {
@@ -61,6 +60,13 @@ export async function writeFileAtomic(file: string, content: string | Uint8Array
     throw err;
   }
   await fh.close();
+  return tmp;
+}
+
+/** Replaces `file` with `content` atomically: tmp file in the same folder, fsync, rename, fsync folder. */
+export async function writeFileAtomic(file: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  const durable = options.durable !== false;
+  const tmp = await stageTmp(file, content, durable);
   try {
     await rename(tmp, file);
   } catch (err) {
@@ -85,23 +91,13 @@ export async function writeFilesAtomic(
     onRenamed?(): void;
   } = {},
 ): Promise<void> {
-  const staged = files.map(({ file }) => ({ file, tmp: tmpPathFor(file) }));
-  const written = await Promise.allSettled(
-    files.map(async ({ content }, i) => {
-      const fh = await open(staged[i].tmp, 'wx', 0o644);
-      try {
-        await fh.writeFile(content);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    }),
-  );
+  const written = await Promise.allSettled(files.map(({ file, content }) => stageTmp(file, content, true)));
   const failed = written.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
-    await Promise.all(staged.map(({ tmp }) => rm(tmp, { force: true })));
+    await Promise.all(written.map((r) => (r.status === 'fulfilled' ? rm(r.value, { force: true }) : undefined)));
     throw failed.reason;
   }
+  const staged = files.map(({ file }, i) => ({ file, tmp: (written[i] as PromiseFulfilledResult<string>).value }));
   for (let i = 0; i < staged.length; i++) {
     try {
       renameSync(staged[i].tmp, staged[i].file);
