@@ -118,6 +118,8 @@ function pretty(jsonLine: string): string {
 
 export function createLogger(options: { pretty?: boolean; level?: string; fd?: number; out?: { write(s: string): unknown; flushSync?(): void } } = {}): Logger {
   const level = options.level ?? processSettings().logLevel;
-  const out = options.out ?? pino.destination({ fd: options.fd ?? 2, sync: false });
+  // Synchronous writes, one per batch: what is gathered when the process exits is written before
+  // it ends (an asynchronous write started in the 'exit' handler was lost, most often at shutdown).
+  const out = options.out ?? pino.destination({ fd: options.fd ?? 2, sync: true });
   return pino({ level, base: undefined }, batchedDestination(out, { pretty: options.pretty }));
 }

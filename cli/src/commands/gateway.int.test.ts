@@ -56,7 +56,8 @@ describe('esb gateway (command)', () => {
     });
     let stdout = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // 'close', not 'exit': the lines written at exit may still be in the pipe when 'exit' comes.
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     try {
       const base = `http://127.0.0.1:${port}`;
       await until(() => fetch(`${base}/health`).then((r) => r.ok || undefined, () => undefined), 'esb gateway answers /health', { timeoutMs: 60_000, everyMs: 100 });
