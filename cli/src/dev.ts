@@ -1,9 +1,9 @@
 // `esb dev`: the embedded default, everything in one process — embedded DynamoDB and S3, the
 // agent (process runtime unless --runtime docker), the gateway and the controller with the
 // file backend — plus the examples deployed. Ctrl-C stops it all.
-import { LOCAL_REGION } from '@esb/contracts';
+import { LOCAL_REGION, writeFileAtomic } from '@esb/contracts';
 import { existsSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
@@ -217,7 +217,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       const manifest = path.join(paths.deploymentsDir, 'example-a.yaml');
       if (!existsSync(manifest)) {
         const template = path.relative(paths.deploymentsDir, path.join(EXAMPLES_DIR, 'a.yml'));
-        await writeFile(manifest, exampleManifest(template, 'example-a', project, env));
+        await writeFileAtomic(manifest, exampleManifest(template, 'example-a', project, env));
         log.info(`deploying the example app A (${manifest})`);
       }
     }
@@ -235,7 +235,8 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       ...(serveConsole ? { console: `${gatewayUrl}${CONSOLE_PREFIX}/` } : {}),
       ...(options.backend === 'kube' ? { kubeconfig: options.kubeconfig && path.resolve(options.kubeconfig), context: options.context, namespace: options.namespace } : {}),
     };
-    await writeFile(paths.runtimeFile, `${JSON.stringify(info, null, 2)}\n`);
+    // Atomic: `esb deploy`, `esb get` and tests read it as soon as it exists.
+    await writeFileAtomic(paths.runtimeFile, `${JSON.stringify(info, null, 2)}\n`, { durable: false });
     closers.push(() => rm(paths.runtimeFile, { force: true }));
     return { info, paths, agent, gateway, controller, console: esbConsole, close: closeAll };
   } catch (err) {
