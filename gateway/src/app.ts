@@ -8,10 +8,10 @@ import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { EMPTY_FUNCTIONS, EMPTY_ROUTING, type FunctionsFile as FunctionsFileT, type RoutingFile as RoutingFileT, type StacksFile as StacksFileT } from '@esb/contracts';
-import type { InvokeContext, InvokeResult, Invoker } from '@esb/contracts';
+import type { InvokeResult, Invoker } from '@esb/contracts';
 import { watchConfig, type ConfigFileError, type ConfigWatcher } from '@esb/contracts';
 import { accessLog as accessLogFor } from './access-log.js';
-import { InvocationCancel } from './client-close.js';
+import { CancellableContext, InvocationCancel } from './client-close.js';
 import { DeadlineQueue } from './deadlines.js';
 import { corsResponseHeaders, preflightHeaders } from './cors.js';
 import { AuthorizerEngine } from './auth/authorize.js';
@@ -328,14 +328,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   type Outcome = InvokeResult | 'timeout' | 'gone' | Error;
   function invokeWithTimeout(fn: string, payload: Buffer, requestId: string, traceId: string, res: ServerResponse, done: (outcome: Outcome) => void): void {
     const cancel = new InvocationCancel(res);
-    const ctx: InvokeContext = {
-      requestId,
-      traceId,
-      get signal() {
-        return cancel.signal;
-      },
-      onCancel: cancel.onCancel,
-    };
+    const ctx = new CancellableContext({ requestId, traceId }, cancel);
     let settled = false;
     const settle = (r: InvokeResult | Error | 'timeout') => {
       if (settled) return;

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Invoker } from '@esb/contracts';
-import { InvocationCancel } from './client-close.js';
+import { CancellableContext, InvocationCancel } from './client-close.js';
 import { authorizeInvoke, type InvokeApiAccess } from './invoke-auth.js';
 
 export interface InvokeApiOptions {
@@ -106,13 +106,7 @@ export function registerInvokeApi(app: FastifyInstance, opts: InvokeApiOptions):
     // A caller that hangs up while the request still waits for an instance is not invoked.
     const cancel = new InvocationCancel(reply.raw);
     try {
-      result = await invoker.invoke(name, payload, {
-        ...context,
-        get signal() {
-          return cancel.signal;
-        },
-        onCancel: cancel.onCancel,
-      });
+      result = await invoker.invoke(name, payload, new CancellableContext(context, cancel));
     } catch (err) {
       if (cancel.aborted) {
         done(499); // nginx's "client closed request": nobody is left to answer
