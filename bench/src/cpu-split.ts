@@ -16,6 +16,8 @@ interface Proc {
   /** user + system CPU, ms */
   cpuMs: number;
   sysMs: number;
+  /** minor page faults */
+  minorFaults: number;
   cmd: string;
 }
 
@@ -29,7 +31,7 @@ function processes(): Map<number, Proc> {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-      out.set(Number(d), { ppid: Number(f[1]), cpuMs: (Number(f[11]) + Number(f[12])) * TICK_MS, sysMs: Number(f[12]) * TICK_MS, cmd });
+      out.set(Number(d), { ppid: Number(f[1]), cpuMs: (Number(f[11]) + Number(f[12])) * TICK_MS, sysMs: Number(f[12]) * TICK_MS, minorFaults: Number(f[7]), cmd });
     } catch {
       /* gone meanwhile */
     }
@@ -66,24 +68,28 @@ try {
     const self = process.cpuUsage(self0);
     const after = processes();
     const perReq = (ms: number) => ((ms * 1000) / r.requests).toFixed(0).padStart(5);
-    const lines = [`c=${conns} ${fn}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms — CPU µs per request (system part):`];
+    const faults = (n: number) => (n / r.requests).toFixed(2);
+    const lines = [`c=${conns} ${fn}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms — CPU µs per request (system part) [minor page faults per request]:`];
     lines.push(`${perReq((self.user + self.system) / 1000)} (${perReq(self.system / 1000).trim()})  load generator (this process)`);
     let instances = 0;
     let instancesSys = 0;
+    let instancesFaults = 0;
     let count = 0;
     for (const pid of descendants(target.server.pid, after)) {
       const a = after.get(pid)!;
       const b = before.get(pid);
       const cpu = a.cpuMs - (b?.cpuMs ?? 0);
       const sys = a.sysMs - (b?.sysMs ?? 0);
-      if (pid === target.server.pid) lines.push(`${perReq(cpu)} (${perReq(sys).trim()})  ${serverName}`);
+      const minor = a.minorFaults - (b?.minorFaults ?? 0);
+      if (pid === target.server.pid) lines.push(`${perReq(cpu)} (${perReq(sys).trim()}) [${faults(minor)}]  ${serverName}`);
       else if (floorKind ? /--peer/.test(a.cmd) : /bootstrap\.(mjs|py)/.test(a.cmd)) {
         instances += cpu;
         instancesSys += sys;
+        instancesFaults += minor;
         count++;
       }
     }
-    lines.push(`${perReq(instances)} (${perReq(instancesSys).trim()})  ${floorKind ? 'child processes' : 'function instances'}, all together (${count} processes)`);
+    lines.push(`${perReq(instances)} (${perReq(instancesSys).trim()}) [${faults(instancesFaults)}]  ${floorKind ? 'child processes' : 'function instances'}, all together (${count} processes)`);
     process.stdout.write(`${lines.join('\n')}\n`);
   }
 } finally {
