@@ -27,7 +27,7 @@ import { Worker } from 'node:worker_threads';
 import http from 'node:http';
 import Fastify from 'fastify';
 import { RoutingFile, FunctionsFile } from '@esb/contracts';
-import { buildV1Event, compileRouteTable, edgeHeaders, newTraceId } from '@esb/gateway';
+import { v1EventJson, compileRouteTable, edgeHeaders, newTraceId } from '@esb/gateway';
 
 const SELF = fileURLToPath(import.meta.url);
 const HEADER = 8;
@@ -40,18 +40,18 @@ function helloRoutes() {
   );
 }
 
-/** The event esb's gateway sends for `GET /hello/node` from autocannon (built by the gateway's own builder), as bytes. */
+/** The event esb's gateway sends for `GET /hello/node` from autocannon (written by the gateway's own v1EventJson), as bytes. */
 export function helloEvent(port: number): Buffer {
   const hit = helloRoutes().lookup('GET', '/hello/node');
   if (!hit.route) throw new Error('hop floor: the hello route does not resolve');
   // autocannon's request headers, then what the gateway adds at its edge (events.ts edgeHeaders).
   const rawHeaders = ['host', `127.0.0.1:${port}`, 'X-Forwarded-For', '127.0.0.1', 'X-Forwarded-Port', String(port), 'X-Forwarded-Proto', 'http', 'X-Amzn-Trace-Id', `Root=1-${'0'.repeat(8)}-${'0'.repeat(24)}`];
-  const event = buildV1Event(
+  const event = v1EventJson(
     { method: 'GET', rawPath: '/hello/node', rawQueryString: '', rawHeaders, body: undefined, sourceIp: '127.0.0.1', protocol: 'HTTP/1.1', requestId: '00000000-0000-4000-8000-000000000000', timeEpoch: Date.now() },
     hit,
     { base64Body: false },
   );
-  return Buffer.from(JSON.stringify(event));
+  return Buffer.from(event);
 }
 
 /** What bench/fixtures/app/hello.mjs returns, as bytes. */
@@ -225,7 +225,7 @@ async function startDesignFloor(port: number, host: string, lambda: boolean): Pr
     const sourceIp = req.socket.remoteAddress ?? '';
     const requestId = randomUUID();
     const now = Date.now();
-    const event = buildV1Event(
+    const event = v1EventJson(
       {
         method: req.method ?? 'GET',
         rawPath,
@@ -240,7 +240,7 @@ async function startDesignFloor(port: number, host: string, lambda: boolean): Pr
       hit,
       { base64Body: false },
     );
-    void side.hop(Buffer.from(JSON.stringify(event))).then((bytes) => {
+    void side.hop(Buffer.from(event)).then((bytes) => {
       const result = JSON.parse(bytes.toString('utf8')) as { statusCode: number; headers: Record<string, string>; body: string };
       res.writeHead(result.statusCode, { ...result.headers, 'content-length': Buffer.byteLength(result.body) }).end(result.body);
     });

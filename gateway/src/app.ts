@@ -17,7 +17,7 @@ import { corsResponseHeaders, preflightHeaders } from './cors.js';
 import { AuthorizerEngine } from './auth/authorize.js';
 import type { JwksCache } from './auth/jwt.js';
 import { methodArn } from './auth/policy.js';
-import { buildV1Event, buildV2Event, edgeHeaders, isTextContentType, matchesMediaType, type GatewayRequest, type V1Event, type V2Event } from './events.js';
+import { buildV1Event, buildV2Event, edgeHeaders, v1EventJson, v2EventJson, isTextContentType, matchesMediaType, type GatewayRequest, type V1Event, type V2Event } from './events.js';
 import { registerInvokeApi } from './invoke-api.js';
 import { type InvokeApiAccess, OPEN_INVOKE_API } from './invoke-auth.js';
 import { mapResponse } from './response.js';
@@ -510,12 +510,15 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       requestId,
       timeEpoch,
     };
-    const event = api.payloadFormat === '2.0' ? buildV2Event(gwReq, hit, { base64Body, accountId }) : buildV1Event(gwReq, hit, { base64Body, accountId });
+    const eventOptions = { base64Body, accountId };
     if (route.auth) {
+      // Authorizers read the event and add to it: built as an object for them.
+      const event = api.payloadFormat === '2.0' ? buildV2Event(gwReq, hit, eventOptions) : buildV1Event(gwReq, hit, eventOptions);
       authorizeThenInvoke(x, event, rawQueryString, traceId).catch((err: Error) => answerError(err, req, res));
       return;
     }
-    invokeWithTimeout(route.function, Buffer.from(JSON.stringify(event)), requestId, traceId, res, x.answer);
+    const eventJson = api.payloadFormat === '2.0' ? v2EventJson(gwReq, hit, eventOptions) : v1EventJson(gwReq, hit, eventOptions);
+    invokeWithTimeout(route.function, Buffer.from(eventJson), requestId, traceId, res, x.answer);
   }
 
   async function authorizeThenInvoke(x: Exchange, event: V1Event | V2Event, rawQueryString: string, traceId: string): Promise<void> {

@@ -110,6 +110,86 @@ function bodyOf(req: GatewayRequest, base64: boolean): string | undefined {
   return base64 ? req.body.toString('base64') : req.body.toString('utf8');
 }
 
+// The events are written as JSON text directly, the form the invoker sends: one copy of the
+// event per request instead of an object and then its text (docs/gateway.md, "Request path").
+// buildV1Event / buildV2Event parse it back for the callers that need an object (authorizers).
+
+/** Printable ASCII without `"` or `\` is its own JSON text (most header values); the rest goes through JSON.stringify. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\u007f-\uffff]/;
+/** A JSON string literal. */
+const q = (text: string): string => (NEEDS_ESCAPE.test(text) ? JSON.stringify(text) : `"${text}"`);
+
+/** Above this many names, repeated names are found with a Map instead of by scanning back. */
+const SCAN_LIMIT = 16;
+
+/**
+ * Names in order of first appearance, with every value of each, in order. `names[i]` and
+ * `values[i]` belong together. Pairs come as [name, value, name, value, ...].
+ */
+function groupPairs(pairs: readonly string[]): { names: string[]; values: string[][] } {
+  const names: string[] = [];
+  const values: string[][] = [];
+  if (pairs.length / 2 > SCAN_LIMIT) {
+    const at = new Map<string, number>();
+    for (let i = 0; i < pairs.length; i += 2) {
+      const k = at.get(pairs[i]);
+      if (k === undefined) {
+        at.set(pairs[i], names.length);
+        names.push(pairs[i]);
+        values.push([pairs[i + 1]]);
+      } else values[k].push(pairs[i + 1]);
+    }
+    return { names, values };
+  }
+  outer: for (let i = 0; i < pairs.length; i += 2) {
+    for (let k = 0; k < names.length; k++) {
+      if (names[k] === pairs[i]) {
+        values[k].push(pairs[i + 1]);
+        continue outer;
+      }
+    }
+    names.push(pairs[i]);
+    values.push([pairs[i + 1]]);
+  }
+  return { names, values };
+}
+
+/** `{"name":"value",...}`, each value made by `valueJson` from the name's values. */
+function groupJson(g: { names: string[]; values: string[][] }, valueJson: (values: string[]) => string): string {
+  let out = '{';
+  for (let k = 0; k < g.names.length; k++) out += `${k ? ',' : ''}${q(g.names[k])}:${valueJson(g.values[k])}`;
+  return `${out}}`;
+}
+
+const lastJson = (values: string[]) => q(values[values.length - 1]);
+const allJson = (values: string[]) => {
+  let out = '[';
+  for (let i = 0; i < values.length; i++) out += `${i ? ',' : ''}${q(values[i])}`;
+  return `${out}]`;
+};
+const commaJoinedJson = (values: string[]) => q(values.length === 1 ? values[0] : values.join(','));
+
+/** `{"k":"v",...}` of a string record (path parameters, stage variables); undefined for none. */
+function recordJson(record: Readonly<Record<string, string>> | null | undefined): string | undefined {
+  if (!record) return undefined;
+  let out = '';
+  for (const k in record) if (Object.hasOwn(record, k)) out += `${out ? ',' : ''}${q(k)}:${q(record[k])}`;
+  return `{${out}}`;
+}
+
+/** Stage variables as JSON, undefined when the stage has none (the events then say null or leave them out). */
+function stageVariablesJson(api: RouteHit['route']['api']): string | undefined {
+  const json = recordJson(api.stage_variables);
+  return json === '{}' ? undefined : json;
+}
+
+/** Query pairs flattened as [name, value, ...] for groupPairs. */
+function queryPairs(raw: string): string[] {
+  const out: string[] = [];
+  for (const [k, v] of parseQuery(raw)) out.push(k, v);
+  return out;
+}
+
 export interface V1Event {
   resource: string;
   path: string;
@@ -125,77 +205,46 @@ export interface V1Event {
   isBase64Encoded: boolean;
 }
 
-/** The REST API (v1) proxy event. */
-export function buildV1Event(req: GatewayRequest, hit: RouteHit, opts: EventOptions): V1Event {
+/** The REST API (v1) proxy event as JSON text. */
+export function v1EventJson(req: GatewayRequest, hit: RouteHit, opts: EventOptions): string {
   const { route } = hit;
   const api = route.api;
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
   const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i];
-    headers[name] = raw[i + 1];
-    (Object.hasOwn(multiValueHeaders, name) ? multiValueHeaders[name] : (multiValueHeaders[name] = [])).push(raw[i + 1]);
-  }
-  let qs: Record<string, string> | null = null;
-  let mqs: Record<string, string[]> | null = null;
-  for (const [k, v] of parseQuery(req.rawQueryString)) {
-    (qs ??= {})[k] = v;
-    // Own keys only: a query key like `toString` must not find Object.prototype's.
-    mqs ??= {};
-    (Object.hasOwn(mqs, k) ? mqs[k] : (mqs[k] = [])).push(v);
-  }
+  const headers = raw.length > 0 ? groupPairs(raw) : undefined;
+  const query = req.rawQueryString ? groupPairs(queryPairs(req.rawQueryString)) : undefined;
+  const hasQuery = query !== undefined && query.names.length > 0;
   // A REST API passes the path on still percent-encoded; an HTTP API (payload 1.0 here) decodes it.
   const path = api.type === 'rest' ? req.rawPath : decodePath(req.rawPath);
   const stage = api.stage;
-  const hasHeaders = raw.length > 0;
+  const host = headerValue(raw, 'host') ?? 'localhost';
+  const userAgent = headerValue(raw, 'user-agent');
   const body = bodyOf(req, opts.base64Body);
-  return {
-    resource: route.resource,
-    path,
-    httpMethod: req.method,
-    headers: hasHeaders ? headers : null,
-    multiValueHeaders: hasHeaders ? multiValueHeaders : null,
-    queryStringParameters: qs,
-    multiValueQueryStringParameters: mqs,
-    pathParameters: hit.pathParameters,
-    stageVariables: Object.keys(api.stage_variables ?? {}).length ? { ...api.stage_variables } : null,
-    requestContext: {
-      accountId: opts.accountId ?? DEFAULT_ACCOUNT,
-      apiId: api.apiId,
-      resourceId: route.resourceId,
-      resourcePath: route.resource,
-      httpMethod: req.method,
-      requestId: req.requestId,
-      extendedRequestId: req.requestId,
-      requestTime: formatRequestTime(req.timeEpoch),
-      requestTimeEpoch: req.timeEpoch,
-      path: stage && stage !== '$default' ? `/${stage}${path}` : path,
-      stage,
-      protocol: req.protocol,
-      domainName: headerValue(raw, 'host') ?? 'localhost',
-      domainPrefix: (headerValue(raw, 'host') ?? 'localhost').split('.')[0],
-      identity: {
-        accessKey: null,
-        accountId: null,
-        apiKey: null,
-        apiKeyId: null,
-        caller: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: req.sourceIp,
-        user: null,
-        userAgent: headerValue(raw, 'user-agent') ?? null,
-        userArn: null,
-      },
-      authorizer: null,
-    },
-    body: body ?? null,
-    isBase64Encoded: body !== undefined && opts.base64Body,
-  };
+  const method = q(req.method);
+  const requestId = q(req.requestId);
+  return (
+    `{"resource":${q(route.resource)},"path":${q(path)},"httpMethod":${method}` +
+    `,"headers":${headers ? groupJson(headers, lastJson) : 'null'}` +
+    `,"multiValueHeaders":${headers ? groupJson(headers, allJson) : 'null'}` +
+    `,"queryStringParameters":${hasQuery ? groupJson(query, lastJson) : 'null'}` +
+    `,"multiValueQueryStringParameters":${hasQuery ? groupJson(query, allJson) : 'null'}` +
+    `,"pathParameters":${recordJson(hit.pathParameters) ?? 'null'}` +
+    `,"stageVariables":${stageVariablesJson(api) ?? 'null'}` +
+    `,"requestContext":{"accountId":${q(opts.accountId ?? DEFAULT_ACCOUNT)},"apiId":${q(api.apiId)},"resourceId":${q(route.resourceId)}` +
+    `,"resourcePath":${q(route.resource)},"httpMethod":${method},"requestId":${requestId},"extendedRequestId":${requestId}` +
+    `,"requestTime":${q(formatRequestTime(req.timeEpoch))},"requestTimeEpoch":${req.timeEpoch}` +
+    `,"path":${q(stage && stage !== '$default' ? `/${stage}${path}` : path)},"stage":${q(stage)},"protocol":${q(req.protocol)}` +
+    `,"domainName":${q(host)},"domainPrefix":${q(host.split('.')[0])}` +
+    `,"identity":{"accessKey":null,"accountId":null,"apiKey":null,"apiKeyId":null,"caller":null,"cognitoAuthenticationProvider":null` +
+    `,"cognitoAuthenticationType":null,"cognitoIdentityId":null,"cognitoIdentityPoolId":null,"principalOrgId":null` +
+    `,"sourceIp":${q(req.sourceIp)},"user":null,"userAgent":${userAgent === undefined ? 'null' : q(userAgent)},"userArn":null}` +
+    `,"authorizer":null}` +
+    `,"body":${body === undefined ? 'null' : q(body)},"isBase64Encoded":${body !== undefined && opts.base64Body}}`
+  );
+}
+
+/** The REST API (v1) proxy event. */
+export function buildV1Event(req: GatewayRequest, hit: RouteHit, opts: EventOptions): V1Event {
+  return JSON.parse(v1EventJson(req, hit, opts)) as V1Event;
 }
 
 export interface V2Event {
@@ -213,66 +262,55 @@ export interface V2Event {
   isBase64Encoded: boolean;
 }
 
-/** The HTTP API payload format 2.0 event. */
-export function buildV2Event(req: GatewayRequest, hit: RouteHit, opts: EventOptions): V2Event {
+/** The HTTP API payload format 2.0 event as JSON text. */
+export function v2EventJson(req: GatewayRequest, hit: RouteHit, opts: EventOptions): string {
   const { route } = hit;
   const api = route.api;
-  const headers: Record<string, string> = {};
-  let cookies: string[] | undefined;
+  // Header names lower-cased, repeated ones joined with commas; Cookie headers become `cookies`.
   const raw = req.rawHeaders;
+  const lower: string[] = [];
+  let cookies = '';
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toLowerCase();
-    const value = raw[i + 1];
     if (name === 'cookie') {
-      for (const c of value.split(';')) {
+      for (const c of raw[i + 1].split(';')) {
         const t = c.trim();
-        if (t) (cookies ??= []).push(t);
+        if (t) cookies += `${cookies ? ',' : ''}${q(t)}`;
       }
-      continue;
-    }
-    headers[name] = name in headers ? `${headers[name]},${value}` : value;
+    } else lower.push(name, raw[i + 1]);
   }
-  let qs: Record<string, string> | undefined;
-  for (const [k, v] of parseQuery(req.rawQueryString)) {
-    qs ??= {};
-    qs[k] = k in qs ? `${qs[k]},${v}` : v;
-  }
-  const host = headers.host ?? 'localhost';
+  const headers = groupPairs(lower);
+  const hostAt = headers.names.indexOf('host');
+  const host = hostAt < 0 ? 'localhost' : headers.values[hostAt].join(',');
+  const agentAt = headers.names.indexOf('user-agent');
+  const userAgent = agentAt < 0 ? '' : headers.values[agentAt].join(',');
+  const query = req.rawQueryString ? groupPairs(queryPairs(req.rawQueryString)) : undefined;
+  const pathParameters = recordJson(hit.pathParameters);
+  const stageVariables = stageVariablesJson(api);
   const body = bodyOf(req, opts.base64Body);
   // HTTP APIs hand the path over decoded, in rawPath too (live events: `/a%20b` -> `/a b`).
-  const path = decodePath(req.rawPath);
-  const event: V2Event = {
-    version: '2.0',
-    routeKey: route.routeKey,
-    rawPath: path,
-    rawQueryString: req.rawQueryString,
-    headers,
-    requestContext: {
-      accountId: opts.accountId ?? DEFAULT_ACCOUNT,
-      apiId: api.apiId,
-      domainName: host,
-      domainPrefix: host.split('.')[0],
-      http: {
-        method: req.method,
-        path,
-        protocol: req.protocol,
-        sourceIp: req.sourceIp,
-        userAgent: headers['user-agent'] ?? '',
-      },
-      requestId: req.requestId,
-      routeKey: route.routeKey,
-      stage: api.stage,
-      time: formatRequestTime(req.timeEpoch),
-      timeEpoch: req.timeEpoch,
-    },
-    isBase64Encoded: body !== undefined && opts.base64Body,
-  };
-  if (cookies) event.cookies = cookies;
-  if (qs) event.queryStringParameters = qs;
-  if (hit.pathParameters) event.pathParameters = hit.pathParameters;
-  if (Object.keys(api.stage_variables ?? {}).length) event.stageVariables = { ...api.stage_variables };
-  if (body !== undefined) event.body = body;
-  return event;
+  const path = q(decodePath(req.rawPath));
+  const routeKey = q(route.routeKey);
+  return (
+    `{"version":"2.0","routeKey":${routeKey},"rawPath":${path},"rawQueryString":${q(req.rawQueryString)}` +
+    (cookies ? `,"cookies":[${cookies}]` : '') +
+    `,"headers":${groupJson(headers, commaJoinedJson)}` +
+    (query && query.names.length > 0 ? `,"queryStringParameters":${groupJson(query, commaJoinedJson)}` : '') +
+    (pathParameters ? `,"pathParameters":${pathParameters}` : '') +
+    (stageVariables ? `,"stageVariables":${stageVariables}` : '') +
+    `,"requestContext":{"accountId":${q(opts.accountId ?? DEFAULT_ACCOUNT)},"apiId":${q(api.apiId)}` +
+    `,"domainName":${q(host)},"domainPrefix":${q(host.split('.')[0])}` +
+    `,"http":{"method":${q(req.method)},"path":${path},"protocol":${q(req.protocol)},"sourceIp":${q(req.sourceIp)},"userAgent":${q(userAgent)}}` +
+    `,"requestId":${q(req.requestId)},"routeKey":${routeKey},"stage":${q(api.stage)}` +
+    `,"time":${q(formatRequestTime(req.timeEpoch))},"timeEpoch":${req.timeEpoch}}` +
+    (body !== undefined ? `,"body":${q(body)}` : '') +
+    `,"isBase64Encoded":${body !== undefined && opts.base64Body}}`
+  );
+}
+
+/** The HTTP API payload format 2.0 event. */
+export function buildV2Event(req: GatewayRequest, hit: RouteHit, opts: EventOptions): V2Event {
+  return JSON.parse(v2EventJson(req, hit, opts)) as V2Event;
 }
 
 /** Whether a content type matches one of the API's binary media types (`image/*`, `*\/*`, exact). */

@@ -4,7 +4,7 @@ export { startGateway } from './server.js';
 export type { StartOptions, RunningGateway } from './server.js';
 export { compileRouteTable, parseRoutePath, resolveApi, RouteCompileError } from './routes.js';
 export type { CompiledRoute, ResolvedApi, RouteHit, RouteMiss, RouteTable } from './routes.js';
-export { buildV1Event, buildV2Event, edgeHeaders, formatRequestTime, matchesMediaType, isTextContentType } from './events.js';
+export { buildV1Event, buildV2Event, v1EventJson, v2EventJson, edgeHeaders, formatRequestTime, matchesMediaType, isTextContentType } from './events.js';
 export type { GatewayRequest, V1Event, V2Event } from './events.js';
 export { mapResponse } from './response.js';
 export type { HttpResponse, MapResult } from './response.js';
