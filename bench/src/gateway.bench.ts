@@ -17,6 +17,7 @@ import { FunctionsFile, RoutingFile, validate } from '@esb/contracts';
 import type { Invoker } from '@esb/contracts';
 import { buildGateway, compileRouteTable, startGateway } from '@esb/gateway';
 import { createLogger } from '@esb/cli/log';
+import { esbCode } from './lib/targets.js';
 import { openSync } from 'node:fs';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -153,7 +154,7 @@ interface Child {
 
 function spawnServer(args: string[]): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const proc = fork(SELF, args, { execArgv: ['--conditions=esb-source', '--conditions=esb-source', '--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const proc = fork(SELF, args, { execArgv: [...esbCode().execArgv, '--expose-gc'], stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
     const rss = () =>
       new Promise<number>((ok) => {
         const on = (m: { rss?: number }) => {

@@ -28,6 +28,7 @@ import http from 'node:http';
 import Fastify from 'fastify';
 import { RoutingFile, FunctionsFile } from '@esb/contracts';
 import { v1EventJson, compileRouteTable, edgeHeaders, newTraceId } from '@esb/gateway';
+import { esbCode } from './lib/targets.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const HEADER = 8;
@@ -97,7 +98,7 @@ async function unixHop(design = false, tag = ''): Promise<{ hop: Hop; close(): v
     });
     server.once('error', reject);
     server.listen(sockPath, () => {
-      child = fork(SELF, ['--peer', sockPath, ...(design ? ['design'] : [])], { execArgv: ['--conditions=esb-source', '--import', 'tsx'], stdio: 'inherit' });
+      child = fork(SELF, ['--peer', sockPath, ...(design ? ['design'] : [])], { execArgv: esbCode().execArgv, stdio: 'inherit' });
       child.once('exit', (code) => reject(new Error(`hop floor: the peer process exited with ${code}`)));
     });
   });

@@ -14,7 +14,7 @@ import { runDeploy, deployArgs } from './deploy.bench.js';
 import { deployStallArgs, runDeployStall } from './deploy-stall.bench.js';
 import { header, row, table, type BenchOutput, type Row, type RunReport, type Skip } from './lib/report.js';
 import { machine, round } from './lib/stats.js';
-import { BENCH_DIR, REPO } from './lib/targets.js';
+import { BENCH_DIR, esbCode, REPO } from './lib/targets.js';
 import { runParts } from './parts.bench.js';
 import { runScale } from './scale.bench.js';
 import { runThroughput, throughputArgs } from './throughput.bench.js';
@@ -52,6 +52,11 @@ async function main(): Promise<number> {
   const only = parseOnly(argv);
   const quick = argv.includes('--quick');
   const log = (l: string) => process.stderr.write(`${l}\n`);
+  // Servers run esb's compiled JavaScript, as `esb dev` does: build it first if the sources changed.
+  if (esbCode().from !== 'compiled JavaScript') {
+    log('the build is missing or stale: npm run build');
+    execFileSync(process.execPath, [path.join(REPO, 'scripts', 'build.mjs')], { stdio: ['ignore', 2, 2] });
+  }
   const startedAt = new Date();
   const m = machine();
   let commit: string | undefined;
@@ -60,7 +65,7 @@ async function main(): Promise<number> {
   } catch {
     /* not a checkout */
   }
-  const title = header(m, [`commit ${commit ?? 'unknown'}, ${startedAt.toISOString()}, benchmarks: ${only.join(', ')}${quick ? ' (--quick: figures not for quoting)' : ''}`]);
+  const title = header(m, [`commit ${commit ?? 'unknown'}, ${startedAt.toISOString()}, benchmarks: ${only.join(', ')}${quick ? ' (--quick: figures not for quoting)' : ''}; esb runs from its ${esbCode().from}`]);
   log(title);
   if (m.loadavg[0] > m.cpus) log(`warning: load average ${m.loadavg[0]} is above the core count (${m.cpus}): figures will be noisy`);
 

@@ -20,6 +20,20 @@ export const PEER_DIR = path.join(BENCH_DIR, 'peer');
 export const DEPLOY_STALL_P99_TARGET_MS = 50;
 const ESB_BIN = path.join(REPO, 'cli', 'bin', 'esb.js');
 
+const { buildState } = (await import(pathToFileURL(path.join(REPO, 'cli', 'bin', 'build-state.mjs')).href)) as { buildState(root: string): string };
+
+/**
+ * How a bench child loads esb's packages: the compiled JavaScript when the build is fresh, as the
+ * `esb` bin runs it (docs/design.md "Build"), else the TypeScript sources through tsx. Read when a
+ * child starts. tsx keeps function names by wrapping every closure it creates, a cost per
+ * request on a hot path that the compiled build does not have.
+ */
+export function esbCode(): { execArgv: string[]; from: string } {
+  return buildState(REPO) === 'fresh'
+    ? { execArgv: ['--import', 'tsx'], from: 'compiled JavaScript' }
+    : { execArgv: ['--conditions=esb-source', '--import', 'tsx'], from: 'TypeScript sources (the build is missing or stale: npm run build)' };
+}
+
 export interface Started {
   server: Server;
   url: string;
@@ -67,7 +81,7 @@ export async function startHopFloor(logDir: string, kind: FloorKind): Promise<St
   const server = startServer({
     name: `hop floor (${kind})`,
     cmd: process.execPath,
-    args: ['--conditions=esb-source', '--import', 'tsx', path.join(BENCH_DIR, 'src', 'hop-floor.ts'), String(port), kind],
+    args: [...esbCode().execArgv, path.join(BENCH_DIR, 'src', 'hop-floor.ts'), String(port), kind],
     cwd: REPO,
     logFile: path.join(logDir, `hop-floor-${kind}.log`),
   });
@@ -273,8 +287,7 @@ export async function startEsbAgent(configDir: string, logDir: string): Promise<
  * compiled JavaScript (docs/design.md "Build").
  */
 export async function timeCliAgainstNode(args: string[], runs: number, opts: { cwd?: string } = {}): Promise<{ esb: number[]; node: number[]; from: string }> {
-  const { buildState } = (await import(pathToFileURL(path.join(REPO, 'cli', 'bin', 'build-state.mjs')).href)) as { buildState(root: string): string };
-  const from = buildState(REPO) === 'fresh' ? 'compiled JavaScript' : 'TypeScript sources (the build is missing or stale: npm run build)';
+  const { from } = esbCode();
   const esb: number[] = [];
   const node: number[] = [];
   const timed = async (argv: string[]) => {
