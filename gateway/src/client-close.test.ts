@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { InvocationCancel } from './client-close.js';
+import { CancellableContext, InvocationCancel } from './client-close.js';
 
 const fakeRes = (state: { writableFinished?: boolean; destroyed?: boolean } = {}) => Object.assign(new EventEmitter(), { writableFinished: false, destroyed: false, ...state }) as unknown as ServerResponse & EventEmitter;
 
@@ -62,5 +62,20 @@ describe('InvocationCancel', () => {
     c.abort('timeout', new Error('integration timeout'));
     expect(heard).toEqual(['integration timeout']);
     expect([signal.aborted, (signal.reason as Error).message, c.reason]).toEqual([true, 'integration timeout', 'timeout']);
+  });
+
+  it('CancellableContext: the fields as given, onCancel usable on its own, signal built on first read', () => {
+    const res = fakeRes();
+    const cancel = new InvocationCancel(res);
+    const ctx = new CancellableContext({ requestId: 'r1', traceId: 't1', logTail: true }, cancel);
+    expect([ctx.requestId, ctx.traceId, ctx.logTail, ctx.clientContext]).toEqual(['r1', 't1', true, undefined]);
+    const { onCancel } = ctx; // the agent's pool calls it detached
+    const reasons: string[] = [];
+    onCancel((e) => reasons.push(e.message));
+    expect(res.listenerCount('close')).toBe(1);
+    const signal = ctx.signal;
+    expect(ctx.signal).toBe(signal);
+    res.emit('close');
+    expect([reasons, signal.aborted, cancel.reason]).toEqual([['the client closed the connection'], true, 'gone']);
   });
 });

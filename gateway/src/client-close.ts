@@ -73,8 +73,8 @@ export type InvokeFields = Omit<InvokeContext, 'signal' | 'onCancel'>;
 
 /**
  * An InvokeContext whose `signal` and `onCancel` are the cancel's. The getter sits on the class:
- * an object literal with a getter, built per request, cost the gateway about a third of its
- * throughput under load (a new shape each time, minor page faults; docs/gateway.md, "Request path").
+ * an object literal with a getter, built per request, came with minor page faults and cost the
+ * gateway about a third of its throughput under load (docs/gateway.md, "Speed").
  */
 export class CancellableContext implements InvokeContext {
   readonly requestId?: string;
