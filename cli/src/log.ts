@@ -6,24 +6,16 @@
 // The destination also takes records already split into fields (`writeRecord`, used by the
 // gateway's access log, docs/gateway.md): each is formatted once, as a pretty line or as the
 // JSON line pino would write, without pino writing JSON that the pretty format parses back.
+import { millisText, oncePerSecond } from '@esb/contracts';
 import { processSettings } from './settings.js';
 import { pino, type DestinationStream, type Logger } from 'pino';
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
 const OMITTED = new Set(['level', 'time', 'pid', 'hostname', 'msg', 'component']);
 
-let clockSecond = Number.NaN;
-let clockPrefix = '';
-/** `HH:MM:SS.mmm` (UTC); the part up to the seconds is computed once a second. */
-function clock(time: number): string {
-  const second = Math.floor(time / 1000);
-  if (second !== clockSecond) {
-    clockSecond = second;
-    clockPrefix = new Date(second * 1000).toISOString().slice(11, 20);
-  }
-  const ms = Math.floor(time - second * 1000);
-  return clockPrefix + (ms < 10 ? `00${ms}` : ms < 100 ? `0${ms}` : String(ms));
-}
+const clockPrefix = oncePerSecond((second) => new Date(second * 1000).toISOString().slice(11, 20));
+/** `HH:MM:SS.mmm` (UTC). */
+const clock = (time: number): string => clockPrefix(time) + millisText(time);
 
 const text = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v));
 

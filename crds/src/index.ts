@@ -2,6 +2,7 @@ export * from './contracts.js';
 export * from './validate.js';
 export * from './invoker.js';
 export { freePort } from './net.js';
+export { oncePerSecond, millisText } from './time-text.js';
 export { writeFileAtomic, writeFilesAtomic, cleanStaleTmp, isPidAlive, fsyncDir, tmpPathFor } from './files/atomic.js';
 export type { AtomicWriteOptions } from './files/atomic.js';
 export { stringifyRuntimeYaml, parseRuntimeYaml, parseRuntimeYamlFast } from './files/runtime-yaml.js';

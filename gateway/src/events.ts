@@ -1,7 +1,7 @@
 // API Gateway proxy events, built from a plain description of the HTTP request. Pure.
 // v1: the REST API (and HTTP API payload 1.0) Lambda proxy event.
 // v2: the HTTP API payload format 2.0.
-import { LOCAL_ACCOUNT_ID } from '@esb/contracts';
+import { LOCAL_ACCOUNT_ID, oncePerSecond } from '@esb/contracts';
 import type { RouteHit } from './routes.js';
 
 /** What the gateway knows about a request, independent of fastify. */
@@ -32,18 +32,11 @@ const DEFAULT_ACCOUNT = LOCAL_ACCOUNT_ID;
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
 
-let timeSecond = Number.NaN;
-let timeText = '';
-/** `09/Apr/2015:12:34:56 +0000`, the format of requestContext.requestTime / time (formatted once a second). */
-export function formatRequestTime(epochMs: number): string {
-  const second = Math.floor(epochMs / 1000);
-  if (second !== timeSecond) {
-    const d = new Date(second * 1000);
-    timeText = `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
-    timeSecond = second;
-  }
-  return timeText;
-}
+/** `09/Apr/2015:12:34:56 +0000`, the format of requestContext.requestTime / time. */
+export const formatRequestTime: (epochMs: number) => string = oncePerSecond((second) => {
+  const d = new Date(second * 1000);
+  return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+});
 
 function decode(text: string): string {
   try {
