@@ -13,6 +13,7 @@ import { installSdkV2Endpoints } from './sdk-v2-endpoints.mjs';
 // waits for the agent's ASSIGN frame on the instance channel, then takes the instance's
 // environment wholesale (nothing of the start-up one remains), its working folder and module
 // search paths, and goes on as a runtime started for that function.
+const EMPTY = Buffer.alloc(0);
 let spareChannel;
 let runtimeSecret;
 /** A spare's ESM resolve hook, registered while it waits (starting it is most of an ESM handler's load): NODE_PATH goes here. */
@@ -22,18 +23,19 @@ if (process.env.ESB_SPARE === '1') {
   register('./esm-resolve.mjs', import.meta.url, { data: { shared: spareEsmPaths } });
   const assignment = await new Promise((resolve, reject) => {
     spareChannel = new net.Socket({ fd: Number(process.env.ESB_RUNTIME_CHANNEL), readable: true, writable: true });
-    let buf = Buffer.alloc(0);
+    // The first frame only; what follows it stays in the socket for openChannel's reader.
+    const read = frameReader((kind, _meta, body) => {
+      if (kind === 0x41) resolve(JSON.parse(body.toString('utf8')));
+      else reject(new Error(`a spare runtime got frame ${kind} before its assignment`));
+      return false;
+    });
     const onData = (chunk) => {
-      buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-      if (buf.length < 9 || buf.length < 4 + buf.readUInt32BE(0)) return;
-      const length = buf.readUInt32BE(0);
-      const metaEnd = 9 + buf.readUInt32BE(5);
-      if (buf[4] !== 0x41) return reject(new Error(`a spare runtime got frame ${buf[4]} before its assignment`));
+      const rest = read(chunk);
+      if (rest === undefined) return;
       spareChannel.pause();
       spareChannel.off('data', onData);
       spareChannel.off('close', idleEnd);
-      if (buf.length > 4 + length) spareChannel.unshift(buf.subarray(4 + length));
-      resolve(JSON.parse(buf.toString('utf8', metaEnd, 4 + length)));
+      if (rest.length) spareChannel.unshift(rest);
     };
     // The agent closed the channel before it needed this spare (shutdown): nothing to report.
     const idleEnd = () => process.exit(0);
@@ -211,9 +213,7 @@ const NEXT = `${base}/invocation/next`;
 // (u32 length | u8 kind | u32 meta length | meta | body) instead of HTTP.
 const channelFd = env.ESB_RUNTIME_CHANNEL;
 delete env.ESB_RUNTIME_CHANNEL;
-const EMPTY = Buffer.alloc(0);
 let channel;
-let channelBuf = EMPTY;
 let eventWaiter;
 /** When the current event reached this runtime (performance.now()). */
 let eventAt = 0;
@@ -251,24 +251,41 @@ function openPortChannel(port) {
   };
 }
 
-function onChannelData(chunk) {
-  channelBuf = channelBuf.length === 0 ? chunk : Buffer.concat([channelBuf, chunk]);
-  while (channelBuf.length >= 9) {
-    const length = channelBuf.readUInt32BE(0);
-    if (channelBuf.length < 4 + length) break;
-    const metaLength = channelBuf.readUInt32BE(5);
-    const kind = channelBuf[4];
-    const meta = channelBuf.toString('utf8', 9, 9 + metaLength);
-    const body = channelBuf.subarray(9 + metaLength, 4 + length);
-    channelBuf = channelBuf.length === 4 + length ? EMPTY : channelBuf.subarray(4 + length);
-    if (kind === 0x45 && eventWaiter) {
-      const w = eventWaiter;
-      eventWaiter = undefined;
-      eventAt = performance.now();
-      w.resolve({ status: 200, headers: eventHeaders(meta), body });
+/**
+ * Reads the instance channel's frames (docs/agent.md#the-instance-channel) from its chunks:
+ * `onFrame(kind, meta, body)` for each complete one. When onFrame returns false, reading stops
+ * and the call gives back the bytes after that frame; otherwise it gives undefined.
+ */
+function frameReader(onFrame) {
+  let buf = EMPTY;
+  return (chunk) => {
+    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+    while (buf.length >= 9) {
+      const length = buf.readUInt32BE(0);
+      if (buf.length < 4 + length) break;
+      const metaLength = buf.readUInt32BE(5);
+      const kind = buf[4];
+      const meta = buf.toString('utf8', 9, 9 + metaLength);
+      const body = buf.subarray(9 + metaLength, 4 + length);
+      buf = buf.length === 4 + length ? EMPTY : buf.subarray(4 + length);
+      if (onFrame(kind, meta, body) === false) {
+        const rest = buf;
+        buf = EMPTY;
+        return rest;
+      }
     }
-  }
+    return undefined;
+  };
 }
+
+const onChannelData = frameReader((kind, meta, body) => {
+  if (kind === 0x45 && eventWaiter) {
+    const w = eventWaiter;
+    eventWaiter = undefined;
+    eventAt = performance.now();
+    w.resolve({ status: 200, headers: eventHeaders(meta), body });
+  }
+});
 
 /** An EVENT frame's meta (NUL-separated) as the Runtime API's headers. */
 function eventHeaders(meta) {
