@@ -1,7 +1,7 @@
 // InstanceDriver for local processes (the embedded default): the runtime's bootstrap client
 // runs as a child process in the function's code folder with only the Lambda environment,
 // as its own unprivileged user when esb runs as root, under MemorySize (docs/security.md).
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -50,7 +50,7 @@ export interface ProcessDriverOptions {
    * Pre-started Node/Python runtimes that cold starts are handed to (docs/agent.md#spare-runtimes):
    * at most `max` idle (0: none), one per runtime and MemorySize recently started.
    */
-  spares?: { max: number; runtimes?: SpareRuntime[]; defaults?: SpareKey[]; replaceDelayMs?: number };
+  spares?: { max: number; runtimes?: SpareRuntime[] };
 }
 
 /** The first of `candidates` that exists, else undefined. */
@@ -186,7 +186,6 @@ function pythonVersion(python: string): string | undefined {
 
 /** What the driver tells a process about the instance it serves: through stdin, or the assignment of a spare. */
 interface RunningProcess {
-  readonly child: ChildProcess;
   readonly identity?: { uid: number; gid: number };
   readonly tmp?: string;
   /** Released when the process is gone (code copies). */
@@ -328,7 +327,6 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
     }
     let outOfMemory = false;
     const proc: RunningProcess = {
-      child,
       identity,
       tmp,
       staged,
@@ -438,8 +436,8 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
         {
           maxTotal: opts.spares!.max,
           perKey: 1,
-          defaults: opts.spares!.defaults ?? (spareRuntimes.has('node') ? [{ runtime: 'node', memoryMb: 128 }] : []),
-          replaceDelayMs: opts.spares!.replaceDelayMs ?? 1000,
+          defaults: spareRuntimes.has('node') ? [{ runtime: 'node', memoryMb: 128 }] : [],
+          replaceDelayMs: 1000,
           backoffMs: 1000,
           maxBackoffMs: 60_000,
         },
@@ -593,8 +591,8 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
       return handleOf(spec.instanceId, proc);
     },
     async close() {
-      const idle = spares?.close() ?? [];
-      await Promise.all([...[...live].map((h) => h.stop()), ...[...assigning].map((p) => p.stop()), ...idle.map((s) => s.proc.exited), ...pendingSpareExits]);
+      spares?.close(); // kills the idle spares: their exits are in pendingSpareExits
+      await Promise.all([...[...live].map((h) => h.stop()), ...[...assigning].map((p) => p.stop()), ...pendingSpareExits]);
       if (tmpRoot) await rm(tmpRoot, { recursive: true, force: true });
     },
   };

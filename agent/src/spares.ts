@@ -3,6 +3,7 @@
 // TMPDIR), waiting on its instance channel for a function. A cold start that finds one hands it
 // the function (environment, working folder) instead of starting a process. Pure: which
 // functions a spare can serve, and which spares to keep; the process driver spawns them.
+import { isNodeRuntime, isPythonRuntime } from './env.js';
 
 /** The runtime families esb's own bootstraps serve (every nodejs* runs on one node binary). */
 export type SpareRuntime = 'node' | 'python';
@@ -15,8 +16,8 @@ export interface SpareKey {
 export const spareKeyString = (k: SpareKey): string => `${k.runtime}:${k.memoryMb}`;
 
 export function spareRuntimeOf(runtime: string | undefined): SpareRuntime | undefined {
-  if ((runtime ?? '').startsWith('nodejs')) return 'node';
-  if ((runtime ?? '').startsWith('python')) return 'python';
+  if (isNodeRuntime(runtime)) return 'node';
+  if (isPythonRuntime(runtime)) return 'python';
   return undefined;
 }
 
@@ -149,8 +150,7 @@ export class SparePool<S> {
     if (this.closed) return undefined;
     const s = spareKeyString(key);
     this.recent = [key, ...this.recent.filter((k) => spareKeyString(k) !== s)];
-    this.evictUnwanted();
-    if (!this.wanted().some((k) => spareKeyString(k) === s)) return undefined;
+    if (!this.evictUnwanted().has(s)) return undefined;
     const list = this.idle.get(s);
     const spare = list?.shift();
     if (spare) this.failures.delete(s); // it served: the runtime starts
@@ -234,8 +234,8 @@ export class SparePool<S> {
     }
   }
 
-  /** Spares of keys that fell out of the wanted ones are killed (their memory goes to new keys). */
-  private evictUnwanted(): void {
+  /** Spares of keys that fell out of the wanted ones are killed (their memory goes to new keys); gives the keys kept. */
+  private evictUnwanted(): Set<string> {
     const keep = new Set(this.wanted().map(spareKeyString));
     this.recent = this.recent.filter((k) => keep.has(spareKeyString(k)));
     for (const [s, list] of this.idle) {
@@ -246,5 +246,6 @@ export class SparePool<S> {
       this.timers.delete(s);
       for (const spare of list) this.spawner.kill(spare);
     }
+    return keep;
   }
 }

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { load } from './lib/servers.js';
-import { FIXTURES, firstOk, floorUrl, startEsbDev, startHopFloor } from './lib/targets.js';
+import { type EsbDev, FIXTURES, firstOk, floorUrl, startEsbDev, startHopFloor } from './lib/targets.js';
 import type { FloorKind } from './hop-floor.js';
 
 interface Proc {
@@ -55,7 +55,7 @@ try {
   let url: string;
   if (floorKind) url = floorUrl(target.url, floorKind);
   else {
-    const dev = target as Awaited<ReturnType<typeof startEsbDev>>;
+    const dev = target as EsbDev;
     await dev.deploy('bench', path.join(FIXTURES, 'template.yml'));
     url = `${dev.url}/hello/${fn}`;
   }

@@ -7,7 +7,8 @@
 import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { apiOf, functionsOf, routingOf } from '@esb/gateway/testing';
+import { apiOf, functionsOf, memoryLogger, routingOf } from '@esb/gateway/testing';
+import { sleep } from './lib/servers.js';
 import { REPO } from './lib/targets.js';
 import { extract } from './gateway-steps.js';
 
@@ -19,10 +20,7 @@ async function start(dir: string) {
   const gw = await import(pathToFileURL(path.join(dir, 'index.ts')).href);
   const fake = await import(pathToFileURL(path.join(dir, 'testing/fake-invoker.ts')).href);
   const events: unknown[] = [];
-  const lines: any[] = [];
-  const { pino } = await import('pino');
-  const log = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s)) });
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  const { log, lines } = memoryLogger();
   const resp = async (e: any) => {
     events.push(e);
     const kind = e.pathParameters?.kind ?? 'echo';

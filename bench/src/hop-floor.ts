@@ -56,7 +56,8 @@ export function helloEvent(port: number): Buffer {
 }
 
 /** What bench/fixtures/app/hello.mjs returns, as bytes. */
-export const HELLO_RESULT = Buffer.from(JSON.stringify({ statusCode: 200, headers: { 'content-type': 'text/plain' }, body: 'hello' }));
+const HELLO = { statusCode: 200, headers: { 'content-type': 'text/plain' }, body: 'hello' };
+export const HELLO_RESULT = Buffer.from(JSON.stringify(HELLO));
 
 function frame(id: number, payload: Buffer): Buffer {
   const out = Buffer.allocUnsafe(HEADER + payload.length);
@@ -127,7 +128,7 @@ async function unixHop(design = false, tag = ''): Promise<{ hop: Hop; close(): v
 }
 
 /** bench/fixtures/app/hello.mjs's handler. */
-const hello = async (_event: unknown) => ({ statusCode: 200, headers: { 'content-type': 'text/plain' }, body: 'hello' });
+const hello = async (_event: unknown) => HELLO;
 
 /**
  * The child process's side: answers every event frame with the hello result, one write per batch

@@ -53,7 +53,7 @@ async function main(): Promise<number> {
   const quick = argv.includes('--quick');
   const log = (l: string) => process.stderr.write(`${l}\n`);
   // Servers run esb's compiled JavaScript, as `esb dev` does: build it first if the sources changed.
-  if (esbCode().from !== 'compiled JavaScript') {
+  if (!esbCode().fresh) {
     log('the build is missing or stale: npm run build');
     execFileSync(process.execPath, [path.join(REPO, 'scripts', 'build.mjs')], { stdio: ['ignore', 2, 2] });
   }

@@ -11,26 +11,35 @@
 import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { FunctionsFile } from '@esb/contracts';
 import { AGENT_DEFAULTS, type Agent, createAgent, parseFunctionUsers } from '@esb/agent';
 import { sleep, timedGet } from './lib/servers.js';
-import { type EsbDev, FIXTURES, firstOk, startEsbDev } from './lib/targets.js';
+import { median } from './lib/stats.js';
+import { type EsbDev, FIXTURES, firstOk, REPO, startEsbDev } from './lib/targets.js';
 
-const FIX = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'agent', 'test', 'fixtures');
+const FIX = path.join(REPO, 'agent', 'test', 'fixtures');
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
-export interface SparesBenchResult {
+interface SparesBenchResult {
   load: number[];
   rows: Array<{ runtime: 'node' | 'python'; spares: number; p50: number; max: number; cpuMsPerColdStart: number; all: number[] }>;
 }
 
-export async function runSparesBench(opts: { rounds?: number; gapMs?: number } = {}): Promise<SparesBenchResult> {
+/** Rows per runtime and spare setting from the timings keyed `<runtime>:<spares>` (CPU ms per key, when measured). */
+function summarize(times: Map<string, number[]>, settings: number[], cpu?: Map<string, number>): SparesBenchResult {
+  const rows: SparesBenchResult['rows'] = [];
+  for (const runtime of ['node', 'python'] as const) {
+    for (const spares of settings) {
+      const key = `${runtime}:${spares}`;
+      const all = times.get(key) ?? [];
+      rows.push({ runtime, spares, p50: median(all), max: Math.max(...all), cpuMsPerColdStart: cpu ? (cpu.get(key) ?? 0) / all.length : Number.NaN, all });
+    }
+  }
+  return { load: loadavg(), rows };
+}
+
+async function runSparesBench(opts: { rounds?: number; gapMs?: number } = {}): Promise<SparesBenchResult> {
   const rounds = opts.rounds ?? 10;
   const gap = opts.gapMs ?? 400;
   const logDir = await mkdtemp(path.join(tmpdir(), 'esb-bench-spares-'));
@@ -60,7 +69,7 @@ export async function runSparesBench(opts: { rounds?: number; gapMs?: number } =
         const order = round % 2 ? [0, 1] : [1, 0];
         for (const i of order) {
           agents[i]!.setFunctions(fns(round));
-          await new Promise((r) => setTimeout(r, gap));
+          await sleep(gap);
           const c0 = process.cpuUsage();
           const t = performance.now();
           const r = await agents[i]!.invoke(fn, payload);
@@ -78,17 +87,10 @@ export async function runSparesBench(opts: { rounds?: number; gapMs?: number } =
     await Promise.all(agents.map((a) => a.close()));
     await rm(logDir, { recursive: true, force: true });
   }
-  const rows: SparesBenchResult['rows'] = [];
-  for (const runtime of ['node', 'python'] as const) {
-    for (const spares of settings) {
-      const all = times.get(`${runtime}:${spares}`) ?? [];
-      rows.push({ runtime, spares, p50: median(all), max: Math.max(...all), cpuMsPerColdStart: (cpu.get(`${runtime}:${spares}`) ?? 0) / all.length, all });
-    }
-  }
-  return { load: loadavg(), rows };
+  return summarize(times, settings, cpu);
 }
 
-export async function runSparesGatewayBench(opts: { rounds?: number; gapMs?: number } = {}): Promise<SparesBenchResult> {
+async function runSparesGatewayBench(opts: { rounds?: number; gapMs?: number } = {}): Promise<SparesBenchResult> {
   const rounds = opts.rounds ?? 10;
   const gap = opts.gapMs ?? 400;
   const work = await mkdtemp(path.join(tmpdir(), 'esb-bench-spares-gw-'));
@@ -127,14 +129,7 @@ export async function runSparesGatewayBench(opts: { rounds?: number; gapMs?: num
     await Promise.all(devs.map((d) => d.server.stop()));
     await rm(work, { recursive: true, force: true });
   }
-  const rows: SparesBenchResult['rows'] = [];
-  for (const runtime of ['node', 'python'] as const) {
-    for (const spares of settings) {
-      const all = times.get(`${runtime}:${spares}`) ?? [];
-      rows.push({ runtime, spares, p50: median(all), max: Math.max(...all), cpuMsPerColdStart: Number.NaN, all });
-    }
-  }
-  return { load: loadavg(), rows };
+  return summarize(times, settings);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

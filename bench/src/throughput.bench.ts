@@ -67,7 +67,7 @@ export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutpu
       design: 'design floor: node:http + REST event + Unix socket + JSON handler',
       lambda: 'Lambda floor: the design floor, one event at a time per child, children = cores',
     } as const;
-    for (const kind of ['unix', 'worker', 'design', 'lambda'] as const) {
+    for (const kind of Object.keys(FLOORS) as Array<keyof typeof FLOORS>) {
       const floor = await startHopFloor(work, kind);
       servers.push(floor.server);
       add(`floor-${kind}`, FLOORS[kind], floorUrl(floor.url, kind), floor.server);

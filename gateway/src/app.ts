@@ -490,7 +490,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       sourceIp,
       port: req.socket?.localPort ?? 0,
       proto: 'http',
-      traceId: headers['x-amzn-trace-id'] ? undefined : traceId,
+      traceId: traceId === rawTrace ? undefined : traceId, // the client's own is among its headers already
       rest: api.type === 'rest',
     });
     const gwReq: GatewayRequest = {

@@ -28,10 +28,10 @@ const { buildState } = (await import(pathToFileURL(path.join(REPO, 'cli', 'bin',
  * child starts. tsx keeps function names by wrapping every closure it creates, a cost per
  * request on a hot path that the compiled build does not have.
  */
-export function esbCode(): { execArgv: string[]; from: string } {
+export function esbCode(): { fresh: boolean; execArgv: string[]; from: string } {
   return buildState(REPO) === 'fresh'
-    ? { execArgv: ['--import', 'tsx'], from: 'compiled JavaScript' }
-    : { execArgv: ['--conditions=esb-source', '--import', 'tsx'], from: 'TypeScript sources (the build is missing or stale: npm run build)' };
+    ? { fresh: true, execArgv: ['--import', 'tsx'], from: 'compiled JavaScript' }
+    : { fresh: false, execArgv: ['--conditions=esb-source', '--import', 'tsx'], from: 'TypeScript sources (the build is missing or stale: npm run build)' };
 }
 
 export interface Started {

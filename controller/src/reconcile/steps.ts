@@ -10,7 +10,7 @@ import { provision, type Credentials } from '@esb/provisioner';
 import { applyArtifact, describeTakeover, loadArtifact, readRuntimeConfig, routeKey, type LoadedArtifact } from '@esb/deploy';
 import { BuildError, describeBuild, describeProgress, generateArtifact, type BuildProgress } from '@esb/deploy';
 import { inspectInputs } from './inspect.js';
-import { fileSignature } from './own-writes.js';
+import { fileSignature, type OwnWrite } from './own-writes.js';
 import type { Counts, DeploySteps } from './deployment-reconciler.js';
 
 export type { RuntimeKind } from './inspect.js';
@@ -143,17 +143,21 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
     },
 
     async apply({ artifactPath, configDir, owner }) {
-      const onWritten = options.onConfigWritten && (() => options.onConfigWritten!(configDir));
+      let written: OwnWrite[] = [];
+      const onWritten = (names: string[]) => {
+        // Signatures of what was written, read under the deploy lock right after the renames:
+        // events for these versions are esb's own, and no later writer's version is taken for one.
+        written = names.flatMap((name) => {
+          const file = path.join(configDir, name);
+          const signature = fileSignature(file);
+          return signature ? [{ path: file, signature }] : [];
+        });
+        options.onConfigWritten?.(configDir);
+      };
       const report = await applyArtifact({ artifactPath, configDir, secrets: options.secrets, log: options.log, owner, loaded: await artifacts.load(artifactPath), onWritten });
       const changes = report.entries.map((e) => e.changes);
       const count = (pick: (c: (typeof changes)[number]) => { added: string[]; replaced: string[] } | undefined) =>
         changes.reduce((n, c) => n + (pick(c)?.added.length ?? 0) + (pick(c)?.replaced.length ?? 0), 0);
-      // Signatures of what was written, read at once: events for these versions are esb's own.
-      const written = report.written.flatMap((name) => {
-        const file = path.join(configDir, name);
-        const signature = fileSignature(file);
-        return signature ? [{ path: file, signature }] : [];
-      });
       return {
         written,
         message: report.changed

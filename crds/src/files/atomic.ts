@@ -3,7 +3,7 @@
 // the folder). Leftovers of killed writers are removed by `cleanStaleTmp`.
 import { randomBytes } from 'node:crypto';
 import { renameSync } from 'node:fs';
-import { open, readdir, rename, rm } from 'node:fs/promises';
+import { open, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** `<name>.<pid>.<hex>.tmp`: unique per writer, and names the process that wrote it. */
@@ -64,16 +64,8 @@ async function stageTmp(file: string, content: string | Uint8Array, durable: boo
 }
 
 /** Replaces `file` with `content` atomically: tmp file in the same folder, fsync, rename, fsync folder. */
-export async function writeFileAtomic(file: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
-  const durable = options.durable !== false;
-  const tmp = await stageTmp(file, content, durable);
-  try {
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  if (durable) await fsyncDir(dirname(file));
+export function writeFileAtomic(file: string, content: string | Uint8Array, options: AtomicWriteOptions = {}): Promise<void> {
+  return writeFilesAtomic([{ file, content }], options);
 }
 
 /**
@@ -86,12 +78,13 @@ export async function writeFileAtomic(file: string, content: string | Uint8Array
  */
 export async function writeFilesAtomic(
   files: ReadonlyArray<{ file: string; content: string | Uint8Array }>,
-  options: {
+  options: AtomicWriteOptions & {
     /** Called once every file is renamed into place, before the folders are fsynced (what a reader sees already). */
     onRenamed?(): void;
   } = {},
 ): Promise<void> {
-  const written = await Promise.allSettled(files.map(({ file, content }) => stageTmp(file, content, true)));
+  const durable = options.durable !== false;
+  const written = await Promise.allSettled(files.map(({ file, content }) => stageTmp(file, content, durable)));
   const failed = written.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
     await Promise.all(written.map((r) => (r.status === 'fulfilled' ? rm(r.value, { force: true }) : undefined)));
@@ -107,7 +100,7 @@ export async function writeFilesAtomic(
     }
   }
   if (staged.length) options.onRenamed?.();
-  await Promise.all([...new Set(staged.map(({ file }) => dirname(file)))].map((dir) => fsyncDir(dir)));
+  if (durable) await Promise.all([...new Set(staged.map(({ file }) => dirname(file)))].map((dir) => fsyncDir(dir)));
 }
 
 /**
