@@ -38,6 +38,18 @@ describe('cpuSaturation', () => {
     t = 200;
     expect(saturated()).toBe(false); // 990 idle of 990
   });
+  it('does not compare with a reading from long ago: a quiet spell would be averaged in', () => {
+    let t = 0;
+    let text = stat(0, 0);
+    const saturated = cpuSaturation({ everyMs: 100, now: () => t, read: () => text });
+    saturated();
+    t = 5000; // 50 x everyMs later
+    text = stat(100_000, 10);
+    expect(saturated()).toBe(false); // no recent base: unknown
+    t = 5100;
+    text = stat(101_000, 20);
+    expect(saturated()).toBe(true); // 10 idle of 1010 since the last reading
+  });
   it('counts as never saturated where /proc/stat cannot be read', () => {
     let reads = 0;
     const saturated = cpuSaturation({

@@ -28,11 +28,14 @@ export function idleShare(before: CpuTimes, after: CpuTimes): number | undefined
 
 /** Below this idle share the machine counts as saturated (5 %: less than a twentieth of its CPU free). */
 export const SATURATED_IDLE_SHARE = 0.05;
+/** A previous reading older than this many `everyMs` is no base for a comparison. */
+const STALE_READINGS = 10;
 
 /**
  * A `saturated()` check that reads the CPU counters at most every `everyMs` and compares them with
- * the previous reading. Unknown (no /proc/stat, first look) counts as not saturated: the policy
- * then behaves as it does without this signal.
+ * the previous reading. Unknown (no /proc/stat, first look, a previous reading more than
+ * STALE_READINGS × everyMs old, which would average a quiet spell in) counts as not saturated:
+ * the policy then behaves as it does without this signal.
  */
 export function cpuSaturation(opts: { everyMs?: number; now?: () => number; read?: () => string } = {}): () => boolean {
   const everyMs = opts.everyMs ?? 100;
@@ -56,7 +59,7 @@ export function cpuSaturation(opts: { everyMs?: number; now?: () => number; read
       unavailable = true;
       return (saturated = false);
     }
-    const share = last ? idleShare(last, times) : undefined;
+    const share = last && t - lastAt <= STALE_READINGS * everyMs ? idleShare(last, times) : undefined;
     saturated = share !== undefined && share < SATURATED_IDLE_SHARE;
     last = times;
     lastAt = t;
