@@ -8,7 +8,8 @@
 //   with the same Node handler. Also: start times, serverless-offline cold start and restart
 //   (its "deploy"), RSS of each server after load.
 // Every server is a child process; autocannon runs here. Runs are interleaved (run 1 of every
-// subject, then run 2, ...) so that a change of machine load hits all subjects alike.
+// subject, then run 2, ...) so that a change of machine load hits all subjects alike; each
+// measured run follows one unmeasured second of the same load.
 // Run alone: node --conditions=esb-source --import tsx bench/src/throughput.bench.ts [--runs 3] [--duration 5] [--quick]
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -43,6 +44,7 @@ interface Subject {
 }
 
 const CONCURRENCY = [1, 32] as const;
+const RUN_WARMUP_S = 1;
 const lat = (r: LoadResult) => `p50 ${r.p50.toFixed(2)} / p90 ${r.p90.toFixed(2)} / p99 ${r.p99.toFixed(2)} ms`;
 
 export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutput> {
@@ -164,6 +166,11 @@ export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutpu
     for (const c of CONCURRENCY) {
       for (let r = 0; r < opts.runs; r++) {
         for (const s of subjects) {
+          // Each measured run follows a short unmeasured one of the same subject and concurrency:
+          // interleaving leaves every server idle while the others are measured, and the first
+          // second back from idle (cold caches, a heap shrunk while idle) is not the warm state
+          // this measures. Servers shared by several subjects would otherwise favour the later ones.
+          await load(s.url, c, RUN_WARMUP_S);
           const res = await load(s.url, c, opts.durationS);
           s.results[c].push(res);
           log(`  c=${c} run ${r + 1}/${opts.runs} ${s.name.padEnd(32)} ${res.rps.toFixed(0).padStart(6)} req/s  ${lat(res)}${res.errors || res.non2xx ? `  errors ${res.errors} non-2xx ${res.non2xx}` : ''}`);

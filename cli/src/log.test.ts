@@ -16,6 +16,13 @@ describe('pretty log lines', () => {
     expect(formatLine({ level: 30, time: Date.UTC(2026, 10, 25, 10, 0, 2, 5), msg: 'x' })).toBe('10:00:02.005 INFO  x\n');
   });
 
+  it('prints numbers as their JSON (a non-finite one as null)', () => {
+    const fields = { a: -0, b: 1e21, c: 0.1 + 0.2, d: Number.NaN, e: Number.POSITIVE_INFINITY, f: [1, 'x'] };
+    const line = formatRecordLine(30, 0, {}, fields, 'm');
+    expect(line).toBe('00:00:00.000 INFO  m a=0 b=1e+21 c=0.30000000000000004 d=null e=null f=[1,"x"]\n');
+    expect(line).toBe(formatLine({ level: 30, time: 0, msg: 'm', ...JSON.parse(JSON.stringify(fields)) }));
+  });
+
   it('writes the lines of a flush interval in one write, in order, formatted', async () => {
     const writes: string[] = [];
     const log = pino({ base: undefined, timestamp: () => `,"time":${Date.UTC(2026, 0, 1)}` }, batchedDestination({ write: (s) => writes.push(s) }, { pretty: true, flushMs: 30 }));

@@ -56,8 +56,12 @@ export function mapResponse(payload: Buffer | string, opts: MapOptions): MapResu
   if (!isObject(result)) return { ok: false, reason: 'the function result is not an object' };
 
   if (opts.format === '1.0') {
-    const extra = Object.keys(result).filter((k) => !PROXY_RESULT_FIELDS.has(k));
-    if (extra.length) return { ok: false, reason: `unexpected field(s) ${extra.join(', ')} in the proxy result` };
+    // Checked in place: the field list is only built for the error (this runs on every response).
+    for (const k in result) {
+      if (PROXY_RESULT_FIELDS.has(k)) continue;
+      const extra = Object.keys(result).filter((f) => !PROXY_RESULT_FIELDS.has(f));
+      return { ok: false, reason: `unexpected field(s) ${extra.join(', ')} in the proxy result` };
+    }
   }
 
   const statusCode = typeof result.statusCode === 'string' && /^\d+$/.test(result.statusCode) ? Number(result.statusCode) : result.statusCode;
@@ -67,7 +71,10 @@ export function mapResponse(payload: Buffer | string, opts: MapOptions): MapResu
   const headers: Record<string, string | string[]> = {};
   if (result.headers !== undefined && result.headers !== null) {
     if (!isObject(result.headers)) return { ok: false, reason: 'headers is not an object' };
-    for (const [k, v] of Object.entries(result.headers)) if (v !== null && v !== undefined) addHeader(headers, k, v);
+    for (const k in result.headers) {
+      const v = result.headers[k];
+      if (v !== null && v !== undefined) addHeader(headers, k, v);
+    }
   }
   if (result.multiValueHeaders !== undefined && result.multiValueHeaders !== null) {
     if (!isObject(result.multiValueHeaders)) return { ok: false, reason: 'multiValueHeaders is not an object' };
