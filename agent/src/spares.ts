@@ -15,6 +15,9 @@ export interface SpareKey {
 
 export const spareKeyString = (k: SpareKey): string => `${k.runtime}:${k.memoryMb}`;
 
+/** The runtime name a spare of the family is started as (esb's bootstrap for it). */
+export const spareRuntimeName = (r: SpareRuntime): string => (r === 'node' ? 'nodejs' : 'python3');
+
 export function spareRuntimeOf(runtime: string | undefined): SpareRuntime | undefined {
   if (isNodeRuntime(runtime)) return 'node';
   if (isPythonRuntime(runtime)) return 'python';
