@@ -396,7 +396,7 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
   };
 
   /** The instance's handle on a running process (one started for it, or a spare it was given). */
-  const handleOf = (id: string, proc: RunningProcess): InstanceHandle => {
+  const handleOf = (id: string, proc: RunningProcess, served?: () => void): InstanceHandle => {
     const handle: InstanceHandle = {
       id,
       exited: proc.exited,
@@ -405,6 +405,7 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
       channel: proc.channel,
       stop: proc.stop,
       maxMemoryUsedMb: proc.maxMemoryUsedMb,
+      served,
     };
     live.add(handle);
     void proc.exited.then(() => live.delete(handle));
@@ -519,16 +520,13 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
     for (const l of spare.lines) onLine('stderr', `(before this instance) ${l}`);
     proc.channel!.write(encodeFrame(FRAME_ASSIGN, '', Buffer.from(JSON.stringify({ env, cwd, secret: spec.runtimeApiSecret }))));
     // Its replacement starts once this instance has answered its first event (or after the
-    // pool's delay), off the cold start's path: starting a process blocks the event loop. The
-    // pool attaches the instance's own listener before the socket is read.
-    let chunks = 0;
-    const served = () => {
-      if (++chunks < 2) return; // NEXT, then the first result
-      proc.channel!.off('data', served);
+    // pool's delay), off the cold start's path: starting a process blocks the event loop.
+    let replaced = false;
+    return handleOf(spec.instanceId, proc, () => {
+      if (replaced) return;
+      replaced = true;
       setImmediate(() => spares?.replaceNow(spare.key));
-    };
-    proc.channel!.on('data', served);
-    return handleOf(spec.instanceId, proc);
+    });
   };
 
   return {
