@@ -10,7 +10,7 @@ import type { Logger } from 'pino';
 import type { FunctionConfig, FunctionsFile } from '@esb/contracts';
 import { type Clock, systemClock } from './clock.js';
 import type { InstanceDriver } from './driver.js';
-import { buildInstanceEnv, type Credentials, type Endpoints, isNodeRuntime, isPythonRuntime } from './env.js';
+import { buildInstanceEnv, type Credentials, type Endpoints, isNodeRuntime, isPythonRuntime, processRuntimePath } from './env.js';
 import { errorPayload, errorResult, type Instance } from './instance.js';
 import type { InvokeContext, InvokeResult, Invoker } from '@esb/contracts';
 import { FileLogSink, logTail, type LogRecord, type LogSink, MultiLogSink, PinoLogSink, VictoriaLogsSink } from './logs.js';
@@ -251,8 +251,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       pythonPathExtra: docker ? ['/var/runtime'] : [],
       path: docker
         ? '/var/lang/bin:/usr/local/bin:/usr/bin:/bin:/opt/bin'
-        : [path.dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin', ...layerDirs.map((l) => path.join(l, 'bin'))].join(':'),
-      home: '/tmp',
+        : processRuntimePath(process.execPath, layerDirs),
       defaultsEnv: file.defaults.environment,
       functionEnv: fc.environment,
       now: clock.now(),

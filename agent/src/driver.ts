@@ -41,6 +41,12 @@ export interface InstanceHandle {
   /** The instance ran out of memory (its MemorySize), when the driver can tell. */
   outOfMemory?(): boolean;
   /**
+   * Told each time the instance has answered an invocation (its result or error document, handed
+   * back before this call); not when one times out or the instance exits. The process driver
+   * starts a used spare's replacement on the first (docs/agent.md#spare-runtimes).
+   */
+  served?(): void;
+  /**
    * Process runtime, esb's own Node and Python clients: the agent's end of the instance channel
    * (instance-channel.ts), which then carries the Runtime API instead of HTTP.
    */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildInstanceEnv, type InstanceEnvInput } from './env.js';
+import { baseInstanceEnv, buildInstanceEnv, type InstanceEnvInput, processRuntimePath } from './env.js';
 
 const base: InstanceEnvInput = {
   functionName: 'fn',
@@ -54,5 +54,32 @@ describe('buildInstanceEnv', () => {
     expect(env.PYTHONPATH).toBe('/layers/a/python:/layers/a/python/lib/python3.12/site-packages:/layers/b/python:/layers/b/python/lib/python3.12/site-packages');
     expect(env.NODE_PATH).toBeUndefined();
     expect(env.PYTHONUNBUFFERED).toBe('1');
+  });
+});
+
+describe('baseInstanceEnv and processRuntimePath', () => {
+  it('gives PATH, HOME (/tmp unless given), locale and time zone, and Python its output flags', () => {
+    expect(baseInstanceEnv({ runtime: 'nodejs20.x', path: '/bin' })).toEqual({ PATH: '/bin', HOME: '/tmp', LANG: 'C.UTF-8', TZ: ':UTC' });
+    expect(baseInstanceEnv({ runtime: 'python3.12', path: '/bin', home: '/own' })).toEqual({
+      PATH: '/bin',
+      HOME: '/own',
+      LANG: 'C.UTF-8',
+      TZ: ':UTC',
+      PYTHONUNBUFFERED: '1',
+      PYTHONDONTWRITEBYTECODE: '1',
+    });
+  });
+
+  it("is what every instance's environment starts with, unless the function sets a variable of it", () => {
+    for (const runtime of ['nodejs20.x', 'python3.12', 'provided.al2023']) {
+      const env = buildInstanceEnv({ ...base, runtime, home: undefined, functionEnv: {} });
+      expect(env).toMatchObject(baseInstanceEnv({ runtime, path: base.path }));
+    }
+    expect(buildInstanceEnv({ ...base, runtime: 'python3.12', functionEnv: { PYTHONUNBUFFERED: '0' } }).PYTHONUNBUFFERED).toBe('0');
+  });
+
+  it("puts the node binary's folder first, then the system's, then each layer's bin", () => {
+    expect(processRuntimePath('/opt/node/bin/node')).toBe('/opt/node/bin:/usr/local/bin:/usr/bin:/bin');
+    expect(processRuntimePath('/opt/node/bin/node', ['/layers/a', '/layers/b'])).toBe('/opt/node/bin:/usr/local/bin:/usr/bin:/bin:/layers/a/bin:/layers/b/bin');
   });
 });

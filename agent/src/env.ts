@@ -30,9 +30,10 @@ export interface InstanceEnvInput {
   nodePathExtra?: string[];
   /** Extra PYTHONPATH entries after the layers. */
   pythonPathExtra?: string[];
-  /** PATH of the instance. */
+  /** PATH of the instance (processRuntimePath in the process runtime). */
   path: string;
-  home: string;
+  /** Default /tmp; the driver gives an isolated instance its own folder. */
+  home?: string;
   defaultsEnv: Record<string, string>;
   functionEnv: Record<string, string>;
   now: number;
@@ -58,12 +59,29 @@ export function logStreamName(instanceId: string, now: number): string {
   return `${ymd}/[$LATEST]${instanceId.replace(/[^a-f0-9]/gi, '')}`;
 }
 
+/**
+ * PATH of an instance in the process runtime: the folder of the node binary that runs Node
+ * instances, the system's folders, then each layer's bin (Lambda's /opt/bin).
+ */
+export function processRuntimePath(node: string, layerDirs: string[] = []): string {
+  return [path.dirname(node), '/usr/local/bin', '/usr/bin', '/bin', ...layerDirs.map((l) => path.join(l, 'bin'))].join(':');
+}
+
+/**
+ * What every instance's environment holds before Lambda's variables and the function's own:
+ * PATH, HOME, locale, time zone, Python's output flags. A spare runtime starts with it too
+ * (docs/agent.md#spare-runtimes), so that what its process read at start-up is what an
+ * instance's would have read.
+ */
+export function baseInstanceEnv(b: { runtime?: string; path: string; home?: string }): Record<string, string> {
+  const env: Record<string, string> = { PATH: b.path, HOME: b.home ?? '/tmp', LANG: 'C.UTF-8', TZ: ':UTC' };
+  if (isPythonRuntime(b.runtime)) Object.assign(env, { PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' });
+  return env;
+}
+
 export function buildInstanceEnv(i: InstanceEnvInput): Record<string, string> {
   const env: Record<string, string> = {
-    PATH: i.path,
-    HOME: i.home,
-    LANG: 'C.UTF-8',
-    TZ: ':UTC',
+    ...baseInstanceEnv(i),
     AWS_REGION: i.region,
     AWS_DEFAULT_REGION: i.region,
     AWS_ACCESS_KEY_ID: i.credentials.accessKeyId,
@@ -93,8 +111,6 @@ export function buildInstanceEnv(i: InstanceEnvInput): Record<string, string> {
     }
     paths.push(...(i.pythonPathExtra ?? []));
     if (paths.length) env.PYTHONPATH = paths.join(':');
-    env.PYTHONUNBUFFERED = '1';
-    env.PYTHONDONTWRITEBYTECODE = '1';
   }
 
   Object.assign(env, i.defaultsEnv, i.functionEnv);

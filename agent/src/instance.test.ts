@@ -13,7 +13,7 @@ const cleanup: Array<() => void> = [];
 afterEach(() => cleanup.splice(0).forEach((f) => f()));
 
 /** An instance whose channel is one end of a connected socket; returns it and the runtime's end. */
-async function channelInstance(): Promise<{ inst: Instance; runtime: net.Socket; frames: Frame[] }> {
+async function channelInstance(served?: () => void): Promise<{ inst: Instance; runtime: net.Socket; frames: Frame[] }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'esb-instance-'));
   const sock = path.join(dir, 'c.sock');
   const server = net.createServer();
@@ -26,7 +26,7 @@ async function channelInstance(): Promise<{ inst: Instance; runtime: net.Socket;
   ]);
   const inst = new Instance('i1', 'fn', 0, 30_000, 'arn:aws:lambda:us-east-1:123456789012:function:fn', { onReady: () => {}, onExit: () => {}, onPlatformLine: () => {}, onInvocationEnd: () => {} });
   let exit!: () => void;
-  inst.attach({ id: 'i1', exited: new Promise((r) => (exit = () => r({ code: 0, signal: null }))), stop: async () => exit(), channel: agentEnd });
+  inst.attach({ id: 'i1', exited: new Promise((r) => (exit = () => r({ code: 0, signal: null }))), stop: async () => exit(), channel: agentEnd, served });
   const frames: Frame[] = [];
   const decoder = new FrameDecoder(1 << 20);
   runtime.on('data', (c: Buffer) => decoder.push(c, (f) => frames.push(f)));
@@ -76,5 +76,35 @@ describe('Instance on the instance channel', () => {
     runtime.write(encodeFrame(FRAME_RESPONSE, 'req-c', Buffer.from('1')));
     await c.result;
     expect(c.inv.runtimeMs).toBeUndefined();
+  });
+
+  it('tells its handle once the runtime answered each invocation, after the result went back; not when it exits during one', async () => {
+    const seen: string[] = [];
+    const { inst, runtime, frames } = await channelInstance(() => seen.push('served'));
+    const give = (requestId: string): Invocation => {
+      const inv: Invocation = { requestId, payload: Buffer.from('{}'), ctx: {}, receivedAt: performance.now(), done: false, resolve: (r) => seen.push(`result ${r.requestId}`) };
+      inst.assign(inv);
+      return inv;
+    };
+    runtime.write(encodeFrame(FRAME_NEXT, ''));
+    give('req-a');
+    await until(() => frames.length === 1);
+    expect(seen).toEqual([]); // ready, the event delivered: not served yet
+    runtime.write(encodeFrame(FRAME_RESPONSE, 'req-a\x001', Buffer.from('1')));
+    await until(() => seen.length === 2);
+    expect(seen).toEqual(['result req-a', 'served']);
+
+    give('req-b');
+    await until(() => frames.length === 2);
+    runtime.write(encodeFrame(FRAME_ERROR, 'req-b\x00MyError\x001', Buffer.from('{}')));
+    await until(() => seen.length === 4);
+    expect(seen.slice(2)).toEqual(['result req-b', 'served']);
+
+    give('req-c');
+    await until(() => frames.length === 3);
+    inst.stop(); // the runtime exits with the event unanswered
+    await until(() => seen.length === 5);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(seen.slice(4)).toEqual(['result req-c']);
   });
 });

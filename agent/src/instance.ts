@@ -199,6 +199,12 @@ export class Instance {
     this.events.onInvocationEnd(this, inv, duration);
   }
 
+  /** The runtime answered `inv` (a result or an error document): completed, then the driver told. */
+  private answered(inv: Invocation, result: InvokeResult): void {
+    this.finish(inv, result);
+    this.handle?.served?.();
+  }
+
   private deliver(res: RuntimeResponder, inv: Invocation): void {
     const headers: Record<string, string | number> = {
       'content-type': 'application/json',
@@ -247,13 +253,13 @@ export class Instance {
         if (us >= 0) inv.runtimeMs = us / 1000;
         if (f.tooLarge) {
           const message = `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
-          this.finish(inv, errorResult(id, 'FunctionError', message, errorPayload('Function.ResponseSizeTooLarge', message)));
-        } else if (f.kind === FRAME_RESPONSE) this.finish(inv, { requestId: id, durationMs: 0, payload: f.body });
+          this.answered(inv, errorResult(id, 'FunctionError', message, errorPayload('Function.ResponseSizeTooLarge', message)));
+        } else if (f.kind === FRAME_RESPONSE) this.answered(inv, { requestId: id, durationMs: 0, payload: f.body });
         else {
           const doc = safeJson(f.body);
           const type = parts[1] || (typeof doc?.errorType === 'string' ? doc.errorType : 'Unhandled');
           const msg = typeof doc?.errorMessage === 'string' ? doc.errorMessage : '';
-          this.finish(inv, errorResult(id, 'FunctionError', msg ? `${type}: ${msg}` : type, f.body));
+          this.answered(inv, errorResult(id, 'FunctionError', msg ? `${type}: ${msg}` : type, f.body));
         }
       }
       return this.channelNext();
@@ -340,17 +346,17 @@ export class Instance {
     if (req.tooLarge) {
       const message = `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
       reply(res, 413, JSON.stringify({ errorType: 'RequestEntityTooLarge', errorMessage: message }));
-      this.finish(inv, errorResult(id, 'FunctionError', message, errorPayload('Function.ResponseSizeTooLarge', message)));
+      this.answered(inv, errorResult(id, 'FunctionError', message, errorPayload('Function.ResponseSizeTooLarge', message)));
       return;
     }
     const body = req.body;
     reply(res, 202, '{"status":"OK"}');
-    if (what === 'response') this.finish(inv, { requestId: id, durationMs: 0, payload: body });
+    if (what === 'response') this.answered(inv, { requestId: id, durationMs: 0, payload: body });
     else {
       const doc = safeJson(body);
       const type = String(req.headers['lambda-runtime-function-error-type'] ?? doc?.errorType ?? 'Unhandled');
       const msg = typeof doc?.errorMessage === 'string' ? doc.errorMessage : '';
-      this.finish(inv, errorResult(id, 'FunctionError', msg ? `${type}: ${msg}` : type, body));
+      this.answered(inv, errorResult(id, 'FunctionError', msg ? `${type}: ${msg}` : type, body));
     }
   }
 }

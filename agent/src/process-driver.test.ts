@@ -6,7 +6,9 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { FunctionsFile } from '@esb/contracts';
 import { createAgent } from './agent.js';
-import { runtimeVersionWarning } from './process-driver.js';
+import { baseInstanceEnv, buildInstanceEnv, processRuntimePath } from './env.js';
+import { runtimeVersionWarning, spareStartEnv } from './process-driver.js';
+import { spareMismatch, type SpareRuntime } from './spares.js';
 
 describe('runtime versions in the process runtime', () => {
   it('warns when the function names another Node major or Python minor than the machine has', () => {
@@ -41,5 +43,54 @@ describe('runtime versions in the process runtime', () => {
     } finally {
       await agent.close();
     }
+  });
+});
+
+describe('spareStartEnv (docs/agent.md#spare-runtimes)', () => {
+  const node = '/opt/node/bin/node';
+  /** An instance's environment as the agent builds it for the process runtime, with the driver's own TMPDIR/HOME when given. */
+  const instanceEnv = (runtime: string, own?: string) => ({
+    ...buildInstanceEnv({
+      functionName: 'fn',
+      instanceId: 'abc',
+      runtime,
+      handler: 'index.handler',
+      memoryMb: 128,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AK', secretAccessKey: 'SK' },
+      endpoints: {},
+      runtimeApi: '127.0.0.1:1',
+      taskRoot: '/code',
+      runtimeDir: '/rt',
+      layerDirs: ['/layers/a'],
+      path: processRuntimePath(node, ['/layers/a']),
+      defaultsEnv: {},
+      functionEnv: { MINE: 'x' },
+      now: 0,
+    }),
+    ...(own ? { HOME: own, TMPDIR: own } : {}),
+  });
+
+  it("is an instance's base environment, its own TMPDIR and the channel's variables: nothing of a function", () => {
+    expect(spareStartEnv('node', { node })).toEqual({ ...baseInstanceEnv({ runtime: 'nodejs', path: processRuntimePath(node) }), ESB_RUNTIME_CHANNEL: '3', ESB_SPARE: '1' });
+    expect(spareStartEnv('python', { node, tmp: '/t/s1' })).toEqual({
+      ...baseInstanceEnv({ runtime: 'python3', path: processRuntimePath(node), home: '/t/s1' }),
+      TMPDIR: '/t/s1',
+      ESB_RUNTIME_CHANNEL: '3',
+      ESB_SPARE: '1',
+    });
+  });
+
+  it('matches an instance of its runtime with no start-up variables of its own, isolated or not', () => {
+    const cases: Array<[SpareRuntime, string]> = [
+      ['node', 'nodejs20.x'],
+      ['python', 'python3.12'],
+    ];
+    for (const [spare, runtime] of cases) {
+      expect(spareMismatch({ runtime, env: instanceEnv(runtime), channel: true }, spareStartEnv(spare, { node }))).toBeUndefined();
+      expect(spareMismatch({ runtime, env: instanceEnv(runtime, '/t/own'), channel: true }, spareStartEnv(spare, { node, tmp: '/t/own' }))).toBeUndefined();
+    }
+    // Python's flags are read at start-up: a Python spare's environment is not a Node instance's.
+    expect(spareMismatch({ runtime: 'nodejs20.x', env: instanceEnv('nodejs20.x'), channel: true }, spareStartEnv('python', { node }))).toMatch(/^PYTHON/);
   });
 });

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InstanceDriver, InstanceHandle, InstanceSpec } from './driver.js';
-import { isNodeRuntime, isPythonRuntime } from './env.js';
+import { baseInstanceEnv, isNodeRuntime, isPythonRuntime, processRuntimePath } from './env.js';
 import { type FunctionUsers, LAMBDA_MAX_FILES, LAMBDA_MAX_PROCESSES, ReadableCopies, readProblem, rewritePaths, UidPool } from './isolation.js';
 import { LineSplitter } from './lines.js';
 import { CHANNEL_ENV, CHANNEL_FD, encodeFrame, FRAME_ASSIGN, SPARE_ENV } from './instance-channel.js';
-import { type SpareKey, SparePool, type SpareRuntime, spareMismatch, spareRuntimeOf } from './spares.js';
+import { type SpareKey, SparePool, type SpareRuntime, spareMismatch, spareRuntimeName, spareRuntimeOf } from './spares.js';
 import type { Duplex } from 'node:stream';
 
 export const RUNTIME_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'runtime');
@@ -200,19 +200,11 @@ interface RunningProcess {
   maxMemoryUsedMb(): number | undefined;
 }
 
-/** The environment a spare starts with: what every instance of its runtime starts with (env.ts), nothing of a function. */
+/** The environment a spare starts with: what every instance of its runtime starts with (baseInstanceEnv), nothing of a function. */
 export function spareStartEnv(runtime: SpareRuntime, opts: { node: string; tmp?: string }): Record<string, string> {
-  const env: Record<string, string> = {
-    PATH: [path.dirname(opts.node), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
-    HOME: opts.tmp ?? '/tmp',
-    LANG: 'C.UTF-8',
-    TZ: ':UTC',
-    [CHANNEL_ENV]: String(CHANNEL_FD),
-    [SPARE_ENV]: '1',
-  };
+  const env = baseInstanceEnv({ runtime: spareRuntimeName(runtime), path: processRuntimePath(opts.node), home: opts.tmp });
   if (opts.tmp) env.TMPDIR = opts.tmp;
-  if (runtime === 'python') Object.assign(env, { PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' });
-  return env;
+  return { ...env, [CHANNEL_ENV]: String(CHANNEL_FD), [SPARE_ENV]: '1' };
 }
 
 /** Placeholder for the instance's own TMPDIR/HOME when comparing environments (each spare has its own). */
@@ -404,7 +396,7 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
   };
 
   /** The instance's handle on a running process (one started for it, or a spare it was given). */
-  const handleOf = (id: string, proc: RunningProcess): InstanceHandle => {
+  const handleOf = (id: string, proc: RunningProcess, served?: () => void): InstanceHandle => {
     const handle: InstanceHandle = {
       id,
       exited: proc.exited,
@@ -413,6 +405,7 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
       channel: proc.channel,
       stop: proc.stop,
       maxMemoryUsedMb: proc.maxMemoryUsedMb,
+      served,
     };
     live.add(handle);
     void proc.exited.then(() => live.delete(handle));
@@ -446,7 +439,7 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
             const identity = takeIdentity();
             try {
               const id = `spare-${process.pid}-${++spareSeq}`;
-              const cmd = commandFor({ functionName: `(spare ${key.runtime})`, instanceId: id, runtime: key.runtime === 'node' ? 'nodejs' : 'python3', layerDirs: [], memoryMb: key.memoryMb, env: {} }, identity);
+              const cmd = commandFor({ functionName: `(spare ${key.runtime})`, instanceId: id, runtime: spareRuntimeName(key.runtime), layerDirs: [], memoryMb: key.memoryMb, env: {} }, identity);
               const tmp = identity ? instanceTmp(id, identity.uid, identity.gid) : undefined;
               const lines: string[] = [];
               const proc = spawnProcess({
@@ -485,13 +478,18 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
     : undefined;
   spares?.start();
 
+  // What a cold start's environment is compared with, once per driver: isolated instances and
+  // spares each have a TMPDIR/HOME of their own, compared as one placeholder.
+  const isolated = users.kind !== 'none';
+  const own: Record<string, string> = isolated ? { HOME: OWN_TMP, TMPDIR: OWN_TMP } : {};
+  const startEnvOf = (runtime: SpareRuntime) => spareStartEnv(runtime, { node, tmp: isolated ? OWN_TMP : undefined });
+  const startEnvs: Record<SpareRuntime, Record<string, string>> = { node: startEnvOf('node'), python: startEnvOf('python') };
+
   /** A spare of the runtime and MemorySize of `spec`, when one may serve it. */
-  const spareFor = (spec: InstanceSpec, isolated: boolean): Spare | undefined => {
+  const spareFor = (spec: InstanceSpec): Spare | undefined => {
     const runtime = spareRuntimeOf(spec.runtime);
     if (!spares || !runtime || !spareRuntimes.has(runtime)) return undefined;
-    const own: Record<string, string> = isolated ? { HOME: OWN_TMP, TMPDIR: OWN_TMP } : {};
-    const startEnv = spareStartEnv(runtime, { node, tmp: isolated ? OWN_TMP : undefined });
-    if (spareMismatch({ runtime: spec.runtime, env: { ...spec.env, ...own }, channel: channelOn }, startEnv)) return undefined;
+    if (spareMismatch({ runtime: spec.runtime, env: { ...spec.env, ...own }, channel: channelOn }, startEnvs[runtime])) return undefined;
     for (;;) {
       const spare = spares.take({ runtime, memoryMb: spec.memoryMb });
       if (!spare || !spare.proc.gone()) return spare;
@@ -522,16 +520,13 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
     for (const l of spare.lines) onLine('stderr', `(before this instance) ${l}`);
     proc.channel!.write(encodeFrame(FRAME_ASSIGN, '', Buffer.from(JSON.stringify({ env, cwd, secret: spec.runtimeApiSecret }))));
     // Its replacement starts once this instance has answered its first event (or after the
-    // pool's delay), off the cold start's path: starting a process blocks the event loop. The
-    // pool attaches the instance's own listener before the socket is read.
-    let chunks = 0;
-    const served = () => {
-      if (++chunks < 2) return; // NEXT, then the first result
-      proc.channel!.off('data', served);
+    // pool's delay), off the cold start's path: starting a process blocks the event loop.
+    let replaced = false;
+    return handleOf(spec.instanceId, proc, () => {
+      if (replaced) return;
+      replaced = true;
       setImmediate(() => spares?.replaceNow(spare.key));
-    };
-    proc.channel!.on('data', served);
-    return handleOf(spec.instanceId, proc);
+    });
   };
 
   return {
@@ -543,7 +538,7 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
       return runtimeVersionWarning(runtime, { node: nodeVersion, python: machinePython ?? undefined });
     },
     async start(spec, onLine) {
-      const spare = spareFor(spec, users.kind !== 'none');
+      const spare = spareFor(spec);
       if (spare) return assign(spare, spec, onLine);
       const ours = isNodeRuntime(spec.runtime) || isPythonRuntime(spec.runtime);
       const identity = takeIdentity();

@@ -160,8 +160,12 @@ describe('spare runtimes, process runtime', () => {
     expect(json((await spared.invoke('b', ev({}))).payload).fromSpare).toBe(false);
     await until(() => sparesOfThisProcess().some((s) => s.memoryMb === 256));
 
+    const sparesBefore = new Set(sparesOfThisProcess().map((s) => s.pid));
     const a = json((await spared.invoke('a', ev({}))).payload);
     expect(a.fromSpare).toBe(true);
+    // Its replacement started once it had answered, not the pool's delay later: by the next turn of the event loop.
+    await new Promise((r) => setImmediate(r));
+    expect(sparesOfThisProcess().filter((s) => !sparesBefore.has(s.pid))).toHaveLength(1);
     // Exactly the environment a process started for it gets: nothing of the spare's start-up
     // environment, nothing of another function's.
     expect(comparable(a.env)).toEqual(comparable(aFresh.env));

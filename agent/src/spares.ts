@@ -15,6 +15,9 @@ export interface SpareKey {
 
 export const spareKeyString = (k: SpareKey): string => `${k.runtime}:${k.memoryMb}`;
 
+/** The runtime name a spare of the family is started as (esb's bootstrap for it). */
+export const spareRuntimeName = (r: SpareRuntime): string => (r === 'node' ? 'nodejs' : 'python3');
+
 export function spareRuntimeOf(runtime: string | undefined): SpareRuntime | undefined {
   if (isNodeRuntime(runtime)) return 'node';
   if (isPythonRuntime(runtime)) return 'python';
@@ -71,7 +74,7 @@ export interface SparePoolOptions {
   defaults?: SpareKey[];
   /**
    * Wait before a used spare is replaced, at most: starting one blocks the event loop for a few
-   * ms and takes a core, so the driver asks for it once the instance it became is ready (replaceNow).
+   * ms and takes a core, so the driver asks for it once the instance it became has answered its first event (replaceNow).
    */
   replaceDelayMs?: number;
   /** Back-off after a spare died idle (or could not start): first wait, doubled each time up to max. */
@@ -158,7 +161,7 @@ export class SparePool<S> {
     return spare;
   }
 
-  /** Starts the replacement of `key` now (the instance a spare became is ready) instead of after replaceDelayMs. */
+  /** Starts the replacement of `key` now (the instance a spare became has answered) instead of after replaceDelayMs. */
   replaceNow(key: SpareKey): void {
     const s = spareKeyString(key);
     const pending = this.timers.get(s);
