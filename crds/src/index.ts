@@ -12,4 +12,5 @@ export * from './reasons.js';
 export * from './defaults.js';
 export * from './files/codec.js';
 export * from './files/watch.js';
+export { versionSignature } from './files/signature.js';
 export { workerEntry, type WorkerEntry } from './worker-entry.js';

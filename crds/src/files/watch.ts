@@ -12,6 +12,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { versionSignature } from './signature.js';
 
 export interface WatchLogger {
   info(obj: object, msg?: string): void;
@@ -66,8 +67,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function signatureOf(path: string): Promise<string | undefined> {
   try {
-    const s = await stat(path, { bigint: true });
-    return `${s.ino}:${s.mtimeNs}:${s.size}`;
+    return versionSignature(await stat(path, { bigint: true }));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw err;
