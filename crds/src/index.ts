@@ -13,4 +13,5 @@ export * from './defaults.js';
 export * from './files/codec.js';
 export * from './files/watch.js';
 export { versionSignature } from './files/signature.js';
+export { readUntilValid } from './files/read-until-valid.js';
 export { workerEntry, type WorkerEntry } from './worker-entry.js';

@@ -11,6 +11,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
+import { readUntilValid } from '@esb/contracts';
 import { PathWatcher, type OwnWrite } from '../reconcile/path-watcher.js';
 import { keyOf, type Request, type Source } from '../reconcile/types.js';
 import { isManifestFile, type ManifestEntry } from './manifests.js';
@@ -100,13 +101,12 @@ export class FileSource implements Source {
     const add = (requests: Request[]) => {
       for (const r of requests) affected.set(keyOf(r), r);
     };
-    add(await store.refreshFile(file));
-    for (const pause of this.options.settleMs ?? MANIFEST_SETTLE_MS) {
-      if (superseded() || !(await unsettled(store, file))) break;
-      await new Promise((resolve) => setTimeout(resolve, pause));
-      if (superseded()) break;
-      add(await store.refreshFile(file));
-    }
+    await readUntilValid(
+      async () => add(await store.refreshFile(file)),
+      async () => !(await unsettled(store, file)),
+      this.options.settleMs ?? MANIFEST_SETTLE_MS,
+      superseded,
+    );
     if (superseded()) return;
     const requests = [...affected.values()];
     affected.clear();
