@@ -12,4 +12,6 @@ export * from './reasons.js';
 export * from './defaults.js';
 export * from './files/codec.js';
 export * from './files/watch.js';
+export { versionSignature } from './files/signature.js';
+export { readUntilValid } from './files/read-until-valid.js';
 export { workerEntry, type WorkerEntry } from './worker-entry.js';

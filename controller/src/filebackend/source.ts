@@ -11,6 +11,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
+import { readUntilValid } from '@esb/contracts';
 import { PathWatcher, type OwnWrite } from '../reconcile/path-watcher.js';
 import { keyOf, type Request, type Source } from '../reconcile/types.js';
 import { isManifestFile, type ManifestEntry } from './manifests.js';
@@ -32,11 +33,21 @@ export const FILE_RESYNC_MS = 60_000;
 /** Pauses before a manifest that reads as invalid or empty is read again (a write in progress). */
 export const MANIFEST_SETTLE_MS: readonly number[] = [25, 75, 150];
 
+/** What the source keeps of one manifest file while its events are handled. */
+interface ManifestState {
+  /** Number of the newest event: a read for an older one is superseded. */
+  latest: number;
+  /** The reads of this file's events, one after the other. */
+  reads: Promise<void>;
+  /** Keys seen by reads a newer event superseded (or that failed): enqueued by the next read that completes. */
+  affected: Map<string, Request>;
+}
+
 export class FileSource implements Source {
   private manifests?: FSWatcher;
   private readonly inputs: PathWatcher;
   private resync?: NodeJS.Timeout;
-  private readonly affected = new Map<string, Map<string, Request>>();
+  private readonly manifestStates = new Map<string, ManifestState>();
 
   constructor(private readonly options: FileSourceOptions) {
     this.inputs = new PathWatcher({ usePolling: options.usePolling, log: options.log });
@@ -45,18 +56,18 @@ export class FileSource implements Source {
   async start(enqueue: (request: Request) => void): Promise<void> {
     for (const request of await this.options.store.refreshAll()) enqueue(request);
     // Events of one file are handled one after the other; a newer event cuts the pauses of an older one short.
-    const latest = new Map<string, number>();
-    const chains = new Map<string, Promise<void>>();
     const onManifest = (changed: string) => {
       if (!isManifestFile(changed)) return;
       const file = path.resolve(changed);
-      const seq = (latest.get(file) ?? 0) + 1;
-      latest.set(file, seq);
-      const run = (chains.get(file) ?? Promise.resolve()).then(() => this.readManifest(file, () => latest.get(file) !== seq, enqueue));
+      const state = this.manifestStates.get(file) ?? { latest: 0, reads: Promise.resolve(), affected: new Map() };
+      this.manifestStates.set(file, state);
+      const seq = ++state.latest;
+      const run = state.reads.then(() => this.readManifest(file, state, seq, enqueue));
       const settled = run.catch((err) => this.options.log?.warn(`reading ${file}: ${String(err)}`));
-      chains.set(file, settled);
+      state.reads = settled;
       void settled.then(() => {
-        if (chains.get(file) === settled) (chains.delete(file), latest.delete(file));
+        // Kept while it holds keys a failed read left, for the file's next event.
+        if (state.reads === settled && state.affected.size === 0) this.manifestStates.delete(file);
       });
     };
     this.manifests = watch(this.options.deploymentsDir, {
@@ -83,24 +94,23 @@ export class FileSource implements Source {
    * exists but reads as invalid or empty may be a write in progress: it is read again after each
    * pause of `settleMs` until it reads well, and the keys are enqueued once, with what it says last.
    */
-  private async readManifest(file: string, superseded: () => boolean, enqueue: (request: Request) => void): Promise<void> {
+  private async readManifest(file: string, state: ManifestState, seq: number, enqueue: (request: Request) => void): Promise<void> {
     const { store } = this.options;
-    // Keys seen by a read that a newer event superseded are enqueued by the newer one.
-    const affected = this.affected.get(file) ?? new Map<string, Request>();
-    this.affected.set(file, affected);
+    const { affected } = state;
+    const superseded = () => state.latest !== seq;
     const add = (requests: Request[]) => {
       for (const r of requests) affected.set(keyOf(r), r);
     };
-    add(await store.refreshFile(file));
-    for (const pause of this.options.settleMs ?? MANIFEST_SETTLE_MS) {
-      if (superseded() || !(await unsettled(store, file))) break;
-      await new Promise((resolve) => setTimeout(resolve, pause));
-      if (superseded()) break;
-      add(await store.refreshFile(file));
-    }
+    await readUntilValid(
+      async () => add(await store.refreshFile(file)),
+      async () => !(await unsettled(store, file)),
+      this.options.settleMs ?? MANIFEST_SETTLE_MS,
+      superseded,
+    );
     if (superseded()) return;
-    this.affected.delete(file);
-    for (const request of affected.values()) enqueue(request);
+    const requests = [...affected.values()];
+    affected.clear();
+    for (const request of requests) enqueue(request);
   }
 
   /** CONFIG_DIR files esb has just written (see PathWatcher.noteOwnWrites). */

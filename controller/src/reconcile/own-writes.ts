@@ -2,6 +2,7 @@
 // writers' versions by their signature, so that esb's own apply is not taken for damage
 // (docs/kube.md "Self-heal").
 import { statSync } from 'node:fs';
+import { versionSignature } from '@esb/contracts';
 
 /** A file esb itself wrote, by path and the signature of the version it wrote. */
 export interface OwnWrite {
@@ -9,8 +10,8 @@ export interface OwnWrite {
   signature: string;
 }
 
-/** What tells one version of a file from another: inode (an atomic rename gives a new one), mtime, size. */
+/** The signature of the file's current version (versionSignature); undefined when it is missing. */
 export function fileSignature(file: string): string | undefined {
   const s = statSync(file, { bigint: true, throwIfNoEntry: false });
-  return s && `${s.ino}:${s.mtimeNs}:${s.size}`;
+  return s && versionSignature(s);
 }

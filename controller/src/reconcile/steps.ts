@@ -7,7 +7,7 @@ import { rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ContractError, ReasonError, YamlSyntaxError, type FunctionsFile } from '@esb/contracts';
 import { provision, type Credentials } from '@esb/provisioner';
-import { applyArtifact, describeTakeover, loadArtifact, readRuntimeConfig, routeKey, type LoadedArtifact } from '@esb/deploy';
+import { applyArtifact, describeTakeover, loadArtifact, readRuntimeConfig, routeKey, type LoadedArtifact, type RuntimeConfig } from '@esb/deploy';
 import { BuildError, describeBuild, describeProgress, generateArtifact, type BuildProgress } from '@esb/deploy';
 import { inspectInputs } from './inspect.js';
 import { fileSignature, type OwnWrite } from './own-writes.js';
@@ -65,22 +65,29 @@ export class ArtifactCache {
   }
 }
 
-async function countArtifact(artifacts: ArtifactCache, artifactPath: string): Promise<{ artifactDigest: string; counts: Counts; functions: FunctionsFile['functions'] }> {
-  const artifact = await artifacts.load(artifactPath);
+/**
+ * What a Deployment's status counts (functions, routes, and tables, buckets and layers as
+ * resources) over the runtime configs of an artifact's entries: one rule for what generate
+ * reports and what describeArtifact reads back.
+ */
+export function countRuntimeConfigs(configs: readonly RuntimeConfig[]): Counts {
   const counts: Counts = { functions: 0, routes: 0, resources: 0 };
-  const functions: FunctionsFile['functions'] = {};
-  const digests: string[] = [];
-  for (const entry of artifact.entries) {
-    const { config } = entry;
-    Object.assign(functions, config.functions.functions);
+  for (const config of configs) {
     counts.functions += Object.keys(config.functions.functions).length;
     counts.routes += config.routing.routes.length;
     const r = config.resources.resources;
     counts.resources += (r.dynamodb?.length ?? 0) + (r.s3?.length ?? 0) + (r.layers?.length ?? 0);
-    digests.push(entry.entry.digest ?? `sha256:${entry.entry.source_template.sha256}`);
   }
+  return counts;
+}
+
+async function countArtifact(artifacts: ArtifactCache, artifactPath: string): Promise<{ artifactDigest: string; counts: Counts; functions: FunctionsFile['functions'] }> {
+  const artifact = await artifacts.load(artifactPath);
+  const functions: FunctionsFile['functions'] = {};
+  for (const { config } of artifact.entries) Object.assign(functions, config.functions.functions);
+  const digests = artifact.entries.map(({ entry }) => entry.digest ?? `sha256:${entry.source_template.sha256}`);
   const artifactDigest = digests.length === 1 ? digests[0] : `sha256:${createHash('sha256').update(digests.join('\n')).digest('hex')}`;
-  return { artifactDigest, counts, functions };
+  return { artifactDigest, counts: countRuntimeConfigs(artifact.entries.map((e) => e.config)), functions };
 }
 
 export function createDeploySteps(options: StepsOptions): DeploySteps {
@@ -101,14 +108,13 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
         const result = await generateArtifact({ templatePath, outDir, env, project, stackName, parameterOverrides: parameters, region: options.region, exclude, buildDir, onBuildProgress, signal });
         await shown;
         artifacts.written(result.artifactPath);
-        const { summary } = result;
         return {
           artifactPath: result.artifactPath,
           artifactDigest: result.digest,
           warnings: result.warnings.map(String),
           built: result.build ? describeBuild(result.build) : undefined,
-          stackName: summary.stack,
-          counts: { functions: summary.functions, routes: summary.routes, resources: summary.tables + summary.buckets + summary.layers },
+          stackName: result.summary.stack,
+          counts: countRuntimeConfigs([result.config]),
         };
       } catch (err) {
         await shown;

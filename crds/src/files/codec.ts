@@ -67,6 +67,8 @@ export interface ReadRuntimeFile<T> {
   value: T;
   /** False when the file does not exist (then `value` is the codec's empty value). */
   present: boolean;
+  /** The text read (absent when the file does not exist): a writer compares its new text with it. */
+  text?: string;
 }
 
 /** Reads `dir/<name>`: missing is empty; unreadable, malformed or invalid is a ContractError / YamlSyntaxError naming the file. */
@@ -80,7 +82,7 @@ export async function readRuntimeFile<S extends z.ZodType>(c: RuntimeFileCodec<S
     if (code === 'ENOENT') return { file, value: c.empty, present: false };
     throw new ContractError(file, [{ path: '', message: `cannot read (${code})` }], { cause });
   }
-  return { file, value: decodeRuntimeFile(c, text, file), present: true };
+  return { file, value: decodeRuntimeFile(c, text, file), present: true, text };
 }
 
 /** Writes `dir/<name>` atomically (tmp file, fsync, rename). */

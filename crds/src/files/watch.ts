@@ -12,6 +12,8 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readUntilValid } from './read-until-valid.js';
+import { versionSignature } from './signature.js';
 
 export interface WatchLogger {
   info(obj: object, msg?: string): void;
@@ -62,12 +64,9 @@ interface FileState {
   warnedMissing?: boolean;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function signatureOf(path: string): Promise<string | undefined> {
   try {
-    const s = await stat(path, { bigint: true });
-    return `${s.ino}:${s.mtimeNs}:${s.size}`;
+    return versionSignature(await stat(path, { bigint: true }));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw err;
@@ -85,24 +84,24 @@ export function watchConfig<T = unknown>(opts: WatchConfigOptions<T>): ConfigWat
   let watcher: FSWatcher | undefined;
   let debounce: NodeJS.Timeout | undefined;
 
-  async function readOne(file: string, sig: string): Promise<{ ok: true; value: T; sig: string } | { ok: false; err: unknown }> {
+  function readOne(file: string, sig: string): Promise<{ ok: true; value: T; sig: string } | { ok: false; err: unknown }> {
     const path = join(opts.configDir, file);
-    let lastErr: unknown;
     let currentSig = sig;
-    for (let attempt = 0; attempt <= delays.length; attempt++) {
-      if (attempt > 0) {
-        await sleep(delays[attempt - 1]);
-        if (closed) break;
-        currentSig = (await signatureOf(path)) ?? currentSig;
-      }
-      try {
-        const text = await readFile(path, 'utf8');
-        return { ok: true, value: await parse(file, text), sig: currentSig };
-      } catch (err) {
-        lastErr = err;
-      }
-    }
-    return { ok: false, err: lastErr };
+    return readUntilValid(
+      async (attempt) => {
+        // A retry may read a newer version: it is remembered by that version's signature.
+        if (attempt > 0) currentSig = (await signatureOf(path)) ?? currentSig;
+        try {
+          const text = await readFile(path, 'utf8');
+          return { ok: true as const, value: await parse(file, text), sig: currentSig };
+        } catch (err) {
+          return { ok: false as const, err };
+        }
+      },
+      (result) => result.ok,
+      delays,
+      () => closed,
+    );
   }
 
   async function checkOnce(): Promise<void> {

@@ -86,6 +86,21 @@ describe('applyArtifact', () => {
     expect((await stat(join(configDir, 'functions.yml'))).mtimeMs).toBe(mtime);
   });
 
+  it('a runtime file is compared by its text: stacks.yml with the same content in another form is rewritten in apply\'s form', async () => {
+    const work = await tmp();
+    const artifact = await writeArtifact(join(work, 'out'), { stacks: [stackA()] });
+    const configDir = join(work, 'cfg');
+    await applyArtifact({ artifactPath: artifact, configDir });
+    const stacksFile = join(configDir, 'stacks.yml');
+    const applied = await readFile(stacksFile, 'utf8');
+    // The same document as JSON (which is YAML too), as a hand edit or another tool might leave it.
+    await writeFile(stacksFile, JSON.stringify(parseYaml(applied, stacksFile), null, 2));
+    const again = await applyArtifact({ artifactPath: artifact, configDir });
+    expect(again.written).toEqual(['stacks.yml']);
+    expect(again.changed).toBe(false);
+    expect(await readFile(stacksFile, 'utf8')).toBe(applied);
+  });
+
   it('deploys A then B: last write wins, nothing of A is deleted', async () => {
     const work = await tmp();
     const configDir = join(work, 'cfg');

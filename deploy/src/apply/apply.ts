@@ -39,6 +39,7 @@ export interface ApplyOptions {
 }
 
 export const STACKS_FILE = STACKS_CODEC.name;
+const STACKS_HEADER = "Written by esb artifact apply: each stack's own routes and who owns what (docs/apply.md).";
 
 /** CONFIG_DIR's stacks.yml (empty when missing). */
 export async function readStacksFile(configDir: string): Promise<StacksFile> {
@@ -161,10 +162,10 @@ export async function applyArtifact(opts: ApplyOptions): Promise<ApplyReport> {
     async () => {
       const initial = await initConfigDirLocked(configDir, seed);
       if (initial === 'seeded') log.info(`CONFIG_DIR ${configDir}: initialised from seed ${opts.seedDir}`);
-      const before = await readRawFiles(configDir);
+      const rawBefore = await readRawFiles(configDir);
       let current = await readExistingConfig(configDir);
-      const stacksBefore = await readStacksFile(configDir);
-      let stacks = stacksBefore;
+      const stacksBefore = await readRuntimeFile(STACKS_CODEC, configDir);
+      let stacks = stacksBefore.value;
       const takeovers: Takeover[] = [];
       const entries: EntryReport[] = [];
       for (const p of prepared) {
@@ -206,19 +207,15 @@ export async function applyArtifact(opts: ApplyOptions): Promise<ApplyReport> {
         current = result.merged;
         entries.push({ artifact_root: p.entry.entry.artifact_root, digest: p.digest, code, changes: result.report });
       }
-      const text = serializeRuntimeConfig(current);
+      const names = { ...RUNTIME_FILES, stacks: STACKS_FILE };
+      const before = { ...rawBefore, stacks: stacksBefore.text };
+      const text = { ...serializeRuntimeConfig(current), stacks: encodeRuntimeFile(STACKS_CODEC, stacks, STACKS_HEADER) };
       const writes: { name: string; content: string }[] = [];
-      // resources first, routing last: a route never points at a function not yet written.
+      // resources first, routing last, stacks.yml after functions.yml: no route (routing.yml's or a
+      // stack's own) names a function not yet written. A file whose text is unchanged is not
+      // rewritten: an unchanged re-apply must not make the gateway reload.
       for (const k of ['resources', 'functions', 'stacks', 'routing'] as const) {
-        // stacks.yml after functions.yml: a stack's own routes never name a function not yet written.
-        if (k === 'stacks') {
-          // Rewritten only when it says something new: an unchanged file must not make the gateway reload.
-          const header = "Written by esb artifact apply: each stack's own routes and who owns what (docs/apply.md).";
-          const content = stacks === stacksBefore ? undefined : encodeRuntimeFile(STACKS_CODEC, stacks, header);
-          if (content !== undefined && content !== encodeRuntimeFile(STACKS_CODEC, stacksBefore, header)) writes.push({ name: STACKS_FILE, content });
-          continue;
-        }
-        if (before[k] !== text[k]) writes.push({ name: RUNTIME_FILES[k], content: text[k] });
+        if (before[k] !== text[k]) writes.push({ name: names[k], content: text[k] });
       }
       // Written together (one fsync wait), renamed in the order above.
       const written = writes.map((w) => w.name);

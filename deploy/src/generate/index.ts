@@ -10,6 +10,7 @@ import { parseTemplateFile, readCodeListing, readCodeListings, readTemplate, ski
 import { renderArtifact, type CodeListing, type GenerateSummary, type ImageBuild } from './render.js';
 import { buildTemplate, type BuildProgress, type BuildResult } from '../build/build.js';
 import type { CodeRef, SamModel } from '../sam/model.js';
+import type { RuntimeConfig } from '../apply/merge.js';
 
 export { renderArtifact, imageRepoName, baseImageFor, GENERATOR, DEFAULT_BASE_IMAGES } from './render.js';
 export type { ArtifactFileSpec, CodeEntry, CodeListing, GenerateSummary, ImageBuild, RenderOptions, RenderResult } from './render.js';
@@ -48,6 +49,8 @@ export interface GenerateResult {
   outDir: string;
   digest: string;
   summary: GenerateSummary;
+  /** The runtime config of the artifact's stack (RenderResult.config). */
+  config: RuntimeConfig;
   warnings: string[];
   /** Images to build (zip functions and Dockerfile image functions), relative to the artifact root. */
   builds: ImageBuild[];
@@ -106,6 +109,7 @@ export async function generateArtifact(options: GenerateOptions): Promise<Genera
     artifactRoot: resolve(outDir, result.stackName),
     digest: result.digest,
     summary: result.summary,
+    config: result.config,
     warnings: [...result.warnings, ...skippedLinkWarnings(model.codeRefs, code), ...(build ? buildLinkWarnings(build) : [])],
     builds: result.builds,
     ...(build ? { build } : {}),

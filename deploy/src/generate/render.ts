@@ -11,6 +11,7 @@ import {
   type FunctionConfig,
   type LayerResource,
 } from '@esb/contracts';
+import type { RuntimeConfig } from '../apply/merge.js';
 import type { CodeRef, FunctionModel, SamModel } from '../sam/model.js';
 import { SamTemplateError } from '../sam/errors.js';
 import { parseSamTemplate, runtimeFamily, type SamOptions } from '../sam/template.js';
@@ -70,6 +71,8 @@ export interface RenderResult {
   stackName: string;
   files: ArtifactFileSpec[];
   summary: GenerateSummary;
+  /** The runtime config written to `<stack>/config/`, as validated (code and layer paths relative to the stack). */
+  config: RuntimeConfig;
   warnings: string[];
   /** "sha256:<hex>" over the runtime config and build contexts. */
   digest: string;
@@ -211,7 +214,8 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
     layers: model.layers.length,
     warnings: warnings.length,
   };
-  return { stackName: stack, files, summary, warnings, digest, builds, model };
+  const config = { functions: functionsFile, routing: routingFile, resources: resourcesFile };
+  return { stackName: stack, files, summary, config, warnings, digest, builds, model };
 }
 
 interface FnContext {

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { decodeRuntimeFile, FUNCTIONS_CODEC, RESOURCES_CODEC, ROUTING_CODEC } from '@esb/contracts';
+import type { RuntimeConfig } from '@esb/deploy';
+import { countRuntimeConfigs } from './steps.js';
+
+const table = (TableName: string) => ({ TableName, KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }] });
+const route = (path: string, fn: string) => ({ path, method: 'GET', function: fn, api: 'ServerlessHttpApi' });
+
+function config(doc: { functions: string[]; routes?: object[]; resources?: object }): RuntimeConfig {
+  const functions = Object.fromEntries(doc.functions.map((name) => [name, { image: `${name}:1` }]));
+  return {
+    functions: decodeRuntimeFile(FUNCTIONS_CODEC, JSON.stringify({ functions }), 'functions.yml'),
+    routing: decodeRuntimeFile(ROUTING_CODEC, JSON.stringify({ routes: doc.routes ?? [] }), 'routing.yml'),
+    resources: decodeRuntimeFile(RESOURCES_CODEC, JSON.stringify({ resources: doc.resources ?? {} }), 'resources.yml'),
+  };
+}
+
+describe('countRuntimeConfigs', () => {
+  it('counts functions, routes, and tables, buckets and layers as resources', () => {
+    const one = config({
+      functions: ['a-Hello', 'a-Worker'],
+      routes: [route('/hello', 'a-Hello'), route('/work', 'a-Worker'), route('/hello/{id}', 'a-Hello')],
+      resources: { dynamodb: [table('items'), table('users')], s3: [{ BucketName: 'files' }], layers: [{ Name: 'common', ContentUri: 'layers/common' }] },
+    });
+    expect(countRuntimeConfigs([one])).toEqual({ functions: 2, routes: 3, resources: 4 });
+  });
+
+  it('adds up the entries of an artifact, and nothing counts as zero', () => {
+    const one = config({ functions: ['a-Hello'], routes: [route('/a', 'a-Hello')], resources: { dynamodb: [table('items')] } });
+    const two = config({ functions: ['b-Hello', 'b-Other'], resources: { s3: [{ BucketName: 'b-files' }] } });
+    expect(countRuntimeConfigs([one, two])).toEqual({ functions: 3, routes: 1, resources: 2 });
+    expect(countRuntimeConfigs([config({ functions: [] })])).toEqual({ functions: 0, routes: 0, resources: 0 });
+    expect(countRuntimeConfigs([])).toEqual({ functions: 0, routes: 0, resources: 0 });
+  });
+});
