@@ -3,7 +3,7 @@
 import { constants } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, posix, relative, sep } from 'node:path';
-import { encodeRuntimeFile, readRuntimeFile, STACKS_CODEC, tmpPathFor, writeFilesAtomic, type StacksFile } from '@esb/contracts';
+import { encodeRuntimeFile, readRuntimeFile, STACKS_CODEC, tmpPathFor, writeFilesAtomic } from '@esb/contracts';
 import { recordStack, type StackOwner, type Takeover } from './stacks.js';
 import { withDeployLock } from './lock.js';
 import { prepareConfigDir } from '../layout/index.js';
@@ -40,11 +40,6 @@ export interface ApplyOptions {
 
 export const STACKS_FILE = STACKS_CODEC.name;
 const STACKS_HEADER = "Written by esb artifact apply: each stack's own routes and who owns what (docs/apply.md).";
-
-/** CONFIG_DIR's stacks.yml (empty when missing). */
-export async function readStacksFile(configDir: string): Promise<StacksFile> {
-  return (await readRuntimeFile(STACKS_CODEC, configDir)).value;
-}
 
 export interface EntryReport {
   artifact_root: string;

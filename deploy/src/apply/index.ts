@@ -1,5 +1,5 @@
 // `esb artifact apply` — the stable API the controller calls (docs/apply.md).
-export { applyArtifact, codeDirFor, readStacksFile, STACKS_FILE, type ApplyOptions, type ApplyReport, type EntryReport } from './apply.js';
+export { applyArtifact, codeDirFor, STACKS_FILE, type ApplyOptions, type ApplyReport, type EntryReport } from './apply.js';
 export { recordStack, describeTakeover, type Takeover, type StackOwner, type OwnedKind } from './stacks.js';
 export { mergeConfig, deepEqual, routeKey, RESOURCE_KEYS, type RuntimeConfig, type MergeReport, type MergeResult, type KeyedChanges } from './merge.js';
 export { ensureConfigDir, serializeRuntimeConfig, NOTHING_DEPLOYED, type ApplyLog, type InitState, type EnsureConfigDirOptions } from './config-dir.js';
