@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Instance, type Invocation } from './instance.js';
 import { encodeFrame, type Frame, FrameDecoder, FRAME_ERROR, FRAME_EVENT, FRAME_NEXT, FRAME_RESPONSE } from './instance-channel.js';
 import type { InvokeResult } from '@esb/contracts';
+import { until } from '@esb/contracts/testing';
 
 const cleanup: Array<() => void> = [];
 afterEach(() => cleanup.splice(0).forEach((f) => f()));
@@ -47,16 +48,16 @@ const invoke = (inst: Instance, requestId: string): { inv: Invocation; result: P
   return { inv, result };
 };
 
-const until = async (cond: () => boolean) => {
-  while (!cond()) await new Promise((r) => setTimeout(r, 2));
-};
+// Frames cross a local socket in milliseconds: a wait that runs out fails naming what never came,
+// well before vitest's 30 s test timeout.
+const SOCKET_WAIT = { timeoutMs: 5_000, everyMs: 2 };
 
 describe('Instance on the instance channel', () => {
   it("takes the runtime's own time for an event from RESPONSE and ERROR frames, and the error type before it", async () => {
     const { inst, runtime, frames } = await channelInstance();
     runtime.write(encodeFrame(FRAME_NEXT, ''));
     const a = invoke(inst, 'req-a');
-    await until(() => frames.length === 1);
+    await until(() => frames.length === 1, 'the event frame of req-a', SOCKET_WAIT);
     expect(frames[0]).toMatchObject({ kind: FRAME_EVENT });
     expect(frames[0].meta.split('\0')[0]).toBe('req-a');
     runtime.write(encodeFrame(FRAME_RESPONSE, 'req-a\x001234', Buffer.from('"ok"')));
@@ -64,7 +65,7 @@ describe('Instance on the instance channel', () => {
     expect(a.inv.runtimeMs).toBe(1.234);
 
     const b = invoke(inst, 'req-b');
-    await until(() => frames.length === 2);
+    await until(() => frames.length === 2, 'the event frame of req-b', SOCKET_WAIT);
     runtime.write(encodeFrame(FRAME_ERROR, 'req-b\x00MyError\x0050', Buffer.from('{"errorMessage":"bad"}')));
     const r = await b.result;
     expect(r.error).toMatchObject({ kind: 'FunctionError', message: 'MyError: bad' });
@@ -72,7 +73,7 @@ describe('Instance on the instance channel', () => {
 
     // A client that sends no time (older frames): the agent falls back to its round trip.
     const c = invoke(inst, 'req-c');
-    await until(() => frames.length === 3);
+    await until(() => frames.length === 3, 'the event frame of req-c', SOCKET_WAIT);
     runtime.write(encodeFrame(FRAME_RESPONSE, 'req-c', Buffer.from('1')));
     await c.result;
     expect(c.inv.runtimeMs).toBeUndefined();
@@ -88,22 +89,22 @@ describe('Instance on the instance channel', () => {
     };
     runtime.write(encodeFrame(FRAME_NEXT, ''));
     give('req-a');
-    await until(() => frames.length === 1);
+    await until(() => frames.length === 1, 'the event frame of req-a', SOCKET_WAIT);
     expect(seen).toEqual([]); // ready, the event delivered: not served yet
     runtime.write(encodeFrame(FRAME_RESPONSE, 'req-a\x001', Buffer.from('1')));
-    await until(() => seen.length === 2);
+    await until(() => seen.length === 2, 'the result of req-a and served', SOCKET_WAIT);
     expect(seen).toEqual(['result req-a', 'served']);
 
     give('req-b');
-    await until(() => frames.length === 2);
+    await until(() => frames.length === 2, 'the event frame of req-b', SOCKET_WAIT);
     runtime.write(encodeFrame(FRAME_ERROR, 'req-b\x00MyError\x001', Buffer.from('{}')));
-    await until(() => seen.length === 4);
+    await until(() => seen.length === 4, 'the result of req-b and served', SOCKET_WAIT);
     expect(seen.slice(2)).toEqual(['result req-b', 'served']);
 
     give('req-c');
-    await until(() => frames.length === 3);
+    await until(() => frames.length === 3, 'the event frame of req-c', SOCKET_WAIT);
     inst.stop(); // the runtime exits with the event unanswered
-    await until(() => seen.length === 5);
+    await until(() => seen.length === 5, 'the result of req-c after the runtime exited', SOCKET_WAIT);
     await new Promise((r) => setTimeout(r, 20));
     expect(seen.slice(4)).toEqual(['result req-c']);
   });

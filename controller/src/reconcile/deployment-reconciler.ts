@@ -5,6 +5,7 @@
 // reason table of @esb/contracts (docs/kube.md "Reasons").
 import path from 'node:path';
 import { isTerminalReason, joinInside, ReasonError, reasonOf, type Condition, type ConditionType, type DeploymentStatus, type Reason } from '@esb/contracts';
+import { RUNTIME_FILES } from '@esb/deploy';
 import { findCondition, setCondition, type ConditionInput } from './conditions.js';
 import { ownedPaths } from './inspect.js';
 import type { OwnWrite } from './own-writes.js';
@@ -106,9 +107,6 @@ export function buildOutDir(configDir: string, request: Request): string {
   return joinInside(path.join(path.dirname(configDir), 'build'), `${request.namespace}-${request.name}`);
 }
 
-/** The runtime files of CONFIG_DIR watched for self-heal. */
-const CONFIG_FILES = ['functions.yml', 'routing.yml', 'resources.yml'];
-
 export function describeCounts(counts: Counts): string {
   const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
   return [
@@ -155,7 +153,8 @@ export class DeploymentReconciler implements Reconciler {
     // Where generate writes the artifact (what the Ready check reads back).
     const expectedArtifact = templatePath ? path.join(outDir, 'artifact.yml') : givenArtifact!;
     const owned = ownedPaths({ deploymentsDir: this.options.deploymentsDir, configDir });
-    const configFiles = CONFIG_FILES.map((f) => path.join(configDir, f));
+    // The runtime files of CONFIG_DIR are watched for self-heal.
+    const configFiles = Object.values(RUNTIME_FILES).map((f) => path.join(configDir, f));
 
     let inspection: Inspection;
     try {

@@ -110,6 +110,8 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
         artifacts.written(result.artifactPath);
         return {
           artifactPath: result.artifactPath,
+          // generate writes one entry recording this digest, so describeArtifact reads back the same;
+          // its fallbacks (no recorded digest, several entries) serve artifacts given by spec.artifact.
           artifactDigest: result.digest,
           warnings: result.warnings.map(String),
           built: result.build ? describeBuild(result.build) : undefined,

@@ -72,6 +72,16 @@ describe('applyArtifact', () => {
     expect(cfg.routing.routes.map((r) => r.path)).toEqual(['/hello', '/work']);
   });
 
+  it('a file it had to create empty is written once: not again when the merge leaves it empty', async () => {
+    const work = await tmp();
+    const artifact = await writeArtifact(join(work, 'out'), { stacks: [stackA({ resources: undefined })] });
+    const configDir = join(work, 'cfg');
+    const report = await applyArtifact({ artifactPath: artifact, configDir });
+    expect(report.initial).toBe('empty');
+    expect(report.written.sort()).toEqual(['functions.yml', 'routing.yml', 'stacks.yml']);
+    expect((await readConfig(configDir)).resources.resources).toEqual({});
+  });
+
   it('applying the same artifact twice changes nothing (files not even rewritten)', async () => {
     const work = await tmp();
     const artifact = await writeArtifact(join(work, 'out'), { stacks: [stackA()] });
@@ -310,6 +320,25 @@ describe('applyArtifact: bad input leaves CONFIG_DIR exactly as it was', () => {
     expect(err).toBeInstanceOf(ConfigDirError);
     expect(err.message).toMatch(/routing\.yml.*routes/);
     expect(await snapshot(configDir)).toEqual(before);
+  });
+
+  it('an invalid functions.yml or a YAML syntax error already in CONFIG_DIR: the error names the file and the field or line:column', async () => {
+    const { work, configDir } = await setup();
+    const artifactPath = await writeArtifact(join(work, 'b'), { stacks: [stackA()] });
+    const functionsFile = join(configDir, 'functions.yml');
+    const refused = async (text: string): Promise<string> => {
+      await writeFile(functionsFile, text);
+      const before = await snapshot(configDir);
+      const err = await applyArtifact({ artifactPath, configDir }).catch((e) => e);
+      expect(err).toBeInstanceOf(ConfigDirError);
+      expect(err.file).toBe(functionsFile);
+      expect(await snapshot(configDir)).toEqual(before);
+      const head = `${functionsFile}: the existing runtime config is invalid, so apply will not merge into it (fix or remove the file): ${functionsFile}`;
+      expect(err.message.slice(0, head.length)).toBe(head);
+      return err.message.slice(head.length);
+    };
+    expect(await refused('functions:\n  hello: {timeout: soon}\n')).toMatch(/^: functions\.hello\.timeout: \S/);
+    expect(await refused('functions:\n  hello: [unclosed\n')).toMatch(/^:\d+:\d+: \S/);
   });
 
   it('a CONFIG_DIR that cannot be written', async () => {

@@ -8,7 +8,7 @@ import { recordStack, type StackOwner, type Takeover } from './stacks.js';
 import { withDeployLock } from './lock.js';
 import { prepareConfigDir } from '../layout/index.js';
 import { loadArtifact, refKey, rewritePaths, RUNTIME_FILES, type LoadedArtifact, type LoadedEntry } from './artifact.js';
-import { initConfigDirLocked, loadSeed, readExistingConfig, readRawFiles, serializeRuntimeConfig, silentLog, type ApplyLog, type InitState } from './config-dir.js';
+import { decodeExistingConfig, initConfigDirLocked, loadSeed, serializeRuntimeConfig, silentLog, type ApplyLog, type InitState } from './config-dir.js';
 import { folderHash, hashArtifact } from './digest.js';
 import { DigestMismatchError, SecretMissingError } from './errors.js';
 import { mergeConfig, type MergeReport, type RuntimeConfig } from './merge.js';
@@ -155,10 +155,9 @@ export async function applyArtifact(opts: ApplyOptions): Promise<ApplyReport> {
   return withDeployLock(
     configDir,
     async () => {
-      const initial = await initConfigDirLocked(configDir, seed);
+      const { state: initial, raw: rawBefore } = await initConfigDirLocked(configDir, seed);
       if (initial === 'seeded') log.info(`CONFIG_DIR ${configDir}: initialised from seed ${opts.seedDir}`);
-      const rawBefore = await readRawFiles(configDir);
-      let current = await readExistingConfig(configDir);
+      let current = decodeExistingConfig(configDir, rawBefore);
       const stacksBefore = await readRuntimeFile(STACKS_CODEC, configDir);
       let stacks = stacksBefore.value;
       const takeovers: Takeover[] = [];

@@ -2,10 +2,11 @@
 // warning that nothing is deployed yet), reading it, and writing merged files atomically.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { z } from 'zod';
 import { EMPTY_FUNCTIONS, EMPTY_RESOURCES, EMPTY_ROUTING, ContractError, YamlSyntaxError } from '@esb/contracts';
 import { cleanStaleTmp, writeFileAtomic } from '@esb/contracts';
 import { withDeployLock, type DeployLockOptions } from './lock.js';
-import { encodeRuntimeFile, FUNCTIONS_CODEC, RESOURCES_CODEC, ROUTING_CODEC } from '@esb/contracts';
+import { decodeRuntimeFile, encodeRuntimeFile, FUNCTIONS_CODEC, RESOURCES_CODEC, ROUTING_CODEC, type RuntimeFileCodec } from '@esb/contracts';
 import { prepareConfigDir } from '../layout/index.js';
 import { readRuntimeConfig, RUNTIME_FILES } from './artifact.js';
 import { ConfigDirError } from './errors.js';
@@ -33,7 +34,9 @@ export const NOTHING_DEPLOYED = 'nothing is deployed yet: run `esb deploy` (or `
 export type InitState = 'existing' | 'seeded' | 'empty';
 
 /** Raw text of the three files (undefined when missing). */
-export async function readRawFiles(configDir: string): Promise<Record<keyof typeof RUNTIME_FILES, string | undefined>> {
+export type RawRuntimeFiles = Record<keyof typeof RUNTIME_FILES, string | undefined>;
+
+async function readRawFiles(configDir: string): Promise<RawRuntimeFiles> {
   const read = async (name: string) => {
     try {
       return await readFile(join(configDir, name), 'utf8');
@@ -58,29 +61,37 @@ export async function loadSeed(seedDir: string): Promise<RuntimeConfig> {
 /**
  * Initialises CONFIG_DIR when it holds none of the three files: copies the seed (if given)
  * or writes valid empty files. When only some files exist, the missing ones are written
- * empty. Call it holding the deploy lock.
+ * empty. Call it holding the deploy lock. Returns the text of the three files as they now
+ * are (what it read, or what it wrote), so that apply reads each file once under the lock.
  */
-export async function initConfigDirLocked(configDir: string, seed: RuntimeConfig | undefined): Promise<InitState> {
+export async function initConfigDirLocked(configDir: string, seed: RuntimeConfig | undefined): Promise<{ state: InitState; raw: RawRuntimeFiles }> {
   await cleanStaleTmp(configDir);
   await cleanStaleTmp(join(configDir, 'code'));
   const raw = await readRawFiles(configDir);
   const missing = (Object.keys(RUNTIME_FILES) as (keyof typeof RUNTIME_FILES)[]).filter((k) => raw[k] === undefined);
-  if (missing.length === 0) return 'existing';
+  if (missing.length === 0) return { state: 'existing', raw };
   const all = missing.length === 3;
   const source: RuntimeConfig =
     all && seed ? seed : { functions: EMPTY_FUNCTIONS, routing: EMPTY_ROUTING, resources: EMPTY_RESOURCES };
   const text = serializeRuntimeConfig(source);
   for (const k of ['resources', 'functions', 'routing'] as const) {
-    if (missing.includes(k)) await writeFileAtomic(join(configDir, RUNTIME_FILES[k]), text[k]);
+    if (!missing.includes(k)) continue;
+    await writeFileAtomic(join(configDir, RUNTIME_FILES[k]), text[k]);
+    raw[k] = text[k];
   }
-  if (!all) return 'existing';
-  return seed ? 'seeded' : 'empty';
+  if (!all) return { state: 'existing', raw };
+  return { state: seed ? 'seeded' : 'empty', raw };
 }
 
-/** Reads CONFIG_DIR's files for a merge; a file apply cannot parse is an error (nothing is written). */
-export async function readExistingConfig(configDir: string): Promise<RuntimeConfig> {
+/**
+ * CONFIG_DIR's files for a merge, decoded from the text initConfigDirLocked returned (a missing
+ * file is empty, as in readRuntimeConfig); a file apply cannot parse is an error (nothing is written).
+ */
+export function decodeExistingConfig(configDir: string, raw: RawRuntimeFiles): RuntimeConfig {
+  const decode = <S extends z.ZodType>(c: RuntimeFileCodec<S>, text: string | undefined): z.output<S> =>
+    text === undefined ? c.empty : decodeRuntimeFile(c, text, join(configDir, c.name));
   try {
-    return (await readRuntimeConfig(configDir)).config;
+    return { functions: decode(FUNCTIONS_CODEC, raw.functions), routing: decode(ROUTING_CODEC, raw.routing), resources: decode(RESOURCES_CODEC, raw.resources) };
   } catch (err) {
     if (err instanceof ContractError || err instanceof YamlSyntaxError) {
       throw new ConfigDirError(
@@ -108,7 +119,7 @@ export async function ensureConfigDir(configDir: string, opts: EnsureConfigDirOp
   const log = opts.log ?? silentLog;
   const seed = opts.seedDir ? await loadSeed(opts.seedDir) : undefined;
   await prepareConfigDir(configDir);
-  const state = await withDeployLock(configDir, () => initConfigDirLocked(configDir, seed), opts.lock);
+  const { state } = await withDeployLock(configDir, () => initConfigDirLocked(configDir, seed), opts.lock);
   if (state === 'seeded') log.info(`CONFIG_DIR ${configDir}: initialised from seed ${opts.seedDir}`);
   if (state === 'empty') {
     log.warn(`No runtime config found in ${configDir}: created empty functions.yml, routing.yml, resources.yml; ${NOTHING_DEPLOYED}`);
