@@ -6,6 +6,7 @@ import type { Clock } from './clock.js';
 import type { InstanceHandle } from './driver.js';
 import type { Instance } from './instance.js';
 import { FunctionPool, type PoolConfig, type PoolDeps } from './pool.js';
+import { until } from '@esb/contracts/testing';
 
 class FakeClock implements Clock {
   private t = 1_000_000;
@@ -119,9 +120,8 @@ function harness(
 }
 
 const body = (r: { payload: Buffer }) => r.payload.toString();
-const until = async (cond: () => boolean) => {
-  while (!cond()) await new Promise((r) => setTimeout(r, 5));
-};
+/** Polls until the pool reaches `cond`; fails after 5 s naming the condition (its source text). */
+const poolReaches = (cond: () => boolean) => until(cond, cond.toString(), { timeoutMs: 5_000, everyMs: 5 });
 
 describe('FunctionPool', () => {
   it('reuses a warm instance: two invocations in a row are one cold start', async () => {
@@ -136,11 +136,11 @@ describe('FunctionPool', () => {
     const h = harness({ maxCapacity: 1 }, { hold: true });
     const first = h.pool.invoke('r1', Buffer.from('1'), {});
     const second = h.pool.invoke('r2', Buffer.from('2'), {});
-    await until(() => h.pool.stats().waiting === 1 && h.running() === 1);
+    await poolReaches(() => h.pool.stats().waiting === 1 && h.running() === 1);
     expect(h.pool.stats().busy).toBe(1);
     h.release();
     expect(body(await first)).toBe('{"echo":1}');
-    await until(() => h.running() === 1);
+    await poolReaches(() => h.running() === 1);
     expect(h.pool.stats().waiting).toBe(0);
     h.release();
     expect(body(await second)).toBe('{"echo":2}');
@@ -151,7 +151,7 @@ describe('FunctionPool', () => {
     const h = harness({ maxCapacity: 1, acquireTimeoutMs: 5_000 }, { hold: true });
     const first = h.pool.invoke('r1', Buffer.from('1'), {});
     const second = h.pool.invoke('r2', Buffer.from('2'), {});
-    await until(() => h.pool.stats().waiting === 1 && h.running() === 1);
+    await poolReaches(() => h.pool.stats().waiting === 1 && h.running() === 1);
     h.clock.advance(4_999);
     expect(h.pool.stats().waiting).toBe(1);
     h.clock.advance(1);
@@ -167,11 +167,11 @@ describe('FunctionPool', () => {
     const first = h.pool.invoke('r1', Buffer.from('1'), {});
     const ac = new AbortController();
     const second = h.pool.invoke('r2', Buffer.from('2'), { signal: ac.signal });
-    await until(() => h.pool.stats().waiting === 1);
+    await poolReaches(() => h.pool.stats().waiting === 1);
     ac.abort(new Error('client closed'));
     await expect(second).rejects.toThrow('client closed');
     expect(h.pool.stats().waiting).toBe(0);
-    await until(() => h.running() === 1);
+    await poolReaches(() => h.running() === 1);
     h.release();
     await first;
   });
@@ -182,19 +182,19 @@ describe('FunctionPool', () => {
     const listeners = new Set<(e: Error) => void>();
     const onCancel = (l: (e: Error) => void) => (listeners.add(l), () => listeners.delete(l));
     const second = h.pool.invoke('r2', Buffer.from('2'), { onCancel });
-    await until(() => h.pool.stats().waiting === 1);
+    await poolReaches(() => h.pool.stats().waiting === 1);
     expect(listeners.size).toBe(1);
     for (const l of listeners) l(new Error('client closed'));
     await expect(second).rejects.toThrow('client closed');
     expect(h.pool.stats().waiting).toBe(0);
     const kept = new Set<(e: Error) => void>();
     const third = h.pool.invoke('r3', Buffer.from('3'), { onCancel: (l) => (kept.add(l), () => kept.delete(l)) });
-    await until(() => h.pool.stats().waiting === 1);
+    await poolReaches(() => h.pool.stats().waiting === 1);
     expect(kept.size).toBe(1);
-    await until(() => h.running() === 1);
+    await poolReaches(() => h.running() === 1);
     h.release();
     await first;
-    await until(() => h.pool.stats().waiting === 0 && h.running() === 1);
+    await poolReaches(() => h.pool.stats().waiting === 0 && h.running() === 1);
     expect(kept.size).toBe(0); // served: its listener is gone
     h.release();
     await third;
@@ -206,11 +206,11 @@ describe('FunctionPool', () => {
     h.clock.advance(59_999);
     expect(h.pool.stats().idle).toBe(1);
     h.clock.advance(1);
-    await until(() => h.pool.size === 0);
+    await poolReaches(() => h.pool.size === 0);
 
     const kept = harness({ idleTimeoutMs: 60_000, minCapacity: 1, maxCapacity: 2 });
     kept.pool.update(kept.pool.cfg);
-    await until(() => kept.pool.stats().idle === 1);
+    await poolReaches(() => kept.pool.stats().idle === 1);
     kept.clock.advance(10 * 60_000);
     expect(kept.pool.stats().idle).toBe(1);
     expect(kept.launches).toBe(1);
@@ -221,10 +221,10 @@ describe('FunctionPool', () => {
     const h = harness({}, { failInit: () => failing });
     const a = await h.pool.invoke('r1', Buffer.from('1'), {});
     expect(JSON.parse(body(a))).toMatchObject({ errorType: 'Runtime.ExitError' });
-    await until(() => h.pool.size === 0);
+    await poolReaches(() => h.pool.size === 0);
     const b = await h.pool.invoke('r2', Buffer.from('2'), {});
     expect(b.error?.message).toMatch(/Runtime exited during init/);
-    await until(() => h.pool.size === 0 && h.warnings.length >= 2);
+    await poolReaches(() => h.pool.size === 0 && h.warnings.length >= 2);
     // Two failures in a row: the next start waits initBackoffMs, without launching.
     const launches = h.launches;
     const c = await h.pool.invoke('r3', Buffer.from('3'), {});
@@ -240,7 +240,7 @@ describe('FunctionPool', () => {
     const h = harness();
     await h.pool.invoke('r1', Buffer.from('1'), {});
     h.pool.update({ ...h.pool.cfg, key: 'k2' });
-    await until(() => h.pool.size === 0);
+    await poolReaches(() => h.pool.size === 0);
     await h.pool.invoke('r2', Buffer.from('2'), {});
     expect(h.launches).toBe(2);
   });
@@ -249,12 +249,12 @@ describe('FunctionPool', () => {
     const h = harness({ maxCapacity: 1 }, { hold: true });
     const first = h.pool.invoke('r1', Buffer.from('1'), {});
     const second = h.pool.invoke('r2', Buffer.from('2'), {});
-    await until(() => h.pool.stats().waiting === 1);
+    await poolReaches(() => h.pool.stats().waiting === 1);
     h.pool.remove();
     const r = await second;
     expect(r.error?.kind).toBe('UnknownFunction');
     expect(JSON.parse(body(r)).errorType).toBe('ResourceNotFoundException');
-    await until(() => h.running() === 1);
+    await poolReaches(() => h.running() === 1);
     h.release();
     await first;
   });
@@ -263,11 +263,11 @@ describe('FunctionPool', () => {
     it('keeps warmInstances instances: a burst queues on them instead of starting one per request', async () => {
       const h = harness({ maxCapacity: 10 }, { hold: true, warmInstances: 2, coldStartGuessMs: 100 });
       const all = [1, 2, 3, 4, 5].map((i) => h.pool.invoke(`r${i}`, Buffer.from(String(i)), {}));
-      await until(() => h.running() === 2);
+      await poolReaches(() => h.running() === 2);
       expect(h.launches).toBe(2);
       expect(h.pool.stats()).toMatchObject({ busy: 2, waiting: 3 });
       for (let i = 0; i < 5; i++) {
-        await until(() => h.running() >= 1);
+        await poolReaches(() => h.running() >= 1);
         h.release();
       }
       expect((await Promise.all(all)).map(body)).toEqual([1, 2, 3, 4, 5].map((i) => `{"echo":${i}}`));
@@ -279,27 +279,27 @@ describe('FunctionPool', () => {
       // Cold start 100 ms (measured on the first instance), invocations take 40 ms.
       const h = harness({ maxCapacity: 10 }, { hold: true, warmInstances: 1, initMs: 100 });
       const cold = h.pool.invoke('r0', Buffer.from('0'), {});
-      await until(() => h.running() === 1);
+      await poolReaches(() => h.running() === 1);
       h.release();
       await cold;
       const first = h.pool.invoke('r00', Buffer.from('0'), {});
-      await until(() => h.running() === 1);
+      await poolReaches(() => h.running() === 1);
       h.clock.advance(40);
       h.release();
       await first;
       const busy = h.pool.invoke('r1', Buffer.from('1'), {});
-      await until(() => h.running() === 1);
+      await poolReaches(() => h.running() === 1);
       // Expected waits on one instance: 40, 80, 120 ms: the third queued request is worth a cold start.
       const q1 = h.pool.invoke('q1', Buffer.from('11'), {});
       const q2 = h.pool.invoke('q2', Buffer.from('12'), {});
-      await until(() => h.pool.stats().waiting === 2);
+      await poolReaches(() => h.pool.stats().waiting === 2);
       expect(h.launches).toBe(1);
       const q3 = h.pool.invoke('q3', Buffer.from('13'), {});
-      await until(() => h.running() === 2);
+      await poolReaches(() => h.running() === 2);
       expect(h.launches).toBe(2);
       expect(h.pool.stats().waiting).toBe(2);
       for (let i = 0; i < 4; i++) {
-        await until(() => h.running() >= 1);
+        await poolReaches(() => h.running() >= 1);
         h.release();
       }
       expect((await Promise.all([busy, q1, q2, q3])).map(body)).toEqual(['{"echo":1}', '{"echo":11}', '{"echo":12}', '{"echo":13}']);
@@ -308,24 +308,24 @@ describe('FunctionPool', () => {
     it('a queued request waits about a cold start at most while there is room, then gets its own instance', async () => {
       const h = harness({ maxCapacity: 2 }, { hold: true, warmInstances: 1, initMs: 100 });
       const first = h.pool.invoke('r1', Buffer.from('1'), {});
-      await until(() => h.running() === 1);
+      await poolReaches(() => h.running() === 1);
       const second = h.pool.invoke('r2', Buffer.from('2'), {});
-      await until(() => h.pool.stats().waiting === 1);
+      await poolReaches(() => h.pool.stats().waiting === 1);
       h.clock.advance(99);
       expect(h.launches).toBe(1);
       h.clock.advance(1);
-      await until(() => h.running() === 2);
+      await poolReaches(() => h.running() === 2);
       expect(h.launches).toBe(2);
       expect(h.pool.stats().waiting).toBe(0);
       // At max_capacity a third request waits for a free instance (and its acquire_timeout), no spill.
       const third = h.pool.invoke('r3', Buffer.from('3'), {});
-      await until(() => h.pool.stats().waiting === 1);
+      await poolReaches(() => h.pool.stats().waiting === 1);
       h.clock.advance(1000);
       expect(h.launches).toBe(2);
       expect(h.pool.stats().waiting).toBe(1);
       h.release();
       h.release();
-      await until(() => h.running() === 1);
+      await poolReaches(() => h.running() === 1);
       h.release();
       expect([await first, await second, await third].map(body)).toEqual(['{"echo":1}', '{"echo":2}', '{"echo":3}']);
     });
@@ -333,9 +333,9 @@ describe('FunctionPool', () => {
     it('a waiter spills only when an instance is held up on one invocation, not when the queue just turns over slowly', async () => {
       const h = harness({ maxCapacity: 4 }, { hold: true, warmInstances: 1, initMs: 100 });
       const first = h.pool.invoke('r1', Buffer.from('1'), {});
-      await until(() => h.running() === 1);
+      await poolReaches(() => h.running() === 1);
       const queued = [2, 3, 4, 5].map((i) => h.pool.invoke(`r${i}`, Buffer.from(String(i)), {}));
-      await until(() => h.pool.stats().waiting === 4);
+      await poolReaches(() => h.pool.stats().waiting === 4);
       // Each invocation takes 50 ms: the queue waits past a cold start (100 ms) in all, but no
       // instance is held up that long, so one more instance would not serve it sooner.
       for (let i = 0; i < 5; i++) {
@@ -343,7 +343,7 @@ describe('FunctionPool', () => {
         expect(h.launches).toBe(1);
         h.release();
         // The next invocation has reached the instance before time moves on.
-        if (i < 4) await until(() => h.running() === 1 && h.pool.stats().waiting === 3 - i);
+        if (i < 4) await poolReaches(() => h.running() === 1 && h.pool.stats().waiting === 3 - i);
       }
       expect([await first, ...(await Promise.all(queued))].map(body)).toEqual([1, 2, 3, 4, 5].map((i) => `{"echo":${i}}`));
       expect(h.launches).toBe(1);
@@ -353,9 +353,9 @@ describe('FunctionPool', () => {
       let saturated = true;
       const h = harness({ maxCapacity: 4 }, { hold: true, warmInstances: 1, initMs: 100, cpuSaturated: () => saturated });
       const first = h.pool.invoke('r1', Buffer.from('1'), {});
-      await until(() => h.running() === 1);
+      await poolReaches(() => h.running() === 1);
       const second = h.pool.invoke('r2', Buffer.from('2'), {});
-      await until(() => h.pool.stats().waiting === 1);
+      await poolReaches(() => h.pool.stats().waiting === 1);
       // Several cold starts' time in the queue: no new instance while no CPU is idle.
       h.clock.advance(100);
       h.clock.advance(100);
@@ -364,7 +364,7 @@ describe('FunctionPool', () => {
       expect(h.pool.stats().waiting).toBe(1);
       saturated = false;
       h.clock.advance(100);
-      await until(() => h.running() === 2);
+      await poolReaches(() => h.running() === 2);
       expect(h.launches).toBe(2);
       h.release();
       h.release();
@@ -374,9 +374,9 @@ describe('FunctionPool', () => {
     it('min_capacity is started ahead whatever warmInstances says, and serves first', async () => {
       const h = harness({ maxCapacity: 5, minCapacity: 3 }, { hold: true, warmInstances: 1 });
       h.pool.update(h.pool.cfg);
-      await until(() => h.pool.stats().idle === 3);
+      await poolReaches(() => h.pool.stats().idle === 3);
       const all = [1, 2, 3].map((i) => h.pool.invoke(`r${i}`, Buffer.from(String(i)), {}));
-      await until(() => h.running() === 3);
+      await poolReaches(() => h.running() === 3);
       expect(h.launches).toBe(3);
       for (let i = 0; i < 3; i++) h.release();
       await Promise.all(all);
@@ -387,7 +387,7 @@ describe('FunctionPool', () => {
       await Promise.all([1, 2].map((i) => h.pool.invoke(`r${i}`, Buffer.from(String(i)), {})));
       expect(h.launches).toBe(2);
       h.pool.update({ ...h.pool.cfg, key: 'k2' });
-      await until(() => h.pool.size === 0);
+      await poolReaches(() => h.pool.size === 0);
       expect(body(await h.pool.invoke('r3', Buffer.from('3'), {}))).toBe('{"echo":3}');
       expect(h.launches).toBe(3);
     });
