@@ -1,5 +1,5 @@
-// What a cached authorizer decision costs on the request path (issue: API security; target
-// under 0.2 ms at p50): AuthorizerEngine.authorize with the decision in cache (identity
+// What a cached authorizer decision costs on the request path (docs/security.md "Tests and
+// speed"; target under 0.2 ms at p50): AuthorizerEngine.authorize with the decision in cache (identity
 // lookup, cache hit, IAM policy evaluation against the method ARN), against the same request
 // with no auth. Prints percentiles; `BENCH_JSON=1` adds a BENCH_RESULT line.
 import type { Authorizer } from '@esb/contracts';

@@ -163,7 +163,7 @@ export const Cors = z.object({
 });
 export type Cors = z.infer<typeof Cors>;
 
-// Per-route authorization (issue: API security). Kept open-ended (`passthrough`) so that
+// Per-route authorization (docs/security.md). Kept open-ended (`passthrough`) so that
 // the gateway can grow authorizer kinds without breaking older CONFIG_DIRs.
 export const RouteAuth = z
   .object({
@@ -173,7 +173,7 @@ export const RouteAuth = z
   })
   .passthrough();
 
-// An API's authorizer (issue: API security). `token` / `request`: a Lambda authorizer of a REST
+// An API's authorizer (docs/security.md). `token` / `request`: a Lambda authorizer of a REST
 // API (`request` also for HTTP APIs); `jwt`: an HTTP API JWT authorizer.
 export const Authorizer = z.discriminatedUnion('type', [
   z.object({

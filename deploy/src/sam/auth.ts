@@ -1,5 +1,5 @@
 // SAM `Auth` blocks -> the authorizers of routing.yml's `apis` and each route's `auth`
-// (issue: API security). Pure: takes resolved property values.
+// (docs/security.md). Pure: takes resolved property values.
 import type { Authorizer } from '@esb/contracts';
 
 export interface ApiAuthModel {
