@@ -10,11 +10,9 @@ import path from 'node:path';
 import pino from 'pino';
 import { FunctionsFile } from '@esb/contracts';
 import { type Agent, type AgentOptions, createAgent } from '@esb/agent';
+import { numberFlag } from './lib/args.js';
 
-const arg = (name: string, dflt: number) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-};
+const arg = (name: string, dflt: number) => numberFlag(process.argv, name, dflt);
 const RUNS = arg('--runs', 3);
 const MS = arg('--ms', 2000);
 const C = arg('--c', 32);

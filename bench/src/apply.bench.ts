@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { applyArtifact } from '@esb/deploy';
 import { writeArtifact, type TestStack } from '@esb/deploy/testing';
+import { firstNumber } from './lib/args.js';
 
 const FUNCTIONS = 1000;
 const ROUTES = 5000;
@@ -95,7 +96,7 @@ export async function benchApply(runs = 5): Promise<Record<string, number>> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const runs = Math.max(3, Number(process.argv.slice(2).find((a) => /^\d+$/.test(a)) ?? 5));
+  const runs = Math.max(3, firstNumber(process.argv.slice(2), 5));
   const r = await benchApply(runs);
   console.log(`target < 500 ms (config merge of 1,000 functions / 5,000 routes): ${r.images < 500 ? 'met' : 'NOT met'} (${r.images.toFixed(0)} ms)`);
 }

@@ -4,8 +4,9 @@
 // with no auth. Prints percentiles; `BENCH_JSON=1` adds a BENCH_RESULT line.
 import type { Authorizer } from '@esb/contracts';
 import { AuthorizerEngine, type AuthRequest } from '@esb/gateway';
+import { firstNumber } from './lib/args.js';
 
-const N = Number(process.argv[2] ?? 50_000);
+const N = firstNumber(process.argv.slice(2), 50_000);
 const authorizers: Record<string, Authorizer> = { T: { type: 'token', function: 'auth', identity_source: 'method.request.header.Authorization', ttl_seconds: 300 } };
 const policy = { principalId: 'u', policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: 'arn:aws:execute-api:*:*:api1/Prod/GET/*' }] }, context: { tenant: 't' } };
 let invocations = 0;

@@ -37,6 +37,7 @@ import { FunctionsFile } from '@esb/contracts';
 import { createAgent } from '@esb/agent';
 import { createDockerDriver, LABEL, type DockerStartStep } from '@esb/agent';
 import { buildFunctionImages } from '@esb/deploy/build';
+import { numberFlag } from './lib/args.js';
 
 const FIX = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'agent', 'test', 'fixtures');
 export const TARGET_MS = 150;
@@ -290,8 +291,7 @@ export function formatDockerCold(r: DockerColdResult): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const i = process.argv.indexOf('--runs');
-  const r = await runDockerColdBench({ runs: i > 0 ? Number(process.argv[i + 1]) : undefined });
+  const r = await runDockerColdBench({ runs: numberFlag(process.argv, '--runs') });
   process.stdout.write(`${formatDockerCold(r)}\n`);
   if (process.env.BENCH_JSON === '1') {
     const { benchResultLine } = await import('./lib/report.js');

@@ -19,6 +19,7 @@ import { buildGateway, compileRouteTable, startGateway } from '@esb/gateway';
 import { createLogger } from '@esb/cli/log';
 import { esbCode } from './lib/targets.js';
 import { openSync } from 'node:fs';
+import { numberFlag } from './lib/args.js';
 
 const SELF = fileURLToPath(import.meta.url);
 interface CannonResult {
@@ -328,10 +329,7 @@ if (process.argv[1] === SELF) {
   if (i >= 0) await child(process.argv[i + 1], process.argv[i + 2] ?? 'warn');
   else {
     const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
-    const num = (flag: string) => {
-      const i = process.argv.indexOf(flag);
-      return i < 0 ? undefined : Number(process.argv[i + 1]);
-    };
+    const num = (flag: string) => numberFlag(process.argv, flag);
     const r = await runGatewayBench({ quick: process.argv.includes('--quick'), only, runs: num('--runs'), duration: num('--duration') });
     process.stdout.write(`${report(r)}\n`);
     if (process.argv.includes('--json')) process.stdout.write(`${JSON.stringify(r)}\n`);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { generateArtifact, renderArtifact, type CodeListing } from '@esb/deploy';
+import { firstNumber } from './lib/args.js';
 
 export function syntheticTemplate(functions = 200, routesPerFunction = 5): string {
   const lines = [
@@ -129,5 +130,5 @@ export async function runGenerateBench(runs = 5): Promise<{ renderMs: number; ge
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  await runGenerateBench(Number(process.argv[2] ?? 5));
+  await runGenerateBench(firstNumber(process.argv.slice(2), 5));
 }

@@ -9,11 +9,9 @@ import { openSync } from 'node:fs';
 import { pino } from 'pino';
 import { createLogger } from '@esb/cli/log';
 import { accessLog as accessLogOf, DeadlineQueue, formatRequestTime, newTraceId } from '@esb/gateway';
+import { numberFlag } from './lib/args.js';
 
-const arg = (flag: string, dflt: number) => {
-  const i = process.argv.indexOf(flag);
-  return i < 0 ? dflt : Number(process.argv[i + 1]);
-};
+const arg = (flag: string, dflt: number) => numberFlag(process.argv, flag, dflt);
 const OPS = arg('--ops', 100_000);
 const ROUNDS = arg('--rounds', 5);
 

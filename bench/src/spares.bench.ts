@@ -18,6 +18,7 @@ import { AGENT_DEFAULTS, type Agent, createAgent, parseFunctionUsers } from '@es
 import { sleep, timedGet } from './lib/servers.js';
 import { median } from './lib/stats.js';
 import { type EsbDev, FIXTURES, firstOk, REPO, startEsbDev } from './lib/targets.js';
+import { numberFlag } from './lib/args.js';
 
 const FIX = path.join(REPO, 'agent', 'test', 'fixtures');
 
@@ -133,10 +134,7 @@ async function runSparesGatewayBench(opts: { rounds?: number; gapMs?: number } =
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const arg = (name: string) => {
-    const i = process.argv.indexOf(name);
-    return i >= 0 ? Number(process.argv[i + 1]) : undefined;
-  };
+  const arg = (name: string) => numberFlag(process.argv, name);
   const before = loadavg();
   const gateway = process.argv.includes('--gateway');
   const r = await (gateway ? runSparesGatewayBench : runSparesBench)({ rounds: arg('--rounds'), gapMs: arg('--gap') });

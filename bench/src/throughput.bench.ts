@@ -19,6 +19,7 @@ import { benchResultLine, header, row, table, type BenchOutput, type Row, type S
 import { load, rssTree, timedGet, type LoadResult, type Server } from './lib/servers.js';
 import { machine, median, medianBy, round } from './lib/stats.js';
 import { dockerAvailable, ensurePeer, FIXTURES, firstOk, startEsbAgent, startEsbDev, startFastify, startHopFloor, startServerlessOffline, TARGETS, floorUrl } from './lib/targets.js';
+import { numberFlag } from './lib/args.js';
 
 export interface ThroughputOptions {
   runs: number;
@@ -349,10 +350,7 @@ export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutpu
 }
 
 export function throughputArgs(argv: string[]): ThroughputOptions {
-  const get = (flag: string, dflt: number) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? Number(argv[i + 1]) : dflt;
-  };
+  const get = (flag: string, dflt: number) => numberFlag(argv, flag, dflt);
   const quick = argv.includes('--quick');
   return {
     runs: Math.max(quick ? 1 : 3, get('--runs', 3)),
