@@ -219,7 +219,6 @@ async function throughputBench(duration: number, runs: number) {
   // load from elsewhere on the machine hits every target alike and the ratios stay fair.
   const children = await Promise.all(targets.map((t) => spawnServer(t.args)));
   try {
-    for (let k = 0; k < targets.length; k++) await cannon(children[k], children[k].url + targets[k].path, 8, 1); // warm-up
     for (const c of [1, 32]) {
       const results: CannonRun[][] = targets.map(() => []);
       for (let i = 0; i < runs; i++) {

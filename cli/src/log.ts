@@ -17,8 +17,9 @@ const clockPrefix = oncePerSecond((second) => new Date(second * 1000).toISOStrin
 /** `HH:MM:SS.mmm` (UTC). */
 const clock = (time: number): string => clockPrefix(time) + millisText(time);
 
-// A finite number's JSON is its String() (which is cheaper): status and durationMs on every access line.
-const text = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : JSON.stringify(v));
+/** A value's JSON; a finite number's is its String(), which is cheaper (status and durationMs on every access line). */
+const jsonOf = (v: unknown): string => (typeof v === 'number' && Number.isFinite(v) ? String(v) : JSON.stringify(v));
+const text = (v: unknown) => (typeof v === 'string' ? v : jsonOf(v));
 
 /** `HH:MM:SS.mmm LEVEL [component] message key=value ...` */
 export function formatLine(record: Record<string, unknown>): string {
@@ -46,7 +47,7 @@ export function recordJson(level: number, time: number, bindings: Record<string,
   for (const k in bindings) if (bindings[k] !== undefined) out += `,"${k}":${JSON.stringify(bindings[k])}`;
   for (const k in fields) {
     const v = fields[k];
-    if (v !== undefined) out += `,"${k}":${typeof v === 'number' ? String(v) : JSON.stringify(v)}`;
+    if (v !== undefined) out += `,"${k}":${jsonOf(v)}`;
   }
   return `${out},"msg":${JSON.stringify(msg)}}\n`;
 }
