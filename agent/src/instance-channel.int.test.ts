@@ -156,3 +156,109 @@ describe('the instance channel, process runtime', () => {
     }
   });
 });
+
+// Queued in the instance (docs/agent.md#queued-in-the-instance): past the instances there are,
+// a short function's next event goes down the channel behind the running one.
+const QUICK_NODE = `
+export const quick = async (event, context) => ({ n: event.n, pid: process.pid, id: context.awsRequestId, remaining: context.getRemainingTimeInMillis() });
+export const crashy = async (event) => {
+  if (event.die) { setTimeout(() => process.exit(3), 3); await new Promise(() => {}); }
+  return { n: event.n, pid: process.pid };
+};
+export const slow = async (event) => { await new Promise((r) => setTimeout(r, 20)); return { n: event.n, pid: process.pid }; };
+`;
+const QUICK_PY = `
+import os
+def quick(event, context):
+    return {"n": event["n"], "pid": os.getpid(), "id": context.aws_request_id, "remaining": context.get_remaining_time_in_millis()}
+`;
+
+describe('events queued in an instance behind the running one, process runtime', () => {
+  let dir: string;
+  let agent: Agent;
+  const one = { scaling: { max_capacity: 1 } };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'esb-queued-'));
+    for (const d of ['node', 'py']) mkdirSync(path.join(dir, d));
+    writeFileSync(path.join(dir, 'node', 'index.mjs'), QUICK_NODE);
+    writeFileSync(path.join(dir, 'py', 'app.py'), QUICK_PY);
+    agent = await createAgent({ runtime: 'process', logDir: path.join(dir, 'logs'), log: pino({ level: 'silent' }), schedules: false, pinoFunctionLogs: false });
+    agent.setFunctions(
+      FunctionsFile.parse({
+        functions: {
+          node: { runtime: 'nodejs20.x', handler: 'index.quick', code: path.join(dir, 'node'), timeout: 30, ...one },
+          py: { runtime: 'python3.12', handler: 'app.quick', code: path.join(dir, 'py'), timeout: 30, ...one },
+          crashy: { runtime: 'nodejs20.x', handler: 'index.crashy', code: path.join(dir, 'node'), ...one },
+          slow: { runtime: 'nodejs20.x', handler: 'index.slow', code: path.join(dir, 'node'), ...one },
+        },
+      }),
+    );
+  });
+  afterAll(async () => {
+    await agent?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Sequential invocations, so the pool has measured the function as short. */
+  const warm = async (fn: string, times = 30, on = agent) => {
+    for (let i = 0; i < times; i++) expect((await on.invoke(fn, ev({ n: -1 }))).error).toBeUndefined();
+  };
+  const queued = (fn: string, on = agent) => on.stats().functions[fn]!.queuedInInstances;
+
+  /** Bursts of 40 at one instance until some event was queued in it; every burst's answers are checked, whatever path they took. */
+  const burstsUntilQueued = async (on: Agent, fn: string) => {
+    await warm(fn, 30, on);
+    for (let burst = 0; burst < 20 && queued(fn, on) === 0; burst++) {
+      const ids = Array.from({ length: 40 }, (_, i) => `${fn}-${burst}-${i}`);
+      const results = await Promise.all(ids.map((requestId, n) => on.invoke(fn, ev({ n }), { requestId })));
+      const bodies = results.map((r) => {
+        expect(r.error, fn).toBeUndefined();
+        return json(r.payload);
+      });
+      expect(bodies.map((b) => b.n), fn).toEqual(ids.map((_, n) => n));
+      expect(bodies.map((b) => b.id), fn).toEqual(ids);
+      expect(new Set(bodies.map((b) => b.pid)).size, fn).toBe(1);
+      // 30 s limit: the deadline counts from when the runtime takes the event.
+      for (const b of bodies) expect(b.remaining, fn).toBeGreaterThan(29_000);
+    }
+    expect(queued(fn, on), fn).toBeGreaterThan(0);
+    expect(on.stats().functions[fn], fn).toMatchObject({ coldStarts: 1 });
+  };
+
+  it('runs every queued event once, in one instance, each with its whole time limit (Node and Python processes)', async () => {
+    await burstsUntilQueued(agent, 'node');
+    await burstsUntilQueued(agent, 'py');
+  });
+
+  it('queues the same way in an in-process Node worker (ESB_NODE_WORKERS)', async () => {
+    const workers = await createAgent({ runtime: 'process', nodeWorkers: true, logDir: path.join(dir, 'logs-workers'), log: pino({ level: 'silent' }), schedules: false, pinoFunctionLogs: false });
+    try {
+      workers.setFunctions(FunctionsFile.parse({ functions: { node: { runtime: 'nodejs20.x', handler: 'index.quick', code: path.join(dir, 'node'), timeout: 30, ...one } } }));
+      await burstsUntilQueued(workers, 'node');
+    } finally {
+      await workers.close();
+    }
+  });
+
+  it('gives an event queued behind one whose instance dies to a new instance: it never ran, so it runs once, there', async () => {
+    await warm('crashy');
+    let before = queued('crashy');
+    for (let attempt = 0; attempt < 10; attempt++) {
+      before = queued('crashy');
+      const [died, next] = await Promise.all([agent.invoke('crashy', ev({ die: true })), agent.invoke('crashy', ev({ n: 7 }))]);
+      expect(died.error?.message).toMatch(/Runtime\.ExitError: .*exit status 3/);
+      expect(next.error).toBeUndefined();
+      expect(json(next.payload)).toMatchObject({ n: 7 });
+      if (queued('crashy') > before) break;
+      await warm('crashy', 10);
+    }
+    expect(queued('crashy')).toBeGreaterThan(before);
+  });
+
+  it('keeps the events of a function that is not short in the pool queue, where any instance may take them', async () => {
+    const results = await Promise.all(Array.from({ length: 8 }, (_, n) => agent.invoke('slow', ev({ n }))));
+    expect(results.map((r) => json(r.payload).n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(agent.stats().functions.slow).toMatchObject({ queuedInInstances: 0, invocations: 8 });
+  });
+});

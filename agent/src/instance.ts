@@ -29,6 +29,11 @@ export interface Invocation {
   /** What the runtime reported as its own time for it (event in -> result out, ms), when it does. */
   runtimeMs?: number;
   done: boolean;
+  /**
+   * Queued inside an instance that went away before taking it (docs/agent.md#queued-in-the-instance):
+   * it never started, and the pool gives it to another instance.
+   */
+  notStarted?: boolean;
   timer?: NodeJS.Timeout;
   resolve(r: InvokeResult): void;
 }
@@ -57,6 +62,13 @@ export class Instance {
   port = 0;
   handle?: InstanceHandle;
   current?: Invocation;
+  /**
+   * The invocation already written to the instance channel behind `current`: the runtime takes
+   * it as soon as it has sent `current`'s result (docs/agent.md#queued-in-the-instance).
+   */
+  queued?: Invocation;
+  /** Invocations the pool has given this instance and not yet taken back (at most two: current and queued). */
+  held = 0;
   /**
    * The request whose output lines are being read: the current one, else the last one (a line
    * the handler printed can be read after its response, as on Lambda it belongs to that request).
@@ -134,8 +146,23 @@ export class Instance {
     if (this.stopRequested) void handle.stop().catch(() => {});
   }
 
-  /** Gives the instance an invocation; delivered now if the runtime waits on /next, else on its next call. */
+  /** Whether an invocation can be queued behind the current one (esb's clients on the channel only). */
+  get canQueue(): boolean {
+    return this.channel !== undefined && this.queued === undefined && this.current?.deliveredAt !== undefined && !this.current.done && this.state === 'busy';
+  }
+
+  /**
+   * Gives the instance an invocation; delivered now if the runtime waits on /next, else on its
+   * next call. While it runs another (`canQueue`), the event goes down the channel at once and
+   * the runtime takes it after that one's result, with no round trip to this process between.
+   */
   assign(inv: Invocation): void {
+    if (this.current && !this.current.done) {
+      if (!this.canQueue) throw new Error(`instance ${this.id} is busy`);
+      this.queued = inv;
+      this.writeEvent(inv);
+      return;
+    }
     this.current = inv;
     this.state = 'busy';
     if (this.parked) {
@@ -169,6 +196,8 @@ export class Instance {
     this.channelWaiting = false;
     this.channel?.destroy();
     this.server.close();
+    const queued = this.queued;
+    this.queued = undefined;
     const inv = this.current;
     if (inv && !inv.done) {
       if (!wasReady && this.initError) {
@@ -181,6 +210,12 @@ export class Instance {
         const type = this.handle?.outOfMemory?.() ? 'Runtime.OutOfMemory' : 'Runtime.ExitError';
         this.finish(inv, errorResult(inv.requestId, 'FunctionError', `${type}: ${message}`, errorPayload(type, message)));
       }
+    }
+    // The runtime takes a queued event only after the current one's result, which never came.
+    if (queued && !queued.done) {
+      queued.done = true;
+      queued.notStarted = true;
+      queued.resolve(errorResult(queued.requestId, 'Unavailable', 'the instance went away before taking the event'));
     }
     this.events.onExit(this, !wasReady && (!this.stopRequested || this.initError !== undefined || this.initTimedOut));
   }
@@ -199,9 +234,18 @@ export class Instance {
     this.events.onInvocationEnd(this, inv, duration);
   }
 
-  /** The runtime answered `inv` (a result or an error document): completed, then the driver told. */
+  /**
+   * The runtime answered `inv` (a result or an error document): completed, then the driver told.
+   * A queued invocation becomes the current one: the runtime is already taking it.
+   */
   private answered(inv: Invocation, result: InvokeResult): void {
-    this.finish(inv, result);
+    const queued = this.queued;
+    if (queued && inv === this.current) {
+      this.queued = undefined;
+      this.finish(inv, result);
+      this.current = queued;
+      this.started(queued);
+    } else this.finish(inv, result);
     this.handle?.served?.();
   }
 
@@ -273,14 +317,23 @@ export class Instance {
   private channelNext(): void {
     if (!this.markReady()) return;
     const inv = this.current;
-    if (inv && !inv.done && inv.deliveredAt === undefined) return this.deliverFrame(inv);
+    if (inv && !inv.done) {
+      // Not yet sent: now. Already running: it came out of the instance's queue (answered()).
+      if (inv.deliveredAt === undefined) this.deliverFrame(inv);
+      return;
+    }
     this.channelWaiting = true;
   }
 
   private deliverFrame(inv: Invocation): void {
-    const ctx = inv.ctx;
-    const meta = `${inv.requestId}\0${Date.now() + this.timeoutMs}\0${this.arn}\0${ctx.traceId ?? ''}\0${ctx.clientContext ? decodeClientContext(ctx.clientContext) : ''}\0${ctx.cognitoIdentity ?? ''}`;
     this.started(inv);
+    this.writeEvent(inv);
+  }
+
+  /** The EVENT frame; its deadline is the time limit in ms, counted by the runtime from when it takes the event. */
+  private writeEvent(inv: Invocation): void {
+    const ctx = inv.ctx;
+    const meta = `${inv.requestId}\0${this.timeoutMs}\0${this.arn}\0${ctx.traceId ?? ''}\0${ctx.clientContext ? decodeClientContext(ctx.clientContext) : ''}\0${ctx.cognitoIdentity ?? ''}`;
     this.channel!.write(encodeFrame(FRAME_EVENT, meta, inv.payload));
   }
 

@@ -67,6 +67,15 @@ const EWMA = 0.2;
  */
 const SPILL_MIN_MS = 100;
 
+/**
+ * Queuing in an instance (docs/agent.md#queued-in-the-instance): only for a function whose
+ * invocations take at most this long (the runtime's own time, moving average), and only behind
+ * an invocation that has run less than HELD_UP_MS: a request queued there cannot move to another
+ * instance, so it waits behind one short invocation at most.
+ */
+const QUEUE_IN_INSTANCE_MS = 1;
+const HELD_UP_MS = 5;
+
 export interface PoolStats {
   starting: number;
   idle: number;
@@ -75,6 +84,8 @@ export interface PoolStats {
   waiting: number;
   invocations: number;
   coldStarts: number;
+  /** Invocations that waited in an instance behind another (docs/agent.md#queued-in-the-instance). */
+  queuedInInstances: number;
   initFailures: number;
 }
 
@@ -90,6 +101,7 @@ export class FunctionPool {
   private removed = false;
   private invocations = 0;
   private coldStarts = 0;
+  private queuedInInstances = 0;
   private readonly launching = new Set<Promise<void>>();
   /** Moving averages (clock ms): assign -> result of an invocation, start -> ready of an instance. */
   private serviceMs?: number;
@@ -98,6 +110,8 @@ export class FunctionPool {
   /** When each instance took its current invocation, and when it became ready (clock ms). */
   private readonly busySince = new WeakMap<Instance, number>();
   private readonly readySince = new WeakMap<Instance, number>();
+  /** Instances whose queue place was given to a request that has not been assigned yet. */
+  private readonly queuePromised = new WeakSet<Instance>();
 
   constructor(
     public cfg: PoolConfig,
@@ -149,7 +163,7 @@ export class FunctionPool {
   }
 
   stats(): PoolStats {
-    const s: PoolStats = { starting: 0, idle: 0, busy: 0, stopping: 0, waiting: this.waiters.length, invocations: this.invocations, coldStarts: this.coldStarts, initFailures: this.initFailures };
+    const s: PoolStats = { starting: 0, idle: 0, busy: 0, stopping: 0, waiting: this.waiters.length, invocations: this.invocations, coldStarts: this.coldStarts, queuedInInstances: this.queuedInInstances, initFailures: this.initFailures };
     for (const i of this.instances) if (i.state !== 'dead') s[i.state]++;
     return s;
   }
@@ -161,7 +175,11 @@ export class FunctionPool {
     if (got instanceof Promise) got = await got;
     if (!(got instanceof Instance)) return got;
     const inst = got;
-    this.busySince.set(inst, this.deps.clock.now());
+    this.queuePromised.delete(inst);
+    inst.held++;
+    const behind = inst.current !== undefined;
+    if (behind) this.queuedInInstances++;
+    else this.busySince.set(inst, this.deps.clock.now());
     this.invocations++;
     // Invocation time is sampled on warm instances only (a cold one's includes its init): the
     // runtime's own time when it reports it (esb's clients on the instance channel), else the
@@ -172,7 +190,14 @@ export class FunctionPool {
     const result = await new Promise<InvokeResult>((resolve) => {
       inv.resolve = resolve;
       inst.assign(inv);
+      if (!behind) this.offerQueuePlace(inst);
     });
+    if (inv.notStarted) {
+      // Queued in an instance that went away before taking it: it never ran; another one takes it.
+      inst.held--;
+      this.invocations--;
+      return this.invoke(requestId, payload, ctx);
+    }
     if (assignedAt !== undefined) {
       const took = inv.runtimeMs ?? this.deps.clock.now() - assignedAt;
       this.serviceMs = this.serviceMs === undefined ? took : this.serviceMs + EWMA * (took - this.serviceMs);
@@ -207,6 +232,11 @@ export class FunctionPool {
     if (this.inBackoff()) return this.backoffResult(requestId);
     const room = this.liveCount() < this.cfg.maxCapacity;
     if (room && this.shouldGrow(1)) return this.spawn(true);
+    const behind = this.queuePlace();
+    if (behind) {
+      this.queuePromised.add(behind);
+      return behind;
+    }
     // Only a request that waits listens for a cancel: through onCancel when the caller offers
     // it (no AbortSignal built), else its signal (the gateway creates it on first read).
     const onCancel = ctx.onCancel;
@@ -269,6 +299,33 @@ export class FunctionPool {
       if (ready !== undefined && since !== undefined && now - Math.max(since, ready) >= ms) return true;
     }
     return false;
+  }
+
+  /** A busy instance a request may queue in, the one whose invocation started first; none unless this function's invocations are short. */
+  private queuePlace(): Instance | undefined {
+    if (this.removed || this.serviceMs === undefined || this.serviceMs > QUEUE_IN_INSTANCE_MS) return undefined;
+    const now = performance.now();
+    let best: Instance | undefined;
+    let bestSince = Infinity;
+    for (const i of this.instances) {
+      if (i.gen !== this.gen || !i.canQueue || this.queuePromised.has(i)) continue;
+      const since = i.current!.deliveredAt!;
+      if (since < bestSince && now - since < HELD_UP_MS) {
+        best = i;
+        bestSince = since;
+      }
+    }
+    return best;
+  }
+
+  /** The oldest waiter takes `inst`'s queue place, when it has one to give. */
+  private offerQueuePlace(inst: Instance): void {
+    if (!this.waiters.length || inst.gen !== this.gen || this.removed) return;
+    if (this.serviceMs === undefined || this.serviceMs > QUEUE_IN_INSTANCE_MS || !inst.canQueue || this.queuePromised.has(inst)) return;
+    const w = this.waiters.shift()!;
+    this.clearWaiter(w);
+    this.queuePromised.add(inst);
+    w.resolve(inst);
   }
 
   private clearWaiter(w: Waiter): void {
@@ -385,6 +442,13 @@ export class FunctionPool {
   }
 
   private release(inst: Instance): void {
+    // Another invocation of it is still out (the one queued behind, running now, or answered in
+    // the same read and not yet released): still busy; its queue place may be free again.
+    if (--inst.held > 0) {
+      if (inst.state !== 'busy') return;
+      this.busySince.set(inst, this.deps.clock.now());
+      return this.offerQueuePlace(inst);
+    }
     if (inst.state !== 'busy') return this.pump();
     if (inst.gen !== this.gen || this.removed) {
       inst.stop();

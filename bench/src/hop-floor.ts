@@ -12,9 +12,10 @@
 //           event, calls a hello handler and sends its JSON result; this side parses it and
 //           writes status, headers and body. No logging, no timeouts, no policies.
 //   lambda: the design floor under Lambda's concurrency model, as esb serves it: as many child
-//           processes as cores, each given one event at a time (the next only after its result),
-//           the others queued here. Every event wakes a child that sleeps between events, where
-//           the floors above pipeline many events per read and write.
+//           processes as cores, each running one event at a time and answering each with its
+//           own write, with at most one more event queued in it behind the running one
+//           (docs/agent.md#queued-in-the-instance), the others queued here. The floors above
+//           let a child take and answer many events per read and write.
 // Run alone: node --conditions=esb-source --import tsx bench/src/hop-floor.ts <port> unix|worker|design|lambda
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -86,7 +87,8 @@ function frameReader(onFrame: (id: number, payload: Buffer) => void): (chunk: Bu
 /** One round trip to the other side: send the event, resolve with the result. */
 type Hop = (payload: Buffer) => Promise<Buffer>;
 
-async function unixHop(design = false, tag = ''): Promise<{ hop: Hop; close(): void }> {
+/** `design`: the child parses each event and calls the handler, all of a read at once ('design') or one at a time ('lambda'). */
+async function unixHop(design?: 'design' | 'lambda', tag = ''): Promise<{ hop: Hop; close(): void }> {
   const sockPath = path.join(tmpdir(), `esb-hop-floor-${process.pid}${tag}.sock`);
   rmSync(sockPath, { force: true });
   const waiting = new Map<number, (b: Buffer) => void>();
@@ -99,7 +101,7 @@ async function unixHop(design = false, tag = ''): Promise<{ hop: Hop; close(): v
     });
     server.once('error', reject);
     server.listen(sockPath, () => {
-      child = fork(SELF, ['--peer', sockPath, ...(design ? ['design'] : [])], { execArgv: esbCode().execArgv, stdio: 'inherit' });
+      child = fork(SELF, ['--peer', sockPath, ...(design ? [design] : [])], { execArgv: esbCode().execArgv, stdio: 'inherit' });
       child.once('exit', (code) => reject(new Error(`hop floor: the peer process exited with ${code}`)));
     });
   });
@@ -132,14 +134,35 @@ const hello = async (_event: unknown) => HELLO;
 
 /**
  * The child process's side: answers every event frame with the hello result, one write per batch
- * of frames. `design`: parses each event and calls the handler for its result.
+ * of frames. `design`: parses each event and calls the handler for its result. `lambda`: the
+ * same, one event at a time, each result written as soon as it is ready, as esb's runtime
+ * clients do.
  */
-function peer(sockPath: string, design: boolean): void {
+function peer(sockPath: string, design?: 'design' | 'lambda'): void {
   const sock = net.connect(sockPath);
   sock.setNoDelay(true);
   const send = (out: Buffer[]) => {
     if (out.length) sock.write(out.length === 1 ? out[0] : Buffer.concat(out));
   };
+  if (design === 'lambda') {
+    const events: Array<{ id: number; payload: Buffer }> = [];
+    let running = false;
+    const runAll = async () => {
+      running = true;
+      for (let e = events.shift(); e; e = events.shift()) {
+        const result = await hello(JSON.parse(e.payload.toString('utf8')));
+        sock.write(frame(e.id, Buffer.from(JSON.stringify(result))));
+      }
+      running = false;
+    };
+    const read = frameReader((id, payload) => void events.push({ id, payload: Buffer.from(payload) }));
+    sock.on('data', (chunk: Buffer) => {
+      read(chunk);
+      if (!running) void runAll();
+    });
+    sock.on('close', () => process.exit(0));
+    return;
+  }
   sock.on('data', (chunk: Buffer) => {
     const out: Buffer[] = [];
     if (!design) {
@@ -184,12 +207,14 @@ function workerHop(): { hop: Hop; close(): void } {
 }
 
 /**
- * Lambda's concurrency model over `count` design peers: each has at most one event in flight,
- * the rest wait in one FIFO queue for the first peer that answers.
+ * Lambda's concurrency model over `count` one-at-a-time peers, as esb serves it: each has one
+ * event running and at most one queued behind it; the rest wait in one FIFO queue here for the
+ * first place that frees.
  */
 async function oneAtATimeHop(count: number): Promise<{ hop: Hop; close(): void }> {
-  const peers = await Promise.all(Array.from({ length: count }, (_, i) => unixHop(true, `-${i}`)));
-  const idle = [...peers];
+  const peers = await Promise.all(Array.from({ length: count }, (_, i) => unixHop('lambda', `-${i}`)));
+  // Two places per peer: the running event and the one queued behind it.
+  const idle = [...peers, ...peers];
   const queue: Array<{ payload: Buffer; resolve: (b: Buffer) => void }> = [];
   const run = (peer: (typeof peers)[number], payload: Buffer, resolve: (b: Buffer) => void): void => {
     void peer.hop(payload).then((result) => {
@@ -214,7 +239,7 @@ export type FloorKind = 'unix' | 'worker' | 'design' | 'lambda';
 
 /** The design floor's front: node:http, the REST event per request, the result mapped to the response. */
 async function startDesignFloor(port: number, host: string, lambda: boolean): Promise<{ url: string; close(): Promise<void> }> {
-  const side = lambda ? await oneAtATimeHop(availableParallelism()) : await unixHop(true);
+  const side = lambda ? await oneAtATimeHop(availableParallelism()) : await unixHop('design');
   const routes = helloRoutes();
   let address: net.AddressInfo = { port, address: host, family: 'IPv4' };
   const server = http.createServer((req, res) => {
@@ -278,7 +303,7 @@ export async function startHopFloor(port: number, kind: FloorKind, host = '127.0
 }
 
 if (process.argv[1] === SELF) {
-  if (process.argv[2] === '--peer') peer(process.argv[3], process.argv[4] === 'design');
+  if (process.argv[2] === '--peer') peer(process.argv[3], process.argv[4] === 'design' || process.argv[4] === 'lambda' ? process.argv[4] : undefined);
   else {
     const kind: FloorKind = process.argv[3] === 'worker' || process.argv[3] === 'design' || process.argv[3] === 'lambda' ? process.argv[3] : 'unix';
     const { url } = await startHopFloor(Number(process.argv[2] ?? 0), kind);

@@ -68,7 +68,7 @@ export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutpu
       unix: 'hop floor, child process (Unix socket)',
       worker: 'hop floor, worker thread',
       design: 'design floor: node:http + REST event + Unix socket + JSON handler',
-      lambda: 'Lambda floor: the design floor, one event at a time per child, children = cores',
+      lambda: 'Lambda floor: the design floor, one event at a time per child (one more queued in it), children = cores',
     } as const;
     for (const kind of Object.keys(FLOORS) as Array<keyof typeof FLOORS>) {
       const floor = await startHopFloor(work, kind);

@@ -215,6 +215,11 @@ const channelFd = env.ESB_RUNTIME_CHANNEL;
 delete env.ESB_RUNTIME_CHANNEL;
 let channel;
 let eventWaiter;
+/**
+ * EVENT frames that came while the handler ran: the agent may queue one behind the current
+ * event (docs/agent.md#queued-in-the-instance); it is taken after that event's result.
+ */
+const queuedEvents = [];
 /** When the current event reached this runtime (performance.now()). */
 let eventAt = 0;
 
@@ -279,17 +284,23 @@ function frameReader(onFrame) {
 }
 
 const onChannelData = frameReader((kind, meta, body) => {
-  if (kind === 0x45 && eventWaiter) {
-    const w = eventWaiter;
-    eventWaiter = undefined;
-    eventAt = performance.now();
-    w.resolve({ status: 200, headers: eventHeaders(meta), body });
-  }
+  if (kind !== 0x45) return;
+  if (!eventWaiter) return void queuedEvents.push({ meta, body: Buffer.from(body) });
+  const w = eventWaiter;
+  eventWaiter = undefined;
+  w.resolve(takeEvent(meta, body));
 });
 
-/** An EVENT frame's meta (NUL-separated) as the Runtime API's headers. */
+/** The event this runtime starts now: its time limit counts from here. */
+function takeEvent(meta, body) {
+  eventAt = performance.now();
+  return { status: 200, headers: eventHeaders(meta), body };
+}
+
+/** An EVENT frame's meta (NUL-separated) as the Runtime API's headers; its deadline field is the time limit in ms from now. */
 function eventHeaders(meta) {
-  const [id, deadline, arn, trace, clientContext, cognito] = meta.split('\0');
+  const [id, limitMs, arn, trace, clientContext, cognito] = meta.split('\0');
+  const deadline = String(Date.now() + Number(limitMs));
   const h = { 'lambda-runtime-aws-request-id': id, 'lambda-runtime-deadline-ms': deadline, 'lambda-runtime-invoked-function-arn': arn };
   if (trace) h['lambda-runtime-trace-id'] = trace;
   if (clientContext) h['lambda-runtime-client-context'] = clientContext;
@@ -316,6 +327,8 @@ function flushOutput() {
 }
 
 function channelEvent() {
+  const queued = queuedEvents.shift();
+  if (queued) return Promise.resolve(takeEvent(queued.meta, queued.body));
   return new Promise((resolve, reject) => (eventWaiter = { resolve, reject }));
 }
 

@@ -243,9 +243,12 @@ class ChannelClient:
             if frame is None:
                 raise ConnectionError("the agent closed the instance channel")
             kind, meta, body = frame
-            if kind == 0x45:  # EVENT
+            if kind == 0x45:  # EVENT (the agent may queue one behind the current: docs/agent.md#queued-in-the-instance)
                 self.event_at = time.perf_counter()
-                return 200, _event_headers(meta), body
+                headers = _event_headers(meta)
+                # The frame carries the time limit in ms; the deadline counts from taking the event.
+                headers["lambda-runtime-deadline-ms"] = str(int(time.time() * 1000) + int(headers.get("lambda-runtime-deadline-ms") or 0))
+                return 200, headers, body
 
     def become_instance(self):
         """A spare runtime (docs/agent.md#spare-runtimes): waits for the agent's ASSIGN frame, then
