@@ -6,6 +6,7 @@ export { createAgentHttpServer, type AgentHttpServerOptions } from './http-serve
 export { createHttpInvoker, type HttpInvoker } from './http-client.js';
 export { parseSchedule, ScheduleParseError } from './schedule.js';
 export { logFileName } from './logs.js';
+export { QUEUE_PLACES } from './pool.js';
 export type { LogRecord, LogSink } from './logs.js';
 export type { Clock } from './clock.js';
 export { DEFAULT_FUNCTION_UIDS, type FunctionUsers, parseFunctionUsers } from './isolation.js';

@@ -108,4 +108,41 @@ describe('Instance on the instance channel', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(seen.slice(4)).toEqual(['result req-c']);
   });
+
+  it('queues events behind the running one: all written at once, each started when the result before it comes, the unstarted ones handed back when it exits', async () => {
+    const { inst, runtime, frames } = await channelInstance();
+    expect(inst.canQueue(2)).toBe(false); // nothing running: nothing to queue behind
+    runtime.write(encodeFrame(FRAME_NEXT, ''));
+    const a = invoke(inst, 'req-a');
+    await until(() => frames.length === 1, 'the event frame of req-a', SOCKET_WAIT);
+    expect(inst.canQueue(2)).toBe(true);
+    const b = invoke(inst, 'req-b');
+    const c = invoke(inst, 'req-c');
+    expect(inst.canQueue(2)).toBe(false);
+    expect(inst.canQueue(3)).toBe(true);
+    // Both go down the channel at once, in order, each with the whole time limit (ms), not a deadline.
+    await until(() => frames.length === 3, 'the event frames of req-b and req-c', SOCKET_WAIT);
+    expect(frames.map((f) => f.meta.split('\0').slice(0, 2))).toEqual([
+      ['req-a', '30000'],
+      ['req-b', '30000'],
+      ['req-c', '30000'],
+    ]);
+    expect(b.inv.deliveredAt).toBeUndefined(); // queued: not started
+
+    runtime.write(encodeFrame(FRAME_RESPONSE, 'req-a\x001', Buffer.from('"a"')));
+    expect((await a.result).payload.toString()).toBe('"a"');
+    // The runtime takes req-b right after req-a's result: it is the current one, started then.
+    expect(inst.current).toBe(b.inv);
+    expect(b.inv.deliveredAt).toBeGreaterThan(0);
+    expect(inst.queued).toEqual([c.inv]);
+
+    // The runtime dies during req-b: req-b fails as on Lambda; req-c never started and is handed back.
+    inst.stop();
+    const [rb, rc] = await Promise.all([b.result, c.result]);
+    expect(rb.error?.message).toMatch(/^Runtime\.ExitError: RequestId: req-b Error: Runtime exited/);
+    expect(c.inv.notStarted).toBe(true);
+    expect(b.inv.notStarted).toBeUndefined();
+    expect(rc.error?.kind).toBe('Unavailable');
+    expect(frames).toHaveLength(3); // nothing written for req-c beyond its one event
+  });
 });

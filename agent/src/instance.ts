@@ -26,6 +26,8 @@ export interface Invocation {
   ctx: InvokeContext;
   receivedAt: number;
   deliveredAt?: number;
+  /** When the pool gave it to a ready instance (pool clock, ms): the start of its round trip. */
+  assignedAt?: number;
   /** What the runtime reported as its own time for it (event in -> result out, ms), when it does. */
   runtimeMs?: number;
   done: boolean;
@@ -63,11 +65,11 @@ export class Instance {
   handle?: InstanceHandle;
   current?: Invocation;
   /**
-   * The invocation already written to the instance channel behind `current`: the runtime takes
-   * it as soon as it has sent `current`'s result (docs/agent.md#queued-in-the-instance).
+   * Invocations already written to the instance channel behind `current`, in order: the runtime
+   * takes the next as soon as it has sent the previous one's result (docs/agent.md#queued-in-the-instance).
    */
-  queued?: Invocation;
-  /** Invocations the pool has given this instance and not yet taken back (at most two: current and queued). */
+  readonly queued: Invocation[] = [];
+  /** Invocations the pool has given this instance and not yet taken back (current, queued, answered). */
   held = 0;
   /**
    * The request whose output lines are being read: the current one, else the last one (a line
@@ -146,20 +148,20 @@ export class Instance {
     if (this.stopRequested) void handle.stop().catch(() => {});
   }
 
-  /** Whether an invocation can be queued behind the current one (esb's clients on the channel only). */
-  get canQueue(): boolean {
-    return this.channel !== undefined && this.queued === undefined && this.current?.deliveredAt !== undefined && !this.current.done && this.state === 'busy';
+  /** Whether an invocation can be queued behind the current one, with fewer than `places` queued (esb's clients on the channel only). */
+  canQueue(places: number): boolean {
+    return this.channel !== undefined && this.queued.length < places && this.current?.deliveredAt !== undefined && !this.current.done && this.state === 'busy';
   }
 
   /**
    * Gives the instance an invocation; delivered now if the runtime waits on /next, else on its
-   * next call. While it runs another (`canQueue`), the event goes down the channel at once and
-   * the runtime takes it after that one's result, with no round trip to this process between.
+   * next call. While it runs another (see canQueue), the event goes down the channel at once and
+   * the runtime takes it after the results of those before it, with no round trip to this process between.
    */
   assign(inv: Invocation): void {
     if (this.current && !this.current.done) {
-      if (!this.canQueue) throw new Error(`instance ${this.id} is busy`);
-      this.queued = inv;
+      if (!this.channel || this.current.deliveredAt === undefined) throw new Error(`instance ${this.id} is busy`);
+      this.queued.push(inv);
       this.writeEvent(inv);
       return;
     }
@@ -196,8 +198,7 @@ export class Instance {
     this.channelWaiting = false;
     this.channel?.destroy();
     this.server.close();
-    const queued = this.queued;
-    this.queued = undefined;
+    const queued = this.queued.splice(0);
     const inv = this.current;
     if (inv && !inv.done) {
       if (!wasReady && this.initError) {
@@ -212,10 +213,10 @@ export class Instance {
       }
     }
     // The runtime takes a queued event only after the current one's result, which never came.
-    if (queued && !queued.done) {
-      queued.done = true;
-      queued.notStarted = true;
-      queued.resolve(errorResult(queued.requestId, 'Unavailable', 'the instance went away before taking the event'));
+    for (const q of queued) {
+      q.done = true;
+      q.notStarted = true;
+      q.resolve(errorResult(q.requestId, 'Unavailable', 'the instance went away before taking the event'));
     }
     this.events.onExit(this, !wasReady && (!this.stopRequested || this.initError !== undefined || this.initTimedOut));
   }
@@ -239,12 +240,11 @@ export class Instance {
    * A queued invocation becomes the current one: the runtime is already taking it.
    */
   private answered(inv: Invocation, result: InvokeResult): void {
-    const queued = this.queued;
-    if (queued && inv === this.current) {
-      this.queued = undefined;
+    if (this.queued.length && inv === this.current) {
+      const next = this.queued.shift()!;
       this.finish(inv, result);
-      this.current = queued;
-      this.started(queued);
+      this.current = next;
+      this.started(next);
     } else this.finish(inv, result);
     this.handle?.served?.();
   }

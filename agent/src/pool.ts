@@ -52,6 +52,8 @@ interface Waiter {
   resolve(v: Instance | InvokeResult): void;
   timer: unknown;
   requestId: string;
+  /** Given to the instance that serves it, at that moment (handOut). */
+  inv: Invocation;
   /** Fires after about a cold start: the waiter may then have an instance of its own. */
   spill?: unknown;
   spilled?: boolean;
@@ -68,11 +70,13 @@ const EWMA = 0.2;
 const SPILL_MIN_MS = 100;
 
 /**
- * Queuing in an instance (docs/agent.md#queued-in-the-instance): only for a function whose
- * invocations take at most this long (the runtime's own time, moving average), and only behind
- * an invocation that has run less than HELD_UP_MS: a request queued there cannot move to another
- * instance, so it waits behind one short invocation at most.
+ * Queuing in an instance (docs/agent.md#queued-in-the-instance): up to QUEUE_PLACES invocations
+ * behind the running one, only for a function whose invocations take at most
+ * QUEUE_IN_INSTANCE_MS (the runtime's own time, moving average), and only behind an invocation
+ * that has run less than HELD_UP_MS: a request queued there cannot move to another instance, so
+ * it waits behind a few short invocations at most.
  */
+export const QUEUE_PLACES = 2;
 const QUEUE_IN_INSTANCE_MS = 1;
 const HELD_UP_MS = 5;
 
@@ -110,8 +114,6 @@ export class FunctionPool {
   /** When each instance took its current invocation, and when it became ready (clock ms). */
   private readonly busySince = new WeakMap<Instance, number>();
   private readonly readySince = new WeakMap<Instance, number>();
-  /** Instances whose queue place was given to a request that has not been assigned yet. */
-  private readonly queuePromised = new WeakSet<Instance>();
 
   constructor(
     public cfg: PoolConfig,
@@ -170,40 +172,44 @@ export class FunctionPool {
 
   async invoke(requestId: string, payload: Buffer, ctx: InvokeContext): Promise<InvokeResult> {
     if (this.cfg.unrunnable) return errorResult(requestId, 'Unavailable', this.cfg.unrunnable);
-    // A warm instance is taken without waiting for a promise turn.
-    let got = this.acquire(requestId, ctx);
+    const inv: Invocation = { requestId, payload, ctx, receivedAt: performance.now(), done: false, resolve: () => {} };
+    const answer = new Promise<InvokeResult>((resolve) => (inv.resolve = resolve));
+    // A warm instance is taken without waiting for a promise turn; whoever gives the invocation
+    // an instance also gives it to the instance, at once (handOut).
+    let got = this.acquire(inv);
     if (got instanceof Promise) got = await got;
     if (!(got instanceof Instance)) return got;
     const inst = got;
-    this.queuePromised.delete(inst);
-    inst.held++;
-    const behind = inst.current !== undefined;
-    if (behind) this.queuedInInstances++;
-    else this.busySince.set(inst, this.deps.clock.now());
-    this.invocations++;
-    // Invocation time is sampled on warm instances only (a cold one's includes its init): the
-    // runtime's own time when it reports it (esb's clients on the instance channel), else the
-    // round trip. The round trip also holds waits for this process's event loop, which more
-    // instances cannot shorten: counted as instance time it grew the pool under load.
-    const assignedAt = inst.readyAt === undefined ? undefined : this.deps.clock.now();
-    const inv: Invocation = { requestId, payload, ctx, receivedAt: performance.now(), done: false, resolve: () => {} };
-    const result = await new Promise<InvokeResult>((resolve) => {
-      inv.resolve = resolve;
-      inst.assign(inv);
-      if (!behind) this.offerQueuePlace(inst);
-    });
+    const result = await answer;
     if (inv.notStarted) {
       // Queued in an instance that went away before taking it: it never ran; another one takes it.
       inst.held--;
       this.invocations--;
       return this.invoke(requestId, payload, ctx);
     }
-    if (assignedAt !== undefined) {
-      const took = inv.runtimeMs ?? this.deps.clock.now() - assignedAt;
+    // Invocation time is sampled on warm instances only (a cold one's includes its init): the
+    // runtime's own time when it reports it (esb's clients on the instance channel), else the
+    // round trip. The round trip also holds waits for this process's event loop, which more
+    // instances cannot shorten: counted as instance time it grew the pool under load.
+    if (inv.assignedAt !== undefined) {
+      const took = inv.runtimeMs ?? this.deps.clock.now() - inv.assignedAt;
       this.serviceMs = this.serviceMs === undefined ? took : this.serviceMs + EWMA * (took - this.serviceMs);
     }
     this.release(inst);
     return result;
+  }
+
+  /** Gives `inv` to `inst`: to run now, or queued behind its running invocation. */
+  private handOut(inst: Instance, inv: Invocation): void {
+    inst.held++;
+    this.invocations++;
+    const now = this.deps.clock.now();
+    const behind = inst.current !== undefined && !inst.current.done;
+    if (behind) this.queuedInInstances++;
+    else this.busySince.set(inst, now);
+    if (inst.readyAt !== undefined) inv.assignedAt = now;
+    inst.assign(inv);
+    if (!behind) this.offerQueuePlaces(inst);
   }
 
   private inBackoff(): boolean {
@@ -222,19 +228,25 @@ export class FunctionPool {
     return n;
   }
 
-  private acquire(requestId: string, ctx: InvokeContext): Instance | InvokeResult | Promise<Instance | InvokeResult> {
+  private acquire(inv: Invocation): Instance | InvokeResult | Promise<Instance | InvokeResult> {
+    const { requestId, ctx } = inv;
     const warm = this.idle.pop();
     if (warm) {
       this.deps.clock.clearTimeout(warm.idleTimer);
       warm.state = 'busy';
+      this.handOut(warm, inv);
       return warm;
     }
     if (this.inBackoff()) return this.backoffResult(requestId);
     const room = this.liveCount() < this.cfg.maxCapacity;
-    if (room && this.shouldGrow(1)) return this.spawn(true);
+    if (room && this.shouldGrow(1)) {
+      const inst = this.spawn(true);
+      this.handOut(inst, inv);
+      return inst;
+    }
     const behind = this.queuePlace();
     if (behind) {
-      this.queuePromised.add(behind);
+      this.handOut(behind, inv);
       return behind;
     }
     // Only a request that waits listens for a cancel: through onCancel when the caller offers
@@ -246,6 +258,7 @@ export class FunctionPool {
       let unlisten: (() => void) | undefined;
       const w: Waiter = {
         requestId,
+        inv,
         resolve: (v) => {
           unlisten?.();
           signal?.removeEventListener('abort', onSignal);
@@ -301,31 +314,38 @@ export class FunctionPool {
     return false;
   }
 
-  /** A busy instance a request may queue in, the one whose invocation started first; none unless this function's invocations are short. */
+  /** Whether this function's invocations are short enough to queue in an instance. */
+  private queuesInInstances(): boolean {
+    return !this.removed && this.serviceMs !== undefined && this.serviceMs <= QUEUE_IN_INSTANCE_MS;
+  }
+
+  /** Whether `inst` has a free queue place, behind an invocation that is not held up. */
+  private hasQueuePlace(inst: Instance, now: number): boolean {
+    return inst.gen === this.gen && inst.canQueue(QUEUE_PLACES) && now - inst.current!.deliveredAt! < HELD_UP_MS;
+  }
+
+  /** A busy instance a request may queue in: the fewest queued, then the running invocation that started first. */
   private queuePlace(): Instance | undefined {
-    if (this.removed || this.serviceMs === undefined || this.serviceMs > QUEUE_IN_INSTANCE_MS) return undefined;
+    if (!this.queuesInInstances()) return undefined;
     const now = performance.now();
     let best: Instance | undefined;
-    let bestSince = Infinity;
     for (const i of this.instances) {
-      if (i.gen !== this.gen || !i.canQueue || this.queuePromised.has(i)) continue;
-      const since = i.current!.deliveredAt!;
-      if (since < bestSince && now - since < HELD_UP_MS) {
-        best = i;
-        bestSince = since;
-      }
+      if (!this.hasQueuePlace(i, now)) continue;
+      if (!best || i.queued.length < best.queued.length || (i.queued.length === best.queued.length && i.current!.deliveredAt! < best.current!.deliveredAt!)) best = i;
     }
     return best;
   }
 
-  /** The oldest waiter takes `inst`'s queue place, when it has one to give. */
-  private offerQueuePlace(inst: Instance): void {
-    if (!this.waiters.length || inst.gen !== this.gen || this.removed) return;
-    if (this.serviceMs === undefined || this.serviceMs > QUEUE_IN_INSTANCE_MS || !inst.canQueue || this.queuePromised.has(inst)) return;
-    const w = this.waiters.shift()!;
-    this.clearWaiter(w);
-    this.queuePromised.add(inst);
-    w.resolve(inst);
+  /** The oldest waiters take `inst`'s free queue places. */
+  private offerQueuePlaces(inst: Instance): void {
+    if (!this.waiters.length || !this.queuesInInstances()) return;
+    const now = performance.now();
+    while (this.waiters.length && this.hasQueuePlace(inst, now)) {
+      const w = this.waiters.shift()!;
+      this.clearWaiter(w);
+      this.handOut(inst, w.inv);
+      w.resolve(inst);
+    }
   }
 
   private clearWaiter(w: Waiter): void {
@@ -442,12 +462,12 @@ export class FunctionPool {
   }
 
   private release(inst: Instance): void {
-    // Another invocation of it is still out (the one queued behind, running now, or answered in
-    // the same read and not yet released): still busy; its queue place may be free again.
+    // Another invocation of it is still out (one queued behind, running now, or answered in the
+    // same read and not yet released): still busy; a queue place may be free again.
     if (--inst.held > 0) {
       if (inst.state !== 'busy') return;
       this.busySince.set(inst, this.deps.clock.now());
-      return this.offerQueuePlace(inst);
+      return this.offerQueuePlaces(inst);
     }
     if (inst.state !== 'busy') return this.pump();
     if (inst.gen !== this.gen || this.removed) {
@@ -462,6 +482,7 @@ export class FunctionPool {
     if (w) {
       this.clearWaiter(w);
       inst.state = 'busy';
+      this.handOut(inst, w.inv);
       w.resolve(inst);
       return;
     }
@@ -501,7 +522,9 @@ export class FunctionPool {
       if (!this.waiters.some((x) => x.spilled) && !this.shouldGrow(0)) return;
       const w = this.waiters.shift()!;
       this.clearWaiter(w);
-      w.resolve(this.spawn(true));
+      const inst = this.spawn(true);
+      this.handOut(inst, w.inv);
+      w.resolve(inst);
     }
   }
 

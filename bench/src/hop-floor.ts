@@ -13,8 +13,8 @@
 //           writes status, headers and body. No logging, no timeouts, no policies.
 //   lambda: the design floor under Lambda's concurrency model, as esb serves it: as many child
 //           processes as cores, each running one event at a time and answering each with its
-//           own write, with at most one more event queued in it behind the running one
-//           (docs/agent.md#queued-in-the-instance), the others queued here. The floors above
+//           own write, with at most as many more events queued in it behind the running one as
+//           esb queues (QUEUE_PLACES, docs/agent.md#queued-in-the-instance), the others queued here. The floors above
 //           let a child take and answer many events per read and write.
 // Run alone: node --conditions=esb-source --import tsx bench/src/hop-floor.ts <port> unix|worker|design|lambda
 import { fork, type ChildProcess } from 'node:child_process';
@@ -29,6 +29,7 @@ import http from 'node:http';
 import Fastify from 'fastify';
 import { RoutingFile, FunctionsFile } from '@esb/contracts';
 import { v1EventJson, compileRouteTable, edgeHeaders, newTraceId } from '@esb/gateway';
+import { QUEUE_PLACES } from '@esb/agent';
 import { esbCode } from './lib/targets.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -208,13 +209,13 @@ function workerHop(): { hop: Hop; close(): void } {
 
 /**
  * Lambda's concurrency model over `count` one-at-a-time peers, as esb serves it: each has one
- * event running and at most one queued behind it; the rest wait in one FIFO queue here for the
- * first place that frees.
+ * event running and at most QUEUE_PLACES queued behind it; the rest wait in one FIFO queue here
+ * for the first place that frees.
  */
 async function oneAtATimeHop(count: number): Promise<{ hop: Hop; close(): void }> {
   const peers = await Promise.all(Array.from({ length: count }, (_, i) => unixHop('lambda', `-${i}`)));
-  // Two places per peer: the running event and the one queued behind it.
-  const idle = [...peers, ...peers];
+  // Places per peer: the running event and those queued behind it.
+  const idle = Array.from({ length: 1 + QUEUE_PLACES }, () => peers).flat();
   const queue: Array<{ payload: Buffer; resolve: (b: Buffer) => void }> = [];
   const run = (peer: (typeof peers)[number], payload: Buffer, resolve: (b: Buffer) => void): void => {
     void peer.hop(payload).then((result) => {

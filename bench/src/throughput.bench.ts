@@ -20,6 +20,7 @@ import { load, rssTree, timedGet, type LoadResult, type Server } from './lib/ser
 import { machine, median, medianBy, round } from './lib/stats.js';
 import { dockerAvailable, ensurePeer, FIXTURES, firstOk, startEsbAgent, startEsbDev, startFastify, startHopFloor, startServerlessOffline, TARGETS, floorUrl } from './lib/targets.js';
 import { numberFlag } from './lib/args.js';
+import { QUEUE_PLACES } from '@esb/agent';
 
 export interface ThroughputOptions {
   runs: number;
@@ -68,7 +69,7 @@ export async function runThroughput(opts: ThroughputOptions): Promise<BenchOutpu
       unix: 'hop floor, child process (Unix socket)',
       worker: 'hop floor, worker thread',
       design: 'design floor: node:http + REST event + Unix socket + JSON handler',
-      lambda: 'Lambda floor: the design floor, one event at a time per child (one more queued in it), children = cores',
+      lambda: `Lambda floor: the design floor, one event at a time per child (${QUEUE_PLACES} more queued in it), children = cores`,
     } as const;
     for (const kind of Object.keys(FLOORS) as Array<keyof typeof FLOORS>) {
       const floor = await startHopFloor(work, kind);
