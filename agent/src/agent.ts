@@ -228,6 +228,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   const launch = async (inst: Instance, cfg: PoolConfig, runtimeApi: string) => {
     const fc = file.functions[cfg.name];
     if (!fc) throw new Error(`function ${cfg.name} is no longer in functions.yml`);
+    const pool = pools.get(cfg.name);
     const docker = kind === 'docker';
     const layerDirs = fc.layers.map((l) => l.path);
     if (!docker) {
@@ -270,7 +271,11 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         env,
         runtimeApiSecret: inst.runtimeApiSecret,
       },
-      (stream, line) => emit(inst, stream, inst.outputRequestId, line),
+      (stream, line) => {
+        const requestId = inst.outputRequestId;
+        if (requestId !== undefined) pool?.heardOutput();
+        emit(inst, stream, requestId, line);
+      },
     );
     inst.attach(handle);
   };

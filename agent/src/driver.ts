@@ -47,6 +47,12 @@ export interface InstanceHandle {
    */
   served?(): void;
   /**
+   * Reads what the instance has printed so far and hands its lines on now, before the agent
+   * takes the invocation's result: a line belongs to the invocation running when it is read,
+   * and the result may be read first (docs/agent.md#logs). The process driver reads the pipes.
+   */
+  readOutput?(): void;
+  /**
    * Process runtime, esb's own Node and Python clients: the agent's end of the instance channel
    * (instance-channel.ts), which then carries the Runtime API instead of HTTP.
    */

@@ -2,13 +2,15 @@
 // Python clients take their events over a socket pair only the instance holds (no other process
 // can open it: it has no address), with the whole Lambda context; custom runtimes keep HTTP on
 // AWS_LAMBDA_RUNTIME_API; runtimeChannel: false puts esb's own clients back on HTTP.
-import { mkdirSync, mkdtempSync, openSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionsFile } from '@esb/contracts';
 import { type Agent, createAgent } from './agent.js';
+import { logFileName } from './logs.js';
+import { until } from '@esb/contracts/testing';
 
 const json = (b: Buffer) => JSON.parse(b.toString('utf8'));
 const ev = (v: unknown) => Buffer.from(JSON.stringify(v));
@@ -166,11 +168,15 @@ export const crashy = async (event) => {
   return { n: event.n, pid: process.pid };
 };
 export const slow = async (event) => { await new Promise((r) => setTimeout(r, 20)); return { n: event.n, pid: process.pid }; };
+export const chatty = async (event, context) => { console.log('printed by ' + context.awsRequestId); return { n: event.n, pid: process.pid }; };
 `;
 const QUICK_PY = `
 import os
 def quick(event, context):
     return {"n": event["n"], "pid": os.getpid(), "id": context.aws_request_id, "remaining": context.get_remaining_time_in_millis()}
+def chatty(event, context):
+    print("printed by " + context.aws_request_id)
+    return {"n": event["n"], "pid": os.getpid()}
 `;
 
 describe('events queued in an instance behind the running one, process runtime', () => {
@@ -191,6 +197,8 @@ describe('events queued in an instance behind the running one, process runtime',
           py: { runtime: 'python3.12', handler: 'app.quick', code: path.join(dir, 'py'), timeout: 30, ...one },
           crashy: { runtime: 'nodejs20.x', handler: 'index.crashy', code: path.join(dir, 'node'), ...one },
           slow: { runtime: 'nodejs20.x', handler: 'index.slow', code: path.join(dir, 'node'), ...one },
+          chatty: { runtime: 'nodejs20.x', handler: 'index.chatty', code: path.join(dir, 'node'), ...one },
+          pychatty: { runtime: 'python3.12', handler: 'app.chatty', code: path.join(dir, 'py'), ...one },
         },
       }),
     );
@@ -260,5 +268,28 @@ describe('events queued in an instance behind the running one, process runtime',
     const results = await Promise.all(Array.from({ length: 8 }, (_, n) => agent.invoke('slow', ev({ n }))));
     expect(results.map((r) => json(r.payload).n)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(agent.stats().functions.slow).toMatchObject({ queuedInInstances: 0, invocations: 8 });
+  });
+
+  it('queues nothing in the instances of a function that prints: each line stays with the invocation that printed it (Node and Python)', async () => {
+    for (const fn of ['chatty', 'pychatty']) {
+      await warm(fn);
+      const ids: string[] = [];
+      for (let burst = 0; burst < 3; burst++) {
+        const batch = Array.from({ length: 40 }, (_, i) => `${fn}-${burst}-${i}`);
+        ids.push(...batch);
+        const results = await Promise.all(batch.map((requestId, n) => agent.invoke(fn, ev({ n }), { requestId })));
+        expect(results.map((r) => json(r.payload).n), fn).toEqual(batch.map((_, n) => n));
+      }
+      expect(queued(fn), fn).toBe(0);
+      const logFile = path.join(dir, 'logs', logFileName(fn));
+      const printed = await until(() => {
+        const lines = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes(`printed by ${fn}-`)) : [];
+        return lines.length >= ids.length ? lines : undefined;
+      }, `every line ${fn} printed, in its log`);
+      for (const line of printed) {
+        const [, requestId, message] = line.split('\t');
+        expect(message, fn).toBe(`printed by ${requestId}`);
+      }
+    }
   });
 });

@@ -240,6 +240,8 @@ export class Instance {
    * A queued invocation becomes the current one: the runtime is already taking it.
    */
   private answered(inv: Invocation, result: InvokeResult): void {
+    // Lines printed before the result belong to this invocation: read them before it ends.
+    this.handle?.readOutput?.();
     if (this.queued.length && inv === this.current) {
       const next = this.queued.shift()!;
       this.finish(inv, result);

@@ -106,6 +106,12 @@ export class FunctionPool {
   private invocations = 0;
   private coldStarts = 0;
   private queuedInInstances = 0;
+  /**
+   * The function's instances printed during an invocation (this config): then nothing is queued
+   * in them. A line is the invocation's that runs when the line is read, and a queued invocation
+   * starts before this process hears of it: lines could go to the one before.
+   */
+  private printed = false;
   private readonly launching = new Set<Promise<void>>();
   /** Moving averages (clock ms): assign -> result of an invocation, start -> ready of an instance. */
   private serviceMs?: number;
@@ -126,6 +132,7 @@ export class FunctionPool {
     this.cfg = cfg;
     if (changed) {
       this.gen++;
+      this.printed = false;
       this.initFailures = 0;
       this.retryAt = 0;
       for (const inst of this.idle) inst.stop();
@@ -314,9 +321,14 @@ export class FunctionPool {
     return false;
   }
 
-  /** Whether this function's invocations are short enough to queue in an instance. */
+  /** An instance printed a line during an invocation (stdout or stderr). */
+  heardOutput(): void {
+    this.printed = true;
+  }
+
+  /** Whether this function's invocations can queue in an instance: short, and printing nothing. */
   private queuesInInstances(): boolean {
-    return !this.removed && this.serviceMs !== undefined && this.serviceMs <= QUEUE_IN_INSTANCE_MS;
+    return !this.removed && !this.printed && this.serviceMs !== undefined && this.serviceMs <= QUEUE_IN_INSTANCE_MS;
   }
 
   /** Whether `inst` has a free queue place, behind an invocation that is not held up. */

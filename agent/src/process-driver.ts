@@ -2,7 +2,7 @@
 // runs as a child process in the function's code folder with only the Lambda environment,
 // as its own unprivileged user when esb runs as root, under MemorySize (docs/security.md).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readSync, realpathSync, statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,7 @@ import { type FunctionUsers, LAMBDA_MAX_FILES, LAMBDA_MAX_PROCESSES, ReadableCop
 import { LineSplitter } from './lines.js';
 import { CHANNEL_ENV, CHANNEL_FD, encodeFrame, FRAME_ASSIGN, SPARE_ENV } from './instance-channel.js';
 import { type SpareKey, SparePool, type SpareRuntime, spareMismatch, spareRuntimeName, spareRuntimeOf } from './spares.js';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 
 export const RUNTIME_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'runtime');
 
@@ -184,6 +184,27 @@ function pythonVersion(python: string): string | undefined {
   return r.status === 0 ? r.stdout.trim() || undefined : undefined;
 }
 
+const READ_NOW = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * Reads a child's output pipe synchronously until it is empty (it is non-blocking: EAGAIN), ahead
+ * of the stream's own reads, so that its lines are split in order before what comes next.
+ */
+function readNow(stream: Readable | null, lines: LineSplitter): void {
+  const fd = (stream as { _handle?: { fd?: number } } | null)?._handle?.fd;
+  if (fd === undefined || fd < 0) return;
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(fd, READ_NOW, 0, READ_NOW.length, null);
+    } catch {
+      return; // EAGAIN: nothing more now (or the pipe is closed)
+    }
+    if (n <= 0) return;
+    lines.push(READ_NOW.subarray(0, n)); // decoded at once: the buffer is free again after
+  }
+}
+
 /** What the driver tells a process about the instance it serves: through stdin, or the assignment of a spare. */
 interface RunningProcess {
   readonly identity?: { uid: number; gid: number };
@@ -195,6 +216,8 @@ interface RunningProcess {
   /** Where output lines go (a spare's change when it is assigned). */
   onLine: (stream: 'stdout' | 'stderr', line: string) => void;
   outOfMemory(): boolean;
+  /** Reads stdout and stderr as far as they go now, into their lines (see InstanceHandle.readOutput). */
+  readOutput(): void;
   gone(): boolean;
   stop(): Promise<void>;
   maxMemoryUsedMb(): number | undefined;
@@ -325,6 +348,13 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
       onLine: p.onLine,
       channel: p.channel ? (child.stdio[CHANNEL_FD] as Duplex) : undefined,
       outOfMemory: () => outOfMemory,
+      readOutput: () => {
+        // Only once it has printed: a function that never does pays no read per invocation.
+        if (printed) {
+          readNow(child.stdout, out);
+          readNow(child.stderr, err);
+        }
+      },
       gone: () => child.exitCode !== null || child.signalCode !== null || done,
       exited: undefined as unknown as RunningProcess['exited'],
       async stop() {
@@ -354,8 +384,15 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
       if (OUT_OF_MEMORY_LINE.test(l)) outOfMemory = true;
       proc.onLine('stderr', l);
     });
-    child.stdout!.on('data', (c: Buffer) => out.push(c));
-    child.stderr!.on('data', (c: Buffer) => err.push(c));
+    let printed = false;
+    child.stdout!.on('data', (c: Buffer) => {
+      printed = true;
+      out.push(c);
+    });
+    child.stderr!.on('data', (c: Buffer) => {
+      printed = true;
+      err.push(c);
+    });
     let done = false;
     (proc as { exited: RunningProcess['exited'] }).exited = new Promise((resolve) => {
       const finish = (code: number | null, signal: string | null) => {
@@ -402,6 +439,7 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
       exited: proc.exited,
       runtimeApiUid: proc.identity?.uid ?? process.getuid?.(),
       outOfMemory: proc.outOfMemory,
+      readOutput: proc.readOutput,
       channel: proc.channel,
       stop: proc.stop,
       maxMemoryUsedMb: proc.maxMemoryUsedMb,
