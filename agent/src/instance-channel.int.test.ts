@@ -168,12 +168,25 @@ export const crashy = async (event) => {
   return { n: event.n, pid: process.pid };
 };
 export const slow = async (event) => { await new Promise((r) => setTimeout(r, 20)); return { n: event.n, pid: process.pid }; };
+// Appends its request id to RAN_LOG (each run leaves one line), stalls when asked.
+export const stall = async (event, context) => {
+  (await import('node:fs')).appendFileSync(process.env.RAN_LOG, context.awsRequestId + '\\n');
+  if (event.stall) await new Promise((r) => setTimeout(r, event.stall));
+  return { n: event.n, pid: process.pid };
+};
 export const chatty = async (event, context) => { console.log('printed by ' + context.awsRequestId); return { n: event.n, pid: process.pid }; };
 `;
 const QUICK_PY = `
 import os
 def quick(event, context):
     return {"n": event["n"], "pid": os.getpid(), "id": context.aws_request_id, "remaining": context.get_remaining_time_in_millis()}
+def stall(event, context):
+    with open(os.environ["RAN_LOG"], "a") as f:
+        f.write(context.aws_request_id + "\\n")
+    if event.get("stall"):
+        import time
+        time.sleep(event["stall"] / 1000)
+    return {"n": event.get("n"), "pid": os.getpid()}
 def chatty(event, context):
     print("printed by " + context.aws_request_id)
     return {"n": event["n"], "pid": os.getpid()}
@@ -290,6 +303,48 @@ describe('events queued in an instance behind the running one, process runtime',
         const [, requestId, message] = line.split('\t');
         expect(message, fn).toBe(`printed by ${requestId}`);
       }
+    }
+  });
+
+  it('asks back what is queued behind an invocation that runs long: it runs once, on another instance (Node) or after it (Python)', async () => {
+    // One warm instance, room for a second: a request queues in the first, then is recalled and
+    // waits in the pool's queue, which starts another instance behind a held-up one.
+    const solo = await createAgent({ runtime: 'process', warmInstances: 1, logDir: path.join(dir, 'logs-recall'), log: pino({ level: 'silent' }), schedules: false, pinoFunctionLogs: false });
+    try {
+      const ranLog = (fn: string) => path.join(dir, `ran-${fn}.log`);
+      const two = { scaling: { max_capacity: 2 } };
+      solo.setFunctions(
+        FunctionsFile.parse({
+          functions: {
+            stall: { runtime: 'nodejs20.x', handler: 'index.stall', code: path.join(dir, 'node'), environment: { RAN_LOG: ranLog('stall') }, ...two },
+            pystall: { runtime: 'python3.12', handler: 'app.stall', code: path.join(dir, 'py'), environment: { RAN_LOG: ranLog('pystall') }, ...two },
+          },
+        }),
+      );
+      for (const fn of ['stall', 'pystall']) {
+        await warm(fn, 30, solo);
+        const recalled = () => solo.stats().functions[fn]!.recalledFromInstances;
+        for (let attempt = 0; attempt < 5 && recalled() === 0; attempt++) {
+          let longDone = false;
+          const long = solo.invoke(fn, ev({ stall: 1500, n: 0 }), { requestId: `${fn}-long-${attempt}` }).then((r) => ((longDone = true), r));
+          const next = await solo.invoke(fn, ev({ n: 1 }), { requestId: `${fn}-next-${attempt}` });
+          expect(next.error, fn).toBeUndefined();
+          expect(json(next.payload).n, fn).toBe(1);
+          // Node drops it while the long one waits; Python (its handler blocks) just before that one's result.
+          if (fn === 'stall' && recalled() > 0) {
+            expect(longDone, fn).toBe(false);
+            expect(json(next.payload).pid, fn).not.toBe(json((await long).payload).pid);
+          }
+          expect((await long).error, fn).toBeUndefined();
+        }
+        expect(recalled(), fn).toBeGreaterThan(0);
+        // Each request ran once: one line per request id in what the handler appended.
+        const ran = readFileSync(ranLog(fn), 'utf8').split('\n').filter((l) => l.includes(`${fn}-`));
+        expect(ran.length, fn).toBe(new Set(ran).size);
+        expect(ran.filter((l) => l.includes('-next-')).length, fn).toBeGreaterThan(0);
+      }
+    } finally {
+      await solo.close();
     }
   });
 });

@@ -11,6 +11,10 @@
 // id NUL µs from event to result; body: the result) and ERROR (meta: request id NUL error type
 // NUL µs; body: the error document),
 // each of which also asks for the next event, and INIT_ERROR (meta: error type).
+// Events queued behind the running one (docs/agent.md#queued-in-the-instance): RECALL (agent ->
+// instance; meta: request id) asks the runtime not to run a queued event; RECALLED (instance ->
+// agent; meta: request id) says it has dropped it, sent before the running event's result. An
+// event the runtime has already taken is not recalled: it runs and is answered as usual.
 // A spare runtime (docs/agent.md#spare-runtimes) first waits for ASSIGN (agent -> instance; body:
 // JSON {env, cwd, secret}): it takes that environment and working folder, then runs as above.
 
@@ -20,6 +24,8 @@ export const FRAME_RESPONSE = 0x52; // R
 export const FRAME_ERROR = 0x46; // F
 export const FRAME_INIT_ERROR = 0x49; // I
 export const FRAME_ASSIGN = 0x41; // A
+export const FRAME_RECALL = 0x43; // C
+export const FRAME_RECALLED = 0x42; // B
 
 const HEAD = 9;
 const EMPTY = Buffer.alloc(0);

@@ -5,7 +5,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { RuntimeApiServer, type RuntimeRequest, type RuntimeResponder } from './runtime-api-server.js';
-import { encodeFrame, type Frame, FrameDecoder, FRAME_ERROR, FRAME_EVENT, FRAME_INIT_ERROR, FRAME_NEXT, FRAME_RESPONSE } from './instance-channel.js';
+import { encodeFrame, type Frame, FrameDecoder, FRAME_ERROR, FRAME_EVENT, FRAME_INIT_ERROR, FRAME_NEXT, FRAME_RECALL, FRAME_RECALLED, FRAME_RESPONSE } from './instance-channel.js';
 import type { InstanceHandle } from './driver.js';
 import { loopbackPeerUid } from './isolation.js';
 import type { InvokeContext, InvokeErrorKind, InvokeResult } from '@esb/contracts';
@@ -36,6 +36,8 @@ export interface Invocation {
    * it never started, and the pool gives it to another instance.
    */
   notStarted?: boolean;
+  /** Queued, and the runtime was asked not to run it (RECALL sent). */
+  recalled?: boolean;
   timer?: NodeJS.Timeout;
   resolve(r: InvokeResult): void;
 }
@@ -177,6 +179,18 @@ export class Instance {
     }
   }
 
+  /**
+   * Asks the runtime to drop the invocations queued behind the running one (not yet asked); each
+   * it drops comes back through its `resolve` with `notStarted`, one it has already taken runs.
+   */
+  recallQueued(): void {
+    for (const q of this.queued) {
+      if (q.recalled) continue;
+      q.recalled = true;
+      this.channel!.write(encodeFrame(FRAME_RECALL, q.requestId));
+    }
+  }
+
   /** Stops the process/container and the endpoint; the pool hears of it through onExit. */
   stop(): void {
     if (this.state === 'dead') return;
@@ -309,6 +323,15 @@ export class Instance {
         }
       }
       return this.channelNext();
+    }
+    if (f.kind === FRAME_RECALLED) {
+      const at = this.queued.findIndex((q) => q.requestId === f.meta && q.recalled);
+      if (at < 0) return;
+      const [q] = this.queued.splice(at, 1);
+      q.done = true;
+      q.notStarted = true;
+      q.resolve(errorResult(q.requestId, 'Unavailable', 'recalled from the instance before it started'));
+      return;
     }
     if (f.kind === FRAME_INIT_ERROR) {
       this.initError = f.tooLarge ? errorPayload('Runtime.InitError', 'init error (document too large)') : f.body;

@@ -79,6 +79,13 @@ const SPILL_MIN_MS = 100;
 export const QUEUE_PLACES = 2;
 const QUEUE_IN_INSTANCE_MS = 1;
 const HELD_UP_MS = 5;
+/**
+ * Invocations queued behind one that has run this long are asked back (RECALL): a short
+ * function's outlier, a wait on I/O, must not hold them. Checked every RECALL_SWEEP_MS while any
+ * instance has a queue.
+ */
+const RECALL_AFTER_MS = 10;
+const RECALL_SWEEP_MS = 5;
 
 export interface PoolStats {
   starting: number;
@@ -90,6 +97,8 @@ export interface PoolStats {
   coldStarts: number;
   /** Invocations that waited in an instance behind another (docs/agent.md#queued-in-the-instance). */
   queuedInInstances: number;
+  /** Of those, the ones the instance gave back unstarted when asked (docs/agent.md#queued-in-the-instance). */
+  recalledFromInstances: number;
   initFailures: number;
 }
 
@@ -106,6 +115,8 @@ export class FunctionPool {
   private invocations = 0;
   private coldStarts = 0;
   private queuedInInstances = 0;
+  private recalledFromInstances = 0;
+  private recallTimer?: unknown;
   /**
    * The function's instances printed during an invocation (this config): then nothing is queued
    * in them. A line is the invocation's that runs when the line is read, and a queued invocation
@@ -153,7 +164,7 @@ export class FunctionPool {
     for (const inst of this.instances) if (!inst.current) inst.stop();
     for (const w of this.waiters.splice(0)) {
       this.clearWaiter(w);
-      w.resolve(errorResult(w.requestId, 'UnknownFunction', `Function not found: ${this.cfg.arn}`, errorPayload('ResourceNotFoundException', `Function not found: ${this.cfg.arn}`)));
+      w.resolve(this.notFound(w.requestId));
     }
     if (this.minTimer) this.deps.clock.clearTimeout(this.minTimer);
   }
@@ -172,7 +183,7 @@ export class FunctionPool {
   }
 
   stats(): PoolStats {
-    const s: PoolStats = { starting: 0, idle: 0, busy: 0, stopping: 0, waiting: this.waiters.length, invocations: this.invocations, coldStarts: this.coldStarts, queuedInInstances: this.queuedInInstances, initFailures: this.initFailures };
+    const s: PoolStats = { starting: 0, idle: 0, busy: 0, stopping: 0, waiting: this.waiters.length, invocations: this.invocations, coldStarts: this.coldStarts, queuedInInstances: this.queuedInInstances, recalledFromInstances: this.recalledFromInstances, initFailures: this.initFailures };
     for (const i of this.instances) if (i.state !== 'dead') s[i.state]++;
     return s;
   }
@@ -189,9 +200,12 @@ export class FunctionPool {
     const inst = got;
     const result = await answer;
     if (inv.notStarted) {
-      // Queued in an instance that went away before taking it: it never ran; another one takes it.
+      // Queued in an instance that gave it back or went away before taking it: it never ran;
+      // another one takes it.
       inst.held--;
       this.invocations--;
+      if (inv.recalled) this.recalledFromInstances++;
+      if (this.removed) return this.notFound(requestId);
       return this.invoke(requestId, payload, ctx);
     }
     // Invocation time is sampled on warm instances only (a cold one's includes its init): the
@@ -212,11 +226,19 @@ export class FunctionPool {
     this.invocations++;
     const now = this.deps.clock.now();
     const behind = inst.current !== undefined && !inst.current.done;
-    if (behind) this.queuedInInstances++;
-    else this.busySince.set(inst, now);
+    if (behind) {
+      this.queuedInInstances++;
+      this.armRecallSweep();
+    } else this.busySince.set(inst, now);
     if (inst.readyAt !== undefined) inv.assignedAt = now;
     inst.assign(inv);
     if (!behind) this.offerQueuePlaces(inst);
+  }
+
+  /** What a request gets once the function has left functions.yml. */
+  private notFound(requestId: string): InvokeResult {
+    const message = `Function not found: ${this.cfg.arn}`;
+    return errorResult(requestId, 'UnknownFunction', message, errorPayload('ResourceNotFoundException', message));
   }
 
   private inBackoff(): boolean {
@@ -346,6 +368,23 @@ export class FunctionPool {
       if (!best || i.queued.length < best.queued.length || (i.queued.length === best.queued.length && i.current!.deliveredAt! < best.current!.deliveredAt!)) best = i;
     }
     return best;
+  }
+
+  /** While any instance has a queue: asks back what waits behind an invocation running RECALL_AFTER_MS or more. */
+  private armRecallSweep(): void {
+    if (this.recallTimer !== undefined) return;
+    this.recallTimer = this.deps.clock.setTimeout(() => {
+      this.recallTimer = undefined;
+      const now = performance.now();
+      let queues = false;
+      for (const i of this.instances) {
+        if (!i.queued.length) continue;
+        queues = true;
+        const since = i.current?.deliveredAt;
+        if (since !== undefined && now - since >= RECALL_AFTER_MS) i.recallQueued();
+      }
+      if (queues) this.armRecallSweep();
+    }, RECALL_SWEEP_MS);
   }
 
   /** The oldest waiters take `inst`'s free queue places. */

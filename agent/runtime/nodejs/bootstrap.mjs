@@ -284,12 +284,25 @@ function frameReader(onFrame) {
 }
 
 const onChannelData = frameReader((kind, meta, body) => {
+  if (kind === 0x43) return recall(meta);
   if (kind !== 0x45) return;
   if (!eventWaiter) return void queuedEvents.push({ meta, body: Buffer.from(body) });
   const w = eventWaiter;
   eventWaiter = undefined;
   w.resolve(takeEvent(meta, body));
 });
+
+/**
+ * RECALL: the agent takes a queued event back (the one running has run long). Dropped and
+ * confirmed (RECALLED) unless it was already taken; the confirmation leaves before the running
+ * event's result.
+ */
+function recall(id) {
+  const at = queuedEvents.findIndex((e) => e.meta.slice(0, e.meta.indexOf('\0')) === id);
+  if (at < 0) return;
+  queuedEvents.splice(at, 1);
+  writeFrame(0x42, id);
+}
 
 /** The event this runtime starts now: its time limit counts from here. */
 function takeEvent(meta, body) {

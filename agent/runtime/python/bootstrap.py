@@ -214,6 +214,8 @@ class ChannelClient:
         self.sock = _socket.socket(fileno=fd)
         self.buf = b""
         self.event_at = time.perf_counter()
+        # EVENT frames already read, queued behind the running one (docs/agent.md#queued-in-the-instance).
+        self.events = []
 
     def _send(self, kind, meta, body=b""):
         if isinstance(body, str):
@@ -222,24 +224,55 @@ class ChannelClient:
         head = (5 + len(meta) + len(body)).to_bytes(4, "big") + bytes((kind,)) + len(meta).to_bytes(4, "big")
         self.sock.sendall(head + meta + body)
 
+    def _buffered_frame(self):
+        """The next whole frame already read (kind, meta, body), else None."""
+        buf = self.buf
+        if len(buf) >= 9:
+            length = int.from_bytes(buf[0:4], "big")
+            if len(buf) >= 4 + length:
+                meta_end = 9 + int.from_bytes(buf[5:9], "big")
+                self.buf = buf[4 + length:]
+                return buf[4], buf[9:meta_end].decode("utf-8"), buf[meta_end:4 + length]
+        return None
+
     def _frame(self):
         """The next whole frame (kind, meta, body); None when the agent closed the channel."""
         while True:
-            buf = self.buf
-            if len(buf) >= 9:
-                length = int.from_bytes(buf[0:4], "big")
-                if len(buf) >= 4 + length:
-                    meta_end = 9 + int.from_bytes(buf[5:9], "big")
-                    self.buf = buf[4 + length:]
-                    return buf[4], buf[9:meta_end].decode("utf-8"), buf[meta_end:4 + length]
+            frame = self._buffered_frame()
+            if frame is not None:
+                return frame
             chunk = self.sock.recv(262144)
             if not chunk:
                 return None
             self.buf += chunk
 
+    def _recalls(self):
+        """Before a result goes out: reads what the agent has sent meanwhile, without waiting; an
+        EVENT is kept for later, a RECALL drops its queued event and is confirmed (RECALLED)."""
+        try:
+            while True:
+                chunk = self.sock.recv(262144, _socket.MSG_DONTWAIT)
+                if not chunk:
+                    break
+                self.buf += chunk
+        except (BlockingIOError, InterruptedError):
+            pass
+        while True:
+            frame = self._buffered_frame()
+            if frame is None:
+                return
+            kind, meta, body = frame
+            if kind == 0x45:
+                self.events.append(frame)
+            elif kind == 0x43:  # RECALL
+                kept = [e for e in self.events if e[1].split("\0", 1)[0] != meta]
+                if len(kept) < len(self.events):
+                    self.events = kept
+                    self._send(0x42, meta)
+
     def _event(self):
         while True:
-            frame = self._frame()
+            frame = self.events.pop(0) if self.events else self._frame()
             if frame is None:
                 raise ConnectionError("the agent closed the instance channel")
             kind, meta, body = frame
@@ -283,6 +316,7 @@ class ChannelClient:
         # The time from the event to its result goes along (us): the instance's own work, for
         # the agent's instance policy (docs/agent.md#instance-policy).
         took = "\0%d" % round((time.perf_counter() - self.event_at) * 1e6)
+        self._recalls()
         if what == "response":
             self._send(0x52, request_id + took, body)
         else:
