@@ -32,8 +32,8 @@ export interface Invocation {
   runtimeMs?: number;
   done: boolean;
   /**
-   * Queued inside an instance that went away before taking it (docs/agent.md#queued-in-the-instance):
-   * it never started, and the pool gives it to another instance.
+   * Queued inside an instance that gave it back when recalled, or went away before taking it
+   * (docs/agent.md#queued-in-the-instance): it never started, and the pool gives it to another instance.
    */
   notStarted?: boolean;
   /** Queued, and the runtime was asked not to run it (RECALL sent). */
@@ -184,6 +184,7 @@ export class Instance {
    * it drops comes back through its `resolve` with `notStarted`, one it has already taken runs.
    */
   recallQueued(): void {
+    if (this.state !== 'busy') return; // stopping: what is queued comes back when it exits
     for (const q of this.queued) {
       if (q.recalled) continue;
       q.recalled = true;

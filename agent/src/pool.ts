@@ -73,8 +73,8 @@ const SPILL_MIN_MS = 100;
  * Queuing in an instance (docs/agent.md#queued-in-the-instance): up to QUEUE_PLACES invocations
  * behind the running one, only for a function whose invocations take at most
  * QUEUE_IN_INSTANCE_MS (the runtime's own time, moving average), and only behind an invocation
- * that has run less than HELD_UP_MS: a request queued there cannot move to another instance, so
- * it waits behind a few short invocations at most.
+ * that has run less than HELD_UP_MS: a request queued there waits behind a few short
+ * invocations, and is asked back when the one running takes long (RECALL_AFTER_MS).
  */
 export const QUEUE_PLACES = 2;
 const QUEUE_IN_INSTANCE_MS = 1;

@@ -216,8 +216,8 @@ delete env.ESB_RUNTIME_CHANNEL;
 let channel;
 let eventWaiter;
 /**
- * EVENT frames that came while the handler ran: the agent may queue one behind the current
- * event (docs/agent.md#queued-in-the-instance); it is taken after that event's result.
+ * EVENT frames that came while the handler ran: the agent may queue events behind the current
+ * one (docs/agent.md#queued-in-the-instance); each is taken after the result before it.
  */
 const queuedEvents = [];
 /** When the current event reached this runtime (performance.now()). */

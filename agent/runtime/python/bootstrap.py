@@ -276,7 +276,7 @@ class ChannelClient:
             if frame is None:
                 raise ConnectionError("the agent closed the instance channel")
             kind, meta, body = frame
-            if kind == 0x45:  # EVENT (the agent may queue one behind the current: docs/agent.md#queued-in-the-instance)
+            if kind == 0x45:  # EVENT (the agent may queue some behind the current: docs/agent.md#queued-in-the-instance)
                 self.event_at = time.perf_counter()
                 headers = _event_headers(meta)
                 # The frame carries the time limit in ms; the deadline counts from taking the event.
