@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '@esb/contracts/testing';
 import { FunctionsFile } from '@esb/contracts';
 import { type Agent, createAgent } from './agent.js';
 import type { Clock } from './clock.js';
@@ -25,13 +26,7 @@ const alive = (pid: number) => {
     return false;
   }
 };
-async function until(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(20);
-  }
-}
+const UNTIL = { timeoutMs: 5_000, everyMs: 20 };
 
 const node = (handler: string, extra: Record<string, unknown> = {}) => ({ runtime: 'nodejs20.x', handler, code: `${FIX}/node-esm`, ...extra });
 const nodeLayer = [{ name: 'lib', path: `${FIX}/layer-node` }];
@@ -186,7 +181,7 @@ describe('agent, process runtime', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(390);
     expect(r.error).toEqual({ kind: 'Timeout', message: 'Task timed out after 0.40 seconds' });
     expect(json(r.payload).errorMessage).toContain('Task timed out after 0.40 seconds');
-    await until(() => agent.stats().functions.never.busy + agent.stats().functions.never.stopping === 0);
+    await until(() => agent.stats().functions.never.busy + agent.stats().functions.never.stopping === 0, 'no instance of never busy or stopping', UNTIL);
   });
 
   it('refuses a response over 6 MB', async () => {
@@ -228,7 +223,7 @@ describe('agent, process runtime', () => {
         return ''; // written in batches: not there yet
       }
     };
-    await until(() => text().includes('REPORT RequestId: log-req-1'));
+    await until(() => text().includes('REPORT RequestId: log-req-1'), 'the REPORT line of log-req-1', UNTIL);
     const lines = text().split('\n').filter((l) => l.includes('log-req-1'));
     expect(lines[0]).toMatch(/\tlog-req-1\tSTART RequestId: log-req-1 Version: \$LATEST$/);
     expect(lines.some((l) => l.endsWith('\tlog-req-1\thello from the handler'))).toBe(true);
@@ -254,7 +249,7 @@ describe('agent, process runtime', () => {
     const after = json((await agent.invoke('echo', ev({}))).payload);
     expect(after.env.MY_VAR).toBe('changed');
     expect(after.pid).not.toBe(before.pid);
-    await until(() => !alive(before.pid));
+    await until(() => !alive(before.pid), 'the old instance to exit', UNTIL);
     // Unchanged functions keep their instances.
     expect(agent.stats().functions.py.coldStarts).toBe(1);
   });
@@ -268,7 +263,7 @@ describe('agent, process runtime', () => {
     expect(old.error).toBeUndefined();
     expect(json(old.payload).slept).toBe(400);
     expect(json(fresh.payload).pid).not.toBe(json(old.payload).pid);
-    await until(() => !alive(json(old.payload).pid));
+    await until(() => !alive(json(old.payload).pid), 'the old instance to exit', UNTIL);
   });
 
   it('serves the same invoker over HTTP (keep-alive client)', async () => {
@@ -320,9 +315,9 @@ describe('agent scaling and schedules', () => {
       expect(throttled.error?.kind).toBe('Throttled');
       const pid = json((await slow).payload).pid;
       expect(alive(pid)).toBe(true);
-      await until(() => agent.stats().functions.one.idle === 0 && !alive(pid));
+      await until(() => agent.stats().functions.one.idle === 0 && !alive(pid), 'the idle instance of one to be reaped', UNTIL);
       // min_capacity: started ahead, and kept past idle_timeout.
-      await until(() => agent.stats().functions.warm.idle === 1);
+      await until(() => agent.stats().functions.warm.idle === 1, 'one idle instance of warm', UNTIL);
       await sleep(400);
       expect(agent.stats().functions.warm).toMatchObject({ idle: 1, coldStarts: 1 });
       expect(json((await agent.invoke('warm', ev({}))).payload)).toBe('hello');
@@ -405,7 +400,7 @@ describe('agent scaling and schedules', () => {
           return '';
         }
       };
-      await until(() => read('tick.log').includes('REPORT') && read('custom.log').includes('REPORT'), 5000);
+      await until(() => read('tick.log').includes('REPORT') && read('custom.log').includes('REPORT'), 'REPORT lines of the scheduled runs', UNTIL);
       expect(read('custom.log')).toContain('stderr line 42');
       expect(agent.stats().functions.tick.invocations).toBe(1);
     } finally {

@@ -8,6 +8,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionsFile } from '@esb/contracts';
+import { until } from '@esb/contracts/testing';
 import { type Agent, createAgent } from './agent.js';
 import { DEFAULT_FUNCTION_UIDS, type FunctionUsers } from './isolation.js';
 import type { LogRecord } from './logs.js';
@@ -17,15 +18,7 @@ const json = (b: Buffer) => JSON.parse(b.toString('utf8'));
 const ev = (v: unknown) => Buffer.from(JSON.stringify(v));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function until<T>(get: () => T | undefined | false, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v) return v;
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await sleep(25);
-  }
-}
+const UNTIL = { timeoutMs: 15_000, everyMs: 25 };
 
 /** The environment a process started with (/proc/<pid>/environ), or undefined when it is gone. */
 function startEnvOf(pid: number): Record<string, string> | undefined {
@@ -158,7 +151,7 @@ describe('spare runtimes, process runtime', () => {
     const aFresh = json((await plain.invoke('a', ev({}))).payload);
     expect(aFresh.fromSpare).toBe(false);
     expect(json((await spared.invoke('b', ev({}))).payload).fromSpare).toBe(false);
-    await until(() => sparesOfThisProcess().some((s) => s.memoryMb === 256));
+    await until(() => sparesOfThisProcess().some((s) => s.memoryMb === 256), 'a 256 MB spare', UNTIL);
 
     const sparesBefore = new Set(sparesOfThisProcess().map((s) => s.pid));
     const a = json((await spared.invoke('a', ev({}))).payload);
@@ -187,7 +180,7 @@ describe('spare runtimes, process runtime', () => {
 
     // The next spare of the key serves another function: its variables, not a's; its time
     // zone (TZ is applied after start).
-    await until(() => sparesOfThisProcess().some((s) => s.memoryMb === 256 && s.pid !== a.pid));
+    await until(() => sparesOfThisProcess().some((s) => s.memoryMb === 256 && s.pid !== a.pid), 'a new 256 MB spare', UNTIL);
     spared.setFunctions(functions(1));
     const b = json((await spared.invoke('b', ev({}))).payload);
     expect(b.fromSpare).toBe(true);
@@ -203,7 +196,7 @@ describe('spare runtimes, process runtime', () => {
     expect(fresh.fromSpare).toBe(false);
     // The first Python cold start of the spared agent makes Python a recent key.
     json((await spared.invoke('py', ev({}))).payload);
-    await until(() => sparesOfThisProcess().some((s) => s.memoryMb === 128 && startEnvOf(s.pid)?.PYTHONUNBUFFERED === '1'));
+    await until(() => sparesOfThisProcess().some((s) => s.memoryMb === 128 && startEnvOf(s.pid)?.PYTHONUNBUFFERED === '1'), 'a 128 MB Python spare', UNTIL);
     spared.setFunctions(functions(2));
     await sleep(100);
     const p = json((await spared.invoke('py', ev({}))).payload);
@@ -223,7 +216,7 @@ describe('spare runtimes, process runtime', () => {
   });
 
   it('starts a function whose NODE_OPTIONS a spare could not apply as its own process', async () => {
-    await until(() => sparesOfThisProcess().some((s) => s.memoryMb === 256));
+    await until(() => sparesOfThisProcess().some((s) => s.memoryMb === 256), 'a 256 MB spare', UNTIL);
     const r = json((await spared.invoke('opts', ev({}))).payload);
     expect(r.fromSpare).toBe(false);
     expect(r.stackTraceLimit).toBe(7);
@@ -233,15 +226,15 @@ describe('spare runtimes, process runtime', () => {
   it('times out and runs out of memory on a spare-born instance as on any other', async () => {
     const node128 = () => sparesOfThisProcess().find((s) => s.memoryMb === 128 && startEnvOf(s.pid)?.PYTHONUNBUFFERED === undefined);
     // The spare ends with the instance it became: proof that it served it.
-    const first = await until(node128);
+    const first = await until(node128, 'a 128 MB Node spare', UNTIL);
     const t = await spared.invoke('never', ev({}));
     expect(t.error).toEqual({ kind: 'Timeout', message: 'Task timed out after 0.50 seconds' });
-    await until(() => !existsSync(`/proc/${first.pid}/status`) || readFileSync(`/proc/${first.pid}/status`, 'utf8').includes('zombie'));
-    const second = await until(() => node128()?.pid !== first.pid && node128());
+    await until(() => !existsSync(`/proc/${first.pid}/status`) || readFileSync(`/proc/${first.pid}/status`, 'utf8').includes('zombie'), 'the first spare to exit', UNTIL);
+    const second = await until(() => node128()?.pid !== first.pid && node128(), 'another 128 MB Node spare', UNTIL);
     const h = await spared.invoke('hog', ev({}));
     expect(h.error?.kind).toBe('FunctionError');
     expect(json(h.payload).errorType).toBe('Runtime.OutOfMemory');
-    await until(() => !existsSync(`/proc/${second.pid}/status`) || readFileSync(`/proc/${second.pid}/status`, 'utf8').includes('zombie'));
+    await until(() => !existsSync(`/proc/${second.pid}/status`) || readFileSync(`/proc/${second.pid}/status`, 'utf8').includes('zombie'), 'the second spare to exit', UNTIL);
     // The timed-out invocation's REPORT comes with Max Memory Used, as for any instance.
     const reports = records.filter((r) => r.function === 'never' && r.message.startsWith('REPORT'));
     expect(reports).toHaveLength(1);
@@ -249,9 +242,9 @@ describe('spare runtimes, process runtime', () => {
   });
 
   it('replaces a spare that died while idle', async () => {
-    const before = await until(() => sparesOfThisProcess().find((s) => s.memoryMb === 128 && startEnvOf(s.pid)?.PYTHONUNBUFFERED === undefined));
+    const before = await until(() => sparesOfThisProcess().find((s) => s.memoryMb === 128 && startEnvOf(s.pid)?.PYTHONUNBUFFERED === undefined), 'a 128 MB Node spare', UNTIL);
     process.kill(before.pid, 'SIGKILL');
-    const after = await until(() => sparesOfThisProcess().find((s) => s.memoryMb === 128 && s.pid !== before.pid && startEnvOf(s.pid)?.PYTHONUNBUFFERED === undefined));
+    const after = await until(() => sparesOfThisProcess().find((s) => s.memoryMb === 128 && s.pid !== before.pid && startEnvOf(s.pid)?.PYTHONUNBUFFERED === undefined), 'a new 128 MB Node spare', UNTIL);
     expect(after.pid).not.toBe(before.pid);
   });
 

@@ -12,6 +12,7 @@ import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileStore } from '@esb/controller';
+import { until } from '@esb/contracts/testing';
 import { ESB_BIN, esb, eventually } from '@esb/controller/testing';
 import { startDev, type RunningDev } from './dev.js';
 
@@ -53,15 +54,6 @@ async function filesUnder(dir: string, rel = ''): Promise<string[]> {
   return out;
 }
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('a first deploy into a fresh workspace whose template says CodeUri: . (esb dev)', () => {
   let ws: string;
