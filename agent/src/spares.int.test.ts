@@ -230,7 +230,14 @@ describe('spare runtimes, process runtime', () => {
     const t = await spared.invoke('never', ev({}));
     expect(t.error).toEqual({ kind: 'Timeout', message: 'Task timed out after 0.50 seconds' });
     await until(() => !existsSync(`/proc/${first.pid}/status`) || readFileSync(`/proc/${first.pid}/status`, 'utf8').includes('zombie'), 'the first spare to exit', UNTIL);
-    const second = await until(() => node128()?.pid !== first.pid && node128(), 'another 128 MB Node spare', UNTIL);
+    const second = await until(
+      () => {
+        const spare = node128();
+        return spare && spare.pid !== first.pid ? spare : undefined;
+      },
+      'another 128 MB Node spare',
+      UNTIL,
+    );
     const h = await spared.invoke('hog', ev({}));
     expect(h.error?.kind).toBe('FunctionError');
     expect(json(h.payload).errorType).toBe('Runtime.OutOfMemory');
