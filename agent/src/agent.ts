@@ -271,10 +271,11 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         env,
         runtimeApiSecret: inst.runtimeApiSecret,
       },
-      (stream, line) => {
-        const requestId = inst.outputRequestId;
-        if (requestId !== undefined) pool?.heardOutput();
-        emit(inst, stream, requestId, line);
+      (stream, text) => {
+        const out = inst.outputOwner(stream, text);
+        if (!out) return;
+        if (out.requestId !== undefined) pool?.heardOutput();
+        emit(inst, stream, out.requestId, out.line);
       },
     );
     inst.attach(handle);

@@ -283,26 +283,29 @@ describe('events queued in an instance behind the running one, process runtime',
     expect(agent.stats().functions.slow).toMatchObject({ queuedInInstances: 0, invocations: 8 });
   });
 
-  it('queues nothing in the instances of a function that prints: each line stays with the invocation that printed it (Node and Python)', async () => {
+  it('queues in the instances of a function that prints, and each line stays with the invocation that printed it (Node and Python)', async () => {
     for (const fn of ['chatty', 'pychatty']) {
       await warm(fn);
       const ids: string[] = [];
-      for (let burst = 0; burst < 3; burst++) {
+      for (let burst = 0; burst < 20 && (burst < 3 || queued(fn) === 0); burst++) {
         const batch = Array.from({ length: 40 }, (_, i) => `${fn}-${burst}-${i}`);
         ids.push(...batch);
         const results = await Promise.all(batch.map((requestId, n) => agent.invoke(fn, ev({ n }), { requestId })));
         expect(results.map((r) => json(r.payload).n), fn).toEqual(batch.map((_, n) => n));
       }
-      expect(queued(fn), fn).toBe(0);
+      expect(queued(fn), fn).toBeGreaterThan(0);
       const logFile = path.join(dir, 'logs', logFileName(fn));
       const printed = await until(() => {
         const lines = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes(`printed by ${fn}-`)) : [];
         return lines.length >= ids.length ? lines : undefined;
       }, `every line ${fn} printed, in its log`);
+      expect(printed).toHaveLength(ids.length);
       for (const line of printed) {
         const [, requestId, message] = line.split('\t');
         expect(message, fn).toBe(`printed by ${requestId}`);
       }
+      // The marks are not output: no line of the log holds one.
+      expect(readFileSync(logFile, 'utf8')).not.toContain('esb-event');
     }
   });
 

@@ -5,8 +5,9 @@
 // on either side. Custom runtimes and the Docker runtime keep the HTTP Runtime API.
 //
 // A frame: u32 BE length of what follows | u8 kind | u32 BE meta length | meta (UTF-8) | body.
-// Agent -> instance: EVENT (meta: request id, deadline ms, function ARN, trace id, client
-// context, Cognito identity, separated by NUL; body: the event).
+// Agent -> instance: EVENT (meta: request id, time limit ms, function ARN, trace id, client
+// context, Cognito identity, and "1" when the runtime must mark where the event's output starts
+// (OUTPUT_MARK), separated by NUL; body: the event).
 // Instance -> agent: NEXT (init is over, waiting for the first event), RESPONSE (meta: request
 // id NUL µs from event to result; body: the result) and ERROR (meta: request id NUL error type
 // NUL µs; body: the error document),
@@ -29,6 +30,14 @@ export const FRAME_RECALLED = 0x42; // B
 
 const HEAD = 9;
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * The line a runtime client writes to stdout and stderr before the output of an event the agent
+ * queued behind another (docs/agent.md#queued-in-the-instance), followed by the request id: the
+ * agent reads the output on pipes, apart from the results, and may read the event's lines
+ * before it learns that the event started.
+ */
+export const OUTPUT_MARK = '\u001eesb-event ';
 
 /** The file descriptor number of the channel in the child, and the variable that names it. */
 export const CHANNEL_FD = 3;

@@ -5,7 +5,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { RuntimeApiServer, type RuntimeRequest, type RuntimeResponder } from './runtime-api-server.js';
-import { encodeFrame, type Frame, FrameDecoder, FRAME_ERROR, FRAME_EVENT, FRAME_INIT_ERROR, FRAME_NEXT, FRAME_RECALL, FRAME_RECALLED, FRAME_RESPONSE } from './instance-channel.js';
+import { encodeFrame, type Frame, FrameDecoder, FRAME_ERROR, FRAME_EVENT, FRAME_INIT_ERROR, FRAME_NEXT, FRAME_RECALL, FRAME_RECALLED, FRAME_RESPONSE, OUTPUT_MARK } from './instance-channel.js';
 import type { InstanceHandle } from './driver.js';
 import { loopbackPeerUid } from './isolation.js';
 import type { InvokeContext, InvokeErrorKind, InvokeResult } from '@esb/contracts';
@@ -38,6 +38,8 @@ export interface Invocation {
   notStarted?: boolean;
   /** Queued, and the runtime was asked not to run it (RECALL sent). */
   recalled?: boolean;
+  /** The runtime marks where its output starts (OUTPUT_MARK): queued for a function that prints. */
+  markOutput?: boolean;
   timer?: NodeJS.Timeout;
   resolve(r: InvokeResult): void;
 }
@@ -79,6 +81,33 @@ export class Instance {
    */
   get outputRequestId(): string | undefined {
     return this.current?.requestId ?? this.lastRequestId;
+  }
+
+  /** Per stream, the request whose OUTPUT_MARK was read last, while it runs or waits here. */
+  private readonly marked: { stdout?: string; stderr?: string } = {};
+
+  /**
+   * The request an output line belongs to (undefined for a mark line, which is not output):
+   * after a mark, the marked request while it is this instance's, else `outputRequestId`.
+   */
+  outputOwner(stream: 'stdout' | 'stderr', line: string): { requestId: string | undefined; line: string } | undefined {
+    const at = line.indexOf(OUTPUT_MARK);
+    if (at >= 0) {
+      // Text before the mark is the end of the previous event's last line, printed without a newline.
+      const before = at > 0 ? { requestId: this.ownerOf(stream), line: line.slice(0, at) } : undefined;
+      this.marked[stream] = line.slice(at + OUTPUT_MARK.length);
+      return before;
+    }
+    return { requestId: this.ownerOf(stream), line };
+  }
+
+  private ownerOf(stream: 'stdout' | 'stderr'): string | undefined {
+    const id = this.marked[stream];
+    if (id !== undefined) {
+      if (this.current?.requestId === id || this.queued.some((q) => q.requestId === id)) return id;
+      this.marked[stream] = undefined;
+    }
+    return this.outputRequestId;
   }
   private lastRequestId?: string;
   parked?: RuntimeResponder;
@@ -359,7 +388,7 @@ export class Instance {
   /** The EVENT frame; its deadline is the time limit in ms, counted by the runtime from when it takes the event. */
   private writeEvent(inv: Invocation): void {
     const ctx = inv.ctx;
-    const meta = `${inv.requestId}\0${this.timeoutMs}\0${this.arn}\0${ctx.traceId ?? ''}\0${ctx.clientContext ? decodeClientContext(ctx.clientContext) : ''}\0${ctx.cognitoIdentity ?? ''}`;
+    const meta = `${inv.requestId}\0${this.timeoutMs}\0${this.arn}\0${ctx.traceId ?? ''}\0${ctx.clientContext ? decodeClientContext(ctx.clientContext) : ''}\0${ctx.cognitoIdentity ?? ''}\0${inv.markOutput ? '1' : ''}`;
     this.channel!.write(encodeFrame(FRAME_EVENT, meta, inv.payload));
   }
 

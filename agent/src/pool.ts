@@ -118,9 +118,9 @@ export class FunctionPool {
   private recalledFromInstances = 0;
   private recallTimer?: unknown;
   /**
-   * The function's instances printed during an invocation (this config): then nothing is queued
-   * in them. A line is the invocation's that runs when the line is read, and a queued invocation
-   * starts before this process hears of it: lines could go to the one before.
+   * The function's instances printed during an invocation (this config): an invocation queued in
+   * one then asks its runtime to mark where its output starts (Invocation.markOutput), since it
+   * starts before this process hears of it and its lines could be read as the one's before.
    */
   private printed = false;
   private readonly launching = new Set<Promise<void>>();
@@ -228,6 +228,7 @@ export class FunctionPool {
     const behind = inst.current !== undefined && !inst.current.done;
     if (behind) {
       this.queuedInInstances++;
+      if (this.printed) inv.markOutput = true;
       this.armRecallSweep();
     } else this.busySince.set(inst, now);
     if (inst.readyAt !== undefined) inv.assignedAt = now;
@@ -348,9 +349,9 @@ export class FunctionPool {
     this.printed = true;
   }
 
-  /** Whether this function's invocations can queue in an instance: short, and printing nothing. */
+  /** Whether this function's invocations are short enough to queue in an instance. */
   private queuesInInstances(): boolean {
-    return !this.removed && !this.printed && this.serviceMs !== undefined && this.serviceMs <= QUEUE_IN_INSTANCE_MS;
+    return !this.removed && this.serviceMs !== undefined && this.serviceMs <= QUEUE_IN_INSTANCE_MS;
   }
 
   /** Whether `inst` has a free queue place, behind an invocation that is not held up. */

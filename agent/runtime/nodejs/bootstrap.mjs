@@ -304,10 +304,21 @@ function recall(id) {
   writeFrame(0x42, id);
 }
 
-/** The event this runtime starts now: its time limit counts from here. */
+/**
+ * The event this runtime starts now: its time limit counts from here. An event the agent queued
+ * behind another for a function that prints (7th meta field "1") first gets a mark line on
+ * stdout and stderr, so that the agent gives the lines after it to this event
+ * (OUTPUT_MARK in agent/src/instance-channel.ts).
+ */
 function takeEvent(meta, body) {
   eventAt = performance.now();
-  return { status: 200, headers: eventHeaders(meta), body };
+  const headers = eventHeaders(meta);
+  if (meta.endsWith('\u00001')) {
+    const mark = `\u001eesb-event ${headers['lambda-runtime-aws-request-id']}\n`;
+    process.stdout.write(mark);
+    process.stderr.write(mark);
+  }
+  return { status: 200, headers, body };
 }
 
 /** An EVENT frame's meta (NUL-separated) as the Runtime API's headers; its deadline field is the time limit in ms from now. */

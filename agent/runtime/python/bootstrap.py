@@ -279,6 +279,14 @@ class ChannelClient:
             if kind == 0x45:  # EVENT (the agent may queue some behind the current: docs/agent.md#queued-in-the-instance)
                 self.event_at = time.perf_counter()
                 headers = _event_headers(meta)
+                if meta.endswith("\x001"):
+                    # Queued behind another for a function that prints: mark where this event's
+                    # output starts (OUTPUT_MARK in agent/src/instance-channel.ts).
+                    mark = ("\x1eesb-event %s\n" % headers.get("lambda-runtime-aws-request-id", "")).encode("utf-8")
+                    sys.stdout.flush()
+                    sys.stderr.flush()
+                    os.write(1, mark)
+                    os.write(2, mark)
                 # The frame carries the time limit in ms; the deadline counts from taking the event.
                 headers["lambda-runtime-deadline-ms"] = str(int(time.time() * 1000) + int(headers.get("lambda-runtime-deadline-ms") or 0))
                 return 200, headers, body
