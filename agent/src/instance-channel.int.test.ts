@@ -252,11 +252,19 @@ describe('events queued in an instance behind the running one, process runtime',
     await burstsUntilQueued(agent, 'py');
   });
 
-  it('queues the same way in an in-process Node worker (ESB_NODE_WORKERS)', async () => {
+  it('queues the same way in an in-process Node worker (ESB_NODE_WORKERS), printed lines with their requests', async () => {
     const workers = await createAgent({ runtime: 'process', nodeWorkers: true, logDir: path.join(dir, 'logs-workers'), log: pino({ level: 'silent' }), schedules: false, pinoFunctionLogs: false });
     try {
-      workers.setFunctions(FunctionsFile.parse({ functions: { node: { runtime: 'nodejs20.x', handler: 'index.quick', code: path.join(dir, 'node'), timeout: 30, ...one } } }));
+      workers.setFunctions(
+        FunctionsFile.parse({
+          functions: {
+            node: { runtime: 'nodejs20.x', handler: 'index.quick', code: path.join(dir, 'node'), timeout: 30, ...one },
+            chatty: { runtime: 'nodejs20.x', handler: 'index.chatty', code: path.join(dir, 'node'), ...one },
+          },
+        }),
+      );
       await burstsUntilQueued(workers, 'node');
+      await linesStayWithTheirRequests(workers, 'chatty', path.join(dir, 'logs-workers'));
     } finally {
       await workers.close();
     }
@@ -283,30 +291,34 @@ describe('events queued in an instance behind the running one, process runtime',
     expect(agent.stats().functions.slow).toMatchObject({ queuedInInstances: 0, invocations: 8 });
   });
 
-  it('queues in the instances of a function that prints, and each line stays with the invocation that printed it (Node and Python)', async () => {
-    for (const fn of ['chatty', 'pychatty']) {
-      await warm(fn);
-      const ids: string[] = [];
-      for (let burst = 0; burst < 20 && (burst < 3 || queued(fn) === 0); burst++) {
-        const batch = Array.from({ length: 40 }, (_, i) => `${fn}-${burst}-${i}`);
-        ids.push(...batch);
-        const results = await Promise.all(batch.map((requestId, n) => agent.invoke(fn, ev({ n }), { requestId })));
-        expect(results.map((r) => json(r.payload).n), fn).toEqual(batch.map((_, n) => n));
-      }
-      expect(queued(fn), fn).toBeGreaterThan(0);
-      const logFile = path.join(dir, 'logs', logFileName(fn));
-      const printed = await until(() => {
-        const lines = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes(`printed by ${fn}-`)) : [];
-        return lines.length >= ids.length ? lines : undefined;
-      }, `every line ${fn} printed, in its log`);
-      expect(printed).toHaveLength(ids.length);
-      for (const line of printed) {
-        const [, requestId, message] = line.split('\t');
-        expect(message, fn).toBe(`printed by ${requestId}`);
-      }
-      // The marks are not output: no line of the log holds one.
-      expect(readFileSync(logFile, 'utf8')).not.toContain('esb-event');
+  /** Bursts of 40 at one instance of a printing function until some queued; then every printed line must be its own request's. */
+  const linesStayWithTheirRequests = async (on: Agent, fn: string, logDir: string) => {
+    await warm(fn, 30, on);
+    const ids: string[] = [];
+    for (let burst = 0; burst < 20 && (burst < 3 || queued(fn, on) === 0); burst++) {
+      const batch = Array.from({ length: 40 }, (_, i) => `${fn}-${burst}-${i}`);
+      ids.push(...batch);
+      const results = await Promise.all(batch.map((requestId, n) => on.invoke(fn, ev({ n }), { requestId })));
+      expect(results.map((r) => json(r.payload).n), fn).toEqual(batch.map((_, n) => n));
     }
+    expect(queued(fn, on), fn).toBeGreaterThan(0);
+    const logFile = path.join(logDir, logFileName(fn));
+    const printed = await until(() => {
+      const lines = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes(`printed by ${fn}-`)) : [];
+      return lines.length >= ids.length ? lines : undefined;
+    }, `every line ${fn} printed, in its log`);
+    expect(printed).toHaveLength(ids.length);
+    for (const line of printed) {
+      const [, requestId, message] = line.split('\t');
+      expect(message, fn).toBe(`printed by ${requestId}`);
+    }
+    // The marks are not output: no line of the log holds one.
+    expect(readFileSync(logFile, 'utf8')).not.toContain('esb-event');
+  };
+
+  it('queues in the instances of a function that prints, and each line stays with the invocation that printed it (Node and Python)', async () => {
+    await linesStayWithTheirRequests(agent, 'chatty', path.join(dir, 'logs'));
+    await linesStayWithTheirRequests(agent, 'pychatty', path.join(dir, 'logs'));
   });
 
   it('asks back what is queued behind an invocation that runs long: it runs once, on another instance (Node) or after it (Python)', async () => {
