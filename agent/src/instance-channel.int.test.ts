@@ -227,29 +227,43 @@ describe('events queued in an instance behind the running one, process runtime',
   };
   const queued = (fn: string, on = agent) => on.stats().functions[fn]!.queuedInInstances;
 
-  /** Bursts of 40 at one instance until some event was queued in it; every burst's answers are checked, whatever path they took. */
-  const burstsUntilQueued = async (on: Agent, fn: string) => {
+  /**
+   * After a warm-up, bursts of 40 (`${fn}-${burst}-${i}`, event {n: i}) at one instance until some
+   * event was queued in it, at least `atLeast` of them; each burst's answers go to `check`,
+   * whatever path they took. Gives every request id sent.
+   */
+  const burstsUntilQueued = async (on: Agent, fn: string, check: (ids: string[], bodies: Array<Record<string, unknown>>) => void, atLeast = 1) => {
     await warm(fn, 30, on);
-    for (let burst = 0; burst < 20 && queued(fn, on) === 0; burst++) {
+    const sent: string[] = [];
+    for (let burst = 0; burst < 20 && (burst < atLeast || queued(fn, on) === 0); burst++) {
       const ids = Array.from({ length: 40 }, (_, i) => `${fn}-${burst}-${i}`);
+      sent.push(...ids);
       const results = await Promise.all(ids.map((requestId, n) => on.invoke(fn, ev({ n }), { requestId })));
       const bodies = results.map((r) => {
         expect(r.error, fn).toBeUndefined();
-        return json(r.payload);
+        return json(r.payload) as Record<string, unknown>;
       });
       expect(bodies.map((b) => b.n), fn).toEqual(ids.map((_, n) => n));
+      check(ids, bodies);
+    }
+    expect(queued(fn, on), fn).toBeGreaterThan(0);
+    return sent;
+  };
+
+  /** Each answer is its own request's, all from one instance, each with its whole time limit. */
+  const queuesOnce = async (on: Agent, fn: string) => {
+    await burstsUntilQueued(on, fn, (ids, bodies) => {
       expect(bodies.map((b) => b.id), fn).toEqual(ids);
       expect(new Set(bodies.map((b) => b.pid)).size, fn).toBe(1);
       // 30 s limit: the deadline counts from when the runtime takes the event.
       for (const b of bodies) expect(b.remaining, fn).toBeGreaterThan(29_000);
-    }
-    expect(queued(fn, on), fn).toBeGreaterThan(0);
+    });
     expect(on.stats().functions[fn], fn).toMatchObject({ coldStarts: 1 });
   };
 
   it('runs every queued event once, in one instance, each with its whole time limit (Node and Python processes)', async () => {
-    await burstsUntilQueued(agent, 'node');
-    await burstsUntilQueued(agent, 'py');
+    await queuesOnce(agent, 'node');
+    await queuesOnce(agent, 'py');
   });
 
   it('queues the same way in an in-process Node worker (ESB_NODE_WORKERS), printed lines with their requests', async () => {
@@ -263,7 +277,7 @@ describe('events queued in an instance behind the running one, process runtime',
           },
         }),
       );
-      await burstsUntilQueued(workers, 'node');
+      await queuesOnce(workers, 'node');
       await linesStayWithTheirRequests(workers, 'chatty', path.join(dir, 'logs-workers'));
     } finally {
       await workers.close();
@@ -293,15 +307,7 @@ describe('events queued in an instance behind the running one, process runtime',
 
   /** Bursts of 40 at one instance of a printing function until some queued; then every printed line must be its own request's. */
   const linesStayWithTheirRequests = async (on: Agent, fn: string, logDir: string) => {
-    await warm(fn, 30, on);
-    const ids: string[] = [];
-    for (let burst = 0; burst < 20 && (burst < 3 || queued(fn, on) === 0); burst++) {
-      const batch = Array.from({ length: 40 }, (_, i) => `${fn}-${burst}-${i}`);
-      ids.push(...batch);
-      const results = await Promise.all(batch.map((requestId, n) => on.invoke(fn, ev({ n }), { requestId })));
-      expect(results.map((r) => json(r.payload).n), fn).toEqual(batch.map((_, n) => n));
-    }
-    expect(queued(fn, on), fn).toBeGreaterThan(0);
+    const ids = await burstsUntilQueued(on, fn, () => {}, 3);
     const logFile = path.join(logDir, logFileName(fn));
     const printed = await until(() => {
       const lines = existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes(`printed by ${fn}-`)) : [];
