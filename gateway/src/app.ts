@@ -13,6 +13,7 @@ import { watchConfig, type ConfigFileError, type ConfigWatcher } from '@esb/cont
 import { accessLog as accessLogFor } from './access-log.js';
 import { CancellableContext, InvocationCancel } from './client-close.js';
 import { DeadlineQueue } from './deadlines.js';
+import { TurnBatch } from './turn-batch.js';
 import { corsResponseHeaders, preflightHeaders } from './cors.js';
 import { AuthorizerEngine } from './auth/authorize.js';
 import type { JwksCache } from './auth/jwt.js';
@@ -342,6 +343,9 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     }
   }
 
+  // Answers go out together at the end of the turn their outcomes arrived in (docs/gateway.md, "Speed").
+  const answers = new TurnBatch<Exchange>((x) => x.answerNow());
+
   /**
    * A routed request from lookup to answer. One object per request holds what answering needs
    * (no closures, no async function: a promise chain per request showed in profiles).
@@ -371,14 +375,22 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       accessLog(this.method, this.rawPath, route?.routeKey, route?.function, status, this.t0, this.requestId);
     }
 
-    /** The invocation's outcome as an HTTP answer; errors while answering are the error handler's. */
+    private outcome: Outcome | undefined = undefined;
+
+    /** Takes the invocation's outcome; it is answered at the end of this turn, with the others of the turn. */
     readonly answer = (outcome: Outcome): void => {
+      this.outcome = outcome;
+      answers.add(this);
+    };
+
+    /** The invocation's outcome as an HTTP answer; errors while answering are the error handler's. */
+    answerNow(): void {
       try {
-        this.answerWith(outcome);
+        this.answerWith(this.outcome!);
       } catch (err) {
         answerError(err as Error, this.req, this.res);
       }
-    };
+    }
 
     private answerWith(result: Outcome): void {
       const route = this.route!;

@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { TurnBatch } from './turn-batch.js';
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe('TurnBatch', () => {
+  it('runs what was added in one turn after that turn, in the order added', async () => {
+    const ran: string[] = [];
+    const batch = new TurnBatch<string>((item) => ran.push(item));
+    batch.add('a');
+    await Promise.resolve(); // a microtask of the same turn
+    batch.add('b');
+    expect(ran).toEqual([]);
+    await nextTurn();
+    expect(ran).toEqual(['a', 'b']);
+  });
+
+  it('leaves what is added while a batch runs to the next turn, and runs it then', async () => {
+    const ran: string[] = [];
+    const batch: TurnBatch<string> = new TurnBatch<string>((item) => {
+      ran.push(item);
+      if (item === 'first') batch.add('added while running');
+    });
+    batch.add('first');
+    batch.add('second');
+    await nextTurn();
+    expect(ran).toEqual(['first', 'second']);
+    await nextTurn();
+    expect(ran).toEqual(['first', 'second', 'added while running']);
+  });
+});
