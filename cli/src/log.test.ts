@@ -38,6 +38,21 @@ describe('pretty log lines', () => {
   });
 });
 
+describe('lines gathered between flushes', () => {
+  it('come out whole and in order through a burst larger than one batch, multi-byte characters and an oversized line included', async () => {
+    const writes: string[] = [];
+    const dest = batchedDestination({ write: (s) => writes.push(s) }, { flushMs: 20 });
+    const lines = Array.from({ length: 3000 }, (_, i) => `{"n":${i},"msg":"é ✓ 😀 ${'x'.repeat(i % 90)}"}\n`);
+    lines.splice(1500, 0, `{"msg":"${'y'.repeat(100_000)}"}\n`);
+    for (const line of lines) dest.write(line);
+    // More than a batch holds: the full ones are written at once, not held until the flush.
+    expect(writes.length).toBeGreaterThan(1);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(writes.join('')).toBe(lines.join(''));
+    for (const w of writes) expect(w.endsWith('\n')).toBe(true);
+  });
+});
+
 describe('records written as parts', () => {
   const time = Date.UTC(2026, 0, 1, 12, 30, 45, 67);
   const fields = { method: 'GET', path: '/a "b"', route: undefined, function: 'fn', status: 200, durationMs: 0.42, requestId: 'r-1' };
