@@ -1,7 +1,10 @@
 // Requests queued in a busy instance, end to end (docs/agent.md#queued-in-the-instance): `esb
 // dev` as a subprocess, a SAM app deployed with `esb deploy`, bursts of concurrent requests
 // through the gateway to a short Node and a short Python function. Each answer is its own
-// request's; the console's state shows requests that waited inside an instance.
+// request's; the console's state and its Functions page (in Debian's chromium, when present)
+// show requests that waited inside an instance.
+import { existsSync } from 'node:fs';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually } from '@esb/controller/testing';
 import { startDevWithApp, type DevApp } from './testing/dev-process.js';
@@ -13,6 +16,10 @@ const fn = (name: string, runtime: string, handler: string, route: string) =>
   `  ${name}:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: ${runtime}\n      Handler: ${handler}\n      CodeUri: src/\n      Events:\n        Get: { Type: Api, Properties: { Path: ${route}, Method: get } }\n`;
 
 const TEMPLATE = `Transform: AWS::Serverless-2016-10-31\nResources:\n${fn('EchoNode', 'nodejs20.x', 'index.handler', '/node')}${fn('EchoPy', 'python3.12', 'app.handler', '/py')}`;
+
+const CHROMIUM = process.env.ESB_CHROMIUM ?? '/usr/bin/chromium';
+// CI installs it (.ci/run) and runs this check; without it locally only the check of the page is skipped.
+const haveBrowser = existsSync(CHROMIUM) || !!process.env.CI;
 
 interface FunctionState {
   name: string;
@@ -58,4 +65,20 @@ describe('esb dev: requests queued in a busy instance', () => {
       expect((await functionState(route)).queuedInInstances, route).toBeGreaterThan(0);
     }
   });
+
+  it.skipIf(!haveBrowser)("shows on the console's Functions page how many requests were queued in instances", async () => {
+    const name = (await functionState('/node')).name;
+    const queued = (await functionState('/node')).queuedInInstances;
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${gateway}/_esb/#/functions`);
+      const cell = page.locator(`tr[data-function="${name}"] .inst .queued`);
+      await cell.waitFor({ timeout: 30_000 });
+      expect(await cell.innerText()).toBe(`${queued} queued in instances`);
+      expect(await cell.getAttribute('title')).toMatch(/given back unstarted/);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });

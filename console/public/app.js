@@ -280,6 +280,9 @@ function Instances({ f }) {
     <span class="busy" title="running an invocation">${f.busy ?? 0} busy</span>
     ${f.starting ? html`<span title="starting">${f.starting} starting</span>` : ''}
     ${f.waiting ? html`<span class="busy" title="requests waiting for an instance">${f.waiting} waiting</span>` : ''}
+    ${f.queuedInInstances
+      ? html`<span class="queued" title=${`requests sent to a busy instance to run right after its current one, since start; ${f.recalledFromInstances ?? 0} of them given back unstarted because that one ran long`}>${f.queuedInInstances} queued in instances</span>`
+      : ''}
   </span>`;
 }
 

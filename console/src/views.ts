@@ -123,6 +123,9 @@ export interface PoolStatsLike {
   waiting: number;
   invocations: number;
   coldStarts: number;
+  /** Requests sent to a busy instance behind its current one, and of those the ones it gave back (docs/agent.md#queued-in-the-instance). */
+  queuedInInstances?: number;
+  recalledFromInstances?: number;
   initFailures: number;
   maxCapacity?: number;
 }
