@@ -2,7 +2,8 @@
 // HTTP Runtime API vs the instance channel (docs/agent.md#the-instance-channel), and the
 // instance policy (warm instances ~ cores vs one per concurrent request), interleaved runs.
 // Reports req/s and CPU per request in the agent's process and in the instances (/proc).
-// Run: node --conditions=esb-source --import tsx bench/src/agent-handoff.bench.ts [--runs 3] [--ms 2000] [--c 32]
+// Run: node --conditions=esb-source --import tsx bench/src/agent-handoff.bench.ts [--runs 3] [--ms 2000] [--c 32] [--printing]
+// (--printing: the handlers print one line per invocation, as most real ones log something)
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -38,8 +39,12 @@ async function main() {
   const dir = await mkdtemp(path.join(tmpdir(), 'esb-bench-handoff-'));
   await mkdir(path.join(dir, 'node'));
   await mkdir(path.join(dir, 'py'));
-  await writeFile(path.join(dir, 'node', 'index.mjs'), 'import { threadId } from "node:worker_threads";\nexport const hello = async () => ({ statusCode: 200, body: "hello", pid: process.pid, tid: threadId });\n');
-  await writeFile(path.join(dir, 'py', 'app.py'), 'import os\ndef hello(event, context):\n    return {"statusCode": 200, "body": "hello", "pid": os.getpid()}\n');
+  const printing = process.argv.includes('--printing');
+  await writeFile(
+    path.join(dir, 'node', 'index.mjs'),
+    `import { threadId } from "node:worker_threads";\nexport const hello = async () => {\n${printing ? '  console.log("hello handler");\n' : ''}  return { statusCode: 200, body: "hello", pid: process.pid, tid: threadId };\n};\n`,
+  );
+  await writeFile(path.join(dir, 'py', 'app.py'), `import os\ndef hello(event, context):\n${printing ? '    print("hello handler")\n' : ''}    return {"statusCode": 200, "body": "hello", "pid": os.getpid()}\n`);
   const extra = process.argv.includes('--policy');
   const subjects: Subject[] = [
     { name: 'node http', opts: { runtimeChannel: false }, fn: 'node' },
