@@ -6,6 +6,7 @@
 export class TurnBatch<T> {
   private items: T[] = [];
 
+  /** `run` must not throw: it would leave the rest of its batch undone. */
   constructor(private readonly run: (item: T) => void) {}
 
   /** Runs `item` once the current turn's I/O callbacks are done (setImmediate), after those added before it. */
