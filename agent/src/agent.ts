@@ -1,6 +1,6 @@
 // The agent: runs the functions of functions.yml as instances behind the Lambda Runtime API.
 // createAgent() wires the pool, a driver (process or docker), logs and schedules together.
-import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION } from '@esb/contracts';
+import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, nextSlice, SLICE_BUDGET_MS } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -127,8 +127,6 @@ export function functionArn(region: string, name: string): string {
 
 /** A functions.yml of more functions than this is applied in slices. */
 export const FUNCTIONS_SLICE = 100;
-/** CPU time a slice may take before the event loop gets a turn, ms (time, not a count: a busy machine stretches a fixed count). */
-const SLICE_BUDGET_MS = 4;
 
 /** Why a function cannot run on this driver, or undefined. */
 export function unrunnableReason(name: string, fc: FunctionConfig, kind: 'process' | 'docker'): string | undefined {
@@ -375,7 +373,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
           mine.delete(name);
           applyFunction(name, fc, next);
           if (performance.now() - sliceStart >= SLICE_BUDGET_MS) {
-            await new Promise<void>((resolve) => setImmediate(resolve));
+            await nextSlice();
             sliceStart = performance.now();
           }
         }

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type RequestListener, type ServerRe
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { EMPTY_FUNCTIONS, EMPTY_ROUTING, oncePerSecond, type FunctionsFile as FunctionsFileT, type RoutingFile as RoutingFileT, type StacksFile as StacksFileT } from '@esb/contracts';
+import { EMPTY_FUNCTIONS, EMPTY_ROUTING, oncePerSecond, sliceWaiting, type FunctionsFile as FunctionsFileT, type RoutingFile as RoutingFileT, type StacksFile as StacksFileT } from '@esb/contracts';
 import type { InvokeResult, Invoker } from '@esb/contracts';
 import { watchConfig, type ConfigFileError, type ConfigWatcher } from '@esb/contracts';
 import { accessLog as accessLogFor } from './access-log.js';
@@ -343,8 +343,9 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     }
   }
 
-  // Answers go out together at the end of the turn their outcomes arrived in (docs/gateway.md, "Speed").
-  const answers = new TurnBatch<Exchange>((x) => x.answerNow());
+  // Answers go out together at the end of the turn their outcomes arrived in (docs/gateway.md,
+  // "Speed"); at once while a slice of long work waits for that turn, not behind it.
+  const answers = new TurnBatch<Exchange>((x) => x.answerNow(), sliceWaiting);
 
   /**
    * A routed request from lookup to answer. One object per request holds what answering needs

@@ -12,6 +12,7 @@
 // as the API that owns the path would: REST 403 {"message":"Missing Authentication Token"},
 // HTTP 404 {"message":"Not Found"}. Segments are matched decoded; path parameters go out as
 // each kind of API delivers them (REST: still percent-encoded; HTTP: decoded).
+import { nextSlice, SLICE_BUDGET_MS } from '@esb/contracts';
 import type { ApiConfig, FunctionsFile, RouteAuth, RoutingFile } from '@esb/contracts';
 
 export type ApiType = 'rest' | 'http';
@@ -229,8 +230,6 @@ export function compileRouteTable(routing: RoutingFile, functions: FunctionsFile
 
 /** Route tables of more routes than this compile in slices (compileRouteTableInSlices). */
 export const COMPILE_SLICE = 250;
-/** CPU time a slice may take before the event loop gets a turn, ms. */
-export const SLICE_BUDGET_MS = 4;
 /** Routes compiled between two looks at the clock. */
 const ROUTES_PER_CHECK = 25;
 
@@ -247,7 +246,7 @@ export async function compileRouteTableInSlices(routing: RoutingFile, functions:
     const step = steps.next();
     if (step.done) return step.value;
     if (performance.now() - sliceStart >= SLICE_BUDGET_MS) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await nextSlice();
       sliceStart = performance.now();
     }
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { nextSlice, sliceWaiting } from '@esb/contracts';
 import { TurnBatch } from './turn-batch.js';
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -27,5 +28,20 @@ describe('TurnBatch', () => {
     expect(ran).toEqual(['first', 'second']);
     await nextTurn();
     expect(ran).toEqual(['first', 'second', 'added while running']);
+  });
+});
+
+describe('TurnBatch with a slice of long work waiting (docs/gateway.md, "Speed")', () => {
+  it('runs items at once while a slice waits for its turn, and batches them again after', async () => {
+    const ran: string[] = [];
+    const batch = new TurnBatch<string>((item) => ran.push(item), sliceWaiting);
+    const slice = nextSlice();
+    batch.add('while the slice waits');
+    expect(ran).toEqual(['while the slice waits']);
+    await slice;
+    batch.add('after');
+    expect(ran).toEqual(['while the slice waits']);
+    await nextTurn();
+    expect(ran).toEqual(['while the slice waits', 'after']);
   });
 });

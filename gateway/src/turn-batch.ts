@@ -6,12 +6,19 @@
 export class TurnBatch<T> {
   private items: T[] = [];
 
-  /** `run` must not throw: it would leave the rest of its batch undone. */
-  constructor(private readonly run: (item: T) => void) {}
+  /**
+   * `run` must not throw: it would leave the rest of its batch undone. While `atOnce()` says so,
+   * items run as they are added (the end of the turn may be far off).
+   */
+  constructor(
+    private readonly run: (item: T) => void,
+    private readonly atOnce: () => boolean = () => false,
+  ) {}
 
   /** Runs `item` once the current turn's I/O callbacks are done (setImmediate), after those added before it. */
   add(item: T): void {
-    if (this.items.push(item) === 1) setImmediate(this.flush);
+    if (this.atOnce()) this.run(item);
+    else if (this.items.push(item) === 1) setImmediate(this.flush);
   }
 
   private readonly flush = (): void => {
