@@ -54,7 +54,6 @@ async function filesUnder(dir: string, rel = ''): Promise<string[]> {
   return out;
 }
 
-
 describe('a first deploy into a fresh workspace whose template says CodeUri: . (esb dev)', () => {
   let ws: string;
   let dev: RunningDev;

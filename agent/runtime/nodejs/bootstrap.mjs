@@ -98,8 +98,8 @@ const base = '/2018-06-01/runtime';
 
 // _X_AMZN_TRACE_ID, set for every invocation, kept out of the C library's environment
 // (docs/agent.md, "Trace id"): glibc's setenv keeps every value it was ever given, so a new
-// trace id per invocation grew the runtime by about 110 bytes each (a million invocations, a
-// 128 MB function's whole memory). process.env becomes a view of the real environment that holds
+// trace id per invocation grew the runtime by about 110 bytes each (a million invocations, most
+// of a 128 MB function's memory). process.env becomes a view of the real environment that holds
 // this one variable itself; code reading process.env, and child processes spawned with it (the
 // default), see it as before.
 const KEY = '_X_AMZN_TRACE_ID';
