@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { LineSplitter } from './lines.js';
 import fc from 'fast-check';
-import { formatLogLine, isoTime, logTail, reportLine, VictoriaLogsSink } from './logs.js';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { FileLogSink, formatLogLine, isoTime, logFileName, logTail, reportLine, VictoriaLogsSink } from './logs.js';
 
 describe('LineSplitter', () => {
   it('splits across chunks, strips CR, cuts overlong lines and flushes the tail', () => {
@@ -33,6 +36,35 @@ describe('log lines', () => {
     expect(reportLine({ requestId: 'r', durationMs: 1.234, memoryMb: 128, maxMemoryMb: 40, initDurationMs: 99.5 })).toBe(
       'REPORT RequestId: r\tDuration: 1.23 ms\tBilled Duration: 2 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\tInit Duration: 99.50 ms',
     );
+  });
+});
+
+describe('FileLogSink', () => {
+  it('writes every function its own lines whole and in order, across full buffers, overlong lines and flushes', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'esb-file-log-'));
+    try {
+      const sink = new FileLogSink(dir, 5);
+      const expected = new Map<string, string[]>();
+      const write = (fn: string, message: string) => {
+        const rec = { time: 1_700_000_000_000 + expected.size, function: fn, instance: 'i', requestId: 'r', stream: 'stdout' as const, message };
+        sink.write(rec);
+        let e = expected.get(fn);
+        if (!e) expected.set(fn, (e = []));
+        e.push(formatLogLine(rec));
+      };
+      // Interleaved functions, multi-byte characters, several buffers' worth (64 KB each),
+      // lines longer than a buffer, and a pause that lets the timer flush.
+      for (let i = 0; i < 3000; i++) {
+        const fn = ['a', 'b/c', 'a', 'd'][i % 4];
+        write(fn, `line ${i} ${'€✓'.repeat(i % 50)}`);
+        if (i % 1000 === 999) write('b/c', `long ${'x'.repeat(100_000)} ${i}`);
+        if (i === 1500) await new Promise((r) => setTimeout(r, 20));
+      }
+      await sink.close();
+      for (const [fn, lines] of expected) expect(await readFile(path.join(dir, logFileName(fn)), 'utf8')).toBe(lines.join(''));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -68,10 +68,26 @@ export function reportLine(r: {
   return s;
 }
 
+/** Bytes of lines gathered before they are written (all functions together). */
+const GATHER_BYTES = 64 * 1024;
+/** Emptied gather buffers kept for reuse. */
+const SPARE_GATHERS = 4;
+
+/**
+ * Lines are copied as they come into one gather buffer shared by all functions, with each
+ * function's stretches of it noted, and written every `flushMs` with one write per function
+ * file (or at once when the buffer is full). Held as strings for the interval, three lines per
+ * invoke survived the young-generation collections and cost more than formatting them.
+ */
 export class FileLogSink implements LogSink {
   private readonly files = new Map<string, WriteStream>();
-  // Lines are batched per function and written every `flushMs` (one write, not one per line).
-  private readonly pending = new Map<string, string[]>();
+  private gather: Buffer = Buffer.allocUnsafeSlow(GATHER_BYTES);
+  private used = 0;
+  /** Per function, its stretches of the gather buffer as [start, end, start, end, ...]. */
+  private readonly stretches = new Map<string, number[]>();
+  private lastFunction: string | undefined;
+  private lastStretch: number[] | undefined;
+  private readonly spares: Buffer[] = [];
   private timer: NodeJS.Timeout | undefined;
   constructor(
     private readonly dir: string,
@@ -81,9 +97,25 @@ export class FileLogSink implements LogSink {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
   write(rec: LogRecord): void {
-    let p = this.pending.get(rec.function);
-    if (!p) this.pending.set(rec.function, (p = []));
-    p.push(formatLogLine(rec));
+    const line = formatLogLine(rec);
+    // A UTF-16 unit is at most 3 bytes of UTF-8: checked against that, a line is never cut.
+    if (this.used + line.length * 3 > GATHER_BYTES) {
+      this.flush();
+      if (line.length * 3 > GATHER_BYTES) {
+        this.file(rec.function).write(line);
+        return;
+      }
+    }
+    const start = this.used;
+    this.used += this.gather.write(line, start, 'utf8');
+    if (rec.function === this.lastFunction) this.lastStretch![this.lastStretch!.length - 1] = this.used;
+    else {
+      let s = this.stretches.get(rec.function);
+      if (!s) this.stretches.set(rec.function, (s = []));
+      s.push(start, this.used);
+      this.lastFunction = rec.function;
+      this.lastStretch = s;
+    }
     if (!this.timer) {
       this.timer = setTimeout(() => this.flush(), this.flushMs);
       this.timer.unref();
@@ -92,16 +124,32 @@ export class FileLogSink implements LogSink {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    for (const [fn, lines] of this.pending) {
-      let f = this.files.get(fn);
-      if (!f) {
-        f = createWriteStream(path.join(this.dir, logFileName(fn)), { flags: 'a', mode: 0o600 });
-        f.on('error', () => {}); // a full disk must not crash the agent
-        this.files.set(fn, f);
-      }
-      f.write(lines.join(''));
+    if (this.used === 0) return;
+    const gather = this.gather;
+    // The buffer is the files' until their writes are done; then it is a spare again.
+    let writing = this.stretches.size;
+    const done = () => {
+      if (--writing === 0 && this.spares.length < SPARE_GATHERS) this.spares.push(gather);
+    };
+    for (const [fn, s] of this.stretches) {
+      const f = this.file(fn);
+      if (s.length > 2) f.cork();
+      for (let i = 0; i < s.length; i += 2) f.write(gather.subarray(s[i], s[i + 1]), i + 2 === s.length ? done : undefined);
+      if (s.length > 2) f.uncork();
     }
-    this.pending.clear();
+    this.stretches.clear();
+    this.lastFunction = this.lastStretch = undefined;
+    this.gather = this.spares.pop() ?? Buffer.allocUnsafeSlow(GATHER_BYTES);
+    this.used = 0;
+  }
+  private file(fn: string): WriteStream {
+    let f = this.files.get(fn);
+    if (!f) {
+      f = createWriteStream(path.join(this.dir, logFileName(fn)), { flags: 'a', mode: 0o600 });
+      f.on('error', () => {}); // a full disk must not crash the agent
+      this.files.set(fn, f);
+    }
+    return f;
   }
   async close(): Promise<void> {
     this.flush();
