@@ -130,7 +130,9 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect((await app.get('/books/2')).json()).toEqual({ id: '2', title: 'Solaris' });
     expect((await app.get('/books/9')).status).toBe(404);
     expect((await app.get('/whoami')).status).toBe(401);
-    expect((await app.get('/whoami', { authorization: 'nope' })).status).toBe(403);
+    const denied = await app.get('/whoami', { authorization: 'nope' });
+    expect(denied.status).toBe(403);
+    expect(denied.json()).toEqual({ Message: 'User is not authorized to access this resource with an explicit deny' });
     const me = await app.get('/whoami', { authorization: 'let-me-in' });
     expect(me.status, me.body).toBe(200);
     expect(me.json()).toEqual({ authorizer: { tier: '2', admin: 'true', team: 'books', principalId: 'reader' }, stage: 'v1' });

@@ -50,13 +50,28 @@ describe('AuthorizerEngine: Lambda TOKEN authorizers', () => {
     });
   });
 
-  it('403 on an explicit Deny or a policy that does not cover the method', async () => {
+  it('403 on an explicit Deny or a policy that does not cover the method, worded as each API type words it', async () => {
     const engine = new AuthorizerEngine({ invoke: tokenAuthorizer([]) });
-    expect(await engine.authorize({ authorizer: 'TokenAuth' }, tokenAuth, request({ headers: { authorization: 'deny' } }))).toMatchObject({
+    const explicit = { authorization: 'deny' };
+    const uncovered = { authorization: 'get-only' };
+    const post = arn('POST', 'items/1');
+    expect(await engine.authorize({ authorizer: 'TokenAuth' }, tokenAuth, request({ headers: explicit }))).toMatchObject({
+      ok: false,
+      status: 403,
+      body: '{"Message":"User is not authorized to access this resource with an explicit deny"}',
+    });
+    expect(await engine.authorize({ authorizer: 'TokenAuth' }, tokenAuth, request({ headers: uncovered, methodArn: post }))).toMatchObject({
       ok: false,
       status: 403,
       body: '{"Message":"User is not authorized to access this resource"}',
     });
+    for (const headers of [explicit, uncovered]) {
+      expect(await engine.authorize({ authorizer: 'TokenAuth' }, tokenAuth, request({ apiType: 'http', headers, methodArn: post }))).toMatchObject({
+        ok: false,
+        status: 403,
+        body: '{"message":"Forbidden"}',
+      });
+    }
   });
 
   it('caches the response by token for the TTL and evaluates it against each method', async () => {

@@ -31,6 +31,7 @@ export type InvokeAuthorizer = (functionName: string, payload: Buffer) => Promis
 const UNAUTHORIZED = '{"message":"Unauthorized"}';
 const FORBIDDEN = '{"message":"Forbidden"}';
 const NOT_AUTHORIZED = '{"Message":"User is not authorized to access this resource"}';
+const EXPLICITLY_DENIED = '{"Message":"User is not authorized to access this resource with an explicit deny"}';
 const AUTHORIZER_FAILURE = '{"message":null}';
 
 const deny = (status: number, body: string, reason: string): AuthOutcome => ({ ok: false, status, body, reason });
@@ -173,7 +174,12 @@ export class AuthorizerEngine {
       if (!response.isAuthorized) return deny(403, FORBIDDEN, 'authorizer said isAuthorized=false');
       return { ok: true, authorizer: { lambda: response.context ?? {} } };
     }
-    if (evaluatePolicy(response.policyDocument!, request.methodArn) !== 'Allow') return deny(403, NOT_AUTHORIZED, 'policy does not allow this method');
+    const decision = evaluatePolicy(response.policyDocument!, request.methodArn);
+    if (decision !== 'Allow') {
+      // HTTP APIs answer every deny alike; REST APIs say whether a statement denied.
+      const body = request.apiType === 'http' ? FORBIDDEN : decision === 'ExplicitDeny' ? EXPLICITLY_DENIED : NOT_AUTHORIZED;
+      return deny(403, body, decision === 'ExplicitDeny' ? 'policy denies this method' : 'policy does not allow this method');
+    }
     if (request.apiType === 'http') return { ok: true, authorizer: { lambda: { ...(response.context ?? {}), principalId: response.principalId } } };
     // A REST API hands the function its authorizer's context values as strings (true -> "true", 1 -> "1").
     const context: Record<string, unknown> = {};

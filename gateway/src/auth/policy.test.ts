@@ -27,18 +27,18 @@ describe('evaluatePolicy', () => {
     expect(evaluatePolicy(allow(['arn:aws:execute-api:us-east-1:123456789012:other/*', 'arn:aws:execute-api:us-east-1:123456789012:abc123/Prod/GET/*']), arn)).toBe('Allow');
   });
 
-  it('denies when nothing matches, and when an explicit Deny matches even with an Allow', () => {
-    expect(evaluatePolicy(allow('arn:aws:execute-api:us-east-1:123456789012:abc123/Prod/POST/*'), arn)).toBe('Deny');
+  it('denies implicitly when nothing matches, explicitly when a Deny matches even with an Allow', () => {
+    expect(evaluatePolicy(allow('arn:aws:execute-api:us-east-1:123456789012:abc123/Prod/POST/*'), arn)).toBe('ImplicitDeny');
     expect(
       evaluatePolicy(
         { Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: '*' }, { Action: 'execute-api:*', Effect: 'Deny', Resource: '*/GET/items/*' }] },
         arn,
       ),
-    ).toBe('Deny');
+    ).toBe('ExplicitDeny');
   });
 
   it('ignores statements for other actions and accepts a single statement object', () => {
-    expect(evaluatePolicy({ Statement: [{ Action: 's3:GetObject', Effect: 'Allow', Resource: '*' }] }, arn)).toBe('Deny');
+    expect(evaluatePolicy({ Statement: [{ Action: 's3:GetObject', Effect: 'Allow', Resource: '*' }] }, arn)).toBe('ImplicitDeny');
     expect(evaluatePolicy({ Statement: { Action: 'execute-api:Invoke', Effect: 'Allow', Resource: '*' } }, arn)).toBe('Allow');
     expect(evaluatePolicy({ Statement: [{ Action: '*', Effect: 'Allow', Resource: '*' }] }, arn)).toBe('Allow');
   });

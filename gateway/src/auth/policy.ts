@@ -1,6 +1,6 @@
 // IAM policy evaluation for Lambda authorizers, as API Gateway does it: the policy returned by
 // the authorizer is matched against the method ARN of the request; an explicit Deny wins over
-// any Allow; no matching statement is a deny. Pure.
+// any Allow; no matching Allow is an implicit deny (API Gateway words the two differently). Pure.
 
 export interface PolicyStatement {
   Effect: string;
@@ -36,16 +36,16 @@ function resourceMatches(statement: PolicyStatement, arn: string): boolean {
   return asList(statement.Resource).some((r) => wildcardMatch(r, arn));
 }
 
-export type PolicyDecision = 'Allow' | 'Deny';
+export type PolicyDecision = 'Allow' | 'ExplicitDeny' | 'ImplicitDeny';
 
-/** Deny unless a statement allows `execute-api:Invoke` on `arn` and none denies it. */
+/** Allow when a statement allows `execute-api:Invoke` on `arn` and none denies it. */
 export function evaluatePolicy(policy: PolicyDocument, arn: string): PolicyDecision {
   let allowed = false;
   for (const statement of asList(policy.Statement as never) as unknown as PolicyStatement[]) {
     if (!actionMatches(statement.Action) || !resourceMatches(statement, arn)) continue;
     const effect = String(statement.Effect).toLowerCase();
-    if (effect === 'deny') return 'Deny';
+    if (effect === 'deny') return 'ExplicitDeny';
     if (effect === 'allow') allowed = true;
   }
-  return allowed ? 'Allow' : 'Deny';
+  return allowed ? 'Allow' : 'ImplicitDeny';
 }
