@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from './clock.js';
 import type { InstanceHandle } from './driver.js';
 import type { Instance } from './instance.js';
-import { FunctionPool, type PoolConfig, type PoolDeps } from './pool.js';
+import { FunctionPool, type PoolConfig, type PoolDeps, QUEUE_PLACES, queuePlacesFor } from './pool.js';
 import { until } from '@esb/contracts/testing';
 
 class FakeClock implements Clock {
@@ -391,5 +391,15 @@ describe('FunctionPool', () => {
       expect(body(await h.pool.invoke('r3', Buffer.from('3'), {}))).toBe('{"echo":3}');
       expect(h.launches).toBe(3);
     });
+  });
+});
+
+describe('places queued behind a running invocation', () => {
+  it('hold about 2 ms of the function\'s average time, at most QUEUE_PLACES', () => {
+    expect(queuePlacesFor(1)).toBe(2);
+    expect(queuePlacesFor(0.8)).toBe(2);
+    expect(queuePlacesFor(0.6)).toBe(3);
+    expect(queuePlacesFor(0.5)).toBe(4);
+    for (const ms of [0.2, 0.03, 0]) expect(queuePlacesFor(ms)).toBe(QUEUE_PLACES);
   });
 });

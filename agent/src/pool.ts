@@ -71,13 +71,20 @@ const SPILL_MIN_MS = 100;
 
 /**
  * Queuing in an instance (docs/agent.md#queued-in-the-instance): up to QUEUE_PLACES invocations
- * behind the running one, only for a function whose invocations take at most
- * QUEUE_IN_INSTANCE_MS (the runtime's own time, moving average), and only behind an invocation
- * that has run less than HELD_UP_MS: a request queued there waits behind a few short
- * invocations, and is asked back when the one running takes long (RECALL_AFTER_MS).
+ * behind the running one, and no more than QUEUED_WORK_MS of the function's average time, only
+ * for a function whose invocations take at most QUEUE_IN_INSTANCE_MS (the runtime's own time,
+ * moving average), and only behind an invocation that has run less than HELD_UP_MS: a request
+ * queued there waits behind a few short invocations, and is asked back when the one running
+ * takes long (RECALL_AFTER_MS).
  */
-export const QUEUE_PLACES = 2;
+export const QUEUE_PLACES = 4;
+const QUEUED_WORK_MS = 2;
 const QUEUE_IN_INSTANCE_MS = 1;
+
+/** Places behind a running invocation of a function averaging `averageMs`: QUEUE_PLACES, fewer when that would queue more than QUEUED_WORK_MS of work. */
+export function queuePlacesFor(averageMs: number): number {
+  return Math.min(QUEUE_PLACES, Math.floor(QUEUED_WORK_MS / averageMs));
+}
 const HELD_UP_MS = 5;
 /**
  * Invocations queued behind one that has run this long are asked back (RECALL): a short
@@ -356,7 +363,11 @@ export class FunctionPool {
 
   /** Whether `inst` has a free queue place, behind an invocation that is not held up. */
   private hasQueuePlace(inst: Instance, now: number): boolean {
-    return inst.gen === this.gen && inst.canQueue(QUEUE_PLACES) && now - inst.current!.deliveredAt! < HELD_UP_MS;
+    return inst.gen === this.gen && inst.canQueue(this.queuePlaces()) && now - inst.current!.deliveredAt! < HELD_UP_MS;
+  }
+
+  private queuePlaces(): number {
+    return queuePlacesFor(this.serviceMs!);
   }
 
   /** A busy instance a request may queue in: the fewest queued, then the running invocation that started first. */
