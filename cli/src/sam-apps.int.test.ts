@@ -138,6 +138,17 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(me.json()).toEqual({ authorizer: { tier: '2', admin: 'true', team: 'books', principalId: 'reader' }, stage: 'v1' });
   }, 120_000);
 
+  it('api-key: a method that needs an API key, the key given to callers through a usage plan; a key without Value is named', async () => {
+    const out = await deploy('api-key');
+    expect(out).toContain('warning: API key GeneratedKey has no Value');
+    const app = at('api-key');
+    expect((await app.get('/reports')).status).toBe(403);
+    expect((await app.get('/reports', { 'x-api-key': 'retired-key-0b5e8d1c6a2f9e47' })).status).toBe(403);
+    const ok = await app.get('/reports', { 'x-api-key': 'api-key-partner-7f3a9c2e41d8' });
+    expect(ok.status, ok.body).toBe(200);
+    expect(ok.json()).toEqual({ reports: ['daily', 'weekly'] });
+  }, 120_000);
+
   it('raw-http: AWS::ApiGatewayV2::Api quick create (Target) and Integration + Route', async () => {
     await deploy('raw-http');
     const app = at('raw-http');

@@ -228,6 +228,8 @@ export const ApiConfig = z.object({
   cors: Cors.optional(),
   payload_format_version: z.enum(['1.0', '2.0']).optional(),
   authorizers: z.record(z.string(), Authorizer).optional(),
+  /** API keys of the template that may call this API (through a usage plan), besides the configured ones (docs/security.md). */
+  api_keys: z.array(z.string().min(1)).optional(),
 });
 export type ApiConfig = z.infer<typeof ApiConfig>;
 

@@ -121,6 +121,12 @@ export function readApiAuth(auth: unknown, type: 'rest' | 'http', warn: (message
     if (name in model.authorizers) model.defaultAuthorizer = name;
   }
   if (auth.ApiKeyRequired === true) model.apiKeyRequired = true;
+  const plan = isRecord(auth.UsagePlan) ? auth.UsagePlan.CreateUsagePlan : undefined;
+  if (plan === 'PER_API' || plan === 'SHARED') {
+    warn(
+      `Auth.UsagePlan: the API key SAM creates gets a value API Gateway generates, which esb cannot know; list the keys to accept in ESB_API_KEYS or api_keys of ~/.esb/config.yaml, or declare an AWS::ApiGateway::ApiKey with a Value in a usage plan of this API (docs/security.md)`,
+    );
+  }
   return model;
 }
 

@@ -159,6 +159,51 @@ ${fnTemplate(
     expect(err.field).toBe('Events.E.Properties.Auth.Authorizer');
   });
 
+  it('gives an API the values of the enabled keys a usage plan (or StageKeys) ties to it, and says which keys it cannot know', () => {
+    const m = parseSamTemplate(
+      fnTemplate(
+        '',
+        `      Events:
+        E:
+          Type: Api
+          Properties: {Path: /x, Method: get, Auth: {ApiKeyRequired: true}}
+  Plan:
+    Type: AWS::ApiGateway::UsagePlan
+    Properties:
+      ApiStages: [{ApiId: !Ref ServerlessRestApi, Stage: Prod}]
+      Throttle: {RateLimit: 10}
+  Known:
+    Type: AWS::ApiGateway::ApiKey
+    Properties: {Enabled: true, Value: !Sub "\${AWS::StackName}-key-0123456789abcdef"}
+  KnownInPlan:
+    Type: AWS::ApiGateway::UsagePlanKey
+    Properties: {KeyId: !Ref Known, KeyType: API_KEY, UsagePlanId: !Ref Plan}
+  Legacy:
+    Type: AWS::ApiGateway::ApiKey
+    Properties: {Enabled: "true", Value: legacy-key-0123456789abcdef, StageKeys: [{RestApiId: !Ref ServerlessRestApi, StageName: Prod}]}
+  Disabled:
+    Type: AWS::ApiGateway::ApiKey
+    Properties: {Value: disabled-key-0123456789abcdef}
+  DisabledInPlan:
+    Type: AWS::ApiGateway::UsagePlanKey
+    Properties: {KeyId: !Ref Disabled, KeyType: API_KEY, UsagePlanId: !Ref Plan}
+  Generated:
+    Type: AWS::ApiGateway::ApiKey
+    Properties: {Enabled: true}
+  GeneratedInPlan:
+    Type: AWS::ApiGateway::UsagePlanKey
+    Properties: {KeyId: !Ref Generated, KeyType: API_KEY, UsagePlanId: !Ref Plan}`,
+      ),
+      { file: 't.yml' },
+    );
+    expect(m.apis.ServerlessRestApi.api_keys).toEqual(['t-key-0123456789abcdef', 'legacy-key-0123456789abcdef']);
+    expect(m.warnings).toEqual([expect.stringMatching(/^API key Generated has no Value: API Gateway would generate one/)]);
+    const short = errorOf(() => parseSamTemplate(fnTemplate('', `  K:\n    Type: AWS::ApiGateway::ApiKey\n    Properties: {Enabled: true, Value: short}`), { file: 't.yml' }));
+    expect([short.logicalId, short.field]).toEqual(['K', 'Value']);
+    const stray = errorOf(() => parseSamTemplate(fnTemplate('', `  PK:\n    Type: AWS::ApiGateway::UsagePlanKey\n    Properties: {KeyId: Nope, KeyType: API_KEY, UsagePlanId: Nope}`), { file: 't.yml' }));
+    expect([stray.logicalId, stray.field]).toEqual(['PK', 'KeyId']);
+  });
+
   it('an HttpApi event without Path and Method is the API\'s $default route', () => {
     const m = parseSamTemplate(fnTemplate('', `      Events:\n        Catch: {Type: HttpApi}`), { file: 't.yml' });
     expect(m.routes).toEqual([{ path: '$default', method: 'ANY', function: 't-Fn', api: 'ServerlessHttpApi' }]);

@@ -4,6 +4,7 @@ import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '@esb/contracts';
 import { posix } from 'node:path';
 import type { ApiConfig, Cors, DynamoTable, Route, S3Bucket } from '@esb/contracts';
 import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
+import { API_KEY_TYPES, readApiKeys } from './api-keys.js';
 import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
 import { SamTemplateError } from './errors.js';
 import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, SamModel, ScheduleEventModel } from './model.js';
@@ -436,7 +437,7 @@ class TemplateReader implements Lookup {
 
     for (const [id, r] of Object.entries(this.resources)) {
       if (!RUN_TYPES.has(r.Type)) {
-        if (QUIET_TYPES.has(r.Type) || REST_TYPES.has(r.Type) || HTTP_TYPES.has(r.Type)) continue;
+        if (QUIET_TYPES.has(r.Type) || REST_TYPES.has(r.Type) || HTTP_TYPES.has(r.Type) || API_KEY_TYPES.has(r.Type)) continue;
         const list = skipped.get(r.Type) ?? [];
         list.push(id);
         skipped.set(r.Type, list);
@@ -533,6 +534,11 @@ class TemplateReader implements Lookup {
       if (apis[api.id].cors === undefined) delete apis[api.id].cors;
       for (const r of api.routes) addRoute(api.id, r);
       if (api.routes.length === 0) this.warnings.push(`${api.id}: this API defines no route esb can serve`);
+    }
+
+    for (const [api, values] of this.readApiKeys()) {
+      if (apis[api]) apis[api].api_keys = values;
+      else this.warnings.push(`API keys are tied to "${api}", which is not an API of this template; they are not used`);
     }
 
     // A function nothing reaches because esb did not understand what should reach it: say so.
@@ -900,6 +906,16 @@ class TemplateReader implements Lookup {
     const ctx = this.apiContext(functionKeys);
     const def = (a: RawApiResource) => definitions.get(a.id);
     return [...readRestApis(ctx, raw, def), ...readHttpApis(ctx, raw, def)];
+  }
+
+  /** AWS::ApiGateway::ApiKey / UsagePlan / UsagePlanKey: the key values each API accepts. */
+  private readApiKeys(): Map<string, string[]> {
+    const raw: RawApiResource[] = [];
+    for (const [id, r] of Object.entries(this.resources)) {
+      if (!API_KEY_TYPES.has(r.Type) || !this.active(id)) continue;
+      raw.push({ id, type: r.Type, props: this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown> });
+    }
+    return raw.length ? readApiKeys(this.apiContext(new Set()), raw) : new Map();
   }
 
   private restCors(id: string, c: unknown): Cors | undefined {
