@@ -31,6 +31,14 @@ describe('readApiAuth (REST)', () => {
     expect(warnings).toEqual([expect.stringContaining('Auth.Authorizers.Cognito: Cognito user pool authorizer is not emulated')]);
   });
 
+  it('names the API key SAM makes for a usage plan, whose value esb cannot know', () => {
+    for (const [plan, warned] of [['PER_API', 1], ['SHARED', 1], ['NONE', 0]] as const) {
+      const warnings: string[] = [];
+      readApiAuth({ ApiKeyRequired: true, UsagePlan: { CreateUsagePlan: plan } }, 'rest', (m) => warnings.push(m));
+      expect(warnings.filter((w) => w.startsWith('Auth.UsagePlan: the API key SAM creates')), plan).toHaveLength(warned);
+    }
+  });
+
   it('names the field of bad input', () => {
     expect(() => readApiAuth({ Authorizers: { A: { FunctionArn: 'not-an-arn' } } }, 'rest', () => {})).toThrow(/FunctionArn/);
     expect(() => readApiAuth({ DefaultAuthorizer: 'Missing', Authorizers: {} }, 'rest', () => {})).toThrow(/DefaultAuthorizer/);
