@@ -3,12 +3,15 @@
 // the driver's pre-created spare, created but not started, is not an instance).
 import { expect, it } from 'vitest';
 import { describeStack } from '../src/scenario.js';
-import { deploy, functionContainers, http } from '../src/stack.js';
+import { deploy, functionContainers, http, pollUntil } from '../src/stack.js';
 
 describeStack('concurrency: ReservedConcurrentExecutions 2', (stack) => {
   it('10 concurrent requests all succeed with at most 2 containers', async () => {
     const s = stack();
     await deploy(s, 'concurrency/template.yml');
+    // The gateway container picks the new routes up within about a second of Ready (docs/compose.md).
+    const served = await pollUntil(() => http(`${s.gatewayUrl}/slow/warm`), (r) => r.status === 200, { everyMs: 200, withinMs: 30_000 });
+    expect(served.ok, `GET /slow/warm after the deploy: ${JSON.stringify(served.last)}`).toBe(true);
 
     let sampling = true;
     let maxContainers = 0;
