@@ -18,6 +18,12 @@ export interface AgentHttpServerOptions {
   host?: string;
   port?: number;
   log?: Logger;
+  /**
+   * Re-reads functions.yml now. Called once when a function is unknown, before answering 404: the
+   * gateway may already serve a route to a function written an instant ago, which the file watch
+   * has not brought here yet.
+   */
+  reloadFunctions?: () => Promise<void>;
 }
 
 const STATUS: Record<InvokeErrorKind, number> = { UnknownFunction: 404, Throttled: 429, Unavailable: 503, FunctionError: 200, Timeout: 200 };
@@ -52,14 +58,20 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
     const h = req.headers;
     const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
     try {
-      const r = await o.agent.invoke(fn, Buffer.concat(chunks), {
+      const payload = Buffer.concat(chunks);
+      const ctx = {
         requestId: one(h['x-esb-request-id']) ?? one(h['x-amzn-requestid']),
         traceId: one(h['x-amzn-trace-id']),
         clientContext: one(h['x-amz-client-context']),
         cognitoIdentity: one(h['x-esb-cognito-identity']),
         signal: ac.signal,
         logTail: one(h['x-amz-log-type']) === 'Tail',
-      });
+      };
+      let r = await o.agent.invoke(fn, payload, ctx);
+      if (r.error?.kind === 'UnknownFunction' && o.reloadFunctions) {
+        await o.reloadFunctions();
+        r = await o.agent.invoke(fn, payload, { ...ctx, requestId: r.requestId });
+      }
       const headers: Record<string, string | number> = {
         'content-type': 'application/json',
         'content-length': r.payload.length,

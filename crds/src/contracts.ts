@@ -255,6 +255,8 @@ export const StackRecord = z.object({
   deployment: z.string().optional(),
   /** Absolute path of the template it was generated from, when known. */
   template: z.string().optional(),
+  /** The digest of the artifact entry last applied: what a gateway that loaded it reports (docs/apply.md, "Stacks and owners"). */
+  digest: z.string().optional(),
   routing: RoutingFile.default({ routes: [], apis: {} }),
 });
 export type StackRecord = z.infer<typeof StackRecord>;

@@ -169,13 +169,15 @@ export interface DeployResult {
   seconds?: number;
   reason?: string;
   message?: string;
+  warnings?: string[];
 }
 
 /** `esb deploy -t <workspace>/<template> -m docker --workspace <ws> -e e2e --json`. */
 export async function deploy(stack: StackInfo, template: string, opts: { env?: string; name?: string; timeout?: string } = {}): Promise<DeployResult> {
   const args = [ESB_BIN, 'deploy', '-t', path.join(stack.workspace, template), '-m', 'docker', '--workspace', stack.workspace, '-e', opts.env ?? 'e2e', '--timeout', opts.timeout ?? '300s', '--json'];
   if (opts.name) args.push('--name', opts.name);
-  const r = await run(process.execPath, args, { allowFail: true, timeoutMs: 400_000 });
+  // ESB_GATEWAY_PORT: the CLI waits until this stack's gateway serves the deploy.
+  const r = await run(process.execPath, args, { env: { ESB_GATEWAY_PORT: stack.env.ESB_GATEWAY_PORT }, allowFail: true, timeoutMs: 400_000 });
   const last = r.stdout.trim().split('\n').pop() ?? '';
   let parsed: DeployResult | undefined;
   try {

@@ -278,6 +278,27 @@ describe('gateway config from CONFIG_DIR', () => {
     expect(err?.err).toMatch(/routing\.yml: routes\[0\]\.method/);
     await gw.close();
   });
+  it('GET /health?stack= reports the digest of the stack it serves, once its routes are loaded', async () => {
+    const sub = await mkdtemp(join(dir, 'served-'));
+    const stacks = (digest: string, path: string) =>
+      `stacks:\n  shop: {digest: "${digest}", routing: {routes: [{path: ${path}, method: GET, function: f, api: A}], apis: {A: {type: http}}}}\n`;
+    await writeFile(join(sub, 'functions.yml'), 'functions:\n  f: {}\n');
+    await writeFile(join(sub, 'routing.yml'), 'routes:\n  - {path: /v1, method: GET, function: f, api: A}\napis:\n  A: {type: http}\n');
+    await writeFile(join(sub, 'stacks.yml'), stacks('sha256:one', '/v1'));
+    const gw = await buildGateway({ invoker: new FakeInvoker({ f: () => 'ok' }), configDir: sub, log: memoryLogger().log, fsWatch: false, reloadIntervalMs: 60_000 });
+    const health = async (q: string) => (await gw.app.inject({ method: 'GET', url: `/health${q}` })).json();
+    expect(await health('?stack=shop')).toMatchObject({ status: 'ok', stack: { name: 'shop', digest: 'sha256:one' } });
+    expect(await health('?stack=other')).toMatchObject({ stack: { name: 'other', digest: null } });
+    expect(await health('?stack=__proto__')).toMatchObject({ stack: { name: '__proto__', digest: null } });
+    expect(await health('')).not.toHaveProperty('stack');
+    // A new deploy: apply renames routing.yml, then stacks.yml; the new digest comes with the new routes.
+    await writeFile(join(sub, 'routing.yml'), 'routes:\n  - {path: /v2, method: GET, function: f, api: A}\napis:\n  A: {type: http}\n');
+    await writeFile(join(sub, 'stacks.yml'), stacks('sha256:two', '/v2'));
+    await gw.reload();
+    expect(await health('?stack=shop')).toMatchObject({ stack: { digest: 'sha256:two' } });
+    expect((await gw.app.inject({ method: 'GET', url: '/v2' })).body).toBe('ok');
+    await gw.close();
+  });
   it('a routing.yml with a YAML syntax error is reported at its line:column, not 0:0', async () => {
     const sub = await mkdtemp(join(dir, 'syntax-'));
     await writeFile(join(sub, 'functions.yml'), 'functions:\n  f: {}\n');

@@ -154,6 +154,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   let table: RouteTable = compileRouteTable(opts.initialConfig?.routing ?? EMPTY_ROUTING, opts.initialConfig?.functions ?? EMPTY_FUNCTIONS);
   let stackTables = compileStackTables(opts.initialConfig?.stacks, opts.initialConfig?.functions ?? EMPTY_FUNCTIONS);
   let watcher: ConfigWatcher | undefined;
+  /** The stacks.yml the tables above were compiled from: its digests are what /health reports as served. */
+  let servedStacks = opts.initialConfig?.stacks;
 
   // Host <stack>.localhost[:port]: that stack's own routes; any other host: the merged table.
   const tableFor = (host: string | undefined): RouteTable => {
@@ -180,7 +182,9 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     let first = true;
     watcher = watchConfig<unknown>({
       configDir,
-      files: [FUNCTIONS_FILE, ROUTING_FILE, STACKS_FILE],
+      // stacks.yml before routing.yml: apply renames it last, so a stack's new digest read here
+      // comes with the routing.yml written before it (docs/apply.md, "Stacks and owners").
+      files: [FUNCTIONS_FILE, STACKS_FILE, ROUTING_FILE],
       intervalMs: opts.reloadIntervalMs ?? DEFAULT_RELOAD_INTERVAL_MS,
       fsWatch: opts.fsWatch,
       log,
@@ -198,6 +202,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
         const next = await compileRouteTableInSlices(routing, functions);
         stackTables = await compileStackTablesInSlices(parsed[STACKS_FILE] as StacksFileT | undefined, functions);
         swap(next);
+        servedStacks = parsed[STACKS_FILE] as StacksFileT | undefined;
         log.info({ routes: next.routes.length, functions: Object.keys(functions.functions).length, changed, ms: Math.round(performance.now() - t0) }, first ? 'config loaded' : 'config reloaded');
         if ((first || changed.includes(FUNCTIONS_FILE)) && opts.onFunctions) await opts.onFunctions(functions);
         first = false;
@@ -292,9 +297,13 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     res.end(a.body);
   }
 
-  app.get('/health', async (_req, reply) => {
+  app.get('/health', async (req, reply) => {
     reply.header('x-amzn-RequestId', randomUUID());
-    return { status: 'ok', routes: table.routes.length, functions: Object.keys(table.functions.functions).length };
+    const health: Record<string, unknown> = { status: 'ok', routes: table.routes.length, functions: Object.keys(table.functions.functions).length };
+    // ?stack=<name>: the digest of that stack's artifact this gateway serves (null: none), for `esb deploy` to wait on.
+    const stack = (req.query as Record<string, unknown>).stack;
+    if (typeof stack === 'string') health.stack = { name: stack, digest: (servedStacks?.stacks && Object.hasOwn(servedStacks.stacks, stack) ? servedStacks.stacks[stack].digest : undefined) ?? null };
+    return health;
   });
 
   const observe = opts.onRequestDone;

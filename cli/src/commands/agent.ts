@@ -110,7 +110,7 @@ export async function runAgent(argv: string[], env: Record<string, string | unde
     log,
   });
   await watcher.ready;
-  const server = await createAgentHttpServer({ agent, host: values.host ?? settings.agent.host ?? '127.0.0.1', port, log });
+  const server = await createAgentHttpServer({ agent, host: values.host ?? settings.agent.host ?? '127.0.0.1', port, log, reloadFunctions: () => watcher.check() });
   log.info({ url: server.url, runtime, configDir }, 'agent listening');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

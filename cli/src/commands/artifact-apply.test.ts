@@ -29,7 +29,7 @@ describe('esb artifact apply', () => {
     expect(await main(['artifact', 'apply', '--artifact', artifact, '--out', cfg, '--secret-env', join(work, 'sec.env')])).toBe(0);
     expect(io.out()).toMatch(/functions: 1 added, 0 replaced, 0 unchanged, 0 kept\n\s+added: f/);
     expect(io.out()).toMatch(/routes: 1 added.*\n\s+added: GET \/f/);
-    expect(io.out()).toMatch(/wrote functions\.yml, stacks\.yml, routing\.yml\n/); // resources.yml: still empty, not rewritten
+    expect(io.out()).toMatch(/wrote functions\.yml, routing\.yml, stacks\.yml\n/); // resources.yml: still empty, not rewritten
     expect(io.err()).toMatch(/warning: .*unknown resource kind "sqs"/);
     vi.restoreAllMocks();
 

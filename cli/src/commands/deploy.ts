@@ -174,16 +174,30 @@ async function readDevInfo(file: string): Promise<DevInfo | undefined> {
   }
 }
 
-/** One GET without keep-alive (a pooled socket would keep this short-lived process alive). */
-function answers(url: string): Promise<boolean> {
+/**
+ * One GET without keep-alive (a pooled socket would keep this short-lived process alive), and
+ * node:http rather than fetch (loading fetch costs a CLI command ~80 ms): status and body (at
+ * most 64 KB), or nothing when no answer comes within a second.
+ */
+function get(url: string | URL): Promise<{ status: number; body: string } | undefined> {
   return new Promise((resolve) => {
     const req = http.get(url, { agent: false, timeout: 1000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        body += c;
+        if (body.length > 64 * 1024) req.destroy();
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', () => resolve(undefined));
     });
     req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
+    req.on('error', () => resolve(undefined));
   });
+}
+
+async function answers(url: string): Promise<boolean> {
+  return (await get(url))?.status === 200;
 }
 
 function conditionLine(c: Condition): string {
@@ -335,12 +349,15 @@ export const deploy: Command = {
 
     // Summary: the routes this template serves, with full URLs.
     const routes = await readRoutes(artifactOutDir(status!.configDir!, request));
-    const base = dev?.gateway ?? 'http://localhost:3000';
+    // Without `esb dev`: the compose stack's published port (ESB_GATEWAY_PORT, docs/compose.md).
+    const base = dev?.gateway ?? `http://localhost:${process.env.ESB_GATEWAY_PORT || 3000}`;
+    // Ready means written to CONFIG_DIR; a gateway in another process loads it an instant later.
+    const notServed = status!.artifactDigest ? await waitUntilServed(base, status!.stackName ?? stackName, status!.artifactDigest) : undefined;
     const seconds = ((Date.now() - started) / 1000).toFixed(2);
     // An HTTP API's $default route answers every path no other route takes.
     const urlOf = (path: string) => (path === '$default' ? `${base}/* ($default)` : `${base}${path}`);
     const own = stackUrl(base, status!.stackName ?? stackName);
-    const warnings = status!.warnings ?? [];
+    const warnings = [...(status!.warnings ?? []), ...(notServed ? [notServed] : [])];
     if (values.json) {
       process.stdout.write(
         `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), resources: status!.resources, configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
@@ -354,6 +371,38 @@ export const deploy: Command = {
     return 0;
   },
 };
+
+/** How long `esb deploy` waits, after Ready, for the gateway to serve the deploy. */
+const SERVED_WAIT_MS = 10_000;
+
+/**
+ * Waits until the gateway at `base` reports serving `stack` at `digest` (GET /health?stack=,
+ * docs/gateway.md "Health"). Returns a warning when it still does not after SERVED_WAIT_MS;
+ * nothing when it does, or when no esb gateway answers there (nothing to wait for).
+ */
+async function waitUntilServed(base: string, stack: string, digest: string): Promise<string | undefined> {
+  const until = Date.now() + SERVED_WAIT_MS;
+  let reported: unknown;
+  for (;;) {
+    // 127.0.0.1 for localhost: the published port listens on IPv4 (compose's default bind address).
+    const url = new URL(`/health?stack=${encodeURIComponent(stack)}`, base);
+    if (url.hostname === 'localhost') url.hostname = '127.0.0.1';
+    const res = await get(url);
+    let health: { stack?: { digest?: unknown } } | undefined;
+    try {
+      health = res?.status === 200 ? (JSON.parse(res.body) as typeof health) : undefined;
+    } catch {
+      /* not an esb gateway */
+    }
+    if (!health?.stack) return undefined;
+    reported = health.stack.digest;
+    if (reported === digest) return undefined;
+    if (Date.now() >= until) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const serving = reported === null ? `no stack ${stack}` : `stack ${stack} at ${String(reported)}`;
+  return `the gateway at ${base} does not serve this deploy ${SERVED_WAIT_MS / 1000} s after Ready (it serves ${serving}); it may read another CONFIG_DIR`;
+}
 
 /**
  * Wakes the wait loop when something changes in `dir`, or after `ms` at the latest (polling
@@ -410,15 +459,9 @@ export async function waitForRegistry(registry: string, say: (line: string) => v
 }
 
 /** Whether anything HTTP answers (a registry's /v2/ may say 401 when it wants credentials). */
-function answersAny(url: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const req = http.get(url, { agent: false, timeout: 1000 }, (res) => {
-      res.resume();
-      resolve(res.statusCode !== undefined && res.statusCode < 500);
-    });
-    req.on('timeout', () => req.destroy());
-    req.on('error', () => resolve(false));
-  });
+async function answersAny(url: string): Promise<boolean> {
+  const r = await get(url);
+  return r !== undefined && r.status > 0 && r.status < 500;
 }
 
 /** Routes of the generated artifact (all its entries), for the summary. */

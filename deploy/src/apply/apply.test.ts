@@ -70,6 +70,10 @@ describe('applyArtifact', () => {
     expect(await readFile(join(code, 'index.js'), 'utf8')).toBe('A');
     expect(await readFile(join(cfg.resources.resources.layers![0].ContentUri, 'lib.js'), 'utf8')).toBe('lib');
     expect(cfg.routing.routes.map((r) => r.path)).toEqual(['/hello', '/work']);
+    // The stack's record carries the digest of the entry applied (what a gateway reports serving).
+    const stacks = parseYaml(await readFile(join(configDir, 'stacks.yml'), 'utf8'), 'stacks.yml') as { stacks: Record<string, { digest?: string }> };
+    expect(report.entries[0].digest).toMatch(/^sha256:/);
+    expect(stacks.stacks[report.entries[0].artifact_root].digest).toBe(report.entries[0].digest);
   });
 
   it('a file it had to create empty is written once: not again when the merge leaves it empty', async () => {

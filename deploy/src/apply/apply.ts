@@ -194,7 +194,7 @@ export async function applyArtifact(opts: ApplyOptions): Promise<ApplyReport> {
         }
         const result = mergeConfig(current, incoming);
         for (const w of result.warnings) warn(w);
-        const stack = recordStack(stacks, p.entry.entry.artifact_root, incoming, opts.owner);
+        const stack = recordStack(stacks, p.entry.entry.artifact_root, incoming, opts.owner, p.digest);
         stacks = stack.stacks;
         takeovers.push(...stack.takeovers);
         for (const w of stack.warnings) warn(w);
@@ -205,10 +205,11 @@ export async function applyArtifact(opts: ApplyOptions): Promise<ApplyReport> {
       const before = { ...rawBefore, stacks: stacksBefore.text };
       const text = { ...serializeRuntimeConfig(current), stacks: encodeRuntimeFile(STACKS_CODEC, stacks, STACKS_HEADER) };
       const writes: { name: string; content: string }[] = [];
-      // resources first, routing last, stacks.yml after functions.yml: no route (routing.yml's or a
-      // stack's own) names a function not yet written. A file whose text is unchanged is not
-      // rewritten: an unchanged re-apply must not make the gateway reload.
-      for (const k of ['resources', 'functions', 'stacks', 'routing'] as const) {
+      // resources first, then functions.yml: no route (routing.yml's or a stack's own) names a
+      // function not yet written; stacks.yml last: a gateway that reads a stack's new digest there
+      // (it reads stacks.yml before routing.yml) serves its merged routes too. A file whose text is
+      // unchanged is not rewritten: an unchanged re-apply must not make the gateway reload.
+      for (const k of ['resources', 'functions', 'routing', 'stacks'] as const) {
         if (before[k] !== text[k]) writes.push({ name: names[k], content: text[k] });
       }
       // Written together (one fsync wait), renamed in the order above.

@@ -36,7 +36,7 @@ export function describeTakeover(t: Takeover): string {
 }
 
 /** Records `stack` (one artifact entry) as deployed by `owner`. Inputs are not modified. */
-export function recordStack(current: StacksFile, stack: string, config: RuntimeConfig, owner: StackOwner = {}): StackUpdate {
+export function recordStack(current: StacksFile, stack: string, config: RuntimeConfig, owner: StackOwner = {}, digest?: string): StackUpdate {
   const warnings: string[] = [];
   const takeovers: Takeover[] = [];
   const owners = {
@@ -71,6 +71,6 @@ export function recordStack(current: StacksFile, stack: string, config: RuntimeC
   // Keys in the file's order (StackRecord): an unchanged stack encodes as the file it was read from.
   const deployment = owner.deployment ?? previous?.deployment;
   const template = owner.template ?? previous?.template;
-  const record: StacksFile['stacks'][string] = { ...(deployment ? { deployment } : {}), ...(template ? { template } : {}), routing: config.routing };
+  const record: StacksFile['stacks'][string] = { ...(deployment ? { deployment } : {}), ...(template ? { template } : {}), ...(digest ? { digest } : {}), routing: config.routing };
   return { stacks: { stacks: { ...current.stacks, [stack]: record }, owners }, takeovers, warnings };
 }

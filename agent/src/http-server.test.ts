@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import type { Invoker } from '@esb/contracts';
+import { createAgentHttpServer } from './http-server.js';
+import { errorResult } from './instance.js';
+import { createHttpInvoker } from './http-client.js';
+
+describe('the agent over HTTP', () => {
+  it('re-reads functions.yml once before answering that a function is unknown, then invokes it if it came', async () => {
+    const known = new Set<string>(['old']);
+    const written = new Set<string>(['old', 'new']); // functions.yml on disk, ahead of what was loaded
+    let reloads = 0;
+    const agent: Invoker = {
+      has: (name) => known.has(name),
+      async invoke(name, payload, ctx = {}) {
+        const requestId = ctx.requestId ?? 'generated';
+        if (!known.has(name)) return errorResult(requestId, 'UnknownFunction', `Function not found: ${name}`);
+        return { requestId, durationMs: 1, payload: Buffer.from(JSON.stringify({ ran: name, event: JSON.parse(payload.toString()) })) };
+      },
+    };
+    const server = await createAgentHttpServer({
+      agent,
+      reloadFunctions: async () => {
+        reloads++;
+        for (const f of written) known.add(f);
+      },
+    });
+    const client = createHttpInvoker({ url: server.url });
+    try {
+      const r = await client.invoke('new', Buffer.from('{"n":1}'), { requestId: 'r-1' });
+      expect(r.error).toBeUndefined();
+      expect(JSON.parse(r.payload.toString())).toEqual({ ran: 'new', event: { n: 1 } });
+      expect(r.requestId).toBe('r-1');
+      expect(reloads).toBe(1);
+      // Known functions never cost a re-read; a function that is not there after it is a 404 still.
+      await client.invoke('old', Buffer.from('{}'));
+      expect(reloads).toBe(1);
+      const missing = await client.invoke('absent', Buffer.from('{}'));
+      expect(missing.error?.kind).toBe('UnknownFunction');
+      expect(reloads).toBe(2);
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+});
