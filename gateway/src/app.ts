@@ -548,7 +548,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       query: queryValues(rawQueryString),
       stageVariables: api.stage_variables,
       context: event.requestContext,
-      apiKeys: api.api_keys,
+      apiKeys: api.apiKeySet,
     });
     if (!decision.ok) {
       log.info({ function: route.function, status: decision.status, reason: decision.reason, requestId: x.requestId }, 'request not authorized');

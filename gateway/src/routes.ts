@@ -24,6 +24,8 @@ export interface ResolvedApi extends ApiConfig {
   payloadFormat: '1.0' | '2.0';
   /** A stable, API-Gateway-looking id (10 lower-case characters) for requestContext.apiId. */
   apiId: string;
+  /** `api_keys` as a set: a key is looked up per request. */
+  apiKeySet?: ReadonlySet<string>;
 }
 
 export interface CompiledRoute {
@@ -109,7 +111,7 @@ export function resolveApi(id: string, config: ApiConfig | undefined): ResolvedA
     binary_media_types: [],
   };
   const payloadFormat = type === 'rest' ? '1.0' : (base.payload_format_version ?? '2.0');
-  return { ...base, id, payloadFormat, apiId: shortId(id, 10) };
+  return { ...base, id, payloadFormat, apiId: shortId(id, 10), ...(base.api_keys?.length ? { apiKeySet: new Set(base.api_keys) } : {}) };
 }
 
 interface ParsedPath {

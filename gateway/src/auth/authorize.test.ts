@@ -164,9 +164,9 @@ describe('AuthorizerEngine: API keys', () => {
   it('also passes with a key of the API itself (its template\'s), and only on that API', async () => {
     const engine = new AuthorizerEngine({ invoke: tokenAuthorizer([]), apiKeys: () => new Set(['k-123']) });
     const own = { 'x-api-key': 'own-key-0123456789abcdef' };
-    expect(await engine.authorize({ api_key_required: true }, {}, request({ headers: own, apiKeys: ['own-key-0123456789abcdef'] }))).toEqual({ ok: true });
-    expect(await engine.authorize({ api_key_required: true }, {}, request({ headers: own, apiKeys: ['other-key-0123456789abcdef'] }))).toMatchObject({ ok: false, status: 403 });
+    expect(await engine.authorize({ api_key_required: true }, {}, request({ headers: own, apiKeys: new Set(['own-key-0123456789abcdef']) }))).toEqual({ ok: true });
+    expect(await engine.authorize({ api_key_required: true }, {}, request({ headers: own, apiKeys: new Set(['other-key-0123456789abcdef']) }))).toMatchObject({ ok: false, status: 403 });
     expect(await engine.authorize({ api_key_required: true }, {}, request({ headers: own }))).toMatchObject({ ok: false, status: 403 });
-    expect(await engine.authorize({ api_key_required: true }, {}, request({ headers: { 'x-api-key': 'k-123' }, apiKeys: ['own-key-0123456789abcdef'] }))).toEqual({ ok: true });
+    expect(await engine.authorize({ api_key_required: true }, {}, request({ headers: { 'x-api-key': 'k-123' }, apiKeys: new Set(['own-key-0123456789abcdef']) }))).toEqual({ ok: true });
   });
 });

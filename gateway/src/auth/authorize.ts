@@ -20,7 +20,7 @@ export interface AuthRequest extends IdentityInput {
   /** The proxy event the function would get (v1 or v2): Lambda REQUEST authorizers receive it too. */
   event: Record<string, unknown>;
   /** The API's own keys (its template's, through a usage plan), accepted besides the configured ones. */
-  apiKeys?: readonly string[];
+  apiKeys?: ReadonlySet<string>;
 }
 
 export type AuthOutcome =
@@ -113,7 +113,7 @@ export class AuthorizerEngine {
   async authorize(route: AuthRouteConfig, authorizers: Record<string, Authorizer> | undefined, request: AuthRequest): Promise<AuthOutcome> {
     if (route.api_key_required) {
       const key = request.headers['x-api-key'];
-      if (!key || !(this.options.apiKeys?.().has(key) || request.apiKeys?.includes(key))) return deny(403, FORBIDDEN, 'missing or unknown API key');
+      if (!key || !(this.options.apiKeys?.().has(key) || request.apiKeys?.has(key))) return deny(403, FORBIDDEN, 'missing or unknown API key');
     }
     const name = route.authorizer;
     if (!name || name === 'NONE' || name === 'AWS_IAM') return { ok: true };
