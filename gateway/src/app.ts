@@ -24,7 +24,7 @@ import { type InvokeApiAccess, OPEN_INVOKE_API } from './invoke-auth.js';
 import { mapResponse } from './response.js';
 import { frontWay, readBody } from './front.js';
 import { createConfigParser } from './config-parse.js';
-import { compileRouteTable, compileRouteTableInSlices, type CompiledRoute, type ResolvedApi, type RouteTable } from './routes.js';
+import { apiKeyIdOf, compileRouteTable, compileRouteTableInSlices, type CompiledRoute, type ResolvedApi, type RouteTable } from './routes.js';
 
 export const FUNCTIONS_FILE = FUNCTIONS_CODEC.name;
 export const ROUTING_FILE = ROUTING_CODEC.name;
@@ -556,6 +556,13 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       return x.sendJson(decision.status, Buffer.from(decision.body), api, errorType);
     }
     if (decision.authorizer) event.requestContext.authorizer = decision.authorizer;
+    // A method that requires an API key tells the function which one came ($context.identity.apiKey, apiKeyId).
+    const key = x.req.headers['x-api-key'];
+    if (route.auth!.api_key_required && typeof key === 'string' && api.type === 'rest') {
+      const identity = event.requestContext.identity as Record<string, unknown>;
+      identity.apiKey = key;
+      identity.apiKeyId = apiKeyIdOf(key);
+    }
     invokeWithTimeout(route.function, Buffer.from(JSON.stringify(event)), x.requestId, traceId, x.res, x.answer);
   }
 

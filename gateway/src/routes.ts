@@ -86,6 +86,11 @@ export const DEFAULT_ROUTE = '$default';
 const MISSING_TOKEN = { statusCode: 403 as const, message: 'Missing Authentication Token' };
 const NOT_FOUND = { statusCode: 404 as const, message: 'Not Found' };
 
+/** A stable, API-Gateway-looking id (10 characters) for an API key, for requestContext.identity.apiKeyId. */
+export function apiKeyIdOf(key: string): string {
+  return shortId(`api-key ${key}`, 10);
+}
+
 function shortId(text: string, length: number): string {
   // FNV-1a, base36: stable across runs so that ids in events do not change on reload.
   let h = 0x811c9dc5;

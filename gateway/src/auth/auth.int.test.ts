@@ -98,7 +98,11 @@ describe('API security at the gateway (real authorizer functions, process runtim
   it('API keys: 403 without or with a wrong x-api-key', async () => {
     expect(await get('/keyed')).toMatchObject({ status: 403, body: { message: 'Forbidden' } });
     expect((await get('/keyed', { 'x-api-key': 'wrong' })).status).toBe(403);
-    expect((await get('/keyed', { 'x-api-key': 'key-123' })).status).toBe(200);
+    const keyed = await get('/keyed', { 'x-api-key': 'key-123' });
+    expect(keyed.status).toBe(200);
+    // The function sees which key came ($context.identity.apiKey / apiKeyId); without a key requirement, null.
+    expect(keyed.body).toMatchObject({ apiKey: 'key-123', apiKeyId: expect.stringMatching(/^[0-9a-z]{10}$/) });
+    expect((await get('/open', { 'x-api-key': 'key-123' })).body).toMatchObject({ apiKey: null, apiKeyId: null });
   });
 
   it('HTTP API JWT authorizer: signature, audience, expiry and scopes; claims in requestContext.authorizer.jwt', async () => {
