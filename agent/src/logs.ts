@@ -4,7 +4,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { millisText, oncePerSecond } from '@esb/contracts';
+import { Gather, millisText, oncePerSecond } from '@esb/contracts';
 
 export interface LogRecord {
   time: number;
@@ -68,26 +68,22 @@ export function reportLine(r: {
   return s;
 }
 
-/** Bytes of lines gathered before they are written (all functions together). */
-const GATHER_BYTES = 64 * 1024;
 /** Emptied gather buffers kept for reuse. */
 const SPARE_GATHERS = 4;
 
 /**
- * Lines are copied as they come into one gather buffer shared by all functions, with each
- * function's stretches of it noted, and written every `flushMs` with one write per function
- * file (or at once when the buffer is full). Held as strings for the interval, three lines per
- * invoke survived the young-generation collections and cost more than formatting them.
+ * Lines are copied as they come into one gather buffer shared by all functions (Gather), with
+ * each function's stretches of it noted, and written every `flushMs` with one write per function
+ * file (or at once when the buffer is full).
  */
 export class FileLogSink implements LogSink {
   private readonly files = new Map<string, WriteStream>();
-  private gather: Buffer = Buffer.allocUnsafeSlow(GATHER_BYTES);
-  private used = 0;
+  private gather = new Gather();
   /** Per function, its stretches of the gather buffer as [start, end, start, end, ...]. */
   private readonly stretches = new Map<string, number[]>();
   private lastFunction: string | undefined;
   private lastStretch: number[] | undefined;
-  private readonly spares: Buffer[] = [];
+  private readonly spares: Gather[] = [];
   private timer: NodeJS.Timeout | undefined;
   constructor(
     private readonly dir: string,
@@ -98,21 +94,19 @@ export class FileLogSink implements LogSink {
   }
   write(rec: LogRecord): void {
     const line = formatLogLine(rec);
-    // A UTF-16 unit is at most 3 bytes of UTF-8: checked against that, a line is never cut.
-    if (this.used + line.length * 3 > GATHER_BYTES) {
+    if (this.gather.mayOverflow(line)) {
       this.flush();
-      if (line.length * 3 > GATHER_BYTES) {
+      if (this.gather.tooLong(line)) {
         this.file(rec.function).write(line);
         return;
       }
     }
-    const start = this.used;
-    this.used += this.gather.write(line, start, 'utf8');
-    if (rec.function === this.lastFunction) this.lastStretch![this.lastStretch!.length - 1] = this.used;
+    const start = this.gather.append(line);
+    if (rec.function === this.lastFunction) this.lastStretch![this.lastStretch!.length - 1] = this.gather.used;
     else {
       let s = this.stretches.get(rec.function);
       if (!s) this.stretches.set(rec.function, (s = []));
-      s.push(start, this.used);
+      s.push(start, this.gather.used);
       this.lastFunction = rec.function;
       this.lastStretch = s;
     }
@@ -124,23 +118,24 @@ export class FileLogSink implements LogSink {
   flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.used === 0) return;
+    if (this.gather.used === 0) return;
     const gather = this.gather;
     // The buffer is the files' until their writes are done; then it is a spare again.
     let writing = this.stretches.size;
     const done = () => {
-      if (--writing === 0 && this.spares.length < SPARE_GATHERS) this.spares.push(gather);
+      if (--writing > 0 || this.spares.length >= SPARE_GATHERS) return;
+      gather.used = 0;
+      this.spares.push(gather);
     };
     for (const [fn, s] of this.stretches) {
       const f = this.file(fn);
       if (s.length > 2) f.cork();
-      for (let i = 0; i < s.length; i += 2) f.write(gather.subarray(s[i], s[i + 1]), i + 2 === s.length ? done : undefined);
+      for (let i = 0; i < s.length; i += 2) f.write(gather.bytes.subarray(s[i], s[i + 1]), i + 2 === s.length ? done : undefined);
       if (s.length > 2) f.uncork();
     }
     this.stretches.clear();
     this.lastFunction = this.lastStretch = undefined;
-    this.gather = this.spares.pop() ?? Buffer.allocUnsafeSlow(GATHER_BYTES);
-    this.used = 0;
+    this.gather = this.spares.pop() ?? new Gather();
   }
   private file(fn: string): WriteStream {
     let f = this.files.get(fn);

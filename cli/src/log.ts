@@ -6,7 +6,7 @@
 // The destination also takes records already split into fields (`writeRecord`, used by the
 // gateway's access log, docs/gateway.md): each is formatted once, as a pretty line or as the
 // JSON line pino would write, without pino writing JSON that the pretty format parses back.
-import { millisText, oncePerSecond } from '@esb/contracts';
+import { Gather, millisText, oncePerSecond } from '@esb/contracts';
 import { processSettings } from './settings.js';
 import { pino, type DestinationStream, type Logger } from 'pino';
 
@@ -60,25 +60,20 @@ export interface RecordDestination extends DestinationStream {
   writeRecord(level: number, time: number, bindings: Record<string, unknown>, fields: Record<string, unknown>, msg: string): void;
 }
 
-/** What the lines of one flush interval are gathered in; a burst that fills it is written at once. */
-const GATHER_BYTES = 64 * 1024;
-
 /**
  * Gathers lines and hands them to `out` at most every `flushMs` (and before the process exits),
  * in the order they were written. `pretty`: pino's JSON lines are printed as formatLine does.
- * Lines are copied into one reused buffer as they come: kept as strings until the flush, they
- * lived through the young generation's collections and made up most of the cost of a log line
- * under load (docs/gateway.md, "Speed").
+ * Lines are copied into one reused buffer as they come (Gather); a burst that fills it is
+ * written at once.
  */
 export function batchedDestination(out: { write(s: string): unknown; flushSync?(): void }, options: { pretty?: boolean; flushMs?: number } = {}): RecordDestination {
   const flushMs = options.flushMs ?? LOG_FLUSH_MS;
-  const gathered = Buffer.allocUnsafe(GATHER_BYTES);
-  let used = 0;
+  const gathered = new Gather();
   let scheduled = false;
   const writeGathered = () => {
-    if (used === 0) return;
-    const chunk = gathered.toString('utf8', 0, used);
-    used = 0;
+    if (gathered.used === 0) return;
+    const chunk = gathered.bytes.toString('utf8', 0, gathered.used);
+    gathered.used = 0;
     out.write(chunk);
   };
   const flush = () => {
@@ -86,15 +81,14 @@ export function batchedDestination(out: { write(s: string): unknown; flushSync?(
     writeGathered();
   };
   const add = (lines: string) => {
-    // A UTF-16 unit is at most 3 bytes of UTF-8: checked against that, a line is never cut.
-    if (used + lines.length * 3 > GATHER_BYTES) {
+    if (gathered.mayOverflow(lines)) {
       writeGathered();
-      if (lines.length * 3 > GATHER_BYTES) {
+      if (gathered.tooLong(lines)) {
         out.write(lines);
         return;
       }
     }
-    used += gathered.write(lines, used, 'utf8');
+    gathered.append(lines);
     if (!scheduled) {
       scheduled = true;
       setTimeout(flush, flushMs).unref();
