@@ -80,11 +80,6 @@ const SPILL_MIN_MS = 100;
 export const QUEUE_PLACES = 4;
 const QUEUED_WORK_MS = 2;
 const QUEUE_IN_INSTANCE_MS = 1;
-
-/** Places behind a running invocation of a function averaging `averageMs`: QUEUE_PLACES, fewer when that would queue more than QUEUED_WORK_MS of work. */
-export function queuePlacesFor(averageMs: number): number {
-  return Math.min(QUEUE_PLACES, Math.floor(QUEUED_WORK_MS / averageMs));
-}
 const HELD_UP_MS = 5;
 /**
  * Invocations queued behind one that has run this long are asked back (RECALL): a short
@@ -93,6 +88,11 @@ const HELD_UP_MS = 5;
  */
 const RECALL_AFTER_MS = 10;
 const RECALL_SWEEP_MS = 5;
+
+/** Places behind a running invocation of a function averaging `averageMs`: QUEUE_PLACES, fewer when that would queue more than QUEUED_WORK_MS of work. */
+export function queuePlacesFor(averageMs: number): number {
+  return Math.min(QUEUE_PLACES, Math.floor(QUEUED_WORK_MS / averageMs));
+}
 
 export interface PoolStats {
   starting: number;
@@ -363,11 +363,7 @@ export class FunctionPool {
 
   /** Whether `inst` has a free queue place, behind an invocation that is not held up. */
   private hasQueuePlace(inst: Instance, now: number): boolean {
-    return inst.gen === this.gen && inst.canQueue(this.queuePlaces()) && now - inst.current!.deliveredAt! < HELD_UP_MS;
-  }
-
-  private queuePlaces(): number {
-    return queuePlacesFor(this.serviceMs!);
+    return inst.gen === this.gen && inst.canQueue(queuePlacesFor(this.serviceMs!)) && now - inst.current!.deliveredAt! < HELD_UP_MS;
   }
 
   /** A busy instance a request may queue in: the fewest queued, then the running invocation that started first. */
