@@ -302,7 +302,10 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     const health: Record<string, unknown> = { status: 'ok', routes: table.routes.length, functions: Object.keys(table.functions.functions).length };
     // ?stack=<name>: the digest of that stack's artifact this gateway serves (null: none), for `esb deploy` to wait on.
     const stack = (req.query as Record<string, unknown>).stack;
-    if (typeof stack === 'string') health.stack = { name: stack, digest: (servedStacks?.stacks && Object.hasOwn(servedStacks.stacks, stack) ? servedStacks.stacks[stack].digest : undefined) ?? null };
+    if (typeof stack === 'string') {
+      const served = servedStacks?.stacks ?? {};
+      health.stack = { name: stack, digest: (Object.hasOwn(served, stack) && served[stack].digest) || null };
+    }
     return health;
   });
 

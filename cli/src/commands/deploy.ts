@@ -382,11 +382,11 @@ const SERVED_WAIT_MS = 10_000;
  */
 async function waitUntilServed(base: string, stack: string, digest: string): Promise<string | undefined> {
   const until = Date.now() + SERVED_WAIT_MS;
+  // 127.0.0.1 for localhost: the published port listens on IPv4 (compose's default bind address).
+  const url = new URL(`/health?stack=${encodeURIComponent(stack)}`, base);
+  if (url.hostname === 'localhost') url.hostname = '127.0.0.1';
   let reported: unknown;
   for (;;) {
-    // 127.0.0.1 for localhost: the published port listens on IPv4 (compose's default bind address).
-    const url = new URL(`/health?stack=${encodeURIComponent(stack)}`, base);
-    if (url.hostname === 'localhost') url.hostname = '127.0.0.1';
     const res = await get(url);
     let health: { stack?: { digest?: unknown } } | undefined;
     try {
