@@ -2,14 +2,14 @@
 // Python clients take their events over a socket pair only the instance holds (no other process
 // can open it: it has no address), with the whole Lambda context; custom runtimes keep HTTP on
 // AWS_LAMBDA_RUNTIME_API; runtimeChannel: false puts esb's own clients back on HTTP.
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, openSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionsFile } from '@esb/contracts';
 import { type Agent, createAgent } from './agent.js';
 import { logFileName } from './logs.js';
+import { codeFolder, processAgent } from './testing/process-agent.js';
 import { until } from '@esb/contracts/testing';
 
 const json = (b: Buffer) => JSON.parse(b.toString('utf8'));
@@ -85,11 +85,7 @@ describe('the instance channel, process runtime', () => {
   };
 
   beforeAll(() => {
-    dir = mkdtempSync(path.join(tmpdir(), 'esb-channel-'));
-    for (const d of ['node', 'py', 'custom']) mkdirSync(path.join(dir, d));
-    writeFileSync(path.join(dir, 'node', 'index.mjs'), NODE);
-    writeFileSync(path.join(dir, 'py', 'app.py'), PY);
-    writeFileSync(path.join(dir, 'custom', 'bootstrap'), CUSTOM, { mode: 0o755 });
+    dir = codeFolder('esb-channel-', { 'node/index.mjs': NODE, 'py/app.py': PY, 'custom/bootstrap': CUSTOM });
   });
   afterAll(async () => {
     await Promise.all(agents.map((a) => a.close()));
@@ -198,23 +194,15 @@ describe('events queued in an instance behind the running one, process runtime',
   const one = { scaling: { max_capacity: 1 } };
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'esb-queued-'));
-    for (const d of ['node', 'py']) mkdirSync(path.join(dir, d));
-    writeFileSync(path.join(dir, 'node', 'index.mjs'), QUICK_NODE);
-    writeFileSync(path.join(dir, 'py', 'app.py'), QUICK_PY);
-    agent = await createAgent({ runtime: 'process', logDir: path.join(dir, 'logs'), log: pino({ level: 'silent' }), schedules: false, pinoFunctionLogs: false });
-    agent.setFunctions(
-      FunctionsFile.parse({
-        functions: {
-          node: { runtime: 'nodejs20.x', handler: 'index.quick', code: path.join(dir, 'node'), timeout: 30, ...one },
-          py: { runtime: 'python3.12', handler: 'app.quick', code: path.join(dir, 'py'), timeout: 30, ...one },
-          crashy: { runtime: 'nodejs20.x', handler: 'index.crashy', code: path.join(dir, 'node'), ...one },
-          slow: { runtime: 'nodejs20.x', handler: 'index.slow', code: path.join(dir, 'node'), ...one },
-          chatty: { runtime: 'nodejs20.x', handler: 'index.chatty', code: path.join(dir, 'node'), ...one },
-          pychatty: { runtime: 'python3.12', handler: 'app.chatty', code: path.join(dir, 'py'), ...one },
-        },
-      }),
-    );
+    dir = codeFolder('esb-queued-', { 'node/index.mjs': QUICK_NODE, 'py/app.py': QUICK_PY });
+    agent = await processAgent(dir, {
+      node: { runtime: 'nodejs20.x', handler: 'index.quick', code: path.join(dir, 'node'), timeout: 30, ...one },
+      py: { runtime: 'python3.12', handler: 'app.quick', code: path.join(dir, 'py'), timeout: 30, ...one },
+      crashy: { runtime: 'nodejs20.x', handler: 'index.crashy', code: path.join(dir, 'node'), ...one },
+      slow: { runtime: 'nodejs20.x', handler: 'index.slow', code: path.join(dir, 'node'), ...one },
+      chatty: { runtime: 'nodejs20.x', handler: 'index.chatty', code: path.join(dir, 'node'), ...one },
+      pychatty: { runtime: 'python3.12', handler: 'app.chatty', code: path.join(dir, 'py'), ...one },
+    });
   });
   afterAll(async () => {
     await agent?.close();

@@ -3,14 +3,12 @@
 // Node handler's child process sees it too. Setting it does not go through the C library's
 // setenv, which keeps every value it was ever given: the [heap] of an instance (what malloc
 // holds, apart from the language's own heap) does not grow with the number of trace ids.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FunctionsFile } from '@esb/contracts';
-import { type Agent, createAgent } from './agent.js';
+import type { Agent } from './agent.js';
+import { codeFolder, processAgent } from './testing/process-agent.js';
 
 const NODE = `import { execFileSync } from 'node:child_process';
 export const handler = async (event) => ({
@@ -45,21 +43,12 @@ describe('the trace id in the environment of esb runtime clients (process runtim
   let agent: Agent;
 
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'esb-trace-'));
-    mkdirSync(path.join(dir, 'node'));
-    mkdirSync(path.join(dir, 'py'));
-    writeFileSync(path.join(dir, 'node', 'index.mjs'), NODE);
-    writeFileSync(path.join(dir, 'py', 'app.py'), PY);
-    agent = await createAgent({ runtime: 'process', logDir: path.join(dir, 'logs'), log: pino({ level: 'silent' }), pinoFunctionLogs: false, schedules: false });
-    agent.setFunctions(
-      FunctionsFile.parse({
-        functions: {
-          // One instance each: its heap is measured over all the invocations.
-          node: { runtime: 'nodejs20.x', handler: 'index.handler', code: path.join(dir, 'node'), scaling: { max_capacity: 1 } },
-          py: { runtime: 'python3.11', handler: 'app.handler', code: path.join(dir, 'py'), scaling: { max_capacity: 1 } },
-        },
-      }),
-    );
+    dir = codeFolder('esb-trace-', { 'node/index.mjs': NODE, 'py/app.py': PY });
+    agent = await processAgent(dir, {
+      // One instance each: its heap is measured over all the invocations.
+      node: { runtime: 'nodejs20.x', handler: 'index.handler', code: path.join(dir, 'node'), scaling: { max_capacity: 1 } },
+      py: { runtime: 'python3.11', handler: 'app.handler', code: path.join(dir, 'py'), scaling: { max_capacity: 1 } },
+    });
   });
 
   afterAll(async () => {
