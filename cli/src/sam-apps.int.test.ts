@@ -18,6 +18,7 @@ const template = (shape: string) => path.join(APPS, shape, 'template.yaml');
 
 interface Answer {
   status: number;
+  headers: http.IncomingHttpHeaders;
   body: string;
   json(): any;
 }
@@ -35,7 +36,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const body = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, body, json: () => JSON.parse(body) });
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body, json: () => JSON.parse(body) });
         });
       });
       req.on('error', reject);
@@ -147,6 +148,38 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     const ok = await app.get('/reports', { 'x-api-key': 'api-key-partner-7f3a9c2e41d8' });
     expect(ok.status, ok.body).toBe(200);
     expect(ok.json()).toEqual({ reports: ['daily', 'weekly'] });
+  }, 120_000);
+
+  it("gateway-responses: the API's GatewayResponses and a raw AWS::ApiGateway::GatewayResponse shape the gateway's own answers", async () => {
+    await deploy('gateway-responses');
+    const app = at('gateway-responses');
+    const ok = await app.get('/notes', { authorization: 'Bearer writer' });
+    expect(ok.status, ok.body).toBe(200);
+    expect(ok.json()).toEqual({ notes: ['first'], by: 'writer' });
+
+    // UNAUTHORIZED: its own status, headers and template (context, error and stage variables).
+    for (const headers of [undefined, { authorization: 'Bearer nobody' }]) {
+      const denied = await app.get('/notes', headers);
+      expect(denied.status, denied.body).toBe(401);
+      expect(denied.headers['www-authenticate']).toBe('Bearer realm="notes"');
+      expect(denied.headers['access-control-allow-origin']).toBe('*');
+      expect(denied.headers['content-type']).toBe('application/json');
+      expect(denied.json()).toEqual({ error: { code: 'UNAUTHORIZED', message: 'Unauthorized', requestId: denied.headers['x-amzn-requestid'], app: 'notes' } });
+    }
+    // ACCESS_DENIED is not customized: DEFAULT_4XX's headers, API Gateway's own body.
+    const forbidden = await app.get('/notes', { authorization: 'Bearer guest' });
+    expect(forbidden.status).toBe(403);
+    expect(forbidden.headers['access-control-allow-headers']).toBe('Content-Type,Authorization');
+    expect(forbidden.json()).toEqual({ Message: 'User is not authorized to access this resource with an explicit deny' });
+    // DEFAULT_5XX: a header taken from the request, and the app's error shape.
+    const broken = await app.get('/broken', { authorization: 'Bearer writer', origin: 'http://notes.example' });
+    expect(broken.status).toBe(502);
+    expect(broken.headers['access-control-allow-origin']).toBe('http://notes.example');
+    expect(broken.json()).toEqual({ error: 'internal', message: 'Internal server error' });
+    // MISSING_AUTHENTICATION_TOKEN, from the raw resource: 404 instead of 403.
+    const missing = await app.get('/nowhere');
+    expect(missing.status).toBe(404);
+    expect(missing.json()).toEqual({ error: 'no route for GET /v1/nowhere' });
   }, 120_000);
 
   it('raw-http: AWS::ApiGatewayV2::Api quick create (Target) and Integration + Route', async () => {

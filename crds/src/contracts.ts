@@ -220,6 +220,43 @@ export const Route = z.object({
 });
 export type Route = z.infer<typeof Route>;
 
+/** What a REST API's gateway answers itself (not its functions), by kind (docs/gateway.md, "Gateway responses"). */
+export const GATEWAY_RESPONSE_TYPES = [
+  'ACCESS_DENIED',
+  'API_CONFIGURATION_ERROR',
+  'AUTHORIZER_CONFIGURATION_ERROR',
+  'AUTHORIZER_FAILURE',
+  'BAD_REQUEST_BODY',
+  'BAD_REQUEST_PARAMETERS',
+  'DEFAULT_4XX',
+  'DEFAULT_5XX',
+  'EXPIRED_TOKEN',
+  'INTEGRATION_FAILURE',
+  'INTEGRATION_TIMEOUT',
+  'INVALID_API_KEY',
+  'INVALID_SIGNATURE',
+  'MISSING_AUTHENTICATION_TOKEN',
+  'QUOTA_EXCEEDED',
+  'REQUEST_TOO_LARGE',
+  'RESOURCE_NOT_FOUND',
+  'THROTTLED',
+  'UNAUTHORIZED',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'WAF_FILTERED',
+] as const;
+export const GatewayResponseType = z.enum(GATEWAY_RESPONSE_TYPES);
+export type GatewayResponseType = z.infer<typeof GatewayResponseType>;
+
+export const GatewayResponse = z.object({
+  /** Replaces the answer's status (a DEFAULT_4XX / DEFAULT_5XX status applies to its whole class). */
+  status_code: z.number().int().min(100).max(599).optional(),
+  /** header -> value as API Gateway writes it: `'literal'`, `method.request.header.<name>`, `method.request.querystring.<name>`, `method.request.path.<name>`, `stageVariables.<name>` or `context.<variable>`. */
+  headers: stringMap.default({}),
+  /** content type -> body template (Velocity, with $context, $stageVariables and $util). */
+  templates: stringMap.default({}),
+});
+export type GatewayResponse = z.infer<typeof GatewayResponse>;
+
 export const ApiConfig = z.object({
   type: z.enum(['rest', 'http']),
   stage: z.string().default('$default'),
@@ -230,6 +267,8 @@ export const ApiConfig = z.object({
   authorizers: z.record(z.string(), Authorizer).optional(),
   /** API keys of the template that may call this API (through a usage plan), besides the configured ones (docs/security.md). */
   api_keys: z.array(z.string().min(1)).optional(),
+  /** REST APIs: the gateway's own answers (errors) as the template customizes them. */
+  gateway_responses: z.partialRecord(GatewayResponseType, GatewayResponse).optional(),
 });
 export type ApiConfig = z.infer<typeof ApiConfig>;
 

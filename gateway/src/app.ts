@@ -1,7 +1,7 @@
 // The gateway as a fastify app: one catch-all route over the current route table (swapped
 // atomically on reload), the Lambda Invoke API, /health, and the access log. `buildGateway`
 // returns the app without listening (tests use app.inject); server.ts listens.
-import { FUNCTIONS_CODEC, LOCAL_ACCOUNT_ID, LOCAL_REGION, ROUTING_CODEC, STACKS_CODEC } from '@esb/contracts';
+import { FUNCTIONS_CODEC, LOCAL_ACCOUNT_ID, LOCAL_REGION, ROUTING_CODEC, STACKS_CODEC, type GatewayResponseType } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -22,6 +22,7 @@ import { buildV1Event, buildV2Event, edgeHeaders, v1EventJson, v2EventJson, isTe
 import { registerInvokeApi } from './invoke-api.js';
 import { type InvokeApiAccess, OPEN_INVOKE_API } from './invoke-auth.js';
 import { mapResponse } from './response.js';
+import { customizedAnswer } from './gateway-responses.js';
 import { frontWay, readBody } from './front.js';
 import { createConfigParser } from './config-parse.js';
 import { apiKeyIdOf, compileRouteTable, compileRouteTableInSlices, type CompiledRoute, type ResolvedApi, type RouteTable } from './routes.js';
@@ -365,6 +366,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
    */
   class Exchange {
     route: CompiledRoute | undefined = undefined;
+    pathParameters: Record<string, string> | null = null;
     constructor(
       readonly req: IncomingMessage,
       readonly res: ServerResponse,
@@ -375,17 +377,43 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       readonly origin: string | undefined,
     ) {}
 
-    /** Answers from the gateway itself, JSON bodies, in one writeHead + end. */
-    sendJson(status: number, body: Buffer, api: ResolvedApi | undefined, errorType?: string): void {
+    /** Answers from the gateway itself (JSON bodies, `type` as in gateway responses), in one writeHead + end. */
+    sendJson(status: number, body: Buffer, api: ResolvedApi | undefined, type: GatewayResponseType, errorType?: string): void {
       const route = this.route;
       const out: Record<string, string> = errorType === undefined ? {} : { 'x-amzn-errortype': errorType };
       Object.assign(out, requestIdHeaders(this.requestId, !!route && api?.type === 'http'));
       if (api?.cors && this.origin) Object.assign(out, corsResponseHeaders(api.cors, this.origin));
       out['content-type'] = JSON_CT;
+      const custom = api?.gatewayResponses && customizedAnswer(api.gatewayResponses, type, status, body, this.answeredRequest(api));
+      if (custom) {
+        status = custom.status;
+        body = custom.body;
+        Object.assign(out, custom.headers);
+      }
       out['content-length'] = String(body.length);
       this.res.writeHead(status, out);
       this.res.end(body);
       accessLog(this.method, this.rawPath, route?.routeKey, route?.function, status, this.t0, this.requestId);
+    }
+
+    /** The request as a gateway response's templates and header values see it. */
+    private answeredRequest(api: ResolvedApi) {
+      const { req, route } = this;
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const context = {
+        requestId: this.requestId,
+        extendedRequestId: this.requestId,
+        accountId,
+        apiId: api.apiId,
+        stage: api.stage,
+        httpMethod: this.method,
+        path: `/${api.stage}${this.rawPath}`,
+        resourcePath: route?.resource ?? this.rawPath,
+        domainName: req.headers.host ?? '',
+        identity: { sourceIp: sourceIpOf(req), userAgent: req.headers['user-agent'] ?? '' },
+      };
+      return { headers: req.headers, rawQueryString: q < 0 ? '' : url.slice(q + 1), pathParameters: this.pathParameters, stageVariables: api.stage_variables, context };
     }
 
     private outcome: Outcome | undefined = undefined;
@@ -413,18 +441,18 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
         accessLog(method, rawPath, route.routeKey, route.function, 499, t0, requestId); // client closed request: not invoked
         return;
       }
-      if (result === 'timeout') return this.sendJson(504, MSG.timeout, api);
+      if (result === 'timeout') return this.sendJson(504, MSG.timeout, api, 'INTEGRATION_TIMEOUT');
       if (result instanceof Error) {
         log.error({ err: result.message, function: route.function, requestId }, 'invoke failed: agent unavailable');
-        return this.sendJson(503, MSG.unavailable, api);
+        return this.sendJson(503, MSG.unavailable, api, 'DEFAULT_5XX');
       }
       if (result.error) {
         const kind = result.error.kind;
-        if (kind === 'Timeout') return this.sendJson(504, MSG.timeout, api);
-        if (kind === 'Throttled') return this.sendJson(429, MSG.throttled, api);
-        if (kind === 'Unavailable') return this.sendJson(503, MSG.unavailable, api);
+        if (kind === 'Timeout') return this.sendJson(504, MSG.timeout, api, 'INTEGRATION_TIMEOUT');
+        if (kind === 'Throttled') return this.sendJson(429, MSG.throttled, api, 'THROTTLED');
+        if (kind === 'Unavailable') return this.sendJson(503, MSG.unavailable, api, 'DEFAULT_5XX');
         log.warn({ function: route.function, kind, error: result.error.message, requestId }, 'function error');
-        return this.sendJson(502, MSG.internal, api);
+        return this.sendJson(502, MSG.internal, api, 'DEFAULT_5XX');
       }
       const accept = this.req.headers.accept;
       const mapped = mapResponse(result.payload, {
@@ -436,7 +464,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       });
       if (!mapped.ok) {
         log.warn({ function: route.function, reason: mapped.reason, requestId }, 'malformed Lambda proxy response');
-        return this.sendJson(502, MSG.internal, api);
+        return this.sendJson(502, MSG.internal, api, 'DEFAULT_5XX');
       }
       const mres = mapped.response;
       if (api.cors && this.origin) {
@@ -458,7 +486,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       } catch (err) {
         log.warn({ function: route.function, reason: (err as Error).message, requestId }, 'malformed Lambda proxy response');
         this.res.statusMessage = undefined as unknown as string; // the failed writeHead kept its reason phrase ("OK")
-        return this.sendJson(502, MSG.internal, api);
+        return this.sendJson(502, MSG.internal, api, 'DEFAULT_5XX');
       }
       this.res.end(payload);
       accessLog(method, rawPath, route.routeKey, route.function, mres.statusCode, t0, requestId);
@@ -502,15 +530,14 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     }
 
     const hit = current.lookup(method, rawPath);
-    if (!hit.route) return x.sendJson(hit.statusCode, Buffer.from(JSON.stringify({ message: hit.message })), hit.api);
+    if (!hit.route) return x.sendJson(hit.statusCode, Buffer.from(JSON.stringify({ message: hit.message })), hit.api, hit.statusCode === 403 ? 'MISSING_AUTHENTICATION_TOKEN' : 'RESOURCE_NOT_FOUND');
     const { route } = hit;
     x.route = route;
+    x.pathParameters = hit.pathParameters;
     const api = route.api;
     const contentType = headers['content-type'];
     const base64Body = !!body && body.length > 0 && (api.type === 'rest' ? matchesMediaType(contentType, api.binary_media_types) : !isTextContentType(contentType));
-    // An IPv4 client of a dual-stack listener shows as ::ffff:a.b.c.d; API Gateway reports a.b.c.d.
-    const ip = req.socket.remoteAddress!;
-    const sourceIp = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+    const sourceIp = sourceIpOf(req);
     const rawHeaders = edgeHeaders(req.rawHeaders, {
       sourceIp,
       port: req.socket?.localPort ?? 0,
@@ -556,7 +583,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     if (!decision.ok) {
       log.info({ function: route.function, status: decision.status, reason: decision.reason, requestId: x.requestId }, 'request not authorized');
       const errorType = decision.status === 401 ? 'UnauthorizedException' : decision.status === 403 ? 'AccessDeniedException' : undefined;
-      return x.sendJson(decision.status, Buffer.from(decision.body), api, errorType);
+      return x.sendJson(decision.status, Buffer.from(decision.body), api, decision.type, errorType);
     }
     if (decision.authorizer) event.requestContext.authorizer = decision.authorizer;
     // A method that requires an API key tells the function which one came ($context.identity.apiKey, apiKeyId).
@@ -610,6 +637,12 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       }
     },
   };
+}
+
+/** An IPv4 client of a dual-stack listener shows as ::ffff:a.b.c.d; API Gateway reports a.b.c.d. */
+function sourceIpOf(req: IncomingMessage): string {
+  const ip = req.socket.remoteAddress ?? '';
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
 }
 
 function lowerCaseHeaders(headers: IncomingMessage['headers']): Record<string, string> {

@@ -14,6 +14,7 @@
 // each kind of API delivers them (REST: still percent-encoded; HTTP: decoded).
 import { nextSlice, SLICE_BUDGET_MS } from '@esb/contracts';
 import type { ApiConfig, FunctionsFile, RouteAuth, RoutingFile } from '@esb/contracts';
+import { compileGatewayResponses, type GatewayResponseTable } from './gateway-responses.js';
 
 export type ApiType = 'rest' | 'http';
 
@@ -26,6 +27,8 @@ export interface ResolvedApi extends ApiConfig {
   apiId: string;
   /** `api_keys` as a set: a key is looked up per request. */
   apiKeySet?: ReadonlySet<string>;
+  /** REST APIs: `gateway_responses` compiled (the gateway's own answers as the API shapes them). */
+  gatewayResponses?: GatewayResponseTable;
 }
 
 export interface CompiledRoute {
@@ -55,7 +58,7 @@ export interface RouteMiss {
   route: undefined;
   statusCode: 403 | 404;
   message: string;
-  /** The API that owns the path (any method), if one does. */
+  /** The API that owns the path (any method), or the table's only API. */
   api?: ResolvedApi;
 }
 
@@ -107,7 +110,7 @@ function shortId(text: string, length: number): string {
   return out;
 }
 
-export function resolveApi(id: string, config: ApiConfig | undefined): ResolvedApi {
+export function resolveApi(id: string, config: ApiConfig | undefined, warn: (message: string) => void = () => {}): ResolvedApi {
   const type: ApiType = config?.type ?? (/HttpApi/.test(id) ? 'http' : 'rest');
   const base: ApiConfig = config ?? {
     type,
@@ -116,7 +119,10 @@ export function resolveApi(id: string, config: ApiConfig | undefined): ResolvedA
     binary_media_types: [],
   };
   const payloadFormat = type === 'rest' ? '1.0' : (base.payload_format_version ?? '2.0');
-  return { ...base, id, payloadFormat, apiId: shortId(id, 10), ...(base.api_keys?.length ? { apiKeySet: new Set(base.api_keys) } : {}) };
+  const api: ResolvedApi = { ...base, id, payloadFormat, apiId: shortId(id, 10) };
+  if (base.api_keys?.length) api.apiKeySet = new Set(base.api_keys);
+  if (type === 'rest' && base.gateway_responses && Object.keys(base.gateway_responses).length) api.gatewayResponses = compileGatewayResponses(id, base.gateway_responses, warn);
+  return api;
 }
 
 interface ParsedPath {
@@ -262,7 +268,7 @@ export async function compileRouteTableInSlices(routing: RoutingFile, functions:
 function* compileSteps(routing: RoutingFile, functions: FunctionsFile): Generator<void, RouteTable> {
   const warnings: string[] = [];
   const apis: Record<string, ResolvedApi> = {};
-  for (const [id, cfg] of Object.entries(routing.apis ?? {})) apis[id] = resolveApi(id, cfg);
+  for (const [id, cfg] of Object.entries(routing.apis ?? {})) apis[id] = resolveApi(id, cfg, (m) => warnings.push(m));
 
   const root: TrieNode = {};
   const routes: CompiledRoute[] = [];
@@ -341,6 +347,7 @@ function* compileSteps(routing: RoutingFile, functions: FunctionsFile): Generato
   }
   const apiList = Object.values(apis);
   const onlyRest = apiList.length > 0 && apiList.every((a) => a.type === 'rest');
+  const soleApi = apiList.length === 1 ? apiList[0] : undefined;
 
   const find = (method: string, segs: string[]): Found | undefined => match(root, segs, 0, method, []);
   /** Segments decoded for matching (`segs`) and as received (`raw`: REST path parameters). */
@@ -359,6 +366,8 @@ function* compileSteps(routing: RoutingFile, functions: FunctionsFile): Generato
         const api = apiForSegs(segs);
         if (catchAll && api === catchAll.api) return { route: catchAll, pathParameters: null };
         if (api) return { route: undefined, ...(api.type === 'rest' ? MISSING_TOKEN : NOT_FOUND), api };
+        // A table of one API (a stack host, usually) is that API's own URL: the miss is its.
+        if (soleApi) return { route: undefined, ...(soleApi.type === 'rest' ? MISSING_TOKEN : NOT_FOUND), api: soleApi };
         return { route: undefined, ...(onlyRest ? MISSING_TOKEN : NOT_FOUND) };
       }
       const { route, params, greedyFrom } = found;

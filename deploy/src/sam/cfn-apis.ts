@@ -2,6 +2,7 @@
 // v2) and OpenAPI definitions with `x-amazon-apigateway-integration`. Pure: property values come
 // in resolved; the template reader supplies them (see docs/generate.md, "APIs").
 import type { Authorizer, Route } from '@esb/contracts';
+import { readOpenApiGatewayResponses, type GatewayResponses } from './gateway-responses.js';
 import { isRecord } from './resolver.js';
 
 export const REST_TYPES = new Set(['AWS::ApiGateway::RestApi', 'AWS::ApiGateway::Resource', 'AWS::ApiGateway::Method', 'AWS::ApiGateway::Authorizer', 'AWS::ApiGateway::Stage', 'AWS::ApiGateway::Deployment']);
@@ -75,7 +76,7 @@ export function readOpenApi(
   type: 'rest' | 'http',
   doc: unknown,
   field: string,
-): { routes: ApiRoute[]; authorizers: Record<string, Authorizer>; binaryMediaTypes: string[] } {
+): { routes: ApiRoute[]; authorizers: Record<string, Authorizer>; binaryMediaTypes: string[]; gatewayResponses: GatewayResponses } {
   const routes: ApiRoute[] = [];
   const authorizers: Record<string, Authorizer> = {};
   if (!isRecord(doc)) ctx.fail(apiId, field, 'must be an OpenAPI document (a map with paths)');
@@ -170,7 +171,11 @@ export function readOpenApi(
     }
   }
   const binary = doc['x-amazon-apigateway-binary-media-types'];
-  return { routes, authorizers, binaryMediaTypes: Array.isArray(binary) ? binary.map(String) : [] };
+  const responses = doc['x-amazon-apigateway-gateway-responses'];
+  let gatewayResponses: GatewayResponses = {};
+  if (responses !== undefined && type === 'http') ctx.warn(`${apiId}.${field}: x-amazon-apigateway-gateway-responses apply to REST APIs only; not used`);
+  else if (responses !== undefined) gatewayResponses = readOpenApiGatewayResponses(ctx, apiId, responses, `${field}.x-amazon-apigateway-gateway-responses`);
+  return { routes, authorizers, binaryMediaTypes: Array.isArray(binary) ? binary.map(String) : [], gatewayResponses };
 }
 
 // ------------------------------------------------------------------ AWS::ApiGateway (REST v1)
@@ -192,6 +197,8 @@ export interface CfnApi {
   /** HTTP APIs: CorsConfiguration as written (the reader maps it). */
   cors?: unknown;
   payloadFormatVersion: '1.0' | '2.0';
+  /** REST APIs: the definition's gateway responses. */
+  gatewayResponses?: GatewayResponses;
 }
 
 /** The logical id a resolved `!Ref X` / `!GetAtt X.Attr` stands for ("X" or "X.Attr"). */
@@ -208,6 +215,7 @@ export function readRestApis(ctx: ApiReadContext, resources: RawApiResource[], d
       api.routes.push(...o.routes);
       Object.assign(api.authorizers, o.authorizers);
       api.binaryMediaTypes.push(...o.binaryMediaTypes);
+      api.gatewayResponses = o.gatewayResponses;
     }
     apis.set(r.id, api);
   }

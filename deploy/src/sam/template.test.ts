@@ -204,6 +204,80 @@ ${fnTemplate(
     expect([stray.logicalId, stray.field]).toEqual(['PK', 'KeyId']);
   });
 
+  it('reads gateway responses of a SAM Api, of its OpenAPI definition and of AWS::ApiGateway::GatewayResponse, and names a bad one', () => {
+    const api = (props: string, extra = '') =>
+      fnTemplate(
+        '',
+        `      Events:
+        E: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /x, Method: get}}
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+${props}${extra}`,
+      );
+    const m = parseSamTemplate(
+      api(
+        `      DefinitionBody:
+        openapi: '3.0.1'
+        paths: {}
+        x-amazon-apigateway-gateway-responses:
+          THROTTLED: {statusCode: '503', responseParameters: {gatewayresponse.header.Retry-After: "'1'"}}
+          DEFAULT_5XX: {responseTemplates: {application/json: '{"from": "definition"}'}}
+      GatewayResponses:
+        DEFAULT_5XX:
+          ResponseParameters: {Headers: {Access-Control-Allow-Origin: method.request.header.Origin}}
+        UNAUTHORIZED:
+          StatusCode: 401
+          ResponseParameters: {Headers: {WWW-Authenticate: "'Bearer'"}}
+          ResponseTemplates: {application/json: '{"message": $context.error.messageString}'}`,
+        `
+  NotFound:
+    Type: AWS::ApiGateway::GatewayResponse
+    Properties:
+      RestApiId: !Ref Api
+      ResponseType: MISSING_AUTHENTICATION_TOKEN
+      StatusCode: '404'
+      ResponseParameters: {gatewayresponse.header.X-Reason: "'no such route'"}`,
+      ),
+      { file: 't.yml' },
+    );
+    expect(m.apis.Api.gateway_responses).toEqual({
+      THROTTLED: { status_code: 503, headers: { 'Retry-After': "'1'" }, templates: {} },
+      DEFAULT_5XX: { headers: { 'Access-Control-Allow-Origin': 'method.request.header.Origin' }, templates: {} },
+      UNAUTHORIZED: { status_code: 401, headers: { 'WWW-Authenticate': "'Bearer'" }, templates: { 'application/json': '{"message": $context.error.messageString}' } },
+      MISSING_AUTHENTICATION_TOKEN: { status_code: 404, headers: { 'X-Reason': "'no such route'" }, templates: {} },
+    });
+
+    const where = (props: string, extra = '') => {
+      const e = errorOf(() => parseSamTemplate(api(props, extra), { file: 't.yml' }));
+      return [e.logicalId, e.field, e.reason];
+    };
+    expect(where('      GatewayResponses: {DEFAULT_4xx: {}}')).toEqual(['Api', 'GatewayResponses.DEFAULT_4xx', expect.stringContaining('is not a gateway response type')]);
+    expect(where('      GatewayResponses: {DEFAULT_4XX: {StatusCode: 4000}}')).toEqual(['Api', 'GatewayResponses.DEFAULT_4XX.StatusCode', expect.stringContaining('HTTP status code')]);
+    expect(where("      GatewayResponses: {DEFAULT_4XX: {ResponseParameters: {Headers: {X-A: '*'}}}}")).toEqual(['Api', 'GatewayResponses.DEFAULT_4XX.ResponseParameters.Headers.X-A', expect.stringContaining('quoted literal')]);
+    expect(where("      GatewayResponses: {DEFAULT_4XX: {ResponseTemplates: {application/json: '#if('}}}")).toEqual(['Api', 'GatewayResponses.DEFAULT_4XX.ResponseTemplates.application/json', expect.stringContaining('not a valid Velocity template')]);
+    expect(where('', `
+  R:
+    Type: AWS::ApiGateway::GatewayResponse
+    Properties: {RestApiId: !Ref Api, ResponseType: NOPE}`)).toEqual(['R', 'ResponseType', expect.stringContaining('"NOPE" is not a gateway response type')]);
+    expect(where('', `
+  R:
+    Type: AWS::ApiGateway::GatewayResponse
+    Properties: {RestApiId: !Ref Api, ResponseType: DEFAULT_4XX, ResponseParameters: {method.response.header.X: "'1'"}}`)).toEqual(['R', 'ResponseParameters.method.response.header.X', expect.stringContaining('gatewayresponse.header.')]);
+
+    const http = parseSamTemplate(
+      fnTemplate('', `      Events:
+        E: {Type: HttpApi, Properties: {ApiId: !Ref H, Path: /x, Method: get}}
+  H:
+    Type: AWS::Serverless::HttpApi
+    Properties: {GatewayResponses: {DEFAULT_4XX: {}}}`),
+      { file: 't.yml' },
+    );
+    expect(http.apis.H.gateway_responses).toBeUndefined();
+    expect(http.warnings).toContain('H.GatewayResponses: gateway responses apply to REST APIs only; not used');
+  });
+
   it('an HttpApi event without Path and Method is the API\'s $default route', () => {
     const m = parseSamTemplate(fnTemplate('', `      Events:\n        Catch: {Type: HttpApi}`), { file: 't.yml' });
     expect(m.routes).toEqual([{ path: '$default', method: 'ANY', function: 't-Fn', api: 'ServerlessHttpApi' }]);

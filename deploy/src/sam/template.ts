@@ -5,6 +5,7 @@ import { posix } from 'node:path';
 import type { ApiConfig, Cors, DynamoTable, Route, S3Bucket } from '@esb/contracts';
 import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
 import { API_KEY_TYPES, readApiKeys } from './api-keys.js';
+import { GATEWAY_RESPONSE_RESOURCE, readCfnGatewayResponses, readSamGatewayResponses, type GatewayResponses } from './gateway-responses.js';
 import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
 import { SamTemplateError } from './errors.js';
 import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, SamModel, ScheduleEventModel } from './model.js';
@@ -437,7 +438,7 @@ class TemplateReader implements Lookup {
 
     for (const [id, r] of Object.entries(this.resources)) {
       if (!RUN_TYPES.has(r.Type)) {
-        if (QUIET_TYPES.has(r.Type) || REST_TYPES.has(r.Type) || HTTP_TYPES.has(r.Type) || API_KEY_TYPES.has(r.Type)) continue;
+        if (QUIET_TYPES.has(r.Type) || REST_TYPES.has(r.Type) || HTTP_TYPES.has(r.Type) || API_KEY_TYPES.has(r.Type) || r.Type === GATEWAY_RESPONSE_RESOURCE) continue;
         const list = skipped.get(r.Type) ?? [];
         list.push(id);
         skipped.set(r.Type, list);
@@ -530,6 +531,7 @@ class TemplateReader implements Lookup {
         payload_format_version: api.payloadFormatVersion,
         ...(api.cors !== undefined ? { cors: this.httpCors(api.id, api.cors) } : {}),
         ...(Object.keys(api.authorizers).length ? { authorizers: api.authorizers } : {}),
+        ...(Object.keys(api.gatewayResponses ?? {}).length ? { gateway_responses: api.gatewayResponses } : {}),
       };
       if (apis[api.id].cors === undefined) delete apis[api.id].cors;
       for (const r of api.routes) addRoute(api.id, r);
@@ -539,6 +541,10 @@ class TemplateReader implements Lookup {
     for (const [api, values] of this.readApiKeys()) {
       if (apis[api]) apis[api].api_keys = values;
       else this.warnings.push(`API keys are tied to "${api}", which is not an API of this template; they are not used`);
+    }
+    for (const [api, responses] of this.readGatewayResponses()) {
+      if (apis[api]?.type === 'rest') apis[api].gateway_responses = { ...apis[api].gateway_responses, ...responses };
+      else this.warnings.push(`gateway responses customize "${api}", which is not a REST API of this template; they are not used`);
     }
 
     // A function nothing reaches because esb did not understand what should reach it: say so.
@@ -827,6 +833,11 @@ class TemplateReader implements Lookup {
     }
     const cors = type === 'rest' ? this.restCors(id, props.Cors) : this.httpCors(id, props.CorsConfiguration);
     if (cors) api.cors = cors;
+    let gatewayResponses: GatewayResponses = {};
+    if (props.GatewayResponses !== undefined) {
+      if (type === 'rest') gatewayResponses = readSamGatewayResponses(this.apiContext(new Set()), id, props.GatewayResponses);
+      else this.warnings.push(`${id}.GatewayResponses: gateway responses apply to REST APIs only; not used`);
+    }
     try {
       const auth = readApiAuth(props.Auth, type, (message) => this.warnings.push(`${id}.${message}`));
       if (definition !== undefined) {
@@ -835,9 +846,12 @@ class TemplateReader implements Lookup {
         auth.authorizers = { ...o.authorizers, ...auth.authorizers };
         this.definitionRoutes.set(id, o.routes);
         api.binary_media_types.push(...o.binaryMediaTypes);
+        // SAM adds GatewayResponses to the definition too: the template's own win.
+        gatewayResponses = { ...o.gatewayResponses, ...gatewayResponses };
       }
       this.apiAuth.set(id, auth);
       if (Object.keys(auth.authorizers).length > 0) api.authorizers = auth.authorizers;
+      if (Object.keys(gatewayResponses).length > 0) api.gateway_responses = gatewayResponses;
     } catch (err) {
       if (!(err instanceof AuthConfigError)) throw err;
       this.fail(id, err.field, err.reason);
@@ -910,12 +924,24 @@ class TemplateReader implements Lookup {
 
   /** AWS::ApiGateway::ApiKey / UsagePlan / UsagePlanKey: the key values each API accepts. */
   private readApiKeys(): Map<string, string[]> {
+    const raw = this.resolvedResources((type) => API_KEY_TYPES.has(type));
+    return raw.length ? readApiKeys(this.apiContext(new Set()), raw) : new Map();
+  }
+
+  /** AWS::ApiGateway::GatewayResponse resources, by the API they customize. */
+  private readGatewayResponses(): Map<string, GatewayResponses> {
+    const raw = this.resolvedResources((type) => type === GATEWAY_RESPONSE_RESOURCE);
+    return raw.length ? readCfnGatewayResponses(this.apiContext(new Set()), raw) : new Map();
+  }
+
+  /** The active resources of some types, their properties resolved. */
+  private resolvedResources(ofType: (type: string) => boolean): RawApiResource[] {
     const raw: RawApiResource[] = [];
     for (const [id, r] of Object.entries(this.resources)) {
-      if (!API_KEY_TYPES.has(r.Type) || !this.active(id)) continue;
+      if (!ofType(r.Type) || !this.active(id)) continue;
       raw.push({ id, type: r.Type, props: this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown> });
     }
-    return raw.length ? readApiKeys(this.apiContext(new Set()), raw) : new Map();
+    return raw;
   }
 
   private restCors(id: string, c: unknown): Cors | undefined {

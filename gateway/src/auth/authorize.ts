@@ -2,7 +2,7 @@
 // and REQUEST authorizers (IAM policy or simple responses, result cache keyed by identity),
 // and JWT authorizers. Returns either what reaches the function in
 // `requestContext.authorizer` or the exact response API Gateway would give.
-import type { Authorizer } from '@esb/contracts';
+import type { Authorizer, GatewayResponseType } from '@esb/contracts';
 import { identityValue, identityValues, type IdentityInput } from './identity.js';
 import { JwksCache, verifyJwt } from './jwt.js';
 import { evaluatePolicy, type PolicyDocument } from './policy.js';
@@ -25,7 +25,7 @@ export interface AuthRequest extends IdentityInput {
 
 export type AuthOutcome =
   | { ok: true; authorizer?: Record<string, unknown> }
-  | { ok: false; status: number; body: string; reason: string };
+  | { ok: false; status: number; body: string; reason: string; type: GatewayResponseType };
 
 /** Invokes an authorizer function: its response payload, or the error it threw. */
 export type InvokeAuthorizer = (functionName: string, payload: Buffer) => Promise<{ payload: Buffer; error?: { kind: string; message: string } }>;
@@ -36,7 +36,9 @@ const NOT_AUTHORIZED = '{"Message":"User is not authorized to access this resour
 const EXPLICITLY_DENIED = '{"Message":"User is not authorized to access this resource with an explicit deny"}';
 const AUTHORIZER_FAILURE = '{"message":null}';
 
-const deny = (status: number, body: string, reason: string): AuthOutcome => ({ ok: false, status, body, reason });
+const deny = (status: number, body: string, reason: string, type: GatewayResponseType): AuthOutcome => ({ ok: false, status, body, reason, type });
+const unauthorized = (reason: string) => deny(401, UNAUTHORIZED, reason, 'UNAUTHORIZED');
+const misconfigured = (reason: string) => deny(500, AUTHORIZER_FAILURE, reason, 'AUTHORIZER_CONFIGURATION_ERROR');
 
 interface CachedResponse {
   expiresAt: number;
@@ -113,18 +115,18 @@ export class AuthorizerEngine {
   async authorize(route: AuthRouteConfig, authorizers: Record<string, Authorizer> | undefined, request: AuthRequest): Promise<AuthOutcome> {
     if (route.api_key_required) {
       const key = request.headers['x-api-key'];
-      if (!key || !(this.options.apiKeys?.().has(key) || request.apiKeys?.has(key))) return deny(403, FORBIDDEN, 'missing or unknown API key');
+      if (!key || !(this.options.apiKeys?.().has(key) || request.apiKeys?.has(key))) return deny(403, FORBIDDEN, 'missing or unknown API key', 'INVALID_API_KEY');
     }
     const name = route.authorizer;
     if (!name || name === 'NONE' || name === 'AWS_IAM') return { ok: true };
     const config = authorizers?.[name];
-    if (!config) return deny(500, AUTHORIZER_FAILURE, `authorizer "${name}" is not defined for this API`);
+    if (!config) return misconfigured(`authorizer "${name}" is not defined for this API`);
 
     if (config.type === 'jwt') {
       const location = this.options.jwksLocations?.[config.issuer];
       const keys = location === undefined ? config : /^https?:\/\//.test(location) ? { ...config, jwks_uri: location } : { ...config, jwks_file: location };
       const outcome = await verifyJwt(identityValue(config.identity_source, request), keys, route.scopes ?? [], this.jwks, this.now());
-      if (!outcome.ok) return deny(outcome.status, outcome.status === 403 ? FORBIDDEN : UNAUTHORIZED, outcome.reason);
+      if (!outcome.ok) return outcome.status === 403 ? deny(403, FORBIDDEN, outcome.reason, 'ACCESS_DENIED') : unauthorized(outcome.reason);
       return { ok: true, authorizer: { jwt: { claims: outcome.claims, scopes: outcome.scopes.length ? outcome.scopes : null } } };
     }
 
@@ -134,13 +136,13 @@ export class AuthorizerEngine {
     const simple = config.type === 'request' && config.simple_responses && config.payload_format_version === '2.0';
     if (config.type === 'token') {
       const token = identityValue(config.identity_source, request);
-      if (!token) return deny(401, UNAUTHORIZED, 'no token');
-      if (config.validation_expression && !new RegExp(`^(?:${config.validation_expression})$`).test(token)) return deny(401, UNAUTHORIZED, 'token does not match the validation expression');
+      if (!token) return unauthorized('no token');
+      if (config.validation_expression && !new RegExp(`^(?:${config.validation_expression})$`).test(token)) return unauthorized('token does not match the validation expression');
       identity = [token];
       payload = { type: 'TOKEN', authorizationToken: token, methodArn: request.methodArn };
     } else {
       identity = identityValues(config.identity_sources, request);
-      if (!identity) return deny(401, UNAUTHORIZED, 'identity source missing');
+      if (!identity) return unauthorized('identity source missing');
       payload =
         config.payload_format_version === '2.0'
           ? { ...request.event, type: 'REQUEST', routeArn: request.methodArn, identitySource: identity }
@@ -156,31 +158,31 @@ export class AuthorizerEngine {
       try {
         result = await this.options.invoke(config.function, Buffer.from(JSON.stringify(payload)));
       } catch (err) {
-        return deny(500, AUTHORIZER_FAILURE, `authorizer ${config.function} failed: ${String(err)}`);
+        return misconfigured(`authorizer ${config.function} failed: ${String(err)}`);
       }
       if (result.error) {
         // A function that throws "Unauthorized" asks for a 401, as on AWS.
         const message = errorMessageOf(result.payload);
-        if (message === 'Unauthorized') return deny(401, UNAUTHORIZED, 'authorizer said Unauthorized');
-        return deny(500, AUTHORIZER_FAILURE, `authorizer ${config.function} failed: ${result.error.message}`);
+        if (message === 'Unauthorized') return unauthorized('authorizer said Unauthorized');
+        return misconfigured(`authorizer ${config.function} failed: ${result.error.message}`);
       }
       try {
         response = parseAuthorizerResponse(result.payload, Boolean(simple));
       } catch (err) {
-        return deny(500, AUTHORIZER_FAILURE, `authorizer ${config.function}: ${(err as Error).message}`);
+        return misconfigured(`authorizer ${config.function}: ${(err as Error).message}`);
       }
       if (cacheKey) this.cache.set(cacheKey, { response, expiresAt: this.now() + config.ttl_seconds * 1000 });
     }
 
     if (simple) {
-      if (!response.isAuthorized) return deny(403, FORBIDDEN, 'authorizer said isAuthorized=false');
+      if (!response.isAuthorized) return deny(403, FORBIDDEN, 'authorizer said isAuthorized=false', 'ACCESS_DENIED');
       return { ok: true, authorizer: { lambda: response.context ?? {} } };
     }
     const decision = evaluatePolicy(response.policyDocument!, request.methodArn);
     if (decision !== 'Allow') {
       // HTTP APIs answer every deny alike; REST APIs say whether a statement denied.
       const body = request.apiType === 'http' ? FORBIDDEN : decision === 'ExplicitDeny' ? EXPLICITLY_DENIED : NOT_AUTHORIZED;
-      return deny(403, body, decision === 'ExplicitDeny' ? 'policy denies this method' : 'policy does not allow this method');
+      return deny(403, body, decision === 'ExplicitDeny' ? 'policy denies this method' : 'policy does not allow this method', 'ACCESS_DENIED');
     }
     if (request.apiType === 'http') return { ok: true, authorizer: { lambda: { ...(response.context ?? {}), principalId: response.principalId } } };
     // A REST API hands the function its authorizer's context values as strings (true -> "true", 1 -> "1").
