@@ -44,4 +44,16 @@ describe('TurnBatch with a slice of long work waiting (docs/gateway.md, "Speed")
     await nextTurn();
     expect(ran).toEqual(['while the slice waits', 'after']);
   });
+
+  it('runs what it held before an item it runs at once, in the order added', async () => {
+    const ran: string[] = [];
+    const batch = new TurnBatch<string>((item) => ran.push(item), sliceWaiting);
+    batch.add('held');
+    const slice = nextSlice();
+    batch.add('at once');
+    expect(ran).toEqual(['held', 'at once']);
+    await slice;
+    await nextTurn();
+    expect(ran).toEqual(['held', 'at once']);
+  });
 });

@@ -17,8 +17,10 @@ export class TurnBatch<T> {
 
   /** Runs `item` once the current turn's I/O callbacks are done (setImmediate), after those added before it. */
   add(item: T): void {
-    if (this.atOnce()) this.run(item);
-    else if (this.items.push(item) === 1) setImmediate(this.flush);
+    if (this.atOnce()) {
+      if (this.items.length > 0) this.flush(); // held before it: still first (the pending flush finds none)
+      this.run(item);
+    } else if (this.items.push(item) === 1) setImmediate(this.flush);
   }
 
   private readonly flush = (): void => {
