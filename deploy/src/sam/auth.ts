@@ -1,6 +1,7 @@
 // SAM `Auth` blocks -> the authorizers of routing.yml's `apis` and each route's `auth`
 // (docs/security.md). Pure: takes resolved property values.
 import type { Authorizer } from '@esb/contracts';
+import { versionText } from './resolver.js';
 
 export interface ApiAuthModel {
   authorizers: Record<string, Authorizer>;
@@ -94,7 +95,7 @@ export function readApiAuth(auth: unknown, type: 'rest' | 'http', warn: (message
           ttl_seconds: ttl(identity),
         };
       } else if (payloadType === 'REQUEST') {
-        const version = type === 'http' ? String(raw.AuthorizerPayloadFormatVersion ?? '2.0') : '1.0';
+        const version = type === 'http' ? (versionText(raw.AuthorizerPayloadFormatVersion) ?? '2.0') : '1.0';
         if (version !== '1.0' && version !== '2.0') throw new AuthConfigError(`${field}.AuthorizerPayloadFormatVersion`, `must be 1.0 or 2.0, not ${version}`);
         const sources = requestIdentitySources(identity, type === 'http');
         model.authorizers[name] = {

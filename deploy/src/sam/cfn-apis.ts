@@ -3,7 +3,7 @@
 // in resolved; the template reader supplies them (see docs/generate.md, "APIs").
 import type { Authorizer, Route } from '@esb/contracts';
 import { readOpenApiGatewayResponses, type GatewayResponses } from './gateway-responses.js';
-import { isRecord } from './resolver.js';
+import { isRecord, versionText } from './resolver.js';
 
 export const REST_TYPES = new Set(['AWS::ApiGateway::RestApi', 'AWS::ApiGateway::Resource', 'AWS::ApiGateway::Method', 'AWS::ApiGateway::Authorizer', 'AWS::ApiGateway::Stage', 'AWS::ApiGateway::Deployment']);
 export const HTTP_TYPES = new Set(['AWS::ApiGatewayV2::Api', 'AWS::ApiGatewayV2::Integration', 'AWS::ApiGatewayV2::Route', 'AWS::ApiGatewayV2::Authorizer', 'AWS::ApiGatewayV2::Stage', 'AWS::ApiGatewayV2::Deployment']);
@@ -45,10 +45,12 @@ export function functionFromUri(value: unknown): string | undefined {
   return m ? m[1] : undefined;
 }
 
-function integrationFunction(ctx: ApiReadContext, where: string, uri: unknown): string | undefined {
+function integrationFunction(ctx: ApiReadContext, where: string, uri: unknown, subtype?: unknown): string | undefined {
   const fn = functionFromUri(uri);
   if (!fn) {
-    ctx.warn(`${where}: integration URI ${JSON.stringify(uri)} names no Lambda function; the route is not served`);
+    // HTTP APIs' direct service integrations (SQS-SendMessage, EventBridge-PutEvents, ...) are AWS_PROXY without a URI.
+    if (typeof subtype === 'string') ctx.warn(`${where}: integration subtype ${subtype} (a direct AWS service integration) is not emulated; the route is not served`);
+    else ctx.warn(`${where}: integration URI ${JSON.stringify(uri)} names no Lambda function; the route is not served`);
     return undefined;
   }
   if (!ctx.functionKeys.has(fn)) {
@@ -119,7 +121,7 @@ export function readOpenApi(
         function: fn,
         identity_sources: sources,
         ttl_seconds: sources.length ? ttl(az.authorizerResultTtlInSeconds, 300) : 0,
-        payload_format_version: type === 'http' && String(az.authorizerPayloadFormatVersion ?? '2.0') === '2.0' ? '2.0' : '1.0',
+        payload_format_version: type === 'http' && (versionText(az.authorizerPayloadFormatVersion) ?? '2.0') === '2.0' ? '2.0' : '1.0',
         simple_responses: az.enableSimpleResponses === true,
       };
     } else {
@@ -162,7 +164,7 @@ export function readOpenApi(
         ctx.warn(`${where}: integration type ${JSON.stringify(integration.type)} is not emulated (only aws_proxy, a Lambda proxy integration); the route is not served`);
         continue;
       }
-      const fn = integrationFunction(ctx, where, integration.uri);
+      const fn = integrationFunction(ctx, where, integration.uri, integration.integrationSubtype);
       if (!fn) continue;
       const route: ApiRoute = { path: routePath, method: method as Route['method'], function: fn, source: where };
       const auth = security(op.security ?? topSecurity);
@@ -337,7 +339,7 @@ export function readHttpApis(ctx: ApiReadContext, resources: RawApiResource[], d
         function: functionFromUri(r.props.AuthorizerUri) as string,
         identity_sources: sources,
         ttl_seconds: sources.length ? ttl(r.props.AuthorizerResultTtlInSeconds, 300) : 0,
-        payload_format_version: String(r.props.AuthorizerPayloadFormatVersion ?? '2.0') === '1.0' ? '1.0' : '2.0',
+        payload_format_version: versionText(r.props.AuthorizerPayloadFormatVersion) === '1.0' ? '1.0' : '2.0',
         simple_responses: r.props.EnableSimpleResponses === true,
       };
     } else {
@@ -352,7 +354,7 @@ export function readHttpApis(ctx: ApiReadContext, resources: RawApiResource[], d
       integrations.set(r.id, {});
       continue;
     }
-    integrations.set(r.id, { fn: integrationFunction(ctx, `${r.id}.IntegrationUri`, r.props.IntegrationUri), version: r.props.PayloadFormatVersion === undefined ? undefined : String(r.props.PayloadFormatVersion) });
+    integrations.set(r.id, { fn: integrationFunction(ctx, `${r.id}.IntegrationUri`, r.props.IntegrationUri, r.props.IntegrationSubtype), version: versionText(r.props.PayloadFormatVersion) });
   }
   for (const r of byType('AWS::ApiGatewayV2::Route')) {
     const api = apis.get(refId(r.props.ApiId) ?? '');

@@ -51,6 +51,11 @@ export function intrinsicKey(value: unknown): string | undefined {
   return k === 'Ref' || k.startsWith('Fn::') ? k : undefined;
 }
 
+/** A payload format version as written (YAML reads an unquoted 2.0 as the number 2). */
+export function versionText(v: unknown): string | undefined {
+  return v === undefined ? undefined : typeof v === 'number' ? v.toFixed(1) : String(v);
+}
+
 export function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }

@@ -312,6 +312,64 @@ describe('SAM generated references', () => {
     expect(m.functions[0].environment.ALIAS).toBe('arn:aws:lambda:us-east-1:123456789012:function:t-Fn:live');
     expect(m.routes[0].api).toBe('ServerlessRestApi');
   });
+
+  it("names an API's stage through MyApi.Stage, ${MyApi.Stage} and the stage resources SAM generates", () => {
+    const m = parseSamTemplate(
+      `Transform: AWS::Serverless-2016-10-31
+Parameters: {Env: {Type: String, Default: dev}}
+Globals: {Api: {StageName: v2}}
+Resources:
+  Api: {Type: AWS::Serverless::Api, Properties: {StageName: !Ref Env}}
+  Http: {Type: AWS::Serverless::HttpApi}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      InlineCode: x
+      Handler: index.handler
+      Runtime: python3.12
+      Environment:
+        Variables:
+          STAGE: !Ref Api.Stage
+          URL: !Sub "https://\${Api}.execute-api.\${AWS::Region}.amazonaws.com/\${Api.Stage}"
+          GENERATED: !Ref ApidevStage
+          IMPLICIT: !Ref ServerlessRestApi.Stage
+          HTTP: !Ref Http.Stage
+          HTTP_GENERATED: !Ref HttpApiGatewayDefaultStage
+          DEPLOYMENT: !Ref Api.Deployment
+      Events:
+        E: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /x, Method: get}}
+        I: {Type: Api, Properties: {Path: /i, Method: get}}`,
+      { file: 't.yml' },
+    );
+    expect(m.functions[0].environment).toEqual({
+      STAGE: 'dev',
+      URL: 'https://Api.execute-api.us-east-1.amazonaws.com/dev',
+      GENERATED: 'dev',
+      IMPLICIT: 'v2',
+      HTTP: '$default',
+      HTTP_GENERATED: '$default',
+      DEPLOYMENT: 'ApiDeployment',
+    });
+  });
+
+  it('reads payload format versions YAML made numbers (2.0 -> 2)', () => {
+    const m = parseSamTemplate(
+      fnTemplate(
+        '',
+        `      Events:
+        E: {Type: HttpApi, Properties: {ApiId: !Ref H, Path: /x, Method: get, PayloadFormatVersion: 2.0}}
+  H:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: A
+        Authorizers: {A: {FunctionArn: !GetAtt Fn.Arn, AuthorizerPayloadFormatVersion: 2.0, EnableSimpleResponses: true, Identity: {Headers: [Authorization]}}}`,
+      ),
+      { file: 't.yml' },
+    );
+    expect(m.apis.H.authorizers?.A).toMatchObject({ type: 'request', payload_format_version: '2.0', simple_responses: true });
+    expect(m.warnings).toEqual([]);
+  });
 });
 
 describe('names', () => {

@@ -9,7 +9,7 @@ import { GATEWAY_RESPONSE_RESOURCE, readCfnGatewayResponses, readSamGatewayRespo
 import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
 import { SamTemplateError } from './errors.js';
 import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, SamModel, ScheduleEventModel } from './model.js';
-import { NO_VALUE, Resolver, intrinsicKey, isRecord, type Location, type Lookup } from './resolver.js';
+import { NO_VALUE, Resolver, intrinsicKey, isRecord, versionText, type Location, type Lookup } from './resolver.js';
 import { parseTemplateText } from './yaml.js';
 
 type RouteEvent = { fn: string; logicalId: string; event: string; type: 'rest' | 'http'; api: string; path: string; method: string; payload?: string; auth?: unknown };
@@ -352,9 +352,16 @@ class TemplateReader implements Lookup {
     const r = this.resources[id];
     if (!r) {
       if (id === IMPLICIT_REST_API || id === IMPLICIT_HTTP_API) return id;
-      // SAM's generated references: !Ref MyFunction.Alias / MyFunction.Version.
-      const m = /^(.+)\.(Alias|Version)$/.exec(id);
-      if (m && this.resources[m[1]]?.Type === 'AWS::Serverless::Function') return `${this.arn('lambda', `function:${this.resourceRef(m[1], at)}`)}:${m[2] === 'Alias' ? 'live' : '1'}`;
+      // SAM's generated references: !Ref MyFunction.Alias / MyFunction.Version, MyApi.Stage / MyApi.Deployment.
+      const m = /^(.+)\.(Alias|Version|Stage|Deployment)$/.exec(id);
+      if (m && (m[2] === 'Alias' || m[2] === 'Version') && this.resources[m[1]]?.Type === 'AWS::Serverless::Function') return `${this.arn('lambda', `function:${this.resourceRef(m[1], at)}`)}:${m[2] === 'Alias' ? 'live' : '1'}`;
+      if (m && this.isSamApi(m[1])) return m[2] === 'Stage' ? this.apiStage(m[1], at) : `${m[1]}Deployment`;
+      // The stage resources SAM generates: <Api><StageName>Stage, <HttpApi>ApiGatewayDefaultStage.
+      for (const api of [...Object.keys(this.resources), IMPLICIT_REST_API, IMPLICIT_HTTP_API]) {
+        if (!id.startsWith(api) || !this.isSamApi(api)) continue;
+        const stage = this.apiStage(api, at);
+        if (id === `${api}${stage.replace(/[^A-Za-z0-9]/g, '')}Stage` || (stage === '$default' && id === `${api}ApiGatewayDefaultStage`)) return stage;
+      }
       return undefined;
     }
     if (!RUN_TYPES.has(r.Type) || !this.active(id)) return id;
@@ -362,6 +369,23 @@ class TemplateReader implements Lookup {
     if (LAYER_TYPES.has(r.Type)) return this.layerArn(this.physicalName(id, at));
     if (API_TYPES.has(r.Type)) return id;
     return this.physicalName(id, at);
+  }
+
+  private isSamApi(id: string): boolean {
+    return id === IMPLICIT_REST_API || id === IMPLICIT_HTTP_API || API_TYPES.has(this.resources[id]?.Type);
+  }
+
+  /** The stage a SAM API deploys to (its StageName, the Globals', else SAM's default): what `!Ref MyApi.Stage` names. */
+  private apiStage(id: string, at: Location): string {
+    const rest = id === IMPLICIT_REST_API || this.resources[id]?.Type === 'AWS::Serverless::Api';
+    const props = mergeGlobals(rest ? this.globals.Api : this.globals.HttpApi, this.resources[id] ? this.rawProps(id) : {});
+    this.enter(`${id}.Stage`, at);
+    try {
+      const v = isRecord(props) ? this.prop(id, props, 'StageName') : undefined;
+      return v === undefined ? (rest ? 'Prod' : '$default') : String(v);
+    } finally {
+      this.visiting.pop();
+    }
   }
 
   private arn(service: string, resource: string): string {
@@ -419,6 +443,8 @@ class TemplateReader implements Lookup {
     if (attr === 'RootResourceId') return `${id}-root`;
     if (attr === 'ApiEndpoint') return `https://${id.toLowerCase()}.execute-api.${this.pseudo['AWS::Region']}.amazonaws.com`;
     if (attr === 'ApiId') return id;
+    // `${MyApi.Stage}` in a !Sub: SAM reads it as !Ref MyApi.Stage.
+    if ((attr === 'Stage' || attr === 'Deployment') && API_TYPES.has(r.Type)) return this.resourceRef(`${id}.${attr}`, at);
     return unsupported();
   }
 
@@ -774,7 +800,7 @@ class TemplateReader implements Lookup {
               }
               api = ref;
             }
-            const payload = !rest && p.PayloadFormatVersion !== undefined ? String(p.PayloadFormatVersion) : undefined;
+            const payload = rest ? undefined : versionText(p.PayloadFormatVersion);
             if (!rest && p.Path === undefined && p.Method === undefined) {
               // The HTTP API's $default route: every request no other route of the API takes.
               routeEvents.push({ fn: key, logicalId: id, event: name, type: 'http', api, path: '$default', method: 'ANY', payload, auth: p.Auth });
