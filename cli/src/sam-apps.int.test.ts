@@ -139,15 +139,25 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(me.json()).toEqual({ authorizer: { tier: '2', admin: 'true', team: 'books', principalId: 'reader' }, stage: 'v1' });
   }, 120_000);
 
-  it('api-key: a method that needs an API key, the key given to callers through a usage plan; a key without Value is named', async () => {
+  it("api-key: a method that needs an API key, the keys given to callers through usage plans whose throttle and quota hold; a key without Value is named", async () => {
     const out = await deploy('api-key');
     expect(out).toContain('warning: API key GeneratedKey has no Value');
     const app = at('api-key');
     expect((await app.get('/reports')).status).toBe(403);
     expect((await app.get('/reports', { 'x-api-key': 'retired-key-0b5e8d1c6a2f9e47' })).status).toBe(403);
-    const ok = await app.get('/reports', { 'x-api-key': 'api-key-partner-7f3a9c2e41d8' });
+    const partner = { 'x-api-key': 'api-key-partner-7f3a9c2e41d8' };
+    const ok = await app.get('/reports', partner);
     expect(ok.status, ok.body).toBe(200);
     expect(ok.json()).toEqual({ reports: ['daily', 'weekly'] });
+    // The partner plan throttles GET /reports to bursts of 3 (refilled one per 100 s).
+    expect([(await app.get('/reports', partner)).status, (await app.get('/reports', partner)).status]).toEqual([200, 200]);
+    const throttled = await app.get('/reports', partner);
+    expect([throttled.status, throttled.json()]).toEqual([429, { message: 'Too Many Requests' }]);
+    // The trial plan allows 3 a day, one of them taken (Offset: 1).
+    const trial = { 'x-api-key': 'trial-key-5c1e9a7b3d2f8e60' };
+    expect([(await app.get('/reports', trial)).status, (await app.get('/reports', trial)).status]).toEqual([200, 200]);
+    const capped = await app.get('/reports', trial);
+    expect([capped.status, capped.json()]).toEqual([429, { message: 'Limit Exceeded' }]);
   }, 120_000);
 
   it("gateway-responses: the API's GatewayResponses and a raw AWS::ApiGateway::GatewayResponse shape the gateway's own answers", async () => {

@@ -257,6 +257,33 @@ export const GatewayResponse = z.object({
 });
 export type GatewayResponse = z.infer<typeof GatewayResponse>;
 
+/** Requests per second a key may make, with bursts up to `burst_limit` (a token bucket). */
+export const Throttle = z.object({
+  rate_limit: z.number().min(0),
+  burst_limit: z.number().int().min(0),
+});
+export type Throttle = z.infer<typeof Throttle>;
+
+/** A usage plan's limits for the keys in it, as they apply to one API (docs/security.md, "Usage plans"). */
+export const UsagePlan = z.object({
+  /** Shared by every API of the plan: its keys' throttle and quota count across them. */
+  id: z.string().min(1),
+  /** The values of the plan's keys (those esb knows). */
+  keys: z.array(z.string().min(1)),
+  throttle: Throttle.optional(),
+  /** `/resource/METHOD` -> the throttle of that method instead of the plan's. */
+  method_throttle: z.record(z.string().regex(/^\/\S*\/[A-Z*]+$/, 'must be "/resource/METHOD"'), Throttle).default({}),
+  quota: z
+    .object({
+      limit: z.number().int().min(0),
+      period: z.enum(['DAY', 'WEEK', 'MONTH']),
+      /** Requests taken off the limit in the first period. */
+      offset: z.number().int().min(0).default(0),
+    })
+    .optional(),
+});
+export type UsagePlan = z.infer<typeof UsagePlan>;
+
 export const ApiConfig = z.object({
   type: z.enum(['rest', 'http']),
   stage: z.string().default('$default'),
@@ -267,6 +294,8 @@ export const ApiConfig = z.object({
   authorizers: z.record(z.string(), Authorizer).optional(),
   /** API keys of the template that may call this API (through a usage plan), besides the configured ones (docs/security.md). */
   api_keys: z.array(z.string().min(1)).optional(),
+  /** The usage plans of those keys: throttles and quotas per key. */
+  usage_plans: z.array(UsagePlan).optional(),
   /** REST APIs: the gateway's own answers (errors) as the template customizes them. */
   gateway_responses: z.partialRecord(GatewayResponseType, GatewayResponse).optional(),
 });

@@ -23,6 +23,7 @@ import { registerInvokeApi } from './invoke-api.js';
 import { type InvokeApiAccess, OPEN_INVOKE_API } from './invoke-auth.js';
 import { mapResponse } from './response.js';
 import { customizedAnswer } from './gateway-responses.js';
+import { UsageMeter } from './usage-plans.js';
 import { frontWay, readBody } from './front.js';
 import { createConfigParser } from './config-parse.js';
 import { apiKeyIdOf, compileRouteTable, compileRouteTableInSlices, type CompiledRoute, type ResolvedApi, type RouteTable } from './routes.js';
@@ -95,6 +96,7 @@ const MSG = {
   throttled: Buffer.from('{"message":"Too Many Requests"}'),
   unavailable: Buffer.from('{"message":"Service Unavailable"}'),
   tooLarge: Buffer.from('{"message":"Request Entity Too Large"}'),
+  limitExceeded: Buffer.from('{"message":"Limit Exceeded"}'),
 };
 const DROPPED_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection']);
 
@@ -567,6 +569,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     invokeWithTimeout(route.function, Buffer.from(eventJson), requestId, traceId, res, x.answer);
   }
 
+  const usage = new UsageMeter(now);
+
   async function authorizeThenInvoke(x: Exchange, event: V1Event | V2Event, rawQueryString: string, traceId: string): Promise<void> {
     const route = x.route!;
     const api = route.api;
@@ -586,9 +590,14 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       return x.sendJson(decision.status, Buffer.from(decision.body), api, decision.type, errorType);
     }
     if (decision.authorizer) event.requestContext.authorizer = decision.authorizer;
-    // A method that requires an API key tells the function which one came ($context.identity.apiKey, apiKeyId).
     const key = x.req.headers['x-api-key'];
     if (route.auth!.api_key_required && typeof key === 'string' && api.type === 'rest') {
+      // The key's usage plan: its throttle and quota.
+      const plan = api.usagePlanOf?.get(key);
+      const verdict = plan ? usage.admit(plan, key, api.id, route.resource, [x.method, route.method]) : 'ok';
+      if (verdict === 'throttled') return x.sendJson(429, MSG.throttled, api, 'THROTTLED');
+      if (verdict === 'quota') return x.sendJson(429, MSG.limitExceeded, api, 'QUOTA_EXCEEDED');
+      // A method that requires an API key tells the function which one came ($context.identity.apiKey, apiKeyId).
       const identity = event.requestContext.identity as Record<string, unknown>;
       identity.apiKey = key;
       identity.apiKeyId = apiKeyIdOf(key);

@@ -13,8 +13,9 @@
 // HTTP 404 {"message":"Not Found"}. Segments are matched decoded; path parameters go out as
 // each kind of API delivers them (REST: still percent-encoded; HTTP: decoded).
 import { nextSlice, SLICE_BUDGET_MS } from '@esb/contracts';
-import type { ApiConfig, FunctionsFile, RouteAuth, RoutingFile } from '@esb/contracts';
+import type { ApiConfig, FunctionsFile, RouteAuth, RoutingFile, UsagePlan } from '@esb/contracts';
 import { compileGatewayResponses, type GatewayResponseTable } from './gateway-responses.js';
+import { plansByKey } from './usage-plans.js';
 
 export type ApiType = 'rest' | 'http';
 
@@ -27,6 +28,8 @@ export interface ResolvedApi extends ApiConfig {
   apiId: string;
   /** `api_keys` as a set: a key is looked up per request. */
   apiKeySet?: ReadonlySet<string>;
+  /** `usage_plans` by key: the plan that limits a key on this API. */
+  usagePlanOf?: ReadonlyMap<string, UsagePlan>;
   /** REST APIs: `gateway_responses` compiled (the gateway's own answers as the API shapes them). */
   gatewayResponses?: GatewayResponseTable;
 }
@@ -121,6 +124,7 @@ export function resolveApi(id: string, config: ApiConfig | undefined, warn: (mes
   const payloadFormat = type === 'rest' ? '1.0' : (base.payload_format_version ?? '2.0');
   const api: ResolvedApi = { ...base, id, payloadFormat, apiId: shortId(id, 10) };
   if (base.api_keys?.length) api.apiKeySet = new Set(base.api_keys);
+  if (base.usage_plans?.length) api.usagePlanOf = plansByKey(base.usage_plans);
   if (type === 'rest' && base.gateway_responses && Object.keys(base.gateway_responses).length) api.gatewayResponses = compileGatewayResponses(id, base.gateway_responses, warn);
   return api;
 }

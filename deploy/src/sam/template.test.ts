@@ -170,8 +170,9 @@ ${fnTemplate(
   Plan:
     Type: AWS::ApiGateway::UsagePlan
     Properties:
-      ApiStages: [{ApiId: !Ref ServerlessRestApi, Stage: Prod}]
+      ApiStages: [{ApiId: !Ref ServerlessRestApi, Stage: Prod, Throttle: {/x/get: {RateLimit: 1, BurstLimit: 2}}}]
       Throttle: {RateLimit: 10}
+      Quota: {Limit: 500, Period: WEEK, Offset: 20}
   Known:
     Type: AWS::ApiGateway::ApiKey
     Properties: {Enabled: true, Value: !Sub "\${AWS::StackName}-key-0123456789abcdef"}
@@ -197,11 +198,22 @@ ${fnTemplate(
       { file: 't.yml' },
     );
     expect(m.apis.ServerlessRestApi.api_keys).toEqual(['t-key-0123456789abcdef', 'legacy-key-0123456789abcdef']);
+    expect(m.apis.ServerlessRestApi.usage_plans).toEqual([
+      { id: 't/Plan', keys: ['t-key-0123456789abcdef'], throttle: { rate_limit: 10, burst_limit: 10 }, method_throttle: { '/x/GET': { rate_limit: 1, burst_limit: 2 } }, quota: { limit: 500, period: 'WEEK', offset: 20 } },
+    ]);
     expect(m.warnings).toEqual([expect.stringMatching(/^API key Generated has no Value: API Gateway would generate one/)]);
     const short = errorOf(() => parseSamTemplate(fnTemplate('', `  K:\n    Type: AWS::ApiGateway::ApiKey\n    Properties: {Enabled: true, Value: short}`), { file: 't.yml' }));
     expect([short.logicalId, short.field]).toEqual(['K', 'Value']);
     const stray = errorOf(() => parseSamTemplate(fnTemplate('', `  PK:\n    Type: AWS::ApiGateway::UsagePlanKey\n    Properties: {KeyId: Nope, KeyType: API_KEY, UsagePlanId: Nope}`), { file: 't.yml' }));
     expect([stray.logicalId, stray.field]).toEqual(['PK', 'KeyId']);
+    const planError = (props: string) => {
+      const e = errorOf(() => parseSamTemplate(fnTemplate('', `  P:\n    Type: AWS::ApiGateway::UsagePlan\n    Properties: ${props}`), { file: 't.yml' }));
+      return [e.logicalId, e.field, e.reason];
+    };
+    expect(planError('{Quota: {Limit: 10, Period: YEAR}}')).toEqual(['P', 'Quota.Period', 'must be DAY, WEEK or MONTH, got "YEAR"']);
+    expect(planError('{Quota: {Limit: 10, Period: DAY, Offset: 10}}')).toEqual(['P', 'Quota.Offset', 'must be below Quota.Limit (10)']);
+    expect(planError('{Throttle: {RateLimit: fast}}')).toEqual(['P', 'Throttle.RateLimit', 'must be a number of requests per second, got "fast"']);
+    expect(planError('{ApiStages: [{ApiId: !Ref ServerlessRestApi, Throttle: {GET /x: {RateLimit: 1}}}]}')).toEqual(['P', 'ApiStages[0].Throttle.GET /x', expect.stringContaining('"/resource/METHOD"')]);
   });
 
   it('reads gateway responses of a SAM Api, of its OpenAPI definition and of AWS::ApiGateway::GatewayResponse, and names a bad one', () => {

@@ -4,7 +4,7 @@ import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '@esb/contracts';
 import { posix } from 'node:path';
 import type { ApiConfig, Cors, DynamoTable, Route, S3Bucket } from '@esb/contracts';
 import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
-import { API_KEY_TYPES, readApiKeys } from './api-keys.js';
+import { API_KEY_TYPES, readApiKeys, type ApiKeysOfApi } from './api-keys.js';
 import { GATEWAY_RESPONSE_RESOURCE, readCfnGatewayResponses, readSamGatewayResponses, type GatewayResponses } from './gateway-responses.js';
 import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
 import { SamTemplateError } from './errors.js';
@@ -564,9 +564,13 @@ class TemplateReader implements Lookup {
       if (api.routes.length === 0) this.warnings.push(`${api.id}: this API defines no route esb can serve`);
     }
 
-    for (const [api, values] of this.readApiKeys()) {
-      if (apis[api]) apis[api].api_keys = values;
-      else this.warnings.push(`API keys are tied to "${api}", which is not an API of this template; they are not used`);
+    for (const [api, { keys, plans }] of this.readApiKeys()) {
+      if (!apis[api]) {
+        this.warnings.push(`API keys are tied to "${api}", which is not an API of this template; they are not used`);
+        continue;
+      }
+      if (keys.length) apis[api].api_keys = keys;
+      if (plans.length) apis[api].usage_plans = plans;
     }
     for (const [api, responses] of this.readGatewayResponses()) {
       if (apis[api]?.type === 'rest') apis[api].gateway_responses = { ...apis[api].gateway_responses, ...responses };
@@ -949,9 +953,9 @@ class TemplateReader implements Lookup {
   }
 
   /** AWS::ApiGateway::ApiKey / UsagePlan / UsagePlanKey: the key values each API accepts. */
-  private readApiKeys(): Map<string, string[]> {
+  private readApiKeys(): Map<string, ApiKeysOfApi> {
     const raw = this.resolvedResources((type) => API_KEY_TYPES.has(type));
-    return raw.length ? readApiKeys(this.apiContext(new Set()), raw) : new Map();
+    return raw.length ? readApiKeys(this.apiContext(new Set()), raw, `${this.stackName}/`) : new Map();
   }
 
   /** AWS::ApiGateway::GatewayResponse resources, by the API they customize. */
