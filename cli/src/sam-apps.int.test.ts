@@ -192,6 +192,26 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(missing.json()).toEqual({ error: 'no route for GET /v1/nowhere' });
   }, 120_000);
 
+  it('request-validation: a body checked against the API\'s model (references between models included) and a required query parameter, before the function runs', async () => {
+    await deploy('request-validation');
+    const app = at('request-validation');
+    const post = (body: string) => request('POST', '/vehicle', { host: `request-validation.localhost:${port}`, body, headers: { 'content-type': 'application/json' } });
+    const ok = await post(JSON.stringify({ make: 'Volvo', model: 'XC40', year: 2022, color: 'blue', owner: { name: 'Ada' } }));
+    expect(ok.status, ok.body).toBe(200);
+    expect(ok.json()).toEqual({ accepted: '2022 Volvo XC40' });
+    for (const bad of [{ make: 'Volvo', model: 'XC40' }, { make: 'Volvo', model: 'XC40', year: 2009 }, { make: 'Volvo', model: 'XC40', year: 2022, color: 'pink' }, { make: 'Volvo', model: 'XC40', year: 2022, owner: {} }]) {
+      const refused = await post(JSON.stringify(bad));
+      // BAD_REQUEST_BODY as the template reshapes it: its status and body, the reason in it.
+      expect(refused.status, JSON.stringify(bad)).toBe(422);
+      expect(refused.json()).toEqual({ error: 'invalid vehicle', why: expect.stringMatching(/^\[.+\]$/) });
+    }
+    expect((await post('{"make": ')).status).toBe(422);
+    const missing = await app.get('/vehicles?color=red');
+    expect([missing.status, missing.json()]).toEqual([400, { message: 'Missing required request parameters: [make]' }]);
+    const found = await app.get('/vehicles?make=Volvo');
+    expect([found.status, found.json()]).toEqual([200, { make: 'Volvo', vehicles: [] }]);
+  }, 120_000);
+
   it('raw-http: AWS::ApiGatewayV2::Api quick create (Target) and Integration + Route', async () => {
     await deploy('raw-http');
     const app = at('raw-http');

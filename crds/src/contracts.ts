@@ -210,6 +210,15 @@ export type Authorizer = z.infer<typeof Authorizer>;
 
 export type RouteAuth = z.infer<typeof RouteAuth>;
 
+/** A REST method's request validation (docs/gateway.md, "Request validation"). */
+export const RequestValidation = z.object({
+  /** What the request must carry: `method.request.querystring.<name>`, `method.request.header.<name>`, `method.request.path.<name>`. */
+  parameters: z.array(z.string().regex(/^method\.request\.(querystring|header|path)\.\S+$/, 'must be method.request.querystring|header|path.<name>')).default([]),
+  /** The JSON Schema (draft 4, references inlined) the body must match; no schema: the body is not checked. */
+  body: z.record(z.string(), z.unknown()).optional(),
+});
+export type RequestValidation = z.infer<typeof RequestValidation>;
+
 export const Route = z.object({
   /** A resource path, or `$default`: an HTTP API's catch-all route (requests no other route takes). */
   path: z.string().regex(/^(\/[^\s]*|\$default)$/, 'must start with "/" and hold no spaces (or be "$default", the catch-all route of an HTTP API)'),
@@ -217,6 +226,7 @@ export const Route = z.object({
   function: z.string().min(1),
   api: z.string().min(1),
   auth: RouteAuth.optional(),
+  validation: RequestValidation.optional(),
 });
 export type Route = z.infer<typeof Route>;
 

@@ -24,6 +24,7 @@ import { type InvokeApiAccess, OPEN_INVOKE_API } from './invoke-auth.js';
 import { mapResponse } from './response.js';
 import { customizedAnswer } from './gateway-responses.js';
 import { UsageMeter } from './usage-plans.js';
+import { validationFailure } from './request-validation.js';
 import { frontWay, readBody } from './front.js';
 import { createConfigParser } from './config-parse.js';
 import { apiKeyIdOf, compileRouteTable, compileRouteTableInSlices, type CompiledRoute, type ResolvedApi, type RouteTable } from './routes.js';
@@ -369,6 +370,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   class Exchange {
     route: CompiledRoute | undefined = undefined;
     pathParameters: Record<string, string> | null = null;
+    /** `$context.error.validationErrorString` of a request that failed validation. */
+    validationError = '';
     constructor(
       readonly req: IncomingMessage,
       readonly res: ServerResponse,
@@ -415,7 +418,17 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
         domainName: req.headers.host ?? '',
         identity: { sourceIp: sourceIpOf(req), userAgent: req.headers['user-agent'] ?? '' },
       };
-      return { headers: req.headers, rawQueryString: q < 0 ? '' : url.slice(q + 1), pathParameters: this.pathParameters, stageVariables: api.stage_variables, context };
+      return { headers: req.headers, rawQueryString: q < 0 ? '' : url.slice(q + 1), pathParameters: this.pathParameters, stageVariables: api.stage_variables, context, validationErrorString: this.validationError };
+    }
+
+    /** Checks the request against the route's validation; answers 400 and says false when it fails. */
+    valid(rawQueryString: string, body: Buffer | undefined): boolean {
+      const route = this.route!;
+      const failure = validationFailure(route.validation!, this.req.headers, rawQueryString, this.pathParameters, body);
+      if (!failure) return true;
+      this.validationError = failure.detail;
+      this.sendJson(400, Buffer.from(JSON.stringify({ message: failure.message })), route.api, failure.type);
+      return false;
     }
 
     private outcome: Outcome | undefined = undefined;
@@ -560,18 +573,20 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     };
     const eventOptions = { base64Body, accountId };
     if (route.auth) {
+      // Authorization first, then validation (authorizeThenInvoke), as API Gateway orders them.
       // Authorizers read the event and add to it: built as an object for them.
       const event = api.payloadFormat === '2.0' ? buildV2Event(gwReq, hit, eventOptions) : buildV1Event(gwReq, hit, eventOptions);
-      authorizeThenInvoke(x, event, rawQueryString, traceId).catch((err: Error) => answerError(err, req, res));
+      authorizeThenInvoke(x, event, rawQueryString, body, traceId).catch((err: Error) => answerError(err, req, res));
       return;
     }
+    if (route.validation && !x.valid(rawQueryString, body)) return;
     const eventJson = api.payloadFormat === '2.0' ? v2EventJson(gwReq, hit, eventOptions) : v1EventJson(gwReq, hit, eventOptions);
     invokeWithTimeout(route.function, Buffer.from(eventJson), requestId, traceId, res, x.answer);
   }
 
   const usage = new UsageMeter(now);
 
-  async function authorizeThenInvoke(x: Exchange, event: V1Event | V2Event, rawQueryString: string, traceId: string): Promise<void> {
+  async function authorizeThenInvoke(x: Exchange, event: V1Event | V2Event, rawQueryString: string, body: Buffer | undefined, traceId: string): Promise<void> {
     const route = x.route!;
     const api = route.api;
     const decision = await auth.authorize(route.auth!, api.authorizers, {
@@ -602,6 +617,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       identity.apiKey = key;
       identity.apiKeyId = apiKeyIdOf(key);
     }
+    if (route.validation && !x.valid(rawQueryString, body)) return;
     invokeWithTimeout(route.function, Buffer.from(JSON.stringify(event)), x.requestId, traceId, x.res, x.answer);
   }
 

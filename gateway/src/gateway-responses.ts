@@ -39,6 +39,8 @@ export interface AnsweredRequest {
   stageVariables: Record<string, string>;
   /** `$context` of the templates and `context.*` header values (without `error`, added here). */
   context: Record<string, unknown>;
+  /** Why the request failed validation (`$context.error.validationErrorString`). */
+  validationErrorString?: string;
 }
 
 export interface GatewayAnswer {
@@ -58,7 +60,7 @@ export function customizedAnswer(table: GatewayResponseTable, type: GatewayRespo
   const response = own ?? fallback;
   if (!response) return undefined;
   const message = messageOf(body);
-  const context = { ...request.context, error: { message: message ?? '', messageString: JSON.stringify(message), responseType: type, validationErrorString: '' } };
+  const context = { ...request.context, error: { message: message ?? '', messageString: JSON.stringify(message), responseType: type, validationErrorString: request.validationErrorString ?? '' } };
   const headers: Record<string, string> = {};
   for (const [name, expression] of response.headers) {
     const value = headerValue(expression, request, context);

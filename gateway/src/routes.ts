@@ -16,6 +16,8 @@ import { nextSlice, SLICE_BUDGET_MS } from '@esb/contracts';
 import type { ApiConfig, FunctionsFile, RouteAuth, RoutingFile, UsagePlan } from '@esb/contracts';
 import { compileGatewayResponses, type GatewayResponseTable } from './gateway-responses.js';
 import { plansByKey } from './usage-plans.js';
+import { compileValidation, type CompiledValidation } from './request-validation.js';
+import type { BodyCheck } from '@esb/contracts';
 
 export type ApiType = 'rest' | 'http';
 
@@ -50,6 +52,8 @@ export interface CompiledRoute {
   greedy: boolean;
   /** Authorization of the route (API keys, authorizers), when it has any. */
   auth?: RouteAuth;
+  /** REST: what the request must carry and match before the function is called. */
+  validation?: CompiledValidation;
 }
 
 export interface RouteHit {
@@ -302,6 +306,7 @@ function* compileSteps(routing: RoutingFile, functions: FunctionsFile): Generato
 
   let catchAll: CompiledRoute | undefined;
   let compiled = 0;
+  const bodyChecks = new Map<string, BodyCheck>();
   for (const r of routing.routes ?? []) {
     if (++compiled % ROUTES_PER_CHECK === 0) yield;
     const label = `${r.method} ${r.path}`;
@@ -330,6 +335,14 @@ function* compileSteps(routing: RoutingFile, functions: FunctionsFile): Generato
       warnings.push(`route ${label}: api "${r.api}" is not in apis:, assuming a ${api.type} API with stage ${api.stage}`);
     }
     if (!functions.functions[r.function]) warnings.push(`route ${label}: function "${r.function}" is not in functions.yml (502 until it is deployed)`);
+    let validation: CompiledValidation | undefined;
+    if (r.validation && api.type === 'rest') {
+      try {
+        validation = compileValidation(r.validation, bodyChecks);
+      } catch (err) {
+        warnings.push(`route ${label}: request validation not used: ${(err as Error).message}`);
+      }
+    }
     const route: CompiledRoute = {
       api,
       resource: r.path,
@@ -340,6 +353,7 @@ function* compileSteps(routing: RoutingFile, functions: FunctionsFile): Generato
       paramNames: parsed.paramNames,
       greedy: parsed.greedy,
       ...(r.auth ? { auth: r.auth } : {}),
+      ...(validation ? { validation } : {}),
     };
     routes.push(route);
     place(parsed.segments, route);

@@ -1,11 +1,12 @@
 // APIs written without SAM events: raw CloudFormation API Gateway resources (REST v1 and HTTP
 // v2) and OpenAPI definitions with `x-amazon-apigateway-integration`. Pure: property values come
 // in resolved; the template reader supplies them (see docs/generate.md, "APIs").
-import type { Authorizer, Route } from '@esb/contracts';
+import type { Authorizer, RequestValidation, Route } from '@esb/contracts';
 import { readOpenApiGatewayResponses, type GatewayResponses } from './gateway-responses.js';
+import { cfnMethodValidation, openApiValidation, readCfnValidationResources } from './request-validation.js';
 import { isRecord, versionText } from './resolver.js';
 
-export const REST_TYPES = new Set(['AWS::ApiGateway::RestApi', 'AWS::ApiGateway::Resource', 'AWS::ApiGateway::Method', 'AWS::ApiGateway::Authorizer', 'AWS::ApiGateway::Stage', 'AWS::ApiGateway::Deployment']);
+export const REST_TYPES = new Set(['AWS::ApiGateway::RestApi', 'AWS::ApiGateway::Resource', 'AWS::ApiGateway::Method', 'AWS::ApiGateway::Authorizer', 'AWS::ApiGateway::Stage', 'AWS::ApiGateway::Deployment', 'AWS::ApiGateway::RequestValidator', 'AWS::ApiGateway::Model']);
 export const HTTP_TYPES = new Set(['AWS::ApiGatewayV2::Api', 'AWS::ApiGatewayV2::Integration', 'AWS::ApiGatewayV2::Route', 'AWS::ApiGatewayV2::Authorizer', 'AWS::ApiGatewayV2::Stage', 'AWS::ApiGatewayV2::Deployment']);
 /** Resources that only grant or wire things esb does not check: read silently. */
 export const QUIET_TYPES = new Set(['AWS::Lambda::Permission', 'AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::Logs::LogGroup']);
@@ -27,6 +28,7 @@ export interface ApiRoute {
   method: Route['method'];
   function: string;
   auth?: Route['auth'];
+  validation?: RequestValidation;
   /** Where it was defined, for warnings. */
   source: string;
 }
@@ -169,6 +171,8 @@ export function readOpenApi(
       const route: ApiRoute = { path: routePath, method: method as Route['method'], function: fn, source: where };
       const auth = security(op.security ?? topSecurity);
       if (auth) route.auth = auth;
+      const validation = type === 'rest' ? openApiValidation(ctx, apiId, `${field}.paths["${path}"].${key}`, doc, ops, op) : undefined;
+      if (validation) route.validation = validation;
       routes.push(route);
     }
   }
@@ -246,6 +250,7 @@ export function readRestApis(ctx: ApiReadContext, resources: RawApiResource[], d
           }
         : { type: 'request', function: fn, identity_sources: sources, ttl_seconds: sources.length ? ttl(r.props.AuthorizerResultTtlInSeconds, 300) : 0, payload_format_version: '1.0', simple_responses: false };
   }
+  const validationResources = readCfnValidationResources(resources);
   // Resource paths: PathPart under ParentId (the API's root, or another resource).
   const parts = new Map<string, { parent: string | undefined; part: string; api: string | undefined }>();
   for (const r of byType('AWS::ApiGateway::Resource')) {
@@ -288,6 +293,8 @@ export function readRestApis(ctx: ApiReadContext, resources: RawApiResource[], d
       ctx.warn(`${r.id}: AuthorizationType ${authType} is not emulated; served without authorization`);
     }
     if (r.props.ApiKeyRequired === true || r.props.ApiKeyRequired === 'true') route.auth = { ...route.auth, api_key_required: true };
+    const validation = cfnMethodValidation(ctx, api.id, r, validationResources);
+    if (validation) route.validation = validation;
     api.routes.push(route);
   }
   return [...apis.values()];

@@ -290,6 +290,104 @@ ${props}${extra}`,
     expect(http.warnings).toContain('H.GatewayResponses: gateway responses apply to REST APIs only; not used');
   });
 
+  it('reads request validation of SAM events, OpenAPI operations and raw methods, models inlined, and names a bad one', () => {
+    const sam = parseSamTemplate(
+      fnTemplate(
+        '',
+        `      Events:
+        Add: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /pets, Method: post, RequestModel: {Model: Pet, ValidateBody: true}}}
+        Find:
+          Type: Api
+          Properties:
+            RestApiId: !Ref Api
+            Path: /pets
+            Method: get
+            RequestModel: {Model: Pet, ValidateParameters: true}
+            RequestParameters: [{method.request.querystring.kind: {Required: true}}, method.request.header.X-Opt]
+        Loose: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /loose, Method: post, RequestModel: {Model: Pet}}}
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      Models:
+        Pet: {type: object, required: [name], properties: {name: {type: string}, tag: {$ref: "https://apigateway.amazonaws.com/restapis/x/models/Tag"}}}
+        Tag: {$schema: "http://json-schema.org/draft-04/schema#", type: string}`,
+      ),
+      { file: 't.yml' },
+    );
+    const bySam = Object.fromEntries(sam.routes.map((r) => [`${r.method} ${r.path}`, r.validation]));
+    expect(bySam).toEqual({
+      'POST /pets': { parameters: [], body: { type: 'object', required: ['name'], properties: { name: { type: 'string' }, tag: { type: 'string' } } } },
+      'GET /pets': { parameters: ['method.request.querystring.kind'] },
+      'POST /loose': undefined,
+    });
+
+    const openapi = parseSamTemplate(
+      fnTemplate(
+        '',
+        `  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      DefinitionBody:
+        swagger: '2.0'
+        x-amazon-apigateway-request-validators:
+          all: {validateRequestBody: true, validateRequestParameters: true}
+          params: {validateRequestBody: false, validateRequestParameters: true}
+        x-amazon-apigateway-request-validator: all
+        definitions:
+          Order: {type: object, required: [sku]}
+        paths:
+          /orders/{id}:
+            parameters: [{name: id, in: path, required: true}]
+            put:
+              parameters: [{in: body, name: order, schema: {$ref: '#/definitions/Order'}}, {name: X-Trace, in: header, required: false}]
+              x-amazon-apigateway-integration: {type: aws_proxy, httpMethod: POST, uri: !Sub "arn:aws:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${Fn.Arn}/invocations"}
+            get:
+              x-amazon-apigateway-request-validator: params
+              parameters: [{name: q, in: query, required: true}]
+              x-amazon-apigateway-integration: {type: aws_proxy, httpMethod: POST, uri: !Sub "arn:aws:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${Fn.Arn}/invocations"}`,
+      ),
+      { file: 't.yml' },
+    );
+    expect(Object.fromEntries(openapi.routes.map((r) => [`${r.method} ${r.path}`, r.validation]))).toEqual({
+      'PUT /orders/{id}': { parameters: ['method.request.path.id'], body: { type: 'object', required: ['sku'] } },
+      'GET /orders/{id}': { parameters: ['method.request.path.id', 'method.request.querystring.q'] },
+    });
+
+    const raw = parseSamTemplate(
+      fnTemplate(
+        '',
+        `  Rest: {Type: AWS::ApiGateway::RestApi, Properties: {Name: r}}
+  Res: {Type: AWS::ApiGateway::Resource, Properties: {RestApiId: !Ref Rest, ParentId: !GetAtt Rest.RootResourceId, PathPart: items}}
+  Validator: {Type: AWS::ApiGateway::RequestValidator, Properties: {RestApiId: !Ref Rest, ValidateRequestBody: true, ValidateRequestParameters: true}}
+  ItemModel: {Type: AWS::ApiGateway::Model, Properties: {RestApiId: !Ref Rest, Name: Item, ContentType: application/json, Schema: '{"type": "object", "required": ["id"]}'}}
+  Post:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Rest
+      ResourceId: !Ref Res
+      HttpMethod: POST
+      AuthorizationType: NONE
+      RequestValidatorId: !Ref Validator
+      RequestModels: {application/json: !Ref ItemModel}
+      RequestParameters: {method.request.header.X-Api-Version: true, method.request.querystring.dry: false}
+      Integration: {Type: AWS_PROXY, IntegrationHttpMethod: POST, Uri: !Sub "arn:aws:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${Fn.Arn}/invocations"}`,
+      ),
+      { file: 't.yml' },
+    );
+    expect(raw.routes.map((r) => r.validation)).toEqual([{ parameters: ['method.request.header.X-Api-Version'], body: { type: 'object', required: ['id'] } }]);
+
+    const where = (events: string, models = 'Pet: {type: object}') => {
+      const e = errorOf(() => parseSamTemplate(fnTemplate('', `      Events:\n        E: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /x, Method: post, ${events}}}\n  Api:\n    Type: AWS::Serverless::Api\n    Properties: {StageName: v1, Models: {${models}}}`), { file: 't.yml' }));
+      return [e.logicalId, e.field, e.reason];
+    };
+    expect(where('RequestModel: {Model: Nope, ValidateBody: true}')).toEqual(['Fn', 'Events.E.Properties.RequestModel.Model', '"Nope" is not in the API\'s Models']);
+    expect(where('RequestModel: {Model: Pet, ValidateBody: true}', 'Pet: {type: thing}')).toEqual(['Fn', 'Events.E.Properties.RequestModel.Model', expect.stringContaining('is not a valid JSON Schema (draft 4)')]);
+    expect(where('RequestModel: {Model: Pet, ValidateBody: true}', 'Pet: {$ref: "#/definitions/Pet"}')).toEqual(['Fn', 'Events.E.Properties.RequestModel.Model', 'models Pet -> Pet refer to each other; recursive models are not supported']);
+    expect(where('RequestParameters: [querystring.q]')).toEqual(['Fn', 'Events.E.Properties.RequestParameters[0]', expect.stringContaining('method.request.querystring|header|path.<name>')]);
+  });
+
   it('an HttpApi event without Path and Method is the API\'s $default route', () => {
     const m = parseSamTemplate(fnTemplate('', `      Events:\n        Catch: {Type: HttpApi}`), { file: 't.yml' });
     expect(m.routes).toEqual([{ path: '$default', method: 'ANY', function: 't-Fn', api: 'ServerlessHttpApi' }]);

@@ -5,6 +5,7 @@ import { posix } from 'node:path';
 import type { ApiConfig, Cors, DynamoTable, Route, S3Bucket } from '@esb/contracts';
 import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
 import { API_KEY_TYPES, readApiKeys, type ApiKeysOfApi } from './api-keys.js';
+import { samValidation } from './request-validation.js';
 import { GATEWAY_RESPONSE_RESOURCE, readCfnGatewayResponses, readSamGatewayResponses, type GatewayResponses } from './gateway-responses.js';
 import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
 import { SamTemplateError } from './errors.js';
@@ -12,7 +13,7 @@ import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, SamModel, Sched
 import { NO_VALUE, Resolver, intrinsicKey, isRecord, versionText, type Location, type Lookup } from './resolver.js';
 import { parseTemplateText } from './yaml.js';
 
-type RouteEvent = { fn: string; logicalId: string; event: string; type: 'rest' | 'http'; api: string; path: string; method: string; payload?: string; auth?: unknown };
+type RouteEvent = { fn: string; logicalId: string; event: string; type: 'rest' | 'http'; api: string; path: string; method: string; payload?: string; auth?: unknown; props: Record<string, unknown> };
 
 export interface SamOptions {
   /** Shown in errors; also the default stack name (base name without extension). */
@@ -134,6 +135,8 @@ class TemplateReader implements Lookup {
   private readonly warnings: string[] = [];
   /** Each API's authorizers and defaults, read with the API, applied to its routes. */
   private readonly apiAuth = new Map<string, ApiAuthModel>();
+  /** Each SAM REST API's `Models` (request validation). */
+  private readonly apiModels = new Map<string, Record<string, unknown>>();
   private readonly visiting: string[] = [];
   private readonly names = new Map<string, string>();
   private functionKeys: Map<string, string> | undefined;
@@ -521,6 +524,10 @@ class TemplateReader implements Lookup {
         if (!(err instanceof AuthConfigError)) throw err;
         this.fail(ev.logicalId, `Events.${ev.event}.Properties.${err.field}`, err.reason);
       }
+      if (ev.type === 'rest') {
+        const validation = samValidation(this.apiContext(new Set()), ev.logicalId, `Events.${ev.event}.Properties`, ev.props, this.apiModels.get(ev.api));
+        if (validation) route.validation = validation;
+      }
       const k = `${ev.api} ${ev.method} ${ev.path}`;
       const at = routeIndex.get(k);
       if (at !== undefined) {
@@ -536,6 +543,7 @@ class TemplateReader implements Lookup {
     const addRoute = (api: string, r: ApiRoute) => {
       const route: Route = { path: r.path, method: r.method, function: r.function, api };
       if (r.auth) route.auth = r.auth;
+      if (r.validation) route.validation = r.validation;
       const k = `${api} ${r.method} ${r.path}`;
       const at = routeIndex.get(k);
       if (at !== undefined) {
@@ -807,14 +815,14 @@ class TemplateReader implements Lookup {
             const payload = rest ? undefined : versionText(p.PayloadFormatVersion);
             if (!rest && p.Path === undefined && p.Method === undefined) {
               // The HTTP API's $default route: every request no other route of the API takes.
-              routeEvents.push({ fn: key, logicalId: id, event: name, type: 'http', api, path: '$default', method: 'ANY', payload, auth: p.Auth });
+              routeEvents.push({ fn: key, logicalId: id, event: name, type: 'http', api, path: '$default', method: 'ANY', payload, auth: p.Auth, props: p });
               break;
             }
             if (typeof p.Path !== 'string' || !/^\/\S*$/.test(p.Path)) this.fail(id, `${base}.Properties.Path`, 'must be a path starting with "/"');
             if (typeof p.Method !== 'string') this.fail(id, `${base}.Properties.Method`, 'missing Method');
             const method = p.Method.toUpperCase() === 'X-AMAZON-APIGATEWAY-ANY-METHOD' ? 'ANY' : p.Method.toUpperCase();
             if (!METHODS.has(method)) this.fail(id, `${base}.Properties.Method`, `unsupported method ${p.Method}`);
-            routeEvents.push({ fn: key, logicalId: id, event: name, type: rest ? 'rest' : 'http', api, path: p.Path, method, payload, auth: p.Auth });
+            routeEvents.push({ fn: key, logicalId: id, event: name, type: rest ? 'rest' : 'http', api, path: p.Path, method, payload, auth: p.Auth, props: p });
             break;
           }
           case 'Schedule':
@@ -863,6 +871,10 @@ class TemplateReader implements Lookup {
     }
     const cors = type === 'rest' ? this.restCors(id, props.Cors) : this.httpCors(id, props.CorsConfiguration);
     if (cors) api.cors = cors;
+    if (props.Models !== undefined) {
+      if (!isRecord(props.Models)) this.fail(id, 'Models', 'must be a map of model name to JSON Schema');
+      if (type === 'rest') this.apiModels.set(id, props.Models);
+    }
     let gatewayResponses: GatewayResponses = {};
     if (props.GatewayResponses !== undefined) {
       if (type === 'rest') gatewayResponses = readSamGatewayResponses(this.apiContext(new Set()), id, props.GatewayResponses);
