@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { esb } from '@esb/controller/testing';
+import { NodeSha256 } from '@esb/gateway';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { startDev, type RunningDev } from './dev.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -210,6 +212,22 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect([missing.status, missing.json()]).toEqual([400, { message: 'Missing required request parameters: [make]' }]);
     const found = await app.get('/vehicles?make=Volvo');
     expect([found.status, found.json()]).toEqual([200, { make: 'Volvo', vehicles: [] }]);
+  }, 120_000);
+
+  it('function-url: FunctionUrlConfig and AWS::Lambda::Url, each function served at its own host; AWS_IAM asks for a signature', async () => {
+    const out = await deploy('function-url');
+    expect(out).toContain(`URL     http://function-url-webhookfunction.lambda-url.localhost:${port}/ (function function-url-WebhookFunction)`);
+    expect(out).toContain(`URL     http://function-url-reportfunction.lambda-url.localhost:${port}/ (function function-url-ReportFunction, requests signed: AWS_IAM)`);
+    expect(out).not.toContain('UNREACHABLE');
+    const hook = await request('POST', '/github', { host: `function-url-webhookfunction.lambda-url.localhost:${port}`, body: '{"ref":"main"}', headers: { origin: 'https://dashboard.example' } });
+    expect([hook.status, hook.json(), hook.headers['access-control-allow-origin']]).toEqual([202, { received: { ref: 'main' }, path: '/github', routeKey: '$default' }, 'https://dashboard.example']);
+    const reportHost = `function-url-reportfunction.lambda-url.localhost:${port}`;
+    const unsigned = await request('GET', '/', { host: reportHost });
+    expect([unsigned.status, unsigned.json()]).toEqual([403, { Message: 'Forbidden' }]);
+    const signer = new SignatureV4({ credentials: { accessKeyId: 'AKIDLOCALPROFILE', secretAccessKey: 'local-secret' }, region: 'us-east-1', service: 'lambda', sha256: NodeSha256 });
+    const { headers } = await signer.sign({ method: 'GET', protocol: 'http:', hostname: reportHost, path: '/', headers: { host: reportHost } });
+    const report = await request('GET', '/', { host: reportHost, headers: headers as Record<string, string> });
+    expect([report.status, report.json()]).toEqual([200, { report: 'daily', method: 'GET' }]);
   }, 120_000);
 
   it('raw-http: AWS::ApiGatewayV2::Api quick create (Target) and Integration + Route', async () => {

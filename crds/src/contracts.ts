@@ -111,6 +111,22 @@ export const ScheduleEvent = z.object({
   enabled: z.boolean().default(true),
 });
 
+/** The function's own HTTPS endpoint (a Lambda function URL), served at `http://<host>.lambda-url.localhost` (docs/gateway.md, "Function URLs"). */
+export const FunctionUrl = z.object({
+  /** NONE: anyone; AWS_IAM: requests signed (SigV4, service lambda) by a configured access key. */
+  auth_type: z.enum(['NONE', 'AWS_IAM']).default('NONE'),
+  invoke_mode: z.enum(['BUFFERED', 'RESPONSE_STREAM']).default('BUFFERED'),
+  // Cors is declared with the APIs, further down.
+  cors: z.lazy(() => Cors).optional(),
+});
+export type FunctionUrl = z.infer<typeof FunctionUrl>;
+/** Where function URLs are served: `<label>.lambda-url.localhost`. */
+export const FUNCTION_URL_HOST_SUFFIX = '.lambda-url.localhost';
+/** The host label of a function's URL: its key, lower-cased, anything else than a-z, 0-9 and "-" as "-". */
+export function functionUrlLabel(functionKey: string): string {
+  return functionKey.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+}
+
 export const FunctionConfig = z.object({
   // Docker runtime: the image to run. Process runtime: ignored.
   image: z.string().optional(),
@@ -127,6 +143,7 @@ export const FunctionConfig = z.object({
   scaling: Scaling.default({}),
   layers: z.array(Layer).default([]),
   events: z.array(ScheduleEvent).default([]),
+  url: FunctionUrl.optional(),
   // Digest of everything that makes an instance (code, layers, image, env, config): the
   // agent replaces instances when it changes.
   digest: z.string().optional(),

@@ -1,7 +1,7 @@
 // The gateway as a fastify app: one catch-all route over the current route table (swapped
 // atomically on reload), the Lambda Invoke API, /health, and the access log. `buildGateway`
 // returns the app without listening (tests use app.inject); server.ts listens.
-import { FUNCTIONS_CODEC, LOCAL_ACCOUNT_ID, LOCAL_REGION, ROUTING_CODEC, STACKS_CODEC, type GatewayResponseType } from '@esb/contracts';
+import { FUNCTION_URL_HOST_SUFFIX, FUNCTIONS_CODEC, LOCAL_ACCOUNT_ID, LOCAL_REGION, ROUTING_CODEC, STACKS_CODEC, functionUrlLabel, type GatewayResponseType } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -20,7 +20,7 @@ import type { JwksCache } from './auth/jwt.js';
 import { methodArn } from './auth/policy.js';
 import { buildV1Event, buildV2Event, edgeHeaders, v1EventJson, v2EventJson, isTextContentType, matchesMediaType, type GatewayRequest, type V1Event, type V2Event } from './events.js';
 import { registerInvokeApi } from './invoke-api.js';
-import { type InvokeApiAccess, OPEN_INVOKE_API } from './invoke-auth.js';
+import { authorizeSignedUrl, type InvokeApiAccess, OPEN_INVOKE_API } from './invoke-auth.js';
 import { mapResponse } from './response.js';
 import { customizedAnswer } from './gateway-responses.js';
 import { UsageMeter } from './usage-plans.js';
@@ -98,7 +98,9 @@ const MSG = {
   unavailable: Buffer.from('{"message":"Service Unavailable"}'),
   tooLarge: Buffer.from('{"message":"Request Entity Too Large"}'),
   limitExceeded: Buffer.from('{"message":"Limit Exceeded"}'),
+  urlForbidden: Buffer.from('{"Message":"Forbidden"}'),
 };
+const EMPTY_BODY = Buffer.alloc(0);
 const DROPPED_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection']);
 
 /** The request id every routed response carries; an HTTP API's answers for its routes also carry `apigw-requestid`. */
@@ -126,6 +128,29 @@ class IntegrationTimeout extends Error {
 function compileStackTables(stacks: StacksFileT | undefined, functions: FunctionsFileT): Map<string, RouteTable> {
   const out = new Map<string, RouteTable>();
   for (const [name, stack] of Object.entries(stacks?.stacks ?? {})) out.set(name.toLowerCase(), compileRouteTable(stack.routing, functions));
+  return out;
+}
+
+/**
+ * Each function URL's table (host label -> a table of one HTTP API with a `$default` route to
+ * the function), served at <label>.lambda-url.localhost (docs/gateway.md, "Function URLs").
+ */
+function compileUrlTables(functions: FunctionsFileT): Map<string, RouteTable> {
+  const out = new Map<string, RouteTable>();
+  for (const [key, fn] of Object.entries(functions.functions)) {
+    if (!fn.url) continue;
+    const label = functionUrlLabel(key);
+    const api = `${label}${FUNCTION_URL_HOST_SUFFIX}`;
+    const urlTable = compileRouteTable(
+      {
+        routes: [{ path: '$default', method: 'ANY', function: key, api, ...(fn.url.auth_type === 'AWS_IAM' ? { auth: { authorizer: 'AWS_IAM' } } : {}) }],
+        apis: { [api]: { type: 'http', stage: '$default', stage_variables: {}, binary_media_types: [], payload_format_version: '2.0', ...(fn.url.cors ? { cors: fn.url.cors } : {}) } },
+      },
+      functions,
+    );
+    if (fn.url.auth_type === 'AWS_IAM') (urlTable.apis[api] as ResolvedApi).iamAuth = true;
+    out.set(label, urlTable);
+  }
   return out;
 }
 
@@ -157,16 +182,21 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
 
   let table: RouteTable = compileRouteTable(opts.initialConfig?.routing ?? EMPTY_ROUTING, opts.initialConfig?.functions ?? EMPTY_FUNCTIONS);
   let stackTables = compileStackTables(opts.initialConfig?.stacks, opts.initialConfig?.functions ?? EMPTY_FUNCTIONS);
+  let urlTables = compileUrlTables(opts.initialConfig?.functions ?? EMPTY_FUNCTIONS);
+  // A function URL host that names no function: nothing there (404).
+  const noUrl = compileRouteTable(EMPTY_ROUTING, EMPTY_FUNCTIONS);
   let watcher: ConfigWatcher | undefined;
   /** The stacks.yml the tables above were compiled from: its digests are what /health reports as served. */
   let servedStacks = opts.initialConfig?.stacks;
 
-  // Host <stack>.localhost[:port]: that stack's own routes; any other host: the merged table.
+  // Host <label>.lambda-url.localhost[:port]: that function's URL; <stack>.localhost[:port]: that
+  // stack's own routes; any other host: the merged table.
   const tableFor = (host: string | undefined): RouteTable => {
-    if (stackTables.size === 0 || !host) return table;
+    if ((stackTables.size === 0 && urlTables.size === 0) || !host) return table;
     const colon = host.lastIndexOf(':');
     const name = (colon > host.lastIndexOf(']') ? host.slice(0, colon) : host).toLowerCase();
     if (!name.endsWith(LOCALHOST_SUFFIX)) return table;
+    if (name.endsWith(FUNCTION_URL_HOST_SUFFIX)) return urlTables.get(name.slice(0, -FUNCTION_URL_HOST_SUFFIX.length)) ?? noUrl;
     return stackTables.get(name.slice(0, -LOCALHOST_SUFFIX.length)) ?? table;
   };
 
@@ -205,6 +235,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
         // Thousands of routes compile in slices: requests are served in between (docs/gateway.md).
         const next = await compileRouteTableInSlices(routing, functions);
         stackTables = await compileStackTablesInSlices(parsed[STACKS_FILE] as StacksFileT | undefined, functions);
+        urlTables = compileUrlTables(functions);
         swap(next);
         servedStacks = parsed[STACKS_FILE] as StacksFileT | undefined;
         log.info({ routes: next.routes.length, functions: Object.keys(functions.functions).length, changed, ms: Math.round(performance.now() - t0) }, first ? 'config loaded' : 'config reloaded');
@@ -314,7 +345,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   });
 
   const observe = opts.onRequestDone;
-  registerInvokeApi(app, { invoker, log, accountId, region, now, onRequestDone: observe, access: opts.invokeApi ?? OPEN_INVOKE_API });
+  const invokeAccess = opts.invokeApi ?? OPEN_INVOKE_API;
+  registerInvokeApi(app, { invoker, log, accountId, region, now, onRequestDone: observe, access: invokeAccess });
 
   // The console's prefix is the gateway's own: a deployed route under it is never reached.
   if (opts.console) await app.register(opts.console, { prefix: CONSOLE_PREFIX });
@@ -589,6 +621,13 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   async function authorizeThenInvoke(x: Exchange, event: V1Event | V2Event, rawQueryString: string, body: Buffer | undefined, traceId: string): Promise<void> {
     const route = x.route!;
     const api = route.api;
+    if (api.iamAuth) {
+      const signed = await authorizeSignedUrl(invokeAccess, { method: x.method, url: x.req.url ?? '/', headers: x.req.headers, body: body ?? EMPTY_BODY }, now());
+      if (!signed.ok) {
+        log.info({ function: route.function, reason: signed.message, requestId: x.requestId }, 'function URL request not signed');
+        return x.sendJson(403, MSG.urlForbidden, api, 'ACCESS_DENIED', 'AccessDeniedException');
+      }
+    }
     const decision = await auth.authorize(route.auth!, api.authorizers, {
       apiType: api.type,
       methodArn: methodArn({ region, accountId, apiId: api.apiId, stage: api.stage, method: x.method, path: x.rawPath }),

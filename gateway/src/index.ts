@@ -10,7 +10,7 @@ export { mapResponse } from './response.js';
 export type { HttpResponse, MapResult } from './response.js';
 export { corsResponseHeaders, preflightHeaders } from './cors.js';
 export { functionNameOf } from './invoke-api.js';
-export { authorizeInvoke, isLoopbackHost, OPEN_INVOKE_API, type InvokeApiAccess } from './invoke-auth.js';
+export { authorizeInvoke, isLoopbackHost, NodeSha256, OPEN_INVOKE_API, type InvokeApiAccess } from './invoke-auth.js';
 export { AuthorizerEngine, type AuthRequest, type AuthOutcome } from './auth/authorize.js';
 export { accessLog, type AccessEntry, type AccessLog } from './access-log.js';
 export { DeadlineQueue, type Deadline } from './deadlines.js';

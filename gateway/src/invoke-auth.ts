@@ -39,7 +39,8 @@ type Bytes = string | ArrayBuffer | ArrayBufferView;
 const bytes = (d: Bytes): string | Uint8Array =>
   typeof d === 'string' ? d : d instanceof ArrayBuffer ? new Uint8Array(d) : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 
-class NodeSha256 {
+/** SHA-256 and HMAC as the SDK signer takes them (node:crypto underneath). */
+export class NodeSha256 {
   private readonly h;
   constructor(secret?: Bytes) {
     this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
@@ -93,6 +94,20 @@ export async function authorizeInvoke(access: InvokeApiAccess, req: SignedReques
   }
   if (auth.startsWith('AWS4-HMAC-SHA256 ')) return verifySigV4(access, req, auth, nowMs);
   return deny(400, 'IncompleteSignatureException', 'Authorization header requires AWS4-HMAC-SHA256 or Bearer');
+}
+
+/**
+ * A function URL with AuthType AWS_IAM (docs/gateway.md, "Function URLs"): the request must be
+ * signed (SigV4, service lambda). The signature is checked against the configured keys and the
+ * functions' own credentials; on a loopback listener, a signature by a key esb does not know
+ * (the caller's own profile) is let through, as the Invoke API is open there.
+ */
+export async function authorizeSignedUrl(access: InvokeApiAccess, req: SignedRequest, nowMs: number): Promise<InvokeAuthVerdict> {
+  const auth = header(req.headers, 'authorization');
+  if (!auth?.startsWith('AWS4-HMAC-SHA256 ')) return MISSING;
+  const keyId = /Credential=([^/,\s]+)\//.exec(auth)?.[1];
+  if (access.open && (keyId === undefined || !access.accessKeys.has(keyId))) return { ok: true };
+  return verifySigV4(access, req, auth, nowMs);
 }
 
 async function verifySigV4(access: InvokeApiAccess, req: SignedRequest, auth: string, nowMs: number): Promise<InvokeAuthVerdict> {

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYamlText, stringify } from 'yaml';
 import { defaultStackName } from '@esb/deploy';
 import type { Condition, DeploymentSpec, DeploymentStatus } from '@esb/contracts';
-import { isFailureReason, isProgressReason, isTerminalReason, RoutingFile, parseYaml, validate } from '@esb/contracts';
+import { FUNCTION_URL_HOST_SUFFIX, functionUrlLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, RoutingFile, parseYaml, validate } from '@esb/contracts';
 import type { DevInfo } from '../dev.js';
 import { writeFileAtomic } from '@esb/contracts';
 import { FileStore, workspacePaths, type WorkspacePaths } from '@esb/controller/client';
@@ -161,9 +161,14 @@ export function deploymentName(stackName: string, env: string): string {
 }
 
 /** `http://<stack>.localhost:<port>`: the stack's own API, served alone (docs/gateway.md). */
-export function stackUrl(gateway: string, stackName: string): string {
+/** The gateway's URL with another host name (same scheme and port). */
+function atHost(gateway: string, hostname: string): string {
   const u = new URL(gateway);
-  return `${u.protocol}//${stackName.toLowerCase()}.localhost${u.port ? `:${u.port}` : ''}`;
+  return `${u.protocol}//${hostname}${u.port ? `:${u.port}` : ''}`;
+}
+
+export function stackUrl(gateway: string, stackName: string): string {
+  return atHost(gateway, `${stackName.toLowerCase()}.localhost`);
 }
 
 async function readDevInfo(file: string): Promise<DevInfo | undefined> {
@@ -348,7 +353,7 @@ export const deploy: Command = {
     }
 
     // Summary: the routes this template serves, with full URLs.
-    const routes = await readRoutes(artifactOutDir(status!.configDir!, request));
+    const { routes, urls } = await readRoutes(artifactOutDir(status!.configDir!, request));
     // Without `esb dev`: the compose stack's published port (ESB_GATEWAY_PORT, docs/compose.md).
     const base = dev?.gateway ?? `http://localhost:${process.env.ESB_GATEWAY_PORT || 3000}`;
     // Ready means written to CONFIG_DIR; a gateway in another process loads it an instant later.
@@ -360,12 +365,13 @@ export const deploy: Command = {
     const warnings = [...(status!.warnings ?? []), ...(notServed ? [notServed] : [])];
     if (values.json) {
       process.stdout.write(
-        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), resources: status!.resources, configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
+        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
       );
     } else {
       for (const w of warnings) say(`warning: ${w}`);
       say(`  ok   Ready        ${status!.functions} functions, ${status!.routes} routes, ${status!.resources} resources (${seconds}s)`);
       for (const r of routes) say(`       ${r.method.padEnd(7)} ${urlOf(r.path)}`);
+      for (const u of urls) say(`       URL     ${functionUrl(base, u.function)} (function ${u.function}${u.authType === 'AWS_IAM' ? ', requests signed: AWS_IAM' : ''})`);
       say(`       API: ${base} (every deployed stack, last write wins); this stack alone: ${own}`);
     }
     return 0;
@@ -465,9 +471,10 @@ async function answersAny(url: string): Promise<boolean> {
 }
 
 /** Routes of the generated artifact (all its entries), for the summary. */
-async function readRoutes(artifactDir: string): Promise<Array<{ method: string; path: string }>> {
+/** The routes of the applied artifact, and its functions that have a URL. */
+async function readRoutes(artifactDir: string): Promise<{ routes: Array<{ method: string; path: string }>; urls: Array<{ function: string; authType: string }> }> {
   const { readdir } = await import('node:fs/promises');
-  const out: Array<{ method: string; path: string }> = [];
+  const out = { routes: [] as Array<{ method: string; path: string }>, urls: [] as Array<{ function: string; authType: string }> };
   let entries: string[] = [];
   try {
     entries = await readdir(artifactDir);
@@ -476,9 +483,20 @@ async function readRoutes(artifactDir: string): Promise<Array<{ method: string; 
   }
   for (const entry of entries) {
     const file = path.join(artifactDir, entry, 'config', 'routing.yml');
-    if (!existsSync(file)) continue;
-    const routing = validate(RoutingFile, parseYaml(await readFile(file, 'utf8'), file) ?? {}, file);
-    out.push(...routing.routes.map((r) => ({ method: r.method, path: r.path })));
+    if (existsSync(file)) {
+      const routing = validate(RoutingFile, parseYaml(await readFile(file, 'utf8'), file) ?? {}, file);
+      out.routes.push(...routing.routes.map((r) => ({ method: r.method, path: r.path })));
+    }
+    const fnFile = path.join(artifactDir, entry, 'config', 'functions.yml');
+    if (existsSync(fnFile)) {
+      const functions = validate(FunctionsFile, parseYaml(await readFile(fnFile, 'utf8'), fnFile) ?? {}, fnFile);
+      for (const [key, fn] of Object.entries(functions.functions)) if (fn.url) out.urls.push({ function: key, authType: fn.url.auth_type });
+    }
   }
   return out;
+}
+
+/** Where a function URL is served: http://<label>.lambda-url.localhost:<port>/ */
+export function functionUrl(gateway: string, functionKey: string): string {
+  return `${atHost(gateway, `${functionUrlLabel(functionKey)}${FUNCTION_URL_HOST_SUFFIX}`)}/`;
 }

@@ -298,6 +298,8 @@ function renderFunction(fn: FunctionModel, ctx: FnContext): { config: FunctionCo
     build = { function: fn.key, image: tag, context: dir, dockerfile: `${dir}/${fn.image.dockerfile}`, build_args: fn.image.buildArgs };
   }
   const image = fn.image?.kind === 'uri' ? fn.image.uri : tag;
+  // The URL is how requests reach the function, not part of an instance: outside the digest.
+  if (fn.url) config.url = fn.url;
   // Key order as documented: image first, digest last.
   return { config: { image, ...config, digest: `sha256:${digest}` }, build };
 }

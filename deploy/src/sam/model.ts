@@ -1,5 +1,5 @@
 // What esb takes from a SAM template: plain data, ready to render into an artifact.
-import type { ApiConfig, DynamoTable, Route, S3Bucket } from '@esb/contracts';
+import type { ApiConfig, DynamoTable, FunctionUrl, Route, S3Bucket } from '@esb/contracts';
 
 /** A local folder or .zip the template points at (CodeUri, ContentUri, DockerContext). */
 export interface CodeRef {
@@ -50,6 +50,8 @@ export interface FunctionModel {
   events: ScheduleEventModel[];
   /** Present when the resource has Metadata.BuildMethod or BuildProperties. */
   build?: BuildMetadata;
+  /** Its function URL (FunctionUrlConfig, or an AWS::Lambda::Url targeting it). */
+  url?: FunctionUrl;
 }
 
 export interface LayerModel {

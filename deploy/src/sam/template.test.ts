@@ -388,6 +388,29 @@ ${props}${extra}`,
     expect(where('RequestParameters: [querystring.q]')).toEqual(['Fn', 'Events.E.Properties.RequestParameters[0]', expect.stringContaining('method.request.querystring|header|path.<name>')]);
   });
 
+  it('reads function URLs (FunctionUrlConfig, AWS::Lambda::Url), their GetAtt FunctionUrl, and names a bad one', () => {
+    const m = parseSamTemplate(
+      fnTemplate(
+        '',
+        `      FunctionUrlConfig: {AuthType: NONE, Cors: {AllowOrigins: ['*'], MaxAge: 60}, InvokeMode: RESPONSE_STREAM}
+      Environment: {Variables: {SELF: !GetAtt FnUrl.FunctionUrl, OTHER: !GetAtt OtherUrl.FunctionUrl}}
+  Other: {Type: AWS::Serverless::Function, Properties: {InlineCode: x, Handler: index.handler, Runtime: python3.12}}
+  OtherUrl: {Type: AWS::Lambda::Url, Properties: {TargetFunctionArn: !Ref Other, AuthType: AWS_IAM}}`,
+      ),
+      { file: 't.yml' },
+    );
+    expect(m.functions.map((f) => [f.key, f.url])).toEqual([
+      ['t-Fn', { auth_type: 'NONE', invoke_mode: 'RESPONSE_STREAM', cors: { allow_origins: ['*'], allow_methods: [], allow_headers: [], expose_headers: [], allow_credentials: false, max_age: 60 } }],
+      ['t-Other', { auth_type: 'AWS_IAM', invoke_mode: 'BUFFERED' }],
+    ]);
+    expect(m.functions[0].environment).toEqual({ SELF: 'https://t-fn.lambda-url.us-east-1.on.aws/', OTHER: 'https://t-other.lambda-url.us-east-1.on.aws/' });
+    expect(m.warnings).toEqual(['Fn.FunctionUrlConfig.InvokeMode: RESPONSE_STREAM is served buffered (the whole response at once)']);
+    const bad = errorOf(() => parseSamTemplate(fnTemplate('', '      FunctionUrlConfig: {AuthType: COGNITO}'), { file: 't.yml' }));
+    expect([bad.logicalId, bad.field]).toEqual(['Fn', 'FunctionUrlConfig.AuthType']);
+    const stray = errorOf(() => parseSamTemplate(fnTemplate('', '  U: {Type: AWS::Lambda::Url, Properties: {TargetFunctionArn: arn:aws:lambda:us-east-1:1:function:elsewhere, AuthType: NONE}}'), { file: 't.yml' }));
+    expect([stray.logicalId, stray.field]).toEqual(['U', 'TargetFunctionArn']);
+  });
+
   it('an HttpApi event without Path and Method is the API\'s $default route', () => {
     const m = parseSamTemplate(fnTemplate('', `      Events:\n        Catch: {Type: HttpApi}`), { file: 't.yml' });
     expect(m.routes).toEqual([{ path: '$default', method: 'ANY', function: 't-Fn', api: 'ServerlessHttpApi' }]);

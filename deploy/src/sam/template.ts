@@ -1,13 +1,13 @@
 // SAM / CloudFormation template -> SamModel. Pure: the caller reads files; this only reads data.
 import { createHash } from 'node:crypto';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from '@esb/contracts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION, functionUrlLabel } from '@esb/contracts';
 import { posix } from 'node:path';
-import type { ApiConfig, Cors, DynamoTable, Route, S3Bucket } from '@esb/contracts';
+import type { ApiConfig, Cors, DynamoTable, FunctionUrl, Route, S3Bucket } from '@esb/contracts';
 import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
 import { API_KEY_TYPES, readApiKeys, type ApiKeysOfApi } from './api-keys.js';
 import { samValidation } from './request-validation.js';
 import { GATEWAY_RESPONSE_RESOURCE, readCfnGatewayResponses, readSamGatewayResponses, type GatewayResponses } from './gateway-responses.js';
-import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
+import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, functionFromUri, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
 import { SamTemplateError } from './errors.js';
 import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, SamModel, ScheduleEventModel } from './model.js';
 import { NO_VALUE, Resolver, intrinsicKey, isRecord, versionText, type Location, type Lookup } from './resolver.js';
@@ -36,6 +36,7 @@ export const FUNCTION_TYPES = new Set(['AWS::Serverless::Function', 'AWS::Lambda
 export const LAYER_TYPES = new Set(['AWS::Serverless::LayerVersion', 'AWS::Lambda::LayerVersion']);
 const TABLE_TYPES = new Set(['AWS::DynamoDB::Table', 'AWS::Serverless::SimpleTable']);
 const API_TYPES = new Set(['AWS::Serverless::Api', 'AWS::Serverless::HttpApi']);
+const LAMBDA_URL = 'AWS::Lambda::Url';
 const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket']);
 
 export const IMPLICIT_REST_API = 'ServerlessRestApi';
@@ -374,6 +375,11 @@ class TemplateReader implements Lookup {
     return this.physicalName(id, at);
   }
 
+  /** A function URL as AWS writes it (the local one is http://<label>.lambda-url.localhost:<port>/). */
+  private functionUrlOf(fnId: string, at: Location): string {
+    return `https://${functionUrlLabel(this.resourceRef(fnId, at) as string)}.lambda-url.${this.pseudo['AWS::Region']}.on.aws/`;
+  }
+
   private isSamApi(id: string): boolean {
     return id === IMPLICIT_REST_API || id === IMPLICIT_HTTP_API || API_TYPES.has(this.resources[id]?.Type);
   }
@@ -404,8 +410,16 @@ class TemplateReader implements Lookup {
     if (!r) {
       const fn = id.endsWith('Role') ? this.resources[id.slice(0, -4)] : undefined;
       if (fn?.Type === 'AWS::Serverless::Function') return `arn:aws:iam::${this.pseudo['AWS::AccountId']}:role/${id}`;
+      // The URL SAM makes for FunctionUrlConfig: <Function>Url.FunctionUrl.
+      const withUrl = id.endsWith('Url') ? id.slice(0, -3) : undefined;
+      if (withUrl && this.resources[withUrl]?.Type === 'AWS::Serverless::Function' && attr === 'FunctionUrl') return this.functionUrlOf(withUrl, at);
       if (id === IMPLICIT_REST_API || id === IMPLICIT_HTTP_API) return `${id}.${attr}`;
       return undefined;
+    }
+    if (r.Type === LAMBDA_URL && attr === 'FunctionUrl') {
+      const target = this.resolver.resolve(this.rawProps(id).TargetFunctionArn, { logicalId: id, field: 'TargetFunctionArn' });
+      const fnId = Object.keys(this.resources).find((f) => FUNCTION_TYPES.has(this.resources[f].Type) && this.resourceRef(f, at) === (typeof target === 'string' ? (functionFromUri(target) ?? target) : undefined));
+      if (fnId) return this.functionUrlOf(fnId, at);
     }
     if (!RUN_TYPES.has(r.Type) || !this.active(id)) return attr === 'Arn' ? this.arn('esb', id) : `${id}.${attr}`;
     const unsupported = (): never => this.fail(at.logicalId, at.field, `!GetAtt ${id}.${attr}: ${r.Type} has no attribute ${attr} that esb knows`);
@@ -467,7 +481,7 @@ class TemplateReader implements Lookup {
 
     for (const [id, r] of Object.entries(this.resources)) {
       if (!RUN_TYPES.has(r.Type)) {
-        if (QUIET_TYPES.has(r.Type) || REST_TYPES.has(r.Type) || HTTP_TYPES.has(r.Type) || API_KEY_TYPES.has(r.Type) || r.Type === GATEWAY_RESPONSE_RESOURCE) continue;
+        if (QUIET_TYPES.has(r.Type) || REST_TYPES.has(r.Type) || HTTP_TYPES.has(r.Type) || API_KEY_TYPES.has(r.Type) || r.Type === GATEWAY_RESPONSE_RESOURCE || r.Type === LAMBDA_URL) continue;
         const list = skipped.get(r.Type) ?? [];
         list.push(id);
         skipped.set(r.Type, list);
@@ -498,6 +512,15 @@ class TemplateReader implements Lookup {
       functions.push(fn);
       if (fn.code?.kind === 'ref') codeRefs.push(fn.code.ref);
       if (fn.image?.kind === 'dockerfile') codeRefs.push(fn.image.context);
+    }
+    // AWS::Lambda::Url: the URL of the function it targets (`!Ref Fn` or `!GetAtt Fn.Arn`).
+    for (const [id, r] of Object.entries(this.resources)) {
+      if (r.Type !== LAMBDA_URL || !this.active(id)) continue;
+      const props = this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>;
+      const target = typeof props.TargetFunctionArn === 'string' ? (functionFromUri(props.TargetFunctionArn) ?? props.TargetFunctionArn) : undefined;
+      const fn = functions.find((f) => f.key === target);
+      if (!fn) this.fail(id, 'TargetFunctionArn', `${JSON.stringify(props.TargetFunctionArn)} is not a function of this template`);
+      fn.url = this.functionUrl(id, '', props);
     }
 
     // APIs: explicit ones in template order, then the implicit ones events use.
@@ -587,6 +610,7 @@ class TemplateReader implements Lookup {
 
     // A function nothing reaches because esb did not understand what should reach it: say so.
     const reached = new Set(routes.map((r) => r.function));
+    for (const fn of functions) if (fn.url) reached.add(fn.key);
     for (const api of Object.values(apis)) for (const a of Object.values(api.authorizers ?? {})) if ('function' in a) reached.add(a.function);
     const unreachable: string[] = [];
     for (const fn of functions) {
@@ -595,7 +619,7 @@ class TemplateReader implements Lookup {
       if (lost.length) unreachable.push(`${fn.logicalId} (events of type ${lost.join(', ')})`);
     }
     if (unreachable.length) this.warnings.push(`UNREACHABLE: no route reaches ${unreachable.join('; ')}; only the Lambda Invoke API can call them`);
-    if (routes.length === 0 && functions.length > 0 && skipped.size > 0) {
+    if (routes.length === 0 && !functions.some((f) => f.url) && functions.length > 0 && skipped.size > 0) {
       this.warnings.push(`NO ROUTES: the template defines ${functions.length} function(s) but no route esb understands; not run: ${[...skipped.keys()].join(', ')}`);
     }
 
@@ -725,6 +749,7 @@ class TemplateReader implements Lookup {
     if (fn.scaling.max_capacity !== undefined && fn.scaling.min_capacity !== undefined && fn.scaling.min_capacity > fn.scaling.max_capacity) {
       this.fail(id, 'ProvisionedConcurrencyConfig', `provisioned concurrency ${fn.scaling.min_capacity} exceeds ReservedConcurrentExecutions ${fn.scaling.max_capacity}`);
     }
+    if (serverless && props.FunctionUrlConfig !== undefined) fn.url = this.functionUrl(id, 'FunctionUrlConfig', props.FunctionUrlConfig);
     if (props.Layers !== undefined) {
       if (!Array.isArray(props.Layers)) this.fail(id, 'Layers', 'must be a list');
       props.Layers.forEach((l, i) => {
@@ -1008,26 +1033,41 @@ class TemplateReader implements Lookup {
     return cors;
   }
 
-  private httpCors(id: string, c: unknown): Cors | undefined {
+  private httpCors(id: string, c: unknown, field = 'CorsConfiguration'): Cors | undefined {
     if (c === undefined || c === false) return undefined;
     const cors: Cors = { allow_origins: [], allow_methods: [], allow_headers: [], expose_headers: [], allow_credentials: false };
     if (c === true) {
       cors.allow_origins = ['*'];
       return cors;
     }
-    if (!isRecord(c)) this.fail(id, 'CorsConfiguration', 'must be true or a map');
+    if (!isRecord(c)) this.fail(id, field, 'must be true or a map');
     const list = (v: unknown, field: string): string[] => {
       if (v === undefined) return [];
       if (!Array.isArray(v)) this.fail(id, field, 'must be a list');
       return v.map(String);
     };
-    cors.allow_origins = list(c.AllowOrigins, 'CorsConfiguration.AllowOrigins');
-    cors.allow_methods = list(c.AllowMethods, 'CorsConfiguration.AllowMethods');
-    cors.allow_headers = list(c.AllowHeaders, 'CorsConfiguration.AllowHeaders');
-    cors.expose_headers = list(c.ExposeHeaders, 'CorsConfiguration.ExposeHeaders');
-    if (c.MaxAge !== undefined) cors.max_age = this.num(id, 'CorsConfiguration.MaxAge', c.MaxAge, { int: true, min: 0 });
+    cors.allow_origins = list(c.AllowOrigins, `${field}.AllowOrigins`);
+    cors.allow_methods = list(c.AllowMethods, `${field}.AllowMethods`);
+    cors.allow_headers = list(c.AllowHeaders, `${field}.AllowHeaders`);
+    cors.expose_headers = list(c.ExposeHeaders, `${field}.ExposeHeaders`);
+    if (c.MaxAge !== undefined) cors.max_age = this.num(id, `${field}.MaxAge`, c.MaxAge, { int: true, min: 0 });
     if (c.AllowCredentials !== undefined) cors.allow_credentials = c.AllowCredentials === true || c.AllowCredentials === 'true';
     return cors;
+  }
+
+  /** A function URL's config (SAM's FunctionUrlConfig, AWS::Lambda::Url): AuthType, Cors, InvokeMode. */
+  private functionUrl(id: string, field: string, c: unknown): FunctionUrl {
+    if (!isRecord(c)) this.fail(id, field, 'must be a map (AuthType, Cors, InvokeMode)');
+    const at = (f: string) => (field ? `${field}.${f}` : f);
+    const authType = c.AuthType ?? 'NONE';
+    if (authType !== 'NONE' && authType !== 'AWS_IAM') this.fail(id, at('AuthType'), `must be NONE or AWS_IAM, got ${JSON.stringify(c.AuthType)}`);
+    const invokeMode = c.InvokeMode ?? 'BUFFERED';
+    if (invokeMode !== 'BUFFERED' && invokeMode !== 'RESPONSE_STREAM') this.fail(id, at('InvokeMode'), `must be BUFFERED or RESPONSE_STREAM, got ${JSON.stringify(c.InvokeMode)}`);
+    if (invokeMode === 'RESPONSE_STREAM') this.warnings.push(`${id}.${at('InvokeMode')}: RESPONSE_STREAM is served buffered (the whole response at once)`);
+    const url: FunctionUrl = { auth_type: authType, invoke_mode: invokeMode };
+    const cors = this.httpCors(id, c.Cors, at('Cors'));
+    if (cors) url.cors = cors;
+    return url;
   }
 
   private readTable(id: string, r: RawResource): DynamoTable {
