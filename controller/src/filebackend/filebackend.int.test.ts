@@ -135,6 +135,20 @@ describe('file backend (real files, chokidar)', () => {
     expect(record.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
   });
 
+  it('a manifest rewritten in place twice within 50 ms (chokidar reports one change) ends at the last one', async () => {
+    for (const t of ['a', 'b', 'c']) await writeFile(path.join(ws, `${t}.yml`), `hello:${t.toUpperCase()}\n`);
+    const file = path.join(ws, 'deployments', 'inplace.yaml');
+    await writeFile(file, manifest('inplace', '../a.yml'));
+    await until(() => applied.get('hello') === 'A', 'hello applied from A');
+    // Two in-place writes back to back: chokidar drops a file's change events for 50 ms after one.
+    await writeFile(file, manifest('inplace', '../b.yml'));
+    await until(() => applied.get('hello') === 'B', 'hello applied from B', 5_000);
+    await writeFile(file, manifest('inplace', '../c.yml'));
+    await new Promise((r) => setTimeout(r, 20)); // the first change is read by now
+    await writeFile(file, manifest('inplace', '../a.yml'));
+    await until(() => applied.get('hello') === 'A', 'hello applied from the last write', 5_000);
+  });
+
   it('a malformed manifest gets a status naming file and field; a broken template fails; others deploy', async () => {
     await writeFile(path.join(ws, 'good.yml'), 'good:1\n');
     await writeFile(path.join(ws, 'bad.yml'), 'broken\n');

@@ -8,6 +8,8 @@
 // so the first event already sees the whole file. A writer that writes in place can be seen
 // half-way: a file that then reads as invalid or empty is read again after short pauses before
 // its keys are enqueued, so a partial write does not become a status (docs/apply.md).
+// chokidar drops a file's change events for 50 ms after one, with no trailing event: each change
+// is read once more after that window, so a second write within it is not lost.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
@@ -32,6 +34,8 @@ export interface FileSourceOptions {
 export const FILE_RESYNC_MS = 60_000;
 /** Pauses before a manifest that reads as invalid or empty is read again (a write in progress). */
 export const MANIFEST_SETTLE_MS: readonly number[] = [25, 75, 150];
+/** chokidar's window after a change event in which the file's further change events are dropped, plus a margin. */
+const CHANGE_QUIET_MS = 50 + 20;
 
 /** What the source keeps of one manifest file while its events are handled. */
 interface ManifestState {
@@ -48,6 +52,8 @@ export class FileSource implements Source {
   private readonly inputs: PathWatcher;
   private resync?: NodeJS.Timeout;
   private readonly manifestStates = new Map<string, ManifestState>();
+  /** Per file: the read due once chokidar's change window has passed. */
+  private readonly trailingReads = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly options: FileSourceOptions) {
     this.inputs = new PathWatcher({ usePolling: options.usePolling, log: options.log });
@@ -76,7 +82,17 @@ export class FileSource implements Source {
       usePolling: this.options.usePolling,
       interval: 200,
     });
-    this.manifests.on('add', onManifest).on('change', onManifest).on('unlink', onManifest);
+    const onChange = (changed: string) => {
+      onManifest(changed);
+      clearTimeout(this.trailingReads.get(changed));
+      const timer = setTimeout(() => {
+        this.trailingReads.delete(changed);
+        onManifest(changed);
+      }, CHANGE_QUIET_MS);
+      timer.unref();
+      this.trailingReads.set(changed, timer);
+    };
+    this.manifests.on('add', onManifest).on('change', onChange).on('unlink', onManifest);
     this.manifests.on('error', (err) => this.options.log?.warn(`watching ${this.options.deploymentsDir}: ${String(err)}`));
     await this.inputs.start(enqueue);
     await new Promise<void>((resolve) => this.manifests!.once('ready', () => resolve()));
@@ -125,6 +141,8 @@ export class FileSource implements Source {
 
   async stop(): Promise<void> {
     clearInterval(this.resync);
+    for (const timer of this.trailingReads.values()) clearTimeout(timer);
+    this.trailingReads.clear();
     await Promise.all([this.manifests?.close(), this.inputs.stop()]);
   }
 }
