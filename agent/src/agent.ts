@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { FunctionConfig, FunctionsFile } from '@esb/contracts';
+import type { FunctionConfig, FunctionsFile, ObjectEvent } from '@esb/contracts';
 import { type Clock, systemClock } from './clock.js';
 import type { InstanceDriver } from './driver.js';
 import { buildInstanceEnv, type Credentials, type Endpoints, isNodeRuntime, isPythonRuntime, processRuntimePath } from './env.js';
@@ -19,6 +19,7 @@ import { FunctionPool, type PoolConfig, type PoolStats } from './pool.js';
 import { cpuSaturation } from './cpu-idle.js';
 import { createProcessDriver, RUNTIME_DIR } from './process-driver.js';
 import { Scheduler } from './schedule.js';
+import { S3Notifier } from './s3-events.js';
 
 /** Defaults when functions.yml says nothing (documented in docs/agent.md). */
 export const AGENT_DEFAULTS = {
@@ -104,6 +105,8 @@ export interface Agent extends Invoker {
    * removed ones stop. A big file is applied in slices; the promise resolves when all are.
    */
   setFunctions(file: FunctionsFile): void | Promise<void>;
+  /** An object created or deleted in a bucket: the functions notified of it run (asynchronously). */
+  deliverObjectEvent(event: ObjectEvent): void;
   stats(): AgentStats;
   /** Stops every instance, the schedules and the log files. */
   close(): Promise<void>;
@@ -360,6 +363,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         pendingFunctions = new Map();
         for (const [name, fc] of entries) applyFunction(name, fc, next);
         scheduler?.setFunctions(next);
+        notifier.setFunctions(next);
         return;
       }
       // Thousands of functions: in slices with the event loop free in between (docs/agent.md);
@@ -378,7 +382,12 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
           }
         }
         scheduler?.setFunctions(next);
+        notifier.setFunctions(next);
       })();
+    },
+
+    deliverObjectEvent(event) {
+      if (!closed) notifier.deliver(event);
     },
 
     stats() {
@@ -396,6 +405,20 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       await sink.close();
     },
   };
+
+  // Asynchronous, as S3 invokes: the object's writer is not kept waiting.
+  const notifier = new S3Notifier({
+    region,
+    fire: (fn, payload, notification) => {
+      log.info({ fn, notification }, 'S3 event');
+      void agent.invoke(fn, payload).then(
+        (r) => {
+          if (r.error) log.warn({ fn, notification, requestId: r.requestId, kind: r.error.kind }, `S3 event invocation failed: ${r.error.message}`);
+        },
+        (err) => log.warn({ fn, notification, err: String(err) }, 'S3 event invocation failed'),
+      );
+    },
+  });
 
   const scheduler =
     opts.schedules === false

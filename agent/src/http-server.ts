@@ -5,16 +5,18 @@
 //                            x-amz-log-type: Tail (-> x-esb-log-result)
 //     -> 200 (404 UnknownFunction, 429 Throttled, 503 Unavailable) with the function's payload;
 //        x-esb-request-id, x-esb-duration-ms, and on failure x-esb-error-kind, x-esb-error-message (URI-encoded)
+//   POST /events/s3          body = an object event of the S3 server (ObjectEvent) -> 202; the
+//                            functions its bucket notifies run (docs/agent.md, "S3 events")
 //   GET /functions -> ["name", ...]    GET /stats    GET /healthz
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { InvokeErrorKind, Invoker } from '@esb/contracts';
+import type { InvokeErrorKind, Invoker, ObjectEvent } from '@esb/contracts';
 
 export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 
 export interface AgentHttpServerOptions {
-  agent: Invoker & { stats?(): { functions: Record<string, unknown> } };
+  agent: Invoker & { stats?(): { functions: Record<string, unknown> }; deliverObjectEvent?(event: ObjectEvent): void };
   host?: string;
   port?: number;
   log?: Logger;
@@ -32,6 +34,7 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
   const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
     const url = req.url ?? '/';
     if (req.method === 'POST' && url.startsWith('/invoke/')) return void invoke(req, res, decodeURIComponent(url.slice(8).split('?')[0]));
+    if (req.method === 'POST' && url === '/events/s3') return void objectEvent(req, res);
     req.resume();
     if (req.method === 'GET' && url === '/healthz') return send(res, 200, '{"ok":true}');
     if (req.method === 'GET' && url === '/functions') return send(res, 200, JSON.stringify(Object.keys(o.agent.stats?.().functions ?? {})));
@@ -92,6 +95,24 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
     }
   }
 
+  async function objectEvent(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req as AsyncIterable<Buffer>) {
+      size += c.length;
+      if (size > MAX_EVENT_BYTES) {
+        send(res, 413, JSON.stringify({ message: `an object event is at most ${MAX_EVENT_BYTES} bytes` }));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    }
+    const event = parseObjectEvent(Buffer.concat(chunks));
+    if (!event) return send(res, 400, JSON.stringify({ message: 'expected {bucket, key, eventName, time} (an object event)' }));
+    o.agent.deliverObjectEvent?.(event);
+    send(res, 202, '{}');
+  }
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(o.port ?? 0, o.host ?? '127.0.0.1', () => resolve());
@@ -107,6 +128,23 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
         server.closeAllConnections();
       }),
   };
+}
+
+const MAX_EVENT_BYTES = 64 * 1024;
+
+function parseObjectEvent(body: Buffer): ObjectEvent | undefined {
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (!v || typeof v.bucket !== 'string' || typeof v.key !== 'string' || typeof v.eventName !== 'string' || typeof v.time !== 'number') return undefined;
+  const e: ObjectEvent = { bucket: v.bucket, key: v.key, eventName: v.eventName, time: v.time };
+  if (typeof v.size === 'number') e.size = v.size;
+  if (typeof v.eTag === 'string') e.eTag = v.eTag;
+  if (typeof v.sourceIp === 'string') e.sourceIp = v.sourceIp;
+  return e;
 }
 
 function send(res: http.ServerResponse, status: number, body: string): void {

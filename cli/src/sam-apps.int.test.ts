@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { esb } from '@esb/controller/testing';
 import { NodeSha256 } from '@esb/gateway';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startDev, type RunningDev } from './dev.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -228,6 +229,31 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     const { headers } = await signer.sign({ method: 'GET', protocol: 'http:', hostname: reportHost, path: '/', headers: { host: reportHost } });
     const report = await request('GET', '/', { host: reportHost, headers: headers as Record<string, string> });
     expect([report.status, report.json()]).toEqual([200, { report: 'daily', method: 'GET' }]);
+  }, 120_000);
+
+  it('s3-events: an upload runs the function its bucket notifies (event names, key filter), a raw LambdaConfigurations too', async () => {
+    const out = await deploy('s3-events');
+    expect(out).not.toContain('UNREACHABLE');
+    const s3 = new S3Client({ endpoint: dev.info.s3, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const results = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: 's3-events-resultsbucket' }))).Contents ?? []).map((o) => o.Key).sort();
+    const waitFor = async (key: string) => {
+      for (let i = 0; i < 200 && !(await results()).includes(key); i++) await new Promise((r) => setTimeout(r, 50));
+    };
+    // Not taken by the filter: another prefix, another suffix.
+    await s3.send(new PutObjectCommand({ Bucket: 's3-events-uploadsbucket', Key: 'other/a.txt', Body: 'no' }));
+    await s3.send(new PutObjectCommand({ Bucket: 's3-events-uploadsbucket', Key: 'incoming/b.csv', Body: 'no' }));
+    await s3.send(new PutObjectCommand({ Bucket: 's3-events-uploadsbucket', Key: 'incoming/hello world.txt', Body: 'hello from s3' }));
+    await waitFor('processed/hello world.txt');
+    expect(await results()).toEqual(['processed/hello world.txt']);
+    const processed = await s3.send(new GetObjectCommand({ Bucket: 's3-events-resultsbucket', Key: 'processed/hello world.txt' }));
+    expect(await processed.Body!.transformToString()).toBe('HELLO FROM S3');
+    expect(processed.Metadata).toEqual({ event: 'ObjectCreated:Put', source: 's3-events-uploadsbucket' });
+    // The raw notification: deletions from the audit bucket.
+    await s3.send(new PutObjectCommand({ Bucket: 's3-events-auditbucket', Key: 'old.log', Body: 'x' }));
+    await s3.send(new DeleteObjectCommand({ Bucket: 's3-events-auditbucket', Key: 'old.log' }));
+    await waitFor('deleted/old.log');
+    expect(await results()).toEqual(['deleted/old.log', 'processed/hello world.txt']);
+    s3.destroy();
   }, 120_000);
 
   it('raw-http: AWS::ApiGatewayV2::Api quick create (Target) and Integration + Route', async () => {

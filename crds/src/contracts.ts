@@ -127,6 +127,32 @@ export function functionUrlLabel(functionKey: string): string {
   return functionKey.toLowerCase().replace(/[^a-z0-9-]/g, '-');
 }
 
+/** An S3 bucket notification to the function (SAM `Type: S3`, docs/agent.md "S3 events"). */
+export const S3Event = z.object({
+  type: z.literal('s3'),
+  /** The notification's id (configurationId in the event). */
+  name: z.string().min(1),
+  bucket: z.string().min(1),
+  /** `s3:ObjectCreated:*`, `s3:ObjectCreated:Put`, `s3:ObjectRemoved:*`, ... */
+  events: z.array(z.string().regex(/^s3:[A-Za-z]+:(\*|[A-Za-z]+)$/, 'must be like s3:ObjectCreated:* or s3:ObjectRemoved:Delete')).min(1),
+  prefix: z.string().optional(),
+  suffix: z.string().optional(),
+});
+export type S3Event = z.infer<typeof S3Event>;
+
+/** What an object event in a bucket was (the embedded S3 server reports them). */
+export interface ObjectEvent {
+  bucket: string;
+  key: string;
+  /** `ObjectCreated:Put`, `ObjectCreated:Post`, `ObjectCreated:Copy`, `ObjectRemoved:Delete` */
+  eventName: string;
+  size?: number;
+  eTag?: string;
+  sourceIp?: string;
+  /** ms since epoch */
+  time: number;
+}
+
 export const FunctionConfig = z.object({
   // Docker runtime: the image to run. Process runtime: ignored.
   image: z.string().optional(),
@@ -142,7 +168,7 @@ export const FunctionConfig = z.object({
   environment: stringMap.default({}),
   scaling: Scaling.default({}),
   layers: z.array(Layer).default([]),
-  events: z.array(ScheduleEvent).default([]),
+  events: z.array(z.discriminatedUnion('type', [ScheduleEvent, S3Event])).default([]),
   url: FunctionUrl.optional(),
   // Digest of everything that makes an instance (code, layers, image, env, config): the
   // agent replaces instances when it changes.

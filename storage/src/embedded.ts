@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import type { ObjectEvent } from '@esb/contracts';
 import { hostForUrl, startS3Server, type RunningS3Server } from './s3-server.js';
 
 const require = createRequire(import.meta.url);
@@ -32,6 +33,8 @@ export interface EmbeddedStorageOptions {
   only?: 'dynamodb' | 's3';
   /** How long dynalite keeps a new table CREATING (dynalite's default is 500 ms). */
   createTableMs?: number;
+  /** Told of each object created or deleted in a bucket (S3 events to functions). */
+  onObjectEvent?: (event: ObjectEvent) => void;
 }
 
 export interface EmbeddedStorage {
@@ -110,7 +113,7 @@ export async function startEmbeddedStorage(options: EmbeddedStorageOptions): Pro
     if (only !== 's3') dynamo = await startDynamo(dataDir, host, dynamodbPort, createTableMs);
     if (only !== 'dynamodb') {
       try {
-        s3 = await startS3Server({ directory: join(dataDir, 's3'), tmpDirectory: join(dataDir, 'tmp'), host, port: s3Port });
+        s3 = await startS3Server({ directory: join(dataDir, 's3'), tmpDirectory: join(dataDir, 'tmp'), host, port: s3Port, onObjectEvent: options.onObjectEvent });
       } catch (cause) {
         throw new StorageStartError('s3', host, s3Port, { cause });
       }

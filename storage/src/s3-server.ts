@@ -16,6 +16,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { AwsChunkedDecoder, AwsChunkedError, decodedHeaders, decoderOptionsFrom, isAwsChunked } from './aws-chunked.js';
+import type { ObjectEvent } from '@esb/contracts';
 
 const require = createRequire(import.meta.url);
 
@@ -59,6 +60,8 @@ export interface S3ServerOptions {
   tmpDirectory: string;
   host: string;
   port: number;
+  /** Told of each object created or deleted (bucket notifications, docs/agent.md "S3 events"). */
+  onObjectEvent?: (event: ObjectEvent) => void;
 }
 
 export interface RunningS3Server {
@@ -239,6 +242,8 @@ export async function startS3Server(options: S3ServerOptions): Promise<RunningS3
     bucketFixes(app.store, S3Error),
     listObjectsV2(S3Error),
   );
+  const onObjectEvent = options.onObjectEvent;
+  if (onObjectEvent) (app as unknown as NodeJS.EventEmitter).on('event', (e: unknown) => onObjectEvent(objectEventOf(e)));
   const address = await app.run();
   const server = app.httpServer!;
   let closed: Promise<void> | undefined;
@@ -253,6 +258,17 @@ export async function startS3Server(options: S3ServerOptions): Promise<RunningS3
       return closed;
     },
   };
+}
+
+/** s3rver's event (an S3 notification of its own making) as what happened; the agent writes the record Lambda gets. */
+function objectEventOf(e: unknown): ObjectEvent {
+  const r = (e as { Records: Array<{ eventName: string; requestParameters?: { sourceIPAddress?: string }; s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } } }> }).Records[0];
+  const out: ObjectEvent = { bucket: r.s3.bucket.name, key: r.s3.object.key, eventName: r.eventName, time: Date.now() };
+  if (r.s3.object.size !== undefined) out.size = r.s3.object.size;
+  if (r.s3.object.eTag !== undefined) out.eTag = r.s3.object.eTag;
+  const ip = r.requestParameters?.sourceIPAddress;
+  if (ip) out.sourceIp = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+  return out;
 }
 
 export function hostForUrl(host: string): string {

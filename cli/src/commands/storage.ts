@@ -5,8 +5,9 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../main.js';
 // The storage module only: the AWS SDK is not needed to serve.
 import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
+import type { ObjectEvent } from '@esb/contracts';
 
-export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--only dynamodb|s3]
+export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--only dynamodb|s3] [--events-url URL]
 
 Runs the embedded DynamoDB-compatible (dynalite) and S3-compatible (s3rver, fixed) servers.
 Data is kept under DIR (default ./.esb/data), so a restart keeps tables, items, buckets and objects.
@@ -16,7 +17,9 @@ Data is kept under DIR (default ./.esb/data), so a restart keeps tables, items, 
   --dynamodb-port N     DynamoDB port (default 8000; 0 = any free port)
   --s3-port N           S3 port (default 9000; 0 = any free port)
   --only dynamodb|s3    start just one of them
-  --create-table-ms N   how long a new table stays CREATING (default 0)`;
+  --create-table-ms N   how long a new table stays CREATING (default 0)
+  --events-url URL      where to POST each object created or deleted (an agent's /events/s3, so
+                        that the functions a bucket notifies run; default ESB_S3_EVENTS_URL)`;
 
 export interface StorageArgs {
   dataDir: string;
@@ -25,6 +28,7 @@ export interface StorageArgs {
   s3Port: number;
   only: 'dynamodb' | 's3' | undefined;
   createTableMs: number;
+  eventsUrl?: string;
 }
 
 function port(name: string, text: string | undefined, fallback: number): number {
@@ -45,6 +49,7 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
       's3-port': { type: 'string' },
       only: { type: 'string' },
       'create-table-ms': { type: 'string' },
+      'events-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -54,6 +59,8 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
   if (only !== undefined && only !== 'dynamodb' && only !== 's3') throw new Error(`--only must be "dynamodb" or "s3", not "${only}"`);
   const createTableMs = values['create-table-ms'] === undefined ? 0 : Number(values['create-table-ms']);
   if (!Number.isInteger(createTableMs) || createTableMs < 0) throw new Error(`--create-table-ms must be a whole number >= 0`);
+  const eventsUrl = values['events-url'] ?? process.env.ESB_S3_EVENTS_URL;
+  if (eventsUrl && !/^https?:\/\/\S+$/.test(eventsUrl)) throw new Error(`--events-url must be an http(s) URL, not "${eventsUrl}"`);
   return {
     dataDir: resolve(cwd, values['data-dir'] ?? '.esb/data'),
     host: values.host ?? '127.0.0.1',
@@ -61,11 +68,30 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
     s3Port: port('s3-port', values['s3-port'], 9000),
     only,
     createTableMs,
+    ...(eventsUrl ? { eventsUrl } : {}),
   };
 }
 
 export async function startStorageFromArgs(args: StorageArgs): Promise<EmbeddedStorage> {
-  return startEmbeddedStorage(args);
+  const { eventsUrl, ...options } = args;
+  return startEmbeddedStorage({ ...options, ...(eventsUrl ? { onObjectEvent: postTo(eventsUrl) } : {}) });
+}
+
+/** Object events to an agent over HTTP, fire and forget (an unreachable agent loses them, said once per outage). */
+function postTo(url: string): (event: ObjectEvent) => void {
+  let failing = false;
+  return (event) => {
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) }).then(
+      (res) => {
+        failing = false;
+        void res.body?.cancel();
+      },
+      (err: unknown) => {
+        if (!failing) process.stderr.write(`esb storage: cannot deliver S3 events to ${url}: ${String(err)}\n`);
+        failing = true;
+      },
+    );
+  };
 }
 
 const command: Command = {

@@ -241,7 +241,8 @@ function renderFunction(fn: FunctionModel, ctx: FnContext): { config: FunctionCo
     environment: fn.environment,
     scaling: fn.scaling,
     layers,
-    events: fn.events.map((e) => {
+    events: fn.events.map((e): FunctionConfig['events'][number] => {
+      if (e.type === 's3') return { ...e };
       const out: FunctionConfig['events'][number] = { type: 'schedule', name: e.name, schedule: e.schedule, enabled: e.enabled };
       if (e.input !== undefined) out.input = e.input;
       return out;

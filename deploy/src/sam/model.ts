@@ -24,6 +24,16 @@ export interface ScheduleEventModel {
   enabled: boolean;
 }
 
+/** A bucket notification to the function: SAM `Type: S3`, or a bucket's LambdaConfigurations. */
+export interface S3EventModel {
+  type: 's3';
+  name: string;
+  bucket: string;
+  events: string[];
+  prefix?: string;
+  suffix?: string;
+}
+
 /** SAM's `Metadata.BuildMethod` / `Metadata.BuildProperties` (docs/build.md). */
 export interface BuildMetadata {
   /** esbuild, makefile, a runtime name (layers), ...; absent: the runtime's default builder. */
@@ -47,7 +57,7 @@ export interface FunctionModel {
   scaling: { max_capacity?: number; min_capacity?: number };
   /** Logical ids of the template's layers, in order. */
   layers: string[];
-  events: ScheduleEventModel[];
+  events: Array<ScheduleEventModel | S3EventModel>;
   /** Present when the resource has Metadata.BuildMethod or BuildProperties. */
   build?: BuildMetadata;
   /** Its function URL (FunctionUrlConfig, or an AWS::Lambda::Url targeting it). */

@@ -411,6 +411,37 @@ ${props}${extra}`,
     expect([stray.logicalId, stray.field]).toEqual(['U', 'TargetFunctionArn']);
   });
 
+  it('reads S3 events (SAM Type: S3, a bucket\'s LambdaConfigurations) and names a bad one', () => {
+    const m = parseSamTemplate(
+      fnTemplate(
+        '',
+        `      Events:
+        Up: {Type: S3, Properties: {Bucket: !Ref Src, Events: [s3:ObjectCreated:Put, s3:ObjectCreated:Post], Filter: {S3Key: {Rules: [{Name: Prefix, Value: in/}, {Name: suffix, Value: .jpg}]}}}}
+  Src: {Type: AWS::S3::Bucket}
+  Logs:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: audit-logs
+      NotificationConfiguration:
+        LambdaConfigurations: [{Event: s3:ObjectRemoved:*, Function: !GetAtt Fn.Arn}, {Id: Gone, Event: s3:ObjectRemoved:Delete, Function: !GetAtt Fn.Arn, Filter: {S3Key: {Rules: [{Name: suffix, Value: .log}]}}}]`,
+      ),
+      { file: 't.yml' },
+    );
+    expect(m.functions[0].events).toEqual([
+      { type: 's3', name: 'FnUp', bucket: 't-src', events: ['s3:ObjectCreated:Put', 's3:ObjectCreated:Post'], prefix: 'in/', suffix: '.jpg' },
+      { type: 's3', name: 'LogsNotification1', bucket: 'audit-logs', events: ['s3:ObjectRemoved:*'] },
+      { type: 's3', name: 'Gone', bucket: 'audit-logs', events: ['s3:ObjectRemoved:Delete'], suffix: '.log' },
+    ]);
+    expect(m.warnings).toEqual([]);
+    const where = (props: string) => {
+      const e = errorOf(() => parseSamTemplate(fnTemplate('', `      Events:\n        Up: {Type: S3, Properties: ${props}}\n  Src: {Type: AWS::S3::Bucket}`), { file: 't.yml' }));
+      return [e.field, e.reason];
+    };
+    expect(where('{Bucket: elsewhere, Events: s3:ObjectCreated:*}')).toEqual(['Events.Up.Properties.Bucket', '"elsewhere" is not an AWS::S3::Bucket of this template (SAM requires one)']);
+    expect(where('{Bucket: !Ref Src, Events: ObjectCreated}')).toEqual(['Events.Up.Properties.Events', expect.stringContaining('s3:ObjectCreated:*')]);
+    expect(where('{Bucket: !Ref Src, Events: s3:ObjectCreated:*, Filter: {S3Key: {Rules: [{Name: middle, Value: x}]}}}')).toEqual(['Events.Up.Properties.Filter.S3Key.Rules[0]', expect.stringContaining('prefix|suffix')]);
+  });
+
   it('an HttpApi event without Path and Method is the API\'s $default route', () => {
     const m = parseSamTemplate(fnTemplate('', `      Events:\n        Catch: {Type: HttpApi}`), { file: 't.yml' });
     expect(m.routes).toEqual([{ path: '$default', method: 'ANY', function: 't-Fn', api: 'ServerlessHttpApi' }]);

@@ -9,7 +9,7 @@ import { samValidation } from './request-validation.js';
 import { GATEWAY_RESPONSE_RESOURCE, readCfnGatewayResponses, readSamGatewayResponses, type GatewayResponses } from './gateway-responses.js';
 import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, functionFromUri, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
 import { SamTemplateError } from './errors.js';
-import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, SamModel, ScheduleEventModel } from './model.js';
+import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, S3EventModel, SamModel, ScheduleEventModel } from './model.js';
 import { NO_VALUE, Resolver, intrinsicKey, isRecord, versionText, type Location, type Lookup } from './resolver.js';
 import { parseTemplateText } from './yaml.js';
 
@@ -513,6 +513,21 @@ class TemplateReader implements Lookup {
       if (fn.code?.kind === 'ref') codeRefs.push(fn.code.ref);
       if (fn.image?.kind === 'dockerfile') codeRefs.push(fn.image.context);
     }
+    // A bucket's NotificationConfiguration.LambdaConfigurations: S3 events of the functions they name.
+    for (const [id, r] of Object.entries(this.resources)) {
+      if (r.Type !== 'AWS::S3::Bucket' || !this.active(id)) continue;
+      const nc = this.prop(id, this.rawProps(id), 'NotificationConfiguration');
+      if (!isRecord(nc) || nc.LambdaConfigurations === undefined) continue;
+      if (!Array.isArray(nc.LambdaConfigurations)) this.fail(id, 'NotificationConfiguration.LambdaConfigurations', 'must be a list');
+      const bucket = this.physicalName(id, { logicalId: id, field: 'BucketName' });
+      for (const [i, c] of nc.LambdaConfigurations.entries()) {
+        const field = `NotificationConfiguration.LambdaConfigurations[${i}]`;
+        const target = isRecord(c) && typeof c.Function === 'string' ? (functionFromUri(c.Function) ?? c.Function) : undefined;
+        const fn = functions.find((f) => f.key === target);
+        if (!fn || !isRecord(c)) this.fail(id, `${field}.Function`, `${JSON.stringify(isRecord(c) ? c.Function : c)} is not a function of this template`);
+        fn.events.push(this.s3Notification(id, field, typeof c.Id === 'string' ? c.Id : `${id}Notification${i + 1}`, bucket, c.Event, c.Filter));
+      }
+    }
     // AWS::Lambda::Url: the URL of the function it targets (`!Ref Fn` or `!GetAtt Fn.Arn`).
     for (const [id, r] of Object.entries(this.resources)) {
       if (r.Type !== LAMBDA_URL || !this.active(id)) continue;
@@ -863,6 +878,15 @@ class TemplateReader implements Lookup {
             fn.events.push(e);
             break;
           }
+          case 'S3': {
+            if (typeof p.Bucket !== 'string') this.fail(id, `${base}.Properties.Bucket`, 'must be a !Ref to an AWS::S3::Bucket of this template');
+            const at = { logicalId: id, field: `${base}.Properties.Bucket` };
+            if (!Object.entries(this.resources).some(([bucketId, b]) => b.Type === 'AWS::S3::Bucket' && this.active(bucketId) && this.resourceRef(bucketId, at) === p.Bucket)) {
+              this.fail(id, `${base}.Properties.Bucket`, `"${p.Bucket}" is not an AWS::S3::Bucket of this template (SAM requires one)`);
+            }
+            fn.events.push(this.s3Notification(id, `${base}.Properties`, `${id}${name}`, p.Bucket, p.Events, p.Filter));
+            break;
+          }
           default: {
             const type = typeof ev.Type === 'string' ? ev.Type : '(no Type)';
             const list = unsupportedEvents.get(type) ?? [];
@@ -1151,6 +1175,24 @@ class TemplateReader implements Lookup {
       table.StreamSpecification = { StreamViewType: s.StreamViewType as 'NEW_IMAGE' };
     }
     return table;
+  }
+
+  /** A bucket notification: Events (one or a list) and Filter.S3Key.Rules (prefix, suffix). */
+  private s3Notification(id: string, field: string, name: string, bucket: string, events: unknown, filter: unknown): S3EventModel {
+    const list = typeof events === 'string' ? [events] : events;
+    if (!Array.isArray(list) || list.length === 0 || list.some((e) => typeof e !== 'string' || !/^s3:[A-Za-z]+:(\*|[A-Za-z]+)$/.test(e))) {
+      this.fail(id, `${field}.Events`, 'must be an S3 event like s3:ObjectCreated:* or s3:ObjectRemoved:Delete, or a list of them');
+    }
+    const out: S3EventModel = { type: 's3', name, bucket, events: list as string[] };
+    if (filter === undefined) return out;
+    const rules = isRecord(filter) && isRecord(filter.S3Key) ? filter.S3Key.Rules : undefined;
+    if (!Array.isArray(rules)) this.fail(id, `${field}.Filter.S3Key.Rules`, 'must be a list of {Name: prefix|suffix, Value}');
+    for (const [i, rule] of rules.entries()) {
+      const kind = isRecord(rule) && typeof rule.Name === 'string' ? rule.Name.toLowerCase() : undefined;
+      if ((kind !== 'prefix' && kind !== 'suffix') || typeof (rule as Record<string, unknown>).Value !== 'string') this.fail(id, `${field}.Filter.S3Key.Rules[${i}]`, 'must be {Name: prefix|suffix, Value: <text>}');
+      out[kind] = (rule as Record<string, string>).Value;
+    }
+    return out;
   }
 
   private readBucket(id: string): S3Bucket {
