@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { esb } from '@esb/controller/testing';
 import { NodeSha256 } from '@esb/gateway';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { generateKeyPair, SignJWT } from 'jose';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startDev, type RunningDev } from './dev.js';
 
@@ -254,6 +255,23 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     await waitFor('deleted/old.log');
     expect(await results()).toEqual(['deleted/old.log', 'processed/hello world.txt']);
     s3.destroy();
+  }, 120_000);
+
+  it('cognito-auth: a Cognito user pool authorizer (pool made by the template) wants an ID token and hands its claims to the function', async () => {
+    const out = await deploy('cognito-auth');
+    expect(out).toContain('warning: NotesApi.Auth.Authorizers.CognitoAuth: the user pool is made by this template');
+    const app = at('cognito-auth');
+    expect((await app.get('/health')).status).toBe(200);
+    expect((await app.get('/me')).status).toBe(401);
+    const { privateKey } = await generateKeyPair('RS256');
+    const issuer = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_LocalPool';
+    const idToken = (exp: number) => new SignJWT({ email: 'ada@example.test', 'cognito:groups': ['admin', 'ops'], token_use: 'id' }).setProtectedHeader({ alg: 'RS256' }).setIssuer(issuer).setSubject('user-42').setExpirationTime(exp).sign(privateKey);
+    // A loopback gateway takes a token of a pool it has no keys for unverified (docs/security.md).
+    const me = await app.get('/me', { authorization: await idToken(Math.floor(Date.now() / 1000) + 600) });
+    expect(me.status, me.body).toBe(200);
+    expect(me.json()).toEqual({ user: 'user-42', email: 'ada@example.test', groups: 'admin,ops' });
+    expect((await app.get('/me', { authorization: await idToken(Math.floor(Date.now() / 1000) - 60) })).status).toBe(401);
+    expect((await app.get('/me', { authorization: 'not-a-token' })).status).toBe(401);
   }, 120_000);
 
   it('raw-http: AWS::ApiGatewayV2::Api quick create (Target) and Integration + Route', async () => {

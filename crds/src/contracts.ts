@@ -240,6 +240,16 @@ export const Authorizer = z.discriminatedUnion('type', [
     simple_responses: z.boolean().default(false),
   }),
   z.object({
+    /** A REST API's Cognito user pool authorizer (docs/security.md, "Cognito user pools"). */
+    type: z.literal('cognito'),
+    identity_source: z.string().default('method.request.header.Authorization'),
+    /** The issuers of the user pools named by ARN; pools of the template itself (ids AWS makes) are not among them. */
+    issuers: z.array(z.string()).default([]),
+    /** Whether a pool of the template is one of them: then a token of any user pool issuer is taken. */
+    template_pools: z.boolean().default(false),
+    validation_expression: z.string().optional(),
+  }),
+  z.object({
     type: z.literal('jwt'),
     identity_source: z.string().default('$request.header.Authorization'),
     issuer: z.string().min(1),

@@ -71,6 +71,8 @@ export interface GatewayOptions {
   jwks?: JwksCache;
   /** issuer -> JWKS URL or local JWKS file, instead of `<issuer>/.well-known/jwks.json`. */
   jwksLocations?: Record<string, string>;
+  /** Cognito tokens of an issuer with no known keys are taken unverified (startGateway: on a loopback listener). */
+  acceptUnverifiedCognito?: boolean;
   /** The browser console, mounted at /_esb/ (docs/console.md); without it /_esb/ answers 404. */
   console?: FastifyPluginAsync;
   /** Per-request hook for routed and Invoke API requests (the console's recorder). */
@@ -177,6 +179,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     apiKeys: opts.apiKeys,
     jwks: opts.jwks,
     jwksLocations: opts.jwksLocations,
+    acceptUnverifiedCognito: opts.acceptUnverifiedCognito,
     now,
   });
 

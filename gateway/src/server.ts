@@ -16,7 +16,7 @@ export async function startGateway(opts: StartOptions): Promise<RunningGateway> 
   const host = opts.host ?? '0.0.0.0';
   // Beyond loopback the Invoke API needs credentials, and has none unless given (docs/security.md).
   const invokeApi = opts.invokeApi ?? { open: isLoopbackHost(host), accessKeys: new Map(), tokens: new Set() };
-  const gw = await buildGateway({ ...opts, invokeApi });
+  const gw = await buildGateway({ ...opts, invokeApi, acceptUnverifiedCognito: opts.acceptUnverifiedCognito ?? isLoopbackHost(host) });
   try {
     const url = await gw.app.listen({ host, port: opts.port ?? 3000 });
     return { ...gw, url };

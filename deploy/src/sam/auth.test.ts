@@ -12,7 +12,8 @@ describe('readApiAuth (REST)', () => {
         Authorizers: {
           TokenAuth: { FunctionArn: arn('auth-fn'), Identity: { Header: 'X-Token', ValidationExpression: 'Bearer .*', ReauthorizeEvery: 60 } },
           ReqAuth: { FunctionPayloadType: 'REQUEST', FunctionArn: arn('req-fn'), Identity: { Headers: ['X-A'], QueryStrings: ['q'] } },
-          Cognito: { UserPoolArn: 'arn:aws:cognito-idp:...' },
+          Cognito: { UserPoolArn: ['arn:aws:cognito-idp:eu-west-1:123456789012:userpool/eu-west-1_AbC123', 'Pool.Arn'], Identity: { Header: 'X-Id-Token' } },
+          Known: { UserPoolArn: 'arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Xyz' },
         },
       },
       'rest',
@@ -28,7 +29,10 @@ describe('readApiAuth (REST)', () => {
       payload_format_version: '1.0',
       simple_responses: false,
     });
-    expect(warnings).toEqual([expect.stringContaining('Auth.Authorizers.Cognito: Cognito user pool authorizer is not emulated')]);
+    // A pool named by ARN has a known issuer; one of the template (its ARN unknown here) takes any user pool issuer, said once.
+    expect(model.authorizers.Cognito).toEqual({ type: 'cognito', identity_source: 'method.request.header.X-Id-Token', issuers: ['https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC123'], template_pools: true });
+    expect(model.authorizers.Known).toEqual({ type: 'cognito', identity_source: 'method.request.header.Authorization', issuers: ['https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Xyz'], template_pools: false });
+    expect(warnings).toEqual([expect.stringMatching(/^Auth\.Authorizers\.Cognito: the user pool is made by this template/)]);
   });
 
   it('names the API key SAM makes for a usage plan, whose value esb cannot know', () => {

@@ -56,9 +56,32 @@ function requestIdentitySources(identity: Record<string, unknown>, http: boolean
   ];
 }
 
+/** Said of a Cognito authorizer whose user pool the template makes. */
+export const TEMPLATE_POOL_NOTE =
+  'the user pool is made by this template, so its token issuer is known only when deployed on AWS; tokens are verified against the keys ESB_JWKS (or jwks in ~/.esb/config.yaml) gives for their issuer, and a token of an issuer without keys is taken unverified on a loopback gateway only (docs/security.md)';
+
+/** A REST Cognito user pool authorizer from its pool ARNs (one or a list) and the token's header. */
+export function cognitoAuthorizer(arns: unknown, header: string, validationExpression?: unknown): Extract<Authorizer, { type: 'cognito' }> {
+  const issuers: string[] = [];
+  let templatePools = false;
+  for (const arn of Array.isArray(arns) ? arns : [arns]) {
+    // arn:aws:cognito-idp:<region>:<account>:userpool/<pool id>; a pool of the template resolves to no such ARN.
+    const m = typeof arn === 'string' ? /^arn:aws[\w-]*:cognito-idp:([\w-]+):\d+:userpool\/([\w-]+)$/.exec(arn) : null;
+    if (m) issuers.push(`https://cognito-idp.${m[1]}.amazonaws.com/${m[2]}`);
+    else templatePools = true;
+  }
+  return {
+    type: 'cognito',
+    identity_source: `method.request.header.${header}`,
+    issuers,
+    template_pools: templatePools,
+    ...(typeof validationExpression === 'string' ? { validation_expression: validationExpression } : {}),
+  };
+}
+
 /**
  * Reads `Auth` of an Api (type rest) or HttpApi (type http). `warn` gets authorizer kinds esb
- * does not emulate (Cognito user pools, IAM), which are then left out.
+ * does not emulate (IAM), which are then left out.
  */
 export function readApiAuth(auth: unknown, type: 'rest' | 'http', warn: (message: string) => void): ApiAuthModel {
   const model: ApiAuthModel = { authorizers: {}, defaultScopes: {} };
@@ -110,6 +133,13 @@ export function readApiAuth(auth: unknown, type: 'rest' | 'http', warn: (message
       } else {
         throw new AuthConfigError(`${field}.FunctionPayloadType`, `must be TOKEN or REQUEST, not ${payloadType}`);
       }
+      continue;
+    }
+    if (raw.UserPoolArn !== undefined && type === 'rest') {
+      const az = cognitoAuthorizer(raw.UserPoolArn, typeof identity.Header === 'string' ? identity.Header : 'Authorization', identity.ValidationExpression);
+      model.authorizers[name] = az;
+      if (raw.AuthorizationScopes !== undefined) model.defaultScopes[name] = strings(raw.AuthorizationScopes);
+      if (az.template_pools) warn(`${field}: ${TEMPLATE_POOL_NOTE}`);
       continue;
     }
     warn(`${field}: ${raw.UserPoolArn !== undefined ? 'Cognito user pool' : 'this'} authorizer is not emulated by esb; routes using it are served without authorization`);

@@ -5,6 +5,7 @@ import type { Authorizer, RequestValidation, Route } from '@esb/contracts';
 import { readOpenApiGatewayResponses, type GatewayResponses } from './gateway-responses.js';
 import { cfnMethodValidation, openApiValidation, readCfnValidationResources } from './request-validation.js';
 import { isRecord, versionText } from './resolver.js';
+import { cognitoAuthorizer, TEMPLATE_POOL_NOTE } from './auth.js';
 
 export const REST_TYPES = new Set(['AWS::ApiGateway::RestApi', 'AWS::ApiGateway::Resource', 'AWS::ApiGateway::Method', 'AWS::ApiGateway::Authorizer', 'AWS::ApiGateway::Stage', 'AWS::ApiGateway::Deployment', 'AWS::ApiGateway::RequestValidator', 'AWS::ApiGateway::Model']);
 export const HTTP_TYPES = new Set(['AWS::ApiGatewayV2::Api', 'AWS::ApiGatewayV2::Integration', 'AWS::ApiGatewayV2::Route', 'AWS::ApiGatewayV2::Authorizer', 'AWS::ApiGatewayV2::Stage', 'AWS::ApiGatewayV2::Deployment']);
@@ -96,6 +97,11 @@ export function readOpenApi(
       continue;
     }
     const kind = String(az.type ?? '').toLowerCase();
+    if (kind === 'cognito_user_pools' && type === 'rest') {
+      authorizers[name] = cognitoAuthorizer(az.providerARNs, typeof scheme.name === 'string' ? scheme.name : 'Authorization');
+      if (authorizers[name].type === 'cognito' && authorizers[name].template_pools) ctx.warn(`${at}: ${TEMPLATE_POOL_NOTE}`);
+      continue;
+    }
     if (kind === 'jwt') {
       const jwt = isRecord(az.jwtConfiguration) ? az.jwtConfiguration : {};
       if (typeof jwt.issuer !== 'string') ctx.fail(apiId, `${field}.securitySchemes.${name}.x-amazon-apigateway-authorizer.jwtConfiguration.issuer`, 'is required');
@@ -233,6 +239,13 @@ export function readRestApis(ctx: ApiReadContext, resources: RawApiResource[], d
     const api = apis.get(refId(r.props.RestApiId) ?? '');
     if (!api) continue;
     const kind = String(r.props.Type ?? '').toUpperCase();
+    if (kind === 'COGNITO_USER_POOLS') {
+      const header = /^method\.request\.header\.(.+)$/.exec(String(r.props.IdentitySource ?? ''))?.[1] ?? 'Authorization';
+      const az = cognitoAuthorizer(r.props.ProviderARNs, header, r.props.IdentityValidationExpression);
+      api.authorizers[r.id] = az;
+      if (az.template_pools) ctx.warn(`${r.id}: ${TEMPLATE_POOL_NOTE}`);
+      continue;
+    }
     const fn = functionFromUri(r.props.AuthorizerUri);
     if ((kind !== 'TOKEN' && kind !== 'REQUEST') || !fn) {
       ctx.warn(`${r.id}: authorizer type ${kind || '(none)'} is not emulated; methods using it are served without authorization`);
@@ -285,10 +298,12 @@ export function readRestApis(ctx: ApiReadContext, resources: RawApiResource[], d
     if (!fn) continue;
     const route: ApiRoute = { path, method: method as Route['method'], function: fn, source: r.id };
     const authType = String(r.props.AuthorizationType ?? 'NONE').toUpperCase();
-    if (authType === 'CUSTOM') {
+    if (authType === 'CUSTOM' || authType === 'COGNITO_USER_POOLS') {
       const az = refId(r.props.AuthorizerId);
-      if (az && az in api.authorizers) route.auth = { authorizer: az };
-      else ctx.warn(`${r.id}: AuthorizerId ${JSON.stringify(r.props.AuthorizerId)} is not an emulated authorizer of ${api.id}; served without authorization`);
+      if (az && az in api.authorizers) {
+        route.auth = { authorizer: az };
+        if (Array.isArray(r.props.AuthorizationScopes) && r.props.AuthorizationScopes.length) route.auth.scopes = r.props.AuthorizationScopes.map(String);
+      } else ctx.warn(`${r.id}: AuthorizerId ${JSON.stringify(r.props.AuthorizerId)} is not an emulated authorizer of ${api.id}; served without authorization`);
     } else if (authType !== 'NONE') {
       ctx.warn(`${r.id}: AuthorizationType ${authType} is not emulated; served without authorization`);
     }

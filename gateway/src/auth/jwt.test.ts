@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JwksCache, verifyJwt, type JwtAuthorizerConfig } from './jwt.js';
+import { JwksCache, verifyCognitoToken, verifyJwt, type JwtAuthorizerConfig } from './jwt.js';
 
 const ISSUER = 'https://issuer.example.test';
 
@@ -113,5 +113,52 @@ describe('verifyJwt (real signatures, keys generated here)', () => {
     const cache = new JwksCache();
     expect(await verifyJwt(await sign({ scope: 'read' }), config(), ['write'], cache)).toMatchObject({ ok: false, status: 403 });
     expect((await verifyJwt(await sign({ scp: ['admin', 'write'] }), config(), ['write'], cache)).ok).toBe(true);
+  });
+});
+
+describe('verifyCognitoToken (user pool authorizers, keys generated here)', () => {
+  const NAMED = 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Named';
+  const LOCAL = 'https://cognito-idp.us-east-1.amazonaws.com/us-east-1_LocalPool';
+  let key: CryptoKey;
+  let other: CryptoKey;
+  let file: string;
+  const now = Date.now();
+
+  beforeAll(async () => {
+    const a = await generateKeyPair('RS256', { extractable: true });
+    key = a.privateKey as CryptoKey;
+    other = (await generateKeyPair('RS256', { extractable: true })).privateKey as CryptoKey;
+    file = path.join(await mkdtemp(path.join(tmpdir(), 'esb-cognito-')), 'jwks.json');
+    await writeFile(file, JSON.stringify({ keys: [{ ...(await exportJWK(a.publicKey)), kid: 'p', alg: 'RS256' }] }));
+  });
+
+  const token = (issuer: string, claims: Record<string, unknown> = {}, signWith = key) =>
+    new SignJWT({ token_use: 'id', 'cognito:groups': ['admin', 'ops'], email_verified: true, exp: Math.floor(now / 1000) + 300, ...claims })
+      .setProtectedHeader({ alg: 'RS256', kid: 'p' })
+      .setIssuer(issuer)
+      .setSubject('user-7')
+      .sign(signWith);
+  const check = (t: string, config: { issuers: string[]; template_pools: boolean }, trust: { jwksLocations?: Record<string, string>; acceptUnverified: boolean }, scopes: string[] = []) =>
+    verifyCognitoToken(t, config, scopes, trust, new JwksCache(), now);
+
+  it("verifies a named pool's tokens against its keys, and refuses another issuer or a forged signature", async () => {
+    const config = { issuers: [NAMED], template_pools: false };
+    const trust = { jwksLocations: { [NAMED]: file }, acceptUnverified: true };
+    expect(await check(await token(NAMED), config, trust)).toMatchObject({ ok: true, claims: { sub: 'user-7', email_verified: true } });
+    expect(await check(await token(NAMED, {}, other), config, trust)).toMatchObject({ ok: false, status: 401 });
+    expect(await check(await token(LOCAL), config, trust)).toMatchObject({ ok: false, status: 401, reason: expect.stringContaining('not a user pool of this authorizer') });
+  });
+
+  it("takes a template pool's token verified when its issuer has keys, else unverified only when allowed", async () => {
+    const config = { issuers: [], template_pools: true };
+    expect((await check(await token(LOCAL), config, { jwksLocations: { [LOCAL]: file }, acceptUnverified: false })).ok).toBe(true);
+    expect((await check(await token(LOCAL, {}, other), config, { jwksLocations: { [LOCAL]: file }, acceptUnverified: true })).ok).toBe(false);
+    expect((await check(await token(LOCAL, {}, other), config, { acceptUnverified: true })).ok).toBe(true);
+    expect(await check(await token(LOCAL), config, { acceptUnverified: false })).toMatchObject({ ok: false, status: 401, reason: expect.stringContaining('ESB_JWKS') });
+    // Even unverified: a user pool issuer, not expired, the route's scopes.
+    expect((await check(await token('https://login.example.test'), config, { acceptUnverified: true })).ok).toBe(false);
+    expect((await check(await token(LOCAL, { exp: Math.floor(now / 1000) - 1 }), config, { acceptUnverified: true })).ok).toBe(false);
+    expect(await check(await token(LOCAL, { scope: 'notes/read' }), config, { acceptUnverified: true }, ['notes/write'])).toMatchObject({ ok: false, status: 403 });
+    expect((await check('not-a-jwt', config, { acceptUnverified: true })).ok).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 // HTTP API JWT authorizers: real signature verification against the issuer's JWKS (jose),
 // with API Gateway's checks: iss, aud (or client_id), exp, nbf, and route scopes.
 import { readFile } from 'node:fs/promises';
-import { createLocalJWKSet, createRemoteJWKSet, errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, createRemoteJWKSet, decodeJwt, errors, jwtVerify, type JSONWebKeySet, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 
 /** Asymmetric algorithms only: `none` and HS* (HS/RS key confusion) are refused outright. */
 export const JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
@@ -77,5 +77,52 @@ export async function verifyJwt(header: string | undefined, config: JwtAuthorize
   }
   const scopes = tokenScopes(claims);
   if (routeScopes.length > 0 && !routeScopes.some((s) => scopes.includes(s))) return { ok: false, status: 403, reason: 'insufficient scopes' };
+  return { ok: true, claims, scopes };
+}
+
+/** A Cognito user pool's token issuer: https://cognito-idp.<region>.amazonaws.com/<pool id>. */
+const USER_POOL_ISSUER = /^https:\/\/cognito-idp\.[\w-]+\.amazonaws\.com\/[\w-]+$/;
+
+export interface CognitoAuthorizerConfig {
+  /** Issuers of the pools named by ARN. */
+  issuers: string[];
+  /** A pool of the template is among the authorizer's: any user pool issuer may be it. */
+  template_pools: boolean;
+}
+
+export interface CognitoTrust {
+  /** issuer -> JWKS URL or local JWKS file (ESB_JWKS). */
+  jwksLocations?: Record<string, string>;
+  /** Take a token of an issuer with no known keys without verifying it (a loopback gateway). */
+  acceptUnverified: boolean;
+}
+
+/**
+ * A Cognito user pool authorizer's check (docs/security.md, "Cognito user pools"): the token's
+ * issuer must be one of the authorizer's pools; it is verified against that issuer's keys (the
+ * configured JWKS, else the pool's own for a pool named by ARN). A pool of the template has an
+ * issuer known only on AWS: its tokens are verified when keys are configured for their issuer,
+ * else taken unverified (expiry and scopes still checked) if `acceptUnverified`.
+ */
+export async function verifyCognitoToken(header: string, config: CognitoAuthorizerConfig, routeScopes: string[], trust: CognitoTrust, jwks: JwksCache, nowMs: number): Promise<JwtOutcome> {
+  const token = header.replace(/^Bearer\s+/i, '').trim();
+  let claims: JWTPayload;
+  try {
+    claims = decodeJwt(token);
+  } catch {
+    return { ok: false, status: 401, reason: 'malformed token' };
+  }
+  const issuer = typeof claims.iss === 'string' ? claims.iss : '';
+  const named = config.issuers.includes(issuer);
+  if (!named && !(config.template_pools && USER_POOL_ISSUER.test(issuer))) return { ok: false, status: 401, reason: `issuer ${JSON.stringify(issuer)} is not a user pool of this authorizer` };
+  const location = trust.jwksLocations?.[issuer];
+  if (location !== undefined || named) {
+    const keys = location === undefined ? {} : /^https?:\/\//.test(location) ? { jwks_uri: location } : { jwks_file: location };
+    return verifyJwt(token, { issuer, audience: [], ...keys }, routeScopes, jwks, nowMs);
+  }
+  if (!trust.acceptUnverified) return { ok: false, status: 401, reason: `no keys for issuer ${issuer}: set ESB_JWKS (docs/security.md)` };
+  if (typeof claims.exp === 'number' && claims.exp * 1000 <= nowMs) return { ok: false, status: 401, reason: 'token expired' };
+  const scopes = tokenScopes(claims);
+  if (routeScopes.length > 0 && !routeScopes.some((x) => scopes.includes(x))) return { ok: false, status: 403, reason: 'insufficient scopes' };
   return { ok: true, claims, scopes };
 }
