@@ -6,7 +6,7 @@
 //   raw      AWS::ApiGateway::GatewayResponse { RestApiId, ResponseType, StatusCode, ResponseParameters, ResponseTemplates }
 // Pure: property values come in resolved. Bad values fail the deploy naming the field.
 import { GATEWAY_RESPONSE_TYPES, type GatewayResponse, type GatewayResponseType } from '@esb/contracts';
-import { parse as parseVelocity } from 'velocityjs';
+import { createRequire } from 'node:module';
 import type { ApiReadContext, RawApiResource } from './cfn-apis.js';
 import { isRecord } from './resolver.js';
 
@@ -15,6 +15,9 @@ export type GatewayResponses = Partial<Record<GatewayResponseType, GatewayRespon
 type Ctx = Pick<ApiReadContext, 'warn' | 'fail'>;
 
 const TYPES: ReadonlySet<string> = new Set(GATEWAY_RESPONSE_TYPES);
+// Loaded when a template has a template to check: `esb deploy` imports this package to start.
+const require = createRequire(import.meta.url);
+const parseVelocity = (text: string): unknown => (require('velocityjs') as typeof import('velocityjs')).parse(text);
 // The values API Gateway accepts for a gateway response header.
 const HEADER_VALUE = /^(?:'[^]*'|method\.request\.(?:header|querystring|path)\.[^\s.]+|stageVariables\.[A-Za-z0-9_]+|context\.[A-Za-z0-9_.]+)$/;
 const HEADER_PARAMETER = 'gatewayresponse.header.';
