@@ -48,7 +48,8 @@ export function inlineSchema(ctx: Ctx, id: string, field: string, schema: unknow
     for (const [k, v] of Object.entries(node)) out[k] = walk(v, stack);
     return out;
   };
-  const inlined = walk(schema, seen) as Schema;
+  // Read as draft 4 whatever `$schema` says (a model written for a later draft still deploys on AWS).
+  const { $schema: _, ...inlined } = walk(schema, seen) as Schema;
   try {
     compileDraft4(inlined);
   } catch (err) {
@@ -150,7 +151,8 @@ export function readCfnValidationResources(resources: Array<{ id: string; type: 
 export function cfnMethodValidation(ctx: Ctx, api: string, method: { id: string; props: Record<string, unknown> }, known: CfnValidationResources): RequestValidation | undefined {
   const vid = method.props.RequestValidatorId;
   if (vid === undefined) return undefined;
-  const validator = typeof vid === 'string' ? known.validators.get(vid) : undefined;
+  // `!Ref V` is its logical id; `!GetAtt V.RequestValidatorId` reads "V.RequestValidatorId".
+  const validator = typeof vid === 'string' ? known.validators.get(vid.split('.')[0]) : undefined;
   if (!validator) return ctx.fail(method.id, 'RequestValidatorId', `${JSON.stringify(vid)} is not an AWS::ApiGateway::RequestValidator of this template`);
   const models = known.models.get(api) ?? new Map<string, unknown>();
   const required: string[] = [];

@@ -361,7 +361,7 @@ ${props}${extra}`,
         `  Rest: {Type: AWS::ApiGateway::RestApi, Properties: {Name: r}}
   Res: {Type: AWS::ApiGateway::Resource, Properties: {RestApiId: !Ref Rest, ParentId: !GetAtt Rest.RootResourceId, PathPart: items}}
   Validator: {Type: AWS::ApiGateway::RequestValidator, Properties: {RestApiId: !Ref Rest, ValidateRequestBody: true, ValidateRequestParameters: true}}
-  ItemModel: {Type: AWS::ApiGateway::Model, Properties: {RestApiId: !Ref Rest, Name: Item, ContentType: application/json, Schema: '{"type": "object", "required": ["id"]}'}}
+  ItemModel: {Type: AWS::ApiGateway::Model, Properties: {RestApiId: !Ref Rest, Name: Item, ContentType: application/json, Schema: '{"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object", "required": ["id"]}'}}
   Post:
     Type: AWS::ApiGateway::Method
     Properties:
@@ -369,7 +369,7 @@ ${props}${extra}`,
       ResourceId: !Ref Res
       HttpMethod: POST
       AuthorizationType: NONE
-      RequestValidatorId: !Ref Validator
+      RequestValidatorId: !GetAtt Validator.RequestValidatorId
       RequestModels: {application/json: !Ref ItemModel}
       RequestParameters: {method.request.header.X-Api-Version: true, method.request.querystring.dry: false}
       Integration: {Type: AWS_PROXY, IntegrationHttpMethod: POST, Uri: !Sub "arn:aws:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${Fn.Arn}/invocations"}`,
