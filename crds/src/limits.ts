@@ -128,6 +128,8 @@ export function isStackOverflow(err: unknown): boolean {
 export interface LoadYamlOptions {
   limits: InputLimits;
   schema?: jsyaml.Schema;
+  /** A key written twice in one mapping keeps its later value instead of failing. */
+  duplicateKeysLastWins?: boolean;
 }
 
 /**
@@ -139,7 +141,12 @@ export function loadYamlWithLimits(text: string, file: string, options: LoadYaml
   let value: unknown;
   try {
     // js-yaml stops at its own maxDepth with a positioned error (kept as the caller's syntax error).
-    value = jsyaml.load(text, { filename: file, maxDepth: options.limits.maxDepth, ...(options.schema ? { schema: options.schema } : {}) } as jsyaml.LoadOptions);
+    value = jsyaml.load(text, {
+      filename: file,
+      maxDepth: options.limits.maxDepth,
+      ...(options.schema ? { schema: options.schema } : {}),
+      ...(options.duplicateKeysLastWins ? { json: true } : {}),
+    } as jsyaml.LoadOptions);
   } catch (err) {
     if (isStackOverflow(err)) throw new InputLimitError(file, '', `nested more than ${options.limits.maxDepth} levels deep`);
     throw err;

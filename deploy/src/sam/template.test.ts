@@ -569,6 +569,46 @@ describe('shapes of public SAM apps', () => {
     expect(defaultStackName('template.yaml')).toBe('template');
   });
 
+  it('keeps the later value of a key written twice in one mapping, as SAM CLI reads YAML, with a warning naming the line', () => {
+    const m = parseSamTemplate(
+      'Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      InlineCode: x\n      Handler: old.handler\n      Runtime: python3.12\n      Handler: app.handler\n',
+      { file: 'app/template.yaml' },
+    );
+    expect(m.functions[0].handler).toBe('app.handler');
+    expect(m.warnings).toEqual(['app/template.yaml:8:7: key Handler written twice in one mapping; the later value is used, as SAM CLI does']);
+    // Other syntax errors still fail, naming the position.
+    expect(() => parseSamTemplate('Resources:\n  Fn: [\n', { file: 'bad.yaml' })).toThrow(/^bad\.yaml:3:1: /);
+  });
+
+  it('links an Api event to a raw RestApi as SAM does: the raw resources define the route, the event adds none', () => {
+    const template = (path: string) => `Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      InlineCode: x
+      Handler: i.h
+      Runtime: python3.12
+      Events:
+        Api: {Type: Api, Properties: {RestApiId: !Ref Rest, Path: ${path}, Method: get}}
+  Rest: {Type: AWS::ApiGateway::RestApi, Properties: {Name: r}}
+  Items: {Type: AWS::ApiGateway::Resource, Properties: {RestApiId: !Ref Rest, ParentId: !GetAtt Rest.RootResourceId, PathPart: items}}
+  Get:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Rest
+      ResourceId: !Ref Items
+      HttpMethod: GET
+      AuthorizationType: NONE
+      Integration: {Type: AWS_PROXY, IntegrationHttpMethod: POST, Uri: !Sub "arn:aws:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${Fn.Arn}/invocations"}
+`;
+    const m = parseSamTemplate(template('/items'), { file: 't.yml', stackName: 's' });
+    expect(m.routes).toEqual([{ path: '/items', method: 'GET', function: 's-Fn', api: 'Rest' }]);
+    expect(m.warnings).toEqual([]);
+    const other = parseSamTemplate(template('/other'), { file: 't.yml', stackName: 's' });
+    expect(other.routes.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /items']);
+    expect(other.warnings).toEqual([expect.stringContaining('Fn.Events.Api: Rest is a raw API resource, whose own resources define its routes (SAM adds none for the event), and it has no GET /other')]);
+  });
+
   it('keys long function names within 64 characters, still distinct', () => {
     const a = defaultFunctionKey('a-very-long-stack-name-for-an-application', 'AnEvenLongerLogicalIdOfAFunction1');
     const b = defaultFunctionKey('a-very-long-stack-name-for-an-application', 'AnEvenLongerLogicalIdOfAFunction2');

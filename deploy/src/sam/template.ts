@@ -119,8 +119,9 @@ export function mergeGlobals(global: unknown, local: unknown): unknown {
 
 export function parseSamTemplate(input: string | unknown, options: SamOptions = {}): SamModel {
   const file = options.file ?? 'template.yml';
-  const doc = typeof input === 'string' ? parseTemplateText(input, file) : input;
-  return new TemplateReader(doc, file, options).read();
+  const readWarnings: string[] = [];
+  const doc = typeof input === 'string' ? parseTemplateText(input, file, undefined, readWarnings) : input;
+  return new TemplateReader(doc, file, options, readWarnings).read();
 }
 
 class TemplateReader implements Lookup {
@@ -133,7 +134,7 @@ class TemplateReader implements Lookup {
   private readonly globals: Record<string, unknown>;
   private readonly resources: Record<string, RawResource>;
   private readonly resolver: Resolver;
-  private readonly warnings: string[] = [];
+  private readonly warnings: string[];
   /** Each API's authorizers and defaults, read with the API, applied to its routes. */
   private readonly apiAuth = new Map<string, ApiAuthModel>();
   /** Each SAM REST API's `Models` (request validation). */
@@ -145,6 +146,8 @@ class TemplateReader implements Lookup {
   private readonly mergedProps = new Map<string, Record<string, unknown>>();
   /** Routes of OpenAPI definitions of AWS::Serverless::Api / HttpApi, by API id. */
   private readonly definitionRoutes = new Map<string, ApiRoute[]>();
+  /** Api / HttpApi events naming a raw API resource: they add no route (see readFunction). */
+  private readonly rawApiEvents: { logicalId: string; event: string; api: string; method: string; path: string }[] = [];
   /** Local files the template reads besides code (DefinitionUri, AWS::Include). */
   private readonly localFiles: string[] = [];
 
@@ -152,7 +155,9 @@ class TemplateReader implements Lookup {
     doc: unknown,
     readonly file: string,
     private readonly options: SamOptions,
+    readWarnings: string[] = [],
   ) {
+    this.warnings = readWarnings;
     if (!isRecord(doc)) throw new SamTemplateError(file, undefined, undefined, 'a template must be a map with a Resources section');
     this.stackName = options.stackName ?? defaultStackName(file);
     const region = options.region ?? LOCAL_REGION;
@@ -610,6 +615,11 @@ class TemplateReader implements Lookup {
       if (api.routes.length === 0) this.warnings.push(`${api.id}: this API defines no route esb can serve`);
     }
 
+    for (const ev of this.rawApiEvents) {
+      if (routeIndex.has(`${ev.api} ${ev.method} ${ev.path}`)) continue;
+      this.warnings.push(`${ev.logicalId}.Events.${ev.event}: ${ev.api} is a raw API resource, whose own resources define its routes (SAM adds none for the event), and it has no ${ev.method} ${ev.path}`);
+    }
+
     for (const [api, { keys, plans }] of this.readApiKeys()) {
       if (!apis[api]) {
         this.warnings.push(`API keys are tied to "${api}", which is not an API of this template; they are not used`);
@@ -847,8 +857,16 @@ class TemplateReader implements Lookup {
               const ref = p[apiField];
               const wanted = rest ? 'AWS::Serverless::Api' : 'AWS::Serverless::HttpApi';
               const implicit = rest ? IMPLICIT_REST_API : IMPLICIT_HTTP_API;
+              const raw = rest ? 'AWS::ApiGateway::RestApi' : 'AWS::ApiGatewayV2::Api';
+              if (typeof ref === 'string' && this.resources[ref]?.Type === raw) {
+                // SAM links an event to a raw API with a permission only: the API's own
+                // resources (or Body) define its routes.
+                const method = typeof p.Method === 'string' ? p.Method.toUpperCase() : 'ANY';
+                this.rawApiEvents.push({ logicalId: id, event: name, api: ref, method: method === 'X-AMAZON-APIGATEWAY-ANY-METHOD' ? 'ANY' : method, path: typeof p.Path === 'string' ? p.Path : '$default' });
+                break;
+              }
               if (typeof ref !== 'string' || (ref !== implicit && this.resources[ref]?.Type !== wanted)) {
-                this.fail(id, `${base}.Properties.${apiField}`, `must be a !Ref to an ${wanted} of this template (got ${JSON.stringify(ref)})`);
+                this.fail(id, `${base}.Properties.${apiField}`, `must be a !Ref to an ${wanted} or ${raw} of this template (got ${JSON.stringify(ref)})`);
               }
               api = ref;
             }
@@ -989,7 +1007,7 @@ class TemplateReader implements Lookup {
       this.fail(id, field, `cannot read "${ref.uri}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     if (!this.localFiles.includes(ref.uri)) this.localFiles.push(ref.uri);
-    return parseTemplateText(text, ref.uri);
+    return parseTemplateText(text, ref.uri, undefined, this.warnings);
   }
 
   /** Raw AWS::ApiGateway::* and AWS::ApiGatewayV2::* resources. */

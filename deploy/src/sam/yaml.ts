@@ -69,7 +69,7 @@ function lineCol(text: string, offset: number): { line: number; col: number } {
  * Parses template text (YAML or JSON) within `limits` (size, depth, values with aliases
  * expanded: docs/generate.md "Limits"). Syntax errors name file:line:column.
  */
-export function parseTemplateText(text: string, file: string, limits: InputLimits = TEMPLATE_LIMITS): unknown {
+export function parseTemplateText(text: string, file: string, limits: InputLimits = TEMPLATE_LIMITS, warnings?: string[]): unknown {
   if (text.trimStart().startsWith('{')) {
     checkSize(text, file, limits);
     try {
@@ -88,10 +88,30 @@ export function parseTemplateText(text: string, file: string, limits: InputLimit
     return loadYamlWithLimits(text, file, { limits, schema: templateSchema() });
   } catch (err) {
     if (!(err instanceof jsyaml.YAMLException)) throw err;
-    const mark = err.mark as { line: number; column: number } | undefined;
-    let reason = err.reason || 'invalid YAML';
-    const unknown = /^unknown tag !<(.*)>$/.exec(reason);
-    if (unknown) reason = `unknown tag ${unknown[1]} (not a CloudFormation intrinsic function)`;
-    throw new YamlSyntaxError(file, (mark?.line ?? 0) + 1, (mark?.column ?? 0) + 1, reason);
+    // SAM CLI's YAML reader keeps a key's later value when a mapping names it twice, and
+    // `sam deploy` re-writes the template before CloudFormation sees it: such templates deploy
+    // on AWS, so they deploy here, with a warning (docs/generate.md, "What is read").
+    if (warnings && err.reason === 'duplicated mapping key') {
+      let value: unknown;
+      try {
+        value = loadYamlWithLimits(text, file, { limits, schema: templateSchema(), duplicateKeysLastWins: true });
+      } catch (again) {
+        if (!(again instanceof jsyaml.YAMLException)) throw again;
+        throw syntaxError(again, file);
+      }
+      const at = syntaxError(err, file);
+      const key = /^\s*(?:-\s+)?("[^"]*"|'[^']*'|[^\s:#][^:#]*?)\s*:/.exec(text.split('\n')[at.line - 1] ?? '')?.[1];
+      warnings.push(`${file}:${at.line}:${at.column}: key ${key ? `${key.replace(/^["']|["']$/g, '')} ` : ''}written twice in one mapping; the later value is used, as SAM CLI does`);
+      return value;
+    }
+    throw syntaxError(err, file);
   }
+}
+
+function syntaxError(err: jsyaml.YAMLException, file: string): YamlSyntaxError {
+  const mark = err.mark as { line: number; column: number } | undefined;
+  let reason = err.reason || 'invalid YAML';
+  const unknown = /^unknown tag !<(.*)>$/.exec(reason);
+  if (unknown) reason = `unknown tag ${unknown[1]} (not a CloudFormation intrinsic function)`;
+  return new YamlSyntaxError(file, (mark?.line ?? 0) + 1, (mark?.column ?? 0) + 1, reason);
 }
