@@ -44,8 +44,9 @@ describe('apply killed with SIGKILL at random moments', () => {
       logLevel: 'silent',
       // The sources, as every test runs them (docs/design.md "Build").
       conditions: ['esb-source'],
-      // CommonJS dependencies (yaml) require() node built-ins.
-      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+      // CommonJS dependencies (yaml) require() node built-ins. The alias keeps clear of the
+      // bundled modules' own `import { createRequire }`, which esbuild hoists to the top level.
+      banner: { js: "import { createRequire as createBannerRequire } from 'node:module'; const require = createBannerRequire(import.meta.url);" },
     });
 
     // The two states every file may be in, written by the same code into the same folder.
