@@ -3,13 +3,14 @@
 // ports) and every route exercised through the gateway: at the app's own stack host
 // (http://<stack>.localhost) and, where paths overlap, on the merged bare host.
 import http from 'node:http';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { esb } from '@esb/controller/testing';
+import { until } from '@esb/contracts/testing';
 import { NodeSha256 } from '@esb/gateway';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { generateKeyPair, SignJWT } from 'jose';
@@ -294,6 +295,30 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect((await app.get('/books/1', { authorization: 'Bearer reader' })).json()).toEqual({ id: '1', title: 'Dune', reader: 'reader' });
     expect((await app.get('/status')).json()).toEqual({ status: 'ok', version: '2.0' });
   }, 120_000);
+
+  it('monorepo: a template in infrastructure/ whose code (../src) and layer (../shared) lie beside it in the workspace; a code edit redeploys; paths out of the workspace are refused', async () => {
+    const repo = path.join(ws, 'monorepo');
+    await cp(path.join(APPS, 'monorepo'), repo, { recursive: true });
+    const templateFile = path.join(repo, 'infrastructure', 'template.yaml');
+    const r = await esb(['deploy', '-t', templateFile, '--workspace', ws, '--timeout', '90s']);
+    expect(r.stderr, r.stdout).toBe('');
+    expect(r.code, r.stdout).toBe(0);
+    // SAM's rule: the stack is named after the folder of template.yaml.
+    expect((await at('infrastructure').get('/orders/42')).json()).toEqual({ order: '42', total: '12.50' });
+
+    // The controller watches ../src like any code folder.
+    const handler = path.join(repo, 'src', 'orders', 'app.py');
+    await writeFile(handler, (await readFile(handler, 'utf8')).replace('"order": order_id', '"order": order_id, "edited": True'));
+    await until(async () => (await at('infrastructure').get('/orders/7')).json().edited === true, 'the edited handler answers', 60_000);
+
+    // Climbing out of the workspace is refused, naming the file, the field and the folder.
+    await writeFile(templateFile, (await readFile(templateFile, 'utf8')).replace('CodeUri: ../src/orders/', 'CodeUri: ../../../etc/'));
+    const out = await esb(['deploy', '-t', templateFile, '--workspace', ws, '--timeout', '60s']);
+    expect(out.code).not.toBe(0);
+    expect(`${out.stdout}${out.stderr}`).toMatch(/template\.yaml.*OrdersFunction.*CodeUri.*"\.\.\/\.\.\/\.\.\/etc\/" escapes the workspace/);
+    // The last good deploy still serves.
+    expect((await at('infrastructure').get('/orders/8')).json()).toMatchObject({ order: '8', edited: true });
+  }, 180_000);
 
   it('a template whose functions nothing reaches says so loudly, and is not a silent "Ready, 0 routes"', async () => {
     const dir = await mkdtemp(path.join(ws, 'queue-'));

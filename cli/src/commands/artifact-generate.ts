@@ -219,6 +219,8 @@ const command: Command = {
       accountId: args.accountId,
       generatedAt,
       buildDir: args.buildDir,
+      // Code may lie above the template, inside the folder esb runs in (docs/generate.md "Paths and symlinks").
+      codeRoot: process.cwd(),
       onBuildProgress: (e) => process.stderr.write(`build: ${describeProgress(e)}\n`),
     });
     const report = args.buildImages ? await buildImages(result, (line) => process.stderr.write(`${line}\n`)) : undefined;

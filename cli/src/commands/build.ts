@@ -41,11 +41,14 @@ export const build: Command = {
       file: template,
       stackName: values['stack-name'] ?? defaultStackName(templatePath),
       parameterOverrides: parseOverrides(values['parameter-overrides']),
+      // Sources may lie above the template, inside the folder esb runs in (docs/generate.md "Paths and symlinks").
+      codeRoot: process.cwd(),
     });
     const started = Date.now();
     const result = await buildTemplate({
       model,
       templateDir: dirname(templatePath),
+      codeRoot: process.cwd(),
       buildDir,
       onProgress: (e) => {
         if (!values.json) process.stdout.write(`  ${e.state === 'building' ? '... ' : 'ok  '} ${describeProgress(e)}\n`);

@@ -278,7 +278,7 @@ export const deploy: Command = {
     const digestsFor = async (configDir: string | undefined): Promise<Set<string>> => {
       const exclude = configDir ? ownedPaths({ deploymentsDir: target.deploymentsDir, configDir }) : target.deploymentsDir ? [target.deploymentsDir] : [];
       // The template and its code are hashed once for every runtime.
-      const inspections = await inspectInputsFor({ templatePath, parameters, env, project, exclude, stackName }, runtimes).catch(() => [{ digest: '' }]);
+      const inspections = await inspectInputsFor({ templatePath, parameters, env, project, exclude, stackName, codeRoot: paths.workspace }, runtimes).catch(() => [{ digest: '' }]);
       return new Set(inspections.map((i) => i.digest));
     };
     let expectedFor = dev?.env === env ? dev.configDir : undefined;

@@ -27,7 +27,8 @@ export interface Inspection {
 /** The work of a deploy, behind one port so the reconciler is tested without I/O. */
 export interface DeploySteps {
   /** `exclude`: esb's own folders, never part of a code folder (see ownedPaths). */
-  inspect(input: { templatePath?: string; artifactPath?: string; parameters: Record<string, string>; env: string; project: string; exclude?: readonly string[]; stackName?: string }): Promise<Inspection>;
+  /** `codeRoot`: the folder the template's paths must stay in (the workspace; see codeRootOf). */
+  inspect(input: { templatePath?: string; artifactPath?: string; parameters: Record<string, string>; env: string; project: string; exclude?: readonly string[]; stackName?: string; codeRoot?: string }): Promise<Inspection>;
   generate(input: {
     templatePath: string;
     outDir: string;
@@ -36,6 +37,7 @@ export interface DeploySteps {
     parameters: Record<string, string>;
     exclude?: readonly string[];
     stackName?: string;
+    codeRoot?: string;
     /** Where SAM's builders put their output and cache (docs/build.md). */
     buildDir?: string;
     /** Build progress ("building HelloWorldFunction (npm)"), shown in the Generated condition. */
@@ -158,7 +160,7 @@ export class DeploymentReconciler implements Reconciler {
 
     let inspection: Inspection;
     try {
-      inspection = await this.options.steps.inspect({ templatePath, artifactPath: givenArtifact, parameters, env: spec.env, project: spec.project, exclude: owned, stackName: spec.stackName });
+      inspection = await this.options.steps.inspect({ templatePath, artifactPath: givenArtifact, parameters, env: spec.env, project: spec.project, exclude: owned, stackName: spec.stackName, codeRoot: this.options.workspace });
     } catch (err) {
       // Watch the input even when it is missing: its appearance reconciles again.
       this.options.onWatchPaths?.(request, [templatePath ?? path.dirname(givenArtifact!)], owned);
@@ -210,6 +212,7 @@ export class DeploymentReconciler implements Reconciler {
           parameters,
           exclude: owned,
           stackName: spec.stackName,
+          codeRoot: this.options.workspace,
           buildDir: buildOutDir(configDir, request),
           progress: buildProgress,
           signal,

@@ -19,6 +19,8 @@ export interface InspectInput {
   /** esb's own folders, never part of a code folder (see ownedPaths). */
   exclude?: readonly string[];
   stackName?: string;
+  /** The folder the template's paths must stay in, when wider than its own (the workspace). */
+  codeRoot?: string;
 }
 
 /**
@@ -39,12 +41,12 @@ export async function inspectInputs(input: InspectInput): Promise<Inspection> {
  * inspectInputs for several runtimes at once (`esb deploy` not knowing the controller's): the
  * template and its code are read and hashed once, the runtime only enters the final hash.
  */
-export async function inspectInputsFor({ templatePath, artifactPath, parameters, env, project, exclude, stackName }: Omit<InspectInput, 'runtime'>, runtimes: readonly RuntimeKind[]): Promise<Inspection[]> {
+export async function inspectInputsFor({ templatePath, artifactPath, parameters, env, project, exclude, stackName, codeRoot }: Omit<InspectInput, 'runtime'>, runtimes: readonly RuntimeKind[]): Promise<Inspection[]> {
   const digestWith = (inputs: string | Buffer, runtime: RuntimeKind) =>
     `sha256:${createHash('sha256').update(inputs).update(JSON.stringify({ env, project, runtime, parameters, ...(stackName ? { stackName } : {}) })).digest('hex')}`;
   if (templatePath) {
     try {
-      const inputs = await templateInputsDigest(templatePath, parameters, { exclude, ...(stackName ? { stackName } : {}) });
+      const inputs = await templateInputsDigest(templatePath, parameters, { exclude, codeRoot, ...(stackName ? { stackName } : {}) });
       return runtimes.map((runtime) => ({ digest: digestWith(inputs.digest, runtime), watchPaths: [templatePath, ...inputs.referencedPaths] }));
     } catch (err) {
       // TemplateNotFound and InvalidTemplate are declared where they are thrown; an EMFILE or

@@ -7,6 +7,7 @@ import { copyFile, mkdir, readFile, realpath, rename, rm, writeFile } from 'node
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { folderSize, walkTree } from '../layout/walk.js';
+import { codeRootOf } from '../generate/fs-adapter.js';
 import { SamTemplateError } from '../sam/errors.js';
 import type { SamModel } from '../sam/model.js';
 import { esbuildOptions, planBuilds, type BuildUnit, type BuilderKind } from './plan.js';
@@ -63,6 +64,8 @@ export interface BuildOptions {
   model: SamModel;
   /** Folder CodeUri / ContentUri paths are relative to. */
   templateDir: string;
+  /** The folder sources must stay in, when wider than templateDir (see codeRootOf). */
+  codeRoot?: string;
   /** Where build units go (`.esb/build` for `esb build`). */
   buildDir: string;
   onProgress?(event: BuildProgress): void;
@@ -107,7 +110,7 @@ async function buildUnit(unit: BuildUnit, options: BuildOptions): Promise<UnitRe
   const sourceDir = resolve(options.templateDir, unit.source.uri);
   const outDir = join(options.buildDir, unit.name);
   const stampFile = join(options.buildDir, '.cache', `${unit.name}.json`);
-  const { files: sourceFiles, skippedLinks } = await listSources(sourceDir, options.templateDir);
+  const { files: sourceFiles, skippedLinks } = await listSources(sourceDir, codeRootOf(options.templateDir, options.codeRoot));
   const digest = await unitDigest(unit, sourceDir, sourceFiles);
   const previous = await readStamp(stampFile);
   const report = (cached: boolean, bytes: number, files: number): UnitReport => ({
@@ -169,10 +172,10 @@ async function unitDigest(unit: BuildUnit, sourceDir: string, files: string[]): 
 
 /**
  * Files of a code folder (POSIX paths, sorted), without SKIP_DIRS. Symlinks are followed inside
- * the template's folder; one leading out is not copied (docs/security.md "Names and paths").
+ * the code root; one leading out is not copied (docs/security.md "Names and paths").
  */
-async function listSources(sourceDir: string, templateDir: string): Promise<{ files: string[]; skippedLinks: string[] }> {
-  const walk = await walkTree(sourceDir, { containIn: await realpath(templateDir), skip: (name, _abs, isDir) => isDir && SKIP_DIRS.has(name) });
+async function listSources(sourceDir: string, codeRoot: string): Promise<{ files: string[]; skippedLinks: string[] }> {
+  const walk = await walkTree(sourceDir, { containIn: await realpath(codeRoot), skip: (name, _abs, isDir) => isDir && SKIP_DIRS.has(name) });
   return { files: walk.files.map((f) => f.path), skippedLinks: walk.escapes.map((e) => `${e.path} -> ${e.target}`) };
 }
 

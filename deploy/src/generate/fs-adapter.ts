@@ -1,7 +1,7 @@
 // The I/O around the pure core: reads the template and the folders / zips it points at,
 // writes the artifact atomically (temp folder beside the output, then rename).
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { copyFile, link, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { checkSize, isInside, PathEscapeError, realPathInside, realPathOf, TEMPLATE_LIMITS, type InputLimits } from '@esb/contracts';
@@ -40,11 +40,26 @@ export async function readTemplate(templatePath: string, limits: InputLimits = T
   }
 }
 
-/** Parses a template file with the options the adapter derives from its path. */
+/**
+ * Parses a template file with the options the adapter derives from its path. Local documents
+ * (DefinitionUri, AWS::Include) are read only inside the code root, symlinks followed.
+ */
 export function parseTemplateFile(text: string, templatePath: string, options: SamOptions): SamModel {
   const abs = resolve(templatePath);
   const dir = dirname(abs);
-  return parseSamTemplate(text, { readLocalFile: (rel) => readFileSync(resolve(dir, rel), 'utf8'), ...options, file: options.file ?? templatePath, templateDir: dir.split(sep).join('/') });
+  const root = codeRootOf(dir, options.codeRoot);
+  const readLocalFile = (rel: string) => {
+    const real = realpathSync(resolve(dir, rel));
+    if (!isInside(realpathSync(root), real)) throw new Error(`resolves to ${real} through a symlink, outside ${root}`);
+    return readFileSync(real, 'utf8');
+  };
+  const posixPath = (p: string) => p.split(sep).join('/');
+  return parseSamTemplate(text, { readLocalFile, ...options, file: options.file ?? templatePath, templateDir: posixPath(dir), codeRoot: posixPath(root) });
+}
+
+/** The folder code may come from: `codeRoot` when it holds the template's folder, else that folder. */
+export function codeRootOf(templateDir: string, codeRoot: string | undefined): string {
+  return codeRoot !== undefined && isInside(resolve(codeRoot), resolve(templateDir)) ? resolve(codeRoot) : resolve(templateDir);
 }
 
 /**
@@ -61,25 +76,39 @@ function isExcluded(abs: string, exclude: ExcludedPaths): boolean {
 /** Folders never copied from a code folder: VCS data, SAM's build output, esb's own output. */
 const NEVER_CODE = new Set(['.git', '.aws-sam', '.esb']);
 
+/** Where code is read from, besides the template's folder. */
+export interface CodeScope {
+  /** esb's own folders, never code (see ExcludedPaths). */
+  exclude?: ExcludedPaths;
+  /** esb's build folders: a build output is checked against its own root. */
+  trustedRoots?: readonly string[];
+  /** The folder code must stay in (see codeRootOf); default the template's folder. */
+  codeRoot?: string;
+}
+
 /**
  * Lists (and hashes) a CodeRef: a folder's files, or a zip's entries. The path is resolved
- * with symlinks followed and must stay inside the template's folder; symlinks inside a code
- * folder that lead out of it are left out (listed in `skipped`). A build output (under one of
- * `trustedRoots`, esb's own build folders) is checked against its own root instead.
+ * with symlinks followed and must stay inside the code root (the template's folder unless
+ * the scope widens it); symlinks inside a code folder that lead out of it are left out (listed
+ * in `skipped`). A build output (under one of the scope's `trustedRoots`) is checked against
+ * its own root instead.
  */
-export async function readCodeListing(templateDir: string, ref: CodeRef, file: string, exclude: ExcludedPaths = [], trustedRoots: readonly string[] = []): Promise<CodeListing> {
+export async function readCodeListing(templateDir: string, ref: CodeRef, file: string, scope: CodeScope = {}): Promise<CodeListing> {
+  const { exclude = [], trustedRoots = [] } = scope;
   const abs = resolve(templateDir, ref.uri);
   const fail = (reason: string, cause?: unknown, retried = false): never => {
     throw new SamTemplateError(file, ref.logicalId, ref.field, reason, { cause, ...(retried ? { conditionReason: null } : {}) });
   };
   const trusted = trustedRoots.find((root) => isInside(resolve(root), abs));
-  const realRoot = await realPathOf(trusted ?? templateDir);
+  const codeRoot = codeRootOf(templateDir, scope.codeRoot);
+  const realRoot = await realPathOf(trusted ?? codeRoot);
   let real: string;
   try {
     real = await realPathInside(realRoot, abs, `"${ref.uri}"`);
   } catch (cause) {
     if (!(cause instanceof PathEscapeError)) throw cause;
-    return fail(`"${ref.uri}" resolves to ${await realPathOf(abs)} through a symlink, outside the template's folder ${realRoot}`, cause);
+    const where = trusted || codeRoot === resolve(templateDir) ? "the template's folder" : 'the workspace';
+    return fail(`"${ref.uri}" resolves to ${await realPathOf(abs)} through a symlink, outside ${where} ${realRoot}`, cause);
   }
   const st = await stat(real).catch((cause: NodeJS.ErrnoException) =>
     cause.code === 'ENOENT' ? fail(`"${ref.uri}" does not exist`, cause) : fail(`cannot read "${ref.uri}" (${cause.code})`, cause, true),
@@ -124,10 +153,10 @@ export function skippedLinkWarnings(refs: CodeRef[], listings: Record<string, Co
 }
 
 /** Reads every distinct CodeRef of a model (each once). */
-export async function readCodeListings(templateDir: string, refs: CodeRef[], file: string, exclude: ExcludedPaths = [], trustedRoots: readonly string[] = []): Promise<Record<string, CodeListing>> {
+export async function readCodeListings(templateDir: string, refs: CodeRef[], file: string, scope: CodeScope = {}): Promise<Record<string, CodeListing>> {
   const out: Record<string, CodeListing> = {};
   const seen = new Map<string, Promise<CodeListing>>();
-  for (const ref of refs) if (!seen.has(ref.uri)) seen.set(ref.uri, readCodeListing(templateDir, ref, file, exclude, trustedRoots));
+  for (const ref of refs) if (!seen.has(ref.uri)) seen.set(ref.uri, readCodeListing(templateDir, ref, file, scope));
   // All awaited together: a failure of one is reported, and the others' outcomes are handled.
   const listings = await Promise.all(seen.values());
   [...seen.keys()].forEach((uri, i) => (out[uri] = listings[i]));

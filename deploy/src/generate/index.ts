@@ -14,7 +14,7 @@ import type { RuntimeConfig } from '../apply/merge.js';
 
 export { renderArtifact, imageRepoName, baseImageFor, GENERATOR, DEFAULT_BASE_IMAGES } from './render.js';
 export type { ArtifactFileSpec, CodeEntry, CodeListing, GenerateSummary, ImageBuild, RenderOptions, RenderResult } from './render.js';
-export { ArtifactOutputError, writeArtifactFiles, readCodeListing, readTemplate, parseTemplateFile, type ExcludedPaths } from './fs-adapter.js';
+export { ArtifactOutputError, writeArtifactFiles, readCodeListing, readTemplate, parseTemplateFile, codeRootOf, type CodeScope, type ExcludedPaths } from './fs-adapter.js';
 export { readZip, ZipFormatError } from './zip.js';
 export { SamTemplateError } from '../sam/errors.js';
 export { parseSamTemplate, defaultStackName, type SamOptions } from '../sam/template.js';
@@ -42,6 +42,8 @@ export interface GenerateOptions {
   signal?: AbortSignal;
   /** Folders left out of every code folder (esb's own output; see ExcludedPaths). */
   exclude?: ExcludedPaths;
+  /** The folder the template's paths must stay in, when wider than its own (see codeRootOf). */
+  codeRoot?: string;
 }
 
 export interface GenerateResult {
@@ -79,17 +81,22 @@ export async function generateArtifact(options: GenerateOptions): Promise<Genera
     accountId: options.accountId,
     importValues: options.importValues,
     nodeVersion: process.versions.node,
+    codeRoot: options.codeRoot,
   };
   const parsed = parseTemplateFile(text, templatePath, samOptions);
   let model = parsed;
   let build: BuildResult | undefined;
   if (options.buildDir) {
-    build = await buildTemplate({ model: parsed, templateDir: dirname(templatePath), buildDir: resolve(options.buildDir), onProgress: options.onBuildProgress, signal: options.signal });
+    build = await buildTemplate({ model: parsed, templateDir: dirname(templatePath), codeRoot: options.codeRoot, buildDir: resolve(options.buildDir), onProgress: options.onBuildProgress, signal: options.signal });
     model = withBuildOutputs(parsed, build);
   }
   const outDir = resolve(options.outDir ?? defaultOutDir(stackName));
   // The output folder itself is never code, wherever it lies.
-  const code = await readCodeListings(dirname(templatePath), model.codeRefs, file, [...(options.exclude ?? []), outDir], options.buildDir ? [resolve(options.buildDir)] : []);
+  const code = await readCodeListings(dirname(templatePath), model.codeRefs, file, {
+    exclude: [...(options.exclude ?? []), outDir],
+    trustedRoots: options.buildDir ? [resolve(options.buildDir)] : [],
+    codeRoot: options.codeRoot,
+  });
   if (build) markBuildListings(code, build);
   const result = renderArtifact(model, {
     ...samOptions,
@@ -166,7 +173,7 @@ export interface TemplateInputs {
 export async function templateInputsDigest(
   templatePath: string,
   parameterOverrides: Record<string, string> = {},
-  options: { stackName?: string; region?: string; accountId?: string; exclude?: ExcludedPaths } = {},
+  options: { stackName?: string; region?: string; accountId?: string; exclude?: ExcludedPaths; codeRoot?: string } = {},
 ): Promise<TemplateInputs> {
   const abs = resolve(templatePath);
   const { text, bytes } = await readTemplate(abs);
@@ -191,7 +198,7 @@ export async function templateInputsDigest(
     referencedPaths.push(resolve(dirname(abs), ref.uri));
     h.update(`\0ref\0${ref.uri}\n`);
     try {
-      const listing = await readCodeListing(dirname(abs), ref, templatePath, options.exclude);
+      const listing = await readCodeListing(dirname(abs), ref, templatePath, { exclude: options.exclude, codeRoot: options.codeRoot });
       for (const e of listing.entries) h.update(`${e.path}\0${e.sha256}\n`);
     } catch (err) {
       // Missing code is part of the digest (generate reports it); EMFILE or EACCES is retried.

@@ -77,4 +77,23 @@ describe('symlinks in template paths', () => {
     expect(files(join(work, 'out', 'app', 'functions', 'app-Fn', 'code')).sort()).toEqual(['app.py', 'shared/util.py']);
     expect(r.warnings.filter((w) => w.includes('symlink'))).toEqual([]);
   });
+  it('with a wider code root (the workspace), reads code above the template and still refuses symlinks out of the root', async () => {
+    // work/app/infra/template.yml, code in work/app/src; the root is work/app, work/outside is out of it.
+    mkdirSync(join(app, 'infra'));
+    writeFileSync(join(app, 'infra', 'template.yml'), template('../src'));
+    const templatePath = join(app, 'infra', 'template.yml');
+    await expect(generateArtifact({ templatePath, outDir: join(work, 'out') })).rejects.toThrow(`"../src" escapes the template's folder`);
+    const r = await generateArtifact({ templatePath, outDir: join(work, 'out'), codeRoot: app });
+    expect(files(join(work, 'out')).filter((f) => f.includes('/code/'))).toEqual(['infra/functions/infra-Fn/code/app.py']);
+
+    symlinkSync(outside, join(app, 'linked'));
+    writeFileSync(templatePath, template('../linked'));
+    await expect(generateArtifact({ templatePath, outDir: join(work, 'out2'), codeRoot: app })).rejects.toThrow(`"../linked" resolves to ${outside} through a symlink, outside the workspace`);
+
+    // A local OpenAPI document is read under the same rule, symlinks followed.
+    writeFileSync(join(outside, 'api.yaml'), 'openapi: 3.0.1\npaths: {}\n');
+    symlinkSync(join(outside, 'api.yaml'), join(app, 'api.yaml'));
+    writeFileSync(templatePath, `${template('../src')}  Api:\n    Type: AWS::Serverless::Api\n    Properties: { StageName: Prod, DefinitionUri: ../api.yaml }\n`);
+    await expect(generateArtifact({ templatePath, outDir: join(work, 'out3'), codeRoot: app })).rejects.toThrow(/DefinitionUri.*through a symlink, outside/);
+  });
 });

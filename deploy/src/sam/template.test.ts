@@ -135,6 +135,17 @@ describe('functions', () => {
     expect(errorOf(() => parseSamTemplate(base('s3://bucket/key.zip'), { file: 't.yml' })).reason).toContain('S3');
   });
 
+  it('accepts a CodeUri above the template inside a wider code root (the workspace), and nothing past it', () => {
+    const base = (uri: string) => `Resources:\n  F: {Type: AWS::Serverless::Function, Properties: {CodeUri: ${uri}, Handler: a.b, Runtime: python3.12}}`;
+    const scope = { file: 'infra/t.yml', templateDir: '/ws/repo/infra', codeRoot: '/ws' };
+    expect(parseSamTemplate(base('../src/'), scope).codeRefs[0].uri).toBe('../src');
+    expect(parseSamTemplate(base('/ws/lib'), scope).codeRefs[0].uri).toBe('../../lib');
+    expect(errorOf(() => parseSamTemplate(base('../../../etc'), scope)).reason).toBe('"../../../etc" escapes the workspace /ws');
+    expect(errorOf(() => parseSamTemplate(base('/etc'), scope)).reason).toBe('"/etc" escapes the workspace /ws');
+    // A root that does not hold the template's folder widens nothing.
+    expect(errorOf(() => parseSamTemplate(base('../src'), { ...scope, codeRoot: '/elsewhere' })).reason).toBe('"../src" escapes the template\'s folder');
+  });
+
   it('turns event Auth blocks into route auth, and names the field of an unknown authorizer', () => {
     const m = parseSamTemplate(
       `Globals:

@@ -26,6 +26,12 @@ export interface SamOptions {
   importValues?: Record<string, string>;
   /** Absolute POSIX folder of the template, to accept absolute CodeUris inside it. */
   templateDir?: string;
+  /**
+   * Absolute POSIX folder every path the template points at must stay in (templateDir or a
+   * folder above it: the workspace of a deployed template; docs/generate.md "Paths and
+   * symlinks"). Default: the template's folder.
+   */
+  codeRoot?: string;
   /** The Node.js version that runs nodejs functions here (named in deprecated-runtime warnings). */
   nodeVersion?: string;
   /** Reads a local file the template points at (DefinitionUri, AWS::Include), relative to its folder. */
@@ -667,14 +673,21 @@ class TemplateReader implements Lookup {
     }
     if (typeof value !== 'string' || value === '') this.fail(id, field, 'must be a path to a local folder or .zip file');
     let p = value.replace(/\\/g, '/');
+    const dir = this.options.templateDir?.replace(/\\/g, '/');
+    const escapes = (rel: string) => rel === '..' || rel.startsWith('../') || posix.isAbsolute(rel);
+    // A root that does not hold the template's folder is no wider than that folder.
+    const given = this.options.codeRoot?.replace(/\\/g, '/');
+    const root = given && dir && !escapes(posix.relative(given, dir)) ? given : dir;
+    const where = root && dir && root !== dir ? `the workspace ${root}` : "the template's folder";
     if (posix.isAbsolute(p)) {
-      const dir = this.options.templateDir?.replace(/\\/g, '/');
       const rel = dir ? posix.relative(dir, p) : '../';
-      if (rel.startsWith('../') || rel === '..' || posix.isAbsolute(rel)) this.fail(id, field, `"${value}" escapes the template's folder`);
+      if (dir && root ? escapes(posix.relative(root, p)) : escapes(rel)) this.fail(id, field, `"${value}" escapes ${where}`);
       p = rel === '' ? '.' : rel;
     }
     p = posix.normalize(p).replace(/\/+$/, '') || '.';
-    if (p === '..' || p.startsWith('../')) this.fail(id, field, `"${value}" escapes the template's folder`);
+    if (p === '..' || p.startsWith('../')) {
+      if (!dir || !root || escapes(posix.relative(root, posix.join(dir, p)))) this.fail(id, field, `"${value}" escapes ${where}`);
+    }
     return { logicalId: id, field, uri: p, kind: /\.zip$/i.test(p) ? 'zip' : 'dir' };
   }
 
