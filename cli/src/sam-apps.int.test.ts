@@ -320,6 +320,24 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect((await at('infrastructure').get('/orders/8')).json()).toMatchObject({ order: '8', edited: true });
   }, 180_000);
 
+  it('samconfig: `esb deploy` in the app folder, no flags, takes template.yaml and samconfig.toml as sam deploy does (stack_name, quoted parameter_overrides, --config-env, flags win)', async () => {
+    const app = path.join(APPS, 'samconfig');
+    const r = await esb(['deploy', '--workspace', ws, '--timeout', '90s'], {}, 120_000, app);
+    expect(r.stderr, r.stdout).toBe('');
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toContain('samconfig.toml: [default.global.parameters] + [default.deploy.parameters]');
+    expect(r.stdout).toContain('deployment default/greeter-default written');
+    expect((await at('greeter').get('/greet')).json()).toEqual({ greeting: 'hello there', stage: 'dev', audience: 'world' });
+
+    const prod = await esb(['deploy', '--config-env', 'prod', '--parameter-overrides', 'Audience="from the flag"', '--workspace', ws, '--timeout', '90s'], {}, 120_000, app);
+    expect(prod.code, prod.stdout + prod.stderr).toBe(0);
+    expect((await at('greeter-prod').get('/greet')).json()).toEqual({ greeting: 'hi', stage: 'prod', audience: 'from the flag' });
+
+    const missing = await esb(['deploy', '--config-env', 'staging', '--workspace', ws, '--timeout', '30s'], {}, 60_000, app);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain(`${path.join(app, 'samconfig.toml')}: no config env "staging" (it has default, prod)`);
+  }, 180_000);
+
   it('a template whose functions nothing reaches says so loudly, and is not a silent "Ready, 0 routes"', async () => {
     const dir = await mkdtemp(path.join(ws, 'queue-'));
     await writeFile(path.join(dir, 'index.js'), 'exports.handler = async () => {};\n');

@@ -17,9 +17,11 @@ import { FileStore, workspacePaths, type WorkspacePaths } from '@esb/controller/
 import { artifactOutDir, inspectInputsFor, ownedPaths, type RuntimeKind } from '@esb/controller/inputs';
 import type { Command } from '../main.js';
 import { processSettings } from '../settings.js';
+import { parseParameterOverrides, readSamConfig } from './samconfig.js';
 
-const HELP = `usage: esb deploy -t TEMPLATE [--stack-name NAME] [-e ENV] [-p PROJECT] [--name NAME] [-m process|docker]
-                  [--parameter-overrides K=V [K=V ...]] [--timeout 120s] [--workspace DIR] [--json] [--verbose]
+const HELP = `usage: esb deploy [-t TEMPLATE] [--stack-name NAME] [-e ENV] [-p PROJECT] [--name NAME] [-m process|docker]
+                  [--parameter-overrides K=V [K=V ...]] [--config-file FILE] [--config-env NAME]
+                  [--timeout 120s] [--workspace DIR] [--json] [--verbose]
                   [--registry HOST:PORT]
                   [--kube [--kubeconfig FILE] [--context C] [-n NAMESPACE]]
 
@@ -31,7 +33,11 @@ with the failing condition's message.
 and its own API is served alone at http://<stack>.localhost:<port>/. Default: the template's
 folder name for template.yaml/template.yml, else the file's stem.
 --parameter-overrides: SAM's forms: K=V, several after one flag, "K=V K2=V2", or
-ParameterKey=K,ParameterValue=V.
+ParameterKey=K,ParameterValue=V; K="a value with spaces" in double quotes.
+-t: default template.yaml (or template.yml) in the current folder, as for sam deploy.
+samconfig.toml (or samconfig.yaml/.yml) beside the template, as sam deploy reads it: stack_name and
+parameter_overrides of [<config env>.deploy.parameters] over [<config env>.global.parameters];
+--config-env picks the env (default: default), --config-file another file; flags win.
 
 --kube: writes deployments.esb.dev/<name> to the cluster instead (created, or its spec merge-
 patched; template path relative to --workspace, which must be the controller's workspace) and
@@ -121,19 +127,11 @@ export function parseDuration(value: string, flag: string): number {
 }
 
 export function parseOverrides(values: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const item of values.flatMap((v) => v.split(/\s+/)).filter(Boolean)) {
-    // SAM CLI's long form: ParameterKey=K,ParameterValue=V
-    const long = /^ParameterKey=([^,]+),ParameterValue=(.*)$/.exec(item);
-    if (long) {
-      out[long[1]] = long[2];
-      continue;
-    }
-    const eq = item.indexOf('=');
-    if (eq <= 0) throw new Error(`--parameter-overrides: "${item}" is not KEY=VALUE (or ParameterKey=K,ParameterValue=V)`);
-    out[item.slice(0, eq)] = item.slice(eq + 1);
+  try {
+    return parseParameterOverrides(values);
+  } catch (err) {
+    throw new Error(`--parameter-overrides: ${(err as Error).message}`);
   }
-  return out;
 }
 
 /**
@@ -223,6 +221,8 @@ export const deploy: Command = {
         name: { type: 'string' },
         mode: { type: 'string', short: 'm' },
         'parameter-overrides': { type: 'string', multiple: true, default: [] },
+        'config-file': { type: 'string' },
+        'config-env': { type: 'string' },
         timeout: { type: 'string', default: '120s' },
         workspace: { type: 'string' },
         namespace: { type: 'string', short: 'n' },
@@ -235,7 +235,9 @@ export const deploy: Command = {
         help: { type: 'boolean', short: 'h' },
       },
     });
-    if (values.help || !values.template) {
+    // As sam deploy: the template of the current folder when none is named.
+    const template = values.template ?? ['template.yaml', 'template.yml'].find((f) => existsSync(f));
+    if (values.help || !template) {
       process.stdout.write(`${HELP}\n`);
       return values.help ? 0 : 2;
     }
@@ -257,17 +259,19 @@ export const deploy: Command = {
     const knownRuntime = (values.mode ?? dev?.runtime ?? settings.runtime) as RuntimeKind | undefined;
     if (knownRuntime !== undefined && knownRuntime !== 'process' && knownRuntime !== 'docker') throw new Error(`-m: "${knownRuntime}" is not process or docker`);
     const runtime: RuntimeKind = knownRuntime ?? 'docker';
-    const parameters = parseOverrides(values['parameter-overrides']);
     const timeoutMs = parseDuration(values.timeout, '--timeout');
-    const templatePath = path.resolve(values.template);
+    const templatePath = path.resolve(template);
     if (!existsSync(templatePath)) throw new Error(`${templatePath}: template not found`);
-    const stackName = values['stack-name'] ?? defaultStackName(templatePath);
+    const samconfig = await readSamConfig(path.dirname(templatePath), { configFile: values['config-file'], configEnv: values['config-env'], command: 'deploy' });
+    const parameters = { ...samconfig?.parameterOverrides, ...parseOverrides(values['parameter-overrides']) };
+    const stackName = values['stack-name'] ?? samconfig?.stackName ?? defaultStackName(templatePath);
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(stackName) || stackName.length > 128) throw new Error(`--stack-name: "${stackName}" must be letters, digits, ".", "-", "_" (at most 128)`);
     const name = values.name ?? deploymentName(stackName, env);
     const request = { namespace: target.namespace, name };
     const say = (line: string) => {
       if (!values.json) process.stdout.write(`${line}\n`);
     };
+    if (samconfig?.sections.length) say(`${path.relative(process.cwd(), samconfig.file) || samconfig.file}: ${samconfig.sections.map((x) => `[${x}.parameters]`).join(' + ')}`);
 
     // What the controller computes for this input; Ready with this digest means done. It
     // depends on the controller's CONFIG_DIR (left out of code folders) and runtime, which

@@ -14,9 +14,9 @@ export interface CliResult {
 }
 
 /** Runs `esb <args>` as a subprocess (the user's entry point); never throws on a non-zero exit. */
-export async function esb(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): Promise<CliResult> {
+export async function esb(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000, cwd?: string): Promise<CliResult> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [ESB_BIN, ...args], { timeout: timeoutMs, env: { ...process.env, ...env } });
+    const { stdout, stderr } = await run(process.execPath, [ESB_BIN, ...args], { timeout: timeoutMs, env: { ...process.env, ...env }, ...(cwd ? { cwd } : {}) });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number; stdout?: string; stderr?: string };

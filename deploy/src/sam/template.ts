@@ -213,7 +213,7 @@ class TemplateReader implements Lookup {
       if (!isRecord(def)) this.fail(name, undefined, 'a parameter must be a map with a Type');
       const type = typeof def.Type === 'string' ? def.Type : 'String';
       let raw: unknown = Object.prototype.hasOwnProperty.call(overrides, name) ? overrides[name] : def.Default;
-      if (raw === undefined || raw === null) this.fail(name, 'Default', 'no value: the parameter has no Default and no override was given');
+      if (raw === undefined || raw === null) this.fail(name, 'Default', 'no value: the parameter has no Default and no override was given (esb deploy --parameter-overrides NAME=VALUE, parameter_overrides in samconfig.toml, or the Deployment\'s spec.parameters)');
       if (Array.isArray(raw)) raw = raw.join(',');
       if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') this.fail(name, 'Default', 'must be a string');
       const value = String(raw);

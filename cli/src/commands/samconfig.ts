@@ -1,0 +1,142 @@
+// SAM CLI's project settings (samconfig.toml / samconfig.yaml beside the template), read by
+// `esb deploy` the way `sam deploy` reads them: the config env's `global` parameters, then its
+// `deploy` ones over them; flags on the command line win (docs/cli.md, "samconfig").
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+/** SAM CLI's file names, in the order it looks for them. */
+export const SAMCONFIG_NAMES = ['samconfig.toml', 'samconfig.yaml', 'samconfig.yml'] as const;
+const MAX_BYTES = 1024 * 1024;
+
+export interface SamConfig {
+  file: string;
+  /** `<config env>.<command>` sections that gave values, for the line `esb deploy` prints. */
+  sections: string[];
+  stackName?: string;
+  parameterOverrides: Record<string, string>;
+}
+
+export class SamConfigError extends Error {
+  constructor(file: string, field: string | undefined, reason: string, options?: { cause?: unknown }) {
+    super(`${file}${field ? `: ${field}` : ''}: ${reason}`, options);
+    this.name = 'SamConfigError';
+  }
+}
+
+/**
+ * Reads the samconfig of a template's folder (or `configFile`, relative to that folder as SAM
+ * resolves it). No file: undefined, unless one was named.
+ */
+export async function readSamConfig(templateDir: string, options: { configFile?: string; configEnv?: string; command: string }): Promise<SamConfig | undefined> {
+  const candidates = options.configFile ? [path.resolve(templateDir, options.configFile)] : SAMCONFIG_NAMES.map((n) => path.join(templateDir, n));
+  for (const file of candidates) {
+    let text: string;
+    try {
+      const bytes = await readFile(file);
+      if (bytes.length > MAX_BYTES) throw new SamConfigError(file, undefined, `larger than ${MAX_BYTES} bytes`);
+      text = bytes.toString('utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !options.configFile) continue;
+      if (err instanceof SamConfigError) throw err;
+      throw new SamConfigError(file, undefined, `cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+    }
+    return samConfigFrom(await parseDocument(file, text), file, options.configEnv ?? 'default', options.command);
+  }
+  return undefined;
+}
+
+async function parseDocument(file: string, text: string): Promise<unknown> {
+  try {
+    if (file.endsWith('.toml')) {
+      const { parse } = await import('smol-toml');
+      return parse(text);
+    }
+    const { parse } = await import('yaml');
+    return parse(text, { maxAliasCount: 100 });
+  } catch (err) {
+    throw new SamConfigError(file, undefined, (err as Error).message.split('\n')[0], { cause: err });
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The values of one config env for one command (pure). */
+export function samConfigFrom(doc: unknown, file: string, configEnv: string, command: string): SamConfig {
+  if (!isRecord(doc)) throw new SamConfigError(file, undefined, 'must be a table of config envs ([default.deploy.parameters] ...)');
+  const env = doc[configEnv];
+  const config: SamConfig = { file, sections: [], parameterOverrides: {} };
+  if (env === undefined) {
+    if (configEnv !== 'default') throw new SamConfigError(file, undefined, `no config env "${configEnv}" (it has ${Object.keys(doc).filter((k) => k !== 'version').join(', ') || 'none'})`);
+    return config;
+  }
+  if (!isRecord(env)) throw new SamConfigError(file, configEnv, 'must be a table of commands');
+  for (const section of ['global', command]) {
+    const parameters = isRecord(env[section]) ? env[section].parameters : undefined;
+    if (parameters === undefined) continue;
+    const where = `${configEnv}.${section}.parameters`;
+    if (!isRecord(parameters)) throw new SamConfigError(file, where, 'must be a table');
+    let used = false;
+    if (parameters.stack_name !== undefined) {
+      if (typeof parameters.stack_name !== 'string') throw new SamConfigError(file, `${where}.stack_name`, 'must be a string');
+      config.stackName = parameters.stack_name;
+      used = true;
+    }
+    const overrides = parameters.parameter_overrides;
+    if (overrides !== undefined) {
+      const items = typeof overrides === 'string' ? [overrides] : Array.isArray(overrides) && overrides.every((o) => typeof o === 'string') ? (overrides as string[]) : undefined;
+      if (!items) throw new SamConfigError(file, `${where}.parameter_overrides`, 'must be a string ("K=V K2=V2") or a list of strings');
+      try {
+        Object.assign(config.parameterOverrides, parseParameterOverrides(items));
+      } catch (err) {
+        throw new SamConfigError(file, `${where}.parameter_overrides`, (err as Error).message, { cause: err });
+      }
+      used = true;
+    }
+    if (used) config.sections.push(`${configEnv}.${section}`);
+  }
+  return config;
+}
+
+/**
+ * SAM CLI's parameter overrides: `K=V` or `ParameterKey=K,ParameterValue=V`, separated by
+ * whitespace; a value (or key) in double quotes may hold spaces, `\"` and `\\` inside them.
+ */
+export function parseParameterOverrides(items: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of items.flatMap(splitOutsideQuotes)) {
+    const long = /^ParameterKey=(.+?),ParameterValue=(.*)$/s.exec(item);
+    const eq = item.indexOf('=');
+    const [key, value] = long ? [long[1], long[2]] : eq > 0 ? [item.slice(0, eq), item.slice(eq + 1)] : [];
+    if (key === undefined || value === undefined) throw new Error(`"${item}" is not KEY=VALUE (or ParameterKey=K,ParameterValue=V)`);
+    out[unquote(key)] = unquote(value);
+  }
+  return out;
+}
+
+function splitOutsideQuotes(text: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted && c === '\\' && i + 1 < text.length) {
+      current += c + text[++i];
+      continue;
+    }
+    if (c === '"') quoted = !quoted;
+    if (!quoted && /\s/.test(c)) {
+      if (current) out.push(current);
+      current = '';
+      continue;
+    }
+    current += c;
+  }
+  if (quoted) throw new Error(`"${text}" has an unclosed double quote`);
+  if (current) out.push(current);
+  return out;
+}
+
+function unquote(text: string): string {
+  if (text.length >= 2 && text.startsWith('"') && text.endsWith('"')) return text.slice(1, -1).replace(/\\(["\\])/g, '$1');
+  return text;
+}
