@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { CreateBucketCommand, DeleteObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { createAgentHttpServer } from '@esb/agent';
 import type { ObjectEvent } from '@esb/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,6 +39,28 @@ describe('S3 events between separate storage and agent services', () => {
     expect(byName['ObjectCreated:Put']).toMatchObject({ bucket: 'photos', key: 'in/cat 1.jpg', size: 4, sourceIp: '127.0.0.1' });
     expect(byName['ObjectRemoved:Delete']).toMatchObject({ bucket: 'photos', key: 'in/cat 1.jpg' });
     expect(delivered).toHaveLength(2);
+    s3.destroy();
+  });
+
+  it('names a completed multipart upload CompleteMultipartUpload, and reports each object a DeleteObjects call removed', async () => {
+    delivered.length = 0;
+    const s3 = new S3Client({ endpoint: storage.s3Endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'k', secretAccessKey: 's' } });
+    await s3.send(new CreateBucketCommand({ Bucket: 'videos' }));
+    const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: 'videos', Key: 'big.mp4' }));
+    const part = await s3.send(new UploadPartCommand({ Bucket: 'videos', Key: 'big.mp4', UploadId, PartNumber: 1, Body: 'frames' }));
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: 'videos', Key: 'big.mp4', UploadId, MultipartUpload: { Parts: [{ PartNumber: 1, ETag: part.ETag }] } }));
+    await s3.send(new PutObjectCommand({ Bucket: 'videos', Key: 'small.mp4', Body: 'f' }));
+    // One of the three keys does not exist: nothing is removed, nothing reported for it.
+    await s3.send(new DeleteObjectsCommand({ Bucket: 'videos', Delete: { Objects: [{ Key: 'big.mp4' }, { Key: 'small.mp4' }, { Key: 'never.mp4' }] } }));
+    for (let i = 0; i < 100 && delivered.length < 4; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(delivered.map((e) => `${e.eventName} ${e.key}`).sort()).toEqual([
+      'ObjectCreated:CompleteMultipartUpload big.mp4',
+      'ObjectCreated:Put small.mp4',
+      'ObjectRemoved:Delete big.mp4',
+      'ObjectRemoved:Delete small.mp4',
+    ]);
+    expect(delivered.find((e) => e.eventName === 'ObjectCreated:CompleteMultipartUpload')).toMatchObject({ bucket: 'videos', size: 6 });
+    expect(delivered.find((e) => e.eventName === 'ObjectRemoved:Delete')).toMatchObject({ bucket: 'videos', sourceIp: '127.0.0.1' });
     s3.destroy();
   });
 

@@ -8,6 +8,7 @@
 //  - ListObjectsV2 pagination works (s3rver makes continuation tokens with DES, which the
 //    OpenSSL 3 of Node 17+ refuses: every truncated listing was an InternalError);
 //  - any access key is accepted (s3rver only knows "S3RVER"), like other local emulators.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -28,6 +29,7 @@ interface KoaContext {
   req: NodeJS.ReadableStream & { headers: Record<string, string | string[] | undefined> };
   status: number;
   body: unknown;
+  ip: string;
   type: string;
   set(name: string, value: string): void;
   querystring: string;
@@ -37,6 +39,7 @@ type Middleware = (ctx: KoaContext, next: Next) => Promise<void>;
 
 interface S3rverStore {
   getBucket(name: string): Promise<unknown>;
+  deleteObject(bucket: string, key: string): Promise<unknown>;
   getResourcePath(bucket: string, key: string | undefined, resource: string): string;
 }
 interface S3rverApp {
@@ -234,16 +237,17 @@ export async function startS3Server(options: S3ServerOptions): Promise<RunningS3
   });
   // Just before s3rver's router, so that its XML rendering (an outer middleware) still turns
   // plain-object bodies into XML. Koa composes the list when the server starts.
+  const onObjectEvent = options.onObjectEvent;
+  const notices = onObjectEvent ? objectEventNotices(app, onObjectEvent) : undefined;
   app.middleware.splice(
     app.middleware.length - 1,
     0,
+    ...(notices ? [notices] : []),
     acceptAnyAccessKey(accounts),
     decodeAwsChunked(options.tmpDirectory, S3Error),
     bucketFixes(app.store, S3Error),
     listObjectsV2(S3Error),
   );
-  const onObjectEvent = options.onObjectEvent;
-  if (onObjectEvent) (app as unknown as NodeJS.EventEmitter).on('event', (e: unknown) => onObjectEvent(objectEventOf(e)));
   const address = await app.run();
   const server = app.httpServer!;
   let closed: Promise<void> | undefined;
@@ -260,15 +264,50 @@ export async function startS3Server(options: S3ServerOptions): Promise<RunningS3
   };
 }
 
+/** The S3 calls whose events s3rver names wrongly or does not send. */
+type NoticeCall = { call: 'CompleteMultipartUpload' | 'DeleteObjects'; sourceIp: string };
+
+/**
+ * Object events as S3 sends them (docs/agent.md "S3 events"): s3rver's own, except that a
+ * completed multipart upload is `ObjectCreated:CompleteMultipartUpload` (s3rver says Post), and
+ * a DeleteObjects call gives one `ObjectRemoved:Delete` per object it removed (s3rver gives
+ * none). The middleware marks the request's async context with the call, which both the event
+ * listener and the store's delete read, so concurrent requests never mix.
+ */
+function objectEventNotices(app: S3rverApp, onObjectEvent: (event: ObjectEvent) => void): Middleware {
+  const calls = new AsyncLocalStorage<NoticeCall>();
+  (app as unknown as NodeJS.EventEmitter).on('event', (e: unknown) => {
+    const event = objectEventOf(e);
+    if (calls.getStore()?.call === 'CompleteMultipartUpload' && event.eventName === 'ObjectCreated:Post') event.eventName = 'ObjectCreated:CompleteMultipartUpload';
+    onObjectEvent(event);
+  });
+  const store = app.store;
+  const deleteObject = store.deleteObject.bind(store);
+  store.deleteObject = async (bucket, key) => {
+    const result = await deleteObject(bucket, key);
+    const call = calls.getStore();
+    if (call?.call === 'DeleteObjects') onObjectEvent({ bucket, key, eventName: 'ObjectRemoved:Delete', time: Date.now(), ...sourceIpOf(call.sourceIp) });
+    return result;
+  };
+  return async (ctx, next) => {
+    if (ctx.method !== 'POST') return next();
+    const call = 'uploadId' in ctx.query ? 'CompleteMultipartUpload' : 'delete' in ctx.query ? 'DeleteObjects' : undefined;
+    return call ? calls.run({ call, sourceIp: ctx.ip }, next) : next();
+  };
+}
+
 /** s3rver's event (an S3 notification of its own making) as what happened; the agent writes the record Lambda gets. */
 function objectEventOf(e: unknown): ObjectEvent {
   const r = (e as { Records: Array<{ eventName: string; requestParameters?: { sourceIPAddress?: string }; s3: { bucket: { name: string }; object: { key: string; size?: number; eTag?: string } } }> }).Records[0];
-  const out: ObjectEvent = { bucket: r.s3.bucket.name, key: r.s3.object.key, eventName: r.eventName, time: Date.now() };
+  const out: ObjectEvent = { bucket: r.s3.bucket.name, key: r.s3.object.key, eventName: r.eventName, time: Date.now(), ...sourceIpOf(r.requestParameters?.sourceIPAddress) };
   if (r.s3.object.size !== undefined) out.size = r.s3.object.size;
   if (r.s3.object.eTag !== undefined) out.eTag = r.s3.object.eTag;
-  const ip = r.requestParameters?.sourceIPAddress;
-  if (ip) out.sourceIp = ip.startsWith('::ffff:') ? ip.slice(7) : ip;
   return out;
+}
+
+function sourceIpOf(ip: string | undefined): { sourceIp?: string } {
+  if (!ip) return {};
+  return { sourceIp: ip.startsWith('::ffff:') ? ip.slice(7) : ip };
 }
 
 export function hostForUrl(host: string): string {
