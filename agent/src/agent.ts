@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { FunctionConfig, FunctionsFile, ObjectEvent } from '@esb/contracts';
+import type { FunctionConfig, FunctionsFile, ObjectEvent, StreamRecord } from '@esb/contracts';
 import { type Clock, systemClock } from './clock.js';
 import type { InstanceDriver } from './driver.js';
 import { buildInstanceEnv, type Credentials, type Endpoints, isNodeRuntime, isPythonRuntime, processRuntimePath } from './env.js';
@@ -20,6 +20,7 @@ import { cpuSaturation } from './cpu-idle.js';
 import { createProcessDriver, RUNTIME_DIR } from './process-driver.js';
 import { Scheduler } from './schedule.js';
 import { S3Notifier } from './s3-events.js';
+import { StreamDelivery } from './dynamodb-streams.js';
 
 /** Defaults when functions.yml says nothing (documented in docs/agent.md). */
 export const AGENT_DEFAULTS = {
@@ -107,6 +108,8 @@ export interface Agent extends Invoker {
   setFunctions(file: FunctionsFile): void | Promise<void>;
   /** An object created or deleted in a bucket: the functions notified of it run (asynchronously). */
   deliverObjectEvent(event: ObjectEvent): void;
+  /** A change of an item in a table whose stream is on: the functions reading the stream get it in their next batch. */
+  deliverStreamRecord(record: StreamRecord): void;
   stats(): AgentStats;
   /** Stops every instance, the schedules and the log files. */
   close(): Promise<void>;
@@ -364,6 +367,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         for (const [name, fc] of entries) applyFunction(name, fc, next);
         scheduler?.setFunctions(next);
         notifier.setFunctions(next);
+        streams.setFunctions(next);
         return;
       }
       // Thousands of functions: in slices with the event loop free in between (docs/agent.md);
@@ -383,11 +387,16 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         }
         scheduler?.setFunctions(next);
         notifier.setFunctions(next);
+        streams.setFunctions(next);
       })();
     },
 
     deliverObjectEvent(event) {
       if (!closed) notifier.deliver(event);
+    },
+
+    deliverStreamRecord(record) {
+      if (!closed) streams.deliver(record);
     },
 
     stats() {
@@ -399,6 +408,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       if (closed) return;
       closed = true;
       scheduler?.close();
+      streams.close();
       await Promise.all([...pools.values()].map((p) => p.close()));
       pools.clear();
       await driver.close();
@@ -418,6 +428,15 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         (err) => log.warn({ fn, notification, err: String(err) }, 'S3 event invocation failed'),
       );
     },
+  });
+
+  // Batches in order, one at a time per mapping, as Lambda reads a stream's shard.
+  const streams = new StreamDelivery({
+    region,
+    clock,
+    invoke: (fn, payload) => agent.invoke(fn, payload),
+    warn: (fields, message) => log.warn(fields, message),
+    info: (fields, message) => log.info(fields, message),
   });
 
   const scheduler =

@@ -7,16 +7,18 @@
 //        x-esb-request-id, x-esb-duration-ms, and on failure x-esb-error-kind, x-esb-error-message (URI-encoded)
 //   POST /events/s3          body = an object event of the S3 server (ObjectEvent) -> 202; the
 //                            functions its bucket notifies run (docs/agent.md, "S3 events")
+//   POST /events/dynamodb    body = a change record of the DynamoDB server (StreamRecord) -> 202;
+//                            the functions reading the table's stream get it (docs/agent.md, "DynamoDB streams")
 //   GET /functions -> ["name", ...]    GET /stats    GET /healthz
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { InvokeErrorKind, Invoker, ObjectEvent } from '@esb/contracts';
+import type { InvokeErrorKind, Invoker, ObjectEvent, StreamRecord } from '@esb/contracts';
 
 export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 
 export interface AgentHttpServerOptions {
-  agent: Invoker & { stats?(): { functions: Record<string, unknown> }; deliverObjectEvent?(event: ObjectEvent): void };
+  agent: Invoker & { stats?(): { functions: Record<string, unknown> }; deliverObjectEvent?(event: ObjectEvent): void; deliverStreamRecord?(record: StreamRecord): void };
   host?: string;
   port?: number;
   log?: Logger;
@@ -34,7 +36,8 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
   const server = http.createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => {
     const url = req.url ?? '/';
     if (req.method === 'POST' && url.startsWith('/invoke/')) return void invoke(req, res, decodeURIComponent(url.slice(8).split('?')[0]));
-    if (req.method === 'POST' && url === '/events/s3') return void objectEvent(req, res);
+    if (req.method === 'POST' && url === '/events/s3') return void storageEvent(req, res, parseObjectEvent, 'an object event: {bucket, key, eventName, time}', (e) => o.agent.deliverObjectEvent?.(e));
+    if (req.method === 'POST' && url === '/events/dynamodb') return void storageEvent(req, res, parseStreamRecord, 'a stream record: {table, streamArn, eventID, eventName, dynamodb}', (r) => o.agent.deliverStreamRecord?.(r));
     req.resume();
     if (req.method === 'GET' && url === '/healthz') return send(res, 200, '{"ok":true}');
     if (req.method === 'GET' && url === '/functions') return send(res, 200, JSON.stringify(Object.keys(o.agent.stats?.().functions ?? {})));
@@ -95,21 +98,22 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
     }
   }
 
-  async function objectEvent(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  /** An event the storage service posts: read within its size cap, checked, handed over. */
+  async function storageEvent<T>(req: http.IncomingMessage, res: http.ServerResponse, parse: (body: Buffer) => T | undefined, expected: string, deliver: (event: T) => void): Promise<void> {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req as AsyncIterable<Buffer>) {
       size += c.length;
       if (size > MAX_EVENT_BYTES) {
-        send(res, 413, JSON.stringify({ message: `an object event is at most ${MAX_EVENT_BYTES} bytes` }));
+        send(res, 413, JSON.stringify({ message: `an event is at most ${MAX_EVENT_BYTES} bytes` }));
         req.destroy();
         return;
       }
       chunks.push(c);
     }
-    const event = parseObjectEvent(Buffer.concat(chunks));
-    if (!event) return send(res, 400, JSON.stringify({ message: 'expected {bucket, key, eventName, time} (an object event)' }));
-    o.agent.deliverObjectEvent?.(event);
+    const event = parse(Buffer.concat(chunks));
+    if (!event) return send(res, 400, JSON.stringify({ message: `expected ${expected}` }));
+    deliver(event);
     send(res, 202, '{}');
   }
 
@@ -130,7 +134,8 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
   };
 }
 
-const MAX_EVENT_BYTES = 64 * 1024;
+/** An item is at most 400 KB, and a record holds two images of one. */
+const MAX_EVENT_BYTES = 1024 * 1024;
 
 function parseObjectEvent(body: Buffer): ObjectEvent | undefined {
   let v: Record<string, unknown>;
@@ -145,6 +150,24 @@ function parseObjectEvent(body: Buffer): ObjectEvent | undefined {
   if (typeof v.eTag === 'string') e.eTag = v.eTag;
   if (typeof v.sourceIp === 'string') e.sourceIp = v.sourceIp;
   return e;
+}
+
+const STREAM_EVENT_NAMES = new Set(['INSERT', 'MODIFY', 'REMOVE']);
+const VIEW_TYPES = new Set(['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES']);
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function parseStreamRecord(body: Buffer): StreamRecord | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (!isMap(v) || typeof v.table !== 'string' || typeof v.streamArn !== 'string' || typeof v.eventID !== 'string' || !STREAM_EVENT_NAMES.has(v.eventName as string)) return undefined;
+  const d = v.dynamodb;
+  if (!isMap(d) || !isMap(d.Keys) || typeof d.SequenceNumber !== 'string' || typeof d.ApproximateCreationDateTime !== 'number' || typeof d.SizeBytes !== 'number' || !VIEW_TYPES.has(d.StreamViewType as string)) return undefined;
+  if ((d.NewImage !== undefined && !isMap(d.NewImage)) || (d.OldImage !== undefined && !isMap(d.OldImage))) return undefined;
+  return v as unknown as StreamRecord;
 }
 
 function send(res: http.ServerResponse, status: number, body: string): void {

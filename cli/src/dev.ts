@@ -1,7 +1,7 @@
 // `esb dev`: the embedded default, everything in one process — embedded DynamoDB and S3, the
 // agent (process runtime unless --runtime docker), the gateway and the controller with the
 // file backend — plus the examples deployed. Ctrl-C stops it all.
-import { LOCAL_REGION, writeFileAtomic, type ObjectEvent } from '@esb/contracts';
+import { LOCAL_REGION, writeFileAtomic, type ObjectEvent, type StreamRecord } from '@esb/contracts';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -106,14 +106,17 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     }
   };
   try {
-    // Object events go to the agent once it runs (S3 notifications of functions, docs/agent.md).
+    // Object events and stream records go to the agent once it runs (S3 notifications and
+    // DynamoDB streams of functions, docs/agent.md).
     let deliverObjectEvent: ((event: ObjectEvent) => void) | undefined;
+    let deliverStreamRecord: ((record: StreamRecord) => void) | undefined;
     const storage: EmbeddedStorage = await startEmbeddedStorage({
       dataDir: paths.dataDir,
       host: reachableFromContainers ? '0.0.0.0' : '127.0.0.1',
       dynamodbPort: options.dynamodbPort ?? 0,
       s3Port: options.s3Port ?? 0,
       onObjectEvent: (event) => deliverObjectEvent?.(event),
+      onStreamRecord: (record) => deliverStreamRecord?.(record),
     });
     closers.push(() => storage.close());
     const port = options.port || (await freePort(host));
@@ -158,6 +161,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     const runningAgent = agent;
     closers.push(() => runningAgent.close());
     deliverObjectEvent = (event) => runningAgent.deliverObjectEvent(event);
+    deliverStreamRecord = (record) => runningAgent.deliverStreamRecord(record);
 
     gateway = await startGateway({
       invoker: esbConsole.wrapInvoker(agent),

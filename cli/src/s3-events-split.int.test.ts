@@ -1,17 +1,21 @@
-// S3 events when storage and agent are separate services (compose, kind): `esb storage
-// --events-url` posts each object event to the agent's /events/s3, which hands it to the agent
-// (docs/agent.md, "S3 events"). Real S3 server, real HTTP, an agent that records what it got.
+// S3 events and DynamoDB stream records when storage and agent are separate services (compose,
+// kind): `esb storage --events-url` posts each object event to the agent's /events/s3, and
+// `--streams-url` each stream record to /events/dynamodb, which hand them to the agent
+// (docs/agent.md, "S3 events", "DynamoDB streams"). Real S3 and DynamoDB servers, real HTTP,
+// an agent that records what it got.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { createAgentHttpServer } from '@esb/agent';
-import type { ObjectEvent } from '@esb/contracts';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { ObjectEvent, StreamRecord } from '@esb/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStorageFromArgs } from './commands/storage.js';
 
 describe('S3 events between separate storage and agent services', () => {
   const delivered: ObjectEvent[] = [];
+  const streamed: StreamRecord[] = [];
   let dir: string;
   let agentServer: Awaited<ReturnType<typeof createAgentHttpServer>>;
   let storage: Awaited<ReturnType<typeof startStorageFromArgs>>;
@@ -19,9 +23,23 @@ describe('S3 events between separate storage and agent services', () => {
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'esb-s3-events-'));
     agentServer = await createAgentHttpServer({
-      agent: { has: () => false, invoke: async () => ({ requestId: 'x', durationMs: 0, payload: Buffer.from('null') }), deliverObjectEvent: (e) => delivered.push(e) },
+      agent: {
+        has: () => false,
+        invoke: async () => ({ requestId: 'x', durationMs: 0, payload: Buffer.from('null') }),
+        deliverObjectEvent: (e) => delivered.push(e),
+        deliverStreamRecord: (r) => streamed.push(r),
+      },
     });
-    storage = await startStorageFromArgs({ dataDir: dir, host: '127.0.0.1', dynamodbPort: 0, s3Port: 0, only: 's3', createTableMs: 0, eventsUrl: `${agentServer.url}/events/s3` });
+    storage = await startStorageFromArgs({
+      dataDir: dir,
+      host: '127.0.0.1',
+      dynamodbPort: 0,
+      s3Port: 0,
+      only: undefined,
+      createTableMs: 0,
+      eventsUrl: `${agentServer.url}/events/s3`,
+      streamsUrl: `${agentServer.url}/events/dynamodb`,
+    });
   });
   afterAll(async () => {
     await storage?.close();
@@ -64,10 +82,30 @@ describe('S3 events between separate storage and agent services', () => {
     s3.destroy();
   });
 
-  it('refuses a body that is not an object event', async () => {
+  it('delivers the change records of a table whose stream is on, as the agent needs them', async () => {
+    const ddb = new DynamoDBClient({ endpoint: storage.dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' } });
+    await ddb.send(
+      new CreateTableCommand({
+        TableName: 'orders',
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
+      }),
+    );
+    await ddb.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'o-1' }, total: { N: '12' } } }));
+    for (let i = 0; i < 100 && streamed.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(streamed).toHaveLength(1);
+    expect(streamed[0]).toMatchObject({ table: 'orders', eventName: 'INSERT', dynamodb: { Keys: { id: { S: 'o-1' } }, NewImage: { id: { S: 'o-1' }, total: { N: '12' } }, StreamViewType: 'NEW_IMAGE' } });
+    ddb.destroy();
+  });
+
+  it('refuses a body that is not an object event or a stream record', async () => {
+    const record = await fetch(`${agentServer.url}/events/dynamodb`, { method: 'POST', body: '{"table": "orders", "eventName": "INSERT"}' });
+    expect(record.status).toBe(400);
     const r = await fetch(`${agentServer.url}/events/s3`, { method: 'POST', body: '{"bucket": 1}' });
     expect(r.status).toBe(400);
-    const big = await fetch(`${agentServer.url}/events/s3`, { method: 'POST', body: 'x'.repeat(100_000) });
+    const big = await fetch(`${agentServer.url}/events/s3`, { method: 'POST', body: 'x'.repeat(2_000_000) });
     expect(big.status).toBe(413);
   });
 });

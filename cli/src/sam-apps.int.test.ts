@@ -296,6 +296,31 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect((await app.get('/status')).json()).toEqual({ status: 'ok', version: '2.0' });
   }, 120_000);
 
+  it('dynamodb-streams: an API writes orders; functions reading the table\'s stream (batched, one filtered to removals with partial batch responses) see every change with its old and new image', async () => {
+    const out = await deploy('dynamodb-streams');
+    expect(out).not.toContain('warning');
+    const orders = at('dynamodb-streams');
+    expect((await orders.send('PUT', '/orders/7', 'placed')).status).toBe(200);
+    expect((await orders.send('PUT', '/orders/7', 'shipped')).status).toBe(200);
+    expect((await orders.send('DELETE', '/orders/7')).status).toBe(204);
+    const seen = await until(
+      async () => {
+        const r = (await orders.get('/audit')).json();
+        return r.changes.length >= 3 && r.removals >= 1 ? r : undefined;
+      },
+      'three changes and one removal audited',
+      60_000,
+    );
+    expect(seen.changes.map((c: any) => [c.event, c.order, c.old, c.new])).toEqual([
+      ['INSERT', '7', null, 'placed'],
+      ['MODIFY', '7', 'placed', 'shipped'],
+      ['REMOVE', '7', 'shipped', null],
+    ]);
+    // The record names the stream of the template's table (what !GetAtt OrdersTable.StreamArn gives).
+    expect(seen.changes[0].source).toBe('arn:aws:dynamodb:us-east-1:123456789012:table/dynamodb-streams-OrdersTable');
+    expect(seen.removals).toBe(1);
+  }, 120_000);
+
   it('monorepo: a template in infrastructure/ whose code (../src) and layer (../shared) lie beside it in the workspace; a code edit redeploys; paths out of the workspace are refused', async () => {
     const repo = path.join(ws, 'monorepo');
     await cp(path.join(APPS, 'monorepo'), repo, { recursive: true });

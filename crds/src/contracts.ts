@@ -153,6 +153,52 @@ export interface ObjectEvent {
   time: number;
 }
 
+/**
+ * A DynamoDB stream read by the function (SAM `Type: DynamoDB`, `AWS::Lambda::EventSourceMapping`;
+ * docs/agent.md "DynamoDB streams"): batches of the table's change records, in order.
+ */
+export const DynamoDBStreamEvent = z.object({
+  type: z.literal('dynamodb'),
+  /** The mapping's name (`<LogicalId><EventName>`, or the mapping's logical id). */
+  name: z.string().min(1),
+  table: z.string().min(1),
+  batch_size: z.number().int().min(1).max(10_000).default(100),
+  /** How long records gather before a batch that is not full goes (MaximumBatchingWindowInSeconds). */
+  batching_window_seconds: z.number().min(0).max(300).default(0),
+  /** -1: retried until the records are too old (maximum_record_age_seconds). */
+  maximum_retry_attempts: z.number().int().min(-1).max(10_000).default(-1),
+  /** -1: 24 hours, the stream's retention. */
+  maximum_record_age_seconds: z.number().int().min(-1).max(604_800).default(-1),
+  /** FunctionResponseTypes: ReportBatchItemFailures (`{batchItemFailures: [{itemIdentifier}]}`). */
+  report_batch_item_failures: z.boolean().default(false),
+  /** FilterCriteria patterns (JSON text); a record reaches the function when one matches. */
+  filters: z.array(z.string()).optional(),
+  enabled: z.boolean().default(true),
+});
+export type DynamoDBStreamEvent = z.infer<typeof DynamoDBStreamEvent>;
+
+/** A DynamoDB attribute value as the wire format writes it (`{S: "x"}`, `{N: "1"}`, `{M: {...}}`, ...). */
+export type AttributeValueJson = Record<string, unknown>;
+
+/** One change of an item in a table whose stream is on (the embedded DynamoDB server reports them). */
+export interface StreamRecord {
+  table: string;
+  /** `arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>` */
+  streamArn: string;
+  eventID: string;
+  eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  dynamodb: {
+    /** Seconds since epoch. */
+    ApproximateCreationDateTime: number;
+    Keys: Record<string, AttributeValueJson>;
+    NewImage?: Record<string, AttributeValueJson>;
+    OldImage?: Record<string, AttributeValueJson>;
+    SequenceNumber: string;
+    SizeBytes: number;
+    StreamViewType: 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
+  };
+}
+
 export const FunctionConfig = z.object({
   // Docker runtime: the image to run. Process runtime: ignored.
   image: z.string().optional(),
@@ -168,7 +214,7 @@ export const FunctionConfig = z.object({
   environment: stringMap.default({}),
   scaling: Scaling.default({}),
   layers: z.array(Layer).default([]),
-  events: z.array(z.discriminatedUnion('type', [ScheduleEvent, S3Event])).default([]),
+  events: z.array(z.discriminatedUnion('type', [ScheduleEvent, S3Event, DynamoDBStreamEvent])).default([]),
   url: FunctionUrl.optional(),
   // Digest of everything that makes an instance (code, layers, image, env, config): the
   // agent replaces instances when it changes.

@@ -4,6 +4,7 @@
 import {
   CreateTableCommand,
   DescribeTableCommand,
+  UpdateTableCommand,
   DynamoDBClient,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
@@ -179,6 +180,14 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
         warn(
           `${resource} exists at ${ddbEndpoint} with key schema [${formatKeySchema(desc.KeySchema)}] but ${options.source ?? 'resources.yml'} declares [${formatKeySchema(table.KeySchema)}]: left as it is (no update, no delete)`,
         );
+      }
+      // A table made before its template asked for a stream (or before esb kept streams) gets it now.
+      const view = table.StreamSpecification?.StreamViewType;
+      if (status === 'exists' && view && !desc.StreamSpecification?.StreamEnabled) {
+        await retry(() => ddb!.send(new UpdateTableCommand({ TableName: table.TableName, StreamSpecification: { StreamEnabled: true, StreamViewType: view } }), { abortSignal: signal }));
+        log.info(`turned on the stream of ${resource} (${view})`);
+      } else if (view && desc.StreamSpecification?.StreamEnabled && desc.StreamSpecification.StreamViewType !== view) {
+        warn(`${resource} has a ${desc.StreamSpecification.StreamViewType} stream but ${options.source ?? 'resources.yml'} declares ${view}: left as it is (a stream's view type changes only by turning it off and on)`);
       }
       report.tables.push({ name: table.TableName, status });
       if (status === 'created') log.info(`created ${resource}`);

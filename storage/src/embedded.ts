@@ -6,7 +6,8 @@ import type { Server } from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { ObjectEvent } from '@esb/contracts';
+import type { ObjectEvent, StreamRecord } from '@esb/contracts';
+import { installDynamoDBStreams, serveStreamUpdates, STREAM_RECORDS_OPTION } from './dynamodb-streams.js';
 import { hostForUrl, startS3Server, type RunningS3Server } from './s3-server.js';
 
 const require = createRequire(import.meta.url);
@@ -35,6 +36,8 @@ export interface EmbeddedStorageOptions {
   createTableMs?: number;
   /** Told of each object created or deleted in a bucket (S3 events to functions). */
   onObjectEvent?: (event: ObjectEvent) => void;
+  /** Told of each change of an item in a table whose stream is on (DynamoDB streams to functions). */
+  onStreamRecord?: (record: StreamRecord) => void;
 }
 
 export interface EmbeddedStorage {
@@ -68,7 +71,7 @@ async function probeLevelDb(path: string): Promise<void> {
   await db.close();
 }
 
-async function startDynamo(dataDir: string, host: string, port: number, createTableMs: number): Promise<{ endpoint: string; close(): Promise<void> }> {
+async function startDynamo(dataDir: string, host: string, port: number, createTableMs: number, onStreamRecord?: (record: StreamRecord) => void): Promise<{ endpoint: string; close(): Promise<void> }> {
   const dynalite = require('dynalite') as Dynalite;
   const path = join(dataDir, 'dynamodb');
   await mkdir(path, { recursive: true });
@@ -77,7 +80,10 @@ async function startDynamo(dataDir: string, host: string, port: number, createTa
   } catch (cause) {
     throw new StorageStartError('dynamodb', host, port, { cause });
   }
-  const server = dynalite({ path, createTableMs, deleteTableMs: createTableMs, updateTableMs: createTableMs });
+  installDynamoDBStreams();
+  const dynaliteOptions: Record<string, unknown> = { path, createTableMs, deleteTableMs: createTableMs, updateTableMs: createTableMs, ...(onStreamRecord ? { [STREAM_RECORDS_OPTION]: onStreamRecord } : {}) };
+  const server = dynalite(dynaliteOptions);
+  serveStreamUpdates(server, dynaliteOptions);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -110,7 +116,7 @@ export async function startEmbeddedStorage(options: EmbeddedStorageOptions): Pro
   let dynamo: { endpoint: string; close(): Promise<void> } | undefined;
   let s3: RunningS3Server | undefined;
   try {
-    if (only !== 's3') dynamo = await startDynamo(dataDir, host, dynamodbPort, createTableMs);
+    if (only !== 's3') dynamo = await startDynamo(dataDir, host, dynamodbPort, createTableMs, options.onStreamRecord);
     if (only !== 'dynamodb') {
       try {
         s3 = await startS3Server({ directory: join(dataDir, 's3'), tmpDirectory: join(dataDir, 'tmp'), host, port: s3Port, onObjectEvent: options.onObjectEvent });

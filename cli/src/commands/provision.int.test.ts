@@ -112,7 +112,9 @@ describe('provision against the embedded servers', () => {
     expect(orders.ProvisionedThroughput).toMatchObject({ ReadCapacityUnits: 1, WriteCapacityUnits: 1 });
     expect(orders.GlobalSecondaryIndexes?.map((g) => [g.IndexName, g.KeySchema?.[0].AttributeName, g.Projection?.ProjectionType])).toEqual([['byStatus', 'status', 'ALL']]);
     expect(orders.LocalSecondaryIndexes?.map((l) => [l.IndexName, l.KeySchema?.[1].AttributeName, l.Projection?.ProjectionType])).toEqual([['byTotal', 'total', 'KEYS_ONLY']]);
-    // dynalite accepts StreamSpecification but keeps no streams (docs/provisioner.md); the mapping is unit-tested.
+    // The embedded server keeps the stream (docs/agent.md, "DynamoDB streams").
+    expect(orders.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_IMAGE' });
+    expect(orders.LatestStreamArn).toMatch(/:table\/orders\/stream\//);
     const users = (await ddb.send(new DescribeTableCommand({ TableName: 'users' }))).Table!;
     expect(users.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
 
@@ -140,6 +142,24 @@ describe('provision against the embedded servers', () => {
     expect(report.buckets.find((b) => b.name === 'uploads')).toEqual({ name: 'uploads', status: 'exists', lifecycle: 'applied' });
     const lifecycle = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: 'uploads' }));
     expect(lifecycle.Rules?.[0].Expiration?.Days).toBe(9);
+  });
+
+  it('turns on the stream of an existing table that has none when the declaration asks for one; a different view type is a warning', async () => {
+    const declared = (view: 'NEW_IMAGE' | 'KEYS_ONLY'): ResourcesFile => ({
+      resources: { dynamodb: [{ TableName: 'events', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], StreamSpecification: { StreamViewType: view } }] },
+    });
+    await provision({ resources: { dynamodb: [{ ...declared('NEW_IMAGE').resources.dynamodb![0], StreamSpecification: undefined }] } }, opts);
+    expect((await ddb.send(new DescribeTableCommand({ TableName: 'events' }))).Table!.StreamSpecification).toBeUndefined();
+    const { log, lines } = recorder();
+    const report = await provision(declared('NEW_IMAGE'), { ...opts, log });
+    expect(report.tables).toEqual([{ name: 'events', status: 'exists' }]);
+    expect(lines.info).toContain('turned on the stream of table "events" (NEW_IMAGE)');
+    const events = (await ddb.send(new DescribeTableCommand({ TableName: 'events' }))).Table!;
+    expect(events.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_IMAGE' });
+    expect(events.LatestStreamArn).toMatch(/:table\/events\/stream\//);
+    const again = recorder();
+    await provision(declared('KEYS_ONLY'), { ...opts, log: again.log });
+    expect(again.lines.warn).toEqual([expect.stringContaining('table "events" has a NEW_IMAGE stream but resources.yml declares KEYS_ONLY: left as it is')]);
   });
 
   it('an existing table with another key schema: a warning naming both, the table left alone', async () => {

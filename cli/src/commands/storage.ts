@@ -5,9 +5,9 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../main.js';
 // The storage module only: the AWS SDK is not needed to serve.
 import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
-import type { ObjectEvent } from '@esb/contracts';
+import type { ObjectEvent, StreamRecord } from '@esb/contracts';
 
-export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--only dynamodb|s3] [--events-url URL]
+export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--only dynamodb|s3] [--events-url URL] [--streams-url URL]
 
 Runs the embedded DynamoDB-compatible (dynalite) and S3-compatible (s3rver, fixed) servers.
 Data is kept under DIR (default ./.esb/data), so a restart keeps tables, items, buckets and objects.
@@ -19,7 +19,10 @@ Data is kept under DIR (default ./.esb/data), so a restart keeps tables, items, 
   --only dynamodb|s3    start just one of them
   --create-table-ms N   how long a new table stays CREATING (default 0)
   --events-url URL      where to POST each object created or deleted (an agent's /events/s3, so
-                        that the functions a bucket notifies run; default ESB_S3_EVENTS_URL)`;
+                        that the functions a bucket notifies run; default ESB_S3_EVENTS_URL)
+  --streams-url URL     where to POST each change of an item in a table whose stream is on (an
+                        agent's /events/dynamodb, so that the functions reading the stream run;
+                        default ESB_DYNAMODB_STREAMS_URL)`;
 
 export interface StorageArgs {
   dataDir: string;
@@ -29,6 +32,7 @@ export interface StorageArgs {
   only: 'dynamodb' | 's3' | undefined;
   createTableMs: number;
   eventsUrl?: string;
+  streamsUrl?: string;
 }
 
 function port(name: string, text: string | undefined, fallback: number): number {
@@ -50,6 +54,7 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
       only: { type: 'string' },
       'create-table-ms': { type: 'string' },
       'events-url': { type: 'string' },
+      'streams-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -61,6 +66,8 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
   if (!Number.isInteger(createTableMs) || createTableMs < 0) throw new Error(`--create-table-ms must be a whole number >= 0`);
   const eventsUrl = values['events-url'] ?? process.env.ESB_S3_EVENTS_URL;
   if (eventsUrl && !/^https?:\/\/\S+$/.test(eventsUrl)) throw new Error(`--events-url must be an http(s) URL, not "${eventsUrl}"`);
+  const streamsUrl = values['streams-url'] ?? process.env.ESB_DYNAMODB_STREAMS_URL;
+  if (streamsUrl && !/^https?:\/\/\S+$/.test(streamsUrl)) throw new Error(`--streams-url must be an http(s) URL, not "${streamsUrl}"`);
   return {
     dataDir: resolve(cwd, values['data-dir'] ?? '.esb/data'),
     host: values.host ?? '127.0.0.1',
@@ -69,16 +76,21 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
     only,
     createTableMs,
     ...(eventsUrl ? { eventsUrl } : {}),
+    ...(streamsUrl ? { streamsUrl } : {}),
   };
 }
 
 export async function startStorageFromArgs(args: StorageArgs): Promise<EmbeddedStorage> {
-  const { eventsUrl, ...options } = args;
-  return startEmbeddedStorage({ ...options, ...(eventsUrl ? { onObjectEvent: postTo(eventsUrl) } : {}) });
+  const { eventsUrl, streamsUrl, ...options } = args;
+  return startEmbeddedStorage({
+    ...options,
+    ...(eventsUrl ? { onObjectEvent: postTo(eventsUrl, 'S3 events') } : {}),
+    ...(streamsUrl ? { onStreamRecord: postTo(streamsUrl, 'DynamoDB stream records') } : {}),
+  });
 }
 
-/** Object events to an agent over HTTP, fire and forget (an unreachable agent loses them, said once per outage). */
-function postTo(url: string): (event: ObjectEvent) => void {
+/** Events to an agent over HTTP, fire and forget (an unreachable agent loses them, said once per outage). */
+function postTo(url: string, what: string): (event: ObjectEvent | StreamRecord) => void {
   let failing = false;
   return (event) => {
     fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) }).then(
@@ -87,7 +99,7 @@ function postTo(url: string): (event: ObjectEvent) => void {
         void res.body?.cancel();
       },
       (err: unknown) => {
-        if (!failing) process.stderr.write(`esb storage: cannot deliver S3 events to ${url}: ${String(err)}\n`);
+        if (!failing) process.stderr.write(`esb storage: cannot deliver ${what} to ${url}: ${String(err)}\n`);
         failing = true;
       },
     );

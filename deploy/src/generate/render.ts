@@ -242,7 +242,7 @@ function renderFunction(fn: FunctionModel, ctx: FnContext): { config: FunctionCo
     scaling: fn.scaling,
     layers,
     events: fn.events.map((e): FunctionConfig['events'][number] => {
-      if (e.type === 's3') return { ...e };
+      if (e.type === 's3' || e.type === 'dynamodb') return { ...e };
       const out: FunctionConfig['events'][number] = { type: 'schedule', name: e.name, schedule: e.schedule, enabled: e.enabled };
       if (e.input !== undefined) out.input = e.input;
       return out;

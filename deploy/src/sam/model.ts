@@ -1,5 +1,5 @@
 // What esb takes from a SAM template: plain data, ready to render into an artifact.
-import type { ApiConfig, DynamoTable, FunctionUrl, Route, S3Bucket } from '@esb/contracts';
+import type { ApiConfig, DynamoDBStreamEvent, DynamoTable, FunctionUrl, Route, S3Bucket } from '@esb/contracts';
 
 /** A local folder or .zip the template points at (CodeUri, ContentUri, DockerContext). */
 export interface CodeRef {
@@ -34,6 +34,9 @@ export interface S3EventModel {
   suffix?: string;
 }
 
+/** A DynamoDB stream the function reads: SAM `Type: DynamoDB`, or an AWS::Lambda::EventSourceMapping. */
+export type StreamEventModel = DynamoDBStreamEvent;
+
 /** SAM's `Metadata.BuildMethod` / `Metadata.BuildProperties` (docs/build.md). */
 export interface BuildMetadata {
   /** esbuild, makefile, a runtime name (layers), ...; absent: the runtime's default builder. */
@@ -57,7 +60,7 @@ export interface FunctionModel {
   scaling: { max_capacity?: number; min_capacity?: number };
   /** Logical ids of the template's layers, in order. */
   layers: string[];
-  events: Array<ScheduleEventModel | S3EventModel>;
+  events: Array<ScheduleEventModel | S3EventModel | StreamEventModel>;
   /** Present when the resource has Metadata.BuildMethod or BuildProperties. */
   build?: BuildMetadata;
   /** Its function URL (FunctionUrlConfig, or an AWS::Lambda::Url targeting it). */

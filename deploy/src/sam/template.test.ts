@@ -620,6 +620,50 @@ describe('shapes of public SAM apps', () => {
     expect(other.warnings).toEqual([expect.stringContaining('Fn.Events.Api: Rest is a raw API resource, whose own resources define its routes (SAM adds none for the event), and it has no GET /other')]);
   });
 
+  it('reads DynamoDB stream events and EventSourceMappings of a stream; other sources stay skipped; bad settings name the field', () => {
+    const template = (event: string, extra = '', stream = 'StreamSpecification: {StreamViewType: NEW_IMAGE}') => `Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      InlineCode: x
+      Handler: i.h
+      Runtime: python3.12
+      Events:
+        Changes:
+          Type: DynamoDB
+          Properties: {${event}}
+  Orders:
+    Type: AWS::DynamoDB::Table
+    Properties: {AttributeDefinitions: [{AttributeName: id, AttributeType: S}], KeySchema: [{AttributeName: id, KeyType: HASH}], ${stream}}
+${extra}`;
+    const m = parseSamTemplate(
+      template(
+        'Stream: !GetAtt Orders.StreamArn, StartingPosition: LATEST, BatchSize: 5, MaximumBatchingWindowInSeconds: 2, FunctionResponseTypes: [ReportBatchItemFailures], FilterCriteria: {Filters: [{Pattern: \'{"eventName": ["INSERT"]}\'}]}',
+        `  Mapping: {Type: AWS::Lambda::EventSourceMapping, Properties: {FunctionName: !GetAtt Fn.Arn, EventSourceArn: !GetAtt Orders.StreamArn, StartingPosition: TRIM_HORIZON, Enabled: false}}
+  Queue: {Type: AWS::Lambda::EventSourceMapping, Properties: {FunctionName: !Ref Fn, EventSourceArn: "arn:aws:sqs:us-east-1:123456789012:jobs"}}`,
+      ),
+      { file: 't.yml', stackName: 's' },
+    );
+    expect(m.functions[0].events).toEqual([
+      { type: 'dynamodb', name: 'FnChanges', table: 's-Orders', batch_size: 5, batching_window_seconds: 2, maximum_retry_attempts: -1, maximum_record_age_seconds: -1, report_batch_item_failures: true, enabled: true, filters: ['{"eventName": ["INSERT"]}'] },
+      { type: 'dynamodb', name: 'Mapping', table: 's-Orders', batch_size: 100, batching_window_seconds: 0, maximum_retry_attempts: -1, maximum_record_age_seconds: -1, report_batch_item_failures: false, enabled: false },
+    ]);
+    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::Lambda::EventSourceMapping (Queue)']);
+
+    const fails = (event: string, stream?: string) => {
+      const e = errorOf(() => parseSamTemplate(template(event, '', stream), { file: 't.yml', stackName: 's' }));
+      return [e.field, e.reason];
+    };
+    expect(fails('Stream: !GetAtt Orders.StreamArn')).toEqual(['Events.Changes.Properties.StartingPosition', expect.stringContaining('TRIM_HORIZON, LATEST or AT_TIMESTAMP')]);
+    expect(fails('Stream: !GetAtt Orders.Arn, StartingPosition: LATEST')).toEqual(['Events.Changes.Properties.Stream', expect.stringContaining('must be the stream ARN of a DynamoDB table')]);
+    expect(fails('Stream: !GetAtt Orders.StreamArn, StartingPosition: LATEST', 'BillingMode: PAY_PER_REQUEST')).toEqual(['Events.Changes.Properties.Stream', 'table "s-Orders" has no StreamSpecification, so it has no stream']);
+    expect(fails('Stream: !GetAtt Orders.StreamArn, StartingPosition: LATEST, BatchSize: 0')).toEqual(['Events.Changes.Properties.BatchSize', 'must be a whole number from 1 to 10000']);
+    expect(fails(`Stream: !GetAtt Orders.StreamArn, StartingPosition: LATEST, FilterCriteria: {Filters: [{Pattern: '{"eventName": "INSERT"}'}]}`)).toEqual([
+      'Events.Changes.Properties.FilterCriteria.Filters[0].Pattern',
+      'eventName: must be a list of values or a nested pattern, not "INSERT"',
+    ]);
+  });
+
   it('keys long function names within 64 characters, still distinct', () => {
     const a = defaultFunctionKey('a-very-long-stack-name-for-an-application', 'AnEvenLongerLogicalIdOfAFunction1');
     const b = defaultFunctionKey('a-very-long-stack-name-for-an-application', 'AnEvenLongerLogicalIdOfAFunction2');

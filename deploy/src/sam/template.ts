@@ -1,6 +1,6 @@
 // SAM / CloudFormation template -> SamModel. Pure: the caller reads files; this only reads data.
 import { createHash } from 'node:crypto';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION, functionUrlLabel } from '@esb/contracts';
+import { FilterPatternError, LOCAL_ACCOUNT_ID, LOCAL_REGION, functionUrlLabel, parsePattern } from '@esb/contracts';
 import { posix } from 'node:path';
 import type { ApiConfig, Cors, DynamoTable, FunctionUrl, Route, S3Bucket } from '@esb/contracts';
 import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
@@ -9,7 +9,7 @@ import { samValidation } from './request-validation.js';
 import { GATEWAY_RESPONSE_RESOURCE, readCfnGatewayResponses, readSamGatewayResponses, type GatewayResponses } from './gateway-responses.js';
 import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, functionFromUri, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
 import { SamTemplateError } from './errors.js';
-import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, S3EventModel, SamModel, ScheduleEventModel } from './model.js';
+import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, S3EventModel, SamModel, ScheduleEventModel, StreamEventModel } from './model.js';
 import { NO_VALUE, Resolver, intrinsicKey, isRecord, versionText, type Location, type Lookup } from './resolver.js';
 import { parseTemplateText } from './yaml.js';
 
@@ -43,7 +43,12 @@ export const LAYER_TYPES = new Set(['AWS::Serverless::LayerVersion', 'AWS::Lambd
 const TABLE_TYPES = new Set(['AWS::DynamoDB::Table', 'AWS::Serverless::SimpleTable']);
 const API_TYPES = new Set(['AWS::Serverless::Api', 'AWS::Serverless::HttpApi']);
 const LAMBDA_URL = 'AWS::Lambda::Url';
+const EVENT_SOURCE_MAPPING = 'AWS::Lambda::EventSourceMapping';
 const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket']);
+/** A DynamoDB stream's ARN (what !GetAtt Table.StreamArn gives); group 1 is the table's name. */
+const STREAM_ARN = /^arn:aws[\w-]*:dynamodb:[^:]*:[^:]*:table\/([^/]+)\/stream\/.+$/;
+/** Event source mapping settings esb reads but does not apply (docs/agent.md, "DynamoDB streams"). */
+const UNAPPLIED_STREAM_SETTINGS = ['BisectBatchOnFunctionError', 'ParallelizationFactor', 'DestinationConfig', 'TumblingWindowInSeconds', 'StartingPositionTimestamp', 'MetricsConfig', 'KmsKeyArn'];
 
 export const IMPLICIT_REST_API = 'ServerlessRestApi';
 export const IMPLICIT_HTTP_API = 'ServerlessHttpApi';
@@ -154,6 +159,8 @@ class TemplateReader implements Lookup {
   private readonly definitionRoutes = new Map<string, ApiRoute[]>();
   /** Api / HttpApi events naming a raw API resource: they add no route (see readFunction). */
   private readonly rawApiEvents: { logicalId: string; event: string; api: string; method: string; path: string }[] = [];
+  /** Tables of the template by name, with their stream's view type (undefined: no stream). */
+  private readonly streamTables = new Map<string, string | undefined>();
   /** Local files the template reads besides code (DefinitionUri, AWS::Include). */
   private readonly localFiles: string[] = [];
 
@@ -492,7 +499,7 @@ class TemplateReader implements Lookup {
 
     for (const [id, r] of Object.entries(this.resources)) {
       if (!RUN_TYPES.has(r.Type)) {
-        if (QUIET_TYPES.has(r.Type) || REST_TYPES.has(r.Type) || HTTP_TYPES.has(r.Type) || API_KEY_TYPES.has(r.Type) || r.Type === GATEWAY_RESPONSE_RESOURCE || r.Type === LAMBDA_URL) continue;
+        if (QUIET_TYPES.has(r.Type) || REST_TYPES.has(r.Type) || HTTP_TYPES.has(r.Type) || API_KEY_TYPES.has(r.Type) || r.Type === GATEWAY_RESPONSE_RESOURCE || r.Type === LAMBDA_URL || r.Type === EVENT_SOURCE_MAPPING) continue;
         const list = skipped.get(r.Type) ?? [];
         list.push(id);
         skipped.set(r.Type, list);
@@ -515,6 +522,7 @@ class TemplateReader implements Lookup {
       else if (API_TYPES.has(r.Type)) apiIds.push(id);
     }
 
+    for (const t of tables) this.streamTables.set(t.TableName, t.StreamSpecification?.StreamViewType);
     const routeEvents: RouteEvent[] = [];
     const unsupportedEvents = new Map<string, string[]>();
     for (const [id, r] of Object.entries(this.resources)) {
@@ -523,6 +531,20 @@ class TemplateReader implements Lookup {
       functions.push(fn);
       if (fn.code?.kind === 'ref') codeRefs.push(fn.code.ref);
       if (fn.image?.kind === 'dockerfile') codeRefs.push(fn.image.context);
+    }
+    // AWS::Lambda::EventSourceMapping of a DynamoDB stream: a stream event of the function it names.
+    for (const [id, r] of Object.entries(this.resources)) {
+      if (r.Type !== EVENT_SOURCE_MAPPING || !this.active(id)) continue;
+      const props = this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>;
+      if (typeof props.EventSourceArn !== 'string' || !STREAM_ARN.test(props.EventSourceArn)) {
+        // SQS, Kinesis, Kafka, MQ: not run here.
+        (skipped.get(r.Type) ?? skipped.set(r.Type, []).get(r.Type)!).push(id);
+        continue;
+      }
+      const target = typeof props.FunctionName === 'string' ? (functionFromUri(props.FunctionName) ?? props.FunctionName) : undefined;
+      const fn = functions.find((f) => f.key === target || (target !== undefined && target.endsWith(`:function:${f.key}`)));
+      if (!fn) this.fail(id, 'FunctionName', `${JSON.stringify(props.FunctionName)} is not a function of this template`);
+      fn.events.push(this.streamMapping(id, '', id, props, 'EventSourceArn'));
     }
     // A bucket's NotificationConfiguration.LambdaConfigurations: S3 events of the functions they name.
     for (const [id, r] of Object.entries(this.resources)) {
@@ -650,7 +672,7 @@ class TemplateReader implements Lookup {
       if (lost.length) unreachable.push(`${fn.logicalId} (events of type ${lost.join(', ')})`);
     }
     if (unreachable.length) this.warnings.push(`UNREACHABLE: no route reaches ${unreachable.join('; ')}; only the Lambda Invoke API can call them`);
-    if (routes.length === 0 && !functions.some((f) => f.url) && functions.length > 0 && skipped.size > 0) {
+    if (routes.length === 0 && !functions.some((f) => f.url || f.events.length > 0) && functions.length > 0 && skipped.size > 0) {
       this.warnings.push(`NO ROUTES: the template defines ${functions.length} function(s) but no route esb understands; not run: ${[...skipped.keys()].join(', ')}`);
     }
 
@@ -918,6 +940,9 @@ class TemplateReader implements Lookup {
             fn.events.push(this.s3Notification(id, `${base}.Properties`, `${id}${name}`, p.Bucket, p.Events, p.Filter));
             break;
           }
+          case 'DynamoDB':
+            fn.events.push(this.streamMapping(id, `${base}.Properties`, `${id}${name}`, p, 'Stream'));
+            break;
           default: {
             const type = typeof ev.Type === 'string' ? ev.Type : '(no Type)';
             const list = unsupportedEvents.get(type) ?? [];
@@ -1209,6 +1234,61 @@ class TemplateReader implements Lookup {
   }
 
   /** A bucket notification: Events (one or a list) and Filter.S3Key.Rules (prefix, suffix). */
+  /** A DynamoDB stream mapping: SAM's `Type: DynamoDB` event or an AWS::Lambda::EventSourceMapping (`arnField`: Stream / EventSourceArn). */
+  private streamMapping(id: string, field: string, name: string, p: Record<string, unknown>, arnField: string): StreamEventModel {
+    const at = (f: string) => (field ? `${field}.${f}` : f);
+    const arn = p[arnField];
+    const match = typeof arn === 'string' ? STREAM_ARN.exec(arn) : null;
+    if (!match) this.fail(id, at(arnField), `must be the stream ARN of a DynamoDB table (!GetAtt Table.StreamArn), not ${JSON.stringify(arn)}`);
+    const table = match[1];
+    if (this.streamTables.has(table) && this.streamTables.get(table) === undefined) this.fail(id, at(arnField), `table "${table}" has no StreamSpecification, so it has no stream`);
+    const position = p.StartingPosition;
+    if (position !== 'TRIM_HORIZON' && position !== 'LATEST' && position !== 'AT_TIMESTAMP') this.fail(id, at('StartingPosition'), 'must be TRIM_HORIZON, LATEST or AT_TIMESTAMP (a DynamoDB stream needs one)');
+    const whole = (f: string, min: number, max: number, fallback: number): number => {
+      const v = p[f];
+      if (v === undefined) return fallback;
+      const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) this.fail(id, at(f), `must be a whole number from ${min} to ${max}`);
+      return n;
+    };
+    const e: StreamEventModel = {
+      type: 'dynamodb',
+      name,
+      table,
+      batch_size: whole('BatchSize', 1, 10_000, 100),
+      batching_window_seconds: whole('MaximumBatchingWindowInSeconds', 0, 300, 0),
+      maximum_retry_attempts: whole('MaximumRetryAttempts', -1, 10_000, -1),
+      maximum_record_age_seconds: whole('MaximumRecordAgeInSeconds', -1, 604_800, -1),
+      report_batch_item_failures: false,
+      enabled: p.Enabled !== false && p.Enabled !== 'false',
+    };
+    if (e.maximum_record_age_seconds !== -1 && e.maximum_record_age_seconds < 60) this.fail(id, at('MaximumRecordAgeInSeconds'), 'must be -1 or from 60 to 604800');
+    if (p.FunctionResponseTypes !== undefined) {
+      const types = p.FunctionResponseTypes;
+      if (!Array.isArray(types) || types.some((t) => t !== 'ReportBatchItemFailures')) this.fail(id, at('FunctionResponseTypes'), 'must be [ReportBatchItemFailures] or empty');
+      e.report_batch_item_failures = types.length > 0;
+    }
+    if (p.FilterCriteria !== undefined) {
+      const filters = isRecord(p.FilterCriteria) ? p.FilterCriteria.Filters : undefined;
+      if (!Array.isArray(filters)) this.fail(id, at('FilterCriteria.Filters'), 'must be a list of {Pattern: <JSON text>}');
+      e.filters = filters.map((f, i) => {
+        const pattern = isRecord(f) ? f.Pattern : undefined;
+        const text = typeof pattern === 'string' ? pattern : isRecord(pattern) ? JSON.stringify(pattern) : undefined;
+        if (text === undefined) this.fail(id, at(`FilterCriteria.Filters[${i}].Pattern`), 'must be a JSON object pattern (as text)');
+        try {
+          parsePattern(text);
+        } catch (err) {
+          if (!(err instanceof FilterPatternError)) throw err;
+          this.fail(id, at(`FilterCriteria.Filters[${i}].Pattern`), err.message);
+        }
+        return text;
+      });
+    }
+    const unapplied = UNAPPLIED_STREAM_SETTINGS.filter((f) => p[f] !== undefined && p[f] !== false);
+    if (unapplied.length) this.warnings.push(`${id}.${at(unapplied.join(', '))}: not applied by esb (docs/agent.md, "DynamoDB streams")`);
+    return e;
+  }
+
   private s3Notification(id: string, field: string, name: string, bucket: string, events: unknown, filter: unknown): S3EventModel {
     const list = typeof events === 'string' ? [events] : events;
     if (!Array.isArray(list) || list.length === 0 || list.some((e) => typeof e !== 'string' || !/^s3:[A-Za-z]+:(\*|[A-Za-z]+)$/.test(e))) {

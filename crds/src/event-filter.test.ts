@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { FilterPatternError, matchesPattern, parsePattern } from './event-filter.js';
+
+const record = {
+  eventName: 'INSERT',
+  dynamodb: { Keys: { id: { S: 'order-7' } }, NewImage: { id: { S: 'order-7' }, kind: { S: 'Event' }, qty: { N: '12' }, tags: { L: [{ S: 'a' }] } } },
+};
+const matches = (pattern: string) => matchesPattern(parsePattern(pattern), record);
+
+describe('Lambda event filter patterns', () => {
+  it('matches values, nested keys and lists of accepted values', () => {
+    expect(matches('{"eventName": ["INSERT", "MODIFY"]}')).toBe(true);
+    expect(matches('{"eventName": ["REMOVE"]}')).toBe(false);
+    expect(matches('{"dynamodb": {"NewImage": {"kind": {"S": ["Event"]}}}}')).toBe(true);
+    expect(matches('{"dynamodb": {"NewImage": {"kind": {"S": ["Other"]}}}}')).toBe(false);
+    // Every key of a pattern must match.
+    expect(matches('{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"kind": {"S": ["Other"]}}}}')).toBe(false);
+  });
+
+  it('applies prefix, suffix, anything-but, numeric (on DynamoDB number strings), exists, equals-ignore-case and wildcard', () => {
+    expect(matches('{"dynamodb": {"Keys": {"id": {"S": [{"prefix": "order-"}]}}}}')).toBe(true);
+    expect(matches('{"dynamodb": {"Keys": {"id": {"S": [{"suffix": "-8"}]}}}}')).toBe(false);
+    expect(matches('{"eventName": [{"anything-but": ["REMOVE"]}]}')).toBe(true);
+    expect(matches('{"eventName": [{"anything-but": {"prefix": "INS"}}]}')).toBe(false);
+    expect(matches('{"dynamodb": {"NewImage": {"qty": {"N": [{"numeric": [">", 10, "<=", 12]}]}}}}')).toBe(true);
+    expect(matches('{"dynamodb": {"NewImage": {"qty": {"N": [{"numeric": [">", 12]}]}}}}')).toBe(false);
+    expect(matches('{"dynamodb": {"OldImage": [{"exists": false}]}}')).toBe(true);
+    expect(matches('{"dynamodb": {"NewImage": [{"exists": true}]}}')).toBe(true);
+    expect(matches('{"eventName": [{"equals-ignore-case": "insert"}]}')).toBe(true);
+    expect(matches('{"dynamodb": {"Keys": {"id": {"S": [{"wildcard": "order-*"}]}}}}')).toBe(true);
+  });
+
+  it('refuses patterns that are not JSON objects or use unknown matchers, naming where', () => {
+    expect(() => parsePattern('{"eventName": ')).toThrow(FilterPatternError);
+    expect(() => parsePattern('["INSERT"]')).toThrow('must be a JSON object');
+    expect(() => parsePattern('{"eventName": "INSERT"}')).toThrow('eventName: must be a list of values or a nested pattern');
+    expect(() => parsePattern('{"dynamodb": {"x": [{"regex": "a"}]}}')).toThrow('dynamodb.x: unknown matcher');
+    expect(() => parsePattern('{"n": [{"numeric": [">"]}]}')).toThrow('n: numeric wants');
+  });
+});

@@ -1,0 +1,234 @@
+// DynamoDB Streams for the embedded DynamoDB server (docs/agent.md, "DynamoDB streams"). dynalite
+// drops a table's StreamSpecification and has no streams: here CreateTable keeps the
+// specification (DescribeTable then shows it with LatestStreamArn / LatestStreamLabel, as DynamoDB
+// does), and every write to a table whose stream is on becomes a change record with the images
+// its StreamViewType asks for.
+//
+// The hook is dynalite's item store: PutItem, UpdateItem, DeleteItem and BatchWriteItem all write
+// an item with its `put` / `del` while holding dynalite's lock on that item's key, so reading the
+// old item just before the write gives the exact old image, with no race against another writer.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { PassThrough } from 'node:stream';
+import type { AttributeValueJson, StreamRecord } from '@esb/contracts';
+
+const require = createRequire(import.meta.url);
+
+const HOOKED = Symbol('esb-streams');
+
+type Callback<T = unknown> = (err: (Error & { name: string }) | null | undefined, value?: T) => void;
+type Item = Record<string, AttributeValueJson>;
+
+interface SubDb {
+  get(key: string, cb: Callback<unknown>): void;
+  put(key: string, value: unknown, cb: Callback): void;
+  del(key: string, cb: Callback): void;
+  [HOOKED]?: true;
+}
+
+interface TableRecord {
+  TableName: string;
+  TableArn: string;
+  TableStatus?: string;
+  KeySchema: Array<{ AttributeName: string }>;
+  StreamSpecification?: { StreamEnabled?: boolean; StreamViewType?: StreamRecord['dynamodb']['StreamViewType'] };
+  LatestStreamLabel?: string;
+  LatestStreamArn?: string;
+}
+
+interface DynaliteStore {
+  tableDb: SubDb;
+  getItemDb(name: string): SubDb;
+}
+
+/** The dynalite option that carries where records go (dynalite hands its options to its store). */
+export const STREAM_RECORDS_OPTION = 'esbOnStreamRecord';
+/** Where the patched store creation leaves the store, for the UpdateTable of streams. */
+const STORE_OPTION = 'esbStore';
+/** UpdateTable bodies read here (a table's update is small; dynalite's own cap is 16 MB). */
+const MAX_UPDATE_TABLE_BYTES = 1024 * 1024;
+const VIEW_TYPES = ['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES'];
+
+let installed = false;
+
+/**
+ * Patches dynalite once per process: CreateTable keeps StreamSpecification (and the table gets
+ * its stream's ARN and label), and a store created with the STREAM_RECORDS_OPTION reports its
+ * stream records to that function.
+ */
+export function installDynamoDBStreams(): void {
+  if (installed) return;
+  installed = true;
+  const fromDynalite = createRequire(require.resolve('dynalite'));
+  const createTable = fromDynalite('./validations/createTable') as { types: Record<string, unknown> };
+  createTable.types.StreamSpecification = {
+    type: 'FieldStruct<StreamSpecification>',
+    children: {
+      StreamEnabled: { type: 'Boolean', notNull: true },
+      StreamViewType: { type: 'String', enum: VIEW_TYPES },
+    },
+  };
+  const db = fromDynalite('./db') as { create(options: Record<string, unknown>): DynaliteStore };
+  const create = db.create;
+  db.create = (options) => {
+    const store = create(options);
+    hookStore(store, options[STREAM_RECORDS_OPTION] as ((record: StreamRecord) => void) | undefined);
+    options[STORE_OPTION] = store;
+    return store;
+  };
+}
+
+function hookStore(store: DynaliteStore, onRecord: ((record: StreamRecord) => void) | undefined): void {
+  const tables = new Map<string, TableRecord | null>();
+  const tableDb = store.tableDb;
+  const putTable = tableDb.put.bind(tableDb);
+  const delTable = tableDb.del.bind(tableDb);
+  tableDb.put = (name, value, cb) => {
+    tables.delete(name);
+    const table = value as TableRecord;
+    if (table.StreamSpecification?.StreamEnabled && !table.LatestStreamLabel) {
+      // The stream's label is the time it was turned on, as DynamoDB names it.
+      table.LatestStreamLabel = new Date().toISOString().slice(0, -1);
+      table.LatestStreamArn = `${table.TableArn}/stream/${table.LatestStreamLabel}`;
+    }
+    putTable(name, value, cb);
+  };
+  tableDb.del = (name, cb) => {
+    tables.delete(name);
+    delTable(name, cb);
+  };
+  if (!onRecord) return;
+  const tableOf = (name: string, cb: (table: TableRecord | null) => void) => {
+    const known = tables.get(name);
+    if (known !== undefined) return cb(known);
+    tableDb.get(name, (err, value) => {
+      const table = !err && value && typeof value === 'object' ? (value as TableRecord) : null;
+      // Only a settled answer is kept: a table still being created is asked again.
+      if (!table || table.TableStatus === 'ACTIVE') tables.set(name, table);
+      cb(table);
+    });
+  };
+
+  let sequence = BigInt(Date.now()) * 1_000_000n;
+  const getItemDb = store.getItemDb.bind(store);
+  store.getItemDb = (name) => {
+    const itemDb = getItemDb(name);
+    if (itemDb[HOOKED]) return itemDb;
+    itemDb[HOOKED] = true;
+    const get = itemDb.get.bind(itemDb);
+    const put = itemDb.put.bind(itemDb);
+    const del = itemDb.del.bind(itemDb);
+    // Writes to a table without a stream go straight through (one cached lookup).
+    const write = (key: string, newImage: Item | undefined, doWrite: (cb: Callback) => void, cb: Callback) =>
+      tableOf(name, (table) => {
+        const view = table?.StreamSpecification?.StreamEnabled ? table.StreamSpecification.StreamViewType ?? 'NEW_AND_OLD_IMAGES' : undefined;
+        if (!table || !view) return doWrite(cb);
+        get(key, (err, old) => {
+          if (err && err.name !== 'NotFoundError') return cb(err);
+          const oldImage = !err && old && typeof old === 'object' ? (old as Item) : undefined;
+          doWrite((writeErr) => {
+            if (!writeErr && (oldImage || newImage)) {
+              sequence += 1n;
+              onRecord(streamRecord(table, view, oldImage, newImage, sequence));
+            }
+            cb(writeErr);
+          });
+        });
+      });
+    itemDb.put = (key, value, cb) => write(key, value as Item, (done) => put(key, value, done), cb);
+    itemDb.del = (key, cb) => write(key, undefined, (done) => del(key, done), cb);
+    return itemDb;
+  };
+}
+
+function streamRecord(table: TableRecord, view: StreamRecord['dynamodb']['StreamViewType'], oldImage: Item | undefined, newImage: Item | undefined, sequence: bigint): StreamRecord {
+  const image = (newImage ?? oldImage)!;
+  const Keys: Item = {};
+  for (const k of table.KeySchema) if (image[k.AttributeName] !== undefined) Keys[k.AttributeName] = image[k.AttributeName];
+  const dynamodb: StreamRecord['dynamodb'] = {
+    ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
+    Keys,
+    SequenceNumber: sequence.toString().padStart(21, '0'),
+    SizeBytes: 0,
+    StreamViewType: view,
+  };
+  if (newImage && (view === 'NEW_IMAGE' || view === 'NEW_AND_OLD_IMAGES')) dynamodb.NewImage = newImage;
+  if (oldImage && (view === 'OLD_IMAGE' || view === 'NEW_AND_OLD_IMAGES')) dynamodb.OldImage = oldImage;
+  dynamodb.SizeBytes = Buffer.byteLength(JSON.stringify([dynamodb.Keys, dynamodb.NewImage ?? null, dynamodb.OldImage ?? null]));
+  return {
+    table: table.TableName,
+    streamArn: table.LatestStreamArn ?? `${table.TableArn}/stream/1970-01-01T00:00:00.000`,
+    eventID: randomUUID().replace(/-/g, ''),
+    eventName: !newImage ? 'REMOVE' : oldImage ? 'MODIFY' : 'INSERT',
+    dynamodb,
+  };
+}
+
+/**
+ * UpdateTable with StreamSpecification, which dynalite does not take: turns a table's stream on
+ * (with a new label, as DynamoDB does) or off. Other UpdateTable calls go to dynalite as they came.
+ */
+export function serveStreamUpdates(server: Server, dynaliteOptions: Record<string, unknown>): void {
+  const store = dynaliteOptions[STORE_OPTION] as DynaliteStore | undefined;
+  const [dynalite] = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+  if (!store || !dynalite) return;
+  server.removeAllListeners('request');
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const target = req.headers['x-amz-target'];
+    if (typeof target !== 'string' || !target.endsWith('.UpdateTable')) return dynalite(req, res);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size <= MAX_UPDATE_TABLE_BYTES) chunks.push(c);
+    });
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      let data: Record<string, unknown> | undefined;
+      try {
+        data = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+      } catch {
+        data = undefined;
+      }
+      const spec = data?.StreamSpecification as TableRecord['StreamSpecification'] | undefined;
+      if (size > MAX_UPDATE_TABLE_BYTES || !data || spec === undefined) {
+        // Handed to dynalite as if it came straight from the socket.
+        const replay = Object.assign(new PassThrough(), { headers: req.headers, method: req.method, url: req.url });
+        dynalite(replay as unknown as IncomingMessage, res);
+        replay.end(size > MAX_UPDATE_TABLE_BYTES ? Buffer.alloc(MAX_UPDATE_TABLE_BYTES + 1) : body);
+        return;
+      }
+      updateStream(store, String(data.TableName ?? ''), spec, Object.keys(data).filter((k) => k !== 'TableName' && k !== 'StreamSpecification'), res);
+    });
+  });
+}
+
+function updateStream(store: DynaliteStore, name: string, spec: NonNullable<TableRecord['StreamSpecification']>, others: string[], res: ServerResponse): void {
+  const answer = (status: number, body: unknown) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(text), 'x-amzn-RequestId': randomUUID() });
+    res.end(text);
+  };
+  const invalid = (message: string) => answer(400, { __type: 'com.amazon.coral.validate#ValidationException', message });
+  if (others.length > 0) return invalid(`esb's embedded DynamoDB takes StreamSpecification in an UpdateTable of its own, not with ${others.join(', ')}`);
+  if (typeof spec.StreamEnabled !== 'boolean') return invalid('StreamSpecification.StreamEnabled must be true or false');
+  if (spec.StreamEnabled && !VIEW_TYPES.includes(String(spec.StreamViewType))) return invalid(`StreamSpecification.StreamViewType must be one of ${VIEW_TYPES.join(', ')}`);
+  store.tableDb.get(name, (err, value) => {
+    const table = !err && value && typeof value === 'object' ? (value as TableRecord) : undefined;
+    if (!table) return answer(400, { __type: 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException', message: `Requested resource not found: Table: ${name} not found` });
+    if (spec.StreamEnabled) {
+      if (table.StreamSpecification?.StreamEnabled) return invalid(`Table already has an enabled stream: ${table.LatestStreamArn}`);
+      table.StreamSpecification = { StreamEnabled: true, StreamViewType: spec.StreamViewType };
+      delete table.LatestStreamLabel;
+      delete table.LatestStreamArn;
+    } else {
+      if (!table.StreamSpecification?.StreamEnabled) return invalid('Table does not have a stream to disable');
+      delete table.StreamSpecification;
+    }
+    store.tableDb.put(name, table, (putErr) => {
+      if (putErr) return answer(500, { __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String(putErr) });
+      answer(200, { TableDescription: table });
+    });
+  });
+}
