@@ -1,36 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FunctionsFile, type InvokeResult, type StreamRecord } from '@esb/contracts';
-import type { Clock } from './clock.js';
+import { FakeClock } from './testing/fake-clock.js';
 import { firstFailed, MAX_QUEUED_RECORDS, StreamDelivery } from './dynamodb-streams.js';
-
-class FakeClock implements Clock {
-  t = Date.UTC(2026, 11, 5, 12);
-  private timers: Array<{ at: number; fn: () => void; id: number }> = [];
-  private ids = 0;
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = ++this.ids;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return id;
-  };
-  clearTimeout = (h: unknown) => {
-    this.timers = this.timers.filter((x) => x.id !== h);
-  };
-  /** Moves time on, running what falls due (and what those schedule), with invocations settling in between. */
-  async advance(ms: number): Promise<void> {
-    const end = this.t + ms;
-    for (;;) {
-      await new Promise((r) => setImmediate(r));
-      const due = this.timers.filter((x) => x.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.timers = this.timers.filter((x) => x !== due);
-      this.t = Math.max(this.t, due.at);
-      due.fn();
-    }
-    this.t = end;
-    await new Promise((r) => setImmediate(r));
-  }
-}
 
 let seq = 0;
 const change = (id: string, table = 'orders', eventName: StreamRecord['eventName'] = 'INSERT'): StreamRecord => ({
@@ -42,7 +13,7 @@ const change = (id: string, table = 'orders', eventName: StreamRecord['eventName
 });
 
 function setup(events: Array<Record<string, unknown>>, answer: (batch: any[], call: number) => Partial<InvokeResult> = () => ({})) {
-  const clock = new FakeClock();
+  const clock = new FakeClock(Date.UTC(2026, 11, 5, 12));
   const calls: Array<{ fn: string; ids: string[] }> = [];
   const warnings: string[] = [];
   const delivery = new StreamDelivery({
@@ -68,34 +39,34 @@ describe('DynamoDB stream delivery', () => {
     });
     for (const id of ['a', 'b', 'c']) delivery.deliver(change(id));
     expect(delivery.deliver(change('x', 'other'))).toBe(0);
-    await clock.advance(0);
+    await clock.settle(0);
     expect(calls.map((c) => c.ids)).toEqual([['a', 'b'], ['c']]);
   });
 
   it('waits up to the batching window for a batch that is not full', async () => {
     const { clock, calls, delivery } = setup([{ batch_size: 10, batching_window_seconds: 5 }]);
     delivery.deliver(change('a'));
-    await clock.advance(4000);
+    await clock.settle(4000);
     expect(calls).toEqual([]);
     delivery.deliver(change('b'));
-    await clock.advance(1000);
+    await clock.settle(1000);
     expect(calls.map((c) => c.ids)).toEqual([['a', 'b']]);
   });
 
   it('retries a failed batch with backoff before anything after it, and drops it after maximum_retry_attempts', async () => {
     const { clock, calls, delivery, warnings } = setup([{ maximum_retry_attempts: 2 }], (_r, call) => (call <= 3 ? { error: { kind: 'FunctionError', message: 'boom' } } : {}));
     delivery.deliver(change('a'));
-    await clock.advance(0);
+    await clock.settle(0);
     delivery.deliver(change('b'));
-    await clock.advance(999);
+    await clock.settle(999);
     expect(calls.map((c) => c.ids)).toEqual([['a']]);
-    await clock.advance(1); // first retry after 1 s: a and b, in order
-    await clock.advance(2000); // second retry after 2 s more
+    await clock.settle(1); // first retry after 1 s: a and b, in order
+    await clock.settle(2000); // second retry after 2 s more
     expect(calls.map((c) => c.ids)).toEqual([['a'], ['a', 'b'], ['a', 'b']]);
-    await clock.advance(0);
+    await clock.settle(0);
     expect(warnings).toContain('DynamoDB stream: 2 record(s) dropped after 2 retries');
     delivery.deliver(change('c'));
-    await clock.advance(0);
+    await clock.settle(0);
     expect(calls.at(-1)!.ids).toEqual(['c']);
   });
 
@@ -107,7 +78,7 @@ describe('DynamoDB stream delivery', () => {
       return { payload: Buffer.from(JSON.stringify({ batchItemFailures: [{ itemIdentifier: failed }] })) };
     });
     for (const id of ['a', 'b', 'c']) delivery.deliver(change(id));
-    await clock.advance(1000);
+    await clock.settle(1000);
     expect(calls.map((c) => c.ids)).toEqual([['a', 'b', 'c'], ['b', 'c']]);
   });
 
@@ -115,12 +86,12 @@ describe('DynamoDB stream delivery', () => {
     const { clock, calls, delivery } = setup([{ filters: ['{"eventName": ["REMOVE"]}'] }]);
     delivery.deliver(change('kept', 'orders', 'REMOVE'));
     delivery.deliver(change('filtered', 'orders', 'INSERT'));
-    await clock.advance(0);
+    await clock.settle(0);
     expect(calls.map((c) => c.ids)).toEqual([['kept']]);
 
     const off = setup([{ enabled: false }]);
     off.delivery.deliver(change('a'));
-    await off.clock.advance(0);
+    await off.clock.settle(0);
     expect(off.calls).toEqual([]);
   });
 
@@ -129,7 +100,7 @@ describe('DynamoDB stream delivery', () => {
     for (let i = 0; i <= MAX_QUEUED_RECORDS; i++) delivery.deliver(change(`k${i}`));
     expect(delivery.list()[0].queued).toBe(MAX_QUEUED_RECORDS);
     expect(warnings.some((w) => w.includes('the oldest are dropped'))).toBe(true);
-    await clock.advance(61_000);
+    await clock.settle(61_000);
     expect(delivery.list()[0].queued).toBe(0);
     expect(warnings.some((w) => w.includes('older than 60 s dropped'))).toBe(true);
     expect(calls[0].ids[0]).toBe('k1');

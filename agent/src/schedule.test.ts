@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Clock } from './clock.js';
+import { FakeClock } from './testing/fake-clock.js';
 import { parseSchedule, ScheduleParseError, Scheduler } from './schedule.js';
 import { FunctionsFile } from '@esb/contracts';
 
@@ -39,41 +39,11 @@ describe('parseSchedule', () => {
   });
 });
 
-class FakeClock implements Clock {
-  t = t('2026-01-01T00:00:30Z');
-  private timers: Array<{ at: number; fn: () => void; id: number }> = [];
-  private ids = 0;
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = ++this.ids;
-    this.timers.push({ at: this.t + ms, fn, id });
-    return id;
-  };
-  clearTimeout = (h: unknown) => {
-    this.timers = this.timers.filter((x) => x.id !== h);
-  };
-  advance(ms: number) {
-    const end = this.t + ms;
-    for (;;) {
-      this.timers.sort((a, b) => a.at - b.at);
-      const next = this.timers[0];
-      if (!next || next.at > end) break;
-      this.timers.shift();
-      this.t = next.at;
-      next.fn();
-    }
-    this.t = end;
-  }
-  get pending() {
-    return this.timers.length;
-  }
-}
-
 describe('Scheduler', () => {
   const file = (events: unknown[]) => FunctionsFile.parse({ functions: { job: { runtime: 'nodejs20.x', handler: 'i.h', code: '/x', events } } });
 
   it('fires on time with the Input or an EventBridge event, keeps timers across identical reloads, drops removed ones', () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(t('2026-01-01T00:00:30Z'));
     const fired: Array<{ fn: string; at: number; payload: unknown }> = [];
     const s = new Scheduler({ clock, region: 'eu-west-1', warn: () => {}, fire: (fn, p) => fired.push({ fn, at: clock.now(), payload: JSON.parse(p.toString()) }) });
     s.setFunctions(file([{ type: 'schedule', schedule: 'rate(1 minute)', name: 'tick' }, { type: 'schedule', schedule: 'cron(0 * * * ? *)', input: '{"k":1}' }]));
@@ -94,7 +64,7 @@ describe('Scheduler', () => {
   });
 
   it('skips disabled schedules and warns about bad ones without stopping the others', () => {
-    const clock = new FakeClock();
+    const clock = new FakeClock(t('2026-01-01T00:00:30Z'));
     const warnings: string[] = [];
     const fired: string[] = [];
     const s = new Scheduler({ clock, region: 'us-east-1', warn: (m) => warnings.push(m), fire: (fn) => fired.push(fn) });

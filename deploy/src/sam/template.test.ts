@@ -592,14 +592,10 @@ describe('shapes of public SAM apps', () => {
   });
 
   it('links an Api event to a raw RestApi as SAM does: the raw resources define the route, the event adds none', () => {
-    const template = (path: string) => `Resources:
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      InlineCode: x
-      Handler: i.h
-      Runtime: python3.12
-      Events:
+    const template = (path: string) =>
+      fnTemplate(
+        '',
+        `      Events:
         Api: {Type: Api, Properties: {RestApiId: !Ref Rest, Path: ${path}, Method: get}}
   Rest: {Type: AWS::ApiGateway::RestApi, Properties: {Name: r}}
   Items: {Type: AWS::ApiGateway::Resource, Properties: {RestApiId: !Ref Rest, ParentId: !GetAtt Rest.RootResourceId, PathPart: items}}
@@ -610,8 +606,8 @@ describe('shapes of public SAM apps', () => {
       ResourceId: !Ref Items
       HttpMethod: GET
       AuthorizationType: NONE
-      Integration: {Type: AWS_PROXY, IntegrationHttpMethod: POST, Uri: !Sub "arn:aws:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${Fn.Arn}/invocations"}
-`;
+      Integration: {Type: AWS_PROXY, IntegrationHttpMethod: POST, Uri: !Sub "arn:aws:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${Fn.Arn}/invocations"}`,
+      );
     const m = parseSamTemplate(template('/items'), { file: 't.yml', stackName: 's' });
     expect(m.routes).toEqual([{ path: '/items', method: 'GET', function: 's-Fn', api: 'Rest' }]);
     expect(m.warnings).toEqual([]);
@@ -621,21 +617,18 @@ describe('shapes of public SAM apps', () => {
   });
 
   it('reads DynamoDB stream events and EventSourceMappings of a stream; other sources stay skipped; bad settings name the field', () => {
-    const template = (event: string, extra = '', stream = 'StreamSpecification: {StreamViewType: NEW_IMAGE}') => `Resources:
-  Fn:
-    Type: AWS::Serverless::Function
-    Properties:
-      InlineCode: x
-      Handler: i.h
-      Runtime: python3.12
-      Events:
+    const template = (event: string, extra = '', stream = 'StreamSpecification: {StreamViewType: NEW_IMAGE}') =>
+      fnTemplate(
+        '',
+        `      Events:
         Changes:
           Type: DynamoDB
           Properties: {${event}}
   Orders:
     Type: AWS::DynamoDB::Table
     Properties: {AttributeDefinitions: [{AttributeName: id, AttributeType: S}], KeySchema: [{AttributeName: id, KeyType: HASH}], ${stream}}
-${extra}`;
+${extra}`,
+      );
     const m = parseSamTemplate(
       template(
         'Stream: !GetAtt Orders.StreamArn, StartingPosition: LATEST, BatchSize: 5, MaximumBatchingWindowInSeconds: 2, FunctionResponseTypes: [ReportBatchItemFailures], FilterCriteria: {Filters: [{Pattern: \'{"eventName": ["INSERT"]}\'}]}',
