@@ -98,6 +98,8 @@ export interface AgentStats {
   runtime: 'process' | 'docker';
   functions: Record<string, FunctionStats>;
   schedules: Array<{ functionName: string; ruleName: string; expression: string; nextAt?: number }>;
+  /** DynamoDB stream mappings and the records each has waiting. */
+  streams: Array<{ functionName: string; mapping: string; table: string; queued: number }>;
 }
 
 export interface Agent extends Invoker {
@@ -402,7 +404,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     stats() {
       const functions: Record<string, FunctionStats> = {};
       for (const [name, pool] of pools) functions[name] = { ...pool.stats(), maxCapacity: pool.cfg.maxCapacity };
-      return { runtime: kind, functions, schedules: scheduler?.list() ?? [] };
+      return { runtime: kind, functions, schedules: scheduler?.list() ?? [], streams: streams.list() };
     },
     async close() {
       if (closed) return;
