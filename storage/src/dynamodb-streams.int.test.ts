@@ -52,6 +52,8 @@ describe('DynamoDB streams of the embedded server', () => {
     await ddb.send(new PutItemCommand({ TableName: 'both', Item: item('a', 1, 'one') }));
     await ddb.send(new UpdateItemCommand({ TableName: 'both', Key: { pk: { S: 'a' }, sk: { N: '1' } }, UpdateExpression: 'SET v = :v', ExpressionAttributeValues: { ':v': { S: 'two' } } }));
     await ddb.send(new PutItemCommand({ TableName: 'plain', Item: item('p', 1, 'x') }));
+    // Writing what is already there (attributes in another order) changes nothing: no record.
+    await ddb.send(new PutItemCommand({ TableName: 'both', Item: { v: { S: 'two' }, sk: { N: '1' }, pk: { S: 'a' } } }));
     // A failed condition writes nothing and reports nothing.
     await expect(ddb.send(new PutItemCommand({ TableName: 'both', Item: item('a', 1, 'three'), ConditionExpression: 'attribute_not_exists(pk)' }))).rejects.toThrow(/conditional/i);
     await ddb.send(new DeleteItemCommand({ TableName: 'both', Key: { pk: { S: 'a' }, sk: { N: '1' } } }));

@@ -128,7 +128,8 @@ function hookStore(store: DynaliteStore, onRecord: ((record: StreamRecord) => vo
           if (err && err.name !== 'NotFoundError') return cb(err);
           const oldImage = !err && old && typeof old === 'object' ? (old as Item) : undefined;
           doWrite((writeErr) => {
-            if (!writeErr && (oldImage || newImage)) {
+            // A write that leaves the item as it was writes no record, as in DynamoDB.
+            if (!writeErr && (oldImage || newImage) && !(oldImage && newImage && sameItem(oldImage, newImage))) {
               sequence += 1n;
               onRecord(streamRecord(table, view, oldImage, newImage, sequence));
             }
@@ -140,6 +141,17 @@ function hookStore(store: DynaliteStore, onRecord: ((record: StreamRecord) => vo
     itemDb.del = (key, cb) => write(key, undefined, (done) => del(key, done), cb);
     return itemDb;
   };
+}
+
+function sameItem(a: Item, b: Item): boolean {
+  return canonical(a) === canonical(b);
+}
+
+/** JSON with every map's keys sorted: two items with the same attributes in another order are equal. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v);
 }
 
 function streamRecord(table: TableRecord, view: StreamRecord['dynamodb']['StreamViewType'], oldImage: Item | undefined, newImage: Item | undefined, sequence: bigint): StreamRecord {
