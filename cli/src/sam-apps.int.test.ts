@@ -321,6 +321,21 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(seen.removals).toBe(1);
   }, 120_000);
 
+  it('custom-runtime: provided.al2023 and provided.al2 functions run the bootstrap their code brings (one a file of CodeUri, one made by make) over the Runtime API', async () => {
+    const out = await deploy('custom-runtime');
+    expect(out).toMatch(/built 1: BuiltFunction makefile/);
+    const app = at('custom-runtime');
+    const hello = await app.get('/hello');
+    expect(hello.status, hello.body).toBe(200);
+    expect(hello.json()).toMatchObject({ greeting: 'hello from a custom runtime', handler: 'hello.handler', path: '/hello', taskRootHoldsMe: true });
+    expect(hello.json().requestId).toMatch(/^[0-9a-f-]{36}$/);
+    // An error the runtime posts is the function's error: API Gateway answers 502.
+    const failed = await app.get('/hello?fail=1');
+    expect(failed.status).toBe(502);
+    expect(failed.json()).toEqual({ message: 'Internal server error' });
+    expect((await app.get('/built')).json()).toEqual({ builtBy: 'make' });
+  }, 180_000);
+
   it('monorepo: a template in infrastructure/ whose code (../src) and layer (../shared) lie beside it in the workspace; a code edit redeploys; paths out of the workspace are refused', async () => {
     const repo = path.join(ws, 'monorepo');
     await cp(path.join(APPS, 'monorepo'), repo, { recursive: true });

@@ -117,6 +117,28 @@ describe('generateArtifact', () => {
     expect(statSync(join(work, 'o/t/functions/t-A/code/index.py')).mode & 0o111).toBe(0);
   });
 
+  it('runs provided.* functions from the bootstrap of their code (its image starts it), and refuses code without one or inline code', async () => {
+    const app = join(work, 'custom');
+    mkdirSync(join(app, 'src'), { recursive: true });
+    writeFileSync(join(app, 'src', 'bootstrap'), '#!/bin/sh\n', { mode: 0o755 });
+    const template = (props: string) => `Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: {Runtime: provided.al2023, Handler: bootstrap, ${props}}\n`;
+    writeFileSync(join(app, 'template.yaml'), template('CodeUri: src/'));
+    const r = await generateArtifact({ templatePath: join(app, 'template.yaml'), outDir: join(work, 'out') });
+    expect(r.warnings).toEqual([]);
+    const dockerfile = readFileSync(join(r.artifactRoot, 'functions', 'custom-Fn', 'Dockerfile'), 'utf8');
+    expect(dockerfile).toContain('ARG BASE_IMAGE=esb-base:bookworm');
+    expect(dockerfile).toContain('ENTRYPOINT ["/var/task/bootstrap"]');
+    expect(statSync(join(r.artifactRoot, 'functions', 'custom-Fn', 'code', 'bootstrap')).mode & 0o111).not.toBe(0);
+
+    rmSync(join(app, 'src', 'bootstrap'));
+    writeFileSync(join(app, 'src', 'main.go'), 'package main\n');
+    const missing = await generateArtifact({ templatePath: join(app, 'template.yaml'), outDir: join(work, 'out2') }).catch((e) => e);
+    expect(missing).toBeInstanceOf(SamTemplateError);
+    expect(missing.message).toContain('Fn.CodeUri: a provided.al2023 function needs a file named bootstrap at the root of its code ("src")');
+    writeFileSync(join(app, 'template.yaml'), template('InlineCode: "echo hi"'));
+    await expect(generateArtifact({ templatePath: join(app, 'template.yaml'), outDir: join(work, 'out3') })).rejects.toThrow('Fn.InlineCode: a provided.al2023 function runs the bootstrap file of its code, which inline code cannot give');
+  });
+
   it('takes generated_at only when given', async () => {
     const dir = copyCase('hello-node');
     const r = await generateArtifact({ templatePath: join(dir, 'template.yaml'), outDir: join(work, 'o'), generatedAt: '2020-01-01T00:00:00.000Z' });

@@ -80,7 +80,8 @@ export interface RenderResult {
   model: SamModel;
 }
 
-export const DEFAULT_BASE_IMAGES: Record<string, string> = { python3: 'esb-runtime:python3', nodejs: 'esb-runtime:nodejs' };
+/** `provided`: the bare OS image; the function's own bootstrap is the entrypoint. */
+export const DEFAULT_BASE_IMAGES: Record<string, string> = { python3: 'esb-runtime:python3', nodejs: 'esb-runtime:nodejs', provided: 'esb-base:bookworm' };
 
 const sha256hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
@@ -269,11 +270,19 @@ function renderFunction(fn: FunctionModel, ctx: FnContext): { config: FunctionCo
         ctx.addShared(listing.shared, listing);
       } else ctx.addListing(`${dir}/code`, listing);
       codeHash = listingHash(listing);
+      // A custom runtime is its bootstrap: without one nothing could start.
+      if (runtimeFamily(fn.runtime as string) === 'provided' && !listing.entries.some((e) => e.path === 'bootstrap')) {
+        const ref = (fn.code as { ref: CodeRef }).ref;
+        const built = fn.build?.method !== undefined;
+        throw new SamTemplateError(ctx.file, fn.logicalId, built ? 'Metadata.BuildMethod' : ref.field, `a ${fn.runtime} function needs a file named bootstrap at the root of its code ("${ref.uri}"${built ? ', as built' : ''}): the program Lambda starts`);
+      }
     }
     const base = baseImageFor(fn.runtime as string, ctx.baseImages);
     const lines = [`ARG BASE_IMAGE=${base}`, 'FROM ${BASE_IMAGE}'];
     for (const l of layers) lines.push(`COPY ${l.path}/ /opt/`);
-    lines.push(`COPY ${config.code}/ /var/task/`, `CMD [${JSON.stringify(fn.handler)}]`, '');
+    lines.push(`COPY ${config.code}/ /var/task/`);
+    if (runtimeFamily(fn.runtime as string) === 'provided') lines.push('ENTRYPOINT ["/var/task/bootstrap"]');
+    lines.push(`CMD [${JSON.stringify(fn.handler)}]`, '');
     dockerfile = lines.join('\n');
     ctx.addText(`${dir}/Dockerfile`, dockerfile);
     h.update(`code\0${codeHash}\n`);

@@ -74,10 +74,14 @@ export function defaultStackName(file: string): string {
   return name.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'stack';
 }
 
-/** A runtime esb runs zip functions for (deprecated ones included: see deprecatedRuntime). */
-export function runtimeFamily(runtime: string): 'python3' | 'nodejs' | undefined {
+/**
+ * A runtime esb runs zip functions for (deprecated ones included: see deprecatedRuntime).
+ * `provided`: an OS-only runtime whose code brings its own `bootstrap` (docs/agent.md).
+ */
+export function runtimeFamily(runtime: string): 'python3' | 'nodejs' | 'provided' | undefined {
   if (/^python3\.\d+$/.test(runtime)) return 'python3';
   if (/^nodejs\d+\.x$/.test(runtime)) return 'nodejs';
+  if (/^provided(\.al2|\.al2023)?$/.test(runtime)) return 'provided';
   return undefined;
 }
 
@@ -86,7 +90,7 @@ export function deprecatedRuntime(runtime: string): boolean {
   const node = /^nodejs(\d+)\.x$/.exec(runtime);
   if (node) return Number(node[1]) < 18;
   const py = /^python3\.(\d+)$/.exec(runtime);
-  return py !== null && Number(py[1]) < 9;
+  return (py !== null && Number(py[1]) < 9) || runtime === 'provided';
 }
 
 /** A function's key when it has no FunctionName: `<stack>-<LogicalId>`, at most 64 characters. */
@@ -839,12 +843,14 @@ class TemplateReader implements Lookup {
     } else {
       if (props.Runtime === undefined) this.fail(id, 'Runtime', 'missing Runtime');
       if (typeof props.Runtime !== 'string' || !runtimeFamily(props.Runtime)) {
-        this.fail(id, 'Runtime', `unsupported runtime ${JSON.stringify(props.Runtime)} (esb runs python3.x and nodejsNN.x)`);
+        this.fail(id, 'Runtime', `unsupported runtime ${JSON.stringify(props.Runtime)} (esb runs python3.x, nodejsNN.x and provided.al2023 / provided.al2 / provided with a bootstrap)`);
       }
       fn.runtime = props.Runtime;
       if (deprecatedRuntime(fn.runtime)) {
         const runs =
-          runtimeFamily(fn.runtime) === 'nodejs'
+          runtimeFamily(fn.runtime) === 'provided'
+            ? 'the bootstrap of its code, as provided.al2023 would'
+            : runtimeFamily(fn.runtime) === 'nodejs'
             ? `Node.js${this.options.nodeVersion ? ` ${this.options.nodeVersion}` : ''} (the process runtime's node) or the esb-runtime:nodejs image (Docker)`
             : `the process runtime's python3 (the first on PATH with boto3, or ESB_PYTHON) or the esb-runtime:python3 image (Docker)`;
         this.warnings.push(`${id}: runtime ${fn.runtime} is deprecated by AWS Lambda; esb runs it on ${runs}`);
@@ -855,6 +861,7 @@ class TemplateReader implements Lookup {
       const inline = serverless ? props.InlineCode : isRecord(code) ? code.ZipFile : undefined;
       if (inline !== undefined) {
         if (typeof inline !== 'string') this.fail(id, serverless ? 'InlineCode' : 'Code.ZipFile', 'must be a string');
+        if (runtimeFamily(fn.runtime) === 'provided') this.fail(id, serverless ? 'InlineCode' : 'Code.ZipFile', `a ${fn.runtime} function runs the bootstrap file of its code, which inline code cannot give`);
         const module = fn.handler.includes('.') ? fn.handler.slice(0, fn.handler.lastIndexOf('.')) : 'index';
         const ext = runtimeFamily(fn.runtime) === 'python3' ? '.py' : '.js';
         if (!/^[A-Za-z0-9_][A-Za-z0-9_./-]*$/.test(module) || module.split('/').includes('..')) this.fail(id, 'Handler', `cannot name a file after "${fn.handler}"`);
