@@ -53,6 +53,16 @@ describe('DynamoDB stream delivery', () => {
     expect(calls.map((c) => c.ids)).toEqual([['a', 'b']]);
   });
 
+  it('sends a batch as soon as it is full, without waiting for the rest of the window', async () => {
+    const { clock, calls, delivery } = setup([{ batch_size: 2, batching_window_seconds: 60 }]);
+    delivery.deliver(change('a'));
+    await clock.settle(1000);
+    expect(calls).toEqual([]);
+    delivery.deliver(change('b'));
+    await clock.settle(0);
+    expect(calls.map((c) => c.ids)).toEqual([['a', 'b']]);
+  });
+
   it('retries a failed batch with backoff before anything after it, and drops it after maximum_retry_attempts', async () => {
     const { clock, calls, delivery, warnings } = setup([{ maximum_retry_attempts: 2 }], (_r, call) => (call <= 3 ? { error: { kind: 'FunctionError', message: 'boom' } } : {}));
     delivery.deliver(change('a'));

@@ -135,8 +135,14 @@ export class StreamDelivery {
   }
 
   private schedule(m: Mapping, delayMs?: number): void {
-    if (m.running || m.removed || m.timer !== undefined || m.queue.length === 0) return;
+    if (m.running || m.removed || m.queue.length === 0) return;
     const full = m.queue.length >= m.event.batch_size;
+    if (m.timer !== undefined) {
+      // A batch that fills up goes now instead of at the end of its window (not a retry's wait).
+      if (!full || m.attempts > 0) return;
+      this.o.clock.clearTimeout(m.timer);
+      m.timer = undefined;
+    }
     const wait = delayMs ?? (full ? 0 : m.event.batching_window_seconds * 1000);
     m.timer = this.o.clock.setTimeout(() => {
       m.timer = undefined;
