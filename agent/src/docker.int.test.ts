@@ -12,9 +12,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionsFile } from '@esb/contracts';
 import { type Agent, createAgent } from './agent.js';
 import { createDockerDriver, LABEL, type DockerStartStep } from './docker-driver.js';
-import { buildFunctionImages, ImageBuildError } from '@esb/deploy/build';
+import { buildArtifactImages, buildFunctionImages, ImageBuildError } from '@esb/deploy/build';
+import { generateArtifact } from '@esb/deploy';
 
 const FIX = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures');
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const silent = pino({ level: 'silent' });
 const json = (b: Buffer) => JSON.parse(b.toString('utf8'));
 
@@ -197,6 +199,25 @@ describe.skipIf(why !== undefined)('agent, docker runtime', () => {
       expect(b.flag).toBeNull();
     } finally {
       await nodeAgent.close();
+    }
+  });
+
+  it('runs a provided.al2023 function from its generated image: the bootstrap of its code is the entrypoint (bash alone, no runtime client)', async () => {
+    // The bash bootstrap of the custom-runtime e2e app, generated and built as esb deploy does.
+    const app = mkdtempSync(path.join(tmpdir(), 'esb-custom-runtime-'));
+    cpSync(path.join(REPO, 'e2e', 'apps', 'custom-runtime', 'bash'), path.join(app, 'bash'), { recursive: true });
+    writeFileSync(path.join(app, 'template.yaml'), 'Resources:\n  Bash:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: bash/, Handler: function.handler, Runtime: provided.al2023}\n');
+    const generated = await generateArtifact({ templatePath: path.join(app, 'template.yaml'), outDir: path.join(app, 'out'), project: 'esbtest', stackName: 'bash', mode: 'docker' });
+    const fn = generated.config.functions.functions['bash-Bash'];
+    try {
+      expect(await buildArtifactImages(generated.artifactRoot)).toMatchObject({ built: 1 });
+      agent.setFunctions(FunctionsFile.parse({ functions: { 'bash-Bash': fn } }));
+      const r = await agent.invoke('bash-Bash', Buffer.from('{"rawPath": "/bash"}'), { requestId: 'bash-1' });
+      expect(r.error).toBeUndefined();
+      expect(json(r.payload)).toEqual({ statusCode: 200, body: 'bash answered bash-1' });
+    } finally {
+      await docker.getImage(fn.image!).remove({ force: true }).catch(() => {});
+      rmSync(app, { recursive: true, force: true });
     }
   });
 

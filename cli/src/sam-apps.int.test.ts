@@ -334,6 +334,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(failed.status).toBe(502);
     expect(failed.json()).toEqual({ message: 'Internal server error' });
     expect((await app.get('/built')).json()).toEqual({ builtBy: 'make' });
+    expect((await app.get('/bash')).body).toMatch(/^bash answered [0-9a-f-]{36}$/);
   }, 180_000);
 
   it('monorepo: a template in infrastructure/ whose code (../src) and layer (../shared) lie beside it in the workspace; a code edit redeploys; paths out of the workspace are refused', async () => {
