@@ -122,9 +122,18 @@ export const FunctionUrl = z.object({
 export type FunctionUrl = z.infer<typeof FunctionUrl>;
 /** Where function URLs are served: `<label>.lambda-url.localhost`. */
 export const FUNCTION_URL_HOST_SUFFIX = '.lambda-url.localhost';
-/** The host label of a function's URL: its key, lower-cased, anything else than a-z, 0-9 and "-" as "-". */
+/**
+ * The host label of a function's URL: its key, lower-cased, anything else than a-z, 0-9 and "-"
+ * as "-". A DNS label holds at most 63 characters: a longer key keeps its first 54 and ends in
+ * 8 hex digits of a hash of the whole key, so two long keys still get two labels.
+ */
 export function functionUrlLabel(functionKey: string): string {
-  return functionKey.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+  const label = functionKey.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+  if (label.length <= 63) return label;
+  // FNV-1a over the key: a stable short hash without a crypto import in the contracts.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < functionKey.length; i++) h = Math.imul(h ^ functionKey.charCodeAt(i), 0x01000193) >>> 0;
+  return `${label.slice(0, 54)}-${h.toString(16).padStart(8, '0')}`;
 }
 
 /** An S3 bucket notification to the function (SAM `Type: S3`, docs/agent.md "S3 events"). */
