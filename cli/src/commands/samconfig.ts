@@ -1,6 +1,6 @@
 // SAM CLI's project settings (samconfig.toml / samconfig.yaml beside the template), read by
 // `esb deploy` the way `sam deploy` reads them: the config env's `global` parameters, then its
-// `deploy` ones over them; flags on the command line win (docs/cli.md, "samconfig").
+// `deploy` ones over them; flags on the command line win (docs/generate.md, "What is read").
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
