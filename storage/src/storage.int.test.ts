@@ -273,7 +273,8 @@ describe('embedded storage restart', () => {
       expect((locked as Error).message).toMatch(/data folder .*dynamodb cannot be opened/);
     } finally {
       await first.close();
-      await rm(dir, { recursive: true, force: true });
+      // LevelDB may still be finishing the open the failed start began (ENOTEMPTY): retried.
+      await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     }
   });
 });
