@@ -21,6 +21,7 @@ import { createProcessDriver, RUNTIME_DIR } from './process-driver.js';
 import { Scheduler } from './schedule.js';
 import { S3Notifier } from './s3-events.js';
 import { StreamDelivery } from './dynamodb-streams.js';
+import { createAsyncInvoker } from './async-invoke.js';
 
 /** Defaults when functions.yml says nothing (documented in docs/agent.md). */
 export const AGENT_DEFAULTS = {
@@ -411,6 +412,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       closed = true;
       scheduler?.close();
       streams.close();
+      asyncInvoker.close();
       await Promise.all([...pools.values()].map((p) => p.close()));
       pools.clear();
       await driver.close();
@@ -418,17 +420,13 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     },
   };
 
-  // Asynchronous, as S3 invokes: the object's writer is not kept waiting.
+  // Asynchronous, as S3 and EventBridge invoke: nobody waits, a failure is retried.
+  const asyncInvoker = createAsyncInvoker({ clock, invoke: (fn, payload) => agent.invoke(fn, payload), functions: () => file.functions, warn: (fields, message) => log.warn(fields, message) });
   const notifier = new S3Notifier({
     region,
     fire: (fn, payload, notification) => {
       log.info({ fn, notification }, 'S3 event');
-      void agent.invoke(fn, payload).then(
-        (r) => {
-          if (r.error) log.warn({ fn, notification, requestId: r.requestId, kind: r.error.kind }, `S3 event invocation failed: ${r.error.message}`);
-        },
-        (err) => log.warn({ fn, notification, err: String(err) }, 'S3 event invocation failed'),
-      );
+      asyncInvoker.fire(fn, payload, { notification }, 'S3 event');
     },
   });
 
@@ -450,12 +448,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
           warn: (m) => log.warn(m),
           fire: (fn, payload, rule) => {
             log.info({ fn, rule }, 'schedule fired');
-            void agent.invoke(fn, payload).then(
-              (r) => {
-                if (r.error) log.warn({ fn, rule, requestId: r.requestId, kind: r.error.kind }, `scheduled invocation failed: ${r.error.message}`);
-              },
-              (err) => log.warn({ fn, rule, err: String(err) }, 'scheduled invocation failed'),
-            );
+            asyncInvoker.fire(fn, payload, { rule }, 'scheduled');
           },
         });
   return agent;

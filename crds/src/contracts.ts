@@ -225,6 +225,11 @@ export const FunctionConfig = z.object({
   layers: z.array(Layer).default([]),
   events: z.array(z.discriminatedUnion('type', [ScheduleEvent, S3Event, DynamoDBStreamEvent])).default([]),
   url: FunctionUrl.optional(),
+  /**
+   * Retries of a failed asynchronous invocation (S3 events, schedules): SAM's
+   * EventInvokeConfig.MaximumRetryAttempts; absent: 2, as Lambda (docs/agent.md "Asynchronous invocations").
+   */
+  async_retries: z.number().int().min(0).max(2).optional(),
   // Digest of everything that makes an instance (code, layers, image, env, config): the
   // agent replaces instances when it changes.
   digest: z.string().optional(),

@@ -139,6 +139,15 @@ describe('generateArtifact', () => {
     await expect(generateArtifact({ templatePath: join(app, 'template.yaml'), outDir: join(work, 'out3') })).rejects.toThrow('Fn.InlineCode: a provided.al2023 function runs the bootstrap file of its code, which inline code cannot give');
   });
 
+  it('writes EventInvokeConfig.MaximumRetryAttempts to functions.yml as async_retries', async () => {
+    const app = join(work, 'retries');
+    mkdirSync(app, { recursive: true });
+    writeFileSync(join(app, 'template.yaml'), 'Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: {Runtime: python3.12, Handler: a.h, InlineCode: x, EventInvokeConfig: {MaximumRetryAttempts: 1}}\n');
+    const r = await generateArtifact({ templatePath: join(app, 'template.yaml'), outDir: join(work, 'out') });
+    const functions = FunctionsFile.parse(parse(readFileSync(join(r.artifactRoot, 'config', 'functions.yml'), 'utf8')));
+    expect(functions.functions['retries-Fn'].async_retries).toBe(1);
+  });
+
   it('takes generated_at only when given', async () => {
     const dir = copyCase('hello-node');
     const r = await generateArtifact({ templatePath: join(dir, 'template.yaml'), outDir: join(work, 'o'), generatedAt: '2020-01-01T00:00:00.000Z' });

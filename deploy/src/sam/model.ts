@@ -65,6 +65,8 @@ export interface FunctionModel {
   build?: BuildMetadata;
   /** Its function URL (FunctionUrlConfig, or an AWS::Lambda::Url targeting it). */
   url?: FunctionUrl;
+  /** EventInvokeConfig.MaximumRetryAttempts (0-2). */
+  asyncRetries?: number;
 }
 
 export interface LayerModel {

@@ -122,6 +122,14 @@ describe('functions', () => {
     expect(mergeGlobals({ Ref: 'A' }, { 'Fn::Sub': 'b' })).toEqual({ 'Fn::Sub': 'b' });
   });
 
+  it('reads EventInvokeConfig.MaximumRetryAttempts as the retries of asynchronous invocations (0-2)', () => {
+    const m = parseSamTemplate(fnTemplate('', '      EventInvokeConfig: {MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60}'), { file: 't.yml' });
+    expect(m.functions[0].asyncRetries).toBe(0);
+    expect(parseSamTemplate(fnTemplate('', ''), { file: 't.yml' }).functions[0].asyncRetries).toBeUndefined();
+    const e = errorOf(() => parseSamTemplate(fnTemplate('', '      EventInvokeConfig: {MaximumRetryAttempts: 3}'), { file: 't.yml' }));
+    expect([e.field, e.reason]).toEqual(['EventInvokeConfig.MaximumRetryAttempts', 'must be an integer from 0 to 2 (got 3)']);
+  });
+
   it('maps concurrency settings to scaling', () => {
     const m = parseSamTemplate(fnTemplate('', '      ReservedConcurrentExecutions: 4\n      ProvisionedConcurrencyConfig: {ProvisionedConcurrentExecutions: 2}'), { file: 't.yml' });
     expect(m.functions[0].scaling).toEqual({ max_capacity: 4, min_capacity: 2 });

@@ -746,11 +746,12 @@ class TemplateReader implements Lookup {
     return { ...(method !== undefined ? { method: method as string } : {}), properties: props as Record<string, unknown> };
   }
 
-  private num(id: string, field: string, v: unknown, opts: { int?: boolean; min?: number } = {}): number | undefined {
+  private num(id: string, field: string, v: unknown, opts: { int?: boolean; min?: number; max?: number } = {}): number | undefined {
     if (v === undefined || v === null) return undefined;
     const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
-    if (!Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min)) {
-      this.fail(id, field, `must be a${opts.int ? 'n integer' : ' number'}${opts.min !== undefined ? ` >= ${opts.min}` : ''} (got ${JSON.stringify(v)})`);
+    if (!Number.isFinite(n) || (opts.int && !Number.isInteger(n)) || (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
+      const range = opts.min !== undefined && opts.max !== undefined ? ` from ${opts.min} to ${opts.max}` : opts.min !== undefined ? ` >= ${opts.min}` : opts.max !== undefined ? ` <= ${opts.max}` : '';
+      this.fail(id, field, `must be a${opts.int ? 'n integer' : ' number'}${range} (got ${JSON.stringify(v)})`);
     }
     return n;
   }
@@ -814,6 +815,11 @@ class TemplateReader implements Lookup {
       this.fail(id, 'ProvisionedConcurrencyConfig', `provisioned concurrency ${fn.scaling.min_capacity} exceeds ReservedConcurrentExecutions ${fn.scaling.max_capacity}`);
     }
     if (serverless && props.FunctionUrlConfig !== undefined) fn.url = this.functionUrl(id, 'FunctionUrlConfig', props.FunctionUrlConfig);
+    if (serverless && props.EventInvokeConfig !== undefined) {
+      if (!isRecord(props.EventInvokeConfig)) this.fail(id, 'EventInvokeConfig', 'must be a map');
+      const retries = this.num(id, 'EventInvokeConfig.MaximumRetryAttempts', props.EventInvokeConfig.MaximumRetryAttempts, { int: true, min: 0, max: 2 });
+      if (retries !== undefined) fn.asyncRetries = retries;
+    }
     if (props.Layers !== undefined) {
       if (!Array.isArray(props.Layers)) this.fail(id, 'Layers', 'must be a list');
       props.Layers.forEach((l, i) => {
