@@ -128,11 +128,19 @@ export const FUNCTION_URL_HOST_SUFFIX = '.lambda-url.localhost';
  * 8 hex digits of a hash of the whole key, so two long keys still get two labels.
  */
 export function functionUrlLabel(functionKey: string): string {
-  const label = functionKey.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+  return withinDnsLabel(functionKey.toLowerCase().replace(/[^a-z0-9-]/g, '-'), functionKey);
+}
+
+/** The host a stack's own API is served at, `<label>.localhost`: its name lower-cased, within 63 characters as above. */
+export function stackHostLabel(stackName: string): string {
+  return withinDnsLabel(stackName.toLowerCase(), stackName);
+}
+
+function withinDnsLabel(label: string, source: string): string {
   if (label.length <= 63) return label;
-  // FNV-1a over the key: a stable short hash without a crypto import in the contracts.
+  // FNV-1a over the source: a stable short hash without a crypto import in the contracts.
   let h = 0x811c9dc5;
-  for (let i = 0; i < functionKey.length; i++) h = Math.imul(h ^ functionKey.charCodeAt(i), 0x01000193) >>> 0;
+  for (let i = 0; i < source.length; i++) h = Math.imul(h ^ source.charCodeAt(i), 0x01000193) >>> 0;
   return `${label.slice(0, 54)}-${h.toString(16).padStart(8, '0')}`;
 }
 

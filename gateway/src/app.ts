@@ -1,7 +1,7 @@
 // The gateway as a fastify app: one catch-all route over the current route table (swapped
 // atomically on reload), the Lambda Invoke API, /health, and the access log. `buildGateway`
 // returns the app without listening (tests use app.inject); server.ts listens.
-import { FUNCTION_URL_HOST_SUFFIX, FUNCTIONS_CODEC, LOCAL_ACCOUNT_ID, LOCAL_REGION, ROUTING_CODEC, STACKS_CODEC, functionUrlLabel, type GatewayResponseType } from '@esb/contracts';
+import { FUNCTION_URL_HOST_SUFFIX, FUNCTIONS_CODEC, LOCAL_ACCOUNT_ID, LOCAL_REGION, ROUTING_CODEC, STACKS_CODEC, functionUrlLabel, stackHostLabel, type GatewayResponseType } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -129,7 +129,7 @@ class IntegrationTimeout extends Error {
 /** Each stack's own route table (lower-cased stack name -> table), served at <stack>.localhost. */
 function compileStackTables(stacks: StacksFileT | undefined, functions: FunctionsFileT): Map<string, RouteTable> {
   const out = new Map<string, RouteTable>();
-  for (const [name, stack] of Object.entries(stacks?.stacks ?? {})) out.set(name.toLowerCase(), compileRouteTable(stack.routing, functions));
+  for (const [name, stack] of Object.entries(stacks?.stacks ?? {})) out.set(stackHostLabel(name), compileRouteTable(stack.routing, functions));
   return out;
 }
 
@@ -159,7 +159,7 @@ function compileUrlTables(functions: FunctionsFileT): Map<string, RouteTable> {
 /** The same, each big table in slices with the event loop free in between (docs/gateway.md). */
 async function compileStackTablesInSlices(stacks: StacksFileT | undefined, functions: FunctionsFileT): Promise<Map<string, RouteTable>> {
   const out = new Map<string, RouteTable>();
-  for (const [name, stack] of Object.entries(stacks?.stacks ?? {})) out.set(name.toLowerCase(), await compileRouteTableInSlices(stack.routing, functions));
+  for (const [name, stack] of Object.entries(stacks?.stacks ?? {})) out.set(stackHostLabel(name), await compileRouteTableInSlices(stack.routing, functions));
   return out;
 }
 

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYamlText, stringify } from 'yaml';
 import { defaultStackName } from '@esb/deploy';
 import type { Condition, DeploymentSpec, DeploymentStatus } from '@esb/contracts';
-import { FUNCTION_URL_HOST_SUFFIX, functionUrlLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, RoutingFile, parseYaml, validate } from '@esb/contracts';
+import { FUNCTION_URL_HOST_SUFFIX, functionUrlLabel, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, RoutingFile, parseYaml, validate } from '@esb/contracts';
 import type { DevInfo } from '../dev.js';
 import { writeFileAtomic } from '@esb/contracts';
 import { FileStore, workspacePaths, type WorkspacePaths } from '@esb/controller/client';
@@ -166,7 +166,7 @@ function atHost(gateway: string, hostname: string): string {
 }
 
 export function stackUrl(gateway: string, stackName: string): string {
-  return atHost(gateway, `${stackName.toLowerCase()}.localhost`);
+  return atHost(gateway, `${stackHostLabel(stackName)}.localhost`);
 }
 
 async function readDevInfo(file: string): Promise<DevInfo | undefined> {
