@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { createAgentHttpServer } from '@esb/agent';
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import type { ObjectEvent, StreamRecord } from '@esb/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStorageFromArgs } from './commands/storage.js';
@@ -93,6 +93,8 @@ describe('S3 events between separate storage and agent services', () => {
         StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
       }),
     );
+    // A new table is CREATING until dynalite's timer flips it, even with createTableMs 0.
+    await waitUntilTableExists({ client: ddb, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 }, { TableName: 'orders' });
     await ddb.send(new PutItemCommand({ TableName: 'orders', Item: { id: { S: 'o-1' }, total: { N: '12' } } }));
     for (let i = 0; i < 100 && streamed.length < 1; i++) await new Promise((r) => setTimeout(r, 20));
     expect(streamed).toHaveLength(1);

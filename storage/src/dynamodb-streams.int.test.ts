@@ -2,7 +2,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { BatchWriteItemCommand, CreateTableCommand, DeleteItemCommand, DescribeTableCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand, UpdateTableCommand } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, CreateTableCommand, DeleteItemCommand, DescribeTableCommand, DynamoDBClient, PutItemCommand, UpdateItemCommand, UpdateTableCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import type { StreamRecord } from '@esb/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedStorage, type EmbeddedStorage } from './embedded.js';
@@ -29,6 +29,8 @@ describe('DynamoDB streams of the embedded server', () => {
     storage = await startEmbeddedStorage({ dataDir: dir, only: 'dynamodb', onStreamRecord: (r) => records.push(r) });
     ddb = new DynamoDBClient({ endpoint: storage.dynamodbEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' } });
     await Promise.all([table('both', 'NEW_AND_OLD_IMAGES'), table('keys', 'KEYS_ONLY'), table('olds', 'OLD_IMAGE'), table('plain')]);
+    // A new table is CREATING until dynalite's timer flips it, even with createTableMs 0.
+    for (const TableName of ['both', 'keys', 'olds', 'plain']) await waitUntilTableExists({ client: ddb, maxWaitTime: 30, minDelay: 0.05, maxDelay: 0.2 }, { TableName });
   });
   afterAll(async () => {
     ddb?.destroy();
