@@ -41,7 +41,8 @@ export function lambdaStreamRecord(r: StreamRecord, region: string): LambdaStrea
 interface Mapping {
   functionName: string;
   event: DynamoDBStreamEvent;
-  filters: Pattern[];
+  /** Whether the mapping's FilterCriteria take a record (no filters: every record). */
+  takes: (record: LambdaStreamRecord) => boolean;
   queue: Array<{ record: LambdaStreamRecord; at: number }>;
   running: boolean;
   timer?: unknown;
@@ -75,18 +76,11 @@ export class StreamDelivery {
         seen.add(id);
         let m = this.mappings.get(id);
         if (!m) {
-          m = { functionName, event, filters: [], queue: [], running: false, attempts: 0, removed: false, overflowing: false };
+          m = { functionName, event, takes: () => true, queue: [], running: false, attempts: 0, removed: false, overflowing: false };
           this.mappings.set(id, m);
         }
         m.event = event;
-        // Patterns were checked when the template was read; one that no longer parses takes nothing.
-        m.filters = (event.filters ?? []).flatMap((f) => {
-          try {
-            return [parsePattern(f)];
-          } catch {
-            return [{ never: [] }];
-          }
-        });
+        m.takes = recordFilter(event.filters);
         if (!event.enabled) continue;
         (byTable.get(event.table) ?? byTable.set(event.table, []).get(event.table)!).push(m);
       }
@@ -107,7 +101,7 @@ export class StreamDelivery {
     const record = lambdaStreamRecord(change, this.o.region);
     let taken = 0;
     for (const m of mappings) {
-      if (m.filters.length > 0 && !m.filters.some((p) => matchesPattern(p, record))) continue;
+      if (!m.takes(record)) continue;
       if (m.queue.length >= MAX_QUEUED_RECORDS) {
         m.queue.shift();
         if (!m.overflowing) this.o.warn({ fn: m.functionName, mapping: m.event.name }, `DynamoDB stream: more than ${MAX_QUEUED_RECORDS} records wait for ${m.functionName}; the oldest are dropped`);
@@ -204,6 +198,21 @@ export class StreamDelivery {
     m.attempts = 0;
     this.o.warn({ fn: m.functionName, mapping: m.event.name, records: n }, `DynamoDB stream: ${n} record(s) older than ${maxAge / 1000} s dropped`);
   }
+}
+
+/**
+ * A mapping's FilterCriteria as a test of a record: one pattern matching is enough. Patterns were
+ * checked when the template was read; a list with one that no longer parses takes nothing.
+ */
+function recordFilter(filters: readonly string[] | undefined): (record: LambdaStreamRecord) => boolean {
+  if (!filters?.length) return () => true;
+  let patterns: Pattern[];
+  try {
+    patterns = filters.map(parsePattern);
+  } catch {
+    return () => false;
+  }
+  return (record) => patterns.some((p) => matchesPattern(p, record));
 }
 
 /**

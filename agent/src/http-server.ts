@@ -13,7 +13,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import type { InvokeErrorKind, Invoker, ObjectEvent, StreamRecord } from '@esb/contracts';
+import { StreamRecord, type InvokeErrorKind, type Invoker, type ObjectEvent } from '@esb/contracts';
 
 export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 
@@ -152,10 +152,6 @@ function parseObjectEvent(body: Buffer): ObjectEvent | undefined {
   return e;
 }
 
-const STREAM_EVENT_NAMES = new Set(['INSERT', 'MODIFY', 'REMOVE']);
-const VIEW_TYPES = new Set(['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES']);
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function parseStreamRecord(body: Buffer): StreamRecord | undefined {
   let v: unknown;
   try {
@@ -163,11 +159,8 @@ function parseStreamRecord(body: Buffer): StreamRecord | undefined {
   } catch {
     return undefined;
   }
-  if (!isMap(v) || typeof v.table !== 'string' || typeof v.streamArn !== 'string' || typeof v.eventID !== 'string' || !STREAM_EVENT_NAMES.has(v.eventName as string)) return undefined;
-  const d = v.dynamodb;
-  if (!isMap(d) || !isMap(d.Keys) || typeof d.SequenceNumber !== 'string' || typeof d.ApproximateCreationDateTime !== 'number' || typeof d.SizeBytes !== 'number' || !VIEW_TYPES.has(d.StreamViewType as string)) return undefined;
-  if ((d.NewImage !== undefined && !isMap(d.NewImage)) || (d.OldImage !== undefined && !isMap(d.OldImage))) return undefined;
-  return v as unknown as StreamRecord;
+  const checked = StreamRecord.safeParse(v);
+  return checked.success ? checked.data : undefined;
 }
 
 function send(res: http.ServerResponse, status: number, body: string): void {

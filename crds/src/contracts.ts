@@ -194,27 +194,33 @@ export const DynamoDBStreamEvent = z.object({
 });
 export type DynamoDBStreamEvent = z.infer<typeof DynamoDBStreamEvent>;
 
+/** What a table's stream records of each change (DynamoDB's StreamViewType). */
+export const StreamViewType = z.enum(['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES']);
+export type StreamViewType = z.infer<typeof StreamViewType>;
+
 /** A DynamoDB attribute value as the wire format writes it (`{S: "x"}`, `{N: "1"}`, `{M: {...}}`, ...). */
 export type AttributeValueJson = Record<string, unknown>;
+const Item = z.record(z.string(), z.record(z.string(), z.unknown()));
 
 /** One change of an item in a table whose stream is on (the embedded DynamoDB server reports them). */
-export interface StreamRecord {
-  table: string;
+export const StreamRecord = z.object({
+  table: z.string(),
   /** `arn:aws:dynamodb:<region>:<account>:table/<name>/stream/<label>` */
-  streamArn: string;
-  eventID: string;
-  eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
-  dynamodb: {
+  streamArn: z.string(),
+  eventID: z.string(),
+  eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']),
+  dynamodb: z.object({
     /** Seconds since epoch. */
-    ApproximateCreationDateTime: number;
-    Keys: Record<string, AttributeValueJson>;
-    NewImage?: Record<string, AttributeValueJson>;
-    OldImage?: Record<string, AttributeValueJson>;
-    SequenceNumber: string;
-    SizeBytes: number;
-    StreamViewType: 'KEYS_ONLY' | 'NEW_IMAGE' | 'OLD_IMAGE' | 'NEW_AND_OLD_IMAGES';
-  };
-}
+    ApproximateCreationDateTime: z.number(),
+    Keys: Item,
+    NewImage: Item.optional(),
+    OldImage: Item.optional(),
+    SequenceNumber: z.string(),
+    SizeBytes: z.number(),
+    StreamViewType,
+  }),
+});
+export type StreamRecord = z.infer<typeof StreamRecord>;
 
 export const FunctionConfig = z.object({
   // Docker runtime: the image to run. Process runtime: ignored.
@@ -494,7 +500,7 @@ export const DynamoTable = z.object({
   BillingMode: z.enum(['PROVISIONED', 'PAY_PER_REQUEST']).optional(),
   ProvisionedThroughput: Throughput.optional(),
   StreamSpecification: z
-    .object({ StreamViewType: z.enum(['NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES', 'KEYS_ONLY']) })
+    .object({ StreamViewType })
     .optional(),
 });
 export type DynamoTable = z.infer<typeof DynamoTable>;

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { PassThrough } from 'node:stream';
-import type { AttributeValueJson, StreamRecord } from '@esb/contracts';
+import { StreamViewType, type AttributeValueJson, type StreamRecord } from '@esb/contracts';
 
 const require = createRequire(import.meta.url);
 
@@ -32,7 +32,7 @@ interface TableRecord {
   TableArn: string;
   TableStatus?: string;
   KeySchema: Array<{ AttributeName: string }>;
-  StreamSpecification?: { StreamEnabled?: boolean; StreamViewType?: StreamRecord['dynamodb']['StreamViewType'] };
+  StreamSpecification?: { StreamEnabled?: boolean; StreamViewType?: StreamViewType };
   LatestStreamLabel?: string;
   LatestStreamArn?: string;
 }
@@ -48,7 +48,6 @@ export const STREAM_RECORDS_OPTION = 'esbOnStreamRecord';
 const STORE_OPTION = 'esbStore';
 /** UpdateTable bodies read here (a table's update is small; dynalite's own cap is 16 MB). */
 const MAX_UPDATE_TABLE_BYTES = 1024 * 1024;
-const VIEW_TYPES = ['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES'];
 
 let installed = false;
 
@@ -66,7 +65,7 @@ export function installDynamoDBStreams(): void {
     type: 'FieldStruct<StreamSpecification>',
     children: {
       StreamEnabled: { type: 'Boolean', notNull: true },
-      StreamViewType: { type: 'String', enum: VIEW_TYPES },
+      StreamViewType: { type: 'String', enum: StreamViewType.options },
     },
   };
   const db = fromDynalite('./db') as { create(options: Record<string, unknown>): DynaliteStore };
@@ -154,7 +153,7 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
-function streamRecord(table: TableRecord, view: StreamRecord['dynamodb']['StreamViewType'], oldImage: Item | undefined, newImage: Item | undefined, sequence: bigint): StreamRecord {
+function streamRecord(table: TableRecord, view: StreamViewType, oldImage: Item | undefined, newImage: Item | undefined, sequence: bigint): StreamRecord {
   const image = (newImage ?? oldImage)!;
   const Keys: Item = {};
   for (const k of table.KeySchema) if (image[k.AttributeName] !== undefined) Keys[k.AttributeName] = image[k.AttributeName];
@@ -225,7 +224,7 @@ function updateStream(store: DynaliteStore, name: string, spec: NonNullable<Tabl
   const invalid = (message: string) => answer(400, { __type: 'com.amazon.coral.validate#ValidationException', message });
   if (others.length > 0) return invalid(`esb's embedded DynamoDB takes StreamSpecification in an UpdateTable of its own, not with ${others.join(', ')}`);
   if (typeof spec.StreamEnabled !== 'boolean') return invalid('StreamSpecification.StreamEnabled must be true or false');
-  if (spec.StreamEnabled && !VIEW_TYPES.includes(String(spec.StreamViewType))) return invalid(`StreamSpecification.StreamViewType must be one of ${VIEW_TYPES.join(', ')}`);
+  if (spec.StreamEnabled && !StreamViewType.safeParse(spec.StreamViewType).success) return invalid(`StreamSpecification.StreamViewType must be one of ${StreamViewType.options.join(', ')}`);
   store.tableDb.get(name, (err, value) => {
     const table = !err && value && typeof value === 'object' ? (value as TableRecord) : undefined;
     if (!table) return answer(400, { __type: 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException', message: `Requested resource not found: Table: ${name} not found` });

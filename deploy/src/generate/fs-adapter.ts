@@ -48,9 +48,11 @@ export function parseTemplateFile(text: string, templatePath: string, options: S
   const abs = resolve(templatePath);
   const dir = dirname(abs);
   const root = codeRootOf(dir, options.codeRoot);
+  let realRoot: string | undefined;
   const readLocalFile = (rel: string) => {
     const real = realpathSync(resolve(dir, rel));
-    if (!isInside(realpathSync(root), real)) throw new Error(`resolves to ${real} through a symlink, outside ${root}`);
+    realRoot ??= realpathSync(root);
+    if (!isInside(realRoot, real)) throw new Error(`resolves to ${real} through a symlink, outside ${root}`);
     return readFileSync(real, 'utf8');
   };
   const posixPath = (p: string) => p.split(sep).join('/');

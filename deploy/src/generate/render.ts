@@ -258,6 +258,7 @@ function renderFunction(fn: FunctionModel, ctx: FnContext): { config: FunctionCo
   let build: ImageBuild | undefined;
   if (fn.packageType === 'Zip') {
     config.code = `${dir}/code`;
+    const custom = runtimeFamily(fn.runtime as string) === 'provided';
     let codeHash: string;
     if (fn.code?.kind === 'inline') {
       const content = fn.code.text;
@@ -271,7 +272,7 @@ function renderFunction(fn: FunctionModel, ctx: FnContext): { config: FunctionCo
       } else ctx.addListing(`${dir}/code`, listing);
       codeHash = listingHash(listing);
       // A custom runtime is its bootstrap: without one nothing could start.
-      if (runtimeFamily(fn.runtime as string) === 'provided' && !listing.entries.some((e) => e.path === 'bootstrap')) {
+      if (custom && !listing.entries.some((e) => e.path === 'bootstrap')) {
         const ref = (fn.code as { ref: CodeRef }).ref;
         const built = fn.build?.method !== undefined;
         throw new SamTemplateError(ctx.file, fn.logicalId, built ? 'Metadata.BuildMethod' : ref.field, `a ${fn.runtime} function needs a file named bootstrap at the root of its code ("${ref.uri}"${built ? ', as built' : ''}): the program Lambda starts`);
@@ -281,7 +282,7 @@ function renderFunction(fn: FunctionModel, ctx: FnContext): { config: FunctionCo
     const lines = [`ARG BASE_IMAGE=${base}`, 'FROM ${BASE_IMAGE}'];
     for (const l of layers) lines.push(`COPY ${l.path}/ /opt/`);
     lines.push(`COPY ${config.code}/ /var/task/`);
-    if (runtimeFamily(fn.runtime as string) === 'provided') lines.push('ENTRYPOINT ["/var/task/bootstrap"]');
+    if (custom) lines.push('ENTRYPOINT ["/var/task/bootstrap"]');
     lines.push(`CMD [${JSON.stringify(fn.handler)}]`, '');
     dockerfile = lines.join('\n');
     ctx.addText(`${dir}/Dockerfile`, dockerfile);
