@@ -194,6 +194,30 @@ export const DynamoDBStreamEvent = z.object({
 });
 export type DynamoDBStreamEvent = z.infer<typeof DynamoDBStreamEvent>;
 
+/**
+ * An SQS queue read by the function (SAM `Type: SQS`, `AWS::Lambda::EventSourceMapping`;
+ * docs/agent.md "SQS queues"): the agent polls the queue and invokes the function with batches
+ * of its messages, deleting those the function took.
+ */
+export const SqsQueueEvent = z.object({
+  type: z.literal('sqs'),
+  /** The mapping's name (`<LogicalId><EventName>`, or the mapping's logical id). */
+  name: z.string().min(1),
+  /** The queue's name (QueueName of resources.yml `sqs`). */
+  queue: z.string().min(1),
+  batch_size: z.number().int().min(1).max(10_000).default(10),
+  /** How long messages gather before a batch that is not full goes (MaximumBatchingWindowInSeconds). */
+  batching_window_seconds: z.number().min(0).max(300).default(0),
+  /** FunctionResponseTypes: ReportBatchItemFailures (`{batchItemFailures: [{itemIdentifier}]}`, the messageId). */
+  report_batch_item_failures: z.boolean().default(false),
+  /** FilterCriteria patterns (JSON text); a message that matches none is deleted without an invocation, as in Lambda. */
+  filters: z.array(z.string()).optional(),
+  /** ScalingConfig.MaximumConcurrency: batches of this mapping in flight at once. */
+  maximum_concurrency: z.number().int().min(2).max(1000).optional(),
+  enabled: z.boolean().default(true),
+});
+export type SqsQueueEvent = z.infer<typeof SqsQueueEvent>;
+
 /** What a table's stream records of each change (DynamoDB's StreamViewType). */
 export const StreamViewType = z.enum(['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES']);
 export type StreamViewType = z.infer<typeof StreamViewType>;
@@ -237,7 +261,7 @@ export const FunctionConfig = z.object({
   environment: stringMap.default({}),
   scaling: Scaling.default({}),
   layers: z.array(Layer).default([]),
-  events: z.array(z.discriminatedUnion('type', [ScheduleEvent, S3Event, DynamoDBStreamEvent])).default([]),
+  events: z.array(z.discriminatedUnion('type', [ScheduleEvent, S3Event, DynamoDBStreamEvent, SqsQueueEvent])).default([]),
   url: FunctionUrl.optional(),
   /**
    * Retries of a failed asynchronous invocation (S3 events, schedules): SAM's
@@ -453,6 +477,7 @@ const Owners = z.object({
   routes: stringMap.default({}),
   tables: stringMap.default({}),
   buckets: stringMap.default({}),
+  queues: stringMap.default({}),
 });
 
 export const StackRecord = z.object({
@@ -469,11 +494,11 @@ export type StackRecord = z.infer<typeof StackRecord>;
 export const StacksFile = z.object({
   stacks: z.record(z.string().min(1), StackRecord).default({}),
   /** kind -> key -> the stack that last deployed it. */
-  owners: Owners.default({ functions: {}, routes: {}, tables: {}, buckets: {} }),
+  owners: Owners.default({ functions: {}, routes: {}, tables: {}, buckets: {}, queues: {} }),
 });
 export type StacksFile = z.infer<typeof StacksFile>;
 
-export const EMPTY_STACKS: StacksFile = { stacks: {}, owners: { functions: {}, routes: {}, tables: {}, buckets: {} } };
+export const EMPTY_STACKS: StacksFile = { stacks: {}, owners: { functions: {}, routes: {}, tables: {}, buckets: {}, queues: {} } };
 
 // ---------------------------------------------------------------- resources.yml (CloudFormation field names)
 
@@ -518,6 +543,24 @@ export const S3Bucket = z.object({
 });
 export type S3Bucket = z.infer<typeof S3Bucket>;
 
+/** A queue name as SQS takes it: 1-80 letters, digits, `-` and `_`, `.fifo` at the end of a FIFO queue's. */
+export const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$|^[A-Za-z0-9_-]{1,75}\.fifo$/;
+
+/** An SQS queue (AWS::SQS::Queue's properties; docs/provisioner.md). */
+export const SqsQueue = z.object({
+  QueueName: z.string().regex(QUEUE_NAME, 'must be 1-80 letters, digits, - or _ (a FIFO queue\'s ending in .fifo)'),
+  FifoQueue: z.boolean().optional(),
+  ContentBasedDeduplication: z.boolean().optional(),
+  DelaySeconds: z.number().int().min(0).max(900).optional(),
+  MaximumMessageSize: z.number().int().min(1024).max(1_048_576).optional(),
+  MessageRetentionPeriod: z.number().int().min(60).max(1_209_600).optional(),
+  ReceiveMessageWaitTimeSeconds: z.number().int().min(0).max(20).optional(),
+  VisibilityTimeout: z.number().int().min(0).max(43_200).optional(),
+  /** Messages received more than maxReceiveCount times move to the queue of deadLetterTargetArn. */
+  RedrivePolicy: z.object({ deadLetterTargetArn: z.string().min(1), maxReceiveCount: z.number().int().min(1).max(1000) }).optional(),
+});
+export type SqsQueue = z.infer<typeof SqsQueue>;
+
 export const LayerResource = z.object({
   Name: z.string().min(1),
   // Relative to the artifact root inside an artifact; absolute once applied.
@@ -532,6 +575,7 @@ export const ResourcesFile = z.object({
     .object({
       dynamodb: z.array(DynamoTable).optional(),
       s3: z.array(S3Bucket).optional(),
+      sqs: z.array(SqsQueue).optional(),
       layers: z.array(LayerResource).optional(),
     })
     .catchall(z.unknown())

@@ -1,6 +1,7 @@
-// Creates the DynamoDB tables and S3 buckets of resources.yml, idempotently: an existing
-// table or bucket is success, nothing is ever updated in place or deleted (bucket lifecycle
-// rules excepted: the declared rules are applied when they differ).
+// Creates the DynamoDB tables, S3 buckets and SQS queues of resources.yml, idempotently: an
+// existing table, bucket or queue is success, nothing is ever deleted, and nothing is updated
+// in place except what CloudFormation also updates without replacing: bucket lifecycle rules
+// and queue attributes are applied when they differ.
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -15,9 +16,10 @@ import {
   PutBucketLifecycleConfigurationCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient, type QueueAttributeName } from '@aws-sdk/client-sqs';
 import type { Credentials } from '@esb/contracts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@esb/contracts';
-import { ResourcesFile, validate, type DynamoTable, type S3Bucket } from '@esb/contracts';
+import { ResourcesFile, validate, type DynamoTable, type S3Bucket, type SqsQueue } from '@esb/contracts';
 import { ProvisionAbortedError, ProvisionError } from './errors.js';
 import { formatKeySchema, sameKeySchema, sameLifecycleRules, toCreateTableInput, toLifecycleInput } from './mapping.js';
 import { DEFAULT_RETRY, isRetryable, sleep as realSleep, withRetry, type RetryPolicy, type Sleep } from './retry.js';
@@ -33,6 +35,7 @@ export interface ProvisionOptions {
   /** Undefined: the SDK's default (AWS itself). */
   dynamodbEndpoint?: string;
   s3Endpoint?: string;
+  sqsEndpoint?: string;
   /** Default us-east-1. */
   region?: string;
   /** Default: dummy credentials (local servers accept any). */
@@ -57,12 +60,14 @@ export type LifecycleStatus = 'none' | 'applied' | 'unchanged' | 'unsupported';
 export interface ProvisionReport {
   tables: Array<{ name: string; status: TableStatus }>;
   buckets: Array<{ name: string; status: 'created' | 'exists'; lifecycle: LifecycleStatus }>;
+  /** `updated`: it existed with other attributes, which were set to the declared ones. */
+  queues: Array<{ name: string; status: 'created' | 'exists' | 'updated' }>;
   warnings: string[];
   durationMs: number;
 }
 
 const silentLog: ProvisionLog = { info() {}, warn() {} };
-const KNOWN_KINDS = new Set(['dynamodb', 's3', 'layers']);
+const KNOWN_KINDS = new Set(['dynamodb', 's3', 'sqs', 'layers']);
 
 function errorText(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
@@ -101,7 +106,7 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
     warnings.push(message);
     log.warn(message);
   };
-  const report: ProvisionReport = { tables: [], buckets: [], warnings, durationMs: 0 };
+  const report: ProvisionReport = { tables: [], buckets: [], queues: [], warnings, durationMs: 0 };
   const parsed = validate(ResourcesFile, resources, options.source ?? 'resources.yml');
 
   for (const kind of Object.keys(parsed.resources)) {
@@ -109,8 +114,9 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
   }
   const tables = parsed.resources.dynamodb ?? [];
   const buckets = parsed.resources.s3 ?? [];
-  if (tables.length === 0 && buckets.length === 0) {
-    warn(`no DynamoDB tables or S3 buckets declared in ${options.source ?? 'resources.yml'}: nothing to provision`);
+  const queues = parsed.resources.sqs ?? [];
+  if (tables.length === 0 && buckets.length === 0 && queues.length === 0) {
+    warn(`no DynamoDB tables, S3 buckets or SQS queues declared in ${options.source ?? 'resources.yml'}: nothing to provision`);
     report.durationMs = Date.now() - started;
     return report;
   }
@@ -128,6 +134,7 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
 
   const ddbEndpoint = options.dynamodbEndpoint ?? `the AWS DynamoDB endpoint of ${region}`;
   const s3Endpoint = options.s3Endpoint ?? `the AWS S3 endpoint of ${region}`;
+  const sqsEndpoint = options.sqsEndpoint ?? `the AWS SQS endpoint of ${region}`;
   const fail = (resource: string, endpoint: string, err: unknown): never => {
     if (err instanceof ProvisionError || err instanceof ProvisionAbortedError) throw err;
     if (signal?.aborted) throw new ProvisionAbortedError({ cause: err });
@@ -140,6 +147,7 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
   const s3 = buckets.length
     ? new S3Client({ ...common, forcePathStyle: true, ...(options.s3Endpoint ? { endpoint: options.s3Endpoint } : {}) })
     : undefined;
+  const sqs = queues.length ? new SQSClient({ ...common, ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}) }) : undefined;
 
   const waitActive = async (name: string, first: TableDescription | undefined): Promise<TableDescription> => {
     const deadline = Date.now() + (options.activeTimeoutMs ?? 120_000);
@@ -266,22 +274,92 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
     }
   };
 
+  const provisionQueue = async (queue: SqsQueue) => {
+    const resource = `queue "${queue.QueueName}"`;
+    try {
+      const wanted = queueAttributes(queue);
+      const url = await retry(() => sqs!.send(new GetQueueUrlCommand({ QueueName: queue.QueueName }), { abortSignal: signal }))
+        .then((r) => r.QueueUrl)
+        .catch((err: Error) => {
+          if (err.name === 'QueueDoesNotExist' || err.name === 'AWS.SimpleQueueService.NonExistentQueue') return undefined;
+          throw err;
+        });
+      let status: 'created' | 'exists' | 'updated' = 'exists';
+      if (!url) {
+        await retry(() => sqs!.send(new CreateQueueCommand({ QueueName: queue.QueueName, Attributes: wanted }), { abortSignal: signal }));
+        status = 'created';
+      } else {
+        const names = Object.keys(wanted) as QueueAttributeName[];
+        const current: Record<string, string | undefined> = names.length ? ((await retry(() => sqs!.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: names }), { abortSignal: signal }))).Attributes ?? {}) : {};
+        const changed: Record<string, string> = {};
+        for (const [k, v] of Object.entries(wanted)) if (k !== 'FifoQueue' && !sameAttribute(current[k], v)) changed[k] = v;
+        if (wanted.FifoQueue !== (current.FifoQueue === 'true' ? 'true' : undefined)) warn(`${resource} exists at ${sqsEndpoint} ${current.FifoQueue === 'true' ? 'as' : 'not as'} a FIFO queue, unlike ${options.source ?? 'resources.yml'}: left as it is`);
+        if (Object.keys(changed).length) {
+          await retry(() => sqs!.send(new SetQueueAttributesCommand({ QueueUrl: url, Attributes: changed }), { abortSignal: signal }));
+          status = 'updated';
+          log.info(`set ${Object.keys(changed).join(', ')} of ${resource}`);
+        }
+      }
+      report.queues.push({ name: queue.QueueName, status });
+      if (status === 'created') log.info(`created ${resource}`);
+    } catch (err) {
+      fail(resource, sqsEndpoint, err);
+    }
+  };
+  // Dead-letter queues first: SQS checks that a RedrivePolicy's target exists.
+  const redriving = queues.filter((q) => q.RedrivePolicy);
+  const plainQueues = queues.filter((q) => !q.RedrivePolicy);
+
   try {
     const results = await Promise.allSettled([
       pool(tables, concurrency, provisionTable),
       buckets.length ? listOwnedBuckets().then(() => pool(buckets, concurrency, provisionBucket)) : Promise.resolve(),
+      pool(plainQueues, concurrency, provisionQueue).then(() => pool(redriving, concurrency, provisionQueue)),
     ]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   } finally {
     ddb?.destroy();
     s3?.destroy();
+    sqs?.destroy();
   }
   const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
   report.tables.sort(byName);
   report.buckets.sort(byName);
+  report.queues.sort(byName);
   report.durationMs = Date.now() - started;
-  const created = report.tables.filter((t) => t.status === 'created').length + report.buckets.filter((b) => b.status === 'created').length;
-  log.info(`provisioned ${tables.length} table(s) and ${buckets.length} bucket(s): ${created} created, ${tables.length + buckets.length - created} already there (${report.durationMs} ms)`);
+  const created = [...report.tables, ...report.buckets, ...report.queues].filter((r) => r.status === 'created').length;
+  const all = tables.length + buckets.length + queues.length;
+  log.info(`provisioned ${tables.length} table(s), ${buckets.length} bucket(s) and ${queues.length} queue(s): ${created} created, ${all - created} already there (${report.durationMs} ms)`);
   return report;
+}
+
+/** A queue's declared settings as SQS attributes (strings; RedrivePolicy as its JSON). */
+export function queueAttributes(queue: SqsQueue): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (queue.FifoQueue) out.FifoQueue = 'true';
+  if (queue.ContentBasedDeduplication) out.ContentBasedDeduplication = 'true';
+  for (const k of ['DelaySeconds', 'MaximumMessageSize', 'MessageRetentionPeriod', 'ReceiveMessageWaitTimeSeconds', 'VisibilityTimeout'] as const) {
+    if (queue[k] !== undefined) out[k] = String(queue[k]);
+  }
+  if (queue.RedrivePolicy) out.RedrivePolicy = JSON.stringify(queue.RedrivePolicy);
+  return out;
+}
+
+/** Attribute values compared as SQS writes them (RedrivePolicy's JSON may differ in spacing and number form). */
+function sameAttribute(current: string | undefined, wanted: string): boolean {
+  if (current === wanted) return true;
+  if (current === undefined) return false;
+  try {
+    const a = JSON.parse(current) as unknown;
+    const b = JSON.parse(wanted) as unknown;
+    if (typeof a === 'object' && a && typeof b === 'object' && b) {
+      const ra = a as Record<string, unknown>;
+      const rb = b as Record<string, unknown>;
+      return Object.keys(rb).every((k) => String(ra[k]) === String(rb[k]));
+    }
+  } catch {
+    /* not JSON: compared as text above */
+  }
+  return false;
 }

@@ -146,7 +146,7 @@ export function formatSummary(r: GenerateResult): string {
   const lines = [
     `artifact: ${r.artifactPath}`,
     `digest:   ${r.digest}`,
-    `stack ${s.stack}: ${s.functions} functions, ${s.routes} routes, ${s.tables} tables, ${s.buckets} buckets, ${s.layers} layers, ${s.warnings} warnings`,
+    `stack ${s.stack}: ${s.functions} functions, ${s.routes} routes, ${s.tables} tables, ${s.buckets} buckets, ${s.queues} queues, ${s.layers} layers, ${s.warnings} warnings`,
   ];
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');

@@ -74,6 +74,7 @@ export const controller: Command = {
       runtime,
       dynamodbEndpoint: settings.endpoints.dynamodb,
       s3Endpoint: settings.endpoints.s3,
+      sqsEndpoint: settings.endpoints.sqs,
       region: settings.region,
       credentials: settings.credentials,
       memoryMb: deployMemoryMbOf(values['deploy-memory-mb'], '--deploy-memory-mb') ?? settings.deployMemoryMb,

@@ -1,6 +1,6 @@
-// `esb provision [--config-dir DIR]`: creates the tables and buckets of resources.yml on the
-// configured endpoints (DYNAMODB_ENDPOINT / AWS_ENDPOINT_URL_DYNAMODB, S3_ENDPOINT /
-// AWS_ENDPOINT_URL_S3). Also the provisioner image's entrypoint (`docker compose run --rm
+// `esb provision [--config-dir DIR]`: creates the tables, buckets and queues of resources.yml on
+// the configured endpoints (DYNAMODB_ENDPOINT / AWS_ENDPOINT_URL_DYNAMODB, S3_ENDPOINT /
+// AWS_ENDPOINT_URL_S3, SQS_ENDPOINT / AWS_ENDPOINT_URL_SQS). Also the provisioner image's entrypoint (`docker compose run --rm
 // provisioner`). Exit 0 on success (existing resources included), 1 on failure.
 import { parseArgs } from 'node:util';
 import type { Command } from '../main.js';
@@ -9,14 +9,15 @@ import { loadSettings } from '../settings.js';
 
 export const HELP = `usage: esb provision [--config-dir DIR] [--retry-attempts N]
 
-Creates the DynamoDB tables and S3 buckets declared in resources.yml (idempotent: what
-exists already is left as it is).
+Creates the DynamoDB tables, S3 buckets and SQS queues declared in resources.yml
+(idempotent: what exists already is left as it is, but for bucket lifecycle rules and queue
+attributes, which are set to the declared ones).
 
   --config-dir DIR     read DIR/resources.yml (default: $RESOURCES_YML, else $CONFIG_DIR/resources.yml)
   --retry-attempts N   attempts per request while a server is still starting (default 8)
 
 environment: DYNAMODB_ENDPOINT or AWS_ENDPOINT_URL_DYNAMODB, S3_ENDPOINT or AWS_ENDPOINT_URL_S3,
-AWS_REGION (default us-east-1), AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (default: dummy).`;
+SQS_ENDPOINT or AWS_ENDPOINT_URL_SQS, AWS_REGION (default us-east-1), AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (default: dummy).`;
 
 export interface Io {
   out(line: string): void;
@@ -52,6 +53,7 @@ export async function runProvision(argv: string[], env: Record<string, string | 
   const report: ProvisionReport = await provision(loaded.resources, {
     dynamodbEndpoint: settings.endpoints.dynamodb,
     s3Endpoint: settings.endpoints.s3,
+    sqsEndpoint: settings.endpoints.sqs,
     region: settings.region,
     credentials: settings.credentials,
     log,
@@ -64,7 +66,7 @@ export async function runProvision(argv: string[], env: Record<string, string | 
 }
 
 const command: Command = {
-  summary: 'create the DynamoDB tables and S3 buckets of resources.yml (idempotent)',
+  summary: 'create the DynamoDB tables, S3 buckets and SQS queues of resources.yml (idempotent)',
   async run(argv) {
     const ac = new AbortController();
     const onSignal = () => ac.abort(new Error('interrupted'));

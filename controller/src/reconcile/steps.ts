@@ -20,6 +20,7 @@ export interface StepsOptions {
   runtime: RuntimeKind;
   dynamodbEndpoint?: string;
   s3Endpoint?: string;
+  sqsEndpoint?: string;
   region?: string;
   credentials?: Credentials;
   /** Values for `${KEY}` placeholders in function environments. */
@@ -66,7 +67,7 @@ export class ArtifactCache {
 }
 
 /**
- * What a Deployment's status counts (functions, routes, and tables, buckets and layers as
+ * What a Deployment's status counts (functions, routes, and tables, buckets, queues and layers as
  * resources) over the runtime configs of an artifact's entries: one rule for what generate
  * reports and what describeArtifact reads back.
  */
@@ -76,7 +77,7 @@ export function countRuntimeConfigs(configs: readonly RuntimeConfig[]): Counts {
     counts.functions += Object.keys(config.functions.functions).length;
     counts.routes += config.routing.routes.length;
     const r = config.resources.resources;
-    counts.resources += (r.dynamodb?.length ?? 0) + (r.s3?.length ?? 0) + (r.layers?.length ?? 0);
+    counts.resources += (r.dynamodb?.length ?? 0) + (r.s3?.length ?? 0) + (r.sqs?.length ?? 0) + (r.layers?.length ?? 0);
   }
   return counts;
 }
@@ -183,13 +184,14 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
         const report = await provision(entry.config.resources, {
           dynamodbEndpoint: options.dynamodbEndpoint,
           s3Endpoint: options.s3Endpoint,
+          sqsEndpoint: options.sqsEndpoint,
           region: options.region,
           credentials: options.credentials,
           log: options.log,
           signal,
           source: path.join(entry.runtimeConfigDir, 'resources.yml'),
         });
-        messages.push(`${report.tables.length} table(s), ${report.buckets.length} bucket(s)${report.warnings.length ? `; ${report.warnings.join('; ')}` : ''}`);
+        messages.push(`${report.tables.length} table(s), ${report.buckets.length} bucket(s), ${report.queues.length} queue(s)${report.warnings.length ? `; ${report.warnings.join('; ')}` : ''}`);
       }
       return { message: messages.join('; ') };
     },

@@ -133,12 +133,20 @@ describe('mergeConfig: resources', () => {
 
   it('skips an unknown incoming resource kind with a warning, and keeps unknown kinds already there', () => {
     const existing = cfg({ resources: { resources: { legacy: [{ a: 1 }] } } });
-    const incoming = cfg({ resources: { resources: { sqs: [{ QueueName: 'q' }], dynamodb: [table('t1x')] } } });
+    const incoming = cfg({ resources: { resources: { kinesis: [{ StreamName: 'k' }], dynamodb: [table('t1x')] } } as never });
     const { merged, report, warnings } = mergeConfig(existing, incoming);
-    expect((merged.resources.resources as Record<string, unknown>).sqs).toBeUndefined();
+    expect((merged.resources.resources as Record<string, unknown>).kinesis).toBeUndefined();
     expect((merged.resources.resources as Record<string, unknown>).legacy).toEqual([{ a: 1 }]);
-    expect(report.resources.skipped).toEqual(['sqs']);
-    expect(warnings.join('\n')).toMatch(/unknown resource kind "sqs" skipped/);
+    expect(report.resources.skipped).toEqual(['kinesis']);
+    expect(warnings.join('\n')).toMatch(/unknown resource kind "kinesis" skipped/);
+  });
+
+  it('merges SQS queues by QueueName: last write wins, others kept', () => {
+    const existing = cfg({ resources: { resources: { sqs: [{ QueueName: 'jobs', VisibilityTimeout: 30 }, { QueueName: 'mail' }] } } });
+    const incoming = cfg({ resources: { resources: { sqs: [{ QueueName: 'jobs', VisibilityTimeout: 5 }, { QueueName: 'new' }] } } });
+    const { merged, report } = mergeConfig(existing, incoming);
+    expect(merged.resources.resources.sqs).toEqual([{ QueueName: 'jobs', VisibilityTimeout: 5 }, { QueueName: 'mail' }, { QueueName: 'new' }]);
+    expect(report.resources.sqs).toMatchObject({ added: ['new'], replaced: ['jobs'], kept: ['mail'] });
   });
 });
 

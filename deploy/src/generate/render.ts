@@ -48,6 +48,7 @@ export interface GenerateSummary {
   apis: number;
   tables: number;
   buckets: number;
+  queues: number;
   layers: number;
   warnings: number;
 }
@@ -173,13 +174,14 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
   const resources: Record<string, unknown> = {};
   if (model.tables.length) resources.dynamodb = model.tables;
   if (model.buckets.length) resources.s3 = model.buckets;
+  if (model.queues.length) resources.sqs = model.queues;
   if (layerResources.length) resources.layers = layerResources;
   const resourcesFile = validate(ResourcesFile, { resources }, `${stack}/config/resources.yml`);
   addText('config/functions.yml', yamlText(functionsFile));
   addText('config/routing.yml', yamlText(routingFile));
   addText('config/resources.yml', yamlText(resourcesFile));
   if (builds.length) addText('images.yml', yamlText({ images: builds }));
-  if (!model.functions.length && !model.tables.length && !model.buckets.length) warnings.push('the template defines nothing esb runs (no functions, tables or buckets)');
+  if (!model.functions.length && !model.tables.length && !model.buckets.length && !model.queues.length) warnings.push('the template defines nothing esb runs (no functions, tables, buckets or queues)');
 
   fileHashes.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const dh = createHash('sha256');
@@ -212,6 +214,7 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
     apis: Object.keys(model.apis).length,
     tables: model.tables.length,
     buckets: model.buckets.length,
+    queues: model.queues.length,
     layers: model.layers.length,
     warnings: warnings.length,
   };
@@ -243,7 +246,7 @@ function renderFunction(fn: FunctionModel, ctx: FnContext): { config: FunctionCo
     scaling: fn.scaling,
     layers,
     events: fn.events.map((e): FunctionConfig['events'][number] => {
-      if (e.type === 's3' || e.type === 'dynamodb') return { ...e };
+      if (e.type !== 'schedule') return { ...e };
       const out: FunctionConfig['events'][number] = { type: 'schedule', name: e.name, schedule: e.schedule, enabled: e.enabled };
       if (e.input !== undefined) out.input = e.input;
       return out;

@@ -1,5 +1,5 @@
 // What esb takes from a SAM template: plain data, ready to render into an artifact.
-import type { ApiConfig, DynamoDBStreamEvent, DynamoTable, FunctionUrl, Route, S3Bucket } from '@esb/contracts';
+import type { ApiConfig, DynamoDBStreamEvent, DynamoTable, FunctionUrl, Route, S3Bucket, SqsQueue, SqsQueueEvent } from '@esb/contracts';
 
 /** A local folder or .zip the template points at (CodeUri, ContentUri, DockerContext). */
 export interface CodeRef {
@@ -60,7 +60,7 @@ export interface FunctionModel {
   scaling: { max_capacity?: number; min_capacity?: number };
   /** Logical ids of the template's layers, in order. */
   layers: string[];
-  events: Array<ScheduleEventModel | S3EventModel | StreamEventModel>;
+  events: Array<ScheduleEventModel | S3EventModel | StreamEventModel | SqsQueueEvent>;
   /** Present when the resource has Metadata.BuildMethod or BuildProperties. */
   build?: BuildMetadata;
   /** Its function URL (FunctionUrlConfig, or an AWS::Lambda::Url targeting it). */
@@ -85,6 +85,7 @@ export interface SamModel {
   layers: LayerModel[];
   tables: DynamoTable[];
   buckets: S3Bucket[];
+  queues: SqsQueue[];
   routes: Route[];
   apis: Record<string, ApiConfig>;
   warnings: string[];

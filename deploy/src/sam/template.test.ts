@@ -99,8 +99,8 @@ Conditions:
   });
 
   it('does not resolve intrinsics inside resources esb skips, and lists them in one warning', () => {
-    const m = parseSamTemplate(`Resources:\n  Q: {Type: AWS::SQS::Queue, Properties: {QueueName: !Ref Missing}}\n  R: {Type: AWS::SNS::Topic}\n  Q2: {Type: AWS::SQS::Queue}\n  Role: {Type: AWS::IAM::Role}\n`, { file: 't.yml' });
-    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::SQS::Queue (Q, Q2); AWS::SNS::Topic (R)']);
+    const m = parseSamTemplate(`Resources:\n  Q: {Type: AWS::Kinesis::Stream, Properties: {Name: !Ref Missing}}\n  R: {Type: AWS::SNS::Topic}\n  Q2: {Type: AWS::Kinesis::Stream}\n  Role: {Type: AWS::IAM::Role}\n`, { file: 't.yml' });
+    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::Kinesis::Stream (Q, Q2); AWS::SNS::Topic (R)']);
   });
 });
 
@@ -641,7 +641,7 @@ ${extra}`,
       template(
         'Stream: !GetAtt Orders.StreamArn, StartingPosition: LATEST, BatchSize: 5, MaximumBatchingWindowInSeconds: 2, FunctionResponseTypes: [ReportBatchItemFailures], FilterCriteria: {Filters: [{Pattern: \'{"eventName": ["INSERT"]}\'}]}',
         `  Mapping: {Type: AWS::Lambda::EventSourceMapping, Properties: {FunctionName: !GetAtt Fn.Arn, EventSourceArn: !GetAtt Orders.StreamArn, StartingPosition: TRIM_HORIZON, Enabled: false}}
-  Queue: {Type: AWS::Lambda::EventSourceMapping, Properties: {FunctionName: !Ref Fn, EventSourceArn: "arn:aws:sqs:us-east-1:123456789012:jobs"}}`,
+  Kinesis: {Type: AWS::Lambda::EventSourceMapping, Properties: {FunctionName: !Ref Fn, EventSourceArn: "arn:aws:kinesis:us-east-1:123456789012:stream/clicks", StartingPosition: LATEST}}`,
       ),
       { file: 't.yml', stackName: 's' },
     );
@@ -649,7 +649,7 @@ ${extra}`,
       { type: 'dynamodb', name: 'FnChanges', table: 's-Orders', batch_size: 5, batching_window_seconds: 2, maximum_retry_attempts: -1, maximum_record_age_seconds: -1, report_batch_item_failures: true, enabled: true, filters: ['{"eventName": ["INSERT"]}'] },
       { type: 'dynamodb', name: 'Mapping', table: 's-Orders', batch_size: 100, batching_window_seconds: 0, maximum_retry_attempts: -1, maximum_record_age_seconds: -1, report_batch_item_failures: false, enabled: false },
     ]);
-    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::Lambda::EventSourceMapping (Queue)']);
+    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::Lambda::EventSourceMapping (Kinesis)']);
 
     const fails = (event: string, stream?: string) => {
       const e = errorOf(() => parseSamTemplate(template(event, '', stream), { file: 't.yml', stackName: 's' }));
@@ -663,6 +663,63 @@ ${extra}`,
       'Events.Changes.Properties.FilterCriteria.Filters[0].Pattern',
       'eventName: must be a list of values or a nested pattern, not "INSERT"',
     ]);
+  });
+
+  it('reads SQS queues, their !Ref / !GetAtt values, SQS events and EventSourceMappings of a queue; bad settings name the field', () => {
+    const template = (event: string, queues = '') =>
+      fnTemplate(
+        '',
+        `      Environment:
+        Variables: {URL: !Ref Jobs, ARN: !GetAtt Jobs.Arn, NAME: !GetAtt Jobs.QueueName, FIFO_URL: !GetAtt Orders.QueueUrl}
+      Events:
+        Work:
+          Type: SQS
+          Properties: {${event}}
+  Jobs:
+    Type: AWS::SQS::Queue
+    Properties: {VisibilityTimeout: 30, RedrivePolicy: {deadLetterTargetArn: !GetAtt JobsDlq.Arn, maxReceiveCount: "3"}, KmsMasterKeyId: alias/aws/sqs}
+  JobsDlq: {Type: AWS::SQS::Queue, Properties: {QueueName: jobs-dlq, MessageRetentionPeriod: 1209600}}
+  Orders: {Type: AWS::SQS::Queue, Properties: {FifoQueue: true, ContentBasedDeduplication: true}}
+  Policy: {Type: AWS::SQS::QueuePolicy, Properties: {Queues: [!Ref Jobs], PolicyDocument: {}}}
+${queues}`,
+      );
+    const m = parseSamTemplate(
+      template(
+        'Queue: !GetAtt Jobs.Arn, BatchSize: 25, MaximumBatchingWindowInSeconds: 1, FunctionResponseTypes: [ReportBatchItemFailures], ScalingConfig: {MaximumConcurrency: 5}',
+        `  Mapping: {Type: AWS::Lambda::EventSourceMapping, Properties: {FunctionName: !GetAtt Fn.Arn, EventSourceArn: !GetAtt Orders.Arn, Enabled: false}}
+  Elsewhere: {Type: AWS::Lambda::EventSourceMapping, Properties: {FunctionName: !Ref Fn, EventSourceArn: "arn:aws:sqs:us-east-1:123456789012:shared-jobs", FilterCriteria: {Filters: [{Pattern: '{"body": {"kind": ["a"]}}'}]}}}`,
+      ),
+      { file: 't.yml', stackName: 's' },
+    );
+    expect(m.queues).toEqual([
+      { QueueName: 's-Jobs', VisibilityTimeout: 30, RedrivePolicy: { deadLetterTargetArn: 'arn:aws:sqs:us-east-1:123456789012:jobs-dlq', maxReceiveCount: 3 } },
+      { QueueName: 'jobs-dlq', MessageRetentionPeriod: 1209600 },
+      { QueueName: 's-Orders.fifo', FifoQueue: true, ContentBasedDeduplication: true },
+    ]);
+    expect(m.functions[0].environment).toEqual({
+      URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/s-Jobs',
+      ARN: 'arn:aws:sqs:us-east-1:123456789012:s-Jobs',
+      NAME: 's-Jobs',
+      FIFO_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/s-Orders.fifo',
+    });
+    expect(m.functions[0].events).toEqual([
+      { type: 'sqs', name: 'FnWork', queue: 's-Jobs', batch_size: 25, batching_window_seconds: 1, report_batch_item_failures: true, maximum_concurrency: 5, enabled: true },
+      { type: 'sqs', name: 'Mapping', queue: 's-Orders.fifo', batch_size: 10, batching_window_seconds: 0, report_batch_item_failures: false, enabled: false },
+      { type: 'sqs', name: 'Elsewhere', queue: 'shared-jobs', batch_size: 10, batching_window_seconds: 0, report_batch_item_failures: false, enabled: true, filters: ['{"body": {"kind": ["a"]}}'] },
+    ]);
+    expect(m.warnings).toEqual(['Elsewhere.EventSourceArn: queue "shared-jobs" is not declared in this template; it is read once a deployed template declares it']);
+
+    const fails = (event: string, queues = '') => {
+      const e = errorOf(() => parseSamTemplate(template(event, queues), { file: 't.yml', stackName: 's' }));
+      return [e.logicalId, e.field, e.reason];
+    };
+    expect(fails('Queue: !Ref Jobs')).toEqual(['Fn', 'Events.Work.Properties.Queue', 'must be the ARN of an SQS queue (!GetAtt Queue.Arn), not "https://sqs.us-east-1.amazonaws.com/123456789012/s-Jobs"']);
+    expect(fails('Queue: !GetAtt Jobs.Arn, BatchSize: 11')).toEqual(['Fn', 'Events.Work.Properties.BatchSize', 'must be at most 10 unless MaximumBatchingWindowInSeconds is at least 1']);
+    expect(fails('Queue: !GetAtt Jobs.Arn, ScalingConfig: {MaximumConcurrency: 1}')).toEqual(['Fn', 'Events.Work.Properties.ScalingConfig.MaximumConcurrency', 'must be a whole number from 2 to 1000']);
+    expect(fails('Queue: !GetAtt Jobs.Arn', '  Bad: {Type: AWS::SQS::Queue, Properties: {QueueName: bad.fifo}}')).toEqual(['Bad', 'FifoQueue', expect.stringContaining('must have a name ending in .fifo')]);
+    expect(fails('Queue: !GetAtt Jobs.Arn', '  Bad: {Type: AWS::SQS::Queue, Properties: {VisibilityTimeout: 50000}}')).toEqual(['Bad', 'VisibilityTimeout', expect.stringContaining('43200')]);
+    expect(fails('Queue: !GetAtt Jobs.Arn', '  Bad: {Type: AWS::SQS::Queue, Properties: {RedrivePolicy: {deadLetterTargetArn: x, maxReceiveCount: 3}}}')).toEqual(['Bad', 'RedrivePolicy.deadLetterTargetArn', expect.stringContaining('must be the ARN of an SQS queue')]);
+    expect(fails('Queue: !GetAtt Jobs.Arn', '  Bad: {Type: AWS::SQS::Queue, Properties: {QueueName: "has space"}}')).toEqual(['Bad', 'QueueName', expect.stringContaining('is not a valid queue name')]);
   });
 
   it('keys long function names within 64 characters, still distinct', () => {

@@ -1,8 +1,8 @@
 // SAM / CloudFormation template -> SamModel. Pure: the caller reads files; this only reads data.
 import { createHash } from 'node:crypto';
-import { FilterPatternError, LOCAL_ACCOUNT_ID, LOCAL_REGION, functionUrlLabel, parsePattern } from '@esb/contracts';
+import { FilterPatternError, LOCAL_ACCOUNT_ID, LOCAL_REGION, QUEUE_NAME, awsQueueUrl, functionUrlLabel, parsePattern, queueNameOf } from '@esb/contracts';
 import { posix } from 'node:path';
-import type { ApiConfig, Cors, DynamoTable, FunctionUrl, Route, S3Bucket } from '@esb/contracts';
+import type { ApiConfig, Cors, DynamoTable, FunctionUrl, Route, S3Bucket, SqsQueue, SqsQueueEvent } from '@esb/contracts';
 import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
 import { API_KEY_TYPES, readApiKeys, type ApiKeysOfApi } from './api-keys.js';
 import { samValidation } from './request-validation.js';
@@ -44,9 +44,14 @@ const TABLE_TYPES = new Set(['AWS::DynamoDB::Table', 'AWS::Serverless::SimpleTab
 const API_TYPES = new Set(['AWS::Serverless::Api', 'AWS::Serverless::HttpApi']);
 const LAMBDA_URL = 'AWS::Lambda::Url';
 const EVENT_SOURCE_MAPPING = 'AWS::Lambda::EventSourceMapping';
-const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket']);
+const QUEUE_TYPE = 'AWS::SQS::Queue';
+const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket', QUEUE_TYPE]);
 /** A DynamoDB stream's ARN (what !GetAtt Table.StreamArn gives); group 1 is the table's name. */
 const STREAM_ARN = /^arn:aws[\w-]*:dynamodb:[^:]*:[^:]*:table\/([^/]+)\/stream\/.+$/;
+/** An SQS queue's ARN (what !GetAtt Queue.Arn gives). */
+const QUEUE_ARN = /^arn:aws[\w-]*:sqs:[^:]*:[^:]*:[^:]+$/;
+/** Queue properties esb reads but does not apply: encryption and tags have no local meaning (docs/generate.md). */
+const QUIET_QUEUE_PROPERTIES = new Set(['KmsMasterKeyId', 'KmsDataKeyReusePeriodSeconds', 'SqsManagedSseEnabled', 'Tags']);
 /** Event source mapping settings esb reads but does not apply (docs/agent.md, "DynamoDB streams"). */
 const UNAPPLIED_STREAM_SETTINGS = ['BisectBatchOnFunctionError', 'ParallelizationFactor', 'DestinationConfig', 'TumblingWindowInSeconds', 'StartingPositionTimestamp', 'MetricsConfig', 'KmsKeyArn'];
 
@@ -98,6 +103,14 @@ export function defaultFunctionKey(stack: string, logicalId: string): string {
   const key = `${stack}-${logicalId}`.replace(/[^A-Za-z0-9_-]+/g, '-');
   if (key.length <= 64) return key;
   return `${key.slice(0, 55)}-${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
+}
+
+/** A queue's name when it has no QueueName: `<stack>-<LogicalId>` (`.fifo` added for a FIFO queue), at most 80 characters. */
+export function defaultQueueName(stack: string, logicalId: string, fifo: boolean): string {
+  const base = `${stack}-${logicalId}`.replace(/[^A-Za-z0-9_-]+/g, '-');
+  const room = fifo ? 75 : 80;
+  const name = base.length <= room ? base : `${base.slice(0, room - 9)}-${createHash('sha256').update(base).digest('hex').slice(0, 8)}`;
+  return fifo ? `${name}.fifo` : name;
 }
 
 /** Derives a valid S3 bucket name from stack and logical id (see docs/generate.md). */
@@ -330,7 +343,7 @@ class TemplateReader implements Lookup {
     const cached = this.names.get(id);
     if (cached !== undefined) return cached;
     const type = this.resources[id].Type;
-    const field = FUNCTION_TYPES.has(type) ? 'FunctionName' : TABLE_TYPES.has(type) ? 'TableName' : type === 'AWS::S3::Bucket' ? 'BucketName' : LAYER_TYPES.has(type) ? 'LayerName' : undefined;
+    const field = FUNCTION_TYPES.has(type) ? 'FunctionName' : TABLE_TYPES.has(type) ? 'TableName' : type === 'AWS::S3::Bucket' ? 'BucketName' : LAYER_TYPES.has(type) ? 'LayerName' : type === QUEUE_TYPE ? 'QueueName' : undefined;
     let name = id;
     if (field) {
       this.enter(id, at);
@@ -343,6 +356,10 @@ class TemplateReader implements Lookup {
         } else if (FUNCTION_TYPES.has(type)) name = defaultFunctionKey(this.stackName, id);
         else if (TABLE_TYPES.has(type)) name = `${this.stackName}-${id}`;
         else if (type === 'AWS::S3::Bucket') name = defaultBucketName(this.stackName, id);
+        else if (type === QUEUE_TYPE) {
+          const fifo = this.prop(id, this.rawProps(id), 'FifoQueue');
+          name = defaultQueueName(this.stackName, id, fifo === true || fifo === 'true');
+        }
       } finally {
         this.visiting.pop();
       }
@@ -394,6 +411,7 @@ class TemplateReader implements Lookup {
     if (FUNCTION_TYPES.has(r.Type)) return this.functionKeys?.get(id) ?? this.physicalName(id, at);
     if (LAYER_TYPES.has(r.Type)) return this.layerArn(this.physicalName(id, at));
     if (API_TYPES.has(r.Type)) return id;
+    if (r.Type === QUEUE_TYPE) return awsQueueUrl(this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId']));
     return this.physicalName(id, at);
   }
 
@@ -456,6 +474,13 @@ class TemplateReader implements Lookup {
       if (attr === 'TableName') return name;
       return unsupported();
     }
+    if (r.Type === QUEUE_TYPE) {
+      const name = this.physicalName(id, at);
+      if (attr === 'Arn') return this.arn('sqs', name);
+      if (attr === 'QueueName') return name;
+      if (attr === 'QueueUrl') return awsQueueUrl(name, String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId']));
+      return unsupported();
+    }
     if (r.Type === 'AWS::S3::Bucket') {
       const name = this.physicalName(id, at);
       const region = this.pseudo['AWS::Region'];
@@ -495,6 +520,7 @@ class TemplateReader implements Lookup {
     const layers: LayerModel[] = [];
     const tables: DynamoTable[] = [];
     const buckets: S3Bucket[] = [];
+    const queues: SqsQueue[] = [];
     const codeRefs: CodeRef[] = [];
     const apiIds: string[] = [];
     const keys = this.keys();
@@ -523,6 +549,7 @@ class TemplateReader implements Lookup {
         codeRefs.push(layer.content);
       } else if (TABLE_TYPES.has(r.Type)) tables.push(this.readTable(id, r));
       else if (r.Type === 'AWS::S3::Bucket') buckets.push(this.readBucket(id));
+      else if (r.Type === QUEUE_TYPE) queues.push(this.readQueue(id));
       else if (API_TYPES.has(r.Type)) apiIds.push(id);
     }
 
@@ -540,15 +567,16 @@ class TemplateReader implements Lookup {
     for (const [id, r] of Object.entries(this.resources)) {
       if (r.Type !== EVENT_SOURCE_MAPPING || !this.active(id)) continue;
       const props = this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>;
-      if (typeof props.EventSourceArn !== 'string' || !STREAM_ARN.test(props.EventSourceArn)) {
-        // SQS, Kinesis, Kafka, MQ: not run here.
+      const sqs = typeof props.EventSourceArn === 'string' && QUEUE_ARN.test(props.EventSourceArn);
+      if (!sqs && (typeof props.EventSourceArn !== 'string' || !STREAM_ARN.test(props.EventSourceArn))) {
+        // Kinesis, Kafka, MQ: not run here.
         (skipped.get(r.Type) ?? skipped.set(r.Type, []).get(r.Type)!).push(id);
         continue;
       }
       const target = typeof props.FunctionName === 'string' ? (functionFromUri(props.FunctionName) ?? props.FunctionName) : undefined;
       const fn = functions.find((f) => f.key === target || (target !== undefined && target.endsWith(`:function:${f.key}`)));
       if (!fn) this.fail(id, 'FunctionName', `${JSON.stringify(props.FunctionName)} is not a function of this template`);
-      fn.events.push(this.streamMapping(id, '', id, props, 'EventSourceArn'));
+      fn.events.push(sqs ? this.queueMapping(id, '', id, props, 'EventSourceArn') : this.streamMapping(id, '', id, props, 'EventSourceArn'));
     }
     // A bucket's NotificationConfiguration.LambdaConfigurations: S3 events of the functions they name.
     for (const [id, r] of Object.entries(this.resources)) {
@@ -690,7 +718,7 @@ class TemplateReader implements Lookup {
       const parts = [...skipped].map(([type, ids]) => `${type} (${ids.join(', ')})`);
       this.warnings.push(`skipped resources esb does not run: ${parts.join('; ')}`);
     }
-    return { file: this.file, stackName: this.stackName, functions, layers, tables, buckets, routes, apis, warnings: this.warnings, codeRefs, localFiles: this.localFiles };
+    return { file: this.file, stackName: this.stackName, functions, layers, tables, buckets, queues, routes, apis, warnings: this.warnings, codeRefs, localFiles: this.localFiles };
   }
 
   private codeRef(id: string, field: string, value: unknown): CodeRef {
@@ -955,6 +983,9 @@ class TemplateReader implements Lookup {
           }
           case 'DynamoDB':
             fn.events.push(this.streamMapping(id, `${base}.Properties`, `${id}${name}`, p, 'Stream'));
+            break;
+          case 'SQS':
+            fn.events.push(this.queueMapping(id, `${base}.Properties`, `${id}${name}`, p, 'Queue'));
             break;
           default: {
             const type = typeof ev.Type === 'string' ? ev.Type : '(no Type)';
@@ -1257,13 +1288,7 @@ class TemplateReader implements Lookup {
     if (this.streamTables.has(table) && this.streamTables.get(table) === undefined) this.fail(id, at(arnField), `table "${table}" has no StreamSpecification, so it has no stream`);
     const position = p.StartingPosition;
     if (position !== 'TRIM_HORIZON' && position !== 'LATEST' && position !== 'AT_TIMESTAMP') this.fail(id, at('StartingPosition'), 'must be TRIM_HORIZON, LATEST or AT_TIMESTAMP (a DynamoDB stream needs one)');
-    const whole = (f: string, min: number, max: number, fallback: number): number => {
-      const v = p[f];
-      if (v === undefined) return fallback;
-      const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-      if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) this.fail(id, at(f), `must be a whole number from ${min} to ${max}`);
-      return n;
-    };
+    const whole = (f: string, min: number, max: number, fallback: number) => this.mappingWhole(id, at(f), p[f], min, max, fallback);
     const e: StreamEventModel = {
       type: 'dynamodb',
       name,
@@ -1272,34 +1297,129 @@ class TemplateReader implements Lookup {
       batching_window_seconds: whole('MaximumBatchingWindowInSeconds', 0, 300, 0),
       maximum_retry_attempts: whole('MaximumRetryAttempts', -1, 10_000, -1),
       maximum_record_age_seconds: whole('MaximumRecordAgeInSeconds', -1, 604_800, -1),
-      report_batch_item_failures: false,
+      report_batch_item_failures: this.reportsBatchItemFailures(id, at('FunctionResponseTypes'), p.FunctionResponseTypes),
       enabled: p.Enabled !== false && p.Enabled !== 'false',
     };
     if (e.maximum_record_age_seconds !== -1 && e.maximum_record_age_seconds < 60) this.fail(id, at('MaximumRecordAgeInSeconds'), 'must be -1 or from 60 to 604800');
-    if (p.FunctionResponseTypes !== undefined) {
-      const types = p.FunctionResponseTypes;
-      if (!Array.isArray(types) || types.some((t) => t !== 'ReportBatchItemFailures')) this.fail(id, at('FunctionResponseTypes'), 'must be [ReportBatchItemFailures] or empty');
-      e.report_batch_item_failures = types.length > 0;
-    }
-    if (p.FilterCriteria !== undefined) {
-      const filters = isRecord(p.FilterCriteria) ? p.FilterCriteria.Filters : undefined;
-      if (!Array.isArray(filters)) this.fail(id, at('FilterCriteria.Filters'), 'must be a list of {Pattern: <JSON text>}');
-      e.filters = filters.map((f, i) => {
-        const pattern = isRecord(f) ? f.Pattern : undefined;
-        const text = typeof pattern === 'string' ? pattern : isRecord(pattern) ? JSON.stringify(pattern) : undefined;
-        if (text === undefined) this.fail(id, at(`FilterCriteria.Filters[${i}].Pattern`), 'must be a JSON object pattern (as text)');
-        try {
-          parsePattern(text);
-        } catch (err) {
-          if (!(err instanceof FilterPatternError)) throw err;
-          this.fail(id, at(`FilterCriteria.Filters[${i}].Pattern`), err.message);
-        }
-        return text;
-      });
-    }
+    const filters = this.filterPatterns(id, at('FilterCriteria'), p.FilterCriteria);
+    if (filters) e.filters = filters;
     const unapplied = UNAPPLIED_STREAM_SETTINGS.filter((f) => p[f] !== undefined && p[f] !== false);
     if (unapplied.length) this.warnings.push(`${id}.${at(unapplied.join(', '))}: not applied by esb (docs/agent.md, "DynamoDB streams")`);
     return e;
+  }
+
+  /** A whole number setting of an event source mapping (a number or its text), `fallback` when absent. */
+  private mappingWhole(id: string, field: string, v: unknown, min: number, max: number, fallback: number): number {
+    if (v === undefined) return fallback;
+    const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) this.fail(id, field, `must be a whole number from ${min} to ${max}`);
+    return n;
+  }
+
+  /** FunctionResponseTypes of a mapping: `[ReportBatchItemFailures]` or empty. */
+  private reportsBatchItemFailures(id: string, field: string, types: unknown): boolean {
+    if (types === undefined) return false;
+    if (!Array.isArray(types) || types.some((t) => t !== 'ReportBatchItemFailures')) this.fail(id, field, 'must be [ReportBatchItemFailures] or empty');
+    return types.length > 0;
+  }
+
+  /** FilterCriteria.Filters[].Pattern of a mapping, each checked and kept as JSON text. */
+  private filterPatterns(id: string, field: string, criteria: unknown): string[] | undefined {
+    if (criteria === undefined) return undefined;
+    const filters = isRecord(criteria) ? criteria.Filters : undefined;
+    if (!Array.isArray(filters)) this.fail(id, `${field}.Filters`, 'must be a list of {Pattern: <JSON text>}');
+    return filters.map((f, i) => {
+      const pattern = isRecord(f) ? f.Pattern : undefined;
+      const text = typeof pattern === 'string' ? pattern : isRecord(pattern) ? JSON.stringify(pattern) : undefined;
+      if (text === undefined) this.fail(id, `${field}.Filters[${i}].Pattern`, 'must be a JSON object pattern (as text)');
+      try {
+        parsePattern(text);
+      } catch (err) {
+        if (!(err instanceof FilterPatternError)) throw err;
+        this.fail(id, `${field}.Filters[${i}].Pattern`, err.message);
+      }
+      return text;
+    });
+  }
+
+  /** An SQS mapping: SAM's `Type: SQS` event or an AWS::Lambda::EventSourceMapping (`arnField`: Queue / EventSourceArn). */
+  private queueMapping(id: string, field: string, name: string, p: Record<string, unknown>, arnField: string): SqsQueueEvent {
+    const at = (f: string) => (field ? `${field}.${f}` : f);
+    const arn = p[arnField];
+    const queue = typeof arn === 'string' && QUEUE_ARN.test(arn) ? queueNameOf(arn) : undefined;
+    if (!queue) this.fail(id, at(arnField), `must be the ARN of an SQS queue (!GetAtt Queue.Arn), not ${JSON.stringify(arn)}`);
+    const declared = Object.keys(this.resources).some((q) => this.resources[q].Type === QUEUE_TYPE && this.active(q) && this.physicalName(q, { logicalId: q, field: 'QueueName' }) === queue);
+    if (!declared) this.warnings.push(`${id}.${at(arnField)}: queue "${queue}" is not declared in this template; it is read once a deployed template declares it`);
+    const whole = (f: string, min: number, max: number, fallback: number) => this.mappingWhole(id, at(f), p[f], min, max, fallback);
+    const e: SqsQueueEvent = {
+      type: 'sqs',
+      name,
+      queue,
+      batch_size: whole('BatchSize', 1, 10_000, 10),
+      batching_window_seconds: whole('MaximumBatchingWindowInSeconds', 0, 300, 0),
+      report_batch_item_failures: this.reportsBatchItemFailures(id, at('FunctionResponseTypes'), p.FunctionResponseTypes),
+      enabled: p.Enabled !== false && p.Enabled !== 'false',
+    };
+    // Lambda's rule: more than 10 messages a batch needs a batching window.
+    if (e.batch_size > 10 && e.batching_window_seconds === 0) this.fail(id, at('BatchSize'), 'must be at most 10 unless MaximumBatchingWindowInSeconds is at least 1');
+    const filters = this.filterPatterns(id, at('FilterCriteria'), p.FilterCriteria);
+    if (filters) e.filters = filters;
+    const scaling = p.ScalingConfig;
+    if (scaling !== undefined) {
+      if (!isRecord(scaling)) this.fail(id, at('ScalingConfig'), 'must be a map with MaximumConcurrency');
+      if (scaling.MaximumConcurrency !== undefined) e.maximum_concurrency = this.mappingWhole(id, at('ScalingConfig.MaximumConcurrency'), scaling.MaximumConcurrency, 2, 1000, 2);
+    }
+    return e;
+  }
+
+  /** An AWS::SQS::Queue: its name (QueueName, else `<stack>-<LogicalId>`) and the settings the SQS server applies. */
+  private readQueue(id: string): SqsQueue {
+    const props = this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>;
+    const QueueName = this.physicalName(id, { logicalId: id, field: 'QueueName' });
+    if (!QUEUE_NAME.test(QueueName)) this.fail(id, 'QueueName', `"${QueueName}" is not a valid queue name (1-80 of letters, digits, "-", "_"; a FIFO queue's ends in .fifo)`);
+    const flag = (f: string): boolean | undefined => {
+      const v = props[f];
+      if (v === undefined) return undefined;
+      if (v !== true && v !== false && v !== 'true' && v !== 'false') this.fail(id, f, 'must be true or false');
+      return v === true || v === 'true';
+    };
+    const queue: SqsQueue = { QueueName };
+    const fifo = flag('FifoQueue');
+    if (fifo) queue.FifoQueue = true;
+    if (fifo !== QueueName.endsWith('.fifo') && (fifo || QueueName.endsWith('.fifo'))) this.fail(id, fifo ? 'QueueName' : 'FifoQueue', 'a FIFO queue (FifoQueue: true) must have a name ending in .fifo, and only a FIFO queue may');
+    const dedup = flag('ContentBasedDeduplication');
+    if (dedup !== undefined) {
+      if (dedup && !fifo) this.fail(id, 'ContentBasedDeduplication', 'applies to FIFO queues only (FifoQueue: true)');
+      if (dedup) queue.ContentBasedDeduplication = true;
+    }
+    const settings: Array<[keyof SqsQueue & string, number, number]> = [
+      ['DelaySeconds', 0, 900],
+      ['MaximumMessageSize', 1024, 1_048_576],
+      ['MessageRetentionPeriod', 60, 1_209_600],
+      ['ReceiveMessageWaitTimeSeconds', 0, 20],
+      ['VisibilityTimeout', 0, 43_200],
+    ];
+    for (const [f, min, max] of settings) {
+      const n = this.num(id, f, props[f], { int: true, min, max });
+      if (n !== undefined) (queue as Record<string, unknown>)[f] = n;
+    }
+    if (props.RedrivePolicy !== undefined) {
+      let rp: unknown = props.RedrivePolicy;
+      if (typeof rp === 'string') {
+        try {
+          rp = JSON.parse(rp) as unknown;
+        } catch {
+          this.fail(id, 'RedrivePolicy', 'must be a map (or its JSON text) with deadLetterTargetArn and maxReceiveCount');
+        }
+      }
+      if (!isRecord(rp) || typeof rp.deadLetterTargetArn !== 'string' || !QUEUE_ARN.test(rp.deadLetterTargetArn)) this.fail(id, 'RedrivePolicy.deadLetterTargetArn', 'must be the ARN of an SQS queue (!GetAtt DeadLetterQueue.Arn)');
+      const maxReceiveCount = this.num(id, 'RedrivePolicy.maxReceiveCount', rp.maxReceiveCount, { int: true, min: 1, max: 1000 }) ?? this.fail(id, 'RedrivePolicy.maxReceiveCount', 'missing');
+      queue.RedrivePolicy = { deadLetterTargetArn: rp.deadLetterTargetArn, maxReceiveCount };
+    }
+    const known = new Set(['QueueName', 'FifoQueue', 'ContentBasedDeduplication', 'RedrivePolicy', ...settings.map(([f]) => f)]);
+    const unapplied = Object.keys(props).filter((k) => !known.has(k) && !QUIET_QUEUE_PROPERTIES.has(k));
+    if (unapplied.length) this.warnings.push(`${id}.${unapplied.join(', ')}: not applied by esb (docs/generate.md)`);
+    return queue;
   }
 
   private s3Notification(id: string, field: string, name: string, bucket: string, events: unknown, filter: unknown): S3EventModel {
