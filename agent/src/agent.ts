@@ -21,6 +21,7 @@ import { createProcessDriver, RUNTIME_DIR } from './process-driver.js';
 import { Scheduler } from './schedule.js';
 import { S3Notifier } from './s3-events.js';
 import { StreamDelivery } from './dynamodb-streams.js';
+import { SqsDelivery, type SqsMappingStats } from './sqs-events.js';
 import { createAsyncInvoker } from './async-invoke.js';
 
 /** Defaults when functions.yml says nothing (documented in docs/agent.md). */
@@ -42,6 +43,7 @@ export const AGENT_DEFAULTS = {
 
 export interface AgentOptions {
   runtime: 'process' | 'docker';
+  /** AWS_ENDPOINT_URL_* of instances; `sqs` is also where the SQS mappings poll their queues (docs/agent.md, "SQS queues"). */
   endpoints?: Endpoints;
   region?: string;
   logDir: string;
@@ -101,6 +103,8 @@ export interface AgentStats {
   schedules: Array<{ functionName: string; ruleName: string; expression: string; nextAt?: number }>;
   /** DynamoDB stream mappings and the records each has waiting. */
   streams: Array<{ functionName: string; mapping: string; table: string; queued: number }>;
+  /** SQS mappings being polled and the messages each has in flight. */
+  queues: SqsMappingStats[];
 }
 
 export interface Agent extends Invoker {
@@ -371,6 +375,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         scheduler?.setFunctions(next);
         notifier.setFunctions(next);
         streams.setFunctions(next);
+        queues.setFunctions(next);
         return;
       }
       // Thousands of functions: in slices with the event loop free in between (docs/agent.md);
@@ -391,6 +396,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         scheduler?.setFunctions(next);
         notifier.setFunctions(next);
         streams.setFunctions(next);
+        queues.setFunctions(next);
       })();
     },
 
@@ -405,15 +411,18 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     stats() {
       const functions: Record<string, FunctionStats> = {};
       for (const [name, pool] of pools) functions[name] = { ...pool.stats(), maxCapacity: pool.cfg.maxCapacity };
-      return { runtime: kind, functions, schedules: scheduler?.list() ?? [], streams: streams.list() };
+      return { runtime: kind, functions, schedules: scheduler?.list() ?? [], streams: streams.list(), queues: queues.list() };
     },
     async close() {
       if (closed) return;
       closed = true;
       scheduler?.close();
       streams.close();
+      // Long polls end now; batches in flight settle as the pools close (invokes fail: messages stay queued).
+      const queuesClosed = queues.close();
       asyncInvoker.close();
       await Promise.all([...pools.values()].map((p) => p.close()));
+      await queuesClosed;
       pools.clear();
       await driver.close();
       await sink.close();
@@ -434,6 +443,18 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   const streams = new StreamDelivery({
     region,
     clock,
+    invoke: (fn, payload) => agent.invoke(fn, payload),
+    warn: (fields, message) => log.warn(fields, message),
+    info: (fields, message) => log.info(fields, message),
+  });
+
+  // Polled as Lambda polls a queue: batches deleted when the function took them (docs/agent.md, "SQS queues").
+  const queues = new SqsDelivery({
+    endpoint: endpoints.sqs,
+    region,
+    credentials,
+    clock,
+    defaultMaxCapacity: AGENT_DEFAULTS.maxCapacity,
     invoke: (fn, payload) => agent.invoke(fn, payload),
     warn: (fields, message) => log.warn(fields, message),
     info: (fields, message) => log.info(fields, message),

@@ -78,11 +78,18 @@ export function takesEnvOnStdin(config: { Labels?: Record<string, string> | null
 }
 
 const ENDPOINT_VARS = /^AWS_ENDPOINT_URL/;
+const LOOPBACK_URL = /^(https?:\/\/)(127\.0\.0\.1|localhost|\[::1\])(?=[:/]|$)/;
 
-/** Endpoints on the host's loopback are unreachable from a container: point them at the host gateway. */
+/**
+ * Endpoints on the host's loopback are unreachable from a container: point them at the host
+ * gateway. URLs under one of them (a queue URL the agent put on esb's SQS endpoint) follow it.
+ */
 export function containerEnv(env: Record<string, string>): string[] {
+  const endpoints = Object.entries(env)
+    .filter(([k, v]) => ENDPOINT_VARS.test(k) && LOOPBACK_URL.test(v))
+    .map(([, v]) => `${v.replace(/\/+$/, '')}/`);
   return Object.entries(env).map(([k, v]) => {
-    if (ENDPOINT_VARS.test(k)) v = v.replace(/^(https?:\/\/)(127\.0\.0\.1|localhost|\[::1\])(?=[:/]|$)/, '$1host.docker.internal');
+    if (ENDPOINT_VARS.test(k) || endpoints.some((e) => v.startsWith(e))) v = v.replace(LOOPBACK_URL, '$1host.docker.internal');
     return `${k}=${v}`;
   });
 }

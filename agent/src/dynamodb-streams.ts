@@ -4,7 +4,7 @@
 // batches, in order, one batch at a time, as Lambda's event source mapping reads a shard. A
 // failed batch is retried with backoff (1 s doubling to 30 s) until it succeeds, runs out of
 // attempts or grows too old; ReportBatchItemFailures retries from the first failed record.
-import { LOCAL_ACCOUNT_ID, matchesPattern, parsePattern, type DynamoDBStreamEvent, type FunctionsFile, type InvokeResult, type Pattern, type StreamRecord } from '@esb/contracts';
+import { LOCAL_ACCOUNT_ID, compileFilters, type DynamoDBStreamEvent, type FunctionsFile, type InvokeResult, type StreamRecord } from '@esb/contracts';
 import type { Clock } from './clock.js';
 
 /** Records a mapping holds at most while its function is slow or failing; the oldest go first. */
@@ -80,7 +80,7 @@ export class StreamDelivery {
           this.mappings.set(id, m);
         }
         m.event = event;
-        m.takes = recordFilter(event.filters);
+        m.takes = compileFilters(event.filters);
         if (!event.enabled) continue;
         (byTable.get(event.table) ?? byTable.set(event.table, []).get(event.table)!).push(m);
       }
@@ -200,20 +200,6 @@ export class StreamDelivery {
   }
 }
 
-/**
- * A mapping's FilterCriteria as a test of a record: one pattern matching is enough. Patterns were
- * checked when the template was read; a list with one that no longer parses takes nothing.
- */
-function recordFilter(filters: readonly string[] | undefined): (record: LambdaStreamRecord) => boolean {
-  if (!filters?.length) return () => true;
-  let patterns: Pattern[];
-  try {
-    patterns = filters.map(parsePattern);
-  } catch {
-    return () => false;
-  }
-  return (record) => patterns.some((p) => matchesPattern(p, record));
-}
 
 /**
  * ReportBatchItemFailures: the index of the first record the function reports failed, or

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { containerEnv } from './docker-driver.js';
 import { baseInstanceEnv, buildInstanceEnv, type InstanceEnvInput, processRuntimePath } from './env.js';
 
 const base: InstanceEnvInput = {
@@ -81,5 +82,51 @@ describe('baseInstanceEnv and processRuntimePath', () => {
   it("puts the node binary's folder first, then the system's, then each layer's bin", () => {
     expect(processRuntimePath('/opt/node/bin/node')).toBe('/opt/node/bin:/usr/local/bin:/usr/bin:/bin');
     expect(processRuntimePath('/opt/node/bin/node', ['/layers/a', '/layers/b'])).toBe('/opt/node/bin:/usr/local/bin:/usr/bin:/bin:/layers/a/bin:/layers/b/bin');
+  });
+});
+
+describe('SQS: the endpoint and queue URLs of the template', () => {
+  const sqs = { ...base, endpoints: { ...base.endpoints, sqs: 'http://127.0.0.1:9324' } };
+
+  it('gives instances AWS_ENDPOINT_URL_SQS and puts queue URLs of the template (!Ref Queue) on it', () => {
+    const env = buildInstanceEnv({
+      ...sqs,
+      defaultsEnv: { DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs-dlq' },
+      functionEnv: {
+        QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/jobs.fifo',
+        QUEUE_ARN: 'arn:aws:sqs:us-east-1:123456789012:jobs',
+        OTHER_URL: 'https://example.com/123456789012/jobs',
+        NOT_A_QUEUE: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs/extra',
+      },
+    });
+    expect(env).toMatchObject({
+      AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9324',
+      DLQ_URL: 'http://127.0.0.1:9324/123456789012/jobs-dlq',
+      QUEUE_URL: 'http://127.0.0.1:9324/123456789012/jobs.fifo',
+      QUEUE_ARN: 'arn:aws:sqs:us-east-1:123456789012:jobs',
+      OTHER_URL: 'https://example.com/123456789012/jobs',
+      NOT_A_QUEUE: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs/extra',
+    });
+  });
+
+  it('leaves queue URLs alone without an SQS endpoint', () => {
+    const url = 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs';
+    const env = buildInstanceEnv({ ...base, functionEnv: { QUEUE_URL: url } });
+    expect(env.QUEUE_URL).toBe(url);
+    expect(env.AWS_ENDPOINT_URL_SQS).toBeUndefined();
+  });
+
+  it('in a container, a rebased queue URL follows its endpoint to the host gateway', () => {
+    const env = buildInstanceEnv({ ...sqs, functionEnv: { QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs', SELF: 'http://127.0.0.1:8080/x' } });
+    const seen = Object.fromEntries(containerEnv(env).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+    expect(seen).toMatchObject({
+      AWS_ENDPOINT_URL_SQS: 'http://host.docker.internal:9324',
+      QUEUE_URL: 'http://host.docker.internal:9324/123456789012/jobs',
+      // Not under an endpoint: the function's own business.
+      SELF: 'http://127.0.0.1:8080/x',
+    });
+    // An endpoint already reachable from containers (compose: a service name) stays as it is.
+    const compose = buildInstanceEnv({ ...base, endpoints: { sqs: 'http://storage:9324' }, functionEnv: { QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs' } });
+    expect(containerEnv(compose)).toContain('QUEUE_URL=http://storage:9324/123456789012/jobs');
   });
 });

@@ -1,6 +1,6 @@
 // The environment of a function instance: Lambda's variables, the function's own, minimal
 // basics, module paths for layers. Pure: never reads the agent's own environment.
-import type { Credentials } from '@esb/contracts';
+import { rebaseQueueUrl, type Credentials } from '@esb/contracts';
 import path from 'node:path';
 
 export type { Credentials };
@@ -9,6 +9,7 @@ export interface Endpoints {
   dynamodb?: string;
   s3?: string;
   lambda?: string;
+  sqs?: string;
 }
 
 export interface InstanceEnvInput {
@@ -79,6 +80,21 @@ export function baseInstanceEnv(b: { runtime?: string; path: string; home?: stri
   return env;
 }
 
+/**
+ * A template's `!Ref Queue` is the queue's URL on AWS, and the SQS SDKs send a request to the
+ * host of its QueueUrl (client-sqs's useQueueUrlAsEndpoint, aws-sdk v2): variables holding one
+ * are made to name the queue on esb's SQS endpoint (docs/agent.md, "SQS queues").
+ */
+export function withLocalQueueUrls(vars: Record<string, string>, sqsEndpoint: string | undefined): Record<string, string> {
+  if (!sqsEndpoint) return vars;
+  let out: Record<string, string> | undefined;
+  for (const [k, v] of Object.entries(vars)) {
+    const local = rebaseQueueUrl(v, sqsEndpoint);
+    if (local !== v) (out ??= { ...vars })[k] = local;
+  }
+  return out ?? vars;
+}
+
 export function buildInstanceEnv(i: InstanceEnvInput): Record<string, string> {
   const env: Record<string, string> = {
     ...baseInstanceEnv(i),
@@ -91,6 +107,7 @@ export function buildInstanceEnv(i: InstanceEnvInput): Record<string, string> {
   if (i.endpoints.dynamodb) env.AWS_ENDPOINT_URL_DYNAMODB = i.endpoints.dynamodb;
   if (i.endpoints.s3) env.AWS_ENDPOINT_URL_S3 = i.endpoints.s3;
   if (i.endpoints.lambda) env.AWS_ENDPOINT_URL_LAMBDA = i.endpoints.lambda;
+  if (i.endpoints.sqs) env.AWS_ENDPOINT_URL_SQS = i.endpoints.sqs;
 
   if (isNodeRuntime(i.runtime)) {
     const major = /^nodejs(\d+)/.exec(i.runtime ?? '')?.[1];
@@ -113,7 +130,7 @@ export function buildInstanceEnv(i: InstanceEnvInput): Record<string, string> {
     if (paths.length) env.PYTHONPATH = paths.join(':');
   }
 
-  Object.assign(env, i.defaultsEnv, i.functionEnv);
+  Object.assign(env, withLocalQueueUrls(i.defaultsEnv, i.endpoints.sqs), withLocalQueueUrls(i.functionEnv, i.endpoints.sqs));
 
   // Reserved: the function cannot override what makes it a Lambda instance.
   Object.assign(env, {

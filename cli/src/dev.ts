@@ -1,4 +1,4 @@
-// `esb dev`: the embedded default, everything in one process — embedded DynamoDB and S3, the
+// `esb dev`: the embedded default, everything in one process — embedded DynamoDB, S3 and SQS, the
 // agent (process runtime unless --runtime docker), the gateway and the controller with the
 // file backend — plus the examples deployed. Ctrl-C stops it all.
 import { LOCAL_REGION, writeFileAtomic, type ObjectEvent, type StreamRecord } from '@esb/contracts';
@@ -36,6 +36,7 @@ export interface DevOptions {
   examples?: boolean;
   dynamodbPort?: number;
   s3Port?: number;
+  sqsPort?: number;
   region?: string;
   reloadIntervalMs?: number;
   /** Serve the browser console at <gateway>/_esb/ (default on; docs/console.md). */
@@ -53,6 +54,7 @@ export interface DevInfo {
   gateway: string;
   dynamodb: string;
   s3: string;
+  sqs: string;
   runtime: RuntimeKind;
   project: string;
   env: string;
@@ -115,6 +117,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       host: reachableFromContainers ? '0.0.0.0' : '127.0.0.1',
       dynamodbPort: options.dynamodbPort ?? 0,
       s3Port: options.s3Port ?? 0,
+      sqsPort: options.sqsPort ?? 0,
       onObjectEvent: (event) => deliverObjectEvent?.(event),
       onStreamRecord: (record) => deliverStreamRecord?.(record),
     });
@@ -149,7 +152,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       ...(python ? { python: python.python } : {}),
       credentials: functionCredentials,
       functionUsers: runtime === 'process' ? settings.functionUsers : undefined,
-      endpoints: { dynamodb: storage.dynamodbEndpoint, s3: storage.s3Endpoint, lambda: gatewayUrl },
+      endpoints: { dynamodb: storage.dynamodbEndpoint, s3: storage.s3Endpoint, sqs: storage.sqsEndpoint, lambda: gatewayUrl },
       region,
       logDir: paths.logDir,
       log: log.child({ component: 'agent' }),
@@ -189,6 +192,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       runtime,
       dynamodbEndpoint: storage.dynamodbEndpoint,
       s3Endpoint: storage.s3Endpoint,
+      sqsEndpoint: storage.sqsEndpoint,
       region,
       memoryMb: options.deployMemoryMb ?? settings.deployMemoryMb,
       log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
@@ -235,6 +239,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       gateway: gatewayUrl,
       dynamodb: storage.dynamodbEndpoint!,
       s3: storage.s3Endpoint!,
+      sqs: storage.sqsEndpoint!,
       runtime,
       project,
       env,

@@ -321,6 +321,40 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(seen.removals).toBe(1);
   }, 120_000);
 
+  it('sqs-queue: an API puts orders on a queue (SDK v3, !Ref QueueUrl); a Python function takes them in batches with partial batch responses; what it cannot take moves to the dead-letter queue, which boto3 reads', async () => {
+    const out = await deploy('sqs-queue');
+    expect(out).not.toContain('warning');
+    const app = at('sqs-queue');
+    const posted = await app.send('POST', '/orders', JSON.stringify([{ id: 1, item: 'book' }, { id: 2, item: 'pen' }, { id: 3, item: 'poison' }]));
+    expect(posted.status, posted.body).toBe(202);
+    expect(posted.json()).toEqual({ queued: 3, failed: 0 });
+    const stored = await until(
+      async () => {
+        const r = (await app.get('/orders')).json();
+        return r.orders.length >= 2 ? r.orders : undefined;
+      },
+      'two orders stored',
+      60_000,
+    );
+    expect(stored.map((o: any) => [o.id, o.item, o.source, o.queue])).toEqual([
+      ['1', 'book', 'api', 'arn:aws:sqs:us-east-1:123456789012:sqs-queue-OrdersQueue'],
+      ['2', 'pen', 'api', 'arn:aws:sqs:us-east-1:123456789012:sqs-queue-OrdersQueue'],
+    ]);
+    // The poison order came back after its visibility timeout (2 s), failed again, and then
+    // moved to the dead-letter queue (maxReceiveCount 2) instead of a third delivery.
+    const dead = await until(
+      async () => {
+        const r = (await app.get('/dead-letters')).json();
+        return r.deadLetters.length ? r.deadLetters : undefined;
+      },
+      'the poison order in the dead-letter queue',
+      60_000,
+    );
+    expect(dead.map((d: any) => d.order)).toEqual([{ id: 3, item: 'poison' }]);
+    expect(Number(dead[0].receives)).toBeGreaterThanOrEqual(2);
+    expect((await app.get('/orders')).json().orders.map((o: any) => o.id)).toEqual(['1', '2']);
+  }, 120_000);
+
   it('custom-runtime: provided.al2023 and provided.al2 functions run the bootstrap their code brings (one a file of CodeUri, one made by make) over the Runtime API', async () => {
     const out = await deploy('custom-runtime');
     expect(out).toMatch(/built 1: BuiltFunction makefile/);
@@ -380,15 +414,15 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
   }, 180_000);
 
   it('a template whose functions nothing reaches says so loudly, and is not a silent "Ready, 0 routes"', async () => {
-    const dir = await mkdtemp(path.join(ws, 'queue-'));
+    const dir = await mkdtemp(path.join(ws, 'stream-'));
     await writeFile(path.join(dir, 'index.js'), 'exports.handler = async () => {};\n');
     await writeFile(
       path.join(dir, 'template.yaml'),
-      'Transform: AWS::Serverless-2016-10-31\nResources:\n  Q: {Type: AWS::SQS::Queue}\n  Worker:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: index.handler\n      Runtime: nodejs20.x\n      Events:\n        Jobs: {Type: SQS, Properties: {Queue: !GetAtt Q.Arn}}\n',
+      'Transform: AWS::Serverless-2016-10-31\nResources:\n  Clicks: {Type: AWS::Kinesis::Stream, Properties: {ShardCount: 1}}\n  Worker:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: index.handler\n      Runtime: nodejs20.x\n      Events:\n        Jobs: {Type: Kinesis, Properties: {Stream: !GetAtt Clicks.Arn, StartingPosition: LATEST}}\n',
     );
     const r = await esb(['deploy', '-t', path.join(dir, 'template.yaml'), '--workspace', ws, '--timeout', '90s']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('warning: UNREACHABLE: no route reaches Worker (events of type SQS)');
-    expect(r.stdout).toContain('warning: NO ROUTES: the template defines 1 function(s) but no route esb understands; not run: AWS::SQS::Queue');
+    expect(r.stdout).toContain('warning: UNREACHABLE: no route reaches Worker (events of type Kinesis)');
+    expect(r.stdout).toContain('warning: NO ROUTES: the template defines 1 function(s) but no route esb understands; not run: AWS::Kinesis::Stream');
   }, 120_000);
 });

@@ -36,5 +36,18 @@ describe('Lambda event filter patterns', () => {
     expect(() => parsePattern('{"eventName": "INSERT"}')).toThrow('eventName: must be a list of values or a nested pattern');
     expect(() => parsePattern('{"dynamodb": {"x": [{"regex": "a"}]}}')).toThrow('dynamodb.x: unknown matcher');
     expect(() => parsePattern('{"n": [{"numeric": [">"]}]}')).toThrow('n: numeric wants');
+    expect(() => parsePattern('{"ip": [{"cidr": "10.0.0.0"}]}')).toThrow('ip: cidr wants an IPv4 or IPv6 block');
+    expect(() => parsePattern('{"ip": [{"cidr": "10.0.0.0/33"}]}')).toThrow('ip: cidr wants');
+  });
+
+  it('matches IPv4 and IPv6 addresses inside a cidr block (an SQS body\'s sourceIPAddress)', () => {
+    const pattern = parsePattern('{"body": {"sourceIPAddress": [{"cidr": "10.0.0.0/24"}, {"cidr": "2001:db8::/32"}]}}');
+    const seen = (ip: unknown) => matchesPattern(pattern, { body: { sourceIPAddress: ip } });
+    expect(seen('10.0.0.7')).toBe(true);
+    expect(seen('10.0.1.7')).toBe(false);
+    expect(seen('2001:db8::1')).toBe(true);
+    expect(seen('2001:db9::1')).toBe(false);
+    expect(seen('not an address')).toBe(false);
+    expect(seen(10)).toBe(false);
   });
 });

@@ -1,7 +1,9 @@
 // Lambda event filtering (FilterCriteria of an event source mapping; docs/agent.md "DynamoDB
-// streams"), checked when a template is read and applied by the agent: a record reaches the function when one of the patterns matches it. A pattern is
-// a JSON object shaped like the record: each key's value is a list of accepted values or
-// matchers, or a nested pattern; every key of a pattern must match. Pure.
+// streams" and "SQS queues"), checked when a template is read and applied by the agent: a
+// record reaches the function when one of the patterns matches it. A pattern is a JSON object
+// shaped like the record: each key's value is a list of accepted values or matchers, or a
+// nested pattern; every key of a pattern must match. Pure.
+import { BlockList, isIP } from 'node:net';
 
 export type Pattern = Record<string, unknown>;
 
@@ -25,7 +27,7 @@ export function parsePattern(text: string): Pattern {
   return value;
 }
 
-const OPERATORS = new Set(['prefix', 'suffix', 'anything-but', 'numeric', 'exists', 'equals-ignore-case', 'wildcard']);
+const OPERATORS = new Set(['prefix', 'suffix', 'anything-but', 'numeric', 'exists', 'equals-ignore-case', 'wildcard', 'cidr']);
 
 function checkPattern(p: Pattern, at: string): void {
   for (const [k, v] of Object.entries(p)) {
@@ -34,12 +36,29 @@ function checkPattern(p: Pattern, at: string): void {
       for (const m of v) {
         if (!isObject(m)) continue;
         const op = Object.keys(m)[0];
-        if (Object.keys(m).length !== 1 || !OPERATORS.has(op)) throw new FilterPatternError(`${where}: unknown matcher ${JSON.stringify(m)} (prefix, suffix, anything-but, numeric, exists, equals-ignore-case, wildcard)`);
+        if (Object.keys(m).length !== 1 || !OPERATORS.has(op)) throw new FilterPatternError(`${where}: unknown matcher ${JSON.stringify(m)} (prefix, suffix, anything-but, numeric, exists, equals-ignore-case, wildcard, cidr)`);
         if (op === 'numeric') numericTest(m.numeric, where);
+        if (op === 'cidr') cidrTest(m.cidr, where);
       }
     } else if (isObject(v)) checkPattern(v, where);
     else throw new FilterPatternError(`${where}: must be a list of values or a nested pattern, not ${JSON.stringify(v)}`);
   }
+}
+
+/**
+ * A mapping's FilterCriteria as one test: a value passes when one pattern matches it, or when
+ * there are none. Patterns were checked when the template was read; a list with one that no
+ * longer parses takes nothing.
+ */
+export function compileFilters(filters: readonly string[] | undefined): (value: unknown) => boolean {
+  if (!filters?.length) return () => true;
+  let patterns: Pattern[];
+  try {
+    patterns = filters.map(parsePattern);
+  } catch {
+    return () => false;
+  }
+  return (value) => patterns.some((p) => matchesPattern(p, value));
 }
 
 export function matchesPattern(pattern: Pattern, value: unknown): boolean {
@@ -77,6 +96,8 @@ function matchesValue(matcher: unknown, v: unknown): boolean {
       const refused = Array.isArray(arg) ? arg : [arg];
       return !refused.includes(v);
     }
+    case 'cidr':
+      return typeof v === 'string' && cidrTest(arg, '')(v);
     case 'numeric': {
       // DynamoDB numbers arrive as strings ({"N": "5"}): compared as numbers.
       const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
@@ -98,6 +119,18 @@ function numericTest(arg: unknown, where: string): (n: number) => boolean {
     tests.push((n) => op(n, bound));
   }
   return (n) => tests.every((t) => t(n));
+}
+
+/** `{"cidr": "10.0.0.0/24"}`: an IPv4 or IPv6 address inside the block. */
+function cidrTest(arg: unknown, where: string): (address: string) => boolean {
+  const m = typeof arg === 'string' ? /^([^/]+)\/(\d{1,3})$/.exec(arg) : null;
+  const family = m ? isIP(m[1]) : 0;
+  const bits = m ? Number(m[2]) : NaN;
+  if (!m || family === 0 || bits > (family === 4 ? 32 : 128)) throw new FilterPatternError(`${where}: cidr wants an IPv4 or IPv6 block like "10.0.0.0/24", not ${JSON.stringify(arg)}`);
+  const type = family === 4 ? 'ipv4' : 'ipv6';
+  const block = new BlockList();
+  block.addSubnet(m[1], bits, type);
+  return (address) => isIP(address) === family && block.check(address, type);
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);

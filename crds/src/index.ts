@@ -6,7 +6,7 @@ export { oncePerSecond, millisText } from './time-text.js';
 export { nextSlice, sliceWaiting, SLICE_BUDGET_MS } from './slices.js';
 export { Gather, GATHER_BYTES } from './gather.js';
 export { compileDraft4, type BodyCheck } from './json-schema.js';
-export { parsePattern, matchesPattern, FilterPatternError, type Pattern } from './event-filter.js';
+export { parsePattern, matchesPattern, compileFilters, FilterPatternError, type Pattern } from './event-filter.js';
 export { writeFileAtomic, writeFilesAtomic, cleanStaleTmp, isPidAlive, fsyncDir, tmpPathFor } from './files/atomic.js';
 export type { AtomicWriteOptions } from './files/atomic.js';
 export { stringifyRuntimeYaml, parseRuntimeYaml, parseRuntimeYamlFast } from './files/runtime-yaml.js';

@@ -1,7 +1,8 @@
-// The embedded storage: a DynamoDB-compatible server (dynalite, LevelDB on disk) and an
-// S3-compatible server (s3rver + fixes, see s3-server.ts), both in this process. Data lives
-// under <dataDir>/dynamodb and <dataDir>/s3, so a restart keeps tables, items, buckets and
-// objects. Loopback by default; port 0 picks a free port.
+// The embedded storage: a DynamoDB-compatible server (dynalite, LevelDB on disk), an
+// S3-compatible server (s3rver + fixes, see s3-server.ts) and an SQS-compatible server
+// (sqs-server.ts, docs/sqs.md), all in this process. Data lives under <dataDir>/dynamodb,
+// <dataDir>/s3 and <dataDir>/sqs, so a restart keeps tables, items, buckets, objects, queues
+// and messages. Loopback by default; port 0 picks a free port.
 import type { Server } from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -9,18 +10,23 @@ import { join } from 'node:path';
 import type { ObjectEvent, StreamRecord } from '@esb/contracts';
 import { installDynamoDBStreams, serveStreamUpdates, STREAM_RECORDS_OPTION } from './dynamodb-streams.js';
 import { hostForUrl, startS3Server, type RunningS3Server } from './s3-server.js';
+import { startSqsServer, type RunningSqsServer } from './sqs-server.js';
+import type { QueueLimits } from './sqs-queues.js';
 
 const require = createRequire(import.meta.url);
 
+export type StorageService = 'dynamodb' | 's3' | 'sqs';
+const SERVICE_NAMES: Record<StorageService, string> = { dynamodb: 'DynamoDB', s3: 'S3', sqs: 'SQS' };
+
 export class StorageStartError extends Error {
   constructor(
-    readonly service: 'dynamodb' | 's3',
+    readonly service: StorageService,
     readonly host: string,
     readonly port: number,
     options: { cause: unknown },
   ) {
     const reason = options.cause instanceof Error ? options.cause.message : String(options.cause);
-    super(`cannot start the embedded ${service === 'dynamodb' ? 'DynamoDB' : 'S3'} server on ${host}:${port}: ${reason}`, options);
+    super(`cannot start the embedded ${SERVICE_NAMES[service]} server on ${host}:${port}: ${reason}`, options);
     this.name = 'StorageStartError';
   }
 }
@@ -30,8 +36,12 @@ export interface EmbeddedStorageOptions {
   host?: string;
   dynamodbPort?: number;
   s3Port?: number;
-  /** Start only one of the two servers (the compose `database` / `s3-storage` images). */
-  only?: 'dynamodb' | 's3';
+  /** 0 (the default here) picks a free port; `esb storage` passes SQS_DEFAULT_PORT. */
+  sqsPort?: number;
+  /** Start only one of the servers (the compose `database` / `s3-storage` images). */
+  only?: StorageService;
+  /** Memory limits of the SQS server (docs/sqs.md "Limits"). */
+  sqsLimits?: Partial<QueueLimits>;
   /** How long dynalite keeps a new table CREATING (dynalite's default is 500 ms). */
   createTableMs?: number;
   /** Told of each object created or deleted in a bucket (S3 events to functions). */
@@ -45,6 +55,8 @@ export interface EmbeddedStorage {
   dynamodbEndpoint: string | undefined;
   /** Undefined when only the DynamoDB server was started. */
   s3Endpoint: string | undefined;
+  /** Undefined when only another server was started. */
+  sqsEndpoint: string | undefined;
   close(): Promise<void>;
 }
 
@@ -112,27 +124,37 @@ async function startDynamo(dataDir: string, host: string, port: number, createTa
 }
 
 export async function startEmbeddedStorage(options: EmbeddedStorageOptions): Promise<EmbeddedStorage> {
-  const { dataDir, host = '127.0.0.1', dynamodbPort = 0, s3Port = 0, only, createTableMs = 0 } = options;
+  const { dataDir, host = '127.0.0.1', dynamodbPort = 0, s3Port = 0, sqsPort = 0, only, createTableMs = 0 } = options;
+  const wanted = (service: StorageService) => only === undefined || only === service;
   let dynamo: { endpoint: string; close(): Promise<void> } | undefined;
   let s3: RunningS3Server | undefined;
+  let sqs: RunningSqsServer | undefined;
   try {
-    if (only !== 's3') dynamo = await startDynamo(dataDir, host, dynamodbPort, createTableMs, options.onStreamRecord);
-    if (only !== 'dynamodb') {
+    if (wanted('dynamodb')) dynamo = await startDynamo(dataDir, host, dynamodbPort, createTableMs, options.onStreamRecord);
+    if (wanted('s3')) {
       try {
         s3 = await startS3Server({ directory: join(dataDir, 's3'), tmpDirectory: join(dataDir, 'tmp'), host, port: s3Port, onObjectEvent: options.onObjectEvent });
       } catch (cause) {
         throw new StorageStartError('s3', host, s3Port, { cause });
       }
     }
+    if (wanted('sqs')) {
+      try {
+        sqs = await startSqsServer({ directory: join(dataDir, 'sqs'), host, port: sqsPort, ...(options.sqsLimits ? { limits: options.sqsLimits } : {}) });
+      } catch (cause) {
+        throw new StorageStartError('sqs', host, sqsPort, { cause });
+      }
+    }
   } catch (err) {
-    await dynamo?.close();
+    await Promise.all([dynamo?.close(), s3?.close()]);
     throw err;
   }
   return {
     dynamodbEndpoint: dynamo?.endpoint,
     s3Endpoint: s3?.endpoint,
+    sqsEndpoint: sqs?.endpoint,
     async close() {
-      await Promise.all([dynamo?.close(), s3?.close()]);
+      await Promise.all([dynamo?.close(), s3?.close(), sqs?.close()]);
     },
   };
 }

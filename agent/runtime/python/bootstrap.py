@@ -390,7 +390,7 @@ class _Typed(Exception):
 class _BotocoreEndpoints:
     """botocore before 1.31 (Debian bookworm's python3-boto3) ignores AWS_ENDPOINT_URL_<SERVICE>:
     when botocore.client is imported, default each client's endpoint_url from the environment,
-    so that unmodified handler code talks to esb's DynamoDB/S3/Lambda. Costs nothing until then."""
+    so that unmodified handler code talks to esb's DynamoDB/S3/SQS/Lambda. Costs nothing until then."""
 
     def find_spec(self, name, path=None, target=None):
         if name != "botocore.client":

@@ -22,7 +22,8 @@ Runs the functions of DIR/functions.yml (reloaded on change) and serves them ove
   --log-dir DIR      function logs (<function>.log); default $LOG_DIR or ./.esb/logs
 
 environment: AWS_ENDPOINT_URL_DYNAMODB (or DYNAMODB_ENDPOINT), AWS_ENDPOINT_URL_S3 (or S3_ENDPOINT),
-AWS_ENDPOINT_URL_LAMBDA (or LAMBDA_ENDPOINT): endpoints handed to functions; AWS_REGION;
+AWS_ENDPOINT_URL_LAMBDA (or LAMBDA_ENDPOINT), AWS_ENDPOINT_URL_SQS (or SQS_ENDPOINT): endpoints handed
+to functions (SQS's is also where the functions' SQS event sources are polled); AWS_REGION;
 VICTORIALOGS_URL: also ship function logs there; IMAGE_PULL_POLICY (docker): if-not-present|always;
 CONFIG_RELOAD_INTERVAL (500ms, 2s, or a number of seconds; default 1 s).
 docker runtime in a container (compose): ESB_DOCKER_NETWORK: the network function containers join
@@ -80,6 +81,7 @@ export async function runAgent(argv: string[], env: Record<string, string | unde
   const agent = await createAgent({
     runtime,
     ...(python ? { python: python.python } : {}),
+    // SQS's is also where the functions' SQS event sources are polled (docs/agent.md, "SQS queues").
     endpoints: settings.endpoints,
     region: settings.region,
     credentials: settings.credentials,

@@ -26,7 +26,7 @@ describe('esb artifact generate', () => {
   it('prints a summary and, with --json, a machine-readable one', async () => {
     const t = join(TEMPLATES, 'rest-path-params/template.yaml');
     expect(await main(['artifact', 'generate', '-t', t, '-o', join(work, 'a'), '-p', 'shop', '-e', 'prod'])).toBe(0);
-    expect(out.join('')).toContain('stack rest-path-params: 2 functions, 5 routes, 0 tables, 0 buckets, 0 layers, 0 warnings');
+    expect(out.join('')).toContain('stack rest-path-params: 2 functions, 5 routes, 0 tables, 0 buckets, 0 queues, 0 layers, 0 warnings');
     out.length = 0;
     expect(await main(['artifact', 'generate', '-t', t, '-o', join(work, 'b'), '--json', '--stack-name', 'items'])).toBe(0);
     const summary = JSON.parse(out.join(''));

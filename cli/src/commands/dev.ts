@@ -14,9 +14,10 @@ import { renderSummary } from '../summary.js';
 const HELP = `usage: esb dev [--workspace DIR] [--port 3000] [--host 127.0.0.1] [--runtime process|docker]
                [--backend file|kube [--kubeconfig FILE] [--context C] [-n NS]]
                [--project esb] [--env default] [--no-examples] [--dynamodb-port 8000] [--s3-port 9000]
+               [--sqs-port 9324]
                [--no-console] [--no-summary] [--deploy-memory-mb 1024]
 
-Starts the embedded platform in one process: DynamoDB- and S3-compatible storage, the agent,
+Starts the embedded platform in one process: DynamoDB-, S3- and SQS-compatible storage, the agent,
 the gateway on --port and the controller watching <workspace>/deployments/. Deploys the
 example app A unless --no-examples. The browser console is at <gateway>/_esb/ (--no-console:
 not served). On a terminal, a summary redraws itself and the log goes to .esb/dev.log
@@ -46,6 +47,7 @@ export const dev: Command = {
         namespace: { type: 'string', short: 'n' },
         'dynamodb-port': { type: 'string', default: '8000' },
         's3-port': { type: 'string', default: '9000' },
+        'sqs-port': { type: 'string', default: '9324' },
         'no-console': { type: 'boolean' },
         'no-summary': { type: 'boolean' },
         'deploy-memory-mb': { type: 'string' },
@@ -92,6 +94,7 @@ export const dev: Command = {
       examples: !values['no-examples'],
       dynamodbPort: parsePort(values['dynamodb-port'], '--dynamodb-port'),
       s3Port: parsePort(values['s3-port'], '--s3-port'),
+      sqsPort: parsePort(values['sqs-port'], '--sqs-port'),
       console: !values['no-console'],
       deployMemoryMb: deployMemoryMbOf(values['deploy-memory-mb'], '--deploy-memory-mb'),
       log,
@@ -115,6 +118,7 @@ export const dev: Command = {
         ...(info.console ? [`  console      ${info.console}`] : []),
         `  dynamodb     ${info.dynamodb}`,
         `  s3           ${info.s3}`,
+        `  sqs          ${info.sqs}`,
         values.backend === 'kube'
           ? `  deployments  deployments.esb.dev in ${values.namespace ? `namespace ${values.namespace}` : 'all namespaces'} (templates relative to ${running.paths.workspace})`
           : `  deployments  ${running.paths.deploymentsDir}`,

@@ -1,22 +1,26 @@
-// `esb storage`: the embedded DynamoDB- and S3-compatible servers, standalone (also the compose
-// `database` / `s3-storage` images, one server each with --only). Runs until SIGINT/SIGTERM.
+// `esb storage`: the embedded DynamoDB-, S3- and SQS-compatible servers, standalone (also the
+// compose `database` / `s3-storage` images, one server each with --only). Runs until
+// SIGINT/SIGTERM.
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../main.js';
 // The storage module only: the AWS SDK is not needed to serve.
 import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
-import type { ObjectEvent, StreamRecord } from '@esb/contracts';
+import { SQS_DEFAULT_PORT, type ObjectEvent, type StreamRecord } from '@esb/contracts';
 
-export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--only dynamodb|s3] [--events-url URL] [--streams-url URL]
+export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--sqs-port N] [--only dynamodb|s3|sqs] [--events-url URL] [--streams-url URL]
 
-Runs the embedded DynamoDB-compatible (dynalite) and S3-compatible (s3rver, fixed) servers.
-Data is kept under DIR (default ./.esb/data), so a restart keeps tables, items, buckets and objects.
+Runs the embedded DynamoDB-compatible (dynalite), S3-compatible (s3rver, fixed) and SQS-compatible
+(docs/sqs.md) servers. Data is kept under DIR (default ./.esb/data), so a restart keeps tables,
+items, buckets, objects, queues and messages.
 
   --data-dir DIR        where the data lives (default ./.esb/data)
   --host HOST           address to listen on (default 127.0.0.1; 0.0.0.0 in a container)
   --dynamodb-port N     DynamoDB port (default 8000; 0 = any free port)
   --s3-port N           S3 port (default 9000; 0 = any free port)
-  --only dynamodb|s3    start just one of them
+  --sqs-port N          SQS port (default ${SQS_DEFAULT_PORT}; 0 = any free port)
+  --only dynamodb|s3|sqs
+                        start just one of them
   --create-table-ms N   how long a new table stays CREATING (default 0)
   --events-url URL      where to POST each object created or deleted (an agent's /events/s3, so
                         that the functions a bucket notifies run; default ESB_S3_EVENTS_URL)
@@ -29,7 +33,9 @@ export interface StorageArgs {
   host: string;
   dynamodbPort: number;
   s3Port: number;
-  only: 'dynamodb' | 's3' | undefined;
+  /** Absent: any free port (parseStorageArgs always sets it; callers that build args by hand may leave it out). */
+  sqsPort?: number;
+  only: 'dynamodb' | 's3' | 'sqs' | undefined;
   createTableMs: number;
   eventsUrl?: string;
   streamsUrl?: string;
@@ -51,6 +57,7 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
       host: { type: 'string' },
       'dynamodb-port': { type: 'string' },
       's3-port': { type: 'string' },
+      'sqs-port': { type: 'string' },
       only: { type: 'string' },
       'create-table-ms': { type: 'string' },
       'events-url': { type: 'string' },
@@ -61,7 +68,7 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
   });
   if (values.help) return undefined;
   const only = values.only;
-  if (only !== undefined && only !== 'dynamodb' && only !== 's3') throw new Error(`--only must be "dynamodb" or "s3", not "${only}"`);
+  if (only !== undefined && only !== 'dynamodb' && only !== 's3' && only !== 'sqs') throw new Error(`--only must be "dynamodb", "s3" or "sqs", not "${only}"`);
   const createTableMs = values['create-table-ms'] === undefined ? 0 : Number(values['create-table-ms']);
   if (!Number.isInteger(createTableMs) || createTableMs < 0) throw new Error(`--create-table-ms must be a whole number >= 0`);
   const eventsUrl = values['events-url'] ?? process.env.ESB_S3_EVENTS_URL;
@@ -73,6 +80,7 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
     host: values.host ?? '127.0.0.1',
     dynamodbPort: port('dynamodb-port', values['dynamodb-port'], 8000),
     s3Port: port('s3-port', values['s3-port'], 9000),
+    sqsPort: port('sqs-port', values['sqs-port'], SQS_DEFAULT_PORT),
     only,
     createTableMs,
     ...(eventsUrl ? { eventsUrl } : {}),
@@ -107,7 +115,7 @@ function postTo(url: string, what: string): (event: ObjectEvent | StreamRecord) 
 }
 
 const command: Command = {
-  summary: 'run the embedded DynamoDB- and S3-compatible servers',
+  summary: 'run the embedded DynamoDB-, S3- and SQS-compatible servers',
   async run(argv) {
     const args = parseStorageArgs(argv, process.cwd());
     if (!args) {
@@ -117,6 +125,7 @@ const command: Command = {
     const storage = await startStorageFromArgs(args);
     if (storage.dynamodbEndpoint) process.stdout.write(`DynamoDB: ${storage.dynamodbEndpoint}\n`);
     if (storage.s3Endpoint) process.stdout.write(`S3:       ${storage.s3Endpoint} (path-style)\n`);
+    if (storage.sqsEndpoint) process.stdout.write(`SQS:      ${storage.sqsEndpoint}\n`);
     process.stdout.write(`data:     ${args.dataDir}\n`);
     await new Promise<void>((done) => {
       process.once('SIGINT', done).once('SIGTERM', done);

@@ -1,0 +1,413 @@
+// The storage's SQS-compatible server (docs/sqs.md): HTTP in front of the queue model
+// (sqs-queues.ts). It reads a request (body capped), tells the JSON protocol from the query
+// protocol (sqs-wire.ts), runs the operation (sqs-actions.ts), waits for a long poll, and keeps
+// a snapshot of the queues in its folder when it has one (written atomically, debounced, and
+// on close; loaded at start).
+import { randomUUID } from 'node:crypto';
+import { readFile, mkdir, open, rm } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { cleanStaleTmp, isPidAlive, SQS_DEFAULT_PORT, writeFileAtomic } from '@esb/contracts';
+import { runAction, type ActionContext, type LongPoll, type Output } from './sqs-actions.js';
+import { QueueStore, SqsError, type QueueClock, type QueueLimits } from './sqs-queues.js';
+import { JSON_CONTENT_TYPE, jsonError, queryToInput, xmlError, xmlResponse } from './sqs-wire.js';
+import { hostForUrl } from './s3-server.js';
+
+export interface SqsServerOptions {
+  /** Address to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Default SQS_DEFAULT_PORT (9324); 0 picks a free port. */
+  port?: number;
+  /** Folder of the queues' snapshot (`queues.json`); without one the queues live in memory only. */
+  directory?: string;
+  clock?: QueueClock;
+  limits?: Partial<QueueLimits>;
+  /** Largest request body accepted (default 2 MiB). */
+  maxBodyBytes?: number;
+  /** How long after a change the snapshot is written (default 50 ms). */
+  snapshotDelayMs?: number;
+  /** Told of a snapshot that could not be written (the queues keep working in memory). */
+  onError?: (err: Error) => void;
+}
+
+export interface RunningSqsServer {
+  /** `http://<host>:<port>` */
+  endpoint: string;
+  port: number;
+  /** The queue model, for tests and tools that run in the same process. */
+  store: QueueStore;
+  /** Writes the snapshot now (when there is a folder), and waits for it. */
+  flush(): Promise<void>;
+  /** ReceiveMessage calls waiting for a message right now (long polls). */
+  waitingReceives(): number;
+  close(): Promise<void>;
+}
+
+export const SQS_SNAPSHOT_FILE = 'queues.json';
+const LOCK_FILE = 'queues.lock';
+export const SQS_MAX_BODY_BYTES = 2 * 1024 * 1024;
+const SWEEP_INTERVAL_MS = 60_000;
+
+/** A snapshot that cannot be read: names the file; moving it away starts the server with no queues. */
+export class SqsSnapshotError extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+    options?: { cause: unknown },
+  ) {
+    super(`the SQS snapshot ${file} cannot be loaded: ${reason} (move it away to start with no queues)`, options);
+    this.name = 'SqsSnapshotError';
+  }
+}
+
+export async function startSqsServer(options: SqsServerOptions = {}): Promise<RunningSqsServer> {
+  const host = options.host ?? '127.0.0.1';
+  const maxBodyBytes = options.maxBodyBytes ?? SQS_MAX_BODY_BYTES;
+  const onError = options.onError ?? ((err: Error) => process.stderr.write(`esb sqs: ${err.message}\n`));
+  const store = new QueueStore({ clock: options.clock, limits: options.limits });
+
+  let snapshots: SnapshotWriter | undefined;
+  let releaseLock: (() => Promise<void>) | undefined;
+  if (options.directory) {
+    await mkdir(options.directory, { recursive: true });
+    releaseLock = await lockFolder(options.directory);
+    try {
+      await cleanStaleTmp(options.directory);
+      await loadSnapshot(store, join(options.directory, SQS_SNAPSHOT_FILE));
+    } catch (err) {
+      await releaseLock();
+      throw err;
+    }
+    snapshots = new SnapshotWriter(join(options.directory, SQS_SNAPSHOT_FILE), store, options.snapshotDelayMs ?? 50, onError);
+  }
+  const polls = new LongPolls(store);
+  store.onChange = (queue) => {
+    snapshots?.changed();
+    polls.changed(queue);
+  };
+
+  const server = createServer((req, res) => {
+    void serve(req, res, { store, polls, maxBodyBytes, endpointHost: () => endpointHost }).catch((err: unknown) => {
+      onError(err instanceof Error ? err : new Error(String(err)));
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  let endpointHost = '';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? SQS_DEFAULT_PORT, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await releaseLock?.();
+    throw err;
+  }
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : (options.port ?? SQS_DEFAULT_PORT);
+  endpointHost = `${hostForUrl(host)}:${port}`;
+  const sweeper = setInterval(() => store.sweep(), SWEEP_INTERVAL_MS).unref();
+
+  let closed: Promise<void> | undefined;
+  return {
+    endpoint: `http://${endpointHost}`,
+    port,
+    store,
+    flush: async () => snapshots?.flush(),
+    waitingReceives: () => polls.size,
+    close() {
+      closed ??= (async () => {
+        clearInterval(sweeper);
+        polls.endAll();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Long polls were just answered: let those answers go out before cutting connections.
+          setImmediate(() => server.closeAllConnections());
+        });
+        await snapshots?.flush();
+        await releaseLock?.();
+      })();
+      return closed;
+    },
+  };
+}
+
+// ---- one request ----------------------------------------------------------------------------
+
+interface ServeContext {
+  store: QueueStore;
+  polls: LongPolls;
+  maxBodyBytes: number;
+  endpointHost: () => string;
+}
+
+const HOST_HEADER = /^[A-Za-z0-9._~-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
+
+async function serve(req: IncomingMessage, res: ServerResponse, ctx: ServeContext): Promise<void> {
+  const requestId = randomUUID();
+  const target = req.headers['x-amz-target'];
+  const json = typeof target === 'string' && target.length > 0;
+  const respondError = (err: SqsError) => {
+    // A body refused for its size is left unread: the connection cannot carry another request.
+    const extra: Record<string, string> = err.code === 'RequestEntityTooLarge' ? { connection: 'close' } : {};
+    if (json) {
+      const { body, headers } = jsonError(err);
+      send(res, err.status, JSON_CONTENT_TYPE, body, { ...headers, ...extra, 'x-amzn-requestid': requestId });
+    } else {
+      send(res, err.status, 'text/xml', xmlError(err, requestId), { ...extra, 'x-amzn-requestid': requestId });
+    }
+  };
+  try {
+    const body = await readBody(req, ctx.maxBodyBytes);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const host = req.headers.host;
+    const baseUrl = `http://${host && HOST_HEADER.test(host) ? host : ctx.endpointHost()}`;
+    const context: ActionContext = { baseUrl, ...senderOf(req.headers.authorization) };
+    let action: string;
+    let input: unknown;
+    if (json) {
+      action = (target as string).replace(/^AmazonSQS\./, '');
+      try {
+        input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+      } catch (err) {
+        throw new SqsError('SerializationException', `The request body is not JSON: ${(err as Error).message}`);
+      }
+    } else {
+      const fields = [...url.searchParams, ...new URLSearchParams(body.toString('utf8'))];
+      action = '';
+      for (const [key, value] of fields) if (key === 'Action') action = value;
+      if (action === '') throw new SqsError('MissingParameter', 'The request must contain the parameter Action.');
+      input = queryToInput(fields);
+      // The query protocol posts to the queue URL itself: its path names the queue.
+      if (url.pathname !== '/') context.pathQueueUrl = `${baseUrl}${url.pathname}`;
+    }
+    const outcome = runAction(ctx.store, action, input, context);
+    const output = 'poll' in outcome ? await ctx.polls.wait(outcome.poll, res) : outcome.output;
+    if (output === undefined) return; // the client went away while waiting
+    if (json) send(res, 200, JSON_CONTENT_TYPE, JSON.stringify(output), { 'x-amzn-requestid': requestId });
+    else send(res, 200, 'text/xml', xmlResponse(action, output, requestId), { 'x-amzn-requestid': requestId });
+  } catch (err) {
+    if (err instanceof SqsError) respondError(err);
+    else respondError(new SqsError('InternalFailure', `esb's SQS server failed on this request: ${err instanceof Error ? err.message : String(err)}`));
+  }
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string>): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(body);
+}
+
+/** The access key of a SigV4 Authorization header: the SenderId of what the request sends. */
+function senderOf(authorization: string | undefined): { senderId?: string } {
+  const key = authorization === undefined ? undefined : /Credential=([A-Za-z0-9]{1,128})\//.exec(authorization)?.[1];
+  return key ? { senderId: key } : {};
+}
+
+/** The body, refused beyond `max` bytes (unread rest: the answer closes the connection). */
+function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
+  const tooLarge = () => new SqsError('RequestEntityTooLarge', `The request body is larger than ${max} bytes, the limit of esb's SQS server.`);
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) return Promise.reject(tooLarge());
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > max) {
+        done = true;
+        req.pause();
+        reject(tooLarge());
+        return;
+      }
+      parts.push(chunk);
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      resolve(Buffer.concat(parts));
+    });
+    req.on('error', (err) => {
+      if (done) return;
+      done = true;
+      reject(err);
+    });
+  });
+}
+
+// ---- long polling ---------------------------------------------------------------------------
+
+interface Waiter {
+  queue: string;
+  wake(): void;
+  end(): void;
+}
+
+/**
+ * ReceiveMessage calls waiting for a message: woken by any change to their queue (a send, a
+ * delete that frees a FIFO group, a visibility change) and by a timer set for the next message
+ * to become visible; answered empty when their wait ends.
+ */
+class LongPolls {
+  private readonly waiters = new Set<Waiter>();
+  private readonly changedQueues = new Set<string>();
+  private wakeScheduled = false;
+
+  constructor(private readonly store: QueueStore) {}
+
+  get size(): number {
+    return this.waiters.size;
+  }
+
+  /** The answer: messages, or the empty answer at the end of the wait; undefined when the client left first. */
+  wait(poll: LongPoll, res: ServerResponse): Promise<Output | undefined> {
+    return new Promise((resolve, reject) => {
+      const deadline = Date.now() + poll.waitSeconds * 1000;
+      let timer: NodeJS.Timeout | undefined;
+      const finish = (output: Output | undefined) => {
+        clearTimeout(timer);
+        this.waiters.delete(waiter);
+        res.off('close', onClose);
+        resolve(output);
+      };
+      const onClose = () => finish(undefined);
+      const schedule = () => {
+        clearTimeout(timer);
+        const now = Date.now();
+        if (now >= deadline) return finish(poll.empty);
+        const next = this.store.nextVisibleAt(poll.queue);
+        const untilNext = next === undefined ? Infinity : next - this.store.clock.now();
+        timer = setTimeout(waiter.wake, Math.max(0, Math.min(deadline - now, untilNext)));
+      };
+      const waiter: Waiter = {
+        queue: poll.queue,
+        wake: () => {
+          try {
+            const output = poll.attempt();
+            if (output) finish(output);
+            else schedule();
+          } catch (err) {
+            clearTimeout(timer);
+            this.waiters.delete(waiter);
+            res.off('close', onClose);
+            reject(err);
+          }
+        },
+        end: () => finish(poll.empty),
+      };
+      this.waiters.add(waiter);
+      res.once('close', onClose);
+      schedule();
+    });
+  }
+
+  /** Called from inside the model: the waiters run after the change is complete, not within it. */
+  changed(queue: string): void {
+    this.changedQueues.add(queue);
+    if (this.wakeScheduled) return;
+    this.wakeScheduled = true;
+    setImmediate(() => {
+      this.wakeScheduled = false;
+      const queues = new Set(this.changedQueues);
+      this.changedQueues.clear();
+      for (const waiter of [...this.waiters]) if (queues.has(waiter.queue) && this.waiters.has(waiter)) waiter.wake();
+    });
+  }
+
+  endAll(): void {
+    for (const waiter of [...this.waiters]) waiter.end();
+  }
+}
+
+// ---- persistence ----------------------------------------------------------------------------
+
+async function loadSnapshot(store: QueueStore, file: string): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw new SqsSnapshotError(file, (err as Error).message, { cause: err });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new SqsSnapshotError(file, `not JSON (${(err as Error).message})`, { cause: err });
+  }
+  try {
+    store.loadSnapshot(data);
+  } catch (err) {
+    throw new SqsSnapshotError(file, (err as Error).message, { cause: err });
+  }
+}
+
+/** Writes the snapshot a little after changes (one write for a burst of them), never two writes at once. */
+class SnapshotWriter {
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> | undefined;
+  private dirty = false;
+
+  constructor(
+    private readonly file: string,
+    private readonly store: QueueStore,
+    private readonly delayMs: number,
+    private readonly onError: (err: Error) => void,
+  ) {}
+
+  changed(): void {
+    this.dirty = true;
+    if (!this.timer && !this.writing) this.timer = setTimeout(() => void this.write(), this.delayMs);
+  }
+
+  async flush(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.writing;
+    if (this.dirty) await this.write();
+  }
+
+  private write(): Promise<void> {
+    this.timer = undefined;
+    this.dirty = false;
+    const text = JSON.stringify(this.store.toSnapshot());
+    this.writing = writeFileAtomic(this.file, text)
+      .catch((err: unknown) => this.onError(new Error(`cannot write the SQS snapshot ${this.file}: ${(err as Error).message}`, { cause: err })))
+      .finally(() => {
+        this.writing = undefined;
+        if (this.dirty && !this.timer) this.timer = setTimeout(() => void this.write(), this.delayMs);
+      });
+    return this.writing;
+  }
+}
+
+/** Folders locked by this process (a second server on the same folder would overwrite the first's snapshots). */
+const lockedHere = new Set<string>();
+
+/** Takes the folder for this server: a lock file with the pid, taken over only when its process is gone. */
+async function lockFolder(directory: string): Promise<() => Promise<void>> {
+  const file = join(directory, LOCK_FILE);
+  if (lockedHere.has(file)) throw new Error(`the SQS data folder ${directory} is in use by another SQS server of this process`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const handle = await open(file, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
+      const pid = Number((await readFile(file, 'utf8').catch(() => '')).trim());
+      if (pid !== process.pid && isPidAlive(pid)) throw new Error(`the SQS data folder ${directory} is in use by another esb storage (process ${pid})`);
+      await rm(file, { force: true });
+    }
+  }
+  lockedHere.add(file);
+  return async () => {
+    lockedHere.delete(file);
+    await rm(file, { force: true });
+  };
+}
