@@ -1,6 +1,7 @@
 // Against the real embedded servers (dynalite + s3rver with esb's fixes).
 import { DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetBucketLifecycleConfigurationCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
@@ -216,6 +217,55 @@ describe('provision against the embedded servers', () => {
       fnS3?.destroy();
       for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
       Object.assign(process.env, saved);
+    }
+  });
+
+  it('creates queues (dead-letter targets first), a second run writes nothing, changed attributes are set, a FIFO mismatch is a warning', async () => {
+    const sqs = new SQSClient({ endpoint: storage.sqsEndpoint, region: 'us-east-1', credentials });
+    try {
+      const dlqArn = 'arn:aws:sqs:us-east-1:123456789012:jobs-dlq';
+      const queues = (visibility: number): ResourcesFile => ({
+        resources: {
+          sqs: [
+            { QueueName: 'jobs', VisibilityTimeout: visibility, RedrivePolicy: { deadLetterTargetArn: dlqArn, maxReceiveCount: 2 } },
+            { QueueName: 'jobs-dlq', MessageRetentionPeriod: 1_209_600 },
+            { QueueName: 'orders.fifo', FifoQueue: true, ContentBasedDeduplication: true },
+          ],
+        },
+      });
+      const sqsOpts = { ...opts, sqsEndpoint: storage.sqsEndpoint };
+      const { log, lines } = recorder();
+      const first = await provision(queues(5), { ...sqsOpts, log });
+      expect(first.queues).toEqual([
+        { name: 'jobs', status: 'created' },
+        { name: 'jobs-dlq', status: 'created' },
+        { name: 'orders.fifo', status: 'created' },
+      ]);
+      expect(lines.info).toContain('created queue "jobs"');
+      const url = (await sqs.send(new GetQueueUrlCommand({ QueueName: 'jobs' }))).QueueUrl!;
+      const attrs = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }))).Attributes!;
+      expect(attrs.VisibilityTimeout).toBe('5');
+      expect(JSON.parse(attrs.RedrivePolicy!)).toMatchObject({ deadLetterTargetArn: dlqArn, maxReceiveCount: 2 });
+      const fifoUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: 'orders.fifo' }))).QueueUrl!;
+      expect((await sqs.send(new GetQueueAttributesCommand({ QueueUrl: fifoUrl, AttributeNames: ['FifoQueue', 'ContentBasedDeduplication'] }))).Attributes).toEqual({ FifoQueue: 'true', ContentBasedDeduplication: 'true' });
+
+      // A message sent now survives the re-provisioning below: queues are never re-created.
+      await sqs.send(new SendMessageCommand({ QueueUrl: url, MessageBody: 'kept' }));
+      const again = await provision(queues(5), sqsOpts);
+      expect(again.queues.map((q) => q.status)).toEqual(['exists', 'exists', 'exists']);
+      expect(again.warnings).toEqual([]);
+
+      const changed = await provision(queues(9), sqsOpts);
+      expect(changed.queues.find((q) => q.name === 'jobs')).toEqual({ name: 'jobs', status: 'updated' });
+      expect((await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['VisibilityTimeout'] }))).Attributes).toEqual({ VisibilityTimeout: '9' });
+      const received = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, WaitTimeSeconds: 0 }));
+      expect(received.Messages?.map((m) => m.Body)).toEqual(['kept']);
+
+      await sqs.send(new CreateQueueCommand({ QueueName: 'plain' }));
+      const mismatch = await provision({ resources: { sqs: [{ QueueName: 'plain', FifoQueue: true }] } } as ResourcesFile, sqsOpts);
+      expect(mismatch.warnings).toEqual([expect.stringMatching(/queue "plain" exists at .* not as a FIFO queue, unlike resources\.yml: left as it is/)]);
+    } finally {
+      sqs.destroy();
     }
   });
 
