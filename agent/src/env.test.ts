@@ -59,8 +59,8 @@ describe('buildInstanceEnv', () => {
 });
 
 describe('baseInstanceEnv and processRuntimePath', () => {
-  it('gives PATH, HOME (/tmp unless given), locale and time zone, and Python its output flags', () => {
-    expect(baseInstanceEnv({ runtime: 'nodejs20.x', path: '/bin' })).toEqual({ PATH: '/bin', HOME: '/tmp', LANG: 'C.UTF-8', TZ: ':UTC' });
+  it('gives PATH, HOME (/tmp unless given), locale and time zone, Python its output flags, and Node no AWS SDK notice about its own version', () => {
+    expect(baseInstanceEnv({ runtime: 'nodejs20.x', path: '/bin' })).toEqual({ PATH: '/bin', HOME: '/tmp', LANG: 'C.UTF-8', TZ: ':UTC', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' });
     expect(baseInstanceEnv({ runtime: 'python3.12', path: '/bin', home: '/own' })).toEqual({
       PATH: '/bin',
       HOME: '/own',

@@ -89,6 +89,7 @@ function setup(event: Record<string, unknown> = {}, answer: Answer = () => ({}),
   queue.failure = o.failure;
   const calls: Array<{ fn: string; records: any[] }> = [];
   const warnings: string[] = [];
+  const infos: string[] = [];
   const file = (e: Record<string, unknown> | undefined) =>
     FunctionsFile.parse({ functions: { worker: { events: e ? [{ type: 'sqs', name: 'Jobs', queue: 'jobs', ...e }] : [], ...(o.maxCapacity ? { scaling: { max_capacity: o.maxCapacity } } : {}) } } });
   const delivery = new SqsDelivery({
@@ -104,11 +105,11 @@ function setup(event: Record<string, unknown> = {}, answer: Answer = () => ({}),
       return { requestId: 'r', durationMs: 1, payload: Buffer.from('null'), ...(await answer(records, calls.length)) };
     },
     warn: (_f, m) => warnings.push(m),
-    info: () => undefined,
+    info: (_f, m) => infos.push(m),
   });
   delivery.setFunctions(file(event));
   const bodies = () => calls.map((c) => c.records.map((r: any) => r.body));
-  return { clock, queue, calls, bodies, warnings, delivery, file };
+  return { clock, queue, calls, bodies, warnings, infos, delivery, file };
 }
 
 describe('the SQS event, as Lambda builds it', () => {
@@ -191,7 +192,7 @@ describe('batching decisions', () => {
   });
 
   it('says why a queue cannot be read', () => {
-    expect(describeSqsError(Object.assign(new Error('x'), { name: 'QueueDoesNotExist' }), 'jobs', ENDPOINT)).toBe(`queue jobs does not exist on ${ENDPOINT} (not provisioned yet?)`);
+    expect(describeSqsError(Object.assign(new Error('x'), { name: 'QueueDoesNotExist' }), 'jobs', ENDPOINT)).toBe(`queue jobs does not exist on ${ENDPOINT} yet`);
     expect(describeSqsError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), 'jobs', ENDPOINT)).toBe(`cannot reach ${ENDPOINT} (ECONNREFUSED)`);
   });
 });
@@ -305,8 +306,24 @@ describe('SQS delivery', () => {
     }
   });
 
-  it('a queue that does not exist yet: one warning, retries with backoff (1 s doubling to 30 s), then reads it', async () => {
-    const { clock, queue, bodies, warnings, delivery } = setup({}, undefined, { failure: Object.assign(new Error('The specified queue does not exist.'), { name: 'QueueDoesNotExist' }) });
+  it('a queue that does not exist yet (a deploy provisions it after the mapping starts): said once, not warned, polled every second, then read', async () => {
+    const { clock, queue, bodies, warnings, infos, delivery } = setup({}, undefined, { failure: Object.assign(new Error('The specified queue does not exist.'), { name: 'QueueDoesNotExist' }) });
+    await clock.settle(0);
+    for (let i = 0; i < 5; i++) await clock.settle(1000);
+    expect(queue.receives).toHaveLength(6);
+    expect(warnings).toEqual([]);
+    expect(infos.filter((m) => m.includes('does not exist'))).toEqual([`SQS mapping Jobs of worker: queue jobs does not exist on ${ENDPOINT} yet; polling it every 1 s`]);
+    expect(delivery.list()[0].error).toContain('does not exist');
+    queue.failure = undefined;
+    queue.send('a');
+    await clock.settle(1000);
+    expect(bodies()).toEqual([['a']]);
+    expect(delivery.list()[0].error).toBeUndefined();
+    expect(infos).toContain('SQS mapping Jobs of worker: reading queue jobs again');
+  });
+
+  it('an endpoint that does not answer: one warning, retries with backoff (1 s doubling to 30 s), then reads the queue', async () => {
+    const { clock, queue, bodies, warnings, delivery } = setup({}, undefined, { failure: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
     await clock.settle(0);
     expect(queue.receives).toHaveLength(1);
     await clock.settle(1000);
@@ -316,8 +333,8 @@ describe('SQS delivery', () => {
     await clock.settle(120_000);
     const times = queue.receives.length;
     expect(times).toBeLessThan(12); // 8 s, 16 s, then every 30 s: never a tight loop
-    expect(warnings).toEqual([`SQS mapping Jobs of worker: queue jobs does not exist on ${ENDPOINT} (not provisioned yet?); retrying (1 s doubling to 30 s)`]);
-    expect(delivery.list()[0].error).toContain('does not exist');
+    expect(warnings).toEqual([`SQS mapping Jobs of worker: cannot reach ${ENDPOINT} (ECONNREFUSED); retrying (1 s doubling to 30 s)`]);
+    expect(delivery.list()[0].error).toContain('cannot reach');
     queue.failure = undefined;
     queue.send('a');
     await clock.settle(30_000);

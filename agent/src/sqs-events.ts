@@ -14,6 +14,12 @@ export const SQS_MAX_RECEIVE = 10;
 export const SQS_MAX_WAIT_SECONDS = 20;
 const FIRST_RETRY_MS = 1000;
 const MAX_RETRY_MS = 30_000;
+/**
+ * A queue that does not exist yet is polled again every second: a deploy writes functions.yml
+ * (and so starts the mapping) before it provisions the queue, and the first messages should not
+ * wait for a long backoff.
+ */
+const MISSING_QUEUE_RETRY_MS = 1000;
 /** An empty answer to a long poll sooner than this: the server does not wait, so the poller does. */
 const MIN_EMPTY_POLL_MS = 1000;
 
@@ -182,11 +188,16 @@ export function mappingConcurrency(event: Pick<SqsQueueEvent, 'maximum_concurren
   return Math.max(1, Math.min(event.maximum_concurrency ?? 1, functionMaxCapacity));
 }
 
+/** True when SQS said the queue does not exist. */
+export function isMissingQueue(err: unknown): boolean {
+  const e = (err ?? {}) as { name?: string; Code?: string };
+  return e.name === 'QueueDoesNotExist' || e.name === 'AWS.SimpleQueueService.NonExistentQueue' || e.Code === 'AWS.SimpleQueueService.NonExistentQueue';
+}
+
 /** Why a receive failed, said once per outage: a queue not provisioned yet, an endpoint not up. */
 export function describeSqsError(err: unknown, queue: string, endpoint: string): string {
-  const e = (err ?? {}) as { name?: string; Code?: string; code?: string; message?: string; cause?: { code?: string } };
-  if (e.name === 'QueueDoesNotExist' || e.name === 'AWS.SimpleQueueService.NonExistentQueue' || e.Code === 'AWS.SimpleQueueService.NonExistentQueue')
-    return `queue ${queue} does not exist on ${endpoint} (not provisioned yet?)`;
+  const e = (err ?? {}) as { code?: string; message?: string; cause?: { code?: string } };
+  if (isMissingQueue(err)) return `queue ${queue} does not exist on ${endpoint} yet`;
   const code = e.code ?? e.cause?.code;
   if (code && /^E[A-Z]+$/.test(code)) return `cannot reach ${endpoint} (${code})`;
   return e.message || String(err);
@@ -346,9 +357,18 @@ export class SqsDelivery {
       } catch (err) {
         if (p.stopped) break;
         const reason = describeSqsError(err, p.event.queue, this.o.endpoint!);
+        const fields = { fn: p.functionName, mapping: p.event.name, queue: p.event.queue };
+        // Expected for a moment after every deploy that adds a queue: said, not warned.
+        if (isMissingQueue(err)) {
+          if (reason !== p.error) this.o.info(fields, `SQS mapping ${p.event.name} of ${p.functionName}: ${reason}; polling it every ${MISSING_QUEUE_RETRY_MS / 1000} s`);
+          p.error = reason;
+          failures = 0;
+          await this.sleep(p, MISSING_QUEUE_RETRY_MS);
+          continue;
+        }
         const wait = Math.min(FIRST_RETRY_MS * 2 ** failures, MAX_RETRY_MS);
         failures++;
-        if (reason !== p.error) this.o.warn({ fn: p.functionName, mapping: p.event.name, queue: p.event.queue }, `SQS mapping ${p.event.name} of ${p.functionName}: ${reason}; retrying (${FIRST_RETRY_MS / 1000} s doubling to ${MAX_RETRY_MS / 1000} s)`);
+        if (reason !== p.error) this.o.warn(fields, `SQS mapping ${p.event.name} of ${p.functionName}: ${reason}; retrying (${FIRST_RETRY_MS / 1000} s doubling to ${MAX_RETRY_MS / 1000} s)`);
         p.error = reason;
         await this.sleep(p, wait);
         continue;
