@@ -1,10 +1,11 @@
-// The Storage page's reads against the real embedded DynamoDB server: a scan reports the table's
-// key, a query by partition key (and sort key prefix) returns only those items, and a value that
-// does not fit the key is refused by name.
+// The Storage page's reads against the real embedded DynamoDB and SQS servers: a scan reports the
+// table's key, a query by partition key (and sort key prefix) returns only those items, a value
+// that does not fit the key is refused by name, and queues show their message counts.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@esb/contracts';
 import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,7 @@ import { createStorageBrowser, StorageQueryError, type StorageBrowser } from '@e
 describe('storage browser queries', () => {
   let dir: string;
   let storage: EmbeddedStorage;
+  let queues: EmbeddedStorage;
   let browser: StorageBrowser;
 
   beforeAll(async () => {
@@ -35,12 +37,14 @@ describe('storage browser queries', () => {
     }
     await ddb.send(new PutItemCommand({ TableName: 'counters', Item: { n: { N: '7' }, label: { S: 'seven' } } }));
     ddb.destroy();
-    browser = createStorageBrowser({ dynamodbEndpoint: storage.dynamodbEndpoint, region: LOCAL_REGION });
+    queues = await startEmbeddedStorage({ dataDir: path.join(dir, 'sqs'), sqsPort: 0, only: 'sqs' });
+    browser = createStorageBrowser({ dynamodbEndpoint: storage.dynamodbEndpoint, sqsEndpoint: queues.sqsEndpoint, region: LOCAL_REGION });
   }, 60_000);
 
   afterAll(async () => {
     browser?.close();
     await storage?.close();
+    await queues?.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -55,6 +59,26 @@ describe('storage browser queries', () => {
     const second = await browser.query('orders', { partition: 'ann' }, 2, first.next);
     expect(second.items.map((i) => i.sk)).toEqual(['profile']);
     expect((await browser.query('orders', { partition: 'carol' }, 50)).items).toEqual([]);
+  });
+
+  it('lists queues with their visible, in-flight and delayed messages and their dead-letter queue', async () => {
+    expect(await browser.queues()).toEqual([]);
+    const sqs = new SQSClient({ endpoint: queues.sqsEndpoint, region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS } });
+    try {
+      await sqs.send(new CreateQueueCommand({ QueueName: 'jobs-dlq' }));
+      const jobs = (
+        await sqs.send(new CreateQueueCommand({ QueueName: 'jobs', Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: 'arn:aws:sqs:us-east-1:123456789012:jobs-dlq', maxReceiveCount: 3 }) } }))
+      ).QueueUrl!;
+      for (const body of ['a', 'b', 'c']) await sqs.send(new SendMessageCommand({ QueueUrl: jobs, MessageBody: body }));
+      await sqs.send(new SendMessageCommand({ QueueUrl: jobs, MessageBody: 'later', DelaySeconds: 600 }));
+      await sqs.send(new ReceiveMessageCommand({ QueueUrl: jobs, MaxNumberOfMessages: 1, VisibilityTimeout: 600 }));
+      expect(await browser.queues()).toEqual([
+        { name: 'jobs', visible: 2, inFlight: 1, delayed: 1, deadLetterQueue: 'jobs-dlq' },
+        { name: 'jobs-dlq', visible: 0, inFlight: 0, delayed: 0 },
+      ]);
+    } finally {
+      sqs.destroy();
+    }
   });
 
   it('number keys take numbers; a value or prefix the key cannot take is refused with the reason', async () => {

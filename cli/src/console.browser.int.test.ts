@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@esb/contracts';
 import { EXAMPLES_DIR, startDev, type RunningDev } from './dev.js';
 import { esb, eventually } from '@esb/controller/testing';
 
@@ -31,7 +33,7 @@ describe.skipIf(!haveBrowser)('the esb console in a real browser (esb dev, proce
   beforeAll(async () => {
     await mkdir(ARTIFACTS, { recursive: true });
     ws = await mkdtemp(path.join(tmpdir(), 'esb-console-'));
-    dev = await startDev({ workspace: ws, port: 0, dynamodbPort: 0, s3Port: 0, log: pino({ level: 'silent' }) });
+    dev = await startDev({ workspace: ws, port: 0, dynamodbPort: 0, s3Port: 0, sqsPort: 0, log: pino({ level: 'silent' }) });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
     page = await browser.newPage({ viewport: { width: 1360, height: 820 } });
   }, 90_000);
@@ -136,7 +138,11 @@ describe.skipIf(!haveBrowser)('the esb console in a real browser (esb dev, proce
     await shot('06-logs');
   }, 60_000);
 
-  it('shows tables with item counts and a scan, buckets with objects and downloads', async () => {
+  it('shows tables with item counts and a scan, buckets with objects and downloads, queues with their messages', async () => {
+    const sqs = new SQSClient({ endpoint: dev.info.sqs, region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS } });
+    const jobs = (await sqs.send(new CreateQueueCommand({ QueueName: 'console-jobs' }))).QueueUrl!;
+    await sqs.send(new SendMessageCommand({ QueueUrl: jobs, MessageBody: 'waiting' }));
+    sqs.destroy();
     expect((await fetch(`${dev.info.gateway}/items/41`, { method: 'PUT', body: 'forty-one' })).status).toBe(201);
     expect((await fetch(`${dev.info.gateway}/files/notes.txt`, { method: 'PUT', body: 'hello from s3' })).status).toBeLessThan(300);
     await page.click('#nav-storage');
@@ -154,6 +160,7 @@ describe.skipIf(!haveBrowser)('the esb console in a real browser (esb dev, proce
     expect(await page.locator('#table-scan .head').innerText()).toContain('Query of example-items');
     await page.click('#table-query button:has-text("Scan all")');
     await page.locator('#table-scan td:has-text("forty-one")').waitFor();
+    expect(await page.locator('tr[data-queue="console-jobs"]').innerText()).toMatch(/console-jobs\s+1\s+0\s+0/);
     const bucket = page.locator('tr[data-bucket="example-files"]');
     expect(await bucket.innerText()).toMatch(/example-files\s+1\b/);
     await bucket.locator('a').click();

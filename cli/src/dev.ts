@@ -137,7 +137,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
               deployments: async () => (controller ? (await controller.store.list()).map(deploymentView).sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`)) : []),
               routes: () => (gateway ? routeInfos(gateway.table()) : []),
               functions: () => (gateway && agent ? functionInfos(gateway.table(), agent.stats().functions) : []),
-              storage: createStorageBrowser({ dynamodbEndpoint: storage.dynamodbEndpoint, s3Endpoint: storage.s3Endpoint, region }),
+              storage: createStorageBrowser({ dynamodbEndpoint: storage.dynamodbEndpoint, s3Endpoint: storage.s3Endpoint, sqsEndpoint: storage.sqsEndpoint, region }),
               gatewayUrl: () => gatewayUrl,
             },
           });

@@ -450,7 +450,7 @@ function Storage({ kind, name }) {
   const { data, error } = useFetch(`${BASE}/api/storage`, [tick]);
   return html`
     <h1>Storage</h1>
-    <p class="sub">The DynamoDB tables and S3 buckets your functions use. <button onClick=${() => setTick(tick + 1)}>Refresh</button></p>
+    <p class="sub">The DynamoDB tables, S3 buckets and SQS queues your functions use. <button onClick=${() => setTick(tick + 1)}>Refresh</button></p>
     ${error && html`<div class="problem">${error}</div>`}
     <div class="cols">
       <div class="panel"><div class="head">Tables</div>
@@ -465,6 +465,12 @@ function Storage({ kind, name }) {
           <tbody>${data.buckets.map((b) => html`<tr data-bucket=${b.name}><td class="mono">${b.name}</td><td class="num">${b.objectCount}</td><td><a class="btn" href=${link('storage', 'buckets', b.name)}>Browse</a></td></tr>`)}</tbody>
         </table>`}
       </div>
+    </div>
+    <div class="panel"><div class="head">Queues</div>
+      ${!data ? html`<${Empty}>Loading…<//>` : (data.queues ?? []).length === 0 ? html`<${Empty}>No queues.<//>` : html`<table id="queues">
+        <thead><tr><th>Queue</th><th class="num">Visible</th><th class="num">In flight</th><th class="num">Delayed</th><th>Dead-letter queue</th></tr></thead>
+        <tbody>${data.queues.map((q) => html`<tr data-queue=${q.name}><td class="mono">${q.name}</td><td class="num">${q.visible}</td><td class="num">${q.inFlight}</td><td class="num">${q.delayed}</td><td class="mono">${q.deadLetterQueue ?? ''}</td></tr>`)}</tbody>
+      </table>`}
     </div>
     ${kind === 'tables' && name && html`<${TableScan} key=${name} name=${name} />`}
     ${kind === 'buckets' && name && html`<${BucketObjects} key=${name} name=${name} />`}`;

@@ -312,9 +312,9 @@ export function createConsole(opts: ConsoleOptions): EsbConsole {
 
     const storage = sources.storage;
     app.get('/api/storage', async () => {
-      if (!storage) return { tables: [], buckets: [] };
-      const [tables, buckets] = await Promise.all([storage.tables(), storage.buckets()]);
-      return { tables, buckets };
+      if (!storage) return { tables: [], buckets: [], queues: [] };
+      const [tables, buckets, queues] = await Promise.all([storage.tables(), storage.buckets(), storage.queues()]);
+      return { tables, buckets, queues };
     });
     // A scan by default; `pk` (and `sk`, a sort key prefix) make it a query by primary key.
     app.get('/api/storage/tables/:name', async (req, reply) => {

@@ -1,7 +1,8 @@
-// The Storage page's data: the tables and buckets of the DynamoDB- and S3-compatible servers
-// the functions use, read with the same AWS SDK clients users' code uses.
+// The Storage page's data: the tables, buckets and queues of the DynamoDB-, S3- and
+// SQS-compatible servers the functions use, read with the same AWS SDK clients users' code uses.
 import { DescribeTableCommand, DynamoDBClient, ListTablesCommand, QueryCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Readable } from 'node:stream';
 
@@ -13,6 +14,17 @@ export interface TableSummary {
 export interface BucketSummary {
   name: string;
   objectCount: number;
+}
+
+export interface QueueSummary {
+  name: string;
+  /** Messages a receive could take now. */
+  visible: number;
+  /** Received and not yet deleted (within their visibility timeout). */
+  inFlight: number;
+  delayed: number;
+  /** The queue a message moves to after maxReceiveCount receives (its RedrivePolicy). */
+  deadLetterQueue?: string;
 }
 
 export interface ScanPage {
@@ -59,12 +71,14 @@ export interface StorageBrowser {
   buckets(): Promise<BucketSummary[]>;
   objects(bucket: string, prefix?: string): Promise<ObjectSummary[]>;
   download(bucket: string, key: string): Promise<{ body: Readable; contentType?: string; contentLength?: number }>;
+  queues(): Promise<QueueSummary[]>;
   close(): void;
 }
 
 export interface StorageBrowserOptions {
   dynamodbEndpoint?: string;
   s3Endpoint?: string;
+  sqsEndpoint?: string;
   region: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
 }
@@ -76,6 +90,7 @@ export function createStorageBrowser(opts: StorageBrowserOptions): StorageBrowse
   const credentials = opts.credentials ?? { accessKeyId: 'esb-local', secretAccessKey: 'esb-local' };
   const ddb = opts.dynamodbEndpoint ? new DynamoDBClient({ endpoint: opts.dynamodbEndpoint, region: opts.region, credentials }) : undefined;
   const s3 = opts.s3Endpoint ? new S3Client({ endpoint: opts.s3Endpoint, region: opts.region, credentials, forcePathStyle: true }) : undefined;
+  const sqs = opts.sqsEndpoint ? new SQSClient({ endpoint: opts.sqsEndpoint, region: opts.region, credentials }) : undefined;
 
   async function countItems(table: string): Promise<number> {
     let count = 0;
@@ -184,11 +199,41 @@ export function createStorageBrowser(opts: StorageBrowserOptions): StorageBrowse
       const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
       return { body: res.Body as Readable, contentType: res.ContentType, contentLength: res.ContentLength };
     },
+    async queues() {
+      if (!sqs) return [];
+      const urls: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await sqs.send(new ListQueuesCommand({ MaxResults: 1000, NextToken: token }));
+        urls.push(...(page.QueueUrls ?? []));
+        token = page.NextToken;
+      } while (token && urls.length < MAX_COUNTED_ITEMS);
+      const summaries = await Promise.all(urls.map((url) => queueSummary(sqs, url)));
+      return summaries.sort((a, b) => a.name.localeCompare(b.name));
+    },
     close() {
       ddb?.destroy();
       s3?.destroy();
+      sqs?.destroy();
     },
   };
+}
+
+async function queueSummary(sqs: SQSClient, url: string): Promise<QueueSummary> {
+  const a = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }))).Attributes ?? {};
+  const summary: QueueSummary = {
+    name: url.slice(url.lastIndexOf('/') + 1),
+    visible: Number(a.ApproximateNumberOfMessages ?? 0),
+    inFlight: Number(a.ApproximateNumberOfMessagesNotVisible ?? 0),
+    delayed: Number(a.ApproximateNumberOfMessagesDelayed ?? 0),
+  };
+  try {
+    const target = a.RedrivePolicy ? (JSON.parse(a.RedrivePolicy) as { deadLetterTargetArn?: string }).deadLetterTargetArn : undefined;
+    if (target) summary.deadLetterQueue = target.slice(target.lastIndexOf(':') + 1);
+  } catch {
+    /* a policy that is not JSON: no dead-letter queue to show */
+  }
+  return summary;
 }
 
 function startKey(after: string | undefined): Record<string, AttributeValue> | undefined {
