@@ -163,7 +163,7 @@ async function main() {
   const server = startServer({
     name: 'esb dev (profiled)',
     cmd: process.execPath,
-    args: ['--cpu-prof', `--cpu-prof-dir=${devDir}`, path.join(REPO, 'cli', 'bin', 'esb.js'), 'dev', '--workspace', ws, '--port', String(port), '--no-examples', '--dynamodb-port', '0', '--s3-port', '0'],
+    args: ['--cpu-prof', `--cpu-prof-dir=${devDir}`, path.join(REPO, 'cli', 'bin', 'esb.js'), 'dev', '--workspace', ws, '--port', String(port), '--no-examples', '--dynamodb-port', '0', '--s3-port', '0', '--sqs-port', '0'],
     cwd: REPO,
     env: { ...process.env, ...(argv.includes('--quiet-logs') ? { LOG_LEVEL: 'warn' } : {}) },
     logFile: path.join(work, 'esb-dev.log'),

@@ -14,7 +14,7 @@ const SCRIPT = '/usr/bin/script';
 const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../e2e/artifacts/console');
 // eslint-disable-next-line no-control-regex
 const plain = (s: string) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replace(/\r/g, '');
-const devArgs = (ws: string) => ['dev', '--workspace', ws, '--port', '0', '--dynamodb-port', '0', '--s3-port', '0'];
+const devArgs = (ws: string) => ['dev', '--workspace', ws, '--port', '0', '--dynamodb-port', '0', '--s3-port', '0', '--sqs-port', '0'];
 
 async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000, seen?: () => string): Promise<T> {
   const deadline = Date.now() + timeoutMs;

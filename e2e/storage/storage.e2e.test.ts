@@ -1,10 +1,11 @@
-// Storage: the deploy provisions a DynamoDB table and an S3 bucket (s3-storage, database
-// services); Python handlers (boto3) put/get/query items and put/get/list objects through them.
+// Storage: the deploy provisions a DynamoDB table, an S3 bucket and an SQS queue (database,
+// s3-storage, queues services); Python handlers (boto3) put/get/query items, put/get/list
+// objects, and send jobs to the queue, which the agent's poller hands to another function.
 import { expect, it } from 'vitest';
 import { describeStack } from '../src/scenario.js';
-import { deploy, http } from '../src/stack.js';
+import { deploy, http, pollUntil } from '../src/stack.js';
 
-describeStack('storage: DynamoDB and S3 through the provisioned table and bucket', (stack) => {
+describeStack('storage: DynamoDB, S3 and SQS through the provisioned table, bucket and queue', (stack) => {
   it('puts, gets and queries items; puts, gets and lists objects', async () => {
     const s = stack();
     await deploy(s, 'storage/template.yml');
@@ -26,5 +27,11 @@ describeStack('storage: DynamoDB and S3 through the provisioned table and bucket
     expect(got.text).toBe(text);
     expect((await http(`${url}/files`)).json).toEqual({ bucket: 'e2e-files', keys: ['a.txt', 'b.txt'] });
     expect((await http(`${url}/files/none.txt`)).status).toBe(404);
+
+    // A job sent to the queue by one function container is handed to another by the agent.
+    expect((await http(`${url}/jobs/7`, { method: 'POST', body: 'queued work' })).status).toBe(202);
+    const stored = await pollUntil(() => http(`${url}/items/jobs/7`), (r) => r.status === 200, { everyMs: 500, withinMs: 60_000 });
+    expect(stored.ok, String(stored.last instanceof Error ? stored.last : stored.last.text)).toBe(true);
+    expect((await http(`${url}/items/jobs/7`)).json).toEqual({ owner: 'jobs', id: '7', text: 'queued work' });
   });
 });

@@ -127,7 +127,7 @@ export async function startEsbDev(opts: { workspace: string; runtime: 'process' 
   const server = startServer({
     name: `esb dev (${opts.runtime})`,
     cmd: process.execPath,
-    args: [...(opts.nodeArgs ?? []), ESB_BIN, 'dev', '--workspace', opts.workspace, '--port', String(port), '--no-examples', '--dynamodb-port', '0', '--s3-port', '0', '--runtime', opts.runtime],
+    args: [...(opts.nodeArgs ?? []), ESB_BIN, 'dev', '--workspace', opts.workspace, '--port', String(port), '--no-examples', '--dynamodb-port', '0', '--s3-port', '0', '--sqs-port', '0', '--runtime', opts.runtime],
     cwd: REPO,
     env: { ...process.env, ...opts.env },
     logFile: path.join(opts.logDir, `esb-dev-${opts.runtime}.log`),

@@ -18,7 +18,7 @@ export interface DevProcess {
 }
 
 export async function startDevProcess(workspace: string, env: NodeJS.ProcessEnv = {}): Promise<DevProcess> {
-  const child = spawn(process.execPath, [ESB_BIN, 'dev', '--workspace', workspace, '--port', '0', '--dynamodb-port', '0', '--s3-port', '0', '--no-examples'], {
+  const child = spawn(process.execPath, [ESB_BIN, 'dev', '--workspace', workspace, '--port', '0', '--dynamodb-port', '0', '--s3-port', '0', '--sqs-port', '0', '--no-examples'], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
