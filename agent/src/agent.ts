@@ -1,6 +1,6 @@
 // The agent: runs the functions of functions.yml as instances behind the Lambda Runtime API.
 // createAgent() wires the pool, a driver (process or docker), logs and schedules together.
-import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, nextSlice, SLICE_BUDGET_MS } from '@esb/contracts';
+import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, localQueueUrl, nextSlice, SLICE_BUDGET_MS } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -21,8 +21,8 @@ import { createProcessDriver, RUNTIME_DIR } from './process-driver.js';
 import { Scheduler } from './schedule.js';
 import { S3Notifier } from './s3-events.js';
 import { StreamDelivery } from './dynamodb-streams.js';
-import { SqsDelivery, type SqsMappingStats } from './sqs-events.js';
-import { createAsyncInvoker } from './async-invoke.js';
+import { createSqsClientPort, SqsDelivery, type SqsMappingStats, type SqsSender } from './sqs-events.js';
+import { createAsyncInvoker, deadLetterMessage, failureDestinationRecord, type ExhaustedInvocation } from './async-invoke.js';
 
 /** Defaults when functions.yml says nothing (documented in docs/agent.md). */
 export const AGENT_DEFAULTS = {
@@ -423,6 +423,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       asyncInvoker.close();
       await Promise.all([...pools.values()].map((p) => p.close()));
       await queuesClosed;
+      failureSender?.close();
       pools.clear();
       await driver.close();
       await sink.close();
@@ -430,7 +431,30 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   };
 
   // Asynchronous, as S3 and EventBridge invoke: nobody waits, a failure is retried.
-  const asyncInvoker = createAsyncInvoker({ clock, invoke: (fn, payload) => agent.invoke(fn, payload), functions: () => file.functions, warn: (fields, message) => log.warn(fields, message) });
+  // Spent ones go to the function's dead-letter queue or on-failure destination (SQS).
+  const failureSender = endpoints.sqs ? createSqsClientPort({ endpoint: endpoints.sqs, region, credentials }) : undefined;
+  const sendFailure = (f: ExhaustedInvocation, sender: SqsSender, endpoint: string) => {
+    const functionArn = `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${f.functionName}`;
+    for (const target of file.functions[f.functionName]?.async_failure_queues ?? []) {
+      const url = localQueueUrl(endpoint, target.queue);
+      let sent: Promise<void>;
+      if (target.kind === 'dlq') {
+        const m = deadLetterMessage(f);
+        sent = sender.send(url, m.body, m.attributes);
+      } else sent = sender.send(url, failureDestinationRecord(f, functionArn));
+      sent.catch((err: unknown) => log.warn({ fn: f.functionName, queue: target.queue }, `could not send a failed asynchronous invocation to queue ${target.queue}: ${String(err)}`));
+    }
+  };
+  const asyncInvoker = createAsyncInvoker({
+    clock,
+    invoke: (fn, payload) => agent.invoke(fn, payload),
+    functions: () => file.functions,
+    warn: (fields, message) => log.warn(fields, message),
+    exhausted: (f) => {
+      if (failureSender && endpoints.sqs) sendFailure(f, failureSender, endpoints.sqs);
+      else log.warn({ fn: f.functionName }, `no SQS endpoint is configured (AWS_ENDPOINT_URL_SQS): the failed asynchronous invocation is not sent to its queue`);
+    },
+  });
   const notifier = new S3Notifier({
     region,
     fire: (fn, payload, notification) => {

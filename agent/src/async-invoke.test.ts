@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FunctionsFile, type InvokeResult } from '@esb/contracts';
-import { createAsyncInvoker } from './async-invoke.js';
+import { createAsyncInvoker, deadLetterMessage, failureDestinationRecord, type ExhaustedInvocation } from './async-invoke.js';
 import { FakeClock } from './testing/fake-clock.js';
 
 function setup(fn: Record<string, unknown>, outcomes: Array<'fail' | 'ok'>) {
@@ -8,17 +8,20 @@ function setup(fn: Record<string, unknown>, outcomes: Array<'fail' | 'ok'>) {
   let functions = FunctionsFile.parse({ functions: { job: fn } }).functions;
   const calls: number[] = [];
   const warnings: string[] = [];
+  const exhausted: ExhaustedInvocation[] = [];
   const invoker = createAsyncInvoker({
     clock,
     invoke: async (): Promise<InvokeResult> => {
       calls.push(clock.now());
       const outcome = outcomes.shift() ?? 'ok';
-      return { requestId: `r${calls.length}`, durationMs: 1, payload: Buffer.from('null'), ...(outcome === 'fail' ? { error: { kind: 'FunctionError' as const, message: 'boom' } } : {}) };
+      const failed = outcome === 'fail';
+      return { requestId: `r${calls.length}`, durationMs: 1, payload: Buffer.from(failed ? '{"errorType":"Error","errorMessage":"boom"}' : 'null'), ...(failed ? { error: { kind: 'FunctionError' as const, message: 'boom' } } : {}) };
     },
     functions: () => functions,
     warn: (_f, m) => warnings.push(m),
+    exhausted: (f) => exhausted.push(f),
   });
-  return { clock, calls, warnings, invoker, drop: () => (functions = {}) };
+  return { clock, calls, warnings, exhausted, invoker, drop: () => (functions = {}) };
 }
 
 describe('asynchronous invocations', () => {
@@ -66,5 +69,47 @@ describe('asynchronous invocations', () => {
     closed.invoker.close();
     await closed.clock.settle(600_000);
     expect(closed.calls).toHaveLength(1);
+  });
+
+  it('hands an invocation whose retries are spent to the failure queues, and names them; none: dropped, nothing handed on', async () => {
+    const queues = [{ kind: 'dlq', queue: 'jobs-dlq' }, { kind: 'destination', queue: 'failures' }];
+    const { clock, warnings, exhausted, invoker } = setup({ async_retries: 1, async_failure_queues: queues }, ['fail', 'fail']);
+    invoker.fire('job', Buffer.from('{"Records":[1]}'), {}, 'S3 event');
+    await clock.settle(60_000);
+    expect(warnings.at(-1)).toBe('S3 event invocation failed after 1 retry, sent to jobs-dlq, failures: boom');
+    expect(exhausted).toHaveLength(1);
+    expect(exhausted[0]).toMatchObject({ functionName: 'job', requestId: 'r2', errorKind: 'FunctionError', message: 'boom', attempts: 2 });
+    expect(exhausted[0].payload.toString()).toBe('{"Records":[1]}');
+
+    const plain = setup({ async_retries: 0 }, ['fail']);
+    plain.invoker.fire('job', Buffer.from('{}'), {}, 'scheduled');
+    await plain.clock.settle(0);
+    expect(plain.warnings).toEqual(['scheduled invocation failed, dropped: boom']);
+    expect(plain.exhausted).toEqual([]);
+  });
+
+  it('writes the dead-letter message and the on-failure destination record as Lambda does', () => {
+    const f: ExhaustedInvocation = {
+      functionName: 'job',
+      payload: Buffer.from('{"Records":[{"s3":{}}]}'),
+      requestId: 'req-1',
+      errorKind: 'FunctionError',
+      message: 'boom',
+      errorPayload: Buffer.from('{"errorType":"Error","errorMessage":"boom"}'),
+      attempts: 3,
+      time: Date.UTC(2026, 11, 6, 1, 2, 3),
+    };
+    expect(deadLetterMessage(f)).toEqual({
+      body: '{"Records":[{"s3":{}}]}',
+      attributes: { RequestID: { DataType: 'String', StringValue: 'req-1' }, ErrorCode: { DataType: 'Number', StringValue: '200' }, ErrorMessage: { DataType: 'String', StringValue: 'boom' } },
+    });
+    expect(JSON.parse(failureDestinationRecord(f, 'arn:aws:lambda:us-east-1:123456789012:function:job'))).toEqual({
+      version: '1.0',
+      timestamp: '2026-12-06T01:02:03.000Z',
+      requestContext: { requestId: 'req-1', functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:job:$LATEST', condition: 'RetriesExhausted', approximateInvokeCount: 3 },
+      requestPayload: { Records: [{ s3: {} }] },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
+      responsePayload: { errorType: 'Error', errorMessage: 'boom' },
+    });
   });
 });

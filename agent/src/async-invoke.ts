@@ -1,7 +1,8 @@
 // Asynchronous invocations (S3 events, schedules; docs/agent.md "Asynchronous invocations"):
 // the caller is not kept waiting, and a failed invocation is tried again, as Lambda does, one
-// minute later and then two minutes after that, up to the function's async_retries (default 2).
-import type { FunctionsFile, InvokeResult } from '@esb/contracts';
+// minute later and then two minutes after that, up to the function's async_retries (default 2);
+// then it goes to the function's failure queues, if it has any.
+import type { FunctionConfig, FunctionsFile, InvokeResult } from '@esb/contracts';
 import type { Clock } from './clock.js';
 
 /** Lambda's delays before the first and the second retry. */
@@ -13,7 +14,59 @@ export interface AsyncInvokerOptions {
   /** The function's config now (async_retries; gone: no more retries). */
   functions(): FunctionsFile['functions'];
   warn(fields: Record<string, unknown>, message: string): void;
+  /** An invocation whose retries are spent, for the function's async_failure_queues. */
+  exhausted?(failure: ExhaustedInvocation): void;
 }
+
+export interface ExhaustedInvocation {
+  functionName: string;
+  payload: Buffer;
+  /** The last attempt's request id, when it ran. */
+  requestId?: string;
+  /** Unhandled (the function failed), or why it did not run (a timeout, a throttle, ...). */
+  errorKind: string;
+  message: string;
+  /** The last attempt's error payload (`{errorMessage, errorType, ...}`), when the function answered one. */
+  errorPayload?: Buffer;
+  attempts: number;
+  time: number;
+}
+
+/** The message a dead-letter queue gets: the event itself, with Lambda's three attributes. */
+export function deadLetterMessage(f: ExhaustedInvocation): { body: string; attributes: Record<string, { DataType: 'String' | 'Number'; StringValue: string }> } {
+  return {
+    body: f.payload.toString('utf8'),
+    attributes: {
+      RequestID: { DataType: 'String', StringValue: f.requestId ?? '' },
+      // Lambda's status code of the invoke: 200 when the function ran and failed.
+      ErrorCode: { DataType: 'Number', StringValue: '200' },
+      ErrorMessage: { DataType: 'String', StringValue: f.message.slice(0, 1024) },
+    },
+  };
+}
+
+/** The record an on-failure destination gets, as Lambda writes it. */
+export function failureDestinationRecord(f: ExhaustedInvocation, functionArn: string): string {
+  const parsed = (b: Buffer | undefined) => {
+    if (!b) return undefined;
+    try {
+      return JSON.parse(b.toString('utf8')) as unknown;
+    } catch {
+      return b.toString('utf8');
+    }
+  };
+  return JSON.stringify({
+    version: '1.0',
+    timestamp: new Date(f.time).toISOString(),
+    requestContext: { requestId: f.requestId ?? '', functionArn: `${functionArn}:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: f.attempts },
+    requestPayload: parsed(f.payload),
+    responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: f.errorKind === 'FunctionError' || f.errorKind === 'Timeout' ? 'Unhandled' : f.errorKind },
+    responsePayload: parsed(f.errorPayload) ?? { errorMessage: f.message },
+  });
+}
+
+/** The failure queues of a function (none when it has none, or is gone). */
+export const failureQueuesOf = (fc: FunctionConfig | undefined) => fc?.async_failure_queues ?? [];
 
 export interface AsyncInvoker {
   /** Invokes without waiting; `what` names the source in log lines ("S3 event", "schedule"). */
@@ -25,10 +78,15 @@ export function createAsyncInvoker(o: AsyncInvokerOptions): AsyncInvoker {
   const timers = new Set<unknown>();
   let closed = false;
   const attempt = (fn: string, payload: Buffer, fields: Record<string, unknown>, what: string, retry: number): void => {
-    const failed = (detail: Record<string, unknown>, message: string) => {
+    const failed = (detail: { requestId?: string; kind?: string }, message: string, errorPayload?: Buffer) => {
       const allowed = o.functions()[fn]?.async_retries ?? ASYNC_RETRY_DELAYS_MS.length;
       if (closed || retry >= allowed) {
-        o.warn({ fn, ...fields, ...detail, retries: retry }, `${what} invocation failed${retry > 0 ? ` after ${retry} ${retry === 1 ? 'retry' : 'retries'}` : ''}, dropped: ${message}`);
+        const queues = failureQueuesOf(o.functions()[fn]);
+        const fate = queues.length ? `sent to ${queues.map((q) => q.queue).join(', ')}` : 'dropped';
+        o.warn({ fn, ...fields, ...detail, retries: retry }, `${what} invocation failed${retry > 0 ? ` after ${retry} ${retry === 1 ? 'retry' : 'retries'}` : ''}, ${fate}: ${message}`);
+        if (queues.length && !closed) {
+          o.exhausted?.({ functionName: fn, payload, requestId: detail.requestId, errorKind: detail.kind ?? 'Error', message, errorPayload, attempts: retry + 1, time: o.clock.now() });
+        }
         return;
       }
       const delay = ASYNC_RETRY_DELAYS_MS[retry];
@@ -42,7 +100,7 @@ export function createAsyncInvoker(o: AsyncInvokerOptions): AsyncInvoker {
     };
     o.invoke(fn, payload).then(
       (r) => {
-        if (r.error) failed({ requestId: r.requestId, kind: r.error.kind }, r.error.message);
+        if (r.error) failed({ requestId: r.requestId, kind: r.error.kind }, r.error.message, r.payload);
       },
       (err: unknown) => failed({}, String(err)),
     );

@@ -6,7 +6,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import { awsQueueUrl, FunctionsFile, LOCAL_CREDENTIALS, LOCAL_REGION, localQueueUrl } from '@esb/contracts';
 import { until } from '@esb/contracts/testing';
 import { startSqsServer } from '@esb/storage';
@@ -24,6 +24,8 @@ const { appendFileSync } = require('node:fs');
 const seen = (name, records) => appendFileSync(process.env.OUT + '/' + name, JSON.stringify(records.map((r) => ({ body: r.body, count: r.attributes.ApproximateReceiveCount, arn: r.eventSourceARN, source: r.eventSource }))) + '\\n');
 
 exports.collect = async (event) => { seen('collect', event.Records); };
+
+exports.fail = async () => { throw new Error('cannot take ' + process.env.OUT.length); };
 
 // Fails the message "bad" the first time it sees it, by message id.
 exports.picky = async (event) => {
@@ -164,4 +166,44 @@ describe('SQS event sources, with the SQS server and real functions', () => {
     await until(() => out('collect').flat().some((r) => r.body === 'late one'), 'the late queue read', { ...UNTIL, timeoutMs: 40_000 });
     await until(async () => (await count('late')) === 0, 'the late queue empty', UNTIL);
   }, 60_000);
+
+  it('an asynchronous invocation that failed for good goes to its dead-letter queue (the event) and its on-failure destination (the record)', async () => {
+    await createQueue('fail-dlq');
+    await createQueue('fail-destination');
+    agent.setFunctions(
+      FunctionsFile.parse({
+        functions: {
+          failing: {
+            runtime: 'nodejs20.x',
+            handler: 'index.fail',
+            code: dir,
+            environment: { OUT: dir },
+            events: [{ type: 's3', name: 'Uploads', bucket: 'uploads', events: ['s3:ObjectCreated:*'] }],
+            async_retries: 0,
+            async_failure_queues: [
+              { kind: 'dlq', queue: 'fail-dlq' },
+              { kind: 'destination', queue: 'fail-destination' },
+            ],
+          },
+        },
+      }),
+    );
+    agent.deliverObjectEvent({ bucket: 'uploads', key: 'photo.jpg', eventName: 'ObjectCreated:Put', size: 3, time: Date.now() });
+    const receive = async (queue: string): Promise<Message | undefined> =>
+      (await sqs.send(new ReceiveMessageCommand({ QueueUrl: localQueueUrl(endpoint, queue), MessageAttributeNames: ['All'], VisibilityTimeout: 0 }))).Messages?.[0];
+    const dead = await until(() => receive('fail-dlq'), 'the event in the dead-letter queue', UNTIL);
+    expect(JSON.parse(dead.Body!).Records[0].s3.object.key).toBe('photo.jpg');
+    expect(dead.MessageAttributes?.ErrorCode).toMatchObject({ DataType: 'Number', StringValue: '200' });
+    expect(dead.MessageAttributes?.ErrorMessage?.StringValue).toContain('cannot take');
+    expect(dead.MessageAttributes?.RequestID?.StringValue).toMatch(/^[0-9a-f-]{36}$/);
+    const record = JSON.parse((await until(() => receive('fail-destination'), 'the record at the destination', UNTIL)).Body!);
+    expect(record).toMatchObject({
+      version: '1.0',
+      requestContext: { functionArn: `arn:aws:lambda:${LOCAL_REGION}:123456789012:function:failing:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: 1 },
+      responseContext: { statusCode: 200, functionError: 'Unhandled' },
+      responsePayload: { errorType: 'Error' },
+    });
+    expect(record.requestContext.requestId).toBe(dead.MessageAttributes?.RequestID?.StringValue);
+    expect(record.requestPayload.Records[0].s3.bucket.name).toBe('uploads');
+  });
 });

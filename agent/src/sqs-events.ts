@@ -477,7 +477,12 @@ export class SqsDelivery {
  * SqsPort on @aws-sdk/client-sqs against esb's endpoint, loaded when the first mapping starts.
  * Requests may take a long poll's 20 s; connecting may not.
  */
-export function createSqsClientPort(o: { endpoint: string; region: string; credentials: Credentials }): SqsPort {
+/** Sends one message (a failed asynchronous invocation to its dead-letter queue or destination). */
+export interface SqsSender {
+  send(queueUrl: string, body: string, attributes?: Record<string, { DataType: 'String' | 'Number'; StringValue: string }>): Promise<void>;
+}
+
+export function createSqsClientPort(o: { endpoint: string; region: string; credentials: Credentials }): SqsPort & SqsSender {
   let loaded: Promise<{ sdk: typeof import('@aws-sdk/client-sqs'); client: SQSClient }> | undefined;
   const sqs = () =>
     (loaded ??= import('@aws-sdk/client-sqs').then((sdk) => ({
@@ -510,6 +515,10 @@ export function createSqsClientPort(o: { endpoint: string; region: string; crede
       const { sdk, client } = await sqs();
       const out = await client.send(new sdk.DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
       return (out.Failed ?? []).map((f) => ({ Id: f.Id ?? '', message: f.Message ?? f.Code ?? 'failed' }));
+    },
+    async send(queueUrl, body, attributes) {
+      const { sdk, client } = await sqs();
+      await client.send(new sdk.SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, ...(attributes ? { MessageAttributes: attributes } : {}) }));
     },
     close() {
       void loaded?.then(({ client }) => client.destroy());

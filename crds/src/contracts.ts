@@ -268,6 +268,13 @@ export const FunctionConfig = z.object({
    * EventInvokeConfig.MaximumRetryAttempts; absent: 2, as Lambda (docs/agent.md "Asynchronous invocations").
    */
   async_retries: z.number().int().min(0).max(2).optional(),
+  /**
+   * Queues an asynchronous invocation goes to once its retries are spent (docs/agent.md
+   * "Asynchronous invocations"): `dlq` gets the event itself, as Lambda's dead-letter queue
+   * (SAM DeadLetterQueue, DeadLetterConfig); `destination` gets Lambda's invocation record
+   * (EventInvokeConfig.DestinationConfig.OnFailure).
+   */
+  async_failure_queues: z.array(z.object({ kind: z.enum(['dlq', 'destination']), queue: z.string().min(1) })).optional(),
   // Digest of everything that makes an instance (code, layers, image, env, config): the
   // agent replaces instances when it changes.
   digest: z.string().optional(),

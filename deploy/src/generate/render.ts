@@ -315,6 +315,7 @@ function renderFunction(fn: FunctionModel, ctx: FnContext): { config: FunctionCo
   // The URL is how requests reach the function, not part of an instance: outside the digest.
   if (fn.url) config.url = fn.url;
   if (fn.asyncRetries !== undefined) config.async_retries = fn.asyncRetries;
+  if (fn.asyncFailureQueues) config.async_failure_queues = fn.asyncFailureQueues;
   // Key order as documented: image first, digest last.
   return { config: { image, ...config, digest: `sha256:${digest}` }, build };
 }

@@ -67,6 +67,8 @@ export interface FunctionModel {
   url?: FunctionUrl;
   /** EventInvokeConfig.MaximumRetryAttempts (0-2). */
   asyncRetries?: number;
+  /** DeadLetterQueue / DeadLetterConfig and EventInvokeConfig.DestinationConfig.OnFailure of type SQS. */
+  asyncFailureQueues?: Array<{ kind: 'dlq' | 'destination'; queue: string }>;
 }
 
 export interface LayerModel {

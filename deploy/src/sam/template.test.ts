@@ -722,6 +722,46 @@ ${queues}`,
     expect(fails('Queue: !GetAtt Jobs.Arn', '  Bad: {Type: AWS::SQS::Queue, Properties: {QueueName: "has space"}}')).toEqual(['Bad', 'QueueName', expect.stringContaining('is not a valid queue name')]);
   });
 
+  it('reads where failed asynchronous invocations go: DeadLetterQueue / DeadLetterConfig and OnFailure destinations of type SQS; other targets are warnings', () => {
+    const template = (fnProps: string, raw = '') =>
+      fnTemplate(
+        '',
+        `${fnProps}
+  Dlq: {Type: AWS::SQS::Queue}
+  Failures: {Type: AWS::SQS::Queue, Properties: {QueueName: failures}}
+  Topic: {Type: AWS::SNS::Topic}
+${raw}`,
+      );
+    const m = parseSamTemplate(
+      template(
+        `      DeadLetterQueue: {Type: SQS, TargetArn: !GetAtt Dlq.Arn}
+      EventInvokeConfig:
+        MaximumRetryAttempts: 1
+        DestinationConfig:
+          OnFailure: {Type: SQS, Destination: !GetAtt Failures.Arn}
+          OnSuccess: {Type: SNS, Destination: !Ref Topic}`,
+        `  Raw:
+    Type: AWS::Lambda::Function
+    Properties: {Handler: index.handler, Runtime: nodejs20.x, Code: {ZipFile: "x"}, DeadLetterConfig: {TargetArn: !GetAtt Dlq.Arn}}`,
+      ),
+      { file: 't.yml', stackName: 's' },
+    );
+    const [fn, raw] = m.functions;
+    expect(fn.asyncRetries).toBe(1);
+    expect(fn.asyncFailureQueues).toEqual([
+      { kind: 'dlq', queue: 's-Dlq' },
+      { kind: 'destination', queue: 'failures' },
+    ]);
+    expect(raw.asyncFailureQueues).toEqual([{ kind: 'dlq', queue: 's-Dlq' }]);
+    expect(m.warnings).toContain('Fn.EventInvokeConfig.DestinationConfig.OnSuccess: not applied by esb (docs/agent.md, "Asynchronous invocations")');
+
+    const sns = parseSamTemplate(template('      DeadLetterQueue: {Type: SNS, TargetArn: !Ref Topic}'), { file: 't.yml', stackName: 's' });
+    expect(sns.functions[0].asyncFailureQueues).toBeUndefined();
+    expect(sns.warnings).toContain('Fn.DeadLetterQueue.TargetArn: "Topic" is not an SQS queue; only SQS targets are applied (docs/agent.md, "Asynchronous invocations")');
+    const e = errorOf(() => parseSamTemplate(template('      DeadLetterQueue: {Type: Kinesis, TargetArn: x}'), { file: 't.yml', stackName: 's' }));
+    expect([e.field, e.reason]).toEqual(['DeadLetterQueue.Type', 'must be SQS or SNS']);
+  });
+
   it('keys long function names within 64 characters, still distinct', () => {
     const a = defaultFunctionKey('a-very-long-stack-name-for-an-application', 'AnEvenLongerLogicalIdOfAFunction1');
     const b = defaultFunctionKey('a-very-long-stack-name-for-an-application', 'AnEvenLongerLogicalIdOfAFunction2');

@@ -848,6 +848,8 @@ class TemplateReader implements Lookup {
       const retries = this.num(id, 'EventInvokeConfig.MaximumRetryAttempts', props.EventInvokeConfig.MaximumRetryAttempts, { int: true, min: 0, max: 2 });
       if (retries !== undefined) fn.asyncRetries = retries;
     }
+    const failureQueues = this.asyncFailureQueues(id, props, serverless);
+    if (failureQueues.length) fn.asyncFailureQueues = failureQueues;
     if (props.Layers !== undefined) {
       if (!Array.isArray(props.Layers)) this.fail(id, 'Layers', 'must be a list');
       props.Layers.forEach((l, i) => {
@@ -1306,6 +1308,39 @@ class TemplateReader implements Lookup {
     const unapplied = UNAPPLIED_STREAM_SETTINGS.filter((f) => p[f] !== undefined && p[f] !== false);
     if (unapplied.length) this.warnings.push(`${id}.${at(unapplied.join(', '))}: not applied by esb (docs/agent.md, "DynamoDB streams")`);
     return e;
+  }
+
+  /**
+   * Where failed asynchronous invocations go: SAM's DeadLetterQueue (raw DeadLetterConfig) and
+   * EventInvokeConfig.DestinationConfig.OnFailure, when they name an SQS queue; other targets
+   * (SNS, EventBridge, a function) and OnSuccess are a warning, not applied.
+   */
+  private asyncFailureQueues(id: string, props: Record<string, unknown>, serverless: boolean): Array<{ kind: 'dlq' | 'destination'; queue: string }> {
+    const out: Array<{ kind: 'dlq' | 'destination'; queue: string }> = [];
+    const queueOf = (field: string, arn: unknown): string | undefined => {
+      if (typeof arn === 'string' && QUEUE_ARN.test(arn)) return queueNameOf(arn);
+      this.warnings.push(`${id}.${field}: ${JSON.stringify(arn)} is not an SQS queue; only SQS targets are applied (docs/agent.md, "Asynchronous invocations")`);
+      return undefined;
+    };
+    const dlq = serverless ? props.DeadLetterQueue : props.DeadLetterConfig;
+    if (dlq !== undefined) {
+      const field = serverless ? 'DeadLetterQueue' : 'DeadLetterConfig';
+      if (!isRecord(dlq)) this.fail(id, field, 'must be a map with TargetArn');
+      if (serverless && dlq.Type !== 'SQS' && dlq.Type !== 'SNS') this.fail(id, `${field}.Type`, 'must be SQS or SNS');
+      const queue = queueOf(`${field}.TargetArn`, dlq.TargetArn);
+      if (queue) out.push({ kind: 'dlq', queue });
+    }
+    const destinations = serverless && isRecord(props.EventInvokeConfig) ? props.EventInvokeConfig.DestinationConfig : undefined;
+    if (isRecord(destinations)) {
+      const onFailure = destinations.OnFailure;
+      if (isRecord(onFailure)) {
+        const queue = onFailure.Type === 'SQS' || onFailure.Type === undefined ? queueOf('EventInvokeConfig.DestinationConfig.OnFailure.Destination', onFailure.Destination) : undefined;
+        if (queue) out.push({ kind: 'destination', queue });
+        else if (onFailure.Type !== 'SQS' && onFailure.Type !== undefined) this.warnings.push(`${id}.EventInvokeConfig.DestinationConfig.OnFailure: Type ${String(onFailure.Type)} is not applied; only SQS destinations are (docs/agent.md, "Asynchronous invocations")`);
+      }
+      if (destinations.OnSuccess !== undefined) this.warnings.push(`${id}.EventInvokeConfig.DestinationConfig.OnSuccess: not applied by esb (docs/agent.md, "Asynchronous invocations")`);
+    }
+    return out;
   }
 
   /** A whole number setting of an event source mapping (a number or its text), `fallback` when absent. */
