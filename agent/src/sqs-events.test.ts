@@ -185,9 +185,10 @@ describe('batching decisions', () => {
     expect(nextStep({ batchSize: 25, windowMs: 5000, gathered: 25, firstAt: now, now })).toEqual({ kind: 'invoke' });
   });
 
-  it('runs one batch at a time unless MaximumConcurrency says more, never more than the function has instances', () => {
-    expect(mappingConcurrency({}, 10)).toBe(1);
-    expect(mappingConcurrency({ maximum_concurrency: 5 }, 10)).toBe(5);
+  it("runs Lambda's five batches at once unless MaximumConcurrency says otherwise, never more than the function has instances", () => {
+    expect(mappingConcurrency({}, 10)).toBe(5);
+    expect(mappingConcurrency({}, 2)).toBe(2);
+    expect(mappingConcurrency({ maximum_concurrency: 8 }, 10)).toBe(8);
     expect(mappingConcurrency({ maximum_concurrency: 50 }, 3)).toBe(3);
   });
 
@@ -285,14 +286,15 @@ describe('SQS delivery', () => {
     expect(queue.left).toEqual([]);
   });
 
-  it('runs up to maximum_concurrency batches at once, and one at a time by default', async () => {
-    for (const [event, expected] of [
-      [{ batch_size: 1 }, 1],
-      [{ batch_size: 1, maximum_concurrency: 3 }, 3],
+  it('runs up to maximum_concurrency batches at once, five by default, never more than the function has instances', async () => {
+    for (const [event, expected, maxCapacity] of [
+      [{ batch_size: 1 }, 5, undefined],
+      [{ batch_size: 1, maximum_concurrency: 3 }, 3, undefined],
+      [{ batch_size: 1 }, 1, 1],
     ] as const) {
       const release: Array<() => void> = [];
-      const { clock, queue, calls } = setup(event, () => new Promise((r) => release.push(() => r({}))));
-      for (let i = 0; i < 5; i++) queue.send(`b${i}`);
+      const { clock, queue, calls } = setup(event, () => new Promise((r) => release.push(() => r({}))), maxCapacity ? { maxCapacity } : {});
+      for (let i = 0; i < 7; i++) queue.send(`b${i}`);
       await clock.settle(0);
       expect(calls).toHaveLength(expected);
       release.shift()!();
@@ -345,7 +347,7 @@ describe('SQS delivery', () => {
   it('a removed or changed mapping stops its poller; close aborts the pending long poll', async () => {
     const { clock, queue, calls, delivery, file } = setup({ batch_size: 5 });
     await clock.settle(0);
-    expect(delivery.list()).toEqual([{ functionName: 'worker', mapping: 'Jobs', queue: 'jobs', concurrency: 1, inFlight: 0 }]);
+    expect(delivery.list()).toEqual([{ functionName: 'worker', mapping: 'Jobs', queue: 'jobs', concurrency: 5, inFlight: 0 }]);
     delivery.setFunctions(file({ batch_size: 5 }));
     expect(queue.receives).toHaveLength(1); // unchanged: the same poller
     delivery.setFunctions(file({ batch_size: 2 }));

@@ -180,12 +180,15 @@ export function nextStep(g: Gathering): NextStep {
   return { kind: 'receive', max, waitSeconds: Math.min(SQS_MAX_WAIT_SECONDS, Math.ceil(left / 1000)) };
 }
 
+/** Lambda's start: five batches of a queue in flight at once when messages are there. */
+export const DEFAULT_MAPPING_CONCURRENCY = 5;
+
 /**
- * Batches of a mapping in flight at once: one (Lambda reads with a poller per mapping here),
- * or ScalingConfig.MaximumConcurrency, never more than the function's own instances.
+ * Batches of a mapping in flight at once: Lambda's five, or ScalingConfig.MaximumConcurrency,
+ * never more than the function's own instances.
  */
 export function mappingConcurrency(event: Pick<SqsQueueEvent, 'maximum_concurrency'>, functionMaxCapacity: number): number {
-  return Math.max(1, Math.min(event.maximum_concurrency ?? 1, functionMaxCapacity));
+  return Math.max(1, Math.min(event.maximum_concurrency ?? DEFAULT_MAPPING_CONCURRENCY, functionMaxCapacity));
 }
 
 /** True when SQS said the queue does not exist. */
