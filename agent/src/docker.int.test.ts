@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FunctionsFile } from '@esb/contracts';
+import { FunctionsFile, LOCAL_CREDENTIALS, LOCAL_REGION, awsQueueUrl, localQueueUrl } from '@esb/contracts';
+import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { startSqsServer } from '@esb/storage';
 import { type Agent, createAgent } from './agent.js';
 import { createDockerDriver, LABEL, type DockerStartStep } from './docker-driver.js';
 import { buildArtifactImages, buildFunctionImages, ImageBuildError } from '@esb/deploy/build';
@@ -218,6 +220,44 @@ describe.skipIf(why !== undefined)('agent, docker runtime', () => {
     } finally {
       await docker.getImage(fn.image!).remove({ force: true }).catch(() => {});
       rmSync(app, { recursive: true, force: true });
+    }
+  });
+
+  it("a Node container reaches esb's SQS server through the template's queue URL, rebased onto host.docker.internal", async () => {
+    const server = await startSqsServer({ host: '0.0.0.0', port: 0 });
+    const endpoint = `http://127.0.0.1:${server.port}`;
+    const sqs = new SQSClient({ endpoint, region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS } });
+    const code = mkdtempSync(path.join(tmpdir(), 'esb-docker-sqs-'));
+    writeFileSync(
+      path.join(code, 'index.mjs'),
+      [
+        "import { SQSClient, SendMessageCommand } from '@aws-sdk/client-sqs';",
+        'export const send = async (event) => {',
+        '  await new SQSClient({}).send(new SendMessageCommand({ QueueUrl: process.env.QUEUE_URL, MessageBody: event.body }));',
+        '  return { queueUrl: process.env.QUEUE_URL };',
+        '};',
+      ].join('\n'),
+    );
+    const sqsAgent = await createAgent({ runtime: 'docker', logDir, log: silent, docker: { agentName: `${agentName}-sqs` }, endpoints: { sqs: endpoint } });
+    try {
+      await sqs.send(new CreateQueueCommand({ QueueName: 'docker-q' }));
+      sqsAgent.setFunctions(
+        FunctionsFile.parse({
+          functions: {
+            sender: { runtime: 'nodejs20.x', handler: 'index.send', code, environment: { QUEUE_URL: awsQueueUrl('docker-q') } },
+          },
+        }),
+      );
+      const r = await sqsAgent.invoke('sender', Buffer.from(JSON.stringify({ body: 'from a container' })));
+      expect(r.error, r.payload.toString()).toBeUndefined();
+      expect(json(r.payload).queueUrl).toBe(`http://host.docker.internal:${server.port}/123456789012/docker-q`);
+      const got = await sqs.send(new ReceiveMessageCommand({ QueueUrl: localQueueUrl(endpoint, 'docker-q'), WaitTimeSeconds: 5 }));
+      expect(got.Messages?.map((m) => m.Body)).toEqual(['from a container']);
+    } finally {
+      await sqsAgent.close();
+      sqs.destroy();
+      await server.close();
+      rmSync(code, { recursive: true, force: true });
     }
   });
 
