@@ -22,7 +22,7 @@ import { Scheduler } from './schedule.js';
 import { S3Notifier } from './s3-events.js';
 import { StreamDelivery } from './dynamodb-streams.js';
 import { createSqsClientPort, SqsDelivery, type SqsMappingStats, type SqsSender } from './sqs-events.js';
-import { createAsyncInvoker, deadLetterMessage, failureDestinationRecord, type ExhaustedInvocation } from './async-invoke.js';
+import { createAsyncInvoker, deadLetterMessage, failureDestinationRecord, failureQueuesOf, type ExhaustedInvocation } from './async-invoke.js';
 
 /** Defaults when functions.yml says nothing (documented in docs/agent.md). */
 export const AGENT_DEFAULTS = {
@@ -432,16 +432,16 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
 
   // Asynchronous, as S3 and EventBridge invoke: nobody waits, a failure is retried.
   // Spent ones go to the function's dead-letter queue or on-failure destination (SQS).
-  const failureSender = endpoints.sqs ? createSqsClientPort({ endpoint: endpoints.sqs, region, credentials }) : undefined;
+  const sqsEndpoint = endpoints.sqs;
+  const failureSender = sqsEndpoint ? createSqsClientPort({ endpoint: sqsEndpoint, region, credentials }) : undefined;
   const sendFailure = (f: ExhaustedInvocation, sender: SqsSender, endpoint: string) => {
-    const functionArn = `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${f.functionName}`;
-    for (const target of file.functions[f.functionName]?.async_failure_queues ?? []) {
+    for (const target of failureQueuesOf(file.functions[f.functionName])) {
       const url = localQueueUrl(endpoint, target.queue);
       let sent: Promise<void>;
       if (target.kind === 'dlq') {
         const m = deadLetterMessage(f);
         sent = sender.send(url, m.body, m.attributes);
-      } else sent = sender.send(url, failureDestinationRecord(f, functionArn));
+      } else sent = sender.send(url, failureDestinationRecord(f, functionArn(region, f.functionName)));
       sent.catch((err: unknown) => log.warn({ fn: f.functionName, queue: target.queue }, `could not send a failed asynchronous invocation to queue ${target.queue}: ${String(err)}`));
     }
   };
@@ -451,7 +451,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     functions: () => file.functions,
     warn: (fields, message) => log.warn(fields, message),
     exhausted: (f) => {
-      if (failureSender && endpoints.sqs) sendFailure(f, failureSender, endpoints.sqs);
+      if (failureSender && sqsEndpoint) sendFailure(f, failureSender, sqsEndpoint);
       else log.warn({ fn: f.functionName }, `no SQS endpoint is configured (AWS_ENDPOINT_URL_SQS): the failed asynchronous invocation is not sent to its queue`);
     },
   });

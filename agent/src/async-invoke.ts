@@ -3,6 +3,7 @@
 // minute later and then two minutes after that, up to the function's async_retries (default 2);
 // then it goes to the function's failure queues, if it has any.
 import type { FunctionConfig, FunctionsFile, InvokeResult } from '@esb/contracts';
+import type { SqsStringAttributes } from './sqs-events.js';
 import type { Clock } from './clock.js';
 
 /** Lambda's delays before the first and the second retry. */
@@ -33,7 +34,7 @@ export interface ExhaustedInvocation {
 }
 
 /** The message a dead-letter queue gets: the event itself, with Lambda's three attributes. */
-export function deadLetterMessage(f: ExhaustedInvocation): { body: string; attributes: Record<string, { DataType: 'String' | 'Number'; StringValue: string }> } {
+export function deadLetterMessage(f: ExhaustedInvocation): { body: string; attributes: SqsStringAttributes } {
   return {
     body: f.payload.toString('utf8'),
     attributes: {
@@ -79,9 +80,10 @@ export function createAsyncInvoker(o: AsyncInvokerOptions): AsyncInvoker {
   let closed = false;
   const attempt = (fn: string, payload: Buffer, fields: Record<string, unknown>, what: string, retry: number): void => {
     const failed = (detail: { requestId?: string; kind?: string }, message: string, errorPayload?: Buffer) => {
-      const allowed = o.functions()[fn]?.async_retries ?? ASYNC_RETRY_DELAYS_MS.length;
+      const config = o.functions()[fn];
+      const allowed = config?.async_retries ?? ASYNC_RETRY_DELAYS_MS.length;
       if (closed || retry >= allowed) {
-        const queues = failureQueuesOf(o.functions()[fn]);
+        const queues = failureQueuesOf(config);
         const fate = queues.length ? `sent to ${queues.map((q) => q.queue).join(', ')}` : 'dropped';
         o.warn({ fn, ...fields, ...detail, retries: retry }, `${what} invocation failed${retry > 0 ? ` after ${retry} ${retry === 1 ? 'retry' : 'retries'}` : ''}, ${fate}: ${message}`);
         if (queues.length && !closed) {

@@ -76,11 +76,10 @@ export class StreamDelivery {
         seen.add(id);
         let m = this.mappings.get(id);
         if (!m) {
-          m = { functionName, event, takes: () => true, queue: [], running: false, attempts: 0, removed: false, overflowing: false };
+          m = { functionName, event, takes: compileFilters(event.filters), queue: [], running: false, attempts: 0, removed: false, overflowing: false };
           this.mappings.set(id, m);
-        }
+        } else if (m.event.filters?.join('\n') !== event.filters?.join('\n')) m.takes = compileFilters(event.filters);
         m.event = event;
-        m.takes = compileFilters(event.filters);
         if (!event.enabled) continue;
         (byTable.get(event.table) ?? byTable.set(event.table, []).get(event.table)!).push(m);
       }
@@ -199,7 +198,6 @@ export class StreamDelivery {
     this.o.warn({ fn: m.functionName, mapping: m.event.name, records: n }, `DynamoDB stream: ${n} record(s) older than ${maxAge / 1000} s dropped`);
   }
 }
-
 
 /**
  * ReportBatchItemFailures: the index of the first record the function reports failed, or

@@ -5,7 +5,7 @@
 // come back after the queue's visibility timeout, and the SQS server moves them to the
 // dead-letter queue after maxReceiveCount. The pure parts (the event, filters, batching
 // decisions, partial batch responses) are kept apart from the SDK adapter at the end.
-import { compileFilters, localQueueUrl, queueArn, type Credentials, type FunctionsFile, type InvokeResult, type SqsQueueEvent } from '@esb/contracts';
+import { compileFilters, isMissingQueue, localQueueUrl, queueArn, type Credentials, type FunctionsFile, type InvokeResult, type SqsQueueEvent } from '@esb/contracts';
 import type { Message, MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
 import type { Clock } from './clock.js';
 
@@ -189,12 +189,6 @@ export const DEFAULT_MAPPING_CONCURRENCY = 5;
  */
 export function mappingConcurrency(event: Pick<SqsQueueEvent, 'maximum_concurrency'>, functionMaxCapacity: number): number {
   return Math.max(1, Math.min(event.maximum_concurrency ?? DEFAULT_MAPPING_CONCURRENCY, functionMaxCapacity));
-}
-
-/** True when SQS said the queue does not exist. */
-export function isMissingQueue(err: unknown): boolean {
-  const e = (err ?? {}) as { name?: string; Code?: string };
-  return e.name === 'QueueDoesNotExist' || e.name === 'AWS.SimpleQueueService.NonExistentQueue' || e.Code === 'AWS.SimpleQueueService.NonExistentQueue';
 }
 
 /** Why a receive failed, said once per outage: a queue not provisioned yet, an endpoint not up. */
@@ -416,8 +410,9 @@ export class SqsDelivery {
     p.inFlight += batch.length;
     try {
       const records = batch.map((m) => lambdaSqsRecord(m, p.event.queue, this.o.region));
-      const taken = records.filter((r) => p.takes(r));
-      const filteredOut = taken.length === records.length ? [] : records.filter((r) => !p.takes(r));
+      const taken: LambdaSqsRecord[] = [];
+      const filteredOut: LambdaSqsRecord[] = [];
+      for (const r of records) (p.takes(r) ? taken : filteredOut).push(r);
       if (filteredOut.length) await this.delete(p, port, filteredOut);
       if (taken.length === 0) return;
       const fields = { fn: p.functionName, mapping: p.event.name, queue: p.event.queue, messages: taken.length };
@@ -476,15 +471,18 @@ export class SqsDelivery {
 
 // ---------------------------------------------------------------- the SDK adapter
 
+/** Message attributes of text and numbers, as SendMessage takes them. */
+export type SqsStringAttributes = Record<string, { DataType: 'String' | 'Number'; StringValue: string }>;
+
+/** Sends one message (a failed asynchronous invocation to its dead-letter queue or destination). */
+export interface SqsSender {
+  send(queueUrl: string, body: string, attributes?: SqsStringAttributes): Promise<void>;
+}
+
 /**
  * SqsPort on @aws-sdk/client-sqs against esb's endpoint, loaded when the first mapping starts.
  * Requests may take a long poll's 20 s; connecting may not.
  */
-/** Sends one message (a failed asynchronous invocation to its dead-letter queue or destination). */
-export interface SqsSender {
-  send(queueUrl: string, body: string, attributes?: Record<string, { DataType: 'String' | 'Number'; StringValue: string }>): Promise<void>;
-}
-
 export function createSqsClientPort(o: { endpoint: string; region: string; credentials: Credentials }): SqsPort & SqsSender {
   let loaded: Promise<{ sdk: typeof import('@aws-sdk/client-sqs'); client: SQSClient }> | undefined;
   const sqs = () =>

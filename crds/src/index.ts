@@ -19,4 +19,4 @@ export * from './files/watch.js';
 export { versionSignature } from './files/signature.js';
 export { readUntilValid } from './files/read-until-valid.js';
 export { workerEntry, type WorkerEntry } from './worker-entry.js';
-export { SQS_DEFAULT_PORT, queueArn, awsQueueUrl, localQueueUrl, rebaseQueueUrl, queueNameOf } from './queues.js';
+export { SQS_DEFAULT_PORT, queueArn, awsQueueUrl, localQueueUrl, rebaseQueueUrl, queueNameOf, isMissingQueue } from './queues.js';

@@ -21,16 +21,21 @@ export function localQueueUrl(endpoint: string, name: string, account = LOCAL_AC
   return `${endpoint.replace(/\/+$/, '')}/${account}/${name}`;
 }
 
-const AWS_QUEUE_URL = /^https:\/\/sqs\.[a-z0-9-]+\.amazonaws\.com\//;
+const AWS_QUEUE_URL_PARTS = /^https:\/\/sqs\.[a-z0-9-]+\.amazonaws\.com\/(\d{12})\/([A-Za-z0-9_.-]+)$/;
 
 /**
  * A value naming a queue the way CloudFormation does (an env var set to `!Ref Queue`), made to
  * name it on `endpoint`; any other value is returned as it is.
  */
 export function rebaseQueueUrl(value: string, endpoint: string): string {
-  if (!AWS_QUEUE_URL.test(value)) return value;
-  const rest = value.replace(AWS_QUEUE_URL, '');
-  return /^\d{12}\/[A-Za-z0-9_.-]+$/.test(rest) ? `${endpoint.replace(/\/+$/, '')}/${rest}` : value;
+  const m = AWS_QUEUE_URL_PARTS.exec(value);
+  return m ? localQueueUrl(endpoint, m[2], m[1]) : value;
+}
+
+/** True when SQS said the queue does not exist (its error name in the JSON protocol, its code in the query protocol). */
+export function isMissingQueue(err: unknown): boolean {
+  const e = (err ?? {}) as { name?: string; Code?: string };
+  return e.name === 'QueueDoesNotExist' || e.name === 'AWS.SimpleQueueService.NonExistentQueue' || e.Code === 'AWS.SimpleQueueService.NonExistentQueue';
 }
 
 /** The queue name in a queue URL (any host) or ARN; undefined when the text is neither. */

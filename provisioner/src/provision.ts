@@ -18,7 +18,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient, type QueueAttributeName } from '@aws-sdk/client-sqs';
 import type { Credentials } from '@esb/contracts';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@esb/contracts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, isMissingQueue } from '@esb/contracts';
 import { ResourcesFile, validate, type DynamoTable, type S3Bucket, type SqsQueue } from '@esb/contracts';
 import { ProvisionAbortedError, ProvisionError } from './errors.js';
 import { formatKeySchema, sameKeySchema, sameLifecycleRules, toCreateTableInput, toLifecycleInput } from './mapping.js';
@@ -281,7 +281,7 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
       const url = await retry(() => sqs!.send(new GetQueueUrlCommand({ QueueName: queue.QueueName }), { abortSignal: signal }))
         .then((r) => r.QueueUrl)
         .catch((err: Error) => {
-          if (err.name === 'QueueDoesNotExist' || err.name === 'AWS.SimpleQueueService.NonExistentQueue') return undefined;
+          if (isMissingQueue(err)) return undefined;
           throw err;
         });
       let status: 'created' | 'exists' | 'updated' = 'exists';

@@ -372,6 +372,7 @@ class SnapshotWriter {
   }
 
   private write(): Promise<void> {
+    clearTimeout(this.timer);
     this.timer = undefined;
     this.dirty = false;
     const text = JSON.stringify(this.store.toSnapshot());

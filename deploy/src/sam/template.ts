@@ -411,7 +411,7 @@ class TemplateReader implements Lookup {
     if (FUNCTION_TYPES.has(r.Type)) return this.functionKeys?.get(id) ?? this.physicalName(id, at);
     if (LAYER_TYPES.has(r.Type)) return this.layerArn(this.physicalName(id, at));
     if (API_TYPES.has(r.Type)) return id;
-    if (r.Type === QUEUE_TYPE) return awsQueueUrl(this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId']));
+    if (r.Type === QUEUE_TYPE) return this.queueUrl(this.physicalName(id, at));
     return this.physicalName(id, at);
   }
 
@@ -439,6 +439,11 @@ class TemplateReader implements Lookup {
 
   private arn(service: string, resource: string): string {
     return `arn:aws:${service}:${this.pseudo['AWS::Region']}:${this.pseudo['AWS::AccountId']}:${resource}`;
+  }
+
+  /** What `!Ref Queue` gives: the queue's URL on AWS (the agent points it at esb's endpoint). */
+  private queueUrl(name: string): string {
+    return awsQueueUrl(name, String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId']));
   }
 
   private layerArn(name: string): string {
@@ -478,7 +483,7 @@ class TemplateReader implements Lookup {
       const name = this.physicalName(id, at);
       if (attr === 'Arn') return this.arn('sqs', name);
       if (attr === 'QueueName') return name;
-      if (attr === 'QueueUrl') return awsQueueUrl(name, String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId']));
+      if (attr === 'QueueUrl') return this.queueUrl(name);
       return unsupported();
     }
     if (r.Type === 'AWS::S3::Bucket') {
@@ -1421,7 +1426,7 @@ class TemplateReader implements Lookup {
     const queue: SqsQueue = { QueueName };
     const fifo = flag('FifoQueue');
     if (fifo) queue.FifoQueue = true;
-    if (fifo !== QueueName.endsWith('.fifo') && (fifo || QueueName.endsWith('.fifo'))) this.fail(id, fifo ? 'QueueName' : 'FifoQueue', 'a FIFO queue (FifoQueue: true) must have a name ending in .fifo, and only a FIFO queue may');
+    if (Boolean(fifo) !== QueueName.endsWith('.fifo')) this.fail(id, fifo ? 'QueueName' : 'FifoQueue', 'a FIFO queue (FifoQueue: true) must have a name ending in .fifo, and only a FIFO queue may');
     const dedup = flag('ContentBasedDeduplication');
     if (dedup !== undefined) {
       if (dedup && !fifo) this.fail(id, 'ContentBasedDeduplication', 'applies to FIFO queues only (FifoQueue: true)');
