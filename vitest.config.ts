@@ -14,5 +14,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     setupFiles: ['tests/fast-check-seed.ts'],
+    // Tests start esb in process, as the esb bin does not: the same quiet SDK (cli/bin/esb.js).
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });

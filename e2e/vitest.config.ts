@@ -29,6 +29,7 @@ export default defineConfig({
     sequence: { sequencer: ScenarioOrder },
     testTimeout: 180_000,
     hookTimeout: 600_000,
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' }, // as cli/bin/esb.js sets it
     pool: 'forks',
   },
 });

@@ -94,10 +94,13 @@ async function watchRows(load: () => Promise<DeploymentRow[]>, dirs: string[], f
       print(row);
     }
   };
-  await refresh();
   for (const dir of dirs) await mkdir(dir, { recursive: true }); // watched from the start, even before the first deploy
   const { watch } = await import('chokidar'); // only -w watches
   const watcher = watch(dirs, { ignoreInitial: true, awaitWriteFinish: false });
+  // The list is read once the watcher is ready: a change made before then is in the list, and
+  // one made after is an event, so none falls between the two.
+  await new Promise<void>((resolve, reject) => watcher.once('ready', resolve).once('error', reject));
+  await refresh();
   let timer: NodeJS.Timeout | undefined;
   let running = Promise.resolve();
   // A deploy writes its status several times in a row: one look every 20 ms while the writes

@@ -96,6 +96,18 @@ describe('file backend (real files, chokidar)', () => {
     expect(applied.get('hello')).toBe('A2');
   });
 
+  it('a manifest added while the folder gives no events is deployed at the next resync', async () => {
+    await source.stop();
+    source = new FileSource({ store, deploymentsDir: path.join(ws, 'deployments'), resyncMs: 200 });
+    await source.start((req) => queue.add(req));
+    // What a full inotify table looks like from here: the watcher is there but says nothing.
+    await (source as unknown as { manifests: { close(): Promise<void> } }).manifests.close();
+    await writeFile(path.join(ws, 'a.yml'), 'hello:A\n');
+    await writeFile(path.join(ws, 'deployments', 'late.yaml'), manifest('late', '../a.yml'));
+    await until(async () => (await ready('late'))?.status === 'True', 'late Ready');
+    expect(applied.get('hello')).toBe('A');
+  });
+
   it('bumps the generation when the spec changes', async () => {
     await writeFile(path.join(ws, 'a.yml'), 'hello:A\n');
     await writeFile(path.join(ws, 'b.yml'), 'hello:B\n');

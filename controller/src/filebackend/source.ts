@@ -2,7 +2,8 @@
 // holds (before and after the change), and a PathWatcher on every template and code folder the
 // reconciler reported enqueues their owners: code hot reload without any command. Every known
 // key is also enqueued every `resyncMs` (as the kube backend's informer resync does), so that
-// a CONFIG_DIR lost without a file event is still noticed (docs/kube.md "Self-heal").
+// a CONFIG_DIR lost without a file event is still noticed (docs/kube.md "Self-heal"), and the
+// folder is listed again then, so that a manifest added or removed without an event is too.
 //
 // No stability wait on manifest events: esb (and most tools) replace a manifest by atomic rename,
 // so the first event already sees the whole file. A writer that writes in place can be seen
@@ -17,7 +18,7 @@ import { readUntilValid } from '@esb/contracts';
 import { PathWatcher, type OwnWrite } from '../reconcile/path-watcher.js';
 import { keyOf, type Request, type Source } from '../reconcile/types.js';
 import { isManifestFile, type ManifestEntry } from './manifests.js';
-import type { FileStore } from './store.js';
+import { listManifests, type FileStore } from './store.js';
 
 export interface FileSourceOptions {
   store: FileStore;
@@ -99,7 +100,9 @@ export class FileSource implements Source {
     const every = this.options.resyncMs ?? FILE_RESYNC_MS;
     if (every > 0) {
       this.resync = setInterval(() => {
-        for (const request of this.options.store.known()) enqueue(request);
+        void this.relist(onManifest).finally(() => {
+          for (const request of this.options.store.known()) enqueue(request);
+        });
       }, every);
       this.resync.unref();
     }
@@ -127,6 +130,17 @@ export class FileSource implements Source {
     const requests = [...affected.values()];
     affected.clear();
     for (const request of requests) enqueue(request);
+  }
+
+  /**
+   * A manifest added or removed without an event (a full inotify table, a mount that drops
+   * events) is read as if the event had come, so a new Deployment is never waited for forever.
+   */
+  private async relist(onManifest: (file: string) => void): Promise<void> {
+    const listed = new Set((await listManifests(this.options.deploymentsDir)).map((f) => path.resolve(f)));
+    const declaring = new Set(this.options.store.declaringFiles().map((f) => path.resolve(f)));
+    for (const file of listed) if (!declaring.has(file)) onManifest(file);
+    for (const file of declaring) if (!listed.has(file)) onManifest(file);
   }
 
   /** CONFIG_DIR files esb has just written (see PathWatcher.noteOwnWrites). */

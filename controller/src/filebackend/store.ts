@@ -95,6 +95,11 @@ export class FileStore implements Store {
     return [...affected.values()];
   }
 
+  /** The manifest files that declare something now. */
+  declaringFiles(): string[] {
+    return [...this.fileKeys.keys()];
+  }
+
   /** What one manifest file declares now (valid or not); empty when it declares nothing. */
   entriesOf(file: string): ManifestEntry[] {
     const out: ManifestEntry[] = [];
