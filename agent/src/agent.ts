@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { FunctionConfig, FunctionsFile, ObjectEvent, StreamRecord } from '@esb/contracts';
+import type { BusEvent, FunctionConfig, FunctionsFile, ObjectEvent, StreamRecord } from '@esb/contracts';
 import { type Clock, systemClock } from './clock.js';
 import type { InstanceDriver } from './driver.js';
 import { buildInstanceEnv, type Credentials, type Endpoints, isNodeRuntime, isPythonRuntime, processRuntimePath } from './env.js';
@@ -20,6 +20,7 @@ import { cpuSaturation } from './cpu-idle.js';
 import { createProcessDriver, RUNTIME_DIR } from './process-driver.js';
 import { Scheduler } from './schedule.js';
 import { S3Notifier } from './s3-events.js';
+import { EventRules } from './eventbridge.js';
 import { StreamDelivery } from './dynamodb-streams.js';
 import { createSqsClientPort, SqsDelivery, type SqsMappingStats, type SqsSender } from './sqs-events.js';
 import { createAsyncInvoker, deadLetterMessage, failureDestinationRecord, failureQueuesOf, type ExhaustedInvocation } from './async-invoke.js';
@@ -105,6 +106,8 @@ export interface AgentStats {
   streams: Array<{ functionName: string; mapping: string; table: string; queued: number }>;
   /** SQS mappings being polled and the messages each has in flight. */
   queues: SqsMappingStats[];
+  /** EventBridge rules in force and their targets. */
+  rules: Array<{ rule: string; bus: string; targets: string[] }>;
 }
 
 export interface Agent extends Invoker {
@@ -117,6 +120,8 @@ export interface Agent extends Invoker {
   deliverObjectEvent(event: ObjectEvent): void;
   /** A change of an item in a table whose stream is on: the functions reading the stream get it in their next batch. */
   deliverStreamRecord(record: StreamRecord): void;
+  /** The events an EventBridge PutEvents accepted: the targets of the rules that match get them (docs/eventbridge.md). */
+  deliverBusEvents(events: readonly BusEvent[]): void;
   stats(): AgentStats;
   /** Stops every instance, the schedules and the log files. */
   close(): Promise<void>;
@@ -374,6 +379,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         for (const [name, fc] of entries) applyFunction(name, fc, next);
         scheduler?.setFunctions(next);
         notifier.setFunctions(next);
+        eventRules.setFunctions(next);
         streams.setFunctions(next);
         queues.setFunctions(next);
         return;
@@ -395,6 +401,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         }
         scheduler?.setFunctions(next);
         notifier.setFunctions(next);
+        eventRules.setFunctions(next);
         streams.setFunctions(next);
         queues.setFunctions(next);
       })();
@@ -408,10 +415,14 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       if (!closed) streams.deliver(record);
     },
 
+    deliverBusEvents(events) {
+      if (!closed) eventRules.deliver(events);
+    },
+
     stats() {
       const functions: Record<string, FunctionStats> = {};
       for (const [name, pool] of pools) functions[name] = { ...pool.stats(), maxCapacity: pool.cfg.maxCapacity };
-      return { runtime: kind, functions, schedules: scheduler?.list() ?? [], streams: streams.list(), queues: queues.list() };
+      return { runtime: kind, functions, schedules: scheduler?.list() ?? [], streams: streams.list(), queues: queues.list(), rules: eventRules.list() };
     },
     async close() {
       if (closed) return;
@@ -423,7 +434,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       asyncInvoker.close();
       await Promise.all([...pools.values()].map((p) => p.close()));
       await queuesClosed;
-      failureSender?.close();
+      queueSender?.close();
       pools.clear();
       await driver.close();
       await sink.close();
@@ -433,7 +444,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   // Asynchronous, as S3 and EventBridge invoke: nobody waits, a failure is retried.
   // Spent ones go to the function's dead-letter queue or on-failure destination (SQS).
   const sqsEndpoint = endpoints.sqs;
-  const failureSender = sqsEndpoint ? createSqsClientPort({ endpoint: sqsEndpoint, region, credentials }) : undefined;
+  const queueSender = sqsEndpoint ? createSqsClientPort({ endpoint: sqsEndpoint, region, credentials }) : undefined;
   const sendFailure = (f: ExhaustedInvocation, sender: SqsSender, endpoint: string) => {
     for (const target of failureQueuesOf(file.functions[f.functionName])) {
       const url = localQueueUrl(endpoint, target.queue);
@@ -451,7 +462,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     functions: () => file.functions,
     warn: (fields, message) => log.warn(fields, message),
     exhausted: (f) => {
-      if (failureSender && sqsEndpoint) sendFailure(f, failureSender, sqsEndpoint);
+      if (queueSender && sqsEndpoint) sendFailure(f, queueSender, sqsEndpoint);
       else log.warn({ fn: f.functionName }, `no SQS endpoint is configured (AWS_ENDPOINT_URL_SQS): the failed asynchronous invocation is not sent to its queue`);
     },
   });
@@ -461,6 +472,23 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       log.info({ fn, notification }, 'S3 event');
       asyncInvoker.fire(fn, payload, { notification }, 'S3 event');
     },
+  });
+
+  // Rules of the buses: targets invoked asynchronously, as EventBridge invokes, or sent a message.
+  const eventRules = new EventRules({
+    region,
+    fire: (fn, payload, rule) => {
+      log.info({ fn, rule }, 'EventBridge event');
+      asyncInvoker.fire(fn, payload, { rule }, 'EventBridge event');
+    },
+    send: (queue, body, rule, fifo) => {
+      if (!queueSender || !sqsEndpoint) {
+        log.warn({ rule, queue }, `no SQS endpoint is configured (AWS_ENDPOINT_URL_SQS): rule ${rule} cannot send to queue ${queue}`);
+        return;
+      }
+      queueSender.send(localQueueUrl(sqsEndpoint, queue), body, undefined, fifo).catch((err: unknown) => log.warn({ rule, queue }, `rule ${rule} could not send an event to queue ${queue}: ${String(err)}`));
+    },
+    info: (fields, message) => log.info(fields, message),
   });
 
   // Batches in order, one at a time per mapping, as Lambda reads a stream's shard.

@@ -1,4 +1,4 @@
-// Asynchronous invocations (S3 events, schedules; docs/agent.md "Asynchronous invocations"):
+// Asynchronous invocations (S3 events, EventBridge rules, schedules; docs/agent.md "Asynchronous invocations"):
 // the caller is not kept waiting, and a failed invocation is tried again, as Lambda does, one
 // minute later and then two minutes after that, up to the function's async_retries (default 2);
 // then it goes to the function's failure queues, if it has any.

@@ -10,6 +10,8 @@ export interface Endpoints {
   s3?: string;
   lambda?: string;
   sqs?: string;
+  /** Absent: the SQS endpoint, whose port also takes PutEvents (docs/eventbridge.md). */
+  eventbridge?: string;
 }
 
 export interface InstanceEnvInput {
@@ -112,6 +114,8 @@ export function buildInstanceEnv(i: InstanceEnvInput): Record<string, string> {
   if (i.endpoints.s3) env.AWS_ENDPOINT_URL_S3 = i.endpoints.s3;
   if (i.endpoints.lambda) env.AWS_ENDPOINT_URL_LAMBDA = i.endpoints.lambda;
   if (i.endpoints.sqs) env.AWS_ENDPOINT_URL_SQS = i.endpoints.sqs;
+  const eventbridge = i.endpoints.eventbridge ?? i.endpoints.sqs;
+  if (eventbridge) env.AWS_ENDPOINT_URL_EVENTBRIDGE = eventbridge;
 
   if (isNodeRuntime(i.runtime)) {
     const major = /^nodejs(\d+)/.exec(i.runtime ?? '')?.[1];

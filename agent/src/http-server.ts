@@ -9,16 +9,18 @@
 //                            functions its bucket notifies run (docs/agent.md, "S3 events")
 //   POST /events/dynamodb    body = a change record of the DynamoDB server (StreamRecord) -> 202;
 //                            the functions reading the table's stream get it (docs/agent.md, "DynamoDB streams")
+//   POST /events/eventbridge body = the events one PutEvents accepted ([BusEvent]) -> 202; the
+//                            targets of the rules that match get them (docs/eventbridge.md)
 //   GET /functions -> ["name", ...]    GET /stats    GET /healthz
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { StreamRecord, type InvokeErrorKind, type Invoker, type ObjectEvent } from '@esb/contracts';
+import { BusEvents, StreamRecord, type BusEvent, type InvokeErrorKind, type Invoker, type ObjectEvent } from '@esb/contracts';
 
 export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 
 export interface AgentHttpServerOptions {
-  agent: Invoker & { stats?(): { functions: Record<string, unknown> }; deliverObjectEvent?(event: ObjectEvent): void; deliverStreamRecord?(record: StreamRecord): void };
+  agent: Invoker & { stats?(): { functions: Record<string, unknown> }; deliverObjectEvent?(event: ObjectEvent): void; deliverStreamRecord?(record: StreamRecord): void; deliverBusEvents?(events: readonly BusEvent[]): void };
   host?: string;
   port?: number;
   log?: Logger;
@@ -38,6 +40,7 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
     if (req.method === 'POST' && url.startsWith('/invoke/')) return void invoke(req, res, decodeURIComponent(url.slice(8).split('?')[0]));
     if (req.method === 'POST' && url === '/events/s3') return void storageEvent(req, res, parseObjectEvent, 'an object event: {bucket, key, eventName, time}', (e) => o.agent.deliverObjectEvent?.(e));
     if (req.method === 'POST' && url === '/events/dynamodb') return void storageEvent(req, res, parseStreamRecord, 'a stream record: {table, streamArn, eventID, eventName, dynamodb}', (r) => o.agent.deliverStreamRecord?.(r));
+    if (req.method === 'POST' && url === '/events/eventbridge') return void storageEvent(req, res, parseBusEvents, 'a list of 1-10 bus events: [{bus, event}]', (e) => o.agent.deliverBusEvents?.(e));
     req.resume();
     if (req.method === 'GET' && url === '/healthz') return send(res, 200, '{"ok":true}');
     if (req.method === 'GET' && url === '/functions') return send(res, 200, JSON.stringify(Object.keys(o.agent.stats?.().functions ?? {})));
@@ -152,16 +155,23 @@ function parseObjectEvent(body: Buffer): ObjectEvent | undefined {
   return e;
 }
 
-function parseStreamRecord(body: Buffer): StreamRecord | undefined {
-  let v: unknown;
-  try {
-    v = JSON.parse(body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
-  const checked = StreamRecord.safeParse(v);
-  return checked.success ? checked.data : undefined;
+/** A body read as JSON and checked against the contract's schema; undefined when it is not one. */
+function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }): (body: Buffer) => T | undefined {
+  return (body) => {
+    let v: unknown;
+    try {
+      v = JSON.parse(body.toString('utf8'));
+    } catch {
+      return undefined;
+    }
+    const checked = schema.safeParse(v);
+    return checked.success ? checked.data : undefined;
+  };
 }
+
+const parseStreamRecord = parseWith(StreamRecord);
+/** What one PutEvents accepted: at most its 10 entries. */
+const parseBusEvents = parseWith(BusEvents);
 
 function send(res: http.ServerResponse, status: number, body: string): void {
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });

@@ -474,9 +474,15 @@ export class SqsDelivery {
 /** Message attributes of text and numbers, as SendMessage takes them. */
 export type SqsStringAttributes = Record<string, { DataType: 'String' | 'Number'; StringValue: string }>;
 
-/** Sends one message (a failed asynchronous invocation to its dead-letter queue or destination). */
+/** What a message to a FIFO queue carries besides its body. */
+export interface FifoFields {
+  groupId: string;
+  deduplicationId: string;
+}
+
+/** Sends one message (a failed asynchronous invocation to its queue, an event to a rule's queue target). */
 export interface SqsSender {
-  send(queueUrl: string, body: string, attributes?: SqsStringAttributes): Promise<void>;
+  send(queueUrl: string, body: string, attributes?: SqsStringAttributes, fifo?: FifoFields): Promise<void>;
 }
 
 /**
@@ -517,9 +523,10 @@ export function createSqsClientPort(o: { endpoint: string; region: string; crede
       const out = await client.send(new sdk.DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
       return (out.Failed ?? []).map((f) => ({ Id: f.Id ?? '', message: f.Message ?? f.Code ?? 'failed' }));
     },
-    async send(queueUrl, body, attributes) {
+    async send(queueUrl, body, attributes, fifo) {
       const { sdk, client } = await sqs();
-      await client.send(new sdk.SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, ...(attributes ? { MessageAttributes: attributes } : {}) }));
+      const fifoFields = fifo ? { MessageGroupId: fifo.groupId, MessageDeduplicationId: fifo.deduplicationId } : {};
+      await client.send(new sdk.SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, ...(attributes ? { MessageAttributes: attributes } : {}), ...fifoFields }));
     },
     close() {
       void loaded?.then(({ client }) => client.destroy());

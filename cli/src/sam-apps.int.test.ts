@@ -355,6 +355,33 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect((await app.get('/orders')).json().orders.map((o: any) => o.id)).toEqual(['1', '2']);
   }, 120_000);
 
+  it('eventbridge-bus: an API publishes orders on a custom bus (SDK v3, !Ref bus); a rule sends their detail to a queue a Python function reads; big ones reach a function through an input transformer, which flags them on the default bus with boto3 for a CloudWatchEvent function', async () => {
+    const out = await deploy('eventbridge-bus');
+    expect(out).not.toContain('warning');
+    const app = at('eventbridge-bus');
+    const posted = await app.send('POST', '/bus/orders', JSON.stringify([{ id: 1, item: 'book', total: 20 }, { id: 2, item: 'desk', total: 250 }]));
+    expect(posted.status, posted.body).toBe(202);
+    expect(posted.json()).toEqual({ published: 2, failed: 0 });
+    const orders = await until(
+      async () => {
+        const r = (await app.get('/bus/orders')).json();
+        return r.orders.length >= 4 ? r.orders : undefined;
+      },
+      'two audits, one big order and its flag',
+      60_000,
+    );
+    expect(orders).toEqual([
+      { id: 'audit-1', item: 'book', total: '20' },
+      { id: 'audit-2', item: 'desk', total: '250' },
+      { id: 'big-2', total: '250', rule: 'BigOrderFunctionBigOrder', note: 'order 2 is big' },
+      { id: 'notified-2', source: 'shop.review', account: '123456789012', bus: 'default' },
+    ]);
+    // A bad entry fails alone, as PutEvents reports it; nothing more arrives.
+    const bad = await app.send('POST', '/bus/orders', 'null');
+    expect(bad.status, bad.body).toBe(202);
+    expect(bad.json()).toEqual({ published: 0, failed: 1 });
+  }, 120_000);
+
   it('custom-runtime: provided.al2023 and provided.al2 functions run the bootstrap their code brings (one a file of CodeUri, one made by make) over the Runtime API', async () => {
     const out = await deploy('custom-runtime');
     expect(out).toMatch(/built 1: BuiltFunction makefile/);

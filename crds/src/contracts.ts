@@ -246,6 +246,64 @@ export const StreamRecord = z.object({
 });
 export type StreamRecord = z.infer<typeof StreamRecord>;
 
+/**
+ * Where an EventBridge rule sends the events it matches (docs/eventbridge.md): a function of
+ * functions.yml, invoked asynchronously, or a queue of resources.yml `sqs`. What is sent is the
+ * event, or what `input`, `input_path` or `input_transformer` make of it.
+ */
+export const EventRuleTarget = z
+  .object({
+    id: z.string().min(1),
+    function: z.string().min(1).optional(),
+    queue: z.string().min(1).optional(),
+    /** Input: this JSON text instead of the event. */
+    input: z.string().optional(),
+    /** InputPath: the part of the event at this JSONPath (`$.detail`). */
+    input_path: z.string().optional(),
+    /** InputTransformer: `<name>` in `template` replaced by the value at `paths[name]` of the event. */
+    input_transformer: z.object({ paths: z.record(z.string(), z.string()).default({}), template: z.string() }).optional(),
+    /** SqsParameters.MessageGroupId, for a FIFO queue. */
+    message_group_id: z.string().optional(),
+  })
+  .refine((t) => (t.function === undefined) !== (t.queue === undefined), 'a target names exactly one of function or queue')
+  .refine((t) => [t.input, t.input_path, t.input_transformer].filter((x) => x !== undefined).length <= 1, 'a target takes at most one of input, input_path, input_transformer');
+export type EventRuleTarget = z.infer<typeof EventRuleTarget>;
+
+/** An EventBridge rule: the events put on its bus that match its pattern go to its targets. */
+export const EventRule = z.object({
+  bus: z.string().min(1).default('default'),
+  name: z.string().min(1),
+  /** EventPattern as JSON text (the syntax of FilterCriteria, docs/agent.md). */
+  pattern: z.string().min(2),
+  enabled: z.boolean().default(true),
+  targets: z.array(EventRuleTarget).min(1).max(5),
+});
+export type EventRule = z.infer<typeof EventRule>;
+
+/** The key of a rule in functions.yml `rules`: a rule's name is unique on its bus. */
+export function eventRuleKey(rule: { bus: string; name: string }): string {
+  return `${rule.bus}/${rule.name}`;
+}
+
+/** One event as a bus carries it: what PutEvents was given, with its id, time, account and region. */
+export const BusEvent = z.object({
+  bus: z.string().min(1),
+  event: z.object({
+    version: z.literal('0'),
+    id: z.string(),
+    'detail-type': z.string(),
+    source: z.string(),
+    account: z.string(),
+    time: z.string(),
+    region: z.string(),
+    resources: z.array(z.string()),
+    detail: z.record(z.string(), z.unknown()),
+  }),
+});
+export type BusEvent = z.infer<typeof BusEvent>;
+/** What one PutEvents accepted, as the storage hands it to the agent: 1-10 events. */
+export const BusEvents = z.array(BusEvent).min(1).max(10);
+
 export const FunctionConfig = z.object({
   // Docker runtime: the image to run. Process runtime: ignored.
   image: z.string().optional(),
@@ -294,6 +352,8 @@ export const FunctionDefaults = z.object({
 export const FunctionsFile = z.object({
   defaults: FunctionDefaults.default({ environment: {}, scaling: {} }),
   functions: z.record(z.string().min(1), FunctionConfig).default({}),
+  /** EventBridge rules by `<bus>/<name>` (eventRuleKey); merged by that key, last write wins. */
+  rules: z.record(z.string().min(1), EventRule).optional(),
 });
 export type FunctionsFile = z.infer<typeof FunctionsFile>;
 
@@ -485,6 +545,7 @@ const Owners = z.object({
   tables: stringMap.default({}),
   buckets: stringMap.default({}),
   queues: stringMap.default({}),
+  rules: stringMap.default({}),
 });
 
 export const StackRecord = z.object({
@@ -501,11 +562,11 @@ export type StackRecord = z.infer<typeof StackRecord>;
 export const StacksFile = z.object({
   stacks: z.record(z.string().min(1), StackRecord).default({}),
   /** kind -> key -> the stack that last deployed it. */
-  owners: Owners.default({ functions: {}, routes: {}, tables: {}, buckets: {}, queues: {} }),
+  owners: Owners.default({ functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {} }),
 });
 export type StacksFile = z.infer<typeof StacksFile>;
 
-export const EMPTY_STACKS: StacksFile = { stacks: {}, owners: { functions: {}, routes: {}, tables: {}, buckets: {}, queues: {} } };
+export const EMPTY_STACKS: StacksFile = { stacks: {}, owners: { functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {} } };
 
 // ---------------------------------------------------------------- resources.yml (CloudFormation field names)
 

@@ -30,6 +30,15 @@ describe('Lambda event filter patterns', () => {
     expect(matches('{"dynamodb": {"Keys": {"id": {"S": [{"wildcard": "order-*"}]}}}}')).toBe(true);
   });
 
+  it('takes any one of the patterns of an $or, at the top or nested, next to the other keys', () => {
+    expect(matches('{"$or": [{"eventName": ["REMOVE"]}, {"dynamodb": {"Keys": {"id": {"S": ["order-7"]}}}}]}')).toBe(true);
+    expect(matches('{"$or": [{"eventName": ["REMOVE"]}, {"eventName": ["MODIFY"]}]}')).toBe(false);
+    expect(matches('{"eventName": ["INSERT"], "dynamodb": {"NewImage": {"$or": [{"kind": {"S": ["Other"]}}, {"qty": {"N": [{"numeric": [">", 10]}]}}]}}}')).toBe(true);
+    expect(matches('{"eventName": ["REMOVE"], "$or": [{"eventName": ["INSERT"]}, {"eventName": ["MODIFY"]}]}')).toBe(false);
+    expect(() => parsePattern('{"$or": [{"a": ["x"]}]}')).toThrow('$or: must be a list of two or more patterns');
+    expect(() => parsePattern('{"$or": [{"a": ["x"]}, {"b": "y"}]}')).toThrow('$or[1].b: must be a list of values');
+  });
+
   it('refuses patterns that are not JSON objects or use unknown matchers, naming where', () => {
     expect(() => parsePattern('{"eventName": ')).toThrow(FilterPatternError);
     expect(() => parsePattern('["INSERT"]')).toThrow('must be a JSON object');

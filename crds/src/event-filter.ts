@@ -2,7 +2,8 @@
 // streams" and "SQS queues"), checked when a template is read and applied by the agent: a
 // record reaches the function when one of the patterns matches it. A pattern is a JSON object
 // shaped like the record: each key's value is a list of accepted values or matchers, or a
-// nested pattern; every key of a pattern must match. Pure.
+// nested pattern; every key of a pattern must match, and `$or` takes any one of its patterns
+// (EventBridge's event patterns are the same syntax, docs/eventbridge.md). Pure.
 import { BlockList, isIP } from 'node:net';
 
 export type Pattern = Record<string, unknown>;
@@ -32,6 +33,12 @@ const OPERATORS = new Set(['prefix', 'suffix', 'anything-but', 'numeric', 'exist
 function checkPattern(p: Pattern, at: string): void {
   for (const [k, v] of Object.entries(p)) {
     const where = at ? `${at}.${k}` : k;
+    if (k === '$or') {
+      // Any one of two or more patterns, each shaped like the level it is at.
+      if (!Array.isArray(v) || v.length < 2 || !v.every(isObject)) throw new FilterPatternError(`${where}: must be a list of two or more patterns`);
+      v.forEach((alt, i) => checkPattern(alt, `${where}[${i}]`));
+      continue;
+    }
     if (Array.isArray(v)) {
       for (const m of v) {
         if (!isObject(m)) continue;
@@ -64,6 +71,10 @@ export function compileFilters(filters: readonly string[] | undefined): (value: 
 export function matchesPattern(pattern: Pattern, value: unknown): boolean {
   if (!isObject(value)) return false;
   for (const [k, want] of Object.entries(pattern)) {
+    if (k === '$or') {
+      if (!(want as Pattern[]).some((alt) => matchesPattern(alt, value))) return false;
+      continue;
+    }
     const have = value[k];
     if (Array.isArray(want)) {
       if (!want.some((m) => matchesOne(m, have))) return false;

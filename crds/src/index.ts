@@ -20,3 +20,4 @@ export { versionSignature } from './files/signature.js';
 export { readUntilValid } from './files/read-until-valid.js';
 export { workerEntry, type WorkerEntry } from './worker-entry.js';
 export { SQS_DEFAULT_PORT, queueArn, awsQueueUrl, localQueueUrl, rebaseQueueUrl, queueNameOf, isMissingQueue } from './queues.js';
+export { DEFAULT_BUS, BUS_NAME, busArn, ruleArn, busNameOf } from './event-buses.js';

@@ -1,11 +1,12 @@
 // Storage: the deploy provisions a DynamoDB table, an S3 bucket and an SQS queue (database,
 // s3-storage, queues services); Python handlers (boto3) put/get/query items, put/get/list
-// objects, and send jobs to the queue, which the agent's poller hands to another function.
+// objects, send jobs to the queue, which the agent's poller hands to another function, and put
+// events on a bus, whose rule invokes a third.
 import { expect, it } from 'vitest';
 import { describeStack } from '../src/scenario.js';
 import { deploy, http, pollUntil } from '../src/stack.js';
 
-describeStack('storage: DynamoDB, S3 and SQS through the provisioned table, bucket and queue', (stack) => {
+describeStack('storage: DynamoDB, S3, SQS and EventBridge through the provisioned table, bucket, queue and bus', (stack) => {
   it('puts, gets and queries items; puts, gets and lists objects', async () => {
     const s = stack();
     await deploy(s, 'storage/template.yml');
@@ -33,5 +34,13 @@ describeStack('storage: DynamoDB, S3 and SQS through the provisioned table, buck
     const stored = await pollUntil(() => http(`${url}/items/jobs/7`), (r) => r.status === 200, { everyMs: 500, withinMs: 60_000 });
     expect(stored.ok, String(stored.last instanceof Error ? stored.last : stored.last.text)).toBe(true);
     expect((await http(`${url}/items/jobs/7`)).json).toEqual({ owner: 'jobs', id: '7', text: 'queued work' });
+
+    // An event put on the template's bus (queues service) reaches the agent over HTTP, whose rule
+    // invokes the listening function with the event's detail.
+    const announced = await http(`${url}/announcements/8`, { method: 'POST', body: 'news' });
+    expect(announced.json).toEqual({ announced: '8', failed: 0 });
+    const heard = await pollUntil(() => http(`${url}/items/announced/8`), (r) => r.status === 200, { everyMs: 500, withinMs: 60_000 });
+    expect(heard.ok, String(heard.last instanceof Error ? heard.last : heard.last.text)).toBe(true);
+    expect((await http(`${url}/items/announced/8`)).json).toEqual({ owner: 'announced', id: '8', text: 'news' });
   });
 });

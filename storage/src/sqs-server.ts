@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { readFile, mkdir, open, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { cleanStaleTmp, isPidAlive, SQS_DEFAULT_PORT, writeFileAtomic } from '@esb/contracts';
+import { cleanStaleTmp, isPidAlive, SQS_DEFAULT_PORT, writeFileAtomic, type BusEvent } from '@esb/contracts';
+import { EVENTS_CONTENT_TYPE, EVENTS_TARGET_PREFIX, EventsError, runEventsAction } from './event-bus.js';
 import { runAction, type ActionContext, type LongPoll, type Output } from './sqs-actions.js';
 import { QueueStore, SqsError, type QueueClock, type QueueLimits } from './sqs-queues.js';
 import { JSON_CONTENT_TYPE, jsonError, queryToInput, xmlError, xmlResponse } from './sqs-wire.js';
@@ -28,6 +29,8 @@ export interface SqsServerOptions {
   snapshotDelayMs?: number;
   /** Told of a snapshot that could not be written (the queues keep working in memory). */
   onError?: (err: Error) => void;
+  /** Told of the events each EventBridge PutEvents accepted (served on this port too, docs/eventbridge.md). */
+  onBusEvents?: (events: BusEvent[]) => void;
 }
 
 export interface RunningSqsServer {
@@ -87,7 +90,9 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
   };
 
   const server = createServer((req, res) => {
-    void serve(req, res, { store, polls, maxBodyBytes, endpointHost: () => endpointHost }).catch((err: unknown) => {
+    const target = req.headers['x-amz-target'];
+    const served = typeof target === 'string' && target.startsWith(EVENTS_TARGET_PREFIX) ? serveEvents(req, res, target, maxBodyBytes, options.onBusEvents) : serve(req, res, { store, polls, maxBodyBytes, endpointHost: () => endpointHost });
+    void served.catch((err: unknown) => {
       onError(err instanceof Error ? err : new Error(String(err)));
       if (!res.headersSent) res.writeHead(500).end();
     });
@@ -191,6 +196,32 @@ async function serve(req: IncomingMessage, res: ServerResponse, ctx: ServeContex
   } catch (err) {
     if (err instanceof SqsError) respondError(err);
     else respondError(new SqsError('InternalFailure', `esb's SQS server failed on this request: ${err instanceof Error ? err.message : String(err)}`));
+  }
+}
+
+/** One EventBridge request (AWS JSON 1.1). */
+async function serveEvents(req: IncomingMessage, res: ServerResponse, target: string, maxBodyBytes: number, onBusEvents?: (events: BusEvent[]) => void): Promise<void> {
+  const requestId = randomUUID();
+  try {
+    let body: Buffer;
+    try {
+      body = await readBody(req, maxBodyBytes);
+    } catch (err) {
+      if (err instanceof SqsError) throw new EventsError('ValidationException', err.message, 413);
+      throw err;
+    }
+    let input: unknown;
+    try {
+      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+    } catch (err) {
+      throw new EventsError('SerializationException', `The request body is not JSON: ${(err as Error).message}`);
+    }
+    const { output, accepted } = runEventsAction(target.slice(EVENTS_TARGET_PREFIX.length), input);
+    if (accepted.length) onBusEvents?.(accepted);
+    send(res, 200, EVENTS_CONTENT_TYPE, JSON.stringify(output), { 'x-amzn-requestid': requestId });
+  } catch (err) {
+    const e = err instanceof EventsError ? err : new EventsError('InternalException', `esb's EventBridge failed on this request: ${err instanceof Error ? err.message : String(err)}`, 500);
+    send(res, e.status, EVENTS_CONTENT_TYPE, JSON.stringify({ __type: e.code, message: e.message }), { 'x-amzn-requestid': requestId, 'x-amzn-errortype': e.code, ...(e.status === 413 ? { connection: 'close' } : {}) });
   }
 }
 

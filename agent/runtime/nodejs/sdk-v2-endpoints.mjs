@@ -4,7 +4,7 @@
 import Module from 'node:module';
 import path from 'node:path';
 
-const SERVICES = { dynamodb: 'DYNAMODB', dynamodbstreams: 'DYNAMODB_STREAMS', s3: 'S3', lambda: 'LAMBDA', sqs: 'SQS', sns: 'SNS', ssm: 'SSM', secretsmanager: 'SECRETS_MANAGER' };
+const SERVICES = { dynamodb: 'DYNAMODB', dynamodbstreams: 'DYNAMODB_STREAMS', s3: 'S3', lambda: 'LAMBDA', sqs: 'SQS', eventbridge: 'EVENTBRIDGE', cloudwatchevents: 'EVENTBRIDGE', sns: 'SNS', ssm: 'SSM', secretsmanager: 'SECRETS_MANAGER' };
 const V2 = /(^|[/\\])aws-sdk([/\\]|$)/;
 
 export function installSdkV2Endpoints(env = process.env) {

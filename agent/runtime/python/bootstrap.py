@@ -411,6 +411,10 @@ class _BotocoreEndpoints:
         return spec
 
 
+# The variable is named after the service id, which differs from boto3's client name for some.
+_ENDPOINT_SUFFIXES = {"events": "EVENTBRIDGE", "dynamodbstreams": "DYNAMODB_STREAMS", "secretsmanager": "SECRETS_MANAGER"}
+
+
 def _patch_create_client(module):
     try:
         import botocore
@@ -424,7 +428,8 @@ def _patch_create_client(module):
     def create_client(self, service_name, region_name, is_secure=True, endpoint_url=None, *args, **kwargs):
         if endpoint_url is None:
             env = os.environ
-            endpoint_url = env.get("AWS_ENDPOINT_URL_" + service_name.upper().replace("-", "_")) or env.get("AWS_ENDPOINT_URL")
+            suffix = _ENDPOINT_SUFFIXES.get(service_name) or service_name.upper().replace("-", "_")
+            endpoint_url = env.get("AWS_ENDPOINT_URL_" + suffix) or env.get("AWS_ENDPOINT_URL")
         return original(self, service_name, region_name, is_secure, endpoint_url, *args, **kwargs)
 
     module.ClientCreator.create_client = create_client

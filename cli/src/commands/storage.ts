@@ -6,12 +6,12 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../main.js';
 // The storage module only: the AWS SDK is not needed to serve.
 import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
-import { SQS_DEFAULT_PORT, type ObjectEvent, type StreamRecord } from '@esb/contracts';
+import { SQS_DEFAULT_PORT, type BusEvent, type ObjectEvent, type StreamRecord } from '@esb/contracts';
 
-export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--sqs-port N] [--only dynamodb|s3|sqs] [--events-url URL] [--streams-url URL]
+export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--sqs-port N] [--only dynamodb|s3|sqs] [--events-url URL] [--streams-url URL] [--bus-events-url URL]
 
 Runs the embedded DynamoDB-compatible (dynalite), S3-compatible (s3rver, fixed) and SQS-compatible
-(docs/sqs.md) servers. Data is kept under DIR (default ./.esb/data), so a restart keeps tables,
+(docs/sqs.md) servers; the SQS port also takes EventBridge's PutEvents (docs/eventbridge.md). Data is kept under DIR (default ./.esb/data), so a restart keeps tables,
 items, buckets, objects, queues and messages.
 
   --data-dir DIR        where the data lives (default ./.esb/data)
@@ -26,7 +26,10 @@ items, buckets, objects, queues and messages.
                         that the functions a bucket notifies run; default ESB_S3_EVENTS_URL)
   --streams-url URL     where to POST each change of an item in a table whose stream is on (an
                         agent's /events/dynamodb, so that the functions reading the stream run;
-                        default ESB_DYNAMODB_STREAMS_URL)`;
+                        default ESB_DYNAMODB_STREAMS_URL)
+  --bus-events-url URL  where to POST the events each EventBridge PutEvents accepts (an agent's
+                        /events/eventbridge, so that the rules' targets get them; default
+                        ESB_BUS_EVENTS_URL)`;
 
 export interface StorageArgs {
   dataDir: string;
@@ -39,6 +42,7 @@ export interface StorageArgs {
   createTableMs: number;
   eventsUrl?: string;
   streamsUrl?: string;
+  busEventsUrl?: string;
 }
 
 function port(name: string, text: string | undefined, fallback: number): number {
@@ -46,6 +50,11 @@ function port(name: string, text: string | undefined, fallback: number): number 
   const n = Number(text);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--${name} must be a port number (0-65535), not "${text}"`);
   return n;
+}
+
+function httpUrl(name: string, url: string | undefined): string | undefined {
+  if (url && !/^https?:\/\/\S+$/.test(url)) throw new Error(`--${name} must be an http(s) URL, not "${url}"`);
+  return url || undefined;
 }
 
 /** Parses the options; undefined means --help was asked for. */
@@ -62,6 +71,7 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
       'create-table-ms': { type: 'string' },
       'events-url': { type: 'string' },
       'streams-url': { type: 'string' },
+      'bus-events-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -71,10 +81,9 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
   if (only !== undefined && only !== 'dynamodb' && only !== 's3' && only !== 'sqs') throw new Error(`--only must be "dynamodb", "s3" or "sqs", not "${only}"`);
   const createTableMs = values['create-table-ms'] === undefined ? 0 : Number(values['create-table-ms']);
   if (!Number.isInteger(createTableMs) || createTableMs < 0) throw new Error(`--create-table-ms must be a whole number >= 0`);
-  const eventsUrl = values['events-url'] ?? process.env.ESB_S3_EVENTS_URL;
-  if (eventsUrl && !/^https?:\/\/\S+$/.test(eventsUrl)) throw new Error(`--events-url must be an http(s) URL, not "${eventsUrl}"`);
-  const streamsUrl = values['streams-url'] ?? process.env.ESB_DYNAMODB_STREAMS_URL;
-  if (streamsUrl && !/^https?:\/\/\S+$/.test(streamsUrl)) throw new Error(`--streams-url must be an http(s) URL, not "${streamsUrl}"`);
+  const eventsUrl = httpUrl('events-url', values['events-url'] ?? process.env.ESB_S3_EVENTS_URL);
+  const streamsUrl = httpUrl('streams-url', values['streams-url'] ?? process.env.ESB_DYNAMODB_STREAMS_URL);
+  const busEventsUrl = httpUrl('bus-events-url', values['bus-events-url'] ?? process.env.ESB_BUS_EVENTS_URL);
   return {
     dataDir: resolve(cwd, values['data-dir'] ?? '.esb/data'),
     host: values.host ?? '127.0.0.1',
@@ -85,20 +94,22 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
     createTableMs,
     ...(eventsUrl ? { eventsUrl } : {}),
     ...(streamsUrl ? { streamsUrl } : {}),
+    ...(busEventsUrl ? { busEventsUrl } : {}),
   };
 }
 
 export async function startStorageFromArgs(args: StorageArgs): Promise<EmbeddedStorage> {
-  const { eventsUrl, streamsUrl, ...options } = args;
+  const { eventsUrl, streamsUrl, busEventsUrl, ...options } = args;
   return startEmbeddedStorage({
     ...options,
     ...(eventsUrl ? { onObjectEvent: postTo(eventsUrl, 'S3 events') } : {}),
     ...(streamsUrl ? { onStreamRecord: postTo(streamsUrl, 'DynamoDB stream records') } : {}),
+    ...(busEventsUrl ? { onBusEvents: postTo(busEventsUrl, 'EventBridge events') } : {}),
   });
 }
 
 /** Events to an agent over HTTP, fire and forget (an unreachable agent loses them, said once per outage). */
-function postTo(url: string, what: string): (event: ObjectEvent | StreamRecord) => void {
+function postTo(url: string, what: string): (event: ObjectEvent | StreamRecord | BusEvent[]) => void {
   let failing = false;
   return (event) => {
     fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) }).then(
@@ -125,7 +136,7 @@ const command: Command = {
     const storage = await startStorageFromArgs(args);
     if (storage.dynamodbEndpoint) process.stdout.write(`DynamoDB: ${storage.dynamodbEndpoint}\n`);
     if (storage.s3Endpoint) process.stdout.write(`S3:       ${storage.s3Endpoint} (path-style)\n`);
-    if (storage.sqsEndpoint) process.stdout.write(`SQS:      ${storage.sqsEndpoint}\n`);
+    if (storage.sqsEndpoint) process.stdout.write(`SQS:      ${storage.sqsEndpoint} (EventBridge too)\n`);
     process.stdout.write(`data:     ${args.dataDir}\n`);
     await new Promise<void>((done) => {
       process.once('SIGINT', done).once('SIGTERM', done);

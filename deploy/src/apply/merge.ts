@@ -24,6 +24,8 @@ export interface MergeReport {
   /** Route keys as `METHOD /path`. */
   routes: KeyedChanges;
   apis: KeyedChanges;
+  /** EventBridge rules, by `<bus>/<name>`. */
+  rules: KeyedChanges;
   defaults: {
     /** Dotted paths of default keys that were missing and were added. */
     added: string[];
@@ -160,7 +162,10 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
   const defaultsAdded: string[] = [];
   const defaultsKept: string[] = [];
   const defaults = fillMissing(existing.functions.defaults ?? {}, incoming.functions.defaults ?? {}, '', defaultsAdded, defaultsKept) as FunctionsFile['defaults'];
+  // rules: by `<bus>/<name>`, replaced whole, as functions are.
+  const ru = mergeKeyed(Object.entries(existing.functions.rules ?? {}), Object.entries(incoming.functions.rules ?? {}));
   const functions: FunctionsFile = { ...existing.functions, defaults, functions: fromEntries(fn.items) };
+  if (ru.items.length) functions.rules = fromEntries(ru.items);
 
   // routes: key (path, method), replaced in place or appended. apis: by id, last wins.
   const rt = mergeKeyed(
@@ -197,6 +202,13 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
   }
   const resources: ResourcesFile = { ...existing.resources, resources: resOut as ResourcesFile['resources'] };
 
+  for (const [key, rule] of Object.entries(incoming.functions.rules ?? {})) {
+    for (const t of rule.targets) {
+      if (t.function !== undefined && !Object.prototype.hasOwnProperty.call(functions.functions, t.function)) {
+        warnings.push(`functions.yml: rule ${key} target ${t.id} points at function "${t.function}", which is not deployed`);
+      }
+    }
+  }
   for (const r of incoming.routing.routes ?? []) {
     if (!Object.prototype.hasOwnProperty.call(functions.functions, r.function)) {
       warnings.push(`routing.yml: route ${routeKey(r)} points at function "${r.function}", which is not deployed`);
@@ -209,6 +221,7 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
       functions: fn.changes,
       routes: rt.changes,
       apis: ap.changes,
+      rules: ru.changes,
       defaults: { added: defaultsAdded, kept: defaultsKept },
       resources: resReport,
     },

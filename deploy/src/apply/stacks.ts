@@ -5,7 +5,7 @@ import type { StacksFile } from '@esb/contracts';
 import type { RuntimeConfig } from './merge.js';
 import { routeKey } from './merge.js';
 
-export type OwnedKind = 'functions' | 'routes' | 'tables' | 'buckets' | 'queues';
+export type OwnedKind = 'functions' | 'routes' | 'tables' | 'buckets' | 'queues' | 'rules';
 
 export interface Takeover {
   kind: OwnedKind;
@@ -29,7 +29,7 @@ export interface StackUpdate {
   warnings: string[];
 }
 
-const SINGULAR: Record<OwnedKind, string> = { functions: 'function', routes: 'route', tables: 'table', buckets: 'bucket', queues: 'queue' };
+const SINGULAR: Record<OwnedKind, string> = { functions: 'function', routes: 'route', tables: 'table', buckets: 'bucket', queues: 'queue', rules: 'rule' };
 
 export function describeTakeover(t: Takeover): string {
   return `${SINGULAR[t.kind]} ${t.key} (was stack ${t.fromStack}${t.fromDeployment ? `, deployment ${t.fromDeployment}` : ''})`;
@@ -45,6 +45,7 @@ export function recordStack(current: StacksFile, stack: string, config: RuntimeC
     tables: { ...current.owners.tables },
     buckets: { ...current.owners.buckets },
     queues: { ...current.owners.queues },
+    rules: { ...current.owners.rules },
   };
   const previous = current.stacks[stack];
   if (previous?.template && owner.template && previous.template !== owner.template) {
@@ -69,6 +70,7 @@ export function recordStack(current: StacksFile, stack: string, config: RuntimeC
   claim('tables', (config.resources.resources.dynamodb ?? []).map((t) => t.TableName));
   claim('buckets', (config.resources.resources.s3 ?? []).map((b) => b.BucketName));
   claim('queues', (config.resources.resources.sqs ?? []).map((q) => q.QueueName));
+  claim('rules', Object.keys(config.functions.rules ?? {}));
   for (const t of takeovers) warnings.push(`took over ${describeTakeover(t)}: last write wins`);
   // Keys in the file's order (StackRecord): an unchanged stack encodes as the file it was read from.
   const deployment = owner.deployment ?? previous?.deployment;

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import {
   ArtifactFile,
   FunctionsFile,
+  eventRuleKey,
   ResourcesFile,
   RoutingFile,
   validate,
@@ -49,6 +50,8 @@ export interface GenerateSummary {
   tables: number;
   buckets: number;
   queues: number;
+  /** EventBridge rules; present when the template has some. */
+  rules?: number;
   layers: number;
   warnings: number;
 }
@@ -169,7 +172,9 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
     if (build) builds.push(build);
   }
 
-  const functionsFile = validate(FunctionsFile, { defaults: { environment: {}, scaling: {} }, functions }, `${stack}/config/functions.yml`);
+  // No rules, no `rules` key: functions.yml of a template without rules is as it was.
+  const rules = Object.fromEntries(model.rules.map((r) => [eventRuleKey(r), r]));
+  const functionsFile = validate(FunctionsFile, { defaults: { environment: {}, scaling: {} }, functions, ...(model.rules.length ? { rules } : {}) }, `${stack}/config/functions.yml`);
   const routingFile = validate(RoutingFile, { routes: model.routes, apis: model.apis }, `${stack}/config/routing.yml`);
   const resources: Record<string, unknown> = {};
   if (model.tables.length) resources.dynamodb = model.tables;
@@ -181,7 +186,7 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
   addText('config/routing.yml', yamlText(routingFile));
   addText('config/resources.yml', yamlText(resourcesFile));
   if (builds.length) addText('images.yml', yamlText({ images: builds }));
-  if (!model.functions.length && !model.tables.length && !model.buckets.length && !model.queues.length) warnings.push('the template defines nothing esb runs (no functions, tables, buckets or queues)');
+  if (!model.functions.length && !model.tables.length && !model.buckets.length && !model.queues.length && !model.rules.length) warnings.push('the template defines nothing esb runs (no functions, tables, buckets or queues)');
 
   fileHashes.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const dh = createHash('sha256');
@@ -215,6 +220,7 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
     tables: model.tables.length,
     buckets: model.buckets.length,
     queues: model.queues.length,
+    ...(model.rules.length ? { rules: model.rules.length } : {}),
     layers: model.layers.length,
     warnings: warnings.length,
   };

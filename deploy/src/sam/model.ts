@@ -1,5 +1,5 @@
 // What esb takes from a SAM template: plain data, ready to render into an artifact.
-import type { ApiConfig, DynamoDBStreamEvent, DynamoTable, FunctionUrl, Route, S3Bucket, SqsQueue, SqsQueueEvent } from '@esb/contracts';
+import type { ApiConfig, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, Route, S3Bucket, SqsQueue, SqsQueueEvent } from '@esb/contracts';
 
 /** A local folder or .zip the template points at (CodeUri, ContentUri, DockerContext). */
 export interface CodeRef {
@@ -88,6 +88,8 @@ export interface SamModel {
   tables: DynamoTable[];
   buckets: S3Bucket[];
   queues: SqsQueue[];
+  /** EventBridge rules (docs/eventbridge.md), one per `<bus>/<name>`. */
+  rules: EventRule[];
   routes: Route[];
   apis: Record<string, ApiConfig>;
   warnings: string[];

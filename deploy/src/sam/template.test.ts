@@ -769,3 +769,196 @@ ${raw}`,
     expect(a).not.toBe(b);
   });
 });
+
+describe('EventBridge rules', () => {
+  const parse = (text: string) => parseSamTemplate(text, { file: 't.yml', stackName: 's' });
+  const failure = (text: string) => {
+    const e = errorOf(() => parse(text));
+    return [e.logicalId, e.field, e.reason];
+  };
+  // A function that puts events on a custom bus, a queue, and the rule resources under test.
+  const template = (resources: string, fnProps = '') =>
+    fnTemplate(
+      '',
+      `      Environment:
+        Variables: {BUS: !Ref Orders, BUS_ARN: !GetAtt Orders.Arn, BUS_NAME: !GetAtt Orders.Name, BUS_SUB: !Sub "\${Orders}"}
+${fnProps}
+  Orders: {Type: AWS::Events::EventBus, Properties: {Name: orders}}
+  OrdersPolicy: {Type: AWS::Events::EventBusPolicy, Properties: {EventBusName: !Ref Orders, StatementId: all, Statement: {}}}
+  Jobs: {Type: AWS::SQS::Queue, Properties: {QueueName: jobs.fifo, FifoQueue: true}}
+  Topic: {Type: AWS::SNS::Topic}
+${resources}`,
+    );
+  const onOrder = (props: string) => `  OnOrder:
+    Type: AWS::Events::Rule
+    Properties:
+${props
+  .split('\n')
+  .map((l) => `      ${l}`)
+  .join('\n')}`;
+
+  it('reads AWS::Events::Rule on a custom bus: patterns as maps or JSON text, function and queue targets, what they send, state; buses and rules resolve to names and ARNs', () => {
+    const m = parse(
+      template(`${onOrder(`EventBusName: !Ref Orders
+EventPattern: {source: [shop.orders], detail: {total: [{numeric: [">", 100]}]}}
+Targets:
+  - {Id: ToFn, Arn: !GetAtt Fn.Arn, InputPath: $.detail}
+  - {Id: ToQueue, Arn: !GetAtt Jobs.Arn, SqsParameters: {MessageGroupId: orders}, InputTransformer: {InputPathsMap: {id: $.detail.id}, InputTemplate: '{"order": <id>}'}}
+  - {Id: Fixed, Arn: !GetAtt Fn.Arn, Input: '{"kind": "fixed"}'}`)}
+  Paused:
+    Type: AWS::Events::Rule
+    Properties:
+      Name: paused-rule
+      EventBusName: !GetAtt Orders.Arn
+      State: DISABLED
+      EventPattern: '{"source": ["shop.refunds"]}'
+      Targets: [{Id: T, Arn: !GetAtt Fn.Arn}]
+  OnDefault:
+    Type: AWS::Events::Rule
+    Properties:
+      State: ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS
+      EventPattern: {source: [aws.s3]}
+      Targets: [{Id: T, Arn: !Sub "arn:aws:lambda:\${AWS::Region}:\${AWS::AccountId}:function:\${Fn}"}]
+  Reader:
+    Type: AWS::Serverless::Function
+    Properties:
+      InlineCode: "x"
+      Handler: index.handler
+      Runtime: python3.12
+      Environment:
+        Variables: {RULE: !Ref OnOrder, RULE_ARN: !GetAtt OnOrder.Arn, DEFAULT_RULE_ARN: !GetAtt OnDefault.Arn}`),
+    );
+    expect(m.rules).toEqual([
+      {
+        bus: 'orders',
+        name: 'OnOrder',
+        pattern: '{"source":["shop.orders"],"detail":{"total":[{"numeric":[">",100]}]}}',
+        enabled: true,
+        targets: [
+          { id: 'ToFn', function: 's-Fn', input_path: '$.detail' },
+          { id: 'ToQueue', queue: 'jobs.fifo', input_transformer: { paths: { id: '$.detail.id' }, template: '{"order": <id>}' }, message_group_id: 'orders' },
+          { id: 'Fixed', function: 's-Fn', input: '{"kind": "fixed"}' },
+        ],
+      },
+      { bus: 'orders', name: 'paused-rule', pattern: '{"source": ["shop.refunds"]}', enabled: false, targets: [{ id: 'T', function: 's-Fn' }] },
+      { bus: 'default', name: 'OnDefault', pattern: '{"source":["aws.s3"]}', enabled: true, targets: [{ id: 'T', function: 's-Fn' }] },
+    ]);
+    expect(m.functions[0].environment).toEqual({
+      BUS: 'orders',
+      BUS_ARN: 'arn:aws:events:us-east-1:123456789012:event-bus/orders',
+      BUS_NAME: 'orders',
+      BUS_SUB: 'orders',
+    });
+    expect(m.functions[1].environment).toEqual({
+      RULE: 'OnOrder',
+      RULE_ARN: 'arn:aws:events:us-east-1:123456789012:rule/orders/OnOrder',
+      DEFAULT_RULE_ARN: 'arn:aws:events:us-east-1:123456789012:rule/OnDefault',
+    });
+    // EventBusPolicy is quiet; buses and rules are not "skipped".
+    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::SNS::Topic (Topic)']);
+  });
+
+  it('drops targets it does not emulate with a warning, and a rule left without targets; DeadLetterConfig and RetryPolicy are warnings', () => {
+    const m = parse(
+      template(`${onOrder(`EventBusName: !Ref Orders
+EventPattern: {source: [shop.orders]}
+Targets:
+  - {Id: ToTopic, Arn: !Ref Topic}
+  - {Id: ToFn, Arn: !GetAtt Fn.Arn, RetryPolicy: {MaximumRetryAttempts: 3}, DeadLetterConfig: {Arn: !GetAtt Jobs.Arn}}`)}
+  OnlyTopic:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern: {source: [shop]}
+      Targets: [{Id: T, Arn: "arn:aws:states:us-east-1:123456789012:stateMachine:flow"}]
+  Archive: {Type: AWS::Events::Archive, Properties: {SourceArn: !GetAtt Orders.Arn}}`),
+    );
+    expect(m.rules.map((r) => [r.name, r.targets.map((t) => t.id)])).toEqual([['OnOrder', ['ToFn']]]);
+    expect(m.warnings).toEqual([
+      'Archive: AWS::Events::Archive is not emulated; events are not archived, so there is nothing to replay (docs/eventbridge.md)',
+      'OnOrder: Targets[0] (ToTopic): SNS topic targets are not emulated; only Lambda functions and SQS queues receive events (docs/eventbridge.md)',
+      "OnOrder.Targets[1].DeadLetterConfig, Targets[1].RetryPolicy: not emulated; esb delivers each event once (a function's own asynchronous retries apply) (docs/eventbridge.md)",
+      'OnlyTopic: Targets[0] (T): Step Functions state machine targets are not emulated; only Lambda functions and SQS queues receive events (docs/eventbridge.md)',
+      'OnlyTopic: the rule has no target esb emulates; it is not run',
+      'skipped resources esb does not run: AWS::SNS::Topic (Topic)',
+    ]);
+  });
+
+  it('makes a scheduled rule schedule events of the functions it targets', () => {
+    const m = parse(
+      template(`  Nightly:
+    Type: AWS::Events::Rule
+    Properties:
+      Name: nightly
+      ScheduleExpression: cron(0 3 * * ? *)
+      State: DISABLED
+      Targets:
+        - {Id: Run, Arn: !GetAtt Fn.Arn, Input: '{"mode": "full"}'}
+        - {Id: Queue, Arn: !GetAtt Jobs.Arn}`),
+    );
+    expect(m.rules).toEqual([]);
+    expect(m.functions[0].events).toEqual([{ type: 'schedule', name: 'nightly', schedule: 'cron(0 3 * * ? *)', enabled: false, input: '{"mode": "full"}' }]);
+    expect(m.warnings).toContain('Nightly: Targets[1] (Queue): the schedule invokes functions of this template only; this target gets nothing on the schedule (docs/eventbridge.md)');
+  });
+
+  it('reads SAM EventBridgeRule and CloudWatchEvent events as rules targeting the function', () => {
+    const m = parse(
+      template(
+        '',
+        `      Events:
+        OnOrder:
+          Type: EventBridgeRule
+          Properties:
+            EventBusName: !Ref Orders
+            Pattern: {source: [shop.orders]}
+            InputPath: $.detail
+        Named:
+          Type: EventBridgeRule
+          Properties:
+            RuleName: named-rule
+            Pattern: '{"source": ["shop"]}'
+            State: DISABLED
+            Target: {Id: MyTarget}
+            RetryPolicy: {MaximumRetryAttempts: 1}
+        Classic:
+          Type: CloudWatchEvent
+          Properties:
+            Pattern: {source: [aws.ec2]}
+            Enabled: false
+            Input: '{"a": 1}'`,
+      ),
+    );
+    expect(m.rules).toEqual([
+      { bus: 'orders', name: 'FnOnOrder', pattern: '{"source":["shop.orders"]}', enabled: true, targets: [{ id: 'FnOnOrderLambdaTarget', function: 's-Fn', input_path: '$.detail' }] },
+      { bus: 'default', name: 'named-rule', pattern: '{"source": ["shop"]}', enabled: false, targets: [{ id: 'MyTarget', function: 's-Fn' }] },
+      { bus: 'default', name: 'FnClassic', pattern: '{"source":["aws.ec2"]}', enabled: false, targets: [{ id: 'FnClassicLambdaTarget', function: 's-Fn', input: '{"a": 1}' }] },
+    ]);
+    expect(m.warnings.filter((w) => !w.startsWith('skipped'))).toEqual([
+      "Fn.Events.Named.Properties.RetryPolicy: not emulated; esb delivers each event once (a function's own asynchronous retries apply) (docs/eventbridge.md)",
+    ]);
+  });
+
+  it('names the field of a bad pattern, bus, target or event', () => {
+    const rule = (props: string) => template(onOrder(props));
+    expect(failure(rule('EventPattern: {source: shop}\nTargets: [{Id: T, Arn: !GetAtt Fn.Arn}]'))).toEqual(['OnOrder', 'EventPattern', 'source: must be a list of values or a nested pattern, not "shop"']);
+    expect(failure(rule("EventPattern: '{source'\nTargets: [{Id: T, Arn: !GetAtt Fn.Arn}]"))).toEqual(['OnOrder', 'EventPattern', expect.stringContaining('not JSON')]);
+    expect(failure(rule('Targets: [{Id: T, Arn: !GetAtt Fn.Arn}]'))).toEqual(['OnOrder', 'EventPattern', 'missing: a rule needs an EventPattern or a ScheduleExpression']);
+    expect(failure(rule('EventBusName: "bad bus!"\nEventPattern: {source: [a]}'))).toEqual(['OnOrder', 'EventBusName', expect.stringContaining('is not the name or ARN of an event bus')]);
+    expect(failure(rule('EventPattern: {source: [a]}\nTargets: [{Id: T, Arn: !GetAtt Fn.Arn, Input: "not json"}]'))).toEqual(['OnOrder', 'Targets[0].Input', expect.stringContaining('must be JSON text')]);
+    expect(failure(rule('EventPattern: {source: [a]}\nTargets: [{Id: T, Arn: !GetAtt Fn.Arn, InputPath: detail}]'))).toEqual(['OnOrder', 'Targets[0].InputPath', expect.stringContaining('starting with "$"')]);
+    expect(failure(rule('EventPattern: {source: [a]}\nTargets: [{Id: T, Arn: !GetAtt Fn.Arn, Input: "{}", InputPath: $.detail}]'))).toEqual(['OnOrder', 'Targets[0].InputPath', expect.stringContaining('one of Input, InputPath and InputTransformer')]);
+    expect(failure(rule('EventPattern: {source: [a]}\nTargets: [{Id: T, Arn: !GetAtt Fn.Arn, InputTransformer: {InputPathsMap: {id: detail.id}, InputTemplate: "<id>"}}]'))).toEqual(['OnOrder', 'Targets[0].InputTransformer.InputPathsMap.id', expect.stringContaining('starting with "$"')]);
+    expect(failure(rule('EventPattern: {source: [a]}\nState: PAUSED'))).toEqual(['OnOrder', 'State', expect.stringContaining('must be ENABLED, DISABLED')]);
+    expect(failure(rule('EventBusName: !Ref Orders\nScheduleExpression: rate(1 hour)'))).toEqual(['OnOrder', 'ScheduleExpression', 'schedules run on the default event bus only, not on "orders"']);
+    expect(failure(template('  Bad: {Type: AWS::Events::EventBus, Properties: {Name: "no spaces"}}'))).toEqual(['Bad', 'Name', expect.stringContaining('is not a valid event bus name')]);
+    expect(failure(template('', '      Events: {E: {Type: EventBridgeRule, Properties: {EventBusName: !Ref Orders}}}'))).toEqual(['Fn', 'Events.E.Properties.Pattern', 'missing: the events that invoke the function']);
+  });
+
+  it('keeps the later of two rules with one name on one bus, with a warning', () => {
+    const m = parse(
+      template(`  First: {Type: AWS::Events::Rule, Properties: {Name: same, EventPattern: {source: [a]}, Targets: [{Id: T, Arn: !GetAtt Fn.Arn}]}}
+  Second: {Type: AWS::Events::Rule, Properties: {Name: same, EventPattern: {source: [b]}, Targets: [{Id: T, Arn: !GetAtt Fn.Arn}]}}`),
+    );
+    expect(m.rules.map((r) => r.pattern)).toEqual(['{"source":["b"]}']);
+    expect(m.warnings).toContain('rule same of event bus default is defined twice; Second wins');
+  });
+});

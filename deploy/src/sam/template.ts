@@ -1,14 +1,15 @@
 // SAM / CloudFormation template -> SamModel. Pure: the caller reads files; this only reads data.
 import { createHash } from 'node:crypto';
-import { FilterPatternError, LOCAL_ACCOUNT_ID, LOCAL_REGION, QUEUE_NAME, awsQueueUrl, functionUrlLabel, parsePattern, queueNameOf } from '@esb/contracts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION, QUEUE_NAME, awsQueueUrl, busArn, eventRuleKey, functionUrlLabel, queueNameOf, ruleArn } from '@esb/contracts';
 import { posix } from 'node:path';
-import type { ApiConfig, Cors, DynamoTable, FunctionUrl, Route, S3Bucket, SqsQueue, SqsQueueEvent } from '@esb/contracts';
+import type { ApiConfig, Cors, DynamoTable, EventRule, FunctionUrl, Route, S3Bucket, SqsQueue, SqsQueueEvent } from '@esb/contracts';
 import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
 import { API_KEY_TYPES, readApiKeys, type ApiKeysOfApi } from './api-keys.js';
 import { samValidation } from './request-validation.js';
 import { GATEWAY_RESPONSE_RESOURCE, readCfnGatewayResponses, readSamGatewayResponses, type GatewayResponses } from './gateway-responses.js';
 import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, functionFromUri, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
 import { SamTemplateError } from './errors.js';
+import { EVENT_BUS_TYPE, EVENT_RULE_TYPE, UNEMULATED_EVENT_TYPES, busName, patternText, readRule, ruleBus, samEventRule, type RuleReadContext } from './event-rules.js';
 import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, S3EventModel, SamModel, ScheduleEventModel, StreamEventModel } from './model.js';
 import { NO_VALUE, Resolver, intrinsicKey, isRecord, versionText, type Location, type Lookup } from './resolver.js';
 import { parseTemplateText } from './yaml.js';
@@ -45,7 +46,7 @@ const API_TYPES = new Set(['AWS::Serverless::Api', 'AWS::Serverless::HttpApi']);
 const LAMBDA_URL = 'AWS::Lambda::Url';
 const EVENT_SOURCE_MAPPING = 'AWS::Lambda::EventSourceMapping';
 const QUEUE_TYPE = 'AWS::SQS::Queue';
-const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket', QUEUE_TYPE]);
+const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket', QUEUE_TYPE, EVENT_BUS_TYPE, EVENT_RULE_TYPE]);
 /** A DynamoDB stream's ARN (what !GetAtt Table.StreamArn gives); group 1 is the table's name. */
 const STREAM_ARN = /^arn:aws[\w-]*:dynamodb:[^:]*:[^:]*:table\/([^/]+)\/stream\/.+$/;
 /** An SQS queue's ARN (what !GetAtt Queue.Arn gives). */
@@ -180,6 +181,8 @@ class TemplateReader implements Lookup {
   private readonly streamTables = new Map<string, string | undefined>();
   /** Local files the template reads besides code (DefinitionUri, AWS::Include). */
   private readonly localFiles: string[] = [];
+  /** EventBridge rules by eventRuleKey, in the order they were first read. */
+  private readonly rules = new Map<string, EventRule>();
 
   constructor(
     doc: unknown,
@@ -343,7 +346,7 @@ class TemplateReader implements Lookup {
     const cached = this.names.get(id);
     if (cached !== undefined) return cached;
     const type = this.resources[id].Type;
-    const field = FUNCTION_TYPES.has(type) ? 'FunctionName' : TABLE_TYPES.has(type) ? 'TableName' : type === 'AWS::S3::Bucket' ? 'BucketName' : LAYER_TYPES.has(type) ? 'LayerName' : type === QUEUE_TYPE ? 'QueueName' : undefined;
+    const field = FUNCTION_TYPES.has(type) ? 'FunctionName' : TABLE_TYPES.has(type) ? 'TableName' : type === 'AWS::S3::Bucket' ? 'BucketName' : LAYER_TYPES.has(type) ? 'LayerName' : type === QUEUE_TYPE ? 'QueueName' : type === EVENT_BUS_TYPE || type === EVENT_RULE_TYPE ? 'Name' : undefined;
     let name = id;
     if (field) {
       this.enter(id, at);
@@ -446,6 +449,37 @@ class TemplateReader implements Lookup {
     return awsQueueUrl(name, String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId']));
   }
 
+  /** The bus an AWS::Events::Rule is on (its EventBusName), with cycle detection. */
+  private ruleBusOf(id: string, at: Location): string {
+    this.enter(`${id}.EventBusName`, at);
+    try {
+      return ruleBus(this.apiContext(new Set()), id, 'EventBusName', this.prop(id, this.rawProps(id), 'EventBusName'));
+    } finally {
+      this.visiting.pop();
+    }
+  }
+
+  /** Whether an active AWS::SQS::Queue of the template has this name. */
+  private queueDeclared(name: string): boolean {
+    return Object.keys(this.resources).some((q) => this.resources[q].Type === QUEUE_TYPE && this.active(q) && this.physicalName(q, { logicalId: q, field: 'QueueName' }) === name);
+  }
+
+  private ruleContext(): RuleReadContext {
+    return {
+      ...this.apiContext(new Set()),
+      functionKeys: new Set(this.keys().values()),
+      queueDeclared: (name) => this.queueDeclared(name),
+      resourceType: (id) => (Object.prototype.hasOwnProperty.call(this.resources, id) ? this.resources[id].Type : undefined),
+    };
+  }
+
+  /** Keeps a rule by its key; a later one of the same key wins, with a warning. */
+  private addRule(rule: EventRule, source: string): void {
+    const key = eventRuleKey(rule);
+    if (this.rules.has(key)) this.warnings.push(`rule ${rule.name} of event bus ${rule.bus} is defined twice; ${source} wins`);
+    this.rules.set(key, rule);
+  }
+
   private layerArn(name: string): string {
     return this.arn('lambda', `layer:${name}:1`);
   }
@@ -470,6 +504,8 @@ class TemplateReader implements Lookup {
     const unsupported = (): never => this.fail(at.logicalId, at.field, `!GetAtt ${id}.${attr}: ${r.Type} has no attribute ${attr} that esb knows`);
     if (FUNCTION_TYPES.has(r.Type)) {
       if (attr === 'Arn') return this.arn('lambda', `function:${this.resourceRef(id, at)}`);
+      // `${MyFunction.Alias}` in a !Sub: SAM reads it as !Ref MyFunction.Alias.
+      if ((attr === 'Alias' || attr === 'Version') && r.Type === 'AWS::Serverless::Function') return this.resourceRef(`${id}.${attr}`, at);
       return unsupported();
     }
     if (TABLE_TYPES.has(r.Type)) {
@@ -485,6 +521,16 @@ class TemplateReader implements Lookup {
       if (attr === 'QueueName') return name;
       if (attr === 'QueueUrl') return this.queueUrl(name);
       return unsupported();
+    }
+    if (r.Type === EVENT_BUS_TYPE) {
+      const name = this.physicalName(id, at);
+      if (attr === 'Arn') return busArn(name, String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId']));
+      if (attr === 'Name') return name;
+      return unsupported();
+    }
+    if (r.Type === EVENT_RULE_TYPE) {
+      if (attr !== 'Arn') return unsupported();
+      return ruleArn(this.ruleBusOf(id, at), this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId']));
     }
     if (r.Type === 'AWS::S3::Bucket') {
       const name = this.physicalName(id, at);
@@ -535,6 +581,11 @@ class TemplateReader implements Lookup {
     for (const [id, r] of Object.entries(this.resources)) {
       if (!RUN_TYPES.has(r.Type)) {
         if (QUIET_TYPES.has(r.Type) || REST_TYPES.has(r.Type) || HTTP_TYPES.has(r.Type) || API_KEY_TYPES.has(r.Type) || r.Type === GATEWAY_RESPONSE_RESOURCE || r.Type === LAMBDA_URL || r.Type === EVENT_SOURCE_MAPPING) continue;
+        const unemulated = UNEMULATED_EVENT_TYPES.get(r.Type);
+        if (unemulated !== undefined) {
+          this.warnings.push(`${id}: ${r.Type} is not emulated; ${unemulated} (docs/eventbridge.md)`);
+          continue;
+        }
         const list = skipped.get(r.Type) ?? [];
         list.push(id);
         skipped.set(r.Type, list);
@@ -555,6 +606,7 @@ class TemplateReader implements Lookup {
       } else if (TABLE_TYPES.has(r.Type)) tables.push(this.readTable(id, r));
       else if (r.Type === 'AWS::S3::Bucket') buckets.push(this.readBucket(id));
       else if (r.Type === QUEUE_TYPE) queues.push(this.readQueue(id));
+      else if (r.Type === EVENT_BUS_TYPE) busName(this.apiContext(new Set()), id, this.prop(id, this.rawProps(id), 'Name'));
       else if (API_TYPES.has(r.Type)) apiIds.push(id);
     }
 
@@ -597,6 +649,14 @@ class TemplateReader implements Lookup {
         if (!fn || !isRecord(c)) this.fail(id, `${field}.Function`, `${JSON.stringify(isRecord(c) ? c.Function : c)} is not a function of this template`);
         fn.events.push(this.s3Notification(id, field, typeof c.Id === 'string' ? c.Id : `${id}Notification${i + 1}`, bucket, c.Event, c.Filter));
       }
+    }
+    // AWS::Events::Rule: a rule of functions.yml, and schedule events of the functions a scheduled one targets.
+    for (const [id, r] of Object.entries(this.resources)) {
+      if (r.Type !== EVENT_RULE_TYPE || !this.active(id)) continue;
+      const props = this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>;
+      const { rule, schedules } = readRule(this.ruleContext(), id, props, this.physicalName(id, { logicalId: id, field: 'Name' }));
+      if (rule) this.addRule(rule, id);
+      for (const s of schedules) functions.find((f) => f.key === s.function)?.events.push(s.event);
     }
     // AWS::Lambda::Url: the URL of the function it targets (`!Ref Fn` or `!GetAtt Fn.Arn`).
     for (const [id, r] of Object.entries(this.resources)) {
@@ -702,6 +762,7 @@ class TemplateReader implements Lookup {
     const reached = new Set(routes.map((r) => r.function));
     for (const fn of functions) if (fn.url) reached.add(fn.key);
     for (const api of Object.values(apis)) for (const a of Object.values(api.authorizers ?? {})) if ('function' in a) reached.add(a.function);
+    for (const rule of this.rules.values()) for (const t of rule.targets) if (t.function !== undefined) reached.add(t.function);
     const unreachable: string[] = [];
     for (const fn of functions) {
       if (reached.has(fn.key) || fn.events.length > 0) continue;
@@ -709,7 +770,7 @@ class TemplateReader implements Lookup {
       if (lost.length) unreachable.push(`${fn.logicalId} (events of type ${lost.join(', ')})`);
     }
     if (unreachable.length) this.warnings.push(`UNREACHABLE: no route reaches ${unreachable.join('; ')}; only the Lambda Invoke API can call them`);
-    if (routes.length === 0 && !functions.some((f) => f.url || f.events.length > 0) && functions.length > 0 && skipped.size > 0) {
+    if (routes.length === 0 && this.rules.size === 0 && !functions.some((f) => f.url || f.events.length > 0) && functions.length > 0 && skipped.size > 0) {
       this.warnings.push(`NO ROUTES: the template defines ${functions.length} function(s) but no route esb understands; not run: ${[...skipped.keys()].join(', ')}`);
     }
 
@@ -723,7 +784,7 @@ class TemplateReader implements Lookup {
       const parts = [...skipped].map(([type, ids]) => `${type} (${ids.join(', ')})`);
       this.warnings.push(`skipped resources esb does not run: ${parts.join('; ')}`);
     }
-    return { file: this.file, stackName: this.stackName, functions, layers, tables, buckets, queues, routes, apis, warnings: this.warnings, codeRefs, localFiles: this.localFiles };
+    return { file: this.file, stackName: this.stackName, functions, layers, tables, buckets, queues, rules: [...this.rules.values()], routes, apis, warnings: this.warnings, codeRefs, localFiles: this.localFiles };
   }
 
   private codeRef(id: string, field: string, value: unknown): CodeRef {
@@ -993,6 +1054,10 @@ class TemplateReader implements Lookup {
             break;
           case 'SQS':
             fn.events.push(this.queueMapping(id, `${base}.Properties`, `${id}${name}`, p, 'Queue'));
+            break;
+          case 'EventBridgeRule':
+          case 'CloudWatchEvent':
+            this.addRule(samEventRule(this.ruleContext(), id, key, name, p), `${id}.${base}`);
             break;
           default: {
             const type = typeof ev.Type === 'string' ? ev.Type : '(no Type)';
@@ -1368,18 +1433,7 @@ class TemplateReader implements Lookup {
     if (criteria === undefined) return undefined;
     const filters = isRecord(criteria) ? criteria.Filters : undefined;
     if (!Array.isArray(filters)) this.fail(id, `${field}.Filters`, 'must be a list of {Pattern: <JSON text>}');
-    return filters.map((f, i) => {
-      const pattern = isRecord(f) ? f.Pattern : undefined;
-      const text = typeof pattern === 'string' ? pattern : isRecord(pattern) ? JSON.stringify(pattern) : undefined;
-      if (text === undefined) this.fail(id, `${field}.Filters[${i}].Pattern`, 'must be a JSON object pattern (as text)');
-      try {
-        parsePattern(text);
-      } catch (err) {
-        if (!(err instanceof FilterPatternError)) throw err;
-        this.fail(id, `${field}.Filters[${i}].Pattern`, err.message);
-      }
-      return text;
-    });
+    return filters.map((f, i) => patternText(this.apiContext(new Set()), id, `${field}.Filters[${i}].Pattern`, isRecord(f) ? f.Pattern : undefined));
   }
 
   /** An SQS mapping: SAM's `Type: SQS` event or an AWS::Lambda::EventSourceMapping (`arnField`: Queue / EventSourceArn). */
@@ -1388,8 +1442,7 @@ class TemplateReader implements Lookup {
     const arn = p[arnField];
     const queue = typeof arn === 'string' && QUEUE_ARN.test(arn) ? queueNameOf(arn) : undefined;
     if (!queue) this.fail(id, at(arnField), `must be the ARN of an SQS queue (!GetAtt Queue.Arn), not ${JSON.stringify(arn)}`);
-    const declared = Object.keys(this.resources).some((q) => this.resources[q].Type === QUEUE_TYPE && this.active(q) && this.physicalName(q, { logicalId: q, field: 'QueueName' }) === queue);
-    if (!declared) this.warnings.push(`${id}.${at(arnField)}: queue "${queue}" is not declared in this template; it is read once a deployed template declares it`);
+    if (!this.queueDeclared(queue)) this.warnings.push(`${id}.${at(arnField)}: queue "${queue}" is not declared in this template; it is read once a deployed template declares it`);
     const whole = (f: string, min: number, max: number, fallback: number) => this.mappingWhole(id, at(f), p[f], min, max, fallback);
     const e: SqsQueueEvent = {
       type: 'sqs',

@@ -4,6 +4,7 @@ import os
 from clients import client, response
 
 sqs = client("sqs")
+events = client("events")
 ddb = client("dynamodb")
 TABLE = os.environ["TABLE_NAME"]
 
@@ -21,3 +22,15 @@ def work(event, context):
         job = json.loads(record["body"])
         ddb.put_item(TableName=TABLE, Item={"owner": {"S": "jobs"}, "id": {"S": job["id"]}, "text": {"S": job["text"]}})
     return {"batchItemFailures": []}
+
+
+def announce(event, context):
+    # BUS_NAME is the template's !Ref JobsBus; PutEvents goes to esb's bus through AWS_ENDPOINT_URL_EVENTBRIDGE.
+    job_id = event["pathParameters"]["id"]
+    out = events.put_events(Entries=[{"EventBusName": os.environ["BUS_NAME"], "Source": "e2e.jobs", "DetailType": "JobAnnounced", "Detail": json.dumps({"id": job_id, "text": event.get("body") or ""})}])
+    return response(202, {"announced": job_id, "failed": out["FailedEntryCount"]})
+
+
+def listen(event, context):
+    # The rule's InputPath ($.detail): the event's detail itself.
+    ddb.put_item(TableName=TABLE, Item={"owner": {"S": "announced"}, "id": {"S": event["id"]}, "text": {"S": event["text"]}})

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { EMPTY_FUNCTIONS, type BusEvent, type EventRule, type FunctionsFile } from '@esb/contracts';
+import { EventRules, fillTemplate, targetInput, valueAt } from './eventbridge.js';
+
+const event = (bus: string, detailType: string, detail: Record<string, unknown>): BusEvent => ({
+  bus,
+  event: { version: '0', id: `id-${detailType}`, 'detail-type': detailType, source: 'shop.orders', account: '123456789012', time: '2026-12-06T03:00:00Z', region: 'us-east-1', resources: [], detail },
+});
+
+const withRules = (...rules: EventRule[]): FunctionsFile => ({ ...EMPTY_FUNCTIONS, rules: Object.fromEntries(rules.map((r) => [`${r.bus}/${r.name}`, r])) });
+
+function router() {
+  const fired: Array<[string, unknown, string]> = [];
+  const sent: Array<[string, unknown, unknown]> = [];
+  const infos: string[] = [];
+  const rules = new EventRules({
+    region: 'us-east-1',
+    fire: (fn, payload, rule) => fired.push([fn, JSON.parse(payload.toString()), rule]),
+    send: (queue, body, _rule, fifo) => sent.push([queue, JSON.parse(body), fifo]),
+    info: (_f, m) => infos.push(m),
+  });
+  return { rules, fired, sent, infos };
+}
+
+describe('EventBridge rules', () => {
+  it('sends an event to every target of each enabled rule of its bus whose pattern matches', () => {
+    const { rules, fired, sent } = router();
+    rules.setFunctions(
+      withRules(
+        { bus: 'shop', name: 'placed', pattern: '{"detail-type":["OrderPlaced"],"detail":{"total":[{"numeric":[">",100]}]}}', enabled: true, targets: [{ id: 'f', function: 'notify' }, { id: 'q', queue: 'audit.fifo', message_group_id: 'orders' }] },
+        { bus: 'shop', name: 'off', pattern: '{"source":["shop.orders"]}', enabled: false, targets: [{ id: 'f', function: 'never' }] },
+        { bus: 'default', name: 'same-pattern-other-bus', pattern: '{"source":["shop.orders"]}', enabled: true, targets: [{ id: 'f', function: 'other' }] },
+      ),
+    );
+    expect(rules.deliver([event('shop', 'OrderPlaced', { total: 150 }), event('shop', 'OrderPlaced', { total: 50 }), event('shop', 'OrderShipped', { total: 500 })])).toBe(2);
+    expect(fired).toEqual([['notify', expect.objectContaining({ 'detail-type': 'OrderPlaced', detail: { total: 150 } }), 'placed']]);
+    expect(sent).toEqual([['audit.fifo', expect.objectContaining({ id: 'id-OrderPlaced' }), { groupId: 'orders', deduplicationId: 'id-OrderPlaced' }]]);
+  });
+
+  it('says once that a bus no rule reads got an event', () => {
+    const { rules, infos } = router();
+    rules.setFunctions(withRules());
+    rules.deliver([event('typo-bus', 'A', {}), event('typo-bus', 'B', {})]);
+    expect(infos).toEqual(['an event was put on bus typo-bus, which no deployed rule reads']);
+  });
+
+  it('shapes what a target gets: Input, InputPath, InputTransformer', () => {
+    const e = event('shop', 'OrderPlaced', { id: 'o-1', items: [{ sku: 'a"b' }], total: 3 }).event;
+    const rule = { bus: 'shop', name: 'r' };
+    expect(targetInput({ id: 't', function: 'f', input: '{"fixed":true}' }, e, rule, 'us-east-1')).toBe('{"fixed":true}');
+    expect(JSON.parse(targetInput({ id: 't', function: 'f', input_path: '$.detail.items[0]' }, e, rule, 'us-east-1'))).toEqual({ sku: 'a"b' });
+    expect(targetInput({ id: 't', function: 'f', input_path: '$.detail.missing' }, e, rule, 'us-east-1')).toBe('null');
+    const transformed = targetInput(
+      { id: 't', function: 'f', input_transformer: { paths: { id: '$.detail.id', sku: "$.detail.items[0]['sku']", total: '$.detail.total' }, template: '{"order": <id>, "text": "order <id> of <sku>, total <total>", "n": <total>, "rule": <aws.events.rule-name>, "arn": "<aws.events.rule-arn>"}' } },
+      e,
+      rule,
+      'us-east-1',
+    );
+    expect(JSON.parse(transformed)).toEqual({ order: 'o-1', text: 'order o-1 of a"b, total 3', n: 3, rule: 'r', arn: 'arn:aws:events:us-east-1:123456789012:rule/shop/r' });
+    expect(JSON.parse(targetInput({ id: 't', function: 'f', input_transformer: { paths: { id: '$.detail.id' }, template: '"Order <id> placed"' } }, e, rule, 'us-east-1'))).toBe('Order o-1 placed');
+  });
+
+  it('reads the JSONPath forms EventBridge takes, and nothing else', () => {
+    const v = { a: { 'b c': [1, { d: 2 }] } };
+    expect(valueAt(v, '$')).toBe(v);
+    expect(valueAt(v, "$.a['b c'][1].d")).toBe(2);
+    expect(valueAt(v, '$.a["b c"][0]')).toBe(1);
+    expect(valueAt(v, '$.a.x')).toBeUndefined();
+    expect(valueAt(v, '$.a..d')).toBeUndefined();
+    expect(valueAt(v, 'a.b')).toBeUndefined();
+    expect(valueAt({}, '$.__proto__')).toBeUndefined();
+    expect(fillTemplate('<unknown> <x>', new Map([['x', undefined]]))).toBe('<unknown> null');
+  });
+});

@@ -1,0 +1,146 @@
+// EventBridge rules of functions.yml (docs/eventbridge.md): each event a bus accepted is matched
+// against the enabled rules of its bus (the pattern syntax of FilterCriteria), and each rule that
+// matches sends the event, or what its target's Input, InputPath or InputTransformer make of it,
+// to each target: a function is invoked asynchronously, a queue gets a message. Pure matching and
+// shaping; the agent fires and sends.
+import { eventRuleKey, parsePattern, matchesPattern, ruleArn, type BusEvent, type EventRule, type EventRuleTarget, type FunctionsFile, type Pattern } from '@esb/contracts';
+
+interface CompiledRule {
+  rule: EventRule;
+  pattern: Pattern | undefined;
+}
+
+export interface EventRulesOptions {
+  region: string;
+  /** Invokes a function asynchronously with the payload. */
+  fire(functionName: string, payload: Buffer, rule: string): void;
+  /** Sends a message to a queue (by name); FIFO queues get the group and the event's id. */
+  send(queueName: string, body: string, rule: string, fifo?: { groupId: string; deduplicationId: string }): void;
+  /** Told of an event no rule of its bus took because the bus has none (once per bus). */
+  info?(fields: Record<string, unknown>, message: string): void;
+}
+
+export class EventRules {
+  private byBus = new Map<string, CompiledRule[]>();
+  private readonly quietBuses = new Set<string>();
+  constructor(private readonly o: EventRulesOptions) {}
+
+  setFunctions(file: FunctionsFile): void {
+    const byBus = new Map<string, CompiledRule[]>();
+    for (const rule of Object.values(file.rules ?? {})) {
+      if (!rule.enabled) continue;
+      let pattern: Pattern | undefined;
+      try {
+        pattern = parsePattern(rule.pattern);
+      } catch {
+        pattern = undefined; // checked when the template was read; one that no longer parses takes nothing
+      }
+      const list = byBus.get(rule.bus) ?? byBus.set(rule.bus, []).get(rule.bus)!;
+      list.push({ rule, pattern });
+    }
+    this.byBus = byBus;
+  }
+
+  /** Sends each event to the targets of every rule of its bus that matches it; how many targets got one. */
+  deliver(events: readonly BusEvent[]): number {
+    let sent = 0;
+    for (const { bus, event } of events) {
+      const rules = this.byBus.get(bus);
+      if (!rules) {
+        if (!this.quietBuses.has(bus)) this.o.info?.({ bus }, `an event was put on bus ${bus}, which no deployed rule reads`);
+        this.quietBuses.add(bus);
+        continue;
+      }
+      for (const { rule, pattern } of rules) {
+        if (!pattern || !matchesPattern(pattern, event)) continue;
+        for (const target of rule.targets) {
+          const body = targetInput(target, event, rule, this.o.region);
+          if (target.function !== undefined) this.o.fire(target.function, Buffer.from(body), rule.name);
+          else if (target.queue !== undefined) this.o.send(target.queue, body, rule.name, target.message_group_id !== undefined ? { groupId: target.message_group_id, deduplicationId: event.id } : undefined);
+          sent++;
+        }
+      }
+    }
+    return sent;
+  }
+
+  /** The rules in force, for the agent's stats. */
+  list(): Array<{ rule: string; bus: string; targets: string[] }> {
+    return [...this.byBus.values()].flat().map(({ rule }) => ({ rule: eventRuleKey(rule), bus: rule.bus, targets: rule.targets.map((t) => (t.function !== undefined ? `function:${t.function}` : `queue:${t.queue}`)) }));
+  }
+}
+
+type Event = BusEvent['event'];
+
+/** What a target gets: the event, or its Input, InputPath or InputTransformer applied (JSON text). */
+export function targetInput(target: EventRuleTarget, event: Event, rule: Pick<EventRule, 'bus' | 'name'>, region: string): string {
+  if (target.input !== undefined) return target.input;
+  if (target.input_path !== undefined) return JSON.stringify(valueAt(event, target.input_path) ?? null);
+  if (target.input_transformer !== undefined) {
+    const values = new Map<string, unknown>();
+    for (const [name, path] of Object.entries(target.input_transformer.paths)) values.set(name, valueAt(event, path));
+    values.set('aws.events.rule-name', rule.name);
+    values.set('aws.events.rule-arn', ruleArn(rule.bus, rule.name, region, event.account));
+    values.set('aws.events.event', event);
+    values.set('aws.events.event.json', event);
+    values.set('aws.events.event.ingestion-time', event.time);
+    return fillTemplate(target.input_transformer.template, values);
+  }
+  return JSON.stringify(event);
+}
+
+/**
+ * `<name>` in the template replaced by its value: inside a JSON string as the bare text, elsewhere
+ * as JSON (a missing value as null), as EventBridge's input transformer does. A `<...>` that is
+ * not a known name stays as it is.
+ */
+export function fillTemplate(template: string, values: ReadonlyMap<string, unknown>): string {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < template.length; i++) {
+    const c = template[i];
+    if (c === '\\' && inString) {
+      out += template.slice(i, i + 2);
+      i++;
+      continue;
+    }
+    if (c === '"') inString = !inString;
+    if (c === '<') {
+      const end = template.indexOf('>', i + 1);
+      const name = end > i ? template.slice(i + 1, end) : '';
+      if (end > i && values.has(name)) {
+        const value = values.get(name);
+        const json = JSON.stringify(value ?? null);
+        out += inString ? (typeof value === 'string' ? json.slice(1, -1) : value === undefined ? '' : json.replace(/\\/g, '\\\\').replace(/"/g, '\\"')) : json;
+        i = end;
+        continue;
+      }
+    }
+    out += c;
+  }
+  return out;
+}
+
+/**
+ * The value at a JSONPath of the forms EventBridge takes in InputPath and InputPathsMap:
+ * `$`, `$.a.b`, `$.a[0]`, `$['a b']`; undefined when there is none.
+ */
+export function valueAt(root: unknown, path: string): unknown {
+  if (!path.startsWith('$')) return undefined;
+  let value: unknown = root;
+  const steps = /\.([^.[\]]+)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\]/gy;
+  steps.lastIndex = 1;
+  while (steps.lastIndex < path.length) {
+    const m = steps.exec(path);
+    if (!m) return undefined;
+    const key = m[1] ?? m[3] ?? m[4];
+    if (key !== undefined) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value) || !Object.hasOwn(value, key)) return undefined;
+      value = (value as Record<string, unknown>)[key];
+    } else {
+      if (!Array.isArray(value)) return undefined;
+      value = value[Number(m[2])];
+    }
+  }
+  return value;
+}

@@ -1,0 +1,3 @@
+export const handler = async (event) => {
+  console.log(`big order ${event.orderId}: ${event.total}`);
+};

@@ -1,0 +1,13 @@
+// CommonJS, as many published apps still are: records the flag the default bus carried.
+const { DynamoDBClient, PutItemCommand } = require('@aws-sdk/client-dynamodb');
+
+const db = new DynamoDBClient({});
+
+exports.handler = async (event) => {
+  await db.send(
+    new PutItemCommand({
+      TableName: process.env.ORDERS_TABLE,
+      Item: { id: { S: `notified-${event.detail.orderId}` }, source: { S: event.source }, account: { S: event.account }, bus: { S: 'default' } },
+    }),
+  );
+};
