@@ -6,23 +6,26 @@ import { countRuntimeConfigs } from './steps.js';
 const table = (TableName: string) => ({ TableName, KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }] });
 const route = (path: string, fn: string) => ({ path, method: 'GET', function: fn, api: 'ServerlessHttpApi' });
 
-function config(doc: { functions: string[]; routes?: object[]; resources?: object }): RuntimeConfig {
+function config(doc: { functions: string[]; routes?: object[]; resources?: object; rules?: object }): RuntimeConfig {
   const functions = Object.fromEntries(doc.functions.map((name) => [name, { image: `${name}:1` }]));
   return {
-    functions: decodeRuntimeFile(FUNCTIONS_CODEC, JSON.stringify({ functions }), 'functions.yml'),
+    functions: decodeRuntimeFile(FUNCTIONS_CODEC, JSON.stringify({ functions, ...(doc.rules ? { rules: doc.rules } : {}) }), 'functions.yml'),
     routing: decodeRuntimeFile(ROUTING_CODEC, JSON.stringify({ routes: doc.routes ?? [] }), 'routing.yml'),
     resources: decodeRuntimeFile(RESOURCES_CODEC, JSON.stringify({ resources: doc.resources ?? {} }), 'resources.yml'),
   };
 }
 
 describe('countRuntimeConfigs', () => {
-  it('counts functions, routes, and tables, buckets and layers as resources', () => {
+  it('counts functions, routes, and tables, buckets, queues, layers and EventBridge rules as resources', () => {
     const one = config({
       functions: ['a-Hello', 'a-Worker'],
       routes: [route('/hello', 'a-Hello'), route('/work', 'a-Worker'), route('/hello/{id}', 'a-Hello')],
       resources: { dynamodb: [table('items'), table('users')], s3: [{ BucketName: 'files' }], layers: [{ Name: 'common', ContentUri: 'layers/common' }] },
     });
     expect(countRuntimeConfigs([one])).toEqual({ functions: 2, routes: 3, resources: 4 });
+    const rule = (name: string) => ({ bus: 'shop', name, pattern: '{"source":["shop"]}', targets: [{ id: 't', function: 'a-Worker' }] });
+    const withRules = config({ functions: ['a-Worker'], resources: { sqs: [{ QueueName: 'jobs' }] }, rules: { 'shop/placed': rule('placed'), 'shop/paid': rule('paid') } });
+    expect(countRuntimeConfigs([withRules])).toEqual({ functions: 1, routes: 0, resources: 3 });
   });
 
   it('adds up the entries of an artifact, and nothing counts as zero', () => {
