@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { BusEvent, FunctionConfig, FunctionsFile, ObjectEvent, StreamRecord } from '@esb/contracts';
+import type { BusEvent, FunctionConfig, FunctionsFile, ObjectEvent, StreamRecord, TopicMessage } from '@esb/contracts';
 import { type Clock, systemClock } from './clock.js';
 import type { InstanceDriver } from './driver.js';
 import { buildInstanceEnv, type Credentials, type Endpoints, isNodeRuntime, isPythonRuntime, processRuntimePath } from './env.js';
@@ -21,8 +21,9 @@ import { createProcessDriver, RUNTIME_DIR } from './process-driver.js';
 import { Scheduler } from './schedule.js';
 import { S3Notifier } from './s3-events.js';
 import { EventRules } from './eventbridge.js';
+import { TopicSubscriptions } from './sns.js';
 import { StreamDelivery } from './dynamodb-streams.js';
-import { createSqsClientPort, SqsDelivery, type SqsMappingStats, type SqsSender } from './sqs-events.js';
+import { createSqsClientPort, SqsDelivery, type FifoFields, type SqsMappingStats, type SqsSender, type SqsStringAttributes } from './sqs-events.js';
 import { createAsyncInvoker, deadLetterMessage, failureDestinationRecord, failureQueuesOf, type ExhaustedInvocation } from './async-invoke.js';
 
 /** Defaults when functions.yml says nothing (documented in docs/agent.md). */
@@ -108,6 +109,8 @@ export interface AgentStats {
   queues: SqsMappingStats[];
   /** EventBridge rules in force and their targets. */
   rules: Array<{ rule: string; bus: string; targets: string[] }>;
+  /** SNS subscriptions in force and what each delivers to. */
+  subscriptions: Array<{ topic: string; subscription: string; target: string }>;
 }
 
 export interface Agent extends Invoker {
@@ -122,6 +125,8 @@ export interface Agent extends Invoker {
   deliverStreamRecord(record: StreamRecord): void;
   /** The events an EventBridge PutEvents accepted: the targets of the rules that match get them (docs/eventbridge.md). */
   deliverBusEvents(events: readonly BusEvent[]): void;
+  /** The messages an SNS Publish accepted: the subscriptions of their topics get them (docs/sns.md). */
+  deliverTopicMessages(messages: readonly TopicMessage[]): void;
   stats(): AgentStats;
   /** Stops every instance, the schedules and the log files. */
   close(): Promise<void>;
@@ -380,6 +385,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         scheduler?.setFunctions(next);
         notifier.setFunctions(next);
         eventRules.setFunctions(next);
+        topicSubscriptions.setFunctions(next);
         streams.setFunctions(next);
         queues.setFunctions(next);
         return;
@@ -402,6 +408,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         scheduler?.setFunctions(next);
         notifier.setFunctions(next);
         eventRules.setFunctions(next);
+        topicSubscriptions.setFunctions(next);
         streams.setFunctions(next);
         queues.setFunctions(next);
       })();
@@ -419,10 +426,14 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       if (!closed) eventRules.deliver(events);
     },
 
+    deliverTopicMessages(messages) {
+      if (!closed) topicSubscriptions.deliver(messages);
+    },
+
     stats() {
       const functions: Record<string, FunctionStats> = {};
       for (const [name, pool] of pools) functions[name] = { ...pool.stats(), maxCapacity: pool.cfg.maxCapacity };
-      return { runtime: kind, functions, schedules: scheduler?.list() ?? [], streams: streams.list(), queues: queues.list(), rules: eventRules.list() };
+      return { runtime: kind, functions, schedules: scheduler?.list() ?? [], streams: streams.list(), queues: queues.list(), rules: eventRules.list(), subscriptions: topicSubscriptions.list() };
     },
     async close() {
       if (closed) return;
@@ -474,20 +485,33 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     },
   });
 
-  // Rules of the buses: targets invoked asynchronously, as EventBridge invokes, or sent a message.
+  // A message to a queue on behalf of a rule or a subscription (`what` names it in warnings).
+  const sendToQueue = (queue: string, body: string, what: string, attributes?: SqsStringAttributes, fifo?: FifoFields) => {
+    if (!queueSender || !sqsEndpoint) {
+      log.warn({ queue }, `no SQS endpoint is configured (AWS_ENDPOINT_URL_SQS): ${what} cannot send to queue ${queue}`);
+      return;
+    }
+    queueSender.send(localQueueUrl(sqsEndpoint, queue), body, attributes, fifo).catch((err: unknown) => log.warn({ queue }, `${what} could not send to queue ${queue}: ${String(err)}`));
+  };
+
+  // Rules of the buses and subscriptions of the topics: functions invoked asynchronously, as
+  // EventBridge and SNS invoke them, or queues sent a message.
   const eventRules = new EventRules({
     region,
     fire: (fn, payload, rule) => {
       log.info({ fn, rule }, 'EventBridge event');
       asyncInvoker.fire(fn, payload, { rule }, 'EventBridge event');
     },
-    send: (queue, body, rule, fifo) => {
-      if (!queueSender || !sqsEndpoint) {
-        log.warn({ rule, queue }, `no SQS endpoint is configured (AWS_ENDPOINT_URL_SQS): rule ${rule} cannot send to queue ${queue}`);
-        return;
-      }
-      queueSender.send(localQueueUrl(sqsEndpoint, queue), body, undefined, fifo).catch((err: unknown) => log.warn({ rule, queue }, `rule ${rule} could not send an event to queue ${queue}: ${String(err)}`));
+    send: (queue, body, rule, fifo) => sendToQueue(queue, body, `rule ${rule}`, undefined, fifo),
+    info: (fields, message) => log.info(fields, message),
+  });
+  const topicSubscriptions = new TopicSubscriptions({
+    region,
+    fire: (fn, payload, subscription) => {
+      log.info({ fn, subscription }, 'SNS message');
+      asyncInvoker.fire(fn, payload, { subscription }, 'SNS message');
     },
+    send: (queue, body, subscription, attributes, fifo) => sendToQueue(queue, body, `subscription ${subscription}`, attributes, fifo),
     info: (fields, message) => log.info(fields, message),
   });
 

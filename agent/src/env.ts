@@ -12,6 +12,8 @@ export interface Endpoints {
   sqs?: string;
   /** Absent: the SQS endpoint, whose port also takes PutEvents (docs/eventbridge.md). */
   eventbridge?: string;
+  /** Absent: the SQS endpoint, whose port also takes Publish (docs/sns.md). */
+  sns?: string;
 }
 
 export interface InstanceEnvInput {
@@ -116,6 +118,8 @@ export function buildInstanceEnv(i: InstanceEnvInput): Record<string, string> {
   if (i.endpoints.sqs) env.AWS_ENDPOINT_URL_SQS = i.endpoints.sqs;
   const eventbridge = i.endpoints.eventbridge ?? i.endpoints.sqs;
   if (eventbridge) env.AWS_ENDPOINT_URL_EVENTBRIDGE = eventbridge;
+  const sns = i.endpoints.sns ?? i.endpoints.sqs;
+  if (sns) env.AWS_ENDPOINT_URL_SNS = sns;
 
   if (isNodeRuntime(i.runtime)) {
     const major = /^nodejs(\d+)/.exec(i.runtime ?? '')?.[1];

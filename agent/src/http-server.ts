@@ -11,16 +11,18 @@
 //                            the functions reading the table's stream get it (docs/agent.md, "DynamoDB streams")
 //   POST /events/eventbridge body = the events one PutEvents accepted ([BusEvent]) -> 202; the
 //                            targets of the rules that match get them (docs/eventbridge.md)
+//   POST /events/sns         body = the messages one Publish accepted ([TopicMessage]) -> 202;
+//                            the subscriptions of their topics get them (docs/sns.md)
 //   GET /functions -> ["name", ...]    GET /stats    GET /healthz
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { BusEvents, StreamRecord, type BusEvent, type InvokeErrorKind, type Invoker, type ObjectEvent } from '@esb/contracts';
+import { BusEvents, StreamRecord, TopicMessages, type BusEvent, type TopicMessage, type InvokeErrorKind, type Invoker, type ObjectEvent } from '@esb/contracts';
 
 export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 
 export interface AgentHttpServerOptions {
-  agent: Invoker & { stats?(): { functions: Record<string, unknown> }; deliverObjectEvent?(event: ObjectEvent): void; deliverStreamRecord?(record: StreamRecord): void; deliverBusEvents?(events: readonly BusEvent[]): void };
+  agent: Invoker & { stats?(): { functions: Record<string, unknown> }; deliverObjectEvent?(event: ObjectEvent): void; deliverStreamRecord?(record: StreamRecord): void; deliverBusEvents?(events: readonly BusEvent[]): void; deliverTopicMessages?(messages: readonly TopicMessage[]): void };
   host?: string;
   port?: number;
   log?: Logger;
@@ -41,6 +43,7 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
     if (req.method === 'POST' && url === '/events/s3') return void storageEvent(req, res, parseObjectEvent, 'an object event: {bucket, key, eventName, time}', (e) => o.agent.deliverObjectEvent?.(e));
     if (req.method === 'POST' && url === '/events/dynamodb') return void storageEvent(req, res, parseStreamRecord, 'a stream record: {table, streamArn, eventID, eventName, dynamodb}', (r) => o.agent.deliverStreamRecord?.(r));
     if (req.method === 'POST' && url === '/events/eventbridge') return void storageEvent(req, res, parseBusEvents, 'a list of 1-10 bus events: [{bus, event}]', (e) => o.agent.deliverBusEvents?.(e));
+    if (req.method === 'POST' && url === '/events/sns') return void storageEvent(req, res, parseTopicMessages, 'a list of 1-10 topic messages: [{topic, messageId, message, timestamp, attributes}]', (m) => o.agent.deliverTopicMessages?.(m));
     req.resume();
     if (req.method === 'GET' && url === '/healthz') return send(res, 200, '{"ok":true}');
     if (req.method === 'GET' && url === '/functions') return send(res, 200, JSON.stringify(Object.keys(o.agent.stats?.().functions ?? {})));
@@ -172,6 +175,8 @@ function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T 
 const parseStreamRecord = parseWith(StreamRecord);
 /** What one PutEvents accepted: at most its 10 entries. */
 const parseBusEvents = parseWith(BusEvents);
+/** What one Publish or PublishBatch accepted. */
+const parseTopicMessages = parseWith(TopicMessages);
 
 function send(res: http.ServerResponse, status: number, body: string): void {
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });

@@ -1,7 +1,7 @@
 // `esb dev`: the embedded default, everything in one process — embedded DynamoDB, S3 and SQS, the
 // agent (process runtime unless --runtime docker), the gateway and the controller with the
 // file backend — plus the examples deployed. Ctrl-C stops it all.
-import { LOCAL_REGION, writeFileAtomic, type BusEvent, type ObjectEvent, type StreamRecord } from '@esb/contracts';
+import { LOCAL_REGION, writeFileAtomic, type BusEvent, type ObjectEvent, type StreamRecord, type TopicMessage } from '@esb/contracts';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -108,11 +108,13 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     }
   };
   try {
-    // Object events, stream records and bus events go to the agent once it runs (S3
-    // notifications and DynamoDB streams of functions, docs/agent.md; rules, docs/eventbridge.md).
+    // Object events, stream records, bus events and topic messages go to the agent once it runs
+    // (S3 notifications and DynamoDB streams, docs/agent.md; rules, docs/eventbridge.md;
+    // subscriptions, docs/sns.md).
     let deliverObjectEvent: ((event: ObjectEvent) => void) | undefined;
     let deliverStreamRecord: ((record: StreamRecord) => void) | undefined;
     let deliverBusEvents: ((events: readonly BusEvent[]) => void) | undefined;
+    let deliverTopicMessages: ((messages: readonly TopicMessage[]) => void) | undefined;
     const storage: EmbeddedStorage = await startEmbeddedStorage({
       dataDir: paths.dataDir,
       host: reachableFromContainers ? '0.0.0.0' : '127.0.0.1',
@@ -122,6 +124,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       onObjectEvent: (event) => deliverObjectEvent?.(event),
       onStreamRecord: (record) => deliverStreamRecord?.(record),
       onBusEvents: (events) => deliverBusEvents?.(events),
+      onTopicMessages: (messages) => deliverTopicMessages?.(messages),
     });
     closers.push(() => storage.close());
     const port = options.port || (await freePort(host));
@@ -168,6 +171,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     deliverObjectEvent = (event) => runningAgent.deliverObjectEvent(event);
     deliverStreamRecord = (record) => runningAgent.deliverStreamRecord(record);
     deliverBusEvents = (events) => runningAgent.deliverBusEvents(events);
+    deliverTopicMessages = (messages) => runningAgent.deliverTopicMessages(messages);
 
     gateway = await startGateway({
       invoker: esbConsole.wrapInvoker(agent),

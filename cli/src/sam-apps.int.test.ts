@@ -382,6 +382,32 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(bad.json()).toEqual({ published: 0, failed: 1 });
   }, 120_000);
 
+  it('sns-fanout: an API publishes orders to a topic (SDK v3, !Ref topic ARN); a filtered subscription takes the books, an SqsSubscription everything through its queue, and a raw subscription fills an audit queue boto3 reads', async () => {
+    const out = await deploy('sns-fanout');
+    expect(out).not.toContain('warning');
+    const app = at('sns-fanout');
+    const posted = await app.send('POST', '/fanout/orders', JSON.stringify([{ id: 1, kind: 'book' }, { id: 2, kind: 'pen' }]));
+    expect(posted.status, posted.body).toBe(202);
+    const seen = await until(
+      async () => {
+        const r = (await app.get('/fanout/orders')).json();
+        return r.orders.length >= 3 && r.audit.length >= 2 ? r : undefined;
+      },
+      'one book, two ledger lines and two audit messages',
+      60_000,
+    );
+    expect(seen.orders).toEqual([
+      { id: 'book-1', subject: 'order 1', kind: 'book' },
+      { id: 'ledger-1', type: 'Notification', topic: 'OrdersTopic' },
+      { id: 'ledger-2', type: 'Notification', topic: 'OrdersTopic' },
+    ]);
+    // Raw delivery: the bare message, its attributes as the queue message's own.
+    expect(seen.audit).toEqual([
+      { order: { id: 1, kind: 'book' }, kind: 'book' },
+      { order: { id: 2, kind: 'pen' }, kind: 'pen' },
+    ]);
+  }, 120_000);
+
   it('custom-runtime: provided.al2023 and provided.al2 functions run the bootstrap their code brings (one a file of CodeUri, one made by make) over the Runtime API', async () => {
     const out = await deploy('custom-runtime');
     expect(out).toMatch(/built 1: BuiltFunction makefile/);

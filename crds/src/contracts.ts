@@ -285,6 +285,53 @@ export function eventRuleKey(rule: { bus: string; name: string }): string {
   return `${rule.bus}/${rule.name}`;
 }
 
+/**
+ * A subscription to an SNS topic (docs/sns.md): each message published to the topic that its
+ * filter policy takes goes to a function of functions.yml, invoked asynchronously with SNS's
+ * event, or to a queue of resources.yml `sqs`, as SNS's JSON envelope (or the bare message when
+ * `raw`).
+ */
+export const TopicSubscription = z
+  .object({
+    /** The topic's name (the last part of its ARN). */
+    topic: z.string().min(1),
+    /** The subscription's name in the template (its logical id, or `<Function><Event>`). */
+    id: z.string().min(1),
+    function: z.string().min(1).optional(),
+    queue: z.string().min(1).optional(),
+    /** FilterPolicy as JSON text. */
+    filter_policy: z.string().min(2).optional(),
+    /** What the filter policy is matched against. */
+    filter_scope: z.enum(['MessageAttributes', 'MessageBody']).default('MessageAttributes'),
+    /** RawMessageDelivery: a queue gets the message itself, its attributes as message attributes. */
+    raw: z.boolean().default(false),
+  })
+  .refine((t) => (t.function === undefined) !== (t.queue === undefined), 'a subscription names exactly one of function or queue');
+export type TopicSubscription = z.infer<typeof TopicSubscription>;
+
+/** The key of a subscription in functions.yml `subscriptions`. */
+export function topicSubscriptionKey(s: { topic: string; id: string }): string {
+  return `${s.topic}/${s.id}`;
+}
+
+/** One message as a topic carries it: what Publish was given, with its id and time. */
+export const TopicMessage = z.object({
+  topic: z.string().min(1),
+  messageId: z.string(),
+  /** The message, or for MessageStructure json its text for each protocol (`default` at least). */
+  message: z.string(),
+  perProtocol: z.record(z.string(), z.string()).optional(),
+  subject: z.string().optional(),
+  /** ISO time with milliseconds, as SNS writes Timestamp. */
+  timestamp: z.string(),
+  attributes: z.record(z.string(), z.object({ Type: z.string(), Value: z.string() })).default({}),
+  groupId: z.string().optional(),
+  deduplicationId: z.string().optional(),
+});
+export type TopicMessage = z.infer<typeof TopicMessage>;
+/** What one Publish or PublishBatch accepted: 1-10 messages. */
+export const TopicMessages = z.array(TopicMessage).min(1).max(10);
+
 /** One event as a bus carries it: what PutEvents was given, with its id, time, account and region. */
 export const BusEvent = z.object({
   bus: z.string().min(1),
@@ -354,6 +401,8 @@ export const FunctionsFile = z.object({
   functions: z.record(z.string().min(1), FunctionConfig).default({}),
   /** EventBridge rules by `<bus>/<name>` (eventRuleKey); merged by that key, last write wins. */
   rules: z.record(z.string().min(1), EventRule).optional(),
+  /** SNS topic subscriptions by `<topic>/<id>` (topicSubscriptionKey); merged by that key, last write wins. */
+  subscriptions: z.record(z.string().min(1), TopicSubscription).optional(),
 });
 export type FunctionsFile = z.infer<typeof FunctionsFile>;
 
@@ -546,6 +595,7 @@ const Owners = z.object({
   buckets: stringMap.default({}),
   queues: stringMap.default({}),
   rules: stringMap.default({}),
+  subscriptions: stringMap.default({}),
 });
 
 export const StackRecord = z.object({
@@ -562,11 +612,11 @@ export type StackRecord = z.infer<typeof StackRecord>;
 export const StacksFile = z.object({
   stacks: z.record(z.string().min(1), StackRecord).default({}),
   /** kind -> key -> the stack that last deployed it. */
-  owners: Owners.default({ functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {} }),
+  owners: Owners.default({ functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {} }),
 });
 export type StacksFile = z.infer<typeof StacksFile>;
 
-export const EMPTY_STACKS: StacksFile = { stacks: {}, owners: { functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {} } };
+export const EMPTY_STACKS: StacksFile = { stacks: {}, owners: { functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {} } };
 
 // ---------------------------------------------------------------- resources.yml (CloudFormation field names)
 

@@ -25,3 +25,4 @@ export function busNameOf(nameOrArn: string | undefined): string | undefined {
   const name = arn ? arn[1] : nameOrArn;
   return BUS_NAME.test(name) ? name : undefined;
 }
+

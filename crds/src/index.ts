@@ -21,3 +21,4 @@ export { readUntilValid } from './files/read-until-valid.js';
 export { workerEntry, type WorkerEntry } from './worker-entry.js';
 export { SQS_DEFAULT_PORT, queueArn, awsQueueUrl, localQueueUrl, rebaseQueueUrl, queueNameOf, isMissingQueue } from './queues.js';
 export { DEFAULT_BUS, BUS_NAME, busArn, ruleArn, busNameOf } from './event-buses.js';
+export { topicArn, TOPIC_NAME, topicNameOf } from './topics.js';

@@ -1,12 +1,12 @@
 // Storage: the deploy provisions a DynamoDB table, an S3 bucket and an SQS queue (database,
 // s3-storage, queues services); Python handlers (boto3) put/get/query items, put/get/list
-// objects, send jobs to the queue, which the agent's poller hands to another function, and put
-// events on a bus, whose rule invokes a third.
+// objects, send jobs to the queue, which the agent's poller hands to another function, put
+// events on a bus, whose rule invokes a third, and publish to a topic a fourth subscribes to.
 import { expect, it } from 'vitest';
 import { describeStack } from '../src/scenario.js';
 import { deploy, http, pollUntil } from '../src/stack.js';
 
-describeStack('storage: DynamoDB, S3, SQS and EventBridge through the provisioned table, bucket, queue and bus', (stack) => {
+describeStack('storage: DynamoDB, S3, SQS, EventBridge and SNS through the provisioned table, bucket, queue, bus and topic', (stack) => {
   it('puts, gets and queries items; puts, gets and lists objects', async () => {
     const s = stack();
     await deploy(s, 'storage/template.yml');
@@ -42,5 +42,13 @@ describeStack('storage: DynamoDB, S3, SQS and EventBridge through the provisione
     const heard = await pollUntil(() => http(`${url}/items/announced/8`), (r) => r.status === 200, { everyMs: 500, withinMs: 60_000 });
     expect(heard.ok, String(heard.last instanceof Error ? heard.last : heard.last.text)).toBe(true);
     expect((await http(`${url}/items/announced/8`)).json).toEqual({ owner: 'announced', id: '8', text: 'news' });
+
+    // A notice published to the template's topic reaches the subscribed function, filtered on its
+    // attributes: the quiet one is dropped, the urgent one stored.
+    expect((await http(`${url}/notices/9`, { method: 'POST', body: 'quiet' })).json).toEqual({ published: '9', urgent: 'no' });
+    expect((await http(`${url}/notices/10?urgent=1`, { method: 'POST', body: 'loud' })).json).toEqual({ published: '10', urgent: 'yes' });
+    const noticed = await pollUntil(() => http(`${url}/items/noticed`), (r) => r.status === 200 && ((r.json as { ids?: string[] }).ids?.length ?? 0) > 0, { everyMs: 500, withinMs: 60_000 });
+    expect(noticed.ok, String(noticed.last instanceof Error ? noticed.last : noticed.last.text)).toBe(true);
+    expect((await http(`${url}/items/noticed`)).json).toEqual({ table: 'e2e-notes', ids: ['10'] });
   });
 });

@@ -1,6 +1,7 @@
 // The embedded storage: a DynamoDB-compatible server (dynalite, LevelDB on disk), an
 // S3-compatible server (s3rver + fixes, see s3-server.ts) and an SQS-compatible server
-// (sqs-server.ts, docs/sqs.md; its port also takes EventBridge's PutEvents, docs/eventbridge.md),
+// (sqs-server.ts, docs/sqs.md; its port also takes EventBridge's PutEvents and SNS's Publish,
+// docs/eventbridge.md, docs/sns.md),
 // all in this process. Data lives under <dataDir>/dynamodb,
 // <dataDir>/s3 and <dataDir>/sqs, so a restart keeps tables, items, buckets, objects, queues
 // and messages. Loopback by default; port 0 picks a free port.
@@ -8,7 +9,7 @@ import type { Server } from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { BusEvent, ObjectEvent, StreamRecord } from '@esb/contracts';
+import type { BusEvent, ObjectEvent, StreamRecord, TopicMessage } from '@esb/contracts';
 import { installDynamoDBStreams, serveStreamUpdates, STREAM_RECORDS_OPTION } from './dynamodb-streams.js';
 import { hostForUrl, startS3Server, type RunningS3Server } from './s3-server.js';
 import { startSqsServer, type RunningSqsServer } from './sqs-server.js';
@@ -51,6 +52,8 @@ export interface EmbeddedStorageOptions {
   onStreamRecord?: (record: StreamRecord) => void;
   /** Told of the events each EventBridge PutEvents accepted (rules to their targets). */
   onBusEvents?: (events: BusEvent[]) => void;
+  /** Told of the messages each SNS Publish accepted (subscriptions to their functions and queues). */
+  onTopicMessages?: (messages: TopicMessage[]) => void;
 }
 
 export interface EmbeddedStorage {
@@ -143,7 +146,7 @@ export async function startEmbeddedStorage(options: EmbeddedStorageOptions): Pro
     }
     if (wanted('sqs')) {
       try {
-        sqs = await startSqsServer({ directory: join(dataDir, 'sqs'), host, port: sqsPort, onBusEvents: options.onBusEvents, ...(options.sqsLimits ? { limits: options.sqsLimits } : {}) });
+        sqs = await startSqsServer({ directory: join(dataDir, 'sqs'), host, port: sqsPort, onBusEvents: options.onBusEvents, onTopicMessages: options.onTopicMessages, ...(options.sqsLimits ? { limits: options.sqsLimits } : {}) });
       } catch (cause) {
         throw new StorageStartError('sqs', host, sqsPort, { cause });
       }

@@ -1,4 +1,5 @@
-// The storage's SQS-compatible server (docs/sqs.md): HTTP in front of the queue model
+// The storage's SQS-compatible server (docs/sqs.md), which also takes EventBridge's PutEvents and
+// SNS's Publish (docs/eventbridge.md, docs/sns.md): HTTP in front of the queue model
 // (sqs-queues.ts). It reads a request (body capped), tells the JSON protocol from the query
 // protocol (sqs-wire.ts), runs the operation (sqs-actions.ts), waits for a long poll, and keeps
 // a snapshot of the queues in its folder when it has one (written atomically, debounced, and
@@ -7,8 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { readFile, mkdir, open, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { cleanStaleTmp, isPidAlive, SQS_DEFAULT_PORT, writeFileAtomic, type BusEvent } from '@esb/contracts';
+import { cleanStaleTmp, isPidAlive, SQS_DEFAULT_PORT, writeFileAtomic, type BusEvent, type TopicMessage } from '@esb/contracts';
 import { EVENTS_CONTENT_TYPE, EVENTS_TARGET_PREFIX, EventsError, runEventsAction } from './event-bus.js';
+import { isSnsRequest, runSnsAction, SnsError, snsXmlError, snsXmlResponse } from './sns-topics.js';
 import { runAction, type ActionContext, type LongPoll, type Output } from './sqs-actions.js';
 import { QueueStore, SqsError, type QueueClock, type QueueLimits } from './sqs-queues.js';
 import { JSON_CONTENT_TYPE, jsonError, queryToInput, xmlError, xmlResponse } from './sqs-wire.js';
@@ -31,6 +33,8 @@ export interface SqsServerOptions {
   onError?: (err: Error) => void;
   /** Told of the events each EventBridge PutEvents accepted (served on this port too, docs/eventbridge.md). */
   onBusEvents?: (events: BusEvent[]) => void;
+  /** Told of the messages each SNS Publish or PublishBatch accepted (served on this port too, docs/sns.md). */
+  onTopicMessages?: (messages: TopicMessage[]) => void;
 }
 
 export interface RunningSqsServer {
@@ -91,7 +95,7 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
 
   const server = createServer((req, res) => {
     const target = req.headers['x-amz-target'];
-    const served = typeof target === 'string' && target.startsWith(EVENTS_TARGET_PREFIX) ? serveEvents(req, res, target, maxBodyBytes, options.onBusEvents) : serve(req, res, { store, polls, maxBodyBytes, endpointHost: () => endpointHost });
+    const served = typeof target === 'string' && target.startsWith(EVENTS_TARGET_PREFIX) ? serveEvents(req, res, target, maxBodyBytes, options.onBusEvents) : serve(req, res, { store, polls, maxBodyBytes, endpointHost: () => endpointHost, onTopicMessages: options.onTopicMessages });
     void served.catch((err: unknown) => {
       onError(err instanceof Error ? err : new Error(String(err)));
       if (!res.headersSent) res.writeHead(500).end();
@@ -146,6 +150,7 @@ interface ServeContext {
   polls: LongPolls;
   maxBodyBytes: number;
   endpointHost: () => string;
+  onTopicMessages?: (messages: TopicMessage[]) => void;
 }
 
 const HOST_HEADER = /^[A-Za-z0-9._~-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
@@ -183,6 +188,8 @@ async function serve(req: IncomingMessage, res: ServerResponse, ctx: ServeContex
       const fields = [...url.searchParams, ...new URLSearchParams(body.toString('utf8'))];
       action = '';
       for (const [key, value] of fields) if (key === 'Action') action = value;
+      const named = new Map(fields);
+      if (isSnsRequest(named, req.headers.authorization)) return serveSns(res, action, named, requestId, ctx.onTopicMessages);
       if (action === '') throw new SqsError('MissingParameter', 'The request must contain the parameter Action.');
       input = queryToInput(fields);
       // The query protocol posts to the queue URL itself: its path names the queue.
@@ -196,6 +203,18 @@ async function serve(req: IncomingMessage, res: ServerResponse, ctx: ServeContex
   } catch (err) {
     if (err instanceof SqsError) respondError(err);
     else respondError(new SqsError('InternalFailure', `esb's SQS server failed on this request: ${err instanceof Error ? err.message : String(err)}`));
+  }
+}
+
+/** One SNS request (query protocol), its fields read. */
+function serveSns(res: ServerResponse, action: string, fields: ReadonlyMap<string, string>, requestId: string, onTopicMessages?: (messages: TopicMessage[]) => void): void {
+  try {
+    const { resultXml, accepted } = runSnsAction(action, fields);
+    if (accepted.length) onTopicMessages?.(accepted);
+    send(res, 200, 'text/xml', snsXmlResponse(action, resultXml, requestId), { 'x-amzn-requestid': requestId });
+  } catch (err) {
+    const e = err instanceof SnsError ? err : new SnsError('InvalidParameter', `esb's SNS failed on this request: ${err instanceof Error ? err.message : String(err)}`);
+    send(res, e.status, 'text/xml', snsXmlError(e, requestId), { 'x-amzn-requestid': requestId });
   }
 }
 

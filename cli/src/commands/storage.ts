@@ -6,12 +6,13 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../main.js';
 // The storage module only: the AWS SDK is not needed to serve.
 import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
-import { SQS_DEFAULT_PORT, type BusEvent, type ObjectEvent, type StreamRecord } from '@esb/contracts';
+import { SQS_DEFAULT_PORT, type BusEvent, type ObjectEvent, type StreamRecord, type TopicMessage } from '@esb/contracts';
 
-export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--sqs-port N] [--only dynamodb|s3|sqs] [--events-url URL] [--streams-url URL] [--bus-events-url URL]
+export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--sqs-port N] [--only dynamodb|s3|sqs] [--events-url URL] [--streams-url URL] [--bus-events-url URL] [--topic-messages-url URL]
 
 Runs the embedded DynamoDB-compatible (dynalite), S3-compatible (s3rver, fixed) and SQS-compatible
-(docs/sqs.md) servers; the SQS port also takes EventBridge's PutEvents (docs/eventbridge.md). Data is kept under DIR (default ./.esb/data), so a restart keeps tables,
+(docs/sqs.md) servers; the SQS port also takes EventBridge's PutEvents and SNS's Publish
+(docs/eventbridge.md, docs/sns.md). Data is kept under DIR (default ./.esb/data), so a restart keeps tables,
 items, buckets, objects, queues and messages.
 
   --data-dir DIR        where the data lives (default ./.esb/data)
@@ -29,7 +30,11 @@ items, buckets, objects, queues and messages.
                         default ESB_DYNAMODB_STREAMS_URL)
   --bus-events-url URL  where to POST the events each EventBridge PutEvents accepts (an agent's
                         /events/eventbridge, so that the rules' targets get them; default
-                        ESB_BUS_EVENTS_URL)`;
+                        ESB_BUS_EVENTS_URL)
+  --topic-messages-url URL
+                        where to POST the messages each SNS Publish accepts (an agent's
+                        /events/sns, so that the subscriptions get them; default
+                        ESB_TOPIC_MESSAGES_URL)`;
 
 export interface StorageArgs {
   dataDir: string;
@@ -43,6 +48,7 @@ export interface StorageArgs {
   eventsUrl?: string;
   streamsUrl?: string;
   busEventsUrl?: string;
+  topicMessagesUrl?: string;
 }
 
 function port(name: string, text: string | undefined, fallback: number): number {
@@ -72,6 +78,7 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
       'events-url': { type: 'string' },
       'streams-url': { type: 'string' },
       'bus-events-url': { type: 'string' },
+      'topic-messages-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -84,6 +91,7 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
   const eventsUrl = httpUrl('events-url', values['events-url'] ?? process.env.ESB_S3_EVENTS_URL);
   const streamsUrl = httpUrl('streams-url', values['streams-url'] ?? process.env.ESB_DYNAMODB_STREAMS_URL);
   const busEventsUrl = httpUrl('bus-events-url', values['bus-events-url'] ?? process.env.ESB_BUS_EVENTS_URL);
+  const topicMessagesUrl = httpUrl('topic-messages-url', values['topic-messages-url'] ?? process.env.ESB_TOPIC_MESSAGES_URL);
   return {
     dataDir: resolve(cwd, values['data-dir'] ?? '.esb/data'),
     host: values.host ?? '127.0.0.1',
@@ -95,21 +103,23 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
     ...(eventsUrl ? { eventsUrl } : {}),
     ...(streamsUrl ? { streamsUrl } : {}),
     ...(busEventsUrl ? { busEventsUrl } : {}),
+    ...(topicMessagesUrl ? { topicMessagesUrl } : {}),
   };
 }
 
 export async function startStorageFromArgs(args: StorageArgs): Promise<EmbeddedStorage> {
-  const { eventsUrl, streamsUrl, busEventsUrl, ...options } = args;
+  const { eventsUrl, streamsUrl, busEventsUrl, topicMessagesUrl, ...options } = args;
   return startEmbeddedStorage({
     ...options,
     ...(eventsUrl ? { onObjectEvent: postTo(eventsUrl, 'S3 events') } : {}),
     ...(streamsUrl ? { onStreamRecord: postTo(streamsUrl, 'DynamoDB stream records') } : {}),
     ...(busEventsUrl ? { onBusEvents: postTo(busEventsUrl, 'EventBridge events') } : {}),
+    ...(topicMessagesUrl ? { onTopicMessages: postTo(topicMessagesUrl, 'SNS messages') } : {}),
   });
 }
 
 /** Events to an agent over HTTP, fire and forget (an unreachable agent loses them, said once per outage). */
-function postTo(url: string, what: string): (event: ObjectEvent | StreamRecord | BusEvent[]) => void {
+function postTo(url: string, what: string): (event: ObjectEvent | StreamRecord | BusEvent[] | TopicMessage[]) => void {
   let failing = false;
   return (event) => {
     fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) }).then(
@@ -136,7 +146,7 @@ const command: Command = {
     const storage = await startStorageFromArgs(args);
     if (storage.dynamodbEndpoint) process.stdout.write(`DynamoDB: ${storage.dynamodbEndpoint}\n`);
     if (storage.s3Endpoint) process.stdout.write(`S3:       ${storage.s3Endpoint} (path-style)\n`);
-    if (storage.sqsEndpoint) process.stdout.write(`SQS:      ${storage.sqsEndpoint} (EventBridge too)\n`);
+    if (storage.sqsEndpoint) process.stdout.write(`SQS:      ${storage.sqsEndpoint} (EventBridge and SNS too)\n`);
     process.stdout.write(`data:     ${args.dataDir}\n`);
     await new Promise<void>((done) => {
       process.once('SIGINT', done).once('SIGTERM', done);

@@ -26,6 +26,8 @@ export interface MergeReport {
   apis: KeyedChanges;
   /** EventBridge rules, by `<bus>/<name>`. */
   rules: KeyedChanges;
+  /** SNS subscriptions, by `<topic>/<id>`. */
+  subscriptions: KeyedChanges;
   defaults: {
     /** Dotted paths of default keys that were missing and were added. */
     added: string[];
@@ -162,10 +164,12 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
   const defaultsAdded: string[] = [];
   const defaultsKept: string[] = [];
   const defaults = fillMissing(existing.functions.defaults ?? {}, incoming.functions.defaults ?? {}, '', defaultsAdded, defaultsKept) as FunctionsFile['defaults'];
-  // rules: by `<bus>/<name>`, replaced whole, as functions are.
+  // rules (`<bus>/<name>`) and subscriptions (`<topic>/<id>`): replaced whole, as functions are.
   const ru = mergeKeyed(Object.entries(existing.functions.rules ?? {}), Object.entries(incoming.functions.rules ?? {}));
+  const su = mergeKeyed(Object.entries(existing.functions.subscriptions ?? {}), Object.entries(incoming.functions.subscriptions ?? {}));
   const functions: FunctionsFile = { ...existing.functions, defaults, functions: fromEntries(fn.items) };
   if (ru.items.length) functions.rules = fromEntries(ru.items);
+  if (su.items.length) functions.subscriptions = fromEntries(su.items);
 
   // routes: key (path, method), replaced in place or appended. apis: by id, last wins.
   const rt = mergeKeyed(
@@ -202,12 +206,12 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
   }
   const resources: ResourcesFile = { ...existing.resources, resources: resOut as ResourcesFile['resources'] };
 
+  const undeployed = (fn: string | undefined) => fn !== undefined && !Object.prototype.hasOwnProperty.call(functions.functions, fn);
   for (const [key, rule] of Object.entries(incoming.functions.rules ?? {})) {
-    for (const t of rule.targets) {
-      if (t.function !== undefined && !Object.prototype.hasOwnProperty.call(functions.functions, t.function)) {
-        warnings.push(`functions.yml: rule ${key} target ${t.id} points at function "${t.function}", which is not deployed`);
-      }
-    }
+    for (const t of rule.targets) if (undeployed(t.function)) warnings.push(`functions.yml: rule ${key} target ${t.id} points at function "${t.function}", which is not deployed`);
+  }
+  for (const [key, s] of Object.entries(incoming.functions.subscriptions ?? {})) {
+    if (undeployed(s.function)) warnings.push(`functions.yml: subscription ${key} points at function "${s.function}", which is not deployed`);
   }
   for (const r of incoming.routing.routes ?? []) {
     if (!Object.prototype.hasOwnProperty.call(functions.functions, r.function)) {
@@ -222,6 +226,7 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
       routes: rt.changes,
       apis: ap.changes,
       rules: ru.changes,
+      subscriptions: su.changes,
       defaults: { added: defaultsAdded, kept: defaultsKept },
       resources: resReport,
     },

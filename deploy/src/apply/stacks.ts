@@ -5,7 +5,7 @@ import type { StacksFile } from '@esb/contracts';
 import type { RuntimeConfig } from './merge.js';
 import { routeKey } from './merge.js';
 
-export type OwnedKind = 'functions' | 'routes' | 'tables' | 'buckets' | 'queues' | 'rules';
+export type OwnedKind = 'functions' | 'routes' | 'tables' | 'buckets' | 'queues' | 'rules' | 'subscriptions';
 
 export interface Takeover {
   kind: OwnedKind;
@@ -29,7 +29,7 @@ export interface StackUpdate {
   warnings: string[];
 }
 
-const SINGULAR: Record<OwnedKind, string> = { functions: 'function', routes: 'route', tables: 'table', buckets: 'bucket', queues: 'queue', rules: 'rule' };
+const SINGULAR: Record<OwnedKind, string> = { functions: 'function', routes: 'route', tables: 'table', buckets: 'bucket', queues: 'queue', rules: 'rule', subscriptions: 'subscription' };
 
 export function describeTakeover(t: Takeover): string {
   return `${SINGULAR[t.kind]} ${t.key} (was stack ${t.fromStack}${t.fromDeployment ? `, deployment ${t.fromDeployment}` : ''})`;
@@ -46,6 +46,7 @@ export function recordStack(current: StacksFile, stack: string, config: RuntimeC
     buckets: { ...current.owners.buckets },
     queues: { ...current.owners.queues },
     rules: { ...current.owners.rules },
+    subscriptions: { ...current.owners.subscriptions },
   };
   const previous = current.stacks[stack];
   if (previous?.template && owner.template && previous.template !== owner.template) {
@@ -71,6 +72,7 @@ export function recordStack(current: StacksFile, stack: string, config: RuntimeC
   claim('buckets', (config.resources.resources.s3 ?? []).map((b) => b.BucketName));
   claim('queues', (config.resources.resources.sqs ?? []).map((q) => q.QueueName));
   claim('rules', Object.keys(config.functions.rules ?? {}));
+  claim('subscriptions', Object.keys(config.functions.subscriptions ?? {}));
   for (const t of takeovers) warnings.push(`took over ${describeTakeover(t)}: last write wins`);
   // Keys in the file's order (StackRecord): an unchanged stack encodes as the file it was read from.
   const deployment = owner.deployment ?? previous?.deployment;

@@ -148,6 +148,20 @@ describe('generateArtifact', () => {
     expect(functions.functions['retries-Fn'].async_retries).toBe(1);
   });
 
+  it('writes subscriptions to functions.yml by <topic>/<id>; a template of topics and subscriptions alone defines something esb runs', async () => {
+    const app = join(work, 'topics');
+    mkdirSync(app, { recursive: true });
+    writeFileSync(
+      join(app, 'template.yaml'),
+      'Resources:\n  Topic: {Type: AWS::SNS::Topic}\n  Sub:\n    Type: AWS::SNS::Subscription\n    Properties: {TopicArn: !Ref Topic, Protocol: lambda, Endpoint: "arn:aws:lambda:us-east-1:123456789012:function:elsewhere"}\n',
+    );
+    const r = await generateArtifact({ templatePath: join(app, 'template.yaml'), outDir: join(work, 'out') });
+    const functions = FunctionsFile.parse(parse(readFileSync(join(r.artifactRoot, 'config', 'functions.yml'), 'utf8')));
+    expect(functions.subscriptions).toEqual({ 'topics-Topic/Sub': { topic: 'topics-Topic', id: 'Sub', function: 'elsewhere', filter_scope: 'MessageAttributes', raw: false } });
+    expect(r.summary.subscriptions).toBe(1);
+    expect(r.warnings.filter((w) => w.includes('nothing esb runs'))).toEqual([]);
+  });
+
   it('takes generated_at only when given', async () => {
     const dir = copyCase('hello-node');
     const r = await generateArtifact({ templatePath: join(dir, 'template.yaml'), outDir: join(work, 'o'), generatedAt: '2020-01-01T00:00:00.000Z' });

@@ -6,6 +6,7 @@ import {
   ArtifactFile,
   FunctionsFile,
   eventRuleKey,
+  topicSubscriptionKey,
   ResourcesFile,
   RoutingFile,
   validate,
@@ -52,6 +53,8 @@ export interface GenerateSummary {
   queues: number;
   /** EventBridge rules; present when the template has some. */
   rules?: number;
+  /** SNS topic subscriptions; present when the template has some. */
+  subscriptions?: number;
   layers: number;
   warnings: number;
 }
@@ -172,9 +175,14 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
     if (build) builds.push(build);
   }
 
-  // No rules, no `rules` key: functions.yml of a template without rules is as it was.
+  // No rules, no `rules` key (nor subscriptions, `subscriptions`): functions.yml of a template without them is as it was.
   const rules = Object.fromEntries(model.rules.map((r) => [eventRuleKey(r), r]));
-  const functionsFile = validate(FunctionsFile, { defaults: { environment: {}, scaling: {} }, functions, ...(model.rules.length ? { rules } : {}) }, `${stack}/config/functions.yml`);
+  const subscriptions = Object.fromEntries(model.subscriptions.map((s) => [topicSubscriptionKey(s), s]));
+  const functionsFile = validate(
+    FunctionsFile,
+    { defaults: { environment: {}, scaling: {} }, functions, ...(model.rules.length ? { rules } : {}), ...(model.subscriptions.length ? { subscriptions } : {}) },
+    `${stack}/config/functions.yml`,
+  );
   const routingFile = validate(RoutingFile, { routes: model.routes, apis: model.apis }, `${stack}/config/routing.yml`);
   const resources: Record<string, unknown> = {};
   if (model.tables.length) resources.dynamodb = model.tables;
@@ -186,7 +194,7 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
   addText('config/routing.yml', yamlText(routingFile));
   addText('config/resources.yml', yamlText(resourcesFile));
   if (builds.length) addText('images.yml', yamlText({ images: builds }));
-  if (!model.functions.length && !model.tables.length && !model.buckets.length && !model.queues.length && !model.rules.length) warnings.push('the template defines nothing esb runs (no functions, tables, buckets or queues)');
+  if (!model.functions.length && !model.tables.length && !model.buckets.length && !model.queues.length && !model.rules.length && !model.subscriptions.length) warnings.push('the template defines nothing esb runs (no functions, tables, buckets or queues)');
 
   fileHashes.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const dh = createHash('sha256');
@@ -221,6 +229,7 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
     buckets: model.buckets.length,
     queues: model.queues.length,
     ...(model.rules.length ? { rules: model.rules.length } : {}),
+    ...(model.subscriptions.length ? { subscriptions: model.subscriptions.length } : {}),
     layers: model.layers.length,
     warnings: warnings.length,
   };

@@ -3,9 +3,9 @@
 // targets that are functions or SQS queues are kept; other targets are warnings. A rule with a
 // ScheduleExpression becomes schedule events of the functions it targets.
 // Pure: property values come in resolved.
-import { BUS_NAME, DEFAULT_BUS, FilterPatternError, busNameOf, parsePattern, queueNameOf, type EventRule, type EventRuleTarget } from '@esb/contracts';
+import { BUS_NAME, DEFAULT_BUS, busNameOf, type EventRule, type EventRuleTarget } from '@esb/contracts';
 import type { ApiReadContext } from './cfn-apis.js';
-import { functionFromUri } from './cfn-apis.js';
+import { functionOfArn, patternText, queueOfArn, warnIfElsewhere, type DeliveryContext } from './delivery.js';
 import type { ScheduleEventModel } from './model.js';
 import { isRecord } from './resolver.js';
 
@@ -22,8 +22,6 @@ const RULE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const SCHEDULE = /^(rate|cron)\(.+\)$/;
 const MAX_TARGETS = 5;
 const MAX_INPUT_PATHS = 100;
-/** A Lambda function's ARN, with or without a version or alias. */
-const FUNCTION_ARN = /^arn:aws[\w-]*:lambda:[^:]*:[^:]*:function:[A-Za-z0-9_-]+(:[^:]+)?$/;
 /** What !GetAtt X.Arn gives for a resource esb does not run: group 1 is its logical id. */
 const UNRUN_ARN = /^arn:aws:esb:[^:]*:[^:]*:(.+)$/;
 
@@ -60,11 +58,7 @@ const KIND_BY_SERVICE: Record<string, string> = {
   inspector: 'Inspector',
 };
 
-export interface RuleReadContext extends Pick<ApiReadContext, 'warn' | 'fail'> {
-  /** The template's function keys, to tell a function of this template from another ARN. */
-  functionKeys: ReadonlySet<string>;
-  /** Whether an active AWS::SQS::Queue of the template has this name. */
-  queueDeclared(name: string): boolean;
+export interface RuleReadContext extends DeliveryContext {
   /** A resource's Type by logical id (what a !Ref or !GetAtt of a resource esb does not run leaves). */
   resourceType(logicalId: string): string | undefined;
 }
@@ -76,19 +70,6 @@ type TargetRef = { function: string } | { queue: string } | { other: string };
 export interface RuleRead {
   rule?: EventRule;
   schedules: Array<{ function: string; event: ScheduleEventModel }>;
-}
-
-/** An event pattern (a map, or its JSON text), checked, as JSON text. */
-export function patternText(ctx: Pick<ApiReadContext, 'fail'>, id: string, field: string, pattern: unknown): string {
-  const text = typeof pattern === 'string' ? pattern : isRecord(pattern) ? JSON.stringify(pattern) : undefined;
-  if (text === undefined) ctx.fail(id, field, 'must be a JSON object pattern (as text)');
-  try {
-    parsePattern(text);
-  } catch (err) {
-    if (!(err instanceof FilterPatternError)) throw err;
-    ctx.fail(id, field, err.message);
-  }
-  return text;
 }
 
 /** The bus an EventBusName names (a name or an ARN; `default` when absent). */
@@ -153,9 +134,10 @@ function isJson(text: string): boolean {
 
 /** Where a target's Arn points. */
 function targetOf(ctx: RuleReadContext, arn: string): TargetRef {
-  const queue = /^arn:aws[\w-]*:sqs:/.test(arn) ? queueNameOf(arn) : undefined;
+  const queue = queueOfArn(arn);
   if (queue !== undefined) return { queue };
-  if (FUNCTION_ARN.test(arn)) return { function: functionFromUri(arn) as string };
+  const fn = functionOfArn(arn);
+  if (fn !== undefined) return { function: fn };
   // A resource esb does not run: !Ref gives its logical id, !GetAtt an esb ARN or `<Id>.<Attribute>`.
   const type = ctx.resourceType(UNRUN_ARN.exec(arn)?.[1] ?? arn.split('.')[0]);
   if (type !== undefined) return { other: KIND_BY_TYPE[type] ?? type };
@@ -192,8 +174,7 @@ function ruleTargets(ctx: RuleReadContext, id: string, targets: unknown): Array<
       continue;
     }
     for (const f of ['DeadLetterConfig', 'RetryPolicy']) if (t[f] !== undefined) unapplied.push(at(f));
-    if ('function' in to && !ctx.functionKeys.has(to.function)) ctx.warn(`${id}.${at('Arn')}: function "${to.function}" is not defined in this template; it is invoked once a deployed template defines it`);
-    if ('queue' in to && !ctx.queueDeclared(to.queue)) ctx.warn(`${id}.${at('Arn')}: queue "${to.queue}" is not declared in this template; it receives events once a deployed template declares it`);
+    warnIfElsewhere(ctx, `${id}.${at('Arn')}`, to, 'events');
     const target: EventRuleTarget = { id: targetId, ...to, ...input };
     if ('queue' in to && isRecord(t.SqsParameters) && t.SqsParameters.MessageGroupId !== undefined) {
       if (typeof t.SqsParameters.MessageGroupId !== 'string' || t.SqsParameters.MessageGroupId === '') ctx.fail(id, at('SqsParameters.MessageGroupId'), 'must be a string');

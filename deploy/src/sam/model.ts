@@ -1,5 +1,5 @@
 // What esb takes from a SAM template: plain data, ready to render into an artifact.
-import type { ApiConfig, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, Route, S3Bucket, SqsQueue, SqsQueueEvent } from '@esb/contracts';
+import type { ApiConfig, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, Route, S3Bucket, SqsQueue, SqsQueueEvent, TopicSubscription } from '@esb/contracts';
 
 /** A local folder or .zip the template points at (CodeUri, ContentUri, DockerContext). */
 export interface CodeRef {
@@ -87,9 +87,12 @@ export interface SamModel {
   layers: LayerModel[];
   tables: DynamoTable[];
   buckets: S3Bucket[];
+  /** The template's AWS::SQS::Queue resources, then the queues SAM makes for SNS events' SqsSubscription. */
   queues: SqsQueue[];
   /** EventBridge rules (docs/eventbridge.md), one per `<bus>/<name>`. */
   rules: EventRule[];
+  /** SNS topic subscriptions (docs/sns.md), one per `<topic>/<id>`. */
+  subscriptions: TopicSubscription[];
   routes: Route[];
   apis: Record<string, ApiConfig>;
   warnings: string[];

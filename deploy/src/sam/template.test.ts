@@ -99,8 +99,8 @@ Conditions:
   });
 
   it('does not resolve intrinsics inside resources esb skips, and lists them in one warning', () => {
-    const m = parseSamTemplate(`Resources:\n  Q: {Type: AWS::Kinesis::Stream, Properties: {Name: !Ref Missing}}\n  R: {Type: AWS::SNS::Topic}\n  Q2: {Type: AWS::Kinesis::Stream}\n  Role: {Type: AWS::IAM::Role}\n`, { file: 't.yml' });
-    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::Kinesis::Stream (Q, Q2); AWS::SNS::Topic (R)']);
+    const m = parseSamTemplate(`Resources:\n  Q: {Type: AWS::Kinesis::Stream, Properties: {Name: !Ref Missing}}\n  R: {Type: AWS::StepFunctions::StateMachine}\n  Q2: {Type: AWS::Kinesis::Stream}\n  Role: {Type: AWS::IAM::Role}\n`, { file: 't.yml' });
+    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::Kinesis::Stream (Q, Q2); AWS::StepFunctions::StateMachine (R)']);
   });
 });
 
@@ -757,7 +757,7 @@ ${raw}`,
 
     const sns = parseSamTemplate(template('      DeadLetterQueue: {Type: SNS, TargetArn: !Ref Topic}'), { file: 't.yml', stackName: 's' });
     expect(sns.functions[0].asyncFailureQueues).toBeUndefined();
-    expect(sns.warnings).toContain('Fn.DeadLetterQueue.TargetArn: "Topic" is not an SQS queue; only SQS targets are applied (docs/agent.md, "Asynchronous invocations")');
+    expect(sns.warnings).toContain('Fn.DeadLetterQueue.TargetArn: "arn:aws:sns:us-east-1:123456789012:s-Topic" is not an SQS queue; only SQS targets are applied (docs/agent.md, "Asynchronous invocations")');
     const e = errorOf(() => parseSamTemplate(template('      DeadLetterQueue: {Type: Kinesis, TargetArn: x}'), { file: 't.yml', stackName: 's' }));
     expect([e.field, e.reason]).toEqual(['DeadLetterQueue.Type', 'must be SQS or SNS']);
   });
@@ -854,8 +854,8 @@ Targets:
       RULE_ARN: 'arn:aws:events:us-east-1:123456789012:rule/orders/OnOrder',
       DEFAULT_RULE_ARN: 'arn:aws:events:us-east-1:123456789012:rule/OnDefault',
     });
-    // EventBusPolicy is quiet; buses and rules are not "skipped".
-    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::SNS::Topic (Topic)']);
+    // EventBusPolicy is quiet; buses, rules and topics are not "skipped".
+    expect(m.warnings).toEqual([]);
   });
 
   it('drops targets it does not emulate with a warning, and a rule left without targets; DeadLetterConfig and RetryPolicy are warnings', () => {
@@ -879,7 +879,6 @@ Targets:
       "OnOrder.Targets[1].DeadLetterConfig, Targets[1].RetryPolicy: not emulated; esb delivers each event once (a function's own asynchronous retries apply) (docs/eventbridge.md)",
       'OnlyTopic: Targets[0] (T): Step Functions state machine targets are not emulated; only Lambda functions and SQS queues receive events (docs/eventbridge.md)',
       'OnlyTopic: the rule has no target esb emulates; it is not run',
-      'skipped resources esb does not run: AWS::SNS::Topic (Topic)',
     ]);
   });
 
@@ -960,5 +959,198 @@ Targets:
     );
     expect(m.rules.map((r) => r.pattern)).toEqual(['{"source":["b"]}']);
     expect(m.warnings).toContain('rule same of event bus default is defined twice; Second wins');
+  });
+});
+
+describe('SNS topics and subscriptions', () => {
+  const parse = (text: string) => parseSamTemplate(text, { file: 't.yml', stackName: 's' });
+  const failure = (text: string) => {
+    const e = errorOf(() => parse(text));
+    return [e.logicalId, e.field, e.reason];
+  };
+  // A function, a queue, topics named by esb and by the template, and the resources under test.
+  const template = (resources: string, fnProps = '') =>
+    fnTemplate(
+      '',
+      `${fnProps}
+  Queue: {Type: AWS::SQS::Queue}
+  Plain: {Type: AWS::SNS::Topic, Properties: {DisplayName: Plain, KmsMasterKeyId: alias/aws/sns, Tags: [{Key: a, Value: b}]}}
+  Orders: {Type: AWS::SNS::Topic, Properties: {TopicName: orders}}
+${resources}`,
+    );
+  const ARN = 'arn:aws:sns:us-east-1:123456789012';
+
+  it('names topics (TopicName, else <stack>-<LogicalId>; .fifo for a FIFO topic) and resolves !Ref to the ARN, TopicName and TopicArn; ignores what esb does not use', () => {
+    const m = parse(
+      template(
+        `  Jobs: {Type: AWS::SNS::Topic, Properties: {FifoTopic: true, ContentBasedDeduplication: true}}
+  Steps: {Type: AWS::SNS::Topic, Properties: {TopicName: steps.fifo, FifoTopic: 'true', DataProtectionPolicy: {Name: p}}}
+  PlainPolicy: {Type: AWS::SNS::TopicPolicy, Properties: {Topics: [!Ref Plain], PolicyDocument: {Statement: []}}}`,
+        `      Environment:
+        Variables:
+          PLAIN: !Ref Plain
+          PLAIN_NAME: !GetAtt Plain.TopicName
+          ORDERS_ARN: !GetAtt Orders.TopicArn
+          ORDERS_SUB: !Sub "\${Orders}|\${Orders.TopicName}"
+          JOBS: !Ref Jobs
+          JOBS_NAME: !GetAtt Jobs.TopicName
+          STEPS: !Ref Steps`,
+      ),
+    );
+    expect(m.functions[0].environment).toEqual({
+      PLAIN: `${ARN}:s-Plain`,
+      PLAIN_NAME: 's-Plain',
+      ORDERS_ARN: `${ARN}:orders`,
+      ORDERS_SUB: `${ARN}:orders|orders`,
+      JOBS: `${ARN}:s-Jobs.fifo`,
+      JOBS_NAME: 's-Jobs.fifo',
+      STEPS: `${ARN}:steps.fifo`,
+    });
+    expect(m.subscriptions).toEqual([]);
+    // Topics and TopicPolicy are neither skipped nor warned about.
+    expect(m.warnings).toEqual([]);
+  });
+
+  it('names the field of a bad topic name, or a FIFO setting that does not match the name', () => {
+    expect(failure(template('  Bad: {Type: AWS::SNS::Topic, Properties: {TopicName: "has space"}}'))).toEqual(['Bad', 'TopicName', expect.stringContaining('is not a valid topic name')]);
+    expect(failure(template('  Bad: {Type: AWS::SNS::Topic, Properties: {TopicName: jobs.fifo}}'))).toEqual(['Bad', 'FifoTopic', expect.stringContaining('must have a name ending in .fifo')]);
+    expect(failure(template('  Bad: {Type: AWS::SNS::Topic, Properties: {TopicName: jobs, FifoTopic: true}}'))).toEqual(['Bad', 'TopicName', expect.stringContaining('must have a name ending in .fifo')]);
+    expect(failure(template('  Bad: {Type: AWS::SNS::Topic, Properties: {FifoTopic: maybe}}'))).toEqual(['Bad', 'FifoTopic', 'must be true or false, not "maybe"']);
+  });
+
+  it('reads AWS::SNS::Subscription of functions and queues: filter policies as maps or JSON text, their scope, raw delivery; other protocols are warnings', () => {
+    const m = parse(
+      template(
+        `  ToFn:
+    Type: AWS::SNS::Subscription
+    Properties: {TopicArn: !Ref Orders, Protocol: lambda, Endpoint: !GetAtt Fn.Arn, FilterPolicy: {kind: [book], price: [{numeric: [">", 10]}]}}
+  ToQueue:
+    Type: AWS::SNS::Subscription
+    Properties:
+      TopicArn: !Ref Plain
+      Protocol: sqs
+      Endpoint: !GetAtt Queue.Arn
+      RawMessageDelivery: 'true'
+      FilterPolicyScope: MessageBody
+      FilterPolicy: '{"order": {"kind": [{"prefix": "bo"}]}}'
+  ToMail: {Type: AWS::SNS::Subscription, Properties: {TopicArn: !Ref Orders, Protocol: email, Endpoint: someone@example.com}}
+  Elsewhere:
+    Type: AWS::SNS::Subscription
+    Properties:
+      TopicArn: ${ARN}:other
+      Protocol: lambda
+      Endpoint: arn:aws:lambda:us-east-1:123456789012:function:other-fn:live
+      RawMessageDelivery: true
+      RedrivePolicy: {deadLetterTargetArn: !GetAtt Queue.Arn}`,
+        `      Environment:
+        Variables: {SUBSCRIPTION: !Ref ToQueue}`,
+      ),
+    );
+    expect(m.subscriptions).toEqual([
+      { topic: 'orders', id: 'ToFn', function: 's-Fn', filter_policy: '{"kind":["book"],"price":[{"numeric":[">",10]}]}', filter_scope: 'MessageAttributes', raw: false },
+      { topic: 's-Plain', id: 'ToQueue', queue: 's-Queue', filter_policy: '{"order": {"kind": [{"prefix": "bo"}]}}', filter_scope: 'MessageBody', raw: true },
+      { topic: 'other', id: 'Elsewhere', function: 'other-fn', filter_scope: 'MessageAttributes', raw: false },
+    ]);
+    expect(m.functions[0].environment).toEqual({ SUBSCRIPTION: `${ARN}:s-Plain:ToQueue` });
+    expect(m.warnings).toEqual([
+      'ToMail: protocol email subscriptions are not emulated; only Lambda functions and SQS queues receive messages (docs/sns.md)',
+      'Elsewhere.Endpoint: function "other-fn" is not defined in this template; it is invoked once a deployed template defines it',
+      "Elsewhere.RawMessageDelivery: applies to SQS queues only; a function gets SNS's event (docs/sns.md)",
+      'Elsewhere.RedrivePolicy: not emulated; a message that cannot be delivered is dropped, not sent to a dead-letter queue (docs/sns.md)',
+    ]);
+  });
+
+  it('reads the inline Subscription list of a topic as <Topic>Subscription<n>', () => {
+    const m = parse(
+      template(`  Inline:
+    Type: AWS::SNS::Topic
+    Properties:
+      Subscription:
+        - {Protocol: lambda, Endpoint: !GetAtt Fn.Arn}
+        - {Protocol: sqs, Endpoint: !GetAtt Queue.Arn}
+        - {Protocol: https, Endpoint: "https://example.com/hook"}
+        - {Protocol: sqs, Endpoint: "arn:aws:sqs:us-east-1:123456789012:not-here"}`),
+    );
+    expect(m.subscriptions).toEqual([
+      { topic: 's-Inline', id: 'InlineSubscription1', function: 's-Fn', filter_scope: 'MessageAttributes', raw: false },
+      { topic: 's-Inline', id: 'InlineSubscription2', queue: 's-Queue', filter_scope: 'MessageAttributes', raw: false },
+      { topic: 's-Inline', id: 'InlineSubscription4', queue: 'not-here', filter_scope: 'MessageAttributes', raw: false },
+    ]);
+    expect(m.warnings).toEqual([
+      'Inline.Subscription[2]: protocol https subscriptions are not emulated; only Lambda functions and SQS queues receive messages (docs/sns.md)',
+      'Inline.Subscription[3].Endpoint: queue "not-here" is not declared in this template; it receives messages once a deployed template declares it',
+    ]);
+  });
+
+  it('reads SAM Type: SNS events: a subscription of the function, or with SqsSubscription a queue SAM makes (or QueueArn names) read by the function', () => {
+    const m = parse(
+      template(
+        '',
+        `      Events:
+        Books:
+          Type: SNS
+          Properties: {Topic: !Ref Orders, Region: eu-west-1, FilterPolicy: {kind: [book]}}
+        Buffered:
+          Type: SNS
+          Properties:
+            Topic: !Ref Orders
+            FilterPolicyScope: MessageBody
+            FilterPolicy: {total: [{numeric: [">=", 100]}]}
+            SqsSubscription: true
+        Tuned:
+          Type: SNS
+          Properties: {Topic: !Ref Plain, SqsSubscription: {BatchSize: 5, Enabled: false}}
+        Given:
+          Type: SNS
+          Properties: {Topic: !Ref Plain, SqsSubscription: {QueueArn: !GetAtt Queue.Arn, QueueUrl: !Ref Queue}}`,
+      ),
+    );
+    expect(m.queues).toEqual([{ QueueName: 's-Queue' }, { QueueName: 's-FnBufferedQueue' }, { QueueName: 's-FnTunedQueue' }]);
+    expect(m.subscriptions).toEqual([
+      { topic: 'orders', id: 'FnBooks', function: 's-Fn', filter_policy: '{"kind":["book"]}', filter_scope: 'MessageAttributes', raw: false },
+      { topic: 'orders', id: 'FnBuffered', queue: 's-FnBufferedQueue', filter_policy: '{"total":[{"numeric":[">=",100]}]}', filter_scope: 'MessageBody', raw: false },
+      { topic: 's-Plain', id: 'FnTuned', queue: 's-FnTunedQueue', filter_scope: 'MessageAttributes', raw: false },
+      { topic: 's-Plain', id: 'FnGiven', queue: 's-Queue', filter_scope: 'MessageAttributes', raw: false },
+    ]);
+    const mapping = (name: string, queue: string, batch_size: number, enabled: boolean) => ({ type: 'sqs', name, queue, batch_size, batching_window_seconds: 0, report_batch_item_failures: false, enabled });
+    expect(m.functions[0].events).toEqual([mapping('FnBuffered', 's-FnBufferedQueue', 10, true), mapping('FnTuned', 's-FnTunedQueue', 5, false), mapping('FnGiven', 's-Queue', 10, true)]);
+    // SNS is not among the event types esb does not run.
+    expect(m.warnings).toEqual([]);
+  });
+
+  it('names the field of a bad filter policy, topic, protocol, endpoint or SqsSubscription', () => {
+    const subscription = (props: string) => template(`  Sub: {Type: AWS::SNS::Subscription, Properties: {${props}}}`);
+    const event = (props: string) => template('', `      Events: {E: {Type: SNS, Properties: {${props}}}}`);
+    expect(failure(subscription('TopicArn: !Ref Orders, Protocol: lambda, Endpoint: !GetAtt Fn.Arn, FilterPolicy: {kind: book}'))).toEqual(['Sub', 'FilterPolicy', 'kind: must be a list of values or a nested pattern, not "book"']);
+    expect(failure(subscription(`TopicArn: !Ref Orders, Protocol: lambda, Endpoint: !GetAtt Fn.Arn, FilterPolicy: '{kind'`))).toEqual(['Sub', 'FilterPolicy', expect.stringContaining('not JSON')]);
+    expect(failure(subscription('TopicArn: !GetAtt Queue.Arn, Protocol: lambda, Endpoint: !GetAtt Fn.Arn'))).toEqual(['Sub', 'TopicArn', 'must be the ARN of an SNS topic (!Ref Topic), not "arn:aws:sqs:us-east-1:123456789012:s-Queue"']);
+    expect(failure(subscription('TopicArn: !Ref Orders, Protocol: lambda, Endpoint: !Ref Fn'))).toEqual(['Sub', 'Endpoint', 'must be the ARN of a Lambda function (!GetAtt Function.Arn) for protocol lambda, not "s-Fn"']);
+    expect(failure(subscription('TopicArn: !Ref Orders, Protocol: sqs, Endpoint: !Ref Queue'))).toEqual(['Sub', 'Endpoint', expect.stringContaining('must be the ARN of an SQS queue (!GetAtt Queue.Arn)')]);
+    expect(failure(subscription('TopicArn: !Ref Orders, Protocol: pigeon, Endpoint: x'))).toEqual(['Sub', 'Protocol', expect.stringContaining('must be one of lambda, sqs, email')]);
+    expect(failure(subscription('TopicArn: !Ref Orders, Protocol: sqs, Endpoint: !GetAtt Queue.Arn, FilterPolicyScope: Body'))).toEqual(['Sub', 'FilterPolicyScope', 'must be MessageAttributes or MessageBody, not "Body"']);
+    expect(failure(subscription('TopicArn: !Ref Orders, Protocol: sqs, Endpoint: !GetAtt Queue.Arn, RawMessageDelivery: yes'))).toEqual(['Sub', 'RawMessageDelivery', 'must be true or false, not "yes"']);
+    expect(failure(template('  Bad: {Type: AWS::SNS::Topic, Properties: {Subscription: [{Protocol: lambda, Endpoint: nope}]}}'))).toEqual(['Bad', 'Subscription[0].Endpoint', expect.stringContaining('must be the ARN of a Lambda function')]);
+    expect(failure(event('FilterPolicy: {kind: [book]}'))).toEqual(['Fn', 'Events.E.Properties.Topic', 'missing: the ARN of the topic (!Ref Topic)']);
+    expect(failure(event('Topic: !GetAtt Orders.TopicName'))).toEqual(['Fn', 'Events.E.Properties.Topic', 'must be the ARN of an SNS topic (!Ref Topic), not "orders"']);
+    expect(failure(event('Topic: !Ref Orders, FilterPolicy: {price: [{numeric: [">"]}]}'))).toEqual(['Fn', 'Events.E.Properties.FilterPolicy', expect.stringContaining('numeric')]);
+    expect(failure(event('Topic: !Ref Orders, SqsSubscription: {BatchSize: 0}'))).toEqual(['Fn', 'Events.E.Properties.SqsSubscription.BatchSize', 'must be a whole number from 1 to 10000']);
+    expect(failure(event('Topic: !Ref Orders, SqsSubscription: {QueueArn: !Ref Queue}'))).toEqual(['Fn', 'Events.E.Properties.SqsSubscription.QueueArn', expect.stringContaining('must be the ARN of an SQS queue')]);
+    expect(failure(event('Topic: !Ref Orders, SqsSubscription: 1'))).toEqual(['Fn', 'Events.E.Properties.SqsSubscription', expect.stringContaining('must be true or a map')]);
+  });
+
+  it('counts functions reached by subscriptions: no NO ROUTES warning for them', () => {
+    const m = parse(template(`  ToFn: {Type: AWS::SNS::Subscription, Properties: {TopicArn: !Ref Orders, Protocol: lambda, Endpoint: !GetAtt Fn.Arn}}\n  Stream: {Type: AWS::Kinesis::Stream}`));
+    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::Kinesis::Stream (Stream)']);
+  });
+
+  it('keeps the later of two subscriptions with one id on one topic, with a warning', () => {
+    const m = parse(
+      template(
+        '  FnBooks: {Type: AWS::SNS::Subscription, Properties: {TopicArn: !Ref Orders, Protocol: sqs, Endpoint: !GetAtt Queue.Arn}}',
+        '      Events: {Books: {Type: SNS, Properties: {Topic: !Ref Orders}}}',
+      ),
+    );
+    expect(m.subscriptions).toEqual([{ topic: 'orders', id: 'FnBooks', queue: 's-Queue', filter_scope: 'MessageAttributes', raw: false }]);
+    expect(m.warnings).toEqual(['subscription FnBooks of topic orders is defined twice; FnBooks wins']);
   });
 });

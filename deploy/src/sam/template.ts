@@ -1,15 +1,17 @@
 // SAM / CloudFormation template -> SamModel. Pure: the caller reads files; this only reads data.
 import { createHash } from 'node:crypto';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION, QUEUE_NAME, awsQueueUrl, busArn, eventRuleKey, functionUrlLabel, queueNameOf, ruleArn } from '@esb/contracts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION, QUEUE_NAME, awsQueueUrl, busArn, eventRuleKey, functionUrlLabel, queueNameOf, ruleArn, topicArn, topicSubscriptionKey } from '@esb/contracts';
 import { posix } from 'node:path';
-import type { ApiConfig, Cors, DynamoTable, EventRule, FunctionUrl, Route, S3Bucket, SqsQueue, SqsQueueEvent } from '@esb/contracts';
+import type { ApiConfig, Cors, DynamoTable, EventRule, FunctionUrl, Route, S3Bucket, SqsQueue, SqsQueueEvent, TopicSubscription } from '@esb/contracts';
 import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
 import { API_KEY_TYPES, readApiKeys, type ApiKeysOfApi } from './api-keys.js';
 import { samValidation } from './request-validation.js';
 import { GATEWAY_RESPONSE_RESOURCE, readCfnGatewayResponses, readSamGatewayResponses, type GatewayResponses } from './gateway-responses.js';
 import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, functionFromUri, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
 import { SamTemplateError } from './errors.js';
-import { EVENT_BUS_TYPE, EVENT_RULE_TYPE, UNEMULATED_EVENT_TYPES, busName, patternText, readRule, ruleBus, samEventRule, type RuleReadContext } from './event-rules.js';
+import { patternText } from './delivery.js';
+import { EVENT_BUS_TYPE, EVENT_RULE_TYPE, UNEMULATED_EVENT_TYPES, busName, readRule, ruleBus, samEventRule, type RuleReadContext } from './event-rules.js';
+import { SUBSCRIPTION_TYPE, TOPIC_TYPE, readSubscription, readTopic, samTopicSubscription } from './sns-topics.js';
 import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, S3EventModel, SamModel, ScheduleEventModel, StreamEventModel } from './model.js';
 import { NO_VALUE, Resolver, intrinsicKey, isRecord, versionText, type Location, type Lookup } from './resolver.js';
 import { parseTemplateText } from './yaml.js';
@@ -46,7 +48,7 @@ const API_TYPES = new Set(['AWS::Serverless::Api', 'AWS::Serverless::HttpApi']);
 const LAMBDA_URL = 'AWS::Lambda::Url';
 const EVENT_SOURCE_MAPPING = 'AWS::Lambda::EventSourceMapping';
 const QUEUE_TYPE = 'AWS::SQS::Queue';
-const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket', QUEUE_TYPE, EVENT_BUS_TYPE, EVENT_RULE_TYPE]);
+const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket', QUEUE_TYPE, EVENT_BUS_TYPE, EVENT_RULE_TYPE, TOPIC_TYPE, SUBSCRIPTION_TYPE]);
 /** A DynamoDB stream's ARN (what !GetAtt Table.StreamArn gives); group 1 is the table's name. */
 const STREAM_ARN = /^arn:aws[\w-]*:dynamodb:[^:]*:[^:]*:table\/([^/]+)\/stream\/.+$/;
 /** An SQS queue's ARN (what !GetAtt Queue.Arn gives). */
@@ -108,8 +110,18 @@ export function defaultFunctionKey(stack: string, logicalId: string): string {
 
 /** A queue's name when it has no QueueName: `<stack>-<LogicalId>` (`.fifo` added for a FIFO queue), at most 80 characters. */
 export function defaultQueueName(stack: string, logicalId: string, fifo: boolean): string {
+  return stackScopedName(stack, logicalId, 80, fifo);
+}
+
+/** A topic's name when it has no TopicName: `<stack>-<LogicalId>` (`.fifo` added for a FIFO topic), at most 256 characters. */
+export function defaultTopicName(stack: string, logicalId: string, fifo: boolean): string {
+  return stackScopedName(stack, logicalId, 256, fifo);
+}
+
+/** `<stack>-<LogicalId>` in letters, digits, `-` and `_`, at most `max` characters with `.fifo` when `fifo`. */
+function stackScopedName(stack: string, logicalId: string, max: number, fifo: boolean): string {
   const base = `${stack}-${logicalId}`.replace(/[^A-Za-z0-9_-]+/g, '-');
-  const room = fifo ? 75 : 80;
+  const room = fifo ? max - '.fifo'.length : max;
   const name = base.length <= room ? base : `${base.slice(0, room - 9)}-${createHash('sha256').update(base).digest('hex').slice(0, 8)}`;
   return fifo ? `${name}.fifo` : name;
 }
@@ -183,6 +195,10 @@ class TemplateReader implements Lookup {
   private readonly localFiles: string[] = [];
   /** EventBridge rules by eventRuleKey, in the order they were first read. */
   private readonly rules = new Map<string, EventRule>();
+  /** SNS subscriptions by topicSubscriptionKey, in the order they were first read. */
+  private readonly subscriptions = new Map<string, TopicSubscription>();
+  /** The queues SAM makes for `Type: SNS` events with SqsSubscription. */
+  private readonly eventQueues: SqsQueue[] = [];
 
   constructor(
     doc: unknown,
@@ -346,7 +362,7 @@ class TemplateReader implements Lookup {
     const cached = this.names.get(id);
     if (cached !== undefined) return cached;
     const type = this.resources[id].Type;
-    const field = FUNCTION_TYPES.has(type) ? 'FunctionName' : TABLE_TYPES.has(type) ? 'TableName' : type === 'AWS::S3::Bucket' ? 'BucketName' : LAYER_TYPES.has(type) ? 'LayerName' : type === QUEUE_TYPE ? 'QueueName' : type === EVENT_BUS_TYPE || type === EVENT_RULE_TYPE ? 'Name' : undefined;
+    const field = FUNCTION_TYPES.has(type) ? 'FunctionName' : TABLE_TYPES.has(type) ? 'TableName' : type === 'AWS::S3::Bucket' ? 'BucketName' : LAYER_TYPES.has(type) ? 'LayerName' : type === QUEUE_TYPE ? 'QueueName' : type === EVENT_BUS_TYPE || type === EVENT_RULE_TYPE ? 'Name' : type === TOPIC_TYPE ? 'TopicName' : undefined;
     let name = id;
     if (field) {
       this.enter(id, at);
@@ -362,6 +378,9 @@ class TemplateReader implements Lookup {
         else if (type === QUEUE_TYPE) {
           const fifo = this.prop(id, this.rawProps(id), 'FifoQueue');
           name = defaultQueueName(this.stackName, id, fifo === true || fifo === 'true');
+        } else if (type === TOPIC_TYPE) {
+          const fifo = this.prop(id, this.rawProps(id), 'FifoTopic');
+          name = defaultTopicName(this.stackName, id, fifo === true || fifo === 'true');
         }
       } finally {
         this.visiting.pop();
@@ -415,6 +434,8 @@ class TemplateReader implements Lookup {
     if (LAYER_TYPES.has(r.Type)) return this.layerArn(this.physicalName(id, at));
     if (API_TYPES.has(r.Type)) return id;
     if (r.Type === QUEUE_TYPE) return this.queueUrl(this.physicalName(id, at));
+    if (r.Type === TOPIC_TYPE) return this.topicArnOf(id, at);
+    if (r.Type === SUBSCRIPTION_TYPE) return this.subscriptionArn(id, at);
     return this.physicalName(id, at);
   }
 
@@ -449,6 +470,21 @@ class TemplateReader implements Lookup {
     return awsQueueUrl(name, String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId']));
   }
 
+  /** What `!Ref Topic` gives: the topic's ARN. */
+  private topicArnOf(id: string, at: Location): string {
+    return topicArn(this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId']));
+  }
+
+  /** What `!Ref Subscription` gives: `<topic ARN>:<logical id>` (SNS puts a generated id last), with cycle detection. */
+  private subscriptionArn(id: string, at: Location): string {
+    this.enter(`${id}.TopicArn`, at);
+    try {
+      return `${String(this.prop(id, this.rawProps(id), 'TopicArn'))}:${id}`;
+    } finally {
+      this.visiting.pop();
+    }
+  }
+
   /** The bus an AWS::Events::Rule is on (its EventBusName), with cycle detection. */
   private ruleBusOf(id: string, at: Location): string {
     this.enter(`${id}.EventBusName`, at);
@@ -459,12 +495,14 @@ class TemplateReader implements Lookup {
     }
   }
 
-  /** Whether an active AWS::SQS::Queue of the template has this name. */
+  /** Whether an active AWS::SQS::Queue of the template, or a queue SAM makes for an SNS event, has this name. */
   private queueDeclared(name: string): boolean {
+    if (this.eventQueues.some((q) => q.QueueName === name)) return true;
     return Object.keys(this.resources).some((q) => this.resources[q].Type === QUEUE_TYPE && this.active(q) && this.physicalName(q, { logicalId: q, field: 'QueueName' }) === name);
   }
 
-  private ruleContext(): RuleReadContext {
+  /** What rules and subscriptions are read with: the template's functions, queues and resource types. */
+  private deliveryContext(): RuleReadContext {
     return {
       ...this.apiContext(new Set()),
       functionKeys: new Set(this.keys().values()),
@@ -478,6 +516,13 @@ class TemplateReader implements Lookup {
     const key = eventRuleKey(rule);
     if (this.rules.has(key)) this.warnings.push(`rule ${rule.name} of event bus ${rule.bus} is defined twice; ${source} wins`);
     this.rules.set(key, rule);
+  }
+
+  /** Keeps a subscription by its key; a later one of the same key wins, with a warning. */
+  private addSubscription(subscription: TopicSubscription, source: string): void {
+    const key = topicSubscriptionKey(subscription);
+    if (this.subscriptions.has(key)) this.warnings.push(`subscription ${subscription.id} of topic ${subscription.topic} is defined twice; ${source} wins`);
+    this.subscriptions.set(key, subscription);
   }
 
   private layerArn(name: string): string {
@@ -528,6 +573,12 @@ class TemplateReader implements Lookup {
       if (attr === 'Name') return name;
       return unsupported();
     }
+    if (r.Type === TOPIC_TYPE) {
+      if (attr === 'TopicArn') return this.topicArnOf(id, at);
+      if (attr === 'TopicName') return this.physicalName(id, at);
+      return unsupported();
+    }
+    if (r.Type === SUBSCRIPTION_TYPE) return unsupported();
     if (r.Type === EVENT_RULE_TYPE) {
       if (attr !== 'Arn') return unsupported();
       return ruleArn(this.ruleBusOf(id, at), this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId']));
@@ -620,6 +671,7 @@ class TemplateReader implements Lookup {
       if (fn.code?.kind === 'ref') codeRefs.push(fn.code.ref);
       if (fn.image?.kind === 'dockerfile') codeRefs.push(fn.image.context);
     }
+    queues.push(...this.eventQueues);
     // AWS::Lambda::EventSourceMapping of a DynamoDB stream: a stream event of the function it names.
     for (const [id, r] of Object.entries(this.resources)) {
       if (r.Type !== EVENT_SOURCE_MAPPING || !this.active(id)) continue;
@@ -654,9 +706,23 @@ class TemplateReader implements Lookup {
     for (const [id, r] of Object.entries(this.resources)) {
       if (r.Type !== EVENT_RULE_TYPE || !this.active(id)) continue;
       const props = this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>;
-      const { rule, schedules } = readRule(this.ruleContext(), id, props, this.physicalName(id, { logicalId: id, field: 'Name' }));
+      const { rule, schedules } = readRule(this.deliveryContext(), id, props, this.physicalName(id, { logicalId: id, field: 'Name' }));
       if (rule) this.addRule(rule, id);
       for (const s of schedules) functions.find((f) => f.key === s.function)?.events.push(s.event);
+    }
+    // AWS::SNS::Topic (its inline Subscription list) and AWS::SNS::Subscription: subscriptions of functions.yml.
+    for (const [id, r] of Object.entries(this.resources)) {
+      if ((r.Type !== TOPIC_TYPE && r.Type !== SUBSCRIPTION_TYPE) || !this.active(id)) continue;
+      if (r.Type === TOPIC_TYPE) {
+        // Only what esb uses is resolved: KmsMasterKeyId, DataProtectionPolicy, ... are ignored.
+        const raw = this.rawProps(id);
+        const props = { FifoTopic: this.prop(id, raw, 'FifoTopic'), Subscription: this.prop(id, raw, 'Subscription') };
+        for (const s of readTopic(this.deliveryContext(), id, props, this.physicalName(id, { logicalId: id, field: 'TopicName' }))) this.addSubscription(s, id);
+        continue;
+      }
+      const props = this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>;
+      const subscription = readSubscription(this.deliveryContext(), id, props);
+      if (subscription) this.addSubscription(subscription, id);
     }
     // AWS::Lambda::Url: the URL of the function it targets (`!Ref Fn` or `!GetAtt Fn.Arn`).
     for (const [id, r] of Object.entries(this.resources)) {
@@ -763,6 +829,7 @@ class TemplateReader implements Lookup {
     for (const fn of functions) if (fn.url) reached.add(fn.key);
     for (const api of Object.values(apis)) for (const a of Object.values(api.authorizers ?? {})) if ('function' in a) reached.add(a.function);
     for (const rule of this.rules.values()) for (const t of rule.targets) if (t.function !== undefined) reached.add(t.function);
+    for (const s of this.subscriptions.values()) if (s.function !== undefined) reached.add(s.function);
     const unreachable: string[] = [];
     for (const fn of functions) {
       if (reached.has(fn.key) || fn.events.length > 0) continue;
@@ -770,7 +837,7 @@ class TemplateReader implements Lookup {
       if (lost.length) unreachable.push(`${fn.logicalId} (events of type ${lost.join(', ')})`);
     }
     if (unreachable.length) this.warnings.push(`UNREACHABLE: no route reaches ${unreachable.join('; ')}; only the Lambda Invoke API can call them`);
-    if (routes.length === 0 && this.rules.size === 0 && !functions.some((f) => f.url || f.events.length > 0) && functions.length > 0 && skipped.size > 0) {
+    if (routes.length === 0 && this.rules.size === 0 && this.subscriptions.size === 0 && !functions.some((f) => f.url || f.events.length > 0) && functions.length > 0 && skipped.size > 0) {
       this.warnings.push(`NO ROUTES: the template defines ${functions.length} function(s) but no route esb understands; not run: ${[...skipped.keys()].join(', ')}`);
     }
 
@@ -784,7 +851,7 @@ class TemplateReader implements Lookup {
       const parts = [...skipped].map(([type, ids]) => `${type} (${ids.join(', ')})`);
       this.warnings.push(`skipped resources esb does not run: ${parts.join('; ')}`);
     }
-    return { file: this.file, stackName: this.stackName, functions, layers, tables, buckets, queues, rules: [...this.rules.values()], routes, apis, warnings: this.warnings, codeRefs, localFiles: this.localFiles };
+    return { file: this.file, stackName: this.stackName, functions, layers, tables, buckets, queues, rules: [...this.rules.values()], subscriptions: [...this.subscriptions.values()], routes, apis, warnings: this.warnings, codeRefs, localFiles: this.localFiles };
   }
 
   private codeRef(id: string, field: string, value: unknown): CodeRef {
@@ -1057,8 +1124,20 @@ class TemplateReader implements Lookup {
             break;
           case 'EventBridgeRule':
           case 'CloudWatchEvent':
-            this.addRule(samEventRule(this.ruleContext(), id, key, name, p), `${id}.${base}`);
+            this.addRule(samEventRule(this.deliveryContext(), id, key, name, p), `${id}.${base}`);
             break;
+          case 'SNS': {
+            // SqsSubscription: SAM puts a queue between the topic and the function.
+            const sqs = p.SqsSubscription;
+            if (sqs === undefined || sqs === false || sqs === 'false') {
+              this.addSubscription(samTopicSubscription(this.deliveryContext(), id, name, p, { function: key }), `${id}.${base}`);
+              break;
+            }
+            const mapping = this.topicQueueMapping(id, base, name, sqs);
+            this.addSubscription(samTopicSubscription(this.deliveryContext(), id, name, p, { queue: mapping.queue }), `${id}.${base}`);
+            fn.events.push(mapping);
+            break;
+          }
           default: {
             const type = typeof ev.Type === 'string' ? ev.Type : '(no Type)';
             const list = unsupportedEvents.get(type) ?? [];
@@ -1463,6 +1542,26 @@ class TemplateReader implements Lookup {
       if (scaling.MaximumConcurrency !== undefined) e.maximum_concurrency = this.mappingWhole(id, at('ScalingConfig.MaximumConcurrency'), scaling.MaximumConcurrency, 2, 1000, 2);
     }
     return e;
+  }
+
+  /**
+   * The SQS mapping of a `Type: SNS` event's SqsSubscription (true, or a map): the function reads
+   * the queue QueueArn names, else one SAM makes, `<Function><Event>Queue`, named as esb names
+   * an AWS::SQS::Queue without QueueName.
+   */
+  private topicQueueMapping(id: string, base: string, event: string, sqs: unknown): SqsQueueEvent {
+    const field = `${base}.Properties.SqsSubscription`;
+    if (sqs !== true && sqs !== 'true' && !isRecord(sqs)) this.fail(id, field, `must be true or a map (BatchSize, Enabled, QueueArn, QueueUrl, QueuePolicyLogicalId), not ${JSON.stringify(sqs)}`);
+    const settings = isRecord(sqs) ? sqs : {};
+    let queueArn = settings.QueueArn;
+    if (queueArn === undefined) {
+      const queueId = `${id}${event}Queue`;
+      if (Object.prototype.hasOwnProperty.call(this.resources, queueId)) this.fail(id, field, `SAM makes a queue with logical id ${queueId}, which the template already has`);
+      const QueueName = defaultQueueName(this.stackName, queueId, false);
+      this.eventQueues.push({ QueueName });
+      queueArn = this.arn('sqs', QueueName);
+    }
+    return this.queueMapping(id, field, `${id}${event}`, { QueueArn: queueArn, BatchSize: settings.BatchSize, Enabled: settings.Enabled }, 'QueueArn');
   }
 
   /** An AWS::SQS::Queue: its name (QueueName, else `<stack>-<LogicalId>`) and the settings the SQS server applies. */

@@ -5,6 +5,7 @@ from clients import client, response
 
 sqs = client("sqs")
 events = client("events")
+sns = client("sns")
 ddb = client("dynamodb")
 TABLE = os.environ["TABLE_NAME"]
 
@@ -34,3 +35,18 @@ def announce(event, context):
 def listen(event, context):
     # The rule's InputPath ($.detail): the event's detail itself.
     ddb.put_item(TableName=TABLE, Item={"owner": {"S": "announced"}, "id": {"S": event["id"]}, "text": {"S": event["text"]}})
+
+
+def notice(event, context):
+    # TOPIC_ARN is the template's !Ref NoticesTopic; Publish goes to esb through AWS_ENDPOINT_URL_SNS.
+    notice_id = event["pathParameters"]["id"]
+    urgent = "yes" if (event.get("queryStringParameters") or {}).get("urgent") else "no"
+    sns.publish(TopicArn=os.environ["TOPIC_ARN"], Message=json.dumps({"id": notice_id, "text": event.get("body") or ""}), MessageAttributes={"urgent": {"DataType": "String", "StringValue": urgent}})
+    return response(202, {"published": notice_id, "urgent": urgent})
+
+
+def read_notice(event, context):
+    # The subscription's filter policy lets urgent notices through only.
+    for record in event["Records"]:
+        notice = json.loads(record["Sns"]["Message"])
+        ddb.put_item(TableName=TABLE, Item={"owner": {"S": "noticed"}, "id": {"S": notice["id"]}, "text": {"S": notice["text"]}})

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { EMPTY_FUNCTIONS, type FunctionsFile, type TopicMessage, type TopicSubscription } from '@esb/contracts';
+import { TopicSubscriptions } from './sns.js';
+
+const message = (topic: string, body: string, attributes: TopicMessage['attributes'] = {}, extra: Partial<TopicMessage> = {}): TopicMessage => ({ topic, messageId: `m-${body.length}`, message: body, timestamp: '2026-12-06T03:00:00.000Z', attributes, ...extra });
+const withSubscriptions = (...subs: Array<Partial<TopicSubscription> & Pick<TopicSubscription, 'topic' | 'id'>>): FunctionsFile => ({
+  ...EMPTY_FUNCTIONS,
+  subscriptions: Object.fromEntries(subs.map((s) => [`${s.topic}/${s.id}`, { filter_scope: 'MessageAttributes', raw: false, ...s } as TopicSubscription])),
+});
+
+function router() {
+  const fired: Array<[string, any, string]> = [];
+  const sent: Array<[string, string, unknown, unknown]> = [];
+  const infos: string[] = [];
+  const subs = new TopicSubscriptions({
+    region: 'us-east-1',
+    fire: (fn, payload, id) => fired.push([fn, JSON.parse(payload.toString()), id]),
+    send: (queue, body, _id, attributes, fifo) => sent.push([queue, body, attributes, fifo]),
+    info: (_f, m) => infos.push(m),
+  });
+  return { subs, fired, sent, infos };
+}
+
+describe('SNS subscriptions', () => {
+  it('invokes a function with the record SNS sends Lambda', () => {
+    const { subs, fired } = router();
+    subs.setFunctions(withSubscriptions({ topic: 'orders', id: 'NotifyOrders', function: 'notify' }));
+    subs.deliver([message('orders', 'hello', { kind: { Type: 'String', Value: 'book' } }, { subject: 'Hi' })]);
+    expect(fired).toEqual([
+      [
+        'notify',
+        {
+          Records: [
+            {
+              EventSource: 'aws:sns',
+              EventVersion: '1.0',
+              EventSubscriptionArn: 'arn:aws:sns:us-east-1:123456789012:orders:NotifyOrders',
+              Sns: expect.objectContaining({ Type: 'Notification', MessageId: 'm-5', TopicArn: 'arn:aws:sns:us-east-1:123456789012:orders', Subject: 'Hi', Message: 'hello', Timestamp: '2026-12-06T03:00:00.000Z', SignatureVersion: '1', MessageAttributes: { kind: { Type: 'String', Value: 'book' } } }),
+            },
+          ],
+        },
+        'NotifyOrders',
+      ],
+    ]);
+    expect(fired[0][1].Records[0].Sns).toHaveProperty('SigningCertUrl');
+  });
+
+  it('filters on attributes (numbers as numbers, string arrays as lists) or on the JSON body', () => {
+    const { subs, fired } = router();
+    subs.setFunctions(
+      withSubscriptions(
+        { topic: 'orders', id: 'Big', function: 'big', filter_policy: '{"total":[{"numeric":[">=",100]}]}' },
+        { topic: 'orders', id: 'Tagged', function: 'tagged', filter_policy: '{"tags":["rush"]}' },
+        { topic: 'orders', id: 'Eu', function: 'eu', filter_policy: '{"shipTo":{"region":[{"prefix":"eu-"}]}}', filter_scope: 'MessageBody' },
+      ),
+    );
+    subs.deliver([
+      message('orders', '{"shipTo":{"region":"eu-west"}}', { total: { Type: 'Number', Value: '150' }, tags: { Type: 'String.Array', Value: '["rush","gift"]' } }),
+      message('orders', 'not json', { total: { Type: 'Number', Value: '99' } }),
+    ]);
+    expect(fired.map(([fn, e]) => [fn, e.Records[0].Sns.Message])).toEqual([
+      ['big', '{"shipTo":{"region":"eu-west"}}'],
+      ['tagged', '{"shipTo":{"region":"eu-west"}}'],
+      ['eu', '{"shipTo":{"region":"eu-west"}}'],
+    ]);
+  });
+
+  it('sends a queue the JSON envelope, or the bare message and its attributes when raw; FIFO keeps its group', () => {
+    const { subs, sent } = router();
+    subs.setFunctions(withSubscriptions({ topic: 'jobs.fifo', id: 'Envelope', queue: 'all.fifo' }, { topic: 'jobs.fifo', id: 'Raw', queue: 'raw.fifo', raw: true }));
+    subs.deliver([message('jobs.fifo', 'work', { n: { Type: 'Number', Value: '3' }, blob: { Type: 'Binary', Value: 'AAE=' } }, { groupId: 'g1', perProtocol: { default: 'work', sqs: 'work for queues' } })]);
+    expect(sent).toHaveLength(2);
+    const [envelopeQueue, envelopeBody, envelopeAttributes, fifo] = sent[0];
+    expect(envelopeQueue).toBe('all.fifo');
+    expect(JSON.parse(envelopeBody)).toEqual(expect.objectContaining({ Type: 'Notification', Message: 'work for queues', TopicArn: 'arn:aws:sns:us-east-1:123456789012:jobs.fifo', MessageAttributes: expect.any(Object), SigningCertURL: expect.any(String), UnsubscribeURL: expect.stringContaining('jobs.fifo:Envelope') }));
+    expect(JSON.parse(envelopeBody)).not.toHaveProperty('Subject');
+    expect(envelopeAttributes).toBeUndefined();
+    expect(fifo).toEqual({ groupId: 'g1', deduplicationId: 'm-4' });
+    expect(sent[1]).toEqual(['raw.fifo', 'work for queues', { n: { DataType: 'Number', StringValue: '3' } }, { groupId: 'g1', deduplicationId: 'm-4' }]);
+  });
+
+  it('says once that a topic no subscription reads got a message', () => {
+    const { subs, infos } = router();
+    subs.setFunctions(withSubscriptions());
+    subs.deliver([message('typo', 'a'), message('typo', 'b')]);
+    expect(infos).toEqual(['a message was published to topic typo, which no deployed subscription reads']);
+  });
+});

@@ -1,0 +1,162 @@
+// SNS subscriptions of functions.yml (docs/sns.md): each message a topic accepted goes to every
+// subscription of that topic whose filter policy takes it (matched against the message's
+// attributes, or its JSON body): a function is invoked asynchronously with the event SNS sends
+// Lambda, a queue gets SNS's JSON envelope, or the bare message when the subscription is raw.
+// Pure matching and shaping; the agent fires and sends.
+import { LOCAL_ACCOUNT_ID, matchesPattern, parsePattern, topicArn, type FunctionsFile, type Pattern, type TopicMessage, type TopicSubscription } from '@esb/contracts';
+import type { FifoFields, SqsStringAttributes } from './sqs-events.js';
+
+interface CompiledSubscription {
+  subscription: TopicSubscription;
+  policy: Pattern | undefined;
+  broken: boolean;
+}
+
+export interface TopicSubscriptionsOptions {
+  region: string;
+  fire(functionName: string, payload: Buffer, subscription: string): void;
+  send(queueName: string, body: string, subscription: string, attributes?: SqsStringAttributes, fifo?: FifoFields): void;
+  /** Told of a message to a topic that no deployed subscription reads (once per topic). */
+  info?(fields: Record<string, unknown>, message: string): void;
+}
+
+/** What SNS signs with; esb does not sign, the fields are there for code that reads them. */
+const SIGNATURE = 'RVNCIGRvZXMgbm90IHNpZ24gbWVzc2FnZXM=';
+
+export class TopicSubscriptions {
+  private byTopic = new Map<string, CompiledSubscription[]>();
+  private readonly quietTopics = new Set<string>();
+  constructor(private readonly o: TopicSubscriptionsOptions) {}
+
+  setFunctions(file: FunctionsFile): void {
+    const byTopic = new Map<string, CompiledSubscription[]>();
+    for (const subscription of Object.values(file.subscriptions ?? {})) {
+      let policy: Pattern | undefined;
+      let broken = false;
+      try {
+        policy = subscription.filter_policy === undefined ? undefined : parsePattern(subscription.filter_policy);
+      } catch {
+        broken = true; // checked when the template was read; one that no longer parses takes nothing
+      }
+      const list = byTopic.get(subscription.topic) ?? byTopic.set(subscription.topic, []).get(subscription.topic)!;
+      list.push({ subscription, policy, broken });
+    }
+    this.byTopic = byTopic;
+  }
+
+  /** Sends each message to the subscriptions of its topic that take it; how many got one. */
+  deliver(messages: readonly TopicMessage[]): number {
+    let sent = 0;
+    for (const m of messages) {
+      const subscriptions = this.byTopic.get(m.topic);
+      if (!subscriptions) {
+        if (!this.quietTopics.has(m.topic)) this.o.info?.({ topic: m.topic }, `a message was published to topic ${m.topic}, which no deployed subscription reads`);
+        this.quietTopics.add(m.topic);
+        continue;
+      }
+      for (const { subscription: s, policy, broken } of subscriptions) {
+        if (broken || (policy && !matchesPattern(policy, filterSubject(m, s.filter_scope)))) continue;
+        const arn = subscriptionArn(s, this.o.region);
+        if (s.function !== undefined) this.o.fire(s.function, Buffer.from(JSON.stringify(lambdaEvent(m, arn, this.o.region))), s.id);
+        else if (s.queue !== undefined) {
+          const fifo = m.groupId !== undefined ? { groupId: m.groupId, deduplicationId: m.deduplicationId ?? m.messageId } : undefined;
+          if (s.raw) this.o.send(s.queue, m.perProtocol?.sqs ?? m.message, s.id, queueAttributes(m), fifo);
+          else this.o.send(s.queue, JSON.stringify(queueEnvelope(m, arn, this.o.region)), s.id, undefined, fifo);
+        }
+        sent++;
+      }
+    }
+    return sent;
+  }
+
+  /** The subscriptions in force, for the agent's stats. */
+  list(): Array<{ topic: string; subscription: string; target: string }> {
+    return [...this.byTopic.values()].flat().map(({ subscription: s }) => ({ topic: s.topic, subscription: s.id, target: s.function !== undefined ? `function:${s.function}` : `queue:${s.queue}` }));
+  }
+}
+
+/**
+ * What a filter policy is matched against: the message attributes (String as text, Number as a
+ * number, String.Array as its list; Binary cannot be matched), or the message's JSON body.
+ */
+export function filterSubject(m: TopicMessage, scope: TopicSubscription['filter_scope']): unknown {
+  if (scope === 'MessageBody') {
+    try {
+      return JSON.parse(m.message) as unknown;
+    } catch {
+      return undefined;
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const [name, { Type, Value }] of Object.entries(m.attributes)) {
+    if (Type.startsWith('Number')) out[name] = Number(Value);
+    else if (Type.startsWith('String.Array')) {
+      try {
+        out[name] = JSON.parse(Value) as unknown;
+      } catch {
+        out[name] = Value;
+      }
+    } else if (Type.startsWith('String')) out[name] = Value;
+  }
+  return out;
+}
+
+function subscriptionArn(s: TopicSubscription, region: string): string {
+  return `${topicArn(s.topic, region, LOCAL_ACCOUNT_ID)}:${s.id}`;
+}
+
+const signingCertUrl = (region: string) => `https://sns.${region}.amazonaws.com/SimpleNotificationService-esb.pem`;
+const unsubscribeUrl = (region: string, arn: string) => `https://sns.${region}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=${arn}`;
+
+/** The event SNS invokes a Lambda function with: one record. */
+export function lambdaEvent(m: TopicMessage, subscriptionArn: string, region: string): unknown {
+  return {
+    Records: [
+      {
+        EventSource: 'aws:sns',
+        EventVersion: '1.0',
+        EventSubscriptionArn: subscriptionArn,
+        Sns: {
+          Type: 'Notification',
+          MessageId: m.messageId,
+          TopicArn: topicArn(m.topic, region, LOCAL_ACCOUNT_ID),
+          Subject: m.subject ?? null,
+          Message: m.perProtocol?.lambda ?? m.message,
+          Timestamp: m.timestamp,
+          SignatureVersion: '1',
+          Signature: SIGNATURE,
+          SigningCertUrl: signingCertUrl(region),
+          UnsubscribeUrl: unsubscribeUrl(region, subscriptionArn),
+          MessageAttributes: m.attributes,
+        },
+      },
+    ],
+  };
+}
+
+/** The JSON envelope an SQS queue subscribed without raw delivery gets (note SQS's URL spelling). */
+export function queueEnvelope(m: TopicMessage, subscriptionArn: string, region: string): unknown {
+  return {
+    Type: 'Notification',
+    MessageId: m.messageId,
+    TopicArn: topicArn(m.topic, region, LOCAL_ACCOUNT_ID),
+    ...(m.subject !== undefined ? { Subject: m.subject } : {}),
+    Message: m.perProtocol?.sqs ?? m.message,
+    Timestamp: m.timestamp,
+    SignatureVersion: '1',
+    Signature: SIGNATURE,
+    SigningCertURL: signingCertUrl(region),
+    UnsubscribeURL: unsubscribeUrl(region, subscriptionArn),
+    ...(Object.keys(m.attributes).length ? { MessageAttributes: m.attributes } : {}),
+  };
+}
+
+/** Raw delivery: the message's String and Number attributes as the queue message's own. */
+function queueAttributes(m: TopicMessage): SqsStringAttributes | undefined {
+  const out: SqsStringAttributes = {};
+  for (const [name, { Type, Value }] of Object.entries(m.attributes)) {
+    if (Type.startsWith('Number')) out[name] = { DataType: 'Number', StringValue: Value };
+    else if (Type.startsWith('String')) out[name] = { DataType: 'String', StringValue: Value };
+  }
+  return Object.keys(out).length ? out : undefined;
+}

@@ -1,0 +1,49 @@
+// What EventBridge rules (docs/eventbridge.md), SNS subscriptions (docs/sns.md) and Lambda
+// mappings share: filter patterns checked as the template is read, and the functions and queues
+// events and messages are delivered to. Pure: values come in resolved.
+import { FilterPatternError, parsePattern, queueNameOf } from '@esb/contracts';
+import type { ApiReadContext } from './cfn-apis.js';
+import { functionFromUri } from './cfn-apis.js';
+import { isRecord } from './resolver.js';
+
+/** A Lambda function's ARN, with or without a version or alias. */
+const FUNCTION_ARN = /^arn:aws[\w-]*:lambda:[^:]*:[^:]*:function:[A-Za-z0-9_-]+(:[^:]+)?$/;
+
+export interface DeliveryContext extends Pick<ApiReadContext, 'warn' | 'fail'> {
+  /** The template's function keys, to tell a function of this template from another ARN. */
+  functionKeys: ReadonlySet<string>;
+  /** Whether the template declares a queue of this name (or SAM makes one for it). */
+  queueDeclared(name: string): boolean;
+}
+
+/** An event pattern or filter policy (a map, or its JSON text), checked, as JSON text. */
+export function patternText(ctx: Pick<ApiReadContext, 'fail'>, id: string, field: string, pattern: unknown): string {
+  const text = typeof pattern === 'string' ? pattern : isRecord(pattern) ? JSON.stringify(pattern) : undefined;
+  if (text === undefined) ctx.fail(id, field, 'must be a JSON object pattern (as text)');
+  try {
+    parsePattern(text);
+  } catch (err) {
+    if (!(err instanceof FilterPatternError)) throw err;
+    ctx.fail(id, field, err.message);
+  }
+  return text;
+}
+
+/** The function (its key) a function ARN names; undefined for anything else. */
+export function functionOfArn(arn: string): string | undefined {
+  return FUNCTION_ARN.test(arn) ? functionFromUri(arn) : undefined;
+}
+
+/** The queue an SQS queue ARN names; undefined for anything else. */
+export function queueOfArn(arn: string): string | undefined {
+  return /^arn:aws[\w-]*:sqs:/.test(arn) ? queueNameOf(arn) : undefined;
+}
+
+/**
+ * Warns of a function or queue that is not of this template: it is kept, and gets `what`
+ * (events, messages) once a deployed template has it.
+ */
+export function warnIfElsewhere(ctx: DeliveryContext, where: string, to: { function?: string; queue?: string }, what: string): void {
+  if (to.function !== undefined && !ctx.functionKeys.has(to.function)) ctx.warn(`${where}: function "${to.function}" is not defined in this template; it is invoked once a deployed template defines it`);
+  if (to.queue !== undefined && !ctx.queueDeclared(to.queue)) ctx.warn(`${where}: queue "${to.queue}" is not declared in this template; it receives ${what} once a deployed template declares it`);
+}

@@ -1,0 +1,122 @@
+// SNS topics of a template (docs/sns.md): AWS::SNS::Topic (its name, its inline Subscription
+// list), AWS::SNS::Subscription and SAM's `Type: SNS` function events, read into functions.yml
+// `subscriptions`. Subscriptions of Lambda functions and SQS queues are kept; other protocols
+// are warnings. Pure: property values come in resolved.
+import { TOPIC_NAME, topicNameOf, type TopicSubscription } from '@esb/contracts';
+import { functionOfArn, patternText, queueOfArn, warnIfElsewhere, type DeliveryContext } from './delivery.js';
+import { isRecord } from './resolver.js';
+
+export const TOPIC_TYPE = 'AWS::SNS::Topic';
+export const SUBSCRIPTION_TYPE = 'AWS::SNS::Subscription';
+/** Protocols SNS delivers to that esb does not: a subscription with one is a warning. */
+const UNEMULATED_PROTOCOLS = ['email', 'email-json', 'sms', 'http', 'https', 'application', 'firehose'];
+const FILTER_SCOPES = ['MessageAttributes', 'MessageBody'] as const;
+
+/** Where a subscription delivers: a function (by key) or a queue (by name). */
+export type SubscriptionEndpoint = { function: string } | { queue: string };
+
+/** What a subscription matches messages with: FilterPolicy and FilterPolicyScope. */
+type SubscriptionFilter = Pick<TopicSubscription, 'filter_policy' | 'filter_scope'>;
+
+/** A boolean property (true / false, or their text); undefined when absent. */
+function flag(ctx: DeliveryContext, id: string, field: string, v: unknown): boolean | undefined {
+  if (v === undefined) return undefined;
+  if (v !== true && v !== false && v !== 'true' && v !== 'false') ctx.fail(id, field, `must be true or false, not ${JSON.stringify(v)}`);
+  return v === true || v === 'true';
+}
+
+/** The topic a TopicArn (or a SAM event's Topic) names: `!Ref Topic` is the topic's ARN. */
+function topicOf(ctx: DeliveryContext, id: string, field: string, arn: unknown): string {
+  const topic = typeof arn === 'string' ? topicNameOf(arn) : undefined;
+  if (topic === undefined) ctx.fail(id, field, `must be the ARN of an SNS topic (!Ref Topic), not ${JSON.stringify(arn)}`);
+  return topic;
+}
+
+/** FilterPolicy (a map or its JSON text, checked as an event pattern) and FilterPolicyScope. */
+function subscriptionFilter(ctx: DeliveryContext, id: string, at: (f: string) => string, p: Record<string, unknown>): SubscriptionFilter {
+  const scope = p.FilterPolicyScope ?? 'MessageAttributes';
+  if (!FILTER_SCOPES.includes(scope as SubscriptionFilter['filter_scope'])) ctx.fail(id, at('FilterPolicyScope'), `must be MessageAttributes or MessageBody, not ${JSON.stringify(p.FilterPolicyScope)}`);
+  const policy = p.FilterPolicy === undefined ? {} : { filter_policy: patternText(ctx, id, at('FilterPolicy'), p.FilterPolicy) };
+  return { ...policy, filter_scope: scope as SubscriptionFilter['filter_scope'] };
+}
+
+/**
+ * Where a subscription's Protocol and Endpoint deliver: a function (`lambda`, a function ARN) or
+ * a queue (`sqs`, a queue ARN). Other protocols are a warning under `label`, and nothing.
+ */
+function endpointOf(ctx: DeliveryContext, id: string, label: string, at: (f: string) => string, p: Record<string, unknown>): SubscriptionEndpoint | undefined {
+  const protocol = typeof p.Protocol === 'string' ? p.Protocol.toLowerCase() : undefined;
+  if (protocol === undefined || (protocol !== 'lambda' && protocol !== 'sqs' && !UNEMULATED_PROTOCOLS.includes(protocol))) {
+    ctx.fail(id, at('Protocol'), `must be one of lambda, sqs, ${UNEMULATED_PROTOCOLS.join(', ')}, not ${JSON.stringify(p.Protocol)}`);
+  }
+  if (UNEMULATED_PROTOCOLS.includes(protocol)) {
+    ctx.warn(`${label}: protocol ${protocol} subscriptions are not emulated; only Lambda functions and SQS queues receive messages (docs/sns.md)`);
+    return undefined;
+  }
+  const endpoint = typeof p.Endpoint === 'string' ? p.Endpoint : '';
+  let to: SubscriptionEndpoint | undefined;
+  if (protocol === 'lambda') {
+    const fn = functionOfArn(endpoint);
+    if (fn !== undefined) to = { function: fn };
+  } else {
+    const queue = queueOfArn(endpoint);
+    if (queue !== undefined) to = { queue };
+  }
+  if (to === undefined) {
+    const wanted = protocol === 'lambda' ? 'a Lambda function (!GetAtt Function.Arn)' : 'an SQS queue (!GetAtt Queue.Arn)';
+    ctx.fail(id, at('Endpoint'), `must be the ARN of ${wanted} for protocol ${protocol}, not ${JSON.stringify(p.Endpoint)}`);
+  }
+  warnIfElsewhere(ctx, `${id}.${at('Endpoint')}`, to, 'messages');
+  return to;
+}
+
+function warnRedrive(ctx: DeliveryContext, where: string): void {
+  ctx.warn(`${where}: not emulated; a message that cannot be delivered is dropped, not sent to a dead-letter queue (docs/sns.md)`);
+}
+
+/**
+ * An AWS::SNS::Topic, its properties resolved; `name` is its TopicName (else the one esb
+ * makes). Its inline Subscription list gives subscriptions `<Topic>Subscription<n>`.
+ */
+export function readTopic(ctx: DeliveryContext, id: string, props: Record<string, unknown>, name: string): TopicSubscription[] {
+  if (!TOPIC_NAME.test(name)) ctx.fail(id, 'TopicName', `"${name}" is not a valid topic name (1-256 of letters, digits, "-", "_"; a FIFO topic's ends in .fifo)`);
+  const fifo = flag(ctx, id, 'FifoTopic', props.FifoTopic) ?? false;
+  if (fifo !== name.endsWith('.fifo')) ctx.fail(id, fifo ? 'TopicName' : 'FifoTopic', 'a FIFO topic (FifoTopic: true) must have a name ending in .fifo, and only a FIFO topic may');
+  if (props.Subscription === undefined) return [];
+  if (!Array.isArray(props.Subscription)) ctx.fail(id, 'Subscription', 'must be a list of {Endpoint, Protocol}');
+  const out: TopicSubscription[] = [];
+  for (const [i, s] of props.Subscription.entries()) {
+    const field = `Subscription[${i}]`;
+    if (!isRecord(s)) ctx.fail(id, field, 'must be a map with Endpoint and Protocol');
+    const to = endpointOf(ctx, id, `${id}.${field}`, (f) => `${field}.${f}`, s);
+    if (to) out.push({ topic: name, id: `${id}Subscription${i + 1}`, ...to, filter_scope: 'MessageAttributes', raw: false });
+  }
+  return out;
+}
+
+/** An AWS::SNS::Subscription, its properties resolved; undefined when its protocol is not emulated. */
+export function readSubscription(ctx: DeliveryContext, id: string, props: Record<string, unknown>): TopicSubscription | undefined {
+  const at = (f: string) => f;
+  const topic = topicOf(ctx, id, 'TopicArn', props.TopicArn);
+  const filter = subscriptionFilter(ctx, id, at, props);
+  const raw = flag(ctx, id, 'RawMessageDelivery', props.RawMessageDelivery) ?? false;
+  const to = endpointOf(ctx, id, id, at, props);
+  if (to === undefined) return undefined;
+  if (raw && 'function' in to) ctx.warn(`${id}.RawMessageDelivery: applies to SQS queues only; a function gets SNS's event (docs/sns.md)`);
+  if (props.RedrivePolicy !== undefined) warnRedrive(ctx, `${id}.RedrivePolicy`);
+  return { topic, id, ...to, ...filter, raw: raw && 'queue' in to };
+}
+
+/**
+ * SAM's `Type: SNS` event of a function: a subscription `<Function><Event>` to its Topic, of
+ * the function or, with SqsSubscription, of the queue SAM puts between (`to`). SAM's queue gets
+ * SNS's envelope: such a subscription is never raw.
+ */
+export function samTopicSubscription(ctx: DeliveryContext, fnId: string, event: string, p: Record<string, unknown>, to: SubscriptionEndpoint): TopicSubscription {
+  const at = (f: string) => `Events.${event}.Properties.${f}`;
+  if (p.Topic === undefined) ctx.fail(fnId, at('Topic'), 'missing: the ARN of the topic (!Ref Topic)');
+  const topic = topicOf(ctx, fnId, at('Topic'), p.Topic);
+  const filter = subscriptionFilter(ctx, fnId, at, p);
+  if (p.RedrivePolicy !== undefined) warnRedrive(ctx, `${fnId}.${at('RedrivePolicy')}`);
+  return { topic, id: `${fnId}${event}`, ...to, ...filter, raw: false };
+}
