@@ -3,17 +3,20 @@ import { FunctionsFile, type InvokeResult } from '@esb/contracts';
 import { createAsyncInvoker, deadLetterMessage, failureDestinationRecord, type ExhaustedInvocation } from './async-invoke.js';
 import { FakeClock } from './testing/fake-clock.js';
 
-function setup(fn: Record<string, unknown>, outcomes: Array<'fail' | 'ok'>) {
+function setup(fn: Record<string, unknown>, outcomes: Array<'fail' | 'ok' | 'hang'>, maxPendingBytes?: number) {
   const clock = new FakeClock(Date.UTC(2026, 11, 5, 12));
   let functions = FunctionsFile.parse({ functions: { job: fn } }).functions;
   const calls: number[] = [];
   const warnings: string[] = [];
   const exhausted: ExhaustedInvocation[] = [];
+  const hanging: Array<() => void> = [];
   const invoker = createAsyncInvoker({
     clock,
+    maxPendingBytes,
     invoke: async (): Promise<InvokeResult> => {
       calls.push(clock.now());
       const outcome = outcomes.shift() ?? 'ok';
+      if (outcome === 'hang') return new Promise<InvokeResult>((resolve) => hanging.push(() => resolve({ requestId: 'h', durationMs: 1, payload: Buffer.from('null') })));
       const failed = outcome === 'fail';
       return { requestId: `r${calls.length}`, durationMs: 1, payload: Buffer.from(failed ? '{"errorType":"Error","errorMessage":"boom"}' : 'null'), ...(failed ? { error: { kind: 'FunctionError' as const, message: 'boom' } } : {}) };
     },
@@ -21,7 +24,7 @@ function setup(fn: Record<string, unknown>, outcomes: Array<'fail' | 'ok'>) {
     warn: (_f, m) => warnings.push(m),
     exhausted: (f) => exhausted.push(f),
   });
-  return { clock, calls, warnings, exhausted, invoker, drop: () => (functions = {}) };
+  return { clock, calls, warnings, exhausted, invoker, hanging, drop: () => (functions = {}) };
 }
 
 describe('asynchronous invocations', () => {
@@ -86,6 +89,28 @@ describe('asynchronous invocations', () => {
     await plain.clock.settle(0);
     expect(plain.warnings).toEqual(['scheduled invocation failed, dropped: boom']);
     expect(plain.exhausted).toEqual([]);
+  });
+
+  it('refuses invocations beyond what may wait at once (to the failure queues), and takes them again once half is done', async () => {
+    const queues = [{ kind: 'dlq', queue: 'jobs-dlq' }];
+    const { clock, calls, warnings, exhausted, invoker, hanging } = setup({ async_failure_queues: queues }, ['hang', 'hang', 'hang', 'ok', 'ok'], 300);
+    const payload = Buffer.alloc(100, 'x');
+    for (let i = 0; i < 4; i++) invoker.fire('job', payload, {}, 'SNS message');
+    await clock.settle(0);
+    expect(calls).toHaveLength(3);
+    expect(exhausted.map((e) => [e.errorKind, e.attempts])).toEqual([['Throttled', 0]]);
+    expect(warnings).toEqual(['asynchronous invocations hold 0 MB already; SNS message invocations are refused until half of that is done']);
+    // Still refusing with 200 bytes held; at 100 (half the cap) it takes them again.
+    hanging.shift()!();
+    await clock.settle(0);
+    invoker.fire('job', payload, {}, 'SNS message');
+    expect(exhausted).toHaveLength(2);
+    hanging.shift()!();
+    await clock.settle(0);
+    invoker.fire('job', payload, {}, 'SNS message');
+    await clock.settle(0);
+    expect(calls).toHaveLength(4);
+    expect(warnings).toHaveLength(1);
   });
 
   it('writes the dead-letter message and the on-failure destination record as Lambda does', () => {

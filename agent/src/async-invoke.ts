@@ -17,7 +17,15 @@ export interface AsyncInvokerOptions {
   warn(fields: Record<string, unknown>, message: string): void;
   /** An invocation whose retries are spent, for the function's async_failure_queues. */
   exhausted?(failure: ExhaustedInvocation): void;
+  /** Payload bytes held at once (running, waiting, between retries); default ASYNC_MAX_PENDING_BYTES. */
+  maxPendingBytes?: number;
 }
+
+/**
+ * What the asynchronous invocations waiting at once may hold: a flood of events (a loop of
+ * functions publishing to each other, a hostile client) is refused beyond it, not kept in memory.
+ */
+export const ASYNC_MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
 export interface ExhaustedInvocation {
   functionName: string;
@@ -78,11 +86,19 @@ export interface AsyncInvoker {
 export function createAsyncInvoker(o: AsyncInvokerOptions): AsyncInvoker {
   const timers = new Set<unknown>();
   let closed = false;
+  const maxPending = o.maxPendingBytes ?? ASYNC_MAX_PENDING_BYTES;
+  let pendingBytes = 0;
+  let refusing = false;
   const attempt = (fn: string, payload: Buffer, fields: Record<string, unknown>, what: string, retry: number): void => {
+    const done = () => {
+      pendingBytes -= payload.length;
+      if (refusing && pendingBytes <= maxPending / 2) refusing = false;
+    };
     const failed = (detail: { requestId?: string; kind?: string }, message: string, errorPayload?: Buffer) => {
       const config = o.functions()[fn];
       const allowed = config?.async_retries ?? ASYNC_RETRY_DELAYS_MS.length;
       if (closed || retry >= allowed) {
+        done();
         const queues = failureQueuesOf(config);
         const fate = queues.length ? `sent to ${queues.map((q) => q.queue).join(', ')}` : 'dropped';
         o.warn({ fn, ...fields, ...detail, retries: retry }, `${what} invocation failed${retry > 0 ? ` after ${retry} ${retry === 1 ? 'retry' : 'retries'}` : ''}, ${fate}: ${message}`);
@@ -96,20 +112,34 @@ export function createAsyncInvoker(o: AsyncInvokerOptions): AsyncInvoker {
       const timer = o.clock.setTimeout(() => {
         timers.delete(timer);
         if (o.functions()[fn]) attempt(fn, payload, fields, what, retry + 1);
-        else o.warn({ fn, ...fields }, `${what} invocation not retried: ${fn} is no longer deployed`);
+        else {
+          done();
+          o.warn({ fn, ...fields }, `${what} invocation not retried: ${fn} is no longer deployed`);
+        }
       }, delay);
       timers.add(timer);
     };
     o.invoke(fn, payload).then(
       (r) => {
         if (r.error) failed({ requestId: r.requestId, kind: r.error.kind }, r.error.message, r.payload);
+        else done();
       },
       (err: unknown) => failed({}, String(err)),
     );
   };
   return {
     fire: (fn, payload, fields, what) => {
-      if (!closed) attempt(fn, payload, fields, what, 0);
+      if (closed) return;
+      if (refusing || pendingBytes + payload.length > maxPending) {
+        // Refused as a throttle: to the function's failure queues when it has some.
+        if (!refusing) o.warn({ fn, ...fields }, `asynchronous invocations hold ${Math.round(pendingBytes / 1048576)} MB already; ${what} invocations are refused until half of that is done`);
+        refusing = true;
+        const queues = failureQueuesOf(o.functions()[fn]);
+        if (queues.length) o.exhausted?.({ functionName: fn, payload, errorKind: 'Throttled', message: 'asynchronous invocation refused: too many waiting', attempts: 0, time: o.clock.now() });
+        return;
+      }
+      pendingBytes += payload.length;
+      attempt(fn, payload, fields, what, 0);
     },
     close() {
       closed = true;
