@@ -358,6 +358,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
   it('eventbridge-bus: an API publishes orders on a custom bus (SDK v3, !Ref bus); a rule sends their detail to a queue a Python function reads; big ones reach a function through an input transformer, which flags them on the default bus with boto3 for a CloudWatchEvent function', async () => {
     const out = await deploy('eventbridge-bus');
     expect(out).not.toContain('warning');
+    expect(out).toMatch(/RULE {4}eventbridge-bus-orders\/AuditRule -> queue eventbridge-bus-AuditQueue/);
     const app = at('eventbridge-bus');
     const posted = await app.send('POST', '/bus/orders', JSON.stringify([{ id: 1, item: 'book', total: 20 }, { id: 2, item: 'desk', total: 250 }]));
     expect(posted.status, posted.body).toBe(202);
@@ -385,6 +386,9 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
   it('sns-fanout: an API publishes orders to a topic (SDK v3, !Ref topic ARN); a filtered subscription takes the books, an SqsSubscription everything through its queue, and a raw subscription fills an audit queue boto3 reads', async () => {
     const out = await deploy('sns-fanout');
     expect(out).not.toContain('warning');
+    // The summary names where messages go, and where to publish from outside.
+    expect(out).toMatch(/TOPIC {3}arn:aws:sns:us-east-1:123456789012:sns-fanout-OrdersTopic -> function sns-fanout-BooksFunction \(filtered\)/);
+    expect(out).toMatch(/EventBridge and SNS: http:\/\/127\.0\.0\.1:\d+ /);
     const app = at('sns-fanout');
     const posted = await app.send('POST', '/fanout/orders', JSON.stringify([{ id: 1, kind: 'book' }, { id: 2, kind: 'pen' }]));
     expect(posted.status, posted.body).toBe(202);

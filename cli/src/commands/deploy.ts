@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYamlText, stringify } from 'yaml';
 import { defaultStackName } from '@esb/deploy';
 import type { Condition, DeploymentSpec, DeploymentStatus } from '@esb/contracts';
-import { FUNCTION_URL_HOST_SUFFIX, functionUrlLabel, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, RoutingFile, parseYaml, validate } from '@esb/contracts';
+import { FUNCTION_URL_HOST_SUFFIX, functionUrlLabel, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, RoutingFile, parseYaml, topicArn, validate } from '@esb/contracts';
 import type { DevInfo } from '../dev.js';
 import { writeFileAtomic } from '@esb/contracts';
 import { FileStore, workspacePaths, type WorkspacePaths } from '@esb/controller/client';
@@ -356,8 +356,9 @@ export const deploy: Command = {
       return 1;
     }
 
-    // Summary: the routes this template serves, with full URLs.
-    const { routes, urls } = await readRoutes(artifactOutDir(status!.configDir!, request));
+    // Summary: the routes this template serves, with full URLs, and its rules and subscriptions.
+    const served = await readRoutes(artifactOutDir(status!.configDir!, request));
+    const { routes, urls } = served;
     // Without `esb dev`: the compose stack's published port (ESB_GATEWAY_PORT, docs/compose.md).
     const base = dev?.gateway ?? `http://localhost:${process.env.ESB_GATEWAY_PORT || 3000}`;
     // Ready means written to CONFIG_DIR; a gateway in another process loads it an instant later.
@@ -376,6 +377,8 @@ export const deploy: Command = {
       say(`  ok   Ready        ${status!.functions} functions, ${status!.routes} routes, ${status!.resources} resources (${seconds}s)`);
       for (const r of routes) say(`       ${r.method.padEnd(7)} ${urlOf(r.path)}`);
       for (const u of urls) say(`       URL     ${functionUrl(base, u.function)} (function ${u.function}${u.authType === 'AWS_IAM' ? ', requests signed: AWS_IAM' : ''})`);
+      for (const d of served.deliveries) say(`       ${d}`);
+      if (served.deliveries.length && dev?.sqs) say(`       EventBridge and SNS: ${dev.sqs} (AWS_ENDPOINT_URL_EVENTBRIDGE, AWS_ENDPOINT_URL_SNS)`);
       say(`       API: ${base} (every deployed stack, last write wins); this stack alone: ${own}`);
     }
     return 0;
@@ -476,9 +479,17 @@ async function answersAny(url: string): Promise<boolean> {
 
 /** Routes of the generated artifact (all its entries), for the summary. */
 /** The routes of the applied artifact, and its functions that have a URL. */
-async function readRoutes(artifactDir: string): Promise<{ routes: Array<{ method: string; path: string }>; urls: Array<{ function: string; authType: string }> }> {
+/** What a deploy serves: routes, function URLs, and the rules and subscriptions events reach its functions by. */
+interface Served {
+  routes: Array<{ method: string; path: string }>;
+  urls: Array<{ function: string; authType: string }>;
+  /** `<bus>/<rule> -> targets` and `<topic ARN> -> target`, for the summary. */
+  deliveries: string[];
+}
+
+async function readRoutes(artifactDir: string): Promise<Served> {
   const { readdir } = await import('node:fs/promises');
-  const out = { routes: [] as Array<{ method: string; path: string }>, urls: [] as Array<{ function: string; authType: string }> };
+  const out: Served = { routes: [], urls: [], deliveries: [] };
   let entries: string[] = [];
   try {
     entries = await readdir(artifactDir);
@@ -495,6 +506,9 @@ async function readRoutes(artifactDir: string): Promise<{ routes: Array<{ method
     if (existsSync(fnFile)) {
       const functions = validate(FunctionsFile, parseYaml(await readFile(fnFile, 'utf8'), fnFile) ?? {}, fnFile);
       for (const [key, fn] of Object.entries(functions.functions)) if (fn.url) out.urls.push({ function: key, authType: fn.url.auth_type });
+      const target = (t: { function?: string; queue?: string }) => (t.function !== undefined ? `function ${t.function}` : `queue ${t.queue}`);
+      for (const [key, rule] of Object.entries(functions.rules ?? {})) out.deliveries.push(`RULE    ${key} -> ${rule.targets.map(target).join(', ')}${rule.enabled ? '' : ' (disabled)'}`);
+      for (const s of Object.values(functions.subscriptions ?? {})) out.deliveries.push(`TOPIC   ${topicArn(s.topic)} -> ${target(s)}${s.filter_policy ? ' (filtered)' : ''}`);
     }
   }
   return out;
