@@ -412,6 +412,34 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     ]);
   }, 120_000);
 
+  it('http-api-services: an OpenAPI body (AWS::Include) puts POST /events on EventBridge and a raw HTTP API sends POST /jobs to SQS, with no function of their own; functions take it from there', async () => {
+    const out = await deploy('http-api-services');
+    expect(out).not.toContain('warning');
+    const app = at('http-api-services');
+    const put = await app.send('POST', '/events', JSON.stringify({ Detail: { id: 'e1' } }));
+    expect(put.status, put.body).toBe(200);
+    expect(put.json()).toMatchObject({ FailedEntryCount: 0, Entries: [{ EventId: expect.any(String) }] });
+    const sent = await request('POST', '/jobs', { host: `http-api-services.localhost:${port}`, body: JSON.stringify({ id: 'j1' }), headers: { 'x-priority': 'high' } });
+    expect(sent.status, sent.body).toBe(200);
+    expect(sent.json()).toMatchObject({ MessageId: expect.any(String), MD5OfMessageBody: expect.any(String) });
+    const results = await until(
+      async () => {
+        const r = (await app.get('/results')).json();
+        return r.results.length >= 2 ? r.results : undefined;
+      },
+      'the event and the job taken by their functions',
+      60_000,
+    );
+    expect(results).toEqual([
+      { id: 'event-e1', detailType: 'OrderPlaced', source: 'WebApp' },
+      { id: 'job-j1', priority: 'high' },
+    ]);
+    // A request that lacks what the call needs is refused by the integration, as API Gateway does.
+    const empty = await app.send('POST', '/events', '{}');
+    expect(empty.status).toBe(400);
+    expect(empty.json().message).toContain('Detail is required by EventBridge-PutEvents');
+  }, 120_000);
+
   it('custom-runtime: provided.al2023 and provided.al2 functions run the bootstrap their code brings (one a file of CodeUri, one made by make) over the Runtime API', async () => {
     const out = await deploy('custom-runtime');
     expect(out).toMatch(/built 1: BuiltFunction makefile/);

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseTemplateFile, readCodeListings } from './fs-adapter.js';
+import { parseTemplateFile, readBuiltinCode, readCodeListings } from './fs-adapter.js';
 import { renderArtifact, type RenderResult } from './render.js';
 
 export const TEMPLATES = fileURLToPath(new URL('../../test/templates/', import.meta.url));
@@ -36,6 +36,6 @@ export async function renderCase(name: string): Promise<RenderResult> {
   const sam = { file, stackName: opts.stackName ?? name, parameterOverrides: opts.parameterOverrides };
   const model = parseTemplateFile(text, templatePath, sam);
   const code = await readCodeListings(caseDir, model.codeRefs, file);
-  return renderArtifact(model, { ...sam, project: opts.project ?? 'demo', env: opts.env ?? 'dev', baseImages: opts.baseImages, code, templatePath: `../${file}`, templateSha256: createHash('sha256').update(text).digest('hex') });
+  return renderArtifact(model, { ...sam, project: opts.project ?? 'demo', env: opts.env ?? 'dev', baseImages: opts.baseImages, code, builtins: await readBuiltinCode(model.functions), templatePath: `../${file}`, templateSha256: createHash('sha256').update(text).digest('hex') });
 }
 

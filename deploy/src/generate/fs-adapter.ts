@@ -4,10 +4,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, realpathSync } from 'node:fs';
 import { copyFile, link, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { checkSize, isInside, PathEscapeError, realPathInside, realPathOf, TEMPLATE_LIMITS, type InputLimits } from '@esb/contracts';
 import { walkTree } from '../layout/walk.js';
 import { SamTemplateError } from '../sam/errors.js';
-import type { CodeRef, SamModel } from '../sam/model.js';
+import type { CodeRef, FunctionModel, SamModel } from '../sam/model.js';
 import { parseSamTemplate, type SamOptions } from '../sam/template.js';
 import type { ArtifactFileSpec, CodeEntry, CodeListing } from './render.js';
 import { readZip, ZipFormatError } from './zip.js';
@@ -162,6 +163,20 @@ export async function readCodeListings(templateDir: string, refs: CodeRef[], fil
   // All awaited together: a failure of one is reported, and the others' outcomes are handled.
   const listings = await Promise.all(seen.values());
   [...seen.keys()].forEach((uri, i) => (out[uri] = listings[i]));
+  return out;
+}
+
+/** deploy/runtime/: the handlers esb ships (the same folder from src/generate and dist/generate). */
+export const BUILTIN_DIR = fileURLToPath(new URL('../../runtime/', import.meta.url));
+
+/** The built-in handlers `functions` use (code of kind `builtin`), each listed as a one-file code folder. */
+export async function readBuiltinCode(functions: FunctionModel[]): Promise<Record<string, CodeListing>> {
+  const out: Record<string, CodeListing> = {};
+  for (const fn of functions) {
+    if (fn.code?.kind !== 'builtin' || out[fn.code.file]) continue;
+    const path = join(BUILTIN_DIR, fn.code.file);
+    out[fn.code.file] = { entries: [{ path: fn.code.file, sha256: sha256hex(await readFile(path)), source: { copyFrom: path } }] };
+  }
   return out;
 }
 

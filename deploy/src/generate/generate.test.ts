@@ -6,7 +6,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { ArtifactFile, FunctionsFile } from '@esb/contracts';
 import { TEMPLATES } from './corpus.js';
-import { ArtifactOutputError, SamTemplateError, generateArtifact, readZip, templateInputsDigest } from './index.js';
+import { ArtifactOutputError, SamTemplateError, generateArtifact, readZip, renderArtifact, templateInputsDigest, type CodeListing } from './index.js';
+import { BUILTIN_DIR } from './fs-adapter.js';
 
 let work: string;
 beforeEach(() => {
@@ -160,6 +161,29 @@ describe('generateArtifact', () => {
     expect(functions.subscriptions).toEqual({ 'topics-Topic/Sub': { topic: 'topics-Topic', id: 'Sub', function: 'elsewhere', filter_scope: 'MessageAttributes', raw: false } });
     expect(r.summary.subscriptions).toBe(1);
     expect(r.warnings.filter((w) => w.includes('nothing esb runs'))).toEqual([]);
+  });
+
+  it('copies the built-in handler of a direct service integration into its function, which runs like inline Node code (docs/gateway.md, "Service integrations")', async () => {
+    const dir = copyCase('service-integrations');
+    const r = await generateArtifact({ templatePath: join(dir, 'template.yaml'), outDir: join(work, 'out'), mode: 'process' });
+    expect(r.warnings).toEqual([]);
+    const key = 'service-integrations-SubmitApiPostSubmitIntegration';
+    const fn = FunctionsFile.parse(parse(readFileSync(join(r.artifactRoot, 'config', 'functions.yml'), 'utf8'))).functions[key];
+    expect(fn).toMatchObject({ runtime: 'nodejs20.x', handler: 'service-integration.handler', code: `functions/${key}/code` });
+    expect(readdirSync(join(r.artifactRoot, fn.code as string))).toEqual(['service-integration.mjs']);
+    expect(readFileSync(join(r.artifactRoot, fn.code as string, 'service-integration.mjs'), 'utf8')).toBe(readFileSync(join(BUILTIN_DIR, 'service-integration.mjs'), 'utf8'));
+    expect(readFileSync(join(r.artifactRoot, 'functions', key, 'Dockerfile'), 'utf8')).toBe(`ARG BASE_IMAGE=esb-runtime:nodejs\nFROM \${BASE_IMAGE}\nCOPY functions/${key}/code/ /var/task/\nCMD ["service-integration.handler"]\n`);
+    expect(r.builds.map((b) => b.function)).toContain(key);
+  });
+
+  it('gives a built-in function a new digest when the handler esb ships changes, and needs its listing', () => {
+    const template = readFileSync(join(TEMPLATES, 'service-integrations', 'template.yaml'), 'utf8');
+    const file = 'service-integration.mjs';
+    const listing = (sha256: string): CodeListing => ({ entries: [{ path: file, sha256, source: { content: new Uint8Array() } }] });
+    const code = { src: { entries: [] } };
+    const render = (builtins?: Record<string, CodeListing>) => renderArtifact(template, { file: 'template.yaml', stackName: 's', code, builtins }).config.functions.functions['s-EventsIntegration'].digest;
+    expect(render({ [file]: listing('a'.repeat(64)) })).not.toBe(render({ [file]: listing('b'.repeat(64)) }));
+    expect(() => render()).toThrow('template.yaml: SubmitApiPostSubmitIntegration: no listing for the built-in handler "service-integration.mjs" (the adapter did not read it)');
   });
 
   it('takes generated_at only when given', async () => {

@@ -6,7 +6,7 @@ import { dirname, relative, resolve, sep } from 'node:path';
 import { SamTemplateError } from '../sam/errors.js';
 import { InputLimitError, YamlSyntaxError } from '@esb/contracts';
 import { defaultStackName } from '../sam/template.js';
-import { parseTemplateFile, readCodeListing, readCodeListings, readTemplate, skippedLinkWarnings, writeArtifactFiles, type ExcludedPaths } from './fs-adapter.js';
+import { parseTemplateFile, readBuiltinCode, readCodeListing, readCodeListings, readTemplate, skippedLinkWarnings, writeArtifactFiles, type ExcludedPaths } from './fs-adapter.js';
 import { renderArtifact, type CodeListing, type GenerateSummary, type ImageBuild } from './render.js';
 import { buildTemplate, type BuildProgress, type BuildResult } from '../build/build.js';
 import type { CodeRef, SamModel } from '../sam/model.js';
@@ -14,7 +14,7 @@ import type { RuntimeConfig } from '../apply/merge.js';
 
 export { renderArtifact, imageRepoName, baseImageFor, GENERATOR, DEFAULT_BASE_IMAGES } from './render.js';
 export type { ArtifactFileSpec, CodeEntry, CodeListing, GenerateSummary, ImageBuild, RenderOptions, RenderResult } from './render.js';
-export { ArtifactOutputError, writeArtifactFiles, readCodeListing, readTemplate, parseTemplateFile, codeRootOf, type CodeScope, type ExcludedPaths } from './fs-adapter.js';
+export { ArtifactOutputError, writeArtifactFiles, readBuiltinCode, readCodeListing, readTemplate, parseTemplateFile, codeRootOf, type CodeScope, type ExcludedPaths } from './fs-adapter.js';
 export { readZip, ZipFormatError } from './zip.js';
 export { SamTemplateError } from '../sam/errors.js';
 export { parseSamTemplate, defaultStackName, type SamOptions } from '../sam/template.js';
@@ -105,6 +105,7 @@ export async function generateArtifact(options: GenerateOptions): Promise<Genera
     mode: options.mode,
     baseImages: options.baseImages,
     code,
+    builtins: await readBuiltinCode(model.functions),
     templatePath: toPosix(relative(outDir, templatePath)),
     templateSha256: createHash('sha256').update(bytes).digest('hex'),
     generatedAt: options.generatedAt,
@@ -185,8 +186,9 @@ export async function templateInputsDigest(
   const referencedPaths: string[] = [];
   let refs;
   let localFiles: string[];
+  let functions;
   try {
-    ({ codeRefs: refs, localFiles } = parseTemplateFile(text, abs, { file: templatePath, parameterOverrides, ...options }));
+    ({ codeRefs: refs, localFiles, functions } = parseTemplateFile(text, abs, { file: templatePath, parameterOverrides, ...options }));
   } catch (err) {
     if (err instanceof SamTemplateError || err instanceof YamlSyntaxError || err instanceof InputLimitError) return { digest: `sha256:${h.digest('hex')}`, referencedPaths };
     throw err;
@@ -210,5 +212,7 @@ export async function templateInputsDigest(
     referencedPaths.push(resolve(dirname(abs), rel));
     h.update(`\0file\0${rel}\0${createHash('sha256').update(await readFile(resolve(dirname(abs), rel))).digest('hex')}\n`);
   }
+  // A built-in handler is code of the artifact too: a new one is a new artifact.
+  for (const [file, listing] of Object.entries(await readBuiltinCode(functions))) h.update(`\0builtin\0${file}\0${listing.entries[0].sha256}\n`);
   return { digest: `sha256:${h.digest('hex')}`, referencedPaths };
 }

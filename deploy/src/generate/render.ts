@@ -67,6 +67,8 @@ export interface RenderOptions extends SamOptions {
   baseImages?: Record<string, string>;
   /** Listings of every CodeRef uri of the template (see SamModel.codeRefs). */
   code?: Record<string, CodeListing>;
+  /** Listings of the built-in handlers the model's functions use, by file (see readBuiltinCode). */
+  builtins?: Record<string, CodeListing>;
   /** The template's path as written into artifact.yml (relative to artifact.yml's folder). */
   templatePath?: string;
   /** sha256 (hex) of the template bytes; computed from the text when the input is text. */
@@ -136,6 +138,11 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
     if (!l) throw new SamTemplateError(file, ref.logicalId, ref.field, `no listing for "${ref.uri}" (the adapter did not read it)`);
     return l;
   };
+  const builtinOf = (fn: FunctionModel, builtin: string): CodeListing => {
+    const l = options.builtins?.[builtin];
+    if (!l) throw new SamTemplateError(file, fn.logicalId, undefined, `no listing for the built-in handler "${builtin}" (the adapter did not read it)`);
+    return l;
+  };
   const addText = (path: string, content: string) => {
     files.push({ path: `${stack}/${path}`, content });
     fileHashes.push([`${stack}/${path}`, sha256hex(content)]);
@@ -170,7 +177,7 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
     sharedWritten.add(name);
   };
   for (const fn of model.functions) {
-    const { config, build } = renderFunction(fn, { file, project, stack, baseImages: options.baseImages, layerHash, layerName, listingOf, addText, addListing, addShared });
+    const { config, build } = renderFunction(fn, { file, project, stack, baseImages: options.baseImages, layerHash, layerName, listingOf, builtinOf, addText, addListing, addShared });
     functions[fn.key] = config;
     if (build) builds.push(build);
   }
@@ -245,6 +252,7 @@ interface FnContext {
   layerHash: Map<string, string>;
   layerName: Map<string, string>;
   listingOf(ref: CodeRef): CodeListing;
+  builtinOf(fn: FunctionModel, file: string): CodeListing;
   addText(path: string, content: string): void;
   addListing(prefix: string, listing: CodeListing): void;
   addShared(name: string, listing: CodeListing): void;
@@ -282,6 +290,11 @@ function renderFunction(fn: FunctionModel, ctx: FnContext): { config: FunctionCo
       const content = fn.code.text;
       ctx.addText(`${dir}/code/${fn.code.fileName}`, content);
       codeHash = sha256hex(`${fn.code.fileName}\0${sha256hex(content)}\n`);
+    } else if (fn.code?.kind === 'builtin') {
+      // Copied like a code folder, so the function's digest follows the handler esb ships.
+      const listing = ctx.builtinOf(fn, fn.code.file);
+      ctx.addListing(`${dir}/code`, listing);
+      codeHash = listingHash(listing);
     } else {
       const listing = ctx.listingOf((fn.code as { ref: CodeRef }).ref);
       if (listing.shared) {

@@ -6,6 +6,7 @@ import { readOpenApiGatewayResponses, type GatewayResponses } from './gateway-re
 import { cfnMethodValidation, openApiValidation, readCfnValidationResources } from './request-validation.js';
 import { isRecord, versionText } from './resolver.js';
 import { cognitoAuthorizer, TEMPLATE_POOL_NOTE } from './auth.js';
+import { isServedSubtype, operationIntegrationName, readServiceIntegration, type ServiceIntegration } from './service-integrations.js';
 
 export const REST_TYPES = new Set(['AWS::ApiGateway::RestApi', 'AWS::ApiGateway::Resource', 'AWS::ApiGateway::Method', 'AWS::ApiGateway::Authorizer', 'AWS::ApiGateway::Stage', 'AWS::ApiGateway::Deployment', 'AWS::ApiGateway::RequestValidator', 'AWS::ApiGateway::Model']);
 export const HTTP_TYPES = new Set(['AWS::ApiGatewayV2::Api', 'AWS::ApiGatewayV2::Integration', 'AWS::ApiGatewayV2::Route', 'AWS::ApiGatewayV2::Authorizer', 'AWS::ApiGatewayV2::Stage', 'AWS::ApiGatewayV2::Deployment']);
@@ -39,6 +40,11 @@ export interface ApiReadContext {
   functionKeys: ReadonlySet<string>;
   warn(message: string): void;
   fail(logicalId: string, field: string, reason: string): never;
+  /**
+   * Adds the built-in function that serves a direct service integration (docs/gateway.md,
+   * "Service integrations"), named after `name` (`source`: where it is written); returns its key.
+   */
+  serviceFunction(name: string, source: string, integration: ServiceIntegration): string;
 }
 
 /** The function an integration URI or ARN names: `...:function:<name>[:alias]...`. */
@@ -172,7 +178,16 @@ export function readOpenApi(
         ctx.warn(`${where}: integration type ${JSON.stringify(integration.type)} is not emulated (only aws_proxy, a Lambda proxy integration); the route is not served`);
         continue;
       }
-      const fn = integrationFunction(ctx, where, integration.uri, integration.integrationSubtype);
+      const subtype = integration.integrationSubtype;
+      // Subtypes belong to HTTP APIs: a REST API's is warned of as not emulated.
+      const fn =
+        type === 'http' && isServedSubtype(subtype)
+          ? ctx.serviceFunction(
+              operationIntegrationName(apiId, method, path),
+              where,
+              readServiceIntegration(ctx, { logicalId: apiId, field: `${field}.paths["${path}"].${key}.x-amazon-apigateway-integration`, parametersField: 'requestParameters', timeoutField: 'timeoutInMillis' }, subtype, integration.requestParameters, integration.timeoutInMillis),
+            )
+          : integrationFunction(ctx, where, integration.uri, subtype);
       if (!fn) continue;
       const route: ApiRoute = { path: routePath, method: method as Route['method'], function: fn, source: where };
       const auth = security(op.security ?? topSecurity);
@@ -368,7 +383,8 @@ export function readHttpApis(ctx: ApiReadContext, resources: RawApiResource[], d
       ctx.warn(`${r.id}: authorizer type ${kind || '(none)'} is not emulated; routes using it are served without authorization`);
     }
   }
-  const integrations = new Map<string, { fn?: string; version?: string }>();
+  // `service`: a direct service integration, checked here; its function is added once a route uses it.
+  const integrations = new Map<string, { fn?: string; service?: ServiceIntegration; version?: string }>();
   for (const r of byType('AWS::ApiGatewayV2::Integration')) {
     const itype = String(r.props.IntegrationType ?? '').toUpperCase();
     if (itype !== 'AWS_PROXY') {
@@ -376,7 +392,12 @@ export function readHttpApis(ctx: ApiReadContext, resources: RawApiResource[], d
       integrations.set(r.id, {});
       continue;
     }
-    integrations.set(r.id, { fn: integrationFunction(ctx, `${r.id}.IntegrationUri`, r.props.IntegrationUri, r.props.IntegrationSubtype), version: versionText(r.props.PayloadFormatVersion) });
+    const subtype = r.props.IntegrationSubtype;
+    if (isServedSubtype(subtype)) {
+      integrations.set(r.id, { service: readServiceIntegration(ctx, { logicalId: r.id, field: '', parametersField: 'RequestParameters', timeoutField: 'TimeoutInMillis' }, subtype, r.props.RequestParameters, r.props.TimeoutInMillis) });
+      continue;
+    }
+    integrations.set(r.id, { fn: integrationFunction(ctx, `${r.id}.IntegrationUri`, r.props.IntegrationUri, subtype), version: versionText(r.props.PayloadFormatVersion) });
   }
   for (const r of byType('AWS::ApiGatewayV2::Route')) {
     const api = apis.get(refId(r.props.ApiId) ?? '');
@@ -391,7 +412,10 @@ export function readHttpApis(ctx: ApiReadContext, resources: RawApiResource[], d
       ctx.warn(`${r.id}: ${r.props.RouteKey}: Target ${JSON.stringify(r.props.Target)} is not "integrations/<an AWS::ApiGatewayV2::Integration of this template>"; the route is not served`);
       continue;
     }
+    if (integration.service && target) integration.fn ??= ctx.serviceFunction(target, target, integration.service);
     if (!integration.fn) continue;
+    // A service integration's version (1.0, as AWS requires) is left out: its built-in function
+    // reads either, and the API's Lambda routes keep theirs.
     if (integration.version === '1.0') api.payloadFormatVersion = '1.0';
     const route: ApiRoute = { ...key, function: integration.fn, source: r.id };
     const authType = String(r.props.AuthorizationType ?? 'NONE').toUpperCase();

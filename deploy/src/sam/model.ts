@@ -10,7 +10,11 @@ export interface CodeRef {
   kind: 'dir' | 'zip';
 }
 
-export type FunctionCode = { kind: 'ref'; ref: CodeRef } | { kind: 'inline'; fileName: string; text: string };
+/**
+ * `builtin`: a handler esb ships (a file of deploy/runtime/), for what esb serves with a function
+ * of its own: HTTP APIs' direct service integrations (docs/gateway.md, "Service integrations").
+ */
+export type FunctionCode = { kind: 'ref'; ref: CodeRef } | { kind: 'inline'; fileName: string; text: string } | { kind: 'builtin'; file: string };
 
 export type FunctionImage =
   | { kind: 'uri'; uri: string }

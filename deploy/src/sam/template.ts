@@ -9,9 +9,10 @@ import { samValidation } from './request-validation.js';
 import { GATEWAY_RESPONSE_RESOURCE, readCfnGatewayResponses, readSamGatewayResponses, type GatewayResponses } from './gateway-responses.js';
 import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, functionFromUri, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
 import { SamTemplateError } from './errors.js';
-import { patternText } from './delivery.js';
+import { patternText, warnIfElsewhere } from './delivery.js';
 import { EVENT_BUS_TYPE, EVENT_RULE_TYPE, UNEMULATED_EVENT_TYPES, busName, readRule, ruleBus, samEventRule, type RuleReadContext } from './event-rules.js';
 import { SUBSCRIPTION_TYPE, TOPIC_TYPE, readSubscription, readTopic, samTopicSubscription } from './sns-topics.js';
+import { serviceIntegrationFunction, type ServiceIntegration } from './service-integrations.js';
 import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, S3EventModel, SamModel, ScheduleEventModel, StreamEventModel } from './model.js';
 import { NO_VALUE, Resolver, intrinsicKey, isRecord, versionText, type Location, type Lookup } from './resolver.js';
 import { parseTemplateText } from './yaml.js';
@@ -199,6 +200,8 @@ class TemplateReader implements Lookup {
   private readonly subscriptions = new Map<string, TopicSubscription>();
   /** The queues SAM makes for `Type: SNS` events with SqsSubscription. */
   private readonly eventQueues: SqsQueue[] = [];
+  /** Built-in functions serving HTTP APIs' direct service integrations, in the order their routes were read. */
+  private readonly serviceFunctions: FunctionModel[] = [];
 
   constructor(
     doc: unknown,
@@ -824,6 +827,7 @@ class TemplateReader implements Lookup {
       else this.warnings.push(`gateway responses customize "${api}", which is not a REST API of this template; they are not used`);
     }
 
+    functions.push(...this.serviceFunctions);
     // A function nothing reaches because esb did not understand what should reach it: say so.
     const reached = new Set(routes.map((r) => r.function));
     for (const fn of functions) if (fn.url) reached.add(fn.key);
@@ -1206,7 +1210,23 @@ class TemplateReader implements Lookup {
       functionKeys,
       warn: (m) => this.warnings.push(m),
       fail: (id, field, reason) => this.fail(id, field, reason),
+      serviceFunction: (name, source, integration) => this.addServiceFunction(name, source, integration),
     };
+  }
+
+  /**
+   * The built-in function of a direct service integration, keyed `<stack>-<name>` as a function
+   * of that logical id would be (made distinct by where it is written when that key is taken).
+   */
+  private addServiceFunction(name: string, source: string, integration: ServiceIntegration): string {
+    const templateKeys = new Set(this.keys().values());
+    const taken = (key: string) => templateKeys.has(key) || this.serviceFunctions.some((f) => f.key === key);
+    let key = defaultFunctionKey(this.stackName, name);
+    if (taken(key)) key = defaultFunctionKey(this.stackName, `${name}-${createHash('sha256').update(source).digest('hex').slice(0, 8)}`);
+    const queue = integration.parameters.QueueUrl === undefined ? undefined : queueNameOf(integration.parameters.QueueUrl);
+    if (queue !== undefined) warnIfElsewhere(this.deliveryContext(), source, { queue }, "the route's calls");
+    this.serviceFunctions.push(serviceIntegrationFunction(key, name, integration));
+    return key;
   }
 
   /**

@@ -1,0 +1,275 @@
+import { describe, expect, it } from 'vitest';
+import { SamTemplateError } from './errors.js';
+import type { FunctionModel, SamModel } from './model.js';
+import { operationIntegrationName } from './service-integrations.js';
+import { parseSamTemplate } from './template.js';
+
+const read = (text: string): SamModel => parseSamTemplate(text, { file: 't.yml', stackName: 'shop' });
+
+function errorOf(fn: () => unknown): SamTemplateError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof SamTemplateError) return e;
+    throw e;
+  }
+  throw new Error('expected a SamTemplateError');
+}
+
+const builtins = (m: SamModel) => m.functions.filter((f) => f.code?.kind === 'builtin');
+const integrationOf = (f: FunctionModel) => JSON.parse(f.environment.ESB_SERVICE_INTEGRATION) as { subtype: string; parameters: Record<string, string> };
+
+// An HTTP API of raw resources: a Lambda route and the integrations `extra` adds.
+const cfnApi = (extra: string) => `
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+  Bus:
+    Type: AWS::Events::EventBus
+    Properties: {Name: orders}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties: {InlineCode: x, Handler: index.handler, Runtime: nodejs20.x}
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: api, ProtocolType: HTTP}
+  Jwt:
+    Type: AWS::ApiGatewayV2::Authorizer
+    Properties: {ApiId: !Ref Api, AuthorizerType: JWT, IdentitySource: [$request.header.Authorization], JwtConfiguration: {Issuer: https://issuer.example, Audience: [shop]}}
+  FnIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: {ApiId: !Ref Api, IntegrationType: AWS_PROXY, IntegrationUri: !GetAtt Fn.Arn, PayloadFormatVersion: '2.0'}
+  FnRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties:
+      ApiId: !Ref Api
+      RouteKey: GET /orders
+      Target: !Sub integrations/\${FnIntegration}
+${extra}`;
+
+const sendIntegration = (params: string, more = '') => `
+  SendIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: AWS_PROXY
+      IntegrationSubtype: SQS-SendMessage
+      CredentialsArn: arn:aws:iam::123456789012:role/api
+      PayloadFormatVersion: '1.0'
+      RequestParameters:
+${params}
+${more}`;
+
+const submitRoute = `
+  SubmitRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: POST /submit, AuthorizationType: JWT, AuthorizerId: !Ref Jwt, Target: !Join [/, [integrations, !Ref SendIntegration]]}`;
+
+// A SAM HttpApi whose OpenAPI definition has the operations `paths` gives.
+const openApi = (paths: string, definition = '') => `
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+  Bus:
+    Type: AWS::Events::EventBus
+    Properties: {Name: orders}
+  Consumer:
+    Type: AWS::Serverless::Function
+    Properties:
+      InlineCode: x
+      Handler: index.handler
+      Runtime: nodejs20.x
+      Events:
+        Messages: {Type: SQS, Properties: {Queue: !GetAtt Queue.Arn}}
+  Api:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      DefinitionBody:
+        openapi: 3.0.1
+        info: {title: shop, version: '1'}
+        paths:
+${paths}
+${definition}`;
+
+describe('HTTP API direct service integrations (docs/gateway.md, "Service integrations")', () => {
+  it('serves an AWS::ApiGatewayV2::Integration of SQS-SendMessage by a built-in function: parameters resolved, route with its auth, no warning', () => {
+    const m = read(cfnApi(sendIntegration('        QueueUrl: !Ref Queue\n        MessageBody: $request.body\n        MessageGroupId: !Sub "${AWS::StackName}-orders"', '      TimeoutInMillis: 12500') + submitRoute));
+    const [fn] = builtins(m);
+    expect(fn).toMatchObject({ key: 'shop-SendIntegration', packageType: 'Zip', runtime: 'nodejs20.x', handler: 'service-integration.handler', code: { kind: 'builtin', file: 'service-integration.mjs' }, timeout: 13, memorySize: 128, events: [] });
+    expect(integrationOf(fn)).toEqual({
+      subtype: 'SQS-SendMessage',
+      parameters: { QueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/shop-Queue', MessageBody: '$request.body', MessageGroupId: 'shop-orders' },
+    });
+    expect(m.routes).toContainEqual({ path: '/submit', method: 'POST', function: 'shop-SendIntegration', api: 'Api', auth: { authorizer: 'Jwt' } });
+    // The built-in function reads either payload: the API's Lambda route keeps 2.0.
+    expect(m.apis.Api.payload_format_version).toBe('2.0');
+    expect(m.warnings).toEqual([]);
+  });
+
+  it('serves EventBridge-PutEvents with the bus named by !GetAtt, !Ref or ${Bus} in a !Sub; the default timeout is 10 seconds', () => {
+    const m = read(
+      cfnApi(`
+  PutIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties:
+      ApiId: !Ref Api
+      IntegrationType: AWS_PROXY
+      IntegrationSubtype: EventBridge-PutEvents
+      PayloadFormatVersion: '1.0'
+      RequestParameters:
+        EventBusName: !GetAtt Bus.Name
+        Source: !Sub "\${Bus}.web"
+        DetailType: Order
+        Detail: $request.body.order
+  PutRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: POST /events, Target: integrations/PutIntegration}`),
+    );
+    const [fn] = builtins(m);
+    expect(fn.timeout).toBe(10);
+    expect(integrationOf(fn)).toEqual({ subtype: 'EventBridge-PutEvents', parameters: { EventBusName: 'orders', Source: 'orders.web', DetailType: 'Order', Detail: '$request.body.order' } });
+    expect(m.routes).toContainEqual({ path: '/events', method: 'POST', function: 'shop-PutIntegration', api: 'Api' });
+    expect(m.warnings).toEqual([]);
+  });
+
+  it('adds one function per integration, only once a route uses it; its timeout is TimeoutInMillis rounded up, at most 30 seconds', () => {
+    const params = '        QueueUrl: !Ref Queue\n        MessageBody: $request.body';
+    const second = `
+  SubmitAgainRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: PUT /submit, Target: integrations/SendIntegration}`;
+    expect(builtins(read(cfnApi(sendIntegration(params) + submitRoute + second))).map((f) => f.key)).toEqual(['shop-SendIntegration']);
+    const unused = read(cfnApi(sendIntegration(params)));
+    expect(builtins(unused)).toEqual([]);
+    expect(unused.warnings).toEqual([]);
+    // Longer than HTTP APIs allow: cut to their 30 seconds.
+    expect(builtins(read(cfnApi(sendIntegration(params, '      TimeoutInMillis: 45000') + submitRoute)))[0].timeout).toBe(30);
+  });
+
+  it('serves OpenAPI integrations of a SAM HttpApi, keyed <stack>-<ApiId><Method><Path>Integration, with the operation\'s security', () => {
+    const m = read(
+      openApi(`          /submit:
+            post:
+              security: [{Jwt: []}]
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                integrationSubtype: SQS-SendMessage
+                credentials: arn:aws:iam::123456789012:role/api
+                payloadFormatVersion: '1.0'
+                connectionType: INTERNET
+                requestParameters:
+                  QueueUrl: {Ref: Queue}
+                  MessageBody: $request.body
+          /events/{kind}:
+            x-amazon-apigateway-any-method:
+              x-amazon-apigateway-integration:
+                type: AWS_PROXY
+                integrationSubtype: EventBridge-PutEvents
+                timeoutInMillis: 800
+                requestParameters:
+                  EventBusName: {Fn::GetAtt: [Bus, Arn]}
+                  Source: web
+                  DetailType: \${request.path.kind}
+                  Detail: $request.body`,
+        `        components:
+          securitySchemes:
+            Jwt:
+              type: oauth2
+              x-amazon-apigateway-authorizer: {type: jwt, identitySource: $request.header.Authorization, jwtConfiguration: {issuer: https://issuer.example, audience: [shop]}}`,
+      ),
+    );
+    expect(builtins(m).map((f) => [f.key, f.timeout, integrationOf(f)])).toEqual([
+      ['shop-ApiPostSubmitIntegration', 10, { subtype: 'SQS-SendMessage', parameters: { QueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/shop-Queue', MessageBody: '$request.body' } }],
+      ['shop-ApiAnyEventsKindIntegration', 1, { subtype: 'EventBridge-PutEvents', parameters: { EventBusName: 'arn:aws:events:us-east-1:123456789012:event-bus/orders', Source: 'web', DetailType: '${request.path.kind}', Detail: '$request.body' } }],
+    ]);
+    expect(m.routes).toEqual([
+      { path: '/submit', method: 'POST', function: 'shop-ApiPostSubmitIntegration', api: 'Api', auth: { authorizer: 'Jwt' } },
+      { path: '/events/{kind}', method: 'ANY', function: 'shop-ApiAnyEventsKindIntegration', api: 'Api' },
+    ]);
+    expect(m.warnings).toEqual([]);
+  });
+
+  it('serves OpenAPI integrations of an AWS::ApiGatewayV2::Api Body', () => {
+    const m = read(`
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties:
+      Body:
+        openapi: 3.0.1
+        paths:
+          /:
+            delete:
+              x-amazon-apigateway-integration: {type: aws_proxy, integrationSubtype: SQS-PurgeQueue, payloadFormatVersion: '1.0', requestParameters: {QueueUrl: !GetAtt Queue.QueueUrl}}
+          $default:
+            x-amazon-apigateway-any-method:
+              x-amazon-apigateway-integration: {type: aws_proxy, integrationSubtype: SQS-ReceiveMessage, requestParameters: {QueueUrl: !Ref Queue, MaxNumberOfMessages: 5}}
+`);
+    expect(builtins(m).map((f) => [f.key, integrationOf(f).parameters])).toEqual([
+      ['shop-ApiDeleteRootIntegration', { QueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/shop-Queue' }],
+      ['shop-ApiAnyDefaultIntegration', { QueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/shop-Queue', MaxNumberOfMessages: '5' }],
+    ]);
+    expect(m.routes.map((r) => `${r.method} ${r.path} ${r.function}`)).toEqual(['DELETE / shop-ApiDeleteRootIntegration', 'ANY $default shop-ApiAnyDefaultIntegration']);
+    expect(m.warnings).toEqual([]);
+  });
+
+  it('fails naming a required parameter that is missing, or a bad one', () => {
+    expect(errorOf(() => read(cfnApi(sendIntegration('        QueueUrl: !Ref Queue') + submitRoute))).message).toBe(
+      't.yml: SendIntegration.RequestParameters.MessageBody: is required by SQS-SendMessage (a fixed value or a selection expression such as $request.body)',
+    );
+    expect(errorOf(() => read(cfnApi(sendIntegration('        QueueUrl: !Ref Queue\n        MessageBody: {a: 1}')))).field).toBe('RequestParameters.MessageBody');
+    expect(errorOf(() => read(cfnApi(sendIntegration('        QueueUrl: !Ref Queue\n        MessageBody: x', '      TimeoutInMillis: soon')))).field).toBe('TimeoutInMillis');
+    const noSource = errorOf(() =>
+      read(
+        openApi(`          /events:
+            post:
+              x-amazon-apigateway-integration:
+                type: aws_proxy
+                integrationSubtype: EventBridge-PutEvents
+                requestParameters: {Detail: $request.body, DetailType: Order}`),
+      ),
+    );
+    expect(noSource.logicalId).toBe('Api');
+    expect(noSource.field).toBe('DefinitionBody.paths["/events"].post.x-amazon-apigateway-integration.requestParameters.Source');
+    const noParameters = errorOf(() => read(openApi(`          /purge:\n            post:\n              x-amazon-apigateway-integration: {type: aws_proxy, integrationSubtype: SQS-PurgeQueue}`)));
+    expect(noParameters.field).toBe('DefinitionBody.paths["/purge"].post.x-amazon-apigateway-integration.requestParameters.QueueUrl');
+    const deleteWithoutHandle = errorOf(() => read(cfnApi(sendIntegration('        QueueUrl: !Ref Queue').replace('SQS-SendMessage', 'SQS-DeleteMessage'))));
+    expect(deleteWithoutHandle.field).toBe('RequestParameters.ReceiptHandle');
+  });
+
+  it('warns of a parameter the subtype does not take, and of a queue the template does not declare', () => {
+    const m = read(cfnApi(sendIntegration('        QueueUrl: https://sqs.us-east-1.amazonaws.com/123456789012/elsewhere\n        MessageBody: $request.body\n        Subject: hi') + submitRoute));
+    expect(integrationOf(builtins(m)[0]).parameters).toEqual({ QueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/elsewhere', MessageBody: '$request.body' });
+    expect(m.warnings).toEqual([
+      expect.stringMatching(/^SendIntegration\.RequestParameters\.Subject: not a parameter of SQS-SendMessage \(it takes QueueUrl, MessageBody, .*\); ignored$/),
+      'SendIntegration: queue "elsewhere" is not declared in this template; it receives the route\'s calls once a deployed template declares it',
+    ]);
+  });
+
+  it('still warns of subtypes it does not serve, and serves no route for them', () => {
+    const m = read(
+      cfnApi(`
+  StartIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: {ApiId: !Ref Api, IntegrationType: AWS_PROXY, IntegrationSubtype: StepFunctions-StartExecution, PayloadFormatVersion: '1.0', RequestParameters: {StateMachineArn: arn:aws:states:us-east-1:123456789012:stateMachine:m, Input: $request.body}}
+  StartRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: POST /start, Target: integrations/StartIntegration}`),
+    );
+    expect(builtins(m)).toEqual([]);
+    expect(m.routes.map((r) => r.path)).toEqual(['/orders']);
+    expect(m.warnings).toEqual(['StartIntegration.IntegrationUri: integration subtype StepFunctions-StartExecution (a direct AWS service integration) is not emulated; the route is not served']);
+  });
+
+  it('keeps keys within 64 characters and distinct from the template\'s functions', () => {
+    expect(operationIntegrationName('Api', 'ANY', '/orders/{id}/items-list')).toBe('ApiAnyOrdersIdItemsListIntegration');
+    const long = parseSamTemplate(cfnApi(sendIntegration('        QueueUrl: !Ref Queue\n        MessageBody: x') + submitRoute), { file: 't.yml', stackName: 'a-rather-long-stack-name-for-the-shop-application' });
+    expect(builtins(long)[0].key).toMatch(/^a-rather-long-stack-name-for-the-shop-application-SendI-[0-9a-f]{8}$/);
+    const clash = read(cfnApi(sendIntegration('        QueueUrl: !Ref Queue\n        MessageBody: x') + submitRoute).replace('Properties: {InlineCode: x,', 'Properties: {FunctionName: shop-SendIntegration, InlineCode: x,'));
+    expect(builtins(clash)[0].key).toMatch(/^shop-SendIntegration-[0-9a-f]{8}$/);
+    expect(clash.routes.find((r) => r.path === '/submit')?.function).toBe(builtins(clash)[0].key);
+  });
+});
