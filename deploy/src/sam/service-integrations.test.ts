@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { SamTemplateError } from './errors.js';
 import type { FunctionModel, SamModel } from './model.js';
 import { operationIntegrationName } from './service-integrations.js';
 import { parseSamTemplate } from './template.js';
+import { templateErrorOf } from './testkit.js';
 
 const read = (text: string): SamModel => parseSamTemplate(text, { file: 't.yml', stackName: 'shop' });
 
-function errorOf(fn: () => unknown): SamTemplateError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SamTemplateError) return e;
-    throw e;
-  }
-  throw new Error('expected a SamTemplateError');
-}
+const errorOf = templateErrorOf;
 
 const builtins = (m: SamModel) => m.functions.filter((f) => f.code?.kind === 'builtin');
 const integrationOf = (f: FunctionModel) => JSON.parse(f.environment.ESB_SERVICE_INTEGRATION) as { subtype: string; parameters: Record<string, string> };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { SamTemplateError } from './errors.js';
 import { defaultBucketName, defaultFunctionKey, defaultStackName, mergeGlobals, parseSamTemplate } from './template.js';
 import { parseTemplateText } from './yaml.js';
+import { templateErrorOf } from './testkit.js';
 
 const fnTemplate = (extra: string, props = '') => `
 Transform: AWS::Serverless-2016-10-31
@@ -20,15 +20,7 @@ function env(text: string, options = {}): Record<string, string> {
   return parseSamTemplate(text, { file: 't.yml', ...options }).functions[0].environment;
 }
 
-function errorOf(fn: () => unknown): SamTemplateError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof SamTemplateError) return e;
-    throw e;
-  }
-  throw new Error('expected a SamTemplateError');
-}
+const errorOf = templateErrorOf;
 
 describe('short tags', () => {
   it('turns every short tag into its long form', () => {
