@@ -11,6 +11,7 @@ import { isRecord } from './resolver.js';
 
 export const EVENT_BUS_TYPE = 'AWS::Events::EventBus';
 export const EVENT_RULE_TYPE = 'AWS::Events::Rule';
+export const SCHEDULER_TYPE = 'AWS::Scheduler::Schedule';
 /** EventBridge resources esb does not emulate, each with what that means for the app. */
 export const UNEMULATED_EVENT_TYPES: ReadonlyMap<string, string> = new Map([
   ['AWS::Events::Archive', 'events are not archived, so there is nothing to replay'],
@@ -250,4 +251,31 @@ export function busName(ctx: Pick<ApiReadContext, 'fail'>, id: string, name: unk
   if (typeof name !== 'string' || !BUS_NAME.test(name)) ctx.fail(id, 'Name', `${JSON.stringify(name)} is not a valid event bus name (1-256 of letters, digits, ".", "-", "_", "/")`);
   if (name === DEFAULT_BUS) ctx.fail(id, 'Name', 'the default event bus is the account\'s own; a template cannot create it');
   return name;
+}
+
+/**
+ * An AWS::Scheduler::Schedule (EventBridge Scheduler), its properties resolved: a schedule event
+ * of the function it targets, with the target's Input. One-time `at(...)` schedules, time zones
+ * other than UTC and targets other than a function of this template are warnings.
+ */
+export function readScheduler(ctx: DeliveryContext, id: string, props: Record<string, unknown>): { function: string; event: ScheduleEventModel } | undefined {
+  const expression = props.ScheduleExpression;
+  if (typeof expression === 'string' && /^at\(.+\)$/.test(expression.trim())) {
+    ctx.warn(`${id}: one-time schedules (${expression.trim()}) are not emulated; the target is not invoked (docs/eventbridge.md)`);
+    return undefined;
+  }
+  if (typeof expression !== 'string' || !SCHEDULE.test(expression.trim())) ctx.fail(id, 'ScheduleExpression', 'must be rate(...), cron(...) or at(...)');
+  const zone = props.ScheduleExpressionTimezone;
+  if (zone !== undefined && zone !== 'UTC' && zone !== 'Etc/UTC') ctx.warn(`${id}.ScheduleExpressionTimezone: ${JSON.stringify(zone)} is not emulated; esb runs the schedule in UTC (docs/eventbridge.md)`);
+  const target = isRecord(props.Target) ? props.Target : ctx.fail(id, 'Target', 'must be a map with Arn');
+  const fn = typeof target.Arn === 'string' ? functionOfArn(target.Arn) : undefined;
+  if (fn === undefined || !ctx.functionKeys.has(fn)) {
+    ctx.warn(`${id}: Target ${JSON.stringify(target.Arn)} is not a function of this template; esb's schedules invoke functions only, so it gets nothing (docs/eventbridge.md)`);
+    return undefined;
+  }
+  if (target.Input !== undefined && typeof target.Input !== 'string') ctx.fail(id, 'Target.Input', 'must be text (JSON for a function)');
+  const name = typeof props.Name === 'string' ? props.Name : id;
+  const event: ScheduleEventModel = { type: 'schedule', name, schedule: expression.trim(), enabled: props.State !== 'DISABLED' };
+  if (target.Input !== undefined) event.input = target.Input;
+  return { function: fn, event };
 }

@@ -1146,3 +1146,63 @@ ${resources}`,
     expect(m.warnings).toEqual(['subscription FnBooks of topic orders is defined twice; FnBooks wins']);
   });
 });
+
+describe('AWS::Scheduler::Schedule', () => {
+  const template = (schedule: string) => `
+Resources:
+  Job:
+    Type: AWS::Serverless::Function
+    Properties: {InlineCode: x, Handler: index.handler, Runtime: nodejs20.x}
+  Queue:
+    Type: AWS::SQS::Queue
+  Group:
+    Type: AWS::Scheduler::ScheduleGroup
+${schedule}`;
+  const read = (schedule: string) => parseSamTemplate(template(schedule), { file: 't.yml', stackName: 'shop' });
+
+  it('becomes a schedule event of the function it targets, with its Input; DISABLED turns it off', () => {
+    const model = read(`
+  Nightly:
+    Type: AWS::Scheduler::Schedule
+    Properties:
+      Name: nightly-report
+      ScheduleExpression: cron(0 2 * * ? *)
+      FlexibleTimeWindow: {Mode: 'OFF'}
+      Target: {Arn: !GetAtt Job.Arn, RoleArn: arn:aws:iam::123456789012:role/x, Input: '{"report": "daily"}'}
+  Often:
+    Type: AWS::Scheduler::Schedule
+    Properties:
+      ScheduleExpression: rate(5 minute)
+      State: DISABLED
+      FlexibleTimeWindow: {Mode: 'OFF'}
+      Target: {Arn: !GetAtt Job.Arn, RoleArn: arn:aws:iam::123456789012:role/x}`);
+    expect(model.functions[0].events).toEqual([
+      { type: 'schedule', name: 'nightly-report', schedule: 'cron(0 2 * * ? *)', enabled: true, input: '{"report": "daily"}' },
+      { type: 'schedule', name: 'Often', schedule: 'rate(5 minute)', enabled: false },
+    ]);
+    expect(model.warnings).toEqual([]);
+  });
+
+  it('warns of what it does not run: one-time schedules, other time zones, targets that are not functions of the template', () => {
+    const model = read(`
+  Once:
+    Type: AWS::Scheduler::Schedule
+    Properties: {ScheduleExpression: at(2027-01-01T00:00:00), FlexibleTimeWindow: {Mode: 'OFF'}, Target: {Arn: !GetAtt Job.Arn, RoleArn: r}}
+  Paris:
+    Type: AWS::Scheduler::Schedule
+    Properties: {ScheduleExpression: cron(0 9 * * ? *), ScheduleExpressionTimezone: Europe/Paris, FlexibleTimeWindow: {Mode: 'OFF'}, Target: {Arn: !GetAtt Job.Arn, RoleArn: r}}
+  ToQueue:
+    Type: AWS::Scheduler::Schedule
+    Properties: {ScheduleExpression: rate(1 hour), FlexibleTimeWindow: {Mode: 'OFF'}, Target: {Arn: !GetAtt Queue.Arn, RoleArn: r, Input: hello}}`);
+    expect(model.functions[0].events).toEqual([{ type: 'schedule', name: 'Paris', schedule: 'cron(0 9 * * ? *)', enabled: true }]);
+    expect(model.warnings).toEqual([
+      'Once: one-time schedules (at(2027-01-01T00:00:00)) are not emulated; the target is not invoked (docs/eventbridge.md)',
+      'Paris.ScheduleExpressionTimezone: "Europe/Paris" is not emulated; esb runs the schedule in UTC (docs/eventbridge.md)',
+      `ToQueue: Target "arn:aws:sqs:us-east-1:123456789012:shop-Queue" is not a function of this template; esb's schedules invoke functions only, so it gets nothing (docs/eventbridge.md)`,
+    ]);
+    expect(() => read(`
+  Bad:
+    Type: AWS::Scheduler::Schedule
+    Properties: {ScheduleExpression: every day, FlexibleTimeWindow: {Mode: 'OFF'}, Target: {Arn: !GetAtt Job.Arn, RoleArn: r}}`)).toThrow('Bad.ScheduleExpression: must be rate(...), cron(...) or at(...)');
+  });
+});

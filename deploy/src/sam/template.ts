@@ -10,7 +10,7 @@ import { GATEWAY_RESPONSE_RESOURCE, readCfnGatewayResponses, readSamGatewayRespo
 import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, functionFromUri, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
 import { SamTemplateError } from './errors.js';
 import { patternText, warnIfElsewhere } from './delivery.js';
-import { EVENT_BUS_TYPE, EVENT_RULE_TYPE, UNEMULATED_EVENT_TYPES, busName, readRule, ruleBus, samEventRule, type RuleReadContext } from './event-rules.js';
+import { EVENT_BUS_TYPE, EVENT_RULE_TYPE, UNEMULATED_EVENT_TYPES, busName, readRule, ruleBus, samEventRule, type RuleReadContext, SCHEDULER_TYPE, readScheduler } from './event-rules.js';
 import { SUBSCRIPTION_TYPE, TOPIC_TYPE, readSubscription, readTopic, samTopicSubscription } from './sns-topics.js';
 import { serviceIntegrationFunction, type ServiceIntegration } from './service-integrations.js';
 import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, S3EventModel, SamModel, ScheduleEventModel, StreamEventModel } from './model.js';
@@ -49,7 +49,7 @@ const API_TYPES = new Set(['AWS::Serverless::Api', 'AWS::Serverless::HttpApi']);
 const LAMBDA_URL = 'AWS::Lambda::Url';
 const EVENT_SOURCE_MAPPING = 'AWS::Lambda::EventSourceMapping';
 const QUEUE_TYPE = 'AWS::SQS::Queue';
-const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket', QUEUE_TYPE, EVENT_BUS_TYPE, EVENT_RULE_TYPE, TOPIC_TYPE, SUBSCRIPTION_TYPE]);
+const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket', QUEUE_TYPE, EVENT_BUS_TYPE, EVENT_RULE_TYPE, SCHEDULER_TYPE, TOPIC_TYPE, SUBSCRIPTION_TYPE]);
 /** A DynamoDB stream's ARN (what !GetAtt Table.StreamArn gives); group 1 is the table's name. */
 const STREAM_ARN = /^arn:aws[\w-]*:dynamodb:[^:]*:[^:]*:table\/([^/]+)\/stream\/.+$/;
 /** An SQS queue's ARN (what !GetAtt Queue.Arn gives). */
@@ -712,6 +712,13 @@ class TemplateReader implements Lookup {
       const { rule, schedules } = readRule(this.deliveryContext(), id, props, this.physicalName(id, { logicalId: id, field: 'Name' }));
       if (rule) this.addRule(rule, id);
       for (const s of schedules) functions.find((f) => f.key === s.function)?.events.push(s.event);
+    }
+    // AWS::Scheduler::Schedule: a schedule event of the function it targets.
+    for (const [id, r] of Object.entries(this.resources)) {
+      if (r.Type !== SCHEDULER_TYPE || !this.active(id)) continue;
+      const props = this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>;
+      const read = readScheduler(this.deliveryContext(), id, props);
+      if (read) functions.find((f) => f.key === read.function)?.events.push(read.event);
     }
     // AWS::SNS::Topic (its inline Subscription list) and AWS::SNS::Subscription: subscriptions of functions.yml.
     for (const [id, r] of Object.entries(this.resources)) {
