@@ -389,6 +389,10 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     // The summary names where messages go, and where to publish from outside.
     expect(out).toMatch(/TOPIC {3}arn:aws:sns:us-east-1:123456789012:sns-fanout-OrdersTopic -> function sns-fanout-BooksFunction \(filtered\)/);
     expect(out).toMatch(/EventBridge and SNS: http:\/\/127\.0\.0\.1:\d+ /);
+    // The same for tools: an unchanged re-deploy with --json lists the subscriptions.
+    const listed = JSON.parse(await deploy('sns-fanout', '--json')) as { subscriptions: Array<{ topicArn: string; target: string; filtered: boolean }> };
+    expect(listed.subscriptions).toContainEqual({ topicArn: 'arn:aws:sns:us-east-1:123456789012:sns-fanout-OrdersTopic', target: 'function sns-fanout-BooksFunction', filtered: true });
+    expect(listed.subscriptions).toContainEqual({ topicArn: 'arn:aws:sns:us-east-1:123456789012:sns-fanout-OrdersTopic', target: 'queue sns-fanout-AuditQueue', filtered: false });
     const app = at('sns-fanout');
     const posted = await app.send('POST', '/fanout/orders', JSON.stringify([{ id: 1, kind: 'book' }, { id: 2, kind: 'pen' }]));
     expect(posted.status, posted.body).toBe(202);

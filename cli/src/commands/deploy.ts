@@ -370,15 +370,16 @@ export const deploy: Command = {
     const warnings = [...(status!.warnings ?? []), ...(notServed ? [notServed] : [])];
     if (values.json) {
       process.stdout.write(
-        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
+        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
       );
     } else {
       for (const w of warnings) say(`warning: ${w}`);
       say(`  ok   Ready        ${status!.functions} functions, ${status!.routes} routes, ${status!.resources} resources (${seconds}s)`);
       for (const r of routes) say(`       ${r.method.padEnd(7)} ${urlOf(r.path)}`);
       for (const u of urls) say(`       URL     ${functionUrl(base, u.function)} (function ${u.function}${u.authType === 'AWS_IAM' ? ', requests signed: AWS_IAM' : ''})`);
-      for (const d of served.deliveries) say(`       ${d}`);
-      if (served.deliveries.length && dev?.sqs) say(`       EventBridge and SNS: ${dev.sqs} (AWS_ENDPOINT_URL_EVENTBRIDGE, AWS_ENDPOINT_URL_SNS)`);
+      for (const r of served.rules) say(`       RULE    ${r.rule} -> ${r.targets.join(', ')}${r.enabled ? '' : ' (disabled)'}`);
+      for (const t of served.subscriptions) say(`       TOPIC   ${t.topicArn} -> ${t.target}${t.filtered ? ' (filtered)' : ''}`);
+      if ((served.rules.length || served.subscriptions.length) && dev?.sqs) say(`       EventBridge and SNS: ${dev.sqs} (AWS_ENDPOINT_URL_EVENTBRIDGE, AWS_ENDPOINT_URL_SNS)`);
       say(`       API: ${base} (every deployed stack, last write wins); this stack alone: ${own}`);
     }
     return 0;
@@ -483,13 +484,15 @@ async function answersAny(url: string): Promise<boolean> {
 interface Served {
   routes: Array<{ method: string; path: string }>;
   urls: Array<{ function: string; authType: string }>;
-  /** `<bus>/<rule> -> targets` and `<topic ARN> -> target`, for the summary. */
-  deliveries: string[];
+  /** EventBridge rules (`<bus>/<name>`) and what they send to. */
+  rules: Array<{ rule: string; targets: string[]; enabled: boolean }>;
+  /** SNS subscriptions: the topic's ARN and what it delivers to. */
+  subscriptions: Array<{ topicArn: string; target: string; filtered: boolean }>;
 }
 
 async function readRoutes(artifactDir: string): Promise<Served> {
   const { readdir } = await import('node:fs/promises');
-  const out: Served = { routes: [], urls: [], deliveries: [] };
+  const out: Served = { routes: [], urls: [], rules: [], subscriptions: [] };
   let entries: string[] = [];
   try {
     entries = await readdir(artifactDir);
@@ -507,8 +510,8 @@ async function readRoutes(artifactDir: string): Promise<Served> {
       const functions = validate(FunctionsFile, parseYaml(await readFile(fnFile, 'utf8'), fnFile) ?? {}, fnFile);
       for (const [key, fn] of Object.entries(functions.functions)) if (fn.url) out.urls.push({ function: key, authType: fn.url.auth_type });
       const target = (t: { function?: string; queue?: string }) => (t.function !== undefined ? `function ${t.function}` : `queue ${t.queue}`);
-      for (const [key, rule] of Object.entries(functions.rules ?? {})) out.deliveries.push(`RULE    ${key} -> ${rule.targets.map(target).join(', ')}${rule.enabled ? '' : ' (disabled)'}`);
-      for (const s of Object.values(functions.subscriptions ?? {})) out.deliveries.push(`TOPIC   ${topicArn(s.topic)} -> ${target(s)}${s.filter_policy ? ' (filtered)' : ''}`);
+      for (const [key, rule] of Object.entries(functions.rules ?? {})) out.rules.push({ rule: key, targets: rule.targets.map(target), enabled: rule.enabled });
+      for (const s of Object.values(functions.subscriptions ?? {})) out.subscriptions.push({ topicArn: topicArn(s.topic), target: target(s), filtered: s.filter_policy !== undefined });
     }
   }
   return out;
