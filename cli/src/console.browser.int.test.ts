@@ -138,7 +138,7 @@ describe.skipIf(!haveBrowser)('the esb console in a real browser (esb dev, proce
     await shot('06-logs');
   }, 60_000);
 
-  it('shows tables with item counts and a scan, buckets with objects and downloads, queues with their messages', async () => {
+  it('shows tables with item counts and a scan, buckets with objects and downloads, queues with their messages, rules and subscriptions', async () => {
     const sqs = new SQSClient({ endpoint: dev.info.sqs, region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS } });
     const jobs = (await sqs.send(new CreateQueueCommand({ QueueName: 'console-jobs' }))).QueueUrl!;
     await sqs.send(new SendMessageCommand({ QueueUrl: jobs, MessageBody: 'waiting' }));
@@ -172,6 +172,33 @@ describe.skipIf(!haveBrowser)('the esb console in a real browser (esb dev, proce
     expect(res.status).toBe(200);
     expect(res.headers.get('content-disposition')).toContain('notes.txt');
     expect(await res.text()).toBe('hello from s3');
+
+    // The rules and subscriptions a deploy brings, with what each sends to.
+    const events = path.join(ws, 'events', 'template.yaml');
+    await mkdir(path.dirname(events), { recursive: true });
+    await writeFile(
+      events,
+      [
+        'Resources:',
+        '  Notices: {Type: AWS::SNS::Topic}',
+        '  Fn:',
+        '    Type: AWS::Serverless::Function',
+        '    Properties:',
+        "      InlineCode: 'exports.handler = async () => {};'",
+        '      Handler: index.handler',
+        '      Runtime: nodejs20.x',
+        '      Events:',
+        '        Orders: {Type: EventBridgeRule, Properties: {Pattern: {source: [shop]}}}',
+        '        Notices: {Type: SNS, Properties: {Topic: !Ref Notices}}',
+        '',
+      ].join('\n'),
+    );
+    expect((await esb(['deploy', '-t', events, '--workspace', ws])).code).toBe(0);
+    await page.click('button:has-text("Refresh")');
+    const rule = page.locator('tr[data-rule="default/FnOrders"]');
+    await rule.waitFor();
+    expect(await rule.innerText()).toMatch(/rule\s+default\s+FnOrders\s+function:events-Fn/);
+    expect(await page.locator('tr[data-subscription="events-Notices/FnNotices"]').innerText()).toMatch(/subscription\s+events-Notices\s+FnNotices\s+function:events-Fn/);
   }, 60_000);
 
   it('keeps /_esb/ out of the API: a deployed route under it is never reached', async () => {

@@ -143,6 +143,10 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
               routes: () => (gateway ? routeInfos(gateway.table()) : []),
               functions: () => (gateway && agent ? functionInfos(gateway.table(), agent.stats().functions) : []),
               storage: createStorageBrowser({ dynamodbEndpoint: storage.dynamodbEndpoint, s3Endpoint: storage.s3Endpoint, sqsEndpoint: storage.sqsEndpoint, region }),
+              eventRoutes: () => {
+                const stats = agent?.stats();
+                return { rules: stats?.rules ?? [], subscriptions: stats?.subscriptions ?? [] };
+              },
               gatewayUrl: () => gatewayUrl,
             },
           });

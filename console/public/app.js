@@ -450,7 +450,7 @@ function Storage({ kind, name }) {
   const { data, error } = useFetch(`${BASE}/api/storage`, [tick]);
   return html`
     <h1>Storage</h1>
-    <p class="sub">The DynamoDB tables, S3 buckets and SQS queues your functions use. <button onClick=${() => setTick(tick + 1)}>Refresh</button></p>
+    <p class="sub">The DynamoDB tables, S3 buckets and SQS queues your functions use, and the rules and subscriptions that bring them events. <button onClick=${() => setTick(tick + 1)}>Refresh</button></p>
     ${error && html`<div class="problem">${error}</div>`}
     <div class="cols">
       <div class="panel"><div class="head">Tables</div>
@@ -470,6 +470,13 @@ function Storage({ kind, name }) {
       ${!data ? html`<${Empty}>Loading…<//>` : (data.queues ?? []).length === 0 ? html`<${Empty}>No queues.<//>` : html`<table id="queues">
         <thead><tr><th>Queue</th><th class="num">Visible</th><th class="num">In flight</th><th class="num">Delayed</th><th>Dead-letter queue</th></tr></thead>
         <tbody>${data.queues.map((q) => html`<tr data-queue=${q.name}><td class="mono">${q.name}</td><td class="num">${q.visible}</td><td class="num">${q.inFlight}</td><td class="num">${q.delayed}</td><td class="mono">${q.deadLetterQueue ?? ''}</td></tr>`)}</tbody>
+      </table>`}
+    </div>
+    <div class="panel"><div class="head">Rules and subscriptions</div>
+      ${!data ? html`<${Empty}>Loading…<//>` : (data.rules ?? []).length + (data.subscriptions ?? []).length === 0 ? html`<${Empty}>No EventBridge rules or SNS subscriptions.<//>` : html`<table id="event-routes">
+        <thead><tr><th>Kind</th><th>Bus or topic</th><th>Name</th><th>Sends to</th></tr></thead>
+        <tbody>${data.rules.map((r) => html`<tr data-rule=${r.rule}><td>rule</td><td class="mono">${r.bus}</td><td class="mono">${r.rule.slice(r.bus.length + 1)}</td><td class="mono">${r.targets.join(', ')}</td></tr>`)}
+          ${data.subscriptions.map((t) => html`<tr data-subscription=${`${t.topic}/${t.subscription}`}><td>subscription</td><td class="mono">${t.topic}</td><td class="mono">${t.subscription}</td><td class="mono">${t.target}</td></tr>`)}</tbody>
       </table>`}
     </div>
     ${kind === 'tables' && name && html`<${TableScan} key=${name} name=${name} />`}

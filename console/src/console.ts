@@ -28,8 +28,15 @@ export interface ConsoleSources {
   routes(): RouteInfo[];
   functions(): FunctionInfo[];
   storage?: StorageBrowser;
+  /** The EventBridge rules and SNS subscriptions in force, and where each sends (the agent's). */
+  eventRoutes?(): EventRoutes;
   /** Where "try it" sends its requests: the gateway's own address. */
   gatewayUrl(): string;
+}
+
+export interface EventRoutes {
+  rules: Array<{ rule: string; bus: string; targets: string[] }>;
+  subscriptions: Array<{ topic: string; subscription: string; target: string }>;
 }
 
 export interface ConsoleOptions {
@@ -312,9 +319,10 @@ export function createConsole(opts: ConsoleOptions): EsbConsole {
 
     const storage = sources.storage;
     app.get('/api/storage', async () => {
-      if (!storage) return { tables: [], buckets: [], queues: [] };
+      const routes = sources.eventRoutes?.() ?? { rules: [], subscriptions: [] };
+      if (!storage) return { tables: [], buckets: [], queues: [], ...routes };
       const [tables, buckets, queues] = await Promise.all([storage.tables(), storage.buckets(), storage.queues()]);
-      return { tables, buckets, queues };
+      return { tables, buckets, queues, ...routes };
     });
     // A scan by default; `pk` (and `sk`, a sort key prefix) make it a query by primary key.
     app.get('/api/storage/tables/:name', async (req, reply) => {
