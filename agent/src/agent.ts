@@ -469,7 +469,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   };
   const asyncInvoker = createAsyncInvoker({
     clock,
-    invoke: (fn, payload) => agent.invoke(fn, payload),
+    invoke: (fn, payload, traceId) => agent.invoke(fn, payload, traceId ? { traceId } : {}),
     functions: () => file.functions,
     warn: (fields, message) => log.warn(fields, message),
     exhausted: (f) => {
@@ -486,12 +486,12 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   });
 
   // A message to a queue on behalf of a rule or a subscription (`what` names it in warnings).
-  const sendToQueue = (queue: string, body: string, what: string, attributes?: SqsStringAttributes, fifo?: FifoFields) => {
+  const sendToQueue = (queue: string, body: string, what: string, attributes?: SqsStringAttributes, fifo?: FifoFields, traceHeader?: string) => {
     if (!queueSender || !sqsEndpoint) {
       log.warn({ queue }, `no SQS endpoint is configured (AWS_ENDPOINT_URL_SQS): ${what} cannot send to queue ${queue}`);
       return;
     }
-    queueSender.send(localQueueUrl(sqsEndpoint, queue), body, attributes, fifo).catch((err: unknown) => log.warn({ queue }, `${what} could not send to queue ${queue}: ${String(err)}`));
+    queueSender.send(localQueueUrl(sqsEndpoint, queue), body, attributes, fifo, traceHeader).catch((err: unknown) => log.warn({ queue }, `${what} could not send to queue ${queue}: ${String(err)}`));
   };
 
   // Rules of the buses and subscriptions of the topics: functions invoked asynchronously, as
@@ -507,11 +507,12 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   });
   const topicSubscriptions = new TopicSubscriptions({
     region,
-    fire: (fn, payload, subscription) => {
+    fire: (fn, payload, subscription, traceId) => {
       log.info({ fn, subscription }, 'SNS message');
-      asyncInvoker.fire(fn, payload, { subscription }, 'SNS message');
+      asyncInvoker.fire(fn, payload, { subscription }, 'SNS message', traceId);
     },
-    send: (queue, body, subscription, attributes, fifo) => sendToQueue(queue, body, `subscription ${subscription}`, attributes, fifo),
+    send: (queue, body, subscription, attributes, fifo, traceHeader) => sendToQueue(queue, body, `subscription ${subscription}`, attributes, fifo, traceHeader),
+    warn: (fields, message) => log.warn(fields, message),
     info: (fields, message) => log.info(fields, message),
   });
 
@@ -531,7 +532,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     credentials,
     clock,
     defaultMaxCapacity: AGENT_DEFAULTS.maxCapacity,
-    invoke: (fn, payload) => agent.invoke(fn, payload),
+    invoke: (fn, payload, traceId) => agent.invoke(fn, payload, traceId ? { traceId } : {}),
     warn: (fields, message) => log.warn(fields, message),
     info: (fields, message) => log.info(fields, message),
   });

@@ -11,7 +11,8 @@ export const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000] as const;
 
 export interface AsyncInvokerOptions {
   clock: Clock;
-  invoke(functionName: string, payload: Buffer): Promise<InvokeResult>;
+  /** `traceId`: the trace header the function gets (a chain's lineage, docs/agent.md "Recursive loops"). */
+  invoke(functionName: string, payload: Buffer, traceId?: string): Promise<InvokeResult>;
   /** The function's config now (async_retries; gone: no more retries). */
   functions(): FunctionsFile['functions'];
   warn(fields: Record<string, unknown>, message: string): void;
@@ -79,7 +80,7 @@ export const failureQueuesOf = (fc: FunctionConfig | undefined) => fc?.async_fai
 
 export interface AsyncInvoker {
   /** Invokes without waiting; `what` names the source in log lines ("S3 event", "schedule"). */
-  fire(functionName: string, payload: Buffer, fields: Record<string, unknown>, what: string): void;
+  fire(functionName: string, payload: Buffer, fields: Record<string, unknown>, what: string, traceId?: string): void;
   close(): void;
 }
 
@@ -89,7 +90,7 @@ export function createAsyncInvoker(o: AsyncInvokerOptions): AsyncInvoker {
   const maxPending = o.maxPendingBytes ?? ASYNC_MAX_PENDING_BYTES;
   let pendingBytes = 0;
   let refusing = false;
-  const attempt = (fn: string, payload: Buffer, fields: Record<string, unknown>, what: string, retry: number): void => {
+  const attempt = (fn: string, payload: Buffer, fields: Record<string, unknown>, what: string, retry: number, traceId?: string): void => {
     const done = () => {
       pendingBytes -= payload.length;
       if (refusing && pendingBytes <= maxPending / 2) refusing = false;
@@ -111,7 +112,7 @@ export function createAsyncInvoker(o: AsyncInvokerOptions): AsyncInvoker {
       o.warn({ fn, ...fields, ...detail }, `${what} invocation failed, retried in ${delay / 1000} s: ${message}`);
       const timer = o.clock.setTimeout(() => {
         timers.delete(timer);
-        if (o.functions()[fn]) attempt(fn, payload, fields, what, retry + 1);
+        if (o.functions()[fn]) attempt(fn, payload, fields, what, retry + 1, traceId);
         else {
           done();
           o.warn({ fn, ...fields }, `${what} invocation not retried: ${fn} is no longer deployed`);
@@ -119,7 +120,7 @@ export function createAsyncInvoker(o: AsyncInvokerOptions): AsyncInvoker {
       }, delay);
       timers.add(timer);
     };
-    o.invoke(fn, payload).then(
+    o.invoke(fn, payload, traceId).then(
       (r) => {
         if (r.error) failed({ requestId: r.requestId, kind: r.error.kind }, r.error.message, r.payload);
         else done();
@@ -128,7 +129,7 @@ export function createAsyncInvoker(o: AsyncInvokerOptions): AsyncInvoker {
     );
   };
   return {
-    fire: (fn, payload, fields, what) => {
+    fire: (fn, payload, fields, what, traceId) => {
       if (closed) return;
       if (refusing || pendingBytes + payload.length > maxPending) {
         // Refused as a throttle: to the function's failure queues when it has some.
@@ -139,7 +140,7 @@ export function createAsyncInvoker(o: AsyncInvokerOptions): AsyncInvoker {
         return;
       }
       pendingBytes += payload.length;
-      attempt(fn, payload, fields, what, 0);
+      attempt(fn, payload, fields, what, 0, traceId);
     },
     close() {
       closed = true;

@@ -79,6 +79,19 @@ describe('SNS subscriptions', () => {
     expect(sent[1]).toEqual(['raw.fifo', 'work for queues', { n: { DataType: 'Number', StringValue: '3' } }, { groupId: 'g1', deduplicationId: 'm-4' }]);
   });
 
+  it('counts one more hop in the trace header it invokes with, and stops a chain at 16 (a recursive loop)', () => {
+    const fired: Array<[string, string | undefined]> = [];
+    const warnings: string[] = [];
+    const subs = new TopicSubscriptions({ region: 'us-east-1', fire: (fn, _p, _id, traceId) => fired.push([fn, traceId]), send: () => {}, warn: (_f, m) => warnings.push(m) });
+    subs.setFunctions(withSubscriptions({ topic: 'loop', id: 'Again', function: 'again' }));
+    subs.deliver([message('loop', 'a', {}, { traceHeader: 'Root=1-abc;Lineage=e5b0c4a1:3' }), message('loop', 'b', {}, { traceHeader: 'Root=1-abc;Lineage=e5b0c4a1:16' }), message('loop', 'c')]);
+    expect(fired).toEqual([
+      ['again', 'Root=1-abc;Lineage=e5b0c4a1:4'],
+      ['again', undefined],
+    ]);
+    expect(warnings).toEqual(['recursive loop stopped: a message of topic loop comes from a chain of 16 invocations; again is not invoked with it']);
+  });
+
   it('says once that a topic no subscription reads got a message', () => {
     const { subs, infos } = router();
     subs.setFunctions(withSubscriptions());

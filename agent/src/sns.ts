@@ -3,7 +3,7 @@
 // attributes, or its JSON body): a function is invoked asynchronously with the event SNS sends
 // Lambda, a queue gets SNS's JSON envelope, or the bare message when the subscription is raw.
 // Pure matching and shaping; the agent fires and sends.
-import { LOCAL_ACCOUNT_ID, matchesPattern, parsePattern, topicArn, type FunctionsFile, type Pattern, type TopicMessage, type TopicSubscription } from '@esb/contracts';
+import { LOCAL_ACCOUNT_ID, lineageOf, matchesPattern, parsePattern, RECURSION_LIMIT, topicArn, withLineage, type FunctionsFile, type Pattern, type TopicMessage, type TopicSubscription } from '@esb/contracts';
 import type { FifoFields, SqsStringAttributes } from './sqs-events.js';
 
 interface CompiledSubscription {
@@ -14,8 +14,11 @@ interface CompiledSubscription {
 
 export interface TopicSubscriptionsOptions {
   region: string;
-  fire(functionName: string, payload: Buffer, subscription: string): void;
-  send(queueName: string, body: string, subscription: string, attributes?: SqsStringAttributes, fifo?: FifoFields): void;
+  /** `traceId`: the publisher's trace header, one hop further (docs/agent.md "Recursive loops"). */
+  fire(functionName: string, payload: Buffer, subscription: string, traceId?: string): void;
+  send(queueName: string, body: string, subscription: string, attributes?: SqsStringAttributes, fifo?: FifoFields, traceHeader?: string): void;
+  /** Told of a message not delivered because its chain of invocations is a recursive loop. */
+  warn?(fields: Record<string, unknown>, message: string): void;
   /** Told of a message to a topic that no deployed subscription reads (once per topic). */
   info?(fields: Record<string, unknown>, message: string): void;
 }
@@ -54,14 +57,20 @@ export class TopicSubscriptions {
         this.quietTopics.add(m.topic);
         continue;
       }
+      const hops = lineageOf(m.traceHeader);
       for (const { subscription: s, policy, broken } of subscriptions) {
         if (broken || (policy && !matchesPattern(policy, filterSubject(m, s.filter_scope)))) continue;
         const arn = subscriptionArn(s, this.o.region);
-        if (s.function !== undefined) this.o.fire(s.function, Buffer.from(JSON.stringify(lambdaEvent(m, arn, this.o.region))), s.id);
-        else if (s.queue !== undefined) {
+        if (s.function !== undefined) {
+          if (hops >= RECURSION_LIMIT) {
+            this.o.warn?.({ topic: m.topic, fn: s.function }, `recursive loop stopped: a message of topic ${m.topic} comes from a chain of ${RECURSION_LIMIT} invocations; ${s.function} is not invoked with it`);
+            continue;
+          }
+          this.o.fire(s.function, Buffer.from(JSON.stringify(lambdaEvent(m, arn, this.o.region))), s.id, m.traceHeader ? withLineage(m.traceHeader, hops + 1) : undefined);
+        } else if (s.queue !== undefined) {
           const fifo = m.groupId !== undefined ? { groupId: m.groupId, deduplicationId: m.deduplicationId ?? m.messageId } : undefined;
-          if (s.raw) this.o.send(s.queue, m.perProtocol?.sqs ?? m.message, s.id, queueAttributes(m), fifo);
-          else this.o.send(s.queue, JSON.stringify(queueEnvelope(m, arn, this.o.region)), s.id, undefined, fifo);
+          if (s.raw) this.o.send(s.queue, m.perProtocol?.sqs ?? m.message, s.id, queueAttributes(m), fifo, m.traceHeader);
+          else this.o.send(s.queue, JSON.stringify(queueEnvelope(m, arn, this.o.region)), s.id, undefined, fifo, m.traceHeader);
         }
         sent++;
       }

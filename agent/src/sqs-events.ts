@@ -5,7 +5,7 @@
 // come back after the queue's visibility timeout, and the SQS server moves them to the
 // dead-letter queue after maxReceiveCount. The pure parts (the event, filters, batching
 // decisions, partial batch responses) are kept apart from the SDK adapter at the end.
-import { compileFilters, isMissingQueue, localQueueUrl, queueArn, type Credentials, type FunctionsFile, type InvokeResult, type SqsQueueEvent } from '@esb/contracts';
+import { compileFilters, isMissingQueue, lineageOf, localQueueUrl, queueArn, RECURSION_LIMIT, withLineage, type Credentials, type FunctionsFile, type InvokeResult, type SqsQueueEvent } from '@esb/contracts';
 import type { Message, MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
 import type { Clock } from './clock.js';
 
@@ -218,7 +218,8 @@ export interface SqsDeliveryOptions {
   clock: Clock;
   /** A function's max_capacity when functions.yml gives none. */
   defaultMaxCapacity: number;
-  invoke(functionName: string, payload: Buffer): Promise<InvokeResult>;
+  /** `traceId`: the trace header the function gets (docs/agent.md "Recursive loops"). */
+  invoke(functionName: string, payload: Buffer, traceId?: string): Promise<InvokeResult>;
   warn(fields: Record<string, unknown>, message: string): void;
   info(fields: Record<string, unknown>, message: string): void;
   /** Replaces the @aws-sdk/client-sqs adapter (tests). */
@@ -412,14 +413,21 @@ export class SqsDelivery {
       const records = batch.map((m) => lambdaSqsRecord(m, p.event.queue, this.o.region));
       const taken: LambdaSqsRecord[] = [];
       const filteredOut: LambdaSqsRecord[] = [];
-      for (const r of records) (p.takes(r) ? taken : filteredOut).push(r);
+      const looping: LambdaSqsRecord[] = [];
+      for (const r of records) (!p.takes(r) ? filteredOut : lineageOf(r.attributes.AWSTraceHeader) >= RECURSION_LIMIT ? looping : taken).push(r);
       if (filteredOut.length) await this.delete(p, port, filteredOut);
+      if (looping.length) {
+        // A recursive loop: not invoked, left on the queue for its redrive policy, as Lambda does.
+        this.o.warn({ fn: p.functionName, mapping: p.event.name, queue: p.event.queue, messages: looping.length }, `recursive loop stopped: ${looping.length} message(s) of queue ${p.event.queue} come from a chain of ${RECURSION_LIMIT} invocations; ${p.functionName} is not invoked with them`);
+      }
       if (taken.length === 0) return;
+      const trace = taken.find((t) => t.attributes.AWSTraceHeader)?.attributes.AWSTraceHeader;
+      const traceId = trace ? withLineage(trace, Math.max(...taken.map((t) => lineageOf(t.attributes.AWSTraceHeader))) + 1) : undefined;
       const fields = { fn: p.functionName, mapping: p.event.name, queue: p.event.queue, messages: taken.length };
       this.o.info(fields, 'SQS batch');
       let keep: string[];
       try {
-        const r = await this.o.invoke(p.functionName, Buffer.from(JSON.stringify({ Records: taken })));
+        const r = await this.o.invoke(p.functionName, Buffer.from(JSON.stringify({ Records: taken })), traceId);
         if (r.error) {
           keep = taken.map((t) => t.messageId);
           this.o.warn({ ...fields, requestId: r.requestId, kind: r.error.kind }, `SQS batch failed (its messages come back after the visibility timeout): ${r.error.message}`);
@@ -482,7 +490,8 @@ export interface FifoFields {
 
 /** Sends one message (a failed asynchronous invocation to its queue, an event to a rule's queue target). */
 export interface SqsSender {
-  send(queueUrl: string, body: string, attributes?: SqsStringAttributes, fifo?: FifoFields): Promise<void>;
+  /** `traceHeader`: the message's AWSTraceHeader (a chain's lineage, docs/agent.md "Recursive loops"). */
+  send(queueUrl: string, body: string, attributes?: SqsStringAttributes, fifo?: FifoFields, traceHeader?: string): Promise<void>;
 }
 
 /**
@@ -523,10 +532,11 @@ export function createSqsClientPort(o: { endpoint: string; region: string; crede
       const out = await client.send(new sdk.DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
       return (out.Failed ?? []).map((f) => ({ Id: f.Id ?? '', message: f.Message ?? f.Code ?? 'failed' }));
     },
-    async send(queueUrl, body, attributes, fifo) {
+    async send(queueUrl, body, attributes, fifo, traceHeader) {
       const { sdk, client } = await sqs();
       const fifoFields = fifo ? { MessageGroupId: fifo.groupId, MessageDeduplicationId: fifo.deduplicationId } : {};
-      await client.send(new sdk.SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, ...(attributes ? { MessageAttributes: attributes } : {}), ...fifoFields }));
+      const trace = traceHeader ? { MessageSystemAttributes: { AWSTraceHeader: { DataType: 'String', StringValue: traceHeader } } } : {};
+      await client.send(new sdk.SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, ...(attributes ? { MessageAttributes: attributes } : {}), ...fifoFields, ...trace }));
     },
     close() {
       void loaded?.then(({ client }) => client.destroy());

@@ -444,6 +444,23 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(empty.json().message).toContain('Detail is required by EventBridge-PutEvents');
   }, 120_000);
 
+  it('recursive-loop: a function that publishes to its own topic and one that sends to its own queue are stopped after 16 invocations, as Lambda stops them', async () => {
+    await deploy('recursive-loop');
+    const app = at('recursive-loop');
+    expect((await app.send('POST', '/loops')).status).toBe(202);
+    const counts = await until(
+      async () => {
+        const c = (await app.get('/loops')).json();
+        return c.topic === 16 && c.queue === 16 ? c : undefined;
+      },
+      'both loops at 16 invocations',
+      60_000,
+    );
+    // Stopped, not slowed: a while later nothing more has run.
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await app.get('/loops')).json()).toEqual(counts);
+  }, 120_000);
+
   it('custom-runtime: provided.al2023 and provided.al2 functions run the bootstrap their code brings (one a file of CodeUri, one made by make) over the Runtime API', async () => {
     const out = await deploy('custom-runtime');
     expect(out).toMatch(/built 1: BuiltFunction makefile/);

@@ -327,6 +327,8 @@ export const TopicMessage = z.object({
   attributes: z.record(z.string(), z.object({ Type: z.string(), Value: z.string() })).default({}),
   groupId: z.string().optional(),
   deduplicationId: z.string().optional(),
+  /** The publisher's trace header (X-Amzn-Trace-Id): how far its chain of invocations has come. */
+  traceHeader: z.string().optional(),
 });
 export type TopicMessage = z.infer<typeof TopicMessage>;
 /** What one Publish or PublishBatch accepted: 1-10 messages. */

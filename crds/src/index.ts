@@ -22,3 +22,4 @@ export { workerEntry, type WorkerEntry } from './worker-entry.js';
 export { SQS_DEFAULT_PORT, queueArn, awsQueueUrl, localQueueUrl, rebaseQueueUrl, queueNameOf, isMissingQueue } from './queues.js';
 export { DEFAULT_BUS, BUS_NAME, busArn, ruleArn, busNameOf } from './event-buses.js';
 export { topicArn, TOPIC_NAME, topicNameOf } from './topics.js';
+export { RECURSION_LIMIT, lineageOf, withLineage } from './trace-lineage.js';

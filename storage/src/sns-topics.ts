@@ -37,6 +37,8 @@ export interface SnsOutcome {
 }
 
 export interface SnsContext {
+  /** The publisher's X-Amzn-Trace-Id, kept with each message (docs/agent.md "Recursive loops"). */
+  traceHeader?: string;
   now?: () => Date;
   newId?: () => string;
   region?: string;
@@ -139,6 +141,7 @@ function readMessage(fields: ReadonlyMap<string, string>, prefix: string, topic:
   if (subject !== undefined) message.subject = subject;
   if (groupId !== undefined) message.groupId = groupId;
   if (deduplicationId !== undefined) message.deduplicationId = deduplicationId;
+  if (ctx.traceHeader) message.traceHeader = ctx.traceHeader.slice(0, 1024);
   return { message, sequence: fifo ? `<SequenceNumber>${(sequenceNumber += 1n)}</SequenceNumber>` : '', bytes };
 }
 

@@ -25,6 +25,8 @@ export interface ActionContext {
   pathQueueUrl?: string;
   /** Who sends (SenderId of the messages): the access key of the request when it has one. */
   senderId?: string;
+  /** The request's X-Amzn-Trace-Id: a message's AWSTraceHeader when it sets none, as SQS keeps it. */
+  traceHeader?: string;
 }
 
 export type Output = Record<string, unknown>;
@@ -206,12 +208,17 @@ function systemAttributes(raw: unknown, field: string): Attributes {
   return out;
 }
 
+function withTraceHeader(attributes: Attributes, traceHeader: string | undefined): Attributes {
+  if (traceHeader === undefined || traceHeader === '' || attributes.AWSTraceHeader !== undefined) return attributes;
+  return { ...attributes, AWSTraceHeader: { DataType: 'String', StringValue: traceHeader.slice(0, 1024) } };
+}
+
 function sendInput(input: Params, context: ActionContext) {
   return {
     body: input.string('MessageBody'),
     delaySeconds: input.optInteger('DelaySeconds'),
     attributes: messageAttributes(input.raw('MessageAttributes'), 'MessageAttributes'),
-    systemAttributes: systemAttributes(input.raw('MessageSystemAttributes'), 'MessageSystemAttributes'),
+    systemAttributes: withTraceHeader(systemAttributes(input.raw('MessageSystemAttributes'), 'MessageSystemAttributes'), context.traceHeader),
     groupId: input.optString('MessageGroupId'),
     dedupId: input.optString('MessageDeduplicationId'),
     senderId: context.senderId,

@@ -174,7 +174,9 @@ async function serve(req: IncomingMessage, res: ServerResponse, ctx: ServeContex
     const url = new URL(req.url ?? '/', 'http://localhost');
     const host = req.headers.host;
     const baseUrl = `http://${host && HOST_HEADER.test(host) ? host : ctx.endpointHost()}`;
-    const context: ActionContext = { baseUrl, ...senderOf(req.headers.authorization) };
+    const trace = req.headers['x-amzn-trace-id'];
+    const traceHeader = typeof trace === 'string' ? trace : undefined;
+    const context: ActionContext = { baseUrl, ...senderOf(req.headers.authorization), ...(traceHeader ? { traceHeader } : {}) };
     let action: string;
     let input: unknown;
     if (json) {
@@ -189,7 +191,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, ctx: ServeContex
       action = '';
       for (const [key, value] of fields) if (key === 'Action') action = value;
       const named = new Map(fields);
-      if (isSnsRequest(named, req.headers.authorization)) return serveSns(res, action, named, requestId, ctx.onTopicMessages);
+      if (isSnsRequest(named, req.headers.authorization)) return serveSns(res, action, named, requestId, traceHeader, ctx.onTopicMessages);
       if (action === '') throw new SqsError('MissingParameter', 'The request must contain the parameter Action.');
       input = queryToInput(fields);
       // The query protocol posts to the queue URL itself: its path names the queue.
@@ -207,9 +209,9 @@ async function serve(req: IncomingMessage, res: ServerResponse, ctx: ServeContex
 }
 
 /** One SNS request (query protocol), its fields read. */
-function serveSns(res: ServerResponse, action: string, fields: ReadonlyMap<string, string>, requestId: string, onTopicMessages?: (messages: TopicMessage[]) => void): void {
+function serveSns(res: ServerResponse, action: string, fields: ReadonlyMap<string, string>, requestId: string, traceHeader: string | undefined, onTopicMessages?: (messages: TopicMessage[]) => void): void {
   try {
-    const { resultXml, accepted } = runSnsAction(action, fields);
+    const { resultXml, accepted } = runSnsAction(action, fields, traceHeader ? { traceHeader } : {});
     if (accepted.length) onTopicMessages?.(accepted);
     send(res, 200, 'text/xml', snsXmlResponse(action, resultXml, requestId), { 'x-amzn-requestid': requestId });
   } catch (err) {
