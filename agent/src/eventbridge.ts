@@ -3,11 +3,12 @@
 // matches sends the event, or what its target's Input, InputPath or InputTransformer make of it,
 // to each target: a function is invoked asynchronously, a queue gets a message. Pure matching and
 // shaping; the agent fires and sends.
-import { eventRuleKey, parsePattern, matchesPattern, ruleArn, type BusEvent, type EventRule, type EventRuleTarget, type FunctionsFile, type Pattern } from '@esb/contracts';
+import { compileFilters, eventRuleKey, ruleArn, type BusEvent, type EventRule, type EventRuleTarget, type FunctionsFile } from '@esb/contracts';
 
 interface CompiledRule {
   rule: EventRule;
-  pattern: Pattern | undefined;
+  /** The pattern as one test (a pattern that no longer parses takes nothing). */
+  takes: (event: unknown) => boolean;
 }
 
 export interface EventRulesOptions {
@@ -29,14 +30,8 @@ export class EventRules {
     const byBus = new Map<string, CompiledRule[]>();
     for (const rule of Object.values(file.rules ?? {})) {
       if (!rule.enabled) continue;
-      let pattern: Pattern | undefined;
-      try {
-        pattern = parsePattern(rule.pattern);
-      } catch {
-        pattern = undefined; // checked when the template was read; one that no longer parses takes nothing
-      }
       const list = byBus.get(rule.bus) ?? byBus.set(rule.bus, []).get(rule.bus)!;
-      list.push({ rule, pattern });
+      list.push({ rule, takes: compileFilters([rule.pattern]) });
     }
     this.byBus = byBus;
   }
@@ -51,8 +46,8 @@ export class EventRules {
         this.quietBuses.add(bus);
         continue;
       }
-      for (const { rule, pattern } of rules) {
-        if (!pattern || !matchesPattern(pattern, event)) continue;
+      for (const { rule, takes } of rules) {
+        if (!takes(event)) continue;
         for (const target of rule.targets) {
           const body = targetInput(target, event, rule, this.o.region);
           if (target.function !== undefined) this.o.fire(target.function, Buffer.from(body), rule.name);

@@ -3,13 +3,13 @@
 // attributes, or its JSON body): a function is invoked asynchronously with the event SNS sends
 // Lambda, a queue gets SNS's JSON envelope, or the bare message when the subscription is raw.
 // Pure matching and shaping; the agent fires and sends.
-import { LOCAL_ACCOUNT_ID, lineageOf, matchesPattern, parsePattern, RECURSION_LIMIT, topicArn, withLineage, type FunctionsFile, type Pattern, type TopicMessage, type TopicSubscription } from '@esb/contracts';
+import { compileFilters, LOCAL_ACCOUNT_ID, lineageOf, RECURSION_LIMIT, topicArn, withLineage, type FunctionsFile, type TopicMessage, type TopicSubscription } from '@esb/contracts';
 import type { FifoFields, SqsStringAttributes } from './sqs-events.js';
 
 interface CompiledSubscription {
   subscription: TopicSubscription;
-  policy: Pattern | undefined;
-  broken: boolean;
+  /** The filter policy as one test: none takes all, one that no longer parses takes nothing. */
+  takes: (subject: unknown) => boolean;
 }
 
 export interface TopicSubscriptionsOptions {
@@ -34,15 +34,8 @@ export class TopicSubscriptions {
   setFunctions(file: FunctionsFile): void {
     const byTopic = new Map<string, CompiledSubscription[]>();
     for (const subscription of Object.values(file.subscriptions ?? {})) {
-      let policy: Pattern | undefined;
-      let broken = false;
-      try {
-        policy = subscription.filter_policy === undefined ? undefined : parsePattern(subscription.filter_policy);
-      } catch {
-        broken = true; // checked when the template was read; one that no longer parses takes nothing
-      }
       const list = byTopic.get(subscription.topic) ?? byTopic.set(subscription.topic, []).get(subscription.topic)!;
-      list.push({ subscription, policy, broken });
+      list.push({ subscription, takes: compileFilters(subscription.filter_policy === undefined ? undefined : [subscription.filter_policy]) });
     }
     this.byTopic = byTopic;
   }
@@ -58,8 +51,8 @@ export class TopicSubscriptions {
         continue;
       }
       const hops = lineageOf(m.traceHeader);
-      for (const { subscription: s, policy, broken } of subscriptions) {
-        if (broken || (policy && !matchesPattern(policy, filterSubject(m, s.filter_scope)))) continue;
+      for (const { subscription: s, takes } of subscriptions) {
+        if (!takes(filterSubject(m, s.filter_scope))) continue;
         const arn = subscriptionArn(s, this.o.region);
         if (s.function !== undefined) {
           if (hops >= RECURSION_LIMIT) {
