@@ -9,7 +9,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['esb-source'] } },
   test: {
     // e2e/apps: real SAM app shapes deployed into `esb dev` (process runtime, no Docker needed).
-    include: ['{crds,deploy,controller,gateway,agent,provisioner,storage,cli,console,bench}/src/**/*.test.ts', 'tests/**/*.test.ts', 'e2e/apps/*.test.ts'],
+    include: ['{crds,states,deploy,controller,gateway,agent,provisioner,storage,cli,console,bench}/src/**/*.test.ts', 'tests/**/*.test.ts', 'e2e/apps/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

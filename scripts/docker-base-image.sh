@@ -19,7 +19,7 @@ CACHE=${ESB_CACHE_DIR:-$HOME/.cache/esb}
 RUNTIME_SUITE=${ESB_RUNTIME_SUITE:-trixie}
 MIRROR=$("$(dirname "$0")/debian-mirror.sh")
 # The AWS SDK packages the nodejs image provides (like Lambda's /var/runtime/node_modules).
-SDK_PACKAGES="@aws-sdk/client-dynamodb @aws-sdk/lib-dynamodb @aws-sdk/client-s3 @aws-sdk/client-sqs @aws-sdk/client-eventbridge @aws-sdk/client-sns @aws-sdk/client-lambda"
+SDK_PACKAGES="@aws-sdk/client-dynamodb @aws-sdk/lib-dynamodb @aws-sdk/client-s3 @aws-sdk/client-sqs @aws-sdk/client-eventbridge @aws-sdk/client-sns @aws-sdk/client-lambda @aws-sdk/client-sfn"
 REBUILD=0
 [ "${1:-}" = "--rebuild" ] && REBUILD=1
 
@@ -79,7 +79,7 @@ node_context() {
     echo "$specs" >"$ctx/sdk/.specs"
   fi
   mkdir -p "$ctx/nodejs"
-  cp "$RUNTIME_DIR/nodejs/bootstrap.mjs" "$RUNTIME_DIR/nodejs/esm-resolve.mjs" "$RUNTIME_DIR/nodejs/sdk-v2-endpoints.mjs" "$ctx/nodejs/"
+  cp "$RUNTIME_DIR/nodejs/bootstrap.mjs" "$RUNTIME_DIR/nodejs/esm-resolve.mjs" "$RUNTIME_DIR/nodejs/sdk-endpoints.mjs" "$ctx/nodejs/"
   echo "$ctx"
 }
 
@@ -102,5 +102,5 @@ build() {
   fi
 }
 build esb-runtime:python3 Dockerfile.python "$RUNTIME_DIR" "" "$RUNTIME_DIR/python/bootstrap.py"
-build esb-runtime:nodejs Dockerfile.nodejs "" "$(sdk_specs)" "$RUNTIME_DIR/nodejs/bootstrap.mjs" "$RUNTIME_DIR/nodejs/esm-resolve.mjs" "$RUNTIME_DIR/nodejs/sdk-v2-endpoints.mjs"
+build esb-runtime:nodejs Dockerfile.nodejs "" "$(sdk_specs)" "$RUNTIME_DIR/nodejs/bootstrap.mjs" "$RUNTIME_DIR/nodejs/esm-resolve.mjs" "$RUNTIME_DIR/nodejs/sdk-endpoints.mjs"
 echo "docker-base-image: ready: esb-base:bookworm $BASE esb-runtime:python3 esb-runtime:nodejs"

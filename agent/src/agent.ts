@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { BusEvent, FunctionConfig, FunctionsFile, ObjectEvent, StreamRecord, TopicMessage } from '@esb/contracts';
+import type { BusEvent, FunctionConfig, FunctionsFile, ObjectEvent, StatesAnswer, StatesCall, StreamRecord, TopicMessage } from '@esb/contracts';
 import { type Clock, systemClock } from './clock.js';
 import type { InstanceDriver } from './driver.js';
 import { buildInstanceEnv, type Credentials, type Endpoints, isNodeRuntime, isPythonRuntime, processRuntimePath } from './env.js';
@@ -18,9 +18,11 @@ import type { FunctionUsers } from './isolation.js';
 import { FunctionPool, type PoolConfig, type PoolStats } from './pool.js';
 import { cpuSaturation } from './cpu-idle.js';
 import { createProcessDriver, RUNTIME_DIR } from './process-driver.js';
-import { Scheduler } from './schedule.js';
+import { Scheduler, type ScheduleStats } from './schedule.js';
 import { S3Notifier } from './s3-events.js';
 import { EventRules } from './eventbridge.js';
+import { Executions } from './executions.js';
+import { createTaskRunner } from './task-integrations.js';
 import { TopicSubscriptions } from './sns.js';
 import { StreamDelivery } from './dynamodb-streams.js';
 import { createSqsClientPort, SqsDelivery, type FifoFields, type SqsMappingStats, type SqsSender, type SqsStringAttributes } from './sqs-events.js';
@@ -102,7 +104,7 @@ export interface FunctionStats extends PoolStats {
 export interface AgentStats {
   runtime: 'process' | 'docker';
   functions: Record<string, FunctionStats>;
-  schedules: Array<{ functionName: string; ruleName: string; expression: string; nextAt?: number }>;
+  schedules: ScheduleStats[];
   /** DynamoDB stream mappings and the records each has waiting. */
   streams: Array<{ functionName: string; mapping: string; table: string; queued: number }>;
   /** SQS mappings being polled and the messages each has in flight. */
@@ -111,6 +113,8 @@ export interface AgentStats {
   rules: Array<{ rule: string; bus: string; targets: string[] }>;
   /** SNS subscriptions in force and what each delivers to. */
   subscriptions: Array<{ topic: string; subscription: string; target: string }>;
+  /** Step Functions state machines in force and their executions. */
+  stateMachines: Array<{ stateMachine: string; type: 'STANDARD' | 'EXPRESS'; running: number; executions: number }>;
 }
 
 export interface Agent extends Invoker {
@@ -127,6 +131,8 @@ export interface Agent extends Invoker {
   deliverBusEvents(events: readonly BusEvent[]): void;
   /** The messages an SNS Publish accepted: the subscriptions of their topics get them (docs/sns.md). */
   deliverTopicMessages(messages: readonly TopicMessage[]): void;
+  /** A Step Functions API call (StartExecution, DescribeExecution, SendTaskSuccess, ...; docs/step-functions.md). */
+  answerStatesCall(call: StatesCall): Promise<StatesAnswer>;
   stats(): AgentStats;
   /** Stops every instance, the schedules and the log files. */
   close(): Promise<void>;
@@ -386,6 +392,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         notifier.setFunctions(next);
         eventRules.setFunctions(next);
         topicSubscriptions.setFunctions(next);
+        executions.setFunctions(next);
         streams.setFunctions(next);
         queues.setFunctions(next);
         return;
@@ -409,6 +416,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         notifier.setFunctions(next);
         eventRules.setFunctions(next);
         topicSubscriptions.setFunctions(next);
+        executions.setFunctions(next);
         streams.setFunctions(next);
         queues.setFunctions(next);
       })();
@@ -430,15 +438,20 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       if (!closed) topicSubscriptions.deliver(messages);
     },
 
+    answerStatesCall(call) {
+      return executions.answer(call);
+    },
+
     stats() {
       const functions: Record<string, FunctionStats> = {};
       for (const [name, pool] of pools) functions[name] = { ...pool.stats(), maxCapacity: pool.cfg.maxCapacity };
-      return { runtime: kind, functions, schedules: scheduler?.list() ?? [], streams: streams.list(), queues: queues.list(), rules: eventRules.list(), subscriptions: topicSubscriptions.list() };
+      return { runtime: kind, functions, schedules: scheduler?.list() ?? [], streams: streams.list(), queues: queues.list(), rules: eventRules.list(), subscriptions: topicSubscriptions.list(), stateMachines: executions.list() };
     },
     async close() {
       if (closed) return;
       closed = true;
       scheduler?.close();
+      executions.close();
       streams.close();
       // Long polls end now; batches in flight settle as the pools close (invokes fail: messages stay queued).
       const queuesClosed = queues.close();
@@ -494,6 +507,31 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     queueSender.send(localQueueUrl(sqsEndpoint, queue), body, attributes, fifo, traceHeader).catch((err: unknown) => log.warn({ queue }, `${what} could not send to queue ${queue}: ${String(err)}`));
   };
 
+  // State machines: executions run here, their tasks invoke functions in this agent and call the
+  // storage's services (docs/step-functions.md).
+  const executions: Executions = new Executions({
+    region,
+    clock,
+    runTask: createTaskRunner({
+      region,
+      credentials,
+      endpoints: { ...endpoints, eventbridge: endpoints.eventbridge ?? endpoints.sqs, sns: endpoints.sns ?? endpoints.sqs },
+      invoke: (fn, payload, ctx) => agent.invoke(fn, payload, ctx),
+      executions: () => executions,
+    }),
+    warn: (fields, message) => log.warn(fields, message),
+    info: (fields, message) => log.info(fields, message),
+  });
+  // An execution a rule or a schedule starts: nobody waits for it, a refusal is a warning.
+  const startExecution = (machine: string, input: string, what: string) => {
+    try {
+      const e = executions.start(machine, input);
+      log.info({ stateMachine: machine, execution: e.name }, `${what} started execution ${e.name} of ${machine}`);
+    } catch (err) {
+      log.warn({ stateMachine: machine }, `${what} could not start an execution of ${machine}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+
   // Rules of the buses and subscriptions of the topics: functions invoked asynchronously, as
   // EventBridge and SNS invoke them, or queues sent a message.
   const eventRules = new EventRules({
@@ -503,6 +541,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       asyncInvoker.fire(fn, payload, { rule }, 'EventBridge event');
     },
     send: (queue, body, rule, fifo) => sendToQueue(queue, body, `rule ${rule}`, undefined, fifo),
+    start: (machine, input, rule) => startExecution(machine, input, `rule ${rule}`),
     info: (fields, message) => log.info(fields, message),
   });
   const topicSubscriptions = new TopicSubscriptions({
@@ -548,6 +587,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
             log.info({ fn, rule }, 'schedule fired');
             asyncInvoker.fire(fn, payload, { rule }, 'scheduled');
           },
+          start: (machine, input, rule) => startExecution(machine, input, `schedule ${rule}`),
         });
   return agent;
 }

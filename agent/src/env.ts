@@ -14,6 +14,8 @@ export interface Endpoints {
   eventbridge?: string;
   /** Absent: the SQS endpoint, whose port also takes Publish (docs/sns.md). */
   sns?: string;
+  /** Absent: the SQS endpoint, whose port also takes the Step Functions API (docs/step-functions.md). */
+  stepfunctions?: string;
 }
 
 export interface InstanceEnvInput {
@@ -120,6 +122,8 @@ export function buildInstanceEnv(i: InstanceEnvInput): Record<string, string> {
   if (eventbridge) env.AWS_ENDPOINT_URL_EVENTBRIDGE = eventbridge;
   const sns = i.endpoints.sns ?? i.endpoints.sqs;
   if (sns) env.AWS_ENDPOINT_URL_SNS = sns;
+  const stepfunctions = i.endpoints.stepfunctions ?? i.endpoints.sqs;
+  if (stepfunctions) env.AWS_ENDPOINT_URL_SFN = stepfunctions;
 
   if (isNodeRuntime(i.runtime)) {
     const major = /^nodejs(\d+)/.exec(i.runtime ?? '')?.[1];

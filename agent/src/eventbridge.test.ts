@@ -12,14 +12,16 @@ const withRules = (...rules: EventRule[]): FunctionsFile => ({ ...EMPTY_FUNCTION
 function router() {
   const fired: Array<[string, unknown, string]> = [];
   const sent: Array<[string, unknown, unknown]> = [];
+  const started: Array<[string, unknown, string]> = [];
   const infos: string[] = [];
   const rules = new EventRules({
     region: 'us-east-1',
     fire: (fn, payload, rule) => fired.push([fn, JSON.parse(payload.toString()), rule]),
     send: (queue, body, _rule, fifo) => sent.push([queue, JSON.parse(body), fifo]),
+    start: (machine, input, rule) => started.push([machine, JSON.parse(input), rule]),
     info: (_f, m) => infos.push(m),
   });
-  return { rules, fired, sent, infos };
+  return { rules, fired, sent, started, infos };
 }
 
 describe('EventBridge rules', () => {
@@ -35,6 +37,19 @@ describe('EventBridge rules', () => {
     expect(rules.deliver([event('shop', 'OrderPlaced', { total: 150 }), event('shop', 'OrderPlaced', { total: 50 }), event('shop', 'OrderShipped', { total: 500 })])).toBe(2);
     expect(fired).toEqual([['notify', expect.objectContaining({ 'detail-type': 'OrderPlaced', detail: { total: 150 } }), 'placed']]);
     expect(sent).toEqual([['audit.fifo', expect.objectContaining({ id: 'id-OrderPlaced' }), { groupId: 'orders', deduplicationId: 'id-OrderPlaced' }]]);
+  });
+
+  it('starts an execution of a state machine target with the event or what its input fields make of it', () => {
+    const { rules, started } = router();
+    rules.setFunctions(
+      withRules({ bus: 'default', name: 'orders', pattern: '{"source":["shop.orders"]}', enabled: true, targets: [{ id: 'whole', state_machine: 'Fulfil' }, { id: 'detail', state_machine: 'Audit', input_path: '$.detail' }] }),
+    );
+    expect(rules.deliver([event('default', 'OrderPlaced', { id: 'o-7' })])).toBe(2);
+    expect(started).toEqual([
+      ['Fulfil', expect.objectContaining({ id: 'id-OrderPlaced', detail: { id: 'o-7' } }), 'orders'],
+      ['Audit', { id: 'o-7' }, 'orders'],
+    ]);
+    expect(rules.list()).toEqual([{ rule: 'default/orders', bus: 'default', targets: ['state-machine:Fulfil', 'state-machine:Audit'] }]);
   });
 
   it('says once that a bus no rule reads got an event', () => {

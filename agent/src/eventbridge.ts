@@ -1,7 +1,8 @@
 // EventBridge rules of functions.yml (docs/eventbridge.md): each event a bus accepted is matched
 // against the enabled rules of its bus (the pattern syntax of FilterCriteria), and each rule that
 // matches sends the event, or what its target's Input, InputPath or InputTransformer make of it,
-// to each target: a function is invoked asynchronously, a queue gets a message. Pure matching and
+// to each target: a function is invoked asynchronously, a queue gets a message, a state machine
+// starts an execution. Pure matching and
 // shaping; the agent fires and sends.
 import { compileFilters, eventRuleKey, ruleArn, type BusEvent, type EventRule, type EventRuleTarget, type FunctionsFile } from '@esb/contracts';
 
@@ -17,6 +18,8 @@ export interface EventRulesOptions {
   fire(functionName: string, payload: Buffer, rule: string): void;
   /** Sends a message to a queue (by name); FIFO queues get the group and the event's id. */
   send(queueName: string, body: string, rule: string, fifo?: { groupId: string; deduplicationId: string }): void;
+  /** Starts an execution of a state machine with the input (JSON text). */
+  start(stateMachine: string, input: string, rule: string): void;
   /** Told of an event no rule of its bus took because the bus has none (once per bus). */
   info?(fields: Record<string, unknown>, message: string): void;
 }
@@ -51,6 +54,7 @@ export class EventRules {
         for (const target of rule.targets) {
           const body = targetInput(target, event, rule, this.o.region);
           if (target.function !== undefined) this.o.fire(target.function, Buffer.from(body), rule.name);
+          else if (target.state_machine !== undefined) this.o.start(target.state_machine, body, rule.name);
           else if (target.queue !== undefined) this.o.send(target.queue, body, rule.name, target.message_group_id !== undefined ? { groupId: target.message_group_id, deduplicationId: event.id } : undefined);
           sent++;
         }
@@ -61,8 +65,15 @@ export class EventRules {
 
   /** The rules in force, for the agent's stats. */
   list(): Array<{ rule: string; bus: string; targets: string[] }> {
-    return [...this.byBus.values()].flat().map(({ rule }) => ({ rule: eventRuleKey(rule), bus: rule.bus, targets: rule.targets.map((t) => (t.function !== undefined ? `function:${t.function}` : `queue:${t.queue}`)) }));
+    return [...this.byBus.values()].flat().map(({ rule }) => ({ rule: eventRuleKey(rule), bus: rule.bus, targets: rule.targets.map(targetName) }));
   }
+}
+
+/** `function:<name>`, `queue:<name>` or `state-machine:<name>`, as stats list a target. */
+function targetName(t: EventRuleTarget): string {
+  if (t.function !== undefined) return `function:${t.function}`;
+  if (t.state_machine !== undefined) return `state-machine:${t.state_machine}`;
+  return `queue:${t.queue}`;
 }
 
 type Event = BusEvent['event'];

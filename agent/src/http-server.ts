@@ -13,16 +13,18 @@
 //                            targets of the rules that match get them (docs/eventbridge.md)
 //   POST /events/sns         body = the messages one Publish accepted ([TopicMessage]) -> 202;
 //                            the subscriptions of their topics get them (docs/sns.md)
+//   POST /states/:action     body = a Step Functions API call's input (StartExecution, ...) -> the
+//                            answer Step Functions gives, status and JSON (docs/step-functions.md)
 //   GET /functions -> ["name", ...]    GET /stats    GET /healthz
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { BusEvents, StreamRecord, TopicMessages, type BusEvent, type TopicMessage, type InvokeErrorKind, type Invoker, type ObjectEvent } from '@esb/contracts';
+import { BusEvents, StreamRecord, TopicMessages, type BusEvent, type StatesAnswer, type StatesCall, type TopicMessage, type InvokeErrorKind, type Invoker, type ObjectEvent } from '@esb/contracts';
 
 export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 
 export interface AgentHttpServerOptions {
-  agent: Invoker & { stats?(): { functions: Record<string, unknown> }; deliverObjectEvent?(event: ObjectEvent): void; deliverStreamRecord?(record: StreamRecord): void; deliverBusEvents?(events: readonly BusEvent[]): void; deliverTopicMessages?(messages: readonly TopicMessage[]): void };
+  agent: Invoker & { stats?(): { functions: Record<string, unknown> }; deliverObjectEvent?(event: ObjectEvent): void; deliverStreamRecord?(record: StreamRecord): void; deliverBusEvents?(events: readonly BusEvent[]): void; deliverTopicMessages?(messages: readonly TopicMessage[]): void; answerStatesCall?(call: StatesCall): Promise<StatesAnswer> };
   host?: string;
   port?: number;
   log?: Logger;
@@ -44,6 +46,7 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
     if (req.method === 'POST' && url === '/events/dynamodb') return void storageEvent(req, res, parseStreamRecord, 'a stream record: {table, streamArn, eventID, eventName, dynamodb}', (r) => o.agent.deliverStreamRecord?.(r));
     if (req.method === 'POST' && url === '/events/eventbridge') return void storageEvent(req, res, parseBusEvents, 'a list of 1-10 bus events: [{bus, event}]', (e) => o.agent.deliverBusEvents?.(e));
     if (req.method === 'POST' && url === '/events/sns') return void storageEvent(req, res, parseTopicMessages, 'a list of 1-10 topic messages: [{topic, messageId, message, timestamp, attributes}]', (m) => o.agent.deliverTopicMessages?.(m));
+    if (req.method === 'POST' && url.startsWith('/states/')) return void statesCall(req, res, decodeURIComponent(url.slice('/states/'.length).split('?')[0]));
     req.resume();
     if (req.method === 'GET' && url === '/healthz') return send(res, 200, '{"ok":true}');
     if (req.method === 'GET' && url === '/functions') return send(res, 200, JSON.stringify(Object.keys(o.agent.stats?.().functions ?? {})));
@@ -121,6 +124,30 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
     if (!event) return send(res, 400, JSON.stringify({ message: `expected ${expected}` }));
     deliver(event);
     send(res, 202, '{}');
+  }
+
+  async function statesCall(req: http.IncomingMessage, res: http.ServerResponse, action: string): Promise<void> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req as AsyncIterable<Buffer>) {
+      size += c.length;
+      if (size > MAX_EVENT_BYTES) {
+        send(res, 413, JSON.stringify({ __type: 'ValidationException', message: `a Step Functions request is at most ${MAX_EVENT_BYTES} bytes` }));
+        req.destroy();
+        return;
+      }
+      chunks.push(c);
+    }
+    if (!o.agent.answerStatesCall) return send(res, 400, JSON.stringify({ __type: 'UnknownOperationException', message: 'this agent runs no state machines' }));
+    let input: unknown;
+    try {
+      input = size === 0 ? {} : JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch (err) {
+      return send(res, 400, JSON.stringify({ __type: 'SerializationException', message: `The request body is not JSON: ${(err as Error).message}` }));
+    }
+    const trace = req.headers['x-amzn-trace-id'];
+    const answer = await o.agent.answerStatesCall({ action, input, ...(typeof trace === 'string' ? { traceHeader: trace } : {}) });
+    send(res, answer.status, JSON.stringify(answer.body));
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from './testing/fake-clock.js';
 import { parseSchedule, ScheduleParseError, Scheduler } from './schedule.js';
-import { FunctionsFile } from '@esb/contracts';
+import { EMPTY_FUNCTIONS, FunctionsFile } from '@esb/contracts';
 
 const t = (iso: string) => Date.parse(iso);
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -72,6 +72,32 @@ describe('Scheduler', () => {
     expect(warnings[0]).toMatch(/function job: schedule "cron\(1 2 3\)"/);
     clock.advance(5 * 60_000);
     expect(fired).toEqual(['job']);
+    s.close();
+  });
+
+  it('starts an execution of a state machine on its schedules, with the Input or the scheduled event', () => {
+    const clock = new FakeClock(t('2026-01-01T00:00:30Z'));
+    const started: Array<{ machine: string; input: unknown; rule: string }> = [];
+    const fired: string[] = [];
+    const s = new Scheduler({ clock, region: 'us-east-1', warn: () => {}, fire: (fn) => fired.push(fn), start: (machine, input, rule) => started.push({ machine, input: JSON.parse(input), rule }) });
+    const definition = { StartAt: 'A', States: { A: { Type: 'Pass', End: true } } };
+    s.setFunctions({
+      ...EMPTY_FUNCTIONS,
+      state_machines: {
+        Nightly: { name: 'Nightly', type: 'STANDARD', definition, schedules: [{ name: 'every-minute', schedule: 'rate(1 minute)', enabled: true }, { schedule: 'rate(2 minutes)', input: '{"full":true}', enabled: true }, { schedule: 'rate(1 minute)', enabled: false }] },
+      },
+    });
+    clock.advance(90_000);
+    expect(fired).toEqual([]);
+    expect(started).toEqual([
+      { machine: 'Nightly', input: expect.objectContaining({ 'detail-type': 'Scheduled Event', resources: ['arn:aws:events:us-east-1:123456789012:rule/every-minute'] }), rule: 'every-minute' },
+      { machine: 'Nightly', input: { full: true }, rule: 'Nightly-schedule-2' },
+      { machine: 'Nightly', input: expect.objectContaining({ source: 'aws.events' }), rule: 'every-minute' },
+    ]);
+    expect(s.list().map((e) => [e.stateMachine, e.functionName, e.ruleName])).toEqual([
+      ['Nightly', undefined, 'every-minute'],
+      ['Nightly', undefined, 'Nightly-schedule-2'],
+    ]);
     s.close();
   });
 });

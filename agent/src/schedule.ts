@@ -121,7 +121,9 @@ export function scheduledEvent(opts: { functionName: string; ruleName: string; r
 }
 
 interface Entry {
+  /** What the schedule starts: a function's invocation, or with `stateMachine` an execution. */
   functionName: string;
+  stateMachine?: boolean;
   ruleName: string;
   schedule: Schedule;
   input?: string;
@@ -129,10 +131,15 @@ interface Entry {
   nextAt?: number;
 }
 
+/** A schedule in force: of a function or of a state machine. */
+export type ScheduleStats = ({ functionName: string; stateMachine?: undefined } | { stateMachine: string; functionName?: undefined }) & { ruleName: string; expression: string; nextAt?: number };
+
 export interface SchedulerOptions {
   clock: Clock;
   region: string;
   fire(functionName: string, payload: Buffer, ruleName: string): void;
+  /** Starts an execution of a state machine with the input (JSON text, docs/step-functions.md). */
+  start?(stateMachine: string, input: string, ruleName: string): void;
   warn(message: string): void;
 }
 
@@ -151,6 +158,14 @@ export class Scheduler {
         wanted.set(key, { functionName: fn, ruleName, expression: ev.schedule, input: ev.input });
       });
     }
+    for (const [machine, sm] of Object.entries(file.state_machines ?? {})) {
+      sm.schedules.forEach((ev, i) => {
+        if (ev.enabled === false) return;
+        const ruleName = ev.name ?? `${machine}-schedule-${i + 1}`;
+        const key = JSON.stringify(['state-machine', machine, ruleName, ev.schedule, ev.input ?? null]);
+        wanted.set(key, { functionName: machine, stateMachine: true, ruleName, expression: ev.schedule, input: ev.input });
+      });
+    }
     for (const [key, e] of this.entries) {
       if (!wanted.has(key)) {
         this.o.clock.clearTimeout(e.timer);
@@ -166,14 +181,14 @@ export class Scheduler {
         this.o.warn(err instanceof Error ? err.message : String(err));
         continue;
       }
-      const e: Entry = { functionName: w.functionName, ruleName: w.ruleName, schedule, input: w.input };
+      const e: Entry = { functionName: w.functionName, ...(w.stateMachine ? { stateMachine: true } : {}), ruleName: w.ruleName, schedule, input: w.input };
       this.entries.set(key, e);
       this.arm(e, this.o.clock.now());
     }
   }
 
-  list(): Array<{ functionName: string; ruleName: string; expression: string; nextAt?: number }> {
-    return [...this.entries.values()].map((e) => ({ functionName: e.functionName, ruleName: e.ruleName, expression: e.schedule.expression, nextAt: e.nextAt }));
+  list(): ScheduleStats[] {
+    return [...this.entries.values()].map((e) => ({ ...(e.stateMachine ? { stateMachine: e.functionName } : { functionName: e.functionName }), ruleName: e.ruleName, expression: e.schedule.expression, nextAt: e.nextAt }));
   }
 
   close(): void {
@@ -194,7 +209,8 @@ export class Scheduler {
       }
       const payload = e.input !== undefined ? Buffer.from(e.input) : scheduledEvent({ functionName: e.functionName, ruleName: e.ruleName, region: this.o.region, time: at });
       try {
-        this.o.fire(e.functionName, payload, e.ruleName);
+        if (e.stateMachine) this.o.start?.(e.functionName, payload.toString('utf8'), e.ruleName);
+        else this.o.fire(e.functionName, payload, e.ruleName);
       } finally {
         this.arm(e, Math.max(now, at));
       }

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /** The packages compiled to dist/ (folders under the repository root). */
-export const PACKAGES = ['crds', 'deploy', 'controller', 'gateway', 'agent', 'provisioner', 'console', 'storage', 'cli'];
+export const PACKAGES = ['crds', 'states', 'deploy', 'controller', 'gateway', 'agent', 'provisioner', 'console', 'storage', 'cli'];
 /** The build's stamp, relative to the repository root: the state of the sources it compiled. */
 export const STAMP_FILE = 'cli/dist/build-stamp.json';
 

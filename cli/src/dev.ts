@@ -1,7 +1,7 @@
 // `esb dev`: the embedded default, everything in one process — embedded DynamoDB, S3 and SQS, the
 // agent (process runtime unless --runtime docker), the gateway and the controller with the
 // file backend — plus the examples deployed. Ctrl-C stops it all.
-import { LOCAL_REGION, writeFileAtomic, type BusEvent, type ObjectEvent, type StreamRecord, type TopicMessage } from '@esb/contracts';
+import { LOCAL_REGION, writeFileAtomic, type BusEvent, type ObjectEvent, type StatesAnswer, type StatesCall, type StreamRecord, type TopicMessage } from '@esb/contracts';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -110,11 +110,13 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
   try {
     // Object events, stream records, bus events and topic messages go to the agent once it runs
     // (S3 notifications and DynamoDB streams, docs/agent.md; rules, docs/eventbridge.md;
-    // subscriptions, docs/sns.md).
+    // subscriptions, docs/sns.md), and the agent answers the Step Functions API
+    // (docs/step-functions.md).
     let deliverObjectEvent: ((event: ObjectEvent) => void) | undefined;
     let deliverStreamRecord: ((record: StreamRecord) => void) | undefined;
     let deliverBusEvents: ((events: readonly BusEvent[]) => void) | undefined;
     let deliverTopicMessages: ((messages: readonly TopicMessage[]) => void) | undefined;
+    let answerStatesCall: ((call: StatesCall) => Promise<StatesAnswer>) | undefined;
     const storage: EmbeddedStorage = await startEmbeddedStorage({
       dataDir: paths.dataDir,
       host: reachableFromContainers ? '0.0.0.0' : '127.0.0.1',
@@ -125,6 +127,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       onStreamRecord: (record) => deliverStreamRecord?.(record),
       onBusEvents: (events) => deliverBusEvents?.(events),
       onTopicMessages: (messages) => deliverTopicMessages?.(messages),
+      onStatesCall: (call) => (answerStatesCall ? answerStatesCall(call) : Promise.resolve({ status: 503, body: { __type: 'ServiceUnavailable', message: 'the agent is starting' } })),
     });
     closers.push(() => storage.close());
     const port = options.port || (await freePort(host));
@@ -176,6 +179,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     deliverStreamRecord = (record) => runningAgent.deliverStreamRecord(record);
     deliverBusEvents = (events) => runningAgent.deliverBusEvents(events);
     deliverTopicMessages = (messages) => runningAgent.deliverTopicMessages(messages);
+    answerStatesCall = (call) => runningAgent.answerStatesCall(call);
 
     gateway = await startGateway({
       invoker: esbConsole.wrapInvoker(agent),

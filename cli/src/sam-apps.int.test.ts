@@ -444,6 +444,63 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(empty.json().message).toContain('Detail is required by EventBridge-PutEvents');
   }, 120_000);
 
+  it('step-functions: POST /orders starts a Standard machine (SAM Api event, DefinitionUri + DefinitionSubstitutions) that validates (Catch), charges (Retry), maps the lines, waits for an approver on a queue (.waitForTaskToken), saves to DynamoDB and announces on EventBridge, whose rule starts an Express machine; boto3 reads executions back; an HTTP API runs an Express machine synchronously', async () => {
+    const out = await deploy('step-functions');
+    expect(out).not.toContain('warning');
+    expect(out).toMatch(/MACHINE arn:aws:states:us-east-1:123456789012:stateMachine:step-functions-OrderFlow \(STANDARD\)/);
+    expect(out).toMatch(/RULE {4}default\/AuditFlowOrderPaid -> state machine step-functions-AuditFlow/);
+    const app = at('step-functions');
+    const place = async (order: unknown) => {
+      const r = await app.send('POST', '/orders', JSON.stringify(order));
+      expect(r.status, r.body).toBe(200);
+      return r.json().executionArn as string;
+    };
+    const ended = (arn: string) =>
+      until(
+        async () => {
+          const r = (await app.get(`/executions?arn=${encodeURIComponent(arn)}`)).json();
+          return r.status !== 'RUNNING' ? r : undefined;
+        },
+        `execution ${arn} ended`,
+        60_000,
+      );
+
+    // A small order: validated, charged on the second attempt (the first is a TransientError), lined, saved, announced.
+    const small = await ended(await place({ id: 'o1', flaky: true, items: [{ sku: 'pen', price: 2, qty: 3 }, { sku: 'ink', price: 4, qty: 1 }] }));
+    expect(small.status, JSON.stringify(small)).toBe('SUCCEEDED');
+    expect(small.output).toMatchObject({ id: 'o1', total: 10, charge: { chargeId: 'ch-o1', attempts: 2 }, lines: ['0. pen x3', '1. ink x1'] });
+    expect(small.listed).toBe(true);
+    expect(small.events.filter((t: string) => t === 'TaskFailed')).toHaveLength(1);
+    expect(small.events).toEqual(expect.arrayContaining(['ExecutionStarted', 'MapStateEntered', 'ChoiceStateEntered', 'ExecutionSucceeded']));
+    const saved = (await app.get('/orders/o1')).json();
+    expect(saved).toMatchObject({ id: 'o1', status: 'PAID', chargeId: 'ch-o1', lines: '["0. pen x3","1. ink x1"]' });
+    // The OrderPaid event's rule started the Express audit machine, which wrote its own item.
+    const audit = await until(async () => {
+      const r = await app.get('/orders/audit-o1');
+      return r.status === 200 ? r.json() : undefined;
+    }, 'the audit item of o1');
+    expect(audit).toEqual({ id: 'audit-o1', status: 'PAID', source: 'shop.orders' });
+
+    // A big order waits for the approver, who answers on the token it got through the queue.
+    const big = await ended(await place({ id: 'o2', items: [{ sku: 'desk', price: 250, qty: 2 }] }));
+    expect(big.status, JSON.stringify(big)).toBe('SUCCEEDED');
+    expect(big.output.approval).toEqual({ approvedBy: 'approver', id: 'o2' });
+    // Too big: the approver fails the task, the machine catches "Rejected", saves it and fails.
+    const huge = await ended(await place({ id: 'o3', items: [{ sku: 'car', price: 5000, qty: 1 }] }));
+    expect(huge).toMatchObject({ status: 'FAILED', error: 'OrderRejected', cause: 'the approver said no' });
+    expect((await app.get('/orders/o3')).json()).toMatchObject({ status: 'REJECTED', reason: 'order o3 is over 1000' });
+    // No items: the function's InvalidOrder is caught and the machine fails with its message.
+    const invalid = await ended(await place({ id: 'o4', items: [] }));
+    expect(invalid).toMatchObject({ status: 'FAILED', error: 'InvalidOrder' });
+    expect(JSON.parse(invalid.cause)).toMatchObject({ errorType: 'InvalidOrder', errorMessage: 'order o4 has no items' });
+
+    // The HTTP API's StartSyncExecution answers the Express execution's end.
+    const quote = await request('POST', '/quotes', { host: `step-functions.localhost:${port}`, body: JSON.stringify({ qty: 12, unit: 3 }) });
+    expect(quote.status, quote.body).toBe(200);
+    expect(quote.json()).toMatchObject({ status: 'SUCCEEDED' });
+    expect(JSON.parse(quote.json().output)).toEqual({ qty: 12, price: '12 at 3 less 10%' });
+  }, 180_000);
+
   it('recursive-loop: a function that publishes to its own topic and one that sends to its own queue are stopped after 16 invocations, as Lambda stops them', async () => {
     await deploy('recursive-loop');
     const app = at('recursive-loop');

@@ -32,7 +32,7 @@ describe('loadSettings', () => {
       s3: 'http://y:2',
     });
     expect(loadSettings({ DYNAMODB_ENDPOINT: 'http://database:8000', AWS_ENDPOINT_URL: 'http://z:3' }).endpoints).toMatchObject({ dynamodb: 'http://database:8000', s3: 'http://z:3' });
-    expect(loadSettings({ AWS_ENDPOINT_URL: 'http://z:3' }).endpoints).toEqual({ dynamodb: 'http://z:3', s3: 'http://z:3', sqs: 'http://z:3', eventbridge: 'http://z:3', sns: 'http://z:3', lambda: undefined });
+    expect(loadSettings({ AWS_ENDPOINT_URL: 'http://z:3' }).endpoints).toEqual({ dynamodb: 'http://z:3', s3: 'http://z:3', sqs: 'http://z:3', eventbridge: 'http://z:3', sns: 'http://z:3', stepfunctions: 'http://z:3', lambda: undefined });
     expect(loadSettings({ SQS_ENDPOINT: 'http://queues:9324', AWS_ENDPOINT_URL_SQS: 'http://q:4' }).endpoints.sqs).toBe('http://q:4');
     // Unset, functions get the SQS endpoint for EventBridge (the same port takes PutEvents).
     expect(loadSettings({ AWS_ENDPOINT_URL_SQS: 'http://q:4' }).endpoints.eventbridge).toBeUndefined();

@@ -51,7 +51,7 @@ function wholeNumber(text: string | undefined, name: string, min: number, note =
 const nonEmpty = (v: string | undefined) => (v !== undefined && v.trim() !== '' ? v.trim() : undefined);
 
 /** AWS_ENDPOINT_URL_<SERVICE> first, then esb's older <SERVICE>_ENDPOINT, then AWS_ENDPOINT_URL: service-specific before global, as the AWS SDKs do. */
-function endpoint(env: Environ, service: 'DYNAMODB' | 'S3' | 'SQS' | 'EVENTBRIDGE' | 'SNS' | 'LAMBDA'): string | undefined {
+function endpoint(env: Environ, service: 'DYNAMODB' | 'S3' | 'SQS' | 'EVENTBRIDGE' | 'SNS' | 'SFN' | 'LAMBDA'): string | undefined {
   return nonEmpty(env[`AWS_ENDPOINT_URL_${service}`]) ?? nonEmpty(env[`${service}_ENDPOINT`]) ?? (service === 'LAMBDA' ? undefined : nonEmpty(env.AWS_ENDPOINT_URL));
 }
 
@@ -112,7 +112,7 @@ export interface Settings {
   /** AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN), else the local account's. */
   credentials: Credentials;
   /** Storage and Lambda endpoints handed to functions and used by the provisioner. */
-  endpoints: { dynamodb?: string; s3?: string; sqs?: string; eventbridge?: string; sns?: string; lambda?: string };
+  endpoints: { dynamodb?: string; s3?: string; sqs?: string; eventbridge?: string; sns?: string; stepfunctions?: string; lambda?: string };
   /** CONFIG_RELOAD_INTERVAL (default 1 s, at least 0.5 s). */
   reloadIntervalMs: number;
   /** INTEGRATION_TIMEOUT (a bare number is seconds). */
@@ -163,7 +163,7 @@ export function loadSettings(env: Environ): Settings {
     sourceDateEpoch: nonEmpty(env.SOURCE_DATE_EPOCH),
     region: nonEmpty(env.AWS_REGION) ?? nonEmpty(env.AWS_DEFAULT_REGION) ?? LOCAL_REGION,
     credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } : { ...LOCAL_CREDENTIALS },
-    endpoints: { dynamodb: endpoint(env, 'DYNAMODB'), s3: endpoint(env, 'S3'), sqs: endpoint(env, 'SQS'), eventbridge: endpoint(env, 'EVENTBRIDGE'), sns: endpoint(env, 'SNS'), lambda: endpoint(env, 'LAMBDA') },
+    endpoints: { dynamodb: endpoint(env, 'DYNAMODB'), s3: endpoint(env, 'S3'), sqs: endpoint(env, 'SQS'), eventbridge: endpoint(env, 'EVENTBRIDGE'), sns: endpoint(env, 'SNS'), stepfunctions: endpoint(env, 'SFN'), lambda: endpoint(env, 'LAMBDA') },
     reloadIntervalMs: Math.max(MIN_RELOAD_INTERVAL_MS, reload === undefined ? 1000 : parseDuration(reload, 'CONFIG_RELOAD_INTERVAL', 'auto')),
     integrationTimeoutMs,
     gateway: { host: nonEmpty(env.HOST), port: parsePort(env.PORT, 'PORT'), agentUrl: nonEmpty(env.AGENT_URL) },

@@ -2,6 +2,7 @@
 // artifact / CONFIG_DIR. One source for the shapes (docs/design.md, "Contracts"); the CRD's
 // OpenAPI schema in crds/deployment.yaml is tested to accept and reject the same objects.
 import { z } from 'zod';
+import { STATE_MACHINE_NAME } from './state-machines.js';
 
 const name = z.string().regex(/^[a-z0-9]([a-z0-9_-]*[a-z0-9])?$/, 'must be lower-case letters, digits, "-" or "_"');
 const stringMap = z.record(z.string(), z.string());
@@ -256,6 +257,8 @@ export const EventRuleTarget = z
     id: z.string().min(1),
     function: z.string().min(1).optional(),
     queue: z.string().min(1).optional(),
+    /** A state machine of functions.yml `state_machines`: the event (or what the input fields make of it) starts an execution. */
+    state_machine: z.string().min(1).optional(),
     /** Input: this JSON text instead of the event. */
     input: z.string().optional(),
     /** InputPath: the part of the event at this JSONPath (`$.detail`). */
@@ -265,7 +268,7 @@ export const EventRuleTarget = z
     /** SqsParameters.MessageGroupId, for a FIFO queue. */
     message_group_id: z.string().optional(),
   })
-  .refine((t) => (t.function === undefined) !== (t.queue === undefined), 'a target names exactly one of function or queue')
+  .refine((t) => [t.function, t.queue, t.state_machine].filter((x) => x !== undefined).length === 1, 'a target names exactly one of function, queue or state_machine')
   .refine((t) => [t.input, t.input_path, t.input_transformer].filter((x) => x !== undefined).length <= 1, 'a target takes at most one of input, input_path, input_transformer');
 export type EventRuleTarget = z.infer<typeof EventRuleTarget>;
 
@@ -353,6 +356,21 @@ export type BusEvent = z.infer<typeof BusEvent>;
 /** What one PutEvents accepted, as the storage hands it to the agent: 1-10 events. */
 export const BusEvents = z.array(BusEvent).min(1).max(10);
 
+/**
+ * A Step Functions state machine (docs/step-functions.md): its definition in the Amazon States
+ * Language, with the template's substitutions done, run by the agent.
+ */
+export const StateMachine = z.object({
+  /** The state machine's name (the last part of its ARN, STATE_MACHINE_NAME). */
+  name: z.string().regex(STATE_MACHINE_NAME, '1-80 letters, digits, "-" and "_"'),
+  type: z.enum(['STANDARD', 'EXPRESS']).default('STANDARD'),
+  /** The definition as a JSON object (StartAt, States, ...). */
+  definition: z.record(z.string(), z.unknown()),
+  /** Schedules that start an execution (SAM Schedule / ScheduleV2 events, a rule's ScheduleExpression); `input` is its JSON text. */
+  schedules: z.array(ScheduleEvent.omit({ type: true })).default([]),
+});
+export type StateMachine = z.infer<typeof StateMachine>;
+
 export const FunctionConfig = z.object({
   // Docker runtime: the image to run. Process runtime: ignored.
   image: z.string().optional(),
@@ -405,6 +423,8 @@ export const FunctionsFile = z.object({
   rules: z.record(z.string().min(1), EventRule).optional(),
   /** SNS topic subscriptions by `<topic>/<id>` (topicSubscriptionKey); merged by that key, last write wins. */
   subscriptions: z.record(z.string().min(1), TopicSubscription).optional(),
+  /** Step Functions state machines by name; merged by name, last write wins. */
+  state_machines: z.record(z.string().min(1), StateMachine).optional(),
 });
 export type FunctionsFile = z.infer<typeof FunctionsFile>;
 
@@ -598,6 +618,7 @@ const Owners = z.object({
   queues: stringMap.default({}),
   rules: stringMap.default({}),
   subscriptions: stringMap.default({}),
+  state_machines: stringMap.default({}),
 });
 
 export const StackRecord = z.object({
@@ -614,11 +635,11 @@ export type StackRecord = z.infer<typeof StackRecord>;
 export const StacksFile = z.object({
   stacks: z.record(z.string().min(1), StackRecord).default({}),
   /** kind -> key -> the stack that last deployed it. */
-  owners: Owners.default({ functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {} }),
+  owners: Owners.default({ functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {}, state_machines: {} }),
 });
 export type StacksFile = z.infer<typeof StacksFile>;
 
-export const EMPTY_STACKS: StacksFile = { stacks: {}, owners: { functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {} } };
+export const EMPTY_STACKS: StacksFile = { stacks: {}, owners: { functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {}, state_machines: {} } };
 
 // ---------------------------------------------------------------- resources.yml (CloudFormation field names)
 

@@ -22,4 +22,5 @@ export { workerEntry, type WorkerEntry } from './worker-entry.js';
 export { SQS_DEFAULT_PORT, queueArn, awsQueueUrl, localQueueUrl, rebaseQueueUrl, queueNameOf, isMissingQueue } from './queues.js';
 export { DEFAULT_BUS, BUS_NAME, busArn, ruleArn, busNameOf } from './event-buses.js';
 export { topicArn, TOPIC_NAME, topicNameOf } from './topics.js';
+export { executionArn, executionOfArn, STATE_MACHINE_NAME, stateMachineArn, stateMachineNameOf, STATES_TARGET_PREFIX, STATES_CONTENT_TYPE, type StatesCall, type StatesAnswer } from './state-machines.js';
 export { RECURSION_LIMIT, lineageOf, withLineage } from './trace-lineage.js';

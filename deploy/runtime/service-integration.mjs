@@ -1,9 +1,11 @@
 // The function esb runs for an HTTP API route whose integration is a direct AWS service call
-// (IntegrationSubtype SQS-SendMessage, EventBridge-PutEvents, ...; docs/gateway.md "Service
-// integrations"): it maps the request onto the call's parameters as API Gateway does
-// ($request.body, $request.body.<path>, $request.header.<name>, $request.querystring.<name>,
+// (IntegrationSubtype SQS-SendMessage, EventBridge-PutEvents, StepFunctions-StartExecution, ...;
+// docs/gateway.md "Service integrations"), and for the REST API route of a SAM state machine's Api
+// event (docs/step-functions.md): it maps the request onto the call's parameters as API Gateway
+// does ($request.body, $request.body.<path>, $request.header.<name>, $request.querystring.<name>,
 // $request.path.<name>, $context.<name>, $stageVariables.<name>, or a fixed value) and makes the
-// call against esb's own SQS / EventBridge endpoint. The integration is in ESB_SERVICE_INTEGRATION:
+// call against esb's own SQS / EventBridge / Step Functions endpoint (AWS_ENDPOINT_URL_*). The
+// integration is in ESB_SERVICE_INTEGRATION:
 // {"subtype": "...", "parameters": {"Name": "value or selection expression"}}.
 
 const integration = JSON.parse(process.env.ESB_SERVICE_INTEGRATION ?? '{}');
@@ -85,6 +87,21 @@ function json(params, name) {
 const number = (v) => (v === undefined ? undefined : Number(v));
 const withoutMetadata = ({ $metadata, ...rest }) => rest;
 
+/** Dates as Step Functions' JSON writes them (startDate: 1733456789.123): epoch seconds with the milliseconds as a fraction. */
+const epochDates = (output) => Object.fromEntries(Object.entries(output).map(([k, v]) => [k, v instanceof Date ? v.getTime() / 1000 : v]));
+
+/**
+ * The Step Functions client. Without disableHostPrefix the SDK sends StartSyncExecution to
+ * `sync-<host>`, a name esb's endpoint (AWS_ENDPOINT_URL_SFN) does not have.
+ */
+async function stepFunctions() {
+  const sdk = await import('@aws-sdk/client-sfn');
+  return { sdk, client: new sdk.SFNClient({ disableHostPrefix: true }) };
+}
+
+/** An execution's input: an empty body starts it with `{}`, as API Gateway's `$input.json('$')` gives for one. */
+const executionInput = (p) => (p.Input === undefined || p.Input === '' ? '{}' : p.Input);
+
 const CALLS = {
   async 'SQS-SendMessage'(p) {
     const { SQSClient, SendMessageCommand } = await import('@aws-sdk/client-sqs');
@@ -107,7 +124,26 @@ const CALLS = {
     const entry = { Source: required(p, 'Source'), DetailType: required(p, 'DetailType'), Detail: required(p, 'Detail'), EventBusName: p.EventBusName, Resources: json(p, 'Resources'), Time: p.Time === undefined ? undefined : new Date(p.Time) };
     return new EventBridgeClient({}).send(new PutEventsCommand({ Entries: [entry] }));
   },
+  async 'StepFunctions-StartExecution'(p) {
+    const { sdk, client } = await stepFunctions();
+    return client.send(new sdk.StartExecutionCommand({ stateMachineArn: required(p, 'StateMachineArn'), name: p.Name, input: executionInput(p), traceHeader: p.TraceHeader }));
+  },
+  async 'StepFunctions-StartSyncExecution'(p) {
+    const { sdk, client } = await stepFunctions();
+    return client.send(new sdk.StartSyncExecutionCommand({ stateMachineArn: required(p, 'StateMachineArn'), name: p.Name, input: executionInput(p), traceHeader: p.TraceHeader }));
+  },
+  async 'StepFunctions-StopExecution'(p) {
+    const { sdk, client } = await stepFunctions();
+    return client.send(new sdk.StopExecutionCommand({ executionArn: required(p, 'ExecutionArn'), cause: p.Cause, error: p.Error }));
+  },
 };
+
+/** Step Functions' own refusals (ExecutionAlreadyExists, InvalidExecutionInput, ...): what the client gets, as API Gateway maps a 4xx of the service to a 400 with its error. */
+function refusal(err) {
+  const status = err?.$metadata?.httpStatusCode;
+  if (!integration.subtype?.startsWith('StepFunctions-') || !(status >= 400 && status < 500)) return undefined;
+  return answer(400, { __type: err.name, message: err.message });
+}
 
 export const handler = async (event) => {
   const call = CALLS[integration.subtype];
@@ -118,9 +154,11 @@ export const handler = async (event) => {
     if (v !== undefined) params[name] = v;
   }
   try {
-    return answer(200, withoutMetadata(await call(params)));
+    return answer(200, epochDates(withoutMetadata(await call(params))));
   } catch (err) {
     if (err instanceof MappingError) return answer(400, { message: err.message });
+    const refused = refusal(err);
+    if (refused) return refused;
     // What API Gateway answers when the service call fails; the reason is in the function's log.
     console.error(`${integration.subtype} failed: ${err?.name ?? 'Error'}: ${err?.message ?? err}`);
     return answer(500, { message: 'Internal Server Error' });

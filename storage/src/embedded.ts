@@ -9,7 +9,7 @@ import type { Server } from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { BusEvent, ObjectEvent, StreamRecord, TopicMessage } from '@esb/contracts';
+import type { BusEvent, ObjectEvent, StatesAnswer, StatesCall, StreamRecord, TopicMessage } from '@esb/contracts';
 import { installDynamoDBStreams, serveStreamUpdates, STREAM_RECORDS_OPTION } from './dynamodb-streams.js';
 import { hostForUrl, startS3Server, type RunningS3Server } from './s3-server.js';
 import { startSqsServer, type RunningSqsServer } from './sqs-server.js';
@@ -54,6 +54,8 @@ export interface EmbeddedStorageOptions {
   onBusEvents?: (events: BusEvent[]) => void;
   /** Told of the messages each SNS Publish accepted (subscriptions to their functions and queues). */
   onTopicMessages?: (messages: TopicMessage[]) => void;
+  /** Answers the Step Functions API (the agent runs the executions, docs/step-functions.md). */
+  onStatesCall?: (call: StatesCall) => Promise<StatesAnswer>;
 }
 
 export interface EmbeddedStorage {
@@ -146,7 +148,7 @@ export async function startEmbeddedStorage(options: EmbeddedStorageOptions): Pro
     }
     if (wanted('sqs')) {
       try {
-        sqs = await startSqsServer({ directory: join(dataDir, 'sqs'), host, port: sqsPort, onBusEvents: options.onBusEvents, onTopicMessages: options.onTopicMessages, ...(options.sqsLimits ? { limits: options.sqsLimits } : {}) });
+        sqs = await startSqsServer({ directory: join(dataDir, 'sqs'), host, port: sqsPort, onBusEvents: options.onBusEvents, onTopicMessages: options.onTopicMessages, onStatesCall: options.onStatesCall, ...(options.sqsLimits ? { limits: options.sqsLimits } : {}) });
       } catch (cause) {
         throw new StorageStartError('sqs', host, sqsPort, { cause });
       }

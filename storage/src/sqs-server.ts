@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile, mkdir, open, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { cleanStaleTmp, isPidAlive, SQS_DEFAULT_PORT, writeFileAtomic, type BusEvent, type TopicMessage } from '@esb/contracts';
+import { cleanStaleTmp, isPidAlive, SQS_DEFAULT_PORT, STATES_CONTENT_TYPE, STATES_TARGET_PREFIX, writeFileAtomic, type BusEvent, type StatesAnswer, type StatesCall, type TopicMessage } from '@esb/contracts';
 import { EVENTS_CONTENT_TYPE, EVENTS_TARGET_PREFIX, EventsError, runEventsAction } from './event-bus.js';
 import { isSnsRequest, runSnsAction, SnsError, snsXmlError, snsXmlResponse } from './sns-topics.js';
 import { runAction, type ActionContext, type LongPoll, type Output } from './sqs-actions.js';
@@ -35,6 +35,8 @@ export interface SqsServerOptions {
   onBusEvents?: (events: BusEvent[]) => void;
   /** Told of the messages each SNS Publish or PublishBatch accepted (served on this port too, docs/sns.md). */
   onTopicMessages?: (messages: TopicMessage[]) => void;
+  /** Answers the Step Functions API (served on this port too, docs/step-functions.md): the agent runs the executions. */
+  onStatesCall?: (call: StatesCall) => Promise<StatesAnswer>;
 }
 
 export interface RunningSqsServer {
@@ -95,7 +97,12 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
 
   const server = createServer((req, res) => {
     const target = req.headers['x-amz-target'];
-    const served = typeof target === 'string' && target.startsWith(EVENTS_TARGET_PREFIX) ? serveEvents(req, res, target, maxBodyBytes, options.onBusEvents) : serve(req, res, { store, polls, maxBodyBytes, endpointHost: () => endpointHost, onTopicMessages: options.onTopicMessages });
+    const served =
+      typeof target === 'string' && target.startsWith(EVENTS_TARGET_PREFIX)
+        ? serveEvents(req, res, target, maxBodyBytes, options.onBusEvents)
+        : typeof target === 'string' && target.startsWith(STATES_TARGET_PREFIX)
+          ? serveStates(req, res, target, maxBodyBytes, options.onStatesCall)
+          : serve(req, res, { store, polls, maxBodyBytes, endpointHost: () => endpointHost, onTopicMessages: options.onTopicMessages });
     void served.catch((err: unknown) => {
       onError(err instanceof Error ? err : new Error(String(err)));
       if (!res.headersSent) res.writeHead(500).end();
@@ -244,6 +251,36 @@ async function serveEvents(req: IncomingMessage, res: ServerResponse, target: st
     const e = err instanceof EventsError ? err : new EventsError('InternalException', `esb's EventBridge failed on this request: ${err instanceof Error ? err.message : String(err)}`, 500);
     send(res, e.status, EVENTS_CONTENT_TYPE, JSON.stringify({ __type: e.code, message: e.message }), { 'x-amzn-requestid': requestId, 'x-amzn-errortype': e.code, ...(e.status === 413 ? { connection: 'close' } : {}) });
   }
+}
+
+/** A Step Functions API call: read and parsed here, answered by whoever runs the executions (the agent). */
+async function serveStates(req: IncomingMessage, res: ServerResponse, target: string, maxBodyBytes: number, onStatesCall?: (call: StatesCall) => Promise<StatesAnswer>): Promise<void> {
+  const requestId = randomUUID();
+  const fail = (status: number, code: string, message: string) =>
+    send(res, status, STATES_CONTENT_TYPE, JSON.stringify({ __type: code, message }), { 'x-amzn-requestid': requestId, 'x-amzn-errortype': code, ...(status === 413 ? { connection: 'close' } : {}) });
+  let body: Buffer;
+  try {
+    body = await readBody(req, maxBodyBytes);
+  } catch (err) {
+    if (err instanceof SqsError) return fail(413, 'ValidationException', err.message);
+    throw err;
+  }
+  let input: unknown;
+  try {
+    input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    return fail(400, 'SerializationException', `The request body is not JSON: ${(err as Error).message}`);
+  }
+  if (!onStatesCall) return fail(400, 'UnknownOperationException', 'this storage server has no agent to run Step Functions executions (start it with --states-url, docs/step-functions.md)');
+  const trace = req.headers['x-amzn-trace-id'];
+  let answer: StatesAnswer;
+  try {
+    answer = await onStatesCall({ action: target.slice(STATES_TARGET_PREFIX.length), input, ...(typeof trace === 'string' ? { traceHeader: trace } : {}) });
+  } catch (err) {
+    return fail(500, 'ServiceUnavailable', `the agent did not answer: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const code: Record<string, string> = typeof answer.body.__type === 'string' ? { 'x-amzn-errortype': answer.body.__type } : {};
+  send(res, answer.status, STATES_CONTENT_TYPE, JSON.stringify(answer.body), { 'x-amzn-requestid': requestId, ...code });
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string>): void {

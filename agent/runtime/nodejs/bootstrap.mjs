@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readSync } from 'node:fs';
 import Module, { createRequire, register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { installSdkV2Endpoints } from './sdk-v2-endpoints.mjs';
+import { installSdkV2Endpoints, installSyncHostLookup } from './sdk-endpoints.mjs';
 
 // A spare runtime (docs/agent.md#spare-runtimes) is started before it knows its function: it
 // waits for the agent's ASSIGN frame on the instance channel, then takes the instance's
@@ -628,6 +628,7 @@ async function main() {
   const root = env.LAMBDA_TASK_ROOT || process.cwd();
   const spec = process.argv[2] || env._HANDLER;
   installSdkV2Endpoints(env);
+  installSyncHostLookup(env);
   if (channelFd === 'port') channel = openPortChannel((await import('node:worker_threads')).workerData.esbChannel);
   else if (channelFd) channel = openChannel(Number(channelFd));
   let handler;

@@ -412,7 +412,7 @@ class _BotocoreEndpoints:
 
 
 # The variable is named after the service id, which differs from boto3's client name for some.
-_ENDPOINT_SUFFIXES = {"events": "EVENTBRIDGE", "dynamodbstreams": "DYNAMODB_STREAMS", "secretsmanager": "SECRETS_MANAGER"}
+_ENDPOINT_SUFFIXES = {"events": "EVENTBRIDGE", "dynamodbstreams": "DYNAMODB_STREAMS", "secretsmanager": "SECRETS_MANAGER", "stepfunctions": "SFN"}
 
 
 def _patch_create_client(module):
@@ -433,6 +433,28 @@ def _patch_create_client(module):
         return original(self, service_name, region_name, is_secure, endpoint_url, *args, **kwargs)
 
     module.ClientCreator.create_client = create_client
+
+
+def _install_sync_host_lookup():
+    """botocore sends StartSyncExecution to `sync-<endpoint host>` (Step Functions serves it on its
+    own host), which names nothing when the endpoint is esb's: a lookup of `sync-<host>` for the
+    host of AWS_ENDPOINT_URL_SFN looks up the host itself (docs/step-functions.md)."""
+    import socket
+    from urllib.parse import urlparse
+
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_SFN") or os.environ.get("AWS_ENDPOINT_URL")
+    host = urlparse(endpoint).hostname if endpoint else None
+    if not host:
+        return
+    prefixed = ("sync-" + host).lower()
+    getaddrinfo = socket.getaddrinfo
+
+    def lookup(name, *args, **kwargs):
+        if isinstance(name, str) and name.lower() == prefixed:
+            name = host
+        return getaddrinfo(name, *args, **kwargs)
+
+    socket.getaddrinfo = lookup
 
 
 def env_from_stdin():
@@ -503,6 +525,7 @@ def main():
         client = ChannelClient(int(channel)) if channel else Client(address, secret)
     if any(k.startswith("AWS_ENDPOINT_URL") for k in os.environ):
         sys.meta_path.insert(0, _BotocoreEndpoints())
+        _install_sync_host_lookup()
     root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
     spec = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("_HANDLER", "")
     try:

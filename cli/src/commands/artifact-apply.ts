@@ -45,6 +45,7 @@ export function formatReport(r: ApplyReport): string {
     summary('apis', e.changes.apis, out);
     summary('rules', e.changes.rules, out);
     summary('subscriptions', e.changes.subscriptions, out);
+    summary('state machines', e.changes.state_machines, out);
     summary('dynamodb', e.changes.resources.dynamodb, out);
     summary('s3', e.changes.resources.s3, out);
     summary('sqs', e.changes.resources.sqs, out);

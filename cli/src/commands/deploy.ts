@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYamlText, stringify } from 'yaml';
 import { defaultStackName } from '@esb/deploy';
 import type { Condition, DeploymentSpec, DeploymentStatus } from '@esb/contracts';
-import { FUNCTION_URL_HOST_SUFFIX, functionUrlLabel, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, RoutingFile, parseYaml, topicArn, validate } from '@esb/contracts';
+import { FUNCTION_URL_HOST_SUFFIX, functionUrlLabel, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, RoutingFile, parseYaml, stateMachineArn, topicArn, validate } from '@esb/contracts';
 import type { DevInfo } from '../dev.js';
 import { writeFileAtomic } from '@esb/contracts';
 import { FileStore, workspacePaths, type WorkspacePaths } from '@esb/controller/client';
@@ -356,7 +356,7 @@ export const deploy: Command = {
       return 1;
     }
 
-    // Summary: the routes this template serves, with full URLs, and its rules and subscriptions.
+    // Summary: the routes this template serves, with full URLs, its rules, subscriptions and state machines.
     const served = await readRoutes(artifactOutDir(status!.configDir!, request));
     const { routes, urls } = served;
     // Without `esb dev`: the compose stack's published port (ESB_GATEWAY_PORT, docs/compose.md).
@@ -370,7 +370,7 @@ export const deploy: Command = {
     const warnings = [...(status!.warnings ?? []), ...(notServed ? [notServed] : [])];
     if (values.json) {
       process.stdout.write(
-        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
+        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, stateMachines: served.stateMachines, configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
       );
     } else {
       for (const w of warnings) say(`warning: ${w}`);
@@ -379,7 +379,9 @@ export const deploy: Command = {
       for (const u of urls) say(`       URL     ${functionUrl(base, u.function)} (function ${u.function}${u.authType === 'AWS_IAM' ? ', requests signed: AWS_IAM' : ''})`);
       for (const r of served.rules) say(`       RULE    ${r.rule} -> ${r.targets.join(', ')}${r.enabled ? '' : ' (disabled)'}`);
       for (const t of served.subscriptions) say(`       TOPIC   ${t.topicArn} -> ${t.target}${t.filtered ? ' (filtered)' : ''}`);
+      for (const m of served.stateMachines) say(`       MACHINE ${m.stateMachineArn} (${m.type}${m.schedules.length ? `, ${m.schedules.join(', ')}` : ''})`);
       if ((served.rules.length || served.subscriptions.length) && dev?.sqs) say(`       EventBridge and SNS: ${dev.sqs} (AWS_ENDPOINT_URL_EVENTBRIDGE, AWS_ENDPOINT_URL_SNS)`);
+      if (served.stateMachines.length && dev?.sqs) say(`       Step Functions: ${dev.sqs} (AWS_ENDPOINT_URL_SFN)`);
       say(`       API: ${base} (every deployed stack, last write wins); this stack alone: ${own}`);
     }
     return 0;
@@ -488,11 +490,13 @@ interface Served {
   rules: Array<{ rule: string; targets: string[]; enabled: boolean }>;
   /** SNS subscriptions: the topic's ARN and what it delivers to. */
   subscriptions: Array<{ topicArn: string; target: string; filtered: boolean }>;
+  /** Step Functions state machines: ARN, type, and what starts them besides the API. */
+  stateMachines: Array<{ stateMachineArn: string; type: string; schedules: string[] }>;
 }
 
 async function readRoutes(artifactDir: string): Promise<Served> {
   const { readdir } = await import('node:fs/promises');
-  const out: Served = { routes: [], urls: [], rules: [], subscriptions: [] };
+  const out: Served = { routes: [], urls: [], rules: [], subscriptions: [], stateMachines: [] };
   let entries: string[] = [];
   try {
     entries = await readdir(artifactDir);
@@ -509,9 +513,10 @@ async function readRoutes(artifactDir: string): Promise<Served> {
     if (existsSync(fnFile)) {
       const functions = validate(FunctionsFile, parseYaml(await readFile(fnFile, 'utf8'), fnFile) ?? {}, fnFile);
       for (const [key, fn] of Object.entries(functions.functions)) if (fn.url) out.urls.push({ function: key, authType: fn.url.auth_type });
-      const target = (t: { function?: string; queue?: string }) => (t.function !== undefined ? `function ${t.function}` : `queue ${t.queue}`);
+      const target = (t: { function?: string; queue?: string; state_machine?: string }) => (t.function !== undefined ? `function ${t.function}` : t.state_machine !== undefined ? `state machine ${t.state_machine}` : `queue ${t.queue}`);
       for (const [key, rule] of Object.entries(functions.rules ?? {})) out.rules.push({ rule: key, targets: rule.targets.map(target), enabled: rule.enabled });
       for (const s of Object.values(functions.subscriptions ?? {})) out.subscriptions.push({ topicArn: topicArn(s.topic), target: target(s), filtered: s.filter_policy !== undefined });
+      for (const m of Object.values(functions.state_machines ?? {})) out.stateMachines.push({ stateMachineArn: stateMachineArn(m.name), type: m.type, schedules: m.schedules.filter((e) => e.enabled).map((e) => e.schedule) });
     }
   }
   return out;

@@ -6,9 +6,9 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../main.js';
 // The storage module only: the AWS SDK is not needed to serve.
 import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
-import { SQS_DEFAULT_PORT, type BusEvent, type ObjectEvent, type StreamRecord, type TopicMessage } from '@esb/contracts';
+import { SQS_DEFAULT_PORT, type BusEvent, type ObjectEvent, type StatesAnswer, type StatesCall, type StreamRecord, type TopicMessage } from '@esb/contracts';
 
-export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--sqs-port N] [--only dynamodb|s3|sqs] [--events-url URL] [--streams-url URL] [--bus-events-url URL] [--topic-messages-url URL]
+export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--sqs-port N] [--only dynamodb|s3|sqs] [--events-url URL] [--streams-url URL] [--bus-events-url URL] [--topic-messages-url URL] [--states-url URL]
 
 Runs the embedded DynamoDB-compatible (dynalite), S3-compatible (s3rver, fixed) and SQS-compatible
 (docs/sqs.md) servers; the SQS port also takes EventBridge's PutEvents and SNS's Publish
@@ -34,7 +34,9 @@ items, buckets, objects, queues and messages.
   --topic-messages-url URL
                         where to POST the messages each SNS Publish accepts (an agent's
                         /events/sns, so that the subscriptions get them; default
-                        ESB_TOPIC_MESSAGES_URL)`;
+                        ESB_TOPIC_MESSAGES_URL)
+  --states-url URL      where to forward Step Functions API calls (an agent's /states, which runs
+                        the executions, docs/step-functions.md; also ESB_STATES_URL)`;
 
 export interface StorageArgs {
   dataDir: string;
@@ -49,6 +51,7 @@ export interface StorageArgs {
   streamsUrl?: string;
   busEventsUrl?: string;
   topicMessagesUrl?: string;
+  statesUrl?: string;
 }
 
 function port(name: string, text: string | undefined, fallback: number): number {
@@ -78,6 +81,7 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
       'events-url': { type: 'string' },
       'streams-url': { type: 'string' },
       'bus-events-url': { type: 'string' },
+      'states-url': { type: 'string' },
       'topic-messages-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -92,6 +96,7 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
   const streamsUrl = httpUrl('streams-url', values['streams-url'] ?? process.env.ESB_DYNAMODB_STREAMS_URL);
   const busEventsUrl = httpUrl('bus-events-url', values['bus-events-url'] ?? process.env.ESB_BUS_EVENTS_URL);
   const topicMessagesUrl = httpUrl('topic-messages-url', values['topic-messages-url'] ?? process.env.ESB_TOPIC_MESSAGES_URL);
+  const statesUrl = httpUrl('states-url', values['states-url'] ?? process.env.ESB_STATES_URL);
   return {
     dataDir: resolve(cwd, values['data-dir'] ?? '.esb/data'),
     host: values.host ?? '127.0.0.1',
@@ -104,18 +109,34 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
     ...(streamsUrl ? { streamsUrl } : {}),
     ...(busEventsUrl ? { busEventsUrl } : {}),
     ...(topicMessagesUrl ? { topicMessagesUrl } : {}),
+    ...(statesUrl ? { statesUrl } : {}),
   };
 }
 
 export async function startStorageFromArgs(args: StorageArgs): Promise<EmbeddedStorage> {
-  const { eventsUrl, streamsUrl, busEventsUrl, topicMessagesUrl, ...options } = args;
+  const { eventsUrl, streamsUrl, busEventsUrl, topicMessagesUrl, statesUrl, ...options } = args;
   return startEmbeddedStorage({
     ...options,
     ...(eventsUrl ? { onObjectEvent: postTo(eventsUrl, 'S3 events') } : {}),
     ...(streamsUrl ? { onStreamRecord: postTo(streamsUrl, 'DynamoDB stream records') } : {}),
     ...(busEventsUrl ? { onBusEvents: postTo(busEventsUrl, 'EventBridge events') } : {}),
     ...(topicMessagesUrl ? { onTopicMessages: postTo(topicMessagesUrl, 'SNS messages') } : {}),
+    ...(statesUrl ? { onStatesCall: forwardTo(statesUrl) } : {}),
   });
+}
+
+/** Step Functions API calls to an agent over HTTP: `POST <url>/<action>`, its answer passed back. */
+function forwardTo(url: string): (call: StatesCall) => Promise<StatesAnswer> {
+  const base = url.replace(/\/+$/, '');
+  return async (call) => {
+    const res = await fetch(`${base}/${encodeURIComponent(call.action)}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(call.traceHeader ? { 'x-amzn-trace-id': call.traceHeader } : {}) },
+      body: JSON.stringify(call.input),
+    });
+    const body = (await res.json()) as Record<string, unknown>;
+    return { status: res.status, body };
+  };
 }
 
 /** Events to an agent over HTTP, fire and forget (an unreachable agent loses them, said once per outage). */

@@ -26,6 +26,8 @@ export interface MergeReport {
   apis: KeyedChanges;
   /** EventBridge rules, by `<bus>/<name>`. */
   rules: KeyedChanges;
+  /** Step Functions state machines, by name. */
+  state_machines: KeyedChanges;
   /** SNS subscriptions, by `<topic>/<id>`. */
   subscriptions: KeyedChanges;
   defaults: {
@@ -164,12 +166,14 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
   const defaultsAdded: string[] = [];
   const defaultsKept: string[] = [];
   const defaults = fillMissing(existing.functions.defaults ?? {}, incoming.functions.defaults ?? {}, '', defaultsAdded, defaultsKept) as FunctionsFile['defaults'];
-  // rules (`<bus>/<name>`) and subscriptions (`<topic>/<id>`): replaced whole, as functions are.
+  // rules (`<bus>/<name>`), subscriptions (`<topic>/<id>`) and state machines (by name): replaced whole, as functions are.
   const ru = mergeKeyed(Object.entries(existing.functions.rules ?? {}), Object.entries(incoming.functions.rules ?? {}));
   const su = mergeKeyed(Object.entries(existing.functions.subscriptions ?? {}), Object.entries(incoming.functions.subscriptions ?? {}));
+  const sm = mergeKeyed(Object.entries(existing.functions.state_machines ?? {}), Object.entries(incoming.functions.state_machines ?? {}));
   const functions: FunctionsFile = { ...existing.functions, defaults, functions: fromEntries(fn.items) };
   if (ru.items.length) functions.rules = fromEntries(ru.items);
   if (su.items.length) functions.subscriptions = fromEntries(su.items);
+  if (sm.items.length) functions.state_machines = fromEntries(sm.items);
 
   // routes: key (path, method), replaced in place or appended. apis: by id, last wins.
   const rt = mergeKeyed(
@@ -209,6 +213,9 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
   const undeployed = (fn: string | undefined) => fn !== undefined && !Object.prototype.hasOwnProperty.call(functions.functions, fn);
   for (const [key, rule] of Object.entries(incoming.functions.rules ?? {})) {
     for (const t of rule.targets) if (undeployed(t.function)) warnings.push(`functions.yml: rule ${key} target ${t.id} points at function "${t.function}", which is not deployed`);
+    for (const t of rule.targets) {
+      if (t.state_machine !== undefined && !Object.prototype.hasOwnProperty.call(functions.state_machines ?? {}, t.state_machine)) warnings.push(`functions.yml: rule ${key} target ${t.id} points at state machine "${t.state_machine}", which is not deployed`);
+    }
   }
   for (const [key, s] of Object.entries(incoming.functions.subscriptions ?? {})) {
     if (undeployed(s.function)) warnings.push(`functions.yml: subscription ${key} points at function "${s.function}", which is not deployed`);
@@ -227,6 +234,7 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
       apis: ap.changes,
       rules: ru.changes,
       subscriptions: su.changes,
+      state_machines: sm.changes,
       defaults: { added: defaultsAdded, kept: defaultsKept },
       resources: resReport,
     },

@@ -55,6 +55,8 @@ export interface GenerateSummary {
   rules?: number;
   /** SNS topic subscriptions; present when the template has some. */
   subscriptions?: number;
+  /** Step Functions state machines; present when the template has some. */
+  stateMachines?: number;
   layers: number;
   warnings: number;
 }
@@ -182,12 +184,19 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
     if (build) builds.push(build);
   }
 
-  // No rules, no `rules` key (nor subscriptions, `subscriptions`): functions.yml of a template without them is as it was.
+  // No rules, no `rules` key (nor subscriptions, `subscriptions`; nor state machines, `state_machines`): functions.yml of a template without them is as it was.
   const rules = Object.fromEntries(model.rules.map((r) => [eventRuleKey(r), r]));
   const subscriptions = Object.fromEntries(model.subscriptions.map((s) => [topicSubscriptionKey(s), s]));
+  const stateMachines = Object.fromEntries(model.stateMachines.map((m) => [m.name, m]));
   const functionsFile = validate(
     FunctionsFile,
-    { defaults: { environment: {}, scaling: {} }, functions, ...(model.rules.length ? { rules } : {}), ...(model.subscriptions.length ? { subscriptions } : {}) },
+    {
+      defaults: { environment: {}, scaling: {} },
+      functions,
+      ...(model.rules.length ? { rules } : {}),
+      ...(model.subscriptions.length ? { subscriptions } : {}),
+      ...(model.stateMachines.length ? { state_machines: stateMachines } : {}),
+    },
     `${stack}/config/functions.yml`,
   );
   const routingFile = validate(RoutingFile, { routes: model.routes, apis: model.apis }, `${stack}/config/routing.yml`);
@@ -201,7 +210,9 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
   addText('config/routing.yml', yamlText(routingFile));
   addText('config/resources.yml', yamlText(resourcesFile));
   if (builds.length) addText('images.yml', yamlText({ images: builds }));
-  if (!model.functions.length && !model.tables.length && !model.buckets.length && !model.queues.length && !model.rules.length && !model.subscriptions.length) warnings.push('the template defines nothing esb runs (no functions, tables, buckets or queues)');
+  if (!model.functions.length && !model.tables.length && !model.buckets.length && !model.queues.length && !model.rules.length && !model.subscriptions.length && !model.stateMachines.length) {
+    warnings.push('the template defines nothing esb runs (no functions, tables, buckets, queues or state machines)');
+  }
 
   fileHashes.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const dh = createHash('sha256');
@@ -237,6 +248,7 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
     queues: model.queues.length,
     ...(model.rules.length ? { rules: model.rules.length } : {}),
     ...(model.subscriptions.length ? { subscriptions: model.subscriptions.length } : {}),
+    ...(model.stateMachines.length ? { stateMachines: model.stateMachines.length } : {}),
     layers: model.layers.length,
     warnings: warnings.length,
   };

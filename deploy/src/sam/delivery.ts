@@ -1,6 +1,6 @@
 // What EventBridge rules (docs/eventbridge.md), SNS subscriptions (docs/sns.md) and Lambda
-// mappings share: filter patterns checked as the template is read, and the functions and queues
-// events and messages are delivered to. Pure: values come in resolved.
+// mappings share: filter patterns checked as the template is read, and the functions, queues and
+// state machines events and messages are delivered to. Pure: values come in resolved.
 import { FilterPatternError, parsePattern, queueNameOf } from '@esb/contracts';
 import type { ApiReadContext } from './cfn-apis.js';
 import { functionFromUri } from './cfn-apis.js';
@@ -14,6 +14,8 @@ export interface DeliveryContext extends Pick<ApiReadContext, 'warn' | 'fail'> {
   functionKeys: ReadonlySet<string>;
   /** Whether the template declares a queue of this name (or SAM makes one for it). */
   queueDeclared(name: string): boolean;
+  /** The names of the template's state machines (docs/step-functions.md). */
+  stateMachines: ReadonlySet<string>;
 }
 
 /** An event pattern or filter policy (a map, or its JSON text), checked, as JSON text. */
@@ -40,10 +42,11 @@ export function queueOfArn(arn: string): string | undefined {
 }
 
 /**
- * Warns of a function or queue that is not of this template: it is kept, and gets `what`
- * (events, messages) once a deployed template has it.
+ * Warns of a function, queue or state machine that is not of this template: it is kept, and
+ * gets `what` (events, messages) once a deployed template has it.
  */
-export function warnIfElsewhere(ctx: DeliveryContext, where: string, to: { function?: string; queue?: string }, what: string): void {
+export function warnIfElsewhere(ctx: DeliveryContext, where: string, to: { function?: string; queue?: string; state_machine?: string }, what: string): void {
   if (to.function !== undefined && !ctx.functionKeys.has(to.function)) ctx.warn(`${where}: function "${to.function}" is not defined in this template; it is invoked once a deployed template defines it`);
   if (to.queue !== undefined && !ctx.queueDeclared(to.queue)) ctx.warn(`${where}: queue "${to.queue}" is not declared in this template; it receives ${what} once a deployed template declares it`);
+  if (to.state_machine !== undefined && !ctx.stateMachines.has(to.state_machine)) ctx.warn(`${where}: state machine "${to.state_machine}" is not defined in this template; it is started once a deployed template defines it`);
 }

@@ -1,9 +1,9 @@
 // EventBridge rules of a template (docs/eventbridge.md): AWS::Events::Rule resources and SAM's
-// EventBridgeRule / CloudWatchEvent function events, read into functions.yml `rules`. A rule's
-// targets that are functions or SQS queues are kept; other targets are warnings. A rule with a
-// ScheduleExpression becomes schedule events of the functions it targets.
-// Pure: property values come in resolved.
-import { BUS_NAME, DEFAULT_BUS, busNameOf, type EventRule, type EventRuleTarget } from '@esb/contracts';
+// EventBridgeRule / CloudWatchEvent events of functions and state machines, read into
+// functions.yml `rules`. A rule's targets that are functions, SQS queues or state machines are
+// kept; other targets are warnings. A rule with a ScheduleExpression becomes schedules of the
+// functions and state machines it targets. Pure: property values come in resolved.
+import { BUS_NAME, DEFAULT_BUS, busNameOf, stateMachineNameOf, type EventRule, type EventRuleTarget } from '@esb/contracts';
 import type { ApiReadContext } from './cfn-apis.js';
 import { functionOfArn, patternText, queueOfArn, warnIfElsewhere, type DeliveryContext } from './delivery.js';
 import type { ScheduleEventModel } from './model.js';
@@ -64,13 +64,16 @@ export interface RuleReadContext extends DeliveryContext {
   resourceType(logicalId: string): string | undefined;
 }
 
-/** Where a target's Arn points: a function or queue esb delivers to, or what else it is (for a warning). */
-type TargetRef = { function: string } | { queue: string } | { other: string };
+/** Where a target's Arn points: a function, queue or state machine esb delivers to, or what else it is (for a warning). */
+type TargetRef = { function: string } | { queue: string } | { state_machine: string } | { other: string };
 
-/** What an AWS::Events::Rule gives: the rule (absent for a schedule only, or with no target esb runs) and schedule events by function key. */
+/** What a schedule starts: a function (by key) or a state machine (by name) of this template. */
+export type ScheduledTarget = ({ function: string } | { state_machine: string }) & { event: ScheduleEventModel };
+
+/** What an AWS::Events::Rule gives: the rule (absent for a schedule only, or with no target esb runs) and the schedules of its targets. */
 export interface RuleRead {
   rule?: EventRule;
-  schedules: Array<{ function: string; event: ScheduleEventModel }>;
+  schedules: ScheduledTarget[];
 }
 
 /** The bus an EventBusName names (a name or an ARN; `default` when absent). */
@@ -139,6 +142,8 @@ function targetOf(ctx: RuleReadContext, arn: string): TargetRef {
   if (queue !== undefined) return { queue };
   const fn = functionOfArn(arn);
   if (fn !== undefined) return { function: fn };
+  const machine = stateMachineNameOf(arn);
+  if (machine !== undefined) return { state_machine: machine };
   // A resource esb does not run: !Ref gives its logical id, !GetAtt an esb ARN or `<Id>.<Attribute>`.
   const type = ctx.resourceType(UNRUN_ARN.exec(arn)?.[1] ?? arn.split('.')[0]);
   if (type !== undefined) return { other: KIND_BY_TYPE[type] ?? type };
@@ -150,8 +155,8 @@ function targetOf(ctx: RuleReadContext, arn: string): TargetRef {
 }
 
 /**
- * The targets of a rule esb delivers to: functions and queues. Other targets, and fields esb
- * does not apply (DeadLetterConfig, RetryPolicy), are warnings.
+ * The targets of a rule esb delivers to: functions, queues and state machines. Other targets,
+ * and fields esb does not apply (DeadLetterConfig, RetryPolicy), are warnings.
  */
 function ruleTargets(ctx: RuleReadContext, id: string, targets: unknown): Array<{ target: EventRuleTarget; field: string }> {
   if (targets === undefined) return [];
@@ -171,7 +176,7 @@ function ruleTargets(ctx: RuleReadContext, id: string, targets: unknown): Array<
     const input = targetInput(ctx, id, at, t);
     const to = targetOf(ctx, t.Arn);
     if ('other' in to) {
-      ctx.warn(`${id}: ${field} (${targetId}): ${to.other} targets are not emulated; only Lambda functions and SQS queues receive events (docs/eventbridge.md)`);
+      ctx.warn(`${id}: ${field} (${targetId}): ${to.other} targets are not emulated; only Lambda functions, SQS queues and Step Functions state machines receive events (docs/eventbridge.md)`);
       continue;
     }
     for (const f of ['DeadLetterConfig', 'RetryPolicy']) if (t[f] !== undefined) unapplied.push(at(f));
@@ -207,14 +212,15 @@ export function readRule(ctx: RuleReadContext, id: string, props: Record<string,
   const schedules: RuleRead['schedules'] = [];
   if (typeof schedule === 'string') {
     for (const { target, field } of targets) {
-      if (target.queue !== undefined || !ctx.functionKeys.has(target.function as string)) {
-        ctx.warn(`${id}: ${field} (${target.id}): the schedule invokes functions of this template only; this target gets nothing on the schedule (docs/eventbridge.md)`);
+      const to = scheduledTarget(ctx, target);
+      if (to === undefined) {
+        ctx.warn(`${id}: ${field} (${target.id}): the schedule invokes functions and starts state machines of this template only; this target gets nothing on the schedule (docs/eventbridge.md)`);
         continue;
       }
-      if (target.input_path !== undefined || target.input_transformer !== undefined) ctx.warn(`${id}: ${field} (${target.id}): InputPath and InputTransformer are not applied to scheduled events; the function gets the Scheduled Event`);
+      if (target.input_path !== undefined || target.input_transformer !== undefined) ctx.warn(`${id}: ${field} (${target.id}): InputPath and InputTransformer are not applied to scheduled events; the ${'function' in to ? 'function gets' : 'execution starts with'} the Scheduled Event`);
       const event: ScheduleEventModel = { type: 'schedule', name, schedule: schedule.trim(), enabled };
       if (target.input !== undefined) event.input = target.input;
-      schedules.push({ function: target.function as string, event });
+      schedules.push({ ...to, event });
     }
   }
   if (pattern !== undefined && targets.length > 0) return { rule: { bus, name, pattern, enabled, targets: targets.map((t) => t.target) }, schedules };
@@ -222,27 +228,52 @@ export function readRule(ctx: RuleReadContext, id: string, props: Record<string,
   return { schedules };
 }
 
+/** A target a schedule can start: a function or a state machine of this template. */
+function scheduledTarget(ctx: DeliveryContext, target: { function?: string; state_machine?: string }): { function: string } | { state_machine: string } | undefined {
+  if (target.function !== undefined && ctx.functionKeys.has(target.function)) return { function: target.function };
+  if (target.state_machine !== undefined && ctx.stateMachines.has(target.state_machine)) return { state_machine: target.state_machine };
+  return undefined;
+}
+
 /**
- * SAM's `Type: EventBridgeRule` / `Type: CloudWatchEvent` event of a function: one rule whose
- * one target is the function. Its name is RuleName, else the rule's logical id SAM generates
- * (`<Function><Event>`); its target's id is Target.Id, else SAM's `<Function><Event>LambdaTarget`.
+ * SAM's `Type: EventBridgeRule` / `Type: CloudWatchEvent` event of a function or a state
+ * machine (`to`): one rule whose one target is it. Its name is RuleName, else the rule's logical
+ * id SAM generates (`<Resource><Event>`); its target's id is Target.Id, else SAM's
+ * `<Resource><Event>LambdaTarget` (`...StepFunctionsTarget` for a state machine).
  */
-export function samEventRule(ctx: RuleReadContext, fnId: string, fnKey: string, event: string, p: Record<string, unknown>): EventRule {
+export function samEventRule(ctx: RuleReadContext, ownerId: string, event: string, p: Record<string, unknown>, to: { function: string } | { state_machine: string }): EventRule {
   const field = `Events.${event}.Properties`;
   const at = (f: string) => `${field}.${f}`;
-  if (p.Pattern === undefined) ctx.fail(fnId, at('Pattern'), 'missing: the events that invoke the function');
-  const pattern = patternText(ctx, fnId, at('Pattern'), p.Pattern);
-  const bus = ruleBus(ctx, fnId, at('EventBusName'), p.EventBusName);
-  const name = p.RuleName === undefined ? `${fnId}${event}` : ruleName(ctx, fnId, at('RuleName'), p.RuleName);
-  const enabled = stateEnabled(ctx, fnId, at('State'), p.State) && p.Enabled !== false && p.Enabled !== 'false';
-  let targetId = `${fnId}${event}LambdaTarget`;
+  const fn = 'function' in to;
+  if (p.Pattern === undefined) ctx.fail(ownerId, at('Pattern'), `missing: the events that ${fn ? 'invoke the function' : 'start the state machine'}`);
+  const pattern = patternText(ctx, ownerId, at('Pattern'), p.Pattern);
+  const bus = ruleBus(ctx, ownerId, at('EventBusName'), p.EventBusName);
+  const name = p.RuleName === undefined ? `${ownerId}${event}` : ruleName(ctx, ownerId, at('RuleName'), p.RuleName);
+  const enabled = stateEnabled(ctx, ownerId, at('State'), p.State) && p.Enabled !== false && p.Enabled !== 'false';
+  let targetId = `${ownerId}${event}${fn ? 'LambdaTarget' : 'StepFunctionsTarget'}`;
   if (p.Target !== undefined) {
-    if (!isRecord(p.Target)) ctx.fail(fnId, at('Target'), 'must be a map with Id');
-    targetId = ruleName(ctx, fnId, at('Target.Id'), p.Target.Id);
+    if (!isRecord(p.Target)) ctx.fail(ownerId, at('Target'), 'must be a map with Id');
+    targetId = ruleName(ctx, ownerId, at('Target.Id'), p.Target.Id);
   }
   const unapplied = ['DeadLetterConfig', 'RetryPolicy'].filter((f) => p[f] !== undefined).map(at);
-  if (unapplied.length) warnUnapplied(ctx, fnId, unapplied);
-  return { bus, name, pattern, enabled, targets: [{ id: targetId, function: fnKey, ...targetInput(ctx, fnId, at, p) }] };
+  if (unapplied.length) warnUnapplied(ctx, ownerId, unapplied);
+  return { bus, name, pattern, enabled, targets: [{ id: targetId, ...to, ...targetInput(ctx, ownerId, at, p) }] };
+}
+
+/**
+ * SAM's `Type: Schedule` / `Type: ScheduleV2` event of a function or a state machine: a
+ * schedule named Name, else the event's name, with its Input (a map is sent as its JSON);
+ * `Enabled: false` or `State: DISABLED` turns it off.
+ */
+export function samScheduleEvent(ctx: Pick<ApiReadContext, 'fail'>, ownerId: string, event: string, type: 'Schedule' | 'ScheduleV2', p: Record<string, unknown>): ScheduleEventModel {
+  const field = type === 'ScheduleV2' ? 'ScheduleExpression' : 'Schedule';
+  const schedule = p[field];
+  if (typeof schedule !== 'string' || !SCHEDULE.test(schedule.trim())) ctx.fail(ownerId, `Events.${event}.Properties.${field}`, 'must be rate(...) or cron(...)');
+  const e: ScheduleEventModel = { type: 'schedule', name: typeof p.Name === 'string' ? p.Name : event, schedule: schedule.trim(), enabled: true };
+  if (p.Input !== undefined) e.input = typeof p.Input === 'string' ? p.Input : JSON.stringify(p.Input);
+  if (p.Enabled === false || p.Enabled === 'false') e.enabled = false;
+  if (p.State === 'DISABLED') e.enabled = false;
+  return e;
 }
 
 /** An AWS::Events::EventBus's Name, checked. */
@@ -254,11 +285,11 @@ export function busName(ctx: Pick<ApiReadContext, 'fail'>, id: string, name: unk
 }
 
 /**
- * An AWS::Scheduler::Schedule (EventBridge Scheduler), its properties resolved: a schedule event
- * of the function it targets, with the target's Input. One-time `at(...)` schedules, time zones
- * other than UTC and targets other than a function of this template are warnings.
+ * An AWS::Scheduler::Schedule (EventBridge Scheduler), its properties resolved: a schedule of
+ * the function or state machine it targets, with the target's Input. One-time `at(...)`
+ * schedules, time zones other than UTC and other targets are warnings.
  */
-export function readScheduler(ctx: DeliveryContext, id: string, props: Record<string, unknown>): { function: string; event: ScheduleEventModel } | undefined {
+export function readScheduler(ctx: DeliveryContext, id: string, props: Record<string, unknown>): ScheduledTarget | undefined {
   const expression = props.ScheduleExpression;
   if (typeof expression === 'string' && /^at\(.+\)$/.test(expression.trim())) {
     ctx.warn(`${id}: one-time schedules (${expression.trim()}) are not emulated; the target is not invoked (docs/eventbridge.md)`);
@@ -268,14 +299,15 @@ export function readScheduler(ctx: DeliveryContext, id: string, props: Record<st
   const zone = props.ScheduleExpressionTimezone;
   if (zone !== undefined && zone !== 'UTC' && zone !== 'Etc/UTC') ctx.warn(`${id}.ScheduleExpressionTimezone: ${JSON.stringify(zone)} is not emulated; esb runs the schedule in UTC (docs/eventbridge.md)`);
   const target = isRecord(props.Target) ? props.Target : ctx.fail(id, 'Target', 'must be a map with Arn');
-  const fn = typeof target.Arn === 'string' ? functionOfArn(target.Arn) : undefined;
-  if (fn === undefined || !ctx.functionKeys.has(fn)) {
-    ctx.warn(`${id}: Target ${JSON.stringify(target.Arn)} is not a function of this template; esb's schedules invoke functions only, so it gets nothing (docs/eventbridge.md)`);
+  const arn = typeof target.Arn === 'string' ? target.Arn : '';
+  const to = scheduledTarget(ctx, { function: functionOfArn(arn), state_machine: stateMachineNameOf(arn) });
+  if (to === undefined) {
+    ctx.warn(`${id}: Target ${JSON.stringify(target.Arn)} is not a function or state machine of this template; esb's schedules invoke functions and start state machines only, so it gets nothing (docs/eventbridge.md)`);
     return undefined;
   }
-  if (target.Input !== undefined && typeof target.Input !== 'string') ctx.fail(id, 'Target.Input', 'must be text (JSON for a function)');
+  if (target.Input !== undefined && typeof target.Input !== 'string') ctx.fail(id, 'Target.Input', `must be text (JSON for a ${'function' in to ? 'function' : 'state machine'})`);
   const name = typeof props.Name === 'string' ? props.Name : id;
   const event: ScheduleEventModel = { type: 'schedule', name, schedule: expression.trim(), enabled: props.State !== 'DISABLED' };
   if (target.Input !== undefined) event.input = target.Input;
-  return { function: fn, event };
+  return { ...to, event };
 }

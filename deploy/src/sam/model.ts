@@ -1,5 +1,5 @@
 // What esb takes from a SAM template: plain data, ready to render into an artifact.
-import type { ApiConfig, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, Route, S3Bucket, SqsQueue, SqsQueueEvent, TopicSubscription } from '@esb/contracts';
+import type { ApiConfig, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
 
 /** A local folder or .zip the template points at (CodeUri, ContentUri, DockerContext). */
 export interface CodeRef {
@@ -12,7 +12,8 @@ export interface CodeRef {
 
 /**
  * `builtin`: a handler esb ships (a file of deploy/runtime/), for what esb serves with a function
- * of its own: HTTP APIs' direct service integrations (docs/gateway.md, "Service integrations").
+ * of its own: HTTP APIs' direct service integrations (docs/gateway.md, "Service integrations")
+ * and the routes of state machines' Api events (docs/step-functions.md).
  */
 export type FunctionCode = { kind: 'ref'; ref: CodeRef } | { kind: 'inline'; fileName: string; text: string } | { kind: 'builtin'; file: string };
 
@@ -97,11 +98,13 @@ export interface SamModel {
   rules: EventRule[];
   /** SNS topic subscriptions (docs/sns.md), one per `<topic>/<id>`. */
   subscriptions: TopicSubscription[];
+  /** Step Functions state machines (docs/step-functions.md), one per name, with their schedules. */
+  stateMachines: StateMachine[];
   routes: Route[];
   apis: Record<string, ApiConfig>;
   warnings: string[];
   /** Every local path the template points at, in template order. */
   codeRefs: CodeRef[];
-  /** Local files read besides code (OpenAPI DefinitionUri, AWS::Include), relative to the template's folder. */
+  /** Local files read besides code (OpenAPI and state machine DefinitionUri, AWS::Include), relative to the template's folder. */
   localFiles: string[];
 }

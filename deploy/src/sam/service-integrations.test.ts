@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { FunctionModel, SamModel } from './model.js';
 import { operationIntegrationName } from './service-integrations.js';
 import { parseSamTemplate } from './template.js';
@@ -246,14 +248,70 @@ Resources:
       cfnApi(`
   StartIntegration:
     Type: AWS::ApiGatewayV2::Integration
-    Properties: {ApiId: !Ref Api, IntegrationType: AWS_PROXY, IntegrationSubtype: StepFunctions-StartExecution, PayloadFormatVersion: '1.0', RequestParameters: {StateMachineArn: arn:aws:states:us-east-1:123456789012:stateMachine:m, Input: $request.body}}
+    Properties: {ApiId: !Ref Api, IntegrationType: AWS_PROXY, IntegrationSubtype: Kinesis-PutRecord, PayloadFormatVersion: '1.0', RequestParameters: {StreamName: clicks, Data: $request.body, PartitionKey: $request.header.x-user}}
   StartRoute:
     Type: AWS::ApiGatewayV2::Route
     Properties: {ApiId: !Ref Api, RouteKey: POST /start, Target: integrations/StartIntegration}`),
     );
     expect(builtins(m)).toEqual([]);
     expect(m.routes.map((r) => r.path)).toEqual(['/orders']);
-    expect(m.warnings).toEqual(['StartIntegration.IntegrationUri: integration subtype StepFunctions-StartExecution (a direct AWS service integration) is not emulated; the route is not served']);
+    expect(m.warnings).toEqual(['StartIntegration.IntegrationUri: integration subtype Kinesis-PutRecord (a direct AWS service integration) is not emulated; the route is not served']);
+  });
+
+  it('serves StepFunctions-StartExecution, -StartSyncExecution and -StopExecution in the CFN and OpenAPI forms; a machine elsewhere is a warning', () => {
+    const machine = `
+  Flow:
+    Type: AWS::Serverless::StateMachine
+    Properties: {Type: EXPRESS, Definition: {StartAt: A, States: {A: {Type: Pass, End: true}}}}`;
+    const cfn = read(
+      cfnApi(`${machine}
+  StartIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: {ApiId: !Ref Api, IntegrationType: AWS_PROXY, IntegrationSubtype: StepFunctions-StartExecution, PayloadFormatVersion: '1.0', RequestParameters: {StateMachineArn: !Ref Flow, Input: $request.body, Name: $request.header.x-name}}
+  StopIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: {ApiId: !Ref Api, IntegrationType: AWS_PROXY, IntegrationSubtype: StepFunctions-StopExecution, PayloadFormatVersion: '1.0', RequestParameters: {ExecutionArn: $request.body.executionArn, Cause: stopped by the API}}
+  ElsewhereIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: {ApiId: !Ref Api, IntegrationType: AWS_PROXY, IntegrationSubtype: StepFunctions-StartExecution, PayloadFormatVersion: '1.0', RequestParameters: {StateMachineArn: arn:aws:states:us-east-1:123456789012:stateMachine:adoptions}}
+  StartRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: POST /start, Target: integrations/StartIntegration}
+  StopRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: POST /stop, Target: integrations/StopIntegration}
+  ElsewhereRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: POST /adopt, Target: integrations/ElsewhereIntegration}`),
+    );
+    expect(builtins(cfn).map((f) => [f.key, integrationOf(f)])).toEqual([
+      ['shop-StartIntegration', { subtype: 'StepFunctions-StartExecution', parameters: { StateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:shop-Flow', Input: '$request.body', Name: '$request.header.x-name' } }],
+      ['shop-StopIntegration', { subtype: 'StepFunctions-StopExecution', parameters: { ExecutionArn: '$request.body.executionArn', Cause: 'stopped by the API' } }],
+      ['shop-ElsewhereIntegration', { subtype: 'StepFunctions-StartExecution', parameters: { StateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:adoptions' } }],
+    ]);
+    expect(cfn.routes.map((r) => `${r.method} ${r.path} ${r.function}`)).toEqual(['GET /orders shop-Fn', 'POST /start shop-StartIntegration', 'POST /stop shop-StopIntegration', 'POST /adopt shop-ElsewhereIntegration']);
+    expect(cfn.warnings).toEqual(['ElsewhereIntegration: state machine "adoptions" is not defined in this template; it is started once a deployed template defines it']);
+
+    // As the public apigw-sfn pattern writes it: an HttpApi's OpenAPI operation.
+    const openapi = read(
+      openApi(`          /:
+            post:
+              x-amazon-apigateway-integration:
+                integrationSubtype: StepFunctions-StartSyncExecution
+                credentials: arn:aws:iam::123456789012:role/api
+                requestParameters:
+                  Input: $request.body
+                  StateMachineArn: {Fn::GetAtt: [Flow, Arn]}
+                payloadFormatVersion: '1.0'
+                type: aws_proxy
+                connectionType: INTERNET`) + machine,
+    );
+    expect(builtins(openapi).map((f) => [f.key, integrationOf(f)])).toEqual([
+      ['shop-ApiPostRootIntegration', { subtype: 'StepFunctions-StartSyncExecution', parameters: { Input: '$request.body', StateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:shop-Flow' } }],
+    ]);
+    expect(openapi.warnings).toEqual([]);
+    expect(errorOf(() => read(cfnApi(sendIntegration('        Cause: no execution').replace('SQS-SendMessage', 'StepFunctions-StopExecution')))).field).toBe('RequestParameters.ExecutionArn');
+    expect(errorOf(() => read(cfnApi(sendIntegration('        Input: $request.body').replace('SQS-SendMessage', 'StepFunctions-StartExecution')))).field).toBe('RequestParameters.StateMachineArn');
   });
 
   it('keeps keys within 64 characters and distinct from the template\'s functions', () => {
@@ -263,5 +321,83 @@ Resources:
     const clash = read(cfnApi(sendIntegration('        QueueUrl: !Ref Queue\n        MessageBody: x') + submitRoute).replace('Properties: {InlineCode: x,', 'Properties: {FunctionName: shop-SendIntegration, InlineCode: x,'));
     expect(builtins(clash)[0].key).toMatch(/^shop-SendIntegration-[0-9a-f]{8}$/);
     expect(clash.routes.find((r) => r.path === '/submit')?.function).toBe(builtins(clash)[0].key);
+  });
+});
+
+// The built-in function itself, against a Step Functions endpoint that answers as the JSON protocol does.
+describe('the built-in function for Step Functions (deploy/runtime/service-integration.mjs)', () => {
+  const calls: Array<{ host: string; target: string; body: Record<string, unknown> }> = [];
+  const answers: Record<string, { status: number; body: unknown }> = {
+    StartExecution: { status: 200, body: { executionArn: 'arn:aws:states:us-east-1:123456789012:execution:flow:e1', startDate: 1733456789.123 } },
+    StartSyncExecution: {
+      status: 200,
+      body: { executionArn: 'arn:aws:states:us-east-1:123456789012:express:flow:e2:x', stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:flow', name: 'e2', startDate: 1733456789.5, stopDate: 1733456790.25, status: 'SUCCEEDED', input: '{}', output: '{"ok":true}' },
+    },
+    StopExecution: { status: 200, body: { stopDate: 1733456791 } },
+  };
+  let server: Server;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    server = createServer((req: IncomingMessage, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString()));
+      req.on('end', () => {
+        const target = String(req.headers['x-amz-target']).replace('AWSStepFunctions.', '');
+        const body = JSON.parse(text || '{}') as Record<string, unknown>;
+        calls.push({ host: String(req.headers.host), target, body });
+        const answer = body.name === 'taken' ? { status: 400, body: { __type: 'com.amazonaws.swf.service.v2.model#ExecutionAlreadyExists', message: 'Execution Already Exists' } } : answers[target];
+        res.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify(answer.body));
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    Object.assign(process.env, { AWS_ENDPOINT_URL_SFN: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local' });
+  });
+  afterAll(async () => {
+    process.env = saved;
+    await new Promise((done) => server.close(done));
+  });
+
+  /** The handler as a function instance loads it, with this integration. */
+  async function handlerOf(subtype: string, parameters: Record<string, string>): Promise<(event: unknown) => Promise<{ statusCode: number; body: string }>> {
+    process.env.ESB_SERVICE_INTEGRATION = JSON.stringify({ subtype, parameters });
+    vi.resetModules();
+    const runtime = '../../runtime/service-integration.mjs';
+    return ((await import(/* @vite-ignore */ runtime)) as { handler: (event: unknown) => Promise<{ statusCode: number; body: string }> }).handler;
+  }
+  const request = (body: string | null, headers: Record<string, string> = {}) => ({ body, isBase64Encoded: false, headers, requestContext: { requestId: 'r1' } });
+  const start = { StateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:flow', Input: '$request.body' };
+
+  it('starts an execution with the request body (an empty one as {}) and answers 200 with StartExecution\'s JSON, its date in epoch seconds', async () => {
+    calls.length = 0;
+    const handler = await handlerOf('StepFunctions-StartExecution', { ...start, Name: '$request.header.x-name' });
+    const r = await handler(request('{"order": 1}', { 'X-Name': 'first' }));
+    expect(r.statusCode).toBe(200);
+    expect(r.body).toBe('{"executionArn":"arn:aws:states:us-east-1:123456789012:execution:flow:e1","startDate":1733456789.123}');
+    await handler(request(null));
+    expect(calls.map((c) => [c.target, c.body])).toEqual([
+      ['StartExecution', { stateMachineArn: start.StateMachineArn, name: 'first', input: '{"order": 1}' }],
+      ['StartExecution', { stateMachineArn: start.StateMachineArn, input: '{}' }],
+    ]);
+  });
+
+  it('calls StartSyncExecution on the endpoint itself (no sync- host prefix) and StopExecution', async () => {
+    calls.length = 0;
+    const sync = await (await handlerOf('StepFunctions-StartSyncExecution', start))(request('{"a": 1}'));
+    expect(JSON.parse(sync.body)).toEqual({ ...(answers.StartSyncExecution.body as object), startDate: 1733456789.5, stopDate: 1733456790.25 });
+    const stop = await (await handlerOf('StepFunctions-StopExecution', { ExecutionArn: '$request.body.executionArn', Error: 'Cancelled' }))(request('{"executionArn": "arn:aws:states:us-east-1:123456789012:execution:flow:e1"}'));
+    expect(stop).toMatchObject({ statusCode: 200, body: '{"stopDate":1733456791}' });
+    expect(calls.map((c) => [c.host.startsWith('127.0.0.1:'), c.target, c.body])).toEqual([
+      [true, 'StartSyncExecution', { stateMachineArn: start.StateMachineArn, input: '{"a": 1}' }],
+      [true, 'StopExecution', { executionArn: 'arn:aws:states:us-east-1:123456789012:execution:flow:e1', error: 'Cancelled' }],
+    ]);
+  });
+
+  it("answers Step Functions' refusals with 400 and the error, and a request that maps to nothing with 400", async () => {
+    const taken = await (await handlerOf('StepFunctions-StartExecution', { ...start, Name: 'taken' }))(request('{}'));
+    expect(taken.statusCode).toBe(400);
+    expect(JSON.parse(taken.body)).toEqual({ __type: 'ExecutionAlreadyExists', message: 'Execution Already Exists' });
+    const unmapped = await (await handlerOf('StepFunctions-StopExecution', { ExecutionArn: '$request.body.executionArn' }))(request('{}'));
+    expect(unmapped).toMatchObject({ statusCode: 400, body: '{"message":"ExecutionArn is required by StepFunctions-StopExecution, and the request gave none"}' });
   });
 });

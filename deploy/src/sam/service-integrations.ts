@@ -1,5 +1,6 @@
 // HTTP API integrations that call an AWS service directly (IntegrationSubtype; docs/gateway.md,
-// "Service integrations"): esb serves each with a built-in function, so the gateway routes to it
+// "Service integrations"), and the REST API route of a SAM state machine's Api event
+// (docs/step-functions.md): esb serves each with a built-in function, so the gateway routes to it
 // as to any function. This reads and checks the integration and describes that function.
 // Pure: property values come in resolved.
 import type { ApiReadContext } from './cfn-apis.js';
@@ -16,9 +17,12 @@ const SUBTYPES: Record<string, { required: string[]; optional: string[] }> = {
   'SQS-DeleteMessage': { required: ['QueueUrl', 'ReceiptHandle'], optional: ['Region'] },
   'SQS-PurgeQueue': { required: ['QueueUrl'], optional: ['Region'] },
   'EventBridge-PutEvents': { required: ['Detail', 'DetailType', 'Source'], optional: ['EventBusName', 'Resources', 'Time', 'TraceHeader', 'Region'] },
+  'StepFunctions-StartExecution': { required: ['StateMachineArn'], optional: ['Name', 'Input', 'Region', 'TraceHeader'] },
+  'StepFunctions-StartSyncExecution': { required: ['StateMachineArn'], optional: ['Name', 'Input', 'Region', 'TraceHeader'] },
+  'StepFunctions-StopExecution': { required: ['ExecutionArn'], optional: ['Cause', 'Error', 'Region'] },
 };
 
-/** Without TimeoutInMillis: enough for one call to esb's own SQS or EventBridge. */
+/** Without TimeoutInMillis: enough for one call to esb's own SQS, EventBridge or Step Functions. */
 const DEFAULT_TIMEOUT_SECONDS = 10;
 /** HTTP APIs' longest integration timeout: a longer TimeoutInMillis is cut to it. */
 const MAX_TIMEOUT_SECONDS = 30;
@@ -83,12 +87,21 @@ export function operationIntegrationName(apiId: string, method: string, path: st
   return `${apiId}${words(method.toLowerCase()).join('')}${pathPart}Integration`;
 }
 
-/** The built-in function that serves an integration, under `key`. */
-export function serviceIntegrationFunction(key: string, name: string, integration: ServiceIntegration): FunctionModel {
+/**
+ * What SAM's Api event of a state machine integrates: StartExecution of the machine with the
+ * request's body as the input (SAM's request template passes the body; an empty one starts the
+ * execution with `{}`, which the built-in function sees to).
+ */
+export function stateMachineApiIntegration(stateMachineArn: string): ServiceIntegration {
+  return { subtype: 'StepFunctions-StartExecution', parameters: { StateMachineArn: stateMachineArn, Input: '$request.body' }, timeoutSeconds: DEFAULT_TIMEOUT_SECONDS };
+}
+
+/** The built-in function that serves an integration, under `key`; `resourceType` is what the template wrote it as. */
+export function serviceIntegrationFunction(key: string, name: string, integration: ServiceIntegration, resourceType = 'AWS::ApiGatewayV2::Integration'): FunctionModel {
   return {
     key,
     logicalId: name,
-    resourceType: 'AWS::ApiGatewayV2::Integration',
+    resourceType,
     packageType: 'Zip',
     runtime: SERVICE_INTEGRATION_CODE.runtime,
     handler: SERVICE_INTEGRATION_CODE.handler,

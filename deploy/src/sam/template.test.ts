@@ -91,8 +91,8 @@ Conditions:
   });
 
   it('does not resolve intrinsics inside resources esb skips, and lists them in one warning', () => {
-    const m = parseSamTemplate(`Resources:\n  Q: {Type: AWS::Kinesis::Stream, Properties: {Name: !Ref Missing}}\n  R: {Type: AWS::StepFunctions::StateMachine}\n  Q2: {Type: AWS::Kinesis::Stream}\n  Role: {Type: AWS::IAM::Role}\n`, { file: 't.yml' });
-    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::Kinesis::Stream (Q, Q2); AWS::StepFunctions::StateMachine (R)']);
+    const m = parseSamTemplate(`Resources:\n  Q: {Type: AWS::Kinesis::Stream, Properties: {Name: !Ref Missing}}\n  R: {Type: AWS::Glue::Job}\n  Q2: {Type: AWS::Kinesis::Stream}\n  Role: {Type: AWS::IAM::Role}\n`, { file: 't.yml' });
+    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::Kinesis::Stream (Q, Q2); AWS::Glue::Job (R)']);
   });
 });
 
@@ -861,15 +861,15 @@ Targets:
     Type: AWS::Events::Rule
     Properties:
       EventPattern: {source: [shop]}
-      Targets: [{Id: T, Arn: "arn:aws:states:us-east-1:123456789012:stateMachine:flow"}]
+      Targets: [{Id: T, Arn: "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"}]
   Archive: {Type: AWS::Events::Archive, Properties: {SourceArn: !GetAtt Orders.Arn}}`),
     );
     expect(m.rules.map((r) => [r.name, r.targets.map((t) => t.id)])).toEqual([['OnOrder', ['ToFn']]]);
     expect(m.warnings).toEqual([
       'Archive: AWS::Events::Archive is not emulated; events are not archived, so there is nothing to replay (docs/eventbridge.md)',
-      'OnOrder: Targets[0] (ToTopic): SNS topic targets are not emulated; only Lambda functions and SQS queues receive events (docs/eventbridge.md)',
+      'OnOrder: Targets[0] (ToTopic): SNS topic targets are not emulated; only Lambda functions, SQS queues and Step Functions state machines receive events (docs/eventbridge.md)',
       "OnOrder.Targets[1].DeadLetterConfig, Targets[1].RetryPolicy: not emulated; esb delivers each event once (a function's own asynchronous retries apply) (docs/eventbridge.md)",
-      'OnlyTopic: Targets[0] (T): Step Functions state machine targets are not emulated; only Lambda functions and SQS queues receive events (docs/eventbridge.md)',
+      'OnlyTopic: Targets[0] (T): Kinesis stream targets are not emulated; only Lambda functions, SQS queues and Step Functions state machines receive events (docs/eventbridge.md)',
       'OnlyTopic: the rule has no target esb emulates; it is not run',
     ]);
   });
@@ -888,7 +888,7 @@ Targets:
     );
     expect(m.rules).toEqual([]);
     expect(m.functions[0].events).toEqual([{ type: 'schedule', name: 'nightly', schedule: 'cron(0 3 * * ? *)', enabled: false, input: '{"mode": "full"}' }]);
-    expect(m.warnings).toContain('Nightly: Targets[1] (Queue): the schedule invokes functions of this template only; this target gets nothing on the schedule (docs/eventbridge.md)');
+    expect(m.warnings).toContain('Nightly: Targets[1] (Queue): the schedule invokes functions and starts state machines of this template only; this target gets nothing on the schedule (docs/eventbridge.md)');
   });
 
   it('reads SAM EventBridgeRule and CloudWatchEvent events as rules targeting the function', () => {
@@ -1198,7 +1198,7 @@ ${schedule}`;
     expect(model.warnings).toEqual([
       'Once: one-time schedules (at(2027-01-01T00:00:00)) are not emulated; the target is not invoked (docs/eventbridge.md)',
       'Paris.ScheduleExpressionTimezone: "Europe/Paris" is not emulated; esb runs the schedule in UTC (docs/eventbridge.md)',
-      `ToQueue: Target "arn:aws:sqs:us-east-1:123456789012:shop-Queue" is not a function of this template; esb's schedules invoke functions only, so it gets nothing (docs/eventbridge.md)`,
+      `ToQueue: Target "arn:aws:sqs:us-east-1:123456789012:shop-Queue" is not a function or state machine of this template; esb's schedules invoke functions and start state machines only, so it gets nothing (docs/eventbridge.md)`,
     ]);
     expect(() => read(`
   Bad:

@@ -1,8 +1,8 @@
 // SAM / CloudFormation template -> SamModel. Pure: the caller reads files; this only reads data.
 import { createHash } from 'node:crypto';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION, QUEUE_NAME, awsQueueUrl, busArn, eventRuleKey, functionUrlLabel, queueNameOf, ruleArn, topicArn, topicSubscriptionKey } from '@esb/contracts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION, QUEUE_NAME, awsQueueUrl, busArn, eventRuleKey, functionUrlLabel, queueNameOf, ruleArn, stateMachineArn, stateMachineNameOf, topicArn, topicSubscriptionKey } from '@esb/contracts';
 import { posix } from 'node:path';
-import type { ApiConfig, Cors, DynamoTable, EventRule, FunctionUrl, Route, S3Bucket, SqsQueue, SqsQueueEvent, TopicSubscription } from '@esb/contracts';
+import type { ApiConfig, Cors, DynamoTable, EventRule, FunctionUrl, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
 import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
 import { API_KEY_TYPES, readApiKeys, type ApiKeysOfApi } from './api-keys.js';
 import { samValidation } from './request-validation.js';
@@ -10,10 +10,11 @@ import { GATEWAY_RESPONSE_RESOURCE, readCfnGatewayResponses, readSamGatewayRespo
 import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, functionFromUri, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
 import { SamTemplateError } from './errors.js';
 import { patternText, warnIfElsewhere } from './delivery.js';
-import { EVENT_BUS_TYPE, EVENT_RULE_TYPE, UNEMULATED_EVENT_TYPES, busName, readRule, ruleBus, samEventRule, type RuleReadContext, SCHEDULER_TYPE, readScheduler } from './event-rules.js';
+import { EVENT_BUS_TYPE, EVENT_RULE_TYPE, UNEMULATED_EVENT_TYPES, busName, readRule, ruleBus, samEventRule, samScheduleEvent, type RuleReadContext, type ScheduledTarget, SCHEDULER_TYPE, readScheduler } from './event-rules.js';
 import { SUBSCRIPTION_TYPE, TOPIC_TYPE, readSubscription, readTopic, samTopicSubscription } from './sns-topics.js';
-import { serviceIntegrationFunction, type ServiceIntegration } from './service-integrations.js';
-import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, S3EventModel, SamModel, ScheduleEventModel, StreamEventModel } from './model.js';
+import { SAM_STATE_MACHINE_TYPE, STATE_MACHINE_TYPES, readStateMachine, stateMachineNameField, stateMachineReads, type StateMachineReadContext } from './state-machines.js';
+import { serviceIntegrationFunction, stateMachineApiIntegration, type ServiceIntegration } from './service-integrations.js';
+import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, S3EventModel, SamModel, StreamEventModel } from './model.js';
 import { NO_VALUE, Resolver, intrinsicKey, isRecord, versionText, type Location, type Lookup } from './resolver.js';
 import { parseTemplateText } from './yaml.js';
 
@@ -49,7 +50,7 @@ const API_TYPES = new Set(['AWS::Serverless::Api', 'AWS::Serverless::HttpApi']);
 const LAMBDA_URL = 'AWS::Lambda::Url';
 const EVENT_SOURCE_MAPPING = 'AWS::Lambda::EventSourceMapping';
 const QUEUE_TYPE = 'AWS::SQS::Queue';
-const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket', QUEUE_TYPE, EVENT_BUS_TYPE, EVENT_RULE_TYPE, SCHEDULER_TYPE, TOPIC_TYPE, SUBSCRIPTION_TYPE]);
+const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket', QUEUE_TYPE, EVENT_BUS_TYPE, EVENT_RULE_TYPE, SCHEDULER_TYPE, TOPIC_TYPE, SUBSCRIPTION_TYPE, ...STATE_MACHINE_TYPES]);
 /** A DynamoDB stream's ARN (what !GetAtt Table.StreamArn gives); group 1 is the table's name. */
 const STREAM_ARN = /^arn:aws[\w-]*:dynamodb:[^:]*:[^:]*:table\/([^/]+)\/stream\/.+$/;
 /** An SQS queue's ARN (what !GetAtt Queue.Arn gives). */
@@ -117,6 +118,11 @@ export function defaultQueueName(stack: string, logicalId: string, fifo: boolean
 /** A topic's name when it has no TopicName: `<stack>-<LogicalId>` (`.fifo` added for a FIFO topic), at most 256 characters. */
 export function defaultTopicName(stack: string, logicalId: string, fifo: boolean): string {
   return stackScopedName(stack, logicalId, 256, fifo);
+}
+
+/** A state machine's name when it has no Name / StateMachineName: `<stack>-<LogicalId>`, at most 80 characters. */
+export function defaultStateMachineName(stack: string, logicalId: string): string {
+  return stackScopedName(stack, logicalId, 80, false);
 }
 
 /** `<stack>-<LogicalId>` in letters, digits, `-` and `_`, at most `max` characters with `.fifo` when `fifo`. */
@@ -202,6 +208,9 @@ class TemplateReader implements Lookup {
   private readonly eventQueues: SqsQueue[] = [];
   /** Built-in functions serving HTTP APIs' direct service integrations, in the order their routes were read. */
   private readonly serviceFunctions: FunctionModel[] = [];
+  /** Step Functions state machines by name, in template order. */
+  private readonly stateMachines = new Map<string, StateMachine>();
+  private stateMachineNames: Set<string> | undefined;
 
   constructor(
     doc: unknown,
@@ -365,7 +374,7 @@ class TemplateReader implements Lookup {
     const cached = this.names.get(id);
     if (cached !== undefined) return cached;
     const type = this.resources[id].Type;
-    const field = FUNCTION_TYPES.has(type) ? 'FunctionName' : TABLE_TYPES.has(type) ? 'TableName' : type === 'AWS::S3::Bucket' ? 'BucketName' : LAYER_TYPES.has(type) ? 'LayerName' : type === QUEUE_TYPE ? 'QueueName' : type === EVENT_BUS_TYPE || type === EVENT_RULE_TYPE ? 'Name' : type === TOPIC_TYPE ? 'TopicName' : undefined;
+    const field = FUNCTION_TYPES.has(type) ? 'FunctionName' : TABLE_TYPES.has(type) ? 'TableName' : type === 'AWS::S3::Bucket' ? 'BucketName' : LAYER_TYPES.has(type) ? 'LayerName' : type === QUEUE_TYPE ? 'QueueName' : type === EVENT_BUS_TYPE || type === EVENT_RULE_TYPE ? 'Name' : type === TOPIC_TYPE ? 'TopicName' : STATE_MACHINE_TYPES.has(type) ? stateMachineNameField(type) : undefined;
     let name = id;
     if (field) {
       this.enter(id, at);
@@ -384,7 +393,7 @@ class TemplateReader implements Lookup {
         } else if (type === TOPIC_TYPE) {
           const fifo = this.prop(id, this.rawProps(id), 'FifoTopic');
           name = defaultTopicName(this.stackName, id, fifo === true || fifo === 'true');
-        }
+        } else if (STATE_MACHINE_TYPES.has(type)) name = defaultStateMachineName(this.stackName, id);
       } finally {
         this.visiting.pop();
       }
@@ -439,6 +448,7 @@ class TemplateReader implements Lookup {
     if (r.Type === QUEUE_TYPE) return this.queueUrl(this.physicalName(id, at));
     if (r.Type === TOPIC_TYPE) return this.topicArnOf(id, at);
     if (r.Type === SUBSCRIPTION_TYPE) return this.subscriptionArn(id, at);
+    if (STATE_MACHINE_TYPES.has(r.Type)) return this.stateMachineArnOf(id, at);
     return this.physicalName(id, at);
   }
 
@@ -478,6 +488,11 @@ class TemplateReader implements Lookup {
     return topicArn(this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId']));
   }
 
+  /** What `!Ref Machine` and `!GetAtt Machine.Arn` give: the state machine's ARN. */
+  private stateMachineArnOf(id: string, at: Location): string {
+    return stateMachineArn(this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId']));
+  }
+
   /** What `!Ref Subscription` gives: `<topic ARN>:<logical id>` (SNS puts a generated id last), with cycle detection. */
   private subscriptionArn(id: string, at: Location): string {
     this.enter(`${id}.TopicArn`, at);
@@ -504,14 +519,35 @@ class TemplateReader implements Lookup {
     return Object.keys(this.resources).some((q) => this.resources[q].Type === QUEUE_TYPE && this.active(q) && this.physicalName(q, { logicalId: q, field: 'QueueName' }) === name);
   }
 
-  /** What rules and subscriptions are read with: the template's functions, queues and resource types. */
+  /** The names of the template's active state machines. */
+  private machineNames(): Set<string> {
+    this.stateMachineNames ??= new Set(Object.keys(this.resources).filter((id) => STATE_MACHINE_TYPES.has(this.resources[id].Type) && this.active(id)).map((id) => this.physicalName(id, { logicalId: id, field: stateMachineNameField(this.resources[id].Type) })));
+    return this.stateMachineNames;
+  }
+
+  /** What rules and subscriptions are read with: the template's functions, queues, state machines and resource types. */
   private deliveryContext(): RuleReadContext {
     return {
       ...this.apiContext(new Set()),
       functionKeys: new Set(this.keys().values()),
       queueDeclared: (name) => this.queueDeclared(name),
+      stateMachines: this.machineNames(),
       resourceType: (id) => (Object.prototype.hasOwnProperty.call(this.resources, id) ? this.resources[id].Type : undefined),
     };
+  }
+
+  /** What state machines are read with: what rules are, and the local files a DefinitionUri names. */
+  private stateMachineContext(): StateMachineReadContext {
+    return { ...this.deliveryContext(), readDocument: (id, field, path) => this.localDocument(id, field, path) };
+  }
+
+  /** Adds a state machine's schedule (from a rule or a schedule resource). */
+  private addSchedule(functions: FunctionModel[], s: ScheduledTarget): void {
+    if ('function' in s) functions.find((f) => f.key === s.function)?.events.push(s.event);
+    else {
+      const { type: _, ...schedule } = s.event;
+      this.stateMachines.get(s.state_machine)?.schedules.push(schedule);
+    }
   }
 
   /** Keeps a rule by its key; a later one of the same key wins, with a warning. */
@@ -535,8 +571,9 @@ class TemplateReader implements Lookup {
   resourceAttr(id: string, attr: string, at: Location): unknown {
     const r = this.resources[id];
     if (!r) {
-      const fn = id.endsWith('Role') ? this.resources[id.slice(0, -4)] : undefined;
-      if (fn?.Type === 'AWS::Serverless::Function') return `arn:aws:iam::${this.pseudo['AWS::AccountId']}:role/${id}`;
+      // The roles SAM makes for a function or state machine without Role: <Resource>Role.
+      const owner = id.endsWith('Role') ? this.resources[id.slice(0, -4)] : undefined;
+      if (owner?.Type === 'AWS::Serverless::Function' || owner?.Type === SAM_STATE_MACHINE_TYPE) return `arn:aws:iam::${this.pseudo['AWS::AccountId']}:role/${id}`;
       // The URL SAM makes for FunctionUrlConfig: <Function>Url.FunctionUrl.
       const withUrl = id.endsWith('Url') ? id.slice(0, -3) : undefined;
       if (withUrl && this.resources[withUrl]?.Type === 'AWS::Serverless::Function' && attr === 'FunctionUrl') return this.functionUrlOf(withUrl, at);
@@ -582,6 +619,11 @@ class TemplateReader implements Lookup {
       return unsupported();
     }
     if (r.Type === SUBSCRIPTION_TYPE) return unsupported();
+    if (STATE_MACHINE_TYPES.has(r.Type)) {
+      if (attr === 'Arn') return this.stateMachineArnOf(id, at);
+      if (attr === 'Name') return this.physicalName(id, at);
+      return unsupported();
+    }
     if (r.Type === EVENT_RULE_TYPE) {
       if (attr !== 'Arn') return unsupported();
       return ruleArn(this.ruleBusOf(id, at), this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId']));
@@ -675,6 +717,13 @@ class TemplateReader implements Lookup {
       if (fn.image?.kind === 'dockerfile') codeRefs.push(fn.image.context);
     }
     queues.push(...this.eventQueues);
+    // AWS::Serverless::StateMachine / AWS::StepFunctions::StateMachine: state_machines of functions.yml, before the rules and schedules that start them.
+    for (const [id, r] of Object.entries(this.resources)) {
+      if (!STATE_MACHINE_TYPES.has(r.Type) || !this.active(id)) continue;
+      const machine = this.readMachine(id, r.Type, routeEvents, unsupportedEvents);
+      if (this.stateMachines.has(machine.name)) this.fail(id, stateMachineNameField(r.Type), `"${machine.name}" is the name of another state machine of this template`);
+      this.stateMachines.set(machine.name, machine);
+    }
     // AWS::Lambda::EventSourceMapping of a DynamoDB stream: a stream event of the function it names.
     for (const [id, r] of Object.entries(this.resources)) {
       if (r.Type !== EVENT_SOURCE_MAPPING || !this.active(id)) continue;
@@ -705,20 +754,20 @@ class TemplateReader implements Lookup {
         fn.events.push(this.s3Notification(id, field, typeof c.Id === 'string' ? c.Id : `${id}Notification${i + 1}`, bucket, c.Event, c.Filter));
       }
     }
-    // AWS::Events::Rule: a rule of functions.yml, and schedule events of the functions a scheduled one targets.
+    // AWS::Events::Rule: a rule of functions.yml, and schedules of the functions and state machines a scheduled one targets.
     for (const [id, r] of Object.entries(this.resources)) {
       if (r.Type !== EVENT_RULE_TYPE || !this.active(id)) continue;
       const props = this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>;
       const { rule, schedules } = readRule(this.deliveryContext(), id, props, this.physicalName(id, { logicalId: id, field: 'Name' }));
       if (rule) this.addRule(rule, id);
-      for (const s of schedules) functions.find((f) => f.key === s.function)?.events.push(s.event);
+      for (const s of schedules) this.addSchedule(functions, s);
     }
-    // AWS::Scheduler::Schedule: a schedule event of the function it targets.
+    // AWS::Scheduler::Schedule: a schedule of the function or state machine it targets.
     for (const [id, r] of Object.entries(this.resources)) {
       if (r.Type !== SCHEDULER_TYPE || !this.active(id)) continue;
       const props = this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>;
       const read = readScheduler(this.deliveryContext(), id, props);
-      if (read) functions.find((f) => f.key === read.function)?.events.push(read.event);
+      if (read) this.addSchedule(functions, read);
     }
     // AWS::SNS::Topic (its inline Subscription list) and AWS::SNS::Subscription: subscriptions of functions.yml.
     for (const [id, r] of Object.entries(this.resources)) {
@@ -848,7 +897,8 @@ class TemplateReader implements Lookup {
       if (lost.length) unreachable.push(`${fn.logicalId} (events of type ${lost.join(', ')})`);
     }
     if (unreachable.length) this.warnings.push(`UNREACHABLE: no route reaches ${unreachable.join('; ')}; only the Lambda Invoke API can call them`);
-    if (routes.length === 0 && this.rules.size === 0 && this.subscriptions.size === 0 && !functions.some((f) => f.url || f.events.length > 0) && functions.length > 0 && skipped.size > 0) {
+    // A state machine's tasks may invoke the functions (its definition is the agent's to read): no warning then.
+    if (routes.length === 0 && this.rules.size === 0 && this.subscriptions.size === 0 && this.stateMachines.size === 0 && !functions.some((f) => f.url || f.events.length > 0) && functions.length > 0 && skipped.size > 0) {
       this.warnings.push(`NO ROUTES: the template defines ${functions.length} function(s) but no route esb understands; not run: ${[...skipped.keys()].join(', ')}`);
     }
 
@@ -862,7 +912,23 @@ class TemplateReader implements Lookup {
       const parts = [...skipped].map(([type, ids]) => `${type} (${ids.join(', ')})`);
       this.warnings.push(`skipped resources esb does not run: ${parts.join('; ')}`);
     }
-    return { file: this.file, stackName: this.stackName, functions, layers, tables, buckets, queues, rules: [...this.rules.values()], subscriptions: [...this.subscriptions.values()], routes, apis, warnings: this.warnings, codeRefs, localFiles: this.localFiles };
+    return {
+      file: this.file,
+      stackName: this.stackName,
+      functions,
+      layers,
+      tables,
+      buckets,
+      queues,
+      rules: [...this.rules.values()],
+      subscriptions: [...this.subscriptions.values()],
+      stateMachines: [...this.stateMachines.values()],
+      routes,
+      apis,
+      warnings: this.warnings,
+      codeRefs,
+      localFiles: this.localFiles,
+    };
   }
 
   private codeRef(id: string, field: string, value: unknown): CodeRef {
@@ -1098,26 +1164,14 @@ class TemplateReader implements Lookup {
               routeEvents.push({ fn: key, logicalId: id, event: name, type: 'http', api, path: '$default', method: 'ANY', payload, auth: p.Auth, props: p });
               break;
             }
-            if (typeof p.Path !== 'string' || !/^\/\S*$/.test(p.Path)) this.fail(id, `${base}.Properties.Path`, 'must be a path starting with "/"');
-            if (typeof p.Method !== 'string') this.fail(id, `${base}.Properties.Method`, 'missing Method');
-            const method = p.Method.toUpperCase() === 'X-AMAZON-APIGATEWAY-ANY-METHOD' ? 'ANY' : p.Method.toUpperCase();
-            if (!METHODS.has(method)) this.fail(id, `${base}.Properties.Method`, `unsupported method ${p.Method}`);
-            routeEvents.push({ fn: key, logicalId: id, event: name, type: rest ? 'rest' : 'http', api, path: p.Path, method, payload, auth: p.Auth, props: p });
+            const { path, method } = this.eventRoute(id, base, p);
+            routeEvents.push({ fn: key, logicalId: id, event: name, type: rest ? 'rest' : 'http', api, path, method, payload, auth: p.Auth, props: p });
             break;
           }
           case 'Schedule':
-          case 'ScheduleV2': {
-            const v2 = ev.Type === 'ScheduleV2';
-            const field = v2 ? 'ScheduleExpression' : 'Schedule';
-            const schedule = p[field];
-            if (typeof schedule !== 'string' || !/^(rate|cron)\(.+\)$/.test(schedule.trim())) this.fail(id, `${base}.Properties.${field}`, 'must be rate(...) or cron(...)');
-            const e: ScheduleEventModel = { type: 'schedule', name: typeof p.Name === 'string' ? p.Name : name, schedule: schedule.trim(), enabled: true };
-            if (p.Input !== undefined) e.input = typeof p.Input === 'string' ? p.Input : JSON.stringify(p.Input);
-            if (p.Enabled === false || p.Enabled === 'false') e.enabled = false;
-            if (p.State === 'DISABLED') e.enabled = false;
-            fn.events.push(e);
+          case 'ScheduleV2':
+            fn.events.push(samScheduleEvent(this.apiContext(new Set()), id, name, ev.Type, p));
             break;
-          }
           case 'S3': {
             if (typeof p.Bucket !== 'string') this.fail(id, `${base}.Properties.Bucket`, 'must be a !Ref to an AWS::S3::Bucket of this template');
             const at = { logicalId: id, field: `${base}.Properties.Bucket` };
@@ -1135,7 +1189,7 @@ class TemplateReader implements Lookup {
             break;
           case 'EventBridgeRule':
           case 'CloudWatchEvent':
-            this.addRule(samEventRule(this.deliveryContext(), id, key, name, p), `${id}.${base}`);
+            this.addRule(samEventRule(this.deliveryContext(), id, name, p, { function: key }), `${id}.${base}`);
             break;
           case 'SNS': {
             // SqsSubscription: SAM puts a queue between the topic and the function.
@@ -1159,6 +1213,57 @@ class TemplateReader implements Lookup {
       }
     }
     return fn;
+  }
+
+  /** An Api / HttpApi event's Path and Method, checked (X-AMAZON-APIGATEWAY-ANY-METHOD is ANY). */
+  private eventRoute(id: string, base: string, p: Record<string, unknown>): { path: string; method: string } {
+    if (typeof p.Path !== 'string' || !/^\/\S*$/.test(p.Path)) this.fail(id, `${base}.Properties.Path`, 'must be a path starting with "/"');
+    if (typeof p.Method !== 'string') this.fail(id, `${base}.Properties.Method`, 'missing Method');
+    const method = p.Method.toUpperCase() === 'X-AMAZON-APIGATEWAY-ANY-METHOD' ? 'ANY' : p.Method.toUpperCase();
+    if (!METHODS.has(method)) this.fail(id, `${base}.Properties.Method`, `unsupported method ${p.Method}`);
+    return { path: p.Path, method };
+  }
+
+  /**
+   * A state machine: the properties esb reads resolved (Role, Policies, Logging, ... are not, so
+   * what they point at never fails the read), its rules kept, its Api events made routes and its
+   * other events listed as not run.
+   */
+  private readMachine(id: string, type: string, routeEvents: RouteEvent[], unsupportedEvents: Map<string, string[]>): StateMachine {
+    const raw = this.rawProps(id);
+    const props: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(raw)) props[k] = stateMachineReads(type, k) ? this.prop(id, raw, k) : v;
+    const name = this.physicalName(id, { logicalId: id, field: stateMachineNameField(type) });
+    const read = readStateMachine(this.stateMachineContext(), id, type, props, name);
+    for (const { rule, source } of read.rules) this.addRule(rule, source);
+    for (const { event, props: p } of read.apiEvents) routeEvents.push(this.stateMachineRoute(id, name, event, p));
+    for (const { type: eventType, event } of read.unsupported) {
+      const list = unsupportedEvents.get(eventType) ?? [];
+      list.push(`${id}.${event}`);
+      unsupportedEvents.set(eventType, list);
+    }
+    return read.machine;
+  }
+
+  /**
+   * SAM's Api event of a state machine: a route of a REST API (RestApiId, else the implicit
+   * one) served by a built-in function that starts an execution with the request's body, as
+   * SAM's integration does, and answers with StartExecution's JSON.
+   */
+  private stateMachineRoute(id: string, machine: string, event: string, p: Record<string, unknown>): RouteEvent {
+    const base = `Events.${event}`;
+    let api = IMPLICIT_REST_API;
+    if (p.RestApiId !== undefined) {
+      const ref = p.RestApiId;
+      if (typeof ref !== 'string' || (ref !== IMPLICIT_REST_API && this.resources[ref]?.Type !== 'AWS::Serverless::Api')) this.fail(id, `${base}.Properties.RestApiId`, `must be a !Ref to an AWS::Serverless::Api of this template (got ${JSON.stringify(ref)})`);
+      api = ref;
+    }
+    const { path, method } = this.eventRoute(id, base, p);
+    const templates = ['RequestTemplates', 'UnescapeMappingTemplate'].filter((f) => p[f] !== undefined && p[f] !== false && p[f] !== 'false');
+    if (templates.length) this.warnings.push(`${id}.${base}.Properties.${templates.join(', ')}: not applied; the execution's input is the request's body (docs/step-functions.md)`);
+    const arn = stateMachineArn(machine, String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId']));
+    const fn = this.addServiceFunction(`${id}${event}Integration`, `${id}.${base}`, stateMachineApiIntegration(arn), SAM_STATE_MACHINE_TYPE);
+    return { fn, logicalId: id, event, type: 'rest', api, path, method, auth: p.Auth, props: p };
   }
 
   private readApi(id: string, type: 'rest' | 'http'): ApiConfig {
@@ -1225,14 +1330,17 @@ class TemplateReader implements Lookup {
    * The built-in function of a direct service integration, keyed `<stack>-<name>` as a function
    * of that logical id would be (made distinct by where it is written when that key is taken).
    */
-  private addServiceFunction(name: string, source: string, integration: ServiceIntegration): string {
+  private addServiceFunction(name: string, source: string, integration: ServiceIntegration, resourceType?: string): string {
     const templateKeys = new Set(this.keys().values());
     const taken = (key: string) => templateKeys.has(key) || this.serviceFunctions.some((f) => f.key === key);
     let key = defaultFunctionKey(this.stackName, name);
     if (taken(key)) key = defaultFunctionKey(this.stackName, `${name}-${createHash('sha256').update(source).digest('hex').slice(0, 8)}`);
-    const queue = integration.parameters.QueueUrl === undefined ? undefined : queueNameOf(integration.parameters.QueueUrl);
-    if (queue !== undefined) warnIfElsewhere(this.deliveryContext(), source, { queue }, "the route's calls");
-    this.serviceFunctions.push(serviceIntegrationFunction(key, name, integration));
+    const { QueueUrl, StateMachineArn } = integration.parameters;
+    const queue = QueueUrl === undefined ? undefined : queueNameOf(QueueUrl);
+    // A selection expression ($request.body.arn) names no machine: only a fixed ARN is checked.
+    const machine = StateMachineArn === undefined ? undefined : stateMachineNameOf(StateMachineArn);
+    if (queue !== undefined || machine !== undefined) warnIfElsewhere(this.deliveryContext(), source, { queue, state_machine: machine }, "the route's calls");
+    this.serviceFunctions.push(serviceIntegrationFunction(key, name, integration, resourceType));
     return key;
   }
 

@@ -1,0 +1,137 @@
+// The executions of the agent's state machines through the Step Functions API as a caller sees
+// it (answer()), with the real interpreter and a task runner of the test's own.
+import { describe, expect, it } from 'vitest';
+import { EMPTY_FUNCTIONS, type FunctionsFile, type StateMachine } from '@esb/contracts';
+import { systemClock } from './clock.js';
+import { Executions, StatesApiError } from './executions.js';
+import { StatesError, type TaskCall } from '@esb/states';
+
+const ARN = (name: string) => `arn:aws:states:us-east-1:123456789012:stateMachine:${name}`;
+
+const machines = (...list: Array<Partial<StateMachine> & Pick<StateMachine, 'name' | 'definition'>>): FunctionsFile => ({
+  ...EMPTY_FUNCTIONS,
+  state_machines: Object.fromEntries(list.map((m) => [m.name, { type: 'STANDARD', schedules: [], ...m }])),
+});
+
+const passThrough = { StartAt: 'Add', States: { Add: { Type: 'Pass', Parameters: { 'sum.$': 'States.MathAdd($.a, $.b)' }, End: true } } };
+const callsTask = { StartAt: 'Call', States: { Call: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'f', 'Payload.$': '$' }, OutputPath: '$.Payload', End: true } } };
+
+function setup(runTask: (call: TaskCall) => Promise<unknown> = async (call) => ({ Payload: call.input })) {
+  const warnings: string[] = [];
+  const executions = new Executions({ region: 'us-east-1', clock: systemClock, runTask, warn: (_f, m) => warnings.push(m) });
+  return { executions, warnings };
+}
+
+/** DescribeExecution's answer once the execution has ended. */
+async function ended(executions: Executions, executionArn: string) {
+  for (;;) {
+    const described = await executions.answer({ action: 'DescribeExecution', input: { executionArn } });
+    if (described.body.status !== 'RUNNING') return described;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+describe('Step Functions executions', () => {
+  it('starts an execution, describes it when it ends, lists it, and gives its history', async () => {
+    const { executions } = setup();
+    executions.setFunctions(machines({ name: 'Adder', definition: passThrough }));
+    const started = await executions.answer({ action: 'StartExecution', input: { stateMachineArn: ARN('Adder'), name: 'first', input: '{"a":2,"b":3}' } });
+    expect(started).toEqual({ status: 200, body: { executionArn: 'arn:aws:states:us-east-1:123456789012:execution:Adder:first', startDate: expect.any(Number) } });
+    const arn = started.body.executionArn as string;
+    const described = await ended(executions, arn);
+    expect(described.body).toMatchObject({ status: 'SUCCEEDED', name: 'first', input: '{"a":2,"b":3}', output: '{"sum":5}', stateMachineArn: ARN('Adder') });
+    const listed = await executions.answer({ action: 'ListExecutions', input: { stateMachineArn: ARN('Adder') } });
+    expect(listed.body.executions).toEqual([expect.objectContaining({ executionArn: arn, status: 'SUCCEEDED' })]);
+    const history = await executions.answer({ action: 'GetExecutionHistory', input: { executionArn: arn } });
+    const types = (history.body.events as Array<{ type: string }>).map((e) => e.type);
+    expect(types[0]).toBe('ExecutionStarted');
+    expect(types).toContain('PassStateEntered');
+    expect(types.at(-1)).toBe('ExecutionSucceeded');
+  });
+
+  it('refuses what Step Functions refuses, in its words', async () => {
+    const { executions } = setup();
+    executions.setFunctions(machines({ name: 'Adder', definition: passThrough }));
+    const error = async (action: string, input: unknown) => (await executions.answer({ action, input })).body;
+    expect(await error('StartExecution', { stateMachineArn: ARN('Nope') })).toMatchObject({ __type: 'StateMachineDoesNotExist' });
+    expect(await error('StartExecution', { stateMachineArn: 'not-an-arn' })).toMatchObject({ __type: 'InvalidArn' });
+    expect(await error('StartExecution', { stateMachineArn: ARN('Adder'), input: '{nope' })).toMatchObject({ __type: 'InvalidExecutionInput' });
+    expect(await error('StartExecution', { stateMachineArn: ARN('Adder'), name: 'has space' })).toMatchObject({ __type: 'InvalidName' });
+    expect(await error('StartExecution', { stateMachineArn: ARN('Adder'), input: JSON.stringify({ big: 'x'.repeat(300_000) }) })).toMatchObject({ __type: 'InvalidExecutionInput' });
+    expect(await error('StartSyncExecution', { stateMachineArn: ARN('Adder') })).toMatchObject({ __type: 'StateMachineTypeNotSupported' });
+    expect(await error('DescribeExecution', { executionArn: 'arn:aws:states:us-east-1:123456789012:execution:Adder:never' })).toMatchObject({ __type: 'ExecutionDoesNotExist' });
+    expect(await error('SendTaskSuccess', { taskToken: 'unknown', output: '{}' })).toMatchObject({ __type: 'TaskDoesNotExist' });
+    expect(await error('CreateStateMachine', {})).toMatchObject({ __type: 'UnknownOperationException' });
+    expect(await error('DescribeExecution', {})).toMatchObject({ __type: 'ValidationException' });
+  });
+
+  it('answers the same Standard execution for the same name and input while it runs, and refuses other input', async () => {
+    let release!: () => void;
+    const { executions } = setup(() => new Promise((resolve) => (release = () => resolve({ Payload: {} }))));
+    executions.setFunctions(machines({ name: 'Slow', definition: callsTask }));
+    const a = executions.start('Slow', '{"n":1}', { name: 'once' });
+    expect(executions.start('Slow', '{"n":1}', { name: 'once' })).toBe(a);
+    expect(() => executions.start('Slow', '{"n":2}', { name: 'once' })).toThrow(StatesApiError);
+    await new Promise((r) => setTimeout(r, 10));
+    release();
+    await executions.settled(a);
+    expect(a.status).toBe('SUCCEEDED');
+    expect(() => executions.start('Slow', '{"n":1}', { name: 'once' })).toThrow(/Execution Already Exists/);
+  });
+
+  it('runs an Express machine synchronously: StartSyncExecution answers its end', async () => {
+    const { executions } = setup(async () => {
+      throw new StatesError('OutOfStock', 'sku a');
+    });
+    executions.setFunctions(machines({ name: 'Quote', type: 'EXPRESS', definition: passThrough }, { name: 'Order', type: 'EXPRESS', definition: callsTask }));
+    const ok = await executions.answer({ action: 'StartSyncExecution', input: { stateMachineArn: ARN('Quote'), input: '{"a":1,"b":1}' } });
+    expect(ok.body).toMatchObject({ status: 'SUCCEEDED', output: '{"sum":2}', executionArn: expect.stringMatching(/^arn:aws:states:us-east-1:123456789012:express:Quote:[^:]+:[^:]+$/) });
+    const failed = await executions.answer({ action: 'StartSyncExecution', input: { stateMachineArn: ARN('Order') } });
+    expect(failed.body).toMatchObject({ status: 'FAILED', error: 'OutOfStock', cause: 'sku a' });
+  });
+
+  it('a callback task waits for its token: SendTaskSuccess gives its output, SendTaskFailure its error', async () => {
+    const tokens: string[] = [];
+    let executions!: Executions;
+    ({ executions } = setup(async (call) => {
+      tokens.push(call.taskToken);
+      return executions.waitForToken(call.taskToken, undefined, call.signal);
+    }));
+    const waits = { StartAt: 'Ask', States: { Ask: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage.waitForTaskToken', Parameters: { 'token.$': '$$.Task.Token' }, Catch: [{ ErrorEquals: ['Rejected'], Next: 'No' }], End: true }, No: { Type: 'Fail', Error: 'Refused' } } };
+    executions.setFunctions(machines({ name: 'Approve', definition: waits }));
+    const yes = executions.start('Approve', '{}');
+    const no = executions.start('Approve', '{}');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(tokens).toHaveLength(2);
+    expect((await executions.answer({ action: 'SendTaskSuccess', input: { taskToken: tokens[0], output: '{"approved":true}' } })).status).toBe(200);
+    expect((await executions.answer({ action: 'SendTaskFailure', input: { taskToken: tokens[1], error: 'Rejected', cause: 'too big' } })).status).toBe(200);
+    await Promise.all([executions.settled(yes), executions.settled(no)]);
+    expect(yes).toMatchObject({ status: 'SUCCEEDED', output: '{"approved":true}' });
+    expect(no).toMatchObject({ status: 'FAILED', error: 'Refused' });
+    // A token is good once.
+    expect((await executions.answer({ action: 'SendTaskSuccess', input: { taskToken: tokens[0], output: '{}' } })).body).toMatchObject({ __type: 'TaskDoesNotExist' });
+  });
+
+  it('StopExecution aborts a running execution with its error and cause', async () => {
+    const { executions } = setup((call) => new Promise((_resolve, reject) => call.signal.addEventListener('abort', () => reject(new Error('stopped')))));
+    executions.setFunctions(machines({ name: 'Forever', definition: callsTask }));
+    const e = executions.start('Forever', '{}');
+    await new Promise((r) => setTimeout(r, 10));
+    const stopped = await executions.answer({ action: 'StopExecution', input: { executionArn: e.arn, error: 'Manual', cause: 'operator' } });
+    expect(stopped.status).toBe(200);
+    expect(e).toMatchObject({ status: 'ABORTED', error: 'Manual', cause: 'operator' });
+  });
+
+  it('caps the executions running at once, and leaves out a machine whose definition does not check', async () => {
+    const warnings: string[] = [];
+    const executions = new Executions({ region: 'us-east-1', clock: systemClock, runTask: () => new Promise(() => undefined), warn: (_f, m) => warnings.push(m), limits: { maxRunning: 2 } });
+    executions.setFunctions(machines({ name: 'Hang', definition: callsTask }, { name: 'Broken', definition: { StartAt: 'Missing', States: { A: { Type: 'Pass', End: true } } } }));
+    expect(warnings).toEqual([expect.stringMatching(/^state machine Broken is not started: its definition is not valid: .*StartAt/)]);
+    executions.start('Hang', '{}');
+    executions.start('Hang', '{}');
+    expect(() => executions.start('Hang', '{}')).toThrow(expect.objectContaining({ code: 'ExecutionLimitExceeded' }));
+    expect(() => executions.start('Broken', '{}')).toThrow(expect.objectContaining({ code: 'StateMachineDoesNotExist' }));
+    expect(executions.list()).toEqual([{ stateMachine: 'Hang', type: 'STANDARD', running: 2, executions: 2 }]);
+    executions.close();
+  });
+});

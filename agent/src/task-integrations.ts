@@ -1,0 +1,202 @@
+// What a Task state of a state machine does (docs/step-functions.md "Tasks"): its Resource names a
+// Lambda function or a service integration, which esb runs against its own parts: functions are
+// invoked in the agent, `states:startExecution` starts an execution here, and the other services
+// (DynamoDB, SQS, SNS, EventBridge, S3) are called with the AWS SDK on esb's endpoints. The
+// `.waitForTaskToken` suffix waits for SendTaskSuccess / SendTaskFailure; `.sync` waits for a
+// child execution's end. What esb does not run fails the task with a message saying so.
+import { rebaseQueueUrl, stateMachineNameOf, type Credentials, type InvokeResult } from '@esb/contracts';
+import type { Execution, Executions } from './executions.js';
+import { parseTaskResource, StatesError, type TaskCall } from '@esb/states';
+
+export interface TaskRunnerOptions {
+  region: string;
+  credentials: Credentials;
+  endpoints: { dynamodb?: string; s3?: string; sqs?: string; eventbridge?: string; sns?: string; lambda?: string };
+  invoke(functionName: string, payload: Buffer, ctx: { traceId?: string; signal: AbortSignal }): Promise<InvokeResult>;
+  executions(): Executions;
+}
+
+/** An AWS SDK client esb can call: its package, client class, endpoint, and how Step Functions prefixes its errors (aws-sdk form, optimized form). */
+interface SdkService {
+  module: string;
+  client: string;
+  endpoint: keyof TaskRunnerOptions['endpoints'];
+  errorPrefix: string;
+  optimizedPrefix: string;
+}
+
+const SDK_SERVICES: Record<string, SdkService> = {
+  dynamodb: { module: '@aws-sdk/client-dynamodb', client: 'DynamoDBClient', endpoint: 'dynamodb', errorPrefix: 'DynamoDb', optimizedPrefix: 'DynamoDB' },
+  sqs: { module: '@aws-sdk/client-sqs', client: 'SQSClient', endpoint: 'sqs', errorPrefix: 'Sqs', optimizedPrefix: 'SQS' },
+  sns: { module: '@aws-sdk/client-sns', client: 'SNSClient', endpoint: 'sns', errorPrefix: 'Sns', optimizedPrefix: 'SNS' },
+  eventbridge: { module: '@aws-sdk/client-eventbridge', client: 'EventBridgeClient', endpoint: 'eventbridge', errorPrefix: 'EventBridge', optimizedPrefix: 'EventBridge' },
+  s3: { module: '@aws-sdk/client-s3', client: 'S3Client', endpoint: 's3', errorPrefix: 'S3', optimizedPrefix: 'S3' },
+  lambda: { module: '@aws-sdk/client-lambda', client: 'LambdaClient', endpoint: 'lambda', errorPrefix: 'Lambda', optimizedPrefix: 'Lambda' },
+};
+
+/** The Task runner an execution uses. */
+export function createTaskRunner(o: TaskRunnerOptions): (call: TaskCall, execution: Execution) => Promise<unknown> {
+  const clients = new Map<string, Promise<{ send(command: unknown): Promise<Record<string, unknown>> }>>();
+  const clientOf = (service: SdkService) => {
+    let client = clients.get(service.client);
+    if (!client) {
+      const endpoint = o.endpoints[service.endpoint] ?? (service.endpoint === 'eventbridge' || service.endpoint === 'sns' ? o.endpoints.sqs : undefined);
+      client = import(service.module).then((mod: Record<string, new (cfg: unknown) => { send(c: unknown): Promise<Record<string, unknown>> }>) => {
+        if (!endpoint) throw new StatesError('States.TaskFailed', `no ${service.endpoint} endpoint is configured for the agent (AWS_ENDPOINT_URL_${service.endpoint.toUpperCase()})`);
+        return new mod[service.client]({ endpoint, region: o.region, credentials: o.credentials, maxAttempts: 1, ...(service.endpoint === 's3' ? { forcePathStyle: true } : {}) });
+      });
+      clients.set(service.client, client);
+      client.catch(() => clients.delete(service.client));
+    }
+    return client;
+  };
+
+  const sdkCall = async (serviceName: string, action: string, params: unknown, optimized: boolean, signal: AbortSignal): Promise<unknown> => {
+    const service = SDK_SERVICES[serviceName];
+    const commandName = `${action[0].toUpperCase()}${action.slice(1)}Command`;
+    const mod = (await import(service.module)) as Record<string, unknown>;
+    const Command = mod[commandName] as (new (input: unknown) => unknown) | undefined;
+    if (typeof Command !== 'function') throw new StatesError('States.TaskFailed', `the ${serviceName} service has no action ${action}`);
+    const client = await clientOf(service);
+    let output: Record<string, unknown>;
+    try {
+      output = await (client as { send(c: unknown, opts: { abortSignal: AbortSignal }): Promise<Record<string, unknown>> }).send(new Command(sdkInput(serviceName, action, params, o.endpoints.sqs)), { abortSignal: signal });
+    } catch (err) {
+      if (err instanceof StatesError) throw err;
+      const e = err as { name?: string; message?: string };
+      throw new StatesError(`${optimized ? service.optimizedPrefix : service.errorPrefix}.${e.name ?? 'Exception'}`, e.message ?? String(err));
+    }
+    const { $metadata: _metadata, ...rest } = output;
+    if (serviceName === 'eventbridge' && optimized && typeof rest.FailedEntryCount === 'number' && rest.FailedEntryCount > 0) {
+      throw new StatesError('EventBridge.FailedEntry', JSON.stringify(rest));
+    }
+    return plainOutput(rest);
+  };
+
+  const invokeFunction = async (functionName: string, payload: unknown, execution: Execution, signal: AbortSignal): Promise<{ result: InvokeResult; text: string }> => {
+    const body = payload === undefined ? '{}' : typeof payload === 'string' ? payload : JSON.stringify(payload);
+    const result = await o.invoke(functionName, Buffer.from(body), { ...(execution.traceHeader ? { traceId: execution.traceHeader } : {}), signal });
+    const text = result.payload.toString('utf8');
+    if (result.error) throw functionError(result, text);
+    return { result, text };
+  };
+
+  return async (call, execution) => {
+    const resource = parseTaskResource(call.resource);
+    const params = (call.input ?? {}) as Record<string, unknown>;
+    let result: unknown;
+    switch (resource.kind) {
+      case 'unsupported':
+        throw new StatesError('States.TaskFailed', `${resource.why} (docs/step-functions.md "Tasks")`);
+      case 'function': {
+        const { text } = await invokeFunction(resource.functionName, call.input, execution, call.signal);
+        return parseJson(text);
+      }
+      case 'lambda-invoke': {
+        const name = functionNameOf(params.FunctionName);
+        if (params.InvocationType === 'Event') {
+          void invokeFunction(name, params.Payload, execution, new AbortController().signal).catch(() => undefined);
+          result = { ExecutedVersion: '$LATEST', Payload: '', StatusCode: 202 };
+        } else {
+          const { result: r, text } = await invokeFunction(name, params.Payload, execution, call.signal);
+          result = { ExecutedVersion: '$LATEST', Payload: parseJson(text), SdkHttpMetadata: { HttpStatusCode: 200 }, SdkResponseMetadata: { RequestId: r.requestId }, StatusCode: 200 };
+        }
+        break;
+      }
+      case 'start-execution': {
+        const executions = o.executions();
+        const machine = stateMachineNameOf(String(params.StateMachineArn ?? ''));
+        if (machine === undefined) throw new StatesError('StepFunctions.InvalidArnException', `Invalid Arn: '${String(params.StateMachineArn)}'`);
+        const input = params.Input === undefined ? '{}' : typeof params.Input === 'string' ? params.Input : JSON.stringify(params.Input);
+        let child: Execution;
+        try {
+          child = executions.start(machine, input, { ...(typeof params.Name === 'string' ? { name: params.Name } : {}), ...(execution.traceHeader ? { traceHeader: execution.traceHeader } : {}) });
+        } catch (err) {
+          throw new StatesError(`StepFunctions.${(err as { code?: string }).code ?? 'Exception'}Exception`.replace(/ExceptionException$/, 'Exception'), (err as Error).message);
+        }
+        if (resource.pattern !== 'sync' && resource.pattern !== 'sync2') {
+          result = { ExecutionArn: child.arn, StartDate: new Date(child.startDate).toISOString() };
+          break;
+        }
+        const onStop = () => void executions.answer({ action: 'StopExecution', input: { executionArn: child.arn } });
+        call.signal.addEventListener('abort', onStop, { once: true });
+        await executions.settled(child);
+        call.signal.removeEventListener('abort', onStop);
+        const described = (await executions.answer({ action: 'DescribeExecution', input: { executionArn: child.arn } })).body;
+        if (child.status !== 'SUCCEEDED') throw new StatesError('States.TaskFailed', JSON.stringify(capitalised(described)));
+        const out = capitalised(described);
+        if (resource.pattern === 'sync2' && typeof out.Output === 'string') out.Output = parseJson(out.Output);
+        return out;
+      }
+      case 'sdk':
+        result = await sdkCall(resource.service, resource.action, params, resource.optimized, call.signal);
+        break;
+    }
+    if ('pattern' in resource && resource.pattern === 'token') return o.executions().waitForToken(call.taskToken, call.heartbeatSeconds, call.signal);
+    return result;
+  };
+}
+
+/** A function's name from FunctionName: a name, a full or partial ARN, with or without a version. */
+export function functionNameOf(value: unknown): string {
+  if (typeof value !== 'string' || value === '') throw new StatesError('Lambda.InvalidParameterValueException', 'FunctionName is required');
+  const arn = /^(?:arn:aws[a-z-]*:lambda:[a-z0-9-]*:\d{12}:function:|\d{12}:function:)?([A-Za-z0-9_-]+)(?::[A-Za-z0-9$_-]+)?$/.exec(value);
+  if (!arn) throw new StatesError('Lambda.InvalidParameterValueException', `FunctionName ${JSON.stringify(value.slice(0, 200))} is not a function name or ARN`);
+  return arn[1];
+}
+
+/** A failed invocation as Step Functions reports it: the function's errorType, its error document as Cause. */
+function functionError(result: InvokeResult, text: string): StatesError {
+  const kind = result.error!.kind;
+  if (kind === 'UnknownFunction') return new StatesError('Lambda.ResourceNotFoundException', result.error!.message);
+  if (kind === 'Throttled') return new StatesError('Lambda.TooManyRequestsException', result.error!.message);
+  if (kind === 'Unavailable') return new StatesError('Lambda.ServiceException', result.error!.message);
+  let errorType: unknown;
+  try {
+    errorType = (JSON.parse(text) as { errorType?: unknown }).errorType;
+  } catch {
+    errorType = undefined;
+  }
+  const fallback = kind === 'Timeout' ? 'Sandbox.Timedout' : 'Lambda.Unknown';
+  return new StatesError(typeof errorType === 'string' && errorType !== '' ? errorType : fallback, text || result.error!.message);
+}
+
+/** What the SDK takes: texts Step Functions lets a state give as JSON (a message body, an event's detail) made text, queue URLs made local. */
+function sdkInput(service: string, action: string, params: unknown, sqsEndpoint: string | undefined): unknown {
+  const p = { ...((params ?? {}) as Record<string, unknown>) };
+  const asText = (v: unknown) => (v === undefined || typeof v === 'string' ? v : JSON.stringify(v));
+  if (service === 'sqs') {
+    if (typeof p.QueueUrl === 'string' && sqsEndpoint) p.QueueUrl = rebaseQueueUrl(p.QueueUrl, sqsEndpoint);
+    if (action === 'sendMessage') p.MessageBody = asText(p.MessageBody);
+  }
+  if (service === 'sns' && action === 'publish') p.Message = asText(p.Message);
+  if (service === 'eventbridge' && action === 'putEvents' && Array.isArray(p.Entries)) p.Entries = p.Entries.map((e: Record<string, unknown>) => ({ ...e, Detail: asText(e.Detail) }));
+  if (service === 's3' && action === 'putObject') p.Body = asText(p.Body);
+  return p;
+}
+
+/** SDK output as a state gets it: streams read as text, bytes as base64, dates as ISO text. */
+async function plainOutputAsync(value: unknown): Promise<unknown> {
+  if (value && typeof value === 'object' && typeof (value as { transformToString?: unknown }).transformToString === 'function') return (value as { transformToString(): Promise<string> }).transformToString();
+  return value;
+}
+
+async function plainOutput(output: Record<string, unknown>): Promise<unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(output)) out[k] = await plainOutputAsync(v);
+  return JSON.parse(JSON.stringify(out, (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v)));
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** DescribeExecution's fields as `.sync` gives them: capitalised (ExecutionArn, Output, ...). */
+function capitalised(body: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(body).map(([k, v]) => [`${k[0].toUpperCase()}${k.slice(1)}`, v]));
+}
