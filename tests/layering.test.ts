@@ -11,10 +11,12 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Folder -> package name and the packages its runtime code may import (the layering). */
 const LAYERS: Record<string, { name: string; uses: string[]; testsAlsoUse?: string[] }> = {
   crds: { name: '@esb/contracts', uses: [] },
+  // The States Language interpreter: pure, no esb package (docs/step-functions.md).
+  states: { name: '@esb/states', uses: [] },
   storage: { name: '@esb/storage', uses: ['@esb/contracts'] },
-  deploy: { name: '@esb/deploy', uses: ['@esb/contracts'] },
+  deploy: { name: '@esb/deploy', uses: ['@esb/contracts', '@esb/states'] },
   provisioner: { name: '@esb/provisioner', uses: ['@esb/contracts'], testsAlsoUse: ['@esb/storage'] },
-  agent: { name: '@esb/agent', uses: ['@esb/contracts'], testsAlsoUse: ['@esb/storage', '@esb/deploy', '@esb/provisioner'] },
+  agent: { name: '@esb/agent', uses: ['@esb/contracts', '@esb/states'], testsAlsoUse: ['@esb/storage', '@esb/deploy', '@esb/provisioner'] },
   gateway: { name: '@esb/gateway', uses: ['@esb/contracts'], testsAlsoUse: ['@esb/agent'] },
   controller: { name: '@esb/controller', uses: ['@esb/contracts', '@esb/deploy', '@esb/provisioner'] },
   // The browser console imports no esb package: the cli hands it the parts' state (docs/console.md).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Invoker } from '@esb/contracts';
+import type { Invoker, StatesAnswer, StatesCall } from '@esb/contracts';
 import { createAgentHttpServer } from './http-server.js';
 import { errorResult } from './instance.js';
 import { createHttpInvoker } from './http-client.js';
@@ -39,6 +39,34 @@ describe('the agent over HTTP', () => {
       expect(reloads).toBe(2);
     } finally {
       client.close();
+      await server.close();
+    }
+  });
+
+  it('answers a Step Functions call the storage forwards to /states/<action>, status and body as the agent gives them', async () => {
+    const calls: unknown[] = [];
+    const agent = {
+      has: () => false,
+      invoke: async () => errorResult('r', 'UnknownFunction', 'none'),
+      answerStatesCall: async (call: StatesCall): Promise<StatesAnswer> => {
+        calls.push(call);
+        return call.action === 'StartExecution' ? { status: 200, body: { executionArn: 'arn:x', startDate: 1.5 } } : { status: 400, body: { __type: 'ExecutionDoesNotExist', message: 'nope' } };
+      },
+    };
+    const server = await createAgentHttpServer({ agent });
+    try {
+      const post = (action: string, body: string, headers: Record<string, string> = {}) => fetch(`${server.url}/states/${action}`, { method: 'POST', body, headers });
+      const started = await post('StartExecution', '{"stateMachineArn":"arn:m"}', { 'x-amzn-trace-id': 'Root=1-a' });
+      expect([started.status, await started.json()]).toEqual([200, { executionArn: 'arn:x', startDate: 1.5 }]);
+      expect(calls).toEqual([{ action: 'StartExecution', input: { stateMachineArn: 'arn:m' }, traceHeader: 'Root=1-a' }]);
+      const missing = await post('DescribeExecution', '{}');
+      expect([missing.status, await missing.json()]).toEqual([400, { __type: 'ExecutionDoesNotExist', message: 'nope' }]);
+      const bad = await post('StartExecution', '{nope');
+      expect([bad.status, (await bad.json()).__type]).toEqual([400, 'SerializationException']);
+      const big = await post('StartExecution', JSON.stringify({ input: 'x'.repeat(2 * 1024 * 1024) }));
+      expect(big.status).toBe(413);
+      expect(calls).toHaveLength(2);
+    } finally {
       await server.close();
     }
   });

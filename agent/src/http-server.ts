@@ -55,17 +55,8 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
   });
 
   async function invoke(req: http.IncomingMessage, res: http.ServerResponse, fn: string): Promise<void> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req as AsyncIterable<Buffer>) {
-      size += c.length;
-      if (size > MAX_REQUEST_BYTES) {
-        send(res, 413, JSON.stringify({ errorType: 'RequestTooLargeException', errorMessage: `Request must be smaller than ${MAX_REQUEST_BYTES} bytes for the InvokeFunction operation` }));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    }
+    const body = await readCapped(req, res, MAX_REQUEST_BYTES, { errorType: 'RequestTooLargeException', errorMessage: `Request must be smaller than ${MAX_REQUEST_BYTES} bytes for the InvokeFunction operation` });
+    if (!body) return;
     const ac = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) ac.abort(new Error('client went away'));
@@ -73,7 +64,6 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
     const h = req.headers;
     const one = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
     try {
-      const payload = Buffer.concat(chunks);
       const ctx = {
         requestId: one(h['x-esb-request-id']) ?? one(h['x-amzn-requestid']),
         traceId: one(h['x-amzn-trace-id']),
@@ -82,10 +72,10 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
         signal: ac.signal,
         logTail: one(h['x-amz-log-type']) === 'Tail',
       };
-      let r = await o.agent.invoke(fn, payload, ctx);
+      let r = await o.agent.invoke(fn, body, ctx);
       if (r.error?.kind === 'UnknownFunction' && o.reloadFunctions) {
         await o.reloadFunctions();
-        r = await o.agent.invoke(fn, payload, { ...ctx, requestId: r.requestId });
+        r = await o.agent.invoke(fn, body, { ...ctx, requestId: r.requestId });
       }
       const headers: Record<string, string | number> = {
         'content-type': 'application/json',
@@ -109,39 +99,22 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
 
   /** An event the storage service posts: read within its size cap, checked, handed over. */
   async function storageEvent<T>(req: http.IncomingMessage, res: http.ServerResponse, parse: (body: Buffer) => T | undefined, expected: string, deliver: (event: T) => void): Promise<void> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req as AsyncIterable<Buffer>) {
-      size += c.length;
-      if (size > MAX_EVENT_BYTES) {
-        send(res, 413, JSON.stringify({ message: `an event is at most ${MAX_EVENT_BYTES} bytes` }));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    }
-    const event = parse(Buffer.concat(chunks));
+    const body = await readCapped(req, res, MAX_EVENT_BYTES, { message: `an event is at most ${MAX_EVENT_BYTES} bytes` });
+    if (!body) return;
+    const event = parse(body);
     if (!event) return send(res, 400, JSON.stringify({ message: `expected ${expected}` }));
     deliver(event);
     send(res, 202, '{}');
   }
 
+  /** A Step Functions API call the storage service forwards: answered as Step Functions answers it. */
   async function statesCall(req: http.IncomingMessage, res: http.ServerResponse, action: string): Promise<void> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const c of req as AsyncIterable<Buffer>) {
-      size += c.length;
-      if (size > MAX_EVENT_BYTES) {
-        send(res, 413, JSON.stringify({ __type: 'ValidationException', message: `a Step Functions request is at most ${MAX_EVENT_BYTES} bytes` }));
-        req.destroy();
-        return;
-      }
-      chunks.push(c);
-    }
+    const body = await readCapped(req, res, MAX_EVENT_BYTES, { __type: 'ValidationException', message: `a Step Functions request is at most ${MAX_EVENT_BYTES} bytes` });
+    if (!body) return;
     if (!o.agent.answerStatesCall) return send(res, 400, JSON.stringify({ __type: 'UnknownOperationException', message: 'this agent runs no state machines' }));
     let input: unknown;
     try {
-      input = size === 0 ? {} : JSON.parse(Buffer.concat(chunks).toString('utf8'));
+      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
     } catch (err) {
       return send(res, 400, JSON.stringify({ __type: 'SerializationException', message: `The request body is not JSON: ${(err as Error).message}` }));
     }
@@ -165,6 +138,22 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
         server.closeAllConnections();
       }),
   };
+}
+
+/** The request's body, or undefined once a 413 with `tooLarge` is sent (past `max` bytes the rest is not read). */
+async function readCapped(req: http.IncomingMessage, res: http.ServerResponse, max: number, tooLarge: Record<string, unknown>): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > max) {
+      send(res, 413, JSON.stringify(tooLarge));
+      req.destroy();
+      return undefined;
+    }
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
 }
 
 /** An item is at most 400 KB, and a record holds two images of one. */

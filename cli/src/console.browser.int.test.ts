@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SFNClient, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@esb/contracts';
 import { EXAMPLES_DIR, startDev, type RunningDev } from './dev.js';
 import { esb, eventually } from '@esb/controller/testing';
@@ -190,6 +191,11 @@ describe.skipIf(!haveBrowser)('the esb console in a real browser (esb dev, proce
         '      Events:',
         '        Orders: {Type: EventBridgeRule, Properties: {Pattern: {source: [shop]}}}',
         '        Notices: {Type: SNS, Properties: {Topic: !Ref Notices}}',
+        '  Flow:',
+        '    Type: AWS::Serverless::StateMachine',
+        '    Properties:',
+        '      Type: EXPRESS',
+        '      Definition: {StartAt: Done, States: {Done: {Type: Pass, End: true}}}',
         '',
       ].join('\n'),
     );
@@ -199,6 +205,14 @@ describe.skipIf(!haveBrowser)('the esb console in a real browser (esb dev, proce
     await rule.waitFor();
     expect(await rule.innerText()).toMatch(/rule\s+default\s+FnOrders\s+function:events-Fn/);
     expect(await page.locator('tr[data-subscription="events-Notices/FnNotices"]').innerText()).toMatch(/subscription\s+events-Notices\s+FnNotices\s+function:events-Fn/);
+    // The state machines, with their executions: one run through the Step Functions API shows.
+    const sfn = new SFNClient({ endpoint: dev.info.sqs, region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS }, disableHostPrefix: true });
+    const ran = await sfn.send(new StartSyncExecutionCommand({ stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:events-Flow', input: '{"n":1}' }));
+    expect(ran.status).toBe('SUCCEEDED');
+    await page.click('button:has-text("Refresh")');
+    // Running 0, executions 1 (the row shows before the refresh with none).
+    await page.locator('tr[data-state-machine="events-Flow"] td:nth-child(4):text-is("1")').waitFor();
+    expect(await page.locator('tr[data-state-machine="events-Flow"]').innerText()).toMatch(/^events-Flow\s+EXPRESS\s+0\s+1$/);
   }, 60_000);
 
   it('keeps /_esb/ out of the API: a deployed route under it is never reached', async () => {

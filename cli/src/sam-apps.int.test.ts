@@ -444,21 +444,21 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(empty.json().message).toContain('Detail is required by EventBridge-PutEvents');
   }, 120_000);
 
-  it('step-functions: POST /orders starts a Standard machine (SAM Api event, DefinitionUri + DefinitionSubstitutions) that validates (Catch), charges (Retry), maps the lines, waits for an approver on a queue (.waitForTaskToken), saves to DynamoDB and announces on EventBridge, whose rule starts an Express machine; boto3 reads executions back; an HTTP API runs an Express machine synchronously', async () => {
+  it('step-functions: POST /shop/orders starts a Standard machine (SAM Api event, DefinitionUri + DefinitionSubstitutions) that validates (Catch), charges (Retry), maps the lines, waits for an approver on a queue (.waitForTaskToken), saves to DynamoDB and announces on EventBridge, whose rule starts an Express machine; boto3 reads executions back; an HTTP API runs an Express machine synchronously', async () => {
     const out = await deploy('step-functions');
     expect(out).not.toContain('warning');
     expect(out).toMatch(/MACHINE arn:aws:states:us-east-1:123456789012:stateMachine:step-functions-OrderFlow \(STANDARD\)/);
     expect(out).toMatch(/RULE {4}default\/AuditFlowOrderPaid -> state machine step-functions-AuditFlow/);
     const app = at('step-functions');
     const place = async (order: unknown) => {
-      const r = await app.send('POST', '/orders', JSON.stringify(order));
+      const r = await app.send('POST', '/shop/orders', JSON.stringify(order));
       expect(r.status, r.body).toBe(200);
       return r.json().executionArn as string;
     };
     const ended = (arn: string) =>
       until(
         async () => {
-          const r = (await app.get(`/executions?arn=${encodeURIComponent(arn)}`)).json();
+          const r = (await app.get(`/shop/executions?arn=${encodeURIComponent(arn)}`)).json();
           return r.status !== 'RUNNING' ? r : undefined;
         },
         `execution ${arn} ended`,
@@ -472,11 +472,11 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(small.listed).toBe(true);
     expect(small.events.filter((t: string) => t === 'TaskFailed')).toHaveLength(1);
     expect(small.events).toEqual(expect.arrayContaining(['ExecutionStarted', 'MapStateEntered', 'ChoiceStateEntered', 'ExecutionSucceeded']));
-    const saved = (await app.get('/orders/o1')).json();
+    const saved = (await app.get('/shop/orders/o1')).json();
     expect(saved).toMatchObject({ id: 'o1', status: 'PAID', chargeId: 'ch-o1', lines: '["0. pen x3","1. ink x1"]' });
     // The OrderPaid event's rule started the Express audit machine, which wrote its own item.
     const audit = await until(async () => {
-      const r = await app.get('/orders/audit-o1');
+      const r = await app.get('/shop/orders/audit-o1');
       return r.status === 200 ? r.json() : undefined;
     }, 'the audit item of o1');
     expect(audit).toEqual({ id: 'audit-o1', status: 'PAID', source: 'shop.orders' });
@@ -488,7 +488,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     // Too big: the approver fails the task, the machine catches "Rejected", saves it and fails.
     const huge = await ended(await place({ id: 'o3', items: [{ sku: 'car', price: 5000, qty: 1 }] }));
     expect(huge).toMatchObject({ status: 'FAILED', error: 'OrderRejected', cause: 'the approver said no' });
-    expect((await app.get('/orders/o3')).json()).toMatchObject({ status: 'REJECTED', reason: 'order o3 is over 1000' });
+    expect((await app.get('/shop/orders/o3')).json()).toMatchObject({ status: 'REJECTED', reason: 'order o3 is over 1000' });
     // No items: the function's InvalidOrder is caught and the machine fails with its message.
     const invalid = await ended(await place({ id: 'o4', items: [] }));
     expect(invalid).toMatchObject({ status: 'FAILED', error: 'InvalidOrder' });

@@ -450,7 +450,7 @@ function Storage({ kind, name }) {
   const { data, error } = useFetch(`${BASE}/api/storage`, [tick]);
   return html`
     <h1>Storage</h1>
-    <p class="sub">The DynamoDB tables, S3 buckets and SQS queues your functions use, and the rules and subscriptions that bring them events. <button onClick=${() => setTick(tick + 1)}>Refresh</button></p>
+    <p class="sub">The DynamoDB tables, S3 buckets and SQS queues your functions use, the rules and subscriptions that bring them events, and the state machines. <button onClick=${() => setTick(tick + 1)}>Refresh</button></p>
     ${error && html`<div class="problem">${error}</div>`}
     <div class="cols">
       <div class="panel"><div class="head">Tables</div>
@@ -477,6 +477,12 @@ function Storage({ kind, name }) {
         <thead><tr><th>Kind</th><th>Bus or topic</th><th>Name</th><th>Sends to</th></tr></thead>
         <tbody>${data.rules.map((r) => html`<tr data-rule=${r.rule}><td>rule</td><td class="mono">${r.bus}</td><td class="mono">${r.rule.slice(r.bus.length + 1)}</td><td class="mono">${r.targets.join(', ')}</td></tr>`)}
           ${data.subscriptions.map((t) => html`<tr data-subscription=${`${t.topic}/${t.subscription}`}><td>subscription</td><td class="mono">${t.topic}</td><td class="mono">${t.subscription}</td><td class="mono">${t.target}</td></tr>`)}</tbody>
+      </table>`}
+    </div>
+    <div class="panel"><div class="head">State machines</div>
+      ${!data ? html`<${Empty}>Loading…<//>` : (data.stateMachines ?? []).length === 0 ? html`<${Empty}>No Step Functions state machines.<//>` : html`<table id="state-machines">
+        <thead><tr><th>State machine</th><th>Type</th><th class="num">Running</th><th class="num">Executions</th></tr></thead>
+        <tbody>${data.stateMachines.map((m) => html`<tr data-state-machine=${m.stateMachine}><td class="mono">${m.stateMachine}</td><td>${m.type}</td><td class="num">${m.running}</td><td class="num">${m.executions}</td></tr>`)}</tbody>
       </table>`}
     </div>
     ${kind === 'tables' && name && html`<${TableScan} key=${name} name=${name} />`}

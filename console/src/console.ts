@@ -28,7 +28,7 @@ export interface ConsoleSources {
   routes(): RouteInfo[];
   functions(): FunctionInfo[];
   storage?: StorageBrowser;
-  /** The EventBridge rules and SNS subscriptions in force, and where each sends (the agent's). */
+  /** The EventBridge rules, SNS subscriptions and state machines in force, and where each sends (the agent's). */
   eventRoutes?(): EventRoutes;
   /** Where "try it" sends its requests: the gateway's own address. */
   gatewayUrl(): string;
@@ -37,6 +37,8 @@ export interface ConsoleSources {
 export interface EventRoutes {
   rules: Array<{ rule: string; bus: string; targets: string[] }>;
   subscriptions: Array<{ topic: string; subscription: string; target: string }>;
+  /** Step Functions state machines, with the executions running and kept. */
+  stateMachines?: Array<{ stateMachine: string; type: string; running: number; executions: number }>;
 }
 
 export interface ConsoleOptions {
@@ -319,7 +321,7 @@ export function createConsole(opts: ConsoleOptions): EsbConsole {
 
     const storage = sources.storage;
     app.get('/api/storage', async () => {
-      const routes = sources.eventRoutes?.() ?? { rules: [], subscriptions: [] };
+      const routes = { stateMachines: [], ...(sources.eventRoutes?.() ?? { rules: [], subscriptions: [] }) };
       if (!storage) return { tables: [], buckets: [], queues: [], ...routes };
       const [tables, buckets, queues] = await Promise.all([storage.tables(), storage.buckets(), storage.queues()]);
       return { tables, buckets, queues, ...routes };

@@ -1,12 +1,13 @@
 // Storage: the deploy provisions a DynamoDB table, an S3 bucket and an SQS queue (database,
 // s3-storage, queues services); Python handlers (boto3) put/get/query items, put/get/list
 // objects, send jobs to the queue, which the agent's poller hands to another function, put
-// events on a bus, whose rule invokes a third, and publish to a topic a fourth subscribes to.
+// events on a bus, whose rule invokes a third, publish to a topic a fourth subscribes to, and run
+// a state machine synchronously whose tasks invoke a fifth and write the table.
 import { expect, it } from 'vitest';
 import { describeStack } from '../src/scenario.js';
 import { deploy, http, pollUntil } from '../src/stack.js';
 
-describeStack('storage: DynamoDB, S3, SQS, EventBridge and SNS through the provisioned table, bucket, queue, bus and topic', (stack) => {
+describeStack('storage: DynamoDB, S3, SQS, EventBridge, SNS and Step Functions through the provisioned table, bucket, queue, bus, topic and state machine', (stack) => {
   it('puts, gets and queries items; puts, gets and lists objects', async () => {
     const s = stack();
     await deploy(s, 'storage/template.yml');
@@ -50,5 +51,11 @@ describeStack('storage: DynamoDB, S3, SQS, EventBridge and SNS through the provi
     const noticed = await pollUntil(() => http(`${url}/items/noticed`), (r) => r.status === 200 && ((r.json as { ids?: string[] }).ids?.length ?? 0) > 0, { everyMs: 500, withinMs: 60_000 });
     expect(noticed.ok, String(noticed.last instanceof Error ? noticed.last : noticed.last.text)).toBe(true);
     expect((await http(`${url}/items/noticed`)).json).toEqual({ table: 'e2e-notes', ids: ['10'] });
+
+    // A synchronous Express execution (queues service -> the agent's /states): its first task
+    // invokes another function container, its second writes the table.
+    const reviewed = await http(`${url}/reviews/11`, { method: 'POST', body: 'looks good' });
+    expect(reviewed.json, reviewed.text).toEqual({ status: 'SUCCEEDED', output: { id: '11', text: 'looks good', shouted: 'LOOKS GOOD' }, error: null });
+    expect((await http(`${url}/items/reviewed/11`)).json).toEqual({ owner: 'reviewed', id: '11', text: 'LOOKS GOOD' });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { StatesError } from './errors.js';
-import { execute, EXECUTION, fakeEnv, oneState, START, STATE_MACHINE, type FakeEnv } from './fake-env.js';
+import { execute, EXECUTION, fakeEnv, oneState, START, STATE_MACHINE, type FakeEnv } from './testing.js';
 import { retryDelayMs, taskResource, type TaskCall } from './interpreter.js';
 
 const LAMBDA = 'arn:aws:states:::lambda:invoke';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { StatesError } from './errors.js';
-import { execute, fakeEnv, oneState } from './fake-env.js';
+import { execute, fakeEnv, oneState } from './testing.js';
 import { evaluateJsonataTemplate, jsonataExpression } from './jsonata.js';
 
 const LAMBDA = 'arn:aws:states:::lambda:invoke';

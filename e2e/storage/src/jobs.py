@@ -6,6 +6,7 @@ from clients import client, response
 sqs = client("sqs")
 events = client("events")
 sns = client("sns")
+sfn = client("stepfunctions")
 ddb = client("dynamodb")
 TABLE = os.environ["TABLE_NAME"]
 
@@ -50,3 +51,15 @@ def read_notice(event, context):
     for record in event["Records"]:
         notice = json.loads(record["Sns"]["Message"])
         ddb.put_item(TableName=TABLE, Item={"owner": {"S": "noticed"}, "id": {"S": notice["id"]}, "text": {"S": notice["text"]}})
+
+
+def review(event, context):
+    # REVIEW_FLOW is the template's !Ref ReviewFlow, an Express machine run synchronously: boto3
+    # sends StartSyncExecution to sync-<endpoint host>, which esb's runtime makes find the host.
+    review_id = event["pathParameters"]["id"]
+    out = sfn.start_sync_execution(stateMachineArn=os.environ["REVIEW_FLOW"], input=json.dumps({"id": review_id, "text": event.get("body") or ""}))
+    return response(200, {"status": out["status"], "output": json.loads(out["output"]) if "output" in out else None, "error": out.get("error")})
+
+
+def shout(event, context):
+    return event["text"].upper()

@@ -1,4 +1,4 @@
-# Reads the workflow back: GET /orders/{id} is the saved order, GET /executions?arn=... the
+# Reads the workflow back: GET /shop/orders/{id} is the saved order, GET /shop/executions?arn=... the
 # execution (boto3's Step Functions client) with the types of its history events.
 import json
 import os
@@ -14,7 +14,7 @@ def answer(status, body):
 
 
 def handler(event, context):
-    if event["resource"] == "/orders/{id}":
+    if event["resource"] == "/shop/orders/{id}":
         item = table.get_item(Key={"id": event["pathParameters"]["id"]}).get("Item")
         return answer(200, item) if item else answer(404, {"message": "no such order"})
     arn = (event.get("queryStringParameters") or {}).get("arn")
