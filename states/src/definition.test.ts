@@ -16,6 +16,17 @@ describe('checkDefinition', () => {
     expect(result.ok && result.definition.States.A.Result).toEqual({ x: 1 });
   });
 
+  it('takes states named like fields, and JSONata states with Output objects, as Step Functions does', () => {
+    const named = { StartAt: 'Iterator', States: { Iterator: { Type: 'Pass', Next: 'Next' }, Next: { Type: 'Pass', Next: 'Default' }, Default: { Type: 'Succeed' } } };
+    expect(checkDefinition(named)).toMatchObject({ ok: true });
+    const jsonata = {
+      QueryLanguage: 'JSONata',
+      StartAt: 'List',
+      States: { List: { Type: 'Task', Resource: 'arn:aws:states:::aws-sdk:lambda:listFunctions', Arguments: { Marker: '{% $states.input.NextMarker %}' }, Output: { listed: '{% $states.result %}', kept: { arns: '{% $states.input.arns %}' } }, End: true } },
+    };
+    expect(checkDefinition(jsonata)).toMatchObject({ ok: true });
+  });
+
   it('names the field of each transition that goes nowhere', () => {
     expect(errorsOf({ StartAt: 'Nope', States: { A: { Type: 'Pass', End: true } } })).toEqual(["StartAt: no state named 'Nope'"]);
     expect(

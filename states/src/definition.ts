@@ -214,7 +214,9 @@ function check(definition: unknown, options: { schema?: boolean }): CheckResult 
   const checker = new Checker(copy.QueryLanguage === 'JSONata' ? 'JSONata' : 'JSONPath');
   checker.topLevel(copy);
   if (checker.errors.length) return { ok: false, errors: checker.errors };
-  const schemaErrors = options.schema === false ? [] : aslValidatorErrors(JSON.parse(text), (name) => checker.statePath(name));
+  // asl-validator knows JSONPath definitions well; its JSONata schemas refuse definitions Step
+  // Functions runs, so a JSONata definition is checked by our own checks alone.
+  const schemaErrors = options.schema === false || text.includes('"JSONata"') ? [] : aslValidatorErrors(JSON.parse(text), (name) => checker.statePath(name));
   if (schemaErrors.length) return { ok: false, errors: schemaErrors };
   return { ok: true, definition: copy as unknown as Definition, warnings: checker.warnings };
 }
@@ -634,7 +636,14 @@ let aslValidator: AslValidator | undefined;
 /** asl-validator's errors, each as `<field path>: <why>`. Loaded on first use: it compiles its schemas. */
 function aslValidatorErrors(definition: unknown, statePath: (name: string) => string | undefined): string[] {
   aslValidator ??= createRequire(import.meta.url)('asl-validator') as AslValidator;
-  const { isValid, errors } = aslValidator(definition, { checkPaths: true, checkArn: true });
+  let result: ReturnType<AslValidator>;
+  try {
+    result = aslValidator(definition, { checkPaths: true, checkArn: true });
+  } catch {
+    // It trips on state names that are also field names ("Iterator"): our own checks stand alone then.
+    return [];
+  }
+  const { isValid, errors } = result;
   if (isValid) return [];
   // Type and QueryLanguage are checked before: asl-validator's words about them come from trying each type's schema.
   // Targets (StartAt, Next, Default) are checked before too, and asl-validator mistakes a state named "Next" for a target.
