@@ -1,13 +1,13 @@
 // The agent: runs the functions of functions.yml as instances behind the Lambda Runtime API.
 // createAgent() wires the pool, a driver (process or docker), logs and schedules together.
-import { LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, localQueueUrl, nextSlice, SLICE_BUDGET_MS } from '@esb/contracts';
+import { busArn, lineageOf, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, localQueueUrl, nextSlice, RECURSION_LIMIT, SLICE_BUDGET_MS, withLineage } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { BusEvent, FunctionConfig, FunctionsFile, ObjectEvent, StatesAnswer, StatesCall, StreamRecord, TopicMessage } from '@esb/contracts';
+import type { AsyncDestination, BusEvent, FunctionConfig, FunctionsFile, ObjectEvent, StatesAnswer, StatesCall, StreamRecord, TopicMessage } from '@esb/contracts';
 import { type Clock, systemClock } from './clock.js';
 import type { InstanceDriver } from './driver.js';
 import { buildInstanceEnv, type Credentials, type Endpoints, isNodeRuntime, isPythonRuntime, processRuntimePath } from './env.js';
@@ -26,7 +26,7 @@ import { createTaskRunner } from './task-integrations.js';
 import { TopicSubscriptions } from './sns.js';
 import { StreamDelivery } from './dynamodb-streams.js';
 import { createSqsClientPort, SqsDelivery, type FifoFields, type SqsMappingStats, type SqsSender, type SqsStringAttributes } from './sqs-events.js';
-import { createAsyncInvoker, deadLetterMessage, failureDestinationRecord, failureQueuesOf, type ExhaustedInvocation } from './async-invoke.js';
+import { createAsyncInvoker, deadLetterMessage, failureDestinationRecord, failureQueuesOf, successDestinationRecord, type ExhaustedInvocation } from './async-invoke.js';
 
 /** Defaults when functions.yml says nothing (documented in docs/agent.md). */
 export const AGENT_DEFAULTS = {
@@ -375,6 +375,11 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         tails.delete(requestId);
       }
     },
+    invokeAsync(name, payload, ctx = {}) {
+      if (closed) return;
+      applyPending(name);
+      asyncInvoker.fire(name, payload, { requestId: ctx.requestId }, 'Event', ctx.traceId);
+    },
     setFunctions(next: FunctionsFile) {
       if (closed) return;
       file = next;
@@ -486,8 +491,15 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     functions: () => file.functions,
     warn: (fields, message) => log.warn(fields, message),
     exhausted: (f) => {
+      const onFailure = file.functions[f.functionName]?.async_destinations?.on_failure;
+      if (onFailure) sendToDestination(onFailure, failureDestinationRecord(f, functionArn(region, f.functionName)), f.functionName, 'Failure', f.traceId);
+      if (failureQueuesOf(file.functions[f.functionName]).length === 0) return;
       if (queueSender && sqsEndpoint) sendFailure(f, queueSender, sqsEndpoint);
       else log.warn({ fn: f.functionName }, `no SQS endpoint is configured (AWS_ENDPOINT_URL_SQS): the failed asynchronous invocation is not sent to its queue`);
+    },
+    succeeded: (s) => {
+      const onSuccess = file.functions[s.functionName]?.async_destinations?.on_success;
+      if (onSuccess) sendToDestination(onSuccess, successDestinationRecord(s, functionArn(region, s.functionName)), s.functionName, 'Success', s.traceId);
     },
   });
   const notifier = new S3Notifier({
@@ -529,6 +541,33 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       log.info({ stateMachine: machine, execution: e.name }, `${what} started execution ${e.name} of ${machine}`);
     } catch (err) {
       log.warn({ stateMachine: machine }, `${what} could not start an execution of ${machine}: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+
+  // An asynchronous invocation's record to its function's destination (docs/agent.md
+  // "Asynchronous invocations"): a queue, a topic's subscriptions, a bus's rules (as Lambda puts
+  // it there), or a function invoked asynchronously, one hop further in the chain.
+  const sendToDestination = (d: AsyncDestination, record: string, fn: string, outcome: 'Success' | 'Failure', traceId: string | undefined) => {
+    const what = `the ${outcome === 'Success' ? 'on-success' : 'on-failure'} destination of ${fn}`;
+    log.info({ fn, destination: `${d.type}:${d.target}` }, `${what}: ${d.type} ${d.target}`);
+    switch (d.type) {
+      case 'SQS':
+        return sendToQueue(d.target, record, what);
+      case 'SNS':
+        return topicSubscriptions.deliver([{ topic: d.target, messageId: randomUUID(), message: record, timestamp: new Date(clock.now()).toISOString(), attributes: {}, ...(traceId ? { traceHeader: traceId } : {}) }]);
+      case 'EventBridge': {
+        const time = `${new Date(clock.now()).toISOString().slice(0, 19)}Z`;
+        const resources = [busArn(d.target, region), `${functionArn(region, fn)}:$LATEST`];
+        return void eventRules.deliver([{ bus: d.target, event: { version: '0', id: randomUUID(), 'detail-type': `Lambda Function Invocation Result - ${outcome}`, source: 'lambda', account: LOCAL_ACCOUNT_ID, time, region, resources, detail: JSON.parse(record) as Record<string, unknown> } }]);
+      }
+      case 'Lambda': {
+        const hops = lineageOf(traceId);
+        if (hops + 1 >= RECURSION_LIMIT) {
+          log.warn({ fn, destination: d.target }, `recursive loop stopped: ${what} comes from a chain of ${RECURSION_LIMIT} invocations; ${d.target} is not invoked`);
+          return;
+        }
+        return asyncInvoker.fire(d.target, Buffer.from(record), { destination: fn }, 'destination', withLineage(traceId ?? `Root=1-${Math.floor(clock.now() / 1000).toString(16)}-${randomUUID().replace(/-/g, '').slice(0, 24)}`, hops + 1));
+      }
     }
   };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FunctionsFile, type InvokeResult } from '@esb/contracts';
-import { createAsyncInvoker, deadLetterMessage, failureDestinationRecord, type ExhaustedInvocation } from './async-invoke.js';
+import { createAsyncInvoker, deadLetterMessage, failureDestinationRecord, successDestinationRecord, type ExhaustedInvocation, type SucceededInvocation } from './async-invoke.js';
 import { FakeClock } from './testing/fake-clock.js';
 
 function setup(fn: Record<string, unknown>, outcomes: Array<'fail' | 'ok' | 'hang'>, maxPendingBytes?: number) {
@@ -9,6 +9,7 @@ function setup(fn: Record<string, unknown>, outcomes: Array<'fail' | 'ok' | 'han
   const calls: number[] = [];
   const warnings: string[] = [];
   const exhausted: ExhaustedInvocation[] = [];
+  const succeeded: SucceededInvocation[] = [];
   const hanging: Array<() => void> = [];
   const invoker = createAsyncInvoker({
     clock,
@@ -23,8 +24,9 @@ function setup(fn: Record<string, unknown>, outcomes: Array<'fail' | 'ok' | 'han
     functions: () => functions,
     warn: (_f, m) => warnings.push(m),
     exhausted: (f) => exhausted.push(f),
+    succeeded: (x) => succeeded.push(x),
   });
-  return { clock, calls, warnings, exhausted, invoker, hanging, drop: () => (functions = {}) };
+  return { clock, calls, warnings, exhausted, succeeded, invoker, hanging, drop: () => (functions = {}) };
 }
 
 describe('asynchronous invocations', () => {
@@ -136,5 +138,32 @@ describe('asynchronous invocations', () => {
       responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
       responsePayload: { errorType: 'Error', errorMessage: 'boom' },
     });
+  });
+
+  it('hands a success to the on-success destination and a spent failure to the on-failure one, with the records Lambda writes', async () => {
+    const destinations = { async_retries: 0, async_destinations: { on_success: { type: 'Lambda', target: 'next' }, on_failure: { type: 'SNS', target: 'failures' } } };
+    const ok = setup(destinations, ['ok']);
+    ok.invoker.fire('job', Buffer.from('{"id":1}'), {}, 'Event', 'Root=1-a;Lineage=e5b0c4a1:2');
+    await ok.clock.settle(1_000);
+    expect(ok.succeeded).toEqual([expect.objectContaining({ functionName: 'job', requestId: 'r1', attempts: 1, traceId: 'Root=1-a;Lineage=e5b0c4a1:2' })]);
+    expect(JSON.parse(successDestinationRecord(ok.succeeded[0], 'arn:aws:lambda:us-east-1:123456789012:function:job'))).toEqual({
+      version: '1.0',
+      timestamp: '2026-12-05T12:00:00.000Z',
+      requestContext: { requestId: 'r1', functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:job:$LATEST', condition: 'Success', approximateInvokeCount: 1 },
+      requestPayload: { id: 1 },
+      responseContext: { statusCode: 200, executedVersion: '$LATEST' },
+      responsePayload: null,
+    });
+    const failed = setup(destinations, ['fail']);
+    failed.invoker.fire('job', Buffer.from('{"id":2}'), {}, 'Event');
+    await failed.clock.settle(1_000);
+    expect(failed.succeeded).toEqual([]);
+    expect(failed.exhausted).toEqual([expect.objectContaining({ functionName: 'job', errorKind: 'FunctionError', attempts: 1 })]);
+    expect(failed.warnings).toEqual(['Event invocation failed, sent to SNS failures: boom']);
+    // Without an on-success destination nothing is handed over.
+    const plain = setup({}, ['ok']);
+    plain.invoker.fire('job', Buffer.from('{}'), {}, 'S3 event');
+    await plain.clock.settle(1_000);
+    expect(plain.succeeded).toEqual([]);
   });
 });

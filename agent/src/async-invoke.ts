@@ -1,7 +1,8 @@
 // Asynchronous invocations (S3 events, EventBridge rules, schedules; docs/agent.md "Asynchronous invocations"):
 // the caller is not kept waiting, and a failed invocation is tried again, as Lambda does, one
 // minute later and then two minutes after that, up to the function's async_retries (default 2);
-// then it goes to the function's failure queues, if it has any.
+// then it goes to the function's failure queues and on-failure destination, if it has any. One
+// that succeeds goes to its on-success destination.
 import type { FunctionConfig, FunctionsFile, InvokeResult } from '@esb/contracts';
 import type { SqsStringAttributes } from './sqs-events.js';
 import type { Clock } from './clock.js';
@@ -16,8 +17,10 @@ export interface AsyncInvokerOptions {
   /** The function's config now (async_retries; gone: no more retries). */
   functions(): FunctionsFile['functions'];
   warn(fields: Record<string, unknown>, message: string): void;
-  /** An invocation whose retries are spent, for the function's async_failure_queues. */
+  /** An invocation whose retries are spent, for the function's async_failure_queues and on-failure destination. */
   exhausted?(failure: ExhaustedInvocation): void;
+  /** An invocation that succeeded, for the function's on-success destination (only when it has one). */
+  succeeded?(success: SucceededInvocation): void;
   /** Payload bytes held at once (running, waiting, between retries); default ASYNC_MAX_PENDING_BYTES. */
   maxPendingBytes?: number;
 }
@@ -40,6 +43,19 @@ export interface ExhaustedInvocation {
   errorPayload?: Buffer;
   attempts: number;
   time: number;
+  /** The trace header the invocation carried (a chain's lineage, docs/agent.md "Recursive loops"). */
+  traceId?: string;
+}
+
+export interface SucceededInvocation {
+  functionName: string;
+  payload: Buffer;
+  requestId: string;
+  /** What the function returned. */
+  response: Buffer;
+  attempts: number;
+  time: number;
+  traceId?: string;
 }
 
 /** The message a dead-letter queue gets: the event itself, with Lambda's three attributes. */
@@ -57,8 +73,27 @@ export function deadLetterMessage(f: ExhaustedInvocation): { body: string; attri
 
 /** The record an on-failure destination gets, as Lambda writes it. */
 export function failureDestinationRecord(f: ExhaustedInvocation, functionArn: string): string {
+  return destinationRecord({
+    requestId: f.requestId ?? '',
+    time: f.time,
+    functionArn,
+    condition: f.errorKind === 'Throttled' && f.attempts === 0 ? 'EventAgeExceeded' : 'RetriesExhausted',
+    attempts: f.attempts,
+    payload: f.payload,
+    functionError: f.errorKind === 'FunctionError' || f.errorKind === 'Timeout' ? 'Unhandled' : f.errorKind,
+    response: f.errorPayload,
+    fallbackResponse: { errorMessage: f.message },
+  });
+}
+
+/** The record an on-success destination gets, as Lambda writes it. */
+export function successDestinationRecord(s: SucceededInvocation, functionArn: string): string {
+  return destinationRecord({ requestId: s.requestId, time: s.time, functionArn, condition: 'Success', attempts: s.attempts, payload: s.payload, response: s.response });
+}
+
+function destinationRecord(r: { requestId: string; time: number; functionArn: string; condition: string; attempts: number; payload: Buffer; functionError?: string; response?: Buffer; fallbackResponse?: unknown }): string {
   const parsed = (b: Buffer | undefined) => {
-    if (!b) return undefined;
+    if (!b || b.length === 0) return undefined;
     try {
       return JSON.parse(b.toString('utf8')) as unknown;
     } catch {
@@ -67,16 +102,22 @@ export function failureDestinationRecord(f: ExhaustedInvocation, functionArn: st
   };
   return JSON.stringify({
     version: '1.0',
-    timestamp: new Date(f.time).toISOString(),
-    requestContext: { requestId: f.requestId ?? '', functionArn: `${functionArn}:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: f.attempts },
-    requestPayload: parsed(f.payload),
-    responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: f.errorKind === 'FunctionError' || f.errorKind === 'Timeout' ? 'Unhandled' : f.errorKind },
-    responsePayload: parsed(f.errorPayload) ?? { errorMessage: f.message },
+    timestamp: new Date(r.time).toISOString(),
+    requestContext: { requestId: r.requestId, functionArn: `${r.functionArn}:$LATEST`, condition: r.condition, approximateInvokeCount: r.attempts },
+    requestPayload: parsed(r.payload),
+    responseContext: { statusCode: 200, executedVersion: '$LATEST', ...(r.functionError ? { functionError: r.functionError } : {}) },
+    responsePayload: parsed(r.response) ?? r.fallbackResponse ?? null,
   });
 }
 
 /** The failure queues of a function (none when it has none, or is gone). */
 export const failureQueuesOf = (fc: FunctionConfig | undefined) => fc?.async_failure_queues ?? [];
+
+/** Where a function's failed asynchronous invocations go, in words (for log lines); empty when nowhere. */
+function failureTargets(fc: FunctionConfig | undefined): string[] {
+  const onFailure = fc?.async_destinations?.on_failure;
+  return [...failureQueuesOf(fc).map((q) => q.queue), ...(onFailure ? [`${onFailure.type} ${onFailure.target}`] : [])];
+}
 
 export interface AsyncInvoker {
   /** Invokes without waiting; `what` names the source in log lines ("S3 event", "schedule"). */
@@ -100,11 +141,11 @@ export function createAsyncInvoker(o: AsyncInvokerOptions): AsyncInvoker {
       const allowed = config?.async_retries ?? ASYNC_RETRY_DELAYS_MS.length;
       if (closed || retry >= allowed) {
         done();
-        const queues = failureQueuesOf(config);
-        const fate = queues.length ? `sent to ${queues.map((q) => q.queue).join(', ')}` : 'dropped';
+        const targets = failureTargets(config);
+        const fate = targets.length ? `sent to ${targets.join(', ')}` : 'dropped';
         o.warn({ fn, ...fields, ...detail, retries: retry }, `${what} invocation failed${retry > 0 ? ` after ${retry} ${retry === 1 ? 'retry' : 'retries'}` : ''}, ${fate}: ${message}`);
-        if (queues.length && !closed) {
-          o.exhausted?.({ functionName: fn, payload, requestId: detail.requestId, errorKind: detail.kind ?? 'Error', message, errorPayload, attempts: retry + 1, time: o.clock.now() });
+        if (targets.length && !closed) {
+          o.exhausted?.({ functionName: fn, payload, requestId: detail.requestId, errorKind: detail.kind ?? 'Error', message, errorPayload, attempts: retry + 1, time: o.clock.now(), ...(traceId ? { traceId } : {}) });
         }
         return;
       }
@@ -123,7 +164,10 @@ export function createAsyncInvoker(o: AsyncInvokerOptions): AsyncInvoker {
     o.invoke(fn, payload, traceId).then(
       (r) => {
         if (r.error) failed({ requestId: r.requestId, kind: r.error.kind }, r.error.message, r.payload);
-        else done();
+        else {
+          done();
+          if (o.functions()[fn]?.async_destinations?.on_success && !closed) o.succeeded?.({ functionName: fn, payload, requestId: r.requestId, response: r.payload, attempts: retry + 1, time: o.clock.now(), ...(traceId ? { traceId } : {}) });
+        }
       },
       (err: unknown) => failed({}, String(err)),
     );
@@ -135,8 +179,7 @@ export function createAsyncInvoker(o: AsyncInvokerOptions): AsyncInvoker {
         // Refused as a throttle: to the function's failure queues when it has some.
         if (!refusing) o.warn({ fn, ...fields }, `asynchronous invocations hold ${Math.round(pendingBytes / 1048576)} MB already; ${what} invocations are refused until half of that is done`);
         refusing = true;
-        const queues = failureQueuesOf(o.functions()[fn]);
-        if (queues.length) o.exhausted?.({ functionName: fn, payload, errorKind: 'Throttled', message: 'asynchronous invocation refused: too many waiting', attempts: 0, time: o.clock.now() });
+        if (failureTargets(o.functions()[fn]).length) o.exhausted?.({ functionName: fn, payload, errorKind: 'Throttled', message: 'asynchronous invocation refused: too many waiting', attempts: 0, time: o.clock.now(), ...(traceId ? { traceId } : {}) });
         return;
       }
       pendingBytes += payload.length;

@@ -134,4 +134,24 @@ describe('Step Functions executions', () => {
     expect(executions.list()).toEqual([{ stateMachine: 'Hang', type: 'STANDARD', running: 2, executions: 2 }]);
     executions.close();
   });
+
+  it('holds a bounded amount in memory: a history past its share keeps its events without their data, and the oldest finished executions are forgotten first', async () => {
+    const warnings: string[] = [];
+    const executions = new Executions({ region: 'us-east-1', clock: systemClock, runTask: async () => ({}), warn: (_f, m) => warnings.push(m), limits: { maxHistoryBytes: 20_000, maxBytes: 120_000 } });
+    // A loop of Pass states carrying 5 KB: its history outgrows its share long before it ends.
+    const loop = { StartAt: 'Count', States: { Count: { Type: 'Pass', Parameters: { 'n.$': 'States.MathAdd($.n, 1)', 'pad.$': '$.pad' }, Next: 'More?' }, 'More?': { Type: 'Choice', Choices: [{ Variable: '$.n', NumericLessThan: 50, Next: 'Count' }], Default: 'Done' }, Done: { Type: 'Succeed' } } };
+    executions.setFunctions(machines({ name: 'Loop', definition: loop }));
+    const input = JSON.stringify({ n: 0, pad: 'x'.repeat(5_000) });
+    const first = executions.start('Loop', input, { name: 'first' });
+    await executions.settled(first);
+    expect(first.status).toBe('SUCCEEDED');
+    expect(first.history.some((h) => h.details?.truncated === true)).toBe(true);
+    expect(first.historyBytes).toBeLessThanOrEqual(20_000);
+    // Each finished execution holds ~30 KB: the fifth start forgets the oldest ones.
+    for (let i = 0; i < 5; i++) await executions.settled(executions.start('Loop', input, { name: `next-${i}` }));
+    const names = ((await executions.answer({ action: 'ListExecutions', input: { stateMachineArn: ARN('Loop') } })).body.executions as Array<{ name: string }>).map((x) => x.name);
+    expect(names).not.toContain('first');
+    expect(names).toContain('next-4');
+    expect((await executions.answer({ action: 'DescribeExecution', input: { executionArn: first.arn } })).body).toMatchObject({ __type: 'ExecutionDoesNotExist' });
+  });
 });

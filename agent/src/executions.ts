@@ -17,6 +17,13 @@ export const MAX_STATES_PAYLOAD = 256 * 1024;
 export const MAX_RUNNING_EXECUTIONS = 1000;
 /** Finished executions kept per machine for DescribeExecution and ListExecutions (oldest dropped first). */
 export const KEPT_EXECUTIONS = 1000;
+/**
+ * What executions may hold in memory: their inputs, outputs and history details together. Past
+ * it the oldest finished executions are forgotten; an execution's history past its own share
+ * (or while the whole is full) keeps its events without their data (docs/step-functions.md).
+ */
+export const MAX_EXECUTION_BYTES = 128 * 1024 * 1024;
+export const MAX_HISTORY_BYTES_PER_EXECUTION = 2 * 1024 * 1024;
 /** Execution names: 1-80 characters without whitespace, brackets, wildcards or the other characters Step Functions refuses. */
 const EXECUTION_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
@@ -35,6 +42,9 @@ export interface Execution {
   error?: string;
   cause?: string;
   history: HistoryEvent[];
+  /** What its input, output and history details hold, counted against MAX_EXECUTION_BYTES. */
+  bytes: number;
+  historyBytes: number;
   traceHeader?: string;
   /** Aborted by StopExecution or the agent's close. */
   stop: AbortController;
@@ -61,7 +71,7 @@ export interface ExecutionsOptions {
   runTask(call: TaskCall, execution: Execution): Promise<unknown>;
   warn(fields: Record<string, unknown>, message: string): void;
   info?(fields: Record<string, unknown>, message: string): void;
-  limits?: { maxRunning?: number; keptPerMachine?: number };
+  limits?: { maxRunning?: number; keptPerMachine?: number; maxBytes?: number; maxHistoryBytes?: number };
 }
 
 interface Machine {
@@ -85,6 +95,8 @@ export class Executions {
   private readonly tokens = new Map<string, TokenWait>();
   private running = 0;
   private closed = false;
+  /** The bytes all executions in memory hold (Execution.bytes summed). */
+  private bytes = 0;
 
   constructor(private readonly o: ExecutionsOptions) {}
 
@@ -143,7 +155,7 @@ export class Executions {
       throw new StatesApiError('ExecutionLimitExceeded', `${this.running} executions are running, the most esb runs at once; wait for some to end.`);
     }
     const startDate = this.o.clock.now();
-    const execution: Execution = { arn, machine: machineName, name, type: machine.config.type, input, startDate, status: 'RUNNING', history: [], stop: new AbortController(), done: Promise.resolve(), ...(opts.traceHeader ? { traceHeader: opts.traceHeader } : {}) };
+    const execution: Execution = { arn, machine: machineName, name, type: machine.config.type, input, startDate, status: 'RUNNING', history: [], bytes: input.length, historyBytes: 0, stop: new AbortController(), done: Promise.resolve(), ...(opts.traceHeader ? { traceHeader: opts.traceHeader } : {}) };
     this.keep(execution);
     this.running++;
     execution.done = this.run(execution, machine, parsed);
@@ -336,13 +348,47 @@ export class Executions {
   /** Kept for Describe/List; the oldest finished ones of the machine go past the limit. */
   private keep(e: Execution): void {
     this.byArn.set(e.arn, e);
+    this.bytes += e.bytes;
     const list = this.byMachine.get(e.machine) ?? this.byMachine.set(e.machine, []).get(e.machine)!;
     list.push(e);
     const limit = this.o.limits?.keptPerMachine ?? KEPT_EXECUTIONS;
     for (let i = 0; list.length > limit && i < list.length; ) {
       if (list[i].status === 'RUNNING') i++;
-      else this.byArn.delete(list.splice(i, 1)[0].arn);
+      else this.forget(list.splice(i, 1)[0]);
     }
+  }
+
+  private forget(e: Execution): void {
+    this.byArn.delete(e.arn);
+    this.bytes -= e.bytes;
+  }
+
+  /** Forgets the oldest finished executions (of any machine) until what is kept fits MAX_EXECUTION_BYTES. */
+  private fitMemory(): void {
+    const max = this.o.limits?.maxBytes ?? MAX_EXECUTION_BYTES;
+    if (this.bytes <= max) return;
+    const finished = [...this.byArn.values()].filter((x) => x.status !== 'RUNNING').sort((a, b) => (a.stopDate ?? 0) - (b.stopDate ?? 0));
+    for (const old of finished) {
+      if (this.bytes <= max) break;
+      const list = this.byMachine.get(old.machine)!;
+      list.splice(list.indexOf(old), 1);
+      this.forget(old);
+    }
+  }
+
+  /** A history event, its data left out once the execution's share or the whole is used up. */
+  private record(e: Execution, event: HistoryEvent): void {
+    let size = 0;
+    for (const v of Object.values(event.details ?? {})) size += typeof v === 'string' ? v.length : 16;
+    const full = e.historyBytes + size > (this.o.limits?.maxHistoryBytes ?? MAX_HISTORY_BYTES_PER_EXECUTION) || this.bytes + size > (this.o.limits?.maxBytes ?? MAX_EXECUTION_BYTES);
+    if (full) {
+      e.history.push({ ...event, details: { truncated: true } });
+      return;
+    }
+    e.history.push(event);
+    e.historyBytes += size;
+    e.bytes += size;
+    this.bytes += size;
   }
 
   private async run(e: Execution, machine: Machine, input: unknown): Promise<void> {
@@ -360,7 +406,7 @@ export class Executions {
           sleep: (ms, signal) => sleep(this.o.clock, ms, signal),
           now: () => this.o.clock.now(),
           newToken: () => randomBytes(48).toString('base64url'),
-          onEvent: (event) => e.history.push(event),
+          onEvent: (event) => this.record(e, event),
         },
         e.stop.signal,
       );
@@ -375,6 +421,10 @@ export class Executions {
       e.error = outcome.error;
       e.cause = outcome.cause;
     }
+    const ended = (e.output?.length ?? 0) + (e.cause?.length ?? 0);
+    e.bytes += ended;
+    this.bytes += ended;
+    this.fitMemory();
     const fields = { stateMachine: e.machine, execution: e.name };
     if (outcome.status === 'SUCCEEDED') this.o.info?.(fields, `execution ${e.name} of ${e.machine} succeeded`);
     else this.o.info?.(fields, `execution ${e.name} of ${e.machine} ${outcome.status.toLowerCase().replace('_', ' ')}${e.error ? `: ${e.error}${e.cause ? ` (${e.cause.slice(0, 300)})` : ''}` : ''}`);

@@ -9,7 +9,7 @@ export interface HttpInvoker extends Invoker {
   close(): void;
 }
 
-export function createHttpInvoker(opts: { url: string; refreshMs?: number; maxSockets?: number }): HttpInvoker {
+export function createHttpInvoker(opts: { url: string; refreshMs?: number; maxSockets?: number; /** Told of an Event invocation the agent did not take (unreachable). */ onAsyncError?: (fn: string, err: unknown) => void }): HttpInvoker {
   const base = new URL(opts.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 64 });
   const refreshMs = opts.refreshMs ?? 1000;
@@ -49,6 +49,13 @@ export function createHttpInvoker(opts: { url: string; refreshMs?: number; maxSo
     has(name) {
       if (Date.now() - fetchedAt > refreshMs) void refresh();
       return names.has(name);
+    },
+    invokeAsync(name: string, payload: Buffer, ctx: InvokeContext = {}): void {
+      // The agent answers 202 at once and runs it with its retries and destinations.
+      const headers: Record<string, string> = { 'content-type': 'application/json', 'x-amz-invocation-type': 'Event' };
+      if (ctx.requestId) headers['x-esb-request-id'] = ctx.requestId;
+      if (ctx.traceId) headers['x-amzn-trace-id'] = ctx.traceId;
+      request('POST', `/invoke/${encodeURIComponent(name)}`, payload, headers).catch((err: unknown) => opts.onAsyncError?.(name, err));
     },
     async invoke(name: string, payload: Buffer, ctx: InvokeContext = {}): Promise<InvokeResult> {
       const headers: Record<string, string> = { 'content-type': 'application/json' };

@@ -57,6 +57,12 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
   async function invoke(req: http.IncomingMessage, res: http.ServerResponse, fn: string): Promise<void> {
     const body = await readCapped(req, res, MAX_REQUEST_BYTES, { errorType: 'RequestTooLargeException', errorMessage: `Request must be smaller than ${MAX_REQUEST_BYTES} bytes for the InvokeFunction operation` });
     if (!body) return;
+    if (req.headers['x-amz-invocation-type'] === 'Event' && o.agent.invokeAsync) {
+      const trace = req.headers['x-amzn-trace-id'];
+      const requestId = req.headers['x-esb-request-id'];
+      o.agent.invokeAsync(fn, body, { ...(typeof requestId === 'string' ? { requestId } : {}), ...(typeof trace === 'string' ? { traceId: trace } : {}) });
+      return send(res, 202, '{}');
+    }
     const ac = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) ac.abort(new Error('client went away'));

@@ -501,6 +501,34 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(JSON.parse(quote.json().output)).toEqual({ qty: 12, price: '12 at 3 less 10%' });
   }, 180_000);
 
+  it('lambda-destinations: asynchronous invocations through the Invoke API (InvocationType Event) send their records to the on-success function, the on-failure topic and the on-success bus, whose rule invokes a function', async () => {
+    const out = await deploy('lambda-destinations');
+    expect(out).not.toContain('warning');
+    const app = at('lambda-destinations');
+    const invoke = async (target: string, body: unknown) => {
+      const r = await app.send('POST', `/destinations/${target}`, JSON.stringify(body));
+      expect(r.status, r.body).toBe(200);
+      expect(r.json()).toEqual({ status: 202 });
+    };
+    await invoke('order', { id: 'o1' });
+    await invoke('order', { id: 'o2', decline: true });
+    await invoke('audit', { id: 'a1' });
+    const records = await until(
+      async () => {
+        const r = (await app.get('/destinations')).json();
+        return r.length >= 3 ? r : undefined;
+      },
+      'three destination records',
+      60_000,
+    );
+    expect(records).toEqual([
+      { id: 'eventbridge-a1', condition: 'Success', function: 'lambda-destinations-AuditFunction', response: { audited: 'a1' } },
+      { id: 'lambda-o1', condition: 'Success', function: 'lambda-destinations-OrderFunction', response: { accepted: 'o1' } },
+      // No retries (MaximumRetryAttempts: 0): the failure is sent after the first attempt.
+      { id: 'sns-o2', condition: 'RetriesExhausted', function: 'lambda-destinations-OrderFunction', response: expect.objectContaining({ errorType: 'Error', errorMessage: 'order o2 declined' }) },
+    ]);
+  }, 120_000);
+
   it('recursive-loop: a function that publishes to its own topic and one that sends to its own queue are stopped after 16 invocations, as Lambda stops them', async () => {
     await deploy('recursive-loop');
     const app = at('recursive-loop');

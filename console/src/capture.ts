@@ -12,6 +12,7 @@ export interface InvokeResultLike {
 
 export interface InvokerLike<R extends InvokeResultLike = InvokeResultLike, C extends { traceId?: string } = { traceId?: string }> {
   invoke(functionName: string, payload: Buffer, context?: C): Promise<R>;
+  invokeAsync?(functionName: string, payload: Buffer, context?: C): void;
   has(functionName: string): boolean;
 }
 
@@ -40,6 +41,7 @@ export class InvocationCapture {
     const pending = this.pending;
     return {
       has: (name) => invoker.has(name),
+      ...(invoker.invokeAsync ? { invokeAsync: (name: string, payload: Buffer, context?: C) => invoker.invokeAsync!(name, payload, context) } : {}),
       invoke(name, payload, context) {
         if (pending.size === 0 || context?.traceId === undefined) return invoker.invoke(name, payload, context);
         const list = pending.get(context.traceId);

@@ -371,6 +371,10 @@ export const StateMachine = z.object({
 });
 export type StateMachine = z.infer<typeof StateMachine>;
 
+/** A destination of asynchronous invocations: a queue, a topic, a bus or a function, by name. */
+export const AsyncDestination = z.object({ type: z.enum(['SQS', 'SNS', 'EventBridge', 'Lambda']), target: z.string().min(1) });
+export type AsyncDestination = z.infer<typeof AsyncDestination>;
+
 export const FunctionConfig = z.object({
   // Docker runtime: the image to run. Process runtime: ignored.
   image: z.string().optional(),
@@ -400,6 +404,13 @@ export const FunctionConfig = z.object({
    * (EventInvokeConfig.DestinationConfig.OnFailure).
    */
   async_failure_queues: z.array(z.object({ kind: z.enum(['dlq', 'destination']), queue: z.string().min(1) })).optional(),
+  /**
+   * Where an asynchronous invocation's record goes once it is done (docs/agent.md "Asynchronous
+   * invocations"), as EventInvokeConfig.DestinationConfig says: `on_success` when the function
+   * returned, `on_failure` when its retries are spent (an SQS on-failure destination is in
+   * async_failure_queues).
+   */
+  async_destinations: z.object({ on_success: AsyncDestination.optional(), on_failure: AsyncDestination.optional() }).optional(),
   // Digest of everything that makes an instance (code, layers, image, env, config): the
   // agent replaces instances when it changes.
   digest: z.string().optional(),

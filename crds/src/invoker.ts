@@ -47,6 +47,11 @@ export interface InvokeResult {
 
 export interface Invoker {
   invoke(functionName: string, payload: Buffer, context?: InvokeContext): Promise<InvokeResult>;
+  /**
+   * Lambda's InvocationType Event: queued and run as Lambda runs an asynchronous invocation,
+   * with its retries, failure queues and destinations (docs/agent.md "Asynchronous invocations").
+   */
+  invokeAsync?(functionName: string, payload: Buffer, context?: InvokeContext): void;
   /** Whether the function is known (for 404s of the Invoke API without invoking). */
   has(functionName: string): boolean;
 }

@@ -94,6 +94,11 @@ export function registerInvokeApi(app: FastifyInstance, opts: InvokeApiOptions):
       done(204);
       return reply.code(204).send();
     }
+    if (type === 'Event' && invoker.invokeAsync) {
+      invoker.invokeAsync(name, payload, context);
+      done(202);
+      return reply.code(202).send();
+    }
     if (type === 'Event') {
       void invoker
         .invoke(name, payload, context)

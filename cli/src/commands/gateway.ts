@@ -67,7 +67,7 @@ export async function runGateway(argv: string[], env: Record<string, string | un
   const closers: Array<() => Promise<void> | void> = [];
   if (agentUrl) {
     const { createHttpInvoker } = await import('@esb/agent');
-    const http = createHttpInvoker({ url: agentUrl });
+    const http = createHttpInvoker({ url: agentUrl, onAsyncError: (fn, err) => log.warn({ function: fn }, `an Event invocation of ${fn} did not reach the agent at ${agentUrl}: ${String(err)}`) });
     await http.refresh();
     closers.push(() => http.close());
     // The agent reads the same CONFIG_DIR: a function of the gateway's own functions.yml is

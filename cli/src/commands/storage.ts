@@ -11,8 +11,8 @@ import { SQS_DEFAULT_PORT, type BusEvent, type ObjectEvent, type StatesAnswer, t
 export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--sqs-port N] [--only dynamodb|s3|sqs] [--events-url URL] [--streams-url URL] [--bus-events-url URL] [--topic-messages-url URL] [--states-url URL]
 
 Runs the embedded DynamoDB-compatible (dynalite), S3-compatible (s3rver, fixed) and SQS-compatible
-(docs/sqs.md) servers; the SQS port also takes EventBridge's PutEvents and SNS's Publish
-(docs/eventbridge.md, docs/sns.md). Data is kept under DIR (default ./.esb/data), so a restart keeps tables,
+(docs/sqs.md) servers; the SQS port also takes EventBridge's PutEvents, SNS's Publish and the Step Functions API
+(docs/eventbridge.md, docs/sns.md, docs/step-functions.md). Data is kept under DIR (default ./.esb/data), so a restart keeps tables,
 items, buckets, objects, queues and messages.
 
   --data-dir DIR        where the data lives (default ./.esb/data)
@@ -167,7 +167,7 @@ const command: Command = {
     const storage = await startStorageFromArgs(args);
     if (storage.dynamodbEndpoint) process.stdout.write(`DynamoDB: ${storage.dynamodbEndpoint}\n`);
     if (storage.s3Endpoint) process.stdout.write(`S3:       ${storage.s3Endpoint} (path-style)\n`);
-    if (storage.sqsEndpoint) process.stdout.write(`SQS:      ${storage.sqsEndpoint} (EventBridge and SNS too)\n`);
+    if (storage.sqsEndpoint) process.stdout.write(`SQS:      ${storage.sqsEndpoint} (EventBridge, SNS and Step Functions too)\n`);
     process.stdout.write(`data:     ${args.dataDir}\n`);
     await new Promise<void>((done) => {
       process.once('SIGINT', done).once('SIGTERM', done);

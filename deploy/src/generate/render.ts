@@ -356,6 +356,7 @@ function renderFunction(fn: FunctionModel, ctx: FnContext): { config: FunctionCo
   if (fn.url) config.url = fn.url;
   if (fn.asyncRetries !== undefined) config.async_retries = fn.asyncRetries;
   if (fn.asyncFailureQueues) config.async_failure_queues = fn.asyncFailureQueues;
+  if (fn.asyncDestinations) config.async_destinations = fn.asyncDestinations;
   // Key order as documented: image first, digest last.
   return { config: { image, ...config, digest: `sha256:${digest}` }, build };
 }

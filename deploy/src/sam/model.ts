@@ -1,5 +1,5 @@
 // What esb takes from a SAM template: plain data, ready to render into an artifact.
-import type { ApiConfig, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
+import type { ApiConfig, AsyncDestination, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
 
 /** A local folder or .zip the template points at (CodeUri, ContentUri, DockerContext). */
 export interface CodeRef {
@@ -74,6 +74,8 @@ export interface FunctionModel {
   asyncRetries?: number;
   /** DeadLetterQueue / DeadLetterConfig and EventInvokeConfig.DestinationConfig.OnFailure of type SQS. */
   asyncFailureQueues?: Array<{ kind: 'dlq' | 'destination'; queue: string }>;
+  /** EventInvokeConfig.DestinationConfig's OnSuccess, and OnFailure of type SNS, EventBridge or Lambda. */
+  asyncDestinations?: { on_success?: AsyncDestination; on_failure?: AsyncDestination };
 }
 
 export interface LayerModel {

@@ -714,7 +714,7 @@ ${queues}`,
     expect(fails('Queue: !GetAtt Jobs.Arn', '  Bad: {Type: AWS::SQS::Queue, Properties: {QueueName: "has space"}}')).toEqual(['Bad', 'QueueName', expect.stringContaining('is not a valid queue name')]);
   });
 
-  it('reads where failed asynchronous invocations go: DeadLetterQueue / DeadLetterConfig and OnFailure destinations of type SQS; other targets are warnings', () => {
+  it('reads where asynchronous invocations go: DeadLetterQueue / DeadLetterConfig and SQS OnFailure destinations as failure queues, OnSuccess and other OnFailure destinations (SNS, EventBridge, Lambda) as destinations', () => {
     const template = (fnProps: string, raw = '') =>
       fnTemplate(
         '',
@@ -722,6 +722,10 @@ ${queues}`,
   Dlq: {Type: AWS::SQS::Queue}
   Failures: {Type: AWS::SQS::Queue, Properties: {QueueName: failures}}
   Topic: {Type: AWS::SNS::Topic}
+  Bus: {Type: AWS::Events::EventBus, Properties: {Name: results}}
+  Next:
+    Type: AWS::Serverless::Function
+    Properties: {InlineCode: x, Handler: index.handler, Runtime: nodejs20.x}
 ${raw}`,
       );
     const m = parseSamTemplate(
@@ -738,14 +742,26 @@ ${raw}`,
       ),
       { file: 't.yml', stackName: 's' },
     );
-    const [fn, raw] = m.functions;
+    const [fn, raw] = ['Fn', 'Raw'].map((id) => m.functions.find((f) => f.logicalId === id)!);
     expect(fn.asyncRetries).toBe(1);
     expect(fn.asyncFailureQueues).toEqual([
       { kind: 'dlq', queue: 's-Dlq' },
       { kind: 'destination', queue: 'failures' },
     ]);
     expect(raw.asyncFailureQueues).toEqual([{ kind: 'dlq', queue: 's-Dlq' }]);
-    expect(m.warnings).toContain('Fn.EventInvokeConfig.DestinationConfig.OnSuccess: not applied by esb (docs/agent.md, "Asynchronous invocations")');
+    expect(fn.asyncDestinations).toEqual({ on_success: { type: 'SNS', target: 's-Topic' } });
+    expect(m.warnings).toEqual([]);
+    const destinations = (config: string) => parseSamTemplate(template(`      EventInvokeConfig:\n        DestinationConfig: ${config}`), { file: 't.yml', stackName: 's' }).functions[0].asyncDestinations;
+    expect(destinations('{OnSuccess: {Type: Lambda, Destination: !GetAtt Next.Arn}, OnFailure: {Type: EventBridge, Destination: !GetAtt Bus.Arn}}')).toEqual({ on_success: { type: 'Lambda', target: 's-Next' }, on_failure: { type: 'EventBridge', target: 'results' } });
+    // SAM takes the type from the ARN when Type is left out.
+    expect(destinations('{OnSuccess: {Destination: !GetAtt Failures.Arn}, OnFailure: {Destination: !Ref Topic}}')).toEqual({ on_success: { type: 'SQS', target: 'failures' }, on_failure: { type: 'SNS', target: 's-Topic' } });
+    const wrong = (config: string) => {
+      const e = errorOf(() => parseSamTemplate(template(`      EventInvokeConfig:\n        DestinationConfig: ${config}`), { file: 't.yml', stackName: 's' }));
+      return [e.field, e.reason];
+    };
+    expect(wrong('{OnSuccess: {Type: Lambda, Destination: !Ref Topic}}')).toEqual(['EventInvokeConfig.DestinationConfig.OnSuccess.Destination', '"arn:aws:sns:us-east-1:123456789012:s-Topic" is not the ARN of a function']);
+    expect(wrong('{OnFailure: {Type: S3, Destination: !Ref Topic}}')).toEqual(['EventInvokeConfig.DestinationConfig.OnFailure.Type', 'must be SQS, SNS, EventBridge or Lambda, not "S3"']);
+    expect(wrong('{OnFailure: {Type: SQS}}')).toEqual(['EventInvokeConfig.DestinationConfig.OnFailure.Destination', expect.stringContaining('must be the ARN of')]);
 
     const sns = parseSamTemplate(template('      DeadLetterQueue: {Type: SNS, TargetArn: !Ref Topic}'), { file: 't.yml', stackName: 's' });
     expect(sns.functions[0].asyncFailureQueues).toBeUndefined();

@@ -1,15 +1,15 @@
 // SAM / CloudFormation template -> SamModel. Pure: the caller reads files; this only reads data.
 import { createHash } from 'node:crypto';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION, QUEUE_NAME, awsQueueUrl, busArn, eventRuleKey, functionUrlLabel, queueNameOf, ruleArn, stateMachineArn, stateMachineNameOf, topicArn, topicSubscriptionKey } from '@esb/contracts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION, QUEUE_NAME, awsQueueUrl, busArn, busNameOf, eventRuleKey, functionUrlLabel, queueNameOf, ruleArn, stateMachineArn, stateMachineNameOf, topicArn, topicNameOf, topicSubscriptionKey } from '@esb/contracts';
 import { posix } from 'node:path';
-import type { ApiConfig, Cors, DynamoTable, EventRule, FunctionUrl, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
+import type { ApiConfig, AsyncDestination, Cors, DynamoTable, EventRule, FunctionUrl, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
 import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
 import { API_KEY_TYPES, readApiKeys, type ApiKeysOfApi } from './api-keys.js';
 import { samValidation } from './request-validation.js';
 import { GATEWAY_RESPONSE_RESOURCE, readCfnGatewayResponses, readSamGatewayResponses, type GatewayResponses } from './gateway-responses.js';
 import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, functionFromUri, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
 import { SamTemplateError } from './errors.js';
-import { patternText, warnIfElsewhere } from './delivery.js';
+import { functionOfArn, patternText, warnIfElsewhere } from './delivery.js';
 import { EVENT_BUS_TYPE, EVENT_RULE_TYPE, UNEMULATED_EVENT_TYPES, busName, readRule, ruleBus, samEventRule, samScheduleEvent, type RuleReadContext, type ScheduledTarget, SCHEDULER_TYPE, readScheduler } from './event-rules.js';
 import { SUBSCRIPTION_TYPE, TOPIC_TYPE, readSubscription, readTopic, samTopicSubscription } from './sns-topics.js';
 import { SAM_STATE_MACHINE_TYPE, STATE_MACHINE_TYPES, readStateMachine, stateMachineNameField, stateMachineReads, type StateMachineReadContext } from './state-machines.js';
@@ -1058,8 +1058,9 @@ class TemplateReader implements Lookup {
       const retries = this.num(id, 'EventInvokeConfig.MaximumRetryAttempts', props.EventInvokeConfig.MaximumRetryAttempts, { int: true, min: 0, max: 2 });
       if (retries !== undefined) fn.asyncRetries = retries;
     }
-    const failureQueues = this.asyncFailureQueues(id, props, serverless);
+    const { failureQueues, destinations } = this.asyncDelivery(id, props, serverless);
     if (failureQueues.length) fn.asyncFailureQueues = failureQueues;
+    if (destinations) fn.asyncDestinations = destinations;
     if (props.Layers !== undefined) {
       if (!Array.isArray(props.Layers)) this.fail(id, 'Layers', 'must be a list');
       props.Layers.forEach((l, i) => {
@@ -1595,12 +1596,13 @@ class TemplateReader implements Lookup {
   }
 
   /**
-   * Where failed asynchronous invocations go: SAM's DeadLetterQueue (raw DeadLetterConfig) and
-   * EventInvokeConfig.DestinationConfig.OnFailure, when they name an SQS queue; other targets
-   * (SNS, EventBridge, a function) and OnSuccess are a warning, not applied.
+   * Where asynchronous invocations go once done: SAM's DeadLetterQueue (raw DeadLetterConfig) and
+   * an SQS OnFailure destination are failure queues; EventInvokeConfig.DestinationConfig's other
+   * destinations (OnSuccess, OnFailure of type SNS, EventBridge or Lambda) are destinations
+   * (docs/agent.md "Asynchronous invocations").
    */
-  private asyncFailureQueues(id: string, props: Record<string, unknown>, serverless: boolean): Array<{ kind: 'dlq' | 'destination'; queue: string }> {
-    const out: Array<{ kind: 'dlq' | 'destination'; queue: string }> = [];
+  private asyncDelivery(id: string, props: Record<string, unknown>, serverless: boolean): { failureQueues: Array<{ kind: 'dlq' | 'destination'; queue: string }>; destinations?: FunctionModel['asyncDestinations'] } {
+    const failureQueues: Array<{ kind: 'dlq' | 'destination'; queue: string }> = [];
     const queueOf = (field: string, arn: unknown): string | undefined => {
       if (typeof arn === 'string' && QUEUE_ARN.test(arn)) return queueNameOf(arn);
       this.warnings.push(`${id}.${field}: ${JSON.stringify(arn)} is not an SQS queue; only SQS targets are applied (docs/agent.md, "Asynchronous invocations")`);
@@ -1612,19 +1614,41 @@ class TemplateReader implements Lookup {
       if (!isRecord(dlq)) this.fail(id, field, 'must be a map with TargetArn');
       if (serverless && dlq.Type !== 'SQS' && dlq.Type !== 'SNS') this.fail(id, `${field}.Type`, 'must be SQS or SNS');
       const queue = queueOf(`${field}.TargetArn`, dlq.TargetArn);
-      if (queue) out.push({ kind: 'dlq', queue });
+      if (queue) failureQueues.push({ kind: 'dlq', queue });
     }
-    const destinations = serverless && isRecord(props.EventInvokeConfig) ? props.EventInvokeConfig.DestinationConfig : undefined;
-    if (isRecord(destinations)) {
-      const onFailure = destinations.OnFailure;
-      if (isRecord(onFailure)) {
-        const queue = onFailure.Type === 'SQS' || onFailure.Type === undefined ? queueOf('EventInvokeConfig.DestinationConfig.OnFailure.Destination', onFailure.Destination) : undefined;
-        if (queue) out.push({ kind: 'destination', queue });
-        else if (onFailure.Type !== 'SQS' && onFailure.Type !== undefined) this.warnings.push(`${id}.EventInvokeConfig.DestinationConfig.OnFailure: Type ${String(onFailure.Type)} is not applied; only SQS destinations are (docs/agent.md, "Asynchronous invocations")`);
-      }
-      if (destinations.OnSuccess !== undefined) this.warnings.push(`${id}.EventInvokeConfig.DestinationConfig.OnSuccess: not applied by esb (docs/agent.md, "Asynchronous invocations")`);
+    const config = serverless && isRecord(props.EventInvokeConfig) ? props.EventInvokeConfig.DestinationConfig : undefined;
+    if (config === undefined) return { failureQueues };
+    const at = 'EventInvokeConfig.DestinationConfig';
+    if (!isRecord(config)) this.fail(id, at, 'must be a map with OnSuccess and/or OnFailure');
+    const destinations: NonNullable<FunctionModel['asyncDestinations']> = {};
+    for (const [when, key] of [['OnSuccess', 'on_success'], ['OnFailure', 'on_failure']] as const) {
+      const d = config[when];
+      if (d === undefined) continue;
+      if (!isRecord(d)) this.fail(id, `${at}.${when}`, 'must be a map with Type and Destination');
+      const destination = this.asyncDestination(id, `${at}.${when}`, d);
+      if (when === 'OnFailure' && destination.type === 'SQS') failureQueues.push({ kind: 'destination', queue: destination.target });
+      else destinations[key] = destination;
     }
-    return out;
+    return { failureQueues, ...(destinations.on_success || destinations.on_failure ? { destinations } : {}) };
+  }
+
+  /** One destination of EventInvokeConfig: its Type (SQS, SNS, EventBridge, Lambda; SAM's default is taken from the ARN) and what its Destination ARN names. */
+  private asyncDestination(id: string, field: string, d: Record<string, unknown>): AsyncDestination {
+    const arn = d.Destination;
+    if (typeof arn !== 'string' || arn === '') this.fail(id, `${field}.Destination`, 'must be the ARN of a queue, topic, event bus or function (!GetAtt X.Arn, !Ref Topic)');
+    const kinds: Array<[AsyncDestination['type'], (a: string) => string | undefined]> = [
+      ['SQS', (a) => (QUEUE_ARN.test(a) ? queueNameOf(a) : undefined)],
+      ['SNS', (a) => topicNameOf(a)],
+      ['EventBridge', (a) => (/^arn:aws[\w-]*:events:[^:]*:[^:]*:event-bus\//.test(a) ? busNameOf(a) : undefined)],
+      ['Lambda', (a) => functionOfArn(a)],
+    ];
+    for (const [type, nameOf] of kinds) {
+      if (d.Type !== undefined && d.Type !== type) continue;
+      const target = nameOf(arn);
+      if (target !== undefined) return { type, target };
+    }
+    if (d.Type !== undefined && !kinds.some(([type]) => type === d.Type)) this.fail(id, `${field}.Type`, `must be SQS, SNS, EventBridge or Lambda, not ${JSON.stringify(d.Type)}`);
+    return this.fail(id, `${field}.Destination`, `${JSON.stringify(arn)} is not the ARN of ${d.Type === undefined ? 'a queue, topic, event bus or function' : `a${d.Type === 'SQS' ? 'n SQS queue' : d.Type === 'SNS' ? 'n SNS topic' : d.Type === 'EventBridge' ? 'n event bus' : ' function'}`}`);
   }
 
   /** A whole number setting of an event source mapping (a number or its text), `fallback` when absent. */
