@@ -529,6 +529,66 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     ]);
   }, 120_000);
 
+  it('rest-aws-integrations: a REST API whose methods call DynamoDB, Step Functions and EventBridge through Velocity mapping templates (OpenAPI and raw AWS::ApiGateway::Method), with no function between', async () => {
+    const out = await deploy('rest-aws-integrations');
+    expect(out).not.toContain('warning');
+    const app = at('rest-aws-integrations');
+    const host = `rest-aws-integrations.localhost:${port}`;
+    const post = (path: string, body: string, contentType = 'application/json') => request('POST', path, { host, body, headers: { 'content-type': contentType } });
+
+    // PutItem: the note's id is the request's id ($context.requestId); GetItem flattens the item back.
+    const created = await post('/notes-api/notes', JSON.stringify({ text: `Don't "panic" now` }));
+    expect(created.status, created.body).toBe(201);
+    const { id } = created.json();
+    expect(id).toBe(created.headers['x-amzn-requestid']);
+    const note = await app.get(`/notes-api/notes/${id}`);
+    expect(note.status, note.body).toBe(200);
+    expect(note.json()).toEqual({ id, text: `Don't "panic" now`, created: expect.any(Number) });
+    const second = (await post('/notes-api/notes', JSON.stringify({ text: 'buy more milk' }))).json().id;
+
+    // Scan, written out with #foreach; a header from the integration response's parameters.
+    const listed = await app.get('/notes-api/notes');
+    expect(listed.headers['cache-control']).toBe('no-store');
+    expect(listed.json().count).toBe(2);
+    expect(listed.json().notes.sort((a: { text: string }, b: { text: string }) => (a.text < b.text ? -1 : 1))).toEqual([
+      { id, text: `Don't "panic" now` },
+      { id: second, text: 'buy more milk' },
+    ]);
+
+    // A note that is not there: the response template sets 404 ($context.responseOverride).
+    const missing = await app.get('/notes-api/notes/nope');
+    expect([missing.status, missing.json()]).toEqual([404, { message: 'no note nope' }]);
+    // DynamoDB refuses an item over 400 KB: its 400 takes the 4\d{2} integration response.
+    const big = await post('/notes-api/notes', JSON.stringify({ text: 'x'.repeat(410_000) }));
+    expect([big.status, big.json()]).toEqual([400, { message: 'Item size has exceeded the maximum allowed size' }]);
+    // passthroughBehavior never: a body with no template for its type is refused.
+    const plain = await post('/notes-api/notes', 'just text', 'text/plain');
+    expect([plain.status, plain.json()]).toEqual([415, { message: 'Unsupported Media Type' }]);
+
+    // StartSyncExecution of an Express machine that reads the note; its output through $util.parseJson.
+    const summary = await app.get(`/notes-api/notes/${second}/summary`);
+    expect(summary.status, summary.body).toBe(200);
+    expect(summary.json()).toEqual({ id: second, words: 3, first: 'buy' });
+    const noSummary = await app.get('/notes-api/notes/nope/summary');
+    expect([noSummary.status, noSummary.json()]).toEqual([404, { message: 'no summary of nope', status: 'FAILED' }]);
+
+    // PutEvents from the raw method; the bus's rule runs the function, which writes a note the API reads.
+    const shared = await post('/notes-api/shares', JSON.stringify({ id: second, to: "Bob's team" }));
+    expect(shared.status, shared.body).toBe(202);
+    expect(shared.json()).toEqual({ eventId: expect.any(String), failed: 0 });
+    const copy = await until(async () => {
+      const r = await app.get(`/notes-api/notes/share-${second}`);
+      return r.status === 200 ? r.json() : undefined;
+    }, 'the note the NoteShared rule wrote');
+    expect(copy).toMatchObject({ id: `share-${second}`, text: `${second} shared with Bob's team` });
+
+    // DeleteItem with ReturnValues ALL_OLD: what was deleted, then 404.
+    const deleted = await app.send('DELETE', `/notes-api/notes/${id}`);
+    expect([deleted.status, deleted.json()]).toEqual([200, { deleted: id }]);
+    expect((await app.send('DELETE', `/notes-api/notes/${id}`)).status).toBe(404);
+    expect((await app.get(`/notes-api/notes/${id}`)).status).toBe(404);
+  }, 120_000);
+
   it('recursive-loop: a function that publishes to its own topic and one that sends to its own queue are stopped after 16 invocations, as Lambda stops them', async () => {
     await deploy('recursive-loop');
     const app = at('recursive-loop');

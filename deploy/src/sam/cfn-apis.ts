@@ -7,6 +7,7 @@ import { cfnMethodValidation, openApiValidation, readCfnValidationResources } fr
 import { isRecord, versionText } from './resolver.js';
 import { cognitoAuthorizer, TEMPLATE_POOL_NOTE } from './auth.js';
 import { isServedSubtype, operationIntegrationName, readServiceIntegration, type ServiceIntegration } from './service-integrations.js';
+import { readCfnAwsIntegration, readOpenApiAwsIntegration, type AwsIntegration } from './aws-integrations.js';
 
 export const REST_TYPES = new Set(['AWS::ApiGateway::RestApi', 'AWS::ApiGateway::Resource', 'AWS::ApiGateway::Method', 'AWS::ApiGateway::Authorizer', 'AWS::ApiGateway::Stage', 'AWS::ApiGateway::Deployment', 'AWS::ApiGateway::RequestValidator', 'AWS::ApiGateway::Model']);
 export const HTTP_TYPES = new Set(['AWS::ApiGatewayV2::Api', 'AWS::ApiGatewayV2::Integration', 'AWS::ApiGatewayV2::Route', 'AWS::ApiGatewayV2::Authorizer', 'AWS::ApiGatewayV2::Stage', 'AWS::ApiGatewayV2::Deployment']);
@@ -45,6 +46,11 @@ export interface ApiReadContext {
    * "Service integrations"), named after `name` (`source`: where it is written); returns its key.
    */
   serviceFunction(name: string, source: string, integration: ServiceIntegration): string;
+  /**
+   * Adds the built-in function that serves a REST API method's AWS integration (docs/gateway.md,
+   * "AWS integrations (REST APIs)"), named after `name`; returns its key.
+   */
+  awsIntegrationFunction(name: string, source: string, integration: AwsIntegration): string;
 }
 
 /** The function an integration URI or ARN names: `...:function:<name>[:alias]...`. */
@@ -174,14 +180,19 @@ export function readOpenApi(
         continue;
       }
       const itype = String(integration.type ?? '').toLowerCase();
-      if (itype !== 'aws_proxy') {
-        ctx.warn(`${where}: integration type ${JSON.stringify(integration.type)} is not emulated (only aws_proxy, a Lambda proxy integration); the route is not served`);
+      // AWS service integrations with mapping templates belong to REST APIs.
+      const aws = itype === 'aws' && type === 'rest';
+      if (itype !== 'aws_proxy' && !aws) {
+        ctx.warn(`${where}: integration type ${JSON.stringify(integration.type)} is not emulated (only aws_proxy, a Lambda proxy integration${type === 'rest' ? ', and aws, a service integration' : ''}); the route is not served`);
         continue;
       }
       const subtype = integration.integrationSubtype;
+      const awsIntegration = aws ? readOpenApiAwsIntegration(ctx, { logicalId: apiId, field: `${field}.paths["${path}"].${key}.x-amazon-apigateway-integration`, where, resourcePath: path }, integration) : undefined;
+      if (aws && !awsIntegration) continue;
       // Subtypes belong to HTTP APIs: a REST API's is warned of as not emulated.
-      const fn =
-        type === 'http' && isServedSubtype(subtype)
+      const fn = awsIntegration
+        ? ctx.awsIntegrationFunction(operationIntegrationName(apiId, method, path), where, awsIntegration)
+        : type === 'http' && isServedSubtype(subtype)
           ? ctx.serviceFunction(
               operationIntegrationName(apiId, method, path),
               where,
@@ -305,11 +316,15 @@ export function readRestApis(ctx: ApiReadContext, resources: RawApiResource[], d
     const path = pathOf(r.props.ResourceId, r.id);
     const integration = isRecord(r.props.Integration) ? r.props.Integration : {};
     const itype = String(integration.Type ?? '').toUpperCase();
-    if (itype !== 'AWS_PROXY') {
-      if (!(method === 'OPTIONS' && itype === 'MOCK')) ctx.warn(`${r.id}: ${method} ${path}: integration type ${itype || '(none)'} is not emulated (only AWS_PROXY, a Lambda proxy integration); the method is not served`);
+    if (itype !== 'AWS_PROXY' && itype !== 'AWS') {
+      if (!(method === 'OPTIONS' && itype === 'MOCK')) ctx.warn(`${r.id}: ${method} ${path}: integration type ${itype || '(none)'} is not emulated (only AWS_PROXY, a Lambda proxy integration, and AWS, a service integration); the method is not served`);
       continue;
     }
-    const fn = integrationFunction(ctx, `${r.id}.Integration.Uri`, integration.Uri);
+    let fn: string | undefined;
+    if (itype === 'AWS') {
+      const aws = readCfnAwsIntegration(ctx, { logicalId: r.id, field: 'Integration', where: `${r.id}: ${method} ${path}`, resourcePath: path }, integration);
+      fn = aws && ctx.awsIntegrationFunction(r.id, r.id, aws);
+    } else fn = integrationFunction(ctx, `${r.id}.Integration.Uri`, integration.Uri);
     if (!fn) continue;
     const route: ApiRoute = { path, method: method as Route['method'], function: fn, source: r.id };
     const authType = String(r.props.AuthorizationType ?? 'NONE').toUpperCase();

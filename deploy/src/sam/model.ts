@@ -12,8 +12,9 @@ export interface CodeRef {
 
 /**
  * `builtin`: a handler esb ships (a file of deploy/runtime/), for what esb serves with a function
- * of its own: HTTP APIs' direct service integrations (docs/gateway.md, "Service integrations")
- * and the routes of state machines' Api events (docs/step-functions.md).
+ * of its own: HTTP APIs' direct service integrations (docs/gateway.md, "Service integrations"),
+ * REST APIs' AWS integrations (docs/gateway.md, "AWS integrations (REST APIs)") and the routes of
+ * state machines' Api events (docs/step-functions.md).
  */
 export type FunctionCode = { kind: 'ref'; ref: CodeRef } | { kind: 'inline'; fileName: string; text: string } | { kind: 'builtin'; file: string };
 

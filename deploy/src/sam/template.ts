@@ -14,6 +14,7 @@ import { EVENT_BUS_TYPE, EVENT_RULE_TYPE, UNEMULATED_EVENT_TYPES, busName, readR
 import { SUBSCRIPTION_TYPE, TOPIC_TYPE, readSubscription, readTopic, samTopicSubscription } from './sns-topics.js';
 import { SAM_STATE_MACHINE_TYPE, STATE_MACHINE_TYPES, readStateMachine, stateMachineNameField, stateMachineReads, type StateMachineReadContext } from './state-machines.js';
 import { serviceIntegrationFunction, stateMachineApiIntegration, type ServiceIntegration } from './service-integrations.js';
+import { awsIntegrationFunction, awsIntegrationQueue, awsIntegrationStateMachines, type AwsIntegration } from './aws-integrations.js';
 import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, S3EventModel, SamModel, StreamEventModel } from './model.js';
 import { NO_VALUE, Resolver, intrinsicKey, isRecord, versionText, type Location, type Lookup } from './resolver.js';
 import { parseTemplateText } from './yaml.js';
@@ -206,7 +207,7 @@ class TemplateReader implements Lookup {
   private readonly subscriptions = new Map<string, TopicSubscription>();
   /** The queues SAM makes for `Type: SNS` events with SqsSubscription. */
   private readonly eventQueues: SqsQueue[] = [];
-  /** Built-in functions serving HTTP APIs' direct service integrations, in the order their routes were read. */
+  /** Built-in functions serving HTTP APIs' direct service integrations and REST APIs' AWS integrations, in the order their routes were read. */
   private readonly serviceFunctions: FunctionModel[] = [];
   /** Step Functions state machines by name, in template order. */
   private readonly stateMachines = new Map<string, StateMachine>();
@@ -1324,6 +1325,7 @@ class TemplateReader implements Lookup {
       warn: (m) => this.warnings.push(m),
       fail: (id, field, reason) => this.fail(id, field, reason),
       serviceFunction: (name, source, integration) => this.addServiceFunction(name, source, integration),
+      awsIntegrationFunction: (name, source, integration) => this.addAwsIntegrationFunction(name, source, integration),
     };
   }
 
@@ -1332,10 +1334,7 @@ class TemplateReader implements Lookup {
    * of that logical id would be (made distinct by where it is written when that key is taken).
    */
   private addServiceFunction(name: string, source: string, integration: ServiceIntegration, resourceType?: string): string {
-    const templateKeys = new Set(this.keys().values());
-    const taken = (key: string) => templateKeys.has(key) || this.serviceFunctions.some((f) => f.key === key);
-    let key = defaultFunctionKey(this.stackName, name);
-    if (taken(key)) key = defaultFunctionKey(this.stackName, `${name}-${createHash('sha256').update(source).digest('hex').slice(0, 8)}`);
+    const key = this.builtinFunctionKey(name, source);
     const { QueueUrl, StateMachineArn } = integration.parameters;
     const queue = QueueUrl === undefined ? undefined : queueNameOf(QueueUrl);
     // A selection expression ($request.body.arn) names no machine: only a fixed ARN is checked.
@@ -1343,6 +1342,24 @@ class TemplateReader implements Lookup {
     if (queue !== undefined || machine !== undefined) warnIfElsewhere(this.deliveryContext(), source, { queue, state_machine: machine }, "the route's calls");
     this.serviceFunctions.push(serviceIntegrationFunction(key, name, integration, resourceType));
     return key;
+  }
+
+  /** The built-in function of a REST API method's AWS integration (docs/gateway.md, "AWS integrations (REST APIs)"), keyed as addServiceFunction keys its own. */
+  private addAwsIntegrationFunction(name: string, source: string, integration: AwsIntegration): string {
+    const key = this.builtinFunctionKey(name, source);
+    const queue = awsIntegrationQueue(integration);
+    if (queue !== undefined) warnIfElsewhere(this.deliveryContext(), source, { queue }, "the method's calls");
+    for (const machine of awsIntegrationStateMachines(integration)) warnIfElsewhere(this.deliveryContext(), source, { state_machine: machine }, "the method's calls");
+    this.serviceFunctions.push(awsIntegrationFunction(key, name, integration));
+    return key;
+  }
+
+  /** `<stack>-<name>`, as a function of that logical id would be, made distinct by where it is written when that key is taken. */
+  private builtinFunctionKey(name: string, source: string): string {
+    const templateKeys = new Set(this.keys().values());
+    const taken = (key: string) => templateKeys.has(key) || this.serviceFunctions.some((f) => f.key === key);
+    const key = defaultFunctionKey(this.stackName, name);
+    return taken(key) ? defaultFunctionKey(this.stackName, `${name}-${createHash('sha256').update(source).digest('hex').slice(0, 8)}`) : key;
   }
 
   /**

@@ -1,0 +1,671 @@
+// The function esb runs for a REST API method whose integration calls an AWS service with
+// Velocity mapping templates (integration type AWS; docs/gateway.md "AWS integrations (REST
+// APIs)"). It does what API Gateway does between the method and the service: picks the request
+// template by Content-Type (or passes the body through, or refuses it, as PassthroughBehavior
+// says), renders it with $input, $util, $context and $stageVariables, maps RequestParameters,
+// calls the service on esb's own endpoint (AWS_ENDPOINT_URL_*, signed with SigV4), picks the
+// integration response whose SelectionPattern matches the service's status, renders its template
+// and sets its headers. The integration is in ESB_AWS_INTEGRATION (deploy/src/sam/aws-integrations.ts):
+// {service, action | path, httpMethod, requestTemplates, passthroughBehavior, requestParameters,
+//  responses: [{selectionPattern?, statusCode, responseTemplates, responseParameters}], resourcePath}.
+import { createHash, createHmac } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
+
+const integration = JSON.parse(process.env.ESB_AWS_INTEGRATION ?? '{}');
+
+/** API Gateway's quota on one #foreach; the rest bound what a template can cost (no template can hang the function). */
+const LIMITS = { foreachItems: 1000, loopItems: 100_000, textChars: 10 * 1024 * 1024, renderMillis: 5000 };
+
+/** How each service is reached: its endpoint variable, SigV4 name, and for JSON protocols the target prefix and version. */
+const SERVICES = {
+  dynamodb: { endpoint: 'AWS_ENDPOINT_URL_DYNAMODB', json: { target: 'DynamoDB_20120810', version: '1.0' } },
+  states: { endpoint: 'AWS_ENDPOINT_URL_SFN', json: { target: 'AWSStepFunctions', version: '1.0' } },
+  events: { endpoint: 'AWS_ENDPOINT_URL_EVENTBRIDGE', json: { target: 'AWSEvents', version: '1.1' } },
+  sns: { endpoint: 'AWS_ENDPOINT_URL_SNS' },
+  sqs: { endpoint: 'AWS_ENDPOINT_URL_SQS' },
+};
+
+/** A template went past LIMITS. */
+class TemplateLimitError extends Error {}
+/** `$input.json` / `$input.path` over a body that is not JSON. */
+class BodyNotJsonError extends Error {}
+
+const answer = (statusCode, body, headers = {}) => ({ statusCode, headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+const INTERNAL_ERROR = () => answer(500, { message: 'Internal server error' });
+
+const bounded = (value) => {
+  if (typeof value === 'string' && value.length > LIMITS.textChars) throw new TemplateLimitError(`a text of more than ${LIMITS.textChars} characters`);
+  return value;
+};
+
+// ------------------------------------------------------------------ values as Java shows them
+
+/** A value as Velocity writes it out: maps as {k=v, ...}, lists as [a, b] (Java's toString). */
+function javaText(value) {
+  if (value === null || value === undefined) return 'null';
+  if (Array.isArray(value)) return `[${value.map(javaText).join(', ')}]`;
+  if (typeof value === 'object') return `{${Object.keys(value).map((k) => `${k}=${javaText(value[k])}`).join(', ')}}`;
+  return String(value);
+}
+
+/** A Java regex replacement (`$1`, `${name}`, `\\$` for a dollar) in JavaScript's syntax. */
+function javaReplacement(text) {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\' && i + 1 < text.length) {
+      i++;
+      out += text[i] === '$' ? '$$' : text[i];
+    } else if (c === '$' && /[0-9]/.test(text[i + 1] ?? '')) out += c;
+    else if (c === '$' && text[i + 1] === '{' && text.indexOf('}', i) > i) {
+      const end = text.indexOf('}', i);
+      out += `$<${text.slice(i + 2, end)}>`;
+      i = end;
+    } else out += c === '$' ? '$$' : c;
+  }
+  return out;
+}
+
+/** String.split(regex, limit) as Java does it: no captured groups, trailing empty strings dropped when limit is 0. */
+function javaSplit(s, pattern, limit = 0) {
+  const parts = [];
+  const rx = new RegExp(String(pattern), 'g');
+  let last = 0;
+  for (let m = rx.exec(s); m && (limit <= 0 || parts.length < limit - 1); m = rx.exec(s)) {
+    if (m[0] === '') {
+      rx.lastIndex++;
+      if (m.index === 0 || m.index >= s.length) continue;
+    }
+    parts.push(s.slice(last, m.index));
+    last = m.index + m[0].length;
+  }
+  parts.push(s.slice(last));
+  if (limit === 0) while (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
+/** Java String methods JavaScript has under the same name and meaning. */
+const SAME_STRING_METHODS = new Set(['substring', 'indexOf', 'lastIndexOf', 'startsWith', 'endsWith', 'toLowerCase', 'toUpperCase', 'trim', 'charAt', 'concat']);
+
+function stringMethod(s, name, args) {
+  switch (name) {
+    case 'length':
+      return s.length;
+    case 'isEmpty':
+      return s.length === 0;
+    case 'equals':
+      return s === args[0];
+    case 'equalsIgnoreCase':
+      return typeof args[0] === 'string' && s.toLowerCase() === args[0].toLowerCase();
+    case 'contains':
+      return s.includes(String(args[0]));
+    case 'matches':
+      return new RegExp(`^(?:${args[0]})$`).test(s);
+    case 'replaceAll':
+      return s.replace(new RegExp(String(args[0]), 'g'), javaReplacement(String(args[1])));
+    case 'replaceFirst':
+      return s.replace(new RegExp(String(args[0])), javaReplacement(String(args[1])));
+    case 'replace':
+      return s.split(String(args[0])).join(String(args[1]));
+    case 'split':
+      return javaSplit(s, args[0], args[1]);
+    case 'toString':
+      return s;
+    default:
+      return SAME_STRING_METHODS.has(name) ? String.prototype[name].apply(s, args) : undefined;
+  }
+}
+
+function listMethod(list, name, args) {
+  switch (name) {
+    case 'size':
+      return list.length;
+    case 'isEmpty':
+      return list.length === 0;
+    case 'get':
+      return list[args[0]];
+    case 'contains':
+      return list.includes(args[0]);
+    case 'indexOf':
+      return list.indexOf(args[0]);
+    case 'add':
+      if (list.length >= LIMITS.loopItems) throw new TemplateLimitError(`a list of more than ${LIMITS.loopItems} items`);
+      list.push(args[0]);
+      return true;
+    case 'set': {
+      const old = list[args[0]];
+      list[args[0]] = args[1];
+      return old;
+    }
+    case 'remove':
+      return typeof args[0] === 'number' ? list.splice(args[0], 1)[0] : list.indexOf(args[0]) >= 0 && list.splice(list.indexOf(args[0]), 1).length > 0;
+    case 'subList':
+      return list.slice(args[0], args[1]);
+    case 'toString':
+      return javaText(list);
+    default:
+      return undefined;
+  }
+}
+
+function mapMethod(map, name, args) {
+  const own = (k) => Object.hasOwn(map, k);
+  switch (name) {
+    case 'get':
+      return own(args[0]) ? map[args[0]] : undefined;
+    case 'containsKey':
+      return own(args[0]);
+    case 'keySet':
+      return Object.keys(map);
+    case 'values':
+      return Object.values(map);
+    case 'entrySet':
+      return Object.keys(map).map((key) => ({ key, value: map[key] }));
+    case 'size':
+      return Object.keys(map).length;
+    case 'isEmpty':
+      return Object.keys(map).length === 0;
+    case 'put': {
+      const old = own(args[0]) ? map[args[0]] : undefined;
+      Object.defineProperty(map, String(args[0]), { value: args[1], enumerable: true, writable: true, configurable: true });
+      return old;
+    }
+    case 'remove': {
+      const old = own(args[0]) ? map[args[0]] : undefined;
+      delete map[args[0]];
+      return old;
+    }
+    case 'toString':
+      return javaText(map);
+    default:
+      return undefined;
+  }
+}
+
+/** A method called on a value of the data ($input.path results, strings, numbers): Java's meaning, never JavaScript's. */
+function javaMethod(target, name, args) {
+  if (typeof target === 'string') return stringMethod(target, name, args);
+  if (Array.isArray(target)) return listMethod(target, name, args);
+  if (target !== null && typeof target === 'object') return mapMethod(target, name, args);
+  if (typeof target === 'number') return name === 'intValue' || name === 'longValue' ? Math.trunc(target) : name === 'doubleValue' || name === 'floatValue' ? target : name === 'toString' ? String(target) : undefined;
+  if (typeof target === 'boolean') return name === 'booleanValue' ? target : name === 'toString' ? String(target) : undefined;
+  return undefined;
+}
+
+// ------------------------------------------------------------------ JSONPath
+
+/** The steps of a JSONPath (`$.a.b[0]`, `$['a b']`, `$.items[*].id`, `$..id`); a path without `$` is taken from the root. */
+function jsonPathSteps(expression) {
+  let text = String(expression ?? '$').trim();
+  if (!text.startsWith('$')) text = `$.${text}`;
+  const steps = [];
+  let i = 1;
+  while (i < text.length) {
+    if (text.startsWith('..', i)) {
+      i += 2;
+      const m = /^(\*|[^.[]+)/.exec(text.slice(i));
+      if (!m) throw new Error(`JSONPath ${expression}: a name must follow ..`);
+      steps.push({ deep: true, key: m[1] === '*' ? '*' : m[1] });
+      i += m[1].length;
+    } else if (text[i] === '.') {
+      const m = /^(\*|[^.[]+)/.exec(text.slice(i + 1));
+      if (!m) throw new Error(`JSONPath ${expression}: a name must follow .`);
+      steps.push({ key: m[1] });
+      i += 1 + m[1].length;
+    } else if (text[i] === '[') {
+      const end = text.indexOf(']', i);
+      if (end < 0) throw new Error(`JSONPath ${expression}: [ is not closed`);
+      const inner = text.slice(i + 1, end).trim();
+      if (inner === '*') steps.push({ key: '*' });
+      else if (/^-?\d+$/.test(inner)) steps.push({ index: Number(inner) });
+      else if (/^(['"]).*\1$/.test(inner)) steps.push({ key: inner.slice(1, -1) });
+      else throw new Error(`JSONPath ${expression}: [${inner}] is not supported (names, indexes and * are)`);
+      i = end + 1;
+    } else throw new Error(`JSONPath ${expression}: unexpected ${JSON.stringify(text[i])}`);
+  }
+  return steps;
+}
+
+/** The value at a JSONPath: one value (undefined when absent), or a list when the path has * or ... */
+function jsonPath(root, expression) {
+  const steps = jsonPathSteps(expression);
+  let nodes = [root];
+  const children = (v) => (Array.isArray(v) ? v : v !== null && typeof v === 'object' ? Object.values(v) : []);
+  const pick = (v, step) => {
+    if (step.index !== undefined) return Array.isArray(v) ? [v.at(step.index)].filter((x) => x !== undefined) : [];
+    if (step.key === '*') return children(v);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) && Object.hasOwn(v, step.key) ? [v[step.key]] : [];
+  };
+  for (const step of steps) {
+    const next = [];
+    for (const node of nodes) {
+      if (!step.deep) {
+        next.push(...pick(node, step));
+        continue;
+      }
+      const walk = [node];
+      while (walk.length) {
+        const v = walk.shift();
+        next.push(...pick(v, step));
+        walk.push(...children(v));
+      }
+    }
+    nodes = next;
+  }
+  return steps.some((s) => s.deep || s.key === '*') ? nodes : nodes[0];
+}
+
+// ------------------------------------------------------------------ the template variables
+
+/** The variables' own objects ($input, $util): their methods are theirs, not Java's. */
+class Tool {}
+
+const headerOf = (headers, name) => {
+  const wanted = String(name).toLowerCase();
+  const key = Object.keys(headers ?? {}).find((k) => k.toLowerCase() === wanted);
+  return key === undefined ? undefined : headers[key];
+};
+
+/** $input: a body (the request's, or the service's answer) and the request's parameters. */
+class Input extends Tool {
+  #parsed;
+  constructor(body, request) {
+    super();
+    this.body = body;
+    this.request = request;
+  }
+  #root() {
+    if (this.#parsed === undefined) {
+      if (this.body.trim() === '') this.#parsed = { value: {} };
+      else {
+        try {
+          this.#parsed = { value: JSON.parse(this.body) };
+        } catch (err) {
+          throw new BodyNotJsonError(err.message);
+        }
+      }
+    }
+    return this.#parsed.value;
+  }
+  path(expression) {
+    const v = jsonPath(this.#root(), expression);
+    return v === undefined ? '' : v;
+  }
+  json(expression) {
+    const v = jsonPath(this.#root(), expression);
+    return v === undefined ? '' : JSON.stringify(v);
+  }
+  params(name) {
+    const { path, querystring, header } = this.request;
+    if (name === undefined) return { path: { ...path }, querystring: { ...querystring }, header: { ...header } };
+    return path[name] ?? querystring[name] ?? headerOf(header, name) ?? '';
+  }
+}
+
+const JS_ESCAPES = { 8: '\\b', 9: '\\t', 10: '\\n', 12: '\\f', 13: '\\r', 34: '\\"', 39: "\\'", 47: '\\/', 92: '\\\\' };
+
+/** StringEscapeUtils.escapeJavaScript, which API Gateway's $util.escapeJavaScript is: quotes, \\ and / escaped, control and non-ASCII characters as \\uXXXX. */
+function escapeJavaScript(value) {
+  if (value === null || value === undefined) return '';
+  const s = typeof value === 'string' ? value : javaText(value);
+  return s.replace(/[\u0000-\u001f"'/\\\u0080-\uffff]/g, (c) => JS_ESCAPES[c.charCodeAt(0)] ?? `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
+}
+
+class Util extends Tool {
+  escapeJavaScript(value) {
+    return escapeJavaScript(value);
+  }
+  parseJson(text) {
+    return JSON.parse(String(text));
+  }
+  /** URLEncoder.encode: spaces as +, only letters, digits and . - * _ kept. */
+  urlEncode(value) {
+    return encodeURIComponent(String(value ?? '')).replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
+  }
+  urlDecode(value) {
+    return decodeURIComponent(String(value ?? '').replace(/\+/g, ' '));
+  }
+  base64Encode(value) {
+    return Buffer.from(String(value ?? ''), 'utf8').toString('base64');
+  }
+  base64Decode(value) {
+    return Buffer.from(String(value ?? ''), 'base64').toString('utf8');
+  }
+}
+const UTIL = new Util();
+
+// ------------------------------------------------------------------ rendering, bounded
+
+let engine;
+const parsedTemplates = new Map();
+
+/** velocityjs's compiler, with every loop, range and text bounded by LIMITS and the time it may take. */
+async function loadEngine() {
+  if (engine) return engine;
+  const { Compile, parse } = await import('velocityjs');
+  const javaMethods = { uid: 'esb: Java methods', match: ({ context }) => !(context instanceof Tool), resolve: ({ property, context, params }) => bounded(javaMethod(context, property, params)) };
+  class BoundedCompile extends Compile {
+    constructor(asts, budget) {
+      super(asts, { escape: false, customMethodHandlers: [javaMethods] });
+      this.budget = budget;
+    }
+    renderAstList(asts, contextId) {
+      if (Date.now() > this.budget.deadline) throw new TemplateLimitError(`rendering took more than ${LIMITS.renderMillis} ms`);
+      return bounded(super.renderAstList(asts, contextId));
+    }
+    getBlockEach(block) {
+      const ast = block[0];
+      const items = this.getLiteral({ ...ast.from, pos: ast.pos });
+      const n = Array.isArray(items) ? items.length : items !== null && typeof items === 'object' ? Object.keys(items).length : 0;
+      if (n > LIMITS.foreachItems) throw new TemplateLimitError(`a #foreach over ${n} items (API Gateway allows ${LIMITS.foreachItems})`);
+      this.budget.items += n;
+      if (this.budget.items > LIMITS.loopItems) throw new TemplateLimitError(`#foreach loops over more than ${LIMITS.loopItems} items in all`);
+      return super.getBlockEach(block);
+    }
+    getArray(literal) {
+      if (literal.isRange) {
+        const [begin, end] = literal.value.map((exp) => (typeof exp === 'string' ? parseInt(exp, 10) : typeof exp === 'number' ? exp : this.getReferences(exp)));
+        if (Math.abs(end - begin) >= LIMITS.foreachItems) throw new TemplateLimitError(`a range [${begin}..${end}] of more than ${LIMITS.foreachItems} items`);
+      }
+      return super.getArray(literal);
+    }
+    getExpression(ast) {
+      return bounded(super.getExpression(ast));
+    }
+    // A null (a JSON null, a method that gave nothing) is written as nothing, as an undefined reference is.
+    getReferences(ast, isVal) {
+      const v = super.getReferences(ast, isVal);
+      return isVal && v === null ? '' : v;
+    }
+  }
+  engine = {
+    render(text, variables) {
+      let asts = parsedTemplates.get(text);
+      if (!asts) parsedTemplates.set(text, (asts = parse(text)));
+      return new BoundedCompile(asts, { items: 0, deadline: Date.now() + LIMITS.renderMillis }).render(variables, undefined, true);
+    },
+  };
+  return engine;
+}
+
+// ------------------------------------------------------------------ the request
+
+/** What the REST proxy event says of the request, as templates and parameter mappings read it. */
+function requestOf(event) {
+  const body = event.body == null ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  const rc = event.requestContext ?? {};
+  return {
+    body,
+    path: { ...(event.pathParameters ?? {}) },
+    querystring: { ...(event.queryStringParameters ?? {}) },
+    header: { ...(event.headers ?? {}) },
+    multiQuerystring: event.multiValueQueryStringParameters ?? {},
+    multiHeader: event.multiValueHeaders ?? {},
+    stageVariables: { ...(event.stageVariables ?? {}) },
+    context: {
+      ...rc,
+      httpMethod: rc.httpMethod ?? event.httpMethod,
+      resourcePath: rc.resourcePath ?? integration.resourcePath,
+      identity: { ...(rc.identity ?? {}) },
+      authorizer: { ...(rc.authorizer ?? {}) },
+    },
+  };
+}
+
+/** A media type without its parameters, lower-cased. */
+const mediaType = (value) => (typeof value === 'string' && value.trim() !== '' ? value.split(';')[0].trim().toLowerCase() : undefined);
+
+/** A dotted name under an object (`identity.sourceIp`). */
+const dotted = (root, name) => name.split('.').reduce((v, k) => (v !== null && typeof v === 'object' && Object.hasOwn(v, k) ? v[k] : undefined), root);
+
+const asText = (v) => (v === undefined || v === null ? undefined : typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v));
+
+/** The value of a RequestParameters source for this request; undefined when the request has none. */
+function requestParameter(source, request) {
+  if (source.startsWith("'")) return source.slice(1, -1);
+  let m = /^method\.request\.(path|querystring|header|multivaluequerystring|multivalueheader)\.(.+)$/.exec(source);
+  if (m) {
+    const [, where, name] = m;
+    if (where === 'path') return request.path[name];
+    if (where === 'querystring') return request.querystring[name];
+    if (where === 'header') return headerOf(request.header, name);
+    const values = where === 'multivalueheader' ? headerOf(request.multiHeader, name) : request.multiQuerystring[name];
+    return Array.isArray(values) ? values.join(',') : undefined;
+  }
+  if (source === 'method.request.body') return request.body;
+  if ((m = /^method\.request\.body\.(.+)$/.exec(source))) {
+    try {
+      return asText(jsonPath(JSON.parse(request.body || '{}'), m[1]));
+    } catch {
+      return undefined;
+    }
+  }
+  if ((m = /^context\.(.+)$/.exec(source))) return asText(dotted(request.context, m[1]));
+  if ((m = /^stageVariables\.(.+)$/.exec(source))) return request.stageVariables[m[1]];
+  return undefined;
+}
+
+/** The template for the request's content type, 'passthrough', or 'unsupported' (415), as PassthroughBehavior says. */
+function requestTemplate(request) {
+  const templates = integration.requestTemplates ?? {};
+  const type = mediaType(headerOf(request.header, 'content-type')) ?? 'application/json';
+  const key = Object.keys(templates).find((k) => k.toLowerCase() === type);
+  if (key !== undefined) return templates[key] === '' ? 'passthrough' : { text: templates[key] };
+  const behavior = integration.passthroughBehavior ?? 'WHEN_NO_MATCH';
+  if (behavior === 'WHEN_NO_MATCH' || (behavior === 'WHEN_NO_TEMPLATES' && Object.keys(templates).length === 0)) return 'passthrough';
+  return 'unsupported';
+}
+
+// ------------------------------------------------------------------ the call
+
+const sha256 = (data) => createHash('sha256').update(data).digest('hex');
+const hmac = (key, data) => createHmac('sha256', key).update(data).digest();
+const rfc3986 = (s) => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/** Signature Version 4 headers for a request (esb's servers take any key, but tell SNS from SQS by the signature's service). */
+function signed(method, url, headers, body, service) {
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1';
+  const accessKey = process.env.AWS_ACCESS_KEY_ID || 'local';
+  const secret = process.env.AWS_SECRET_ACCESS_KEY || 'local';
+  const now = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
+  const day = now.slice(0, 8);
+  const out = { ...headers, host: url.host, 'x-amz-date': now };
+  if (process.env.AWS_SESSION_TOKEN) out['x-amz-security-token'] = process.env.AWS_SESSION_TOKEN;
+  const names = Object.keys(out).sort();
+  const query = [...url.searchParams].map(([k, v]) => `${rfc3986(k)}=${rfc3986(v)}`).sort().join('&');
+  const canonical = [method, url.pathname || '/', query, names.map((n) => `${n}:${String(out[n]).trim().replace(/\s+/g, ' ')}\n`).join(''), names.join(';'), sha256(body)].join('\n');
+  const scope = `${day}/${region}/${service}/aws4_request`;
+  let key = hmac(`AWS4${secret}`, day);
+  for (const part of [region, service, 'aws4_request']) key = hmac(key, part);
+  const signature = createHmac('sha256', key).update(['AWS4-HMAC-SHA256', now, scope, sha256(canonical)].join('\n')).digest('hex');
+  out.authorization = `AWS4-HMAC-SHA256 Credential=${accessKey}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
+  return out;
+}
+
+/** One HTTP exchange; resolves with the status, lower-cased headers and body text. */
+function exchange(method, url, headers, body) {
+  return new Promise((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? https : http).request(url, { method, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 500, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The service call the integration request describes, made on esb's endpoint for the service. */
+async function callService(body, params) {
+  const service = SERVICES[integration.service];
+  const endpoint = process.env[service.endpoint] ?? process.env.AWS_ENDPOINT_URL;
+  if (!endpoint) throw new Error(`no ${service.endpoint} (the ${integration.service} endpoint) in the function's environment`);
+  let path = '/';
+  if (integration.path !== undefined) path += integration.path.replace(/^\/+/, '').replace(/\{([^}]+)\}/g, (_, name) => encodeURIComponent(params.path[name] ?? ''));
+  const url = new URL(path, endpoint.replace(/\/*$/, '/'));
+  if (!service.json && integration.action) url.searchParams.set('Action', integration.action);
+  for (const [name, value] of Object.entries(params.querystring)) url.searchParams.set(name, value);
+  const headers = {};
+  for (const [name, value] of Object.entries(params.header)) if (!/^(host|content-length|authorization|x-amz-date)$/i.test(name)) headers[name.toLowerCase()] = value;
+  if (service.json) {
+    headers['content-type'] = `application/x-amz-json-${service.json.version}`;
+    headers['x-amz-target'] = `${service.json.target}.${integration.action}`;
+  } else headers['content-type'] ??= 'application/x-www-form-urlencoded';
+  const method = integration.httpMethod ?? 'POST';
+  const sent = method === 'GET' || method === 'HEAD' ? '' : body;
+  const reply = await exchange(method, url, signed(method, url, headers, sent, integration.service), sent);
+  // Query-protocol services answer XML; API Gateway's callers get their JSON form unless they ask for XML.
+  if (!service.json && /xml/.test(String(reply.headers['content-type'] ?? '')) && !/xml/.test(headers.accept ?? '')) {
+    try {
+      reply.body = JSON.stringify(xmlToJson(reply.body));
+      reply.headers['content-type'] = 'application/json';
+    } catch {}
+  }
+  return reply;
+}
+
+const ENTITIES = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
+const unescapeXml = (s) => s.replace(/&(#x[0-9a-fA-F]+|#\d+|[a-z]+);/g, (all, e) => (e[0] === '#' ? String.fromCodePoint(e[1] === 'x' ? parseInt(e.slice(2), 16) : Number(e.slice(1))) : (ENTITIES[e] ?? all)));
+
+/**
+ * A query-protocol answer as the service's JSON form: `{"SendMessageResponse": {"SendMessageResult": {...}, ...}}`,
+ * an element of text as its text, repeated elements as a list; an `<ErrorResponse>` as its `{"Error": ..., "RequestId": ...}`.
+ */
+function xmlToJson(xml) {
+  const root = { name: '', children: [], text: '' };
+  const stack = [root];
+  const tokens = /<\?[^]*?\?>|<!--[^]*?-->|<!\[CDATA\[([^]*?)\]\]>|<(\/?)([A-Za-z_][\w.:-]*)[^>]*?(\/?)>|([^<]+)/g;
+  for (let m = tokens.exec(xml); m; m = tokens.exec(xml)) {
+    const [, cdata, closing, name, selfClosing, text] = m;
+    const top = stack[stack.length - 1];
+    if (cdata !== undefined) top.text += cdata;
+    else if (text !== undefined) top.text += unescapeXml(text);
+    else if (name !== undefined && closing) {
+      if (top.name !== name || stack.length === 1) throw new Error(`</${name}> closes <${top.name}>`);
+      stack.pop();
+    } else if (name !== undefined) {
+      const node = { name, children: [], text: '' };
+      top.children.push(node);
+      if (!selfClosing) stack.push(node);
+    }
+  }
+  if (stack.length !== 1 || root.children.length !== 1) throw new Error('not one XML document');
+  const value = (node) => {
+    if (node.children.length === 0) return node.text;
+    const out = {};
+    for (const child of node.children) {
+      const v = value(child);
+      out[child.name] = Object.hasOwn(out, child.name) ? [].concat(out[child.name], [v]) : v;
+    }
+    return out;
+  };
+  const [doc] = root.children;
+  return doc.name === 'ErrorResponse' ? value(doc) : { [doc.name]: value(doc) };
+}
+
+// ------------------------------------------------------------------ the answer
+
+/** The integration response for the service's status: the first whose SelectionPattern matches it whole, else the default. */
+function responseFor(status) {
+  const responses = integration.responses ?? [];
+  return responses.find((r) => r.selectionPattern !== undefined && new RegExp(`^(?:${r.selectionPattern})$`).test(String(status))) ?? responses.find((r) => r.selectionPattern === undefined);
+}
+
+/** The response template for the caller's Accept: the type it asks for, else application/json, else the first. */
+function responseTemplate(templates, accept) {
+  const keys = Object.keys(templates);
+  const wanted = String(accept ?? '').split(',').map(mediaType).filter(Boolean);
+  const key = wanted.map((w) => keys.find((k) => k.toLowerCase() === w)).find((k) => k !== undefined) ?? keys.find((k) => k.toLowerCase() === 'application/json') ?? keys[0];
+  return key === undefined || templates[key] === '' ? undefined : { type: key, text: templates[key] };
+}
+
+/** The value of a ResponseParameters source; undefined when there is none. */
+function responseParameter(source, reply, request) {
+  if (source.startsWith("'")) return source.slice(1, -1);
+  let m = /^integration\.response\.(?:header|multivalueheader)\.(.+)$/.exec(source);
+  if (m) return asText(headerOf(reply.headers, m[1]));
+  if (source === 'integration.response.body') return reply.body;
+  if ((m = /^integration\.response\.body\.(.+)$/.exec(source))) {
+    try {
+      return asText(jsonPath(JSON.parse(reply.body), m[1]));
+    } catch {
+      return undefined;
+    }
+  }
+  if ((m = /^context\.(.+)$/.exec(source))) return asText(dotted(request.context, m[1]));
+  if ((m = /^stageVariables\.(.+)$/.exec(source))) return request.stageVariables[m[1]];
+  return undefined;
+}
+
+const variables = (input, request, context) => ({ input, util: UTIL, context, stageVariables: request.stageVariables });
+
+export const handler = async (event) => {
+  if (!SERVICES[integration.service]) {
+    console.error(`esb does not emulate AWS integrations with ${integration.service}`);
+    return INTERNAL_ERROR();
+  }
+  const request = requestOf(event);
+  const where = `${integration.service} ${integration.action ?? integration.path} (${event.httpMethod ?? request.context.httpMethod} ${integration.resourcePath})`;
+  const velocity = await loadEngine();
+
+  // The integration request: the body as its template makes it, and its parameters.
+  const chosen = requestTemplate(request);
+  if (chosen === 'unsupported') return answer(415, { message: 'Unsupported Media Type' });
+  const requestContext = { ...request.context, requestOverride: { header: {}, querystring: {}, path: {} } };
+  let body = request.body;
+  if (chosen !== 'passthrough') {
+    try {
+      body = velocity.render(chosen.text, variables(new Input(request.body, request), request, requestContext));
+    } catch (err) {
+      if (err instanceof BodyNotJsonError) return answer(400, { message: `Could not parse request body into json: ${err.message}` });
+      console.error(`${where}: the request template failed: ${err?.message ?? err}`);
+      return INTERNAL_ERROR();
+    }
+  }
+  const params = { header: {}, querystring: {}, path: {} };
+  for (const [target, source] of Object.entries(integration.requestParameters ?? {})) {
+    const [, kind, name] = /^integration\.request\.(header|querystring|path)\.(.+)$/.exec(target) ?? [];
+    const value = kind ? requestParameter(source, request) : undefined;
+    if (value !== undefined) params[kind][name] = value;
+  }
+  for (const kind of ['header', 'querystring', 'path']) {
+    for (const [name, value] of Object.entries(requestContext.requestOverride[kind] ?? {})) if (value !== undefined && value !== null) params[kind][name] = String(value);
+  }
+
+  let reply;
+  try {
+    reply = await callService(body, params);
+  } catch (err) {
+    console.error(`${where}: the call failed: ${err?.message ?? err}`);
+    return INTERNAL_ERROR();
+  }
+
+  // The method response: the integration response for the service's status, rendered.
+  const response = responseFor(reply.status);
+  if (!response) {
+    console.error(`${where}: no match for output mapping and no default output mapping configured; the service answered ${reply.status}: ${reply.body.slice(0, 500)}`);
+    return INTERNAL_ERROR();
+  }
+  const responseContext = { ...request.context, responseOverride: { header: {} } };
+  const template = responseTemplate(response.responseTemplates ?? {}, headerOf(request.header, 'accept'));
+  let out = reply.body;
+  const headers = { 'content-type': template?.type ?? 'application/json' };
+  if (template) {
+    try {
+      out = velocity.render(template.text, variables(new Input(reply.body, request), request, responseContext));
+    } catch (err) {
+      console.error(`${where}: the response template failed: ${err?.message ?? err}`);
+      return INTERNAL_ERROR();
+    }
+  }
+  for (const [target, source] of Object.entries(response.responseParameters ?? {})) {
+    const value = responseParameter(source, reply, request);
+    if (value !== undefined) headers[target.slice('method.response.header.'.length).toLowerCase()] = value;
+  }
+  for (const [name, value] of Object.entries(responseContext.responseOverride.header ?? {})) if (value !== undefined && value !== null) headers[name.toLowerCase()] = String(value);
+  const override = Number(responseContext.responseOverride.status);
+  const status = Number.isInteger(override) && override >= 100 && override <= 599 ? override : response.statusCode;
+  return { statusCode: status, headers, body: out, isBase64Encoded: false };
+};

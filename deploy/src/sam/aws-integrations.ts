@@ -1,0 +1,290 @@
+// REST API methods whose integration calls an AWS service with Velocity mapping templates
+// (integration type AWS, docs/gateway.md "AWS integrations (REST APIs)"): esb serves each with a
+// built-in function (deploy/runtime/aws-integration.mjs), so the gateway routes to it as to any
+// function. This reads and checks the integration, in its CloudFormation form
+// (AWS::ApiGateway::Method Integration) or its OpenAPI form (x-amazon-apigateway-integration),
+// and describes that function. Pure: property values come in resolved.
+import { stateMachineNameOf } from '@esb/contracts';
+import { createRequire } from 'node:module';
+import type { ApiReadContext } from './cfn-apis.js';
+import type { FunctionModel } from './model.js';
+import { isRecord } from './resolver.js';
+
+/** The built-in handler's file under deploy/runtime/, and how Lambda names it. */
+export const AWS_INTEGRATION_CODE = { file: 'aws-integration.mjs', handler: 'aws-integration.handler', runtime: 'nodejs20.x' } as const;
+
+/** The services esb runs, and the URI forms it serves for each. */
+const SERVICES: Record<string, { name: string; forms: ReadonlyArray<'action' | 'path'> }> = {
+  dynamodb: { name: 'DynamoDB', forms: ['action'] },
+  states: { name: 'Step Functions', forms: ['action'] },
+  events: { name: 'EventBridge', forms: ['action'] },
+  sns: { name: 'SNS', forms: ['action', 'path'] },
+  sqs: { name: 'SQS', forms: ['action', 'path'] },
+};
+const SERVED = 'DynamoDB, Step Functions, EventBridge, SNS and SQS';
+const PASSTHROUGH = ['WHEN_NO_MATCH', 'WHEN_NO_TEMPLATES', 'NEVER'] as const;
+/** REST APIs' default integration timeout. */
+const DEFAULT_TIMEOUT_MILLIS = 29_000;
+const URI = /^arn:aws[\w-]*:apigateway:(.+?):([a-z0-9.-]+):(action|path)\/(.*)$/;
+const METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS']);
+/** Where a request parameter may come from, and what an integration response header may take. */
+const REQUEST_TARGET = /^integration\.request\.(header|querystring|path)\.[^\s]+$/;
+const REQUEST_SOURCE = /^(?:'[^]*'|method\.request\.(?:path|querystring|multivaluequerystring|header|multivalueheader)\.[^\s]+|method\.request\.body(?:\.[^\s]+)?|context\.[A-Za-z0-9_.-]+|stageVariables\.[A-Za-z0-9_]+)$/;
+const RESPONSE_TARGET = /^method\.response\.header\.[^\s]+$/;
+const RESPONSE_SOURCE = /^(?:'[^]*'|integration\.response\.(?:header|multivalueheader)\.[^\s]+|integration\.response\.body(?:\.[^\s]+)?|context\.[A-Za-z0-9_.-]+|stageVariables\.[A-Za-z0-9_]+)$/;
+const STATE_MACHINE_ARN = /arn:aws[\w-]*:states:[^:"\s]*:[^:"\s]*:stateMachine:[A-Za-z0-9_-]+/g;
+
+// Loaded when a template has a mapping template to check: `esb deploy` imports this package to start.
+const require = createRequire(import.meta.url);
+const parseVelocity = (text: string): unknown => (require('velocityjs') as typeof import('velocityjs')).parse(text);
+
+export interface IntegrationResponse {
+  /** A regular expression the service's status code must match whole; absent: the default response. */
+  selectionPattern?: string;
+  statusCode: number;
+  /** Content type -> Velocity template. */
+  responseTemplates: Record<string, string>;
+  /** `method.response.header.X` -> `'literal'`, `integration.response.header.Y`, ... */
+  responseParameters: Record<string, string>;
+}
+
+/** What the built-in function is configured with (ESB_AWS_INTEGRATION), and its timeout. */
+export interface AwsIntegration {
+  service: string;
+  /** `action/<Action>` of the URI. */
+  action?: string;
+  /** `path/<path>` of the URI (an SQS queue's `<account>/<name>`). */
+  path?: string;
+  httpMethod: string;
+  requestTemplates: Record<string, string>;
+  passthroughBehavior: (typeof PASSTHROUGH)[number];
+  requestParameters: Record<string, string>;
+  responses: IntegrationResponse[];
+  /** The method's resource path (`/notes/{id}`). */
+  resourcePath: string;
+  timeoutSeconds: number;
+}
+
+/** Where an integration is written, for errors and warnings. */
+export interface AwsIntegrationSite {
+  logicalId: string;
+  /** The integration's own field: `Integration` of a method, the OpenAPI operation's `...x-amazon-apigateway-integration`. */
+  field: string;
+  /** How warnings name the method (`GetNote: GET /notes/{id}`, `Api.DefinitionBody.paths["/notes"].get`). */
+  where: string;
+  resourcePath: string;
+}
+
+/** The integration as written, its fields named as the form spells them. */
+interface Written {
+  form: 'cfn' | 'openapi';
+  uri: unknown;
+  httpMethod: unknown;
+  requestTemplates: unknown;
+  passthroughBehavior: unknown;
+  requestParameters: unknown;
+  /** Each response with the field it is written at; `pattern` undefined for the default. */
+  responses: Array<{ field: string; patternField: string; pattern: unknown; statusCode: unknown; templates: unknown; parameters: unknown }>;
+  timeoutInMillis: unknown;
+  contentHandling: unknown;
+}
+
+type Ctx = Pick<ApiReadContext, 'warn' | 'fail'>;
+
+/** An `AWS::ApiGateway::Method`'s `Integration` of type AWS; undefined (with a warning) for a service esb does not run. */
+export function readCfnAwsIntegration(ctx: Ctx, site: AwsIntegrationSite, integration: Record<string, unknown>): AwsIntegration | undefined {
+  const responses = integration.IntegrationResponses;
+  if (responses !== undefined && !Array.isArray(responses)) ctx.fail(site.logicalId, `${site.field}.IntegrationResponses`, 'must be a list of responses (StatusCode, SelectionPattern, ResponseTemplates, ResponseParameters)');
+  return read(ctx, site, {
+    form: 'cfn',
+    uri: integration.Uri,
+    httpMethod: integration.IntegrationHttpMethod,
+    requestTemplates: integration.RequestTemplates,
+    passthroughBehavior: integration.PassthroughBehavior,
+    requestParameters: integration.RequestParameters,
+    responses: ((responses as unknown[] | undefined) ?? []).map((r, i) => {
+      const field = `IntegrationResponses[${i}]`;
+      if (!isRecord(r)) ctx.fail(site.logicalId, `${site.field}.${field}`, 'must be a map (StatusCode, SelectionPattern, ResponseTemplates, ResponseParameters)');
+      const pattern = r.SelectionPattern === '' ? undefined : r.SelectionPattern;
+      return { field, patternField: `${field}.SelectionPattern`, pattern, statusCode: r.StatusCode, templates: r.ResponseTemplates, parameters: r.ResponseParameters };
+    }),
+    timeoutInMillis: integration.TimeoutInMillis,
+    contentHandling: integration.ContentHandling,
+  });
+}
+
+/** An OpenAPI `x-amazon-apigateway-integration` of type aws; undefined (with a warning) for a service esb does not run. */
+export function readOpenApiAwsIntegration(ctx: Ctx, site: AwsIntegrationSite, integration: Record<string, unknown>): AwsIntegration | undefined {
+  const responses = integration.responses;
+  if (responses !== undefined && !isRecord(responses)) ctx.fail(site.logicalId, `${site.field}.responses`, 'must be a map of selection pattern ("default" for the default response) to response (statusCode, responseTemplates, responseParameters)');
+  return read(ctx, site, {
+    form: 'openapi',
+    uri: integration.uri,
+    httpMethod: integration.httpMethod,
+    requestTemplates: integration.requestTemplates,
+    passthroughBehavior: integration.passthroughBehavior,
+    requestParameters: integration.requestParameters,
+    responses: Object.entries((responses as Record<string, unknown> | undefined) ?? {}).map(([key, r]) => {
+      const field = `responses["${key}"]`;
+      if (!isRecord(r)) ctx.fail(site.logicalId, `${site.field}.${field}`, 'must be a map (statusCode, responseTemplates, responseParameters)');
+      return { field, patternField: field, pattern: key === 'default' ? undefined : key, statusCode: r.statusCode, templates: r.responseTemplates, parameters: r.responseParameters };
+    }),
+    timeoutInMillis: integration.timeoutInMillis,
+    contentHandling: integration.contentHandling,
+  });
+}
+
+function read(ctx: Ctx, site: AwsIntegrationSite, w: Written): AwsIntegration | undefined {
+  const cfn = w.form === 'cfn';
+  const name = (cfnName: string, openApiName: string) => (cfn ? cfnName : openApiName);
+  const at = (f: string) => `${site.field}.${f}`;
+  const fail = (f: string, reason: string): never => ctx.fail(site.logicalId, at(f), reason);
+
+  const uriField = name('Uri', 'uri');
+  if (typeof w.uri !== 'string') return fail(uriField, 'is required: arn:aws:apigateway:<region>:<service>:action/<Action> or :path/<path>');
+  const m = URI.exec(w.uri);
+  if (!m) return fail(uriField, `${JSON.stringify(w.uri)} is not arn:aws:apigateway:<region>:<service>:action/<Action> or :path/<path>`);
+  const [, , service, form, rest] = m;
+  const known = SERVICES[service];
+  if (!known || !known.forms.includes(form as 'action' | 'path')) {
+    const what = service === 'lambda' ? 'lambda (a Lambda non-proxy integration)' : known ? `${service} ${form}/ URIs` : service;
+    ctx.warn(`${site.where}: AWS integration with ${what} is not emulated (esb serves ${SERVED}); the method is not served`);
+    return undefined;
+  }
+  if (form === 'action' && !/^[A-Za-z]+$/.test(rest)) return fail(uriField, `${JSON.stringify(w.uri)} must end in action/<Action> (PutItem, StartExecution, ...)`);
+
+  const httpMethod = w.httpMethod === undefined ? 'POST' : String(w.httpMethod).toUpperCase();
+  if (!METHODS.has(httpMethod)) fail(name('IntegrationHttpMethod', 'httpMethod'), `must be an HTTP method (POST for AWS integrations), not ${JSON.stringify(w.httpMethod)}`);
+
+  const passthroughField = name('PassthroughBehavior', 'passthroughBehavior');
+  const passthrough = w.passthroughBehavior === undefined ? 'WHEN_NO_MATCH' : String(w.passthroughBehavior).toUpperCase();
+  if (!(PASSTHROUGH as readonly string[]).includes(passthrough)) fail(passthroughField, `must be ${PASSTHROUGH.join(', ')} (any case), not ${JSON.stringify(w.passthroughBehavior)}`);
+
+  const requestTemplates = templates(ctx, site, at(name('RequestTemplates', 'requestTemplates')), w.requestTemplates);
+  const requestParameters = parameters(ctx, site, at(name('RequestParameters', 'requestParameters')), w.requestParameters, REQUEST_TARGET, REQUEST_SOURCE, {
+    target: 'integration.request.header.<name>, integration.request.querystring.<name> or integration.request.path.<name>',
+    source: "a 'literal', method.request.path|querystring|header.<name>, method.request.body[.<path>], context.<name> or stageVariables.<name>",
+  });
+
+  const responses: IntegrationResponse[] = [];
+  for (const r of w.responses) {
+    const statusField = `${r.field}.${name('StatusCode', 'statusCode')}`;
+    const status = typeof r.statusCode === 'number' ? r.statusCode : typeof r.statusCode === 'string' && /^\d+$/.test(r.statusCode) ? Number(r.statusCode) : NaN;
+    if (!Number.isInteger(status) || status < 100 || status > 599) fail(statusField, `must be an HTTP status code (100 to 599), not ${JSON.stringify(r.statusCode)}`);
+    const response: IntegrationResponse = {
+      statusCode: status,
+      responseTemplates: templates(ctx, site, at(`${r.field}.${name('ResponseTemplates', 'responseTemplates')}`), r.templates),
+      responseParameters: parameters(ctx, site, at(`${r.field}.${name('ResponseParameters', 'responseParameters')}`), r.parameters, RESPONSE_TARGET, RESPONSE_SOURCE, {
+        target: 'method.response.header.<name>',
+        source: "a 'literal', integration.response.header.<name>, integration.response.body[.<path>], context.<name> or stageVariables.<name>",
+      }),
+    };
+    if (r.pattern !== undefined) {
+      const pattern = typeof r.pattern === 'string' ? r.pattern : fail(r.patternField, "must be a regular expression (text) matched against the service's status code");
+      try {
+        new RegExp(`^(?:${pattern})$`);
+      } catch (err) {
+        fail(r.patternField, `is not a regular expression: ${(err as Error).message}`);
+      }
+      response.selectionPattern = pattern;
+    }
+    responses.push(response);
+  }
+  const defaults = responses.filter((r) => r.selectionPattern === undefined);
+  if (responses.length === 0) ctx.warn(`${site.where}: no ${name('IntegrationResponses', 'responses')}: API Gateway answers every call 500 {"message": "Internal server error"}, and so does esb`);
+  else if (defaults.length > 1) ctx.warn(`${site.where}: ${defaults.length} default responses (no ${name('SelectionPattern', 'pattern')}); the first is used`);
+
+  if (w.contentHandling !== undefined) ctx.warn(`${site.where}: ${name('ContentHandling', 'contentHandling')} ${JSON.stringify(w.contentHandling)} is not emulated; bodies pass as text`);
+
+  return {
+    service,
+    ...(form === 'action' ? { action: rest } : { path: rest }),
+    httpMethod,
+    requestTemplates,
+    passthroughBehavior: passthrough as AwsIntegration['passthroughBehavior'],
+    requestParameters,
+    responses,
+    resourcePath: site.resourcePath,
+    timeoutSeconds: timeoutSeconds(ctx, site, at(name('TimeoutInMillis', 'timeoutInMillis')), w.timeoutInMillis),
+  };
+}
+
+/** Content type -> Velocity template; one velocityjs cannot parse is warned of. */
+function templates(ctx: Ctx, site: AwsIntegrationSite, field: string, value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  if (!isRecord(value)) return ctx.fail(site.logicalId, field, 'must be a map of content type to Velocity template');
+  const out: Record<string, string> = {};
+  for (const [type, text] of Object.entries(value)) {
+    // An empty template is written as null as often as "": both pass the body through.
+    if (text === null) continue;
+    if (typeof text !== 'string') ctx.fail(site.logicalId, `${field}.${type}`, 'must be text (a Velocity template)');
+    try {
+      parseVelocity(text);
+    } catch (err) {
+      // Velocity engines differ in what they let through: the method is kept, as API Gateway keeps it, and fails when run.
+      const reason = (err as Error).message.split('\n').filter(Boolean).slice(-1)[0];
+      ctx.warn(`${site.logicalId}.${field}.${type}: not a Velocity template esb can run (${reason}); requests it applies to are answered 500 {"message": "Internal server error"}`);
+    }
+    out[type] = text;
+  }
+  return out;
+}
+
+/** Parameter mappings (`target: source`), each checked against the forms API Gateway takes. */
+function parameters(ctx: Ctx, site: AwsIntegrationSite, field: string, value: unknown, target: RegExp, source: RegExp, forms: { target: string; source: string }): Record<string, string> {
+  if (value === undefined) return {};
+  if (!isRecord(value)) return ctx.fail(site.logicalId, field, `must be a map of ${forms.target} to ${forms.source}`);
+  const out: Record<string, string> = {};
+  for (const [name, v] of Object.entries(value)) {
+    if (!target.test(name)) ctx.fail(site.logicalId, `${field}.${name}`, `is not ${forms.target}`);
+    if (typeof v !== 'string' || !source.test(v)) ctx.fail(site.logicalId, `${field}.${name}`, `must be ${forms.source}, not ${JSON.stringify(v)}`);
+    out[name] = v;
+  }
+  return out;
+}
+
+/** TimeoutInMillis in whole seconds (Lambda's unit), rounded up. */
+function timeoutSeconds(ctx: Ctx, site: AwsIntegrationSite, field: string, millis: unknown): number {
+  if (millis === undefined) return Math.ceil(DEFAULT_TIMEOUT_MILLIS / 1000);
+  const n = typeof millis === 'string' && millis.trim() !== '' ? Number(millis) : millis;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 50) ctx.fail(site.logicalId, field, `must be a whole number of milliseconds (50 or more), not ${JSON.stringify(millis)}`);
+  return Math.ceil(n / 1000);
+}
+
+/** The queue an SQS `path/<account>/<queue>` integration sends to. */
+export function awsIntegrationQueue(integration: AwsIntegration): string | undefined {
+  if (integration.service !== 'sqs' || integration.path === undefined) return undefined;
+  return /^\d{12}\/([A-Za-z0-9_.-]+)$/.exec(integration.path)?.[1];
+}
+
+/** The state machines a Step Functions integration's request templates name by ARN. */
+export function awsIntegrationStateMachines(integration: AwsIntegration): string[] {
+  if (integration.service !== 'states') return [];
+  const names = new Set<string>();
+  for (const text of Object.values(integration.requestTemplates)) for (const arn of text.match(STATE_MACHINE_ARN) ?? []) {
+      const name = stateMachineNameOf(arn);
+      if (name !== undefined) names.add(name);
+    }
+  return [...names];
+}
+
+/** The built-in function that serves an integration, under `key`. */
+export function awsIntegrationFunction(key: string, name: string, integration: AwsIntegration): FunctionModel {
+  const { timeoutSeconds: timeout, ...config } = integration;
+  return {
+    key,
+    logicalId: name,
+    resourceType: 'AWS::ApiGateway::Method',
+    packageType: 'Zip',
+    runtime: AWS_INTEGRATION_CODE.runtime,
+    handler: AWS_INTEGRATION_CODE.handler,
+    code: { kind: 'builtin', file: AWS_INTEGRATION_CODE.file },
+    timeout,
+    // It stands in for API Gateway, whose bodies reach 10 MB: room to parse and render them.
+    memorySize: 256,
+    environment: { ESB_AWS_INTEGRATION: JSON.stringify(config) },
+    scaling: {},
+    layers: [],
+    events: [],
+  };
+}
