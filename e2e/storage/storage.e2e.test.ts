@@ -2,7 +2,8 @@
 // s3-storage, queues services); Python handlers (boto3) put/get/query items, put/get/list
 // objects, send jobs to the queue, which the agent's poller hands to another function, put
 // events on a bus, whose rule invokes a third, publish to a topic a fourth subscribes to, and run
-// a state machine synchronously whose tasks invoke a fifth and write the table.
+// a state machine synchronously whose tasks invoke a fifth and write the table, and read an item
+// through a REST API's AWS integration.
 import { expect, it } from 'vitest';
 import { describeStack } from '../src/scenario.js';
 import { deploy, http, pollUntil } from '../src/stack.js';
@@ -57,5 +58,9 @@ describeStack('storage: DynamoDB, S3, SQS, EventBridge, SNS and Step Functions t
     const reviewed = await http(`${url}/reviews/11`, { method: 'POST', body: 'looks good' });
     expect(reviewed.json, reviewed.text).toEqual({ status: 'SUCCEEDED', output: { id: '11', text: 'looks good', shouted: 'LOOKS GOOD' }, error: null });
     expect((await http(`${url}/items/reviewed/11`)).json).toEqual({ owner: 'reviewed', id: '11', text: 'LOOKS GOOD' });
+
+    // A REST API method with no function of the template's between it and DynamoDB: its mapping
+    // templates run in esb's built-in function (velocityjs in the runtime image).
+    expect((await http(`${url}/direct/alice/2`)).json).toEqual({ owner: 'alice', text: 'second', direct: true });
   });
 });
