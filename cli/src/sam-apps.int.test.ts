@@ -529,7 +529,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     ]);
   }, 120_000);
 
-  it('rest-aws-integrations: a REST API whose methods call DynamoDB, Step Functions and EventBridge through Velocity mapping templates (OpenAPI and raw AWS::ApiGateway::Method), with no function between', async () => {
+  it('rest-aws-integrations: a REST API whose methods call DynamoDB, Step Functions and EventBridge through Velocity mapping templates (OpenAPI and raw AWS::ApiGateway::Method), with no function between, and a Lambda custom integration', async () => {
     const out = await deploy('rest-aws-integrations');
     expect(out).not.toContain('warning');
     const app = at('rest-aws-integrations');
@@ -587,6 +587,15 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect([deleted.status, deleted.json()]).toEqual([200, { deleted: id }]);
     expect((await app.send('DELETE', `/notes-api/notes/${id}`)).status).toBe(404);
     expect((await app.get(`/notes-api/notes/${id}`)).status).toBe(404);
+
+    // A Lambda custom integration: the request template makes the function's event, the response
+    // template its answer; a thrown "empty: ..." error is the 400 its selection pattern names.
+    const words = await app.get("/notes-api/words/don't-panic");
+    expect(words.status, words.body).toBe(200);
+    expect(words.json()).toEqual({ text: "don't-panic", upper: "DON'T-PANIC", letters: 9 });
+    expect(words.headers['x-letters']).toBe('9');
+    const empty = await app.get('/notes-api/words/123');
+    expect([empty.status, empty.json()]).toEqual([400, { message: 'empty: 123 has no letters' }]);
   }, 120_000);
 
   it('recursive-loop: a function that publishes to its own topic and one that sends to its own queue are stopped after 16 invocations, as Lambda stops them', async () => {

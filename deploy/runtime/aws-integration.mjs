@@ -1,12 +1,13 @@
-// The function esb runs for a REST API method whose integration calls an AWS service with
-// Velocity mapping templates (integration type AWS; docs/gateway.md "AWS integrations (REST
-// APIs)"). It does what API Gateway does between the method and the service: picks the request
-// template by Content-Type (or passes the body through, or refuses it, as PassthroughBehavior
-// says), renders it with $input, $util, $context and $stageVariables, maps RequestParameters,
-// calls the service on esb's own endpoint (AWS_ENDPOINT_URL_*, signed with SigV4), picks the
-// integration response whose SelectionPattern matches the service's status, renders its template
+// The function esb runs for a REST API method whose integration calls an AWS service, or invokes
+// a Lambda function, with Velocity mapping templates (integration type AWS; docs/gateway.md "AWS
+// integrations (REST APIs)"). It does what API Gateway does between the method and the service:
+// picks the request template by Content-Type (or passes the body through, or refuses it, as
+// PassthroughBehavior says), renders it with $input, $util, $context and $stageVariables, maps
+// RequestParameters, calls the service on esb's own endpoint (AWS_ENDPOINT_URL_*, signed with
+// SigV4; Lambda through its Invoke API), picks the integration response whose SelectionPattern
+// matches the service's status (Lambda: a failed function's errorMessage), renders its template
 // and sets its headers. The integration is in ESB_AWS_INTEGRATION (deploy/src/sam/aws-integrations.ts):
-// {service, action | path, httpMethod, requestTemplates, passthroughBehavior, requestParameters,
+// {service, action | path | function, httpMethod, requestTemplates, passthroughBehavior, requestParameters,
 //  responses: [{selectionPattern?, statusCode, responseTemplates, responseParameters}], resourcePath}.
 import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
@@ -24,6 +25,7 @@ const SERVICES = {
   events: { endpoint: 'AWS_ENDPOINT_URL_EVENTBRIDGE', json: { target: 'AWSEvents', version: '1.1' } },
   sns: { endpoint: 'AWS_ENDPOINT_URL_SNS' },
   sqs: { endpoint: 'AWS_ENDPOINT_URL_SQS' },
+  lambda: { endpoint: 'AWS_ENDPOINT_URL_LAMBDA' },
 };
 
 /** A template went past LIMITS. */
@@ -503,7 +505,8 @@ async function callService(body, params) {
   const endpoint = process.env[service.endpoint] ?? process.env.AWS_ENDPOINT_URL;
   if (!endpoint) throw new Error(`no ${service.endpoint} (the ${integration.service} endpoint) in the function's environment`);
   let path = '/';
-  if (integration.path !== undefined) path += integration.path.replace(/^\/+/, '').replace(/\{([^}]+)\}/g, (_, name) => encodeURIComponent(params.path[name] ?? ''));
+  if (integration.function !== undefined) path += `2015-03-31/functions/${encodeURIComponent(integration.function)}/invocations`;
+  else if (integration.path !== undefined) path += integration.path.replace(/^\/+/, '').replace(/\{([^}]+)\}/g, (_, name) => encodeURIComponent(params.path[name] ?? ''));
   const url = new URL(path, endpoint.replace(/\/*$/, '/'));
   if (!service.json && integration.action) url.searchParams.set('Action', integration.action);
   for (const [name, value] of Object.entries(params.querystring)) url.searchParams.set(name, value);
@@ -512,7 +515,7 @@ async function callService(body, params) {
   if (service.json) {
     headers['content-type'] = `application/x-amz-json-${service.json.version}`;
     headers['x-amz-target'] = `${service.json.target}.${integration.action}`;
-  } else headers['content-type'] ??= 'application/x-www-form-urlencoded';
+  } else headers['content-type'] ??= integration.service === 'lambda' ? 'application/json' : 'application/x-www-form-urlencoded';
   const method = integration.httpMethod ?? 'POST';
   const sent = method === 'GET' || method === 'HEAD' ? '' : body;
   const reply = await exchange(method, url, signed(method, url, headers, sent, integration.service), sent);
@@ -567,10 +570,30 @@ function xmlToJson(xml) {
 
 // ------------------------------------------------------------------ the answer
 
-/** The integration response for the service's status: the first whose SelectionPattern matches it whole, else the default. */
-function responseFor(status) {
+/**
+ * The integration response for `selector` (the service's status; a failed function's
+ * errorMessage): the first whose SelectionPattern matches it whole, else the default. No
+ * selector (a function that succeeded): the default.
+ */
+function responseMatching(selector) {
   const responses = integration.responses ?? [];
-  return responses.find((r) => r.selectionPattern !== undefined && new RegExp(`^(?:${r.selectionPattern})$`).test(String(status))) ?? responses.find((r) => r.selectionPattern === undefined);
+  const matched = selector === undefined ? undefined : responses.find((r) => r.selectionPattern !== undefined && new RegExp(`^(?:${r.selectionPattern})$`).test(selector));
+  return matched ?? responses.find((r) => r.selectionPattern === undefined);
+}
+
+/**
+ * The integration response for a function's answer, as API Gateway picks it for Lambda custom
+ * integrations: a failed function's errorMessage is matched against the patterns; a success
+ * takes the default response.
+ */
+function lambdaResponseFor(reply) {
+  if (reply.headers['x-amz-function-error'] === undefined) return responseMatching(undefined);
+  let message = '';
+  try {
+    const doc = JSON.parse(reply.body);
+    if (doc !== null && typeof doc === 'object' && doc.errorMessage !== undefined && doc.errorMessage !== null) message = String(doc.errorMessage);
+  } catch {}
+  return responseMatching(message);
 }
 
 /** The response template for the caller's Accept: the type it asks for, else application/json, else the first. */
@@ -607,7 +630,7 @@ export const handler = async (event) => {
     return INTERNAL_ERROR();
   }
   const request = requestOf(event);
-  const where = `${integration.service} ${integration.action ?? integration.path} (${event.httpMethod ?? request.context.httpMethod} ${integration.resourcePath})`;
+  const where = `${integration.service} ${integration.action ?? integration.path ?? integration.function} (${event.httpMethod ?? request.context.httpMethod} ${integration.resourcePath})`;
   const velocity = await loadEngine();
 
   // The integration request: the body as its template makes it, and its parameters.
@@ -642,8 +665,14 @@ export const handler = async (event) => {
     return INTERNAL_ERROR();
   }
 
+  // Lambda itself refusing the call (not JSON, throttled, no such function) is no function answer: API Gateway's 500.
+  if (integration.service === 'lambda' && (reply.status < 200 || reply.status > 299)) {
+    console.error(`${where}: Lambda invocation failed with status ${reply.status}: ${reply.body.slice(0, 500)}`);
+    return INTERNAL_ERROR();
+  }
+
   // The method response: the integration response for the service's status, rendered.
-  const response = responseFor(reply.status);
+  const response = integration.service === 'lambda' ? lambdaResponseFor(reply) : responseMatching(String(reply.status));
   if (!response) {
     console.error(`${where}: no match for output mapping and no default output mapping configured; the service answered ${reply.status}: ${reply.body.slice(0, 500)}`);
     return INTERNAL_ERROR();

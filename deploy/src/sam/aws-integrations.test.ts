@@ -237,6 +237,114 @@ Resources:
     expect(m.warnings).toEqual([]);
   });
 
+  it('serves a Lambda custom integration (CloudFormation form): the function its URI names by ARN, reached as a proxy route\'s function is', () => {
+    const m = read(`
+Transform: AWS::Serverless-2016-10-31
+${cfnApi(`
+  Words:
+    Type: AWS::Serverless::Function
+    Properties:
+      InlineCode: x
+      Handler: index.handler
+      Runtime: nodejs20.x
+      Events:
+        Things: {Type: IoTRule, Properties: {Sql: "SELECT * FROM 'words'"}}
+  Upper:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref NoteResource
+      HttpMethod: GET
+      AuthorizationType: NONE
+      Integration:
+        Type: AWS
+        IntegrationHttpMethod: POST
+        Uri: !Sub arn:aws:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${Words.Arn}/invocations
+        RequestTemplates:
+          application/json: '{"text": "$input.params(''id'')"}'
+        IntegrationResponses:
+          - StatusCode: 200
+            ResponseTemplates: {application/json: '{"upper": "$input.path(''$.upper'')"}'}
+          - StatusCode: 400
+            SelectionPattern: 'empty: .*'
+            ResponseTemplates: {application/json: '{"message": "$input.path(''$.errorMessage'')"}'}`)}`);
+    expect(builtins(m).map((f) => f.key)).toEqual(['shop-Upper']);
+    expect(configOf(builtins(m)[0])).toEqual({
+      service: 'lambda',
+      function: 'shop-Words',
+      httpMethod: 'POST',
+      requestTemplates: { 'application/json': '{"text": "$input.params(\'id\')"}' },
+      passthroughBehavior: 'WHEN_NO_MATCH',
+      requestParameters: {},
+      responses: [
+        { statusCode: 200, responseTemplates: { 'application/json': '{"upper": "$input.path(\'$.upper\')"}' }, responseParameters: {} },
+        { statusCode: 400, selectionPattern: 'empty: .*', responseTemplates: { 'application/json': '{"message": "$input.path(\'$.errorMessage\')"}' }, responseParameters: {} },
+      ],
+      resourcePath: '/notes/{id}',
+    });
+    expect(m.routes).toEqual([{ path: '/notes/{id}', method: 'GET', function: 'shop-Upper', api: 'Api' }]);
+    // Reached through the method: no UNREACHABLE warning for the function whose only event esb does not run.
+    expect(m.warnings).toEqual(['event type IoTRule is not run by esb; skipped: Words.Things']);
+  });
+
+  it('serves a Lambda custom integration (OpenAPI form): a version or alias dropped, a function of another template warned of, the invocation type a header parameter', () => {
+    const m = read(`
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Orders:
+    Type: AWS::Serverless::Function
+    Properties: {InlineCode: x, Handler: index.handler, Runtime: nodejs20.x, AutoPublishAlias: live}
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: Prod
+      DefinitionBody:
+        openapi: 3.0.1
+        paths:
+          /orders:
+            post:
+              x-amazon-apigateway-integration:
+                type: aws
+                httpMethod: POST
+                uri: !Sub 'arn:aws:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${Orders.Arn}:live/invocations'
+                requestParameters: {integration.request.header.X-Amz-Invocation-Type: "'Event'"}
+                requestTemplates: {application/json: '{"order": $input.json(''$'')}'}
+                passthroughBehavior: never
+                responses: {default: {statusCode: '202', responseTemplates: {application/json: '{"accepted": true}'}}}
+          /audit:
+            get:
+              x-amazon-apigateway-integration:
+                type: aws
+                httpMethod: GET
+                uri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:audit-Reader/invocations
+                responses: {default: {statusCode: 200}, '.*not found.*': {statusCode: 404}}
+`);
+    expect(builtins(m).map((f) => [f.key, configOf(f).function, configOf(f).httpMethod])).toEqual([
+      ['shop-ApiPostOrdersIntegration', 'shop-Orders', 'POST'],
+      ['shop-ApiGetAuditIntegration', 'audit-Reader', 'POST'],
+    ]);
+    expect(configOf(builtins(m)[0])).toMatchObject({ requestParameters: { 'integration.request.header.X-Amz-Invocation-Type': "'Event'" }, passthroughBehavior: 'NEVER' });
+    expect(configOf(builtins(m)[1]).responses).toEqual([
+      { statusCode: 200, responseTemplates: {}, responseParameters: {} },
+      { statusCode: 404, selectionPattern: '.*not found.*', responseTemplates: {}, responseParameters: {} },
+    ]);
+    expect(m.routes.map((r) => `${r.method} ${r.path} ${r.function}`)).toEqual(['POST /orders shop-ApiPostOrdersIntegration', 'GET /audit shop-ApiGetAuditIntegration']);
+    expect(m.warnings).toEqual([
+      'Api.DefinitionBody.paths["/audit"].get: httpMethod GET: Lambda is invoked with POST, and esb invokes it so',
+      'Api.DefinitionBody.paths["/audit"].get: function "audit-Reader" is not defined in this template; it is invoked once a deployed template defines it',
+    ]);
+    // A Lambda URI that names no function ARN is refused, naming the field.
+    const bad = templateErrorOf(() => read(cfnApi(`
+  Bad:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref NotesResource
+      HttpMethod: POST
+      Integration: {Type: AWS, Uri: 'arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/words/invocations'}`)));
+    expect([bad.logicalId, bad.field, bad.reason]).toEqual(['Bad', 'Integration.Uri', '"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/words/invocations" must be arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations']);
+  });
+
   it('warns of services esb does not run, naming the service, and does not serve those methods', () => {
     const method = (id: string, uri: string, extra = '') => `
   ${id}:
@@ -249,16 +357,17 @@ Resources:
     const m = read(
       cfnApi(
         method('Record', 'arn:aws:apigateway:us-east-1:kinesis:action/PutRecord') +
-          method('Invoke', 'arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:f/invocations') +
+          method('Upload', 'arn:aws:apigateway:us-east-1:s3:path/uploads/{key}') +
           method('ByPath', 'arn:aws:apigateway:us-east-1:dynamodb:path/tables') +
           method('Converted', 'arn:aws:apigateway:us-east-1:events:action/PutEvents', ', ContentHandling: CONVERT_TO_TEXT'),
       ),
     );
     expect(m.routes.map((r) => r.function)).toEqual(['shop-Converted']);
+    const served = 'esb serves DynamoDB, Step Functions, EventBridge, SNS, SQS and Lambda custom integrations';
     expect(m.warnings).toEqual([
-      'Record: PUT /notes: AWS integration with kinesis is not emulated (esb serves DynamoDB, Step Functions, EventBridge, SNS and SQS); the method is not served',
-      'Invoke: PUT /notes: AWS integration with lambda (a Lambda non-proxy integration) is not emulated (esb serves DynamoDB, Step Functions, EventBridge, SNS and SQS); the method is not served',
-      'ByPath: PUT /notes: AWS integration with dynamodb path/ URIs is not emulated (esb serves DynamoDB, Step Functions, EventBridge, SNS and SQS); the method is not served',
+      `Record: PUT /notes: AWS integration with kinesis is not emulated (${served}); the method is not served`,
+      `Upload: PUT /notes: AWS integration with s3 is not emulated (${served}); the method is not served`,
+      `ByPath: PUT /notes: AWS integration with dynamodb path/ URIs is not emulated (${served}); the method is not served`,
       'Converted: PUT /notes: ContentHandling "CONVERT_TO_TEXT" is not emulated; bodies pass as text',
     ]);
   });
@@ -378,7 +487,7 @@ describe('the built-in function (deploy/runtime/aws-integration.mjs), against a 
     });
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    for (const service of ['DYNAMODB', 'SFN', 'EVENTBRIDGE', 'SNS', 'SQS']) process.env[`AWS_ENDPOINT_URL_${service}`] = endpoint;
+    for (const service of ['DYNAMODB', 'SFN', 'EVENTBRIDGE', 'SNS', 'SQS', 'LAMBDA']) process.env[`AWS_ENDPOINT_URL_${service}`] = endpoint;
     Object.assign(process.env, { AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'AKLOCAL', AWS_SECRET_ACCESS_KEY: 'secret' });
   });
   afterAll(async () => {
@@ -604,6 +713,65 @@ describe('the built-in function (deploy/runtime/aws-integration.mjs), against a 
     await events(event());
     expect(calls[1].headers).toMatchObject({ 'x-amz-target': 'AWSEvents.PutEvents', 'content-type': 'application/x-amz-json-1.1' });
     expect(JSON.parse(JSON.parse(calls[1].body).Entries[0].Detail)).toEqual({ text: 'hi' });
+  });
+
+  it('invokes a Lambda custom integration\'s function through the Invoke API and picks the response by a failed function\'s errorMessage', async () => {
+    const handler = await handlerOf({
+      service: 'lambda',
+      function: 'shop-Words',
+      requestTemplates: { 'application/json': '{"text": "$input.params(\'id\')"}' },
+      responses: [
+        { statusCode: 200, responseTemplates: { 'application/json': '{"upper": "$input.path(\'$.upper\')"}' }, responseParameters: { 'method.response.header.X-Length': 'integration.response.body.length' } },
+        { statusCode: 404, selectionPattern: '.*not found.*', responseTemplates: { 'application/json': '{"message": "$input.path(\'$.errorMessage\')"}' }, responseParameters: {} },
+      ],
+    });
+    const failed = (errorMessage: string) => ({ headers: { 'x-amz-function-error': 'Unhandled', 'content-type': 'application/json' }, body: JSON.stringify({ errorType: 'Error', errorMessage, trace: [] }) });
+    replies = [{ body: '{"upper": "N1", "length": 2}' }, failed('note n1 not found'), failed('boom'), { body: '"nothing not found here"' }];
+    // Success: the default response over the function's result.
+    expect(await handler(event())).toMatchObject({ statusCode: 200, body: '{"upper": "N1"}', headers: { 'x-length': '2', 'content-type': 'application/json' } });
+    expect(calls[0]).toMatchObject({ method: 'POST', url: '/2015-03-31/functions/shop-Words/invocations', body: '{"text": "n1"}' });
+    expect(calls[0].headers['content-type']).toBe('application/json');
+    expect(calls[0].headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKLOCAL\/\d{8}\/us-east-1\/lambda\/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=[0-9a-f]{64}$/);
+    // A failure: its errorMessage picks the response.
+    expect(await handler(event())).toMatchObject({ statusCode: 404, body: '{"message": "note n1 not found"}' });
+    // A failure no pattern takes: the default response (its template over the error document).
+    expect(await handler(event())).toMatchObject({ statusCode: 200, body: '{"upper": ""}' });
+    // A success is never matched against the patterns, whatever it says.
+    expect(await handler(event())).toMatchObject({ statusCode: 200, body: '{"upper": ""}' });
+  });
+
+  it('passes the body through to a Lambda custom integration as API Gateway does, invokes asynchronously when a header parameter says Event, and answers 500 when Lambda refuses the call', async () => {
+    const passthrough = await handlerOf({ service: 'lambda', function: 'shop-Words' });
+    const error = { headers: { 'x-amz-function-error': 'Unhandled' }, body: '{"errorMessage":"empty: nothing to shout","errorType":"Error"}' };
+    replies = [{ body: '{"upper": "HI"}' }, error];
+    // No template: the body as it came, and the function's payload as it came.
+    expect(await passthrough(event())).toMatchObject({ statusCode: 200, body: '{"upper": "HI"}', headers: { 'content-type': 'application/json' } });
+    expect(calls[0].body).toBe('{"text": "hi"}');
+    expect(await passthrough(event())).toMatchObject({ statusCode: 200, body: error.body });
+
+    const async = await handlerOf({
+      service: 'lambda',
+      function: 'shop-Orders',
+      requestParameters: { 'integration.request.header.X-Amz-Invocation-Type': "'Event'" },
+      requestTemplates: { 'application/json': '{"order": $input.json(\'$\'), "id": "$context.requestId"}' },
+      responses: [{ statusCode: 202, responseTemplates: { 'application/json': '{"accepted": "$context.requestId"}' }, responseParameters: {} }],
+    });
+    replies = [{ status: 202, body: '' }];
+    expect(await async(event())).toMatchObject({ statusCode: 202, body: '{"accepted": "req-1"}' });
+    expect(calls[2].headers['x-amz-invocation-type']).toBe('Event');
+    expect(calls[2].headers.authorization).toContain('SignedHeaders=content-type;host;x-amz-date;x-amz-invocation-type,');
+    expect(JSON.parse(calls[2].body)).toEqual({ order: { text: 'hi' }, id: 'req-1' });
+
+    // Lambda's own errors (no such function, a payload that is not JSON, throttling) reach no function: 500, the reason in the log.
+    replies = [{ status: 404, headers: { 'x-amzn-errortype': 'ResourceNotFoundException' }, body: '{"Type":"User","message":"Function not found: arn:aws:lambda:us-east-1:123456789012:function:shop-Orders"}' }];
+    expect(await async(event())).toMatchObject({ statusCode: 500, body: '{"message":"Internal server error"}' });
+    expect(String(logged.mock.calls.at(-1)?.[0])).toBe('lambda shop-Orders (POST /notes/{id}): Lambda invocation failed with status 404: {"Type":"User","message":"Function not found: arn:aws:lambda:us-east-1:123456789012:function:shop-Orders"}');
+    // A failure no pattern takes and no default: 500, as for services.
+    const noDefault = await handlerOf({ service: 'lambda', function: 'shop-Words', responses: [{ statusCode: 400, selectionPattern: 'empty: .*', responseTemplates: {}, responseParameters: {} }] });
+    replies = [error, { headers: { 'x-amz-function-error': 'Unhandled' }, body: '{"errorMessage":"boom"}' }];
+    expect(await noDefault(event())).toMatchObject({ statusCode: 400, body: error.body });
+    expect(await noDefault(event())).toMatchObject({ statusCode: 500, body: '{"message":"Internal server error"}' });
+    expect(String(logged.mock.calls.at(-1)?.[0])).toContain('no match for output mapping and no default output mapping configured');
   });
 
   it('bounds what a template may cost: #foreach items, ranges, the loops together, text size; such a request is a 500, quickly', async () => {

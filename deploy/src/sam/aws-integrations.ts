@@ -1,12 +1,13 @@
-// REST API methods whose integration calls an AWS service with Velocity mapping templates
-// (integration type AWS, docs/gateway.md "AWS integrations (REST APIs)"): esb serves each with a
-// built-in function (deploy/runtime/aws-integration.mjs), so the gateway routes to it as to any
-// function. This reads and checks the integration, in its CloudFormation form
-// (AWS::ApiGateway::Method Integration) or its OpenAPI form (x-amazon-apigateway-integration),
-// and describes that function. Pure: property values come in resolved.
+// REST API methods whose integration calls an AWS service, or invokes a Lambda function, with
+// Velocity mapping templates (integration type AWS, docs/gateway.md "AWS integrations (REST
+// APIs)"): esb serves each with a built-in function (deploy/runtime/aws-integration.mjs), so the
+// gateway routes to it as to any function. This reads and checks the integration, in its
+// CloudFormation form (AWS::ApiGateway::Method Integration) or its OpenAPI form
+// (x-amazon-apigateway-integration), and describes that function. Pure: property values come in resolved.
 import { stateMachineNameOf } from '@esb/contracts';
 import { createRequire } from 'node:module';
 import type { ApiReadContext } from './cfn-apis.js';
+import { functionOfArn } from './delivery.js';
 import type { FunctionModel } from './model.js';
 import { isRecord } from './resolver.js';
 
@@ -20,12 +21,15 @@ const SERVICES: Record<string, { name: string; forms: ReadonlyArray<'action' | '
   events: { name: 'EventBridge', forms: ['action'] },
   sns: { name: 'SNS', forms: ['action', 'path'] },
   sqs: { name: 'SQS', forms: ['action', 'path'] },
+  lambda: { name: 'Lambda', forms: ['path'] },
 };
-const SERVED = 'DynamoDB, Step Functions, EventBridge, SNS and SQS';
+const SERVED = 'DynamoDB, Step Functions, EventBridge, SNS, SQS and Lambda custom integrations';
 const PASSTHROUGH = ['WHEN_NO_MATCH', 'WHEN_NO_TEMPLATES', 'NEVER'] as const;
 /** REST APIs' default integration timeout. */
 const DEFAULT_TIMEOUT_MILLIS = 29_000;
 const URI = /^arn:aws[\w-]*:apigateway:(.+?):([a-z0-9.-]+):(action|path)\/(.*)$/;
+/** The path of a Lambda custom integration's URI: the Invoke API's, around the function's ARN. */
+const LAMBDA_PATH = /^2015-03-31\/functions\/(.+)\/invocations$/;
 const METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS']);
 /** Where a request parameter may come from, and what an integration response header may take. */
 const REQUEST_TARGET = /^integration\.request\.(header|querystring|path)\.[^\s]+$/;
@@ -39,7 +43,7 @@ const require = createRequire(import.meta.url);
 const parseVelocity = (text: string): unknown => (require('velocityjs') as typeof import('velocityjs')).parse(text);
 
 export interface IntegrationResponse {
-  /** A regular expression the service's status code must match whole; absent: the default response. */
+  /** A regular expression the service's status code (Lambda: a failed function's errorMessage) must match whole; absent: the default response. */
   selectionPattern?: string;
   statusCode: number;
   /** Content type -> Velocity template. */
@@ -53,8 +57,10 @@ export interface AwsIntegration {
   service: string;
   /** `action/<Action>` of the URI. */
   action?: string;
-  /** `path/<path>` of the URI (an SQS queue's `<account>/<name>`). */
+  /** `path/<path>` of the URI (an SQS queue's `<account>/<name>`); none for Lambda. */
   path?: string;
+  /** Lambda: the function invoked (its name; a version or alias is dropped, as esb runs one version). */
+  function?: string;
   httpMethod: string;
   requestTemplates: Record<string, string>;
   passthroughBehavior: (typeof PASSTHROUGH)[number];
@@ -147,14 +153,17 @@ function read(ctx: Ctx, site: AwsIntegrationSite, w: Written): AwsIntegration | 
   const [, , service, form, rest] = m;
   const known = SERVICES[service];
   if (!known || !known.forms.includes(form as 'action' | 'path')) {
-    const what = service === 'lambda' ? 'lambda (a Lambda non-proxy integration)' : known ? `${service} ${form}/ URIs` : service;
-    ctx.warn(`${site.where}: AWS integration with ${what} is not emulated (esb serves ${SERVED}); the method is not served`);
+    ctx.warn(`${site.where}: AWS integration with ${known ? `${service} ${form}/ URIs` : service} is not emulated (esb serves ${SERVED}); the method is not served`);
     return undefined;
   }
   if (form === 'action' && !/^[A-Za-z]+$/.test(rest)) return fail(uriField, `${JSON.stringify(w.uri)} must end in action/<Action> (PutItem, StartExecution, ...)`);
+  // A Lambda custom integration invokes the function its URI names by ARN (docs/gateway.md, "AWS integrations (REST APIs)").
+  const fn = service === 'lambda' ? functionOfArn(LAMBDA_PATH.exec(rest)?.[1] ?? '') : undefined;
+  if (service === 'lambda' && fn === undefined) return fail(uriField, `${JSON.stringify(w.uri)} must be arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations`);
 
   const httpMethod = w.httpMethod === undefined ? 'POST' : String(w.httpMethod).toUpperCase();
   if (!METHODS.has(httpMethod)) fail(name('IntegrationHttpMethod', 'httpMethod'), `must be an HTTP method (POST for AWS integrations), not ${JSON.stringify(w.httpMethod)}`);
+  if (fn !== undefined && httpMethod !== 'POST') ctx.warn(`${site.where}: ${name('IntegrationHttpMethod', 'httpMethod')} ${httpMethod}: Lambda is invoked with POST, and esb invokes it so`);
 
   const passthroughField = name('PassthroughBehavior', 'passthroughBehavior');
   const passthrough = w.passthroughBehavior === undefined ? 'WHEN_NO_MATCH' : String(w.passthroughBehavior).toUpperCase();
@@ -180,7 +189,7 @@ function read(ctx: Ctx, site: AwsIntegrationSite, w: Written): AwsIntegration | 
       }),
     };
     if (r.pattern !== undefined) {
-      const pattern = typeof r.pattern === 'string' ? r.pattern : fail(r.patternField, "must be a regular expression (text) matched against the service's status code");
+      const pattern = typeof r.pattern === 'string' ? r.pattern : fail(r.patternField, `must be a regular expression (text) matched against ${fn === undefined ? "the service's status code" : "the function's errorMessage"}`);
       try {
         new RegExp(`^(?:${pattern})$`);
       } catch (err) {
@@ -198,8 +207,8 @@ function read(ctx: Ctx, site: AwsIntegrationSite, w: Written): AwsIntegration | 
 
   return {
     service,
-    ...(form === 'action' ? { action: rest } : { path: rest }),
-    httpMethod,
+    ...(fn !== undefined ? { function: fn } : form === 'action' ? { action: rest } : { path: rest }),
+    httpMethod: fn !== undefined ? 'POST' : httpMethod,
     requestTemplates,
     passthroughBehavior: passthrough as AwsIntegration['passthroughBehavior'],
     requestParameters,
@@ -266,6 +275,11 @@ export function awsIntegrationStateMachines(integration: AwsIntegration): string
       if (name !== undefined) names.add(name);
     }
   return [...names];
+}
+
+/** The function a Lambda custom integration invokes. */
+export function awsIntegrationTarget(integration: AwsIntegration): string | undefined {
+  return integration.service === 'lambda' ? integration.function : undefined;
 }
 
 /** The built-in function that serves an integration, under `key`. */

@@ -14,7 +14,7 @@ import { EVENT_BUS_TYPE, EVENT_RULE_TYPE, UNEMULATED_EVENT_TYPES, busName, readR
 import { SUBSCRIPTION_TYPE, TOPIC_TYPE, readSubscription, readTopic, samTopicSubscription } from './sns-topics.js';
 import { SAM_STATE_MACHINE_TYPE, STATE_MACHINE_TYPES, readStateMachine, stateMachineNameField, stateMachineReads, type StateMachineReadContext } from './state-machines.js';
 import { serviceIntegrationFunction, stateMachineApiIntegration, type ServiceIntegration } from './service-integrations.js';
-import { awsIntegrationFunction, awsIntegrationQueue, awsIntegrationStateMachines, type AwsIntegration } from './aws-integrations.js';
+import { awsIntegrationFunction, awsIntegrationQueue, awsIntegrationStateMachines, awsIntegrationTarget, type AwsIntegration } from './aws-integrations.js';
 import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, S3EventModel, SamModel, StreamEventModel } from './model.js';
 import { NO_VALUE, Resolver, intrinsicKey, isRecord, versionText, type Location, type Lookup } from './resolver.js';
 import { parseTemplateText } from './yaml.js';
@@ -209,6 +209,8 @@ class TemplateReader implements Lookup {
   private readonly eventQueues: SqsQueue[] = [];
   /** Built-in functions serving HTTP APIs' direct service integrations and REST APIs' AWS integrations, in the order their routes were read. */
   private readonly serviceFunctions: FunctionModel[] = [];
+  /** The functions REST methods' Lambda custom integrations invoke: reached as a proxy route's function is. */
+  private readonly integrationTargets = new Set<string>();
   /** Step Functions state machines by name, in template order. */
   private readonly stateMachines = new Map<string, StateMachine>();
   private stateMachineNames: Set<string> | undefined;
@@ -886,7 +888,7 @@ class TemplateReader implements Lookup {
 
     functions.push(...this.serviceFunctions);
     // A function nothing reaches because esb did not understand what should reach it: say so.
-    const reached = new Set(routes.map((r) => r.function));
+    const reached = new Set([...routes.map((r) => r.function), ...this.integrationTargets]);
     for (const fn of functions) if (fn.url) reached.add(fn.key);
     for (const api of Object.values(apis)) for (const a of Object.values(api.authorizers ?? {})) if ('function' in a) reached.add(a.function);
     for (const rule of this.rules.values()) for (const t of rule.targets) if (t.function !== undefined) reached.add(t.function);
@@ -1350,6 +1352,11 @@ class TemplateReader implements Lookup {
     const queue = awsIntegrationQueue(integration);
     if (queue !== undefined) warnIfElsewhere(this.deliveryContext(), source, { queue }, "the method's calls");
     for (const machine of awsIntegrationStateMachines(integration)) warnIfElsewhere(this.deliveryContext(), source, { state_machine: machine }, "the method's calls");
+    const target = awsIntegrationTarget(integration);
+    if (target !== undefined) {
+      warnIfElsewhere(this.deliveryContext(), source, { function: target }, "the method's calls");
+      this.integrationTargets.add(target);
+    }
     this.serviceFunctions.push(awsIntegrationFunction(key, name, integration));
     return key;
   }

@@ -1,0 +1,1 @@
+exports.handler = async (e) => { if (!e.name) throw new Error('no name'); return { hello: e.name }; };
