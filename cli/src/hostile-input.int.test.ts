@@ -1,7 +1,8 @@
 // Hostile input through the real entry points: `esb artifact generate`, and `esb dev` (a
 // subprocess with a capped heap, so unbounded memory would kill it) fed an alias bomb and
-// manifests whose names climb out of the workspace. Each fails its own Deployment with a
-// reason; the platform stays up and keeps serving.
+// manifests whose names climb out of the workspace, and state machines that loop forever or
+// multiply their data. Each fails its own Deployment or execution with a reason; the platform
+// stays up and keeps serving.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { esb, eventually } from '@esb/controller/testing';
+import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { startDevProcess, type DevProcess } from './testing/dev-process.js';
 
 // 10 levels of 10 aliases: 10^10 values once expanded, from under a kilobyte of YAML.
@@ -125,6 +127,60 @@ describe('hostile input (esb artifact generate, esb deploy, esb dev)', () => {
     expect(alive()).toBe(true);
     expect((await fetch(`${gateway}/still-serving`)).status).toBe(200);
   }, 120_000);
+
+  it('state machines that loop forever or multiply their data end with an error; esb dev keeps its memory and serves', async () => {
+    // A Pass loop that carries 20 KB round and round, and states that array their input ten times over each.
+    const machines = `Transform: AWS::Serverless-2016-10-31
+Resources:
+  Forever:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Definition:
+        StartAt: Spin
+        States:
+          Spin: {Type: Pass, Next: Again}
+          Again: {Type: Choice, Choices: [{Variable: $.never, IsPresent: true, Next: Done}], Default: Spin}
+          Done: {Type: Succeed}
+  Multiply:
+    Type: AWS::Serverless::StateMachine
+    Properties:
+      Definition:
+        StartAt: A
+        States:
+          A: {Type: Pass, Parameters: {'x.$': 'States.Array($, $, $, $, $, $, $, $, $, $)'}, Next: B}
+          B: {Type: Pass, Parameters: {'x.$': 'States.Array($, $, $, $, $, $, $, $, $, $)'}, Next: C}
+          C: {Type: Pass, Parameters: {'x.$': 'States.Array($, $, $, $, $, $, $, $, $, $)'}, Next: D}
+          D: {Type: Pass, Parameters: {'x.$': 'States.Array($, $, $, $, $, $, $, $, $, $)'}, Next: E}
+          E: {Type: Pass, Parameters: {'x.$': 'States.Array($, $, $, $, $, $, $, $, $, $)'}, End: true}
+`;
+    await writeFile(path.join(app, 'machines.yml'), machines);
+    const deployed = await esb(['deploy', '-t', path.join(app, 'machines.yml'), '--workspace', ws, '--timeout', '90s']);
+    expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
+    const sfn = new SFNClient({ endpoint: dev.info.sqs, region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' } });
+    const arn = (name: string) => `arn:aws:states:us-east-1:123456789012:stateMachine:machines-${name}`;
+    const big = JSON.stringify({ pad: 'x'.repeat(20_000) });
+    const started = await Promise.all([
+      ...Array.from({ length: 4 }, () => sfn.send(new StartExecutionCommand({ stateMachineArn: arn('Forever'), input: big }))),
+      sfn.send(new StartExecutionCommand({ stateMachineArn: arn('Multiply'), input: big })),
+    ]);
+    // Requests are answered while they run.
+    expect((await fetch(`${gateway}/still-serving`)).status).toBe(200);
+    const ends = [];
+    for (const s of started) {
+      for (;;) {
+        const d = await sfn.send(new DescribeExecutionCommand({ executionArn: s.executionArn }));
+        if (d.status !== 'RUNNING') {
+          ends.push([d.status, d.error]);
+          break;
+        }
+        expect(alive()).toBe(true);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+    expect(ends).toEqual([...Array(4).fill(['FAILED', 'States.Runtime']), ['FAILED', 'States.DataLimitExceeded']]);
+    expect(alive()).toBe(true);
+    expect((await fetch(`${gateway}/still-serving`)).status).toBe(200);
+  }, 240_000);
 
   it('manifests whose namespace or name climb out of the workspace are refused, and nothing is written outside', async () => {
     const before = await listTree(parent);

@@ -9,8 +9,8 @@ import { ESB_BIN, esb } from '@esb/controller/testing';
 
 export interface DevProcess {
   child: ChildProcess;
-  /** What dev.json says: the gateway's address and esb dev's pid. */
-  info: { gateway: string; pid: number };
+  /** What dev.json says: the gateway's and the SQS server's addresses, and esb dev's pid. */
+  info: { gateway: string; sqs: string; pid: number };
   /** Everything it printed so far. */
   log(): string;
   alive(): boolean;
@@ -31,7 +31,7 @@ export async function startDevProcess(workspace: string, env: NodeJS.ProcessEnv 
     if (existsSync(runtimeFile)) break;
     await new Promise((r) => setTimeout(r, 100));
   }
-  const info = JSON.parse(await readFile(runtimeFile, 'utf8')) as { gateway: string; pid: number };
+  const info = JSON.parse(await readFile(runtimeFile, 'utf8')) as DevProcess['info'];
   return {
     child,
     info,
