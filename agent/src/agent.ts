@@ -1,6 +1,6 @@
 // The agent: runs the functions of functions.yml as instances behind the Lambda Runtime API.
 // createAgent() wires the pool, a driver (process or docker), logs and schedules together.
-import { busArn, lineageOf, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, localQueueUrl, nextSlice, RECURSION_LIMIT, SLICE_BUDGET_MS, withLineage } from '@esb/contracts';
+import { busArn, lineageOf, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, localQueueUrl, newTraceId, nextSlice, RECURSION_LIMIT, SLICE_BUDGET_MS, withLineage } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -348,6 +348,17 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     applyFunction(name, fc, file);
   };
 
+  // What reads functions.yml besides the pools: the event sources and the state machines.
+  const setEventSources = (next: FunctionsFile) => {
+    scheduler?.setFunctions(next);
+    notifier.setFunctions(next);
+    eventRules.setFunctions(next);
+    topicSubscriptions.setFunctions(next);
+    executions.setFunctions(next);
+    streams.setFunctions(next);
+    queues.setFunctions(next);
+  };
+
   const agent: Agent = {
     logDir: opts.logDir,
     has: (name) => (applyPending(name), pools.has(name)),
@@ -393,13 +404,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       if (entries.length <= FUNCTIONS_SLICE) {
         pendingFunctions = new Map();
         for (const [name, fc] of entries) applyFunction(name, fc, next);
-        scheduler?.setFunctions(next);
-        notifier.setFunctions(next);
-        eventRules.setFunctions(next);
-        topicSubscriptions.setFunctions(next);
-        executions.setFunctions(next);
-        streams.setFunctions(next);
-        queues.setFunctions(next);
+        setEventSources(next);
         return;
       }
       // Thousands of functions: in slices with the event loop free in between (docs/agent.md);
@@ -417,13 +422,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
             sliceStart = performance.now();
           }
         }
-        scheduler?.setFunctions(next);
-        notifier.setFunctions(next);
-        eventRules.setFunctions(next);
-        topicSubscriptions.setFunctions(next);
-        executions.setFunctions(next);
-        streams.setFunctions(next);
-        queues.setFunctions(next);
+        setEventSources(next);
       })();
     },
 
@@ -527,8 +526,9 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     runTask: createTaskRunner({
       region,
       credentials,
-      endpoints: { ...endpoints, eventbridge: endpoints.eventbridge ?? endpoints.sqs, sns: endpoints.sns ?? endpoints.sqs },
+      endpoints,
       invoke: (fn, payload, ctx) => agent.invoke(fn, payload, ctx),
+      invokeAsync: (fn, payload, ctx) => agent.invokeAsync!(fn, payload, ctx),
       executions: () => executions,
     }),
     warn: (fields, message) => log.warn(fields, message),
@@ -566,7 +566,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
           log.warn({ fn, destination: d.target }, `recursive loop stopped: ${what} comes from a chain of ${RECURSION_LIMIT} invocations; ${d.target} is not invoked`);
           return;
         }
-        return asyncInvoker.fire(d.target, Buffer.from(record), { destination: fn }, 'destination', withLineage(traceId ?? `Root=1-${Math.floor(clock.now() / 1000).toString(16)}-${randomUUID().replace(/-/g, '').slice(0, 24)}`, hops + 1));
+        return asyncInvoker.fire(d.target, Buffer.from(record), { destination: fn }, 'destination', withLineage(traceId ?? newTraceId(clock.now()), hops + 1));
       }
     }
   };

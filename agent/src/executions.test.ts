@@ -74,7 +74,7 @@ describe('Step Functions executions', () => {
     expect(() => executions.start('Slow', '{"n":2}', { name: 'once' })).toThrow(StatesApiError);
     await new Promise((r) => setTimeout(r, 10));
     release();
-    await executions.settled(a);
+    await a.done;
     expect(a.status).toBe('SUCCEEDED');
     expect(() => executions.start('Slow', '{"n":1}', { name: 'once' })).toThrow(/Execution Already Exists/);
   });
@@ -105,7 +105,7 @@ describe('Step Functions executions', () => {
     expect(tokens).toHaveLength(2);
     expect((await executions.answer({ action: 'SendTaskSuccess', input: { taskToken: tokens[0], output: '{"approved":true}' } })).status).toBe(200);
     expect((await executions.answer({ action: 'SendTaskFailure', input: { taskToken: tokens[1], error: 'Rejected', cause: 'too big' } })).status).toBe(200);
-    await Promise.all([executions.settled(yes), executions.settled(no)]);
+    await Promise.all([yes.done, no.done]);
     expect(yes).toMatchObject({ status: 'SUCCEEDED', output: '{"approved":true}' });
     expect(no).toMatchObject({ status: 'FAILED', error: 'Refused' });
     // A token is good once.
@@ -143,12 +143,12 @@ describe('Step Functions executions', () => {
     executions.setFunctions(machines({ name: 'Loop', definition: loop }));
     const input = JSON.stringify({ n: 0, pad: 'x'.repeat(5_000) });
     const first = executions.start('Loop', input, { name: 'first' });
-    await executions.settled(first);
+    await first.done;
     expect(first.status).toBe('SUCCEEDED');
     expect(first.history.some((h) => h.details?.truncated === true)).toBe(true);
     expect(first.historyBytes).toBeLessThanOrEqual(20_000);
     // Each finished execution holds ~30 KB: the fifth start forgets the oldest ones.
-    for (let i = 0; i < 5; i++) await executions.settled(executions.start('Loop', input, { name: `next-${i}` }));
+    for (let i = 0; i < 5; i++) await executions.start('Loop', input, { name: `next-${i}` }).done;
     const names = ((await executions.answer({ action: 'ListExecutions', input: { stateMachineArn: ARN('Loop') } })).body.executions as Array<{ name: string }>).map((x) => x.name);
     expect(names).not.toContain('first');
     expect(names).toContain('next-4');

@@ -33,7 +33,6 @@ export interface Execution {
   arn: string;
   machine: string;
   name: string;
-  type: StateMachine['type'];
   input: string;
   startDate: number;
   stopDate?: number;
@@ -109,7 +108,8 @@ export class Executions {
         next.set(name, had);
         continue;
       }
-      const checked = checkDefinition(config.definition);
+      // The deploy checked the definition whole (asl-validator too, ~100 ms a machine); our own checks suffice here.
+      const checked = checkDefinition(config.definition, { schema: false });
       if (!checked.ok) {
         this.o.warn({ stateMachine: name }, `state machine ${name} is not started: its definition is not valid: ${checked.errors.join('; ')}`);
         continue;
@@ -131,8 +131,7 @@ export class Executions {
   /** Starts an execution (StartExecution's checks); idempotent for a Standard execution of the same name and input. */
   start(machineName: string, input: string, opts: { name?: string; traceHeader?: string } = {}): Execution {
     if (this.closed) throw new StatesApiError('ServiceUnavailable', 'the agent is shutting down', 503);
-    const machine = this.machines.get(machineName);
-    if (!machine) throw new StatesApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn(machineName, this.o.region)}'`);
+    const machine = this.machineNamed(machineName);
     if (Buffer.byteLength(input) > MAX_STATES_PAYLOAD) throw new StatesApiError('InvalidExecutionInput', `The input is larger than ${MAX_STATES_PAYLOAD} bytes.`);
     let parsed: unknown;
     try {
@@ -155,16 +154,10 @@ export class Executions {
       throw new StatesApiError('ExecutionLimitExceeded', `${this.running} executions are running, the most esb runs at once; wait for some to end.`);
     }
     const startDate = this.o.clock.now();
-    const execution: Execution = { arn, machine: machineName, name, type: machine.config.type, input, startDate, status: 'RUNNING', history: [], bytes: input.length, historyBytes: 0, stop: new AbortController(), done: Promise.resolve(), ...(opts.traceHeader ? { traceHeader: opts.traceHeader } : {}) };
+    const execution: Execution = { arn, machine: machineName, name, input, startDate, status: 'RUNNING', history: [], bytes: input.length, historyBytes: 0, stop: new AbortController(), done: Promise.resolve(), ...(opts.traceHeader ? { traceHeader: opts.traceHeader } : {}) };
     this.keep(execution);
     this.running++;
     execution.done = this.run(execution, machine, parsed);
-    return execution;
-  }
-
-  /** An execution's end (for `.sync` tasks and StartSyncExecution). */
-  async settled(execution: Execution): Promise<Execution> {
-    await execution.done;
     return execution;
   }
 
@@ -233,13 +226,14 @@ export class Executions {
       case 'StartExecution':
       case 'StartSyncExecution': {
         const machine = this.machineOfArn(text('stateMachineArn')!);
-        if (action === 'StartSyncExecution' && this.machines.get(machine)?.config.type !== 'EXPRESS' && this.machines.has(machine)) {
+        const type = this.machines.get(machine)?.config.type;
+        if (action === 'StartSyncExecution' && type !== undefined && type !== 'EXPRESS') {
           throw new StatesApiError('StateMachineTypeNotSupported', 'This operation is supported by EXPRESS state machines only.');
         }
         const name = text('name', false);
         const e = this.start(machine, text('input', false) ?? '{}', { ...(name !== undefined ? { name } : {}), ...(traceHeader ? { traceHeader } : {}) });
         if (action === 'StartExecution') return { executionArn: e.arn, startDate: seconds(e.startDate) };
-        await this.settled(e);
+        await e.done;
         return { ...this.describe(e), billingDetails: { billedDurationInMilliseconds: Math.max(100, Math.ceil(((e.stopDate ?? e.startDate) - e.startDate) / 100) * 100), billedMemoryUsedInMB: 64 } };
       }
       case 'DescribeExecution':
@@ -256,7 +250,7 @@ export class Executions {
       }
       case 'ListExecutions': {
         const machine = this.machineOfArn(text('stateMachineArn')!);
-        if (!this.machines.has(machine)) throw new StatesApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${text('stateMachineArn')}'`);
+        this.machineNamed(machine);
         const filter = text('statusFilter', false);
         const list = [...(this.byMachine.get(machine) ?? [])].reverse().filter((e) => filter === undefined || e.status === filter);
         const { page, nextToken } = paginate(list, p.maxResults, p.nextToken);
@@ -290,14 +284,12 @@ export class Executions {
         return {};
       case 'DescribeStateMachine': {
         const name = this.machineOfArn(text('stateMachineArn')!);
-        const m = this.machines.get(name);
-        if (!m) throw new StatesApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${text('stateMachineArn')}'`);
+        const m = this.machineNamed(name);
         return { stateMachineArn: stateMachineArn(name, this.o.region), name, status: 'ACTIVE', definition: JSON.stringify(m.config.definition), roleArn: ROLE_ARN, type: m.config.type, creationDate: seconds(m.createdAt) };
       }
       case 'DescribeStateMachineForExecution': {
         const e = this.executionOf(text('executionArn')!);
-        const m = this.machines.get(e.machine);
-        if (!m) throw new StatesApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn(e.machine, this.o.region)}'`);
+        const m = this.machineNamed(e.machine);
         return { stateMachineArn: stateMachineArn(e.machine, this.o.region), name: e.machine, definition: JSON.stringify(m.config.definition), roleArn: ROLE_ARN, updateDate: seconds(m.createdAt) };
       }
       case 'ListStateMachines': {
@@ -310,7 +302,8 @@ export class Executions {
     }
   }
 
-  private describe(e: Execution): Record<string, unknown> {
+  /** DescribeExecution's answer for an execution. */
+  describe(e: Execution): Record<string, unknown> {
     return {
       executionArn: e.arn,
       stateMachineArn: stateMachineArn(e.machine, this.o.region),
@@ -324,6 +317,12 @@ export class Executions {
       ...(e.error !== undefined ? { error: e.error } : {}),
       ...(e.cause !== undefined ? { cause: e.cause } : {}),
     };
+  }
+
+  private machineNamed(name: string): Machine {
+    const machine = this.machines.get(name);
+    if (!machine) throw new StatesApiError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${stateMachineArn(name, this.o.region)}'`);
+    return machine;
   }
 
   private machineOfArn(arn: string): string {

@@ -122,7 +122,7 @@ export function scheduledEvent(opts: { functionName: string; ruleName: string; r
 
 interface Entry {
   /** What the schedule starts: a function's invocation, or with `stateMachine` an execution. */
-  functionName: string;
+  target: string;
   stateMachine?: boolean;
   ruleName: string;
   schedule: Schedule;
@@ -155,7 +155,7 @@ export class Scheduler {
         if (ev.type !== 'schedule' || ev.enabled === false) return;
         const ruleName = ev.name ?? `${fn}-schedule-${i + 1}`;
         const key = JSON.stringify([fn, ruleName, ev.schedule, ev.input ?? null]);
-        wanted.set(key, { functionName: fn, ruleName, expression: ev.schedule, input: ev.input });
+        wanted.set(key, { target: fn, ruleName, expression: ev.schedule, input: ev.input });
       });
     }
     for (const [machine, sm] of Object.entries(file.state_machines ?? {})) {
@@ -163,7 +163,7 @@ export class Scheduler {
         if (ev.enabled === false) return;
         const ruleName = ev.name ?? `${machine}-schedule-${i + 1}`;
         const key = JSON.stringify(['state-machine', machine, ruleName, ev.schedule, ev.input ?? null]);
-        wanted.set(key, { functionName: machine, stateMachine: true, ruleName, expression: ev.schedule, input: ev.input });
+        wanted.set(key, { target: machine, stateMachine: true, ruleName, expression: ev.schedule, input: ev.input });
       });
     }
     for (const [key, e] of this.entries) {
@@ -176,19 +176,19 @@ export class Scheduler {
       if (this.entries.has(key)) continue;
       let schedule: Schedule;
       try {
-        schedule = parseSchedule(w.expression, w.functionName);
+        schedule = parseSchedule(w.expression, w.stateMachine ? undefined : w.target);
       } catch (err) {
-        this.o.warn(err instanceof Error ? err.message : String(err));
+        this.o.warn(`${w.stateMachine ? `state machine ${w.target}: ` : ''}${err instanceof Error ? err.message : String(err)}`);
         continue;
       }
-      const e: Entry = { functionName: w.functionName, ...(w.stateMachine ? { stateMachine: true } : {}), ruleName: w.ruleName, schedule, input: w.input };
+      const e: Entry = { target: w.target, ...(w.stateMachine ? { stateMachine: true } : {}), ruleName: w.ruleName, schedule, input: w.input };
       this.entries.set(key, e);
       this.arm(e, this.o.clock.now());
     }
   }
 
   list(): ScheduleStats[] {
-    return [...this.entries.values()].map((e) => ({ ...(e.stateMachine ? { stateMachine: e.functionName } : { functionName: e.functionName }), ruleName: e.ruleName, expression: e.schedule.expression, nextAt: e.nextAt }));
+    return [...this.entries.values()].map((e) => ({ ...(e.stateMachine ? { stateMachine: e.target } : { functionName: e.target }), ruleName: e.ruleName, expression: e.schedule.expression, nextAt: e.nextAt }));
   }
 
   close(): void {
@@ -207,10 +207,10 @@ export class Scheduler {
         e.timer = this.o.clock.setTimeout(tick, at - now);
         return;
       }
-      const payload = e.input !== undefined ? Buffer.from(e.input) : scheduledEvent({ functionName: e.functionName, ruleName: e.ruleName, region: this.o.region, time: at });
+      const payload = e.input !== undefined ? Buffer.from(e.input) : scheduledEvent({ functionName: e.target, ruleName: e.ruleName, region: this.o.region, time: at });
       try {
-        if (e.stateMachine) this.o.start?.(e.functionName, payload.toString('utf8'), e.ruleName);
-        else this.o.fire(e.functionName, payload, e.ruleName);
+        if (e.stateMachine) this.o.start?.(e.target, payload.toString('utf8'), e.ruleName);
+        else this.o.fire(e.target, payload, e.ruleName);
       } finally {
         this.arm(e, Math.max(now, at));
       }

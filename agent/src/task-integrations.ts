@@ -13,6 +13,8 @@ export interface TaskRunnerOptions {
   credentials: Credentials;
   endpoints: { dynamodb?: string; s3?: string; sqs?: string; eventbridge?: string; sns?: string; lambda?: string };
   invoke(functionName: string, payload: Buffer, ctx: { traceId?: string; signal: AbortSignal }): Promise<InvokeResult>;
+  /** InvocationType Event: queued on the agent's asynchronous invoker (retries, destinations). */
+  invokeAsync(functionName: string, payload: Buffer, ctx: { traceId?: string }): void;
   executions(): Executions;
 }
 
@@ -36,31 +38,31 @@ const SDK_SERVICES: Record<string, SdkService> = {
 
 /** The Task runner an execution uses. */
 export function createTaskRunner(o: TaskRunnerOptions): (call: TaskCall, execution: Execution) => Promise<unknown> {
-  const clients = new Map<string, Promise<{ send(command: unknown): Promise<Record<string, unknown>> }>>();
-  const clientOf = (service: SdkService) => {
-    let client = clients.get(service.client);
-    if (!client) {
+  /** A service's SDK module and one client of it on esb's endpoint, made on first use. */
+  const sdks = new Map<string, Promise<{ mod: Record<string, unknown>; client: SdkClient }>>();
+  const sdkOf = (service: SdkService) => {
+    let sdk = sdks.get(service.client);
+    if (!sdk) {
       const endpoint = o.endpoints[service.endpoint] ?? (service.endpoint === 'eventbridge' || service.endpoint === 'sns' ? o.endpoints.sqs : undefined);
-      client = import(service.module).then((mod: Record<string, new (cfg: unknown) => { send(c: unknown): Promise<Record<string, unknown>> }>) => {
+      sdk = import(service.module).then((mod: Record<string, unknown>) => {
         if (!endpoint) throw new StatesError('States.TaskFailed', `no ${service.endpoint} endpoint is configured for the agent (AWS_ENDPOINT_URL_${service.endpoint.toUpperCase()})`);
-        return new mod[service.client]({ endpoint, region: o.region, credentials: o.credentials, maxAttempts: 1, ...(service.endpoint === 's3' ? { forcePathStyle: true } : {}) });
+        const Client = mod[service.client] as new (cfg: unknown) => SdkClient;
+        return { mod, client: new Client({ endpoint, region: o.region, credentials: o.credentials, maxAttempts: 1, ...(service.endpoint === 's3' ? { forcePathStyle: true } : {}) }) };
       });
-      clients.set(service.client, client);
-      client.catch(() => clients.delete(service.client));
+      sdks.set(service.client, sdk);
+      sdk.catch(() => sdks.delete(service.client));
     }
-    return client;
+    return sdk;
   };
 
   const sdkCall = async (serviceName: string, action: string, params: unknown, optimized: boolean, signal: AbortSignal): Promise<unknown> => {
     const service = SDK_SERVICES[serviceName];
-    const commandName = `${action[0].toUpperCase()}${action.slice(1)}Command`;
-    const mod = (await import(service.module)) as Record<string, unknown>;
-    const Command = mod[commandName] as (new (input: unknown) => unknown) | undefined;
+    const { mod, client } = await sdkOf(service);
+    const Command = mod[`${action[0].toUpperCase()}${action.slice(1)}Command`] as (new (input: unknown) => unknown) | undefined;
     if (typeof Command !== 'function') throw new StatesError('States.TaskFailed', `the ${serviceName} service has no action ${action}`);
-    const client = await clientOf(service);
     let output: Record<string, unknown>;
     try {
-      output = await (client as { send(c: unknown, opts: { abortSignal: AbortSignal }): Promise<Record<string, unknown>> }).send(new Command(sdkInput(serviceName, action, params, o.endpoints.sqs)), { abortSignal: signal });
+      output = await client.send(new Command(sdkInput(serviceName, action, params, o.endpoints.sqs)), { abortSignal: signal });
     } catch (err) {
       if (err instanceof StatesError) throw err;
       const e = err as { name?: string; message?: string };
@@ -74,8 +76,7 @@ export function createTaskRunner(o: TaskRunnerOptions): (call: TaskCall, executi
   };
 
   const invokeFunction = async (functionName: string, payload: unknown, execution: Execution, signal: AbortSignal): Promise<{ result: InvokeResult; text: string }> => {
-    const body = payload === undefined ? '{}' : typeof payload === 'string' ? payload : JSON.stringify(payload);
-    const result = await o.invoke(functionName, Buffer.from(body), { ...(execution.traceHeader ? { traceId: execution.traceHeader } : {}), signal });
+    const result = await o.invoke(functionName, Buffer.from(payloadText(payload)), { ...(execution.traceHeader ? { traceId: execution.traceHeader } : {}), signal });
     const text = result.payload.toString('utf8');
     if (result.error) throw functionError(result, text);
     return { result, text };
@@ -95,7 +96,7 @@ export function createTaskRunner(o: TaskRunnerOptions): (call: TaskCall, executi
       case 'lambda-invoke': {
         const name = functionNameOf(params.FunctionName);
         if (params.InvocationType === 'Event') {
-          void invokeFunction(name, params.Payload, execution, new AbortController().signal).catch(() => undefined);
+          o.invokeAsync(name, Buffer.from(payloadText(params.Payload)), execution.traceHeader ? { traceId: execution.traceHeader } : {});
           result = { ExecutedVersion: '$LATEST', Payload: '', StatusCode: 202 };
         } else {
           const { result: r, text } = await invokeFunction(name, params.Payload, execution, call.signal);
@@ -112,19 +113,20 @@ export function createTaskRunner(o: TaskRunnerOptions): (call: TaskCall, executi
         try {
           child = executions.start(machine, input, { ...(typeof params.Name === 'string' ? { name: params.Name } : {}), ...(execution.traceHeader ? { traceHeader: execution.traceHeader } : {}) });
         } catch (err) {
-          throw new StatesError(`StepFunctions.${(err as { code?: string }).code ?? 'Exception'}Exception`.replace(/ExceptionException$/, 'Exception'), (err as Error).message);
+          const code = (err as { code?: string }).code ?? 'Exception';
+          throw new StatesError(`StepFunctions.${code.endsWith('Exception') ? code : `${code}Exception`}`, (err as Error).message);
         }
         if (resource.pattern !== 'sync' && resource.pattern !== 'sync2') {
           result = { ExecutionArn: child.arn, StartDate: new Date(child.startDate).toISOString() };
           break;
         }
-        const onStop = () => void executions.answer({ action: 'StopExecution', input: { executionArn: child.arn } });
+        // The parent stopped (or timed out): so is the child.
+        const onStop = () => child.stop.abort();
         call.signal.addEventListener('abort', onStop, { once: true });
-        await executions.settled(child);
+        await child.done;
         call.signal.removeEventListener('abort', onStop);
-        const described = (await executions.answer({ action: 'DescribeExecution', input: { executionArn: child.arn } })).body;
-        if (child.status !== 'SUCCEEDED') throw new StatesError('States.TaskFailed', JSON.stringify(capitalised(described)));
-        const out = capitalised(described);
+        const out = capitalised(executions.describe(child));
+        if (child.status !== 'SUCCEEDED') throw new StatesError('States.TaskFailed', JSON.stringify(out));
         if (resource.pattern === 'sync2' && typeof out.Output === 'string') out.Output = parseJson(out.Output);
         return out;
       }
@@ -135,6 +137,13 @@ export function createTaskRunner(o: TaskRunnerOptions): (call: TaskCall, executi
     if ('pattern' in resource && resource.pattern === 'token') return o.executions().waitForToken(call.taskToken, call.heartbeatSeconds, call.signal);
     return result;
   };
+}
+
+type SdkClient = { send(command: unknown, opts: { abortSignal: AbortSignal }): Promise<Record<string, unknown>> };
+
+/** A Lambda payload as text: a state may give it as JSON. */
+function payloadText(payload: unknown): string {
+  return payload === undefined ? '{}' : typeof payload === 'string' ? payload : JSON.stringify(payload);
 }
 
 /** A function's name from FunctionName: a name, a full or partial ARN, with or without a version. */

@@ -23,4 +23,4 @@ export { SQS_DEFAULT_PORT, queueArn, awsQueueUrl, localQueueUrl, rebaseQueueUrl,
 export { DEFAULT_BUS, BUS_NAME, busArn, ruleArn, busNameOf } from './event-buses.js';
 export { topicArn, TOPIC_NAME, topicNameOf } from './topics.js';
 export { executionArn, executionOfArn, STATE_MACHINE_NAME, stateMachineArn, stateMachineNameOf, STATES_TARGET_PREFIX, STATES_CONTENT_TYPE, type StatesCall, type StatesAnswer } from './state-machines.js';
-export { RECURSION_LIMIT, lineageOf, withLineage } from './trace-lineage.js';
+export { RECURSION_LIMIT, lineageOf, newTraceId, withLineage } from './trace-lineage.js';

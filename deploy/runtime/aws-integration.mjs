@@ -27,6 +27,8 @@ const SERVICES = {
   sqs: { endpoint: 'AWS_ENDPOINT_URL_SQS' },
   lambda: { endpoint: 'AWS_ENDPOINT_URL_LAMBDA' },
 };
+/** This integration's service; undefined for one esb does not emulate. */
+const SERVICE = SERVICES[integration.service];
 
 /** A template went past LIMITS. */
 class TemplateLimitError extends Error {}
@@ -423,9 +425,26 @@ const dotted = (root, name) => name.split('.').reduce((v, k) => (v !== null && t
 
 const asText = (v) => (v === undefined || v === null ? undefined : typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v));
 
+/** The value at a JSONPath of a JSON text, as text; undefined when the text is not JSON (or the path not supported). */
+function jsonPathText(text, path) {
+  try {
+    return asText(jsonPath(JSON.parse(text), path));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The value of a source both mappings take: a 'literal', context.<name> or stageVariables.<name>; undefined otherwise. */
+function commonParameter(source, request) {
+  if (source.startsWith("'")) return source.slice(1, -1);
+  let m = /^context\.(.+)$/.exec(source);
+  if (m) return asText(dotted(request.context, m[1]));
+  if ((m = /^stageVariables\.(.+)$/.exec(source))) return request.stageVariables[m[1]];
+  return undefined;
+}
+
 /** The value of a RequestParameters source for this request; undefined when the request has none. */
 function requestParameter(source, request) {
-  if (source.startsWith("'")) return source.slice(1, -1);
   let m = /^method\.request\.(path|querystring|header|multivaluequerystring|multivalueheader)\.(.+)$/.exec(source);
   if (m) {
     const [, where, name] = m;
@@ -436,17 +455,15 @@ function requestParameter(source, request) {
     return Array.isArray(values) ? values.join(',') : undefined;
   }
   if (source === 'method.request.body') return request.body;
-  if ((m = /^method\.request\.body\.(.+)$/.exec(source))) {
-    try {
-      return asText(jsonPath(JSON.parse(request.body || '{}'), m[1]));
-    } catch {
-      return undefined;
-    }
-  }
-  if ((m = /^context\.(.+)$/.exec(source))) return asText(dotted(request.context, m[1]));
-  if ((m = /^stageVariables\.(.+)$/.exec(source))) return request.stageVariables[m[1]];
-  return undefined;
+  if ((m = /^method\.request\.body\.(.+)$/.exec(source))) return jsonPathText(request.body || '{}', m[1]);
+  return commonParameter(source, request);
 }
+
+/** RequestParameters as [kind, name, source], read once: a target that is not integration.request.header|querystring|path.<name> is left out. */
+const REQUEST_PARAMETERS = Object.entries(integration.requestParameters ?? {}).flatMap(([target, source]) => {
+  const m = /^integration\.request\.(header|querystring|path)\.(.+)$/.exec(target);
+  return m ? [[m[1], m[2], source]] : [];
+});
 
 /** The template for the request's content type, 'passthrough', or 'unsupported' (415), as PassthroughBehavior says. */
 function requestTemplate(request) {
@@ -501,26 +518,25 @@ function exchange(method, url, headers, body) {
 
 /** The service call the integration request describes, made on esb's endpoint for the service. */
 async function callService(body, params) {
-  const service = SERVICES[integration.service];
-  const endpoint = process.env[service.endpoint] ?? process.env.AWS_ENDPOINT_URL;
-  if (!endpoint) throw new Error(`no ${service.endpoint} (the ${integration.service} endpoint) in the function's environment`);
+  const endpoint = process.env[SERVICE.endpoint] ?? process.env.AWS_ENDPOINT_URL;
+  if (!endpoint) throw new Error(`no ${SERVICE.endpoint} (the ${integration.service} endpoint) in the function's environment`);
   let path = '/';
   if (integration.function !== undefined) path += `2015-03-31/functions/${encodeURIComponent(integration.function)}/invocations`;
   else if (integration.path !== undefined) path += integration.path.replace(/^\/+/, '').replace(/\{([^}]+)\}/g, (_, name) => encodeURIComponent(params.path[name] ?? ''));
   const url = new URL(path, endpoint.replace(/\/*$/, '/'));
-  if (!service.json && integration.action) url.searchParams.set('Action', integration.action);
+  if (!SERVICE.json && integration.action) url.searchParams.set('Action', integration.action);
   for (const [name, value] of Object.entries(params.querystring)) url.searchParams.set(name, value);
   const headers = {};
   for (const [name, value] of Object.entries(params.header)) if (!/^(host|content-length|authorization|x-amz-date)$/i.test(name)) headers[name.toLowerCase()] = value;
-  if (service.json) {
-    headers['content-type'] = `application/x-amz-json-${service.json.version}`;
-    headers['x-amz-target'] = `${service.json.target}.${integration.action}`;
+  if (SERVICE.json) {
+    headers['content-type'] = `application/x-amz-json-${SERVICE.json.version}`;
+    headers['x-amz-target'] = `${SERVICE.json.target}.${integration.action}`;
   } else headers['content-type'] ??= integration.service === 'lambda' ? 'application/json' : 'application/x-www-form-urlencoded';
   const method = integration.httpMethod ?? 'POST';
   const sent = method === 'GET' || method === 'HEAD' ? '' : body;
   const reply = await exchange(method, url, signed(method, url, headers, sent, integration.service), sent);
   // Query-protocol services answer XML; API Gateway's callers get their JSON form unless they ask for XML.
-  if (!service.json && /xml/.test(String(reply.headers['content-type'] ?? '')) && !/xml/.test(headers.accept ?? '')) {
+  if (!SERVICE.json && /xml/.test(String(reply.headers['content-type'] ?? '')) && !/xml/.test(headers.accept ?? '')) {
     try {
       reply.body = JSON.stringify(xmlToJson(reply.body));
       reply.headers['content-type'] = 'application/json';
@@ -570,15 +586,17 @@ function xmlToJson(xml) {
 
 // ------------------------------------------------------------------ the answer
 
+/** The integration responses, each SelectionPattern compiled once (to match a selector whole). */
+const RESPONSES = (integration.responses ?? []).map((r) => ({ ...r, selector: r.selectionPattern === undefined ? undefined : new RegExp(`^(?:${r.selectionPattern})$`) }));
+
 /**
  * The integration response for `selector` (the service's status; a failed function's
  * errorMessage): the first whose SelectionPattern matches it whole, else the default. No
  * selector (a function that succeeded): the default.
  */
 function responseMatching(selector) {
-  const responses = integration.responses ?? [];
-  const matched = selector === undefined ? undefined : responses.find((r) => r.selectionPattern !== undefined && new RegExp(`^(?:${r.selectionPattern})$`).test(selector));
-  return matched ?? responses.find((r) => r.selectionPattern === undefined);
+  const matched = selector === undefined ? undefined : RESPONSES.find((r) => r.selector?.test(selector));
+  return matched ?? RESPONSES.find((r) => r.selectionPattern === undefined);
 }
 
 /**
@@ -606,26 +624,17 @@ function responseTemplate(templates, accept) {
 
 /** The value of a ResponseParameters source; undefined when there is none. */
 function responseParameter(source, reply, request) {
-  if (source.startsWith("'")) return source.slice(1, -1);
   let m = /^integration\.response\.(?:header|multivalueheader)\.(.+)$/.exec(source);
   if (m) return asText(headerOf(reply.headers, m[1]));
   if (source === 'integration.response.body') return reply.body;
-  if ((m = /^integration\.response\.body\.(.+)$/.exec(source))) {
-    try {
-      return asText(jsonPath(JSON.parse(reply.body), m[1]));
-    } catch {
-      return undefined;
-    }
-  }
-  if ((m = /^context\.(.+)$/.exec(source))) return asText(dotted(request.context, m[1]));
-  if ((m = /^stageVariables\.(.+)$/.exec(source))) return request.stageVariables[m[1]];
-  return undefined;
+  if ((m = /^integration\.response\.body\.(.+)$/.exec(source))) return jsonPathText(reply.body, m[1]);
+  return commonParameter(source, request);
 }
 
 const variables = (input, request, context) => ({ input, util: UTIL, context, stageVariables: request.stageVariables });
 
 export const handler = async (event) => {
-  if (!SERVICES[integration.service]) {
+  if (!SERVICE) {
     console.error(`esb does not emulate AWS integrations with ${integration.service}`);
     return INTERNAL_ERROR();
   }
@@ -648,9 +657,8 @@ export const handler = async (event) => {
     }
   }
   const params = { header: {}, querystring: {}, path: {} };
-  for (const [target, source] of Object.entries(integration.requestParameters ?? {})) {
-    const [, kind, name] = /^integration\.request\.(header|querystring|path)\.(.+)$/.exec(target) ?? [];
-    const value = kind ? requestParameter(source, request) : undefined;
+  for (const [kind, name, source] of REQUEST_PARAMETERS) {
+    const value = requestParameter(source, request);
     if (value !== undefined) params[kind][name] = value;
   }
   for (const kind of ['header', 'querystring', 'path']) {

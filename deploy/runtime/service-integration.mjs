@@ -38,7 +38,7 @@ function header(event, name) {
 }
 
 /** One parameter's value: a selection expression (whole, or `${...}` inside a text), or a fixed value. */
-export function parameterValue(event, value) {
+function parameterValue(event, value) {
   const select = (expr) => {
     if (expr === 'request.body') return bodyText(event);
     if (expr.startsWith('request.body.')) return bodyPath(event, expr.slice('request.body.'.length));
@@ -90,39 +90,43 @@ const withoutMetadata = ({ $metadata, ...rest }) => rest;
 /** Dates as Step Functions' JSON writes them (startDate: 1733456789.123): epoch seconds with the milliseconds as a fraction. */
 const epochDates = (output) => Object.fromEntries(Object.entries(output).map(([k, v]) => [k, v instanceof Date ? v.getTime() / 1000 : v]));
 
+/** A service's SDK and client, made on first use and kept for the instance's life. */
+function memoClient(load, make) {
+  let made;
+  return () => (made ??= load().then((sdk) => ({ sdk, client: make(sdk) })));
+}
+const sqs = memoClient(() => import('@aws-sdk/client-sqs'), (sdk) => new sdk.SQSClient({}));
+const eventBridge = memoClient(() => import('@aws-sdk/client-eventbridge'), (sdk) => new sdk.EventBridgeClient({}));
 /**
  * The Step Functions client. Without disableHostPrefix the SDK sends StartSyncExecution to
  * `sync-<host>`, a name esb's endpoint (AWS_ENDPOINT_URL_SFN) does not have.
  */
-async function stepFunctions() {
-  const sdk = await import('@aws-sdk/client-sfn');
-  return { sdk, client: new sdk.SFNClient({ disableHostPrefix: true }) };
-}
+const stepFunctions = memoClient(() => import('@aws-sdk/client-sfn'), (sdk) => new sdk.SFNClient({ disableHostPrefix: true }));
 
 /** An execution's input: an empty body starts it with `{}`, as API Gateway's `$input.json('$')` gives for one. */
 const executionInput = (p) => (p.Input === undefined || p.Input === '' ? '{}' : p.Input);
 
 const CALLS = {
   async 'SQS-SendMessage'(p) {
-    const { SQSClient, SendMessageCommand } = await import('@aws-sdk/client-sqs');
-    return new SQSClient({}).send(new SendMessageCommand({ QueueUrl: localQueueUrl(required(p, 'QueueUrl')), MessageBody: required(p, 'MessageBody'), DelaySeconds: number(p.DelaySeconds), MessageAttributes: json(p, 'MessageAttributes'), MessageDeduplicationId: p.MessageDeduplicationId, MessageGroupId: p.MessageGroupId }));
+    const { sdk, client } = await sqs();
+    return client.send(new sdk.SendMessageCommand({ QueueUrl: localQueueUrl(required(p, 'QueueUrl')), MessageBody: required(p, 'MessageBody'), DelaySeconds: number(p.DelaySeconds), MessageAttributes: json(p, 'MessageAttributes'), MessageDeduplicationId: p.MessageDeduplicationId, MessageGroupId: p.MessageGroupId }));
   },
   async 'SQS-ReceiveMessage'(p) {
-    const { SQSClient, ReceiveMessageCommand } = await import('@aws-sdk/client-sqs');
-    return new SQSClient({}).send(new ReceiveMessageCommand({ QueueUrl: localQueueUrl(required(p, 'QueueUrl')), MaxNumberOfMessages: number(p.MaxNumberOfMessages), VisibilityTimeout: number(p.VisibilityTimeout), WaitTimeSeconds: number(p.WaitTimeSeconds), AttributeNames: json(p, 'AttributeNames'), MessageAttributeNames: json(p, 'MessageAttributeNames') }));
+    const { sdk, client } = await sqs();
+    return client.send(new sdk.ReceiveMessageCommand({ QueueUrl: localQueueUrl(required(p, 'QueueUrl')), MaxNumberOfMessages: number(p.MaxNumberOfMessages), VisibilityTimeout: number(p.VisibilityTimeout), WaitTimeSeconds: number(p.WaitTimeSeconds), AttributeNames: json(p, 'AttributeNames'), MessageAttributeNames: json(p, 'MessageAttributeNames') }));
   },
   async 'SQS-DeleteMessage'(p) {
-    const { SQSClient, DeleteMessageCommand } = await import('@aws-sdk/client-sqs');
-    return new SQSClient({}).send(new DeleteMessageCommand({ QueueUrl: localQueueUrl(required(p, 'QueueUrl')), ReceiptHandle: required(p, 'ReceiptHandle') }));
+    const { sdk, client } = await sqs();
+    return client.send(new sdk.DeleteMessageCommand({ QueueUrl: localQueueUrl(required(p, 'QueueUrl')), ReceiptHandle: required(p, 'ReceiptHandle') }));
   },
   async 'SQS-PurgeQueue'(p) {
-    const { SQSClient, PurgeQueueCommand } = await import('@aws-sdk/client-sqs');
-    return new SQSClient({}).send(new PurgeQueueCommand({ QueueUrl: localQueueUrl(required(p, 'QueueUrl')) }));
+    const { sdk, client } = await sqs();
+    return client.send(new sdk.PurgeQueueCommand({ QueueUrl: localQueueUrl(required(p, 'QueueUrl')) }));
   },
   async 'EventBridge-PutEvents'(p) {
-    const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
+    const { sdk, client } = await eventBridge();
     const entry = { Source: required(p, 'Source'), DetailType: required(p, 'DetailType'), Detail: required(p, 'Detail'), EventBusName: p.EventBusName, Resources: json(p, 'Resources'), Time: p.Time === undefined ? undefined : new Date(p.Time) };
-    return new EventBridgeClient({}).send(new PutEventsCommand({ Entries: [entry] }));
+    return client.send(new sdk.PutEventsCommand({ Entries: [entry] }));
   },
   async 'StepFunctions-StartExecution'(p) {
     const { sdk, client } = await stepFunctions();

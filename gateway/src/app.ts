@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type RequestListener, type ServerRe
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { EMPTY_FUNCTIONS, EMPTY_ROUTING, oncePerSecond, sliceWaiting, type FunctionsFile as FunctionsFileT, type RoutingFile as RoutingFileT, type StacksFile as StacksFileT } from '@esb/contracts';
+import { EMPTY_FUNCTIONS, EMPTY_ROUTING, newTraceId, sliceWaiting, type FunctionsFile as FunctionsFileT, type RoutingFile as RoutingFileT, type StacksFile as StacksFileT } from '@esb/contracts';
 import type { InvokeResult, Invoker } from '@esb/contracts';
 import { watchConfig, type ConfigFileError, type ConfigWatcher } from '@esb/contracts';
 import { accessLog as accessLogFor } from './access-log.js';
@@ -110,14 +110,7 @@ function requestIdHeaders(requestId: string, httpApi: boolean): Record<string, s
   return httpApi ? { 'x-amzn-requestid': requestId, 'apigw-requestid': requestId } : { 'x-amzn-requestid': requestId };
 }
 
-const tracePrefix = oncePerSecond((second) => `Root=1-${second.toString(16).padStart(8, '0')}-`);
-/** `Root=1-<8 hex seconds>-<24 hex>` */
-export function newTraceId(nowMs: number): string {
-  // randomUUID draws from a cached entropy pool; randomBytes() per request showed in profiles.
-  // Its last group (12 hex), then the first two (8 + 4): 24 random hex digits in three slices.
-  const u = randomUUID();
-  return tracePrefix(nowMs) + u.slice(24) + u.slice(0, 8) + u.slice(9, 13);
-}
+export { newTraceId };
 
 class IntegrationTimeout extends Error {
   constructor(ms: number) {

@@ -12,7 +12,7 @@ import { parsePath, parseReferencePath, VARIABLE_NAME } from './paths.js';
 
 export type QueryLanguage = 'JSONPath' | 'JSONata';
 export type StateType = 'Pass' | 'Task' | 'Choice' | 'Wait' | 'Succeed' | 'Fail' | 'Parallel' | 'Map';
-export const STATE_TYPES: readonly StateType[] = ['Pass', 'Task', 'Choice', 'Wait', 'Succeed', 'Fail', 'Parallel', 'Map'];
+const STATE_TYPES: readonly StateType[] = ['Pass', 'Task', 'Choice', 'Wait', 'Succeed', 'Fail', 'Parallel', 'Map'];
 
 /** A set of states run from StartAt: the machine itself, a Parallel branch or a Map's ItemProcessor. */
 export interface StateMachineDefinition {
@@ -124,7 +124,7 @@ export interface State {
 
 /** Step Functions' limits on a definition. */
 export const MAX_DEFINITION_BYTES = 1024 * 1024;
-export const MAX_STATES = 10_000;
+const MAX_STATES = 10_000;
 const MAX_STATE_NAME = 80;
 
 /** Fields of JSONPath states that a JSONata state does not take, with what it takes instead. */

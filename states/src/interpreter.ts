@@ -62,7 +62,7 @@ export interface ExecutionLimits {
   maxMapConcurrency: number;
 }
 
-export const DEFAULT_LIMITS: ExecutionLimits = { maxHistoryEvents: 25_000, maxPayloadBytes: 256 * 1024, maxMapConcurrency: 40 };
+const DEFAULT_LIMITS: ExecutionLimits = { maxHistoryEvents: 25_000, maxPayloadBytes: 256 * 1024, maxMapConcurrency: 40 };
 
 export interface ExecutionEnv {
   /** Runs a Task: resolves with its raw result or rejects with a StatesError (anything else thrown becomes States.TaskFailed with the message as Cause). */
@@ -146,6 +146,8 @@ interface StateResult {
   next?: string;
   /** The variables the state assigns, committed as it exits. */
   assigned?: Record<string, unknown>;
+  /** The output's JSON text, when its size is already checked (it is the next state's input text). */
+  outputText?: string;
 }
 
 /** States yield to the event loop (setImmediate) this often; in between, a microtask. */
@@ -205,6 +207,11 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
   });
 }
 
+/** An error's history details: its name and, when it has one, its cause. */
+function errorDetails(err: StatesError): { error: string; cause?: string } {
+  return { error: err.error, ...(err.cause !== undefined ? { cause: err.cause } : {}) };
+}
+
 /** An error of the interpreter's own making as an ASL error: a StatesError as it is, anything else States.Runtime. */
 function internalError(err: unknown): StatesError {
   return err instanceof StatesError ? err : new StatesError(States.Runtime, (err as Error)?.message ?? String(err));
@@ -260,7 +267,7 @@ class Execution {
       );
     }
     try {
-      const output = await this.runStates(this.definition, input, new VariableScope(), flow, this.controller.signal);
+      const output = await this.runStates(this.definition, input, new VariableScope(), flow, this.controller.signal, inputText);
       this.emit(flow, 'ExecutionSucceeded', { output: JSON.stringify(output), outputDetails: { truncated: false } }, true);
       return { status: 'SUCCEEDED', output: structuredClone(output) };
     } catch (err) {
@@ -281,8 +288,9 @@ class Execution {
   }
 
   private failed(flow: Flow, err: StatesError): ExecutionOutcome {
-    this.emit(flow, 'ExecutionFailed', { error: err.error, ...(err.cause !== undefined ? { cause: err.cause } : {}) }, true);
-    return { status: 'FAILED', error: err.error, ...(err.cause !== undefined ? { cause: err.cause } : {}) };
+    const details = errorDetails(err);
+    this.emit(flow, 'ExecutionFailed', details, true);
+    return { status: 'FAILED', ...details };
   }
 
   /** Adds an event to the history; past the limit, the execution fails with States.Runtime (only its last event is let through). */
@@ -342,23 +350,25 @@ class Execution {
     }
   }
 
-  /** Runs a set of states from StartAt; the output of the state that ends it. */
-  private async runStates(machine: StateMachineDefinition, input: unknown, scope: VariableScope, flow: Flow, signal: AbortSignal): Promise<unknown> {
+  /** Runs a set of states from StartAt; the output of the state that ends it. `inputText`: the input's JSON text if its size is checked. */
+  private async runStates(machine: StateMachineDefinition, input: unknown, scope: VariableScope, flow: Flow, signal: AbortSignal, inputText?: string): Promise<unknown> {
     let name = machine.StartAt;
     let value = input;
+    let text = inputText;
     for (;;) {
       await this.yieldBetweenStates();
       if (signal.aborted) throw new Interrupted();
       if (!Object.hasOwn(machine.States, name)) throw new StatesError(States.Runtime, `There is no state named '${name}'`);
-      const result = await this.runState(name, machine.States[name], value, scope, flow, signal);
+      const result = await this.runState(name, machine.States[name], value, text, scope, flow, signal);
       if (result.next === undefined) return result.output;
       name = result.next;
       value = result.output;
+      text = result.outputText;
     }
   }
 
-  private async runState(name: string, state: State, input: unknown, scope: VariableScope, flow: Flow, signal: AbortSignal): Promise<StateResult> {
-    const inputText = this.sized(input, () => `The state/task '${name}' received an input with a size exceeding the maximum number of bytes service limit.`);
+  private async runState(name: string, state: State, input: unknown, knownInputText: string | undefined, scope: VariableScope, flow: Flow, signal: AbortSignal): Promise<StateResult> {
+    const inputText = knownInputText ?? this.sized(input, () => `The state/task '${name}' received an input with a size exceeding the maximum number of bytes service limit.`);
     const entered = this.emit(flow, `${state.Type}StateEntered`, { name, input: inputText, inputDetails: { truncated: false } });
     const run: StateRun = {
       name,
@@ -378,7 +388,7 @@ class Execution {
       if (err instanceof Interrupted && ['Task', 'Map', 'Parallel', 'Wait'].includes(state.Type)) this.emitQuietly(flow, `${state.Type}StateAborted`, { name });
       throw err;
     }
-    const output = this.sized(result.output, () => `The state/task '${name}' returned a result with a size exceeding the maximum number of bytes service limit.`);
+    const output = result.outputText ?? this.sized(result.output, () => `The state/task '${name}' returned a result with a size exceeding the maximum number of bytes service limit.`);
     const details: Record<string, unknown> = { name, output, outputDetails: { truncated: false } };
     if (result.assigned && Object.keys(result.assigned).length) {
       const texts: Record<string, string> = {};
@@ -390,7 +400,7 @@ class Execution {
       details.assignedVariablesDetails = { truncated: false };
     }
     this.emit(flow, `${state.Type}StateExited`, details);
-    return result;
+    return { ...result, outputText: output };
   }
 
   private runStateType(run: StateRun): Promise<StateResult> {
@@ -636,8 +646,9 @@ class Execution {
     for (;;) {
       try {
         const { output, assigned } = await attempt(effective);
-        this.sized(output, () => `The state/task '${run.name}' returned a result with a size exceeding the maximum number of bytes service limit.`);
-        return { output, next: state.Next, assigned };
+        // Checked here, where Retry and Catch can take States.DataLimitExceeded; runState reuses the text.
+        const outputText = this.sized(output, () => `The state/task '${run.name}' returned a result with a size exceeding the maximum number of bytes service limit.`);
+        return { output, next: state.Next, assigned, outputText };
       } catch (err) {
         if (err instanceof Interrupted) throw err;
         if (this.fatal) throw this.fatal;
@@ -738,7 +749,7 @@ class Execution {
       if (run.signal.aborted) throw new Interrupted();
       const error = timedOut ? new StatesError(States.Timeout) : asStatesError(err);
       const timeout = error.error === States.Timeout || error.error === States.HeartbeatTimeout;
-      this.emit(run.flow, timeout ? events.timedOut : events.failed, { ...details, error: error.error, ...(error.cause !== undefined ? { cause: error.cause } : {}) });
+      this.emit(run.flow, timeout ? events.timedOut : events.failed, { ...details, ...errorDetails(error) });
       throw error;
     } finally {
       timer.abort();
@@ -773,17 +784,8 @@ class Execution {
       }),
     );
     release();
-    if (failure !== undefined) {
-      const error = internalError(failure);
-      this.emitQuietly(run.flow, 'ParallelStateFailed', { error: error.error, ...(error.cause !== undefined ? { cause: error.cause } : {}) });
-      throw error;
-    }
-    if (run.signal.aborted) throw new Interrupted();
-    this.emit(run.flow, 'ParallelStateSucceeded');
-    return this.finish(
-      run,
-      settled.map((s) => (s as PromiseFulfilledResult<unknown>).value),
-    );
+    this.settle(run, failure);
+    return this.finish(run, settled.map((s) => (s as PromiseFulfilledResult<unknown>).value));
   }
 
   private async mapAttempt(run: StateRun, effective: unknown): Promise<{ output: unknown; assigned?: Record<string, unknown> }> {
@@ -824,16 +826,17 @@ class Execution {
       while (!controller.signal.aborted && next < inputs.length) {
         const index = next++;
         let input: unknown;
+        let inputText: string;
         try {
           input = await inputs[index]();
-          this.sized(input, () => `The iteration ${index} of the Map state '${run.name}' has an input with a size exceeding the maximum number of bytes service limit.`);
+          inputText = this.sized(input, () => `The iteration ${index} of the Map state '${run.name}' has an input with a size exceeding the maximum number of bytes service limit.`);
         } catch (err) {
           return fail(err);
         }
         const flow: Flow = { last: started };
         try {
           this.emit(flow, 'MapIterationStarted', { name: run.name, index });
-          results[index] = await this.runStates(processor, input, new VariableScope(run.scope), flow, controller.signal);
+          results[index] = await this.runStates(processor, input, new VariableScope(run.scope), flow, controller.signal, inputText);
           this.emit(flow, 'MapIterationSucceeded', { name: run.name, index });
         } catch (err) {
           if (err instanceof Interrupted) {
@@ -851,14 +854,19 @@ class Execution {
     const limit = Math.min(maxConcurrency || this.limits.maxMapConcurrency, this.limits.maxMapConcurrency, inputs.length);
     await Promise.all(Array.from({ length: limit }, worker));
     release();
+    this.settle(run, failure);
+    return this.finish(run, results);
+  }
+
+  /** The end of a Parallel's branches or a Map's iterations: the first failure fails the state, else it succeeds (its `StateFailed` / `StateSucceeded` event). */
+  private settle(run: StateRun, failure: unknown): void {
     if (failure !== undefined) {
       const error = internalError(failure);
-      this.emitQuietly(run.flow, 'MapStateFailed', { error: error.error, ...(error.cause !== undefined ? { cause: error.cause } : {}) });
+      this.emitQuietly(run.flow, `${run.state.Type}StateFailed`, errorDetails(error));
       throw error;
     }
     if (run.signal.aborted) throw new Interrupted();
-    this.emit(run.flow, 'MapStateSucceeded');
-    return this.finish(run, results);
+    this.emit(run.flow, `${run.state.Type}StateSucceeded`);
   }
 
   /** ItemBatcher: the (selected) items in batches `{Items, BatchInput}` of at most MaxItemsPerBatch items and MaxInputBytesPerBatch bytes. */

@@ -239,8 +239,12 @@ function apply(call: IntrinsicCall, args: unknown[], fail: (why: string) => Stat
       for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
       return chunks;
     }
-    case 'States.ArrayContains':
-      return arr(0, 'first argument').some((item) => jsonEqual(item, args[1]));
+    case 'States.ArrayContains': {
+      const items = arr(0, 'first argument');
+      if (items.length === 0) return false;
+      const wanted = canonicalJson(args[1]);
+      return items.some((item) => canonicalJson(item) === wanted);
+    }
     case 'States.ArrayRange': {
       const [first, last, step] = [int(0, 'first argument'), int(1, 'second argument'), int(2, 'step')];
       if (step === 0) throw fail('the step must not be 0');
@@ -379,7 +383,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** JSON text with keys sorted: equal for equal JSON values. */
-export function canonicalJson(v: unknown): string {
+function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (isObject(v))
     return `{${Object.keys(v)
@@ -387,10 +391,6 @@ export function canonicalJson(v: unknown): string {
       .map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`)
       .join(',')}}`;
   return JSON.stringify(v) ?? 'null';
-}
-
-export function jsonEqual(a: unknown, b: unknown): boolean {
-  return canonicalJson(a) === canonicalJson(b);
 }
 
 /** A number in [0, 1) that a seed always gives (mulberry32). */

@@ -47,7 +47,7 @@ export function jsonataErrorMessage(err: unknown): string {
 }
 
 /** Evaluates one expression to a JSON value: an error, nothing (undefined) or a function is States.QueryEvaluationError. */
-export async function evaluateJsonata(expression: string, data: JsonataData, field: string): Promise<unknown> {
+async function evaluateJsonata(expression: string, data: JsonataData, field: string): Promise<unknown> {
   let expr: jsonata.Expression;
   try {
     expr = compileJsonata(expression);

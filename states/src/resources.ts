@@ -4,7 +4,7 @@
 // calls; the deploy warns of what would fail.
 
 /** The services an `aws-sdk:<service>:<action>` task may call here (the SDK clients the agent holds). */
-export const SDK_SERVICE_NAMES: readonly string[] = ['dynamodb', 'sqs', 'sns', 'eventbridge', 's3', 'lambda'];
+const SDK_SERVICE_NAMES: readonly string[] = ['dynamodb', 'sqs', 'sns', 'eventbridge', 's3', 'lambda'];
 
 /** The optimized integrations (`arn:aws:states:::<service>:<action>`) esb runs, and the SDK service behind each. */
 const OPTIMIZED: Record<string, { service: string; actions: string[] }> = {

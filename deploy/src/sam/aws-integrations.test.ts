@@ -334,15 +334,15 @@ Resources:
       'Api.DefinitionBody.paths["/audit"].get: function "audit-Reader" is not defined in this template; it is invoked once a deployed template defines it',
     ]);
     // A Lambda URI that names no function ARN is refused, naming the field.
-    const bad = templateErrorOf(() => read(cfnApi(`
+    const bad = failure(cfnApi(`
   Bad:
     Type: AWS::ApiGateway::Method
     Properties:
       RestApiId: !Ref Api
       ResourceId: !Ref NotesResource
       HttpMethod: POST
-      Integration: {Type: AWS, Uri: 'arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/words/invocations'}`)));
-    expect([bad.logicalId, bad.field, bad.reason]).toEqual(['Bad', 'Integration.Uri', '"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/words/invocations" must be arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations']);
+      Integration: {Type: AWS, Uri: 'arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/words/invocations'}`));
+    expect(bad).toEqual(['Bad', 'Integration.Uri', '"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/words/invocations" must be arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations']);
   });
 
   it('warns of services esb does not run, naming the service, and does not serve those methods', () => {

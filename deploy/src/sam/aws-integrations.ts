@@ -12,7 +12,7 @@ import type { FunctionModel } from './model.js';
 import { isRecord } from './resolver.js';
 
 /** The built-in handler's file under deploy/runtime/, and how Lambda names it. */
-export const AWS_INTEGRATION_CODE = { file: 'aws-integration.mjs', handler: 'aws-integration.handler', runtime: 'nodejs20.x' } as const;
+const AWS_INTEGRATION_CODE = { file: 'aws-integration.mjs', handler: 'aws-integration.handler', runtime: 'nodejs20.x' } as const;
 
 /** The services esb runs, and the URI forms it serves for each. */
 const SERVICES: Record<string, { name: string; forms: ReadonlyArray<'action' | 'path'> }> = {
@@ -270,10 +270,12 @@ export function awsIntegrationQueue(integration: AwsIntegration): string | undef
 export function awsIntegrationStateMachines(integration: AwsIntegration): string[] {
   if (integration.service !== 'states') return [];
   const names = new Set<string>();
-  for (const text of Object.values(integration.requestTemplates)) for (const arn of text.match(STATE_MACHINE_ARN) ?? []) {
+  for (const text of Object.values(integration.requestTemplates)) {
+    for (const arn of text.match(STATE_MACHINE_ARN) ?? []) {
       const name = stateMachineNameOf(arn);
       if (name !== undefined) names.add(name);
     }
+  }
   return [...names];
 }
 

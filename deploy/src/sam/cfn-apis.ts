@@ -168,8 +168,7 @@ export function readOpenApi(
   if (paths !== undefined && !isRecord(paths)) ctx.fail(apiId, `${field}.paths`, 'must be a map');
   for (const [path, ops] of Object.entries((paths as Record<string, unknown>) ?? {})) {
     if (!isRecord(ops)) continue;
-    const routePath = path === '$default' ? '$default' : path;
-    if (routePath !== '$default' && !/^\/\S*$/.test(routePath)) ctx.fail(apiId, `${field}.paths`, `"${path}" must start with "/"`);
+    if (path !== '$default' && !/^\/\S*$/.test(path)) ctx.fail(apiId, `${field}.paths`, `"${path}" must start with "/"`);
     for (const [key, op] of Object.entries(ops)) {
       const method = OPENAPI_METHODS[key.toLowerCase()];
       if (!method || !isRecord(op)) continue;
@@ -187,20 +186,18 @@ export function readOpenApi(
         continue;
       }
       const subtype = integration.integrationSubtype;
-      const awsIntegration = aws ? readOpenApiAwsIntegration(ctx, { logicalId: apiId, field: `${field}.paths["${path}"].${key}.x-amazon-apigateway-integration`, where, resourcePath: path }, integration) : undefined;
+      const integrationField = `${field}.paths["${path}"].${key}.x-amazon-apigateway-integration`;
+      const name = operationIntegrationName(apiId, method, path);
+      const awsIntegration = aws ? readOpenApiAwsIntegration(ctx, { logicalId: apiId, field: integrationField, where, resourcePath: path }, integration) : undefined;
       if (aws && !awsIntegration) continue;
       // Subtypes belong to HTTP APIs: a REST API's is warned of as not emulated.
       const fn = awsIntegration
-        ? ctx.awsIntegrationFunction(operationIntegrationName(apiId, method, path), where, awsIntegration)
+        ? ctx.awsIntegrationFunction(name, where, awsIntegration)
         : type === 'http' && isServedSubtype(subtype)
-          ? ctx.serviceFunction(
-              operationIntegrationName(apiId, method, path),
-              where,
-              readServiceIntegration(ctx, { logicalId: apiId, field: `${field}.paths["${path}"].${key}.x-amazon-apigateway-integration`, parametersField: 'requestParameters', timeoutField: 'timeoutInMillis' }, subtype, integration.requestParameters, integration.timeoutInMillis),
-            )
+          ? ctx.serviceFunction(name, where, readServiceIntegration(ctx, { logicalId: apiId, field: integrationField, parametersField: 'requestParameters', timeoutField: 'timeoutInMillis' }, subtype, integration.requestParameters, integration.timeoutInMillis))
           : integrationFunction(ctx, where, integration.uri, subtype);
       if (!fn) continue;
-      const route: ApiRoute = { path: routePath, method: method as Route['method'], function: fn, source: where };
+      const route: ApiRoute = { path, method: method as Route['method'], function: fn, source: where };
       const auth = security(op.security ?? topSecurity);
       if (auth) route.auth = auth;
       const validation = type === 'rest' ? openApiValidation(ctx, apiId, `${field}.paths["${path}"].${key}`, doc, ops, op) : undefined;
@@ -241,6 +238,22 @@ export interface CfnApi {
 
 /** The logical id a resolved `!Ref X` / `!GetAtt X.Attr` stands for ("X" or "X.Attr"). */
 const refId = (v: unknown): string | undefined => (typeof v === 'string' ? v.split('.')[0] : undefined);
+
+/** A method's or route's authorizer (AuthorizationType one of `types`, AuthorizerId one of the API's); what is not emulated is warned of. */
+function authorizerAuth(ctx: ApiReadContext, r: RawApiResource, api: CfnApi, types: string[]): Route['auth'] | undefined {
+  const authType = String(r.props.AuthorizationType ?? 'NONE').toUpperCase();
+  if (types.includes(authType)) {
+    const az = refId(r.props.AuthorizerId);
+    if (az && az in api.authorizers) {
+      const scopes = r.props.AuthorizationScopes;
+      return Array.isArray(scopes) && scopes.length ? { authorizer: az, scopes: scopes.map(String) } : { authorizer: az };
+    }
+    ctx.warn(`${r.id}: AuthorizerId ${JSON.stringify(r.props.AuthorizerId)} is not an emulated authorizer of ${api.id}; served without authorization`);
+  } else if (authType !== 'NONE') {
+    ctx.warn(`${r.id}: AuthorizationType ${authType} is not emulated; served without authorization`);
+  }
+  return undefined;
+}
 
 export function readRestApis(ctx: ApiReadContext, resources: RawApiResource[], definition: (api: RawApiResource) => unknown): CfnApi[] {
   const apis = new Map<string, CfnApi>();
@@ -327,16 +340,8 @@ export function readRestApis(ctx: ApiReadContext, resources: RawApiResource[], d
     } else fn = integrationFunction(ctx, `${r.id}.Integration.Uri`, integration.Uri);
     if (!fn) continue;
     const route: ApiRoute = { path, method: method as Route['method'], function: fn, source: r.id };
-    const authType = String(r.props.AuthorizationType ?? 'NONE').toUpperCase();
-    if (authType === 'CUSTOM' || authType === 'COGNITO_USER_POOLS') {
-      const az = refId(r.props.AuthorizerId);
-      if (az && az in api.authorizers) {
-        route.auth = { authorizer: az };
-        if (Array.isArray(r.props.AuthorizationScopes) && r.props.AuthorizationScopes.length) route.auth.scopes = r.props.AuthorizationScopes.map(String);
-      } else ctx.warn(`${r.id}: AuthorizerId ${JSON.stringify(r.props.AuthorizerId)} is not an emulated authorizer of ${api.id}; served without authorization`);
-    } else if (authType !== 'NONE') {
-      ctx.warn(`${r.id}: AuthorizationType ${authType} is not emulated; served without authorization`);
-    }
+    const auth = authorizerAuth(ctx, r, api, ['CUSTOM', 'COGNITO_USER_POOLS']);
+    if (auth) route.auth = auth;
     if (r.props.ApiKeyRequired === true || r.props.ApiKeyRequired === 'true') route.auth = { ...route.auth, api_key_required: true };
     const validation = cfnMethodValidation(ctx, api.id, r, validationResources);
     if (validation) route.validation = validation;
@@ -381,14 +386,15 @@ export function readHttpApis(ctx: ApiReadContext, resources: RawApiResource[], d
     if (!api) continue;
     const kind = String(r.props.AuthorizerType ?? '').toUpperCase();
     const sources = list(r.props.IdentitySource);
+    const authorizerFn = functionFromUri(r.props.AuthorizerUri);
     if (kind === 'JWT') {
       const jwt = isRecord(r.props.JwtConfiguration) ? r.props.JwtConfiguration : {};
       if (typeof jwt.Issuer !== 'string') ctx.fail(r.id, 'JwtConfiguration.Issuer', 'is required');
       api.authorizers[r.id] = { type: 'jwt', identity_source: sources[0] ?? '$request.header.Authorization', issuer: jwt.Issuer, audience: list(jwt.Audience) };
-    } else if (kind === 'REQUEST' && functionFromUri(r.props.AuthorizerUri)) {
+    } else if (kind === 'REQUEST' && authorizerFn) {
       api.authorizers[r.id] = {
         type: 'request',
-        function: functionFromUri(r.props.AuthorizerUri) as string,
+        function: authorizerFn,
         identity_sources: sources,
         ttl_seconds: sources.length ? ttl(r.props.AuthorizerResultTtlInSeconds, 300) : 0,
         payload_format_version: versionText(r.props.AuthorizerPayloadFormatVersion) === '1.0' ? '1.0' : '2.0',
@@ -433,16 +439,8 @@ export function readHttpApis(ctx: ApiReadContext, resources: RawApiResource[], d
     // reads either, and the API's Lambda routes keep theirs.
     if (integration.version === '1.0') api.payloadFormatVersion = '1.0';
     const route: ApiRoute = { ...key, function: integration.fn, source: r.id };
-    const authType = String(r.props.AuthorizationType ?? 'NONE').toUpperCase();
-    if (authType === 'JWT' || authType === 'CUSTOM') {
-      const az = refId(r.props.AuthorizerId);
-      if (az && az in api.authorizers) {
-        route.auth = { authorizer: az };
-        if (Array.isArray(r.props.AuthorizationScopes) && r.props.AuthorizationScopes.length) route.auth.scopes = r.props.AuthorizationScopes.map(String);
-      } else ctx.warn(`${r.id}: AuthorizerId ${JSON.stringify(r.props.AuthorizerId)} is not an emulated authorizer of ${api.id}; served without authorization`);
-    } else if (authType !== 'NONE') {
-      ctx.warn(`${r.id}: AuthorizationType ${authType} is not emulated; served without authorization`);
-    }
+    const auth = authorizerAuth(ctx, r, api, ['JWT', 'CUSTOM']);
+    if (auth) route.auth = auth;
     api.routes.push(route);
   }
   return [...apis.values()];

@@ -13,14 +13,17 @@ const errorOf = templateErrorOf;
 const builtins = (m: SamModel) => m.functions.filter((f) => f.code?.kind === 'builtin');
 const integrationOf = (f: FunctionModel) => JSON.parse(f.environment.ESB_SERVICE_INTEGRATION) as { subtype: string; parameters: Record<string, string> };
 
-// An HTTP API of raw resources: a Lambda route and the integrations `extra` adds.
-const cfnApi = (extra: string) => `
-Resources:
+// The queue and bus both kinds of template below integrate with.
+const queueAndBus = `
   Queue:
     Type: AWS::SQS::Queue
   Bus:
     Type: AWS::Events::EventBus
-    Properties: {Name: orders}
+    Properties: {Name: orders}`;
+
+// An HTTP API of raw resources: a Lambda route and the integrations `extra` adds.
+const cfnApi = (extra: string) => `
+Resources:${queueAndBus}
   Fn:
     Type: AWS::Serverless::Function
     Properties: {InlineCode: x, Handler: index.handler, Runtime: nodejs20.x}
@@ -62,12 +65,7 @@ const submitRoute = `
 // A SAM HttpApi whose OpenAPI definition has the operations `paths` gives.
 const openApi = (paths: string, definition = '') => `
 Transform: AWS::Serverless-2016-10-31
-Resources:
-  Queue:
-    Type: AWS::SQS::Queue
-  Bus:
-    Type: AWS::Events::EventBus
-    Properties: {Name: orders}
+Resources:${queueAndBus}
   Consumer:
     Type: AWS::Serverless::Function
     Properties:

@@ -8,7 +8,7 @@ import type { FunctionModel } from './model.js';
 import { isRecord } from './resolver.js';
 
 /** The built-in handler's file under deploy/runtime/, and how Lambda names it. */
-export const SERVICE_INTEGRATION_CODE = { file: 'service-integration.mjs', handler: 'service-integration.handler', runtime: 'nodejs20.x' } as const;
+const SERVICE_INTEGRATION_CODE = { file: 'service-integration.mjs', handler: 'service-integration.handler', runtime: 'nodejs20.x' } as const;
 
 /** Request parameters each served subtype takes: the required ones first. */
 const SUBTYPES: Record<string, { required: string[]; optional: string[] }> = {
@@ -52,12 +52,13 @@ export function isServedSubtype(subtype: unknown): subtype is string {
 export function readServiceIntegration(ctx: Pick<ApiReadContext, 'warn' | 'fail'>, site: IntegrationSite, subtype: string, parameters: unknown, timeoutMillis: unknown): ServiceIntegration {
   const at = (f: string) => (site.field ? `${site.field}.${f}` : f);
   const { required, optional } = SUBTYPES[subtype];
-  if (parameters !== undefined && !isRecord(parameters)) ctx.fail(site.logicalId, at(site.parametersField), `must be a map of ${subtype}'s parameters (${[...required, ...optional].join(', ')})`);
+  const takes = [...required, ...optional];
+  if (parameters !== undefined && !isRecord(parameters)) ctx.fail(site.logicalId, at(site.parametersField), `must be a map of ${subtype}'s parameters (${takes.join(', ')})`);
   const given = (parameters ?? {}) as Record<string, unknown>;
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(given)) {
-    if (!required.includes(name) && !optional.includes(name)) {
-      ctx.warn(`${site.logicalId}.${at(`${site.parametersField}.${name}`)}: not a parameter of ${subtype} (it takes ${[...required, ...optional].join(', ')}); ignored`);
+    if (!takes.includes(name)) {
+      ctx.warn(`${site.logicalId}.${at(`${site.parametersField}.${name}`)}: not a parameter of ${subtype} (it takes ${takes.join(', ')}); ignored`);
       continue;
     }
     if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') ctx.fail(site.logicalId, at(`${site.parametersField}.${name}`), 'must be text: a fixed value or a selection expression such as $request.body');

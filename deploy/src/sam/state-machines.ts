@@ -6,16 +6,13 @@
 // CloudWatchEvent events rules that start it, and its Api events are handed back for the
 // template reader to route. Pure: property values come in resolved.
 import { STATE_MACHINE_NAME, type EventRule, type StateMachine } from '@esb/contracts';
-import { checkDefinition as checkStates, parseTaskResource, tasksOf } from '@esb/states';
+import { checkDefinition as checkStates, MAX_DEFINITION_BYTES, parseTaskResource, tasksOf } from '@esb/states';
 import { samEventRule, samScheduleEvent, type RuleReadContext } from './event-rules.js';
 import { isRecord } from './resolver.js';
 
 export const SAM_STATE_MACHINE_TYPE = 'AWS::Serverless::StateMachine';
-export const STATE_MACHINE_TYPE = 'AWS::StepFunctions::StateMachine';
+const STATE_MACHINE_TYPE = 'AWS::StepFunctions::StateMachine';
 export const STATE_MACHINE_TYPES: ReadonlySet<string> = new Set([SAM_STATE_MACHINE_TYPE, STATE_MACHINE_TYPE]);
-
-/** The largest definition Step Functions takes: 1 MB of JSON. */
-export const MAX_DEFINITION_BYTES = 1024 * 1024;
 
 interface Fields {
   name: string;
