@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { AsyncDestination, BusEvent, FunctionConfig, FunctionsFile, ObjectEvent, StatesAnswer, StatesCall, StreamRecord, TopicMessage } from '@esb/contracts';
+import type { AsyncDestination, BusEvent, FunctionConfig, FunctionsFile, KinesisRecord, ObjectEvent, StatesAnswer, StatesCall, StreamFailureDestination, StreamRecord, TopicMessage } from '@esb/contracts';
 import { type Clock, systemClock } from './clock.js';
 import type { InstanceDriver } from './driver.js';
 import { buildInstanceEnv, type Credentials, type Endpoints, isNodeRuntime, isPythonRuntime, processRuntimePath } from './env.js';
@@ -24,7 +24,9 @@ import { EventRules } from './eventbridge.js';
 import { Executions } from './executions.js';
 import { createTaskRunner } from './task-integrations.js';
 import { TopicSubscriptions } from './sns.js';
-import { StreamDelivery } from './dynamodb-streams.js';
+import { dynamodbStreams } from './dynamodb-streams.js';
+import { createKinesisPutter, kinesisStreams } from './kinesis-streams.js';
+import { StreamDelivery, type StreamDeliveryOptions } from './stream-delivery.js';
 import { createSqsClientPort, SqsDelivery, type FifoFields, type SqsMappingStats, type SqsSender, type SqsStringAttributes } from './sqs-events.js';
 import { createAsyncInvoker, deadLetterMessage, failureDestinationRecord, failureQueuesOf, successDestinationRecord, type ExhaustedInvocation } from './async-invoke.js';
 
@@ -105,8 +107,10 @@ export interface AgentStats {
   runtime: 'process' | 'docker';
   functions: Record<string, FunctionStats>;
   schedules: ScheduleStats[];
-  /** DynamoDB stream mappings and the records each has waiting. */
-  streams: Array<{ functionName: string; mapping: string; table: string; queued: number }>;
+  /** DynamoDB stream mappings (source: the table) and the records each has waiting. */
+  streams: Array<{ functionName: string; mapping: string; source: string; queued: number }>;
+  /** Kinesis stream mappings (source: the stream) and the records each has waiting. */
+  kinesis: Array<{ functionName: string; mapping: string; source: string; queued: number }>;
   /** SQS mappings being polled and the messages each has in flight. */
   queues: SqsMappingStats[];
   /** EventBridge rules in force and their targets. */
@@ -127,6 +131,8 @@ export interface Agent extends Invoker {
   deliverObjectEvent(event: ObjectEvent): void;
   /** A change of an item in a table whose stream is on: the functions reading the stream get it in their next batch. */
   deliverStreamRecord(record: StreamRecord): void;
+  /** The records a Kinesis PutRecord(s) stored: the functions reading the stream get them in their next batches (docs/kinesis.md). */
+  deliverKinesisRecords(records: readonly KinesisRecord[]): void;
   /** The events an EventBridge PutEvents accepted: the targets of the rules that match get them (docs/eventbridge.md). */
   deliverBusEvents(events: readonly BusEvent[]): void;
   /** The messages an SNS Publish accepted: the subscriptions of their topics get them (docs/sns.md). */
@@ -356,6 +362,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     topicSubscriptions.setFunctions(next);
     executions.setFunctions(next);
     streams.setFunctions(next);
+    kinesis.setFunctions(next);
     queues.setFunctions(next);
   };
 
@@ -434,6 +441,10 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       if (!closed) streams.deliver(record);
     },
 
+    deliverKinesisRecords(records) {
+      if (!closed) for (const r of records) kinesis.deliver(r);
+    },
+
     deliverBusEvents(events) {
       if (!closed) eventRules.deliver(events);
     },
@@ -449,7 +460,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     stats() {
       const functions: Record<string, FunctionStats> = {};
       for (const [name, pool] of pools) functions[name] = { ...pool.stats(), maxCapacity: pool.cfg.maxCapacity };
-      return { runtime: kind, functions, schedules: scheduler?.list() ?? [], streams: streams.list(), queues: queues.list(), rules: eventRules.list(), subscriptions: topicSubscriptions.list(), stateMachines: executions.list() };
+      return { runtime: kind, functions, schedules: scheduler?.list() ?? [], streams: streams.list(), kinesis: kinesis.list(), queues: queues.list(), rules: eventRules.list(), subscriptions: topicSubscriptions.list(), stateMachines: executions.list() };
     },
     async close() {
       if (closed) return;
@@ -457,6 +468,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       scheduler?.close();
       executions.close();
       streams.close();
+      kinesis.close();
       // Long polls end now; batches in flight settle as the pools close (invokes fail: messages stay queued).
       const queuesClosed = queues.close();
       asyncInvoker.close();
@@ -472,6 +484,8 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   // Asynchronous, as S3 and EventBridge invoke: nobody waits, a failure is retried.
   // Spent ones go to the function's dead-letter queue or on-failure destination (SQS).
   const sqsEndpoint = endpoints.sqs;
+  const kinesisEndpoint = endpoints.kinesis ?? sqsEndpoint;
+  const putRecord = kinesisEndpoint ? createKinesisPutter(kinesisEndpoint) : undefined;
   const queueSender = sqsEndpoint ? createSqsClientPort({ endpoint: sqsEndpoint, region, credentials }) : undefined;
   const sendFailure = (f: ExhaustedInvocation, sender: SqsSender, endpoint: string) => {
     for (const target of failureQueuesOf(file.functions[f.functionName])) {
@@ -581,6 +595,10 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     },
     send: (queue, body, rule, fifo) => sendToQueue(queue, body, `rule ${rule}`, undefined, fifo),
     start: (machine, input, rule) => startExecution(machine, input, `rule ${rule}`),
+    put: (stream, data, partitionKey, rule) => {
+      if (!putRecord) return log.warn({ stream }, `no Kinesis endpoint is configured (AWS_ENDPOINT_URL_SQS): rule ${rule} cannot put to stream ${stream}`);
+      putRecord(stream, data, partitionKey).catch((err: unknown) => log.warn({ stream, rule }, `rule ${rule} could not put a record to stream ${stream}: ${err instanceof Error ? err.message : String(err)}`));
+    },
     info: (fields, message) => log.info(fields, message),
   });
   const topicSubscriptions = new TopicSubscriptions({
@@ -594,14 +612,23 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     info: (fields, message) => log.info(fields, message),
   });
 
-  // Batches in order, one at a time per mapping, as Lambda reads a stream's shard.
-  const streams = new StreamDelivery({
+  // Batches in order, one at a time per shard, as Lambda reads a stream's shards; a batch given
+  // up on is described to the mapping's on-failure queue or topic.
+  const streamDelivery: StreamDeliveryOptions = {
     region,
     clock,
     invoke: (fn, payload) => agent.invoke(fn, payload),
+    sendFailure: (d: StreamFailureDestination, record: string, fn: string) => {
+      const what = `the on-failure destination of ${fn}'s stream mapping`;
+      if (d.type === 'SQS') return sendToQueue(d.target, record, what);
+      topicSubscriptions.deliver([{ topic: d.target, messageId: randomUUID(), message: record, timestamp: new Date(clock.now()).toISOString(), attributes: {} }]);
+    },
+    functionArn: (fn) => functionArn(region, fn),
     warn: (fields, message) => log.warn(fields, message),
     info: (fields, message) => log.info(fields, message),
-  });
+  };
+  const streams = new StreamDelivery(dynamodbStreams, streamDelivery);
+  const kinesis = new StreamDelivery(kinesisStreams, streamDelivery);
 
   // Polled as Lambda polls a queue: batches deleted when the function took them (docs/agent.md, "SQS queues").
   const queues = new SqsDelivery({

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FunctionsFile, type InvokeResult, type StreamRecord } from '@esb/contracts';
 import { FakeClock } from './testing/fake-clock.js';
-import { firstFailed, MAX_QUEUED_RECORDS, StreamDelivery } from './dynamodb-streams.js';
+import { dynamodbStreams } from './dynamodb-streams.js';
+import { firstFailed, MAX_QUEUED_RECORDS, StreamDelivery } from './stream-delivery.js';
 
 let seq = 0;
 const change = (id: string, table = 'orders', eventName: StreamRecord['eventName'] = 'INSERT'): StreamRecord => ({
@@ -16,7 +17,7 @@ function setup(events: Array<Record<string, unknown>>, answer: (batch: any[], ca
   const clock = new FakeClock(Date.UTC(2026, 11, 5, 12));
   const calls: Array<{ fn: string; ids: string[] }> = [];
   const warnings: string[] = [];
-  const delivery = new StreamDelivery({
+  const delivery = new StreamDelivery(dynamodbStreams, {
     region: 'eu-west-1',
     clock,
     invoke: async (fn, payload) => {

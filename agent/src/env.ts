@@ -16,6 +16,8 @@ export interface Endpoints {
   sns?: string;
   /** Absent: the SQS endpoint, whose port also takes the Step Functions API (docs/step-functions.md). */
   stepfunctions?: string;
+  /** Kinesis Data Streams: the SQS port serves it too when unset (docs/kinesis.md). */
+  kinesis?: string;
 }
 
 export interface InstanceEnvInput {
@@ -124,6 +126,8 @@ export function buildInstanceEnv(i: InstanceEnvInput): Record<string, string> {
   if (sns) env.AWS_ENDPOINT_URL_SNS = sns;
   const stepfunctions = i.endpoints.stepfunctions ?? i.endpoints.sqs;
   if (stepfunctions) env.AWS_ENDPOINT_URL_SFN = stepfunctions;
+  const kinesis = i.endpoints.kinesis ?? i.endpoints.sqs;
+  if (kinesis) env.AWS_ENDPOINT_URL_KINESIS = kinesis;
 
   if (isNodeRuntime(i.runtime)) {
     const major = /^nodejs(\d+)/.exec(i.runtime ?? '')?.[1];

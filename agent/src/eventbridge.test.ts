@@ -13,15 +13,17 @@ function router() {
   const fired: Array<[string, unknown, string]> = [];
   const sent: Array<[string, unknown, unknown]> = [];
   const started: Array<[string, unknown, string]> = [];
+  const put: Array<[string, unknown, string]> = [];
   const infos: string[] = [];
   const rules = new EventRules({
     region: 'us-east-1',
     fire: (fn, payload, rule) => fired.push([fn, JSON.parse(payload.toString()), rule]),
     send: (queue, body, _rule, fifo) => sent.push([queue, JSON.parse(body), fifo]),
     start: (machine, input, rule) => started.push([machine, JSON.parse(input), rule]),
+    put: (stream, data, partitionKey) => put.push([stream, JSON.parse(data), partitionKey]),
     info: (_f, m) => infos.push(m),
   });
-  return { rules, fired, sent, started, infos };
+  return { rules, fired, sent, started, put, infos };
 }
 
 describe('EventBridge rules', () => {
@@ -37,6 +39,20 @@ describe('EventBridge rules', () => {
     expect(rules.deliver([event('shop', 'OrderPlaced', { total: 150 }), event('shop', 'OrderPlaced', { total: 50 }), event('shop', 'OrderShipped', { total: 500 })])).toBe(2);
     expect(fired).toEqual([['notify', expect.objectContaining({ 'detail-type': 'OrderPlaced', detail: { total: 150 } }), 'placed']]);
     expect(sent).toEqual([['audit.fifo', expect.objectContaining({ id: 'id-OrderPlaced' }), { groupId: 'orders', deduplicationId: 'id-OrderPlaced' }]]);
+  });
+
+  it('puts a record to a Kinesis stream target, keyed by the value at PartitionKeyPath or else the event id', () => {
+    const { rules, put } = router();
+    rules.setFunctions(
+      withRules({ bus: 'default', name: 'to-stream', pattern: '{"source":["shop.orders"]}', enabled: true, targets: [{ id: 'keyed', stream: 'orders', partition_key_path: '$.detail.customer', input_path: '$.detail' }, { id: 'plain', stream: 'audit' }, { id: 'missing-key', stream: 'audit', partition_key_path: '$.detail.nope' }] }),
+    );
+    expect(rules.deliver([event('default', 'OrderPlaced', { id: 'o-7', customer: 'c-42' })])).toBe(3);
+    expect(put).toEqual([
+      ['orders', { id: 'o-7', customer: 'c-42' }, 'c-42'],
+      ['audit', expect.objectContaining({ id: 'id-OrderPlaced' }), 'id-OrderPlaced'],
+      ['audit', expect.objectContaining({ id: 'id-OrderPlaced' }), 'id-OrderPlaced'],
+    ]);
+    expect(rules.list()).toEqual([{ rule: 'default/to-stream', bus: 'default', targets: ['stream:orders', 'stream:audit', 'stream:audit'] }]);
   });
 
   it('starts an execution of a state machine target with the event or what its input fields make of it', () => {

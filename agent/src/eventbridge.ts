@@ -2,7 +2,7 @@
 // against the enabled rules of its bus (the pattern syntax of FilterCriteria), and each rule that
 // matches sends the event, or what its target's Input, InputPath or InputTransformer make of it,
 // to each target: a function is invoked asynchronously, a queue gets a message, a state machine
-// starts an execution. Pure matching and
+// starts an execution, a Kinesis stream gets a record. Pure matching and
 // shaping; the agent fires and sends.
 import { compileFilters, eventRuleKey, ruleArn, type BusEvent, type EventRule, type EventRuleTarget, type FunctionsFile } from '@esb/contracts';
 
@@ -20,6 +20,8 @@ export interface EventRulesOptions {
   send(queueName: string, body: string, rule: string, fifo?: { groupId: string; deduplicationId: string }): void;
   /** Starts an execution of a state machine with the input (JSON text). */
   start(stateMachine: string, input: string, rule: string): void;
+  /** Puts a record (the input as its data) to a Kinesis stream. */
+  put?(stream: string, data: string, partitionKey: string, rule: string): void;
   /** Told of an event no rule of its bus took because the bus has none (once per bus). */
   info?(fields: Record<string, unknown>, message: string): void;
 }
@@ -55,6 +57,7 @@ export class EventRules {
           const body = targetInput(target, event, rule, this.o.region);
           if (target.function !== undefined) this.o.fire(target.function, Buffer.from(body), rule.name);
           else if (target.state_machine !== undefined) this.o.start(target.state_machine, body, rule.name);
+          else if (target.stream !== undefined) this.o.put?.(target.stream, body, partitionKey(target, event), rule.name);
           else if (target.queue !== undefined) this.o.send(target.queue, body, rule.name, target.message_group_id !== undefined ? { groupId: target.message_group_id, deduplicationId: event.id } : undefined);
           sent++;
         }
@@ -73,7 +76,15 @@ export class EventRules {
 function targetName(t: EventRuleTarget): string {
   if (t.function !== undefined) return `function:${t.function}`;
   if (t.state_machine !== undefined) return `state-machine:${t.state_machine}`;
+  if (t.stream !== undefined) return `stream:${t.stream}`;
   return `queue:${t.queue}`;
+}
+
+/** A Kinesis target's partition key: the text at KinesisParameters.PartitionKeyPath, else the event's id, as EventBridge picks it. */
+function partitionKey(t: EventRuleTarget, event: Event): string {
+  const value = t.partition_key_path === undefined ? undefined : valueAt(event, t.partition_key_path);
+  const key = value === undefined || value === null ? event.id : typeof value === 'string' ? value : JSON.stringify(value);
+  return key.slice(0, 256) || event.id;
 }
 
 type Event = BusEvent['event'];

@@ -9,6 +9,8 @@
 //                            functions its bucket notifies run (docs/agent.md, "S3 events")
 //   POST /events/dynamodb    body = a change record of the DynamoDB server (StreamRecord) -> 202;
 //                            the functions reading the table's stream get it (docs/agent.md, "DynamoDB streams")
+//   POST /events/kinesis     body = the records one PutRecord(s) stored ([KinesisRecord]) -> 202;
+//                            the functions reading the stream get them (docs/kinesis.md)
 //   POST /events/eventbridge body = the events one PutEvents accepted ([BusEvent]) -> 202; the
 //                            targets of the rules that match get them (docs/eventbridge.md)
 //   POST /events/sns         body = the messages one Publish accepted ([TopicMessage]) -> 202;
@@ -19,12 +21,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { BusEvents, StreamRecord, TopicMessages, type BusEvent, type StatesAnswer, type StatesCall, type TopicMessage, type InvokeErrorKind, type Invoker, type ObjectEvent } from '@esb/contracts';
+import { BusEvents, KinesisRecords, StreamRecord, TopicMessages, type BusEvent, type KinesisRecord, type StatesAnswer, type StatesCall, type TopicMessage, type InvokeErrorKind, type Invoker, type ObjectEvent } from '@esb/contracts';
 
 export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 
 export interface AgentHttpServerOptions {
-  agent: Invoker & { stats?(): { functions: Record<string, unknown> }; deliverObjectEvent?(event: ObjectEvent): void; deliverStreamRecord?(record: StreamRecord): void; deliverBusEvents?(events: readonly BusEvent[]): void; deliverTopicMessages?(messages: readonly TopicMessage[]): void; answerStatesCall?(call: StatesCall): Promise<StatesAnswer> };
+  agent: Invoker & { stats?(): { functions: Record<string, unknown> }; deliverObjectEvent?(event: ObjectEvent): void; deliverStreamRecord?(record: StreamRecord): void; deliverKinesisRecords?(records: readonly KinesisRecord[]): void; deliverBusEvents?(events: readonly BusEvent[]): void; deliverTopicMessages?(messages: readonly TopicMessage[]): void; answerStatesCall?(call: StatesCall): Promise<StatesAnswer> };
   host?: string;
   port?: number;
   log?: Logger;
@@ -44,6 +46,7 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
     if (req.method === 'POST' && url.startsWith('/invoke/')) return void invoke(req, res, decodeURIComponent(url.slice(8).split('?')[0]));
     if (req.method === 'POST' && url === '/events/s3') return void storageEvent(req, res, parseObjectEvent, 'an object event: {bucket, key, eventName, time}', (e) => o.agent.deliverObjectEvent?.(e));
     if (req.method === 'POST' && url === '/events/dynamodb') return void storageEvent(req, res, parseStreamRecord, 'a stream record: {table, streamArn, eventID, eventName, dynamodb}', (r) => o.agent.deliverStreamRecord?.(r));
+    if (req.method === 'POST' && url === '/events/kinesis') return void storageEvent(req, res, parseKinesisRecords, 'a list of 1-500 Kinesis records: [{stream, shardId, sequenceNumber, partitionKey, data, approximateArrivalTimestamp}]', (r) => o.agent.deliverKinesisRecords?.(r), MAX_KINESIS_EVENT_BYTES);
     if (req.method === 'POST' && url === '/events/eventbridge') return void storageEvent(req, res, parseBusEvents, 'a list of 1-10 bus events: [{bus, event}]', (e) => o.agent.deliverBusEvents?.(e));
     if (req.method === 'POST' && url === '/events/sns') return void storageEvent(req, res, parseTopicMessages, 'a list of 1-10 topic messages: [{topic, messageId, message, timestamp, attributes}]', (m) => o.agent.deliverTopicMessages?.(m));
     if (req.method === 'POST' && url.startsWith('/states/')) return void statesCall(req, res, decodeURIComponent(url.slice('/states/'.length).split('?')[0]));
@@ -104,8 +107,8 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
   }
 
   /** An event the storage service posts: read within its size cap, checked, handed over. */
-  async function storageEvent<T>(req: http.IncomingMessage, res: http.ServerResponse, parse: (body: Buffer) => T | undefined, expected: string, deliver: (event: T) => void): Promise<void> {
-    const body = await readCapped(req, res, MAX_EVENT_BYTES, { message: `an event is at most ${MAX_EVENT_BYTES} bytes` });
+  async function storageEvent<T>(req: http.IncomingMessage, res: http.ServerResponse, parse: (body: Buffer) => T | undefined, expected: string, deliver: (event: T) => void, max = MAX_EVENT_BYTES): Promise<void> {
+    const body = await readCapped(req, res, max, { message: `an event is at most ${max} bytes` });
     if (!body) return;
     const event = parse(body);
     if (!event) return send(res, 400, JSON.stringify({ message: `expected ${expected}` }));
@@ -164,6 +167,8 @@ async function readCapped(req: http.IncomingMessage, res: http.ServerResponse, m
 
 /** An item is at most 400 KB, and a record holds two images of one. */
 const MAX_EVENT_BYTES = 1024 * 1024;
+/** One PutRecords stores at most 5 MiB of data and keys, base64 here. */
+const MAX_KINESIS_EVENT_BYTES = 8 * 1024 * 1024;
 
 function parseObjectEvent(body: Buffer): ObjectEvent | undefined {
   let v: Record<string, unknown>;
@@ -195,6 +200,7 @@ function parseWith<T>(schema: { safeParse(v: unknown): { success: true; data: T 
 }
 
 const parseStreamRecord = parseWith(StreamRecord);
+const parseKinesisRecords = parseWith(KinesisRecords);
 /** What one PutEvents accepted: at most its 10 entries. */
 const parseBusEvents = parseWith(BusEvents);
 /** What one Publish or PublishBatch accepted. */

@@ -11,7 +11,7 @@ import { parseTaskResource, StatesError, type TaskCall } from '@esb/states';
 export interface TaskRunnerOptions {
   region: string;
   credentials: Credentials;
-  endpoints: { dynamodb?: string; s3?: string; sqs?: string; eventbridge?: string; sns?: string; lambda?: string };
+  endpoints: { dynamodb?: string; s3?: string; sqs?: string; eventbridge?: string; sns?: string; lambda?: string; kinesis?: string };
   invoke(functionName: string, payload: Buffer, ctx: { traceId?: string; signal: AbortSignal }): Promise<InvokeResult>;
   /** InvocationType Event: queued on the agent's asynchronous invoker (retries, destinations). */
   invokeAsync(functionName: string, payload: Buffer, ctx: { traceId?: string }): void;
@@ -34,6 +34,7 @@ const SDK_SERVICES: Record<string, SdkService> = {
   eventbridge: { module: '@aws-sdk/client-eventbridge', client: 'EventBridgeClient', endpoint: 'eventbridge', errorPrefix: 'EventBridge', optimizedPrefix: 'EventBridge' },
   s3: { module: '@aws-sdk/client-s3', client: 'S3Client', endpoint: 's3', errorPrefix: 'S3', optimizedPrefix: 'S3' },
   lambda: { module: '@aws-sdk/client-lambda', client: 'LambdaClient', endpoint: 'lambda', errorPrefix: 'Lambda', optimizedPrefix: 'Lambda' },
+  kinesis: { module: '@aws-sdk/client-kinesis', client: 'KinesisClient', endpoint: 'kinesis', errorPrefix: 'Kinesis', optimizedPrefix: 'Kinesis' },
 };
 
 /** The Task runner an execution uses. */
@@ -43,7 +44,7 @@ export function createTaskRunner(o: TaskRunnerOptions): (call: TaskCall, executi
   const sdkOf = (service: SdkService) => {
     let sdk = sdks.get(service.client);
     if (!sdk) {
-      const endpoint = o.endpoints[service.endpoint] ?? (service.endpoint === 'eventbridge' || service.endpoint === 'sns' ? o.endpoints.sqs : undefined);
+      const endpoint = o.endpoints[service.endpoint] ?? (service.endpoint === 'eventbridge' || service.endpoint === 'sns' || service.endpoint === 'kinesis' ? o.endpoints.sqs : undefined);
       sdk = import(service.module).then((mod: Record<string, unknown>) => {
         if (!endpoint) throw new StatesError('States.TaskFailed', `no ${service.endpoint} endpoint is configured for the agent (AWS_ENDPOINT_URL_${service.endpoint.toUpperCase()})`);
         const Client = mod[service.client] as new (cfg: unknown) => SdkClient;
@@ -181,6 +182,10 @@ function sdkInput(service: string, action: string, params: unknown, sqsEndpoint:
   if (service === 'sns' && action === 'publish') p.Message = asText(p.Message);
   if (service === 'eventbridge' && action === 'putEvents' && Array.isArray(p.Entries)) p.Entries = p.Entries.map((e: Record<string, unknown>) => ({ ...e, Detail: asText(e.Detail) }));
   if (service === 's3' && action === 'putObject') p.Body = asText(p.Body);
+  // A record's data is bytes to the SDK: a state gives text, or JSON written out as text.
+  const asBytes = (v: unknown) => (v === undefined ? v : Buffer.from(asText(v)!));
+  if (service === 'kinesis' && action === 'putRecord') p.Data = asBytes(p.Data);
+  if (service === 'kinesis' && action === 'putRecords' && Array.isArray(p.Records)) p.Records = p.Records.map((r: Record<string, unknown>) => ({ ...r, Data: asBytes(r.Data) }));
   return p;
 }
 

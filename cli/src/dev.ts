@@ -1,7 +1,7 @@
 // `esb dev`: the embedded default, everything in one process — embedded DynamoDB, S3 and SQS, the
 // agent (process runtime unless --runtime docker), the gateway and the controller with the
 // file backend — plus the examples deployed. Ctrl-C stops it all.
-import { LOCAL_REGION, writeFileAtomic, type BusEvent, type ObjectEvent, type StatesAnswer, type StatesCall, type StreamRecord, type TopicMessage } from '@esb/contracts';
+import { LOCAL_REGION, writeFileAtomic, type BusEvent, type KinesisRecord, type ObjectEvent, type StatesAnswer, type StatesCall, type StreamRecord, type TopicMessage } from '@esb/contracts';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -109,11 +109,12 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
   };
   try {
     // Object events, stream records, bus events and topic messages go to the agent once it runs
-    // (S3 notifications and DynamoDB streams, docs/agent.md; rules, docs/eventbridge.md;
+    // (S3 notifications and DynamoDB streams, docs/agent.md; Kinesis streams, docs/kinesis.md; rules, docs/eventbridge.md;
     // subscriptions, docs/sns.md), and the agent answers the Step Functions API
     // (docs/step-functions.md).
     let deliverObjectEvent: ((event: ObjectEvent) => void) | undefined;
     let deliverStreamRecord: ((record: StreamRecord) => void) | undefined;
+    let deliverKinesisRecords: ((records: readonly KinesisRecord[]) => void) | undefined;
     let deliverBusEvents: ((events: readonly BusEvent[]) => void) | undefined;
     let deliverTopicMessages: ((messages: readonly TopicMessage[]) => void) | undefined;
     let answerStatesCall: ((call: StatesCall) => Promise<StatesAnswer>) | undefined;
@@ -125,6 +126,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       sqsPort: options.sqsPort ?? 0,
       onObjectEvent: (event) => deliverObjectEvent?.(event),
       onStreamRecord: (record) => deliverStreamRecord?.(record),
+      onKinesisRecords: (records) => deliverKinesisRecords?.(records),
       onBusEvents: (events) => deliverBusEvents?.(events),
       onTopicMessages: (messages) => deliverTopicMessages?.(messages),
       onStatesCall: (call) => (answerStatesCall ? answerStatesCall(call) : Promise.resolve({ status: 503, body: { __type: 'ServiceUnavailable', message: 'the agent is starting' } })),
@@ -177,6 +179,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     closers.push(() => runningAgent.close());
     deliverObjectEvent = (event) => runningAgent.deliverObjectEvent(event);
     deliverStreamRecord = (record) => runningAgent.deliverStreamRecord(record);
+    deliverKinesisRecords = (records) => runningAgent.deliverKinesisRecords(records);
     deliverBusEvents = (events) => runningAgent.deliverBusEvents(events);
     deliverTopicMessages = (messages) => runningAgent.deliverTopicMessages(messages);
     answerStatesCall = (call) => runningAgent.answerStatesCall(call);

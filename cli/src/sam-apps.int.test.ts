@@ -529,6 +529,84 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     ]);
   }, 120_000);
 
+  it('kinesis-streams: clicks put to a Kinesis stream reach a filtered, bisecting consumer shard by shard; a poison click is given up to the failure queue; a rule puts events to the stream; a stream consumer mapping counts in order; GetRecords reads the shards', async () => {
+    const out = await deploy('kinesis-streams');
+    expect(out).not.toContain('warning');
+    expect(out).toContain('STREAM  arn:aws:kinesis:us-east-1:123456789012:stream/clickstream (2 shards) -> function kinesis-streams-ConsumerFunction, function kinesis-streams-AuditFunction');
+    expect(out).toContain('RULE    default/ToStreamRule -> stream clickstream');
+    const app = at('kinesis-streams');
+    const click = (id: string, user: string, kind = 'view') => ({ id, user, kind });
+    const users = ['ana', 'bo', 'cy', 'di', 'ed', 'flo'];
+    const clicks = users.flatMap((u, i) => [click(`c${i}a`, u), click(`c${i}b`, u, 'buy')]);
+    const put = await app.send('POST', '/clicks', JSON.stringify({ clicks: [...clicks, click('skip', 'ana', 'ignore')] }));
+    expect(put.status, put.body).toBe(200);
+    const placed = put.json();
+    expect(placed.failed).toBe(0);
+    // Six users over two shards: both get records, sequence numbers grow within a shard.
+    const shardsUsed = new Set(placed.records.map((r: { shard: string }) => r.shard));
+    expect(shardsUsed).toEqual(new Set(['shardId-000000000000', 'shardId-000000000001']));
+
+    const stored = await until(
+      async () => {
+        const items = (await app.get('/clicks')).json().filter((i: { id: string }) => !i.id.startsWith('audit-'));
+        return items.length >= clicks.length ? items : undefined;
+      },
+      'the consumer to write every click',
+      60_000,
+    );
+    // The filtered click never reached the function.
+    expect(stored.map((i: { id: string }) => i.id).sort()).toEqual(clicks.map((c) => c.id).sort());
+    for (const item of stored) {
+      const r = placed.records[clicks.findIndex((c) => c.id === item.id)];
+      expect([item.shard, item.sequence, item.source]).toEqual([r.shard, r.sequence, 'arn:aws:kinesis:us-east-1:123456789012:stream/clickstream']);
+    }
+
+    // The audit mapping (a stream consumer, two lanes a shard) saw each user's clicks in order.
+    const audits = await until(
+      async () => {
+        const items = (await app.get('/clicks')).json().filter((i: { id: string }) => i.id.startsWith('audit-'));
+        const counted = (u: string) => Number(items.find((a: { id: string }) => a.id === `audit-${u}`)?.clicks ?? 0);
+        return users.every((u) => counted(u) === (u === 'ana' ? 3 : 2)) ? items : undefined;
+      },
+      'the audit consumer to count every click',
+      60_000,
+    );
+    for (const [i, u] of users.entries()) expect(audits.find((a: { id: string }) => a.id === `audit-${u}`).order).toEqual(u === 'ana' ? [`c${i}a`, `c${i}b`, 'skip'] : [`c${i}a`, `c${i}b`]);
+
+    // A poison click fails its batch: bisected down to it, retried once, then described to the queue; the click beside it is written.
+    const poisoned = await app.send('POST', '/clicks', JSON.stringify({ clicks: [click('p1', 'gus', 'poison'), click('g1', 'gus')] }));
+    expect(poisoned.status, poisoned.body).toBe(200);
+    const poisonSeq = poisoned.json().records[0].sequence;
+    const failed = await until(
+      async () => {
+        const r = (await app.get('/failed')).json();
+        return r.length ? r : undefined;
+      },
+      'the failed batch record in the queue',
+      60_000,
+    );
+    expect(failed).toEqual([
+      expect.objectContaining({
+        requestContext: expect.objectContaining({ condition: 'RetryAttemptsExhausted', functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:kinesis-streams-ConsumerFunction', approximateInvokeCount: 2 }),
+        responseContext: expect.objectContaining({ functionError: 'Unhandled' }),
+        KinesisBatchInfo: expect.objectContaining({ shardId: poisoned.json().records[0].shard, startSequenceNumber: poisonSeq, endSequenceNumber: poisonSeq, batchSize: 1, streamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/clickstream' }),
+      }),
+    ]);
+    await until(async () => ((await app.get('/clicks')).json().some((i: { id: string }) => i.id === 'g1') ? true : undefined), 'the good click beside the poison one');
+
+    // An event on the default bus: the rule puts its detail to the stream, keyed by the user.
+    expect((await app.send('POST', '/clicks/event', JSON.stringify(click('ev1', 'hal')))).json()).toEqual({ failed: 0 });
+    const fromRule = await until(async () => (await app.get('/clicks')).json().find((i: { id: string }) => i.id === 'ev1'), 'the click the rule put to the stream');
+    expect(fromRule).toMatchObject({ user: 'hal', kind: 'view' });
+
+    // boto3 reads every shard back with GetRecords: every record, the filtered and poison ones too.
+    const shards = (await app.get('/shards')).json();
+    expect([shards.status, shards.retention]).toEqual(['ACTIVE', 25]);
+    const all = Object.values(shards.shards as Record<string, Array<{ key: string; data: { id: string } }>>).flat();
+    expect(all.map((r) => r.data.id).sort()).toEqual([...clicks.map((c) => c.id), 'skip', 'p1', 'g1', 'ev1'].sort());
+    expect(all.find((r) => r.data.id === 'ev1')!.key).toBe('hal');
+  }, 240_000);
+
   it('rest-aws-integrations: a REST API whose methods call DynamoDB, Step Functions and EventBridge through Velocity mapping templates (OpenAPI and raw AWS::ApiGateway::Method), with no function between, and a Lambda custom integration', async () => {
     const out = await deploy('rest-aws-integrations');
     expect(out).not.toContain('warning');

@@ -2,6 +2,7 @@
 // artifact / CONFIG_DIR. One source for the shapes (docs/design.md, "Contracts"); the CRD's
 // OpenAPI schema in crds/deployment.yaml is tested to accept and reject the same objects.
 import { z } from 'zod';
+import { KINESIS_STREAM_NAME, MAX_KINESIS_SHARDS } from './kinesis.js';
 import { STATE_MACHINE_NAME } from './state-machines.js';
 
 const name = z.string().regex(/^[a-z0-9]([a-z0-9_-]*[a-z0-9])?$/, 'must be lower-case letters, digits, "-" or "_"');
@@ -172,6 +173,14 @@ export interface ObjectEvent {
 }
 
 /**
+ * Where a stream mapping's batch goes once its retries are spent or its records are too old
+ * (DestinationConfig.OnFailure): a queue or a topic gets Lambda's record of the failed batch
+ * (the shard, the sequence numbers, not the records).
+ */
+export const StreamFailureDestination = z.object({ type: z.enum(['SQS', 'SNS']), target: z.string().min(1) });
+export type StreamFailureDestination = z.infer<typeof StreamFailureDestination>;
+
+/**
  * A DynamoDB stream read by the function (SAM `Type: DynamoDB`, `AWS::Lambda::EventSourceMapping`;
  * docs/agent.md "DynamoDB streams"): batches of the table's change records, in order.
  */
@@ -189,6 +198,9 @@ export const DynamoDBStreamEvent = z.object({
   maximum_record_age_seconds: z.number().int().min(-1).max(604_800).default(-1),
   /** FunctionResponseTypes: ReportBatchItemFailures (`{batchItemFailures: [{itemIdentifier}]}`). */
   report_batch_item_failures: z.boolean().default(false),
+  /** BisectBatchOnFunctionError: a failed batch is split in two and each half retried. */
+  bisect_batch_on_function_error: z.boolean().default(false),
+  on_failure: StreamFailureDestination.optional(),
   /** FilterCriteria patterns (JSON text); a record reaches the function when one matches. */
   filters: z.array(z.string()).optional(),
   enabled: z.boolean().default(true),
@@ -218,6 +230,55 @@ export const SqsQueueEvent = z.object({
   enabled: z.boolean().default(true),
 });
 export type SqsQueueEvent = z.infer<typeof SqsQueueEvent>;
+
+/**
+ * A Kinesis data stream read by the function (SAM `Type: Kinesis`, `AWS::Lambda::EventSourceMapping`;
+ * docs/kinesis.md): batches of each shard's records, in order, shards side by side.
+ */
+export const KinesisStreamEvent = z.object({
+  type: z.literal('kinesis'),
+  /** The mapping's name (`<LogicalId><EventName>`, or the mapping's logical id). */
+  name: z.string().min(1),
+  /** The stream's name (Name of resources.yml `kinesis`). */
+  stream: z.string().min(1),
+  /** StartingPosition: LATEST takes records put from now on; TRIM_HORIZON and AT_TIMESTAMP also the ones the stream still holds. */
+  starting_position: z.enum(['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP']).default('LATEST'),
+  /** StartingPositionTimestamp (seconds since epoch) of AT_TIMESTAMP. */
+  starting_position_timestamp: z.number().optional(),
+  batch_size: z.number().int().min(1).max(10_000).default(100),
+  /** How long records gather before a batch that is not full goes (MaximumBatchingWindowInSeconds). */
+  batching_window_seconds: z.number().min(0).max(300).default(0),
+  /** -1: retried until the records are too old (maximum_record_age_seconds). */
+  maximum_retry_attempts: z.number().int().min(-1).max(10_000).default(-1),
+  /** -1: the stream's retention. */
+  maximum_record_age_seconds: z.number().int().min(-1).max(604_800).default(-1),
+  /** FunctionResponseTypes: ReportBatchItemFailures (`{batchItemFailures: [{itemIdentifier}]}`, the sequence number). */
+  report_batch_item_failures: z.boolean().default(false),
+  /** BisectBatchOnFunctionError: a failed batch is split in two and each half retried. */
+  bisect_batch_on_function_error: z.boolean().default(false),
+  /** ParallelizationFactor: batches of one shard in flight at once (records of one partition key stay in order). */
+  parallelization_factor: z.number().int().min(1).max(10).default(1),
+  on_failure: StreamFailureDestination.optional(),
+  /** FilterCriteria patterns (JSON text, `data` matched against the decoded data when it is JSON); a record reaches the function when one matches. */
+  filters: z.array(z.string()).optional(),
+  enabled: z.boolean().default(true),
+});
+export type KinesisStreamEvent = z.infer<typeof KinesisStreamEvent>;
+
+/** One record put to a Kinesis data stream (the storage reports each to the agent, docs/kinesis.md). */
+export const KinesisRecord = z.object({
+  stream: z.string(),
+  shardId: z.string(),
+  sequenceNumber: z.string(),
+  partitionKey: z.string(),
+  /** The data, base64. */
+  data: z.string(),
+  /** Seconds since epoch, with milliseconds. */
+  approximateArrivalTimestamp: z.number(),
+});
+export type KinesisRecord = z.infer<typeof KinesisRecord>;
+/** What one PutRecord or PutRecords stored: at most its 500 records. */
+export const KinesisRecords = z.array(KinesisRecord).min(1).max(500);
 
 /** What a table's stream records of each change (DynamoDB's StreamViewType). */
 export const StreamViewType = z.enum(['KEYS_ONLY', 'NEW_IMAGE', 'OLD_IMAGE', 'NEW_AND_OLD_IMAGES']);
@@ -259,6 +320,10 @@ export const EventRuleTarget = z
     queue: z.string().min(1).optional(),
     /** A state machine of functions.yml `state_machines`: the event (or what the input fields make of it) starts an execution. */
     state_machine: z.string().min(1).optional(),
+    /** A Kinesis stream of resources.yml `kinesis`: the event (or what the input fields make of it) is put as a record (docs/kinesis.md). */
+    stream: z.string().min(1).optional(),
+    /** KinesisParameters.PartitionKeyPath: the record's partition key is the value at this JSONPath of the event (else the event's id). */
+    partition_key_path: z.string().optional(),
     /** Input: this JSON text instead of the event. */
     input: z.string().optional(),
     /** InputPath: the part of the event at this JSONPath (`$.detail`). */
@@ -268,7 +333,7 @@ export const EventRuleTarget = z
     /** SqsParameters.MessageGroupId, for a FIFO queue. */
     message_group_id: z.string().optional(),
   })
-  .refine((t) => [t.function, t.queue, t.state_machine].filter((x) => x !== undefined).length === 1, 'a target names exactly one of function, queue or state_machine')
+  .refine((t) => [t.function, t.queue, t.state_machine, t.stream].filter((x) => x !== undefined).length === 1, 'a target names exactly one of function, queue, state_machine or stream')
   .refine((t) => [t.input, t.input_path, t.input_transformer].filter((x) => x !== undefined).length <= 1, 'a target takes at most one of input, input_path, input_transformer');
 export type EventRuleTarget = z.infer<typeof EventRuleTarget>;
 
@@ -390,7 +455,7 @@ export const FunctionConfig = z.object({
   environment: stringMap.default({}),
   scaling: Scaling.default({}),
   layers: z.array(Layer).default([]),
-  events: z.array(z.discriminatedUnion('type', [ScheduleEvent, S3Event, DynamoDBStreamEvent, SqsQueueEvent])).default([]),
+  events: z.array(z.discriminatedUnion('type', [ScheduleEvent, S3Event, DynamoDBStreamEvent, SqsQueueEvent, KinesisStreamEvent])).default([]),
   url: FunctionUrl.optional(),
   /**
    * Retries of a failed asynchronous invocation (S3 events, schedules): SAM's
@@ -630,6 +695,7 @@ const Owners = z.object({
   rules: stringMap.default({}),
   subscriptions: stringMap.default({}),
   state_machines: stringMap.default({}),
+  streams: stringMap.default({}),
 });
 
 export const StackRecord = z.object({
@@ -646,11 +712,11 @@ export type StackRecord = z.infer<typeof StackRecord>;
 export const StacksFile = z.object({
   stacks: z.record(z.string().min(1), StackRecord).default({}),
   /** kind -> key -> the stack that last deployed it. */
-  owners: Owners.default({ functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {}, state_machines: {} }),
+  owners: Owners.default({ functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {}, state_machines: {}, streams: {} }),
 });
 export type StacksFile = z.infer<typeof StacksFile>;
 
-export const EMPTY_STACKS: StacksFile = { stacks: {}, owners: { functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {}, state_machines: {} } };
+export const EMPTY_STACKS: StacksFile = { stacks: {}, owners: { functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {}, state_machines: {}, streams: {} } };
 
 // ---------------------------------------------------------------- resources.yml (CloudFormation field names)
 
@@ -713,6 +779,16 @@ export const SqsQueue = z.object({
 });
 export type SqsQueue = z.infer<typeof SqsQueue>;
 
+/** A Kinesis data stream (AWS::Kinesis::Stream's properties; docs/kinesis.md). */
+export const KinesisStream = z.object({
+  Name: z.string().regex(KINESIS_STREAM_NAME, 'must be 1-128 letters, digits, _, . or -'),
+  /** Shards of a PROVISIONED stream (an ON_DEMAND stream starts with 4, as Kinesis). */
+  ShardCount: z.number().int().min(1).max(MAX_KINESIS_SHARDS).optional(),
+  StreamModeDetails: z.object({ StreamMode: z.enum(['PROVISIONED', 'ON_DEMAND']) }).optional(),
+  RetentionPeriodHours: z.number().int().min(24).max(8760).optional(),
+});
+export type KinesisStream = z.infer<typeof KinesisStream>;
+
 export const LayerResource = z.object({
   Name: z.string().min(1),
   // Relative to the artifact root inside an artifact; absolute once applied.
@@ -728,6 +804,7 @@ export const ResourcesFile = z.object({
       dynamodb: z.array(DynamoTable).optional(),
       s3: z.array(S3Bucket).optional(),
       sqs: z.array(SqsQueue).optional(),
+      kinesis: z.array(KinesisStream).optional(),
       layers: z.array(LayerResource).optional(),
     })
     .catchall(z.unknown())

@@ -24,3 +24,4 @@ export { DEFAULT_BUS, BUS_NAME, busArn, ruleArn, busNameOf } from './event-buses
 export { topicArn, TOPIC_NAME, topicNameOf } from './topics.js';
 export { executionArn, executionOfArn, STATE_MACHINE_NAME, stateMachineArn, stateMachineNameOf, STATES_TARGET_PREFIX, STATES_CONTENT_TYPE, type StatesCall, type StatesAnswer } from './state-machines.js';
 export { RECURSION_LIMIT, lineageOf, newTraceId, withLineage } from './trace-lineage.js';
+export { KINESIS_TARGET_PREFIX, KINESIS_CONTENT_TYPE, KINESIS_STREAM_NAME, MAX_KINESIS_SHARDS, ON_DEMAND_SHARDS, kinesisStreamArn, kinesisStreamNameOf } from './kinesis.js';

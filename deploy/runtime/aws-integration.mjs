@@ -25,6 +25,7 @@ const SERVICES = {
   events: { endpoint: 'AWS_ENDPOINT_URL_EVENTBRIDGE', json: { target: 'AWSEvents', version: '1.1' } },
   sns: { endpoint: 'AWS_ENDPOINT_URL_SNS' },
   sqs: { endpoint: 'AWS_ENDPOINT_URL_SQS' },
+  kinesis: { endpoint: 'AWS_ENDPOINT_URL_KINESIS', json: { target: 'Kinesis_20131202', version: '1.1' } },
   lambda: { endpoint: 'AWS_ENDPOINT_URL_LAMBDA' },
 };
 /** This integration's service; undefined for one esb does not emulate. */

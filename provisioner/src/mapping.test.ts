@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DynamoTable, S3Bucket } from '@esb/contracts';
-import { formatKeySchema, sameKeySchema, sameLifecycleRules, toCreateTableInput, toLifecycleInput } from './mapping.js';
+import { DynamoTable, KinesisStream, S3Bucket } from '@esb/contracts';
+import { formatKeySchema, sameKeySchema, sameLifecycleRules, streamChanges, toCreateStreamInput, toCreateTableInput, toLifecycleInput } from './mapping.js';
 
 const table = (extra: Record<string, unknown> = {}) =>
   DynamoTable.parse({
@@ -162,5 +162,37 @@ describe('key schema and lifecycle comparison', () => {
     expect(sameLifecycleRules([{ Expiration: { Days: 1 }, ID: 'a', Filter: { Prefix: 'tmp/' }, Status: 'Enabled' }], wanted)).toBe(true);
     expect(sameLifecycleRules([{ ...wanted[0], Expiration: { Days: 2 } }], wanted)).toBe(false);
     expect(sameLifecycleRules([], wanted)).toBe(false);
+  });
+});
+
+describe('toCreateStreamInput', () => {
+  const stream = (extra: Record<string, unknown> = {}) => KinesisStream.parse({ Name: 'clicks', ...extra });
+
+  it('ShardCount makes a PROVISIONED stream; without one, or ON_DEMAND, the stream is ON_DEMAND', () => {
+    expect(toCreateStreamInput(stream({ ShardCount: 3 }))).toEqual({ StreamName: 'clicks', ShardCount: 3, StreamModeDetails: { StreamMode: 'PROVISIONED' } });
+    expect(toCreateStreamInput(stream({ ShardCount: 2, StreamModeDetails: { StreamMode: 'PROVISIONED' } }))).toEqual({ StreamName: 'clicks', ShardCount: 2, StreamModeDetails: { StreamMode: 'PROVISIONED' } });
+    expect(toCreateStreamInput(stream())).toEqual({ StreamName: 'clicks', StreamModeDetails: { StreamMode: 'ON_DEMAND' } });
+    expect(toCreateStreamInput(stream({ StreamModeDetails: { StreamMode: 'ON_DEMAND' } }))).toEqual({ StreamName: 'clicks', StreamModeDetails: { StreamMode: 'ON_DEMAND' } });
+    // A ShardCount beside ON_DEMAND (a hand-written resources.yml) is not sent: CreateStream refuses both.
+    expect(toCreateStreamInput(stream({ ShardCount: 2, StreamModeDetails: { StreamMode: 'ON_DEMAND' } }))).toEqual({ StreamName: 'clicks', StreamModeDetails: { StreamMode: 'ON_DEMAND' } });
+  });
+});
+
+describe('streamChanges', () => {
+  const stream = (extra: Record<string, unknown> = {}) => KinesisStream.parse({ Name: 'clicks', ...extra });
+
+  it('a declared retention that differs is set, longer or shorter; an undeclared one is left as it is', () => {
+    expect(streamChanges(stream({ RetentionPeriodHours: 48 }), { RetentionPeriodHours: 24, OpenShardCount: 4 })).toEqual({ retention: { hours: 48, longer: true } });
+    expect(streamChanges(stream({ RetentionPeriodHours: 24 }), { RetentionPeriodHours: 168, OpenShardCount: 4 })).toEqual({ retention: { hours: 24, longer: false } });
+    expect(streamChanges(stream({ RetentionPeriodHours: 24 }), { RetentionPeriodHours: 24, OpenShardCount: 4 })).toEqual({});
+    expect(streamChanges(stream(), { RetentionPeriodHours: 168, OpenShardCount: 4 })).toEqual({});
+  });
+
+  it('a declared ShardCount that differs from the open shards is reported (esb does not reshard); ON_DEMAND shards are not compared', () => {
+    expect(streamChanges(stream({ ShardCount: 2 }), { RetentionPeriodHours: 24, OpenShardCount: 3 })).toEqual({ shards: { open: 3, declared: 2 } });
+    expect(streamChanges(stream({ ShardCount: 2 }), { RetentionPeriodHours: 24, OpenShardCount: 2 })).toEqual({});
+    expect(streamChanges(stream(), { RetentionPeriodHours: 24, OpenShardCount: 7 })).toEqual({});
+    expect(streamChanges(stream({ ShardCount: 2, StreamModeDetails: { StreamMode: 'ON_DEMAND' } }), { RetentionPeriodHours: 24, OpenShardCount: 4 })).toEqual({});
+    expect(streamChanges(stream({ ShardCount: 1, RetentionPeriodHours: 72 }), { RetentionPeriodHours: 24, OpenShardCount: 2 })).toEqual({ retention: { hours: 72, longer: true }, shards: { open: 2, declared: 1 } });
   });
 });

@@ -1,7 +1,8 @@
 // Pure mapping from resources.yml (CloudFormation field names) to AWS SDK v3 inputs.
 import type { CreateTableInput, KeySchemaElement, Projection } from '@aws-sdk/client-dynamodb';
+import type { CreateStreamInput, StreamDescriptionSummary } from '@aws-sdk/client-kinesis';
 import type { PutBucketLifecycleConfigurationRequest, LifecycleRule as SdkLifecycleRule } from '@aws-sdk/client-s3';
-import type { DynamoTable, S3Bucket } from '@esb/contracts';
+import type { DynamoTable, KinesisStream, S3Bucket } from '@esb/contracts';
 
 /** Throughput given to a PROVISIONED table or GSI that declares none. */
 export const DEFAULT_THROUGHPUT = { ReadCapacityUnits: 1, WriteCapacityUnits: 1 } as const;
@@ -105,4 +106,33 @@ export function sameLifecycleRules(a: ReadonlyArray<SdkLifecycleRule>, b: Readon
       .sort()
       .join('\n');
   return norm(a) === norm(b);
+}
+
+/** ShardCount makes a PROVISIONED stream; without one (or ON_DEMAND) it is ON_DEMAND, as Kinesis starts one (docs/kinesis.md). */
+export function toCreateStreamInput(stream: KinesisStream): CreateStreamInput {
+  if (stream.ShardCount !== undefined && stream.StreamModeDetails?.StreamMode !== 'ON_DEMAND') {
+    return { StreamName: stream.Name, ShardCount: stream.ShardCount, StreamModeDetails: { StreamMode: 'PROVISIONED' } };
+  }
+  return { StreamName: stream.Name, StreamModeDetails: { StreamMode: 'ON_DEMAND' } };
+}
+
+/** What to do about an existing stream that differs from its declaration. */
+export interface StreamChanges {
+  /** The declared RetentionPeriodHours, when the stream keeps records for another time. */
+  retention?: { hours: number; longer: boolean };
+  /** The open shards and the declared ShardCount, when they differ: only a warning, esb does not reshard. */
+  shards?: { open: number; declared: number };
+}
+
+/**
+ * How an existing stream differs from its declaration: what is not declared is left as it is
+ * (an ON_DEMAND stream's shards are Kinesis' to choose).
+ */
+export function streamChanges(stream: KinesisStream, summary: Pick<StreamDescriptionSummary, 'RetentionPeriodHours' | 'OpenShardCount'>): StreamChanges {
+  const changes: StreamChanges = {};
+  const hours = stream.RetentionPeriodHours;
+  if (hours !== undefined && summary.RetentionPeriodHours !== undefined && hours !== summary.RetentionPeriodHours) changes.retention = { hours, longer: hours > summary.RetentionPeriodHours };
+  const declared = stream.StreamModeDetails?.StreamMode === 'ON_DEMAND' ? undefined : stream.ShardCount;
+  if (declared !== undefined && summary.OpenShardCount !== undefined && summary.OpenShardCount !== declared) changes.shards = { open: summary.OpenShardCount, declared };
+  return changes;
 }

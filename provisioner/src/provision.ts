@@ -1,7 +1,7 @@
-// Creates the DynamoDB tables, S3 buckets and SQS queues of resources.yml, idempotently: an
-// existing table, bucket or queue is success, nothing is ever deleted, and nothing is updated
-// in place except what CloudFormation also updates without replacing: bucket lifecycle rules
-// and queue attributes are applied when they differ.
+// Creates the DynamoDB tables, S3 buckets, SQS queues and Kinesis streams of resources.yml,
+// idempotently: an existing table, bucket, queue or stream is success, nothing is ever deleted,
+// and nothing is updated in place except what CloudFormation also updates without replacing:
+// bucket lifecycle rules, queue attributes and a stream's retention are applied when they differ.
 import {
   CreateTableCommand,
   DescribeTableCommand,
@@ -16,12 +16,20 @@ import {
   PutBucketLifecycleConfigurationCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import {
+  CreateStreamCommand,
+  DecreaseStreamRetentionPeriodCommand,
+  DescribeStreamSummaryCommand,
+  IncreaseStreamRetentionPeriodCommand,
+  KinesisClient,
+  type StreamDescriptionSummary,
+} from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient, type QueueAttributeName } from '@aws-sdk/client-sqs';
 import type { Credentials } from '@esb/contracts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, isMissingQueue } from '@esb/contracts';
-import { ResourcesFile, validate, type DynamoTable, type S3Bucket, type SqsQueue } from '@esb/contracts';
+import { ResourcesFile, validate, type DynamoTable, type KinesisStream, type S3Bucket, type SqsQueue } from '@esb/contracts';
 import { ProvisionAbortedError, ProvisionError } from './errors.js';
-import { formatKeySchema, sameKeySchema, sameLifecycleRules, toCreateTableInput, toLifecycleInput } from './mapping.js';
+import { formatKeySchema, sameKeySchema, sameLifecycleRules, streamChanges, toCreateStreamInput, toCreateTableInput, toLifecycleInput } from './mapping.js';
 import { DEFAULT_RETRY, isRetryable, sleep as realSleep, withRetry, type RetryPolicy, type Sleep } from './retry.js';
 
 export type { Credentials };
@@ -35,6 +43,7 @@ export interface ProvisionOptions {
   /** Undefined: the SDK's default (AWS itself). */
   dynamodbEndpoint?: string;
   s3Endpoint?: string;
+  /** SQS, and Kinesis: the storage serves the Kinesis API on its SQS port (docs/kinesis.md). */
   sqsEndpoint?: string;
   /** Default us-east-1. */
   region?: string;
@@ -46,7 +55,7 @@ export interface ProvisionOptions {
   signal?: AbortSignal;
   /** Resources created at once per service. Default 8. */
   concurrency?: number;
-  /** How long a table may stay CREATING. Default 120 s. */
+  /** How long a table or stream may stay CREATING. Default 120 s. */
   activeTimeoutMs?: number;
   /** Injected for tests. */
   sleep?: Sleep;
@@ -56,18 +65,22 @@ export interface ProvisionOptions {
 
 export type TableStatus = 'created' | 'exists' | 'key-schema-mismatch';
 export type LifecycleStatus = 'none' | 'applied' | 'unchanged' | 'unsupported';
+/** `updated`: it existed with another retention, which was set to the declared one. */
+export type StreamStatus = 'created' | 'exists' | 'updated';
 
 export interface ProvisionReport {
   tables: Array<{ name: string; status: TableStatus }>;
   buckets: Array<{ name: string; status: 'created' | 'exists'; lifecycle: LifecycleStatus }>;
   /** `updated`: it existed with other attributes, which were set to the declared ones. */
   queues: Array<{ name: string; status: 'created' | 'exists' | 'updated' }>;
+  /** Kinesis data streams. */
+  streams: Array<{ name: string; status: StreamStatus }>;
   warnings: string[];
   durationMs: number;
 }
 
 const silentLog: ProvisionLog = { info() {}, warn() {} };
-const KNOWN_KINDS = new Set(['dynamodb', 's3', 'sqs', 'layers']);
+const KNOWN_KINDS = new Set(['dynamodb', 's3', 'sqs', 'kinesis', 'layers']);
 
 function errorText(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
@@ -106,7 +119,7 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
     warnings.push(message);
     log.warn(message);
   };
-  const report: ProvisionReport = { tables: [], buckets: [], queues: [], warnings, durationMs: 0 };
+  const report: ProvisionReport = { tables: [], buckets: [], queues: [], streams: [], warnings, durationMs: 0 };
   const parsed = validate(ResourcesFile, resources, options.source ?? 'resources.yml');
 
   for (const kind of Object.keys(parsed.resources)) {
@@ -115,8 +128,9 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
   const tables = parsed.resources.dynamodb ?? [];
   const buckets = parsed.resources.s3 ?? [];
   const queues = parsed.resources.sqs ?? [];
-  if (tables.length === 0 && buckets.length === 0 && queues.length === 0) {
-    warn(`no DynamoDB tables, S3 buckets or SQS queues declared in ${options.source ?? 'resources.yml'}: nothing to provision`);
+  const streams = parsed.resources.kinesis ?? [];
+  if (tables.length === 0 && buckets.length === 0 && queues.length === 0 && streams.length === 0) {
+    warn(`no DynamoDB tables, S3 buckets, SQS queues or Kinesis streams declared in ${options.source ?? 'resources.yml'}: nothing to provision`);
     report.durationMs = Date.now() - started;
     return report;
   }
@@ -135,6 +149,7 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
   const ddbEndpoint = options.dynamodbEndpoint ?? `the AWS DynamoDB endpoint of ${region}`;
   const s3Endpoint = options.s3Endpoint ?? `the AWS S3 endpoint of ${region}`;
   const sqsEndpoint = options.sqsEndpoint ?? `the AWS SQS endpoint of ${region}`;
+  const kinesisEndpoint = options.sqsEndpoint ?? `the AWS Kinesis endpoint of ${region}`;
   const fail = (resource: string, endpoint: string, err: unknown): never => {
     if (err instanceof ProvisionError || err instanceof ProvisionAbortedError) throw err;
     if (signal?.aborted) throw new ProvisionAbortedError({ cause: err });
@@ -148,6 +163,7 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
     ? new S3Client({ ...common, forcePathStyle: true, ...(options.s3Endpoint ? { endpoint: options.s3Endpoint } : {}) })
     : undefined;
   const sqs = queues.length ? new SQSClient({ ...common, ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}) }) : undefined;
+  const kinesis = streams.length ? new KinesisClient({ ...common, ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}) }) : undefined;
 
   const waitActive = async (name: string, first: TableDescription | undefined): Promise<TableDescription> => {
     const deadline = Date.now() + (options.activeTimeoutMs ?? 120_000);
@@ -306,6 +322,61 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
       fail(resource, sqsEndpoint, err);
     }
   };
+  const describeStream = (name: string) =>
+    retry(() => kinesis!.send(new DescribeStreamSummaryCommand({ StreamName: name }), { abortSignal: signal })).then((r) => r.StreamDescriptionSummary);
+
+  /** Kinesis creates (and updates) a stream asynchronously: its retention changes once it is ACTIVE. */
+  const waitStreamActive = async (name: string, first: StreamDescriptionSummary | undefined): Promise<StreamDescriptionSummary> => {
+    const deadline = Date.now() + (options.activeTimeoutMs ?? 120_000);
+    let summary = first;
+    let delay = 20;
+    for (;;) {
+      if (summary?.StreamStatus === 'ACTIVE') return summary;
+      if (Date.now() > deadline) throw new ProvisionError(`stream "${name}"`, kinesisEndpoint, `still ${summary?.StreamStatus ?? 'not described'} after ${options.activeTimeoutMs ?? 120_000} ms`);
+      if (summary) {
+        await sleep(delay, signal);
+        delay = Math.min(delay * 2, 500);
+      }
+      summary = await describeStream(name);
+    }
+  };
+
+  const provisionStream = async (stream: KinesisStream) => {
+    const resource = `stream "${stream.Name}"`;
+    try {
+      // DescribeStreamSummary first, as for tables: an existing stream is never sent a CreateStream.
+      let status: StreamStatus = 'exists';
+      let summary = await describeStream(stream.Name).catch((err: Error) => {
+        if (err.name === 'ResourceNotFoundException') return undefined;
+        throw err;
+      });
+      if (!summary) {
+        try {
+          await retry(() => kinesis!.send(new CreateStreamCommand(toCreateStreamInput(stream)), { abortSignal: signal }));
+          status = 'created';
+        } catch (err) {
+          if ((err as Error).name !== 'ResourceInUseException') throw err;
+        }
+      }
+      summary = await waitStreamActive(stream.Name, summary);
+      const changes = streamChanges(stream, summary);
+      if (changes.retention) {
+        const { hours, longer } = changes.retention;
+        const Command = longer ? IncreaseStreamRetentionPeriodCommand : DecreaseStreamRetentionPeriodCommand;
+        await retry(() => kinesis!.send(new Command({ StreamName: stream.Name, RetentionPeriodHours: hours }), { abortSignal: signal }));
+        if (status === 'exists') status = 'updated';
+        log.info(`set the retention of ${resource} to ${hours} hours`);
+      }
+      if (changes.shards && status !== 'created') {
+        warn(`${resource} exists at ${kinesisEndpoint} with ${changes.shards.open} open shard(s) but ${options.source ?? 'resources.yml'} declares ShardCount ${changes.shards.declared}: left as it is (esb does not reshard)`);
+      }
+      report.streams.push({ name: stream.Name, status });
+      if (status === 'created') log.info(`created ${resource}`);
+    } catch (err) {
+      fail(resource, kinesisEndpoint, err);
+    }
+  };
+
   // Dead-letter queues first: SQS checks that a RedrivePolicy's target exists.
   const redriving = queues.filter((q) => q.RedrivePolicy);
   const plainQueues = queues.filter((q) => !q.RedrivePolicy);
@@ -315,6 +386,7 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
       pool(tables, concurrency, provisionTable),
       buckets.length ? listOwnedBuckets().then(() => pool(buckets, concurrency, provisionBucket)) : Promise.resolve(),
       pool(plainQueues, concurrency, provisionQueue).then(() => pool(redriving, concurrency, provisionQueue)),
+      pool(streams, concurrency, provisionStream),
     ]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -322,15 +394,17 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
     ddb?.destroy();
     s3?.destroy();
     sqs?.destroy();
+    kinesis?.destroy();
   }
   const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
   report.tables.sort(byName);
   report.buckets.sort(byName);
   report.queues.sort(byName);
+  report.streams.sort(byName);
   report.durationMs = Date.now() - started;
-  const created = [...report.tables, ...report.buckets, ...report.queues].filter((r) => r.status === 'created').length;
-  const all = tables.length + buckets.length + queues.length;
-  log.info(`provisioned ${tables.length} table(s), ${buckets.length} bucket(s) and ${queues.length} queue(s): ${created} created, ${all - created} already there (${report.durationMs} ms)`);
+  const created = [...report.tables, ...report.buckets, ...report.queues, ...report.streams].filter((r) => r.status === 'created').length;
+  const all = tables.length + buckets.length + queues.length + streams.length;
+  log.info(`provisioned ${tables.length} table(s), ${buckets.length} bucket(s), ${queues.length} queue(s) and ${streams.length} stream(s): ${created} created, ${all - created} already there (${report.durationMs} ms)`);
   return report;
 }
 

@@ -1,15 +1,16 @@
 // The embedded storage: a DynamoDB-compatible server (dynalite, LevelDB on disk), an
 // S3-compatible server (s3rver + fixes, see s3-server.ts) and an SQS-compatible server
-// (sqs-server.ts, docs/sqs.md; its port also takes EventBridge's PutEvents and SNS's Publish,
-// docs/eventbridge.md, docs/sns.md),
-// all in this process. Data lives under <dataDir>/dynamodb,
-// <dataDir>/s3 and <dataDir>/sqs, so a restart keeps tables, items, buckets, objects, queues
-// and messages. Loopback by default; port 0 picks a free port.
+// (sqs-server.ts, docs/sqs.md; its port also takes EventBridge's PutEvents, SNS's Publish, the
+// Step Functions API and the Kinesis Data Streams API, docs/eventbridge.md, docs/sns.md,
+// docs/step-functions.md, docs/kinesis.md), all in this process. Data lives under
+// <dataDir>/dynamodb, <dataDir>/s3 and <dataDir>/sqs (queues.json, streams.json), so a restart
+// keeps tables, items, buckets, objects, queues, messages, streams and their records. Loopback
+// by default; port 0 picks a free port.
 import type { Server } from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { BusEvent, ObjectEvent, StatesAnswer, StatesCall, StreamRecord, TopicMessage } from '@esb/contracts';
+import type { BusEvent, KinesisRecord, ObjectEvent, StatesAnswer, StatesCall, StreamRecord, TopicMessage } from '@esb/contracts';
 import { installDynamoDBStreams, serveStreamUpdates, STREAM_RECORDS_OPTION } from './dynamodb-streams.js';
 import { hostForUrl, startS3Server, type RunningS3Server } from './s3-server.js';
 import { startSqsServer, type RunningSqsServer } from './sqs-server.js';
@@ -56,6 +57,8 @@ export interface EmbeddedStorageOptions {
   onTopicMessages?: (messages: TopicMessage[]) => void;
   /** Answers the Step Functions API (the agent runs the executions, docs/step-functions.md). */
   onStatesCall?: (call: StatesCall) => Promise<StatesAnswer>;
+  /** Told of the records each Kinesis PutRecord or PutRecords stored (stream mappings to their functions, docs/kinesis.md). */
+  onKinesisRecords?: (records: KinesisRecord[]) => void;
 }
 
 export interface EmbeddedStorage {
@@ -148,7 +151,7 @@ export async function startEmbeddedStorage(options: EmbeddedStorageOptions): Pro
     }
     if (wanted('sqs')) {
       try {
-        sqs = await startSqsServer({ directory: join(dataDir, 'sqs'), host, port: sqsPort, onBusEvents: options.onBusEvents, onTopicMessages: options.onTopicMessages, onStatesCall: options.onStatesCall, ...(options.sqsLimits ? { limits: options.sqsLimits } : {}) });
+        sqs = await startSqsServer({ directory: join(dataDir, 'sqs'), host, port: sqsPort, onBusEvents: options.onBusEvents, onTopicMessages: options.onTopicMessages, onStatesCall: options.onStatesCall, onKinesisRecords: options.onKinesisRecords, ...(options.sqsLimits ? { limits: options.sqsLimits } : {}) });
       } catch (cause) {
         throw new StorageStartError('sqs', host, sqsPort, { cause });
       }

@@ -1,35 +1,57 @@
-// The storage's SQS-compatible server (docs/sqs.md), which also takes EventBridge's PutEvents and
-// SNS's Publish (docs/eventbridge.md, docs/sns.md): HTTP in front of the queue model
-// (sqs-queues.ts). It reads a request (body capped), tells the JSON protocol from the query
-// protocol (sqs-wire.ts), runs the operation (sqs-actions.ts), waits for a long poll, and keeps
-// a snapshot of the queues in its folder when it has one (written atomically, debounced, and
-// on close; loaded at start).
+// The storage's SQS-compatible server (docs/sqs.md), which also takes EventBridge's PutEvents,
+// SNS's Publish, the Step Functions API and the Kinesis Data Streams API (docs/eventbridge.md,
+// docs/sns.md, docs/step-functions.md, docs/kinesis.md), told apart by X-Amz-Target: HTTP in
+// front of the queue model (sqs-queues.ts) and the stream model (kinesis-streams.ts). It reads a
+// request (body capped: 2 MiB, 8 MiB for Kinesis), tells the JSON protocol from the query
+// protocol (sqs-wire.ts), runs the operation (sqs-actions.ts, kinesis-actions.ts), waits for a
+// long poll, and keeps snapshots of the queues (`queues.json`) and the streams (`streams.json`)
+// in its folder when it has one (each written atomically, debounced, and on close; loaded at start).
 import { randomUUID } from 'node:crypto';
 import { readFile, mkdir, open, rm } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { cleanStaleTmp, isPidAlive, SQS_DEFAULT_PORT, STATES_CONTENT_TYPE, STATES_TARGET_PREFIX, writeFileAtomic, type BusEvent, type StatesAnswer, type StatesCall, type TopicMessage } from '@esb/contracts';
+import {
+  cleanStaleTmp,
+  isPidAlive,
+  KINESIS_CONTENT_TYPE,
+  KINESIS_TARGET_PREFIX,
+  SQS_DEFAULT_PORT,
+  STATES_CONTENT_TYPE,
+  STATES_TARGET_PREFIX,
+  writeFileAtomic,
+  type BusEvent,
+  type KinesisRecord,
+  type StatesAnswer,
+  type StatesCall,
+  type TopicMessage,
+} from '@esb/contracts';
 import { EVENTS_CONTENT_TYPE, EVENTS_TARGET_PREFIX, EventsError, runEventsAction } from './event-bus.js';
+import { runKinesisAction } from './kinesis-actions.js';
+import { KinesisError, StreamStore, type KinesisLimits } from './kinesis-streams.js';
 import { isSnsRequest, runSnsAction, SnsError, snsXmlError, snsXmlResponse } from './sns-topics.js';
 import { runAction, type ActionContext, type LongPoll, type Output } from './sqs-actions.js';
 import { QueueStore, SqsError, type QueueClock, type QueueLimits } from './sqs-queues.js';
 import { JSON_CONTENT_TYPE, jsonError, queryToInput, xmlError, xmlResponse } from './sqs-wire.js';
 import { hostForUrl } from './s3-server.js';
+import { createHttpFront, isHttp2, responseGone } from './http-front.js';
 
 export interface SqsServerOptions {
   /** Address to listen on (default 127.0.0.1). */
   host?: string;
   /** Default SQS_DEFAULT_PORT (9324); 0 picks a free port. */
   port?: number;
-  /** Folder of the queues' snapshot (`queues.json`); without one the queues live in memory only. */
+  /** Folder of the queues' and streams' snapshots (`queues.json`, `streams.json`); without one they live in memory only. */
   directory?: string;
+  /** The queues' and the streams' clock. */
   clock?: QueueClock;
   limits?: Partial<QueueLimits>;
-  /** Largest request body accepted (default 2 MiB). */
+  /** Memory limits of the Kinesis streams (docs/kinesis.md "Limits"). */
+  kinesisLimits?: Partial<KinesisLimits>;
+  /** Largest request body accepted (default 2 MiB); a Kinesis request may have up to KINESIS_MAX_BODY_BYTES. */
   maxBodyBytes?: number;
   /** How long after a change the snapshot is written (default 50 ms). */
   snapshotDelayMs?: number;
-  /** Told of a snapshot that could not be written (the queues keep working in memory). */
+  /** Told of a snapshot that could not be written (the queues and streams keep working in memory). */
   onError?: (err: Error) => void;
   /** Told of the events each EventBridge PutEvents accepted (served on this port too, docs/eventbridge.md). */
   onBusEvents?: (events: BusEvent[]) => void;
@@ -37,6 +59,8 @@ export interface SqsServerOptions {
   onTopicMessages?: (messages: TopicMessage[]) => void;
   /** Answers the Step Functions API (served on this port too, docs/step-functions.md): the agent runs the executions. */
   onStatesCall?: (call: StatesCall) => Promise<StatesAnswer>;
+  /** Told of the records each Kinesis PutRecord or PutRecords stored (served on this port too, docs/kinesis.md). */
+  onKinesisRecords?: (records: KinesisRecord[]) => void;
 }
 
 export interface RunningSqsServer {
@@ -45,7 +69,9 @@ export interface RunningSqsServer {
   port: number;
   /** The queue model, for tests and tools that run in the same process. */
   store: QueueStore;
-  /** Writes the snapshot now (when there is a folder), and waits for it. */
+  /** The Kinesis stream model, likewise. */
+  streams: StreamStore;
+  /** Writes the snapshots now (when there is a folder), and waits for it. */
   flush(): Promise<void>;
   /** ReceiveMessage calls waiting for a message right now (long polls). */
   waitingReceives(): number;
@@ -53,8 +79,11 @@ export interface RunningSqsServer {
 }
 
 export const SQS_SNAPSHOT_FILE = 'queues.json';
+export const KINESIS_SNAPSHOT_FILE = 'streams.json';
 const LOCK_FILE = 'queues.lock';
 export const SQS_MAX_BODY_BYTES = 2 * 1024 * 1024;
+/** A Kinesis request's body: a PutRecords of 5 MiB of data is about 6.7 MiB of base64 in JSON. */
+export const KINESIS_MAX_BODY_BYTES = 8 * 1024 * 1024;
 const SWEEP_INTERVAL_MS = 60_000;
 
 /** A snapshot that cannot be read: names the file; moving it away starts the server with no queues. */
@@ -69,45 +98,77 @@ export class SqsSnapshotError extends Error {
   }
 }
 
+/** A streams snapshot that cannot be read: names the file; moving it away starts the server with no streams. */
+export class KinesisSnapshotError extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+    options?: { cause: unknown },
+  ) {
+    super(`the Kinesis snapshot ${file} cannot be loaded: ${reason} (move it away to start with no streams)`, options);
+    this.name = 'KinesisSnapshotError';
+  }
+}
+
 export async function startSqsServer(options: SqsServerOptions = {}): Promise<RunningSqsServer> {
   const host = options.host ?? '127.0.0.1';
   const maxBodyBytes = options.maxBodyBytes ?? SQS_MAX_BODY_BYTES;
   const onError = options.onError ?? ((err: Error) => process.stderr.write(`esb sqs: ${err.message}\n`));
   const store = new QueueStore({ clock: options.clock, limits: options.limits });
+  const streams = new StreamStore({ clock: options.clock, limits: options.kinesisLimits });
 
   let snapshots: SnapshotWriter | undefined;
+  let streamSnapshots: SnapshotWriter | undefined;
   let releaseLock: (() => Promise<void>) | undefined;
   if (options.directory) {
     await mkdir(options.directory, { recursive: true });
     releaseLock = await lockFolder(options.directory);
+    const queuesFile = join(options.directory, SQS_SNAPSHOT_FILE);
+    const streamsFile = join(options.directory, KINESIS_SNAPSHOT_FILE);
     try {
       await cleanStaleTmp(options.directory);
-      await loadSnapshot(store, join(options.directory, SQS_SNAPSHOT_FILE));
+      await loadSnapshot(queuesFile, (data) => store.loadSnapshot(data), (reason, cause) => new SqsSnapshotError(queuesFile, reason, { cause }));
+      await loadSnapshot(streamsFile, (data) => streams.loadSnapshot(data), (reason, cause) => new KinesisSnapshotError(streamsFile, reason, { cause }));
     } catch (err) {
       await releaseLock();
       throw err;
     }
-    snapshots = new SnapshotWriter(join(options.directory, SQS_SNAPSHOT_FILE), store, options.snapshotDelayMs ?? 50, onError);
+    const delayMs = options.snapshotDelayMs ?? 50;
+    snapshots = new SnapshotWriter(queuesFile, 'SQS', () => store.toSnapshot(), delayMs, onError);
+    streamSnapshots = new SnapshotWriter(streamsFile, 'Kinesis', () => streams.toSnapshot(), delayMs, onError);
   }
   const polls = new LongPolls(store);
   store.onChange = (queue) => {
     snapshots?.changed();
     polls.changed(queue);
   };
+  streams.onChange = () => streamSnapshots?.changed();
+  const onKinesisRecords = (records: KinesisRecord[]) => {
+    try {
+      options.onKinesisRecords?.(records);
+    } catch (err) {
+      // The records are stored: the put succeeded whatever the listener does.
+      onError(new Error(`the listener of Kinesis records failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
+    }
+  };
 
-  const server = createServer((req, res) => {
+  // HTTP/1.1 and HTTP/2 (client-kinesis v3 speaks HTTP/2 by default) on the one port.
+  const front = createHttpFront((req, res) => {
     const target = req.headers['x-amz-target'];
     const served =
       typeof target === 'string' && target.startsWith(EVENTS_TARGET_PREFIX)
         ? serveEvents(req, res, target, maxBodyBytes, options.onBusEvents)
         : typeof target === 'string' && target.startsWith(STATES_TARGET_PREFIX)
           ? serveStates(req, res, target, maxBodyBytes, options.onStatesCall)
-          : serve(req, res, { store, polls, maxBodyBytes, endpointHost: () => endpointHost, onTopicMessages: options.onTopicMessages });
+          : typeof target === 'string' && target.startsWith(KINESIS_TARGET_PREFIX)
+            ? serveKinesis(req, res, target, streams, onKinesisRecords)
+            : serve(req, res, { store, polls, maxBodyBytes, endpointHost: () => endpointHost, onTopicMessages: options.onTopicMessages });
     void served.catch((err: unknown) => {
       onError(err instanceof Error ? err : new Error(String(err)));
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
+  const server = front.server;
   let endpointHost = '';
   try {
     await new Promise<void>((resolve, reject) => {
@@ -124,14 +185,20 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : (options.port ?? SQS_DEFAULT_PORT);
   endpointHost = `${hostForUrl(host)}:${port}`;
-  const sweeper = setInterval(() => store.sweep(), SWEEP_INTERVAL_MS).unref();
+  const sweeper = setInterval(() => {
+    store.sweep();
+    streams.sweep();
+  }, SWEEP_INTERVAL_MS).unref();
 
   let closed: Promise<void> | undefined;
   return {
     endpoint: `http://${endpointHost}`,
     port,
     store,
-    flush: async () => snapshots?.flush(),
+    streams,
+    flush: async () => {
+      await Promise.all([snapshots?.flush(), streamSnapshots?.flush()]);
+    },
     waitingReceives: () => polls.size,
     close() {
       closed ??= (async () => {
@@ -140,9 +207,9 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           // Long polls were just answered: let those answers go out before cutting connections.
-          setImmediate(() => server.closeAllConnections());
+          setImmediate(() => front.closeAllConnections());
         });
-        await snapshots?.flush();
+        await Promise.all([snapshots?.flush(), streamSnapshots?.flush()]);
         await releaseLock?.();
       })();
       return closed;
@@ -179,7 +246,8 @@ async function serve(req: IncomingMessage, res: ServerResponse, ctx: ServeContex
   try {
     const body = await readBody(req, ctx.maxBodyBytes);
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const host = req.headers.host;
+    const authority = req.headers[':authority'];
+    const host = req.headers.host ?? (typeof authority === 'string' ? authority : undefined);
     const baseUrl = `http://${host && HOST_HEADER.test(host) ? host : ctx.endpointHost()}`;
     const trace = req.headers['x-amzn-trace-id'];
     const traceHeader = typeof trace === 'string' ? trace : undefined;
@@ -283,9 +351,37 @@ async function serveStates(req: IncomingMessage, res: ServerResponse, target: st
   send(res, answer.status, STATES_CONTENT_TYPE, JSON.stringify(answer.body), { 'x-amzn-requestid': requestId, ...code });
 }
 
+/** One Kinesis Data Streams request (AWS JSON 1.1), served by the stream model. */
+async function serveKinesis(req: IncomingMessage, res: ServerResponse, target: string, streams: StreamStore, onKinesisRecords: (records: KinesisRecord[]) => void): Promise<void> {
+  const requestId = randomUUID();
+  try {
+    let body: Buffer;
+    try {
+      body = await readBody(req, KINESIS_MAX_BODY_BYTES);
+    } catch (err) {
+      if (err instanceof SqsError) throw new KinesisError('ValidationException', `The request body is larger than ${KINESIS_MAX_BODY_BYTES} bytes, the limit of esb's Kinesis API (a PutRecords of 5 MiB of data fits).`, 413);
+      throw err;
+    }
+    let input: unknown;
+    try {
+      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+    } catch (err) {
+      throw new KinesisError('SerializationException', `The request body is not JSON: ${(err as Error).message}`);
+    }
+    const { output, accepted } = runKinesisAction(streams, target.slice(KINESIS_TARGET_PREFIX.length), input);
+    if (accepted.length) onKinesisRecords(accepted);
+    send(res, 200, KINESIS_CONTENT_TYPE, JSON.stringify(output), { 'x-amzn-requestid': requestId });
+  } catch (err) {
+    const e = err instanceof KinesisError ? err : new KinesisError('InternalFailure', `esb's Kinesis failed on this request: ${err instanceof Error ? err.message : String(err)}`);
+    send(res, e.status, KINESIS_CONTENT_TYPE, JSON.stringify({ __type: e.code, message: e.message }), { 'x-amzn-requestid': requestId, 'x-amzn-errortype': e.code, ...(e.status === 413 ? { connection: 'close' } : {}) });
+  }
+}
+
 function send(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string>): void {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...headers });
+  if (res.headersSent || responseGone(res)) return;
+  // HTTP/2 has no connection headers (a refused body just ends its stream).
+  const { connection, ...rest } = headers;
+  res.writeHead(status, { 'content-type': contentType, 'content-length': Buffer.byteLength(body), ...rest, ...(connection !== undefined && !isHttp2(res) ? { connection } : {}) });
   res.end(body);
 }
 
@@ -414,43 +510,50 @@ class LongPolls {
 
 // ---- persistence ----------------------------------------------------------------------------
 
-async function loadSnapshot(store: QueueStore, file: string): Promise<void> {
+/** Loads a snapshot file into its model (`load`); no file is no snapshot, anything else wrong is `fail`'s error naming the file. */
+async function loadSnapshot(file: string, load: (data: unknown) => void, fail: (reason: string, cause: unknown) => Error): Promise<void> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw new SqsSnapshotError(file, (err as Error).message, { cause: err });
+    throw fail((err as Error).message, err);
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new SqsSnapshotError(file, `not JSON (${(err as Error).message})`, { cause: err });
+    throw fail(`not JSON (${(err as Error).message})`, err);
   }
   try {
-    store.loadSnapshot(data);
+    load(data);
   } catch (err) {
-    throw new SqsSnapshotError(file, (err as Error).message, { cause: err });
+    throw fail((err as Error).message, err);
   }
 }
 
-/** Writes the snapshot a little after changes (one write for a burst of them), never two writes at once. */
+/** Writes a model's snapshot a little after changes (one write for a burst of them), never two writes at once. */
 class SnapshotWriter {
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> | undefined;
   private dirty = false;
+  /** The wait before the next write: at least ten times what the last one took, so a big snapshot under steady writes costs at most a tenth of the time. */
+  private waitMs: number;
 
   constructor(
     private readonly file: string,
-    private readonly store: QueueStore,
+    /** Whose snapshot, for error messages (`SQS`, `Kinesis`). */
+    private readonly what: string,
+    private readonly snapshot: () => unknown,
     private readonly delayMs: number,
     private readonly onError: (err: Error) => void,
-  ) {}
+  ) {
+    this.waitMs = delayMs;
+  }
 
   changed(): void {
     this.dirty = true;
-    if (!this.timer && !this.writing) this.timer = setTimeout(() => void this.write(), this.delayMs);
+    if (!this.timer && !this.writing) this.timer = setTimeout(() => void this.write(), this.waitMs);
   }
 
   async flush(): Promise<void> {
@@ -464,12 +567,20 @@ class SnapshotWriter {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.dirty = false;
-    const text = JSON.stringify(this.store.toSnapshot());
+    const started = performance.now();
+    let text: string;
+    try {
+      text = JSON.stringify(this.snapshot());
+    } catch (err) {
+      this.onError(new Error(`cannot write the ${this.what} snapshot ${this.file}: ${(err as Error).message}`, { cause: err }));
+      return Promise.resolve();
+    }
     this.writing = writeFileAtomic(this.file, text)
-      .catch((err: unknown) => this.onError(new Error(`cannot write the SQS snapshot ${this.file}: ${(err as Error).message}`, { cause: err })))
+      .catch((err: unknown) => this.onError(new Error(`cannot write the ${this.what} snapshot ${this.file}: ${(err as Error).message}`, { cause: err })))
       .finally(() => {
         this.writing = undefined;
-        if (this.dirty && !this.timer) this.timer = setTimeout(() => void this.write(), this.delayMs);
+        this.waitMs = Math.max(this.delayMs, Math.round((performance.now() - started) * 10));
+        if (this.dirty && !this.timer) this.timer = setTimeout(() => void this.write(), this.waitMs);
       });
     return this.writing;
   }

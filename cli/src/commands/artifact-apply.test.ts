@@ -21,7 +21,7 @@ describe('esb artifact apply', () => {
   it('prints what changed, and the same as data with --json (no secret values)', async () => {
     const work = await mkdtemp(join(tmpdir(), 'esb-cli-apply-'));
     const artifact = await writeArtifact(join(work, 'out'), {
-      stacks: [{ name: 's', functions: { f: { image: 'i', environment: { P: '${PW}' } } }, routes: [{ path: '/f', method: 'GET', function: 'f', api: 'A' }], resources: { kinesis: [] } }],
+      stacks: [{ name: 's', functions: { f: { image: 'i', environment: { P: '${PW}' } } }, routes: [{ path: '/f', method: 'GET', function: 'f', api: 'A' }], resources: { firehose: [] } }],
     });
     await writeFile(join(work, 'sec.env'), 'PW=topsecret\n');
     const cfg = join(work, 'cfg');
@@ -30,7 +30,7 @@ describe('esb artifact apply', () => {
     expect(io.out()).toMatch(/functions: 1 added, 0 replaced, 0 unchanged, 0 kept\n\s+added: f/);
     expect(io.out()).toMatch(/routes: 1 added.*\n\s+added: GET \/f/);
     expect(io.out()).toMatch(/wrote functions\.yml, routing\.yml, stacks\.yml\n/); // resources.yml: still empty, not rewritten
-    expect(io.err()).toMatch(/warning: .*unknown resource kind "kinesis"/);
+    expect(io.err()).toMatch(/warning: .*unknown resource kind "firehose"/);
     vi.restoreAllMocks();
 
     io = capture();

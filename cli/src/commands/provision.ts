@@ -1,4 +1,4 @@
-// `esb provision [--config-dir DIR]`: creates the tables, buckets and queues of resources.yml on
+// `esb provision [--config-dir DIR]`: creates the tables, buckets, queues and Kinesis streams of resources.yml on
 // the configured endpoints (DYNAMODB_ENDPOINT / AWS_ENDPOINT_URL_DYNAMODB, S3_ENDPOINT /
 // AWS_ENDPOINT_URL_S3, SQS_ENDPOINT / AWS_ENDPOINT_URL_SQS). Also the provisioner image's entrypoint (`docker compose run --rm
 // provisioner`). Exit 0 on success (existing resources included), 1 on failure.
@@ -9,9 +9,10 @@ import { loadSettings } from '../settings.js';
 
 export const HELP = `usage: esb provision [--config-dir DIR] [--retry-attempts N]
 
-Creates the DynamoDB tables, S3 buckets and SQS queues declared in resources.yml
-(idempotent: what exists already is left as it is, but for bucket lifecycle rules and queue
-attributes, which are set to the declared ones).
+Creates the DynamoDB tables, S3 buckets, SQS queues and Kinesis streams declared in
+resources.yml (idempotent: what exists already is left as it is, but for bucket lifecycle rules,
+queue attributes and stream retention, which are set to the declared ones; Kinesis is served on
+the SQS endpoint).
 
   --config-dir DIR     read DIR/resources.yml (default: $RESOURCES_YML, else $CONFIG_DIR/resources.yml)
   --retry-attempts N   attempts per request while a server is still starting (default 8)

@@ -6,13 +6,13 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../main.js';
 // The storage module only: the AWS SDK is not needed to serve.
 import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
-import { SQS_DEFAULT_PORT, type BusEvent, type ObjectEvent, type StatesAnswer, type StatesCall, type StreamRecord, type TopicMessage } from '@esb/contracts';
+import { SQS_DEFAULT_PORT, type BusEvent, type KinesisRecord, type ObjectEvent, type StatesAnswer, type StatesCall, type StreamRecord, type TopicMessage } from '@esb/contracts';
 
-export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--sqs-port N] [--only dynamodb|s3|sqs] [--events-url URL] [--streams-url URL] [--bus-events-url URL] [--topic-messages-url URL] [--states-url URL]
+export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--sqs-port N] [--only dynamodb|s3|sqs] [--events-url URL] [--streams-url URL] [--bus-events-url URL] [--topic-messages-url URL] [--states-url URL] [--kinesis-url URL]
 
 Runs the embedded DynamoDB-compatible (dynalite), S3-compatible (s3rver, fixed) and SQS-compatible
-(docs/sqs.md) servers; the SQS port also takes EventBridge's PutEvents, SNS's Publish and the Step Functions API
-(docs/eventbridge.md, docs/sns.md, docs/step-functions.md). Data is kept under DIR (default ./.esb/data), so a restart keeps tables,
+(docs/sqs.md) servers; the SQS port also takes EventBridge's PutEvents, SNS's Publish and the Step Functions and Kinesis APIs
+(docs/eventbridge.md, docs/sns.md, docs/step-functions.md, docs/kinesis.md). Data is kept under DIR (default ./.esb/data), so a restart keeps tables,
 items, buckets, objects, queues and messages.
 
   --data-dir DIR        where the data lives (default ./.esb/data)
@@ -36,7 +36,10 @@ items, buckets, objects, queues and messages.
                         /events/sns, so that the subscriptions get them; default
                         ESB_TOPIC_MESSAGES_URL)
   --states-url URL      where to forward Step Functions API calls (an agent's /states, which runs
-                        the executions, docs/step-functions.md; also ESB_STATES_URL)`;
+                        the executions, docs/step-functions.md; also ESB_STATES_URL)
+  --kinesis-url URL     where to POST the records each Kinesis PutRecord(s) stores, in order (an
+                        agent's /events/kinesis, so that the functions reading the stream run;
+                        default ESB_KINESIS_RECORDS_URL)`;
 
 export interface StorageArgs {
   dataDir: string;
@@ -52,6 +55,7 @@ export interface StorageArgs {
   busEventsUrl?: string;
   topicMessagesUrl?: string;
   statesUrl?: string;
+  kinesisUrl?: string;
 }
 
 function port(name: string, text: string | undefined, fallback: number): number {
@@ -82,6 +86,7 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
       'streams-url': { type: 'string' },
       'bus-events-url': { type: 'string' },
       'states-url': { type: 'string' },
+      'kinesis-url': { type: 'string' },
       'topic-messages-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -97,6 +102,7 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
   const busEventsUrl = httpUrl('bus-events-url', values['bus-events-url'] ?? process.env.ESB_BUS_EVENTS_URL);
   const topicMessagesUrl = httpUrl('topic-messages-url', values['topic-messages-url'] ?? process.env.ESB_TOPIC_MESSAGES_URL);
   const statesUrl = httpUrl('states-url', values['states-url'] ?? process.env.ESB_STATES_URL);
+  const kinesisUrl = httpUrl('kinesis-url', values['kinesis-url'] ?? process.env.ESB_KINESIS_RECORDS_URL);
   return {
     dataDir: resolve(cwd, values['data-dir'] ?? '.esb/data'),
     host: values.host ?? '127.0.0.1',
@@ -110,15 +116,17 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
     ...(busEventsUrl ? { busEventsUrl } : {}),
     ...(topicMessagesUrl ? { topicMessagesUrl } : {}),
     ...(statesUrl ? { statesUrl } : {}),
+    ...(kinesisUrl ? { kinesisUrl } : {}),
   };
 }
 
 export async function startStorageFromArgs(args: StorageArgs): Promise<EmbeddedStorage> {
-  const { eventsUrl, streamsUrl, busEventsUrl, topicMessagesUrl, statesUrl, ...options } = args;
+  const { eventsUrl, streamsUrl, busEventsUrl, topicMessagesUrl, statesUrl, kinesisUrl, ...options } = args;
   return startEmbeddedStorage({
     ...options,
     ...(eventsUrl ? { onObjectEvent: postTo(eventsUrl, 'S3 events') } : {}),
-    ...(streamsUrl ? { onStreamRecord: postTo(streamsUrl, 'DynamoDB stream records') } : {}),
+    ...(streamsUrl ? { onStreamRecord: postInOrder(streamsUrl, 'DynamoDB stream records') } : {}),
+    ...(kinesisUrl ? { onKinesisRecords: postInOrder(kinesisUrl, 'Kinesis records') } : {}),
     ...(busEventsUrl ? { onBusEvents: postTo(busEventsUrl, 'EventBridge events') } : {}),
     ...(topicMessagesUrl ? { onTopicMessages: postTo(topicMessagesUrl, 'SNS messages') } : {}),
     ...(statesUrl ? { onStatesCall: forwardTo(statesUrl) } : {}),
@@ -139,8 +147,41 @@ function forwardTo(url: string): (call: StatesCall) => Promise<StatesAnswer> {
   };
 }
 
+/** Posts waiting to go in order at most: a stalled agent costs bounded memory. */
+const MAX_ORDERED_POSTS = 10_000;
+
+/**
+ * Stream records to an agent over HTTP, one post after another so that each shard's records
+ * arrive in the order they were written (posts at once may overtake each other); past
+ * MAX_ORDERED_POSTS waiting, new ones are dropped, said once per outage.
+ */
+function postInOrder(url: string, what: string): (event: StreamRecord | KinesisRecord[]) => void {
+  let chain = Promise.resolve();
+  let waiting = 0;
+  let failing = false;
+  const fail = (reason: string) => {
+    if (!failing) process.stderr.write(`esb storage: cannot deliver ${what} to ${url}: ${reason}\n`);
+    failing = true;
+  };
+  return (event) => {
+    if (waiting >= MAX_ORDERED_POSTS) return fail(`${MAX_ORDERED_POSTS} posts are waiting; later ones are dropped`);
+    waiting++;
+    const body = JSON.stringify(event);
+    chain = chain
+      .then(() => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body }))
+      .then(
+        (res) => {
+          failing = false;
+          void res.body?.cancel();
+        },
+        (err: unknown) => fail(String(err)),
+      )
+      .finally(() => waiting--);
+  };
+}
+
 /** Events to an agent over HTTP, fire and forget (an unreachable agent loses them, said once per outage). */
-function postTo(url: string, what: string): (event: ObjectEvent | StreamRecord | BusEvent[] | TopicMessage[]) => void {
+function postTo(url: string, what: string): (event: ObjectEvent | BusEvent[] | TopicMessage[]) => void {
   let failing = false;
   return (event) => {
     fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) }).then(
@@ -167,7 +208,7 @@ const command: Command = {
     const storage = await startStorageFromArgs(args);
     if (storage.dynamodbEndpoint) process.stdout.write(`DynamoDB: ${storage.dynamodbEndpoint}\n`);
     if (storage.s3Endpoint) process.stdout.write(`S3:       ${storage.s3Endpoint} (path-style)\n`);
-    if (storage.sqsEndpoint) process.stdout.write(`SQS:      ${storage.sqsEndpoint} (EventBridge, SNS and Step Functions too)\n`);
+    if (storage.sqsEndpoint) process.stdout.write(`SQS:      ${storage.sqsEndpoint} (EventBridge, SNS, Step Functions and Kinesis too)\n`);
     process.stdout.write(`data:     ${args.dataDir}\n`);
     await new Promise<void>((done) => {
       process.once('SIGINT', done).once('SIGTERM', done);

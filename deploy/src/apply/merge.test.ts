@@ -133,12 +133,12 @@ describe('mergeConfig: resources', () => {
 
   it('skips an unknown incoming resource kind with a warning, and keeps unknown kinds already there', () => {
     const existing = cfg({ resources: { resources: { legacy: [{ a: 1 }] } } });
-    const incoming = cfg({ resources: { resources: { kinesis: [{ StreamName: 'k' }], dynamodb: [table('t1x')] } } as never });
+    const incoming = cfg({ resources: { resources: { opensearch: [{ DomainName: 'k' }], dynamodb: [table('t1x')] } } as never });
     const { merged, report, warnings } = mergeConfig(existing, incoming);
-    expect((merged.resources.resources as Record<string, unknown>).kinesis).toBeUndefined();
+    expect((merged.resources.resources as Record<string, unknown>).opensearch).toBeUndefined();
     expect((merged.resources.resources as Record<string, unknown>).legacy).toEqual([{ a: 1 }]);
-    expect(report.resources.skipped).toEqual(['kinesis']);
-    expect(warnings.join('\n')).toMatch(/unknown resource kind "kinesis" skipped/);
+    expect(report.resources.skipped).toEqual(['opensearch']);
+    expect(warnings.join('\n')).toMatch(/unknown resource kind "opensearch" skipped/);
   });
 
   it('merges SQS queues by QueueName: last write wins, others kept', () => {
@@ -147,6 +147,19 @@ describe('mergeConfig: resources', () => {
     const { merged, report } = mergeConfig(existing, incoming);
     expect(merged.resources.resources.sqs).toEqual([{ QueueName: 'jobs', VisibilityTimeout: 5 }, { QueueName: 'mail' }, { QueueName: 'new' }]);
     expect(report.resources.sqs).toMatchObject({ added: ['new'], replaced: ['jobs'], kept: ['mail'] });
+  });
+
+  it('merges Kinesis streams by Name: last write wins, others kept', () => {
+    const existing = cfg({ resources: { resources: { kinesis: [{ Name: 'clicks', ShardCount: 1 }, { Name: 'orders', StreamModeDetails: { StreamMode: 'ON_DEMAND' } }] } } });
+    const incoming = cfg({ resources: { resources: { kinesis: [{ Name: 'clicks', ShardCount: 2, RetentionPeriodHours: 48 }, { Name: 'audit' }] } } });
+    const { merged, report, warnings } = mergeConfig(existing, incoming);
+    expect(merged.resources.resources.kinesis).toEqual([{ Name: 'clicks', ShardCount: 2, RetentionPeriodHours: 48 }, { Name: 'orders', StreamModeDetails: { StreamMode: 'ON_DEMAND' } }, { Name: 'audit' }]);
+    expect(report.resources.kinesis).toEqual({ added: ['audit'], replaced: ['clicks'], unchanged: [], kept: ['orders'] });
+    expect(warnings).toEqual([]);
+    // A deploy without streams keeps them.
+    const again = mergeConfig(merged, cfg({}));
+    expect(again.merged.resources.resources.kinesis).toEqual(merged.resources.resources.kinesis);
+    expect(again.report.resources.kinesis.kept).toEqual(['clicks', 'orders', 'audit']);
   });
 });
 

@@ -24,6 +24,18 @@ describe('recordStack', () => {
     expect(b.stacks.owners.routes).toEqual({ 'GET /hello': 'b', 'GET /a': 'a' });
   });
 
+  it('claims Kinesis streams by Name as `streams`: another stack deploying one is a take-over', () => {
+    const withStreams = (fns: string[], streams: string[]): RuntimeConfig => ({ ...config(fns, []), resources: { resources: { kinesis: streams.map((Name) => ({ Name })) } } });
+    const a = recordStack(EMPTY_STACKS, 'a', withStreams(['a-F'], ['clicks', 'a-only']), { deployment: 'default/a' });
+    expect(a.stacks.owners.streams).toEqual({ clicks: 'a', 'a-only': 'a' });
+    const b = recordStack(a.stacks, 'b', withStreams(['b-F'], ['clicks']), { deployment: 'default/b' });
+    expect(b.takeovers).toEqual([{ kind: 'streams', key: 'clicks', fromStack: 'a', fromDeployment: 'default/a' }]);
+    expect(b.warnings).toEqual(['took over stream clicks (was stack a, deployment default/a): last write wins']);
+    expect(b.stacks.owners.streams).toEqual({ clicks: 'b', 'a-only': 'a' });
+    // The record it was given is not changed.
+    expect(a.stacks.owners.streams).toEqual({ clicks: 'a', 'a-only': 'a' });
+  });
+
   it('warns when the same stack name is deployed from another template', () => {
     const first = recordStack(EMPTY_STACKS, 'app', config(['app-F'], []), { template: '/one/template.yaml' });
     const again = recordStack(first.stacks, 'app', config(['app-F'], []), { template: '/one/template.yaml' });

@@ -5,7 +5,7 @@ import type { StacksFile } from '@esb/contracts';
 import type { RuntimeConfig } from './merge.js';
 import { routeKey } from './merge.js';
 
-export type OwnedKind = 'functions' | 'routes' | 'tables' | 'buckets' | 'queues' | 'rules' | 'subscriptions' | 'state_machines';
+export type OwnedKind = 'functions' | 'routes' | 'tables' | 'buckets' | 'queues' | 'rules' | 'subscriptions' | 'state_machines' | 'streams';
 
 export interface Takeover {
   kind: OwnedKind;
@@ -29,7 +29,7 @@ export interface StackUpdate {
   warnings: string[];
 }
 
-const SINGULAR: Record<OwnedKind, string> = { functions: 'function', routes: 'route', tables: 'table', buckets: 'bucket', queues: 'queue', rules: 'rule', subscriptions: 'subscription', state_machines: 'state machine' };
+const SINGULAR: Record<OwnedKind, string> = { functions: 'function', routes: 'route', tables: 'table', buckets: 'bucket', queues: 'queue', rules: 'rule', subscriptions: 'subscription', state_machines: 'state machine', streams: 'stream' };
 
 export function describeTakeover(t: Takeover): string {
   return `${SINGULAR[t.kind]} ${t.key} (was stack ${t.fromStack}${t.fromDeployment ? `, deployment ${t.fromDeployment}` : ''})`;
@@ -48,6 +48,7 @@ export function recordStack(current: StacksFile, stack: string, config: RuntimeC
     rules: { ...current.owners.rules },
     subscriptions: { ...current.owners.subscriptions },
     state_machines: { ...current.owners.state_machines },
+    streams: { ...current.owners.streams },
   };
   const previous = current.stacks[stack];
   if (previous?.template && owner.template && previous.template !== owner.template) {
@@ -75,6 +76,7 @@ export function recordStack(current: StacksFile, stack: string, config: RuntimeC
   claim('rules', Object.keys(config.functions.rules ?? {}));
   claim('subscriptions', Object.keys(config.functions.subscriptions ?? {}));
   claim('state_machines', Object.keys(config.functions.state_machines ?? {}));
+  claim('streams', (config.resources.resources.kinesis ?? []).map((s) => s.Name));
   for (const t of takeovers) warnings.push(`took over ${describeTakeover(t)}: last write wins`);
   // Keys in the file's order (StackRecord): an unchanged stack encodes as the file it was read from.
   const deployment = owner.deployment ?? previous?.deployment;

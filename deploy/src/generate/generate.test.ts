@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { ArtifactFile, FunctionsFile } from '@esb/contracts';
+import { ArtifactFile, FunctionsFile, ResourcesFile } from '@esb/contracts';
 import { TEMPLATES } from './corpus.js';
 import { ArtifactOutputError, SamTemplateError, generateArtifact, readZip, renderArtifact, templateInputsDigest, type CodeListing } from './index.js';
 import { BUILTIN_DIR } from './fs-adapter.js';
@@ -161,6 +161,37 @@ describe('generateArtifact', () => {
     expect(functions.subscriptions).toEqual({ 'topics-Topic/Sub': { topic: 'topics-Topic', id: 'Sub', function: 'elsewhere', filter_scope: 'MessageAttributes', raw: false } });
     expect(r.summary.subscriptions).toBe(1);
     expect(r.warnings.filter((w) => w.includes('nothing esb runs'))).toEqual([]);
+  });
+
+  it('writes Kinesis streams to resources.yml `kinesis` and their mappings to functions.yml; a template of streams alone defines something esb runs', async () => {
+    const app = join(work, 'clicks');
+    mkdirSync(app, { recursive: true });
+    writeFileSync(
+      join(app, 'template.yaml'),
+      `Resources:
+  Clicks: {Type: AWS::Kinesis::Stream, Properties: {ShardCount: 2, RetentionPeriodHours: 48}}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: a.h
+      InlineCode: x
+      Events:
+        Stream: {Type: Kinesis, Properties: {Stream: !GetAtt Clicks.Arn, StartingPosition: LATEST, BatchSize: 10, BisectBatchOnFunctionError: true}}
+`,
+    );
+    const r = await generateArtifact({ templatePath: join(app, 'template.yaml'), outDir: join(work, 'out') });
+    expect(ResourcesFile.parse(parse(readFileSync(join(r.artifactRoot, 'config', 'resources.yml'), 'utf8'))).resources.kinesis).toEqual([{ Name: 'clicks-Clicks', ShardCount: 2, RetentionPeriodHours: 48 }]);
+    const functions = FunctionsFile.parse(parse(readFileSync(join(r.artifactRoot, 'config', 'functions.yml'), 'utf8')));
+    expect(functions.functions['clicks-Fn'].events).toEqual([
+      { type: 'kinesis', name: 'FnStream', stream: 'clicks-Clicks', starting_position: 'LATEST', batch_size: 10, batching_window_seconds: 0, maximum_retry_attempts: -1, maximum_record_age_seconds: -1, report_batch_item_failures: false, bisect_batch_on_function_error: true, parallelization_factor: 1, enabled: true },
+    ]);
+    expect(r.summary.streams).toBe(1);
+    expect(r.warnings).toEqual([]);
+
+    writeFileSync(join(app, 'template.yaml'), 'Resources:\n  Clicks: {Type: AWS::Kinesis::Stream}\n');
+    const alone = await generateArtifact({ templatePath: join(app, 'template.yaml'), outDir: join(work, 'out2') });
+    expect(alone.warnings.filter((w) => w.includes('nothing esb runs'))).toEqual([]);
   });
 
   it('copies the built-in handler of a direct service integration into its function, which runs like inline Node code (docs/gateway.md, "Service integrations")', async () => {

@@ -51,6 +51,8 @@ export interface GenerateSummary {
   tables: number;
   buckets: number;
   queues: number;
+  /** Kinesis data streams; present when the template has some. */
+  streams?: number;
   /** EventBridge rules; present when the template has some. */
   rules?: number;
   /** SNS topic subscriptions; present when the template has some. */
@@ -204,14 +206,15 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
   if (model.tables.length) resources.dynamodb = model.tables;
   if (model.buckets.length) resources.s3 = model.buckets;
   if (model.queues.length) resources.sqs = model.queues;
+  if (model.streams.length) resources.kinesis = model.streams;
   if (layerResources.length) resources.layers = layerResources;
   const resourcesFile = validate(ResourcesFile, { resources }, `${stack}/config/resources.yml`);
   addText('config/functions.yml', yamlText(functionsFile));
   addText('config/routing.yml', yamlText(routingFile));
   addText('config/resources.yml', yamlText(resourcesFile));
   if (builds.length) addText('images.yml', yamlText({ images: builds }));
-  if (!model.functions.length && !model.tables.length && !model.buckets.length && !model.queues.length && !model.rules.length && !model.subscriptions.length && !model.stateMachines.length) {
-    warnings.push('the template defines nothing esb runs (no functions, tables, buckets, queues or state machines)');
+  if (!model.functions.length && !model.tables.length && !model.buckets.length && !model.queues.length && !model.streams.length && !model.rules.length && !model.subscriptions.length && !model.stateMachines.length) {
+    warnings.push('the template defines nothing esb runs (no functions, tables, buckets, queues, streams or state machines)');
   }
 
   fileHashes.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -246,6 +249,7 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
     tables: model.tables.length,
     buckets: model.buckets.length,
     queues: model.queues.length,
+    ...(model.streams.length ? { streams: model.streams.length } : {}),
     ...(model.rules.length ? { rules: model.rules.length } : {}),
     ...(model.subscriptions.length ? { subscriptions: model.subscriptions.length } : {}),
     ...(model.stateMachines.length ? { stateMachines: model.stateMachines.length } : {}),

@@ -21,9 +21,10 @@ const SERVICES: Record<string, { name: string; forms: ReadonlyArray<'action' | '
   events: { name: 'EventBridge', forms: ['action'] },
   sns: { name: 'SNS', forms: ['action', 'path'] },
   sqs: { name: 'SQS', forms: ['action', 'path'] },
+  kinesis: { name: 'Kinesis', forms: ['action'] },
   lambda: { name: 'Lambda', forms: ['path'] },
 };
-const SERVED = 'DynamoDB, Step Functions, EventBridge, SNS, SQS and Lambda custom integrations';
+const SERVED = 'DynamoDB, Step Functions, EventBridge, SNS, SQS, Kinesis and Lambda custom integrations';
 const PASSTHROUGH = ['WHEN_NO_MATCH', 'WHEN_NO_TEMPLATES', 'NEVER'] as const;
 /** REST APIs' default integration timeout. */
 const DEFAULT_TIMEOUT_MILLIS = 29_000;

@@ -3,7 +3,7 @@
 // functions.yml `rules`. A rule's targets that are functions, SQS queues or state machines are
 // kept; other targets are warnings. A rule with a ScheduleExpression becomes schedules of the
 // functions and state machines it targets. Pure: property values come in resolved.
-import { BUS_NAME, DEFAULT_BUS, busNameOf, stateMachineNameOf, type EventRule, type EventRuleTarget } from '@esb/contracts';
+import { BUS_NAME, DEFAULT_BUS, busNameOf, kinesisStreamNameOf, stateMachineNameOf, type EventRule, type EventRuleTarget } from '@esb/contracts';
 import type { ApiReadContext } from './cfn-apis.js';
 import { functionOfArn, patternText, queueOfArn, warnIfElsewhere, type DeliveryContext } from './delivery.js';
 import type { ScheduleEventModel } from './model.js';
@@ -24,7 +24,7 @@ const SCHEDULE = /^(rate|cron)\(.+\)$/;
 const MAX_TARGETS = 5;
 const MAX_INPUT_PATHS = 100;
 /** What !GetAtt X.Arn gives for a resource esb does not run: group 1 is its logical id. */
-const UNRUN_ARN = /^arn:aws:esb:[^:]*:[^:]*:(.+)$/;
+export const UNRUN_ARN = /^arn:aws:esb:[^:]*:[^:]*:(.+)$/;
 
 const KIND_BY_TYPE: Record<string, string> = {
   'AWS::SNS::Topic': 'SNS topic',
@@ -65,7 +65,7 @@ export interface RuleReadContext extends DeliveryContext {
 }
 
 /** Where a target's Arn points: a function, queue or state machine esb delivers to, or what else it is (for a warning). */
-type TargetRef = { function: string } | { queue: string } | { state_machine: string } | { other: string };
+export type TargetRef = { function: string } | { queue: string } | { state_machine: string } | { stream: string } | { other: string };
 
 /** What a schedule starts: a function (by key) or a state machine (by name) of this template. */
 export type ScheduledTarget = ({ function: string } | { state_machine: string }) & { event: ScheduleEventModel };
@@ -136,14 +136,16 @@ function isJson(text: string): boolean {
   }
 }
 
-/** Where a target's Arn points. */
-function targetOf(ctx: RuleReadContext, arn: string): TargetRef {
+/** Where a target's Arn points (a rule's target, a pipe's: docs/pipes.md). */
+export function targetOf(ctx: RuleReadContext, arn: string): TargetRef {
   const queue = queueOfArn(arn);
   if (queue !== undefined) return { queue };
   const fn = functionOfArn(arn);
   if (fn !== undefined) return { function: fn };
   const machine = stateMachineNameOf(arn);
   if (machine !== undefined) return { state_machine: machine };
+  const stream = kinesisStreamNameOf(arn);
+  if (stream !== undefined) return { stream };
   // A resource esb does not run: !Ref gives its logical id, !GetAtt an esb ARN or `<Id>.<Attribute>`.
   const type = ctx.resourceType(UNRUN_ARN.exec(arn)?.[1] ?? arn.split('.')[0]);
   if (type !== undefined) return { other: KIND_BY_TYPE[type] ?? type };
@@ -176,7 +178,7 @@ function ruleTargets(ctx: RuleReadContext, id: string, targets: unknown): Array<
     const input = targetInput(ctx, id, at, t);
     const to = targetOf(ctx, t.Arn);
     if ('other' in to) {
-      ctx.warn(`${id}: ${field} (${targetId}): ${to.other} targets are not emulated; only Lambda functions, SQS queues and Step Functions state machines receive events (docs/eventbridge.md)`);
+      ctx.warn(`${id}: ${field} (${targetId}): ${to.other} targets are not emulated; only Lambda functions, SQS queues, Step Functions state machines and Kinesis streams receive events (docs/eventbridge.md)`);
       continue;
     }
     for (const f of ['DeadLetterConfig', 'RetryPolicy']) if (t[f] !== undefined) unapplied.push(at(f));
@@ -185,6 +187,10 @@ function ruleTargets(ctx: RuleReadContext, id: string, targets: unknown): Array<
     if ('queue' in to && isRecord(t.SqsParameters) && t.SqsParameters.MessageGroupId !== undefined) {
       if (typeof t.SqsParameters.MessageGroupId !== 'string' || t.SqsParameters.MessageGroupId === '') ctx.fail(id, at('SqsParameters.MessageGroupId'), 'must be a string');
       target.message_group_id = t.SqsParameters.MessageGroupId;
+    }
+    if ('stream' in to && isRecord(t.KinesisParameters) && t.KinesisParameters.PartitionKeyPath !== undefined) {
+      if (typeof t.KinesisParameters.PartitionKeyPath !== 'string' || !t.KinesisParameters.PartitionKeyPath.startsWith('$')) ctx.fail(id, at('KinesisParameters.PartitionKeyPath'), 'must be a JSONPath of the event ($.detail.id)');
+      target.partition_key_path = t.KinesisParameters.PartitionKeyPath;
     }
     out.push({ target, field });
   }

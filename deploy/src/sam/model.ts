@@ -1,5 +1,5 @@
 // What esb takes from a SAM template: plain data, ready to render into an artifact.
-import type { ApiConfig, AsyncDestination, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
+import type { ApiConfig, AsyncDestination, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, KinesisStream, KinesisStreamEvent, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
 
 /** A local folder or .zip the template points at (CodeUri, ContentUri, DockerContext). */
 export interface CodeRef {
@@ -66,7 +66,7 @@ export interface FunctionModel {
   scaling: { max_capacity?: number; min_capacity?: number };
   /** Logical ids of the template's layers, in order. */
   layers: string[];
-  events: Array<ScheduleEventModel | S3EventModel | StreamEventModel | SqsQueueEvent>;
+  events: Array<ScheduleEventModel | S3EventModel | StreamEventModel | SqsQueueEvent | KinesisStreamEvent>;
   /** Present when the resource has Metadata.BuildMethod or BuildProperties. */
   build?: BuildMetadata;
   /** Its function URL (FunctionUrlConfig, or an AWS::Lambda::Url targeting it). */
@@ -97,6 +97,8 @@ export interface SamModel {
   buckets: S3Bucket[];
   /** The template's AWS::SQS::Queue resources, then the queues SAM makes for SNS events' SqsSubscription. */
   queues: SqsQueue[];
+  /** The template's AWS::Kinesis::Stream resources (docs/kinesis.md). */
+  streams: KinesisStream[];
   /** EventBridge rules (docs/eventbridge.md), one per `<bus>/<name>`. */
   rules: EventRule[];
   /** SNS topic subscriptions (docs/sns.md), one per `<topic>/<id>`. */

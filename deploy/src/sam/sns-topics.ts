@@ -3,7 +3,7 @@
 // `subscriptions`. Subscriptions of Lambda functions and SQS queues are kept; other protocols
 // are warnings. Pure: property values come in resolved.
 import { TOPIC_NAME, topicNameOf, type TopicSubscription } from '@esb/contracts';
-import { functionOfArn, patternText, queueOfArn, warnIfElsewhere, type DeliveryContext } from './delivery.js';
+import { flag, functionOfArn, patternText, queueOfArn, warnIfElsewhere, type DeliveryContext } from './delivery.js';
 import { isRecord } from './resolver.js';
 
 export const TOPIC_TYPE = 'AWS::SNS::Topic';
@@ -17,13 +17,6 @@ export type SubscriptionEndpoint = { function: string } | { queue: string };
 
 /** What a subscription matches messages with: FilterPolicy and FilterPolicyScope. */
 type SubscriptionFilter = Pick<TopicSubscription, 'filter_policy' | 'filter_scope'>;
-
-/** A boolean property (true / false, or their text); undefined when absent. */
-function flag(ctx: DeliveryContext, id: string, field: string, v: unknown): boolean | undefined {
-  if (v === undefined) return undefined;
-  if (v !== true && v !== false && v !== 'true' && v !== 'false') ctx.fail(id, field, `must be true or false, not ${JSON.stringify(v)}`);
-  return v === true || v === 'true';
-}
 
 /** The topic a TopicArn (or a SAM event's Topic) names: `!Ref Topic` is the topic's ARN. */
 function topicOf(ctx: DeliveryContext, id: string, field: string, arn: unknown): string {

@@ -344,9 +344,9 @@ describe('state machines (docs/step-functions.md)', () => {
     Type: AWS::StepFunctions::StateMachine
     Properties: {Definition: ${passFlow}, StateMachineTags: [], Events: {}}
   Stream:
-    Type: AWS::Kinesis::Stream`),
+    Type: AWS::KinesisFirehose::DeliveryStream`),
     );
-    expect(m.warnings).toEqual(['Flow.StateMachineTags, Events: not applied by esb (docs/step-functions.md)', 'skipped resources esb does not run: AWS::Kinesis::Stream (Stream)']);
+    expect(m.warnings).toEqual(['Flow.StateMachineTags, Events: not applied by esb (docs/step-functions.md)', 'skipped resources esb does not run: AWS::KinesisFirehose::DeliveryStream (Stream)']);
   });
 
   it('names the resource and field of what it cannot read', () => {

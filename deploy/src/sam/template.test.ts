@@ -91,8 +91,8 @@ Conditions:
   });
 
   it('does not resolve intrinsics inside resources esb skips, and lists them in one warning', () => {
-    const m = parseSamTemplate(`Resources:\n  Q: {Type: AWS::Kinesis::Stream, Properties: {Name: !Ref Missing}}\n  R: {Type: AWS::Glue::Job}\n  Q2: {Type: AWS::Kinesis::Stream}\n  Role: {Type: AWS::IAM::Role}\n`, { file: 't.yml' });
-    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::Kinesis::Stream (Q, Q2); AWS::Glue::Job (R)']);
+    const m = parseSamTemplate(`Resources:\n  Q: {Type: AWS::KinesisFirehose::DeliveryStream, Properties: {DeliveryStreamName: !Ref Missing}}\n  R: {Type: AWS::Glue::Job}\n  Q2: {Type: AWS::KinesisFirehose::DeliveryStream}\n  Role: {Type: AWS::IAM::Role}\n`, { file: 't.yml' });
+    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::KinesisFirehose::DeliveryStream (Q, Q2); AWS::Glue::Job (R)']);
   });
 });
 
@@ -616,7 +616,7 @@ describe('shapes of public SAM apps', () => {
     expect(other.warnings).toEqual([expect.stringContaining('Fn.Events.Api: Rest is a raw API resource, whose own resources define its routes (SAM adds none for the event), and it has no GET /other')]);
   });
 
-  it('reads DynamoDB stream events and EventSourceMappings of a stream; other sources stay skipped; bad settings name the field', () => {
+  it('reads DynamoDB stream events and EventSourceMappings of a stream; Kafka and MQ sources stay skipped; bad settings name the field', () => {
     const template = (event: string, extra = '', stream = 'StreamSpecification: {StreamViewType: NEW_IMAGE}') =>
       fnTemplate(
         '',
@@ -633,15 +633,30 @@ ${extra}`,
       template(
         'Stream: !GetAtt Orders.StreamArn, StartingPosition: LATEST, BatchSize: 5, MaximumBatchingWindowInSeconds: 2, FunctionResponseTypes: [ReportBatchItemFailures], FilterCriteria: {Filters: [{Pattern: \'{"eventName": ["INSERT"]}\'}]}',
         `  Mapping: {Type: AWS::Lambda::EventSourceMapping, Properties: {FunctionName: !GetAtt Fn.Arn, EventSourceArn: !GetAtt Orders.StreamArn, StartingPosition: TRIM_HORIZON, Enabled: false}}
-  Kinesis: {Type: AWS::Lambda::EventSourceMapping, Properties: {FunctionName: !Ref Fn, EventSourceArn: "arn:aws:kinesis:us-east-1:123456789012:stream/clicks", StartingPosition: LATEST}}`,
+  Kafka: {Type: AWS::Lambda::EventSourceMapping, Properties: {FunctionName: !Ref Fn, EventSourceArn: "arn:aws:kafka:us-east-1:123456789012:cluster/c/abc", Topics: [t], StartingPosition: LATEST}}`,
       ),
       { file: 't.yml', stackName: 's' },
     );
     expect(m.functions[0].events).toEqual([
-      { type: 'dynamodb', name: 'FnChanges', table: 's-Orders', batch_size: 5, batching_window_seconds: 2, maximum_retry_attempts: -1, maximum_record_age_seconds: -1, report_batch_item_failures: true, enabled: true, filters: ['{"eventName": ["INSERT"]}'] },
-      { type: 'dynamodb', name: 'Mapping', table: 's-Orders', batch_size: 100, batching_window_seconds: 0, maximum_retry_attempts: -1, maximum_record_age_seconds: -1, report_batch_item_failures: false, enabled: false },
+      { type: 'dynamodb', name: 'FnChanges', table: 's-Orders', batch_size: 5, batching_window_seconds: 2, maximum_retry_attempts: -1, maximum_record_age_seconds: -1, report_batch_item_failures: true, bisect_batch_on_function_error: false, enabled: true, filters: ['{"eventName": ["INSERT"]}'] },
+      { type: 'dynamodb', name: 'Mapping', table: 's-Orders', batch_size: 100, batching_window_seconds: 0, maximum_retry_attempts: -1, maximum_record_age_seconds: -1, report_batch_item_failures: false, bisect_batch_on_function_error: false, enabled: false },
     ]);
-    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::Lambda::EventSourceMapping (Kinesis)']);
+    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::Lambda::EventSourceMapping (Kafka)']);
+
+    // BisectBatchOnFunctionError and DestinationConfig.OnFailure are applied; ParallelizationFactor and tumbling windows are not.
+    const failures = parseSamTemplate(
+      template(
+        'Stream: !GetAtt Orders.StreamArn, StartingPosition: TRIM_HORIZON, MaximumRetryAttempts: 2, BisectBatchOnFunctionError: true, DestinationConfig: {OnFailure: {Destination: !GetAtt Failed.Arn}}, ParallelizationFactor: 2, TumblingWindowInSeconds: 60',
+        `  Failed: {Type: AWS::SQS::Queue, Properties: {QueueName: failed}}
+  Mapping: {Type: AWS::Lambda::EventSourceMapping, Properties: {FunctionName: !Ref Fn, EventSourceArn: !GetAtt Orders.StreamArn, StartingPosition: LATEST, BisectBatchOnFunctionError: "false", DestinationConfig: {OnFailure: {Destination: "arn:aws:sns:us-east-1:123456789012:alarms"}}}}`,
+      ),
+      { file: 't.yml', stackName: 's' },
+    );
+    expect(failures.functions[0].events).toMatchObject([
+      { name: 'FnChanges', maximum_retry_attempts: 2, bisect_batch_on_function_error: true, on_failure: { type: 'SQS', target: 'failed' } },
+      { name: 'Mapping', bisect_batch_on_function_error: false, on_failure: { type: 'SNS', target: 'alarms' } },
+    ]);
+    expect(failures.warnings).toEqual(['Fn.Events.Changes.Properties.ParallelizationFactor, TumblingWindowInSeconds: not applied by esb (docs/agent.md, "DynamoDB streams")']);
 
     const fails = (event: string, stream?: string) => {
       const e = errorOf(() => parseSamTemplate(template(event, '', stream), { file: 't.yml', stackName: 's' }));
@@ -651,6 +666,11 @@ ${extra}`,
     expect(fails('Stream: !GetAtt Orders.Arn, StartingPosition: LATEST')).toEqual(['Events.Changes.Properties.Stream', expect.stringContaining('must be the stream ARN of a DynamoDB table')]);
     expect(fails('Stream: !GetAtt Orders.StreamArn, StartingPosition: LATEST', 'BillingMode: PAY_PER_REQUEST')).toEqual(['Events.Changes.Properties.Stream', 'table "s-Orders" has no StreamSpecification, so it has no stream']);
     expect(fails('Stream: !GetAtt Orders.StreamArn, StartingPosition: LATEST, BatchSize: 0')).toEqual(['Events.Changes.Properties.BatchSize', 'must be a whole number from 1 to 10000']);
+    expect(fails('Stream: !GetAtt Orders.StreamArn, StartingPosition: LATEST, BisectBatchOnFunctionError: yes')).toEqual(['Events.Changes.Properties.BisectBatchOnFunctionError', 'must be true or false, not "yes"']);
+    expect(fails('Stream: !GetAtt Orders.StreamArn, StartingPosition: LATEST, DestinationConfig: {OnFailure: {Destination: !GetAtt Fn.Arn}}')).toEqual([
+      'Events.Changes.Properties.DestinationConfig.OnFailure.Destination',
+      '"arn:aws:lambda:us-east-1:123456789012:function:s-Fn" is not the ARN of a queue or topic',
+    ]);
     expect(fails(`Stream: !GetAtt Orders.StreamArn, StartingPosition: LATEST, FilterCriteria: {Filters: [{Pattern: '{"eventName": "INSERT"}'}]}`)).toEqual([
       'Events.Changes.Properties.FilterCriteria.Filters[0].Pattern',
       'eventName: must be a list of values or a nested pattern, not "INSERT"',
@@ -877,17 +897,40 @@ Targets:
     Type: AWS::Events::Rule
     Properties:
       EventPattern: {source: [shop]}
-      Targets: [{Id: T, Arn: "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"}]
+      Targets: [{Id: T, Arn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/clicks"}]
   Archive: {Type: AWS::Events::Archive, Properties: {SourceArn: !GetAtt Orders.Arn}}`),
     );
     expect(m.rules.map((r) => [r.name, r.targets.map((t) => t.id)])).toEqual([['OnOrder', ['ToFn']]]);
     expect(m.warnings).toEqual([
       'Archive: AWS::Events::Archive is not emulated; events are not archived, so there is nothing to replay (docs/eventbridge.md)',
-      'OnOrder: Targets[0] (ToTopic): SNS topic targets are not emulated; only Lambda functions, SQS queues and Step Functions state machines receive events (docs/eventbridge.md)',
+      'OnOrder: Targets[0] (ToTopic): SNS topic targets are not emulated; only Lambda functions, SQS queues, Step Functions state machines and Kinesis streams receive events (docs/eventbridge.md)',
       "OnOrder.Targets[1].DeadLetterConfig, Targets[1].RetryPolicy: not emulated; esb delivers each event once (a function's own asynchronous retries apply) (docs/eventbridge.md)",
-      'OnlyTopic: Targets[0] (T): Kinesis stream targets are not emulated; only Lambda functions, SQS queues and Step Functions state machines receive events (docs/eventbridge.md)',
+      'OnlyTopic: Targets[0] (T): Firehose delivery stream targets are not emulated; only Lambda functions, SQS queues, Step Functions state machines and Kinesis streams receive events (docs/eventbridge.md)',
       'OnlyTopic: the rule has no target esb emulates; it is not run',
     ]);
+  });
+
+  it('puts events to a Kinesis stream target, keyed by KinesisParameters.PartitionKeyPath; a key path that is not a JSONPath is an error', () => {
+    const m = parse(
+      template(`  Clicks:
+    Type: AWS::Kinesis::Stream
+    Properties: {Name: clicks, ShardCount: 1}
+${onOrder(`EventPattern: {source: [shop.orders]}
+Targets:
+  - {Id: ToStream, Arn: !GetAtt Clicks.Arn, InputPath: $.detail, KinesisParameters: {PartitionKeyPath: $.detail.customer}}
+  - {Id: Plain, Arn: "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"}`)}`),
+    );
+    expect(m.rules.map((r) => r.targets)).toEqual([
+      [
+        { id: 'ToStream', stream: 'clicks', input_path: '$.detail', partition_key_path: '$.detail.customer' },
+        { id: 'Plain', stream: 'clicks' },
+      ],
+    ]);
+    expect(m.warnings).toEqual([]);
+    expect(() =>
+      parse(template(onOrder(`EventPattern: {source: [shop.orders]}
+Targets: [{Id: S, Arn: "arn:aws:kinesis:us-east-1:123456789012:stream/clicks", KinesisParameters: {PartitionKeyPath: customer}}]`))),
+    ).toThrow('OnOrder.Targets[0].KinesisParameters.PartitionKeyPath: must be a JSONPath of the event ($.detail.id)');
   });
 
   it('makes a scheduled rule schedule events of the functions it targets', () => {
@@ -1147,8 +1190,8 @@ ${resources}`,
   });
 
   it('counts functions reached by subscriptions: no NO ROUTES warning for them', () => {
-    const m = parse(template(`  ToFn: {Type: AWS::SNS::Subscription, Properties: {TopicArn: !Ref Orders, Protocol: lambda, Endpoint: !GetAtt Fn.Arn}}\n  Stream: {Type: AWS::Kinesis::Stream}`));
-    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::Kinesis::Stream (Stream)']);
+    const m = parse(template(`  ToFn: {Type: AWS::SNS::Subscription, Properties: {TopicArn: !Ref Orders, Protocol: lambda, Endpoint: !GetAtt Fn.Arn}}\n  Stream: {Type: AWS::KinesisFirehose::DeliveryStream}`));
+    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::KinesisFirehose::DeliveryStream (Stream)']);
   });
 
   it('keeps the later of two subscriptions with one id on one topic, with a warning', () => {
@@ -1220,5 +1263,335 @@ ${schedule}`;
   Bad:
     Type: AWS::Scheduler::Schedule
     Properties: {ScheduleExpression: every day, FlexibleTimeWindow: {Mode: 'OFF'}, Target: {Arn: !GetAtt Job.Arn, RoleArn: r}}`)).toThrow('Bad.ScheduleExpression: must be rate(...), cron(...) or at(...)');
+  });
+});
+
+describe('Kinesis data streams (docs/kinesis.md)', () => {
+  const parse = (text: string) => parseSamTemplate(text, { file: 't.yml', stackName: 's' });
+  const failure = (text: string) => {
+    const e = errorOf(() => parse(text));
+    return [e.logicalId, e.field, e.reason];
+  };
+  const streams = (resources: string, fnProps = '') => fnTemplate('', `${fnProps}\n${resources}`);
+
+  it('reads AWS::Kinesis::Stream: Name (else <stack>-<LogicalId>), ShardCount, StreamModeDetails, RetentionPeriodHours; !Ref is the name, !GetAtt .Arn the ARN', () => {
+    const m = parse(
+      streams(
+        `  Clicks: {Type: AWS::Kinesis::Stream, Properties: {Name: clicks, ShardCount: 2, RetentionPeriodHours: "48", StreamEncryption: {EncryptionType: KMS, KeyId: alias/aws/kinesis}, Tags: [{Key: a, Value: b}], DesiredShardLevelMetrics: [ALL]}}
+  Orders: {Type: AWS::Kinesis::Stream, Properties: {StreamModeDetails: {StreamMode: ON_DEMAND}}}
+  Plain: {Type: AWS::Kinesis::Stream}
+  Sized: {Type: AWS::Kinesis::Stream, Properties: {StreamModeDetails: {StreamMode: PROVISIONED}, ShardCount: 64, MaxRecordSizeInKiB: 2048}}`,
+        `      Environment:
+        Variables: {NAME: !Ref Clicks, ARN: !GetAtt Clicks.Arn, DEFAULT: !Ref Plain, DEFAULT_ARN: !GetAtt Plain.Arn}`,
+      ),
+    );
+    expect(m.streams).toEqual([
+      { Name: 'clicks', ShardCount: 2, RetentionPeriodHours: 48 },
+      { Name: 's-Orders', StreamModeDetails: { StreamMode: 'ON_DEMAND' } },
+      { Name: 's-Plain' },
+      { Name: 's-Sized', StreamModeDetails: { StreamMode: 'PROVISIONED' }, ShardCount: 64 },
+    ]);
+    expect(m.functions[0].environment).toEqual({
+      NAME: 'clicks',
+      ARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/clicks',
+      DEFAULT: 's-Plain',
+      DEFAULT_ARN: 'arn:aws:kinesis:us-east-1:123456789012:stream/s-Plain',
+    });
+    // Encryption, tags and metrics have no local meaning: no word; what esb does not know is a warning.
+    expect(m.warnings).toEqual(['Sized.MaxRecordSizeInKiB: not applied by esb (docs/kinesis.md)']);
+
+    const onDemand = parse(streams('  S: {Type: AWS::Kinesis::Stream, Properties: {StreamModeDetails: {StreamMode: ON_DEMAND}, ShardCount: 3}}'));
+    expect(onDemand.streams).toEqual([{ Name: 's-S', StreamModeDetails: { StreamMode: 'ON_DEMAND' } }]);
+    expect(onDemand.warnings).toEqual(['S.ShardCount: an ON_DEMAND stream takes no ShardCount; it starts with 4 shards here (docs/kinesis.md)']);
+  });
+
+  it('names the stream and field of a bad stream', () => {
+    const bad = (props: string) => failure(streams(`  S: {Type: AWS::Kinesis::Stream, Properties: ${props}}`));
+    expect(bad('{ShardCount: 0}')).toEqual(['S', 'ShardCount', 'must be a whole number from 1 to 64']);
+    expect(bad('{ShardCount: 65}')).toEqual(['S', 'ShardCount', 'must be a whole number from 1 to 64']);
+    expect(bad('{ShardCount: 1.5}')).toEqual(['S', 'ShardCount', 'must be a whole number from 1 to 64']);
+    expect(bad('{Name: "has space"}')).toEqual(['S', 'Name', '"has space" is not a valid stream name (1-128 of letters, digits, "_", "." and "-")']);
+    expect(bad(`{Name: ${'x'.repeat(129)}}`)).toEqual(['S', 'Name', expect.stringContaining('is not a valid stream name')]);
+    expect(bad('{RetentionPeriodHours: 23}')).toEqual(['S', 'RetentionPeriodHours', 'must be a whole number from 24 to 8760']);
+    expect(bad('{RetentionPeriodHours: 8761}')).toEqual(['S', 'RetentionPeriodHours', 'must be a whole number from 24 to 8760']);
+    expect(bad('{StreamModeDetails: {StreamMode: FAST}}')).toEqual(['S', 'StreamModeDetails.StreamMode', 'must be PROVISIONED or ON_DEMAND, not "FAST"']);
+    expect(bad('{StreamModeDetails: {StreamMode: PROVISIONED}}')).toEqual(['S', 'ShardCount', 'missing: a PROVISIONED stream needs one']);
+    expect(failure(streams('  A: {Type: AWS::Kinesis::Stream, Properties: {Name: one}}\n  B: {Type: AWS::Kinesis::Stream, Properties: {Name: one}}'))).toEqual(['B', 'Name', '"one" is the name of another stream of this template']);
+    expect(failure(streams('  S: {Type: AWS::Kinesis::Stream}', '      Environment: {Variables: {X: !GetAtt S.StreamName}}'))).toEqual(['Fn', 'Environment.Variables.X', '!GetAtt S.StreamName: AWS::Kinesis::Stream has no attribute StreamName that esb knows']);
+  });
+
+  it('reads AWS::Kinesis::StreamConsumer: !Ref and .ConsumerARN give its ARN, .ConsumerName and .StreamARN; nothing is provisioned for it', () => {
+    const m = parse(
+      streams(
+        `  Clicks: {Type: AWS::Kinesis::Stream, Properties: {Name: clicks, ShardCount: 1}}
+  Fanout: {Type: AWS::Kinesis::StreamConsumer, Properties: {StreamARN: !GetAtt Clicks.Arn, ConsumerName: fanout}}`,
+        '      Environment: {Variables: {REF: !Ref Fanout, ARN: !GetAtt Fanout.ConsumerARN, NAME: !GetAtt Fanout.ConsumerName, STREAM: !GetAtt Fanout.StreamARN}}',
+      ),
+    );
+    const arn = 'arn:aws:kinesis:us-east-1:123456789012:stream/clicks/consumer/fanout:1700000000';
+    expect(m.functions[0].environment).toEqual({ REF: arn, ARN: arn, NAME: 'fanout', STREAM: 'arn:aws:kinesis:us-east-1:123456789012:stream/clicks' });
+    expect(m.streams).toEqual([{ Name: 'clicks', ShardCount: 1 }]);
+    expect(m.warnings).toEqual([]);
+
+    const consumer = (props: string) => failure(streams(`  C: {Type: AWS::Kinesis::StreamConsumer, Properties: ${props}}`));
+    expect(consumer('{StreamARN: "arn:aws:sqs:us-east-1:123456789012:q", ConsumerName: c}')).toEqual(['C', 'StreamARN', 'must be the ARN of a Kinesis stream (!GetAtt Stream.Arn), not "arn:aws:sqs:us-east-1:123456789012:q"']);
+    expect(consumer('{StreamARN: "arn:aws:kinesis:us-east-1:123456789012:stream/x"}')).toEqual(['C', 'ConsumerName', 'must be 1-128 of letters, digits, "_", "." and "-", not undefined']);
+    const elsewhere = parse(streams('  C: {Type: AWS::Kinesis::StreamConsumer, Properties: {StreamARN: "arn:aws:kinesis:us-east-1:123456789012:stream/shared", ConsumerName: c}}'));
+    expect(elsewhere.warnings).toEqual(['C.StreamARN: stream "shared" is not declared in this template; its consumers read it once a deployed template declares it']);
+  });
+
+  it('reads Type: Kinesis events: every setting, with defaults', () => {
+    const event = (props: string, extra = '') =>
+      streams(
+        `  Clicks: {Type: AWS::Kinesis::Stream, Properties: {ShardCount: 2}}
+  Failed: {Type: AWS::SQS::Queue}
+  Alarms: {Type: AWS::SNS::Topic, Properties: {TopicName: alarms}}
+${extra}`,
+        `      Events:
+        Stream:
+          Type: Kinesis
+          Properties: {${props}}`,
+      );
+    const full = parse(
+      event(
+        `Stream: !GetAtt Clicks.Arn, StartingPosition: AT_TIMESTAMP, StartingPositionTimestamp: 1700000000.5, BatchSize: 500, MaximumBatchingWindowInSeconds: 5, Enabled: false,
+            FilterCriteria: {Filters: [{Pattern: '{"data": {"kind": ["click"]}}'}]}, FunctionResponseTypes: [ReportBatchItemFailures], MaximumRetryAttempts: 3,
+            MaximumRecordAgeInSeconds: 3600, BisectBatchOnFunctionError: true, ParallelizationFactor: "4", DestinationConfig: {OnFailure: {Type: SNS, Destination: !Ref Alarms}}`,
+      ),
+    );
+    expect(full.functions[0].events).toEqual([
+      {
+        type: 'kinesis',
+        name: 'FnStream',
+        stream: 's-Clicks',
+        starting_position: 'AT_TIMESTAMP',
+        starting_position_timestamp: 1700000000.5,
+        batch_size: 500,
+        batching_window_seconds: 5,
+        maximum_retry_attempts: 3,
+        maximum_record_age_seconds: 3600,
+        report_batch_item_failures: true,
+        bisect_batch_on_function_error: true,
+        parallelization_factor: 4,
+        on_failure: { type: 'SNS', target: 'alarms' },
+        filters: ['{"data": {"kind": ["click"]}}'],
+        enabled: false,
+      },
+    ]);
+    expect(full.warnings).toEqual([]);
+
+    const plain = parse(event('Stream: !GetAtt Clicks.Arn, StartingPosition: TRIM_HORIZON, DestinationConfig: {OnFailure: {Destination: !GetAtt Failed.Arn}}'));
+    expect(plain.functions[0].events).toEqual([
+      {
+        type: 'kinesis',
+        name: 'FnStream',
+        stream: 's-Clicks',
+        starting_position: 'TRIM_HORIZON',
+        batch_size: 100,
+        batching_window_seconds: 0,
+        maximum_retry_attempts: -1,
+        maximum_record_age_seconds: -1,
+        report_batch_item_failures: false,
+        bisect_batch_on_function_error: false,
+        parallelization_factor: 1,
+        on_failure: { type: 'SQS', target: 's-Failed' },
+        enabled: true,
+      },
+    ]);
+
+    // Tumbling windows, metrics and the filter's KMS key are read, not applied.
+    const unapplied = parse(event('Stream: !GetAtt Clicks.Arn, StartingPosition: LATEST, TumblingWindowInSeconds: 60, MetricsConfig: {Metrics: [EventCount]}, KmsKeyArn: arn:aws:kms:us-east-1:123456789012:key/k'));
+    expect(unapplied.warnings).toEqual(['Fn.Events.Stream.Properties.TumblingWindowInSeconds, MetricsConfig, KmsKeyArn: not applied by esb (docs/kinesis.md)']);
+
+    // A stream that is not the template's is read by its name, once a deployed template declares it; so is a queue of another template.
+    const elsewhere = parse(event('Stream: "arn:aws:kinesis:us-east-1:123456789012:stream/shared", StartingPosition: LATEST, DestinationConfig: {OnFailure: {Destination: "arn:aws:sqs:us-east-1:123456789012:dlq"}}'));
+    expect(elsewhere.functions[0].events).toMatchObject([{ stream: 'shared', on_failure: { type: 'SQS', target: 'dlq' } }]);
+    expect(elsewhere.warnings).toEqual([
+      'Fn.Events.Stream.Properties.Stream: stream "shared" is not declared in this template; it is read once a deployed template declares it',
+      `Fn.Events.Stream.Properties.DestinationConfig.OnFailure.Destination: queue "dlq" is not declared in this template; it receives the failed batches' details once a deployed template declares it`,
+    ]);
+  });
+
+  it('names the function, event and field of a bad Kinesis event', () => {
+    const bad = (props: string) =>
+      failure(
+        streams(
+          `  Clicks: {Type: AWS::Kinesis::Stream, Properties: {ShardCount: 1}}
+  Bucket: {Type: AWS::S3::Bucket}`,
+          `      Events:
+        Stream:
+          Type: Kinesis
+          Properties: {${props}}`,
+        ),
+      );
+    const at = (f: string) => `Events.Stream.Properties.${f}`;
+    const ok = 'Stream: !GetAtt Clicks.Arn, StartingPosition: LATEST';
+    expect(bad('Stream: !GetAtt Clicks.Arn')).toEqual(['Fn', at('StartingPosition'), 'must be TRIM_HORIZON, LATEST or AT_TIMESTAMP (a Kinesis stream mapping needs one)']);
+    expect(bad('Stream: !GetAtt Clicks.Arn, StartingPosition: EARLIEST')).toEqual(['Fn', at('StartingPosition'), expect.stringContaining('must be TRIM_HORIZON, LATEST or AT_TIMESTAMP')]);
+    expect(bad('Stream: !Ref Clicks, StartingPosition: LATEST')).toEqual(['Fn', at('Stream'), 'must be the ARN of a Kinesis stream or stream consumer (!GetAtt Stream.Arn, !Ref Consumer), not "s-Clicks"']);
+    expect(bad('StartingPosition: LATEST')).toEqual(['Fn', at('Stream'), expect.stringContaining('must be the ARN of a Kinesis stream')]);
+    expect(bad(`${ok}, BatchSize: 0`)).toEqual(['Fn', at('BatchSize'), 'must be a whole number from 1 to 10000']);
+    expect(bad(`${ok}, BatchSize: 10001`)).toEqual(['Fn', at('BatchSize'), 'must be a whole number from 1 to 10000']);
+    expect(bad(`${ok}, MaximumBatchingWindowInSeconds: 301`)).toEqual(['Fn', at('MaximumBatchingWindowInSeconds'), 'must be a whole number from 0 to 300']);
+    expect(bad(`${ok}, MaximumRetryAttempts: -2`)).toEqual(['Fn', at('MaximumRetryAttempts'), 'must be a whole number from -1 to 10000']);
+    expect(bad(`${ok}, MaximumRecordAgeInSeconds: 59`)).toEqual(['Fn', at('MaximumRecordAgeInSeconds'), 'must be -1 or from 60 to 604800']);
+    expect(bad(`${ok}, MaximumRecordAgeInSeconds: 604801`)).toEqual(['Fn', at('MaximumRecordAgeInSeconds'), 'must be a whole number from -1 to 604800']);
+    expect(bad(`${ok}, ParallelizationFactor: 11`)).toEqual(['Fn', at('ParallelizationFactor'), 'must be a whole number from 1 to 10']);
+    expect(bad(`${ok}, BisectBatchOnFunctionError: maybe`)).toEqual(['Fn', at('BisectBatchOnFunctionError'), 'must be true or false, not "maybe"']);
+    expect(bad(`${ok}, FunctionResponseTypes: [Everything]`)).toEqual(['Fn', at('FunctionResponseTypes'), 'must be [ReportBatchItemFailures] or empty']);
+    expect(bad(`${ok}, FilterCriteria: {Filters: [{Pattern: '{"data": "x"}'}]}`)).toEqual(['Fn', at('FilterCriteria.Filters[0].Pattern'), expect.stringContaining('must be a list of values')]);
+    expect(bad(`${ok}, StartingPositionTimestamp: 1700000000`)).toEqual(['Fn', at('StartingPositionTimestamp'), 'applies only with StartingPosition AT_TIMESTAMP']);
+    expect(bad('Stream: !GetAtt Clicks.Arn, StartingPosition: AT_TIMESTAMP')).toEqual(['Fn', at('StartingPositionTimestamp'), 'missing: StartingPosition AT_TIMESTAMP reads from this time (seconds since 1970)']);
+    expect(bad('Stream: !GetAtt Clicks.Arn, StartingPosition: AT_TIMESTAMP, StartingPositionTimestamp: soon')).toEqual(['Fn', at('StartingPositionTimestamp'), 'must be a time in seconds since 1970, not "soon"']);
+    expect(bad(`${ok}, DestinationConfig: {OnFailure: {Destination: !GetAtt Bucket.Arn}}`)).toEqual(['Fn', at('DestinationConfig.OnFailure.Destination'), '"arn:aws:s3:::s-bucket" is not the ARN of a queue or topic']);
+    expect(bad(`${ok}, DestinationConfig: {OnFailure: {Destination: !GetAtt Fn.Arn}}`)).toEqual(['Fn', at('DestinationConfig.OnFailure.Destination'), '"arn:aws:lambda:us-east-1:123456789012:function:s-Fn" is not the ARN of a queue or topic']);
+    expect(bad(`${ok}, DestinationConfig: {OnFailure: {Type: Lambda, Destination: !GetAtt Fn.Arn}}`)).toEqual(['Fn', at('DestinationConfig.OnFailure.Type'), 'must be SQS or SNS, not "Lambda"']);
+    expect(bad(`${ok}, DestinationConfig: {OnFailure: {Type: SQS, Destination: "arn:aws:sns:us-east-1:123456789012:t"}}`)).toEqual(['Fn', at('DestinationConfig.OnFailure.Destination'), '"arn:aws:sns:us-east-1:123456789012:t" is not the ARN of an SQS queue']);
+    expect(bad(`${ok}, DestinationConfig: {OnFailure: {}}`)).toEqual(['Fn', at('DestinationConfig.OnFailure.Destination'), 'must be the ARN of a queue or topic (!GetAtt X.Arn, !Ref Topic)']);
+    expect(bad(`${ok}, DestinationConfig: {OnSuccess: {Destination: "arn:aws:sqs:us-east-1:123456789012:q"}}`)).toEqual(['Fn', at('DestinationConfig.OnSuccess'), 'a stream mapping takes OnFailure only']);
+    expect(bad(`${ok}, DestinationConfig: arn:aws:sqs:us-east-1:123456789012:q`)).toEqual(['Fn', at('DestinationConfig'), 'must be a map with OnFailure']);
+  });
+
+  it('reads a public SAM app: a stream, and a function reading it with Events Type: Kinesis (LATEST, BatchSize, bisecting, failures to a queue)', () => {
+    const m = parse(`AWSTemplateFormatVersion: '2010-09-09'
+Transform: AWS::Serverless-2016-10-31
+Description: Kinesis stream consumer
+Resources:
+  DataStream:
+    Type: AWS::Kinesis::Stream
+    Properties:
+      ShardCount: 1
+      RetentionPeriodHours: 24
+      StreamEncryption:
+        EncryptionType: KMS
+        KeyId: alias/aws/kinesis
+  FailedRecordsQueue:
+    Type: AWS::SQS::Queue
+  ProcessorFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: src/
+      Handler: app.handler
+      Runtime: python3.12
+      Policies:
+        - KinesisStreamReadPolicy:
+            StreamName: !Ref DataStream
+        - SQSSendMessagePolicy:
+            QueueName: !GetAtt FailedRecordsQueue.QueueName
+      Environment:
+        Variables:
+          STREAM_NAME: !Ref DataStream
+      Events:
+        Stream:
+          Type: Kinesis
+          Properties:
+            Stream: !GetAtt DataStream.Arn
+            StartingPosition: LATEST
+            BatchSize: 10
+            MaximumRetryAttempts: 2
+            BisectBatchOnFunctionError: true
+            DestinationConfig:
+              OnFailure:
+                Type: SQS
+                Destination: !GetAtt FailedRecordsQueue.Arn
+Outputs:
+  StreamArn:
+    Value: !GetAtt DataStream.Arn
+`);
+    expect(m.streams).toEqual([{ Name: 's-DataStream', ShardCount: 1, RetentionPeriodHours: 24 }]);
+    expect(m.queues).toEqual([{ QueueName: 's-FailedRecordsQueue' }]);
+    expect(m.functions[0].environment).toEqual({ STREAM_NAME: 's-DataStream' });
+    expect(m.functions[0].events).toEqual([
+      {
+        type: 'kinesis',
+        name: 'ProcessorFunctionStream',
+        stream: 's-DataStream',
+        starting_position: 'LATEST',
+        batch_size: 10,
+        batching_window_seconds: 0,
+        maximum_retry_attempts: 2,
+        maximum_record_age_seconds: -1,
+        report_batch_item_failures: false,
+        bisect_batch_on_function_error: true,
+        parallelization_factor: 1,
+        on_failure: { type: 'SQS', target: 's-FailedRecordsQueue' },
+        enabled: true,
+      },
+    ]);
+    expect(m.warnings).toEqual([]);
+  });
+
+  it('reads a public CloudFormation app: AWS::Lambda::EventSourceMapping of a stream consumer (enhanced fan-out) reads the consumer\'s stream', () => {
+    const m = parse(`AWSTemplateFormatVersion: '2010-09-09'
+Resources:
+  InputStream:
+    Type: AWS::Kinesis::Stream
+    Properties:
+      Name: input-stream
+      StreamModeDetails:
+        StreamMode: ON_DEMAND
+  StreamConsumer:
+    Type: AWS::Kinesis::StreamConsumer
+    Properties:
+      StreamARN: !GetAtt InputStream.Arn
+      ConsumerName: !Sub '\${AWS::StackName}-consumer'
+  ConsumerFunction:
+    Type: AWS::Lambda::Function
+    Properties:
+      Handler: index.handler
+      Runtime: nodejs20.x
+      Role: !GetAtt ConsumerRole.Arn
+      Code:
+        ZipFile: |
+          exports.handler = async (event) => event.Records.length;
+  ConsumerRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {Version: '2012-10-17', Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}]}
+  Mapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: !GetAtt StreamConsumer.ConsumerARN
+      FunctionName: !Ref ConsumerFunction
+      StartingPosition: TRIM_HORIZON
+      BatchSize: 100
+      MaximumBatchingWindowInSeconds: 1
+      ParallelizationFactor: 2
+      FunctionResponseTypes: [ReportBatchItemFailures]
+  DirectMapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      EventSourceArn: !Ref StreamConsumer
+      FunctionName: !GetAtt ConsumerFunction.Arn
+      StartingPosition: LATEST
+Outputs:
+  ConsumerArn:
+    Value: !GetAtt StreamConsumer.ConsumerARN
+`);
+    expect(m.streams).toEqual([{ Name: 'input-stream', StreamModeDetails: { StreamMode: 'ON_DEMAND' } }]);
+    expect(m.functions[0].events).toEqual([
+      {
+        type: 'kinesis',
+        name: 'Mapping',
+        stream: 'input-stream',
+        starting_position: 'TRIM_HORIZON',
+        batch_size: 100,
+        batching_window_seconds: 1,
+        maximum_retry_attempts: -1,
+        maximum_record_age_seconds: -1,
+        report_batch_item_failures: true,
+        bisect_batch_on_function_error: false,
+        parallelization_factor: 2,
+        enabled: true,
+      },
+      expect.objectContaining({ type: 'kinesis', name: 'DirectMapping', stream: 'input-stream', starting_position: 'LATEST' }),
+    ]);
+    expect(m.warnings).toEqual([]);
+
+    const e = errorOf(() => parse(`Resources:
+  Fn: {Type: AWS::Lambda::Function, Properties: {Handler: index.handler, Runtime: nodejs20.x, Code: {ZipFile: x}}}
+  Mapping: {Type: AWS::Lambda::EventSourceMapping, Properties: {FunctionName: !Ref Fn, EventSourceArn: "arn:aws:kinesis:us-east-1:123456789012:stream/s", StartingPosition: LATEST, BatchSize: 0}}
+`));
+    expect([e.logicalId, e.field, e.reason]).toEqual(['Mapping', 'BatchSize', 'must be a whole number from 1 to 10000']);
   });
 });

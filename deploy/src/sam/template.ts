@@ -1,20 +1,23 @@
 // SAM / CloudFormation template -> SamModel. Pure: the caller reads files; this only reads data.
 import { createHash } from 'node:crypto';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION, QUEUE_NAME, awsQueueUrl, busArn, busNameOf, eventRuleKey, functionUrlLabel, queueNameOf, ruleArn, stateMachineArn, stateMachineNameOf, topicArn, topicNameOf, topicSubscriptionKey } from '@esb/contracts';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION, QUEUE_NAME, awsQueueUrl, busArn, eventRuleKey, functionUrlLabel, kinesisStreamArn, kinesisStreamNameOf, queueNameOf, ruleArn, stateMachineArn, stateMachineNameOf, topicArn, topicSubscriptionKey } from '@esb/contracts';
 import { posix } from 'node:path';
-import type { ApiConfig, AsyncDestination, Cors, DynamoTable, EventRule, FunctionUrl, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
+import type { ApiConfig, Cors, DynamoTable, EventRule, FunctionUrl, KinesisStream, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
 import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
 import { API_KEY_TYPES, readApiKeys, type ApiKeysOfApi } from './api-keys.js';
 import { samValidation } from './request-validation.js';
 import { GATEWAY_RESPONSE_RESOURCE, readCfnGatewayResponses, readSamGatewayResponses, type GatewayResponses } from './gateway-responses.js';
 import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, functionFromUri, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
 import { SamTemplateError } from './errors.js';
-import { functionOfArn, patternText, warnIfElsewhere } from './delivery.js';
+import { destinationOf, warnIfElsewhere } from './delivery.js';
+import { KINESIS_STREAM_TYPE, STREAM_CONSUMER_TYPE, consumerArn, kinesisMapping, readKinesisStream, readStreamConsumer, type KinesisReadContext } from './kinesis.js';
+import { DYNAMODB_STREAM_ARN, fieldsOf, filterPatterns, reportsBatchItemFailures, streamSettings, wholeSetting, type MappingFields, type StreamKind } from './mappings.js';
 import { EVENT_BUS_TYPE, EVENT_RULE_TYPE, UNEMULATED_EVENT_TYPES, busName, readRule, ruleBus, samEventRule, samScheduleEvent, type RuleReadContext, type ScheduledTarget, SCHEDULER_TYPE, readScheduler } from './event-rules.js';
 import { SUBSCRIPTION_TYPE, TOPIC_TYPE, readSubscription, readTopic, samTopicSubscription } from './sns-topics.js';
 import { SAM_STATE_MACHINE_TYPE, STATE_MACHINE_TYPES, readStateMachine, stateMachineNameField, stateMachineReads, type StateMachineReadContext } from './state-machines.js';
 import { serviceIntegrationFunction, stateMachineApiIntegration, type ServiceIntegration } from './service-integrations.js';
 import { awsIntegrationFunction, awsIntegrationQueue, awsIntegrationStateMachines, awsIntegrationTarget, type AwsIntegration } from './aws-integrations.js';
+import { PIPE_TYPE, pipeArn, pipeFunction, readPipe, type PipeReadContext } from './pipes.js';
 import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, S3EventModel, SamModel, StreamEventModel } from './model.js';
 import { NO_VALUE, Resolver, intrinsicKey, isRecord, versionText, type Location, type Lookup } from './resolver.js';
 import { parseTemplateText } from './yaml.js';
@@ -51,15 +54,13 @@ const API_TYPES = new Set(['AWS::Serverless::Api', 'AWS::Serverless::HttpApi']);
 const LAMBDA_URL = 'AWS::Lambda::Url';
 const EVENT_SOURCE_MAPPING = 'AWS::Lambda::EventSourceMapping';
 const QUEUE_TYPE = 'AWS::SQS::Queue';
-const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket', QUEUE_TYPE, EVENT_BUS_TYPE, EVENT_RULE_TYPE, SCHEDULER_TYPE, TOPIC_TYPE, SUBSCRIPTION_TYPE, ...STATE_MACHINE_TYPES]);
-/** A DynamoDB stream's ARN (what !GetAtt Table.StreamArn gives); group 1 is the table's name. */
-const STREAM_ARN = /^arn:aws[\w-]*:dynamodb:[^:]*:[^:]*:table\/([^/]+)\/stream\/.+$/;
+const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket', QUEUE_TYPE, EVENT_BUS_TYPE, EVENT_RULE_TYPE, SCHEDULER_TYPE, TOPIC_TYPE, SUBSCRIPTION_TYPE, ...STATE_MACHINE_TYPES, KINESIS_STREAM_TYPE, STREAM_CONSUMER_TYPE, PIPE_TYPE]);
 /** An SQS queue's ARN (what !GetAtt Queue.Arn gives). */
 const QUEUE_ARN = /^arn:aws[\w-]*:sqs:[^:]*:[^:]*:[^:]+$/;
 /** Queue properties esb reads but does not apply: encryption and tags have no local meaning (docs/generate.md). */
 const QUIET_QUEUE_PROPERTIES = new Set(['KmsMasterKeyId', 'KmsDataKeyReusePeriodSeconds', 'SqsManagedSseEnabled', 'Tags']);
-/** Event source mapping settings esb reads but does not apply (docs/agent.md, "DynamoDB streams"). */
-const UNAPPLIED_STREAM_SETTINGS = ['BisectBatchOnFunctionError', 'ParallelizationFactor', 'DestinationConfig', 'TumblingWindowInSeconds', 'StartingPositionTimestamp', 'MetricsConfig', 'KmsKeyArn'];
+/** DynamoDB stream mappings, with the settings esb reads but does not apply (docs/agent.md, "DynamoDB streams"). */
+const DYNAMODB_STREAM: StreamKind = { label: 'a DynamoDB stream', unapplied: ['ParallelizationFactor', 'TumblingWindowInSeconds', 'StartingPositionTimestamp', 'MetricsConfig', 'KmsKeyArn'], doc: 'docs/agent.md, "DynamoDB streams"' };
 
 export const IMPLICIT_REST_API = 'ServerlessRestApi';
 export const IMPLICIT_HTTP_API = 'ServerlessHttpApi';
@@ -124,6 +125,16 @@ export function defaultTopicName(stack: string, logicalId: string, fifo: boolean
 /** A state machine's name when it has no Name / StateMachineName: `<stack>-<LogicalId>`, at most 80 characters. */
 export function defaultStateMachineName(stack: string, logicalId: string): string {
   return stackScopedName(stack, logicalId, 80, false);
+}
+
+/** A Kinesis stream's name when it has no Name: `<stack>-<LogicalId>`, at most 128 characters. */
+export function defaultKinesisStreamName(stack: string, logicalId: string): string {
+  return stackScopedName(stack, logicalId, 128, false);
+}
+
+/** A pipe's name when it has no Name: `<stack>-<LogicalId>`, at most 64 characters. */
+export function defaultPipeName(stack: string, logicalId: string): string {
+  return stackScopedName(stack, logicalId, 64, false);
 }
 
 /** `<stack>-<LogicalId>` in letters, digits, `-` and `_`, at most `max` characters with `.fifo` when `fifo`. */
@@ -377,7 +388,7 @@ class TemplateReader implements Lookup {
     const cached = this.names.get(id);
     if (cached !== undefined) return cached;
     const type = this.resources[id].Type;
-    const field = FUNCTION_TYPES.has(type) ? 'FunctionName' : TABLE_TYPES.has(type) ? 'TableName' : type === 'AWS::S3::Bucket' ? 'BucketName' : LAYER_TYPES.has(type) ? 'LayerName' : type === QUEUE_TYPE ? 'QueueName' : type === EVENT_BUS_TYPE || type === EVENT_RULE_TYPE ? 'Name' : type === TOPIC_TYPE ? 'TopicName' : STATE_MACHINE_TYPES.has(type) ? stateMachineNameField(type) : undefined;
+    const field = FUNCTION_TYPES.has(type) ? 'FunctionName' : TABLE_TYPES.has(type) ? 'TableName' : type === 'AWS::S3::Bucket' ? 'BucketName' : LAYER_TYPES.has(type) ? 'LayerName' : type === QUEUE_TYPE ? 'QueueName' : type === EVENT_BUS_TYPE || type === EVENT_RULE_TYPE ? 'Name' : type === TOPIC_TYPE ? 'TopicName' : STATE_MACHINE_TYPES.has(type) ? stateMachineNameField(type) : type === KINESIS_STREAM_TYPE || type === PIPE_TYPE ? 'Name' : type === STREAM_CONSUMER_TYPE ? 'ConsumerName' : undefined;
     let name = id;
     if (field) {
       this.enter(id, at);
@@ -397,6 +408,8 @@ class TemplateReader implements Lookup {
           const fifo = this.prop(id, this.rawProps(id), 'FifoTopic');
           name = defaultTopicName(this.stackName, id, fifo === true || fifo === 'true');
         } else if (STATE_MACHINE_TYPES.has(type)) name = defaultStateMachineName(this.stackName, id);
+        else if (type === KINESIS_STREAM_TYPE) name = defaultKinesisStreamName(this.stackName, id);
+        else if (type === PIPE_TYPE) name = defaultPipeName(this.stackName, id);
       } finally {
         this.visiting.pop();
       }
@@ -452,6 +465,7 @@ class TemplateReader implements Lookup {
     if (r.Type === TOPIC_TYPE) return this.topicArnOf(id, at);
     if (r.Type === SUBSCRIPTION_TYPE) return this.subscriptionArn(id, at);
     if (STATE_MACHINE_TYPES.has(r.Type)) return this.stateMachineArnOf(id, at);
+    if (r.Type === STREAM_CONSUMER_TYPE) return this.consumerArnOf(id, at);
     return this.physicalName(id, at);
   }
 
@@ -496,6 +510,26 @@ class TemplateReader implements Lookup {
     return stateMachineArn(this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId']));
   }
 
+  /** What `!GetAtt Stream.Arn` gives. */
+  private kinesisStreamArnOf(id: string, at: Location): string {
+    return kinesisStreamArn(this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId']));
+  }
+
+  /** A stream consumer's StreamARN, with cycle detection. */
+  private consumerStreamArn(id: string, at: Location): string {
+    this.enter(`${id}.StreamARN`, at);
+    try {
+      return String(this.prop(id, this.rawProps(id), 'StreamARN'));
+    } finally {
+      this.visiting.pop();
+    }
+  }
+
+  /** What `!Ref Consumer` and `!GetAtt Consumer.ConsumerARN` give. */
+  private consumerArnOf(id: string, at: Location): string {
+    return consumerArn(this.consumerStreamArn(id, at), this.physicalName(id, at));
+  }
+
   /** What `!Ref Subscription` gives: `<topic ARN>:<logical id>` (SNS puts a generated id last), with cycle detection. */
   private subscriptionArn(id: string, at: Location): string {
     this.enter(`${id}.TopicArn`, at);
@@ -522,6 +556,16 @@ class TemplateReader implements Lookup {
     return Object.keys(this.resources).some((q) => this.resources[q].Type === QUEUE_TYPE && this.active(q) && this.physicalName(q, { logicalId: q, field: 'QueueName' }) === name);
   }
 
+  /** Whether an active AWS::Kinesis::Stream of the template has this name. */
+  private kinesisStreamDeclared(name: string): boolean {
+    return Object.keys(this.resources).some((s) => this.resources[s].Type === KINESIS_STREAM_TYPE && this.active(s) && this.physicalName(s, { logicalId: s, field: 'Name' }) === name);
+  }
+
+  /** What Kinesis streams and their mappings are read with: what rules are, and the template's streams. */
+  private kinesisContext(): KinesisReadContext {
+    return { ...this.deliveryContext(), streamDeclared: (name) => this.kinesisStreamDeclared(name) };
+  }
+
   /** The names of the template's active state machines. */
   private machineNames(): Set<string> {
     this.stateMachineNames ??= new Set(Object.keys(this.resources).filter((id) => STATE_MACHINE_TYPES.has(this.resources[id].Type) && this.active(id)).map((id) => this.physicalName(id, { logicalId: id, field: stateMachineNameField(this.resources[id].Type) })));
@@ -536,6 +580,19 @@ class TemplateReader implements Lookup {
       queueDeclared: (name) => this.queueDeclared(name),
       stateMachines: this.machineNames(),
       resourceType: (id) => (Object.prototype.hasOwnProperty.call(this.resources, id) ? this.resources[id].Type : undefined),
+    };
+  }
+
+  /** What pipes are read with: what rules and Kinesis mappings are, the template's mapping readers and its state machines' types. */
+  private pipeContext(): PipeReadContext {
+    return {
+      ...this.kinesisContext(),
+      ...this.deliveryContext(),
+      region: String(this.pseudo['AWS::Region']),
+      account: String(this.pseudo['AWS::AccountId']),
+      queueMapping: (id, fields, name, p, arnField) => this.queueMapping(id, fields, name, p, arnField),
+      tableMapping: (id, fields, name, p, arnField) => this.streamMapping(id, fields, name, p, arnField),
+      stateMachineType: (name) => this.stateMachines.get(name)?.type,
     };
   }
 
@@ -622,6 +679,14 @@ class TemplateReader implements Lookup {
       return unsupported();
     }
     if (r.Type === SUBSCRIPTION_TYPE) return unsupported();
+    if (r.Type === KINESIS_STREAM_TYPE) return attr === 'Arn' ? this.kinesisStreamArnOf(id, at) : unsupported();
+    if (r.Type === PIPE_TYPE) return attr === 'Arn' ? pipeArn(this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId'])) : unsupported();
+    if (r.Type === STREAM_CONSUMER_TYPE) {
+      if (attr === 'ConsumerARN') return this.consumerArnOf(id, at);
+      if (attr === 'ConsumerName') return this.physicalName(id, at);
+      if (attr === 'StreamARN') return this.consumerStreamArn(id, at);
+      return unsupported();
+    }
     if (STATE_MACHINE_TYPES.has(r.Type)) {
       if (attr === 'Arn') return this.stateMachineArnOf(id, at);
       if (attr === 'Name') return this.physicalName(id, at);
@@ -671,6 +736,7 @@ class TemplateReader implements Lookup {
     const tables: DynamoTable[] = [];
     const buckets: S3Bucket[] = [];
     const queues: SqsQueue[] = [];
+    const streams: KinesisStream[] = [];
     const codeRefs: CodeRef[] = [];
     const apiIds: string[] = [];
     const keys = this.keys();
@@ -705,6 +771,11 @@ class TemplateReader implements Lookup {
       } else if (TABLE_TYPES.has(r.Type)) tables.push(this.readTable(id, r));
       else if (r.Type === 'AWS::S3::Bucket') buckets.push(this.readBucket(id));
       else if (r.Type === QUEUE_TYPE) queues.push(this.readQueue(id));
+      else if (r.Type === KINESIS_STREAM_TYPE) {
+        const stream = readKinesisStream(this.apiContext(new Set()), id, this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>, this.physicalName(id, { logicalId: id, field: 'Name' }));
+        if (streams.some((s) => s.Name === stream.Name)) this.fail(id, 'Name', `"${stream.Name}" is the name of another stream of this template`);
+        streams.push(stream);
+      } else if (r.Type === STREAM_CONSUMER_TYPE) readStreamConsumer(this.kinesisContext(), id, this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>);
       else if (r.Type === EVENT_BUS_TYPE) busName(this.apiContext(new Set()), id, this.prop(id, this.rawProps(id), 'Name'));
       else if (API_TYPES.has(r.Type)) apiIds.push(id);
     }
@@ -727,20 +798,23 @@ class TemplateReader implements Lookup {
       if (this.stateMachines.has(machine.name)) this.fail(id, stateMachineNameField(r.Type), `"${machine.name}" is the name of another state machine of this template`);
       this.stateMachines.set(machine.name, machine);
     }
-    // AWS::Lambda::EventSourceMapping of a DynamoDB stream: a stream event of the function it names.
+    // AWS::Lambda::EventSourceMapping of a queue, a DynamoDB stream or a Kinesis stream: an event of the function it names.
     for (const [id, r] of Object.entries(this.resources)) {
       if (r.Type !== EVENT_SOURCE_MAPPING || !this.active(id)) continue;
       const props = this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>;
-      const sqs = typeof props.EventSourceArn === 'string' && QUEUE_ARN.test(props.EventSourceArn);
-      if (!sqs && (typeof props.EventSourceArn !== 'string' || !STREAM_ARN.test(props.EventSourceArn))) {
-        // Kinesis, Kafka, MQ: not run here.
+      const arn = props.EventSourceArn;
+      const source = typeof arn !== 'string' ? undefined : QUEUE_ARN.test(arn) ? 'sqs' : DYNAMODB_STREAM_ARN.test(arn) ? 'dynamodb' : kinesisStreamNameOf(arn) !== undefined ? 'kinesis' : undefined;
+      if (source === undefined) {
+        // Kafka, MQ, DocumentDB: not run here.
         (skipped.get(r.Type) ?? skipped.set(r.Type, []).get(r.Type)!).push(id);
         continue;
       }
       const target = typeof props.FunctionName === 'string' ? (functionFromUri(props.FunctionName) ?? props.FunctionName) : undefined;
       const fn = functions.find((f) => f.key === target || (target !== undefined && target.endsWith(`:function:${f.key}`)));
       if (!fn) this.fail(id, 'FunctionName', `${JSON.stringify(props.FunctionName)} is not a function of this template`);
-      fn.events.push(sqs ? this.queueMapping(id, '', id, props, 'EventSourceArn') : this.streamMapping(id, '', id, props, 'EventSourceArn'));
+      if (source === 'sqs') fn.events.push(this.queueMapping(id, '', id, props, 'EventSourceArn'));
+      else if (source === 'dynamodb') fn.events.push(this.streamMapping(id, '', id, props, 'EventSourceArn'));
+      else fn.events.push(kinesisMapping(this.kinesisContext(), id, '', id, props, 'EventSourceArn'));
     }
     // A bucket's NotificationConfiguration.LambdaConfigurations: S3 events of the functions they name.
     for (const [id, r] of Object.entries(this.resources)) {
@@ -785,6 +859,15 @@ class TemplateReader implements Lookup {
       const props = this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>;
       const subscription = readSubscription(this.deliveryContext(), id, props);
       if (subscription) this.addSubscription(subscription, id);
+    }
+    // AWS::Pipes::Pipe: a built-in function with one mapping of the pipe's source (docs/pipes.md).
+    for (const [id, r] of Object.entries(this.resources)) {
+      if (r.Type !== PIPE_TYPE || !this.active(id)) continue;
+      const props = this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>;
+      const pipe = readPipe(this.pipeContext(), id, props, this.physicalName(id, { logicalId: id, field: 'Name' }));
+      if (!pipe) continue;
+      this.serviceFunctions.push(pipeFunction(this.builtinFunctionKey(id, id), id, pipe));
+      for (const fn of pipe.invokes) this.integrationTargets.add(fn);
     }
     // AWS::Lambda::Url: the URL of the function it targets (`!Ref Fn` or `!GetAtt Fn.Arn`).
     for (const [id, r] of Object.entries(this.resources)) {
@@ -923,6 +1006,7 @@ class TemplateReader implements Lookup {
       tables,
       buckets,
       queues,
+      streams,
       rules: [...this.rules.values()],
       subscriptions: [...this.subscriptions.values()],
       stateMachines: [...this.stateMachines.values()],
@@ -1190,6 +1274,9 @@ class TemplateReader implements Lookup {
             break;
           case 'SQS':
             fn.events.push(this.queueMapping(id, `${base}.Properties`, `${id}${name}`, p, 'Queue'));
+            break;
+          case 'Kinesis':
+            fn.events.push(kinesisMapping(this.kinesisContext(), id, `${base}.Properties`, `${id}${name}`, p, 'Stream'));
             break;
           case 'EventBridgeRule':
           case 'CloudWatchEvent':
@@ -1588,35 +1675,17 @@ class TemplateReader implements Lookup {
     return table;
   }
 
-  /** A bucket notification: Events (one or a list) and Filter.S3Key.Rules (prefix, suffix). */
-  /** A DynamoDB stream mapping: SAM's `Type: DynamoDB` event or an AWS::Lambda::EventSourceMapping (`arnField`: Stream / EventSourceArn). */
-  private streamMapping(id: string, field: string, name: string, p: Record<string, unknown>, arnField: string): StreamEventModel {
-    const at = (f: string) => (field ? `${field}.${f}` : f);
+  /** A DynamoDB stream mapping: SAM's `Type: DynamoDB` event, an AWS::Lambda::EventSourceMapping (`arnField`: Stream / EventSourceArn) or a pipe's source. */
+  private streamMapping(id: string, fields: MappingFields, name: string, p: Record<string, unknown>, arnField: string): StreamEventModel {
+    const at = fieldsOf(fields);
     const arn = p[arnField];
-    const match = typeof arn === 'string' ? STREAM_ARN.exec(arn) : null;
+    const match = typeof arn === 'string' ? DYNAMODB_STREAM_ARN.exec(arn) : null;
     if (!match) this.fail(id, at(arnField), `must be the stream ARN of a DynamoDB table (!GetAtt Table.StreamArn), not ${JSON.stringify(arn)}`);
     const table = match[1];
     if (this.streamTables.has(table) && this.streamTables.get(table) === undefined) this.fail(id, at(arnField), `table "${table}" has no StreamSpecification, so it has no stream`);
-    const position = p.StartingPosition;
-    if (position !== 'TRIM_HORIZON' && position !== 'LATEST' && position !== 'AT_TIMESTAMP') this.fail(id, at('StartingPosition'), 'must be TRIM_HORIZON, LATEST or AT_TIMESTAMP (a DynamoDB stream needs one)');
-    const whole = (f: string, min: number, max: number, fallback: number) => this.mappingWhole(id, at(f), p[f], min, max, fallback);
-    const e: StreamEventModel = {
-      type: 'dynamodb',
-      name,
-      table,
-      batch_size: whole('BatchSize', 1, 10_000, 100),
-      batching_window_seconds: whole('MaximumBatchingWindowInSeconds', 0, 300, 0),
-      maximum_retry_attempts: whole('MaximumRetryAttempts', -1, 10_000, -1),
-      maximum_record_age_seconds: whole('MaximumRecordAgeInSeconds', -1, 604_800, -1),
-      report_batch_item_failures: this.reportsBatchItemFailures(id, at('FunctionResponseTypes'), p.FunctionResponseTypes),
-      enabled: p.Enabled !== false && p.Enabled !== 'false',
-    };
-    if (e.maximum_record_age_seconds !== -1 && e.maximum_record_age_seconds < 60) this.fail(id, at('MaximumRecordAgeInSeconds'), 'must be -1 or from 60 to 604800');
-    const filters = this.filterPatterns(id, at('FilterCriteria'), p.FilterCriteria);
-    if (filters) e.filters = filters;
-    const unapplied = UNAPPLIED_STREAM_SETTINGS.filter((f) => p[f] !== undefined && p[f] !== false);
-    if (unapplied.length) this.warnings.push(`${id}.${at(unapplied.join(', '))}: not applied by esb (docs/agent.md, "DynamoDB streams")`);
-    return e;
+    // StartingPosition is checked, not kept: a table's stream is read from when the mapping appears (docs/agent.md, "DynamoDB streams").
+    const { settings } = streamSettings(this.deliveryContext(), id, at, p, DYNAMODB_STREAM);
+    return { type: 'dynamodb', name, table, ...settings };
   }
 
   /**
@@ -1649,80 +1718,40 @@ class TemplateReader implements Lookup {
       const d = config[when];
       if (d === undefined) continue;
       if (!isRecord(d)) this.fail(id, `${at}.${when}`, 'must be a map with Type and Destination');
-      const destination = this.asyncDestination(id, `${at}.${when}`, d);
+      const destination = destinationOf(this.apiContext(new Set()), id, `${at}.${when}`, d, ['SQS', 'SNS', 'EventBridge', 'Lambda'] as const);
       if (when === 'OnFailure' && destination.type === 'SQS') failureQueues.push({ kind: 'destination', queue: destination.target });
       else destinations[key] = destination;
     }
     return { failureQueues, ...(destinations.on_success || destinations.on_failure ? { destinations } : {}) };
   }
 
-  /** One destination of EventInvokeConfig: its Type (SQS, SNS, EventBridge, Lambda; SAM's default is taken from the ARN) and what its Destination ARN names. */
-  private asyncDestination(id: string, field: string, d: Record<string, unknown>): AsyncDestination {
-    const arn = d.Destination;
-    if (typeof arn !== 'string' || arn === '') this.fail(id, `${field}.Destination`, 'must be the ARN of a queue, topic, event bus or function (!GetAtt X.Arn, !Ref Topic)');
-    const kinds: Array<[AsyncDestination['type'], (a: string) => string | undefined]> = [
-      ['SQS', (a) => (QUEUE_ARN.test(a) ? queueNameOf(a) : undefined)],
-      ['SNS', (a) => topicNameOf(a)],
-      ['EventBridge', (a) => (/^arn:aws[\w-]*:events:[^:]*:[^:]*:event-bus\//.test(a) ? busNameOf(a) : undefined)],
-      ['Lambda', (a) => functionOfArn(a)],
-    ];
-    for (const [type, nameOf] of kinds) {
-      if (d.Type !== undefined && d.Type !== type) continue;
-      const target = nameOf(arn);
-      if (target !== undefined) return { type, target };
-    }
-    if (d.Type !== undefined && !kinds.some(([type]) => type === d.Type)) this.fail(id, `${field}.Type`, `must be SQS, SNS, EventBridge or Lambda, not ${JSON.stringify(d.Type)}`);
-    return this.fail(id, `${field}.Destination`, `${JSON.stringify(arn)} is not the ARN of ${d.Type === undefined ? 'a queue, topic, event bus or function' : `a${d.Type === 'SQS' ? 'n SQS queue' : d.Type === 'SNS' ? 'n SNS topic' : d.Type === 'EventBridge' ? 'n event bus' : ' function'}`}`);
-  }
-
-  /** A whole number setting of an event source mapping (a number or its text), `fallback` when absent. */
-  private mappingWhole(id: string, field: string, v: unknown, min: number, max: number, fallback: number): number {
-    if (v === undefined) return fallback;
-    const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) this.fail(id, field, `must be a whole number from ${min} to ${max}`);
-    return n;
-  }
-
-  /** FunctionResponseTypes of a mapping: `[ReportBatchItemFailures]` or empty. */
-  private reportsBatchItemFailures(id: string, field: string, types: unknown): boolean {
-    if (types === undefined) return false;
-    if (!Array.isArray(types) || types.some((t) => t !== 'ReportBatchItemFailures')) this.fail(id, field, 'must be [ReportBatchItemFailures] or empty');
-    return types.length > 0;
-  }
-
-  /** FilterCriteria.Filters[].Pattern of a mapping, each checked and kept as JSON text. */
-  private filterPatterns(id: string, field: string, criteria: unknown): string[] | undefined {
-    if (criteria === undefined) return undefined;
-    const filters = isRecord(criteria) ? criteria.Filters : undefined;
-    if (!Array.isArray(filters)) this.fail(id, `${field}.Filters`, 'must be a list of {Pattern: <JSON text>}');
-    return filters.map((f, i) => patternText(this.apiContext(new Set()), id, `${field}.Filters[${i}].Pattern`, isRecord(f) ? f.Pattern : undefined));
-  }
-
-  /** An SQS mapping: SAM's `Type: SQS` event or an AWS::Lambda::EventSourceMapping (`arnField`: Queue / EventSourceArn). */
-  private queueMapping(id: string, field: string, name: string, p: Record<string, unknown>, arnField: string): SqsQueueEvent {
-    const at = (f: string) => (field ? `${field}.${f}` : f);
+  /** An SQS mapping: SAM's `Type: SQS` event, an AWS::Lambda::EventSourceMapping (`arnField`: Queue / EventSourceArn) or a pipe's source. */
+  private queueMapping(id: string, fields: MappingFields, name: string, p: Record<string, unknown>, arnField: string): SqsQueueEvent {
+    const at = fieldsOf(fields);
     const arn = p[arnField];
     const queue = typeof arn === 'string' && QUEUE_ARN.test(arn) ? queueNameOf(arn) : undefined;
     if (!queue) this.fail(id, at(arnField), `must be the ARN of an SQS queue (!GetAtt Queue.Arn), not ${JSON.stringify(arn)}`);
     if (!this.queueDeclared(queue)) this.warnings.push(`${id}.${at(arnField)}: queue "${queue}" is not declared in this template; it is read once a deployed template declares it`);
-    const whole = (f: string, min: number, max: number, fallback: number) => this.mappingWhole(id, at(f), p[f], min, max, fallback);
+    const ctx = this.apiContext(new Set());
+    const whole = (f: string, min: number, max: number, fallback: number) => wholeSetting(ctx, id, at(f), p[f], min, max) ?? fallback;
     const e: SqsQueueEvent = {
       type: 'sqs',
       name,
       queue,
       batch_size: whole('BatchSize', 1, 10_000, 10),
       batching_window_seconds: whole('MaximumBatchingWindowInSeconds', 0, 300, 0),
-      report_batch_item_failures: this.reportsBatchItemFailures(id, at('FunctionResponseTypes'), p.FunctionResponseTypes),
+      report_batch_item_failures: reportsBatchItemFailures(ctx, id, at('FunctionResponseTypes'), p.FunctionResponseTypes),
       enabled: p.Enabled !== false && p.Enabled !== 'false',
     };
     // Lambda's rule: more than 10 messages a batch needs a batching window.
     if (e.batch_size > 10 && e.batching_window_seconds === 0) this.fail(id, at('BatchSize'), 'must be at most 10 unless MaximumBatchingWindowInSeconds is at least 1');
-    const filters = this.filterPatterns(id, at('FilterCriteria'), p.FilterCriteria);
+    const filters = filterPatterns(ctx, id, at('FilterCriteria'), p.FilterCriteria);
     if (filters) e.filters = filters;
     const scaling = p.ScalingConfig;
     if (scaling !== undefined) {
       if (!isRecord(scaling)) this.fail(id, at('ScalingConfig'), 'must be a map with MaximumConcurrency');
-      if (scaling.MaximumConcurrency !== undefined) e.maximum_concurrency = this.mappingWhole(id, at('ScalingConfig.MaximumConcurrency'), scaling.MaximumConcurrency, 2, 1000, 2);
+      const concurrency = wholeSetting(ctx, id, at('ScalingConfig.MaximumConcurrency'), scaling.MaximumConcurrency, 2, 1000);
+      if (concurrency !== undefined) e.maximum_concurrency = concurrency;
     }
     return e;
   }
@@ -1797,6 +1826,7 @@ class TemplateReader implements Lookup {
     return queue;
   }
 
+  /** A bucket notification: Events (one or a list) and Filter.S3Key.Rules (prefix, suffix). */
   private s3Notification(id: string, field: string, name: string, bucket: string, events: unknown, filter: unknown): S3EventModel {
     const list = typeof events === 'string' ? [events] : events;
     if (!Array.isArray(list) || list.length === 0 || list.some((e) => typeof e !== 'string' || !/^s3:[A-Za-z]+:(\*|[A-Za-z]+)$/.test(e))) {
