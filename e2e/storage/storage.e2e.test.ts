@@ -3,12 +3,12 @@
 // objects, send jobs to the queue, which the agent's poller hands to another function, put
 // events on a bus, whose rule invokes a third, publish to a topic a fourth subscribes to, and run
 // a state machine synchronously whose tasks invoke a fifth and write the table, and read an item
-// through a REST API's AWS integration.
+// through a REST API's AWS integration; a record put to a Kinesis stream reaches a sixth.
 import { expect, it } from 'vitest';
 import { describeStack } from '../src/scenario.js';
 import { deploy, http, pollUntil } from '../src/stack.js';
 
-describeStack('storage: DynamoDB, S3, SQS, EventBridge, SNS and Step Functions through the provisioned table, bucket, queue, bus, topic and state machine', (stack) => {
+describeStack('storage: DynamoDB, S3, SQS, EventBridge, SNS, Step Functions and Kinesis through the provisioned table, bucket, queue, bus, topic, state machine and stream', (stack) => {
   it('puts, gets and queries items; puts, gets and lists objects', async () => {
     const s = stack();
     await deploy(s, 'storage/template.yml');
@@ -58,6 +58,14 @@ describeStack('storage: DynamoDB, S3, SQS, EventBridge, SNS and Step Functions t
     const reviewed = await http(`${url}/reviews/11`, { method: 'POST', body: 'looks good' });
     expect(reviewed.json, reviewed.text).toEqual({ status: 'SUCCEEDED', output: { id: '11', text: 'looks good', shouted: 'LOOKS GOOD' }, error: null });
     expect((await http(`${url}/items/reviewed/11`)).json).toEqual({ owner: 'reviewed', id: '11', text: 'LOOKS GOOD' });
+
+    // A record put to the template's Kinesis stream (queues service) reaches the agent over HTTP,
+    // which hands the stream's batch to the counting function.
+    const tracked = await http(`${url}/clicks/12`, { method: 'POST', body: 'clicked once' });
+    expect(tracked.json, tracked.text).toEqual({ shard: 'shardId-000000000000', sequence: expect.stringMatching(/^\d{56}$/) });
+    const counted = await pollUntil(() => http(`${url}/items/clicked/12`), (r) => r.status === 200, { everyMs: 500, withinMs: 60_000 });
+    expect(counted.ok, String(counted.last instanceof Error ? counted.last : counted.last.text)).toBe(true);
+    expect((await http(`${url}/items/clicked/12`)).json).toEqual({ owner: 'clicked', id: '12', text: `clicked once @${(tracked.json as { sequence: string }).sequence}` });
 
     // A REST API method with no function of the template's between it and DynamoDB: its mapping
     // templates run in esb's built-in function (velocityjs in the runtime image).

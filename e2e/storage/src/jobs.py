@@ -1,3 +1,4 @@
+import base64
 import json
 import os
 
@@ -7,6 +8,7 @@ sqs = client("sqs")
 events = client("events")
 sns = client("sns")
 sfn = client("stepfunctions")
+kinesis = client("kinesis")
 ddb = client("dynamodb")
 TABLE = os.environ["TABLE_NAME"]
 
@@ -59,6 +61,20 @@ def review(event, context):
     review_id = event["pathParameters"]["id"]
     out = sfn.start_sync_execution(stateMachineArn=os.environ["REVIEW_FLOW"], input=json.dumps({"id": review_id, "text": event.get("body") or ""}))
     return response(200, {"status": out["status"], "output": json.loads(out["output"]) if "output" in out else None, "error": out.get("error")})
+
+
+def track(event, context):
+    # STREAM_NAME is the template's !Ref ClicksStream; PutRecord goes to the queues service through AWS_ENDPOINT_URL_KINESIS.
+    click_id = event["pathParameters"]["id"]
+    out = kinesis.put_record(StreamName=os.environ["STREAM_NAME"], PartitionKey=click_id, Data=json.dumps({"id": click_id, "text": event.get("body") or ""}).encode())
+    return response(200, {"shard": out["ShardId"], "sequence": out["SequenceNumber"]})
+
+
+def count(event, context):
+    # The queues service posts each record to the agent, which hands the stream's batches here.
+    for record in event["Records"]:
+        click = json.loads(base64.b64decode(record["kinesis"]["data"]))
+        ddb.put_item(TableName=TABLE, Item={"owner": {"S": "clicked"}, "id": {"S": click["id"]}, "text": {"S": click["text"] + " @" + record["kinesis"]["sequenceNumber"]}})
 
 
 def shout(event, context):
