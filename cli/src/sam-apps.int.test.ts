@@ -534,6 +534,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(out).not.toContain('warning');
     expect(out).toContain('STREAM  arn:aws:kinesis:us-east-1:123456789012:stream/clickstream (2 shards) -> function kinesis-streams-ConsumerFunction, function kinesis-streams-AuditFunction');
     expect(out).toContain('RULE    default/ToStreamRule -> stream clickstream');
+    expect(out).toContain('STREAM  arn:aws:kinesis:us-east-1:123456789012:stream/kinesis-streams-ChangesStream (1 shard) -> function kinesis-streams-ChangesFunction');
     const app = at('kinesis-streams');
     const click = (id: string, user: string, kind = 'view') => ({ id, user, kind });
     const users = ['ana', 'bo', 'cy', 'di', 'ed', 'flo'];
@@ -605,6 +606,21 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     const all = Object.values(shards.shards as Record<string, Array<{ key: string; data: { id: string } }>>).flat();
     expect(all.map((r) => r.data.id).sort()).toEqual([...clicks.map((c) => c.id), 'skip', 'p1', 'g1', 'ev1'].sort());
     expect(all.find((r) => r.data.id === 'ev1')!.key).toBe('hal');
+
+    // The orders table streams its changes to the second stream (KinesisStreamSpecification): both images, in order.
+    for (const status of ['new', 'paid']) expect((await app.send('PUT', '/orders/o-1', JSON.stringify({ status }))).status).toBe(200);
+    const changes = await until(
+      async () => {
+        const items = (await app.get('/clicks')).json().filter((i: { id: string }) => i.id.startsWith('change-'));
+        return items.length >= 2 ? items : undefined;
+      },
+      'the changes of the orders table',
+      60_000,
+    );
+    expect(changes.map((c: { kind: string; user: string; source: string }) => [c.kind, c.user, c.source])).toEqual([
+      ['INSERT ->new', 'o-1', 'kinesis-streams-OrdersTable'],
+      ['MODIFY new>paid', 'o-1', 'kinesis-streams-OrdersTable'],
+    ]);
   }, 240_000);
 
   it('rest-aws-integrations: a REST API whose methods call DynamoDB, Step Functions and EventBridge through Velocity mapping templates (OpenAPI and raw AWS::ApiGateway::Method), with no function between, and a Lambda custom integration', async () => {

@@ -745,6 +745,10 @@ export const DynamoTable = z.object({
   StreamSpecification: z
     .object({ StreamViewType })
     .optional(),
+  /** The Kinesis data stream the table's changes also go to (docs/kinesis.md, "From DynamoDB"). */
+  KinesisStreamSpecification: z
+    .object({ StreamArn: z.string().min(1), ApproximateCreationDateTimePrecision: z.enum(['MILLISECOND', 'MICROSECOND']).optional() })
+    .optional(),
 });
 export type DynamoTable = z.infer<typeof DynamoTable>;
 

@@ -4,6 +4,7 @@
 // bucket lifecycle rules, queue attributes and a stream's retention are applied when they differ.
 import {
   CreateTableCommand,
+  EnableKinesisStreamingDestinationCommand,
   DescribeTableCommand,
   UpdateTableCommand,
   DynamoDBClient,
@@ -212,6 +213,15 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
         log.info(`turned on the stream of ${resource} (${view})`);
       } else if (view && desc.StreamSpecification?.StreamEnabled && desc.StreamSpecification.StreamViewType !== view) {
         warn(`${resource} has a ${desc.StreamSpecification.StreamViewType} stream but ${options.source ?? 'resources.yml'} declares ${view}: left as it is (a stream's view type changes only by turning it off and on)`);
+      }
+      // A Kinesis streaming destination (docs/kinesis.md, "From DynamoDB"); a server without the
+      // action (DynamoDB Local) keeps the table, with a warning.
+      const destination = table.KinesisStreamSpecification;
+      if (destination) {
+        const precision = destination.ApproximateCreationDateTimePrecision;
+        await retry(() => ddb!.send(new EnableKinesisStreamingDestinationCommand({ TableName: table.TableName, StreamArn: destination.StreamArn, ...(precision ? { EnableKinesisStreamingConfiguration: { ApproximateCreationDateTimePrecision: precision } } : {}) }), { abortSignal: signal })).catch((err: Error) =>
+          warn(`${resource} at ${ddbEndpoint} could not stream to ${destination.StreamArn}: ${err.name}: ${err.message}`),
+        );
       }
       report.tables.push({ name: table.TableName, status });
       if (status === 'created') log.info(`created ${resource}`);

@@ -35,6 +35,21 @@ interface TableRecord {
   StreamSpecification?: { StreamEnabled?: boolean; StreamViewType?: StreamViewType };
   LatestStreamLabel?: string;
   LatestStreamArn?: string;
+  /** Kinesis data streams the table's changes also go to (EnableKinesisStreamingDestination). */
+  KinesisDataStreamDestinations?: KinesisDestination[];
+}
+
+interface KinesisDestination {
+  StreamArn: string;
+  DestinationStatus: 'ACTIVE' | 'DISABLED';
+  ApproximateCreationDateTimePrecision?: 'MILLISECOND' | 'MICROSECOND';
+}
+
+/** A change as DynamoDB writes it to a Kinesis data stream: the record's data, keyed by the item's keys. */
+export interface KinesisDestinationRecord {
+  streamArn: string;
+  partitionKey: string;
+  data: string;
 }
 
 interface DynaliteStore {
@@ -44,6 +59,8 @@ interface DynaliteStore {
 
 /** The dynalite option that carries where records go (dynalite hands its options to its store). */
 export const STREAM_RECORDS_OPTION = 'esbOnStreamRecord';
+/** The dynalite option that carries where changes for a Kinesis streaming destination go. */
+export const KINESIS_DESTINATION_OPTION = 'esbOnKinesisDestination';
 /** Where the patched store creation leaves the store, for the UpdateTable of streams. */
 const STORE_OPTION = 'esbStore';
 /** UpdateTable bodies read here (a table's update is small; dynalite's own cap is 16 MB). */
@@ -72,13 +89,13 @@ export function installDynamoDBStreams(): void {
   const create = db.create;
   db.create = (options) => {
     const store = create(options);
-    hookStore(store, options[STREAM_RECORDS_OPTION] as ((record: StreamRecord) => void) | undefined);
+    hookStore(store, options[STREAM_RECORDS_OPTION] as ((record: StreamRecord) => void) | undefined, options[KINESIS_DESTINATION_OPTION] as ((record: KinesisDestinationRecord) => void) | undefined);
     options[STORE_OPTION] = store;
     return store;
   };
 }
 
-function hookStore(store: DynaliteStore, onRecord: ((record: StreamRecord) => void) | undefined): void {
+function hookStore(store: DynaliteStore, onStreamRecord: ((record: StreamRecord) => void) | undefined, onKinesis: ((record: KinesisDestinationRecord) => void) | undefined): void {
   const tables = new Map<string, TableRecord | null>();
   const tableDb = store.tableDb;
   const putTable = tableDb.put.bind(tableDb);
@@ -97,7 +114,7 @@ function hookStore(store: DynaliteStore, onRecord: ((record: StreamRecord) => vo
     tables.delete(name);
     delTable(name, cb);
   };
-  if (!onRecord) return;
+  if (!onStreamRecord && !onKinesis) return;
   const tableOf = (name: string, cb: (table: TableRecord | null) => void) => {
     const known = tables.get(name);
     if (known !== undefined) return cb(known);
@@ -121,8 +138,9 @@ function hookStore(store: DynaliteStore, onRecord: ((record: StreamRecord) => vo
     // Writes to a table without a stream go straight through (one cached lookup).
     const write = (key: string, newImage: Item | undefined, doWrite: (cb: Callback) => void, cb: Callback) =>
       tableOf(name, (table) => {
-        const view = table?.StreamSpecification?.StreamEnabled ? table.StreamSpecification.StreamViewType ?? 'NEW_AND_OLD_IMAGES' : undefined;
-        if (!table || !view) return doWrite(cb);
+        const view = onStreamRecord && table?.StreamSpecification?.StreamEnabled ? table.StreamSpecification.StreamViewType ?? 'NEW_AND_OLD_IMAGES' : undefined;
+        const destinations = onKinesis ? (table?.KinesisDataStreamDestinations ?? []).filter((d) => d.DestinationStatus === 'ACTIVE') : [];
+        if (!table || (!view && destinations.length === 0)) return doWrite(cb);
         get(key, (err, old) => {
           if (err && err.name !== 'NotFoundError') return cb(err);
           const oldImage = !err && old && typeof old === 'object' ? (old as Item) : undefined;
@@ -130,7 +148,12 @@ function hookStore(store: DynaliteStore, onRecord: ((record: StreamRecord) => vo
             // A write that leaves the item as it was writes no record, as in DynamoDB.
             if (!writeErr && (oldImage || newImage) && !(oldImage && newImage && sameItem(oldImage, newImage))) {
               sequence += 1n;
-              onRecord(streamRecord(table, view, oldImage, newImage, sequence));
+              if (view) onStreamRecord!(streamRecord(table, view, oldImage, newImage, sequence));
+              // A Kinesis destination always gets both images (docs/kinesis.md, "From DynamoDB").
+              if (destinations.length) {
+                const change = streamRecord(table, 'NEW_AND_OLD_IMAGES', oldImage, newImage, sequence);
+                for (const d of destinations) onKinesis!(kinesisDestinationRecord(change, d));
+              }
             }
             cb(writeErr);
           });
@@ -177,6 +200,27 @@ function streamRecord(table: TableRecord, view: StreamViewType, oldImage: Item |
 }
 
 /**
+ * The data DynamoDB puts to a Kinesis streaming destination for a change: the change record
+ * with the table's name and `recordFormat`, `ApproximateCreationDateTime` in milliseconds (or
+ * microseconds), keyed by the item's keys.
+ */
+function kinesisDestinationRecord(change: StreamRecord, d: KinesisDestination): KinesisDestinationRecord {
+  const { ApproximateCreationDateTime: _seconds, SequenceNumber: _sequence, StreamViewType: _view, ...images } = change.dynamodb;
+  const now = Date.now();
+  const data = {
+    awsRegion: /^arn:aws[a-z-]*:kinesis:([a-z0-9-]*):/.exec(d.StreamArn)?.[1] ?? '',
+    eventID: change.eventID,
+    eventName: change.eventName,
+    userIdentity: null,
+    recordFormat: 'application/json',
+    tableName: change.table,
+    dynamodb: { ApproximateCreationDateTime: d.ApproximateCreationDateTimePrecision === 'MICROSECOND' ? now * 1000 : now, ...images },
+    eventSource: 'aws:dynamodb',
+  };
+  return { streamArn: d.StreamArn, partitionKey: canonical(change.dynamodb.Keys).slice(0, 256), data: JSON.stringify(data) };
+}
+
+/**
  * UpdateTable with StreamSpecification, which dynalite does not take: turns a table's stream on
  * (with a new label, as DynamoDB does) or off. Other UpdateTable calls go to dynalite as they came.
  */
@@ -187,7 +231,8 @@ export function serveStreamUpdates(server: Server, dynaliteOptions: Record<strin
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const target = req.headers['x-amz-target'];
-    if (typeof target !== 'string' || !target.endsWith('.UpdateTable')) return dynalite(req, res);
+    const action = typeof target === 'string' ? target.slice(target.indexOf('.') + 1) : '';
+    if (action !== 'UpdateTable' && !KINESIS_DESTINATION_ACTIONS.has(action)) return dynalite(req, res);
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
@@ -202,6 +247,7 @@ export function serveStreamUpdates(server: Server, dynaliteOptions: Record<strin
       } catch {
         data = undefined;
       }
+      if (KINESIS_DESTINATION_ACTIONS.has(action)) return kinesisDestination(store, action, size > MAX_UPDATE_TABLE_BYTES ? undefined : data, res);
       const spec = data?.StreamSpecification as TableRecord['StreamSpecification'] | undefined;
       if (size > MAX_UPDATE_TABLE_BYTES || !data || spec === undefined) {
         // Handed to dynalite as if it came straight from the socket.
@@ -215,19 +261,62 @@ export function serveStreamUpdates(server: Server, dynaliteOptions: Record<strin
   });
 }
 
-function updateStream(store: DynaliteStore, name: string, spec: NonNullable<TableRecord['StreamSpecification']>, others: string[], res: ServerResponse): void {
+/** The Kinesis streaming destination actions dynalite lacks, served here on the table's record. */
+const KINESIS_DESTINATION_ACTIONS = new Set(['EnableKinesisStreamingDestination', 'DisableKinesisStreamingDestination', 'DescribeKinesisStreamingDestination']);
+
+function answerer(res: ServerResponse) {
   const answer = (status: number, body: unknown) => {
     const text = JSON.stringify(body);
     res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'content-length': Buffer.byteLength(text), 'x-amzn-RequestId': randomUUID() });
     res.end(text);
   };
   const invalid = (message: string) => answer(400, { __type: 'com.amazon.coral.validate#ValidationException', message });
+  const missing = (name: string) => answer(400, { __type: 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException', message: `Requested resource not found: Table: ${name} not found` });
+  return { answer, invalid, missing };
+}
+
+/**
+ * Enable/Disable/DescribeKinesisStreamingDestination: the table's record keeps its destinations
+ * (enabling one already active answers as DynamoDB does, so a second provisioning is harmless).
+ */
+function kinesisDestination(store: DynaliteStore, action: string, data: Record<string, unknown> | undefined, res: ServerResponse): void {
+  const { answer, invalid, missing } = answerer(res);
+  const name = typeof data?.TableName === 'string' ? data.TableName : '';
+  if (!data || name === '') return invalid('TableName is required');
+  const streamArn = typeof data.StreamArn === 'string' ? data.StreamArn : '';
+  if (action !== 'DescribeKinesisStreamingDestination' && !/^arn:aws[a-z-]*:kinesis:[a-z0-9-]*:\d{12}:stream\/[a-zA-Z0-9_.-]{1,128}$/.test(streamArn)) return invalid(`StreamArn must be a Kinesis data stream's ARN, not ${JSON.stringify(data.StreamArn)}`);
+  const precision = (data.EnableKinesisStreamingConfiguration as { ApproximateCreationDateTimePrecision?: unknown } | undefined)?.ApproximateCreationDateTimePrecision;
+  if (precision !== undefined && precision !== 'MILLISECOND' && precision !== 'MICROSECOND') return invalid('EnableKinesisStreamingConfiguration.ApproximateCreationDateTimePrecision must be MILLISECOND or MICROSECOND');
+  store.tableDb.get(name, (err, value) => {
+    const table = !err && value && typeof value === 'object' ? (value as TableRecord) : undefined;
+    if (!table) return missing(name);
+    const destinations = table.KinesisDataStreamDestinations ?? [];
+    if (action === 'DescribeKinesisStreamingDestination') return answer(200, { TableName: name, KinesisDataStreamDestinations: destinations });
+    const existing = destinations.find((d) => d.StreamArn === streamArn);
+    if (action === 'DisableKinesisStreamingDestination') {
+      if (!existing || existing.DestinationStatus !== 'ACTIVE') return invalid(`Table ${name} does not stream to ${streamArn}`);
+      existing.DestinationStatus = 'DISABLED';
+    } else if (existing?.DestinationStatus === 'ACTIVE') {
+      return answer(200, { TableName: name, StreamArn: streamArn, DestinationStatus: 'ACTIVE' });
+    } else {
+      const d: KinesisDestination = { StreamArn: streamArn, DestinationStatus: 'ACTIVE', ...(precision ? { ApproximateCreationDateTimePrecision: precision } : {}) };
+      table.KinesisDataStreamDestinations = [...destinations.filter((x) => x.StreamArn !== streamArn), d];
+    }
+    store.tableDb.put(name, table, (putErr) => {
+      if (putErr) return answer(500, { __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError', message: String(putErr) });
+      answer(200, { TableName: name, StreamArn: streamArn, DestinationStatus: action === 'DisableKinesisStreamingDestination' ? 'DISABLED' : 'ACTIVE', ...(precision ? { EnableKinesisStreamingConfiguration: { ApproximateCreationDateTimePrecision: precision } } : {}) });
+    });
+  });
+}
+
+function updateStream(store: DynaliteStore, name: string, spec: NonNullable<TableRecord['StreamSpecification']>, others: string[], res: ServerResponse): void {
+  const { answer, invalid, missing } = answerer(res);
   if (others.length > 0) return invalid(`esb's embedded DynamoDB takes StreamSpecification in an UpdateTable of its own, not with ${others.join(', ')}`);
   if (typeof spec.StreamEnabled !== 'boolean') return invalid('StreamSpecification.StreamEnabled must be true or false');
   if (spec.StreamEnabled && !StreamViewType.safeParse(spec.StreamViewType).success) return invalid(`StreamSpecification.StreamViewType must be one of ${StreamViewType.options.join(', ')}`);
   store.tableDb.get(name, (err, value) => {
     const table = !err && value && typeof value === 'object' ? (value as TableRecord) : undefined;
-    if (!table) return answer(400, { __type: 'com.amazonaws.dynamodb.v20120810#ResourceNotFoundException', message: `Requested resource not found: Table: ${name} not found` });
+    if (!table) return missing(name);
     if (spec.StreamEnabled) {
       if (table.StreamSpecification?.StreamEnabled) return invalid(`Table already has an enabled stream: ${table.LatestStreamArn}`);
       table.StreamSpecification = { StreamEnabled: true, StreamViewType: spec.StreamViewType };

@@ -10,8 +10,8 @@ import type { Server } from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import type { BusEvent, KinesisRecord, ObjectEvent, StatesAnswer, StatesCall, StreamRecord, TopicMessage } from '@esb/contracts';
-import { installDynamoDBStreams, serveStreamUpdates, STREAM_RECORDS_OPTION } from './dynamodb-streams.js';
+import { KINESIS_CONTENT_TYPE, KINESIS_TARGET_PREFIX, type BusEvent, type KinesisRecord, type ObjectEvent, type StatesAnswer, type StatesCall, type StreamRecord, type TopicMessage } from '@esb/contracts';
+import { installDynamoDBStreams, KINESIS_DESTINATION_OPTION, serveStreamUpdates, STREAM_RECORDS_OPTION, type KinesisDestinationRecord } from './dynamodb-streams.js';
 import { hostForUrl, startS3Server, type RunningS3Server } from './s3-server.js';
 import { startSqsServer, type RunningSqsServer } from './sqs-server.js';
 import type { QueueLimits } from './sqs-queues.js';
@@ -55,6 +55,12 @@ export interface EmbeddedStorageOptions {
   onBusEvents?: (events: BusEvent[]) => void;
   /** Told of the messages each SNS Publish accepted (subscriptions to their functions and queues). */
   onTopicMessages?: (messages: TopicMessage[]) => void;
+  /**
+   * Where a table's Kinesis streaming destination puts its changes (docs/kinesis.md, "From
+   * DynamoDB"): a Kinesis endpoint (the SQS port of another `esb storage`); the SQS server of
+   * this process when it runs one.
+   */
+  kinesisEndpoint?: string;
   /** Answers the Step Functions API (the agent runs the executions, docs/step-functions.md). */
   onStatesCall?: (call: StatesCall) => Promise<StatesAnswer>;
   /** Told of the records each Kinesis PutRecord or PutRecords stored (stream mappings to their functions, docs/kinesis.md). */
@@ -94,7 +100,7 @@ async function probeLevelDb(path: string): Promise<void> {
   await db.close();
 }
 
-async function startDynamo(dataDir: string, host: string, port: number, createTableMs: number, onStreamRecord?: (record: StreamRecord) => void): Promise<{ endpoint: string; close(): Promise<void> }> {
+async function startDynamo(dataDir: string, host: string, port: number, createTableMs: number, onStreamRecord?: (record: StreamRecord) => void, onKinesisDestination?: (record: KinesisDestinationRecord) => void): Promise<{ endpoint: string; close(): Promise<void> }> {
   const dynalite = require('dynalite') as Dynalite;
   const path = join(dataDir, 'dynamodb');
   await mkdir(path, { recursive: true });
@@ -104,7 +110,7 @@ async function startDynamo(dataDir: string, host: string, port: number, createTa
     throw new StorageStartError('dynamodb', host, port, { cause });
   }
   installDynamoDBStreams();
-  const dynaliteOptions: Record<string, unknown> = { path, createTableMs, deleteTableMs: createTableMs, updateTableMs: createTableMs, ...(onStreamRecord ? { [STREAM_RECORDS_OPTION]: onStreamRecord } : {}) };
+  const dynaliteOptions: Record<string, unknown> = { path, createTableMs, deleteTableMs: createTableMs, updateTableMs: createTableMs, ...(onStreamRecord ? { [STREAM_RECORDS_OPTION]: onStreamRecord } : {}), ...(onKinesisDestination ? { [KINESIS_DESTINATION_OPTION]: onKinesisDestination } : {}) };
   const server = dynalite(dynaliteOptions);
   serveStreamUpdates(server, dynaliteOptions);
   try {
@@ -141,7 +147,9 @@ export async function startEmbeddedStorage(options: EmbeddedStorageOptions): Pro
   let s3: RunningS3Server | undefined;
   let sqs: RunningSqsServer | undefined;
   try {
-    if (wanted('dynamodb')) dynamo = await startDynamo(dataDir, host, dynamodbPort, createTableMs, options.onStreamRecord);
+    // The Kinesis endpoint is known once the SQS server listens (after DynamoDB starts).
+    const kinesisEndpoint = () => options.kinesisEndpoint ?? sqs?.endpoint;
+    if (wanted('dynamodb')) dynamo = await startDynamo(dataDir, host, dynamodbPort, createTableMs, options.onStreamRecord, forwardToKinesis(kinesisEndpoint));
     if (wanted('s3')) {
       try {
         s3 = await startS3Server({ directory: join(dataDir, 's3'), tmpDirectory: join(dataDir, 'tmp'), host, port: s3Port, onObjectEvent: options.onObjectEvent });
@@ -167,5 +175,41 @@ export async function startEmbeddedStorage(options: EmbeddedStorageOptions): Pro
     async close() {
       await Promise.all([dynamo?.close(), s3?.close(), sqs?.close()]);
     },
+  };
+}
+
+/** Changes waiting to be put at most: a Kinesis endpoint that is down costs bounded memory. */
+const MAX_PENDING_PUTS = 10_000;
+
+/**
+ * PutRecord of each change to its Kinesis stream, one after another so that they keep their
+ * order; with no endpoint, or past MAX_PENDING_PUTS waiting, a change is dropped (said once per
+ * outage).
+ */
+function forwardToKinesis(endpoint: () => string | undefined): (record: KinesisDestinationRecord) => void {
+  let chain = Promise.resolve();
+  let waiting = 0;
+  let failing = false;
+  const fail = (reason: string) => {
+    if (!failing) process.stderr.write(`esb storage: cannot put a DynamoDB change to its Kinesis stream: ${reason}\n`);
+    failing = true;
+  };
+  return (record) => {
+    const url = endpoint();
+    if (!url) return fail('no Kinesis endpoint (esb storage --kinesis-endpoint, ESB_KINESIS_ENDPOINT)');
+    if (waiting >= MAX_PENDING_PUTS) return fail(`${MAX_PENDING_PUTS} changes are waiting; later ones are dropped`);
+    waiting++;
+    const body = JSON.stringify({ StreamARN: record.streamArn, PartitionKey: record.partitionKey, Data: Buffer.from(record.data).toString('base64') });
+    chain = chain
+      .then(() => fetch(url, { method: 'POST', headers: { 'content-type': KINESIS_CONTENT_TYPE, 'x-amz-target': `${KINESIS_TARGET_PREFIX}PutRecord` }, body }))
+      .then(
+        async (res) => {
+          const text = await res.text();
+          if (res.status !== 200) return fail(`${res.status} ${text.slice(0, 200)}`);
+          failing = false;
+        },
+        (err: unknown) => fail(String(err)),
+      )
+      .finally(() => waiting--);
   };
 }

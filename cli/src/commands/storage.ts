@@ -9,6 +9,7 @@ import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
 import { SQS_DEFAULT_PORT, type BusEvent, type KinesisRecord, type ObjectEvent, type StatesAnswer, type StatesCall, type StreamRecord, type TopicMessage } from '@esb/contracts';
 
 export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--sqs-port N] [--only dynamodb|s3|sqs] [--events-url URL] [--streams-url URL] [--bus-events-url URL] [--topic-messages-url URL] [--states-url URL] [--kinesis-url URL]
+                   [--kinesis-endpoint URL]
 
 Runs the embedded DynamoDB-compatible (dynalite), S3-compatible (s3rver, fixed) and SQS-compatible
 (docs/sqs.md) servers; the SQS port also takes EventBridge's PutEvents, SNS's Publish and the Step Functions and Kinesis APIs
@@ -39,7 +40,11 @@ items, buckets, objects, queues and messages.
                         the executions, docs/step-functions.md; also ESB_STATES_URL)
   --kinesis-url URL     where to POST the records each Kinesis PutRecord(s) stores, in order (an
                         agent's /events/kinesis, so that the functions reading the stream run;
-                        default ESB_KINESIS_RECORDS_URL)`;
+                        default ESB_KINESIS_RECORDS_URL)
+  --kinesis-endpoint URL
+                        where a table's Kinesis streaming destination puts its changes when this
+                        process runs no SQS port (--only dynamodb: the queues service's, e.g.
+                        http://queues:9324; default ESB_KINESIS_ENDPOINT)`;
 
 export interface StorageArgs {
   dataDir: string;
@@ -56,6 +61,7 @@ export interface StorageArgs {
   topicMessagesUrl?: string;
   statesUrl?: string;
   kinesisUrl?: string;
+  kinesisEndpoint?: string;
 }
 
 function port(name: string, text: string | undefined, fallback: number): number {
@@ -87,6 +93,7 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
       'bus-events-url': { type: 'string' },
       'states-url': { type: 'string' },
       'kinesis-url': { type: 'string' },
+      'kinesis-endpoint': { type: 'string' },
       'topic-messages-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -103,6 +110,7 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
   const topicMessagesUrl = httpUrl('topic-messages-url', values['topic-messages-url'] ?? process.env.ESB_TOPIC_MESSAGES_URL);
   const statesUrl = httpUrl('states-url', values['states-url'] ?? process.env.ESB_STATES_URL);
   const kinesisUrl = httpUrl('kinesis-url', values['kinesis-url'] ?? process.env.ESB_KINESIS_RECORDS_URL);
+  const kinesisEndpoint = httpUrl('kinesis-endpoint', values['kinesis-endpoint'] ?? process.env.ESB_KINESIS_ENDPOINT);
   return {
     dataDir: resolve(cwd, values['data-dir'] ?? '.esb/data'),
     host: values.host ?? '127.0.0.1',
@@ -117,6 +125,7 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
     ...(topicMessagesUrl ? { topicMessagesUrl } : {}),
     ...(statesUrl ? { statesUrl } : {}),
     ...(kinesisUrl ? { kinesisUrl } : {}),
+    ...(kinesisEndpoint ? { kinesisEndpoint } : {}),
   };
 }
 

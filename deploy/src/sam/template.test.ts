@@ -1274,6 +1274,21 @@ describe('Kinesis data streams (docs/kinesis.md)', () => {
   };
   const streams = (resources: string, fnProps = '') => fnTemplate('', `${fnProps}\n${resources}`);
 
+  it("reads a table's KinesisStreamSpecification (its changes go to the stream); a StreamArn that is not a stream's is an error naming the field", () => {
+    const table = (spec: string) => `  Clicks: {Type: AWS::Kinesis::Stream, Properties: {Name: clicks, ShardCount: 1}}
+  Orders:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+      KinesisStreamSpecification: ${spec}`;
+    const m = parse(streams(table('{StreamArn: !GetAtt Clicks.Arn, ApproximateCreationDateTimePrecision: MICROSECOND}')));
+    expect(m.tables.map((t) => [t.TableName, t.KinesisStreamSpecification])).toEqual([['s-Orders', { StreamArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/clicks', ApproximateCreationDateTimePrecision: 'MICROSECOND' }]]);
+    expect(m.warnings).toEqual([]);
+    expect(failure(streams(table('{StreamArn: arn:aws:sqs:us-east-1:123456789012:q}')))).toEqual(['Orders', 'KinesisStreamSpecification.StreamArn', 'must be the ARN of a Kinesis data stream (!GetAtt Stream.Arn)']);
+    expect(failure(streams(table('{StreamArn: !GetAtt Clicks.Arn, ApproximateCreationDateTimePrecision: SECOND}')))).toEqual(['Orders', 'KinesisStreamSpecification.ApproximateCreationDateTimePrecision', 'must be MILLISECOND or MICROSECOND']);
+  });
+
   it('reads AWS::Kinesis::Stream: Name (else <stack>-<LogicalId>), ShardCount, StreamModeDetails, RetentionPeriodHours; !Ref is the name, !GetAtt .Arn the ARN', () => {
     const m = parse(
       streams(

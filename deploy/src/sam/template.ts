@@ -1672,6 +1672,13 @@ class TemplateReader implements Lookup {
       if (!isRecord(s) || !views.includes(String(s.StreamViewType))) this.fail(id, 'StreamSpecification.StreamViewType', `must be one of ${views.join(', ')}`);
       table.StreamSpecification = { StreamViewType: s.StreamViewType as 'NEW_IMAGE' };
     }
+    if (props.KinesisStreamSpecification !== undefined) {
+      const k = props.KinesisStreamSpecification;
+      if (!isRecord(k) || typeof k.StreamArn !== 'string' || kinesisStreamNameOf(k.StreamArn) === undefined) this.fail(id, 'KinesisStreamSpecification.StreamArn', 'must be the ARN of a Kinesis data stream (!GetAtt Stream.Arn)');
+      const precision = k.ApproximateCreationDateTimePrecision;
+      if (precision !== undefined && precision !== 'MILLISECOND' && precision !== 'MICROSECOND') this.fail(id, 'KinesisStreamSpecification.ApproximateCreationDateTimePrecision', 'must be MILLISECOND or MICROSECOND');
+      table.KinesisStreamSpecification = { StreamArn: k.StreamArn, ...(precision ? { ApproximateCreationDateTimePrecision: precision } : {}) };
+    }
     return table;
   }
 
