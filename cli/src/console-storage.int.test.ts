@@ -1,10 +1,12 @@
 // The Storage page's reads against the real embedded DynamoDB and SQS servers: a scan reports the
 // table's key, a query by partition key (and sort key prefix) returns only those items, a value
-// that does not fit the key is refused by name, and queues show their message counts.
+// that does not fit the key is refused by name, queues show their message counts, Kinesis
+// streams their shards.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateStreamCommand, KinesisClient } from '@aws-sdk/client-kinesis';
 import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '@esb/contracts';
 import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
@@ -78,6 +80,21 @@ describe('storage browser queries', () => {
       ]);
     } finally {
       sqs.destroy();
+    }
+  });
+
+  it('lists Kinesis streams with their shards, mode and retention', async () => {
+    expect(await browser.streams()).toEqual([]);
+    const kinesis = new KinesisClient({ endpoint: queues.sqsEndpoint, region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS } });
+    try {
+      await kinesis.send(new CreateStreamCommand({ StreamName: 'orders', StreamModeDetails: { StreamMode: 'ON_DEMAND' } }));
+      await kinesis.send(new CreateStreamCommand({ StreamName: 'clicks', ShardCount: 2 }));
+      expect(await browser.streams()).toEqual([
+        { name: 'clicks', shards: 2, mode: 'PROVISIONED', retentionHours: 24 },
+        { name: 'orders', shards: 4, mode: 'ON_DEMAND', retentionHours: 24 },
+      ]);
+    } finally {
+      kinesis.destroy();
     }
   });
 

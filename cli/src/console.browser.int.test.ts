@@ -139,7 +139,7 @@ describe.skipIf(!haveBrowser)('the esb console in a real browser (esb dev, proce
     await shot('06-logs');
   }, 60_000);
 
-  it('shows tables with item counts and a scan, buckets with objects and downloads, queues with their messages, rules and subscriptions', async () => {
+  it('shows tables with item counts and a scan, buckets with objects and downloads, queues with their messages, Kinesis streams and their readers, rules and subscriptions', async () => {
     const sqs = new SQSClient({ endpoint: dev.info.sqs, region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS } });
     const jobs = (await sqs.send(new CreateQueueCommand({ QueueName: 'console-jobs' }))).QueueUrl!;
     await sqs.send(new SendMessageCommand({ QueueUrl: jobs, MessageBody: 'waiting' }));
@@ -191,6 +191,8 @@ describe.skipIf(!haveBrowser)('the esb console in a real browser (esb dev, proce
         '      Events:',
         '        Orders: {Type: EventBridgeRule, Properties: {Pattern: {source: [shop]}}}',
         '        Notices: {Type: SNS, Properties: {Topic: !Ref Notices}}',
+        '        Clicks: {Type: Kinesis, Properties: {Stream: !GetAtt Clicks.Arn, StartingPosition: LATEST}}',
+        '  Clicks: {Type: AWS::Kinesis::Stream, Properties: {Name: console-clicks, ShardCount: 2}}',
         '  Flow:',
         '    Type: AWS::Serverless::StateMachine',
         '    Properties:',
@@ -205,6 +207,8 @@ describe.skipIf(!haveBrowser)('the esb console in a real browser (esb dev, proce
     await rule.waitFor();
     expect(await rule.innerText()).toMatch(/rule\s+default\s+FnOrders\s+function:events-Fn/);
     expect(await page.locator('tr[data-subscription="events-Notices/FnNotices"]').innerText()).toMatch(/subscription\s+events-Notices\s+FnNotices\s+function:events-Fn/);
+    // The Kinesis stream the deploy provisioned, with the function reading it.
+    expect(await page.locator('tr[data-stream="console-clicks"]').innerText()).toMatch(/^console-clicks\s+2\s+PROVISIONED\s+24\s+events-Fn \(0\)$/);
     // The state machines, with their executions: one run through the Step Functions API shows.
     const sfn = new SFNClient({ endpoint: dev.info.sqs, region: LOCAL_REGION, credentials: { ...LOCAL_CREDENTIALS }, disableHostPrefix: true });
     const ran = await sfn.send(new StartSyncExecutionCommand({ stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:events-Flow', input: '{"n":1}' }));

@@ -450,7 +450,7 @@ function Storage({ kind, name }) {
   const { data, error } = useFetch(`${BASE}/api/storage`, [tick]);
   return html`
     <h1>Storage</h1>
-    <p class="sub">The DynamoDB tables, S3 buckets and SQS queues your functions use, the rules and subscriptions that bring them events, and the state machines. <button onClick=${() => setTick(tick + 1)}>Refresh</button></p>
+    <p class="sub">The DynamoDB tables, S3 buckets, SQS queues and Kinesis streams your functions use, the rules and subscriptions that bring them events, and the state machines. <button onClick=${() => setTick(tick + 1)}>Refresh</button></p>
     ${error && html`<div class="problem">${error}</div>`}
     <div class="cols">
       <div class="panel"><div class="head">Tables</div>
@@ -470,6 +470,12 @@ function Storage({ kind, name }) {
       ${!data ? html`<${Empty}>Loading…<//>` : (data.queues ?? []).length === 0 ? html`<${Empty}>No queues.<//>` : html`<table id="queues">
         <thead><tr><th>Queue</th><th class="num">Visible</th><th class="num">In flight</th><th class="num">Delayed</th><th>Dead-letter queue</th></tr></thead>
         <tbody>${data.queues.map((q) => html`<tr data-queue=${q.name}><td class="mono">${q.name}</td><td class="num">${q.visible}</td><td class="num">${q.inFlight}</td><td class="num">${q.delayed}</td><td class="mono">${q.deadLetterQueue ?? ''}</td></tr>`)}</tbody>
+      </table>`}
+    </div>
+    <div class="panel"><div class="head">Kinesis streams</div>
+      ${!data ? html`<${Empty}>Loading…<//>` : (data.streams ?? []).length === 0 ? html`<${Empty}>No Kinesis streams.<//>` : html`<table id="streams">
+        <thead><tr><th>Stream</th><th class="num">Shards</th><th>Mode</th><th class="num">Retention (h)</th><th>Read by (records waiting)</th></tr></thead>
+        <tbody>${data.streams.map((s) => html`<tr data-stream=${s.name}><td class="mono">${s.name}</td><td class="num">${s.shards}</td><td>${s.mode}</td><td class="num">${s.retentionHours}</td><td class="mono">${(data.streamReaders ?? []).filter((r) => r.source === s.name).map((r) => `${r.functionName} (${r.queued})`).join(', ')}</td></tr>`)}</tbody>
       </table>`}
     </div>
     <div class="panel"><div class="head">Rules and subscriptions</div>

@@ -39,6 +39,8 @@ export interface EventRoutes {
   subscriptions: Array<{ topic: string; subscription: string; target: string }>;
   /** Step Functions state machines, with the executions running and kept. */
   stateMachines?: Array<{ stateMachine: string; type: string; running: number; executions: number }>;
+  /** Kinesis stream mappings: the function reading each stream and the records waiting for it. */
+  streamReaders?: Array<{ functionName: string; mapping: string; source: string; queued: number }>;
 }
 
 export interface ConsoleOptions {
@@ -321,10 +323,10 @@ export function createConsole(opts: ConsoleOptions): EsbConsole {
 
     const storage = sources.storage;
     app.get('/api/storage', async () => {
-      const routes = { stateMachines: [], ...(sources.eventRoutes?.() ?? { rules: [], subscriptions: [] }) };
-      if (!storage) return { tables: [], buckets: [], queues: [], ...routes };
-      const [tables, buckets, queues] = await Promise.all([storage.tables(), storage.buckets(), storage.queues()]);
-      return { tables, buckets, queues, ...routes };
+      const routes = { stateMachines: [], streamReaders: [], ...(sources.eventRoutes?.() ?? { rules: [], subscriptions: [] }) };
+      if (!storage) return { tables: [], buckets: [], queues: [], streams: [], ...routes };
+      const [tables, buckets, queues, streams] = await Promise.all([storage.tables(), storage.buckets(), storage.queues(), storage.streams()]);
+      return { tables, buckets, queues, streams, ...routes };
     });
     // A scan by default; `pk` (and `sk`, a sort key prefix) make it a query by primary key.
     app.get('/api/storage/tables/:name', async (req, reply) => {

@@ -1,7 +1,8 @@
-// The Storage page's data: the tables, buckets and queues of the DynamoDB-, S3- and
-// SQS-compatible servers the functions use, read with the same AWS SDK clients users' code uses.
+// The Storage page's data: the tables, buckets, queues and Kinesis streams of the DynamoDB-, S3-
+// and SQS-compatible servers the functions use, read with the same AWS SDK clients users' code uses.
 import { DescribeTableCommand, DynamoDBClient, ListTablesCommand, QueryCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { DescribeStreamSummaryCommand, KinesisClient, ListStreamsCommand } from '@aws-sdk/client-kinesis';
 import { GetQueueAttributesCommand, ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Readable } from 'node:stream';
@@ -25,6 +26,13 @@ export interface QueueSummary {
   delayed: number;
   /** The queue a message moves to after maxReceiveCount receives (its RedrivePolicy). */
   deadLetterQueue?: string;
+}
+
+export interface StreamSummary {
+  name: string;
+  shards: number;
+  mode: 'PROVISIONED' | 'ON_DEMAND';
+  retentionHours: number;
 }
 
 export interface ScanPage {
@@ -72,6 +80,8 @@ export interface StorageBrowser {
   objects(bucket: string, prefix?: string): Promise<ObjectSummary[]>;
   download(bucket: string, key: string): Promise<{ body: Readable; contentType?: string; contentLength?: number }>;
   queues(): Promise<QueueSummary[]>;
+  /** The Kinesis data streams on the SQS port (docs/kinesis.md). */
+  streams(): Promise<StreamSummary[]>;
   close(): void;
 }
 
@@ -91,6 +101,7 @@ export function createStorageBrowser(opts: StorageBrowserOptions): StorageBrowse
   const ddb = opts.dynamodbEndpoint ? new DynamoDBClient({ endpoint: opts.dynamodbEndpoint, region: opts.region, credentials }) : undefined;
   const s3 = opts.s3Endpoint ? new S3Client({ endpoint: opts.s3Endpoint, region: opts.region, credentials, forcePathStyle: true }) : undefined;
   const sqs = opts.sqsEndpoint ? new SQSClient({ endpoint: opts.sqsEndpoint, region: opts.region, credentials }) : undefined;
+  const kinesis = opts.sqsEndpoint ? new KinesisClient({ endpoint: opts.sqsEndpoint, region: opts.region, credentials }) : undefined;
 
   async function countItems(table: string): Promise<number> {
     let count = 0;
@@ -211,10 +222,28 @@ export function createStorageBrowser(opts: StorageBrowserOptions): StorageBrowse
       const summaries = await Promise.all(urls.map((url) => queueSummary(sqs, url)));
       return summaries.sort((a, b) => a.name.localeCompare(b.name));
     },
+    async streams() {
+      if (!kinesis) return [];
+      const names: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await kinesis.send(new ListStreamsCommand(token ? { NextToken: token } : {}));
+        names.push(...(page.StreamNames ?? []));
+        token = page.HasMoreStreams ? page.NextToken : undefined;
+      } while (token);
+      const summaries = await Promise.all(
+        names.map(async (name) => {
+          const d = (await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary;
+          return { name, shards: d?.OpenShardCount ?? 0, mode: d?.StreamModeDetails?.StreamMode ?? 'PROVISIONED', retentionHours: d?.RetentionPeriodHours ?? 24 };
+        }),
+      );
+      return summaries.sort((a, b) => a.name.localeCompare(b.name));
+    },
     close() {
       ddb?.destroy();
       s3?.destroy();
       sqs?.destroy();
+      kinesis?.destroy();
     },
   };
 }
