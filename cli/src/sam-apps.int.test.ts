@@ -623,6 +623,59 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     ]);
   }, 240_000);
 
+  it('eventbridge-pipes: a queue piped through a filter and an enrichment function to a workflow; a table stream piped to a bus whose rule invokes a function; a Kinesis stream piped to a FIFO queue, grouped by partition key', async () => {
+    const out = await deploy('eventbridge-pipes');
+    expect(out).not.toContain('warning');
+    // A pipe is a function with a mapping of its source: it shows as one.
+    expect(out).toContain('STREAM  arn:aws:kinesis:us-east-1:123456789012:stream/eventbridge-pipes-ClickStream (1 shard) -> function eventbridge-pipes-ClicksPipe');
+    const app = at('eventbridge-pipes');
+    const post = async (p: string, body: unknown) => {
+      const r = await app.send('POST', p, JSON.stringify(body));
+      expect(r.status, r.body).toBe(200);
+      return r.json();
+    };
+    const recorded = (prefix: string, n: number, what: string) =>
+      until(
+        async () => {
+          const items = (await app.get('/records')).json().filter((i: { id: string }) => i.id.startsWith(prefix));
+          return items.length >= n ? items : undefined;
+        },
+        what,
+        60_000,
+      );
+
+    // Orders: the note is filtered out; the function prices the batch the template shaped; the workflow keeps each order.
+    expect(await post('/orders', [{ type: 'order', id: 'o1', qty: 2 }, { type: 'note', id: 'n1', qty: 9 }, { type: 'order', id: 'o2', qty: 5 }])).toEqual({ sent: 3 });
+    const orders = await recorded('order-', 2, 'the workflow to keep both orders');
+    expect(orders).toEqual([
+      { id: 'order-o1', qty: 2, total: 6, pricedBy: 'price-function', messageId: expect.stringMatching(/\S/) },
+      { id: 'order-o2', qty: 5, total: 15, pricedBy: 'price-function', messageId: expect.stringMatching(/\S/) },
+    ]);
+
+    // Items: an insert reaches the bus as the template shaped it; a change is filtered out.
+    await post('/items', [{ id: 'i1', name: 'lamp' }]);
+    const [first] = await recorded('bus-', 1, 'the rule to get the new item');
+    expect({ ...first, detail: JSON.parse(first.detail) }).toEqual({ id: 'bus-i1', source: 'app.items', detailType: 'ItemAdded', detail: { id: 'i1', name: 'lamp', pipe: 'eventbridge-pipes-ItemsPipe', eventName: 'INSERT' } });
+    await post('/items', [{ id: 'i1', rename: 'desk lamp' }, { id: 'i2', name: 'chair' }]);
+    const items = await recorded('bus-', 2, 'the rule to get the second item');
+    expect(items.map((i: { detail: string }) => JSON.parse(i.detail))).toEqual([expect.objectContaining({ id: 'i1', name: 'lamp' }), expect.objectContaining({ id: 'i2', name: 'chair', eventName: 'INSERT' })]);
+
+    // Clicks: the bot's is filtered out; each message is in its user's group, in order.
+    expect(await post('/clicks', [{ id: 'c1', user: 'ana', kind: 'view' }, { id: 'c2', user: 'bo', kind: 'view' }, { id: 'c3', user: 'ana', kind: 'buy' }, { id: 'c4', user: 'crawler', kind: 'bot' }, { id: 'c5', user: 'bo', kind: 'buy' }])).toEqual({ failed: 0 });
+    const clicks = await recorded('click-', 4, 'the reader to get the clicks through the FIFO queue');
+    expect(clicks).toEqual([
+      { id: 'click-c1', user: 'ana', group: 'ana', kind: 'view' },
+      { id: 'click-c2', user: 'bo', group: 'bo', kind: 'view' },
+      { id: 'click-c3', user: 'ana', group: 'ana', kind: 'buy' },
+      { id: 'click-c5', user: 'bo', group: 'bo', kind: 'buy' },
+    ]);
+    const groups = (await app.get('/records')).json().filter((i: { id: string }) => i.id.startsWith('group-'));
+    expect(groups).toEqual([
+      { id: 'group-ana', clicks: ['c1', 'c3'] },
+      { id: 'group-bo', clicks: ['c2', 'c5'] },
+    ]);
+  }, 180_000);
+
   it('rest-aws-integrations: a REST API whose methods call DynamoDB, Step Functions and EventBridge through Velocity mapping templates (OpenAPI and raw AWS::ApiGateway::Method), with no function between, and a Lambda custom integration', async () => {
     const out = await deploy('rest-aws-integrations');
     expect(out).not.toContain('warning');

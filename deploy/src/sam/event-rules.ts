@@ -65,7 +65,7 @@ export interface RuleReadContext extends DeliveryContext {
 }
 
 /** Where a target's Arn points: a function, queue or state machine esb delivers to, or what else it is (for a warning). */
-export type TargetRef = { function: string } | { queue: string } | { state_machine: string } | { stream: string } | { other: string };
+type TargetRef = { function: string } | { queue: string } | { state_machine: string } | { stream: string } | { other: string };
 
 /** What a schedule starts: a function (by key) or a state machine (by name) of this template. */
 export type ScheduledTarget = ({ function: string } | { state_machine: string }) & { event: ScheduleEventModel };

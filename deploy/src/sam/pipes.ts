@@ -14,7 +14,7 @@ import { isRecord } from './resolver.js';
 
 export const PIPE_TYPE = 'AWS::Pipes::Pipe';
 /** A pipe's name as Pipes takes it. */
-export const PIPE_NAME = /^[.\-_A-Za-z0-9]{1,64}$/;
+const PIPE_NAME = /^[.\-_A-Za-z0-9]{1,64}$/;
 
 /** The built-in handler's file under deploy/runtime/, and how Lambda names it. */
 const PIPE_CODE = { file: 'pipe.mjs', handler: 'pipe.handler', runtime: 'nodejs20.x' } as const;
@@ -31,31 +31,29 @@ const INVOCATION_TYPES = ['REQUEST_RESPONSE', 'FIRE_AND_FORGET'] as const;
 const LOG_GROUP_ARN = /^arn:aws[\w-]*:logs:[^:]*:[^:]*:log-group:([^:]+)(?::\*)?$/;
 const EVENT_BUS_ARN = /^arn:aws[\w-]*:events:[^:]*:[^:]*:event-bus\//;
 
-/** The source parameter groups Pipes has, and what each is for. */
-const SOURCE_GROUPS: Record<string, string> = {
-  SqsQueueParameters: 'sqs',
-  DynamoDBStreamParameters: 'dynamodb',
-  KinesisStreamParameters: 'kinesis',
-  ActiveMQBrokerParameters: 'Amazon MQ',
-  RabbitMQBrokerParameters: 'Amazon MQ',
-  ManagedStreamingKafkaParameters: 'Amazon MSK',
-  SelfManagedKafkaParameters: 'self-managed Apache Kafka',
+type SourceKind = 'sqs' | 'dynamodb' | 'kinesis';
+/** Each source esb runs: its parameter group, and how messages name it. */
+const SOURCES: Record<SourceKind, { group: string; what: string }> = {
+  sqs: { group: 'SqsQueueParameters', what: 'an SQS queue' },
+  dynamodb: { group: 'DynamoDBStreamParameters', what: 'a DynamoDB stream' },
+  kinesis: { group: 'KinesisStreamParameters', what: 'a Kinesis stream' },
 };
 /** The settings of each source's parameter group (an SQS queue's dead-letter queue is its RedrivePolicy's). */
 const STREAM_SETTINGS = ['StartingPosition', 'BatchSize', 'MaximumBatchingWindowInSeconds', 'MaximumRetryAttempts', 'MaximumRecordAgeInSeconds', 'OnPartialBatchItemFailure', 'DeadLetterConfig', 'ParallelizationFactor'];
-const SOURCE_SETTINGS: Record<'sqs' | 'dynamodb' | 'kinesis', string[]> = {
+const SOURCE_SETTINGS: Record<SourceKind, string[]> = {
   sqs: ['BatchSize', 'MaximumBatchingWindowInSeconds'],
   dynamodb: STREAM_SETTINGS,
   kinesis: [...STREAM_SETTINGS, 'StartingPositionTimestamp'],
 };
-/** The target parameter groups of the targets esb runs, by target kind. */
-const TARGET_GROUPS: Record<string, PipeTarget['kind']> = {
-  LambdaFunctionParameters: 'lambda',
-  StepFunctionStateMachineParameters: 'states',
-  SqsQueueParameters: 'sqs',
-  EventBridgeEventBusParameters: 'events',
-  KinesisStreamParameters: 'kinesis',
-  CloudWatchLogsParameters: 'logs',
+/** Each target esb runs: its parameter group (none for a topic), and how messages name it. */
+const TARGETS: Record<PipeTarget['kind'], { group?: string; what: string }> = {
+  lambda: { group: 'LambdaFunctionParameters', what: 'a function' },
+  states: { group: 'StepFunctionStateMachineParameters', what: 'a state machine' },
+  sqs: { group: 'SqsQueueParameters', what: 'an SQS queue' },
+  sns: { what: 'an SNS topic' },
+  events: { group: 'EventBridgeEventBusParameters', what: 'an event bus' },
+  kinesis: { group: 'KinesisStreamParameters', what: 'a Kinesis stream' },
+  logs: { group: 'CloudWatchLogsParameters', what: 'a log group' },
 };
 
 export interface PipeReadContext extends KinesisReadContext, RuleReadContext {
@@ -69,7 +67,7 @@ export interface PipeReadContext extends KinesisReadContext, RuleReadContext {
   stateMachineType(name: string): 'STANDARD' | 'EXPRESS' | undefined;
 }
 
-/** Where the built-in sends the batch. Text parameters starting with `$` are JSON paths resolved per event (docs/pipes.md). */
+/** Where the built-in sends the batch. A text parameter that is a JSON path (`$.body.id`) is resolved per event (docs/pipes.md). */
 export type PipeTarget =
   | { kind: 'lambda'; arn: string; function: string; invocationType: (typeof INVOCATION_TYPES)[number] }
   | { kind: 'states'; arn: string; invocationType: (typeof INVOCATION_TYPES)[number] }
@@ -136,7 +134,7 @@ function invocationType(ctx: PipeReadContext, id: string, field: string, v: unkn
 }
 
 /** The source's kind, or what it is when esb does not run it. */
-function sourceKind(ctx: PipeReadContext, arn: string, params: Record<string, unknown>): 'sqs' | 'dynamodb' | 'kinesis' | { other: string } {
+function sourceKind(ctx: PipeReadContext, arn: string, params: Record<string, unknown>): SourceKind | { other: string } {
   if (queueOfArn(arn) !== undefined) return 'sqs';
   if (DYNAMODB_STREAM_ARN.test(arn)) return 'dynamodb';
   if (kinesisStreamNameOf(arn) !== undefined) return 'kinesis';
@@ -152,15 +150,15 @@ function sourceKind(ctx: PipeReadContext, arn: string, params: Record<string, un
  * (SourceParameters.<Kind>Parameters.*, SourceParameters.FilterCriteria, DesiredState) named in
  * their errors and warnings.
  */
-function sourceMapping(ctx: PipeReadContext, id: string, kind: 'sqs' | 'dynamodb' | 'kinesis', arn: string, sp: Record<string, unknown>, enabled: boolean): PipeRead['mapping'] {
-  const groupName = kind === 'sqs' ? 'SqsQueueParameters' : kind === 'dynamodb' ? 'DynamoDBStreamParameters' : 'KinesisStreamParameters';
+function sourceMapping(ctx: PipeReadContext, id: string, kind: SourceKind, arn: string, sp: Record<string, unknown>, enabled: boolean): PipeRead['mapping'] {
+  const groupName = SOURCES[kind].group;
   const g = group(ctx, id, `SourceParameters.${groupName}`, sp[groupName]);
   const renamed: Record<string, string> = { Source: 'Source', FilterCriteria: 'SourceParameters.FilterCriteria', Enabled: 'DesiredState', BisectBatchOnFunctionError: `SourceParameters.${groupName}.OnPartialBatchItemFailure` };
   const at = (f: string) => renamed[f] ?? `SourceParameters.${groupName}.${f}`;
   const { DeadLetterConfig, OnPartialBatchItemFailure, ...settings } = g;
   const takes = SOURCE_SETTINGS[kind];
   const other = Object.keys(g).find((f) => !takes.includes(f));
-  if (other !== undefined) ctx.fail(id, `SourceParameters.${groupName}.${other}`, `not a setting of ${kind === 'sqs' ? 'an SQS' : kind === 'dynamodb' ? 'a DynamoDB stream' : 'a Kinesis stream'} source (it takes ${takes.join(', ')})`);
+  if (other !== undefined) ctx.fail(id, `SourceParameters.${groupName}.${other}`, `not a setting of ${SOURCES[kind].what} source (it takes ${takes.join(', ')})`);
   const p: Record<string, unknown> = { ...settings, Source: arn, FilterCriteria: sp.FilterCriteria, Enabled: enabled };
   if (kind === 'sqs') return ctx.queueMapping(id, at, id, p, 'Source');
   if (OnPartialBatchItemFailure !== undefined) {
@@ -227,7 +225,7 @@ function readTarget(ctx: PipeReadContext, id: string, props: Record<string, unkn
   }
   for (const [name, v] of Object.entries(tp)) {
     if (name === 'InputTemplate' || v === undefined) continue;
-    if (TARGET_GROUPS[name] !== kind) ctx.warn(`${id}.TargetParameters.${name}: ${TARGET_GROUPS[name] === undefined ? 'not a parameter group esb applies' : `applies to ${TARGET_GROUPS[name]} targets, not this ${kind} target`}; not applied (${DOC})`);
+    if (name !== TARGETS[kind].group) ctx.warn(`${id}.TargetParameters.${name}: ${Object.values(TARGETS).some((t) => t.group === name) ? `the target is ${TARGETS[kind].what}` : 'not a parameter group esb applies'}; not applied (${DOC})`);
   }
   const params = (name: string) => group(ctx, id, `TargetParameters.${name}`, tp[name]);
   const template = inputTemplate(ctx, id, 'TargetParameters.InputTemplate', tp.InputTemplate);
@@ -318,8 +316,8 @@ export function readPipe(ctx: PipeReadContext, id: string, props: Record<string,
     ctx.warn(`${id}.Source: ${kind.other} sources are not run by esb (it runs SQS queues, DynamoDB streams and Kinesis streams); the pipe is not run (${DOC})`);
     run = false;
   } else {
-    const unused = Object.keys(sp).filter((g) => g !== 'FilterCriteria' && sp[g] !== undefined && SOURCE_GROUPS[g] !== kind);
-    if (unused.length) ctx.warn(`${id}.SourceParameters.${unused.join(', ')}: ${unused.every((g) => SOURCE_GROUPS[g] !== undefined) ? `not for a ${kind} source` : 'not a source parameter group'}; not applied (${DOC})`);
+    const unused = Object.keys(sp).filter((g) => g !== 'FilterCriteria' && sp[g] !== undefined && g !== SOURCES[kind].group);
+    if (unused.length) ctx.warn(`${id}.SourceParameters.${unused.join(', ')}: the source is ${SOURCES[kind].what}; not applied (${DOC})`);
   }
   const enrichment = readEnrichment(ctx, id, props);
   const target = readTarget(ctx, id, props);
