@@ -27,6 +27,11 @@ describe('checkDefinition', () => {
     expect(checkDefinition(jsonata)).toMatchObject({ ok: true });
   });
 
+  it('takes `$.[0]` paths in intrinsic functions, as Step Functions does (an EventBridge Pipes enrichment gets a list)', () => {
+    const r = checkDefinition({ StartAt: 'P', States: { P: { Type: 'Pass', Parameters: { 'data.$': 'States.StringToJson($.[0].body)' }, End: true } } });
+    expect(r).toMatchObject({ ok: true });
+  });
+
   it('names the field of each transition that goes nowhere', () => {
     expect(errorsOf({ StartAt: 'Nope', States: { A: { Type: 'Pass', End: true } } })).toEqual(["StartAt: no state named 'Nope'"]);
     expect(

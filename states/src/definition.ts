@@ -216,7 +216,8 @@ function check(definition: unknown, options: { schema?: boolean }): CheckResult 
   if (checker.errors.length) return { ok: false, errors: checker.errors };
   // asl-validator knows JSONPath definitions well; its JSONata schemas refuse definitions Step
   // Functions runs, so a JSONata definition is checked by our own checks alone.
-  const schemaErrors = options.schema === false || text.includes('"JSONata"') ? [] : aslValidatorErrors(JSON.parse(text), (name) => checker.statePath(name));
+  // `$.[0]` is a path Step Functions takes (paths.ts) and asl-validator's formats do not: it sees `$[0]`.
+  const schemaErrors = options.schema === false || text.includes('"JSONata"') ? [] : aslValidatorErrors(JSON.parse(text.replace(/\$\.\[/g, '$[')), (name) => checker.statePath(name));
   if (schemaErrors.length) return { ok: false, errors: schemaErrors };
   return { ok: true, definition: copy as unknown as Definition, warnings: checker.warnings };
 }

@@ -17,6 +17,11 @@ describe('paths', () => {
     expect(readPath('$', data)).toBe(input);
   });
 
+  it('reads `.[` as `[`, as Step Functions does: `$.[0].body` is one value, not a list of matches', () => {
+    expect(readPath('$.[0].body', { input: [{ body: 'first' }, { body: 'second' }] })).toBe('first');
+    expect(readPath('$.items.[1]', { input: { items: ['a', 'b'] } })).toBe('b');
+  });
+
   it('reads the context object with $$ and variables with $name', () => {
     expect(readPath('$$.Execution.Id', data)).toBe('exec-1');
     expect(readPath('$total.sum', data)).toBe(6);

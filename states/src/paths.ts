@@ -66,6 +66,8 @@ function parse(text: string): ParsedPath | undefined {
     variable = named[1];
     rest = text.slice(named[0].length);
   } else rest = text.slice(1);
+  // Step Functions (Jayway JsonPath) reads `.[` as `[`: `$.[0].body` is `$[0].body`, one value.
+  if (!/['"]/.test(rest)) rest = rest.replace(/\.\[/g, '[');
   if (!balanced(rest)) return undefined;
   const steps = referenceSteps(rest);
   if (!steps && !/^[.[]/.test(rest)) return undefined;
