@@ -608,7 +608,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(all.find((r) => r.data.id === 'ev1')!.key).toBe('hal');
 
     // The orders table streams its changes to the second stream (KinesisStreamSpecification): both images, in order.
-    for (const status of ['new', 'paid']) expect((await app.send('PUT', '/orders/o-1', JSON.stringify({ status }))).status).toBe(200);
+    for (const status of ['new', 'paid']) expect((await app.send('PUT', '/order-status/o-1', JSON.stringify({ status }))).status).toBe(200);
     const changes = await until(
       async () => {
         const items = (await app.get('/clicks')).json().filter((i: { id: string }) => i.id.startsWith('change-'));
@@ -637,7 +637,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     const recorded = (prefix: string, n: number, what: string) =>
       until(
         async () => {
-          const items = (await app.get('/records')).json().filter((i: { id: string }) => i.id.startsWith(prefix));
+          const items = (await app.get('/pipe-records')).json().filter((i: { id: string }) => i.id.startsWith(prefix));
           return items.length >= n ? items : undefined;
         },
         what,
@@ -645,7 +645,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
       );
 
     // Orders: the note is filtered out; the function prices the batch the template shaped; the workflow keeps each order.
-    expect(await post('/orders', [{ type: 'order', id: 'o1', qty: 2 }, { type: 'note', id: 'n1', qty: 9 }, { type: 'order', id: 'o2', qty: 5 }])).toEqual({ sent: 3 });
+    expect(await post('/pipe-orders', [{ type: 'order', id: 'o1', qty: 2 }, { type: 'note', id: 'n1', qty: 9 }, { type: 'order', id: 'o2', qty: 5 }])).toEqual({ sent: 3 });
     const orders = await recorded('order-', 2, 'the workflow to keep both orders');
     expect(orders).toEqual([
       { id: 'order-o1', qty: 2, total: 6, pricedBy: 'price-function', messageId: expect.stringMatching(/\S/) },
@@ -653,15 +653,15 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     ]);
 
     // Items: an insert reaches the bus as the template shaped it; a change is filtered out.
-    await post('/items', [{ id: 'i1', name: 'lamp' }]);
+    await post('/pipe-items', [{ id: 'i1', name: 'lamp' }]);
     const [first] = await recorded('bus-', 1, 'the rule to get the new item');
     expect({ ...first, detail: JSON.parse(first.detail) }).toEqual({ id: 'bus-i1', source: 'app.items', detailType: 'ItemAdded', detail: { id: 'i1', name: 'lamp', pipe: 'eventbridge-pipes-ItemsPipe', eventName: 'INSERT' } });
-    await post('/items', [{ id: 'i1', rename: 'desk lamp' }, { id: 'i2', name: 'chair' }]);
+    await post('/pipe-items', [{ id: 'i1', rename: 'desk lamp' }, { id: 'i2', name: 'chair' }]);
     const items = await recorded('bus-', 2, 'the rule to get the second item');
     expect(items.map((i: { detail: string }) => JSON.parse(i.detail))).toEqual([expect.objectContaining({ id: 'i1', name: 'lamp' }), expect.objectContaining({ id: 'i2', name: 'chair', eventName: 'INSERT' })]);
 
     // Clicks: the bot's is filtered out; each message is in its user's group, in order.
-    expect(await post('/clicks', [{ id: 'c1', user: 'ana', kind: 'view' }, { id: 'c2', user: 'bo', kind: 'view' }, { id: 'c3', user: 'ana', kind: 'buy' }, { id: 'c4', user: 'crawler', kind: 'bot' }, { id: 'c5', user: 'bo', kind: 'buy' }])).toEqual({ failed: 0 });
+    expect(await post('/pipe-clicks', [{ id: 'c1', user: 'ana', kind: 'view' }, { id: 'c2', user: 'bo', kind: 'view' }, { id: 'c3', user: 'ana', kind: 'buy' }, { id: 'c4', user: 'crawler', kind: 'bot' }, { id: 'c5', user: 'bo', kind: 'buy' }])).toEqual({ failed: 0 });
     const clicks = await recorded('click-', 4, 'the reader to get the clicks through the FIFO queue');
     expect(clicks).toEqual([
       { id: 'click-c1', user: 'ana', group: 'ana', kind: 'view' },
@@ -669,7 +669,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
       { id: 'click-c3', user: 'ana', group: 'ana', kind: 'buy' },
       { id: 'click-c5', user: 'bo', group: 'bo', kind: 'buy' },
     ]);
-    const groups = (await app.get('/records')).json().filter((i: { id: string }) => i.id.startsWith('group-'));
+    const groups = (await app.get('/pipe-records')).json().filter((i: { id: string }) => i.id.startsWith('group-'));
     expect(groups).toEqual([
       { id: 'group-ana', clicks: ['c1', 'c3'] },
       { id: 'group-bo', clicks: ['c2', 'c5'] },
@@ -822,15 +822,15 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
   }, 180_000);
 
   it('a template whose functions nothing reaches says so loudly, and is not a silent "Ready, 0 routes"', async () => {
-    const dir = await mkdtemp(path.join(ws, 'stream-'));
+    const dir = await mkdtemp(path.join(ws, 'broker-'));
     await writeFile(path.join(dir, 'index.js'), 'exports.handler = async () => {};\n');
     await writeFile(
       path.join(dir, 'template.yaml'),
-      'Transform: AWS::Serverless-2016-10-31\nResources:\n  Clicks: {Type: AWS::Kinesis::Stream, Properties: {ShardCount: 1}}\n  Worker:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: index.handler\n      Runtime: nodejs20.x\n      Events:\n        Jobs: {Type: Kinesis, Properties: {Stream: !GetAtt Clicks.Arn, StartingPosition: LATEST}}\n',
+      'Transform: AWS::Serverless-2016-10-31\nResources:\n  Broker: {Type: AWS::AmazonMQ::Broker, Properties: {BrokerName: jobs}}\n  Worker:\n    Type: AWS::Serverless::Function\n    Properties:\n      Handler: index.handler\n      Runtime: nodejs20.x\n      Events:\n        Jobs: {Type: MQ, Properties: {Broker: !GetAtt Broker.Arn, Queues: [jobs]}}\n',
     );
     const r = await esb(['deploy', '-t', path.join(dir, 'template.yaml'), '--workspace', ws, '--timeout', '90s']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('warning: UNREACHABLE: no route reaches Worker (events of type Kinesis)');
-    expect(r.stdout).toContain('warning: NO ROUTES: the template defines 1 function(s) but no route esb understands; not run: AWS::Kinesis::Stream');
+    expect(r.stdout).toContain('warning: UNREACHABLE: no route reaches Worker (events of type MQ)');
+    expect(r.stdout).toContain('warning: NO ROUTES: the template defines 1 function(s) but no route esb understands; not run: AWS::AmazonMQ::Broker');
   }, 120_000);
 });

@@ -13,16 +13,16 @@ const plain = (v) => ('S' in v ? v.S : 'N' in v ? Number(v.N) : 'L' in v ? v.L.m
 export const handler = async (event) => {
   const body = JSON.parse(event.body || '[]');
   switch (event.path) {
-    case '/orders':
+    case '/pipe-orders':
       for (const o of body) await sqs.send(new SendMessageCommand({ QueueUrl: process.env.ORDERS_QUEUE_URL, MessageBody: JSON.stringify(o) }));
       return reply({ sent: body.length });
-    case '/items':
+    case '/pipe-items':
       for (const i of body) {
         if (i.rename) await dynamodb.send(new UpdateItemCommand({ TableName: process.env.ITEMS_TABLE, Key: { id: { S: i.id } }, UpdateExpression: 'SET #n = :n', ExpressionAttributeNames: { '#n': 'name' }, ExpressionAttributeValues: { ':n': { S: i.rename } } }));
         else await dynamodb.send(new PutItemCommand({ TableName: process.env.ITEMS_TABLE, Item: { id: { S: i.id }, name: { S: i.name } } }));
       }
       return reply({ written: body.length });
-    case '/clicks': {
+    case '/pipe-clicks': {
       const out = await kinesis.send(new PutRecordsCommand({ StreamName: process.env.STREAM_NAME, Records: body.map((c) => ({ PartitionKey: c.user, Data: Buffer.from(JSON.stringify(c)) })) }));
       return reply({ failed: out.FailedRecordCount });
     }

@@ -1,5 +1,5 @@
 # GET /clicks: the table; GET /shards: every record of every shard through GetRecords;
-# GET /failed: the failed-batch records in the queue; PUT /orders/{id}: an order's status.
+# GET /failed: the failed-batch records in the queue; PUT /order-status/{id}: an order's status.
 import base64
 import json
 import os
@@ -28,7 +28,7 @@ def handler(event, context):
             records = kinesis.get_records(ShardIterator=iterator, Limit=1000)["Records"]
             shards[shard["ShardId"]] = [{"key": r["PartitionKey"], "data": json.loads(r["Data"])} for r in records]
         return answer({"status": summary["StreamStatus"], "retention": summary["RetentionPeriodHours"], "shards": shards})
-    if event["resource"] == "/orders/{id}":
+    if event["resource"] == "/order-status/{id}":
         boto3.resource("dynamodb").Table(os.environ["ORDERS_TABLE"]).put_item(Item={"id": event["pathParameters"]["id"], "status": json.loads(event["body"])["status"]})
         return answer({"ok": True})
     if path == "/failed":
