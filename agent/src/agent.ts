@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { AsyncDestination, BusEvent, FunctionConfig, FunctionsFile, KinesisRecord, ObjectEvent, StatesAnswer, StatesCall, StreamFailureDestination, StreamRecord, TopicMessage } from '@esb/contracts';
+import type { ApiAnswer, ApiCall, AsyncDestination, BusEvent, ForwardedApi, FunctionConfig, FunctionsFile, KinesisRecord, ObjectEvent, StreamFailureDestination, StreamRecord, TopicMessage } from '@esb/contracts';
 import { type Clock, systemClock } from './clock.js';
 import type { InstanceDriver } from './driver.js';
 import { buildInstanceEnv, type Credentials, type Endpoints, isNodeRuntime, isPythonRuntime, processRuntimePath } from './env.js';
@@ -24,6 +24,7 @@ import { EventRules } from './eventbridge.js';
 import { Executions } from './executions.js';
 import { createTaskRunner } from './task-integrations.js';
 import { TopicSubscriptions } from './sns.js';
+import { createS3ObjectWriter, DeliveryStreams, type DeliveryStreamStats } from './firehose.js';
 import { dynamodbStreams } from './dynamodb-streams.js';
 import { createKinesisPutter, kinesisStreams } from './kinesis-streams.js';
 import { StreamDelivery, type StreamDeliveryOptions } from './stream-delivery.js';
@@ -119,6 +120,8 @@ export interface AgentStats {
   subscriptions: Array<{ topic: string; subscription: string; target: string }>;
   /** Step Functions state machines in force and their executions. */
   stateMachines: Array<{ stateMachine: string; type: 'STANDARD' | 'EXPRESS'; running: number; executions: number }>;
+  /** Firehose delivery streams in force: what each has buffered, written and lost. */
+  deliveryStreams: DeliveryStreamStats[];
 }
 
 export interface Agent extends Invoker {
@@ -137,8 +140,8 @@ export interface Agent extends Invoker {
   deliverBusEvents(events: readonly BusEvent[]): void;
   /** The messages an SNS Publish accepted: the subscriptions of their topics get them (docs/sns.md). */
   deliverTopicMessages(messages: readonly TopicMessage[]): void;
-  /** A Step Functions API call (StartExecution, DescribeExecution, SendTaskSuccess, ...; docs/step-functions.md). */
-  answerStatesCall(call: StatesCall): Promise<StatesAnswer>;
+  /** A call of an API the agent answers: Step Functions (StartExecution, ...; docs/step-functions.md) or Firehose (PutRecord, ...; docs/firehose.md). */
+  answerApiCall(api: ForwardedApi, call: ApiCall): Promise<ApiAnswer>;
   stats(): AgentStats;
   /** Stops every instance, the schedules and the log files. */
   close(): Promise<void>;
@@ -257,6 +260,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   const pools = new Map<string, FunctionPool>();
   const versionWarned = new Set<string>();
   let closed = false;
+  let closing = false;
 
   const launch = async (inst: Instance, cfg: PoolConfig, runtimeApi: string) => {
     const fc = file.functions[cfg.name];
@@ -364,6 +368,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     streams.setFunctions(next);
     kinesis.setFunctions(next);
     queues.setFunctions(next);
+    deliveryStreams.setFunctions(next);
   };
 
   const agent: Agent = {
@@ -442,7 +447,9 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     },
 
     deliverKinesisRecords(records) {
-      if (!closed) for (const r of records) kinesis.deliver(r);
+      if (closed) return;
+      for (const r of records) kinesis.deliver(r);
+      deliveryStreams.deliverKinesis(records);
     },
 
     deliverBusEvents(events) {
@@ -453,17 +460,20 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       if (!closed) topicSubscriptions.deliver(messages);
     },
 
-    answerStatesCall(call) {
-      return executions.answer(call);
+    answerApiCall(api, call) {
+      return api === 'firehose' ? deliveryStreams.answer(call) : executions.answer(call);
     },
 
     stats() {
       const functions: Record<string, FunctionStats> = {};
       for (const [name, pool] of pools) functions[name] = { ...pool.stats(), maxCapacity: pool.cfg.maxCapacity };
-      return { runtime: kind, functions, schedules: scheduler?.list() ?? [], streams: streams.list(), kinesis: kinesis.list(), queues: queues.list(), rules: eventRules.list(), subscriptions: topicSubscriptions.list(), stateMachines: executions.list() };
+      return { runtime: kind, functions, schedules: scheduler?.list() ?? [], streams: streams.list(), kinesis: kinesis.list(), queues: queues.list(), rules: eventRules.list(), subscriptions: topicSubscriptions.list(), stateMachines: executions.list(), deliveryStreams: deliveryStreams.list() };
     },
     async close() {
-      if (closed) return;
+      if (closed || closing) return;
+      // Buffered records still reach their functions and buckets (docs/firehose.md).
+      closing = true;
+      await deliveryStreams.close();
       closed = true;
       scheduler?.close();
       executions.close();
@@ -609,6 +619,19 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     },
     send: (queue, body, subscription, attributes, fifo, traceHeader) => sendToQueue(queue, body, `subscription ${subscription}`, attributes, fifo, traceHeader),
     warn: (fields, message) => log.warn(fields, message),
+    info: (fields, message) => log.info(fields, message),
+    put: (stream, data, subscription) => deliveryStreams.put(stream, [data], `subscription ${subscription}`),
+  });
+
+  // Firehose delivery streams: buffered here, transformed by their functions, written to S3 (docs/firehose.md).
+  const deliveryStreams = new DeliveryStreams({
+    region,
+    clock,
+    invoke: (fn, payload) => agent.invoke(fn, payload),
+    functionArn: (fn) => functionArn(region, fn),
+    ...(endpoints.s3 ? { putObject: createS3ObjectWriter({ endpoint: endpoints.s3, region, credentials }) } : {}),
+    warn: (fields, message) => log.warn(fields, message),
+    error: (fields, message) => log.error(fields, message),
     info: (fields, message) => log.info(fields, message),
   });
 

@@ -109,6 +109,12 @@ describe('SQS: the endpoint and queue URLs of the template', () => {
     });
   });
 
+  it('points the services the SQS port serves at it: EventBridge, SNS, Step Functions, Kinesis, Firehose', () => {
+    const env = buildInstanceEnv(sqs);
+    for (const service of ['EVENTBRIDGE', 'SNS', 'SFN', 'KINESIS', 'FIREHOSE']) expect(env[`AWS_ENDPOINT_URL_${service}`]).toBe('http://127.0.0.1:9324');
+    expect(buildInstanceEnv({ ...sqs, endpoints: { ...sqs.endpoints, firehose: 'http://elsewhere:1' } }).AWS_ENDPOINT_URL_FIREHOSE).toBe('http://elsewhere:1');
+  });
+
   it('leaves queue URLs alone without an SQS endpoint', () => {
     const url = 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs';
     const env = buildInstanceEnv({ ...base, functionEnv: { QUEUE_URL: url } });

@@ -18,6 +18,8 @@ export interface Endpoints {
   stepfunctions?: string;
   /** Kinesis Data Streams: the SQS port serves it too when unset (docs/kinesis.md). */
   kinesis?: string;
+  /** Firehose: the SQS port takes it too when unset, and hands it to the agent (docs/firehose.md). */
+  firehose?: string;
 }
 
 export interface InstanceEnvInput {
@@ -128,6 +130,8 @@ export function buildInstanceEnv(i: InstanceEnvInput): Record<string, string> {
   if (stepfunctions) env.AWS_ENDPOINT_URL_SFN = stepfunctions;
   const kinesis = i.endpoints.kinesis ?? i.endpoints.sqs;
   if (kinesis) env.AWS_ENDPOINT_URL_KINESIS = kinesis;
+  const firehose = i.endpoints.firehose ?? i.endpoints.sqs;
+  if (firehose) env.AWS_ENDPOINT_URL_FIREHOSE = firehose;
 
   if (isNodeRuntime(i.runtime)) {
     const major = /^nodejs(\d+)/.exec(i.runtime ?? '')?.[1];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Invoker, StatesAnswer, StatesCall } from '@esb/contracts';
+import type { ApiAnswer, ApiCall, ForwardedApi, Invoker } from '@esb/contracts';
 import { createAgentHttpServer } from './http-server.js';
 import { errorResult } from './instance.js';
 import { createHttpInvoker } from './http-client.js';
@@ -48,7 +48,8 @@ describe('the agent over HTTP', () => {
     const agent = {
       has: () => false,
       invoke: async () => errorResult('r', 'UnknownFunction', 'none'),
-      answerStatesCall: async (call: StatesCall): Promise<StatesAnswer> => {
+      answerApiCall: async (api: ForwardedApi, call: ApiCall): Promise<ApiAnswer> => {
+        expect(api).toBe('states');
         calls.push(call);
         return call.action === 'StartExecution' ? { status: 200, body: { executionArn: 'arn:x', startDate: 1.5 } } : { status: 400, body: { __type: 'ExecutionDoesNotExist', message: 'nope' } };
       },
@@ -65,6 +66,36 @@ describe('the agent over HTTP', () => {
       expect([bad.status, (await bad.json()).__type]).toEqual([400, 'SerializationException']);
       const big = await post('StartExecution', JSON.stringify({ input: 'x'.repeat(2 * 1024 * 1024) }));
       expect(big.status).toBe(413);
+      expect(calls).toHaveLength(2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('answers a Firehose call the storage forwards to /firehose/<action>: a PutRecordBatch of 4 MiB fits, 8 MiB does not', async () => {
+    const calls: Array<[ForwardedApi, ApiCall]> = [];
+    const agent = {
+      has: () => false,
+      invoke: async () => errorResult('r', 'UnknownFunction', 'none'),
+      answerApiCall: async (api: ForwardedApi, call: ApiCall): Promise<ApiAnswer> => {
+        calls.push([api, { ...call, input: call.action === 'PutRecordBatch' ? '(records)' : call.input }]);
+        return call.action === 'PutRecordBatch' ? { status: 200, body: { FailedPutCount: 0 } } : { status: 400, body: { __type: 'ResourceNotFoundException', message: 'Firehose nope under account 123456789012 not found.' } };
+      },
+    };
+    const server = await createAgentHttpServer({ agent });
+    try {
+      const post = (action: string, body: string) => fetch(`${server.url}/firehose/${action}`, { method: 'POST', body });
+      const data = Buffer.alloc(4 * 1024 * 1024 - 1000).toString('base64');
+      const put = await post('PutRecordBatch', JSON.stringify({ DeliveryStreamName: 'hose', Records: [{ Data: data }] }));
+      expect([put.status, await put.json()]).toEqual([200, { FailedPutCount: 0 }]);
+      const missing = await post('DescribeDeliveryStream', '{"DeliveryStreamName":"nope"}');
+      expect([missing.status, await missing.json()]).toEqual([400, { __type: 'ResourceNotFoundException', message: 'Firehose nope under account 123456789012 not found.' }]);
+      expect(calls).toEqual([
+        ['firehose', { action: 'PutRecordBatch', input: '(records)' }],
+        ['firehose', { action: 'DescribeDeliveryStream', input: { DeliveryStreamName: 'nope' } }],
+      ]);
+      const huge = await post('PutRecordBatch', JSON.stringify({ Records: [{ Data: 'x'.repeat(8 * 1024 * 1024) }] }));
+      expect(huge.status).toBe(413);
       expect(calls).toHaveLength(2);
     } finally {
       await server.close();

@@ -17,16 +17,18 @@
 //                            the subscriptions of their topics get them (docs/sns.md)
 //   POST /states/:action     body = a Step Functions API call's input (StartExecution, ...) -> the
 //                            answer Step Functions gives, status and JSON (docs/step-functions.md)
+//   POST /firehose/:action   body = a Firehose API call's input (PutRecordBatch, ...) -> the answer
+//                            Firehose gives, status and JSON (docs/firehose.md)
 //   GET /functions -> ["name", ...]    GET /stats    GET /healthz
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { BusEvents, KinesisRecords, StreamRecord, TopicMessages, type BusEvent, type KinesisRecord, type StatesAnswer, type StatesCall, type TopicMessage, type InvokeErrorKind, type Invoker, type ObjectEvent } from '@esb/contracts';
+import { BusEvents, FORWARDED_APIS, KinesisRecords, StreamRecord, TopicMessages, type ApiAnswer, type ApiCall, type BusEvent, type ForwardedApi, type KinesisRecord, type TopicMessage, type InvokeErrorKind, type Invoker, type ObjectEvent } from '@esb/contracts';
 
 export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 
 export interface AgentHttpServerOptions {
-  agent: Invoker & { stats?(): { functions: Record<string, unknown> }; deliverObjectEvent?(event: ObjectEvent): void; deliverStreamRecord?(record: StreamRecord): void; deliverKinesisRecords?(records: readonly KinesisRecord[]): void; deliverBusEvents?(events: readonly BusEvent[]): void; deliverTopicMessages?(messages: readonly TopicMessage[]): void; answerStatesCall?(call: StatesCall): Promise<StatesAnswer> };
+  agent: Invoker & { stats?(): { functions: Record<string, unknown> }; deliverObjectEvent?(event: ObjectEvent): void; deliverStreamRecord?(record: StreamRecord): void; deliverKinesisRecords?(records: readonly KinesisRecord[]): void; deliverBusEvents?(events: readonly BusEvent[]): void; deliverTopicMessages?(messages: readonly TopicMessage[]): void; answerApiCall?(api: ForwardedApi, call: ApiCall): Promise<ApiAnswer> };
   host?: string;
   port?: number;
   log?: Logger;
@@ -49,7 +51,8 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
     if (req.method === 'POST' && url === '/events/kinesis') return void storageEvent(req, res, parseKinesisRecords, 'a list of 1-500 Kinesis records: [{stream, shardId, sequenceNumber, partitionKey, data, approximateArrivalTimestamp}]', (r) => o.agent.deliverKinesisRecords?.(r), MAX_KINESIS_EVENT_BYTES);
     if (req.method === 'POST' && url === '/events/eventbridge') return void storageEvent(req, res, parseBusEvents, 'a list of 1-10 bus events: [{bus, event}]', (e) => o.agent.deliverBusEvents?.(e));
     if (req.method === 'POST' && url === '/events/sns') return void storageEvent(req, res, parseTopicMessages, 'a list of 1-10 topic messages: [{topic, messageId, message, timestamp, attributes}]', (m) => o.agent.deliverTopicMessages?.(m));
-    if (req.method === 'POST' && url.startsWith('/states/')) return void statesCall(req, res, decodeURIComponent(url.slice('/states/'.length).split('?')[0]));
+    const api = req.method === 'POST' ? FORWARDED_PATHS.find((a) => url.startsWith(`/${a}/`)) : undefined;
+    if (api) return void apiCall(req, res, api, decodeURIComponent(url.slice(api.length + 2).split('?')[0]));
     req.resume();
     if (req.method === 'GET' && url === '/healthz') return send(res, 200, '{"ok":true}');
     if (req.method === 'GET' && url === '/functions') return send(res, 200, JSON.stringify(Object.keys(o.agent.stats?.().functions ?? {})));
@@ -116,11 +119,13 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
     send(res, 202, '{}');
   }
 
-  /** A Step Functions API call the storage service forwards: answered as Step Functions answers it. */
-  async function statesCall(req: http.IncomingMessage, res: http.ServerResponse, action: string): Promise<void> {
-    const body = await readCapped(req, res, MAX_EVENT_BYTES, { __type: 'ValidationException', message: `a Step Functions request is at most ${MAX_EVENT_BYTES} bytes` });
+  /** A call of an API the agent answers (Step Functions, Firehose) that the storage service forwards: answered as that service answers it. */
+  async function apiCall(req: http.IncomingMessage, res: http.ServerResponse, api: ForwardedApi, action: string): Promise<void> {
+    const info = FORWARDED_APIS[api];
+    const max = info.maxBodyBytes ?? MAX_EVENT_BYTES;
+    const body = await readCapped(req, res, max, { __type: 'ValidationException', message: `a ${info.service} request is at most ${max} bytes` });
     if (!body) return;
-    if (!o.agent.answerStatesCall) return send(res, 400, JSON.stringify({ __type: 'UnknownOperationException', message: 'this agent runs no state machines' }));
+    if (!o.agent.answerApiCall) return send(res, 400, JSON.stringify({ __type: 'UnknownOperationException', message: `this agent does not answer the ${info.service} API` }));
     let input: unknown;
     try {
       input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
@@ -128,7 +133,7 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
       return send(res, 400, JSON.stringify({ __type: 'SerializationException', message: `The request body is not JSON: ${(err as Error).message}` }));
     }
     const trace = req.headers['x-amzn-trace-id'];
-    const answer = await o.agent.answerStatesCall({ action, input, ...(typeof trace === 'string' ? { traceHeader: trace } : {}) });
+    const answer = await o.agent.answerApiCall(api, { action, input, ...(typeof trace === 'string' ? { traceHeader: trace } : {}) });
     send(res, answer.status, JSON.stringify(answer.body));
   }
 
@@ -164,6 +169,8 @@ async function readCapped(req: http.IncomingMessage, res: http.ServerResponse, m
   }
   return Buffer.concat(chunks);
 }
+
+const FORWARDED_PATHS = Object.keys(FORWARDED_APIS) as ForwardedApi[];
 
 /** An item is at most 400 KB, and a record holds two images of one. */
 const MAX_EVENT_BYTES = 1024 * 1024;

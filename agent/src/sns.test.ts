@@ -98,4 +98,25 @@ describe('SNS subscriptions', () => {
     subs.deliver([message('typo', 'a'), message('typo', 'b')]);
     expect(infos).toEqual(['a message was published to topic typo, which no deployed subscription reads']);
   });
+
+  it('puts a record to a delivery stream: SNS\'s JSON without signature, or the bare message when raw, a line each (docs/firehose.md)', () => {
+    const put: Array<[string, string, string]> = [];
+    const subs = new TopicSubscriptions({ region: 'us-east-1', fire: () => undefined, send: () => undefined, put: (stream, data, id) => put.push([stream, data.toString(), id]) });
+    subs.setFunctions(withSubscriptions({ topic: 'orders', id: 'Archive', delivery_stream: 'archive' }, { topic: 'orders', id: 'Raw', delivery_stream: 'raw', raw: true }));
+    subs.deliver([message('orders', 'hello', { kind: { Type: 'String', Value: 'book' } }, { subject: 'Hi' })]);
+    expect(put.map(([stream, , id]) => [stream, id])).toEqual([['archive', 'Archive'], ['raw', 'Raw']]);
+    expect(put[1][1]).toBe('hello\n');
+    expect(put[0][1].endsWith('\n')).toBe(true);
+    expect(JSON.parse(put[0][1])).toEqual({
+      Type: 'Notification',
+      MessageId: 'm-5',
+      TopicArn: 'arn:aws:sns:us-east-1:123456789012:orders',
+      Subject: 'Hi',
+      Message: 'hello',
+      Timestamp: '2026-12-06T03:00:00.000Z',
+      UnsubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=arn:aws:sns:us-east-1:123456789012:orders:Archive',
+      MessageAttributes: { kind: { Type: 'String', Value: 'book' } },
+    });
+    expect(subs.list().map((s) => s.target)).toEqual(['delivery_stream:archive', 'delivery_stream:raw']);
+  });
 });

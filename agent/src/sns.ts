@@ -1,7 +1,8 @@
 // SNS subscriptions of functions.yml (docs/sns.md): each message a topic accepted goes to every
 // subscription of that topic whose filter policy takes it (matched against the message's
 // attributes, or its JSON body): a function is invoked asynchronously with the event SNS sends
-// Lambda, a queue gets SNS's JSON envelope, or the bare message when the subscription is raw.
+// Lambda, a queue gets SNS's JSON envelope, or the bare message when the subscription is raw, a
+// delivery stream a record of either (docs/firehose.md).
 // Pure matching and shaping; the agent fires and sends.
 import { compileFilters, LOCAL_ACCOUNT_ID, lineageOf, RECURSION_LIMIT, topicArn, withLineage, type FunctionsFile, type TopicMessage, type TopicSubscription } from '@esb/contracts';
 import type { FifoFields, SqsStringAttributes } from './sqs-events.js';
@@ -17,6 +18,8 @@ export interface TopicSubscriptionsOptions {
   /** `traceId`: the publisher's trace header, one hop further (docs/agent.md "Recursive loops"). */
   fire(functionName: string, payload: Buffer, subscription: string, traceId?: string): void;
   send(queueName: string, body: string, subscription: string, attributes?: SqsStringAttributes, fifo?: FifoFields, traceHeader?: string): void;
+  /** Puts a record to a Firehose delivery stream (protocol firehose). */
+  put?(deliveryStream: string, data: Buffer, subscription: string): void;
   /** Told of a message not delivered because its chain of invocations is a recursive loop. */
   warn?(fields: Record<string, unknown>, message: string): void;
   /** Told of a message to a topic that no deployed subscription reads (once per topic). */
@@ -64,6 +67,10 @@ export class TopicSubscriptions {
           const fifo = m.groupId !== undefined ? { groupId: m.groupId, deduplicationId: m.deduplicationId ?? m.messageId } : undefined;
           if (s.raw) this.o.send(s.queue, m.perProtocol?.sqs ?? m.message, s.id, queueAttributes(m), fifo, m.traceHeader);
           else this.o.send(s.queue, JSON.stringify(queueEnvelope(m, arn, this.o.region)), s.id, undefined, fifo, m.traceHeader);
+        } else if (s.delivery_stream !== undefined) {
+          // One record a message, a line each, as SNS writes them through Firehose.
+          const text = s.raw ? (m.perProtocol?.firehose ?? m.message) : JSON.stringify(firehoseEnvelope(m, arn, this.o.region));
+          this.o.put?.(s.delivery_stream, Buffer.from(`${text}\n`), s.id);
         }
         sent++;
       }
@@ -73,7 +80,7 @@ export class TopicSubscriptions {
 
   /** The subscriptions in force, for the agent's stats. */
   list(): Array<{ topic: string; subscription: string; target: string }> {
-    return [...this.byTopic.values()].flat().map(({ subscription: s }) => ({ topic: s.topic, subscription: s.id, target: s.function !== undefined ? `function:${s.function}` : `queue:${s.queue}` }));
+    return [...this.byTopic.values()].flat().map(({ subscription: s }) => ({ topic: s.topic, subscription: s.id, target: s.function !== undefined ? `function:${s.function}` : s.delivery_stream !== undefined ? `delivery_stream:${s.delivery_stream}` : `queue:${s.queue}` }));
   }
 }
 
@@ -148,6 +155,20 @@ export function queueEnvelope(m: TopicMessage, subscriptionArn: string, region: 
     SignatureVersion: '1',
     Signature: SIGNATURE,
     SigningCertURL: signingCertUrl(region),
+    UnsubscribeURL: unsubscribeUrl(region, subscriptionArn),
+    ...(Object.keys(m.attributes).length ? { MessageAttributes: m.attributes } : {}),
+  };
+}
+
+/** What a delivery stream subscribed without raw delivery gets: SNS's JSON, without the signature fields. */
+export function firehoseEnvelope(m: TopicMessage, subscriptionArn: string, region: string): unknown {
+  return {
+    Type: 'Notification',
+    MessageId: m.messageId,
+    TopicArn: topicArn(m.topic, region, LOCAL_ACCOUNT_ID),
+    ...(m.subject !== undefined ? { Subject: m.subject } : {}),
+    Message: m.perProtocol?.firehose ?? m.message,
+    Timestamp: m.timestamp,
     UnsubscribeURL: unsubscribeUrl(region, subscriptionArn),
     ...(Object.keys(m.attributes).length ? { MessageAttributes: m.attributes } : {}),
   };

@@ -1,7 +1,7 @@
 // `esb dev`: the embedded default, everything in one process — embedded DynamoDB, S3 and SQS, the
 // agent (process runtime unless --runtime docker), the gateway and the controller with the
 // file backend — plus the examples deployed. Ctrl-C stops it all.
-import { LOCAL_REGION, writeFileAtomic, type BusEvent, type KinesisRecord, type ObjectEvent, type StatesAnswer, type StatesCall, type StreamRecord, type TopicMessage } from '@esb/contracts';
+import { LOCAL_REGION, writeFileAtomic, type BusEvent, type KinesisRecord, type ApiAnswer, type ApiCall, type ApiCallHandler, type ForwardedApi, type ObjectEvent, type StreamRecord, type TopicMessage } from '@esb/contracts';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -110,14 +110,18 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
   try {
     // Object events, stream records, bus events and topic messages go to the agent once it runs
     // (S3 notifications and DynamoDB streams, docs/agent.md; Kinesis streams, docs/kinesis.md; rules, docs/eventbridge.md;
-    // subscriptions, docs/sns.md), and the agent answers the Step Functions API
-    // (docs/step-functions.md).
+    // subscriptions, docs/sns.md), and the agent answers the Step Functions and Firehose APIs
+    // (docs/step-functions.md, docs/firehose.md).
     let deliverObjectEvent: ((event: ObjectEvent) => void) | undefined;
     let deliverStreamRecord: ((record: StreamRecord) => void) | undefined;
     let deliverKinesisRecords: ((records: readonly KinesisRecord[]) => void) | undefined;
     let deliverBusEvents: ((events: readonly BusEvent[]) => void) | undefined;
     let deliverTopicMessages: ((messages: readonly TopicMessage[]) => void) | undefined;
-    let answerStatesCall: ((call: StatesCall) => Promise<StatesAnswer>) | undefined;
+    let answerApiCall: ((api: ForwardedApi, call: ApiCall) => Promise<ApiAnswer>) | undefined;
+    const agentAnswers =
+      (api: ForwardedApi): ApiCallHandler =>
+      (call) =>
+        answerApiCall ? answerApiCall(api, call) : Promise.resolve({ status: 503, body: { __type: 'ServiceUnavailable', message: 'the agent is starting' } });
     const storage: EmbeddedStorage = await startEmbeddedStorage({
       dataDir: paths.dataDir,
       host: reachableFromContainers ? '0.0.0.0' : '127.0.0.1',
@@ -129,7 +133,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       onKinesisRecords: (records) => deliverKinesisRecords?.(records),
       onBusEvents: (events) => deliverBusEvents?.(events),
       onTopicMessages: (messages) => deliverTopicMessages?.(messages),
-      onStatesCall: (call) => (answerStatesCall ? answerStatesCall(call) : Promise.resolve({ status: 503, body: { __type: 'ServiceUnavailable', message: 'the agent is starting' } })),
+      onApiCall: { states: agentAnswers('states'), firehose: agentAnswers('firehose') },
     });
     closers.push(() => storage.close());
     const port = options.port || (await freePort(host));
@@ -182,7 +186,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     deliverKinesisRecords = (records) => runningAgent.deliverKinesisRecords(records);
     deliverBusEvents = (events) => runningAgent.deliverBusEvents(events);
     deliverTopicMessages = (messages) => runningAgent.deliverTopicMessages(messages);
-    answerStatesCall = (call) => runningAgent.answerStatesCall(call);
+    answerApiCall = (api, call) => runningAgent.answerApiCall(api, call);
 
     gateway = await startGateway({
       invoker: esbConsole.wrapInvoker(agent),

@@ -623,6 +623,52 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     ]);
   }, 240_000);
 
+  it('firehose-s3: an API puts JSON events to a delivery stream (PutRecordBatch); its transformation function upper-cases them, drops some and fails what is not JSON; the objects land in the bucket as Firehose names them, the failed records under processing-failed/; an SNS topic writes its raw messages through a second, GZIP stream; a third reads a Kinesis stream', async () => {
+    const out = await deploy('firehose-s3');
+    expect(out).not.toContain('warning');
+    expect(out).toContain('FIREHOSE arn:aws:firehose:us-east-1:123456789012:deliverystream/firehose-s3-DeliveryStream -> s3://firehose-s3-destination/ via function TransformationFunction');
+    expect(out).toContain('TOPIC   arn:aws:sns:us-east-1:123456789012:firehose-s3-SNSTopic -> delivery stream firehose-s3-AuditDeliveryStream');
+    const app = at('firehose-s3');
+    expect((await app.get('/stream')).json()).toEqual({ name: 'firehose-s3-DeliveryStream', arn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/firehose-s3-DeliveryStream', status: 'ACTIVE', type: 'DirectPut', bucket: 'arn:aws:s3:::firehose-s3-destination' });
+    const put = await app.send('POST', '/events', JSON.stringify({ events: [{ id: 'e1', name: 'ana' }, { id: 'e2', name: 'bo', drop: true }, { id: 'e3', name: 'cy' }], raw: ['not json'] }));
+    expect(put.status, put.body).toBe(200);
+    expect(put.json()).toMatchObject({ failed: 0, ids: [expect.any(String), expect.any(String), expect.any(String), expect.any(String)] });
+    const published = await app.send('POST', '/notify', JSON.stringify({ message: 'order 7 shipped' }));
+    expect(published.status, published.body).toBe(200);
+    const clicked = await app.send('POST', '/clicks', JSON.stringify({ clicks: [{ id: 'c1', user: 'ana' }, { id: 'c2', user: 'ana' }] }));
+    expect(clicked.json(), clicked.body).toEqual({ failed: 0 });
+
+    type Stored = { key: string; body: string };
+    const objects: Stored[] = await until(
+      async () => {
+        const all: Stored[] = (await app.get('/objects')).json();
+        return ['processing-failed/', 'audit/', 'clicks/'].every((p) => all.some((o) => o.key.startsWith(p))) && all.some((o) => /^\d{4}\//.test(o.key)) ? all : undefined;
+      },
+      'the delivery streams to write their objects',
+      60_000,
+    );
+    const time = '\\d{4}/\\d{2}/\\d{2}/\\d{2}/';
+    const suffix = (name: string, ext = '') => `${name}-1-\\d{4}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-\\d{2}-[0-9a-f-]{36}${ext.replace('.', '\\.')}`;
+    const delivered = objects.filter((o) => /^\d{4}\//.test(o.key));
+    expect(delivered).toHaveLength(1);
+    expect(delivered[0].key).toMatch(new RegExp(`^${time}${suffix('firehose-s3-DeliveryStream')}$`));
+    // The Ok records, transformed, one after the other as the function wrote them; the dropped one is gone.
+    expect(delivered[0].body).toBe('{"id":"E1","name":"ANA"}\n{"id":"E3","name":"CY"}\n');
+    const failed = objects.filter((o) => o.key.startsWith('processing-failed/'));
+    expect(failed.map((o) => o.key)).toEqual([expect.stringMatching(new RegExp(`^processing-failed/${time}${suffix('firehose-s3-DeliveryStream')}$`))]);
+    const failure = JSON.parse(failed[0].body);
+    expect(failure).toMatchObject({ attemptsMade: 1, errorCode: 'Lambda.ProcessingFailedStatus', lambdaArn: 'arn:aws:lambda:us-east-1:123456789012:function:TransformationFunction:$LATEST' });
+    expect(Buffer.from(failure.rawData, 'base64').toString()).toBe('not json');
+    // The topic's raw message, a line, through the GZIP stream.
+    const audit = objects.filter((o) => o.key.startsWith('audit/'));
+    expect(audit.map((o) => o.key)).toEqual([expect.stringMatching(new RegExp(`^audit/${time}${suffix('firehose-s3-AuditDeliveryStream', '.gz')}$`))]);
+    expect(audit[0].body).toBe('order 7 shipped\n');
+    // The Kinesis stream's records, in the order they were put.
+    const clicks = objects.filter((o) => o.key.startsWith('clicks/'));
+    expect(clicks.map((o) => o.key)).toEqual([expect.stringMatching(new RegExp(`^clicks/${time}${suffix('firehose-s3-ClicksDeliveryStream')}$`))]);
+    expect(clicks[0].body).toBe('{"id":"c1","user":"ana"}\n{"id":"c2","user":"ana"}\n');
+  }, 180_000);
+
   it('eventbridge-pipes: a queue piped through a filter and an enrichment function to a workflow; a table stream piped to a bus whose rule invokes a function; a Kinesis stream piped to a FIFO queue, grouped by partition key', async () => {
     const out = await deploy('eventbridge-pipes');
     expect(out).not.toContain('warning');

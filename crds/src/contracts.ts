@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { KINESIS_STREAM_NAME, MAX_KINESIS_SHARDS } from './kinesis.js';
 import { STATE_MACHINE_NAME } from './state-machines.js';
+import { DELIVERY_STREAM_NAME } from './firehose.js';
 
 const name = z.string().regex(/^[a-z0-9]([a-z0-9_-]*[a-z0-9])?$/, 'must be lower-case letters, digits, "-" or "_"');
 const stringMap = z.record(z.string(), z.string());
@@ -367,14 +368,16 @@ export const TopicSubscription = z
     id: z.string().min(1),
     function: z.string().min(1).optional(),
     queue: z.string().min(1).optional(),
+    /** A delivery stream of functions.yml `delivery_streams` (protocol firehose, docs/firehose.md): each message is put as a record. */
+    delivery_stream: z.string().min(1).optional(),
     /** FilterPolicy as JSON text. */
     filter_policy: z.string().min(2).optional(),
     /** What the filter policy is matched against. */
     filter_scope: z.enum(['MessageAttributes', 'MessageBody']).default('MessageAttributes'),
-    /** RawMessageDelivery: a queue gets the message itself, its attributes as message attributes. */
+    /** RawMessageDelivery: a queue gets the message itself, its attributes as message attributes; a delivery stream the message itself. */
     raw: z.boolean().default(false),
   })
-  .refine((t) => (t.function === undefined) !== (t.queue === undefined), 'a subscription names exactly one of function or queue');
+  .refine((t) => [t.function, t.queue, t.delivery_stream].filter((x) => x !== undefined).length === 1, 'a subscription names exactly one of function, queue or delivery_stream');
 export type TopicSubscription = z.infer<typeof TopicSubscription>;
 
 /** The key of a subscription in functions.yml `subscriptions`. */
@@ -435,6 +438,44 @@ export const StateMachine = z.object({
   schedules: z.array(ScheduleEvent.omit({ type: true })).default([]),
 });
 export type StateMachine = z.infer<typeof StateMachine>;
+
+/**
+ * An Amazon Data Firehose delivery stream to S3 (docs/firehose.md), run by the agent: records
+ * put to it (or to its Kinesis stream) are buffered, transformed by the processor function when
+ * it has one, and written to the bucket as objects.
+ */
+export const DeliveryStream = z.object({
+  /** The delivery stream's name (the last part of its ARN). */
+  name: z.string().regex(DELIVERY_STREAM_NAME, '1-64 letters, digits, "_", "." and "-"'),
+  /** DirectPut (PutRecord, PutRecordBatch, SNS subscriptions) or KinesisStreamAsSource (the records of a Kinesis stream of resources.yml `kinesis`). */
+  source: z.discriminatedUnion('type', [z.object({ type: z.literal('direct') }), z.object({ type: z.literal('kinesis'), stream: z.string().min(1) })]).default({ type: 'direct' }),
+  destination: z.object({
+    /** The bucket's name (BucketName of resources.yml `s3`). */
+    bucket: z.string().min(1),
+    /** Prefix, `!{timestamp:...}` and `!{firehose:random-string}` evaluated; without a timestamp expression `yyyy/MM/dd/HH/` follows it. */
+    prefix: z.string().max(1024).default(''),
+    /** ErrorOutputPrefix: where records that failed go (`!{firehose:error-output-type}` is `processing-failed`). */
+    error_output_prefix: z.string().max(1024).optional(),
+    /** BufferingHints.IntervalInSeconds: a buffer is written this long after its first record. */
+    buffer_seconds: z.number().int().min(0).max(900).default(300),
+    /** BufferingHints.SizeInMBs: or once it holds this much. */
+    buffer_mb: z.number().int().min(1).max(128).default(5),
+    compression: z.enum(['UNCOMPRESSED', 'GZIP']).default('UNCOMPRESSED'),
+    /** FileExtension: what object names end with (default `.gz` for GZIP, else nothing). */
+    file_extension: z.string().optional(),
+    /** The Lambda processor (ProcessingConfiguration): the function that transforms each batch. */
+    processor: z
+      .object({
+        function: z.string().min(1),
+        /** NumberOfRetries: more attempts of a failed invocation. */
+        retries: z.number().int().min(0).max(300).default(3),
+        /** BufferSizeInMBs: an invocation gets at most this much data. */
+        buffer_mb: z.number().min(0.2).max(3).default(1),
+      })
+      .optional(),
+  }),
+});
+export type DeliveryStream = z.infer<typeof DeliveryStream>;
 
 /** A destination of asynchronous invocations: a queue, a topic, a bus or a function, by name. */
 export const AsyncDestination = z.object({ type: z.enum(['SQS', 'SNS', 'EventBridge', 'Lambda']), target: z.string().min(1) });
@@ -501,6 +542,8 @@ export const FunctionsFile = z.object({
   subscriptions: z.record(z.string().min(1), TopicSubscription).optional(),
   /** Step Functions state machines by name; merged by name, last write wins. */
   state_machines: z.record(z.string().min(1), StateMachine).optional(),
+  /** Firehose delivery streams by name (docs/firehose.md); merged by name, last write wins. */
+  delivery_streams: z.record(z.string().min(1), DeliveryStream).optional(),
 });
 export type FunctionsFile = z.infer<typeof FunctionsFile>;
 
@@ -696,6 +739,7 @@ const Owners = z.object({
   subscriptions: stringMap.default({}),
   state_machines: stringMap.default({}),
   streams: stringMap.default({}),
+  delivery_streams: stringMap.default({}),
 });
 
 export const StackRecord = z.object({
@@ -712,11 +756,11 @@ export type StackRecord = z.infer<typeof StackRecord>;
 export const StacksFile = z.object({
   stacks: z.record(z.string().min(1), StackRecord).default({}),
   /** kind -> key -> the stack that last deployed it. */
-  owners: Owners.default({ functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {}, state_machines: {}, streams: {} }),
+  owners: Owners.default({ functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {}, state_machines: {}, streams: {}, delivery_streams: {} }),
 });
 export type StacksFile = z.infer<typeof StacksFile>;
 
-export const EMPTY_STACKS: StacksFile = { stacks: {}, owners: { functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {}, state_machines: {}, streams: {} } };
+export const EMPTY_STACKS: StacksFile = { stacks: {}, owners: { functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {}, state_machines: {}, streams: {}, delivery_streams: {} } };
 
 // ---------------------------------------------------------------- resources.yml (CloudFormation field names)
 

@@ -25,3 +25,5 @@ export { topicArn, TOPIC_NAME, topicNameOf } from './topics.js';
 export { executionArn, executionOfArn, STATE_MACHINE_NAME, stateMachineArn, stateMachineNameOf, STATES_TARGET_PREFIX, STATES_CONTENT_TYPE, type StatesCall, type StatesAnswer } from './state-machines.js';
 export { RECURSION_LIMIT, lineageOf, newTraceId, withLineage } from './trace-lineage.js';
 export { KINESIS_TARGET_PREFIX, KINESIS_CONTENT_TYPE, KINESIS_STREAM_NAME, MAX_KINESIS_SHARDS, ON_DEMAND_SHARDS, kinesisStreamArn, kinesisStreamNameOf } from './kinesis.js';
+export { FORWARDED_APIS, forwardedApiOf, type ApiAnswer, type ApiCall, type ApiCallHandler, type ForwardedApi, type ForwardedApiInfo } from './api-calls.js';
+export { DELIVERY_STREAM_NAME, FIREHOSE_MAX_BATCH_BYTES, FIREHOSE_MAX_BATCH_RECORDS, FIREHOSE_MAX_RECORD_BYTES, FirehosePrefixError, deliveryStreamArn, deliveryStreamNameOf, firehoseObjectNames, firehoseObjectSuffix, type FirehoseObjectNames } from './firehose.js';

@@ -1,6 +1,7 @@
 // The names of a Step Functions state machine and its executions in each form code meets them
 // (docs/step-functions.md): a template's `!Ref Machine` is its ARN and `!GetAtt Machine.Name` its
 // name; StartExecution takes the ARN and answers with an execution's ARN.
+import { FORWARDED_APIS, type ApiAnswer, type ApiCall } from './api-calls.js';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION } from './defaults.js';
 
 /** A state machine's or an execution's name as Step Functions takes it: 1-80 letters, digits, `-` and `_`. */
@@ -33,18 +34,10 @@ export function executionOfArn(arn: string): { machine: string; name: string } |
 }
 
 /** A Step Functions API call (AWS JSON 1.0, `X-Amz-Target: AWSStepFunctions.<action>`) as the storage server hands it to the agent. */
-export interface StatesCall {
-  action: string;
-  input: unknown;
-  /** The caller's X-Amzn-Trace-Id: how far its chain of invocations has come. */
-  traceHeader?: string;
-}
+export type StatesCall = ApiCall;
 
 /** The answer to a StatesCall: the status and the JSON body Step Functions would send (`{__type, message}` for an error). */
-export interface StatesAnswer {
-  status: number;
-  body: Record<string, unknown>;
-}
+export type StatesAnswer = ApiAnswer;
 
-export const STATES_TARGET_PREFIX = 'AWSStepFunctions.';
-export const STATES_CONTENT_TYPE = 'application/x-amz-json-1.0';
+export const STATES_TARGET_PREFIX = FORWARDED_APIS.states.targetPrefix;
+export const STATES_CONTENT_TYPE = FORWARDED_APIS.states.contentType;

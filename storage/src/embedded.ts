@@ -10,7 +10,7 @@ import type { Server } from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { KINESIS_CONTENT_TYPE, KINESIS_TARGET_PREFIX, type BusEvent, type KinesisRecord, type ObjectEvent, type StatesAnswer, type StatesCall, type StreamRecord, type TopicMessage } from '@esb/contracts';
+import { KINESIS_CONTENT_TYPE, KINESIS_TARGET_PREFIX, type BusEvent, type ApiCallHandler, type ForwardedApi, type KinesisRecord, type ObjectEvent, type StreamRecord, type TopicMessage } from '@esb/contracts';
 import { installDynamoDBStreams, KINESIS_DESTINATION_OPTION, serveStreamUpdates, STREAM_RECORDS_OPTION, type KinesisDestinationRecord } from './dynamodb-streams.js';
 import { hostForUrl, startS3Server, type RunningS3Server } from './s3-server.js';
 import { startSqsServer, type RunningSqsServer } from './sqs-server.js';
@@ -61,8 +61,8 @@ export interface EmbeddedStorageOptions {
    * this process when it runs one.
    */
   kinesisEndpoint?: string;
-  /** Answers the Step Functions API (the agent runs the executions, docs/step-functions.md). */
-  onStatesCall?: (call: StatesCall) => Promise<StatesAnswer>;
+  /** Answers the APIs the agent serves, by API: Step Functions (docs/step-functions.md), Firehose (docs/firehose.md). */
+  onApiCall?: Partial<Record<ForwardedApi, ApiCallHandler>>;
   /** Told of the records each Kinesis PutRecord or PutRecords stored (stream mappings to their functions, docs/kinesis.md). */
   onKinesisRecords?: (records: KinesisRecord[]) => void;
 }
@@ -159,7 +159,7 @@ export async function startEmbeddedStorage(options: EmbeddedStorageOptions): Pro
     }
     if (wanted('sqs')) {
       try {
-        sqs = await startSqsServer({ directory: join(dataDir, 'sqs'), host, port: sqsPort, onBusEvents: options.onBusEvents, onTopicMessages: options.onTopicMessages, onStatesCall: options.onStatesCall, onKinesisRecords: options.onKinesisRecords, ...(options.sqsLimits ? { limits: options.sqsLimits } : {}) });
+        sqs = await startSqsServer({ directory: join(dataDir, 'sqs'), host, port: sqsPort, onBusEvents: options.onBusEvents, onTopicMessages: options.onTopicMessages, onApiCall: options.onApiCall, onKinesisRecords: options.onKinesisRecords, ...(options.sqsLimits ? { limits: options.sqsLimits } : {}) });
       } catch (cause) {
         throw new StorageStartError('sqs', host, sqsPort, { cause });
       }

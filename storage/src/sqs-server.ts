@@ -1,6 +1,7 @@
 // The storage's SQS-compatible server (docs/sqs.md), which also takes EventBridge's PutEvents,
-// SNS's Publish, the Step Functions API and the Kinesis Data Streams API (docs/eventbridge.md,
-// docs/sns.md, docs/step-functions.md, docs/kinesis.md), told apart by X-Amz-Target: HTTP in
+// SNS's Publish, the Step Functions and Firehose APIs (handed to the agent) and the Kinesis Data
+// Streams API (docs/eventbridge.md, docs/sns.md, docs/step-functions.md, docs/firehose.md,
+// docs/kinesis.md), told apart by X-Amz-Target: HTTP in
 // front of the queue model (sqs-queues.ts) and the stream model (kinesis-streams.ts). It reads a
 // request (body capped: 2 MiB, 8 MiB for Kinesis), tells the JSON protocol from the query
 // protocol (sqs-wire.ts), runs the operation (sqs-actions.ts, kinesis-actions.ts), waits for a
@@ -16,13 +17,13 @@ import {
   KINESIS_CONTENT_TYPE,
   KINESIS_TARGET_PREFIX,
   SQS_DEFAULT_PORT,
-  STATES_CONTENT_TYPE,
-  STATES_TARGET_PREFIX,
+  FORWARDED_APIS,
+  forwardedApiOf,
   writeFileAtomic,
+  type ApiCallHandler,
   type BusEvent,
+  type ForwardedApi,
   type KinesisRecord,
-  type StatesAnswer,
-  type StatesCall,
   type TopicMessage,
 } from '@esb/contracts';
 import { EVENTS_CONTENT_TYPE, EVENTS_TARGET_PREFIX, EventsError, runEventsAction } from './event-bus.js';
@@ -57,8 +58,12 @@ export interface SqsServerOptions {
   onBusEvents?: (events: BusEvent[]) => void;
   /** Told of the messages each SNS Publish or PublishBatch accepted (served on this port too, docs/sns.md). */
   onTopicMessages?: (messages: TopicMessage[]) => void;
-  /** Answers the Step Functions API (served on this port too, docs/step-functions.md): the agent runs the executions. */
-  onStatesCall?: (call: StatesCall) => Promise<StatesAnswer>;
+  /**
+   * Answers the APIs served on this port for the agent, by API: `states` (Step Functions, the
+   * agent runs the executions, docs/step-functions.md), `firehose` (Firehose, the agent runs the
+   * delivery streams, docs/firehose.md).
+   */
+  onApiCall?: Partial<Record<ForwardedApi, ApiCallHandler>>;
   /** Told of the records each Kinesis PutRecord or PutRecords stored (served on this port too, docs/kinesis.md). */
   onKinesisRecords?: (records: KinesisRecord[]) => void;
 }
@@ -155,11 +160,12 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
   // HTTP/1.1 and HTTP/2 (client-kinesis v3 speaks HTTP/2 by default) on the one port.
   const front = createHttpFront((req, res) => {
     const target = req.headers['x-amz-target'];
+    const forwarded = typeof target === 'string' ? forwardedApiOf(target) : undefined;
     const served =
       typeof target === 'string' && target.startsWith(EVENTS_TARGET_PREFIX)
         ? serveEvents(req, res, target, maxBodyBytes, options.onBusEvents)
-        : typeof target === 'string' && target.startsWith(STATES_TARGET_PREFIX)
-          ? serveStates(req, res, target, maxBodyBytes, options.onStatesCall)
+        : forwarded !== undefined
+          ? serveForwarded(req, res, forwarded, target as string, maxBodyBytes, options.onApiCall?.[forwarded])
           : typeof target === 'string' && target.startsWith(KINESIS_TARGET_PREFIX)
             ? serveKinesis(req, res, target, streams, onKinesisRecords)
             : serve(req, res, { store, polls, maxBodyBytes, endpointHost: () => endpointHost, onTopicMessages: options.onTopicMessages });
@@ -321,14 +327,15 @@ async function serveEvents(req: IncomingMessage, res: ServerResponse, target: st
   }
 }
 
-/** A Step Functions API call: read and parsed here, answered by whoever runs the executions (the agent). */
-async function serveStates(req: IncomingMessage, res: ServerResponse, target: string, maxBodyBytes: number, onStatesCall?: (call: StatesCall) => Promise<StatesAnswer>): Promise<void> {
+/** A call of an API the agent answers (Step Functions, Firehose): read and parsed here, handed to the agent, its answer sent back. */
+async function serveForwarded(req: IncomingMessage, res: ServerResponse, api: ForwardedApi, target: string, maxBodyBytes: number, handler?: ApiCallHandler): Promise<void> {
   const requestId = randomUUID();
+  const info = FORWARDED_APIS[api];
   const fail = (status: number, code: string, message: string) =>
-    send(res, status, STATES_CONTENT_TYPE, JSON.stringify({ __type: code, message }), { 'x-amzn-requestid': requestId, 'x-amzn-errortype': code, ...(status === 413 ? { connection: 'close' } : {}) });
+    send(res, status, info.contentType, JSON.stringify({ __type: code, message }), { 'x-amzn-requestid': requestId, 'x-amzn-errortype': code, ...(status === 413 ? { connection: 'close' } : {}) });
   let body: Buffer;
   try {
-    body = await readBody(req, maxBodyBytes);
+    body = await readBody(req, Math.max(maxBodyBytes, info.maxBodyBytes ?? 0));
   } catch (err) {
     if (err instanceof SqsError) return fail(413, 'ValidationException', err.message);
     throw err;
@@ -339,16 +346,16 @@ async function serveStates(req: IncomingMessage, res: ServerResponse, target: st
   } catch (err) {
     return fail(400, 'SerializationException', `The request body is not JSON: ${(err as Error).message}`);
   }
-  if (!onStatesCall) return fail(400, 'UnknownOperationException', 'this storage server has no agent to run Step Functions executions (start it with --states-url, docs/step-functions.md)');
+  if (!handler) return fail(400, 'UnknownOperationException', `this storage server has no agent to answer the ${info.service} API (start it with --${info.option}, ${info.doc})`);
   const trace = req.headers['x-amzn-trace-id'];
-  let answer: StatesAnswer;
+  let answer: Awaited<ReturnType<ApiCallHandler>>;
   try {
-    answer = await onStatesCall({ action: target.slice(STATES_TARGET_PREFIX.length), input, ...(typeof trace === 'string' ? { traceHeader: trace } : {}) });
+    answer = await handler({ action: target.slice(info.targetPrefix.length), input, ...(typeof trace === 'string' ? { traceHeader: trace } : {}) });
   } catch (err) {
     return fail(500, 'ServiceUnavailable', `the agent did not answer: ${err instanceof Error ? err.message : String(err)}`);
   }
   const code: Record<string, string> = typeof answer.body.__type === 'string' ? { 'x-amzn-errortype': answer.body.__type } : {};
-  send(res, answer.status, STATES_CONTENT_TYPE, JSON.stringify(answer.body), { 'x-amzn-requestid': requestId, ...code });
+  send(res, answer.status, info.contentType, JSON.stringify(answer.body), { 'x-amzn-requestid': requestId, ...code });
 }
 
 /** One Kinesis Data Streams request (AWS JSON 1.1), served by the stream model. */

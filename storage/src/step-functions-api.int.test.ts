@@ -1,5 +1,5 @@
 // The Step Functions API over real HTTP on the SQS server's port: client-sfn v3 (AWS JSON 1.0)
-// calls reach onStatesCall as {action, input, traceHeader}, and its answers come back as the SDK
+// calls reach onApiCall.states as {action, input, traceHeader}, and its answers come back as the SDK
 // expects them: fields, epoch-second dates, errors by their type.
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand, StartSyncExecutionCommand } from '@aws-sdk/client-sfn';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -18,10 +18,12 @@ describe('the Step Functions API on the SQS port', () => {
   beforeAll(async () => {
     server = await startSqsServer({
       port: 0,
-      onStatesCall: async (call): Promise<StatesAnswer> => {
-        calls.push(call);
-        if (call.action === 'StartExecution') return { status: 200, body: { executionArn: `${MACHINE.replace('stateMachine', 'execution')}:first`, startDate: 1_765_000_000.25 } };
-        return { status: 400, body: { __type: 'ExecutionDoesNotExist', message: 'Execution Does Not Exist: nope' } };
+      onApiCall: {
+        states: async (call): Promise<StatesAnswer> => {
+          calls.push(call);
+          if (call.action === 'StartExecution') return { status: 200, body: { executionArn: `${MACHINE.replace('stateMachine', 'execution')}:first`, startDate: 1_765_000_000.25 } };
+          return { status: 400, body: { __type: 'ExecutionDoesNotExist', message: 'Execution Does Not Exist: nope' } };
+        },
       },
     });
     bare = await startSqsServer({ port: 0 });

@@ -46,6 +46,7 @@ export function formatReport(r: ApplyReport): string {
     summary('rules', e.changes.rules, out);
     summary('subscriptions', e.changes.subscriptions, out);
     summary('state machines', e.changes.state_machines, out);
+    summary('delivery streams', e.changes.delivery_streams, out);
     summary('dynamodb', e.changes.resources.dynamodb, out);
     summary('s3', e.changes.resources.s3, out);
     summary('sqs', e.changes.resources.sqs, out);

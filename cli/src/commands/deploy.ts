@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYamlText, stringify } from 'yaml';
 import { defaultStackName } from '@esb/deploy';
 import type { Condition, DeploymentSpec, DeploymentStatus } from '@esb/contracts';
-import { FUNCTION_URL_HOST_SUFFIX, functionUrlLabel, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, kinesisStreamArn, kinesisStreamNameOf, ON_DEMAND_SHARDS, ResourcesFile, RoutingFile, parseYaml, stateMachineArn, topicArn, validate } from '@esb/contracts';
+import { FUNCTION_URL_HOST_SUFFIX, functionUrlLabel, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, deliveryStreamArn, kinesisStreamArn, kinesisStreamNameOf, ON_DEMAND_SHARDS, ResourcesFile, RoutingFile, parseYaml, stateMachineArn, topicArn, validate } from '@esb/contracts';
 import type { DevInfo } from '../dev.js';
 import { writeFileAtomic } from '@esb/contracts';
 import { FileStore, workspacePaths, type WorkspacePaths } from '@esb/controller/client';
@@ -370,7 +370,7 @@ export const deploy: Command = {
     const warnings = [...(status!.warnings ?? []), ...(notServed ? [notServed] : [])];
     if (values.json) {
       process.stdout.write(
-        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, stateMachines: served.stateMachines, streams: served.streams, configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
+        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, stateMachines: served.stateMachines, streams: served.streams, deliveryStreams: served.deliveryStreams, configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
       );
     } else {
       for (const w of warnings) say(`warning: ${w}`);
@@ -384,6 +384,8 @@ export const deploy: Command = {
       for (const k of served.streams) say(`       STREAM  ${k.streamArn} (${k.shards} shard${k.shards === 1 ? '' : 's'})${k.readers.length ? ` -> ${k.readers.join(', ')}` : ''}`);
       if (served.stateMachines.length && dev?.sqs) say(`       Step Functions: ${dev.sqs} (AWS_ENDPOINT_URL_SFN)`);
       if (served.streams.length && dev?.sqs) say(`       Kinesis: ${dev.sqs} (AWS_ENDPOINT_URL_KINESIS)`);
+      for (const d of served.deliveryStreams) say(`       FIREHOSE ${d.deliveryStreamArn} -> ${d.destination}${d.source ? ` (from ${d.source})` : ''}${d.processor ? ` via function ${d.processor}` : ''}`);
+      if (served.deliveryStreams.length && dev?.sqs) say(`       Firehose: ${dev.sqs} (AWS_ENDPOINT_URL_FIREHOSE)`);
       say(`       API: ${base} (every deployed stack, last write wins); this stack alone: ${own}`);
     }
     return 0;
@@ -496,11 +498,13 @@ interface Served {
   stateMachines: Array<{ stateMachineArn: string; type: string; schedules: string[] }>;
   /** Kinesis data streams: ARN, shards, and the functions reading each. */
   streams: Array<{ streamArn: string; shards: number; readers: string[] }>;
+  /** Firehose delivery streams: ARN, where they write, their source stream and transformation function. */
+  deliveryStreams: Array<{ deliveryStreamArn: string; destination: string; source?: string; processor?: string }>;
 }
 
 async function readRoutes(artifactDir: string): Promise<Served> {
   const { readdir } = await import('node:fs/promises');
-  const out: Served = { routes: [], urls: [], rules: [], subscriptions: [], stateMachines: [], streams: [] };
+  const out: Served = { routes: [], urls: [], rules: [], subscriptions: [], stateMachines: [], streams: [], deliveryStreams: [] };
   let entries: string[] = [];
   try {
     entries = await readdir(artifactDir);
@@ -518,10 +522,13 @@ async function readRoutes(artifactDir: string): Promise<Served> {
     if (existsSync(fnFile)) {
       const functions = validate(FunctionsFile, parseYaml(await readFile(fnFile, 'utf8'), fnFile) ?? {}, fnFile);
       for (const [key, fn] of Object.entries(functions.functions)) if (fn.url) out.urls.push({ function: key, authType: fn.url.auth_type });
-      const target = (t: { function?: string; queue?: string; state_machine?: string; stream?: string }) => (t.function !== undefined ? `function ${t.function}` : t.state_machine !== undefined ? `state machine ${t.state_machine}` : t.stream !== undefined ? `stream ${t.stream}` : `queue ${t.queue}`);
+      const target = (t: { function?: string; queue?: string; state_machine?: string; stream?: string; delivery_stream?: string }) =>
+        t.function !== undefined ? `function ${t.function}` : t.state_machine !== undefined ? `state machine ${t.state_machine}` : t.stream !== undefined ? `stream ${t.stream}` : t.delivery_stream !== undefined ? `delivery stream ${t.delivery_stream}` : `queue ${t.queue}`;
       for (const [key, rule] of Object.entries(functions.rules ?? {})) out.rules.push({ rule: key, targets: rule.targets.map(target), enabled: rule.enabled });
       for (const s of Object.values(functions.subscriptions ?? {})) out.subscriptions.push({ topicArn: topicArn(s.topic), target: target(s), filtered: s.filter_policy !== undefined });
       for (const m of Object.values(functions.state_machines ?? {})) out.stateMachines.push({ stateMachineArn: stateMachineArn(m.name), type: m.type, schedules: m.schedules.filter((e) => e.enabled).map((e) => e.schedule) });
+      for (const d of Object.values(functions.delivery_streams ?? {}))
+        out.deliveryStreams.push({ deliveryStreamArn: deliveryStreamArn(d.name), destination: `s3://${d.destination.bucket}/${d.destination.prefix}`, ...(d.source.type === 'kinesis' ? { source: `stream ${d.source.stream}` } : {}), ...(d.destination.processor ? { processor: d.destination.processor.function } : {}) });
       for (const [key, fn] of Object.entries(functions.functions)) for (const e of fn.events) if (e.type === 'kinesis') (readers.get(e.stream) ?? readers.set(e.stream, []).get(e.stream)!).push(`function ${key}${e.enabled ? '' : ' (disabled)'}`);
     }
     const resourcesFile = path.join(artifactDir, entry, 'config', 'resources.yml');

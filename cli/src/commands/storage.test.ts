@@ -14,6 +14,11 @@ describe('esb storage options', () => {
     expect(parseStorageArgs(['--help'], '/ws')).toBeUndefined();
   });
 
+  it('takes where each API the agent answers is forwarded: --states-url, --firehose-url (or ESB_STATES_URL, ESB_FIREHOSE_URL)', () => {
+    expect(parseStorageArgs(['--states-url', 'http://agent:9001/states', '--firehose-url', 'http://agent:9001/firehose'], '/ws')).toMatchObject({ apiUrls: { states: 'http://agent:9001/states', firehose: 'http://agent:9001/firehose' } });
+    expect(() => parseStorageArgs(['--firehose-url', 'agent:9001'], '/ws')).toThrow(/--firehose-url must be an http\(s\) URL/);
+  });
+
   it('refuses bad values with a message naming the option', () => {
     expect(() => parseStorageArgs(['--only', 'sns'], '/ws')).toThrow(/--only must be "dynamodb", "s3" or "sqs"/);
     expect(() => parseStorageArgs(['--s3-port', '70000'], '/ws')).toThrow(/--s3-port must be a port number/);

@@ -6,14 +6,14 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../main.js';
 // The storage module only: the AWS SDK is not needed to serve.
 import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
-import { SQS_DEFAULT_PORT, type BusEvent, type KinesisRecord, type ObjectEvent, type StatesAnswer, type StatesCall, type StreamRecord, type TopicMessage } from '@esb/contracts';
+import { FORWARDED_APIS, SQS_DEFAULT_PORT, type ApiCallHandler, type BusEvent, type ForwardedApi, type KinesisRecord, type ObjectEvent, type StreamRecord, type TopicMessage } from '@esb/contracts';
 
 export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--sqs-port N] [--only dynamodb|s3|sqs] [--events-url URL] [--streams-url URL] [--bus-events-url URL] [--topic-messages-url URL] [--states-url URL] [--kinesis-url URL]
-                   [--kinesis-endpoint URL]
+                   [--kinesis-endpoint URL] [--firehose-url URL]
 
 Runs the embedded DynamoDB-compatible (dynalite), S3-compatible (s3rver, fixed) and SQS-compatible
-(docs/sqs.md) servers; the SQS port also takes EventBridge's PutEvents, SNS's Publish and the Step Functions and Kinesis APIs
-(docs/eventbridge.md, docs/sns.md, docs/step-functions.md, docs/kinesis.md). Data is kept under DIR (default ./.esb/data), so a restart keeps tables,
+(docs/sqs.md) servers; the SQS port also takes EventBridge's PutEvents, SNS's Publish and the Step Functions, Kinesis and Firehose APIs
+(docs/eventbridge.md, docs/sns.md, docs/step-functions.md, docs/kinesis.md, docs/firehose.md). Data is kept under DIR (default ./.esb/data), so a restart keeps tables,
 items, buckets, objects, queues and messages.
 
   --data-dir DIR        where the data lives (default ./.esb/data)
@@ -44,7 +44,9 @@ items, buckets, objects, queues and messages.
   --kinesis-endpoint URL
                         where a table's Kinesis streaming destination puts its changes when this
                         process runs no SQS port (--only dynamodb: the queues service's, e.g.
-                        http://queues:9324; default ESB_KINESIS_ENDPOINT)`;
+                        http://queues:9324; default ESB_KINESIS_ENDPOINT)
+  --firehose-url URL    where to forward Firehose API calls (an agent's /firehose, which runs the
+                        delivery streams, docs/firehose.md; also ESB_FIREHOSE_URL)`;
 
 export interface StorageArgs {
   dataDir: string;
@@ -59,7 +61,8 @@ export interface StorageArgs {
   streamsUrl?: string;
   busEventsUrl?: string;
   topicMessagesUrl?: string;
-  statesUrl?: string;
+  /** Where each API the agent answers is forwarded (--states-url, --firehose-url): the agent's `/<api>`. */
+  apiUrls?: Partial<Record<ForwardedApi, string>>;
   kinesisUrl?: string;
   kinesisEndpoint?: string;
 }
@@ -92,6 +95,7 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
       'streams-url': { type: 'string' },
       'bus-events-url': { type: 'string' },
       'states-url': { type: 'string' },
+      'firehose-url': { type: 'string' },
       'kinesis-url': { type: 'string' },
       'kinesis-endpoint': { type: 'string' },
       'topic-messages-url': { type: 'string' },
@@ -108,7 +112,11 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
   const streamsUrl = httpUrl('streams-url', values['streams-url'] ?? process.env.ESB_DYNAMODB_STREAMS_URL);
   const busEventsUrl = httpUrl('bus-events-url', values['bus-events-url'] ?? process.env.ESB_BUS_EVENTS_URL);
   const topicMessagesUrl = httpUrl('topic-messages-url', values['topic-messages-url'] ?? process.env.ESB_TOPIC_MESSAGES_URL);
-  const statesUrl = httpUrl('states-url', values['states-url'] ?? process.env.ESB_STATES_URL);
+  const apiUrls: Partial<Record<ForwardedApi, string>> = {};
+  for (const [api, { option, env }] of Object.entries(FORWARDED_APIS) as Array<[ForwardedApi, (typeof FORWARDED_APIS)[ForwardedApi]]>) {
+    const url = httpUrl(option, (values as Record<string, string | undefined>)[option] ?? process.env[env]);
+    if (url) apiUrls[api] = url;
+  }
   const kinesisUrl = httpUrl('kinesis-url', values['kinesis-url'] ?? process.env.ESB_KINESIS_RECORDS_URL);
   const kinesisEndpoint = httpUrl('kinesis-endpoint', values['kinesis-endpoint'] ?? process.env.ESB_KINESIS_ENDPOINT);
   return {
@@ -123,14 +131,14 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
     ...(streamsUrl ? { streamsUrl } : {}),
     ...(busEventsUrl ? { busEventsUrl } : {}),
     ...(topicMessagesUrl ? { topicMessagesUrl } : {}),
-    ...(statesUrl ? { statesUrl } : {}),
+    ...(Object.keys(apiUrls).length ? { apiUrls } : {}),
     ...(kinesisUrl ? { kinesisUrl } : {}),
     ...(kinesisEndpoint ? { kinesisEndpoint } : {}),
   };
 }
 
 export async function startStorageFromArgs(args: StorageArgs): Promise<EmbeddedStorage> {
-  const { eventsUrl, streamsUrl, busEventsUrl, topicMessagesUrl, statesUrl, kinesisUrl, ...options } = args;
+  const { eventsUrl, streamsUrl, busEventsUrl, topicMessagesUrl, apiUrls, kinesisUrl, ...options } = args;
   return startEmbeddedStorage({
     ...options,
     ...(eventsUrl ? { onObjectEvent: postTo(eventsUrl, 'S3 events') } : {}),
@@ -138,12 +146,12 @@ export async function startStorageFromArgs(args: StorageArgs): Promise<EmbeddedS
     ...(kinesisUrl ? { onKinesisRecords: postInOrder(kinesisUrl, 'Kinesis records') } : {}),
     ...(busEventsUrl ? { onBusEvents: postTo(busEventsUrl, 'EventBridge events') } : {}),
     ...(topicMessagesUrl ? { onTopicMessages: postTo(topicMessagesUrl, 'SNS messages') } : {}),
-    ...(statesUrl ? { onStatesCall: forwardTo(statesUrl) } : {}),
+    ...(apiUrls ? { onApiCall: Object.fromEntries(Object.entries(apiUrls).map(([api, url]) => [api, forwardTo(url)])) } : {}),
   });
 }
 
-/** Step Functions API calls to an agent over HTTP: `POST <url>/<action>`, its answer passed back. */
-function forwardTo(url: string): (call: StatesCall) => Promise<StatesAnswer> {
+/** Calls of an API the agent answers (Step Functions, Firehose) to it over HTTP: `POST <url>/<action>`, its answer passed back. */
+function forwardTo(url: string): ApiCallHandler {
   const base = url.replace(/\/+$/, '');
   return async (call) => {
     const res = await fetch(`${base}/${encodeURIComponent(call.action)}`, {
@@ -217,7 +225,7 @@ const command: Command = {
     const storage = await startStorageFromArgs(args);
     if (storage.dynamodbEndpoint) process.stdout.write(`DynamoDB: ${storage.dynamodbEndpoint}\n`);
     if (storage.s3Endpoint) process.stdout.write(`S3:       ${storage.s3Endpoint} (path-style)\n`);
-    if (storage.sqsEndpoint) process.stdout.write(`SQS:      ${storage.sqsEndpoint} (EventBridge, SNS, Step Functions and Kinesis too)\n`);
+    if (storage.sqsEndpoint) process.stdout.write(`SQS:      ${storage.sqsEndpoint} (EventBridge, SNS, Step Functions, Kinesis and Firehose too)\n`);
     process.stdout.write(`data:     ${args.dataDir}\n`);
     await new Promise<void>((done) => {
       process.once('SIGINT', done).once('SIGTERM', done);

@@ -161,6 +161,17 @@ describe('mergeConfig: resources', () => {
     expect(again.merged.resources.resources.kinesis).toEqual(merged.resources.resources.kinesis);
     expect(again.report.resources.kinesis.kept).toEqual(['clicks', 'orders', 'audit']);
   });
+
+  it('merges Firehose delivery streams by name: last write wins, others kept; a transformation function not deployed is said', () => {
+    const hose = (name: string, bucket: string, processor?: string) => ({ name, destination: { bucket, ...(processor ? { processor: { function: processor } } : {}) } });
+    const existing = cfg({ functions: { functions: { upper: {} }, delivery_streams: { clicks: hose('clicks', 'old'), audit: hose('audit', 'logs') } } });
+    const incoming = cfg({ functions: { delivery_streams: { clicks: hose('clicks', 'new', 'upper'), orders: hose('orders', 'sink', 'missing') } } });
+    const { merged, report, warnings } = mergeConfig(existing, incoming);
+    expect(Object.entries(merged.functions.delivery_streams ?? {}).map(([k, d]) => [k, d.destination.bucket])).toEqual([['clicks', 'new'], ['audit', 'logs'], ['orders', 'sink']]);
+    expect(report.delivery_streams).toEqual({ added: ['orders'], replaced: ['clicks'], unchanged: [], kept: ['audit'] });
+    expect(warnings).toEqual(['functions.yml: delivery stream orders is transformed by function "missing", which is not deployed']);
+    expect(mergeConfig(merged, cfg({})).merged.functions.delivery_streams).toEqual(merged.functions.delivery_streams);
+  });
 });
 
 describe('mergeConfig: purity', () => {

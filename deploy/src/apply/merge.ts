@@ -30,6 +30,8 @@ export interface MergeReport {
   state_machines: KeyedChanges;
   /** SNS subscriptions, by `<topic>/<id>`. */
   subscriptions: KeyedChanges;
+  /** Firehose delivery streams, by name. */
+  delivery_streams: KeyedChanges;
   defaults: {
     /** Dotted paths of default keys that were missing and were added. */
     added: string[];
@@ -168,14 +170,16 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
   const defaultsAdded: string[] = [];
   const defaultsKept: string[] = [];
   const defaults = fillMissing(existing.functions.defaults ?? {}, incoming.functions.defaults ?? {}, '', defaultsAdded, defaultsKept) as FunctionsFile['defaults'];
-  // rules (`<bus>/<name>`), subscriptions (`<topic>/<id>`) and state machines (by name): replaced whole, as functions are.
+  // rules (`<bus>/<name>`), subscriptions (`<topic>/<id>`), state machines and delivery streams (by name): replaced whole, as functions are.
   const ru = mergeKeyed(Object.entries(existing.functions.rules ?? {}), Object.entries(incoming.functions.rules ?? {}));
   const su = mergeKeyed(Object.entries(existing.functions.subscriptions ?? {}), Object.entries(incoming.functions.subscriptions ?? {}));
   const sm = mergeKeyed(Object.entries(existing.functions.state_machines ?? {}), Object.entries(incoming.functions.state_machines ?? {}));
+  const ds = mergeKeyed(Object.entries(existing.functions.delivery_streams ?? {}), Object.entries(incoming.functions.delivery_streams ?? {}));
   const functions: FunctionsFile = { ...existing.functions, defaults, functions: fromEntries(fn.items) };
   if (ru.items.length) functions.rules = fromEntries(ru.items);
   if (su.items.length) functions.subscriptions = fromEntries(su.items);
   if (sm.items.length) functions.state_machines = fromEntries(sm.items);
+  if (ds.items.length) functions.delivery_streams = fromEntries(ds.items);
 
   // routes: key (path, method), replaced in place or appended. apis: by id, last wins.
   const rt = mergeKeyed(
@@ -222,6 +226,9 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
   for (const [key, s] of Object.entries(incoming.functions.subscriptions ?? {})) {
     if (undeployed(s.function)) warnings.push(`functions.yml: subscription ${key} points at function "${s.function}", which is not deployed`);
   }
+  for (const [key, d] of Object.entries(incoming.functions.delivery_streams ?? {})) {
+    if (undeployed(d.destination.processor?.function)) warnings.push(`functions.yml: delivery stream ${key} is transformed by function "${d.destination.processor!.function}", which is not deployed`);
+  }
   for (const r of incoming.routing.routes ?? []) {
     if (!Object.prototype.hasOwnProperty.call(functions.functions, r.function)) {
       warnings.push(`routing.yml: route ${routeKey(r)} points at function "${r.function}", which is not deployed`);
@@ -237,6 +244,7 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
       rules: ru.changes,
       subscriptions: su.changes,
       state_machines: sm.changes,
+      delivery_streams: ds.changes,
       defaults: { added: defaultsAdded, kept: defaultsKept },
       resources: resReport,
     },

@@ -36,6 +36,18 @@ describe('recordStack', () => {
     expect(a.stacks.owners.streams).toEqual({ clicks: 'a', 'a-only': 'a' });
   });
 
+  it('claims Firehose delivery streams by name as `delivery_streams`', () => {
+    const withHoses = (fns: string[], names: string[]): RuntimeConfig => {
+      const c = config(fns, []);
+      return { ...c, functions: { ...c.functions, delivery_streams: Object.fromEntries(names.map((name) => [name, { name, source: { type: 'direct' as const }, destination: { bucket: 'sink', prefix: '', buffer_seconds: 300, buffer_mb: 5, compression: 'UNCOMPRESSED' as const } }])) } };
+    };
+    const a = recordStack(EMPTY_STACKS, 'a', withHoses(['a-F'], ['clicks']), { deployment: 'default/a' });
+    const b = recordStack(a.stacks, 'b', withHoses(['b-F'], ['clicks', 'b-only']), { deployment: 'default/b' });
+    expect(b.takeovers).toEqual([{ kind: 'delivery_streams', key: 'clicks', fromStack: 'a', fromDeployment: 'default/a' }]);
+    expect(b.warnings).toEqual(['took over delivery stream clicks (was stack a, deployment default/a): last write wins']);
+    expect(b.stacks.owners.delivery_streams).toEqual({ clicks: 'b', 'b-only': 'b' });
+  });
+
   it('warns when the same stack name is deployed from another template', () => {
     const first = recordStack(EMPTY_STACKS, 'app', config(['app-F'], []), { template: '/one/template.yaml' });
     const again = recordStack(first.stacks, 'app', config(['app-F'], []), { template: '/one/template.yaml' });

@@ -5,7 +5,7 @@ import type { StacksFile } from '@esb/contracts';
 import type { RuntimeConfig } from './merge.js';
 import { routeKey } from './merge.js';
 
-export type OwnedKind = 'functions' | 'routes' | 'tables' | 'buckets' | 'queues' | 'rules' | 'subscriptions' | 'state_machines' | 'streams';
+export type OwnedKind = 'functions' | 'routes' | 'tables' | 'buckets' | 'queues' | 'rules' | 'subscriptions' | 'state_machines' | 'streams' | 'delivery_streams';
 
 export interface Takeover {
   kind: OwnedKind;
@@ -29,7 +29,7 @@ export interface StackUpdate {
   warnings: string[];
 }
 
-const SINGULAR: Record<OwnedKind, string> = { functions: 'function', routes: 'route', tables: 'table', buckets: 'bucket', queues: 'queue', rules: 'rule', subscriptions: 'subscription', state_machines: 'state machine', streams: 'stream' };
+const SINGULAR: Record<OwnedKind, string> = { functions: 'function', routes: 'route', tables: 'table', buckets: 'bucket', queues: 'queue', rules: 'rule', subscriptions: 'subscription', state_machines: 'state machine', streams: 'stream', delivery_streams: 'delivery stream' };
 
 export function describeTakeover(t: Takeover): string {
   return `${SINGULAR[t.kind]} ${t.key} (was stack ${t.fromStack}${t.fromDeployment ? `, deployment ${t.fromDeployment}` : ''})`;
@@ -49,6 +49,7 @@ export function recordStack(current: StacksFile, stack: string, config: RuntimeC
     subscriptions: { ...current.owners.subscriptions },
     state_machines: { ...current.owners.state_machines },
     streams: { ...current.owners.streams },
+    delivery_streams: { ...current.owners.delivery_streams },
   };
   const previous = current.stacks[stack];
   if (previous?.template && owner.template && previous.template !== owner.template) {
@@ -77,6 +78,7 @@ export function recordStack(current: StacksFile, stack: string, config: RuntimeC
   claim('subscriptions', Object.keys(config.functions.subscriptions ?? {}));
   claim('state_machines', Object.keys(config.functions.state_machines ?? {}));
   claim('streams', (config.resources.resources.kinesis ?? []).map((s) => s.Name));
+  claim('delivery_streams', Object.keys(config.functions.delivery_streams ?? {}));
   for (const t of takeovers) warnings.push(`took over ${describeTakeover(t)}: last write wins`);
   // Keys in the file's order (StackRecord): an unchanged stack encodes as the file it was read from.
   const deployment = owner.deployment ?? previous?.deployment;

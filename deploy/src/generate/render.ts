@@ -59,6 +59,8 @@ export interface GenerateSummary {
   subscriptions?: number;
   /** Step Functions state machines; present when the template has some. */
   stateMachines?: number;
+  /** Firehose delivery streams; present when the template has some. */
+  deliveryStreams?: number;
   layers: number;
   warnings: number;
 }
@@ -186,10 +188,11 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
     if (build) builds.push(build);
   }
 
-  // No rules, no `rules` key (nor subscriptions, `subscriptions`; nor state machines, `state_machines`): functions.yml of a template without them is as it was.
+  // No rules, no `rules` key (nor subscriptions, `subscriptions`; nor state machines, `state_machines`; nor delivery streams, `delivery_streams`): functions.yml of a template without them is as it was.
   const rules = Object.fromEntries(model.rules.map((r) => [eventRuleKey(r), r]));
   const subscriptions = Object.fromEntries(model.subscriptions.map((s) => [topicSubscriptionKey(s), s]));
   const stateMachines = Object.fromEntries(model.stateMachines.map((m) => [m.name, m]));
+  const deliveryStreams = Object.fromEntries(model.deliveryStreams.map((d) => [d.name, d]));
   const functionsFile = validate(
     FunctionsFile,
     {
@@ -198,6 +201,7 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
       ...(model.rules.length ? { rules } : {}),
       ...(model.subscriptions.length ? { subscriptions } : {}),
       ...(model.stateMachines.length ? { state_machines: stateMachines } : {}),
+      ...(model.deliveryStreams.length ? { delivery_streams: deliveryStreams } : {}),
     },
     `${stack}/config/functions.yml`,
   );
@@ -213,8 +217,8 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
   addText('config/routing.yml', yamlText(routingFile));
   addText('config/resources.yml', yamlText(resourcesFile));
   if (builds.length) addText('images.yml', yamlText({ images: builds }));
-  if (!model.functions.length && !model.tables.length && !model.buckets.length && !model.queues.length && !model.streams.length && !model.rules.length && !model.subscriptions.length && !model.stateMachines.length) {
-    warnings.push('the template defines nothing esb runs (no functions, tables, buckets, queues, streams or state machines)');
+  if (!model.functions.length && !model.tables.length && !model.buckets.length && !model.queues.length && !model.streams.length && !model.rules.length && !model.subscriptions.length && !model.stateMachines.length && !model.deliveryStreams.length) {
+    warnings.push('the template defines nothing esb runs (no functions, tables, buckets, queues, streams, state machines or delivery streams)');
   }
 
   fileHashes.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -253,6 +257,7 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
     ...(model.rules.length ? { rules: model.rules.length } : {}),
     ...(model.subscriptions.length ? { subscriptions: model.subscriptions.length } : {}),
     ...(model.stateMachines.length ? { stateMachines: model.stateMachines.length } : {}),
+    ...(model.deliveryStreams.length ? { deliveryStreams: model.deliveryStreams.length } : {}),
     layers: model.layers.length,
     warnings: warnings.length,
   };

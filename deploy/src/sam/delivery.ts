@@ -16,6 +16,8 @@ export interface DeliveryContext extends Pick<ApiReadContext, 'warn' | 'fail'> {
   queueDeclared(name: string): boolean;
   /** The names of the template's state machines (docs/step-functions.md). */
   stateMachines: ReadonlySet<string>;
+  /** Whether the template declares a delivery stream of this name, and whether esb runs it (docs/firehose.md). */
+  deliveryStream?(name: string): 'run' | 'not run' | undefined;
 }
 
 /** A boolean property (true / false, or their text); undefined when absent. */
@@ -52,10 +54,11 @@ export function queueOfArn(arn: string): string | undefined {
  * Warns of a function, queue or state machine that is not of this template: it is kept, and
  * gets `what` (events, messages) once a deployed template has it.
  */
-export function warnIfElsewhere(ctx: DeliveryContext, where: string, to: { function?: string; queue?: string; state_machine?: string; stream?: string }, what: string): void {
+export function warnIfElsewhere(ctx: DeliveryContext, where: string, to: { function?: string; queue?: string; state_machine?: string; stream?: string; delivery_stream?: string }, what: string): void {
   if (to.function !== undefined && !ctx.functionKeys.has(to.function)) ctx.warn(`${where}: function "${to.function}" is not defined in this template; it is invoked once a deployed template defines it`);
   if (to.queue !== undefined && !ctx.queueDeclared(to.queue)) ctx.warn(`${where}: queue "${to.queue}" is not declared in this template; it receives ${what} once a deployed template declares it`);
   if (to.state_machine !== undefined && !ctx.stateMachines.has(to.state_machine)) ctx.warn(`${where}: state machine "${to.state_machine}" is not defined in this template; it is started once a deployed template defines it`);
+  if (to.delivery_stream !== undefined && ctx.deliveryStream?.(to.delivery_stream) === undefined) ctx.warn(`${where}: delivery stream "${to.delivery_stream}" is not declared in this template; it receives ${what} once a deployed template declares it`);
 }
 
 type DestinationType = AsyncDestination['type'];

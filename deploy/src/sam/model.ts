@@ -1,5 +1,5 @@
 // What esb takes from a SAM template: plain data, ready to render into an artifact.
-import type { ApiConfig, AsyncDestination, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, KinesisStream, KinesisStreamEvent, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
+import type { ApiConfig, AsyncDestination, DeliveryStream, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, KinesisStream, KinesisStreamEvent, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
 
 /** A local folder or .zip the template points at (CodeUri, ContentUri, DockerContext). */
 export interface CodeRef {
@@ -13,8 +13,8 @@ export interface CodeRef {
 /**
  * `builtin`: a handler esb ships (a file of deploy/runtime/), for what esb serves with a function
  * of its own: HTTP APIs' direct service integrations (docs/gateway.md, "Service integrations"),
- * REST APIs' AWS integrations (docs/gateway.md, "AWS integrations (REST APIs)") and the routes of
- * state machines' Api events (docs/step-functions.md).
+ * REST APIs' AWS integrations (docs/gateway.md, "AWS integrations (REST APIs)"), the routes of
+ * state machines' Api events (docs/step-functions.md) and EventBridge pipes (docs/pipes.md).
  */
 export type FunctionCode = { kind: 'ref'; ref: CodeRef } | { kind: 'inline'; fileName: string; text: string } | { kind: 'builtin'; file: string };
 
@@ -105,6 +105,8 @@ export interface SamModel {
   subscriptions: TopicSubscription[];
   /** Step Functions state machines (docs/step-functions.md), one per name, with their schedules. */
   stateMachines: StateMachine[];
+  /** Firehose delivery streams esb runs (docs/firehose.md), one per name. */
+  deliveryStreams: DeliveryStream[];
   routes: Route[];
   apis: Record<string, ApiConfig>;
   warnings: string[];

@@ -1,19 +1,25 @@
 // SNS topics of a template (docs/sns.md): AWS::SNS::Topic (its name, its inline Subscription
 // list), AWS::SNS::Subscription and SAM's `Type: SNS` function events, read into functions.yml
-// `subscriptions`. Subscriptions of Lambda functions and SQS queues are kept; other protocols
-// are warnings. Pure: property values come in resolved.
-import { TOPIC_NAME, topicNameOf, type TopicSubscription } from '@esb/contracts';
+// `subscriptions`. Subscriptions of Lambda functions, SQS queues and Firehose delivery streams
+// are kept; other protocols are warnings. Pure: property values come in resolved.
+import { TOPIC_NAME, deliveryStreamNameOf, topicNameOf, type TopicSubscription } from '@esb/contracts';
 import { flag, functionOfArn, patternText, queueOfArn, warnIfElsewhere, type DeliveryContext } from './delivery.js';
 import { isRecord } from './resolver.js';
 
 export const TOPIC_TYPE = 'AWS::SNS::Topic';
 export const SUBSCRIPTION_TYPE = 'AWS::SNS::Subscription';
 /** Protocols SNS delivers to that esb does not: a subscription with one is a warning. */
-const UNEMULATED_PROTOCOLS = ['email', 'email-json', 'sms', 'http', 'https', 'application', 'firehose'];
+const UNEMULATED_PROTOCOLS = ['email', 'email-json', 'sms', 'http', 'https', 'application'];
+/** Protocols esb delivers to, and what their Endpoint must be. */
+const PROTOCOLS: Record<string, { of: (arn: string) => SubscriptionEndpoint | undefined; wanted: string }> = {
+  lambda: { of: (arn) => ((fn) => (fn === undefined ? undefined : { function: fn }))(functionOfArn(arn)), wanted: 'a Lambda function (!GetAtt Function.Arn)' },
+  sqs: { of: (arn) => ((queue) => (queue === undefined ? undefined : { queue }))(queueOfArn(arn)), wanted: 'an SQS queue (!GetAtt Queue.Arn)' },
+  firehose: { of: (arn) => ((name) => (name === undefined ? undefined : { delivery_stream: name }))(deliveryStreamNameOf(arn)), wanted: 'a Firehose delivery stream (!GetAtt DeliveryStream.Arn)' },
+};
 const FILTER_SCOPES = ['MessageAttributes', 'MessageBody'] as const;
 
-/** Where a subscription delivers: a function (by key) or a queue (by name). */
-export type SubscriptionEndpoint = { function: string } | { queue: string };
+/** Where a subscription delivers: a function (by key), a queue or a delivery stream (by name). */
+export type SubscriptionEndpoint = { function: string } | { queue: string } | { delivery_stream: string };
 
 /** What a subscription matches messages with: FilterPolicy and FilterPolicyScope. */
 type SubscriptionFilter = Pick<TopicSubscription, 'filter_policy' | 'filter_scope'>;
@@ -34,30 +40,25 @@ function subscriptionFilter(ctx: DeliveryContext, id: string, at: (f: string) =>
 }
 
 /**
- * Where a subscription's Protocol and Endpoint deliver: a function (`lambda`, a function ARN) or
- * a queue (`sqs`, a queue ARN). Other protocols are a warning under `label`, and nothing.
+ * Where a subscription's Protocol and Endpoint deliver: a function (`lambda`, a function ARN), a
+ * queue (`sqs`, a queue ARN) or a delivery stream (`firehose`, its ARN). Other protocols, and a
+ * delivery stream of the template that esb does not run, are a warning under `label`, and nothing.
  */
 function endpointOf(ctx: DeliveryContext, id: string, label: string, at: (f: string) => string, p: Record<string, unknown>): SubscriptionEndpoint | undefined {
   const protocol = typeof p.Protocol === 'string' ? p.Protocol.toLowerCase() : undefined;
-  if (protocol === undefined || (protocol !== 'lambda' && protocol !== 'sqs' && !UNEMULATED_PROTOCOLS.includes(protocol))) {
-    ctx.fail(id, at('Protocol'), `must be one of lambda, sqs, ${UNEMULATED_PROTOCOLS.join(', ')}, not ${JSON.stringify(p.Protocol)}`);
+  if (protocol === undefined || (!(protocol in PROTOCOLS) && !UNEMULATED_PROTOCOLS.includes(protocol))) {
+    ctx.fail(id, at('Protocol'), `must be one of ${[...Object.keys(PROTOCOLS), ...UNEMULATED_PROTOCOLS].join(', ')}, not ${JSON.stringify(p.Protocol)}`);
   }
   if (UNEMULATED_PROTOCOLS.includes(protocol)) {
-    ctx.warn(`${label}: protocol ${protocol} subscriptions are not emulated; only Lambda functions and SQS queues receive messages (docs/sns.md)`);
+    ctx.warn(`${label}: protocol ${protocol} subscriptions are not emulated; only Lambda functions, SQS queues and Firehose delivery streams receive messages (docs/sns.md)`);
     return undefined;
   }
   const endpoint = typeof p.Endpoint === 'string' ? p.Endpoint : '';
-  let to: SubscriptionEndpoint | undefined;
-  if (protocol === 'lambda') {
-    const fn = functionOfArn(endpoint);
-    if (fn !== undefined) to = { function: fn };
-  } else {
-    const queue = queueOfArn(endpoint);
-    if (queue !== undefined) to = { queue };
-  }
-  if (to === undefined) {
-    const wanted = protocol === 'lambda' ? 'a Lambda function (!GetAtt Function.Arn)' : 'an SQS queue (!GetAtt Queue.Arn)';
-    ctx.fail(id, at('Endpoint'), `must be the ARN of ${wanted} for protocol ${protocol}, not ${JSON.stringify(p.Endpoint)}`);
+  const to = PROTOCOLS[protocol].of(endpoint);
+  if (to === undefined) ctx.fail(id, at('Endpoint'), `must be the ARN of ${PROTOCOLS[protocol].wanted} for protocol ${protocol}, not ${JSON.stringify(p.Endpoint)}`);
+  if ('delivery_stream' in to && ctx.deliveryStream?.(to.delivery_stream) === 'not run') {
+    ctx.warn(`${label}: delivery stream "${to.delivery_stream}" is not run by esb (see its warning); the subscription delivers nothing (docs/firehose.md)`);
+    return undefined;
   }
   warnIfElsewhere(ctx, `${id}.${at('Endpoint')}`, to, 'messages');
   return to;
@@ -95,9 +96,9 @@ export function readSubscription(ctx: DeliveryContext, id: string, props: Record
   const raw = flag(ctx, id, 'RawMessageDelivery', props.RawMessageDelivery) ?? false;
   const to = endpointOf(ctx, id, id, at, props);
   if (to === undefined) return undefined;
-  if (raw && 'function' in to) ctx.warn(`${id}.RawMessageDelivery: applies to SQS queues only; a function gets SNS's event (docs/sns.md)`);
+  if (raw && 'function' in to) ctx.warn(`${id}.RawMessageDelivery: applies to SQS queues and delivery streams only; a function gets SNS's event (docs/sns.md)`);
   if (props.RedrivePolicy !== undefined) warnRedrive(ctx, `${id}.RedrivePolicy`);
-  return { topic, id, ...to, ...filter, raw: raw && 'queue' in to };
+  return { topic, id, ...to, ...filter, raw: raw && !('function' in to) };
 }
 
 /**

@@ -344,9 +344,9 @@ describe('state machines (docs/step-functions.md)', () => {
     Type: AWS::StepFunctions::StateMachine
     Properties: {Definition: ${passFlow}, StateMachineTags: [], Events: {}}
   Stream:
-    Type: AWS::KinesisFirehose::DeliveryStream`),
+    Type: AWS::KinesisAnalyticsV2::Application`),
     );
-    expect(m.warnings).toEqual(['Flow.StateMachineTags, Events: not applied by esb (docs/step-functions.md)', 'skipped resources esb does not run: AWS::KinesisFirehose::DeliveryStream (Stream)']);
+    expect(m.warnings).toEqual(['Flow.StateMachineTags, Events: not applied by esb (docs/step-functions.md)', 'skipped resources esb does not run: AWS::KinesisAnalyticsV2::Application (Stream)']);
   });
 
   it('names the resource and field of what it cannot read', () => {

@@ -91,8 +91,8 @@ Conditions:
   });
 
   it('does not resolve intrinsics inside resources esb skips, and lists them in one warning', () => {
-    const m = parseSamTemplate(`Resources:\n  Q: {Type: AWS::KinesisFirehose::DeliveryStream, Properties: {DeliveryStreamName: !Ref Missing}}\n  R: {Type: AWS::Glue::Job}\n  Q2: {Type: AWS::KinesisFirehose::DeliveryStream}\n  Role: {Type: AWS::IAM::Role}\n`, { file: 't.yml' });
-    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::KinesisFirehose::DeliveryStream (Q, Q2); AWS::Glue::Job (R)']);
+    const m = parseSamTemplate(`Resources:\n  Q: {Type: AWS::KinesisAnalyticsV2::Application, Properties: {ApplicationName: !Ref Missing}}\n  R: {Type: AWS::Glue::Job}\n  Q2: {Type: AWS::KinesisAnalyticsV2::Application}\n  Role: {Type: AWS::IAM::Role}\n`, { file: 't.yml' });
+    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::KinesisAnalyticsV2::Application (Q, Q2); AWS::Glue::Job (R)']);
   });
 });
 
@@ -1104,9 +1104,9 @@ ${resources}`,
     ]);
     expect(m.functions[0].environment).toEqual({ SUBSCRIPTION: `${ARN}:s-Plain:ToQueue` });
     expect(m.warnings).toEqual([
-      'ToMail: protocol email subscriptions are not emulated; only Lambda functions and SQS queues receive messages (docs/sns.md)',
+      'ToMail: protocol email subscriptions are not emulated; only Lambda functions, SQS queues and Firehose delivery streams receive messages (docs/sns.md)',
       'Elsewhere.Endpoint: function "other-fn" is not defined in this template; it is invoked once a deployed template defines it',
-      "Elsewhere.RawMessageDelivery: applies to SQS queues only; a function gets SNS's event (docs/sns.md)",
+      "Elsewhere.RawMessageDelivery: applies to SQS queues and delivery streams only; a function gets SNS's event (docs/sns.md)",
       'Elsewhere.RedrivePolicy: not emulated; a message that cannot be delivered is dropped, not sent to a dead-letter queue (docs/sns.md)',
     ]);
   });
@@ -1128,7 +1128,7 @@ ${resources}`,
       { topic: 's-Inline', id: 'InlineSubscription4', queue: 'not-here', filter_scope: 'MessageAttributes', raw: false },
     ]);
     expect(m.warnings).toEqual([
-      'Inline.Subscription[2]: protocol https subscriptions are not emulated; only Lambda functions and SQS queues receive messages (docs/sns.md)',
+      'Inline.Subscription[2]: protocol https subscriptions are not emulated; only Lambda functions, SQS queues and Firehose delivery streams receive messages (docs/sns.md)',
       'Inline.Subscription[3].Endpoint: queue "not-here" is not declared in this template; it receives messages once a deployed template declares it',
     ]);
   });
@@ -1177,7 +1177,7 @@ ${resources}`,
     expect(failure(subscription('TopicArn: !GetAtt Queue.Arn, Protocol: lambda, Endpoint: !GetAtt Fn.Arn'))).toEqual(['Sub', 'TopicArn', 'must be the ARN of an SNS topic (!Ref Topic), not "arn:aws:sqs:us-east-1:123456789012:s-Queue"']);
     expect(failure(subscription('TopicArn: !Ref Orders, Protocol: lambda, Endpoint: !Ref Fn'))).toEqual(['Sub', 'Endpoint', 'must be the ARN of a Lambda function (!GetAtt Function.Arn) for protocol lambda, not "s-Fn"']);
     expect(failure(subscription('TopicArn: !Ref Orders, Protocol: sqs, Endpoint: !Ref Queue'))).toEqual(['Sub', 'Endpoint', expect.stringContaining('must be the ARN of an SQS queue (!GetAtt Queue.Arn)')]);
-    expect(failure(subscription('TopicArn: !Ref Orders, Protocol: pigeon, Endpoint: x'))).toEqual(['Sub', 'Protocol', expect.stringContaining('must be one of lambda, sqs, email')]);
+    expect(failure(subscription('TopicArn: !Ref Orders, Protocol: pigeon, Endpoint: x'))).toEqual(['Sub', 'Protocol', expect.stringContaining('must be one of lambda, sqs, firehose, email')]);
     expect(failure(subscription('TopicArn: !Ref Orders, Protocol: sqs, Endpoint: !GetAtt Queue.Arn, FilterPolicyScope: Body'))).toEqual(['Sub', 'FilterPolicyScope', 'must be MessageAttributes or MessageBody, not "Body"']);
     expect(failure(subscription('TopicArn: !Ref Orders, Protocol: sqs, Endpoint: !GetAtt Queue.Arn, RawMessageDelivery: yes'))).toEqual(['Sub', 'RawMessageDelivery', 'must be true or false, not "yes"']);
     expect(failure(template('  Bad: {Type: AWS::SNS::Topic, Properties: {Subscription: [{Protocol: lambda, Endpoint: nope}]}}'))).toEqual(['Bad', 'Subscription[0].Endpoint', expect.stringContaining('must be the ARN of a Lambda function')]);
@@ -1190,8 +1190,8 @@ ${resources}`,
   });
 
   it('counts functions reached by subscriptions: no NO ROUTES warning for them', () => {
-    const m = parse(template(`  ToFn: {Type: AWS::SNS::Subscription, Properties: {TopicArn: !Ref Orders, Protocol: lambda, Endpoint: !GetAtt Fn.Arn}}\n  Stream: {Type: AWS::KinesisFirehose::DeliveryStream}`));
-    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::KinesisFirehose::DeliveryStream (Stream)']);
+    const m = parse(template(`  ToFn: {Type: AWS::SNS::Subscription, Properties: {TopicArn: !Ref Orders, Protocol: lambda, Endpoint: !GetAtt Fn.Arn}}\n  Stream: {Type: AWS::KinesisAnalyticsV2::Application}`));
+    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::KinesisAnalyticsV2::Application (Stream)']);
   });
 
   it('keeps the later of two subscriptions with one id on one topic, with a warning', () => {

@@ -18,6 +18,8 @@ import { SAM_STATE_MACHINE_TYPE, STATE_MACHINE_TYPES, readStateMachine, stateMac
 import { serviceIntegrationFunction, stateMachineApiIntegration, type ServiceIntegration } from './service-integrations.js';
 import { awsIntegrationFunction, awsIntegrationQueue, awsIntegrationStateMachines, awsIntegrationTarget, type AwsIntegration } from './aws-integrations.js';
 import { PIPE_TYPE, pipeArn, pipeFunction, readPipe, type PipeReadContext } from './pipes.js';
+import { DELIVERY_STREAM_TYPE, readDeliveryStream, type FirehoseReadContext } from './firehose.js';
+import { deliveryStreamArn, type DeliveryStream } from '@esb/contracts';
 import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, S3EventModel, SamModel, StreamEventModel } from './model.js';
 import { NO_VALUE, Resolver, intrinsicKey, isRecord, versionText, type Location, type Lookup } from './resolver.js';
 import { parseTemplateText } from './yaml.js';
@@ -54,7 +56,7 @@ const API_TYPES = new Set(['AWS::Serverless::Api', 'AWS::Serverless::HttpApi']);
 const LAMBDA_URL = 'AWS::Lambda::Url';
 const EVENT_SOURCE_MAPPING = 'AWS::Lambda::EventSourceMapping';
 const QUEUE_TYPE = 'AWS::SQS::Queue';
-const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket', QUEUE_TYPE, EVENT_BUS_TYPE, EVENT_RULE_TYPE, SCHEDULER_TYPE, TOPIC_TYPE, SUBSCRIPTION_TYPE, ...STATE_MACHINE_TYPES, KINESIS_STREAM_TYPE, STREAM_CONSUMER_TYPE, PIPE_TYPE]);
+const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket', QUEUE_TYPE, EVENT_BUS_TYPE, EVENT_RULE_TYPE, SCHEDULER_TYPE, TOPIC_TYPE, SUBSCRIPTION_TYPE, ...STATE_MACHINE_TYPES, KINESIS_STREAM_TYPE, STREAM_CONSUMER_TYPE, PIPE_TYPE, DELIVERY_STREAM_TYPE]);
 /** An SQS queue's ARN (what !GetAtt Queue.Arn gives). */
 const QUEUE_ARN = /^arn:aws[\w-]*:sqs:[^:]*:[^:]*:[^:]+$/;
 /** Queue properties esb reads but does not apply: encryption and tags have no local meaning (docs/generate.md). */
@@ -134,6 +136,11 @@ export function defaultKinesisStreamName(stack: string, logicalId: string): stri
 
 /** A pipe's name when it has no Name: `<stack>-<LogicalId>`, at most 64 characters. */
 export function defaultPipeName(stack: string, logicalId: string): string {
+  return stackScopedName(stack, logicalId, 64, false);
+}
+
+/** A delivery stream's name when it has no DeliveryStreamName: `<stack>-<LogicalId>`, at most 64 characters. */
+export function defaultDeliveryStreamName(stack: string, logicalId: string): string {
   return stackScopedName(stack, logicalId, 64, false);
 }
 
@@ -225,6 +232,8 @@ class TemplateReader implements Lookup {
   /** Step Functions state machines by name, in template order. */
   private readonly stateMachines = new Map<string, StateMachine>();
   private stateMachineNames: Set<string> | undefined;
+  /** Firehose delivery streams esb runs, by name, in template order. */
+  private readonly deliveryStreams = new Map<string, DeliveryStream>();
 
   constructor(
     doc: unknown,
@@ -388,7 +397,7 @@ class TemplateReader implements Lookup {
     const cached = this.names.get(id);
     if (cached !== undefined) return cached;
     const type = this.resources[id].Type;
-    const field = FUNCTION_TYPES.has(type) ? 'FunctionName' : TABLE_TYPES.has(type) ? 'TableName' : type === 'AWS::S3::Bucket' ? 'BucketName' : LAYER_TYPES.has(type) ? 'LayerName' : type === QUEUE_TYPE ? 'QueueName' : type === EVENT_BUS_TYPE || type === EVENT_RULE_TYPE ? 'Name' : type === TOPIC_TYPE ? 'TopicName' : STATE_MACHINE_TYPES.has(type) ? stateMachineNameField(type) : type === KINESIS_STREAM_TYPE || type === PIPE_TYPE ? 'Name' : type === STREAM_CONSUMER_TYPE ? 'ConsumerName' : undefined;
+    const field = FUNCTION_TYPES.has(type) ? 'FunctionName' : TABLE_TYPES.has(type) ? 'TableName' : type === 'AWS::S3::Bucket' ? 'BucketName' : LAYER_TYPES.has(type) ? 'LayerName' : type === QUEUE_TYPE ? 'QueueName' : type === EVENT_BUS_TYPE || type === EVENT_RULE_TYPE ? 'Name' : type === TOPIC_TYPE ? 'TopicName' : STATE_MACHINE_TYPES.has(type) ? stateMachineNameField(type) : type === KINESIS_STREAM_TYPE || type === PIPE_TYPE ? 'Name' : type === STREAM_CONSUMER_TYPE ? 'ConsumerName' : type === DELIVERY_STREAM_TYPE ? 'DeliveryStreamName' : undefined;
     let name = id;
     if (field) {
       this.enter(id, at);
@@ -410,6 +419,7 @@ class TemplateReader implements Lookup {
         } else if (STATE_MACHINE_TYPES.has(type)) name = defaultStateMachineName(this.stackName, id);
         else if (type === KINESIS_STREAM_TYPE) name = defaultKinesisStreamName(this.stackName, id);
         else if (type === PIPE_TYPE) name = defaultPipeName(this.stackName, id);
+        else if (type === DELIVERY_STREAM_TYPE) name = defaultDeliveryStreamName(this.stackName, id);
       } finally {
         this.visiting.pop();
       }
@@ -580,7 +590,18 @@ class TemplateReader implements Lookup {
       queueDeclared: (name) => this.queueDeclared(name),
       stateMachines: this.machineNames(),
       resourceType: (id) => (Object.prototype.hasOwnProperty.call(this.resources, id) ? this.resources[id].Type : undefined),
+      deliveryStream: (name) => (this.deliveryStreams.has(name) ? 'run' : this.declared(DELIVERY_STREAM_TYPE, 'DeliveryStreamName', name) ? 'not run' : undefined),
     };
+  }
+
+  /** Whether an active resource of `type` has this name. */
+  private declared(type: string, field: string, name: string): boolean {
+    return Object.keys(this.resources).some((id) => this.resources[id].Type === type && this.active(id) && this.physicalName(id, { logicalId: id, field }) === name);
+  }
+
+  /** What delivery streams are read with: what subscriptions are, the template's Kinesis streams and buckets. */
+  private firehoseContext(): FirehoseReadContext {
+    return { ...this.kinesisContext(), bucketDeclared: (name) => this.declared('AWS::S3::Bucket', 'BucketName', name) };
   }
 
   /** What pipes are read with: what rules and Kinesis mappings are, the template's mapping readers and its state machines' types. */
@@ -680,6 +701,7 @@ class TemplateReader implements Lookup {
     }
     if (r.Type === SUBSCRIPTION_TYPE) return unsupported();
     if (r.Type === KINESIS_STREAM_TYPE) return attr === 'Arn' ? this.kinesisStreamArnOf(id, at) : unsupported();
+    if (r.Type === DELIVERY_STREAM_TYPE) return attr === 'Arn' ? deliveryStreamArn(this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId'])) : unsupported();
     if (r.Type === PIPE_TYPE) return attr === 'Arn' ? pipeArn(this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId'])) : unsupported();
     if (r.Type === STREAM_CONSUMER_TYPE) {
       if (attr === 'ConsumerARN') return this.consumerArnOf(id, at);
@@ -846,6 +868,16 @@ class TemplateReader implements Lookup {
       const read = readScheduler(this.deliveryContext(), id, props);
       if (read) this.addSchedule(functions, read);
     }
+    // AWS::KinesisFirehose::DeliveryStream: delivery_streams of functions.yml, before the subscriptions that put to them.
+    for (const [id, r] of Object.entries(this.resources)) {
+      if (r.Type !== DELIVERY_STREAM_TYPE || !this.active(id)) continue;
+      const props = this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>;
+      const stream = readDeliveryStream(this.firehoseContext(), id, props, this.physicalName(id, { logicalId: id, field: 'DeliveryStreamName' }));
+      if (!stream) continue;
+      if (this.deliveryStreams.has(stream.name)) this.fail(id, 'DeliveryStreamName', `"${stream.name}" is the name of another delivery stream of this template`);
+      this.deliveryStreams.set(stream.name, stream);
+      if (stream.destination.processor) this.integrationTargets.add(stream.destination.processor.function);
+    }
     // AWS::SNS::Topic (its inline Subscription list) and AWS::SNS::Subscription: subscriptions of functions.yml.
     for (const [id, r] of Object.entries(this.resources)) {
       if ((r.Type !== TOPIC_TYPE && r.Type !== SUBSCRIPTION_TYPE) || !this.active(id)) continue;
@@ -984,7 +1016,7 @@ class TemplateReader implements Lookup {
     }
     if (unreachable.length) this.warnings.push(`UNREACHABLE: no route reaches ${unreachable.join('; ')}; only the Lambda Invoke API can call them`);
     // A state machine's tasks may invoke the functions (its definition is the agent's to read): no warning then.
-    if (routes.length === 0 && this.rules.size === 0 && this.subscriptions.size === 0 && this.stateMachines.size === 0 && !functions.some((f) => f.url || f.events.length > 0) && functions.length > 0 && skipped.size > 0) {
+    if (routes.length === 0 && this.rules.size === 0 && this.subscriptions.size === 0 && this.stateMachines.size === 0 && this.deliveryStreams.size === 0 && !functions.some((f) => f.url || f.events.length > 0) && functions.length > 0 && skipped.size > 0) {
       this.warnings.push(`NO ROUTES: the template defines ${functions.length} function(s) but no route esb understands; not run: ${[...skipped.keys()].join(', ')}`);
     }
 
@@ -1010,6 +1042,7 @@ class TemplateReader implements Lookup {
       rules: [...this.rules.values()],
       subscriptions: [...this.subscriptions.values()],
       stateMachines: [...this.stateMachines.values()],
+      deliveryStreams: [...this.deliveryStreams.values()],
       routes,
       apis,
       warnings: this.warnings,
