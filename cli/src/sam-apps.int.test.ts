@@ -629,19 +629,19 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(out).toContain('FIREHOSE arn:aws:firehose:us-east-1:123456789012:deliverystream/firehose-s3-DeliveryStream -> s3://firehose-s3-destination/ via function TransformationFunction');
     expect(out).toContain('TOPIC   arn:aws:sns:us-east-1:123456789012:firehose-s3-SNSTopic -> delivery stream firehose-s3-AuditDeliveryStream');
     const app = at('firehose-s3');
-    expect((await app.get('/stream')).json()).toEqual({ name: 'firehose-s3-DeliveryStream', arn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/firehose-s3-DeliveryStream', status: 'ACTIVE', type: 'DirectPut', bucket: 'arn:aws:s3:::firehose-s3-destination' });
-    const put = await app.send('POST', '/events', JSON.stringify({ events: [{ id: 'e1', name: 'ana' }, { id: 'e2', name: 'bo', drop: true }, { id: 'e3', name: 'cy' }], raw: ['not json'] }));
+    expect((await app.get('/fh-stream')).json()).toEqual({ name: 'firehose-s3-DeliveryStream', arn: 'arn:aws:firehose:us-east-1:123456789012:deliverystream/firehose-s3-DeliveryStream', status: 'ACTIVE', type: 'DirectPut', bucket: 'arn:aws:s3:::firehose-s3-destination' });
+    const put = await app.send('POST', '/fh-events', JSON.stringify({ events: [{ id: 'e1', name: 'ana' }, { id: 'e2', name: 'bo', drop: true }, { id: 'e3', name: 'cy' }], raw: ['not json'] }));
     expect(put.status, put.body).toBe(200);
     expect(put.json()).toMatchObject({ failed: 0, ids: [expect.any(String), expect.any(String), expect.any(String), expect.any(String)] });
-    const published = await app.send('POST', '/notify', JSON.stringify({ message: 'order 7 shipped' }));
+    const published = await app.send('POST', '/fh-notify', JSON.stringify({ message: 'order 7 shipped' }));
     expect(published.status, published.body).toBe(200);
-    const clicked = await app.send('POST', '/clicks', JSON.stringify({ clicks: [{ id: 'c1', user: 'ana' }, { id: 'c2', user: 'ana' }] }));
+    const clicked = await app.send('POST', '/fh-clicks', JSON.stringify({ clicks: [{ id: 'c1', user: 'ana' }, { id: 'c2', user: 'ana' }] }));
     expect(clicked.json(), clicked.body).toEqual({ failed: 0 });
 
     type Stored = { key: string; body: string };
     const objects: Stored[] = await until(
       async () => {
-        const all: Stored[] = (await app.get('/objects')).json();
+        const all: Stored[] = (await app.get('/fh-objects')).json();
         return ['processing-failed/', 'audit/', 'clicks/'].every((p) => all.some((o) => o.key.startsWith(p))) && all.some((o) => /^\d{4}\//.test(o.key)) ? all : undefined;
       },
       'the delivery streams to write their objects',

@@ -1,6 +1,6 @@
-// POST /events: the events (and raw texts) to the delivery stream with PutRecordBatch;
-// POST /notify: a message to the topic; POST /clicks: clicks to the Kinesis stream (PutRecords);
-// GET /stream: DescribeDeliveryStream.
+// POST /fh-events: the events (and raw texts) to the delivery stream with PutRecordBatch;
+// POST /fh-notify: a message to the topic; POST /fh-clicks: clicks to the Kinesis stream (PutRecords);
+// GET /fh-stream: DescribeDeliveryStream.
 import { DescribeDeliveryStreamCommand, FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -17,11 +17,11 @@ export const handler = async (event) => {
     return answer({ name: d.DeliveryStreamName, arn: d.DeliveryStreamARN, status: d.DeliveryStreamStatus, type: d.DeliveryStreamType, bucket: d.Destinations[0].ExtendedS3DestinationDescription.BucketARN });
   }
   const body = JSON.parse(event.body || '{}');
-  if (event.path === '/clicks') {
+  if (event.path === '/fh-clicks') {
     const out = await kinesis.send(new PutRecordsCommand({ StreamName: process.env.STREAM_NAME, Records: body.clicks.map((c) => ({ PartitionKey: c.user, Data: Buffer.from(`${JSON.stringify(c)}\n`) })) }));
     return answer({ failed: out.FailedRecordCount });
   }
-  if (event.path === '/notify') {
+  if (event.path === '/fh-notify') {
     const out = await sns.send(new PublishCommand({ TopicArn: process.env.TOPIC_ARN, Message: body.message }));
     return answer({ messageId: out.MessageId });
   }
