@@ -52,8 +52,8 @@ export interface FirehoseLimits {
 }
 
 export const FIREHOSE_LIMITS: FirehoseLimits = {
-  maxBufferedBytes: 128 * MiB,
-  maxInFlightBytes: 128 * MiB,
+  maxBufferedBytes: 32 * MiB,
+  maxInFlightBytes: 32 * MiB,
   writeAttempts: 6,
   retryBaseMs: 1000,
   maxRetryMs: 30_000,

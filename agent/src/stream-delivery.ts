@@ -12,7 +12,7 @@ import type { Clock } from './clock.js';
 /** Records a lane holds at most while its function is slow or failing; the oldest go first. */
 export const MAX_QUEUED_RECORDS = 10_000;
 /** Bytes all stream mappings of the agent hold at most (a Kinesis record may be 1 MiB). */
-export const MAX_QUEUED_BYTES = 128 * 1024 * 1024;
+export const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 /** A batch's payload stays within what a synchronous invocation takes (Lambda's 6 MB). */
 export const MAX_BATCH_BYTES = 6 * 1024 * 1024;
 const RETENTION_SECONDS = 24 * 3600;

@@ -1,7 +1,7 @@
 // Hostile input through the real entry points: `esb artifact generate`, and `esb dev` (a
 // subprocess with a capped heap, so unbounded memory would kill it) fed an alias bomb and
-// manifests whose names climb out of the workspace, and state machines that loop forever or
-// multiply their data. Each fails its own Deployment or execution with a reason; the platform
+// manifests whose names climb out of the workspace, state machines that loop forever or
+// multiply their data, and a flood of Kinesis records for a function that always fails. Each fails its own Deployment or execution with a reason; the platform
 // stays up and keeps serving.
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { esb, eventually } from '@esb/controller/testing';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetRecordsCommand, GetShardIteratorCommand, KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
 import { startDevProcess, type DevProcess } from './testing/dev-process.js';
 
 // 10 levels of 10 aliases: 10^10 values once expanded, from under a kilobyte of YAML.
@@ -178,6 +179,53 @@ Resources:
       }
     }
     expect(ends).toEqual([...Array(4).fill(['FAILED', 'States.Runtime']), ['FAILED', 'States.DataLimitExceeded']]);
+    expect(alive()).toBe(true);
+    expect((await fetch(`${gateway}/still-serving`)).status).toBe(200);
+  }, 240_000);
+
+  it('a flood of Kinesis records for a function that always fails stays within the storage\'s and the agent\'s bounds; esb dev keeps its memory and serves', async () => {
+    await writeFile(path.join(app, 'src', 'fails.py'), 'def handler(event, context):\n    raise ValueError("never done")\n');
+    const stream = `Transform: AWS::Serverless-2016-10-31
+Resources:
+  Flood: {Type: AWS::Kinesis::Stream, Properties: {Name: flood, ShardCount: 2}}
+  Sink:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: fails.handler
+      CodeUri: src/
+      Events:
+        Records: {Type: Kinesis, Properties: {Stream: !GetAtt Flood.Arn, StartingPosition: LATEST, BatchSize: 1000}}
+`;
+    await writeFile(path.join(app, 'stream.yml'), stream);
+    const deployed = await esb(['deploy', '-t', path.join(app, 'stream.yml'), '--workspace', ws, '--timeout', '90s']);
+    expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
+    const kinesis = new KinesisClient({ endpoint: dev.info.sqs, region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' } });
+    // 160 MiB in 1 MiB records, five to a call: several times what the storage keeps and the agent queues.
+    const record = (i: number) => ({ PartitionKey: `k${i}`, Data: Buffer.alloc(1024 * 1024 - 64, i % 251) });
+    let first: string | undefined;
+    for (let call = 0; call < 32; call++) {
+      const out = await kinesis.send(new PutRecordsCommand({ StreamName: 'flood', Records: Array.from({ length: 5 }, (_, j) => record(call * 5 + j)) }));
+      expect(out.FailedRecordCount).toBe(0);
+      first ??= out.Records![0].SequenceNumber;
+      expect(alive()).toBe(true);
+    }
+    expect((await fetch(`${gateway}/still-serving`)).status).toBe(200);
+    // What the stream still holds is within its bound: the oldest records went.
+    let held = 0;
+    let oldest: string | undefined;
+    for (const ShardId of ['shardId-000000000000', 'shardId-000000000001']) {
+      const iterator = (await kinesis.send(new GetShardIteratorCommand({ StreamName: 'flood', ShardId, ShardIteratorType: 'TRIM_HORIZON' }))).ShardIterator;
+      const got = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
+      for (const r of got.Records ?? []) {
+        held += r.Data!.length;
+        if (r.SequenceNumber === first) oldest = first;
+      }
+    }
+    kinesis.destroy();
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThanOrEqual(32 * 1024 * 1024);
+    expect(oldest).toBeUndefined();
     expect(alive()).toBe(true);
     expect((await fetch(`${gateway}/still-serving`)).status).toBe(200);
   }, 240_000);

@@ -19,7 +19,7 @@
 //
 // Memory is bounded whatever the input (`KinesisLimits`, docs/kinesis.md "Limits"):
 // - the bytes of records held by all streams together (data + partition key + a fixed overhead
-//   per record; default 64 MiB): a put beyond it trims the oldest records of the stream written
+//   per record; default 32 MiB): a put beyond it trims the oldest records of the stream written
 //   first, then the oldest records of the other streams: the trim horizon moves, as if the
 //   retention were shorter. One put larger than the whole limit is refused (LimitExceeded);
 // - at most 1,000 streams (LimitExceeded on CreateStream), 64 shards a stream
@@ -110,7 +110,7 @@ export interface KinesisLimits {
 }
 
 export const DEFAULT_KINESIS_LIMITS: KinesisLimits = {
-  maxRetainedBytes: 64 * 1024 * 1024,
+  maxRetainedBytes: 32 * 1024 * 1024,
   maxStreams: 1000,
   maxConsumersPerStream: 100,
 };
