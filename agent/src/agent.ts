@@ -27,6 +27,7 @@ import { TopicSubscriptions } from './sns.js';
 import { createS3ObjectWriter, DeliveryStreams, type DeliveryStreamStats } from './firehose.js';
 import { dynamodbStreams } from './dynamodb-streams.js';
 import { createKinesisPutter, kinesisStreams } from './kinesis-streams.js';
+import { hasReferences, resolveReferences, storageLookup } from './dynamic-references.js';
 import { StreamDelivery, type StreamDeliveryOptions } from './stream-delivery.js';
 import { createSqsClientPort, SqsDelivery, type FifoFields, type SqsMappingStats, type SqsSender, type SqsStringAttributes } from './sqs-events.js';
 import { createAsyncInvoker, deadLetterMessage, failureDestinationRecord, failureQueuesOf, successDestinationRecord, type ExhaustedInvocation } from './async-invoke.js';
@@ -262,6 +263,21 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   let closed = false;
   let closing = false;
 
+  // Dynamic references of a function's environment, resolved once per version of the function
+  // (docs/secrets.md, "Dynamic references"); a failed lookup is asked again at the next start.
+  const referenced = new Map<string, Promise<Record<string, string>>>();
+  const referencedEnv = (name: string, fc: FunctionConfig) => {
+    const key = `${name}\0${fc.digest ?? JSON.stringify(fc.environment)}`;
+    let env = referenced.get(key);
+    if (!env) {
+      const endpoint = endpoints.sqs;
+      env = endpoint ? resolveReferences(fc.environment, storageLookup(endpoint)) : Promise.reject(new Error('its environment has {{resolve:...}} references and no SSM / Secrets Manager endpoint is configured (AWS_ENDPOINT_URL_SQS)'));
+      referenced.set(key, env);
+      env.catch(() => referenced.delete(key));
+    }
+    return env.catch((err: unknown) => Promise.reject(new Error(`function ${name}: ${err instanceof Error ? err.message : String(err)}`)));
+  };
+
   const launch = async (inst: Instance, cfg: PoolConfig, runtimeApi: string) => {
     const fc = file.functions[cfg.name];
     if (!fc) throw new Error(`function ${cfg.name} is no longer in functions.yml`);
@@ -272,6 +288,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       for (const dir of [fc.code!, ...layerDirs]) if (!existsSync(dir)) throw new Error(`folder ${dir} does not exist (function ${cfg.name}, functions.yml)`);
     }
     const taskRoot = docker ? '/var/task' : fc.code!;
+    const functionEnv = hasReferences(fc.environment) ? await referencedEnv(cfg.name, fc) : fc.environment;
     const env = buildInstanceEnv({
       functionName: cfg.name,
       instanceId: inst.id,
@@ -291,7 +308,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         ? '/var/lang/bin:/usr/local/bin:/usr/bin:/bin:/opt/bin'
         : processRuntimePath(process.execPath, layerDirs),
       defaultsEnv: file.defaults.environment,
-      functionEnv: fc.environment,
+      functionEnv,
       now: clock.now(),
     });
     const handle = await driver.start(
@@ -406,6 +423,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     setFunctions(next: FunctionsFile) {
       if (closed) return;
       file = next;
+      referenced.clear();
       for (const [name, pool] of pools) {
         if (!next.functions[name]) {
           pool.remove();

@@ -109,9 +109,10 @@ describe('SQS: the endpoint and queue URLs of the template', () => {
     });
   });
 
-  it('points the services the SQS port serves at it: EventBridge, SNS, Step Functions, Kinesis, Firehose', () => {
+  it('points the services the SQS port serves at it: EventBridge, SNS, Step Functions, Kinesis, Firehose, Secrets Manager, SSM', () => {
     const env = buildInstanceEnv(sqs);
-    for (const service of ['EVENTBRIDGE', 'SNS', 'SFN', 'KINESIS', 'FIREHOSE']) expect(env[`AWS_ENDPOINT_URL_${service}`]).toBe('http://127.0.0.1:9324');
+    // The names the SDKs read: AWS_ENDPOINT_URL_ and the service id, upper-cased, spaces as "_".
+    for (const service of ['EVENTBRIDGE', 'SNS', 'SFN', 'KINESIS', 'FIREHOSE', 'SECRETS_MANAGER', 'SSM']) expect(env[`AWS_ENDPOINT_URL_${service}`]).toBe('http://127.0.0.1:9324');
     expect(buildInstanceEnv({ ...sqs, endpoints: { ...sqs.endpoints, firehose: 'http://elsewhere:1' } }).AWS_ENDPOINT_URL_FIREHOSE).toBe('http://elsewhere:1');
   });
 

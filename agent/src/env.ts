@@ -20,6 +20,9 @@ export interface Endpoints {
   kinesis?: string;
   /** Firehose: the SQS port takes it too when unset, and hands it to the agent (docs/firehose.md). */
   firehose?: string;
+  /** Secrets Manager and SSM Parameter Store: the SQS port serves both when unset (docs/secrets.md). */
+  secretsmanager?: string;
+  ssm?: string;
 }
 
 export interface InstanceEnvInput {
@@ -132,6 +135,10 @@ export function buildInstanceEnv(i: InstanceEnvInput): Record<string, string> {
   if (kinesis) env.AWS_ENDPOINT_URL_KINESIS = kinesis;
   const firehose = i.endpoints.firehose ?? i.endpoints.sqs;
   if (firehose) env.AWS_ENDPOINT_URL_FIREHOSE = firehose;
+  const secretsmanager = i.endpoints.secretsmanager ?? i.endpoints.sqs;
+  if (secretsmanager) env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secretsmanager;
+  const ssm = i.endpoints.ssm ?? i.endpoints.sqs;
+  if (ssm) env.AWS_ENDPOINT_URL_SSM = ssm;
 
   if (isNodeRuntime(i.runtime)) {
     const major = /^nodejs(\d+)/.exec(i.runtime ?? '')?.[1];

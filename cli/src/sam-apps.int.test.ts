@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { esb } from '@esb/controller/testing';
 import { until } from '@esb/contracts/testing';
+import { secretArn, templateSecretSuffix } from '@esb/contracts';
 import { NodeSha256 } from '@esb/gateway';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { generateKeyPair, SignJWT } from 'jose';
@@ -668,6 +669,55 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(clicks.map((o) => o.key)).toEqual([expect.stringMatching(new RegExp(`^clicks/${time}${suffix('firehose-s3-ClicksDeliveryStream')}$`))]);
     expect(clicks[0].body).toBe('{"id":"c1","user":"ana"}\n{"id":"c2","user":"ana"}\n');
   }, 180_000);
+
+  it('secrets-config: a Node function reads a generated secret by its !Ref ARN at init (SDK v3, top-level await) and a generated JSON secret; a Python function reads the stack\'s SSM parameters by path (boto3); a function rotates a secret with PutSecretValue and reads AWSPREVIOUS; {{resolve:ssm}} and {{resolve:secretsmanager}} references in an environment are resolved; a redeploy regenerates nothing', async () => {
+    const out = await deploy('secrets-config');
+    expect(out).not.toContain('warning');
+    const arnOf = (name: string) => secretArn(name, templateSecretSuffix(name));
+    expect(out).toContain(`SECRET  ${arnOf('secretsconfig/MySecret')} (generated)`);
+    expect(out).toContain(`SECRET  ${arnOf('WebhookSecret-secrets-config')} (given)`);
+    expect(out).toContain('PARAM   /secrets-config/features (StringList)');
+    expect(out).toMatch(/Secrets Manager and SSM: http:\/\/127\.0\.0\.1:\d+ \(AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_SSM\)/);
+    const app = at('secrets-config');
+
+    const read = await app.get('/cfg-secret');
+    expect(read.status, read.body).toBe(200);
+    const secret = read.json();
+    // The ARN the template gave reaches the secret the provisioner made (its own random suffix).
+    expect(secret).toMatchObject({ name: 'secretsconfig/MySecret', stages: ['AWSCURRENT'], dbName: 'secrets-config-DbSecret' });
+    expect(secret.arn).toMatch(/^arn:aws:secretsmanager:us-east-1:123456789012:secret:secretsconfig\/MySecret-[A-Za-z0-9]{6}$/);
+    expect(secret.password).toHaveLength(30);
+    expect(secret.password).not.toMatch(/["@/\\]/);
+    expect(Object.keys(secret.db)).toEqual(['username', 'password']);
+    expect(secret.db.username).toBe('admin');
+    expect(secret.db.password).toMatch(/^[A-Za-z0-9]{20}$/);
+
+    const config = await app.get('/cfg-config');
+    expect(config.status, config.body).toBe(200);
+    expect(config.json()).toEqual({
+      values: { 'api/url': 'https://ServerlessRestApi.execute-api.us-east-1.amazonaws.com/Prod', 'db/host': 'db.internal', 'db/port': '5432', features: 'search,checkout' },
+      features: ['search', 'checkout'],
+      type: 'StringList',
+      // {{resolve:...}} in its environment, from the provisioned parameters and the generated JSON secret.
+      refs: { host: 'db.internal', url: 'postgres://admin@db.internal:5432/app' },
+    });
+
+    expect((await app.get('/cfg-rotate')).json()).toEqual({ current: 'whsec_initial', previous: null });
+    const rotated = await app.send('POST', '/cfg-rotate', JSON.stringify({ value: 'whsec_rotated' }));
+    expect(rotated.status, rotated.body).toBe(200);
+    expect(rotated.json()).toEqual({ current: 'whsec_rotated', previous: 'whsec_initial' });
+
+    // Deployed again (another parameter value, so the provisioner runs): the generated secrets
+    // are not made again, the rotated one is not overwritten, the parameter follows the template.
+    const again = await deploy('secrets-config', '--parameter-overrides', 'WebhookToken=whsec_other');
+    expect(again).not.toContain('warning');
+    expect((await app.get('/cfg-rotate')).json()).toEqual({ current: 'whsec_rotated', previous: 'whsec_initial' });
+    const reread = await until(async () => {
+      const r = await app.get('/cfg-secret');
+      return r.status === 200 ? r.json() : undefined;
+    }, 'the secret read again');
+    expect([reread.password, reread.db.password]).toEqual([secret.password, secret.db.password]);
+  }, 120_000);
 
   it('eventbridge-pipes: a queue piped through a filter and an enrichment function to a workflow; a table stream piped to a bus whose rule invokes a function; a Kinesis stream piped to a FIFO queue, grouped by partition key', async () => {
     const out = await deploy('eventbridge-pipes');

@@ -3,6 +3,7 @@
 // OpenAPI schema in crds/deployment.yaml is tested to accept and reject the same objects.
 import { z } from 'zod';
 import { KINESIS_STREAM_NAME, MAX_KINESIS_SHARDS } from './kinesis.js';
+import { MAX_ADVANCED_PARAMETER_BYTES, MAX_PASSWORD_LENGTH, MAX_SECRET_VALUE_BYTES, PARAMETER_NAME, SECRET_NAME } from './secrets.js';
 import { STATE_MACHINE_NAME } from './state-machines.js';
 import { DELIVERY_STREAM_NAME } from './firehose.js';
 
@@ -740,6 +741,8 @@ const Owners = z.object({
   state_machines: stringMap.default({}),
   streams: stringMap.default({}),
   delivery_streams: stringMap.default({}),
+  secrets: stringMap.default({}),
+  parameters: stringMap.default({}),
 });
 
 export const StackRecord = z.object({
@@ -756,11 +759,11 @@ export type StackRecord = z.infer<typeof StackRecord>;
 export const StacksFile = z.object({
   stacks: z.record(z.string().min(1), StackRecord).default({}),
   /** kind -> key -> the stack that last deployed it. */
-  owners: Owners.default({ functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {}, state_machines: {}, streams: {}, delivery_streams: {} }),
+  owners: Owners.default({ functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {}, state_machines: {}, streams: {}, delivery_streams: {}, secrets: {}, parameters: {} }),
 });
 export type StacksFile = z.infer<typeof StacksFile>;
 
-export const EMPTY_STACKS: StacksFile = { stacks: {}, owners: { functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {}, state_machines: {}, streams: {}, delivery_streams: {} } };
+export const EMPTY_STACKS: StacksFile = { stacks: {}, owners: { functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {}, state_machines: {}, streams: {}, delivery_streams: {}, secrets: {}, parameters: {} } };
 
 // ---------------------------------------------------------------- resources.yml (CloudFormation field names)
 
@@ -837,6 +840,46 @@ export const KinesisStream = z.object({
 });
 export type KinesisStream = z.infer<typeof KinesisStream>;
 
+/** A template's GenerateSecretString (the provisioner makes the value once, as CloudFormation; docs/secrets.md). */
+export const GenerateSecretString = z.object({
+  SecretStringTemplate: z.string().optional(),
+  GenerateStringKey: z.string().min(1).optional(),
+  PasswordLength: z.number().int().min(1).max(MAX_PASSWORD_LENGTH).optional(),
+  ExcludeCharacters: z.string().optional(),
+  ExcludeNumbers: z.boolean().optional(),
+  ExcludePunctuation: z.boolean().optional(),
+  ExcludeUppercase: z.boolean().optional(),
+  ExcludeLowercase: z.boolean().optional(),
+  IncludeSpace: z.boolean().optional(),
+  RequireEachIncludedType: z.boolean().optional(),
+});
+export type GenerateSecretString = z.infer<typeof GenerateSecretString>;
+
+/** A Secrets Manager secret (AWS::SecretsManager::Secret's properties; docs/secrets.md): a value, a generated one, or none. */
+export const SecretsManagerSecret = z
+  .object({
+    Name: z.string().regex(SECRET_NAME, 'must be 1-512 of letters, digits and /_+=.@-'),
+    Description: z.string().max(2048).optional(),
+    SecretString: z.string().refine((v) => Buffer.byteLength(v) <= MAX_SECRET_VALUE_BYTES, 'must be at most 64 KiB').optional(),
+    GenerateSecretString: GenerateSecretString.optional(),
+    Tags: z.array(z.object({ Key: z.string().min(1).max(128), Value: z.string().max(256) })).optional(),
+  })
+  .refine((s) => s.SecretString === undefined || s.GenerateSecretString === undefined, 'a secret takes SecretString or GenerateSecretString, not both');
+export type SecretsManagerSecret = z.infer<typeof SecretsManagerSecret>;
+
+/** An SSM parameter (AWS::SSM::Parameter's properties; docs/secrets.md). CloudFormation makes no SecureString. */
+export const SsmParameter = z.object({
+  Name: z.string().regex(PARAMETER_NAME, 'must be letters, digits, _ . - and / (at most 1011)'),
+  Type: z.enum(['String', 'StringList']),
+  Value: z.string().min(1).refine((v) => Buffer.byteLength(v) <= MAX_ADVANCED_PARAMETER_BYTES, 'must be at most 8 KiB'),
+  Description: z.string().max(1024).optional(),
+  AllowedPattern: z.string().max(1024).optional(),
+  DataType: z.string().optional(),
+  Tier: z.enum(['Standard', 'Advanced', 'Intelligent-Tiering']).optional(),
+  Tags: z.record(z.string(), z.string()).optional(),
+});
+export type SsmParameter = z.infer<typeof SsmParameter>;
+
 export const LayerResource = z.object({
   Name: z.string().min(1),
   // Relative to the artifact root inside an artifact; absolute once applied.
@@ -853,6 +896,8 @@ export const ResourcesFile = z.object({
       s3: z.array(S3Bucket).optional(),
       sqs: z.array(SqsQueue).optional(),
       kinesis: z.array(KinesisStream).optional(),
+      secrets: z.array(SecretsManagerSecret).optional(),
+      parameters: z.array(SsmParameter).optional(),
       layers: z.array(LayerResource).optional(),
     })
     .catchall(z.unknown())

@@ -56,7 +56,7 @@ describe('provision: Kinesis streams on the storage\'s SQS port', () => {
     expect(report.warnings).toEqual([]);
     expect(lines.info).toContain('created stream "clicks"');
     expect(lines.info).toContain('set the retention of stream "clicks" to 48 hours');
-    expect(lines.info.at(-1)).toMatch(/provisioned 0 table\(s\), 0 bucket\(s\), 0 queue\(s\) and 3 stream\(s\): 3 created, 0 already there/);
+    expect(lines.info.at(-1)).toMatch(/provisioned 0 table\(s\), 0 bucket\(s\), 0 queue\(s\), 3 stream\(s\), 0 secret\(s\) and 0 parameter\(s\): 3 created, 0 already there/);
 
     expect(await summary('clicks')).toMatchObject({ StreamStatus: 'ACTIVE', OpenShardCount: 2, RetentionPeriodHours: 48, StreamModeDetails: { StreamMode: 'PROVISIONED' } });
     expect(await summary('orders')).toMatchObject({ OpenShardCount: 4, RetentionPeriodHours: 24, StreamModeDetails: { StreamMode: 'ON_DEMAND' } });

@@ -1,7 +1,9 @@
-// Creates the DynamoDB tables, S3 buckets, SQS queues and Kinesis streams of resources.yml,
-// idempotently: an existing table, bucket, queue or stream is success, nothing is ever deleted,
-// and nothing is updated in place except what CloudFormation also updates without replacing:
-// bucket lifecycle rules, queue attributes and a stream's retention are applied when they differ.
+// Creates the DynamoDB tables, S3 buckets, SQS queues, Kinesis streams, secrets and SSM parameters
+// of resources.yml, idempotently: an existing table, bucket, queue, stream, secret or parameter is
+// success, nothing is ever deleted, and nothing is updated in place except what CloudFormation
+// also updates without replacing: bucket lifecycle rules, queue attributes, a stream's retention
+// and a parameter's value are applied when they differ. A secret is never overwritten: its value
+// (generated once, as CloudFormation does) may have been rotated since.
 import {
   CreateTableCommand,
   EnableKinesisStreamingDestinationCommand,
@@ -25,10 +27,12 @@ import {
   KinesisClient,
   type StreamDescriptionSummary,
 } from '@aws-sdk/client-kinesis';
+import { CreateSecretCommand, DescribeSecretCommand, GetRandomPasswordCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParameterCommand, PutParameterCommand, SSMClient, type Parameter } from '@aws-sdk/client-ssm';
 import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient, type QueueAttributeName } from '@aws-sdk/client-sqs';
 import type { Credentials } from '@esb/contracts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, isMissingQueue } from '@esb/contracts';
-import { ResourcesFile, validate, type DynamoTable, type KinesisStream, type S3Bucket, type SqsQueue } from '@esb/contracts';
+import { ResourcesFile, generatedSecretString, validate, type DynamoTable, type KinesisStream, type S3Bucket, type SecretsManagerSecret, type SqsQueue, type SsmParameter } from '@esb/contracts';
 import { ProvisionAbortedError, ProvisionError } from './errors.js';
 import { formatKeySchema, sameKeySchema, sameLifecycleRules, streamChanges, toCreateStreamInput, toCreateTableInput, toLifecycleInput } from './mapping.js';
 import { DEFAULT_RETRY, isRetryable, sleep as realSleep, withRetry, type RetryPolicy, type Sleep } from './retry.js';
@@ -44,7 +48,7 @@ export interface ProvisionOptions {
   /** Undefined: the SDK's default (AWS itself). */
   dynamodbEndpoint?: string;
   s3Endpoint?: string;
-  /** SQS, and Kinesis: the storage serves the Kinesis API on its SQS port (docs/kinesis.md). */
+  /** SQS, Kinesis, Secrets Manager and SSM: the storage serves them on its SQS port (docs/kinesis.md, docs/secrets.md). */
   sqsEndpoint?: string;
   /** Default us-east-1. */
   region?: string;
@@ -76,12 +80,16 @@ export interface ProvisionReport {
   queues: Array<{ name: string; status: 'created' | 'exists' | 'updated' }>;
   /** Kinesis data streams. */
   streams: Array<{ name: string; status: StreamStatus }>;
+  /** Secrets Manager secrets: an existing one is left as it is (its value is never regenerated or overwritten). */
+  secrets: Array<{ name: string; status: 'created' | 'exists' }>;
+  /** SSM parameters; `updated`: it existed with another value, which was set to the declared one. */
+  parameters: Array<{ name: string; status: 'created' | 'exists' | 'updated' }>;
   warnings: string[];
   durationMs: number;
 }
 
 const silentLog: ProvisionLog = { info() {}, warn() {} };
-const KNOWN_KINDS = new Set(['dynamodb', 's3', 'sqs', 'kinesis', 'layers']);
+const KNOWN_KINDS = new Set(['dynamodb', 's3', 'sqs', 'kinesis', 'secrets', 'parameters', 'layers']);
 
 function errorText(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
@@ -120,7 +128,7 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
     warnings.push(message);
     log.warn(message);
   };
-  const report: ProvisionReport = { tables: [], buckets: [], queues: [], streams: [], warnings, durationMs: 0 };
+  const report: ProvisionReport = { tables: [], buckets: [], queues: [], streams: [], secrets: [], parameters: [], warnings, durationMs: 0 };
   const parsed = validate(ResourcesFile, resources, options.source ?? 'resources.yml');
 
   for (const kind of Object.keys(parsed.resources)) {
@@ -130,8 +138,10 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
   const buckets = parsed.resources.s3 ?? [];
   const queues = parsed.resources.sqs ?? [];
   const streams = parsed.resources.kinesis ?? [];
-  if (tables.length === 0 && buckets.length === 0 && queues.length === 0 && streams.length === 0) {
-    warn(`no DynamoDB tables, S3 buckets, SQS queues or Kinesis streams declared in ${options.source ?? 'resources.yml'}: nothing to provision`);
+  const secrets = parsed.resources.secrets ?? [];
+  const parameters = parsed.resources.parameters ?? [];
+  if (tables.length === 0 && buckets.length === 0 && queues.length === 0 && streams.length === 0 && secrets.length === 0 && parameters.length === 0) {
+    warn(`no DynamoDB tables, S3 buckets, SQS queues, Kinesis streams, secrets or SSM parameters declared in ${options.source ?? 'resources.yml'}: nothing to provision`);
     report.durationMs = Date.now() - started;
     return report;
   }
@@ -151,6 +161,8 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
   const s3Endpoint = options.s3Endpoint ?? `the AWS S3 endpoint of ${region}`;
   const sqsEndpoint = options.sqsEndpoint ?? `the AWS SQS endpoint of ${region}`;
   const kinesisEndpoint = options.sqsEndpoint ?? `the AWS Kinesis endpoint of ${region}`;
+  const secretsEndpoint = options.sqsEndpoint ?? `the AWS Secrets Manager endpoint of ${region}`;
+  const ssmEndpoint = options.sqsEndpoint ?? `the AWS SSM endpoint of ${region}`;
   const fail = (resource: string, endpoint: string, err: unknown): never => {
     if (err instanceof ProvisionError || err instanceof ProvisionAbortedError) throw err;
     if (signal?.aborted) throw new ProvisionAbortedError({ cause: err });
@@ -165,6 +177,8 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
     : undefined;
   const sqs = queues.length ? new SQSClient({ ...common, ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}) }) : undefined;
   const kinesis = streams.length ? new KinesisClient({ ...common, ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}) }) : undefined;
+  const secretsManager = secrets.length ? new SecretsManagerClient({ ...common, ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}) }) : undefined;
+  const ssm = parameters.length ? new SSMClient({ ...common, ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}) }) : undefined;
 
   const waitActive = async (name: string, first: TableDescription | undefined): Promise<TableDescription> => {
     const deadline = Date.now() + (options.activeTimeoutMs ?? 120_000);
@@ -387,6 +401,87 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
     }
   };
 
+  /** A GenerateSecretString's value, made as CloudFormation makes it: a password from GetRandomPassword, alone or in the template's JSON. */
+  const generatedValue = async (secret: SecretsManagerSecret): Promise<string | undefined> => {
+    if (secret.SecretString !== undefined) return secret.SecretString;
+    const g = secret.GenerateSecretString;
+    if (!g) return undefined;
+    const { SecretStringTemplate: template, GenerateStringKey: key, ...password } = g;
+    const made = await retry(() => secretsManager!.send(new GetRandomPasswordCommand(password), { abortSignal: signal }));
+    return generatedSecretString(template, key, made.RandomPassword ?? '');
+  };
+
+  const provisionSecret = async (secret: SecretsManagerSecret) => {
+    const resource = `secret "${secret.Name}"`;
+    try {
+      // DescribeSecret first: an existing secret is left as it is, its value never made again.
+      const described = await retry(() => secretsManager!.send(new DescribeSecretCommand({ SecretId: secret.Name }), { abortSignal: signal })).catch((err: Error) => {
+        if (err.name === 'ResourceNotFoundException') return undefined;
+        throw err;
+      });
+      let status: 'created' | 'exists' = 'exists';
+      if (described?.DeletedDate) warn(`${resource} is marked for deletion at ${secretsEndpoint}: left as it is (RestoreSecret brings it back)`);
+      if (!described) {
+        const value = await generatedValue(secret);
+        try {
+          await retry(() =>
+            secretsManager!.send(
+              new CreateSecretCommand({ Name: secret.Name, ...(secret.Description !== undefined ? { Description: secret.Description } : {}), ...(value !== undefined ? { SecretString: value } : {}), ...(secret.Tags?.length ? { Tags: secret.Tags } : {}) }),
+              { abortSignal: signal },
+            ),
+          );
+          status = 'created';
+        } catch (err) {
+          if ((err as Error).name !== 'ResourceExistsException') throw err;
+        }
+      }
+      report.secrets.push({ name: secret.Name, status });
+      if (status === 'created') log.info(`created ${resource}`);
+    } catch (err) {
+      fail(resource, secretsEndpoint, err);
+    }
+  };
+
+  const provisionParameter = async (parameter: SsmParameter) => {
+    const resource = `parameter "${parameter.Name}"`;
+    const settings = {
+      Name: parameter.Name,
+      Value: parameter.Value,
+      Type: parameter.Type,
+      ...(parameter.Description !== undefined ? { Description: parameter.Description } : {}),
+      ...(parameter.AllowedPattern !== undefined ? { AllowedPattern: parameter.AllowedPattern } : {}),
+      ...(parameter.DataType !== undefined ? { DataType: parameter.DataType } : {}),
+      ...(parameter.Tier !== undefined ? { Tier: parameter.Tier } : {}),
+    };
+    try {
+      const current: Parameter | undefined = await retry(() => ssm!.send(new GetParameterCommand({ Name: parameter.Name }), { abortSignal: signal }))
+        .then((r) => r.Parameter)
+        .catch((err: Error) => {
+          if (err.name === 'ParameterNotFound') return undefined;
+          throw err;
+        });
+      let status: 'created' | 'exists' | 'updated' = 'exists';
+      if (!current) {
+        try {
+          const tags = Object.entries(parameter.Tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
+          await retry(() => ssm!.send(new PutParameterCommand({ ...settings, ...(tags.length ? { Tags: tags } : {}) }), { abortSignal: signal }));
+          status = 'created';
+        } catch (err) {
+          if ((err as Error).name !== 'ParameterAlreadyExists') throw err;
+        }
+      } else if (current.Value !== parameter.Value || current.Type !== parameter.Type) {
+        // The template owns a parameter's value, as CloudFormation does: a changed one is written again.
+        await retry(() => ssm!.send(new PutParameterCommand({ ...settings, Overwrite: true }), { abortSignal: signal }));
+        status = 'updated';
+        log.info(`set ${resource} to its declared value (version ${(current.Version ?? 0) + 1})`);
+      }
+      report.parameters.push({ name: parameter.Name, status });
+      if (status === 'created') log.info(`created ${resource}`);
+    } catch (err) {
+      fail(resource, ssmEndpoint, err);
+    }
+  };
+
   // Dead-letter queues first: SQS checks that a RedrivePolicy's target exists.
   const redriving = queues.filter((q) => q.RedrivePolicy);
   const plainQueues = queues.filter((q) => !q.RedrivePolicy);
@@ -397,6 +492,8 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
       buckets.length ? listOwnedBuckets().then(() => pool(buckets, concurrency, provisionBucket)) : Promise.resolve(),
       pool(plainQueues, concurrency, provisionQueue).then(() => pool(redriving, concurrency, provisionQueue)),
       pool(streams, concurrency, provisionStream),
+      pool(secrets, concurrency, provisionSecret),
+      pool(parameters, concurrency, provisionParameter),
     ]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -405,16 +502,20 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
     s3?.destroy();
     sqs?.destroy();
     kinesis?.destroy();
+    secretsManager?.destroy();
+    ssm?.destroy();
   }
   const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
   report.tables.sort(byName);
   report.buckets.sort(byName);
   report.queues.sort(byName);
   report.streams.sort(byName);
+  report.secrets.sort(byName);
+  report.parameters.sort(byName);
   report.durationMs = Date.now() - started;
-  const created = [...report.tables, ...report.buckets, ...report.queues, ...report.streams].filter((r) => r.status === 'created').length;
-  const all = tables.length + buckets.length + queues.length + streams.length;
-  log.info(`provisioned ${tables.length} table(s), ${buckets.length} bucket(s), ${queues.length} queue(s) and ${streams.length} stream(s): ${created} created, ${all - created} already there (${report.durationMs} ms)`);
+  const created = [...report.tables, ...report.buckets, ...report.queues, ...report.streams, ...report.secrets, ...report.parameters].filter((r) => r.status === 'created').length;
+  const all = tables.length + buckets.length + queues.length + streams.length + secrets.length + parameters.length;
+  log.info(`provisioned ${tables.length} table(s), ${buckets.length} bucket(s), ${queues.length} queue(s), ${streams.length} stream(s), ${secrets.length} secret(s) and ${parameters.length} parameter(s): ${created} created, ${all - created} already there (${report.durationMs} ms)`);
   return report;
 }
 

@@ -1,10 +1,11 @@
 // The embedded storage: a DynamoDB-compatible server (dynalite, LevelDB on disk), an
 // S3-compatible server (s3rver + fixes, see s3-server.ts) and an SQS-compatible server
 // (sqs-server.ts, docs/sqs.md; its port also takes EventBridge's PutEvents, SNS's Publish, the
-// Step Functions API and the Kinesis Data Streams API, docs/eventbridge.md, docs/sns.md,
-// docs/step-functions.md, docs/kinesis.md), all in this process. Data lives under
-// <dataDir>/dynamodb, <dataDir>/s3 and <dataDir>/sqs (queues.json, streams.json), so a restart
-// keeps tables, items, buckets, objects, queues, messages, streams and their records. Loopback
+// Step Functions API, the Kinesis Data Streams API and the Secrets Manager and SSM Parameter Store
+// APIs, docs/eventbridge.md, docs/sns.md, docs/step-functions.md, docs/kinesis.md,
+// docs/secrets.md), all in this process. Data lives under <dataDir>/dynamodb, <dataDir>/s3 and
+// <dataDir>/sqs (queues.json, streams.json, secrets.json), so a restart keeps tables, items,
+// buckets, objects, queues, messages, streams and their records, secrets and parameters. Loopback
 // by default; port 0 picks a free port.
 import type { Server } from 'node:http';
 import { mkdir } from 'node:fs/promises';

@@ -1,12 +1,14 @@
 // The storage's SQS-compatible server (docs/sqs.md), which also takes EventBridge's PutEvents,
-// SNS's Publish, the Step Functions and Firehose APIs (handed to the agent) and the Kinesis Data
-// Streams API (docs/eventbridge.md, docs/sns.md, docs/step-functions.md, docs/firehose.md,
-// docs/kinesis.md), told apart by X-Amz-Target: HTTP in
-// front of the queue model (sqs-queues.ts) and the stream model (kinesis-streams.ts). It reads a
-// request (body capped: 2 MiB, 8 MiB for Kinesis), tells the JSON protocol from the query
-// protocol (sqs-wire.ts), runs the operation (sqs-actions.ts, kinesis-actions.ts), waits for a
-// long poll, and keeps snapshots of the queues (`queues.json`) and the streams (`streams.json`)
-// in its folder when it has one (each written atomically, debounced, and on close; loaded at start).
+// SNS's Publish, the Step Functions and Firehose APIs (handed to the agent), the Kinesis Data
+// Streams API and the Secrets Manager and SSM Parameter Store APIs (docs/eventbridge.md,
+// docs/sns.md, docs/step-functions.md, docs/firehose.md, docs/kinesis.md, docs/secrets.md), told
+// apart by X-Amz-Target: HTTP in front of the queue model (sqs-queues.ts), the stream model
+// (kinesis-streams.ts) and the secrets model (secrets.ts). It reads a request (body capped: 2
+// MiB, 8 MiB for Kinesis), tells the JSON protocol from the query protocol (sqs-wire.ts), runs
+// the operation (sqs-actions.ts, kinesis-actions.ts, secrets-actions.ts), waits for a long poll,
+// and keeps snapshots of the queues (`queues.json`), the streams (`streams.json`) and the
+// secrets and parameters (`secrets.json`) in its folder when it has one (each written
+// atomically, debounced, and on close; loaded at start).
 import { randomUUID } from 'node:crypto';
 import { readFile, mkdir, open, rm } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -16,6 +18,7 @@ import {
   isPidAlive,
   KINESIS_CONTENT_TYPE,
   KINESIS_TARGET_PREFIX,
+  SECRETS_CONTENT_TYPE,
   SQS_DEFAULT_PORT,
   FORWARDED_APIS,
   forwardedApiOf,
@@ -29,6 +32,8 @@ import {
 import { EVENTS_CONTENT_TYPE, EVENTS_TARGET_PREFIX, EventsError, runEventsAction } from './event-bus.js';
 import { runKinesisAction } from './kinesis-actions.js';
 import { KinesisError, StreamStore, type KinesisLimits } from './kinesis-streams.js';
+import { isSecretsTarget, runSecretsAction } from './secrets-actions.js';
+import { SecretsError, SecretStore, type SecretLimits } from './secrets.js';
 import { isSnsRequest, runSnsAction, SnsError, snsXmlError, snsXmlResponse } from './sns-topics.js';
 import { runAction, type ActionContext, type LongPoll, type Output } from './sqs-actions.js';
 import { QueueStore, SqsError, type QueueClock, type QueueLimits } from './sqs-queues.js';
@@ -41,13 +46,15 @@ export interface SqsServerOptions {
   host?: string;
   /** Default SQS_DEFAULT_PORT (9324); 0 picks a free port. */
   port?: number;
-  /** Folder of the queues' and streams' snapshots (`queues.json`, `streams.json`); without one they live in memory only. */
+  /** Folder of the queues', streams' and secrets' snapshots (`queues.json`, `streams.json`, `secrets.json`); without one they live in memory only. */
   directory?: string;
   /** The queues' and the streams' clock. */
   clock?: QueueClock;
   limits?: Partial<QueueLimits>;
   /** Memory limits of the Kinesis streams (docs/kinesis.md "Limits"). */
   kinesisLimits?: Partial<KinesisLimits>;
+  /** Memory limits of the secrets and parameters (docs/secrets.md "Limits"). */
+  secretLimits?: Partial<SecretLimits>;
   /** Largest request body accepted (default 2 MiB); a Kinesis request may have up to KINESIS_MAX_BODY_BYTES. */
   maxBodyBytes?: number;
   /** How long after a change the snapshot is written (default 50 ms). */
@@ -76,6 +83,8 @@ export interface RunningSqsServer {
   store: QueueStore;
   /** The Kinesis stream model, likewise. */
   streams: StreamStore;
+  /** The Secrets Manager and SSM Parameter Store model, likewise. */
+  secrets: SecretStore;
   /** Writes the snapshots now (when there is a folder), and waits for it. */
   flush(): Promise<void>;
   /** ReceiveMessage calls waiting for a message right now (long polls). */
@@ -85,6 +94,7 @@ export interface RunningSqsServer {
 
 export const SQS_SNAPSHOT_FILE = 'queues.json';
 export const KINESIS_SNAPSHOT_FILE = 'streams.json';
+export const SECRETS_SNAPSHOT_FILE = 'secrets.json';
 const LOCK_FILE = 'queues.lock';
 export const SQS_MAX_BODY_BYTES = 2 * 1024 * 1024;
 /** A Kinesis request's body: a PutRecords of 5 MiB of data is about 6.7 MiB of base64 in JSON. */
@@ -115,25 +125,41 @@ export class KinesisSnapshotError extends Error {
   }
 }
 
+/** A secrets snapshot that cannot be read: names the file; moving it away starts the server with no secrets or parameters. */
+export class SecretsSnapshotError extends Error {
+  constructor(
+    readonly file: string,
+    reason: string,
+    options?: { cause: unknown },
+  ) {
+    super(`the secrets snapshot ${file} cannot be loaded: ${reason} (move it away to start with no secrets or parameters)`, options);
+    this.name = 'SecretsSnapshotError';
+  }
+}
+
 export async function startSqsServer(options: SqsServerOptions = {}): Promise<RunningSqsServer> {
   const host = options.host ?? '127.0.0.1';
   const maxBodyBytes = options.maxBodyBytes ?? SQS_MAX_BODY_BYTES;
   const onError = options.onError ?? ((err: Error) => process.stderr.write(`esb sqs: ${err.message}\n`));
   const store = new QueueStore({ clock: options.clock, limits: options.limits });
   const streams = new StreamStore({ clock: options.clock, limits: options.kinesisLimits });
+  const secrets = new SecretStore({ clock: options.clock, limits: options.secretLimits });
 
   let snapshots: SnapshotWriter | undefined;
   let streamSnapshots: SnapshotWriter | undefined;
+  let secretSnapshots: SnapshotWriter | undefined;
   let releaseLock: (() => Promise<void>) | undefined;
   if (options.directory) {
     await mkdir(options.directory, { recursive: true });
     releaseLock = await lockFolder(options.directory);
     const queuesFile = join(options.directory, SQS_SNAPSHOT_FILE);
     const streamsFile = join(options.directory, KINESIS_SNAPSHOT_FILE);
+    const secretsFile = join(options.directory, SECRETS_SNAPSHOT_FILE);
     try {
       await cleanStaleTmp(options.directory);
       await loadSnapshot(queuesFile, (data) => store.loadSnapshot(data), (reason, cause) => new SqsSnapshotError(queuesFile, reason, { cause }));
       await loadSnapshot(streamsFile, (data) => streams.loadSnapshot(data), (reason, cause) => new KinesisSnapshotError(streamsFile, reason, { cause }));
+      await loadSnapshot(secretsFile, (data) => secrets.loadSnapshot(data), (reason, cause) => new SecretsSnapshotError(secretsFile, reason, { cause }));
     } catch (err) {
       await releaseLock();
       throw err;
@@ -141,6 +167,7 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
     const delayMs = options.snapshotDelayMs ?? 50;
     snapshots = new SnapshotWriter(queuesFile, 'SQS', () => store.toSnapshot(), delayMs, onError);
     streamSnapshots = new SnapshotWriter(streamsFile, 'Kinesis', () => streams.toSnapshot(), delayMs, onError);
+    secretSnapshots = new SnapshotWriter(secretsFile, 'secrets', () => secrets.toSnapshot(), delayMs, onError);
   }
   const polls = new LongPolls(store);
   store.onChange = (queue) => {
@@ -148,6 +175,7 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
     polls.changed(queue);
   };
   streams.onChange = () => streamSnapshots?.changed();
+  secrets.onChange = () => secretSnapshots?.changed();
   const onKinesisRecords = (records: KinesisRecord[]) => {
     try {
       options.onKinesisRecords?.(records);
@@ -168,7 +196,9 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
           ? serveForwarded(req, res, forwarded, target as string, maxBodyBytes, options.onApiCall?.[forwarded])
           : typeof target === 'string' && target.startsWith(KINESIS_TARGET_PREFIX)
             ? serveKinesis(req, res, target, streams, onKinesisRecords)
-            : serve(req, res, { store, polls, maxBodyBytes, endpointHost: () => endpointHost, onTopicMessages: options.onTopicMessages });
+            : typeof target === 'string' && isSecretsTarget(target)
+              ? serveSecrets(req, res, target, secrets, maxBodyBytes)
+              : serve(req, res, { store, polls, maxBodyBytes, endpointHost: () => endpointHost, onTopicMessages: options.onTopicMessages });
     void served.catch((err: unknown) => {
       onError(err instanceof Error ? err : new Error(String(err)));
       if (!res.headersSent) res.writeHead(500).end();
@@ -194,6 +224,7 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
   const sweeper = setInterval(() => {
     store.sweep();
     streams.sweep();
+    secrets.sweep();
   }, SWEEP_INTERVAL_MS).unref();
 
   let closed: Promise<void> | undefined;
@@ -202,8 +233,9 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
     port,
     store,
     streams,
+    secrets,
     flush: async () => {
-      await Promise.all([snapshots?.flush(), streamSnapshots?.flush()]);
+      await Promise.all([snapshots?.flush(), streamSnapshots?.flush(), secretSnapshots?.flush()]);
     },
     waitingReceives: () => polls.size,
     close() {
@@ -215,7 +247,7 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
           // Long polls were just answered: let those answers go out before cutting connections.
           setImmediate(() => front.closeAllConnections());
         });
-        await Promise.all([snapshots?.flush(), streamSnapshots?.flush()]);
+        await Promise.all([snapshots?.flush(), streamSnapshots?.flush(), secretSnapshots?.flush()]);
         await releaseLock?.();
       })();
       return closed;
@@ -381,6 +413,30 @@ async function serveKinesis(req: IncomingMessage, res: ServerResponse, target: s
   } catch (err) {
     const e = err instanceof KinesisError ? err : new KinesisError('InternalFailure', `esb's Kinesis failed on this request: ${err instanceof Error ? err.message : String(err)}`);
     send(res, e.status, KINESIS_CONTENT_TYPE, JSON.stringify({ __type: e.code, message: e.message }), { 'x-amzn-requestid': requestId, 'x-amzn-errortype': e.code, ...(e.status === 413 ? { connection: 'close' } : {}) });
+  }
+}
+
+/** One Secrets Manager or SSM Parameter Store request (AWS JSON 1.1), served by the secrets model. */
+async function serveSecrets(req: IncomingMessage, res: ServerResponse, target: string, secrets: SecretStore, maxBodyBytes: number): Promise<void> {
+  const requestId = randomUUID();
+  try {
+    let body: Buffer;
+    try {
+      body = await readBody(req, maxBodyBytes);
+    } catch (err) {
+      if (err instanceof SqsError) throw new SecretsError('ValidationException', err.message, 413);
+      throw err;
+    }
+    let input: unknown;
+    try {
+      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+    } catch (err) {
+      throw new SecretsError('SerializationException', `The request body is not JSON: ${(err as Error).message}`);
+    }
+    send(res, 200, SECRETS_CONTENT_TYPE, JSON.stringify(runSecretsAction(secrets, target, input)), { 'x-amzn-requestid': requestId });
+  } catch (err) {
+    const e = err instanceof SecretsError ? err : new SecretsError('InternalFailure', `esb's secrets server failed on this request: ${err instanceof Error ? err.message : String(err)}`);
+    send(res, e.status, SECRETS_CONTENT_TYPE, JSON.stringify({ __type: e.code, message: e.message }), { 'x-amzn-requestid': requestId, 'x-amzn-errortype': e.code, ...(e.status === 413 ? { connection: 'close' } : {}) });
   }
 }
 

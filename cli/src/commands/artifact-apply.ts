@@ -51,6 +51,8 @@ export function formatReport(r: ApplyReport): string {
     summary('s3', e.changes.resources.s3, out);
     summary('sqs', e.changes.resources.sqs, out);
     summary('kinesis', e.changes.resources.kinesis, out);
+    summary('secrets', e.changes.resources.secrets, out);
+    summary('parameters', e.changes.resources.parameters, out);
     summary('layers', e.changes.resources.layers, out);
     if (e.changes.defaults.added.length) out.push(`  defaults added: ${e.changes.defaults.added.join(', ')}`);
     if (e.changes.defaults.kept.length) out.push(`  defaults kept (existing values win): ${e.changes.defaults.kept.join(', ')}`);

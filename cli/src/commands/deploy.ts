@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYamlText, stringify } from 'yaml';
 import { defaultStackName } from '@esb/deploy';
 import type { Condition, DeploymentSpec, DeploymentStatus } from '@esb/contracts';
-import { FUNCTION_URL_HOST_SUFFIX, functionUrlLabel, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, deliveryStreamArn, kinesisStreamArn, kinesisStreamNameOf, ON_DEMAND_SHARDS, ResourcesFile, RoutingFile, parseYaml, stateMachineArn, topicArn, validate } from '@esb/contracts';
+import { FUNCTION_URL_HOST_SUFFIX, functionUrlLabel, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, deliveryStreamArn, kinesisStreamArn, secretArn, templateSecretSuffix, kinesisStreamNameOf, ON_DEMAND_SHARDS, ResourcesFile, RoutingFile, parseYaml, stateMachineArn, topicArn, validate } from '@esb/contracts';
 import type { DevInfo } from '../dev.js';
 import { writeFileAtomic } from '@esb/contracts';
 import { FileStore, workspacePaths, type WorkspacePaths } from '@esb/controller/client';
@@ -370,7 +370,7 @@ export const deploy: Command = {
     const warnings = [...(status!.warnings ?? []), ...(notServed ? [notServed] : [])];
     if (values.json) {
       process.stdout.write(
-        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, stateMachines: served.stateMachines, streams: served.streams, deliveryStreams: served.deliveryStreams, configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
+        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, stateMachines: served.stateMachines, streams: served.streams, deliveryStreams: served.deliveryStreams, secrets: served.secrets, parameters: served.parameters, configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
       );
     } else {
       for (const w of warnings) say(`warning: ${w}`);
@@ -386,6 +386,9 @@ export const deploy: Command = {
       if (served.streams.length && dev?.sqs) say(`       Kinesis: ${dev.sqs} (AWS_ENDPOINT_URL_KINESIS)`);
       for (const d of served.deliveryStreams) say(`       FIREHOSE ${d.deliveryStreamArn} -> ${d.destination}${d.source ? ` (from ${d.source})` : ''}${d.processor ? ` via function ${d.processor}` : ''}`);
       if (served.deliveryStreams.length && dev?.sqs) say(`       Firehose: ${dev.sqs} (AWS_ENDPOINT_URL_FIREHOSE)`);
+      for (const x of served.secrets) say(`       SECRET  ${x.secretArn} (${x.value})`);
+      for (const p of served.parameters) say(`       PARAM   ${p.name} (${p.type})`);
+      if ((served.secrets.length || served.parameters.length) && dev?.sqs) say(`       Secrets Manager and SSM: ${dev.sqs} (AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_SSM)`);
       say(`       API: ${base} (every deployed stack, last write wins); this stack alone: ${own}`);
     }
     return 0;
@@ -500,11 +503,15 @@ interface Served {
   streams: Array<{ streamArn: string; shards: number; readers: string[] }>;
   /** Firehose delivery streams: ARN, where they write, their source stream and transformation function. */
   deliveryStreams: Array<{ deliveryStreamArn: string; destination: string; source?: string; processor?: string }>;
+  /** Secrets Manager secrets: the ARN `!Ref` gives, and where the value comes from (never the value). */
+  secrets: Array<{ secretArn: string; value: 'given' | 'generated' | 'none' }>;
+  /** SSM parameters: name and type. */
+  parameters: Array<{ name: string; type: string }>;
 }
 
 async function readRoutes(artifactDir: string): Promise<Served> {
   const { readdir } = await import('node:fs/promises');
-  const out: Served = { routes: [], urls: [], rules: [], subscriptions: [], stateMachines: [], streams: [], deliveryStreams: [] };
+  const out: Served = { routes: [], urls: [], rules: [], subscriptions: [], stateMachines: [], streams: [], deliveryStreams: [], secrets: [], parameters: [] };
   let entries: string[] = [];
   try {
     entries = await readdir(artifactDir);
@@ -534,6 +541,8 @@ async function readRoutes(artifactDir: string): Promise<Served> {
     const resourcesFile = path.join(artifactDir, entry, 'config', 'resources.yml');
     if (existsSync(resourcesFile)) {
       const resources = validate(ResourcesFile, parseYaml(await readFile(resourcesFile, 'utf8'), resourcesFile) ?? {}, resourcesFile);
+      for (const x of resources.resources.secrets ?? []) out.secrets.push({ secretArn: secretArn(x.Name, templateSecretSuffix(x.Name)), value: x.SecretString !== undefined ? 'given' : x.GenerateSecretString ? 'generated' : 'none' });
+      for (const p of resources.resources.parameters ?? []) out.parameters.push({ name: p.Name, type: p.Type });
       for (const k of resources.resources.kinesis ?? []) out.streams.push({ streamArn: kinesisStreamArn(k.Name), shards: k.StreamModeDetails?.StreamMode === 'ON_DEMAND' ? ON_DEMAND_SHARDS : (k.ShardCount ?? ON_DEMAND_SHARDS), readers: [] });
     }
   }

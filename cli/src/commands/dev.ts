@@ -18,7 +18,7 @@ const HELP = `usage: esb dev [--workspace DIR] [--port 3000] [--host 127.0.0.1] 
                [--no-console] [--no-summary] [--deploy-memory-mb 1024]
 
 Starts the embedded platform in one process: DynamoDB-, S3- and SQS-compatible storage (the SQS port
-also takes EventBridge's PutEvents, SNS's Publish, the Step Functions, Kinesis and Firehose APIs), the agent,
+also takes EventBridge's PutEvents, SNS's Publish, the Step Functions, Kinesis, Firehose, Secrets Manager and SSM APIs), the agent,
 the gateway on --port and the controller watching <workspace>/deployments/. Deploys the
 example app A unless --no-examples. The browser console is at <gateway>/_esb/ (--no-console:
 not served). On a terminal, a summary redraws itself and the log goes to .esb/dev.log

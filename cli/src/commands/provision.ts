@@ -1,4 +1,4 @@
-// `esb provision [--config-dir DIR]`: creates the tables, buckets, queues and Kinesis streams of resources.yml on
+// `esb provision [--config-dir DIR]`: creates the tables, buckets, queues, Kinesis streams, secrets and SSM parameters of resources.yml on
 // the configured endpoints (DYNAMODB_ENDPOINT / AWS_ENDPOINT_URL_DYNAMODB, S3_ENDPOINT /
 // AWS_ENDPOINT_URL_S3, SQS_ENDPOINT / AWS_ENDPOINT_URL_SQS). Also the provisioner image's entrypoint (`docker compose run --rm
 // provisioner`). Exit 0 on success (existing resources included), 1 on failure.
@@ -9,10 +9,11 @@ import { loadSettings } from '../settings.js';
 
 export const HELP = `usage: esb provision [--config-dir DIR] [--retry-attempts N]
 
-Creates the DynamoDB tables, S3 buckets, SQS queues and Kinesis streams declared in
-resources.yml (idempotent: what exists already is left as it is, but for bucket lifecycle rules,
-queue attributes and stream retention, which are set to the declared ones; Kinesis is served on
-the SQS endpoint).
+Creates the DynamoDB tables, S3 buckets, SQS queues, Kinesis streams, Secrets Manager secrets
+and SSM parameters declared in resources.yml (idempotent: what exists already is left as it is,
+but for bucket lifecycle rules, queue attributes, stream retention and parameter values, which are
+set to the declared ones; a secret's value is made once and never overwritten; Kinesis, Secrets
+Manager and SSM are served on the SQS endpoint).
 
   --config-dir DIR     read DIR/resources.yml (default: $RESOURCES_YML, else $CONFIG_DIR/resources.yml)
   --retry-attempts N   attempts per request while a server is still starting (default 8)
@@ -67,7 +68,7 @@ export async function runProvision(argv: string[], env: Record<string, string | 
 }
 
 const command: Command = {
-  summary: 'create the DynamoDB tables, S3 buckets and SQS queues of resources.yml (idempotent)',
+  summary: 'create the DynamoDB tables, S3 buckets, SQS queues, Kinesis streams, secrets and parameters of resources.yml (idempotent)',
   async run(argv) {
     const ac = new AbortController();
     const onSignal = () => ac.abort(new Error('interrupted'));

@@ -12,9 +12,10 @@ export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamo
                    [--kinesis-endpoint URL] [--firehose-url URL]
 
 Runs the embedded DynamoDB-compatible (dynalite), S3-compatible (s3rver, fixed) and SQS-compatible
-(docs/sqs.md) servers; the SQS port also takes EventBridge's PutEvents, SNS's Publish and the Step Functions, Kinesis and Firehose APIs
-(docs/eventbridge.md, docs/sns.md, docs/step-functions.md, docs/kinesis.md, docs/firehose.md). Data is kept under DIR (default ./.esb/data), so a restart keeps tables,
-items, buckets, objects, queues and messages.
+(docs/sqs.md) servers; the SQS port also takes EventBridge's PutEvents, SNS's Publish and the Step Functions, Kinesis, Firehose,
+Secrets Manager and SSM Parameter Store APIs (docs/eventbridge.md, docs/sns.md, docs/step-functions.md, docs/kinesis.md,
+docs/firehose.md, docs/secrets.md). Data is kept under DIR (default ./.esb/data), so a restart keeps tables,
+items, buckets, objects, queues, messages, streams, secrets and parameters.
 
   --data-dir DIR        where the data lives (default ./.esb/data)
   --host HOST           address to listen on (default 127.0.0.1; 0.0.0.0 in a container)
@@ -225,7 +226,7 @@ const command: Command = {
     const storage = await startStorageFromArgs(args);
     if (storage.dynamodbEndpoint) process.stdout.write(`DynamoDB: ${storage.dynamodbEndpoint}\n`);
     if (storage.s3Endpoint) process.stdout.write(`S3:       ${storage.s3Endpoint} (path-style)\n`);
-    if (storage.sqsEndpoint) process.stdout.write(`SQS:      ${storage.sqsEndpoint} (EventBridge, SNS, Step Functions, Kinesis and Firehose too)\n`);
+    if (storage.sqsEndpoint) process.stdout.write(`SQS:      ${storage.sqsEndpoint} (EventBridge, SNS, Step Functions, Kinesis, Firehose, Secrets Manager and SSM too)\n`);
     process.stdout.write(`data:     ${args.dataDir}\n`);
     await new Promise<void>((done) => {
       process.once('SIGINT', done).once('SIGTERM', done);

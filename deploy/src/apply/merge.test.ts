@@ -162,6 +162,17 @@ describe('mergeConfig: resources', () => {
     expect(again.report.resources.kinesis.kept).toEqual(['clicks', 'orders', 'audit']);
   });
 
+  it('merges secrets and SSM parameters by Name: last write wins, others kept', () => {
+    const existing = cfg({ resources: { resources: { secrets: [{ Name: 'db', SecretString: 'old' }, { Name: 'api' }], parameters: [{ Name: '/a', Type: 'String', Value: '1' }] } } });
+    const incoming = cfg({ resources: { resources: { secrets: [{ Name: 'db', GenerateSecretString: { PasswordLength: 20 } }], parameters: [{ Name: '/a', Type: 'String', Value: '1' }, { Name: '/b', Type: 'StringList', Value: 'x,y' }] } } });
+    const { merged, report, warnings } = mergeConfig(existing, incoming);
+    expect(merged.resources.resources.secrets).toEqual([{ Name: 'db', GenerateSecretString: { PasswordLength: 20 } }, { Name: 'api' }]);
+    expect(merged.resources.resources.parameters).toEqual([{ Name: '/a', Type: 'String', Value: '1' }, { Name: '/b', Type: 'StringList', Value: 'x,y' }]);
+    expect(report.resources.secrets).toEqual({ added: [], replaced: ['db'], unchanged: [], kept: ['api'] });
+    expect(report.resources.parameters).toEqual({ added: ['/b'], replaced: [], unchanged: ['/a'], kept: [] });
+    expect(warnings).toEqual([]);
+  });
+
   it('merges Firehose delivery streams by name: last write wins, others kept; a transformation function not deployed is said', () => {
     const hose = (name: string, bucket: string, processor?: string) => ({ name, destination: { bucket, ...(processor ? { processor: { function: processor } } : {}) } });
     const existing = cfg({ functions: { functions: { upper: {} }, delivery_streams: { clicks: hose('clicks', 'old'), audit: hose('audit', 'logs') } } });

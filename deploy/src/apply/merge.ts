@@ -44,6 +44,9 @@ export interface MergeReport {
     sqs: KeyedChanges;
     /** Kinesis data streams, by Name. */
     kinesis: KeyedChanges;
+    /** Secrets Manager secrets and SSM parameters, by Name. */
+    secrets: KeyedChanges;
+    parameters: KeyedChanges;
     layers: KeyedChanges;
     /** Unknown resource kinds in the incoming side, skipped. */
     skipped: string[];
@@ -57,7 +60,7 @@ export interface MergeResult {
 }
 
 /** The resource kinds apply knows how to merge, and the field that names one. */
-export const RESOURCE_KEYS = { dynamodb: 'TableName', s3: 'BucketName', sqs: 'QueueName', kinesis: 'Name', layers: 'Name' } as const;
+export const RESOURCE_KEYS = { dynamodb: 'TableName', s3: 'BucketName', sqs: 'QueueName', kinesis: 'Name', secrets: 'Name', parameters: 'Name', layers: 'Name' } as const;
 type Kind = keyof typeof RESOURCE_KEYS;
 
 export function deepEqual(a: unknown, b: unknown): boolean {
@@ -189,11 +192,11 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
   const ap = mergeKeyed(Object.entries(existing.routing.apis ?? {}), Object.entries(incoming.routing.apis ?? {}));
   const routing: RoutingFile = { ...existing.routing, routes: rt.items.map(([, r]) => r), apis: fromEntries(ap.items) };
 
-  // resources: DynamoDB by TableName, S3 by BucketName, SQS by QueueName, Kinesis and layers by Name; unknown kinds skipped.
+  // resources: DynamoDB by TableName, S3 by BucketName, SQS by QueueName, Kinesis, secrets, parameters and layers by Name; unknown kinds skipped.
   const exRes = (existing.resources.resources ?? {}) as Record<string, unknown>;
   const inRes = (incoming.resources.resources ?? {}) as Record<string, unknown>;
   const resOut = fromEntries(Object.entries(exRes));
-  const resReport: MergeReport['resources'] = { dynamodb: emptyChanges(), s3: emptyChanges(), sqs: emptyChanges(), kinesis: emptyChanges(), layers: emptyChanges(), skipped: [] };
+  const resReport: MergeReport['resources'] = { dynamodb: emptyChanges(), s3: emptyChanges(), sqs: emptyChanges(), kinesis: emptyChanges(), secrets: emptyChanges(), parameters: emptyChanges(), layers: emptyChanges(), skipped: [] };
   for (const kind of Object.keys(RESOURCE_KEYS) as Kind[]) {
     const field = RESOURCE_KEYS[kind];
     const ex = (exRes[kind] as Record<string, unknown>[] | undefined) ?? [];

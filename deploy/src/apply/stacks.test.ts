@@ -36,6 +36,14 @@ describe('recordStack', () => {
     expect(a.stacks.owners.streams).toEqual({ clicks: 'a', 'a-only': 'a' });
   });
 
+  it('claims secrets and parameters by Name: another stack deploying one is a take-over', () => {
+    const withBoth = (fns: string[], secrets: string[], parameters: string[]): RuntimeConfig => ({ ...config(fns, []), resources: { resources: { secrets: secrets.map((Name) => ({ Name })), parameters: parameters.map((Name) => ({ Name, Type: 'String' as const, Value: 'v' })) } } });
+    const a = recordStack(EMPTY_STACKS, 'a', withBoth(['a-F'], ['db'], ['/cfg/url']), { deployment: 'default/a' });
+    expect([a.stacks.owners.secrets, a.stacks.owners.parameters]).toEqual([{ db: 'a' }, { '/cfg/url': 'a' }]);
+    const b = recordStack(a.stacks, 'b', withBoth(['b-F'], ['db'], ['/cfg/url']), { deployment: 'default/b' });
+    expect(b.warnings).toEqual(['took over secret db (was stack a, deployment default/a): last write wins', 'took over parameter /cfg/url (was stack a, deployment default/a): last write wins']);
+  });
+
   it('claims Firehose delivery streams by name as `delivery_streams`', () => {
     const withHoses = (fns: string[], names: string[]): RuntimeConfig => {
       const c = config(fns, []);

@@ -5,7 +5,7 @@ import type { StacksFile } from '@esb/contracts';
 import type { RuntimeConfig } from './merge.js';
 import { routeKey } from './merge.js';
 
-export type OwnedKind = 'functions' | 'routes' | 'tables' | 'buckets' | 'queues' | 'rules' | 'subscriptions' | 'state_machines' | 'streams' | 'delivery_streams';
+export type OwnedKind = 'functions' | 'routes' | 'tables' | 'buckets' | 'queues' | 'rules' | 'subscriptions' | 'state_machines' | 'streams' | 'delivery_streams' | 'secrets' | 'parameters';
 
 export interface Takeover {
   kind: OwnedKind;
@@ -29,7 +29,7 @@ export interface StackUpdate {
   warnings: string[];
 }
 
-const SINGULAR: Record<OwnedKind, string> = { functions: 'function', routes: 'route', tables: 'table', buckets: 'bucket', queues: 'queue', rules: 'rule', subscriptions: 'subscription', state_machines: 'state machine', streams: 'stream', delivery_streams: 'delivery stream' };
+const SINGULAR: Record<OwnedKind, string> = { functions: 'function', routes: 'route', tables: 'table', buckets: 'bucket', queues: 'queue', rules: 'rule', subscriptions: 'subscription', state_machines: 'state machine', streams: 'stream', delivery_streams: 'delivery stream', secrets: 'secret', parameters: 'parameter' };
 
 export function describeTakeover(t: Takeover): string {
   return `${SINGULAR[t.kind]} ${t.key} (was stack ${t.fromStack}${t.fromDeployment ? `, deployment ${t.fromDeployment}` : ''})`;
@@ -50,6 +50,8 @@ export function recordStack(current: StacksFile, stack: string, config: RuntimeC
     state_machines: { ...current.owners.state_machines },
     streams: { ...current.owners.streams },
     delivery_streams: { ...current.owners.delivery_streams },
+    secrets: { ...current.owners.secrets },
+    parameters: { ...current.owners.parameters },
   };
   const previous = current.stacks[stack];
   if (previous?.template && owner.template && previous.template !== owner.template) {
@@ -79,6 +81,8 @@ export function recordStack(current: StacksFile, stack: string, config: RuntimeC
   claim('state_machines', Object.keys(config.functions.state_machines ?? {}));
   claim('streams', (config.resources.resources.kinesis ?? []).map((s) => s.Name));
   claim('delivery_streams', Object.keys(config.functions.delivery_streams ?? {}));
+  claim('secrets', (config.resources.resources.secrets ?? []).map((s) => s.Name));
+  claim('parameters', (config.resources.resources.parameters ?? []).map((p) => p.Name));
   for (const t of takeovers) warnings.push(`took over ${describeTakeover(t)}: last write wins`);
   // Keys in the file's order (StackRecord): an unchanged stack encodes as the file it was read from.
   const deployment = owner.deployment ?? previous?.deployment;

@@ -53,6 +53,9 @@ export interface GenerateSummary {
   queues: number;
   /** Kinesis data streams; present when the template has some. */
   streams?: number;
+  /** Secrets Manager secrets and SSM parameters; present when the template has some. */
+  secrets?: number;
+  parameters?: number;
   /** EventBridge rules; present when the template has some. */
   rules?: number;
   /** SNS topic subscriptions; present when the template has some. */
@@ -211,14 +214,16 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
   if (model.buckets.length) resources.s3 = model.buckets;
   if (model.queues.length) resources.sqs = model.queues;
   if (model.streams.length) resources.kinesis = model.streams;
+  if (model.secrets.length) resources.secrets = model.secrets;
+  if (model.parameters.length) resources.parameters = model.parameters;
   if (layerResources.length) resources.layers = layerResources;
   const resourcesFile = validate(ResourcesFile, { resources }, `${stack}/config/resources.yml`);
   addText('config/functions.yml', yamlText(functionsFile));
   addText('config/routing.yml', yamlText(routingFile));
   addText('config/resources.yml', yamlText(resourcesFile));
   if (builds.length) addText('images.yml', yamlText({ images: builds }));
-  if (!model.functions.length && !model.tables.length && !model.buckets.length && !model.queues.length && !model.streams.length && !model.rules.length && !model.subscriptions.length && !model.stateMachines.length && !model.deliveryStreams.length) {
-    warnings.push('the template defines nothing esb runs (no functions, tables, buckets, queues, streams, state machines or delivery streams)');
+  if (!model.functions.length && !model.tables.length && !model.buckets.length && !model.queues.length && !model.streams.length && !model.secrets.length && !model.parameters.length && !model.rules.length && !model.subscriptions.length && !model.stateMachines.length && !model.deliveryStreams.length) {
+    warnings.push('the template defines nothing esb runs (no functions, tables, buckets, queues, streams, secrets, parameters, state machines or delivery streams)');
   }
 
   fileHashes.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -254,6 +259,8 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
     buckets: model.buckets.length,
     queues: model.queues.length,
     ...(model.streams.length ? { streams: model.streams.length } : {}),
+    ...(model.secrets.length ? { secrets: model.secrets.length } : {}),
+    ...(model.parameters.length ? { parameters: model.parameters.length } : {}),
     ...(model.rules.length ? { rules: model.rules.length } : {}),
     ...(model.subscriptions.length ? { subscriptions: model.subscriptions.length } : {}),
     ...(model.stateMachines.length ? { stateMachines: model.stateMachines.length } : {}),

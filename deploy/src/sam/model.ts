@@ -1,4 +1,5 @@
 // What esb takes from a SAM template: plain data, ready to render into an artifact.
+import type { SecretsManagerSecret, SsmParameter } from '@esb/contracts';
 import type { ApiConfig, AsyncDestination, DeliveryStream, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, KinesisStream, KinesisStreamEvent, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
 
 /** A local folder or .zip the template points at (CodeUri, ContentUri, DockerContext). */
@@ -99,6 +100,9 @@ export interface SamModel {
   queues: SqsQueue[];
   /** The template's AWS::Kinesis::Stream resources (docs/kinesis.md). */
   streams: KinesisStream[];
+  /** AWS::SecretsManager::Secret and AWS::SSM::Parameter resources (docs/secrets.md). */
+  secrets: SecretsManagerSecret[];
+  parameters: SsmParameter[];
   /** EventBridge rules (docs/eventbridge.md), one per `<bus>/<name>`. */
   rules: EventRule[];
   /** SNS topic subscriptions (docs/sns.md), one per `<topic>/<id>`. */

@@ -19,7 +19,8 @@ import { serviceIntegrationFunction, stateMachineApiIntegration, type ServiceInt
 import { awsIntegrationFunction, awsIntegrationQueue, awsIntegrationStateMachines, awsIntegrationTarget, type AwsIntegration } from './aws-integrations.js';
 import { PIPE_TYPE, pipeArn, pipeFunction, readPipe, type PipeReadContext } from './pipes.js';
 import { DELIVERY_STREAM_TYPE, readDeliveryStream, type FirehoseReadContext } from './firehose.js';
-import { deliveryStreamArn, type DeliveryStream } from '@esb/contracts';
+import { PARAMETER_TYPE, SECRET_TYPE, UNEMULATED_SECRET_TYPES, readParameter, readSecret } from './secrets.js';
+import { deliveryStreamArn, secretArn, templateSecretSuffix, type DeliveryStream, type SecretsManagerSecret, type SsmParameter } from '@esb/contracts';
 import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, S3EventModel, SamModel, StreamEventModel } from './model.js';
 import { NO_VALUE, Resolver, intrinsicKey, isRecord, versionText, type Location, type Lookup } from './resolver.js';
 import { parseTemplateText } from './yaml.js';
@@ -56,7 +57,7 @@ const API_TYPES = new Set(['AWS::Serverless::Api', 'AWS::Serverless::HttpApi']);
 const LAMBDA_URL = 'AWS::Lambda::Url';
 const EVENT_SOURCE_MAPPING = 'AWS::Lambda::EventSourceMapping';
 const QUEUE_TYPE = 'AWS::SQS::Queue';
-const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket', QUEUE_TYPE, EVENT_BUS_TYPE, EVENT_RULE_TYPE, SCHEDULER_TYPE, TOPIC_TYPE, SUBSCRIPTION_TYPE, ...STATE_MACHINE_TYPES, KINESIS_STREAM_TYPE, STREAM_CONSUMER_TYPE, PIPE_TYPE, DELIVERY_STREAM_TYPE]);
+const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket', QUEUE_TYPE, EVENT_BUS_TYPE, EVENT_RULE_TYPE, SCHEDULER_TYPE, TOPIC_TYPE, SUBSCRIPTION_TYPE, ...STATE_MACHINE_TYPES, KINESIS_STREAM_TYPE, STREAM_CONSUMER_TYPE, PIPE_TYPE, DELIVERY_STREAM_TYPE, SECRET_TYPE, PARAMETER_TYPE]);
 /** An SQS queue's ARN (what !GetAtt Queue.Arn gives). */
 const QUEUE_ARN = /^arn:aws[\w-]*:sqs:[^:]*:[^:]*:[^:]+$/;
 /** Queue properties esb reads but does not apply: encryption and tags have no local meaning (docs/generate.md). */
@@ -137,6 +138,21 @@ export function defaultKinesisStreamName(stack: string, logicalId: string): stri
 /** A pipe's name when it has no Name: `<stack>-<LogicalId>`, at most 64 characters. */
 export function defaultPipeName(stack: string, logicalId: string): string {
   return stackScopedName(stack, logicalId, 64, false);
+}
+
+/** A secret's name when it has no Name: `<stack>-<LogicalId>`, at most 512 characters. */
+export function defaultSecretName(stack: string, logicalId: string): string {
+  return stackScopedName(stack, logicalId, 512, false);
+}
+
+/**
+ * A parameter's name when it has no Name: `<stack>-<LogicalId>`, at most 1011 characters;
+ * `CFN-` first when that would begin with "aws" or "ssm", which SSM refuses (CloudFormation
+ * starts the names it makes with `CFN-`).
+ */
+export function defaultParameterName(stack: string, logicalId: string): string {
+  const name = stackScopedName(stack, logicalId, 1007, false);
+  return /^(aws|ssm)/i.test(name) ? `CFN-${name}` : name;
 }
 
 /** A delivery stream's name when it has no DeliveryStreamName: `<stack>-<LogicalId>`, at most 64 characters. */
@@ -397,7 +413,7 @@ class TemplateReader implements Lookup {
     const cached = this.names.get(id);
     if (cached !== undefined) return cached;
     const type = this.resources[id].Type;
-    const field = FUNCTION_TYPES.has(type) ? 'FunctionName' : TABLE_TYPES.has(type) ? 'TableName' : type === 'AWS::S3::Bucket' ? 'BucketName' : LAYER_TYPES.has(type) ? 'LayerName' : type === QUEUE_TYPE ? 'QueueName' : type === EVENT_BUS_TYPE || type === EVENT_RULE_TYPE ? 'Name' : type === TOPIC_TYPE ? 'TopicName' : STATE_MACHINE_TYPES.has(type) ? stateMachineNameField(type) : type === KINESIS_STREAM_TYPE || type === PIPE_TYPE ? 'Name' : type === STREAM_CONSUMER_TYPE ? 'ConsumerName' : type === DELIVERY_STREAM_TYPE ? 'DeliveryStreamName' : undefined;
+    const field = FUNCTION_TYPES.has(type) ? 'FunctionName' : TABLE_TYPES.has(type) ? 'TableName' : type === 'AWS::S3::Bucket' ? 'BucketName' : LAYER_TYPES.has(type) ? 'LayerName' : type === QUEUE_TYPE ? 'QueueName' : type === EVENT_BUS_TYPE || type === EVENT_RULE_TYPE ? 'Name' : type === TOPIC_TYPE ? 'TopicName' : STATE_MACHINE_TYPES.has(type) ? stateMachineNameField(type) : type === KINESIS_STREAM_TYPE || type === PIPE_TYPE || type === SECRET_TYPE || type === PARAMETER_TYPE ? 'Name' : type === STREAM_CONSUMER_TYPE ? 'ConsumerName' : type === DELIVERY_STREAM_TYPE ? 'DeliveryStreamName' : undefined;
     let name = id;
     if (field) {
       this.enter(id, at);
@@ -420,6 +436,8 @@ class TemplateReader implements Lookup {
         else if (type === KINESIS_STREAM_TYPE) name = defaultKinesisStreamName(this.stackName, id);
         else if (type === PIPE_TYPE) name = defaultPipeName(this.stackName, id);
         else if (type === DELIVERY_STREAM_TYPE) name = defaultDeliveryStreamName(this.stackName, id);
+        else if (type === SECRET_TYPE) name = defaultSecretName(this.stackName, id);
+        else if (type === PARAMETER_TYPE) name = defaultParameterName(this.stackName, id);
       } finally {
         this.visiting.pop();
       }
@@ -476,6 +494,7 @@ class TemplateReader implements Lookup {
     if (r.Type === SUBSCRIPTION_TYPE) return this.subscriptionArn(id, at);
     if (STATE_MACHINE_TYPES.has(r.Type)) return this.stateMachineArnOf(id, at);
     if (r.Type === STREAM_CONSUMER_TYPE) return this.consumerArnOf(id, at);
+    if (r.Type === SECRET_TYPE) return this.secretArnOf(id, at);
     return this.physicalName(id, at);
   }
 
@@ -523,6 +542,26 @@ class TemplateReader implements Lookup {
   /** What `!GetAtt Stream.Arn` gives. */
   private kinesisStreamArnOf(id: string, at: Location): string {
     return kinesisStreamArn(this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId']));
+  }
+
+  /**
+   * What `!Ref Secret` and `!GetAtt Secret.Id` give: its ARN, with a suffix made from the name
+   * (AWS adds a random one; the storage finds a secret by the name part, docs/secrets.md "ARNs").
+   */
+  private secretArnOf(id: string, at: Location): string {
+    const name = this.physicalName(id, at);
+    return secretArn(name, templateSecretSuffix(name), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId']));
+  }
+
+  /** A parameter's Type or Value (`!GetAtt Parameter.Value`), with cycle detection. */
+  private parameterAttr(id: string, attr: 'Type' | 'Value', at: Location): unknown {
+    this.enter(`${id}.${attr}`, at);
+    try {
+      const v = this.prop(id, this.rawProps(id), attr);
+      return Array.isArray(v) ? v.join(',') : v;
+    } finally {
+      this.visiting.pop();
+    }
   }
 
   /** A stream consumer's StreamARN, with cycle detection. */
@@ -701,6 +740,8 @@ class TemplateReader implements Lookup {
     }
     if (r.Type === SUBSCRIPTION_TYPE) return unsupported();
     if (r.Type === KINESIS_STREAM_TYPE) return attr === 'Arn' ? this.kinesisStreamArnOf(id, at) : unsupported();
+    if (r.Type === SECRET_TYPE) return attr === 'Id' ? this.secretArnOf(id, at) : unsupported();
+    if (r.Type === PARAMETER_TYPE) return attr === 'Type' || attr === 'Value' ? this.parameterAttr(id, attr, at) : unsupported();
     if (r.Type === DELIVERY_STREAM_TYPE) return attr === 'Arn' ? deliveryStreamArn(this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId'])) : unsupported();
     if (r.Type === PIPE_TYPE) return attr === 'Arn' ? pipeArn(this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId'])) : unsupported();
     if (r.Type === STREAM_CONSUMER_TYPE) {
@@ -759,6 +800,8 @@ class TemplateReader implements Lookup {
     const buckets: S3Bucket[] = [];
     const queues: SqsQueue[] = [];
     const streams: KinesisStream[] = [];
+    const secrets: SecretsManagerSecret[] = [];
+    const parameters: SsmParameter[] = [];
     const codeRefs: CodeRef[] = [];
     const apiIds: string[] = [];
     const keys = this.keys();
@@ -771,6 +814,11 @@ class TemplateReader implements Lookup {
         const unemulated = UNEMULATED_EVENT_TYPES.get(r.Type);
         if (unemulated !== undefined) {
           this.warnings.push(`${id}: ${r.Type} is not emulated; ${unemulated} (docs/eventbridge.md)`);
+          continue;
+        }
+        const secretPart = UNEMULATED_SECRET_TYPES.get(r.Type);
+        if (secretPart !== undefined) {
+          if (this.active(id)) this.warnings.push(`${id}: ${r.Type} is not emulated; ${secretPart} (docs/secrets.md)`);
           continue;
         }
         const list = skipped.get(r.Type) ?? [];
@@ -797,6 +845,14 @@ class TemplateReader implements Lookup {
         const stream = readKinesisStream(this.apiContext(new Set()), id, this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>, this.physicalName(id, { logicalId: id, field: 'Name' }));
         if (streams.some((s) => s.Name === stream.Name)) this.fail(id, 'Name', `"${stream.Name}" is the name of another stream of this template`);
         streams.push(stream);
+      } else if (r.Type === SECRET_TYPE) {
+        const secret = readSecret(this.apiContext(new Set()), id, this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>, this.physicalName(id, { logicalId: id, field: 'Name' }));
+        if (secrets.some((s) => s.Name === secret.Name)) this.fail(id, 'Name', `"${secret.Name}" is the name of another secret of this template`);
+        secrets.push(secret);
+      } else if (r.Type === PARAMETER_TYPE) {
+        const parameter = readParameter(this.apiContext(new Set()), id, this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>, this.physicalName(id, { logicalId: id, field: 'Name' }));
+        if (parameters.some((p) => p.Name === parameter.Name)) this.fail(id, 'Name', `"${parameter.Name}" is the name of another parameter of this template`);
+        parameters.push(parameter);
       } else if (r.Type === STREAM_CONSUMER_TYPE) readStreamConsumer(this.kinesisContext(), id, this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>);
       else if (r.Type === EVENT_BUS_TYPE) busName(this.apiContext(new Set()), id, this.prop(id, this.rawProps(id), 'Name'));
       else if (API_TYPES.has(r.Type)) apiIds.push(id);
@@ -1039,6 +1095,8 @@ class TemplateReader implements Lookup {
       buckets,
       queues,
       streams,
+      secrets,
+      parameters,
       rules: [...this.rules.values()],
       subscriptions: [...this.subscriptions.values()],
       stateMachines: [...this.stateMachines.values()],
