@@ -101,39 +101,35 @@ export const SQS_MAX_BODY_BYTES = 2 * 1024 * 1024;
 export const KINESIS_MAX_BODY_BYTES = 8 * 1024 * 1024;
 const SWEEP_INTERVAL_MS = 60_000;
 
-/** A snapshot that cannot be read: names the file; moving it away starts the server with no queues. */
-export class SqsSnapshotError extends Error {
+/** A snapshot that cannot be read: names the file, and what moving it away starts the server without. */
+abstract class SnapshotLoadError extends Error {
   constructor(
     readonly file: string,
+    service: string,
+    without: string,
     reason: string,
     options?: { cause: unknown },
   ) {
-    super(`the SQS snapshot ${file} cannot be loaded: ${reason} (move it away to start with no queues)`, options);
-    this.name = 'SqsSnapshotError';
+    super(`the ${service} snapshot ${file} cannot be loaded: ${reason} (move it away to start with no ${without})`, options);
+    this.name = new.target.name;
   }
 }
 
-/** A streams snapshot that cannot be read: names the file; moving it away starts the server with no streams. */
-export class KinesisSnapshotError extends Error {
-  constructor(
-    readonly file: string,
-    reason: string,
-    options?: { cause: unknown },
-  ) {
-    super(`the Kinesis snapshot ${file} cannot be loaded: ${reason} (move it away to start with no streams)`, options);
-    this.name = 'KinesisSnapshotError';
+export class SqsSnapshotError extends SnapshotLoadError {
+  constructor(file: string, reason: string, options?: { cause: unknown }) {
+    super(file, 'SQS', 'queues', reason, options);
   }
 }
 
-/** A secrets snapshot that cannot be read: names the file; moving it away starts the server with no secrets or parameters. */
-export class SecretsSnapshotError extends Error {
-  constructor(
-    readonly file: string,
-    reason: string,
-    options?: { cause: unknown },
-  ) {
-    super(`the secrets snapshot ${file} cannot be loaded: ${reason} (move it away to start with no secrets or parameters)`, options);
-    this.name = 'SecretsSnapshotError';
+export class KinesisSnapshotError extends SnapshotLoadError {
+  constructor(file: string, reason: string, options?: { cause: unknown }) {
+    super(file, 'Kinesis', 'streams', reason, options);
+  }
+}
+
+export class SecretsSnapshotError extends SnapshotLoadError {
+  constructor(file: string, reason: string, options?: { cause: unknown }) {
+    super(file, 'secrets', 'secrets or parameters', reason, options);
   }
 }
 
