@@ -623,6 +623,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     },
     send: (queue, body, rule, fifo) => sendToQueue(queue, body, `rule ${rule}`, undefined, fifo),
     start: (machine, input, rule) => startExecution(machine, input, `rule ${rule}`),
+    putDelivery: (deliveryStream, data, rule) => deliveryStreams.put(deliveryStream, [Buffer.from(data)], `rule ${rule}`),
     put: (stream, data, partitionKey, rule) => {
       if (!putRecord) return log.warn({ stream }, `no Kinesis endpoint is configured (AWS_ENDPOINT_URL_SQS): rule ${rule} cannot put to stream ${stream}`);
       putRecord(stream, data, partitionKey).catch((err: unknown) => log.warn({ stream, rule }, `rule ${rule} could not put a record to stream ${stream}: ${err instanceof Error ? err.message : String(err)}`));

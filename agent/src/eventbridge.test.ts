@@ -14,6 +14,7 @@ function router() {
   const sent: Array<[string, unknown, unknown]> = [];
   const started: Array<[string, unknown, string]> = [];
   const put: Array<[string, unknown, string]> = [];
+  const delivered: Array<[string, unknown, string]> = [];
   const infos: string[] = [];
   const rules = new EventRules({
     region: 'us-east-1',
@@ -21,9 +22,10 @@ function router() {
     send: (queue, body, _rule, fifo) => sent.push([queue, JSON.parse(body), fifo]),
     start: (machine, input, rule) => started.push([machine, JSON.parse(input), rule]),
     put: (stream, data, partitionKey) => put.push([stream, JSON.parse(data), partitionKey]),
+    putDelivery: (deliveryStream, data, rule) => delivered.push([deliveryStream, JSON.parse(data), rule]),
     info: (_f, m) => infos.push(m),
   });
-  return { rules, fired, sent, started, put, infos };
+  return { rules, fired, sent, started, put, delivered, infos };
 }
 
 describe('EventBridge rules', () => {
@@ -53,6 +55,14 @@ describe('EventBridge rules', () => {
       ['audit', expect.objectContaining({ id: 'id-OrderPlaced' }), 'id-OrderPlaced'],
     ]);
     expect(rules.list()).toEqual([{ rule: 'default/to-stream', bus: 'default', targets: ['stream:orders', 'stream:audit', 'stream:audit'] }]);
+  });
+
+  it('puts a record to a Firehose delivery stream target', () => {
+    const { rules, delivered } = router();
+    rules.setFunctions(withRules({ bus: 'default', name: 'to-s3', pattern: '{"source":["shop.orders"]}', enabled: true, targets: [{ id: 'f', delivery_stream: 'orders-to-s3', input_path: '$.detail' }] }));
+    expect(rules.deliver([event('default', 'OrderPlaced', { id: 'o-8' })])).toBe(1);
+    expect(delivered).toEqual([['orders-to-s3', { id: 'o-8' }, 'to-s3']]);
+    expect(rules.list()).toEqual([{ rule: 'default/to-s3', bus: 'default', targets: ['delivery-stream:orders-to-s3'] }]);
   });
 
   it('starts an execution of a state machine target with the event or what its input fields make of it', () => {

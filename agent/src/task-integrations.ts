@@ -11,7 +11,7 @@ import { parseTaskResource, StatesError, type TaskCall } from '@esb/states';
 export interface TaskRunnerOptions {
   region: string;
   credentials: Credentials;
-  endpoints: { dynamodb?: string; s3?: string; sqs?: string; eventbridge?: string; sns?: string; lambda?: string; kinesis?: string };
+  endpoints: { dynamodb?: string; s3?: string; sqs?: string; eventbridge?: string; sns?: string; lambda?: string; kinesis?: string; firehose?: string };
   invoke(functionName: string, payload: Buffer, ctx: { traceId?: string; signal: AbortSignal }): Promise<InvokeResult>;
   /** InvocationType Event: queued on the agent's asynchronous invoker (retries, destinations). */
   invokeAsync(functionName: string, payload: Buffer, ctx: { traceId?: string }): void;
@@ -35,6 +35,7 @@ const SDK_SERVICES: Record<string, SdkService> = {
   s3: { module: '@aws-sdk/client-s3', client: 'S3Client', endpoint: 's3', errorPrefix: 'S3', optimizedPrefix: 'S3' },
   lambda: { module: '@aws-sdk/client-lambda', client: 'LambdaClient', endpoint: 'lambda', errorPrefix: 'Lambda', optimizedPrefix: 'Lambda' },
   kinesis: { module: '@aws-sdk/client-kinesis', client: 'KinesisClient', endpoint: 'kinesis', errorPrefix: 'Kinesis', optimizedPrefix: 'Kinesis' },
+  firehose: { module: '@aws-sdk/client-firehose', client: 'FirehoseClient', endpoint: 'firehose', errorPrefix: 'Firehose', optimizedPrefix: 'Firehose' },
 };
 
 /** The Task runner an execution uses. */
@@ -44,7 +45,7 @@ export function createTaskRunner(o: TaskRunnerOptions): (call: TaskCall, executi
   const sdkOf = (service: SdkService) => {
     let sdk = sdks.get(service.client);
     if (!sdk) {
-      const endpoint = o.endpoints[service.endpoint] ?? (service.endpoint === 'eventbridge' || service.endpoint === 'sns' || service.endpoint === 'kinesis' ? o.endpoints.sqs : undefined);
+      const endpoint = o.endpoints[service.endpoint] ?? (service.endpoint === 'eventbridge' || service.endpoint === 'sns' || service.endpoint === 'kinesis' || service.endpoint === 'firehose' ? o.endpoints.sqs : undefined);
       sdk = import(service.module).then((mod: Record<string, unknown>) => {
         if (!endpoint) throw new StatesError('States.TaskFailed', `no ${service.endpoint} endpoint is configured for the agent (AWS_ENDPOINT_URL_${service.endpoint.toUpperCase()})`);
         const Client = mod[service.client] as new (cfg: unknown) => SdkClient;
@@ -185,7 +186,10 @@ function sdkInput(service: string, action: string, params: unknown, sqsEndpoint:
   // A record's data is bytes to the SDK: a state gives text, or JSON written out as text.
   const asBytes = (v: unknown) => (v === undefined ? v : Buffer.from(asText(v)!));
   if (service === 'kinesis' && action === 'putRecord') p.Data = asBytes(p.Data);
-  if (service === 'kinesis' && action === 'putRecords' && Array.isArray(p.Records)) p.Records = p.Records.map((r: Record<string, unknown>) => ({ ...r, Data: asBytes(r.Data) }));
+  if ((service === 'kinesis' && action === 'putRecords') || (service === 'firehose' && action === 'putRecordBatch')) {
+    if (Array.isArray(p.Records)) p.Records = p.Records.map((r: Record<string, unknown>) => ({ ...r, Data: asBytes(r.Data) }));
+  }
+  if (service === 'firehose' && action === 'putRecord' && p.Record && typeof p.Record === 'object') p.Record = { ...(p.Record as Record<string, unknown>), Data: asBytes((p.Record as Record<string, unknown>).Data) };
   return p;
 }
 

@@ -326,6 +326,8 @@ export const EventRuleTarget = z
     stream: z.string().min(1).optional(),
     /** KinesisParameters.PartitionKeyPath: the record's partition key is the value at this JSONPath of the event (else the event's id). */
     partition_key_path: z.string().optional(),
+    /** A delivery stream of functions.yml `delivery_streams`: the event (or what the input fields make of it) is put as a record (docs/firehose.md). */
+    delivery_stream: z.string().min(1).optional(),
     /** Input: this JSON text instead of the event. */
     input: z.string().optional(),
     /** InputPath: the part of the event at this JSONPath (`$.detail`). */
@@ -335,7 +337,7 @@ export const EventRuleTarget = z
     /** SqsParameters.MessageGroupId, for a FIFO queue. */
     message_group_id: z.string().optional(),
   })
-  .refine((t) => [t.function, t.queue, t.state_machine, t.stream].filter((x) => x !== undefined).length === 1, 'a target names exactly one of function, queue, state_machine or stream')
+  .refine((t) => [t.function, t.queue, t.state_machine, t.stream, t.delivery_stream].filter((x) => x !== undefined).length === 1, 'a target names exactly one of function, queue, state_machine, stream or delivery_stream')
   .refine((t) => [t.input, t.input_path, t.input_transformer].filter((x) => x !== undefined).length <= 1, 'a target takes at most one of input, input_path, input_transformer');
 export type EventRuleTarget = z.infer<typeof EventRuleTarget>;
 

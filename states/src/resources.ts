@@ -4,7 +4,7 @@
 // calls; the deploy warns of what would fail.
 
 /** The services an `aws-sdk:<service>:<action>` task may call here (the SDK clients the agent holds). */
-const SDK_SERVICE_NAMES: readonly string[] = ['dynamodb', 'sqs', 'sns', 'eventbridge', 's3', 'lambda', 'kinesis'];
+const SDK_SERVICE_NAMES: readonly string[] = ['dynamodb', 'sqs', 'sns', 'eventbridge', 's3', 'lambda', 'kinesis', 'firehose'];
 
 /** The optimized integrations (`arn:aws:states:::<service>:<action>`) esb runs, and the SDK service behind each. */
 const OPTIMIZED: Record<string, { service: string; actions: string[] }> = {
@@ -40,7 +40,7 @@ export function parseTaskResource(resource: string): TaskResource {
   if (sdk && service === 'lambda' && action === 'invoke') return { kind: 'lambda-invoke', pattern };
   if (pattern === 'sync' || pattern === 'sync2') return unsupported(resource);
   if (sdk) {
-    if (!SDK_SERVICE_NAMES.includes(service)) return { kind: 'unsupported', why: `esb does not emulate the ${service} service (it runs DynamoDB, SQS, SNS, EventBridge, S3, Lambda, Kinesis and Step Functions)` };
+    if (!SDK_SERVICE_NAMES.includes(service)) return { kind: 'unsupported', why: `esb does not emulate the ${service} service (it runs DynamoDB, SQS, SNS, EventBridge, S3, Lambda, Kinesis, Firehose and Step Functions)` };
     return { kind: 'sdk', service, action, optimized: false, pattern };
   }
   const optimized = OPTIMIZED[service];

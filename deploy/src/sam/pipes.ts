@@ -296,6 +296,7 @@ function targetKind(ctx: PipeReadContext, arn: string): PipeTarget['kind'] | { o
   if ('queue' in to) return 'sqs';
   if ('state_machine' in to) return 'states';
   if ('stream' in to) return 'kinesis';
+  if ('delivery_stream' in to) return { other: 'Firehose delivery stream' };
   return to;
 }
 

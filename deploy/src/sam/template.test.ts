@@ -897,20 +897,20 @@ Targets:
     Type: AWS::Events::Rule
     Properties:
       EventPattern: {source: [shop]}
-      Targets: [{Id: T, Arn: "arn:aws:firehose:us-east-1:123456789012:deliverystream/clicks"}]
+      Targets: [{Id: T, Arn: "arn:aws:codebuild:us-east-1:123456789012:project/build"}]
   Archive: {Type: AWS::Events::Archive, Properties: {SourceArn: !GetAtt Orders.Arn}}`),
     );
     expect(m.rules.map((r) => [r.name, r.targets.map((t) => t.id)])).toEqual([['OnOrder', ['ToFn']]]);
     expect(m.warnings).toEqual([
       'Archive: AWS::Events::Archive is not emulated; events are not archived, so there is nothing to replay (docs/eventbridge.md)',
-      'OnOrder: Targets[0] (ToTopic): SNS topic targets are not emulated; only Lambda functions, SQS queues, Step Functions state machines and Kinesis streams receive events (docs/eventbridge.md)',
+      'OnOrder: Targets[0] (ToTopic): SNS topic targets are not emulated; only Lambda functions, SQS queues, Step Functions state machines, Kinesis streams and Firehose delivery streams receive events (docs/eventbridge.md)',
       "OnOrder.Targets[1].DeadLetterConfig, Targets[1].RetryPolicy: not emulated; esb delivers each event once (a function's own asynchronous retries apply) (docs/eventbridge.md)",
-      'OnlyTopic: Targets[0] (T): Firehose delivery stream targets are not emulated; only Lambda functions, SQS queues, Step Functions state machines and Kinesis streams receive events (docs/eventbridge.md)',
+      'OnlyTopic: Targets[0] (T): CodeBuild project targets are not emulated; only Lambda functions, SQS queues, Step Functions state machines, Kinesis streams and Firehose delivery streams receive events (docs/eventbridge.md)',
       'OnlyTopic: the rule has no target esb emulates; it is not run',
     ]);
   });
 
-  it('puts events to a Kinesis stream target, keyed by KinesisParameters.PartitionKeyPath; a key path that is not a JSONPath is an error', () => {
+  it('puts events to a Kinesis stream target, keyed by KinesisParameters.PartitionKeyPath, and to a Firehose delivery stream; a key path that is not a JSONPath is an error', () => {
     const m = parse(
       template(`  Clicks:
     Type: AWS::Kinesis::Stream
@@ -918,12 +918,16 @@ Targets:
 ${onOrder(`EventPattern: {source: [shop.orders]}
 Targets:
   - {Id: ToStream, Arn: !GetAtt Clicks.Arn, InputPath: $.detail, KinesisParameters: {PartitionKeyPath: $.detail.customer}}
-  - {Id: Plain, Arn: "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"}`)}`),
+  - {Id: Plain, Arn: "arn:aws:kinesis:us-east-1:123456789012:stream/clicks"}
+  - {Id: ToFirehose, Arn: !GetAtt ToS3.Arn, InputPath: $.detail}`)}
+  Sink: {Type: AWS::S3::Bucket, Properties: {BucketName: sink}}
+  ToS3: {Type: AWS::KinesisFirehose::DeliveryStream, Properties: {DeliveryStreamName: clicks-to-s3, ExtendedS3DestinationConfiguration: {BucketARN: !GetAtt Sink.Arn}}}`),
     );
     expect(m.rules.map((r) => r.targets)).toEqual([
       [
         { id: 'ToStream', stream: 'clicks', input_path: '$.detail', partition_key_path: '$.detail.customer' },
         { id: 'Plain', stream: 'clicks' },
+        { id: 'ToFirehose', delivery_stream: 'clicks-to-s3', input_path: '$.detail' },
       ],
     ]);
     expect(m.warnings).toEqual([]);
