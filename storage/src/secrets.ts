@@ -10,7 +10,7 @@
 // - at most 100 versions a secret or parameter: a secret's oldest versions without a staging
 //   label go first (as Secrets Manager drops deprecated versions), a parameter's oldest
 //   version goes unless it has a label (ParameterMaxVersionLimitExceeded, as SSM);
-// - at most 64 MiB of values and descriptions over all versions: past that the oldest
+// - at most 32 MiB of values and descriptions over all versions: past that the oldest
 //   unlabeled old versions of any secret or parameter go first; a write that still does not fit
 //   is refused;
 // - 50 tags a secret or parameter, 20 staging labels a secret version, 10 labels a parameter version.
@@ -99,7 +99,7 @@ export interface SecretLimits {
   maxTotalBytes: number;
 }
 
-export const DEFAULT_SECRET_LIMITS: SecretLimits = { maxEntries: 10_000, maxVersions: 100, maxTotalBytes: 64 * 1024 * 1024 };
+export const DEFAULT_SECRET_LIMITS: SecretLimits = { maxEntries: 10_000, maxVersions: 100, maxTotalBytes: 32 * 1024 * 1024 };
 
 export const MAX_TAGS = 50;
 export const MAX_STAGES_PER_VERSION = 20;
