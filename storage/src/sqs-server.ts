@@ -329,51 +329,115 @@ function serveSns(res: ServerResponse, action: string, fields: ReadonlyMap<strin
   }
 }
 
-/** One EventBridge request (AWS JSON 1.1). */
-async function serveEvents(req: IncomingMessage, res: ServerResponse, target: string, maxBodyBytes: number, onBusEvents?: (events: BusEvent[]) => void): Promise<void> {
+/** An error an API's model throws: its `__type`, message and status. */
+interface ApiError {
+  code: string;
+  message: string;
+  status: number;
+}
+
+/** A request of an AWS JSON API served here, each its own protocol details. */
+interface JsonApi {
+  contentType: string;
+  /** The service's name in the message of an unexpected failure. */
+  service: string;
+  maxBodyBytes: number;
+  /** What a body over maxBodyBytes is told (default: the reader's words). */
+  tooLarge?: string;
+  /** `__type` of an unexpected failure (status 500). */
+  internalCode: string;
+  /** The model's own errors, answered as they are. */
+  isError(err: unknown): err is ApiError;
+  run(input: unknown): unknown;
+}
+
+/** The body read within `max` bytes and parsed as JSON (empty: `{}`), or the error to answer. */
+async function readJson(req: IncomingMessage, max: number, tooLarge?: string): Promise<{ input: unknown } | { error: ApiError }> {
+  let body: Buffer;
+  try {
+    body = await readBody(req, max);
+  } catch (err) {
+    if (err instanceof SqsError) return { error: { code: 'ValidationException', message: tooLarge ?? err.message, status: 413 } };
+    throw err;
+  }
+  try {
+    return { input: body.length === 0 ? {} : JSON.parse(body.toString('utf8')) };
+  } catch (err) {
+    return { error: { code: 'SerializationException', message: `The request body is not JSON: ${(err as Error).message}`, status: 400 } };
+  }
+}
+
+/** An error as the AWS JSON protocols send it: `{__type, message}` and x-amzn-errortype; a refused body closes the connection. */
+function sendApiError(res: ServerResponse, contentType: string, requestId: string, e: ApiError): void {
+  send(res, e.status, contentType, JSON.stringify({ __type: e.code, message: e.message }), { 'x-amzn-requestid': requestId, 'x-amzn-errortype': e.code, ...(e.status === 413 ? { connection: 'close' } : {}) });
+}
+
+/** One request of an AWS JSON API whose model runs here (EventBridge, Kinesis, Secrets Manager, SSM). */
+async function serveJsonApi(req: IncomingMessage, res: ServerResponse, api: JsonApi): Promise<void> {
   const requestId = randomUUID();
   try {
-    let body: Buffer;
-    try {
-      body = await readBody(req, maxBodyBytes);
-    } catch (err) {
-      if (err instanceof SqsError) throw new EventsError('ValidationException', err.message, 413);
-      throw err;
-    }
-    let input: unknown;
-    try {
-      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw new EventsError('SerializationException', `The request body is not JSON: ${(err as Error).message}`);
-    }
-    const { output, accepted } = runEventsAction(target.slice(EVENTS_TARGET_PREFIX.length), input);
-    if (accepted.length) onBusEvents?.(accepted);
-    send(res, 200, EVENTS_CONTENT_TYPE, JSON.stringify(output), { 'x-amzn-requestid': requestId });
+    const read = await readJson(req, api.maxBodyBytes, api.tooLarge);
+    if ('error' in read) return sendApiError(res, api.contentType, requestId, read.error);
+    send(res, 200, api.contentType, JSON.stringify(api.run(read.input)), { 'x-amzn-requestid': requestId });
   } catch (err) {
-    const e = err instanceof EventsError ? err : new EventsError('InternalException', `esb's EventBridge failed on this request: ${err instanceof Error ? err.message : String(err)}`, 500);
-    send(res, e.status, EVENTS_CONTENT_TYPE, JSON.stringify({ __type: e.code, message: e.message }), { 'x-amzn-requestid': requestId, 'x-amzn-errortype': e.code, ...(e.status === 413 ? { connection: 'close' } : {}) });
+    const e: ApiError = api.isError(err) ? err : { code: api.internalCode, message: `esb's ${api.service} failed on this request: ${err instanceof Error ? err.message : String(err)}`, status: 500 };
+    sendApiError(res, api.contentType, requestId, e);
   }
+}
+
+/** One EventBridge request (AWS JSON 1.1). */
+function serveEvents(req: IncomingMessage, res: ServerResponse, target: string, maxBodyBytes: number, onBusEvents?: (events: BusEvent[]) => void): Promise<void> {
+  return serveJsonApi(req, res, {
+    contentType: EVENTS_CONTENT_TYPE,
+    service: 'EventBridge',
+    maxBodyBytes,
+    internalCode: 'InternalException',
+    isError: (err): err is EventsError => err instanceof EventsError,
+    run: (input) => {
+      const { output, accepted } = runEventsAction(target.slice(EVENTS_TARGET_PREFIX.length), input);
+      if (accepted.length) onBusEvents?.(accepted);
+      return output;
+    },
+  });
+}
+
+/** One Kinesis Data Streams request (AWS JSON 1.1), served by the stream model. */
+function serveKinesis(req: IncomingMessage, res: ServerResponse, target: string, streams: StreamStore, onKinesisRecords: (records: KinesisRecord[]) => void): Promise<void> {
+  return serveJsonApi(req, res, {
+    contentType: KINESIS_CONTENT_TYPE,
+    service: 'Kinesis',
+    maxBodyBytes: KINESIS_MAX_BODY_BYTES,
+    tooLarge: `The request body is larger than ${KINESIS_MAX_BODY_BYTES} bytes, the limit of esb's Kinesis API (a PutRecords of 5 MiB of data fits).`,
+    internalCode: 'InternalFailure',
+    isError: (err): err is KinesisError => err instanceof KinesisError,
+    run: (input) => {
+      const { output, accepted } = runKinesisAction(streams, target.slice(KINESIS_TARGET_PREFIX.length), input);
+      if (accepted.length) onKinesisRecords(accepted);
+      return output;
+    },
+  });
+}
+
+/** One Secrets Manager or SSM Parameter Store request (AWS JSON 1.1), served by the secrets model. */
+function serveSecrets(req: IncomingMessage, res: ServerResponse, target: string, secrets: SecretStore, maxBodyBytes: number): Promise<void> {
+  return serveJsonApi(req, res, {
+    contentType: SECRETS_CONTENT_TYPE,
+    service: 'secrets server',
+    maxBodyBytes,
+    internalCode: 'InternalFailure',
+    isError: (err): err is SecretsError => err instanceof SecretsError,
+    run: (input) => runSecretsAction(secrets, target, input),
+  });
 }
 
 /** A call of an API the agent answers (Step Functions, Firehose): read and parsed here, handed to the agent, its answer sent back. */
 async function serveForwarded(req: IncomingMessage, res: ServerResponse, api: ForwardedApi, target: string, maxBodyBytes: number, handler?: ApiCallHandler): Promise<void> {
   const requestId = randomUUID();
   const info = FORWARDED_APIS[api];
-  const fail = (status: number, code: string, message: string) =>
-    send(res, status, info.contentType, JSON.stringify({ __type: code, message }), { 'x-amzn-requestid': requestId, 'x-amzn-errortype': code, ...(status === 413 ? { connection: 'close' } : {}) });
-  let body: Buffer;
-  try {
-    body = await readBody(req, Math.max(maxBodyBytes, info.maxBodyBytes ?? 0));
-  } catch (err) {
-    if (err instanceof SqsError) return fail(413, 'ValidationException', err.message);
-    throw err;
-  }
-  let input: unknown;
-  try {
-    input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
-  } catch (err) {
-    return fail(400, 'SerializationException', `The request body is not JSON: ${(err as Error).message}`);
-  }
+  const fail = (status: number, code: string, message: string) => sendApiError(res, info.contentType, requestId, { code, message, status });
+  const read = await readJson(req, Math.max(maxBodyBytes, info.maxBodyBytes ?? 0));
+  if ('error' in read) return sendApiError(res, info.contentType, requestId, read.error);
+  const input = read.input;
   if (!handler) return fail(400, 'UnknownOperationException', `this storage server has no agent to answer the ${info.service} API (start it with --${info.option}, ${info.doc})`);
   const trace = req.headers['x-amzn-trace-id'];
   let answer: Awaited<ReturnType<ApiCallHandler>>;
@@ -384,56 +448,6 @@ async function serveForwarded(req: IncomingMessage, res: ServerResponse, api: Fo
   }
   const code: Record<string, string> = typeof answer.body.__type === 'string' ? { 'x-amzn-errortype': answer.body.__type } : {};
   send(res, answer.status, info.contentType, JSON.stringify(answer.body), { 'x-amzn-requestid': requestId, ...code });
-}
-
-/** One Kinesis Data Streams request (AWS JSON 1.1), served by the stream model. */
-async function serveKinesis(req: IncomingMessage, res: ServerResponse, target: string, streams: StreamStore, onKinesisRecords: (records: KinesisRecord[]) => void): Promise<void> {
-  const requestId = randomUUID();
-  try {
-    let body: Buffer;
-    try {
-      body = await readBody(req, KINESIS_MAX_BODY_BYTES);
-    } catch (err) {
-      if (err instanceof SqsError) throw new KinesisError('ValidationException', `The request body is larger than ${KINESIS_MAX_BODY_BYTES} bytes, the limit of esb's Kinesis API (a PutRecords of 5 MiB of data fits).`, 413);
-      throw err;
-    }
-    let input: unknown;
-    try {
-      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw new KinesisError('SerializationException', `The request body is not JSON: ${(err as Error).message}`);
-    }
-    const { output, accepted } = runKinesisAction(streams, target.slice(KINESIS_TARGET_PREFIX.length), input);
-    if (accepted.length) onKinesisRecords(accepted);
-    send(res, 200, KINESIS_CONTENT_TYPE, JSON.stringify(output), { 'x-amzn-requestid': requestId });
-  } catch (err) {
-    const e = err instanceof KinesisError ? err : new KinesisError('InternalFailure', `esb's Kinesis failed on this request: ${err instanceof Error ? err.message : String(err)}`);
-    send(res, e.status, KINESIS_CONTENT_TYPE, JSON.stringify({ __type: e.code, message: e.message }), { 'x-amzn-requestid': requestId, 'x-amzn-errortype': e.code, ...(e.status === 413 ? { connection: 'close' } : {}) });
-  }
-}
-
-/** One Secrets Manager or SSM Parameter Store request (AWS JSON 1.1), served by the secrets model. */
-async function serveSecrets(req: IncomingMessage, res: ServerResponse, target: string, secrets: SecretStore, maxBodyBytes: number): Promise<void> {
-  const requestId = randomUUID();
-  try {
-    let body: Buffer;
-    try {
-      body = await readBody(req, maxBodyBytes);
-    } catch (err) {
-      if (err instanceof SqsError) throw new SecretsError('ValidationException', err.message, 413);
-      throw err;
-    }
-    let input: unknown;
-    try {
-      input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
-    } catch (err) {
-      throw new SecretsError('SerializationException', `The request body is not JSON: ${(err as Error).message}`);
-    }
-    send(res, 200, SECRETS_CONTENT_TYPE, JSON.stringify(runSecretsAction(secrets, target, input)), { 'x-amzn-requestid': requestId });
-  } catch (err) {
-    const e = err instanceof SecretsError ? err : new SecretsError('InternalFailure', `esb's secrets server failed on this request: ${err instanceof Error ? err.message : String(err)}`);
-    send(res, e.status, SECRETS_CONTENT_TYPE, JSON.stringify({ __type: e.code, message: e.message }), { 'x-amzn-requestid': requestId, 'x-amzn-errortype': e.code, ...(e.status === 413 ? { connection: 'close' } : {}) });
-  }
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string, headers: Record<string, string>): void {
