@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { KINESIS_CONTENT_TYPE, KINESIS_TARGET_PREFIX, type BusEvent, type ApiCallHandler, type ForwardedApi, type KinesisRecord, type ObjectEvent, type StreamRecord, type TopicMessage } from '@esb/contracts';
+import { inOrder, KINESIS_CONTENT_TYPE, KINESIS_TARGET_PREFIX, type BusEvent, type ApiCallHandler, type ForwardedApi, type KinesisRecord, type ObjectEvent, type StreamRecord, type TopicMessage } from '@esb/contracts';
 import { installDynamoDBStreams, KINESIS_DESTINATION_OPTION, serveStreamUpdates, STREAM_RECORDS_OPTION, type KinesisDestinationRecord } from './dynamodb-streams.js';
 import { hostForUrl, startS3Server, type RunningS3Server } from './s3-server.js';
 import { startSqsServer, type RunningSqsServer } from './sqs-server.js';
@@ -188,29 +188,18 @@ const MAX_PENDING_PUTS = 10_000;
  * outage).
  */
 function forwardToKinesis(endpoint: () => string | undefined): (record: KinesisDestinationRecord) => void {
-  let chain = Promise.resolve();
-  let waiting = 0;
-  let failing = false;
-  const fail = (reason: string) => {
-    if (!failing) process.stderr.write(`esb storage: cannot put a DynamoDB change to its Kinesis stream: ${reason}\n`);
-    failing = true;
-  };
+  const put = inOrder(
+    async ({ url, record }: { url: string; record: KinesisDestinationRecord }) => {
+      const body = JSON.stringify({ StreamARN: record.streamArn, PartitionKey: record.partitionKey, Data: Buffer.from(record.data).toString('base64') });
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': KINESIS_CONTENT_TYPE, 'x-amz-target': `${KINESIS_TARGET_PREFIX}PutRecord` }, body });
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(`${res.status} ${text.slice(0, 200)}`);
+    },
+    { max: MAX_PENDING_PUTS, report: (reason) => process.stderr.write(`esb storage: cannot put a DynamoDB change to its Kinesis stream: ${reason}\n`) },
+  );
   return (record) => {
     const url = endpoint();
-    if (!url) return fail('no Kinesis endpoint (esb storage --kinesis-endpoint, ESB_KINESIS_ENDPOINT)');
-    if (waiting >= MAX_PENDING_PUTS) return fail(`${MAX_PENDING_PUTS} changes are waiting; later ones are dropped`);
-    waiting++;
-    const body = JSON.stringify({ StreamARN: record.streamArn, PartitionKey: record.partitionKey, Data: Buffer.from(record.data).toString('base64') });
-    chain = chain
-      .then(() => fetch(url, { method: 'POST', headers: { 'content-type': KINESIS_CONTENT_TYPE, 'x-amz-target': `${KINESIS_TARGET_PREFIX}PutRecord` }, body }))
-      .then(
-        async (res) => {
-          const text = await res.text();
-          if (res.status !== 200) return fail(`${res.status} ${text.slice(0, 200)}`);
-          failing = false;
-        },
-        (err: unknown) => fail(String(err)),
-      )
-      .finally(() => waiting--);
+    if (!url) return put.fail('no Kinesis endpoint (esb storage --kinesis-endpoint, ESB_KINESIS_ENDPOINT)');
+    put({ url, record });
   };
 }

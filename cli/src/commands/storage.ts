@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../main.js';
 // The storage module only: the AWS SDK is not needed to serve.
 import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
-import { FORWARDED_APIS, SQS_DEFAULT_PORT, type ApiCallHandler, type BusEvent, type ForwardedApi, type KinesisRecord, type ObjectEvent, type StreamRecord, type TopicMessage } from '@esb/contracts';
+import { FORWARDED_APIS, inOrder, SQS_DEFAULT_PORT, type ApiCallHandler, type BusEvent, type ForwardedApi, type KinesisRecord, type ObjectEvent, type StreamRecord, type TopicMessage } from '@esb/contracts';
 
 export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--sqs-port N] [--only dynamodb|s3|sqs] [--events-url URL] [--streams-url URL] [--bus-events-url URL] [--topic-messages-url URL] [--states-url URL] [--kinesis-url URL]
                    [--kinesis-endpoint URL] [--firehose-url URL]
@@ -174,28 +174,13 @@ const MAX_ORDERED_POSTS = 10_000;
  * MAX_ORDERED_POSTS waiting, new ones are dropped, said once per outage.
  */
 function postInOrder(url: string, what: string): (event: StreamRecord | KinesisRecord[]) => void {
-  let chain = Promise.resolve();
-  let waiting = 0;
-  let failing = false;
-  const fail = (reason: string) => {
-    if (!failing) process.stderr.write(`esb storage: cannot deliver ${what} to ${url}: ${reason}\n`);
-    failing = true;
-  };
-  return (event) => {
-    if (waiting >= MAX_ORDERED_POSTS) return fail(`${MAX_ORDERED_POSTS} posts are waiting; later ones are dropped`);
-    waiting++;
-    const body = JSON.stringify(event);
-    chain = chain
-      .then(() => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body }))
-      .then(
-        (res) => {
-          failing = false;
-          void res.body?.cancel();
-        },
-        (err: unknown) => fail(String(err)),
-      )
-      .finally(() => waiting--);
-  };
+  return inOrder(
+    async (event: StreamRecord | KinesisRecord[]) => {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
+      void res.body?.cancel();
+    },
+    { max: MAX_ORDERED_POSTS, report: (reason) => process.stderr.write(`esb storage: cannot deliver ${what} to ${url}: ${reason}\n`) },
+  );
 }
 
 /** Events to an agent over HTTP, fire and forget (an unreachable agent loses them, said once per outage). */
