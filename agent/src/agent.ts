@@ -1,16 +1,17 @@
 // The agent: runs the functions of functions.yml as instances behind the Lambda Runtime API.
 // createAgent() wires the pool, a driver (process or docker), logs and schedules together.
-import { busArn, lineageOf, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, localQueueUrl, newTraceId, nextSlice, RECURSION_LIMIT, SLICE_BUDGET_MS, withLineage } from '@esb/contracts';
+import { busArn, CA_BUNDLE_FILE, CA_CERT_FILE, ensureLocalCa, lineageOf, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, localQueueUrl, newTraceId, nextSlice, RECURSION_LIMIT, SLICE_BUDGET_MS, withLineage } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { chmod, copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import type { ApiAnswer, ApiCall, AsyncDestination, BusEvent, ForwardedApi, FunctionConfig, FunctionsFile, KinesisRecord, ObjectEvent, StreamFailureDestination, StreamRecord, TopicMessage } from '@esb/contracts';
 import { type Clock, systemClock } from './clock.js';
 import type { InstanceDriver } from './driver.js';
-import { buildInstanceEnv, type Credentials, type Endpoints, isNodeRuntime, isPythonRuntime, processRuntimePath } from './env.js';
+import { buildInstanceEnv, CONTAINER_TLS_DIR, type Credentials, type Endpoints, isNodeRuntime, isPythonRuntime, processRuntimePath, type TrustFiles } from './env.js';
 import { errorPayload, errorResult, type Instance } from './instance.js';
 import type { InvokeContext, InvokeResult, Invoker } from '@esb/contracts';
 import { FileLogSink, logTail, type LogRecord, type LogSink, MultiLogSink, PinoLogSink, VictoriaLogsSink } from './logs.js';
@@ -99,6 +100,11 @@ export interface AgentOptions {
   initTimeoutMs?: number;
   initBackoffMs?: number;
   maxInitBackoffMs?: number;
+  /**
+   * esb's local CA, which instances are made to trust (docs/gateway.md, "HTTPS on the same port"):
+   * the gateway's folder (`<configDir>/tls` or ESB_TLS_DIR); made here when missing. Absent or false: none.
+   */
+  tls?: { caDir: string } | false;
 }
 
 export interface FunctionStats extends PoolStats {
@@ -199,6 +205,28 @@ export function poolConfig(name: string, fc: FunctionConfig, file: FunctionsFile
   };
 }
 
+/**
+ * The local CA's files for instances; none (with a warning) when the folder cannot be used. With
+ * `readableCopy`, copies of the two public files in a new folder anyone may read (`copyDir`, the
+ * agent removes it when it closes).
+ */
+async function localCaFiles(caDir: string, log: Logger, readableCopy: boolean): Promise<(TrustFiles & { copyDir?: string }) | undefined> {
+  try {
+    const ca = await ensureLocalCa(caDir);
+    if (!readableCopy) return { cert: ca.certPath, bundle: ca.bundlePath };
+    const copyDir = await mkdtemp(path.join(tmpdir(), 'esb-ca-'));
+    await chmod(copyDir, 0o755);
+    const copy = { cert: path.join(copyDir, CA_CERT_FILE), bundle: path.join(copyDir, CA_BUNDLE_FILE), copyDir };
+    await copyFile(ca.certPath, copy.cert);
+    await copyFile(ca.bundlePath, copy.bundle);
+    await Promise.all([chmod(copy.cert, 0o644), chmod(copy.bundle, 0o644)]);
+    return copy;
+  } catch (err) {
+    log.warn({ err: String(err), caDir }, `functions are not told to trust esb's local CA: ${caDir} could not be used`);
+    return undefined;
+  }
+}
+
 function defaultNodeModules(): string | undefined {
   const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'node_modules');
   return existsSync(path.join(dir, '@aws-sdk')) ? dir : undefined;
@@ -210,11 +238,15 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   const credentials = opts.credentials ?? AGENT_DEFAULTS.credentials;
   const endpoints = opts.endpoints ?? {};
   const log = opts.log;
+  // Instances of other users (the process runtime as root) read a copy in a folder open to them.
+  const isolated = opts.runtime === 'process' && !opts.driver && opts.functionUsers !== undefined && opts.functionUsers.kind !== 'none';
+  const ca = opts.tls ? await localCaFiles(opts.tls.caDir, log, isolated) : undefined;
+  const trust: TrustFiles | undefined = ca && { cert: ca.cert, bundle: ca.bundle };
   let driver: InstanceDriver;
   if (opts.driver) driver = opts.driver;
   else if (opts.runtime === 'docker') {
     const { createDockerDriver } = await import('./docker-driver.js');
-    driver = await createDockerDriver({ log, ...(opts.docker ?? {}) });
+    driver = await createDockerDriver({ log, ...(opts.docker ?? {}), ...(trust ? { trustFiles: trust } : {}) });
   } else {
     driver = createProcessDriver({
       python: opts.python,
@@ -223,6 +255,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       runtimeChannel: opts.runtimeChannel,
       // In-process Node instances are worker threads: only Python would use a spare process.
       spares: { max: opts.spareRuntimes ?? AGENT_DEFAULTS.spareRuntimes, runtimes: opts.nodeWorkers ? ['python'] : ['node', 'python'] },
+      trustFiles: trust,
     });
     if (opts.nodeWorkers) {
       const { createNodeWorkerDriver } = await import('./worker-driver.js');
@@ -310,6 +343,8 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       defaultsEnv: file.defaults.environment,
       functionEnv,
       now: clock.now(),
+      // Containers see the CA files where the docker driver mounts them.
+      trust: trust && (docker ? { cert: `${CONTAINER_TLS_DIR}/${CA_CERT_FILE}`, bundle: `${CONTAINER_TLS_DIR}/${CA_BUNDLE_FILE}` } : trust),
     });
     const handle = await driver.start(
       {
@@ -506,6 +541,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       pools.clear();
       await driver.close();
       await sink.close();
+      if (ca?.copyDir) await rm(ca.copyDir, { recursive: true, force: true });
     },
   };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { containerEnv, LABEL_ENV_STDIN, spareKey, splitInstanceEnv, takesEnvOnStdin } from './docker-driver.js';
+import { containerEnv, LABEL_ENV_STDIN, spareKey, splitInstanceEnv, takesEnvOnStdin, trustBinds } from './docker-driver.js';
 
 const env = (api: string, stream: string, extra: Record<string, string> = {}) => ({
   AWS_LAMBDA_FUNCTION_NAME: 'f',
@@ -43,5 +43,10 @@ describe('docker driver, pure parts', () => {
       'AWS_ENDPOINT_URL_DYNAMODB=http://host.docker.internal:8000/',
       'X=http://127.0.0.1',
     ]);
+  });
+
+  it("mounts the local CA's certificate and bundle read-only where the instance's variables say, never its key", () => {
+    expect(trustBinds({ cert: '/cfg/tls/ca.pem', bundle: '/cfg/tls/ca-bundle.pem' })).toEqual(['/cfg/tls/ca.pem:/etc/esb/tls/ca.pem:ro', '/cfg/tls/ca-bundle.pem:/etc/esb/tls/ca-bundle.pem:ro']);
+    expect(trustBinds(undefined)).toEqual([]);
   });
 });

@@ -14,7 +14,8 @@ import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { InstanceDriver, InstanceHandle, InstanceSpec } from './driver.js';
-import { isNodeRuntime, isPythonRuntime } from './env.js';
+import { CA_BUNDLE_FILE, CA_CERT_FILE } from '@esb/contracts';
+import { CONTAINER_TLS_DIR, isNodeRuntime, isPythonRuntime, type TrustFiles } from './env.js';
 import { LineSplitter } from './lines.js';
 
 export const LABEL = 'dev.esb.agent';
@@ -45,6 +46,8 @@ export interface DockerDriverOptions {
   spareTtlMs?: number;
   /** Delay between a start and the creation of the next spare, off the starting instance's way (default 250 ms). */
   spareDelayMs?: number;
+  /** esb's local CA files on the engine's host, mounted read-only at CONTAINER_TLS_DIR in every container. */
+  trustFiles?: TrustFiles;
 }
 
 /** `created` is a fresh container; `spare` a pre-created one taken instead. */
@@ -78,20 +81,30 @@ export function takesEnvOnStdin(config: { Labels?: Record<string, string> | null
 }
 
 const ENDPOINT_VARS = /^AWS_ENDPOINT_URL/;
-const LOOPBACK_URL = /^(https?:\/\/)(127\.0\.0\.1|localhost|\[::1\])(?=[:/]|$)/;
+/** A URL on the host's loopback (or host:port without a scheme): scheme, host, port. */
+const LOOPBACK_URL = /^((?:https?|wss?):\/\/)?(127\.0\.0\.1|localhost|\[::1\])(:\d+)?(?=[/?#]|$)/;
 
 /**
  * Endpoints on the host's loopback are unreachable from a container: point them at the host
- * gateway. URLs under one of them (a queue URL the agent put on esb's SQS endpoint) follow it.
+ * gateway. Values on the same loopback port as one of them follow it, whatever their scheme (a
+ * queue URL the agent put on esb's SQS endpoint; an API Gateway URL put on the gateway, https or wss).
  */
 export function containerEnv(env: Record<string, string>): string[] {
-  const endpoints = Object.entries(env)
-    .filter(([k, v]) => ENDPOINT_VARS.test(k) && LOOPBACK_URL.test(v))
-    .map(([, v]) => `${v.replace(/\/+$/, '')}/`);
+  const ports = new Set<string>();
+  for (const [k, v] of Object.entries(env)) {
+    const m = ENDPOINT_VARS.test(k) ? LOOPBACK_URL.exec(v) : null;
+    if (m?.[1]?.startsWith('http')) ports.add(m[3] ?? '');
+  }
   return Object.entries(env).map(([k, v]) => {
-    if (ENDPOINT_VARS.test(k) || endpoints.some((e) => v.startsWith(e))) v = v.replace(LOOPBACK_URL, '$1host.docker.internal');
+    const m = LOOPBACK_URL.exec(v);
+    if (m && (ENDPOINT_VARS.test(k) ? m[1]?.startsWith('http') : ports.has(m[3] ?? ''))) v = `${m[1] ?? ''}host.docker.internal${m[3] ?? ''}${v.slice(m[0].length)}`;
     return `${k}=${v}`;
   });
+}
+
+/** Read-only mounts of the local CA's two public files at CONTAINER_TLS_DIR (its key stays out of containers). */
+export function trustBinds(trust: TrustFiles | undefined): string[] {
+  return trust ? [`${trust.cert}:${CONTAINER_TLS_DIR}/${CA_CERT_FILE}:ro`, `${trust.bundle}:${CONTAINER_TLS_DIR}/${CA_BUNDLE_FILE}:ro`] : [];
 }
 
 export async function createDockerDriver(opts: DockerDriverOptions): Promise<InstanceDriver> {
@@ -102,6 +115,7 @@ export async function createDockerDriver(opts: DockerDriverOptions): Promise<Ins
   if (pullPolicy !== 'if-not-present' && pullPolicy !== 'always') throw new Error(`IMAGE_PULL_POLICY must be if-not-present or always, not "${pullPolicy}"`);
   const images = { python: opts.runtimeImages?.python ?? 'esb-runtime:python3', nodejs: opts.runtimeImages?.nodejs ?? 'esb-runtime:nodejs' };
   const network = opts.network ?? 'bridge';
+  const caBinds = trustBinds(opts.trustFiles);
 
   let host = opts.runtimeApiHost;
   try {
@@ -241,7 +255,7 @@ export async function createDockerDriver(opts: DockerDriverOptions): Promise<Ins
       const trace = opts.trace ? (step: DockerStartStep) => opts.trace!(spec.instanceId, step, performance.now()) : () => {};
       trace('begin');
       const image = imageFor(spec);
-      const binds: string[] = [];
+      const binds: string[] = [...caBinds];
       if (!spec.image) {
         if (spec.codeDir) binds.push(`${spec.codeDir}:/var/task:ro`);
         if (spec.layerDirs[0]) binds.push(`${spec.layerDirs[0]}:/opt:ro`);

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { containerEnv } from './docker-driver.js';
-import { baseInstanceEnv, buildInstanceEnv, type InstanceEnvInput, processRuntimePath } from './env.js';
+import { baseInstanceEnv, buildInstanceEnv, type InstanceEnvInput, processRuntimePath, rebaseApiUrl, withLocalApiUrls, withLocalUrls } from './env.js';
+import { spareStartEnv } from './process-driver.js';
+import { spareMismatch } from './spares.js';
 
 const base: InstanceEnvInput = {
   functionName: 'fn',
@@ -135,5 +137,88 @@ describe('SQS: the endpoint and queue URLs of the template', () => {
     // An endpoint already reachable from containers (compose: a service name) stays as it is.
     const compose = buildInstanceEnv({ ...base, endpoints: { sqs: 'http://storage:9324' }, functionEnv: { QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs' } });
     expect(containerEnv(compose)).toContain('QUEUE_URL=http://storage:9324/123456789012/jobs');
+  });
+});
+
+describe("esb's local CA (docs/gateway.md, \"HTTPS on the same port\")", () => {
+  const trust = { cert: '/cfg/tls/ca.pem', bundle: '/cfg/tls/ca-bundle.pem' };
+
+  it('tells every instance to trust it: Node, botocore, requests', () => {
+    for (const runtime of ['nodejs20.x', 'python3.12', 'provided.al2023']) {
+      expect(buildInstanceEnv({ ...base, runtime, trust })).toMatchObject({
+        NODE_EXTRA_CA_CERTS: '/cfg/tls/ca.pem',
+        AWS_CA_BUNDLE: '/cfg/tls/ca-bundle.pem',
+        REQUESTS_CA_BUNDLE: '/cfg/tls/ca-bundle.pem',
+      });
+    }
+    expect(buildInstanceEnv(base).NODE_EXTRA_CA_CERTS).toBeUndefined();
+  });
+
+  it("leaves the function's own values (its own or the template's Globals)", () => {
+    const env = buildInstanceEnv({ ...base, trust, defaultsEnv: { AWS_CA_BUNDLE: '/g/bundle.pem' }, functionEnv: { NODE_EXTRA_CA_CERTS: '/mine.pem' } });
+    expect(env).toMatchObject({ NODE_EXTRA_CA_CERTS: '/mine.pem', AWS_CA_BUNDLE: '/g/bundle.pem', REQUESTS_CA_BUNDLE: '/cfg/tls/ca-bundle.pem' });
+  });
+
+  it('spares start with the same variables, so that an instance still gets one (Node reads NODE_EXTRA_CA_CERTS at start)', () => {
+    const node = '/usr/bin/node';
+    const env = buildInstanceEnv({ ...base, trust, path: processRuntimePath(node), home: undefined, functionEnv: {}, defaultsEnv: {} });
+    expect(spareMismatch({ runtime: 'nodejs20.x', env, channel: true }, spareStartEnv('node', { node, trust }))).toBeUndefined();
+    expect(spareMismatch({ runtime: 'nodejs20.x', env, channel: true }, spareStartEnv('node', { node }))).toMatch(/^NODE_EXTRA_CA_CERTS/);
+  });
+});
+
+describe('API Gateway URLs of the template on the gateway', () => {
+  const gw = 'http://127.0.0.1:3000';
+
+  it.each([
+    ['https://abc123defg.execute-api.us-east-1.amazonaws.com/prod', 'https://127.0.0.1:3000/prod'],
+    ['wss://abc123defg.execute-api.eu-west-1.amazonaws.com/dev', 'wss://127.0.0.1:3000/dev'],
+    ['abc123defg.execute-api.us-east-1.amazonaws.com/prod', '127.0.0.1:3000/prod'],
+    ['https://abc123defg.execute-api.us-east-1.amazonaws.com', 'https://127.0.0.1:3000'],
+    ['https://abc123defg.execute-api.us-east-1.amazonaws.com/prod/@connections/x?y=1', 'https://127.0.0.1:3000/prod/@connections/x?y=1'],
+    ['http://abc.execute-api.cn-north-1.amazonaws.com.cn/v1', 'http://127.0.0.1:3000/v1'],
+    ['https://ABC.execute-api.us-east-1.amazonaws.com:443/prod', 'https://127.0.0.1:3000/prod'],
+  ])('%s -> %s', (value, local) => {
+    expect(rebaseApiUrl(value, gw)).toBe(local);
+  });
+
+  it.each([
+    'https://abc.execute-api.us-east-1.amazonaws.com.evil.example/prod',
+    'https://api.example.com/prod',
+    'ftp://abc.execute-api.us-east-1.amazonaws.com/prod',
+    'see https://abc.execute-api.us-east-1.amazonaws.com/prod',
+    'https://sqs.us-east-1.amazonaws.com/123456789012/q',
+    '',
+  ])('leaves %j alone', (value) => {
+    expect(rebaseApiUrl(value, gw)).toBe(value);
+  });
+
+  it('takes the host and port functions reach the gateway at (compose: a service name; a default port spelled out)', () => {
+    expect(rebaseApiUrl('https://abc.execute-api.us-east-1.amazonaws.com/prod', 'http://gateway:3000')).toBe('https://gateway:3000/prod');
+    expect(rebaseApiUrl('https://abc.execute-api.us-east-1.amazonaws.com/prod', 'http://esb-gateway.esb-system.svc')).toBe('https://esb-gateway.esb-system.svc:80/prod');
+    expect(rebaseApiUrl('wss://abc.execute-api.us-east-1.amazonaws.com/prod', 'http://[::1]:3000/')).toBe('wss://[::1]:3000/prod');
+  });
+
+  it('rewrites the variables of the function and of Globals in one pass with the queue URLs, and nothing else', () => {
+    const vars = { WS: 'https://abc.execute-api.us-east-1.amazonaws.com/prod', Q: 'https://sqs.us-east-1.amazonaws.com/123456789012/jobs', OTHER: 'x' };
+    expect(withLocalUrls(vars, 'http://127.0.0.1:9324', gw)).toEqual({ WS: 'https://127.0.0.1:3000/prod', Q: 'http://127.0.0.1:9324/123456789012/jobs', OTHER: 'x' });
+    expect(withLocalApiUrls(vars, gw)).toEqual({ ...vars, WS: 'https://127.0.0.1:3000/prod' });
+    const unchanged = { OTHER: 'x' };
+    expect(withLocalApiUrls(unchanged, gw)).toBe(unchanged);
+    expect(withLocalApiUrls(vars, undefined)).toBe(vars);
+    const env = buildInstanceEnv({ ...base, endpoints: { lambda: gw }, defaultsEnv: { G: 'wss://g1.execute-api.us-east-1.amazonaws.com/dev' }, functionEnv: { WS_ENDPOINT: 'abc.execute-api.us-east-1.amazonaws.com/prod' } });
+    expect(env).toMatchObject({ G: 'wss://127.0.0.1:3000/dev', WS_ENDPOINT: '127.0.0.1:3000/prod', AWS_ENDPOINT_URL_LAMBDA: gw });
+  });
+
+  it('in a container, follows the Lambda endpoint to the host gateway, whatever the scheme', () => {
+    const env = buildInstanceEnv({ ...base, endpoints: { lambda: gw }, functionEnv: { A: 'https://abc.execute-api.us-east-1.amazonaws.com/prod', B: 'wss://abc.execute-api.us-east-1.amazonaws.com/prod', C: 'abc.execute-api.us-east-1.amazonaws.com/prod', D: 'https://127.0.0.1:4000/x' } });
+    const seen = Object.fromEntries(containerEnv(env).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+    expect(seen).toMatchObject({
+      AWS_ENDPOINT_URL_LAMBDA: 'http://host.docker.internal:3000',
+      A: 'https://host.docker.internal:3000/prod',
+      B: 'wss://host.docker.internal:3000/prod',
+      C: 'host.docker.internal:3000/prod',
+      D: 'https://127.0.0.1:4000/x', // not on an endpoint's port
+    });
   });
 });

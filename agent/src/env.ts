@@ -51,6 +51,25 @@ export interface InstanceEnvInput {
   defaultsEnv: Record<string, string>;
   functionEnv: Record<string, string>;
   now: number;
+  /** esb's local CA as the instance sees it (docs/gateway.md, "HTTPS on the same port"): `ca.pem` and `ca-bundle.pem`. */
+  trust?: TrustFiles;
+}
+
+/** Paths of the local CA's certificate and of the CA followed by the machine's roots. */
+export interface TrustFiles {
+  cert: string;
+  bundle: string;
+}
+
+/** Where the docker runtime mounts the CA files in a container (read-only; not under /opt, where a layer may be mounted). */
+export const CONTAINER_TLS_DIR = '/etc/esb/tls';
+
+/**
+ * The variables that make functions trust esb's CA, unless the function sets them itself: Node adds
+ * NODE_EXTRA_CA_CERTS to its roots; botocore and requests take one bundle in place of theirs.
+ */
+export function trustEnv(t: TrustFiles): Record<string, string> {
+  return { NODE_EXTRA_CA_CERTS: t.cert, AWS_CA_BUNDLE: t.bundle, REQUESTS_CA_BUNDLE: t.bundle };
 }
 
 /** Python's minor version from a runtime name (python3.12 -> 3.12), for site-packages paths in layers. */
@@ -103,10 +122,38 @@ export function baseInstanceEnv(b: { runtime?: string; path: string; home?: stri
  * are made to name the queue on esb's SQS endpoint (docs/agent.md, "SQS queues").
  */
 export function withLocalQueueUrls(vars: Record<string, string>, sqsEndpoint: string | undefined): Record<string, string> {
-  if (!sqsEndpoint) return vars;
+  return withLocalUrls(vars, sqsEndpoint, undefined);
+}
+
+/** `https://<id>.execute-api.<region>.amazonaws.com/<stage>...`, `wss://` or no scheme: the scheme as written, the path. */
+const API_URL = /^((?:https?|wss?):\/\/)?[A-Za-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?::\d+)?(?=[/?#]|$)/;
+
+/**
+ * An API Gateway URL (`!Sub https://${WebSocketApi}.execute-api.${AWS::Region}.amazonaws.com/${Stage}`,
+ * with or without the scheme) on esb's gateway: its host and port as functions reach it (the
+ * Lambda endpoint handed to them), the scheme and path as written; the port serves https and
+ * wss too (docs/gateway.md, "HTTPS on the same port"). Anything else is returned as it is.
+ */
+export function rebaseApiUrl(value: string, gatewayEndpoint: string): string {
+  const m = API_URL.exec(value);
+  if (!m) return value;
+  const gw = new URL(gatewayEndpoint);
+  const port = gw.port || (gw.protocol === 'https:' ? '443' : '80');
+  return `${m[1] ?? ''}${gw.hostname}:${port}${value.slice(m[0].length)}`;
+}
+
+/** Variables naming an API Gateway URL, put on esb's gateway (rebaseApiUrl). */
+export function withLocalApiUrls(vars: Record<string, string>, gatewayEndpoint: string | undefined): Record<string, string> {
+  return withLocalUrls(vars, undefined, gatewayEndpoint);
+}
+
+/** Queue URLs and API Gateway URLs of the template on esb's endpoints, in one pass; `vars` itself when nothing changes. */
+export function withLocalUrls(vars: Record<string, string>, sqsEndpoint: string | undefined, gatewayEndpoint: string | undefined): Record<string, string> {
+  if (!sqsEndpoint && !gatewayEndpoint) return vars;
   let out: Record<string, string> | undefined;
   for (const [k, v] of Object.entries(vars)) {
-    const local = rebaseQueueUrl(v, sqsEndpoint);
+    let local = sqsEndpoint ? rebaseQueueUrl(v, sqsEndpoint) : v;
+    if (gatewayEndpoint && local === v) local = rebaseApiUrl(v, gatewayEndpoint);
     if (local !== v) (out ??= { ...vars })[k] = local;
   }
   return out ?? vars;
@@ -161,7 +208,10 @@ export function buildInstanceEnv(i: InstanceEnvInput): Record<string, string> {
     if (paths.length) env.PYTHONPATH = paths.join(':');
   }
 
-  Object.assign(env, withLocalQueueUrls(i.defaultsEnv, i.endpoints.sqs), withLocalQueueUrls(i.functionEnv, i.endpoints.sqs));
+  // esb's CA, unless the template sets these variables itself (below).
+  if (i.trust) Object.assign(env, trustEnv(i.trust));
+
+  Object.assign(env, withLocalUrls(i.defaultsEnv, i.endpoints.sqs, i.endpoints.lambda), withLocalUrls(i.functionEnv, i.endpoints.sqs, i.endpoints.lambda));
 
   // Reserved: the function cannot override what makes it a Lambda instance.
   Object.assign(env, {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { InstanceDriver, InstanceHandle, InstanceSpec } from './driver.js';
-import { baseInstanceEnv, isNodeRuntime, isPythonRuntime, processRuntimePath } from './env.js';
+import { baseInstanceEnv, isNodeRuntime, isPythonRuntime, processRuntimePath, type TrustFiles, trustEnv } from './env.js';
 import { type FunctionUsers, LAMBDA_MAX_FILES, LAMBDA_MAX_PROCESSES, ReadableCopies, readProblem, rewritePaths, UidPool } from './isolation.js';
 import { LineSplitter } from './lines.js';
 import { CHANNEL_ENV, CHANNEL_FD, encodeFrame, FRAME_ASSIGN, SPARE_ENV } from './instance-channel.js';
@@ -51,6 +51,8 @@ export interface ProcessDriverOptions {
    * at most `max` idle (0: none), one per runtime and MemorySize recently started.
    */
   spares?: { max: number; runtimes?: SpareRuntime[] };
+  /** esb's local CA files, which every instance is told to trust: spares start with them too (Node reads them at start). */
+  trustFiles?: TrustFiles;
 }
 
 /** The first of `candidates` that exists, else undefined. */
@@ -229,9 +231,10 @@ interface RunningProcess {
 }
 
 /** The environment a spare starts with: what every instance of its runtime starts with (baseInstanceEnv), nothing of a function. */
-export function spareStartEnv(runtime: SpareRuntime, opts: { node: string; tmp?: string }): Record<string, string> {
+export function spareStartEnv(runtime: SpareRuntime, opts: { node: string; tmp?: string; trust?: TrustFiles }): Record<string, string> {
   const env = baseInstanceEnv({ runtime: spareRuntimeName(runtime), path: processRuntimePath(opts.node), home: opts.tmp });
   if (opts.tmp) env.TMPDIR = opts.tmp;
+  if (opts.trust) Object.assign(env, trustEnv(opts.trust));
   return { ...env, [CHANNEL_ENV]: String(CHANNEL_FD), [SPARE_ENV]: '1' };
 }
 
@@ -488,7 +491,7 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
               const proc = spawnProcess({
                 cmd,
                 cwd: tmp ?? '/',
-                env: spareStartEnv(key.runtime, { node, tmp }),
+                env: spareStartEnv(key.runtime, { node, tmp, trust: opts.trustFiles }),
                 memoryMb: key.memoryMb,
                 identity,
                 tmp,
@@ -525,7 +528,7 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
   // spares each have a TMPDIR/HOME of their own, compared as one placeholder.
   const isolated = users.kind !== 'none';
   const own: Record<string, string> = isolated ? { HOME: OWN_TMP, TMPDIR: OWN_TMP } : {};
-  const startEnvOf = (runtime: SpareRuntime) => spareStartEnv(runtime, { node, tmp: isolated ? OWN_TMP : undefined });
+  const startEnvOf = (runtime: SpareRuntime) => spareStartEnv(runtime, { node, tmp: isolated ? OWN_TMP : undefined, trust: opts.trustFiles });
   const startEnvs: Record<SpareRuntime, Record<string, string>> = { node: startEnvOf('node'), python: startEnvOf('python') };
 
   /** A spare of the runtime and MemorySize of `spec`, when one may serve it. */

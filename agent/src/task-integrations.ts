@@ -4,7 +4,8 @@
 // (DynamoDB, SQS, SNS, EventBridge, S3) are called with the AWS SDK on esb's endpoints. The
 // `.waitForTaskToken` suffix waits for SendTaskSuccess / SendTaskFailure; `.sync` waits for a
 // child execution's end. What esb does not run fails the task with a message saying so.
-import { rebaseQueueUrl, stateMachineNameOf, type Credentials, type InvokeResult } from '@esb/contracts';
+import { NodeSha256, rebaseQueueUrl, stateMachineNameOf, type Credentials, type InvokeResult } from '@esb/contracts';
+import { SignatureV4 } from '@smithy/signature-v4';
 import type { Execution, Executions } from './executions.js';
 import { parseTaskResource, StatesError, type TaskCall } from '@esb/states';
 
@@ -135,6 +136,9 @@ export function createTaskRunner(o: TaskRunnerOptions): (call: TaskCall, executi
       case 'sdk':
         result = await sdkCall(resource.service, resource.action, params, resource.optimized, call.signal);
         break;
+      case 'apigateway-invoke':
+        result = await invokeApi(params, o.endpoints.lambda, params.AuthType === 'IAM_ROLE' ? { region: o.region, credentials: o.credentials } : undefined, call.signal);
+        break;
     }
     if ('pattern' in resource && resource.pattern === 'token') return o.executions().waitForToken(call.taskToken, call.heartbeatSeconds, call.signal);
     return result;
@@ -142,6 +146,72 @@ export function createTaskRunner(o: TaskRunnerOptions): (call: TaskCall, executi
 }
 
 type SdkClient = { send(command: unknown, opts: { abortSignal: AbortSignal }): Promise<Record<string, unknown>> };
+
+/** An API Gateway host: its APIs are the gateway's. */
+const EXECUTE_API_HOST = /^[a-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$/i;
+const METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS']);
+
+/**
+ * `apigateway:invoke`: the request the task describes (ApiEndpoint, Method, Stage, Path,
+ * QueryParameters, Headers, RequestBody), sent to the gateway when ApiEndpoint is an API
+ * Gateway host. The gateway serves routes without the stage in the path, the WebSocket
+ * Management API with it (docs/gateway.md). A status outside 2xx fails the task with
+ * `ApiGateway.<status>`.
+ */
+async function invokeApi(params: Record<string, unknown>, gateway: string | undefined, signing: { region: string; credentials: Credentials } | undefined, signal: AbortSignal): Promise<unknown> {
+  const endpoint = typeof params.ApiEndpoint === 'string' ? params.ApiEndpoint.replace(/^https?:\/\//, '').replace(/\/+$/, '') : '';
+  if (!endpoint) throw new StatesError('States.TaskFailed', 'ApiEndpoint is required');
+  const method = String(params.Method ?? '').toUpperCase();
+  if (!METHODS.has(method)) throw new StatesError('States.TaskFailed', `Method ${JSON.stringify(params.Method)} is not an HTTP method`);
+  const stage = typeof params.Stage === 'string' && params.Stage !== '' && params.Stage !== '$default' ? `/${params.Stage}` : '';
+  const path = typeof params.Path === 'string' ? (params.Path.startsWith('/') ? params.Path : `/${params.Path}`) : '';
+  let base: string;
+  if (EXECUTE_API_HOST.test(endpoint)) {
+    if (!gateway) throw new StatesError('States.TaskFailed', 'no gateway is known to the agent (AWS_ENDPOINT_URL_LAMBDA)');
+    base = `${gateway.replace(/\/+$/, '')}${path.startsWith('/@connections/') ? stage : ''}`;
+  } else base = `https://${endpoint}${stage}`;
+  const url = new URL(`${base}${path}`);
+  for (const [name, values] of Object.entries((params.QueryParameters ?? {}) as Record<string, unknown>)) {
+    for (const v of Array.isArray(values) ? values : [values]) url.searchParams.append(name, String(v));
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, values] of Object.entries((params.Headers ?? {}) as Record<string, unknown>)) headers[name] = (Array.isArray(values) ? values : [values]).map(String).join(',');
+  let body: string | undefined;
+  if (params.RequestBody !== undefined && method !== 'GET' && method !== 'HEAD') {
+    body = typeof params.RequestBody === 'string' ? params.RequestBody : JSON.stringify(params.RequestBody);
+    headers['content-type'] ??= 'application/json';
+  }
+  if (signing) {
+    // AuthType IAM_ROLE: signed as the SDKs sign for execute-api (the gateway checks it beyond loopback).
+    const signer = new SignatureV4({ credentials: signing.credentials, region: signing.region, service: 'execute-api', sha256: NodeSha256 });
+    const query: Record<string, string[]> = {};
+    url.searchParams.forEach((v, k) => (query[k] ??= []).push(v));
+    const signed = await signer.sign({ method, protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined, path: url.pathname, query, headers: { ...headers, host: url.host }, body });
+    Object.assign(headers, signed.headers);
+    delete headers.host;
+  }
+  let res: Response;
+  try {
+    res = await fetch(url, { method, headers, body, signal });
+  } catch (err) {
+    throw new StatesError('States.TaskFailed', `${method} ${url.href}: ${(err as Error).message}`);
+  }
+  const text = await res.text();
+  const answerHeaders: Record<string, string[]> = {};
+  res.headers.forEach((value, name) => (answerHeaders[name] = [value]));
+  const json = /json/i.test(res.headers.get('content-type') ?? '');
+  let responseBody: unknown = text;
+  if (json && text) {
+    try {
+      responseBody = JSON.parse(text);
+    } catch {
+      responseBody = text;
+    }
+  }
+  const out = { Headers: answerHeaders, ResponseBody: responseBody, StatusCode: res.status, StatusText: res.statusText };
+  if (res.status < 200 || res.status > 299) throw new StatesError(`ApiGateway.${res.status}`, JSON.stringify(out));
+  return out;
+}
 
 /** A Lambda payload as text: a state may give it as JSON. */
 function payloadText(payload: unknown): string {

@@ -1,7 +1,7 @@
 // `esb dev`: the embedded default, everything in one process — embedded DynamoDB, S3 and SQS, the
 // agent (process runtime unless --runtime docker), the gateway and the controller with the
 // file backend — plus the examples deployed. Ctrl-C stops it all.
-import { LOCAL_REGION, writeFileAtomic, type BusEvent, type KinesisRecord, type ApiAnswer, type ApiCall, type ApiCallHandler, type ForwardedApi, type ObjectEvent, type StreamRecord, type TopicMessage } from '@esb/contracts';
+import { CA_CERT_FILE, LOCAL_REGION, localCaDir, writeFileAtomic, type BusEvent, type KinesisRecord, type ApiAnswer, type ApiCall, type ApiCallHandler, type ForwardedApi, type ObjectEvent, type StreamRecord, type TopicMessage } from '@esb/contracts';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -66,6 +66,8 @@ export interface DevInfo {
   namespace?: string;
   /** The browser console's address, when it is on. */
   console?: string;
+  /** The local CA that the gateway's https (same port) is signed by (docs/gateway.md, "HTTPS on the same port"). */
+  caCert?: string;
 }
 
 export interface RunningDev {
@@ -100,6 +102,8 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
   const configDir = stagingConfigDir({ workspace: paths.workspace, project, env });
   await mkdir(paths.deploymentsDir, { recursive: true });
   await ensureConfigDir(configDir, { log: { info: (m) => log.info(m), warn: (m) => log.warn(m) } });
+  // The gateway serves https on its port with a certificate of this CA; functions trust it.
+  const caDir = localCaDir(configDir, process.env)!;
 
   const closers: Array<() => Promise<void>> = [];
   const closeAll = async () => {
@@ -178,6 +182,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       warmInstances: settings.agent.warmInstances,
       nodeWorkers: runtime === 'process' ? settings.agent.nodeWorkers : undefined,
       spareRuntimes: runtime === 'process' ? settings.agent.spareRuntimes : undefined,
+      tls: { caDir },
     });
     const runningAgent = agent;
     closers.push(() => runningAgent.close());
@@ -205,6 +210,9 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       },
       ...(await gatewaySecurity(settings)),
       invokeApi,
+      tls: { caDir },
+      // Functions post to WebSocket connections at https://<domainName>/<stage>: where they reach this gateway.
+      websocket: { domainName: new URL(gatewayUrl).host },
     });
     const runningGateway = gateway;
     closers.push(() => runningGateway.close());
@@ -267,6 +275,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       env,
       configDir,
       backend: options.backend ?? 'file',
+      caCert: path.join(caDir, CA_CERT_FILE),
       ...(serveConsole ? { console: `${gatewayUrl}${CONSOLE_PREFIX}/` } : {}),
       ...(options.backend === 'kube' ? { kubeconfig: options.kubeconfig && path.resolve(options.kubeconfig), context: options.context, namespace: options.namespace } : {}),
     };

@@ -15,6 +15,8 @@ import { secretArn, templateSecretSuffix } from '@esb/contracts';
 import { NodeSha256 } from '@esb/gateway';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { generateKeyPair, SignJWT } from 'jose';
+import WebSocket from 'ws';
+import { DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startDev, type RunningDev } from './dev.js';
 
@@ -915,6 +917,57 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     const missing = await esb(['deploy', '--config-env', 'staging', '--workspace', ws, '--timeout', '30s'], {}, 60_000, app);
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain(`${path.join(app, 'samconfig.toml')}: no config env "staging" (it has default, prod)`);
+  }, 180_000);
+
+  it('websocket-chat: a WebSocket API whose $connect runs a REQUEST authorizer and stores the connection, sendmessage posts to every connection through the Management API (SDK v3, https://${domainName}/${stage}), a two-way Python route asks GetConnection (boto3, an execute-api URL from !Sub), an AWS integration queues a message that a function answers on the sender\'s connection, another starts a workflow whose apigateway:invoke task answers, and $disconnect forgets it', async () => {
+    const out = await deploy('websocket-chat');
+    expect(out).not.toContain('warning');
+    expect(out).toContain(`WEBSOCKET ws://websocket-chat.localhost:${port}/prod`);
+    const host = `websocket-chat.localhost:${port}`;
+    const connect = (query: string) =>
+      new Promise<{ ws: WebSocket; next: () => Promise<string> }>((resolve, reject) => {
+        const socket = new WebSocket(`ws://127.0.0.1:${port}/prod?${query}`, { headers: { Host: host } });
+        const inbox: string[] = [];
+        const waiting: Array<(m: string) => void> = [];
+        socket.on('message', (d) => {
+          const w = waiting.shift();
+          if (w) w(d.toString());
+          else inbox.push(d.toString());
+        });
+        socket.once('open', () => resolve({ ws: socket, next: () => (inbox.length ? Promise.resolve(inbox.shift()!) : new Promise((r) => waiting.push(r))) }));
+        socket.once('unexpected-response', (_q, res) => reject(new Error(`handshake answered ${res.statusCode}`)));
+        socket.once('error', reject);
+      });
+    const db = new DynamoDBClient({ endpoint: dev.info.dynamodb, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+    const table = (await db.send(new ListTablesCommand({}))).TableNames!.find((t) => t.includes('ConnectionsTable'))!;
+    const stored = async () => ((await db.send(new ScanCommand({ TableName: table }))).Items ?? []).map((i) => i.user!.S).sort();
+
+    await expect(connect('token=nope&user=eve')).rejects.toThrow('handshake answered 403');
+    await expect(connect('user=eve')).rejects.toThrow('handshake answered 401');
+    const ana = await connect('token=letmein&user=ana');
+    const bo = await connect('token=letmein&user=bo');
+    expect(await stored()).toEqual(['ana', 'bo']);
+
+    ana.ws.send(JSON.stringify({ action: 'sendmessage', data: 'hello' }));
+    expect(await ana.next()).toBe('ana: hello');
+    expect(await bo.next()).toBe('ana: hello');
+
+    bo.ws.send(JSON.stringify({ action: 'whoami' }));
+    const me = JSON.parse(await bo.next());
+    expect(me).toMatchObject({ user: 'bo', sourceIp: '127.0.0.1', connectionId: expect.stringMatching(/=$/) });
+    expect(Date.parse(me.connectedAt)).toBeGreaterThan(Date.now() - 120_000);
+
+    ana.ws.send(JSON.stringify({ action: 'enqueue', text: 'later', room: 'r1' }));
+    expect(JSON.parse(await ana.next())).toEqual({ queued: 'later', room: 'r1' });
+
+    ana.ws.send(JSON.stringify({ action: 'workflow', topic: 'news' }));
+    expect(JSON.parse(await ana.next())).toEqual({ workflow: 'news' });
+
+    await new Promise((r) => (bo.ws.once('close', r), bo.ws.close()));
+    await until(async () => ((await stored()).length === 1 ? true : undefined), '$disconnect to remove bo');
+    expect(await stored()).toEqual(['ana']);
+    ana.ws.close();
+    db.destroy();
   }, 180_000);
 
   it('a template whose functions nothing reaches says so loudly, and is not a silent "Ready, 0 routes"', async () => {

@@ -258,7 +258,7 @@ function Routes({ items, problem }) {
                 (r) => html`<tr data-route=${r.routeKey}>
                   <td><${Method} m=${r.method} /></td>
                   <td class="mono">${r.path}</td>
-                  <td>${r.api} <span class="muted">${r.apiType === 'http' ? 'HTTP API' : 'REST'}</span></td>
+                  <td>${r.api} <span class="muted">${r.apiType === 'http' ? 'HTTP API' : r.apiType === 'websocket' ? 'WebSocket' : 'REST'}</span></td>
                   <td><a href=${link('functions', r.function)}>${r.function}</a></td>
                   <td>${r.authorizer ?? (r.apiKeyRequired ? 'API key' : html`<span class="muted">none</span>`)}${r.authorizer && r.apiKeyRequired ? ' + API key' : ''}</td>
                   <td class="num">${r.count}${r.errors ? html` <span class="status-5">(${r.errors} 5xx)</span>` : ''}</td>

@@ -3,7 +3,7 @@ import { decideAccess, isLoopbackHost } from './access.js';
 import { InvocationCapture } from './capture.js';
 import { parseTryInput } from './console.js';
 import { InvocationRing, LogRing, Recorder, percentile } from './recorder.js';
-import { deploymentView, errorLocation, latencyStats } from './views.js';
+import { deploymentView, errorLocation, latencyStats, routeInfos, routeViews, trafficKey } from './views.js';
 
 describe('ring buffers', () => {
   it('keep the last `capacity` requests, oldest first, overwriting in place', () => {
@@ -37,6 +37,22 @@ describe('ring buffers', () => {
 });
 
 describe('views', () => {
+  it('routes: a WebSocket API\'s routes with a function show as WEBSOCKET at /<stage>, their traffic keyed by route key', () => {
+    const table = {
+      routes: [{ api: { id: 'H', type: 'http' as const, stage: '$default' }, resource: '/a', method: 'GET', routeKey: 'GET /a', function: 'fa' }],
+      functions: { functions: {} },
+      websockets: [{ id: 'Chat', config: { stage: 'prod', routes: [{ key: '$connect', function: 'on', auth: { authorizer: 'Auth' } }, { key: 'ping' }, { key: 'send', function: 'send' }] } }],
+    };
+    const infos = routeInfos(table);
+    expect(infos.map((r) => [r.apiType, r.method, r.path, r.routeKey, r.function, r.authorizer])).toEqual([
+      ['http', 'GET', '/a', 'GET /a', 'fa', undefined],
+      ['websocket', 'WEBSOCKET', '/prod', '$connect', 'on', 'Auth'],
+      ['websocket', 'WEBSOCKET', '/prod', 'send', 'send', undefined],
+    ]);
+    const views = routeViews(infos, { routes: { [trafficKey('send', 'send')]: { count: 3, errors: 1, p50: 2, p95: 4, spark: [] } }, functions: {} });
+    expect(views[2]).toMatchObject({ routeKey: 'send', count: 3, errors: 1 });
+  });
+
   it('latency stats: count, 5xx, nearest-rank percentiles, the sparkline points', () => {
     const inv = [5, 1, 4, 2, 3].map((d, i) => ({ time: i, function: 'f', route: 'r', method: 'GET', path: '/', status: d === 4 ? 500 : 200, durationMs: d, requestId: `${i}` }));
     expect(latencyStats(inv)).toEqual({ count: 5, errors: 1, p50: 3, p95: 5, spark: [5, 1, 4, 2, 3] });

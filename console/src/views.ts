@@ -78,7 +78,7 @@ export function deploymentView(stored: StoredDeploymentLike): DeploymentView {
 
 export interface RouteInfo {
   api: string;
-  apiType: 'rest' | 'http';
+  apiType: 'rest' | 'http' | 'websocket';
   stage?: string;
   method: string;
   path: string;
@@ -100,9 +100,22 @@ export interface RouteTableLike {
     auth?: { authorizer?: string; api_key_required?: boolean };
   }>;
   functions: { functions: Record<string, { runtime?: string; handler?: string; memory_size?: number; timeout?: number; package_type?: string }> };
+  /** WebSocket APIs: each route with a function shows as method `WEBSOCKET` at `/<stage>`. */
+  websockets?: ReadonlyArray<{ id: string; config: { stage: string; routes: ReadonlyArray<{ key: string; function?: string; auth?: { authorizer?: string; api_key_required?: boolean } }> } }>;
 }
 
 export function routeInfos(table: RouteTableLike): RouteInfo[] {
+  const websockets: RouteInfo[] = (table.websockets ?? []).flatMap((api) =>
+    api.config.routes.flatMap((r) =>
+      r.function === undefined
+        ? []
+        : [{ api: api.id, apiType: 'websocket' as const, stage: api.config.stage, method: 'WEBSOCKET', path: `/${api.config.stage}`, routeKey: r.key, function: r.function, authorizer: r.auth?.authorizer, apiKeyRequired: r.auth?.api_key_required }],
+    ),
+  );
+  return [...httpRouteInfos(table), ...websockets];
+}
+
+function httpRouteInfos(table: RouteTableLike): RouteInfo[] {
   return table.routes.map((r) => ({
     api: r.api.id,
     apiType: r.api.type,

@@ -722,9 +722,45 @@ export const ApiConfig = z.object({
 });
 export type ApiConfig = z.infer<typeof ApiConfig>;
 
+/** The route keys API Gateway gives a WebSocket API's connection events. */
+export const WEBSOCKET_CONNECT = '$connect';
+export const WEBSOCKET_DISCONNECT = '$disconnect';
+export const WEBSOCKET_DEFAULT = '$default';
+
+/** One route of a WebSocket API (docs/gateway.md, "WebSocket APIs"). */
+export const WebSocketRoute = z.object({
+  /** `$connect`, `$disconnect`, `$default`, or a value the API's route selection expression yields. */
+  key: z.string().min(1).max(128),
+  /** The function invoked with the WebSocket proxy event (an AWS integration's built-in function too); none: a MOCK integration. */
+  function: z.string().min(1).optional(),
+  /** A two-way route (it has a route response): the integration's answer is sent back on the connection. */
+  respond: z.boolean().default(false),
+  /** A two-way MOCK route's answer, as its integration response template writes it. */
+  mock_response: z.string().optional(),
+  /** `$connect` only: the API's authorizer that must allow the connection (or `AWS_IAM`), and whether it needs an API key. */
+  auth: RouteAuth.optional(),
+});
+export type WebSocketRoute = z.infer<typeof WebSocketRoute>;
+
+/** A WebSocket API: served at ws://<host>/<stage> (docs/gateway.md, "WebSocket APIs"). */
+export const WebSocketApi = z.object({
+  stage: z.string().min(1).default('$default'),
+  stage_variables: stringMap.default({}),
+  /** `$request.body.<field>[.<field>...]`, or text with such `${...}` parts; a route key of what it yields, else `$default`. */
+  route_selection: z.string().min(1).default('$request.body.action'),
+  routes: z.array(WebSocketRoute).default([]),
+  /** REQUEST authorizers (identity sources as `method.request.header.X` / `method.request.querystring.X`). */
+  authorizers: z.record(z.string(), Authorizer).optional(),
+  /** API keys of the template that may connect, besides the configured ones. */
+  api_keys: z.array(z.string().min(1)).optional(),
+});
+export type WebSocketApi = z.infer<typeof WebSocketApi>;
+
 export const RoutingFile = z.object({
   routes: z.array(Route).default([]),
   apis: z.record(z.string().min(1), ApiConfig).default({}),
+  /** WebSocket APIs by id; merged by id, last write wins. */
+  websockets: z.record(z.string().min(1), WebSocketApi).optional(),
 });
 export type RoutingFile = z.infer<typeof RoutingFile>;
 

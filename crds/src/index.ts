@@ -1,7 +1,7 @@
 export * from './contracts.js';
 export * from './validate.js';
 export * from './invoker.js';
-export { freePort } from './net.js';
+export { freePort, firstBytesSniffer, FIRST_BYTES_TIMEOUT_MS, type FirstBytesSniffer } from './net.js';
 export { oncePerSecond, millisText } from './time-text.js';
 export { nextSlice, sliceWaiting, SLICE_BUDGET_MS } from './slices.js';
 export { Gather, GATHER_BYTES } from './gather.js';
@@ -29,3 +29,5 @@ export { FORWARDED_APIS, forwardedApiOf, type ApiAnswer, type ApiCall, type ApiC
 export { DELIVERY_STREAM_NAME, FIREHOSE_MAX_BATCH_BYTES, FIREHOSE_MAX_BATCH_RECORDS, FIREHOSE_MAX_RECORD_BYTES, FirehosePrefixError, deliveryStreamArn, deliveryStreamNameOf, firehoseObjectNames, firehoseObjectSuffix, type FirehoseObjectNames } from './firehose.js';
 export { SECRETS_MANAGER_TARGET_PREFIX, SSM_TARGET_PREFIX, SECRETS_CONTENT_TYPE, SECRET_NAME, MAX_SECRET_VALUE_BYTES, PARAMETER_NAME, MAX_STANDARD_PARAMETER_BYTES, MAX_ADVANCED_PARAMETER_BYTES, MAX_PARAMETER_LEVELS, DEFAULT_PASSWORD_LENGTH, MAX_PASSWORD_LENGTH, parameterNameProblem, secretArn, templateSecretSuffix, secretArnTail, parameterArn, parameterArnTail, passwordCharacters, makePassword, generatedSecretString, type PasswordOptions } from './secrets.js';
 export { inOrder, type InOrderOptions } from './in-order.js';
+export { CA_BUNDLE_FILE, CA_CERT_FILE, CA_KEY_FILE, TLS_DIR_ENV, ensureLocalCa, localCaDir, serverCertificate, type LocalCa } from './local-ca.js';
+export * from './node-sha256.js';

@@ -3,7 +3,7 @@
 // returns the app without listening (tests use app.inject); server.ts listens.
 import { FUNCTION_URL_HOST_SUFFIX, FUNCTIONS_CODEC, LOCAL_ACCOUNT_ID, LOCAL_REGION, ROUTING_CODEC, STACKS_CODEC, functionUrlLabel, stackHostLabel, type GatewayResponseType } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
+import { createServer, ServerResponse, type IncomingMessage, type RequestListener } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
@@ -27,6 +27,9 @@ import { UsageMeter } from './usage-plans.js';
 import { validationFailure } from './request-validation.js';
 import { frontWay, readBody } from './front.js';
 import { createConfigParser } from './config-parse.js';
+import { serveTlsOnSamePort, tlsFrontOptions, type TlsFrontOptions } from './tls-front.js';
+import { WebSocketGateway, type WebSocketLimits } from './websocket/server.js';
+import { registerManagementApi } from './websocket/management.js';
 import { apiKeyIdOf, compileRouteTable, compileRouteTableInSlices, type CompiledRoute, type ResolvedApi, type RouteTable } from './routes.js';
 
 export const FUNCTIONS_FILE = FUNCTIONS_CODEC.name;
@@ -79,6 +82,10 @@ export interface GatewayOptions {
   onRequestDone?: RequestObserver;
   /** Who may call the Lambda Invoke API (default: anyone; startGateway closes it beyond loopback). */
   invokeApi?: InvokeApiAccess;
+  /** HTTPS on the same port (docs/gateway.md): the local CA's folder (default `<configDir>/tls`, else a CA of the process's own); false: HTTP only. */
+  tls?: TlsFrontOptions | false;
+  /** WebSocket APIs (docs/gateway.md, "WebSocket APIs"): the host functions reach the gateway at (events' domainName) and limits. */
+  websocket?: { domainName?: string; limits?: Partial<WebSocketLimits> };
 }
 
 export interface Gateway {
@@ -267,6 +274,9 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       server.requestTimeout = o.requestTimeout;
       server.setTimeout(o.connectionTimeout);
       if (o.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = o.maxRequestsPerSocket;
+      // TLS on the same port: the first byte tells (docs/gateway.md, "HTTPS on the same port").
+      const tls = tlsFrontOptions(opts.tls, opts.configDir);
+      if (tls) serveTlsOnSamePort(server, tls, log);
       return server;
     },
     loggerInstance: log,
@@ -343,6 +353,25 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   const observe = opts.onRequestDone;
   const invokeAccess = opts.invokeApi ?? OPEN_INVOKE_API;
   registerInvokeApi(app, { invoker, log, accountId, region, now, onRequestDone: observe, access: invokeAccess });
+  const websockets = new WebSocketGateway({
+    invoker,
+    auth,
+    log,
+    now,
+    tableFor,
+    domainName: opts.websocket?.domainName,
+    integrationTimeoutMs,
+    accountId,
+    region,
+    limits: opts.websocket?.limits,
+    onEvent: observe,
+  });
+  registerManagementApi(app, websockets, invokeAccess, now);
+  app.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    if (closing) socket.destroy();
+    else if (WebSocketGateway.isWebSocketUpgrade(req)) websockets.handleUpgrade(req, socket, head);
+    else serveIgnoringUpgrade(app.server, req, socket, head);
+  });
 
   // The console's prefix is the gateway's own: a deployed route under it is never reached.
   if (opts.console) await app.register(opts.console, { prefix: CONSOLE_PREFIX });
@@ -584,7 +613,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     const rawHeaders = edgeHeaders(req.rawHeaders, {
       sourceIp,
       port: req.socket?.localPort ?? 0,
-      proto: 'http',
+      proto: (req.socket as { encrypted?: boolean } | undefined)?.encrypted ? 'https' : 'http',
       traceId: traceId === rawTrace ? undefined : traceId, // the client's own is among its headers already
       rest: api.type === 'rest',
     });
@@ -686,6 +715,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     table: () => table,
     close: async () => {
       watcher?.close();
+      closing = true;
+      await websockets.close();
       await parser.close();
       // fastify closes idle keep-alive connections once, when close starts; a connection that
       // finishes its in-flight request afterwards would keep the server open, so sweep again.
@@ -697,6 +728,24 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       }
     },
   };
+}
+
+/**
+ * A request asking to upgrade to anything but a WebSocket (`Upgrade: h2c`) is answered as if it
+ * had not asked, as node:http does when nothing listens for upgrades. Its body, if any, is what
+ * followed the headers; the connection closes after the answer.
+ */
+function serveIgnoringUpgrade(server: import('node:http').Server, req: IncomingMessage, socket: Socket, head: Buffer): void {
+  if (head.length > 0 || (req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined) {
+    socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    return;
+  }
+  const res = new ServerResponse(req);
+  res.shouldKeepAlive = false;
+  res.assignSocket(socket);
+  res.once('finish', () => socket.end());
+  req.push(null);
+  server.emit('request', req, res);
 }
 
 /** An IPv4 client of a dual-stack listener shows as ::ffff:a.b.c.d; API Gateway reports a.b.c.d. */

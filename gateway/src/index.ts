@@ -14,3 +14,4 @@ export { authorizeInvoke, isLoopbackHost, NodeSha256, OPEN_INVOKE_API, type Invo
 export { AuthorizerEngine, type AuthRequest, type AuthOutcome } from './auth/authorize.js';
 export { accessLog, type AccessEntry, type AccessLog } from './access-log.js';
 export { DeadlineQueue, type Deadline } from './deadlines.js';
+export { gatewayCertificateNames, serveTlsOnSamePort, type TlsFrontOptions } from './tls-front.js';

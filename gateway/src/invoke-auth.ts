@@ -1,7 +1,8 @@
 // Who may call the Lambda Invoke API (docs/security.md, "The Lambda Invoke API"): anyone on a
 // loopback listener; beyond loopback, requests signed with Signature Version 4 by a configured
 // access key (as the AWS SDKs sign), or carrying a configured bearer token.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { NodeSha256 } from '@esb/contracts';
 import { SignatureV4 } from '@smithy/signature-v4';
 
 export interface InvokeApiAccess {
@@ -34,25 +35,7 @@ export function isLoopbackHost(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
 }
 
-/** SHA-256 and HMAC-SHA-256 on node:crypto, in the shape the signer asks for. */
-type Bytes = string | ArrayBuffer | ArrayBufferView;
-const bytes = (d: Bytes): string | Uint8Array =>
-  typeof d === 'string' ? d : d instanceof ArrayBuffer ? new Uint8Array(d) : new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
-
-/** SHA-256 and HMAC as the SDK signer takes them (node:crypto underneath). */
-export class NodeSha256 {
-  private readonly h;
-  constructor(secret?: Bytes) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
-  }
-  update(data: Bytes): void {
-    this.h.update(bytes(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-  reset(): void {}
-}
+export { NodeSha256 };
 
 const deny = (status: number, type: string, message: string): InvokeAuthVerdict => ({ ok: false, status, type, message });
 const MISSING = deny(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
@@ -110,7 +93,18 @@ export async function authorizeSignedUrl(access: InvokeApiAccess, req: SignedReq
   return verifySigV4(access, req, auth, nowMs);
 }
 
-async function verifySigV4(access: InvokeApiAccess, req: SignedRequest, auth: string, nowMs: number): Promise<InvokeAuthVerdict> {
+/**
+ * A WebSocket API's Management API (docs/gateway.md, "WebSocket APIs"): the same access as the
+ * Invoke API, with requests signed for the service `execute-api`, as the SDKs sign them.
+ */
+export async function authorizeManagementCall(access: InvokeApiAccess, req: SignedRequest, nowMs: number): Promise<InvokeAuthVerdict> {
+  if (access.open) return { ok: true };
+  const auth = header(req.headers, 'authorization');
+  if (auth?.startsWith('AWS4-HMAC-SHA256 ')) return verifySigV4(access, req, auth, nowMs, 'execute-api');
+  return authorizeInvoke(access, req, nowMs);
+}
+
+async function verifySigV4(access: InvokeApiAccess, req: SignedRequest, auth: string, nowMs: number, expectedService = 'lambda'): Promise<InvokeAuthVerdict> {
   const fields: Record<string, string> = {};
   for (const part of auth.slice('AWS4-HMAC-SHA256 '.length).split(',')) {
     const eq = part.indexOf('=');
@@ -125,7 +119,7 @@ async function verifySigV4(access: InvokeApiAccess, req: SignedRequest, auth: st
   const [accessKeyId, day, region, service] = credential as [string, string, string, string];
   const secret = access.accessKeys.get(accessKeyId);
   if (secret === undefined) return UNKNOWN_KEY;
-  if (service !== 'lambda') return deny(403, 'InvalidSignatureException', `Credential should be scoped to correct service: 'lambda'.`);
+  if (service !== expectedService) return deny(403, 'InvalidSignatureException', `Credential should be scoped to correct service: '${expectedService}'.`);
   if (!signedHeaders.includes('host')) return deny(403, 'InvalidSignatureException', "'Host' must be a signed header.");
   const date = parseAmzDate(header(req.headers, 'x-amz-date'));
   if (!date || !signedHeaders.includes('x-amz-date')) return deny(400, 'IncompleteSignatureException', 'a signed X-Amz-Date header is required');

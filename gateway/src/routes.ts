@@ -13,7 +13,7 @@
 // HTTP 404 {"message":"Not Found"}. Segments are matched decoded; path parameters go out as
 // each kind of API delivers them (REST: still percent-encoded; HTTP: decoded).
 import { nextSlice, SLICE_BUDGET_MS } from '@esb/contracts';
-import type { ApiConfig, FunctionsFile, RouteAuth, RoutingFile, UsagePlan } from '@esb/contracts';
+import type { ApiConfig, FunctionsFile, RouteAuth, RoutingFile, UsagePlan, WebSocketApi, WebSocketRoute } from '@esb/contracts';
 import { compileGatewayResponses, type GatewayResponseTable } from './gateway-responses.js';
 import { plansByKey } from './usage-plans.js';
 import { compileValidation, type CompiledValidation } from './request-validation.js';
@@ -78,8 +78,25 @@ export interface RouteTable {
   readonly apis: Readonly<Record<string, ResolvedApi>>;
   readonly routes: readonly CompiledRoute[];
   readonly functions: FunctionsFile;
+  /** WebSocket APIs, in the order written (docs/gateway.md, "WebSocket APIs"). */
+  readonly websockets: readonly ResolvedWebSocketApi[];
   /** Routes skipped or suspicious, one sentence each (logged by the gateway). */
   readonly warnings: readonly string[];
+}
+
+/** A WebSocket API as the gateway serves it: its routes by key. */
+export interface ResolvedWebSocketApi {
+  id: string;
+  /** The API id events carry (stable, 10 characters, as for REST and HTTP APIs). */
+  apiId: string;
+  config: WebSocketApi;
+  routes: ReadonlyMap<string, WebSocketRoute>;
+  routeKeys: ReadonlySet<string>;
+}
+
+export function resolveWebSocketApi(id: string, config: WebSocketApi): ResolvedWebSocketApi {
+  const routes = new Map(config.routes.map((r) => [r.key, r] as const));
+  return { id, apiId: shortId(id, 10), config, routes, routeKeys: new Set(routes.keys()) };
 }
 
 export class RouteCompileError extends Error {
@@ -405,6 +422,7 @@ function* compileSteps(routing: RoutingFile, functions: FunctionsFile): Generato
     apis,
     routes,
     functions,
+    websockets: Object.entries(routing.websockets ?? {}).map(([id, cfg]) => resolveWebSocketApi(id, cfg)),
     warnings,
   };
 }

@@ -13,6 +13,8 @@ describe('Task resources', () => {
     expect(parseTaskResource('arn:aws:states:::states:startExecution.sync:2')).toEqual({ kind: 'start-execution', pattern: 'sync2' });
     expect(parseTaskResource('arn:aws:states:::aws-sdk:dynamodb:query')).toEqual({ kind: 'sdk', service: 'dynamodb', action: 'query', optimized: false, pattern: 'response' });
     expect(parseTaskResource('arn:aws:states:us-east-1:123456789012:aws-sdk:s3:getObject')).toEqual({ kind: 'sdk', service: 's3', action: 'getObject', optimized: false, pattern: 'response' });
+    expect(parseTaskResource('arn:aws:states:::apigateway:invoke')).toEqual({ kind: 'apigateway-invoke', pattern: 'response' });
+    expect(parseTaskResource('arn:aws:states:::apigateway:invoke.waitForTaskToken')).toEqual({ kind: 'apigateway-invoke', pattern: 'token' });
   });
 
   it('says why a resource esb does not run is not run', () => {

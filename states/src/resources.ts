@@ -21,6 +21,8 @@ export type TaskResource =
   | { kind: 'function'; functionName: string }
   | { kind: 'lambda-invoke'; pattern: TaskPattern }
   | { kind: 'start-execution'; pattern: TaskPattern }
+  /** `apigateway:invoke`: an HTTP request to an API of the gateway (docs/step-functions.md "Tasks"). */
+  | { kind: 'apigateway-invoke'; pattern: TaskPattern }
   | { kind: 'sdk'; service: string; action: string; optimized: boolean; pattern: TaskPattern }
   | { kind: 'unsupported'; why: string };
 
@@ -37,6 +39,7 @@ export function parseTaskResource(resource: string): TaskResource {
   if (!sdk && service === 'lambda' && action === 'invoke') return pattern === 'sync' || pattern === 'sync2' ? unsupported(resource) : { kind: 'lambda-invoke', pattern };
   if (!sdk && service === 'states' && action === 'startExecution') return { kind: 'start-execution', pattern };
   if (sdk && service === 'sfn' && action === 'startExecution') return { kind: 'start-execution', pattern };
+  if (!sdk && service === 'apigateway' && action === 'invoke') return pattern === 'sync' || pattern === 'sync2' ? unsupported(resource) : { kind: 'apigateway-invoke', pattern };
   if (sdk && service === 'lambda' && action === 'invoke') return { kind: 'lambda-invoke', pattern };
   if (pattern === 'sync' || pattern === 'sync2') return unsupported(resource);
   if (sdk) {

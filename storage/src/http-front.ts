@@ -7,11 +7,10 @@
 // and ServerResponse).
 import { createServer as createHttp1Server, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttp2Server, Http2ServerResponse, type Http2Session } from 'node:http2';
-import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { createServer as createNetServer, type Server } from 'node:net';
+import { firstBytesSniffer } from '@esb/contracts';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
-/** A connection that sends nothing for this long is closed before it is given to either server. */
-const FIRST_BYTES_TIMEOUT_MS = 60_000;
 
 export interface HttpFront {
   /** Listens; its connections go to the HTTP/1 or the HTTP/2 server. */
@@ -34,32 +33,16 @@ export function createHttpFront(handler: Handler): HttpFront {
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
   });
-  const undecided = new Set<Socket>();
-
-  const server = createNetServer((socket) => {
-    undecided.add(socket);
-    const onTimeout = () => socket.destroy();
-    socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, onTimeout);
-    const onError = () => socket.destroy();
-    socket.on('error', onError);
-    let seen = Buffer.alloc(0);
-    const onReadable = () => {
-      let chunk: Buffer | null;
-      while ((chunk = socket.read() as Buffer | null) !== null) seen = Buffer.concat([seen, chunk]);
+  const sniffer = firstBytesSniffer(
+    (seen) => {
       const n = Math.min(seen.length, PREFACE.length);
       const maybeHttp2 = seen.subarray(0, n).equals(PREFACE.subarray(0, n));
-      if (maybeHttp2 && seen.length < PREFACE.length) return; // wait for the rest of the preface
-      socket.off('readable', onReadable);
-      socket.off('error', onError);
-      socket.setTimeout(0);
-      socket.off('timeout', onTimeout);
-      undecided.delete(socket);
-      if (seen.length > 0) socket.unshift(seen);
-      (maybeHttp2 ? http2 : http1).emit('connection', socket);
-    };
-    socket.on('readable', onReadable);
-    socket.once('close', () => undecided.delete(socket));
-  });
+      if (maybeHttp2 && seen.length < PREFACE.length) return undefined; // wait for the rest of the preface
+      return maybeHttp2 ? http2 : http1;
+    },
+    (socket, to) => to.emit('connection', socket),
+  );
+  const server = createNetServer((socket) => sniffer.accept(socket));
 
   return {
     server,
@@ -67,7 +50,7 @@ export function createHttpFront(handler: Handler): HttpFront {
       http1.closeAllConnections();
       http1.close(); // stops the timeout checks (it was never listening: nothing else to close)
       for (const session of sessions) session.destroy();
-      for (const socket of undecided) socket.destroy();
+      sniffer.destroyUndecided();
     },
   };
 }

@@ -2,7 +2,7 @@
 // CONFIG_DIR/functions.yml (reloaded when it changes) behind an internal HTTP interface.
 import { networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
-import { decodeRuntimeFile, FUNCTIONS_CODEC, type FunctionsFile } from '@esb/contracts';
+import { decodeRuntimeFile, FUNCTIONS_CODEC, localCaDir, type FunctionsFile } from '@esb/contracts';
 import { choosePython, createAgent, createAgentHttpServer, pythonBoto3Note } from '@esb/agent';
 import { watchConfig } from '@esb/contracts';
 import type { Command } from '../main.js';
@@ -25,7 +25,8 @@ environment: AWS_ENDPOINT_URL_DYNAMODB (or DYNAMODB_ENDPOINT), AWS_ENDPOINT_URL_
 AWS_ENDPOINT_URL_LAMBDA (or LAMBDA_ENDPOINT), AWS_ENDPOINT_URL_SQS (or SQS_ENDPOINT): endpoints handed
 to functions (SQS's is also where the functions' SQS event sources are polled); AWS_REGION;
 VICTORIALOGS_URL: also ship function logs there; IMAGE_PULL_POLICY (docker): if-not-present|always;
-CONFIG_RELOAD_INTERVAL (500ms, 2s, or a number of seconds; default 1 s).
+CONFIG_RELOAD_INTERVAL (500ms, 2s, or a number of seconds; default 1 s); ESB_TLS_DIR: the gateway's
+local CA, which functions are told to trust (default DIR/tls; made there when missing).
 docker runtime in a container (compose): ESB_DOCKER_NETWORK: the network function containers join
 (the agent's own, so they reach its Runtime API and the storage services by name);
 ESB_RUNTIME_API_HOST: the address they call the agent on (default: this container's IPv4 address
@@ -93,6 +94,8 @@ export async function runAgent(argv: string[], env: Record<string, string | unde
     warmInstances: settings.agent.warmInstances,
     nodeWorkers: runtime === 'process' ? settings.agent.nodeWorkers : undefined,
     spareRuntimes: runtime === 'process' ? settings.agent.spareRuntimes : undefined,
+    // The gateway's CA (same folder), which functions are told to trust.
+    tls: { caDir: localCaDir(configDir, env)! },
   });
   const watcher = watchConfig<FunctionsFile>({
     configDir,

@@ -43,6 +43,7 @@ export function formatReport(r: ApplyReport): string {
     summary('functions', e.changes.functions, out);
     summary('routes', e.changes.routes, out);
     summary('apis', e.changes.apis, out);
+    summary('websockets', e.changes.websockets, out);
     summary('rules', e.changes.rules, out);
     summary('subscriptions', e.changes.subscriptions, out);
     summary('state machines', e.changes.state_machines, out);

@@ -370,12 +370,13 @@ export const deploy: Command = {
     const warnings = [...(status!.warnings ?? []), ...(notServed ? [notServed] : [])];
     if (values.json) {
       process.stdout.write(
-        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, stateMachines: served.stateMachines, streams: served.streams, deliveryStreams: served.deliveryStreams, secrets: served.secrets, parameters: served.parameters, configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
+        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, stateMachines: served.stateMachines, streams: served.streams, deliveryStreams: served.deliveryStreams, secrets: served.secrets, parameters: served.parameters, ...(served.websockets.length ? { websockets: served.websockets.map((w) => ({ id: w.id, url: webSocketUrl(own, w.stage), routes: w.routes })) } : {}), configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
       );
     } else {
       for (const w of warnings) say(`warning: ${w}`);
       say(`  ok   Ready        ${status!.functions} functions, ${status!.routes} routes, ${status!.resources} resources (${seconds}s)`);
       for (const r of routes) say(`       ${r.method.padEnd(7)} ${urlOf(r.path)}`);
+      for (const w of served.websockets) say(`       WEBSOCKET ${webSocketUrl(own, w.stage)} (${w.routes.length} route${w.routes.length === 1 ? '' : 's'}: ${w.routes.join(', ')})`);
       for (const u of urls) say(`       URL     ${functionUrl(base, u.function)} (function ${u.function}${u.authType === 'AWS_IAM' ? ', requests signed: AWS_IAM' : ''})`);
       for (const r of served.rules) say(`       RULE    ${r.rule} -> ${r.targets.join(', ')}${r.enabled ? '' : ' (disabled)'}`);
       for (const t of served.subscriptions) say(`       TOPIC   ${t.topicArn} -> ${t.target}${t.filtered ? ' (filtered)' : ''}`);
@@ -507,11 +508,13 @@ interface Served {
   secrets: Array<{ secretArn: string; value: 'given' | 'generated' | 'none' }>;
   /** SSM parameters: name and type. */
   parameters: Array<{ name: string; type: string }>;
+  /** WebSocket APIs: stage and route keys. */
+  websockets: Array<{ id: string; stage: string; routes: string[] }>;
 }
 
 async function readRoutes(artifactDir: string): Promise<Served> {
   const { readdir } = await import('node:fs/promises');
-  const out: Served = { routes: [], urls: [], rules: [], subscriptions: [], stateMachines: [], streams: [], deliveryStreams: [], secrets: [], parameters: [] };
+  const out: Served = { routes: [], urls: [], rules: [], subscriptions: [], stateMachines: [], streams: [], deliveryStreams: [], secrets: [], parameters: [], websockets: [] };
   let entries: string[] = [];
   try {
     entries = await readdir(artifactDir);
@@ -524,6 +527,7 @@ async function readRoutes(artifactDir: string): Promise<Served> {
     if (existsSync(file)) {
       const routing = validate(RoutingFile, parseYaml(await readFile(file, 'utf8'), file) ?? {}, file);
       out.routes.push(...routing.routes.map((r) => ({ method: r.method, path: r.path })));
+      for (const [id, ws] of Object.entries(routing.websockets ?? {})) out.websockets.push({ id, stage: ws.stage, routes: ws.routes.map((r) => r.key) });
     }
     const fnFile = path.join(artifactDir, entry, 'config', 'functions.yml');
     if (existsSync(fnFile)) {
@@ -548,6 +552,11 @@ async function readRoutes(artifactDir: string): Promise<Served> {
   }
   for (const s of out.streams) s.readers = readers.get(kinesisStreamNameOf(s.streamArn)!) ?? [];
   return out;
+}
+
+/** Where a WebSocket API of the stack is served: ws://<stack>.localhost:<port>/<stage> (a `$default` stage at /). */
+export function webSocketUrl(stackUrl: string, stage: string): string {
+  return `${stackUrl.replace(/^http/, 'ws')}/${stage === '$default' ? '' : encodeURIComponent(stage)}`;
 }
 
 /** Where a function URL is served: http://<label>.lambda-url.localhost:<port>/ */

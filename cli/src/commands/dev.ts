@@ -116,6 +116,7 @@ export const dev: Command = {
         '',
         `esb dev is running (${info.runtime} runtime, project ${info.project}, env ${info.env})`,
         `  gateway      ${info.gateway}   (try: curl ${info.gateway}/hello)`,
+        ...(info.caCert ? [`  https        ${info.gateway.replace(/^http:/, 'https:')}   (same port; curl --cacert ${info.caCert})`] : []),
         ...(info.console ? [`  console      ${info.console}`] : []),
         `  dynamodb     ${info.dynamodb}`,
         `  s3           ${info.s3}`,

@@ -2,7 +2,7 @@
 // routes of CONFIG_DIR/routing.yml (hot-reloaded) and invokes functions through the agent:
 // over HTTP with --agent-url (compose), or an agent embedded in this process.
 import { parseArgs } from 'node:util';
-import type { Invoker } from '@esb/contracts';
+import { localCaDir, type Invoker } from '@esb/contracts';
 import { gatewaySecurity, invokeApiAccess, loadSettings, newFunctionCredentials, parseDuration, portOption, runtimeOption } from '../settings.js';
 import { DEFAULT_INTEGRATION_TIMEOUT_MS, isLoopbackHost, startGateway } from '@esb/gateway';
 import type { Command } from '../main.js';
@@ -22,7 +22,10 @@ functions.yml and routing.yml when they change, without a restart.
   --log-dir DIR           embedded agent only: function logs (default $LOG_DIR or ./.esb/logs)
   --integration-timeout D API Gateway's integration timeout (2s, 500ms, or seconds; default $INTEGRATION_TIMEOUT or 29)
 
-environment: CONFIG_RELOAD_INTERVAL (seconds, or "500ms"/"2s"; default 1 s, minimum 0.5 s), LOG_LEVEL,
+The port also serves https, with a certificate signed by esb's local CA (DIR/tls/ca.pem, or
+$ESB_TLS_DIR/ca.pem): curl --cacert DIR/tls/ca.pem https://localhost:3000/...
+
+environment: CONFIG_RELOAD_INTERVAL (seconds, or "500ms"/"2s"; default 1 s, minimum 0.5 s), LOG_LEVEL, ESB_TLS_DIR,
 AWS_REGION; embedded agent: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_S3 (endpoints handed to functions).`;
 
 export async function runGateway(argv: string[], env: Record<string, string | undefined>, signal?: AbortSignal): Promise<number> {
@@ -53,6 +56,8 @@ export async function runGateway(argv: string[], env: Record<string, string | un
   const { existsSync } = await import('node:fs');
   const configDir = values['config-dir'] ?? settings.configDir ?? (existsSync('/app/runtime-config') ? '/app/runtime-config' : 'config');
   const host = values.host ?? settings.gateway.host ?? '0.0.0.0';
+  // https on the same port, signed by the CA of this folder; an embedded agent's functions trust it.
+  const caDir = localCaDir(configDir, env)!;
   const region = settings.region;
   // JSON lines on stdout, batched, the access log formatted once (cli/src/log.ts).
   const log = createLogger({ level: settings.logLevel, fd: 1 }).child({ name: 'esb-gateway' });
@@ -91,13 +96,18 @@ export async function runGateway(argv: string[], env: Record<string, string | un
       warmInstances: settings.agent.warmInstances,
       nodeWorkers: runtime === 'process' ? settings.agent.nodeWorkers : undefined,
       spareRuntimes: runtime === 'process' ? settings.agent.spareRuntimes : undefined,
+      tls: { caDir },
     });
     closers.push(() => agent.close());
     invoker = agent;
     onFunctions = (f) => agent.setFunctions(f);
   }
 
-  const gw = await startGateway({ invoker, configDir, host, port, region, reloadIntervalMs, integrationTimeoutMs, log, onFunctions, ...(await gatewaySecurity(settings)), invokeApi });
+  // Where functions reach this gateway (their Lambda endpoint): WebSocket events' domainName, for
+  // their Management API calls; unknown for a separate agent unless AWS_ENDPOINT_URL_LAMBDA says.
+  const functionsReachUs = agentUrl ? settings.endpoints.lambda : (settings.endpoints.lambda ?? `http://127.0.0.1:${port}`);
+  const websocket = { domainName: functionsReachUs ? new URL(functionsReachUs).host : undefined };
+  const gw = await startGateway({ invoker, configDir, host, port, region, reloadIntervalMs, integrationTimeoutMs, log, onFunctions, ...(await gatewaySecurity(settings)), invokeApi, websocket, tls: { caDir } });
   log.info({ url: gw.url, configDir, agent: agentUrl ?? 'in-process', reloadIntervalMs }, 'gateway listening');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -70,4 +70,17 @@ describe('kind manifests', () => {
     const cluster = parseAllDocuments(readFileSync(path.join(KIND, 'kind-cluster.yaml'), 'utf8'))[0].toJS();
     expect(cluster.nodes[0].extraPortMappings.map((m: any) => m.containerPort)).toContain(nodePort);
   });
+
+  it("the gateway and the agents share one writable CA folder (the gateway's https, the functions' trust)", () => {
+    const mountOf = (name: string) => {
+      const pod = find('Deployment', name).spec.template.spec;
+      const dir = env(find('Deployment', name), 'ESB_TLS_DIR');
+      const mount = pod.containers[0].volumeMounts.find((m: any) => m.mountPath === dir);
+      expect(mount?.readOnly ?? false).toBe(false);
+      return pod.volumes.find((v: any) => v.name === mount.name).persistentVolumeClaim.claimName;
+    };
+    expect(mountOf('esb-gateway')).toBe('esb-tls');
+    expect(mountOf('esb-agent')).toBe('esb-tls');
+    expect(find('PersistentVolumeClaim', 'esb-tls').spec.accessModes).toEqual(find('PersistentVolumeClaim', 'esb-state').spec.accessModes);
+  });
 });

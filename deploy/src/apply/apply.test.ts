@@ -181,6 +181,17 @@ describe('applyArtifact', () => {
     expect(JSON.stringify({ logs, r })).not.toContain('hunter2');
   });
 
+  it('leaves the mapping templates of built-in functions alone: their ${...} is Velocity, not a secret', async () => {
+    const work = await tmp();
+    const template = '{"requestTemplates":{"application/json":"#set($dq = \'\\"\') ${dq}id${dq}: ${!dq}"}}';
+    const artifact = await writeArtifact(join(work, 'out'), { stacks: [{ name: 's', functions: { f: { image: 'i', environment: { ESB_AWS_INTEGRATION: template } } } }] });
+    const logs: string[] = [];
+    const configDir = join(work, 'cfg');
+    await applyArtifact({ artifactPath: artifact, configDir, strict: true, log: { warn: (m: string) => logs.push(m), info: () => {} } });
+    expect((await readConfig(configDir)).functions.functions.f.environment).toEqual({ ESB_AWS_INTEGRATION: template });
+    expect(logs.filter((l) => l.includes('no value'))).toEqual([]);
+  });
+
   it('under --strict, a placeholder with no value is an error and CONFIG_DIR is untouched', async () => {
     const work = await tmp();
     const artifact = await writeArtifact(join(work, 'out'), { stacks: [{ name: 's', functions: { f: { image: 'i', environment: { P: '${NOPE}' } } } }] });

@@ -88,6 +88,24 @@ describe('mergeConfig: routes and apis', () => {
     expect(report.apis).toEqual({ added: ['C'], replaced: ['A'], unchanged: [], kept: ['B'] });
   });
 
+  it('merges websockets by id, last wins, and reports them as apis are', () => {
+    const ws = (stage: string, fn?: string) => ({ stage, routes: [{ key: '$default', ...(fn ? { function: fn } : {}) }] });
+    const existing = cfg({ functions: { functions: { f: {} } }, routing: { websockets: { Chat: ws('prod', 'f'), Feed: ws('prod') } } });
+    const incoming = cfg({ routing: { websockets: { Chat: ws('v2', 'f'), Echo: ws('dev', 'ghost') } } });
+    const { merged, report, warnings } = mergeConfig(existing, incoming);
+    expect(Object.entries(merged.routing.websockets ?? {}).map(([id, a]) => `${id} ${a.stage}`)).toEqual(['Chat v2', 'Feed prod', 'Echo dev']);
+    expect(report.websockets).toEqual({ added: ['Echo'], replaced: ['Chat'], unchanged: [], kept: ['Feed'] });
+    expect(warnings.join('\n')).toMatch(/WebSocket route \$default of Echo points at function "ghost", which is not deployed/);
+  });
+
+  it('keeps working with a CONFIG_DIR whose routing.yml has no websockets', () => {
+    const { merged, report } = mergeConfig(cfg({ routing: { routes: [route('/a', 'GET', 'f')] } }), cfg({ routing: { routes: [route('/b', 'GET', 'f')] } }));
+    expect(merged.routing.websockets).toBeUndefined();
+    expect(report.websockets).toEqual({ added: [], replaced: [], unchanged: [], kept: [] });
+    const kept = mergeConfig(cfg({ routing: { websockets: { Chat: { stage: 'prod' } } } }), cfg()).merged.routing.websockets;
+    expect(Object.keys(kept ?? {})).toEqual(['Chat']);
+  });
+
   it('warns when an incoming route points at a function that is not deployed', () => {
     const { warnings } = mergeConfig(cfg(), cfg({ routing: { routes: [route('/a', 'GET', 'ghost')] } }));
     expect(warnings.join('\n')).toMatch(/GET \/a.*"ghost".*not deployed/);

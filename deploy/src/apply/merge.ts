@@ -24,6 +24,8 @@ export interface MergeReport {
   /** Route keys as `METHOD /path`. */
   routes: KeyedChanges;
   apis: KeyedChanges;
+  /** WebSocket APIs, by id. */
+  websockets: KeyedChanges;
   /** EventBridge rules, by `<bus>/<name>`. */
   rules: KeyedChanges;
   /** Step Functions state machines, by name. */
@@ -184,13 +186,15 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
   if (sm.items.length) functions.state_machines = fromEntries(sm.items);
   if (ds.items.length) functions.delivery_streams = fromEntries(ds.items);
 
-  // routes: key (path, method), replaced in place or appended. apis: by id, last wins.
+  // routes: key (path, method), replaced in place or appended. apis and websockets: by id, last wins.
   const rt = mergeKeyed(
     (existing.routing.routes ?? []).map((r) => [routeKey(r), r] as [string, RoutingFile['routes'][number]]),
     (incoming.routing.routes ?? []).map((r) => [routeKey(r), r] as [string, RoutingFile['routes'][number]]),
   );
   const ap = mergeKeyed(Object.entries(existing.routing.apis ?? {}), Object.entries(incoming.routing.apis ?? {}));
+  const ws = mergeKeyed(Object.entries(existing.routing.websockets ?? {}), Object.entries(incoming.routing.websockets ?? {}));
   const routing: RoutingFile = { ...existing.routing, routes: rt.items.map(([, r]) => r), apis: fromEntries(ap.items) };
+  if (ws.items.length) routing.websockets = fromEntries(ws.items);
 
   // resources: DynamoDB by TableName, S3 by BucketName, SQS by QueueName, Kinesis, secrets, parameters and layers by Name; unknown kinds skipped.
   const exRes = (existing.resources.resources ?? {}) as Record<string, unknown>;
@@ -237,6 +241,9 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
       warnings.push(`routing.yml: route ${routeKey(r)} points at function "${r.function}", which is not deployed`);
     }
   }
+  for (const [id, api] of Object.entries(incoming.routing.websockets ?? {})) {
+    for (const r of api.routes) if (undeployed(r.function)) warnings.push(`routing.yml: WebSocket route ${r.key} of ${id} points at function "${r.function}", which is not deployed`);
+  }
 
   return {
     merged: { functions, routing, resources },
@@ -244,6 +251,7 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
       functions: fn.changes,
       routes: rt.changes,
       apis: ap.changes,
+      websockets: ws.changes,
       rules: ru.changes,
       subscriptions: su.changes,
       state_machines: sm.changes,

@@ -45,10 +45,16 @@ export interface MissingSecret {
   key: string;
 }
 
+/**
+ * The configuration of esb's built-in functions (deploy/runtime/): mapping templates and paths,
+ * whose `${...}` is Velocity's or JSONPath's, never a secret to fill.
+ */
+const BUILT_IN_CONFIG = new Set(['ESB_AWS_INTEGRATION', 'ESB_SERVICE_INTEGRATION', 'ESB_PIPE']);
+
 function fill(env: Record<string, string>, secrets: Record<string, string>, prefix: string, missing: MissingSecret[]): Record<string, string> {
   let out: Record<string, string> | undefined;
   for (const [name, value] of Object.entries(env)) {
-    if (!value.includes('${')) continue;
+    if (!value.includes('${') || BUILT_IN_CONFIG.has(name)) continue;
     const next = value.replace(PLACEHOLDER, (whole, key: string) => {
       if (Object.prototype.hasOwnProperty.call(secrets, key)) return secrets[key];
       missing.push({ field: `${prefix}.${name}`, key });

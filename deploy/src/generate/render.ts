@@ -48,6 +48,8 @@ export interface GenerateSummary {
   functions: number;
   routes: number;
   apis: number;
+  /** WebSocket APIs; present when the template has some. */
+  websockets?: number;
   tables: number;
   buckets: number;
   queues: number;
@@ -208,7 +210,8 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
     },
     `${stack}/config/functions.yml`,
   );
-  const routingFile = validate(RoutingFile, { routes: model.routes, apis: model.apis }, `${stack}/config/routing.yml`);
+  // No WebSocket APIs, no `websockets` key: routing.yml of a template without them is as it was.
+  const routingFile = validate(RoutingFile, { routes: model.routes, apis: model.apis, ...(Object.keys(model.websockets ?? {}).length ? { websockets: model.websockets } : {}) }, `${stack}/config/routing.yml`);
   const resources: Record<string, unknown> = {};
   if (model.tables.length) resources.dynamodb = model.tables;
   if (model.buckets.length) resources.s3 = model.buckets;
@@ -255,6 +258,7 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
     functions: model.functions.length,
     routes: model.routes.length,
     apis: Object.keys(model.apis).length,
+    ...(Object.keys(model.websockets ?? {}).length ? { websockets: Object.keys(model.websockets).length } : {}),
     tables: model.tables.length,
     buckets: model.buckets.length,
     queues: model.queues.length,

@@ -3,7 +3,8 @@
 // APIs)"): esb serves each with a built-in function (deploy/runtime/aws-integration.mjs), so the
 // gateway routes to it as to any function. This reads and checks the integration, in its
 // CloudFormation form (AWS::ApiGateway::Method Integration) or its OpenAPI form
-// (x-amazon-apigateway-integration), and describes that function. Pure: property values come in resolved.
+// (x-amazon-apigateway-integration), and describes that function; WebSocket routes' AWS
+// integrations use it too (docs/generate.md, "WebSocket APIs"). Pure: property values come in resolved.
 import { stateMachineNameOf } from '@esb/contracts';
 import { createRequire } from 'node:module';
 import type { ApiReadContext } from './cfn-apis.js';
@@ -84,14 +85,15 @@ export interface AwsIntegrationSite {
 
 /** The integration as written, its fields named as the form spells them. */
 interface Written {
-  form: 'cfn' | 'openapi';
+  /** `websocket`: an AWS::ApiGatewayV2::Integration of a WebSocket API, its responses resources of their own. */
+  form: 'cfn' | 'openapi' | 'websocket';
   uri: unknown;
   httpMethod: unknown;
   requestTemplates: unknown;
   passthroughBehavior: unknown;
   requestParameters: unknown;
-  /** Each response with the field it is written at; `pattern` undefined for the default. */
-  responses: Array<{ field: string; patternField: string; pattern: unknown; statusCode: unknown; templates: unknown; parameters: unknown }>;
+  /** Each response with the field it is written at (in `logicalId` when it is a resource of its own); `pattern` undefined for the default. */
+  responses: Array<{ logicalId?: string; field: string; patternField: string; pattern: unknown; statusCode: unknown; templates: unknown; parameters: unknown }>;
   timeoutInMillis: unknown;
   contentHandling: unknown;
 }
@@ -141,13 +143,44 @@ export function readOpenApiAwsIntegration(ctx: Ctx, site: AwsIntegrationSite, in
   });
 }
 
+/**
+ * A WebSocket API's AWS integration (docs/generate.md, "WebSocket APIs"): `requestTemplates` and
+ * each response's `templates` hold the one template its selection expression picks, which
+ * becomes the `application/json` one (the gateway passes messages as that type).
+ */
+export function readWebSocketAwsIntegration(
+  ctx: Ctx,
+  site: AwsIntegrationSite,
+  integration: Record<string, unknown>,
+  requestTemplates: Record<string, unknown> | undefined,
+  responses: Array<{ logicalId: string; pattern?: string; statusCode: number; templates?: Record<string, unknown> }>,
+): AwsIntegration | undefined {
+  const params = integration.RequestParameters;
+  // route.request.* is the WebSocket name of method.request.*.
+  const requestParameters = isRecord(params) ? Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' ? v.replace(/^route\.request\./, 'method.request.') : v])) : params;
+  const aws = read(ctx, site, {
+    form: 'websocket',
+    uri: integration.IntegrationUri,
+    httpMethod: integration.IntegrationMethod,
+    requestTemplates,
+    passthroughBehavior: integration.PassthroughBehavior,
+    requestParameters,
+    responses: responses.map((r) => ({ logicalId: r.logicalId, field: '', patternField: 'IntegrationResponseKey', pattern: r.pattern, statusCode: r.statusCode, templates: r.templates, parameters: undefined })),
+    timeoutInMillis: integration.TimeoutInMillis,
+    // Messages pass as text: CONVERT_TO_TEXT is what esb does.
+    contentHandling: String(integration.ContentHandlingStrategy ?? 'CONVERT_TO_TEXT').toUpperCase() === 'CONVERT_TO_TEXT' ? undefined : integration.ContentHandlingStrategy,
+  });
+  const asJson = (t: Record<string, string>) => Object.fromEntries(Object.values(t).slice(0, 1).map((text) => ['application/json', text]));
+  return aws && { ...aws, requestTemplates: asJson(aws.requestTemplates), responses: aws.responses.map((r) => ({ ...r, responseTemplates: asJson(r.responseTemplates) })) };
+}
+
 function read(ctx: Ctx, site: AwsIntegrationSite, w: Written): AwsIntegration | undefined {
-  const cfn = w.form === 'cfn';
-  const name = (cfnName: string, openApiName: string) => (cfn ? cfnName : openApiName);
-  const at = (f: string) => `${site.field}.${f}`;
+  const name = (cfnName: string, openApiName: string, webSocketName = cfnName) => (w.form === 'openapi' ? openApiName : w.form === 'websocket' ? webSocketName : cfnName);
+  const path = (...parts: string[]) => parts.filter(Boolean).join('.');
+  const at = (f: string) => path(site.field, f);
   const fail = (f: string, reason: string): never => ctx.fail(site.logicalId, at(f), reason);
 
-  const uriField = name('Uri', 'uri');
+  const uriField = name('Uri', 'uri', 'IntegrationUri');
   if (typeof w.uri !== 'string') return fail(uriField, 'is required: arn:aws:apigateway:<region>:<service>:action/<Action> or :path/<path>');
   const m = URI.exec(w.uri);
   if (!m) return fail(uriField, `${JSON.stringify(w.uri)} is not arn:aws:apigateway:<region>:<service>:action/<Action> or :path/<path>`);
@@ -163,8 +196,9 @@ function read(ctx: Ctx, site: AwsIntegrationSite, w: Written): AwsIntegration | 
   if (service === 'lambda' && fn === undefined) return fail(uriField, `${JSON.stringify(w.uri)} must be arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations`);
 
   const httpMethod = w.httpMethod === undefined ? 'POST' : String(w.httpMethod).toUpperCase();
-  if (!METHODS.has(httpMethod)) fail(name('IntegrationHttpMethod', 'httpMethod'), `must be an HTTP method (POST for AWS integrations), not ${JSON.stringify(w.httpMethod)}`);
-  if (fn !== undefined && httpMethod !== 'POST') ctx.warn(`${site.where}: ${name('IntegrationHttpMethod', 'httpMethod')} ${httpMethod}: Lambda is invoked with POST, and esb invokes it so`);
+  const methodField = name('IntegrationHttpMethod', 'httpMethod', 'IntegrationMethod');
+  if (!METHODS.has(httpMethod)) fail(methodField, `must be an HTTP method (POST for AWS integrations), not ${JSON.stringify(w.httpMethod)}`);
+  if (fn !== undefined && httpMethod !== 'POST') ctx.warn(`${site.where}: ${methodField} ${httpMethod}: Lambda is invoked with POST, and esb invokes it so`);
 
   const passthroughField = name('PassthroughBehavior', 'passthroughBehavior');
   const passthrough = w.passthroughBehavior === undefined ? 'WHEN_NO_MATCH' : String(w.passthroughBehavior).toUpperCase();
@@ -178,23 +212,25 @@ function read(ctx: Ctx, site: AwsIntegrationSite, w: Written): AwsIntegration | 
 
   const responses: IntegrationResponse[] = [];
   for (const r of w.responses) {
-    const statusField = `${r.field}.${name('StatusCode', 'statusCode')}`;
+    // A response of its own (WebSocket APIs) is named by its logical id.
+    const rs = r.logicalId === undefined ? site : { ...site, logicalId: r.logicalId, field: '' };
+    const rat = (f: string) => path(rs.field, r.field, f);
     const status = typeof r.statusCode === 'number' ? r.statusCode : typeof r.statusCode === 'string' && /^\d+$/.test(r.statusCode) ? Number(r.statusCode) : NaN;
-    if (!Number.isInteger(status) || status < 100 || status > 599) fail(statusField, `must be an HTTP status code (100 to 599), not ${JSON.stringify(r.statusCode)}`);
+    if (!Number.isInteger(status) || status < 100 || status > 599) ctx.fail(rs.logicalId, rat(name('StatusCode', 'statusCode')), `must be an HTTP status code (100 to 599), not ${JSON.stringify(r.statusCode)}`);
     const response: IntegrationResponse = {
       statusCode: status,
-      responseTemplates: templates(ctx, site, at(`${r.field}.${name('ResponseTemplates', 'responseTemplates')}`), r.templates),
-      responseParameters: parameters(ctx, site, at(`${r.field}.${name('ResponseParameters', 'responseParameters')}`), r.parameters, RESPONSE_TARGET, RESPONSE_SOURCE, {
+      responseTemplates: templates(ctx, rs, rat(name('ResponseTemplates', 'responseTemplates')), r.templates),
+      responseParameters: parameters(ctx, rs, rat(name('ResponseParameters', 'responseParameters')), r.parameters, RESPONSE_TARGET, RESPONSE_SOURCE, {
         target: 'method.response.header.<name>',
         source: "a 'literal', integration.response.header.<name>, integration.response.body[.<path>], context.<name> or stageVariables.<name>",
       }),
     };
     if (r.pattern !== undefined) {
-      const pattern = typeof r.pattern === 'string' ? r.pattern : fail(r.patternField, `must be a regular expression (text) matched against ${fn === undefined ? "the service's status code" : "the function's errorMessage"}`);
+      const pattern = typeof r.pattern === 'string' ? r.pattern : ctx.fail(rs.logicalId, path(rs.field, r.patternField), `must be a regular expression (text) matched against ${fn === undefined ? "the service's status code" : "the function's errorMessage"}`);
       try {
         new RegExp(`^(?:${pattern})$`);
       } catch (err) {
-        fail(r.patternField, `is not a regular expression: ${(err as Error).message}`);
+        ctx.fail(rs.logicalId, path(rs.field, r.patternField), `is not a regular expression: ${(err as Error).message}`);
       }
       response.selectionPattern = pattern;
     }
@@ -202,9 +238,9 @@ function read(ctx: Ctx, site: AwsIntegrationSite, w: Written): AwsIntegration | 
   }
   const defaults = responses.filter((r) => r.selectionPattern === undefined);
   if (responses.length === 0) ctx.warn(`${site.where}: no ${name('IntegrationResponses', 'responses')}: API Gateway answers every call 500 {"message": "Internal server error"}, and so does esb`);
-  else if (defaults.length > 1) ctx.warn(`${site.where}: ${defaults.length} default responses (no ${name('SelectionPattern', 'pattern')}); the first is used`);
+  else if (defaults.length > 1) ctx.warn(`${site.where}: ${defaults.length} default responses (no ${name('SelectionPattern', 'pattern', 'IntegrationResponseKey')}); the first is used`);
 
-  if (w.contentHandling !== undefined) ctx.warn(`${site.where}: ${name('ContentHandling', 'contentHandling')} ${JSON.stringify(w.contentHandling)} is not emulated; bodies pass as text`);
+  if (w.contentHandling !== undefined) ctx.warn(`${site.where}: ${name('ContentHandling', 'contentHandling', 'ContentHandlingStrategy')} ${JSON.stringify(w.contentHandling)} is not emulated; bodies pass as text`);
 
   return {
     service,

@@ -10,7 +10,8 @@ import { isServedSubtype, operationIntegrationName, readServiceIntegration, type
 import { readCfnAwsIntegration, readOpenApiAwsIntegration, type AwsIntegration } from './aws-integrations.js';
 
 export const REST_TYPES = new Set(['AWS::ApiGateway::RestApi', 'AWS::ApiGateway::Resource', 'AWS::ApiGateway::Method', 'AWS::ApiGateway::Authorizer', 'AWS::ApiGateway::Stage', 'AWS::ApiGateway::Deployment', 'AWS::ApiGateway::RequestValidator', 'AWS::ApiGateway::Model']);
-export const HTTP_TYPES = new Set(['AWS::ApiGatewayV2::Api', 'AWS::ApiGatewayV2::Integration', 'AWS::ApiGatewayV2::Route', 'AWS::ApiGatewayV2::Authorizer', 'AWS::ApiGatewayV2::Stage', 'AWS::ApiGatewayV2::Deployment']);
+/** AWS::ApiGatewayV2 resources: HTTP APIs, and WebSocket APIs (RouteResponse, IntegrationResponse and Model are theirs: sam/websocket-apis.ts). */
+export const HTTP_TYPES = new Set(['AWS::ApiGatewayV2::Api', 'AWS::ApiGatewayV2::Integration', 'AWS::ApiGatewayV2::Route', 'AWS::ApiGatewayV2::Authorizer', 'AWS::ApiGatewayV2::Stage', 'AWS::ApiGatewayV2::Deployment', 'AWS::ApiGatewayV2::RouteResponse', 'AWS::ApiGatewayV2::IntegrationResponse', 'AWS::ApiGatewayV2::Model']);
 /** Resources that only grant or wire things esb does not check: read silently. */
 export const QUIET_TYPES = new Set(['AWS::Lambda::Permission', 'AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::Logs::LogGroup', 'AWS::SQS::QueuePolicy', 'AWS::Scheduler::ScheduleGroup', 'AWS::Events::EventBusPolicy', 'AWS::SNS::TopicPolicy']);
 
@@ -47,8 +48,8 @@ export interface ApiReadContext {
    */
   serviceFunction(name: string, source: string, integration: ServiceIntegration): string;
   /**
-   * Adds the built-in function that serves a REST API method's AWS integration (docs/gateway.md,
-   * "AWS integrations (REST APIs)"), named after `name`; returns its key.
+   * Adds the built-in function that serves a REST API method's (or a WebSocket route's) AWS
+   * integration (docs/gateway.md, "AWS integrations (REST APIs)"), named after `name`; returns its key.
    */
   awsIntegrationFunction(name: string, source: string, integration: AwsIntegration): string;
 }
@@ -60,7 +61,7 @@ export function functionFromUri(value: unknown): string | undefined {
   return m ? m[1] : undefined;
 }
 
-function integrationFunction(ctx: ApiReadContext, where: string, uri: unknown, subtype?: unknown): string | undefined {
+export function integrationFunction(ctx: ApiReadContext, where: string, uri: unknown, subtype?: unknown): string | undefined {
   const fn = functionFromUri(uri);
   if (!fn) {
     // HTTP APIs' direct service integrations (SQS-SendMessage, EventBridge-PutEvents, ...) are AWS_PROXY without a URI.
@@ -74,7 +75,7 @@ function integrationFunction(ctx: ApiReadContext, where: string, uri: unknown, s
   return fn;
 }
 
-const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
+export const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
 
 function ttl(v: unknown, fallback: number): number {
   const n = Number(v);
@@ -237,7 +238,7 @@ export interface CfnApi {
 }
 
 /** The logical id a resolved `!Ref X` / `!GetAtt X.Attr` stands for ("X" or "X.Attr"). */
-const refId = (v: unknown): string | undefined => (typeof v === 'string' ? v.split('.')[0] : undefined);
+export const refId = (v: unknown): string | undefined => (typeof v === 'string' ? v.split('.')[0] : undefined);
 
 /** A method's or route's authorizer (AuthorizationType one of `types`, AuthorizerId one of the API's); what is not emulated is warned of. */
 function authorizerAuth(ctx: ApiReadContext, r: RawApiResource, api: CfnApi, types: string[]): Route['auth'] | undefined {

@@ -1,6 +1,6 @@
 // What esb takes from a SAM template: plain data, ready to render into an artifact.
 import type { SecretsManagerSecret, SsmParameter } from '@esb/contracts';
-import type { ApiConfig, AsyncDestination, DeliveryStream, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, KinesisStream, KinesisStreamEvent, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
+import type { ApiConfig, AsyncDestination, WebSocketApi, DeliveryStream, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, KinesisStream, KinesisStreamEvent, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
 
 /** A local folder or .zip the template points at (CodeUri, ContentUri, DockerContext). */
 export interface CodeRef {
@@ -113,6 +113,8 @@ export interface SamModel {
   deliveryStreams: DeliveryStream[];
   routes: Route[];
   apis: Record<string, ApiConfig>;
+  /** WebSocket APIs by logical id (docs/generate.md, "WebSocket APIs"). */
+  websockets: Record<string, WebSocketApi>;
   warnings: string[];
   /** Every local path the template points at, in template order. */
   codeRefs: CodeRef[];

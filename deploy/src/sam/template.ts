@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, QUEUE_NAME, awsQueueUrl, busArn, eventRuleKey, functionUrlLabel, kinesisStreamArn, kinesisStreamNameOf, queueNameOf, ruleArn, stateMachineArn, stateMachineNameOf, topicArn, topicSubscriptionKey } from '@esb/contracts';
 import { posix } from 'node:path';
-import type { ApiConfig, Cors, DynamoTable, EventRule, FunctionUrl, KinesisStream, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
+import type { ApiConfig, Cors, DynamoTable, EventRule, FunctionUrl, KinesisStream, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription, WebSocketApi } from '@esb/contracts';
 import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
 import { API_KEY_TYPES, readApiKeys, type ApiKeysOfApi } from './api-keys.js';
 import { samValidation } from './request-validation.js';
@@ -16,6 +16,7 @@ import { EVENT_BUS_TYPE, EVENT_RULE_TYPE, UNEMULATED_EVENT_TYPES, busName, readR
 import { SUBSCRIPTION_TYPE, TOPIC_TYPE, readSubscription, readTopic, samTopicSubscription } from './sns-topics.js';
 import { SAM_STATE_MACHINE_TYPE, STATE_MACHINE_TYPES, readStateMachine, stateMachineNameField, stateMachineReads, type StateMachineReadContext } from './state-machines.js';
 import { serviceIntegrationFunction, stateMachineApiIntegration, type ServiceIntegration } from './service-integrations.js';
+import { ofWebSocketApi, readWebSocketApis, webSocketApiIds } from './websocket-apis.js';
 import { awsIntegrationFunction, awsIntegrationQueue, awsIntegrationStateMachines, awsIntegrationTarget, type AwsIntegration } from './aws-integrations.js';
 import { PIPE_TYPE, pipeArn, pipeFunction, readPipe, type PipeReadContext } from './pipes.js';
 import { DELIVERY_STREAM_TYPE, readDeliveryStream, type FirehoseReadContext } from './firehose.js';
@@ -1022,7 +1023,8 @@ class TemplateReader implements Lookup {
       }
     };
     for (const [api, list] of this.definitionRoutes) for (const r of list) addRoute(api, r);
-    for (const api of this.readCfnApis(new Set(keys.values()))) {
+    const cfnApis = this.readCfnApis(new Set(keys.values()));
+    for (const api of cfnApis.apis) {
       if (apis[api.id]) this.fail(api.id, 'Type', `API id ${api.id} is used twice`);
       apis[api.id] = {
         type: api.type,
@@ -1038,6 +1040,7 @@ class TemplateReader implements Lookup {
       for (const r of api.routes) addRoute(api.id, r);
       if (api.routes.length === 0) this.warnings.push(`${api.id}: this API defines no route esb can serve`);
     }
+    const websockets = Object.fromEntries(cfnApis.websockets);
 
     for (const ev of this.rawApiEvents) {
       if (routeIndex.has(`${ev.api} ${ev.method} ${ev.path}`)) continue;
@@ -1045,6 +1048,11 @@ class TemplateReader implements Lookup {
     }
 
     for (const [api, { keys, plans }] of this.readApiKeys()) {
+      if (!apis[api] && websockets[api]) {
+        if (keys.length) websockets[api].api_keys = keys;
+        if (plans.some((p) => p.throttle || p.quota)) this.warnings.push(`${api}: usage plan throttles and quotas of WebSocket APIs are not enforced; their keys are`);
+        continue;
+      }
       if (!apis[api]) {
         this.warnings.push(`API keys are tied to "${api}", which is not an API of this template; they are not used`);
         continue;
@@ -1061,7 +1069,8 @@ class TemplateReader implements Lookup {
     // A function nothing reaches because esb did not understand what should reach it: say so.
     const reached = new Set([...routes.map((r) => r.function), ...this.integrationTargets]);
     for (const fn of functions) if (fn.url) reached.add(fn.key);
-    for (const api of Object.values(apis)) for (const a of Object.values(api.authorizers ?? {})) if ('function' in a) reached.add(a.function);
+    for (const api of [...Object.values(apis), ...Object.values(websockets)]) for (const a of Object.values(api.authorizers ?? {})) if ('function' in a) reached.add(a.function);
+    for (const ws of Object.values(websockets)) for (const r of ws.routes) if (r.function !== undefined) reached.add(r.function);
     for (const rule of this.rules.values()) for (const t of rule.targets) if (t.function !== undefined) reached.add(t.function);
     for (const s of this.subscriptions.values()) if (s.function !== undefined) reached.add(s.function);
     const unreachable: string[] = [];
@@ -1072,7 +1081,7 @@ class TemplateReader implements Lookup {
     }
     if (unreachable.length) this.warnings.push(`UNREACHABLE: no route reaches ${unreachable.join('; ')}; only the Lambda Invoke API can call them`);
     // A state machine's tasks may invoke the functions (its definition is the agent's to read): no warning then.
-    if (routes.length === 0 && this.rules.size === 0 && this.subscriptions.size === 0 && this.stateMachines.size === 0 && this.deliveryStreams.size === 0 && !functions.some((f) => f.url || f.events.length > 0) && functions.length > 0 && skipped.size > 0) {
+    if (routes.length === 0 && Object.keys(websockets).length === 0 && this.rules.size === 0 && this.subscriptions.size === 0 && this.stateMachines.size === 0 && this.deliveryStreams.size === 0 && !functions.some((f) => f.url || f.events.length > 0) && functions.length > 0 && skipped.size > 0) {
       this.warnings.push(`NO ROUTES: the template defines ${functions.length} function(s) but no route esb understands; not run: ${[...skipped.keys()].join(', ')}`);
     }
 
@@ -1103,6 +1112,7 @@ class TemplateReader implements Lookup {
       deliveryStreams: [...this.deliveryStreams.values()],
       routes,
       apis,
+      websockets,
       warnings: this.warnings,
       codeRefs,
       localFiles: this.localFiles,
@@ -1581,8 +1591,8 @@ class TemplateReader implements Lookup {
     return parseTemplateText(text, ref.uri, undefined, this.warnings);
   }
 
-  /** Raw AWS::ApiGateway::* and AWS::ApiGatewayV2::* resources. */
-  private readCfnApis(functionKeys: ReadonlySet<string>): CfnApi[] {
+  /** Raw AWS::ApiGateway::* and AWS::ApiGatewayV2::* resources: REST and HTTP APIs, and WebSocket APIs. */
+  private readCfnApis(functionKeys: ReadonlySet<string>): { apis: CfnApi[]; websockets: Map<string, WebSocketApi> } {
     const raw: RawApiResource[] = [];
     const definitions = new Map<string, unknown>();
     for (const [id, r] of Object.entries(this.resources)) {
@@ -1596,10 +1606,13 @@ class TemplateReader implements Lookup {
       }
       raw.push({ id, type: r.Type, props });
     }
-    if (raw.length === 0) return [];
+    if (raw.length === 0) return { apis: [], websockets: new Map() };
     const ctx = this.apiContext(functionKeys);
     const def = (a: RawApiResource) => definitions.get(a.id);
-    return [...readRestApis(ctx, raw, def), ...readHttpApis(ctx, raw, def)];
+    // A WebSocket API's parts are its reader's alone.
+    const ws = webSocketApiIds(raw);
+    const others = raw.filter((r) => !ofWebSocketApi(r, ws));
+    return { apis: [...readRestApis(ctx, others, def), ...readHttpApis(ctx, others, def)], websockets: readWebSocketApis(ctx, raw) };
   }
 
   /** AWS::ApiGateway::ApiKey / UsagePlan / UsagePlanKey: the key values each API accepts. */

@@ -10,8 +10,8 @@ export interface IdentityInput {
 }
 
 const PATTERNS: Array<[RegExp, (input: IdentityInput, name: string) => string | undefined]> = [
-  [/^(?:method\.request|\$request)\.header\.(.+)$/i, (i, n) => i.headers[n.toLowerCase()]],
-  [/^(?:method\.request|\$request)\.querystring\.(.+)$/i, (i, n) => i.query[n]?.join(',')],
+  [/^(?:method\.request|\$request|route\.request)\.header\.(.+)$/i, (i, n) => i.headers[n.toLowerCase()]],
+  [/^(?:method\.request|\$request|route\.request)\.querystring\.(.+)$/i, (i, n) => i.query[n]?.join(',')],
   [/^\$?stageVariables\.(.+)$/, (i, n) => i.stageVariables[n]],
   [/^\$?context\.(.+)$/, (i, n) => {
     let value: unknown = i.context;

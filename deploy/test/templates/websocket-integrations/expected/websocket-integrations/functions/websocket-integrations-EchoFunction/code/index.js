@@ -1,0 +1,1 @@
+exports.handler = async (event) => ({statusCode: 200, body: event.body})
