@@ -143,12 +143,13 @@ describe('SQS: the endpoint and queue URLs of the template', () => {
 describe("esb's local CA (docs/gateway.md, \"HTTPS on the same port\")", () => {
   const trust = { cert: '/cfg/tls/ca.pem', bundle: '/cfg/tls/ca-bundle.pem' };
 
-  it('tells every instance to trust it: Node, botocore, requests', () => {
+  it('tells every instance to trust it: Node, botocore, requests, OpenSSL (urllib, curl)', () => {
     for (const runtime of ['nodejs20.x', 'python3.12', 'provided.al2023']) {
       expect(buildInstanceEnv({ ...base, runtime, trust })).toMatchObject({
         NODE_EXTRA_CA_CERTS: '/cfg/tls/ca.pem',
         AWS_CA_BUNDLE: '/cfg/tls/ca-bundle.pem',
         REQUESTS_CA_BUNDLE: '/cfg/tls/ca-bundle.pem',
+        SSL_CERT_FILE: '/cfg/tls/ca-bundle.pem',
       });
     }
     expect(buildInstanceEnv(base).NODE_EXTRA_CA_CERTS).toBeUndefined();
@@ -178,6 +179,9 @@ describe('API Gateway URLs of the template on the gateway', () => {
     ['https://abc123defg.execute-api.us-east-1.amazonaws.com/prod/@connections/x?y=1', 'https://127.0.0.1:3000/prod/@connections/x?y=1'],
     ['http://abc.execute-api.cn-north-1.amazonaws.com.cn/v1', 'http://127.0.0.1:3000/v1'],
     ['https://ABC.execute-api.us-east-1.amazonaws.com:443/prod', 'https://127.0.0.1:3000/prod'],
+    // AppSync: the path that names the API by id (docs/appsync.md).
+    ['https://abcdefghijklmnopqrstuvwxyz.appsync-api.us-east-1.amazonaws.com/graphql', 'https://127.0.0.1:3000/appsync-api/abcdefghijklmnopqrstuvwxyz/graphql'],
+    ['abc.appsync-api.eu-west-1.amazonaws.com/graphql', '127.0.0.1:3000/appsync-api/abc/graphql'],
   ])('%s -> %s', (value, local) => {
     expect(rebaseApiUrl(value, gw)).toBe(local);
   });
@@ -188,6 +192,8 @@ describe('API Gateway URLs of the template on the gateway', () => {
     'ftp://abc.execute-api.us-east-1.amazonaws.com/prod',
     'see https://abc.execute-api.us-east-1.amazonaws.com/prod',
     'https://sqs.us-east-1.amazonaws.com/123456789012/q',
+    'https://abc.appsync-api.us-east-1.amazonaws.com/other',
+    'wss://abc.appsync-realtime-api.us-east-1.amazonaws.com/graphql',
     '',
   ])('leaves %j alone', (value) => {
     expect(rebaseApiUrl(value, gw)).toBe(value);

@@ -1,6 +1,6 @@
 // The environment of a function instance: Lambda's variables, the function's own, minimal
 // basics, module paths for layers. Pure: never reads the agent's own environment.
-import { rebaseQueueUrl, type Credentials } from '@esb/contracts';
+import { APPSYNC_URL, appSyncApiPath, rebaseQueueUrl, type Credentials } from '@esb/contracts';
 import path from 'node:path';
 
 export type { Credentials };
@@ -69,7 +69,8 @@ export const CONTAINER_TLS_DIR = '/etc/esb/tls';
  * NODE_EXTRA_CA_CERTS to its roots; botocore and requests take one bundle in place of theirs.
  */
 export function trustEnv(t: TrustFiles): Record<string, string> {
-  return { NODE_EXTRA_CA_CERTS: t.cert, AWS_CA_BUNDLE: t.bundle, REQUESTS_CA_BUNDLE: t.bundle };
+  // SSL_CERT_FILE: OpenSSL's default store (Python's urllib and ssl, curl): the bundle holds the machine's roots too.
+  return { NODE_EXTRA_CA_CERTS: t.cert, AWS_CA_BUNDLE: t.bundle, REQUESTS_CA_BUNDLE: t.bundle, SSL_CERT_FILE: t.bundle };
 }
 
 /** Python's minor version from a runtime name (python3.12 -> 3.12), for site-packages paths in layers. */
@@ -136,10 +137,13 @@ const API_URL = /^((?:https?|wss?):\/\/)?[A-Za-z0-9]+\.execute-api\.[a-z0-9-]+\.
  */
 export function rebaseApiUrl(value: string, gatewayEndpoint: string): string {
   const m = API_URL.exec(value);
-  if (!m) return value;
+  const appsync = m ? null : APPSYNC_URL.exec(value);
+  if (!m && !appsync) return value;
   const gw = new URL(gatewayEndpoint);
   const port = gw.port || (gw.protocol === 'https:' ? '443' : '80');
-  return `${m[1] ?? ''}${gw.hostname}:${port}${value.slice(m[0].length)}`;
+  // An AppSync API's URL: the path that names it by id on the gateway (docs/appsync.md).
+  if (appsync) return `${appsync[1] ?? ''}${gw.hostname}:${port}${appSyncApiPath(appsync[2]!)}${value.slice(appsync[0].length)}`;
+  return `${m![1] ?? ''}${gw.hostname}:${port}${value.slice(m![0].length)}`;
 }
 
 /** Variables naming an API Gateway URL, put on esb's gateway (rebaseApiUrl). */

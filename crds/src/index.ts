@@ -31,3 +31,4 @@ export { SECRETS_MANAGER_TARGET_PREFIX, SSM_TARGET_PREFIX, SECRETS_CONTENT_TYPE,
 export { inOrder, type InOrderOptions } from './in-order.js';
 export { CA_BUNDLE_FILE, CA_CERT_FILE, CA_KEY_FILE, TLS_DIR_ENV, ensureLocalCa, localCaDir, serverCertificate, type LocalCa } from './local-ca.js';
 export * from './node-sha256.js';
+export * from './appsync.js';

@@ -1,9 +1,10 @@
 // Chain invoke: chain-caller (Python, boto3) calls chain-callee (Node) through the Lambda
 // Invoke API of the gateway (AWS_ENDPOINT_URL_LAMBDA=http://gateway:3000 in the agent).
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import WebSocket from 'ws';
 import { expect, it } from 'vitest';
 import { describeStack } from '../src/scenario.js';
-import { deploy, http } from '../src/stack.js';
+import { deploy, http, pollUntil } from '../src/stack.js';
 
 describeStack('chain invoke through the Lambda Invoke API', (stack) => {
   it('a function invokes another and returns its result', async () => {
@@ -23,5 +24,22 @@ describeStack('chain invoke through the Lambda Invoke API', (stack) => {
     lambda.destroy();
     expect(direct.StatusCode).toBe(200);
     expect(JSON.parse(Buffer.from(direct.Payload!).toString())).toEqual({ upper: 'DIRECT', by: 'chain-callee' });
+  });
+
+  it('a WebSocket client gets answers that functions in containers post through the Management API over https', async () => {
+    const s = stack();
+    const socket = new WebSocket(`${s.gatewayUrl.replace(/^http/, 'ws')}/live`);
+    const inbox: string[] = [];
+    socket.on('message', (d) => inbox.push(d.toString()));
+    await new Promise((resolve, reject) => {
+      socket.once('open', resolve);
+      socket.once('error', reject);
+    });
+    socket.send(JSON.stringify({ action: 'node', text: 'one' }));
+    socket.send(JSON.stringify({ action: 'python', text: 'two' }));
+    const got = await pollUntil(async () => [...inbox].sort(), (m) => m.length >= 2, { everyMs: 200, withinMs: 60_000 });
+    expect(got.ok, JSON.stringify(got.last)).toBe(true);
+    expect([...inbox].sort()).toEqual(['node: one', 'python: two (True)']);
+    socket.close();
   });
 });
