@@ -970,6 +970,52 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     db.destroy();
   }, 180_000);
 
+  it('appsync-notes: a GraphQL API with an API key and IAM; Velocity resolvers on a DynamoDB table (create, get, list), a JavaScript pipeline resolver (delete), a direct Lambda resolver, a NONE data source, field-level auth directives, and a Python function that calls the API through its GraphQLUrl signed for IAM', async () => {
+    const out = await deploy('appsync-notes');
+    expect(out).not.toContain('warning');
+    const line = /GRAPHQL +(\S+) .*key (da2-[a-z0-9]{26})/.exec(out);
+    expect(line, out).not.toBeNull();
+    const [, url, key] = line!;
+    expect(url).toBe(`http://appsync-notes.localhost:${port}/graphql`);
+    const app = at('appsync-notes');
+    const gql = async (query: string, variables: Record<string, unknown> = {}, headers: Record<string, string> = { 'x-api-key': key }) => {
+      const r = await request('POST', '/graphql', { host: `appsync-notes.localhost:${port}`, body: JSON.stringify({ query, variables }), headers: { 'content-type': 'application/json', ...headers } });
+      return { status: r.status, ...(r.body ? r.json() : {}) };
+    };
+
+    const created = await gql('mutation ($t: String!, $b: String) { createNote(title: $t, body: $b) { id title body createdAt } }', { t: 'first', b: 'one two three' });
+    expect(created.errors).toBeUndefined();
+    const note = created.data.createNote;
+    expect(note).toMatchObject({ title: 'first', body: 'one two three' });
+    expect(Date.parse(note.createdAt)).toBeGreaterThan(Date.now() - 120_000);
+    expect(note.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await gql('query ($id: ID!) { getNote(id: $id) { title body } }', { id: note.id })).data).toEqual({ getNote: { title: 'first', body: 'one two three' } });
+    await gql('mutation { createNote(title: "second", body: "x") { id } }');
+    const listed = await gql('{ listNotes { items { title } } }');
+    expect(listed.data.listNotes.items.map((n: { title: string }) => n.title).sort()).toEqual(['first', 'second']);
+    expect((await gql('{ wordCount(text: "a b c d") }')).data).toEqual({ wordCount: 4 });
+
+    // The API key cannot read an IAM-only field; no key at all is refused.
+    const denied = await gql('{ stats { count } }');
+    expect(denied.data).toEqual({ stats: null });
+    expect(denied.errors[0]).toMatchObject({ errorType: 'Unauthorized' });
+    expect((await gql('{ wordCount(text: "x") }', {}, {})).status).toBe(401);
+
+    // A pipeline resolver with a JavaScript function: deleted once, then an error the code raised.
+    expect((await gql('mutation ($id: ID!) { deleteNote(id: $id) { title } }', { id: note.id })).data).toEqual({ deleteNote: { title: 'first' } });
+    const again = await gql('mutation ($id: ID!) { deleteNote(id: $id) { title } }', { id: note.id });
+    expect(again.errors[0]).toMatchObject({ errorType: 'NotFound', message: `no note ${note.id}` });
+
+    // A function reaches the API at its GraphQLUrl (put on the gateway over https), signed for IAM.
+    const report = await app.get('/notes-report');
+    expect(report.status, report.body).toBe(200);
+    const { url: seenUrl, answer } = report.json();
+    expect(seenUrl).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/appsync-api\/[a-z0-9]+\/graphql$/);
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data.stats).toEqual({ count: 0, by: expect.stringMatching(/^arn:aws:/) });
+    expect(answer.data.listNotes.items).toEqual([{ title: 'second' }]);
+  }, 180_000);
+
   it('a template whose functions nothing reaches says so loudly, and is not a silent "Ready, 0 routes"', async () => {
     const dir = await mkdtemp(path.join(ws, 'broker-'));
     await writeFile(path.join(dir, 'index.js'), 'exports.handler = async () => {};\n');

@@ -12,11 +12,9 @@
 import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import { base64Decode, base64Encode, bounded, escapeJavaScript, javaMethod, LIMITS, TemplateLimitError, Tool, urlDecode, urlEncode } from './velocity-java.mjs';
 
 const integration = JSON.parse(process.env.ESB_AWS_INTEGRATION ?? '{}');
-
-/** API Gateway's quota on one #foreach; the rest bound what a template can cost (no template can hang the function). */
-const LIMITS = { foreachItems: 1000, loopItems: 100_000, textChars: 10 * 1024 * 1024, renderMillis: 5000 };
 
 /** How each service is reached: its endpoint variable, SigV4 name, and for JSON protocols the target prefix and version. */
 const SERVICES = {
@@ -31,172 +29,11 @@ const SERVICES = {
 /** This integration's service; undefined for one esb does not emulate. */
 const SERVICE = SERVICES[integration.service];
 
-/** A template went past LIMITS. */
-class TemplateLimitError extends Error {}
 /** `$input.json` / `$input.path` over a body that is not JSON. */
 class BodyNotJsonError extends Error {}
 
 const answer = (statusCode, body, headers = {}) => ({ statusCode, headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 const INTERNAL_ERROR = () => answer(500, { message: 'Internal server error' });
-
-const bounded = (value) => {
-  if (typeof value === 'string' && value.length > LIMITS.textChars) throw new TemplateLimitError(`a text of more than ${LIMITS.textChars} characters`);
-  return value;
-};
-
-// ------------------------------------------------------------------ values as Java shows them
-
-/** A value as Velocity writes it out: maps as {k=v, ...}, lists as [a, b] (Java's toString). */
-function javaText(value) {
-  if (value === null || value === undefined) return 'null';
-  if (Array.isArray(value)) return `[${value.map(javaText).join(', ')}]`;
-  if (typeof value === 'object') return `{${Object.keys(value).map((k) => `${k}=${javaText(value[k])}`).join(', ')}}`;
-  return String(value);
-}
-
-/** A Java regex replacement (`$1`, `${name}`, `\\$` for a dollar) in JavaScript's syntax. */
-function javaReplacement(text) {
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '\\' && i + 1 < text.length) {
-      i++;
-      out += text[i] === '$' ? '$$' : text[i];
-    } else if (c === '$' && /[0-9]/.test(text[i + 1] ?? '')) out += c;
-    else if (c === '$' && text[i + 1] === '{' && text.indexOf('}', i) > i) {
-      const end = text.indexOf('}', i);
-      out += `$<${text.slice(i + 2, end)}>`;
-      i = end;
-    } else out += c === '$' ? '$$' : c;
-  }
-  return out;
-}
-
-/** String.split(regex, limit) as Java does it: no captured groups, trailing empty strings dropped when limit is 0. */
-function javaSplit(s, pattern, limit = 0) {
-  const parts = [];
-  const rx = new RegExp(String(pattern), 'g');
-  let last = 0;
-  for (let m = rx.exec(s); m && (limit <= 0 || parts.length < limit - 1); m = rx.exec(s)) {
-    if (m[0] === '') {
-      rx.lastIndex++;
-      if (m.index === 0 || m.index >= s.length) continue;
-    }
-    parts.push(s.slice(last, m.index));
-    last = m.index + m[0].length;
-  }
-  parts.push(s.slice(last));
-  if (limit === 0) while (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
-  return parts;
-}
-
-/** Java String methods JavaScript has under the same name and meaning. */
-const SAME_STRING_METHODS = new Set(['substring', 'indexOf', 'lastIndexOf', 'startsWith', 'endsWith', 'toLowerCase', 'toUpperCase', 'trim', 'charAt', 'concat']);
-
-function stringMethod(s, name, args) {
-  switch (name) {
-    case 'length':
-      return s.length;
-    case 'isEmpty':
-      return s.length === 0;
-    case 'equals':
-      return s === args[0];
-    case 'equalsIgnoreCase':
-      return typeof args[0] === 'string' && s.toLowerCase() === args[0].toLowerCase();
-    case 'contains':
-      return s.includes(String(args[0]));
-    case 'matches':
-      return new RegExp(`^(?:${args[0]})$`).test(s);
-    case 'replaceAll':
-      return s.replace(new RegExp(String(args[0]), 'g'), javaReplacement(String(args[1])));
-    case 'replaceFirst':
-      return s.replace(new RegExp(String(args[0])), javaReplacement(String(args[1])));
-    case 'replace':
-      return s.split(String(args[0])).join(String(args[1]));
-    case 'split':
-      return javaSplit(s, args[0], args[1]);
-    case 'toString':
-      return s;
-    default:
-      return SAME_STRING_METHODS.has(name) ? String.prototype[name].apply(s, args) : undefined;
-  }
-}
-
-function listMethod(list, name, args) {
-  switch (name) {
-    case 'size':
-      return list.length;
-    case 'isEmpty':
-      return list.length === 0;
-    case 'get':
-      return list[args[0]];
-    case 'contains':
-      return list.includes(args[0]);
-    case 'indexOf':
-      return list.indexOf(args[0]);
-    case 'add':
-      if (list.length >= LIMITS.loopItems) throw new TemplateLimitError(`a list of more than ${LIMITS.loopItems} items`);
-      list.push(args[0]);
-      return true;
-    case 'set': {
-      const old = list[args[0]];
-      list[args[0]] = args[1];
-      return old;
-    }
-    case 'remove':
-      return typeof args[0] === 'number' ? list.splice(args[0], 1)[0] : list.indexOf(args[0]) >= 0 && list.splice(list.indexOf(args[0]), 1).length > 0;
-    case 'subList':
-      return list.slice(args[0], args[1]);
-    case 'toString':
-      return javaText(list);
-    default:
-      return undefined;
-  }
-}
-
-function mapMethod(map, name, args) {
-  const own = (k) => Object.hasOwn(map, k);
-  switch (name) {
-    case 'get':
-      return own(args[0]) ? map[args[0]] : undefined;
-    case 'containsKey':
-      return own(args[0]);
-    case 'keySet':
-      return Object.keys(map);
-    case 'values':
-      return Object.values(map);
-    case 'entrySet':
-      return Object.keys(map).map((key) => ({ key, value: map[key] }));
-    case 'size':
-      return Object.keys(map).length;
-    case 'isEmpty':
-      return Object.keys(map).length === 0;
-    case 'put': {
-      const old = own(args[0]) ? map[args[0]] : undefined;
-      Object.defineProperty(map, String(args[0]), { value: args[1], enumerable: true, writable: true, configurable: true });
-      return old;
-    }
-    case 'remove': {
-      const old = own(args[0]) ? map[args[0]] : undefined;
-      delete map[args[0]];
-      return old;
-    }
-    case 'toString':
-      return javaText(map);
-    default:
-      return undefined;
-  }
-}
-
-/** A method called on a value of the data ($input.path results, strings, numbers): Java's meaning, never JavaScript's. */
-function javaMethod(target, name, args) {
-  if (typeof target === 'string') return stringMethod(target, name, args);
-  if (Array.isArray(target)) return listMethod(target, name, args);
-  if (target !== null && typeof target === 'object') return mapMethod(target, name, args);
-  if (typeof target === 'number') return name === 'intValue' || name === 'longValue' ? Math.trunc(target) : name === 'doubleValue' || name === 'floatValue' ? target : name === 'toString' ? String(target) : undefined;
-  if (typeof target === 'boolean') return name === 'booleanValue' ? target : name === 'toString' ? String(target) : undefined;
-  return undefined;
-}
 
 // ------------------------------------------------------------------ JSONPath
 
@@ -263,9 +100,6 @@ function jsonPath(root, expression) {
 
 // ------------------------------------------------------------------ the template variables
 
-/** The variables' own objects ($input, $util): their methods are theirs, not Java's. */
-class Tool {}
-
 const headerOf = (headers, name) => {
   const wanted = String(name).toLowerCase();
   const key = Object.keys(headers ?? {}).find((k) => k.toLowerCase() === wanted);
@@ -308,15 +142,6 @@ class Input extends Tool {
   }
 }
 
-const JS_ESCAPES = { 8: '\\b', 9: '\\t', 10: '\\n', 12: '\\f', 13: '\\r', 34: '\\"', 39: "\\'", 47: '\\/', 92: '\\\\' };
-
-/** StringEscapeUtils.escapeJavaScript, which API Gateway's $util.escapeJavaScript is: quotes, \\ and / escaped, control and non-ASCII characters as \\uXXXX. */
-function escapeJavaScript(value) {
-  if (value === null || value === undefined) return '';
-  const s = typeof value === 'string' ? value : javaText(value);
-  return s.replace(/[\u0000-\u001f"'/\\\u0080-\uffff]/g, (c) => JS_ESCAPES[c.charCodeAt(0)] ?? `\\u${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`);
-}
-
 class Util extends Tool {
   escapeJavaScript(value) {
     return escapeJavaScript(value);
@@ -326,16 +151,16 @@ class Util extends Tool {
   }
   /** URLEncoder.encode: spaces as +, only letters, digits and . - * _ kept. */
   urlEncode(value) {
-    return encodeURIComponent(String(value ?? '')).replace(/[!'()~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
+    return urlEncode(value);
   }
   urlDecode(value) {
-    return decodeURIComponent(String(value ?? '').replace(/\+/g, ' '));
+    return urlDecode(value);
   }
   base64Encode(value) {
-    return Buffer.from(String(value ?? ''), 'utf8').toString('base64');
+    return base64Encode(value);
   }
   base64Decode(value) {
-    return Buffer.from(String(value ?? ''), 'base64').toString('utf8');
+    return base64Decode(value);
   }
 }
 const UTIL = new Util();

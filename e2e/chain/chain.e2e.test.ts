@@ -42,4 +42,17 @@ describeStack('chain invoke through the Lambda Invoke API', (stack) => {
     expect([...inbox].sort()).toEqual(['node: one', 'python: two (True)']);
     socket.close();
   });
+
+  it('a GraphQL API answers from its built-in function in a container: a Velocity resolver and a Lambda resolver on another container', async () => {
+    const s = stack();
+    // Deployed again unchanged (the first test deployed it): its JSON says the API's key.
+    const deployed = (await deploy(s, 'chain/template.yml')) as unknown as { graphql?: Array<{ apiKeys: string[] }> };
+    const key = deployed.graphql?.[0]?.apiKeys[0];
+    expect(key, JSON.stringify(deployed)).toMatch(/^da2-[a-z0-9]{26}$/);
+    const anonymous = await http(`${s.gatewayUrl}/graphql`, { method: 'POST', body: JSON.stringify({ query: '{ echo(text: "x") }' }), headers: { 'content-type': 'application/json' } });
+    expect(anonymous.status).toBe(401);
+    const r = await http(`${s.gatewayUrl}/graphql`, { method: 'POST', body: JSON.stringify({ query: '{ echo(text: "quiet") upper(word: "loud") { upper by } }' }), headers: { 'content-type': 'application/json', 'x-api-key': key! } });
+    expect(r.status, r.text).toBe(200);
+    expect(r.json).toEqual({ data: { echo: 'QUIET', upper: { upper: 'LOUD', by: 'chain-callee' } } });
+  });
 });

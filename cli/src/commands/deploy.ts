@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYamlText, stringify } from 'yaml';
 import { defaultStackName } from '@esb/deploy';
 import type { Condition, DeploymentSpec, DeploymentStatus } from '@esb/contracts';
-import { FUNCTION_URL_HOST_SUFFIX, functionUrlLabel, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, deliveryStreamArn, kinesisStreamArn, secretArn, templateSecretSuffix, kinesisStreamNameOf, ON_DEMAND_SHARDS, ResourcesFile, RoutingFile, parseYaml, stateMachineArn, topicArn, validate } from '@esb/contracts';
+import { APPSYNC_CONFIG_ENV, APPSYNC_PATH, AppSyncApi, FUNCTION_URL_HOST_SUFFIX, functionUrlLabel, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, deliveryStreamArn, kinesisStreamArn, secretArn, templateSecretSuffix, kinesisStreamNameOf, ON_DEMAND_SHARDS, ResourcesFile, RoutingFile, parseYaml, stateMachineArn, topicArn, validate } from '@esb/contracts';
 import type { DevInfo } from '../dev.js';
 import { writeFileAtomic } from '@esb/contracts';
 import { FileStore, workspacePaths, type WorkspacePaths } from '@esb/controller/client';
@@ -370,13 +370,14 @@ export const deploy: Command = {
     const warnings = [...(status!.warnings ?? []), ...(notServed ? [notServed] : [])];
     if (values.json) {
       process.stdout.write(
-        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, stateMachines: served.stateMachines, streams: served.streams, deliveryStreams: served.deliveryStreams, secrets: served.secrets, parameters: served.parameters, ...(served.websockets.length ? { websockets: served.websockets.map((w) => ({ id: w.id, url: webSocketUrl(own, w.stage), routes: w.routes })) } : {}), configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
+        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, stateMachines: served.stateMachines, streams: served.streams, deliveryStreams: served.deliveryStreams, secrets: served.secrets, parameters: served.parameters, ...(served.websockets.length ? { websockets: served.websockets.map((w) => ({ id: w.id, url: webSocketUrl(own, w.stage), routes: w.routes })) } : {}), ...(served.graphql.length ? { graphql: served.graphql.map((g) => ({ ...g, url: `${own}${APPSYNC_PATH}` })) } : {}), configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
       );
     } else {
       for (const w of warnings) say(`warning: ${w}`);
       say(`  ok   Ready        ${status!.functions} functions, ${status!.routes} routes, ${status!.resources} resources (${seconds}s)`);
       for (const r of routes) say(`       ${r.method.padEnd(7)} ${urlOf(r.path)}`);
       for (const w of served.websockets) say(`       WEBSOCKET ${webSocketUrl(own, w.stage)} (${w.routes.length} route${w.routes.length === 1 ? '' : 's'}: ${w.routes.join(', ')})`);
+      for (const g of served.graphql) say(`       GRAPHQL ${own}${APPSYNC_PATH} (${g.resolvers} resolver${g.resolvers === 1 ? '' : 's'}; auth ${g.auth.join(', ')}${g.apiKeys.length ? `; key ${g.apiKeys.join(', ')}` : ''})`);
       for (const u of urls) say(`       URL     ${functionUrl(base, u.function)} (function ${u.function}${u.authType === 'AWS_IAM' ? ', requests signed: AWS_IAM' : ''})`);
       for (const r of served.rules) say(`       RULE    ${r.rule} -> ${r.targets.join(', ')}${r.enabled ? '' : ' (disabled)'}`);
       for (const t of served.subscriptions) say(`       TOPIC   ${t.topicArn} -> ${t.target}${t.filtered ? ' (filtered)' : ''}`);
@@ -510,11 +511,13 @@ interface Served {
   parameters: Array<{ name: string; type: string }>;
   /** WebSocket APIs: stage and route keys. */
   websockets: Array<{ id: string; stage: string; routes: string[] }>;
+  /** AppSync GraphQL APIs (their built-in functions' ESB_APPSYNC): name, resolvers, auth modes. */
+  graphql: Array<{ name: string; resolvers: number; auth: string[]; apiKeys: string[] }>;
 }
 
 async function readRoutes(artifactDir: string): Promise<Served> {
   const { readdir } = await import('node:fs/promises');
-  const out: Served = { routes: [], urls: [], rules: [], subscriptions: [], stateMachines: [], streams: [], deliveryStreams: [], secrets: [], parameters: [], websockets: [] };
+  const out: Served = { routes: [], urls: [], rules: [], subscriptions: [], stateMachines: [], streams: [], deliveryStreams: [], secrets: [], parameters: [], websockets: [], graphql: [] };
   let entries: string[] = [];
   try {
     entries = await readdir(artifactDir);
@@ -533,6 +536,10 @@ async function readRoutes(artifactDir: string): Promise<Served> {
     if (existsSync(fnFile)) {
       const functions = validate(FunctionsFile, parseYaml(await readFile(fnFile, 'utf8'), fnFile) ?? {}, fnFile);
       for (const [key, fn] of Object.entries(functions.functions)) if (fn.url) out.urls.push({ function: key, authType: fn.url.auth_type });
+      for (const fn of Object.values(functions.functions)) {
+        const config = fn.handler === 'appsync.handler' ? AppSyncApi.safeParse(jsonOrNull(fn.environment?.[APPSYNC_CONFIG_ENV])) : undefined;
+        if (config?.success) out.graphql.push({ name: config.data.name, resolvers: config.data.resolvers.length, auth: config.data.auth.map((a) => a.type), apiKeys: config.data.api_keys });
+      }
       const target = (t: { function?: string; queue?: string; state_machine?: string; stream?: string; delivery_stream?: string }) =>
         t.function !== undefined ? `function ${t.function}` : t.state_machine !== undefined ? `state machine ${t.state_machine}` : t.stream !== undefined ? `stream ${t.stream}` : t.delivery_stream !== undefined ? `delivery stream ${t.delivery_stream}` : `queue ${t.queue}`;
       for (const [key, rule] of Object.entries(functions.rules ?? {})) out.rules.push({ rule: key, targets: rule.targets.map(target), enabled: rule.enabled });
@@ -552,6 +559,14 @@ async function readRoutes(artifactDir: string): Promise<Served> {
   }
   for (const s of out.streams) s.readers = readers.get(kinesisStreamNameOf(s.streamArn)!) ?? [];
   return out;
+}
+
+function jsonOrNull(text: string | undefined): unknown {
+  try {
+    return JSON.parse(text ?? 'null');
+  } catch {
+    return null;
+  }
 }
 
 /** Where a WebSocket API of the stack is served: ws://<stack>.localhost:<port>/<stage> (a `$default` stage at /). */

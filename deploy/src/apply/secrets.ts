@@ -1,7 +1,7 @@
 // --secret-env: KEY=VALUE lines whose values fill `${KEY}` placeholders in function
 // environments at apply time. Values never reach a log line or a report: only key names do.
 import { readFile } from 'node:fs/promises';
-import type { FunctionsFile } from '@esb/contracts';
+import { APPSYNC_CONFIG_ENV, type FunctionsFile } from '@esb/contracts';
 import { SecretEnvError } from './errors.js';
 
 const LINE = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/;
@@ -49,7 +49,7 @@ export interface MissingSecret {
  * The configuration of esb's built-in functions (deploy/runtime/): mapping templates and paths,
  * whose `${...}` is Velocity's or JSONPath's, never a secret to fill.
  */
-const BUILT_IN_CONFIG = new Set(['ESB_AWS_INTEGRATION', 'ESB_SERVICE_INTEGRATION', 'ESB_PIPE']);
+const BUILT_IN_CONFIG = new Set(['ESB_AWS_INTEGRATION', 'ESB_SERVICE_INTEGRATION', 'ESB_PIPE', APPSYNC_CONFIG_ENV]);
 
 function fill(env: Record<string, string>, secrets: Record<string, string>, prefix: string, missing: MissingSecret[]): Record<string, string> {
   let out: Record<string, string> | undefined;

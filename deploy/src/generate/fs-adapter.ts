@@ -174,10 +174,24 @@ export async function readBuiltinCode(functions: FunctionModel[]): Promise<Recor
   const out: Record<string, CodeListing> = {};
   for (const fn of functions) {
     if (fn.code?.kind !== 'builtin' || out[fn.code.file]) continue;
-    const path = join(BUILTIN_DIR, fn.code.file);
-    out[fn.code.file] = { entries: [{ path: fn.code.file, sha256: sha256hex(await readFile(path)), source: { copyFrom: path } }] };
+    out[fn.code.file] = { entries: await builtinFiles(fn.code.file) };
   }
   return out;
+}
+
+/** A built-in file and the files of deploy/runtime/ it imports (`from './x.mjs'`), which ship beside it. */
+async function builtinFiles(file: string): Promise<CodeListing['entries']> {
+  const entries: CodeListing['entries'] = [];
+  const pending = [file];
+  while (pending.length > 0) {
+    const name = pending.shift()!;
+    if (entries.some((e) => e.path === name)) continue;
+    const path = join(BUILTIN_DIR, name);
+    const bytes = await readFile(path);
+    entries.push({ path: name, sha256: sha256hex(bytes), source: { copyFrom: path } });
+    for (const m of bytes.toString('utf8').matchAll(/\bfrom '\.\/([\w.-]+\.mjs)'/g)) pending.push(m[1]!);
+  }
+  return entries;
 }
 
 async function inBatches<T>(items: T[], fn: (item: T) => Promise<unknown>, width = 16): Promise<void> {

@@ -213,6 +213,6 @@ export async function templateInputsDigest(
     h.update(`\0file\0${rel}\0${createHash('sha256').update(await readFile(resolve(dirname(abs), rel))).digest('hex')}\n`);
   }
   // A built-in handler is code of the artifact too: a new one is a new artifact.
-  for (const [file, listing] of Object.entries(await readBuiltinCode(functions))) h.update(`\0builtin\0${file}\0${listing.entries[0].sha256}\n`);
+  for (const [file, listing] of Object.entries(await readBuiltinCode(functions))) h.update(`\0builtin\0${file}\0${listing.entries.map((e) => `${e.path}:${e.sha256}`).join(',')}\n`);
   return { digest: `sha256:${h.digest('hex')}`, referencedPaths };
 }

@@ -1,6 +1,6 @@
 // SAM / CloudFormation template -> SamModel. Pure: the caller reads files; this only reads data.
 import { createHash } from 'node:crypto';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION, QUEUE_NAME, awsQueueUrl, busArn, eventRuleKey, functionUrlLabel, kinesisStreamArn, kinesisStreamNameOf, queueNameOf, ruleArn, stateMachineArn, stateMachineNameOf, topicArn, topicSubscriptionKey } from '@esb/contracts';
+import { APPSYNC_PATH, LOCAL_ACCOUNT_ID, LOCAL_REGION, QUEUE_NAME, appSyncApiPath, awsQueueUrl, busArn, eventRuleKey, functionUrlLabel, kinesisStreamArn, kinesisStreamNameOf, queueNameOf, ruleArn, stateMachineArn, stateMachineNameOf, topicArn, topicSubscriptionKey } from '@esb/contracts';
 import { posix } from 'node:path';
 import type { ApiConfig, Cors, DynamoTable, EventRule, FunctionUrl, KinesisStream, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription, WebSocketApi } from '@esb/contracts';
 import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
@@ -18,6 +18,7 @@ import { SAM_STATE_MACHINE_TYPE, STATE_MACHINE_TYPES, readStateMachine, stateMac
 import { serviceIntegrationFunction, stateMachineApiIntegration, type ServiceIntegration } from './service-integrations.js';
 import { ofWebSocketApi, readWebSocketApis, webSocketApiIds } from './websocket-apis.js';
 import { awsIntegrationFunction, awsIntegrationQueue, awsIntegrationStateMachines, awsIntegrationTarget, type AwsIntegration } from './aws-integrations.js';
+import { API_KEY_TYPE as APPSYNC_API_KEY_TYPE, APPSYNC_QUIET_TYPES, APPSYNC_TYPES, APPSYNC_UNEMULATED_TYPES, DATA_SOURCE_TYPE, FUNCTION_CONFIGURATION_TYPE, GRAPHQL_API_TYPE, RESOLVER_TYPE, SAM_GRAPHQL_API_TYPE, appSyncApiId, appSyncApiKey, appSyncFunction, appSyncFunctionId, appSyncTargets, readAppSyncApis } from './appsync.js';
 import { PIPE_TYPE, pipeArn, pipeFunction, readPipe, type PipeReadContext } from './pipes.js';
 import { DELIVERY_STREAM_TYPE, readDeliveryStream, type FirehoseReadContext } from './firehose.js';
 import { PARAMETER_TYPE, SECRET_TYPE, UNEMULATED_SECRET_TYPES, readParameter, readSecret } from './secrets.js';
@@ -66,10 +67,21 @@ const QUIET_QUEUE_PROPERTIES = new Set(['KmsMasterKeyId', 'KmsDataKeyReusePeriod
 /** DynamoDB stream mappings, with the settings esb reads but does not apply (docs/agent.md, "DynamoDB streams"). */
 const DYNAMODB_STREAM: StreamKind = { label: 'a DynamoDB stream', unapplied: ['ParallelizationFactor', 'TumblingWindowInSeconds', 'StartingPositionTimestamp', 'MetricsConfig', 'KmsKeyArn'], doc: 'docs/agent.md, "DynamoDB streams"' };
 
+/** An AppSync API answers browsers' preflights: any origin, its methods and the headers its clients sign and send. */
+const APPSYNC_CORS: Cors = {
+  allow_origins: ['*'],
+  allow_methods: ['POST', 'OPTIONS'],
+  allow_headers: ['content-type', 'x-api-key', 'authorization', 'x-amz-date', 'x-amz-security-token', 'x-amz-user-agent'],
+  expose_headers: [],
+  allow_credentials: false,
+};
+
 export const IMPLICIT_REST_API = 'ServerlessRestApi';
 export const IMPLICIT_HTTP_API = 'ServerlessHttpApi';
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'ANY']);
+/** What `!Ref` gives of AppSync resources: their ARN (an attribute of appSyncAttr). */
+const APPSYNC_REFS: Record<string, string> = { [GRAPHQL_API_TYPE]: 'Arn', [SAM_GRAPHQL_API_TYPE]: 'Arn', [DATA_SOURCE_TYPE]: 'DataSourceArn', [FUNCTION_CONFIGURATION_TYPE]: 'FunctionArn', [APPSYNC_API_KEY_TYPE]: 'Arn', [RESOLVER_TYPE]: 'ResolverArn' };
 const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 
@@ -486,6 +498,7 @@ class TemplateReader implements Lookup {
       }
       return undefined;
     }
+    if (APPSYNC_REFS[r.Type] && this.active(id)) return String(this.appSyncAttr(id, r.Type, APPSYNC_REFS[r.Type], at));
     if (!RUN_TYPES.has(r.Type) || !this.active(id)) return id;
     if (FUNCTION_TYPES.has(r.Type)) return this.functionKeys?.get(id) ?? this.physicalName(id, at);
     if (LAYER_TYPES.has(r.Type)) return this.layerArn(this.physicalName(id, at));
@@ -699,8 +712,12 @@ class TemplateReader implements Lookup {
       const withUrl = id.endsWith('Url') ? id.slice(0, -3) : undefined;
       if (withUrl && this.resources[withUrl]?.Type === 'AWS::Serverless::Function' && attr === 'FunctionUrl') return this.functionUrlOf(withUrl, at);
       if (id === IMPLICIT_REST_API || id === IMPLICIT_HTTP_API) return `${id}.${attr}`;
+      // The keys SAM makes for a GraphQLApi's ApiKeys: <Api><Key>.
+      const samApi = Object.keys(this.resources).find((a) => this.resources[a].Type === SAM_GRAPHQL_API_TYPE && id.startsWith(a) && isRecord(this.rawProps(a).ApiKeys) && id.slice(a.length) in (this.rawProps(a).ApiKeys as Record<string, unknown>));
+      if (samApi && attr === 'ApiKey') return appSyncApiKey(this.stackName, id);
       return undefined;
     }
+    if (APPSYNC_TYPES.has(r.Type) && this.active(id)) return this.appSyncAttr(id, r.Type, attr, at);
     if (r.Type === LAMBDA_URL && attr === 'FunctionUrl') {
       const target = this.resolver.resolve(this.rawProps(id).TargetFunctionArn, { logicalId: id, field: 'TargetFunctionArn' });
       const fnId = Object.keys(this.resources).find((f) => FUNCTION_TYPES.has(this.resources[f].Type) && this.resourceRef(f, at) === (typeof target === 'string' ? (functionFromUri(target) ?? target) : undefined));
@@ -791,6 +808,57 @@ class TemplateReader implements Lookup {
     return unsupported();
   }
 
+  /** What `!GetAtt` gives of an AppSync resource (and `!Ref`, its ARN): ids are made from the stack and logical id. */
+  private appSyncAttr(id: string, type: string, attr: string, at: Location): unknown {
+    const region = String(this.pseudo['AWS::Region']);
+    const unsupported = (): never => this.fail(at.logicalId, at.field, `!GetAtt ${id}.${attr}: ${type} has no attribute ${attr} that esb knows`);
+    const prop = (field: string): string => {
+      this.enter(`${id}.${field}`, at);
+      try {
+        return String(this.prop(id, this.rawProps(id), field));
+      } finally {
+        this.visiting.pop();
+      }
+    };
+    const apiArn = (apiId: string) => this.arn('appsync', `apis/${apiId}`);
+    if (type === GRAPHQL_API_TYPE || type === SAM_GRAPHQL_API_TYPE) {
+      const apiId = appSyncApiId(this.stackName, id);
+      switch (attr) {
+        case 'ApiId':
+          return apiId;
+        case 'Arn':
+        case 'GraphQLEndpointArn':
+          return apiArn(apiId);
+        case 'GraphQLDns':
+          return `${apiId}.appsync-api.${region}.amazonaws.com`;
+        case 'GraphQLUrl':
+          return `https://${apiId}.appsync-api.${region}.amazonaws.com/graphql`;
+        case 'RealtimeDns':
+          return `${apiId}.appsync-realtime-api.${region}.amazonaws.com`;
+        case 'RealtimeUrl':
+          return `wss://${apiId}.appsync-realtime-api.${region}.amazonaws.com/graphql`;
+      }
+      return unsupported();
+    }
+    if (type === DATA_SOURCE_TYPE) {
+      if (attr === 'Name') return prop('Name');
+      if (attr === 'DataSourceArn') return `${apiArn(prop('ApiId'))}/datasources/${prop('Name')}`;
+    } else if (type === FUNCTION_CONFIGURATION_TYPE) {
+      const functionId = appSyncFunctionId(this.stackName, id);
+      if (attr === 'FunctionId') return functionId;
+      if (attr === 'FunctionArn') return `${apiArn(prop('ApiId'))}/functions/${functionId}`;
+      if (attr === 'Name' || attr === 'DataSourceName') return prop(attr);
+    } else if (type === APPSYNC_API_KEY_TYPE) {
+      const key = appSyncApiKey(this.stackName, id);
+      if (attr === 'ApiKey' || attr === 'ApiKeyId') return key;
+      if (attr === 'Arn') return `${apiArn(prop('ApiId'))}/apikey/${key}`;
+    } else if (type === RESOLVER_TYPE) {
+      if (attr === 'TypeName' || attr === 'FieldName') return prop(attr);
+      if (attr === 'ResolverArn') return `${apiArn(prop('ApiId'))}/types/${prop('TypeName')}/resolvers/${prop('FieldName')}`;
+    } else return `${id}.${attr}`;
+    return unsupported();
+  }
+
   // ------------------------------------------------------------ reading
 
   read(): SamModel {
@@ -808,10 +876,18 @@ class TemplateReader implements Lookup {
     const keys = this.keys();
     const layerIdByArn = new Map<string, string>();
     const layerNames = new Map<string, string>();
+    const unemulatedAppSync = new Map<string, string[]>();
 
     for (const [id, r] of Object.entries(this.resources)) {
       if (!RUN_TYPES.has(r.Type)) {
         if (QUIET_TYPES.has(r.Type) || REST_TYPES.has(r.Type) || HTTP_TYPES.has(r.Type) || API_KEY_TYPES.has(r.Type) || r.Type === GATEWAY_RESPONSE_RESOURCE || r.Type === LAMBDA_URL || r.Type === EVENT_SOURCE_MAPPING) continue;
+        // AppSync: read below (readAppSyncs); a custom domain or a cache has no meaning here.
+        if (APPSYNC_TYPES.has(r.Type) || APPSYNC_QUIET_TYPES.has(r.Type)) continue;
+        const appsyncPart = APPSYNC_UNEMULATED_TYPES.get(r.Type);
+        if (appsyncPart !== undefined) {
+          if (this.active(id)) (unemulatedAppSync.get(r.Type) ?? unemulatedAppSync.set(r.Type, []).get(r.Type)!).push(id);
+          continue;
+        }
         const unemulated = UNEMULATED_EVENT_TYPES.get(r.Type);
         if (unemulated !== undefined) {
           this.warnings.push(`${id}: ${r.Type} is not emulated; ${unemulated} (docs/eventbridge.md)`);
@@ -1041,6 +1117,17 @@ class TemplateReader implements Lookup {
       if (api.routes.length === 0) this.warnings.push(`${api.id}: this API defines no route esb can serve`);
     }
     const websockets = Object.fromEntries(cfnApis.websockets);
+    for (const [type, ids] of unemulatedAppSync) this.warnings.push(`${ids.join(', ')}: ${type} is not emulated; ${APPSYNC_UNEMULATED_TYPES.get(type)}`);
+    // AppSync GraphQL APIs: a built-in function each, at POST /graphql of an HTTP API of the API's logical id.
+    for (const [id, api] of this.readAppSyncs(new Set(keys.values()), new Set(tables.map((t) => t.TableName)))) {
+      if (apis[id]) this.fail(id, 'Type', `API id ${id} is used twice`);
+      const key = this.builtinFunctionKey(id, id);
+      this.serviceFunctions.push(appSyncFunction(key, id, this.resources[id].Type, api, (m) => this.warnings.push(m)));
+      for (const fn of appSyncTargets(api)) this.integrationTargets.add(fn);
+      apis[id] = { type: 'http', stage: '$default', stage_variables: {}, binary_media_types: [], payload_format_version: '2.0', cors: APPSYNC_CORS };
+      // Also by its id, where a function's GraphQLUrl is put on the gateway (docs/generate.md, "AppSync GraphQL APIs").
+      for (const path of [APPSYNC_PATH, appSyncApiPath(api.api_id)]) addRoute(id, { path, method: 'POST', function: key, source: id });
+    }
 
     for (const ev of this.rawApiEvents) {
       if (routeIndex.has(`${ev.api} ${ev.method} ${ev.path}`)) continue;
@@ -1579,6 +1666,12 @@ class TemplateReader implements Lookup {
 
   private localDocument(id: string, field: string, location: string): unknown {
     if (/^s3:\/\//i.test(location)) this.fail(id, field, 'S3 locations are not supported; point it at a local OpenAPI file');
+    const text = this.localText(id, field, location);
+    return parseTemplateText(text, this.codeRef(id, field, location).uri, undefined, this.warnings);
+  }
+
+  /** A local file's text (a path relative to the template), kept among localFiles. */
+  private localText(id: string, field: string, location: string): string {
     const ref = this.codeRef(id, field, location);
     if (!this.options.readLocalFile) this.fail(id, field, `cannot read "${ref.uri}" (no file access here)`);
     let text: string;
@@ -1588,7 +1681,7 @@ class TemplateReader implements Lookup {
       this.fail(id, field, `cannot read "${ref.uri}": ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }
     if (!this.localFiles.includes(ref.uri)) this.localFiles.push(ref.uri);
-    return parseTemplateText(text, ref.uri, undefined, this.warnings);
+    return text;
   }
 
   /** Raw AWS::ApiGateway::* and AWS::ApiGatewayV2::* resources: REST and HTTP APIs, and WebSocket APIs. */
@@ -1613,6 +1706,23 @@ class TemplateReader implements Lookup {
     const ws = webSocketApiIds(raw);
     const others = raw.filter((r) => !ofWebSocketApi(r, ws));
     return { apis: [...readRestApis(ctx, others, def), ...readHttpApis(ctx, others, def)], websockets: readWebSocketApis(ctx, raw) };
+  }
+
+  /** AWS::AppSync::* and AWS::Serverless::GraphQLApi: the template's GraphQL APIs (sam/appsync.ts). */
+  private readAppSyncs(functionKeys: ReadonlySet<string>, tables: ReadonlySet<string>) {
+    const raw = this.resolvedResources((type) => APPSYNC_TYPES.has(type));
+    if (raw.length === 0) return new Map();
+    return readAppSyncApis(
+      {
+        stack: this.stackName,
+        functionKeys,
+        tables,
+        warn: (m) => this.warnings.push(m),
+        fail: (id, field, reason) => this.fail(id, field, reason),
+        readText: (id, field, location) => this.localText(id, field, location),
+      },
+      raw,
+    );
   }
 
   /** AWS::ApiGateway::ApiKey / UsagePlan / UsagePlanKey: the key values each API accepts. */
