@@ -3,7 +3,9 @@
 // against a small Invoke API server.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { readBuiltinCode } from '@esb/deploy';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient, GetItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
@@ -19,6 +21,9 @@ const API_KEY = 'da2-localkey';
 /** Functions of the stub Invoke API: a payload in, `{payload}` or `{error: {errorMessage, errorType}}` out. */
 const functions: Record<string, (payload: unknown) => { payload?: unknown; error?: { errorMessage: string; errorType: string } }> = {};
 const invocations: Array<{ name: string; payload: unknown }> = [];
+/** What the built-in POSTed to the gateway's publish path (subscriptions), and how the stub answers. */
+const published: Array<{ url: string; authorization: string; body: unknown }> = [];
+let publishStatus = 200;
 
 let storage: EmbeddedStorage;
 let lambdaServer: Server;
@@ -36,6 +41,10 @@ beforeAll(async () => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
+      if (req.url?.startsWith('/appsync-api/')) {
+        published.push({ url: req.url, authorization: String(req.headers.authorization), body: JSON.parse(body) });
+        return res.writeHead(publishStatus, { 'content-type': 'application/json' }).end('{"delivered":1}');
+      }
       const name = decodeURIComponent(/^\/2015-03-31\/functions\/([^/]+)\/invocations/.exec(req.url ?? '')?.[1] ?? '');
       const fn = functions[name];
       if (req.method !== 'POST' || !fn) return res.writeHead(404, { 'content-type': 'application/json', 'x-amzn-errortype': 'ResourceNotFoundException' }).end(JSON.stringify({ message: `Function not found: ${name}` }));
@@ -87,6 +96,7 @@ afterAll(async () => {
   await storage.close();
   await rm(dataDir, { recursive: true, force: true });
   for (const dir of await codeDirs()) if (!codeDirsBefore.includes(dir)) await rm(join(tmpdir(), dir), { recursive: true, force: true });
+  if (codeFolder) await rm(await codeFolder, { recursive: true, force: true });
 });
 
 let logged: ReturnType<typeof vi.spyOn>;
@@ -96,11 +106,21 @@ beforeEach(() => {
   return () => logged.mockRestore();
 });
 
+/** The built-in's code folder as a deploy ships it (appsync.mjs and the runtime files it imports), made once. */
+let codeFolder: Promise<string> | undefined;
+const shippedCode = () =>
+  (codeFolder ??= (async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'esb-appsync-builtin-'));
+    const listing = (await readBuiltinCode([{ code: { kind: 'builtin', file: 'appsync.mjs', handler: 'appsync.handler' } } as never]))['appsync.mjs']!;
+    for (const e of listing.entries) await copyFile((e.source as { copyFrom: string }).copyFrom, join(dir, e.path));
+    return dir;
+  })());
+
 /** The handler as a fresh function instance loads it, with this API. */
 async function handlerOf(api: Record<string, unknown>): Promise<Handler> {
   process.env.ESB_APPSYNC = JSON.stringify({ name: 'TestApi', api_id: 'testapi', auth: [{ type: 'API_KEY' }], api_keys: [API_KEY], ...api });
   vi.resetModules();
-  const runtime = '../../deploy/runtime/appsync.mjs';
+  const runtime = pathToFileURL(join(await shippedCode(), 'appsync.mjs')).href;
   return ((await import(/* @vite-ignore */ runtime)) as { handler: Handler }).handler;
 }
 
@@ -414,6 +434,30 @@ describe('pipelines and Lambda', () => {
     const invalid = await call(handler, 'query ($v: AWSJSON) { echo(v: $v) }', { v: '{not json' });
     expect(invalid.body.data).toBeNull();
     expect(invalid.body.errors).toHaveLength(1);
+  });
+});
+
+describe('subscriptions', () => {
+  const SUBSCRIBED = { ...NOTES, schema: `${NOTES_SCHEMA}\ntype Subscription { onSave(NoteId: ID): Note @aws_subscribe(mutations: ["saveNote"]) }` };
+
+  it('publishes the results of subscribed mutations to the gateway, signed for appsync, and never fails a mutation for it', async () => {
+    published.length = 0;
+    const handler = await handlerOf(SUBSCRIBED);
+    const r = await call(handler, 'mutation { saved: saveNote(NoteId: "s1", title: "T", content: "C") { NoteId title } deleteNote(NoteId: "none") { NoteId } }');
+    expect(r.body.errors).toBeUndefined();
+    expect(published).toEqual([{ url: '/appsync-api/testapi/publish', authorization: expect.stringMatching(/^AWS4-HMAC-SHA256 Credential=AKLOCAL\/\d{8}\/us-east-1\/appsync\/aws4_request/), body: { apiId: 'testapi', mutation: 'saveNote', data: { NoteId: 's1', title: 'T' } } }]);
+    // A query publishes nothing; a publish the gateway refuses is logged, the mutation answers.
+    await call(handler, '{ getNote(NoteId: "s1") { title } }');
+    expect(published).toHaveLength(1);
+    publishStatus = 500;
+    try {
+      const again = await call(handler, 'mutation { saveNote(NoteId: "s2", title: "U", content: "D") { NoteId } }');
+      expect(again.body).toEqual({ data: { saveNote: { NoteId: 's2' } } });
+      expect(published).toHaveLength(2);
+      expect(logged).toHaveBeenCalledWith(expect.stringContaining('publishing saveNote to subscribers failed: 500'));
+    } finally {
+      publishStatus = 200;
+    }
   });
 });
 

@@ -983,9 +983,24 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
       return { status: r.status, ...(r.body ? r.json() : {}) };
     };
 
+    // A subscriber on the real-time endpoint (the GraphQL URL + /realtime, AppSync's protocol).
+    const header = Buffer.from(JSON.stringify({ host: `appsync-notes.localhost:${port}`, 'x-api-key': key })).toString('base64');
+    const sub = new WebSocket(`ws://127.0.0.1:${port}/graphql/realtime?header=${encodeURIComponent(header)}&payload=e30=`, 'graphql-ws', { headers: { host: `appsync-notes.localhost:${port}` } });
+    const received: Array<Record<string, any>> = [];
+    sub.on('message', (d) => received.push(JSON.parse(d.toString())));
+    await new Promise((resolve, reject) => (sub.once('open', resolve), sub.once('error', reject)));
+    sub.send(JSON.stringify({ type: 'connection_init' }));
+    await until(() => received.some((m) => m.type === 'connection_ack'), 'connection_ack', 10_000);
+    sub.send(JSON.stringify({ id: 'notes', type: 'start', payload: { data: JSON.stringify({ query: 'subscription { onCreateNote { id title } }', variables: {} }), extensions: { authorization: { host: `appsync-notes.localhost:${port}`, 'x-api-key': key } } } }));
+    await until(() => received.some((m) => m.id === 'notes'), 'the answer to start', 10_000);
+    expect(received.find((m) => m.id === 'notes')).toEqual({ id: 'notes', type: 'start_ack' });
+
     const created = await gql('mutation ($t: String!, $b: String) { createNote(title: $t, body: $b) { id title body createdAt } }', { t: 'first', b: 'one two three' });
     expect(created.errors).toBeUndefined();
     const note = created.data.createNote;
+    await until(() => received.some((m) => m.type === 'data'), 'the createNote data message', 10_000);
+    expect(received.find((m) => m.type === 'data')).toEqual({ id: 'notes', type: 'data', payload: { data: { onCreateNote: { id: note.id, title: 'first' } } } });
+    sub.close();
     expect(note).toMatchObject({ title: 'first', body: 'one two three' });
     expect(Date.parse(note.createdAt)).toBeGreaterThan(Date.now() - 120_000);
     expect(note.id).toMatch(/^[0-9a-f-]{36}$/);

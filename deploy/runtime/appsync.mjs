@@ -2,15 +2,16 @@
 // API payload 2.0 event, answered as AppSync does. The API is in ESB_APPSYNC (crds/src/appsync.ts):
 // its schema (AppSync's scalars and directives added), auth modes, data sources, pipeline
 // functions and resolvers (Velocity templates or APPSYNC_JS code; none on a Lambda source: a
-// direct Lambda resolver). One file: esb copies a built-in alone.
+// direct Lambda resolver). esb copies a built-in with the ./*.mjs files it imports; the schema
+// prelude is appsync-schema.mjs (shared with the gateway's subscriptions, docs/appsync.md).
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { buildSchema, defaultFieldResolver, execute, getOperationAST, GraphQLError, Kind, parse, print, specifiedRules, validate, validateSchema } from 'graphql';
+import { defaultFieldResolver, execute, getOperationAST, GraphQLError, Kind, parse, print, specifiedRules, validate } from 'graphql';
+import { authOf, buildApiSchema, subscribedMutations } from './appsync-schema.mjs';
 import { base64Decode, base64Encode, bounded, escapeJavaScript, javaMethod, LIMITS, TemplateLimitError, Tool, tool, urlDecode, urlEncode } from './velocity-java.mjs';
 
 // ================================================================== util / $util: ids, time, DynamoDB typed values, errors
@@ -823,7 +824,38 @@ const S = (() => {
         throw new StepError(`esb does not serve ${source.type} data sources`, 'InternalFailure');
     }
   }
-  return { invokeFunction, callDataSource };
+  // ------------------------------------------------------------------ subscriptions
+
+  const PUBLISH_WAIT_MS = 2_000;
+
+  /**
+   * Hands mutation results to the gateway's real-time endpoint (docs/appsync.md, "Subscriptions"):
+   * `POST <Lambda endpoint>/appsync-api/<id>/publish`, signed for `appsync` as HTTP data sources
+   * sign. Waits a short while at most; a failure is logged, never the mutation's.
+   */
+  async function publish(apiName, apiId, events) {
+    const endpoint = endpointOf('LAMBDA');
+    if (!endpoint || events.length === 0) return;
+    const send = async (event) => {
+      const url = new URL(`${endpoint.replace(/\/+$/, '')}/appsync-api/${encodeURIComponent(apiId)}/publish`);
+      const body = JSON.stringify(event);
+      const { SignatureV4 } = await import('@smithy/signature-v4');
+      const signer = new SignatureV4({ credentials: credentials(), region: region(), service: 'appsync', sha256: Sha256 });
+      const signed = await signer.sign({ method: 'POST', protocol: url.protocol, hostname: url.hostname, port: url.port ? Number(url.port) : undefined, path: url.pathname, query: {}, headers: { 'content-type': 'application/json', host: url.host }, body });
+      const res = await fetch(url, { method: 'POST', headers: signed.headers, body, signal: AbortSignal.timeout(PUBLISH_WAIT_MS) });
+      if (!res.ok) throw new Error(`${res.status} ${(await res.text()).slice(0, 200)}`);
+    };
+    const all = Promise.allSettled(events.map(async (e) => {
+      try {
+        await send(e);
+      } catch (err) {
+        console.error(`appsync ${apiName}: publishing ${e.mutation} to subscribers failed: ${err?.cause?.message ?? err?.message ?? err}`);
+      }
+    }));
+    await Promise.race([all, new Promise((r) => setTimeout(r, PUBLISH_WAIT_MS).unref())]);
+  }
+
+  return { invokeFunction, callDataSource, publish };
 })();
 
 // ================================================================== APPSYNC_JS modules
@@ -920,110 +952,6 @@ function readConfig(text) {
   return api;
 }
 
-// ------------------------------------------------------------------ the schema
-
-const AUTH_DIRECTIVES = { aws_api_key: 'API_KEY', aws_iam: 'AWS_IAM', aws_cognito_user_pools: 'AMAZON_COGNITO_USER_POOLS', aws_auth: 'AMAZON_COGNITO_USER_POOLS', aws_oidc: 'OPENID_CONNECT', aws_lambda: 'AWS_LAMBDA' };
-const WHERE = 'OBJECT | FIELD_DEFINITION | INTERFACE | INPUT_OBJECT | UNION | ENUM';
-/** AppSync's own definitions, added to a schema unless it defines them itself. */
-const PRELUDE = {
-  scalars: ['AWSDate', 'AWSTime', 'AWSDateTime', 'AWSTimestamp', 'AWSEmail', 'AWSJSON', 'AWSURL', 'AWSPhone', 'AWSIPAddress'],
-  directives: {
-    aws_api_key: `directive @aws_api_key on ${WHERE}`,
-    aws_iam: `directive @aws_iam on ${WHERE}`,
-    aws_oidc: `directive @aws_oidc on ${WHERE}`,
-    aws_lambda: `directive @aws_lambda on ${WHERE}`,
-    aws_cognito_user_pools: `directive @aws_cognito_user_pools(cognito_groups: [String]) on ${WHERE}`,
-    aws_auth: `directive @aws_auth(cognito_groups: [String]) on ${WHERE}`,
-    aws_subscribe: 'directive @aws_subscribe(mutations: [String]) on FIELD_DEFINITION',
-    aws_publish: 'directive @aws_publish(subscriptions: [String]) on FIELD_DEFINITION',
-  },
-};
-
-const invalid = (scalar, value) => new GraphQLError(`Unable to parse ${JSON.stringify(value)} as a valid ${scalar}`);
-const checked = (scalar, test) => (value) => {
-  if (typeof value !== 'string' || !test(value)) throw invalid(scalar, value);
-  return value;
-};
-const DATE = '\\d{4}-\\d{2}-\\d{2}';
-const TIME = '\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?';
-const ZONE = '(Z|[+-]\\d{2}(:\\d{2}(:\\d{2})?)?)';
-const parseJsonText = (value) => {
-  if (typeof value !== 'string') throw invalid('AWSJSON', value);
-  try {
-    return JSON.parse(value);
-  } catch {
-    throw invalid('AWSJSON', value);
-  }
-};
-const isUrl = (v) => {
-  try {
-    return Boolean(new URL(v).protocol);
-  } catch {
-    return false;
-  }
-};
-
-/** How AppSync's scalars read inputs and write results (loosely validated strings but AWSJSON and AWSTimestamp). */
-const SCALARS = {
-  AWSDate: checked('AWSDate', (v) => new RegExp(`^${DATE}${ZONE}?$`).test(v)),
-  AWSTime: checked('AWSTime', (v) => new RegExp(`^${TIME}${ZONE}?$`).test(v)),
-  AWSDateTime: checked('AWSDateTime', (v) => new RegExp(`^${DATE}T${TIME}${ZONE}$`).test(v)),
-  AWSEmail: checked('AWSEmail', (v) => /^[^@\s]+@[^@\s]+$/.test(v)),
-  AWSURL: checked('AWSURL', isUrl),
-  AWSPhone: checked('AWSPhone', (v) => /^\+?[0-9][0-9 ().-]{2,}$/.test(v)),
-  AWSIPAddress: checked('AWSIPAddress', (v) => isIP(v.split('/')[0]) !== 0),
-};
-
-function patchScalars(schema) {
-  for (const [name, check] of Object.entries(SCALARS)) {
-    const type = schema.getType(name);
-    if (!type || type.astNode?.kind !== Kind.SCALAR_TYPE_DEFINITION) continue;
-    type.parseValue = check;
-    type.parseLiteral = (ast) => (ast.kind === Kind.STRING ? check(ast.value) : (() => { throw invalid(name, print(ast)); })());
-    type.serialize = (v) => (typeof v === 'string' ? v : String(v));
-  }
-  const json = schema.getType('AWSJSON');
-  if (json) {
-    json.parseValue = parseJsonText;
-    json.parseLiteral = (ast) => (ast.kind === Kind.STRING ? parseJsonText(ast.value) : (() => { throw invalid('AWSJSON', print(ast)); })());
-    json.serialize = (v) => (typeof v === 'string' ? v : JSON.stringify(v));
-  }
-  const ts = schema.getType('AWSTimestamp');
-  if (ts) {
-    const int = (v) => {
-      if (!Number.isInteger(v)) throw invalid('AWSTimestamp', v);
-      return v;
-    };
-    ts.parseValue = int;
-    ts.parseLiteral = (ast) => (ast.kind === Kind.INT ? Number(ast.value) : int(print(ast)));
-    ts.serialize = (v) => (typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : int(typeof v === 'number' ? Math.trunc(v) : v));
-  }
-}
-
-/** The schema, with AppSync's definitions and scalars; throws when it does not build. */
-function buildApiSchema(sdl) {
-  const doc = parse(sdl);
-  const defined = new Set(doc.definitions.filter((d) => d.kind === Kind.SCALAR_TYPE_DEFINITION || d.kind === Kind.DIRECTIVE_DEFINITION).map((d) => d.name.value));
-  const prelude = [...PRELUDE.scalars.filter((s) => !defined.has(s)).map((s) => `scalar ${s}`), ...Object.entries(PRELUDE.directives).filter(([n]) => !defined.has(n)).map(([, d]) => d)];
-  const schema = buildSchema(`${prelude.join('\n')}\n${sdl}`);
-  const errors = validateSchema(schema);
-  if (errors.length) throw new Error(errors.map((e) => e.message).join('; '));
-  patchScalars(schema);
-  return schema;
-}
-
-/** The auth directives of a field or type: `[{mode, groups?}]`; empty when it has none. */
-function authOf(node) {
-  const out = [];
-  for (const d of node?.directives ?? []) {
-    const mode = AUTH_DIRECTIVES[d.name.value];
-    if (!mode) continue;
-    const groups = d.arguments?.find((a) => a.name.value === 'cognito_groups')?.value;
-    out.push({ mode, groups: groups?.kind === Kind.LIST ? groups.values.map((v) => v.value) : undefined });
-  }
-  return out;
-}
-
 /** The API as served: its config, schema (or why it has none) and resolvers by Type.field. */
 function load() {
   let api;
@@ -1041,7 +969,9 @@ function load() {
     return { api, error: 'schema', schemaError: err.message };
   }
   const resolvers = new Map(api.resolvers.map((r) => [`${r.type_name}.${r.field_name}`, r]));
-  return { api, schema, resolvers, fieldAuth: new Map() };
+  /** Mutations some subscription gets (`@aws_subscribe`): their results are published. */
+  const published = new Set([...subscribedMutations(schema).values()].flat());
+  return { api, schema, resolvers, published, fieldAuth: new Map() };
 }
 
 let served;
@@ -1328,6 +1258,27 @@ function shaped(err) {
 /** Errors of the request itself (syntax, validation): no data. */
 const requestErrors = (errors, errorType) => answer(200, { data: null, errors: errors.map((e) => ({ path: null, locations: (e.locations ?? []).map((l) => ({ line: l.line, column: l.column, sourceName: null })), message: e.message, errorType })) });
 
+/** The results of a mutation's top-level fields that subscriptions get: `{apiId, mutation, data}` each (a null result is not published). */
+function publications(published, operation, document, data) {
+  const fragments = Object.fromEntries(document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]));
+  const out = [];
+  const seen = new Set();
+  const walk = (selectionSet) => {
+    for (const sel of selectionSet.selections) {
+      if (sel.kind === Kind.INLINE_FRAGMENT) walk(sel.selectionSet);
+      else if (sel.kind === Kind.FRAGMENT_SPREAD) fragments[sel.name.value] && walk(fragments[sel.name.value].selectionSet);
+      else {
+        const key = sel.alias?.value ?? sel.name.value;
+        if (!published.has(sel.name.value) || seen.has(key) || data[key] === null || data[key] === undefined) continue;
+        seen.add(key);
+        out.push({ apiId: served.api.api_id, mutation: sel.name.value, data: data[key] });
+      }
+    }
+  };
+  walk(operation.selectionSet);
+  return out;
+}
+
 export const handler = async (event) => {
   served ??= load();
   if (served.error === 'config') return answer(500, { errors: [{ errorType: 'InternalFailure', message: 'An internal failure occurred.' }] });
@@ -1366,6 +1317,7 @@ export const handler = async (event) => {
   if (operation.operation === 'subscription') return requestErrors([new GraphQLError('Subscriptions are not served over HTTP: connect to the API with the AppSync real-time WebSocket protocol.', { nodes: [operation] })], 'UnsupportedOperation');
 
   const result = await execute({ schema, document, variableValues: variables, operationName: request.operationName ?? undefined, contextValue: request, fieldResolver: fieldResolverOf(served), typeResolver });
+  if (operation.operation === 'mutation' && result.data && served.published.size > 0) await S.publish(api.name, api.api_id, publications(served.published, operation, document, result.data));
   const errors = [...(result.errors ?? []), ...request.appended].map(shaped);
   return answer(200, errors.length ? { data: result.data ?? null, errors } : { data: result.data ?? null });
 };

@@ -30,6 +30,8 @@ import { createConfigParser } from './config-parse.js';
 import { serveTlsOnSamePort, tlsFrontOptions, type TlsFrontOptions } from './tls-front.js';
 import { WebSocketGateway, type WebSocketLimits } from './websocket/server.js';
 import { registerManagementApi } from './websocket/management.js';
+import { AppSyncRealtime, type AppSyncRealtimeLimits } from './appsync-realtime/server.js';
+import { registerAppSyncPublish } from './appsync-realtime/publish.js';
 import { apiKeyIdOf, compileRouteTable, compileRouteTableInSlices, type CompiledRoute, type ResolvedApi, type RouteTable } from './routes.js';
 
 export const FUNCTIONS_FILE = FUNCTIONS_CODEC.name;
@@ -86,6 +88,8 @@ export interface GatewayOptions {
   tls?: TlsFrontOptions | false;
   /** WebSocket APIs (docs/gateway.md, "WebSocket APIs"): the host functions reach the gateway at (events' domainName) and limits. */
   websocket?: { domainName?: string; limits?: Partial<WebSocketLimits> };
+  /** AppSync subscriptions' real-time endpoint (docs/appsync.md): its limits. */
+  appsyncRealtime?: Partial<AppSyncRealtimeLimits>;
 }
 
 export interface Gateway {
@@ -367,9 +371,14 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     onEvent: observe,
   });
   registerManagementApi(app, websockets, invokeAccess, now);
+  // AppSync subscriptions (docs/appsync.md): their real-time paths before WebSocket APIs.
+  const appsyncRealtime = new AppSyncRealtime({ log, now, tableFor, limits: opts.appsyncRealtime });
+  registerAppSyncPublish(app, appsyncRealtime, invokeAccess, now);
   app.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     if (closing) socket.destroy();
-    else if (WebSocketGateway.isWebSocketUpgrade(req)) websockets.handleUpgrade(req, socket, head);
+    else if (WebSocketGateway.isWebSocketUpgrade(req)) {
+      if (!appsyncRealtime.handleUpgrade(req, socket, head)) websockets.handleUpgrade(req, socket, head);
+    }
     else serveIgnoringUpgrade(app.server, req, socket, head);
   });
 
@@ -716,7 +725,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     close: async () => {
       watcher?.close();
       closing = true;
-      await websockets.close();
+      await Promise.all([websockets.close(), appsyncRealtime.close()]);
       await parser.close();
       // fastify closes idle keep-alive connections once, when close starts; a connection that
       // finishes its in-flight request afterwards would keep the server open, so sweep again.

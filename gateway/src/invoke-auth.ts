@@ -95,12 +95,13 @@ export async function authorizeSignedUrl(access: InvokeApiAccess, req: SignedReq
 
 /**
  * A WebSocket API's Management API (docs/gateway.md, "WebSocket APIs"): the same access as the
- * Invoke API, with requests signed for the service `execute-api`, as the SDKs sign them.
+ * Invoke API, with requests signed for the service `execute-api`, as the SDKs sign them; the
+ * same for other gateway calls signed for another service (AppSync's publish: `appsync`).
  */
-export async function authorizeManagementCall(access: InvokeApiAccess, req: SignedRequest, nowMs: number): Promise<InvokeAuthVerdict> {
+export async function authorizeManagementCall(access: InvokeApiAccess, req: SignedRequest, nowMs: number, service = 'execute-api'): Promise<InvokeAuthVerdict> {
   if (access.open) return { ok: true };
   const auth = header(req.headers, 'authorization');
-  if (auth?.startsWith('AWS4-HMAC-SHA256 ')) return verifySigV4(access, req, auth, nowMs, 'execute-api');
+  if (auth?.startsWith('AWS4-HMAC-SHA256 ')) return verifySigV4(access, req, auth, nowMs, service);
   return authorizeInvoke(access, req, nowMs);
 }
 

@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, realpathSync } from 'node:fs';
 import { copyFile, link, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { checkSize, isInside, PathEscapeError, realPathInside, realPathOf, TEMPLATE_LIMITS, type InputLimits } from '@esb/contracts';
 import { walkTree } from '../layout/walk.js';
@@ -179,14 +180,17 @@ export async function readBuiltinCode(functions: FunctionModel[]): Promise<Recor
   return out;
 }
 
-/** A built-in file and the files of deploy/runtime/ it imports (`from './x.mjs'`), which ship beside it. */
+/** Runtime files built-ins import that the contracts package holds (the gateway uses them too). */
+const CONTRACTS_RUNTIME: Record<string, string> = { 'appsync-schema.mjs': createRequire(import.meta.url).resolve('@esb/contracts/appsync-schema') };
+
+/** A built-in file and the runtime files it imports (`from './x.mjs'`: deploy/runtime/, or CONTRACTS_RUNTIME), which ship beside it. */
 async function builtinFiles(file: string): Promise<CodeListing['entries']> {
   const entries: CodeListing['entries'] = [];
   const pending = [file];
   while (pending.length > 0) {
     const name = pending.shift()!;
     if (entries.some((e) => e.path === name)) continue;
-    const path = join(BUILTIN_DIR, name);
+    const path = CONTRACTS_RUNTIME[name] ?? join(BUILTIN_DIR, name);
     const bytes = await readFile(path);
     entries.push({ path: name, sha256: sha256hex(bytes), source: { copyFrom: path } });
     for (const m of bytes.toString('utf8').matchAll(/\bfrom '\.\/([\w.-]+\.mjs)'/g)) pending.push(m[1]!);
