@@ -211,8 +211,9 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       ...(await gatewaySecurity(settings)),
       invokeApi,
       tls: { caDir },
-      // Functions post to WebSocket connections at https://<domainName>/<stage>: where they reach this gateway.
-      websocket: { domainName: new URL(gatewayUrl).host },
+      // Functions post to WebSocket connections at https://<domainName>/<stage>: where they reach
+      // this gateway (containers through the Docker bridge, as their endpoints are rewritten).
+      websocket: { domainName: reachableFromContainers ? `host.docker.internal:${new URL(gatewayUrl).port}` : new URL(gatewayUrl).host },
     });
     const runningGateway = gateway;
     closers.push(() => runningGateway.close());
