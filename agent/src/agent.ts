@@ -1,5 +1,6 @@
 // The agent: runs the functions of functions.yml as instances behind the Lambda Runtime API.
 // createAgent() wires the pool, a driver (process or docker), logs and schedules together.
+import { createGraphqlCaller } from './appsync-targets.js';
 import { busArn, CA_BUNDLE_FILE, CA_CERT_FILE, ensureLocalCa, lineageOf, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, localQueueUrl, newTraceId, nextSlice, RECURSION_LIMIT, SLICE_BUDGET_MS, withLineage } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -651,6 +652,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
 
   // Rules of the buses and subscriptions of the topics: functions invoked asynchronously, as
   // EventBridge and SNS invoke them, or queues sent a message.
+  const runGraphql = endpoints.lambda ? createGraphqlCaller({ gateway: endpoints.lambda, region, credentials }) : undefined;
   const eventRules = new EventRules({
     region,
     fire: (fn, payload, rule) => {
@@ -660,6 +662,13 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     send: (queue, body, rule, fifo) => sendToQueue(queue, body, `rule ${rule}`, undefined, fifo),
     start: (machine, input, rule) => startExecution(machine, input, `rule ${rule}`),
     putDelivery: (deliveryStream, data, rule) => deliveryStreams.put(deliveryStream, [Buffer.from(data)], `rule ${rule}`),
+    graphql: (api, operation, variables, rule) => {
+      if (!runGraphql) return log.warn({ api, rule }, `no gateway is known to the agent (AWS_ENDPOINT_URL_LAMBDA): rule ${rule} cannot run its AppSync operation`);
+      void runGraphql(api, operation, variables).then((outcome) => {
+        if (!outcome.ok) log.warn({ api, rule }, `rule ${rule}: AppSync API ${api}: ${outcome.reason}`);
+        else if (outcome.errors) log.warn({ api, rule, errors: outcome.errors }, `rule ${rule}: AppSync API ${api} answered with errors: ${JSON.stringify(outcome.errors).slice(0, 500)}`);
+      });
+    },
     put: (stream, data, partitionKey, rule) => {
       if (!putRecord) return log.warn({ stream }, `no Kinesis endpoint is configured (AWS_ENDPOINT_URL_SQS): rule ${rule} cannot put to stream ${stream}`);
       putRecord(stream, data, partitionKey).catch((err: unknown) => log.warn({ stream, rule }, `rule ${rule} could not put a record to stream ${stream}: ${err instanceof Error ? err.message : String(err)}`));

@@ -15,6 +15,7 @@ function router() {
   const started: Array<[string, unknown, string]> = [];
   const put: Array<[string, unknown, string]> = [];
   const delivered: Array<[string, unknown, string]> = [];
+  const ran: Array<[string, string, unknown, string]> = [];
   const infos: string[] = [];
   const rules = new EventRules({
     region: 'us-east-1',
@@ -23,9 +24,10 @@ function router() {
     start: (machine, input, rule) => started.push([machine, JSON.parse(input), rule]),
     put: (stream, data, partitionKey) => put.push([stream, JSON.parse(data), partitionKey]),
     putDelivery: (deliveryStream, data, rule) => delivered.push([deliveryStream, JSON.parse(data), rule]),
+    graphql: (api, operation, variables, rule) => ran.push([api, operation, JSON.parse(variables), rule]),
     info: (_f, m) => infos.push(m),
   });
-  return { rules, fired, sent, started, put, delivered, infos };
+  return { rules, fired, sent, started, put, delivered, ran, infos };
 }
 
 describe('EventBridge rules', () => {
@@ -63,6 +65,17 @@ describe('EventBridge rules', () => {
     expect(rules.deliver([event('default', 'OrderPlaced', { id: 'o-8' })])).toBe(1);
     expect(delivered).toEqual([['orders-to-s3', { id: 'o-8' }, 'to-s3']]);
     expect(rules.list()).toEqual([{ rule: 'default/to-s3', bus: 'default', targets: ['delivery-stream:orders-to-s3'] }]);
+  });
+
+  it('runs an AppSync target\'s GraphQL operation with what its input transformer makes of the event as variables', () => {
+    const { rules, ran } = router();
+    const op = 'mutation Create($title: String!) { createNote(title: $title) { id } }';
+    rules.setFunctions(
+      withRules({ bus: 'default', name: 'to-api', pattern: '{"source":["shop.orders"]}', enabled: true, targets: [{ id: 'api', graphql_api: 'abc123', graphql_operation: op, input_transformer: { paths: { title: '$.detail.id' }, template: '{"title": <title>}' } }] }),
+    );
+    expect(rules.deliver([event('default', 'OrderPlaced', { id: 'o-9' })])).toBe(1);
+    expect(ran).toEqual([['abc123', op, { title: 'o-9' }, 'to-api']]);
+    expect(rules.list()).toEqual([{ rule: 'default/to-api', bus: 'default', targets: ['graphql-api:abc123'] }]);
   });
 
   it('starts an execution of a state machine target with the event or what its input fields make of it', () => {

@@ -2,7 +2,8 @@
 // against the enabled rules of its bus (the pattern syntax of FilterCriteria), and each rule that
 // matches sends the event, or what its target's Input, InputPath or InputTransformer make of it,
 // to each target: a function is invoked asynchronously, a queue gets a message, a state machine
-// starts an execution, a Kinesis stream or a Firehose delivery stream gets a record. Pure matching and
+// starts an execution, a Kinesis stream or a Firehose delivery stream gets a record, an AppSync API
+// runs the target's GraphQL operation with it as variables. Pure matching and
 // shaping; the agent fires and sends.
 import { compileFilters, eventRuleKey, ruleArn, type BusEvent, type EventRule, type EventRuleTarget, type FunctionsFile } from '@esb/contracts';
 
@@ -24,6 +25,8 @@ export interface EventRulesOptions {
   put?(stream: string, data: string, partitionKey: string, rule: string): void;
   /** Puts a record (the input as its data) to a Firehose delivery stream. */
   putDelivery?(deliveryStream: string, data: string, rule: string): void;
+  /** Runs a GraphQL operation of an AppSync API with the input as its variables. */
+  graphql?(api: string, operation: string, variables: string, rule: string): void;
   /** Told of an event no rule of its bus took because the bus has none (once per bus). */
   info?(fields: Record<string, unknown>, message: string): void;
 }
@@ -61,6 +64,7 @@ export class EventRules {
           else if (target.state_machine !== undefined) this.o.start(target.state_machine, body, rule.name);
           else if (target.stream !== undefined) this.o.put?.(target.stream, body, partitionKey(target, event), rule.name);
           else if (target.delivery_stream !== undefined) this.o.putDelivery?.(target.delivery_stream, body, rule.name);
+          else if (target.graphql_api !== undefined) this.o.graphql?.(target.graphql_api, target.graphql_operation!, body, rule.name);
           else if (target.queue !== undefined) this.o.send(target.queue, body, rule.name, target.message_group_id !== undefined ? { groupId: target.message_group_id, deduplicationId: event.id } : undefined);
           sent++;
         }
@@ -81,6 +85,7 @@ function targetName(t: EventRuleTarget): string {
   if (t.state_machine !== undefined) return `state-machine:${t.state_machine}`;
   if (t.stream !== undefined) return `stream:${t.stream}`;
   if (t.delivery_stream !== undefined) return `delivery-stream:${t.delivery_stream}`;
+  if (t.graphql_api !== undefined) return `graphql-api:${t.graphql_api}`;
   return `queue:${t.queue}`;
 }
 

@@ -17,6 +17,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { generateKeyPair, SignJWT } from 'jose';
 import WebSocket from 'ws';
 import { DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startDev, type RunningDev } from './dev.js';
 
@@ -970,7 +971,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     db.destroy();
   }, 180_000);
 
-  it('appsync-notes: a GraphQL API with an API key and IAM; Velocity resolvers on a DynamoDB table (create, get, list), a JavaScript pipeline resolver (delete), a direct Lambda resolver, a NONE data source, field-level auth directives, and a Python function that calls the API through its GraphQLUrl signed for IAM', async () => {
+  it('appsync-notes: a GraphQL API with an API key and IAM; Velocity resolvers on a DynamoDB table (create, get, list), a JavaScript pipeline resolver (delete), a direct Lambda resolver, a NONE data source, field-level auth directives, a subscription, an EventBridge rule targeting the API, and a Python function that calls the API through its GraphQLUrl signed for IAM', async () => {
     const out = await deploy('appsync-notes');
     expect(out).not.toContain('warning');
     const line = /GRAPHQL +(\S+) .*key (da2-[a-z0-9]{26})/.exec(out);
@@ -1029,6 +1030,16 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(answer.errors).toBeUndefined();
     expect(answer.data.stats).toEqual({ count: 0, by: expect.stringMatching(/^arn:aws:/) });
     expect(answer.data.listNotes.items).toEqual([{ title: 'second' }]);
+
+    // An event on the default bus becomes a note: the rule's AppSync target runs createNote.
+    const events = new EventBridgeClient({ endpoint: dev.info.sqs, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' } });
+    await events.send(new PutEventsCommand({ Entries: [{ Source: 'app.notes', DetailType: 'NoteRequested', Detail: JSON.stringify({ title: 'from an event', body: 'bus' }) }] }));
+    events.destroy();
+    const titles = await until(async () => {
+      const list = (await gql('{ listNotes { items { title body } } }')).data.listNotes.items as Array<{ title: string; body: string }>;
+      return list.some((n) => n.title === 'from an event') ? list : undefined;
+    }, 'the rule to create the note');
+    expect(titles.find((n) => n.title === 'from an event')).toEqual({ title: 'from an event', body: 'bus' });
   }, 180_000);
 
   it('a template whose functions nothing reaches says so loudly, and is not a silent "Ready, 0 routes"', async () => {

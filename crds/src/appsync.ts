@@ -20,6 +20,11 @@ export function appSyncApiPath(apiId: string): string {
 /** An AppSync GraphQL URL: `https://<id>.appsync-api.<region>.amazonaws.com/graphql` (the scheme may be missing). */
 export const APPSYNC_URL = /^((?:https?):\/\/)?([a-z0-9]+)\.appsync-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?::\d+)?\/graphql(?=[?#]|$)/;
 
+/** The API an AppSync API ARN names (`arn:aws:appsync:<region>:<account>:apis/<id>`, what `!GetAtt Api.Arn` / `.GraphQLEndpointArn` give); undefined for anything else. */
+export function appSyncApiIdOfArn(arn: string): string | undefined {
+  return /^arn:aws[a-z-]*:appsync:[a-z0-9-]*:\d{12}:apis\/([A-Za-z0-9]+)$/.exec(arn)?.[1];
+}
+
 /** How a caller may authenticate: the API's default mode first, then its additional ones. */
 export const AppSyncAuthMode = z.discriminatedUnion('type', [
   z.object({ type: z.literal('API_KEY') }),

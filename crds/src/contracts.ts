@@ -328,6 +328,10 @@ export const EventRuleTarget = z
     partition_key_path: z.string().optional(),
     /** A delivery stream of functions.yml `delivery_streams`: the event (or what the input fields make of it) is put as a record (docs/firehose.md). */
     delivery_stream: z.string().min(1).optional(),
+    /** An AppSync API (its id, docs/appsync.md): the event (or what the input fields make of it) is the variables of `graphql_operation`. */
+    graphql_api: z.string().min(1).optional(),
+    /** AppSyncParameters.GraphQLOperation: the mutation the API runs for each event. */
+    graphql_operation: z.string().min(1).optional(),
     /** Input: this JSON text instead of the event. */
     input: z.string().optional(),
     /** InputPath: the part of the event at this JSONPath (`$.detail`). */
@@ -337,7 +341,8 @@ export const EventRuleTarget = z
     /** SqsParameters.MessageGroupId, for a FIFO queue. */
     message_group_id: z.string().optional(),
   })
-  .refine((t) => [t.function, t.queue, t.state_machine, t.stream, t.delivery_stream].filter((x) => x !== undefined).length === 1, 'a target names exactly one of function, queue, state_machine, stream or delivery_stream')
+  .refine((t) => [t.function, t.queue, t.state_machine, t.stream, t.delivery_stream, t.graphql_api].filter((x) => x !== undefined).length === 1, 'a target names exactly one of function, queue, state_machine, stream, delivery_stream or graphql_api')
+  .refine((t) => (t.graphql_api === undefined) === (t.graphql_operation === undefined), 'graphql_api and graphql_operation go together')
   .refine((t) => [t.input, t.input_path, t.input_transformer].filter((x) => x !== undefined).length <= 1, 'a target takes at most one of input, input_path, input_transformer');
 export type EventRuleTarget = z.infer<typeof EventRuleTarget>;
 

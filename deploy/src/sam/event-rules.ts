@@ -3,7 +3,7 @@
 // functions.yml `rules`. A rule's targets that are functions, SQS queues or state machines are
 // kept; other targets are warnings. A rule with a ScheduleExpression becomes schedules of the
 // functions and state machines it targets. Pure: property values come in resolved.
-import { BUS_NAME, DEFAULT_BUS, busNameOf, deliveryStreamNameOf, kinesisStreamNameOf, stateMachineNameOf, type EventRule, type EventRuleTarget } from '@esb/contracts';
+import { appSyncApiIdOfArn, BUS_NAME, DEFAULT_BUS, busNameOf, deliveryStreamNameOf, kinesisStreamNameOf, stateMachineNameOf, type EventRule, type EventRuleTarget } from '@esb/contracts';
 import type { ApiReadContext } from './cfn-apis.js';
 import { functionOfArn, patternText, queueOfArn, warnIfElsewhere, type DeliveryContext } from './delivery.js';
 import type { ScheduleEventModel } from './model.js';
@@ -65,7 +65,7 @@ export interface RuleReadContext extends DeliveryContext {
 }
 
 /** Where a target's Arn points: a function, queue or state machine esb delivers to, or what else it is (for a warning). */
-type TargetRef = { function: string } | { queue: string } | { state_machine: string } | { stream: string } | { delivery_stream: string } | { other: string };
+type TargetRef = { function: string } | { queue: string } | { state_machine: string } | { stream: string } | { delivery_stream: string } | { graphql_api: string } | { other: string };
 
 /** What a schedule starts: a function (by key) or a state machine (by name) of this template. */
 export type ScheduledTarget = ({ function: string } | { state_machine: string }) & { event: ScheduleEventModel };
@@ -148,6 +148,8 @@ export function targetOf(ctx: RuleReadContext, arn: string): TargetRef {
   if (stream !== undefined) return { stream };
   const deliveryStream = deliveryStreamNameOf(arn);
   if (deliveryStream !== undefined) return { delivery_stream: deliveryStream };
+  const graphqlApi = appSyncApiIdOfArn(arn);
+  if (graphqlApi !== undefined) return { graphql_api: graphqlApi };
   // A resource esb does not run: !Ref gives its logical id, !GetAtt an esb ARN or `<Id>.<Attribute>`.
   const type = ctx.resourceType(UNRUN_ARN.exec(arn)?.[1] ?? arn.split('.')[0]);
   if (type !== undefined) return { other: KIND_BY_TYPE[type] ?? type };
@@ -180,7 +182,7 @@ function ruleTargets(ctx: RuleReadContext, id: string, targets: unknown): Array<
     const input = targetInput(ctx, id, at, t);
     const to = targetOf(ctx, t.Arn);
     if ('other' in to) {
-      ctx.warn(`${id}: ${field} (${targetId}): ${to.other} targets are not emulated; only Lambda functions, SQS queues, Step Functions state machines, Kinesis streams and Firehose delivery streams receive events (docs/eventbridge.md)`);
+      ctx.warn(`${id}: ${field} (${targetId}): ${to.other} targets are not emulated; only Lambda functions, SQS queues, Step Functions state machines, Kinesis streams, Firehose delivery streams and AppSync APIs receive events (docs/eventbridge.md)`);
       continue;
     }
     for (const f of ['DeadLetterConfig', 'RetryPolicy']) if (t[f] !== undefined) unapplied.push(at(f));
@@ -189,6 +191,11 @@ function ruleTargets(ctx: RuleReadContext, id: string, targets: unknown): Array<
     if ('queue' in to && isRecord(t.SqsParameters) && t.SqsParameters.MessageGroupId !== undefined) {
       if (typeof t.SqsParameters.MessageGroupId !== 'string' || t.SqsParameters.MessageGroupId === '') ctx.fail(id, at('SqsParameters.MessageGroupId'), 'must be a string');
       target.message_group_id = t.SqsParameters.MessageGroupId;
+    }
+    if ('graphql_api' in to) {
+      const op = isRecord(t.AppSyncParameters) ? t.AppSyncParameters.GraphQLOperation : undefined;
+      if (typeof op !== 'string' || op.trim() === '') ctx.fail(id, at('AppSyncParameters.GraphQLOperation'), 'is required for an AppSync target: the mutation to run for each event');
+      target.graphql_operation = op;
     }
     if ('stream' in to && isRecord(t.KinesisParameters) && t.KinesisParameters.PartitionKeyPath !== undefined) {
       if (typeof t.KinesisParameters.PartitionKeyPath !== 'string' || !t.KinesisParameters.PartitionKeyPath.startsWith('$')) ctx.fail(id, at('KinesisParameters.PartitionKeyPath'), 'must be a JSONPath of the event ($.detail.id)');

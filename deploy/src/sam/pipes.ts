@@ -297,6 +297,7 @@ function targetKind(ctx: PipeReadContext, arn: string): PipeTarget['kind'] | { o
   if ('state_machine' in to) return 'states';
   if ('stream' in to) return 'kinesis';
   if ('delivery_stream' in to) return { other: 'Firehose delivery stream' };
+  if ('graphql_api' in to) return { other: 'AppSync API' };
   return to;
 }
 

@@ -903,9 +903,9 @@ Targets:
     expect(m.rules.map((r) => [r.name, r.targets.map((t) => t.id)])).toEqual([['OnOrder', ['ToFn']]]);
     expect(m.warnings).toEqual([
       'Archive: AWS::Events::Archive is not emulated; events are not archived, so there is nothing to replay (docs/eventbridge.md)',
-      'OnOrder: Targets[0] (ToTopic): SNS topic targets are not emulated; only Lambda functions, SQS queues, Step Functions state machines, Kinesis streams and Firehose delivery streams receive events (docs/eventbridge.md)',
+      'OnOrder: Targets[0] (ToTopic): SNS topic targets are not emulated; only Lambda functions, SQS queues, Step Functions state machines, Kinesis streams, Firehose delivery streams and AppSync APIs receive events (docs/eventbridge.md)',
       "OnOrder.Targets[1].DeadLetterConfig, Targets[1].RetryPolicy: not emulated; esb delivers each event once (a function's own asynchronous retries apply) (docs/eventbridge.md)",
-      'OnlyTopic: Targets[0] (T): CodeBuild project targets are not emulated; only Lambda functions, SQS queues, Step Functions state machines, Kinesis streams and Firehose delivery streams receive events (docs/eventbridge.md)',
+      'OnlyTopic: Targets[0] (T): CodeBuild project targets are not emulated; only Lambda functions, SQS queues, Step Functions state machines, Kinesis streams, Firehose delivery streams and AppSync APIs receive events (docs/eventbridge.md)',
       'OnlyTopic: the rule has no target esb emulates; it is not run',
     ]);
   });
@@ -935,6 +935,20 @@ Targets:
       parse(template(onOrder(`EventPattern: {source: [shop.orders]}
 Targets: [{Id: S, Arn: "arn:aws:kinesis:us-east-1:123456789012:stream/clicks", KinesisParameters: {PartitionKeyPath: customer}}]`))),
     ).toThrow('OnOrder.Targets[0].KinesisParameters.PartitionKeyPath: must be a JSONPath of the event ($.detail.id)');
+  });
+
+  it('runs an AppSync API target: its GraphQLEndpointArn and AppSyncParameters.GraphQLOperation; an AppSync target without an operation is an error', () => {
+    const api = `  Api: {Type: AWS::AppSync::GraphQLApi, Properties: {Name: notes, AuthenticationType: AWS_IAM}}
+  Schema: {Type: AWS::AppSync::GraphQLSchema, Properties: {ApiId: !GetAtt Api.ApiId, Definition: "type Query { a: Int } type Mutation { add(t: String!): Int }"}}
+`;
+    const m = parse(
+      template(`${api}${onOrder(`EventPattern: {source: [shop.orders]}
+Targets:
+  - {Id: ToApi, Arn: !GetAtt Api.GraphQLEndpointArn, InputPath: $.detail, AppSyncParameters: {GraphQLOperation: "mutation A($t: String!) { add(t: $t) }"}}`)}`),
+    );
+    expect(m.rules.map((r) => r.targets)).toEqual([[{ id: 'ToApi', graphql_api: expect.stringMatching(/^[a-z0-9]{26}$/), input_path: '$.detail', graphql_operation: 'mutation A($t: String!) { add(t: $t) }' }]]);
+    expect(() => parse(template(`${api}${onOrder(`EventPattern: {source: [shop.orders]}
+Targets: [{Id: ToApi, Arn: !GetAtt Api.GraphQLEndpointArn}]`)}`))).toThrow('OnOrder.Targets[0].AppSyncParameters.GraphQLOperation: is required for an AppSync target: the mutation to run for each event');
   });
 
   it('makes a scheduled rule schedule events of the functions it targets', () => {
