@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { defaultFieldResolver, execute, getOperationAST, GraphQLError, Kind, parse, print, specifiedRules, validate } from 'graphql';
 import { authOf, buildApiSchema, subscribedMutations } from './appsync-schema.mjs';
-import { base64Decode, base64Encode, bounded, escapeJavaScript, javaMethod, LIMITS, TemplateLimitError, Tool, tool, urlDecode, urlEncode } from './velocity-java.mjs';
+import { base64Decode, base64Encode, boundedVelocity, escapeJavaScript, tool, urlDecode, urlEncode } from './velocity-java.mjs';
 
 // ================================================================== util / $util: ids, time, DynamoDB typed values, errors
 const U = (() => {
@@ -423,7 +423,7 @@ const D = (() => {
   return { operations, conditionExpression, get, put, remove, update, query, scan, sync };
 })();
 
-// ================================================================== Velocity mapping templates (velocityjs, bounded as in aws-integration.mjs)
+// ================================================================== Velocity mapping templates (velocityjs, bounded: velocity-java.mjs)
 const V = (() => {
   const u = U;
   const { conditionExpression } = D;
@@ -482,57 +482,17 @@ const V = (() => {
   // ------------------------------------------------------------------ rendering
 
   let engine;
-  const parsed = new Map();
-
+  /** The bounded Velocity compiler (velocity-java.mjs), with AppSync's `#return`. */
   async function loadEngine() {
     if (engine) return engine;
-    const { Compile, parse } = await import('velocityjs');
-    const javaMethods = { uid: 'esb: Java methods', match: ({ context }) => !(context instanceof Tool), resolve: ({ property, context, params }) => bounded(javaMethod(context, property, params)) };
-    class BoundedCompile extends Compile {
-      constructor(asts, budget) {
-        super(asts, { escape: false, customMethodHandlers: [javaMethods] });
-        this.budget = budget;
-      }
-      renderAstList(asts, contextId) {
-        if (Date.now() > this.budget.deadline) throw new TemplateLimitError(`rendering took more than ${LIMITS.renderMillis} ms`);
-        return bounded(super.renderAstList(asts, contextId));
-      }
-      getBlockEach(block) {
-        const ast = block[0];
-        const items = this.getLiteral({ ...ast.from, pos: ast.pos });
-        const n = Array.isArray(items) ? items.length : items !== null && typeof items === 'object' ? Object.keys(items).length : 0;
-        if (n > LIMITS.foreachItems) throw new TemplateLimitError(`a #foreach over ${n} items (AppSync allows ${LIMITS.foreachItems})`);
-        this.budget.items += n;
-        if (this.budget.items > LIMITS.loopItems) throw new TemplateLimitError(`#foreach loops over more than ${LIMITS.loopItems} items in all`);
-        return super.getBlockEach(block);
-      }
-      getArray(literal) {
-        if (literal.isRange) {
-          const [begin, end] = literal.value.map((exp) => (typeof exp === 'string' ? parseInt(exp, 10) : typeof exp === 'number' ? exp : this.getReferences(exp)));
-          if (Math.abs(end - begin) >= LIMITS.foreachItems) throw new TemplateLimitError(`a range [${begin}..${end}] of more than ${LIMITS.foreachItems} items`);
-        }
-        return super.getArray(literal);
-      }
-      getExpression(ast) {
-        return bounded(super.getExpression(ast));
-      }
-      getReferences(ast, isVal) {
-        const v = super.getReferences(ast, isVal);
-        return isVal && v === null ? '' : v;
-      }
-    }
     // `#return` without arguments is a call of the macro with none.
-    const withReturn = (text) => text.replace(/#return(?!\s*\()/g, '#return()');
-    engine = (text, variables) => {
-      let asts = parsed.get(text);
-      if (!asts) parsed.set(text, (asts = parse(withReturn(text))));
-      const macros = {
-        return(value) {
-          throw new u.EarlyReturn(value);
-        },
-      };
-      return new BoundedCompile(asts, { items: 0, deadline: Date.now() + LIMITS.renderMillis }).render(variables, macros, true);
+    const render = await boundedVelocity('AppSync', (text) => text.replace(/#return(?!\s*\()/g, '#return()'));
+    const macros = {
+      return(value) {
+        throw new u.EarlyReturn(value);
+      },
     };
+    engine = (text, variables) => render(text, variables, macros);
     return engine;
   }
 

@@ -12,7 +12,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import { base64Decode, base64Encode, bounded, escapeJavaScript, javaMethod, LIMITS, TemplateLimitError, Tool, urlDecode, urlEncode } from './velocity-java.mjs';
+import { base64Decode, base64Encode, boundedVelocity, escapeJavaScript, Tool, urlDecode, urlEncode } from './velocity-java.mjs';
 
 const integration = JSON.parse(process.env.ESB_AWS_INTEGRATION ?? '{}');
 
@@ -167,57 +167,9 @@ const UTIL = new Util();
 
 // ------------------------------------------------------------------ rendering, bounded
 
+/** The bounded Velocity compiler (velocity-java.mjs), made at the first template. */
 let engine;
-const parsedTemplates = new Map();
-
-/** velocityjs's compiler, with every loop, range and text bounded by LIMITS and the time it may take. */
-async function loadEngine() {
-  if (engine) return engine;
-  const { Compile, parse } = await import('velocityjs');
-  const javaMethods = { uid: 'esb: Java methods', match: ({ context }) => !(context instanceof Tool), resolve: ({ property, context, params }) => bounded(javaMethod(context, property, params)) };
-  class BoundedCompile extends Compile {
-    constructor(asts, budget) {
-      super(asts, { escape: false, customMethodHandlers: [javaMethods] });
-      this.budget = budget;
-    }
-    renderAstList(asts, contextId) {
-      if (Date.now() > this.budget.deadline) throw new TemplateLimitError(`rendering took more than ${LIMITS.renderMillis} ms`);
-      return bounded(super.renderAstList(asts, contextId));
-    }
-    getBlockEach(block) {
-      const ast = block[0];
-      const items = this.getLiteral({ ...ast.from, pos: ast.pos });
-      const n = Array.isArray(items) ? items.length : items !== null && typeof items === 'object' ? Object.keys(items).length : 0;
-      if (n > LIMITS.foreachItems) throw new TemplateLimitError(`a #foreach over ${n} items (API Gateway allows ${LIMITS.foreachItems})`);
-      this.budget.items += n;
-      if (this.budget.items > LIMITS.loopItems) throw new TemplateLimitError(`#foreach loops over more than ${LIMITS.loopItems} items in all`);
-      return super.getBlockEach(block);
-    }
-    getArray(literal) {
-      if (literal.isRange) {
-        const [begin, end] = literal.value.map((exp) => (typeof exp === 'string' ? parseInt(exp, 10) : typeof exp === 'number' ? exp : this.getReferences(exp)));
-        if (Math.abs(end - begin) >= LIMITS.foreachItems) throw new TemplateLimitError(`a range [${begin}..${end}] of more than ${LIMITS.foreachItems} items`);
-      }
-      return super.getArray(literal);
-    }
-    getExpression(ast) {
-      return bounded(super.getExpression(ast));
-    }
-    // A null (a JSON null, a method that gave nothing) is written as nothing, as an undefined reference is.
-    getReferences(ast, isVal) {
-      const v = super.getReferences(ast, isVal);
-      return isVal && v === null ? '' : v;
-    }
-  }
-  engine = {
-    render(text, variables) {
-      let asts = parsedTemplates.get(text);
-      if (!asts) parsedTemplates.set(text, (asts = parse(text)));
-      return new BoundedCompile(asts, { items: 0, deadline: Date.now() + LIMITS.renderMillis }).render(variables, undefined, true);
-    },
-  };
-  return engine;
-}
+const loadEngine = () => (engine ??= boundedVelocity('API Gateway').then((render) => ({ render })));
 
 // ------------------------------------------------------------------ the request
 

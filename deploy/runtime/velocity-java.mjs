@@ -1,7 +1,7 @@
 // What API Gateway's and AppSync's Velocity templates share (docs/gateway.md "AWS integrations
-// (REST APIs)", docs/appsync.md): the bounds a template may not pass, and Java's methods on
-// values (`$s.split(...)`, `$list.add(...)`, `$map.put(...)`), which templates call as if the
-// data were Java objects. Shipped beside the built-in functions that import it.
+// (REST APIs)", docs/appsync.md): the bounds a template may not pass, Java's methods on values
+// (`$s.split(...)`, `$list.add(...)`, `$map.put(...)`), which templates call as if the data were
+// Java objects, and the bounded compiler. Shipped beside the built-in functions that import it.
 
 /** API Gateway's quota on one #foreach; the rest bound what a template can cost (no template can hang the function). */
 export const LIMITS = { foreachItems: 1000, loopItems: 100_000, textChars: 10 * 1024 * 1024, renderMillis: 5000 };
@@ -194,3 +194,53 @@ export const urlEncode = (value) => encodeURIComponent(String(value ?? '')).repl
 export const urlDecode = (value) => decodeURIComponent(String(value ?? '').replace(/\+/g, ' '));
 export const base64Encode = (value) => Buffer.from(String(value ?? ''), 'utf8').toString('base64');
 export const base64Decode = (value) => Buffer.from(String(value ?? ''), 'base64').toString('utf8');
+
+/**
+ * velocityjs's compiler with every loop, range and text bounded by LIMITS and the time it may
+ * take: `render(text, variables, macros)`, templates parsed once. `who` names the service whose
+ * #foreach quota a loop went past; `prepare` rewrites a template's text before it is parsed.
+ */
+export async function boundedVelocity(who, prepare = (text) => text) {
+  const { Compile, parse } = await import('velocityjs');
+  const javaMethods = { uid: 'esb: Java methods', match: ({ context }) => !(context instanceof Tool), resolve: ({ property, context, params }) => bounded(javaMethod(context, property, params)) };
+  class BoundedCompile extends Compile {
+    constructor(asts, budget) {
+      super(asts, { escape: false, customMethodHandlers: [javaMethods] });
+      this.budget = budget;
+    }
+    renderAstList(asts, contextId) {
+      if (Date.now() > this.budget.deadline) throw new TemplateLimitError(`rendering took more than ${LIMITS.renderMillis} ms`);
+      return bounded(super.renderAstList(asts, contextId));
+    }
+    getBlockEach(block) {
+      const ast = block[0];
+      const items = this.getLiteral({ ...ast.from, pos: ast.pos });
+      const n = Array.isArray(items) ? items.length : items !== null && typeof items === 'object' ? Object.keys(items).length : 0;
+      if (n > LIMITS.foreachItems) throw new TemplateLimitError(`a #foreach over ${n} items (${who} allows ${LIMITS.foreachItems})`);
+      this.budget.items += n;
+      if (this.budget.items > LIMITS.loopItems) throw new TemplateLimitError(`#foreach loops over more than ${LIMITS.loopItems} items in all`);
+      return super.getBlockEach(block);
+    }
+    getArray(literal) {
+      if (literal.isRange) {
+        const [begin, end] = literal.value.map((exp) => (typeof exp === 'string' ? parseInt(exp, 10) : typeof exp === 'number' ? exp : this.getReferences(exp)));
+        if (Math.abs(end - begin) >= LIMITS.foreachItems) throw new TemplateLimitError(`a range [${begin}..${end}] of more than ${LIMITS.foreachItems} items`);
+      }
+      return super.getArray(literal);
+    }
+    getExpression(ast) {
+      return bounded(super.getExpression(ast));
+    }
+    // A null (a JSON null, a method that gave nothing) is written as nothing, as an undefined reference is.
+    getReferences(ast, isVal) {
+      const v = super.getReferences(ast, isVal);
+      return isVal && v === null ? '' : v;
+    }
+  }
+  const parsed = new Map();
+  return (text, variables, macros) => {
+    let asts = parsed.get(text);
+    if (!asts) parsed.set(text, (asts = parse(prepare(text))));
+    return new BoundedCompile(asts, { items: 0, deadline: Date.now() + LIMITS.renderMillis }).render(variables, macros, true);
+  };
+}
