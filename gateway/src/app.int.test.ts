@@ -80,6 +80,17 @@ describe('gateway (fastify inject, fake invoker)', () => {
   afterAll(() => gw.close());
   const inject = (o: Record<string, unknown>) => gw.app.inject(o as any);
 
+  it('serves the URL API Gateway gives, with the stage first, as the path without it when the route is of an API of that stage', async () => {
+    const res = await inject({ method: 'GET', url: '/prod/rest/pets/42?q=1' });
+    expect(res.statusCode).toBe(200);
+    expect(res.json()).toMatchObject({ resource: '/rest/pets/{id}', path: '/rest/pets/42', pathParameters: { id: '42' }, requestContext: { stage: 'prod', path: '/prod/rest/pets/42' } });
+    expect((await inject({ method: 'GET', url: '/Prod/restonly/x' })).json()).toMatchObject({ path: '/restonly/x', requestContext: { stage: 'Prod' } });
+    // Another API's stage, or no API's: not a route.
+    const before = invoker.calls.length;
+    for (const url of ['/Prod/rest/pets/42', '/prod/restonly/x', '/staging/rest/pets/42']) expect([403, 404], url).toContain((await inject({ method: 'GET', url })).statusCode);
+    expect(invoker.calls.length).toBe(before);
+  });
+
   it('REST: builds the v1 event and maps the response; every response has x-amzn-RequestId', async () => {
     const res = await inject({ method: 'GET', url: '/rest/pets/42?q=1&q=2', headers: { 'X-Amzn-Trace-Id': 'Root=1-abc-def' } });
     expect(res.statusCode).toBe(200);

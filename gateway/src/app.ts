@@ -444,7 +444,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       readonly t0: number,
       readonly requestId: string,
       readonly method: string,
-      readonly rawPath: string,
+      /** The path served: without the stage when the request named it (handle). */
+      public rawPath: string,
       readonly origin: string | undefined,
     ) {}
 
@@ -589,7 +590,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     const requestId = randomUUID();
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const rawPath = q < 0 ? url : url.slice(0, q);
+    let rawPath = q < 0 ? url : url.slice(0, q);
     const rawQueryString = q < 0 ? '' : url.slice(q + 1);
     const method = req.method!;
     const headers = req.headers;
@@ -610,7 +611,21 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       }
     }
 
-    const hit = current.lookup(method, rawPath);
+    let hit = current.lookup(method, rawPath);
+    if (!hit.route) {
+      // The URL API Gateway gives (`/<stage>/path`, as functions reach their own API through its
+      // execute-api URL): served as the path without the stage, when the route found is of an
+      // API of that stage (docs/gateway.md, "Routing"). Misses only: nothing on the hot path.
+      const slash = rawPath.indexOf('/', 1);
+      if (slash > 1) {
+        const staged = current.lookup(method, rawPath.slice(slash));
+        if (staged.route && staged.route.api.stage === rawPath.slice(1, slash)) {
+          hit = staged;
+          rawPath = rawPath.slice(slash);
+          x.rawPath = rawPath;
+        }
+      }
+    }
     if (!hit.route) return x.sendJson(hit.statusCode, Buffer.from(JSON.stringify({ message: hit.message })), hit.api, hit.statusCode === 403 ? 'MISSING_AUTHENTICATION_TOKEN' : 'RESOURCE_NOT_FOUND');
     const { route } = hit;
     x.route = route;
