@@ -28,7 +28,7 @@
 //   on each access to the stream). Iterators and pagination tokens are held by clients only.
 import { createHash } from 'node:crypto';
 import { KINESIS_STREAM_NAME, kinesisStreamArn, LOCAL_ACCOUNT_ID, LOCAL_REGION, MAX_KINESIS_SHARDS, ON_DEMAND_SHARDS, type KinesisRecord } from '@esb/contracts';
-import { emptyDict, SnapshotShapeError } from './sqs-queues.js';
+import { emptyDict, SNAPSHOT_FIELDS, SnapshotShapeError } from './sqs-queues.js';
 
 /** Epoch milliseconds, injected (the SQS model's QueueClock fits). */
 export interface StreamClock {
@@ -897,24 +897,9 @@ type LoadedStream = Omit<Stream, 'shards' | 'bytes' | 'consumers'> & { consumers
 
 /** Checks a parsed snapshot field by field, so that a damaged file is an error naming the field, never a half-loaded store. */
 function readSnapshot(data: unknown): { nextSerial: number; streams: LoadedStream[] } {
-  const object = (v: unknown, where: string): Record<string, unknown> => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new SnapshotShapeError(where, 'must be an object');
-    return v as Record<string, unknown>;
-  };
-  const array = (v: unknown, where: string): unknown[] => {
-    if (!Array.isArray(v)) throw new SnapshotShapeError(where, 'must be a list');
-    return v;
-  };
-  const text = (v: unknown, where: string): string => {
-    if (typeof v !== 'string') throw new SnapshotShapeError(where, 'must be text');
-    return v;
-  };
+  const { object, array, text, number } = SNAPSHOT_FIELDS;
   const whole = (v: unknown, where: string, min = 0, max = Number.MAX_SAFE_INTEGER): number => {
     if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min || v > max) throw new SnapshotShapeError(where, `must be a whole number from ${min} to ${max}`);
-    return v;
-  };
-  const number = (v: unknown, where: string): number => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new SnapshotShapeError(where, 'must be a number');
     return v;
   };
   const oneOf = <T extends string>(v: unknown, where: string, allowed: readonly T[]): T => {

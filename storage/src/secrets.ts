@@ -28,7 +28,7 @@ import {
   secretArn,
   secretArnTail,
 } from '@esb/contracts';
-import { SnapshotShapeError } from './sqs-queues.js';
+import { SNAPSHOT_FIELDS, SnapshotShapeError } from './sqs-queues.js';
 
 /** Epoch milliseconds, injected. */
 export interface SecretClock {
@@ -858,23 +858,8 @@ export interface SecretsSnapshot {
 
 /** Checks a parsed snapshot field by field, so that a damaged file is an error naming the field, never a half-loaded store. */
 function readSnapshot(data: unknown): { secrets: Secret[]; parameters: Parameter[] } {
-  const object = (v: unknown, where: string): Record<string, unknown> => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new SnapshotShapeError(where, 'must be an object');
-    return v as Record<string, unknown>;
-  };
-  const array = (v: unknown, where: string): unknown[] => {
-    if (!Array.isArray(v)) throw new SnapshotShapeError(where, 'must be a list');
-    return v;
-  };
-  const text = (v: unknown, where: string): string => {
-    if (typeof v !== 'string') throw new SnapshotShapeError(where, 'must be text');
-    return v;
-  };
+  const { object, array, text, number } = SNAPSHOT_FIELDS;
   const optText = (v: unknown, where: string): string | undefined => (v === undefined ? undefined : text(v, where));
-  const number = (v: unknown, where: string): number => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new SnapshotShapeError(where, 'must be a number');
-    return v;
-  };
   const texts = (v: unknown, where: string): string[] => array(v, where).map((x, i) => text(x, `${where}[${i}]`));
   const tags = (v: unknown, where: string): Tag[] => array(v, where).map((t, i) => ({ Key: text(object(t, `${where}[${i}]`).Key, `${where}[${i}].Key`), Value: text((t as Record<string, unknown>).Value, `${where}[${i}].Value`) }));
   const root = object(data, 'snapshot');

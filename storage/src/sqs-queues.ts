@@ -914,24 +914,29 @@ export class SnapshotShapeError extends Error {
   }
 }
 
-/** Checks the shape of a parsed snapshot field by field, so that a damaged file is an error naming the field, never a half-loaded store. */
-function readSnapshot(data: unknown): { queues: Array<Omit<SqsSnapshot['queues'][number], 'messages'> & { messages: Message[] }> } {
-  const object = (v: unknown, where: string): Record<string, unknown> => {
+/** The readers every snapshot's check starts from (queues, streams, secrets): each refusal names the field. */
+export const SNAPSHOT_FIELDS = {
+  object(v: unknown, where: string): Record<string, unknown> {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new SnapshotShapeError(where, 'must be an object');
     return v as Record<string, unknown>;
-  };
-  const array = (v: unknown, where: string): unknown[] => {
+  },
+  array(v: unknown, where: string): unknown[] {
     if (!Array.isArray(v)) throw new SnapshotShapeError(where, 'must be a list');
     return v;
-  };
-  const text = (v: unknown, where: string): string => {
+  },
+  text(v: unknown, where: string): string {
     if (typeof v !== 'string') throw new SnapshotShapeError(where, 'must be text');
     return v;
-  };
-  const number = (v: unknown, where: string): number => {
+  },
+  number(v: unknown, where: string): number {
     if (typeof v !== 'number' || !Number.isFinite(v)) throw new SnapshotShapeError(where, 'must be a number');
     return v;
-  };
+  },
+};
+
+/** Checks the shape of a parsed snapshot field by field, so that a damaged file is an error naming the field, never a half-loaded store. */
+function readSnapshot(data: unknown): { queues: Array<Omit<SqsSnapshot['queues'][number], 'messages'> & { messages: Message[] }> } {
+  const { object, array, text, number } = SNAPSHOT_FIELDS;
   const optional = <T>(v: unknown, where: string, read: (v: unknown, where: string) => T): T | undefined => (v === undefined ? undefined : read(v, where));
   const texts = (v: unknown, where: string): Record<string, string> => {
     const out = emptyDict<string>();
