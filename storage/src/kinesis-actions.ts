@@ -11,7 +11,6 @@ import {
   KinesisError,
   SHARD_ITERATOR_TYPES,
   SHARD_LEVEL_METRICS,
-  shortText,
   validationError,
   type ConsumerInfo,
   type PutEntry,
@@ -21,6 +20,7 @@ import {
   type StreamMode,
   type StreamStore,
 } from './kinesis-streams.js';
+import { shortText } from './sqs-queues.js';
 
 export type KinesisOutput = Record<string, unknown>;
 

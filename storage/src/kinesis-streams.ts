@@ -28,7 +28,7 @@
 //   on each access to the stream). Iterators and pagination tokens are held by clients only.
 import { createHash } from 'node:crypto';
 import { KINESIS_STREAM_NAME, kinesisStreamArn, LOCAL_ACCOUNT_ID, LOCAL_REGION, MAX_KINESIS_SHARDS, ON_DEMAND_SHARDS, type KinesisRecord } from '@esb/contracts';
-import { emptyDict, SNAPSHOT_FIELDS, SnapshotShapeError } from './sqs-queues.js';
+import { emptyDict, shortText, SNAPSHOT_FIELDS, SnapshotShapeError } from './sqs-queues.js';
 
 /** Epoch milliseconds, injected (the SQS model's QueueClock fits). */
 export interface StreamClock {
@@ -73,10 +73,6 @@ export function validationError(path: string, constraint: string, value?: unknow
   return new KinesisError('ValidationException', `1 validation error detected: Value${shown} at '${path}' failed to satisfy constraint: ${constraint}`);
 }
 
-export function shortText(value: unknown): string {
-  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
-  return text.length > 100 ? `${text.slice(0, 100)}...` : text;
-}
 
 // ---- constants ------------------------------------------------------------------------------
 

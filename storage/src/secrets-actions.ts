@@ -5,6 +5,7 @@
 // here (sqs-server.ts serves both on the SQS port).
 import { MAX_PASSWORD_LENGTH, MAX_SECRET_VALUE_BYTES, SECRET_NAME, SECRETS_MANAGER_TARGET_PREFIX, SSM_TARGET_PREFIX, makePassword, passwordCharacters, type PasswordOptions } from '@esb/contracts';
 import { SecretsError, type ParameterTier, type ParameterType, type ParameterView, type SecretInfo, type SecretStore, type SecretValue, type Tag } from './secrets.js';
+import { shortText } from './sqs-queues.js';
 
 export type SecretsOutput = Record<string, unknown>;
 type Handler = (store: SecretStore, input: Fields) => SecretsOutput;
@@ -19,7 +20,7 @@ export function runSecretsAction(store: SecretStore, target: string, input: unkn
   const notEmulated = ssm ? undefined : Object.hasOwn(SECRETS_MANAGER_NOT_EMULATED, action) ? SECRETS_MANAGER_NOT_EMULATED[action] : undefined;
   if (notEmulated) throw new SecretsError('InvalidRequestException', `${notEmulated} (${DOCS}).`);
   const handler = Object.hasOwn(actions, action) ? actions[action] : undefined;
-  if (!handler) throw new SecretsError('UnknownOperationException', `esb's ${ssm ? 'SSM Parameter Store' : 'Secrets Manager'} does not serve the operation ${short(action)} (${DOCS} lists the ones it does).`);
+  if (!handler) throw new SecretsError('UnknownOperationException', `esb's ${ssm ? 'SSM Parameter Store' : 'Secrets Manager'} does not serve the operation ${shortText(action)} (${DOCS} lists the ones it does).`);
   if (typeof input !== 'object' || input === null || Array.isArray(input)) throw new SecretsError('SerializationException', 'The request body must be a JSON object.');
   return handler(store, new Fields(input as Record<string, unknown>));
 }
@@ -29,15 +30,11 @@ export function isSecretsTarget(target: string): boolean {
   return target.startsWith(SECRETS_MANAGER_TARGET_PREFIX) || target.startsWith(SSM_TARGET_PREFIX);
 }
 
-function short(value: unknown): string {
-  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
-  return text.length > 100 ? `${text.slice(0, 100)}...` : text;
-}
 
 // ---- fields ---------------------------------------------------------------------------------
 
 function invalid(path: string, constraint: string, value?: unknown): SecretsError {
-  const shown = value === undefined ? '' : value === null ? ' null' : ` '${short(value)}'`;
+  const shown = value === undefined ? '' : value === null ? ' null' : ` '${shortText(value)}'`;
   return new SecretsError('ValidationException', `1 validation error detected: Value${shown} at '${path}' failed to satisfy constraint: ${constraint}`);
 }
 
@@ -58,7 +55,7 @@ class Fields {
   }
 
   private wrongType(name: string, value: unknown, expected: string): SecretsError {
-    return new SecretsError('SerializationException', `Value ${short(value)} at '${this.path(name)}' must be ${expected}.`);
+    return new SecretsError('SerializationException', `Value ${shortText(value)} at '${this.path(name)}' must be ${expected}.`);
   }
 
   optString(name: string, min = 0, max = Number.MAX_SAFE_INTEGER): string | undefined {
@@ -106,7 +103,7 @@ class Fields {
     if (v.length < min) throw invalid(this.path(name), `Member must have length greater than or equal to ${min}`);
     if (v.length > max) throw invalid(this.path(name), `Member must have length less than or equal to ${max}`);
     return v.map((x, i) => {
-      if (typeof x !== 'string') throw new SecretsError('SerializationException', `Value ${short(x)} at '${this.path(name)}.${i + 1}.member' must be a string.`);
+      if (typeof x !== 'string') throw new SecretsError('SerializationException', `Value ${shortText(x)} at '${this.path(name)}.${i + 1}.member' must be a string.`);
       if (x.length < 1 || x.length > itemMax) throw invalid(`${this.path(name)}.${i + 1}.member`, `Member must have length between 1 and ${itemMax}`, x);
       return x;
     });
@@ -125,7 +122,7 @@ class Fields {
     if (!Array.isArray(v)) throw this.wrongType(name, v, 'a list');
     return v.map((m, i) => {
       const prefix = `${this.path(name)}.${i + 1}.member`;
-      if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new SecretsError('SerializationException', `Value ${short(m)} at '${prefix}' must be a structure.`);
+      if (typeof m !== 'object' || m === null || Array.isArray(m)) throw new SecretsError('SerializationException', `Value ${shortText(m)} at '${prefix}' must be a structure.`);
       return new Fields(m as Record<string, unknown>, `${prefix}.`);
     });
   }
@@ -232,7 +229,7 @@ function secretFilter(filters: Fields[]): (s: SecretInfo) => boolean {
 const SECRETS_MANAGER_ACTIONS: Record<string, Handler> = {
   CreateSecret(store, f) {
     const name = f.string('Name', 1, 512);
-    if (!SECRET_NAME.test(name)) throw new SecretsError('ValidationException', `Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@! (not ${short(name)})`);
+    if (!SECRET_NAME.test(name)) throw new SecretsError('ValidationException', `Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@! (not ${shortText(name)})`);
     const out = store.createSecret({ name, description: f.optString('Description', 0, 2048), kmsKeyId: f.optString('KmsKeyId', 0, 2048), value: secretValue(f), tags: f.tags('Tags'), versionId: versionToken(f) });
     return { ARN: out.arn, Name: out.name, ...(out.versionId ? { VersionId: out.versionId } : {}) };
   },
@@ -377,7 +374,7 @@ function enumOf<T extends string>(f: Fields, name: string, allowed: readonly T[]
 /** A hierarchy path: starts with "/". */
 function pathOf(f: Fields, name: string): string {
   const path = f.string(name, 1, 2048);
-  if (!path.startsWith('/')) throw new SecretsError('ValidationException', `The parameter doesn't meet the parameter name requirements. The parameter name must begin with a forward slash "/". (${short(path)})`);
+  if (!path.startsWith('/')) throw new SecretsError('ValidationException', `The parameter doesn't meet the parameter name requirements. The parameter name must begin with a forward slash "/". (${shortText(path)})`);
   return path;
 }
 
@@ -388,13 +385,13 @@ function parameterFilter(store: SecretStore, filters: Fields[], allowPath: boole
     const option = f.optString('Option', 1, 10);
     const values = f.optStrings('Values', 1, 50, 1024) ?? [];
     const known = ['Name', 'Type', 'KeyId', 'Label', 'DataType', 'Tier', ...(allowPath ? ['Path'] : [])];
-    if (!known.includes(key) && !key.startsWith('tag:')) throw new SecretsError('InvalidFilterKey', `The filter key ${short(key)} is not valid here.`);
+    if (!known.includes(key) && !key.startsWith('tag:')) throw new SecretsError('InvalidFilterKey', `The filter key ${shortText(key)} is not valid here.`);
     const options = key === 'Path' ? ['Recursive', 'OneLevel'] : key === 'Name' || key.startsWith('tag:') ? ['Equals', 'BeginsWith', 'Contains'] : ['Equals'];
-    if (option !== undefined && !options.includes(option)) throw new SecretsError('InvalidFilterOption', `The filter option ${short(option)} is not valid for key ${key}; valid options: ${options.join(', ')}.`);
+    if (option !== undefined && !options.includes(option)) throw new SecretsError('InvalidFilterOption', `The filter option ${shortText(option)} is not valid for key ${key}; valid options: ${options.join(', ')}.`);
     const op = option ?? (key === 'Path' ? 'OneLevel' : 'Equals');
     const test = (x: string) => values.some((v) => (op === 'BeginsWith' ? x.startsWith(v) : op === 'Contains' ? x.includes(v) : x === v));
     if (key === 'Path') {
-      for (const v of values) if (!v.startsWith('/')) throw new SecretsError('InvalidFilterValue', `The Path filter value ${short(v)} must begin with "/".`);
+      for (const v of values) if (!v.startsWith('/')) throw new SecretsError('InvalidFilterValue', `The Path filter value ${shortText(v)} must begin with "/".`);
       return (p: ParameterView) => values.some((v) => {
         const prefix = v === '/' ? '/' : `${v.replace(/\/$/, '')}/`;
         const name = p.name.startsWith('/') ? p.name : `/${p.name}`;
@@ -481,7 +478,7 @@ const SSM_ACTIONS: Record<string, Handler> = {
     // The older Filters (Name, Type, KeyId) read as ParameterFilters: Name begins with, the others equal.
     const legacy = f.members('Filters').map((x) => {
       const key = x.string('Key');
-      if (!['Name', 'Type', 'KeyId'].includes(key)) throw new SecretsError('InvalidFilterKey', `The filter key ${short(key)} is not valid.`);
+      if (!['Name', 'Type', 'KeyId'].includes(key)) throw new SecretsError('InvalidFilterKey', `The filter key ${shortText(key)} is not valid.`);
       return new Fields({ Key: key, Option: key === 'Name' ? 'BeginsWith' : 'Equals', Values: x.strings('Values', 1, 50, 1024) });
     });
     const matches = parameterFilter(store, [...legacy, ...f.members('ParameterFilters')], true);
@@ -527,5 +524,5 @@ const SSM_ACTIONS: Record<string, Handler> = {
 /** Tags are served for parameters only (the other SSM resource types are not emulated). */
 function tagResourceType(f: Fields): void {
   const type = f.string('ResourceType');
-  if (type !== 'Parameter') throw new SecretsError('InvalidResourceType', `esb's SSM keeps tags of parameters only, not of ${short(type)} (${DOCS}).`);
+  if (type !== 'Parameter') throw new SecretsError('InvalidResourceType', `esb's SSM keeps tags of parameters only, not of ${shortText(type)} (${DOCS}).`);
 }

@@ -70,7 +70,8 @@ export function invalidParameter(name: string, value: unknown, reason: string): 
   return new SqsError('InvalidParameterValue', `Value ${shortText(value)} for parameter ${name} is invalid. Reason: ${reason}`);
 }
 
-function shortText(value: unknown): string {
+/** A value as an error message shows it: text as it is, anything else as JSON, cut at 100 characters. */
+export function shortText(value: unknown): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
   return text.length > 100 ? `${text.slice(0, 100)}...` : text;
 }
