@@ -20,7 +20,7 @@ import {
   type StreamMode,
   type StreamStore,
 } from './kinesis-streams.js';
-import { shortText } from './sqs-queues.js';
+import { RequestFields, shortText } from './sqs-queues.js';
 
 export type KinesisOutput = Record<string, unknown>;
 
@@ -71,21 +71,7 @@ const SHARD_ID_RULE: StringRule = { min: 1, max: 128, pattern: /^[a-zA-Z0-9_.-]+
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
 /** One request's (or list member's) fields; every refusal names the field as Kinesis does (`records.2.member.partitionKey`). */
-class Fields {
-  constructor(
-    private readonly data: Record<string, unknown>,
-    private readonly prefix = '',
-  ) {}
-
-  path(name: string): string {
-    return `${this.prefix}${name.charAt(0).toLowerCase()}${name.slice(1)}`;
-  }
-
-  raw(name: string): unknown {
-    const value = Object.hasOwn(this.data, name) ? this.data[name] : undefined;
-    return value === null ? undefined : value;
-  }
-
+class Fields extends RequestFields {
   has(name: string): boolean {
     return this.raw(name) !== undefined;
   }

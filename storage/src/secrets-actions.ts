@@ -5,7 +5,7 @@
 // here (sqs-server.ts serves both on the SQS port).
 import { MAX_PASSWORD_LENGTH, MAX_SECRET_VALUE_BYTES, SECRET_NAME, SECRETS_MANAGER_TARGET_PREFIX, SSM_TARGET_PREFIX, makePassword, passwordCharacters, type PasswordOptions } from '@esb/contracts';
 import { SecretsError, type ParameterTier, type ParameterType, type ParameterView, type SecretInfo, type SecretStore, type SecretValue, type Tag } from './secrets.js';
-import { shortText } from './sqs-queues.js';
+import { RequestFields, shortText } from './sqs-queues.js';
 
 export type SecretsOutput = Record<string, unknown>;
 type Handler = (store: SecretStore, input: Fields) => SecretsOutput;
@@ -39,21 +39,7 @@ function invalid(path: string, constraint: string, value?: unknown): SecretsErro
 }
 
 /** One request's fields; refusals name the field as the services do (`secretId`). */
-class Fields {
-  constructor(
-    private readonly data: Record<string, unknown>,
-    private readonly prefix = '',
-  ) {}
-
-  path(name: string): string {
-    return `${this.prefix}${name.charAt(0).toLowerCase()}${name.slice(1)}`;
-  }
-
-  raw(name: string): unknown {
-    const v = Object.hasOwn(this.data, name) ? this.data[name] : undefined;
-    return v === null ? undefined : v;
-  }
-
+class Fields extends RequestFields {
   private wrongType(name: string, value: unknown, expected: string): SecretsError {
     return new SecretsError('SerializationException', `Value ${shortText(value)} at '${this.path(name)}' must be ${expected}.`);
   }

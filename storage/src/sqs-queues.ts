@@ -70,6 +70,27 @@ export function invalidParameter(name: string, value: unknown, reason: string): 
   return new SqsError('InvalidParameterValue', `Value ${shortText(value)} for parameter ${name} is invalid. Reason: ${reason}`);
 }
 
+/**
+ * One AWS JSON request's (or list member's) fields, named as the services name them in errors
+ * (`secretId`, `records.2.member.partitionKey`); each API adds its own typed readers.
+ */
+export class RequestFields {
+  constructor(
+    protected readonly data: Record<string, unknown>,
+    protected readonly prefix = '',
+  ) {}
+
+  path(name: string): string {
+    return `${this.prefix}${name.charAt(0).toLowerCase()}${name.slice(1)}`;
+  }
+
+  /** The field's value; JSON null is absent. */
+  raw(name: string): unknown {
+    const value = Object.hasOwn(this.data, name) ? this.data[name] : undefined;
+    return value === null ? undefined : value;
+  }
+}
+
 /** A value as an error message shows it: text as it is, anything else as JSON, cut at 100 characters. */
 export function shortText(value: unknown): string {
   const text = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
