@@ -669,6 +669,12 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
         else if (outcome.errors) log.warn({ api, rule, errors: outcome.errors }, `rule ${rule}: AppSync API ${api} answered with errors: ${JSON.stringify(outcome.errors).slice(0, 500)}`);
       });
     },
+    publish: (topic, message, rule) => {
+      log.info({ topic, rule }, `rule ${rule} published to topic ${topic}`);
+      topicSubscriptions.deliver([{ topic, messageId: randomUUID(), message, timestamp: new Date(clock.now()).toISOString(), attributes: {} }]);
+    },
+    // A log group's lines are read as a function's are: `esb logs <group>`.
+    log: (logGroup, line) => sink.write({ time: clock.now(), function: logGroup, instance: 'events', stream: 'stdout', message: line }),
     put: (stream, data, partitionKey, rule) => {
       if (!putRecord) return log.warn({ stream }, `no Kinesis endpoint is configured (AWS_ENDPOINT_URL_SQS): rule ${rule} cannot put to stream ${stream}`);
       putRecord(stream, data, partitionKey).catch((err: unknown) => log.warn({ stream, rule }, `rule ${rule} could not put a record to stream ${stream}: ${err instanceof Error ? err.message : String(err)}`));

@@ -16,6 +16,8 @@ function router() {
   const put: Array<[string, unknown, string]> = [];
   const delivered: Array<[string, unknown, string]> = [];
   const ran: Array<[string, string, unknown, string]> = [];
+  const published: Array<[string, unknown, string]> = [];
+  const logged: Array<[string, string, string]> = [];
   const infos: string[] = [];
   const rules = new EventRules({
     region: 'us-east-1',
@@ -25,9 +27,11 @@ function router() {
     put: (stream, data, partitionKey) => put.push([stream, JSON.parse(data), partitionKey]),
     putDelivery: (deliveryStream, data, rule) => delivered.push([deliveryStream, JSON.parse(data), rule]),
     graphql: (api, operation, variables, rule) => ran.push([api, operation, JSON.parse(variables), rule]),
+    publish: (topic, message, rule) => published.push([topic, JSON.parse(message), rule]),
+    log: (group, line, rule) => logged.push([group, line, rule]),
     info: (_f, m) => infos.push(m),
   });
-  return { rules, fired, sent, started, put, delivered, ran, infos };
+  return { rules, fired, sent, started, put, delivered, ran, published, logged, infos };
 }
 
 describe('EventBridge rules', () => {
@@ -76,6 +80,17 @@ describe('EventBridge rules', () => {
     expect(rules.deliver([event('default', 'OrderPlaced', { id: 'o-9' })])).toBe(1);
     expect(ran).toEqual([['abc123', op, { title: 'o-9' }, 'to-api']]);
     expect(rules.list()).toEqual([{ rule: 'default/to-api', bus: 'default', targets: ['graphql-api:abc123'] }]);
+  });
+
+  it('publishes to an SNS topic target and writes a line to a log group target; stats name both', () => {
+    const { rules, published, logged } = router();
+    rules.setFunctions(withRules({ bus: 'shop', name: 'fan', pattern: '{"source":["shop.orders"]}', enabled: true, targets: [{ id: 't', topic: 'orders-topic', input_path: '$.detail' }, { id: 'l', log_group: '/aws/events/orders' }] }));
+    expect(rules.deliver([event('shop', 'OrderPlaced', { id: 7 })])).toBe(2);
+    expect(published).toEqual([['orders-topic', { id: 7 }, 'fan']]);
+    expect(logged).toHaveLength(1);
+    expect(logged[0][0]).toBe('/aws/events/orders');
+    expect(JSON.parse(logged[0][1])).toMatchObject({ 'detail-type': 'OrderPlaced', detail: { id: 7 } });
+    expect(rules.list()).toEqual([{ rule: 'shop/fan', bus: 'shop', targets: ['topic:orders-topic', 'log-group:/aws/events/orders'] }]);
   });
 
   it('starts an execution of a state machine target with the event or what its input fields make of it', () => {

@@ -3,9 +3,10 @@
 // matches sends the event, or what its target's Input, InputPath or InputTransformer make of it,
 // to each target: a function is invoked asynchronously, a queue gets a message, a state machine
 // starts an execution, a Kinesis stream or a Firehose delivery stream gets a record, an AppSync API
-// runs the target's GraphQL operation with it as variables. Pure matching and
+// runs the target's GraphQL operation with it as variables, an SNS topic publishes it to its
+// subscriptions, a CloudWatch Logs log group gets it as a line. Pure matching and
 // shaping; the agent fires and sends.
-import { compileFilters, eventRuleKey, ruleArn, type BusEvent, type EventRule, type EventRuleTarget, type FunctionsFile } from '@esb/contracts';
+import { compileFilters, eventRuleKey, ruleArn, targetKindOf, type BusEvent, type EventRule, type EventRuleTarget, type FunctionsFile } from '@esb/contracts';
 
 interface CompiledRule {
   rule: EventRule;
@@ -27,6 +28,10 @@ export interface EventRulesOptions {
   putDelivery?(deliveryStream: string, data: string, rule: string): void;
   /** Runs a GraphQL operation of an AppSync API with the input as its variables. */
   graphql?(api: string, operation: string, variables: string, rule: string): void;
+  /** Publishes the input as a message of an SNS topic (by name). */
+  publish?(topic: string, message: string, rule: string): void;
+  /** Writes the input as a line of a CloudWatch Logs log group (by name). */
+  log?(logGroup: string, line: string, rule: string): void;
   /** Told of an event no rule of its bus took because the bus has none (once per bus). */
   info?(fields: Record<string, unknown>, message: string): void;
 }
@@ -65,6 +70,8 @@ export class EventRules {
           else if (target.stream !== undefined) this.o.put?.(target.stream, body, partitionKey(target, event), rule.name);
           else if (target.delivery_stream !== undefined) this.o.putDelivery?.(target.delivery_stream, body, rule.name);
           else if (target.graphql_api !== undefined) this.o.graphql?.(target.graphql_api, target.graphql_operation!, body, rule.name);
+          else if (target.topic !== undefined) this.o.publish?.(target.topic, body, rule.name);
+          else if (target.log_group !== undefined) this.o.log?.(target.log_group, body, rule.name);
           else if (target.queue !== undefined) this.o.send(target.queue, body, rule.name, target.message_group_id !== undefined ? { groupId: target.message_group_id, deduplicationId: event.id } : undefined);
           sent++;
         }
@@ -79,14 +86,10 @@ export class EventRules {
   }
 }
 
-/** `function:<name>`, `queue:<name>` or `state-machine:<name>`, as stats list a target. */
+/** `<kind>:<name>` (`function:f`, `state-machine:m`, `log-group:g`), as stats list a target. */
 function targetName(t: EventRuleTarget): string {
-  if (t.function !== undefined) return `function:${t.function}`;
-  if (t.state_machine !== undefined) return `state-machine:${t.state_machine}`;
-  if (t.stream !== undefined) return `stream:${t.stream}`;
-  if (t.delivery_stream !== undefined) return `delivery-stream:${t.delivery_stream}`;
-  if (t.graphql_api !== undefined) return `graphql-api:${t.graphql_api}`;
-  return `queue:${t.queue}`;
+  const [kind, name] = targetKindOf(t);
+  return `${kind.toLowerCase().replace(/ /g, '-')}:${name}`;
 }
 
 /** A Kinesis target's partition key: the text at KinesisParameters.PartitionKeyPath, else the event's id, as EventBridge picks it. */

@@ -359,10 +359,12 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect((await app.get('/orders')).json().orders.map((o: any) => o.id)).toEqual(['1', '2']);
   }, 120_000);
 
-  it('eventbridge-bus: an API publishes orders on a custom bus (SDK v3, !Ref bus); a rule sends their detail to a queue a Python function reads; big ones reach a function through an input transformer, which flags them on the default bus with boto3 for a CloudWatchEvent function', async () => {
+  it('eventbridge-bus: an API publishes orders on a custom bus (SDK v3, !Ref bus); a rule sends their detail to a queue a Python function reads; big ones reach a function through an input transformer, which flags them on the default bus with boto3 for a CloudWatchEvent function; desks go through an SNS topic to its subscriber; every event is a line of a log group (esb logs)', async () => {
     const out = await deploy('eventbridge-bus');
     expect(out).not.toContain('warning');
     expect(out).toMatch(/RULE {4}eventbridge-bus-orders\/AuditRule -> queue eventbridge-bus-AuditQueue/);
+    expect(out).toMatch(/RULE {4}eventbridge-bus-orders\/DeskRule -> topic eventbridge-bus-ShippingTopic/);
+    expect(out).toMatch(/RULE {4}eventbridge-bus-orders\/LogAllRule -> log group \/aws\/events\/eventbridge-bus-orders/);
     const app = at('eventbridge-bus');
     const posted = await app.send('POST', '/bus/orders', JSON.stringify([{ id: 1, item: 'book', total: 20 }, { id: 2, item: 'desk', total: 250 }]));
     expect(posted.status, posted.body).toBe(202);
@@ -370,9 +372,9 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     const orders = await until(
       async () => {
         const r = (await app.get('/bus/orders')).json();
-        return r.orders.length >= 4 ? r.orders : undefined;
+        return r.orders.length >= 5 ? r.orders : undefined;
       },
-      'two audits, one big order and its flag',
+      'two audits, one big order and its flag, one desk shipped through the topic',
       60_000,
     );
     expect(orders).toEqual([
@@ -380,6 +382,21 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
       { id: 'audit-2', item: 'desk', total: '250' },
       { id: 'big-2', total: '250', rule: 'BigOrderFunctionBigOrder', note: 'order 2 is big' },
       { id: 'notified-2', source: 'shop.review', account: '123456789012', bus: 'default' },
+      { id: 'shipped-2', item: 'desk', topic: 'eventbridge-bus-ShippingTopic' },
+    ]);
+    // Every event of the bus is a line of the log group, read as a function's log is.
+    const logged = await until(
+      async () => {
+        const r = await esb(['logs', '/aws/events/eventbridge-bus-orders', '--workspace', ws]);
+        const events = r.stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line.split('\t')[2]));
+        return events.length >= 2 ? events : undefined;
+      },
+      'two events in the log group',
+      30_000,
+    );
+    expect(logged.map((e: any) => [e['detail-type'], e.detail.id]).sort()).toEqual([
+      ['OrderPlaced', 1],
+      ['OrderPlaced', 2],
     ]);
     // A bad entry fails alone, as PutEvents reports it; nothing more arrives.
     const bad = await app.send('POST', '/bus/orders', 'null');

@@ -330,6 +330,10 @@ export const EventRuleTarget = z
     delivery_stream: z.string().min(1).optional(),
     /** An AppSync API (its id, docs/appsync.md): the event (or what the input fields make of it) is the variables of `graphql_operation`. */
     graphql_api: z.string().min(1).optional(),
+    /** An SNS topic (its name): the event (or what the input fields make of it) is published as the message its subscriptions get (docs/sns.md). */
+    topic: z.string().min(1).optional(),
+    /** A CloudWatch Logs log group (its name): the event (or what the input fields make of it) is a line of that log, read with `esb logs <group>`. */
+    log_group: z.string().min(1).optional(),
     /** AppSyncParameters.GraphQLOperation: the mutation the API runs for each event. */
     graphql_operation: z.string().min(1).optional(),
     /** Input: this JSON text instead of the event. */
@@ -341,10 +345,28 @@ export const EventRuleTarget = z
     /** SqsParameters.MessageGroupId, for a FIFO queue. */
     message_group_id: z.string().optional(),
   })
-  .refine((t) => [t.function, t.queue, t.state_machine, t.stream, t.delivery_stream, t.graphql_api].filter((x) => x !== undefined).length === 1, 'a target names exactly one of function, queue, state_machine, stream, delivery_stream or graphql_api')
+  .refine((t) => [t.function, t.queue, t.state_machine, t.stream, t.delivery_stream, t.graphql_api, t.topic, t.log_group].filter((x) => x !== undefined).length === 1, 'a target names exactly one of function, queue, state_machine, stream, delivery_stream, graphql_api, topic or log_group')
   .refine((t) => (t.graphql_api === undefined) === (t.graphql_operation === undefined), 'graphql_api and graphql_operation go together')
   .refine((t) => [t.input, t.input_path, t.input_transformer].filter((x) => x !== undefined).length <= 1, 'a target takes at most one of input, input_path, input_transformer');
 export type EventRuleTarget = z.infer<typeof EventRuleTarget>;
+
+/** The fields that name where a rule's target (or a subscription) delivers, with what each is called. */
+const TARGET_KINDS = [
+  ['function', 'function'],
+  ['queue', 'queue'],
+  ['state_machine', 'state machine'],
+  ['stream', 'stream'],
+  ['delivery_stream', 'delivery stream'],
+  ['graphql_api', 'GraphQL API'],
+  ['topic', 'topic'],
+  ['log_group', 'log group'],
+] as const;
+
+/** What a target delivers to, and its name: `['state machine', 'orders']`. */
+export function targetKindOf(t: Partial<Record<(typeof TARGET_KINDS)[number][0], string>>): [kind: string, name: string] {
+  for (const [field, kind] of TARGET_KINDS) if (t[field] !== undefined) return [kind, t[field]];
+  return ['target', '?'];
+}
 
 /** An EventBridge rule: the events put on its bus that match its pattern go to its targets. */
 export const EventRule = z.object({

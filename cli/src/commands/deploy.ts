@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYamlText, stringify } from 'yaml';
 import { defaultStackName } from '@esb/deploy';
 import type { Condition, DeploymentSpec, DeploymentStatus } from '@esb/contracts';
-import { APPSYNC_CONFIG_ENV, APPSYNC_PATH, AppSyncApi, FUNCTION_URL_HOST_SUFFIX, functionUrlLabel, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, deliveryStreamArn, kinesisStreamArn, secretArn, templateSecretSuffix, kinesisStreamNameOf, ON_DEMAND_SHARDS, ResourcesFile, RoutingFile, parseYaml, stateMachineArn, topicArn, validate } from '@esb/contracts';
+import { APPSYNC_CONFIG_ENV, APPSYNC_PATH, AppSyncApi, FUNCTION_URL_HOST_SUFFIX, functionUrlLabel, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, deliveryStreamArn, kinesisStreamArn, secretArn, templateSecretSuffix, kinesisStreamNameOf, ON_DEMAND_SHARDS, ResourcesFile, RoutingFile, parseYaml, stateMachineArn, targetKindOf, topicArn, validate } from '@esb/contracts';
 import type { DevInfo } from '../dev.js';
 import { writeFileAtomic } from '@esb/contracts';
 import { FileStore, workspacePaths, type WorkspacePaths } from '@esb/controller/client';
@@ -540,8 +540,7 @@ async function readRoutes(artifactDir: string): Promise<Served> {
         const config = fn.handler === 'appsync.handler' ? AppSyncApi.safeParse(jsonOrNull(fn.environment?.[APPSYNC_CONFIG_ENV])) : undefined;
         if (config?.success) out.graphql.push({ name: config.data.name, resolvers: config.data.resolvers.length, auth: config.data.auth.map((a) => a.type), apiKeys: config.data.api_keys });
       }
-      const target = (t: { function?: string; queue?: string; state_machine?: string; stream?: string; delivery_stream?: string }) =>
-        t.function !== undefined ? `function ${t.function}` : t.state_machine !== undefined ? `state machine ${t.state_machine}` : t.stream !== undefined ? `stream ${t.stream}` : t.delivery_stream !== undefined ? `delivery stream ${t.delivery_stream}` : `queue ${t.queue}`;
+      const target = (t: Parameters<typeof targetKindOf>[0]) => targetKindOf(t).join(' ');
       for (const [key, rule] of Object.entries(functions.rules ?? {})) out.rules.push({ rule: key, targets: rule.targets.map(target), enabled: rule.enabled });
       for (const s of Object.values(functions.subscriptions ?? {})) out.subscriptions.push({ topicArn: topicArn(s.topic), target: target(s), filtered: s.filter_policy !== undefined });
       for (const m of Object.values(functions.state_machines ?? {})) out.stateMachines.push({ stateMachineArn: stateMachineArn(m.name), type: m.type, schedules: m.schedules.filter((e) => e.enabled).map((e) => e.schedule) });

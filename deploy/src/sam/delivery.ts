@@ -54,7 +54,7 @@ export function queueOfArn(arn: string): string | undefined {
  * Warns of a function, queue or state machine that is not of this template: it is kept, and
  * gets `what` (events, messages) once a deployed template has it.
  */
-export function warnIfElsewhere(ctx: DeliveryContext, where: string, to: { function?: string; queue?: string; state_machine?: string; stream?: string; delivery_stream?: string; graphql_api?: string }, what: string): void {
+export function warnIfElsewhere(ctx: DeliveryContext, where: string, to: { function?: string; queue?: string; state_machine?: string; stream?: string; delivery_stream?: string; graphql_api?: string; topic?: string; log_group?: string }, what: string): void {
   if (to.function !== undefined && !ctx.functionKeys.has(to.function)) ctx.warn(`${where}: function "${to.function}" is not defined in this template; it is invoked once a deployed template defines it`);
   if (to.queue !== undefined && !ctx.queueDeclared(to.queue)) ctx.warn(`${where}: queue "${to.queue}" is not declared in this template; it receives ${what} once a deployed template declares it`);
   if (to.state_machine !== undefined && !ctx.stateMachines.has(to.state_machine)) ctx.warn(`${where}: state machine "${to.state_machine}" is not defined in this template; it is started once a deployed template defines it`);

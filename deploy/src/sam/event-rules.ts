@@ -3,7 +3,7 @@
 // functions.yml `rules`. A rule's targets that are functions, SQS queues or state machines are
 // kept; other targets are warnings. A rule with a ScheduleExpression becomes schedules of the
 // functions and state machines it targets. Pure: property values come in resolved.
-import { appSyncApiIdOfArn, BUS_NAME, DEFAULT_BUS, busNameOf, deliveryStreamNameOf, kinesisStreamNameOf, stateMachineNameOf, type EventRule, type EventRuleTarget } from '@esb/contracts';
+import { appSyncApiIdOfArn, BUS_NAME, DEFAULT_BUS, busNameOf, deliveryStreamNameOf, kinesisStreamNameOf, stateMachineNameOf, topicNameOf, type EventRule, type EventRuleTarget } from '@esb/contracts';
 import type { ApiReadContext } from './cfn-apis.js';
 import { functionOfArn, patternText, queueOfArn, warnIfElsewhere, type DeliveryContext } from './delivery.js';
 import type { ScheduleEventModel } from './model.js';
@@ -25,6 +25,10 @@ const MAX_TARGETS = 5;
 const MAX_INPUT_PATHS = 100;
 /** What !GetAtt X.Arn gives for a resource esb does not run: group 1 is its logical id. */
 export const UNRUN_ARN = /^arn:aws:esb:[^:]*:[^:]*:(.+)$/;
+/** A CloudWatch Logs log group's ARN (with or without the trailing `:*`): group 1 is its name. */
+export const LOG_GROUP_ARN = /^arn:aws[\w-]*:logs:[^:]*:[^:]*:log-group:([^:]+)(?::\*)?$/;
+/** Where a rule's events can go, for the warnings about the others. */
+const RECEIVERS = 'only Lambda functions, SQS queues, SNS topics, Step Functions state machines, Kinesis streams, Firehose delivery streams, CloudWatch Logs log groups and AppSync APIs receive events';
 
 const KIND_BY_TYPE: Record<string, string> = {
   'AWS::SNS::Topic': 'SNS topic',
@@ -65,7 +69,7 @@ export interface RuleReadContext extends DeliveryContext {
 }
 
 /** Where a target's Arn points: a function, queue or state machine esb delivers to, or what else it is (for a warning). */
-type TargetRef = { function: string } | { queue: string } | { state_machine: string } | { stream: string } | { delivery_stream: string } | { graphql_api: string } | { other: string };
+type TargetRef = { function: string } | { queue: string } | { state_machine: string } | { stream: string } | { delivery_stream: string } | { graphql_api: string } | { topic: string } | { log_group: string } | { other: string };
 
 /** What a schedule starts: a function (by key) or a state machine (by name) of this template. */
 export type ScheduledTarget = ({ function: string } | { state_machine: string }) & { event: ScheduleEventModel };
@@ -150,6 +154,10 @@ export function targetOf(ctx: RuleReadContext, arn: string): TargetRef {
   if (deliveryStream !== undefined) return { delivery_stream: deliveryStream };
   const graphqlApi = appSyncApiIdOfArn(arn);
   if (graphqlApi !== undefined) return { graphql_api: graphqlApi };
+  const topic = topicNameOf(arn);
+  if (topic !== undefined) return { topic };
+  const logGroup = LOG_GROUP_ARN.exec(arn)?.[1];
+  if (logGroup !== undefined) return { log_group: logGroup };
   // A resource esb does not run: !Ref gives its logical id, !GetAtt an esb ARN or `<Id>.<Attribute>`.
   const type = ctx.resourceType(UNRUN_ARN.exec(arn)?.[1] ?? arn.split('.')[0]);
   if (type !== undefined) return { other: KIND_BY_TYPE[type] ?? type };
@@ -182,7 +190,7 @@ function ruleTargets(ctx: RuleReadContext, id: string, targets: unknown): Array<
     const input = targetInput(ctx, id, at, t);
     const to = targetOf(ctx, t.Arn);
     if ('other' in to) {
-      ctx.warn(`${id}: ${field} (${targetId}): ${to.other} targets are not emulated; only Lambda functions, SQS queues, Step Functions state machines, Kinesis streams, Firehose delivery streams and AppSync APIs receive events (docs/eventbridge.md)`);
+      ctx.warn(`${id}: ${field} (${targetId}): ${to.other} targets are not emulated; ${RECEIVERS} (docs/eventbridge.md)`);
       continue;
     }
     for (const f of ['DeadLetterConfig', 'RetryPolicy']) if (t[f] !== undefined) unapplied.push(at(f));

@@ -208,9 +208,9 @@ describe('reading AWS::Pipes::Pipe (docs/pipes.md)', () => {
     expect(noGroup.warnings).toEqual(['P.TargetParameters.SqsQueueParameters.MessageGroupId: missing; FIFO queue "out.fifo" refuses messages without one (docs/pipes.md)']);
 
     expect(onlyPipe(pipe(`Source: !GetAtt Orders.Arn, Target: !Ref Topic`)).config.target).toEqual({ kind: 'sns', arn: 'arn:aws:sns:us-east-1:123456789012:shop-Topic' });
-    // A log group: by !GetAtt (a resource esb does not run) or by its ARN.
+    // A log group: by !GetAtt (its LogGroupName) or by its ARN.
     const logs = onlyPipe(pipe(`Source: !GetAtt Orders.Arn, Target: !GetAtt Logs.Arn, TargetParameters: {CloudWatchLogsParameters: {LogStreamName: $.body.id}, InputTemplate: 'Order <$.body.id> is <$.body.status>'}`));
-    expect(logs.config.target).toEqual({ kind: 'logs', arn: 'arn:aws:esb:us-east-1:123456789012:Logs', logGroup: 'Logs', logStreamName: '$.body.id', inputTemplate: 'Order <$.body.id> is <$.body.status>' });
+    expect(logs.config.target).toEqual({ kind: 'logs', arn: 'arn:aws:logs:us-east-1:123456789012:log-group:/pipes/orders:*', logGroup: '/pipes/orders', logStreamName: '$.body.id', inputTemplate: 'Order <$.body.id> is <$.body.status>' });
     expect(onlyPipe(pipe(`Source: !GetAtt Orders.Arn, Target: "arn:aws:logs:us-east-1:123456789012:log-group:/pipes/x:*"`)).config.target).toMatchObject({ kind: 'logs', logGroup: '/pipes/x' });
   });
 

@@ -6,7 +6,7 @@
 // come in resolved.
 import { busNameOf, kinesisStreamNameOf, stateMachineNameOf, topicNameOf, type DynamoDBStreamEvent, type KinesisStreamEvent, type SqsQueueEvent, type StreamFailureDestination } from '@esb/contracts';
 import { functionOfArn, queueOfArn, warnIfElsewhere } from './delivery.js';
-import { UNRUN_ARN, targetOf, type RuleReadContext } from './event-rules.js';
+import { LOG_GROUP_ARN, UNRUN_ARN, targetOf, type RuleReadContext } from './event-rules.js';
 import { kinesisMapping, type KinesisReadContext } from './kinesis.js';
 import { DYNAMODB_STREAM_ARN, type MappingFields } from './mappings.js';
 import type { FunctionModel } from './model.js';
@@ -28,7 +28,6 @@ const RUN_TARGETS = 'Lambda functions, Step Functions state machines, SQS queues
 const QUIET_PROPERTIES = new Set(['Description', 'RoleArn', 'KmsKeyIdentifier', 'Tags']);
 const PROPERTIES = new Set(['Name', 'Source', 'SourceParameters', 'Enrichment', 'EnrichmentParameters', 'Target', 'TargetParameters', 'DesiredState', 'LogConfiguration']);
 const INVOCATION_TYPES = ['REQUEST_RESPONSE', 'FIRE_AND_FORGET'] as const;
-const LOG_GROUP_ARN = /^arn:aws[\w-]*:logs:[^:]*:[^:]*:log-group:([^:]+)(?::\*)?$/;
 const EVENT_BUS_ARN = /^arn:aws[\w-]*:events:[^:]*:[^:]*:event-bus\//;
 
 type SourceKind = 'sqs' | 'dynamodb' | 'kinesis';
@@ -298,6 +297,8 @@ function targetKind(ctx: PipeReadContext, arn: string): PipeTarget['kind'] | { o
   if ('stream' in to) return 'kinesis';
   if ('delivery_stream' in to) return { other: 'Firehose delivery stream' };
   if ('graphql_api' in to) return { other: 'AppSync API' };
+  if ('topic' in to) return 'sns';
+  if ('log_group' in to) return 'logs';
   return to;
 }
 

@@ -891,23 +891,48 @@ Targets:
       template(`${onOrder(`EventBusName: !Ref Orders
 EventPattern: {source: [shop.orders]}
 Targets:
-  - {Id: ToTopic, Arn: !Ref Topic}
+  - {Id: ToBuild, Arn: "arn:aws:codebuild:us-east-1:123456789012:project/build"}
   - {Id: ToFn, Arn: !GetAtt Fn.Arn, RetryPolicy: {MaximumRetryAttempts: 3}, DeadLetterConfig: {Arn: !GetAtt Jobs.Arn}}`)}
-  OnlyTopic:
+  OnlyBatch:
     Type: AWS::Events::Rule
     Properties:
       EventPattern: {source: [shop]}
-      Targets: [{Id: T, Arn: "arn:aws:codebuild:us-east-1:123456789012:project/build"}]
+      Targets: [{Id: T, Arn: "arn:aws:batch:us-east-1:123456789012:job-queue/q"}]
   Archive: {Type: AWS::Events::Archive, Properties: {SourceArn: !GetAtt Orders.Arn}}`),
     );
     expect(m.rules.map((r) => [r.name, r.targets.map((t) => t.id)])).toEqual([['OnOrder', ['ToFn']]]);
+    const receivers = 'only Lambda functions, SQS queues, SNS topics, Step Functions state machines, Kinesis streams, Firehose delivery streams, CloudWatch Logs log groups and AppSync APIs receive events (docs/eventbridge.md)';
     expect(m.warnings).toEqual([
       'Archive: AWS::Events::Archive is not emulated; events are not archived, so there is nothing to replay (docs/eventbridge.md)',
-      'OnOrder: Targets[0] (ToTopic): SNS topic targets are not emulated; only Lambda functions, SQS queues, Step Functions state machines, Kinesis streams, Firehose delivery streams and AppSync APIs receive events (docs/eventbridge.md)',
+      `OnOrder: Targets[0] (ToBuild): CodeBuild project targets are not emulated; ${receivers}`,
       "OnOrder.Targets[1].DeadLetterConfig, Targets[1].RetryPolicy: not emulated; esb delivers each event once (a function's own asynchronous retries apply) (docs/eventbridge.md)",
-      'OnlyTopic: Targets[0] (T): CodeBuild project targets are not emulated; only Lambda functions, SQS queues, Step Functions state machines, Kinesis streams, Firehose delivery streams and AppSync APIs receive events (docs/eventbridge.md)',
-      'OnlyTopic: the rule has no target esb emulates; it is not run',
+      `OnlyBatch: Targets[0] (T): Batch job queue targets are not emulated; ${receivers}`,
+      'OnlyBatch: the rule has no target esb emulates; it is not run',
     ]);
+  });
+
+  it('publishes events to SNS topics and writes them to CloudWatch Logs log groups (by !Ref, !GetAtt or ARN); a log group is named by its LogGroupName, else <stack>-<LogicalId>', () => {
+    const m = parse(
+      template(`${onOrder(`EventPattern: {source: [shop.orders]}
+Targets:
+  - {Id: ToTopic, Arn: !Ref Topic, InputPath: $.detail}
+  - {Id: ToNamed, Arn: !GetAtt Named.Arn}
+  - {Id: ToUnnamed, Arn: !GetAtt Unnamed.Arn}
+  - {Id: ToArn, Arn: "arn:aws:logs:us-east-1:123456789012:log-group:/aws/events/raw:*"}`)}
+  Named: {Type: AWS::Logs::LogGroup, Properties: {LogGroupName: /aws/events/orders}}
+  Unnamed: {Type: AWS::Logs::LogGroup}
+  Echo:
+    Type: AWS::Serverless::Function
+    Properties: {CodeUri: src/, Handler: app.handler, Runtime: nodejs20.x, Environment: {Variables: {GROUP: !Ref Named, GROUP_ARN: !GetAtt Unnamed.Arn}}}`),
+    );
+    expect(m.rules.find((r) => r.name === 'OnOrder')!.targets).toEqual([
+      { id: 'ToTopic', topic: 's-Topic', input_path: '$.detail' },
+      { id: 'ToNamed', log_group: '/aws/events/orders' },
+      { id: 'ToUnnamed', log_group: 's-Unnamed' },
+      { id: 'ToArn', log_group: '/aws/events/raw' },
+    ]);
+    expect(m.functions.find((f) => f.logicalId === 'Echo')!.environment).toEqual({ GROUP: '/aws/events/orders', GROUP_ARN: 'arn:aws:logs:us-east-1:123456789012:log-group:s-Unnamed:*' });
+    expect(m.warnings).toEqual([]);
   });
 
   it('puts events to a Kinesis stream target, keyed by KinesisParameters.PartitionKeyPath, and to a Firehose delivery stream; a key path that is not a JSONPath is an error', () => {

@@ -59,6 +59,7 @@ const API_TYPES = new Set(['AWS::Serverless::Api', 'AWS::Serverless::HttpApi']);
 const LAMBDA_URL = 'AWS::Lambda::Url';
 const EVENT_SOURCE_MAPPING = 'AWS::Lambda::EventSourceMapping';
 const QUEUE_TYPE = 'AWS::SQS::Queue';
+const LOG_GROUP_TYPE = 'AWS::Logs::LogGroup';
 const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket', QUEUE_TYPE, EVENT_BUS_TYPE, EVENT_RULE_TYPE, SCHEDULER_TYPE, TOPIC_TYPE, SUBSCRIPTION_TYPE, ...STATE_MACHINE_TYPES, KINESIS_STREAM_TYPE, STREAM_CONSUMER_TYPE, PIPE_TYPE, DELIVERY_STREAM_TYPE, SECRET_TYPE, PARAMETER_TYPE]);
 /** An SQS queue's ARN (what !GetAtt Queue.Arn gives). */
 const QUEUE_ARN = /^arn:aws[\w-]*:sqs:[^:]*:[^:]*:[^:]+$/;
@@ -426,7 +427,7 @@ class TemplateReader implements Lookup {
     const cached = this.names.get(id);
     if (cached !== undefined) return cached;
     const type = this.resources[id].Type;
-    const field = FUNCTION_TYPES.has(type) ? 'FunctionName' : TABLE_TYPES.has(type) ? 'TableName' : type === 'AWS::S3::Bucket' ? 'BucketName' : LAYER_TYPES.has(type) ? 'LayerName' : type === QUEUE_TYPE ? 'QueueName' : type === EVENT_BUS_TYPE || type === EVENT_RULE_TYPE ? 'Name' : type === TOPIC_TYPE ? 'TopicName' : STATE_MACHINE_TYPES.has(type) ? stateMachineNameField(type) : type === KINESIS_STREAM_TYPE || type === PIPE_TYPE || type === SECRET_TYPE || type === PARAMETER_TYPE ? 'Name' : type === STREAM_CONSUMER_TYPE ? 'ConsumerName' : type === DELIVERY_STREAM_TYPE ? 'DeliveryStreamName' : undefined;
+    const field = FUNCTION_TYPES.has(type) ? 'FunctionName' : TABLE_TYPES.has(type) ? 'TableName' : type === 'AWS::S3::Bucket' ? 'BucketName' : LAYER_TYPES.has(type) ? 'LayerName' : type === QUEUE_TYPE ? 'QueueName' : type === EVENT_BUS_TYPE || type === EVENT_RULE_TYPE ? 'Name' : type === TOPIC_TYPE ? 'TopicName' : STATE_MACHINE_TYPES.has(type) ? stateMachineNameField(type) : type === KINESIS_STREAM_TYPE || type === PIPE_TYPE || type === SECRET_TYPE || type === PARAMETER_TYPE ? 'Name' : type === STREAM_CONSUMER_TYPE ? 'ConsumerName' : type === DELIVERY_STREAM_TYPE ? 'DeliveryStreamName' : type === LOG_GROUP_TYPE ? 'LogGroupName' : undefined;
     let name = id;
     if (field) {
       this.enter(id, at);
@@ -451,6 +452,7 @@ class TemplateReader implements Lookup {
         else if (type === DELIVERY_STREAM_TYPE) name = defaultDeliveryStreamName(this.stackName, id);
         else if (type === SECRET_TYPE) name = defaultSecretName(this.stackName, id);
         else if (type === PARAMETER_TYPE) name = defaultParameterName(this.stackName, id);
+        else if (type === LOG_GROUP_TYPE) name = `${this.stackName}-${id}`;
       } finally {
         this.visiting.pop();
       }
@@ -499,6 +501,8 @@ class TemplateReader implements Lookup {
       return undefined;
     }
     if (APPSYNC_REFS[r.Type] && this.active(id)) return String(this.appSyncAttr(id, r.Type, APPSYNC_REFS[r.Type], at));
+    // A log group is only a name here (rules write events to it: docs/eventbridge.md).
+    if (r.Type === LOG_GROUP_TYPE && this.active(id)) return this.physicalName(id, at);
     if (!RUN_TYPES.has(r.Type) || !this.active(id)) return id;
     if (FUNCTION_TYPES.has(r.Type)) return this.functionKeys?.get(id) ?? this.physicalName(id, at);
     if (LAYER_TYPES.has(r.Type)) return this.layerArn(this.physicalName(id, at));
@@ -723,6 +727,7 @@ class TemplateReader implements Lookup {
       const fnId = Object.keys(this.resources).find((f) => FUNCTION_TYPES.has(this.resources[f].Type) && this.resourceRef(f, at) === (typeof target === 'string' ? (functionFromUri(target) ?? target) : undefined));
       if (fnId) return this.functionUrlOf(fnId, at);
     }
+    if (r.Type === LOG_GROUP_TYPE && attr === 'Arn' && this.active(id)) return this.arn('logs', `log-group:${this.physicalName(id, at)}:*`);
     if (!RUN_TYPES.has(r.Type) || !this.active(id)) return attr === 'Arn' ? this.arn('esb', id) : `${id}.${attr}`;
     const unsupported = (): never => this.fail(at.logicalId, at.field, `!GetAtt ${id}.${attr}: ${r.Type} has no attribute ${attr} that esb knows`);
     if (FUNCTION_TYPES.has(r.Type)) {

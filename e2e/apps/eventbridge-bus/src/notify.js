@@ -11,3 +11,16 @@ exports.handler = async (event) => {
     }),
   );
 };
+
+// An SNS message whose body is the whole EventBridge event the rule published.
+exports.shipped = async (event) => {
+  for (const record of event.Records) {
+    const placed = JSON.parse(record.Sns.Message);
+    await db.send(
+      new PutItemCommand({
+        TableName: process.env.ORDERS_TABLE,
+        Item: { id: { S: `shipped-${placed.detail.id}` }, item: { S: placed.detail.item }, topic: { S: record.Sns.TopicArn.split(':').pop() } },
+      }),
+    );
+  }
+};
