@@ -99,11 +99,12 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(described.stdout).toMatch(/Overridden\s+True\s+TakenOver/);
   }, 120_000);
 
-  it('hello-no-codeuri: no CodeUri (the template\'s folder), python3.8 accepted with a warning', async () => {
+  it('hello-no-codeuri: no CodeUri (the template\'s folder), python3.8 accepted with a warning; a CodeUri that is one file is the whole package', async () => {
     const out = await deploy('hello-no-codeuri');
     expect(out).toContain('warning: HelloFunction: runtime python3.8 is deprecated by AWS Lambda');
     expect((await at('hello-no-codeuri').get('/hello')).json()).toEqual({ app: 'hello-no-codeuri', message: 'hello' });
     expect((await at('hello-no-codeuri').get('/echo/abc')).json()).toEqual({ app: 'hello-no-codeuri', echo: 'abc' });
+    expect((await at('hello-no-codeuri').get('/package')).json()).toEqual({ package: ['time.mjs'] });
   }, 120_000);
 
   it('crud-python: a web backend over DynamoDB with boto3 (table keyed by the stack)', async () => {

@@ -3,7 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, realpathSync } from 'node:fs';
 import { copyFile, link, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { checkSize, isInside, PathEscapeError, realPathInside, realPathOf, TEMPLATE_LIMITS, type InputLimits } from '@esb/contracts';
@@ -140,7 +140,12 @@ export async function readCodeListing(templateDir: string, ref: CodeRef, file: s
       throw cause;
     }
   }
-  return fail(`"${ref.uri}" must be a folder or a .zip file`);
+  // One file is the whole package, at its root (sam deploy zips it so: docs/generate.md).
+  if (st.isFile()) {
+    const data = await readFile(real);
+    return { entries: [{ path: basename(abs), sha256: sha256hex(data), source: { copyFrom: real } }] };
+  }
+  return fail(`"${ref.uri}" must be a folder, a .zip file or one file`);
 }
 
 /** Warnings for the symlinks a listing left out. */
