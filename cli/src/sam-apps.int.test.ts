@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { esb } from '@esb/controller/testing';
+import { esb, esbWithInput } from '@esb/controller/testing';
 import { until } from '@esb/contracts/testing';
 import { secretArn, templateSecretSuffix } from '@esb/contracts';
 import { NodeSha256 } from '@esb/gateway';
@@ -937,6 +937,48 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain(`${path.join(app, 'samconfig.toml')}: no config env "staging" (it has default, prod)`);
   }, 180_000);
+
+  it('guided-params: parameters without a Default are all named at once; `esb deploy --guided` asks for each (checked against its pattern, allowed values and bounds, asked again when refused), saves them to samconfig.toml, and the next `esb deploy` reads them', async () => {
+    // A copy inside the workspace: --guided writes samconfig.toml beside the template.
+    const app = path.join(ws, 'guided-params');
+    await cp(path.join(APPS, 'guided-params'), app, { recursive: true });
+    const bare = await esb(['deploy', '--workspace', ws, '--timeout', '60s'], {}, 90_000, app);
+    expect(bare.code).not.toBe(0);
+    expect(bare.stdout + bare.stderr).toContain('UploadBucketName.Default: no value: the parameter has no Default and no override was given (nor have NotificationEmail); give values with esb deploy --guided');
+
+    const answers = ['', 'Uploads_Bucket', 'uploads-guided', '', 'not-an-email', 'me@example.com', 'staging', 'prod', '365', '30'];
+    const guided = await esbWithInput(['deploy', '--guided', '--workspace', ws, '--timeout', '90s'], answers.map((a) => `${a}\n`).join(''), app);
+    expect(guided.code, guided.stdout + guided.stderr).toBe(0);
+    const asked = guided.stdout.split('\n');
+    expect(asked).toContain('Stack Name [guided-params]: ');
+    expect(asked).toContain('Parameter UploadBucketName (Name of the bucket uploads go to; lower-case letters, digits, dots and hyphens): ');
+    expect(asked).toContain('  AllowedPattern: value "Uploads_Bucket" does not match [a-z0-9][a-z0-9.-]{1,61}[a-z0-9] (lower-case letters, digits, dots and hyphens)');
+    expect(asked).toContain('  a value is needed: the parameter has no Default');
+    expect(asked).toContain('  AllowedValues: value "staging" is not one of dev, prod');
+    expect(asked).toContain('Parameter RetentionDays [7]: ');
+    expect(asked).toContain('  MaxValue: value 365 is above 90');
+    expect(asked).toContain('saved to samconfig.toml [default.deploy.parameters]');
+    expect((await at('guided-params').get('/config')).json()).toEqual({ bucket: 'uploads-guided', note: 'notify me@example.com', stage: 'prod', retentionDays: 30 });
+    const saved = await readFile(path.join(app, 'samconfig.toml'), 'utf8');
+    expect(saved).toContain('[default.deploy.parameters]');
+    expect(saved).toContain('stack_name = "guided-params"');
+    expect(saved).toContain('parameter_overrides = "UploadBucketName=\\"uploads-guided\\" NotificationEmail=\\"me@example.com\\" Stage=\\"prod\\" RetentionDays=\\"30\\""');
+
+    // Asked again, Enter keeps what samconfig holds; a comment of the user's stays.
+    await writeFile(path.join(app, 'samconfig.toml'), `# mine, keep me\n${saved}`);
+    const again = await esbWithInput(['deploy', '--guided', '--workspace', ws, '--timeout', '90s'], '\n\n\ndev\n\n', app);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout).toContain('Parameter NotificationEmail (Who is told of each upload) [me@example.com]: ');
+    const resaved = await readFile(path.join(app, 'samconfig.toml'), 'utf8');
+    expect(resaved.startsWith('# mine, keep me\n')).toBe(true);
+    expect(resaved).toContain('Stage=\\"dev\\"');
+
+    // No flags: samconfig.toml's answers, no questions.
+    const plain = await esb(['deploy', '--workspace', ws, '--timeout', '90s'], {}, 120_000, app);
+    expect(plain.code, plain.stdout + plain.stderr).toBe(0);
+    expect(plain.stdout).not.toContain('Parameter ');
+    expect((await at('guided-params').get('/config')).json()).toEqual({ bucket: 'uploads-guided', note: 'notify me@example.com', stage: 'dev', retentionDays: 30 });
+  }, 240_000);
 
   it('websocket-chat: a WebSocket API whose $connect runs a REQUEST authorizer and stores the connection, sendmessage posts to every connection through the Management API (SDK v3, https://${domainName}/${stage}), a two-way Python route asks GetConnection (boto3, an execute-api URL from !Sub), an AWS integration queues a message that a function answers on the sender\'s connection, another starts a workflow whose apigateway:invoke task answers, and $disconnect forgets it', async () => {
     const out = await deploy('websocket-chat');

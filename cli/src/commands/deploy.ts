@@ -8,7 +8,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYamlText, stringify } from 'yaml';
-import { defaultStackName } from '@esb/deploy';
+import { defaultStackName, readTemplateParameters } from '@esb/deploy';
 import type { Condition, DeploymentSpec, DeploymentStatus } from '@esb/contracts';
 import { APPSYNC_CONFIG_ENV, APPSYNC_PATH, AppSyncApi, FUNCTION_URL_HOST_SUFFIX, functionUrlLabel, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, deliveryStreamArn, kinesisStreamArn, secretArn, templateSecretSuffix, kinesisStreamNameOf, ON_DEMAND_SHARDS, ResourcesFile, RoutingFile, parseYaml, stateMachineArn, targetKindOf, topicArn, validate } from '@esb/contracts';
 import type { DevInfo } from '../dev.js';
@@ -17,10 +17,11 @@ import { FileStore, workspacePaths, type WorkspacePaths } from '@esb/controller/
 import { artifactOutDir, inspectInputsFor, ownedPaths, type RuntimeKind } from '@esb/controller/inputs';
 import type { Command } from '../main.js';
 import { processSettings } from '../settings.js';
-import { parseParameterOverrides, readSamConfig } from './samconfig.js';
+import { parseParameterOverrides, readSamConfig, saveSamConfig } from './samconfig.js';
+import { askGuided, lineAsker, stackNameProblem } from './guided.js';
 
 const HELP = `usage: esb deploy [-t TEMPLATE] [--stack-name NAME] [-e ENV] [-p PROJECT] [--name NAME] [-m process|docker]
-                  [--parameter-overrides K=V [K=V ...]] [--config-file FILE] [--config-env NAME]
+                  [--parameter-overrides K=V [K=V ...]] [--config-file FILE] [--config-env NAME] [--guided]
                   [--timeout 120s] [--workspace DIR] [--json] [--verbose]
                   [--registry HOST:PORT]
                   [--kube [--kubeconfig FILE] [--context C] [-n NAMESPACE]]
@@ -38,6 +39,9 @@ ParameterKey=K,ParameterValue=V; K="a value with spaces" in double quotes.
 samconfig.toml (or samconfig.yaml/.yml) beside the template, as sam deploy reads it: stack_name and
 parameter_overrides of [<config env>.deploy.parameters] over [<config env>.global.parameters];
 --config-env picks the env (default: default), --config-file another file; flags win.
+--guided: asks for the stack name and each parameter (Enter keeps the value in brackets; a
+parameter without a Default must get one; answers are checked against the parameter), then
+saves them to that samconfig's [<config env>.deploy.parameters], as sam deploy --guided does.
 
 --kube: writes deployments.esb.dev/<name> to the cluster instead (created, or its spec merge-
 patched; template path relative to --workspace, which must be the controller's workspace) and
@@ -223,6 +227,7 @@ export const deploy: Command = {
         'parameter-overrides': { type: 'string', multiple: true, default: [] },
         'config-file': { type: 'string' },
         'config-env': { type: 'string' },
+        guided: { type: 'boolean' },
         timeout: { type: 'string', default: '120s' },
         workspace: { type: 'string' },
         namespace: { type: 'string', short: 'n' },
@@ -262,10 +267,23 @@ export const deploy: Command = {
     const timeoutMs = parseDuration(values.timeout, '--timeout');
     const templatePath = path.resolve(template);
     if (!existsSync(templatePath)) throw new Error(`${templatePath}: template not found`);
-    const samconfig = await readSamConfig(path.dirname(templatePath), { configFile: values['config-file'], configEnv: values['config-env'], command: 'deploy' });
-    const parameters = { ...samconfig?.parameterOverrides, ...parseOverrides(values['parameter-overrides']) };
-    const stackName = values['stack-name'] ?? samconfig?.stackName ?? defaultStackName(templatePath);
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(stackName) || stackName.length > 128) throw new Error(`--stack-name: "${stackName}" must be letters, digits, ".", "-", "_" (at most 128)`);
+    const configAt = { configFile: values['config-file'], configEnv: values['config-env'] };
+    const samconfig = await readSamConfig(path.dirname(templatePath), { ...configAt, command: 'deploy' });
+    let parameters = { ...samconfig?.parameterOverrides, ...parseOverrides(values['parameter-overrides']) };
+    let stackName = values['stack-name'] ?? samconfig?.stackName ?? defaultStackName(templatePath);
+    const badName = stackNameProblem(stackName);
+    if (badName) throw new Error(`--stack-name: ${badName}`);
+    if (values.guided) {
+      if (values.json) throw new Error('--guided asks questions on the terminal; it does not go with --json');
+      const asker = lineAsker(process.stdin, process.stdout);
+      try {
+        ({ stackName, parameters } = await askGuided(await readTemplateParameters(templatePath), { stackName, parameters }, asker));
+      } finally {
+        asker.close();
+      }
+      const saved = await saveSamConfig(path.dirname(templatePath), configAt, { stackName, parameterOverrides: parameters });
+      process.stdout.write(`saved to ${path.relative(process.cwd(), saved.file) || saved.file} [${saved.section}]\n`);
+    }
     const name = values.name ?? deploymentName(stackName, env);
     const request = { namespace: target.namespace, name };
     const say = (line: string) => {

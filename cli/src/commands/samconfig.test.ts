@@ -1,8 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseParameterOverrides, readSamConfig, SamConfigError } from './samconfig.js';
+import { formatParameterOverrides, parseParameterOverrides, readSamConfig, saveSamConfig, SamConfigError } from './samconfig.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -55,5 +55,56 @@ describe('readSamConfig', () => {
     await expect(readSamConfig(dir, { command: 'deploy' })).rejects.toThrow(`${file}: default.deploy.parameters.parameter_overrides: "B" is not KEY=VALUE`);
     await writeFile(file, '[default.deploy.parameters]\nstack_name = 1\n');
     await expect(readSamConfig(dir, { command: 'deploy' })).rejects.toThrow(`${file}: default.deploy.parameters.stack_name: must be a string`);
+  });
+});
+
+describe('saveSamConfig (what esb deploy --guided writes)', () => {
+  const values = { stackName: 'shop', parameterOverrides: { Email: 'me@x.io', Note: 'say "hi" \\ bye' } };
+
+  it('writes overrides in SAM\'s quoted form, which reads back as given', () => {
+    expect(formatParameterOverrides(values.parameterOverrides)).toBe('Email="me@x.io" Note="say \\"hi\\" \\\\ bye"');
+    expect(parseParameterOverrides([formatParameterOverrides(values.parameterOverrides)])).toEqual(values.parameterOverrides);
+  });
+
+  it('creates samconfig.toml when there is none, and reads back through readSamConfig', async () => {
+    expect(await saveSamConfig(dir, {}, values)).toEqual({ file: path.join(dir, 'samconfig.toml'), section: 'default.deploy.parameters' });
+    expect(await readSamConfig(dir, { command: 'deploy' })).toMatchObject({ stackName: 'shop', parameterOverrides: values.parameterOverrides, sections: ['default.deploy'] });
+  });
+
+  it('changes only stack_name and parameter_overrides of the config env\'s deploy table; comments and other tables stay', async () => {
+    const before = `# team settings
+version = 0.1
+
+[default.deploy.parameters]
+stack_name = "old" # the old name
+capabilities = "CAPABILITY_IAM"
+
+[default.build.parameters]
+cached = true
+`;
+    await writeFile(path.join(dir, 'samconfig.toml'), before);
+    await saveSamConfig(dir, {}, values);
+    const after = await readFile(path.join(dir, 'samconfig.toml'), 'utf8');
+    expect(after).toBe(before.replace('stack_name = "old" # the old name', `parameter_overrides = ${JSON.stringify(formatParameterOverrides(values.parameterOverrides))}\nstack_name = "shop"`));
+    // Another config env gets its own table, appended.
+    await saveSamConfig(dir, { configEnv: 'prod' }, { stackName: 'shop-prod', parameterOverrides: { Email: 'ops@x.io' } });
+    expect(await readSamConfig(dir, { command: 'deploy', configEnv: 'prod' })).toMatchObject({ stackName: 'shop-prod', parameterOverrides: { Email: 'ops@x.io' } });
+    expect(await readSamConfig(dir, { command: 'deploy' })).toMatchObject({ stackName: 'shop' });
+  });
+
+  it('refuses to rewrite a value that spans lines, and writes nothing', async () => {
+    const before = 'version = 0.1\n[default.deploy.parameters]\nparameter_overrides = [\n  "A=1",\n]\n';
+    await writeFile(path.join(dir, 'samconfig.toml'), before);
+    await expect(saveSamConfig(dir, {}, values)).rejects.toThrow(/default\.deploy\.parameters\.parameter_overrides: is not a one-line string, so esb does not rewrite it; nothing was written\. Set it yourself: parameter_overrides = /);
+    expect(await readFile(path.join(dir, 'samconfig.toml'), 'utf8')).toBe(before);
+    expect(await readdir(dir)).toEqual(['samconfig.toml']);
+  });
+
+  it('sets the keys in a samconfig.yaml, keeping its comments', async () => {
+    await writeFile(path.join(dir, 'samconfig.yaml'), '# mine\nversion: 0.1\ndefault:\n  global:\n    parameters:\n      region: eu-west-1\n');
+    expect((await saveSamConfig(dir, {}, values)).file).toBe(path.join(dir, 'samconfig.yaml'));
+    const text = await readFile(path.join(dir, 'samconfig.yaml'), 'utf8');
+    expect(text.startsWith('# mine\n')).toBe(true);
+    expect(await readSamConfig(dir, { command: 'deploy' })).toMatchObject({ stackName: 'shop', parameterOverrides: values.parameterOverrides });
   });
 });

@@ -140,3 +140,91 @@ function unquote(text: string): string {
   if (text.length >= 2 && text.startsWith('"') && text.endsWith('"')) return text.slice(1, -1).replace(/\\(["\\])/g, '$1');
   return text;
 }
+
+/** Overrides in SAM's own form: `K="v" K2="v2"`, every value in double quotes. */
+export function formatParameterOverrides(overrides: Record<string, string>): string {
+  return Object.entries(overrides)
+    .map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)
+    .join(' ');
+}
+
+export interface SavedSamConfig {
+  file: string;
+  /** `<config env>.deploy.parameters` */
+  section: string;
+}
+
+/**
+ * Saves the stack name and parameter overrides where `sam deploy --guided` saves them:
+ * `[<config env>.deploy.parameters]` of the samconfig beside the template (the one found, else
+ * a new samconfig.toml). Only those two keys change; the rest of the file, comments included,
+ * stays as it was. The file is replaced atomically, and read back before it is.
+ */
+export async function saveSamConfig(templateDir: string, options: { configFile?: string; configEnv?: string }, values: { stackName: string; parameterOverrides: Record<string, string> }): Promise<SavedSamConfig> {
+  const configEnv = options.configEnv ?? 'default';
+  const section = `${configEnv}.deploy.parameters`;
+  let file = options.configFile ? path.resolve(templateDir, options.configFile) : undefined;
+  let text: string | undefined;
+  for (const candidate of file ? [file] : SAMCONFIG_NAMES.map((n) => path.join(templateDir, n))) {
+    text = await readFile(candidate, 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw new SamConfigError(candidate, undefined, `cannot read it (${err.code ?? err.message})`, { cause: err });
+    });
+    if (text !== undefined) {
+      file = candidate;
+      break;
+    }
+  }
+  file ??= path.join(templateDir, 'samconfig.toml');
+  const entries: Array<[string, string]> = [
+    ['stack_name', values.stackName],
+    ['parameter_overrides', formatParameterOverrides(values.parameterOverrides)],
+  ];
+  const next = file.endsWith('.toml') ? withTomlEntries(text ?? 'version = 0.1\n', file, configEnv, entries) : await withYamlEntries(text ?? 'version: 0.1\n', file, configEnv, entries);
+  // What was written must read back as what was asked.
+  const back = samConfigFrom(await parseDocument(file, next), file, configEnv, 'deploy');
+  if (back.stackName !== values.stackName || JSON.stringify(back.parameterOverrides) !== JSON.stringify({ ...back.parameterOverrides, ...values.parameterOverrides })) {
+    throw new SamConfigError(file, section, 'the values would not read back as given; nothing was written');
+  }
+  const { writeFileAtomic } = await import('@esb/contracts');
+  await writeFileAtomic(file, next);
+  return { file, section };
+}
+
+/** The TOML text with `key = "value"` lines set in the `[<env>.deploy.parameters]` table (added when missing). */
+export function withTomlEntries(text: string, file: string, configEnv: string, entries: ReadonlyArray<[string, string]>): string {
+  const lines = text.split('\n');
+  const name = (part: string) => `\\s*(?:${part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}|"${part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}")\\s*`;
+  const header = new RegExp(`^\\s*\\[${name(configEnv)}\\.${name('deploy')}\\.${name('parameters')}\\]\\s*(?:#.*)?$`);
+  const line = ([key, value]: [string, string]) => `${key} = ${JSON.stringify(value)}`;
+  let start = lines.findIndex((l) => header.test(l));
+  if (start < 0) {
+    while (lines.length && lines[lines.length - 1].trim() === '') lines.pop();
+    return [...lines, '', `[${configEnv}.deploy.parameters]`, ...entries.map(line), ''].join('\n');
+  }
+  let end = lines.findIndex((l, i) => i > start && /^\s*\[/.test(l));
+  if (end < 0) end = lines.length;
+  for (const entry of entries) {
+    const key = new RegExp(`^\\s*${entry[0]}\\s*=`);
+    const at = lines.findIndex((l, i) => i > start && i < end && key.test(l));
+    if (at < 0) {
+      lines.splice(start + 1, 0, line(entry));
+      end++;
+      continue;
+    }
+    // A value on one line ("...", '...'): replaced; an array or a multi-line string is left to the user.
+    if (!/^\s*\w+\s*=\s*("(?:[^"\\]|\\.)*"|'[^']*')\s*(?:#.*)?$/.test(lines[at])) {
+      throw new SamConfigError(file, `${configEnv}.deploy.parameters.${entry[0]}`, `is not a one-line string, so esb does not rewrite it; nothing was written. Set it yourself: ${line(entry)}`);
+    }
+    lines[at] = line(entry);
+  }
+  return lines.join('\n');
+}
+
+async function withYamlEntries(text: string, file: string, configEnv: string, entries: ReadonlyArray<[string, string]>): Promise<string> {
+  const { parseDocument: parseYamlDocument } = await import('yaml');
+  const doc = parseYamlDocument(text);
+  if (doc.errors.length) throw new SamConfigError(file, undefined, doc.errors[0].message.split('\n')[0]);
+  for (const [key, value] of entries) doc.setIn([configEnv, 'deploy', 'parameters', key], value);
+  return String(doc);
+}

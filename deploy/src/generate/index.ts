@@ -6,6 +6,8 @@ import { dirname, relative, resolve, sep } from 'node:path';
 import { SamTemplateError } from '../sam/errors.js';
 import { InputLimitError, YamlSyntaxError } from '@esb/contracts';
 import { defaultStackName } from '../sam/template.js';
+import { parameterDefinitions, type ParameterDefinition } from '../sam/parameters.js';
+import { parseTemplateText } from '../sam/yaml.js';
 import { parseTemplateFile, readBuiltinCode, readCodeListing, readCodeListings, readTemplate, skippedLinkWarnings, writeArtifactFiles, type ExcludedPaths } from './fs-adapter.js';
 import { renderArtifact, type CodeListing, type GenerateSummary, type ImageBuild } from './render.js';
 import { buildTemplate, type BuildProgress, type BuildResult } from '../build/build.js';
@@ -18,7 +20,17 @@ export { ArtifactOutputError, writeArtifactFiles, readBuiltinCode, readCodeListi
 export { readZip, ZipFormatError } from './zip.js';
 export { SamTemplateError } from '../sam/errors.js';
 export { parseSamTemplate, defaultStackName, type SamOptions } from '../sam/template.js';
+export { checkParameterValue, isListParameter, type ParameterCheck, type ParameterDefinition } from '../sam/parameters.js';
 export type { SamModel } from '../sam/model.js';
+
+/** The Parameters a template file declares (what `esb deploy --guided` asks for). */
+export async function readTemplateParameters(templatePath: string): Promise<ParameterDefinition[]> {
+  const { text } = await readTemplate(templatePath);
+  const doc = parseTemplateText(text, templatePath);
+  return parameterDefinitions(doc, (name, field, reason) => {
+    throw new SamTemplateError(templatePath, name, field, reason);
+  });
+}
 
 export interface GenerateOptions {
   templatePath: string;

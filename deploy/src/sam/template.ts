@@ -25,6 +25,7 @@ import { PARAMETER_TYPE, SECRET_TYPE, UNEMULATED_SECRET_TYPES, readParameter, re
 import { deliveryStreamArn, secretArn, templateSecretSuffix, type DeliveryStream, type SecretsManagerSecret, type SsmParameter } from '@esb/contracts';
 import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, S3EventModel, SamModel, StreamEventModel } from './model.js';
 import { NO_VALUE, Resolver, intrinsicKey, isRecord, versionText, type Location, type Lookup } from './resolver.js';
+import { checkParameterValue, listed, parameterDefinitions } from './parameters.js';
 import { parseTemplateText } from './yaml.js';
 
 type RouteEvent = { fn: string; logicalId: string; event: string; type: 'rest' | 'http'; api: string; path: string; method: string; payload?: string; auth?: unknown; props: Record<string, unknown> };
@@ -296,7 +297,7 @@ class TemplateReader implements Lookup {
     }
     this.resources = doc.Resources as Record<string, RawResource>;
     this.resolver = new Resolver(this);
-    this.readParameters(this.section(doc, 'Parameters'));
+    this.readParameters({ Parameters: this.section(doc, 'Parameters') });
   }
 
   private section(doc: Record<string, unknown>, name: string): Record<string, unknown> {
@@ -312,34 +313,26 @@ class TemplateReader implements Lookup {
 
   // ------------------------------------------------------------ parameters, conditions, mappings
 
-  private readParameters(defs: Record<string, unknown>): void {
+  private readParameters(doc: unknown): void {
     const overrides = this.options.parameterOverrides ?? {};
+    const defs = parameterDefinitions(doc, (name, field, reason) => this.fail(name, field, reason));
     for (const name of Object.keys(overrides)) {
-      if (!(name in defs)) this.warnings.push(`parameter override ${name} is not a parameter of the template; ignored`);
+      if (!defs.some((d) => d.name === name)) this.warnings.push(`parameter override ${name} is not a parameter of the template; ignored`);
     }
-    for (const [name, def] of Object.entries(defs)) {
-      if (!isRecord(def)) this.fail(name, undefined, 'a parameter must be a map with a Type');
-      const type = typeof def.Type === 'string' ? def.Type : 'String';
-      let raw: unknown = Object.prototype.hasOwnProperty.call(overrides, name) ? overrides[name] : def.Default;
-      if (raw === undefined || raw === null) this.fail(name, 'Default', 'no value: the parameter has no Default and no override was given (esb deploy --parameter-overrides NAME=VALUE, parameter_overrides in samconfig.toml, or the Deployment\'s spec.parameters)');
-      if (Array.isArray(raw)) raw = raw.join(',');
-      if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') this.fail(name, 'Default', 'must be a string');
-      const value = String(raw);
-      const isList = type === 'CommaDelimitedList' || type.startsWith('List<');
-      const values = isList ? value.split(',').map((s) => s.trim()) : [value];
-      if (Array.isArray(def.AllowedValues)) {
-        const allowed = def.AllowedValues.map(String);
-        for (const v of values) {
-          if (!allowed.includes(v)) this.fail(name, 'AllowedValues', `value "${v}" is not one of ${allowed.join(', ')}`);
-        }
+    const missing: string[] = [];
+    for (const def of defs) {
+      const raw: unknown = Object.prototype.hasOwnProperty.call(overrides, def.name) ? overrides[def.name] : def.default;
+      if (raw === undefined || raw === null) {
+        missing.push(def.name);
+        continue;
       }
-      if (typeof def.AllowedPattern === 'string' && !isList) {
-        if (!new RegExp(`^(?:${def.AllowedPattern})$`).test(value)) this.fail(name, 'AllowedPattern', `value "${value}" does not match ${def.AllowedPattern}`);
-      }
-      if (type === 'Number' || type === 'List<Number>') {
-        for (const v of values) if (v === '' || !Number.isFinite(Number(v))) this.fail(name, 'Type', `value "${v}" is not a number`);
-      }
-      this.params.set(name, isList ? values : value);
+      const checked = checkParameterValue(def, raw);
+      if ('reason' in checked) this.fail(def.name, checked.field, checked.reason);
+      this.params.set(def.name, checked.value);
+    }
+    if (missing.length > 0) {
+      const others = missing.length > 1 ? ` (nor have ${listed(missing.slice(1))})` : '';
+      this.fail(missing[0], 'Default', `no value: the parameter has no Default and no override was given${others}; give values with esb deploy --guided (asked, then saved to samconfig.toml), --parameter-overrides NAME=VALUE, parameter_overrides in samconfig.toml, or the Deployment's spec.parameters`);
     }
   }
 
