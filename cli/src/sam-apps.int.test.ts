@@ -980,6 +980,73 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect((await at('guided-params').get('/config')).json()).toEqual({ bucket: 'uploads-guided', note: 'notify me@example.com', stage: 'dev', retentionDays: 30 });
   }, 240_000);
 
+  it('http-integrations: REST methods that pass requests through to an HTTP backend (HTTP_PROXY, greedy path), reshape its answer (HTTP with templates and a selection pattern), answer by themselves (MOCK) and read and write a bucket (S3); an HTTP API that proxies (http_proxy)', async () => {
+    // The backend an ALB would be on AWS: a plain HTTP server.
+    const seen: Array<{ method: string; url: string; via?: string }> = [];
+    const backend = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        seen.push({ method: req.method!, url: req.url!, via: req.headers['x-via'] as string | undefined });
+        const url = new URL(req.url!, 'http://backend');
+        const body = Buffer.concat(chunks).toString('utf8');
+        const animal = /^\/animals\/(\w+)$/.exec(url.pathname);
+        if (animal) {
+          if (animal[1] !== 'cat') return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"none"}');
+          return void res.writeHead(200, { 'content-type': 'application/json', 'x-served-by': 'backend-1' }).end(JSON.stringify({ name: 'cat', legs: 4, kind: url.searchParams.get('kind') }));
+        }
+        res.writeHead(url.pathname === '/echo' ? 200 : 201, [
+          ['content-type', 'application/json'],
+          ['x-custom', 'yes'],
+          ['set-cookie', 'a=1'],
+          ['set-cookie', 'b=2'],
+        ]);
+        res.end(JSON.stringify({ method: req.method, path: url.pathname, query: url.search, via: req.headers['x-via'] ?? null, body }));
+      });
+    });
+    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+    try {
+      const backendUrl = `http://127.0.0.1:${(backend.address() as { port: number }).port}`;
+      const out = await deploy('http-integrations', '--parameter-overrides', `BackendUrl=${backendUrl}`);
+      expect(out).not.toContain('warning');
+      const app = at('http-integrations');
+
+      const proxied = await request('POST', '/backend/orders/7?x=1&x=2', { host: `http-integrations.localhost:${port}`, body: 'hello', headers: { 'content-type': 'text/plain' } });
+      expect(proxied.status, proxied.body).toBe(201);
+      expect(proxied.headers['x-custom']).toBe('yes');
+      expect(proxied.headers['set-cookie']).toEqual(['a=1', 'b=2']);
+      expect(proxied.json()).toEqual({ method: 'POST', path: '/orders/7', query: '?x=1&x=2', via: 'api-gateway', body: 'hello' });
+
+      const cat = await app.get('/pets/cat');
+      expect(cat.status, cat.body).toBe(200);
+      expect(cat.json()).toEqual({ pet: 'cat', legs: 4, asked: 'GET' });
+      expect(cat.headers['x-backend']).toBe('backend-1');
+      expect(seen).toContainEqual({ method: 'GET', url: '/animals/cat?kind=pet', via: undefined });
+      const dog = await app.get('/pets/dog');
+      expect([dog.status, dog.json()]).toEqual([404, { message: 'no such pet' }]);
+
+      expect([(await app.get('/status')).status, (await app.get('/status')).json()]).toEqual([200, { status: 'up', stage: 'Prod' }]);
+      const down = await app.get('/status?down=yes');
+      expect([down.status, down.json()]).toEqual([503, { status: 'down' }]);
+
+      const put = await request('PUT', '/files/docs/a.txt', { host: `http-integrations.localhost:${port}`, body: 'text here', headers: { 'content-type': 'text/plain' } });
+      expect([put.status, put.json()]).toEqual([200, { stored: 'docs/a.txt' }]);
+      const s3 = new S3Client({ endpoint: dev.info.s3, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+      const object = await s3.send(new GetObjectCommand({ Bucket: 'http-integrations-files', Key: 'docs/a.txt' }));
+      expect([await object.Body!.transformToString(), object.ContentType]).toEqual(['text here', 'text/plain']);
+      const got = await app.get('/files/docs/a.txt');
+      expect([got.status, got.body, got.headers['content-type']]).toEqual([200, 'text here', 'text/plain']);
+      const missing = await app.get('/files/nothing.txt');
+      expect([missing.status, missing.json()]).toEqual([404, { message: 'no such file' }]);
+
+      const echoed = await app.send('POST', '/echo', '{"a":1}');
+      expect(echoed.status, echoed.body).toBe(200);
+      expect(echoed.json()).toEqual({ method: 'POST', path: '/echo', query: '', via: null, body: '{"a":1}' });
+    } finally {
+      backend.close();
+    }
+  }, 180_000);
+
   it('websocket-chat: a WebSocket API whose $connect runs a REQUEST authorizer and stores the connection, sendmessage posts to every connection through the Management API (SDK v3, https://${domainName}/${stage}), a two-way Python route asks GetConnection (boto3, an execute-api URL from !Sub), an AWS integration queues a message that a function answers on the sender\'s connection, another starts a workflow whose apigateway:invoke task answers, and $disconnect forgets it', async () => {
     const out = await deploy('websocket-chat');
     expect(out).not.toContain('warning');

@@ -1,13 +1,15 @@
 // The function esb runs for a REST API method whose integration calls an AWS service, or invokes
 // a Lambda function, with Velocity mapping templates (integration type AWS; docs/gateway.md "AWS
-// integrations (REST APIs)"). It does what API Gateway does between the method and the service:
+// integrations (REST APIs)"), calls an HTTP endpoint (HTTP, and HTTP_PROXY, which passes the
+// request and the answer through untouched) or answers by itself (MOCK; docs/gateway.md "HTTP and
+// MOCK integrations"). It does what API Gateway does between the method and the service:
 // picks the request template by Content-Type (or passes the body through, or refuses it, as
 // PassthroughBehavior says), renders it with $input, $util, $context and $stageVariables, maps
 // RequestParameters, calls the service on esb's own endpoint (AWS_ENDPOINT_URL_*, signed with
 // SigV4; Lambda through its Invoke API), picks the integration response whose SelectionPattern
 // matches the service's status (Lambda: a failed function's errorMessage), renders its template
 // and sets its headers. The integration is in ESB_AWS_INTEGRATION (deploy/src/sam/aws-integrations.ts):
-// {service, action | path | function, httpMethod, requestTemplates, passthroughBehavior, requestParameters,
+// {service, action | path | function | url, proxy?, httpMethod, requestTemplates, passthroughBehavior, requestParameters,
 //  responses: [{selectionPattern?, statusCode, responseTemplates, responseParameters}], resourcePath}.
 import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
@@ -24,7 +26,11 @@ const SERVICES = {
   sns: { endpoint: 'AWS_ENDPOINT_URL_SNS' },
   sqs: { endpoint: 'AWS_ENDPOINT_URL_SQS' },
   kinesis: { endpoint: 'AWS_ENDPOINT_URL_KINESIS', json: { target: 'Kinesis_20131202', version: '1.1' } },
+  s3: { endpoint: 'AWS_ENDPOINT_URL_S3', raw: true },
   lambda: { endpoint: 'AWS_ENDPOINT_URL_LAMBDA' },
+  // Not AWS: an HTTP endpoint of the integration's URL, and API Gateway answering by itself.
+  http: {},
+  mock: {},
 };
 /** This integration's service; undefined for one esb does not emulate. */
 const SERVICE = SERVICES[integration.service];
@@ -280,13 +286,24 @@ function signed(method, url, headers, body, service) {
   return out;
 }
 
-/** One HTTP exchange; resolves with the status, lower-cased headers and body text. */
-function exchange(method, url, headers, body) {
+/** API Gateway's limit on an integration's answer (10 MB): a bigger one is not read on. */
+const MAX_ANSWER_BYTES = 10 * 1024 * 1024;
+
+/** One HTTP exchange; resolves with the status, lower-cased headers, raw header pairs and body bytes. */
+function exchangeBytes(method, url, headers, body) {
   return new Promise((resolve, reject) => {
     const req = (url.protocol === 'https:' ? https : http).request(url, { method, headers: { ...headers, 'content-length': Buffer.byteLength(body) } }, (res) => {
       const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 500, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      let size = 0;
+      res.on('data', (c) => {
+        size += c.length;
+        if (size > MAX_ANSWER_BYTES) {
+          req.destroy(new Error(`the answer is larger than ${MAX_ANSWER_BYTES} bytes`));
+          return;
+        }
+        chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 500, headers: res.headers, rawHeaders: res.rawHeaders, body: Buffer.concat(chunks) }));
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -294,13 +311,55 @@ function exchange(method, url, headers, body) {
   });
 }
 
+/** One HTTP exchange; resolves with the status, lower-cased headers and body text. */
+async function exchange(method, url, headers, body) {
+  const reply = await exchangeBytes(method, url, headers, body);
+  return { ...reply, body: reply.body.toString('utf8') };
+}
+
+/** A path parameter's value in a URL: each segment encoded, the slashes of a greedy path kept (an S3 key's, a proxied path's). */
+const encodedPath = (value) => String(value ?? '').split('/').map(encodeURIComponent).join('/');
+
+/** The integration's URL with `{name}` (and `{name+}`) filled from the path parameters. */
+function integrationUrl(path) {
+  return new URL(integration.url.replace(/\{([^}+]+)\+?\}/g, (_, name) => encodedPath(path[name])));
+}
+
+/** Headers that belong to one hop (RFC 9110 7.6.1), never passed on. */
+const HOP_BY_HOP = /^(connection|keep-alive|proxy-connection|transfer-encoding|te|trailer|upgrade|host|content-length)$/i;
+
+/** A MOCK integration's "call": the status its request template names (`{"statusCode": 404}`), else 200, and no body. */
+function mockReply(body) {
+  let status = 200;
+  try {
+    const doc = JSON.parse(body);
+    const n = Number(doc?.statusCode);
+    if (Number.isInteger(n) && n >= 100 && n <= 599) status = n;
+  } catch {}
+  return { status, headers: {}, body: '' };
+}
+
+/** An HTTP integration's call: the rendered body to the URL, with the mapped parameters, unsigned. */
+async function callHttp(body, params, request) {
+  const url = integrationUrl(params.path);
+  for (const [name, value] of Object.entries(params.querystring)) url.searchParams.set(name, value);
+  const headers = {};
+  for (const [name, value] of Object.entries(params.header)) if (!HOP_BY_HOP.test(name)) headers[name.toLowerCase()] = value;
+  const method = integration.httpMethod === 'ANY' ? request.context.httpMethod : integration.httpMethod;
+  headers['content-type'] ??= headerOf(request.header, 'content-type') ?? 'application/json';
+  const sent = method === 'GET' || method === 'HEAD' ? '' : body;
+  return exchange(method, url, headers, sent);
+}
+
 /** The service call the integration request describes, made on esb's endpoint for the service. */
-async function callService(body, params) {
+async function callService(body, params, request) {
+  if (integration.service === 'mock') return mockReply(body);
+  if (integration.service === 'http') return callHttp(body, params, request);
   const endpoint = process.env[SERVICE.endpoint] ?? process.env.AWS_ENDPOINT_URL;
   if (!endpoint) throw new Error(`no ${SERVICE.endpoint} (the ${integration.service} endpoint) in the function's environment`);
   let path = '/';
   if (integration.function !== undefined) path += `2015-03-31/functions/${encodeURIComponent(integration.function)}/invocations`;
-  else if (integration.path !== undefined) path += integration.path.replace(/^\/+/, '').replace(/\{([^}]+)\}/g, (_, name) => encodeURIComponent(params.path[name] ?? ''));
+  else if (integration.path !== undefined) path += integration.path.replace(/^\/+/, '').replace(/\{([^}+]+)\+?\}/g, (_, name) => encodedPath(params.path[name]));
   const url = new URL(path, endpoint.replace(/\/*$/, '/'));
   if (!SERVICE.json && integration.action) url.searchParams.set('Action', integration.action);
   for (const [name, value] of Object.entries(params.querystring)) url.searchParams.set(name, value);
@@ -309,12 +368,14 @@ async function callService(body, params) {
   if (SERVICE.json) {
     headers['content-type'] = `application/x-amz-json-${SERVICE.json.version}`;
     headers['x-amz-target'] = `${SERVICE.json.target}.${integration.action}`;
-  } else headers['content-type'] ??= integration.service === 'lambda' ? 'application/json' : 'application/x-www-form-urlencoded';
+  } else headers['content-type'] ??= integration.service === 'lambda' || integration.service === 's3' ? 'application/json' : 'application/x-www-form-urlencoded';
   const method = integration.httpMethod ?? 'POST';
   const sent = method === 'GET' || method === 'HEAD' ? '' : body;
+  // S3 wants the payload's hash among the signed headers.
+  if (integration.service === 's3') headers['x-amz-content-sha256'] = sha256(sent);
   const reply = await exchange(method, url, signed(method, url, headers, sent, integration.service), sent);
   // Query-protocol services answer XML; API Gateway's callers get their JSON form unless they ask for XML.
-  if (!SERVICE.json && /xml/.test(String(reply.headers['content-type'] ?? '')) && !/xml/.test(headers.accept ?? '')) {
+  if (!SERVICE.json && !SERVICE.raw && /xml/.test(String(reply.headers['content-type'] ?? '')) && !/xml/.test(headers.accept ?? '')) {
     try {
       reply.body = JSON.stringify(xmlToJson(reply.body));
       reply.headers['content-type'] = 'application/json';
@@ -411,13 +472,67 @@ function responseParameter(source, reply, request) {
 
 const variables = (input, request, context) => ({ input, util: UTIL, context, stageVariables: request.stageVariables });
 
+/**
+ * HTTP_PROXY: the request as it came (a REST 1.0 or an HTTP API 2.0 event) to the integration's
+ * URL, and the endpoint's answer back as it is: status, headers (but those of one hop) and body,
+ * as text when it is UTF-8, else base64 (which REST APIs turn back into bytes only for their
+ * binary media types, as API Gateway does).
+ */
+async function proxy(event, request) {
+  const v2 = event.version === '2.0';
+  const params = { header: {}, querystring: {}, path: {} };
+  for (const [kind, name, source] of REQUEST_PARAMETERS) {
+    const value = requestParameter(source, request);
+    if (value !== undefined) params[kind][name] = value;
+  }
+  const url = integrationUrl({ ...request.path, ...params.path });
+  if (v2) {
+    if (event.rawQueryString) url.search = event.rawQueryString;
+  } else {
+    for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) for (const v of values ?? []) url.searchParams.append(name, v);
+  }
+  for (const [name, value] of Object.entries(params.querystring)) url.searchParams.set(name, value);
+  const headers = {};
+  const incoming = v2 ? event.headers ?? {} : Object.fromEntries(Object.entries(event.multiValueHeaders ?? {}).map(([k, v]) => [k, (v ?? []).join(', ')]));
+  for (const [name, value] of Object.entries(incoming)) if (!HOP_BY_HOP.test(name)) headers[name.toLowerCase()] = value;
+  if (v2 && Array.isArray(event.cookies) && event.cookies.length) headers.cookie = event.cookies.join('; ');
+  for (const [name, value] of Object.entries(params.header)) if (!HOP_BY_HOP.test(name)) headers[name.toLowerCase()] = value;
+  const method = integration.httpMethod === 'ANY' ? (v2 ? event.requestContext?.http?.method : event.httpMethod) : integration.httpMethod;
+  const body = event.body == null ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  let reply;
+  try {
+    reply = await exchangeBytes(method, url, headers, method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : body);
+  } catch (err) {
+    console.error(`HTTP_PROXY ${method} ${url.origin}${url.pathname}: ${err?.message ?? err}`);
+    return INTERNAL_ERROR();
+  }
+  const text = reply.body.toString('utf8');
+  const binary = !Buffer.from(text, 'utf8').equals(reply.body);
+  const out = { statusCode: reply.status, body: binary ? reply.body.toString('base64') : text, isBase64Encoded: binary };
+  const pairs = [];
+  for (let i = 0; i + 1 < reply.rawHeaders.length; i += 2) if (!HOP_BY_HOP.test(reply.rawHeaders[i])) pairs.push([reply.rawHeaders[i].toLowerCase(), reply.rawHeaders[i + 1]]);
+  if (v2) {
+    out.headers = {};
+    out.cookies = [];
+    for (const [name, value] of pairs) {
+      if (name === 'set-cookie') out.cookies.push(value);
+      else out.headers[name] = out.headers[name] === undefined ? value : `${out.headers[name]}, ${value}`;
+    }
+  } else {
+    out.multiValueHeaders = {};
+    for (const [name, value] of pairs) (out.multiValueHeaders[name] ??= []).push(value);
+  }
+  return out;
+}
+
 export const handler = async (event) => {
+  if (integration.proxy) return proxy(event, requestOf(event));
   if (!SERVICE) {
     console.error(`esb does not emulate AWS integrations with ${integration.service}`);
     return INTERNAL_ERROR();
   }
   const request = requestOf(event);
-  const where = `${integration.service} ${integration.action ?? integration.path ?? integration.function} (${event.httpMethod ?? request.context.httpMethod} ${integration.resourcePath})`;
+  const where = `${integration.service} ${integration.action ?? integration.path ?? integration.function ?? integration.url ?? ''} (${event.httpMethod ?? request.context.httpMethod} ${integration.resourcePath})`;
   const velocity = await loadEngine();
 
   // The integration request: the body as its template makes it, and its parameters.
@@ -445,7 +560,7 @@ export const handler = async (event) => {
 
   let reply;
   try {
-    reply = await callService(body, params);
+    reply = await callService(body, params, request);
   } catch (err) {
     console.error(`${where}: the call failed: ${err?.message ?? err}`);
     return INTERNAL_ERROR();

@@ -358,7 +358,7 @@ Resources:
       cfnApi(
         method('Translate', 'arn:aws:apigateway:us-east-1:translate:action/TranslateText') +
           method('Record', 'arn:aws:apigateway:us-east-1:kinesis:action/PutRecord', '', 'POST') +
-          method('Upload', 'arn:aws:apigateway:us-east-1:s3:path/uploads/{key}') +
+          method('Upload', 'arn:aws:apigateway:us-east-1:s3:action/PutObject') +
           method('ByPath', 'arn:aws:apigateway:us-east-1:dynamodb:path/tables') +
           method('Converted', 'arn:aws:apigateway:us-east-1:events:action/PutEvents', ', ContentHandling: CONVERT_TO_TEXT'),
       ),
@@ -366,10 +366,10 @@ Resources:
     // Kinesis is served (docs/kinesis.md): its method gets the built-in function like the others.
     expect(m.routes.map((r) => r.function)).toEqual(['shop-Record', 'shop-Converted']);
     expect(configOf(builtins(m)[0])).toMatchObject({ service: 'kinesis', action: 'PutRecord' });
-    const served = 'esb serves DynamoDB, Step Functions, EventBridge, SNS, SQS, Kinesis and Lambda custom integrations';
+    const served = 'esb serves DynamoDB, Step Functions, EventBridge, SNS, SQS, Kinesis, S3 (path/ URIs) and Lambda custom integrations';
     expect(m.warnings).toEqual([
       `Translate: PUT /notes: AWS integration with translate is not emulated (${served}); the method is not served`,
-      `Upload: PUT /notes: AWS integration with s3 is not emulated (${served}); the method is not served`,
+      `Upload: PUT /notes: AWS integration with s3 action/ URIs is not emulated (${served}); the method is not served`,
       `ByPath: PUT /notes: AWS integration with dynamodb path/ URIs is not emulated (${served}); the method is not served`,
       'Converted: PUT /notes: ContentHandling "CONVERT_TO_TEXT" is not emulated; bodies pass as text',
     ]);
@@ -438,6 +438,65 @@ Resources:
     expect([openApi.logicalId, openApi.field]).toEqual(['Api', 'DefinitionBody.paths["/notes"].get.x-amazon-apigateway-integration.responses["default"].statusCode']);
   });
 
+  it('serves HTTP, HTTP_PROXY and MOCK methods by the built-in function; an OPTIONS MOCK stays CORS; a VPC link is warned of; a URL that is not http(s) is refused', () => {
+    const method = (id: string, verb: string, integration: string) => `
+  ${id}:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !Ref NoteResource
+      HttpMethod: ${verb}
+      Integration: ${integration}`;
+    const m = read(
+      cfnApi(
+        method('Pass', 'ANY', "{Type: HTTP_PROXY, IntegrationHttpMethod: ANY, Uri: 'http://backend:8080/notes/{id}', ConnectionType: VPC_LINK, ConnectionId: abc, RequestParameters: {integration.request.path.id: method.request.path.id}, IntegrationResponses: [{StatusCode: 200}]}") +
+          method('Shape', 'GET', "{Type: HTTP, IntegrationHttpMethod: GET, Uri: 'https://example.org/notes/{id}', IntegrationResponses: [{StatusCode: 200, ResponseTemplates: {application/json: '{}'}}, {StatusCode: 404, SelectionPattern: '404'}]}") +
+          method('Fake', 'POST', "{Type: MOCK, RequestTemplates: {application/json: '{\"statusCode\": 200}'}, IntegrationResponses: [{StatusCode: 200}]}") +
+          method('Cors', 'OPTIONS', "{Type: MOCK, IntegrationResponses: [{StatusCode: 200}]}"),
+      ),
+    );
+    expect(m.routes.map((r) => `${r.method} ${r.path} ${r.function}`)).toEqual(['ANY /notes/{id} shop-Pass', 'GET /notes/{id} shop-Shape', 'POST /notes/{id} shop-Fake']);
+    const [pass, shape, fake] = builtins(m).map(configOf);
+    expect(pass).toEqual({ service: 'http', url: 'http://backend:8080/notes/{id}', httpMethod: 'ANY', proxy: true, requestTemplates: {}, passthroughBehavior: 'WHEN_NO_MATCH', requestParameters: { 'integration.request.path.id': 'method.request.path.id' }, responses: [], resourcePath: '/notes/{id}' });
+    expect(shape).toMatchObject({ service: 'http', url: 'https://example.org/notes/{id}', httpMethod: 'GET', responses: [{ statusCode: 200 }, { statusCode: 404, selectionPattern: '404' }] });
+    expect(shape.proxy).toBeUndefined();
+    expect(fake).toMatchObject({ service: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: [{ statusCode: 200 }] });
+    expect(m.warnings).toEqual(['Pass: ANY /notes/{id}: the VPC link is not emulated; esb calls http://backend:8080/notes/{id} directly (a parameter naming the host can point it at a local service)']);
+    expect(failure(cfnApi(method('Bad', 'GET', "{Type: HTTP_PROXY, Uri: 'backend/notes'}")))).toEqual(['Bad', 'Integration.Uri', 'must be the http:// or https:// URL the integration calls, not "backend/notes"']);
+  });
+
+  it('serves an HTTP API\'s HTTP_PROXY integrations (AWS::ApiGatewayV2::Integration and OpenAPI http_proxy); their own parameter mapping is a warning', () => {
+    const m = read(`
+Resources:
+  Api:
+    Type: AWS::ApiGatewayV2::Api
+    Properties:
+      Name: front
+      ProtocolType: HTTP
+      Body:
+        openapi: 3.0.1
+        paths:
+          /echo:
+            post:
+              x-amazon-apigateway-integration: {type: http_proxy, httpMethod: POST, uri: 'http://backend/echo', payloadFormatVersion: '1.0'}
+  Raw:
+    Type: AWS::ApiGatewayV2::Api
+    Properties: {Name: raw, ProtocolType: HTTP}
+  Backend:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: {ApiId: !Ref Raw, IntegrationType: HTTP_PROXY, IntegrationMethod: ANY, IntegrationUri: 'http://backend/{proxy}', PayloadFormatVersion: '1.0', RequestParameters: {overwrite:header.x-a: b}}
+  Everything:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Raw, RouteKey: 'ANY /{proxy+}', Target: !Sub 'integrations/\${Backend}'}
+`);
+    expect(m.routes.map((r) => `${r.method} ${r.path} ${r.function}`).sort()).toEqual(['ANY /{proxy+} shop-Backend', 'POST /echo shop-ApiPostEchoIntegration']);
+    expect(builtins(m).map(configOf).map((c) => [c.service, c.proxy, c.url, c.httpMethod]).sort()).toEqual([
+      ['http', true, 'http://backend/echo', 'POST'],
+      ['http', true, 'http://backend/{proxy}', 'ANY'],
+    ]);
+    expect(m.warnings).toEqual(['Backend: RequestParameters of an HTTP API are not applied; the request passes through as it came']);
+  });
+
   it('keeps the warning for an HTTP API operation of type aws, which HTTP APIs do not have', () => {
     const m = read(`
 Resources:
@@ -452,7 +511,7 @@ Resources:
               x-amazon-apigateway-integration: {type: aws, uri: 'arn:aws:apigateway:us-east-1:dynamodb:action/Scan'}
 `);
     expect(builtins(m)).toEqual([]);
-    expect(m.warnings).toContain('Api.Body.paths["/notes"].get: integration type "aws" is not emulated (only aws_proxy, a Lambda proxy integration); the route is not served');
+    expect(m.warnings).toContain('Api.Body.paths["/notes"].get: integration type "aws" is not emulated (only aws_proxy, a Lambda proxy integration, and http_proxy); the route is not served');
   });
 });
 
@@ -797,6 +856,63 @@ describe('the built-in function (deploy/runtime/aws-integration.mjs), against a 
     // Within the bounds, a loop runs whole.
     expect(await rendered("#foreach($i in $input.path('$.items'))$i#end", event({ body: JSON.stringify({ items: Array.from({ length: 1000 }, () => 1) }) }))).toBe('1'.repeat(1000));
     expect(calls).toHaveLength(1);
+  });
+
+  it('MOCK: the status the request template names picks the integration response; nothing is called', async () => {
+    const handler = await handlerOf({
+      service: 'mock',
+      requestTemplates: { 'application/json': '#if($input.params(\'q\') == \'gone\'){"statusCode": 410}#else{"statusCode": 200}#end' },
+      responses: [
+        { statusCode: 200, responseTemplates: { 'application/json': '{"ok": true, "id": "$input.params(\'id\')"}' }, responseParameters: { 'method.response.header.X-Mock': "'yes'" } },
+        { statusCode: 410, selectionPattern: '410', responseTemplates: { 'application/json': '{"gone": true}' }, responseParameters: {} },
+      ],
+    });
+    expect(await handler(event())).toMatchObject({ statusCode: 200, body: '{"ok": true, "id": "n1"}', headers: { 'x-mock': 'yes' } });
+    expect(await handler(event({ query: { q: 'gone' } }))).toMatchObject({ statusCode: 410, body: '{"gone": true}' });
+    expect(calls).toEqual([]);
+  });
+
+  it('HTTP: the rendered body to the URL (path parameters filled, slashes of a greedy one kept), unsigned; the answer through the response selected by its status', async () => {
+    const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB!;
+    const handler = await handlerOf({
+      service: 'http',
+      url: `${endpoint}/items/{item}`,
+      httpMethod: 'PUT',
+      requestTemplates: { 'application/json': '{"text": "$input.path(\'$.text\')"}' },
+      requestParameters: { 'integration.request.path.item': 'method.request.path.id', 'integration.request.querystring.v': "'2'", 'integration.request.header.X-Trace': 'context.requestId' },
+      responses: [
+        { statusCode: 200, responseTemplates: { 'application/json': '{"saved": $input.json(\'$.n\')}' }, responseParameters: { 'method.response.header.X-Etag': 'integration.response.header.etag' } },
+        { statusCode: 400, selectionPattern: '4\\d\\d', responseTemplates: {}, responseParameters: {} },
+      ],
+    });
+    replies = [{ body: '{"n": 3}', headers: { etag: 'e1', 'content-type': 'application/json' } }];
+    expect(await handler(event({ path: { id: 'a b/c' } }))).toMatchObject({ statusCode: 200, body: '{"saved": 3}', headers: { 'x-etag': 'e1' } });
+    expect(calls[0]).toMatchObject({ method: 'PUT', url: '/items/a%20b/c?v=2', body: '{"text": "hi"}' });
+    expect(calls[0].headers['x-trace']).toBe('req-1');
+    expect(calls[0].headers.authorization).toBeUndefined();
+    replies = [{ status: 404, body: '{"error": "none"}', headers: { 'content-type': 'application/json' } }];
+    expect(await handler(event())).toMatchObject({ statusCode: 400, body: '{"error": "none"}' });
+  });
+
+  it('HTTP_PROXY: the request passes through as it came (method, greedy path, query, headers, bytes) and the answer back (status, repeated headers, text or base64), REST and HTTP API events', async () => {
+    const endpoint = process.env.AWS_ENDPOINT_URL_DYNAMODB!;
+    const handler = await handlerOf({ service: 'http', proxy: true, url: `${endpoint}/api/{proxy}`, httpMethod: 'ANY', requestParameters: { 'integration.request.path.proxy': 'method.request.path.proxy', 'integration.request.header.X-Via': "'gw'" }, responses: [] });
+    replies = [{ status: 201, body: 'made', headers: { 'content-type': 'text/plain', 'set-cookie': ['a=1', 'b=2'] as unknown as string } }];
+    const rest = event({ method: 'PATCH', path: { proxy: 'x/y z' }, query: { q: '1' }, headers: { 'X-Custom': 'c', Host: 'front' }, body: Buffer.from([1, 2, 255]).toString('base64') });
+    const r = await handler({ ...rest, isBase64Encoded: true });
+    expect(r).toEqual({ statusCode: 201, body: 'made', isBase64Encoded: false, multiValueHeaders: expect.objectContaining({ 'content-type': ['text/plain'], 'set-cookie': ['a=1', 'b=2'] }) });
+    expect(calls[0]).toMatchObject({ method: 'PATCH', url: '/api/x/y%20z?q=1' });
+    expect(calls[0].body.startsWith('\x01\x02')).toBe(true);
+    expect(calls[0].headers).toMatchObject({ 'x-custom': 'c', 'x-via': 'gw' });
+    expect(calls[0].headers.host).not.toBe('front');
+
+    // Bytes that are not UTF-8 come back as base64.
+    replies = [{ status: 200, body: Buffer.from([0xff, 0x00]) as unknown as string, headers: { 'content-type': 'application/octet-stream' } }];
+    const v2 = { version: '2.0', rawPath: '/bin', rawQueryString: 'a=1&a=2', cookies: ['s=1'], headers: { accept: '*/*' }, pathParameters: { proxy: 'bin' }, requestContext: { http: { method: 'GET' } }, body: undefined, isBase64Encoded: false };
+    const bin = await handler(v2);
+    expect(bin).toMatchObject({ statusCode: 200, body: '/wA=', isBase64Encoded: true, cookies: [] });
+    expect(calls[1]).toMatchObject({ method: 'GET', url: '/api/bin?a=1&a=2' });
+    expect(calls[1].headers.cookie).toBe('s=1');
   });
 
   it('answers 500 when the service cannot be reached, the reason in the log', async () => {

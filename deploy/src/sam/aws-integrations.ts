@@ -23,9 +23,12 @@ const SERVICES: Record<string, { name: string; forms: ReadonlyArray<'action' | '
   sns: { name: 'SNS', forms: ['action', 'path'] },
   sqs: { name: 'SQS', forms: ['action', 'path'] },
   kinesis: { name: 'Kinesis', forms: ['action'] },
+  s3: { name: 'S3', forms: ['path'] },
   lambda: { name: 'Lambda', forms: ['path'] },
 };
-const SERVED = 'DynamoDB, Step Functions, EventBridge, SNS, SQS, Kinesis and Lambda custom integrations';
+const SERVED = 'DynamoDB, Step Functions, EventBridge, SNS, SQS, Kinesis, S3 (path/ URIs) and Lambda custom integrations';
+/** The integration types served with mapping templates (HTTP_PROXY passes the request through). */
+export type MappedIntegrationType = 'AWS' | 'HTTP' | 'HTTP_PROXY' | 'MOCK';
 const PASSTHROUGH = ['WHEN_NO_MATCH', 'WHEN_NO_TEMPLATES', 'NEVER'] as const;
 /** REST APIs' default integration timeout. */
 const DEFAULT_TIMEOUT_MILLIS = 29_000;
@@ -56,7 +59,12 @@ export interface IntegrationResponse {
 
 /** What the built-in function is configured with (ESB_AWS_INTEGRATION), and its timeout. */
 export interface AwsIntegration {
+  /** An AWS service, `http` (HTTP and HTTP_PROXY integrations) or `mock` (MOCK). */
   service: string;
+  /** HTTP and HTTP_PROXY: the URL called, `{name}` filled from the path parameters. */
+  url?: string;
+  /** HTTP_PROXY: the request passes through to `url` and the answer back, no templates. */
+  proxy?: true;
   /** `action/<Action>` of the URI. */
   action?: string;
   /** `path/<path>` of the URI (an SQS queue's `<account>/<name>`); none for Lambda. */
@@ -87,6 +95,8 @@ export interface AwsIntegrationSite {
 interface Written {
   /** `websocket`: an AWS::ApiGatewayV2::Integration of a WebSocket API, its responses resources of their own. */
   form: 'cfn' | 'openapi' | 'websocket';
+  type: MappedIntegrationType;
+  connectionType?: unknown;
   uri: unknown;
   httpMethod: unknown;
   requestTemplates: unknown;
@@ -100,12 +110,14 @@ interface Written {
 
 type Ctx = Pick<ApiReadContext, 'warn' | 'fail'>;
 
-/** An `AWS::ApiGateway::Method`'s `Integration` of type AWS; undefined (with a warning) for a service esb does not run. */
+/** An `AWS::ApiGateway::Method`'s `Integration` of type AWS, HTTP, HTTP_PROXY or MOCK; undefined (with a warning) for a service esb does not run. */
 export function readCfnAwsIntegration(ctx: Ctx, site: AwsIntegrationSite, integration: Record<string, unknown>): AwsIntegration | undefined {
   const responses = integration.IntegrationResponses;
   if (responses !== undefined && !Array.isArray(responses)) ctx.fail(site.logicalId, `${site.field}.IntegrationResponses`, 'must be a list of responses (StatusCode, SelectionPattern, ResponseTemplates, ResponseParameters)');
   return read(ctx, site, {
     form: 'cfn',
+    type: mappedType(integration.Type),
+    connectionType: integration.ConnectionType,
     uri: integration.Uri,
     httpMethod: integration.IntegrationHttpMethod,
     requestTemplates: integration.RequestTemplates,
@@ -122,12 +134,14 @@ export function readCfnAwsIntegration(ctx: Ctx, site: AwsIntegrationSite, integr
   });
 }
 
-/** An OpenAPI `x-amazon-apigateway-integration` of type aws; undefined (with a warning) for a service esb does not run. */
+/** An OpenAPI `x-amazon-apigateway-integration` of type aws, http, http_proxy or mock; undefined (with a warning) for a service esb does not run. */
 export function readOpenApiAwsIntegration(ctx: Ctx, site: AwsIntegrationSite, integration: Record<string, unknown>): AwsIntegration | undefined {
   const responses = integration.responses;
   if (responses !== undefined && !isRecord(responses)) ctx.fail(site.logicalId, `${site.field}.responses`, 'must be a map of selection pattern ("default" for the default response) to response (statusCode, responseTemplates, responseParameters)');
   return read(ctx, site, {
     form: 'openapi',
+    type: mappedType(integration.type),
+    connectionType: integration.connectionType,
     uri: integration.uri,
     httpMethod: integration.httpMethod,
     requestTemplates: integration.requestTemplates,
@@ -141,6 +155,16 @@ export function readOpenApiAwsIntegration(ctx: Ctx, site: AwsIntegrationSite, in
     timeoutInMillis: integration.timeoutInMillis,
     contentHandling: integration.contentHandling,
   });
+}
+
+/**
+ * An HTTP API's HTTP_PROXY integration (an AWS::ApiGatewayV2::Integration, or an OpenAPI
+ * `type: http_proxy`): the request passes through to the URL. HTTP APIs' own parameter mapping
+ * (`overwrite:header.x`, ...) is a warning, not applied.
+ */
+export function readHttpApiProxyIntegration(ctx: Ctx, site: AwsIntegrationSite, w: { form: 'cfn' | 'openapi'; uri: unknown; httpMethod: unknown; connectionType: unknown; requestParameters: unknown; timeoutInMillis: unknown }): AwsIntegration | undefined {
+  if (w.requestParameters !== undefined) ctx.warn(`${site.where}: ${w.form === 'cfn' ? 'RequestParameters' : 'requestParameters'} of an HTTP API are not applied; the request passes through as it came`);
+  return read(ctx, site, { ...w, type: 'HTTP_PROXY', requestParameters: undefined, requestTemplates: undefined, passthroughBehavior: undefined, responses: [], contentHandling: undefined });
 }
 
 /**
@@ -160,6 +184,7 @@ export function readWebSocketAwsIntegration(
   const requestParameters = isRecord(params) ? Object.fromEntries(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' ? v.replace(/^route\.request\./, 'method.request.') : v])) : params;
   const aws = read(ctx, site, {
     form: 'websocket',
+    type: 'AWS',
     uri: integration.IntegrationUri,
     httpMethod: integration.IntegrationMethod,
     requestTemplates,
@@ -181,6 +206,7 @@ function read(ctx: Ctx, site: AwsIntegrationSite, w: Written): AwsIntegration | 
   const fail = (f: string, reason: string): never => ctx.fail(site.logicalId, at(f), reason);
 
   const uriField = name('Uri', 'uri', 'IntegrationUri');
+  if (w.type !== 'AWS') return readHttpOrMock(ctx, site, w, name);
   if (typeof w.uri !== 'string') return fail(uriField, 'is required: arn:aws:apigateway:<region>:<service>:action/<Action> or :path/<path>');
   const m = URI.exec(w.uri);
   if (!m) return fail(uriField, `${JSON.stringify(w.uri)} is not arn:aws:apigateway:<region>:<service>:action/<Action> or :path/<path>`);
@@ -200,6 +226,22 @@ function read(ctx: Ctx, site: AwsIntegrationSite, w: Written): AwsIntegration | 
   if (!METHODS.has(httpMethod)) fail(methodField, `must be an HTTP method (POST for AWS integrations), not ${JSON.stringify(w.httpMethod)}`);
   if (fn !== undefined && httpMethod !== 'POST') ctx.warn(`${site.where}: ${methodField} ${httpMethod}: Lambda is invoked with POST, and esb invokes it so`);
 
+  return {
+    service,
+    ...(fn !== undefined ? { function: fn } : form === 'action' ? { action: rest } : { path: rest }),
+    httpMethod: fn !== undefined ? 'POST' : httpMethod,
+    ...mapping(ctx, site, w, name, fn !== undefined ? 'lambda' : 'service'),
+  };
+}
+
+type Namer = (cfnName: string, openApiName: string, webSocketName?: string) => string;
+
+/** The templates, parameters, responses and timeout of an integration with mapping templates. */
+function mapping(ctx: Ctx, site: AwsIntegrationSite, w: Written, name: Namer, kind: 'lambda' | 'service' | 'proxy'): Omit<AwsIntegration, 'service' | 'httpMethod'> {
+  const lambda = kind === 'lambda';
+  const path = (...parts: string[]) => parts.filter(Boolean).join('.');
+  const at = (f: string) => path(site.field, f);
+  const fail = (f: string, reason: string): never => ctx.fail(site.logicalId, at(f), reason);
   const passthroughField = name('PassthroughBehavior', 'passthroughBehavior');
   const passthrough = w.passthroughBehavior === undefined ? 'WHEN_NO_MATCH' : String(w.passthroughBehavior).toUpperCase();
   if (!(PASSTHROUGH as readonly string[]).includes(passthrough)) fail(passthroughField, `must be ${PASSTHROUGH.join(', ')} (any case), not ${JSON.stringify(w.passthroughBehavior)}`);
@@ -226,7 +268,7 @@ function read(ctx: Ctx, site: AwsIntegrationSite, w: Written): AwsIntegration | 
       }),
     };
     if (r.pattern !== undefined) {
-      const pattern = typeof r.pattern === 'string' ? r.pattern : ctx.fail(rs.logicalId, path(rs.field, r.patternField), `must be a regular expression (text) matched against ${fn === undefined ? "the service's status code" : "the function's errorMessage"}`);
+      const pattern = typeof r.pattern === 'string' ? r.pattern : ctx.fail(rs.logicalId, path(rs.field, r.patternField), `must be a regular expression (text) matched against ${lambda ? "the function's errorMessage" : "the service's status code"}`);
       try {
         new RegExp(`^(?:${pattern})$`);
       } catch (err) {
@@ -237,15 +279,12 @@ function read(ctx: Ctx, site: AwsIntegrationSite, w: Written): AwsIntegration | 
     responses.push(response);
   }
   const defaults = responses.filter((r) => r.selectionPattern === undefined);
-  if (responses.length === 0) ctx.warn(`${site.where}: no ${name('IntegrationResponses', 'responses')}: API Gateway answers every call 500 {"message": "Internal server error"}, and so does esb`);
+  if (responses.length === 0 && kind !== 'proxy') ctx.warn(`${site.where}: no ${name('IntegrationResponses', 'responses')}: API Gateway answers every call 500 {"message": "Internal server error"}, and so does esb`);
   else if (defaults.length > 1) ctx.warn(`${site.where}: ${defaults.length} default responses (no ${name('SelectionPattern', 'pattern', 'IntegrationResponseKey')}); the first is used`);
 
   if (w.contentHandling !== undefined) ctx.warn(`${site.where}: ${name('ContentHandling', 'contentHandling', 'ContentHandlingStrategy')} ${JSON.stringify(w.contentHandling)} is not emulated; bodies pass as text`);
 
   return {
-    service,
-    ...(fn !== undefined ? { function: fn } : form === 'action' ? { action: rest } : { path: rest }),
-    httpMethod: fn !== undefined ? 'POST' : httpMethod,
     requestTemplates,
     passthroughBehavior: passthrough as AwsIntegration['passthroughBehavior'],
     requestParameters,
@@ -253,6 +292,29 @@ function read(ctx: Ctx, site: AwsIntegrationSite, w: Written): AwsIntegration | 
     resourcePath: site.resourcePath,
     timeoutSeconds: timeoutSeconds(ctx, site, at(name('TimeoutInMillis', 'timeoutInMillis')), w.timeoutInMillis),
   };
+}
+
+/** HTTP, HTTP_PROXY and MOCK integrations (docs/gateway.md "HTTP and MOCK integrations"). */
+function readHttpOrMock(ctx: Ctx, site: AwsIntegrationSite, w: Written, name: Namer): AwsIntegration {
+  const fail = (f: string, reason: string): never => ctx.fail(site.logicalId, [site.field, f].filter(Boolean).join('.'), reason);
+  if (w.type === 'MOCK') return { service: 'mock', httpMethod: 'POST', ...mapping(ctx, site, w, name, 'service') };
+  const uriField = name('Uri', 'uri', 'IntegrationUri');
+  if (typeof w.uri !== 'string' || !/^https?:\/\/[^\s/]+/.test(w.uri)) return fail(uriField, `must be the http:// or https:// URL the integration calls, not ${JSON.stringify(w.uri)}`);
+  const methodField = name('IntegrationHttpMethod', 'httpMethod', 'IntegrationMethod');
+  const httpMethod = w.httpMethod === undefined ? 'ANY' : String(w.httpMethod).toUpperCase();
+  if (!METHODS.has(httpMethod) && httpMethod !== 'ANY') fail(methodField, `must be an HTTP method or ANY, not ${JSON.stringify(w.httpMethod)}`);
+  if (String(w.connectionType ?? 'INTERNET').toUpperCase() === 'VPC_LINK') ctx.warn(`${site.where}: the VPC link is not emulated; esb calls ${w.uri} directly (a parameter naming the host can point it at a local service)`);
+  const base = { service: 'http', url: w.uri, httpMethod };
+  if (w.type === 'HTTP') return { ...base, ...mapping(ctx, site, w, name, 'service') };
+  // HTTP_PROXY: no templates and no integration responses, as API Gateway ignores them there.
+  const { requestParameters, resourcePath, timeoutSeconds } = mapping(ctx, site, { ...w, requestTemplates: undefined, responses: [], contentHandling: undefined }, name, 'proxy');
+  return { ...base, proxy: true, requestTemplates: {}, passthroughBehavior: 'WHEN_NO_MATCH', requestParameters, responses: [], resourcePath, timeoutSeconds };
+}
+
+/** An integration's type as written (any case); what is not one of the mapped types is AWS (the callers chose). */
+function mappedType(type: unknown): MappedIntegrationType {
+  const t = String(type ?? '').toUpperCase();
+  return t === 'HTTP' || t === 'HTTP_PROXY' || t === 'MOCK' ? t : 'AWS';
 }
 
 /** Content type -> Velocity template; one velocityjs cannot parse is warned of. */

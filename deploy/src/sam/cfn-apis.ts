@@ -7,7 +7,7 @@ import { cfnMethodValidation, openApiValidation, readCfnValidationResources } fr
 import { isRecord, versionText } from './resolver.js';
 import { cognitoAuthorizer, TEMPLATE_POOL_NOTE } from './auth.js';
 import { isServedSubtype, operationIntegrationName, readServiceIntegration, type ServiceIntegration } from './service-integrations.js';
-import { readCfnAwsIntegration, readOpenApiAwsIntegration, type AwsIntegration } from './aws-integrations.js';
+import { readCfnAwsIntegration, readHttpApiProxyIntegration, readOpenApiAwsIntegration, type AwsIntegration } from './aws-integrations.js';
 
 export const REST_TYPES = new Set(['AWS::ApiGateway::RestApi', 'AWS::ApiGateway::Resource', 'AWS::ApiGateway::Method', 'AWS::ApiGateway::Authorizer', 'AWS::ApiGateway::Stage', 'AWS::ApiGateway::Deployment', 'AWS::ApiGateway::RequestValidator', 'AWS::ApiGateway::Model']);
 /** AWS::ApiGatewayV2 resources: HTTP APIs, and WebSocket APIs (RouteResponse, IntegrationResponse and Model are theirs: sam/websocket-apis.ts). */
@@ -180,17 +180,22 @@ export function readOpenApi(
         continue;
       }
       const itype = String(integration.type ?? '').toLowerCase();
-      // AWS service integrations with mapping templates belong to REST APIs.
-      const aws = itype === 'aws' && type === 'rest';
-      if (itype !== 'aws_proxy' && !aws) {
-        ctx.warn(`${where}: integration type ${JSON.stringify(integration.type)} is not emulated (only aws_proxy, a Lambda proxy integration${type === 'rest' ? ', and aws, a service integration' : ''}); the route is not served`);
+      // Mapping templates (AWS, HTTP, MOCK) belong to REST APIs; both kinds pass requests through (HTTP_PROXY). An OPTIONS MOCK is CORS.
+      const mapped = type === 'rest' ? ['aws', 'http', 'http_proxy', 'mock'].includes(itype) && !(method === 'OPTIONS' && itype === 'mock') : itype === 'http_proxy';
+      if (itype !== 'aws_proxy' && !mapped) {
+        if (!(method === 'OPTIONS' && itype === 'mock')) ctx.warn(`${where}: integration type ${JSON.stringify(integration.type)} is not emulated (only aws_proxy, a Lambda proxy integration, ${type === 'rest' ? 'aws, http, http_proxy and mock' : 'and http_proxy'}); the route is not served`);
         continue;
       }
       const subtype = integration.integrationSubtype;
       const integrationField = `${field}.paths["${path}"].${key}.x-amazon-apigateway-integration`;
       const name = operationIntegrationName(apiId, method, path);
-      const awsIntegration = aws ? readOpenApiAwsIntegration(ctx, { logicalId: apiId, field: integrationField, where, resourcePath: path }, integration) : undefined;
-      if (aws && !awsIntegration) continue;
+      const site = { logicalId: apiId, field: integrationField, where, resourcePath: path };
+      const awsIntegration = !mapped
+        ? undefined
+        : type === 'rest'
+          ? readOpenApiAwsIntegration(ctx, site, integration)
+          : readHttpApiProxyIntegration(ctx, site, { form: 'openapi', uri: integration.uri, httpMethod: integration.httpMethod, connectionType: integration.connectionType, requestParameters: integration.requestParameters, timeoutInMillis: integration.timeoutInMillis });
+      if (mapped && !awsIntegration) continue;
       // Subtypes belong to HTTP APIs: a REST API's is warned of as not emulated.
       const fn = awsIntegration
         ? ctx.awsIntegrationFunction(name, where, awsIntegration)
@@ -330,12 +335,14 @@ export function readRestApis(ctx: ApiReadContext, resources: RawApiResource[], d
     const path = pathOf(r.props.ResourceId, r.id);
     const integration = isRecord(r.props.Integration) ? r.props.Integration : {};
     const itype = String(integration.Type ?? '').toUpperCase();
-    if (itype !== 'AWS_PROXY' && itype !== 'AWS') {
-      if (!(method === 'OPTIONS' && itype === 'MOCK')) ctx.warn(`${r.id}: ${method} ${path}: integration type ${itype || '(none)'} is not emulated (only AWS_PROXY, a Lambda proxy integration, and AWS, a service integration); the method is not served`);
+    // An OPTIONS MOCK method is CORS, which the gateway answers.
+    const mapped = ['AWS', 'HTTP', 'HTTP_PROXY'].includes(itype) || (itype === 'MOCK' && method !== 'OPTIONS');
+    if (itype !== 'AWS_PROXY' && !mapped) {
+      if (!(method === 'OPTIONS' && itype === 'MOCK')) ctx.warn(`${r.id}: ${method} ${path}: integration type ${itype || '(none)'} is not emulated (only AWS_PROXY, a Lambda proxy integration, AWS, HTTP, HTTP_PROXY and MOCK); the method is not served`);
       continue;
     }
     let fn: string | undefined;
-    if (itype === 'AWS') {
+    if (mapped) {
       const aws = readCfnAwsIntegration(ctx, { logicalId: r.id, field: 'Integration', where: `${r.id}: ${method} ${path}`, resourcePath: path }, integration);
       fn = aws && ctx.awsIntegrationFunction(r.id, r.id, aws);
     } else fn = integrationFunction(ctx, `${r.id}.Integration.Uri`, integration.Uri);
@@ -406,11 +413,16 @@ export function readHttpApis(ctx: ApiReadContext, resources: RawApiResource[], d
     }
   }
   // `service`: a direct service integration, checked here; its function is added once a route uses it.
-  const integrations = new Map<string, { fn?: string; service?: ServiceIntegration; version?: string }>();
+  const integrations = new Map<string, { fn?: string; service?: ServiceIntegration; proxy?: AwsIntegration; version?: string }>();
   for (const r of byType('AWS::ApiGatewayV2::Integration')) {
     const itype = String(r.props.IntegrationType ?? '').toUpperCase();
+    if (itype === 'HTTP_PROXY') {
+      const proxy = readHttpApiProxyIntegration(ctx, { logicalId: r.id, field: '', where: r.id, resourcePath: '/' }, { form: 'cfn', uri: r.props.IntegrationUri, httpMethod: r.props.IntegrationMethod, connectionType: r.props.ConnectionType, requestParameters: r.props.RequestParameters, timeoutInMillis: r.props.TimeoutInMillis });
+      integrations.set(r.id, proxy ? { proxy } : {});
+      continue;
+    }
     if (itype !== 'AWS_PROXY') {
-      ctx.warn(`${r.id}: IntegrationType ${itype || '(none)'} is not emulated (only AWS_PROXY); routes using it are not served`);
+      ctx.warn(`${r.id}: IntegrationType ${itype || '(none)'} is not emulated (only AWS_PROXY and HTTP_PROXY); routes using it are not served`);
       integrations.set(r.id, {});
       continue;
     }
@@ -435,6 +447,7 @@ export function readHttpApis(ctx: ApiReadContext, resources: RawApiResource[], d
       continue;
     }
     if (integration.service && target) integration.fn ??= ctx.serviceFunction(target, target, integration.service);
+    if (integration.proxy && target) integration.fn ??= ctx.awsIntegrationFunction(target, target, integration.proxy);
     if (!integration.fn) continue;
     // A service integration's version (1.0, as AWS requires) is left out: its built-in function
     // reads either, and the API's Lambda routes keep theirs.

@@ -139,7 +139,7 @@ describe('WebSocket APIs: Lambda proxy routes', () => {
     expect(m.routes).toEqual([{ path: '/items', method: 'GET', function: 'chat-Send', api: 'Http' }]);
     expect(Object.keys(m.apis)).toEqual(['Http']);
     expect(m.websockets.Chat.routes).toHaveLength(3);
-    expect(m.warnings).toEqual(['HttpMock: IntegrationType MOCK is not emulated (only AWS_PROXY); routes using it are not served']);
+    expect(m.warnings).toEqual(['HttpMock: IntegrationType MOCK is not emulated (only AWS_PROXY and HTTP_PROXY); routes using it are not served']);
   });
 });
 
