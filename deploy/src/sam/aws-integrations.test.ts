@@ -463,6 +463,10 @@ Resources:
     expect(fake).toMatchObject({ service: 'mock', requestTemplates: { 'application/json': '{"statusCode": 200}' }, responses: [{ statusCode: 200 }] });
     expect(m.warnings).toEqual(['Pass: ANY /notes/{id}: the VPC link is not emulated; esb calls http://backend:8080/notes/{id} directly (a parameter naming the host can point it at a local service)']);
     expect(failure(cfnApi(method('Bad', 'GET', "{Type: HTTP_PROXY, Uri: 'backend/notes'}")))).toEqual(['Bad', 'Integration.Uri', 'must be the http:// or https:// URL the integration calls, not "backend/notes"']);
+    // A private integration naming a listener by ARN: not served, the rest of the template is.
+    const listener = read(cfnApi(method('Private', 'GET', "{Type: HTTP_PROXY, ConnectionType: VPC_LINK, Uri: 'arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/a/b/c'}")));
+    expect(listener.routes).toEqual([]);
+    expect(listener.warnings).toEqual(['Private: GET /notes/{id}: the VPC link\'s target "arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/a/b/c" is not a URL esb can call; the route is not served', 'Api: this API defines no route esb can serve']);
   });
 
   it('serves an HTTP API\'s HTTP_PROXY integrations (AWS::ApiGatewayV2::Integration and OpenAPI http_proxy); their own parameter mapping is a warning', () => {

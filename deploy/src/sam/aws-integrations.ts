@@ -295,15 +295,23 @@ function mapping(ctx: Ctx, site: AwsIntegrationSite, w: Written, name: Namer, ki
 }
 
 /** HTTP, HTTP_PROXY and MOCK integrations (docs/gateway.md "HTTP and MOCK integrations"). */
-function readHttpOrMock(ctx: Ctx, site: AwsIntegrationSite, w: Written, name: Namer): AwsIntegration {
+function readHttpOrMock(ctx: Ctx, site: AwsIntegrationSite, w: Written, name: Namer): AwsIntegration | undefined {
   const fail = (f: string, reason: string): never => ctx.fail(site.logicalId, [site.field, f].filter(Boolean).join('.'), reason);
   if (w.type === 'MOCK') return { service: 'mock', httpMethod: 'POST', ...mapping(ctx, site, w, name, 'service') };
   const uriField = name('Uri', 'uri', 'IntegrationUri');
-  if (typeof w.uri !== 'string' || !/^https?:\/\/[^\s/]+/.test(w.uri)) return fail(uriField, `must be the http:// or https:// URL the integration calls, not ${JSON.stringify(w.uri)}`);
+  const vpcLink = String(w.connectionType ?? 'INTERNET').toUpperCase() === 'VPC_LINK';
+  if (typeof w.uri !== 'string' || !/^https?:\/\/[^\s/]+/.test(w.uri)) {
+    // A private integration of an HTTP API names a load balancer's listener (or a Cloud Map service) by ARN: nothing esb can call.
+    if (vpcLink) {
+      ctx.warn(`${site.where}: the VPC link's target ${JSON.stringify(w.uri)} is not a URL esb can call; the route is not served`);
+      return undefined;
+    }
+    return fail(uriField, `must be the http:// or https:// URL the integration calls, not ${JSON.stringify(w.uri)}`);
+  }
   const methodField = name('IntegrationHttpMethod', 'httpMethod', 'IntegrationMethod');
   const httpMethod = w.httpMethod === undefined ? 'ANY' : String(w.httpMethod).toUpperCase();
   if (!METHODS.has(httpMethod) && httpMethod !== 'ANY') fail(methodField, `must be an HTTP method or ANY, not ${JSON.stringify(w.httpMethod)}`);
-  if (String(w.connectionType ?? 'INTERNET').toUpperCase() === 'VPC_LINK') ctx.warn(`${site.where}: the VPC link is not emulated; esb calls ${w.uri} directly (a parameter naming the host can point it at a local service)`);
+  if (vpcLink) ctx.warn(`${site.where}: the VPC link is not emulated; esb calls ${w.uri} directly (a parameter naming the host can point it at a local service)`);
   const base = { service: 'http', url: w.uri, httpMethod };
   if (w.type === 'HTTP') return { ...base, ...mapping(ctx, site, w, name, 'service') };
   // HTTP_PROXY: no templates and no integration responses, as API Gateway ignores them there.
