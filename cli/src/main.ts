@@ -35,6 +35,7 @@ const commands: Record<string, Loader> = {
   agent: () => import('./commands/agent.js').then((m) => m.default),
   gateway: () => import('./commands/gateway.js').then((m) => m.default),
   logs: () => import('./commands/logs.js').then((m) => m.default),
+  invoke: () => import('./commands/invoke.js').then((m) => m.invoke),
 };
 
 export function usage(): string {

@@ -1047,6 +1047,35 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     }
   }, 180_000);
 
+  it('esb invoke: a deployed function run once by its logical id (the stack from --stack-name or from the template.yaml of the folder), the event from a file, stdin or inline; its log on stderr; a failure exits 1 with the error document', async () => {
+    await deploy('hello-node');
+    await deploy('lambda-destinations');
+    const hello = await esb(['invoke', 'HelloWorldFunction', '--stack-name', 'hello-node', '--workspace', ws]);
+    expect(hello.code, hello.stderr).toBe(0);
+    expect(JSON.parse(JSON.parse(hello.stdout).body)).toEqual({ message: 'hello world', app: 'hello-node', function: 'hello-node-HelloWorldFunction' });
+    expect(hello.stderr).toMatch(/^START RequestId: [0-9a-f-]{36} Version: \$LATEST\n/);
+    expect(hello.stderr).toMatch(/\nREPORT RequestId: [0-9a-f-]{36}\tDuration: /);
+
+    // In the app's folder: its template.yaml names the stack; the event from a file.
+    const app = path.join(APPS, 'lambda-destinations');
+    const eventFile = path.join(ws, 'order-event.json');
+    await writeFile(eventFile, '{"id": "o-1"}');
+    const accepted = await esb(['invoke', 'OrderFunction', '-e', eventFile, '--workspace', ws], {}, 60_000, app);
+    expect([accepted.code, JSON.parse(accepted.stdout)]).toEqual([0, { accepted: 'o-1' }]);
+    const declined = await esbWithInput(['invoke', 'OrderFunction', '-e', '-', '--workspace', ws], '{"id": "o-2", "decline": true}', app);
+    expect(declined.code).toBe(1);
+    expect(JSON.parse(declined.stdout)).toMatchObject({ errorType: 'Error', errorMessage: 'order o-2 declined' });
+    // Its key works anywhere, the event inline.
+    const byKey = await esb(['invoke', 'lambda-destinations-OrderFunction', '--event-json', '{"id": "o-3"}', '--workspace', ws]);
+    expect([byKey.code, JSON.parse(byKey.stdout)]).toEqual([0, { accepted: 'o-3' }]);
+
+    const missing = await esb(['invoke', 'NoSuchFunction', '--stack-name', 'hello-node', '--workspace', ws]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain(`esb invoke: no function NoSuchFunction (nor hello-node-NoSuchFunction) is deployed in ${ws}`);
+    const notJson = await esb(['invoke', 'HelloWorldFunction', '--stack-name', 'hello-node', '--event-json', '{oops', '--workspace', ws]);
+    expect([notJson.code, notJson.stderr]).toEqual([1, expect.stringContaining('esb invoke: --event-json: not JSON')]);
+  }, 180_000);
+
   it('websocket-chat: a WebSocket API whose $connect runs a REQUEST authorizer and stores the connection, sendmessage posts to every connection through the Management API (SDK v3, https://${domainName}/${stage}), a two-way Python route asks GetConnection (boto3, an execute-api URL from !Sub), an AWS integration queues a message that a function answers on the sender\'s connection, another starts a workflow whose apigateway:invoke task answers, and $disconnect forgets it', async () => {
     const out = await deploy('websocket-chat');
     expect(out).not.toContain('warning');

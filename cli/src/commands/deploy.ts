@@ -11,7 +11,7 @@ import { parse as parseYamlText, stringify } from 'yaml';
 import { defaultStackName, readTemplateParameters } from '@esb/deploy';
 import type { Condition, DeploymentSpec, DeploymentStatus } from '@esb/contracts';
 import { APPSYNC_CONFIG_ENV, APPSYNC_PATH, AppSyncApi, FUNCTION_URL_HOST_SUFFIX, functionUrlLabel, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, deliveryStreamArn, kinesisStreamArn, secretArn, templateSecretSuffix, kinesisStreamNameOf, ON_DEMAND_SHARDS, ResourcesFile, RoutingFile, parseYaml, stateMachineArn, targetKindOf, topicArn, validate } from '@esb/contracts';
-import type { DevInfo } from '../dev.js';
+import { readDevInfo } from '../dev-info.js';
 import { writeFileAtomic } from '@esb/contracts';
 import { FileStore, workspacePaths, type WorkspacePaths } from '@esb/controller/client';
 import { artifactOutDir, inspectInputsFor, ownedPaths, type RuntimeKind } from '@esb/controller/inputs';
@@ -171,14 +171,6 @@ function atHost(gateway: string, hostname: string): string {
 
 export function stackUrl(gateway: string, stackName: string): string {
   return atHost(gateway, `${stackHostLabel(stackName)}.localhost`);
-}
-
-async function readDevInfo(file: string): Promise<DevInfo | undefined> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as DevInfo;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
