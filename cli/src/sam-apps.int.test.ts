@@ -938,7 +938,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(missing.stderr).toContain(`${path.join(app, 'samconfig.toml')}: no config env "staging" (it has default, prod)`);
   }, 180_000);
 
-  it('guided-params: parameters without a Default are all named at once; `esb deploy --guided` asks for each (checked against its pattern, allowed values and bounds, asked again when refused), saves them to samconfig.toml, and the next `esb deploy` reads them', async () => {
+  it('guided-params: parameters without a Default are all named at once; `esb deploy --guided` asks for each (checked against its pattern, allowed values and bounds, asked again when refused), saves them to samconfig.toml, and the next `esb deploy` reads them; an env.json (--env-vars) sets declared variables', async () => {
     // A copy inside the workspace: --guided writes samconfig.toml beside the template.
     const app = path.join(ws, 'guided-params');
     await cp(path.join(APPS, 'guided-params'), app, { recursive: true });
@@ -978,6 +978,16 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(plain.code, plain.stdout + plain.stderr).toBe(0);
     expect(plain.stdout).not.toContain('Parameter ');
     expect((await at('guided-params').get('/config')).json()).toEqual({ bucket: 'uploads-guided', note: 'notify me@example.com', stage: 'dev', retentionDays: 30 });
+
+    // SAM CLI's env.json: declared variables change (every function's, then the function's own); an undeclared one is named.
+    await writeFile(path.join(app, 'env.json'), JSON.stringify({ Parameters: { EMAIL: 'ops@example.com' }, ConfigFunction: { STAGE: 'from-env-json', RETENTION_DAYS: 3, UNDECLARED: 'x' } }));
+    const withEnv = await esb(['deploy', '--env-vars', 'env.json', '--workspace', ws, '--timeout', '90s'], {}, 120_000, app);
+    expect(withEnv.code, withEnv.stdout + withEnv.stderr).toBe(0);
+    expect(withEnv.stdout).toContain("env vars: ConfigFunction.UNDECLARED not declared in the function's Environment.Variables; not set");
+    expect((await at('guided-params').get('/config')).json()).toEqual({ bucket: 'uploads-guided', note: 'notify ops@example.com', stage: 'from-env-json', retentionDays: 3 });
+    await writeFile(path.join(app, 'bad-env.json'), '{"ConfigFunction": {"STAGE": ["x"]}}');
+    const bad = await esb(['deploy', '--env-vars', 'bad-env.json', '--workspace', ws, '--timeout', '30s'], {}, 60_000, app);
+    expect([bad.code, bad.stderr]).toEqual([1, 'esb deploy: bad-env.json: ConfigFunction.STAGE: must be a string, number or boolean\n']);
   }, 240_000);
 
   it('http-integrations: REST methods that pass requests through to an HTTP backend (HTTP_PROXY, greedy path), reshape its answer (HTTP with templates and a selection pattern), answer by themselves (MOCK) and read and write a bucket (S3); an HTTP API that proxies (http_proxy)', async () => {

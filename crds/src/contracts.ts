@@ -46,6 +46,8 @@ export const DeploymentSpec = z
     env: name.default('default'),
     project: name.default('esb'),
     parameters: stringMap.optional(),
+    /** SAM CLI's --env-vars: `Parameters` for every function, a function's logical id (or name) for it; only declared variables change (docs/generate.md). */
+    envVars: z.record(z.string(), stringMap).optional(),
     // The app's identity: keys its functions, tables and buckets (see docs/generate.md).
     stackName: z
       .string()

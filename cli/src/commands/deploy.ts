@@ -19,9 +19,11 @@ import type { Command } from '../main.js';
 import { processSettings } from '../settings.js';
 import { parseParameterOverrides, readSamConfig, saveSamConfig } from './samconfig.js';
 import { askGuided, lineAsker, stackNameProblem } from './guided.js';
+import { readEnvVarsFile } from './env-vars.js';
 
 const HELP = `usage: esb deploy [-t TEMPLATE] [--stack-name NAME] [-e ENV] [-p PROJECT] [--name NAME] [-m process|docker]
                   [--parameter-overrides K=V [K=V ...]] [--config-file FILE] [--config-env NAME] [--guided]
+                  [--env-vars env.json]
                   [--timeout 120s] [--workspace DIR] [--json] [--verbose]
                   [--registry HOST:PORT]
                   [--kube [--kubeconfig FILE] [--context C] [-n NAMESPACE]]
@@ -42,6 +44,8 @@ parameter_overrides of [<config env>.deploy.parameters] over [<config env>.globa
 --guided: asks for the stack name and each parameter (Enter keeps the value in brackets; a
 parameter without a Default must get one; answers are checked against the parameter), then
 saves them to that samconfig's [<config env>.deploy.parameters], as sam deploy --guided does.
+--env-vars: SAM CLI's env.json ({"Parameters": {...}, "<FunctionLogicalId>": {...}}): values for
+the environment variables the functions declare, as sam local --env-vars sets them.
 
 --kube: writes deployments.esb.dev/<name> to the cluster instead (created, or its spec merge-
 patched; template path relative to --workspace, which must be the controller's workspace) and
@@ -220,6 +224,7 @@ export const deploy: Command = {
         'config-file': { type: 'string' },
         'config-env': { type: 'string' },
         guided: { type: 'boolean' },
+        'env-vars': { type: 'string' },
         timeout: { type: 'string', default: '120s' },
         workspace: { type: 'string' },
         namespace: { type: 'string', short: 'n' },
@@ -276,6 +281,7 @@ export const deploy: Command = {
       const saved = await saveSamConfig(path.dirname(templatePath), configAt, { stackName, parameterOverrides: parameters });
       process.stdout.write(`saved to ${path.relative(process.cwd(), saved.file) || saved.file} [${saved.section}]\n`);
     }
+    const envVars = values['env-vars'] !== undefined ? await readEnvVarsFile(values['env-vars']) : undefined;
     const name = values.name ?? deploymentName(stackName, env);
     const request = { namespace: target.namespace, name };
     const say = (line: string) => {
@@ -292,7 +298,7 @@ export const deploy: Command = {
     const digestsFor = async (configDir: string | undefined): Promise<Set<string>> => {
       const exclude = configDir ? ownedPaths({ deploymentsDir: target.deploymentsDir, configDir }) : target.deploymentsDir ? [target.deploymentsDir] : [];
       // The template and its code are hashed once for every runtime.
-      const inspections = await inspectInputsFor({ templatePath, parameters, env, project, exclude, stackName, codeRoot: paths.workspace }, runtimes).catch(() => [{ digest: '' }]);
+      const inspections = await inspectInputsFor({ templatePath, parameters, ...(envVars ? { envVars } : {}), env, project, exclude, stackName, codeRoot: paths.workspace }, runtimes).catch(() => [{ digest: '' }]);
       return new Set(inspections.map((i) => i.digest));
     };
     let expectedFor = dev?.env === env ? dev.configDir : undefined;
@@ -303,7 +309,7 @@ export const deploy: Command = {
     if (registry && runtime === 'docker') await waitForRegistry(registry, say);
     if (dev && dev.env !== env) say(`warning: esb dev serves env "${dev.env}"; "${env}" is deployed into its own CONFIG_DIR but not served by this gateway`);
 
-    const spec = { template: target.templateRef(templatePath), env, project, stackName, ...(Object.keys(parameters).length ? { parameters } : {}) };
+    const spec = { template: target.templateRef(templatePath), env, project, stackName, ...(Object.keys(parameters).length ? { parameters } : {}), ...(envVars ? { envVars } : {}) };
     const before = await target.readTemplate(name);
     if (before && before !== templatePath) say(`warning: deployment ${target.namespace}/${name} was deployed from ${before}; it now deploys ${templatePath} in its place (use --stack-name to deploy both)`);
     // Asked while the controller works; told after the manifest line.

@@ -28,13 +28,14 @@ export interface Inspection {
 export interface DeploySteps {
   /** `exclude`: esb's own folders, never part of a code folder (see ownedPaths). */
   /** `codeRoot`: the folder the template's paths must stay in (the workspace; see codeRootOf). */
-  inspect(input: { templatePath?: string; artifactPath?: string; parameters: Record<string, string>; env: string; project: string; exclude?: readonly string[]; stackName?: string; codeRoot?: string }): Promise<Inspection>;
+  inspect(input: { templatePath?: string; artifactPath?: string; parameters: Record<string, string>; envVars?: Record<string, Record<string, string>>; env: string; project: string; exclude?: readonly string[]; stackName?: string; codeRoot?: string }): Promise<Inspection>;
   generate(input: {
     templatePath: string;
     outDir: string;
     env: string;
     project: string;
     parameters: Record<string, string>;
+    envVars?: Record<string, Record<string, string>>;
     exclude?: readonly string[];
     stackName?: string;
     codeRoot?: string;
@@ -160,7 +161,7 @@ export class DeploymentReconciler implements Reconciler {
 
     let inspection: Inspection;
     try {
-      inspection = await this.options.steps.inspect({ templatePath, artifactPath: givenArtifact, parameters, env: spec.env, project: spec.project, exclude: owned, stackName: spec.stackName, codeRoot: this.options.workspace });
+      inspection = await this.options.steps.inspect({ templatePath, artifactPath: givenArtifact, parameters, ...(spec.envVars ? { envVars: spec.envVars } : {}), env: spec.env, project: spec.project, exclude: owned, stackName: spec.stackName, codeRoot: this.options.workspace });
     } catch (err) {
       // Watch the input even when it is missing: its appearance reconciles again.
       this.options.onWatchPaths?.(request, [templatePath ?? path.dirname(givenArtifact!)], owned);
@@ -210,6 +211,7 @@ export class DeploymentReconciler implements Reconciler {
           env: spec.env,
           project: spec.project,
           parameters,
+          ...(spec.envVars ? { envVars: spec.envVars } : {}),
           exclude: owned,
           stackName: spec.stackName,
           codeRoot: this.options.workspace,

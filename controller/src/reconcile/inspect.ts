@@ -13,6 +13,8 @@ export interface InspectInput {
   templatePath?: string;
   artifactPath?: string;
   parameters: Record<string, string>;
+  /** Environment overrides (spec.envVars). */
+  envVars?: Record<string, Record<string, string>>;
   env: string;
   project: string;
   runtime: RuntimeKind;
@@ -41,9 +43,9 @@ export async function inspectInputs(input: InspectInput): Promise<Inspection> {
  * inspectInputs for several runtimes at once (`esb deploy` not knowing the controller's): the
  * template and its code are read and hashed once, the runtime only enters the final hash.
  */
-export async function inspectInputsFor({ templatePath, artifactPath, parameters, env, project, exclude, stackName, codeRoot }: Omit<InspectInput, 'runtime'>, runtimes: readonly RuntimeKind[]): Promise<Inspection[]> {
+export async function inspectInputsFor({ templatePath, artifactPath, parameters, envVars, env, project, exclude, stackName, codeRoot }: Omit<InspectInput, 'runtime'>, runtimes: readonly RuntimeKind[]): Promise<Inspection[]> {
   const digestWith = (inputs: string | Buffer, runtime: RuntimeKind) =>
-    `sha256:${createHash('sha256').update(inputs).update(JSON.stringify({ env, project, runtime, parameters, ...(stackName ? { stackName } : {}) })).digest('hex')}`;
+    `sha256:${createHash('sha256').update(inputs).update(JSON.stringify({ env, project, runtime, parameters, ...(stackName ? { stackName } : {}), ...(envVars ? { envVars } : {}) })).digest('hex')}`;
   if (templatePath) {
     try {
       const inputs = await templateInputsDigest(templatePath, parameters, { exclude, codeRoot, ...(stackName ? { stackName } : {}) });

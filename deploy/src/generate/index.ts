@@ -40,6 +40,8 @@ export interface GenerateOptions {
   project?: string;
   stackName?: string;
   parameterOverrides?: Record<string, string>;
+  /** SAM CLI's --env-vars (see SamOptions.envVars). */
+  envVars?: Record<string, Record<string, string>>;
   /** Base image per runtime ("python3.12") or family ("python3", "nodejs"). */
   baseImages?: Record<string, string>;
   region?: string;
@@ -89,6 +91,7 @@ export async function generateArtifact(options: GenerateOptions): Promise<Genera
     file,
     stackName,
     parameterOverrides: options.parameterOverrides,
+    envVars: options.envVars,
     region: options.region,
     accountId: options.accountId,
     importValues: options.importValues,

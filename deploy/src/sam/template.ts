@@ -26,6 +26,7 @@ import { deliveryStreamArn, secretArn, templateSecretSuffix, type DeliveryStream
 import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, S3EventModel, SamModel, StreamEventModel } from './model.js';
 import { NO_VALUE, Resolver, intrinsicKey, isRecord, versionText, type Location, type Lookup } from './resolver.js';
 import { checkParameterValue, listed, parameterDefinitions } from './parameters.js';
+import { applyEnvVars } from './env-vars.js';
 import { parseTemplateText } from './yaml.js';
 
 type RouteEvent = { fn: string; logicalId: string; event: string; type: 'rest' | 'http'; api: string; path: string; method: string; payload?: string; auth?: unknown; props: Record<string, unknown> };
@@ -35,6 +36,11 @@ export interface SamOptions {
   file?: string;
   stackName?: string;
   parameterOverrides?: Record<string, string>;
+  /**
+   * SAM CLI's --env-vars file: `Parameters` for every function, a function's logical id (or
+   * its name) for that one; only variables its Environment declares are replaced, as sam local does.
+   */
+  envVars?: Record<string, Record<string, string>>;
   region?: string;
   accountId?: string;
   /** Values for !ImportValue (esb has no cross-stack exports). */
@@ -1150,6 +1156,7 @@ class TemplateReader implements Lookup {
       else this.warnings.push(`gateway responses customize "${api}", which is not a REST API of this template; they are not used`);
     }
 
+    if (this.options.envVars) applyEnvVars(functions, this.options.envVars, (m) => this.warnings.push(m));
     functions.push(...this.serviceFunctions);
     // A function nothing reaches because esb did not understand what should reach it: say so.
     const reached = new Set([...routes.map((r) => r.function), ...this.integrationTargets]);
