@@ -79,7 +79,7 @@ describe('/proc/net/tcp lookup', () => {
 
 describe('instance limits and exits', () => {
   it("sets MemorySize as RLIMIT_DATA, no core files, and Lambda's quotas", () => {
-    expect(limitArgs(128, true)).toEqual(['--data=134217728:134217728', '--core=0:0', '--nofile=1024:1024', '--nproc=1024:1024']);
+    expect(limitArgs(128, true)).toEqual(['--data=201326592:201326592', '--core=0:0', '--nofile=1024:1024', '--nproc=1024:1024']);
     expect(limitArgs(256, false)).not.toContain('--nproc=1024:1024');
   });
   it('words exits as Lambda does', () => {

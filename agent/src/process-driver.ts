@@ -137,13 +137,21 @@ export function defaultPython(): string {
 }
 
 /**
- * prlimit arguments for an instance: RLIMIT_DATA = MemorySize (the heap and every private
- * writable mapping: an allocation past it fails, and the runtime dies as Lambda's does), no core
- * files, and Lambda's process and file-descriptor quotas when the instance has a uid of its own
- * (RLIMIT_NPROC counts every process of a uid).
+ * What RLIMIT_DATA allows beyond MemorySize. It counts reserved writable memory, not resident
+ * pages: a Node instance reserves about 45 MB it never touches (thread stacks, the loader
+ * thread's heap), so a Node function using the S3 client (82 MB resident) reached 127.5 of 128 MB
+ * and died now and then where Lambda, which counts resident memory, runs it.
+ */
+export const RESERVED_HEADROOM_MB = 64;
+
+/**
+ * prlimit arguments for an instance: RLIMIT_DATA = MemorySize + RESERVED_HEADROOM_MB (the heap
+ * and every private writable mapping: an allocation past it fails, and the runtime dies as
+ * Lambda's does), no core files, and Lambda's process and file-descriptor quotas when the
+ * instance has a uid of its own (RLIMIT_NPROC counts every process of a uid).
  */
 export function limitArgs(memoryMb: number, ownUid: boolean): string[] {
-  const bytes = memoryMb * 1024 * 1024;
+  const bytes = (memoryMb + RESERVED_HEADROOM_MB) * 1024 * 1024;
   const args = [`--data=${bytes}:${bytes}`, '--core=0:0', `--nofile=${LAMBDA_MAX_FILES}:${LAMBDA_MAX_FILES}`];
   if (ownUid) args.push(`--nproc=${LAMBDA_MAX_PROCESSES}:${LAMBDA_MAX_PROCESSES}`);
   return args;
@@ -152,7 +160,8 @@ export function limitArgs(memoryMb: number, ownUid: boolean): string[] {
 /** The command that runs an instance of `spec` in the process runtime. */
 export function processCommand(spec: InstanceSpec, opts: { python: string; node: string; runtimeDir?: string }): { file: string; args: string[] } {
   const runtimeDir = opts.runtimeDir ?? RUNTIME_DIR;
-  if (isNodeRuntime(spec.runtime)) return { file: opts.node, args: [path.join(runtimeDir, 'nodejs', 'bootstrap.mjs')] };
+  // V8 sized as Lambda's Node bootstrap sizes it (MemorySize less a 64th for the young generation): it collects before the limit instead of growing into it.
+  if (isNodeRuntime(spec.runtime)) return { file: opts.node, args: [`--max-old-space-size=${spec.memoryMb - Math.floor(spec.memoryMb / 64)}`, path.join(runtimeDir, 'nodejs', 'bootstrap.mjs')] };
   if (isPythonRuntime(spec.runtime)) return { file: opts.python, args: [path.join(runtimeDir, 'python', 'bootstrap.py')] };
   if ((spec.runtime ?? '').startsWith('provided') && spec.codeDir) return { file: path.join(spec.codeDir, 'bootstrap'), args: [] };
   throw new UnsupportedRuntimeError(

@@ -12,6 +12,7 @@ import { until } from '@esb/contracts/testing';
 import { type Agent, createAgent } from './agent.js';
 import { DEFAULT_FUNCTION_UIDS, type FunctionUsers } from './isolation.js';
 import type { LogRecord } from './logs.js';
+import { RESERVED_HEADROOM_MB } from './process-driver.js';
 
 const isRoot = process.getuid?.() === 0;
 const json = (b: Buffer) => JSON.parse(b.toString('utf8'));
@@ -30,7 +31,7 @@ function startEnvOf(pid: number): Record<string, string> | undefined {
   }
 }
 
-/** Processes this test process started that began as spares, with their data limit (MemorySize). */
+/** Processes this test process started that began as spares, with the MemorySize their data limit is for. */
 function sparesOfThisProcess(): Array<{ pid: number; memoryMb: number; tmp?: string }> {
   const out: Array<{ pid: number; memoryMb: number; tmp?: string }> = [];
   for (const name of readdirSync('/proc')) {
@@ -42,7 +43,7 @@ function sparesOfThisProcess(): Array<{ pid: number; memoryMb: number; tmp?: str
       const env = startEnvOf(Number(name));
       if (env?.ESB_SPARE !== '1') continue;
       const limit = /Max data size\s+(\d+)/.exec(readFileSync(`/proc/${name}/limits`, 'utf8'));
-      out.push({ pid: Number(name), memoryMb: limit ? Number(limit[1]) / 1024 / 1024 : 0, tmp: env.TMPDIR });
+      out.push({ pid: Number(name), memoryMb: limit ? Number(limit[1]) / 1024 / 1024 - RESERVED_HEADROOM_MB : 0, tmp: env.TMPDIR });
     } catch {
       /* gone meanwhile */
     }
