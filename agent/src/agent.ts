@@ -691,6 +691,8 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     warn: (fields, message) => log.warn(fields, message),
     info: (fields, message) => log.info(fields, message),
     put: (stream, data, subscription) => deliveryStreams.put(stream, [data], `subscription ${subscription}`),
+    // An inbox's messages are read as a function's log: `esb logs email:me@example.com`.
+    inbox: (inbox, text, messageId) => sink.write({ time: clock.now(), function: inbox, instance: 'sns', requestId: messageId, stream: 'stdout', message: text }),
   });
 
   // Firehose delivery streams: buffered here, transformed by their functions, written to S3 (docs/firehose.md).

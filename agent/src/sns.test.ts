@@ -92,6 +92,26 @@ describe('SNS subscriptions', () => {
     expect(warnings).toEqual(['recursive loop stopped: a message of topic loop comes from a chain of 16 invocations; again is not invoked with it']);
   });
 
+  it('writes to an email, email-json or sms inbox what the person would get; filters apply as to any subscription', () => {
+    const got: Array<[string, string, string]> = [];
+    const subs = new TopicSubscriptions({ region: 'us-east-1', fire: () => undefined, send: () => undefined, inbox: (inbox, text, id) => got.push([inbox, text, id]) });
+    const sub = (id: string, inbox: string, filter?: string) => ({ topic: 'alerts', id, inbox, filter_scope: 'MessageAttributes' as const, raw: false, ...(filter ? { filter_policy: filter } : {}) });
+    subs.setFunctions({ ...EMPTY_FUNCTIONS, subscriptions: { 'alerts/m': sub('m', 'email:ops@example.com'), 'alerts/j': sub('j', 'email-json:ops@example.com'), 'alerts/s': sub('s', 'sms:+15550100', '{"level": ["high"]}') } });
+    const message = { topic: 'alerts', messageId: 'm-1', message: 'disk full', timestamp: '2026-12-06T10:00:00.000Z', attributes: { level: { Type: 'String', Value: 'low' } } };
+    expect(subs.deliver([{ ...message, subject: 'Disk' }])).toBe(2);
+    expect(got[0]).toEqual(['email:ops@example.com', 'To: ops@example.com | Subject: Disk | disk full', 'm-1']);
+    expect(got[1][0]).toBe('email-json:ops@example.com');
+    expect(JSON.parse(got[1][1])).toMatchObject({ Type: 'Notification', MessageId: 'm-1', Subject: 'Disk', Message: 'disk full', TopicArn: 'arn:aws:sns:us-east-1:123456789012:alerts' });
+    got.length = 0;
+    expect(subs.deliver([{ ...message, messageId: 'm-2', attributes: { level: { Type: 'String', Value: 'high' } } }])).toBe(3);
+    expect(got.map(([inbox, text]) => [inbox, inbox.startsWith('email-json') ? JSON.parse(text).Message : text])).toEqual([
+      ['email:ops@example.com', 'To: ops@example.com | Subject: AWS Notification Message | disk full'],
+      ['email-json:ops@example.com', 'disk full'],
+      ['sms:+15550100', 'To: +15550100 | disk full'],
+    ]);
+    expect(subs.list().map((l) => l.target).sort()).toEqual(['inbox:email-json:ops@example.com', 'inbox:email:ops@example.com', 'inbox:sms:+15550100']);
+  });
+
   it('says once that a topic no subscription reads got a message', () => {
     const { subs, infos } = router();
     subs.setFunctions(withSubscriptions());

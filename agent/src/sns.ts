@@ -2,7 +2,8 @@
 // subscription of that topic whose filter policy takes it (matched against the message's
 // attributes, or its JSON body): a function is invoked asynchronously with the event SNS sends
 // Lambda, a queue gets SNS's JSON envelope, or the bare message when the subscription is raw, a
-// delivery stream a record of either (docs/firehose.md).
+// delivery stream a record of either (docs/firehose.md), an email, email-json or sms inbox what
+// the person would get, as a line of its log.
 // Pure matching and shaping; the agent fires and sends.
 import { compileFilters, LOCAL_ACCOUNT_ID, lineageOf, RECURSION_LIMIT, topicArn, withLineage, type FunctionsFile, type TopicMessage, type TopicSubscription } from '@esb/contracts';
 import type { FifoFields, SqsStringAttributes } from './sqs-events.js';
@@ -20,6 +21,8 @@ export interface TopicSubscriptionsOptions {
   send(queueName: string, body: string, subscription: string, attributes?: SqsStringAttributes, fifo?: FifoFields, traceHeader?: string): void;
   /** Puts a record to a Firehose delivery stream (protocol firehose). */
   put?(deliveryStream: string, data: Buffer, subscription: string): void;
+  /** Writes what an email, email-json or sms endpoint gets to its inbox (`email:me@example.com`). */
+  inbox?(inbox: string, text: string, messageId: string): void;
   /** Told of a message not delivered because its chain of invocations is a recursive loop. */
   warn?(fields: Record<string, unknown>, message: string): void;
   /** Told of a message to a topic that no deployed subscription reads (once per topic). */
@@ -71,6 +74,8 @@ export class TopicSubscriptions {
           // One record a message, a line each, as SNS writes them through Firehose.
           const text = s.raw ? (m.perProtocol?.firehose ?? m.message) : JSON.stringify(firehoseEnvelope(m, arn, this.o.region));
           this.o.put?.(s.delivery_stream, Buffer.from(`${text}\n`), s.id);
+        } else if (s.inbox !== undefined) {
+          this.o.inbox?.(s.inbox, inboxText(m, s.inbox, arn, this.o.region), m.messageId);
         }
         sent++;
       }
@@ -80,7 +85,7 @@ export class TopicSubscriptions {
 
   /** The subscriptions in force, for the agent's stats. */
   list(): Array<{ topic: string; subscription: string; target: string }> {
-    return [...this.byTopic.values()].flat().map(({ subscription: s }) => ({ topic: s.topic, subscription: s.id, target: s.function !== undefined ? `function:${s.function}` : s.delivery_stream !== undefined ? `delivery_stream:${s.delivery_stream}` : `queue:${s.queue}` }));
+    return [...this.byTopic.values()].flat().map(({ subscription: s }) => ({ topic: s.topic, subscription: s.id, target: s.function !== undefined ? `function:${s.function}` : s.delivery_stream !== undefined ? `delivery_stream:${s.delivery_stream}` : s.inbox !== undefined ? `inbox:${s.inbox}` : `queue:${s.queue}` }));
   }
 }
 
@@ -158,6 +163,18 @@ export function queueEnvelope(m: TopicMessage, subscriptionArn: string, region: 
     UnsubscribeURL: unsubscribeUrl(region, subscriptionArn),
     ...(Object.keys(m.attributes).length ? { MessageAttributes: m.attributes } : {}),
   };
+}
+
+/**
+ * What an inbox shows of a message: for email the subject line SNS gives (Subject, else "AWS
+ * Notification Message") and the text, for email-json SNS's JSON document, for sms the text.
+ */
+export function inboxText(m: TopicMessage, inbox: string, subscriptionArn: string, region: string): string {
+  const protocol = inbox.slice(0, inbox.indexOf(':'));
+  const to = inbox.slice(protocol.length + 1);
+  if (protocol === 'email-json') return JSON.stringify({ ...(queueEnvelope(m, subscriptionArn, region) as Record<string, unknown>), Message: m.perProtocol?.['email-json'] ?? m.message });
+  if (protocol === 'sms') return `To: ${to} | ${m.perProtocol?.sms ?? m.message}`;
+  return `To: ${to} | Subject: ${m.subject ?? 'AWS Notification Message'} | ${m.perProtocol?.email ?? m.message}`;
 }
 
 /** What a delivery stream subscribed without raw delivery gets: SNS's JSON, without the signature fields. */

@@ -405,7 +405,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(bad.json()).toEqual({ published: 0, failed: 1 });
   }, 120_000);
 
-  it('sns-fanout: an API publishes orders to a topic (SDK v3, !Ref topic ARN); a filtered subscription takes the books, an SqsSubscription everything through its queue, and a raw subscription fills an audit queue boto3 reads', async () => {
+  it('sns-fanout: an API publishes orders to a topic (SDK v3, !Ref topic ARN); a filtered subscription takes the books, an SqsSubscription everything through its queue, and a raw subscription fills an audit queue boto3 reads; an e-mail subscription fills an inbox (esb logs)', async () => {
     const out = await deploy('sns-fanout');
     expect(out).not.toContain('warning');
     // The summary names where messages go, and where to publish from outside.
@@ -436,6 +436,17 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
       { order: { id: 1, kind: 'book' }, kind: 'book' },
       { order: { id: 2, kind: 'pen' }, kind: 'pen' },
     ]);
+    // The e-mail subscription's inbox: what the owner would have been sent, one line a message.
+    expect(listed.subscriptions).toContainEqual({ topicArn: 'arn:aws:sns:us-east-1:123456789012:sns-fanout-OrdersTopic', target: 'inbox email:owner@example.com', filtered: false });
+    const mail = await until(
+      async () => {
+        const lines = (await esb(['logs', 'email:owner@example.com', '--workspace', ws])).stdout.split('\n').filter(Boolean);
+        return lines.length >= 2 ? lines.map((l) => l.split('\t')[2]).sort() : undefined;
+      },
+      'two e-mails in the inbox',
+      30_000,
+    );
+    expect(mail).toEqual(['To: owner@example.com | Subject: order 1 | {"id":1,"kind":"book"}', 'To: owner@example.com | Subject: order 2 | {"id":2,"kind":"pen"}']);
   }, 120_000);
 
   it('http-api-services: an OpenAPI body (AWS::Include) puts POST /events on EventBridge and a raw HTTP API sends POST /jobs to SQS, with no function of their own; functions take it from there', async () => {

@@ -362,6 +362,7 @@ const TARGET_KINDS = [
   ['graphql_api', 'GraphQL API'],
   ['topic', 'topic'],
   ['log_group', 'log group'],
+  ['inbox', 'inbox'],
 ] as const;
 
 /** What a target delivers to, and its name: `['state machine', 'orders']`. */
@@ -402,6 +403,8 @@ export const TopicSubscription = z
     queue: z.string().min(1).optional(),
     /** A delivery stream of functions.yml `delivery_streams` (protocol firehose, docs/firehose.md): each message is put as a record. */
     delivery_stream: z.string().min(1).optional(),
+    /** An email, email-json or sms endpoint (`email:me@example.com`): each message is a line of that inbox's log, read with `esb logs <inbox>` (docs/sns.md). */
+    inbox: z.string().regex(/^(email|email-json|sms):.+$/).optional(),
     /** FilterPolicy as JSON text. */
     filter_policy: z.string().min(2).optional(),
     /** What the filter policy is matched against. */
@@ -409,7 +412,7 @@ export const TopicSubscription = z
     /** RawMessageDelivery: a queue gets the message itself, its attributes as message attributes; a delivery stream the message itself. */
     raw: z.boolean().default(false),
   })
-  .refine((t) => [t.function, t.queue, t.delivery_stream].filter((x) => x !== undefined).length === 1, 'a subscription names exactly one of function, queue or delivery_stream');
+  .refine((t) => [t.function, t.queue, t.delivery_stream, t.inbox].filter((x) => x !== undefined).length === 1, 'a subscription names exactly one of function, queue, delivery_stream or inbox');
 export type TopicSubscription = z.infer<typeof TopicSubscription>;
 
 /** The key of a subscription in functions.yml `subscriptions`. */

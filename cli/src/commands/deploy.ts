@@ -558,7 +558,8 @@ async function readRoutes(artifactDir: string): Promise<Served> {
       }
       const target = (t: Parameters<typeof targetKindOf>[0]) => targetKindOf(t).join(' ');
       for (const [key, rule] of Object.entries(functions.rules ?? {})) out.rules.push({ rule: key, targets: rule.targets.map(target), enabled: rule.enabled });
-      for (const s of Object.values(functions.subscriptions ?? {})) out.subscriptions.push({ topicArn: topicArn(s.topic), target: target(s), filtered: s.filter_policy !== undefined });
+      // A subscription's `topic` is where its messages come from, not a target.
+      for (const { topic, ...s } of Object.values(functions.subscriptions ?? {})) out.subscriptions.push({ topicArn: topicArn(topic), target: target(s), filtered: s.filter_policy !== undefined });
       for (const m of Object.values(functions.state_machines ?? {})) out.stateMachines.push({ stateMachineArn: stateMachineArn(m.name), type: m.type, schedules: m.schedules.filter((e) => e.enabled).map((e) => e.schedule) });
       for (const d of Object.values(functions.delivery_streams ?? {}))
         out.deliveryStreams.push({ deliveryStreamArn: deliveryStreamArn(d.name), destination: `s3://${d.destination.bucket}/${d.destination.prefix}`, ...(d.source.type === 'kinesis' ? { source: `stream ${d.source.stream}` } : {}), ...(d.destination.processor ? { processor: d.destination.processor.function } : {}) });

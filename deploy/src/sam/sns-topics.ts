@@ -1,7 +1,8 @@
 // SNS topics of a template (docs/sns.md): AWS::SNS::Topic (its name, its inline Subscription
 // list), AWS::SNS::Subscription and SAM's `Type: SNS` function events, read into functions.yml
 // `subscriptions`. Subscriptions of Lambda functions, SQS queues and Firehose delivery streams
-// are kept; other protocols are warnings. Pure: property values come in resolved.
+// are kept, and email, email-json and sms ones as inboxes (a log to read); other protocols are
+// warnings. Pure: property values come in resolved.
 import { TOPIC_NAME, deliveryStreamNameOf, topicNameOf, type TopicSubscription } from '@esb/contracts';
 import { flag, functionOfArn, patternText, queueOfArn, warnIfElsewhere, type DeliveryContext } from './delivery.js';
 import { isRecord } from './resolver.js';
@@ -9,17 +10,19 @@ import { isRecord } from './resolver.js';
 export const TOPIC_TYPE = 'AWS::SNS::Topic';
 export const SUBSCRIPTION_TYPE = 'AWS::SNS::Subscription';
 /** Protocols SNS delivers to that esb does not: a subscription with one is a warning. */
-const UNEMULATED_PROTOCOLS = ['email', 'email-json', 'sms', 'http', 'https', 'application'];
+const UNEMULATED_PROTOCOLS = ['http', 'https', 'application'];
+/** Protocols whose messages reach a person: kept as an inbox whose log shows what was sent. */
+const INBOX_PROTOCOLS = ['email', 'email-json', 'sms'];
 /** Protocols esb delivers to, and what their Endpoint must be. */
-const PROTOCOLS: Record<string, { of: (arn: string) => SubscriptionEndpoint | undefined; wanted: string }> = {
+const PROTOCOLS: Record<string, { of: (arn: string) => Exclude<SubscriptionEndpoint, { inbox: string }> | undefined; wanted: string }> = {
   lambda: { of: (arn) => ((fn) => (fn === undefined ? undefined : { function: fn }))(functionOfArn(arn)), wanted: 'a Lambda function (!GetAtt Function.Arn)' },
   sqs: { of: (arn) => ((queue) => (queue === undefined ? undefined : { queue }))(queueOfArn(arn)), wanted: 'an SQS queue (!GetAtt Queue.Arn)' },
   firehose: { of: (arn) => ((name) => (name === undefined ? undefined : { delivery_stream: name }))(deliveryStreamNameOf(arn)), wanted: 'a Firehose delivery stream (!GetAtt DeliveryStream.Arn)' },
 };
 const FILTER_SCOPES = ['MessageAttributes', 'MessageBody'] as const;
 
-/** Where a subscription delivers: a function (by key), a queue or a delivery stream (by name). */
-export type SubscriptionEndpoint = { function: string } | { queue: string } | { delivery_stream: string };
+/** Where a subscription delivers: a function (by key), a queue or a delivery stream (by name), or an inbox (`email:me@example.com`). */
+export type SubscriptionEndpoint = { function: string } | { queue: string } | { delivery_stream: string } | { inbox: string };
 
 /** What a subscription matches messages with: FilterPolicy and FilterPolicyScope. */
 type SubscriptionFilter = Pick<TopicSubscription, 'filter_policy' | 'filter_scope'>;
@@ -46,11 +49,15 @@ function subscriptionFilter(ctx: DeliveryContext, id: string, at: (f: string) =>
  */
 function endpointOf(ctx: DeliveryContext, id: string, label: string, at: (f: string) => string, p: Record<string, unknown>): SubscriptionEndpoint | undefined {
   const protocol = typeof p.Protocol === 'string' ? p.Protocol.toLowerCase() : undefined;
-  if (protocol === undefined || (!(protocol in PROTOCOLS) && !UNEMULATED_PROTOCOLS.includes(protocol))) {
-    ctx.fail(id, at('Protocol'), `must be one of ${[...Object.keys(PROTOCOLS), ...UNEMULATED_PROTOCOLS].join(', ')}, not ${JSON.stringify(p.Protocol)}`);
+  if (protocol === undefined || (!(protocol in PROTOCOLS) && !UNEMULATED_PROTOCOLS.includes(protocol) && !INBOX_PROTOCOLS.includes(protocol))) {
+    ctx.fail(id, at('Protocol'), `must be one of ${[...Object.keys(PROTOCOLS), ...INBOX_PROTOCOLS, ...UNEMULATED_PROTOCOLS].join(', ')}, not ${JSON.stringify(p.Protocol)}`);
+  }
+  if (INBOX_PROTOCOLS.includes(protocol)) {
+    if (typeof p.Endpoint !== 'string' || p.Endpoint.trim() === '') ctx.fail(id, at('Endpoint'), `must be the ${protocol === 'sms' ? 'phone number' : 'e-mail address'} the messages go to`);
+    return { inbox: `${protocol}:${p.Endpoint.trim()}` };
   }
   if (UNEMULATED_PROTOCOLS.includes(protocol)) {
-    ctx.warn(`${label}: protocol ${protocol} subscriptions are not emulated; only Lambda functions, SQS queues and Firehose delivery streams receive messages (docs/sns.md)`);
+    ctx.warn(`${label}: protocol ${protocol} subscriptions are not emulated; only Lambda functions, SQS queues, Firehose delivery streams and email or sms inboxes receive messages (docs/sns.md)`);
     return undefined;
   }
   const endpoint = typeof p.Endpoint === 'string' ? p.Endpoint : '';

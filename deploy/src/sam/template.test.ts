@@ -1112,7 +1112,7 @@ ${resources}`,
     expect(failure(template('  Bad: {Type: AWS::SNS::Topic, Properties: {FifoTopic: maybe}}'))).toEqual(['Bad', 'FifoTopic', 'must be true or false, not "maybe"']);
   });
 
-  it('reads AWS::SNS::Subscription of functions and queues: filter policies as maps or JSON text, their scope, raw delivery; other protocols are warnings', () => {
+  it('reads AWS::SNS::Subscription of functions and queues: filter policies as maps or JSON text, their scope, raw delivery; email and sms as inboxes; other protocols are warnings', () => {
     const m = parse(
       template(
         `  ToFn:
@@ -1128,6 +1128,8 @@ ${resources}`,
       FilterPolicyScope: MessageBody
       FilterPolicy: '{"order": {"kind": [{"prefix": "bo"}]}}'
   ToMail: {Type: AWS::SNS::Subscription, Properties: {TopicArn: !Ref Orders, Protocol: email, Endpoint: someone@example.com}}
+  ToPhone: {Type: AWS::SNS::Subscription, Properties: {TopicArn: !Ref Orders, Protocol: SMS, Endpoint: '+15550100'}}
+  ToHook: {Type: AWS::SNS::Subscription, Properties: {TopicArn: !Ref Orders, Protocol: http, Endpoint: 'http://example.com/hook'}}
   Elsewhere:
     Type: AWS::SNS::Subscription
     Properties:
@@ -1143,11 +1145,13 @@ ${resources}`,
     expect(m.subscriptions).toEqual([
       { topic: 'orders', id: 'ToFn', function: 's-Fn', filter_policy: '{"kind":["book"],"price":[{"numeric":[">",10]}]}', filter_scope: 'MessageAttributes', raw: false },
       { topic: 's-Plain', id: 'ToQueue', queue: 's-Queue', filter_policy: '{"order": {"kind": [{"prefix": "bo"}]}}', filter_scope: 'MessageBody', raw: true },
+      { topic: 'orders', id: 'ToMail', inbox: 'email:someone@example.com', filter_scope: 'MessageAttributes', raw: false },
+      { topic: 'orders', id: 'ToPhone', inbox: 'sms:+15550100', filter_scope: 'MessageAttributes', raw: false },
       { topic: 'other', id: 'Elsewhere', function: 'other-fn', filter_scope: 'MessageAttributes', raw: false },
     ]);
     expect(m.functions[0].environment).toEqual({ SUBSCRIPTION: `${ARN}:s-Plain:ToQueue` });
     expect(m.warnings).toEqual([
-      'ToMail: protocol email subscriptions are not emulated; only Lambda functions, SQS queues and Firehose delivery streams receive messages (docs/sns.md)',
+      'ToHook: protocol http subscriptions are not emulated; only Lambda functions, SQS queues, Firehose delivery streams and email or sms inboxes receive messages (docs/sns.md)',
       'Elsewhere.Endpoint: function "other-fn" is not defined in this template; it is invoked once a deployed template defines it',
       "Elsewhere.RawMessageDelivery: applies to SQS queues and delivery streams only; a function gets SNS's event (docs/sns.md)",
       'Elsewhere.RedrivePolicy: not emulated; a message that cannot be delivered is dropped, not sent to a dead-letter queue (docs/sns.md)',
@@ -1171,7 +1175,7 @@ ${resources}`,
       { topic: 's-Inline', id: 'InlineSubscription4', queue: 'not-here', filter_scope: 'MessageAttributes', raw: false },
     ]);
     expect(m.warnings).toEqual([
-      'Inline.Subscription[2]: protocol https subscriptions are not emulated; only Lambda functions, SQS queues and Firehose delivery streams receive messages (docs/sns.md)',
+      'Inline.Subscription[2]: protocol https subscriptions are not emulated; only Lambda functions, SQS queues, Firehose delivery streams and email or sms inboxes receive messages (docs/sns.md)',
       'Inline.Subscription[3].Endpoint: queue "not-here" is not declared in this template; it receives messages once a deployed template declares it',
     ]);
   });
