@@ -159,7 +159,7 @@ describe('buildTemplate (real esbuild, npm, make)', () => {
     expect((await readdir(path.join(out, 'node_modules'))).filter((n) => !n.startsWith('.'))).toEqual(['prod-dep']);
   }, 60_000);
 
-  it('makefile: runs make build-<LogicalId> with ARTIFACTS_DIR; a failing target carries make\'s message', async () => {
+  it('makefile: runs make build-<LogicalId> with ARTIFACTS_DIR (Makefile, makefile or GNUmakefile); a failing target carries make\'s message', async () => {
     const app = path.join(dir, 'make');
     await mkdir(path.join(app, 'src'), { recursive: true });
     await writeFile(path.join(app, 'src', 'Makefile'), 'build-Fn:\n\techo built > "$(ARTIFACTS_DIR)/out.txt"\n');
@@ -168,6 +168,12 @@ describe('buildTemplate (real esbuild, npm, make)', () => {
     const err = await run(app, template(fn('Other', 'CodeUri: src/\nHandler: index.handler\nRuntime: nodejs20.x', 'BuildMethod: makefile'))).catch((e) => e);
     expect(err).toBeInstanceOf(BuildError);
     expect(err.message).toMatch(/^Other: makefile build failed: make -f .* build-Other exited with 2:\n.*No rule to make target 'build-Other'/s);
+    // `makefile`, as GNU make also reads it (a project written on a case-insensitive disk).
+    const lower = path.join(dir, 'make-lower');
+    await mkdir(path.join(lower, 'src'), { recursive: true });
+    await writeFile(path.join(lower, 'src', 'makefile'), 'build-Fn:\n\techo lower > "$(ARTIFACTS_DIR)/out.txt"\n');
+    const built = await run(lower, template(fn('Fn', 'CodeUri: src/\nHandler: index.handler\nRuntime: nodejs20.x', 'BuildMethod: makefile')));
+    expect(await readFile(path.join(built.functions.get('Fn')!.dir, 'out.txt'), 'utf8')).toBe('lower\n');
   });
 
   it('a symlink in the sources leading outside the template folder is not built, and the unit says so', async () => {

@@ -384,15 +384,19 @@ async function buildPip(ctx: UnitContext): Promise<string | undefined> {
 
 // ------------------------------------------------------------------ makefile
 
+/** The names GNU make looks for, in its order: a project written on a case-insensitive disk may say `makefile`. */
+const MAKEFILE_NAMES = ['GNUmakefile', 'makefile', 'Makefile'];
+
 async function buildMakefile(ctx: UnitContext): Promise<string | undefined> {
   const logicalId = ctx.unit.members[0];
-  if (!existsSync(join(ctx.sourceDir, 'Makefile'))) {
+  const makefile = MAKEFILE_NAMES.find((name) => existsSync(join(ctx.sourceDir, name)));
+  if (makefile === undefined) {
     throw new SamTemplateError(ctx.options.model.file, logicalId, 'Metadata.BuildMethod', `makefile: no Makefile in ${ctx.unit.source.uri}`);
   }
   const scratch = await scratchCopy(ctx);
   try {
     // A command-line variable is also exported to the recipes' environment, as SAM's ARTIFACTS_DIR is.
-    await run(ctx, 'make', ['-f', join(scratch, 'Makefile'), `build-${logicalId}`, `ARTIFACTS_DIR=${ctx.tmp}`], { cwd: scratch });
+    await run(ctx, 'make', ['-f', join(scratch, makefile), `build-${logicalId}`, `ARTIFACTS_DIR=${ctx.tmp}`], { cwd: scratch });
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
