@@ -160,8 +160,7 @@ export function limitArgs(memoryMb: number, ownUid: boolean): string[] {
 /** The command that runs an instance of `spec` in the process runtime. */
 export function processCommand(spec: InstanceSpec, opts: { python: string; node: string; runtimeDir?: string }): { file: string; args: string[] } {
   const runtimeDir = opts.runtimeDir ?? RUNTIME_DIR;
-  // V8 sized as Lambda's Node bootstrap sizes it (MemorySize less a 64th for the young generation): it collects before the limit instead of growing into it.
-  if (isNodeRuntime(spec.runtime)) return { file: opts.node, args: [`--max-old-space-size=${spec.memoryMb - Math.floor(spec.memoryMb / 64)}`, path.join(runtimeDir, 'nodejs', 'bootstrap.mjs')] };
+  if (isNodeRuntime(spec.runtime)) return { file: opts.node, args: [path.join(runtimeDir, 'nodejs', 'bootstrap.mjs')] };
   if (isPythonRuntime(spec.runtime)) return { file: opts.python, args: [path.join(runtimeDir, 'python', 'bootstrap.py')] };
   if ((spec.runtime ?? '').startsWith('provided') && spec.codeDir) return { file: path.join(spec.codeDir, 'bootstrap'), args: [] };
   throw new UnsupportedRuntimeError(
