@@ -107,6 +107,19 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect((await at('hello-no-codeuri').get('/package')).json()).toEqual({ package: ['time.mjs'] });
   }, 120_000);
 
+  it('document-client: a CommonJS function of one file, no package.json, uses the SDK the runtime provides: the DynamoDB document client (lib-dynamodb) and the S3 uploader (lib-storage)', async () => {
+    const out = await deploy('document-client');
+    expect(out).not.toContain('warning');
+    const app = at('document-client');
+    const put = await app.send('POST', '/items', JSON.stringify({ id: 'i-1', name: 'lamp', tags: ['home', 'light'] }));
+    expect([put.status, put.json()]).toEqual([201, { stored: 'i-1' }]);
+    expect((await app.get('/items/i-1')).json()).toEqual({ id: 'i-1', name: 'lamp', tags: ['home', 'light'] });
+    expect((await app.get('/items/none')).status).toBe(404);
+    const s3 = new S3Client({ endpoint: dev.info.s3, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'document-client-archivebucket', Prefix: 'items/' }));
+    expect((listed.Contents ?? []).map((o) => o.Key)).toEqual(['items/i-1.json']);
+  }, 120_000);
+
   it('crud-python: a web backend over DynamoDB with boto3 (table keyed by the stack)', async () => {
     await deploy('crud-python');
     const app = at('crud-python');
