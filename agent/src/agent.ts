@@ -626,6 +626,12 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   // An asynchronous invocation's record to its function's destination (docs/agent.md
   // "Asynchronous invocations"): a queue, a topic's subscriptions, a bus's rules (as Lambda puts
   // it there), or a function invoked asynchronously, one hop further in the chain.
+  /** A message esb itself publishes to a topic (a destination, a rule's target, a failed batch): its subscriptions get it. */
+  const publishToTopic = (topic: string, message: string, traceId?: string) =>
+    topicSubscriptions.deliver([{ topic, messageId: randomUUID(), message, timestamp: new Date(clock.now()).toISOString(), attributes: {}, ...(traceId ? { traceHeader: traceId } : {}) }]);
+  /** A line of a log that is not a function's (a log group, an inbox), read the same way: `esb logs <name>`. */
+  const writeNamedLog = (name: string, instance: string, message: string, requestId?: string) => sink.write({ time: clock.now(), function: name, instance, requestId, stream: 'stdout', message });
+
   const sendToDestination = (d: AsyncDestination, record: string, fn: string, outcome: 'Success' | 'Failure', traceId: string | undefined) => {
     const what = `the ${outcome === 'Success' ? 'on-success' : 'on-failure'} destination of ${fn}`;
     log.info({ fn, destination: `${d.type}:${d.target}` }, `${what}: ${d.type} ${d.target}`);
@@ -633,7 +639,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       case 'SQS':
         return sendToQueue(d.target, record, what);
       case 'SNS':
-        return topicSubscriptions.deliver([{ topic: d.target, messageId: randomUUID(), message: record, timestamp: new Date(clock.now()).toISOString(), attributes: {}, ...(traceId ? { traceHeader: traceId } : {}) }]);
+        return publishToTopic(d.target, record, traceId);
       case 'EventBridge': {
         const time = `${new Date(clock.now()).toISOString().slice(0, 19)}Z`;
         const resources = [busArn(d.target, region), `${functionArn(region, fn)}:$LATEST`];
@@ -671,10 +677,9 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     },
     publish: (topic, message, rule) => {
       log.info({ topic, rule }, `rule ${rule} published to topic ${topic}`);
-      topicSubscriptions.deliver([{ topic, messageId: randomUUID(), message, timestamp: new Date(clock.now()).toISOString(), attributes: {} }]);
+      publishToTopic(topic, message);
     },
-    // A log group's lines are read as a function's are: `esb logs <group>`.
-    log: (logGroup, line) => sink.write({ time: clock.now(), function: logGroup, instance: 'events', stream: 'stdout', message: line }),
+    log: (logGroup, line) => writeNamedLog(logGroup, 'events', line),
     put: (stream, data, partitionKey, rule) => {
       if (!putRecord) return log.warn({ stream }, `no Kinesis endpoint is configured (AWS_ENDPOINT_URL_SQS): rule ${rule} cannot put to stream ${stream}`);
       putRecord(stream, data, partitionKey).catch((err: unknown) => log.warn({ stream, rule }, `rule ${rule} could not put a record to stream ${stream}: ${err instanceof Error ? err.message : String(err)}`));
@@ -691,8 +696,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     warn: (fields, message) => log.warn(fields, message),
     info: (fields, message) => log.info(fields, message),
     put: (stream, data, subscription) => deliveryStreams.put(stream, [data], `subscription ${subscription}`),
-    // An inbox's messages are read as a function's log: `esb logs email:me@example.com`.
-    inbox: (inbox, text, messageId) => sink.write({ time: clock.now(), function: inbox, instance: 'sns', requestId: messageId, stream: 'stdout', message: text }),
+    inbox: (inbox, text, messageId) => writeNamedLog(inbox, 'sns', text, messageId),
   });
 
   // Firehose delivery streams: buffered here, transformed by their functions, written to S3 (docs/firehose.md).
@@ -716,7 +720,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     sendFailure: (d: StreamFailureDestination, record: string, fn: string) => {
       const what = `the on-failure destination of ${fn}'s stream mapping`;
       if (d.type === 'SQS') return sendToQueue(d.target, record, what);
-      topicSubscriptions.deliver([{ topic: d.target, messageId: randomUUID(), message: record, timestamp: new Date(clock.now()).toISOString(), attributes: {} }]);
+      publishToTopic(d.target, record);
     },
     functionArn: (fn) => functionArn(region, fn),
     warn: (fields, message) => log.warn(fields, message),

@@ -39,6 +39,9 @@ export const Condition = z.object({
 });
 export type Condition = z.infer<typeof Condition>;
 
+/** A stack name as CloudFormation takes it (at most 128 characters). */
+export const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
 export const DeploymentSpec = z
   .object({
     template: z.string().min(1).optional(),
@@ -52,7 +55,7 @@ export const DeploymentSpec = z
     stackName: z
       .string()
       .max(128)
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be letters, digits, ".", "-", "_"')
+      .regex(STACK_NAME, 'must be letters, digits, ".", "-", "_"')
       .optional(),
   })
   .refine((s) => (s.template === undefined) !== (s.artifact === undefined), {

@@ -249,6 +249,16 @@ const REQUEST_PARAMETERS = Object.entries(integration.requestParameters ?? {}).f
   return m ? [[m[1], m[2], source]] : [];
 });
 
+/** The integration request's parameters as RequestParameters map them from this request (a source it lacks is left out). */
+function mappedParameters(request) {
+  const params = { header: {}, querystring: {}, path: {} };
+  for (const [kind, name, source] of REQUEST_PARAMETERS) {
+    const value = requestParameter(source, request);
+    if (value !== undefined) params[kind][name] = value;
+  }
+  return params;
+}
+
 /** The template for the request's content type, 'passthrough', or 'unsupported' (415), as PassthroughBehavior says. */
 function requestTemplate(request) {
   const templates = integration.requestTemplates ?? {};
@@ -480,11 +490,7 @@ const variables = (input, request, context) => ({ input, util: UTIL, context, st
  */
 async function proxy(event, request) {
   const v2 = event.version === '2.0';
-  const params = { header: {}, querystring: {}, path: {} };
-  for (const [kind, name, source] of REQUEST_PARAMETERS) {
-    const value = requestParameter(source, request);
-    if (value !== undefined) params[kind][name] = value;
-  }
+  const params = mappedParameters(request);
   const url = integrationUrl({ ...request.path, ...params.path });
   if (v2) {
     if (event.rawQueryString) url.search = event.rawQueryString;
@@ -549,11 +555,7 @@ export const handler = async (event) => {
       return INTERNAL_ERROR();
     }
   }
-  const params = { header: {}, querystring: {}, path: {} };
-  for (const [kind, name, source] of REQUEST_PARAMETERS) {
-    const value = requestParameter(source, request);
-    if (value !== undefined) params[kind][name] = value;
-  }
+  const params = mappedParameters(request);
   for (const kind of ['header', 'querystring', 'path']) {
     for (const [name, value] of Object.entries(requestContext.requestOverride[kind] ?? {})) if (value !== undefined && value !== null) params[kind][name] = String(value);
   }

@@ -17,7 +17,7 @@ import { FileStore, workspacePaths, type WorkspacePaths } from '@esb/controller/
 import { artifactOutDir, inspectInputsFor, ownedPaths, type RuntimeKind } from '@esb/controller/inputs';
 import type { Command } from '../main.js';
 import { processSettings } from '../settings.js';
-import { parseParameterOverrides, readSamConfig, saveSamConfig } from './samconfig.js';
+import { parseParameterOverrides, readSamConfig, saveSamConfig, templateHere } from './samconfig.js';
 import { askGuided, lineAsker, stackNameProblem } from './guided.js';
 import { readEnvVarsFile } from './env-vars.js';
 
@@ -238,7 +238,7 @@ export const deploy: Command = {
       },
     });
     // As sam deploy: the template of the current folder when none is named.
-    const template = values.template ?? ['template.yaml', 'template.yml'].find((f) => existsSync(f));
+    const template = values.template ?? templateHere();
     if (values.help || !template) {
       process.stdout.write(`${HELP}\n`);
       return values.help ? 0 : 2;

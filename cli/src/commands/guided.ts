@@ -3,6 +3,7 @@
 // the answers back to be saved in samconfig (docs/generate.md "Parameters").
 import { createInterface } from 'node:readline';
 import { checkParameterValue, type ParameterDefinition } from '@esb/deploy';
+import { STACK_NAME } from '@esb/contracts';
 
 /** Asks one question; undefined when the input has ended. */
 export interface Asker {
@@ -12,7 +13,7 @@ export interface Asker {
 
 /** A stack name as CloudFormation takes it; the reason when it is not one. */
 export function stackNameProblem(name: string): string | undefined {
-  return /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name) && name.length <= 128 ? undefined : `"${name}" must be letters, digits, ".", "-", "_" (at most 128)`;
+  return STACK_NAME.test(name) && name.length <= 128 ? undefined : `"${name}" must be letters, digits, ".", "-", "_" (at most 128)`;
 }
 
 /** What a parameter's question says about it: its description and what it accepts. */

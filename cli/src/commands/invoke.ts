@@ -12,7 +12,7 @@ import { workspacePaths } from '@esb/controller/client';
 import type { Command } from '../main.js';
 import { processSettings } from '../settings.js';
 import { readDevInfo } from '../dev-info.js';
-import { readSamConfig } from './samconfig.js';
+import { readSamConfig, templateHere } from './samconfig.js';
 
 const HELP = `usage: esb invoke <function> [-e EVENT_FILE | --event-json JSON] [--stack-name S] [-t TEMPLATE]
                   [--async] [--workspace DIR]
@@ -55,7 +55,7 @@ function invokeOnce(gateway: string, name: string, payload: string, async: boole
 /** The stack a logical id belongs to: --stack-name, else the samconfig's stack_name or the template's folder, as esb deploy names it. */
 async function stackOf(values: { 'stack-name'?: string; template?: string }): Promise<string | undefined> {
   if (values['stack-name']) return values['stack-name'];
-  const template = values.template ?? ['template.yaml', 'template.yml'].find((f) => existsSync(f));
+  const template = values.template ?? templateHere();
   if (!template || !existsSync(template)) return undefined;
   const dir = path.dirname(path.resolve(template));
   const samconfig = await readSamConfig(dir, { command: 'deploy' }).catch(() => undefined);

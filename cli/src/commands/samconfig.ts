@@ -1,8 +1,14 @@
 // SAM CLI's project settings (samconfig.toml / samconfig.yaml beside the template), read by
 // `esb deploy` the way `sam deploy` reads them: the config env's `global` parameters, then its
 // `deploy` ones over them; flags on the command line win (docs/generate.md, "What is read").
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+
+/** The template SAM CLI takes when none is named: template.yaml (or template.yml) in the current folder. */
+export function templateHere(): string | undefined {
+  return ['template.yaml', 'template.yml'].find((f) => existsSync(f));
+}
 
 /** SAM CLI's file names, in the order it looks for them. */
 export const SAMCONFIG_NAMES = ['samconfig.toml', 'samconfig.yaml', 'samconfig.yml'] as const;
@@ -28,19 +34,23 @@ export class SamConfigError extends Error {
  * resolves it). No file: undefined, unless one was named.
  */
 export async function readSamConfig(templateDir: string, options: { configFile?: string; configEnv?: string; command: string }): Promise<SamConfig | undefined> {
-  const candidates = options.configFile ? [path.resolve(templateDir, options.configFile)] : SAMCONFIG_NAMES.map((n) => path.join(templateDir, n));
+  const found = await findSamConfig(templateDir, options.configFile, true);
+  return found && samConfigFrom(await parseDocument(found.file, found.text), found.file, options.configEnv ?? 'default', options.command);
+}
+
+/** The samconfig of a folder (or `configFile`) and its text; none found: undefined, unless one was named and `mustExist`. */
+async function findSamConfig(templateDir: string, configFile: string | undefined, mustExist: boolean): Promise<{ file: string; text: string } | undefined> {
+  const candidates = configFile ? [path.resolve(templateDir, configFile)] : SAMCONFIG_NAMES.map((n) => path.join(templateDir, n));
   for (const file of candidates) {
-    let text: string;
     try {
       const bytes = await readFile(file);
       if (bytes.length > MAX_BYTES) throw new SamConfigError(file, undefined, `larger than ${MAX_BYTES} bytes`);
-      text = bytes.toString('utf8');
+      return { file, text: bytes.toString('utf8') };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !options.configFile) continue;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !(configFile && mustExist)) continue;
       if (err instanceof SamConfigError) throw err;
       throw new SamConfigError(file, undefined, `cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
     }
-    return samConfigFrom(await parseDocument(file, text), file, options.configEnv ?? 'default', options.command);
   }
   return undefined;
 }
@@ -163,19 +173,9 @@ export interface SavedSamConfig {
 export async function saveSamConfig(templateDir: string, options: { configFile?: string; configEnv?: string }, values: { stackName: string; parameterOverrides: Record<string, string> }): Promise<SavedSamConfig> {
   const configEnv = options.configEnv ?? 'default';
   const section = `${configEnv}.deploy.parameters`;
-  let file = options.configFile ? path.resolve(templateDir, options.configFile) : undefined;
-  let text: string | undefined;
-  for (const candidate of file ? [file] : SAMCONFIG_NAMES.map((n) => path.join(templateDir, n))) {
-    text = await readFile(candidate, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw new SamConfigError(candidate, undefined, `cannot read it (${err.code ?? err.message})`, { cause: err });
-    });
-    if (text !== undefined) {
-      file = candidate;
-      break;
-    }
-  }
-  file ??= path.join(templateDir, 'samconfig.toml');
+  const found = await findSamConfig(templateDir, options.configFile, false);
+  const file = found?.file ?? (options.configFile ? path.resolve(templateDir, options.configFile) : path.join(templateDir, 'samconfig.toml'));
+  const text = found?.text;
   const entries: Array<[string, string]> = [
     ['stack_name', values.stackName],
     ['parameter_overrides', formatParameterOverrides(values.parameterOverrides)],

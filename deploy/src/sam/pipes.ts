@@ -285,9 +285,7 @@ function readTarget(ctx: PipeReadContext, id: string, props: Record<string, unkn
 
 /** What a target's ARN names: a kind esb runs, or what else it is. */
 function targetKind(ctx: PipeReadContext, arn: string): PipeTarget['kind'] | { other: string } {
-  if (topicNameOf(arn) !== undefined) return 'sns';
   if (EVENT_BUS_ARN.test(arn) && busNameOf(arn) !== undefined) return 'events';
-  if (LOG_GROUP_ARN.test(arn)) return 'logs';
   const unrun = UNRUN_ARN.exec(arn)?.[1];
   if (unrun !== undefined && ctx.resourceType(unrun) === 'AWS::Logs::LogGroup') return 'logs';
   const to = targetOf(ctx, arn);
