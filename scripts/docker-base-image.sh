@@ -21,7 +21,7 @@ MIRROR=$("$(dirname "$0")/debian-mirror.sh")
 # The AWS SDK packages the nodejs image provides (like Lambda's /var/runtime/node_modules), and
 # velocityjs, which esb's built-in function for REST APIs' AWS integrations renders templates with,
 # and graphql, which the built-in AppSync function executes queries with.
-SDK_PACKAGES="@aws-sdk/client-dynamodb @aws-sdk/lib-dynamodb @aws-sdk/client-s3 @aws-sdk/lib-storage @aws-sdk/client-sqs @aws-sdk/client-eventbridge @aws-sdk/client-sns @aws-sdk/client-lambda @aws-sdk/client-sfn @aws-sdk/client-kinesis @aws-sdk/client-firehose @aws-sdk/client-secrets-manager @aws-sdk/client-ssm @aws-sdk/client-apigatewaymanagementapi velocityjs graphql"
+SDK_PACKAGES="@aws-sdk/client-dynamodb @aws-sdk/lib-dynamodb @aws-sdk/client-s3 @aws-sdk/lib-storage @aws-sdk/client-sqs @aws-sdk/client-eventbridge @aws-sdk/client-scheduler @aws-sdk/client-bedrock-runtime @aws-sdk/client-sns @aws-sdk/client-lambda @aws-sdk/client-sfn @aws-sdk/client-kinesis @aws-sdk/client-firehose @aws-sdk/client-secrets-manager @aws-sdk/client-ssm @aws-sdk/client-apigatewaymanagementapi velocityjs graphql"
 REBUILD=0
 [ "${1:-}" = "--rebuild" ] && REBUILD=1
 

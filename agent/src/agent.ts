@@ -9,7 +9,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
-import type { ApiAnswer, ApiCall, AsyncDestination, BusEvent, ForwardedApi, FunctionConfig, FunctionsFile, KinesisRecord, ObjectEvent, StreamFailureDestination, StreamRecord, TopicMessage } from '@esb/contracts';
+import type { ApiAnswer, ApiCall, AsyncDestination, BusEvent, ForwardedApi, FunctionConfig, FunctionsFile, KinesisRecord, ObjectEvent, ScheduleFiring, StreamFailureDestination, StreamRecord, TopicMessage } from '@esb/contracts';
 import { type Clock, systemClock } from './clock.js';
 import type { InstanceDriver } from './driver.js';
 import { buildInstanceEnv, CONTAINER_TLS_DIR, type Credentials, type Endpoints, isNodeRuntime, isPythonRuntime, processRuntimePath, type TrustFiles } from './env.js';
@@ -22,7 +22,8 @@ import { cpuSaturation } from './cpu-idle.js';
 import { createProcessDriver, RUNTIME_DIR } from './process-driver.js';
 import { Scheduler, type ScheduleStats } from './schedule.js';
 import { S3Notifier } from './s3-events.js';
-import { EventRules } from './eventbridge.js';
+import { EventRules, type TargetSenders } from './eventbridge.js';
+import { deliverScheduleFirings } from './schedule-firings.js';
 import { Executions } from './executions.js';
 import { createTaskRunner } from './task-integrations.js';
 import { TopicSubscriptions } from './sns.js';
@@ -148,6 +149,8 @@ export interface Agent extends Invoker {
   deliverBusEvents(events: readonly BusEvent[]): void;
   /** The messages an SNS Publish accepted: the subscriptions of their topics get them (docs/sns.md). */
   deliverTopicMessages(messages: readonly TopicMessage[]): void;
+  /** EventBridge Scheduler schedules that came due in the storage: their targets get what they send (docs/eventbridge.md). */
+  deliverScheduleFirings(firings: readonly ScheduleFiring[]): void;
   /** A call of an API the agent answers: Step Functions (StartExecution, ...; docs/step-functions.md) or Firehose (PutRecord, ...; docs/firehose.md). */
   answerApiCall(api: ForwardedApi, call: ApiCall): Promise<ApiAnswer>;
   stats(): AgentStats;
@@ -514,6 +517,10 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       if (!closed) topicSubscriptions.deliver(messages);
     },
 
+    deliverScheduleFirings(firings) {
+      if (!closed) deliverScheduleFirings({ region, senders: targetSenders, putEvents: (events) => eventRules.deliver(events), warn: (fields, message) => log.warn(fields, message) }, firings);
+    },
+
     answerApiCall(api, call) {
       return api === 'firehose' ? deliveryStreams.answer(call) : executions.answer(call);
     },
@@ -659,33 +666,33 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   // Rules of the buses and subscriptions of the topics: functions invoked asynchronously, as
   // EventBridge and SNS invoke them, or queues sent a message.
   const runGraphql = endpoints.lambda ? createGraphqlCaller({ gateway: endpoints.lambda, region, credentials }) : undefined;
-  const eventRules = new EventRules({
-    region,
-    fire: (fn, payload, rule) => {
-      log.info({ fn, rule }, 'EventBridge event');
-      asyncInvoker.fire(fn, payload, { rule }, 'EventBridge event');
+  // What a rule's or a schedule's target gets, each told who sends (`by`: `rule r`, `schedule g/s`).
+  const targetSenders: TargetSenders = {
+    fire: (fn, payload, by) => {
+      log.info({ fn, by }, `${by}: invoking ${fn}`);
+      asyncInvoker.fire(fn, payload, { by }, by);
     },
-    send: (queue, body, rule, fifo) => sendToQueue(queue, body, `rule ${rule}`, undefined, fifo),
-    start: (machine, input, rule) => startExecution(machine, input, `rule ${rule}`),
-    putDelivery: (deliveryStream, data, rule) => deliveryStreams.put(deliveryStream, [Buffer.from(data)], `rule ${rule}`),
-    graphql: (api, operation, variables, rule) => {
-      if (!runGraphql) return log.warn({ api, rule }, `no gateway is known to the agent (AWS_ENDPOINT_URL_LAMBDA): rule ${rule} cannot run its AppSync operation`);
+    send: (queue, body, by, fifo) => sendToQueue(queue, body, by, undefined, fifo),
+    start: (machine, input, by) => startExecution(machine, input, by),
+    putDelivery: (deliveryStream, data, by) => deliveryStreams.put(deliveryStream, [Buffer.from(data)], by),
+    graphql: (api, operation, variables, by) => {
+      if (!runGraphql) return log.warn({ api, by }, `no gateway is known to the agent (AWS_ENDPOINT_URL_LAMBDA): ${by} cannot run its AppSync operation`);
       void runGraphql(api, operation, variables).then((outcome) => {
-        if (!outcome.ok) log.warn({ api, rule }, `rule ${rule}: AppSync API ${api}: ${outcome.reason}`);
-        else if (outcome.errors) log.warn({ api, rule, errors: outcome.errors }, `rule ${rule}: AppSync API ${api} answered with errors: ${JSON.stringify(outcome.errors).slice(0, 500)}`);
+        if (!outcome.ok) log.warn({ api, by }, `${by}: AppSync API ${api}: ${outcome.reason}`);
+        else if (outcome.errors) log.warn({ api, by, errors: outcome.errors }, `${by}: AppSync API ${api} answered with errors: ${JSON.stringify(outcome.errors).slice(0, 500)}`);
       });
     },
-    publish: (topic, message, rule) => {
-      log.info({ topic, rule }, `rule ${rule} published to topic ${topic}`);
+    publish: (topic, message, by) => {
+      log.info({ topic, by }, `${by} published to topic ${topic}`);
       publishToTopic(topic, message);
     },
     log: (logGroup, line) => writeNamedLog(logGroup, 'events', line),
-    put: (stream, data, partitionKey, rule) => {
-      if (!putRecord) return log.warn({ stream }, `no Kinesis endpoint is configured (AWS_ENDPOINT_URL_SQS): rule ${rule} cannot put to stream ${stream}`);
-      putRecord(stream, data, partitionKey).catch((err: unknown) => log.warn({ stream, rule }, `rule ${rule} could not put a record to stream ${stream}: ${err instanceof Error ? err.message : String(err)}`));
+    put: (stream, data, partitionKey, by) => {
+      if (!putRecord) return log.warn({ stream }, `no Kinesis endpoint is configured (AWS_ENDPOINT_URL_SQS): ${by} cannot put to stream ${stream}`);
+      putRecord(stream, data, partitionKey).catch((err: unknown) => log.warn({ stream, by }, `${by} could not put a record to stream ${stream}: ${err instanceof Error ? err.message : String(err)}`));
     },
-    info: (fields, message) => log.info(fields, message),
-  });
+  };
+  const eventRules = new EventRules({ region, ...targetSenders, info: (fields, message) => log.info(fields, message) });
   const topicSubscriptions = new TopicSubscriptions({
     region,
     fire: (fn, payload, subscription, traceId) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FunctionsFile, type InvokeResult } from '@esb/contracts';
 import { createAsyncInvoker, deadLetterMessage, failureDestinationRecord, successDestinationRecord, type ExhaustedInvocation, type SucceededInvocation } from './async-invoke.js';
-import { FakeClock } from './testing/fake-clock.js';
+import { FakeClock } from '@esb/contracts/testing';
 
 function setup(fn: Record<string, unknown>, outcomes: Array<'fail' | 'ok' | 'hang'>, maxPendingBytes?: number) {
   const clock = new FakeClock(Date.UTC(2026, 11, 5, 12));

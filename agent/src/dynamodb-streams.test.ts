@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FunctionsFile, type InvokeResult, type StreamRecord } from '@esb/contracts';
-import { FakeClock } from './testing/fake-clock.js';
+import { FakeClock } from '@esb/contracts/testing';
 import { dynamodbStreams } from './dynamodb-streams.js';
 import { firstFailed, MAX_QUEUED_RECORDS, StreamDelivery } from './stream-delivery.js';
 

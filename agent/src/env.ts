@@ -23,6 +23,8 @@ export interface Endpoints {
   /** Secrets Manager and SSM Parameter Store: the SQS port serves both when unset (docs/secrets.md). */
   secretsmanager?: string;
   ssm?: string;
+  /** EventBridge Scheduler: the SQS port serves it too when unset (docs/eventbridge.md). */
+  scheduler?: string;
 }
 
 export interface InstanceEnvInput {
@@ -190,6 +192,8 @@ export function buildInstanceEnv(i: InstanceEnvInput): Record<string, string> {
   if (secretsmanager) env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secretsmanager;
   const ssm = i.endpoints.ssm ?? i.endpoints.sqs;
   if (ssm) env.AWS_ENDPOINT_URL_SSM = ssm;
+  const scheduler = i.endpoints.scheduler ?? i.endpoints.sqs;
+  if (scheduler) env.AWS_ENDPOINT_URL_SCHEDULER = scheduler;
 
   if (isNodeRuntime(i.runtime)) {
     const major = /^nodejs(\d+)/.exec(i.runtime ?? '')?.[1];

@@ -45,7 +45,7 @@ describe('EventBridge rules', () => {
       ),
     );
     expect(rules.deliver([event('shop', 'OrderPlaced', { total: 150 }), event('shop', 'OrderPlaced', { total: 50 }), event('shop', 'OrderShipped', { total: 500 })])).toBe(2);
-    expect(fired).toEqual([['notify', expect.objectContaining({ 'detail-type': 'OrderPlaced', detail: { total: 150 } }), 'placed']]);
+    expect(fired).toEqual([['notify', expect.objectContaining({ 'detail-type': 'OrderPlaced', detail: { total: 150 } }), 'rule placed']]);
     expect(sent).toEqual([['audit.fifo', expect.objectContaining({ id: 'id-OrderPlaced' }), { groupId: 'orders', deduplicationId: 'id-OrderPlaced' }]]);
   });
 
@@ -67,7 +67,7 @@ describe('EventBridge rules', () => {
     const { rules, delivered } = router();
     rules.setFunctions(withRules({ bus: 'default', name: 'to-s3', pattern: '{"source":["shop.orders"]}', enabled: true, targets: [{ id: 'f', delivery_stream: 'orders-to-s3', input_path: '$.detail' }] }));
     expect(rules.deliver([event('default', 'OrderPlaced', { id: 'o-8' })])).toBe(1);
-    expect(delivered).toEqual([['orders-to-s3', { id: 'o-8' }, 'to-s3']]);
+    expect(delivered).toEqual([['orders-to-s3', { id: 'o-8' }, 'rule to-s3']]);
     expect(rules.list()).toEqual([{ rule: 'default/to-s3', bus: 'default', targets: ['delivery-stream:orders-to-s3'] }]);
   });
 
@@ -78,7 +78,7 @@ describe('EventBridge rules', () => {
       withRules({ bus: 'default', name: 'to-api', pattern: '{"source":["shop.orders"]}', enabled: true, targets: [{ id: 'api', graphql_api: 'abc123', graphql_operation: op, input_transformer: { paths: { title: '$.detail.id' }, template: '{"title": <title>}' } }] }),
     );
     expect(rules.deliver([event('default', 'OrderPlaced', { id: 'o-9' })])).toBe(1);
-    expect(ran).toEqual([['abc123', op, { title: 'o-9' }, 'to-api']]);
+    expect(ran).toEqual([['abc123', op, { title: 'o-9' }, 'rule to-api']]);
     expect(rules.list()).toEqual([{ rule: 'default/to-api', bus: 'default', targets: ['graphql-api:abc123'] }]);
   });
 
@@ -86,7 +86,7 @@ describe('EventBridge rules', () => {
     const { rules, published, logged } = router();
     rules.setFunctions(withRules({ bus: 'shop', name: 'fan', pattern: '{"source":["shop.orders"]}', enabled: true, targets: [{ id: 't', topic: 'orders-topic', input_path: '$.detail' }, { id: 'l', log_group: '/aws/events/orders' }] }));
     expect(rules.deliver([event('shop', 'OrderPlaced', { id: 7 })])).toBe(2);
-    expect(published).toEqual([['orders-topic', { id: 7 }, 'fan']]);
+    expect(published).toEqual([['orders-topic', { id: 7 }, 'rule fan']]);
     expect(logged).toHaveLength(1);
     expect(logged[0][0]).toBe('/aws/events/orders');
     expect(JSON.parse(logged[0][1])).toMatchObject({ 'detail-type': 'OrderPlaced', detail: { id: 7 } });
@@ -100,8 +100,8 @@ describe('EventBridge rules', () => {
     );
     expect(rules.deliver([event('default', 'OrderPlaced', { id: 'o-7' })])).toBe(2);
     expect(started).toEqual([
-      ['Fulfil', expect.objectContaining({ id: 'id-OrderPlaced', detail: { id: 'o-7' } }), 'orders'],
-      ['Audit', { id: 'o-7' }, 'orders'],
+      ['Fulfil', expect.objectContaining({ id: 'id-OrderPlaced', detail: { id: 'o-7' } }), 'rule orders'],
+      ['Audit', { id: 'o-7' }, 'rule orders'],
     ]);
     expect(rules.list()).toEqual([{ rule: 'default/orders', bus: 'default', targets: ['state-machine:Fulfil', 'state-machine:Audit'] }]);
   });

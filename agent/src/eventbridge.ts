@@ -14,24 +14,43 @@ interface CompiledRule {
   takes: (event: unknown) => boolean;
 }
 
-export interface EventRulesOptions {
-  region: string;
+/**
+ * What sends to a target, each told `by`: who sends, as messages name it (`rule orders`, `schedule
+ * default/nightly`).
+ */
+export interface TargetSenders {
   /** Invokes a function asynchronously with the payload. */
-  fire(functionName: string, payload: Buffer, rule: string): void;
-  /** Sends a message to a queue (by name); FIFO queues get the group and the event's id. */
-  send(queueName: string, body: string, rule: string, fifo?: { groupId: string; deduplicationId: string }): void;
+  fire(functionName: string, payload: Buffer, by: string): void;
+  /** Sends a message to a queue (by name); FIFO queues get the group and a deduplication id. */
+  send(queueName: string, body: string, by: string, fifo?: { groupId: string; deduplicationId: string }): void;
   /** Starts an execution of a state machine with the input (JSON text). */
-  start(stateMachine: string, input: string, rule: string): void;
+  start(stateMachine: string, input: string, by: string): void;
   /** Puts a record (the input as its data) to a Kinesis stream. */
-  put?(stream: string, data: string, partitionKey: string, rule: string): void;
+  put?(stream: string, data: string, partitionKey: string, by: string): void;
   /** Puts a record (the input as its data) to a Firehose delivery stream. */
-  putDelivery?(deliveryStream: string, data: string, rule: string): void;
+  putDelivery?(deliveryStream: string, data: string, by: string): void;
   /** Runs a GraphQL operation of an AppSync API with the input as its variables. */
-  graphql?(api: string, operation: string, variables: string, rule: string): void;
+  graphql?(api: string, operation: string, variables: string, by: string): void;
   /** Publishes the input as a message of an SNS topic (by name). */
-  publish?(topic: string, message: string, rule: string): void;
+  publish?(topic: string, message: string, by: string): void;
   /** Writes the input as a line of a CloudWatch Logs log group (by name). */
-  log?(logGroup: string, line: string, rule: string): void;
+  log?(logGroup: string, line: string, by: string): void;
+}
+
+/** Sends `body` to one target; `id` is the deduplication id a FIFO queue gets and the partition key a stream gets without a PartitionKeyPath. */
+export function sendToTarget(o: TargetSenders, target: EventRuleTarget, body: string, by: string, id: string, partitionKey = id): void {
+  if (target.function !== undefined) o.fire(target.function, Buffer.from(body), by);
+  else if (target.state_machine !== undefined) o.start(target.state_machine, body, by);
+  else if (target.stream !== undefined) o.put?.(target.stream, body, partitionKey, by);
+  else if (target.delivery_stream !== undefined) o.putDelivery?.(target.delivery_stream, body, by);
+  else if (target.graphql_api !== undefined) o.graphql?.(target.graphql_api, target.graphql_operation!, body, by);
+  else if (target.topic !== undefined) o.publish?.(target.topic, body, by);
+  else if (target.log_group !== undefined) o.log?.(target.log_group, body, by);
+  else if (target.queue !== undefined) o.send(target.queue, body, by, target.message_group_id !== undefined ? { groupId: target.message_group_id, deduplicationId: id } : undefined);
+}
+
+export interface EventRulesOptions extends TargetSenders {
+  region: string;
   /** Told of an event no rule of its bus took because the bus has none (once per bus). */
   info?(fields: Record<string, unknown>, message: string): void;
 }
@@ -64,15 +83,7 @@ export class EventRules {
       for (const { rule, takes } of rules) {
         if (!takes(event)) continue;
         for (const target of rule.targets) {
-          const body = targetInput(target, event, rule, this.o.region);
-          if (target.function !== undefined) this.o.fire(target.function, Buffer.from(body), rule.name);
-          else if (target.state_machine !== undefined) this.o.start(target.state_machine, body, rule.name);
-          else if (target.stream !== undefined) this.o.put?.(target.stream, body, partitionKey(target, event), rule.name);
-          else if (target.delivery_stream !== undefined) this.o.putDelivery?.(target.delivery_stream, body, rule.name);
-          else if (target.graphql_api !== undefined) this.o.graphql?.(target.graphql_api, target.graphql_operation!, body, rule.name);
-          else if (target.topic !== undefined) this.o.publish?.(target.topic, body, rule.name);
-          else if (target.log_group !== undefined) this.o.log?.(target.log_group, body, rule.name);
-          else if (target.queue !== undefined) this.o.send(target.queue, body, rule.name, target.message_group_id !== undefined ? { groupId: target.message_group_id, deduplicationId: event.id } : undefined);
+          sendToTarget(this.o, target, targetInput(target, event, rule, this.o.region), `rule ${rule.name}`, event.id, partitionKey(target, event));
           sent++;
         }
       }

@@ -5,7 +5,7 @@
 import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { FunctionsFile, type InvokeResult, type KinesisRecord } from '@esb/contracts';
-import { FakeClock } from './testing/fake-clock.js';
+import { FakeClock } from '@esb/contracts/testing';
 import { DeliveryStreams, type FirehoseLimits } from './firehose.js';
 
 const T0 = Date.UTC(2026, 0, 2, 3, 4, 5, 678);

@@ -15,6 +15,8 @@
 //                            targets of the rules that match get them (docs/eventbridge.md)
 //   POST /events/sns         body = the messages one Publish accepted ([TopicMessage]) -> 202;
 //                            the subscriptions of their topics get them (docs/sns.md)
+//   POST /events/scheduler   body = EventBridge Scheduler schedules that came due ([ScheduleFiring])
+//                            -> 202; their targets get what they send (docs/eventbridge.md)
 //   POST /states/:action     body = a Step Functions API call's input (StartExecution, ...) -> the
 //                            answer Step Functions gives, status and JSON (docs/step-functions.md)
 //   POST /firehose/:action   body = a Firehose API call's input (PutRecordBatch, ...) -> the answer
@@ -23,12 +25,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { BusEvents, FORWARDED_APIS, KinesisRecords, StreamRecord, TopicMessages, type ApiAnswer, type ApiCall, type BusEvent, type ForwardedApi, type KinesisRecord, type TopicMessage, type InvokeErrorKind, type Invoker, type ObjectEvent } from '@esb/contracts';
+import { BusEvents, FORWARDED_APIS, KinesisRecords, ScheduleFirings, StreamRecord, TopicMessages, type ScheduleFiring, type ApiAnswer, type ApiCall, type BusEvent, type ForwardedApi, type KinesisRecord, type TopicMessage, type InvokeErrorKind, type Invoker, type ObjectEvent } from '@esb/contracts';
 
 export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 
 export interface AgentHttpServerOptions {
-  agent: Invoker & { stats?(): { functions: Record<string, unknown> }; deliverObjectEvent?(event: ObjectEvent): void; deliverStreamRecord?(record: StreamRecord): void; deliverKinesisRecords?(records: readonly KinesisRecord[]): void; deliverBusEvents?(events: readonly BusEvent[]): void; deliverTopicMessages?(messages: readonly TopicMessage[]): void; answerApiCall?(api: ForwardedApi, call: ApiCall): Promise<ApiAnswer> };
+  agent: Invoker & { stats?(): { functions: Record<string, unknown> }; deliverObjectEvent?(event: ObjectEvent): void; deliverStreamRecord?(record: StreamRecord): void; deliverKinesisRecords?(records: readonly KinesisRecord[]): void; deliverBusEvents?(events: readonly BusEvent[]): void; deliverTopicMessages?(messages: readonly TopicMessage[]): void; deliverScheduleFirings?(firings: readonly ScheduleFiring[]): void; answerApiCall?(api: ForwardedApi, call: ApiCall): Promise<ApiAnswer> };
   host?: string;
   port?: number;
   log?: Logger;
@@ -51,6 +53,7 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
     if (req.method === 'POST' && url === '/events/kinesis') return void storageEvent(req, res, parseKinesisRecords, 'a list of 1-500 Kinesis records: [{stream, shardId, sequenceNumber, partitionKey, data, approximateArrivalTimestamp}]', (r) => o.agent.deliverKinesisRecords?.(r), MAX_KINESIS_EVENT_BYTES);
     if (req.method === 'POST' && url === '/events/eventbridge') return void storageEvent(req, res, parseBusEvents, 'a list of 1-10 bus events: [{bus, event}]', (e) => o.agent.deliverBusEvents?.(e));
     if (req.method === 'POST' && url === '/events/sns') return void storageEvent(req, res, parseTopicMessages, 'a list of 1-10 topic messages: [{topic, messageId, message, timestamp, attributes}]', (m) => o.agent.deliverTopicMessages?.(m));
+    if (req.method === 'POST' && url === '/events/scheduler') return void storageEvent(req, res, parseScheduleFirings, 'a list of 1-100 schedule firings: [{schedule, group, name, time, target: {arn, input?}}]', (f) => o.agent.deliverScheduleFirings?.(f));
     const api = req.method === 'POST' ? FORWARDED_PATHS.find((a) => url.startsWith(`/${a}/`)) : undefined;
     if (api) return void apiCall(req, res, api, decodeURIComponent(url.slice(api.length + 2).split('?')[0]));
     req.resume();
@@ -212,6 +215,8 @@ const parseKinesisRecords = parseWith(KinesisRecords);
 const parseBusEvents = parseWith(BusEvents);
 /** What one Publish or PublishBatch accepted. */
 const parseTopicMessages = parseWith(TopicMessages);
+/** What came due in the storage's EventBridge Scheduler. */
+const parseScheduleFirings = parseWith(ScheduleFirings);
 
 function send(res: http.ServerResponse, status: number, body: string): void {
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });

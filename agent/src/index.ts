@@ -4,7 +4,6 @@ export { createAgent, AGENT_DEFAULTS, type Agent, type AgentOptions, type AgentS
 export { createProcessDriver, choosePython, pythonBoto3Note, type PythonChoice } from './process-driver.js';
 export { createAgentHttpServer, type AgentHttpServerOptions } from './http-server.js';
 export { createHttpInvoker, type HttpInvoker } from './http-client.js';
-export { parseSchedule, ScheduleParseError } from './schedule.js';
 export { logFileName } from './logs.js';
 export { QUEUE_PLACES } from './pool.js';
 export type { LogRecord, LogSink } from './logs.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FunctionsFile, type InvokeResult, type KinesisRecord, type StreamFailureDestination } from '@esb/contracts';
-import { FakeClock } from './testing/fake-clock.js';
+import { FakeClock } from '@esb/contracts/testing';
 import { kinesisStreams } from './kinesis-streams.js';
 import { MAX_BATCH_BYTES, StreamDelivery } from './stream-delivery.js';
 

@@ -1,43 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { FakeClock } from './testing/fake-clock.js';
-import { parseSchedule, ScheduleParseError, Scheduler } from './schedule.js';
+import { FakeClock } from '@esb/contracts/testing';
+import { Scheduler } from './schedule.js';
 import { EMPTY_FUNCTIONS, FunctionsFile } from '@esb/contracts';
 
 const t = (iso: string) => Date.parse(iso);
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
-
-describe('parseSchedule', () => {
-  it('rate expressions fire on aligned boundaries', () => {
-    expect(iso(parseSchedule('rate(5 minutes)').next(t('2026-01-01T10:03:10Z')))).toBe('2026-01-01T10:05:00.000Z');
-    expect(iso(parseSchedule('rate(1 hour)').next(t('2026-01-01T10:00:00Z')))).toBe('2026-01-01T11:00:00.000Z');
-    expect(iso(parseSchedule('rate(2 days)').next(t('2026-01-01T10:00:00Z')))).toBe('2026-01-03T00:00:00.000Z') // epoch-aligned: day 20454 is even;
-  });
-
-  it('rejects a wrong unit number and unknown forms', () => {
-    expect(() => parseSchedule('rate(1 minutes)')).toThrow(ScheduleParseError);
-    expect(() => parseSchedule('rate(5 minute)')).toThrow(/use "5 minutes"/);
-    expect(() => parseSchedule('rate(0 minutes)')).toThrow(/at least 1/);
-    expect(() => parseSchedule('every 5 minutes', 'fn')).toThrow(/function fn: schedule "every 5 minutes"/);
-  });
-
-  it('evaluates AWS cron (6 fields, ?, days of week 1-7 = SUN-SAT, years) in UTC', () => {
-    // 2026-01-01 is a Thursday.
-    expect(iso(parseSchedule('cron(0 12 * * ? *)').next(t('2026-01-01T13:00:00Z')))).toBe('2026-01-02T12:00:00.000Z');
-    expect(iso(parseSchedule('cron(15 10 ? * 2 *)').next(t('2026-01-01T00:00:00Z')))).toBe('2026-01-05T10:15:00.000Z'); // MON
-    expect(iso(parseSchedule('cron(0 8 ? * MON-FRI *)').next(t('2026-01-02T09:00:00Z')))).toBe('2026-01-05T08:00:00.000Z');
-    expect(iso(parseSchedule('cron(0 0 ? * 1 *)').next(t('2026-01-01T00:00:00Z')))).toBe('2026-01-04T00:00:00.000Z'); // SUN
-    expect(iso(parseSchedule('cron(0/15 * * * ? *)').next(t('2026-01-01T00:07:00Z')))).toBe('2026-01-01T00:15:00.000Z');
-    expect(iso(parseSchedule('cron(0 0 1 1 ? 2028)').next(t('2026-06-01T00:00:00Z')))).toBe('2028-01-01T00:00:00.000Z');
-    expect(parseSchedule('cron(0 0 1 1 ? 2020)').next(t('2026-06-01T00:00:00Z'))).toBeUndefined();
-  });
-
-  it('rejects 5-field cron, both day fields set, and bad fields', () => {
-    expect(() => parseSchedule('cron(0 12 * * *)')).toThrow(/6 fields/);
-    expect(() => parseSchedule('cron(0 12 1 * 2 *)')).toThrow(/"\?"/);
-    expect(() => parseSchedule('cron(99 12 * * ? *)')).toThrow(ScheduleParseError);
-    expect(() => parseSchedule('cron(0 12 * * ? 20x6)')).toThrow(/bad year/);
-  });
-});
 
 describe('Scheduler', () => {
   const file = (events: unknown[]) => FunctionsFile.parse({ functions: { job: { runtime: 'nodejs20.x', handler: 'i.h', code: '/x', events } } });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '@aws-sdk/client-sqs';
 import { FunctionsFile, type InvokeResult } from '@esb/contracts';
-import { FakeClock } from './testing/fake-clock.js';
+import { FakeClock } from '@esb/contracts/testing';
 import { describeSqsError, failedMessageIds, lambdaSqsRecord, mappingConcurrency, messageFilter, nextStep, SqsDelivery, type SqsPort } from './sqs-events.js';
 
 const ENDPOINT = 'http://127.0.0.1:9324';

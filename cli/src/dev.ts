@@ -1,7 +1,7 @@
 // `esb dev`: the embedded default, everything in one process — embedded DynamoDB, S3 and SQS, the
 // agent (process runtime unless --runtime docker), the gateway and the controller with the
 // file backend — plus the examples deployed. Ctrl-C stops it all.
-import { CA_CERT_FILE, LOCAL_REGION, localCaDir, writeFileAtomic, type BusEvent, type KinesisRecord, type ApiAnswer, type ApiCall, type ApiCallHandler, type ForwardedApi, type ObjectEvent, type StreamRecord, type TopicMessage } from '@esb/contracts';
+import { CA_CERT_FILE, LOCAL_REGION, localCaDir, writeFileAtomic, type BusEvent, type KinesisRecord, type ApiAnswer, type ApiCall, type ApiCallHandler, type ForwardedApi, type ObjectEvent, type ScheduleFiring, type StreamRecord, type TopicMessage } from '@esb/contracts';
 import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -121,6 +121,10 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     let deliverKinesisRecords: ((records: readonly KinesisRecord[]) => void) | undefined;
     let deliverBusEvents: ((events: readonly BusEvent[]) => void) | undefined;
     let deliverTopicMessages: ((messages: readonly TopicMessage[]) => void) | undefined;
+    let deliverScheduleFirings: ((firings: readonly ScheduleFiring[]) => void) | undefined;
+    // One-time schedules that came due while esb dev was down fire as the storage starts, before
+    // the agent is there: they wait for it (bounded).
+    const earlyFirings: ScheduleFiring[] = [];
     let answerApiCall: ((api: ForwardedApi, call: ApiCall) => Promise<ApiAnswer>) | undefined;
     const agentAnswers =
       (api: ForwardedApi): ApiCallHandler =>
@@ -137,6 +141,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       onKinesisRecords: (records) => deliverKinesisRecords?.(records),
       onBusEvents: (events) => deliverBusEvents?.(events),
       onTopicMessages: (messages) => deliverTopicMessages?.(messages),
+      onScheduleFired: (firings) => (deliverScheduleFirings ? deliverScheduleFirings(firings) : earlyFirings.length < 10_000 && earlyFirings.push(...firings)),
       onApiCall: { states: agentAnswers('states'), firehose: agentAnswers('firehose') },
     });
     closers.push(() => storage.close());
@@ -191,6 +196,8 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     deliverKinesisRecords = (records) => runningAgent.deliverKinesisRecords(records);
     deliverBusEvents = (events) => runningAgent.deliverBusEvents(events);
     deliverTopicMessages = (messages) => runningAgent.deliverTopicMessages(messages);
+    deliverScheduleFirings = (firings) => runningAgent.deliverScheduleFirings(firings);
+    if (earlyFirings.length) runningAgent.deliverScheduleFirings(earlyFirings.splice(0));
     answerApiCall = (api, call) => runningAgent.answerApiCall(api, call);
 
     gateway = await startGateway({

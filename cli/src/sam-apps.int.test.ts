@@ -120,6 +120,34 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect((listed.Contents ?? []).map((o) => o.Key)).toEqual(['items/i-1.json']);
   }, 120_000);
 
+  it('scheduler-reminders: an API creates one-time EventBridge Scheduler schedules with client-scheduler in a group the template declares; each comes due, invokes the other function with its input and deletes itself; the template\'s own schedule is listed beside them', async () => {
+    const out = await deploy('scheduler-reminders');
+    expect(out).not.toContain('warning');
+    expect(out).toContain('SCHEDULE scheduler-reminders-reminders/digest cron(0 8 * * ? *) Europe/Paris -> queue scheduler-reminders-DigestQueue');
+    const app = at('scheduler-reminders');
+    const created = await app.send('POST', '/reminders', JSON.stringify({ text: 'call alice', inSeconds: 2 }));
+    expect(created.status, created.body).toBe(201);
+    const { id, schedule } = created.json();
+    expect(schedule).toBe(`arn:aws:scheduler:us-east-1:123456789012:schedule/scheduler-reminders-reminders/reminder-${id}`);
+    const pending = (await app.get(`/reminders/${id}`)).json();
+    expect(pending).toMatchObject({ text: 'call alice', sent: false, scheduled: true });
+    expect((await app.get('/schedules')).json()).toEqual([
+      { name: 'digest', state: 'ENABLED', target: 'arn:aws:sqs:us-east-1:123456789012:scheduler-reminders-DigestQueue' },
+      { name: `reminder-${id}`, state: 'ENABLED', target: 'arn:aws:lambda:us-east-1:123456789012:function:scheduler-reminders-SendFunction' },
+    ]);
+    const sent = await until(
+      async () => {
+        const r = (await app.get(`/reminders/${id}`)).json();
+        return r.sent && !r.scheduled ? r : undefined;
+      },
+      'the reminder sent by its schedule',
+    );
+    expect(Date.parse(sent.sentAt)).toBeGreaterThan(0);
+    expect((await app.get('/schedules')).json().map((s: { name: string }) => s.name)).toEqual(['digest']);
+    const logs = await esb(['logs', 'scheduler-reminders-SendFunction', '--workspace', ws]);
+    expect(logs.stdout).toContain(`reminder ${id}: call alice`);
+  }, 120_000);
+
   it('crud-python: a web backend over DynamoDB with boto3 (table keyed by the stack)', async () => {
     await deploy('crud-python');
     const app = at('crud-python');

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { KINESIS_STREAM_NAME, MAX_KINESIS_SHARDS } from './kinesis.js';
 import { MAX_ADVANCED_PARAMETER_BYTES, MAX_PASSWORD_LENGTH, MAX_SECRET_VALUE_BYTES, PARAMETER_NAME, SECRET_NAME } from './secrets.js';
+import { SCHEDULE_NAME } from './scheduler.js';
 import { STATE_MACHINE_NAME } from './state-machines.js';
 import { DELIVERY_STREAM_NAME } from './firehose.js';
 
@@ -366,6 +367,7 @@ const TARGET_KINDS = [
   ['topic', 'topic'],
   ['log_group', 'log group'],
   ['inbox', 'inbox'],
+  ['bus', 'bus'],
 ] as const;
 
 /** What a target delivers to, and its name: `['state machine', 'orders']`. */
@@ -953,6 +955,34 @@ export const SsmParameter = z.object({
 });
 export type SsmParameter = z.infer<typeof SsmParameter>;
 
+/** An EventBridge Scheduler schedule group (AWS::Scheduler::ScheduleGroup; docs/eventbridge.md): provisioned into the storage's Scheduler. */
+export const ScheduleGroupResource = z.object({
+  Name: z.string().regex(SCHEDULE_NAME, 'must be 1-64 letters, digits, ".", "-" or "_"'),
+  Tags: z.array(z.object({ Key: z.string().min(1).max(128), Value: z.string().max(256) })).optional(),
+});
+export type ScheduleGroupResource = z.infer<typeof ScheduleGroupResource>;
+
+/**
+ * An EventBridge Scheduler schedule (AWS::Scheduler::Schedule's properties, dates as ISO text;
+ * docs/eventbridge.md): provisioned into the storage's Scheduler, which runs it and hands what it
+ * sends to the agent.
+ */
+export const SchedulerScheduleResource = z.object({
+  Name: z.string().regex(SCHEDULE_NAME, 'must be 1-64 letters, digits, ".", "-" or "_"'),
+  GroupName: z.string().regex(SCHEDULE_NAME, 'must be 1-64 letters, digits, ".", "-" or "_"').default('default'),
+  ScheduleExpression: z.string().min(1).max(256),
+  ScheduleExpressionTimezone: z.string().min(1).optional(),
+  StartDate: z.string().datetime({ offset: true }).optional(),
+  EndDate: z.string().datetime({ offset: true }).optional(),
+  Description: z.string().max(512).optional(),
+  State: z.enum(['ENABLED', 'DISABLED']).default('ENABLED'),
+  FlexibleTimeWindow: z.object({ Mode: z.enum(['OFF', 'FLEXIBLE']), MaximumWindowInMinutes: z.number().int().min(1).max(1440).optional() }),
+  ActionAfterCompletion: z.enum(['NONE', 'DELETE']).optional(),
+  /** Arn, RoleArn, Input, and the target's parameters (SqsParameters, EventBridgeParameters, KinesisParameters, ...) as the template gives them. */
+  Target: z.object({ Arn: z.string().min(1), RoleArn: z.string().min(1) }).catchall(z.unknown()),
+});
+export type SchedulerScheduleResource = z.infer<typeof SchedulerScheduleResource>;
+
 export const LayerResource = z.object({
   Name: z.string().min(1),
   // Relative to the artifact root inside an artifact; absolute once applied.
@@ -971,6 +1001,8 @@ export const ResourcesFile = z.object({
       kinesis: z.array(KinesisStream).optional(),
       secrets: z.array(SecretsManagerSecret).optional(),
       parameters: z.array(SsmParameter).optional(),
+      schedule_groups: z.array(ScheduleGroupResource).optional(),
+      schedules: z.array(SchedulerScheduleResource).optional(),
       layers: z.array(LayerResource).optional(),
     })
     .catchall(z.unknown())

@@ -32,3 +32,5 @@ export { inOrder, type InOrderOptions } from './in-order.js';
 export { CA_BUNDLE_FILE, CA_CERT_FILE, CA_KEY_FILE, TLS_DIR_ENV, ensureLocalCa, localCaDir, serverCertificate, type LocalCa } from './local-ca.js';
 export * from './node-sha256.js';
 export * from './appsync.js';
+export { parseSchedule, isTimeZone, instantOfWallTime, ScheduleParseError, type Schedule, type ScheduleParseOptions } from './schedule-expressions.js';
+export { SCHEDULE_NAME, DEFAULT_SCHEDULE_GROUP, SCHEDULE_TARGET_KINDS, ScheduleFiring, ScheduleFirings, isSchedulerPath, scheduleArn, scheduleGroupArn, scheduleTargetOf, type ScheduleTargetRef } from './scheduler.js';

@@ -32,7 +32,8 @@ import { GetParameterCommand, PutParameterCommand, SSMClient, type Parameter } f
 import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient, type QueueAttributeName } from '@aws-sdk/client-sqs';
 import type { Credentials } from '@esb/contracts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, isMissingQueue } from '@esb/contracts';
-import { ResourcesFile, generatedSecretString, validate, type DynamoTable, type KinesisStream, type S3Bucket, type SecretsManagerSecret, type SqsQueue, type SsmParameter } from '@esb/contracts';
+import { ConflictException, CreateScheduleCommand, CreateScheduleGroupCommand, GetScheduleCommand, ResourceNotFoundException, SchedulerClient, UpdateScheduleCommand, type CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
+import { ResourcesFile, generatedSecretString, validate, type DynamoTable, type KinesisStream, type S3Bucket, type ScheduleGroupResource, type SchedulerScheduleResource, type SecretsManagerSecret, type SqsQueue, type SsmParameter } from '@esb/contracts';
 import { ProvisionAbortedError, ProvisionError } from './errors.js';
 import { formatKeySchema, sameKeySchema, sameLifecycleRules, streamChanges, toCreateStreamInput, toCreateTableInput, toLifecycleInput } from './mapping.js';
 import { DEFAULT_RETRY, isRetryable, sleep as realSleep, withRetry, type RetryPolicy, type Sleep } from './retry.js';
@@ -48,7 +49,7 @@ export interface ProvisionOptions {
   /** Undefined: the SDK's default (AWS itself). */
   dynamodbEndpoint?: string;
   s3Endpoint?: string;
-  /** SQS, Kinesis, Secrets Manager and SSM: the storage serves them on its SQS port (docs/kinesis.md, docs/secrets.md). */
+  /** SQS, Kinesis, Secrets Manager, SSM and EventBridge Scheduler: the storage serves them on its SQS port (docs/kinesis.md, docs/secrets.md, docs/eventbridge.md). */
   sqsEndpoint?: string;
   /** Default us-east-1. */
   region?: string;
@@ -84,12 +85,16 @@ export interface ProvisionReport {
   secrets: Array<{ name: string; status: 'created' | 'exists' }>;
   /** SSM parameters; `updated`: it existed with another value, which was set to the declared one. */
   parameters: Array<{ name: string; status: 'created' | 'exists' | 'updated' }>;
+  /** EventBridge Scheduler schedule groups. */
+  scheduleGroups: Array<{ name: string; status: 'created' | 'exists' }>;
+  /** EventBridge Scheduler schedules (`<group>/<name>`); `updated`: it existed with another definition, which was replaced by the declared one. */
+  schedules: Array<{ name: string; status: 'created' | 'exists' | 'updated' }>;
   warnings: string[];
   durationMs: number;
 }
 
 const silentLog: ProvisionLog = { info() {}, warn() {} };
-const KNOWN_KINDS = new Set(['dynamodb', 's3', 'sqs', 'kinesis', 'secrets', 'parameters', 'layers']);
+const KNOWN_KINDS = new Set(['dynamodb', 's3', 'sqs', 'kinesis', 'secrets', 'parameters', 'schedule_groups', 'schedules', 'layers']);
 
 function errorText(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
@@ -128,7 +133,7 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
     warnings.push(message);
     log.warn(message);
   };
-  const report: ProvisionReport = { tables: [], buckets: [], queues: [], streams: [], secrets: [], parameters: [], warnings, durationMs: 0 };
+  const report: ProvisionReport = { tables: [], buckets: [], queues: [], streams: [], secrets: [], parameters: [], scheduleGroups: [], schedules: [], warnings, durationMs: 0 };
   const parsed = validate(ResourcesFile, resources, options.source ?? 'resources.yml');
 
   for (const kind of Object.keys(parsed.resources)) {
@@ -140,8 +145,10 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
   const streams = parsed.resources.kinesis ?? [];
   const secrets = parsed.resources.secrets ?? [];
   const parameters = parsed.resources.parameters ?? [];
-  if (tables.length === 0 && buckets.length === 0 && queues.length === 0 && streams.length === 0 && secrets.length === 0 && parameters.length === 0) {
-    warn(`no DynamoDB tables, S3 buckets, SQS queues, Kinesis streams, secrets or SSM parameters declared in ${options.source ?? 'resources.yml'}: nothing to provision`);
+  const scheduleGroups = parsed.resources.schedule_groups ?? [];
+  const schedules = parsed.resources.schedules ?? [];
+  if (tables.length === 0 && buckets.length === 0 && queues.length === 0 && streams.length === 0 && secrets.length === 0 && parameters.length === 0 && scheduleGroups.length === 0 && schedules.length === 0) {
+    warn(`no DynamoDB tables, S3 buckets, SQS queues, Kinesis streams, secrets, SSM parameters or schedules declared in ${options.source ?? 'resources.yml'}: nothing to provision`);
     report.durationMs = Date.now() - started;
     return report;
   }
@@ -163,6 +170,7 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
   const kinesisEndpoint = options.sqsEndpoint ?? `the AWS Kinesis endpoint of ${region}`;
   const secretsEndpoint = options.sqsEndpoint ?? `the AWS Secrets Manager endpoint of ${region}`;
   const ssmEndpoint = options.sqsEndpoint ?? `the AWS SSM endpoint of ${region}`;
+  const schedulerEndpoint = options.sqsEndpoint ?? `the AWS EventBridge Scheduler endpoint of ${region}`;
   const fail = (resource: string, endpoint: string, err: unknown): never => {
     if (err instanceof ProvisionError || err instanceof ProvisionAbortedError) throw err;
     if (signal?.aborted) throw new ProvisionAbortedError({ cause: err });
@@ -179,6 +187,7 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
   const kinesis = streams.length ? new KinesisClient({ ...common, ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}) }) : undefined;
   const secretsManager = secrets.length ? new SecretsManagerClient({ ...common, ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}) }) : undefined;
   const ssm = parameters.length ? new SSMClient({ ...common, ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}) }) : undefined;
+  const scheduler = scheduleGroups.length || schedules.length ? new SchedulerClient({ ...common, ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}) }) : undefined;
 
   const waitActive = async (name: string, first: TableDescription | undefined): Promise<TableDescription> => {
     const deadline = Date.now() + (options.activeTimeoutMs ?? 120_000);
@@ -482,6 +491,47 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
     }
   };
 
+  const provisionScheduleGroup = async (group: ScheduleGroupResource) => {
+    const resource = `schedule group "${group.Name}"`;
+    try {
+      let status: 'created' | 'exists' = 'created';
+      await retry(() => scheduler!.send(new CreateScheduleGroupCommand({ Name: group.Name, ...(group.Tags?.length ? { Tags: group.Tags } : {}) }), { abortSignal: signal })).catch((err: Error) => {
+        if (!(err instanceof ConflictException)) throw err;
+        status = 'exists';
+      });
+      report.scheduleGroups.push({ name: group.Name, status });
+      if (status === 'created') log.info(`created ${resource}`);
+    } catch (err) {
+      fail(resource, schedulerEndpoint, err);
+    }
+  };
+
+  // The template owns a schedule's definition, as CloudFormation does: a changed one is written again.
+  const provisionSchedule = async (schedule: SchedulerScheduleResource) => {
+    const key = `${schedule.GroupName}/${schedule.Name}`;
+    const resource = `schedule "${key}"`;
+    const input = scheduleInput(schedule);
+    try {
+      const current = await retry(() => scheduler!.send(new GetScheduleCommand({ Name: schedule.Name, GroupName: schedule.GroupName }), { abortSignal: signal })).catch((err: Error) => {
+        if (err instanceof ResourceNotFoundException) return undefined;
+        throw err;
+      });
+      let status: 'created' | 'exists' | 'updated' = 'exists';
+      if (!current) {
+        await retry(() => scheduler!.send(new CreateScheduleCommand(input), { abortSignal: signal }));
+        status = 'created';
+        log.info(`created ${resource}`);
+      } else if (!sameSchedule(current as unknown as Record<string, unknown>, input)) {
+        await retry(() => scheduler!.send(new UpdateScheduleCommand(input), { abortSignal: signal }));
+        status = 'updated';
+        log.info(`set ${resource} to its declared definition`);
+      }
+      report.schedules.push({ name: key, status });
+    } catch (err) {
+      fail(resource, schedulerEndpoint, err);
+    }
+  };
+
   // Dead-letter queues first: SQS checks that a RedrivePolicy's target exists.
   const redriving = queues.filter((q) => q.RedrivePolicy);
   const plainQueues = queues.filter((q) => !q.RedrivePolicy);
@@ -494,6 +544,8 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
       pool(streams, concurrency, provisionStream),
       pool(secrets, concurrency, provisionSecret),
       pool(parameters, concurrency, provisionParameter),
+      // Groups first: a schedule names its group.
+      pool(scheduleGroups, concurrency, provisionScheduleGroup).then(() => pool(schedules, concurrency, provisionSchedule)),
     ]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
@@ -504,6 +556,7 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
     kinesis?.destroy();
     secretsManager?.destroy();
     ssm?.destroy();
+    scheduler?.destroy();
   }
   const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
   report.tables.sort(byName);
@@ -512,11 +565,41 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
   report.streams.sort(byName);
   report.secrets.sort(byName);
   report.parameters.sort(byName);
+  report.scheduleGroups.sort(byName);
+  report.schedules.sort(byName);
   report.durationMs = Date.now() - started;
-  const created = [...report.tables, ...report.buckets, ...report.queues, ...report.streams, ...report.secrets, ...report.parameters].filter((r) => r.status === 'created').length;
-  const all = tables.length + buckets.length + queues.length + streams.length + secrets.length + parameters.length;
-  log.info(`provisioned ${tables.length} table(s), ${buckets.length} bucket(s), ${queues.length} queue(s), ${streams.length} stream(s), ${secrets.length} secret(s) and ${parameters.length} parameter(s): ${created} created, ${all - created} already there (${report.durationMs} ms)`);
+  const created = [...report.tables, ...report.buckets, ...report.queues, ...report.streams, ...report.secrets, ...report.parameters, ...report.scheduleGroups, ...report.schedules].filter((r) => r.status === 'created').length;
+  const all = tables.length + buckets.length + queues.length + streams.length + secrets.length + parameters.length + scheduleGroups.length + schedules.length;
+  const scheduled = scheduleGroups.length || schedules.length ? `, ${scheduleGroups.length} schedule group(s) and ${schedules.length} schedule(s)` : '';
+  log.info(`provisioned ${tables.length} table(s), ${buckets.length} bucket(s), ${queues.length} queue(s), ${streams.length} stream(s), ${secrets.length} secret(s) and ${parameters.length} parameter(s)${scheduled}: ${created} created, ${all - created} already there (${report.durationMs} ms)`);
   return report;
+}
+
+/** A declared schedule as CreateSchedule's (and UpdateSchedule's) input. */
+export function scheduleInput(s: SchedulerScheduleResource): CreateScheduleCommandInput {
+  return {
+    Name: s.Name,
+    GroupName: s.GroupName,
+    ScheduleExpression: s.ScheduleExpression,
+    ...(s.ScheduleExpressionTimezone !== undefined ? { ScheduleExpressionTimezone: s.ScheduleExpressionTimezone } : {}),
+    ...(s.StartDate !== undefined ? { StartDate: new Date(s.StartDate) } : {}),
+    ...(s.EndDate !== undefined ? { EndDate: new Date(s.EndDate) } : {}),
+    ...(s.Description !== undefined ? { Description: s.Description } : {}),
+    State: s.State,
+    FlexibleTimeWindow: s.FlexibleTimeWindow,
+    ...(s.ActionAfterCompletion !== undefined ? { ActionAfterCompletion: s.ActionAfterCompletion } : {}),
+    Target: s.Target as CreateScheduleCommandInput['Target'],
+  };
+}
+
+/** Whether what GetSchedule gave is the declared definition (dates compared as instants). */
+function sameSchedule(current: Record<string, unknown>, input: CreateScheduleCommandInput): boolean {
+  const time = (d: unknown) => (d instanceof Date ? d.getTime() : undefined);
+  // Keys sorted: the SDK writes and reads a target's fields in its own order.
+  const canonical = (v: unknown): unknown => (Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' && !(v instanceof Date) ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, canonical(x)])) : v);
+  const pick = (x: Record<string, unknown>) =>
+    JSON.stringify(canonical([x.ScheduleExpression, x.ScheduleExpressionTimezone, time(x.StartDate), time(x.EndDate), x.Description, x.State, x.FlexibleTimeWindow, x.ActionAfterCompletion ?? 'NONE', x.Target]));
+  return pick(current) === pick({ ...input, ActionAfterCompletion: input.ActionAfterCompletion ?? 'NONE' } as Record<string, unknown>);
 }
 
 /** A queue's declared settings as SQS attributes (strings; RedrivePolicy as its JSON). */

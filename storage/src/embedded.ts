@@ -11,7 +11,7 @@ import type { Server } from 'node:http';
 import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { inOrder, KINESIS_CONTENT_TYPE, KINESIS_TARGET_PREFIX, type BusEvent, type ApiCallHandler, type ForwardedApi, type KinesisRecord, type ObjectEvent, type StreamRecord, type TopicMessage } from '@esb/contracts';
+import { inOrder, KINESIS_CONTENT_TYPE, KINESIS_TARGET_PREFIX, type BusEvent, type ApiCallHandler, type ForwardedApi, type KinesisRecord, type ObjectEvent, type ScheduleFiring, type StreamRecord, type TopicMessage } from '@esb/contracts';
 import { installDynamoDBStreams, KINESIS_DESTINATION_OPTION, serveStreamUpdates, STREAM_RECORDS_OPTION, type KinesisDestinationRecord } from './dynamodb-streams.js';
 import { hostForUrl, startS3Server, type RunningS3Server } from './s3-server.js';
 import { startSqsServer, type RunningSqsServer } from './sqs-server.js';
@@ -56,6 +56,8 @@ export interface EmbeddedStorageOptions {
   onBusEvents?: (events: BusEvent[]) => void;
   /** Told of the messages each SNS Publish accepted (subscriptions to their functions and queues). */
   onTopicMessages?: (messages: TopicMessage[]) => void;
+  /** Told of each EventBridge Scheduler schedule that is due (its target gets what it sends). */
+  onScheduleFired?: (firings: ScheduleFiring[]) => void;
   /**
    * Where a table's Kinesis streaming destination puts its changes (docs/kinesis.md, "From
    * DynamoDB"): a Kinesis endpoint (the SQS port of another `esb storage`); the SQS server of
@@ -160,7 +162,7 @@ export async function startEmbeddedStorage(options: EmbeddedStorageOptions): Pro
     }
     if (wanted('sqs')) {
       try {
-        sqs = await startSqsServer({ directory: join(dataDir, 'sqs'), host, port: sqsPort, onBusEvents: options.onBusEvents, onTopicMessages: options.onTopicMessages, onApiCall: options.onApiCall, onKinesisRecords: options.onKinesisRecords, ...(options.sqsLimits ? { limits: options.sqsLimits } : {}) });
+        sqs = await startSqsServer({ directory: join(dataDir, 'sqs'), host, port: sqsPort, onBusEvents: options.onBusEvents, onTopicMessages: options.onTopicMessages, onScheduleFired: options.onScheduleFired, onApiCall: options.onApiCall, onKinesisRecords: options.onKinesisRecords, ...(options.sqsLimits ? { limits: options.sqsLimits } : {}) });
       } catch (cause) {
         throw new StorageStartError('sqs', host, sqsPort, { cause });
       }

@@ -27,7 +27,9 @@ import {
   type BusEvent,
   type ForwardedApi,
   type KinesisRecord,
+  type ScheduleFiring,
   type TopicMessage,
+  isSchedulerPath,
 } from '@esb/contracts';
 import { EVENTS_CONTENT_TYPE, EVENTS_TARGET_PREFIX, EventsError, runEventsAction } from './event-bus.js';
 import { runKinesisAction } from './kinesis-actions.js';
@@ -39,6 +41,8 @@ import { runAction, type ActionContext, type LongPoll, type Output } from './sqs
 import { QueueStore, SqsError, type QueueClock, type QueueLimits } from './sqs-queues.js';
 import { JSON_CONTENT_TYPE, jsonError, queryToInput, xmlError, xmlResponse } from './sqs-wire.js';
 import { hostForUrl } from './s3-server.js';
+import { runSchedulerRequest, SCHEDULER_CONTENT_TYPE } from './scheduler-api.js';
+import { ScheduleStore, SchedulerError, type SchedulerClock, type SchedulerLimits } from './schedules.js';
 import { createHttpFront, isHttp2, responseGone } from './http-front.js';
 
 export interface SqsServerOptions {
@@ -73,6 +77,14 @@ export interface SqsServerOptions {
   onApiCall?: Partial<Record<ForwardedApi, ApiCallHandler>>;
   /** Told of the records each Kinesis PutRecord or PutRecords stored (served on this port too, docs/kinesis.md). */
   onKinesisRecords?: (records: KinesisRecord[]) => void;
+  /** Told of each EventBridge Scheduler schedule that is due (the Scheduler API is served on this port too, docs/eventbridge.md). */
+  onScheduleFired?: (firings: ScheduleFiring[]) => void;
+  /** The schedules' clock (timers too). */
+  schedulerClock?: SchedulerClock;
+  /** Memory limits of the schedules (docs/eventbridge.md "EventBridge Scheduler"). */
+  schedulerLimits?: Partial<SchedulerLimits>;
+  /** The region in the schedules' ARNs. */
+  region?: string;
 }
 
 export interface RunningSqsServer {
@@ -85,6 +97,8 @@ export interface RunningSqsServer {
   streams: StreamStore;
   /** The Secrets Manager and SSM Parameter Store model, likewise. */
   secrets: SecretStore;
+  /** The EventBridge Scheduler model, likewise. */
+  schedules: ScheduleStore;
   /** Writes the snapshots now (when there is a folder), and waits for it. */
   flush(): Promise<void>;
   /** ReceiveMessage calls waiting for a message right now (long polls). */
@@ -95,6 +109,7 @@ export interface RunningSqsServer {
 export const SQS_SNAPSHOT_FILE = 'queues.json';
 export const KINESIS_SNAPSHOT_FILE = 'streams.json';
 export const SECRETS_SNAPSHOT_FILE = 'secrets.json';
+export const SCHEDULES_SNAPSHOT_FILE = 'schedules.json';
 const LOCK_FILE = 'queues.lock';
 export const SQS_MAX_BODY_BYTES = 2 * 1024 * 1024;
 /** A Kinesis request's body: a PutRecords of 5 MiB of data is about 6.7 MiB of base64 in JSON. */
@@ -133,6 +148,12 @@ export class SecretsSnapshotError extends SnapshotLoadError {
   }
 }
 
+export class SchedulesSnapshotError extends SnapshotLoadError {
+  constructor(file: string, reason: string, options?: { cause: unknown }) {
+    super(file, 'EventBridge Scheduler', 'schedules', reason, options);
+  }
+}
+
 export async function startSqsServer(options: SqsServerOptions = {}): Promise<RunningSqsServer> {
   const host = options.host ?? '127.0.0.1';
   const maxBodyBytes = options.maxBodyBytes ?? SQS_MAX_BODY_BYTES;
@@ -140,10 +161,23 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
   const store = new QueueStore({ clock: options.clock, limits: options.limits });
   const streams = new StreamStore({ clock: options.clock, limits: options.kinesisLimits });
   const secrets = new SecretStore({ clock: options.clock, limits: options.secretLimits });
+  const schedules = new ScheduleStore({
+    ...(options.schedulerClock ? { clock: options.schedulerClock } : {}),
+    ...(options.schedulerLimits ? { limits: options.schedulerLimits } : {}),
+    ...(options.region ? { region: options.region } : {}),
+    onFire: (firing) => {
+      try {
+        options.onScheduleFired?.([firing]);
+      } catch (err) {
+        onError(new Error(`the listener of schedules failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err }));
+      }
+    },
+  });
 
   let snapshots: SnapshotWriter | undefined;
   let streamSnapshots: SnapshotWriter | undefined;
   let secretSnapshots: SnapshotWriter | undefined;
+  let scheduleSnapshots: SnapshotWriter | undefined;
   let releaseLock: (() => Promise<void>) | undefined;
   if (options.directory) {
     await mkdir(options.directory, { recursive: true });
@@ -151,11 +185,13 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
     const queuesFile = join(options.directory, SQS_SNAPSHOT_FILE);
     const streamsFile = join(options.directory, KINESIS_SNAPSHOT_FILE);
     const secretsFile = join(options.directory, SECRETS_SNAPSHOT_FILE);
+    const schedulesFile = join(options.directory, SCHEDULES_SNAPSHOT_FILE);
     try {
       await cleanStaleTmp(options.directory);
       await loadSnapshot(queuesFile, (data) => store.loadSnapshot(data), (reason, cause) => new SqsSnapshotError(queuesFile, reason, { cause }));
       await loadSnapshot(streamsFile, (data) => streams.loadSnapshot(data), (reason, cause) => new KinesisSnapshotError(streamsFile, reason, { cause }));
       await loadSnapshot(secretsFile, (data) => secrets.loadSnapshot(data), (reason, cause) => new SecretsSnapshotError(secretsFile, reason, { cause }));
+      await loadSnapshot(schedulesFile, (data) => schedules.loadSnapshot(data), (reason, cause) => new SchedulesSnapshotError(schedulesFile, reason, { cause }));
     } catch (err) {
       await releaseLock();
       throw err;
@@ -164,6 +200,7 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
     snapshots = new SnapshotWriter(queuesFile, 'SQS', () => store.toSnapshot(), delayMs, onError);
     streamSnapshots = new SnapshotWriter(streamsFile, 'Kinesis', () => streams.toSnapshot(), delayMs, onError);
     secretSnapshots = new SnapshotWriter(secretsFile, 'secrets', () => secrets.toSnapshot(), delayMs, onError);
+    scheduleSnapshots = new SnapshotWriter(schedulesFile, 'EventBridge Scheduler', () => schedules.toSnapshot(), delayMs, onError);
   }
   const polls = new LongPolls(store);
   store.onChange = (queue) => {
@@ -172,6 +209,7 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
   };
   streams.onChange = () => streamSnapshots?.changed();
   secrets.onChange = () => secretSnapshots?.changed();
+  schedules.onChange = () => scheduleSnapshots?.changed();
   const onKinesisRecords = (records: KinesisRecord[]) => {
     try {
       options.onKinesisRecords?.(records);
@@ -186,7 +224,9 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
     const target = req.headers['x-amz-target'];
     const forwarded = typeof target === 'string' ? forwardedApiOf(target) : undefined;
     const served =
-      typeof target === 'string' && target.startsWith(EVENTS_TARGET_PREFIX)
+      target === undefined && isSchedulerPath(req.url ?? '/')
+        ? serveScheduler(req, res, schedules, maxBodyBytes)
+        : typeof target === 'string' && target.startsWith(EVENTS_TARGET_PREFIX)
         ? serveEvents(req, res, target, maxBodyBytes, options.onBusEvents)
         : forwarded !== undefined
           ? serveForwarded(req, res, forwarded, target as string, maxBodyBytes, options.onApiCall?.[forwarded])
@@ -230,8 +270,9 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
     store,
     streams,
     secrets,
+    schedules,
     flush: async () => {
-      await Promise.all([snapshots?.flush(), streamSnapshots?.flush(), secretSnapshots?.flush()]);
+      await Promise.all([snapshots?.flush(), streamSnapshots?.flush(), secretSnapshots?.flush(), scheduleSnapshots?.flush()]);
     },
     waitingReceives: () => polls.size,
     close() {
@@ -243,7 +284,8 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
           // Long polls were just answered: let those answers go out before cutting connections.
           setImmediate(() => front.closeAllConnections());
         });
-        await Promise.all([snapshots?.flush(), streamSnapshots?.flush(), secretSnapshots?.flush()]);
+        schedules.close();
+        await Promise.all([snapshots?.flush(), streamSnapshots?.flush(), secretSnapshots?.flush(), scheduleSnapshots?.flush()]);
         await releaseLock?.();
       })();
       return closed;
@@ -428,6 +470,21 @@ function serveSecrets(req: IncomingMessage, res: ServerResponse, target: string,
     isError: (err): err is SecretsError => err instanceof SecretsError,
     run: (input) => runSecretsAction(secrets, target, input),
   });
+}
+
+/** One EventBridge Scheduler request (REST JSON; errors as `{Message}` with x-amzn-errortype). */
+async function serveScheduler(req: IncomingMessage, res: ServerResponse, schedules: ScheduleStore, maxBodyBytes: number): Promise<void> {
+  const requestId = randomUUID();
+  const fail = (e: ApiError) => send(res, e.status, SCHEDULER_CONTENT_TYPE, JSON.stringify({ Message: e.message }), { 'x-amzn-requestid': requestId, 'x-amzn-errortype': e.code, ...(e.status === 413 ? { connection: 'close' } : {}) });
+  const read = await readJson(req, maxBodyBytes);
+  if ('error' in read) return fail(read.error.code === 'SerializationException' ? { ...read.error, code: 'ValidationException' } : read.error);
+  try {
+    const output = runSchedulerRequest(schedules, req.method ?? 'GET', new URL(req.url ?? '/', 'http://localhost'), read.input);
+    send(res, 200, SCHEDULER_CONTENT_TYPE, JSON.stringify(output), { 'x-amzn-requestid': requestId });
+  } catch (err) {
+    if (err instanceof SchedulerError) return fail({ code: err.code, message: err.message, status: err.status });
+    fail({ code: 'InternalServerException', message: `esb's EventBridge Scheduler failed on this request: ${err instanceof Error ? err.message : String(err)}`, status: 500 });
+  }
 }
 
 /** A call of an API the agent answers (Step Functions, Firehose): read and parsed here, handed to the agent, its answer sent back. */

@@ -6,7 +6,7 @@ import dns from 'node:dns';
 import Module from 'node:module';
 import path from 'node:path';
 
-const SERVICES = { dynamodb: 'DYNAMODB', dynamodbstreams: 'DYNAMODB_STREAMS', s3: 'S3', lambda: 'LAMBDA', sqs: 'SQS', eventbridge: 'EVENTBRIDGE', cloudwatchevents: 'EVENTBRIDGE', sns: 'SNS', ssm: 'SSM', secretsmanager: 'SECRETS_MANAGER', stepfunctions: 'SFN', firehose: 'FIREHOSE' };
+const SERVICES = { dynamodb: 'DYNAMODB', dynamodbstreams: 'DYNAMODB_STREAMS', s3: 'S3', lambda: 'LAMBDA', sqs: 'SQS', eventbridge: 'EVENTBRIDGE', cloudwatchevents: 'EVENTBRIDGE', sns: 'SNS', ssm: 'SSM', secretsmanager: 'SECRETS_MANAGER', stepfunctions: 'SFN', firehose: 'FIREHOSE', scheduler: 'SCHEDULER' };
 const V2 = /(^|[/\\])aws-sdk([/\\]|$)/;
 
 export function installSdkV2Endpoints(env = process.env) {

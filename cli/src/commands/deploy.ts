@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYamlText, stringify } from 'yaml';
 import { defaultStackName, readTemplateParameters } from '@esb/deploy';
 import type { Condition, DeploymentSpec, DeploymentStatus } from '@esb/contracts';
-import { APPSYNC_CONFIG_ENV, APPSYNC_PATH, AppSyncApi, FUNCTION_URL_HOST_SUFFIX, functionUrlLabel, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, deliveryStreamArn, kinesisStreamArn, secretArn, templateSecretSuffix, kinesisStreamNameOf, ON_DEMAND_SHARDS, ResourcesFile, RoutingFile, parseYaml, stateMachineArn, targetKindOf, topicArn, validate } from '@esb/contracts';
+import { APPSYNC_CONFIG_ENV, APPSYNC_PATH, AppSyncApi, FUNCTION_URL_HOST_SUFFIX, functionUrlLabel, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, deliveryStreamArn, kinesisStreamArn, secretArn, templateSecretSuffix, kinesisStreamNameOf, ON_DEMAND_SHARDS, ResourcesFile, RoutingFile, parseYaml, scheduleTargetOf, stateMachineArn, targetKindOf, topicArn, validate } from '@esb/contracts';
 import { readDevInfo } from '../dev-info.js';
 import { writeFileAtomic } from '@esb/contracts';
 import { FileStore, workspacePaths, type WorkspacePaths } from '@esb/controller/client';
@@ -386,7 +386,7 @@ export const deploy: Command = {
     const warnings = [...(status!.warnings ?? []), ...(notServed ? [notServed] : [])];
     if (values.json) {
       process.stdout.write(
-        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, stateMachines: served.stateMachines, streams: served.streams, deliveryStreams: served.deliveryStreams, secrets: served.secrets, parameters: served.parameters, ...(served.websockets.length ? { websockets: served.websockets.map((w) => ({ id: w.id, url: webSocketUrl(own, w.stage), routes: w.routes })) } : {}), ...(served.graphql.length ? { graphql: served.graphql.map((g) => ({ ...g, url: `${own}${APPSYNC_PATH}` })) } : {}), configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
+        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, stateMachines: served.stateMachines, streams: served.streams, deliveryStreams: served.deliveryStreams, secrets: served.secrets, parameters: served.parameters, schedules: served.schedules, ...(served.websockets.length ? { websockets: served.websockets.map((w) => ({ id: w.id, url: webSocketUrl(own, w.stage), routes: w.routes })) } : {}), ...(served.graphql.length ? { graphql: served.graphql.map((g) => ({ ...g, url: `${own}${APPSYNC_PATH}` })) } : {}), configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
       );
     } else {
       for (const w of warnings) say(`warning: ${w}`);
@@ -406,6 +406,8 @@ export const deploy: Command = {
       if (served.deliveryStreams.length && dev?.sqs) say(`       Firehose: ${dev.sqs} (AWS_ENDPOINT_URL_FIREHOSE)`);
       for (const x of served.secrets) say(`       SECRET  ${x.secretArn} (${x.value})`);
       for (const p of served.parameters) say(`       PARAM   ${p.name} (${p.type})`);
+      for (const s of served.schedules) say(`       SCHEDULE ${s.schedule} ${s.expression} -> ${s.target}${s.enabled ? '' : ' (disabled)'}`);
+      if (served.schedules.length && dev?.sqs) say(`       EventBridge Scheduler: ${dev.sqs} (AWS_ENDPOINT_URL_SCHEDULER)`);
       if ((served.secrets.length || served.parameters.length) && dev?.sqs) say(`       Secrets Manager and SSM: ${dev.sqs} (AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_SSM)`);
       say(`       API: ${base} (every deployed stack, last write wins); this stack alone: ${own}`);
     }
@@ -525,6 +527,8 @@ interface Served {
   secrets: Array<{ secretArn: string; value: 'given' | 'generated' | 'none' }>;
   /** SSM parameters: name and type. */
   parameters: Array<{ name: string; type: string }>;
+  /** EventBridge Scheduler schedules: `<group>/<name>`, the expression (and zone), what it targets. */
+  schedules: Array<{ schedule: string; expression: string; target: string; enabled: boolean }>;
   /** WebSocket APIs: stage and route keys. */
   websockets: Array<{ id: string; stage: string; routes: string[] }>;
   /** AppSync GraphQL APIs (their built-in functions' ESB_APPSYNC): name, resolvers, auth modes. */
@@ -533,7 +537,7 @@ interface Served {
 
 async function readRoutes(artifactDir: string): Promise<Served> {
   const { readdir } = await import('node:fs/promises');
-  const out: Served = { routes: [], urls: [], rules: [], subscriptions: [], stateMachines: [], streams: [], deliveryStreams: [], secrets: [], parameters: [], websockets: [], graphql: [] };
+  const out: Served = { routes: [], urls: [], rules: [], subscriptions: [], stateMachines: [], streams: [], deliveryStreams: [], secrets: [], parameters: [], schedules: [], websockets: [], graphql: [] };
   let entries: string[] = [];
   try {
     entries = await readdir(artifactDir);
@@ -570,6 +574,10 @@ async function readRoutes(artifactDir: string): Promise<Served> {
       const resources = validate(ResourcesFile, parseYaml(await readFile(resourcesFile, 'utf8'), resourcesFile) ?? {}, resourcesFile);
       for (const x of resources.resources.secrets ?? []) out.secrets.push({ secretArn: secretArn(x.Name, templateSecretSuffix(x.Name)), value: x.SecretString !== undefined ? 'given' : x.GenerateSecretString ? 'generated' : 'none' });
       for (const p of resources.resources.parameters ?? []) out.parameters.push({ name: p.Name, type: p.Type });
+      for (const s of resources.resources.schedules ?? []) {
+        const to = scheduleTargetOf(s.Target.Arn);
+        out.schedules.push({ schedule: `${s.GroupName}/${s.Name}`, expression: `${s.ScheduleExpression}${s.ScheduleExpressionTimezone ? ` ${s.ScheduleExpressionTimezone}` : ''}`, target: to ? targetKindOf(to).join(' ') : s.Target.Arn, enabled: s.State === 'ENABLED' });
+      }
       for (const k of resources.resources.kinesis ?? []) out.streams.push({ streamArn: kinesisStreamArn(k.Name), shards: k.StreamModeDetails?.StreamMode === 'ON_DEMAND' ? ON_DEMAND_SHARDS : (k.ShardCount ?? ON_DEMAND_SHARDS), readers: [] });
     }
   }

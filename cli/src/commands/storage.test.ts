@@ -19,6 +19,11 @@ describe('esb storage options', () => {
     expect(() => parseStorageArgs(['--firehose-url', 'agent:9001'], '/ws')).toThrow(/--firehose-url must be an http\(s\) URL/);
   });
 
+  it('takes where schedules that come due are posted: --schedules-url (or ESB_SCHEDULES_URL)', () => {
+    expect(parseStorageArgs(['--schedules-url', 'http://agent:9001/events/scheduler'], '/ws')).toMatchObject({ schedulesUrl: 'http://agent:9001/events/scheduler' });
+    expect(() => parseStorageArgs(['--schedules-url', 'agent'], '/ws')).toThrow(/--schedules-url must be an http\(s\) URL/);
+  });
+
   it('refuses bad values with a message naming the option', () => {
     expect(() => parseStorageArgs(['--only', 'sns'], '/ws')).toThrow(/--only must be "dynamodb", "s3" or "sqs"/);
     expect(() => parseStorageArgs(['--s3-port', '70000'], '/ws')).toThrow(/--s3-port must be a port number/);

@@ -6,16 +6,16 @@ import { parseArgs } from 'node:util';
 import type { Command } from '../main.js';
 // The storage module only: the AWS SDK is not needed to serve.
 import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
-import { FORWARDED_APIS, inOrder, SQS_DEFAULT_PORT, type ApiCallHandler, type BusEvent, type ForwardedApi, type KinesisRecord, type ObjectEvent, type StreamRecord, type TopicMessage } from '@esb/contracts';
+import { FORWARDED_APIS, inOrder, SQS_DEFAULT_PORT, type ApiCallHandler, type BusEvent, type ForwardedApi, type KinesisRecord, type ObjectEvent, type ScheduleFiring, type StreamRecord, type TopicMessage } from '@esb/contracts';
 
 export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--sqs-port N] [--only dynamodb|s3|sqs] [--events-url URL] [--streams-url URL] [--bus-events-url URL] [--topic-messages-url URL] [--states-url URL] [--kinesis-url URL]
-                   [--kinesis-endpoint URL] [--firehose-url URL]
+                   [--kinesis-endpoint URL] [--firehose-url URL] [--schedules-url URL]
 
 Runs the embedded DynamoDB-compatible (dynalite), S3-compatible (s3rver, fixed) and SQS-compatible
 (docs/sqs.md) servers; the SQS port also takes EventBridge's PutEvents, SNS's Publish and the Step Functions, Kinesis, Firehose,
-Secrets Manager and SSM Parameter Store APIs (docs/eventbridge.md, docs/sns.md, docs/step-functions.md, docs/kinesis.md,
-docs/firehose.md, docs/secrets.md). Data is kept under DIR (default ./.esb/data), so a restart keeps tables,
-items, buckets, objects, queues, messages, streams, secrets and parameters.
+Secrets Manager, SSM Parameter Store and EventBridge Scheduler APIs (docs/eventbridge.md, docs/sns.md, docs/step-functions.md,
+docs/kinesis.md, docs/firehose.md, docs/secrets.md). Data is kept under DIR (default ./.esb/data), so a restart keeps tables,
+items, buckets, objects, queues, messages, streams, secrets, parameters and schedules.
 
   --data-dir DIR        where the data lives (default ./.esb/data)
   --host HOST           address to listen on (default 127.0.0.1; 0.0.0.0 in a container)
@@ -47,7 +47,10 @@ items, buckets, objects, queues, messages, streams, secrets and parameters.
                         process runs no SQS port (--only dynamodb: the queues service's, e.g.
                         http://queues:9324; default ESB_KINESIS_ENDPOINT)
   --firehose-url URL    where to forward Firehose API calls (an agent's /firehose, which runs the
-                        delivery streams, docs/firehose.md; also ESB_FIREHOSE_URL)`;
+                        delivery streams, docs/firehose.md; also ESB_FIREHOSE_URL)
+  --schedules-url URL   where to POST each EventBridge Scheduler schedule that comes due (an
+                        agent's /events/scheduler, so that its target gets what it sends,
+                        docs/eventbridge.md; default ESB_SCHEDULES_URL)`;
 
 export interface StorageArgs {
   dataDir: string;
@@ -62,6 +65,7 @@ export interface StorageArgs {
   streamsUrl?: string;
   busEventsUrl?: string;
   topicMessagesUrl?: string;
+  schedulesUrl?: string;
   /** Where each API the agent answers is forwarded (--states-url, --firehose-url): the agent's `/<api>`. */
   apiUrls?: Partial<Record<ForwardedApi, string>>;
   kinesisUrl?: string;
@@ -100,6 +104,7 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
       'kinesis-url': { type: 'string' },
       'kinesis-endpoint': { type: 'string' },
       'topic-messages-url': { type: 'string' },
+      'schedules-url': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -113,6 +118,7 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
   const streamsUrl = httpUrl('streams-url', values['streams-url'] ?? process.env.ESB_DYNAMODB_STREAMS_URL);
   const busEventsUrl = httpUrl('bus-events-url', values['bus-events-url'] ?? process.env.ESB_BUS_EVENTS_URL);
   const topicMessagesUrl = httpUrl('topic-messages-url', values['topic-messages-url'] ?? process.env.ESB_TOPIC_MESSAGES_URL);
+  const schedulesUrl = httpUrl('schedules-url', values['schedules-url'] ?? process.env.ESB_SCHEDULES_URL);
   const apiUrls: Partial<Record<ForwardedApi, string>> = {};
   for (const [api, { option, env }] of Object.entries(FORWARDED_APIS) as Array<[ForwardedApi, (typeof FORWARDED_APIS)[ForwardedApi]]>) {
     const url = httpUrl(option, (values as Record<string, string | undefined>)[option] ?? process.env[env]);
@@ -132,6 +138,7 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
     ...(streamsUrl ? { streamsUrl } : {}),
     ...(busEventsUrl ? { busEventsUrl } : {}),
     ...(topicMessagesUrl ? { topicMessagesUrl } : {}),
+    ...(schedulesUrl ? { schedulesUrl } : {}),
     ...(Object.keys(apiUrls).length ? { apiUrls } : {}),
     ...(kinesisUrl ? { kinesisUrl } : {}),
     ...(kinesisEndpoint ? { kinesisEndpoint } : {}),
@@ -139,7 +146,7 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
 }
 
 export async function startStorageFromArgs(args: StorageArgs): Promise<EmbeddedStorage> {
-  const { eventsUrl, streamsUrl, busEventsUrl, topicMessagesUrl, apiUrls, kinesisUrl, ...options } = args;
+  const { eventsUrl, streamsUrl, busEventsUrl, topicMessagesUrl, schedulesUrl, apiUrls, kinesisUrl, ...options } = args;
   return startEmbeddedStorage({
     ...options,
     ...(eventsUrl ? { onObjectEvent: postTo(eventsUrl, 'S3 events') } : {}),
@@ -147,6 +154,7 @@ export async function startStorageFromArgs(args: StorageArgs): Promise<EmbeddedS
     ...(kinesisUrl ? { onKinesisRecords: postInOrder(kinesisUrl, 'Kinesis records') } : {}),
     ...(busEventsUrl ? { onBusEvents: postTo(busEventsUrl, 'EventBridge events') } : {}),
     ...(topicMessagesUrl ? { onTopicMessages: postTo(topicMessagesUrl, 'SNS messages') } : {}),
+    ...(schedulesUrl ? { onScheduleFired: postTo(schedulesUrl, 'EventBridge Scheduler firings') } : {}),
     ...(apiUrls ? { onApiCall: Object.fromEntries(Object.entries(apiUrls).map(([api, url]) => [api, forwardTo(url)])) } : {}),
   });
 }
@@ -184,7 +192,7 @@ function postInOrder(url: string, what: string): (event: StreamRecord | KinesisR
 }
 
 /** Events to an agent over HTTP, fire and forget (an unreachable agent loses them, said once per outage). */
-function postTo(url: string, what: string): (event: ObjectEvent | BusEvent[] | TopicMessage[]) => void {
+function postTo(url: string, what: string): (event: ObjectEvent | BusEvent[] | TopicMessage[] | ScheduleFiring[]) => void {
   let failing = false;
   return (event) => {
     fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) }).then(
@@ -211,7 +219,7 @@ const command: Command = {
     const storage = await startStorageFromArgs(args);
     if (storage.dynamodbEndpoint) process.stdout.write(`DynamoDB: ${storage.dynamodbEndpoint}\n`);
     if (storage.s3Endpoint) process.stdout.write(`S3:       ${storage.s3Endpoint} (path-style)\n`);
-    if (storage.sqsEndpoint) process.stdout.write(`SQS:      ${storage.sqsEndpoint} (EventBridge, SNS, Step Functions, Kinesis, Firehose, Secrets Manager and SSM too)\n`);
+    if (storage.sqsEndpoint) process.stdout.write(`SQS:      ${storage.sqsEndpoint} (EventBridge, SNS, Step Functions, Kinesis, Firehose, Secrets Manager, SSM and EventBridge Scheduler too)\n`);
     process.stdout.write(`data:     ${args.dataDir}\n`);
     await new Promise<void>((done) => {
       process.once('SIGINT', done).once('SIGTERM', done);

@@ -77,7 +77,7 @@ export function countRuntimeConfigs(configs: readonly RuntimeConfig[]): Counts {
     counts.functions += Object.keys(config.functions.functions).length;
     counts.routes += config.routing.routes.length;
     const r = config.resources.resources;
-    counts.resources += (r.dynamodb?.length ?? 0) + (r.s3?.length ?? 0) + (r.sqs?.length ?? 0) + (r.kinesis?.length ?? 0) + (r.secrets?.length ?? 0) + (r.parameters?.length ?? 0) + (r.layers?.length ?? 0) + Object.keys(config.functions.rules ?? {}).length + Object.keys(config.functions.subscriptions ?? {}).length + Object.keys(config.functions.delivery_streams ?? {}).length;
+    counts.resources += (r.dynamodb?.length ?? 0) + (r.s3?.length ?? 0) + (r.sqs?.length ?? 0) + (r.kinesis?.length ?? 0) + (r.secrets?.length ?? 0) + (r.parameters?.length ?? 0) + (r.schedule_groups?.length ?? 0) + (r.schedules?.length ?? 0) + (r.layers?.length ?? 0) + Object.keys(config.functions.rules ?? {}).length + Object.keys(config.functions.subscriptions ?? {}).length + Object.keys(config.functions.delivery_streams ?? {}).length;
   }
   return counts;
 }
@@ -191,7 +191,7 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
           signal,
           source: path.join(entry.runtimeConfigDir, 'resources.yml'),
         });
-        messages.push(`${report.tables.length} table(s), ${report.buckets.length} bucket(s), ${report.queues.length} queue(s), ${report.streams.length} stream(s)${report.secrets.length ? `, ${report.secrets.length} secret(s)` : ''}${report.parameters.length ? `, ${report.parameters.length} parameter(s)` : ''}${report.warnings.length ? `; ${report.warnings.join('; ')}` : ''}`);
+        messages.push(`${report.tables.length} table(s), ${report.buckets.length} bucket(s), ${report.queues.length} queue(s), ${report.streams.length} stream(s)${report.secrets.length ? `, ${report.secrets.length} secret(s)` : ''}${report.parameters.length ? `, ${report.parameters.length} parameter(s)` : ''}${report.schedules.length ? `, ${report.schedules.length} schedule(s)` : ''}${report.warnings.length ? `; ${report.warnings.join('; ')}` : ''}`);
       }
       return { message: messages.join('; ') };
     },

@@ -49,6 +49,9 @@ export interface MergeReport {
     /** Secrets Manager secrets and SSM parameters, by Name. */
     secrets: KeyedChanges;
     parameters: KeyedChanges;
+    /** EventBridge Scheduler schedule groups by Name, schedules by `<GroupName>/<Name>`. */
+    schedule_groups: KeyedChanges;
+    schedules: KeyedChanges;
     layers: KeyedChanges;
     /** Unknown resource kinds in the incoming side, skipped. */
     skipped: string[];
@@ -62,8 +65,13 @@ export interface MergeResult {
 }
 
 /** The resource kinds apply knows how to merge, and the field that names one. */
-export const RESOURCE_KEYS = { dynamodb: 'TableName', s3: 'BucketName', sqs: 'QueueName', kinesis: 'Name', secrets: 'Name', parameters: 'Name', layers: 'Name' } as const;
+export const RESOURCE_KEYS = { dynamodb: 'TableName', s3: 'BucketName', sqs: 'QueueName', kinesis: 'Name', secrets: 'Name', parameters: 'Name', schedule_groups: 'Name', schedules: 'Name', layers: 'Name' } as const;
 type Kind = keyof typeof RESOURCE_KEYS;
+
+/** What names a resource of a kind: its key field; a schedule's name is unique in its group only. */
+export function resourceKey(kind: Kind, r: Record<string, unknown>): string {
+  return kind === 'schedules' ? `${typeof r.GroupName === 'string' ? r.GroupName : 'default'}/${String(r.Name)}` : String(r[RESOURCE_KEYS[kind]]);
+}
 
 export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
@@ -196,22 +204,21 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
   const routing: RoutingFile = { ...existing.routing, routes: rt.items.map(([, r]) => r), apis: fromEntries(ap.items) };
   if (ws.items.length) routing.websockets = fromEntries(ws.items);
 
-  // resources: DynamoDB by TableName, S3 by BucketName, SQS by QueueName, Kinesis, secrets, parameters and layers by Name; unknown kinds skipped.
+  // resources: DynamoDB by TableName, S3 by BucketName, SQS by QueueName, Kinesis, secrets, parameters, schedule groups and layers by Name, schedules by group and Name; unknown kinds skipped.
   const exRes = (existing.resources.resources ?? {}) as Record<string, unknown>;
   const inRes = (incoming.resources.resources ?? {}) as Record<string, unknown>;
   const resOut = fromEntries(Object.entries(exRes));
-  const resReport: MergeReport['resources'] = { dynamodb: emptyChanges(), s3: emptyChanges(), sqs: emptyChanges(), kinesis: emptyChanges(), secrets: emptyChanges(), parameters: emptyChanges(), layers: emptyChanges(), skipped: [] };
+  const resReport: MergeReport['resources'] = { dynamodb: emptyChanges(), s3: emptyChanges(), sqs: emptyChanges(), kinesis: emptyChanges(), secrets: emptyChanges(), parameters: emptyChanges(), schedule_groups: emptyChanges(), schedules: emptyChanges(), layers: emptyChanges(), skipped: [] };
   for (const kind of Object.keys(RESOURCE_KEYS) as Kind[]) {
-    const field = RESOURCE_KEYS[kind];
     const ex = (exRes[kind] as Record<string, unknown>[] | undefined) ?? [];
     const inc = inRes[kind] as Record<string, unknown>[] | undefined;
     if (inc === undefined) {
-      resReport[kind].kept = ex.map((r) => String(r[field]));
+      resReport[kind].kept = ex.map((r) => resourceKey(kind, r));
       continue;
     }
     const merged = mergeKeyed(
-      ex.map((r) => [String(r[field]), r] as [string, Record<string, unknown>]),
-      inc.map((r) => [String(r[field]), r] as [string, Record<string, unknown>]),
+      ex.map((r) => [resourceKey(kind, r), r] as [string, Record<string, unknown>]),
+      inc.map((r) => [resourceKey(kind, r), r] as [string, Record<string, unknown>]),
     );
     resReport[kind] = merged.changes;
     Object.defineProperty(resOut, kind, { value: merged.items.map(([, r]) => r), enumerable: true, writable: true, configurable: true });

@@ -219,6 +219,8 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
   if (model.streams.length) resources.kinesis = model.streams;
   if (model.secrets.length) resources.secrets = model.secrets;
   if (model.parameters.length) resources.parameters = model.parameters;
+  if (model.scheduleGroups.length) resources.schedule_groups = model.scheduleGroups;
+  if (model.schedules.length) resources.schedules = model.schedules;
   if (layerResources.length) resources.layers = layerResources;
   const resourcesFile = validate(ResourcesFile, { resources }, `${stack}/config/resources.yml`);
   addText('config/functions.yml', yamlText(functionsFile));

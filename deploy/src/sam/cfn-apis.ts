@@ -13,7 +13,7 @@ export const REST_TYPES = new Set(['AWS::ApiGateway::RestApi', 'AWS::ApiGateway:
 /** AWS::ApiGatewayV2 resources: HTTP APIs, and WebSocket APIs (RouteResponse, IntegrationResponse and Model are theirs: sam/websocket-apis.ts). */
 export const HTTP_TYPES = new Set(['AWS::ApiGatewayV2::Api', 'AWS::ApiGatewayV2::Integration', 'AWS::ApiGatewayV2::Route', 'AWS::ApiGatewayV2::Authorizer', 'AWS::ApiGatewayV2::Stage', 'AWS::ApiGatewayV2::Deployment', 'AWS::ApiGatewayV2::RouteResponse', 'AWS::ApiGatewayV2::IntegrationResponse', 'AWS::ApiGatewayV2::Model']);
 /** Resources that only grant or wire things esb does not check: read silently. */
-export const QUIET_TYPES = new Set(['AWS::Lambda::Permission', 'AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::Logs::LogGroup', 'AWS::SQS::QueuePolicy', 'AWS::Scheduler::ScheduleGroup', 'AWS::Events::EventBusPolicy', 'AWS::SNS::TopicPolicy']);
+export const QUIET_TYPES = new Set(['AWS::Lambda::Permission', 'AWS::IAM::Role', 'AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy', 'AWS::Logs::LogGroup', 'AWS::SQS::QueuePolicy', 'AWS::Events::EventBusPolicy', 'AWS::SNS::TopicPolicy']);
 
 const METHODS = new Set(['GET', 'POST', 'PUT', 'DELETE', 'PATCH', 'HEAD', 'OPTIONS', 'ANY']);
 const OPENAPI_METHODS: Record<string, string> = {

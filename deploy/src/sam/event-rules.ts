@@ -11,7 +11,6 @@ import { isRecord } from './resolver.js';
 
 export const EVENT_BUS_TYPE = 'AWS::Events::EventBus';
 export const EVENT_RULE_TYPE = 'AWS::Events::Rule';
-export const SCHEDULER_TYPE = 'AWS::Scheduler::Schedule';
 /** EventBridge resources esb does not emulate, each with what that means for the app. */
 export const UNEMULATED_EVENT_TYPES: ReadonlyMap<string, string> = new Map([
   ['AWS::Events::Archive', 'events are not archived, so there is nothing to replay'],
@@ -307,30 +306,3 @@ export function busName(ctx: Pick<ApiReadContext, 'fail'>, id: string, name: unk
   return name;
 }
 
-/**
- * An AWS::Scheduler::Schedule (EventBridge Scheduler), its properties resolved: a schedule of
- * the function or state machine it targets, with the target's Input. One-time `at(...)`
- * schedules, time zones other than UTC and other targets are warnings.
- */
-export function readScheduler(ctx: DeliveryContext, id: string, props: Record<string, unknown>): ScheduledTarget | undefined {
-  const expression = props.ScheduleExpression;
-  if (typeof expression === 'string' && /^at\(.+\)$/.test(expression.trim())) {
-    ctx.warn(`${id}: one-time schedules (${expression.trim()}) are not emulated; the target is not invoked (docs/eventbridge.md)`);
-    return undefined;
-  }
-  if (typeof expression !== 'string' || !SCHEDULE.test(expression.trim())) ctx.fail(id, 'ScheduleExpression', 'must be rate(...), cron(...) or at(...)');
-  const zone = props.ScheduleExpressionTimezone;
-  if (zone !== undefined && zone !== 'UTC' && zone !== 'Etc/UTC') ctx.warn(`${id}.ScheduleExpressionTimezone: ${JSON.stringify(zone)} is not emulated; esb runs the schedule in UTC (docs/eventbridge.md)`);
-  const target = isRecord(props.Target) ? props.Target : ctx.fail(id, 'Target', 'must be a map with Arn');
-  const arn = typeof target.Arn === 'string' ? target.Arn : '';
-  const to = scheduledTarget(ctx, { function: functionOfArn(arn), state_machine: stateMachineNameOf(arn) });
-  if (to === undefined) {
-    ctx.warn(`${id}: Target ${JSON.stringify(target.Arn)} is not a function or state machine of this template; esb's schedules invoke functions and start state machines only, so it gets nothing (docs/eventbridge.md)`);
-    return undefined;
-  }
-  if (target.Input !== undefined && typeof target.Input !== 'string') ctx.fail(id, 'Target.Input', `must be text (JSON for a ${'function' in to ? 'function' : 'state machine'})`);
-  const name = typeof props.Name === 'string' ? props.Name : id;
-  const event: ScheduleEventModel = { type: 'schedule', name, schedule: expression.trim(), enabled: props.State !== 'DISABLED' };
-  if (target.Input !== undefined) event.input = target.Input;
-  return { ...to, event };
-}

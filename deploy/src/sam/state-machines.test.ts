@@ -190,7 +190,7 @@ describe('state machines (docs/step-functions.md)', () => {
     expect(m.warnings).toEqual([]);
   });
 
-  it('makes Schedule / ScheduleV2 events schedules of the machine and EventBridgeRule / CloudWatchEvent events rules that start it; other event types are warnings', () => {
+  it('makes Schedule events schedules of the machine, ScheduleV2 events EventBridge Scheduler schedules, and EventBridgeRule / CloudWatchEvent events rules that start it; other event types are warnings', () => {
     const m = read(
       template(`  Bus:
     Type: AWS::Events::EventBus
@@ -232,8 +232,11 @@ describe('state machines (docs/step-functions.md)', () => {
     );
     expect(m.stateMachines[0].schedules).toEqual([
       { name: 'Hourly', schedule: 'rate(1 hour)', input: '{"mode": "hourly"}', enabled: true },
-      { name: 'nightly-run', schedule: 'cron(0 3 * * ? *)', input: '{"mode":"nightly"}', enabled: false },
       { name: 'Off', schedule: 'rate(5 minutes)', enabled: false },
+    ]);
+    // A ScheduleV2 event is the EventBridge Scheduler schedule SAM makes of it (docs/eventbridge.md).
+    expect(m.schedules).toEqual([
+      { Name: 'nightly-run', GroupName: 'default', ScheduleExpression: 'cron(0 3 * * ? *)', State: 'DISABLED', FlexibleTimeWindow: { Mode: 'OFF' }, Target: { Arn: 'arn:aws:states:us-east-1:123456789012:stateMachine:shop-Flow', RoleArn: 'arn:aws:iam::123456789012:role/esb-scheduler', Input: '{"mode":"nightly"}' } },
     ]);
     expect(m.rules).toEqual([
       { bus: 'orders', name: 'FlowOnOrder', pattern: '{"source":["shop.orders"]}', enabled: true, targets: [{ id: 'FlowOnOrderStepFunctionsTarget', state_machine: 'shop-Flow', input_path: '$.detail' }] },
@@ -282,7 +285,7 @@ describe('state machines (docs/step-functions.md)', () => {
     expect(m.warnings).toEqual(["Flow.Events.Admin.Properties.UnescapeMappingTemplate: not applied; the execution's input is the request's body (docs/step-functions.md)"]);
   });
 
-  it('starts machines from AWS::Events::Rule targets (!Ref or !GetAtt Arn) and schedules them from a scheduled rule or an AWS::Scheduler::Schedule', () => {
+  it('starts machines from AWS::Events::Rule targets (!Ref or !GetAtt Arn) and schedules them from a scheduled rule; an AWS::Scheduler::Schedule targeting one is provisioned', () => {
     const m = read(
       template(`  Flow:
     Type: AWS::StepFunctions::StateMachine
@@ -327,7 +330,10 @@ describe('state machines (docs/step-functions.md)', () => {
     expect(m.stateMachines[0].schedules).toEqual([
       { name: 'nightly', schedule: 'cron(0 2 * * ? *)', enabled: true, input: '{"report": "daily"}' },
       { name: 'nightly', schedule: 'cron(0 2 * * ? *)', enabled: true },
-      { name: 'Often', schedule: 'rate(10 minutes)', enabled: true, input: '{"often": 1}' },
+    ]);
+    // An AWS::Scheduler::Schedule is the Scheduler's, provisioned into the storage (docs/eventbridge.md).
+    expect(m.schedules).toEqual([
+      { Name: 'shop-Often', GroupName: 'default', ScheduleExpression: 'rate(10 minutes)', State: 'ENABLED', FlexibleTimeWindow: { Mode: 'OFF' }, Target: { Arn: 'arn:aws:states:us-east-1:123456789012:stateMachine:flow', RoleArn: 'arn:aws:iam::123456789012:role/scheduler', Input: '{"often": 1}' } },
     ]);
     expect(m.warnings).toEqual([
       'OnOrder.Targets[2].Arn: state machine "other-flow" is not defined in this template; it is started once a deployed template defines it',

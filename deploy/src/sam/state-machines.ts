@@ -62,6 +62,8 @@ export interface StateMachineRead {
   machine: StateMachine;
   /** Rules of its EventBridgeRule / CloudWatchEvent events, each with where it is written. */
   rules: Array<{ rule: EventRule; source: string }>;
+  /** ScheduleV2 events: EventBridge Scheduler schedules that start the machine (made by the template reader, which knows its ARN). */
+  scheduleV2: Array<{ event: string; props: Record<string, unknown> }>;
   /** Its Api events: REST API routes that start an execution, made by the template reader. */
   apiEvents: Array<{ event: string; props: Record<string, unknown> }>;
   /** Events of types esb does not run. */
@@ -83,7 +85,7 @@ export function readStateMachine(ctx: StateMachineReadContext, id: string, type:
   checkMachineDefinition(ctx, id, field, done);
   const unread = Object.keys(props).filter((k) => !stateMachineReads(type, k) && !fields.quiet.includes(k));
   if (unread.length) ctx.warn(`${id}.${unread.join(', ')}: not applied by esb (docs/step-functions.md)`);
-  const read: StateMachineRead = { machine: { name, type: machineType, definition: done, schedules: [] }, rules: [], apiEvents: [], unsupported: [] };
+  const read: StateMachineRead = { machine: { name, type: machineType, definition: done, schedules: [] }, rules: [], scheduleV2: [], apiEvents: [], unsupported: [] };
   if (type === SAM_STATE_MACHINE_TYPE) readEvents(ctx, id, props.Events, read);
   return read;
 }
@@ -171,12 +173,14 @@ function readEvents(ctx: StateMachineReadContext, id: string, events: unknown, r
       case 'Api':
         read.apiEvents.push({ event, props: p });
         break;
-      case 'Schedule':
-      case 'ScheduleV2': {
+      case 'Schedule': {
         const { type: _, ...schedule } = samScheduleEvent(ctx, id, event, ev.Type, p);
         read.machine.schedules.push(schedule);
         break;
       }
+      case 'ScheduleV2':
+        read.scheduleV2.push({ event, props: p });
+        break;
       case 'EventBridgeRule':
       case 'CloudWatchEvent':
         read.rules.push({ rule: samEventRule(ctx, id, event, p, { state_machine: read.machine.name }), source: `${id}.${base}` });

@@ -1266,50 +1266,82 @@ Resources:
 ${schedule}`;
   const read = (schedule: string) => parseSamTemplate(template(schedule), { file: 't.yml', stackName: 'shop' });
 
-  it('becomes a schedule event of the function it targets, with its Input; DISABLED turns it off', () => {
+  it('schedules and groups go to resources.yml for the storage\'s Scheduler: one-time, time zones, any target esb runs; !Ref and !GetAtt give names and ARNs', () => {
     const model = read(`
   Nightly:
     Type: AWS::Scheduler::Schedule
     Properties:
       Name: nightly-report
+      GroupName: !Ref Group
       ScheduleExpression: cron(0 2 * * ? *)
-      FlexibleTimeWindow: {Mode: 'OFF'}
+      ScheduleExpressionTimezone: Europe/Paris
+      FlexibleTimeWindow: {Mode: FLEXIBLE, MaximumWindowInMinutes: 15}
       Target: {Arn: !GetAtt Job.Arn, RoleArn: arn:aws:iam::123456789012:role/x, Input: '{"report": "daily"}'}
-  Often:
+  Once:
     Type: AWS::Scheduler::Schedule
     Properties:
-      ScheduleExpression: rate(5 minute)
+      ScheduleExpression: at(2027-01-01T00:00:00)
       State: DISABLED
+      ActionAfterCompletion: DELETE
+      StartDate: '2026-12-01T00:00:00Z'
       FlexibleTimeWindow: {Mode: 'OFF'}
-      Target: {Arn: !GetAtt Job.Arn, RoleArn: arn:aws:iam::123456789012:role/x}`);
-    expect(model.functions[0].events).toEqual([
-      { type: 'schedule', name: 'nightly-report', schedule: 'cron(0 2 * * ? *)', enabled: true, input: '{"report": "daily"}' },
-      { type: 'schedule', name: 'Often', schedule: 'rate(5 minute)', enabled: false },
+      Target: {Arn: !GetAtt Queue.Arn, RoleArn: r, Input: hello, SqsParameters: {MessageGroupId: g}}
+  Job2:
+    Type: AWS::Serverless::Function
+    Properties:
+      InlineCode: x
+      Handler: index.handler
+      Runtime: nodejs20.x
+      Environment: {Variables: {SCHEDULE: !Ref Once, SCHEDULE_ARN: !GetAtt Nightly.Arn, GROUP_ARN: !GetAtt Group.Arn}}`);
+    expect(model.scheduleGroups).toEqual([{ Name: 'shop-Group' }]);
+    expect(model.schedules).toEqual([
+      { Name: 'nightly-report', GroupName: 'shop-Group', ScheduleExpression: 'cron(0 2 * * ? *)', ScheduleExpressionTimezone: 'Europe/Paris', State: 'ENABLED', FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 15 }, Target: { Arn: 'arn:aws:lambda:us-east-1:123456789012:function:shop-Job', RoleArn: 'arn:aws:iam::123456789012:role/x', Input: '{"report": "daily"}' } },
+      { Name: 'shop-Once', GroupName: 'default', ScheduleExpression: 'at(2027-01-01T00:00:00)', StartDate: '2026-12-01T00:00:00.000Z', State: 'DISABLED', FlexibleTimeWindow: { Mode: 'OFF' }, ActionAfterCompletion: 'DELETE', Target: { Arn: 'arn:aws:sqs:us-east-1:123456789012:shop-Queue', RoleArn: 'r', Input: 'hello', SqsParameters: { MessageGroupId: 'g' } } },
     ]);
+    expect(model.functions.find((f) => f.key === 'shop-Job2')?.environment).toEqual({ SCHEDULE: 'shop-Once', SCHEDULE_ARN: 'arn:aws:scheduler:us-east-1:123456789012:schedule/shop-Group/nightly-report', GROUP_ARN: 'arn:aws:scheduler:us-east-1:123456789012:schedule-group/shop-Group' });
+    expect(model.functions[0].events).toEqual([]);
     expect(model.warnings).toEqual([]);
   });
 
-  it('warns of what it does not run: one-time schedules, other time zones, targets that are not functions of the template', () => {
-    const model = read(`
-  Once:
-    Type: AWS::Scheduler::Schedule
-    Properties: {ScheduleExpression: at(2027-01-01T00:00:00), FlexibleTimeWindow: {Mode: 'OFF'}, Target: {Arn: !GetAtt Job.Arn, RoleArn: r}}
-  Paris:
-    Type: AWS::Scheduler::Schedule
-    Properties: {ScheduleExpression: cron(0 9 * * ? *), ScheduleExpressionTimezone: Europe/Paris, FlexibleTimeWindow: {Mode: 'OFF'}, Target: {Arn: !GetAtt Job.Arn, RoleArn: r}}
-  ToQueue:
-    Type: AWS::Scheduler::Schedule
-    Properties: {ScheduleExpression: rate(1 hour), FlexibleTimeWindow: {Mode: 'OFF'}, Target: {Arn: !GetAtt Queue.Arn, RoleArn: r, Input: hello}}`);
-    expect(model.functions[0].events).toEqual([{ type: 'schedule', name: 'Paris', schedule: 'cron(0 9 * * ? *)', enabled: true }]);
-    expect(model.warnings).toEqual([
-      'Once: one-time schedules (at(2027-01-01T00:00:00)) are not emulated; the target is not invoked (docs/eventbridge.md)',
-      'Paris.ScheduleExpressionTimezone: "Europe/Paris" is not emulated; esb runs the schedule in UTC (docs/eventbridge.md)',
-      `ToQueue: Target "arn:aws:sqs:us-east-1:123456789012:shop-Queue" is not a function or state machine of this template; esb's schedules invoke functions and start state machines only, so it gets nothing (docs/eventbridge.md)`,
+  it("a function's ScheduleV2 event is the Scheduler schedule SAM makes of it: named <LogicalId><Event>, time zone and one-time kept; errors name the event's property", () => {
+    const fn = (props: string) => `
+Resources:
+  Job:
+    Type: AWS::Serverless::Function
+    Properties:
+      InlineCode: x
+      Handler: index.handler
+      Runtime: nodejs20.x
+      Events:
+        Morning:
+          Type: ScheduleV2
+          Properties: ${props}`;
+    const model = parseSamTemplate(fn("{ScheduleExpression: cron(0 8 ? * MON-FRI *), ScheduleExpressionTimezone: Asia/Tokyo, Input: {mode: am}, FlexibleTimeWindow: {Mode: FLEXIBLE, MaximumWindowInMinutes: 5}}"), { file: 't.yml', stackName: 'shop' });
+    expect(model.functions[0].events).toEqual([]);
+    expect(model.schedules).toEqual([
+      { Name: 'JobMorning', GroupName: 'default', ScheduleExpression: 'cron(0 8 ? * MON-FRI *)', ScheduleExpressionTimezone: 'Asia/Tokyo', State: 'ENABLED', FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 5 }, Target: { Arn: 'arn:aws:lambda:us-east-1:123456789012:function:shop-Job', RoleArn: 'arn:aws:iam::123456789012:role/esb-scheduler', Input: '{"mode":"am"}' } },
     ]);
-    expect(() => read(`
+    expect(parseSamTemplate(fn("{ScheduleExpression: at(2027-01-01T09:00:00), Name: launch}"), { file: 't.yml', stackName: 'shop' }).schedules.map((s) => [s.Name, s.ScheduleExpression])).toEqual([['launch', 'at(2027-01-01T09:00:00)']]);
+    const e = errorOf(() => parseSamTemplate(fn('{ScheduleExpression: rate(1 hour), ScheduleExpressionTimezone: Nowhere/Land}'), { file: 't.yml', stackName: 'shop' }));
+    expect([e.logicalId, e.field]).toEqual(['Job', 'Events.Morning.Properties.ScheduleExpressionTimezone']);
+  });
+
+  it('names the field of what the Scheduler would refuse; a target esb does not run is a warning and the schedule is left out', () => {
+    const failure = (props: string) => errorOf(() => read(`
   Bad:
     Type: AWS::Scheduler::Schedule
-    Properties: {ScheduleExpression: every day, FlexibleTimeWindow: {Mode: 'OFF'}, Target: {Arn: !GetAtt Job.Arn, RoleArn: r}}`)).toThrow('Bad.ScheduleExpression: must be rate(...), cron(...) or at(...)');
+    Properties: ${props}`)).message;
+    expect(failure("{ScheduleExpression: every day, FlexibleTimeWindow: {Mode: 'OFF'}, Target: {Arn: !GetAtt Job.Arn, RoleArn: r}}")).toContain('Bad.ScheduleExpression');
+    expect(failure("{ScheduleExpression: at(2026-02-30T00:00:00), Target: {Arn: !GetAtt Job.Arn, RoleArn: r}}")).toMatch(/Bad\.ScheduleExpression.*not a date and time/);
+    expect(failure("{ScheduleExpression: rate(1 hour), ScheduleExpressionTimezone: Mars/Base, Target: {Arn: !GetAtt Job.Arn, RoleArn: r}}")).toContain('Bad.ScheduleExpressionTimezone');
+    expect(failure("{ScheduleExpression: rate(1 hour), Target: {Arn: !GetAtt Job.Arn, RoleArn: r, Input: not json}}")).toMatch(/Bad\.Target\.Input.*well-formed JSON/);
+    expect(failure("{ScheduleExpression: rate(1 hour), FlexibleTimeWindow: {Mode: FLEXIBLE}, Target: {Arn: !GetAtt Job.Arn, RoleArn: r}}")).toContain('Bad.FlexibleTimeWindow.MaximumWindowInMinutes');
+    const model = read(`
+  Ec2:
+    Type: AWS::Scheduler::Schedule
+    Properties: {ScheduleExpression: rate(1 hour), FlexibleTimeWindow: {Mode: 'OFF'}, Target: {Arn: 'arn:aws:scheduler:::aws-sdk:ec2:startInstances', RoleArn: r, Input: '{}'}}`);
+    expect(model.schedules).toEqual([]);
+    expect(model.warnings).toEqual([expect.stringMatching(/^Ec2: Target\.Arn "arn:aws:scheduler:::aws-sdk:ec2:startInstances" is not a target esb runs .* the schedule is left out/)]);
   });
 });
 

@@ -12,7 +12,8 @@ import { SamTemplateError } from './errors.js';
 import { destinationOf, warnIfElsewhere } from './delivery.js';
 import { KINESIS_STREAM_TYPE, STREAM_CONSUMER_TYPE, consumerArn, kinesisMapping, readKinesisStream, readStreamConsumer, type KinesisReadContext } from './kinesis.js';
 import { DYNAMODB_STREAM_ARN, fieldsOf, filterPatterns, reportsBatchItemFailures, streamSettings, wholeSetting, type MappingFields, type StreamKind } from './mappings.js';
-import { EVENT_BUS_TYPE, EVENT_RULE_TYPE, UNEMULATED_EVENT_TYPES, busName, readRule, ruleBus, samEventRule, samScheduleEvent, type RuleReadContext, type ScheduledTarget, SCHEDULER_TYPE, readScheduler } from './event-rules.js';
+import { EVENT_BUS_TYPE, EVENT_RULE_TYPE, UNEMULATED_EVENT_TYPES, busName, readRule, ruleBus, samEventRule, samScheduleEvent, type RuleReadContext, type ScheduledTarget } from './event-rules.js';
+import { SCHEDULE_GROUP_TYPE, SCHEDULER_TYPE, readScheduleGroup, readSchedulerSchedule, samScheduleV2 } from './scheduler.js';
 import { SUBSCRIPTION_TYPE, TOPIC_TYPE, readSubscription, readTopic, samTopicSubscription } from './sns-topics.js';
 import { SAM_STATE_MACHINE_TYPE, STATE_MACHINE_TYPES, readStateMachine, stateMachineNameField, stateMachineReads, type StateMachineReadContext } from './state-machines.js';
 import { serviceIntegrationFunction, stateMachineApiIntegration, type ServiceIntegration } from './service-integrations.js';
@@ -22,7 +23,7 @@ import { API_KEY_TYPE as APPSYNC_API_KEY_TYPE, APPSYNC_QUIET_TYPES, APPSYNC_TYPE
 import { PIPE_TYPE, pipeArn, pipeFunction, readPipe, type PipeReadContext } from './pipes.js';
 import { DELIVERY_STREAM_TYPE, readDeliveryStream, type FirehoseReadContext } from './firehose.js';
 import { PARAMETER_TYPE, SECRET_TYPE, UNEMULATED_SECRET_TYPES, readParameter, readSecret } from './secrets.js';
-import { deliveryStreamArn, secretArn, templateSecretSuffix, type DeliveryStream, type SecretsManagerSecret, type SsmParameter } from '@esb/contracts';
+import { deliveryStreamArn, secretArn, templateSecretSuffix, scheduleArn, scheduleGroupArn, type DeliveryStream, type ScheduleGroupResource, type SchedulerScheduleResource, type SecretsManagerSecret, type SsmParameter } from '@esb/contracts';
 import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, S3EventModel, SamModel, StreamEventModel } from './model.js';
 import { NO_VALUE, Resolver, intrinsicKey, isRecord, versionText, type Location, type Lookup } from './resolver.js';
 import { checkParameterValue, listed, parameterDefinitions } from './parameters.js';
@@ -67,7 +68,7 @@ const LAMBDA_URL = 'AWS::Lambda::Url';
 const EVENT_SOURCE_MAPPING = 'AWS::Lambda::EventSourceMapping';
 const QUEUE_TYPE = 'AWS::SQS::Queue';
 const LOG_GROUP_TYPE = 'AWS::Logs::LogGroup';
-const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket', QUEUE_TYPE, EVENT_BUS_TYPE, EVENT_RULE_TYPE, SCHEDULER_TYPE, TOPIC_TYPE, SUBSCRIPTION_TYPE, ...STATE_MACHINE_TYPES, KINESIS_STREAM_TYPE, STREAM_CONSUMER_TYPE, PIPE_TYPE, DELIVERY_STREAM_TYPE, SECRET_TYPE, PARAMETER_TYPE]);
+const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket', QUEUE_TYPE, EVENT_BUS_TYPE, EVENT_RULE_TYPE, SCHEDULER_TYPE, TOPIC_TYPE, SUBSCRIPTION_TYPE, ...STATE_MACHINE_TYPES, KINESIS_STREAM_TYPE, STREAM_CONSUMER_TYPE, PIPE_TYPE, DELIVERY_STREAM_TYPE, SECRET_TYPE, PARAMETER_TYPE, SCHEDULE_GROUP_TYPE]);
 /** An SQS queue's ARN (what !GetAtt Queue.Arn gives). */
 const QUEUE_ARN = /^arn:aws[\w-]*:sqs:[^:]*:[^:]*:[^:]+$/;
 /** Queue properties esb reads but does not apply: encryption and tags have no local meaning (docs/generate.md). */
@@ -258,6 +259,8 @@ class TemplateReader implements Lookup {
   private readonly localFiles: string[] = [];
   /** EventBridge rules by eventRuleKey, in the order they were first read. */
   private readonly rules = new Map<string, EventRule>();
+  /** The EventBridge Scheduler schedules SAM makes of ScheduleV2 events (docs/eventbridge.md). */
+  private readonly samSchedules: SchedulerScheduleResource[] = [];
   /** SNS subscriptions by topicSubscriptionKey, in the order they were first read. */
   private readonly subscriptions = new Map<string, TopicSubscription>();
   /** The queues SAM makes for `Type: SNS` events with SqsSubscription. */
@@ -426,7 +429,7 @@ class TemplateReader implements Lookup {
     const cached = this.names.get(id);
     if (cached !== undefined) return cached;
     const type = this.resources[id].Type;
-    const field = FUNCTION_TYPES.has(type) ? 'FunctionName' : TABLE_TYPES.has(type) ? 'TableName' : type === 'AWS::S3::Bucket' ? 'BucketName' : LAYER_TYPES.has(type) ? 'LayerName' : type === QUEUE_TYPE ? 'QueueName' : type === EVENT_BUS_TYPE || type === EVENT_RULE_TYPE ? 'Name' : type === TOPIC_TYPE ? 'TopicName' : STATE_MACHINE_TYPES.has(type) ? stateMachineNameField(type) : type === KINESIS_STREAM_TYPE || type === PIPE_TYPE || type === SECRET_TYPE || type === PARAMETER_TYPE ? 'Name' : type === STREAM_CONSUMER_TYPE ? 'ConsumerName' : type === DELIVERY_STREAM_TYPE ? 'DeliveryStreamName' : type === LOG_GROUP_TYPE ? 'LogGroupName' : undefined;
+    const field = FUNCTION_TYPES.has(type) ? 'FunctionName' : TABLE_TYPES.has(type) ? 'TableName' : type === 'AWS::S3::Bucket' ? 'BucketName' : LAYER_TYPES.has(type) ? 'LayerName' : type === QUEUE_TYPE ? 'QueueName' : type === EVENT_BUS_TYPE || type === EVENT_RULE_TYPE ? 'Name' : type === TOPIC_TYPE ? 'TopicName' : STATE_MACHINE_TYPES.has(type) ? stateMachineNameField(type) : type === KINESIS_STREAM_TYPE || type === PIPE_TYPE || type === SECRET_TYPE || type === PARAMETER_TYPE || type === SCHEDULER_TYPE || type === SCHEDULE_GROUP_TYPE ? 'Name' : type === STREAM_CONSUMER_TYPE ? 'ConsumerName' : type === DELIVERY_STREAM_TYPE ? 'DeliveryStreamName' : type === LOG_GROUP_TYPE ? 'LogGroupName' : undefined;
     let name = id;
     if (field) {
       this.enter(id, at);
@@ -452,6 +455,7 @@ class TemplateReader implements Lookup {
         else if (type === SECRET_TYPE) name = defaultSecretName(this.stackName, id);
         else if (type === PARAMETER_TYPE) name = defaultParameterName(this.stackName, id);
         else if (type === LOG_GROUP_TYPE) name = `${this.stackName}-${id}`;
+        else if (type === SCHEDULER_TYPE || type === SCHEDULE_GROUP_TYPE) name = `${this.stackName}-${id}`.slice(0, 64);
       } finally {
         this.visiting.pop();
       }
@@ -554,6 +558,28 @@ class TemplateReader implements Lookup {
   /** What `!Ref Machine` and `!GetAtt Machine.Arn` give: the state machine's ARN. */
   private stateMachineArnOf(id: string, at: Location): string {
     return stateMachineArn(this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId']));
+  }
+
+  /** The template's schedules and those of its ScheduleV2 events; a name twice in a group is the later one's, said. */
+  private withSamSchedules(schedules: SchedulerScheduleResource[]): SchedulerScheduleResource[] {
+    const byKey = new Map(schedules.map((s) => [`${s.GroupName}/${s.Name}`, s]));
+    for (const s of this.samSchedules) {
+      const key = `${s.GroupName}/${s.Name}`;
+      if (byKey.has(key)) this.warnings.push(`schedule ${key} is defined twice; the ScheduleV2 event's wins`);
+      byKey.set(key, s);
+    }
+    return [...byKey.values()];
+  }
+
+  /** The group an AWS::Scheduler::Schedule is in (its GroupName, else `default`), for its ARN. */
+  private scheduleGroupOf(id: string, at: Location): string {
+    this.enter(`${id}.GroupName`, at);
+    try {
+      const v = this.prop(id, this.rawProps(id), 'GroupName');
+      return typeof v === 'string' ? v : 'default';
+    } finally {
+      this.visiting.pop();
+    }
   }
 
   /** What `!GetAtt Stream.Arn` gives. */
@@ -764,6 +790,8 @@ class TemplateReader implements Lookup {
     if (r.Type === KINESIS_STREAM_TYPE) return attr === 'Arn' ? this.kinesisStreamArnOf(id, at) : unsupported();
     if (r.Type === SECRET_TYPE) return attr === 'Id' ? this.secretArnOf(id, at) : unsupported();
     if (r.Type === PARAMETER_TYPE) return attr === 'Type' || attr === 'Value' ? this.parameterAttr(id, attr, at) : unsupported();
+    if (r.Type === SCHEDULER_TYPE) return attr === 'Arn' ? scheduleArn(this.scheduleGroupOf(id, at), this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId'])) : unsupported();
+    if (r.Type === SCHEDULE_GROUP_TYPE) return attr === 'Arn' ? scheduleGroupArn(this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId'])) : unsupported();
     if (r.Type === DELIVERY_STREAM_TYPE) return attr === 'Arn' ? deliveryStreamArn(this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId'])) : unsupported();
     if (r.Type === PIPE_TYPE) return attr === 'Arn' ? pipeArn(this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId'])) : unsupported();
     if (r.Type === STREAM_CONSUMER_TYPE) {
@@ -875,6 +903,8 @@ class TemplateReader implements Lookup {
     const streams: KinesisStream[] = [];
     const secrets: SecretsManagerSecret[] = [];
     const parameters: SsmParameter[] = [];
+    const scheduleGroups: ScheduleGroupResource[] = [];
+    const schedules: SchedulerScheduleResource[] = [];
     const codeRefs: CodeRef[] = [];
     const apiIds: string[] = [];
     const keys = this.keys();
@@ -934,6 +964,12 @@ class TemplateReader implements Lookup {
         const parameter = readParameter(this.apiContext(new Set()), id, this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>, this.physicalName(id, { logicalId: id, field: 'Name' }));
         if (parameters.some((p) => p.Name === parameter.Name)) this.fail(id, 'Name', `"${parameter.Name}" is the name of another parameter of this template`);
         parameters.push(parameter);
+      } else if (r.Type === SCHEDULE_GROUP_TYPE) {
+        scheduleGroups.push(readScheduleGroup(this.apiContext(new Set()), id, this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>, this.physicalName(id, { logicalId: id, field: 'Name' })));
+      } else if (r.Type === SCHEDULER_TYPE) {
+        const schedule = readSchedulerSchedule(this.apiContext(new Set()), id, this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>, this.physicalName(id, { logicalId: id, field: 'Name' }));
+        if (schedule && schedules.some((s) => s.Name === schedule.Name && s.GroupName === schedule.GroupName)) this.fail(id, 'Name', `"${schedule.Name}" is the name of another schedule of group ${schedule.GroupName} in this template`);
+        if (schedule) schedules.push(schedule);
       } else if (r.Type === STREAM_CONSUMER_TYPE) readStreamConsumer(this.kinesisContext(), id, this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>);
       else if (r.Type === EVENT_BUS_TYPE) busName(this.apiContext(new Set()), id, this.prop(id, this.rawProps(id), 'Name'));
       else if (API_TYPES.has(r.Type)) apiIds.push(id);
@@ -997,13 +1033,6 @@ class TemplateReader implements Lookup {
       const { rule, schedules } = readRule(this.deliveryContext(), id, props, this.physicalName(id, { logicalId: id, field: 'Name' }));
       if (rule) this.addRule(rule, id);
       for (const s of schedules) this.addSchedule(functions, s);
-    }
-    // AWS::Scheduler::Schedule: a schedule of the function or state machine it targets.
-    for (const [id, r] of Object.entries(this.resources)) {
-      if (r.Type !== SCHEDULER_TYPE || !this.active(id)) continue;
-      const props = this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>;
-      const read = readScheduler(this.deliveryContext(), id, props);
-      if (read) this.addSchedule(functions, read);
     }
     // AWS::KinesisFirehose::DeliveryStream: delivery_streams of functions.yml, before the subscriptions that put to them.
     for (const [id, r] of Object.entries(this.resources)) {
@@ -1198,6 +1227,8 @@ class TemplateReader implements Lookup {
       streams,
       secrets,
       parameters,
+      scheduleGroups,
+      schedules: this.withSamSchedules(schedules),
       rules: [...this.rules.values()],
       subscriptions: [...this.subscriptions.values()],
       stateMachines: [...this.stateMachines.values()],
@@ -1450,9 +1481,13 @@ class TemplateReader implements Lookup {
             break;
           }
           case 'Schedule':
-          case 'ScheduleV2':
             fn.events.push(samScheduleEvent(this.apiContext(new Set()), id, name, ev.Type, p));
             break;
+          case 'ScheduleV2': {
+            const schedule = samScheduleV2(this.apiContext(new Set()), id, name, p, this.arn('lambda', `function:${key}`));
+            if (schedule) this.samSchedules.push(schedule);
+            break;
+          }
           case 'S3': {
             if (typeof p.Bucket !== 'string') this.fail(id, `${base}.Properties.Bucket`, 'must be a !Ref to an AWS::S3::Bucket of this template');
             const at = { logicalId: id, field: `${base}.Properties.Bucket` };
@@ -1520,6 +1555,10 @@ class TemplateReader implements Lookup {
     const name = this.physicalName(id, { logicalId: id, field: stateMachineNameField(type) });
     const read = readStateMachine(this.stateMachineContext(), id, type, props, name);
     for (const { rule, source } of read.rules) this.addRule(rule, source);
+    for (const { event, props: p } of read.scheduleV2) {
+      const schedule = samScheduleV2(this.apiContext(new Set()), id, event, p, stateMachineArn(name, String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId'])));
+      if (schedule) this.samSchedules.push(schedule);
+    }
     for (const { event, props: p } of read.apiEvents) routeEvents.push(this.stateMachineRoute(id, name, event, p));
     for (const { type: eventType, event } of read.unsupported) {
       const list = unsupportedEvents.get(eventType) ?? [];

@@ -1,7 +1,12 @@
 // A Clock whose time moves only when a test says so (schedules, stream batching windows, retries).
-import type { Clock } from '../clock.js';
+/** What a clock with timers does (the agent's Clock, the storage's SchedulerClock). */
+interface TimerClock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
 
-export class FakeClock implements Clock {
+export class FakeClock implements TimerClock {
   private timers: Array<{ at: number; fn: () => void; id: number }> = [];
   private ids = 0;
   constructor(public t: number) {}
