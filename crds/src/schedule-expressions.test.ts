@@ -46,15 +46,20 @@ describe('time zones and one-time schedules', () => {
   });
 
   it('fires at(...) once, in its zone; a time already past never fires', () => {
-    const once = parseSchedule('at(2026-07-01T12:00:00)', { oneTime: true, timezone: 'Asia/Tokyo' });
+    const once = parseSchedule('at(2026-07-01T12:00:00)', { scheduler: true, timezone: 'Asia/Tokyo' });
     expect(iso(once.next(t('2026-06-01T00:00:00Z')))).toBe('2026-07-01T03:00:00.000Z');
     expect(once.next(t('2026-07-01T03:00:00Z'))).toBeUndefined();
-    expect(iso(parseSchedule('at(2026-07-01T12:00:00)', { oneTime: true }).next(0))).toBe('2026-07-01T12:00:00.000Z');
+    expect(iso(parseSchedule('at(2026-07-01T12:00:00)', { scheduler: true }).next(0))).toBe('2026-07-01T12:00:00.000Z');
   });
 
   it('reads a wall time skipped by clocks going forward as the time after the gap, and a repeated one as the first', () => {
-    expect(iso(parseSchedule('at(2026-03-29T02:30:00)', { oneTime: true, timezone: 'Europe/Paris' }).next(0))).toBe('2026-03-29T01:30:00.000Z');
-    expect(iso(parseSchedule('at(2026-10-25T02:30:00)', { oneTime: true, timezone: 'Europe/Paris' }).next(0))).toBe('2026-10-25T00:30:00.000Z');
+    expect(iso(parseSchedule('at(2026-03-29T02:30:00)', { scheduler: true, timezone: 'Europe/Paris' }).next(0))).toBe('2026-03-29T01:30:00.000Z');
+    expect(iso(parseSchedule('at(2026-10-25T02:30:00)', { scheduler: true, timezone: 'Europe/Paris' }).next(0))).toBe('2026-10-25T00:30:00.000Z');
+  });
+
+  it("takes the Scheduler's rate with a unit singular or plural whatever the number", () => {
+    expect(iso(parseSchedule('rate(5 minute)', { scheduler: true }).next(0))).toBe('1970-01-01T00:05:00.000Z');
+    expect(iso(parseSchedule('rate(1 hours)', { scheduler: true }).next(0))).toBe('1970-01-01T01:00:00.000Z');
   });
 
   it('counts a rate from its start when given one', () => {
@@ -65,8 +70,8 @@ describe('time zones and one-time schedules', () => {
 
   it('refuses at(...) outside the Scheduler, a bad date, and an unknown zone', () => {
     expect(() => parseSchedule('at(2026-07-01T12:00:00)')).toThrow(/belong to EventBridge Scheduler/);
-    expect(() => parseSchedule('at(2026-02-30T12:00:00)', { oneTime: true })).toThrow(/not a date and time/);
-    expect(() => parseSchedule('at(2026-07-01 12:00)', { oneTime: true })).toThrow(/expected at\(yyyy-mm-ddThh:mm:ss\)/);
+    expect(() => parseSchedule('at(2026-02-30T12:00:00)', { scheduler: true })).toThrow(/not a date and time/);
+    expect(() => parseSchedule('at(2026-07-01 12:00)', { scheduler: true })).toThrow(/expected at\(yyyy-mm-ddThh:mm:ss\)/);
     expect(() => parseSchedule('rate(5 minutes)', { timezone: 'Mars/Olympus' })).toThrow(/not an IANA time zone/);
   });
 });

@@ -27,8 +27,11 @@ export interface ScheduleParseOptions {
   functionName?: string;
   /** IANA time zone cron and at read their fields in (default UTC). */
   timezone?: string;
-  /** Accept one-time at(...) expressions (EventBridge Scheduler only). */
-  oneTime?: boolean;
+  /**
+   * EventBridge Scheduler's grammar rather than a rule's: one-time at(...) expressions, and a
+   * rate's unit singular or plural whatever the number (`rate(5 minute)` is accepted there).
+   */
+  scheduler?: boolean;
   /** What a rate counts from (ms since epoch); default the epoch, so that a reload does not move the fire times. */
   rateStart?: number;
 }
@@ -55,14 +58,14 @@ export function parseSchedule(expression: string, options: ScheduleParseOptions 
     const n = Number(rate[1]);
     const unit = rate[2].replace(/s$/, '');
     if (n < 1) throw fail('the rate must be at least 1');
-    if ((n === 1) !== (rate[2] === unit)) throw fail(`use "${n} ${n === 1 ? unit : `${unit}s`}"`);
+    if (!options.scheduler && (n === 1) !== (rate[2] === unit)) throw fail(`use "${n} ${n === 1 ? unit : `${unit}s`}"`);
     const every = n * UNIT_MS[unit];
     const start = options.rateStart ?? 0;
     return { expression, next: (after) => (after < start ? start + every : start + (Math.floor((after - start) / every) + 1) * every) };
   }
   const at = AT.exec(expression);
   if (at) {
-    if (!options.oneTime) throw fail('one-time at(...) schedules belong to EventBridge Scheduler; a rule takes rate(...) or cron(...)');
+    if (!options.scheduler) throw fail('one-time at(...) schedules belong to EventBridge Scheduler; a rule takes rate(...) or cron(...)');
     const [y, mo, d, h, mi, s] = at.slice(1).map(Number);
     const wall = Date.UTC(y, mo - 1, d, h, mi, s);
     const back = new Date(wall);
@@ -72,7 +75,7 @@ export function parseSchedule(expression: string, options: ScheduleParseOptions 
   }
   if (/^at\(/.test(expression)) throw fail('expected at(yyyy-mm-ddThh:mm:ss)');
   const cron = /^cron\((.+)\)$/.exec(expression);
-  if (!cron) throw fail(`expected rate(N unit)${options.oneTime ? ', at(yyyy-mm-ddThh:mm:ss)' : ''} or cron(minutes hours day-of-month month day-of-week year)`);
+  if (!cron) throw fail(`expected rate(N unit)${options.scheduler ? ', at(yyyy-mm-ddThh:mm:ss)' : ''} or cron(minutes hours day-of-month month day-of-week year)`);
   const fields = cron[1].trim().split(/\s+/);
   if (fields.length !== 6) throw fail(`AWS cron takes 6 fields (minutes hours day-of-month month day-of-week year), got ${fields.length}`);
   const [min, hour, dom, month, dow, year] = fields;

@@ -132,7 +132,7 @@ describe('EventBridge Scheduler on the SQS port', () => {
       expect(err).toBeInstanceOf(ValidationException);
       return (err as Error).message;
     };
-    expect(await refused(schedule('x', { ScheduleExpression: 'rate(5 minute)' }))).toMatch(/ScheduleExpression: .*use "5 minutes"/);
+    expect(await refused(schedule('x', { ScheduleExpression: 'rate(0 minutes)' }))).toMatch(/ScheduleExpression: .*at least 1/);
     expect(await refused(schedule('x', { ScheduleExpression: 'at(2026-02-30T10:00:00)' }))).toMatch(/not a date and time/);
     expect(await refused(schedule('x', { ScheduleExpressionTimezone: 'Mars/Olympus' }))).toMatch(/ScheduleExpressionTimezone/);
     expect(await refused(schedule('x', { Target: { Arn: 'arn:aws:scheduler:::aws-sdk:ec2:startInstances', RoleArn: ROLE } }))).toMatch(/Target\.Arn: .* not a target esb runs/);

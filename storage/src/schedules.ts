@@ -278,7 +278,7 @@ export class ScheduleStore {
     if (input.FlexibleTimeWindow.Mode === 'FLEXIBLE' && input.FlexibleTimeWindow.MaximumWindowInMinutes === undefined) throw new SchedulerError('ValidationException', 'FlexibleTimeWindow.MaximumWindowInMinutes is required when Mode is FLEXIBLE');
     if (input.ScheduleExpressionTimezone !== undefined && !isTimeZone(input.ScheduleExpressionTimezone)) throw new SchedulerError('ValidationException', `ScheduleExpressionTimezone: ${JSON.stringify(input.ScheduleExpressionTimezone)} is not a time zone (Europe/Paris, America/New_York, UTC)`);
     try {
-      parseSchedule(input.ScheduleExpression, { oneTime: true, ...(input.ScheduleExpressionTimezone ? { timezone: input.ScheduleExpressionTimezone } : {}) });
+      parseSchedule(input.ScheduleExpression, { scheduler: true, ...(input.ScheduleExpressionTimezone ? { timezone: input.ScheduleExpressionTimezone } : {}) });
     } catch (err) {
       throw new SchedulerError('ValidationException', `ScheduleExpression: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -322,7 +322,7 @@ export class ScheduleStore {
     const old = this.schedules.get(k);
     const bytes = JSON.stringify(stored).length;
     if (this.bytes - (old?.bytes ?? 0) + bytes > this.limits.bytes) throw new SchedulerError('ServiceQuotaExceededException', `esb holds at most ${this.limits.bytes} bytes of schedule definitions; delete some first (docs/eventbridge.md)`);
-    const schedule = parseSchedule(stored.expression, { oneTime: true, rateStart: stored.start ?? stored.created, ...(stored.timezone ? { timezone: stored.timezone } : {}) });
+    const schedule = parseSchedule(stored.expression, { scheduler: true, rateStart: stored.start ?? stored.created, ...(stored.timezone ? { timezone: stored.timezone } : {}) });
     if (old) this.remove(old);
     const live: Live = { stored, schedule, bytes };
     this.schedules.set(k, live);

@@ -39,7 +39,7 @@ export function readSchedulerSchedule(ctx: Ctx, id: string, props: Record<string
   const zone = props.ScheduleExpressionTimezone;
   if (zone !== undefined && (typeof zone !== 'string' || !isTimeZone(zone))) ctx.fail(id, 'ScheduleExpressionTimezone', `${JSON.stringify(zone)} is not a time zone (Europe/Paris, America/New_York, UTC)`);
   try {
-    parseSchedule(expression, { oneTime: true, ...(typeof zone === 'string' ? { timezone: zone } : {}) });
+    parseSchedule(expression, { scheduler: true, ...(typeof zone === 'string' ? { timezone: zone } : {}) });
   } catch (err) {
     ctx.fail(id, 'ScheduleExpression', err instanceof Error ? err.message : String(err));
   }
