@@ -373,7 +373,7 @@ describe('agent scaling and schedules', () => {
     rmSync(logDir, { recursive: true, force: true });
   });
 
-  it('fires a rate schedule on time with an EventBridge event', async () => {
+  it('fires a rate schedule on time with an EventBridge event, and a scheduled rule to its target through its input transformer', async () => {
     const logDir = mkdtempSync(path.join(tmpdir(), 'esb-agent-logs-'));
     // A clock 150 ms before a minute boundary: rate(1 minute) fires almost at once.
     const offset = 60_000 - (Date.now() % 60_000) - 150;
@@ -389,10 +389,12 @@ describe('agent scaling and schedules', () => {
           functions: {
             tick: node('index.logs', { events: [{ type: 'schedule', schedule: 'rate(1 minute)', name: 'every-minute' }] }),
             custom: node('index.logs', { events: [{ type: 'schedule', schedule: 'rate(1 minute)', input: '{"n":42}' }] }),
+            ruled: node('index.logs'),
           },
+          rules: { 'default/hourly-report': { name: 'hourly-report', schedule: 'rate(1 minute)', targets: [{ id: 'r', function: 'ruled', input_transformer: { paths: { t: '$.time' }, template: '{"n": 7, "at": <t>}' } }] } },
         }),
       );
-      expect(agent.stats().schedules.map((s) => s.ruleName).sort()).toEqual(['custom-schedule-1', 'every-minute']);
+      expect(agent.stats().schedules.map((s) => s.ruleName).sort()).toEqual(['custom-schedule-1', 'every-minute', 'hourly-report']);
       const read = (f: string) => {
         try {
           return readFileSync(path.join(logDir, f), 'utf8');
@@ -400,8 +402,9 @@ describe('agent scaling and schedules', () => {
           return '';
         }
       };
-      await until(() => read('tick.log').includes('REPORT') && read('custom.log').includes('REPORT'), 'REPORT lines of the scheduled runs', UNTIL);
+      await until(() => read('tick.log').includes('REPORT') && read('custom.log').includes('REPORT') && read('ruled.log').includes('REPORT'), 'REPORT lines of the scheduled runs', UNTIL);
       expect(read('custom.log')).toContain('stderr line 42');
+      expect(read('ruled.log')).toContain('stderr line 7');
       expect(agent.stats().functions.tick.invocations).toBe(1);
     } finally {
       await agent.close();

@@ -760,6 +760,10 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
             asyncInvoker.fire(fn, payload, { rule }, 'scheduled');
           },
           start: (machine, input, rule) => startExecution(machine, input, `schedule ${rule}`),
+          sendRule: (rule, event) => {
+            log.info({ rule: rule.name }, `scheduled rule ${rule.name} fired`);
+            eventRules.sendToTargets(rule, event);
+          },
         });
   return agent;
 }

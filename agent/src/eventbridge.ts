@@ -63,7 +63,8 @@ export class EventRules {
   setFunctions(file: FunctionsFile): void {
     const byBus = new Map<string, CompiledRule[]>();
     for (const rule of Object.values(file.rules ?? {})) {
-      if (!rule.enabled) continue;
+      // A scheduled rule takes no events: the Scheduler sends its targets the Scheduled Event.
+      if (!rule.enabled || rule.pattern === undefined) continue;
       const list = byBus.get(rule.bus) ?? byBus.set(rule.bus, []).get(rule.bus)!;
       list.push({ rule, takes: compileFilters([rule.pattern]) });
     }
@@ -80,15 +81,15 @@ export class EventRules {
         this.quietBuses.add(bus);
         continue;
       }
-      for (const { rule, takes } of rules) {
-        if (!takes(event)) continue;
-        for (const target of rule.targets) {
-          sendToTarget(this.o, target, targetInput(target, event, rule, this.o.region), `rule ${rule.name}`, event.id, partitionKey(target, event));
-          sent++;
-        }
-      }
+      for (const { rule, takes } of rules) if (takes(event)) sent += this.sendToTargets(rule, event);
     }
     return sent;
+  }
+
+  /** Sends one event to every target of a rule (each its input); how many. */
+  sendToTargets(rule: EventRule, event: Event): number {
+    for (const target of rule.targets) sendToTarget(this.o, target, targetInput(target, event, rule, this.o.region), `rule ${rule.name}`, event.id, partitionKey(target, event));
+    return rule.targets.length;
   }
 
   /** The rules in force, for the agent's stats. */

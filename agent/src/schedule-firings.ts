@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import { LOCAL_ACCOUNT_ID, scheduleTargetOf, type BusEvent, type EventRuleTarget, type ScheduleFiring } from '@esb/contracts';
 import { sendToTarget, type TargetSenders } from './eventbridge.js';
-import { scheduledEvent } from './schedule.js';
+import { scheduledEventOf } from './schedule.js';
 
 export interface ScheduleFiringsOptions {
   region: string;
@@ -26,7 +26,7 @@ export function deliverScheduleFirings(o: ScheduleFiringsOptions, firings: reado
       o.warn({ schedule: f.schedule }, `${by}: its target ${f.target.arn} is not one esb runs; nothing was sent`);
       continue;
     }
-    const body = f.target.input ?? scheduledEvent({ ruleName: f.name, region: o.region, time: f.time, source: 'aws.scheduler', resource: f.schedule }).toString('utf8');
+    const body = f.target.input ?? JSON.stringify(scheduledEventOf({ resource: f.schedule, region: o.region, time: f.time, source: 'aws.scheduler' }));
     const id = randomUUID();
     if ('bus' in ref) {
       let detail: unknown;

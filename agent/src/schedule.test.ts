@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FakeClock } from '@esb/contracts/testing';
+import { EventRules } from './eventbridge.js';
 import { Scheduler } from './schedule.js';
 import { EMPTY_FUNCTIONS, FunctionsFile } from '@esb/contracts';
 
@@ -65,6 +66,37 @@ describe('Scheduler', () => {
       ['Nightly', undefined, 'every-minute'],
       ['Nightly', undefined, 'Nightly-schedule-2'],
     ]);
+    s.close();
+  });
+
+  it("sends a scheduled rule's targets the Scheduled Event on time, each shaped by its input fields; a disabled rule is not scheduled", () => {
+    const clock = new FakeClock(t('2026-01-01T00:00:30Z'));
+    const sent: Array<[string, unknown, string]> = [];
+    const rules = new EventRules({
+      region: 'us-east-1',
+      fire: (fn, payload, by) => sent.push([`function ${fn}`, JSON.parse(payload.toString()), by]),
+      send: (queue, body, by) => sent.push([`queue ${queue}`, body, by]),
+      start: () => {},
+    });
+    const s = new Scheduler({ clock, region: 'us-east-1', warn: () => {}, fire: () => {}, sendRule: (rule, event) => rules.sendToTargets(rule, event) });
+    const file = FunctionsFile.parse({
+      functions: {},
+      rules: {
+        'default/nightly': { name: 'nightly', schedule: 'rate(1 minute)', targets: [{ id: 'a', function: 'report', input: '{"full":true}' }, { id: 'b', queue: 'jobs', input_transformer: { paths: { t: '$.time' }, template: '"due <t>"' } }, { id: 'c', function: 'audit' }] },
+        'default/off': { name: 'off', schedule: 'rate(1 minute)', enabled: false, targets: [{ id: 'a', function: 'never' }] },
+      },
+    });
+    s.setFunctions(file);
+    clock.advance(30_000);
+    expect(sent).toEqual([
+      ['function report', { full: true }, 'rule nightly'],
+      ['queue jobs', '"due 2026-01-01T00:01:00Z"', 'rule nightly'],
+      ['function audit', expect.objectContaining({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: '2026-01-01T00:01:00Z', resources: ['arn:aws:events:us-east-1:123456789012:rule/nightly'] }), 'rule nightly'],
+    ]);
+    expect(s.list()).toEqual([{ rule: 'default/nightly', ruleName: 'nightly', expression: 'rate(1 minute)', nextAt: t('2026-01-01T00:02:00Z') }]);
+    // The rules of the buses take no events from a scheduled rule.
+    rules.setFunctions(file);
+    expect(rules.list()).toEqual([]);
     s.close();
   });
 });

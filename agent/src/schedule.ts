@@ -1,36 +1,40 @@
 // Schedule events of functions.yml: EventBridge rate(...) and cron(...) expressions evaluated
 // in UTC (the expressions: @esb/contracts, schedule-expressions.ts); the Scheduler invokes each
 // function, or starts each state machine, on time.
-import { LOCAL_ACCOUNT_ID, parseSchedule, type Schedule } from '@esb/contracts';
+import { LOCAL_ACCOUNT_ID, parseSchedule, ruleArn, type BusEvent, type EventRule, type Schedule } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import type { FunctionsFile } from '@esb/contracts';
 import type { Clock } from './clock.js';
 
 /**
- * The event Lambda gets from an EventBridge schedule rule (when the rule has no Input), or with
- * `source: 'aws.scheduler'` and the schedule's ARN as `resource` from an EventBridge Scheduler schedule.
+ * The Scheduled Event: what a scheduled rule's targets get (`source: 'aws.events'`, the rule's
+ * ARN), or an EventBridge Scheduler schedule's target without Input (`aws.scheduler`, its ARN).
  */
-export function scheduledEvent(opts: { ruleName: string; region: string; time: number; account?: string; source?: string; resource?: string }): Buffer {
-  const account = opts.account ?? LOCAL_ACCOUNT_ID;
-  return Buffer.from(
-    JSON.stringify({
-      version: '0',
-      id: randomUUID(),
-      'detail-type': 'Scheduled Event',
-      source: opts.source ?? 'aws.events',
-      account,
-      time: new Date(opts.time).toISOString().replace(/\.\d{3}Z$/, 'Z'),
-      region: opts.region,
-      resources: [opts.resource ?? `arn:aws:events:${opts.region}:${account}:rule/${opts.ruleName}`],
-      detail: {},
-    }),
-  );
+export function scheduledEventOf(opts: { resource: string; region: string; time: number; source: 'aws.events' | 'aws.scheduler'; account?: string }): BusEvent['event'] {
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'Scheduled Event',
+    source: opts.source,
+    account: opts.account ?? LOCAL_ACCOUNT_ID,
+    time: new Date(opts.time).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: opts.region,
+    resources: [opts.resource],
+    detail: {},
+  };
+}
+
+/** The Scheduled Event of a schedule event of a function or state machine (rule `ruleName` on the default bus), as bytes. */
+export function scheduledEvent(opts: { ruleName: string; region: string; time: number; account?: string }): Buffer {
+  return Buffer.from(JSON.stringify(scheduledEventOf({ resource: ruleArn('default', opts.ruleName, opts.region, opts.account), region: opts.region, time: opts.time, source: 'aws.events', ...(opts.account ? { account: opts.account } : {}) })));
 }
 
 interface Entry {
-  /** What the schedule starts: a function's invocation, or with `stateMachine` an execution. */
+  /** What the schedule starts: a function's invocation, or with `stateMachine` an execution; a scheduled rule's key. */
   target: string;
   stateMachine?: boolean;
+  /** A scheduled rule: each of its targets gets the Scheduled Event (or what its input fields make of it). */
+  rule?: EventRule;
   ruleName: string;
   schedule: Schedule;
   input?: string;
@@ -38,8 +42,8 @@ interface Entry {
   nextAt?: number;
 }
 
-/** A schedule in force: of a function or of a state machine. */
-export type ScheduleStats = ({ functionName: string; stateMachine?: undefined } | { stateMachine: string; functionName?: undefined }) & { ruleName: string; expression: string; nextAt?: number };
+/** A schedule in force: of a function, of a state machine, or a scheduled rule's (`rule`: its key). */
+export type ScheduleStats = ({ functionName: string; stateMachine?: undefined; rule?: undefined } | { stateMachine: string; functionName?: undefined; rule?: undefined } | { rule: string; functionName?: undefined; stateMachine?: undefined }) & { ruleName: string; expression: string; nextAt?: number };
 
 export interface SchedulerOptions {
   clock: Clock;
@@ -47,6 +51,8 @@ export interface SchedulerOptions {
   fire(functionName: string, payload: Buffer, ruleName: string): void;
   /** Starts an execution of a state machine with the input (JSON text, docs/step-functions.md). */
   start?(stateMachine: string, input: string, ruleName: string): void;
+  /** Sends the Scheduled Event to each target of a scheduled rule. */
+  sendRule?(rule: EventRule, event: BusEvent['event']): void;
   warn(message: string): void;
 }
 
@@ -73,6 +79,10 @@ export class Scheduler {
         wanted.set(key, { target: machine, stateMachine: true, ruleName, expression: ev.schedule, input: ev.input });
       });
     }
+    for (const [ruleKey, rule] of Object.entries(file.rules ?? {})) {
+      if (rule.schedule === undefined || !rule.enabled) continue;
+      wanted.set(JSON.stringify(['rule', ruleKey, rule]), { target: ruleKey, rule, ruleName: rule.name, expression: rule.schedule });
+    }
     for (const [key, e] of this.entries) {
       if (!wanted.has(key)) {
         this.o.clock.clearTimeout(e.timer);
@@ -83,19 +93,19 @@ export class Scheduler {
       if (this.entries.has(key)) continue;
       let schedule: Schedule;
       try {
-        schedule = parseSchedule(w.expression, w.stateMachine ? {} : { functionName: w.target });
+        schedule = parseSchedule(w.expression, w.stateMachine || w.rule ? {} : { functionName: w.target });
       } catch (err) {
-        this.o.warn(`${w.stateMachine ? `state machine ${w.target}: ` : ''}${err instanceof Error ? err.message : String(err)}`);
+        this.o.warn(`${w.stateMachine ? `state machine ${w.target}: ` : w.rule ? `rule ${w.target}: ` : ''}${err instanceof Error ? err.message : String(err)}`);
         continue;
       }
-      const e: Entry = { target: w.target, ...(w.stateMachine ? { stateMachine: true } : {}), ruleName: w.ruleName, schedule, input: w.input };
+      const e: Entry = { target: w.target, ...(w.stateMachine ? { stateMachine: true } : {}), ...(w.rule ? { rule: w.rule } : {}), ruleName: w.ruleName, schedule, input: w.input };
       this.entries.set(key, e);
       this.arm(e, this.o.clock.now());
     }
   }
 
   list(): ScheduleStats[] {
-    return [...this.entries.values()].map((e) => ({ ...(e.stateMachine ? { stateMachine: e.target } : { functionName: e.target }), ruleName: e.ruleName, expression: e.schedule.expression, nextAt: e.nextAt }));
+    return [...this.entries.values()].map((e) => ({ ...(e.rule ? { rule: e.target } : e.stateMachine ? { stateMachine: e.target } : { functionName: e.target }), ruleName: e.ruleName, expression: e.schedule.expression, nextAt: e.nextAt }));
   }
 
   close(): void {
@@ -114,8 +124,12 @@ export class Scheduler {
         e.timer = this.o.clock.setTimeout(tick, at - now);
         return;
       }
-      const payload = e.input !== undefined ? Buffer.from(e.input) : scheduledEvent({ ruleName: e.ruleName, region: this.o.region, time: at });
       try {
+        if (e.rule) {
+          this.o.sendRule?.(e.rule, scheduledEventOf({ resource: ruleArn(e.rule.bus, e.rule.name, this.o.region), region: this.o.region, time: at, source: 'aws.events' }));
+          return;
+        }
+        const payload = e.input !== undefined ? Buffer.from(e.input) : scheduledEvent({ ruleName: e.ruleName, region: this.o.region, time: at });
         if (e.stateMachine) this.o.start?.(e.target, payload.toString('utf8'), e.ruleName);
         else this.o.fire(e.target, payload, e.ruleName);
       } finally {

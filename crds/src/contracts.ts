@@ -376,15 +376,22 @@ export function targetKindOf(t: Partial<Record<(typeof TARGET_KINDS)[number][0],
   return ['target', '?'];
 }
 
-/** An EventBridge rule: the events put on its bus that match its pattern go to its targets. */
-export const EventRule = z.object({
-  bus: z.string().min(1).default('default'),
-  name: z.string().min(1),
-  /** EventPattern as JSON text (the syntax of FilterCriteria, docs/agent.md). */
-  pattern: z.string().min(2),
-  enabled: z.boolean().default(true),
-  targets: z.array(EventRuleTarget).min(1).max(5),
-});
+/**
+ * An EventBridge rule: the events put on its bus that match its pattern go to its targets; a
+ * scheduled rule (ScheduleExpression, on the default bus) sends them the Scheduled Event on time.
+ */
+export const EventRule = z
+  .object({
+    bus: z.string().min(1).default('default'),
+    name: z.string().min(1),
+    /** EventPattern as JSON text (the syntax of FilterCriteria, docs/agent.md). */
+    pattern: z.string().min(2).optional(),
+    /** ScheduleExpression: rate(...) or cron(...), in UTC (docs/agent.md "Schedules"). */
+    schedule: z.string().regex(/^(rate|cron)\(.+\)$/, 'must be rate(...) or cron(...)').optional(),
+    enabled: z.boolean().default(true),
+    targets: z.array(EventRuleTarget).min(1).max(5),
+  })
+  .refine((r) => (r.pattern === undefined) !== (r.schedule === undefined), 'a rule has a pattern or a schedule, one of them');
 export type EventRule = z.infer<typeof EventRule>;
 
 /** The key of a rule in functions.yml `rules`: a rule's name is unique on its bus. */

@@ -395,7 +395,7 @@ export const deploy: Command = {
       for (const w of served.websockets) say(`       WEBSOCKET ${webSocketUrl(own, w.stage)} (${w.routes.length} route${w.routes.length === 1 ? '' : 's'}: ${w.routes.join(', ')})`);
       for (const g of served.graphql) say(`       GRAPHQL ${own}${APPSYNC_PATH} (${g.resolvers} resolver${g.resolvers === 1 ? '' : 's'}; auth ${g.auth.join(', ')}${g.apiKeys.length ? `; key ${g.apiKeys.join(', ')}` : ''})`);
       for (const u of urls) say(`       URL     ${functionUrl(base, u.function)} (function ${u.function}${u.authType === 'AWS_IAM' ? ', requests signed: AWS_IAM' : ''})`);
-      for (const r of served.rules) say(`       RULE    ${r.rule} -> ${r.targets.join(', ')}${r.enabled ? '' : ' (disabled)'}`);
+      for (const r of served.rules) say(`       RULE    ${r.rule}${r.schedule ? ` ${r.schedule}` : ''} -> ${r.targets.join(', ')}${r.enabled ? '' : ' (disabled)'}`);
       for (const t of served.subscriptions) say(`       TOPIC   ${t.topicArn} -> ${t.target}${t.filtered ? ' (filtered)' : ''}`);
       for (const m of served.stateMachines) say(`       MACHINE ${m.stateMachineArn} (${m.type}${m.schedules.length ? `, ${m.schedules.join(', ')}` : ''})`);
       if ((served.rules.length || served.subscriptions.length) && dev?.sqs) say(`       EventBridge and SNS: ${dev.sqs} (AWS_ENDPOINT_URL_EVENTBRIDGE, AWS_ENDPOINT_URL_SNS)`);
@@ -514,7 +514,7 @@ interface Served {
   routes: Array<{ method: string; path: string }>;
   urls: Array<{ function: string; authType: string }>;
   /** EventBridge rules (`<bus>/<name>`) and what they send to. */
-  rules: Array<{ rule: string; targets: string[]; enabled: boolean }>;
+  rules: Array<{ rule: string; targets: string[]; enabled: boolean; schedule?: string }>;
   /** SNS subscriptions: the topic's ARN and what it delivers to. */
   subscriptions: Array<{ topicArn: string; target: string; filtered: boolean }>;
   /** Step Functions state machines: ARN, type, and what starts them besides the API. */
@@ -561,7 +561,7 @@ async function readRoutes(artifactDir: string): Promise<Served> {
         if (config?.success) out.graphql.push({ name: config.data.name, resolvers: config.data.resolvers.length, auth: config.data.auth.map((a) => a.type), apiKeys: config.data.api_keys });
       }
       const target = (t: Parameters<typeof targetKindOf>[0]) => targetKindOf(t).join(' ');
-      for (const [key, rule] of Object.entries(functions.rules ?? {})) out.rules.push({ rule: key, targets: rule.targets.map(target), enabled: rule.enabled });
+      for (const [key, rule] of Object.entries(functions.rules ?? {})) out.rules.push({ rule: key, targets: rule.targets.map(target), enabled: rule.enabled, ...(rule.schedule ? { schedule: rule.schedule } : {}) });
       // A subscription's `topic` is where its messages come from, not a target.
       for (const { topic, ...s } of Object.values(functions.subscriptions ?? {})) out.subscriptions.push({ topicArn: topicArn(topic), target: target(s), filtered: s.filter_policy !== undefined });
       for (const m of Object.values(functions.state_machines ?? {})) out.stateMachines.push({ stateMachineArn: stateMachineArn(m.name), type: m.type, schedules: m.schedules.filter((e) => e.enabled).map((e) => e.schedule) });

@@ -70,13 +70,9 @@ export interface RuleReadContext extends DeliveryContext {
 /** Where a target's Arn points: a function, queue or state machine esb delivers to, or what else it is (for a warning). */
 type TargetRef = { function: string } | { queue: string } | { state_machine: string } | { stream: string } | { delivery_stream: string } | { graphql_api: string } | { topic: string } | { log_group: string } | { other: string };
 
-/** What a schedule starts: a function (by key) or a state machine (by name) of this template. */
-export type ScheduledTarget = ({ function: string } | { state_machine: string }) & { event: ScheduleEventModel };
-
-/** What an AWS::Events::Rule gives: the rule (absent for a schedule only, or with no target esb runs) and the schedules of its targets. */
+/** What an AWS::Events::Rule gives: the rule, with its pattern or its schedule (absent when it has no target esb runs). */
 export interface RuleRead {
   rule?: EventRule;
-  schedules: ScheduledTarget[];
 }
 
 /** The bus an EventBusName names (a name or an ARN; `default` when absent). */
@@ -230,31 +226,14 @@ export function readRule(ctx: RuleReadContext, id: string, props: Record<string,
     if (typeof schedule !== 'string' || !SCHEDULE.test(schedule.trim())) ctx.fail(id, 'ScheduleExpression', 'must be rate(...) or cron(...)');
     if (bus !== DEFAULT_BUS) ctx.fail(id, 'ScheduleExpression', `schedules run on the default event bus only, not on "${bus}"`);
   }
-  const targets = ruleTargets(ctx, id, props.Targets);
-  const schedules: RuleRead['schedules'] = [];
-  if (typeof schedule === 'string') {
-    for (const { target, field } of targets) {
-      const to = scheduledTarget(ctx, target);
-      if (to === undefined) {
-        ctx.warn(`${id}: ${field} (${target.id}): the schedule invokes functions and starts state machines of this template only; this target gets nothing on the schedule (docs/eventbridge.md)`);
-        continue;
-      }
-      if (target.input_path !== undefined || target.input_transformer !== undefined) ctx.warn(`${id}: ${field} (${target.id}): InputPath and InputTransformer are not applied to scheduled events; the ${'function' in to ? 'function gets' : 'execution starts with'} the Scheduled Event`);
-      const event: ScheduleEventModel = { type: 'schedule', name, schedule: schedule.trim(), enabled };
-      if (target.input !== undefined) event.input = target.input;
-      schedules.push({ ...to, event });
-    }
+  if (pattern !== undefined && schedule !== undefined) ctx.fail(id, 'ScheduleExpression', 'a rule has an EventPattern or a ScheduleExpression, not both');
+  const targets = ruleTargets(ctx, id, props.Targets).map((t) => t.target);
+  if (targets.length === 0) {
+    ctx.warn(`${id}: the rule has no target esb emulates; it is not run`);
+    return {};
   }
-  if (pattern !== undefined && targets.length > 0) return { rule: { bus, name, pattern, enabled, targets: targets.map((t) => t.target) }, schedules };
-  if (schedules.length === 0) ctx.warn(`${id}: the rule has no target esb emulates; it is not run`);
-  return { schedules };
-}
-
-/** A target a schedule can start: a function or a state machine of this template. */
-function scheduledTarget(ctx: DeliveryContext, target: { function?: string; state_machine?: string }): { function: string } | { state_machine: string } | undefined {
-  if (target.function !== undefined && ctx.functionKeys.has(target.function)) return { function: target.function };
-  if (target.state_machine !== undefined && ctx.stateMachines.has(target.state_machine)) return { state_machine: target.state_machine };
-  return undefined;
+  // A scheduled rule sends its targets the Scheduled Event, or what their input fields make of it.
+  return { rule: { bus, name, ...(typeof schedule === 'string' ? { schedule: schedule.trim() } : { pattern: pattern! }), enabled, targets } };
 }
 
 /**

@@ -976,7 +976,7 @@ Targets:
 Targets: [{Id: ToApi, Arn: !GetAtt Api.GraphQLEndpointArn}]`)}`))).toThrow('OnOrder.Targets[0].AppSyncParameters.GraphQLOperation: is required for an AppSync target: the mutation to run for each event');
   });
 
-  it('makes a scheduled rule schedule events of the functions it targets', () => {
+  it('makes a scheduled rule a rule with a schedule: every target it has, each with its input fields', () => {
     const m = parse(
       template(`  Nightly:
     Type: AWS::Events::Rule
@@ -986,11 +986,26 @@ Targets: [{Id: ToApi, Arn: !GetAtt Api.GraphQLEndpointArn}]`)}`))).toThrow('OnOr
       State: DISABLED
       Targets:
         - {Id: Run, Arn: !GetAtt Fn.Arn, Input: '{"mode": "full"}'}
-        - {Id: Queue, Arn: !GetAtt Jobs.Arn}`),
+        - {Id: Queue, Arn: !GetAtt Jobs.Arn, InputTransformer: {InputPathsMap: {t: $.time}, InputTemplate: '"run at <t>"'}}`),
     );
-    expect(m.rules).toEqual([]);
-    expect(m.functions[0].events).toEqual([{ type: 'schedule', name: 'nightly', schedule: 'cron(0 3 * * ? *)', enabled: false, input: '{"mode": "full"}' }]);
-    expect(m.warnings).toContain('Nightly: Targets[1] (Queue): the schedule invokes functions and starts state machines of this template only; this target gets nothing on the schedule (docs/eventbridge.md)');
+    expect(m.rules).toEqual([
+      {
+        bus: 'default',
+        name: 'nightly',
+        schedule: 'cron(0 3 * * ? *)',
+        enabled: false,
+        targets: [
+          { id: 'Run', function: 's-Fn', input: '{"mode": "full"}' },
+          { id: 'Queue', queue: 'jobs.fifo', input_transformer: { paths: { t: '$.time' }, template: '"run at <t>"' } },
+        ],
+      },
+    ]);
+    expect(m.functions[0].events).toEqual([]);
+    expect(m.warnings).toEqual([]);
+    const e = errorOf(() => parse(template(`  Both:
+    Type: AWS::Events::Rule
+    Properties: {ScheduleExpression: rate(1 hour), EventPattern: {source: [x]}, Targets: [{Id: Run, Arn: !GetAtt Fn.Arn}]}`)));
+    expect([e.logicalId, e.field, e.reason]).toEqual(['Both', 'ScheduleExpression', 'a rule has an EventPattern or a ScheduleExpression, not both']);
   });
 
   it('reads SAM EventBridgeRule and CloudWatchEvent events as rules targeting the function', () => {

@@ -12,7 +12,7 @@ import { SamTemplateError } from './errors.js';
 import { destinationOf, warnIfElsewhere } from './delivery.js';
 import { KINESIS_STREAM_TYPE, STREAM_CONSUMER_TYPE, consumerArn, kinesisMapping, readKinesisStream, readStreamConsumer, type KinesisReadContext } from './kinesis.js';
 import { DYNAMODB_STREAM_ARN, fieldsOf, filterPatterns, reportsBatchItemFailures, streamSettings, wholeSetting, type MappingFields, type StreamKind } from './mappings.js';
-import { EVENT_BUS_TYPE, EVENT_RULE_TYPE, UNEMULATED_EVENT_TYPES, busName, readRule, ruleBus, samEventRule, samScheduleEvent, type RuleReadContext, type ScheduledTarget } from './event-rules.js';
+import { EVENT_BUS_TYPE, EVENT_RULE_TYPE, UNEMULATED_EVENT_TYPES, busName, readRule, ruleBus, samEventRule, samScheduleEvent, type RuleReadContext } from './event-rules.js';
 import { SCHEDULE_GROUP_TYPE, SCHEDULER_TYPE, readScheduleGroup, readSchedulerSchedule, samScheduleV2 } from './scheduler.js';
 import { SUBSCRIPTION_TYPE, TOPIC_TYPE, readSubscription, readTopic, samTopicSubscription } from './sns-topics.js';
 import { SAM_STATE_MACHINE_TYPE, STATE_MACHINE_TYPES, readStateMachine, stateMachineNameField, stateMachineReads, type StateMachineReadContext } from './state-machines.js';
@@ -704,15 +704,6 @@ class TemplateReader implements Lookup {
     return { ...this.deliveryContext(), readDocument: (id, field, path) => this.localDocument(id, field, path) };
   }
 
-  /** Adds a state machine's schedule (from a rule or a schedule resource). */
-  private addSchedule(functions: FunctionModel[], s: ScheduledTarget): void {
-    if ('function' in s) functions.find((f) => f.key === s.function)?.events.push(s.event);
-    else {
-      const { type: _, ...schedule } = s.event;
-      this.stateMachines.get(s.state_machine)?.schedules.push(schedule);
-    }
-  }
-
   /** Keeps a rule by its key; a later one of the same key wins, with a warning. */
   private addRule(rule: EventRule, source: string): void {
     const key = eventRuleKey(rule);
@@ -1026,13 +1017,12 @@ class TemplateReader implements Lookup {
         fn.events.push(this.s3Notification(id, field, typeof c.Id === 'string' ? c.Id : `${id}Notification${i + 1}`, bucket, c.Event, c.Filter));
       }
     }
-    // AWS::Events::Rule: a rule of functions.yml, and schedules of the functions and state machines a scheduled one targets.
+    // AWS::Events::Rule: a rule of functions.yml, matching events or sending the Scheduled Event on time.
     for (const [id, r] of Object.entries(this.resources)) {
       if (r.Type !== EVENT_RULE_TYPE || !this.active(id)) continue;
       const props = this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>;
-      const { rule, schedules } = readRule(this.deliveryContext(), id, props, this.physicalName(id, { logicalId: id, field: 'Name' }));
+      const { rule } = readRule(this.deliveryContext(), id, props, this.physicalName(id, { logicalId: id, field: 'Name' }));
       if (rule) this.addRule(rule, id);
-      for (const s of schedules) this.addSchedule(functions, s);
     }
     // AWS::KinesisFirehose::DeliveryStream: delivery_streams of functions.yml, before the subscriptions that put to them.
     for (const [id, r] of Object.entries(this.resources)) {
