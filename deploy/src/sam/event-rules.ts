@@ -262,14 +262,14 @@ export function samEventRule(ctx: RuleReadContext, ownerId: string, event: strin
 }
 
 /**
- * SAM's `Type: Schedule` / `Type: ScheduleV2` event of a function or a state machine: a
+ * SAM's `Type: Schedule` event of a function or a state machine (an EventBridge rule in SAM): a
  * schedule named Name, else the event's name, with its Input (a map is sent as its JSON);
- * `Enabled: false` or `State: DISABLED` turns it off.
+ * `Enabled: false` or `State: DISABLED` turns it off. (`ScheduleV2` is EventBridge Scheduler's:
+ * scheduler.ts.)
  */
-export function samScheduleEvent(ctx: Pick<ApiReadContext, 'fail'>, ownerId: string, event: string, type: 'Schedule' | 'ScheduleV2', p: Record<string, unknown>): ScheduleEventModel {
-  const field = type === 'ScheduleV2' ? 'ScheduleExpression' : 'Schedule';
-  const schedule = p[field];
-  if (typeof schedule !== 'string' || !SCHEDULE.test(schedule.trim())) ctx.fail(ownerId, `Events.${event}.Properties.${field}`, 'must be rate(...) or cron(...)');
+export function samScheduleEvent(ctx: Pick<ApiReadContext, 'fail'>, ownerId: string, event: string, p: Record<string, unknown>): ScheduleEventModel {
+  const schedule = p.Schedule;
+  if (typeof schedule !== 'string' || !SCHEDULE.test(schedule.trim())) ctx.fail(ownerId, `Events.${event}.Properties.Schedule`, 'must be rate(...) or cron(...)');
   const e: ScheduleEventModel = { type: 'schedule', name: typeof p.Name === 'string' ? p.Name : event, schedule: schedule.trim(), enabled: true };
   if (p.Input !== undefined) e.input = typeof p.Input === 'string' ? p.Input : JSON.stringify(p.Input);
   if (p.Enabled === false || p.Enabled === 'false') e.enabled = false;

@@ -174,7 +174,7 @@ function readEvents(ctx: StateMachineReadContext, id: string, events: unknown, r
         read.apiEvents.push({ event, props: p });
         break;
       case 'Schedule': {
-        const { type: _, ...schedule } = samScheduleEvent(ctx, id, event, ev.Type, p);
+        const { type: _, ...schedule } = samScheduleEvent(ctx, id, event, p);
         read.machine.schedules.push(schedule);
         break;
       }

@@ -1471,7 +1471,7 @@ class TemplateReader implements Lookup {
             break;
           }
           case 'Schedule':
-            fn.events.push(samScheduleEvent(this.apiContext(new Set()), id, name, ev.Type, p));
+            fn.events.push(samScheduleEvent(this.apiContext(new Set()), id, name, p));
             break;
           case 'ScheduleV2': {
             const schedule = samScheduleV2(this.apiContext(new Set()), id, name, p, this.arn('lambda', `function:${key}`));
