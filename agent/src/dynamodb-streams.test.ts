@@ -100,6 +100,16 @@ describe('DynamoDB stream delivery', () => {
     await clock.settle(0);
     expect(calls.map((c) => c.ids)).toEqual([['kept']]);
 
+    // Deletes by time to live carry DynamoDB's identity: a filter picks them out (the expiry pattern).
+    const expiries = setup([{ filters: ['{"userIdentity": {"type": ["Service"], "principalId": ["dynamodb.amazonaws.com"]}}'] }], (records) => {
+      expect(records[0].userIdentity).toEqual({ type: 'Service', principalId: 'dynamodb.amazonaws.com' });
+      return {};
+    });
+    expiries.delivery.deliver({ ...change('expired', 'orders', 'REMOVE'), userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' } });
+    expiries.delivery.deliver(change('deleted-by-a-caller', 'orders', 'REMOVE'));
+    await expiries.clock.settle(0);
+    expect(expiries.calls.map((c) => c.ids)).toEqual([['expired']]);
+
     const off = setup([{ enabled: false }]);
     off.delivery.deliver(change('a'));
     await off.clock.settle(0);

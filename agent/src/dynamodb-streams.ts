@@ -14,6 +14,8 @@ export interface LambdaStreamRecord {
   awsRegion: string;
   dynamodb: StreamRecord['dynamodb'];
   eventSourceARN: string;
+  /** On a delete by time to live only: DynamoDB itself (a filter can pick these out). */
+  userIdentity?: StreamRecord['userIdentity'];
 }
 
 export function lambdaStreamRecord(r: StreamRecord, region: string): LambdaStreamRecord {
@@ -27,6 +29,7 @@ export function lambdaStreamRecord(r: StreamRecord, region: string): LambdaStrea
     awsRegion: region,
     dynamodb: r.dynamodb,
     eventSourceARN: `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT_ID}:table/${r.table}/stream/${label}`,
+    ...(r.userIdentity ? { userIdentity: r.userIdentity } : {}),
   };
 }
 

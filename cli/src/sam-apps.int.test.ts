@@ -148,6 +148,24 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(logs.stdout).toContain(`reminder ${id}: call alice`);
   }, 120_000);
 
+  it("session-expiry: DynamoDB's time to live deletes expired sessions; a stream mapping filtered to DynamoDB's own deletes is told of each expiry, not of the API's deletes", async () => {
+    const out = await deploy('session-expiry');
+    expect(out).not.toContain('warning');
+    const app = at('session-expiry');
+    expect((await app.send('PUT', '/sessions/s-old', JSON.stringify({ user: 'ann', ttlSeconds: -60 }))).status).toBe(201);
+    expect((await app.send('PUT', '/sessions/s-live', JSON.stringify({ user: 'bob' }))).status).toBe(201);
+    expect((await app.send('PUT', '/sessions/s-closed', JSON.stringify({ user: 'cy' }))).status).toBe(201);
+    expect((await app.send('DELETE', '/sessions/s-closed')).status).toBe(204);
+    await until(async () => (await app.get('/sessions/s-old')).status === 404, 'the expired session deleted by time to live');
+    const logs = await until(async () => {
+      const r = await esb(['logs', 'session-expiry-OnExpiryFunction', '--workspace', ws]);
+      return r.stdout.includes('session s-old of ann expired') ? r.stdout : undefined;
+    }, 'the expiry told to the stream function');
+    expect(logs).toContain('(dynamodb.amazonaws.com)');
+    expect(logs).not.toContain('s-closed');
+    expect((await app.get('/sessions/s-live')).json()).toEqual({ id: 's-live', user: 'bob' });
+  }, 120_000);
+
   it('crud-python: a web backend over DynamoDB with boto3 (table keyed by the stack)', async () => {
     await deploy('crud-python');
     const app = at('crud-python');

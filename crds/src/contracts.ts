@@ -313,6 +313,8 @@ export const StreamRecord = z.object({
     SizeBytes: z.number(),
     StreamViewType,
   }),
+  /** Who made the change when it was not a caller: DynamoDB's time to live deleting an expired item. */
+  userIdentity: z.object({ type: z.literal('Service'), principalId: z.literal('dynamodb.amazonaws.com') }).optional(),
 });
 export type StreamRecord = z.infer<typeof StreamRecord>;
 
@@ -878,6 +880,8 @@ export const DynamoTable = z.object({
   KinesisStreamSpecification: z
     .object({ StreamArn: z.string().min(1), ApproximateCreationDateTimePrecision: z.enum(['MILLISECOND', 'MICROSECOND']).optional() })
     .optional(),
+  /** Items whose attribute AttributeName (a Number, epoch seconds) is past are deleted (docs/provisioner.md "Time to live"). */
+  TimeToLiveSpecification: z.object({ AttributeName: z.string().min(1).max(255), Enabled: z.boolean() }).optional(),
 });
 export type DynamoTable = z.infer<typeof DynamoTable>;
 

@@ -2,13 +2,15 @@
 // of resources.yml, idempotently: an existing table, bucket, queue, stream, secret or parameter is
 // success, nothing is ever deleted, and nothing is updated in place except what CloudFormation
 // also updates without replacing: bucket lifecycle rules, queue attributes, a stream's retention
-// and a parameter's value are applied when they differ. A secret is never overwritten: its value
+// a table's time to live and a parameter's value are applied when they differ. A secret is never overwritten: its value
 // (generated once, as CloudFormation does) may have been rotated since.
 import {
   CreateTableCommand,
   EnableKinesisStreamingDestinationCommand,
   DescribeTableCommand,
+  DescribeTimeToLiveCommand,
   UpdateTableCommand,
+  UpdateTimeToLiveCommand,
   DynamoDBClient,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
@@ -245,6 +247,19 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
         await retry(() => ddb!.send(new EnableKinesisStreamingDestinationCommand({ TableName: table.TableName, StreamArn: destination.StreamArn, ...(precision ? { EnableKinesisStreamingConfiguration: { ApproximateCreationDateTimePrecision: precision } } : {}) }), { abortSignal: signal })).catch((err: Error) =>
           warn(`${resource} at ${ddbEndpoint} could not stream to ${destination.StreamArn}: ${err.name}: ${err.message}`),
         );
+      }
+      // Time to live: set when it differs from the declaration (a server without it keeps the table, with a warning).
+      const ttl = table.TimeToLiveSpecification;
+      if (ttl) {
+        await retry(async () => {
+          const current = (await ddb!.send(new DescribeTimeToLiveCommand({ TableName: table.TableName }), { abortSignal: signal })).TimeToLiveDescription;
+          const on = current?.TimeToLiveStatus === 'ENABLED' || current?.TimeToLiveStatus === 'ENABLING';
+          if (on === ttl.Enabled && (!on || current?.AttributeName === ttl.AttributeName)) return;
+          // An attribute is changed by turning time to live off first, as DynamoDB asks.
+          if (on && ttl.Enabled) await ddb!.send(new UpdateTimeToLiveCommand({ TableName: table.TableName, TimeToLiveSpecification: { AttributeName: current!.AttributeName!, Enabled: false } }), { abortSignal: signal });
+          await ddb!.send(new UpdateTimeToLiveCommand({ TableName: table.TableName, TimeToLiveSpecification: ttl }), { abortSignal: signal });
+          log.info(`${ttl.Enabled ? `turned on time to live (${ttl.AttributeName})` : 'turned off time to live'} of ${resource}`);
+        }).catch((err: Error) => warn(`${resource} at ${ddbEndpoint} could not set its time to live: ${err.name}: ${err.message}`));
       }
       report.tables.push({ name: table.TableName, status });
       if (status === 'created') log.info(`created ${resource}`);

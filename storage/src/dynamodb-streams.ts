@@ -12,6 +12,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { PassThrough } from 'node:stream';
 import { StreamViewType, type AttributeValueJson, type StreamRecord } from '@esb/contracts';
+import { TTL_ACTIONS, takeTtlDelete, timeToLiveAction } from './dynamodb-ttl.js';
 
 const require = createRequire(import.meta.url);
 
@@ -53,8 +54,14 @@ export interface KinesisDestinationRecord {
 }
 
 interface DynaliteStore {
-  tableDb: SubDb;
+  tableDb: SubDb & { createValueStream(): AsyncIterable<unknown> };
   getItemDb(name: string): SubDb;
+}
+
+/** The table records of the store dynalite was started with (for the time-to-live sweeper). */
+export function tableRecordsOf(dynaliteOptions: Record<string, unknown>): (() => AsyncIterable<unknown>) | undefined {
+  const store = dynaliteOptions[STORE_OPTION] as DynaliteStore | undefined;
+  return store ? () => store.tableDb.createValueStream() : undefined;
 }
 
 /** The dynalite option that carries where records go (dynalite hands its options to its store). */
@@ -148,10 +155,13 @@ function hookStore(store: DynaliteStore, onStreamRecord: ((record: StreamRecord)
             // A write that leaves the item as it was writes no record, as in DynamoDB.
             if (!writeErr && (oldImage || newImage) && !(oldImage && newImage && sameItem(oldImage, newImage))) {
               sequence += 1n;
-              if (view) onStreamRecord!(streamRecord(table, view, oldImage, newImage, sequence));
+              // A delete the time-to-live sweeper made is DynamoDB's own (docs/provisioner.md, "Time to live").
+              const byTtl = !newImage && takeTtlDelete(name, canonical(keysOf(table, oldImage!)));
+              const withIdentity = (r: StreamRecord): StreamRecord => (byTtl ? { ...r, userIdentity: TTL_IDENTITY } : r);
+              if (view) onStreamRecord!(withIdentity(streamRecord(table, view, oldImage, newImage, sequence)));
               // A Kinesis destination always gets both images (docs/kinesis.md, "From DynamoDB").
               if (destinations.length) {
-                const change = streamRecord(table, 'NEW_AND_OLD_IMAGES', oldImage, newImage, sequence);
+                const change = withIdentity(streamRecord(table, 'NEW_AND_OLD_IMAGES', oldImage, newImage, sequence));
                 for (const d of destinations) onKinesis!(kinesisDestinationRecord(change, d));
               }
             }
@@ -170,16 +180,23 @@ function sameItem(a: Item, b: Item): boolean {
 }
 
 /** JSON with every map's keys sorted: two items with the same attributes in another order are equal. */
-function canonical(v: unknown): string {
+export function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
   return JSON.stringify(v);
 }
 
-function streamRecord(table: TableRecord, view: StreamViewType, oldImage: Item | undefined, newImage: Item | undefined, sequence: bigint): StreamRecord {
-  const image = (newImage ?? oldImage)!;
+const TTL_IDENTITY = { type: 'Service', principalId: 'dynamodb.amazonaws.com' } as const;
+
+/** The key attributes of an item. */
+function keysOf(table: TableRecord, image: Item): Item {
   const Keys: Item = {};
   for (const k of table.KeySchema) if (image[k.AttributeName] !== undefined) Keys[k.AttributeName] = image[k.AttributeName];
+  return Keys;
+}
+
+function streamRecord(table: TableRecord, view: StreamViewType, oldImage: Item | undefined, newImage: Item | undefined, sequence: bigint): StreamRecord {
+  const Keys = keysOf(table, (newImage ?? oldImage)!);
   const dynamodb: StreamRecord['dynamodb'] = {
     ApproximateCreationDateTime: Math.floor(Date.now() / 1000),
     Keys,
@@ -211,7 +228,7 @@ function kinesisDestinationRecord(change: StreamRecord, d: KinesisDestination): 
     awsRegion: /^arn:aws[a-z-]*:kinesis:([a-z0-9-]*):/.exec(d.StreamArn)?.[1] ?? '',
     eventID: change.eventID,
     eventName: change.eventName,
-    userIdentity: null,
+    userIdentity: change.userIdentity ?? null,
     recordFormat: 'application/json',
     tableName: change.table,
     dynamodb: { ApproximateCreationDateTime: d.ApproximateCreationDateTimePrecision === 'MICROSECOND' ? now * 1000 : now, ...images },
@@ -232,7 +249,7 @@ export function serveStreamUpdates(server: Server, dynaliteOptions: Record<strin
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const target = req.headers['x-amz-target'];
     const action = typeof target === 'string' ? target.slice(target.indexOf('.') + 1) : '';
-    if (action !== 'UpdateTable' && !KINESIS_DESTINATION_ACTIONS.has(action)) return dynalite(req, res);
+    if (action !== 'UpdateTable' && !KINESIS_DESTINATION_ACTIONS.has(action) && !TTL_ACTIONS.has(action)) return dynalite(req, res);
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (c: Buffer) => {
@@ -248,6 +265,7 @@ export function serveStreamUpdates(server: Server, dynaliteOptions: Record<strin
         data = undefined;
       }
       if (KINESIS_DESTINATION_ACTIONS.has(action)) return kinesisDestination(store, action, size > MAX_UPDATE_TABLE_BYTES ? undefined : data, res);
+      if (TTL_ACTIONS.has(action)) return timeToLiveAction(store.tableDb, action, size > MAX_UPDATE_TABLE_BYTES ? undefined : data, answerer(res));
       const spec = data?.StreamSpecification as TableRecord['StreamSpecification'] | undefined;
       if (size > MAX_UPDATE_TABLE_BYTES || !data || spec === undefined) {
         // Handed to dynalite as if it came straight from the socket.

@@ -12,7 +12,8 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { inOrder, KINESIS_CONTENT_TYPE, KINESIS_TARGET_PREFIX, type BusEvent, type ApiCallHandler, type ForwardedApi, type KinesisRecord, type ObjectEvent, type ScheduleFiring, type StreamRecord, type TopicMessage } from '@esb/contracts';
-import { installDynamoDBStreams, KINESIS_DESTINATION_OPTION, serveStreamUpdates, STREAM_RECORDS_OPTION, type KinesisDestinationRecord } from './dynamodb-streams.js';
+import { canonical, installDynamoDBStreams, KINESIS_DESTINATION_OPTION, serveStreamUpdates, STREAM_RECORDS_OPTION, tableRecordsOf, type KinesisDestinationRecord } from './dynamodb-streams.js';
+import { startTtlSweeper } from './dynamodb-ttl.js';
 import { hostForUrl, startS3Server, type RunningS3Server } from './s3-server.js';
 import { startSqsServer, type RunningSqsServer } from './sqs-server.js';
 import type { QueueLimits } from './sqs-queues.js';
@@ -48,6 +49,8 @@ export interface EmbeddedStorageOptions {
   sqsLimits?: Partial<QueueLimits>;
   /** How long dynalite keeps a new table CREATING (dynalite's default is 500 ms). */
   createTableMs?: number;
+  /** How often expired items of tables with time to live are deleted (default 5 s; docs/provisioner.md "Time to live"). */
+  ttlSweepMs?: number;
   /** Told of each object created or deleted in a bucket (S3 events to functions). */
   onObjectEvent?: (event: ObjectEvent) => void;
   /** Told of each change of an item in a table whose stream is on (DynamoDB streams to functions). */
@@ -103,7 +106,7 @@ async function probeLevelDb(path: string): Promise<void> {
   await db.close();
 }
 
-async function startDynamo(dataDir: string, host: string, port: number, createTableMs: number, onStreamRecord?: (record: StreamRecord) => void, onKinesisDestination?: (record: KinesisDestinationRecord) => void): Promise<{ endpoint: string; close(): Promise<void> }> {
+async function startDynamo(dataDir: string, host: string, port: number, createTableMs: number, ttlSweepMs: number, onStreamRecord?: (record: StreamRecord) => void, onKinesisDestination?: (record: KinesisDestinationRecord) => void): Promise<{ endpoint: string; close(): Promise<void> }> {
   const dynalite = require('dynalite') as Dynalite;
   const path = join(dataDir, 'dynamodb');
   await mkdir(path, { recursive: true });
@@ -130,10 +133,15 @@ async function startDynamo(dataDir: string, host: string, port: number, createTa
   }
   const address = server.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
+  const endpoint = `http://${hostForUrl(host)}:${actualPort}`;
+  // Expired items are deleted through this server's own API (docs/provisioner.md, "Time to live").
+  const tables = tableRecordsOf(dynaliteOptions);
+  const sweeper = tables ? startTtlSweeper({ endpoint, tables, everyMs: ttlSweepMs, canonical, onError: (err) => process.stderr.write(`esb dynamodb: ${err.message}\n`) }) : undefined;
   let closed: Promise<void> | undefined;
   return {
-    endpoint: `http://${hostForUrl(host)}:${actualPort}`,
+    endpoint,
     close() {
+      sweeper?.close();
       closed ??= new Promise<void>((resolve, reject) => {
         server.close((err?: Error) => (err ? reject(err) : resolve()));
         server.closeAllConnections();
@@ -152,7 +160,7 @@ export async function startEmbeddedStorage(options: EmbeddedStorageOptions): Pro
   try {
     // The Kinesis endpoint is known once the SQS server listens (after DynamoDB starts).
     const kinesisEndpoint = () => options.kinesisEndpoint ?? sqs?.endpoint;
-    if (wanted('dynamodb')) dynamo = await startDynamo(dataDir, host, dynamodbPort, createTableMs, options.onStreamRecord, forwardToKinesis(kinesisEndpoint));
+    if (wanted('dynamodb')) dynamo = await startDynamo(dataDir, host, dynamodbPort, createTableMs, options.ttlSweepMs ?? 5_000, options.onStreamRecord, forwardToKinesis(kinesisEndpoint));
     if (wanted('s3')) {
       try {
         s3 = await startS3Server({ directory: join(dataDir, 's3'), tmpDirectory: join(dataDir, 'tmp'), host, port: s3Port, onObjectEvent: options.onObjectEvent });

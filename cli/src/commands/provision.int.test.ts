@@ -1,5 +1,5 @@
 // Against the real embedded servers (dynalite + s3rver with esb's fixes).
-import { DescribeTableCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient, GetItemCommand, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetBucketLifecycleConfigurationCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -161,6 +161,22 @@ describe('provision against the embedded servers', () => {
     const again = recorder();
     await provision(declared('KEYS_ONLY'), { ...opts, log: again.log });
     expect(again.lines.warn).toEqual([expect.stringContaining('table "events" has a NEW_IMAGE stream but resources.yml declares KEYS_ONLY: left as it is')]);
+  });
+
+  it("sets a table's time to live as declared: on, then to another attribute (off and on again), a second run leaving it", async () => {
+    const declared = (AttributeName: string): ResourcesFile => ({
+      resources: { dynamodb: [{ TableName: 'sessions', KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }], TimeToLiveSpecification: { AttributeName, Enabled: true } }] },
+    });
+    const ttl = async () => (await ddb.send(new DescribeTimeToLiveCommand({ TableName: 'sessions' }))).TimeToLiveDescription;
+    const first = recorder();
+    await provision(declared('expiresAt'), { ...opts, log: first.log });
+    expect(first.lines.info).toContain('turned on time to live (expiresAt) of table "sessions"');
+    expect(await ttl()).toEqual({ TimeToLiveStatus: 'ENABLED', AttributeName: 'expiresAt' });
+    const again = recorder();
+    await provision(declared('expiresAt'), { ...opts, log: again.log });
+    expect(again.lines.info.filter((l) => l.includes('time to live'))).toEqual([]);
+    await provision(declared('ttl'), opts);
+    expect(await ttl()).toEqual({ TimeToLiveStatus: 'ENABLED', AttributeName: 'ttl' });
   });
 
   it('an existing table with another key schema: a warning naming both, the table left alone', async () => {

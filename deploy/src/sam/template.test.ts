@@ -1383,6 +1383,18 @@ describe('Kinesis data streams (docs/kinesis.md)', () => {
     expect(failure(streams(table('{StreamArn: !GetAtt Clicks.Arn, ApproximateCreationDateTimePrecision: SECOND}')))).toEqual(['Orders', 'KinesisStreamSpecification.ApproximateCreationDateTimePrecision', 'must be MILLISECOND or MICROSECOND']);
   });
 
+  it("reads a table's TimeToLiveSpecification (Enabled defaults to true); an attribute missing is an error naming the field", () => {
+    const table = (spec: string) => `  Sessions:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+      KeySchema: [{AttributeName: id, KeyType: HASH}]
+      TimeToLiveSpecification: ${spec}`;
+    expect(parse(streams(table('{AttributeName: expiresAt, Enabled: true}'))).tables[0].TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
+    expect(parse(streams(table("{AttributeName: ttl, Enabled: 'false'}"))).tables[0].TimeToLiveSpecification).toEqual({ AttributeName: 'ttl', Enabled: false });
+    expect(failure(streams(table('{Enabled: true}')))).toEqual(['Sessions', 'TimeToLiveSpecification.AttributeName', 'must name the attribute that holds the expiry time (epoch seconds)']);
+  });
+
   it('reads AWS::Kinesis::Stream: Name (else <stack>-<LogicalId>), ShardCount, StreamModeDetails, RetentionPeriodHours; !Ref is the name, !GetAtt .Arn the ARN', () => {
     const m = parse(
       streams(

@@ -1927,6 +1927,12 @@ class TemplateReader implements Lookup {
       if (precision !== undefined && precision !== 'MILLISECOND' && precision !== 'MICROSECOND') this.fail(id, 'KinesisStreamSpecification.ApproximateCreationDateTimePrecision', 'must be MILLISECOND or MICROSECOND');
       table.KinesisStreamSpecification = { StreamArn: k.StreamArn, ...(precision ? { ApproximateCreationDateTimePrecision: precision } : {}) };
     }
+    if (props.TimeToLiveSpecification !== undefined) {
+      const ttl = props.TimeToLiveSpecification;
+      if (!isRecord(ttl) || typeof ttl.AttributeName !== 'string' || ttl.AttributeName === '') this.fail(id, 'TimeToLiveSpecification.AttributeName', 'must name the attribute that holds the expiry time (epoch seconds)');
+      const enabled = ttl.Enabled === undefined ? true : ttl.Enabled === true || ttl.Enabled === 'true' ? true : ttl.Enabled === false || ttl.Enabled === 'false' ? false : this.fail(id, 'TimeToLiveSpecification.Enabled', 'must be true or false');
+      table.TimeToLiveSpecification = { AttributeName: ttl.AttributeName, Enabled: enabled };
+    }
     return table;
   }
 
