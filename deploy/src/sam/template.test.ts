@@ -1319,26 +1319,22 @@ ${schedule}`;
   });
 
   it("a function's ScheduleV2 event is the Scheduler schedule SAM makes of it: named <LogicalId><Event>, time zone and one-time kept; errors name the event's property", () => {
-    const fn = (props: string) => `
-Resources:
-  Job:
-    Type: AWS::Serverless::Function
-    Properties:
-      InlineCode: x
-      Handler: index.handler
-      Runtime: nodejs20.x
-      Events:
+    const fn = (props: string) =>
+      fnTemplate(
+        '',
+        `      Events:
         Morning:
           Type: ScheduleV2
-          Properties: ${props}`;
+          Properties: ${props}`,
+      );
     const model = parseSamTemplate(fn("{ScheduleExpression: cron(0 8 ? * MON-FRI *), ScheduleExpressionTimezone: Asia/Tokyo, Input: {mode: am}, FlexibleTimeWindow: {Mode: FLEXIBLE, MaximumWindowInMinutes: 5}}"), { file: 't.yml', stackName: 'shop' });
     expect(model.functions[0].events).toEqual([]);
     expect(model.schedules).toEqual([
-      { Name: 'JobMorning', GroupName: 'default', ScheduleExpression: 'cron(0 8 ? * MON-FRI *)', ScheduleExpressionTimezone: 'Asia/Tokyo', State: 'ENABLED', FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 5 }, Target: { Arn: 'arn:aws:lambda:us-east-1:123456789012:function:shop-Job', RoleArn: 'arn:aws:iam::123456789012:role/esb-scheduler', Input: '{"mode":"am"}' } },
+      { Name: 'FnMorning', GroupName: 'default', ScheduleExpression: 'cron(0 8 ? * MON-FRI *)', ScheduleExpressionTimezone: 'Asia/Tokyo', State: 'ENABLED', FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 5 }, Target: { Arn: 'arn:aws:lambda:us-east-1:123456789012:function:shop-Fn', RoleArn: 'arn:aws:iam::123456789012:role/esb-scheduler', Input: '{"mode":"am"}' } },
     ]);
     expect(parseSamTemplate(fn("{ScheduleExpression: at(2027-01-01T09:00:00), Name: launch}"), { file: 't.yml', stackName: 'shop' }).schedules.map((s) => [s.Name, s.ScheduleExpression])).toEqual([['launch', 'at(2027-01-01T09:00:00)']]);
     const e = errorOf(() => parseSamTemplate(fn('{ScheduleExpression: rate(1 hour), ScheduleExpressionTimezone: Nowhere/Land}'), { file: 't.yml', stackName: 'shop' }));
-    expect([e.logicalId, e.field]).toEqual(['Job', 'Events.Morning.Properties.ScheduleExpressionTimezone']);
+    expect([e.logicalId, e.field]).toEqual(['Fn', 'Events.Morning.Properties.ScheduleExpressionTimezone']);
   });
 
   it('names the field of what the Scheduler would refuse; a target esb does not run is a warning and the schedule is left out', () => {
