@@ -151,7 +151,25 @@ export function startTtlSweeper(o: TtlSweeperOptions): TtlSweeper {
       }
       return deleted;
     })());
-  const timer = setInterval(() => void sweep().catch((err: unknown) => o.onError(err instanceof Error ? err : new Error(String(err)))), o.everyMs);
-  timer.unref();
-  return { sweep, close: () => clearInterval(timer) };
+  // The next sweep waits at least ten times as long as the last one took: scanning big tables
+  // takes at most a tenth of a core, whatever they hold.
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const next = (delay: number) => {
+    if (closed) return;
+    timer = setTimeout(() => {
+      const started = Date.now();
+      void sweep()
+        .catch((err: unknown) => o.onError(err instanceof Error ? err : new Error(String(err))))
+        .finally(() => next(Math.max(o.everyMs, 10 * (Date.now() - started))));
+    }, delay).unref();
+  };
+  next(o.everyMs);
+  return {
+    sweep,
+    close: () => {
+      closed = true;
+      clearTimeout(timer);
+    },
+  };
 }

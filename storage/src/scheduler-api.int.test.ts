@@ -143,6 +143,18 @@ describe('EventBridge Scheduler on the SQS port', () => {
     expect(await refused(schedule('x', { StartDate: new Date('2026-08-01T00:00:00Z'), EndDate: new Date('2026-07-01T00:00:00Z') }))).toMatch(/EndDate must be after StartDate/);
   });
 
+  it('refuses a schedule past the limits with ServiceQuotaExceededException: a loop creating schedules cannot exhaust memory', async () => {
+    await stop();
+    server = await startSqsServer({ port: 0, schedulerClock: clock, schedulerLimits: { schedules: 2, bytes: 4096 } });
+    client = new SchedulerClient({ endpoint: server.endpoint, region: 'us-east-1', credentials });
+    await client.send(new CreateScheduleCommand(schedule('one')));
+    await client.send(new CreateScheduleCommand(schedule('two')));
+    await expect(client.send(new CreateScheduleCommand(schedule('three')))).rejects.toMatchObject({ name: 'ServiceQuotaExceededException', message: expect.stringContaining('at most 2 schedules') });
+    await client.send(new DeleteScheduleCommand({ Name: 'two' }));
+    await expect(client.send(new CreateScheduleCommand(schedule('big', { Target: { Arn: FN, RoleArn: ROLE, Input: JSON.stringify({ pad: 'x'.repeat(5000) }) } })))).rejects.toMatchObject({ name: 'ServiceQuotaExceededException', message: expect.stringContaining('bytes of schedule definitions') });
+    await client.send(new CreateScheduleCommand(schedule('three')));
+  });
+
   it('keeps schedules across a restart; a one-time schedule that came due meanwhile fires when the storage is back; a damaged snapshot is named', async () => {
     await client.send(new CreateScheduleCommand(schedule('soon', { ScheduleExpression: 'at(2026-07-01T01:00:00)', Target: { Arn: 'arn:aws:sns:us-east-1:123456789012:alerts', RoleArn: ROLE, Input: 'wake up' } })));
     await client.send(new CreateScheduleCommand(schedule('window', { ScheduleExpression: 'rate(1 hour)', StartDate: new Date('2026-07-02T00:00:00Z'), EndDate: new Date('2026-07-02T02:30:00Z') })));
