@@ -24,6 +24,7 @@ import { Scheduler, type ScheduleStats } from './schedule.js';
 import { S3Notifier } from './s3-events.js';
 import { EventRules, type TargetSenders } from './eventbridge.js';
 import { deliverScheduleFirings } from './schedule-firings.js';
+import { callApiDestination } from './api-destinations.js';
 import { Executions } from './executions.js';
 import { createTaskRunner } from './task-integrations.js';
 import { TopicSubscriptions } from './sns.js';
@@ -687,6 +688,12 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       publishToTopic(topic, message);
     },
     log: (logGroup, line) => writeNamedLog(logGroup, 'events', line),
+    call: (http, body, by) => {
+      void callApiDestination(http, body).then(
+        (status) => (status >= 200 && status < 300 ? log.info({ destination: http.name, status, by }, `${by} sent to API destination ${http.name}: ${status}`) : log.warn({ destination: http.name, status, by }, `${by}: API destination ${http.name} (${http.method} ${http.url}) answered ${status}`)),
+        (err: unknown) => log.warn({ destination: http.name, by }, `${by} could not reach API destination ${http.name} (${http.method} ${http.url}): ${err instanceof Error ? err.message : String(err)}`),
+      );
+    },
     put: (stream, data, partitionKey, by) => {
       if (!putRecord) return log.warn({ stream }, `no Kinesis endpoint is configured (AWS_ENDPOINT_URL_SQS): ${by} cannot put to stream ${stream}`);
       putRecord(stream, data, partitionKey).catch((err: unknown) => log.warn({ stream, by }, `${by} could not put a record to stream ${stream}: ${err instanceof Error ? err.message : String(err)}`));

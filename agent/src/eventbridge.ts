@@ -35,6 +35,8 @@ export interface TargetSenders {
   publish?(topic: string, message: string, by: string): void;
   /** Writes the input as a line of a CloudWatch Logs log group (by name). */
   log?(logGroup: string, line: string, by: string): void;
+  /** Sends the input to an API destination (an HTTP endpoint). */
+  call?(http: NonNullable<EventRuleTarget['http']>, body: string, by: string): void;
 }
 
 /** Sends `body` to one target; `id` is the deduplication id a FIFO queue gets and the partition key a stream gets without a PartitionKeyPath. */
@@ -46,6 +48,7 @@ export function sendToTarget(o: TargetSenders, target: EventRuleTarget, body: st
   else if (target.graphql_api !== undefined) o.graphql?.(target.graphql_api, target.graphql_operation!, body, by);
   else if (target.topic !== undefined) o.publish?.(target.topic, body, by);
   else if (target.log_group !== undefined) o.log?.(target.log_group, body, by);
+  else if (target.http !== undefined) o.call?.(target.http, body, by);
   else if (target.queue !== undefined) o.send(target.queue, body, by, target.message_group_id !== undefined ? { groupId: target.message_group_id, deduplicationId: id } : undefined);
 }
 

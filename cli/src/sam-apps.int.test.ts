@@ -166,6 +166,32 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect((await app.get('/sessions/s-live')).json()).toEqual({ id: 's-live', user: 'bob' });
   }, 120_000);
 
+  it("webhook-events: a rule sends each order's detail to a partner's webhook through an API destination, with the connection's API key, the path parameter and the query parameter", async () => {
+    const received: Array<{ method?: string; url?: string; key?: string | string[]; body: string }> = [];
+    const webhook = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({ method: req.method, url: req.url, key: req.headers['x-api-key'], body: Buffer.concat(chunks).toString('utf8') });
+        res.writeHead(200).end('{}');
+      });
+    });
+    await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(webhook.address() as { port: number }).port}/hooks/*`;
+      const out = await deploy('webhook-events', '--parameter-overrides', `ParameterKey=WebhookUrl,ParameterValue=${url}`, 'ParameterKey=WebhookApiKey,ParameterValue=k-123');
+      expect(out).not.toContain('warning');
+      expect(out).toMatch(/RULE {4}default\/OrderPlacedRule -> API destination webhook-events-PartnerWebhook/);
+      const placed = await at('webhook-events').send('POST', '/announce', JSON.stringify({ id: 'o-1', total: 42 }));
+      expect(placed.status, placed.body).toBe(202);
+      const hit = await until(() => received[0], 'the webhook called');
+      expect(hit).toEqual({ method: 'POST', url: '/hooks/orders?kind=placed', key: 'k-123', body: '{"id":"o-1","total":42}' });
+    } finally {
+      webhook.closeAllConnections();
+      await new Promise((r) => webhook.close(r));
+    }
+  }, 120_000);
+
   it('crud-python: a web backend over DynamoDB with boto3 (table keyed by the stack)', async () => {
     await deploy('crud-python');
     const app = at('crud-python');

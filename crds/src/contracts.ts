@@ -334,6 +334,21 @@ export const EventRuleTarget = z
     stream: z.string().min(1).optional(),
     /** KinesisParameters.PartitionKeyPath: the record's partition key is the value at this JSONPath of the event (else the event's id). */
     partition_key_path: z.string().optional(),
+    /**
+     * An API destination (docs/eventbridge.md "API destinations"): the event (or what the input
+     * fields make of it) is sent to this URL, with the connection's authorization and the
+     * target's HttpParameters.
+     */
+    http: z
+      .object({
+        /** The API destination's name (for messages). */
+        name: z.string().min(1),
+        url: z.string().regex(/^https?:\/\//, 'must be an http(s) URL'),
+        method: z.enum(['GET', 'HEAD', 'POST', 'OPTIONS', 'PUT', 'DELETE', 'PATCH']),
+        headers: z.record(z.string(), z.string()).default({}),
+        query: z.record(z.string(), z.string()).default({}),
+      })
+      .optional(),
     /** A delivery stream of functions.yml `delivery_streams`: the event (or what the input fields make of it) is put as a record (docs/firehose.md). */
     delivery_stream: z.string().min(1).optional(),
     /** An AppSync API (its id, docs/appsync.md): the event (or what the input fields make of it) is the variables of `graphql_operation`. */
@@ -353,7 +368,7 @@ export const EventRuleTarget = z
     /** SqsParameters.MessageGroupId, for a FIFO queue. */
     message_group_id: z.string().optional(),
   })
-  .refine((t) => [t.function, t.queue, t.state_machine, t.stream, t.delivery_stream, t.graphql_api, t.topic, t.log_group].filter((x) => x !== undefined).length === 1, 'a target names exactly one of function, queue, state_machine, stream, delivery_stream, graphql_api, topic or log_group')
+  .refine((t) => [t.function, t.queue, t.state_machine, t.stream, t.delivery_stream, t.graphql_api, t.topic, t.log_group, t.http].filter((x) => x !== undefined).length === 1, 'a target names exactly one of function, queue, state_machine, stream, delivery_stream, graphql_api, topic, log_group or http')
   .refine((t) => (t.graphql_api === undefined) === (t.graphql_operation === undefined), 'graphql_api and graphql_operation go together')
   .refine((t) => [t.input, t.input_path, t.input_transformer].filter((x) => x !== undefined).length <= 1, 'a target takes at most one of input, input_path, input_transformer');
 export type EventRuleTarget = z.infer<typeof EventRuleTarget>;
@@ -372,9 +387,13 @@ const TARGET_KINDS = [
   ['bus', 'bus'],
 ] as const;
 
+/** The fields of targetKindOf's argument: a target's where-to fields (an API destination's is an object). */
+type TargetFields = Partial<Record<(typeof TARGET_KINDS)[number][0], string>> & { http?: { name: string } };
+
 /** What a target delivers to, and its name: `['state machine', 'orders']`. */
-export function targetKindOf(t: Partial<Record<(typeof TARGET_KINDS)[number][0], string>>): [kind: string, name: string] {
+export function targetKindOf(t: TargetFields): [kind: string, name: string] {
   for (const [field, kind] of TARGET_KINDS) if (t[field] !== undefined) return [kind, t[field]];
+  if (t.http !== undefined) return ['API destination', t.http.name];
   return ['target', '?'];
 }
 

@@ -4,6 +4,7 @@
 // kept; other targets are warnings. A rule with a ScheduleExpression becomes schedules of the
 // functions and state machines it targets. Pure: property values come in resolved.
 import { appSyncApiIdOfArn, BUS_NAME, DEFAULT_BUS, busNameOf, deliveryStreamNameOf, kinesisStreamNameOf, stateMachineNameOf, topicNameOf, type EventRule, type EventRuleTarget } from '@esb/contracts';
+import { withHttpParameters, type HttpTarget } from './api-destinations.js';
 import type { ApiReadContext } from './cfn-apis.js';
 import { functionOfArn, patternText, queueOfArn, warnIfElsewhere, type DeliveryContext } from './delivery.js';
 import type { ScheduleEventModel } from './model.js';
@@ -14,8 +15,6 @@ export const EVENT_RULE_TYPE = 'AWS::Events::Rule';
 /** EventBridge resources esb does not emulate, each with what that means for the app. */
 export const UNEMULATED_EVENT_TYPES: ReadonlyMap<string, string> = new Map([
   ['AWS::Events::Archive', 'events are not archived, so there is nothing to replay'],
-  ['AWS::Events::Connection', 'it only serves API destinations, which esb does not call'],
-  ['AWS::Events::ApiDestination', 'rules do not call HTTP endpoints here'],
 ]);
 /** Rule names and target ids: 1-64 letters, digits and `._-`. */
 const RULE_NAME = /^[A-Za-z0-9._-]{1,64}$/;
@@ -27,7 +26,7 @@ export const UNRUN_ARN = /^arn:aws:esb:[^:]*:[^:]*:(.+)$/;
 /** A CloudWatch Logs log group's ARN (with or without the trailing `:*`): group 1 is its name. */
 export const LOG_GROUP_ARN = /^arn:aws[\w-]*:logs:[^:]*:[^:]*:log-group:([^:]+)(?::\*)?$/;
 /** Where a rule's events can go, for the warnings about the others. */
-const RECEIVERS = 'only Lambda functions, SQS queues, SNS topics, Step Functions state machines, Kinesis streams, Firehose delivery streams, CloudWatch Logs log groups and AppSync APIs receive events';
+const RECEIVERS = 'only Lambda functions, SQS queues, SNS topics, Step Functions state machines, Kinesis streams, Firehose delivery streams, CloudWatch Logs log groups, AppSync APIs and API destinations receive events';
 
 const KIND_BY_TYPE: Record<string, string> = {
   'AWS::SNS::Topic': 'SNS topic',
@@ -65,10 +64,12 @@ const KIND_BY_SERVICE: Record<string, string> = {
 export interface RuleReadContext extends DeliveryContext {
   /** A resource's Type by logical id (what a !Ref or !GetAtt of a resource esb does not run leaves). */
   resourceType(logicalId: string): string | undefined;
+  /** The API destination of this template an ARN names, read with its connection (docs/eventbridge.md "API destinations"). */
+  apiDestination?(arn: string): HttpTarget | undefined;
 }
 
 /** Where a target's Arn points: a function, queue or state machine esb delivers to, or what else it is (for a warning). */
-type TargetRef = { function: string } | { queue: string } | { state_machine: string } | { stream: string } | { delivery_stream: string } | { graphql_api: string } | { topic: string } | { log_group: string } | { other: string };
+type TargetRef = { function: string } | { queue: string } | { state_machine: string } | { stream: string } | { delivery_stream: string } | { graphql_api: string } | { topic: string } | { log_group: string } | { http: HttpTarget } | { other: string };
 
 /** What an AWS::Events::Rule gives: the rule, with its pattern or its schedule (absent when it has no target esb runs). */
 export interface RuleRead {
@@ -153,6 +154,8 @@ export function targetOf(ctx: RuleReadContext, arn: string): TargetRef {
   if (topic !== undefined) return { topic };
   const logGroup = LOG_GROUP_ARN.exec(arn)?.[1];
   if (logGroup !== undefined) return { log_group: logGroup };
+  const http = ctx.apiDestination?.(arn);
+  if (http !== undefined) return { http };
   // A resource esb does not run: !Ref gives its logical id, !GetAtt an esb ARN or `<Id>.<Attribute>`.
   const type = ctx.resourceType(UNRUN_ARN.exec(arn)?.[1] ?? arn.split('.')[0]);
   if (type !== undefined) return { other: KIND_BY_TYPE[type] ?? type };
@@ -189,12 +192,13 @@ function ruleTargets(ctx: RuleReadContext, id: string, targets: unknown): Array<
       continue;
     }
     for (const f of ['DeadLetterConfig', 'RetryPolicy']) if (t[f] !== undefined) unapplied.push(at(f));
-    warnIfElsewhere(ctx, `${id}.${at('Arn')}`, to, 'events');
+    if (!('http' in to)) warnIfElsewhere(ctx, `${id}.${at('Arn')}`, to, 'events');
     const target: EventRuleTarget = { id: targetId, ...to, ...input };
     if ('queue' in to && isRecord(t.SqsParameters) && t.SqsParameters.MessageGroupId !== undefined) {
       if (typeof t.SqsParameters.MessageGroupId !== 'string' || t.SqsParameters.MessageGroupId === '') ctx.fail(id, at('SqsParameters.MessageGroupId'), 'must be a string');
       target.message_group_id = t.SqsParameters.MessageGroupId;
     }
+    if ('http' in to) target.http = withHttpParameters(ctx, id, at('HttpParameters'), to.http, t.HttpParameters);
     if ('graphql_api' in to) {
       const op = isRecord(t.AppSyncParameters) ? t.AppSyncParameters.GraphQLOperation : undefined;
       if (typeof op !== 'string' || op.trim() === '') ctx.fail(id, at('AppSyncParameters.GraphQLOperation'), 'is required for an AppSync target: the mutation to run for each event');

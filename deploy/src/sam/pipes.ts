@@ -297,6 +297,7 @@ function targetKind(ctx: PipeReadContext, arn: string): PipeTarget['kind'] | { o
   if ('graphql_api' in to) return { other: 'AppSync API' };
   if ('topic' in to) return 'sns';
   if ('log_group' in to) return 'logs';
+  if ('http' in to) return { other: 'API destination' };
   return to;
 }
 

@@ -901,7 +901,7 @@ Targets:
   Archive: {Type: AWS::Events::Archive, Properties: {SourceArn: !GetAtt Orders.Arn}}`),
     );
     expect(m.rules.map((r) => [r.name, r.targets.map((t) => t.id)])).toEqual([['OnOrder', ['ToFn']]]);
-    const receivers = 'only Lambda functions, SQS queues, SNS topics, Step Functions state machines, Kinesis streams, Firehose delivery streams, CloudWatch Logs log groups and AppSync APIs receive events (docs/eventbridge.md)';
+    const receivers = 'only Lambda functions, SQS queues, SNS topics, Step Functions state machines, Kinesis streams, Firehose delivery streams, CloudWatch Logs log groups, AppSync APIs and API destinations receive events (docs/eventbridge.md)';
     expect(m.warnings).toEqual([
       'Archive: AWS::Events::Archive is not emulated; events are not archived, so there is nothing to replay (docs/eventbridge.md)',
       `OnOrder: Targets[0] (ToBuild): CodeBuild project targets are not emulated; ${receivers}`,
@@ -974,6 +974,36 @@ Targets:
     expect(m.rules.map((r) => r.targets)).toEqual([[{ id: 'ToApi', graphql_api: expect.stringMatching(/^[a-z0-9]{26}$/), input_path: '$.detail', graphql_operation: 'mutation A($t: String!) { add(t: $t) }' }]]);
     expect(() => parse(template(`${api}${onOrder(`EventPattern: {source: [shop.orders]}
 Targets: [{Id: ToApi, Arn: !GetAtt Api.GraphQLEndpointArn}]`)}`))).toThrow('OnOrder.Targets[0].AppSyncParameters.GraphQLOperation: is required for an AppSync target: the mutation to run for each event');
+  });
+
+  it('sends to an API destination: its endpoint and method, the connection\'s authorization and parameters, the target\'s HttpParameters; what is missing fails naming the field', () => {
+    const dest = (endpoint: string, target: string, auth = "AuthorizationType: API_KEY\n      AuthParameters: {ApiKeyAuthParameters: {ApiKeyName: x-api-key, ApiKeyValue: s3cret}, InvocationHttpParameters: {QueryStringParameters: [{Key: source, Value: esb}]}}") =>
+      template(`  Hooks:
+    Type: AWS::Events::Connection
+    Properties:
+      ${auth}
+  Webhook:
+    Type: AWS::Events::ApiDestination
+    Properties:
+      ConnectionArn: !GetAtt Hooks.Arn
+      InvocationEndpoint: ${endpoint}
+      HttpMethod: POST
+      InvocationRateLimitPerSecond: 10
+${onOrder(`EventBusName: !Ref Orders
+EventPattern: {source: [shop]}
+Targets:
+  - ${target}`)}`);
+    const m = parse(dest('https://hooks.example.com/orders/*', "{Id: Hook, Arn: !GetAtt Webhook.Arn, RoleArn: r, InputPath: $.detail, HttpParameters: {PathParameterValues: [new], HeaderParameters: {x-from: esb}}}"));
+    expect(m.rules[0].targets).toEqual([
+      { id: 'Hook', input_path: '$.detail', http: { name: 's-Webhook', url: 'https://hooks.example.com/orders/new', method: 'POST', headers: { 'x-api-key': 's3cret', 'x-from': 'esb' }, query: { source: 'esb' } } },
+    ]);
+    expect(m.warnings).toEqual([]);
+    const basic = parse(dest('https://hooks.example.com/in', '{Id: Hook, Arn: !GetAtt Webhook.Arn}', 'AuthorizationType: BASIC\n      AuthParameters: {BasicAuthParameters: {Username: ann, Password: pw}}'));
+    expect(basic.rules[0].targets[0].http?.headers).toEqual({ Authorization: `Basic ${Buffer.from('ann:pw').toString('base64')}` });
+    const oauth = parse(dest('https://hooks.example.com/in', '{Id: Hook, Arn: !GetAtt Webhook.Arn}', 'AuthorizationType: OAUTH_CLIENT_CREDENTIALS\n      AuthParameters: {OAuthParameters: {AuthorizationEndpoint: https://auth.example.com/token, HttpMethod: POST, ClientParameters: {ClientID: c, ClientSecret: s}}}'));
+    expect(oauth.warnings).toEqual([expect.stringMatching(/^Hooks: OAUTH_CLIENT_CREDENTIALS is not emulated/)]);
+    expect(failure(dest('https://hooks.example.com/orders/*', '{Id: Hook, Arn: !GetAtt Webhook.Arn}'))).toEqual(['OnOrder', 'Targets[0].HttpParameters.PathParameterValues', 'gives 0 value(s) for the 1 "*" of https://hooks.example.com/orders/*']);
+    expect(failure(dest('ftp://x', '{Id: Hook, Arn: !GetAtt Webhook.Arn}'))).toEqual(['Webhook', 'InvocationEndpoint', 'must be an http(s) URL, not "ftp://x"']);
   });
 
   it('makes a scheduled rule a rule with a schedule: every target it has, each with its input fields', () => {

@@ -14,6 +14,7 @@ import { KINESIS_STREAM_TYPE, STREAM_CONSUMER_TYPE, consumerArn, kinesisMapping,
 import { DYNAMODB_STREAM_ARN, fieldsOf, filterPatterns, reportsBatchItemFailures, streamSettings, wholeSetting, type MappingFields, type StreamKind } from './mappings.js';
 import { EVENT_BUS_TYPE, EVENT_RULE_TYPE, UNEMULATED_EVENT_TYPES, busName, readRule, ruleBus, samEventRule, samScheduleEvent, type RuleReadContext } from './event-rules.js';
 import { SCHEDULE_GROUP_TYPE, SCHEDULER_TYPE, readScheduleGroup, readSchedulerSchedule, samScheduleV2 } from './scheduler.js';
+import { API_DESTINATION_TYPE, CONNECTION_TYPE, readApiDestination, readConnection, type HttpTarget } from './api-destinations.js';
 import { SUBSCRIPTION_TYPE, TOPIC_TYPE, readSubscription, readTopic, samTopicSubscription } from './sns-topics.js';
 import { SAM_STATE_MACHINE_TYPE, STATE_MACHINE_TYPES, readStateMachine, stateMachineNameField, stateMachineReads, type StateMachineReadContext } from './state-machines.js';
 import { serviceIntegrationFunction, stateMachineApiIntegration, type ServiceIntegration } from './service-integrations.js';
@@ -68,7 +69,7 @@ const LAMBDA_URL = 'AWS::Lambda::Url';
 const EVENT_SOURCE_MAPPING = 'AWS::Lambda::EventSourceMapping';
 const QUEUE_TYPE = 'AWS::SQS::Queue';
 const LOG_GROUP_TYPE = 'AWS::Logs::LogGroup';
-const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket', QUEUE_TYPE, EVENT_BUS_TYPE, EVENT_RULE_TYPE, SCHEDULER_TYPE, TOPIC_TYPE, SUBSCRIPTION_TYPE, ...STATE_MACHINE_TYPES, KINESIS_STREAM_TYPE, STREAM_CONSUMER_TYPE, PIPE_TYPE, DELIVERY_STREAM_TYPE, SECRET_TYPE, PARAMETER_TYPE, SCHEDULE_GROUP_TYPE]);
+const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket', QUEUE_TYPE, EVENT_BUS_TYPE, EVENT_RULE_TYPE, SCHEDULER_TYPE, TOPIC_TYPE, SUBSCRIPTION_TYPE, ...STATE_MACHINE_TYPES, KINESIS_STREAM_TYPE, STREAM_CONSUMER_TYPE, PIPE_TYPE, DELIVERY_STREAM_TYPE, SECRET_TYPE, PARAMETER_TYPE, SCHEDULE_GROUP_TYPE, CONNECTION_TYPE, API_DESTINATION_TYPE]);
 /** An SQS queue's ARN (what !GetAtt Queue.Arn gives). */
 const QUEUE_ARN = /^arn:aws[\w-]*:sqs:[^:]*:[^:]*:[^:]+$/;
 /** Queue properties esb reads but does not apply: encryption and tags have no local meaning (docs/generate.md). */
@@ -429,7 +430,7 @@ class TemplateReader implements Lookup {
     const cached = this.names.get(id);
     if (cached !== undefined) return cached;
     const type = this.resources[id].Type;
-    const field = FUNCTION_TYPES.has(type) ? 'FunctionName' : TABLE_TYPES.has(type) ? 'TableName' : type === 'AWS::S3::Bucket' ? 'BucketName' : LAYER_TYPES.has(type) ? 'LayerName' : type === QUEUE_TYPE ? 'QueueName' : type === EVENT_BUS_TYPE || type === EVENT_RULE_TYPE ? 'Name' : type === TOPIC_TYPE ? 'TopicName' : STATE_MACHINE_TYPES.has(type) ? stateMachineNameField(type) : type === KINESIS_STREAM_TYPE || type === PIPE_TYPE || type === SECRET_TYPE || type === PARAMETER_TYPE || type === SCHEDULER_TYPE || type === SCHEDULE_GROUP_TYPE ? 'Name' : type === STREAM_CONSUMER_TYPE ? 'ConsumerName' : type === DELIVERY_STREAM_TYPE ? 'DeliveryStreamName' : type === LOG_GROUP_TYPE ? 'LogGroupName' : undefined;
+    const field = FUNCTION_TYPES.has(type) ? 'FunctionName' : TABLE_TYPES.has(type) ? 'TableName' : type === 'AWS::S3::Bucket' ? 'BucketName' : LAYER_TYPES.has(type) ? 'LayerName' : type === QUEUE_TYPE ? 'QueueName' : type === EVENT_BUS_TYPE || type === EVENT_RULE_TYPE ? 'Name' : type === TOPIC_TYPE ? 'TopicName' : STATE_MACHINE_TYPES.has(type) ? stateMachineNameField(type) : type === KINESIS_STREAM_TYPE || type === PIPE_TYPE || type === SECRET_TYPE || type === PARAMETER_TYPE || type === SCHEDULER_TYPE || type === SCHEDULE_GROUP_TYPE || type === CONNECTION_TYPE || type === API_DESTINATION_TYPE ? 'Name' : type === STREAM_CONSUMER_TYPE ? 'ConsumerName' : type === DELIVERY_STREAM_TYPE ? 'DeliveryStreamName' : type === LOG_GROUP_TYPE ? 'LogGroupName' : undefined;
     let name = id;
     if (field) {
       this.enter(id, at);
@@ -455,7 +456,7 @@ class TemplateReader implements Lookup {
         else if (type === SECRET_TYPE) name = defaultSecretName(this.stackName, id);
         else if (type === PARAMETER_TYPE) name = defaultParameterName(this.stackName, id);
         else if (type === LOG_GROUP_TYPE) name = `${this.stackName}-${id}`;
-        else if (type === SCHEDULER_TYPE || type === SCHEDULE_GROUP_TYPE) name = `${this.stackName}-${id}`.slice(0, 64);
+        else if (type === SCHEDULER_TYPE || type === SCHEDULE_GROUP_TYPE || type === CONNECTION_TYPE || type === API_DESTINATION_TYPE) name = `${this.stackName}-${id}`.slice(0, 64);
       } finally {
         this.visiting.pop();
       }
@@ -673,7 +674,19 @@ class TemplateReader implements Lookup {
       stateMachines: this.machineNames(),
       resourceType: (id) => (Object.prototype.hasOwnProperty.call(this.resources, id) ? this.resources[id].Type : undefined),
       deliveryStream: (name) => (this.deliveryStreams.has(name) ? 'run' : this.declared(DELIVERY_STREAM_TYPE, 'DeliveryStreamName', name) ? 'not run' : undefined),
+      apiDestination: (arn) => this.apiDestinationOf(arn),
     };
+  }
+
+  /** The API destination of this template whose ARN (`!GetAtt Dest.Arn`) this is, read with its connection. */
+  private apiDestinationOf(arn: string): HttpTarget | undefined {
+    const at = (id: string, field: string) => ({ logicalId: id, field });
+    const id = Object.keys(this.resources).find((d) => this.resources[d].Type === API_DESTINATION_TYPE && this.active(d) && this.resourceAttr(d, 'Arn', at(d, 'Arn')) === arn);
+    if (id === undefined) return undefined;
+    const props = this.resolver.resolve(this.rawProps(id), at(id, '')) as Record<string, unknown>;
+    const connectionId = Object.keys(this.resources).find((c) => this.resources[c].Type === CONNECTION_TYPE && this.active(c) && this.resourceAttr(c, 'Arn', at(c, 'Arn')) === props.ConnectionArn);
+    const connection = connectionId === undefined ? undefined : readConnection(this.apiContext(new Set()), connectionId, this.resolver.resolve(this.rawProps(connectionId), at(connectionId, '')) as Record<string, unknown>);
+    return readApiDestination(this.apiContext(new Set()), id, props, this.physicalName(id, at(id, 'Name')), connection);
   }
 
   /** Whether an active resource of `type` has this name. */
@@ -782,6 +795,8 @@ class TemplateReader implements Lookup {
     if (r.Type === SECRET_TYPE) return attr === 'Id' ? this.secretArnOf(id, at) : unsupported();
     if (r.Type === PARAMETER_TYPE) return attr === 'Type' || attr === 'Value' ? this.parameterAttr(id, attr, at) : unsupported();
     if (r.Type === SCHEDULER_TYPE) return attr === 'Arn' ? scheduleArn(this.scheduleGroupOf(id, at), this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId'])) : unsupported();
+    if (r.Type === CONNECTION_TYPE) return attr === 'Arn' ? this.arn('events', `connection/${this.physicalName(id, at)}`) : unsupported();
+    if (r.Type === API_DESTINATION_TYPE) return attr === 'Arn' ? this.arn('events', `api-destination/${this.physicalName(id, at)}`) : unsupported();
     if (r.Type === SCHEDULE_GROUP_TYPE) return attr === 'Arn' ? scheduleGroupArn(this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId'])) : unsupported();
     if (r.Type === DELIVERY_STREAM_TYPE) return attr === 'Arn' ? deliveryStreamArn(this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId'])) : unsupported();
     if (r.Type === PIPE_TYPE) return attr === 'Arn' ? pipeArn(this.physicalName(id, at), String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId'])) : unsupported();
