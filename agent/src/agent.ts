@@ -1,7 +1,7 @@
 // The agent: runs the functions of functions.yml as instances behind the Lambda Runtime API.
 // createAgent() wires the pool, a driver (process or docker), logs and schedules together.
 import { createGraphqlCaller } from './appsync-targets.js';
-import { busArn, CA_BUNDLE_FILE, CA_CERT_FILE, ensureLocalCa, lineageOf, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, localQueueUrl, newTraceId, nextSlice, RECURSION_LIMIT, SLICE_BUDGET_MS, withLineage } from '@esb/contracts';
+import { busArn, canonicalJson, CA_BUNDLE_FILE, CA_CERT_FILE, ensureLocalCa, lineageOf, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, localQueueUrl, newTraceId, nextSlice, RECURSION_LIMIT, SLICE_BUDGET_MS, withLineage } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdtemp, rm } from 'node:fs/promises';
@@ -160,16 +160,6 @@ export interface Agent extends Invoker {
   readonly logDir: string;
 }
 
-function stableStringify(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
-  if (v && typeof v === 'object') {
-    return `{${Object.keys(v)
-      .sort()
-      .map((k) => `${JSON.stringify(k)}:${stableStringify((v as Record<string, unknown>)[k])}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(v) ?? 'null';
-}
 
 export function functionArn(region: string, name: string): string {
   return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${name}`;
@@ -198,7 +188,7 @@ export function poolConfig(name: string, fc: FunctionConfig, file: FunctionsFile
   const max = fc.scaling.max_capacity ?? AGENT_DEFAULTS.maxCapacity;
   return {
     name,
-    key: stableStringify({ fc, env: file.defaults.environment }),
+    key: canonicalJson({ fc, env: file.defaults.environment }),
     timeoutMs: Math.round(fc.timeout * 1000),
     memoryMb: fc.memory_size,
     maxCapacity: max,
@@ -519,7 +509,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     },
 
     deliverScheduleFirings(firings) {
-      if (!closed) deliverScheduleFirings({ region, senders: targetSenders, putEvents: (events) => eventRules.deliver(events), warn: (fields, message) => log.warn(fields, message) }, firings);
+      if (!closed) deliverScheduleFirings(firingDelivery, firings);
     },
 
     answerApiCall(api, call) {
@@ -700,6 +690,8 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     },
   };
   const eventRules = new EventRules({ region, ...targetSenders, info: (fields, message) => log.info(fields, message) });
+  // EventBridge Scheduler's firings go to the same targets (a bus target: through its rules).
+  const firingDelivery = { region, senders: targetSenders, putEvents: (events: BusEvent[]) => void eventRules.deliver(events), warn: (fields: Record<string, unknown>, message: string) => log.warn(fields, message) };
   const topicSubscriptions = new TopicSubscriptions({
     region,
     fire: (fn, payload, subscription, traceId) => {

@@ -4,8 +4,7 @@
 // a state machine starts an execution, a stream or delivery stream gets a record, a bus gets an
 // event with the EventBridgeParameters' DetailType and Source and the input as detail. Without an
 // Input a target gets the scheduled event (`source: aws.scheduler`, the schedule's ARN).
-import { randomUUID } from 'node:crypto';
-import { LOCAL_ACCOUNT_ID, scheduleTargetOf, type BusEvent, type EventRuleTarget, type ScheduleFiring } from '@esb/contracts';
+import { scheduleTargetOf, type BusEvent, type EventRuleTarget, type ScheduleFiring } from '@esb/contracts';
 import { sendToTarget, type TargetSenders } from './eventbridge.js';
 import { scheduledEventOf } from './schedule.js';
 
@@ -26,8 +25,8 @@ export function deliverScheduleFirings(o: ScheduleFiringsOptions, firings: reado
       o.warn({ schedule: f.schedule }, `${by}: its target ${f.target.arn} is not one esb runs; nothing was sent`);
       continue;
     }
-    const body = f.target.input ?? JSON.stringify(scheduledEventOf({ resource: f.schedule, region: o.region, time: f.time, source: 'aws.scheduler' }));
-    const id = randomUUID();
+    const scheduled = scheduledEventOf({ resource: f.schedule, region: o.region, time: f.time, source: 'aws.scheduler' });
+    const body = f.target.input ?? JSON.stringify(scheduled);
     if ('bus' in ref) {
       let detail: unknown;
       try {
@@ -39,11 +38,10 @@ export function deliverScheduleFirings(o: ScheduleFiringsOptions, firings: reado
         o.warn({ schedule: f.schedule }, `${by}: the input for bus ${ref.bus} is not a JSON object, so it cannot be an event's detail; nothing was put`);
         continue;
       }
-      const time = `${new Date(f.time).toISOString().slice(0, 19)}Z`;
-      o.putEvents([{ bus: ref.bus, event: { version: '0', id, 'detail-type': f.target.detail_type ?? 'Scheduled Event', source: f.target.source ?? 'aws.scheduler', account: LOCAL_ACCOUNT_ID, time, region: o.region, resources: [f.schedule], detail: detail as Record<string, unknown> } }]);
+      o.putEvents([{ bus: ref.bus, event: { ...scheduled, 'detail-type': f.target.detail_type ?? scheduled['detail-type'], source: f.target.source ?? scheduled.source, detail: detail as Record<string, unknown> } }]);
       continue;
     }
     const target = { id: f.name, ...ref, ...(f.target.message_group_id !== undefined ? { message_group_id: f.target.message_group_id } : {}) } as EventRuleTarget;
-    sendToTarget(o.senders, target, body, by, id, f.target.partition_key ?? id);
+    sendToTarget(o.senders, target, body, by, scheduled.id, f.target.partition_key ?? scheduled.id);
   }
 }

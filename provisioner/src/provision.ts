@@ -35,7 +35,7 @@ import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQ
 import type { Credentials } from '@esb/contracts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, isMissingQueue } from '@esb/contracts';
 import { ConflictException, CreateScheduleCommand, CreateScheduleGroupCommand, GetScheduleCommand, ResourceNotFoundException, SchedulerClient, UpdateScheduleCommand, type CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
-import { ResourcesFile, generatedSecretString, validate, type DynamoTable, type KinesisStream, type S3Bucket, type ScheduleGroupResource, type SchedulerScheduleResource, type SecretsManagerSecret, type SqsQueue, type SsmParameter } from '@esb/contracts';
+import { ResourcesFile, canonicalJson, generatedSecretString, validate, type DynamoTable, type KinesisStream, type S3Bucket, type ScheduleGroupResource, type SchedulerScheduleResource, type SecretsManagerSecret, type SqsQueue, type SsmParameter } from '@esb/contracts';
 import { ProvisionAbortedError, ProvisionError } from './errors.js';
 import { formatKeySchema, sameKeySchema, sameLifecycleRules, streamChanges, toCreateStreamInput, toCreateTableInput, toLifecycleInput } from './mapping.js';
 import { DEFAULT_RETRY, isRetryable, sleep as realSleep, withRetry, type RetryPolicy, type Sleep } from './retry.js';
@@ -611,9 +611,7 @@ export function scheduleInput(s: SchedulerScheduleResource): CreateScheduleComma
 function sameSchedule(current: Record<string, unknown>, input: CreateScheduleCommandInput): boolean {
   const time = (d: unknown) => (d instanceof Date ? d.getTime() : undefined);
   // Keys sorted: the SDK writes and reads a target's fields in its own order.
-  const canonical = (v: unknown): unknown => (Array.isArray(v) ? v.map(canonical) : v && typeof v === 'object' && !(v instanceof Date) ? Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, canonical(x)])) : v);
-  const pick = (x: Record<string, unknown>) =>
-    JSON.stringify(canonical([x.ScheduleExpression, x.ScheduleExpressionTimezone, time(x.StartDate), time(x.EndDate), x.Description, x.State, x.FlexibleTimeWindow, x.ActionAfterCompletion ?? 'NONE', x.Target]));
+  const pick = (x: Record<string, unknown>) => canonicalJson([x.ScheduleExpression, x.ScheduleExpressionTimezone, time(x.StartDate), time(x.EndDate), x.Description, x.State, x.FlexibleTimeWindow, x.ActionAfterCompletion ?? 'NONE', x.Target]);
   return pick(current) === pick({ ...input, ActionAfterCompletion: input.ActionAfterCompletion ?? 'NONE' } as Record<string, unknown>);
 }
 

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { PassThrough } from 'node:stream';
-import { StreamViewType, type AttributeValueJson, type StreamRecord } from '@esb/contracts';
+import { canonicalJson, StreamViewType, type AttributeValueJson, type StreamRecord } from '@esb/contracts';
 import { TTL_ACTIONS, takeTtlDelete, timeToLiveAction } from './dynamodb-ttl.js';
 
 const require = createRequire(import.meta.url);
@@ -156,7 +156,7 @@ function hookStore(store: DynaliteStore, onStreamRecord: ((record: StreamRecord)
             if (!writeErr && (oldImage || newImage) && !(oldImage && newImage && sameItem(oldImage, newImage))) {
               sequence += 1n;
               // A delete the time-to-live sweeper made is DynamoDB's own (docs/provisioner.md, "Time to live").
-              const byTtl = !newImage && takeTtlDelete(name, canonical(keysOf(table, oldImage!)));
+              const byTtl = !newImage && takeTtlDelete(name, canonicalJson(keysOf(table, oldImage!)));
               const withIdentity = (r: StreamRecord): StreamRecord => (byTtl ? { ...r, userIdentity: TTL_IDENTITY } : r);
               if (view) onStreamRecord!(withIdentity(streamRecord(table, view, oldImage, newImage, sequence)));
               // A Kinesis destination always gets both images (docs/kinesis.md, "From DynamoDB").
@@ -176,15 +176,9 @@ function hookStore(store: DynaliteStore, onStreamRecord: ((record: StreamRecord)
 }
 
 function sameItem(a: Item, b: Item): boolean {
-  return canonical(a) === canonical(b);
+  return canonicalJson(a) === canonicalJson(b);
 }
 
-/** JSON with every map's keys sorted: two items with the same attributes in another order are equal. */
-export function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
-  return JSON.stringify(v);
-}
 
 const TTL_IDENTITY = { type: 'Service', principalId: 'dynamodb.amazonaws.com' } as const;
 
@@ -234,7 +228,7 @@ function kinesisDestinationRecord(change: StreamRecord, d: KinesisDestination): 
     dynamodb: { ApproximateCreationDateTime: d.ApproximateCreationDateTimePrecision === 'MICROSECOND' ? now * 1000 : now, ...images },
     eventSource: 'aws:dynamodb',
   };
-  return { streamArn: d.StreamArn, partitionKey: canonical(change.dynamodb.Keys).slice(0, 256), data: JSON.stringify(data) };
+  return { streamArn: d.StreamArn, partitionKey: canonicalJson(change.dynamodb.Keys).slice(0, 256), data: JSON.stringify(data) };
 }
 
 /**

@@ -4,6 +4,7 @@
 // Number, epoch seconds) is past, as DynamoDB's background process does, through the server's own
 // Scan and a conditional DeleteItem (so indexes and streams see an ordinary delete). The stream
 // record of such a delete carries DynamoDB's service identity, as on AWS.
+import { canonicalJson } from '@esb/contracts';
 /** What a table record (dynalite's) holds of time to live. */
 export interface TtlTableRecord {
   TableName: string;
@@ -69,8 +70,6 @@ export interface TtlSweeperOptions {
   tables(): AsyncIterable<unknown>;
   /** How often expired items are looked for (ms). */
   everyMs: number;
-  /** Canonical JSON of an item's keys, as the stream hook writes it. */
-  canonical(keys: Record<string, unknown>): string;
   onError(err: Error): void;
   /** Deletes per table and sweep at most (a table with many expired items is caught up over several sweeps). */
   maxDeletes?: number;
@@ -113,7 +112,7 @@ export function startTtlSweeper(o: TtlSweeperOptions): TtlSweeper {
       });
       for (const key of (page.Items as Array<Record<string, unknown>> | undefined) ?? []) {
         if (deleted >= maxDeletes) return deleted;
-        const canonicalKeys = o.canonical(key);
+        const canonicalKeys = canonicalJson(key);
         const keys = expiring.get(table.TableName) ?? expiring.set(table.TableName, new Set()).get(table.TableName)!;
         keys.add(canonicalKeys);
         try {

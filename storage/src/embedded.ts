@@ -12,7 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { inOrder, KINESIS_CONTENT_TYPE, KINESIS_TARGET_PREFIX, type BusEvent, type ApiCallHandler, type ForwardedApi, type KinesisRecord, type ObjectEvent, type ScheduleFiring, type StreamRecord, type TopicMessage } from '@esb/contracts';
-import { canonical, installDynamoDBStreams, KINESIS_DESTINATION_OPTION, serveStreamUpdates, STREAM_RECORDS_OPTION, tableRecordsOf, type KinesisDestinationRecord } from './dynamodb-streams.js';
+import { installDynamoDBStreams, KINESIS_DESTINATION_OPTION, serveStreamUpdates, STREAM_RECORDS_OPTION, tableRecordsOf, type KinesisDestinationRecord } from './dynamodb-streams.js';
 import { startTtlSweeper } from './dynamodb-ttl.js';
 import { hostForUrl, startS3Server, type RunningS3Server } from './s3-server.js';
 import { startSqsServer, type RunningSqsServer } from './sqs-server.js';
@@ -136,7 +136,7 @@ async function startDynamo(dataDir: string, host: string, port: number, createTa
   const endpoint = `http://${hostForUrl(host)}:${actualPort}`;
   // Expired items are deleted through this server's own API (docs/provisioner.md, "Time to live").
   const tables = tableRecordsOf(dynaliteOptions);
-  const sweeper = tables ? startTtlSweeper({ endpoint, tables, everyMs: ttlSweepMs, canonical, onError: (err) => process.stderr.write(`esb dynamodb: ${err.message}\n`) }) : undefined;
+  const sweeper = tables ? startTtlSweeper({ endpoint, tables, everyMs: ttlSweepMs, onError: (err) => process.stderr.write(`esb dynamodb: ${err.message}\n`) }) : undefined;
   let closed: Promise<void> | undefined;
   return {
     endpoint,

@@ -115,7 +115,6 @@ interface Live {
 export interface ScheduleStoreOptions {
   clock?: SchedulerClock;
   limits?: Partial<SchedulerLimits>;
-  region?: string;
   /** Told of each schedule that is due. */
   onFire?(firing: ScheduleFiring): void;
 }
@@ -131,12 +130,10 @@ export class ScheduleStore {
   private readonly limits: SchedulerLimits;
   /** Told of every change (for the snapshot). */
   onChange?: () => void;
-  onFire?: (firing: ScheduleFiring) => void;
 
   constructor(private readonly o: ScheduleStoreOptions = {}) {
     this.clock = o.clock ?? systemSchedulerClock;
     this.limits = { ...DEFAULT_SCHEDULER_LIMITS, ...o.limits };
-    this.onFire = o.onFire;
   }
 
   // ---- schedules --------------------------------------------------------------------------
@@ -147,7 +144,7 @@ export class ScheduleStore {
     if (this.schedules.has(key(group, name))) throw new SchedulerError('ConflictException', `Schedule ${name} already exists.`);
     if (this.schedules.size >= this.limits.schedules) throw new SchedulerError('ServiceQuotaExceededException', `esb holds at most ${this.limits.schedules} schedules; delete some first (docs/eventbridge.md)`);
     const now = this.clock.now();
-    this.put({ ...this.toStored(group, name, input, now), created: now });
+    this.put(this.toStored(group, name, input, now, now));
     return { ScheduleArn: this.arnOf(group, name) };
   }
 
@@ -156,7 +153,7 @@ export class ScheduleStore {
     const group = this.groupOf(input.GroupName);
     const old = this.schedules.get(key(group, name));
     if (!old) throw new SchedulerError('ResourceNotFoundException', `Schedule ${name} does not exist.`);
-    this.put({ ...this.toStored(group, name, input, this.clock.now()), created: old.stored.created });
+    this.put(this.toStored(group, name, input, old.stored.created, this.clock.now()));
     return { ScheduleArn: this.arnOf(group, name) };
   }
 
@@ -218,12 +215,12 @@ export class ScheduleStore {
     const now = this.clock.now();
     this.groups.set(name, { name, created: now, modified: now, tags: tags.data.Tags ?? [] });
     this.onChange?.();
-    return { ScheduleGroupArn: scheduleGroupArn(name, this.o.region) };
+    return { ScheduleGroupArn: scheduleGroupArn(name) };
   }
 
   getGroup(name: string): Record<string, unknown> {
     const g = this.groupRecord(name);
-    return { Arn: scheduleGroupArn(g.name, this.o.region), Name: g.name, State: 'ACTIVE', CreationDate: seconds(g.created), LastModificationDate: seconds(g.modified) };
+    return { Arn: scheduleGroupArn(g.name), Name: g.name, State: 'ACTIVE', CreationDate: seconds(g.created), LastModificationDate: seconds(g.modified) };
   }
 
   deleteGroup(name: string): Record<string, never> {
@@ -297,11 +294,11 @@ export class ScheduleStore {
     return input;
   }
 
-  private toStored(group: string, name: string, input: z.infer<typeof ScheduleInput>, now: number): StoredSchedule {
+  private toStored(group: string, name: string, input: z.infer<typeof ScheduleInput>, created: number, now: number): StoredSchedule {
     return {
       group,
       name,
-      created: now,
+      created,
       modified: now,
       expression: input.ScheduleExpression,
       ...(input.ScheduleExpressionTimezone !== undefined ? { timezone: input.ScheduleExpressionTimezone } : {}),
@@ -365,7 +362,7 @@ export class ScheduleStore {
       live.stored.fired = due;
       const t = live.stored.target;
       try {
-        this.onFire?.({
+        this.o.onFire?.({
           schedule: this.arnOf(live.stored.group, live.stored.name),
           group: live.stored.group,
           name: live.stored.name,
@@ -416,7 +413,7 @@ export class ScheduleStore {
   }
 
   private arnOf(group: string, name: string): string {
-    return scheduleArn(group, name, this.o.region);
+    return scheduleArn(group, name);
   }
 }
 

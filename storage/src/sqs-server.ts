@@ -83,8 +83,6 @@ export interface SqsServerOptions {
   schedulerClock?: SchedulerClock;
   /** Memory limits of the schedules (docs/eventbridge.md "EventBridge Scheduler"). */
   schedulerLimits?: Partial<SchedulerLimits>;
-  /** The region in the schedules' ARNs. */
-  region?: string;
 }
 
 export interface RunningSqsServer {
@@ -164,7 +162,6 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
   const schedules = new ScheduleStore({
     ...(options.schedulerClock ? { clock: options.schedulerClock } : {}),
     ...(options.schedulerLimits ? { limits: options.schedulerLimits } : {}),
-    ...(options.region ? { region: options.region } : {}),
     onFire: (firing) => {
       try {
         options.onScheduleFired?.([firing]);

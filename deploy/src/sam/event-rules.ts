@@ -71,11 +71,6 @@ export interface RuleReadContext extends DeliveryContext {
 /** Where a target's Arn points: a function, queue or state machine esb delivers to, or what else it is (for a warning). */
 type TargetRef = { function: string } | { queue: string } | { state_machine: string } | { stream: string } | { delivery_stream: string } | { graphql_api: string } | { topic: string } | { log_group: string } | { http: HttpTarget } | { other: string };
 
-/** What an AWS::Events::Rule gives: the rule, with its pattern or its schedule (absent when it has no target esb runs). */
-export interface RuleRead {
-  rule?: EventRule;
-}
-
 /** The bus an EventBusName names (a name or an ARN; `default` when absent). */
 export function ruleBus(ctx: Pick<ApiReadContext, 'fail'>, id: string, field: string, value: unknown): string {
   const bus = value === undefined || typeof value === 'string' ? busNameOf(value) : undefined;
@@ -167,14 +162,14 @@ export function targetOf(ctx: RuleReadContext, arn: string): TargetRef {
 }
 
 /**
- * The targets of a rule esb delivers to: functions, queues and state machines. Other targets,
- * and fields esb does not apply (DeadLetterConfig, RetryPolicy), are warnings.
+ * The targets of a rule esb delivers to (the kinds targetOf names). Other targets, and fields esb
+ * does not apply (DeadLetterConfig, RetryPolicy), are warnings.
  */
-function ruleTargets(ctx: RuleReadContext, id: string, targets: unknown): Array<{ target: EventRuleTarget; field: string }> {
+function ruleTargets(ctx: RuleReadContext, id: string, targets: unknown): EventRuleTarget[] {
   if (targets === undefined) return [];
   if (!Array.isArray(targets)) ctx.fail(id, 'Targets', 'must be a list of targets ({Arn, Id})');
   if (targets.length > MAX_TARGETS) ctx.fail(id, 'Targets', `has ${targets.length} targets; a rule takes at most ${MAX_TARGETS}`);
-  const out: Array<{ target: EventRuleTarget; field: string }> = [];
+  const out: EventRuleTarget[] = [];
   const ids = new Set<string>();
   const unapplied: string[] = [];
   for (const [i, t] of targets.entries()) {
@@ -208,7 +203,7 @@ function ruleTargets(ctx: RuleReadContext, id: string, targets: unknown): Array<
       if (typeof t.KinesisParameters.PartitionKeyPath !== 'string' || !t.KinesisParameters.PartitionKeyPath.startsWith('$')) ctx.fail(id, at('KinesisParameters.PartitionKeyPath'), 'must be a JSONPath of the event ($.detail.id)');
       target.partition_key_path = t.KinesisParameters.PartitionKeyPath;
     }
-    out.push({ target, field });
+    out.push(target);
   }
   if (unapplied.length) warnUnapplied(ctx, id, unapplied);
   return out;
@@ -218,8 +213,11 @@ function warnUnapplied(ctx: RuleReadContext, id: string, fields: string[]): void
   ctx.warn(`${id}.${fields.join(', ')}: not emulated; esb delivers each event once (a function's own asynchronous retries apply) (docs/eventbridge.md)`);
 }
 
-/** An AWS::Events::Rule, its properties resolved; `name` is its Name (else its logical id). */
-export function readRule(ctx: RuleReadContext, id: string, props: Record<string, unknown>, name: string): RuleRead {
+/**
+ * An AWS::Events::Rule, its properties resolved; `name` is its Name (else its logical id). The
+ * rule has its pattern or its schedule; undefined when it has no target esb runs (said).
+ */
+export function readRule(ctx: RuleReadContext, id: string, props: Record<string, unknown>, name: string): EventRule | undefined {
   ruleName(ctx, id, 'Name', name);
   const bus = ruleBus(ctx, id, 'EventBusName', props.EventBusName);
   const enabled = stateEnabled(ctx, id, 'State', props.State);
@@ -231,13 +229,13 @@ export function readRule(ctx: RuleReadContext, id: string, props: Record<string,
     if (bus !== DEFAULT_BUS) ctx.fail(id, 'ScheduleExpression', `schedules run on the default event bus only, not on "${bus}"`);
   }
   if (pattern !== undefined && schedule !== undefined) ctx.fail(id, 'ScheduleExpression', 'a rule has an EventPattern or a ScheduleExpression, not both');
-  const targets = ruleTargets(ctx, id, props.Targets).map((t) => t.target);
+  const targets = ruleTargets(ctx, id, props.Targets);
   if (targets.length === 0) {
     ctx.warn(`${id}: the rule has no target esb emulates; it is not run`);
-    return {};
+    return undefined;
   }
   // A scheduled rule sends its targets the Scheduled Event, or what their input fields make of it.
-  return { rule: { bus, name, ...(typeof schedule === 'string' ? { schedule: schedule.trim() } : { pattern: pattern! }), enabled, targets } };
+  return { bus, name, ...(typeof schedule === 'string' ? { schedule: schedule.trim() } : { pattern: pattern! }), enabled, targets };
 }
 
 /**

@@ -262,6 +262,8 @@ class TemplateReader implements Lookup {
   private readonly rules = new Map<string, EventRule>();
   /** The EventBridge Scheduler schedules SAM makes of ScheduleV2 events (docs/eventbridge.md). */
   private readonly samSchedules: SchedulerScheduleResource[] = [];
+  /** API destinations read (with their connections), by logical id. */
+  private readonly apiDestinations = new Map<string, HttpTarget>();
   /** SNS subscriptions by topicSubscriptionKey, in the order they were first read. */
   private readonly subscriptions = new Map<string, TopicSubscription>();
   /** The queues SAM makes for `Type: SNS` events with SqsSubscription. */
@@ -678,15 +680,19 @@ class TemplateReader implements Lookup {
     };
   }
 
-  /** The API destination of this template whose ARN (`!GetAtt Dest.Arn`) this is, read with its connection. */
+  /** The API destination of this template whose ARN (`!GetAtt Dest.Arn`) this is, read with its connection once however many targets name it. */
   private apiDestinationOf(arn: string): HttpTarget | undefined {
     const at = (id: string, field: string) => ({ logicalId: id, field });
     const id = Object.keys(this.resources).find((d) => this.resources[d].Type === API_DESTINATION_TYPE && this.active(d) && this.resourceAttr(d, 'Arn', at(d, 'Arn')) === arn);
     if (id === undefined) return undefined;
+    const read = this.apiDestinations.get(id);
+    if (read) return read;
     const props = this.resolver.resolve(this.rawProps(id), at(id, '')) as Record<string, unknown>;
     const connectionId = Object.keys(this.resources).find((c) => this.resources[c].Type === CONNECTION_TYPE && this.active(c) && this.resourceAttr(c, 'Arn', at(c, 'Arn')) === props.ConnectionArn);
     const connection = connectionId === undefined ? undefined : readConnection(this.apiContext(new Set()), connectionId, this.resolver.resolve(this.rawProps(connectionId), at(connectionId, '')) as Record<string, unknown>);
-    return readApiDestination(this.apiContext(new Set()), id, props, this.physicalName(id, at(id, 'Name')), connection);
+    const http = readApiDestination(this.apiContext(new Set()), id, props, this.physicalName(id, at(id, 'Name')), connection);
+    this.apiDestinations.set(id, http);
+    return http;
   }
 
   /** Whether an active resource of `type` has this name. */
@@ -1036,7 +1042,7 @@ class TemplateReader implements Lookup {
     for (const [id, r] of Object.entries(this.resources)) {
       if (r.Type !== EVENT_RULE_TYPE || !this.active(id)) continue;
       const props = this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>;
-      const { rule } = readRule(this.deliveryContext(), id, props, this.physicalName(id, { logicalId: id, field: 'Name' }));
+      const rule = readRule(this.deliveryContext(), id, props, this.physicalName(id, { logicalId: id, field: 'Name' }));
       if (rule) this.addRule(rule, id);
     }
     // AWS::KinesisFirehose::DeliveryStream: delivery_streams of functions.yml, before the subscriptions that put to them.
