@@ -81,7 +81,7 @@ node_context() {
     echo "$specs" >"$ctx/sdk/.specs"
   fi
   mkdir -p "$ctx/nodejs"
-  cp "$RUNTIME_DIR/nodejs/bootstrap.mjs" "$RUNTIME_DIR/nodejs/esm-resolve.mjs" "$RUNTIME_DIR/nodejs/sdk-endpoints.mjs" "$ctx/nodejs/"
+  cp "$RUNTIME_DIR/nodejs/bootstrap.mjs" "$RUNTIME_DIR/nodejs/esm-resolve.mjs" "$RUNTIME_DIR/nodejs/sdk-endpoints.mjs" "$RUNTIME_DIR/nodejs/response-stream.mjs" "$ctx/nodejs/"
   echo "$ctx"
 }
 
@@ -104,5 +104,5 @@ build() {
   fi
 }
 build esb-runtime:python3 Dockerfile.python "$RUNTIME_DIR" "" "$RUNTIME_DIR/python/bootstrap.py"
-build esb-runtime:nodejs Dockerfile.nodejs "" "$(sdk_specs)" "$RUNTIME_DIR/nodejs/bootstrap.mjs" "$RUNTIME_DIR/nodejs/esm-resolve.mjs" "$RUNTIME_DIR/nodejs/sdk-endpoints.mjs"
+build esb-runtime:nodejs Dockerfile.nodejs "" "$(sdk_specs)" "$RUNTIME_DIR/nodejs/bootstrap.mjs" "$RUNTIME_DIR/nodejs/esm-resolve.mjs" "$RUNTIME_DIR/nodejs/sdk-endpoints.mjs" "$RUNTIME_DIR/nodejs/response-stream.mjs"
 echo "docker-base-image: ready: esb-base:bookworm $BASE esb-runtime:python3 esb-runtime:nodejs"

@@ -433,16 +433,43 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       if (!ctx.logTail) return pool.invoke(requestId, payload, ctx);
       const lines: string[] = [];
       tails.set(requestId, lines);
-      try {
-        const result = await pool.invoke(requestId, payload, ctx);
-        // END and REPORT are written in the next turn, and output the handler printed just
-        // before it returned may still be in the pipe: let both arrive.
+      // END and REPORT are written in the next turn, and output the handler printed just
+      // before it returned may still be in the pipe: let both arrive.
+      const settled = async () => {
         await new Promise((r) => setImmediate(r));
         await new Promise((r) => setTimeout(r, 5));
+      };
+      let streaming = false;
+      try {
+        const result = await pool.invoke(requestId, payload, ctx);
+        const stream = result.stream;
+        if (stream) {
+          // A streamed response: its log tail is known when the stream ends, before its last event.
+          streaming = true;
+          result.stream = {
+            contentType: stream.contentType,
+            cancel: () => {
+              tails.delete(requestId);
+              stream.cancel();
+            },
+            open: (sink) =>
+              stream.open({
+                chunk: (bytes) => sink.chunk(bytes),
+                end: (failure) =>
+                  void settled().then(() => {
+                    result.logTail = logTail(lines);
+                    tails.delete(requestId);
+                    sink.end(failure);
+                  }),
+              }),
+          };
+          return result;
+        }
+        await settled();
         result.logTail = logTail(lines);
         return result;
       } finally {
-        tails.delete(requestId);
+        if (!streaming) tails.delete(requestId);
       }
     },
     invokeAsync(name, payload, ctx = {}) {

@@ -1,7 +1,7 @@
 // An Invoker over HTTP (the agent as a separate service), with keep-alive connections.
 // has() answers from a cached function list, refreshed in the background.
 import http from 'node:http';
-import type { InvokeContext, InvokeErrorKind, InvokeResult, Invoker } from '@esb/contracts';
+import type { InvokeContext, InvokeErrorKind, InvokeResult, Invoker, ResponseStream, StreamFailure } from '@esb/contracts';
 
 export interface HttpInvoker extends Invoker {
   /** Fetches the function list now (call once before relying on has()). */
@@ -18,9 +18,11 @@ export function createHttpInvoker(opts: { url: string; refreshMs?: number; maxSo
   let refreshing: Promise<void> | undefined;
 
   function request(method: string, path: string, body: Buffer | undefined, headers: Record<string, string>, signal?: AbortSignal) {
-    return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+    return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer; stream?: ResponseStream }>((resolve, reject) => {
       if (body) headers['content-length'] = String(body.length);
       const req = http.request({ host: base.hostname, port: base.port, method, path, headers, agent, signal }, (res) => {
+        const streamType = res.headers[STREAM_CONTENT_TYPE];
+        if (typeof streamType === 'string') return resolve({ status: res.statusCode ?? 0, headers: res.headers, body: EMPTY, stream: streamOf(res, streamType) });
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
@@ -64,6 +66,7 @@ export function createHttpInvoker(opts: { url: string; refreshMs?: number; maxSo
       if (ctx.clientContext) headers['x-amz-client-context'] = ctx.clientContext;
       if (ctx.cognitoIdentity) headers['x-esb-cognito-identity'] = ctx.cognitoIdentity;
       if (ctx.logTail) headers['x-amz-log-type'] = 'Tail';
+      if (ctx.acceptStream) headers[ACCEPT_STREAM] = '1';
       let r;
       try {
         r = await request('POST', `/invoke/${encodeURIComponent(name)}`, payload, headers, ctx.signal);
@@ -78,6 +81,9 @@ export function createHttpInvoker(opts: { url: string; refreshMs?: number; maxSo
         durationMs: Number(r.headers['x-esb-duration-ms'] ?? 0),
         payload: r.body,
       };
+      if (r.stream) result.stream = r.stream;
+      const contentType = r.headers[RESULT_CONTENT_TYPE];
+      if (typeof contentType === 'string') result.contentType = contentType;
       const tail = r.headers['x-esb-log-result'];
       if (typeof tail === 'string') result.logTail = tail;
       if (kind) result.error = { kind, message: decodeURIComponent(String(r.headers['x-esb-error-message'] ?? '')) };
@@ -88,6 +94,40 @@ export function createHttpInvoker(opts: { url: string; refreshMs?: number; maxSo
     },
     close() {
       agent.destroy();
+    },
+  };
+}
+
+const EMPTY = Buffer.alloc(0);
+/** Asks the agent for a streamed response (docs/agent.md "Response streaming"). */
+export const ACCEPT_STREAM = 'x-esb-accept-stream';
+/** Set on a streamed answer: the function's content type; the body is the stream, its failure in trailers. */
+export const STREAM_CONTENT_TYPE = 'x-esb-stream-content-type';
+/** The content type of a response the function streamed, given whole. */
+export const RESULT_CONTENT_TYPE = 'x-esb-content-type';
+
+/** A streamed answer of the agent as a ResponseStream: held (paused) until opened. */
+function streamOf(res: http.IncomingMessage, contentType: string): ResponseStream {
+  return {
+    contentType,
+    open(sink) {
+      let ended = false;
+      const end = (failure?: StreamFailure) => {
+        if (ended) return;
+        ended = true;
+        sink.end(failure);
+      };
+      res.on('data', (c: Buffer) => sink.chunk(c));
+      res.on('end', () => {
+        const kind = res.trailers['x-esb-error-kind'] as InvokeErrorKind | undefined;
+        if (!kind) return end();
+        const message = decodeURIComponent(res.trailers['x-esb-error-message'] ?? '');
+        end({ kind, message, payload: Buffer.from(res.trailers['x-esb-error-body'] ?? '', 'base64') });
+      });
+      res.on('close', () => end({ kind: 'Unavailable', message: 'the agent closed the stream', payload: Buffer.from('{"errorType":"Unavailable","errorMessage":"the agent closed the stream"}') }));
+    },
+    cancel() {
+      res.destroy();
     },
   };
 }

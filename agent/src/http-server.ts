@@ -25,7 +25,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { BusEvents, FORWARDED_APIS, KinesisRecords, ScheduleFirings, StreamRecord, TopicMessages, type ScheduleFiring, type ApiAnswer, type ApiCall, type BusEvent, type ForwardedApi, type KinesisRecord, type TopicMessage, type InvokeErrorKind, type Invoker, type ObjectEvent } from '@esb/contracts';
+import { BusEvents, FORWARDED_APIS, KinesisRecords, ScheduleFirings, StreamRecord, TopicMessages, type ScheduleFiring, type ApiAnswer, type ApiCall, type BusEvent, type ForwardedApi, type KinesisRecord, type TopicMessage, type InvokeErrorKind, type InvokeResult, type Invoker, type ObjectEvent, type ResponseStream } from '@esb/contracts';
+import { ACCEPT_STREAM, RESULT_CONTENT_TYPE, STREAM_CONTENT_TYPE } from './http-client.js';
 
 export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 
@@ -86,12 +87,14 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
         cognitoIdentity: one(h['x-esb-cognito-identity']),
         signal: ac.signal,
         logTail: one(h['x-amz-log-type']) === 'Tail',
+        acceptStream: h[ACCEPT_STREAM] !== undefined,
       };
       let r = await o.agent.invoke(fn, body, ctx);
       if (r.error?.kind === 'UnknownFunction' && o.reloadFunctions) {
         await o.reloadFunctions();
         r = await o.agent.invoke(fn, body, { ...ctx, requestId: r.requestId });
       }
+      if (r.stream) return streamAnswer(res, r, r.stream);
       const headers: Record<string, string | number> = {
         'content-type': 'application/json',
         'content-length': r.payload.length,
@@ -99,6 +102,7 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
         'x-esb-duration-ms': r.durationMs.toFixed(3),
       };
       if (r.logTail !== undefined) headers['x-esb-log-result'] = r.logTail;
+      if (r.contentType !== undefined) headers[RESULT_CONTENT_TYPE] = r.contentType;
       if (r.error) {
         headers['x-esb-error-kind'] = r.error.kind;
         headers['x-esb-error-message'] = encodeURIComponent(r.error.message);
@@ -110,6 +114,21 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
       o.log?.error({ err, fn }, 'invoke failed');
       send(res, 500, JSON.stringify({ errorType: 'ServiceException', errorMessage: String(err) }));
     }
+  }
+
+  /** A streamed response: its chunks as they come; how it ended in trailers (docs/agent.md "Response streaming"). */
+  function streamAnswer(res: http.ServerResponse, r: InvokeResult, stream: ResponseStream): void {
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'x-esb-request-id': r.requestId, [STREAM_CONTENT_TYPE]: stream.contentType, trailer: 'x-esb-error-kind, x-esb-error-message, x-esb-error-body' });
+    res.on('close', () => {
+      if (!res.writableFinished) stream.cancel();
+    });
+    stream.open({
+      chunk: (bytes) => void res.write(bytes),
+      end: (failure) => {
+        if (failure) res.addTrailers({ 'x-esb-error-kind': failure.kind, 'x-esb-error-message': encodeURIComponent(failure.message), 'x-esb-error-body': failure.payload.toString('base64') });
+        res.end();
+      },
+    });
   }
 
   /** An event the storage service posts: read within its size cap, checked, handed over. */

@@ -16,6 +16,9 @@
 // instance; meta: request id) asks the runtime not to run a queued event; RECALLED (instance ->
 // agent; meta: request id) says it has dropped it, sent before the running event's result. An
 // event the runtime has already taken is not recalled: it runs and is answered as usual.
+// A streamed response (docs/agent.md "Response streaming"): STREAM_START (instance -> agent;
+// meta: request id NUL content type), then STREAM_CHUNK frames (meta: request id; body: bytes
+// as written), ended by the request's RESPONSE (empty body) or ERROR (a failure mid-stream).
 // A spare runtime (docs/agent.md#spare-runtimes) first waits for ASSIGN (agent -> instance; body:
 // JSON {env, cwd, secret}): it takes that environment and working folder, then runs as above.
 
@@ -27,6 +30,8 @@ export const FRAME_INIT_ERROR = 0x49; // I
 export const FRAME_ASSIGN = 0x41; // A
 export const FRAME_RECALL = 0x43; // C
 export const FRAME_RECALLED = 0x42; // B
+export const FRAME_STREAM_START = 0x53; // S
+export const FRAME_STREAM_CHUNK = 0x44; // D
 
 const HEAD = 9;
 const EMPTY = Buffer.alloc(0);

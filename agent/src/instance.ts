@@ -4,11 +4,12 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { RuntimeApiServer, type RuntimeRequest, type RuntimeResponder } from './runtime-api-server.js';
-import { encodeFrame, type Frame, FrameDecoder, FRAME_ERROR, FRAME_EVENT, FRAME_INIT_ERROR, FRAME_NEXT, FRAME_RECALL, FRAME_RECALLED, FRAME_RESPONSE, OUTPUT_MARK } from './instance-channel.js';
+import { RuntimeApiServer, type RuntimeRequest, type RuntimeResponder, type StreamHead } from './runtime-api-server.js';
+import { encodeFrame, type Frame, FrameDecoder, FRAME_ERROR, FRAME_EVENT, FRAME_INIT_ERROR, FRAME_NEXT, FRAME_RECALL, FRAME_RECALLED, FRAME_RESPONSE, FRAME_STREAM_CHUNK, FRAME_STREAM_START, OUTPUT_MARK } from './instance-channel.js';
+import { DEFAULT_STREAM_CONTENT_TYPE, InvocationStream, MAX_STREAMED_BYTES, streamTooLargeMessage } from './response-stream.js';
 import type { InstanceHandle } from './driver.js';
 import { loopbackPeerUid } from './isolation.js';
-import type { InvokeContext, InvokeErrorKind, InvokeResult } from '@esb/contracts';
+import { jsonObjectOf, type InvokeContext, type InvokeErrorKind, type InvokeResult } from '@esb/contracts';
 
 export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
 /** The header esb's runtime clients send with the instance's secret (docs/security.md). */
@@ -41,6 +42,10 @@ export interface Invocation {
   /** The runtime marks where its output starts (OUTPUT_MARK): queued for a function that prints. */
   markOutput?: boolean;
   timer?: NodeJS.Timeout;
+  /** The response the runtime streams, from when it starts (docs/agent.md "Response streaming"). */
+  stream?: InvocationStream;
+  /** Told when the runtime starts streaming, for a caller that takes streams (`ctx.acceptStream`). */
+  onStream?(stream: InvocationStream): void;
   resolve(r: InvokeResult): void;
 }
 
@@ -144,6 +149,7 @@ export class Instance {
       (req, res) => this.route(req, res),
       MAX_RESPONSE_BYTES,
       (req, socket) => this.admit(req, socket),
+      (head) => this.streamHead(head),
     );
   }
 
@@ -246,7 +252,7 @@ export class Instance {
     const inv = this.current;
     if (inv && !inv.done) {
       if (!wasReady && this.initError) {
-        const doc = safeJson(this.initError);
+        const doc = jsonObjectOf(this.initError);
         const type = typeof doc?.errorType === 'string' ? doc.errorType : 'Runtime.InitError';
         const msg = typeof doc?.errorMessage === 'string' ? doc.errorMessage : 'init failed';
         this.finish(inv, errorResult(inv.requestId, 'FunctionError', `${type}: ${msg}`, this.initError));
@@ -274,6 +280,7 @@ export class Instance {
     this.lastRequestId = inv.requestId;
     const duration = inv.deliveredAt !== undefined ? performance.now() - inv.deliveredAt : 0;
     result.durationMs = duration;
+    inv.stream?.end(result.error ? { kind: result.error.kind, message: result.error.message, payload: result.payload } : undefined);
     inv.resolve(result);
     this.invocations++;
     this.events.onInvocationEnd(this, inv, duration);
@@ -333,6 +340,18 @@ export class Instance {
   /** The channel's counterpart of the Runtime API routes (docs/agent.md#the-instance-channel). */
   private onFrame(f: Frame): void {
     if (f.kind === FRAME_NEXT) return this.channelNext();
+    if (f.kind === FRAME_STREAM_CHUNK || f.kind === FRAME_STREAM_START) {
+      const inv = this.current;
+      if (f.kind === FRAME_STREAM_START) {
+        const nul = f.meta.indexOf('\0');
+        const id = nul < 0 ? f.meta : f.meta.slice(0, nul);
+        if (inv && inv.requestId === id && !inv.done && !inv.stream) this.streamStarted(inv, nul < 0 ? '' : f.meta.slice(nul + 1));
+      } else if (inv && inv.requestId === f.meta && !inv.done && inv.stream) {
+        if (f.tooLarge) this.streamOverLimit(inv);
+        else this.streamChunk(inv, f.body);
+      }
+      return;
+    }
     if (f.kind === FRAME_RESPONSE || f.kind === FRAME_ERROR) {
       // R: id NUL µs; F: id NUL error type NUL µs (µs: the runtime's own time for the event).
       const parts = f.meta.split('\0');
@@ -344,9 +363,9 @@ export class Instance {
         if (f.tooLarge) {
           const message = `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
           this.answered(inv, errorResult(id, 'FunctionError', message, errorPayload('Function.ResponseSizeTooLarge', message)));
-        } else if (f.kind === FRAME_RESPONSE) this.answered(inv, { requestId: id, durationMs: 0, payload: f.body });
+        } else if (f.kind === FRAME_RESPONSE) this.answered(inv, inv.stream ? this.streamResult(inv) : { requestId: id, durationMs: 0, payload: f.body });
         else {
-          const doc = safeJson(f.body);
+          const doc = jsonObjectOf(f.body);
           const type = parts[1] || (typeof doc?.errorType === 'string' ? doc.errorType : 'Unhandled');
           const msg = typeof doc?.errorMessage === 'string' ? doc.errorMessage : '';
           this.answered(inv, errorResult(id, 'FunctionError', msg ? `${type}: ${msg}` : type, f.body));
@@ -404,6 +423,45 @@ export class Instance {
     this.stop();
   }
 
+  /**
+   * The head of a POST .../response in streaming mode: its body goes to the invocation's stream
+   * chunk by chunk as it arrives (undefined: read it whole, as any request).
+   */
+  private streamHead(head: StreamHead): ((bytes: Buffer) => void) | undefined {
+    if (head.method !== 'POST' || !head.url.startsWith(INVOCATION) || !head.url.endsWith('/response')) return undefined;
+    const id = decodeURIComponent(head.url.slice(INVOCATION.length, -'/response'.length));
+    const inv = this.current;
+    if (!inv || inv.requestId !== id || inv.done || inv.stream) return undefined;
+    this.streamStarted(inv, head.headers['content-type'] ?? '');
+    return (bytes) => {
+      if (!inv.done) this.streamChunk(inv, bytes);
+    };
+  }
+
+  /** The runtime starts streaming `inv`'s response: a caller that takes streams gets it now. */
+  private streamStarted(inv: Invocation, contentType: string): InvocationStream {
+    const stream = new InvocationStream(contentType || DEFAULT_STREAM_CONTENT_TYPE, inv.onStream ? MAX_STREAMED_BYTES : MAX_RESPONSE_BYTES);
+    inv.stream = stream;
+    inv.onStream?.(stream);
+    return stream;
+  }
+
+  private streamChunk(inv: Invocation, bytes: Buffer): void {
+    if (!inv.stream!.push(bytes)) this.streamOverLimit(inv);
+  }
+
+  /** Past the limit: the invocation fails; what the runtime still writes is dropped. */
+  private streamOverLimit(inv: Invocation): void {
+    const message = streamTooLargeMessage(inv.onStream ? MAX_STREAMED_BYTES : MAX_RESPONSE_BYTES);
+    this.answered(inv, errorResult(inv.requestId, 'FunctionError', message, errorPayload('Function.ResponseSizeTooLarge', message)));
+  }
+
+  /** A streamed response that ended well: whole for a caller that did not take the stream. */
+  private streamResult(inv: Invocation): InvokeResult {
+    const stream = inv.stream!;
+    return { requestId: inv.requestId, durationMs: 0, payload: inv.onStream ? EMPTY : stream.whole(), contentType: stream.contentType };
+  }
+
   private route(req: RuntimeRequest, res: RuntimeResponder): void {
     const url = req.url;
     if (req.method === 'GET' && url === NEXT) return this.onNext(res);
@@ -459,9 +517,22 @@ export class Instance {
     }
     const body = req.body;
     reply(res, 202, '{"status":"OK"}');
+    if (what === 'response' && isStreamingMode(req.headers)) {
+      // Streamed, but read whole: the connection was not yet admitted when its head came.
+      if (!req.streamed) {
+        const stream = inv.stream ?? this.streamStarted(inv, req.headers['content-type'] ?? '');
+        if (!stream.push(body)) return this.streamOverLimit(inv);
+      }
+      const errorType = req.trailers?.['lambda-runtime-function-error-type'];
+      if (errorType === undefined) return this.answered(inv, this.streamResult(inv));
+      const doc = Buffer.from(req.trailers?.['lambda-runtime-function-error-body'] ?? '', 'base64');
+      const parsed = jsonObjectOf(doc);
+      const msg = typeof parsed?.errorMessage === 'string' ? parsed.errorMessage : '';
+      return this.answered(inv, errorResult(id, 'FunctionError', msg ? `${errorType}: ${msg}` : errorType, doc.length ? doc : errorPayload(errorType, msg)));
+    }
     if (what === 'response') this.answered(inv, { requestId: id, durationMs: 0, payload: body });
     else {
-      const doc = safeJson(body);
+      const doc = jsonObjectOf(body);
       const type = String(req.headers['lambda-runtime-function-error-type'] ?? doc?.errorType ?? 'Unhandled');
       const msg = typeof doc?.errorMessage === 'string' ? doc.errorMessage : '';
       this.answered(inv, errorResult(id, 'FunctionError', msg ? `${type}: ${msg}` : type, body));
@@ -489,19 +560,17 @@ export function exitDescription(how: { code: number | null; signal: string | nul
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
+const EMPTY = Buffer.alloc(0);
+
+/** Lambda-Runtime-Function-Response-Mode: streaming. */
+export function isStreamingMode(headers: Record<string, string>): boolean {
+  return headers['lambda-runtime-function-response-mode']?.toLowerCase() === 'streaming';
+}
 
 function reply(res: RuntimeResponder, status: number, body: string): void {
   res.send(status, JSON_HEADERS, body);
 }
 
-function safeJson(b: Buffer): Record<string, unknown> | undefined {
-  try {
-    const v = JSON.parse(b.toString('utf8'));
-    return v && typeof v === 'object' ? v : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** The Invoke API's Client-Context is base64 JSON; the Runtime API header carries the JSON. */
 function decodeClientContext(b64: string): string {

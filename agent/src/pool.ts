@@ -60,6 +60,7 @@ interface Waiter {
 }
 
 /** Weight of a new sample in the moving averages of invocation time and cold start. */
+const EMPTY_PAYLOAD = Buffer.alloc(0);
 const EWMA = 0.2;
 
 /**
@@ -205,6 +206,15 @@ export class FunctionPool {
     if (got instanceof Promise) got = await got;
     if (!(got instanceof Instance)) return got;
     const inst = got;
+    if (ctx.acceptStream) {
+      // A streamed response goes back as soon as it starts; the instance is released at its end.
+      const streamed = new Promise<InvokeResult>((resolve) => (inv.onStream = (stream) => resolve({ requestId, durationMs: 0, payload: EMPTY_PAYLOAD, stream })));
+      const first = await Promise.race([answer, streamed]);
+      if (first.stream) {
+        void answer.then(() => this.answered(inst, inv));
+        return first;
+      }
+    }
     const result = await answer;
     if (inv.notStarted) {
       // Queued in an instance that gave it back or went away before taking it: it never ran;
@@ -215,6 +225,12 @@ export class FunctionPool {
       if (this.removed) return this.notFound(requestId);
       return this.invoke(requestId, payload, ctx);
     }
+    this.answered(inst, inv);
+    return result;
+  }
+
+  /** An invocation that ran is over: its time sampled, its instance released. */
+  private answered(inst: Instance, inv: Invocation): void {
     // Invocation time is sampled on warm instances only (a cold one's includes its init): the
     // runtime's own time when it reports it (esb's clients on the instance channel), else the
     // round trip. The round trip also holds waits for this process's event loop, which more
@@ -224,7 +240,6 @@ export class FunctionPool {
       this.serviceMs = this.serviceMs === undefined ? took : this.serviceMs + EWMA * (took - this.serviceMs);
     }
     this.release(inst);
-    return result;
   }
 
   /** Gives `inv` to `inst`: to run now, or queued behind its running invocation. */

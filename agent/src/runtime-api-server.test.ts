@@ -29,6 +29,25 @@ describe('RequestParser', () => {
     expect(reqs[0]!.body.toString()).toBe('abcdefg');
   });
 
+  it('gives a streaming response body to the taker of its head as it arrives, past the body limit, and keeps its trailers', () => {
+    const heads: string[] = [];
+    const got: string[] = [];
+    const p = new RequestParser(4, undefined, (head) => {
+      heads.push(`${head.method} ${head.url} ${head.headers['content-type']}`);
+      return head.url.endsWith('/response') ? (bytes) => got.push(bytes.toString()) : undefined;
+    });
+    const head = 'POST /2018-06-01/runtime/invocation/r1/response HTTP/1.1\r\nLambda-Runtime-Function-Response-Mode: streaming\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n';
+    expect(p.push(b(`${head}5\r\nfirst\r\n`))).toEqual([]);
+    expect([heads, got]).toEqual([['POST /2018-06-01/runtime/invocation/r1/response text/plain'], ['first']]);
+    expect(p.push(b('6\r\nsecond\r\n'))).toEqual([]);
+    const [done] = p.push(b('0\r\nLambda-Runtime-Function-Error-Type: Boom\r\nLambda-Runtime-Function-Error-Body: e30=\r\n\r\n'));
+    expect(got).toEqual(['first', 'second']);
+    expect([done!.streamed, done!.tooLarge, done!.body.length, done!.trailers]).toEqual([true, false, 0, { 'lambda-runtime-function-error-type': 'Boom', 'lambda-runtime-function-error-body': 'e30=' }]);
+    // Declined (or not in streaming mode): read whole, under the limit as any body.
+    const declined = new RequestParser(100, undefined, () => undefined).push(b('POST /x HTTP/1.1\r\nLambda-Runtime-Function-Response-Mode: streaming\r\nContent-Length: 2\r\n\r\nok'));
+    expect([declined[0]!.streamed, declined[0]!.body.toString()]).toEqual([undefined, 'ok']);
+  });
+
   it('marks a body over the limit as too large and drops its bytes, then goes on', () => {
     const p = new RequestParser(4);
     const reqs = p.push(b('POST /big HTTP/1.1\r\nContent-Length: 6\r\n\r\n123456GET /n HTTP/1.1\r\n\r\n'));

@@ -17,7 +17,24 @@ export interface RuntimeRequest {
   body: Buffer;
   /** The body was over the limit: `body` is empty and the bytes were discarded. */
   tooLarge: boolean;
+  /** The body went chunk by chunk to the taker of its head (`StreamHandler`): `body` is empty. */
+  streamed?: boolean;
+  /** Trailer fields of a chunked body (lower-case names). */
+  trailers?: Record<string, string>;
 }
+
+/** A request's head, before its body. */
+export interface StreamHead {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * Offered the head of each request sent in Lambda's streaming response mode: a function taking
+ * its body's bytes as they arrive (no body limit then), or undefined to read the body whole.
+ */
+export type StreamHandler = (head: StreamHead) => ((bytes: Buffer) => void) | undefined;
 
 export interface RuntimeResponder {
   /** Answers the request (once); responses go out in request order. */
@@ -64,6 +81,8 @@ interface Pending {
   chunks: Buffer[];
   size: number;
   tooLarge: boolean;
+  streamTo?: (bytes: Buffer) => void;
+  trailers?: Record<string, string>;
 }
 
 export interface ParsedRequest extends RuntimeRequest {
@@ -84,6 +103,7 @@ export class RequestParser {
   constructor(
     private readonly bodyLimit: number,
     private readonly onContinue: () => void = () => {},
+    private readonly onStreamHead?: StreamHandler,
   ) {}
 
   /** Feeds bytes; returns the requests completed by them (stops at the first error: see `failed`). */
@@ -142,15 +162,29 @@ export class RequestParser {
         this.buf = this.buf.subarray(2);
         this.state = { kind: 'chunk-size' };
       } else {
-        // Trailer fields (ignored) up to an empty line.
+        // Trailer fields up to an empty line (kept within the head's size limit).
         const eol = this.buf.indexOf(CRLF);
-        if (eol < 0) break;
+        if (eol < 0) {
+          if (this.buf.length > MAX_HEAD_BYTES) this.fail(431, 'trailer fields too large');
+          break;
+        }
+        const line = this.buf.toString('latin1', 0, eol);
         this.buf = this.buf.subarray(eol + 2);
         if (eol === 0) out.push(this.complete());
+        else this.trailer(line);
       }
       if (this.failed) break;
     }
     return out;
+  }
+
+  private trailer(line: string): void {
+    const cur = this.cur!;
+    const c = line.indexOf(':');
+    if (c <= 0) return;
+    const trailers = (cur.trailers ??= {});
+    if (Object.keys(trailers).length >= 32) return;
+    trailers[line.slice(0, c).trim().toLowerCase()] = line.slice(c + 1).trim();
   }
 
   private fail(status: number, message: string): void {
@@ -196,6 +230,10 @@ export class RequestParser {
     } else {
       this.state = { kind: 'body', remaining: 0 };
     }
+    if (this.onStreamHead && headers['lambda-runtime-function-response-mode']?.toLowerCase() === 'streaming') {
+      this.cur.streamTo = this.onStreamHead({ method: this.cur.method, url: this.cur.url, headers });
+      if (this.cur.streamTo) this.cur.tooLarge = false;
+    }
     if (headers.expect?.toLowerCase() === '100-continue' && !this.cur.tooLarge) this.onContinue();
     return true;
   }
@@ -205,10 +243,11 @@ export class RequestParser {
     const cur = this.cur!;
     const part = this.buf.subarray(0, n);
     this.buf = this.buf.subarray(n);
+    // Copies: `part` is a view of a socket buffer that may be large and long-lived.
+    if (cur.streamTo) return cur.streamTo(Buffer.from(part));
     cur.size += n;
     if (cur.size > this.bodyLimit) cur.tooLarge = true;
     if (cur.tooLarge) cur.chunks.length = 0;
-    // A copy: `part` is a view of a socket buffer that may be large and long-lived.
     else cur.chunks.push(Buffer.from(part));
   }
 
@@ -219,7 +258,10 @@ export class RequestParser {
     const connection = (cur.headers.connection ?? '').toLowerCase();
     const close = cur.httpVersion === '1.0' ? connection !== 'keep-alive' : connection === 'close';
     const body = cur.tooLarge || cur.chunks.length === 0 ? Buffer.alloc(0) : cur.chunks.length === 1 ? cur.chunks[0]! : Buffer.concat(cur.chunks);
-    return { method: cur.method, url: cur.url, headers: cur.headers, body, tooLarge: cur.tooLarge, close };
+    const req: ParsedRequest = { method: cur.method, url: cur.url, headers: cur.headers, body, tooLarge: cur.tooLarge, close };
+    if (cur.streamTo) req.streamed = true;
+    if (cur.trailers) req.trailers = cur.trailers;
+    return req;
   }
 }
 
@@ -270,10 +312,13 @@ class Connection {
     bodyLimit: number,
     private readonly handler: RuntimeRequestHandler,
     private readonly admit?: RuntimeAdmission,
+    streamHandler?: StreamHandler,
   ) {
     if (!admit) this.admitted = true;
     socket.setNoDelay(true);
-    this.parser = new RequestParser(bodyLimit, () => this.write(Buffer.from('HTTP/1.1 100 Continue\r\n\r\n')));
+    // Only a connection already admitted streams: another's body is read whole, then refused.
+    const onStreamHead: StreamHandler | undefined = streamHandler && ((head) => (this.admitted === true ? streamHandler(head) : undefined));
+    this.parser = new RequestParser(bodyLimit, () => this.write(Buffer.from('HTTP/1.1 100 Continue\r\n\r\n')), onStreamHead);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => {});
     socket.on('close', () => this.onClosed());
@@ -394,9 +439,9 @@ export class RuntimeApiServer {
   private readonly server: net.Server;
   private readonly connections = new Set<Connection>();
 
-  constructor(handler: RuntimeRequestHandler, bodyLimit: number, admit?: RuntimeAdmission) {
+  constructor(handler: RuntimeRequestHandler, bodyLimit: number, admit?: RuntimeAdmission, streamHandler?: StreamHandler) {
     this.server = net.createServer((socket) => {
-      const c = new Connection(socket, bodyLimit, handler, admit);
+      const c = new Connection(socket, bodyLimit, handler, admit, streamHandler);
       this.connections.add(c);
       socket.on('close', () => this.connections.delete(c));
     });

@@ -19,6 +19,7 @@ import WebSocket from 'ws';
 import { DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { startDev, type RunningDev } from './dev.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -321,6 +322,95 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     const { headers } = await signer.sign({ method: 'GET', protocol: 'http:', hostname: reportHost, path: '/', headers: { host: reportHost } });
     const report = await request('GET', '/', { host: reportHost, headers: headers as Record<string, string> });
     expect([report.status, report.json()]).toEqual([200, { report: 'daily', method: 'GET' }]);
+  }, 120_000);
+
+  it('streaming-responses: function URLs in RESPONSE_STREAM mode write what streamifyResponse handlers write as they write it (HttpResponseStream status, headers and cookies; a piped 2 MB body); a failure mid-stream cuts the response short; InvokeWithResponseStream reads chunks and the error; a custom runtime streams over the Runtime API', async () => {
+    const out = await deploy('streaming-responses');
+    expect(out).not.toContain('RESPONSE_STREAM');
+    expect(out).not.toContain('UNREACHABLE');
+    const urlHost = (fn: string) => `streaming-responses-${fn}.lambda-url.localhost:${port}`;
+    /** A streamed answer read as it comes: `next()` waits for bytes not yet read, `rest()` for the end (or the cut). */
+    const open = (host: string, pathname: string, headers: Record<string, string> = {}) =>
+      new Promise<{ res: http.IncomingMessage; next(): Promise<string>; rest(): Promise<{ text: string; cut: boolean }> }>((resolve, reject) => {
+        const req = http.request({ host: '127.0.0.1', port, path: pathname, agent: false, headers: { host, ...headers } }, (res) => {
+          let text = '';
+          let read = 0;
+          let waiter: (() => void) | undefined;
+          let cut = false;
+          let done = false;
+          res.on('data', (c: Buffer) => {
+            text += c.toString('utf8');
+            waiter?.();
+          });
+          res.on('end', () => ((done = true), waiter?.()));
+          res.on('error', () => ((cut = true), (done = true), waiter?.()));
+          res.on('aborted', () => (cut = true));
+          const more = () => new Promise<void>((r) => (waiter = r));
+          resolve({
+            res,
+            async next() {
+              while (text.length === read && !done) await more();
+              const fresh = text.slice(read);
+              read = text.length;
+              return fresh;
+            },
+            async rest() {
+              while (!done) await more();
+              return { text, cut };
+            },
+          });
+        });
+        req.on('error', reject);
+        req.end();
+      });
+
+    // The head and the first part come while the function still waits for its gate: it opens
+    // only when the test has read them, so they cannot have come with the end.
+    const s3 = new S3Client({ endpoint: dev.info.s3, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const story = await open(urlHost('storyfunction'), '/?gate=chapter-2');
+    expect(story.res.statusCode).toBe(201);
+    expect(story.res.headers).toMatchObject({ 'content-type': 'text/html', 'x-story': 'told in parts', 'set-cookie': ['chapter=1; Path=/'], 'transfer-encoding': 'chunked' });
+    expect(await story.next()).toBe('<p>first part</p>');
+    await s3.send(new PutObjectCommand({ Bucket: 'streaming-responses-gatebucket', Key: 'chapter-2', Body: 'open' }));
+    expect(await story.rest()).toEqual({ text: '<p>first part</p><p>second part</p>', cut: false });
+    s3.destroy();
+
+    // A pipeline of 2 MB behind AWS_IAM, with the default content type.
+    const pipeHost = urlHost('pipefunction');
+    const signer = new SignatureV4({ credentials: { accessKeyId: 'AKIDLOCALPROFILE', secretAccessKey: 'local-secret' }, region: 'us-east-1', service: 'lambda', sha256: NodeSha256 });
+    const { headers } = await signer.sign({ method: 'GET', protocol: 'http:', hostname: pipeHost, path: '/', headers: { host: pipeHost } });
+    const pipe = await open(pipeHost, '/', headers as Record<string, string>);
+    expect([pipe.res.statusCode, pipe.res.headers['content-type']]).toEqual([200, 'application/octet-stream']);
+    const piped = await pipe.rest();
+    expect([piped.text.length, piped.text.slice(0, 6), piped.cut]).toEqual([2 * 1024 * 1024, 'ababab', false]);
+
+    // A failure after the first bytes: what was written arrives, then the response is cut short.
+    const flaky = await open(urlHost('flakyfunction'), '/');
+    expect(flaky.res.statusCode).toBe(200);
+    expect(await flaky.rest()).toEqual({ text: 'this function streams ', cut: true });
+
+    // The Lambda API: InvokeWithResponseStream gives the chunks, then the error; Invoke the whole response.
+    const lambda = new LambdaClient({ endpoint: dev.info.gateway, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const events = async (payload: object) => {
+      const r = await lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: 'streaming-responses-FlakyFunction', Payload: JSON.stringify(payload) }));
+      const seen: unknown[] = [];
+      for await (const e of r.EventStream!) {
+        if (e.PayloadChunk) seen.push(Buffer.from(e.PayloadChunk.Payload!).toString('utf8'));
+        if (e.InvokeComplete) seen.push(e.InvokeComplete);
+      }
+      return { status: r.StatusCode, contentType: r.ResponseStreamContentType, seen };
+    };
+    expect(await events({})).toEqual({ status: 200, contentType: 'application/octet-stream', seen: ['this ', 'function ', 'streams ', { ErrorCode: 'Error', ErrorDetails: 'a custom error mid-stream' }] });
+    expect((await events({ keepGoing: true })).seen).toEqual(['this ', 'function ', 'streams ', 'and ends', {}]);
+    const whole = await lambda.send(new InvokeCommand({ FunctionName: 'streaming-responses-FlakyFunction', Payload: JSON.stringify({ keepGoing: true }) }));
+    expect([whole.FunctionError, Buffer.from(whole.Payload!).toString('utf8')]).toEqual([undefined, 'this function streams and ends']);
+    lambda.destroy();
+
+    // A custom runtime's chunked POST: streamed; its error trailers cut the response short.
+    const custom = await open(urlHost('customruntimefunction'), '/');
+    expect([custom.res.headers['content-type'], await custom.rest()]).toEqual(['text/plain', { text: 'streamed by a custom runtime', cut: false }]);
+    const broken = await open(urlHost('customruntimefunction'), '/?fail=1');
+    expect(await broken.rest()).toEqual({ text: 'streamed by a custom runtime', cut: true });
   }, 120_000);
 
   it('s3-events: an upload runs the function its bucket notifies (event names, key filter), a raw LambdaConfigurations too', async () => {

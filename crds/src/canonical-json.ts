@@ -11,3 +11,13 @@ export function canonicalJson(v: unknown): string {
   }
   return JSON.stringify(v) ?? 'null';
 }
+
+/** The JSON object in `bytes`, or undefined when they hold anything else (an error document, a prelude). */
+export function jsonObjectOf(bytes: Buffer): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(bytes.toString('utf8'));
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}

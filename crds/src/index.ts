@@ -34,4 +34,4 @@ export * from './node-sha256.js';
 export * from './appsync.js';
 export { parseSchedule, isTimeZone, instantOfWallTime, ScheduleParseError, type Schedule, type ScheduleParseOptions } from './schedule-expressions.js';
 export { SCHEDULE_NAME, DEFAULT_SCHEDULE_GROUP, SCHEDULE_TARGET_KINDS, ScheduleFiring, ScheduleFirings, isSchedulerPath, scheduleArn, scheduleGroupArn, scheduleTargetOf, type ScheduleTargetRef } from './scheduler.js';
-export { canonicalJson } from './canonical-json.js';
+export { canonicalJson, jsonObjectOf } from './canonical-json.js';

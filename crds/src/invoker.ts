@@ -20,6 +20,12 @@ export interface InvokeContext {
   onCancel?(listener: (reason: Error) => void): () => void;
   /** X-Amz-Log-Type: Tail: the result carries the end of the invocation's log (`logTail`). */
   logTail?: boolean;
+  /**
+   * The caller takes a streamed response (a function URL in RESPONSE_STREAM mode,
+   * InvokeWithResponseStream): when the function streams, the result comes as soon as its
+   * stream starts, with `stream` (docs/agent.md "Response streaming").
+   */
+  acceptStream?: boolean;
 }
 
 export type InvokeErrorKind =
@@ -43,6 +49,36 @@ export interface InvokeResult {
   error?: { kind: InvokeErrorKind; message: string };
   /** With `logTail`: base64 of the last 4 KB of the invocation's log (START ... REPORT), as Lambda's X-Amz-Log-Result. */
   logTail?: string;
+  /** A streamed response, to a caller that accepts one (`acceptStream`); `payload` is then empty. */
+  stream?: ResponseStream;
+  /** The content type the function gave a response it streamed, when the caller took it whole. */
+  contentType?: string;
+}
+
+/** The content type of a streamed response that starts with a JSON prelude (status, headers, cookies) and 8 NUL bytes. */
+export const HTTP_INTEGRATION_RESPONSE = 'application/vnd.awslambda.http-integration-response';
+
+/** How a streamed response failed after it started: the function's error, or its timeout. */
+export interface StreamFailure {
+  kind: InvokeErrorKind;
+  message: string;
+  /** The error document ({errorType, errorMessage, ...}). */
+  payload: Buffer;
+}
+
+/** Where a streamed response's bytes go, in order; `end` is called once, after the last chunk. */
+export interface StreamSink {
+  chunk(bytes: Buffer): void;
+  end(failure?: StreamFailure): void;
+}
+
+/** A response the function writes while it runs (docs/agent.md "Response streaming"). */
+export interface ResponseStream {
+  readonly contentType: string;
+  /** Sends what came so far, then each chunk as it comes, to `sink` (once). */
+  open(sink: StreamSink): void;
+  /** The caller went away: later chunks are dropped (the function runs on, as on Lambda). */
+  cancel(): void;
 }
 
 export interface Invoker {

@@ -8,7 +8,7 @@ import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { EMPTY_FUNCTIONS, EMPTY_ROUTING, newTraceId, sliceWaiting, type FunctionsFile as FunctionsFileT, type RoutingFile as RoutingFileT, type StacksFile as StacksFileT } from '@esb/contracts';
-import type { InvokeResult, Invoker } from '@esb/contracts';
+import { HTTP_INTEGRATION_RESPONSE, type InvokeResult, type Invoker, type ResponseStream, type StreamFailure } from '@esb/contracts';
 import { watchConfig, type ConfigFileError, type ConfigWatcher } from '@esb/contracts';
 import { accessLog as accessLogFor } from './access-log.js';
 import { CancellableContext, InvocationCancel } from './client-close.js';
@@ -21,7 +21,7 @@ import { methodArn } from './auth/policy.js';
 import { buildV1Event, buildV2Event, edgeHeaders, v1EventJson, v2EventJson, isTextContentType, matchesMediaType, type GatewayRequest, type V1Event, type V2Event } from './events.js';
 import { registerInvokeApi } from './invoke-api.js';
 import { authorizeSignedUrl, type InvokeApiAccess, OPEN_INVOKE_API } from './invoke-auth.js';
-import { mapResponse } from './response.js';
+import { mapResponse, PreludeReader } from './response.js';
 import { customizedAnswer } from './gateway-responses.js';
 import { UsageMeter } from './usage-plans.js';
 import { validationFailure } from './request-validation.js';
@@ -116,6 +116,18 @@ const MSG = {
 const EMPTY_BODY = Buffer.alloc(0);
 const DROPPED_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection']);
 
+/** A streamed response that came whole, as a stream. */
+function wholeStream(contentType: string, payload: Buffer): ResponseStream {
+  return {
+    contentType,
+    open(sink) {
+      if (payload.length) sink.chunk(payload);
+      sink.end();
+    },
+    cancel() {},
+  };
+}
+
 /** The request id every routed response carries; an HTTP API's answers for its routes also carry `apigw-requestid`. */
 function requestIdHeaders(requestId: string, httpApi: boolean): Record<string, string> {
   return httpApi ? { 'x-amzn-requestid': requestId, 'apigw-requestid': requestId } : { 'x-amzn-requestid': requestId };
@@ -155,6 +167,7 @@ function compileUrlTables(functions: FunctionsFileT): Map<string, RouteTable> {
       functions,
     );
     if (fn.url.auth_type === 'AWS_IAM') (urlTable.apis[api] as ResolvedApi).iamAuth = true;
+    if (fn.url.invoke_mode === 'RESPONSE_STREAM') (urlTable.apis[api] as ResolvedApi).responseStream = true;
     out.set(label, urlTable);
   }
   return out;
@@ -403,9 +416,9 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
    */
   const deadlines = new DeadlineQueue(integrationTimeoutMs);
   type Outcome = InvokeResult | 'timeout' | 'gone' | Error;
-  function invokeWithTimeout(fn: string, payload: Buffer, requestId: string, traceId: string, res: ServerResponse, done: (outcome: Outcome) => void): void {
+  function invokeWithTimeout(fn: string, payload: Buffer, requestId: string, traceId: string, res: ServerResponse, done: (outcome: Outcome) => void, acceptStream = false): void {
     const cancel = new InvocationCancel(res);
-    const ctx = new CancellableContext({ requestId, traceId }, cancel);
+    const ctx = new CancellableContext(acceptStream ? { requestId, traceId, acceptStream } : { requestId, traceId }, cancel);
     let settled = false;
     const settle = (r: InvokeResult | Error | 'timeout') => {
       if (settled) return;
@@ -515,6 +528,10 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       }
     }
 
+    streamAnswer(stream: ResponseStream): void {
+      streamAnswer(this, stream);
+    }
+
     private answerWith(result: Outcome): void {
       const route = this.route!;
       const api = route.api;
@@ -535,6 +552,12 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
         if (kind === 'Unavailable') return this.sendJson(503, MSG.unavailable, api, 'DEFAULT_5XX');
         log.warn({ function: route.function, kind, error: result.error.message, requestId }, 'function error');
         return this.sendJson(502, MSG.internal, api, 'DEFAULT_5XX');
+      }
+      // A function URL in RESPONSE_STREAM mode: what the function streamed goes out as it comes
+      // (taken whole when it came through an invoker that does not stream).
+      if (api.responseStream) {
+        if (result.stream) return this.streamAnswer(result.stream);
+        if (result.contentType !== undefined) return this.streamAnswer(wholeStream(result.contentType, result.payload));
       }
       const accept = this.req.headers.accept;
       const mapped = mapResponse(result.payload, {
@@ -573,6 +596,71 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       this.res.end(payload);
       accessLog(method, rawPath, route.routeKey, route.function, mres.statusCode, t0, requestId);
     }
+  }
+
+  /**
+   * Writes a response the function streams (docs/gateway.md "Function URLs"): the head at once,
+   * or after the prelude of an HTTP integration response; then each chunk as it comes. A failure
+   * after the head ends the connection without the last chunk, so the client sees it cut short.
+   */
+  function streamAnswer(x: Exchange, stream: ResponseStream): void {
+    const { res, requestId } = x;
+    const route = x.route!;
+    const api = route.api;
+    const head: Record<string, string | string[]> = requestIdHeaders(requestId, true);
+    if (api.cors && x.origin) Object.assign(head, corsResponseHeaders(api.cors, x.origin));
+    let status = 200;
+    let prelude = stream.contentType === HTTP_INTEGRATION_RESPONSE ? new PreludeReader() : undefined;
+    const writeHead = (code: number, headers: Record<string, string | string[]>): boolean => {
+      for (const k in headers) if (!DROPPED_HEADERS.has(k) && head[k] === undefined) head[k] = headers[k]!;
+      try {
+        res.writeHead(code, head);
+      } catch (err) {
+        log.warn({ function: route.function, reason: (err as Error).message, requestId }, 'malformed streamed response head');
+        res.statusMessage = undefined as unknown as string;
+        return false;
+      }
+      status = code;
+      return true;
+    };
+    const fail = (reason: string) => {
+      stream.cancel();
+      log.warn({ function: route.function, reason, requestId }, 'malformed streamed response');
+      x.sendJson(502, MSG.internal, api, 'DEFAULT_5XX');
+    };
+    if (!prelude && !writeHead(200, { 'content-type': stream.contentType })) return fail('bad content type');
+    res.on('close', () => {
+      if (!res.writableFinished) stream.cancel();
+    });
+    stream.open({
+      chunk(bytes: Buffer) {
+        if (res.destroyed) return;
+        if (!prelude) return void res.write(bytes);
+        const read = prelude.push(bytes);
+        if (read === undefined) return;
+        prelude = undefined;
+        if (!read.ok) return fail(read.reason);
+        if (!writeHead(read.statusCode, read.headers)) return fail('bad prelude headers');
+        if (read.rest.length) res.write(read.rest);
+      },
+      end(failure?: StreamFailure) {
+        if (res.destroyed) return;
+        if (prelude) {
+          prelude = undefined;
+          if (!failure) return fail(PreludeReader.ENDED_INSIDE);
+        }
+        if (failure) {
+          log.warn({ function: route.function, kind: failure.kind, error: failure.message, requestId }, 'function error while streaming');
+          if (!res.headersSent) return x.sendJson(failure.kind === 'Timeout' ? 504 : 502, failure.kind === 'Timeout' ? MSG.timeout : MSG.internal, api, failure.kind === 'Timeout' ? 'INTEGRATION_TIMEOUT' : 'DEFAULT_5XX');
+          // What was written still goes out; the connection then ends without the last chunk.
+          res.write('', () => res.destroy());
+          accessLog(x.method, x.rawPath, route.routeKey, route.function, status, x.t0, requestId);
+          return;
+        }
+        res.end();
+        accessLog(x.method, x.rawPath, route.routeKey, route.function, status, x.t0, requestId);
+      },
+    });
   }
 
   /** Serves a function route on the raw request and response; answers every error itself. */
@@ -662,7 +750,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     }
     if (route.validation && !x.valid(rawQueryString, body)) return;
     const eventJson = api.payloadFormat === '2.0' ? v2EventJson(gwReq, hit, eventOptions) : v1EventJson(gwReq, hit, eventOptions);
-    invokeWithTimeout(route.function, Buffer.from(eventJson), requestId, traceId, res, x.answer);
+    invokeWithTimeout(route.function, Buffer.from(eventJson), requestId, traceId, res, x.answer, api.responseStream);
   }
 
   const usage = new UsageMeter(now);
@@ -706,7 +794,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       identity.apiKeyId = apiKeyIdOf(key);
     }
     if (route.validation && !x.valid(rawQueryString, body)) return;
-    invokeWithTimeout(route.function, Buffer.from(JSON.stringify(event)), x.requestId, traceId, x.res, x.answer);
+    invokeWithTimeout(route.function, Buffer.from(JSON.stringify(event)), x.requestId, traceId, x.res, x.answer, api.responseStream);
   }
 
   // Requests fastify itself routes here (the front hands over those it cannot tell apart, and

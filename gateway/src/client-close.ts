@@ -82,6 +82,7 @@ export class CancellableContext implements InvokeContext {
   readonly clientContext?: string;
   readonly cognitoIdentity?: string;
   readonly logTail?: boolean;
+  readonly acceptStream?: boolean;
   readonly onCancel: (listener: (reason: Error) => void) => () => void;
 
   constructor(
@@ -93,6 +94,7 @@ export class CancellableContext implements InvokeContext {
     this.clientContext = fields.clientContext;
     this.cognitoIdentity = fields.cognitoIdentity;
     this.logTail = fields.logTail;
+    this.acceptStream = fields.acceptStream;
     this.onCancel = cancel.onCancel;
   }
 

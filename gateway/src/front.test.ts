@@ -7,8 +7,8 @@ const req = (method: string, url: string, headers: Record<string, string> = {}) 
 
 describe('the front', () => {
   it('leaves the gateway own paths to fastify: /health, the Invoke API, the console prefix', () => {
-    for (const url of ['/health', '/health?x=1', '/2015-03-31/functions/f/invocations', '/_esb', '/_esb/', '/_esb/api/state']) expect(isFastifyPath(url, '/_esb')).toBe(true);
-    for (const url of ['/', '/healthz', '/items/health', '/svc/items?x=%20', '/2015-03-31']) expect(isFastifyPath(url, '/_esb')).toBe(false);
+    for (const url of ['/health', '/health?x=1', '/2015-03-31/functions/f/invocations', '/2021-11-15/functions/f/response-streaming-invocations', '/_esb', '/_esb/', '/_esb/api/state']) expect(isFastifyPath(url, '/_esb')).toBe(true);
+    for (const url of ['/', '/healthz', '/items/health', '/svc/items?x=%20', '/2015-03-31', '/2021-11-15/functions/f']) expect(isFastifyPath(url, '/_esb')).toBe(false);
   });
   it('leaves to fastify paths its router reads otherwise: absolute URLs, percent-encoded, with #', () => {
     for (const url of ['http://h/items', '*', '/a%20b', '/a#b']) expect(isFastifyPath(url, '/_esb')).toBe(true);

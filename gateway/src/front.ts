@@ -13,7 +13,7 @@ export type FrontWay = 'bodyless' | 'body' | 'fastify';
 const PLAIN_CONTENT_TYPE = /^[\w!#$&'*+.^`|~-]+\/[\w!#$&'*+.^`|~-]+(?:; ?[\w!#$&'*+.^`|~-]+=[\w!#$&'*+.^`|~-]+)?$/;
 
 /**
- * Paths fastify serves itself: /health, the Lambda Invoke API, the WebSocket Management API
+ * Paths fastify serves itself: /health, the Lambda Invoke API (and InvokeWithResponseStream), the WebSocket Management API
  * (`/<stage>/@connections/<id>`), AppSync's publish (`/appsync-api/<id>/publish`) and the console's prefix. Also any
  * path fastify's router reads differently from the raw one: an absolute URL, a percent-encoded
  * or a `#` character (fastify decodes and cuts there before matching).
@@ -22,7 +22,7 @@ export function isFastifyPath(url: string, consolePrefix: string): boolean {
   if (url.charCodeAt(0) !== 47 /* / */) return true;
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
-  return path === '/health' || path.startsWith(consolePrefix) || path.startsWith('/2015-03-31/') || path.includes('%') || path.includes('#') || path.includes('/@connections/') || (path.endsWith('/publish') && path.startsWith('/appsync-api/'));
+  return path === '/health' || path.startsWith(consolePrefix) || path.startsWith('/2015-03-31/') || (path.startsWith('/2021-11-15/') && path.endsWith('/response-streaming-invocations')) || path.includes('%') || path.includes('#') || path.includes('/@connections/') || (path.endsWith('/publish') && path.startsWith('/appsync-api/'));
 }
 
 /** Which way the front takes a request (the same split fastify makes between methods with and without bodies). */

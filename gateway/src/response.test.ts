@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapResponse } from './response.js';
+import { mapResponse, MAX_PRELUDE_BYTES, PreludeReader } from './response.js';
 
 const v1 = (x: unknown) => mapResponse(JSON.stringify(x), { format: '1.0' });
 const v2 = (x: unknown) => mapResponse(JSON.stringify(x), { format: '2.0' });
@@ -47,5 +47,28 @@ describe('mapResponse 2.0', () => {
   it('rejects invalid JSON and a bad statusCode', () => {
     expect(mapResponse('{', { format: '2.0' }).ok).toBe(false);
     expect(v2({ statusCode: 1000 }).ok).toBe(false);
+  });
+});
+
+describe('PreludeReader (a streamed HTTP integration response)', () => {
+  const NUL8 = Buffer.alloc(8);
+
+  it('reads the status, headers and cookies once the 8 NUL bytes have come, wherever the chunks split them', () => {
+    const wire = Buffer.concat([Buffer.from(JSON.stringify({ statusCode: 201, headers: { 'Content-Type': 'text/html', 'X-A': 1 }, cookies: ['a=1', 'b=2'] })), NUL8, Buffer.from('<p>body')]);
+    for (const at of [1, 30, wire.length - 15, wire.length - 11]) {
+      const r = new PreludeReader();
+      expect(r.push(wire.subarray(0, at))).toBeUndefined();
+      const read = r.push(wire.subarray(at));
+      expect(read).toEqual({ ok: true, statusCode: 201, headers: { 'content-type': 'text/html', 'x-a': '1', 'set-cookie': ['a=1', 'b=2'] }, rest: Buffer.from('<p>body') });
+    }
+  });
+
+  it('defaults the status to 200 and names what is wrong with a bad prelude', () => {
+    const read = (json: string) => new PreludeReader().push(Buffer.concat([Buffer.from(json), NUL8]));
+    expect(read('{}')).toMatchObject({ ok: true, statusCode: 200, headers: {} });
+    expect(read('nope')).toEqual({ ok: false, reason: 'the prelude is not JSON' });
+    expect(read('{"statusCode":"200"}')).toEqual({ ok: false, reason: 'bad statusCode "200"' });
+    expect(read('{"cookies":"a=1"}')).toEqual({ ok: false, reason: 'cookies is not an array' });
+    expect(new PreludeReader().push(Buffer.alloc(MAX_PRELUDE_BYTES + 1, 'x'))).toEqual({ ok: false, reason: `no prelude delimiter in the first ${MAX_PRELUDE_BYTES} bytes` });
   });
 });

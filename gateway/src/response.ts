@@ -104,3 +104,51 @@ export function mapResponse(payload: Buffer | string, opts: MapOptions): MapResu
   if (headers['content-type'] === undefined) headers['content-type'] = 'application/json';
   return { ok: true, response: { statusCode, headers, body } };
 }
+
+/** Longest prelude of a streamed response read before giving up on it. */
+export const MAX_PRELUDE_BYTES = 64 * 1024;
+
+export type PreludeResult =
+  | { ok: true; statusCode: number; headers: Record<string, string | string[]>; rest: Buffer }
+  | { ok: false; reason: string };
+
+/**
+ * The head of a response streamed as application/vnd.awslambda.http-integration-response: a
+ * JSON prelude ({statusCode, headers, cookies}), 8 NUL bytes, then the body. Bytes in, the
+ * status, headers and the first body bytes out once the delimiter has come (undefined before).
+ */
+export class PreludeReader {
+  private buf: Buffer = Buffer.alloc(0);
+
+  push(bytes: Buffer): PreludeResult | undefined {
+    this.buf = this.buf.length === 0 ? bytes : Buffer.concat([this.buf, bytes]);
+    const at = this.buf.indexOf(DELIMITER);
+    if (at < 0) return this.buf.length > MAX_PRELUDE_BYTES ? { ok: false, reason: `no prelude delimiter in the first ${MAX_PRELUDE_BYTES} bytes` } : undefined;
+    return parsePrelude(this.buf.subarray(0, at), this.buf.subarray(at + DELIMITER.length));
+  }
+
+  /** Why a stream that ended before the delimiter has no head. */
+  static readonly ENDED_INSIDE = 'the stream ended inside its prelude';
+}
+
+const DELIMITER = Buffer.alloc(8);
+
+function parsePrelude(json: Buffer, rest: Buffer): PreludeResult {
+  let prelude: unknown;
+  try {
+    prelude = JSON.parse(json.toString('utf8'));
+  } catch {
+    return { ok: false, reason: 'the prelude is not JSON' };
+  }
+  if (!isObject(prelude)) return { ok: false, reason: 'the prelude is not an object' };
+  const statusCode = prelude.statusCode ?? 200;
+  if (typeof statusCode !== 'number' || !Number.isInteger(statusCode) || statusCode < 100 || statusCode > 599) return { ok: false, reason: `bad statusCode ${JSON.stringify(statusCode)}` };
+  const headers: Record<string, string | string[]> = {};
+  if (prelude.headers !== undefined && !isObject(prelude.headers)) return { ok: false, reason: 'headers is not an object' };
+  for (const [k, v] of Object.entries(prelude.headers ?? {})) if (v !== null && v !== undefined) addHeader(headers, k, v);
+  if (prelude.cookies !== undefined) {
+    if (!Array.isArray(prelude.cookies)) return { ok: false, reason: 'cookies is not an array' };
+    for (const c of prelude.cookies) addHeader(headers, 'set-cookie', c);
+  }
+  return { ok: true, statusCode, headers, rest };
+}

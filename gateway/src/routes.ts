@@ -34,6 +34,8 @@ export interface ResolvedApi extends ApiConfig {
   usagePlanOf?: ReadonlyMap<string, UsagePlan>;
   /** A function URL with AuthType AWS_IAM: requests must be signed (set by the gateway, not read from routing.yml). */
   iamAuth?: boolean;
+  /** A function URL in RESPONSE_STREAM mode: a response the function streams is written as it comes (set by the gateway). */
+  responseStream?: boolean;
   /** REST APIs: `gateway_responses` compiled (the gateway's own answers as the API shapes them). */
   gatewayResponses?: GatewayResponseTable;
 }

@@ -8,6 +8,7 @@ import Module, { createRequire, register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { installSdkV2Endpoints, installSyncHostLookup } from './sdk-endpoints.mjs';
+import { installAwsLambdaGlobal, isStreamingHandler, runStreamingHandler } from './response-stream.mjs';
 
 // A spare runtime (docs/agent.md#spare-runtimes) is started before it knows its function: it
 // waits for the agent's ASSIGN frame on the instance channel, then takes the instance's
@@ -432,6 +433,75 @@ function postThenNext(urlPath, body, headers) {
   return next;
 }
 
+/**
+ * A streaming handler's invocation (docs/agent.md "Response streaming"); resolves with the next
+ * event. A handler that fails before writing anything answers with a plain error.
+ */
+async function streamResponse(handler, event, ctx, id) {
+  const transport = channel ? channelStream(id) : httpStream(id);
+  const { error, started } = await runStreamingHandler(handler, event, ctx, transport);
+  if (error !== undefined && !started) return postError(id, error);
+  if (error === undefined) return transport.finish();
+  const doc = errorDoc(error);
+  process.stderr.write(`ERROR\t${doc.errorType}: ${doc.errorMessage}\n`);
+  return transport.finish(doc);
+}
+
+/** Frames of at most this size: the agent refuses bigger ones. */
+const STREAM_FRAME_BYTES = 1024 * 1024;
+
+/** A streamed response on the instance channel: STREAM_START, STREAM_CHUNKs, then RESPONSE or ERROR. */
+function channelStream(id) {
+  return {
+    start: (contentType) => writeFrame(0x53, `${id}\0${contentType}`),
+    chunk(bytes, cb) {
+      if (bytes.length === 0) return cb();
+      for (let at = 0; at < bytes.length; at += STREAM_FRAME_BYTES) {
+        const last = at + STREAM_FRAME_BYTES >= bytes.length;
+        writeFrame(0x44, id, bytes.subarray(at, at + STREAM_FRAME_BYTES), last ? () => cb() : undefined);
+      }
+    },
+    finish: (doc) => (doc ? resultThenNext('error', id, JSON.stringify(doc), doc.errorType) : resultThenNext('response', id, EMPTY)),
+  };
+}
+
+const headerSafe = (v) => String(v).replace(/[\r\n]+/g, ' ');
+
+/**
+ * A streamed response over the Runtime API, as Lambda's clients send it: POST .../response with
+ * Lambda-Runtime-Function-Response-Mode: streaming and a chunked body; a failure goes in trailers.
+ */
+function httpStream(id) {
+  let posted;
+  return {
+    start(contentType) {
+      if (!socket) socket = connect();
+      let head = `POST ${base}/invocation/${id}/response HTTP/1.1\r\nhost: ${api}\r\n`;
+      if (runtimeSecret) head += `x-esb-runtime-secret: ${runtimeSecret}\r\n`;
+      head += `lambda-runtime-function-response-mode: streaming\r\ncontent-type: ${headerSafe(contentType)}\r\ntransfer-encoding: chunked\r\n`;
+      head += 'trailer: Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body\r\n\r\n';
+      posted = new Promise((resolve, reject) => pending.push({ resolve, reject }));
+      socket.write(head);
+    },
+    chunk(bytes, cb) {
+      if (bytes.length === 0) return cb();
+      socket.write(Buffer.concat([Buffer.from(`${bytes.length.toString(16)}\r\n`), bytes, Buffer.from('\r\n')]), (err) => cb(err ?? undefined));
+    },
+    finish(doc) {
+      let tail = '0\r\n';
+      if (doc) tail += `lambda-runtime-function-error-type: ${headerSafe(doc.errorType)}\r\nlambda-runtime-function-error-body: ${Buffer.from(JSON.stringify(doc)).toString('base64')}\r\n`;
+      socket.write(`${tail}\r\n`);
+      posted.then(
+        (r) => {
+          if (r.status >= 300) process.stderr.write(`bootstrap: streamed response answered ${r.status}: ${r.body.toString('utf8').slice(0, 500)}\n`);
+        },
+        () => {},
+      );
+      return request('GET', NEXT);
+    },
+  };
+}
+
 function errorDoc(err) {
   if (err instanceof Error) {
     const stack = typeof err.stack === 'string' ? err.stack.split('\n').slice(1).map((l) => l.trim()) : [];
@@ -629,6 +699,7 @@ async function main() {
   const spec = process.argv[2] || env._HANDLER;
   installSdkV2Endpoints(env);
   installSyncHostLookup(env);
+  installAwsLambdaGlobal();
   if (channelFd === 'port') channel = openPortChannel((await import('node:worker_threads')).workerData.esbChannel);
   else if (channelFd) channel = openChannel(Number(channelFd));
   let handler;
@@ -651,6 +722,10 @@ async function main() {
       event = next.body.length === 0 ? null : JSON.parse(next.body);
     } catch (err) {
       nextEvent = postError(id, err);
+      continue;
+    }
+    if (isStreamingHandler(handler)) {
+      nextEvent = streamResponse(handler, event, makeContext(h), id);
       continue;
     }
     let result;

@@ -415,7 +415,7 @@ ${props}${extra}`,
       ['t-Other', { auth_type: 'AWS_IAM', invoke_mode: 'BUFFERED' }],
     ]);
     expect(m.functions[0].environment).toEqual({ SELF: 'https://t-fn.lambda-url.us-east-1.on.aws/', OTHER: 'https://t-other.lambda-url.us-east-1.on.aws/' });
-    expect(m.warnings).toEqual(['Fn.FunctionUrlConfig.InvokeMode: RESPONSE_STREAM is served buffered (the whole response at once)']);
+    expect(m.warnings).toEqual([]);
     const bad = errorOf(() => parseSamTemplate(fnTemplate('', '      FunctionUrlConfig: {AuthType: COGNITO}'), { file: 't.yml' }));
     expect([bad.logicalId, bad.field]).toEqual(['Fn', 'FunctionUrlConfig.AuthType']);
     const stray = errorOf(() => parseSamTemplate(fnTemplate('', '  U: {Type: AWS::Lambda::Url, Properties: {TargetFunctionArn: arn:aws:lambda:us-east-1:1:function:elsewhere, AuthType: NONE}}'), { file: 't.yml' }));

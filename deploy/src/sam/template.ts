@@ -1854,7 +1854,6 @@ class TemplateReader implements Lookup {
     if (authType !== 'NONE' && authType !== 'AWS_IAM') this.fail(id, at('AuthType'), `must be NONE or AWS_IAM, got ${JSON.stringify(c.AuthType)}`);
     const invokeMode = c.InvokeMode ?? 'BUFFERED';
     if (invokeMode !== 'BUFFERED' && invokeMode !== 'RESPONSE_STREAM') this.fail(id, at('InvokeMode'), `must be BUFFERED or RESPONSE_STREAM, got ${JSON.stringify(c.InvokeMode)}`);
-    if (invokeMode === 'RESPONSE_STREAM') this.warnings.push(`${id}.${at('InvokeMode')}: RESPONSE_STREAM is served buffered (the whole response at once)`);
     const url: FunctionUrl = { auth_type: authType, invoke_mode: invokeMode };
     const cors = this.httpCors(id, c.Cors, at('Cors'));
     if (cors) url.cors = cors;
