@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import type { ApiAnswer, ApiCall, AsyncDestination, BusEvent, ForwardedApi, FunctionConfig, FunctionsFile, KinesisRecord, ObjectEvent, ScheduleFiring, StreamFailureDestination, StreamRecord, TopicMessage } from '@esb/contracts';
 import { type Clock, systemClock } from './clock.js';
 import type { InstanceDriver } from './driver.js';
+import { cachedNameLookup, s3EndpointByAddress } from './s3-endpoint.js';
 import { buildInstanceEnv, CONTAINER_TLS_DIR, type Credentials, type Endpoints, isNodeRuntime, isPythonRuntime, processRuntimePath, type TrustFiles } from './env.js';
 import { errorPayload, errorResult, type Instance } from './instance.js';
 import type { InvokeContext, InvokeResult, Invoker } from '@esb/contracts';
@@ -306,6 +307,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     return env.catch((err: unknown) => Promise.reject(new Error(`function ${name}: ${err instanceof Error ? err.message : String(err)}`)));
   };
 
+  const lookupName = cachedNameLookup(log);
   const launch = async (inst: Instance, cfg: PoolConfig, runtimeApi: string) => {
     const fc = file.functions[cfg.name];
     if (!fc) throw new Error(`function ${cfg.name} is no longer in functions.yml`);
@@ -317,6 +319,8 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     }
     const taskRoot = docker ? '/var/task' : fc.code!;
     const functionEnv = hasReferences(fc.environment) ? await referencedEnv(cfg.name, fc) : fc.environment;
+    // A host-name S3 endpoint reaches functions as its address (docs/agent.md, "The S3 endpoint as an address").
+    const s3 = endpoints.s3 && (await s3EndpointByAddress(endpoints.s3, lookupName));
     const env = buildInstanceEnv({
       functionName: cfg.name,
       instanceId: inst.id,
@@ -325,7 +329,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       memoryMb: fc.memory_size,
       region,
       credentials,
-      endpoints,
+      endpoints: s3 === endpoints.s3 ? endpoints : { ...endpoints, s3 },
       runtimeApi,
       taskRoot,
       runtimeDir: docker ? '/var/runtime' : path.join(RUNTIME_DIR, isPythonRuntime(fc.runtime) ? 'python' : 'nodejs'),

@@ -45,6 +45,16 @@ describe('docker driver, pure parts', () => {
     ]);
   });
 
+  it("gives a loopback S3 endpoint as the network's gateway address, so that SDKs address buckets by path", () => {
+    expect(containerEnv({ AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:9000', AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9324' }, '172.18.0.1')).toEqual([
+      'AWS_ENDPOINT_URL_S3=http://172.18.0.1:9000',
+      'AWS_ENDPOINT_URL_SQS=http://host.docker.internal:9324',
+    ]);
+    // An address or a name (compose: the agent gave its address already) stays; no gateway (host network) either.
+    expect(containerEnv({ AWS_ENDPOINT_URL_S3: 'http://10.0.5.7:9000/' }, '172.18.0.1')).toEqual(['AWS_ENDPOINT_URL_S3=http://10.0.5.7:9000/']);
+    expect(containerEnv({ AWS_ENDPOINT_URL_S3: 'http://localhost:9000' })).toEqual(['AWS_ENDPOINT_URL_S3=http://host.docker.internal:9000']);
+  });
+
   it("mounts the local CA's certificate and bundle read-only where the instance's variables say, never its key", () => {
     expect(trustBinds({ cert: '/cfg/tls/ca.pem', bundle: '/cfg/tls/ca-bundle.pem' })).toEqual(['/cfg/tls/ca.pem:/etc/esb/tls/ca.pem:ro', '/cfg/tls/ca-bundle.pem:/etc/esb/tls/ca-bundle.pem:ro']);
     expect(trustBinds(undefined)).toEqual([]);

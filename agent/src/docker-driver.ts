@@ -17,6 +17,7 @@ import type { InstanceDriver, InstanceHandle, InstanceSpec } from './driver.js';
 import { CA_BUNDLE_FILE, CA_CERT_FILE } from '@esb/contracts';
 import { CONTAINER_TLS_DIR, isNodeRuntime, isPythonRuntime, type TrustFiles } from './env.js';
 import { LineSplitter } from './lines.js';
+import { hostOf, isLoopback, withHost } from './s3-endpoint.js';
 
 export const LABEL = 'dev.esb.agent';
 export const LABEL_FUNCTION = 'dev.esb.function';
@@ -89,18 +90,23 @@ const LOOPBACK_URL = /^((?:https?|wss?):\/\/)?(127\.0\.0\.1|localhost|\[::1\])(:
  * gateway. Values on the same loopback port as one of them follow it, whatever their scheme (a
  * queue URL the agent put on esb's SQS endpoint; an API Gateway URL put on the gateway, https or wss).
  */
-export function containerEnv(env: Record<string, string>): string[] {
+export function containerEnv(env: Record<string, string>, gateway?: string): string[] {
   const ports = new Set<string>();
   for (const [k, v] of Object.entries(env)) {
     const m = ENDPOINT_VARS.test(k) ? LOOPBACK_URL.exec(v) : null;
     if (m?.[1]?.startsWith('http')) ports.add(m[3] ?? '');
   }
   return Object.entries(env).map(([k, v]) => {
+    // The S3 endpoint as an address (docs/agent.md, "The S3 endpoint as an address"): the network's gateway.
+    const host = k === S3_ENDPOINT && gateway ? hostOf(v) : undefined;
+    if (host && isLoopback(host)) return `${k}=${withHost(v, gateway!)}`;
     const m = LOOPBACK_URL.exec(v);
     if (m && (ENDPOINT_VARS.test(k) ? m[1]?.startsWith('http') : ports.has(m[3] ?? ''))) v = `${m[1] ?? ''}host.docker.internal${m[3] ?? ''}${v.slice(m[0].length)}`;
     return `${k}=${v}`;
   });
 }
+
+const S3_ENDPOINT = 'AWS_ENDPOINT_URL_S3';
 
 /** Read-only mounts of the local CA's two public files at CONTAINER_TLS_DIR (its key stays out of containers). */
 export function trustBinds(trust: TrustFiles | undefined): string[] {
@@ -118,12 +124,13 @@ export async function createDockerDriver(opts: DockerDriverOptions): Promise<Ins
   const caBinds = trustBinds(opts.trustFiles);
 
   let host = opts.runtimeApiHost;
+  /** The network's gateway: the host, as containers on the network reach it. */
+  let gateway: string | undefined;
   try {
     await docker.ping();
-    if (!host) {
-      const net = await docker.getNetwork(network === 'host' ? 'bridge' : network).inspect();
-      host = net?.IPAM?.Config?.[0]?.Gateway;
-    }
+    const net = await docker.getNetwork(network === 'host' ? 'bridge' : network).inspect();
+    gateway = net?.IPAM?.Config?.[0]?.Gateway;
+    host ??= gateway;
     // Stale containers of an earlier run of this agent.
     const stale = await docker.listContainers({ all: true, filters: { label: [`${LABEL}=${agentName}`] } });
     await Promise.all(stale.map((c) => docker.getContainer(c.Id).remove({ force: true }).catch(() => {})));
@@ -132,6 +139,8 @@ export async function createDockerDriver(opts: DockerDriverOptions): Promise<Ins
     log.warn({ err: String(err) }, 'the Docker engine does not answer: functions fail (Unavailable) until it does');
   }
   host ??= '172.17.0.1';
+  // On the host's network, containers reach loopback endpoints as they are.
+  const s3Gateway = network === 'host' ? undefined : (gateway ?? '172.17.0.1');
 
   const live = new Map<string, InstanceHandle>();
   /** Container removals in progress (close() waits for them). */
@@ -260,7 +269,7 @@ export async function createDockerDriver(opts: DockerDriverOptions): Promise<Ins
         if (spec.codeDir) binds.push(`${spec.codeDir}:/var/task:ro`);
         if (spec.layerDirs[0]) binds.push(`${spec.layerDirs[0]}:/opt:ro`);
       }
-      const env = containerEnv(spec.env);
+      const env = containerEnv(spec.env, s3Gateway);
       const config: Docker.ContainerCreateOptions = {
         Image: image,
         Env: env,

@@ -11,7 +11,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionsFile, LOCAL_CREDENTIALS, LOCAL_REGION, awsQueueUrl, localQueueUrl } from '@esb/contracts';
 import { CreateQueueCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { startSqsServer } from '@esb/storage';
+import { startEmbeddedStorage, startSqsServer } from '@esb/storage';
+import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type Agent, createAgent } from './agent.js';
 import { createDockerDriver, LABEL, type DockerStartStep } from './docker-driver.js';
 import { buildArtifactImages, buildFunctionImages, ImageBuildError } from '@esb/deploy/build';
@@ -78,7 +79,8 @@ describe.skipIf(why !== undefined)('agent, docker runtime', () => {
     expect(json(b.payload).pid).toBe(json(a.payload).pid);
     const n = await agent.invoke('node', Buffer.from('{"x":2}'));
     expect(n.error).toBeUndefined();
-    expect(json(n.payload).env.AWS_ENDPOINT_URL_S3).toBe('http://host.docker.internal:4569');
+    // The S3 endpoint as the bridge's gateway address (SDKs then address buckets by path).
+    expect(json(n.payload).env.AWS_ENDPOINT_URL_S3).toMatch(/^http:\/\/\d+\.\d+\.\d+\.\d+:4569$/);
     // An ESM handler imports from its layer (linked into /var/task's parents, no resolve hook).
     const l = await agent.invoke('nodelayer', Buffer.from('{}'));
     expect(json(l.payload)).toBe('from layer');
@@ -258,6 +260,40 @@ describe.skipIf(why !== undefined)('agent, docker runtime', () => {
       sqs.destroy();
       await server.close();
       rmSync(code, { recursive: true, force: true });
+    }
+  });
+
+  it("a Node container's S3 client made with no options (virtual-hosted addressing) reaches esb's S3 server: its endpoint is an address", async () => {
+    const data = mkdtempSync(path.join(tmpdir(), 'esb-docker-s3-'));
+    const storage = await startEmbeddedStorage({ dataDir: data, host: '0.0.0.0', only: 's3', s3Port: 0 });
+    const endpoint = storage.s3Endpoint!.replace('0.0.0.0', '127.0.0.1');
+    const s3 = new S3Client({ endpoint, region: LOCAL_REGION, forcePathStyle: true, credentials: { ...LOCAL_CREDENTIALS } });
+    const code = mkdtempSync(path.join(tmpdir(), 'esb-docker-s3-code-'));
+    writeFileSync(
+      path.join(code, 'index.mjs'),
+      [
+        "import { S3Client, PutObjectCommand } from '@aws-sdk/client-s3';",
+        'export const put = async (event) => {',
+        "  await new S3Client({}).send(new PutObjectCommand({ Bucket: 'docker-uploads', Key: event.key, Body: event.body }));",
+        '  return { endpoint: process.env.AWS_ENDPOINT_URL_S3 };',
+        '};',
+      ].join('\n'),
+    );
+    const s3Agent = await createAgent({ runtime: 'docker', logDir, log: silent, docker: { agentName: `${agentName}-s3` }, endpoints: { s3: endpoint } });
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: 'docker-uploads' }));
+      s3Agent.setFunctions(FunctionsFile.parse({ functions: { uploader: { runtime: 'nodejs20.x', handler: 'index.put', code } } }));
+      const r = await s3Agent.invoke('uploader', Buffer.from(JSON.stringify({ key: 'from/a-container.txt', body: 'hello' })));
+      expect(r.error, r.payload.toString()).toBeUndefined();
+      expect(json(r.payload).endpoint).toMatch(new RegExp(`^http://\\d+\\.\\d+\\.\\d+\\.\\d+:${new URL(endpoint).port}$`));
+      const got = await s3.send(new GetObjectCommand({ Bucket: 'docker-uploads', Key: 'from/a-container.txt' }));
+      expect(await got.Body!.transformToString()).toBe('hello');
+    } finally {
+      await s3Agent.close();
+      s3.destroy();
+      await storage.close();
+      rmSync(code, { recursive: true, force: true });
+      rmSync(data, { recursive: true, force: true });
     }
   });
 

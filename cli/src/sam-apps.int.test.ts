@@ -324,7 +324,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect([report.status, report.json()]).toEqual([200, { report: 'daily', method: 'GET' }]);
   }, 120_000);
 
-  it('streaming-responses: function URLs in RESPONSE_STREAM mode write what streamifyResponse handlers write as they write it (HttpResponseStream status, headers and cookies; a piped 2 MB body); a failure mid-stream cuts the response short; InvokeWithResponseStream reads chunks and the error; a custom runtime streams over the Runtime API', async () => {
+  it('streaming-responses: function URLs in RESPONSE_STREAM mode write what streamifyResponse handlers write as they write it (HttpResponseStream status, headers and cookies; a piped 2 MB body); a failure mid-stream cuts the response short; InvokeWithResponseStream reads chunks and the error; a REST API streams its Lambda proxy integration; a custom runtime streams over the Runtime API', async () => {
     const out = await deploy('streaming-responses');
     expect(out).not.toContain('RESPONSE_STREAM');
     expect(out).not.toContain('UNREACHABLE');
@@ -405,6 +405,19 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     const whole = await lambda.send(new InvokeCommand({ FunctionName: 'streaming-responses-FlakyFunction', Payload: JSON.stringify({ keepGoing: true }) }));
     expect([whole.FunctionError, Buffer.from(whole.Payload!).toString('utf8')]).toEqual([undefined, 'this function streams and ends']);
     lambda.destroy();
+
+    // A REST API whose integration streams: the prelude's head, then each event line as written.
+    const essay = await new Promise<{ status: number; headers: http.IncomingHttpHeaders; parts: string[] }>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/ask', agent: false, headers: { host: `streaming-responses.localhost:${port}`, 'content-type': 'application/json' } }, (res) => {
+        const parts: string[] = [];
+        res.on('data', (c: Buffer) => parts.push(c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, parts }));
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ message: 'streams arrive in parts' }));
+    });
+    expect([essay.status, essay.headers['content-type'], essay.headers['transfer-encoding'], essay.headers['apigw-requestid']]).toEqual([200, 'application/x-ndjson', 'chunked', undefined]);
+    expect(essay.parts.join('').trim().split('\n').map((l) => JSON.parse(l))).toEqual([...['streams', 'arrive', 'in', 'parts'].map((text) => ({ type: 'delta', text })), { type: 'done' }]);
 
     // A custom runtime's chunked POST: streamed; its error trailers cut the response short.
     const custom = await open(urlHost('customruntimefunction'), '/');

@@ -703,6 +703,8 @@ export const Route = z.object({
   api: z.string().min(1),
   auth: RouteAuth.optional(),
   validation: RequestValidation.optional(),
+  /** A REST API's Lambda proxy integration with responseTransferMode STREAM: what the function streams is written as it comes. */
+  response_stream: z.literal(true).optional(),
 });
 export type Route = z.infer<typeof Route>;
 

@@ -555,7 +555,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       }
       // A function URL in RESPONSE_STREAM mode: what the function streamed goes out as it comes
       // (taken whole when it came through an invoker that does not stream).
-      if (api.responseStream) {
+      if (api.responseStream || route.responseStream) {
         if (result.stream) return this.streamAnswer(result.stream);
         if (result.contentType !== undefined) return this.streamAnswer(wholeStream(result.contentType, result.payload));
       }
@@ -607,7 +607,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     const { res, requestId } = x;
     const route = x.route!;
     const api = route.api;
-    const head: Record<string, string | string[]> = requestIdHeaders(requestId, true);
+    const head: Record<string, string | string[]> = requestIdHeaders(requestId, api.type === 'http');
     if (api.cors && x.origin) Object.assign(head, corsResponseHeaders(api.cors, x.origin));
     let status = 200;
     let prelude = stream.contentType === HTTP_INTEGRATION_RESPONSE ? new PreludeReader() : undefined;
@@ -750,7 +750,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     }
     if (route.validation && !x.valid(rawQueryString, body)) return;
     const eventJson = api.payloadFormat === '2.0' ? v2EventJson(gwReq, hit, eventOptions) : v1EventJson(gwReq, hit, eventOptions);
-    invokeWithTimeout(route.function, Buffer.from(eventJson), requestId, traceId, res, x.answer, api.responseStream);
+    invokeWithTimeout(route.function, Buffer.from(eventJson), requestId, traceId, res, x.answer, api.responseStream || route.responseStream);
   }
 
   const usage = new UsageMeter(now);
@@ -794,7 +794,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       identity.apiKeyId = apiKeyIdOf(key);
     }
     if (route.validation && !x.valid(rawQueryString, body)) return;
-    invokeWithTimeout(route.function, Buffer.from(JSON.stringify(event)), x.requestId, traceId, x.res, x.answer, api.responseStream);
+    invokeWithTimeout(route.function, Buffer.from(JSON.stringify(event)), x.requestId, traceId, x.res, x.answer, api.responseStream || route.responseStream);
   }
 
   // Requests fastify itself routes here (the front hands over those it cannot tell apart, and

@@ -58,6 +58,8 @@ export interface CompiledRoute {
   auth?: RouteAuth;
   /** REST: what the request must carry and match before the function is called. */
   validation?: CompiledValidation;
+  /** REST, responseTransferMode STREAM: what the function streams is written as it comes. */
+  responseStream?: boolean;
 }
 
 export interface RouteHit {
@@ -375,6 +377,7 @@ function* compileSteps(routing: RoutingFile, functions: FunctionsFile): Generato
       greedy: parsed.greedy,
       ...(r.auth ? { auth: r.auth } : {}),
       ...(validation ? { validation } : {}),
+      ...(r.response_stream ? { responseStream: true } : {}),
     };
     routes.push(route);
     place(parsed.segments, route);

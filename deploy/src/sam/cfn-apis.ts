@@ -33,8 +33,19 @@ export interface ApiRoute {
   function: string;
   auth?: Route['auth'];
   validation?: RequestValidation;
+  /** A REST Lambda proxy integration whose responseTransferMode is STREAM. */
+  responseStream?: true;
   /** Where it was defined, for warnings. */
   source: string;
+}
+
+/** API Gateway's response streaming (`responseTransferMode: STREAM`) of a REST API's Lambda proxy integration. */
+function streamsResponse(ctx: ApiReadContext, where: string, mode: unknown, lambdaProxy: boolean): boolean {
+  if (mode === undefined || String(mode).toUpperCase() === 'BUFFERED') return false;
+  if (String(mode).toUpperCase() !== 'STREAM') ctx.warn(`${where}: responseTransferMode ${JSON.stringify(mode)} is neither BUFFERED nor STREAM; the response is buffered`);
+  else if (!lambdaProxy) ctx.warn(`${where}: responseTransferMode STREAM is served for Lambda proxy integrations only; this one is buffered`);
+  else return true;
+  return false;
 }
 
 export interface ApiReadContext {
@@ -204,6 +215,7 @@ export function readOpenApi(
           : integrationFunction(ctx, where, integration.uri, subtype);
       if (!fn) continue;
       const route: ApiRoute = { path, method: method as Route['method'], function: fn, source: where };
+      if (type === 'rest' && streamsResponse(ctx, where, integration.responseTransferMode, itype === 'aws_proxy')) route.responseStream = true;
       const auth = security(op.security ?? topSecurity);
       if (auth) route.auth = auth;
       const validation = type === 'rest' ? openApiValidation(ctx, apiId, `${field}.paths["${path}"].${key}`, doc, ops, op) : undefined;
@@ -348,6 +360,7 @@ export function readRestApis(ctx: ApiReadContext, resources: RawApiResource[], d
     } else fn = integrationFunction(ctx, `${r.id}.Integration.Uri`, integration.Uri);
     if (!fn) continue;
     const route: ApiRoute = { path, method: method as Route['method'], function: fn, source: r.id };
+    if (streamsResponse(ctx, `${r.id}: ${method} ${path}`, integration.ResponseTransferMode, itype === 'AWS_PROXY')) route.responseStream = true;
     const auth = authorizerAuth(ctx, r, api, ['CUSTOM', 'COGNITO_USER_POOLS']);
     if (auth) route.auth = auth;
     if (r.props.ApiKeyRequired === true || r.props.ApiKeyRequired === 'true') route.auth = { ...route.auth, api_key_required: true };

@@ -422,6 +422,34 @@ ${props}${extra}`,
     expect([stray.logicalId, stray.field]).toEqual(['U', 'TargetFunctionArn']);
   });
 
+  it('marks REST Lambda proxy integrations whose responseTransferMode is STREAM (OpenAPI and AWS::ApiGateway::Method), and says when it cannot', () => {
+    const uri = 'arn:aws:apigateway:us-east-1:lambda:path/2021-11-15/functions/arn:aws:lambda:us-east-1:123456789012:function:t-Fn/response-streaming-invocations';
+    const m = parseSamTemplate(
+      fnTemplate(
+        '',
+        `  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      DefinitionBody:
+        openapi: '3.0.1'
+        paths:
+          /ask:
+            post: {x-amazon-apigateway-integration: {type: aws_proxy, httpMethod: POST, uri: '${uri}', responseTransferMode: STREAM}}
+          /plain:
+            post: {x-amazon-apigateway-integration: {type: aws_proxy, httpMethod: POST, uri: '${uri}', responseTransferMode: BUFFERED}}
+          /odd:
+            post: {x-amazon-apigateway-integration: {type: aws_proxy, httpMethod: POST, uri: '${uri}', responseTransferMode: SOMETIMES}}
+  Rest: {Type: AWS::ApiGateway::RestApi, Properties: {Name: r}}
+  Res: {Type: AWS::ApiGateway::Resource, Properties: {RestApiId: !Ref Rest, ParentId: !GetAtt Rest.RootResourceId, PathPart: talk}}
+  Talk: {Type: AWS::ApiGateway::Method, Properties: {RestApiId: !Ref Rest, ResourceId: !Ref Res, HttpMethod: GET, AuthorizationType: NONE, Integration: {Type: AWS_PROXY, IntegrationHttpMethod: POST, Uri: '${uri}', ResponseTransferMode: STREAM}}}`,
+      ),
+      { file: 't.yml' },
+    );
+    expect(Object.fromEntries(m.routes.map((r) => [`${r.method} ${r.path}`, r.response_stream]))).toEqual({ 'POST /ask': true, 'POST /plain': undefined, 'POST /odd': undefined, 'GET /talk': true });
+    expect(m.warnings.filter((w) => w.includes('responseTransferMode'))).toEqual(['Api.DefinitionBody.paths["/odd"].post: responseTransferMode "SOMETIMES" is neither BUFFERED nor STREAM; the response is buffered']);
+  });
+
   it('reads S3 events (SAM Type: S3, a bucket\'s LambdaConfigurations) and names a bad one', () => {
     const m = parseSamTemplate(
       fnTemplate(

@@ -1132,6 +1132,7 @@ class TemplateReader implements Lookup {
       const route: Route = { path: r.path, method: r.method, function: r.function, api };
       if (r.auth) route.auth = r.auth;
       if (r.validation) route.validation = r.validation;
+      if (r.responseStream) route.response_stream = true;
       const k = `${api} ${r.method} ${r.path}`;
       const at = routeIndex.get(k);
       if (at !== undefined) {
