@@ -9,7 +9,7 @@ import path from 'node:path';
 import { CompleteMultipartUploadCommand, CreateBucketCommand, CreateMultipartUploadCommand, DeleteObjectCommand, DeleteObjectsCommand, PutObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { createAgentHttpServer } from '@esb/agent';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
-import type { ObjectEvent, StreamRecord } from '@esb/contracts';
+import { freePort, type ObjectEvent, type StreamRecord } from '@esb/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStorageFromArgs } from './commands/storage.js';
 
@@ -109,5 +109,29 @@ describe('S3 events between separate storage and agent services', () => {
     expect(r.status).toBe(400);
     const big = await fetch(`${agentServer.url}/events/s3`, { method: 'POST', body: 'x'.repeat(2_000_000) });
     expect(big.status).toBe(413);
+  });
+});
+
+describe('deliveries to an agent that is not there yet', () => {
+  it('keeps the events while nothing answers and delivers them, in order, once the agent listens', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'esb-late-agent-'));
+    const port = await freePort();
+    const storage = await startStorageFromArgs({ dataDir: dir, host: '127.0.0.1', dynamodbPort: 0, s3Port: 0, only: 's3', createTableMs: 0, eventsUrl: `http://127.0.0.1:${port}/events/s3` });
+    const delivered: ObjectEvent[] = [];
+    let agentServer: Awaited<ReturnType<typeof createAgentHttpServer>> | undefined;
+    const s3 = new S3Client({ endpoint: storage.s3Endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'k', secretAccessKey: 's' } });
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: 'early' }));
+      for (const key of ['a.txt', 'b.txt', 'c.txt']) await s3.send(new PutObjectCommand({ Bucket: 'early', Key: key, Body: key }));
+      // The agent starts only now, on the port the storage was told.
+      agentServer = await createAgentHttpServer({ host: '127.0.0.1', port, agent: { has: () => false, invoke: async () => ({ requestId: 'x', durationMs: 0, payload: Buffer.from('null') }), deliverObjectEvent: (e) => delivered.push(e) } });
+      for (let i = 0; i < 200 && delivered.length < 3; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(delivered.map((e) => `${e.eventName} ${e.key}`)).toEqual(['ObjectCreated:Put a.txt', 'ObjectCreated:Put b.txt', 'ObjectCreated:Put c.txt']);
+    } finally {
+      s3.destroy();
+      await storage.close();
+      await agentServer?.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

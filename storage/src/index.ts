@@ -5,3 +5,4 @@ export { SecretStore, SecretsError, DEFAULT_SECRET_LIMITS, type SecretLimits, ty
 export { StreamStore, KinesisError, DEFAULT_KINESIS_LIMITS, type KinesisLimits, type StreamClock, type StreamStoreOptions } from './kinesis-streams.js';
 export { QueueStore, SqsError, DEFAULT_QUEUE_LIMITS, md5OfAttributes, type QueueClock, type QueueLimits, type QueueStoreOptions } from './sqs-queues.js';
 export { AwsChunkedDecoder, AwsChunkedError, isAwsChunked } from './aws-chunked.js';
+export { DeliveryQueue, DEFAULT_DELIVERY_LIMITS, type DeliveryIo, type DeliveryLimits } from './delivery-queue.js';

@@ -5,8 +5,8 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../main.js';
 // The storage module only: the AWS SDK is not needed to serve.
-import { startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
-import { FORWARDED_APIS, inOrder, SQS_DEFAULT_PORT, type ApiCallHandler, type BusEvent, type ForwardedApi, type KinesisRecord, type ObjectEvent, type ScheduleFiring, type StreamRecord, type TopicMessage } from '@esb/contracts';
+import { DeliveryQueue, startEmbeddedStorage, type EmbeddedStorage } from '@esb/storage';
+import { FORWARDED_APIS, SQS_DEFAULT_PORT, type ApiCallHandler, type BusEvent, type ForwardedApi, type KinesisRecord, type ObjectEvent, type ScheduleFiring, type StreamRecord, type TopicMessage } from '@esb/contracts';
 
 export const HELP = `usage: esb storage [--data-dir DIR] [--host HOST] [--dynamodb-port N] [--s3-port N] [--sqs-port N] [--only dynamodb|s3|sqs] [--events-url URL] [--streams-url URL] [--bus-events-url URL] [--topic-messages-url URL] [--states-url URL] [--kinesis-url URL]
                    [--kinesis-endpoint URL] [--firehose-url URL] [--schedules-url URL]
@@ -147,16 +147,29 @@ export function parseStorageArgs(argv: string[], cwd: string): StorageArgs | und
 
 export async function startStorageFromArgs(args: StorageArgs): Promise<EmbeddedStorage> {
   const { eventsUrl, streamsUrl, busEventsUrl, topicMessagesUrl, schedulesUrl, apiUrls, kinesisUrl, ...options } = args;
-  return startEmbeddedStorage({
+  const queues: DeliveryQueue[] = [];
+  const deliverTo = (url: string, what: string) => {
+    const queue = deliveryQueue(url, what);
+    queues.push(queue);
+    return (event: ObjectEvent | StreamRecord | KinesisRecord[] | BusEvent[] | TopicMessage[] | ScheduleFiring[]) => queue.push(event);
+  };
+  const storage = await startEmbeddedStorage({
     ...options,
-    ...(eventsUrl ? { onObjectEvent: postTo(eventsUrl, 'S3 events') } : {}),
-    ...(streamsUrl ? { onStreamRecord: postInOrder(streamsUrl, 'DynamoDB stream records') } : {}),
-    ...(kinesisUrl ? { onKinesisRecords: postInOrder(kinesisUrl, 'Kinesis records') } : {}),
-    ...(busEventsUrl ? { onBusEvents: postTo(busEventsUrl, 'EventBridge events') } : {}),
-    ...(topicMessagesUrl ? { onTopicMessages: postTo(topicMessagesUrl, 'SNS messages') } : {}),
-    ...(schedulesUrl ? { onScheduleFired: postTo(schedulesUrl, 'EventBridge Scheduler firings') } : {}),
+    ...(eventsUrl ? { onObjectEvent: deliverTo(eventsUrl, 'S3 events') } : {}),
+    ...(streamsUrl ? { onStreamRecord: deliverTo(streamsUrl, 'DynamoDB stream records') } : {}),
+    ...(kinesisUrl ? { onKinesisRecords: deliverTo(kinesisUrl, 'Kinesis records') } : {}),
+    ...(busEventsUrl ? { onBusEvents: deliverTo(busEventsUrl, 'EventBridge events') } : {}),
+    ...(topicMessagesUrl ? { onTopicMessages: deliverTo(topicMessagesUrl, 'SNS messages') } : {}),
+    ...(schedulesUrl ? { onScheduleFired: deliverTo(schedulesUrl, 'EventBridge Scheduler firings') } : {}),
     ...(apiUrls ? { onApiCall: Object.fromEntries(Object.entries(apiUrls).map(([api, url]) => [api, forwardTo(url)])) } : {}),
   });
+  return {
+    ...storage,
+    close: async () => {
+      for (const q of queues) q.close();
+      await storage.close();
+    },
+  };
 }
 
 /** Calls of an API the agent answers (Step Functions, Firehose) to it over HTTP: `POST <url>/<action>`, its answer passed back. */
@@ -173,39 +186,27 @@ function forwardTo(url: string): ApiCallHandler {
   };
 }
 
-/** Posts waiting to go in order at most: a stalled agent costs bounded memory. */
-const MAX_ORDERED_POSTS = 10_000;
-
 /**
- * Stream records to an agent over HTTP, one post after another so that each shard's records
- * arrive in the order they were written (posts at once may overtake each other); past
- * MAX_ORDERED_POSTS waiting, new ones are dropped, said once per outage.
+ * Events to an agent over HTTP (docs/agent.md, "Deliveries from the storage"): one post after
+ * another, so that they arrive in the order they happened (a stream's records above all), and
+ * kept and retried while the agent cannot take them (not started yet, restarting), within bounds.
  */
-function postInOrder(url: string, what: string): (event: StreamRecord | KinesisRecord[]) => void {
-  return inOrder(
-    async (event: StreamRecord | KinesisRecord[]) => {
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) });
+function deliveryQueue(url: string, what: string): DeliveryQueue {
+  return new DeliveryQueue(what, {
+    send: async (body) => {
+      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       void res.body?.cancel();
+      if (res.ok) return 'delivered';
+      return res.status === 429 || res.status >= 500 ? 'unavailable' : 'refused';
     },
-    { max: MAX_ORDERED_POSTS, report: (reason) => process.stderr.write(`esb storage: cannot deliver ${what} to ${url}: ${reason}\n`) },
-  );
-}
-
-/** Events to an agent over HTTP, fire and forget (an unreachable agent loses them, said once per outage). */
-function postTo(url: string, what: string): (event: ObjectEvent | BusEvent[] | TopicMessage[] | ScheduleFiring[]) => void {
-  let failing = false;
-  return (event) => {
-    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event) }).then(
-      (res) => {
-        failing = false;
-        void res.body?.cancel();
-      },
-      (err: unknown) => {
-        if (!failing) process.stderr.write(`esb storage: cannot deliver ${what} to ${url}: ${String(err)}\n`);
-        failing = true;
-      },
-    );
-  };
+    now: Date.now,
+    setTimer: (fn, ms) => {
+      const timer = setTimeout(fn, ms);
+      timer.unref();
+      return { cancel: () => clearTimeout(timer) };
+    },
+    report: (message) => process.stderr.write(`esb storage: ${message} (${url})\n`),
+  });
 }
 
 const command: Command = {
