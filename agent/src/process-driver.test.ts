@@ -1,16 +1,17 @@
 import { Writable } from 'node:stream';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { pino } from 'pino';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { FunctionsFile } from '@esb/contracts';
+import { tempDirs } from '@esb/contracts/testing';
 import { createAgent } from './agent.js';
 import { baseInstanceEnv, buildInstanceEnv, processRuntimePath } from './env.js';
 import { runtimeVersionWarning, spareStartEnv } from './process-driver.js';
 import { spareMismatch, type SpareRuntime } from './spares.js';
 
 describe('runtime versions in the process runtime', () => {
+  const dirs = tempDirs();
+  afterAll(() => dirs.removeAll());
+
   it('warns when the function names another Node major or Python minor than the machine has', () => {
     const machine = { node: '20.20.2', python: '3.13' };
     expect(runtimeVersionWarning('nodejs20.x', machine)).toBeUndefined();
@@ -29,7 +30,7 @@ describe('runtime versions in the process runtime', () => {
         done();
       },
     });
-    const logDir = mkdtempSync(path.join(tmpdir(), 'esb-versions-'));
+    const logDir = dirs.makeSync('esb-versions-');
     const agent = await createAgent({ runtime: 'process', logDir, log: pino({ level: 'warn' }, sink), schedules: false, pinoFunctionLogs: false });
     try {
       const other = `nodejs${Number(process.versions.node.split('.')[0]) - 2}.x`;

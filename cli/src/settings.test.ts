@@ -1,13 +1,16 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { deployMemoryMbOf, gatewaySecurity, invokeApiAccess, loadSettings, parseDuration, parseJwksSetting, SettingsError } from './settings.js';
 import { LOCAL_CREDENTIALS } from '@esb/contracts';
+import { tempDirs } from '@esb/contracts/testing';
+
+const dirs = tempDirs();
+afterAll(() => dirs.removeAll());
 
 describe('gateway security settings', () => {
   it('merges API keys and JWKS locations from ~/.esb/config.yaml and the environment', async () => {
-    const home = await mkdtemp(path.join(tmpdir(), 'esb-home-'));
+    const home = await dirs.make('esb-home-');
     await mkdir(path.join(home, '.esb'));
     await writeFile(path.join(home, '.esb', 'config.yaml'), 'api_keys: [from-file]\njwks:\n  https://a.test: /keys/a.json\n');
     const security = await gatewaySecurity({ ...loadSettings({ ESB_API_KEYS: 'k1, k2', ESB_JWKS: 'https://b.test/=https://b.test/keys' }), home });
@@ -77,7 +80,7 @@ describe('loadSettings', () => {
 
 describe('Invoke API settings', () => {
   const home = async (yaml?: string) => {
-    const h = await mkdtemp(path.join(tmpdir(), 'esb-home-'));
+    const h = await dirs.make('esb-home-');
     if (yaml) {
       await mkdir(path.join(h, '.esb'));
       await writeFile(path.join(h, '.esb', 'config.yaml'), yaml);

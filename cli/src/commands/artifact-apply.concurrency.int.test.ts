@@ -2,18 +2,21 @@
 // `node cli/bin/esb.js artifact apply` entry point, while a reader parses the files the
 // whole time: all 20 artifacts' functions and routes end up there, and no read ever fails.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FunctionsFile, parseYaml, ResourcesFile, RoutingFile, validate } from '@esb/contracts';
+import { tempDirs } from '@esb/contracts/testing';
 import { codeFunction, writeArtifact } from '@esb/deploy/testing';
 
 const ESB = resolve(import.meta.dirname, '../../bin/esb.js');
 const N = 20;
 const children = new Set<ReturnType<typeof spawn>>();
-afterAll(() => {
+const dirs = tempDirs();
+// The children first: the folders are theirs to write in until they are gone.
+afterAll(async () => {
   for (const c of children) c.kill('SIGKILL');
+  await dirs.removeAll();
 });
 
 function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -33,7 +36,7 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
 
 describe('concurrent applies into one CONFIG_DIR', () => {
   it(`${N} processes at once: every artifact lands, readers never see a broken file`, async () => {
-    const work = await mkdtemp(join(tmpdir(), 'esb-conc-'));
+    const work = await dirs.make('esb-conc-');
     const configDir = join(work, 'cfg');
     const artifacts: string[] = [];
     for (let i = 0; i < N; i++) {

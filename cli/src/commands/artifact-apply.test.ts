@@ -1,7 +1,7 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { tempDirs } from '@esb/contracts/testing';
 import { main } from '../main.js';
 import { writeArtifact } from '@esb/deploy/testing';
 
@@ -18,8 +18,11 @@ afterEach(() => {
 });
 
 describe('esb artifact apply', () => {
+  const dirs = tempDirs();
+  afterAll(() => dirs.removeAll());
+
   it('prints what changed, and the same as data with --json (no secret values)', async () => {
-    const work = await mkdtemp(join(tmpdir(), 'esb-cli-apply-'));
+    const work = await dirs.make('esb-cli-apply-');
     const artifact = await writeArtifact(join(work, 'out'), {
       stacks: [{ name: 's', functions: { f: { image: 'i', environment: { P: '${PW}' } } }, routes: [{ path: '/f', method: 'GET', function: 'f', api: 'A' }], resources: { firehose: [] } }],
     });
@@ -42,7 +45,7 @@ describe('esb artifact apply', () => {
   });
 
   it('uses CONFIG_DIR, else the staging folder of the artifact project/env, when --out is absent', async () => {
-    const work = await mkdtemp(join(tmpdir(), 'esb-cli-apply-'));
+    const work = await dirs.make('esb-cli-apply-');
     const artifact = await writeArtifact(join(work, 'out'), { project: 'shop', env: 'prod', stacks: [{ name: 's', functions: { f: { image: 'i' } } }] });
     const cwd = process.cwd();
     const saved = process.env.CONFIG_DIR;

@@ -1,7 +1,7 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDirs } from '@esb/contracts/testing';
 import { KubeConfigError, loadKubeConfig } from './config.js';
 import { statusMergePatch } from './store.js';
 
@@ -15,6 +15,8 @@ describe('statusMergePatch', () => {
 });
 
 describe('loadKubeConfig', () => {
+  const dirs = tempDirs();
+  afterAll(() => dirs.removeAll());
   const kubeconfig = `apiVersion: v1
 kind: Config
 clusters: [{name: c1, cluster: {server: "https://127.0.0.1:1"}}, {name: c2, cluster: {server: "https://127.0.0.1:2"}}]
@@ -23,14 +25,14 @@ contexts: [{name: one, context: {cluster: c1, user: u}}, {name: two, context: {c
 current-context: one
 `;
   it('loads an explicit file and switches to the asked context', async () => {
-    const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'esb-kc-')), 'config');
+    const file = path.join(await dirs.make('esb-kc-'), 'config');
     await writeFile(file, kubeconfig);
     expect(loadKubeConfig({ kubeconfig: file }).getCurrentCluster()?.server).toBe('https://127.0.0.1:1');
     expect(loadKubeConfig({ kubeconfig: file, context: 'two' }).getCurrentCluster()?.server).toBe('https://127.0.0.1:2');
   });
 
   it('names the file and the context when the context does not exist', async () => {
-    const file = path.join(await mkdtemp(path.join(os.tmpdir(), 'esb-kc-')), 'config');
+    const file = path.join(await dirs.make('esb-kc-'), 'config');
     await writeFile(file, kubeconfig);
     expect(() => loadKubeConfig({ kubeconfig: file, context: 'three' })).toThrow(KubeConfigError);
     expect(() => loadKubeConfig({ kubeconfig: file, context: 'three' })).toThrow(/three/);

@@ -1,13 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDirs } from '../testing/temp-dirs.js';
 import { cleanStaleTmp, isPidAlive, writeFileAtomic, writeFilesAtomic } from './atomic.js';
+
+const dirs = tempDirs();
+afterAll(() => dirs.removeAll());
 
 describe('writeFileAtomic', () => {
   it('replaces the file and leaves no tmp file behind', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'esb-atomic-'));
+    const dir = await dirs.make('esb-atomic-');
     const f = join(dir, 'functions.yml');
     await writeFile(f, 'old');
     await writeFileAtomic(f, 'new');
@@ -16,7 +19,7 @@ describe('writeFileAtomic', () => {
   });
 
   it('survives concurrent writers in one process: the result is one of the writes, whole', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'esb-atomic-'));
+    const dir = await dirs.make('esb-atomic-');
     const f = join(dir, 'x.yml');
     const contents = Array.from({ length: 20 }, (_, i) => `v${i}:`.repeat(1000));
     await Promise.all(contents.map((c) => writeFileAtomic(f, c)));
@@ -26,7 +29,7 @@ describe('writeFileAtomic', () => {
 
 describe('writeFilesAtomic', () => {
   it('replaces every file; onRenamed sees them all in place; no tmp file is left', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'esb-atomic-many-'));
+    const dir = await dirs.make('esb-atomic-many-');
     await writeFile(join(dir, 'a.yml'), 'old a');
     let seen: string[] = [];
     await writeFilesAtomic(
@@ -41,7 +44,7 @@ describe('writeFilesAtomic', () => {
   });
 
   it('a file that cannot be written leaves every target as it was and no tmp file', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'esb-atomic-many-'));
+    const dir = await dirs.make('esb-atomic-many-');
     await writeFile(join(dir, 'a.yml'), 'old a');
     let renamed = false;
     await expect(
@@ -61,7 +64,7 @@ describe('writeFilesAtomic', () => {
 
 describe('cleanStaleTmp', () => {
   it('removes tmp files of dead writers only', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'esb-atomic-'));
+    const dir = await dirs.make('esb-atomic-');
     await writeFile(join(dir, 'functions.yml.999999.ab12.tmp'), 'partial');
     await writeFile(join(dir, `routing.yml.${process.pid}.cd34.tmp`), 'ours');
     await writeFile(join(dir, 'functions.yml'), 'kept');

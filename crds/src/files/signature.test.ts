@@ -1,17 +1,19 @@
 import { statSync, utimesSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDirs } from '../testing/temp-dirs.js';
 import { writeFileAtomic } from './atomic.js';
 import { versionSignature } from './signature.js';
 
 const signatureOf = (file: string) => versionSignature(statSync(file, { bigint: true }));
 // Whole seconds, so that the file's mtime is exactly this on any file system.
 const T = 1_700_000_000;
+const dirs = tempDirs();
+afterAll(() => dirs.removeAll());
 
 async function fileWith(text: string): Promise<string> {
-  const file = join(await mkdtemp(join(tmpdir(), 'esb-signature-')), 'functions.yml');
+  const file = join(await dirs.make('esb-signature-'), 'functions.yml');
   await writeFile(file, text);
   utimesSync(file, T, T);
   return file;

@@ -1,13 +1,15 @@
-import { mkdir, mkdtemp, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { ContractError, FunctionsFile, parseYaml, ResourcesFile, RoutingFile } from '@esb/contracts';
+import { tempDirs } from '@esb/contracts/testing';
 import { ConfigDirNotWritableError } from '../layout/index.js';
 import { applyArtifact, ArtifactError, ConfigDirError, DigestMismatchError, ensureConfigDir, SecretMissingError } from './index.js';
 import { codeFunction, writeArtifact, type TestStack } from './testkit.js';
 
-const tmp = (p = 'esb-apply-') => mkdtemp(join(tmpdir(), p));
+const dirs = tempDirs();
+afterAll(() => dirs.removeAll());
+const tmp = (p = 'esb-apply-') => dirs.make(p);
 
 async function snapshot(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};

@@ -1,19 +1,22 @@
 // Apply killed with SIGKILL at random moments: every file always parses and holds either the
 // old or the new content; a later apply still succeeds (the stale lock is taken over).
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FunctionsFile, parseYaml, ResourcesFile, RoutingFile, validate } from '@esb/contracts';
+import { tempDirs } from '@esb/contracts/testing';
 import { applyArtifact } from './apply.js';
 import { codeFunction, writeArtifact } from './testkit.js';
 
 const FILES = { 'functions.yml': FunctionsFile, 'routing.yml': RoutingFile, 'resources.yml': ResourcesFile } as const;
 const children = new Set<ReturnType<typeof spawn>>();
-afterAll(() => {
+const dirs = tempDirs();
+// The children first: the folders are theirs to write in until they are gone.
+afterAll(async () => {
   for (const c of children) c.kill('SIGKILL');
+  await dirs.removeAll();
 });
 
 function stack(version: string) {
@@ -29,7 +32,7 @@ function stack(version: string) {
 
 describe('apply killed with SIGKILL at random moments', () => {
   it('never leaves a partial file, and a later apply takes over the stale lock', async () => {
-    const work = await mkdtemp(join(tmpdir(), 'esb-crash-'));
+    const work = await dirs.make('esb-crash-');
     const configDir = join(work, 'cfg');
     const a = await writeArtifact(join(work, 'a'), { stacks: [stack('A')] });
     const b = await writeArtifact(join(work, 'b'), { stacks: [stack('B')] });

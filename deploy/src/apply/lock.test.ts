@@ -1,12 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readdir, stat, utimes, writeFile } from 'node:fs/promises';
+import { readdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { tempDirs } from '@esb/contracts/testing';
 import { ApplyLockTimeoutError, bootId, processStartTime, readLockHolder, withDeployLock } from './lock.js';
 
-const tmp = () => mkdtemp(join(tmpdir(), 'esb-lock-'));
+const dirs = tempDirs();
+afterAll(() => dirs.removeAll());
+const tmp = () => dirs.make('esb-lock-');
 
 describe('withDeployLock', () => {
   it('creates CONFIG_DIR (mkdir -p), holds .deploy.lock during fn, removes it after', async () => {

@@ -1,7 +1,7 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDirs } from '@esb/contracts/testing';
 import {
   ConfigDirNotWritableError,
   globalConfigPath,
@@ -14,6 +14,9 @@ import {
 } from './index.js';
 
 describe('layout', () => {
+  const dirs = tempDirs();
+  afterAll(() => dirs.removeAll());
+
   it('puts the merged config of one env at <workspace>/.esb/staging/<project>/<env>/config, no hashes', () => {
     expect(stagingConfigDir({ workspace: '/w', project: 'esb', env: 'prod' })).toBe('/w/.esb/staging/esb/prod/config');
   });
@@ -31,7 +34,7 @@ describe('layout', () => {
   });
 
   it('says clearly when CONFIG_DIR cannot be written', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'esb-layout-'));
+    const dir = await dirs.make('esb-layout-');
     await writeFile(join(dir, 'file'), '');
     const err = await prepareConfigDir(join(dir, 'file', 'config')).catch((e) => e);
     expect(err).toBeInstanceOf(ConfigDirNotWritableError);
@@ -39,7 +42,7 @@ describe('layout', () => {
   });
 
   it('keeps global settings in $HOME/.esb/config.yaml (HOME passed in)', async () => {
-    const home = await mkdtemp(join(tmpdir(), 'esb-home-'));
+    const home = await dirs.make('esb-home-');
     expect(globalConfigPath(home)).toBe(join(home, '.esb', 'config.yaml'));
     expect((await readGlobalConfig(home)).recent_templates).toEqual([]);
     await rememberTemplate(home, '/t/a.yml');

@@ -1,12 +1,14 @@
 import { createServer, type Server } from 'node:http';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDirs } from '@esb/contracts/testing';
 import { JwksCache, verifyCognitoToken, verifyJwt, type JwtAuthorizerConfig } from './jwt.js';
 
 const ISSUER = 'https://issuer.example.test';
+const dirs = tempDirs();
+afterAll(() => dirs.removeAll());
 
 describe('verifyJwt (real signatures, keys generated here)', () => {
   let keyA: CryptoKey;
@@ -32,7 +34,7 @@ describe('verifyJwt (real signatures, keys generated here)', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(server.address() as { port: number }).port}/jwks.json`;
-    file = path.join(await mkdtemp(path.join(tmpdir(), 'esb-jwks-')), 'jwks.json');
+    file = path.join(await dirs.make('esb-jwks-'), 'jwks.json');
     await writeFile(file, JSON.stringify(jwks));
     // B's key becomes known later, to test the refresh on an unknown kid.
     (globalThis as Record<string, unknown>).__keyBPublic = await exportJWK(b.publicKey);
@@ -128,7 +130,7 @@ describe('verifyCognitoToken (user pool authorizers, keys generated here)', () =
     const a = await generateKeyPair('RS256', { extractable: true });
     key = a.privateKey as CryptoKey;
     other = (await generateKeyPair('RS256', { extractable: true })).privateKey as CryptoKey;
-    file = path.join(await mkdtemp(path.join(tmpdir(), 'esb-cognito-')), 'jwks.json');
+    file = path.join(await dirs.make('esb-cognito-'), 'jwks.json');
     await writeFile(file, JSON.stringify({ keys: [{ ...(await exportJWK(a.publicKey)), kid: 'p', alg: 'RS256' }] }));
   });
 
