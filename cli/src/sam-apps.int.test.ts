@@ -1096,6 +1096,19 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect((await app.get('/bash')).body).toMatch(/^bash answered [0-9a-f-]{36}$/);
   }, 180_000);
 
+  it('rust-cargo: provided.al2023 functions built by SAM\'s rust-cargolambda builder (CodeUri: ., one binary of the project each, arm64 declared) answer over HTTP API routes', async () => {
+    const out = await deploy('rust-cargo');
+    expect(out).toMatch(/built 2: HelloFunction cargo [\d.]+ (KB|MB) [\d.]+s, EchoFunction cargo/);
+    const app = at('rust-cargo');
+    const hello = await app.get('/rust/hello');
+    expect(hello.status, hello.body).toBe(200);
+    // Built for this machine, where the process runtime runs it, whatever the template declares.
+    expect(hello.json()).toMatchObject({ greeting: 'hello from Rust', arch: process.arch === 'x64' ? 'x86_64' : 'aarch64' });
+    expect(hello.json().requestId).toMatch(/^[0-9a-f-]{36}$/);
+    const echo = await request('POST', '/rust/echo', { host: `rust-cargo.localhost:${port}`, body: 'stressed', headers: { 'content-type': 'text/plain' } });
+    expect([echo.status, echo.json()]).toEqual([200, { reversed: 'desserts' }]);
+  }, 180_000);
+
   it('monorepo: a template in infrastructure/ whose code (../src) and layer (../shared) lie beside it in the workspace; a code edit redeploys; paths out of the workspace are refused', async () => {
     const repo = path.join(ws, 'monorepo');
     await cp(path.join(APPS, 'monorepo'), repo, { recursive: true });

@@ -86,7 +86,7 @@ describe('esbuildOptions (SAM BuildProperties)', () => {
   });
 });
 
-describe('buildTemplate (real esbuild, npm, make)', () => {
+describe('buildTemplate (real esbuild, npm, make, cargo)', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'esb-build-'));
@@ -175,6 +175,36 @@ describe('buildTemplate (real esbuild, npm, make)', () => {
     const built = await run(lower, template(fn('Fn', 'CodeUri: src/\nHandler: index.handler\nRuntime: nodejs20.x', 'BuildMethod: makefile')));
     expect(await readFile(path.join(built.functions.get('Fn')!.dir, 'out.txt'), 'utf8')).toBe('lower\n');
   });
+
+  it('cargo (rust-cargolambda): the binary named by Binary, else the only one, becomes bootstrap; unchanged sources reuse it; a project of several binaries needs Binary', async () => {
+    const app = path.join(dir, 'rust');
+    await mkdir(path.join(app, 'src', 'bin'), { recursive: true });
+    const bins = (names: string[]) => `[package]\nname = "fns"\nversion = "0.1.0"\nedition = "2021"\n${names.map((n) => `\n[[bin]]\nname = "${n}"\npath = "src/bin/${n}.rs"\n`).join('')}`;
+    const source = (n: string) => writeFile(path.join(app, 'src', 'bin', `${n}.rs`), `fn main() { println!("${n}"); }\n`);
+    await source('one');
+    await writeFile(path.join(app, 'Cargo.toml'), bins(['one']));
+    // As projects keep it (cargo writes one into a project without it: a source change, once).
+    await promisify(execFile)('cargo', ['generate-lockfile', '--offline'], { cwd: app });
+    const rustFn = (id: string, props = '') => fn(id, 'CodeUri: .\nHandler: bootstrap\nRuntime: provided.al2023', `BuildMethod: rust-cargolambda${props}`);
+    const only = await run(app, template(rustFn('Fn')));
+    const bootstrap = path.join(only.functions.get('Fn')!.dir, 'bootstrap');
+    expect((await promisify(execFile)(bootstrap)).stdout).toBe('one\n');
+    expect((await run(app, template(rustFn('Fn')))).units[0].cached).toBe(true);
+    // The project's own target/ (cargo run by hand) is no source: it does not make a rebuild.
+    await mkdir(path.join(app, 'target', 'debug'), { recursive: true });
+    await writeFile(path.join(app, 'target', 'debug', 'junk'), 'x');
+    expect((await run(app, template(rustFn('Fn')))).units[0].cached).toBe(true);
+
+    await source('two');
+    await writeFile(path.join(app, 'Cargo.toml'), bins(['one', 'two']));
+    const named = await run(app, template(rustFn('Fn', '\nBuildProperties:\n  Binary: two')));
+    expect((await promisify(execFile)(path.join(named.functions.get('Fn')!.dir, 'bootstrap'))).stdout).toBe('two\n');
+    const unnamed = await run(app, template(rustFn('Fn'))).catch((e) => e);
+    expect(unnamed).toBeInstanceOf(SamTemplateError);
+    expect(unnamed.message).toMatch(/Fn\.Metadata\.BuildProperties\.Binary: the project has several binaries/);
+    const python = model(template(fn('Py', 'CodeUri: .\nHandler: app.handler\nRuntime: python3.12', 'BuildMethod: rust-cargolambda')));
+    expect(() => planBuilds(python, () => true)).toThrowError('BuildMethod rust-cargolambda builds provided.al2023 / provided.al2 functions, not python3.12');
+  }, 60_000);
 
   it('a symlink in the sources leading outside the template folder is not built, and the unit says so', async () => {
     const app = path.join(dir, 'links');

@@ -1,9 +1,9 @@
-// `sam build` for esb (docs/build.md): runs the npm, esbuild, pip and makefile builders into a
+// `sam build` for esb (docs/build.md): runs the npm, esbuild, pip, makefile and cargo builders into a
 // build folder, one folder per build unit, and skips a unit whose input digest is unchanged.
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { folderSize, walkTree } from '../layout/walk.js';
@@ -78,6 +78,8 @@ export interface BuildOptions {
 
 /** Folders never copied from a code folder or hashed: VCS data, SAM's and esb's output, installed modules. */
 const SKIP_DIRS = new Set(['.git', '.aws-sam', '.esb', 'node_modules', '__pycache__']);
+/** A Cargo project's own build output (`target/`, when the user ran cargo there) is no source either. */
+const CARGO_SKIP_DIRS = new Set([...SKIP_DIRS, 'target']);
 const BUILDER_VERSION = '1';
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
@@ -110,7 +112,7 @@ async function buildUnit(unit: BuildUnit, options: BuildOptions): Promise<UnitRe
   const sourceDir = resolve(options.templateDir, unit.source.uri);
   const outDir = join(options.buildDir, unit.name);
   const stampFile = join(options.buildDir, '.cache', `${unit.name}.json`);
-  const { files: sourceFiles, skippedLinks } = await listSources(sourceDir, codeRootOf(options.templateDir, options.codeRoot));
+  const { files: sourceFiles, skippedLinks } = await listSources(sourceDir, codeRootOf(options.templateDir, options.codeRoot), unit.builder === 'cargo' ? CARGO_SKIP_DIRS : SKIP_DIRS);
   const digest = await unitDigest(unit, sourceDir, sourceFiles);
   const previous = await readStamp(stampFile);
   const report = (cached: boolean, bytes: number, files: number): UnitReport => ({
@@ -174,8 +176,8 @@ async function unitDigest(unit: BuildUnit, sourceDir: string, files: string[]): 
  * Files of a code folder (POSIX paths, sorted), without SKIP_DIRS. Symlinks are followed inside
  * the code root; one leading out is not copied (docs/security.md "Names and paths").
  */
-async function listSources(sourceDir: string, codeRoot: string): Promise<{ files: string[]; skippedLinks: string[] }> {
-  const walk = await walkTree(sourceDir, { containIn: await realpath(codeRoot), skip: (name, _abs, isDir) => isDir && SKIP_DIRS.has(name) });
+async function listSources(sourceDir: string, codeRoot: string, skipDirs: ReadonlySet<string>): Promise<{ files: string[]; skippedLinks: string[] }> {
+  const walk = await walkTree(sourceDir, { containIn: await realpath(codeRoot), skip: (name, _abs, isDir) => isDir && skipDirs.has(name) });
   return { files: walk.files.map((f) => f.path), skippedLinks: walk.escapes.map((e) => `${e.path} -> ${e.target}`) };
 }
 
@@ -219,6 +221,7 @@ const BUILDERS: Record<BuilderKind, (ctx: UnitContext) => Promise<string | undef
   esbuild: buildEsbuild,
   pip: buildPip,
   makefile: buildMakefile,
+  cargo: buildCargo,
 };
 
 // ------------------------------------------------------------------ npm
@@ -403,6 +406,80 @@ async function buildMakefile(ctx: UnitContext): Promise<string | undefined> {
   return undefined;
 }
 
+// ------------------------------------------------------------------ cargo
+
+/**
+ * SAM's rust-cargolambda builder (docs/build.md): `cargo lambda build --release [--arm64] [--bin
+ * <Binary>]` when Cargo Lambda is installed, as SAM runs it; otherwise `cargo build --release
+ * [--bin <Binary>]` for this machine, where the process and Docker runtimes run the program. Built
+ * in the code folder (a workspace's path dependencies stay reachable), with the target folder in
+ * the build cache; the program becomes `bootstrap`.
+ */
+async function buildCargo(ctx: UnitContext): Promise<string | undefined> {
+  const logicalId = ctx.unit.members[0];
+  const fail = (field: string, reason: string): never => {
+    throw new SamTemplateError(ctx.options.model.file, logicalId, field, reason);
+  };
+  if (!existsSync(join(ctx.sourceDir, 'Cargo.toml'))) fail('Metadata.BuildMethod', `rust-cargolambda: no Cargo.toml in ${ctx.unit.source.uri}`);
+  const named = ctx.unit.properties.Binary;
+  if (named !== undefined && (typeof named !== 'string' || !/^[A-Za-z0-9_-]+$/.test(named))) fail('Metadata.BuildProperties.Binary', `must be the name of a binary of the Cargo project, got ${JSON.stringify(named)}`);
+  const binary = typeof named === 'string' ? named : undefined;
+  // One target folder per Cargo project: functions built from its binaries share what is compiled.
+  const targetDir = join(ctx.options.buildDir, '.cargo-target', sha256(ctx.sourceDir).slice(0, 16));
+  const env = { ...(ctx.env ?? process.env), CARGO_TARGET_DIR: targetDir };
+  const bin = binary === undefined ? [] : ['--bin', binary];
+  let program: string;
+  if (await hasCargoLambda(env)) {
+    await run(ctx, 'cargo', ['lambda', 'build', '--release', ...(ctx.unit.architecture === 'arm64' ? ['--arm64'] : []), ...bin], { cwd: ctx.sourceDir, env });
+    const built = join(targetDir, 'lambda');
+    const name = binary ?? onlyEntry(await readdir(built), () => fail('Metadata.BuildProperties.Binary', `the project builds several binaries (${built}); name the function's with Binary`));
+    program = join(built, name, 'bootstrap');
+  } else {
+    await run(ctx, 'cargo', ['build', '--release', ...bin], { cwd: ctx.sourceDir, env });
+    const name = binary ?? (await onlyBinaryOf(ctx, env, () => fail('Metadata.BuildProperties.Binary', 'the project has several binaries (or none); name the function\'s with Binary')));
+    program = join(targetDir, 'release', name);
+  }
+  if (!existsSync(program)) throw new BuildError(ctx.unit.members, ctx.unit.builder, `cargo built no ${program}`);
+  await copyFile(program, join(ctx.tmp, 'bootstrap'));
+  await chmod(join(ctx.tmp, 'bootstrap'), 0o755);
+  return undefined;
+}
+
+function onlyEntry(names: string[], several: () => never): string {
+  return names.length === 1 ? names[0]! : several();
+}
+
+/** Whether `cargo lambda` answers (Cargo Lambda installed as a cargo subcommand). */
+function hasCargoLambda(env: NodeJS.ProcessEnv): Promise<boolean> {
+  return new Promise((done) => {
+    const child = spawn('cargo', ['lambda', '--version'], { env, stdio: 'ignore' });
+    child.on('error', () => done(false));
+    child.on('close', (code) => done(code === 0));
+  });
+}
+
+/** The one binary target of the package in the code folder (`cargo metadata`, no dependencies resolved). */
+async function onlyBinaryOf(ctx: UnitContext, env: NodeJS.ProcessEnv, several: () => never): Promise<string> {
+  const out = await capture('cargo', ['metadata', '--no-deps', '--format-version', '1', '--offline'], { cwd: ctx.sourceDir, env });
+  const meta = JSON.parse(out) as { packages: Array<{ manifest_path: string; targets: Array<{ name: string; kind: string[] }> }> };
+  const manifest = join(ctx.sourceDir, 'Cargo.toml');
+  const pkg = meta.packages.find((p) => p.manifest_path === manifest) ?? (meta.packages.length === 1 ? meta.packages[0] : undefined);
+  const bins = (pkg?.targets ?? []).filter((t) => t.kind.includes('bin')).map((t) => t.name);
+  return bins.length === 1 ? bins[0]! : several();
+}
+
+function capture(command: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string> {
+  return new Promise((done, reject) => {
+    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (err = (err + c.toString('utf8')).slice(-4000)));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? done(out) : reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${trim(err)}`))));
+  });
+}
+
 // ------------------------------------------------------------------ processes
 
 /** The last lines of a tool's output: its own error message, without the noise before it. */
@@ -413,10 +490,11 @@ function trim(text: string, maxLines = 12, maxChars = 1500): string {
   return out;
 }
 
-function run(ctx: UnitContext, command: string, args: string[], opts: { cwd: string; hint?(output: string): string | undefined }): Promise<void> {
+function run(ctx: UnitContext, command: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; hint?(output: string): string | undefined }): Promise<void> {
   const shown = `${command} ${args.filter((a) => (!a.startsWith('--') || a === '--omit=dev') && !a.startsWith('ARTIFACTS_DIR=')).join(' ')}`;
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd: opts.cwd, ...(ctx.env ? { env: ctx.env } : {}), stdio: ['ignore', 'pipe', 'pipe'], signal: ctx.options.signal });
+    const env = opts.env ?? ctx.env;
+    const child = spawn(command, args, { cwd: opts.cwd, ...(env ? { env } : {}), stdio: ['ignore', 'pipe', 'pipe'], signal: ctx.options.signal });
     let stdout = '';
     let stderr = '';
     const keep = (s: string, chunk: Buffer) => (s + chunk.toString('utf8')).slice(-64_000);

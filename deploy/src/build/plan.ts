@@ -4,7 +4,7 @@ import { SamTemplateError } from '../sam/errors.js';
 import type { BuildMetadata, CodeRef, SamModel } from '../sam/model.js';
 import { runtimeFamily } from '../sam/template.js';
 
-export type BuilderKind = 'npm' | 'esbuild' | 'pip' | 'makefile';
+export type BuilderKind = 'npm' | 'esbuild' | 'pip' | 'makefile' | 'cargo';
 
 /** One build: a code folder built once for every function (or the layer) that shares it. */
 export interface BuildUnit {
@@ -65,8 +65,11 @@ export function planBuilds(model: SamModel, has: ManifestProbe): BuildUnit[] {
       add({ ...base, builder: 'esbuild' }, fn.logicalId, true);
     } else if (method === 'makefile') {
       add({ ...base, builder: 'makefile' }, fn.logicalId, false);
+    } else if (method === 'rust-cargolambda') {
+      if (family !== 'provided') fail(fn.logicalId, `BuildMethod rust-cargolambda builds provided.al2023 / provided.al2 functions, not ${fn.runtime}`);
+      add({ ...base, builder: 'cargo' }, fn.logicalId, true);
     } else if (method !== undefined) {
-      fail(fn.logicalId, `unsupported BuildMethod "${method}" (esbuild, makefile, or the function's runtime)`);
+      fail(fn.logicalId, `unsupported BuildMethod "${method}" (esbuild, makefile, rust-cargolambda, or the function's runtime)`);
     } else if (family === 'nodejs' && has(source.uri, NODE_MANIFEST)) {
       add({ ...base, builder: 'npm' }, fn.logicalId, true);
     } else if (family === 'python3' && has(source.uri, PYTHON_MANIFEST)) {
