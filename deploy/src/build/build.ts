@@ -411,7 +411,7 @@ async function buildMakefile(ctx: UnitContext): Promise<string | undefined> {
 /**
  * SAM's rust-cargolambda builder (docs/build.md): `cargo lambda build --release [--arm64] [--bin
  * <Binary>]` when Cargo Lambda is installed, as SAM runs it; otherwise `cargo build --release
- * [--bin <Binary>]` for this machine, where the process and Docker runtimes run the program. Built
+ * [--bin <Binary>]`. Either way for this machine, where the process and Docker runtimes run the program. Built
  * in the code folder (a workspace's path dependencies stay reachable), with the target folder in
  * the build cache; the program becomes `bootstrap`.
  */
@@ -430,7 +430,8 @@ async function buildCargo(ctx: UnitContext): Promise<string | undefined> {
   const bin = binary === undefined ? [] : ['--bin', binary];
   let program: string;
   if (await hasCargoLambda(env)) {
-    await run(ctx, 'cargo', ['lambda', 'build', '--release', ...(ctx.unit.architecture === 'arm64' ? ['--arm64'] : []), ...bin], { cwd: ctx.sourceDir, env });
+    // For this machine's architecture, whatever the template declares: the runtimes run the program here.
+    await run(ctx, 'cargo', ['lambda', 'build', '--release', ...(process.arch === 'arm64' ? ['--arm64'] : []), ...bin], { cwd: ctx.sourceDir, env });
     const built = join(targetDir, 'lambda');
     const name = binary ?? onlyEntry(await readdir(built), () => fail('Metadata.BuildProperties.Binary', `the project builds several binaries (${built}); name the function's with Binary`));
     program = join(built, name, 'bootstrap');
