@@ -10,7 +10,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { createAgent, createAgentHttpServer, createHttpInvoker, type Agent, type HttpInvoker } from '@esb/agent';
-import { functionUrlLabel } from '@esb/contracts';
+import { FunctionsFile, functionUrlLabel } from '@esb/contracts';
 import { startGateway, type RunningGateway } from './server.js';
 
 const CODE = resolve(fileURLToPath(import.meta.url), '..', '..', 'test', 'fixtures', 'node-streaming');
@@ -84,5 +84,19 @@ describe('function URL streaming with the agent over HTTP', () => {
     const seen: string[] = [];
     await new Promise<void>((r) => streamed.stream!.open({ chunk: (b) => seen.push(b.toString()), end: (f) => (seen.push(`end ${f?.kind}: ${f?.message}`), r()) }));
     expect(seen).toEqual(['half', 'end FunctionError: Error: broke mid-stream']);
+  });
+
+  it("the Node runtime client streams over the HTTP Runtime API too (the Docker runtime's way): chunks, then the failure from its trailers", async () => {
+    const onHttp = await createAgent({ runtime: 'process', logDir: join(dir, 'logs-http'), log: pino({ level: 'silent' }), schedules: false, pinoFunctionLogs: false, runtimeChannel: false });
+    try {
+      onHttp.setFunctions(FunctionsFile.parse({ functions: { broken: fn('broken') } }));
+      const streamed = await onHttp.invoke('broken', Buffer.from('{}'), { acceptStream: true });
+      expect(streamed.stream?.contentType).toBe('application/octet-stream');
+      const seen: string[] = [];
+      await new Promise<void>((r) => streamed.stream!.open({ chunk: (b) => seen.push(b.toString()), end: (f) => (seen.push(`end ${f?.kind}: ${f?.message}`), r()) }));
+      expect(seen).toEqual(['half', 'end FunctionError: Error: broke mid-stream']);
+    } finally {
+      await onHttp.close();
+    }
   });
 });
