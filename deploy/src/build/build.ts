@@ -412,7 +412,7 @@ async function buildMakefile(ctx: UnitContext): Promise<string | undefined> {
  * SAM's rust-cargolambda builder (docs/build.md): `cargo lambda build --release [--arm64] [--bin
  * <Binary>]` when Cargo Lambda is installed, as SAM runs it; otherwise `cargo build --release
  * [--bin <Binary>]`. Either way for this machine, where the process and Docker runtimes run the program. Built
- * in the code folder (a workspace's path dependencies stay reachable), with the target folder in
+ * in the code folder (a workspace's path dependencies stay reachable), with the target folder (--target-dir) in
  * the build cache; the program becomes `bootstrap`.
  */
 async function buildCargo(ctx: UnitContext): Promise<string | undefined> {
@@ -426,17 +426,18 @@ async function buildCargo(ctx: UnitContext): Promise<string | undefined> {
   const binary = typeof named === 'string' ? named : undefined;
   // One target folder per Cargo project: functions built from its binaries share what is compiled.
   const targetDir = join(ctx.options.buildDir, '.cargo-target', sha256(ctx.sourceDir).slice(0, 16));
-  const env = { ...(ctx.env ?? process.env), CARGO_TARGET_DIR: targetDir };
   const bin = binary === undefined ? [] : ['--bin', binary];
+  const target = ['--target-dir', targetDir];
+  const env = ctx.env;
   let program: string;
   if (await hasCargoLambda(env)) {
     // For this machine's architecture, whatever the template declares: the runtimes run the program here.
-    await run(ctx, 'cargo', ['lambda', 'build', '--release', ...(process.arch === 'arm64' ? ['--arm64'] : []), ...bin], { cwd: ctx.sourceDir, env });
+    await run(ctx, 'cargo', ['lambda', 'build', '--release', ...(process.arch === 'arm64' ? ['--arm64'] : []), ...target, ...bin], { cwd: ctx.sourceDir });
     const built = join(targetDir, 'lambda');
     const name = binary ?? onlyEntry(await readdir(built), () => fail('Metadata.BuildProperties.Binary', `the project builds several binaries (${built}); name the function's with Binary`));
     program = join(built, name, 'bootstrap');
   } else {
-    await run(ctx, 'cargo', ['build', '--release', ...bin], { cwd: ctx.sourceDir, env });
+    await run(ctx, 'cargo', ['build', '--release', ...target, ...bin], { cwd: ctx.sourceDir });
     const name = binary ?? (await onlyBinaryOf(ctx, env, () => fail('Metadata.BuildProperties.Binary', 'the project has several binaries (or none); name the function\'s with Binary')));
     program = join(targetDir, 'release', name);
   }
@@ -451,16 +452,16 @@ function onlyEntry(names: string[], several: () => never): string {
 }
 
 /** Whether `cargo lambda` answers (Cargo Lambda installed as a cargo subcommand). */
-function hasCargoLambda(env: NodeJS.ProcessEnv): Promise<boolean> {
+function hasCargoLambda(env: NodeJS.ProcessEnv | undefined): Promise<boolean> {
   return new Promise((done) => {
-    const child = spawn('cargo', ['lambda', '--version'], { env, stdio: 'ignore' });
+    const child = spawn('cargo', ['lambda', '--version'], { ...(env ? { env } : {}), stdio: 'ignore' });
     child.on('error', () => done(false));
     child.on('close', (code) => done(code === 0));
   });
 }
 
 /** The one binary target of the package in the code folder (`cargo metadata`, no dependencies resolved). */
-async function onlyBinaryOf(ctx: UnitContext, env: NodeJS.ProcessEnv, several: () => never): Promise<string> {
+async function onlyBinaryOf(ctx: UnitContext, env: NodeJS.ProcessEnv | undefined, several: () => never): Promise<string> {
   const out = await capture('cargo', ['metadata', '--no-deps', '--format-version', '1', '--offline'], { cwd: ctx.sourceDir, env });
   const meta = JSON.parse(out) as { packages: Array<{ manifest_path: string; targets: Array<{ name: string; kind: string[] }> }> };
   const manifest = join(ctx.sourceDir, 'Cargo.toml');
@@ -469,9 +470,9 @@ async function onlyBinaryOf(ctx: UnitContext, env: NodeJS.ProcessEnv, several: (
   return bins.length === 1 ? bins[0]! : several();
 }
 
-function capture(command: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<string> {
+function capture(command: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv | undefined }): Promise<string> {
   return new Promise((done, reject) => {
-    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: opts.cwd, ...(opts.env ? { env: opts.env } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
@@ -491,11 +492,10 @@ function trim(text: string, maxLines = 12, maxChars = 1500): string {
   return out;
 }
 
-function run(ctx: UnitContext, command: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; hint?(output: string): string | undefined }): Promise<void> {
+function run(ctx: UnitContext, command: string, args: string[], opts: { cwd: string; hint?(output: string): string | undefined }): Promise<void> {
   const shown = `${command} ${args.filter((a) => (!a.startsWith('--') || a === '--omit=dev') && !a.startsWith('ARTIFACTS_DIR=')).join(' ')}`;
   return new Promise((resolvePromise, reject) => {
-    const env = opts.env ?? ctx.env;
-    const child = spawn(command, args, { cwd: opts.cwd, ...(env ? { env } : {}), stdio: ['ignore', 'pipe', 'pipe'], signal: ctx.options.signal });
+    const child = spawn(command, args, { cwd: opts.cwd, ...(ctx.env ? { env: ctx.env } : {}), stdio: ['ignore', 'pipe', 'pipe'], signal: ctx.options.signal });
     let stdout = '';
     let stderr = '';
     const keep = (s: string, chunk: Buffer) => (s + chunk.toString('utf8')).slice(-64_000);
