@@ -235,9 +235,12 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(me.json()).toEqual({ authorizer: { tier: '2', admin: 'true', team: 'books', principalId: 'reader' }, stage: 'v1' });
   }, 120_000);
 
-  it("api-key: a method that needs an API key, the keys given to callers through usage plans whose throttle and quota hold; a key without Value is named", async () => {
+  it("api-key: a method that needs an API key, the keys given to callers through usage plans whose throttle and quota hold; a key without Value gets a value of esb's, said at deploy", async () => {
     const out = await deploy('api-key');
     expect(out).toContain('warning: API key GeneratedKey has no Value');
+    // esb's value for it, said in that warning, is a key the API takes.
+    const generated = /GeneratedKey: ([0-9a-f]{40})/.exec(out)?.[1];
+    expect(generated, out).toBeDefined();
     const app = at('api-key');
     expect((await app.get('/reports')).status).toBe(403);
     expect((await app.get('/reports', { 'x-api-key': 'retired-key-0b5e8d1c6a2f9e47' })).status).toBe(403);
@@ -254,6 +257,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect([(await app.get('/reports', trial)).status, (await app.get('/reports', trial)).status]).toEqual([200, 200]);
     const capped = await app.get('/reports', trial);
     expect([capped.status, capped.json()]).toEqual([429, { message: 'Limit Exceeded' }]);
+    expect((await app.get('/reports', { 'x-api-key': generated! })).status).toBe(200);
   }, 120_000);
 
   it("gateway-responses: the API's GatewayResponses and a raw AWS::ApiGateway::GatewayResponse shape the gateway's own answers", async () => {

@@ -3,6 +3,7 @@
 // an API that requires keys when it is enabled and tied to that API; a usage plan's throttle and
 // quota limit the keys in it (docs/security.md, "API keys" and "Usage plans").
 // Pure: property values come in resolved (a `!Ref` to one of these resources is its logical id).
+import { createHash } from 'node:crypto';
 import type { Throttle, UsagePlan } from '@esb/contracts';
 import type { ApiReadContext, RawApiResource } from './cfn-apis.js';
 import { isRecord } from './resolver.js';
@@ -29,8 +30,16 @@ interface PlanRead {
 }
 
 /**
- * Each API's keys and usage plans; keys without a Value are warned about. `planIdPrefix` makes a
- * plan's id unique beyond its template (the stack name).
+ * The value esb gives a key without one (API Gateway would generate it): 40 hex characters made
+ * from the stack's and the key's names, the same on every deploy (docs/security.md, "API keys").
+ */
+export function derivedApiKey(stackPrefix: string, keyId: string): string {
+  return createHash('sha256').update(`esb api key\0${stackPrefix}${keyId}`).digest('hex').slice(0, 40);
+}
+
+/**
+ * Each API's keys and usage plans; a key without a Value gets a derived one, said in a warning.
+ * `planIdPrefix` makes a plan's id unique beyond its template (the stack name).
  */
 export function readApiKeys(ctx: Ctx, resources: RawApiResource[], planIdPrefix = ''): Map<string, ApiKeysOfApi> {
   const keys = new Map<string, { value?: string; enabled: boolean }>();
@@ -71,17 +80,18 @@ export function readApiKeys(ctx: Ctx, resources: RawApiResource[], planIdPrefix 
 
   const byApi = new Map<string, ApiKeysOfApi>();
   const of = (api: string) => byApi.get(api) ?? byApi.set(api, { keys: [], plans: [] }).get(api)!;
-  const unknown: string[] = [];
+  const derived: string[] = [];
   const planKeys = new Map<string, string[]>();
   for (const [keyId, key] of keys) {
     const apis = keyApis.get(keyId);
     if (!apis || !key.enabled) continue;
-    if (key.value === undefined) {
-      unknown.push(keyId);
-      continue;
+    let value = key.value;
+    if (value === undefined) {
+      value = derivedApiKey(planIdPrefix, keyId);
+      derived.push(`${keyId}: ${value}`);
     }
-    for (const api of apis) of(api).keys.push(key.value);
-    for (const planId of keyPlans.get(keyId) ?? []) planKeys.set(planId, [...(planKeys.get(planId) ?? []), key.value]);
+    for (const api of apis) of(api).keys.push(value);
+    for (const planId of keyPlans.get(keyId) ?? []) planKeys.set(planId, [...(planKeys.get(planId) ?? []), value]);
   }
   for (const [planId, plan] of plans) {
     const values = planKeys.get(planId);
@@ -90,9 +100,9 @@ export function readApiKeys(ctx: Ctx, resources: RawApiResource[], planIdPrefix 
       of(api).plans.push({ id: plan.id, keys: values, method_throttle: methodThrottle, ...(plan.throttle ? { throttle: plan.throttle } : {}), ...(plan.quota ? { quota: plan.quota } : {}) });
     }
   }
-  if (unknown.length) {
+  if (derived.length) {
     ctx.warn(
-      `API key ${unknown.join(', ')} has no Value: API Gateway would generate one, which esb cannot know; give the key a Value, or list the keys to accept in ESB_API_KEYS or api_keys of ~/.esb/config.yaml (docs/security.md)`,
+      `API key ${derived.map((d) => d.slice(0, d.indexOf(':'))).join(', ')} has no Value: API Gateway would generate one; esb's, made from the stack's and the key's names (the same on every deploy): ${derived.join(', ')}. Give the key a Value for a key of your own (docs/security.md)`,
     );
   }
   return byApi;

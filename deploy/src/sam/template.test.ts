@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultBucketName, defaultFunctionKey, defaultStackName, mergeGlobals, parseSamTemplate } from './template.js';
 import { parseTemplateText } from './yaml.js';
 import { templateErrorOf } from './testkit.js';
+import { derivedApiKey } from './api-keys.js';
 
 const fnTemplate = (extra: string, props = '') => `
 Transform: AWS::Serverless-2016-10-31
@@ -170,7 +171,7 @@ ${fnTemplate(
     expect(err.field).toBe('Events.E.Properties.Auth.Authorizer');
   });
 
-  it('gives an API the values of the enabled keys a usage plan (or StageKeys) ties to it, and says which keys it cannot know', () => {
+  it('gives an API the values of the enabled keys a usage plan (or StageKeys) ties to it, and a derived value to a key without one', () => {
     const m = parseSamTemplate(
       fnTemplate(
         '',
@@ -208,11 +209,15 @@ ${fnTemplate(
       ),
       { file: 't.yml' },
     );
-    expect(m.apis.ServerlessRestApi.api_keys).toEqual(['t-key-0123456789abcdef', 'legacy-key-0123456789abcdef']);
+    // A key without a Value gets one made from the stack's and the key's names, the same every time.
+    const generated = derivedApiKey('t/', 'Generated');
+    expect(generated).toMatch(/^[0-9a-f]{40}$/);
+    expect(generated).not.toBe(derivedApiKey('other/', 'Generated'));
+    expect(m.apis.ServerlessRestApi.api_keys).toEqual(['t-key-0123456789abcdef', 'legacy-key-0123456789abcdef', generated]);
     expect(m.apis.ServerlessRestApi.usage_plans).toEqual([
-      { id: 't/Plan', keys: ['t-key-0123456789abcdef'], throttle: { rate_limit: 10, burst_limit: 10 }, method_throttle: { '/x/GET': { rate_limit: 1, burst_limit: 2 } }, quota: { limit: 500, period: 'WEEK', offset: 20 } },
+      { id: 't/Plan', keys: ['t-key-0123456789abcdef', generated], throttle: { rate_limit: 10, burst_limit: 10 }, method_throttle: { '/x/GET': { rate_limit: 1, burst_limit: 2 } }, quota: { limit: 500, period: 'WEEK', offset: 20 } },
     ]);
-    expect(m.warnings).toEqual([expect.stringMatching(/^API key Generated has no Value: API Gateway would generate one/)]);
+    expect(m.warnings).toEqual([expect.stringMatching(new RegExp(`^API key Generated has no Value: API Gateway would generate one; esb's, .*: Generated: ${generated}\\. Give the key a Value`))]);
     const short = errorOf(() => parseSamTemplate(fnTemplate('', `  K:\n    Type: AWS::ApiGateway::ApiKey\n    Properties: {Enabled: true, Value: short}`), { file: 't.yml' }));
     expect([short.logicalId, short.field]).toEqual(['K', 'Value']);
     const stray = errorOf(() => parseSamTemplate(fnTemplate('', `  PK:\n    Type: AWS::ApiGateway::UsagePlanKey\n    Properties: {KeyId: Nope, KeyType: API_KEY, UsagePlanId: Nope}`), { file: 't.yml' }));
