@@ -4,12 +4,12 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { RuntimeApiServer, type RuntimeRequest, type RuntimeResponder, type StreamHead } from './runtime-api-server.js';
+import { isStreamingMode, RuntimeApiServer, type RuntimeRequest, type RuntimeResponder, type StreamHead } from './runtime-api-server.js';
 import { encodeFrame, type Frame, FrameDecoder, FRAME_ERROR, FRAME_EVENT, FRAME_INIT_ERROR, FRAME_NEXT, FRAME_RECALL, FRAME_RECALLED, FRAME_RESPONSE, FRAME_STREAM_CHUNK, FRAME_STREAM_START, OUTPUT_MARK } from './instance-channel.js';
-import { DEFAULT_STREAM_CONTENT_TYPE, InvocationStream, MAX_STREAMED_BYTES, streamTooLargeMessage } from './response-stream.js';
+import { DEFAULT_STREAM_CONTENT_TYPE, InvocationStream, MAX_STREAMED_BYTES, tooLargeMessage } from './response-stream.js';
 import type { InstanceHandle } from './driver.js';
 import { loopbackPeerUid } from './isolation.js';
-import { jsonObjectOf, type InvokeContext, type InvokeErrorKind, type InvokeResult } from '@esb/contracts';
+import { jsonObjectOf, streamFailureOf, type InvokeContext, type InvokeErrorKind, type InvokeResult } from '@esb/contracts';
 
 export const MAX_RESPONSE_BYTES = 6 * 1024 * 1024;
 /** The header esb's runtime clients send with the instance's secret (docs/security.md). */
@@ -61,6 +61,12 @@ export interface InstanceEvents {
 
 export function errorPayload(errorType: string, errorMessage: string, extra: Record<string, unknown> = {}): Buffer {
   return Buffer.from(JSON.stringify({ errorType, errorMessage, ...extra }));
+}
+
+/** A response past its limit: the function's error, as Lambda reports it. */
+function tooLargeResult(requestId: string, limit: number): InvokeResult {
+  const message = tooLargeMessage(limit);
+  return errorResult(requestId, 'FunctionError', message, errorPayload('Function.ResponseSizeTooLarge', message));
 }
 
 export function errorResult(requestId: string, kind: InvokeErrorKind, message: string, payload?: Buffer, durationMs = 0): InvokeResult {
@@ -280,7 +286,7 @@ export class Instance {
     this.lastRequestId = inv.requestId;
     const duration = inv.deliveredAt !== undefined ? performance.now() - inv.deliveredAt : 0;
     result.durationMs = duration;
-    inv.stream?.end(result.error ? { kind: result.error.kind, message: result.error.message, payload: result.payload } : undefined);
+    inv.stream?.end(streamFailureOf(result));
     inv.resolve(result);
     this.invocations++;
     this.events.onInvocationEnd(this, inv, duration);
@@ -360,10 +366,8 @@ export class Instance {
       if (inv && inv.requestId === id && !inv.done) {
         const us = Number(parts[f.kind === FRAME_RESPONSE ? 1 : 2]);
         if (us >= 0) inv.runtimeMs = us / 1000;
-        if (f.tooLarge) {
-          const message = `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
-          this.answered(inv, errorResult(id, 'FunctionError', message, errorPayload('Function.ResponseSizeTooLarge', message)));
-        } else if (f.kind === FRAME_RESPONSE) this.answered(inv, inv.stream ? this.streamResult(inv) : { requestId: id, durationMs: 0, payload: f.body });
+        if (f.tooLarge) this.answered(inv, tooLargeResult(id, MAX_RESPONSE_BYTES));
+        else if (f.kind === FRAME_RESPONSE) this.answered(inv, inv.stream ? this.streamResult(inv) : { requestId: id, durationMs: 0, payload: f.body });
         else {
           const doc = jsonObjectOf(f.body);
           const type = parts[1] || (typeof doc?.errorType === 'string' ? doc.errorType : 'Unhandled');
@@ -452,8 +456,7 @@ export class Instance {
 
   /** Past the limit: the invocation fails; what the runtime still writes is dropped. */
   private streamOverLimit(inv: Invocation): void {
-    const message = streamTooLargeMessage(inv.onStream ? MAX_STREAMED_BYTES : MAX_RESPONSE_BYTES);
-    this.answered(inv, errorResult(inv.requestId, 'FunctionError', message, errorPayload('Function.ResponseSizeTooLarge', message)));
+    this.answered(inv, tooLargeResult(inv.requestId, inv.stream!.limit));
   }
 
   /** A streamed response that ended well: whole for a caller that did not take the stream. */
@@ -510,9 +513,8 @@ export class Instance {
       return;
     }
     if (req.tooLarge) {
-      const message = `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`;
-      reply(res, 413, JSON.stringify({ errorType: 'RequestEntityTooLarge', errorMessage: message }));
-      this.answered(inv, errorResult(id, 'FunctionError', message, errorPayload('Function.ResponseSizeTooLarge', message)));
+      reply(res, 413, JSON.stringify({ errorType: 'RequestEntityTooLarge', errorMessage: tooLargeMessage(MAX_RESPONSE_BYTES) }));
+      this.answered(inv, tooLargeResult(id, MAX_RESPONSE_BYTES));
       return;
     }
     const body = req.body;
@@ -562,15 +564,9 @@ export function exitDescription(how: { code: number | null; signal: string | nul
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const EMPTY = Buffer.alloc(0);
 
-/** Lambda-Runtime-Function-Response-Mode: streaming. */
-export function isStreamingMode(headers: Record<string, string>): boolean {
-  return headers['lambda-runtime-function-response-mode']?.toLowerCase() === 'streaming';
-}
-
 function reply(res: RuntimeResponder, status: number, body: string): void {
   res.send(status, JSON_HEADERS, body);
 }
-
 
 /** The Invoke API's Client-Context is base64 JSON; the Runtime API header carries the JSON. */
 function decodeClientContext(b64: string): string {

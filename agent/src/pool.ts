@@ -59,8 +59,8 @@ interface Waiter {
   spilled?: boolean;
 }
 
-/** Weight of a new sample in the moving averages of invocation time and cold start. */
 const EMPTY_PAYLOAD = Buffer.alloc(0);
+/** Weight of a new sample in the moving averages of invocation time and cold start. */
 const EWMA = 0.2;
 
 /**

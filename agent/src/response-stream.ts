@@ -18,7 +18,7 @@ export class InvocationStream implements ResponseStream {
 
   constructor(
     readonly contentType: string,
-    private readonly limit = MAX_STREAMED_BYTES,
+    readonly limit = MAX_STREAMED_BYTES,
   ) {}
 
   get ended(): boolean {
@@ -62,7 +62,7 @@ export class InvocationStream implements ResponseStream {
   }
 }
 
-/** The error a stream past its limit ends with. */
-export function streamTooLargeMessage(limit = MAX_STREAMED_BYTES): string {
+/** Lambda's words for a response (streamed or not) past its limit. */
+export function tooLargeMessage(limit: number): string {
   return `Response payload size exceeded maximum allowed payload size (${limit} bytes).`;
 }

@@ -36,6 +36,11 @@ export interface StreamHead {
  */
 export type StreamHandler = (head: StreamHead) => ((bytes: Buffer) => void) | undefined;
 
+/** Lambda-Runtime-Function-Response-Mode: streaming. */
+export function isStreamingMode(headers: Record<string, string>): boolean {
+  return headers['lambda-runtime-function-response-mode']?.toLowerCase() === 'streaming';
+}
+
 export interface RuntimeResponder {
   /** Answers the request (once); responses go out in request order. */
   send(status: number, headers: Record<string, string | number>, body: Buffer | string): void;
@@ -230,7 +235,7 @@ export class RequestParser {
     } else {
       this.state = { kind: 'body', remaining: 0 };
     }
-    if (this.onStreamHead && headers['lambda-runtime-function-response-mode']?.toLowerCase() === 'streaming') {
+    if (this.onStreamHead && isStreamingMode(headers)) {
       this.cur.streamTo = this.onStreamHead({ method: this.cur.method, url: this.cur.url, headers });
       if (this.cur.streamTo) this.cur.tooLarge = false;
     }

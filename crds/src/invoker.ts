@@ -72,6 +72,11 @@ export interface StreamSink {
   end(failure?: StreamFailure): void;
 }
 
+/** How a finished invocation ends a stream: its error, or nothing when it went well. */
+export function streamFailureOf(result: InvokeResult): StreamFailure | undefined {
+  return result.error ? { kind: result.error.kind, message: result.error.message, payload: result.payload } : undefined;
+}
+
 /** A response the function writes while it runs (docs/agent.md "Response streaming"). */
 export interface ResponseStream {
   readonly contentType: string;

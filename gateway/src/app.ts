@@ -651,13 +651,10 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
         }
         if (failure) {
           log.warn({ function: route.function, kind: failure.kind, error: failure.message, requestId }, 'function error while streaming');
-          if (!res.headersSent) return x.sendJson(failure.kind === 'Timeout' ? 504 : 502, failure.kind === 'Timeout' ? MSG.timeout : MSG.internal, api, failure.kind === 'Timeout' ? 'INTEGRATION_TIMEOUT' : 'DEFAULT_5XX');
+          if (!res.headersSent) return failure.kind === 'Timeout' ? x.sendJson(504, MSG.timeout, api, 'INTEGRATION_TIMEOUT') : x.sendJson(502, MSG.internal, api, 'DEFAULT_5XX');
           // What was written still goes out; the connection then ends without the last chunk.
           res.write('', () => res.destroy());
-          accessLog(x.method, x.rawPath, route.routeKey, route.function, status, x.t0, requestId);
-          return;
-        }
-        res.end();
+        } else res.end();
         accessLog(x.method, x.rawPath, route.routeKey, route.function, status, x.t0, requestId);
       },
     });

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { jsonObjectOf, type InvokeContext, type InvokeResult, type Invoker, type StreamFailure } from '@esb/contracts';
+import { jsonObjectOf, streamFailureOf, type InvokeContext, type InvokeResult, type Invoker, type StreamFailure } from '@esb/contracts';
 import { CancellableContext, InvocationCancel } from './client-close.js';
 import { authorizeInvoke, type InvokeApiAccess } from './invoke-auth.js';
 
@@ -173,7 +173,6 @@ function completeEvent(failure: StreamFailure | undefined, logTail: string | und
   return streamEvent('InvokeComplete', 'application/json', Buffer.from(JSON.stringify(complete)));
 }
 
-
 export function registerInvokeApi(app: FastifyInstance, opts: InvokeApiOptions): void {
   const { invoker, log } = opts;
   app.post('/2015-03-31/functions/:name/invocations', async (req: FastifyRequest, reply: FastifyReply) => {
@@ -239,7 +238,7 @@ export function registerInvokeApi(app: FastifyInstance, opts: InvokeApiOptions):
     if (!stream) {
       // A function that does not stream: its response (or error) as one chunk.
       if (!result.error && result.payload.length) res.write(streamEvent('PayloadChunk', 'application/octet-stream', result.payload));
-      return finish(result.error ? { kind: result.error.kind, message: result.error.message, payload: result.payload } : undefined);
+      return finish(streamFailureOf(result));
     }
     res.on('close', () => {
       if (!res.writableFinished) stream.cancel();

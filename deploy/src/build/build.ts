@@ -1,11 +1,12 @@
 // `sam build` for esb (docs/build.md): runs the npm, esbuild, pip, makefile and cargo builders into a
 // build folder, one folder per build unit, and skips a unit whose input digest is unchanged.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { folderSize, walkTree } from '../layout/walk.js';
 import { codeRootOf } from '../generate/fs-adapter.js';
 import { SamTemplateError } from '../sam/errors.js';
@@ -428,17 +429,17 @@ async function buildCargo(ctx: UnitContext): Promise<string | undefined> {
   const targetDir = join(ctx.options.buildDir, '.cargo-target', sha256(ctx.sourceDir).slice(0, 16));
   const bin = binary === undefined ? [] : ['--bin', binary];
   const target = ['--target-dir', targetDir];
-  const env = ctx.env;
   let program: string;
-  if (await hasCargoLambda(env)) {
+  if (await hasCargoLambda(ctx.env)) {
     // For this machine's architecture, whatever the template declares: the runtimes run the program here.
     await run(ctx, 'cargo', ['lambda', 'build', '--release', ...(process.arch === 'arm64' ? ['--arm64'] : []), ...target, ...bin], { cwd: ctx.sourceDir });
     const built = join(targetDir, 'lambda');
-    const name = binary ?? onlyEntry(await readdir(built), () => fail('Metadata.BuildProperties.Binary', `the project builds several binaries (${built}); name the function's with Binary`));
+    const names = await readdir(built);
+    const name = binary ?? (names.length === 1 ? names[0]! : fail('Metadata.BuildProperties.Binary', `the project builds several binaries (${built}); name the function's with Binary`));
     program = join(built, name, 'bootstrap');
   } else {
     await run(ctx, 'cargo', ['build', '--release', ...target, ...bin], { cwd: ctx.sourceDir });
-    const name = binary ?? (await onlyBinaryOf(ctx, env, () => fail('Metadata.BuildProperties.Binary', 'the project has several binaries (or none); name the function\'s with Binary')));
+    const name = binary ?? (await onlyBinaryOf(ctx, () => fail('Metadata.BuildProperties.Binary', 'the project has several binaries (or none); name the function\'s with Binary')));
     program = join(targetDir, 'release', name);
   }
   if (!existsSync(program)) throw new BuildError(ctx.unit.members, ctx.unit.builder, `cargo built no ${program}`);
@@ -447,39 +448,24 @@ async function buildCargo(ctx: UnitContext): Promise<string | undefined> {
   return undefined;
 }
 
-function onlyEntry(names: string[], several: () => never): string {
-  return names.length === 1 ? names[0]! : several();
-}
+const execFileAsync = promisify(execFile);
 
 /** Whether `cargo lambda` answers (Cargo Lambda installed as a cargo subcommand). */
 function hasCargoLambda(env: NodeJS.ProcessEnv | undefined): Promise<boolean> {
-  return new Promise((done) => {
-    const child = spawn('cargo', ['lambda', '--version'], { ...(env ? { env } : {}), stdio: 'ignore' });
-    child.on('error', () => done(false));
-    child.on('close', (code) => done(code === 0));
-  });
+  return execFileAsync('cargo', ['lambda', '--version'], env ? { env } : {}).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** The one binary target of the package in the code folder (`cargo metadata`, no dependencies resolved). */
-async function onlyBinaryOf(ctx: UnitContext, env: NodeJS.ProcessEnv | undefined, several: () => never): Promise<string> {
-  const out = await capture('cargo', ['metadata', '--no-deps', '--format-version', '1', '--offline'], { cwd: ctx.sourceDir, env });
-  const meta = JSON.parse(out) as { packages: Array<{ manifest_path: string; targets: Array<{ name: string; kind: string[] }> }> };
+async function onlyBinaryOf(ctx: UnitContext, several: () => never): Promise<string> {
+  const { stdout } = await execFileAsync('cargo', ['metadata', '--no-deps', '--format-version', '1', '--offline'], { cwd: ctx.sourceDir, maxBuffer: 16 * 1024 * 1024, ...(ctx.env ? { env: ctx.env } : {}) });
+  const meta = JSON.parse(stdout) as { packages: Array<{ manifest_path: string; targets: Array<{ name: string; kind: string[] }> }> };
   const manifest = join(ctx.sourceDir, 'Cargo.toml');
   const pkg = meta.packages.find((p) => p.manifest_path === manifest) ?? (meta.packages.length === 1 ? meta.packages[0] : undefined);
   const bins = (pkg?.targets ?? []).filter((t) => t.kind.includes('bin')).map((t) => t.name);
   return bins.length === 1 ? bins[0]! : several();
-}
-
-function capture(command: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv | undefined }): Promise<string> {
-  return new Promise((done, reject) => {
-    const child = spawn(command, args, { cwd: opts.cwd, ...(opts.env ? { env: opts.env } : {}), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (err = (err + c.toString('utf8')).slice(-4000)));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? done(out) : reject(new Error(`${command} ${args.join(' ')} exited with ${code}: ${trim(err)}`))));
-  });
 }
 
 // ------------------------------------------------------------------ processes
