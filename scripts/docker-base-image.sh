@@ -82,6 +82,7 @@ node_context() {
   fi
   mkdir -p "$ctx/nodejs"
   cp "$RUNTIME_DIR/nodejs/bootstrap.mjs" "$RUNTIME_DIR/nodejs/esm-resolve.mjs" "$RUNTIME_DIR/nodejs/sdk-endpoints.mjs" "$RUNTIME_DIR/nodejs/response-stream.mjs" "$ctx/nodejs/"
+  rm -rf "$ctx/nodejs/modules" && cp -R "$RUNTIME_DIR/nodejs/modules" "$ctx/nodejs/modules"
   echo "$ctx"
 }
 
@@ -103,6 +104,6 @@ build() {
     echo "docker-base-image: $tag is up to date"
   fi
 }
-build esb-runtime:python3 Dockerfile.python "$RUNTIME_DIR" "" "$RUNTIME_DIR/python/bootstrap.py"
-build esb-runtime:nodejs Dockerfile.nodejs "" "$(sdk_specs)" "$RUNTIME_DIR/nodejs/bootstrap.mjs" "$RUNTIME_DIR/nodejs/esm-resolve.mjs" "$RUNTIME_DIR/nodejs/sdk-endpoints.mjs" "$RUNTIME_DIR/nodejs/response-stream.mjs"
+build esb-runtime:python3 Dockerfile.python "$RUNTIME_DIR" "" "$RUNTIME_DIR/python/bootstrap.py" "$RUNTIME_DIR/python/cfnresponse.py"
+build esb-runtime:nodejs Dockerfile.nodejs "" "$(sdk_specs)" "$RUNTIME_DIR/nodejs/bootstrap.mjs" "$RUNTIME_DIR/nodejs/esm-resolve.mjs" "$RUNTIME_DIR/nodejs/sdk-endpoints.mjs" "$RUNTIME_DIR/nodejs/response-stream.mjs" "$RUNTIME_DIR/nodejs/modules/cfn-response/index.js"
 echo "docker-base-image: ready: esb-base:bookworm $BASE esb-runtime:python3 esb-runtime:nodejs"

@@ -37,6 +37,9 @@ import { StreamDelivery, type StreamDeliveryOptions } from './stream-delivery.js
 import { createSqsClientPort, SqsDelivery, type FifoFields, type SqsMappingStats, type SqsSender, type SqsStringAttributes } from './sqs-events.js';
 import { createAsyncInvoker, deadLetterMessage, failureDestinationRecord, failureQueuesOf, successDestinationRecord, type ExhaustedInvocation } from './async-invoke.js';
 
+/** Modules Lambda gives inline code (cfn-response), found after the function's own and the SDK. */
+const RUNTIME_MODULES = path.join(RUNTIME_DIR, 'nodejs', 'modules');
+
 /** Defaults when functions.yml says nothing (documented in docs/agent.md). */
 export const AGENT_DEFAULTS = {
   maxCapacity: 10,
@@ -334,7 +337,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       taskRoot,
       runtimeDir: docker ? '/var/runtime' : path.join(RUNTIME_DIR, isPythonRuntime(fc.runtime) ? 'python' : 'nodejs'),
       layerDirs: docker ? (layerDirs.length || fc.package_type === 'Image' ? ['/opt'] : []) : layerDirs,
-      nodePathExtra: docker ? ['/var/runtime/node_modules', '/var/runtime'] : nodeModules ? [nodeModules] : [],
+      nodePathExtra: docker ? ['/var/runtime/node_modules', '/var/runtime'] : [...(nodeModules ? [nodeModules] : []), RUNTIME_MODULES],
       pythonPathExtra: docker ? ['/var/runtime'] : [],
       path: docker
         ? '/var/lang/bin:/usr/local/bin:/usr/bin:/bin:/opt/bin'

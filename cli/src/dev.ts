@@ -220,7 +220,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       tls: { caDir },
       // Functions post to WebSocket connections at https://<domainName>/<stage>: where they reach
       // this gateway (containers through the Docker bridge, as their endpoints are rewritten).
-      websocket: { domainName: reachableFromContainers ? `host.docker.internal:${new URL(gatewayUrl).port}` : new URL(gatewayUrl).host },
+      websocket: { domainName: new URL(reachableFromContainers ? reachableFromContainerUrl(gatewayUrl) : gatewayUrl).host },
     });
     const runningGateway = gateway;
     closers.push(() => runningGateway.close());
@@ -232,6 +232,11 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       s3Endpoint: storage.s3Endpoint,
       sqsEndpoint: storage.sqsEndpoint,
       region,
+      // Custom resources: their functions are invoked through this gateway's Invoke API and answer
+      // to the storage's S3 as they reach it (docs/provisioner.md "Custom resources").
+      lambdaEndpoint: gatewayUrl,
+      ...(functionCredentials ? { lambdaCredentials: functionCredentials } : {}),
+      ...(reachableFromContainers && storage.s3Endpoint ? { responseS3Endpoint: reachableFromContainerUrl(storage.s3Endpoint) } : {}),
       memoryMb: options.deployMemoryMb ?? settings.deployMemoryMb,
       log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
       // The gateway reloads as soon as an apply wrote its CONFIG_DIR; its file watch stays for other writers.
@@ -295,4 +300,11 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     await closeAll();
     throw err;
   }
+}
+
+/** A URL on this machine as function containers reach it: their ExtraHosts name the host host.docker.internal. */
+function reachableFromContainerUrl(url: string): string {
+  const u = new URL(url);
+  u.hostname = 'host.docker.internal';
+  return u.toString().replace(/\/$/, '');
 }

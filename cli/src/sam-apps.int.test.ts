@@ -944,6 +944,27 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect([reread.password, reread.db.password]).toEqual([secret.password, secret.db.password]);
   }, 120_000);
 
+  it("custom-resources: Lambda-backed custom resources seed a table (Python inline code with cfnresponse), publish a catalog (a raw function's ZipFile with cfn-response, run after what it depends on) and guard the deploy (an ES module answering with fetch); their answers reach a function's environment and a later one's properties; changed properties send Update; a FAILED answer fails the deploy, which the app survives", async () => {
+    const out = await deploy('custom-resources');
+    expect(out).toMatch(/3 custom resource\(s\) \(SeedTable created, PublishCatalog created, Guard created\)/);
+    const app = at('custom-resources');
+    const product = (id: string, name: string, price: string, onSale: string, version: string, request: string, oldVersion: string) => ({ id, name, price, onSale, version, request, oldVersion });
+    // Numbers and booleans reach the function as text, as CloudFormation sends them.
+    expect((await app.get('/products')).json()).toEqual([product('p1', 'Kettle', '25', 'true', '1', 'Create', '-'), product('p2', 'Teapot', '40', 'false', '1', 'Create', '-')]);
+    expect((await app.get('/catalog')).json()).toEqual({ version: '1', seeded: '2', seedId: 'seed-custom-resources-ProductsTable', names: ['Kettle', 'Teapot'] });
+    expect((await app.get('/about')).json()).toEqual({ seededCount: '2', catalogId: 'custom-resources-assetsbucket/catalog.json', catalogKey: 's3://custom-resources-assetsbucket/catalog.json' });
+
+    const updated = await deploy('custom-resources', '--parameter-overrides', 'CatalogVersion=2');
+    expect(updated).toMatch(/SeedTable updated, PublishCatalog updated, Guard exists/);
+    expect((await app.get('/products')).json()).toEqual([product('p1', 'Kettle', '25', 'true', '2', 'Update', '1'), product('p2', 'Teapot', '40', 'false', '2', 'Update', '1')]);
+    expect((await app.get('/catalog')).json()).toMatchObject({ version: '2' });
+
+    const refused = await esb(['deploy', '-t', template('custom-resources'), '--workspace', ws, '--timeout', '90s', '--parameter-overrides', 'CatalogVersion=2', 'RefuseDeploy=yes']);
+    expect(refused.code).toBe(1);
+    expect(`${refused.stdout}${refused.stderr}`).toMatch(/CustomResourceFailed: custom resource "custom-resources\/Guard" \(Custom::Guard\) at http:\/\/\S+: the function answered FAILED: the guard refuses this deploy \(RefuseDeploy=yes\) \(not retried until/);
+    expect((await app.get('/products')).json()).toHaveLength(2);
+  }, 180_000);
+
   it('eventbridge-pipes: a queue piped through a filter and an enrichment function to a workflow; a table stream piped to a bus whose rule invokes a function; a Kinesis stream piped to a FIFO queue, grouped by partition key', async () => {
     const out = await deploy('eventbridge-pipes');
     expect(out).not.toContain('warning');

@@ -1015,6 +1015,27 @@ export const SchedulerScheduleResource = z.object({
 });
 export type SchedulerScheduleResource = z.infer<typeof SchedulerScheduleResource>;
 
+/**
+ * A Lambda-backed custom resource (AWS::CloudFormation::CustomResource, Custom::<Name>;
+ * docs/provisioner.md "Custom resources"): provisioning invokes the function with
+ * CloudFormation's request and waits for the answer it sends to the request's ResponseURL.
+ */
+export const CustomResource = z.object({
+  /** `<stack>/<LogicalResourceId>`: one per stack and logical id, whatever deploy wrote it. */
+  Name: z.string().regex(/^[^/]+\/[A-Za-z0-9]+$/, 'must be <stack>/<logical id>'),
+  LogicalResourceId: z.string().regex(/^[A-Za-z0-9]+$/, 'must be letters and digits'),
+  /** AWS::CloudFormation::CustomResource or Custom::<Name>. */
+  ResourceType: z.string().regex(/^(AWS::CloudFormation::CustomResource|Custom::[A-Za-z0-9_@-]{1,60})$/, 'must be AWS::CloudFormation::CustomResource or Custom::<name>'),
+  StackId: z.string().min(1),
+  /** The function the ServiceToken names (its esb key). */
+  FunctionName: z.string().min(1),
+  /** The request's ResourceProperties as CloudFormation sends them (ServiceToken included; scalars as strings). */
+  Properties: z.record(z.string(), z.unknown()),
+  /** Seconds to wait for the answer (CloudFormation: 1-3600, default 3600). */
+  ServiceTimeout: z.number().int().min(1).max(3600).optional(),
+});
+export type CustomResource = z.infer<typeof CustomResource>;
+
 export const LayerResource = z.object({
   Name: z.string().min(1),
   // Relative to the artifact root inside an artifact; absolute once applied.
@@ -1036,6 +1057,7 @@ export const ResourcesFile = z.object({
       schedule_groups: z.array(ScheduleGroupResource).optional(),
       schedules: z.array(SchedulerScheduleResource).optional(),
       layers: z.array(LayerResource).optional(),
+      custom_resources: z.array(CustomResource).optional(),
     })
     .catchall(z.unknown())
     .default({}),

@@ -35,3 +35,4 @@ export * from './appsync.js';
 export { parseSchedule, isTimeZone, instantOfWallTime, ScheduleParseError, type Schedule, type ScheduleParseOptions } from './schedule-expressions.js';
 export { SCHEDULE_NAME, DEFAULT_SCHEDULE_GROUP, SCHEDULE_TARGET_KINDS, ScheduleFiring, ScheduleFirings, isSchedulerPath, scheduleArn, scheduleGroupArn, scheduleTargetOf, type ScheduleTargetRef } from './scheduler.js';
 export { canonicalJson, jsonObjectOf } from './canonical-json.js';
+export { CUSTOM_RESOURCE_PARAMETERS, customResourceParameter, ssmReference, resolveCustomResourceReferences } from './custom-resources.js';

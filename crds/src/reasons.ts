@@ -47,6 +47,7 @@ export const REASON_TABLE = [
   row('Conflict', 'Applied', 'failure', true, "another namespace already serves one of its functions or routes (kube backend: namespaces never take each other's)"),
   row('ApplyFailed', 'Applied', 'failure', false, 'apply failed (lock, disk)'),
   row('ProvisionFailed', 'Provisioned', 'failure', false, 'the storage server refused or did not answer'),
+  row('CustomResourceFailed', 'Provisioned', 'failure', true, "a custom resource's function answered FAILED, failed or returned without answering, or answered what CloudFormation refuses: fixed by changing the template or the function"),
   row('OutOfMemory', 'Generated', 'failure', true, "a step needed more than the deploy worker's heap cap (a huge template, YAML aliases): fixed by changing the input or raising the cap and deploying again"),
 ] as const satisfies readonly ReasonInfo[];
 

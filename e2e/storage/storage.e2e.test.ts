@@ -1,9 +1,10 @@
 // Storage: the deploy provisions a DynamoDB table, an S3 bucket and an SQS queue (database,
-// s3-storage, queues services); Python handlers (boto3) put/get/query items, put/get/list
-// objects, send jobs to the queue, which the agent's poller hands to another function, put
-// events on a bus, whose rule invokes a third, publish to a topic a fourth subscribes to, and run
-// a state machine synchronously whose tasks invoke a fifth and write the table, and read an item
-// through a REST API's AWS integration; a record put to a Kinesis stream reaches a sixth.
+// s3-storage, queues services) and runs a custom resource that seeds the table; Python
+// handlers (boto3) put/get/query items, put/get/list objects, send jobs to the queue, which the
+// agent's poller hands to another function, put events on a bus, whose rule invokes a third,
+// publish to a topic a fourth subscribes to, and run a state machine synchronously whose tasks
+// invoke a fifth and write the table, and read an item through a REST API's AWS integration; a
+// record put to a Kinesis stream reaches a sixth.
 import { expect, it } from 'vitest';
 import { describeStack } from '../src/scenario.js';
 import { deploy, http, pollUntil } from '../src/stack.js';
@@ -19,6 +20,8 @@ describeStack('storage: DynamoDB, S3, SQS, EventBridge, SNS, Step Functions and 
     expect((await put('/items/alice/2', JSON.stringify({ text: 'second' }))).status).toBe(201);
     expect((await put('/items/bob/9', JSON.stringify({ text: 'other' }))).status).toBe(201);
     expect((await http(`${url}/items/alice/2`)).json).toEqual({ owner: 'alice', id: '2', text: 'second' });
+    // The custom resource's function ran during the deploy, in a container, and answered.
+    expect((await http(`${url}/items/seed/1`)).json).toEqual({ owner: 'seed', id: '1', text: 'seeded by a custom resource' });
     expect((await http(`${url}/items/alice/404`)).status).toBe(404);
     expect((await http(`${url}/items/alice`)).json).toEqual({ table: 'e2e-notes', ids: ['1', '2'] });
 

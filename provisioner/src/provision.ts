@@ -36,7 +36,8 @@ import type { Credentials } from '@esb/contracts';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, isMissingQueue } from '@esb/contracts';
 import { ConflictException, CreateScheduleCommand, CreateScheduleGroupCommand, GetScheduleCommand, ResourceNotFoundException, SchedulerClient, UpdateScheduleCommand, type CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
 import { ResourcesFile, canonicalJson, generatedSecretString, validate, type DynamoTable, type KinesisStream, type S3Bucket, type ScheduleGroupResource, type SchedulerScheduleResource, type SecretsManagerSecret, type SqsQueue, type SsmParameter } from '@esb/contracts';
-import { ProvisionAbortedError, ProvisionError } from './errors.js';
+import { ProvisionAbortedError, ProvisionError, errorText } from './errors.js';
+import { runCustomResources, type CustomResourceOutcome } from './custom-resources.js';
 import { formatKeySchema, sameKeySchema, sameLifecycleRules, streamChanges, toCreateStreamInput, toCreateTableInput, toLifecycleInput } from './mapping.js';
 import { DEFAULT_RETRY, isRetryable, sleep as realSleep, withRetry, type RetryPolicy, type Sleep } from './retry.js';
 
@@ -69,6 +70,12 @@ export interface ProvisionOptions {
   sleep?: Sleep;
   /** Where the resources came from, for error messages. Default "resources.yml". */
   source?: string;
+  /** The Lambda Invoke API that custom resources' functions are invoked through (the gateway); without it they are not run, with a warning. */
+  lambdaEndpoint?: string;
+  /** Credentials the Invoke API takes. Default: `credentials`. */
+  lambdaCredentials?: Credentials;
+  /** The S3 endpoint as functions reach it, for custom resources' ResponseURL. Default: s3Endpoint. */
+  responseS3Endpoint?: string;
 }
 
 export type TableStatus = 'created' | 'exists' | 'key-schema-mismatch';
@@ -91,23 +98,14 @@ export interface ProvisionReport {
   scheduleGroups: Array<{ name: string; status: 'created' | 'exists' }>;
   /** EventBridge Scheduler schedules (`<group>/<name>`); `updated`: it existed with another definition, which was replaced by the declared one. */
   schedules: Array<{ name: string; status: 'created' | 'exists' | 'updated' }>;
+  /** Custom resources (`<stack>/<LogicalResourceId>`), in creation order: `exists` was not invoked (same properties as last answered). */
+  customResources: CustomResourceOutcome[];
   warnings: string[];
   durationMs: number;
 }
 
 const silentLog: ProvisionLog = { info() {}, warn() {} };
-const KNOWN_KINDS = new Set(['dynamodb', 's3', 'sqs', 'kinesis', 'secrets', 'parameters', 'schedule_groups', 'schedules', 'layers']);
-
-function errorText(err: unknown): string {
-  if (!(err instanceof Error)) return String(err);
-  const e = err as Error & { code?: string; errors?: unknown[]; $metadata?: { httpStatusCode?: number } };
-  const nested = Array.isArray(e.errors) && e.errors[0] instanceof Error ? (e.errors[0] as Error).message : '';
-  const message = e.message || nested || e.code || '';
-  const status = e.$metadata?.httpStatusCode;
-  return [e.name && e.name !== 'Error' ? e.name : '', e.code && !message.includes(e.code) ? e.code : '', status ? `HTTP ${status}` : '', message]
-    .filter(Boolean)
-    .join(': ');
-}
+const KNOWN_KINDS = new Set(['dynamodb', 's3', 'sqs', 'kinesis', 'secrets', 'parameters', 'schedule_groups', 'schedules', 'layers', 'custom_resources']);
 
 /** Runs tasks with bounded concurrency; stops starting new ones after the first failure and throws it once all running ones settle. */
 async function pool<T>(items: T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
@@ -135,7 +133,7 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
     warnings.push(message);
     log.warn(message);
   };
-  const report: ProvisionReport = { tables: [], buckets: [], queues: [], streams: [], secrets: [], parameters: [], scheduleGroups: [], schedules: [], warnings, durationMs: 0 };
+  const report: ProvisionReport = { tables: [], buckets: [], queues: [], streams: [], secrets: [], parameters: [], scheduleGroups: [], schedules: [], customResources: [], warnings, durationMs: 0 };
   const parsed = validate(ResourcesFile, resources, options.source ?? 'resources.yml');
 
   for (const kind of Object.keys(parsed.resources)) {
@@ -149,8 +147,14 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
   const parameters = parsed.resources.parameters ?? [];
   const scheduleGroups = parsed.resources.schedule_groups ?? [];
   const schedules = parsed.resources.schedules ?? [];
-  if (tables.length === 0 && buckets.length === 0 && queues.length === 0 && streams.length === 0 && secrets.length === 0 && parameters.length === 0 && scheduleGroups.length === 0 && schedules.length === 0) {
-    warn(`no DynamoDB tables, S3 buckets, SQS queues, Kinesis streams, secrets, SSM parameters or schedules declared in ${options.source ?? 'resources.yml'}: nothing to provision`);
+  const declaredCustom = parsed.resources.custom_resources ?? [];
+  let customResources = declaredCustom;
+  if (customResources.length && !options.lambdaEndpoint) {
+    warn(`custom resources not run (no Lambda endpoint to invoke their functions through; set AWS_ENDPOINT_URL_LAMBDA): ${customResources.map((r) => r.Name).join(', ')}`);
+    customResources = [];
+  }
+  if (tables.length === 0 && buckets.length === 0 && queues.length === 0 && streams.length === 0 && secrets.length === 0 && parameters.length === 0 && scheduleGroups.length === 0 && schedules.length === 0 && customResources.length === 0) {
+    if (declaredCustom.length === 0) warn(`no DynamoDB tables, S3 buckets, SQS queues, Kinesis streams, secrets, SSM parameters, schedules or custom resources declared in ${options.source ?? 'resources.yml'}: nothing to provision`);
     report.durationMs = Date.now() - started;
     return report;
   }
@@ -182,13 +186,13 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
   };
 
   const ddb = tables.length ? new DynamoDBClient({ ...common, ...(options.dynamodbEndpoint ? { endpoint: options.dynamodbEndpoint } : {}) }) : undefined;
-  const s3 = buckets.length
+  const s3 = buckets.length || customResources.length
     ? new S3Client({ ...common, forcePathStyle: true, ...(options.s3Endpoint ? { endpoint: options.s3Endpoint } : {}) })
     : undefined;
   const sqs = queues.length ? new SQSClient({ ...common, ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}) }) : undefined;
   const kinesis = streams.length ? new KinesisClient({ ...common, ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}) }) : undefined;
   const secretsManager = secrets.length ? new SecretsManagerClient({ ...common, ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}) }) : undefined;
-  const ssm = parameters.length ? new SSMClient({ ...common, ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}) }) : undefined;
+  const ssm = parameters.length || customResources.length ? new SSMClient({ ...common, ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}) }) : undefined;
   const scheduler = scheduleGroups.length || schedules.length ? new SchedulerClient({ ...common, ...(options.sqsEndpoint ? { endpoint: options.sqsEndpoint } : {}) }) : undefined;
 
   const waitActive = async (name: string, first: TableDescription | undefined): Promise<TableDescription> => {
@@ -564,6 +568,25 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
     ]);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
+    // Last, one at a time: their functions may read and write every resource above.
+    if (customResources.length) {
+      report.customResources = await runCustomResources(customResources, {
+        s3: s3!,
+        s3Endpoint,
+        ssm: ssm!,
+        ssmEndpoint,
+        responseEndpoint: options.responseS3Endpoint ?? options.s3Endpoint ?? `https://s3.${region}.amazonaws.com`,
+        lambdaEndpoint: options.lambdaEndpoint!,
+        lambdaCredentials: options.lambdaCredentials ?? credentials,
+        credentials,
+        region,
+        retry: policy,
+        sleep,
+        signal,
+        info: (m) => log.info(m),
+        warn,
+      });
+    }
   } finally {
     ddb?.destroy();
     s3?.destroy();
@@ -586,7 +609,8 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
   const created = [...report.tables, ...report.buckets, ...report.queues, ...report.streams, ...report.secrets, ...report.parameters, ...report.scheduleGroups, ...report.schedules].filter((r) => r.status === 'created').length;
   const all = tables.length + buckets.length + queues.length + streams.length + secrets.length + parameters.length + scheduleGroups.length + schedules.length;
   const scheduled = scheduleGroups.length || schedules.length ? `, ${scheduleGroups.length} schedule group(s) and ${schedules.length} schedule(s)` : '';
-  log.info(`provisioned ${tables.length} table(s), ${buckets.length} bucket(s), ${queues.length} queue(s), ${streams.length} stream(s), ${secrets.length} secret(s) and ${parameters.length} parameter(s)${scheduled}: ${created} created, ${all - created} already there (${report.durationMs} ms)`);
+  const custom = report.customResources.length ? `; custom resources: ${report.customResources.map((r) => `${r.name} ${r.status}`).join(', ')}` : '';
+  log.info(`provisioned ${tables.length} table(s), ${buckets.length} bucket(s), ${queues.length} queue(s), ${streams.length} stream(s), ${secrets.length} secret(s) and ${parameters.length} parameter(s)${scheduled}: ${created} created, ${all - created} already there${custom} (${report.durationMs} ms)`);
   return report;
 }
 

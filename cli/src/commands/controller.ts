@@ -77,6 +77,8 @@ export const controller: Command = {
       sqsEndpoint: settings.endpoints.sqs,
       region: settings.region,
       credentials: settings.credentials,
+      // The gateway's Invoke API, for custom resources (docs/provisioner.md "Custom resources").
+      lambdaEndpoint: settings.endpoints.lambda,
       memoryMb: deployMemoryMbOf(values['deploy-memory-mb'], '--deploy-memory-mb') ?? settings.deployMemoryMb,
       log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
     });

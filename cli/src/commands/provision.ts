@@ -58,6 +58,8 @@ export async function runProvision(argv: string[], env: Record<string, string | 
     sqsEndpoint: settings.endpoints.sqs,
     region: settings.region,
     credentials: settings.credentials,
+    // Custom resources run through the gateway's Invoke API (docs/provisioner.md "Custom resources").
+    lambdaEndpoint: settings.endpoints.lambda,
     log,
     source: file,
     signal,
@@ -68,7 +70,7 @@ export async function runProvision(argv: string[], env: Record<string, string | 
 }
 
 const command: Command = {
-  summary: 'create the DynamoDB tables, S3 buckets, SQS queues, Kinesis streams, secrets and parameters of resources.yml (idempotent)',
+  summary: 'create the DynamoDB tables, S3 buckets, SQS queues, Kinesis streams, secrets and parameters of resources.yml and run its custom resources (idempotent)',
   async run(argv) {
     const ac = new AbortController();
     const onSignal = () => ac.abort(new Error('interrupted'));

@@ -96,6 +96,7 @@ describe.skipIf(!run)('kind manifests run in Docker against a real API server', 
     await saDir('esb-system');
     const workspace = path.join(dir, 'workspace');
     await cp(path.join(REPO, 'examples'), workspace, { recursive: true });
+    await cp(path.join(REPO, 'e2e', 'apps', 'custom-resources'), path.join(workspace, 'custom-resources'), { recursive: true });
     await exec('chmod', ['-R', 'a+rX', workspace]);
 
     runs = dockerRunsOf(objects, {
@@ -201,6 +202,19 @@ describe.skipIf(!run)('kind manifests run in Docker against a real API server', 
 
       const events = JSON.parse(await api.kubectl(['get', 'events.events.k8s.io', '-n', 'default', '-o', 'json'])).items;
       expect(events.some((e: any) => e.reason === 'Ready' && e.regarding.name === 'deploy-a' && /^esb-controller-[01]$/.test(e.reportingInstance))).toBe(true);
+    }),
+  );
+
+  it(
+    "custom resources: the controller invokes their functions through the gateway's Invoke API (signed), the agents' functions answer to the storage's S3, and what they answered reaches a function's environment",
+    track(async () => {
+      await api.kubectl(['apply', '-f', '-'], deployment('default', 'seeded', 'custom-resources/template.yaml'));
+      await until(async () => ready(await status('default', 'seeded'))?.status === 'True', 'seeded Ready', { timeoutMs: 180_000, everyMs: 250 });
+      const provisioned = (await status('default', 'seeded')).conditions.find((c: any) => c.type === 'Provisioned');
+      expect(provisioned.message).toMatch(/3 custom resource\(s\) \(SeedTable created, PublishCatalog created, Guard created\)/);
+      const products = (await (await fetch(`${gateway()}/products`)).json()) as Array<Record<string, string>>;
+      expect(products.map((p) => [p.id, p.price, p.request])).toEqual([['p1', '25', 'Create'], ['p2', '40', 'Create']]);
+      expect(await (await fetch(`${gateway()}/about`)).json()).toMatchObject({ seededCount: '2', catalogId: 'custom-resources-assetsbucket/catalog.json' });
     }),
   );
 

@@ -23,6 +23,12 @@ export interface StepsOptions {
   sqsEndpoint?: string;
   region?: string;
   credentials?: Credentials;
+  /** The Lambda Invoke API (the gateway) custom resources' functions are invoked through (docs/provisioner.md "Custom resources"). */
+  lambdaEndpoint?: string;
+  /** What the Invoke API takes; default `credentials`. */
+  lambdaCredentials?: Credentials;
+  /** The S3 endpoint as functions reach it (custom resources answer there); default s3Endpoint. */
+  responseS3Endpoint?: string;
   /** Values for `${KEY}` placeholders in function environments. */
   secrets?: Record<string, string>;
   /** Builds the function images of an artifact (Docker runtime only). */
@@ -77,7 +83,7 @@ export function countRuntimeConfigs(configs: readonly RuntimeConfig[]): Counts {
     counts.functions += Object.keys(config.functions.functions).length;
     counts.routes += config.routing.routes.length;
     const r = config.resources.resources;
-    counts.resources += (r.dynamodb?.length ?? 0) + (r.s3?.length ?? 0) + (r.sqs?.length ?? 0) + (r.kinesis?.length ?? 0) + (r.secrets?.length ?? 0) + (r.parameters?.length ?? 0) + (r.schedule_groups?.length ?? 0) + (r.schedules?.length ?? 0) + (r.layers?.length ?? 0) + Object.keys(config.functions.rules ?? {}).length + Object.keys(config.functions.subscriptions ?? {}).length + Object.keys(config.functions.delivery_streams ?? {}).length;
+    counts.resources += (r.dynamodb?.length ?? 0) + (r.s3?.length ?? 0) + (r.sqs?.length ?? 0) + (r.kinesis?.length ?? 0) + (r.secrets?.length ?? 0) + (r.parameters?.length ?? 0) + (r.schedule_groups?.length ?? 0) + (r.schedules?.length ?? 0) + (r.layers?.length ?? 0) + (r.custom_resources?.length ?? 0) + Object.keys(config.functions.rules ?? {}).length + Object.keys(config.functions.subscriptions ?? {}).length + Object.keys(config.functions.delivery_streams ?? {}).length;
   }
   return counts;
 }
@@ -190,8 +196,11 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
           log: options.log,
           signal,
           source: path.join(entry.runtimeConfigDir, 'resources.yml'),
+          lambdaEndpoint: options.lambdaEndpoint,
+          lambdaCredentials: options.lambdaCredentials,
+          responseS3Endpoint: options.responseS3Endpoint,
         });
-        messages.push(`${report.tables.length} table(s), ${report.buckets.length} bucket(s), ${report.queues.length} queue(s), ${report.streams.length} stream(s)${report.secrets.length ? `, ${report.secrets.length} secret(s)` : ''}${report.parameters.length ? `, ${report.parameters.length} parameter(s)` : ''}${report.schedules.length ? `, ${report.schedules.length} schedule(s)` : ''}${report.warnings.length ? `; ${report.warnings.join('; ')}` : ''}`);
+        messages.push(`${report.tables.length} table(s), ${report.buckets.length} bucket(s), ${report.queues.length} queue(s), ${report.streams.length} stream(s)${report.secrets.length ? `, ${report.secrets.length} secret(s)` : ''}${report.parameters.length ? `, ${report.parameters.length} parameter(s)` : ''}${report.schedules.length ? `, ${report.schedules.length} schedule(s)` : ''}${report.customResources.length ? `, ${report.customResources.length} custom resource(s) (${report.customResources.map((r) => `${r.name.slice(r.name.indexOf('/') + 1)} ${r.status}`).join(', ')})` : ''}${report.warnings.length ? `; ${report.warnings.join('; ')}` : ''}`);
       }
       return { message: messages.join('; ') };
     },

@@ -8,7 +8,7 @@ import type { DeploySteps } from './deployment-reconciler.js';
 import type { StepsOptions } from './steps.js';
 
 /** The plain-data options of the steps a thread runs (StepsOptions without its functions). */
-export type WorkerStepsData = Pick<StepsOptions, 'runtime' | 'dynamodbEndpoint' | 's3Endpoint' | 'sqsEndpoint' | 'region' | 'credentials' | 'secrets'> & {
+export type WorkerStepsData = Pick<StepsOptions, 'runtime' | 'dynamodbEndpoint' | 's3Endpoint' | 'sqsEndpoint' | 'region' | 'credentials' | 'secrets' | 'lambdaEndpoint' | 'lambdaCredentials' | 'responseS3Endpoint'> & {
   /** Whether the parent answers processRuntimeNotes callbacks. */
   processRuntimeNotes: boolean;
   /** Whether the parent wants to hear of runtime files written (no answer). */

@@ -53,6 +53,8 @@ export interface MergeReport {
     schedule_groups: KeyedChanges;
     schedules: KeyedChanges;
     layers: KeyedChanges;
+    /** Custom resources, by `<stack>/<LogicalResourceId>`. */
+    custom_resources: KeyedChanges;
     /** Unknown resource kinds in the incoming side, skipped. */
     skipped: string[];
   };
@@ -65,7 +67,7 @@ export interface MergeResult {
 }
 
 /** The resource kinds apply knows how to merge, and the field that names one. */
-export const RESOURCE_KEYS = { dynamodb: 'TableName', s3: 'BucketName', sqs: 'QueueName', kinesis: 'Name', secrets: 'Name', parameters: 'Name', schedule_groups: 'Name', schedules: 'Name', layers: 'Name' } as const;
+export const RESOURCE_KEYS = { dynamodb: 'TableName', s3: 'BucketName', sqs: 'QueueName', kinesis: 'Name', secrets: 'Name', parameters: 'Name', schedule_groups: 'Name', schedules: 'Name', layers: 'Name', custom_resources: 'Name' } as const;
 type Kind = keyof typeof RESOURCE_KEYS;
 
 /** What names a resource of a kind: its key field; a schedule's name is unique in its group only. */
@@ -204,11 +206,11 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
   const routing: RoutingFile = { ...existing.routing, routes: rt.items.map(([, r]) => r), apis: fromEntries(ap.items) };
   if (ws.items.length) routing.websockets = fromEntries(ws.items);
 
-  // resources: DynamoDB by TableName, S3 by BucketName, SQS by QueueName, Kinesis, secrets, parameters, schedule groups and layers by Name, schedules by group and Name; unknown kinds skipped.
+  // resources: DynamoDB by TableName, S3 by BucketName, SQS by QueueName, Kinesis, secrets, parameters, schedule groups, layers and custom resources by Name, schedules by group and Name; unknown kinds skipped.
   const exRes = (existing.resources.resources ?? {}) as Record<string, unknown>;
   const inRes = (incoming.resources.resources ?? {}) as Record<string, unknown>;
   const resOut = fromEntries(Object.entries(exRes));
-  const resReport: MergeReport['resources'] = { dynamodb: emptyChanges(), s3: emptyChanges(), sqs: emptyChanges(), kinesis: emptyChanges(), secrets: emptyChanges(), parameters: emptyChanges(), schedule_groups: emptyChanges(), schedules: emptyChanges(), layers: emptyChanges(), skipped: [] };
+  const resReport: MergeReport['resources'] = { dynamodb: emptyChanges(), s3: emptyChanges(), sqs: emptyChanges(), kinesis: emptyChanges(), secrets: emptyChanges(), parameters: emptyChanges(), schedule_groups: emptyChanges(), schedules: emptyChanges(), layers: emptyChanges(), custom_resources: emptyChanges(), skipped: [] };
   for (const kind of Object.keys(RESOURCE_KEYS) as Kind[]) {
     const ex = (exRes[kind] as Record<string, unknown>[] | undefined) ?? [];
     const inc = inRes[kind] as Record<string, unknown>[] | undefined;

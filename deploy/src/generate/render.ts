@@ -222,6 +222,7 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
   if (model.scheduleGroups.length) resources.schedule_groups = model.scheduleGroups;
   if (model.schedules.length) resources.schedules = model.schedules;
   if (layerResources.length) resources.layers = layerResources;
+  if (model.customResources.length) resources.custom_resources = model.customResources;
   const resourcesFile = validate(ResourcesFile, { resources }, `${stack}/config/resources.yml`);
   addText('config/functions.yml', yamlText(functionsFile));
   addText('config/routing.yml', yamlText(routingFile));

@@ -1,5 +1,5 @@
 // What esb takes from a SAM template: plain data, ready to render into an artifact.
-import type { ScheduleGroupResource, SchedulerScheduleResource, SecretsManagerSecret, SsmParameter } from '@esb/contracts';
+import type { CustomResource, ScheduleGroupResource, SchedulerScheduleResource, SecretsManagerSecret, SsmParameter } from '@esb/contracts';
 import type { ApiConfig, AsyncDestination, WebSocketApi, DeliveryStream, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, KinesisStream, KinesisStreamEvent, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
 
 /** A local folder or .zip the template points at (CodeUri, ContentUri, DockerContext). */
@@ -106,6 +106,8 @@ export interface SamModel {
   /** AWS::Scheduler::ScheduleGroup and AWS::Scheduler::Schedule resources (docs/eventbridge.md, "EventBridge Scheduler"). */
   scheduleGroups: ScheduleGroupResource[];
   schedules: SchedulerScheduleResource[];
+  /** Lambda-backed custom resources (docs/provisioner.md "Custom resources"), in creation order. */
+  customResources: CustomResource[];
   /** EventBridge rules (docs/eventbridge.md), one per `<bus>/<name>`. */
   rules: EventRule[];
   /** SNS topic subscriptions (docs/sns.md), one per `<topic>/<id>`. */

@@ -1,13 +1,14 @@
 // SAM / CloudFormation template -> SamModel. Pure: the caller reads files; this only reads data.
 import { createHash } from 'node:crypto';
-import { APPSYNC_PATH, LOCAL_ACCOUNT_ID, LOCAL_REGION, QUEUE_NAME, appSyncApiPath, awsQueueUrl, busArn, eventRuleKey, functionUrlLabel, kinesisStreamArn, kinesisStreamNameOf, queueNameOf, ruleArn, stateMachineArn, stateMachineNameOf, topicArn, topicSubscriptionKey } from '@esb/contracts';
+import { APPSYNC_PATH, LOCAL_ACCOUNT_ID, customResourceParameter, ssmReference, LOCAL_REGION, QUEUE_NAME, appSyncApiPath, awsQueueUrl, busArn, eventRuleKey, functionUrlLabel, kinesisStreamArn, kinesisStreamNameOf, queueNameOf, ruleArn, stateMachineArn, stateMachineNameOf, topicArn, topicSubscriptionKey } from '@esb/contracts';
 import { posix } from 'node:path';
-import type { ApiConfig, Cors, DynamoTable, EventRule, FunctionUrl, KinesisStream, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription, WebSocketApi } from '@esb/contracts';
+import type { ApiConfig, Cors, CustomResource, DynamoTable, EventRule, FunctionUrl, KinesisStream, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription, WebSocketApi } from '@esb/contracts';
 import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
 import { API_KEY_TYPES, readApiKeys, type ApiKeysOfApi } from './api-keys.js';
 import { samValidation } from './request-validation.js';
 import { GATEWAY_RESPONSE_RESOURCE, readCfnGatewayResponses, readSamGatewayResponses, type GatewayResponses } from './gateway-responses.js';
 import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, functionFromUri, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
+import { creationOrder, isCustomResourceType, readCustomResource } from './custom-resources.js';
 import { SamTemplateError } from './errors.js';
 import { destinationOf, warnIfElsewhere } from './delivery.js';
 import { KINESIS_STREAM_TYPE, STREAM_CONSUMER_TYPE, consumerArn, kinesisMapping, readKinesisStream, readStreamConsumer, type KinesisReadContext } from './kinesis.js';
@@ -208,6 +209,7 @@ interface RawResource {
   Properties?: unknown;
   Metadata?: unknown;
   Condition?: unknown;
+  DependsOn?: unknown;
 }
 
 /** SAM's Globals rule: maps merge (resource wins), lists add up (globals first), scalars: resource wins. */
@@ -509,6 +511,8 @@ class TemplateReader implements Lookup {
     if (APPSYNC_REFS[r.Type] && this.active(id)) return String(this.appSyncAttr(id, r.Type, APPSYNC_REFS[r.Type], at));
     // A log group is only a name here (rules write events to it: docs/eventbridge.md).
     if (r.Type === LOG_GROUP_TYPE && this.active(id)) return this.physicalName(id, at);
+    const answered = this.customResourceValue(id, undefined, at);
+    if (answered !== undefined) return answered;
     if (!RUN_TYPES.has(r.Type) || !this.active(id)) return id;
     if (FUNCTION_TYPES.has(r.Type)) return this.functionKeys?.get(id) ?? this.physicalName(id, at);
     if (LAYER_TYPES.has(r.Type)) return this.layerArn(this.physicalName(id, at));
@@ -763,6 +767,8 @@ class TemplateReader implements Lookup {
       if (fnId) return this.functionUrlOf(fnId, at);
     }
     if (r.Type === LOG_GROUP_TYPE && attr === 'Arn' && this.active(id)) return this.arn('logs', `log-group:${this.physicalName(id, at)}:*`);
+    const answered = this.customResourceValue(id, attr, at);
+    if (answered !== undefined) return answered;
     if (!RUN_TYPES.has(r.Type) || !this.active(id)) return attr === 'Arn' ? this.arn('esb', id) : `${id}.${attr}`;
     const unsupported = (): never => this.fail(at.logicalId, at.field, `!GetAtt ${id}.${attr}: ${r.Type} has no attribute ${attr} that esb knows`);
     if (FUNCTION_TYPES.has(r.Type)) {
@@ -924,8 +930,13 @@ class TemplateReader implements Lookup {
     const layerNames = new Map<string, string>();
     const unemulatedAppSync = new Map<string, string[]>();
 
+    const customIds: string[] = [];
     for (const [id, r] of Object.entries(this.resources)) {
       if (!RUN_TYPES.has(r.Type)) {
+        if (isCustomResourceType(r.Type)) {
+          if (this.active(id)) customIds.push(id);
+          continue;
+        }
         if (QUIET_TYPES.has(r.Type) || REST_TYPES.has(r.Type) || HTTP_TYPES.has(r.Type) || API_KEY_TYPES.has(r.Type) || r.Type === GATEWAY_RESPONSE_RESOURCE || r.Type === LAMBDA_URL || r.Type === EVENT_SOURCE_MAPPING) continue;
         // AppSync: read below (readAppSyncs); a custom domain or a cache has no meaning here.
         if (APPSYNC_TYPES.has(r.Type) || APPSYNC_QUIET_TYPES.has(r.Type)) continue;
@@ -1223,6 +1234,7 @@ class TemplateReader implements Lookup {
       if (tableNames.has(t.TableName)) this.warnings.push(`table name "${t.TableName}" is used by two tables; the later one wins`);
       tableNames.add(t.TableName);
     }
+    const customResources = this.readCustomResources(customIds);
     for (const [type, ids] of unsupportedEvents) this.warnings.push(`event type ${type} is not run by esb; skipped: ${ids.join(', ')}`);
     if (skipped.size > 0) {
       const parts = [...skipped].map(([type, ids]) => `${type} (${ids.join(', ')})`);
@@ -1241,6 +1253,7 @@ class TemplateReader implements Lookup {
       parameters,
       scheduleGroups,
       schedules: this.withSamSchedules(schedules),
+      customResources,
       rules: [...this.rules.values()],
       subscriptions: [...this.subscriptions.values()],
       stateMachines: [...this.stateMachines.values()],
@@ -1252,6 +1265,32 @@ class TemplateReader implements Lookup {
       codeRefs,
       localFiles: this.localFiles,
     };
+  }
+
+  /**
+   * `!Ref` (no attribute) or `!GetAtt` of a Lambda-backed custom resource: a reference to what it
+   * answered, resolved where the value is used (docs/provisioner.md "Custom resources").
+   */
+  private customResourceValue(id: string, attr: string | undefined, at: Location): string | undefined {
+    const r = this.resources[id];
+    if (!r || !isCustomResourceType(r.Type) || !this.active(id)) return undefined;
+    if (functionFromUri(this.resolver.resolve(this.rawProps(id).ServiceToken, { logicalId: at.logicalId, field: at.field })) === undefined) return undefined;
+    const parameter = customResourceParameter(this.stackName, id, attr);
+    return parameter === undefined ? undefined : ssmReference(parameter);
+  }
+
+  /** The template's Lambda-backed custom resources, in the order CloudFormation would create them. */
+  private readCustomResources(ids: string[]): CustomResource[] {
+    const ctx = this.apiContext(new Set());
+    const order = creationOrder(ctx, ids.map((id) => ({ id, raw: this.rawProps(id), dependsOn: this.resources[id].DependsOn })));
+    const stack = { name: this.stackName, id: String(this.pseudo['AWS::StackId']) };
+    const out: CustomResource[] = [];
+    for (const id of order) {
+      const props = this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>;
+      const resource = readCustomResource(ctx, id, this.resources[id].Type, props, stack);
+      if (resource) out.push(resource);
+    }
+    return out;
   }
 
   private codeRef(id: string, field: string, value: unknown): CodeRef {
