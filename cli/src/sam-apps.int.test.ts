@@ -944,6 +944,23 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect([reread.password, reread.db.password]).toEqual([secret.password, secret.db.password]);
   }, 120_000);
 
+  it("nested-apps: an app of nested applications (AWS::Serverless::Application Location, AWS::CloudFormation::Stack TemplateURL) deploys whole: each service's functions, tables and routes from its own folder and Globals, parameters from the parent (another's output, a list), outputs read by the parent", async () => {
+    const out = await deploy('nested-apps');
+    expect(out).toMatch(/3 functions, 4 routes, 2 resources/);
+    const app = at('nested-apps');
+    expect((await app.get('/config')).json()).toEqual({ usersTable: 'nested-apps-UsersService-UsersTable', ordersTable: 'nested-apps-OrdersService-OrdersTable', greeting: 'users of nested-apps-UsersService (dev)' });
+    expect((await app.send('PUT', '/users/u1', JSON.stringify({ name: 'Ada' }))).status).toBe(201);
+    expect((await app.get('/users/u1')).json()).toEqual({ id: 'u1', name: 'Ada' });
+    const order = await app.send('POST', '/orders', JSON.stringify({ id: 'o1', user: 'u1', currency: 'EUR' }));
+    expect([order.status, order.json()]).toEqual([201, { id: 'o1', user: 'Ada', currency: 'EUR' }]);
+    expect((await app.send('POST', '/orders', JSON.stringify({ id: 'o2', user: 'u1', currency: 'JPY' }))).json()).toEqual({ message: 'currency JPY is not taken' });
+    expect((await app.send('POST', '/orders', JSON.stringify({ id: 'o3', user: 'nobody', currency: 'USD' }))).status).toBe(404);
+    // A nested template's parameter checks hold: prod is allowed, test is not.
+    const refused = await esb(['deploy', '-t', template('nested-apps'), '--workspace', ws, '--timeout', '60s', '--parameter-overrides', 'Stage=test']);
+    expect(refused.code).toBe(1);
+    expect(`${refused.stdout}${refused.stderr}`).toMatch(/users\/template\.yaml: Stage\S*: .*test/);
+  }, 120_000);
+
   it("custom-resources: Lambda-backed custom resources seed a table (Python inline code with cfnresponse), publish a catalog (a raw function's ZipFile with cfn-response, run after what it depends on) and guard the deploy (an ES module answering with fetch); their answers reach a function's environment and a later one's properties; changed properties send Update; a FAILED answer fails the deploy, which the app survives", async () => {
     const out = await deploy('custom-resources');
     expect(out).toMatch(/3 custom resource\(s\) \(SeedTable created, PublishCatalog created, Guard created\)/);

@@ -239,6 +239,22 @@ describe('templateInputsDigest', () => {
     expect((await templateInputsDigest(t)).digest).not.toBe(d2.digest);
   });
 
+  it("covers a nested application's template and code: a change in either is a new digest", async () => {
+    const dir = join(work, 'nested');
+    mkdirSync(join(dir, 'users/src'), { recursive: true });
+    writeFileSync(join(dir, 'template.yaml'), 'Transform: AWS::Serverless-2016-10-31\nResources:\n  Users:\n    Type: AWS::Serverless::Application\n    Properties: {Location: users/template.yaml}\n');
+    const child = join(dir, 'users/template.yaml');
+    writeFileSync(child, 'Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: {Runtime: python3.12, Handler: a.h, CodeUri: src/}\n');
+    writeFileSync(join(dir, 'users/src/a.py'), 'def h(e, c): pass\n');
+    const d1 = await templateInputsDigest(join(dir, 'template.yaml'));
+    expect(d1.referencedPaths).toEqual([join(dir, 'users/src'), child]);
+    writeFileSync(join(dir, 'users/src/a.py'), 'def h(e, c): return 1\n');
+    const d2 = await templateInputsDigest(join(dir, 'template.yaml'));
+    expect(d2.digest).not.toBe(d1.digest);
+    writeFileSync(child, `${readFileSync(child, 'utf8')}# comment\n`);
+    expect((await templateInputsDigest(join(dir, 'template.yaml'))).digest).not.toBe(d2.digest);
+  });
+
   it('still gives a digest for a template that does not parse', async () => {
     const d = await templateInputsDigest(join(TEMPLATES, 'invalid-yaml-syntax/template.yaml'));
     expect(d.digest).toMatch(/^sha256:[a-f0-9]{64}$/);

@@ -9,6 +9,7 @@ import { samValidation } from './request-validation.js';
 import { GATEWAY_RESPONSE_RESOURCE, readCfnGatewayResponses, readSamGatewayResponses, type GatewayResponses } from './gateway-responses.js';
 import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, functionFromUri, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
 import { creationOrder, isCustomResourceType, readCustomResource } from './custom-resources.js';
+import { NESTED_STACK_TYPES, nestedLocation, nestedParameters, withNestedModel } from './nested-stacks.js';
 import { SamTemplateError } from './errors.js';
 import { destinationOf, warnIfElsewhere } from './delivery.js';
 import { KINESIS_STREAM_TYPE, STREAM_CONSUMER_TYPE, consumerArn, kinesisMapping, readKinesisStream, readStreamConsumer, type KinesisReadContext } from './kinesis.js';
@@ -60,6 +61,8 @@ export interface SamOptions {
   nodeVersion?: string;
   /** Reads a local file the template points at (DefinitionUri, AWS::Include), relative to its folder. */
   readLocalFile?: (relPath: string) => string;
+  /** The templates a nested one is read from, outermost first (docs/generate.md "Nested applications"). */
+  nestedIn?: readonly string[];
 }
 
 export const FUNCTION_TYPES = new Set(['AWS::Serverless::Function', 'AWS::Lambda::Function']);
@@ -204,6 +207,16 @@ export function defaultBucketName(stack: string, logicalId: string): string {
   return name;
 }
 
+/** How deep nested stacks may go (CloudFormation has no fixed limit; this one stops a runaway). */
+const MAX_NESTING = 8;
+
+interface NestedStack {
+  reader: TemplateReader;
+  model: SamModel;
+  /** Its folder, from the parent's. */
+  dir: string;
+}
+
 interface RawResource {
   Type: string;
   Properties?: unknown;
@@ -279,6 +292,9 @@ class TemplateReader implements Lookup {
   private stateMachineNames: Set<string> | undefined;
   /** Firehose delivery streams esb runs, by name, in template order. */
   private readonly deliveryStreams = new Map<string, DeliveryStream>();
+  private readonly outputs: Record<string, unknown>;
+  /** Nested stacks by logical id: read, being read (a circle if asked again), or not local. */
+  private readonly nestedStacks = new Map<string, NestedStack | 'reading' | 'remote'>();
 
   constructor(
     doc: unknown,
@@ -303,6 +319,7 @@ class TemplateReader implements Lookup {
     this.conditions = this.section(doc, 'Conditions');
     this.mappings = this.section(doc, 'Mappings');
     this.globals = this.section(doc, 'Globals');
+    this.outputs = this.section(doc, 'Outputs');
     if (!('Resources' in doc)) throw new SamTemplateError(file, undefined, 'Resources', 'the template has no Resources section');
     if (!isRecord(doc.Resources)) throw new SamTemplateError(file, undefined, 'Resources', 'Resources must be a map of logical id -> resource');
     for (const [id, r] of Object.entries(doc.Resources)) {
@@ -769,6 +786,16 @@ class TemplateReader implements Lookup {
     if (r.Type === LOG_GROUP_TYPE && attr === 'Arn' && this.active(id)) return this.arn('logs', `log-group:${this.physicalName(id, at)}:*`);
     const answered = this.customResourceValue(id, attr, at);
     if (answered !== undefined) return answered;
+    if (NESTED_STACK_TYPES.has(r.Type) && attr.startsWith('Outputs.') && this.active(id)) {
+      const nested = this.nestedStack(id);
+      if (nested) {
+        const output = nested.reader.outputValue(attr.slice('Outputs.'.length));
+        if (output === undefined) this.fail(at.logicalId, at.field, `!GetAtt ${id}.${attr}: the nested template ${nested.model.file} has no output ${attr.slice('Outputs.'.length)}`);
+        if ('value' in output) return output.value;
+        this.warnings.push(`${at.logicalId}.${at.field}: !GetAtt ${id}.${attr} has no value here (${output.problem}); it stays the text ${id}.${attr}`);
+        return `${id}.${attr}`;
+      }
+    }
     if (!RUN_TYPES.has(r.Type) || !this.active(id)) return attr === 'Arn' ? this.arn('esb', id) : `${id}.${attr}`;
     const unsupported = (): never => this.fail(at.logicalId, at.field, `!GetAtt ${id}.${attr}: ${r.Type} has no attribute ${attr} that esb knows`);
     if (FUNCTION_TYPES.has(r.Type)) {
@@ -931,10 +958,15 @@ class TemplateReader implements Lookup {
     const unemulatedAppSync = new Map<string, string[]>();
 
     const customIds: string[] = [];
+    const nestedIds: string[] = [];
     for (const [id, r] of Object.entries(this.resources)) {
       if (!RUN_TYPES.has(r.Type)) {
         if (isCustomResourceType(r.Type)) {
           if (this.active(id)) customIds.push(id);
+          continue;
+        }
+        if (NESTED_STACK_TYPES.has(r.Type)) {
+          if (this.active(id)) nestedIds.push(id);
           continue;
         }
         if (QUIET_TYPES.has(r.Type) || REST_TYPES.has(r.Type) || HTTP_TYPES.has(r.Type) || API_KEY_TYPES.has(r.Type) || r.Type === GATEWAY_RESPONSE_RESOURCE || r.Type === LAMBDA_URL || r.Type === EVENT_SOURCE_MAPPING) continue;
@@ -1240,7 +1272,7 @@ class TemplateReader implements Lookup {
       const parts = [...skipped].map(([type, ids]) => `${type} (${ids.join(', ')})`);
       this.warnings.push(`skipped resources esb does not run: ${parts.join('; ')}`);
     }
-    return {
+    let model: SamModel = {
       file: this.file,
       stackName: this.stackName,
       functions,
@@ -1265,6 +1297,74 @@ class TemplateReader implements Lookup {
       codeRefs,
       localFiles: this.localFiles,
     };
+    for (const id of nestedIds) {
+      const nested = this.nestedStack(id);
+      if (nested) model = withNestedModel(model, nested.model, nested.dir, id);
+    }
+    return model;
+  }
+
+  /**
+   * A nested stack read as a stack of its own, once (docs/generate.md "Nested applications"):
+   * named <stack>-<LogicalId>, its parameters what the parent gives, its paths from its own
+   * folder. Undefined for a template that is not local (with a warning).
+   */
+  private nestedStack(id: string): NestedStack | undefined {
+    const known = this.nestedStacks.get(id);
+    if (known === 'reading') this.fail(id, 'Parameters', 'nested stacks name each other\'s outputs in a circle');
+    if (known !== undefined) return known === 'remote' ? undefined : known;
+    const r = this.resources[id];
+    const props = this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>;
+    const location = nestedLocation(r.Type, props);
+    if (location.kind === 'missing') this.fail(id, location.field, 'a nested stack needs the path of its template');
+    if (location.kind === 'remote') {
+      this.nestedStacks.set(id, 'remote');
+      this.warnings.push(`${id}: the nested stack from ${location.what} is not deployed (only local templates are read; docs/generate.md "Nested applications")`);
+      return undefined;
+    }
+    this.nestedStacks.set(id, 'reading');
+    const ref = this.codeRef(id, location.field, location.path);
+    const here = this.options.nestedIn?.at(-1) ?? posix.join(this.options.templateDir ?? '.', posix.basename(this.file));
+    const chain = [...(this.options.nestedIn ?? [here])];
+    const absolute = posix.join(posix.dirname(here), ref.uri);
+    if (chain.includes(absolute)) this.fail(id, location.field, `"${location.path}" nests itself: ${[...chain, absolute].join(' -> ')}`);
+    if (chain.length > MAX_NESTING) this.fail(id, location.field, `nested stacks go deeper than ${MAX_NESTING} levels`);
+    const text = this.localText(id, location.field, location.path);
+    const parameterOverrides = nestedParameters(props.Parameters, (field, reason) => this.fail(id, field, reason));
+    const dir = posix.dirname(ref.uri);
+    const read = this.options.readLocalFile;
+    const file = posix.join(posix.dirname(this.file.replace(/\\/g, '/')), ref.uri);
+    const warnings: string[] = [];
+    const reader = new TemplateReader(
+      parseTemplateText(text, file, undefined, warnings),
+      file,
+      {
+        ...this.options,
+        file,
+        stackName: `${this.stackName}-${id}`,
+        parameterOverrides,
+        ...(this.options.templateDir ? { templateDir: posix.join(this.options.templateDir, dir) } : {}),
+        ...(read ? { readLocalFile: (rel: string) => read(posix.join(dir, rel)) } : {}),
+        nestedIn: [...chain, absolute],
+      },
+      warnings,
+    );
+    const nested: NestedStack = { reader, model: reader.read(), dir };
+    this.nestedStacks.set(id, nested);
+    return nested;
+  }
+
+  /** What `!GetAtt <nested>.Outputs.<name>` gives: the output's Value resolved in this template, or why it has none here; undefined when there is no such output. */
+  outputValue(name: string): { value: unknown } | { problem: string } | undefined {
+    const out = this.outputs[name];
+    if (!isRecord(out) || !('Value' in out)) return undefined;
+    try {
+      return { value: this.resolver.resolve(out.Value, { logicalId: `Outputs.${name}`, field: 'Value' }) };
+    } catch (err) {
+      // An output made of what esb does not run (a cluster's ARN taken apart) has no value here.
+      if (err instanceof SamTemplateError) return { problem: err.message };
+      throw err;
+    }
   }
 
   /**
