@@ -3,6 +3,7 @@
 // ports) and every route exercised through the gateway: at the app's own stack host
 // (http://<stack>.localhost) and, where paths overlap, on the merged bare host.
 import http from 'node:http';
+import https from 'node:https';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -942,6 +943,39 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
       return r.status === 200 ? r.json() : undefined;
     }, 'the secret read again');
     expect([reread.password, reread.db.password]).toEqual([secret.password, secret.db.password]);
+  }, 120_000);
+
+  it('alb-lambda: an Application Load Balancer at <name>.elb.localhost: its rules forward by path and method to Lambda target groups (multi-value headers too), answer fixed responses and redirect; the HTTPS listener answers https; a failing function is a 502', async () => {
+    const out = await deploy('alb-lambda');
+    expect(out).toMatch(/2 functions, 0 routes/);
+    const lb = (method: string, p: string, headers: Record<string, string> = {}, body?: string) => request(method, p, { host: `shop-alb.elb.localhost:${port}`, headers, body });
+    const hello = await lb('GET', '/hello?name=Ada%20L&x=1&x=2');
+    expect([hello.status, hello.headers['set-cookie']]).toEqual([200, ['seen=1']]);
+    const helloBody = hello.json();
+    expect(helloBody).toMatchObject({ path: '/hello', method: 'GET', query: { name: 'Ada%20L', x: '2' }, proto: 'http', forwardedFor: '127.0.0.1', lbHost: 'shop-alb.elb.localhost' });
+    expect(helloBody.targetGroup).toMatch(/^arn:aws:elasticloadbalancing:us-east-1:\d{12}:targetgroup\/alb-lambda-hellotargetgroup\/[0-9a-f]{16}$/);
+
+    const items = await lb('POST', '/api/items?a=1&a=2', { 'x-tag': 'a, b', 'content-type': 'application/octet-stream' }, 'hi');
+    expect([items.status, items.headers['set-cookie'], items.json()]).toEqual([201, ['a=1', 'b=2'], { query: { a: ['1', '2'] }, tags: ['a, b'], base64: true, body: '6869' }]);
+    expect((await lb('GET', '/api/items')).status).toBe(404);
+    const missing = await lb('GET', '/nothing');
+    expect([missing.status, missing.body]).toEqual([404, '404 Error!!! Page Not Found']);
+    const maintenance = await lb('GET', '/hello', { 'x-maintenance': 'yes' });
+    expect([maintenance.status, maintenance.json()]).toEqual([503, { message: 'down for maintenance' }]);
+    const legacy = await lb('GET', '/old/page?version=legacy');
+    expect([legacy.status, legacy.headers.location]).toEqual([302, `http://shop-alb.elb.localhost:${port}/v2/old/page?from=version=legacy`]);
+    expect((await lb('GET', '/hello?fail=yes')).status).toBe(502);
+
+    // https on the same port reaches the HTTPS listener, whose default action forwards.
+    const ca = await readFile(path.join(ws, '.esb/staging/esb/default/config/tls/ca.pem'));
+    const secure = await new Promise<string>((resolve, reject) => {
+      https.get({ host: '127.0.0.1', port, path: '/anything', servername: 'shop-alb.elb.localhost', headers: { host: `shop-alb.elb.localhost:${port}` }, ca, agent: false }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve(text));
+      }).on('error', reject);
+    });
+    expect(JSON.parse(secure)).toMatchObject({ path: '/anything', proto: 'https' });
   }, 120_000);
 
   it("nested-apps: an app of nested applications (AWS::Serverless::Application Location, AWS::CloudFormation::Stack TemplateURL) deploys whole: each service's functions, tables and routes from its own folder and Globals, parameters from the parent (another's output, a list), outputs read by the parent", async () => {

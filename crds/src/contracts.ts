@@ -823,11 +823,61 @@ export const WebSocketApi = z.object({
 });
 export type WebSocketApi = z.infer<typeof WebSocketApi>;
 
+/**
+ * An Application Load Balancer whose target groups are Lambda functions (docs/gateway.md
+ * "Application Load Balancers"): served at <name>.elb.localhost, its listeners' rules in
+ * priority order, then their default actions.
+ */
+const LoadBalancerTarget = z.object({
+  /** The target group's ARN (the event's requestContext.elb.targetGroupArn). */
+  arn: z.string().min(1),
+  /** The function registered in it; none: a target group without a Lambda target answers 503. */
+  function: z.string().min(1).optional(),
+  weight: z.number().int().min(0).max(999).default(1),
+  /** The target group's lambda.multi_value_headers.enabled. */
+  multi_value_headers: z.boolean().default(false),
+});
+export const LoadBalancerAction = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('forward'), target_groups: z.array(LoadBalancerTarget).min(1) }),
+  z.object({ type: z.literal('fixed-response'), status_code: z.number().int().min(200).max(599), content_type: z.string().optional(), message_body: z.string().max(1024).optional() }),
+  z.object({
+    type: z.literal('redirect'),
+    status_code: z.enum(['HTTP_301', 'HTTP_302']),
+    protocol: z.string().optional(),
+    port: z.string().optional(),
+    host: z.string().optional(),
+    path: z.string().optional(),
+    query: z.string().optional(),
+  }),
+]);
+export type LoadBalancerAction = z.infer<typeof LoadBalancerAction>;
+export const LoadBalancerCondition = z.discriminatedUnion('field', [
+  z.object({ field: z.enum(['path-pattern', 'host-header', 'http-request-method', 'source-ip']), values: z.array(z.string().min(1)).min(1) }),
+  z.object({ field: z.literal('http-header'), header: z.string().min(1), values: z.array(z.string().min(1)).min(1) }),
+  z.object({ field: z.literal('query-string'), values: z.array(z.object({ key: z.string().optional(), value: z.string().min(1) })).min(1) }),
+]);
+export type LoadBalancerCondition = z.infer<typeof LoadBalancerCondition>;
+export const LoadBalancer = z.object({
+  listeners: z
+    .array(
+      z.object({
+        port: z.number().int().min(1).max(65535),
+        protocol: z.enum(['HTTP', 'HTTPS']),
+        rules: z.array(z.object({ priority: z.number().int().min(1).max(50000), conditions: z.array(LoadBalancerCondition).min(1), actions: z.array(LoadBalancerAction).min(1) })).default([]),
+        default_actions: z.array(LoadBalancerAction).min(1),
+      }),
+    )
+    .default([]),
+});
+export type LoadBalancer = z.infer<typeof LoadBalancer>;
+
 export const RoutingFile = z.object({
   routes: z.array(Route).default([]),
   apis: z.record(z.string().min(1), ApiConfig).default({}),
   /** WebSocket APIs by id; merged by id, last write wins. */
   websockets: z.record(z.string().min(1), WebSocketApi).optional(),
+  /** Application Load Balancers by name (lower case: their host label); merged by name, last write wins. */
+  load_balancers: z.record(z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/, 'must be 1-32 lower-case letters, digits and hyphens'), LoadBalancer).optional(),
 });
 export type RoutingFile = z.infer<typeof RoutingFile>;
 

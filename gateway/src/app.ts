@@ -7,7 +7,7 @@ import { createServer, ServerResponse, type IncomingMessage, type RequestListene
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyReply, type FastifyRequest } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { EMPTY_FUNCTIONS, EMPTY_ROUTING, newTraceId, sliceWaiting, type FunctionsFile as FunctionsFileT, type RoutingFile as RoutingFileT, type StacksFile as StacksFileT } from '@esb/contracts';
+import { EMPTY_FUNCTIONS, EMPTY_ROUTING, newTraceId, sliceWaiting, type LoadBalancer, type FunctionsFile as FunctionsFileT, type RoutingFile as RoutingFileT, type StacksFile as StacksFileT } from '@esb/contracts';
 import { HTTP_INTEGRATION_RESPONSE, type InvokeResult, type Invoker, type ResponseStream, type StreamFailure } from '@esb/contracts';
 import { watchConfig, type ConfigFileError, type ConfigWatcher } from '@esb/contracts';
 import { accessLog as accessLogFor } from './access-log.js';
@@ -26,6 +26,7 @@ import { customizedAnswer } from './gateway-responses.js';
 import { UsageMeter } from './usage-plans.js';
 import { validationFailure } from './request-validation.js';
 import { frontWay, readBody } from './front.js';
+import { LOAD_BALANCER_HOST_SUFFIX, MAX_LAMBDA_BODY_BYTES, actionFor, albAnswer, albEvent, chooseTarget, listenerFor, redirectLocation, type AlbRequest } from './load-balancers.js';
 import { createConfigParser } from './config-parse.js';
 import { serveTlsOnSamePort, tlsFrontOptions, type TlsFrontOptions } from './tls-front.js';
 import { WebSocketGateway, type WebSocketLimits } from './websocket/server.js';
@@ -203,6 +204,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   let table: RouteTable = compileRouteTable(opts.initialConfig?.routing ?? EMPTY_ROUTING, opts.initialConfig?.functions ?? EMPTY_FUNCTIONS);
   let stackTables = compileStackTables(opts.initialConfig?.stacks, opts.initialConfig?.functions ?? EMPTY_FUNCTIONS);
   let urlTables = compileUrlTables(opts.initialConfig?.functions ?? EMPTY_FUNCTIONS);
+  /** Application Load Balancers by host label (docs/gateway.md "Application Load Balancers"). */
+  let loadBalancers: Readonly<Record<string, LoadBalancer>> = opts.initialConfig?.routing?.load_balancers ?? {};
   // A function URL host that names no function: nothing there (404).
   const noUrl = compileRouteTable(EMPTY_ROUTING, EMPTY_FUNCTIONS);
   let watcher: ConfigWatcher | undefined;
@@ -213,8 +216,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   // stack's own routes; any other host: the merged table.
   const tableFor = (host: string | undefined): RouteTable => {
     if ((stackTables.size === 0 && urlTables.size === 0) || !host) return table;
-    const colon = host.lastIndexOf(':');
-    const name = (colon > host.lastIndexOf(']') ? host.slice(0, colon) : host).toLowerCase();
+    const name = hostName(host);
     if (!name.endsWith(LOCALHOST_SUFFIX)) return table;
     if (name.endsWith(FUNCTION_URL_HOST_SUFFIX)) return urlTables.get(name.slice(0, -FUNCTION_URL_HOST_SUFFIX.length)) ?? noUrl;
     return stackTables.get(name.slice(0, -LOCALHOST_SUFFIX.length)) ?? table;
@@ -256,6 +258,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
         const next = await compileRouteTableInSlices(routing, functions);
         stackTables = await compileStackTablesInSlices(parsed[STACKS_FILE] as StacksFileT | undefined, functions);
         urlTables = compileUrlTables(functions);
+        loadBalancers = routing.load_balancers ?? {};
         swap(next);
         servedStacks = parsed[STACKS_FILE] as StacksFileT | undefined;
         log.info({ routes: next.routes.length, functions: Object.keys(functions.functions).length, changed, ms: Math.round(performance.now() - t0) }, first ? 'config loaded' : 'config reloaded');
@@ -682,6 +685,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     const rawTrace = headers['x-amzn-trace-id'];
     const traceId = typeof rawTrace === 'string' && rawTrace ? rawTrace : newTraceId(timeEpoch);
     const origin = headers.origin;
+    const balancer = loadBalancerFor(headers.host);
+    if (balancer) return serveLoadBalancer(balancer, req, res, body, { requestId, t0, traceId, method, rawPath, rawQueryString });
     const current = tableFor(headers.host);
     const x = new Exchange(req, res, t0, requestId, method, rawPath, origin);
 
@@ -751,6 +756,70 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   }
 
   const usage = new UsageMeter(now);
+
+  /** The load balancer a Host names: <name>.elb.localhost[:port]. */
+  function loadBalancerFor(host: string | undefined): { name: string; lb: LoadBalancer } | undefined {
+    if (!host || !host.includes(LOAD_BALANCER_HOST_SUFFIX)) return undefined;
+    const name = hostName(host);
+    if (!name.endsWith(LOAD_BALANCER_HOST_SUFFIX)) return undefined;
+    const label = name.slice(0, -LOAD_BALANCER_HOST_SUFFIX.length);
+    return Object.hasOwn(loadBalancers, label) ? { name: label, lb: loadBalancers[label] } : undefined;
+  }
+
+  /** A request to a load balancer: its listener's rules decide; a Lambda target group invokes its function (docs/gateway.md "Application Load Balancers"). */
+  function serveLoadBalancer(
+    { name, lb }: { name: string; lb: LoadBalancer },
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: Buffer | undefined,
+    r: { requestId: string; t0: number; traceId: string; method: string; rawPath: string; rawQueryString: string },
+  ): void {
+    const route = `elb:${name}`;
+    const send = (status: number, headers: Array<[string, string]>, payload: Buffer, fn?: string, reason?: string) => {
+      if (res.headersSent || res.destroyed) return;
+      if (reason) res.statusMessage = reason;
+      res.writeHead(status, [...headers.filter(([k]) => k.toLowerCase() !== 'content-length' && k.toLowerCase() !== 'transfer-encoding'), ['content-length', String(payload.length)]].flat());
+      res.end(payload);
+      accessLog(r.method, r.rawPath, route, fn, status, r.t0, r.requestId);
+    };
+    const plain = (status: number, text: string) => send(status, [['content-type', 'text/html']], Buffer.from(`<html><body><center><h1>${status} ${text}</h1></center></body></html>\n`));
+    const https = !!(req.socket as { encrypted?: boolean } | undefined)?.encrypted;
+    const listener = listenerFor(lb, https);
+    if (!listener) return plain(503, 'Service Temporarily Unavailable');
+    const albReq: AlbRequest = {
+      method: r.method,
+      rawPath: r.rawPath,
+      rawQueryString: r.rawQueryString,
+      rawHeaders: req.rawHeaders,
+      host: hostName(req.headers.host ?? ''),
+      sourceIp: sourceIpOf(req),
+      https,
+      port: req.socket?.localPort ?? 0,
+      body,
+    };
+    const action = actionFor(listener, albReq);
+    if (action.type === 'fixed-response') return send(action.status_code, [['content-type', action.content_type ?? 'text/plain']], Buffer.from(action.message_body ?? ''));
+    if (action.type === 'redirect') return send(action.status_code === 'HTTP_301' ? 301 : 302, [['location', redirectLocation(action, albReq, lb, req.headers.host ?? '')]], Buffer.alloc(0));
+    const target = chooseTarget(action.target_groups);
+    if (!target.function) return plain(503, 'Service Temporarily Unavailable');
+    if (body && body.length > MAX_LAMBDA_BODY_BYTES) return plain(413, 'Request Entity Too Large');
+    const fn = target.function;
+    const payload = Buffer.from(JSON.stringify(albEvent(albReq, target.arn, target.multi_value_headers, r.traceId)));
+    invokeWithTimeout(fn, payload, r.requestId, r.traceId, res, (outcome) => {
+      if (outcome === 'gone') return;
+      if (outcome === 'timeout') return plain(504, 'Gateway Time-out');
+      if (outcome instanceof Error || outcome.error) {
+        log.warn({ function: fn, requestId: r.requestId, error: outcome instanceof Error ? outcome.message : outcome.error!.message }, 'load balancer target failed');
+        return plain(502, 'Bad Gateway');
+      }
+      const answer = albAnswer(outcome.payload);
+      if ('invalid' in answer) {
+        log.warn({ function: fn, requestId: r.requestId, reason: answer.invalid }, 'load balancer target answered what a load balancer refuses');
+        return plain(502, 'Bad Gateway');
+      }
+      send(answer.status, answer.headers, answer.body, fn, answer.reason);
+    });
+  }
 
   async function authorizeThenInvoke(x: Exchange, event: V1Event | V2Event, rawQueryString: string, body: Buffer | undefined, traceId: string): Promise<void> {
     const route = x.route!;
@@ -855,6 +924,12 @@ function serveIgnoringUpgrade(server: import('node:http').Server, req: IncomingM
   res.once('finish', () => socket.end());
   req.push(null);
   server.emit('request', req, res);
+}
+
+/** A Host header's name, lower case, without its port ([::1]:3000 -> [::1]). */
+function hostName(host: string): string {
+  const colon = host.lastIndexOf(':');
+  return (colon > host.lastIndexOf(']') ? host.slice(0, colon) : host).toLowerCase();
 }
 
 /** An IPv4 client of a dual-stack listener shows as ::ffff:a.b.c.d; API Gateway reports a.b.c.d. */

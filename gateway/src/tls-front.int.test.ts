@@ -100,7 +100,7 @@ describe('the gateway: http and https on one port', () => {
 
   it('carries the names functions and containers reach the gateway by', () => {
     const names = gatewayCertificateNames(['extra.example']);
-    for (const n of ['localhost', '*.localhost', '127.0.0.1', '::1', 'gateway', 'esb-gateway.esb-system.svc.cluster.local', 'host.docker.internal', 'extra.example']) expect(names).toContain(n);
+    for (const n of ['localhost', '*.localhost', '*.lambda-url.localhost', '*.elb.localhost', '127.0.0.1', '::1', 'gateway', 'esb-gateway.esb-system.svc.cluster.local', 'host.docker.internal', 'extra.example']) expect(names).toContain(n);
   });
 
   // Python's ssl (OpenSSL 3) with the strict checks that Python 3.13 turns on by default.

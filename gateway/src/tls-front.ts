@@ -21,6 +21,9 @@ const HANDSHAKE_TIMEOUT_MS = 60_000;
 export const GATEWAY_CERT_NAMES = [
   'localhost',
   '*.localhost',
+  // A wildcard covers one label: function URLs and load balancers have their own.
+  '*.lambda-url.localhost',
+  '*.elb.localhost',
   '127.0.0.1',
   '::1',
   'gateway',

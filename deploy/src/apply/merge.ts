@@ -26,6 +26,8 @@ export interface MergeReport {
   apis: KeyedChanges;
   /** WebSocket APIs, by id. */
   websockets: KeyedChanges;
+  /** Application Load Balancers, by name. */
+  load_balancers: KeyedChanges;
   /** EventBridge rules, by `<bus>/<name>`. */
   rules: KeyedChanges;
   /** Step Functions state machines, by name. */
@@ -196,7 +198,7 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
   if (sm.items.length) functions.state_machines = fromEntries(sm.items);
   if (ds.items.length) functions.delivery_streams = fromEntries(ds.items);
 
-  // routes: key (path, method), replaced in place or appended. apis and websockets: by id, last wins.
+  // routes: key (path, method), replaced in place or appended. apis and websockets: by id, load balancers by name, last wins.
   const rt = mergeKeyed(
     (existing.routing.routes ?? []).map((r) => [routeKey(r), r] as [string, RoutingFile['routes'][number]]),
     (incoming.routing.routes ?? []).map((r) => [routeKey(r), r] as [string, RoutingFile['routes'][number]]),
@@ -205,6 +207,8 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
   const ws = mergeKeyed(Object.entries(existing.routing.websockets ?? {}), Object.entries(incoming.routing.websockets ?? {}));
   const routing: RoutingFile = { ...existing.routing, routes: rt.items.map(([, r]) => r), apis: fromEntries(ap.items) };
   if (ws.items.length) routing.websockets = fromEntries(ws.items);
+  const lb = mergeKeyed(Object.entries(existing.routing.load_balancers ?? {}), Object.entries(incoming.routing.load_balancers ?? {}));
+  if (lb.items.length) routing.load_balancers = fromEntries(lb.items);
 
   // resources: DynamoDB by TableName, S3 by BucketName, SQS by QueueName, Kinesis, secrets, parameters, schedule groups, layers and custom resources by Name, schedules by group and Name; unknown kinds skipped.
   const exRes = (existing.resources.resources ?? {}) as Record<string, unknown>;
@@ -261,6 +265,7 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
       routes: rt.changes,
       apis: ap.changes,
       websockets: ws.changes,
+      load_balancers: lb.changes,
       rules: ru.changes,
       subscriptions: su.changes,
       state_machines: sm.changes,

@@ -211,7 +211,11 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
     `${stack}/config/functions.yml`,
   );
   // No WebSocket APIs, no `websockets` key: routing.yml of a template without them is as it was.
-  const routingFile = validate(RoutingFile, { routes: model.routes, apis: model.apis, ...(Object.keys(model.websockets ?? {}).length ? { websockets: model.websockets } : {}) }, `${stack}/config/routing.yml`);
+  const routingFile = validate(
+    RoutingFile,
+    { routes: model.routes, apis: model.apis, ...(Object.keys(model.websockets ?? {}).length ? { websockets: model.websockets } : {}), ...(Object.keys(model.loadBalancers ?? {}).length ? { load_balancers: model.loadBalancers } : {}) },
+    `${stack}/config/routing.yml`,
+  );
   const resources: Record<string, unknown> = {};
   if (model.tables.length) resources.dynamodb = model.tables;
   if (model.buckets.length) resources.s3 = model.buckets;

@@ -1,5 +1,5 @@
 // What esb takes from a SAM template: plain data, ready to render into an artifact.
-import type { CustomResource, ScheduleGroupResource, SchedulerScheduleResource, SecretsManagerSecret, SsmParameter } from '@esb/contracts';
+import type { CustomResource, LoadBalancer, ScheduleGroupResource, SchedulerScheduleResource, SecretsManagerSecret, SsmParameter } from '@esb/contracts';
 import type { ApiConfig, AsyncDestination, WebSocketApi, DeliveryStream, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, KinesisStream, KinesisStreamEvent, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
 
 /** A local folder or .zip the template points at (CodeUri, ContentUri, DockerContext). */
@@ -108,6 +108,8 @@ export interface SamModel {
   schedules: SchedulerScheduleResource[];
   /** Lambda-backed custom resources (docs/provisioner.md "Custom resources"), in creation order. */
   customResources: CustomResource[];
+  /** Application Load Balancers with Lambda target groups, by lower-case name (docs/gateway.md "Application Load Balancers"). */
+  loadBalancers: Record<string, LoadBalancer>;
   /** EventBridge rules (docs/eventbridge.md), one per `<bus>/<name>`. */
   rules: EventRule[];
   /** SNS topic subscriptions (docs/sns.md), one per `<topic>/<id>`. */

@@ -77,6 +77,7 @@ export function withNestedModel(parent: SamModel, child: SamModel, childDir: str
     scheduleGroups: [...parent.scheduleGroups, ...child.scheduleGroups],
     schedules: [...parent.schedules, ...child.schedules],
     customResources: [...parent.customResources, ...child.customResources],
+    loadBalancers: { ...parent.loadBalancers, ...child.loadBalancers },
     rules: [...parent.rules, ...child.rules],
     subscriptions: [...parent.subscriptions, ...child.subscriptions],
     stateMachines: [...parent.stateMachines, ...child.stateMachines],

@@ -10,6 +10,7 @@ import { GATEWAY_RESPONSE_RESOURCE, readCfnGatewayResponses, readSamGatewayRespo
 import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, functionFromUri, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
 import { creationOrder, isCustomResourceType, readCustomResource } from './custom-resources.js';
 import { NESTED_STACK_TYPES, nestedLocation, nestedParameters, withNestedModel } from './nested-stacks.js';
+import { ELB_PROPERTIES, ELB_TYPES, LISTENER_RULE_TYPE, LISTENER_TYPE, LOAD_BALANCER_TYPE, QUIET_ELB_TYPES, TARGET_GROUP_TYPE, elbArn, elbName, readLoadBalancers, type ElbResource } from './load-balancers.js';
 import { SamTemplateError } from './errors.js';
 import { destinationOf, warnIfElsewhere } from './delivery.js';
 import { KINESIS_STREAM_TYPE, STREAM_CONSUMER_TYPE, consumerArn, kinesisMapping, readKinesisStream, readStreamConsumer, type KinesisReadContext } from './kinesis.js';
@@ -530,6 +531,7 @@ class TemplateReader implements Lookup {
     if (r.Type === LOG_GROUP_TYPE && this.active(id)) return this.physicalName(id, at);
     const answered = this.customResourceValue(id, undefined, at);
     if (answered !== undefined) return answered;
+    if (ELB_TYPES.has(r.Type) && this.active(id)) return this.elbResource(id).arn;
     if (!RUN_TYPES.has(r.Type) || !this.active(id)) return id;
     if (FUNCTION_TYPES.has(r.Type)) return this.functionKeys?.get(id) ?? this.physicalName(id, at);
     if (LAYER_TYPES.has(r.Type)) return this.layerArn(this.physicalName(id, at));
@@ -786,6 +788,19 @@ class TemplateReader implements Lookup {
     if (r.Type === LOG_GROUP_TYPE && attr === 'Arn' && this.active(id)) return this.arn('logs', `log-group:${this.physicalName(id, at)}:*`);
     const answered = this.customResourceValue(id, attr, at);
     if (answered !== undefined) return answered;
+    if (ELB_TYPES.has(r.Type) && this.active(id)) {
+      const elb = this.elbResource(id);
+      // The ARN's resource part: loadbalancer/app/<name>/<id>, targetgroup/<name>/<id>.
+      const full = elb.arn.split(':').slice(5).join(':');
+      const attrs: Record<string, Record<string, string>> = {
+        [LOAD_BALANCER_TYPE]: { DNSName: `${elb.name.toLowerCase()}.elb.localhost`, LoadBalancerName: elb.name, LoadBalancerFullName: full.replace(/^loadbalancer\//, ''), LoadBalancerArn: elb.arn },
+        [TARGET_GROUP_TYPE]: { TargetGroupArn: elb.arn, TargetGroupName: elb.name, TargetGroupFullName: full },
+        [LISTENER_TYPE]: { ListenerArn: elb.arn },
+        [LISTENER_RULE_TYPE]: { RuleArn: elb.arn },
+      };
+      const value = attrs[r.Type]?.[attr];
+      if (value !== undefined) return value;
+    }
     if (NESTED_STACK_TYPES.has(r.Type) && attr.startsWith('Outputs.') && this.active(id)) {
       const nested = this.nestedStack(id);
       if (nested) {
@@ -959,6 +974,7 @@ class TemplateReader implements Lookup {
 
     const customIds: string[] = [];
     const nestedIds: string[] = [];
+    const elbIds: string[] = [];
     for (const [id, r] of Object.entries(this.resources)) {
       if (!RUN_TYPES.has(r.Type)) {
         if (isCustomResourceType(r.Type)) {
@@ -967,6 +983,10 @@ class TemplateReader implements Lookup {
         }
         if (NESTED_STACK_TYPES.has(r.Type)) {
           if (this.active(id)) nestedIds.push(id);
+          continue;
+        }
+        if (ELB_TYPES.has(r.Type) || QUIET_ELB_TYPES.has(r.Type)) {
+          if (ELB_TYPES.has(r.Type) && this.active(id)) elbIds.push(id);
           continue;
         }
         if (QUIET_TYPES.has(r.Type) || REST_TYPES.has(r.Type) || HTTP_TYPES.has(r.Type) || API_KEY_TYPES.has(r.Type) || r.Type === GATEWAY_RESPONSE_RESOURCE || r.Type === LAMBDA_URL || r.Type === EVENT_SOURCE_MAPPING) continue;
@@ -1257,7 +1277,8 @@ class TemplateReader implements Lookup {
     }
     if (unreachable.length) this.warnings.push(`UNREACHABLE: no route reaches ${unreachable.join('; ')}; only the Lambda Invoke API can call them`);
     // A state machine's tasks may invoke the functions (its definition is the agent's to read): no warning then.
-    if (routes.length === 0 && Object.keys(websockets).length === 0 && this.rules.size === 0 && this.subscriptions.size === 0 && this.stateMachines.size === 0 && this.deliveryStreams.size === 0 && !functions.some((f) => f.url || f.events.length > 0) && functions.length > 0 && skipped.size > 0) {
+    const loadBalancers = elbIds.length ? readLoadBalancers(this.apiContext(new Set()), elbIds.map((id) => this.elbResource(id))) : {};
+    if (routes.length === 0 && Object.keys(websockets).length === 0 && Object.keys(loadBalancers).length === 0 && this.rules.size === 0 && this.subscriptions.size === 0 && this.stateMachines.size === 0 && this.deliveryStreams.size === 0 && !functions.some((f) => f.url || f.events.length > 0) && functions.length > 0 && skipped.size > 0) {
       this.warnings.push(`NO ROUTES: the template defines ${functions.length} function(s) but no route esb understands; not run: ${[...skipped.keys()].join(', ')}`);
     }
 
@@ -1286,6 +1307,7 @@ class TemplateReader implements Lookup {
       scheduleGroups,
       schedules: this.withSamSchedules(schedules),
       customResources,
+      loadBalancers,
       rules: [...this.rules.values()],
       subscriptions: [...this.subscriptions.values()],
       stateMachines: [...this.stateMachines.values()],
@@ -1377,6 +1399,17 @@ class TemplateReader implements Lookup {
     if (functionFromUri(this.resolver.resolve(this.rawProps(id).ServiceToken, { logicalId: at.logicalId, field: at.field })) === undefined) return undefined;
     const parameter = customResourceParameter(this.stackName, id, attr);
     return parameter === undefined ? undefined : ssmReference(parameter);
+  }
+
+  /** A load balancer part with its resolved properties, name and ARN (docs/gateway.md "Application Load Balancers"). */
+  private elbResource(id: string): ElbResource {
+    const type = this.resources[id].Type;
+    // Only what is served is resolved: subnets, security groups and instance targets name what esb does not run.
+    const raw = this.rawProps(id);
+    const wanted = ELB_PROPERTIES[type].filter((k) => k !== 'Targets' || this.resolver.resolve(raw.TargetType, { logicalId: id, field: 'TargetType' }) === 'lambda');
+    const props = this.resolver.resolve(Object.fromEntries(wanted.filter((k) => k in raw).map((k) => [k, raw[k]])), { logicalId: id, field: '' }) as Record<string, unknown>;
+    const name = elbName(this.stackName, id, type === LOAD_BALANCER_TYPE || type === TARGET_GROUP_TYPE ? props.Name : undefined);
+    return { id, type, props, name, arn: elbArn(type, String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId']), this.stackName, id, name) };
   }
 
   /** The template's Lambda-backed custom resources, in the order CloudFormation would create them. */
