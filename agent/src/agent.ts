@@ -25,7 +25,7 @@ import { Scheduler, type ScheduleStats } from './schedule.js';
 import { S3Notifier } from './s3-events.js';
 import { EventRules, type TargetSenders } from './eventbridge.js';
 import { deliverScheduleFirings } from './schedule-firings.js';
-import { callApiDestination } from './api-destinations.js';
+import { OAuthTokens, callApiDestination } from './api-destinations.js';
 import { Executions } from './executions.js';
 import { createTaskRunner } from './task-integrations.js';
 import { TopicSubscriptions } from './sns.js';
@@ -691,6 +691,8 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   // Rules of the buses and subscriptions of the topics: functions invoked asynchronously, as
   // EventBridge and SNS invoke them, or queues sent a message.
   const runGraphql = endpoints.lambda ? createGraphqlCaller({ gateway: endpoints.lambda, region, credentials }) : undefined;
+  // OAuth connections' tokens, kept across deliveries (docs/eventbridge.md "API destinations").
+  const oauthTokens = new OAuthTokens();
   // What a rule's or a schedule's target gets, each told who sends (`by`: `rule r`, `schedule g/s`).
   const targetSenders: TargetSenders = {
     fire: (fn, payload, by) => {
@@ -713,7 +715,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     },
     log: (logGroup, line) => writeNamedLog(logGroup, 'events', line),
     call: (http, body, by) => {
-      void callApiDestination(http, body).then(
+      void callApiDestination(http, body, { tokens: oauthTokens }).then(
         (status) => (status >= 200 && status < 300 ? log.info({ destination: http.name, status, by }, `${by} sent to API destination ${http.name}: ${status}`) : log.warn({ destination: http.name, status, by }, `${by}: API destination ${http.name} (${http.method} ${http.url}) answered ${status}`)),
         (err: unknown) => log.warn({ destination: http.name, by }, `${by} could not reach API destination ${http.name} (${http.method} ${http.url}): ${err instanceof Error ? err.message : String(err)}`),
       );

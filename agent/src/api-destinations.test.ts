@@ -1,14 +1,19 @@
 // An API destination's request over real HTTP: method, authorization and target headers, query
-// parameters, the body; an endpoint that does not answer in time is an error, not a hang.
+// parameters, the body; an OAuth connection's token asked for, kept and renewed; an endpoint that
+// does not answer in time is an error, not a hang.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callApiDestination } from './api-destinations.js';
+import { OAuthTokens, callApiDestination } from './api-destinations.js';
 
 describe('API destinations', () => {
   const seen: Array<{ method?: string; url?: string; headers: http.IncomingHttpHeaders; body: string }> = [];
   let server: http.Server;
   let base: string;
+  let tokensIssued = 0;
+  let tokenLifetime = 3600;
+  /** The token the ledger takes: the last one issued (an endpoint that rotated its tokens refuses older ones). */
+  const acceptedToken = () => `t-${tokensIssued}`;
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
@@ -17,6 +22,12 @@ describe('API destinations', () => {
       req.on('end', () => {
         seen.push({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
         if (req.url?.startsWith('/slow')) return; // never answers
+        if (req.url?.startsWith('/oauth/token')) {
+          tokensIssued++;
+          return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: `t-${tokensIssued}`, token_type: 'Bearer', expires_in: tokenLifetime }));
+        }
+        if (req.url?.startsWith('/oauth/refused')) return res.writeHead(401).end('{"error":"invalid_client"}');
+        if (req.url?.startsWith('/ledger')) return res.writeHead(req.headers.authorization === `Bearer ${acceptedToken()}` ? 201 : 401).end();
         res.writeHead(req.url?.startsWith('/missing') ? 404 : 202).end('ok');
       });
     });
@@ -36,7 +47,39 @@ describe('API destinations', () => {
     expect(seen.at(-1)).toMatchObject({ method: 'GET', body: '' });
   });
 
+  it("an OAuth connection asks for a token (client credentials as Basic, its parameters as a form), keeps it until it expires, and asks again when the endpoint refuses it", async () => {
+    const oauth = { endpoint: `${base}/oauth/token`, method: 'POST' as const, client_id: 'app', client_secret: 's3', headers: { 'x-tenant': 'shop' }, query: { audience: 'ledger' }, body: { grant_type: 'client_credentials', scope: 'write' } };
+    const ledger = { name: 'ledger', url: `${base}/ledger`, method: 'POST' as const, headers: {}, query: {}, oauth };
+    let now = 1_000_000;
+    const tokens = new OAuthTokens(() => now);
+    const [first, second] = await Promise.all([callApiDestination(ledger, '{"n":1}', { tokens }), callApiDestination(ledger, '{"n":2}', { tokens })]);
+    expect([first, second]).toEqual([201, 201]);
+    const asked = seen.filter((r) => r.url?.startsWith('/oauth/token'));
+    expect(asked).toHaveLength(1); // two deliveries at once, one token request
+    expect(asked[0]).toMatchObject({ method: 'POST', url: '/oauth/token?audience=ledger', body: 'grant_type=client_credentials&scope=write', headers: { authorization: `Basic ${Buffer.from('app:s3').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded', 'x-tenant': 'shop' } });
+    expect(seen.filter((r) => r.url === '/ledger').map((r) => r.headers.authorization)).toEqual(['Bearer t-1', 'Bearer t-1']);
+
+    // The endpoint rotated its token: 401, a new token, the request again.
+    tokensIssued++;
+    expect(await callApiDestination(ledger, '{"n":3}', { tokens })).toBe(201);
+    expect(seen.filter((r) => r.url === '/ledger').map((r) => r.headers.authorization).slice(-2)).toEqual(['Bearer t-1', 'Bearer t-3']);
+
+    // A token is asked for again once it expires (a minute early).
+    tokenLifetime = 120;
+    tokens.forget(oauth);
+    expect(await callApiDestination(ledger, '{}', { tokens })).toBe(201);
+    const before = seen.filter((r) => r.url?.startsWith('/oauth/token')).length;
+    now += 61_000;
+    expect(await callApiDestination(ledger, '{}', { tokens })).toBe(201);
+    expect(seen.filter((r) => r.url?.startsWith('/oauth/token')).length).toBe(before + 1);
+  });
+
+  it("an authorization endpoint that refuses is an error naming it and its answer", async () => {
+    const oauth = { endpoint: `${base}/oauth/refused`, method: 'POST' as const, client_id: 'app', client_secret: 'bad', headers: {}, query: {}, body: {} };
+    await expect(callApiDestination({ name: 'ledger', url: `${base}/ledger`, method: 'POST', headers: {}, query: {}, oauth }, '{}')).rejects.toThrow(`the authorization endpoint ${base}/oauth/refused answered 401: {"error":"invalid_client"}`);
+  });
+
   it('gives up on an endpoint that does not answer in time', async () => {
-    await expect(callApiDestination({ name: 'hook', url: `${base}/slow`, method: 'PUT', headers: {}, query: {} }, '{}', 200)).rejects.toThrow(/timeout|aborted/i);
+    await expect(callApiDestination({ name: 'hook', url: `${base}/slow`, method: 'PUT', headers: {}, query: {} }, '{}', { timeoutMs: 200 })).rejects.toThrow(/timeout|aborted/i);
   });
 });

@@ -1,7 +1,7 @@
 // EventBridge API destinations (docs/eventbridge.md, "API destinations"): a rule's target that is
 // an HTTP endpoint gets the event (or what the input fields make of it) as the request's body,
-// with the connection's authorization and the target's headers and query parameters, within
-// EventBridge's 5 s timeout.
+// with the connection's authorization (an OAuth connection's token asked for and kept) and the
+// target's headers and query parameters, within EventBridge's 5 s timeout.
 import type { EventRuleTarget } from '@esb/contracts';
 
 export type HttpTarget = NonNullable<EventRuleTarget['http']>;
@@ -10,16 +10,89 @@ export type HttpTarget = NonNullable<EventRuleTarget['http']>;
 export const API_DESTINATION_TIMEOUT_MS = 5_000;
 
 /** Sends one request; resolves with the status, rejects when the endpoint cannot be reached in time. */
-export async function callApiDestination(http: HttpTarget, body: string, timeoutMs = API_DESTINATION_TIMEOUT_MS): Promise<number> {
+export async function callApiDestination(http: HttpTarget, body: string, options: { timeoutMs?: number; tokens?: OAuthTokens } = {}): Promise<number> {
+  const timeoutMs = options.timeoutMs ?? API_DESTINATION_TIMEOUT_MS;
+  const tokens = options.tokens ?? new OAuthTokens();
   const url = new URL(http.url);
   for (const [k, v] of Object.entries(http.query)) url.searchParams.append(k, v);
   const withBody = http.method !== 'GET' && http.method !== 'HEAD';
+  const send = async (authorization?: string) => {
+    const res = await fetch(url, {
+      method: http.method,
+      headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'Amazon/EventBridge/ApiDestinations', ...http.headers, ...(authorization ? { authorization } : {}) },
+      ...(withBody ? { body } : {}),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await res.arrayBuffer();
+    return res.status;
+  };
+  if (!http.oauth) return send();
+  const status = await send(`Bearer ${await tokens.get(http.oauth, timeoutMs)}`);
+  // A token the endpoint no longer takes is asked for again, once, as EventBridge does.
+  if (status !== 401 && status !== 407) return status;
+  tokens.forget(http.oauth);
+  return send(`Bearer ${await tokens.get(http.oauth, timeoutMs)}`);
+}
+
+type OAuth = NonNullable<HttpTarget['oauth']>;
+
+/** A connection's OAuth tokens, asked for once and kept until they expire (a minute early), per endpoint and client. */
+export class OAuthTokens {
+  private readonly held = new Map<string, Promise<{ token: string; expiresAt: number }>>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async get(oauth: OAuth, timeoutMs: number): Promise<string> {
+    const key = keyOf(oauth);
+    let pending = this.held.get(key);
+    if (pending) {
+      const held = await pending.catch(() => undefined);
+      if (held && held.expiresAt > this.now()) return held.token;
+      if (this.held.get(key) === pending) this.held.delete(key);
+      pending = this.held.get(key);
+    }
+    if (!pending) {
+      pending = requestToken(oauth, timeoutMs).then(({ token, expiresIn }) => ({ token, expiresAt: this.now() + Math.max(0, expiresIn - 60) * 1000 }));
+      this.held.set(key, pending);
+      pending.catch(() => this.held.get(key) === pending && this.held.delete(key));
+    }
+    return (await pending).token;
+  }
+
+  forget(oauth: OAuth): void {
+    this.held.delete(keyOf(oauth));
+  }
+}
+
+function keyOf(oauth: OAuth): string {
+  return JSON.stringify([oauth.endpoint, oauth.client_id, oauth.client_secret, oauth.body, oauth.query]);
+}
+
+/** Asks the authorization endpoint for a token: the client's credentials as Basic, OAuthHttpParameters as headers, query and form body. */
+async function requestToken(oauth: OAuth, timeoutMs: number): Promise<{ token: string; expiresIn: number }> {
+  const url = new URL(oauth.endpoint);
+  for (const [k, v] of Object.entries(oauth.query)) url.searchParams.append(k, v);
+  const withBody = oauth.method !== 'GET';
   const res = await fetch(url, {
-    method: http.method,
-    headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'Amazon/EventBridge/ApiDestinations', ...http.headers },
-    ...(withBody ? { body } : {}),
+    method: oauth.method,
+    headers: {
+      authorization: `Basic ${Buffer.from(`${oauth.client_id}:${oauth.client_secret}`).toString('base64')}`,
+      accept: 'application/json',
+      ...(withBody ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      ...oauth.headers,
+    },
+    ...(withBody ? { body: new URLSearchParams(oauth.body).toString() } : {}),
     signal: AbortSignal.timeout(timeoutMs),
   });
-  await res.arrayBuffer();
-  return res.status;
+  const text = await res.text();
+  if (!res.ok) throw new Error(`the authorization endpoint ${oauth.endpoint} answered ${res.status}: ${text.slice(0, 200)}`);
+  let answer: { access_token?: unknown; expires_in?: unknown };
+  try {
+    answer = JSON.parse(text) as typeof answer;
+  } catch {
+    throw new Error(`the authorization endpoint ${oauth.endpoint} answered no JSON: ${text.slice(0, 200)}`);
+  }
+  if (typeof answer.access_token !== 'string' || answer.access_token === '') throw new Error(`the authorization endpoint ${oauth.endpoint} answered no access_token`);
+  const expiresIn = Number(answer.expires_in);
+  return { token: answer.access_token, expiresIn: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3600 };
 }

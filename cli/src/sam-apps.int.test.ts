@@ -168,26 +168,43 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect((await app.get('/sessions/s-live')).json()).toEqual({ id: 's-live', user: 'bob' });
   }, 120_000);
 
-  it("webhook-events: a rule sends each order's detail to a partner's webhook through an API destination, with the connection's API key, the path parameter and the query parameter", async () => {
+  it("webhook-events: a rule sends each order's detail to a partner's webhook through an API destination, with the connection's API key, the path parameter and the query parameter, and to a ledger with an OAuth token its connection gets", async () => {
     const received: Array<{ method?: string; url?: string; key?: string | string[]; body: string }> = [];
+    const ledger: Array<{ authorization?: string; body: string }> = [];
+    const tokenRequests: Array<{ authorization?: string; body: string }> = [];
     const webhook = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        received.push({ method: req.method, url: req.url, key: req.headers['x-api-key'], body: Buffer.concat(chunks).toString('utf8') });
+        const body = Buffer.concat(chunks).toString('utf8');
+        if (req.url === '/oauth/token') {
+          tokenRequests.push({ authorization: req.headers.authorization, body });
+          return res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: 'tok-1', token_type: 'Bearer', expires_in: 3600 }));
+        }
+        if (req.url === '/ledger') {
+          ledger.push({ authorization: req.headers.authorization, body });
+          return res.writeHead(req.headers.authorization === 'Bearer tok-1' ? 201 : 401).end();
+        }
+        received.push({ method: req.method, url: req.url, key: req.headers['x-api-key'], body });
         res.writeHead(200).end('{}');
       });
     });
     await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', r));
     try {
-      const url = `http://127.0.0.1:${(webhook.address() as { port: number }).port}/hooks/*`;
-      const out = await deploy('webhook-events', '--parameter-overrides', `ParameterKey=WebhookUrl,ParameterValue=${url}`, 'ParameterKey=WebhookApiKey,ParameterValue=k-123');
+      const base = `http://127.0.0.1:${(webhook.address() as { port: number }).port}`;
+      const url = `${base}/hooks/*`;
+      const out = await deploy('webhook-events', '--parameter-overrides', `ParameterKey=WebhookUrl,ParameterValue=${url}`, 'ParameterKey=WebhookApiKey,ParameterValue=k-123', `LedgerUrl=${base}/ledger`, `LedgerTokenUrl=${base}/oauth/token`, 'LedgerClientSecret=sec-9');
       expect(out).not.toContain('warning');
       expect(out).toMatch(/RULE {4}default\/OrderPlacedRule -> API destination webhook-events-PartnerWebhook/);
       const placed = await at('webhook-events').send('POST', '/announce', JSON.stringify({ id: 'o-1', total: 42 }));
       expect(placed.status, placed.body).toBe(202);
       const hit = await until(() => received[0], 'the webhook called');
       expect(hit).toEqual({ method: 'POST', url: '/hooks/orders?kind=placed', key: 'k-123', body: '{"id":"o-1","total":42}' });
+      expect(await until(() => ledger[0], 'the ledger called')).toEqual({ authorization: 'Bearer tok-1', body: '{"id":"o-1","total":42}' });
+      expect((await at('webhook-events').send('POST', '/announce', JSON.stringify({ id: 'o-2', total: 7 }))).status).toBe(202);
+      await until(() => ledger[1], 'the ledger called again');
+      // One token for both: asked with the client's credentials and the connection's body parameters.
+      expect(tokenRequests).toEqual([{ authorization: `Basic ${Buffer.from('shop-app:sec-9').toString('base64')}`, body: 'grant_type=client_credentials&scope=ledger.write' }]);
     } finally {
       webhook.closeAllConnections();
       await new Promise((r) => webhook.close(r));

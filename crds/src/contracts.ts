@@ -347,6 +347,22 @@ export const EventRuleTarget = z
         method: z.enum(['GET', 'HEAD', 'POST', 'OPTIONS', 'PUT', 'DELETE', 'PATCH']),
         headers: z.record(z.string(), z.string()).default({}),
         query: z.record(z.string(), z.string()).default({}),
+        /**
+         * An OAUTH_CLIENT_CREDENTIALS connection: the token is asked of `endpoint` with the
+         * client's credentials (Basic) and the connection's OAuthHttpParameters, kept until it
+         * expires, and asked again when the destination answers 401 or 407.
+         */
+        oauth: z
+          .object({
+            endpoint: z.string().regex(/^https?:\/\//, 'must be an http(s) URL'),
+            method: z.enum(['GET', 'POST', 'PUT']),
+            client_id: z.string().min(1),
+            client_secret: z.string(),
+            headers: z.record(z.string(), z.string()).default({}),
+            query: z.record(z.string(), z.string()).default({}),
+            body: z.record(z.string(), z.string()).default({}),
+          })
+          .optional(),
       })
       .optional(),
     /** A delivery stream of functions.yml `delivery_streams`: the event (or what the input fields make of it) is put as a record (docs/firehose.md). */

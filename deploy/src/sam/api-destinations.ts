@@ -18,6 +18,8 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'OPTIONS', 'PUT', 'DELETE', 'PAT
 export interface ConnectionModel {
   headers: Record<string, string>;
   query: Record<string, string>;
+  /** An OAUTH_CLIENT_CREDENTIALS connection's token request (the agent asks for the token). */
+  oauth?: HttpTarget['oauth'];
 }
 
 /** `[{Key, Value}]` as a map; a wrong shape fails naming the field. */
@@ -37,6 +39,7 @@ export function readConnection(ctx: Ctx, id: string, props: Record<string, unkno
   const type = props.AuthorizationType;
   const auth = isRecord(props.AuthParameters) ? props.AuthParameters : ctx.fail(id, 'AuthParameters', 'must be a map with the parameters of the AuthorizationType');
   const headers: Record<string, string> = {};
+  let oauth: ConnectionModel['oauth'];
   if (type === 'API_KEY') {
     const key = isRecord(auth.ApiKeyAuthParameters) ? auth.ApiKeyAuthParameters : ctx.fail(id, 'AuthParameters.ApiKeyAuthParameters', 'must be {ApiKeyName, ApiKeyValue} for API_KEY');
     if (typeof key.ApiKeyName !== 'string' || typeof key.ApiKeyValue !== 'string') ctx.fail(id, 'AuthParameters.ApiKeyAuthParameters', 'must be {ApiKeyName, ApiKeyValue} for API_KEY');
@@ -46,7 +49,7 @@ export function readConnection(ctx: Ctx, id: string, props: Record<string, unkno
     if (typeof basic.Username !== 'string' || typeof basic.Password !== 'string') ctx.fail(id, 'AuthParameters.BasicAuthParameters', 'must be {Username, Password} for BASIC');
     headers.Authorization = `Basic ${Buffer.from(`${basic.Username}:${basic.Password}`).toString('base64')}`;
   } else if (type === 'OAUTH_CLIENT_CREDENTIALS') {
-    ctx.warn(`${id}: OAUTH_CLIENT_CREDENTIALS is not emulated: esb does not fetch a token, so requests go without one (docs/eventbridge.md)`);
+    oauth = readOAuth(ctx, id, auth.OAuthParameters);
   } else {
     ctx.fail(id, 'AuthorizationType', `must be API_KEY, BASIC or OAUTH_CLIENT_CREDENTIALS, not ${JSON.stringify(type)}`);
   }
@@ -54,7 +57,27 @@ export function readConnection(ctx: Ctx, id: string, props: Record<string, unkno
   Object.assign(headers, keyValues(ctx, id, 'AuthParameters.InvocationHttpParameters.HeaderParameters', invocation.HeaderParameters));
   const query = keyValues(ctx, id, 'AuthParameters.InvocationHttpParameters.QueryStringParameters', invocation.QueryStringParameters);
   if (invocation.BodyParameters !== undefined) ctx.warn(`${id}.AuthParameters.InvocationHttpParameters.BodyParameters: not applied; the request's body is the event (docs/eventbridge.md)`);
-  return { headers, query };
+  return { headers, query, ...(oauth ? { oauth } : {}) };
+}
+
+/** OAuthParameters: where and how the token is asked for. */
+function readOAuth(ctx: Ctx, id: string, given: unknown): NonNullable<ConnectionModel['oauth']> {
+  const field = 'AuthParameters.OAuthParameters';
+  const p = isRecord(given) ? given : ctx.fail(id, field, 'must be {AuthorizationEndpoint, ClientParameters, HttpMethod, OAuthHttpParameters} for OAUTH_CLIENT_CREDENTIALS');
+  if (typeof p.AuthorizationEndpoint !== 'string' || !/^https?:\/\/\S+$/.test(p.AuthorizationEndpoint)) ctx.fail(id, `${field}.AuthorizationEndpoint`, `must be an http(s) URL, not ${JSON.stringify(p.AuthorizationEndpoint)}`);
+  if (p.HttpMethod !== 'GET' && p.HttpMethod !== 'POST' && p.HttpMethod !== 'PUT') ctx.fail(id, `${field}.HttpMethod`, `must be GET, POST or PUT, not ${JSON.stringify(p.HttpMethod)}`);
+  const client = isRecord(p.ClientParameters) ? p.ClientParameters : ctx.fail(id, `${field}.ClientParameters`, 'must be {ClientID, ClientSecret}');
+  if (typeof client.ClientID !== 'string' || client.ClientID === '' || typeof client.ClientSecret !== 'string') ctx.fail(id, `${field}.ClientParameters`, 'must be {ClientID, ClientSecret}');
+  const params = isRecord(p.OAuthHttpParameters) ? p.OAuthHttpParameters : {};
+  return {
+    endpoint: p.AuthorizationEndpoint,
+    method: p.HttpMethod,
+    client_id: client.ClientID,
+    client_secret: client.ClientSecret,
+    headers: keyValues(ctx, id, `${field}.OAuthHttpParameters.HeaderParameters`, params.HeaderParameters),
+    query: keyValues(ctx, id, `${field}.OAuthHttpParameters.QueryStringParameters`, params.QueryStringParameters),
+    body: keyValues(ctx, id, `${field}.OAuthHttpParameters.BodyParameters`, params.BodyParameters),
+  };
 }
 
 /** An AWS::Events::ApiDestination, its properties resolved; `connection` is what its ConnectionArn names (undefined: not of this template). */
@@ -64,7 +87,7 @@ export function readApiDestination(ctx: Ctx, id: string, props: Record<string, u
   const method = props.HttpMethod;
   if (typeof method !== 'string' || !METHODS.has(method)) ctx.fail(id, 'HttpMethod', `must be one of ${[...METHODS].join(', ')}`);
   if (!connection) ctx.fail(id, 'ConnectionArn', 'must be the ARN of an AWS::Events::Connection of this template (!GetAtt Connection.Arn)');
-  return { name, url, method: method as HttpTarget['method'], headers: { ...connection.headers }, query: { ...connection.query } };
+  return { name, url, method: method as HttpTarget['method'], headers: { ...connection.headers }, query: { ...connection.query }, ...(connection.oauth ? { oauth: connection.oauth } : {}) };
 }
 
 /** A rule target's HttpParameters applied to its API destination: `*` in the URL filled in order, headers and query parameters added. */

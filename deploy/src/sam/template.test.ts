@@ -1033,8 +1033,20 @@ Targets:
     expect(m.warnings).toEqual([]);
     const basic = parse(dest('https://hooks.example.com/in', '{Id: Hook, Arn: !GetAtt Webhook.Arn}', 'AuthorizationType: BASIC\n      AuthParameters: {BasicAuthParameters: {Username: ann, Password: pw}}'));
     expect(basic.rules[0].targets[0].http?.headers).toEqual({ Authorization: `Basic ${Buffer.from('ann:pw').toString('base64')}` });
-    const oauth = parse(dest('https://hooks.example.com/in', '{Id: Hook, Arn: !GetAtt Webhook.Arn}', 'AuthorizationType: OAUTH_CLIENT_CREDENTIALS\n      AuthParameters: {OAuthParameters: {AuthorizationEndpoint: https://auth.example.com/token, HttpMethod: POST, ClientParameters: {ClientID: c, ClientSecret: s}}}'));
-    expect(oauth.warnings).toEqual([expect.stringMatching(/^Hooks: OAUTH_CLIENT_CREDENTIALS is not emulated/)]);
+    const oauth = parse(
+      dest(
+        'https://hooks.example.com/in',
+        '{Id: Hook, Arn: !GetAtt Webhook.Arn}',
+        "AuthorizationType: OAUTH_CLIENT_CREDENTIALS\n      AuthParameters: {OAuthParameters: {AuthorizationEndpoint: https://auth.example.com/token, HttpMethod: POST, ClientParameters: {ClientID: c, ClientSecret: s}, OAuthHttpParameters: {BodyParameters: [{Key: grant_type, Value: client_credentials, IsValueSecret: 'false'}], HeaderParameters: [{Key: x-tenant, Value: shop}]}}}",
+      ),
+    );
+    expect(oauth.warnings).toEqual([]);
+    expect(oauth.rules[0].targets[0].http?.oauth).toEqual({ endpoint: 'https://auth.example.com/token', method: 'POST', client_id: 'c', client_secret: 's', headers: { 'x-tenant': 'shop' }, query: {}, body: { grant_type: 'client_credentials' } });
+    expect(failure(dest('https://hooks.example.com/in', '{Id: Hook, Arn: !GetAtt Webhook.Arn}', 'AuthorizationType: OAUTH_CLIENT_CREDENTIALS\n      AuthParameters: {OAuthParameters: {AuthorizationEndpoint: token, HttpMethod: POST, ClientParameters: {ClientID: c, ClientSecret: s}}}'))).toEqual([
+      'Hooks',
+      'AuthParameters.OAuthParameters.AuthorizationEndpoint',
+      'must be an http(s) URL, not "token"',
+    ]);
     expect(failure(dest('https://hooks.example.com/orders/*', '{Id: Hook, Arn: !GetAtt Webhook.Arn}'))).toEqual(['OnOrder', 'Targets[0].HttpParameters.PathParameterValues', 'gives 0 value(s) for the 1 "*" of https://hooks.example.com/orders/*']);
     expect(failure(dest('ftp://x', '{Id: Hook, Arn: !GetAtt Webhook.Arn}'))).toEqual(['Webhook', 'InvocationEndpoint', 'must be an http(s) URL, not "ftp://x"']);
   });
