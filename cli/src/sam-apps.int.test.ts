@@ -965,6 +965,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
   it('alb-lambda: an Application Load Balancer at <name>.elb.localhost: its rules forward by path and method to Lambda target groups (multi-value headers too), answer fixed responses and redirect; the HTTPS listener answers https; a failing function is a 502', async () => {
     const out = await deploy('alb-lambda');
     expect(out).toMatch(/2 functions, 0 routes/);
+    expect(out).toContain(`ALB     http://shop-alb.elb.localhost:${port}/ (listeners HTTP:80, HTTPS:443, one port here)`);
     const lb = (method: string, p: string, headers: Record<string, string> = {}, body?: string) => request(method, p, { host: `shop-alb.elb.localhost:${port}`, headers, body });
     const hello = await lb('GET', '/hello?name=Ada%20L&x=1&x=2');
     expect([hello.status, hello.headers['set-cookie']]).toEqual([200, ['seen=1']]);
@@ -1015,6 +1016,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
   it("custom-resources: Lambda-backed custom resources seed a table (Python inline code with cfnresponse), publish a catalog (a raw function's ZipFile with cfn-response, run after what it depends on) and guard the deploy (an ES module answering with fetch); their answers reach a function's environment and a later one's properties; changed properties send Update; a FAILED answer fails the deploy, which the app survives", async () => {
     const out = await deploy('custom-resources');
     expect(out).toMatch(/3 custom resource\(s\) \(SeedTable created, PublishCatalog created, Guard created\)/);
+    expect(out).toContain('CUSTOM  custom-resources/SeedTable (function custom-resources-SeedTableFunction)');
     const app = at('custom-resources');
     const product = (id: string, name: string, price: string, onSale: string, version: string, request: string, oldVersion: string) => ({ id, name, price, onSale, version, request, oldVersion });
     // Numbers and booleans reach the function as text, as CloudFormation sends them.

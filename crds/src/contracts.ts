@@ -132,6 +132,8 @@ export const FunctionUrl = z.object({
 export type FunctionUrl = z.infer<typeof FunctionUrl>;
 /** Where function URLs are served: `<label>.lambda-url.localhost`. */
 export const FUNCTION_URL_HOST_SUFFIX = '.lambda-url.localhost';
+/** An Application Load Balancer is served at <name>.elb.localhost (docs/gateway.md "Application Load Balancers"). */
+export const LOAD_BALANCER_HOST_SUFFIX = '.elb.localhost';
 /**
  * The host label of a function's URL: its key, lower-cased, anything else than a-z, 0-9 and "-"
  * as "-". A DNS label holds at most 63 characters: a longer key keeps its first 54 and ends in

@@ -1,7 +1,7 @@
 // The gateway as a fastify app: one catch-all route over the current route table (swapped
 // atomically on reload), the Lambda Invoke API, /health, and the access log. `buildGateway`
 // returns the app without listening (tests use app.inject); server.ts listens.
-import { FUNCTION_URL_HOST_SUFFIX, FUNCTIONS_CODEC, LOCAL_ACCOUNT_ID, LOCAL_REGION, ROUTING_CODEC, STACKS_CODEC, functionUrlLabel, stackHostLabel, type GatewayResponseType } from '@esb/contracts';
+import { FUNCTION_URL_HOST_SUFFIX, LOAD_BALANCER_HOST_SUFFIX, FUNCTIONS_CODEC, LOCAL_ACCOUNT_ID, LOCAL_REGION, ROUTING_CODEC, STACKS_CODEC, functionUrlLabel, stackHostLabel, type GatewayResponseType } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import { createServer, ServerResponse, type IncomingMessage, type RequestListener } from 'node:http';
 import type { Socket } from 'node:net';
@@ -26,7 +26,7 @@ import { customizedAnswer } from './gateway-responses.js';
 import { UsageMeter } from './usage-plans.js';
 import { validationFailure } from './request-validation.js';
 import { frontWay, readBody } from './front.js';
-import { LOAD_BALANCER_HOST_SUFFIX, MAX_LAMBDA_BODY_BYTES, actionFor, albAnswer, albEvent, chooseTarget, listenerFor, redirectLocation, type AlbRequest } from './load-balancers.js';
+import { MAX_LAMBDA_BODY_BYTES, actionFor, albAnswer, albEvent, chooseTarget, listenerFor, redirectLocation, type AlbRequest } from './load-balancers.js';
 import { createConfigParser } from './config-parse.js';
 import { serveTlsOnSamePort, tlsFrontOptions, type TlsFrontOptions } from './tls-front.js';
 import { WebSocketGateway, type WebSocketLimits } from './websocket/server.js';

@@ -5,8 +5,6 @@ import { BlockList, isIPv6 } from 'node:net';
 import type { LoadBalancer, LoadBalancerAction, LoadBalancerCondition } from '@esb/contracts';
 import { isTextContentType } from './events.js';
 
-/** A load balancer is served at <name>.elb.localhost[:port]. */
-export const LOAD_BALANCER_HOST_SUFFIX = '.elb.localhost';
 /** An ALB refuses a request body over 1 MB for a Lambda target (413) and a Lambda answer over 1 MB (502). */
 export const MAX_LAMBDA_BODY_BYTES = 1024 * 1024;
 

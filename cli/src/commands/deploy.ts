@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYamlText, stringify } from 'yaml';
 import { defaultStackName, readTemplateParameters } from '@esb/deploy';
 import type { Condition, DeploymentSpec, DeploymentStatus } from '@esb/contracts';
-import { APPSYNC_CONFIG_ENV, APPSYNC_PATH, AppSyncApi, FUNCTION_URL_HOST_SUFFIX, functionUrlLabel, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, deliveryStreamArn, kinesisStreamArn, secretArn, templateSecretSuffix, kinesisStreamNameOf, ON_DEMAND_SHARDS, ResourcesFile, RoutingFile, parseYaml, scheduleTargetOf, stateMachineArn, targetKindOf, topicArn, validate } from '@esb/contracts';
+import { APPSYNC_CONFIG_ENV, APPSYNC_PATH, AppSyncApi, FUNCTION_URL_HOST_SUFFIX, LOAD_BALANCER_HOST_SUFFIX, functionUrlLabel, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, deliveryStreamArn, kinesisStreamArn, secretArn, templateSecretSuffix, kinesisStreamNameOf, ON_DEMAND_SHARDS, ResourcesFile, RoutingFile, parseYaml, scheduleTargetOf, stateMachineArn, targetKindOf, topicArn, validate } from '@esb/contracts';
 import { readDevInfo } from '../dev-info.js';
 import { writeFileAtomic } from '@esb/contracts';
 import { FileStore, workspacePaths, type WorkspacePaths } from '@esb/controller/client';
@@ -386,7 +386,7 @@ export const deploy: Command = {
     const warnings = [...(status!.warnings ?? []), ...(notServed ? [notServed] : [])];
     if (values.json) {
       process.stdout.write(
-        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, stateMachines: served.stateMachines, streams: served.streams, deliveryStreams: served.deliveryStreams, secrets: served.secrets, parameters: served.parameters, schedules: served.schedules, ...(served.websockets.length ? { websockets: served.websockets.map((w) => ({ id: w.id, url: webSocketUrl(own, w.stage), routes: w.routes })) } : {}), ...(served.graphql.length ? { graphql: served.graphql.map((g) => ({ ...g, url: `${own}${APPSYNC_PATH}` })) } : {}), configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
+        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), ...(served.loadBalancers.length ? { loadBalancers: served.loadBalancers.map((l) => ({ ...l, url: `${atHost(base, `${l.name}${LOAD_BALANCER_HOST_SUFFIX}`)}/` })) } : {}), ...(served.customResources.length ? { customResources: served.customResources } : {}), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, stateMachines: served.stateMachines, streams: served.streams, deliveryStreams: served.deliveryStreams, secrets: served.secrets, parameters: served.parameters, schedules: served.schedules, ...(served.websockets.length ? { websockets: served.websockets.map((w) => ({ id: w.id, url: webSocketUrl(own, w.stage), routes: w.routes })) } : {}), ...(served.graphql.length ? { graphql: served.graphql.map((g) => ({ ...g, url: `${own}${APPSYNC_PATH}` })) } : {}), configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
       );
     } else {
       for (const w of warnings) say(`warning: ${w}`);
@@ -395,6 +395,8 @@ export const deploy: Command = {
       for (const w of served.websockets) say(`       WEBSOCKET ${webSocketUrl(own, w.stage)} (${w.routes.length} route${w.routes.length === 1 ? '' : 's'}: ${w.routes.join(', ')})`);
       for (const g of served.graphql) say(`       GRAPHQL ${own}${APPSYNC_PATH} (${g.resolvers} resolver${g.resolvers === 1 ? '' : 's'}; auth ${g.auth.join(', ')}${g.apiKeys.length ? `; key ${g.apiKeys.join(', ')}` : ''})`);
       for (const u of urls) say(`       URL     ${functionUrl(base, u.function)} (function ${u.function}${u.authType === 'AWS_IAM' ? ', requests signed: AWS_IAM' : ''})`);
+      for (const l of served.loadBalancers) say(`       ALB     ${atHost(base, `${l.name}${LOAD_BALANCER_HOST_SUFFIX}`)}/ (listeners ${l.listeners.join(', ') || 'none'}, one port here)`);
+      for (const c of served.customResources) say(`       CUSTOM  ${c.name} (function ${c.function})`);
       for (const r of served.rules) say(`       RULE    ${r.rule}${r.schedule ? ` ${r.schedule}` : ''} -> ${r.targets.join(', ')}${r.enabled ? '' : ' (disabled)'}`);
       for (const t of served.subscriptions) say(`       TOPIC   ${t.topicArn} -> ${t.target}${t.filtered ? ' (filtered)' : ''}`);
       for (const m of served.stateMachines) say(`       MACHINE ${m.stateMachineArn} (${m.type}${m.schedules.length ? `, ${m.schedules.join(', ')}` : ''})`);
@@ -512,6 +514,10 @@ async function answersAny(url: string): Promise<boolean> {
 /** What a deploy serves: routes, function URLs, and the rules and subscriptions events reach its functions by. */
 interface Served {
   routes: Array<{ method: string; path: string }>;
+  /** Application Load Balancers (by name) and their listeners. */
+  loadBalancers: Array<{ name: string; listeners: string[] }>;
+  /** Custom resources: `<stack>/<LogicalId>` and the function that answers. */
+  customResources: Array<{ name: string; function: string }>;
   urls: Array<{ function: string; authType: string }>;
   /** EventBridge rules (`<bus>/<name>`) and what they send to. */
   rules: Array<{ rule: string; targets: string[]; enabled: boolean; schedule?: string }>;
@@ -537,7 +543,7 @@ interface Served {
 
 async function readRoutes(artifactDir: string): Promise<Served> {
   const { readdir } = await import('node:fs/promises');
-  const out: Served = { routes: [], urls: [], rules: [], subscriptions: [], stateMachines: [], streams: [], deliveryStreams: [], secrets: [], parameters: [], schedules: [], websockets: [], graphql: [] };
+  const out: Served = { routes: [], loadBalancers: [], customResources: [], urls: [], rules: [], subscriptions: [], stateMachines: [], streams: [], deliveryStreams: [], secrets: [], parameters: [], schedules: [], websockets: [], graphql: [] };
   let entries: string[] = [];
   try {
     entries = await readdir(artifactDir);
@@ -551,6 +557,7 @@ async function readRoutes(artifactDir: string): Promise<Served> {
       const routing = validate(RoutingFile, parseYaml(await readFile(file, 'utf8'), file) ?? {}, file);
       out.routes.push(...routing.routes.map((r) => ({ method: r.method, path: r.path })));
       for (const [id, ws] of Object.entries(routing.websockets ?? {})) out.websockets.push({ id, stage: ws.stage, routes: ws.routes.map((r) => r.key) });
+      for (const [name, lb] of Object.entries(routing.load_balancers ?? {})) out.loadBalancers.push({ name, listeners: lb.listeners.map((l) => `${l.protocol}:${l.port}`) });
     }
     const fnFile = path.join(artifactDir, entry, 'config', 'functions.yml');
     if (existsSync(fnFile)) {
@@ -574,6 +581,7 @@ async function readRoutes(artifactDir: string): Promise<Served> {
       const resources = validate(ResourcesFile, parseYaml(await readFile(resourcesFile, 'utf8'), resourcesFile) ?? {}, resourcesFile);
       for (const x of resources.resources.secrets ?? []) out.secrets.push({ secretArn: secretArn(x.Name, templateSecretSuffix(x.Name)), value: x.SecretString !== undefined ? 'given' : x.GenerateSecretString ? 'generated' : 'none' });
       for (const p of resources.resources.parameters ?? []) out.parameters.push({ name: p.Name, type: p.Type });
+      for (const c of resources.resources.custom_resources ?? []) out.customResources.push({ name: c.Name, function: c.FunctionName });
       for (const s of resources.resources.schedules ?? []) {
         const to = scheduleTargetOf(s.Target.Arn);
         out.schedules.push({ schedule: `${s.GroupName}/${s.Name}`, expression: `${s.ScheduleExpression}${s.ScheduleExpressionTimezone ? ` ${s.ScheduleExpressionTimezone}` : ''}`, target: to ? targetKindOf(to).join(' ') : s.Target.Arn, enabled: s.State === 'ENABLED' });

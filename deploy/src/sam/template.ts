@@ -1,6 +1,6 @@
 // SAM / CloudFormation template -> SamModel. Pure: the caller reads files; this only reads data.
 import { createHash } from 'node:crypto';
-import { APPSYNC_PATH, LOCAL_ACCOUNT_ID, customResourceParameter, ssmReference, LOCAL_REGION, QUEUE_NAME, appSyncApiPath, awsQueueUrl, busArn, eventRuleKey, functionUrlLabel, kinesisStreamArn, kinesisStreamNameOf, queueNameOf, ruleArn, stateMachineArn, stateMachineNameOf, topicArn, topicSubscriptionKey } from '@esb/contracts';
+import { APPSYNC_PATH, LOAD_BALANCER_HOST_SUFFIX, LOCAL_ACCOUNT_ID, customResourceParameter, ssmReference, LOCAL_REGION, QUEUE_NAME, appSyncApiPath, awsQueueUrl, busArn, eventRuleKey, functionUrlLabel, kinesisStreamArn, kinesisStreamNameOf, queueNameOf, ruleArn, stateMachineArn, stateMachineNameOf, topicArn, topicSubscriptionKey } from '@esb/contracts';
 import { posix } from 'node:path';
 import type { ApiConfig, Cors, CustomResource, DynamoTable, EventRule, FunctionUrl, KinesisStream, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription, WebSocketApi } from '@esb/contracts';
 import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
@@ -793,7 +793,7 @@ class TemplateReader implements Lookup {
       // The ARN's resource part: loadbalancer/app/<name>/<id>, targetgroup/<name>/<id>.
       const full = elb.arn.split(':').slice(5).join(':');
       const attrs: Record<string, Record<string, string>> = {
-        [LOAD_BALANCER_TYPE]: { DNSName: `${elb.name.toLowerCase()}.elb.localhost`, LoadBalancerName: elb.name, LoadBalancerFullName: full.replace(/^loadbalancer\//, ''), LoadBalancerArn: elb.arn },
+        [LOAD_BALANCER_TYPE]: { DNSName: `${elb.name.toLowerCase()}${LOAD_BALANCER_HOST_SUFFIX}`, LoadBalancerName: elb.name, LoadBalancerFullName: full.replace(/^loadbalancer\//, ''), LoadBalancerArn: elb.arn },
         [TARGET_GROUP_TYPE]: { TargetGroupArn: elb.arn, TargetGroupName: elb.name, TargetGroupFullName: full },
         [LISTENER_TYPE]: { ListenerArn: elb.arn },
         [LISTENER_RULE_TYPE]: { RuleArn: elb.arn },
