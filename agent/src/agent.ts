@@ -1,7 +1,7 @@
 // The agent: runs the functions of functions.yml as instances behind the Lambda Runtime API.
 // createAgent() wires the pool, a driver (process or docker), logs and schedules together.
 import { createGraphqlCaller } from './appsync-targets.js';
-import { busArn, canonicalJson, CA_BUNDLE_FILE, CA_CERT_FILE, ensureLocalCa, lineageOf, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, localQueueUrl, newTraceId, nextSlice, RECURSION_LIMIT, SLICE_BUDGET_MS, withLineage } from '@esb/contracts';
+import { busArn, canonicalJson, CA_BUNDLE_FILE, CA_CERT_FILE, customRuntimeEntry, ensureLocalCa, lineageOf, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, localQueueUrl, newTraceId, nextSlice, RECURSION_LIMIT, SLICE_BUDGET_MS, withLineage } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdtemp, rm } from 'node:fs/promises';
@@ -182,8 +182,8 @@ export function unrunnableReason(name: string, fc: FunctionConfig, kind: 'proces
     return `function ${name} is an Image function (PackageType: Image): it needs the Docker runtime (start esb with the docker runtime), the process runtime cannot run images`;
   if (!fc.code) return `function ${name}: no code folder in functions.yml (field "code"); the process runtime needs one`;
   const rt = fc.runtime ?? '';
-  if (!isNodeRuntime(rt) && !isPythonRuntime(rt) && !rt.startsWith('provided'))
-    return `function ${name}: runtime "${rt || '(none)'}" is not supported by the process runtime (nodejs*, python3.*, provided*)`;
+  if (!isNodeRuntime(rt) && !isPythonRuntime(rt) && !customRuntimeEntry(rt, fc.handler))
+    return `function ${name}: runtime "${rt || '(none)'}" is not supported by the process runtime (nodejs*, python3.*, provided*, go1.x)`;
   return undefined;
 }
 

@@ -5,8 +5,20 @@ import { FunctionsFile } from '@esb/contracts';
 import { tempDirs } from '@esb/contracts/testing';
 import { createAgent } from './agent.js';
 import { baseInstanceEnv, buildInstanceEnv, processRuntimePath } from './env.js';
-import { runtimeVersionWarning, spareStartEnv } from './process-driver.js';
+import { processCommand, runtimeVersionWarning, spareStartEnv } from './process-driver.js';
 import { spareMismatch, type SpareRuntime } from './spares.js';
+
+describe('the command of an instance in the process runtime', () => {
+  it("runs esb's clients for Node and Python, a custom runtime's bootstrap, and a go1.x function's Handler executable", () => {
+    const opts = { python: '/usr/bin/python3', node: '/usr/bin/node', runtimeDir: '/rt' };
+    const spec = (runtime: string, handler: string) => ({ functionName: 'f', instanceId: 'i', runtime, handler, codeDir: '/code', layerDirs: [], memoryMb: 128, env: {} });
+    expect(processCommand(spec('nodejs20.x', 'index.handler'), opts)).toEqual({ file: '/usr/bin/node', args: ['/rt/nodejs/bootstrap.mjs'] });
+    expect(processCommand(spec('python3.12', 'app.handler'), opts)).toEqual({ file: '/usr/bin/python3', args: ['/rt/python/bootstrap.py'] });
+    expect(processCommand(spec('provided.al2023', 'bootstrap'), opts)).toEqual({ file: '/code/bootstrap', args: [] });
+    expect(processCommand(spec('go1.x', 'main'), opts)).toEqual({ file: '/code/main', args: [] });
+    expect(() => processCommand(spec('java21', 'a.B::h'), opts)).toThrow(/runtime "java21" cannot run in the process runtime/);
+  });
+});
 
 describe('runtime versions in the process runtime', () => {
   const dirs = tempDirs();

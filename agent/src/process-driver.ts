@@ -7,6 +7,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { customRuntimeEntry } from '@esb/contracts';
 import type { InstanceDriver, InstanceHandle, InstanceSpec } from './driver.js';
 import { baseInstanceEnv, isNodeRuntime, isPythonRuntime, processRuntimePath, type TrustFiles, trustEnv } from './env.js';
 import { type FunctionUsers, LAMBDA_MAX_FILES, LAMBDA_MAX_PROCESSES, ReadableCopies, readProblem, rewritePaths, UidPool } from './isolation.js';
@@ -162,11 +163,12 @@ export function processCommand(spec: InstanceSpec, opts: { python: string; node:
   const runtimeDir = opts.runtimeDir ?? RUNTIME_DIR;
   if (isNodeRuntime(spec.runtime)) return { file: opts.node, args: [path.join(runtimeDir, 'nodejs', 'bootstrap.mjs')] };
   if (isPythonRuntime(spec.runtime)) return { file: opts.python, args: [path.join(runtimeDir, 'python', 'bootstrap.py')] };
-  if ((spec.runtime ?? '').startsWith('provided') && spec.codeDir) return { file: path.join(spec.codeDir, 'bootstrap'), args: [] };
+  const entry = customRuntimeEntry(spec.runtime, spec.handler);
+  if (entry && spec.codeDir) return { file: path.join(spec.codeDir, entry), args: [] };
   throw new UnsupportedRuntimeError(
     spec.functionName,
     spec.runtime,
-    `function ${spec.functionName}: runtime "${spec.runtime ?? '(none)'}" cannot run in the process runtime (nodejs*, python3.*, provided* with a bootstrap file)`,
+    `function ${spec.functionName}: runtime "${spec.runtime ?? '(none)'}" cannot run in the process runtime (nodejs*, python3.*, provided* with a bootstrap file, go1.x with its Handler executable)`,
   );
 }
 

@@ -1204,6 +1204,18 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect([echo.status, echo.json()]).toEqual([200, { reversed: 'desserts' }]);
   }, 180_000);
 
+  it("go-functions: a provided.al2023 function built by SAM's go1.x builder (its code folder a package of the module above) and a deprecated go1.x function whose Handler names its executable answer over HTTP API routes", async () => {
+    const out = await deploy('go-functions');
+    expect(out).toMatch(/built 2: HelloFunction go [\d.]+ (KB|MB) [\d.]+s, LegacyFunction go/);
+    expect(out).toMatch(/LegacyFunction: runtime go1\.x is deprecated by AWS Lambda; esb runs it on the executable its Handler names/);
+    const app = at('go-functions');
+    const hello = await app.get('/go/hello');
+    expect([hello.status, hello.json()]).toEqual([200, { greeting: 'hello from Go', path: '/go/hello', goos: 'linux', runtime: 'AWS_Lambda_provided.al2023' }]);
+    const legacy = await app.get('/go/legacy');
+    expect(legacy.status, legacy.body).toBe(200);
+    expect(legacy.json()).toMatchObject({ handler: 'main', executable: expect.stringMatching(/\/main$/) });
+  }, 180_000);
+
   it('monorepo: a template in infrastructure/ whose code (../src) and layer (../shared) lie beside it in the workspace; a code edit redeploys; paths out of the workspace are refused', async () => {
     const repo = path.join(ws, 'monorepo');
     await cp(path.join(APPS, 'monorepo'), repo, { recursive: true });

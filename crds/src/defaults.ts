@@ -14,3 +14,16 @@ export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_ACCOUNT_ID = '123456789012';
 // Not frozen: the AWS SDK marks the credentials object it is given (a frozen one makes it throw).
 export const LOCAL_CREDENTIALS: Readonly<Credentials> = { accessKeyId: 'esb-local', secretAccessKey: 'esb-local' };
+
+/**
+ * The program a custom runtime starts (docs/agent.md "Custom runtimes"): `bootstrap` of the code
+ * for provided.al2023 / provided.al2 / provided; for go1.x (deprecated) the executable its
+ * Handler names, which aws-lambda-go runs against the Runtime API. Undefined for the runtimes esb
+ * brings a client for.
+ */
+export function customRuntimeEntry(runtime: string | undefined, handler: string | undefined): string | undefined {
+  if (runtime === undefined) return undefined;
+  if (/^provided(\.al2|\.al2023)?$/.test(runtime)) return 'bootstrap';
+  if (runtime === 'go1.x') return handler;
+  return undefined;
+}

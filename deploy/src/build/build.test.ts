@@ -86,7 +86,7 @@ describe('esbuildOptions (SAM BuildProperties)', () => {
   });
 });
 
-describe('buildTemplate (real esbuild, npm, make, cargo)', () => {
+describe('buildTemplate (real esbuild, npm, make, cargo, go)', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'esb-build-'));
@@ -205,6 +205,32 @@ describe('buildTemplate (real esbuild, npm, make, cargo)', () => {
     const python = model(template(fn('Py', 'CodeUri: .\nHandler: app.handler\nRuntime: python3.12', 'BuildMethod: rust-cargolambda')));
     expect(() => planBuilds(python, () => true)).toThrowError('BuildMethod rust-cargolambda builds provided.al2023 / provided.al2 functions, not python3.12');
   }, 60_000);
+
+  it("go (go1.x): `go build` of the code folder, a package of the module above it, as bootstrap; a go1.x function's program is named by its Handler; unchanged sources reuse it", async () => {
+    const app = path.join(dir, 'go');
+    await mkdir(path.join(app, 'cmd', 'hello'), { recursive: true });
+    await writeFile(path.join(app, 'go.mod'), 'module example.com/app\n\ngo 1.19\n');
+    const program = (text: string) => writeFile(path.join(app, 'cmd', 'hello', 'main.go'), `package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("${text}") }\n`);
+    await program('hello');
+    const goFn = (id: string, handler: string, runtime: string, method = '') => fn(id, `CodeUri: cmd/hello/\nHandler: ${handler}\nRuntime: ${runtime}`, method);
+    const built = await run(app, template(goFn('Fn', 'bootstrap', 'provided.al2023', 'BuildMethod: go1.x')));
+    expect(built.units.map((u) => [u.builder, u.members])).toEqual([['go', ['Fn']]]);
+    expect((await promisify(execFile)(path.join(built.functions.get('Fn')!.dir, 'bootstrap'))).stdout).toBe('hello\n');
+    expect((await run(app, template(goFn('Fn', 'bootstrap', 'provided.al2023', 'BuildMethod: go1.x')))).units[0].cached).toBe(true);
+    // A go1.x function's folder that is a module of its own is built; one that is not holds its program already.
+    await mkdir(path.join(app, 'legacy'), { recursive: true });
+    await writeFile(path.join(app, 'legacy', 'go.mod'), 'module example.com/legacy\n\ngo 1.19\n');
+    await writeFile(path.join(app, 'legacy', 'main.go'), 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("legacy") }\n');
+    const legacy = await run(app, template(fn('Old', 'CodeUri: legacy/\nHandler: main\nRuntime: go1.x')));
+    expect((await promisify(execFile)(path.join(legacy.functions.get('Old')!.dir, 'main'))).stdout).toBe('legacy\n');
+    expect(planBuilds(model(template(goFn('Prebuilt', 'main', 'go1.x'))), (uri, file) => existsSync(path.join(app, uri, file)))).toEqual([]);
+    const node = model(template(fn('Js', 'CodeUri: .\nHandler: app.handler\nRuntime: nodejs20.x', 'BuildMethod: go1.x')));
+    expect(() => planBuilds(node, () => true)).toThrowError('BuildMethod go1.x builds provided.al2023 / provided.al2 (and go1.x) functions, not nodejs20.x');
+    // Code that does not compile is the build's failure, with go's own message.
+    await writeFile(path.join(app, 'cmd', 'hello', 'main.go'), 'package main\n\nfunc main() { undefinedCall() }\n');
+    const failed = await run(app, template(goFn('Fn', 'bootstrap', 'provided.al2023', 'BuildMethod: go1.x'))).catch((e) => e);
+    expect(failed.message).toMatch(/^Fn: go build failed: env GOOS=linux GOARCH=\w+ CGO_ENABLED=0 go build -tags lambda\.norpc -trimpath -o \S+ \. exited with 2:\n.*undefined: undefinedCall/s);
+  }, 120_000);
 
   it('a symlink in the sources leading outside the template folder is not built, and the unit says so', async () => {
     const app = path.join(dir, 'links');

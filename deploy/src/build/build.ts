@@ -167,7 +167,7 @@ async function readStamp(file: string): Promise<Stamp | undefined> {
 /** The digest of everything a unit's output depends on: builder, settings, runtime, source files. */
 async function unitDigest(unit: BuildUnit, sourceDir: string, files: string[]): Promise<string> {
   const h = createHash('sha256');
-  h.update(JSON.stringify([BUILDER_VERSION, unit.builder, unit.kind, unit.members, unit.runtime, unit.architecture, unit.properties, unit.layerPrefix]));
+  h.update(JSON.stringify([BUILDER_VERSION, unit.builder, unit.kind, unit.members, unit.runtime, unit.architecture, unit.properties, unit.layerPrefix, ...(unit.entry ? [unit.entry] : [])]));
   if (unit.builder === 'esbuild') h.update(`\0esbuild\0${esbuildVersion()}`);
   for (const f of files) h.update(`\0${f}\0${sha256(await readFile(join(sourceDir, f)))}`);
   return h.digest('hex');
@@ -223,6 +223,7 @@ const BUILDERS: Record<BuilderKind, (ctx: UnitContext) => Promise<string | undef
   pip: buildPip,
   makefile: buildMakefile,
   cargo: buildCargo,
+  go: buildGo,
 };
 
 // ------------------------------------------------------------------ npm
@@ -445,6 +446,23 @@ async function buildCargo(ctx: UnitContext): Promise<string | undefined> {
   if (!existsSync(program)) throw new BuildError(ctx.unit.members, ctx.unit.builder, `cargo built no ${program}`);
   await copyFile(program, join(ctx.tmp, 'bootstrap'));
   await chmod(join(ctx.tmp, 'bootstrap'), 0o755);
+  return undefined;
+}
+
+/**
+ * SAM's go1.x builder: `go build` of the code folder (its module may be a folder above) for
+ * Linux on this machine's architecture, without cgo, as the program the function starts.
+ */
+async function buildGo(ctx: UnitContext): Promise<string | undefined> {
+  const entry = ctx.unit.entry ?? 'bootstrap';
+  // Through env(1): the target is set on top of the environment the tools get, whatever it is.
+  const target = ['GOOS=linux', `GOARCH=${process.arch === 'arm64' ? 'arm64' : 'amd64'}`, 'CGO_ENABLED=0'];
+  await run(ctx, 'env', [...target, 'go', 'build', '-tags', 'lambda.norpc', '-trimpath', '-o', join(ctx.tmp, entry), '.'], {
+    cwd: ctx.sourceDir,
+    hint: (output) => (/env: .?go.?: No such file/.test(output) ? 'go is not installed (Debian: apt-get install golang-go)' : undefined),
+  });
+  if (!existsSync(join(ctx.tmp, entry))) throw new BuildError(ctx.unit.members, ctx.unit.builder, `go build wrote no ${entry}`);
+  await chmod(join(ctx.tmp, entry), 0o755);
   return undefined;
 }
 

@@ -1,10 +1,11 @@
 // Which SAM builder builds what (docs/build.md). Pure: the adapter says which manifest files
 // exist in a code folder; nothing here touches the disk.
+import { customRuntimeEntry } from '@esb/contracts';
 import { SamTemplateError } from '../sam/errors.js';
 import type { BuildMetadata, CodeRef, SamModel } from '../sam/model.js';
 import { runtimeFamily } from '../sam/template.js';
 
-export type BuilderKind = 'npm' | 'esbuild' | 'pip' | 'makefile' | 'cargo';
+export type BuilderKind = 'npm' | 'esbuild' | 'pip' | 'makefile' | 'cargo' | 'go';
 
 /** One build: a code folder built once for every function (or the layer) that shares it. */
 export interface BuildUnit {
@@ -23,6 +24,8 @@ export interface BuildUnit {
    * (`nodejs` for node_modules, `python` for packages); '' for a makefile (it lays out ARTIFACTS_DIR itself).
    */
   layerPrefix: string;
+  /** The go builder: the program it writes (bootstrap, or a go1.x function's Handler). */
+  entry?: string;
 }
 
 /** Whether `file` exists in the code folder `uri` (relative to the template's folder). */
@@ -30,6 +33,8 @@ export type ManifestProbe = (uri: string, file: string) => boolean;
 
 const NODE_MANIFEST = 'package.json';
 const PYTHON_MANIFEST = 'requirements.txt';
+/** A go1.x function is built from sources when its folder is a Go module (else it holds the program already). */
+const GO_MANIFEST = 'go.mod';
 
 export function planBuilds(model: SamModel, has: ManifestProbe): BuildUnit[] {
   const units = new Map<string, BuildUnit>();
@@ -68,8 +73,12 @@ export function planBuilds(model: SamModel, has: ManifestProbe): BuildUnit[] {
     } else if (method === 'rust-cargolambda') {
       if (family !== 'provided') fail(fn.logicalId, `BuildMethod rust-cargolambda builds provided.al2023 / provided.al2 functions, not ${fn.runtime}`);
       add({ ...base, builder: 'cargo' }, fn.logicalId, true);
+    } else if (method === 'go1.x' || (method === undefined && fn.runtime === 'go1.x' && has(source.uri, GO_MANIFEST))) {
+      const entry = family === 'provided' ? customRuntimeEntry(fn.runtime, fn.handler) : undefined;
+      if (!entry) fail(fn.logicalId, `BuildMethod go1.x builds provided.al2023 / provided.al2 (and go1.x) functions, not ${fn.runtime}`);
+      add({ ...base, builder: 'go', entry }, fn.logicalId, false);
     } else if (method !== undefined) {
-      fail(fn.logicalId, `unsupported BuildMethod "${method}" (esbuild, makefile, rust-cargolambda, or the function's runtime)`);
+      fail(fn.logicalId, `unsupported BuildMethod "${method}" (esbuild, makefile, rust-cargolambda, go1.x, or the function's runtime)`);
     } else if (family === 'nodejs' && has(source.uri, NODE_MANIFEST)) {
       add({ ...base, builder: 'npm' }, fn.logicalId, true);
     } else if (family === 'python3' && has(source.uri, PYTHON_MANIFEST)) {

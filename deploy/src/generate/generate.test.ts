@@ -140,6 +140,19 @@ describe('generateArtifact', () => {
     await expect(generateArtifact({ templatePath: join(app, 'template.yaml'), outDir: join(work, 'out3') })).rejects.toThrow('Fn.InlineCode: a provided.al2023 function runs the bootstrap file of its code, which inline code cannot give');
   });
 
+  it('runs a go1.x function from the executable its Handler names (its image starts that), with a deprecation warning; code without it is refused', async () => {
+    const app = join(work, 'gox');
+    mkdirSync(join(app, 'bin'), { recursive: true });
+    writeFileSync(join(app, 'bin', 'hello'), '#!/bin/sh\n', { mode: 0o755 });
+    writeFileSync(join(app, 'template.yaml'), 'Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: {Runtime: go1.x, Handler: hello, CodeUri: bin/}\n');
+    const r = await generateArtifact({ templatePath: join(app, 'template.yaml'), outDir: join(work, 'out') });
+    expect(r.warnings).toEqual(['Fn: runtime go1.x is deprecated by AWS Lambda; esb runs it on the executable its Handler names, over the Runtime API (as aws-lambda-go runs on provided.al2023)']);
+    expect(readFileSync(join(r.artifactRoot, 'functions', 'gox-Fn', 'Dockerfile'), 'utf8')).toContain('ENTRYPOINT ["/var/task/hello"]');
+    writeFileSync(join(app, 'template.yaml'), 'Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: {Runtime: go1.x, Handler: other, CodeUri: bin/}\n');
+    const missing = await generateArtifact({ templatePath: join(app, 'template.yaml'), outDir: join(work, 'out2') }).catch((e) => e);
+    expect(missing.message).toContain('Fn.Metadata.BuildMethod: a go1.x function needs a file named other at the root of its code ("bin", as built)');
+  });
+
   it('writes EventInvokeConfig.MaximumRetryAttempts to functions.yml as async_retries', async () => {
     const app = join(work, 'retries');
     mkdirSync(app, { recursive: true });

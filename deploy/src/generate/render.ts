@@ -4,6 +4,7 @@ import type { ImageBuild } from '@esb/contracts';
 import { createHash } from 'node:crypto';
 import {
   ArtifactFile,
+  customRuntimeEntry,
   FunctionsFile,
   eventRuleKey,
   topicSubscriptionKey,
@@ -323,7 +324,8 @@ function renderFunction(fn: FunctionModel, ctx: FnContext): { config: FunctionCo
   let build: ImageBuild | undefined;
   if (fn.packageType === 'Zip') {
     config.code = `${dir}/code`;
-    const custom = runtimeFamily(fn.runtime as string) === 'provided';
+    // A custom runtime is the program its code brings: bootstrap, or go1.x's Handler executable.
+    const custom = customRuntimeEntry(fn.runtime, fn.handler);
     let codeHash: string;
     if (fn.code?.kind === 'inline') {
       const content = fn.code.text;
@@ -342,17 +344,17 @@ function renderFunction(fn: FunctionModel, ctx: FnContext): { config: FunctionCo
       } else ctx.addListing(`${dir}/code`, listing);
       codeHash = listingHash(listing);
       // A custom runtime is its bootstrap: without one nothing could start.
-      if (custom && !listing.entries.some((e) => e.path === 'bootstrap')) {
+      if (custom && !listing.entries.some((e) => e.path === custom)) {
         const ref = (fn.code as { ref: CodeRef }).ref;
-        const built = fn.build?.method !== undefined;
-        throw new SamTemplateError(ctx.file, fn.logicalId, built ? 'Metadata.BuildMethod' : ref.field, `a ${fn.runtime} function needs a file named bootstrap at the root of its code ("${ref.uri}"${built ? ', as built' : ''}): the program Lambda starts`);
+        const built = fn.build?.method !== undefined || fn.runtime === 'go1.x';
+        throw new SamTemplateError(ctx.file, fn.logicalId, built ? 'Metadata.BuildMethod' : ref.field, `a ${fn.runtime} function needs a file named ${custom} at the root of its code ("${ref.uri}"${built ? ', as built' : ''}): the program Lambda starts`);
       }
     }
     const base = baseImageFor(fn.runtime as string, ctx.baseImages);
     const lines = [`ARG BASE_IMAGE=${base}`, 'FROM ${BASE_IMAGE}'];
     for (const l of layers) lines.push(`COPY ${l.path}/ /opt/`);
     lines.push(`COPY ${config.code}/ /var/task/`);
-    if (custom) lines.push('ENTRYPOINT ["/var/task/bootstrap"]');
+    if (custom) lines.push(`ENTRYPOINT [${JSON.stringify(`/var/task/${custom}`)}]`);
     lines.push(`CMD [${JSON.stringify(fn.handler)}]`, '');
     dockerfile = lines.join('\n');
     ctx.addText(`${dir}/Dockerfile`, dockerfile);

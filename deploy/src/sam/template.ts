@@ -124,7 +124,8 @@ export function defaultStackName(file: string): string {
 export function runtimeFamily(runtime: string): 'python3' | 'nodejs' | 'provided' | undefined {
   if (/^python3\.\d+$/.test(runtime)) return 'python3';
   if (/^nodejs\d+\.x$/.test(runtime)) return 'nodejs';
-  if (/^provided(\.al2|\.al2023)?$/.test(runtime)) return 'provided';
+  // go1.x (deprecated) runs as a custom runtime: aws-lambda-go speaks the Runtime API.
+  if (/^provided(\.al2|\.al2023)?$/.test(runtime) || runtime === 'go1.x') return 'provided';
   return undefined;
 }
 
@@ -133,7 +134,7 @@ export function deprecatedRuntime(runtime: string): boolean {
   const node = /^nodejs(\d+)\.x$/.exec(runtime);
   if (node) return Number(node[1]) < 18;
   const py = /^python3\.(\d+)$/.exec(runtime);
-  return (py !== null && Number(py[1]) < 9) || runtime === 'provided';
+  return (py !== null && Number(py[1]) < 9) || runtime === 'provided' || runtime === 'go1.x';
 }
 
 /** A function's key when it has no FunctionName: `<stack>-<LogicalId>`, at most 64 characters. */
@@ -1585,12 +1586,14 @@ class TemplateReader implements Lookup {
     } else {
       if (props.Runtime === undefined) this.fail(id, 'Runtime', 'missing Runtime');
       if (typeof props.Runtime !== 'string' || !runtimeFamily(props.Runtime)) {
-        this.fail(id, 'Runtime', `unsupported runtime ${JSON.stringify(props.Runtime)} (esb runs python3.x, nodejsNN.x and provided.al2023 / provided.al2 / provided with a bootstrap)`);
+        this.fail(id, 'Runtime', `unsupported runtime ${JSON.stringify(props.Runtime)} (esb runs python3.x, nodejsNN.x, provided.al2023 / provided.al2 / provided with a bootstrap, and go1.x)`);
       }
       fn.runtime = props.Runtime;
       if (deprecatedRuntime(fn.runtime)) {
         const runs =
-          runtimeFamily(fn.runtime) === 'provided'
+          fn.runtime === 'go1.x'
+            ? 'the executable its Handler names, over the Runtime API (as aws-lambda-go runs on provided.al2023)'
+            : runtimeFamily(fn.runtime) === 'provided'
             ? 'the bootstrap of its code, as provided.al2023 would'
             : runtimeFamily(fn.runtime) === 'nodejs'
             ? `Node.js${this.options.nodeVersion ? ` ${this.options.nodeVersion}` : ''} (the process runtime's node) or the esb-runtime:nodejs image (Docker)`
