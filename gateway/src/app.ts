@@ -113,6 +113,7 @@ const MSG = {
   tooLarge: Buffer.from('{"message":"Request Entity Too Large"}'),
   limitExceeded: Buffer.from('{"message":"Limit Exceeded"}'),
   urlForbidden: Buffer.from('{"Message":"Forbidden"}'),
+  forbidden: Buffer.from('{"message":"Forbidden"}'),
 };
 const EMPTY_BODY = Buffer.alloc(0);
 const DROPPED_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection']);
@@ -824,6 +825,16 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   async function authorizeThenInvoke(x: Exchange, event: V1Event | V2Event, rawQueryString: string, body: Buffer | undefined, traceId: string): Promise<void> {
     const route = x.route!;
     const api = route.api;
+    if (route.auth!.authorizer === 'AWS_IAM' && !api.iamAuth) {
+      // IAM authorization: requests signed for execute-api by a key the gateway takes (docs/security.md "IAM authorization"); function URLs' (service lambda) below.
+      const signed = await authorizeSignedUrl(invokeAccess, { method: x.method, url: x.req.url ?? '/', headers: x.req.headers, body: body ?? EMPTY_BODY }, now(), 'execute-api');
+      if (!signed.ok) {
+        log.info({ function: route.function, reason: signed.message, requestId: x.requestId }, 'request not signed for IAM authorization');
+        if (api.type === 'http') return x.sendJson(403, MSG.forbidden, api, 'ACCESS_DENIED', 'AccessDeniedException');
+        return x.sendJson(403, Buffer.from(JSON.stringify({ message: signed.message })), api, signed.type === 'MissingAuthenticationTokenException' ? 'MISSING_AUTHENTICATION_TOKEN' : 'INVALID_SIGNATURE');
+      }
+      withIamIdentity(event, signed.principal, accountId);
+    }
     if (api.iamAuth) {
       const signed = await authorizeSignedUrl(invokeAccess, { method: x.method, url: x.req.url ?? '/', headers: x.req.headers, body: body ?? EMPTY_BODY }, now());
       if (!signed.ok) {
@@ -924,6 +935,17 @@ function serveIgnoringUpgrade(server: import('node:http').Server, req: IncomingM
   res.once('finish', () => socket.end());
   req.push(null);
   server.emit('request', req, res);
+}
+
+/** The caller an IAM-authorized request carries: REST's requestContext.identity, HTTP APIs' requestContext.authorizer.iam. */
+function withIamIdentity(event: V1Event | V2Event, accessKey: string | undefined, accountId: string): void {
+  const userArn = `arn:aws:iam::${accountId}:user/${accessKey ?? 'unknown'}`;
+  const context = event.requestContext as Record<string, unknown>;
+  if ('identity' in context && context.identity && typeof context.identity === 'object') {
+    Object.assign(context.identity as Record<string, unknown>, { accessKey: accessKey ?? null, accountId, caller: accessKey ?? null, user: accessKey ?? null, userArn });
+  } else {
+    context.authorizer = { iam: { accessKey: accessKey ?? null, accountId, callerId: accessKey ?? null, cognitoIdentity: null, principalOrgId: null, userArn, userId: accessKey ?? null } };
+  }
 }
 
 /** A Host header's name, lower case, without its port ([::1]:3000 -> [::1]). */

@@ -80,17 +80,19 @@ export async function authorizeInvoke(access: InvokeApiAccess, req: SignedReques
 }
 
 /**
- * A function URL with AuthType AWS_IAM (docs/gateway.md, "Function URLs"): the request must be
- * signed (SigV4, service lambda). The signature is checked against the configured keys and the
- * functions' own credentials; on a loopback listener, a signature by a key esb does not know
- * (the caller's own profile) is let through, as the Invoke API is open there.
+ * A function URL with AuthType AWS_IAM (docs/gateway.md, "Function URLs"; service lambda), or an
+ * API route with AWS_IAM authorization (docs/security.md "IAM authorization"; service
+ * execute-api): the request must be signed (SigV4). The signature is checked against the
+ * configured keys and the functions' own credentials; on a loopback listener, a signature by a
+ * key esb does not know (the caller's own profile) is let through, as the Invoke API is open
+ * there. `principal` is the signing access key.
  */
-export async function authorizeSignedUrl(access: InvokeApiAccess, req: SignedRequest, nowMs: number): Promise<InvokeAuthVerdict> {
+export async function authorizeSignedUrl(access: InvokeApiAccess, req: SignedRequest, nowMs: number, service = 'lambda'): Promise<InvokeAuthVerdict> {
   const auth = header(req.headers, 'authorization');
   if (!auth?.startsWith('AWS4-HMAC-SHA256 ')) return MISSING;
   const keyId = /Credential=([^/,\s]+)\//.exec(auth)?.[1];
-  if (access.open && (keyId === undefined || !access.accessKeys.has(keyId))) return { ok: true };
-  return verifySigV4(access, req, auth, nowMs);
+  if (access.open && (keyId === undefined || !access.accessKeys.has(keyId))) return { ok: true, ...(keyId ? { principal: keyId } : {}) };
+  return verifySigV4(access, req, auth, nowMs, service);
 }
 
 /**

@@ -79,6 +79,13 @@ describe('routeAuthFor', () => {
     expect(routeAuthFor(api, { Authorizer: 'NONE', ApiKeyRequired: false })).toBeUndefined();
     expect(() => routeAuthFor(api, { Authorizer: 'Nope' })).toThrow(/Nope/);
   });
+  it('AWS_IAM as the default or an event\'s authorizer: routes that take signed requests only', () => {
+    const iam = readApiAuth({ DefaultAuthorizer: 'AWS_IAM' }, 'rest', () => {});
+    expect(routeAuthFor(iam, undefined)).toEqual({ authorizer: 'AWS_IAM' });
+    expect(routeAuthFor(iam, { Authorizer: 'NONE' })).toBeUndefined();
+    expect(routeAuthFor(api, { Authorizer: 'AWS_IAM', ApiKeyRequired: false })).toEqual({ authorizer: 'AWS_IAM' });
+  });
+
   it('parses function names out of ARNs, aliases included', () => {
     expect(functionNameFromArn(`${arn('fn-1')}:live`)).toBe('fn-1');
     expect(functionNameFromArn('arn:aws:s3:::bucket')).toBeUndefined();

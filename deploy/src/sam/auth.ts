@@ -149,7 +149,7 @@ export function readApiAuth(auth: unknown, type: 'rest' | 'http', warn: (message
     if (name !== 'AWS_IAM' && name !== 'NONE' && !(name in model.authorizers) && !isRecord((auth.Authorizers as Record<string, unknown>)?.[name])) {
       throw new AuthConfigError('Auth.DefaultAuthorizer', `"${name}" is not one of Auth.Authorizers`);
     }
-    if (name in model.authorizers) model.defaultAuthorizer = name;
+    if (name in model.authorizers || name === 'AWS_IAM') model.defaultAuthorizer = name;
   }
   if (auth.ApiKeyRequired === true) model.apiKeyRequired = true;
   const plan = isRecord(auth.UsagePlan) ? auth.UsagePlan.CreateUsagePlan : undefined;
@@ -169,7 +169,7 @@ export function routeAuthFor(api: ApiAuthModel, eventAuth: unknown): RouteAuthMo
   if (own.Authorizer !== undefined) {
     const name = String(own.Authorizer);
     if (name === 'NONE') authorizer = undefined;
-    else if (name === 'AWS_IAM') authorizer = undefined;
+    else if (name === 'AWS_IAM') authorizer = 'AWS_IAM';
     else if (!(name in api.authorizers)) throw new AuthConfigError('Auth.Authorizer', `"${name}" is not one of the API's Auth.Authorizers`);
     else authorizer = name;
   }

@@ -111,12 +111,15 @@ export function readOpenApi(
   if (!isRecord(doc)) ctx.fail(apiId, field, 'must be an OpenAPI document (a map with paths)');
   const schemes = (isRecord(doc.components) && isRecord(doc.components.securitySchemes) ? doc.components.securitySchemes : isRecord(doc.securityDefinitions) ? doc.securityDefinitions : {}) as Record<string, unknown>;
   const apiKeySchemes = new Set<string>();
+  /** `x-amazon-apigateway-authtype: awsSigv4`: routes using it take signed requests only (AWS_IAM). */
+  const iamSchemes = new Set<string>();
   for (const [name, scheme] of Object.entries(schemes)) {
     if (!isRecord(scheme)) continue;
     const at = `${apiId}.${field}: security scheme ${name}`;
     const az = scheme['x-amazon-apigateway-authorizer'];
     if (!isRecord(az)) {
-      if (scheme.type === 'apiKey') apiKeySchemes.add(name);
+      if (scheme['x-amazon-apigateway-authtype'] === 'awsSigv4') iamSchemes.add(name);
+      else if (scheme.type === 'apiKey') apiKeySchemes.add(name);
       else ctx.warn(`${at}: no x-amazon-apigateway-authorizer; not emulated, routes using it are served without authorization`);
       continue;
     }
@@ -167,6 +170,7 @@ export function readOpenApi(
       if (!isRecord(req)) continue;
       for (const [name, scopes] of Object.entries(req)) {
         if (apiKeySchemes.has(name)) auth.api_key_required = true;
+        else if (iamSchemes.has(name) && !auth.authorizer) auth.authorizer = 'AWS_IAM';
         else if (name in authorizers && !auth.authorizer) {
           auth.authorizer = name;
           if (Array.isArray(scopes) && scopes.length) auth.scopes = scopes.map(String);
@@ -216,7 +220,8 @@ export function readOpenApi(
       if (!fn) continue;
       const route: ApiRoute = { path, method: method as Route['method'], function: fn, source: where };
       if (type === 'rest' && streamsResponse(ctx, where, integration.responseTransferMode, itype === 'aws_proxy')) route.responseStream = true;
-      const auth = security(op.security ?? topSecurity);
+      const iam = isRecord(op['x-amazon-apigateway-auth']) && String(op['x-amazon-apigateway-auth'].type).toUpperCase() === 'AWS_IAM';
+      const auth = iam ? { ...security(op.security ?? topSecurity), authorizer: 'AWS_IAM' } : security(op.security ?? topSecurity);
       if (auth) route.auth = auth;
       const validation = type === 'rest' ? openApiValidation(ctx, apiId, `${field}.paths["${path}"].${key}`, doc, ops, op) : undefined;
       if (validation) route.validation = validation;
@@ -267,6 +272,9 @@ function authorizerAuth(ctx: ApiReadContext, r: RawApiResource, api: CfnApi, typ
       return Array.isArray(scopes) && scopes.length ? { authorizer: az, scopes: scopes.map(String) } : { authorizer: az };
     }
     ctx.warn(`${r.id}: AuthorizerId ${JSON.stringify(r.props.AuthorizerId)} is not an emulated authorizer of ${api.id}; served without authorization`);
+  } else if (authType === 'AWS_IAM') {
+    // Signed requests only (docs/security.md "IAM authorization").
+    return { authorizer: 'AWS_IAM' };
   } else if (authType !== 'NONE') {
     ctx.warn(`${r.id}: AuthorizationType ${authType} is not emulated; served without authorization`);
   }

@@ -427,6 +427,35 @@ ${props}${extra}`,
     expect([stray.logicalId, stray.field]).toEqual(['U', 'TargetFunctionArn']);
   });
 
+  it('reads AWS_IAM authorization (signed requests only) from a raw Method, an OpenAPI sigv4 scheme and x-amazon-apigateway-auth', () => {
+    const uri = 'arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:t-Fn/invocations';
+    const m = parseSamTemplate(
+      fnTemplate(
+        '',
+        `  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+      DefinitionBody:
+        openapi: '3.0.1'
+        components: {securitySchemes: {sigv4: {type: apiKey, name: Authorization, in: header, x-amazon-apigateway-authtype: awsSigv4}}}
+        paths:
+          /signed:
+            get: {security: [{sigv4: []}], x-amazon-apigateway-integration: {type: aws_proxy, httpMethod: POST, uri: '${uri}'}}
+          /also:
+            get: {x-amazon-apigateway-auth: {type: AWS_IAM}, x-amazon-apigateway-integration: {type: aws_proxy, httpMethod: POST, uri: '${uri}'}}
+          /open:
+            get: {x-amazon-apigateway-integration: {type: aws_proxy, httpMethod: POST, uri: '${uri}'}}
+  Rest: {Type: AWS::ApiGateway::RestApi, Properties: {Name: r}}
+  Res: {Type: AWS::ApiGateway::Resource, Properties: {RestApiId: !Ref Rest, ParentId: !GetAtt Rest.RootResourceId, PathPart: raw}}
+  Raw: {Type: AWS::ApiGateway::Method, Properties: {RestApiId: !Ref Rest, ResourceId: !Ref Res, HttpMethod: GET, AuthorizationType: AWS_IAM, Integration: {Type: AWS_PROXY, IntegrationHttpMethod: POST, Uri: '${uri}'}}}`,
+      ),
+      { file: 't.yml' },
+    );
+    expect(Object.fromEntries(m.routes.map((r) => [`${r.method} ${r.path}`, r.auth]))).toEqual({ 'GET /signed': { authorizer: 'AWS_IAM' }, 'GET /also': { authorizer: 'AWS_IAM' }, 'GET /open': undefined, 'GET /raw': { authorizer: 'AWS_IAM' } });
+    expect(m.warnings.join('\n')).not.toMatch(/AWS_IAM|sigv4/);
+  });
+
   it('marks REST Lambda proxy integrations whose responseTransferMode is STREAM (OpenAPI and AWS::ApiGateway::Method), and says when it cannot', () => {
     const uri = 'arn:aws:apigateway:us-east-1:lambda:path/2021-11-15/functions/arn:aws:lambda:us-east-1:123456789012:function:t-Fn/response-streaming-invocations';
     const m = parseSamTemplate(
