@@ -26,6 +26,7 @@ import { S3Notifier } from './s3-events.js';
 import { EventRules, type TargetSenders } from './eventbridge.js';
 import { deliverScheduleFirings } from './schedule-firings.js';
 import { OAuthTokens, callApiDestination } from './api-destinations.js';
+import { LogSubscriptions } from './log-subscriptions.js';
 import { Executions } from './executions.js';
 import { createTaskRunner } from './task-integrations.js';
 import { TopicSubscriptions } from './sns.js';
@@ -281,6 +282,9 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     );
   }
   sinks.push(...(opts.logSinks ?? []));
+  // CloudWatch Logs subscriptions see every line (docs/agent.md "Log subscriptions"); their batches are asynchronous invocations.
+  const logSubscriptions = new LogSubscriptions({ accountId: LOCAL_ACCOUNT_ID, deliver: (fn, payload, by) => targetSenders.fire(fn, payload, by) });
+  sinks.push(logSubscriptions);
   const sink = new MultiLogSink(sinks);
   /** Log lines of invocations whose caller asked for the tail (X-Amz-Log-Type: Tail), by request id. */
   const tails = new Map<string, string[]>();
@@ -422,6 +426,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     streams.setFunctions(next);
     kinesis.setFunctions(next);
     queues.setFunctions(next);
+    logSubscriptions.setFunctions(next);
     deliveryStreams.setFunctions(next);
   };
 

@@ -330,6 +330,24 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect([found.status, found.json()]).toEqual([200, { make: 'Volvo', vehicles: [] }]);
   }, 120_000);
 
+  it('log-subscriptions: a subscription filter on a function\'s log group sends every line to a collector; a CloudWatchLogs event with a JSON filter pattern sends only the ERROR lines to an alerter', async () => {
+    await deploy('log-subscriptions');
+    const items = [
+      { level: 'INFO', message: 'order 1 placed' },
+      { level: 'ERROR', message: 'order 2 failed' },
+    ];
+    const worked = await at('log-subscriptions').send('POST', '/work', JSON.stringify(items));
+    expect(worked.status, worked.body).toBe(202);
+    const got = async (fn: string, count: number) =>
+      until(async () => {
+        const lines = (await esb(['logs', fn, '--workspace', ws])).stdout.split('\n').map((l) => l.split('\t')[2] ?? '').filter((m) => m.startsWith('GOT '));
+        return lines.length >= count ? lines : undefined;
+      }, `${fn} got ${count} line(s)`, { timeoutMs: 30_000 });
+    const group = '/aws/lambda/log-subscriptions-WorkerFunction';
+    expect((await got('log-subscriptions-CollectorFunction', 2)).sort()).toEqual([`GOT ${group} everything {"level":"ERROR","message":"order 2 failed"}`, `GOT ${group} everything {"level":"INFO","message":"order 1 placed"}`]);
+    expect(await got('log-subscriptions-AlerterFunction', 1)).toEqual([`GOT ${group} AlerterFunctionErrors {"level":"ERROR","message":"order 2 failed"}`]);
+  }, 120_000);
+
   it("iam-api: routes with AWS_IAM authorization (a REST API's default, an HTTP API route's) take requests signed for execute-api and tell the function who signed; unsigned ones are refused; a route that opts out is open", async () => {
     await deploy('iam-api');
     const app = at('iam-api');

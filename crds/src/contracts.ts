@@ -242,6 +242,23 @@ export const SqsQueueEvent = z.object({
 export type SqsQueueEvent = z.infer<typeof SqsQueueEvent>;
 
 /**
+ * A CloudWatch Logs subscription of the function (SAM `Type: CloudWatchLogs`,
+ * `AWS::Logs::SubscriptionFilter`; docs/agent.md "Log subscriptions"): the lines of a log group
+ * that match the filter pattern reach it in batches, gzipped and base64 in `awslogs.data`.
+ */
+export const LogSubscriptionEvent = z.object({
+  type: z.literal('logs'),
+  /** The subscription's name (`<LogicalId><EventName>`, or the filter's logical id). */
+  name: z.string().min(1),
+  /** A function's `/aws/lambda/<name>`, or a log group rules write to. */
+  log_group: z.string().min(1).max(512),
+  /** CloudWatch Logs' filter pattern; "" takes every line. */
+  filter_pattern: z.string().max(1024).default(''),
+  filter_name: z.string().min(1).max(512).optional(),
+});
+export type LogSubscriptionEvent = z.infer<typeof LogSubscriptionEvent>;
+
+/**
  * A Kinesis data stream read by the function (SAM `Type: Kinesis`, `AWS::Lambda::EventSourceMapping`;
  * docs/kinesis.md): batches of each shard's records, in order, shards side by side.
  */
@@ -582,7 +599,7 @@ export const FunctionConfig = z.object({
   environment: stringMap.default({}),
   scaling: Scaling.default({}),
   layers: z.array(Layer).default([]),
-  events: z.array(z.discriminatedUnion('type', [ScheduleEvent, S3Event, DynamoDBStreamEvent, SqsQueueEvent, KinesisStreamEvent])).default([]),
+  events: z.array(z.discriminatedUnion('type', [ScheduleEvent, S3Event, DynamoDBStreamEvent, SqsQueueEvent, KinesisStreamEvent, LogSubscriptionEvent])).default([]),
   url: FunctionUrl.optional(),
   /**
    * Retries of a failed asynchronous invocation (S3 events, schedules): SAM's

@@ -36,3 +36,4 @@ export { parseSchedule, isTimeZone, instantOfWallTime, ScheduleParseError, type 
 export { SCHEDULE_NAME, DEFAULT_SCHEDULE_GROUP, SCHEDULE_TARGET_KINDS, ScheduleFiring, ScheduleFirings, isSchedulerPath, scheduleArn, scheduleGroupArn, scheduleTargetOf, type ScheduleTargetRef } from './scheduler.js';
 export { canonicalJson, jsonObjectOf } from './canonical-json.js';
 export { CUSTOM_RESOURCE_PARAMETERS, customResourceParameter, ssmReference, resolveCustomResourceReferences } from './custom-resources.js';
+export { compileLogFilter, LogFilterError, type LogFilter } from './log-filter.js';

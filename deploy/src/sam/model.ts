@@ -1,6 +1,6 @@
 // What esb takes from a SAM template: plain data, ready to render into an artifact.
 import type { CustomResource, LoadBalancer, ScheduleGroupResource, SchedulerScheduleResource, SecretsManagerSecret, SsmParameter } from '@esb/contracts';
-import type { ApiConfig, AsyncDestination, WebSocketApi, DeliveryStream, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, KinesisStream, KinesisStreamEvent, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
+import type { ApiConfig, AsyncDestination, WebSocketApi, DeliveryStream, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, KinesisStream, KinesisStreamEvent, LogSubscriptionEvent, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
 
 /** A local folder or .zip the template points at (CodeUri, ContentUri, DockerContext). */
 export interface CodeRef {
@@ -67,7 +67,7 @@ export interface FunctionModel {
   scaling: { max_capacity?: number; min_capacity?: number };
   /** Logical ids of the template's layers, in order. */
   layers: string[];
-  events: Array<ScheduleEventModel | S3EventModel | StreamEventModel | SqsQueueEvent | KinesisStreamEvent>;
+  events: Array<ScheduleEventModel | S3EventModel | StreamEventModel | SqsQueueEvent | KinesisStreamEvent | LogSubscriptionEvent>;
   /** Present when the resource has Metadata.BuildMethod or BuildProperties. */
   build?: BuildMetadata;
   /** Its function URL (FunctionUrlConfig, or an AWS::Lambda::Url targeting it). */

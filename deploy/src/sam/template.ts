@@ -9,6 +9,7 @@ import { samValidation } from './request-validation.js';
 import { GATEWAY_RESPONSE_RESOURCE, readCfnGatewayResponses, readSamGatewayResponses, type GatewayResponses } from './gateway-responses.js';
 import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, functionFromUri, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
 import { creationOrder, isCustomResourceType, readCustomResource } from './custom-resources.js';
+import { SUBSCRIPTION_FILTER_TYPE, logSubscription } from './log-subscriptions.js';
 import { NESTED_STACK_TYPES, nestedLocation, nestedParameters, withNestedModel } from './nested-stacks.js';
 import { ELB_PROPERTIES, ELB_TYPES, LISTENER_RULE_TYPE, LISTENER_TYPE, LOAD_BALANCER_TYPE, QUIET_ELB_TYPES, TARGET_GROUP_TYPE, elbArn, elbName, readLoadBalancers, type ElbResource } from './load-balancers.js';
 import { SamTemplateError } from './errors.js';
@@ -986,6 +987,8 @@ class TemplateReader implements Lookup {
           if (this.active(id)) nestedIds.push(id);
           continue;
         }
+        // Read with the functions they feed (below).
+        if (r.Type === SUBSCRIPTION_FILTER_TYPE) continue;
         if (ELB_TYPES.has(r.Type) || QUIET_ELB_TYPES.has(r.Type)) {
           if (ELB_TYPES.has(r.Type) && this.active(id)) elbIds.push(id);
           continue;
@@ -1086,6 +1089,18 @@ class TemplateReader implements Lookup {
       if (source === 'sqs') fn.events.push(this.queueMapping(id, '', id, props, 'EventSourceArn'));
       else if (source === 'dynamodb') fn.events.push(this.streamMapping(id, '', id, props, 'EventSourceArn'));
       else fn.events.push(kinesisMapping(this.kinesisContext(), id, '', id, props, 'EventSourceArn'));
+    }
+    // AWS::Logs::SubscriptionFilter to a function: a `logs` event of it (docs/agent.md "Log subscriptions").
+    for (const [id, r] of Object.entries(this.resources)) {
+      if (r.Type !== SUBSCRIPTION_FILTER_TYPE || !this.active(id)) continue;
+      const props = this.resolver.resolve(this.rawProps(id), { logicalId: id, field: '' }) as Record<string, unknown>;
+      const target = typeof props.DestinationArn === 'string' ? functionFromUri(props.DestinationArn) : undefined;
+      const fn = functions.find((f) => f.key === target);
+      if (!fn) {
+        this.warnings.push(`${id}: DestinationArn ${JSON.stringify(props.DestinationArn)} is not a function of this template (Kinesis and Firehose destinations are not run); not run`);
+        continue;
+      }
+      fn.events.push(logSubscription(this.apiContext(new Set()), id, 'Properties', id, props, props.FilterName));
     }
     // A bucket's NotificationConfiguration.LambdaConfigurations: S3 events of the functions they name.
     for (const [id, r] of Object.entries(this.resources)) {
@@ -1692,6 +1707,9 @@ class TemplateReader implements Lookup {
             break;
           case 'Kinesis':
             fn.events.push(kinesisMapping(this.kinesisContext(), id, `${base}.Properties`, `${id}${name}`, p, 'Stream'));
+            break;
+          case 'CloudWatchLogs':
+            fn.events.push(logSubscription(this.apiContext(new Set()), id, `${base}.Properties`, `${id}${name}`, p));
             break;
           case 'EventBridgeRule':
           case 'CloudWatchEvent':
