@@ -357,15 +357,15 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
       const signer = new SignatureV4({ credentials: { accessKeyId: 'AKIDSERVICEA', secretAccessKey: 'service-a-secret' }, region: 'us-east-1', service: 'execute-api', sha256: NodeSha256 });
       return (await signer.sign({ method, protocol: 'http:', hostname: host, path: p, headers: { host }, ...(body ? { body } : {}) })).headers as Record<string, string>;
     };
-    const unsigned = await app.get('/whoami');
+    const unsigned = await app.get('/iam/whoami');
     expect([unsigned.status, unsigned.json()]).toEqual([403, { message: 'Missing Authentication Token' }]);
-    const whoami = await app.get('/whoami', await sign('GET', '/whoami'));
-    expect([whoami.status, whoami.json()]).toEqual([200, { path: '/whoami', caller: { accessKey: 'AKIDSERVICEA', userArn: expect.stringMatching(/^arn:aws:iam::\d{12}:user\/AKIDSERVICEA$/) } }]);
-    expect((await app.get('/health')).status).toBe(200);
+    const whoami = await app.get('/iam/whoami', await sign('GET', '/iam/whoami'));
+    expect([whoami.status, whoami.json()]).toEqual([200, { path: '/iam/whoami', caller: { accessKey: 'AKIDSERVICEA', userArn: expect.stringMatching(/^arn:aws:iam::\d{12}:user\/AKIDSERVICEA$/) } }]);
+    expect((await app.get('/iam/health')).status).toBe(200);
     const body = '{"id":1}';
-    expect((await request('POST', '/orders', { host, body })).status).toBe(403);
-    const order = await request('POST', '/orders', { host, body, headers: await sign('POST', '/orders', body) });
-    expect([order.status, order.json()]).toEqual([200, { path: '/orders', caller: { accessKey: 'AKIDSERVICEA', userArn: expect.stringContaining(':user/AKIDSERVICEA') } }]);
+    expect((await request('POST', '/iam/orders', { host, body })).status).toBe(403);
+    const order = await request('POST', '/iam/orders', { host, body, headers: await sign('POST', '/iam/orders', body) });
+    expect([order.status, order.json()]).toEqual([200, { path: '/iam/orders', caller: { accessKey: 'AKIDSERVICEA', userArn: expect.stringContaining(':user/AKIDSERVICEA') } }]);
   }, 120_000);
 
   it('function-url: FunctionUrlConfig and AWS::Lambda::Url, each function served at its own host; AWS_IAM asks for a signature', async () => {
@@ -1038,13 +1038,13 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     const out = await deploy('nested-apps');
     expect(out).toMatch(/3 functions, 4 routes, 2 resources/);
     const app = at('nested-apps');
-    expect((await app.get('/config')).json()).toEqual({ usersTable: 'nested-apps-UsersService-UsersTable', ordersTable: 'nested-apps-OrdersService-OrdersTable', greeting: 'users of nested-apps-UsersService (dev)' });
+    expect((await app.get('/shop/config')).json()).toEqual({ usersTable: 'nested-apps-UsersService-UsersTable', ordersTable: 'nested-apps-OrdersService-OrdersTable', greeting: 'users of nested-apps-UsersService (dev)' });
     expect((await app.send('PUT', '/users/u1', JSON.stringify({ name: 'Ada' }))).status).toBe(201);
     expect((await app.get('/users/u1')).json()).toEqual({ id: 'u1', name: 'Ada' });
-    const order = await app.send('POST', '/orders', JSON.stringify({ id: 'o1', user: 'u1', currency: 'EUR' }));
+    const order = await app.send('POST', '/shop/orders', JSON.stringify({ id: 'o1', user: 'u1', currency: 'EUR' }));
     expect([order.status, order.json()]).toEqual([201, { id: 'o1', user: 'Ada', currency: 'EUR' }]);
-    expect((await app.send('POST', '/orders', JSON.stringify({ id: 'o2', user: 'u1', currency: 'JPY' }))).json()).toEqual({ message: 'currency JPY is not taken' });
-    expect((await app.send('POST', '/orders', JSON.stringify({ id: 'o3', user: 'nobody', currency: 'USD' }))).status).toBe(404);
+    expect((await app.send('POST', '/shop/orders', JSON.stringify({ id: 'o2', user: 'u1', currency: 'JPY' }))).json()).toEqual({ message: 'currency JPY is not taken' });
+    expect((await app.send('POST', '/shop/orders', JSON.stringify({ id: 'o3', user: 'nobody', currency: 'USD' }))).status).toBe(404);
     // A nested template's parameter checks hold: prod is allowed, test is not.
     const refused = await esb(['deploy', '-t', template('nested-apps'), '--workspace', ws, '--timeout', '60s', '--parameter-overrides', 'Stage=test']);
     expect(refused.code).toBe(1);
