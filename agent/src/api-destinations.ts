@@ -13,8 +13,7 @@ export const API_DESTINATION_TIMEOUT_MS = 5_000;
 export async function callApiDestination(http: HttpTarget, body: string, options: { timeoutMs?: number; tokens?: OAuthTokens } = {}): Promise<number> {
   const timeoutMs = options.timeoutMs ?? API_DESTINATION_TIMEOUT_MS;
   const tokens = options.tokens ?? new OAuthTokens();
-  const url = new URL(http.url);
-  for (const [k, v] of Object.entries(http.query)) url.searchParams.append(k, v);
+  const url = withQuery(http.url, http.query);
   const withBody = http.method !== 'GET' && http.method !== 'HEAD';
   const send = async (authorization?: string) => {
     const res = await fetch(url, {
@@ -44,24 +43,32 @@ export class OAuthTokens {
 
   async get(oauth: OAuth, timeoutMs: number): Promise<string> {
     const key = keyOf(oauth);
-    let pending = this.held.get(key);
-    if (pending) {
-      const held = await pending.catch(() => undefined);
-      if (held && held.expiresAt > this.now()) return held.token;
-      if (this.held.get(key) === pending) this.held.delete(key);
-      pending = this.held.get(key);
+    const held = this.held.get(key);
+    if (held) {
+      const token = await held.catch(() => undefined);
+      if (token && token.expiresAt > this.now()) return token.token;
+      // Expired or refused: asked again, unless another delivery asked meanwhile.
+      if (this.held.get(key) === held) this.held.delete(key);
     }
-    if (!pending) {
-      pending = requestToken(oauth, timeoutMs).then(({ token, expiresIn }) => ({ token, expiresAt: this.now() + Math.max(0, expiresIn - 60) * 1000 }));
-      this.held.set(key, pending);
-      pending.catch(() => this.held.get(key) === pending && this.held.delete(key));
-    }
-    return (await pending).token;
+    return (await (this.held.get(key) ?? this.ask(key, oauth, timeoutMs))).token;
+  }
+
+  private ask(key: string, oauth: OAuth, timeoutMs: number): Promise<{ token: string; expiresAt: number }> {
+    const pending = requestToken(oauth, timeoutMs).then(({ token, expiresIn }) => ({ token, expiresAt: this.now() + Math.max(0, expiresIn - 60) * 1000 }));
+    this.held.set(key, pending);
+    pending.catch(() => this.held.get(key) === pending && this.held.delete(key));
+    return pending;
   }
 
   forget(oauth: OAuth): void {
     this.held.delete(keyOf(oauth));
   }
+}
+
+function withQuery(base: string, query: Record<string, string>): URL {
+  const url = new URL(base);
+  for (const [k, v] of Object.entries(query)) url.searchParams.append(k, v);
+  return url;
 }
 
 function keyOf(oauth: OAuth): string {
@@ -70,8 +77,7 @@ function keyOf(oauth: OAuth): string {
 
 /** Asks the authorization endpoint for a token: the client's credentials as Basic, OAuthHttpParameters as headers, query and form body. */
 async function requestToken(oauth: OAuth, timeoutMs: number): Promise<{ token: string; expiresIn: number }> {
-  const url = new URL(oauth.endpoint);
-  for (const [k, v] of Object.entries(oauth.query)) url.searchParams.append(k, v);
+  const url = withQuery(oauth.endpoint, oauth.query);
   const withBody = oauth.method !== 'GET';
   const res = await fetch(url, {
     method: oauth.method,

@@ -1100,6 +1100,9 @@ export const SchedulerScheduleResource = z.object({
 });
 export type SchedulerScheduleResource = z.infer<typeof SchedulerScheduleResource>;
 
+/** A custom resource's type: CloudFormation's generic one or `Custom::` and 1-60 letters, digits and _@-. */
+export const CUSTOM_RESOURCE_TYPE_NAME = /^(AWS::CloudFormation::CustomResource|Custom::[A-Za-z0-9_@-]{1,60})$/;
+
 /**
  * A Lambda-backed custom resource (AWS::CloudFormation::CustomResource, Custom::<Name>;
  * docs/provisioner.md "Custom resources"): provisioning invokes the function with
@@ -1110,7 +1113,7 @@ export const CustomResource = z.object({
   Name: z.string().regex(/^[^/]+\/[A-Za-z0-9]+$/, 'must be <stack>/<logical id>'),
   LogicalResourceId: z.string().regex(/^[A-Za-z0-9]+$/, 'must be letters and digits'),
   /** AWS::CloudFormation::CustomResource or Custom::<Name>. */
-  ResourceType: z.string().regex(/^(AWS::CloudFormation::CustomResource|Custom::[A-Za-z0-9_@-]{1,60})$/, 'must be AWS::CloudFormation::CustomResource or Custom::<name>'),
+  ResourceType: z.string().regex(CUSTOM_RESOURCE_TYPE_NAME, 'must be AWS::CloudFormation::CustomResource or Custom::<name>'),
   StackId: z.string().min(1),
   /** The function the ServiceToken names (its esb key). */
   FunctionName: z.string().min(1),

@@ -97,15 +97,12 @@ function jsonFilter(text: string): LogFilter {
     }
     const raw = next();
     if (op === undefined || raw === undefined || !['=', '!=', '<', '>', '<=', '>='].includes(op)) throw new LogFilterError(`expected a comparison (=, !=, <, >, <=, >=) after ${sel} in ${text}`);
-    if (raw.startsWith('"')) {
-      if (op !== '=' && op !== '!=') throw new LogFilterError(`${op} compares numbers, not text`);
-      const wanted = wildcardRegExp(JSON.parse(raw) as string);
-      return { selector, test: (v) => (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? wanted.test(String(v)) === (op === '=') : op === '!=') };
-    }
-    const n = Number(raw);
+    // Text (quoted, or a bare word that is no number) is matched with wildcards, = or != only.
+    const quoted = raw.startsWith('"');
+    const n = quoted ? NaN : Number(raw);
     if (Number.isNaN(n)) {
-      if (op !== '=' && op !== '!=') throw new LogFilterError(`${op} compares numbers, not ${raw}`);
-      const wanted = wildcardRegExp(raw);
+      if (op !== '=' && op !== '!=') throw new LogFilterError(`${op} compares numbers, not ${quoted ? 'text' : raw}`);
+      const wanted = wildcardRegExp(quoted ? (JSON.parse(raw) as string) : raw);
       return { selector, test: (v) => (v !== undefined && v !== null && typeof v !== 'object' ? wanted.test(String(v)) === (op === '=') : op === '!=') };
     }
     const compare: Record<string, (a: number) => boolean> = { '=': (a) => a === n, '!=': (a) => a !== n, '<': (a) => a < n, '>': (a) => a > n, '<=': (a) => a <= n, '>=': (a) => a >= n };

@@ -779,7 +779,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     const send = (status: number, headers: Array<[string, string]>, payload: Buffer, fn?: string, reason?: string) => {
       if (res.headersSent || res.destroyed) return;
       if (reason) res.statusMessage = reason;
-      res.writeHead(status, [...headers.filter(([k]) => k.toLowerCase() !== 'content-length' && k.toLowerCase() !== 'transfer-encoding'), ['content-length', String(payload.length)]].flat());
+      res.writeHead(status, [...headers.filter(([k]) => !DROPPED_HEADERS.has(k.toLowerCase())), ['content-length', String(payload.length)]].flat());
       res.end(payload);
       accessLog(r.method, r.rawPath, route, fn, status, r.t0, r.requestId);
     };

@@ -3,7 +3,7 @@
 // sends, what the function's answer becomes, and where a redirect action points.
 import { BlockList, isIPv6 } from 'node:net';
 import type { LoadBalancer, LoadBalancerAction, LoadBalancerCondition } from '@esb/contracts';
-import { isTextContentType } from './events.js';
+import { edgeHeaders, isTextContentType } from './events.js';
 
 /** An ALB refuses a request body over 1 MB for a Lambda target (413) and a Lambda answer over 1 MB (502). */
 export const MAX_LAMBDA_BODY_BYTES = 1024 * 1024;
@@ -108,14 +108,10 @@ export function chooseTarget<T extends { weight: number }>(groups: readonly T[],
  * unless it is text. Single-value mode keeps the last value of a repeated header or parameter.
  */
 export function albEvent(req: AlbRequest, targetGroupArn: string, multiValue: boolean, traceId: string): Record<string, unknown> {
+  // The client's headers with what an edge adds (API Gateway's edge does the same), names in lower case.
+  const edge = edgeHeaders(req.rawHeaders, { sourceIp: req.sourceIp, port: req.port, proto: req.https ? 'https' : 'http', traceId: headerValues(req.rawHeaders, 'x-amzn-trace-id').length ? undefined : traceId, rest: false });
   const headers: Array<[string, string]> = [];
-  for (let i = 0; i < req.rawHeaders.length; i += 2) {
-    const name = req.rawHeaders[i].toLowerCase();
-    if (name === 'x-forwarded-for' || name === 'x-forwarded-proto' || name === 'x-forwarded-port' || name === 'x-amzn-trace-id') continue;
-    headers.push([name, req.rawHeaders[i + 1]]);
-  }
-  const forwardedFor = headerValues(req.rawHeaders, 'x-forwarded-for');
-  headers.push(['x-amzn-trace-id', traceId], ['x-forwarded-for', [...forwardedFor, req.sourceIp].join(', ')], ['x-forwarded-port', String(req.port)], ['x-forwarded-proto', req.https ? 'https' : 'http']);
+  for (let i = 0; i < edge.length; i += 2) headers.push([edge[i]!.toLowerCase(), edge[i + 1]!]);
   const query: Array<[string, string]> = [];
   if (req.rawQueryString) {
     for (const part of req.rawQueryString.split('&')) {

@@ -6,7 +6,7 @@
 // was wiped (its tables gone too) creates again.
 import { randomUUID } from 'node:crypto';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { NodeSha256, canonicalJson, customResourceParameter, resolveCustomResourceReferences, type Credentials, type CustomResource } from '@esb/contracts';
@@ -49,6 +49,8 @@ export interface CustomResourceContext {
   retry: RetryPolicy;
   sleep: Sleep;
   signal?: AbortSignal;
+  /** provision's failure: names the resource and the endpoint, counts the attempts, keeps an abort an abort. */
+  fail(resource: string, endpoint: string, err: unknown): never;
   info(message: string): void;
   warn(message: string): void;
 }
@@ -78,7 +80,7 @@ export async function runCustomResources(resources: readonly CustomResource[], c
     requestHandler: { connectionTimeout: 3_000, requestTimeout: (DEFAULT_SERVICE_TIMEOUT_S + 60) * 1000 },
   });
   try {
-    await storeCall(ctx, `bucket "${CUSTOM_RESOURCE_BUCKET}"`, () =>
+    await storeCall(ctx, `bucket "${CUSTOM_RESOURCE_BUCKET}"`, ctx.s3Endpoint, () =>
       ctx.s3.send(new CreateBucketCommand({ Bucket: CUSTOM_RESOURCE_BUCKET }), { abortSignal: ctx.signal }).catch((err: { name?: string }) => {
         if (err?.name !== 'BucketAlreadyOwnedByYou' && err?.name !== 'BucketAlreadyExists') throw err;
       }),
@@ -127,13 +129,7 @@ function answerParameters(resource: CustomResource, outcome: CustomResourceOutco
  * attribute is said and left out.
  */
 async function publishAnswer(resource: CustomResource, outcome: CustomResourceOutcome, values: ReadonlyMap<string, string>, ctx: CustomResourceContext): Promise<void> {
-  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await withRetry(fn, ctx.retry, { sleep: ctx.sleep, signal: ctx.signal });
-    } catch (err) {
-      throw new ProvisionError(what(resource), ctx.ssmEndpoint, `writing its answer's parameters: ${errorText(err)}`, { cause: err });
-    }
-  };
+  const call = <T>(fn: () => Promise<T>) => storeCall(ctx, `${what(resource)}: its answer's parameters`, ctx.ssmEndpoint, fn);
   if (outcome.status === 'exists') {
     const first = values.keys().next().value;
     const present = first === undefined || (await call(() => ctx.ssm.send(new GetParameterCommand({ Name: first }), { abortSignal: ctx.signal }).then(() => true, (err: { name?: string }) => (err?.name === 'ParameterNotFound' ? false : Promise.reject(err)))));
@@ -177,31 +173,30 @@ async function runOne(resource: CustomResource, ctx: CustomResourceContext, lamb
   const answer = await awaitAnswer(resource, ctx, answerKey, failure);
   if (answer.Status === 'FAILED') throw new CustomResourceError(what(resource), ctx.lambdaEndpoint, `the function answered FAILED: ${answer.Reason || '(no reason given)'}`);
   const state: KeptAnswer = { properties: resource.Properties, physicalResourceId: answer.PhysicalResourceId, data: answer.Data };
-  await storeCall(ctx, what(resource), () =>
+  await storeCall(ctx, what(resource), ctx.s3Endpoint, () =>
     ctx.s3.send(new PutObjectCommand({ Bucket: CUSTOM_RESOURCE_BUCKET, Key: stateKey, Body: JSON.stringify(state), ContentType: 'application/json' }), { abortSignal: ctx.signal }),
   );
   return { name: resource.Name, status: kept ? 'updated' : 'created', physicalResourceId: answer.PhysicalResourceId, data: answer.Data };
 }
 
-/** A storage call, retried while the storage is starting; failures name the resource and the S3 endpoint. */
-async function storeCall<T>(ctx: CustomResourceContext, resource: string, call: () => Promise<T>): Promise<T> {
+/** A storage call, retried while the storage is starting; a failure is provision's (the resource, the endpoint, the attempts). */
+async function storeCall<T>(ctx: CustomResourceContext, resource: string, endpoint: string, call: () => Promise<T>): Promise<T> {
   try {
     return await withRetry(call, ctx.retry, { sleep: ctx.sleep, signal: ctx.signal });
   } catch (err) {
-    throw new ProvisionError(resource, ctx.s3Endpoint, errorText(err), { cause: err });
+    return ctx.fail(resource, endpoint, err);
   }
 }
 
+/** An object of the bucket, or undefined when there is none. */
+async function objectOf(ctx: CustomResourceContext, resource: CustomResource, key: string): Promise<GetObjectCommandOutput | undefined> {
+  return storeCall(ctx, what(resource), ctx.s3Endpoint, () =>
+    ctx.s3.send(new GetObjectCommand({ Bucket: CUSTOM_RESOURCE_BUCKET, Key: key }), { abortSignal: ctx.signal }).catch((err: { name?: string }) => (err?.name === 'NoSuchKey' ? undefined : Promise.reject(err))),
+  );
+}
+
 async function readKept(ctx: CustomResourceContext, resource: CustomResource, key: string): Promise<KeptAnswer | undefined> {
-  const text = await storeCall(ctx, what(resource), async () => {
-    try {
-      const got = await ctx.s3.send(new GetObjectCommand({ Bucket: CUSTOM_RESOURCE_BUCKET, Key: key }), { abortSignal: ctx.signal });
-      return await got.Body!.transformToString();
-    } catch (err) {
-      if ((err as { name?: string }).name === 'NoSuchKey') return undefined;
-      throw err;
-    }
-  });
+  const text = await (await objectOf(ctx, resource, key))?.Body?.transformToString();
   if (text === undefined) return undefined;
   try {
     const parsed = JSON.parse(text) as KeptAnswer;
@@ -287,24 +282,15 @@ function describeFunctionError(payload: string): string {
 async function awaitAnswer(resource: CustomResource, ctx: CustomResourceContext, key: string, failure: string | undefined): Promise<Answer> {
   const patience = failure === undefined ? LATE_ANSWER_MS : 1_000;
   for (let waited = 0; ; waited += 100) {
-    const body = await storeCall(ctx, what(resource), async () => {
-      try {
-        const got = await ctx.s3.send(new GetObjectCommand({ Bucket: CUSTOM_RESOURCE_BUCKET, Key: key }), { abortSignal: ctx.signal });
-        const size = got.ContentLength ?? 0;
-        if (size > MAX_RESPONSE_BYTES) {
-          got.Body?.transformToByteArray().catch(() => {});
-          return { tooLarge: size };
-        }
-        return { text: await got.Body!.transformToString() };
-      } catch (err) {
-        if ((err as { name?: string }).name === 'NoSuchKey') return undefined;
-        throw err;
-      }
-    });
-    if (body !== undefined) {
+    const got = await objectOf(ctx, resource, key);
+    if (got !== undefined) {
+      const size = got.ContentLength ?? 0;
+      // An answer over the limit is not read: its stream is dropped.
+      const text = size > MAX_RESPONSE_BYTES ? undefined : await got.Body!.transformToString();
+      if (text === undefined) (got.Body as { destroy?(): void } | undefined)?.destroy?.();
       await ctx.s3.send(new DeleteObjectCommand({ Bucket: CUSTOM_RESOURCE_BUCKET, Key: key })).catch(() => {});
-      if ('tooLarge' in body) throw new CustomResourceError(what(resource), ctx.responseEndpoint, `the function's answer is ${body.tooLarge} bytes; CloudFormation takes at most ${MAX_RESPONSE_BYTES}`);
-      return parseAnswer(resource, ctx, body.text);
+      if (text === undefined) throw new CustomResourceError(what(resource), ctx.responseEndpoint, `the function's answer is ${size} bytes; CloudFormation takes at most ${MAX_RESPONSE_BYTES}`);
+      return parseAnswer(resource, ctx, text);
     }
     if (waited >= patience) {
       const reason = failure !== undefined ? `the function failed without answering: ${failure}` : 'the function returned without sending an answer to the ResponseURL (CloudFormation would wait for one until the service timeout)';

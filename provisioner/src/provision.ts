@@ -585,6 +585,7 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
         signal,
         info: (m) => log.info(m),
         warn,
+        fail,
       });
     }
   } finally {

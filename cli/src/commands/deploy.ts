@@ -386,7 +386,7 @@ export const deploy: Command = {
     const warnings = [...(status!.warnings ?? []), ...(notServed ? [notServed] : [])];
     if (values.json) {
       process.stdout.write(
-        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), ...(served.loadBalancers.length ? { loadBalancers: served.loadBalancers.map((l) => ({ ...l, url: `${atHost(base, `${l.name}${LOAD_BALANCER_HOST_SUFFIX}`)}/` })) } : {}), ...(served.customResources.length ? { customResources: served.customResources } : {}), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, stateMachines: served.stateMachines, streams: served.streams, deliveryStreams: served.deliveryStreams, secrets: served.secrets, parameters: served.parameters, schedules: served.schedules, ...(served.websockets.length ? { websockets: served.websockets.map((w) => ({ id: w.id, url: webSocketUrl(own, w.stage), routes: w.routes })) } : {}), ...(served.graphql.length ? { graphql: served.graphql.map((g) => ({ ...g, url: `${own}${APPSYNC_PATH}` })) } : {}), configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
+        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), ...(served.loadBalancers.length ? { loadBalancers: served.loadBalancers.map((l) => ({ ...l, url: loadBalancerUrl(base, l.name) })) } : {}), ...(served.customResources.length ? { customResources: served.customResources } : {}), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, stateMachines: served.stateMachines, streams: served.streams, deliveryStreams: served.deliveryStreams, secrets: served.secrets, parameters: served.parameters, schedules: served.schedules, ...(served.websockets.length ? { websockets: served.websockets.map((w) => ({ id: w.id, url: webSocketUrl(own, w.stage), routes: w.routes })) } : {}), ...(served.graphql.length ? { graphql: served.graphql.map((g) => ({ ...g, url: `${own}${APPSYNC_PATH}` })) } : {}), configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
       );
     } else {
       for (const w of warnings) say(`warning: ${w}`);
@@ -395,7 +395,7 @@ export const deploy: Command = {
       for (const w of served.websockets) say(`       WEBSOCKET ${webSocketUrl(own, w.stage)} (${w.routes.length} route${w.routes.length === 1 ? '' : 's'}: ${w.routes.join(', ')})`);
       for (const g of served.graphql) say(`       GRAPHQL ${own}${APPSYNC_PATH} (${g.resolvers} resolver${g.resolvers === 1 ? '' : 's'}; auth ${g.auth.join(', ')}${g.apiKeys.length ? `; key ${g.apiKeys.join(', ')}` : ''})`);
       for (const u of urls) say(`       URL     ${functionUrl(base, u.function)} (function ${u.function}${u.authType === 'AWS_IAM' ? ', requests signed: AWS_IAM' : ''})`);
-      for (const l of served.loadBalancers) say(`       ALB     ${atHost(base, `${l.name}${LOAD_BALANCER_HOST_SUFFIX}`)}/ (listeners ${l.listeners.join(', ') || 'none'}, one port here)`);
+      for (const l of served.loadBalancers) say(`       ALB     ${loadBalancerUrl(base, l.name)} (listeners ${l.listeners.join(', ') || 'none'}, one port here)`);
       for (const c of served.customResources) say(`       CUSTOM  ${c.name} (function ${c.function})`);
       for (const r of served.rules) say(`       RULE    ${r.rule}${r.schedule ? ` ${r.schedule}` : ''} -> ${r.targets.join(', ')}${r.enabled ? '' : ' (disabled)'}`);
       for (const t of served.subscriptions) say(`       TOPIC   ${t.topicArn} -> ${t.target}${t.filtered ? ' (filtered)' : ''}`);
@@ -607,6 +607,11 @@ export function webSocketUrl(stackUrl: string, stage: string): string {
 }
 
 /** Where a function URL is served: http://<label>.lambda-url.localhost:<port>/ */
+/** Where this gateway serves a load balancer (docs/gateway.md "Application Load Balancers"). */
+function loadBalancerUrl(gateway: string, name: string): string {
+  return `${atHost(gateway, `${name}${LOAD_BALANCER_HOST_SUFFIX}`)}/`;
+}
+
 export function functionUrl(gateway: string, functionKey: string): string {
   return `${atHost(gateway, `${functionUrlLabel(functionKey)}${FUNCTION_URL_HOST_SUFFIX}`)}/`;
 }

@@ -2,7 +2,7 @@
 // AWS::CloudFormation::CustomResource and Custom::<Name> read into resources.yml
 // `custom_resources`, which provisioning runs by invoking the function their ServiceToken names.
 // Pure: property values come in resolved.
-import type { CustomResource } from '@esb/contracts';
+import { CUSTOM_RESOURCE_TYPE_NAME, type CustomResource } from '@esb/contracts';
 import type { ApiReadContext } from './cfn-apis.js';
 import { functionFromUri } from './cfn-apis.js';
 import { isRecord } from './resolver.js';
@@ -20,7 +20,7 @@ type Ctx = Pick<ApiReadContext, 'fail' | 'warn'>;
  * is not a Lambda function (an SNS topic's custom resources are not run here).
  */
 export function readCustomResource(ctx: Ctx, id: string, type: string, props: Record<string, unknown>, stack: { name: string; id: string }): CustomResource | undefined {
-  if (!/^(AWS::CloudFormation::CustomResource|Custom::[A-Za-z0-9_@-]{1,60})$/.test(type)) ctx.fail(id, 'Type', `"${type}" is not a custom resource type: Custom::<name> takes 1-60 letters, digits and _@-`);
+  if (!CUSTOM_RESOURCE_TYPE_NAME.test(type)) ctx.fail(id, 'Type', `"${type}" is not a custom resource type: Custom::<name> takes 1-60 letters, digits and _@-`);
   const token = props.ServiceToken;
   if (typeof token !== 'string' || token === '') ctx.fail(id, 'ServiceToken', 'a custom resource needs a ServiceToken (the ARN of the function that answers it)');
   const fn = functionFromUri(token);

@@ -37,6 +37,9 @@ export function nestedParameters(value: unknown, fail: (field: string, reason: s
   return out;
 }
 
+/** What a nested stack adds to its parent as it is (its own names carry its stack name; a name given twice is last-write-wins when applied). */
+const ADDED_AS_THEY_ARE = ['tables', 'buckets', 'queues', 'streams', 'secrets', 'parameters', 'scheduleGroups', 'schedules', 'customResources', 'rules', 'subscriptions', 'stateMachines', 'deliveryStreams'] as const satisfies ReadonlyArray<keyof SamModel>;
+
 /**
  * The parent's model with a nested stack's model added: its code and local files as paths from
  * the parent's folder, its APIs renamed `<LogicalId><ApiId>` where the parent (or an earlier
@@ -64,24 +67,13 @@ export function withNestedModel(parent: SamModel, child: SamModel, childDir: str
   const websocketIds = new Map<string, string>();
   for (const ws of Object.keys(child.websockets)) websocketIds.set(ws, ws in parent.websockets ? `${id}${ws}` : ws);
 
+  const merged: SamModel = { ...parent };
+  for (const k of ADDED_AS_THEY_ARE) (merged as unknown as Record<string, unknown[]>)[k] = [...parent[k], ...child[k]];
   return {
-    ...parent,
+    ...merged,
     functions: [...parent.functions, ...functions],
     layers: [...parent.layers, ...layers],
-    tables: [...parent.tables, ...child.tables],
-    buckets: [...parent.buckets, ...child.buckets],
-    queues: [...parent.queues, ...child.queues],
-    streams: [...parent.streams, ...child.streams],
-    secrets: [...parent.secrets, ...child.secrets],
-    parameters: [...parent.parameters, ...child.parameters],
-    scheduleGroups: [...parent.scheduleGroups, ...child.scheduleGroups],
-    schedules: [...parent.schedules, ...child.schedules],
-    customResources: [...parent.customResources, ...child.customResources],
     loadBalancers: { ...parent.loadBalancers, ...child.loadBalancers },
-    rules: [...parent.rules, ...child.rules],
-    subscriptions: [...parent.subscriptions, ...child.subscriptions],
-    stateMachines: [...parent.stateMachines, ...child.stateMachines],
-    deliveryStreams: [...parent.deliveryStreams, ...child.deliveryStreams],
     routes: [...parent.routes, ...child.routes.map((r) => ({ ...r, api: apiIds.get(r.api) ?? r.api }))],
     apis: { ...parent.apis, ...Object.fromEntries(Object.entries(child.apis).map(([k, v]) => [apiIds.get(k)!, v])) },
     websockets: { ...parent.websockets, ...Object.fromEntries(Object.entries(child.websockets).map(([k, v]) => [websocketIds.get(k)!, v])) },

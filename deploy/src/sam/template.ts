@@ -296,6 +296,10 @@ class TemplateReader implements Lookup {
   /** Firehose delivery streams esb runs, by name, in template order. */
   private readonly deliveryStreams = new Map<string, DeliveryStream>();
   private readonly outputs: Record<string, unknown>;
+  /** Load balancer parts read (every !Ref of one resolves its properties otherwise). */
+  private readonly elbResources = new Map<string, ElbResource>();
+  /** Whether a custom resource's ServiceToken is a function, by logical id. */
+  private readonly lambdaBacked = new Map<string, boolean>();
   /** Nested stacks by logical id: read, being read (a circle if asked again), or not local. */
   private readonly nestedStacks = new Map<string, NestedStack | 'reading' | 'remote'>();
 
@@ -1412,13 +1416,21 @@ class TemplateReader implements Lookup {
   private customResourceValue(id: string, attr: string | undefined, at: Location): string | undefined {
     const r = this.resources[id];
     if (!r || !isCustomResourceType(r.Type) || !this.active(id)) return undefined;
-    if (functionFromUri(this.resolver.resolve(this.rawProps(id).ServiceToken, { logicalId: at.logicalId, field: at.field })) === undefined) return undefined;
+    let lambdaBacked = this.lambdaBacked.get(id);
+    if (lambdaBacked === undefined) this.lambdaBacked.set(id, (lambdaBacked = functionFromUri(this.resolver.resolve(this.rawProps(id).ServiceToken, { logicalId: at.logicalId, field: at.field })) !== undefined));
+    if (!lambdaBacked) return undefined;
     const parameter = customResourceParameter(this.stackName, id, attr);
     return parameter === undefined ? undefined : ssmReference(parameter);
   }
 
   /** A load balancer part with its resolved properties, name and ARN (docs/gateway.md "Application Load Balancers"). */
   private elbResource(id: string): ElbResource {
+    let known = this.elbResources.get(id);
+    if (!known) this.elbResources.set(id, (known = this.readElbResource(id)));
+    return known;
+  }
+
+  private readElbResource(id: string): ElbResource {
     const type = this.resources[id].Type;
     // Only what is served is resolved: subnets, security groups and instance targets name what esb does not run.
     const raw = this.rawProps(id);
