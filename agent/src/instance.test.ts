@@ -14,7 +14,7 @@ const cleanup: Array<() => void> = [];
 afterEach(() => cleanup.splice(0).forEach((f) => f()));
 
 /** An instance whose channel is one end of a connected socket; returns it and the runtime's end. */
-async function channelInstance(served?: () => void): Promise<{ inst: Instance; runtime: net.Socket; frames: Frame[] }> {
+async function channelInstance(served?: () => void): Promise<{ inst: Instance; runtime: net.Socket; frames: Frame[]; writes: () => number }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'esb-instance-'));
   const sock = path.join(dir, 'c.sock');
   const server = net.createServer();
@@ -25,6 +25,12 @@ async function channelInstance(served?: () => void): Promise<{ inst: Instance; r
       const c = net.connect(sock, () => r(c));
     }),
   ]);
+  let writes = 0;
+  const write = agentEnd.write.bind(agentEnd) as (chunk: Buffer) => boolean;
+  agentEnd.write = ((chunk: Buffer) => {
+    writes++;
+    return write(chunk);
+  }) as typeof agentEnd.write;
   const inst = new Instance('i1', 'fn', 0, 30_000, 'arn:aws:lambda:us-east-1:123456789012:function:fn', { onReady: () => {}, onExit: () => {}, onPlatformLine: () => {}, onInvocationEnd: () => {} });
   let exit!: () => void;
   inst.attach({ id: 'i1', exited: new Promise((r) => (exit = () => r({ code: 0, signal: null }))), stop: async () => exit(), channel: agentEnd, served });
@@ -37,7 +43,7 @@ async function channelInstance(served?: () => void): Promise<{ inst: Instance; r
     server.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  return { inst, runtime, frames };
+  return { inst, runtime, frames, writes: () => writes };
 }
 
 const invoke = (inst: Instance, requestId: string): { inv: Invocation; result: Promise<InvokeResult> } => {
@@ -109,19 +115,21 @@ describe('Instance on the instance channel', () => {
     expect(seen.slice(4)).toEqual(['result req-c']);
   });
 
-  it('queues events behind the running one: all written at once, each started when the result before it comes, the unstarted ones handed back when it exits', async () => {
-    const { inst, runtime, frames } = await channelInstance();
+  it('queues events behind the running one: all written at once (one write for those of one turn), each started when the result before it comes, the unstarted ones handed back when it exits', async () => {
+    const { inst, runtime, frames, writes } = await channelInstance();
     expect(inst.canQueue(2)).toBe(false); // nothing running: nothing to queue behind
     runtime.write(encodeFrame(FRAME_NEXT, ''));
     const a = invoke(inst, 'req-a');
     await until(() => frames.length === 1, 'the event frame of req-a', SOCKET_WAIT);
     expect(inst.canQueue(2)).toBe(true);
+    const writesBefore = writes();
     const b = invoke(inst, 'req-b');
     const c = invoke(inst, 'req-c');
     expect(inst.canQueue(2)).toBe(false);
     expect(inst.canQueue(3)).toBe(true);
     // Both go down the channel at once, in order, each with the whole time limit (ms), not a deadline.
     await until(() => frames.length === 3, 'the event frames of req-b and req-c', SOCKET_WAIT);
+    expect(writes() - writesBefore).toBe(1); // given in one turn: one write, one wake-up of the runtime
     expect(frames.map((f) => f.meta.split('\0').slice(0, 2))).toEqual([
       ['req-a', '30000'],
       ['req-b', '30000'],

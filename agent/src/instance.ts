@@ -141,6 +141,8 @@ export class Instance {
   /** The instance channel (esb's own clients in the process runtime), and whether it waits for an event. */
   private channel?: Duplex;
   private channelWaiting = false;
+  /** Frames written this turn, not yet sent (sendFrame). */
+  private unsentFrames: Buffer[] = [];
 
   constructor(
     readonly id: string,
@@ -229,7 +231,7 @@ export class Instance {
     for (const q of this.queued) {
       if (q.recalled) continue;
       q.recalled = true;
-      this.channel!.write(encodeFrame(FRAME_RECALL, q.requestId));
+      this.sendFrame(encodeFrame(FRAME_RECALL, q.requestId));
     }
   }
 
@@ -412,7 +414,23 @@ export class Instance {
   private writeEvent(inv: Invocation): void {
     const ctx = inv.ctx;
     const meta = `${inv.requestId}\0${this.timeoutMs}\0${this.arn}\0${ctx.traceId ?? ''}\0${ctx.clientContext ? decodeClientContext(ctx.clientContext) : ''}\0${ctx.cognitoIdentity ?? ''}\0${inv.markOutput ? '1' : ''}`;
-    this.channel!.write(encodeFrame(FRAME_EVENT, meta, inv.payload));
+    this.sendFrame(encodeFrame(FRAME_EVENT, meta, inv.payload));
+  }
+
+  /**
+   * Frames for the runtime written in one turn of the event loop leave in one write: the
+   * events a batch of results frees go down together and wake the runtime once
+   * (docs/agent.md#the-instance-channel).
+   */
+  private sendFrame(frame: Buffer): void {
+    if (this.unsentFrames.push(frame) === 1) process.nextTick(() => this.flushFrames());
+  }
+
+  private flushFrames(): void {
+    const frames = this.unsentFrames;
+    this.unsentFrames = [];
+    if (this.state === 'dead') return;
+    this.channel!.write(frames.length === 1 ? frames[0] : Buffer.concat(frames));
   }
 
   private timedOut(inv: Invocation): void {

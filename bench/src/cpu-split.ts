@@ -1,5 +1,6 @@
 // Where the CPU goes, by process: CPU time per request of the load generator, the `esb dev`
-// process and each function instance, from /proc, over a warm autocannon run. Throughput on
+// process and each function instance, from /proc, over a warm autocannon run, with how often each
+// went to sleep (voluntary context switches: each one a wake-up another process pays for). Throughput on
 // a shared 2-core machine is noisy; CPU per request is steadier and shows what a change saves.
 // Run: node --conditions=esb-source --import tsx bench/src/cpu-split.ts [node|python|node-capped|floor:<kind>] [connections] [seconds] [runs]
 // (floor:<kind> measures a floor of bench/src/hop-floor.ts: unix, worker, design or lambda)
@@ -18,6 +19,8 @@ interface Proc {
   sysMs: number;
   /** minor page faults */
   minorFaults: number;
+  /** voluntary context switches of the main thread (each a sleep: a wake-up to come) */
+  switches: number;
   cmd: string;
 }
 
@@ -31,7 +34,8 @@ function processes(): Map<number, Proc> {
       const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
-      out.set(Number(d), { ppid: Number(f[1]), cpuMs: (Number(f[11]) + Number(f[12])) * TICK_MS, sysMs: Number(f[12]) * TICK_MS, minorFaults: Number(f[7]), cmd });
+      const switches = Number(/voluntary_ctxt_switches:\s+(\d+)/.exec(readFileSync(`/proc/${d}/status`, 'utf8'))?.[1] ?? 0);
+      out.set(Number(d), { ppid: Number(f[1]), cpuMs: (Number(f[11]) + Number(f[12])) * TICK_MS, sysMs: Number(f[12]) * TICK_MS, minorFaults: Number(f[7]), switches, cmd });
     } catch {
       /* gone meanwhile */
     }
@@ -69,11 +73,12 @@ try {
     const after = processes();
     const perReq = (ms: number) => ((ms * 1000) / r.requests).toFixed(0).padStart(5);
     const faults = (n: number) => (n / r.requests).toFixed(2);
-    const lines = [`c=${conns} ${fn}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms — CPU µs per request (system part) [minor page faults per request]:`];
+    const lines = [`c=${conns} ${fn}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50.toFixed(2)} ms — CPU µs per request (system part) [minor page faults, sleeps per request]:`];
     lines.push(`${perReq((self.user + self.system) / 1000)} (${perReq(self.system / 1000).trim()})  load generator (this process)`);
     let instances = 0;
     let instancesSys = 0;
     let instancesFaults = 0;
+    let instancesSwitches = 0;
     let count = 0;
     for (const pid of descendants(target.server.pid, after)) {
       const a = after.get(pid)!;
@@ -81,15 +86,17 @@ try {
       const cpu = a.cpuMs - (b?.cpuMs ?? 0);
       const sys = a.sysMs - (b?.sysMs ?? 0);
       const minor = a.minorFaults - (b?.minorFaults ?? 0);
-      if (pid === target.server.pid) lines.push(`${perReq(cpu)} (${perReq(sys).trim()}) [${faults(minor)}]  ${serverName}`);
+      const switches = a.switches - (b?.switches ?? 0);
+      if (pid === target.server.pid) lines.push(`${perReq(cpu)} (${perReq(sys).trim()}) [${faults(minor)}, ${faults(switches)}]  ${serverName}`);
       else if (floorKind ? /--peer/.test(a.cmd) : /bootstrap\.(mjs|py)/.test(a.cmd)) {
         instances += cpu;
         instancesSys += sys;
         instancesFaults += minor;
+        instancesSwitches += switches;
         count++;
       }
     }
-    lines.push(`${perReq(instances)} (${perReq(instancesSys).trim()}) [${faults(instancesFaults)}]  ${floorKind ? 'child processes' : 'function instances'}, all together (${count} processes)`);
+    lines.push(`${perReq(instances)} (${perReq(instancesSys).trim()}) [${faults(instancesFaults)}, ${faults(instancesSwitches)}]  ${floorKind ? 'child processes' : 'function instances'}, all together (${count} processes)`);
     process.stdout.write(`${lines.join('\n')}\n`);
   }
 } finally {
