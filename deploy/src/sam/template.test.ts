@@ -65,6 +65,17 @@ Conditions:
     expect(env(text, { parameterOverrides: { Env: 'prod' } })).toEqual({ ONLY_PROD: '1', ENV: 'prod' });
   });
 
+  it('sets a variable left without a value to "", with a warning, as sam local does; a map as a value is an error', () => {
+    const m = parseSamTemplate(fnTemplate('', `      Environment:
+        Variables:
+          ACCESS_KEY:
+          REGION: eu-west-1`), { file: 't.yml' });
+    expect(m.functions[0].environment).toEqual({ ACCESS_KEY: '', REGION: 'eu-west-1' });
+    expect(m.warnings).toContain('Fn.Environment.Variables.ACCESS_KEY has no value: set to "" (as sam local sets it)');
+    const err = errorOf(() => parseSamTemplate(fnTemplate('', '      Environment: {Variables: {NESTED: {a: 1}}}'), { file: 't.yml' }));
+    expect([err.field, err.message]).toEqual(['Environment.Variables.NESTED', expect.stringContaining('must be a string')]);
+  });
+
   it('names the resource and field of an unknown !Ref', () => {
     const err = errorOf(() => parseSamTemplate(fnTemplate('', '      Environment: {Variables: {T: !Ref Nope}}'), { file: 't.yml' }));
     expect(err.logicalId).toBe('Fn');

@@ -1517,11 +1517,17 @@ class TemplateReader implements Lookup {
     return n;
   }
 
-  private stringMap(id: string, field: string, v: unknown): Record<string, string> {
+  /** `nullAsEmpty`: a key left without a value is set to "" with a warning, as sam local sets it (templates publish such keys for the user to fill in). */
+  private stringMap(id: string, field: string, v: unknown, opts: { nullAsEmpty?: boolean } = {}): Record<string, string> {
     if (v === undefined || v === null) return {};
     if (!isRecord(v)) this.fail(id, field, 'must be a map');
     const out: Record<string, string> = {};
     for (const [k, val] of Object.entries(v)) {
+      if (val === null && opts.nullAsEmpty) {
+        this.warnings.push(`${id}.${field}.${k} has no value: set to "" (as sam local sets it)`);
+        out[k] = '';
+        continue;
+      }
       if (val === null || typeof val === 'object') this.fail(id, `${field}.${k}`, 'must be a string');
       out[k] = String(val);
     }
@@ -1556,7 +1562,7 @@ class TemplateReader implements Lookup {
     const env = props.Environment;
     if (env !== undefined) {
       if (!isRecord(env)) this.fail(id, 'Environment', 'must be a map with Variables');
-      fn.environment = this.stringMap(id, 'Environment.Variables', env.Variables);
+      fn.environment = this.stringMap(id, 'Environment.Variables', env.Variables, { nullAsEmpty: true });
     }
     if (props.Architectures !== undefined) {
       const a = props.Architectures;
