@@ -32,14 +32,27 @@ function startEnvOf(pid: number): Record<string, string> | undefined {
 }
 
 /** Processes this test process started that began as spares, with the MemorySize their data limit is for. */
-function sparesOfThisProcess(): Array<{ pid: number; memoryMb: number; tmp?: string }> {
-  const out: Array<{ pid: number; memoryMb: number; tmp?: string }> = [];
+/** Child processes of this one; a child just forked (not yet exec'd) is among them. */
+function childPids(): number[] {
+  const out: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== process.pid) continue;
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === process.pid) out.push(Number(name));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+
+/** Spare runtimes among the children: only once exec'd does a child show a spare's environment and limits. */
+function sparesOfThisProcess(): Array<{ pid: number; memoryMb: number; tmp?: string }> {
+  const out: Array<{ pid: number; memoryMb: number; tmp?: string }> = [];
+  for (const pid of childPids()) {
+    const name = String(pid);
+    try {
       const env = startEnvOf(Number(name));
       if (env?.ESB_SPARE !== '1') continue;
       const limit = /Max data size\s+(\d+)/.exec(readFileSync(`/proc/${name}/limits`, 'utf8'));
@@ -154,12 +167,15 @@ describe('spare runtimes, process runtime', () => {
     expect(json((await spared.invoke('b', ev({}))).payload).fromSpare).toBe(false);
     await until(() => sparesOfThisProcess().some((s) => s.memoryMb === 256), 'a 256 MB spare', UNTIL);
 
-    const sparesBefore = new Set(sparesOfThisProcess().map((s) => s.pid));
+    const childrenBefore = new Set(childPids());
     const a = json((await spared.invoke('a', ev({}))).payload);
     expect(a.fromSpare).toBe(true);
-    // Its replacement started once it had answered, not the pool's delay later: by the next turn of the event loop.
+    // Its replacement started once it had answered, not the pool's delay later: forked by the
+    // next turn of the event loop (a spare's environment shows only once it has exec'd).
     await new Promise((r) => setImmediate(r));
-    expect(sparesOfThisProcess().filter((s) => !sparesBefore.has(s.pid))).toHaveLength(1);
+    const started = childPids().filter((pid) => !childrenBefore.has(pid));
+    expect(started).toHaveLength(1);
+    await until(() => sparesOfThisProcess().some((s) => s.pid === started[0]), 'the replacement spare', UNTIL);
     // Exactly the environment a process started for it gets: nothing of the spare's start-up
     // environment, nothing of another function's.
     expect(comparable(a.env)).toEqual(comparable(aFresh.env));
