@@ -1051,19 +1051,24 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(`${refused.stdout}${refused.stderr}`).toMatch(/users\/template\.yaml: Stage\S*: .*test/);
   }, 120_000);
 
-  it("custom-resources: Lambda-backed custom resources seed a table (Python inline code with cfnresponse), publish a catalog (a raw function's ZipFile with cfn-response, run after what it depends on) and guard the deploy (an ES module answering with fetch); their answers reach a function's environment and a later one's properties; changed properties send Update; a FAILED answer fails the deploy, which the app survives", async () => {
+  it("custom-resources: Lambda-backed custom resources seed a table (Python inline code with cfnresponse), publish a catalog (a raw function's ZipFile with cfn-response, run after what it depends on) guard the deploy (an ES module answering with fetch) and echo a greeting (a vendored cfn-response on https port 443); their answers reach a function's environment and a later one's properties; changed properties send Update; a FAILED answer fails the deploy, which the app survives", async () => {
     const out = await deploy('custom-resources');
-    expect(out).toMatch(/3 custom resource\(s\) \(SeedTable created, PublishCatalog created, Guard created\)/);
+    expect(out).toMatch(/4 custom resource\(s\) \(SeedTable created, PublishCatalog created, Guard created, Vendored created\)/);
     expect(out).toContain('CUSTOM  custom-resources/SeedTable (function custom-resources-SeedTableFunction)');
     const app = at('custom-resources');
     const product = (id: string, name: string, price: string, onSale: string, version: string, request: string, oldVersion: string) => ({ id, name, price, onSale, version, request, oldVersion });
     // Numbers and booleans reach the function as text, as CloudFormation sends them.
     expect((await app.get('/products')).json()).toEqual([product('p1', 'Kettle', '25', 'true', '1', 'Create', '-'), product('p2', 'Teapot', '40', 'false', '1', 'Create', '-')]);
     expect((await app.get('/catalog')).json()).toEqual({ version: '1', seeded: '2', seedId: 'seed-custom-resources-ProductsTable', names: ['Kettle', 'Teapot'] });
-    expect((await app.get('/about')).json()).toEqual({ seededCount: '2', catalogId: 'custom-resources-assetsbucket/catalog.json', catalogKey: 's3://custom-resources-assetsbucket/catalog.json' });
+    expect((await app.get('/about')).json()).toEqual({
+      seededCount: '2',
+      catalogId: 'custom-resources-assetsbucket/catalog.json',
+      catalogKey: 's3://custom-resources-assetsbucket/catalog.json',
+      vendoredEcho: 'hello, answered over a vendored cfn-response', // https to port 443 written in, answered all the same
+    });
 
     const updated = await deploy('custom-resources', '--parameter-overrides', 'CatalogVersion=2');
-    expect(updated).toMatch(/SeedTable updated, PublishCatalog updated, Guard exists/);
+    expect(updated).toMatch(/SeedTable updated, PublishCatalog updated, Guard exists, Vendored exists/);
     expect((await app.get('/products')).json()).toEqual([product('p1', 'Kettle', '25', 'true', '2', 'Update', '1'), product('p2', 'Teapot', '40', 'false', '2', 'Update', '1')]);
     expect((await app.get('/catalog')).json()).toMatchObject({ version: '2' });
 

@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readSync } from 'node:fs';
 import Module, { createRequire, register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { installSdkV2Endpoints, installSyncHostLookup } from './sdk-endpoints.mjs';
+import { installResponseUrlRedirect, installSdkV2Endpoints, installSyncHostLookup } from './sdk-endpoints.mjs';
 import { installAwsLambdaGlobal, isStreamingHandler, runStreamingHandler } from './response-stream.mjs';
 
 // A spare runtime (docs/agent.md#spare-runtimes) is started before it knows its function: it
@@ -699,6 +699,7 @@ async function main() {
   const spec = process.argv[2] || env._HANDLER;
   installSdkV2Endpoints(env);
   installSyncHostLookup(env);
+  installResponseUrlRedirect(env);
   installAwsLambdaGlobal();
   if (channelFd === 'port') channel = openPortChannel((await import('node:worker_threads')).workerData.esbChannel);
   else if (channelFd) channel = openChannel(Number(channelFd));

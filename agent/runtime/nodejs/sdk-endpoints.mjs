@@ -2,8 +2,11 @@
 // AWS_ENDPOINT_URL_* variables (v3 does): when a handler loads v2, its global config gets the
 // same endpoints v3 would use, so both reach the same storage; costs nothing unless v2 is loaded.
 // Both SDKs send StartSyncExecution to `sync-<endpoint host>`: that name is made to find the host.
+// A custom resource's answer PUT to a hard-coded https port 443 reaches the ResponseURL's S3.
 import dns from 'node:dns';
-import Module from 'node:module';
+import http from 'node:http';
+import https from 'node:https';
+import Module, { syncBuiltinESMExports } from 'node:module';
 import path from 'node:path';
 
 const SERVICES = { dynamodb: 'DYNAMODB', dynamodbstreams: 'DYNAMODB_STREAMS', s3: 'S3', lambda: 'LAMBDA', sqs: 'SQS', eventbridge: 'EVENTBRIDGE', cloudwatchevents: 'EVENTBRIDGE', sns: 'SNS', ssm: 'SSM', secretsmanager: 'SECRETS_MANAGER', stepfunctions: 'SFN', firehose: 'FIREHOSE', scheduler: 'SCHEDULER' };
@@ -64,4 +67,48 @@ export function installSyncHostLookup(env = process.env) {
   dns.promises.lookup = function (hostname, ...rest) {
     return promised.call(this, typeof hostname === 'string' && hostname.toLowerCase() === prefixed ? host : hostname, ...rest);
   };
+}
+
+/** Where a custom resource's ResponseURL points (CUSTOM_RESOURCE_BUCKET in provisioner/src/custom-resources.ts). */
+const RESPONSES_PATH = '/esb-custom-resources/responses/';
+
+/**
+ * AWS's cfn-response module for Node, which many apps vendor, PUTs a custom resource's answer
+ * with `https.request({ hostname, port: 443, path })`: the ResponseURL's scheme and port are
+ * dropped, as on AWS they are always https and 443. Such a request for a ResponseURL path goes
+ * where that URL points, the storage's S3 (AWS_ENDPOINT_URL_S3), with the Host it was signed
+ * for; a request given the URL itself (fetch, urllib, `https.request(url)`) goes there too, over
+ * http when the URL says http (docs/provisioner.md "Custom resources").
+ */
+export function installResponseUrlRedirect(env = process.env) {
+  let target;
+  try {
+    target = new URL(env.AWS_ENDPOINT_URL_S3 ?? env.AWS_ENDPOINT_URL ?? '');
+  } catch {
+    return;
+  }
+  const plain = target.protocol === 'http:';
+  const request = https.request;
+  const redirected = (args) => {
+    const [first, second] = args;
+    if (typeof first === 'string' || first instanceof URL) {
+      // https.request(url[, options][, callback]) with esb's own http ResponseURL: Node refuses http: there.
+      let url;
+      try {
+        url = new URL(String(first));
+      } catch {
+        return undefined;
+      }
+      if (url.protocol !== 'http:' || !url.pathname.startsWith(RESPONSES_PATH)) return undefined;
+      return http.request(url, ...args.slice(1));
+    }
+    if (!first || typeof first !== 'object' || typeof first.path !== 'string' || !first.path.startsWith(RESPONSES_PATH)) return undefined;
+    if (first.port !== undefined && first.port !== null && Number(first.port) !== 443) return undefined;
+    const options = { ...first, protocol: target.protocol, hostname: target.hostname.replace(/^\[|\]$/g, ''), host: undefined, port: target.port || (plain ? 80 : 443), agent: undefined, headers: { ...(first.headers ?? {}), host: target.host } };
+    return (plain ? http : https).request.call(null, options, ...(typeof second === 'function' ? [second] : []));
+  };
+  https.request = function (...args) {
+    return redirected(args) ?? request.apply(this, args);
+  };
+  syncBuiltinESMExports(); // `import { request } from 'node:https'` sees it too
 }

@@ -6,8 +6,8 @@ const s3 = new S3Client({});
 
 exports.handler = async (event) => {
   if (event.path === '/about') {
-    const { SEEDED_COUNT, CATALOG_ID, CATALOG_KEY } = process.env;
-    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seededCount: SEEDED_COUNT, catalogId: CATALOG_ID, catalogKey: CATALOG_KEY }) };
+    const { SEEDED_COUNT, CATALOG_ID, CATALOG_KEY, VENDORED_ECHO } = process.env;
+    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ seededCount: SEEDED_COUNT, catalogId: CATALOG_ID, catalogKey: CATALOG_KEY, vendoredEcho: VENDORED_ECHO }) };
   }
   if (event.path === '/catalog') {
     const got = await s3.send(new GetObjectCommand({ Bucket: process.env.BUCKET, Key: 'catalog.json' }));
