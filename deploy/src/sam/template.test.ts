@@ -76,6 +76,14 @@ Conditions:
     expect([err.field, err.message]).toEqual(['Environment.Variables.NESTED', expect.stringContaining('must be a string')]);
   });
 
+  it('warns at deploy that a durable function (DurableConfig) is not emulated', () => {
+    const m = parseSamTemplate(fnTemplate('', `      DurableConfig:
+        ExecutionTimeout: 900
+        RetentionPeriodInDays: 7`), { file: 't.yml' });
+    expect(m.functions).toHaveLength(1);
+    expect(m.warnings.filter((w) => w.startsWith('Fn.DurableConfig: durable functions are not emulated'))).toHaveLength(1);
+  });
+
   it('names the resource and field of an unknown !Ref', () => {
     const err = errorOf(() => parseSamTemplate(fnTemplate('', '      Environment: {Variables: {T: !Ref Nope}}'), { file: 't.yml' }));
     expect(err.logicalId).toBe('Fn');

@@ -1569,6 +1569,8 @@ class TemplateReader implements Lookup {
       if (!Array.isArray(a) || a.some((x) => x !== 'x86_64' && x !== 'arm64')) this.fail(id, 'Architectures', 'must be a list of x86_64 / arm64');
       fn.architectures = [...new Set(a as Array<'x86_64' | 'arm64'>)];
     }
+    // Lambda's durable execution service (checkpoints, replays, callbacks) is not emulated: say so at deploy, not at the first request.
+    if (props.DurableConfig !== undefined) this.warnings.push(`${id}.DurableConfig: durable functions are not emulated; the function gets each event as a plain invocation, which the durable execution SDK refuses ("Unexpected payload provided to start the durable execution")`);
     const reserved = this.num(id, 'ReservedConcurrentExecutions', props.ReservedConcurrentExecutions, { int: true, min: 0 });
     if (reserved === 0) this.warnings.push(`${id}: ReservedConcurrentExecutions 0 (function disabled in AWS) is ignored`);
     else if (reserved !== undefined) fn.scaling.max_capacity = reserved;
