@@ -206,15 +206,16 @@ describe.skipIf(!run)('kind manifests run in Docker against a real API server', 
   );
 
   it(
-    "custom resources: the controller invokes their functions through the gateway's Invoke API (signed), the agents' functions answer to the storage's S3, and what they answered reaches a function's environment",
+    "custom resources: the controller invokes their functions through the gateway's Invoke API (signed), the agents' functions answer to the storage's S3 (a vendored cfn-response on https port 443 too), and what they answered reaches a function's environment",
     track(async () => {
       await api.kubectl(['apply', '-f', '-'], deployment('default', 'seeded', 'custom-resources/template.yaml'));
       await until(async () => ready(await status('default', 'seeded'))?.status === 'True', 'seeded Ready', { timeoutMs: 180_000, everyMs: 250 });
       const provisioned = (await status('default', 'seeded')).conditions.find((c: any) => c.type === 'Provisioned');
-      expect(provisioned.message).toMatch(/3 custom resource\(s\) \(SeedTable created, PublishCatalog created, Guard created\)/);
+      expect(provisioned.message).toMatch(/4 custom resource\(s\) \(SeedTable created, PublishCatalog created, Guard created, Vendored created\)/);
       const products = (await (await fetch(`${gateway()}/products`)).json()) as Array<Record<string, string>>;
       expect(products.map((p) => [p.id, p.price, p.request])).toEqual([['p1', '25', 'Create'], ['p2', '40', 'Create']]);
-      expect(await (await fetch(`${gateway()}/about`)).json()).toMatchObject({ seededCount: '2', catalogId: 'custom-resources-assetsbucket/catalog.json' });
+      // The vendored cfn-response (https, port 443 written in) answers from an agent's container too.
+      expect(await (await fetch(`${gateway()}/about`)).json()).toMatchObject({ seededCount: '2', catalogId: 'custom-resources-assetsbucket/catalog.json', vendoredEcho: 'hello, answered over a vendored cfn-response' });
     }),
   );
 
