@@ -84,6 +84,34 @@ Conditions:
     expect(m.warnings.filter((w) => w.startsWith('Fn.DurableConfig: durable functions are not emulated'))).toHaveLength(1);
   });
 
+  it("resolves the CodeDeploy parts SAM makes for DeploymentPreference (hook functions' policies name them)", () => {
+    const text = `Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs20.x
+      Handler: app.handler
+      InlineCode: "exports.handler = async () => 1"
+      AutoPublishAlias: live
+      DeploymentPreference:
+        Type: AllAtOnce
+  PreHook:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs20.x
+      Handler: app.handler
+      InlineCode: "exports.handler = async () => 1"
+      Environment:
+        Variables:
+          GROUP: !Sub 'deploymentgroup:\${ServerlessDeploymentApplication}/\${FnDeploymentGroup}'
+`;
+    const m = parseSamTemplate(text, { file: 'shop/template.yaml' });
+    expect(m.functions.find((f) => f.logicalId === 'PreHook')?.environment).toEqual({ GROUP: 'deploymentgroup:shop-ServerlessDeploymentApplication/shop-FnDeploymentGroup' });
+    // Without a DeploymentPreference SAM makes neither: an unknown name, as before.
+    const err = errorOf(() => parseSamTemplate(text.replace(/      DeploymentPreference:\n        Type: AllAtOnce\n/, ''), { file: 'shop/template.yaml' }));
+    expect(err.message).toContain('ServerlessDeploymentApplication');
+  });
+
   it('names the resource and field of an unknown !Ref', () => {
     const err = errorOf(() => parseSamTemplate(fnTemplate('', '      Environment: {Variables: {T: !Ref Nope}}'), { file: 't.yml' }));
     expect(err.logicalId).toBe('Fn');

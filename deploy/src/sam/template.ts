@@ -520,6 +520,11 @@ class TemplateReader implements Lookup {
     const r = this.resources[id];
     if (!r) {
       if (id === IMPLICIT_REST_API || id === IMPLICIT_HTTP_API) return id;
+      // The CodeDeploy parts SAM makes for DeploymentPreference (traffic shifting is not run here,
+      // but hook functions' policies name them): ServerlessDeploymentApplication, <Function>DeploymentGroup.
+      const withPreference = (fn: string) => this.resources[fn]?.Type === 'AWS::Serverless::Function' && this.functionProps(fn).DeploymentPreference !== undefined;
+      if (id === 'ServerlessDeploymentApplication' && Object.keys(this.resources).some(withPreference)) return `${this.stackName}-${id}`;
+      if (id.endsWith('DeploymentGroup') && withPreference(id.slice(0, -'DeploymentGroup'.length))) return `${this.stackName}-${id}`;
       // SAM's generated references: !Ref MyFunction.Alias / MyFunction.Version, MyApi.Stage / MyApi.Deployment.
       const m = /^(.+)\.(Alias|Version|Stage|Deployment)$/.exec(id);
       if (m && (m[2] === 'Alias' || m[2] === 'Version') && this.resources[m[1]]?.Type === 'AWS::Serverless::Function') return `${this.arn('lambda', `function:${this.resourceRef(m[1], at)}`)}:${m[2] === 'Alias' ? 'live' : '1'}`;
