@@ -87,4 +87,20 @@ describe('esb deploy waits for exactly its input', () => {
     expect(JSON.parse(r.stdout).routes.map((x: { url: string }) => x.url)).toEqual([`${dev.info.gateway}/wait/one`, `${dev.info.gateway}/wait/two`]);
     expect(await get('/wait/two')).toBe('200 v2');
   }, 120_000);
+
+  it("a failed deploy's conditions are not shown again by the next deploy of another input", async () => {
+    const app = path.join(ws, 'needs-param');
+    await mkdir(path.join(app, 'src'), { recursive: true });
+    await writeFile(path.join(app, 'src', 'hello.mjs'), handler('with param'));
+    const file = path.join(app, 'template.yaml');
+    await writeFile(file, template(['/wait/param']).replace('Resources:', 'Parameters:\n  Greeting: { Type: String }\nResources:'));
+    const failed = await esb(['deploy', '-t', file, '--workspace', ws, '--timeout', '90s']);
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/FAIL Generated +InvalidTemplate: .*Greeting\.Default: no value/);
+    const given = await esb(['deploy', '-t', file, '--workspace', ws, '--timeout', '90s', '--parameter-overrides', 'Greeting=hi']);
+    expect(given.code).toBe(0);
+    expect(given.stdout).not.toContain('FAIL');
+    expect(given.stdout).toMatch(/ok +Generated +Generated: 1 function/);
+    expect(await get('/wait/param')).toBe('200 with param');
+  }, 120_000);
 });

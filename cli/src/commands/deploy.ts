@@ -317,6 +317,8 @@ export const deploy: Command = {
     // Woken by the status folder's changes (a missed event only costs the poll interval).
     if (target.statusFolder) await mkdir(target.statusFolder, { recursive: true }).catch(() => {});
     const statusChanged = changeSignal(target.statusFolder);
+    // What the status said before this deploy (an earlier input's failure) is not news of this one.
+    const earlier = new Map(((await target.read(name)).status?.conditions ?? []).map((c) => [c.type, conditionLine(c)]));
     say(await target.write(name, spec));
     if (gatewayAnswers && !(await gatewayAnswers)) say(`warning: the gateway at ${dev!.gateway} does not answer; is esb dev still running?`);
     if (!dev) say(`warning: ${target.noDevHint}`);
@@ -341,7 +343,7 @@ export const deploy: Command = {
       if (status?.conditions && current) {
         for (const c of status.conditions) {
           const line = conditionLine(c);
-          if (shown.get(c.type) === line || c.type === 'Ready' || (c.reason === 'Pending' && !values.verbose)) continue;
+          if (shown.get(c.type) === line || (!mine && earlier.get(c.type) === line) || c.type === 'Ready' || (c.reason === 'Pending' && !values.verbose)) continue;
           shown.set(c.type, line);
           say(values.verbose ? `${line}  [+${((Date.now() - started) / 1000).toFixed(2)}s]` : line);
         }
