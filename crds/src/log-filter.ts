@@ -54,22 +54,17 @@ function jsonFilter(text: string): LogFilter {
   const expect = (t: string) => {
     if (next() !== t) throw new LogFilterError(`expected "${t}" in ${text}`);
   };
-  const expression = (): Node => {
-    let left = term();
-    while (peek() === '||') {
+  /** `operand (op operand)*`, grouped from the left. */
+  const chain = (op: '||' | '&&', operand: () => Node) => (): Node => {
+    let left = operand();
+    while (peek() === op) {
       next();
-      left = { op: '||', left, right: term() };
+      left = { op, left, right: operand() };
     }
     return left;
   };
-  const term = (): Node => {
-    let left = factor();
-    while (peek() === '&&') {
-      next();
-      left = { op: '&&', left, right: factor() };
-    }
-    return left;
-  };
+  const term = chain('&&', () => factor());
+  const expression = chain('||', term);
   const factor = (): Node => {
     if (peek() === '(') {
       next();

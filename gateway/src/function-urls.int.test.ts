@@ -1,15 +1,13 @@
 // Function URLs (docs/gateway.md, "Function URLs"): each function with a URL is served at
 // http://<label>.lambda-url.localhost:<port>/ as an HTTP API `$default` route, its CORS
 // answered there, and AuthType AWS_IAM asking for SigV4-signed requests. Real HTTP.
-import http from 'node:http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { FunctionsFile } from '@esb/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeSha256 } from './invoke-auth.js';
 import { startGateway, type RunningGateway } from './server.js';
 import { functionsOf } from './testing/config.js';
 import { FakeInvoker } from './testing/fake-invoker.js';
 import { memoryLogger } from './testing/log.js';
+import { send, signedHeaders } from './testing/http.js';
 
 const KEY = { accessKeyId: 'AKIDESBURLTEST01', secretAccessKey: 'url-secret-for-the-test' };
 const echo = (e: { rawPath: string; routeKey: string; version: string; body?: string; requestContext: { http: { method: string } } }) => ({
@@ -24,29 +22,9 @@ function withUrls(): FunctionsFile {
   return functions;
 }
 
-interface Answer {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-function send(port: number, host: string, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, agent: false, headers: { host, ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** Signs as an AWS SDK signs a call to a function URL (service lambda). */
-async function signed(host: string, method: string, path: string, body: string, credentials = KEY): Promise<Record<string, string>> {
-  const signer = new SignatureV4({ credentials, region: 'us-east-1', service: 'lambda', sha256: NodeSha256 });
-  const out = await signer.sign({ method, protocol: 'http:', hostname: host, path, headers: { host, 'content-type': 'application/json' }, body });
-  return out.headers as Record<string, string>;
-}
+const signed = (host: string, method: string, path: string, body: string, credentials = KEY) =>
+  signedHeaders({ host, method, path, body, credentials, service: 'lambda', headers: { 'content-type': 'application/json' } });
 
 describe('function URLs on a loopback gateway', () => {
   const invoker = new FakeInvoker({ Hooks_Receiver: echo, reports: echo, plain: echo });

@@ -2,15 +2,13 @@
 // AWS_IAM takes requests signed for execute-api by a key the gateway takes, and hands the
 // function who signed (REST: requestContext.identity; HTTP APIs: requestContext.authorizer.iam).
 // Real HTTP, signed as the AWS SDKs and aws4 sign.
-import http from 'node:http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { RoutingFile } from '@esb/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NodeSha256 } from './invoke-auth.js';
 import { startGateway, type RunningGateway } from './server.js';
 import { functionsOf } from './testing/config.js';
 import { FakeInvoker } from './testing/fake-invoker.js';
 import { memoryLogger } from './testing/log.js';
+import { send as sendTo, signedHeaders } from './testing/http.js';
 
 const KEY = { accessKeyId: 'AKIDESBIAMTEST01', secretAccessKey: 'iam-secret-for-the-test' };
 const identityOf = (e: { requestContext: Record<string, any> }) => ({ statusCode: 200, body: JSON.stringify({ identity: e.requestContext.identity ?? null, iam: e.requestContext.authorizer?.iam ?? null }) });
@@ -27,24 +25,9 @@ const routing: RoutingFile = {
   },
 };
 
-function send(port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path, agent: false, headers: { host: `127.0.0.1:${port}`, ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const send = (port: number, method: string, path: string, headers: Record<string, string> = {}, body?: string) => sendTo(port, `127.0.0.1:${port}`, method, path, headers, body);
 
-async function signed(port: number, method: string, path: string, body = '', credentials = KEY, service = 'execute-api'): Promise<Record<string, string>> {
-  const host = `127.0.0.1:${port}`;
-  const signer = new SignatureV4({ credentials, region: 'us-east-1', service, sha256: NodeSha256 });
-  const out = await signer.sign({ method, protocol: 'http:', hostname: host, path, headers: { host }, body });
-  return out.headers as Record<string, string>;
-}
+const signed = (port: number, method: string, path: string, body = '', credentials = KEY, service = 'execute-api') => signedHeaders({ host: `127.0.0.1:${port}`, method, path, body, credentials, service });
 
 describe('IAM authorization of API routes, beyond loopback (configured keys)', () => {
   const invoker = new FakeInvoker({ rest: identityOf, http: identityOf });

@@ -105,7 +105,8 @@ export function installResponseUrlRedirect(env = process.env) {
     if (!first || typeof first !== 'object' || typeof first.path !== 'string' || !first.path.startsWith(RESPONSES_PATH)) return undefined;
     if (first.port !== undefined && first.port !== null && Number(first.port) !== 443) return undefined;
     const options = { ...first, protocol: target.protocol, hostname: target.hostname.replace(/^\[|\]$/g, ''), host: undefined, port: target.port || (plain ? 80 : 443), agent: undefined, headers: { ...(first.headers ?? {}), host: target.host } };
-    return (plain ? http : https).request.call(null, options, ...(typeof second === 'function' ? [second] : []));
+    // The saved https.request: the patched one would take this request for a ResponseURL's again.
+    return (plain ? http.request : request)(options, ...(typeof second === 'function' ? [second] : []));
   };
   https.request = function (...args) {
     return redirected(args) ?? request.apply(this, args);
