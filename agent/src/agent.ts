@@ -28,6 +28,7 @@ import { deliverScheduleFirings } from './schedule-firings.js';
 import { OAuthTokens, callApiDestination } from './api-destinations.js';
 import { LogSubscriptions } from './log-subscriptions.js';
 import { Executions } from './executions.js';
+import { DurableExecutions } from './durable-executions.js';
 import { createTaskRunner } from './task-integrations.js';
 import { TopicSubscriptions } from './sns.js';
 import { createS3ObjectWriter, DeliveryStreams, type DeliveryStreamStats } from './firehose.js';
@@ -157,6 +158,8 @@ export interface Agent extends Invoker {
   deliverTopicMessages(messages: readonly TopicMessage[]): void;
   /** EventBridge Scheduler schedules that came due in the storage: their targets get what they send (docs/eventbridge.md). */
   deliverScheduleFirings(firings: readonly ScheduleFiring[]): void;
+  /** A call of the durable execution API (checkpoints, callbacks, Get/List/Stop; docs/durable-functions.md). */
+  answerDurableApi(call: ApiCall): Promise<ApiAnswer>;
   /** A call of an API the agent answers: Step Functions (StartExecution, ...; docs/step-functions.md) or Firehose (PutRecord, ...; docs/firehose.md). */
   answerApiCall(api: ForwardedApi, call: ApiCall): Promise<ApiAnswer>;
   stats(): AgentStats;
@@ -423,6 +426,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     eventRules.setFunctions(next);
     topicSubscriptions.setFunctions(next);
     executions.setFunctions(next);
+    durable.setFunctions(next);
     streams.setFunctions(next);
     kinesis.setFunctions(next);
     queues.setFunctions(next);
@@ -430,59 +434,77 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     deliveryStreams.setFunctions(next);
   };
 
+  /** Runs the function on its instances: every invocation but the start of a durable execution. */
+  const invokePool = async (name: string, payload: Buffer, ctx: InvokeContext = {}): Promise<InvokeResult> => {
+    const requestId = ctx.requestId ?? randomUUID();
+    if (closed) return errorResult(requestId, 'Unavailable', 'the agent is shut down');
+    applyPending(name);
+    const pool = pools.get(name);
+    if (!pool) {
+      const message = `Function not found: ${functionArn(region, name)}`;
+      return errorResult(requestId, 'UnknownFunction', message, errorPayload('ResourceNotFoundException', message));
+    }
+    if (!ctx.logTail) return pool.invoke(requestId, payload, ctx);
+    const lines: string[] = [];
+    tails.set(requestId, lines);
+    // END and REPORT are written in the next turn, and output the handler printed just
+    // before it returned may still be in the pipe: let both arrive.
+    const settled = async () => {
+      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, 5));
+    };
+    let streaming = false;
+    try {
+      const result = await pool.invoke(requestId, payload, ctx);
+      const stream = result.stream;
+      if (stream) {
+        // A streamed response: its log tail is known when the stream ends, before its last event.
+        streaming = true;
+        result.stream = {
+          contentType: stream.contentType,
+          cancel: () => {
+            tails.delete(requestId);
+            stream.cancel();
+          },
+          open: (sink) =>
+            stream.open({
+              chunk: (bytes) => sink.chunk(bytes),
+              end: (failure) =>
+                void settled().then(() => {
+                  result.logTail = logTail(lines);
+                  tails.delete(requestId);
+                  sink.end(failure);
+                }),
+            }),
+        };
+        return result;
+      }
+      await settled();
+      result.logTail = logTail(lines);
+      return result;
+    } finally {
+      if (!streaming) tails.delete(requestId);
+    }
+  };
+
+  // Durable functions: an invocation starts an execution, which invokes the function with its
+  // checkpoints until it ends (docs/durable-functions.md).
+  const durable = new DurableExecutions({
+    region,
+    accountId: LOCAL_ACCOUNT_ID,
+    clock,
+    invokeFunction: invokePool,
+    invokeTarget: (fn, payload, ctx) => agent.invoke(fn, payload, ctx),
+    info: (fields, message) => log.info(fields, message),
+    warn: (fields, message) => log.warn(fields, message),
+  });
+
   const agent: Agent = {
     logDir: opts.logDir,
     has: (name) => (applyPending(name), pools.has(name)),
-    async invoke(name: string, payload: Buffer, ctx: InvokeContext = {}): Promise<InvokeResult> {
-      const requestId = ctx.requestId ?? randomUUID();
-      if (closed) return errorResult(requestId, 'Unavailable', 'the agent is shut down');
-      applyPending(name);
-      const pool = pools.get(name);
-      if (!pool) {
-        const message = `Function not found: ${functionArn(region, name)}`;
-        return errorResult(requestId, 'UnknownFunction', message, errorPayload('ResourceNotFoundException', message));
-      }
-      if (!ctx.logTail) return pool.invoke(requestId, payload, ctx);
-      const lines: string[] = [];
-      tails.set(requestId, lines);
-      // END and REPORT are written in the next turn, and output the handler printed just
-      // before it returned may still be in the pipe: let both arrive.
-      const settled = async () => {
-        await new Promise((r) => setImmediate(r));
-        await new Promise((r) => setTimeout(r, 5));
-      };
-      let streaming = false;
-      try {
-        const result = await pool.invoke(requestId, payload, ctx);
-        const stream = result.stream;
-        if (stream) {
-          // A streamed response: its log tail is known when the stream ends, before its last event.
-          streaming = true;
-          result.stream = {
-            contentType: stream.contentType,
-            cancel: () => {
-              tails.delete(requestId);
-              stream.cancel();
-            },
-            open: (sink) =>
-              stream.open({
-                chunk: (bytes) => sink.chunk(bytes),
-                end: (failure) =>
-                  void settled().then(() => {
-                    result.logTail = logTail(lines);
-                    tails.delete(requestId);
-                    sink.end(failure);
-                  }),
-              }),
-          };
-          return result;
-        }
-        await settled();
-        result.logTail = logTail(lines);
-        return result;
-      } finally {
-        if (!streaming) tails.delete(requestId);
-      }
+    invoke(name: string, payload: Buffer, ctx: InvokeContext = {}): Promise<InvokeResult> {
+      if (!closed && durable.isDurable(name) && pools.has(name)) return durable.invokeSync(name, payload, ctx);
+      return invokePool(name, payload, ctx);
     },
     invokeAsync(name, payload, ctx = {}) {
       if (closed) return;
@@ -551,6 +573,10 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       if (!closed) deliverScheduleFirings(firingDelivery, firings);
     },
 
+    answerDurableApi(call) {
+      return durable.answer(call);
+    },
+
     answerApiCall(api, call) {
       return api === 'firehose' ? deliveryStreams.answer(call) : executions.answer(call);
     },
@@ -568,6 +594,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       closed = true;
       scheduler?.close();
       executions.close();
+      durable.close();
       streams.close();
       kinesis.close();
       // Long polls end now; batches in flight settle as the pools close (invokes fail: messages stay queued).
@@ -581,6 +608,14 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       await sink.close();
       if (ca?.copyDir) await rm(ca.copyDir, { recursive: true, force: true });
     },
+  };
+
+  /** An asynchronous invocation of a durable function: its execution starts, nobody waits for its end. */
+  const startDurable = async (fn: string, payload: Buffer, traceId: string | undefined): Promise<InvokeResult> => {
+    const requestId = randomUUID();
+    const started = durable.invokeAsync(fn, payload, traceId ? { traceId } : {});
+    if ('error' in started) return errorResult(requestId, 'FunctionError', started.error);
+    return { requestId, durationMs: 0, payload: Buffer.from(''), durableExecutionArn: started.arn };
   };
 
   // Asynchronous, as S3 and EventBridge invoke: nobody waits, a failure is retried.
@@ -602,7 +637,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   };
   const asyncInvoker = createAsyncInvoker({
     clock,
-    invoke: (fn, payload, traceId) => agent.invoke(fn, payload, traceId ? { traceId } : {}),
+    invoke: (fn, payload, traceId) => (durable.isDurable(fn) ? startDurable(fn, payload, traceId) : agent.invoke(fn, payload, traceId ? { traceId } : {})),
     functions: () => file.functions,
     warn: (fields, message) => log.warn(fields, message),
     exhausted: (f) => {

@@ -1,7 +1,7 @@
 // An Invoker over HTTP (the agent as a separate service), with keep-alive connections.
 // has() answers from a cached function list, refreshed in the background.
 import http from 'node:http';
-import type { InvokeContext, InvokeErrorKind, InvokeResult, Invoker, ResponseStream, StreamFailure } from '@esb/contracts';
+import type { ApiAnswer, ApiCall, InvokeContext, InvokeErrorKind, InvokeResult, Invoker, ResponseStream, StreamFailure } from '@esb/contracts';
 
 export interface HttpInvoker extends Invoker {
   /** Fetches the function list now (call once before relying on has()). */
@@ -67,6 +67,7 @@ export function createHttpInvoker(opts: { url: string; refreshMs?: number; maxSo
       if (ctx.cognitoIdentity) headers['x-esb-cognito-identity'] = ctx.cognitoIdentity;
       if (ctx.logTail) headers['x-amz-log-type'] = 'Tail';
       if (ctx.acceptStream) headers[ACCEPT_STREAM] = '1';
+      if (ctx.durableExecutionName) headers[DURABLE_NAME] = ctx.durableExecutionName;
       let r;
       try {
         r = await request('POST', `/invoke/${encodeURIComponent(name)}`, payload, headers, ctx.signal);
@@ -86,17 +87,29 @@ export function createHttpInvoker(opts: { url: string; refreshMs?: number; maxSo
       if (typeof contentType === 'string') result.contentType = contentType;
       const tail = r.headers['x-esb-log-result'];
       if (typeof tail === 'string') result.logTail = tail;
+      const durableArn = r.headers[DURABLE_ARN];
+      if (typeof durableArn === 'string') result.durableExecutionArn = durableArn;
       if (kind) result.error = { kind, message: decodeURIComponent(String(r.headers['x-esb-error-message'] ?? '')) };
       else if (r.status !== 200) result.error = { kind: 'Unavailable', message: `agent answered ${r.status}: ${r.body.toString('utf8').slice(0, 200)}` };
       if (kind === 'UnknownFunction') names.delete(name);
       else names.add(name);
       return result;
     },
+    async answerDurableApi(call: ApiCall): Promise<ApiAnswer> {
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (call.traceHeader) headers['x-amzn-trace-id'] = call.traceHeader;
+      const r = await request('POST', `/durable/${encodeURIComponent(call.action)}`, Buffer.from(JSON.stringify(call.input ?? {})), headers);
+      return { status: r.status, body: JSON.parse(r.body.toString('utf8')) as Record<string, unknown> };
+    },
     close() {
       agent.destroy();
     },
   };
 }
+
+/** The durable execution an invocation starts (X-Amz-Durable-Execution-Name) and ran (-Arn), as Lambda's headers. */
+export const DURABLE_NAME = 'x-amz-durable-execution-name';
+export const DURABLE_ARN = 'x-amz-durable-execution-arn';
 
 const EMPTY = Buffer.alloc(0);
 /** Asks the agent for a streamed response (docs/agent.md "Response streaming"). */

@@ -43,6 +43,30 @@ describe('the agent over HTTP', () => {
     }
   });
 
+  it('carries the durable execution API (POST /durable/<action>) and the durable name and ARN of an invocation, as the gateway in compose uses them', async () => {
+    const calls: ApiCall[] = [];
+    const agent: Invoker = {
+      has: () => true,
+      invoke: async (_name, _payload, ctx = {}) => ({ requestId: 'r', durationMs: 1, payload: Buffer.from('"done"'), durableExecutionArn: `arn:x/durable-execution/${ctx.durableExecutionName}/1` }),
+      answerDurableApi: async (call) => {
+        calls.push(call);
+        return call.action === 'GetDurableExecution' ? { status: 200, body: { Status: 'RUNNING' } } : { status: 404, body: { __type: 'ResourceNotFoundException', message: 'gone' } };
+      },
+    };
+    const server = await createAgentHttpServer({ agent });
+    const client = createHttpInvoker({ url: server.url });
+    try {
+      const r = await client.invoke('wf', Buffer.from('{}'), { durableExecutionName: 'order-7' });
+      expect(r.durableExecutionArn).toBe('arn:x/durable-execution/order-7/1');
+      expect(await client.answerDurableApi!({ action: 'GetDurableExecution', input: { DurableExecutionArn: 'arn:x' }, traceHeader: 'Root=1-b' })).toEqual({ status: 200, body: { Status: 'RUNNING' } });
+      expect(await client.answerDurableApi!({ action: 'StopDurableExecution', input: {} })).toEqual({ status: 404, body: { __type: 'ResourceNotFoundException', message: 'gone' } });
+      expect(calls[0]).toEqual({ action: 'GetDurableExecution', input: { DurableExecutionArn: 'arn:x' }, traceHeader: 'Root=1-b' });
+    } finally {
+      client.close();
+      await server.close();
+    }
+  });
+
   it('answers a Step Functions call the storage forwards to /states/<action>, status and body as the agent gives them', async () => {
     const calls: unknown[] = [];
     const agent = {

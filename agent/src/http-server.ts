@@ -19,6 +19,8 @@
 //                            -> 202; their targets get what they send (docs/eventbridge.md)
 //   POST /states/:action     body = a Step Functions API call's input (StartExecution, ...) -> the
 //                            answer Step Functions gives, status and JSON (docs/step-functions.md)
+//   POST /durable/:action    body = a durable execution API call's input (CheckpointDurableExecution, ...)
+//                            -> the answer Lambda gives, status and JSON (docs/durable-functions.md)
 //   POST /firehose/:action   body = a Firehose API call's input (PutRecordBatch, ...) -> the answer
 //                            Firehose gives, status and JSON (docs/firehose.md)
 //   GET /functions -> ["name", ...]    GET /stats    GET /healthz
@@ -26,12 +28,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { BusEvents, FORWARDED_APIS, KinesisRecords, ScheduleFirings, StreamRecord, TopicMessages, type ScheduleFiring, type ApiAnswer, type ApiCall, type BusEvent, type ForwardedApi, type KinesisRecord, type TopicMessage, type InvokeErrorKind, type InvokeResult, type Invoker, type ObjectEvent, type ResponseStream } from '@esb/contracts';
-import { ACCEPT_STREAM, RESULT_CONTENT_TYPE, STREAM_CONTENT_TYPE } from './http-client.js';
+import { ACCEPT_STREAM, DURABLE_ARN, DURABLE_NAME, RESULT_CONTENT_TYPE, STREAM_CONTENT_TYPE } from './http-client.js';
 
 export const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
 
 export interface AgentHttpServerOptions {
-  agent: Invoker & { stats?(): { functions: Record<string, unknown> }; deliverObjectEvent?(event: ObjectEvent): void; deliverStreamRecord?(record: StreamRecord): void; deliverKinesisRecords?(records: readonly KinesisRecord[]): void; deliverBusEvents?(events: readonly BusEvent[]): void; deliverTopicMessages?(messages: readonly TopicMessage[]): void; deliverScheduleFirings?(firings: readonly ScheduleFiring[]): void; answerApiCall?(api: ForwardedApi, call: ApiCall): Promise<ApiAnswer> };
+  agent: Invoker & { stats?(): { functions: Record<string, unknown> }; deliverObjectEvent?(event: ObjectEvent): void; deliverStreamRecord?(record: StreamRecord): void; deliverKinesisRecords?(records: readonly KinesisRecord[]): void; deliverBusEvents?(events: readonly BusEvent[]): void; deliverTopicMessages?(messages: readonly TopicMessage[]): void; deliverScheduleFirings?(firings: readonly ScheduleFiring[]): void; answerApiCall?(api: ForwardedApi, call: ApiCall): Promise<ApiAnswer>; answerDurableApi?(call: ApiCall): Promise<ApiAnswer> };
   host?: string;
   port?: number;
   log?: Logger;
@@ -56,7 +58,15 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
     if (req.method === 'POST' && url === '/events/sns') return void storageEvent(req, res, parseTopicMessages, 'a list of 1-10 topic messages: [{topic, messageId, message, timestamp, attributes}]', (m) => o.agent.deliverTopicMessages?.(m));
     if (req.method === 'POST' && url === '/events/scheduler') return void storageEvent(req, res, parseScheduleFirings, 'a list of 1-100 schedule firings: [{schedule, group, name, time, target: {arn, input?}}]', (f) => o.agent.deliverScheduleFirings?.(f));
     const api = req.method === 'POST' ? FORWARDED_PATHS.find((a) => url.startsWith(`/${a}/`)) : undefined;
-    if (api) return void apiCall(req, res, api, decodeURIComponent(url.slice(api.length + 2).split('?')[0]));
+    if (api) {
+      const info = FORWARDED_APIS[api];
+      const answer = o.agent.answerApiCall && ((call: ApiCall) => o.agent.answerApiCall!(api, call));
+      return void apiCall(req, res, info.service, info.maxBodyBytes ?? MAX_EVENT_BYTES, answer, decodeURIComponent(url.slice(api.length + 2).split('?')[0]));
+    }
+    if (req.method === 'POST' && url.startsWith('/durable/')) {
+      const answer = o.agent.answerDurableApi && ((call: ApiCall) => o.agent.answerDurableApi!(call));
+      return void apiCall(req, res, 'Lambda durable execution', MAX_REQUEST_BYTES, answer, decodeURIComponent(url.slice('/durable/'.length).split('?')[0]));
+    }
     req.resume();
     if (req.method === 'GET' && url === '/healthz') return send(res, 200, '{"ok":true}');
     if (req.method === 'GET' && url === '/functions') return send(res, 200, JSON.stringify(Object.keys(o.agent.stats?.().functions ?? {})));
@@ -88,6 +98,7 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
         signal: ac.signal,
         logTail: one(h['x-amz-log-type']) === 'Tail',
         acceptStream: h[ACCEPT_STREAM] !== undefined,
+        durableExecutionName: one(h[DURABLE_NAME]),
       };
       let r = await o.agent.invoke(fn, body, ctx);
       if (r.error?.kind === 'UnknownFunction' && o.reloadFunctions) {
@@ -103,6 +114,7 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
       };
       if (r.logTail !== undefined) headers['x-esb-log-result'] = r.logTail;
       if (r.contentType !== undefined) headers[RESULT_CONTENT_TYPE] = r.contentType;
+      if (r.durableExecutionArn !== undefined) headers[DURABLE_ARN] = r.durableExecutionArn;
       if (r.error) {
         headers['x-esb-error-kind'] = r.error.kind;
         headers['x-esb-error-message'] = encodeURIComponent(r.error.message);
@@ -141,13 +153,14 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
     send(res, 202, '{}');
   }
 
-  /** A call of an API the agent answers (Step Functions, Firehose) that the storage service forwards: answered as that service answers it. */
-  async function apiCall(req: http.IncomingMessage, res: http.ServerResponse, api: ForwardedApi, action: string): Promise<void> {
-    const info = FORWARDED_APIS[api];
-    const max = info.maxBodyBytes ?? MAX_EVENT_BYTES;
-    const body = await readCapped(req, res, max, { __type: 'ValidationException', message: `a ${info.service} request is at most ${max} bytes` });
+  /**
+   * A call of an API the agent answers: Step Functions and Firehose, which the storage service
+   * forwards, and the durable execution API, which the gateway forwards. Answered as that service answers it.
+   */
+  async function apiCall(req: http.IncomingMessage, res: http.ServerResponse, service: string, max: number, answer: ((call: ApiCall) => Promise<ApiAnswer>) | undefined, action: string): Promise<void> {
+    const body = await readCapped(req, res, max, { __type: 'ValidationException', message: `a ${service} request is at most ${max} bytes` });
     if (!body) return;
-    if (!o.agent.answerApiCall) return send(res, 400, JSON.stringify({ __type: 'UnknownOperationException', message: `this agent does not answer the ${info.service} API` }));
+    if (!answer) return send(res, 400, JSON.stringify({ __type: 'UnknownOperationException', message: `this agent does not answer the ${service} API` }));
     let input: unknown;
     try {
       input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
@@ -155,8 +168,8 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
       return send(res, 400, JSON.stringify({ __type: 'SerializationException', message: `The request body is not JSON: ${(err as Error).message}` }));
     }
     const trace = req.headers['x-amzn-trace-id'];
-    const answer = await o.agent.answerApiCall(api, { action, input, ...(typeof trace === 'string' ? { traceHeader: trace } : {}) });
-    send(res, answer.status, JSON.stringify(answer.body));
+    const answered = await answer({ action, input, ...(typeof trace === 'string' ? { traceHeader: trace } : {}) });
+    send(res, answered.status, JSON.stringify(answered.body));
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -14,6 +14,7 @@ export interface InvokerLike<R extends InvokeResultLike = InvokeResultLike, C ex
   invoke(functionName: string, payload: Buffer, context?: C): Promise<R>;
   invokeAsync?(functionName: string, payload: Buffer, context?: C): void;
   has(functionName: string): boolean;
+  answerDurableApi?(call: { action: string; input: unknown; traceHeader?: string }): Promise<{ status: number; body: Record<string, unknown> }>;
 }
 
 export interface CapturedInvocation {
@@ -42,6 +43,7 @@ export class InvocationCapture {
     return {
       has: (name) => invoker.has(name),
       ...(invoker.invokeAsync ? { invokeAsync: (name: string, payload: Buffer, context?: C) => invoker.invokeAsync!(name, payload, context) } : {}),
+      ...(invoker.answerDurableApi ? { answerDurableApi: (call) => invoker.answerDurableApi!(call) } : {}),
       invoke(name, payload, context) {
         if (pending.size === 0 || context?.traceId === undefined) return invoker.invoke(name, payload, context);
         const list = pending.get(context.traceId);

@@ -620,6 +620,11 @@ export const FunctionConfig = z.object({
    * async_failure_queues).
    */
   async_destinations: z.object({ on_success: AsyncDestination.optional(), on_failure: AsyncDestination.optional() }).optional(),
+  /**
+   * A durable function (SAM / Lambda DurableConfig; docs/durable-functions.md): an invocation starts
+   * a durable execution, which ends as failed (TIMED_OUT) past `execution_timeout` seconds.
+   */
+  durable: z.object({ execution_timeout: z.number().int().min(1).max(31_622_400), retention_days: z.number().int().min(1).max(90).default(14) }).optional(),
   // Digest of everything that makes an instance (code, layers, image, env, config): the
   // agent replaces instances when it changes.
   digest: z.string().optional(),

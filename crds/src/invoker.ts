@@ -1,6 +1,7 @@
 // The agent's interface to the gateway (and to the Lambda Invoke API): invoke a function by
 // name. In-process when embedded (`esb dev`), over HTTP when the agent is a separate service
 // (compose). The gateway depends on this interface only.
+import type { ApiAnswer, ApiCall } from './api-calls.js';
 
 export interface InvokeContext {
   /** The request id the caller chose (the gateway's x-amzn-RequestId); generated if absent. */
@@ -26,6 +27,8 @@ export interface InvokeContext {
    * stream starts, with `stream` (docs/agent.md "Response streaming").
    */
   acceptStream?: boolean;
+  /** X-Amz-Durable-Execution-Name: the name of the durable execution this invocation starts (docs/durable-functions.md). */
+  durableExecutionName?: string;
 }
 
 export type InvokeErrorKind =
@@ -53,6 +56,8 @@ export interface InvokeResult {
   stream?: ResponseStream;
   /** The content type the function gave a response it streamed, when the caller took it whole. */
   contentType?: string;
+  /** The durable execution the invocation ran (X-Amz-Durable-Execution-Arn; docs/durable-functions.md). */
+  durableExecutionArn?: string;
 }
 
 /** The content type of a streamed response that starts with a JSON prelude (status, headers, cookies) and 8 NUL bytes. */
@@ -95,4 +100,9 @@ export interface Invoker {
   invokeAsync?(functionName: string, payload: Buffer, context?: InvokeContext): void;
   /** Whether the function is known (for 404s of the Invoke API without invoking). */
   has(functionName: string): boolean;
+  /**
+   * The durable execution API (checkpoints, state, callbacks, Get/List/Stop; docs/durable-functions.md):
+   * the gateway reads the REST call, the agent answers it.
+   */
+  answerDurableApi?(call: ApiCall): Promise<ApiAnswer>;
 }

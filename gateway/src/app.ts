@@ -20,6 +20,7 @@ import type { JwksCache } from './auth/jwt.js';
 import { methodArn } from './auth/policy.js';
 import { buildV1Event, buildV2Event, edgeHeaders, v1EventJson, v2EventJson, isTextContentType, matchesMediaType, type GatewayRequest, type V1Event, type V2Event } from './events.js';
 import { registerInvokeApi } from './invoke-api.js';
+import { registerDurableApi } from './durable-api.js';
 import { authorizeSignedUrl, type InvokeApiAccess, OPEN_INVOKE_API } from './invoke-auth.js';
 import { mapResponse, PreludeReader } from './response.js';
 import { customizedAnswer } from './gateway-responses.js';
@@ -374,6 +375,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
   const observe = opts.onRequestDone;
   const invokeAccess = opts.invokeApi ?? OPEN_INVOKE_API;
   registerInvokeApi(app, { invoker, log, accountId, region, now, onRequestDone: observe, access: invokeAccess });
+  registerDurableApi(app, { invoker, access: invokeAccess, now });
   const websockets = new WebSocketGateway({
     invoker,
     auth,

@@ -83,6 +83,7 @@ export class CancellableContext implements InvokeContext {
   readonly cognitoIdentity?: string;
   readonly logTail?: boolean;
   readonly acceptStream?: boolean;
+  readonly durableExecutionName?: string;
   readonly onCancel: (listener: (reason: Error) => void) => () => void;
 
   constructor(
@@ -95,6 +96,7 @@ export class CancellableContext implements InvokeContext {
     this.cognitoIdentity = fields.cognitoIdentity;
     this.logTail = fields.logTail;
     this.acceptStream = fields.acceptStream;
+    this.durableExecutionName = fields.durableExecutionName;
     this.onCancel = cancel.onCancel;
   }
 

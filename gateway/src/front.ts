@@ -22,7 +22,7 @@ export function isFastifyPath(url: string, consolePrefix: string): boolean {
   if (url.charCodeAt(0) !== 47 /* / */) return true;
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
-  return path === '/health' || path.startsWith(consolePrefix) || path.startsWith('/2015-03-31/') || (path.startsWith('/2021-11-15/') && path.endsWith('/response-streaming-invocations')) || path.includes('%') || path.includes('#') || path.includes('/@connections/') || (path.endsWith('/publish') && path.startsWith('/appsync-api/'));
+  return path === '/health' || path.startsWith(consolePrefix) || path.startsWith('/2015-03-31/') || path.startsWith('/2025-12-01/') || (path.startsWith('/2021-11-15/') && path.endsWith('/response-streaming-invocations')) || path.includes('%') || path.includes('#') || path.includes('/@connections/') || (path.endsWith('/publish') && path.startsWith('/appsync-api/'));
 }
 
 /** Which way the front takes a request (the same split fastify makes between methods with and without bodies). */

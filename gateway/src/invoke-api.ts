@@ -97,6 +97,8 @@ async function readCall(req: FastifyRequest, reply: FastifyReply, opts: InvokeAp
     // Lambda returns the log tail for synchronous invocations only.
     logTail: type === 'RequestResponse' && req.headers['x-amz-log-type'] === 'Tail',
   };
+  const durableName = req.headers['x-amz-durable-execution-name'];
+  if (typeof durableName === 'string') context.durableExecutionName = durableName;
   return { name, payload, type, requestId, context, done };
 }
 
@@ -199,6 +201,7 @@ export function registerInvokeApi(app: FastifyInstance, opts: InvokeApiOptions):
     const result = await invokeOrAnswer(call, reply, opts);
     if (!result) return reply;
     reply.header('x-amz-executed-version', '$LATEST');
+    if (result.durableExecutionArn) reply.header('x-amz-durable-execution-arn', result.durableExecutionArn);
     if (result.logTail !== undefined) reply.header('x-amz-log-result', result.logTail);
     if (answeredAsApiError(call, result, reply, opts)) return reply;
     if (result.error) {

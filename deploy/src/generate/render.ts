@@ -386,6 +386,7 @@ function renderFunction(fn: FunctionModel, ctx: FnContext): { config: FunctionCo
   if (fn.asyncRetries !== undefined) config.async_retries = fn.asyncRetries;
   if (fn.asyncFailureQueues) config.async_failure_queues = fn.asyncFailureQueues;
   if (fn.asyncDestinations) config.async_destinations = fn.asyncDestinations;
+  if (fn.durable) config.durable = fn.durable;
   // Key order as documented: image first, digest last.
   return { config: { image, ...config, digest: `sha256:${digest}` }, build };
 }

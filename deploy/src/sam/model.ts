@@ -78,6 +78,8 @@ export interface FunctionModel {
   asyncFailureQueues?: Array<{ kind: 'dlq' | 'destination'; queue: string }>;
   /** EventInvokeConfig.DestinationConfig's OnSuccess, and OnFailure of type SNS, EventBridge or Lambda. */
   asyncDestinations?: { on_success?: AsyncDestination; on_failure?: AsyncDestination };
+  /** DurableConfig: ExecutionTimeout and RetentionPeriodInDays (a durable function, docs/durable-functions.md). */
+  durable?: { execution_timeout: number; retention_days: number };
 }
 
 export interface LayerModel {

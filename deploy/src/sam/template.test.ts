@@ -76,12 +76,19 @@ Conditions:
     expect([err.field, err.message]).toEqual(['Environment.Variables.NESTED', expect.stringContaining('must be a string')]);
   });
 
-  it('warns at deploy that a durable function (DurableConfig) is not emulated', () => {
+  it('reads DurableConfig into a durable function (ExecutionTimeout required, retention 14 days by default)', () => {
     const m = parseSamTemplate(fnTemplate('', `      DurableConfig:
         ExecutionTimeout: 900
         RetentionPeriodInDays: 7`), { file: 't.yml' });
-    expect(m.functions).toHaveLength(1);
-    expect(m.warnings.filter((w) => w.startsWith('Fn.DurableConfig: durable functions are not emulated'))).toHaveLength(1);
+    expect(m.functions[0].durable).toEqual({ execution_timeout: 900, retention_days: 7 });
+    expect(m.warnings.filter((w) => w.includes('DurableConfig'))).toEqual([]);
+    const byDefault = parseSamTemplate(fnTemplate('', '      DurableConfig: {ExecutionTimeout: 60}'), { file: 't.yml' });
+    expect(byDefault.functions[0].durable).toEqual({ execution_timeout: 60, retention_days: 14 });
+    const missing = errorOf(() => parseSamTemplate(fnTemplate('', '      DurableConfig: {RetentionPeriodInDays: 3}'), { file: 't.yml' }));
+    expect([missing.field, missing.message]).toEqual(['DurableConfig.ExecutionTimeout', expect.stringContaining('is required')]);
+    const tooLong = errorOf(() => parseSamTemplate(fnTemplate('', '      DurableConfig: {ExecutionTimeout: 40000000}'), { file: 't.yml' }));
+    expect([tooLong.field, tooLong.message]).toEqual(['DurableConfig.ExecutionTimeout', expect.stringContaining('from 1 to 31622400')]);
+    expect(parseSamTemplate(fnTemplate('', ''), { file: 't.yml' }).functions[0].durable).toBeUndefined();
   });
 
   it("resolves the CodeDeploy parts SAM makes for DeploymentPreference (hook functions' policies name them)", () => {

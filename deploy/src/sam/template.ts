@@ -1574,8 +1574,13 @@ class TemplateReader implements Lookup {
       if (!Array.isArray(a) || a.some((x) => x !== 'x86_64' && x !== 'arm64')) this.fail(id, 'Architectures', 'must be a list of x86_64 / arm64');
       fn.architectures = [...new Set(a as Array<'x86_64' | 'arm64'>)];
     }
-    // Lambda's durable execution service (checkpoints, replays, callbacks) is not emulated: say so at deploy, not at the first request.
-    if (props.DurableConfig !== undefined) this.warnings.push(`${id}.DurableConfig: durable functions are not emulated; the function gets each event as a plain invocation, which the durable execution SDK refuses ("Unexpected payload provided to start the durable execution")`);
+    if (props.DurableConfig !== undefined) {
+      const d = props.DurableConfig;
+      if (!isRecord(d)) this.fail(id, 'DurableConfig', 'must be a map with ExecutionTimeout');
+      const timeout = this.num(id, 'DurableConfig.ExecutionTimeout', d.ExecutionTimeout, { int: true, min: 1, max: 31_622_400 });
+      if (timeout === undefined) this.fail(id, 'DurableConfig.ExecutionTimeout', 'is required: the longest an execution may run, in seconds (1-31622400)');
+      fn.durable = { execution_timeout: timeout, retention_days: this.num(id, 'DurableConfig.RetentionPeriodInDays', d.RetentionPeriodInDays, { int: true, min: 1, max: 90 }) ?? 14 };
+    }
     const reserved = this.num(id, 'ReservedConcurrentExecutions', props.ReservedConcurrentExecutions, { int: true, min: 0 });
     if (reserved === 0) this.warnings.push(`${id}: ReservedConcurrentExecutions 0 (function disabled in AWS) is ignored`);
     else if (reserved !== undefined) fn.scaling.max_capacity = reserved;
