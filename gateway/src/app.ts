@@ -306,6 +306,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     // No per-request child logger (a pino child per request showed in profiles): nothing logs through req.log.
     childLoggerFactory: (logger) => logger,
     bodyLimit,
+    // A function's full ARN is a path parameter of the Invoke API: up to 140 characters, past find-my-way's default 100.
+    routerOptions: { maxParamLength: 512 },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     requestIdHeader: false,

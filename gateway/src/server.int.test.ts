@@ -6,6 +6,8 @@ import { apiOf, functionsOf, routingOf } from './testing/config.js';
 import { FakeInvokeError, FakeInvoker } from './testing/fake-invoker.js';
 import { memoryLogger } from './testing/log.js';
 
+/** A function name of 64 characters, Lambda's longest. */
+const LONG_NAME = `stack-${'n'.repeat(58)}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const lambdaFor = (url: string) =>
   new LambdaClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'y' }, maxAttempts: 1 });
@@ -37,6 +39,7 @@ describe('gateway over real HTTP', () => {
       return { statusCode: 200, body: 'drained' };
     },
     headers: (e: { headers: Record<string, string> }) => ({ statusCode: 200, body: JSON.stringify(e.headers) }),
+    [LONG_NAME]: () => ({ ok: true }),
   });
   beforeAll(async () => {
     gw = await startGateway({
@@ -44,7 +47,7 @@ describe('gateway over real HTTP', () => {
       host: '127.0.0.1',
       port: 0,
       log: memoryLogger().log,
-      initialConfig: { routing: routingOf([['GET', '/sum', 'front'], ['GET', '/slow', 'slow'], ['GET', '/headers', 'headers']], { ServerlessRestApi: apiOf('rest') }), functions: functionsOf('front', 'add', 'slow', 'headers') },
+      initialConfig: { routing: routingOf([['GET', '/sum', 'front'], ['GET', '/slow', 'slow'], ['GET', '/headers', 'headers']], { ServerlessRestApi: apiOf('rest') }), functions: functionsOf('front', 'add', 'slow', 'headers', LONG_NAME) },
     });
     lambda = lambdaFor(gw.url);
   });
@@ -63,6 +66,10 @@ describe('gateway over real HTTP', () => {
   it('accepts an ARN as the function name', async () => {
     const out = await lambda.send(new InvokeCommand({ FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:add', Payload: '{"a":1,"b":1}' }));
     expect(JSON.parse(Buffer.from(out.Payload!).toString())).toEqual({ sum: 2 });
+  });
+  it('accepts the longest function name as a full ARN with a qualifier (past the router\'s default 100-character parameter)', async () => {
+    const out = await lambda.send(new InvokeCommand({ FunctionName: `arn:aws:lambda:us-east-1:123456789012:function:${LONG_NAME}`, Qualifier: 'live', Payload: '{}' }));
+    expect(JSON.parse(Buffer.from(out.Payload!).toString())).toEqual({ ok: true });
   });
   it('a function error answers 200 with X-Amz-Function-Error: Unhandled', async () => {
     const out = await lambda.send(new InvokeCommand({ FunctionName: 'fail' }));
