@@ -9,7 +9,7 @@
 // SigV4; Lambda through its Invoke API), picks the integration response whose SelectionPattern
 // matches the service's status (Lambda: a failed function's errorMessage), renders its template
 // and sets its headers. The integration is in ESB_AWS_INTEGRATION (deploy/src/sam/aws-integrations.ts):
-// {service, action | path | function | url, proxy?, httpMethod, requestTemplates, passthroughBehavior, requestParameters,
+// {service, action | path | function (+ qualifier) | url, proxy?, httpMethod, requestTemplates, passthroughBehavior, requestParameters,
 //  responses: [{selectionPattern?, statusCode, responseTemplates, responseParameters}], resourcePath}.
 import { createHash, createHmac } from 'node:crypto';
 import http from 'node:http';
@@ -352,6 +352,7 @@ function mockReply(body) {
 /** An HTTP integration's call: the rendered body to the URL, with the mapped parameters, unsigned. */
 async function callHttp(body, params, request) {
   const url = integrationUrl(params.path);
+  if (integration.qualifier !== undefined) url.searchParams.set('Qualifier', integration.qualifier);
   for (const [name, value] of Object.entries(params.querystring)) url.searchParams.set(name, value);
   const headers = {};
   for (const [name, value] of Object.entries(params.header)) if (!HOP_BY_HOP.test(name)) headers[name.toLowerCase()] = value;
@@ -372,6 +373,7 @@ async function callService(body, params, request) {
   else if (integration.path !== undefined) path += integration.path.replace(/^\/+/, '').replace(/\{([^}+]+)\+?\}/g, (_, name) => encodedPath(params.path[name]));
   const url = new URL(path, endpoint.replace(/\/*$/, '/'));
   if (!SERVICE.json && integration.action) url.searchParams.set('Action', integration.action);
+  if (integration.qualifier !== undefined) url.searchParams.set('Qualifier', integration.qualifier);
   for (const [name, value] of Object.entries(params.querystring)) url.searchParams.set(name, value);
   const headers = {};
   for (const [name, value] of Object.entries(params.header)) if (!/^(host|content-length|authorization|x-amz-date)$/i.test(name)) headers[name.toLowerCase()] = value;
@@ -497,6 +499,7 @@ async function proxy(event, request) {
   } else {
     for (const [name, values] of Object.entries(event.multiValueQueryStringParameters ?? {})) for (const v of values ?? []) url.searchParams.append(name, v);
   }
+  if (integration.qualifier !== undefined) url.searchParams.set('Qualifier', integration.qualifier);
   for (const [name, value] of Object.entries(params.querystring)) url.searchParams.set(name, value);
   const headers = {};
   const incoming = v2 ? event.headers ?? {} : Object.fromEntries(Object.entries(event.multiValueHeaders ?? {}).map(([k, v]) => [k, (v ?? []).join(', ')]));

@@ -376,7 +376,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
 
   const observe = opts.onRequestDone;
   const invokeAccess = opts.invokeApi ?? OPEN_INVOKE_API;
-  registerInvokeApi(app, { invoker, log, accountId, region, now, onRequestDone: observe, access: invokeAccess });
+  registerInvokeApi(app, { invoker, log, accountId, region, now, onRequestDone: observe, access: invokeAccess, isDurable: (fn) => table.functions.functions[fn]?.durable !== undefined });
   registerDurableApi(app, { invoker, access: invokeAccess, now });
   const websockets = new WebSocketGateway({
     invoker,

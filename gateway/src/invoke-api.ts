@@ -19,6 +19,8 @@ export interface InvokeApiOptions {
   onRequestDone?: (fn: string, route: string, method: string, path: string, status: number, durationMs: number, requestId: string) => void;
   /** Who may call it (docs/security.md). */
   access: InvokeApiAccess;
+  /** Whether the function is durable (functions.yml `durable`): Lambda invokes those only by a qualified name. */
+  isDurable?: (fn: string) => boolean;
 }
 
 /** Lambda's answer to a payload that is not JSON, or undefined when it is. */
@@ -29,6 +31,13 @@ export function payloadJsonError(payload: Buffer): string | undefined {
   } catch (err) {
     return `Could not parse request body into json: Could not parse payload into json: ${(err as Error).message}`;
   }
+}
+
+/** Whether the name carries a version or alias: `my-fn:live`, `123:function:my-fn:1`, `arn:...:function:my-fn:$LATEST`. */
+export function isQualifiedName(raw: string): boolean {
+  const parts = raw.split(':');
+  const i = parts.indexOf('function');
+  return i >= 0 ? parts.length > i + 2 : parts.length === 2;
 }
 
 /** `my-fn`, `my-fn:alias`, `123:function:my-fn`, `arn:aws:lambda:r:123:function:my-fn[:q]` -> `my-fn`. */
@@ -85,6 +94,10 @@ async function readCall(req: FastifyRequest, reply: FastifyReply, opts: InvokeAp
   }
   if (!opts.invoker.has(name)) return refuse(404, 'ResourceNotFoundException', `Function not found: arn:aws:lambda:${opts.region}:${opts.accountId}:function:${name}`);
   if (!types.includes(type)) return refuse(400, 'InvalidParameterValueException', `Unsupported invocation type: ${type}`);
+  // Lambda runs a durable function's executions on one version: the call names it (docs/durable-functions.md).
+  if (opts.isDurable?.(name) && !isQualifiedName((req.params as { name: string }).name) && !(req.query as Record<string, unknown>).Qualifier) {
+    return refuse(400, 'InvalidParameterValueException', `You cannot invoke a durable function using an unqualified ARN: name a version or alias of ${name} (for example ${name}:$LATEST, or the Qualifier parameter)`);
+  }
   const payload = body.length ? body : Buffer.from('{}');
   const notJson = payloadJsonError(payload);
   if (notJson) return refuse(400, 'InvalidRequestContentException', notJson);

@@ -1,11 +1,14 @@
 // Real HTTP: the Lambda Invoke API through @aws-sdk/client-lambda, chain invocation, graceful shutdown.
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FunctionsFile } from '@esb/contracts';
 import { startGateway, type RunningGateway } from './server.js';
 import { apiOf, functionsOf, routingOf } from './testing/config.js';
 import { FakeInvokeError, FakeInvoker } from './testing/fake-invoker.js';
 import { memoryLogger } from './testing/log.js';
 
+/** The file with `fn` made a durable function. */
+const durable = (file: FunctionsFile, fn: string): FunctionsFile => ({ ...file, functions: { ...file.functions, [fn]: { ...file.functions[fn], durable: { execution_timeout: 60, retention_days: 1 } } } });
 /** A function name of 64 characters, Lambda's longest. */
 const LONG_NAME = `stack-${'n'.repeat(58)}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -40,6 +43,7 @@ describe('gateway over real HTTP', () => {
     },
     headers: (e: { headers: Record<string, string> }) => ({ statusCode: 200, body: JSON.stringify(e.headers) }),
     [LONG_NAME]: () => ({ ok: true }),
+    workflow: () => ({ Status: 'SUCCEEDED' }),
   });
   beforeAll(async () => {
     gw = await startGateway({
@@ -47,7 +51,7 @@ describe('gateway over real HTTP', () => {
       host: '127.0.0.1',
       port: 0,
       log: memoryLogger().log,
-      initialConfig: { routing: routingOf([['GET', '/sum', 'front'], ['GET', '/slow', 'slow'], ['GET', '/headers', 'headers']], { ServerlessRestApi: apiOf('rest') }), functions: functionsOf('front', 'add', 'slow', 'headers', LONG_NAME) },
+      initialConfig: { routing: routingOf([['GET', '/sum', 'front'], ['GET', '/slow', 'slow'], ['GET', '/headers', 'headers']], { ServerlessRestApi: apiOf('rest') }), functions: durable(functionsOf('front', 'add', 'slow', 'headers', LONG_NAME, 'workflow'), 'workflow') },
     });
     lambda = lambdaFor(gw.url);
   });
@@ -70,6 +74,15 @@ describe('gateway over real HTTP', () => {
   it('accepts the longest function name as a full ARN with a qualifier (past the router\'s default 100-character parameter)', async () => {
     const out = await lambda.send(new InvokeCommand({ FunctionName: `arn:aws:lambda:us-east-1:123456789012:function:${LONG_NAME}`, Qualifier: 'live', Payload: '{}' }));
     expect(JSON.parse(Buffer.from(out.Payload!).toString())).toEqual({ ok: true });
+  });
+  it('invokes a durable function only by a qualified name, as Lambda does (a version or alias in the name, or Qualifier)', async () => {
+    const err = await lambda.send(new InvokeCommand({ FunctionName: 'workflow', Payload: '{}' })).catch((e) => e);
+    expect([err.name, err.$metadata.httpStatusCode, err.message]).toEqual(['InvalidParameterValueException', 400, expect.stringMatching(/^You cannot invoke a durable function using an unqualified ARN: name a version or alias of workflow/)]);
+    for (const call of [{ FunctionName: 'workflow:live' }, { FunctionName: 'workflow', Qualifier: '$LATEST' }, { FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:workflow:7' }, { FunctionName: '123456789012:function:workflow:live' }]) {
+      const out = await lambda.send(new InvokeCommand({ ...call, Payload: '{}' }));
+      expect(out.StatusCode).toBe(200);
+    }
+    expect((await lambda.send(new InvokeCommand({ FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:workflow' })).catch((e) => e)).name).toBe('InvalidParameterValueException');
   });
   it('a function error answers 200 with X-Amz-Function-Error: Unhandled', async () => {
     const out = await lambda.send(new InvokeCommand({ FunctionName: 'fail' }));

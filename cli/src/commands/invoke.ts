@@ -38,7 +38,8 @@ interface Invoked {
 
 /** One call of the Invoke API (no keep-alive: a pooled socket would hold this short process). */
 function invokeOnce(gateway: string, name: string, payload: string, async: boolean): Promise<Invoked> {
-  const url = new URL(`/2015-03-31/functions/${encodeURIComponent(name)}/invocations`, gateway);
+  // $LATEST, as `sam local invoke` runs the code as it is; Lambda takes a durable function only by a qualified name.
+  const url = new URL(`/2015-03-31/functions/${encodeURIComponent(name)}/invocations?Qualifier=%24LATEST`, gateway);
   const headers = { 'content-type': 'application/json', 'x-amz-invocation-type': async ? 'Event' : 'RequestResponse', ...(async ? {} : { 'x-amz-log-type': 'Tail' }) };
   return new Promise((resolve, reject) => {
     const req = (url.protocol === 'https:' ? https : http).request(url, { method: 'POST', headers, agent: false }, (res) => {

@@ -287,7 +287,7 @@ ${cfnApi(`
     expect(m.warnings).toEqual(['event type IoTRule is not run by esb; skipped: Words.Things']);
   });
 
-  it('serves a Lambda custom integration (OpenAPI form): a version or alias dropped, a function of another template warned of, the invocation type a header parameter', () => {
+  it('serves a Lambda custom integration (OpenAPI form): the version or alias kept as the qualifier, a function of another template warned of, the invocation type a header parameter', () => {
     const m = read(`
 Transform: AWS::Serverless-2016-10-31
 Resources:
@@ -319,9 +319,9 @@ Resources:
                 uri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:audit-Reader/invocations
                 responses: {default: {statusCode: 200}, '.*not found.*': {statusCode: 404}}
 `);
-    expect(builtins(m).map((f) => [f.key, configOf(f).function, configOf(f).httpMethod])).toEqual([
-      ['shop-ApiPostOrdersIntegration', 'shop-Orders', 'POST'],
-      ['shop-ApiGetAuditIntegration', 'audit-Reader', 'POST'],
+    expect(builtins(m).map((f) => [f.key, configOf(f).function, configOf(f).qualifier, configOf(f).httpMethod])).toEqual([
+      ['shop-ApiPostOrdersIntegration', 'shop-Orders', 'live', 'POST'],
+      ['shop-ApiGetAuditIntegration', 'audit-Reader', undefined, 'POST'],
     ]);
     expect(configOf(builtins(m)[0])).toMatchObject({ requestParameters: { 'integration.request.header.X-Amz-Invocation-Type': "'Event'" }, passthroughBehavior: 'NEVER' });
     expect(configOf(builtins(m)[1]).responses).toEqual([

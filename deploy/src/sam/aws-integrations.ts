@@ -69,8 +69,10 @@ export interface AwsIntegration {
   action?: string;
   /** `path/<path>` of the URI (an SQS queue's `<account>/<name>`); none for Lambda. */
   path?: string;
-  /** Lambda: the function invoked (its name; a version or alias is dropped, as esb runs one version). */
+  /** Lambda: the function invoked (its name). */
   function?: string;
+  /** Lambda: the version or alias the URI names (esb runs one version; a durable function needs one named, docs/durable-functions.md). */
+  qualifier?: string;
   httpMethod: string;
   requestTemplates: Record<string, string>;
   passthroughBehavior: (typeof PASSTHROUGH)[number];
@@ -218,7 +220,9 @@ function read(ctx: Ctx, site: AwsIntegrationSite, w: Written): AwsIntegration | 
   }
   if (form === 'action' && !/^[A-Za-z]+$/.test(rest)) return fail(uriField, `${JSON.stringify(w.uri)} must end in action/<Action> (PutItem, StartExecution, ...)`);
   // A Lambda custom integration invokes the function its URI names by ARN (docs/gateway.md, "AWS integrations (REST APIs)").
-  const fn = service === 'lambda' ? functionOfArn(LAMBDA_PATH.exec(rest)?.[1] ?? '') : undefined;
+  const lambdaArn = service === 'lambda' ? LAMBDA_PATH.exec(rest)?.[1] ?? '' : '';
+  const fn = service === 'lambda' ? functionOfArn(lambdaArn) : undefined;
+  const qualifier = fn !== undefined ? lambdaArn.split(':function:')[1]?.split(':')[1] : undefined;
   if (service === 'lambda' && fn === undefined) return fail(uriField, `${JSON.stringify(w.uri)} must be arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations`);
 
   const httpMethod = w.httpMethod === undefined ? 'POST' : String(w.httpMethod).toUpperCase();
@@ -228,7 +232,7 @@ function read(ctx: Ctx, site: AwsIntegrationSite, w: Written): AwsIntegration | 
 
   return {
     service,
-    ...(fn !== undefined ? { function: fn } : form === 'action' ? { action: rest } : { path: rest }),
+    ...(fn !== undefined ? { function: fn, ...(qualifier ? { qualifier } : {}) } : form === 'action' ? { action: rest } : { path: rest }),
     httpMethod: fn !== undefined ? 'POST' : httpMethod,
     ...mapping(ctx, site, w, name, fn !== undefined ? 'lambda' : 'service'),
   };
