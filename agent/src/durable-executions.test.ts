@@ -277,6 +277,32 @@ describe('durable executions', () => {
     expect(JSON.parse(result.payload.toString())).toMatchObject({ errorType: 'ExecutionTooLarge' });
   });
 
+  it('forgets the oldest ended executions when all together hold too much, and refuses a checkpoint that still does not fit', async () => {
+    const big = (id: string): Script => async (_inv, api) => api.checkpoint([{ Id: id, Type: 'STEP', Action: 'SUCCEED', Payload: 'x'.repeat(4600) }]).then(() => ok(id), (e: Error) => ({ Status: 'FAILED', Error: { ErrorMessage: e.message } }));
+    const hold: Script = async (_inv, api) => (await api.checkpoint([{ Id: 'big', Type: 'STEP', Action: 'SUCCEED', Payload: 'x'.repeat(4600) }, { Id: 'c', Type: 'CALLBACK', Action: 'START' }]), { Status: 'PENDING' });
+    const { engine, call } = setup([big('a'), hold, big('c')], { limits: { maxTotalBytes: 10_000, maxBytesPerExecution: 8_000 } });
+    const first = await engine.invokeSync('wf', Buffer.from('{}'), {});
+    expect(first.payload.toString()).toBe('"a"');
+    const second = engine.invokeAsync('wf', Buffer.from('{}'));
+    await flush();
+    // The second one's checkpoint made room by forgetting the first, which had ended.
+    expect((await call('GetDurableExecution', { DurableExecutionArn: first.durableExecutionArn })).status).toBe(404);
+    expect((await call('GetDurableExecution', { DurableExecutionArn: (second as { arn: string }).arn })).body.Status).toBe('RUNNING');
+    // The third cannot fit beside the running second: it fails, the second runs on.
+    const third = await engine.invokeSync('wf', Buffer.from('{}'), {});
+    expect(JSON.parse(third.payload.toString())).toMatchObject({ errorType: 'ExecutionTooLarge', errorMessage: expect.stringMatching(/^the running durable executions together hold more than 10000 bytes/) });
+    expect((await call('GetDurableExecution', { DurableExecutionArn: (second as { arn: string }).arn })).body.Status).toBe('RUNNING');
+  });
+
+  it('refuses a callback result over 256 KiB', async () => {
+    let callbackId = '';
+    const { engine, call } = setup([async (_inv, api) => ((callbackId = (await api.checkpoint([{ Id: 'c', Type: 'CALLBACK', Action: 'START' }])).NewExecutionState.Operations[0].CallbackDetails.CallbackId), { Status: 'PENDING' })]);
+    engine.invokeAsync('wf', Buffer.from('{}'));
+    await flush();
+    const answer = await call('SendDurableExecutionCallbackSuccess', { CallbackId: callbackId, Result: Buffer.alloc(256 * 1024 + 1, 'x').toString('base64') });
+    expect([answer.status, answer.body.message]).toEqual([400, "a callback's result is at most 262144 bytes (got 262145)"]);
+  });
+
   it('starts no more than maxRunning executions at once', async () => {
     const { engine } = setup([async (_inv, api) => (await api.checkpoint([{ Id: 'c', Type: 'CALLBACK', Action: 'START' }]), { Status: 'PENDING' })], { limits: { maxRunning: 1 } });
     expect('arn' in engine.invokeAsync('wf', Buffer.from('{}'))).toBe(true);

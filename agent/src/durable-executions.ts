@@ -21,6 +21,11 @@ export const DURABLE_LIMITS = {
   keptPerFunction: 1000,
   /** What one execution's operations may hold (inputs, results, errors): a checkpoint past it is refused. */
   maxBytesPerExecution: 16 * 1024 * 1024,
+  /**
+   * What all executions together may hold: past it the oldest ended executions are forgotten, and
+   * a checkpoint that would still go past it is refused.
+   */
+  maxTotalBytes: 256 * 1024 * 1024,
   /** Invocations in a row that may fail (the function threw past the SDK, timed out, could not start) before the execution fails. */
   invocationRetries: 3,
   /** The first retry's delay; each next one doubles it. */
@@ -92,6 +97,8 @@ class DurableApiError extends Error {
 }
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+/** A callback's result, as Lambda takes it: 256 KiB. */
+const MAX_CALLBACK_RESULT = 256 * 1024;
 const EXECUTION_TIMER = '\0execution';
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -103,6 +110,7 @@ export class DurableExecutions {
   private readonly byFunction = new Map<string, Execution[]>();
   private readonly callbacks = new Map<string, { execution: Execution; opId: string; heartbeatSeconds?: number }>();
   private running = 0;
+  private totalBytes = 0;
   private closed = false;
 
   constructor(private readonly o: DurableOptions) {
@@ -212,6 +220,7 @@ export class DurableExecutions {
     };
     this.record(e, { EventType: 'ExecutionStarted', Id: id, Name: execName, time: now, details: { Input: { Payload: input }, ExecutionTimeout: config.execution_timeout } });
     this.byArn.set(arn, e);
+    this.totalBytes += e.bytes;
     const list = this.byFunction.get(name) ?? [];
     list.push(e);
     this.byFunction.set(name, list);
@@ -305,10 +314,28 @@ export class DurableExecutions {
     let finished = list.filter((e) => e.status !== 'RUNNING').length;
     while (finished > this.limits.keptPerFunction) {
       const i = list.findIndex((e) => e.status !== 'RUNNING');
-      const [old] = list.splice(i, 1);
-      this.byArn.delete(old.arn);
+      this.forget(list[i]);
       finished--;
     }
+  }
+
+  private forget(e: Execution): void {
+    const list = this.byFunction.get(e.functionName);
+    const i = list?.indexOf(e) ?? -1;
+    if (i >= 0) list!.splice(i, 1);
+    this.byArn.delete(e.arn);
+    this.totalBytes -= e.bytes;
+  }
+
+  /** Forgets the oldest ended executions until all hold no more than `limit` bytes; whether they do. */
+  private fitIn(limit: number): boolean {
+    if (this.totalBytes <= limit) return true;
+    const ended = [...this.byArn.values()].filter((e) => e.status !== 'RUNNING').sort((a, b) => (a.endedAt ?? 0) - (b.endedAt ?? 0));
+    for (const e of ended) {
+      if (this.totalBytes <= limit) break;
+      this.forget(e);
+    }
+    return this.totalBytes <= limit;
   }
 
   private untilEnd(e: Execution, maxMs: number, ctx: InvokeContext): Promise<boolean> {
@@ -361,7 +388,9 @@ export class DurableExecutions {
     const copy = structuredClone(before);
     const after = e.store.settle(opId, change)!;
     for (const ev of historyEventsOf(copy, after, this.o.clock.now())) this.record(e, ev);
-    e.bytes += operationBytes(after) - operationBytes(copy);
+    const grown = operationBytes(after) - operationBytes(copy);
+    e.bytes += grown;
+    this.totalBytes += grown;
     e.updatedSinceInvocation.add(opId);
     e.updatedSinceCheckpoint.add(opId);
     this.schedule(e);
@@ -405,12 +434,19 @@ export class DurableExecutions {
     let afterBytes = 0;
     for (const id of changed) afterBytes += operationBytes(e.store.get(id)!);
     e.bytes += afterBytes - beforeBytes;
+    this.totalBytes += afterBytes - beforeBytes;
     for (const id of changed) {
       for (const ev of historyEventsOf(before.get(id) && structuredClone(before.get(id)), e.store.get(id)!, now)) this.record(e, ev);
     }
-    if (e.bytes > this.limits.maxBytesPerExecution) {
-      this.end(e, 'FAILED', undefined, { ErrorType: 'ExecutionTooLarge', ErrorMessage: `the execution's operations hold more than ${this.limits.maxBytesPerExecution} bytes` });
-      throw new DurableApiError(400, 'InvalidParameterValueException', `the execution's operations hold more than ${this.limits.maxBytesPerExecution} bytes: it failed`);
+    const tooLarge =
+      e.bytes > this.limits.maxBytesPerExecution
+        ? `the execution's operations hold more than ${this.limits.maxBytesPerExecution} bytes`
+        : !this.fitIn(this.limits.maxTotalBytes)
+          ? `the running durable executions together hold more than ${this.limits.maxTotalBytes} bytes`
+          : undefined;
+    if (tooLarge) {
+      this.end(e, 'FAILED', undefined, { ErrorType: 'ExecutionTooLarge', ErrorMessage: tooLarge });
+      throw new DurableApiError(400, 'InvalidParameterValueException', `${tooLarge}: the execution failed`);
     }
     for (const effect of effects) this.enact(e, effect);
     const ids = new Set([...e.updatedSinceCheckpoint, ...changed]);
@@ -558,6 +594,7 @@ export class DurableExecutions {
         }
         if (action === 'SendDurableExecutionCallbackSuccess') {
           const result = typeof input.Result === 'string' ? Buffer.from(input.Result, 'base64').toString('utf8') : undefined;
+          if (result !== undefined && Buffer.byteLength(result) > MAX_CALLBACK_RESULT) throw new DurableApiError(400, 'InvalidParameterValueException', `a callback's result is at most ${MAX_CALLBACK_RESULT} bytes (got ${Buffer.byteLength(result)})`);
           this.finishCallback(id, 'SUCCEEDED', result === '' ? undefined : result, undefined);
         } else {
           this.finishCallback(id, 'FAILED', undefined, isRecord(input.Error) ? (input.Error as ErrorObject) : { ErrorType: 'CallbackFailed' });
