@@ -28,7 +28,7 @@ import { deliverScheduleFirings } from './schedule-firings.js';
 import { OAuthTokens, callApiDestination } from './api-destinations.js';
 import { LogSubscriptions } from './log-subscriptions.js';
 import { Executions } from './executions.js';
-import { DurableExecutions } from './durable-executions.js';
+import { DurableExecutions, type DurableFunctionStats } from './durable-executions.js';
 import { createTaskRunner } from './task-integrations.js';
 import { TopicSubscriptions } from './sns.js';
 import { createS3ObjectWriter, DeliveryStreams, type DeliveryStreamStats } from './firehose.js';
@@ -138,6 +138,8 @@ export interface AgentStats {
   stateMachines: Array<{ stateMachine: string; type: 'STANDARD' | 'EXPRESS'; running: number; executions: number }>;
   /** Firehose delivery streams in force: what each has buffered, written and lost. */
   deliveryStreams: DeliveryStreamStats[];
+  /** Durable functions with executions (docs/durable-functions.md): running, kept, the latest. */
+  durableFunctions: DurableFunctionStats[];
 }
 
 export interface Agent extends Invoker {
@@ -584,7 +586,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     stats() {
       const functions: Record<string, FunctionStats> = {};
       for (const [name, pool] of pools) functions[name] = { ...pool.stats(), maxCapacity: pool.cfg.maxCapacity };
-      return { runtime: kind, functions, schedules: scheduler?.list() ?? [], streams: streams.list(), kinesis: kinesis.list(), queues: queues.list(), rules: eventRules.list(), subscriptions: topicSubscriptions.list(), stateMachines: executions.list(), deliveryStreams: deliveryStreams.list() };
+      return { runtime: kind, functions, schedules: scheduler?.list() ?? [], streams: streams.list(), kinesis: kinesis.list(), queues: queues.list(), rules: eventRules.list(), subscriptions: topicSubscriptions.list(), stateMachines: executions.list(), deliveryStreams: deliveryStreams.list(), durableFunctions: durable.stats() };
     },
     async close() {
       if (closed || closing) return;

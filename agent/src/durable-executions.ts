@@ -85,6 +85,14 @@ interface Execution {
   waiters: Array<() => void>;
 }
 
+export interface DurableFunctionStats {
+  function: string;
+  running: number;
+  executions: number;
+  /** The latest executions, newest first. */
+  latest: Array<{ name: string; status: ExecutionStatus; startedAt: number }>;
+}
+
 /** An API error: status, the exception name clients read from x-amzn-ErrorType, the message. */
 class DurableApiError extends Error {
   constructor(
@@ -165,8 +173,16 @@ export class DurableExecutions {
     }
   }
 
-  stats(): Array<{ function: string; running: number; executions: number }> {
-    return [...this.byFunction].map(([fn, list]) => ({ function: fn, running: list.filter((e) => e.status === 'RUNNING').length, executions: list.length }));
+  /** Each durable function with executions kept: how many run, how many are kept, the latest few. */
+  stats(): DurableFunctionStats[] {
+    return [...this.byFunction]
+      .filter(([, list]) => list.length > 0)
+      .map(([fn, list]) => ({
+        function: fn,
+        running: list.filter((e) => e.status === 'RUNNING').length,
+        executions: list.length,
+        latest: list.slice(-5).reverse().map((e) => ({ name: e.name, status: e.status, startedAt: e.startedAt })),
+      }));
   }
 
   close(): void {

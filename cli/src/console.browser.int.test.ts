@@ -198,6 +198,14 @@ describe.skipIf(!haveBrowser)('the esb console in a real browser (esb dev, proce
         '    Properties:',
         '      Type: EXPRESS',
         '      Definition: {StartAt: Done, States: {Done: {Type: Pass, End: true}}}',
+        // A durable function without the SDK: it answers the durable invocation itself, with its input.
+        '  Durable:',
+        '    Type: AWS::Serverless::Function',
+        '    Properties:',
+        "      InlineCode: 'exports.handler = async (e) => ({ Status: \"SUCCEEDED\", Result: e.InitialExecutionState.Operations[0].ExecutionDetails.InputPayload });'",
+        '      Handler: index.handler',
+        '      Runtime: nodejs20.x',
+        '      DurableConfig: {ExecutionTimeout: 60}',
         '',
       ].join('\n'),
     );
@@ -217,6 +225,14 @@ describe.skipIf(!haveBrowser)('the esb console in a real browser (esb dev, proce
     // Running 0, executions 1 (the row shows before the refresh with none).
     await page.locator('tr[data-state-machine="events-Flow"] td:nth-child(4):text-is("1")').waitFor();
     expect(await page.locator('tr[data-state-machine="events-Flow"]').innerText()).toMatch(/^events-Flow\s+EXPRESS\s+0\s+1$/);
+    // Durable functions, with their latest executions: one named run through the Invoke API shows.
+    const durable = await fetch(`${dev.info.gateway}/2015-03-31/functions/events-Durable/invocations?Qualifier=%24LATEST`, { method: 'POST', headers: { 'x-amz-durable-execution-name': 'console-run' }, body: '{"n":2}' });
+    expect([durable.status, await durable.text()]).toEqual([200, '{"n":2}']);
+    expect(durable.headers.get('x-amz-durable-execution-arn')).toMatch(/:function:events-Durable:\$LATEST\/durable-execution\/console-run\//);
+    await page.click('button:has-text("Refresh")');
+    const durableRow = page.locator('tr[data-durable-function="events-Durable"]');
+    await durableRow.waitFor();
+    expect(await durableRow.innerText()).toMatch(/^events-Durable\s+0\s+1\s+console-run SUCCEEDED$/);
   }, 60_000);
 
   it('keeps /_esb/ out of the API: a deployed route under it is never reached', async () => {

@@ -163,7 +163,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
               storage: createStorageBrowser({ dynamodbEndpoint: storage.dynamodbEndpoint, s3Endpoint: storage.s3Endpoint, sqsEndpoint: storage.sqsEndpoint, region }),
               eventRoutes: () => {
                 const stats = agent?.stats();
-                return { rules: stats?.rules ?? [], subscriptions: stats?.subscriptions ?? [], stateMachines: stats?.stateMachines ?? [], streamReaders: stats?.kinesis ?? [] };
+                return { rules: stats?.rules ?? [], subscriptions: stats?.subscriptions ?? [], stateMachines: stats?.stateMachines ?? [], streamReaders: stats?.kinesis ?? [], durableFunctions: stats?.durableFunctions ?? [] };
               },
               gatewayUrl: () => gatewayUrl,
             },

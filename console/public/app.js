@@ -491,6 +491,12 @@ function Storage({ kind, name }) {
         <tbody>${data.stateMachines.map((m) => html`<tr data-state-machine=${m.stateMachine}><td class="mono">${m.stateMachine}</td><td>${m.type}</td><td class="num">${m.running}</td><td class="num">${m.executions}</td></tr>`)}</tbody>
       </table>`}
     </div>
+    <div class="panel"><div class="head">Durable functions</div>
+      ${!data ? html`<${Empty}>Loading…<//>` : (data.durableFunctions ?? []).length === 0 ? html`<${Empty}>No durable executions yet.<//>` : html`<table id="durable-functions">
+        <thead><tr><th>Function</th><th class="num">Running</th><th class="num">Executions</th><th>Latest</th></tr></thead>
+        <tbody>${data.durableFunctions.map((d) => html`<tr data-durable-function=${d.function}><td class="mono">${d.function}</td><td class="num">${d.running}</td><td class="num">${d.executions}</td><td class="mono">${d.latest.map((e) => `${e.name} ${e.status}`).join(', ')}</td></tr>`)}</tbody>
+      </table>`}
+    </div>
     ${kind === 'tables' && name && html`<${TableScan} key=${name} name=${name} />`}
     ${kind === 'buckets' && name && html`<${BucketObjects} key=${name} name=${name} />`}`;
 }

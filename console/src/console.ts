@@ -41,6 +41,8 @@ export interface EventRoutes {
   stateMachines?: Array<{ stateMachine: string; type: string; running: number; executions: number }>;
   /** Kinesis stream mappings: the function reading each stream and the records waiting for it. */
   streamReaders?: Array<{ functionName: string; mapping: string; source: string; queued: number }>;
+  /** Durable functions with executions: running, kept, and the latest (name, status, start in ms). */
+  durableFunctions?: Array<{ function: string; running: number; executions: number; latest: Array<{ name: string; status: string; startedAt: number }> }>;
 }
 
 export interface ConsoleOptions {
@@ -323,7 +325,7 @@ export function createConsole(opts: ConsoleOptions): EsbConsole {
 
     const storage = sources.storage;
     app.get('/api/storage', async () => {
-      const routes = { stateMachines: [], streamReaders: [], ...(sources.eventRoutes?.() ?? { rules: [], subscriptions: [] }) };
+      const routes = { stateMachines: [], streamReaders: [], durableFunctions: [], ...(sources.eventRoutes?.() ?? { rules: [], subscriptions: [] }) };
       if (!storage) return { tables: [], buckets: [], queues: [], streams: [], ...routes };
       const [tables, buckets, queues, streams] = await Promise.all([storage.tables(), storage.buckets(), storage.queues(), storage.streams()]);
       return { tables, buckets, queues, streams, ...routes };
