@@ -4,6 +4,8 @@ import http from 'node:http';
 import type { ApiAnswer, ApiCall, InvokeContext, InvokeErrorKind, InvokeResult, Invoker, ResponseStream, StreamFailure } from '@esb/contracts';
 
 export interface HttpInvoker extends Invoker {
+  invokeAsync(functionName: string, payload: Buffer, context?: InvokeContext): void;
+  answerDurableApi(call: ApiCall): Promise<ApiAnswer>;
   /** Fetches the function list now (call once before relying on has()). */
   refresh(): Promise<void>;
   close(): void;

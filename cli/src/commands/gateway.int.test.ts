@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgentHttpServer } from '@esb/agent';
 import { runGateway } from './gateway.js';
 import { FakeInvoker } from '@esb/gateway/testing';
-import { freePort } from '@esb/contracts';
+import { freePort, type ApiCall } from '@esb/contracts';
 import { until } from '@esb/contracts/testing';
 
 const ESB_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'esb.js');
@@ -16,12 +16,19 @@ const ESB_BIN = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin',
 describe('esb gateway (command)', () => {
   let dir: string;
   let agentServer: { url: string; close(): Promise<void> };
+  const queued: string[] = [];
   const fake = new FakeInvoker({ hi: (e: { rawPath: string }) => ({ said: 'hi', path: e.rawPath }) });
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'esb-gw-cli-'));
     await writeFile(join(dir, 'functions.yml'), 'functions:\n  hi: {}\n');
     await writeFile(join(dir, 'routing.yml'), 'routes:\n  - {path: /hi, method: GET, function: hi, api: ServerlessHttpApi}\n');
-    const agent = Object.assign(fake, { stats: () => ({ functions: { hi: {} } }) });
+    const agent = Object.assign(fake, {
+      stats: () => ({ functions: { hi: {} } }),
+      // The durable execution API, as the agent answers it (docs/durable-functions.md).
+      answerDurableApi: async (call: ApiCall) => ({ status: 200, body: { action: call.action, input: call.input } as Record<string, unknown> }),
+      // Event invocations the agent queues itself (with Lambda's retries), not a held request.
+      invokeAsync: (name: string, payload: Buffer) => void queued.push(`${name} ${payload.toString()}`),
+    });
     agentServer = await createAgentHttpServer({ agent, host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {
@@ -44,6 +51,14 @@ describe('esb gateway (command)', () => {
     expect(await inv.json()).toEqual({ said: 'hi', path: '/x' });
     const missing = await fetch(`${base}/2015-03-31/functions/nope/invocations`, { method: 'POST', body: '{}' });
     expect(missing.status).toBe(404);
+    const event = await fetch(`${base}/2015-03-31/functions/hi/invocations`, { method: 'POST', headers: { 'x-amz-invocation-type': 'Event' }, body: '{"n":1}' });
+    expect(event.status).toBe(202);
+    await until(() => queued.length > 0, 'the Event invocation queued in the agent');
+    expect(queued).toEqual(['hi {"n":1}']);
+    // The durable execution API reaches the agent service.
+    const arn = 'arn:aws:lambda:us-east-1:123456789012:function:hi:$LATEST/durable-execution/run-1/9';
+    const durable = await fetch(`${base}/2025-12-01/durable-executions/${encodeURIComponent(arn)}?IncludeExecutionData=true`);
+    expect([durable.status, await durable.json()]).toEqual([200, { action: 'GetDurableExecution', input: { DurableExecutionArn: arn, IncludeExecutionData: 'true' } }]);
     ac.abort();
     expect(await exit).toBe(0);
   });

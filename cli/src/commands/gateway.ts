@@ -81,7 +81,13 @@ export async function runGateway(argv: string[], env: Record<string, string | un
     onFunctions = (f) => {
       known = new Set(Object.keys(f.functions));
     };
-    invoker = { invoke: (name, payload, ctx) => http.invoke(name, payload, ctx), has: (name) => known.has(name) || http.has(name) };
+    invoker = {
+      invoke: (name, payload, ctx) => http.invoke(name, payload, ctx),
+      // Event invocations run in the agent with Lambda's retries and destinations (docs/agent.md "Asynchronous invocations").
+      invokeAsync: (name, payload, ctx) => http.invokeAsync(name, payload, ctx),
+      answerDurableApi: (call) => http.answerDurableApi(call),
+      has: (name) => known.has(name) || http.has(name),
+    };
   } else {
     const runtime = runtimeOption(values.runtime, settings, 'process');
     const { createAgent } = await import('@esb/agent');
