@@ -114,6 +114,8 @@ export interface AgentOptions {
    * the gateway's folder (`<configDir>/tls` or ESB_TLS_DIR); made here when missing. Absent or false: none.
    */
   tls?: { caDir: string } | false;
+  /** Durable waits and step retry delays last this fraction of what they ask (default 1; docs/durable-functions.md). */
+  durableTimeScale?: number;
 }
 
 export interface FunctionStats extends PoolStats {
@@ -497,6 +499,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     clock,
     invokeFunction: invokePool,
     invokeTarget: (fn, payload, ctx) => agent.invoke(fn, payload, ctx),
+    timeScale: opts.durableTimeScale,
     info: (fields, message) => log.info(fields, message),
     warn: (fields, message) => log.warn(fields, message),
   });

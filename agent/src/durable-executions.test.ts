@@ -13,7 +13,7 @@ interface Invocation {
 /** A function's one invocation: what it checkpoints (through the engine's API) and what it answers. */
 type Script = (inv: Invocation, api: { checkpoint(updates: unknown[]): Promise<Record<string, any>> }) => Promise<unknown>;
 
-function setup(scripts: Script[], o: { targets?: Record<string, (payload: string) => InvokeResult>; limits?: Record<string, number> } = {}) {
+function setup(scripts: Script[], o: { targets?: Record<string, (payload: string) => InvokeResult>; limits?: Record<string, number>; timeScale?: number } = {}) {
   const clock = new FakeClock(Date.UTC(2026, 11, 7, 12));
   const invocations: Invocation[] = [];
   const logs: string[] = [];
@@ -22,6 +22,7 @@ function setup(scripts: Script[], o: { targets?: Record<string, (payload: string
     accountId: '123456789012',
     clock,
     limits: o.limits,
+    timeScale: o.timeScale,
     info: (_f, m) => logs.push(m),
     warn: (_f, m) => logs.push(m),
     async invokeFunction(_name: string, payload: Buffer, ctx: InvokeContext): Promise<InvokeResult> {
@@ -95,6 +96,26 @@ describe('durable executions', () => {
     await clock.settle(1);
     expect((await done).payload.toString()).toBe('"done"');
     expect(invocations).toHaveLength(2);
+  });
+
+  it('with a time scale, waits and step retry delays last that fraction of what they ask (local development)', async () => {
+    const { engine, clock, invocations } = setup(
+      [
+        async (_inv, api) => {
+          const r = await api.checkpoint([{ Id: 'w', Type: 'WAIT', Action: 'START', WaitOptions: { WaitSeconds: 300 } }, { Id: 's', Type: 'STEP', Action: 'RETRY', StepOptions: { NextAttemptDelaySeconds: 100 } }]);
+          expect(r.NewExecutionState.Operations.map((op: Record<string, any>) => op.WaitDetails?.ScheduledEndTimestamp ?? op.StepDetails?.NextAttemptTimestamp)).toEqual([Date.UTC(2026, 11, 7, 12) / 1000 + 3, Date.UTC(2026, 11, 7, 12) / 1000 + 1]);
+          return { Status: 'PENDING' };
+        },
+        async () => ({ Status: 'PENDING' }),
+        async () => ok('woke'),
+      ],
+      { timeScale: 0.01 },
+    );
+    const done = engine.invokeSync('wf', Buffer.from('{}'), {});
+    await clock.settle(1_000);
+    expect(invocations).toHaveLength(2);
+    await clock.settle(2_000);
+    expect((await done).payload.toString()).toBe('"woke"');
   });
 
   it("a step's retry goes PENDING, then READY at its time; the next attempt starts from READY and counts attempts", async () => {

@@ -52,6 +52,8 @@ export interface DurableOptions {
   info(fields: Record<string, unknown>, message: string): void;
   warn(fields: Record<string, unknown>, message: string): void;
   limits?: Partial<typeof DURABLE_LIMITS>;
+  /** Waits and step retry delays last this fraction of what they ask (local development; default 1). */
+  timeScale?: number;
 }
 
 interface Execution {
@@ -446,7 +448,7 @@ export class DurableExecutions {
     const now = this.o.clock.now();
     const before = new Map(updates.map((u) => [u.Id, e.store.get(u.Id)] as const));
     const beforeBytes = [...before.values()].reduce((n, op) => n + (op ? operationBytes(op) : 0), 0);
-    const { effects, changed } = e.store.apply(updates, now, (opId) => this.newCallbackId(e, opId));
+    const { effects, changed } = e.store.apply(updates, now, { newCallbackId: (opId) => this.newCallbackId(e, opId), timeScale: this.o.timeScale ?? 1 });
     let afterBytes = 0;
     for (const id of changed) afterBytes += operationBytes(e.store.get(id)!);
     e.bytes += afterBytes - beforeBytes;

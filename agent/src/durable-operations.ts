@@ -59,6 +59,13 @@ export type Effect =
   | { kind: 'cancel'; id: string }
   | { kind: 'end'; status: 'SUCCEEDED' | 'FAILED'; result?: string; error?: ErrorObject };
 
+export interface ApplyOptions {
+  /** Names a callback as it starts. */
+  newCallbackId(opId: string): string;
+  /** Waits and step retry delays last this fraction of what they ask (1: as asked). */
+  timeScale: number;
+}
+
 /** A checkpoint the service refuses (400 InvalidParameterValueException). */
 export class InvalidUpdate extends Error {}
 
@@ -171,9 +178,9 @@ export class OperationStore {
 
   /**
    * Applies one checkpoint's updates in order, all or none: an update the service would refuse
-   * leaves the operations as they were. `newCallbackId` names a callback as it starts.
+   * leaves the operations as they were.
    */
-  apply(updates: readonly OperationUpdate[], now: number, newCallbackId: (opId: string) => string): { effects: Effect[]; changed: Set<string> } {
+  apply(updates: readonly OperationUpdate[], now: number, o: ApplyOptions): { effects: Effect[]; changed: Set<string> } {
     const staged = new Map<string, Operation>();
     const read = (id: string) => staged.get(id) ?? this.ops.get(id);
     const effects: Effect[] = [];
@@ -190,7 +197,7 @@ export class OperationStore {
       const before = read(u.Id);
       if (before && before.Type !== u.Type) throw new InvalidUpdate(`Updates[${i}]: operation ${u.Id} is a ${before.Type}, not a ${u.Type}`);
       const op: Operation = before ? structuredClone(before) : created(u, now);
-      const next = transition(op, before === undefined, u, now, i, newCallbackId, effects);
+      const next = transition(op, before === undefined, u, now, i, o, effects);
       if (next) staged.set(u.Id, next);
     });
     for (const [id, op] of staged) this.ops.set(id, op);
@@ -215,7 +222,7 @@ function created(u: OperationUpdate, now: number): Operation {
 }
 
 /** The operation after the update (undefined: nothing changes), with what the engine must do about it. */
-function transition(op: Operation, isNew: boolean, u: OperationUpdate, now: number, i: number, newCallbackId: (opId: string) => string, effects: Effect[]): Operation | undefined {
+function transition(op: Operation, isNew: boolean, u: OperationUpdate, now: number, i: number, o: ApplyOptions, effects: Effect[]): Operation | undefined {
   const at = `Updates[${i}]`;
   if (!isNew && isTerminal(op.Status)) {
     // A cancel racing the timer or callback that already ended it changes nothing.
@@ -235,13 +242,13 @@ function transition(op: Operation, isNew: boolean, u: OperationUpdate, now: numb
       }
       switch (op.Type) {
         case 'WAIT': {
-          const end = now + Math.round((u.WaitOptions?.WaitSeconds ?? 0) * 1000);
+          const end = now + Math.round((u.WaitOptions?.WaitSeconds ?? 0) * 1000 * o.timeScale);
           op.WaitDetails = { ScheduledEndTimestamp: end };
           effects.push({ kind: 'wait', id: op.Id, at: end });
           break;
         }
         case 'CALLBACK': {
-          const callbackId = newCallbackId(op.Id);
+          const callbackId = o.newCallbackId(op.Id);
           op.CallbackDetails = { CallbackId: callbackId };
           effects.push({ kind: 'callback', id: op.Id, callbackId, timeoutSeconds: positive(u.CallbackOptions?.TimeoutSeconds), heartbeatSeconds: positive(u.CallbackOptions?.HeartbeatTimeoutSeconds) });
           break;
@@ -274,7 +281,7 @@ function transition(op: Operation, isNew: boolean, u: OperationUpdate, now: numb
     }
     case 'RETRY': {
       const delay = u.StepOptions?.NextAttemptDelaySeconds ?? 1;
-      const next = now + Math.round(delay * 1000);
+      const next = now + Math.round(delay * 1000 * o.timeScale);
       op.Status = 'PENDING';
       op.StepDetails = {
         Attempt: (op.StepDetails?.Attempt ?? 0) + 1,

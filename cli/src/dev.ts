@@ -187,6 +187,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
       warmInstances: settings.agent.warmInstances,
       nodeWorkers: runtime === 'process' ? settings.agent.nodeWorkers : undefined,
       spareRuntimes: runtime === 'process' ? settings.agent.spareRuntimes : undefined,
+      durableTimeScale: settings.agent.durableTimeScale,
       tls: { caDir },
     });
     const runningAgent = agent;

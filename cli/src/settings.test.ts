@@ -135,4 +135,10 @@ describe('Invoke API settings', () => {
     expect(() => loadSettings({ ESB_SPARE_RUNTIMES: '-1' })).toThrow(/^ESB_SPARE_RUNTIMES: "-1" is not a whole number of at least 0/);
     expect(() => loadSettings({ ESB_SPARE_RUNTIMES: 'many' })).toThrow(/^ESB_SPARE_RUNTIMES: "many" is not a whole number/);
   });
+
+  it('reads ESB_DURABLE_TIME_SCALE, a factor in (0, 1], naming it when it is wrong', () => {
+    expect(loadSettings({ ESB_DURABLE_TIME_SCALE: '0.01' }).agent.durableTimeScale).toBe(0.01);
+    expect(loadSettings({}).agent.durableTimeScale).toBeUndefined();
+    for (const bad of ['0', '2', '-0.5', 'fast']) expect(() => loadSettings({ ESB_DURABLE_TIME_SCALE: bad })).toThrow(new RegExp(`^ESB_DURABLE_TIME_SCALE: "${bad}" is not a number greater than 0 and at most 1`));
+  });
 });

@@ -48,6 +48,14 @@ function wholeNumber(text: string | undefined, name: string, min: number, note =
   return n;
 }
 
+/** A factor in (0, 1]: how much of its time a scaled wait takes. */
+function timeScaleOf(text: string | undefined, name: string): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0 || n > 1) throw new SettingsError(name, `"${text}" is not a number greater than 0 and at most 1 (0.01: waits last 1 % of their time)`);
+  return n;
+}
+
 const nonEmpty = (v: string | undefined) => (v !== undefined && v.trim() !== '' ? v.trim() : undefined);
 
 /** AWS_ENDPOINT_URL_<SERVICE> first, then esb's older <SERVICE>_ENDPOINT, then AWS_ENDPOINT_URL: service-specific before global, as the AWS SDKs do. */
@@ -118,7 +126,7 @@ export interface Settings {
   /** INTEGRATION_TIMEOUT (a bare number is seconds). */
   integrationTimeoutMs?: number;
   gateway: { host?: string; port?: number; agentUrl?: string };
-  agent: { host?: string; port?: number; name?: string; dockerNetwork?: string; runtimeApiHost?: string; imagePullPolicy?: string; victoriaLogsUrl?: string; warmInstances?: number; nodeWorkers?: boolean; spareRuntimes?: number };
+  agent: { host?: string; port?: number; name?: string; dockerNetwork?: string; runtimeApiHost?: string; imagePullPolicy?: string; victoriaLogsUrl?: string; warmInstances?: number; nodeWorkers?: boolean; spareRuntimes?: number; durableTimeScale?: number };
   /** ESB_API_KEYS ("k1,k2") and ESB_JWKS ("<issuer>=<url or file>,..."), merged with ~/.esb/config.yaml by gatewaySecurity. */
   security: { apiKeys: string[]; jwks: Record<string, string> };
   /** ESB_CONSOLE_TOKEN: lets non-loopback clients open the browser console (docs/console.md). */
@@ -179,6 +187,8 @@ export function loadSettings(env: Environ): Settings {
       // ESB_NODE_WORKERS=on: nodejs* functions as worker threads (docs/agent.md#in-process-node-instances).
       nodeWorkers: onOff(env.ESB_NODE_WORKERS, 'ESB_NODE_WORKERS'),
       spareRuntimes: wholeNumber(env.ESB_SPARE_RUNTIMES, 'ESB_SPARE_RUNTIMES', 0, ' (0 turns it off)'),
+      // ESB_DURABLE_TIME_SCALE=0.01: durable waits and step retry delays last 1 % of what they ask (docs/durable-functions.md).
+      durableTimeScale: timeScaleOf(env.ESB_DURABLE_TIME_SCALE, 'ESB_DURABLE_TIME_SCALE'),
     },
     security: {
       apiKeys: (env.ESB_API_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),

@@ -94,6 +94,7 @@ export async function runAgent(argv: string[], env: Record<string, string | unde
     warmInstances: settings.agent.warmInstances,
     nodeWorkers: runtime === 'process' ? settings.agent.nodeWorkers : undefined,
     spareRuntimes: runtime === 'process' ? settings.agent.spareRuntimes : undefined,
+    durableTimeScale: settings.agent.durableTimeScale,
     // The gateway's CA (same folder), which functions are told to trust.
     tls: { caDir: localCaDir(configDir, env)! },
   });

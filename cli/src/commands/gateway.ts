@@ -102,6 +102,7 @@ export async function runGateway(argv: string[], env: Record<string, string | un
       warmInstances: settings.agent.warmInstances,
       nodeWorkers: runtime === 'process' ? settings.agent.nodeWorkers : undefined,
       spareRuntimes: runtime === 'process' ? settings.agent.spareRuntimes : undefined,
+      durableTimeScale: settings.agent.durableTimeScale,
       tls: { caDir },
     });
     closers.push(() => agent.close());
