@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isTerminalReason, type ReasonError } from '@esb/contracts';
+import { generatorFingerprint } from '@esb/deploy';
 import { inspectInputs, ownedPaths } from './inspect.js';
 
 const TEMPLATE = 'Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties: { Runtime: python3.11, Handler: app.handler, CodeUri: . }\n';
@@ -28,6 +29,19 @@ describe('inspectInputs', () => {
     const err = (await inspectInputs({ ...base, templatePath: path.join(dir, 'folder.yml') }).catch((e) => e)) as ReasonError;
     expect(err.conditionReason).toBe('InspectFailed');
     expect(isTerminalReason(err.conditionReason)).toBe(false);
+  });
+
+  it('the generator is an input: another esb (another fingerprint) makes another digest of the same template', async () => {
+    const app = path.join(dir, 'app');
+    await mkdir(app, { recursive: true });
+    await writeFile(path.join(app, 'template.yaml'), TEMPLATE);
+    await writeFile(path.join(app, 'app.py'), 'def handler(e, c): return 1\n');
+    const digest = async (generator?: string) => (await inspectInputs({ ...base, templatePath: path.join(app, 'template.yaml'), ...(generator ? { generator } : {}) })).digest;
+    const mine = await digest();
+    expect(await digest()).toBe(mine);
+    expect(await digest(await generatorFingerprint())).toBe(mine);
+    expect(await digest('another-esb')).not.toBe(mine);
+    expect(await generatorFingerprint()).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it('esb\'s own folders inside `CodeUri: .` are not part of the code digest', async () => {

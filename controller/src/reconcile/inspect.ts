@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ReasonError, reasonOf } from '@esb/contracts';
-import { templateInputsDigest } from '@esb/deploy';
+import { generatorFingerprint, templateInputsDigest } from '@esb/deploy';
 import type { Inspection } from './deployment-reconciler.js';
 
 export type RuntimeKind = 'process' | 'docker';
@@ -23,6 +23,8 @@ export interface InspectInput {
   stackName?: string;
   /** The folder the template's paths must stay in, when wider than its own (the workspace). */
   codeRoot?: string;
+  /** The generator's fingerprint (default: this esb's, generatorFingerprint). */
+  generator?: string;
 }
 
 /**
@@ -43,9 +45,11 @@ export async function inspectInputs(input: InspectInput): Promise<Inspection> {
  * inspectInputs for several runtimes at once (`esb deploy` not knowing the controller's): the
  * template and its code are read and hashed once, the runtime only enters the final hash.
  */
-export async function inspectInputsFor({ templatePath, artifactPath, parameters, envVars, env, project, exclude, stackName, codeRoot }: Omit<InspectInput, 'runtime'>, runtimes: readonly RuntimeKind[]): Promise<Inspection[]> {
+export async function inspectInputsFor({ templatePath, artifactPath, parameters, envVars, env, project, exclude, stackName, codeRoot, generator }: Omit<InspectInput, 'runtime'>, runtimes: readonly RuntimeKind[]): Promise<Inspection[]> {
+  // The generator is an input too: a newer esb regenerates an unchanged template.
+  const generatedBy = generator ?? (await generatorFingerprint());
   const digestWith = (inputs: string | Buffer, runtime: RuntimeKind) =>
-    `sha256:${createHash('sha256').update(inputs).update(JSON.stringify({ env, project, runtime, parameters, ...(stackName ? { stackName } : {}), ...(envVars ? { envVars } : {}) })).digest('hex')}`;
+    `sha256:${createHash('sha256').update(inputs).update(JSON.stringify({ env, project, runtime, parameters, generatedBy, ...(stackName ? { stackName } : {}), ...(envVars ? { envVars } : {}) })).digest('hex')}`;
   if (templatePath) {
     try {
       const inputs = await templateInputsDigest(templatePath, parameters, { exclude, codeRoot, ...(stackName ? { stackName } : {}) });

@@ -231,3 +231,5 @@ export async function templateInputsDigest(
   for (const [file, listing] of Object.entries(await readBuiltinCode(functions))) h.update(`\0builtin\0${file}\0${listing.entries.map((e) => `${e.path}:${e.sha256}`).join(',')}\n`);
   return { digest: `sha256:${h.digest('hex')}`, referencedPaths };
 }
+
+export { generatorFingerprint } from './fingerprint.js';
