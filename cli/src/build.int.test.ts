@@ -103,7 +103,7 @@ describe('the compiled JavaScript', () => {
     expect(loaded).toContain(`file://${path.join(box, 'cli', 'dist', 'main.js')}`);
     expect(loaded.filter((u) => /\.[cm]?ts$/.test(u) || u.includes('/tsx/'))).toEqual([]);
     // Only what the command needs: no servers, clients, watchers or bundler.
-    const heavy = ['fastify', '@aws-sdk', 'dockerode', '@kubernetes', 'esbuild', 'chokidar', 'pino'];
+    const heavy = ['fastify', '@aws-sdk', 'dockerode', '@kubernetes', 'esbuild', 'chokidar', 'pino', 'cron-parser'];
     expect(loaded.filter((u) => heavy.some((h) => u.includes(`/node_modules/${h}/`)))).toEqual([]);
   });
 

@@ -3,7 +3,13 @@
 // day-of-month month day-of-week year, `?` allowed, days of week 1-7 = SUN-SAT) and, for the
 // Scheduler, one-time at(yyyy-mm-ddThh:mm:ss); cron and at are read in a time zone (UTC unless
 // one is named). Pure: the next fire time after an instant.
-import { CronExpressionParser } from 'cron-parser';
+import { createRequire } from 'node:module';
+
+// Loaded at the first cron expression: it takes about 15 ms, which every command importing the
+// contracts (`esb get`) would pay otherwise.
+const require = createRequire(import.meta.url);
+let cronParser: typeof import('cron-parser').CronExpressionParser | undefined;
+const cronExpressions = () => (cronParser ??= (require('cron-parser') as typeof import('cron-parser')).CronExpressionParser);
 
 export class ScheduleParseError extends Error {
   override name = 'ScheduleParseError';
@@ -82,7 +88,7 @@ export function parseSchedule(expression: string, options: ScheduleParseOptions 
   if (dom !== '?' && dow !== '?') throw fail('one of day-of-month or day-of-week must be "?"');
   const expr = [min, hour, dom === '?' ? '*' : dom, month, dow === '?' ? '*' : awsDowToCron(dow)].join(' ');
   try {
-    CronExpressionParser.parse(expr, { tz: zone });
+    cronExpressions().parse(expr, { tz: zone });
   } catch (err) {
     throw fail(err instanceof Error ? err.message : String(err));
   }
@@ -91,7 +97,7 @@ export function parseSchedule(expression: string, options: ScheduleParseOptions 
   return {
     expression,
     next(after) {
-      const it = CronExpressionParser.parse(expr, { currentDate: new Date(after), tz: zone });
+      const it = cronExpressions().parse(expr, { currentDate: new Date(after), tz: zone });
       for (let i = 0; i < 100_000; i++) {
         let t: number;
         try {
