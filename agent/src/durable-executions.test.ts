@@ -324,6 +324,31 @@ describe('durable executions', () => {
     expect([answer.status, answer.body.message]).toEqual([400, "a callback's result is at most 262144 bytes (got 262145)"]);
   });
 
+  it('pages operations past 4 MB: the invocation carries the first page and NextMarker, GetDurableExecutionState the rest', async () => {
+    const mb2 = 'x'.repeat(2 * 1024 * 1024);
+    let pages: number[] = [];
+    const { engine, clock, call } = setup([
+      async (_inv, api) => (await api.checkpoint([1, 2, 3].map((n) => ({ Id: `s${n}`, Type: 'STEP', Action: 'SUCCEED', Payload: mb2 })).concat([{ Id: 'w', Type: 'WAIT', Action: 'START', WaitOptions: { WaitSeconds: 1 } } as never])), { Status: 'PENDING' }),
+      async (inv) => {
+        const ids = inv.InitialExecutionState.Operations.map((op) => op.Id);
+        pages = [ids.length];
+        let marker = inv.InitialExecutionState.NextMarker;
+        while (marker) {
+          const next = await call('GetDurableExecutionState', { DurableExecutionArn: inv.DurableExecutionArn, CheckpointToken: inv.CheckpointToken, Marker: marker });
+          ids.push(...next.body.Operations.map((op: { Id: string }) => op.Id));
+          pages.push(next.body.Operations.length);
+          marker = next.body.NextMarker;
+        }
+        return ok(ids.slice(1));
+      },
+    ]);
+    const done = engine.invokeSync('wf', Buffer.from('{}'), {});
+    await clock.settle(1000);
+    expect(JSON.parse((await done).payload.toString())).toEqual(['s1', 's2', 's3', 'w']);
+    // The execution and s1 (2 MB), then s2, then s3 and the wait: no page over 4 MB.
+    expect(pages).toEqual([2, 1, 2]);
+  });
+
   it('starts no more than maxRunning executions at once', async () => {
     const { engine } = setup([async (_inv, api) => (await api.checkpoint([{ Id: 'c', Type: 'CALLBACK', Action: 'START' }]), { Status: 'PENDING' })], { limits: { maxRunning: 1 } });
     expect('arn' in engine.invokeAsync('wf', Buffer.from('{}'))).toBe(true);

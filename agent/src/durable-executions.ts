@@ -25,7 +25,7 @@ export const DURABLE_LIMITS = {
    * What all executions together may hold: past it the oldest ended executions are forgotten, and
    * a checkpoint that would still go past it is refused.
    */
-  maxTotalBytes: 256 * 1024 * 1024,
+  maxTotalBytes: 128 * 1024 * 1024,
   /** Invocations in a row that may fail (the function threw past the SDK, timed out, could not start) before the execution fails. */
   invocationRetries: 3,
   /** The first retry's delay; each next one doubles it. */
@@ -268,7 +268,7 @@ export class DurableExecutions {
     const payload = {
       DurableExecutionArn: e.arn,
       CheckpointToken: this.token(e),
-      InitialExecutionState: { Operations: e.store.all().map((op) => operationView(op, 'ms')), NextMarker: '' },
+      InitialExecutionState: operationsPage(e.store.all(), 0, 1000, 'ms'),
       UpdatedOperationIds: [...e.updatedSinceInvocation],
     };
     e.updatedSinceInvocation.clear();
@@ -568,7 +568,10 @@ export class DurableExecutions {
       case 'GetDurableExecutionState': {
         const e = this.execution(input);
         this.checkToken(e, input.CheckpointToken);
-        return page(e.store.all().map((op) => operationView(op, 'seconds')), input, 'Operations');
+        const start = Math.max(0, Number.parseInt(String(input.Marker ?? '0'), 10) || 0);
+        const max = Math.min(1000, Math.max(1, Number.parseInt(String(input.MaxItems ?? '1000'), 10) || 1000));
+        const { Operations, NextMarker } = operationsPage(e.store.all(), start, max, 'seconds');
+        return { Operations, ...(NextMarker ? { NextMarker } : {}) };
       }
       case 'GetDurableExecution':
         return this.describe(this.execution(input), input.IncludeExecutionData !== false && input.IncludeExecutionData !== 'false');
@@ -689,6 +692,27 @@ function historyView(ev: HistoryEvent, eventId: number, withData: boolean): Reco
     view[`${EventType}Details`] = d;
   }
   return view;
+}
+
+/** What the operations of one page may hold: an invocation's payload stays under Lambda's 6 MB. */
+export const OPERATIONS_PAGE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * Operations from `start`, at most `max` of them and OPERATIONS_PAGE_BYTES of payloads (one at
+ * least); NextMarker names where the next page starts ("" after the last). The SDKs read the rest
+ * with GetDurableExecutionState before they run the handler.
+ */
+function operationsPage(ops: readonly Operation[], start: number, max: number, unit: 'ms' | 'seconds'): { Operations: Array<Record<string, unknown>>; NextMarker: string } {
+  const page: Array<Record<string, unknown>> = [];
+  let bytes = 0;
+  let i = start;
+  for (; i < ops.length && page.length < max; i++) {
+    const size = operationBytes(ops[i]);
+    if (page.length > 0 && bytes + size > OPERATIONS_PAGE_BYTES) break;
+    bytes += size;
+    page.push(operationView(ops[i], unit));
+  }
+  return { Operations: page, NextMarker: i < ops.length ? String(i) : '' };
 }
 
 /** One page of a list: `Marker` is the index to start at, `MaxItems` the page's size (at most 1000). */

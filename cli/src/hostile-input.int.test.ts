@@ -8,6 +8,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InvokeCommand, LambdaClient, ListDurableExecutionsByFunctionCommand } from '@aws-sdk/client-lambda';
 import { parse } from 'yaml';
 import { esb, eventually } from '@esb/controller/testing';
 import { DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
@@ -226,6 +227,52 @@ Resources:
     expect(held).toBeGreaterThan(0);
     expect(held).toBeLessThanOrEqual(32 * 1024 * 1024);
     expect(oldest).toBeUndefined();
+    expect(alive()).toBe(true);
+    expect((await fetch(`${gateway}/still-serving`)).status).toBe(200);
+  }, 240_000);
+
+  it('runaway durable executions (2 MB more at every replay) end ExecutionTooLarge within the agent\'s bounds; garbage checkpoints are refused; esb dev keeps its memory and serves', async () => {
+    // A durable function without the SDK: every invocation checkpoints a 2 MB step and a 0-second wait, for ever.
+    const runaway = [
+      'exports.handler = async (e) => {',
+      '  const url = `${process.env.AWS_ENDPOINT_URL_LAMBDA}/2025-12-01/durable-executions/${encodeURIComponent(e.DurableExecutionArn)}/checkpoint`;',
+      '  const id = `${Date.now()}-${Math.random()}`;',
+      "  const Updates = [{ Id: `s${id}`, Type: 'STEP', Action: 'SUCCEED', Payload: 'x'.repeat(2 * 1024 * 1024) }, { Id: `w${id}`, Type: 'WAIT', Action: 'START', WaitOptions: { WaitSeconds: 0 } }];",
+      "  const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ CheckpointToken: e.CheckpointToken, Updates }) });",
+      "  return r.ok ? { Status: 'PENDING' } : { Status: 'FAILED', Error: { ErrorType: 'Refused', ErrorMessage: (await r.text()).slice(0, 300) } };",
+      '};',
+    ].join('\n');
+    await writeFile(path.join(app, 'src', 'runaway.js'), runaway);
+    await writeFile(
+      path.join(app, 'durable.yml'),
+      'Transform: AWS::Serverless-2016-10-31\nResources:\n  Runaway:\n    Type: AWS::Serverless::Function\n    Properties: {Runtime: nodejs20.x, Handler: runaway.handler, CodeUri: src/, Timeout: 30, DurableConfig: {ExecutionTimeout: 600}}\n',
+    );
+    const deployed = await esb(['deploy', '-t', path.join(app, 'durable.yml'), '--workspace', ws, '--timeout', '90s']);
+    expect(deployed.code, deployed.stdout + deployed.stderr).toBe(0);
+    const lambda = new LambdaClient({ endpoint: gateway, region: 'us-east-1', credentials: { accessKeyId: 'k', secretAccessKey: 's' }, maxAttempts: 1 });
+    // Twelve at once: 192 MB if each reached the 16 MB of one execution, past the 128 MB of all.
+    const runs = await Promise.all(Array.from({ length: 12 }, (_, i) => lambda.send(new InvokeCommand({ FunctionName: 'durable-Runaway', Qualifier: '$LATEST', DurableExecutionName: `runaway-${i}`, Payload: Buffer.from('{}') }))));
+    for (const run of runs) {
+      expect(run.FunctionError).toBe('Unhandled');
+      expect(JSON.parse(Buffer.from(run.Payload!).toString())).toMatchObject({ errorType: 'ExecutionTooLarge' });
+    }
+    expect(alive()).toBe(true);
+    // Ended executions were forgotten, oldest first, to keep all within their bound; some are kept.
+    const kept = (await lambda.send(new ListDurableExecutionsByFunctionCommand({ FunctionName: 'durable-Runaway' }))).DurableExecutions ?? [];
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(12);
+    // Checkpoints that are not checkpoints: a clear 400 each, nothing else.
+    const checkpoint = (body: string) => fetch(`${gateway}/2025-12-01/durable-executions/${encodeURIComponent(kept[0].DurableExecutionArn!)}/checkpoint`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    for (const [body, message] of [
+      ['{not json', /^the body is not JSON/],
+      ['{"CheckpointToken": 7, "Updates": []}', /^Invalid Checkpoint Token/],
+      [JSON.stringify({ CheckpointToken: 'x', Updates: [{ Id: {}, Type: 'STEP', Action: 'START' }] }), /^Invalid Checkpoint Token/],
+    ] as const) {
+      const res = await checkpoint(body);
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as { message: string }).message).toMatch(message);
+    }
+    lambda.destroy();
     expect(alive()).toBe(true);
     expect((await fetch(`${gateway}/still-serving`)).status).toBe(200);
   }, 240_000);
