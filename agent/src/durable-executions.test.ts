@@ -259,6 +259,29 @@ describe('durable executions', () => {
     expect(JSON.parse(result.payload.toString())).toEqual({ errorType: 'Error', errorMessage: 'boom 2' });
   });
 
+  it('an invocation that something else wakes during a failed one\'s backoff is that retry: no second invocation follows', async () => {
+    let callbackId = '';
+    const { engine, clock, invocations, call } = setup(
+      [
+        async (_inv, api) => {
+          callbackId = (await api.checkpoint([{ Id: 'c', Type: 'CALLBACK', Action: 'START' }])).NewExecutionState.Operations[0].CallbackDetails.CallbackId;
+          return new Error('lost the connection');
+        },
+        async (_inv, api) => (await api.checkpoint([{ Id: 'w', Type: 'WAIT', Action: 'START', WaitOptions: { WaitSeconds: 10 } }]), { Status: 'PENDING' }),
+        async () => ok('done'),
+      ],
+      { limits: { invocationRetryMs: 1000 } },
+    );
+    const done = engine.invokeSync('wf', Buffer.from('{}'), {});
+    await clock.settle(100);
+    expect((await call('SendDurableExecutionCallbackSuccess', { CallbackId: callbackId, Result: '' })).status).toBe(200);
+    await clock.settle(2_000);
+    expect(invocations).toHaveLength(2);
+    await clock.settle(10_000);
+    expect((await done).payload.toString()).toBe('"done"');
+    expect(invocations).toHaveLength(3);
+  });
+
   it('ends as TIMED_OUT past ExecutionTimeout; PENDING with nothing to wait on and an answer that is not a durable one fail it', async () => {
     const longWait: Script = async (_inv, api) => (await api.checkpoint([{ Id: 'w', Type: 'WAIT', Action: 'START', WaitOptions: { WaitSeconds: 7200 } }]), { Status: 'PENDING' });
     const timedOut = setup([longWait]);

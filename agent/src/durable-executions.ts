@@ -110,6 +110,7 @@ const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** A callback's result, as Lambda takes it: 256 KiB. */
 const MAX_CALLBACK_RESULT = 256 * 1024;
 const EXECUTION_TIMER = '\0execution';
+const RETRY_TIMER = '\0retry-invocation';
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -263,6 +264,8 @@ export class DurableExecutions {
   private async invoke(e: Execution): Promise<void> {
     e.running = true;
     e.wake = false;
+    // Something else woke it during a failed invocation's backoff: that retry is this invocation.
+    this.disarm(e, RETRY_TIMER);
     e.invocation++;
     e.updatedSinceCheckpoint.clear();
     const payload = {
@@ -288,7 +291,7 @@ export class DurableExecutions {
       if (e.failures > this.limits.invocationRetries) return this.end(e, 'FAILED', undefined, errorOfPayload(result) ?? { ErrorType: result.error.kind, ErrorMessage: result.error.message });
       const delay = this.limits.invocationRetryMs * 2 ** (e.failures - 1);
       this.o.warn({ fn: e.functionName, execution: e.arn, attempt: e.failures }, `durable execution ${e.name}: the invocation failed (${why}); invoked again in ${delay} ms`);
-      this.arm(e, '\0retry-invocation', this.o.clock.now() + delay, () => this.schedule(e));
+      this.arm(e, RETRY_TIMER, this.o.clock.now() + delay, () => this.schedule(e));
       return;
     }
     e.failures = 0;
