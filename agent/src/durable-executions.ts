@@ -147,7 +147,7 @@ export class DurableExecutions {
       execution = this.start(name, payload.toString('utf8'), ctx.durableExecutionName, ctx.traceId);
     } catch (err) {
       const e = err as DurableApiError;
-      return { ...errorResult(requestId, e.status === 429 ? 'Throttled' : 'FunctionError', e.message, errorPayload(e.type, e.message)) };
+      return errorResult(requestId, e.status === 429 ? 'Throttled' : 'FunctionError', e.message, errorPayload(e.type, e.message));
     }
     const ended = await this.untilEnd(execution, this.limits.syncWaitMs, ctx);
     const result = this.resultOf(execution, requestId, this.o.clock.now() - t0, ended);
@@ -407,15 +407,19 @@ export class DurableExecutions {
     const before = e.store.get(opId);
     if (!before || isTerminal(before.Status)) return false;
     const copy = structuredClone(before);
-    const after = e.store.settle(opId, change)!;
-    for (const ev of historyEventsOf(copy, after, this.o.clock.now())) this.record(e, ev);
-    const grown = operationBytes(after) - operationBytes(copy);
-    e.bytes += grown;
-    this.totalBytes += grown;
+    this.noteChange(e, copy, e.store.settle(opId, change)!, this.o.clock.now());
     e.updatedSinceInvocation.add(opId);
     e.updatedSinceCheckpoint.add(opId);
     this.schedule(e);
     return true;
+  }
+
+  /** An operation changed (`before`: undefined when new): its history events, and what it holds now. */
+  private noteChange(e: Execution, before: Operation | undefined, after: Operation, now: number): void {
+    for (const ev of historyEventsOf(before, after, now)) this.record(e, ev);
+    const grown = operationBytes(after) - (before ? operationBytes(before) : 0);
+    e.bytes += grown;
+    this.totalBytes += grown;
   }
 
   private record(e: Execution, event: HistoryEvent): void {
@@ -449,16 +453,10 @@ export class DurableExecutions {
     if (raw.length > 1000) throw new InvalidUpdate('Updates must hold at most 1000 updates');
     const updates = raw.map((u, i) => parseUpdate(u, i));
     const now = this.o.clock.now();
+    // The store replaces an operation it changes with a new object: these stay as they were.
     const before = new Map(updates.map((u) => [u.Id, e.store.get(u.Id)] as const));
-    const beforeBytes = [...before.values()].reduce((n, op) => n + (op ? operationBytes(op) : 0), 0);
     const { effects, changed } = e.store.apply(updates, now, { newCallbackId: (opId) => this.newCallbackId(e, opId), timeScale: this.o.timeScale ?? 1 });
-    let afterBytes = 0;
-    for (const id of changed) afterBytes += operationBytes(e.store.get(id)!);
-    e.bytes += afterBytes - beforeBytes;
-    this.totalBytes += afterBytes - beforeBytes;
-    for (const id of changed) {
-      for (const ev of historyEventsOf(before.get(id) && structuredClone(before.get(id)), e.store.get(id)!, now)) this.record(e, ev);
-    }
+    for (const id of changed) this.noteChange(e, before.get(id), e.store.get(id)!, now);
     const tooLarge =
       e.bytes > this.limits.maxBytesPerExecution
         ? `the execution's operations hold more than ${this.limits.maxBytesPerExecution} bytes`
@@ -571,8 +569,7 @@ export class DurableExecutions {
       case 'GetDurableExecutionState': {
         const e = this.execution(input);
         this.checkToken(e, input.CheckpointToken);
-        const start = Math.max(0, Number.parseInt(String(input.Marker ?? '0'), 10) || 0);
-        const max = Math.min(1000, Math.max(1, Number.parseInt(String(input.MaxItems ?? '1000'), 10) || 1000));
+        const { start, max } = pageBounds(input);
         const { Operations, NextMarker } = operationsPage(e.store.all(), start, max, 'seconds');
         return { Operations, ...(NextMarker ? { NextMarker } : {}) };
       }
@@ -586,7 +583,12 @@ export class DurableExecutions {
         return page(events, input, 'Events');
       }
       case 'ListDurableExecutionsByFunction': {
-        const fn = String(input.FunctionName ?? '').split(':function:').pop()!.split(':')[0];
+        let fn: string;
+        try {
+          fn = functionNameOf(input.FunctionName);
+        } catch (err) {
+          throw new DurableApiError(400, 'InvalidParameterValueException', (err as Error).message);
+        }
         if (!this.functions.has(fn) && !this.byFunction.has(fn)) throw new DurableApiError(404, 'ResourceNotFoundException', `Function not found: ${fn}`);
         const statuses = input.Statuses === undefined ? undefined : new Set(([] as unknown[]).concat(input.Statuses).flatMap((s) => String(s).split(',')));
         let list = (this.byFunction.get(fn) ?? []).filter((e) => (!statuses || statuses.has(e.status)) && (input.DurableExecutionName === undefined || e.name === input.DurableExecutionName));
@@ -718,10 +720,17 @@ function operationsPage(ops: readonly Operation[], start: number, max: number, u
   return { Operations: page, NextMarker: i < ops.length ? String(i) : '' };
 }
 
-/** One page of a list: `Marker` is the index to start at, `MaxItems` the page's size (at most 1000). */
+/** Where a page starts (`Marker`, an index) and how many it holds (`MaxItems`, at most 1000). */
+function pageBounds(input: Record<string, unknown>): { start: number; max: number } {
+  return {
+    start: Math.max(0, Number.parseInt(String(input.Marker ?? '0'), 10) || 0),
+    max: Math.min(1000, Math.max(1, Number.parseInt(String(input.MaxItems ?? '1000'), 10) || 1000)),
+  };
+}
+
+/** One page of a list (pageBounds). */
 function page<T>(items: T[], input: Record<string, unknown>, key: string): Record<string, unknown> {
-  const start = Math.max(0, Number.parseInt(String(input.Marker ?? '0'), 10) || 0);
-  const max = Math.min(1000, Math.max(1, Number.parseInt(String(input.MaxItems ?? '1000'), 10) || 1000));
+  const { start, max } = pageBounds(input);
   const slice = items.slice(start, start + max);
   return { [key]: slice, ...(start + max < items.length ? { NextMarker: String(start + max) } : {}) };
 }

@@ -95,6 +95,14 @@ function optionalString(v: unknown, field: string): string | undefined {
   return v;
 }
 
+/** Copies the optional string members `keys` of `from` that are set, naming a member that is not a string. */
+function copyStrings<K extends string>(to: Partial<Record<K, string>>, from: Record<string, unknown>, keys: readonly K[], at: string): void {
+  for (const key of keys) {
+    const v = optionalString(from[key], `${at}.${key}`);
+    if (v !== undefined) to[key] = v;
+  }
+}
+
 function seconds(v: unknown, field: string): number | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_DELAY_SECONDS) throw new InvalidUpdate(`${field} must be a number of seconds from 0 to ${MAX_DELAY_SECONDS}`);
@@ -105,12 +113,7 @@ function errorObject(v: unknown, field: string): ErrorObject | undefined {
   if (v === undefined || v === null) return undefined;
   if (!isRecord(v)) throw new InvalidUpdate(`${field} must be an object {ErrorType, ErrorMessage, ErrorData, StackTrace}`);
   const e: ErrorObject = {};
-  const type = optionalString(v.ErrorType, `${field}.ErrorType`);
-  const message = optionalString(v.ErrorMessage, `${field}.ErrorMessage`);
-  const data = optionalString(v.ErrorData, `${field}.ErrorData`);
-  if (type !== undefined) e.ErrorType = type;
-  if (message !== undefined) e.ErrorMessage = message;
-  if (data !== undefined) e.ErrorData = data;
+  copyStrings(e, v, ['ErrorType', 'ErrorMessage', 'ErrorData'], field);
   if (Array.isArray(v.StackTrace)) e.StackTrace = v.StackTrace.filter((l): l is string => typeof l === 'string');
   return e;
 }
@@ -126,15 +129,8 @@ export function parseUpdate(raw: unknown, index: number): OperationUpdate {
   const action = raw.Action as OperationAction;
   if (!VALID_ACTIONS[type].includes(action)) throw new InvalidUpdate(`${at}.Action ${JSON.stringify(raw.Action)} is not valid for a ${type} operation (${VALID_ACTIONS[type].join(', ')})`);
   const u: OperationUpdate = { Id: id, Type: type, Action: action };
-  const parent = optionalString(raw.ParentId, `${at}.ParentId`);
-  const name = optionalString(raw.Name, `${at}.Name`);
-  const subType = optionalString(raw.SubType, `${at}.SubType`);
-  const payload = optionalString(raw.Payload, `${at}.Payload`);
+  copyStrings(u, raw, ['ParentId', 'Name', 'SubType', 'Payload'], at);
   const error = errorObject(raw.Error, `${at}.Error`);
-  if (parent !== undefined) u.ParentId = parent;
-  if (name !== undefined) u.Name = name;
-  if (subType !== undefined) u.SubType = subType;
-  if (payload !== undefined) u.Payload = payload;
   if (error !== undefined) u.Error = error;
   if (isRecord(raw.ContextOptions) && typeof raw.ContextOptions.ReplayChildren === 'boolean') u.ContextOptions = { ReplayChildren: raw.ContextOptions.ReplayChildren };
   if (isRecord(raw.StepOptions)) u.StepOptions = { NextAttemptDelaySeconds: seconds(raw.StepOptions.NextAttemptDelaySeconds, `${at}.StepOptions.NextAttemptDelaySeconds`) };

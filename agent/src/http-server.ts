@@ -64,7 +64,7 @@ export async function createAgentHttpServer(o: AgentHttpServerOptions): Promise<
       return void apiCall(req, res, info.service, info.maxBodyBytes ?? MAX_EVENT_BYTES, answer, decodeURIComponent(url.slice(api.length + 2).split('?')[0]));
     }
     if (req.method === 'POST' && url.startsWith('/durable/')) {
-      const answer = o.agent.answerDurableApi && ((call: ApiCall) => o.agent.answerDurableApi!(call));
+      const answer = o.agent.answerDurableApi?.bind(o.agent);
       return void apiCall(req, res, 'Lambda durable execution', MAX_REQUEST_BYTES, answer, decodeURIComponent(url.slice('/durable/'.length).split('?')[0]));
     }
     req.resume();

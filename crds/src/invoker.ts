@@ -106,3 +106,10 @@ export interface Invoker {
    */
   answerDurableApi?(call: ApiCall): Promise<ApiAnswer>;
 }
+
+/** The version or alias a function's name or ARN carries (`fn:live`, `123:function:fn:1`, `arn:...:function:fn:$LATEST`); undefined for none. */
+export function qualifierOf(nameOrArn: string): string | undefined {
+  const parts = nameOrArn.split(':');
+  const i = parts.indexOf('function');
+  return (i >= 0 ? parts[i + 2] : parts.length === 2 ? parts[1] : undefined) || undefined;
+}

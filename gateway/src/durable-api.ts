@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ApiCall, Invoker } from '@esb/contracts';
 import { authorizeInvoke, type InvokeApiAccess } from './invoke-auth.js';
+import { awsError } from './invoke-api.js';
 
 export const DURABLE_API_PREFIX = '/2025-12-01/';
 
@@ -55,10 +56,6 @@ export function durableCallOf(method: string, url: string, body: Buffer): ApiCal
     return { action: 'ListDurableExecutionsByFunction', input: { ...params, FunctionName: id, ...(statuses.length ? { Statuses: statuses } : {}) } };
   }
   return undefined;
-}
-
-function awsError(reply: FastifyReply, status: number, type: string, message: string) {
-  return reply.code(status).header('x-amzn-ErrorType', type).type('application/json').send(JSON.stringify({ Type: 'User', message, __type: type }));
 }
 
 export function registerDurableApi(app: FastifyInstance, opts: { invoker: Invoker; access: InvokeApiAccess; now: () => number }): void {

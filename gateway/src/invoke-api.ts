@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { EventStreamCodec } from '@smithy/core/event-streams';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { jsonObjectOf, streamFailureOf, type InvokeContext, type InvokeResult, type Invoker, type StreamFailure } from '@esb/contracts';
+import { jsonObjectOf, qualifierOf, streamFailureOf, type InvokeContext, type InvokeResult, type Invoker, type StreamFailure } from '@esb/contracts';
 import { CancellableContext, InvocationCancel } from './client-close.js';
 import { authorizeInvoke, type InvokeApiAccess } from './invoke-auth.js';
 
@@ -33,13 +33,6 @@ export function payloadJsonError(payload: Buffer): string | undefined {
   }
 }
 
-/** Whether the name carries a version or alias: `my-fn:live`, `123:function:my-fn:1`, `arn:...:function:my-fn:$LATEST`. */
-export function isQualifiedName(raw: string): boolean {
-  const parts = raw.split(':');
-  const i = parts.indexOf('function');
-  return i >= 0 ? parts.length > i + 2 : parts.length === 2;
-}
-
 /** `my-fn`, `my-fn:alias`, `123:function:my-fn`, `arn:aws:lambda:r:123:function:my-fn[:q]` -> `my-fn`. */
 export function functionNameOf(raw: string): string {
   const parts = raw.split(':');
@@ -48,7 +41,8 @@ export function functionNameOf(raw: string): string {
   return parts[0];
 }
 
-function awsError(reply: FastifyReply, status: number, type: string, message: string, extra: Record<string, unknown> = {}) {
+/** An error of a Lambda API, as the AWS SDKs read it (x-amzn-ErrorType and a JSON message). */
+export function awsError(reply: FastifyReply, status: number, type: string, message: string, extra: Record<string, unknown> = {}) {
   return reply
     .code(status)
     .header('x-amzn-ErrorType', type)
@@ -95,7 +89,7 @@ async function readCall(req: FastifyRequest, reply: FastifyReply, opts: InvokeAp
   if (!opts.invoker.has(name)) return refuse(404, 'ResourceNotFoundException', `Function not found: arn:aws:lambda:${opts.region}:${opts.accountId}:function:${name}`);
   if (!types.includes(type)) return refuse(400, 'InvalidParameterValueException', `Unsupported invocation type: ${type}`);
   // Lambda runs a durable function's executions on one version: the call names it (docs/durable-functions.md).
-  if (opts.isDurable?.(name) && !isQualifiedName((req.params as { name: string }).name) && !(req.query as Record<string, unknown>).Qualifier) {
+  if (opts.isDurable?.(name) && qualifierOf((req.params as { name: string }).name) === undefined && !(req.query as Record<string, unknown>).Qualifier) {
     return refuse(400, 'InvalidParameterValueException', `You cannot invoke a durable function using an unqualified ARN: name a version or alias of ${name} (for example ${name}:$LATEST, or the Qualifier parameter)`);
   }
   const payload = body.length ? body : Buffer.from('{}');

@@ -5,7 +5,7 @@
 // CloudFormation form (AWS::ApiGateway::Method Integration) or its OpenAPI form
 // (x-amazon-apigateway-integration), and describes that function; WebSocket routes' AWS
 // integrations use it too (docs/generate.md, "WebSocket APIs"). Pure: property values come in resolved.
-import { stateMachineNameOf } from '@esb/contracts';
+import { qualifierOf, stateMachineNameOf } from '@esb/contracts';
 import { createRequire } from 'node:module';
 import type { ApiReadContext } from './cfn-apis.js';
 import { functionOfArn } from './delivery.js';
@@ -222,7 +222,7 @@ function read(ctx: Ctx, site: AwsIntegrationSite, w: Written): AwsIntegration | 
   // A Lambda custom integration invokes the function its URI names by ARN (docs/gateway.md, "AWS integrations (REST APIs)").
   const lambdaArn = service === 'lambda' ? LAMBDA_PATH.exec(rest)?.[1] ?? '' : '';
   const fn = service === 'lambda' ? functionOfArn(lambdaArn) : undefined;
-  const qualifier = fn !== undefined ? lambdaArn.split(':function:')[1]?.split(':')[1] : undefined;
+  const qualifier = fn !== undefined ? qualifierOf(lambdaArn) : undefined;
   if (service === 'lambda' && fn === undefined) return fail(uriField, `${JSON.stringify(w.uri)} must be arn:aws:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations`);
 
   const httpMethod = w.httpMethod === undefined ? 'POST' : String(w.httpMethod).toUpperCase();
