@@ -21,6 +21,7 @@ import type { FunctionUsers } from './isolation.js';
 import { FunctionPool, type PoolConfig, type PoolStats } from './pool.js';
 import { cpuSaturation } from './cpu-idle.js';
 import { createProcessDriver, RUNTIME_DIR } from './process-driver.js';
+import { isJavaRuntime } from './java-runtime.js';
 import { Scheduler, type ScheduleStats } from './schedule.js';
 import { S3Notifier } from './s3-events.js';
 import { EventRules, type TargetSenders } from './eventbridge.js';
@@ -75,6 +76,8 @@ export interface AgentOptions {
   docker?: Record<string, unknown>;
   /** Process runtime: Python interpreter (default /usr/bin/python3 when present). */
   python?: string;
+  /** Process runtime: the JDK/JRE for java* functions (default: the best fit in /usr/lib/jvm, java-runtime.ts). */
+  javaHome?: string;
   /** Process runtime: which user instances run as (default none: esb's own; the CLI passes `auto`, see isolation.ts). */
   functionUsers?: FunctionUsers;
   /** Process runtime: node_modules that provides the AWS SDK to Node handlers (default: the project's). */
@@ -184,14 +187,16 @@ export const FUNCTIONS_SLICE = 100;
 export function unrunnableReason(name: string, fc: FunctionConfig, kind: 'process' | 'docker'): string | undefined {
   if (kind === 'docker') {
     if (fc.package_type === 'Image' && !fc.image) return `function ${name}: an Image function needs an image`;
+    if (fc.package_type !== 'Image' && isJavaRuntime(fc.runtime))
+      return `function ${name}: runtime ${fc.runtime} runs in the process runtime only for now (esb dev without --runtime docker); esb has no Java runtime image yet (docs/agent.md, "Java")`;
     return undefined;
   }
   if (fc.package_type === 'Image')
     return `function ${name} is an Image function (PackageType: Image): it needs the Docker runtime (start esb with the docker runtime), the process runtime cannot run images`;
   if (!fc.code) return `function ${name}: no code folder in functions.yml (field "code"); the process runtime needs one`;
   const rt = fc.runtime ?? '';
-  if (!isNodeRuntime(rt) && !isPythonRuntime(rt) && !customRuntimeEntry(rt, fc.handler))
-    return `function ${name}: runtime "${rt || '(none)'}" is not supported by the process runtime (nodejs*, python3.*, provided*, go1.x)`;
+  if (!isNodeRuntime(rt) && !isPythonRuntime(rt) && !isJavaRuntime(rt) && !customRuntimeEntry(rt, fc.handler))
+    return `function ${name}: runtime "${rt || '(none)'}" is not supported by the process runtime (nodejs*, python3.*, java*, provided*, go1.x)`;
   return undefined;
 }
 
@@ -257,6 +262,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   } else {
     driver = createProcessDriver({
       python: opts.python,
+      javaHome: opts.javaHome,
       users: opts.functionUsers,
       warn: (m) => log.warn(m),
       runtimeChannel: opts.runtimeChannel,
@@ -346,7 +352,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       endpoints: s3 === endpoints.s3 ? endpoints : { ...endpoints, s3 },
       runtimeApi,
       taskRoot,
-      runtimeDir: docker ? '/var/runtime' : path.join(RUNTIME_DIR, isPythonRuntime(fc.runtime) ? 'python' : 'nodejs'),
+      runtimeDir: docker ? '/var/runtime' : path.join(RUNTIME_DIR, isPythonRuntime(fc.runtime) ? 'python' : isJavaRuntime(fc.runtime) ? 'java' : 'nodejs'),
       layerDirs: docker ? (layerDirs.length || fc.package_type === 'Image' ? ['/opt'] : []) : layerDirs,
       nodePathExtra: docker ? ['/var/runtime/node_modules', '/var/runtime'] : [...(nodeModules ? [nodeModules] : []), RUNTIME_MODULES],
       pythonPathExtra: docker ? ['/var/runtime'] : [],

@@ -13,6 +13,7 @@ import { baseInstanceEnv, isNodeRuntime, isPythonRuntime, processRuntimePath, ty
 import { type FunctionUsers, LAMBDA_MAX_FILES, LAMBDA_MAX_PROCESSES, ReadableCopies, readProblem, rewritePaths, UidPool } from './isolation.js';
 import { LineSplitter } from './lines.js';
 import { CHANNEL_ENV, CHANNEL_FD, encodeFrame, FRAME_ASSIGN, SPARE_ENV } from './instance-channel.js';
+import { chooseJavaHome, findJavaHomes, isJavaRuntime, javaClientClasses, javaCommand, type JavaHome } from './java-runtime.js';
 import { type SpareKey, SparePool, type SpareRuntime, spareMismatch, spareRuntimeName, spareRuntimeOf } from './spares.js';
 import type { Duplex, Readable } from 'node:stream';
 
@@ -34,6 +35,8 @@ export interface ProcessDriverOptions {
   python?: string;
   /** Node binary; default the agent's own. */
   node?: string;
+  /** JDK or JRE for java* functions (ESB_JAVA_HOME); default the best fit in /usr/lib/jvm (java-runtime.ts). */
+  javaHome?: string;
   /** Grace between SIGTERM and SIGKILL when stopping. */
   stopGraceMs?: number;
   /** Which user instances run as (default: none, esb's own; see isolation.ts). */
@@ -159,16 +162,20 @@ export function limitArgs(memoryMb: number, ownUid: boolean): string[] {
 }
 
 /** The command that runs an instance of `spec` in the process runtime. */
-export function processCommand(spec: InstanceSpec, opts: { python: string; node: string; runtimeDir?: string }): { file: string; args: string[] } {
+export function processCommand(
+  spec: InstanceSpec,
+  opts: { python: string; node: string; runtimeDir?: string; java?: { java: string; classes: string } },
+): { file: string; args: string[] } {
   const runtimeDir = opts.runtimeDir ?? RUNTIME_DIR;
   if (isNodeRuntime(spec.runtime)) return { file: opts.node, args: [path.join(runtimeDir, 'nodejs', 'bootstrap.mjs')] };
   if (isPythonRuntime(spec.runtime)) return { file: opts.python, args: [path.join(runtimeDir, 'python', 'bootstrap.py')] };
+  if (isJavaRuntime(spec.runtime) && opts.java) return javaCommand(spec, opts.java.java, opts.java.classes);
   const entry = customRuntimeEntry(spec.runtime, spec.handler);
   if (entry && spec.codeDir) return { file: path.join(spec.codeDir, entry), args: [] };
   throw new UnsupportedRuntimeError(
     spec.functionName,
     spec.runtime,
-    `function ${spec.functionName}: runtime "${spec.runtime ?? '(none)'}" cannot run in the process runtime (nodejs*, python3.*, provided* with a bootstrap file, go1.x with its Handler executable)`,
+    `function ${spec.functionName}: runtime "${spec.runtime ?? '(none)'}" cannot run in the process runtime (nodejs*, python3.*, java*, provided* with a bootstrap file, go1.x with its Handler executable)`,
   );
 }
 
@@ -264,6 +271,21 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
   const killer = firstExisting(['/usr/bin/kill', '/bin/kill']);
   if (!prlimit) opts.warn?.('prlimit (util-linux) not found: MemorySize is not enforced in the process runtime');
   const channelOn = opts.runtimeChannel !== false;
+  let javaHomes: JavaHome[] | undefined; // looked up at the first Java function
+  let javaClasses: Promise<string> | undefined;
+  /** The JVM and the compiled client for a java* function. */
+  const javaFor = async (spec: InstanceSpec): Promise<{ java: string; classes: string }> => {
+    javaHomes ??= findJavaHomes(opts.javaHome);
+    const chosen = chooseJavaHome(spec.runtime!, javaHomes);
+    const jdk = [...javaHomes].sort((a, b) => b.major - a.major).find((h) => h.javac);
+    if (!chosen) {
+      throw new UnsupportedRuntimeError(spec.functionName, spec.runtime, `function ${spec.functionName}: runtime ${spec.runtime} needs a Java runtime: none found in ${opts.javaHome ?? '/usr/lib/jvm'} (Debian: apt-get install default-jdk-headless; or set ESB_JAVA_HOME)`);
+    }
+    if (!jdk) throw new UnsupportedRuntimeError(spec.functionName, spec.runtime, `function ${spec.functionName}: esb's Java runtime client is compiled once with javac, and no JDK was found (Debian: apt-get install default-jdk-headless)`);
+    javaClasses ??= javaClientClasses(path.join(jdk.home, 'bin', 'javac'));
+    javaClasses.catch(() => (javaClasses = undefined)); // asked again at the next start
+    return { java: path.join(chosen.home.home, 'bin', 'java'), classes: await javaClasses };
+  };
   // Private /tmp folders of instances that run as other users: in a root-owned folder they can
   // pass through but not list. The runtime clients are copied next to them, so that they stay
   // readable wherever esb is installed (a home folder is often closed to others).
@@ -297,9 +319,9 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
     if (identity && uids) uids.release(identity.uid);
   };
   /** The runtime command as `identity` runs it, checked readable by that user. */
-  const commandFor = (spec: InstanceSpec, identity: { uid: number; gid: number } | undefined) => {
+  const commandFor = (spec: InstanceSpec, identity: { uid: number; gid: number } | undefined, java?: { java: string; classes: string }) => {
     const runtimeDir = users.kind === 'none' ? undefined : path.join(isolationRoot(), 'runtime');
-    const cmd = processCommand(spec, { python, node, runtimeDir });
+    const cmd = processCommand(spec, { python, node, runtimeDir, java });
     if (identity) {
       for (const p of [cmd.file, ...cmd.args].filter((a) => path.isAbsolute(a))) {
         const problem = readProblem(p, identity.uid, identity.gid);
@@ -590,6 +612,7 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
     runtimeApiBindHost: '127.0.0.1',
     runtimeApiAdvertiseHost: '127.0.0.1',
     versionWarning(runtime) {
+      if (isJavaRuntime(runtime)) return chooseJavaHome(runtime!, (javaHomes ??= findJavaHomes(opts.javaHome)))?.warning;
       if (isPythonRuntime(runtime) && machinePython === null) machinePython = pythonVersion(python);
       return runtimeVersionWarning(runtime, { node: nodeVersion, python: machinePython ?? undefined });
     },
@@ -597,6 +620,7 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
       const spare = spareFor(spec);
       if (spare) return assign(spare, spec, onLine);
       const ours = isNodeRuntime(spec.runtime) || isPythonRuntime(spec.runtime);
+      const java = isJavaRuntime(spec.runtime) ? await javaFor(spec) : undefined;
       const identity = takeIdentity();
       const staged: Array<{ release(): void }> = [];
       const release = () => {
@@ -608,11 +632,11 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
       let cmd: { file: string; args: string[] };
       let tmp: string | undefined;
       try {
-        if (!identity) cmd = commandFor(spec, undefined);
+        if (!identity) cmd = commandFor(spec, undefined, java);
         else {
           const code = await stageCode(spec, identity, env, staged);
           cwd = code.cwd;
-          cmd = commandFor({ ...spec, codeDir: cwd, layerDirs: code.layerDirs }, identity);
+          cmd = commandFor({ ...spec, codeDir: cwd, layerDirs: code.layerDirs }, identity, java);
           tmp = instanceTmp(spec.instanceId, identity.uid, identity.gid);
           env.TMPDIR = tmp;
           env.HOME = tmp;
@@ -621,7 +645,8 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
         release();
         throw e;
       }
-      const withSecret = ours && spec.runtimeApiSecret !== undefined;
+      // esb's Java client speaks HTTP (no instance channel) and takes the secret as the others do.
+      const withSecret = (ours || java !== undefined) && spec.runtimeApiSecret !== undefined;
       if (withSecret) env.ESB_ENV_STDIN = '1';
       const channel = ours && channelOn;
       if (channel) env[CHANNEL_ENV] = String(CHANNEL_FD);

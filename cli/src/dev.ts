@@ -177,6 +177,7 @@ export async function startDev(options: DevOptions): Promise<RunningDev> {
     agent = await createAgent({
       runtime,
       ...(python ? { python: python.python } : {}),
+      ...(settings.javaHome ? { javaHome: settings.javaHome } : {}),
       credentials: functionCredentials,
       functionUsers: runtime === 'process' ? settings.functionUsers : undefined,
       endpoints: { dynamodb: storage.dynamodbEndpoint, s3: storage.s3Endpoint, sqs: storage.sqsEndpoint, lambda: gatewayUrl },

@@ -143,6 +143,8 @@ export interface Settings {
   home: string;
   /** ESB_PYTHON: the process runtime's interpreter; else the first python3 on PATH with boto3. */
   python: { explicit?: string; searchPath: string };
+  /** ESB_JAVA_HOME: the JDK/JRE that runs java* functions in the process runtime; else the best fit in /usr/lib/jvm. */
+  javaHome?: string;
   /** ESB_DEPLOY_MEMORY_MB: the heap cap of each deploy worker thread (docs/apply.md). */
   deployMemoryMb?: number;
 }
@@ -203,6 +205,7 @@ export function loadSettings(env: Environ): Settings {
     functionUsers: functionUsersOf(env.ESB_FUNCTION_USER),
     home: nonEmpty(env.HOME) ?? os.homedir(),
     python: { explicit: nonEmpty(env.ESB_PYTHON), searchPath: env.PATH ?? '' },
+    javaHome: nonEmpty(env.ESB_JAVA_HOME),
     deployMemoryMb: deployMemoryMbOf(env.ESB_DEPLOY_MEMORY_MB, 'ESB_DEPLOY_MEMORY_MB'),
   };
 }

@@ -131,7 +131,7 @@ export async function readCodeListing(templateDir: string, ref: CodeRef, file: s
     }
     return skipped.length ? { entries, skipped } : { entries };
   }
-  if (st.isFile() && /\.zip$/i.test(ref.uri)) {
+  if (st.isFile() && /\.(zip|jar)$/i.test(ref.uri)) {
     try {
       const zip = readZip(await readFile(real));
       return { entries: zip.map((z) => ({ path: z.path, sha256: sha256hex(z.data), source: z.mode ? { content: z.data, mode: z.mode } : { content: z.data } })) };
@@ -145,7 +145,7 @@ export async function readCodeListing(templateDir: string, ref: CodeRef, file: s
     const data = await readFile(real);
     return { entries: [{ path: basename(abs), sha256: sha256hex(data), source: { copyFrom: real } }] };
   }
-  return fail(`"${ref.uri}" must be a folder, a .zip file or one file`);
+  return fail(`"${ref.uri}" must be a folder, a .zip or .jar file, or one file`);
 }
 
 /** Warnings for the symlinks a listing left out. */

@@ -102,7 +102,7 @@ export interface RenderResult {
 }
 
 /** `provided`: the bare OS image; the function's own bootstrap is the entrypoint. */
-export const DEFAULT_BASE_IMAGES: Record<string, string> = { python3: 'esb-runtime:python3', nodejs: 'esb-runtime:nodejs', provided: 'esb-base:bookworm' };
+export const DEFAULT_BASE_IMAGES: Record<string, string> = { python3: 'esb-runtime:python3', nodejs: 'esb-runtime:nodejs', java: 'esb-runtime:java', provided: 'esb-base:bookworm' };
 
 const sha256hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 

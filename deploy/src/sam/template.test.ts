@@ -689,6 +689,21 @@ describe('shapes of public SAM apps', () => {
     ]);
   });
 
+  it('takes Java functions: a .jar or .zip CodeUri is a package, a folder is code (or a Maven project), inline code is refused, java8 is retired', () => {
+    const m = parseSamTemplate(
+      `Globals: {Function: {Runtime: java21}}\nResources:\n  J: {Type: AWS::Serverless::Function, Properties: {CodeUri: target/app.jar, Handler: com.example.App::handleRequest}}\n  Z: {Type: AWS::Serverless::Function, Properties: {CodeUri: target/sourceCode.zip, Handler: com.example.App}}\n  D: {Type: AWS::Serverless::Function, Properties: {CodeUri: HelloWorldFunction, Handler: helloworld.App::handleRequest, Runtime: java8}}\n`,
+      { file: 't.yml' },
+    );
+    expect(m.functions.map((f) => [f.runtime, f.code])).toEqual([
+      ['java21', { kind: 'ref', ref: { logicalId: 'J', field: 'CodeUri', uri: 'target/app.jar', kind: 'zip' } }],
+      ['java21', { kind: 'ref', ref: { logicalId: 'Z', field: 'CodeUri', uri: 'target/sourceCode.zip', kind: 'zip' } }],
+      ['java8', { kind: 'ref', ref: { logicalId: 'D', field: 'CodeUri', uri: 'HelloWorldFunction', kind: 'dir' } }],
+    ]);
+    expect(m.warnings).toEqual(['D: runtime java8 is deprecated by AWS Lambda; esb runs it on the best-fitting JDK of the machine (process runtime), as java8.al2 would']);
+    const inline = errorOf(() => parseSamTemplate(`Resources:\n  I: {Type: AWS::Serverless::Function, Properties: {InlineCode: x, Handler: A::h, Runtime: java17}}\n`, { file: 't.yml' }));
+    expect(inline.message).toBe('t.yml: I.InlineCode: a java17 function runs compiled classes, which inline code cannot give (Lambda takes inline code for Node.js and Python only)');
+  });
+
   it('names the stack after the folder of template.yaml / template.yml, else after the file', () => {
     expect(defaultStackName('/apps/hello-world/template.yaml')).toBe('hello-world');
     expect(defaultStackName('apps\\\\sam app\\\\template.yml')).toBe('sam-app');

@@ -122,9 +122,10 @@ export function defaultStackName(file: string): string {
  * A runtime esb runs zip functions for (deprecated ones included: see deprecatedRuntime).
  * `provided`: an OS-only runtime whose code brings its own `bootstrap` (docs/agent.md).
  */
-export function runtimeFamily(runtime: string): 'python3' | 'nodejs' | 'provided' | undefined {
+export function runtimeFamily(runtime: string): 'python3' | 'nodejs' | 'java' | 'provided' | undefined {
   if (/^python3\.\d+$/.test(runtime)) return 'python3';
   if (/^nodejs\d+\.x$/.test(runtime)) return 'nodejs';
+  if (/^java\d+(\.al2)?$/.test(runtime)) return 'java';
   // go1.x (deprecated) runs as a custom runtime: aws-lambda-go speaks the Runtime API.
   if (/^provided(\.al2|\.al2023)?$/.test(runtime) || runtime === 'go1.x') return 'provided';
   return undefined;
@@ -135,7 +136,7 @@ export function deprecatedRuntime(runtime: string): boolean {
   const node = /^nodejs(\d+)\.x$/.exec(runtime);
   if (node) return Number(node[1]) < 18;
   const py = /^python3\.(\d+)$/.exec(runtime);
-  return (py !== null && Number(py[1]) < 9) || runtime === 'provided' || runtime === 'go1.x';
+  return (py !== null && Number(py[1]) < 9) || runtime === 'provided' || runtime === 'go1.x' || runtime === 'java8';
 }
 
 /** A function's key when it has no FunctionName: `<stack>-<LogicalId>`, at most 64 characters. */
@@ -1480,7 +1481,8 @@ class TemplateReader implements Lookup {
     if (p === '..' || p.startsWith('../')) {
       if (!dir || !root || escapes(posix.relative(root, posix.join(dir, p)))) this.fail(id, field, `"${value}" escapes ${where}`);
     }
-    return { logicalId: id, field, uri: p, kind: /\.zip$/i.test(p) ? 'zip' : 'dir' };
+    // A .jar is a zip file; Lambda takes either for a Java function (its classes at the root, libraries in lib/).
+    return { logicalId: id, field, uri: p, kind: /\.(zip|jar)$/i.test(p) ? 'zip' : 'dir' };
   }
 
   private readLayer(id: string, r: RawResource): LayerModel {
@@ -1631,7 +1633,7 @@ class TemplateReader implements Lookup {
     } else {
       if (props.Runtime === undefined) this.fail(id, 'Runtime', 'missing Runtime');
       if (typeof props.Runtime !== 'string' || !runtimeFamily(props.Runtime)) {
-        this.fail(id, 'Runtime', `unsupported runtime ${JSON.stringify(props.Runtime)} (esb runs python3.x, nodejsNN.x, provided.al2023 / provided.al2 / provided with a bootstrap, and go1.x)`);
+        this.fail(id, 'Runtime', `unsupported runtime ${JSON.stringify(props.Runtime)} (esb runs python3.x, nodejsNN.x, javaNN, provided.al2023 / provided.al2 / provided with a bootstrap, and go1.x)`);
       }
       fn.runtime = props.Runtime;
       if (deprecatedRuntime(fn.runtime)) {
@@ -1640,6 +1642,8 @@ class TemplateReader implements Lookup {
             ? 'the executable its Handler names, over the Runtime API (as aws-lambda-go runs on provided.al2023)'
             : runtimeFamily(fn.runtime) === 'provided'
             ? 'the bootstrap of its code, as provided.al2023 would'
+            : runtimeFamily(fn.runtime) === 'java'
+            ? 'the best-fitting JDK of the machine (process runtime), as java8.al2 would'
             : runtimeFamily(fn.runtime) === 'nodejs'
             ? `Node.js${this.options.nodeVersion ? ` ${this.options.nodeVersion}` : ''} (the process runtime's node) or the esb-runtime:nodejs image (Docker)`
             : `the process runtime's python3 (the first on PATH with boto3, or ESB_PYTHON) or the esb-runtime:python3 image (Docker)`;
@@ -1652,6 +1656,7 @@ class TemplateReader implements Lookup {
       if (inline !== undefined) {
         if (typeof inline !== 'string') this.fail(id, serverless ? 'InlineCode' : 'Code.ZipFile', 'must be a string');
         if (runtimeFamily(fn.runtime) === 'provided') this.fail(id, serverless ? 'InlineCode' : 'Code.ZipFile', `a ${fn.runtime} function runs the bootstrap file of its code, which inline code cannot give`);
+        if (runtimeFamily(fn.runtime) === 'java') this.fail(id, serverless ? 'InlineCode' : 'Code.ZipFile', `a ${fn.runtime} function runs compiled classes, which inline code cannot give (Lambda takes inline code for Node.js and Python only)`);
         const module = fn.handler.includes('.') ? fn.handler.slice(0, fn.handler.lastIndexOf('.')) : 'index';
         const ext = runtimeFamily(fn.runtime) === 'python3' ? '.py' : '.js';
         if (!/^[A-Za-z0-9_][A-Za-z0-9_./-]*$/.test(module) || module.split('/').includes('..')) this.fail(id, 'Handler', `cannot name a file after "${fn.handler}"`);

@@ -1,0 +1,442 @@
+package esb.runtime;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.Proxy;
+import java.lang.reflect.Type;
+import java.net.HttpURLConnection;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * esb's Lambda runtime client for Java (java8.al2 ... java25): takes events from the Runtime API
+ * (AWS_LAMBDA_RUNTIME_API), runs the `_HANDLER` (`package.Class::method` or `package.Class`), and
+ * answers with the result or an error document. Standard library only, so it runs beside any
+ * application's libraries; the handler's own classes (RequestHandler, Context) are reached by
+ * reflection. Arguments: the code folder, then layer folders (docs/agent.md, "Java").
+ */
+public final class Bootstrap {
+  private static final String BASE = "/2018-06-01/runtime";
+  private static final String CONTEXT = "com.amazonaws.services.lambda.runtime.Context";
+
+  private Bootstrap() {}
+
+  public static void main(String[] args) throws Exception {
+    String secret = "1".equals(System.getenv("ESB_ENV_STDIN")) ? secretFromStdin() : null;
+    String api = System.getenv("AWS_LAMBDA_RUNTIME_API");
+    if (api == null || api.isEmpty()) {
+      System.err.println("bootstrap: AWS_LAMBDA_RUNTIME_API is not set");
+      System.exit(1);
+    }
+    RuntimeApi client = new RuntimeApi(api, secret);
+    String taskRoot = args.length > 0 ? args[0] : System.getenv().getOrDefault("LAMBDA_TASK_ROOT", ".");
+    Handler handler;
+    try {
+      ClassLoader loader = new URLClassLoader(classpath(taskRoot, Arrays.copyOfRange(args, Math.min(1, args.length), args.length)), Bootstrap.class.getClassLoader());
+      Thread.currentThread().setContextClassLoader(loader);
+      handler = Handler.load(System.getenv().getOrDefault("_HANDLER", ""), loader);
+    } catch (Throwable t) {
+      Throwable cause = unwrap(t);
+      Map<String, Object> doc = errorDoc(cause);
+      if (t instanceof HandlerError) doc.put("errorType", ((HandlerError) t).type);
+      System.err.println("[ERROR] " + doc.get("errorType") + ": " + doc.get("errorMessage"));
+      client.post(BASE + "/init/error", Json.write(doc).getBytes(StandardCharsets.UTF_8), String.valueOf(doc.get("errorType")));
+      System.exit(1);
+      return;
+    }
+    for (;;) {
+      Invocation inv = client.next();
+      if (inv.traceId != null) System.setProperty("com.amazonaws.xray.traceHeader", inv.traceId);
+      else System.clearProperty("com.amazonaws.xray.traceHeader");
+      byte[] result;
+      try {
+        result = handler.invoke(inv);
+      } catch (Throwable t) {
+        Throwable cause = unwrap(t);
+        Map<String, Object> doc = errorDoc(cause);
+        StringWriter trace = new StringWriter();
+        cause.printStackTrace(new PrintWriter(trace));
+        System.err.print(trace);
+        System.err.flush();
+        client.post(BASE + "/invocation/" + inv.requestId + "/error", Json.write(doc).getBytes(StandardCharsets.UTF_8), String.valueOf(doc.get("errorType")));
+        continue;
+      }
+      System.out.flush();
+      client.post(BASE + "/invocation/" + inv.requestId + "/response", result, null);
+    }
+  }
+
+  /** The Runtime API secret the process runtime sends as one JSON line on stdin (kept out of the environment). */
+  private static String secretFromStdin() throws IOException {
+    ByteArrayOutputStream line = new ByteArrayOutputStream();
+    for (int c; (c = System.in.read()) >= 0 && c != '\n'; ) line.write(c);
+    Object values = line.size() == 0 ? null : Json.parse(new String(line.toByteArray(), StandardCharsets.UTF_8));
+    if (values instanceof Map) {
+      Object s = ((Map<?, ?>) values).get("ESB_RUNTIME_SECRET");
+      return s == null ? null : s.toString();
+    }
+    return null;
+  }
+
+  /** Lambda's Java classpath: the code folder, its lib/*.jar, then each layer's java/lib/*.jar. */
+  static URL[] classpath(String taskRoot, String[] layers) throws MalformedURLException {
+    List<URL> urls = new ArrayList<>();
+    urls.add(new File(taskRoot).toURI().toURL());
+    addJars(urls, new File(taskRoot, "lib"));
+    for (String layer : layers) {
+      addJars(urls, new File(layer, "java/lib"));
+      File classes = new File(layer, "java");
+      if (classes.isDirectory()) urls.add(classes.toURI().toURL());
+    }
+    return urls.toArray(new URL[0]);
+  }
+
+  private static void addJars(List<URL> urls, File dir) throws MalformedURLException {
+    File[] jars = dir.listFiles((d, n) -> n.endsWith(".jar"));
+    if (jars == null) return;
+    Arrays.sort(jars);
+    for (File j : jars) urls.add(j.toURI().toURL());
+  }
+
+  static Throwable unwrap(Throwable t) {
+    while ((t instanceof InvocationTargetException || t instanceof ExceptionInInitializerError) && t.getCause() != null) t = t.getCause();
+    return t;
+  }
+
+  /** Lambda's Java error document: errorMessage, errorType, stackTrace, and the cause's. */
+  static Map<String, Object> errorDoc(Throwable t) {
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("errorMessage", t.getMessage() != null ? t.getMessage() : t.toString());
+    doc.put("errorType", t.getClass().getName());
+    List<String> stack = new ArrayList<>();
+    for (StackTraceElement e : t.getStackTrace()) stack.add(e.toString());
+    // The handler's frames only: not the reflective call and the client under them.
+    while (!stack.isEmpty() && isCallerFrame(t.getStackTrace()[stack.size() - 1].getClassName())) stack.remove(stack.size() - 1);
+    doc.put("stackTrace", stack);
+    if (t.getCause() != null && t.getCause() != t) doc.put("cause", errorDoc(t.getCause()));
+    return doc;
+  }
+
+  private static boolean isCallerFrame(String className) {
+    return className.startsWith("esb.runtime.") || className.startsWith("java.lang.reflect.") || className.startsWith("jdk.internal.reflect.") || className.startsWith("sun.reflect.");
+  }
+
+  /** An init error with Lambda's error type. */
+  static final class HandlerError extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final String type;
+
+    HandlerError(String type, String message) {
+      super(message);
+      this.type = type;
+    }
+  }
+
+  static final class Invocation {
+    String requestId;
+    long deadlineMs;
+    String functionArn;
+    String traceId;
+    String clientContext;
+    String cognitoIdentity;
+    byte[] body;
+  }
+
+  /** The Runtime API over HTTP/1.1 keep-alive (HttpURLConnection keeps the connection). */
+  static final class RuntimeApi {
+    private final String base;
+    private final String secret;
+
+    RuntimeApi(String address, String secret) {
+      this.base = "http://" + address;
+      this.secret = secret;
+    }
+
+    Invocation next() throws IOException {
+      for (;;) {
+        HttpURLConnection c = (HttpURLConnection) new URL(base + BASE + "/invocation/next").openConnection();
+        c.setReadTimeout(0);
+        if (secret != null) c.setRequestProperty("X-Esb-Runtime-Secret", secret);
+        int status = c.getResponseCode();
+        if (status != 200) {
+          drain(c);
+          throw new IOException("GET /invocation/next answered " + status);
+        }
+        Invocation inv = new Invocation();
+        inv.requestId = c.getHeaderField("Lambda-Runtime-Aws-Request-Id");
+        String deadline = c.getHeaderField("Lambda-Runtime-Deadline-Ms");
+        inv.deadlineMs = deadline != null ? Long.parseLong(deadline) : Long.MAX_VALUE;
+        inv.functionArn = c.getHeaderField("Lambda-Runtime-Invoked-Function-Arn");
+        inv.traceId = c.getHeaderField("Lambda-Runtime-Trace-Id");
+        inv.clientContext = c.getHeaderField("Lambda-Runtime-Client-Context");
+        inv.cognitoIdentity = c.getHeaderField("Lambda-Runtime-Cognito-Identity");
+        inv.body = readAll(c.getInputStream());
+        if (inv.requestId != null) return inv;
+      }
+    }
+
+    void post(String path, byte[] body, String errorType) throws IOException {
+      HttpURLConnection c = (HttpURLConnection) new URL(base + path).openConnection();
+      c.setRequestMethod("POST");
+      c.setDoOutput(true);
+      c.setFixedLengthStreamingMode(body.length);
+      c.setRequestProperty("Content-Type", "application/json");
+      if (errorType != null) c.setRequestProperty("Lambda-Runtime-Function-Error-Type", errorType);
+      if (secret != null) c.setRequestProperty("X-Esb-Runtime-Secret", secret);
+      try (OutputStream out = c.getOutputStream()) {
+        out.write(body);
+      }
+      int status = c.getResponseCode();
+      byte[] answer = drain(c);
+      if (status >= 300) System.err.println("bootstrap: POST " + path + " answered " + status + ": " + new String(answer, StandardCharsets.UTF_8));
+    }
+
+    private static byte[] drain(HttpURLConnection c) throws IOException {
+      InputStream in = c.getResponseCode() >= 400 ? c.getErrorStream() : c.getInputStream();
+      return in == null ? new byte[0] : readAll(in);
+    }
+  }
+
+  static byte[] readAll(InputStream in) throws IOException {
+    try (InputStream input = in) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      byte[] buf = new byte[16384];
+      for (int n; (n = input.read(buf)) > 0; ) out.write(buf, 0, n);
+      return out.toByteArray();
+    }
+  }
+
+  /** The handler named by `_HANDLER`, with how to call it. */
+  static final class Handler {
+    private final Object target;
+    private final Method method;
+    private final Kind kind;
+    private final ClassLoader loader;
+    private final Type input;
+
+    enum Kind { STREAM, STREAM_NO_CONTEXT, EVENT_CONTEXT, EVENT, CONTEXT_ONLY, NONE }
+
+    private Handler(Object target, Method method, Kind kind, ClassLoader loader) {
+      this.target = target;
+      this.method = method;
+      this.kind = kind;
+      this.loader = loader;
+      this.input = kind == Kind.EVENT || kind == Kind.EVENT_CONTEXT ? method.getGenericParameterTypes()[0] : null;
+    }
+
+    static Handler load(String spec, ClassLoader loader) throws Exception {
+      if (spec.isEmpty()) throw new HandlerError("Runtime.HandlerNotFound", "no handler: set Handler to package.Class::method or package.Class");
+      int sep = spec.indexOf("::");
+      String className = sep >= 0 ? spec.substring(0, sep) : spec;
+      String methodName = sep >= 0 ? spec.substring(sep + 2) : null;
+      Class<?> cls;
+      try {
+        cls = Class.forName(className, true, loader);
+      } catch (ClassNotFoundException e) {
+        throw new HandlerError("java.lang.ClassNotFoundException", "Class not found: " + className);
+      }
+      Method m = pick(cls, methodName != null ? methodName : "handleRequest");
+      if (m == null) {
+        throw new HandlerError(
+            "java.lang.NoSuchMethodException",
+            "No public method named " + (methodName != null ? methodName : "handleRequest") + " with appropriate method signature found on class " + cls.getName());
+      }
+      Object target = null;
+      if (!Modifier.isStatic(m.getModifiers())) {
+        try {
+          target = cls.getDeclaredConstructor().newInstance();
+        } catch (NoSuchMethodException e) {
+          throw new HandlerError("java.lang.NoSuchMethodException", "Class " + cls.getName() + " has no public constructor without arguments");
+        }
+      }
+      if (!Modifier.isPublic(cls.getModifiers())) m.setAccessible(true);
+      return new Handler(target, m, kindOf(m), loader);
+    }
+
+    /** The method Lambda would call: public, the name given, most parameters first (at most three), never a bridge. */
+    private static Method pick(Class<?> cls, String name) {
+      Method best = null;
+      for (Method m : cls.getMethods()) {
+        if (!m.getName().equals(name) || m.isBridge() || m.isSynthetic() || kindOf(m) == null) continue;
+        if (best == null || m.getParameterCount() > best.getParameterCount()) best = m;
+      }
+      return best;
+    }
+
+    private static Kind kindOf(Method m) {
+      Class<?>[] p = m.getParameterTypes();
+      if (p.length == 3) return p[0] == InputStream.class && p[1] == OutputStream.class && p[2].getName().equals(CONTEXT) ? Kind.STREAM : null;
+      if (p.length == 2) {
+        if (p[0] == InputStream.class && p[1] == OutputStream.class) return Kind.STREAM_NO_CONTEXT;
+        return p[1].getName().equals(CONTEXT) ? Kind.EVENT_CONTEXT : null;
+      }
+      if (p.length == 1) return p[0].getName().equals(CONTEXT) ? Kind.CONTEXT_ONLY : Kind.EVENT;
+      return p.length == 0 ? Kind.NONE : null;
+    }
+
+    byte[] invoke(Invocation inv) throws Throwable {
+      Object context = kind == Kind.STREAM || kind == Kind.EVENT_CONTEXT || kind == Kind.CONTEXT_ONLY ? LambdaContext.create(loader, inv) : null;
+      if (kind == Kind.STREAM || kind == Kind.STREAM_NO_CONTEXT) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        InputStream in = new ByteArrayInputStream(inv.body);
+        if (kind == Kind.STREAM) method.invoke(target, in, out, context);
+        else method.invoke(target, in, out);
+        return out.toByteArray();
+      }
+      Object result;
+      if (kind == Kind.NONE) result = method.invoke(target);
+      else if (kind == Kind.CONTEXT_ONLY) result = method.invoke(target, context);
+      else {
+        Object event = bindEvent(inv.body);
+        result = kind == Kind.EVENT ? method.invoke(target, event) : method.invoke(target, event, context);
+      }
+      return Json.write(result).getBytes(StandardCharsets.UTF_8);
+    }
+
+    private Object bindEvent(byte[] body) {
+      String text = new String(body, StandardCharsets.UTF_8);
+      if (input == InputStream.class) return new ByteArrayInputStream(body);
+      if (input == byte[].class) return body;
+      Object json;
+      try {
+        json = text.trim().isEmpty() ? null : Json.parse(text);
+      } catch (IllegalArgumentException e) {
+        if (input == String.class || input == Object.class) return text;
+        throw e;
+      }
+      return Binder.bind(json, input, "");
+    }
+  }
+
+  /** Context and LambdaLogger as the handler's own interfaces (proxies: no compile-time dependency). */
+  static final class LambdaContext {
+    private LambdaContext() {}
+
+    static Object create(ClassLoader loader, Invocation inv) throws ClassNotFoundException {
+      Class<?> contextClass = Class.forName(CONTEXT, false, loader);
+      Object logger = logger(loader);
+      Map<String, String> env = System.getenv();
+      String functionName = env.get("AWS_LAMBDA_FUNCTION_NAME");
+      InvocationHandler h = (proxy, m, a) -> {
+        switch (m.getName()) {
+          case "getAwsRequestId": return inv.requestId;
+          case "getLogGroupName": return env.get("AWS_LAMBDA_LOG_GROUP_NAME");
+          case "getLogStreamName": return env.get("AWS_LAMBDA_LOG_STREAM_NAME");
+          case "getFunctionName": return functionName;
+          case "getFunctionVersion": return env.getOrDefault("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
+          case "getInvokedFunctionArn": return inv.functionArn;
+          case "getRemainingTimeInMillis": return (int) Math.max(0, Math.min(Integer.MAX_VALUE, inv.deadlineMs - System.currentTimeMillis()));
+          case "getMemoryLimitInMB": return Integer.parseInt(env.getOrDefault("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"));
+          case "getLogger": return logger;
+          case "getIdentity": return inv.cognitoIdentity == null ? null : identity(loader, inv.cognitoIdentity);
+          case "getClientContext": return inv.clientContext == null ? null : clientContext(loader, inv.clientContext);
+          case "getXrayTraceId": return inv.traceId;
+          case "toString": return "Context(" + inv.requestId + ")";
+          case "hashCode": return System.identityHashCode(proxy);
+          case "equals": return proxy == a[0];
+          default: return defaultValue(m);
+        }
+      };
+      return Proxy.newProxyInstance(loader, new Class<?>[] {contextClass}, h);
+    }
+
+    static Object defaultValue(Method m) {
+      Class<?> r = m.getReturnType();
+      if (r == boolean.class) return false;
+      if (r == int.class) return 0;
+      if (r == long.class) return 0L;
+      return null;
+    }
+
+    private static Object logger(ClassLoader loader) {
+      try {
+        Class<?> loggerClass = Class.forName("com.amazonaws.services.lambda.runtime.LambdaLogger", false, loader);
+        return Proxy.newProxyInstance(loader, new Class<?>[] {loggerClass}, (proxy, m, a) -> {
+          if (m.getName().equals("log") && a != null && a.length >= 1) {
+            String text = a[0] instanceof byte[] ? new String((byte[]) a[0], StandardCharsets.UTF_8) : String.valueOf(a[0]);
+            // One call is one log event on Lambda: here one line (or several) of stdout.
+            System.out.print(text.endsWith("\n") ? text : text + "\n");
+            System.out.flush();
+            return null;
+          }
+          if (m.getName().equals("toString")) return "LambdaLogger";
+          if (m.getName().equals("hashCode")) return System.identityHashCode(proxy);
+          if (m.getName().equals("equals")) return proxy == a[0];
+          return defaultValue(m);
+        });
+      } catch (ClassNotFoundException e) {
+        return null;
+      }
+    }
+
+    private static Map<?, ?> parsed(String json) {
+      try {
+        Object v = Json.parse(json);
+        return v instanceof Map ? (Map<?, ?>) v : new LinkedHashMap<>();
+      } catch (IllegalArgumentException e) {
+        return new LinkedHashMap<>();
+      }
+    }
+
+    private static Object identity(ClassLoader loader, String json) {
+      Map<?, ?> m = parsed(json);
+      return proxyOf(loader, "com.amazonaws.services.lambda.runtime.CognitoIdentity", name -> {
+        if (name.equals("getIdentityId")) return m.get("cognitoIdentityId");
+        if (name.equals("getIdentityPoolId")) return m.get("cognitoIdentityPoolId");
+        return null;
+      });
+    }
+
+    private static Object clientContext(ClassLoader loader, String json) {
+      Map<?, ?> m = parsed(json);
+      Object client = m.get("client") instanceof Map ? m.get("client") : new LinkedHashMap<>();
+      Map<?, ?> c = (Map<?, ?>) client;
+      Object clientProxy = proxyOf(loader, "com.amazonaws.services.lambda.runtime.Client", name -> {
+        if (name.equals("getInstallationId")) return c.get("installation_id");
+        if (name.equals("getAppTitle")) return c.get("app_title");
+        if (name.equals("getAppVersionName")) return c.get("app_version_name");
+        if (name.equals("getAppVersionCode")) return c.get("app_version_code");
+        if (name.equals("getAppPackageName")) return c.get("app_package_name");
+        return null;
+      });
+      return proxyOf(loader, "com.amazonaws.services.lambda.runtime.ClientContext", name -> {
+        if (name.equals("getClient")) return clientProxy;
+        if (name.equals("getCustom")) return m.get("custom") instanceof Map ? m.get("custom") : null;
+        if (name.equals("getEnvironment")) return m.get("env") instanceof Map ? m.get("env") : null;
+        return null;
+      });
+    }
+
+    private static Object proxyOf(ClassLoader loader, String iface, java.util.function.Function<String, Object> values) {
+      try {
+        Class<?> c = Class.forName(iface, false, loader);
+        return Proxy.newProxyInstance(loader, new Class<?>[] {c}, (proxy, m, a) -> {
+          if (m.getName().equals("hashCode")) return System.identityHashCode(proxy);
+          if (m.getName().equals("equals")) return proxy == a[0];
+          if (m.getName().equals("toString")) return iface;
+          Object v = values.apply(m.getName());
+          return v != null ? v : defaultValue(m);
+        });
+      } catch (ClassNotFoundException e) {
+        return null;
+      }
+    }
+  }
+}

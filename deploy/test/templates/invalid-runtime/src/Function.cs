@@ -1,0 +1,6 @@
+namespace HelloWorld;
+
+public class Function
+{
+    public string FunctionHandler(string input) => input.ToUpper();
+}
