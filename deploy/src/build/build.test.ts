@@ -41,6 +41,19 @@ describe('planBuilds', () => {
     ]);
   });
 
+  it("builds a Java function's Maven project once for every function sharing it; a packaged zip or a folder of classes is not built", () => {
+    const m = model(
+      template(
+        fn('Producer', 'CodeUri: OrderService\nHandler: com.example.Producer::handleRequest\nRuntime: java21'),
+        fn('Consumer', 'CodeUri: OrderService/\nHandler: com.example.Consumer::handleRequest\nRuntime: java21'),
+        fn('Zipped', 'CodeUri: target/sourceCode.zip\nHandler: com.example.App::handleRequest\nRuntime: java21'),
+        fn('Classes', 'CodeUri: classes/\nHandler: com.example.App::handleRequest\nRuntime: java17'),
+      ),
+    );
+    const units = planBuilds(m, has({ OrderService: ['pom.xml'], classes: [] }));
+    expect(units.map((u) => [u.name, u.builder, u.members])).toEqual([['Producer', 'maven', ['Producer', 'Consumer']]]);
+  });
+
   it('builds layers with a BuildMethod into nodejs/ or python/, as Lambda reads them', () => {
     const layer = (id: string, method: string) => `  ${id}:\n    Type: AWS::Serverless::LayerVersion\n    Properties:\n      ContentUri: ${id}/\n    Metadata:\n      BuildMethod: ${method}\n`;
     const units = planBuilds(model(template(layer('N', 'nodejs20.x'), layer('Py', 'python3.11'), layer('M', 'makefile'))), () => false);

@@ -3,7 +3,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdir, readdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -81,6 +81,8 @@ export interface BuildOptions {
 const SKIP_DIRS = new Set(['.git', '.aws-sam', '.esb', 'node_modules', '__pycache__']);
 /** A Cargo project's own build output (`target/`, when the user ran cargo there) is no source either. */
 const CARGO_SKIP_DIRS = new Set([...SKIP_DIRS, 'target']);
+/** Maven's output (`target/`, when the user ran mvn there) is no source either. */
+const MAVEN_SKIP_DIRS = CARGO_SKIP_DIRS;
 const BUILDER_VERSION = '1';
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
@@ -113,7 +115,7 @@ async function buildUnit(unit: BuildUnit, options: BuildOptions): Promise<UnitRe
   const sourceDir = resolve(options.templateDir, unit.source.uri);
   const outDir = join(options.buildDir, unit.name);
   const stampFile = join(options.buildDir, '.cache', `${unit.name}.json`);
-  const { files: sourceFiles, skippedLinks } = await listSources(sourceDir, codeRootOf(options.templateDir, options.codeRoot), unit.builder === 'cargo' ? CARGO_SKIP_DIRS : SKIP_DIRS);
+  const { files: sourceFiles, skippedLinks } = await listSources(sourceDir, codeRootOf(options.templateDir, options.codeRoot), unit.builder === 'cargo' ? CARGO_SKIP_DIRS : unit.builder === 'maven' ? MAVEN_SKIP_DIRS : SKIP_DIRS);
   const digest = await unitDigest(unit, sourceDir, sourceFiles);
   const previous = await readStamp(stampFile);
   const report = (cached: boolean, bytes: number, files: number): UnitReport => ({
@@ -224,6 +226,7 @@ const BUILDERS: Record<BuilderKind, (ctx: UnitContext) => Promise<string | undef
   makefile: buildMakefile,
   cargo: buildCargo,
   go: buildGo,
+  maven: buildMaven,
 };
 
 // ------------------------------------------------------------------ npm
@@ -466,6 +469,33 @@ async function buildGo(ctx: UnitContext): Promise<string | undefined> {
   return undefined;
 }
 
+// ------------------------------------------------------------------ maven
+
+/**
+ * SAM's JavaMaven workflow: `mvn clean install` in a copy of the project, then `mvn
+ * dependency:copy-dependencies -DincludeScope=runtime`; the function gets `target/classes` at its
+ * root and the runtime libraries in `lib/`, the layout Lambda's Java runtimes load (docs/build.md).
+ */
+async function buildMaven(ctx: UnitContext): Promise<string | undefined> {
+  const scratch = await scratchCopy(ctx);
+  const hint = (output: string) =>
+    /could not be resolved|Could not (resolve|transfer)|Cannot access .* in offline mode|Non-resolvable/.test(output)
+      ? 'Maven could not fetch a dependency or plugin: it needs its repository (Maven Central, or a mirror in ~/.m2/settings.xml)'
+      : undefined;
+  try {
+    await run(ctx, 'mvn', ['-B', '-q', 'clean', 'install'], { cwd: scratch, hint });
+    await run(ctx, 'mvn', ['-B', '-q', 'dependency:copy-dependencies', '-DincludeScope=runtime', '-Dmdep.prependGroupId=true'], { cwd: scratch, hint });
+    const classes = join(scratch, 'target', 'classes');
+    if (!existsSync(classes)) throw new BuildError(ctx.unit.members, ctx.unit.builder, `mvn clean install wrote no target/classes in ${ctx.unit.source.uri}`);
+    await cp(classes, ctx.tmp, { recursive: true });
+    const deps = join(scratch, 'target', 'dependency');
+    if (existsSync(deps)) await cp(deps, join(ctx.tmp, 'lib'), { recursive: true });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return undefined;
+}
+
 const execFileAsync = promisify(execFile);
 
 /** Whether `cargo lambda` answers (Cargo Lambda installed as a cargo subcommand). */
@@ -511,7 +541,10 @@ function run(ctx: UnitContext, command: string, args: string[], opts: { cwd: str
     });
     child.on('close', (code, sig) => {
       if (code === 0) return resolvePromise();
-      const output = stderr.trim() ? stderr : stdout;
+      // Maven writes its errors to stdout, and to stderr only color codes.
+      // Maven also ends every failure with the same advice lines; the error is the line before them.
+      const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '').replace(/^\[ERROR\] *(To see the full stack trace|Re-run Maven|For more information about the errors|\[Help \d+\]).*$|^\[ERROR\] *$/gm, '');
+      const output = plain(stderr).trim() ? plain(stderr) : plain(stdout);
       const hint = opts.hint?.(output);
       reject(new BuildError(ctx.unit.members, ctx.unit.builder, `${shown} exited with ${code ?? sig}${hint ? ` (${hint})` : ''}:\n${trim(output)}`));
     });

@@ -5,7 +5,7 @@ import { SamTemplateError } from '../sam/errors.js';
 import type { BuildMetadata, CodeRef, SamModel } from '../sam/model.js';
 import { runtimeFamily } from '../sam/template.js';
 
-export type BuilderKind = 'npm' | 'esbuild' | 'pip' | 'makefile' | 'cargo' | 'go';
+export type BuilderKind = 'npm' | 'esbuild' | 'pip' | 'makefile' | 'cargo' | 'go' | 'maven';
 
 /** One build: a code folder built once for every function (or the layer) that shares it. */
 export interface BuildUnit {
@@ -35,6 +35,8 @@ const NODE_MANIFEST = 'package.json';
 const PYTHON_MANIFEST = 'requirements.txt';
 /** A go1.x function is built from sources when its folder is a Go module (else it holds the program already). */
 const GO_MANIFEST = 'go.mod';
+/** A java* function whose folder is a Maven project is built as SAM's JavaMaven workflow builds it. */
+const MAVEN_MANIFEST = 'pom.xml';
 
 export function planBuilds(model: SamModel, has: ManifestProbe): BuildUnit[] {
   const units = new Map<string, BuildUnit>();
@@ -83,6 +85,8 @@ export function planBuilds(model: SamModel, has: ManifestProbe): BuildUnit[] {
       add({ ...base, builder: 'npm' }, fn.logicalId, true);
     } else if (family === 'python3' && has(source.uri, PYTHON_MANIFEST)) {
       add({ ...base, builder: 'pip' }, fn.logicalId, true);
+    } else if (family === 'java' && has(source.uri, MAVEN_MANIFEST)) {
+      add({ ...base, builder: 'maven' }, fn.logicalId, true);
     }
   }
   return [...units.values()];
