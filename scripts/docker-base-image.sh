@@ -5,6 +5,8 @@
 #      ~/.cache/esb). bookworm is the base of compose's esb-node:20; trixie the runtimes' base.
 #   2. esb-runtime:python3 — trixie's python3 (3.13) + python3-boto3 (1.37: reads
 #      AWS_ENDPOINT_URL_<SERVICE> by itself, as Lambda's boto3 does).
+#      esb-runtime:java — trixie's OpenJDK 25 JRE (loads every javaNN runtime's classes) and esb's
+#      Java runtime client, compiled in a first build stage.
 #      esb-runtime:nodejs — trixie's nodejs (20) + the AWS SDK v3 clients in
 #      /var/runtime/node_modules (versions pinned by package-lock.json; npm-installed once into
 #      $ESB_CACHE_DIR/nodejs-context/sdk). esb's bootstrap clients at /var/runtime,
@@ -105,5 +107,6 @@ build() {
   fi
 }
 build esb-runtime:python3 Dockerfile.python "$RUNTIME_DIR" "" "$RUNTIME_DIR/python/bootstrap.py" "$RUNTIME_DIR/python/cfnresponse.py"
+build esb-runtime:java Dockerfile.java "$RUNTIME_DIR" "" $(find "$RUNTIME_DIR/java" -name '*.java' | sort)
 build esb-runtime:nodejs Dockerfile.nodejs "" "$(sdk_specs)" "$RUNTIME_DIR/nodejs/bootstrap.mjs" "$RUNTIME_DIR/nodejs/esm-resolve.mjs" "$RUNTIME_DIR/nodejs/sdk-endpoints.mjs" "$RUNTIME_DIR/nodejs/response-stream.mjs" "$RUNTIME_DIR/nodejs/modules/cfn-response/index.js"
-echo "docker-base-image: ready: esb-base:bookworm $BASE esb-runtime:python3 esb-runtime:nodejs"
+echo "docker-base-image: ready: esb-base:bookworm $BASE esb-runtime:python3 esb-runtime:java esb-runtime:nodejs"

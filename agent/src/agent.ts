@@ -187,8 +187,6 @@ export const FUNCTIONS_SLICE = 100;
 export function unrunnableReason(name: string, fc: FunctionConfig, kind: 'process' | 'docker'): string | undefined {
   if (kind === 'docker') {
     if (fc.package_type === 'Image' && !fc.image) return `function ${name}: an Image function needs an image`;
-    if (fc.package_type !== 'Image' && isJavaRuntime(fc.runtime))
-      return `function ${name}: runtime ${fc.runtime} runs in the process runtime only for now (esb dev without --runtime docker); esb has no Java runtime image yet (docs/agent.md, "Java")`;
     return undefined;
   }
   if (fc.package_type === 'Image')

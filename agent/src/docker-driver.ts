@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 import type { InstanceDriver, InstanceHandle, InstanceSpec } from './driver.js';
 import { CA_BUNDLE_FILE, CA_CERT_FILE } from '@esb/contracts';
 import { CONTAINER_TLS_DIR, isNodeRuntime, isPythonRuntime, type TrustFiles } from './env.js';
+import { isJavaRuntime } from './java-runtime.js';
 import { LineSplitter } from './lines.js';
 import { hostOf, isLoopback, withHost } from './s3-endpoint.js';
 
@@ -37,7 +38,7 @@ export interface DockerDriverOptions {
   runtimeApiHost?: string;
   /** Marks this agent's containers; stale ones with the same value are removed at start. */
   agentName?: string;
-  runtimeImages?: { python?: string; nodejs?: string };
+  runtimeImages?: { python?: string; nodejs?: string; java?: string };
   stopGraceSeconds?: number;
   /** Timestamps (performance.now()) of a start's steps, for benchmarks (bench/src/docker-cold.bench.ts). */
   trace?: (instanceId: string, step: DockerStartStep, at: number) => void;
@@ -119,7 +120,7 @@ export async function createDockerDriver(opts: DockerDriverOptions): Promise<Ins
   const agentName = opts.agentName ?? 'default';
   const pullPolicy = opts.pullPolicy ?? 'if-not-present';
   if (pullPolicy !== 'if-not-present' && pullPolicy !== 'always') throw new Error(`IMAGE_PULL_POLICY must be if-not-present or always, not "${pullPolicy}"`);
-  const images = { python: opts.runtimeImages?.python ?? 'esb-runtime:python3', nodejs: opts.runtimeImages?.nodejs ?? 'esb-runtime:nodejs' };
+  const images = { python: opts.runtimeImages?.python ?? 'esb-runtime:python3', nodejs: opts.runtimeImages?.nodejs ?? 'esb-runtime:nodejs', java: opts.runtimeImages?.java ?? 'esb-runtime:java' };
   const network = opts.network ?? 'bridge';
   const caBinds = trustBinds(opts.trustFiles);
 
@@ -184,6 +185,7 @@ export async function createDockerDriver(opts: DockerDriverOptions): Promise<Ins
     if (spec.image) return spec.image;
     if (isPythonRuntime(spec.runtime)) return images.python;
     if (isNodeRuntime(spec.runtime)) return images.nodejs;
+    if (isJavaRuntime(spec.runtime)) return images.java;
     throw new Error(`function ${spec.functionName}: no image and no base image for runtime "${spec.runtime ?? '(none)'}"`);
   }
 

@@ -30,9 +30,9 @@ function dockerReady(): string | undefined {
     return '`docker info` does not answer (run scripts/docker-up.sh)';
   }
   try {
-    execFileSync('docker', ['image', 'inspect', 'esb-runtime:python3', 'esb-runtime:nodejs'], { stdio: 'ignore', timeout: 10_000 });
+    execFileSync('docker', ['image', 'inspect', 'esb-runtime:python3', 'esb-runtime:nodejs', 'esb-runtime:java'], { stdio: 'ignore', timeout: 10_000 });
   } catch {
-    return 'the runtime images esb-runtime:python3/nodejs are missing (run scripts/docker-base-image.sh)';
+    return 'the runtime images esb-runtime:python3/nodejs/java are missing (run scripts/docker-base-image.sh)';
   }
   return undefined;
 }
@@ -221,6 +221,41 @@ describe.skipIf(why !== undefined)('agent, docker runtime', () => {
       expect(json(r.payload)).toEqual({ statusCode: 200, body: 'bash answered bash-1' });
     } finally {
       await docker.getImage(fn.image!).remove({ force: true }).catch(() => {});
+      rmSync(app, { recursive: true, force: true });
+    }
+  });
+
+  it('runs Java functions: classes mounted on the esb-runtime:java image (esb dev --runtime docker), and a generated image (compose); the heap follows MemorySize', async () => {
+    const app = mkdtempSync(path.join(tmpdir(), 'esb-java-docker-'));
+    const src = path.join(app, 'src', 'demo');
+    mkdirSync(src, { recursive: true });
+    writeFileSync(
+      path.join(src, 'Hello.java'),
+      'package demo;\nimport java.util.*;\npublic class Hello {\n  public static Map<String, Object> handle(Map<String, Object> event) {\n' +
+        '    Map<String, Object> out = new LinkedHashMap<>();\n    out.put("name", event.get("name"));\n    out.put("memory", System.getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"));\n' +
+        '    out.put("heapMb", Runtime.getRuntime().maxMemory() / 1048576);\n    out.put("java", System.getProperty("java.specification.version"));\n    return out;\n  }\n}\n',
+    );
+    execFileSync('javac', ['--release', '17', '-d', path.join(app, 'classes'), path.join(src, 'Hello.java')]);
+    writeFileSync(path.join(app, 'template.yaml'), 'Resources:\n  Hello:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: classes/, Handler: demo.Hello::handle, Runtime: java21, MemorySize: 256}\n');
+    const generated = await generateArtifact({ templatePath: path.join(app, 'template.yaml'), outDir: path.join(app, 'out'), project: 'esbtest', stackName: 'java', mode: 'docker' });
+    const built = generated.config.functions.functions['java-Hello'];
+    try {
+      agent.setFunctions(FunctionsFile.parse({ functions: { mounted: { runtime: 'java21', handler: 'demo.Hello::handle', code: path.join(app, 'classes'), memory_size: 256 } } }));
+      const mounted = await agent.invoke('mounted', Buffer.from('{"name": "mounted"}'));
+      expect(mounted.error).toBeUndefined();
+      const got = json(mounted.payload);
+      expect(got).toMatchObject({ name: 'mounted', memory: '256', java: '25' });
+      // 85 % of the container's 256 MB, as Lambda sizes its Java heaps.
+      expect(got.heapMb).toBeGreaterThan(180);
+      expect(got.heapMb).toBeLessThanOrEqual(218);
+
+      expect(await buildArtifactImages(generated.artifactRoot)).toMatchObject({ built: 1 });
+      agent.setFunctions(FunctionsFile.parse({ functions: { 'java-Hello': built } }));
+      const fromImage = await agent.invoke('java-Hello', Buffer.from('{"name": "image"}'));
+      expect(fromImage.error).toBeUndefined();
+      expect(json(fromImage.payload)).toMatchObject({ name: 'image', memory: '256', java: '25' });
+    } finally {
+      await docker.getImage(built.image!).remove({ force: true }).catch(() => {});
       rmSync(app, { recursive: true, force: true });
     }
   });
