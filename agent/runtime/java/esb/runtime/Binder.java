@@ -38,6 +38,24 @@ import java.util.concurrent.ConcurrentHashMap;
 final class Binder {
   private Binder() {}
 
+  /**
+   * Whether dates are epoch seconds: in AWS's own event classes (aws-lambda-java-events) they are,
+   * as Lambda's serializer reads and writes them; elsewhere milliseconds, Jackson's default. Set
+   * per event or result (the client runs one invocation at a time).
+   */
+  static boolean awsEventDates;
+
+  static boolean isAwsEvent(Class<?> c) {
+    String n = c.getName();
+    return n.startsWith("com.amazonaws.services.lambda.runtime.events.") || n.startsWith("com.amazonaws.services.s3.event.");
+  }
+
+  /** The handler's input: `type` is the method's declared parameter type. */
+  static Object bindEvent(Object json, Type type) {
+    awsEventDates = isAwsEvent(rawClass(type));
+    return bind(json, type, "");
+  }
+
   static Object bind(Object json, Type type, String where) {
     if (type instanceof Class) return bindClass(json, (Class<?>) type, null, where);
     if (type instanceof ParameterizedType) {
@@ -86,7 +104,11 @@ final class Binder {
     if (c == byte[].class) return decode(json, where);
     if (c == ByteBuffer.class) return ByteBuffer.wrap(decode(json, where));
     if (c == Date.class) {
-      if (json instanceof Number) return new Date(((Number) json).longValue());
+      if (json instanceof Number) {
+        if (!awsEventDates) return new Date(((Number) json).longValue());
+        double seconds = ((Number) json).doubleValue();
+        return seconds == 0 ? null : new Date((long) (seconds * 1000));
+      }
       if (json instanceof String) return Date.from(Instant.parse((String) json));
       throw cannot(where, json, "java.util.Date");
     }

@@ -321,7 +321,7 @@ public final class Bootstrap {
         if (input == String.class || input == Object.class) return text;
         throw e;
       }
-      return Binder.bind(json, input, "");
+      return Binder.bindEvent(json, input);
     }
   }
 

@@ -205,6 +205,7 @@ final class Json {
 
   static String write(Object value) {
     StringBuilder b = new StringBuilder();
+    Binder.awsEventDates = value != null && Binder.isAwsEvent(value.getClass());
     write(b, value, 0);
     return b.toString();
   }
@@ -255,7 +256,10 @@ final class Json {
       buf.get(bytes);
       quote(b, Base64.getEncoder().encodeToString(bytes));
     } else if (v instanceof Date) {
-      b.append(((Date) v).getTime());
+      // Epoch seconds in AWS's event classes (DynamoDB's ApproximateCreationDateTime), else milliseconds.
+      long ms = ((Date) v).getTime();
+      if (Binder.awsEventDates) b.append(ms % 1000 == 0 ? Long.toString(ms / 1000) + ".0" : Double.toString(ms / 1000.0));
+      else b.append(ms);
     } else if (v instanceof Optional) {
       write(b, ((Optional<?>) v).orElse(null), depth + 1);
     } else if (v instanceof Map) {
@@ -331,12 +335,14 @@ final class Json {
 
   private static final Map<Class<?>, List<Property>> PROPERTIES = new ConcurrentHashMap<>();
 
-  /** Jackson's name for a getter's property: `getStatusCode` -> statusCode, `getURL` -> url. */
+  /**
+   * A getter's property name by the JavaBeans rule Lambda's serializer uses (Jackson's
+   * USE_STD_BEAN_NAMING): `getStatusCode` -> statusCode, `getIsBase64Encoded` -> isBase64Encoded,
+   * `getURL` -> URL.
+   */
   static String propertyName(String rest) {
-    int upper = 0;
-    while (upper < rest.length() && Character.isUpperCase(rest.charAt(upper))) upper++;
-    if (upper == 0) return rest;
-    return rest.substring(0, upper).toLowerCase() + rest.substring(upper);
+    if (rest.length() > 1 && Character.isUpperCase(rest.charAt(0)) && Character.isUpperCase(rest.charAt(1))) return rest;
+    return Character.toLowerCase(rest.charAt(0)) + rest.substring(1);
   }
 
   private static List<Property> properties(Class<?> c) {

@@ -1,0 +1,65 @@
+// esb's Java runtime client on its own: agent/test/java/esb/runtime/BinderProbe.java runs the
+// event binder and the result writer on fixed cases with a real JVM and prints what came out
+// (docs/agent.md, "Java"). Needs a JDK (CI installs one: .ci/run).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JAVA_CLIENT_SOURCES } from './java-runtime.js';
+
+const PROBE_SOURCES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'test', 'java');
+
+const javaFiles = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.java'))
+    .map((f) => path.join(dir, f));
+
+describe("esb's Java client: binding events and writing results", () => {
+  let out: string;
+  let probe: Record<string, any>;
+
+  beforeAll(() => {
+    out = mkdtempSync(path.join(tmpdir(), 'esb-java-probe-'));
+    execFileSync('javac', ['--release', '8', '-nowarn', '-Xlint:-options', '-d', out, ...javaFiles(JAVA_CLIENT_SOURCES), ...javaFiles(PROBE_SOURCES)]);
+    probe = JSON.parse(execFileSync('java', ['-cp', out, 'esb.runtime.BinderProbe'], { encoding: 'utf8' }));
+  }, 60_000);
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('binds properties by setters without regard to case (Records, eventSourceARN), ignores unknown ones, picks the setter overload that fits', () => {
+    expect(probe.caseInsensitive).toEqual({ records: [{ messageId: 'm1', eventSourceArn: 'arn:x', attributes: { a: '1' } }] });
+    expect(probe.overload).toBe('String:hi');
+  });
+
+  it('binds generic maps and lists, arrays, enums, booleans and numbers given as text, base64 bytes, dates in milliseconds', () => {
+    expect(probe.shapes).toEqual({ groups: { a: [1, 2] }, sizes: [3, 4], color: 'GREEN', on: true, big: 12, data: 'aGk=', when: 1700000000123 });
+    expect(probe.groupElement).toBe('Integer');
+    expect(probe.bytes).toBe('hi');
+  });
+
+  it("reads and writes the dates of AWS's event classes as epoch seconds, as Lambda's serializer does", () => {
+    expect(probe.eventDateMs).toBe(1479499740000);
+    expect(probe.eventDateWritten).toEqual({ approximateCreationDateTime: 1479499740 });
+  });
+
+  it('sets private fields of a class without setters, and builds a class through its constructor of named parameters', () => {
+    expect(probe.fieldsOnly).toBe('n/3');
+    expect(probe.namedConstructor).toBe('1,2');
+  });
+
+  it('names what cannot be bound with its path', () => {
+    expect(probe.error).toBe('cannot bind a JSON object to int (at q)');
+    expect(probe.badJson).toBe("invalid JSON at offset 11: expected ','");
+  });
+
+  it('writes results with JavaBeans names (URL, isBase64Encoded, active), leaving nulls out; a String input takes the JSON text of an object', () => {
+    expect(probe.naming).toEqual({ URL: 'http://x', isBase64Encoded: true, active: true, statusCode: 201 });
+    expect(probe.stringOfObject).toBe('{"a":[1,true,null]}');
+  });
+
+  it('parses numbers as Jackson does for untyped values (Integer, Long, BigInteger, Double) and decodes escapes', () => {
+    expect(probe.numberTypes).toBe('Integer Long BigInteger Double String');
+    expect(probe.escapes).toBe('é\n');
+  });
+});
