@@ -48,6 +48,10 @@ describe("esb's Java client: binding events and writing results", () => {
     expect(probe.namedConstructor).toBe('1,2');
   });
 
+  it("makes the S3 event classes through their constructors, with the properties in the order Lambda's serializer gives them", () => {
+    expect(probe.s3Event).toBe('ObjectCreated:Put 2026-12-07T07:00:00.000Z photos/a%20b.jpg 1024 R1');
+  });
+
   it('names what cannot be bound with its path', () => {
     expect(probe.error).toBe('cannot bind a JSON object to int (at q)');
     expect(probe.badJson).toBe("invalid JSON at offset 11: expected ','");

@@ -336,8 +336,38 @@ final class Binder {
     return Map.class.isAssignableFrom(c) ? 3 : c == String.class || c.isPrimitive() || Number.class.isAssignableFrom(c) || Collection.class.isAssignableFrom(c) ? 0 : 2;
   }
 
+  /**
+   * The S3 event classes (aws-lambda-java-events, and the v1 SDK's) are made through their
+   * constructors, whose parameters have no names at run time: Lambda's serializer calls them with
+   * these properties, in this order.
+   */
+  private static final Map<String, String[]> S3_CONSTRUCTORS = new HashMap<>();
+
+  static {
+    S3_CONSTRUCTORS.put("S3Event", new String[] {"Records"});
+    S3_CONSTRUCTORS.put("S3EventNotification", new String[] {"Records"});
+    S3_CONSTRUCTORS.put("S3EventNotification$S3EventNotificationRecord",
+        new String[] {"awsRegion", "eventName", "eventSource", "eventTime", "eventVersion", "requestParameters", "responseElements", "s3", "userIdentity"});
+    S3_CONSTRUCTORS.put("S3EventNotification$S3Entity", new String[] {"configurationId", "bucket", "object", "s3SchemaVersion"});
+    S3_CONSTRUCTORS.put("S3EventNotification$S3BucketEntity", new String[] {"name", "ownerIdentity", "arn"});
+    S3_CONSTRUCTORS.put("S3EventNotification$S3ObjectEntity", new String[] {"key", "size", "eTag", "versionId", "sequencer"});
+    S3_CONSTRUCTORS.put("S3EventNotification$UserIdentityEntity", new String[] {"principalId"});
+    S3_CONSTRUCTORS.put("S3EventNotification$RequestParametersEntity", new String[] {"sourceIPAddress"});
+    S3_CONSTRUCTORS.put("S3EventNotification$ResponseElementsEntity", new String[] {"x-amz-id-2", "x-amz-request-id"});
+  }
+
+  private static String[] s3ConstructorOf(Class<?> c) {
+    String n = c.getName();
+    for (String pkg : new String[] {"com.amazonaws.services.lambda.runtime.events.models.s3.", "com.amazonaws.services.s3.event.", "com.amazonaws.services.lambda.runtime.events."}) {
+      if (n.startsWith(pkg)) return S3_CONSTRUCTORS.get(n.substring(pkg.length()));
+    }
+    return null;
+  }
+
   private static Object bindObject(Map<String, Object> json, Class<?> c, String where) {
     if (c.isInterface() || Modifier.isAbstract(c.getModifiers())) throw cannot(where, json, c.getName() + " (an interface or abstract class)");
+    String[] s3 = s3ConstructorOf(c);
+    if (s3 != null) return byConstructor(json, c, s3, where);
     Object target = newInstance(c, where);
     if (target == null) return byNamedConstructor(json, c, where);
     Map<String, List<Mutator>> all = mutators(c);
@@ -362,8 +392,7 @@ final class Binder {
    * classes are written.
    */
   private static Object byNamedConstructor(Map<String, Object> json, Class<?> c, String where) {
-    Map<String, Object> byKey = new HashMap<>();
-    for (Map.Entry<String, Object> e : json.entrySet()) byKey.put(normalize(e.getKey()), e.getValue());
+    Map<String, Object> byKey = byNormalizedKey(json);
     for (Constructor<?> k : c.getDeclaredConstructors()) {
       Annotation[][] annotations = k.getParameterAnnotations();
       String[] names = new String[annotations.length];
@@ -379,17 +408,36 @@ final class Binder {
         }
         named = names[i] != null;
       }
-      if (!named) continue;
-      Type[] types = k.getGenericParameterTypes();
-      Object[] values = new Object[names.length];
-      for (int i = 0; i < names.length; i++) values[i] = bind(byKey.get(normalize(names[i])), types[i], where.isEmpty() ? names[i] : where + "." + names[i]);
-      try {
-        k.setAccessible(true);
-        return k.newInstance(values);
-      } catch (ReflectiveOperationException e) {
-        throw new IllegalArgumentException("cannot create " + c.getName() + ": " + (e.getCause() != null ? e.getCause() : e));
-      }
+      if (named) return construct(k, names, byKey, c, where);
     }
     throw new IllegalArgumentException("cannot create " + c.getName() + (where.isEmpty() ? "" : " (at " + where + ")") + ": it has no constructor without arguments");
+  }
+
+  private static Map<String, Object> byNormalizedKey(Map<String, Object> json) {
+    Map<String, Object> byKey = new HashMap<>();
+    for (Map.Entry<String, Object> e : json.entrySet()) byKey.put(normalize(e.getKey()), e.getValue());
+    return byKey;
+  }
+
+  /** Through the constructor of `names.length` parameters, given the properties of these names in order. */
+  private static Object byConstructor(Map<String, Object> json, Class<?> c, String[] names, String where) {
+    Map<String, Object> byKey = byNormalizedKey(json);
+    for (Constructor<?> k : c.getDeclaredConstructors()) {
+      // S3ObjectEntity also has older constructors of four parameters (an Integer size): the newest one.
+      if (k.getParameterCount() == names.length && !k.isAnnotationPresent(Deprecated.class)) return construct(k, names, byKey, c, where);
+    }
+    throw new IllegalArgumentException("cannot create " + c.getName() + (where.isEmpty() ? "" : " (at " + where + ")") + ": no constructor of " + names.length + " parameters");
+  }
+
+  private static Object construct(Constructor<?> k, String[] names, Map<String, Object> byKey, Class<?> c, String where) {
+    Type[] types = k.getGenericParameterTypes();
+    Object[] values = new Object[names.length];
+    for (int i = 0; i < names.length; i++) values[i] = bind(byKey.get(normalize(names[i])), types[i], where.isEmpty() ? names[i] : where + "." + names[i]);
+    try {
+      k.setAccessible(true);
+      return k.newInstance(values);
+    } catch (ReflectiveOperationException e) {
+      throw new IllegalArgumentException("cannot create " + c.getName() + ": " + (e.getCause() != null ? e.getCause() : e));
+    }
   }
 }

@@ -1,6 +1,8 @@
 package esb.runtime;
 
+import com.amazonaws.services.lambda.runtime.events.S3Event;
 import com.amazonaws.services.lambda.runtime.events.StreamChange;
+import com.amazonaws.services.lambda.runtime.events.models.s3.S3EventNotification.S3EventNotificationRecord;
 import java.lang.annotation.Retention;
 import java.lang.annotation.RetentionPolicy;
 import java.lang.reflect.Type;
@@ -117,6 +119,12 @@ public final class BinderProbe {
         } catch (IllegalArgumentException e) {
             out.put("badJson", e.getMessage());
         }
+        S3Event s3 = (S3Event) bind("{\"Records\":[{\"eventVersion\":\"2.1\",\"eventSource\":\"aws:s3\",\"awsRegion\":\"us-east-1\",\"eventTime\":\"2026-12-07T07:00:00.000Z\",\"eventName\":\"ObjectCreated:Put\","
+            + "\"userIdentity\":{\"principalId\":\"esb\"},\"requestParameters\":{\"sourceIPAddress\":\"127.0.0.1\"},\"responseElements\":{\"x-amz-request-id\":\"R1\",\"x-amz-id-2\":\"I2\"},"
+            + "\"s3\":{\"s3SchemaVersion\":\"1.0\",\"configurationId\":\"c\",\"bucket\":{\"name\":\"photos\",\"ownerIdentity\":{\"principalId\":\"esb\"},\"arn\":\"arn:aws:s3:::photos\"},"
+            + "\"object\":{\"key\":\"a%20b.jpg\",\"size\":1024,\"eTag\":\"e\",\"sequencer\":\"0A\"}}}]}", S3Event.class);
+        S3EventNotificationRecord r = s3.getRecords().get(0);
+        out.put("s3Event", r.getEventName() + " " + r.getEventTime() + " " + r.getS3().getBucket().getName() + "/" + r.getS3().getObject().getKey() + " " + r.getS3().getObject().getSizeAsLong() + " " + r.getResponseElements().getxAmzRequestId());
         System.out.println(Json.write(out));
     }
 }
