@@ -14,7 +14,6 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.Proxy;
 import java.lang.reflect.Type;
-import java.net.HttpURLConnection;
 import java.net.MalformedURLException;
 import java.net.URL;
 import java.net.URLClassLoader;
@@ -33,7 +32,7 @@ import java.util.Map;
  * reflection. Arguments: the code folder, then layer folders (docs/agent.md, "Java").
  */
 public final class Bootstrap {
-  private static final String BASE = "/2018-06-01/runtime";
+  private static final String BASE = RuntimeApi.BASE;
   private static final String CONTEXT = "com.amazonaws.services.lambda.runtime.Context";
 
   private Bootstrap() {}
@@ -61,13 +60,16 @@ public final class Bootstrap {
       System.exit(1);
       return;
     }
+    Invocation inv = client.next();
     for (;;) {
-      Invocation inv = client.next();
       if (inv.traceId != null) System.setProperty("com.amazonaws.xray.traceHeader", inv.traceId);
       else System.clearProperty("com.amazonaws.xray.traceHeader");
-      byte[] result;
+      byte[] answer;
+      String path;
+      String errorType = null;
       try {
-        result = handler.invoke(inv);
+        answer = handler.invoke(inv);
+        path = BASE + "/invocation/" + inv.requestId + "/response";
       } catch (Throwable t) {
         Throwable cause = unwrap(t);
         Map<String, Object> doc = errorDoc(cause);
@@ -75,11 +77,12 @@ public final class Bootstrap {
         cause.printStackTrace(new PrintWriter(trace));
         System.err.print(trace);
         System.err.flush();
-        client.post(BASE + "/invocation/" + inv.requestId + "/error", Json.write(doc).getBytes(StandardCharsets.UTF_8), String.valueOf(doc.get("errorType")));
-        continue;
+        answer = Json.write(doc).getBytes(StandardCharsets.UTF_8);
+        path = BASE + "/invocation/" + inv.requestId + "/error";
+        errorType = String.valueOf(doc.get("errorType"));
       }
       System.out.flush();
-      client.post(BASE + "/invocation/" + inv.requestId + "/response", result, null);
+      inv = client.answerAndNext(path, answer, errorType);
     }
   }
 
@@ -157,70 +160,6 @@ public final class Bootstrap {
     String clientContext;
     String cognitoIdentity;
     byte[] body;
-  }
-
-  /** The Runtime API over HTTP/1.1 keep-alive (HttpURLConnection keeps the connection). */
-  static final class RuntimeApi {
-    private final String base;
-    private final String secret;
-
-    RuntimeApi(String address, String secret) {
-      this.base = "http://" + address;
-      this.secret = secret;
-    }
-
-    Invocation next() throws IOException {
-      for (;;) {
-        HttpURLConnection c = (HttpURLConnection) new URL(base + BASE + "/invocation/next").openConnection();
-        c.setReadTimeout(0);
-        if (secret != null) c.setRequestProperty("X-Esb-Runtime-Secret", secret);
-        int status = c.getResponseCode();
-        if (status != 200) {
-          drain(c);
-          throw new IOException("GET /invocation/next answered " + status);
-        }
-        Invocation inv = new Invocation();
-        inv.requestId = c.getHeaderField("Lambda-Runtime-Aws-Request-Id");
-        String deadline = c.getHeaderField("Lambda-Runtime-Deadline-Ms");
-        inv.deadlineMs = deadline != null ? Long.parseLong(deadline) : Long.MAX_VALUE;
-        inv.functionArn = c.getHeaderField("Lambda-Runtime-Invoked-Function-Arn");
-        inv.traceId = c.getHeaderField("Lambda-Runtime-Trace-Id");
-        inv.clientContext = c.getHeaderField("Lambda-Runtime-Client-Context");
-        inv.cognitoIdentity = c.getHeaderField("Lambda-Runtime-Cognito-Identity");
-        inv.body = readAll(c.getInputStream());
-        if (inv.requestId != null) return inv;
-      }
-    }
-
-    void post(String path, byte[] body, String errorType) throws IOException {
-      HttpURLConnection c = (HttpURLConnection) new URL(base + path).openConnection();
-      c.setRequestMethod("POST");
-      c.setDoOutput(true);
-      c.setFixedLengthStreamingMode(body.length);
-      c.setRequestProperty("Content-Type", "application/json");
-      if (errorType != null) c.setRequestProperty("Lambda-Runtime-Function-Error-Type", errorType);
-      if (secret != null) c.setRequestProperty("X-Esb-Runtime-Secret", secret);
-      try (OutputStream out = c.getOutputStream()) {
-        out.write(body);
-      }
-      int status = c.getResponseCode();
-      byte[] answer = drain(c);
-      if (status >= 300) System.err.println("bootstrap: POST " + path + " answered " + status + ": " + new String(answer, StandardCharsets.UTF_8));
-    }
-
-    private static byte[] drain(HttpURLConnection c) throws IOException {
-      InputStream in = c.getResponseCode() >= 400 ? c.getErrorStream() : c.getInputStream();
-      return in == null ? new byte[0] : readAll(in);
-    }
-  }
-
-  static byte[] readAll(InputStream in) throws IOException {
-    try (InputStream input = in) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      byte[] buf = new byte[16384];
-      for (int n; (n = input.read(buf)) > 0; ) out.write(buf, 0, n);
-      return out.toByteArray();
-    }
   }
 
   /** The handler named by `_HANDLER`, with how to call it. */
