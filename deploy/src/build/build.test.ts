@@ -52,6 +52,8 @@ describe('planBuilds', () => {
     );
     const units = planBuilds(m, has({ OrderService: ['pom.xml'], classes: [] }));
     expect(units.map((u) => [u.name, u.builder, u.members])).toEqual([['Producer', 'maven', ['Producer', 'Consumer']]]);
+    const gradle = model(template(fn('G', 'CodeUri: GradleService\nHandler: com.example.App::handleRequest\nRuntime: java21')));
+    expect(() => planBuilds(gradle, has({ GradleService: ['build.gradle.kts'] }))).toThrowError(/G\.CodeUri: "GradleService" is a Gradle project, which esb does not build .*run `gradle build` and point CodeUri at the zip or jar/);
   });
 
   it('builds layers with a BuildMethod into nodejs/ or python/, as Lambda reads them', () => {

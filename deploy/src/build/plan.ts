@@ -37,6 +37,7 @@ const PYTHON_MANIFEST = 'requirements.txt';
 const GO_MANIFEST = 'go.mod';
 /** A java* function whose folder is a Maven project is built as SAM's JavaMaven workflow builds it. */
 const MAVEN_MANIFEST = 'pom.xml';
+const GRADLE_MANIFESTS = ['build.gradle', 'build.gradle.kts'];
 
 export function planBuilds(model: SamModel, has: ManifestProbe): BuildUnit[] {
   const units = new Map<string, BuildUnit>();
@@ -87,6 +88,14 @@ export function planBuilds(model: SamModel, has: ManifestProbe): BuildUnit[] {
       add({ ...base, builder: 'pip' }, fn.logicalId, true);
     } else if (family === 'java' && has(source.uri, MAVEN_MANIFEST)) {
       add({ ...base, builder: 'maven' }, fn.logicalId, true);
+    } else if (family === 'java' && GRADLE_MANIFESTS.some((f) => has(source.uri, f))) {
+      // Deployed as it is, its sources would fail every invocation with ClassNotFoundException.
+      throw new SamTemplateError(
+        model.file,
+        fn.logicalId,
+        'CodeUri',
+        `"${source.uri}" is a Gradle project, which esb does not build (it builds Maven projects, as sam build's JavaMaven workflow): run \`gradle build\` and point CodeUri at the zip or jar it writes (classes at the root, libraries in lib/)`,
+      );
     }
   }
   return [...units.values()];
