@@ -15,6 +15,7 @@ import { startEmbeddedStorage, startSqsServer } from '@esb/storage';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type Agent, createAgent } from './agent.js';
 import { createDockerDriver, LABEL, type DockerStartStep } from './docker-driver.js';
+import { JAVA_CORE_SOURCES } from './java-runtime.js';
 import { buildArtifactImages, buildFunctionImages, ImageBuildError } from '@esb/deploy/build';
 import { generateArtifact } from '@esb/deploy';
 
@@ -231,11 +232,12 @@ describe.skipIf(why !== undefined)('agent, docker runtime', () => {
     mkdirSync(src, { recursive: true });
     writeFileSync(
       path.join(src, 'Hello.java'),
-      'package demo;\nimport java.util.*;\npublic class Hello {\n  public static Map<String, Object> handle(Map<String, Object> event) {\n' +
-        '    Map<String, Object> out = new LinkedHashMap<>();\n    out.put("name", event.get("name"));\n    out.put("memory", System.getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"));\n' +
+      'package demo;\nimport java.util.*;\nimport com.amazonaws.services.lambda.runtime.Context;\npublic class Hello {\n  public static Map<String, Object> handle(Map<String, Object> event, Context context) {\n' +
+        '    Map<String, Object> out = new LinkedHashMap<>();\n    out.put("name", event.get("name"));\n    out.put("function", context.getFunctionName());\n    out.put("memory", System.getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"));\n' +
         '    out.put("heapMb", Runtime.getRuntime().maxMemory() / 1048576);\n    out.put("java", System.getProperty("java.specification.version"));\n    return out;\n  }\n}\n',
     );
-    execFileSync('javac', ['--release', '17', '-d', path.join(app, 'classes'), path.join(src, 'Hello.java')]);
+    // Against esb's copy of the aws-lambda-java-core interfaces, without packaging them (Maven's provided scope): the image gives them.
+    execFileSync('javac', ['--release', '17', '-sourcepath', JAVA_CORE_SOURCES, '-implicit:none', '-d', path.join(app, 'classes'), path.join(src, 'Hello.java')]);
     writeFileSync(path.join(app, 'template.yaml'), 'Resources:\n  Hello:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: classes/, Handler: demo.Hello::handle, Runtime: java21, MemorySize: 256}\n');
     const generated = await generateArtifact({ templatePath: path.join(app, 'template.yaml'), outDir: path.join(app, 'out'), project: 'esbtest', stackName: 'java', mode: 'docker' });
     const built = generated.config.functions.functions['java-Hello'];
@@ -244,7 +246,7 @@ describe.skipIf(why !== undefined)('agent, docker runtime', () => {
       const mounted = await agent.invoke('mounted', Buffer.from('{"name": "mounted"}'));
       expect(mounted.error).toBeUndefined();
       const got = json(mounted.payload);
-      expect(got).toMatchObject({ name: 'mounted', memory: '256', java: '25' });
+      expect(got).toMatchObject({ name: 'mounted', function: 'mounted', memory: '256', java: '25' });
       // 85 % of the container's 256 MB, as Lambda sizes its Java heaps.
       expect(got.heapMb).toBeGreaterThan(180);
       expect(got.heapMb).toBeLessThanOrEqual(218);
@@ -253,7 +255,7 @@ describe.skipIf(why !== undefined)('agent, docker runtime', () => {
       agent.setFunctions(FunctionsFile.parse({ functions: { 'java-Hello': built } }));
       const fromImage = await agent.invoke('java-Hello', Buffer.from('{"name": "image"}'));
       expect(fromImage.error).toBeUndefined();
-      expect(json(fromImage.payload)).toMatchObject({ name: 'image', memory: '256', java: '25' });
+      expect(json(fromImage.payload)).toMatchObject({ name: 'image', function: 'java-Hello', memory: '256', java: '25' });
     } finally {
       await docker.getImage(built.image!).remove({ force: true }).catch(() => {});
       rmSync(app, { recursive: true, force: true });

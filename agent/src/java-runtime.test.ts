@@ -42,9 +42,9 @@ describe('Java runtimes', () => {
   it("sizes the heap from MemorySize and starts esb's client with the code folder and the layers", () => {
     expect(jvmOptions(512)).toContain('-XX:MaxHeapSize=435m');
     expect(jvmOptions(128)).toContain('-XX:TieredStopAtLevel=1');
-    expect(javaCommand({ memoryMb: 256, codeDir: '/code', layerDirs: ['/l1', '/l2'] }, '/jvm/bin/java', '/client')).toEqual({
+    expect(javaCommand({ memoryMb: 256, codeDir: '/code', layerDirs: ['/l1', '/l2'] }, '/jvm/bin/java', '/rt')).toEqual({
       file: '/jvm/bin/java',
-      args: [...jvmOptions(256), '-cp', '/client', 'esb.runtime.Bootstrap', '/code', '/l1', '/l2'],
+      args: [...jvmOptions(256), '-cp', '/rt/client', 'esb.runtime.Bootstrap', '/code', '/l1', '/l2'],
     });
   });
 

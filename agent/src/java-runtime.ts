@@ -81,6 +81,8 @@ export function findJavaHomes(explicit?: string, root = '/usr/lib/jvm'): JavaHom
 
 /** esb's Java runtime client, as sources. */
 export const JAVA_CLIENT_SOURCES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'runtime', 'java');
+/** esb's copy of the aws-lambda-java-core interfaces, put after a function's own classpath. */
+export const JAVA_CORE_SOURCES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'runtime', 'java-core');
 
 /**
  * JVM options of an instance, as Lambda sets them for its Java runtimes: the heap at 85 % of
@@ -92,32 +94,41 @@ export function jvmOptions(memoryMb: number): string[] {
   return [`-XX:MaxHeapSize=${heapMb}m`, '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto', '-XX:-UsePerfData', '-Djava.net.preferIPv4Stack=true'];
 }
 
-/** The command of a Java instance: the client's main class, the code folder, then the layers. */
-export function javaCommand(spec: { memoryMb: number; codeDir?: string; layerDirs: string[] }, java: string, clientClasses: string): { file: string; args: string[] } {
-  return { file: java, args: [...jvmOptions(spec.memoryMb), '-cp', clientClasses, 'esb.runtime.Bootstrap', spec.codeDir ?? '.', ...spec.layerDirs] };
+/**
+ * The command of a Java instance: the client's main class (from `classes`/client; it finds the
+ * interfaces in `classes`/core itself), the code folder, then the layers.
+ */
+export function javaCommand(spec: { memoryMb: number; codeDir?: string; layerDirs: string[] }, java: string, classes: string): { file: string; args: string[] } {
+  return { file: java, args: [...jvmOptions(spec.memoryMb), '-cp', path.join(classes, 'client'), 'esb.runtime.Bootstrap', spec.codeDir ?? '.', ...spec.layerDirs] };
 }
 
 const execFileAsync = promisify(execFile);
 
 /**
- * The compiled client: a folder anyone may read (functions may run as other users), named after
- * the digest of its sources, compiled for Java 8 (runs on every Java runtime) the first time.
+ * The compiled client (`client/`) and interfaces (`core/`): a folder anyone may read (functions
+ * may run as other users), named after the digest of their sources, compiled for Java 8 (runs on
+ * every Java runtime) the first time.
  */
-export async function javaClientClasses(javac: string, sources = JAVA_CLIENT_SOURCES, cacheRoot = tmpdir()): Promise<string> {
-  const files = listJava(sources);
+export async function javaClientClasses(javac: string, sources = { client: JAVA_CLIENT_SOURCES, core: JAVA_CORE_SOURCES }, cacheRoot = tmpdir()): Promise<string> {
   const h = createHash('sha256');
-  for (const f of files) h.update(`${path.relative(sources, f)}\0${readFileSync(f, 'utf8')}\0`);
+  const files = { client: listJava(sources.client), core: listJava(sources.core) };
+  for (const part of ['client', 'core'] as const) {
+    for (const f of files[part]) h.update(`${part}/${path.relative(sources[part], f)}\0${readFileSync(f, 'utf8')}\0`);
+  }
   const dir = path.join(cacheRoot, `esb-java-runtime-${h.digest('hex').slice(0, 16)}`);
-  if (existsSync(path.join(dir, 'esb', 'runtime', 'Bootstrap.class'))) return dir;
+  const done = (root: string) => existsSync(path.join(root, 'client', 'esb', 'runtime', 'Bootstrap.class')) && existsSync(path.join(root, 'core'));
+  if (done(dir)) return dir;
   const tmp = mkdtempSync(`${dir}.tmp-`);
   try {
-    await execFileAsync(javac, ['--release', '8', '-nowarn', '-Xlint:-options', '-encoding', 'UTF-8', '-d', tmp, ...files], { timeout: 120_000 });
+    for (const part of ['core', 'client'] as const) {
+      await execFileAsync(javac, ['--release', '8', '-nowarn', '-Xlint:-options', '-encoding', 'UTF-8', '-d', path.join(tmp, part), ...files[part]], { timeout: 120_000 });
+    }
     chmodSync(tmp, 0o755);
     try {
       renameSync(tmp, dir);
     } catch (e) {
       // Another agent compiled it at the same time: theirs is as good.
-      if (!existsSync(path.join(dir, 'esb', 'runtime', 'Bootstrap.class'))) throw e;
+      if (!done(dir)) throw e;
       rmSync(tmp, { recursive: true, force: true });
     }
   } catch (e) {

@@ -35,6 +35,10 @@ async function buildSourceZip(app: string, scratch: string): Promise<void> {
   execFileSync('javac', ['--release', '17', '-d', zipRoot, '-cp', path.join(zipRoot, 'lib', '*'), ...sources]);
   await mkdir(path.join(app, 'target'), { recursive: true });
   execFileSync('jar', ['--create', '--no-manifest', '--file', path.join(app, 'target', 'sourceCode.zip'), '-C', zipRoot, '.']);
+  // The report function alone, and gson as a layer.
+  execFileSync('jar', ['--create', '--no-manifest', '--file', path.join(app, 'target', 'report.zip'), '-C', zipRoot, 'com/example/report']);
+  await mkdir(path.join(app, 'target', 'gson-layer', 'java', 'lib'), { recursive: true });
+  await cp(GSON_JAR, path.join(app, 'target', 'gson-layer', 'java', 'lib', 'gson-2.10.jar'));
 }
 
 describe('a Java app (java-orders), deployed unchanged', () => {
@@ -98,6 +102,12 @@ describe('a Java app (java-orders), deployed unchanged', () => {
     expect(failed.body).toMatchObject({ errorMessage: 'refused: no stock', errorType: 'java.lang.IllegalStateException', cause: { errorMessage: 'the cause', errorType: 'java.lang.IllegalArgumentException' } });
     // The handler's frames, not the reflective call or esb's client under them.
     expect(failed.body.stackTrace).toEqual([expect.stringMatching(/^com\.example\.tools\.Text\.fail\(Text\.java:\d+\)$/)]);
+  });
+
+  it("loads a layer's java/lib jars after the function's own classes; aws-lambda-java-core left out of the package (Maven's provided scope) comes from the runtime, as on Lambda", async () => {
+    const report = await invoke('ReportFunction', { orders: 3 });
+    expect(report.error, JSON.stringify(report.body)).toBeUndefined();
+    expect(JSON.parse(report.body as string)).toEqual({ orders: 3, gsonFrom: expect.stringMatching(/\/java\/lib\/gson-2\.10\.jar$/) });
   });
 
   it('a Handler naming a missing class fails every invocation with the init error', async () => {

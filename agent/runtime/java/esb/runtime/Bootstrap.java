@@ -98,7 +98,11 @@ public final class Bootstrap {
     return null;
   }
 
-  /** Lambda's Java classpath: the code folder, its lib/*.jar, then each layer's java/lib/*.jar. */
+  /**
+   * Lambda's Java classpath: the code folder, its lib/*.jar, then each layer's java/lib/*.jar;
+   * last, esb's copy of the aws-lambda-java-core interfaces (`core/` beside this client's
+   * classes), which Lambda's runtime provides too: a function that packages its own uses those.
+   */
   static URL[] classpath(String taskRoot, String[] layers) throws MalformedURLException {
     List<URL> urls = new ArrayList<>();
     urls.add(new File(taskRoot).toURI().toURL());
@@ -107,6 +111,13 @@ public final class Bootstrap {
       addJars(urls, new File(layer, "java/lib"));
       File classes = new File(layer, "java");
       if (classes.isDirectory()) urls.add(classes.toURI().toURL());
+    }
+    try {
+      File client = new File(Bootstrap.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      File core = new File(client.getParentFile(), "core");
+      if (core.isDirectory()) urls.add(core.toURI().toURL());
+    } catch (java.net.URISyntaxException | SecurityException e) {
+      // no copy of the interfaces: the function's own are needed
     }
     return urls.toArray(new URL[0]);
   }
