@@ -52,6 +52,10 @@ describe("esb's Java client: binding events and writing results", () => {
     expect(probe.s3Event).toBe('ObjectCreated:Put 2026-12-07T07:00:00.000Z photos/a%20b.jpg 1024 R1');
   });
 
+  it("binds the event of a handler method a generic base class declares to the type its subclass gives (Generic<Quantity>)", () => {
+    expect(probe.inheritedInput).toBe('Quantity');
+  });
+
   it('names what cannot be bound with its path', () => {
     expect(probe.error).toBe('cannot bind a JSON object to int (at q)');
     expect(probe.badJson).toBe("invalid JSON at offset 11: expected ','");

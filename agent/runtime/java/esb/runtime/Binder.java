@@ -50,6 +50,35 @@ final class Binder {
     return n.startsWith("com.amazonaws.services.lambda.runtime.events.") || n.startsWith("com.amazonaws.services.s3.event.");
   }
 
+  /**
+   * `type` with the type variables a class of the hierarchy above `concrete` declares replaced by
+   * what `concrete` binds them to (`class App extends Base<Order>`: Base's T is Order).
+   */
+  static Type resolve(Type type, Class<?> concrete) {
+    if (!(type instanceof TypeVariable)) return type;
+    Map<TypeVariable<?>, Type> bound = new HashMap<>();
+    collectBindings(concrete, bound, new java.util.HashSet<>());
+    Type t = type;
+    for (int i = 0; i < 32 && t instanceof TypeVariable && bound.containsKey(t); i++) t = bound.get(t);
+    return t;
+  }
+
+  private static void collectBindings(Class<?> c, Map<TypeVariable<?>, Type> bound, Set<Class<?>> seen) {
+    if (c == null || !seen.add(c)) return;
+    List<Type> supers = new ArrayList<>();
+    if (c.getGenericSuperclass() != null) supers.add(c.getGenericSuperclass());
+    for (Type i : c.getGenericInterfaces()) supers.add(i);
+    for (Type s : supers) {
+      if (s instanceof ParameterizedType) {
+        ParameterizedType p = (ParameterizedType) s;
+        TypeVariable<?>[] vars = ((Class<?>) p.getRawType()).getTypeParameters();
+        Type[] args = p.getActualTypeArguments();
+        for (int i = 0; i < vars.length && i < args.length; i++) bound.put(vars[i], args[i]);
+      }
+      collectBindings(rawClass(s), bound, seen);
+    }
+  }
+
   /** The handler's input: `type` is the method's declared parameter type. */
   static Object bindEvent(Object json, Type type) {
     awsEventDates = isAwsEvent(rawClass(type));

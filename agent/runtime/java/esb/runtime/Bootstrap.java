@@ -183,12 +183,13 @@ public final class Bootstrap {
 
     enum Kind { STREAM, STREAM_NO_CONTEXT, EVENT_CONTEXT, EVENT, CONTEXT_ONLY, NONE }
 
-    private Handler(Object target, Method method, Kind kind, ClassLoader loader) {
+    private Handler(Class<?> cls, Object target, Method method, Kind kind, ClassLoader loader) {
       this.target = target;
       this.method = method;
       this.kind = kind;
       this.loader = loader;
-      this.input = kind == Kind.EVENT || kind == Kind.EVENT_CONTEXT ? method.getGenericParameterTypes()[0] : null;
+      // A base class's `handleRequest(T)`: T as the handler class binds it.
+      this.input = kind == Kind.EVENT || kind == Kind.EVENT_CONTEXT ? Binder.resolve(method.getGenericParameterTypes()[0], cls) : null;
     }
 
     static Handler load(String spec, ClassLoader loader) throws Exception {
@@ -217,7 +218,7 @@ public final class Bootstrap {
         }
       }
       if (!Modifier.isPublic(cls.getModifiers())) m.setAccessible(true);
-      return new Handler(target, m, kindOf(m), loader);
+      return new Handler(cls, target, m, kindOf(m), loader);
     }
 
     /** The method Lambda would call: public, the name given, most parameters first (at most three), never a bridge. */

@@ -81,6 +81,12 @@ public final class BinderProbe {
         public int getStatusCode() { return 201; }
     }
 
+    public abstract static class Generic<E> {
+        public String handleRequest(E event) { return event.getClass().getSimpleName(); }
+    }
+
+    public static class QuantityGeneric extends Generic<Quantity> {}
+
     private static Object bind(String json, Type type) {
         return Binder.bindEvent(Json.parse(json), type);
     }
@@ -125,6 +131,9 @@ public final class BinderProbe {
             + "\"object\":{\"key\":\"a%20b.jpg\",\"size\":1024,\"eTag\":\"e\",\"sequencer\":\"0A\"}}}]}", S3Event.class);
         S3EventNotificationRecord r = s3.getRecords().get(0);
         out.put("s3Event", r.getEventName() + " " + r.getEventTime() + " " + r.getS3().getBucket().getName() + "/" + r.getS3().getObject().getKey() + " " + r.getS3().getObject().getSizeAsLong() + " " + r.getResponseElements().getxAmzRequestId());
+        java.lang.reflect.Method inherited = QuantityGeneric.class.getMethod("handleRequest", Object.class);
+        Type resolved = Binder.resolve(inherited.getGenericParameterTypes()[0], QuantityGeneric.class);
+        out.put("inheritedInput", inherited.invoke(new QuantityGeneric(), bind("{\"q\":4}", resolved)));
         System.out.println(Json.write(out));
     }
 }
