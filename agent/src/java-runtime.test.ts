@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chooseJavaHome, findJavaHomes, isJavaRuntime, javaCommand, javaVersionOf, jvmOptions, majorOfRelease } from './java-runtime.js';
+import { chooseJavaHome, findJavaHomes, isJavaRuntime, javaCommand, javaVersionOf, jvmOptions, majorOfRelease, prebuiltJavaClasses } from './java-runtime.js';
 
 describe('Java runtimes', () => {
   it('knows the javaNN names Lambda uses and their versions', () => {
@@ -74,6 +74,16 @@ describe('Java runtimes', () => {
       ]);
       expect(findJavaHomes(path.join(root, 'temurin-21-jre'), '/nowhere').map((h) => h.major)).toEqual([21]);
       expect(findJavaHomes(undefined, path.join(root, 'missing'))).toEqual([]);
+    });
+
+    it('takes classes compiled ahead only when both the client and the interfaces are there', () => {
+      root = mkdtempSync(path.join(tmpdir(), 'esb-java-classes-'));
+      expect(prebuiltJavaClasses(root)).toBeUndefined();
+      mkdirSync(path.join(root, 'client', 'esb', 'runtime'), { recursive: true });
+      writeFileSync(path.join(root, 'client', 'esb', 'runtime', 'Bootstrap.class'), '');
+      expect(prebuiltJavaClasses(root)).toBeUndefined();
+      mkdirSync(path.join(root, 'core'));
+      expect(prebuiltJavaClasses(root)).toBe(root);
     });
   });
 });

@@ -83,6 +83,16 @@ export function findJavaHomes(explicit?: string, root = '/usr/lib/jvm'): JavaHom
 export const JAVA_CLIENT_SOURCES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'runtime', 'java');
 /** esb's copy of the aws-lambda-java-core interfaces, put after a function's own classpath. */
 export const JAVA_CORE_SOURCES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'runtime', 'java-core');
+/**
+ * The client and interfaces compiled ahead (`client/`, `core/`), where an image carries them
+ * (compose/Dockerfile: a JRE and no javac); never in a checkout, where they are compiled at the
+ * first Java cold start.
+ */
+export const JAVA_PREBUILT_CLASSES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'runtime', 'java-classes');
+
+export function prebuiltJavaClasses(dir = JAVA_PREBUILT_CLASSES): string | undefined {
+  return existsSync(path.join(dir, 'client', 'esb', 'runtime', 'Bootstrap.class')) && existsSync(path.join(dir, 'core')) ? dir : undefined;
+}
 
 /**
  * JVM options of an instance, as Lambda sets them for its Java runtimes: the heap at 85 % of

@@ -13,7 +13,7 @@ import { baseInstanceEnv, isNodeRuntime, isPythonRuntime, processRuntimePath, ty
 import { type FunctionUsers, LAMBDA_MAX_FILES, LAMBDA_MAX_PROCESSES, ReadableCopies, readProblem, rewritePaths, UidPool } from './isolation.js';
 import { LineSplitter } from './lines.js';
 import { CHANNEL_ENV, CHANNEL_FD, encodeFrame, FRAME_ASSIGN, SPARE_ENV } from './instance-channel.js';
-import { chooseJavaHome, findJavaHomes, isJavaRuntime, javaClientClasses, javaCommand, type JavaHome } from './java-runtime.js';
+import { chooseJavaHome, findJavaHomes, isJavaRuntime, javaClientClasses, javaCommand, type JavaHome, prebuiltJavaClasses } from './java-runtime.js';
 import { type SpareKey, SparePool, type SpareRuntime, spareMismatch, spareRuntimeName, spareRuntimeOf } from './spares.js';
 import type { Duplex, Readable } from 'node:stream';
 
@@ -281,6 +281,8 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
     if (!chosen) {
       throw new UnsupportedRuntimeError(spec.functionName, spec.runtime, `function ${spec.functionName}: runtime ${spec.runtime} needs a Java runtime: none found in ${opts.javaHome ?? '/usr/lib/jvm'} (Debian: apt-get install default-jdk-headless; or set ESB_JAVA_HOME)`);
     }
+    const prebuilt = prebuiltJavaClasses();
+    if (prebuilt) return { java: path.join(chosen.home.home, 'bin', 'java'), classes: prebuilt };
     if (!jdk) throw new UnsupportedRuntimeError(spec.functionName, spec.runtime, `function ${spec.functionName}: esb's Java runtime client is compiled once with javac, and no JDK was found (Debian: apt-get install default-jdk-headless)`);
     javaClasses ??= javaClientClasses(path.join(jdk.home, 'bin', 'javac'));
     javaClasses.catch(() => (javaClasses = undefined)); // asked again at the next start

@@ -97,6 +97,21 @@ describe.skipIf(!run)('kind manifests run in Docker against a real API server', 
     const workspace = path.join(dir, 'workspace');
     await cp(path.join(REPO, 'examples'), workspace, { recursive: true });
     await cp(path.join(REPO, 'e2e', 'apps', 'custom-resources'), path.join(workspace, 'custom-resources'), { recursive: true });
+    // A Java function, compiled here against esb's copy of the aws-lambda-java-core interfaces
+    // without packaging them (Maven's provided scope): the image gives them, and a JRE 17.
+    const javaApp = path.join(workspace, 'java-hello');
+    await mkdir(path.join(javaApp, 'src', 'hello'), { recursive: true });
+    await writeFile(
+      path.join(javaApp, 'src', 'hello', 'Api.java'),
+      'package hello;\nimport java.util.*;\nimport com.amazonaws.services.lambda.runtime.Context;\npublic class Api {\n' +
+        '  public Map<String, Object> handle(Map<String, Object> event, Context context) {\n    Map<String, Object> out = new HashMap<>();\n    out.put("statusCode", 200);\n' +
+        '    out.put("body", "{\\"function\\": \\"" + context.getFunctionName() + "\\", \\"java\\": \\"" + System.getProperty("java.specification.version") + "\\"}");\n    return out;\n  }\n}\n',
+    );
+    await exec('javac', ['--release', '17', '-sourcepath', path.join(REPO, 'agent', 'runtime', 'java-core'), '-implicit:none', '-d', path.join(javaApp, 'classes'), path.join(javaApp, 'src', 'hello', 'Api.java')]);
+    await writeFile(
+      path.join(javaApp, 'template.yaml'),
+      'Transform: AWS::Serverless-2016-10-31\nResources:\n  Api:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: classes/\n      Handler: hello.Api::handle\n      Runtime: java17\n      Events: {Get: {Type: Api, Properties: {Path: /java/hello, Method: get}}}\n',
+    );
     await exec('chmod', ['-R', 'a+rX', workspace]);
 
     runs = dockerRunsOf(objects, {
@@ -231,6 +246,19 @@ describe.skipIf(!run)('kind manifests run in Docker against a real API server', 
       expect(info).toMatchObject({ function: 'info', region: 'us-east-1' });
       // Same namespace: B's /hello replaces A's (last write wins within one namespace).
       expect(await (await fetch(`${gateway()}/hello`)).json()).toEqual({ version: 'B' });
+    }),
+  );
+
+  it(
+    'Java functions run in the agents (the image carries a JRE and esb\'s Java client compiled)',
+    track(async () => {
+      await api.kubectl(['apply', '-f', '-'], deployment('default', 'java-hello', 'java-hello/template.yaml'));
+      await until(async () => ready(await status('default', 'java-hello'))?.status === 'True', 'java-hello Ready', { timeoutMs: 180_000, everyMs: 250 });
+      const answer = await until(async () => {
+        const res = await fetch(`${gateway()}/java/hello`);
+        return res.ok ? ((await res.json()) as Record<string, unknown>) : undefined;
+      }, 'GET /java/hello', { timeoutMs: 60_000, everyMs: 250 });
+      expect(answer).toEqual({ function: expect.stringMatching(/-Api$/), java: '17' });
     }),
   );
 
