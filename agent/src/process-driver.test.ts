@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,6 +18,21 @@ describe('the command of an instance in the process runtime', () => {
     expect(processCommand(spec('provided.al2023', 'bootstrap'), opts)).toEqual({ file: '/code/bootstrap', args: [] });
     expect(processCommand(spec('go1.x', 'main'), opts)).toEqual({ file: '/code/main', args: [] });
     expect(() => processCommand(spec('java21', 'a.B::h'), opts)).toThrow(/runtime "java21" cannot run in the process runtime/);
+    expect(processCommand(spec('java21', 'a.B::h'), { ...opts, java: { java: '/jvm/bin/java', classes: '/rt/java' } })).toMatchObject({ file: '/jvm/bin/java', args: expect.arrayContaining(['-cp', '/rt/java/client', 'esb.runtime.Bootstrap', '/code']) });
+  });
+
+  it('a Java function on a machine without a JVM fails its invocations naming what to install', async () => {
+    const dirs = tempDirs();
+    const logDir = dirs.makeSync('esb-no-java-');
+    const agent = await createAgent({ runtime: 'process', javaHome: path.join(logDir, 'no-such-jdk'), logDir, log: pino({ level: 'silent' }), schedules: false, pinoFunctionLogs: false });
+    try {
+      agent.setFunctions(FunctionsFile.parse({ functions: { j: { runtime: 'java21', handler: 'a.B::handleRequest', code: logDir } } }));
+      const r = await agent.invoke('j', Buffer.from('{}'));
+      expect(r.error?.message).toMatch(/function j: runtime java21 needs a Java runtime: none found in .*no-such-jdk \(Debian: apt-get install default-jdk-headless; or set ESB_JAVA_HOME\)/);
+    } finally {
+      await agent.close();
+      dirs.removeAll();
+    }
   });
 });
 
