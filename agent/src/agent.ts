@@ -1,7 +1,7 @@
 // The agent: runs the functions of functions.yml as instances behind the Lambda Runtime API.
 // createAgent() wires the pool, a driver (process or docker), logs and schedules together.
 import { createGraphqlCaller } from './appsync-targets.js';
-import { busArn, canonicalJson, CA_BUNDLE_FILE, CA_CERT_FILE, customRuntimeEntry, ensureLocalCa, lineageOf, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, localQueueUrl, newTraceId, nextSlice, RECURSION_LIMIT, SLICE_BUDGET_MS, withLineage } from '@esb/contracts';
+import { busArn, canonicalJson, CA_BUNDLE_FILE, CA_CERT_FILE, customRuntimeEntry, ensureLocalCa, isJavaRuntime, lineageOf, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, localQueueUrl, newTraceId, nextSlice, RECURSION_LIMIT, SLICE_BUDGET_MS, withLineage } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdtemp, rm } from 'node:fs/promises';
@@ -21,7 +21,6 @@ import type { FunctionUsers } from './isolation.js';
 import { FunctionPool, type PoolConfig, type PoolStats } from './pool.js';
 import { cpuSaturation } from './cpu-idle.js';
 import { createProcessDriver, RUNTIME_DIR } from './process-driver.js';
-import { isJavaRuntime } from './java-runtime.js';
 import { Scheduler, type ScheduleStats } from './schedule.js';
 import { S3Notifier } from './s3-events.js';
 import { EventRules, type TargetSenders } from './eventbridge.js';

@@ -14,9 +14,8 @@ import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { InstanceDriver, InstanceHandle, InstanceSpec } from './driver.js';
-import { CA_BUNDLE_FILE, CA_CERT_FILE } from '@esb/contracts';
+import { CA_BUNDLE_FILE, CA_CERT_FILE, isJavaRuntime } from '@esb/contracts';
 import { CONTAINER_TLS_DIR, isNodeRuntime, isPythonRuntime, type TrustFiles } from './env.js';
-import { isJavaRuntime } from './java-runtime.js';
 import { LineSplitter } from './lines.js';
 import { hostOf, isLoopback, withHost } from './s3-endpoint.js';
 

@@ -2,19 +2,14 @@
 // event binder and the result writer on fixed cases with a real JVM and prints what came out
 // (docs/agent.md, "Java"). Needs a JDK (CI installs one: .ci/run).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JAVA_CLIENT_SOURCES } from './java-runtime.js';
+import { JAVA_CLIENT_SOURCES, listJava } from './java-runtime.js';
 
 const PROBE_SOURCES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'test', 'java');
-
-const javaFiles = (dir: string): string[] =>
-  readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((f) => f.endsWith('.java'))
-    .map((f) => path.join(dir, f));
 
 describe("esb's Java client: binding events and writing results", () => {
   let out: string;
@@ -22,7 +17,7 @@ describe("esb's Java client: binding events and writing results", () => {
 
   beforeAll(() => {
     out = mkdtempSync(path.join(tmpdir(), 'esb-java-probe-'));
-    execFileSync('javac', ['--release', '8', '-nowarn', '-Xlint:-options', '-d', out, ...javaFiles(JAVA_CLIENT_SOURCES), ...javaFiles(PROBE_SOURCES)]);
+    execFileSync('javac', ['--release', '8', '-nowarn', '-Xlint:-options', '-d', out, ...listJava(JAVA_CLIENT_SOURCES), ...listJava(PROBE_SOURCES)]);
     probe = JSON.parse(execFileSync('java', ['-cp', out, 'esb.runtime.BinderProbe'], { encoding: 'utf8' }));
   }, 60_000);
   afterAll(() => rmSync(out, { recursive: true, force: true }));

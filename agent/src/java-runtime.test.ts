@@ -2,7 +2,8 @@ import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chooseJavaHome, findJavaHomes, isJavaRuntime, javaCommand, javaVersionOf, jvmOptions, majorOfRelease, prebuiltJavaClasses } from './java-runtime.js';
+import { isJavaRuntime, javaVersionOf } from '@esb/contracts';
+import { chooseJavaHome, findJavaHomes, javaCommand, jvmOptions, majorOfRelease, prebuiltJavaClasses } from './java-runtime.js';
 
 describe('Java runtimes', () => {
   it('knows the javaNN names Lambda uses and their versions', () => {

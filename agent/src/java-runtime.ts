@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { javaVersionOf } from '@esb/contracts';
 
 /** A JDK or JRE on this machine. */
 export interface JavaHome {
@@ -16,17 +17,6 @@ export interface JavaHome {
   major: number;
   /** Whether it has javac (a JDK), which compiles the runtime client. */
   javac: boolean;
-}
-
-/** java8, java8.al2, java11, java17, java21, java25. */
-export function isJavaRuntime(runtime?: string): boolean {
-  return /^java\d+(\.al2)?$/.test(runtime ?? '');
-}
-
-/** The Java version a runtime names (java8.al2 -> 8), or undefined. */
-export function javaVersionOf(runtime?: string): number | undefined {
-  const m = /^java(\d+)(\.al2)?$/.exec(runtime ?? '');
-  return m ? Number(m[1]) : undefined;
 }
 
 /** The feature version in a JDK's `release` file (JAVA_VERSION="17.0.15", "1.8.0_392" -> 8). */
@@ -79,19 +69,26 @@ export function findJavaHomes(explicit?: string, root = '/usr/lib/jvm'): JavaHom
   return out;
 }
 
+/** agent/runtime: esb's runtime clients. */
+const RUNTIME_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'runtime');
 /** esb's Java runtime client, as sources. */
-export const JAVA_CLIENT_SOURCES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'runtime', 'java');
+export const JAVA_CLIENT_SOURCES = path.join(RUNTIME_ROOT, 'java');
 /** esb's copy of the aws-lambda-java-core interfaces, put after a function's own classpath. */
-export const JAVA_CORE_SOURCES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'runtime', 'java-core');
+export const JAVA_CORE_SOURCES = path.join(RUNTIME_ROOT, 'java-core');
 /**
  * The client and interfaces compiled ahead (`client/`, `core/`), where an image carries them
  * (compose/Dockerfile: a JRE and no javac); never in a checkout, where they are compiled at the
  * first Java cold start.
  */
-export const JAVA_PREBUILT_CLASSES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'runtime', 'java-classes');
+export const JAVA_PREBUILT_CLASSES = path.join(RUNTIME_ROOT, 'java-classes');
+
+/** `dir` when it holds the compiled client and interfaces, else undefined. */
+function compiledJavaClasses(dir: string): string | undefined {
+  return existsSync(path.join(dir, 'client', 'esb', 'runtime', 'Bootstrap.class')) && existsSync(path.join(dir, 'core')) ? dir : undefined;
+}
 
 export function prebuiltJavaClasses(dir = JAVA_PREBUILT_CLASSES): string | undefined {
-  return existsSync(path.join(dir, 'client', 'esb', 'runtime', 'Bootstrap.class')) && existsSync(path.join(dir, 'core')) ? dir : undefined;
+  return compiledJavaClasses(dir);
 }
 
 /**
@@ -126,8 +123,7 @@ export async function javaClientClasses(javac: string, sources = { client: JAVA_
     for (const f of files[part]) h.update(`${part}/${path.relative(sources[part], f)}\0${readFileSync(f, 'utf8')}\0`);
   }
   const dir = path.join(cacheRoot, `esb-java-runtime-${h.digest('hex').slice(0, 16)}`);
-  const done = (root: string) => existsSync(path.join(root, 'client', 'esb', 'runtime', 'Bootstrap.class')) && existsSync(path.join(root, 'core'));
-  if (done(dir)) return dir;
+  if (compiledJavaClasses(dir)) return dir;
   const tmp = mkdtempSync(`${dir}.tmp-`);
   try {
     for (const part of ['core', 'client'] as const) {
@@ -138,7 +134,7 @@ export async function javaClientClasses(javac: string, sources = { client: JAVA_
       renameSync(tmp, dir);
     } catch (e) {
       // Another agent compiled it at the same time: theirs is as good.
-      if (!done(dir)) throw e;
+      if (!compiledJavaClasses(dir)) throw e;
       rmSync(tmp, { recursive: true, force: true });
     }
   } catch (e) {
@@ -149,7 +145,8 @@ export async function javaClientClasses(javac: string, sources = { client: JAVA_
   return dir;
 }
 
-function listJava(dir: string): string[] {
+/** The .java files under `dir`, sorted. */
+export function listJava(dir: string): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);

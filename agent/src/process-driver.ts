@@ -7,13 +7,13 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { customRuntimeEntry } from '@esb/contracts';
+import { customRuntimeEntry, isJavaRuntime } from '@esb/contracts';
 import type { InstanceDriver, InstanceHandle, InstanceSpec } from './driver.js';
 import { baseInstanceEnv, isNodeRuntime, isPythonRuntime, processRuntimePath, type TrustFiles, trustEnv } from './env.js';
 import { type FunctionUsers, LAMBDA_MAX_FILES, LAMBDA_MAX_PROCESSES, ReadableCopies, readProblem, rewritePaths, UidPool } from './isolation.js';
 import { LineSplitter } from './lines.js';
 import { CHANNEL_ENV, CHANNEL_FD, encodeFrame, FRAME_ASSIGN, SPARE_ENV } from './instance-channel.js';
-import { chooseJavaHome, findJavaHomes, isJavaRuntime, javaClientClasses, javaCommand, type JavaHome, prebuiltJavaClasses } from './java-runtime.js';
+import { chooseJavaHome, findJavaHomes, javaClientClasses, javaCommand, type JavaHome, prebuiltJavaClasses } from './java-runtime.js';
 import { type SpareKey, SparePool, type SpareRuntime, spareMismatch, spareRuntimeName, spareRuntimeOf } from './spares.js';
 import type { Duplex, Readable } from 'node:stream';
 
@@ -272,21 +272,27 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
   if (!prlimit) opts.warn?.('prlimit (util-linux) not found: MemorySize is not enforced in the process runtime');
   const channelOn = opts.runtimeChannel !== false;
   let javaHomes: JavaHome[] | undefined; // looked up at the first Java function
-  let javaClasses: Promise<string> | undefined;
+  let javaClasses: Promise<string> | undefined; // the image's prebuilt classes, else compiled once
   /** The JVM and the compiled client for a java* function. */
   const javaFor = async (spec: InstanceSpec): Promise<{ java: string; classes: string }> => {
     javaHomes ??= findJavaHomes(opts.javaHome);
     const chosen = chooseJavaHome(spec.runtime!, javaHomes);
-    const jdk = [...javaHomes].sort((a, b) => b.major - a.major).find((h) => h.javac);
     if (!chosen) {
       throw new UnsupportedRuntimeError(spec.functionName, spec.runtime, `function ${spec.functionName}: runtime ${spec.runtime} needs a Java runtime: none found in ${opts.javaHome ?? '/usr/lib/jvm'} (Debian: apt-get install default-jdk-headless; or set ESB_JAVA_HOME)`);
     }
-    const prebuilt = prebuiltJavaClasses();
-    if (prebuilt) return { java: path.join(chosen.home.home, 'bin', 'java'), classes: prebuilt };
-    if (!jdk) throw new UnsupportedRuntimeError(spec.functionName, spec.runtime, `function ${spec.functionName}: esb's Java runtime client is compiled once with javac, and no JDK was found (Debian: apt-get install default-jdk-headless)`);
-    javaClasses ??= javaClientClasses(path.join(jdk.home, 'bin', 'javac'));
-    javaClasses.catch(() => (javaClasses = undefined)); // asked again at the next start
+    javaClasses ??= javaClassesFor(spec, javaHomes);
     return { java: path.join(chosen.home.home, 'bin', 'java'), classes: await javaClasses };
+  };
+  const javaClassesFor = (spec: InstanceSpec, homes: JavaHome[]): Promise<string> => {
+    const prebuilt = prebuiltJavaClasses();
+    if (prebuilt) return Promise.resolve(prebuilt);
+    const jdk = [...homes].sort((a, b) => b.major - a.major).find((h) => h.javac);
+    if (!jdk) throw new UnsupportedRuntimeError(spec.functionName, spec.runtime, `function ${spec.functionName}: esb's Java runtime client is compiled once with javac, and no JDK was found (Debian: apt-get install default-jdk-headless)`);
+    const compiling = javaClientClasses(path.join(jdk.home, 'bin', 'javac'));
+    compiling.catch(() => {
+      if (javaClasses === compiling) javaClasses = undefined; // asked again at the next start
+    });
+    return compiling;
   };
   // Private /tmp folders of instances that run as other users: in a root-owned folder they can
   // pass through but not list. The runtime clients are copied next to them, so that they stay

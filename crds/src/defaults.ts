@@ -27,3 +27,14 @@ export function customRuntimeEntry(runtime: string | undefined, handler: string 
   if (runtime === 'go1.x') return handler;
   return undefined;
 }
+
+/** The Java version a runtime names (java8, java8.al2 -> 8; java25 -> 25), or undefined. */
+export function javaVersionOf(runtime?: string): number | undefined {
+  const m = /^java(\d+)(\.al2)?$/.exec(runtime ?? '');
+  return m ? Number(m[1]) : undefined;
+}
+
+/** java8, java8.al2, java11, java17, java21, java25 (docs/agent.md "Java"). */
+export function isJavaRuntime(runtime?: string): boolean {
+  return javaVersionOf(runtime) !== undefined;
+}

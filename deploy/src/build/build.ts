@@ -79,10 +79,9 @@ export interface BuildOptions {
 
 /** Folders never copied from a code folder or hashed: VCS data, SAM's and esb's output, installed modules. */
 const SKIP_DIRS = new Set(['.git', '.aws-sam', '.esb', 'node_modules', '__pycache__']);
-/** A Cargo project's own build output (`target/`, when the user ran cargo there) is no source either. */
-const CARGO_SKIP_DIRS = new Set([...SKIP_DIRS, 'target']);
-/** Maven's output (`target/`, when the user ran mvn there) is no source either. */
-const MAVEN_SKIP_DIRS = CARGO_SKIP_DIRS;
+/** Cargo's and Maven's own output (`target/`, when the user built there) is no source either. */
+const TARGET_SKIP_DIRS = new Set([...SKIP_DIRS, 'target']);
+const TARGET_BUILDERS = new Set(['cargo', 'maven']);
 const BUILDER_VERSION = '1';
 
 const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
@@ -115,7 +114,7 @@ async function buildUnit(unit: BuildUnit, options: BuildOptions): Promise<UnitRe
   const sourceDir = resolve(options.templateDir, unit.source.uri);
   const outDir = join(options.buildDir, unit.name);
   const stampFile = join(options.buildDir, '.cache', `${unit.name}.json`);
-  const { files: sourceFiles, skippedLinks } = await listSources(sourceDir, codeRootOf(options.templateDir, options.codeRoot), unit.builder === 'cargo' ? CARGO_SKIP_DIRS : unit.builder === 'maven' ? MAVEN_SKIP_DIRS : SKIP_DIRS);
+  const { files: sourceFiles, skippedLinks } = await listSources(sourceDir, codeRootOf(options.templateDir, options.codeRoot), TARGET_BUILDERS.has(unit.builder) ? TARGET_SKIP_DIRS : SKIP_DIRS);
   const digest = await unitDigest(unit, sourceDir, sourceFiles);
   const previous = await readStamp(stampFile);
   const report = (cached: boolean, bytes: number, files: number): UnitReport => ({
@@ -544,7 +543,8 @@ function run(ctx: UnitContext, command: string, args: string[], opts: { cwd: str
       // Maven writes its errors to stdout, and to stderr only color codes.
       // Maven also ends every failure with the same advice lines; the error is the line before them.
       const plain = (text: string) => text.replace(/\x1b\[[0-9;]*m/g, '').replace(/^\[ERROR\] *(To see the full stack trace|Re-run Maven|For more information about the errors|\[Help \d+\]).*$|^\[ERROR\] *$/gm, '');
-      const output = plain(stderr).trim() ? plain(stderr) : plain(stdout);
+      const errors = plain(stderr);
+      const output = errors.trim() ? errors : plain(stdout);
       const hint = opts.hint?.(output);
       reject(new BuildError(ctx.unit.members, ctx.unit.builder, `${shown} exited with ${code ?? sig}${hint ? ` (${hint})` : ''}:\n${trim(output)}`));
     });

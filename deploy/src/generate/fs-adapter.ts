@@ -131,7 +131,7 @@ export async function readCodeListing(templateDir: string, ref: CodeRef, file: s
     }
     return skipped.length ? { entries, skipped } : { entries };
   }
-  if (st.isFile() && /\.(zip|jar)$/i.test(ref.uri)) {
+  if (st.isFile() && ref.kind === 'zip') {
     try {
       const zip = readZip(await readFile(real));
       return { entries: zip.map((z) => ({ path: z.path, sha256: sha256hex(z.data), source: z.mode ? { content: z.data, mode: z.mode } : { content: z.data } })) };

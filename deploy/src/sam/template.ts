@@ -1,6 +1,6 @@
 // SAM / CloudFormation template -> SamModel. Pure: the caller reads files; this only reads data.
 import { createHash } from 'node:crypto';
-import { APPSYNC_PATH, LOAD_BALANCER_HOST_SUFFIX, LOCAL_ACCOUNT_ID, customResourceParameter, ssmReference, LOCAL_REGION, QUEUE_NAME, appSyncApiPath, awsQueueUrl, busArn, eventRuleKey, functionUrlLabel, kinesisStreamArn, kinesisStreamNameOf, queueNameOf, ruleArn, stateMachineArn, stateMachineNameOf, topicArn, topicSubscriptionKey } from '@esb/contracts';
+import { APPSYNC_PATH, LOAD_BALANCER_HOST_SUFFIX, LOCAL_ACCOUNT_ID, customResourceParameter, isJavaRuntime, ssmReference, LOCAL_REGION, QUEUE_NAME, appSyncApiPath, awsQueueUrl, busArn, eventRuleKey, functionUrlLabel, kinesisStreamArn, kinesisStreamNameOf, queueNameOf, ruleArn, stateMachineArn, stateMachineNameOf, topicArn, topicSubscriptionKey } from '@esb/contracts';
 import { posix } from 'node:path';
 import type { ApiConfig, Cors, CustomResource, DynamoTable, EventRule, FunctionUrl, KinesisStream, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription, WebSocketApi } from '@esb/contracts';
 import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
@@ -125,7 +125,7 @@ export function defaultStackName(file: string): string {
 export function runtimeFamily(runtime: string): 'python3' | 'nodejs' | 'java' | 'provided' | undefined {
   if (/^python3\.\d+$/.test(runtime)) return 'python3';
   if (/^nodejs\d+\.x$/.test(runtime)) return 'nodejs';
-  if (/^java\d+(\.al2)?$/.test(runtime)) return 'java';
+  if (isJavaRuntime(runtime)) return 'java';
   // go1.x (deprecated) runs as a custom runtime: aws-lambda-go speaks the Runtime API.
   if (/^provided(\.al2|\.al2023)?$/.test(runtime) || runtime === 'go1.x') return 'provided';
   return undefined;

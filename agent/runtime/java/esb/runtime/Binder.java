@@ -36,14 +36,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * setDetailType), unknown properties ignored (docs/agent.md, "Java").
  */
 final class Binder {
-  private Binder() {}
-
   /**
    * Whether dates are epoch seconds: in AWS's own event classes (aws-lambda-java-events) they are,
-   * as Lambda's serializer reads and writes them; elsewhere milliseconds, Jackson's default. Set
-   * per event or result (the client runs one invocation at a time).
+   * as Lambda's serializer reads and writes them; elsewhere milliseconds, Jackson's default.
    */
-  static boolean awsEventDates;
+  private final boolean seconds;
+
+  private Binder(boolean seconds) {
+    this.seconds = seconds;
+  }
 
   static boolean isAwsEvent(Class<?> c) {
     String n = c.getName();
@@ -81,11 +82,25 @@ final class Binder {
 
   /** The handler's input: `type` is the method's declared parameter type. */
   static Object bindEvent(Object json, Type type) {
-    awsEventDates = isAwsEvent(rawClass(type));
-    return bind(json, type, "");
+    return new Binder(isAwsEvent(rawClass(type))).bind(json, type, "");
   }
 
-  static Object bind(Object json, Type type, String where) {
+  /** A property's path: `where`.`key`. */
+  private static String at(String where, String key) {
+    return where.isEmpty() ? key : where + "." + key;
+  }
+
+  /** " (at path)" for an error message, nothing at the top. */
+  private static String atText(String where) {
+    return where.isEmpty() ? "" : " (at " + where + ")";
+  }
+
+  /** What a reflective call threw: the cause of an InvocationTargetException. */
+  private static Throwable causeOf(ReflectiveOperationException e) {
+    return e.getCause() != null ? e.getCause() : e;
+  }
+
+  Object bind(Object json, Type type, String where) {
     if (type instanceof Class) return bindClass(json, (Class<?>) type, null, where);
     if (type instanceof ParameterizedType) {
       ParameterizedType p = (ParameterizedType) type;
@@ -101,7 +116,7 @@ final class Binder {
   }
 
   private static IllegalArgumentException cannot(String where, Object json, String target) {
-    return new IllegalArgumentException("cannot bind " + describe(json) + " to " + target + (where.isEmpty() ? "" : " (at " + where + ")"));
+    return new IllegalArgumentException("cannot bind " + describe(json) + " to " + target + atText(where));
   }
 
   private static String describe(Object json) {
@@ -124,7 +139,7 @@ final class Binder {
     return 0;
   }
 
-  private static Object bindClass(Object json, Class<?> c, Type[] args, String where) {
+  private Object bindClass(Object json, Class<?> c, Type[] args, String where) {
     if (c == Object.class) return json;
     if (json == null) return c.isPrimitive() ? primitiveDefault(c) : null;
     if (c == String.class || c == CharSequence.class) return json instanceof String ? json : json instanceof Map || json instanceof List ? Json.write(json) : json.toString();
@@ -134,7 +149,7 @@ final class Binder {
     if (c == ByteBuffer.class) return ByteBuffer.wrap(decode(json, where));
     if (c == Date.class) {
       if (json instanceof Number) {
-        if (!awsEventDates) return new Date(((Number) json).longValue());
+        if (!seconds) return new Date(((Number) json).longValue());
         double seconds = ((Number) json).doubleValue();
         return seconds == 0 ? null : new Date((long) (seconds * 1000));
       }
@@ -201,7 +216,7 @@ final class Binder {
     try {
       return Base64.getMimeDecoder().decode((String) json);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("not base64 (at " + where + "): " + e.getMessage());
+      throw new IllegalArgumentException("not base64" + atText(where) + ": " + e.getMessage());
     }
   }
 
@@ -230,13 +245,13 @@ final class Binder {
         }
       }
     } catch (ReflectiveOperationException e) {
-      throw new IllegalArgumentException("cannot make a " + c.getName() + " of " + json + ": " + (e.getCause() != null ? e.getCause() : e));
+      throw new IllegalArgumentException("cannot make a " + c.getName() + " of " + json + ": " + causeOf(e));
     }
     return null;
   }
 
   @SuppressWarnings("unchecked")
-  private static Object bindMap(Object json, Class<?> c, Type[] args, String where) {
+  private Object bindMap(Object json, Class<?> c, Type[] args, String where) {
     if (!(json instanceof Map)) throw cannot(where, json, c.getSimpleName());
     Map<Object, Object> out;
     if (!c.isInterface() && !Modifier.isAbstract(c.getModifiers())) out = (Map<Object, Object>) newInstance(c, where);
@@ -244,7 +259,7 @@ final class Binder {
     Type keyType = args != null && args.length == 2 ? args[0] : String.class;
     Type valueType = args != null && args.length == 2 ? args[1] : Object.class;
     for (Map.Entry<String, Object> e : castMap(json).entrySet()) {
-      String at = where.isEmpty() ? e.getKey() : where + "." + e.getKey();
+      String at = at(where, e.getKey());
       Object key = keyType == String.class || keyType == Object.class ? e.getKey() : bind(e.getKey(), keyType, at);
       out.put(key, bind(e.getValue(), valueType, at));
     }
@@ -252,7 +267,7 @@ final class Binder {
   }
 
   @SuppressWarnings("unchecked")
-  private static Object bindCollection(Object json, Class<?> c, Type[] args, String where) {
+  private Object bindCollection(Object json, Class<?> c, Type[] args, String where) {
     if (!(json instanceof List)) throw cannot(where, json, c.getSimpleName());
     Collection<Object> out;
     if (!c.isInterface() && !Modifier.isAbstract(c.getModifiers())) out = (Collection<Object>) newInstance(c, where);
@@ -263,7 +278,7 @@ final class Binder {
     return out;
   }
 
-  private static Object bindArray(Object json, Type component, String where) {
+  private Object bindArray(Object json, Type component, String where) {
     if (!(json instanceof List)) throw cannot(where, json, "an array");
     List<?> list = (List<?>) json;
     Class<?> raw = rawClass(component);
@@ -287,7 +302,7 @@ final class Binder {
     } catch (NoSuchMethodException e) {
       return null;
     } catch (ReflectiveOperationException e) {
-      throw new IllegalArgumentException("cannot create " + c.getName() + (where.isEmpty() ? "" : " (at " + where + ")") + ": " + (e.getCause() != null ? e.getCause() : e));
+      throw new IllegalArgumentException("cannot create " + c.getName() + atText(where) + ": " + causeOf(e));
     }
   }
 
@@ -393,7 +408,7 @@ final class Binder {
     return null;
   }
 
-  private static Object bindObject(Map<String, Object> json, Class<?> c, String where) {
+  private Object bindObject(Map<String, Object> json, Class<?> c, String where) {
     if (c.isInterface() || Modifier.isAbstract(c.getModifiers())) throw cannot(where, json, c.getName() + " (an interface or abstract class)");
     String[] s3 = s3ConstructorOf(c);
     if (s3 != null) return byConstructor(json, c, s3, where);
@@ -405,11 +420,11 @@ final class Binder {
       if (candidates == null) continue; // unknown properties are ignored
       Mutator best = candidates.get(0);
       for (Mutator m : candidates) if (fit(e.getValue(), m.type) > fit(e.getValue(), best.type)) best = m;
-      String at = where.isEmpty() ? e.getKey() : where + "." + e.getKey();
+      String at = at(where, e.getKey());
       try {
         best.set(target, bind(e.getValue(), best.type, at));
       } catch (ReflectiveOperationException x) {
-        throw new IllegalArgumentException("cannot set " + at + " of " + c.getName() + ": " + (x.getCause() != null ? x.getCause() : x));
+        throw new IllegalArgumentException("cannot set " + at + " of " + c.getName() + ": " + causeOf(x));
       }
     }
     return target;
@@ -420,7 +435,7 @@ final class Binder {
    * name annotation (Jackson's @JsonProperty("name"), read by its `value()`), as some event
    * classes are written.
    */
-  private static Object byNamedConstructor(Map<String, Object> json, Class<?> c, String where) {
+  private Object byNamedConstructor(Map<String, Object> json, Class<?> c, String where) {
     Map<String, Object> byKey = byNormalizedKey(json);
     for (Constructor<?> k : c.getDeclaredConstructors()) {
       Annotation[][] annotations = k.getParameterAnnotations();
@@ -439,7 +454,7 @@ final class Binder {
       }
       if (named) return construct(k, names, byKey, c, where);
     }
-    throw new IllegalArgumentException("cannot create " + c.getName() + (where.isEmpty() ? "" : " (at " + where + ")") + ": it has no constructor without arguments");
+    throw new IllegalArgumentException("cannot create " + c.getName() + atText(where) + ": it has no constructor without arguments");
   }
 
   private static Map<String, Object> byNormalizedKey(Map<String, Object> json) {
@@ -449,24 +464,24 @@ final class Binder {
   }
 
   /** Through the constructor of `names.length` parameters, given the properties of these names in order. */
-  private static Object byConstructor(Map<String, Object> json, Class<?> c, String[] names, String where) {
+  private Object byConstructor(Map<String, Object> json, Class<?> c, String[] names, String where) {
     Map<String, Object> byKey = byNormalizedKey(json);
     for (Constructor<?> k : c.getDeclaredConstructors()) {
       // S3ObjectEntity also has older constructors of four parameters (an Integer size): the newest one.
       if (k.getParameterCount() == names.length && !k.isAnnotationPresent(Deprecated.class)) return construct(k, names, byKey, c, where);
     }
-    throw new IllegalArgumentException("cannot create " + c.getName() + (where.isEmpty() ? "" : " (at " + where + ")") + ": no constructor of " + names.length + " parameters");
+    throw new IllegalArgumentException("cannot create " + c.getName() + atText(where) + ": no constructor of " + names.length + " parameters");
   }
 
-  private static Object construct(Constructor<?> k, String[] names, Map<String, Object> byKey, Class<?> c, String where) {
+  private Object construct(Constructor<?> k, String[] names, Map<String, Object> byKey, Class<?> c, String where) {
     Type[] types = k.getGenericParameterTypes();
     Object[] values = new Object[names.length];
-    for (int i = 0; i < names.length; i++) values[i] = bind(byKey.get(normalize(names[i])), types[i], where.isEmpty() ? names[i] : where + "." + names[i]);
+    for (int i = 0; i < names.length; i++) values[i] = bind(byKey.get(normalize(names[i])), types[i], at(where, names[i]));
     try {
       k.setAccessible(true);
       return k.newInstance(values);
     } catch (ReflectiveOperationException e) {
-      throw new IllegalArgumentException("cannot create " + c.getName() + ": " + (e.getCause() != null ? e.getCause() : e));
+      throw new IllegalArgumentException("cannot create " + c.getName() + ": " + causeOf(e));
     }
   }
 }

@@ -8,7 +8,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -139,10 +138,12 @@ public final class Bootstrap {
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("errorMessage", t.getMessage() != null ? t.getMessage() : t.toString());
     doc.put("errorType", t.getClass().getName());
-    List<String> stack = new ArrayList<>();
-    for (StackTraceElement e : t.getStackTrace()) stack.add(e.toString());
+    StackTraceElement[] frames = t.getStackTrace();
     // The handler's frames only: not the reflective call and the client under them.
-    while (!stack.isEmpty() && isCallerFrame(t.getStackTrace()[stack.size() - 1].getClassName())) stack.remove(stack.size() - 1);
+    int end = frames.length;
+    while (end > 0 && isCallerFrame(frames[end - 1].getClassName())) end--;
+    List<String> stack = new ArrayList<>(end);
+    for (int i = 0; i < end; i++) stack.add(frames[i].toString());
     doc.put("stackTrace", stack);
     if (t.getCause() != null && t.getCause() != t) doc.put("cause", errorDoc(t.getCause()));
     return doc;
@@ -178,8 +179,9 @@ public final class Bootstrap {
     private final Object target;
     private final Method method;
     private final Kind kind;
-    private final ClassLoader loader;
     private final Type input;
+    /** Makes each invocation's Context; null when the method takes none. */
+    private final LambdaContext contexts;
 
     enum Kind { STREAM, STREAM_NO_CONTEXT, EVENT_CONTEXT, EVENT, CONTEXT_ONLY, NONE }
 
@@ -187,7 +189,7 @@ public final class Bootstrap {
       this.target = target;
       this.method = method;
       this.kind = kind;
-      this.loader = loader;
+      this.contexts = kind == Kind.STREAM || kind == Kind.EVENT_CONTEXT || kind == Kind.CONTEXT_ONLY ? new LambdaContext(loader) : null;
       // A base class's `handleRequest(T)`: T as the handler class binds it.
       this.input = kind == Kind.EVENT || kind == Kind.EVENT_CONTEXT ? Binder.resolve(method.getGenericParameterTypes()[0], cls) : null;
     }
@@ -243,7 +245,7 @@ public final class Bootstrap {
     }
 
     byte[] invoke(Invocation inv) throws Throwable {
-      Object context = kind == Kind.STREAM || kind == Kind.EVENT_CONTEXT || kind == Kind.CONTEXT_ONLY ? LambdaContext.create(loader, inv) : null;
+      Object context = contexts != null ? contexts.create(inv) : null;
       if (kind == Kind.STREAM || kind == Kind.STREAM_NO_CONTEXT) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         InputStream in = new ByteArrayInputStream(inv.body);
@@ -262,9 +264,9 @@ public final class Bootstrap {
     }
 
     private Object bindEvent(byte[] body) {
-      String text = new String(body, StandardCharsets.UTF_8);
       if (input == InputStream.class) return new ByteArrayInputStream(body);
       if (input == byte[].class) return body;
+      String text = new String(body, StandardCharsets.UTF_8);
       Object json;
       try {
         json = text.trim().isEmpty() ? null : Json.parse(text);
@@ -278,34 +280,44 @@ public final class Bootstrap {
 
   /** Context and LambdaLogger as the handler's own interfaces (proxies: no compile-time dependency). */
   static final class LambdaContext {
-    private LambdaContext() {}
+    private static final String RUNTIME_PACKAGE = "com.amazonaws.services.lambda.runtime.";
+    private final ClassLoader loader;
+    private final Class<?> contextClass;
+    private final Object logger;
+    private final Map<String, String> env = System.getenv();
 
-    static Object create(ClassLoader loader, Invocation inv) throws ClassNotFoundException {
-      Class<?> contextClass = Class.forName(CONTEXT, false, loader);
-      Object logger = logger(loader);
-      Map<String, String> env = System.getenv();
-      String functionName = env.get("AWS_LAMBDA_FUNCTION_NAME");
-      InvocationHandler h = (proxy, m, a) -> {
-        switch (m.getName()) {
+    LambdaContext(ClassLoader loader) {
+      this.loader = loader;
+      this.contextClass = interfaceOf(loader, CONTEXT);
+      this.logger = proxyOf(interfaceOf(loader, RUNTIME_PACKAGE + "LambdaLogger"), "LambdaLogger", (name, a) -> {
+        if (name.equals("log") && a != null && a.length >= 1) {
+          String text = a[0] instanceof byte[] ? new String((byte[]) a[0], StandardCharsets.UTF_8) : String.valueOf(a[0]);
+          // One call is one log event on Lambda: here one line (or several) of stdout.
+          System.out.print(text.endsWith("\n") ? text : text + "\n");
+          System.out.flush();
+        }
+        return null;
+      });
+    }
+
+    Object create(Invocation inv) {
+      return proxyOf(contextClass, "Context(" + inv.requestId + ")", (name, a) -> {
+        switch (name) {
           case "getAwsRequestId": return inv.requestId;
           case "getLogGroupName": return env.get("AWS_LAMBDA_LOG_GROUP_NAME");
           case "getLogStreamName": return env.get("AWS_LAMBDA_LOG_STREAM_NAME");
-          case "getFunctionName": return functionName;
+          case "getFunctionName": return env.get("AWS_LAMBDA_FUNCTION_NAME");
           case "getFunctionVersion": return env.getOrDefault("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
           case "getInvokedFunctionArn": return inv.functionArn;
           case "getRemainingTimeInMillis": return (int) Math.max(0, Math.min(Integer.MAX_VALUE, inv.deadlineMs - System.currentTimeMillis()));
           case "getMemoryLimitInMB": return Integer.parseInt(env.getOrDefault("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"));
           case "getLogger": return logger;
-          case "getIdentity": return inv.cognitoIdentity == null ? null : identity(loader, inv.cognitoIdentity);
-          case "getClientContext": return inv.clientContext == null ? null : clientContext(loader, inv.clientContext);
+          case "getIdentity": return inv.cognitoIdentity == null ? null : identity(inv.cognitoIdentity);
+          case "getClientContext": return inv.clientContext == null ? null : clientContext(inv.clientContext);
           case "getXrayTraceId": return inv.traceId;
-          case "toString": return "Context(" + inv.requestId + ")";
-          case "hashCode": return System.identityHashCode(proxy);
-          case "equals": return proxy == a[0];
-          default: return defaultValue(m);
+          default: return null;
         }
-      };
-      return Proxy.newProxyInstance(loader, new Class<?>[] {contextClass}, h);
+      });
     }
 
     static Object defaultValue(Method m) {
@@ -314,27 +326,6 @@ public final class Bootstrap {
       if (r == int.class) return 0;
       if (r == long.class) return 0L;
       return null;
-    }
-
-    private static Object logger(ClassLoader loader) {
-      try {
-        Class<?> loggerClass = Class.forName("com.amazonaws.services.lambda.runtime.LambdaLogger", false, loader);
-        return Proxy.newProxyInstance(loader, new Class<?>[] {loggerClass}, (proxy, m, a) -> {
-          if (m.getName().equals("log") && a != null && a.length >= 1) {
-            String text = a[0] instanceof byte[] ? new String((byte[]) a[0], StandardCharsets.UTF_8) : String.valueOf(a[0]);
-            // One call is one log event on Lambda: here one line (or several) of stdout.
-            System.out.print(text.endsWith("\n") ? text : text + "\n");
-            System.out.flush();
-            return null;
-          }
-          if (m.getName().equals("toString")) return "LambdaLogger";
-          if (m.getName().equals("hashCode")) return System.identityHashCode(proxy);
-          if (m.getName().equals("equals")) return proxy == a[0];
-          return defaultValue(m);
-        });
-      } catch (ClassNotFoundException e) {
-        return null;
-      }
     }
 
     private static Map<?, ?> parsed(String json) {
@@ -346,20 +337,20 @@ public final class Bootstrap {
       }
     }
 
-    private static Object identity(ClassLoader loader, String json) {
+    private Object identity(String json) {
       Map<?, ?> m = parsed(json);
-      return proxyOf(loader, "com.amazonaws.services.lambda.runtime.CognitoIdentity", name -> {
+      return proxyOf(interfaceOf(loader, RUNTIME_PACKAGE + "CognitoIdentity"), RUNTIME_PACKAGE + "CognitoIdentity", (name, a) -> {
         if (name.equals("getIdentityId")) return m.get("cognitoIdentityId");
         if (name.equals("getIdentityPoolId")) return m.get("cognitoIdentityPoolId");
         return null;
       });
     }
 
-    private static Object clientContext(ClassLoader loader, String json) {
+    private Object clientContext(String json) {
       Map<?, ?> m = parsed(json);
       Object client = m.get("client") instanceof Map ? m.get("client") : new LinkedHashMap<>();
       Map<?, ?> c = (Map<?, ?>) client;
-      Object clientProxy = proxyOf(loader, "com.amazonaws.services.lambda.runtime.Client", name -> {
+      Object clientProxy = proxyOf(interfaceOf(loader, RUNTIME_PACKAGE + "Client"), RUNTIME_PACKAGE + "Client", (name, a) -> {
         if (name.equals("getInstallationId")) return c.get("installation_id");
         if (name.equals("getAppTitle")) return c.get("app_title");
         if (name.equals("getAppVersionName")) return c.get("app_version_name");
@@ -367,7 +358,7 @@ public final class Bootstrap {
         if (name.equals("getAppPackageName")) return c.get("app_package_name");
         return null;
       });
-      return proxyOf(loader, "com.amazonaws.services.lambda.runtime.ClientContext", name -> {
+      return proxyOf(interfaceOf(loader, RUNTIME_PACKAGE + "ClientContext"), RUNTIME_PACKAGE + "ClientContext", (name, a) -> {
         if (name.equals("getClient")) return clientProxy;
         if (name.equals("getCustom")) return m.get("custom") instanceof Map ? m.get("custom") : null;
         if (name.equals("getEnvironment")) return m.get("env") instanceof Map ? m.get("env") : null;
@@ -375,19 +366,33 @@ public final class Bootstrap {
       });
     }
 
-    private static Object proxyOf(ClassLoader loader, String iface, java.util.function.Function<String, Object> values) {
+    /** An interface of the handler's class loader, or null when it has none of that name. */
+    private static Class<?> interfaceOf(ClassLoader loader, String name) {
       try {
-        Class<?> c = Class.forName(iface, false, loader);
-        return Proxy.newProxyInstance(loader, new Class<?>[] {c}, (proxy, m, a) -> {
-          if (m.getName().equals("hashCode")) return System.identityHashCode(proxy);
-          if (m.getName().equals("equals")) return proxy == a[0];
-          if (m.getName().equals("toString")) return iface;
-          Object v = values.apply(m.getName());
-          return v != null ? v : defaultValue(m);
-        });
+        return Class.forName(name, false, loader);
       } catch (ClassNotFoundException e) {
         return null;
       }
+    }
+
+    /** The answer of one method, by name and arguments; null for a method it does not know. */
+    interface Answers {
+      Object answer(String method, Object[] args);
+    }
+
+    /** A proxy of `iface` (null when there is none) that answers by `answers`, with identity equality and `label` for toString. */
+    private static Object proxyOf(Class<?> iface, String label, Answers answers) {
+      if (iface == null) return null;
+      return Proxy.newProxyInstance(iface.getClassLoader(), new Class<?>[] {iface}, (proxy, m, a) -> {
+        switch (m.getName()) {
+          case "hashCode": return System.identityHashCode(proxy);
+          case "equals": return proxy == a[0];
+          case "toString": return label;
+          default:
+            Object v = answers.answer(m.getName(), a);
+            return v != null ? v : defaultValue(m);
+        }
+      });
     }
   }
 }

@@ -205,8 +205,7 @@ final class Json {
 
   static String write(Object value) {
     StringBuilder b = new StringBuilder();
-    Binder.awsEventDates = value != null && Binder.isAwsEvent(value.getClass());
-    write(b, value, 0);
+    write(b, value, 0, value != null && Binder.isAwsEvent(value.getClass()));
     return b.toString();
   }
 
@@ -230,7 +229,8 @@ final class Json {
     b.append('"');
   }
 
-  private static void write(StringBuilder b, Object v, int depth) {
+  /** `seconds`: dates as epoch seconds, as in AWS's event classes (Binder.isAwsEvent). */
+  private static void write(StringBuilder b, Object v, int depth, boolean seconds) {
     if (depth > MAX_DEPTH) throw new IllegalStateException("the result is nested more than " + MAX_DEPTH + " deep (does it refer to itself?)");
     if (v == null) {
       b.append("null");
@@ -258,10 +258,10 @@ final class Json {
     } else if (v instanceof Date) {
       // Epoch seconds in AWS's event classes (DynamoDB's ApproximateCreationDateTime), else milliseconds.
       long ms = ((Date) v).getTime();
-      if (Binder.awsEventDates) b.append(ms % 1000 == 0 ? Long.toString(ms / 1000) + ".0" : Double.toString(ms / 1000.0));
+      if (seconds) b.append(ms % 1000 == 0 ? Long.toString(ms / 1000) + ".0" : Double.toString(ms / 1000.0));
       else b.append(ms);
     } else if (v instanceof Optional) {
-      write(b, ((Optional<?>) v).orElse(null), depth + 1);
+      write(b, ((Optional<?>) v).orElse(null), depth + 1, seconds);
     } else if (v instanceof Map) {
       b.append('{');
       boolean first = true;
@@ -270,7 +270,7 @@ final class Json {
         first = false;
         quote(b, String.valueOf(e.getKey()));
         b.append(':');
-        write(b, e.getValue(), depth + 1);
+        write(b, e.getValue(), depth + 1, seconds);
       }
       b.append('}');
     } else if (v instanceof Iterable) {
@@ -279,14 +279,14 @@ final class Json {
       for (Object o : (Iterable<?>) v) {
         if (!first) b.append(',');
         first = false;
-        write(b, o, depth + 1);
+        write(b, o, depth + 1, seconds);
       }
       b.append(']');
     } else if (v.getClass().isArray()) {
       b.append('[');
       for (int i = 0, n = Array.getLength(v); i < n; i++) {
         if (i > 0) b.append(',');
-        write(b, Array.get(v, i), depth + 1);
+        write(b, Array.get(v, i), depth + 1, seconds);
       }
       b.append(']');
     } else if (isTextual(v.getClass())) {
@@ -301,7 +301,7 @@ final class Json {
         first = false;
         quote(b, p.name);
         b.append(':');
-        write(b, value, depth + 1);
+        write(b, value, depth + 1, seconds);
       }
       b.append('}');
     }
