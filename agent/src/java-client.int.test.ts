@@ -36,6 +36,8 @@ describe("esb's Java client: binding events and writing results", () => {
   it("reads and writes the dates of AWS's event classes as epoch seconds, as Lambda's serializer does", () => {
     expect(probe.eventDateMs).toBe(1479499740000);
     expect(probe.eventDateWritten).toEqual({ approximateCreationDateTime: 1479499740 });
+    // A string property bound from an object, ahead of the date, leaves the date in seconds.
+    expect(probe.eventDateAfterText).toBe('1479499740000 {"id":{"S":"1"}}');
   });
 
   it('sets private fields of a class without setters, and builds a class through its constructor of named parameters', () => {

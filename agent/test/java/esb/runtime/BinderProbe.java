@@ -103,6 +103,8 @@ public final class BinderProbe {
         StreamChange change = (StreamChange) bind("{\"ApproximateCreationDateTime\":1479499740}", StreamChange.class);
         out.put("eventDateMs", change.getApproximateCreationDateTime().getTime());
         out.put("eventDateWritten", Json.parse(Json.write(change)));
+        StreamChange keyed = (StreamChange) bind("{\"Keys\":{\"id\":{\"S\":\"1\"}},\"ApproximateCreationDateTime\":1479499740}", StreamChange.class);
+        out.put("eventDateAfterText", keyed.getApproximateCreationDateTime().getTime() + " " + keyed.getKeys());
         out.put("fieldsOnly", ((FieldsOnly) bind("{\"name\":\"n\",\"count\":3}", FieldsOnly.class)).describe());
         Point p = (Point) bind("{\"x\":1,\"y\":2}", Point.class);
         out.put("namedConstructor", p.getX() + "," + p.getY());
