@@ -1,24 +1,35 @@
 // esb's Java runtime client on its own: agent/test/java/esb/runtime/BinderProbe.java runs the
-// event binder and the result writer on fixed cases with a real JVM and prints what came out
-// (docs/agent.md, "Java"). Needs a JDK (CI installs one: .ci/run).
+// event binder and the result writer on fixed cases with a real JVM and prints what came out,
+// ContextProbe.java the Context an invocation gets (docs/agent.md, "Java"). Needs a JDK (CI
+// installs one: .ci/run).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JAVA_CLIENT_SOURCES, listJava } from './java-runtime.js';
+import { JAVA_CLIENT_SOURCES, JAVA_CORE_SOURCES, listJava } from './java-runtime.js';
 
-const PROBE_SOURCES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'test', 'java');
+const TEST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'test');
+const PROBE_SOURCES = path.join(TEST, 'java');
+/** A Context with an abstract method esb's InvocationContext lacks, as a later aws-lambda-java-core might declare it. */
+const NEWER_CORE_SOURCES = path.join(TEST, 'java-core-newer');
 
 describe("esb's Java client: binding events and writing results", () => {
   let out: string;
   let probe: Record<string, any>;
+  let contexts: Record<string, Record<string, unknown>>;
 
   beforeAll(() => {
     out = mkdtempSync(path.join(tmpdir(), 'esb-java-probe-'));
-    execFileSync('javac', ['--release', '8', '-nowarn', '-Xlint:-options', '-d', out, ...listJava(JAVA_CLIENT_SOURCES), ...listJava(PROBE_SOURCES)]);
-    probe = JSON.parse(execFileSync('java', ['-cp', out, 'esb.runtime.BinderProbe'], { encoding: 'utf8' }));
+    const javac = (dir: string, sources: string[], classpath?: string) =>
+      execFileSync('javac', ['--release', '8', '-nowarn', '-Xlint:-options', '-d', path.join(out, dir), ...(classpath ? ['-cp', path.join(out, classpath)] : []), ...sources]);
+    javac('client', [...listJava(JAVA_CLIENT_SOURCES), ...listJava(PROBE_SOURCES)]);
+    javac('core', listJava(JAVA_CORE_SOURCES));
+    javac('newer-core', listJava(NEWER_CORE_SOURCES), 'core');
+    const client = path.join(out, 'client');
+    probe = JSON.parse(execFileSync('java', ['-cp', client, 'esb.runtime.BinderProbe'], { encoding: 'utf8' }));
+    contexts = JSON.parse(execFileSync('java', ['-cp', client, 'esb.runtime.ContextProbe', path.join(out, 'core'), path.join(out, 'newer-core')], { encoding: 'utf8' }));
   }, 60_000);
   afterAll(() => rmSync(out, { recursive: true, force: true }));
 
@@ -66,5 +77,11 @@ describe("esb's Java client: binding events and writing results", () => {
   it('parses numbers as Jackson does for untyped values (Integer, Long, BigInteger, Double) and decodes escapes', () => {
     expect(probe.numberTypes).toBe('Integer Long BigInteger Double String');
     expect(probe.escapes).toBe('é\n');
+  });
+
+  it("gives a handler esb's Context class, implementing the function's own interface; a Context with a method that class lacks gets a proxy answering the same", () => {
+    const same = { implements: true, requestId: 'req-1', arn: 'arn:aws:lambda:us-east-1:123456789012:function:probe', memory: 128, remaining: true, logger: true, text: 'Context(req-1)' };
+    expect(contexts.own).toEqual({ ...same, proxy: false, trace: 'absent', tenant: 'absent' });
+    expect(contexts.newer).toEqual({ ...same, proxy: true, trace: 'absent', tenant: null });
   });
 });

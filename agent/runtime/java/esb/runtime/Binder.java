@@ -347,7 +347,10 @@ final class Binder {
       String prop = n.startsWith("set") && n.length() > 3 ? n.substring(3) : n.startsWith("with") && n.length() > 4 ? n.substring(4) : null;
       if (prop == null) continue;
       if (!Modifier.isPublic(m.getDeclaringClass().getModifiers())) m.setAccessible(true);
-      out.computeIfAbsent(normalize(prop), k -> new ArrayList<>()).add(new Mutator(m, null));
+      // No lambda here: the first one a JVM links costs milliseconds of a cold start.
+      List<Mutator> same = out.get(normalize(prop));
+      if (same == null) out.put(normalize(prop), same = new ArrayList<>());
+      same.add(new Mutator(m, null));
     }
     // Fields where no method sets the property (Jackson sets a private field that has a getter).
     for (Class<?> k = c; k != null && k != Object.class; k = k.getSuperclass()) {

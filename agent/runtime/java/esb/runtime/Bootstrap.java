@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -122,10 +123,10 @@ public final class Bootstrap {
   }
 
   private static void addJars(List<URL> urls, File dir) throws MalformedURLException {
-    File[] jars = dir.listFiles((d, n) -> n.endsWith(".jar"));
-    if (jars == null) return;
-    Arrays.sort(jars);
-    for (File j : jars) urls.add(j.toURI().toURL());
+    File[] files = dir.listFiles();
+    if (files == null) return;
+    Arrays.sort(files);
+    for (File f : files) if (f.getName().endsWith(".jar")) urls.add(f.toURI().toURL());
   }
 
   static Throwable unwrap(Throwable t) {
@@ -278,18 +279,36 @@ public final class Bootstrap {
     }
   }
 
-  /** Context and LambdaLogger as the handler's own interfaces (proxies: no compile-time dependency). */
+  /**
+   * Context and LambdaLogger as the handler's own interfaces. esb's classes for them
+   * (esb.runtime.core, beside its copy of the interfaces) are loaded by the handler's class
+   * loader; proxies stand in when the function's aws-lambda-java-core has a method they lack.
+   */
   static final class LambdaContext {
     private static final String RUNTIME_PACKAGE = "com.amazonaws.services.lambda.runtime.";
     private final ClassLoader loader;
     private final Class<?> contextClass;
     private final Object logger;
-    private final Map<String, String> env = System.getenv();
+    /** esb.runtime.core.InvocationContext's constructor, or null: proxies. */
+    private final Constructor<?> contexts;
+    /** Name, version, log group, log stream. */
+    private final String[] function;
+    private final int memoryMb;
 
     LambdaContext(ClassLoader loader) {
       this.loader = loader;
-      this.contextClass = interfaceOf(loader, CONTEXT);
-      this.logger = proxyOf(interfaceOf(loader, RUNTIME_PACKAGE + "LambdaLogger"), "LambdaLogger", (name, a) -> {
+      this.contextClass = classOf(loader, CONTEXT);
+      Class<?> loggerClass = classOf(loader, RUNTIME_PACKAGE + "LambdaLogger");
+      Class<?> stdoutLogger = classOf(loader, "esb.runtime.core.StdoutLogger");
+      Object made = null;
+      if (implementsAll(stdoutLogger, loggerClass)) {
+        try {
+          made = stdoutLogger.getConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError e) {
+          made = null;
+        }
+      }
+      this.logger = made != null ? made : proxyOf(loggerClass, "LambdaLogger", (name, a) -> {
         if (name.equals("log") && a != null && a.length >= 1) {
           String text = a[0] instanceof byte[] ? new String((byte[]) a[0], StandardCharsets.UTF_8) : String.valueOf(a[0]);
           // One call is one log event on Lambda: here one line (or several) of stdout.
@@ -298,22 +317,54 @@ public final class Bootstrap {
         }
         return null;
       });
+      Class<?> invocationContext = classOf(loader, "esb.runtime.core.InvocationContext");
+      Constructor<?> k = null;
+      if (implementsAll(invocationContext, contextClass)) {
+        try {
+          k = invocationContext.getConstructor(String.class, long.class, String.class, String.class, String[].class, int.class, Object.class, Object.class, Object.class);
+        } catch (NoSuchMethodException | LinkageError e) {
+          k = null;
+        }
+      }
+      this.contexts = k;
+      Map<String, String> env = System.getenv();
+      this.function = new String[] {
+        env.get("AWS_LAMBDA_FUNCTION_NAME"), env.getOrDefault("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"), env.get("AWS_LAMBDA_LOG_GROUP_NAME"), env.get("AWS_LAMBDA_LOG_STREAM_NAME"),
+      };
+      this.memoryMb = Integer.parseInt(env.getOrDefault("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"));
     }
 
-    Object create(Invocation inv) {
+    /** Whether `impl` implements every abstract method of `iface`, the function's own version of that interface. */
+    static boolean implementsAll(Class<?> impl, Class<?> iface) {
+      if (impl == null || iface == null || !iface.isAssignableFrom(impl)) return false;
+      for (Method m : iface.getMethods()) {
+        if (!Modifier.isAbstract(m.getModifiers())) continue;
+        try {
+          if (Modifier.isAbstract(impl.getMethod(m.getName(), m.getParameterTypes()).getModifiers())) return false;
+        } catch (NoSuchMethodException | LinkageError e) {
+          return false;
+        }
+      }
+      return true;
+    }
+
+    Object create(Invocation inv) throws ReflectiveOperationException {
+      Object identity = inv.cognitoIdentity == null ? null : identity(inv.cognitoIdentity);
+      Object clientContext = inv.clientContext == null ? null : clientContext(inv.clientContext);
+      if (contexts != null) return contexts.newInstance(inv.requestId, inv.deadlineMs, inv.functionArn, inv.traceId, function, memoryMb, logger, identity, clientContext);
       return proxyOf(contextClass, "Context(" + inv.requestId + ")", (name, a) -> {
         switch (name) {
           case "getAwsRequestId": return inv.requestId;
-          case "getLogGroupName": return env.get("AWS_LAMBDA_LOG_GROUP_NAME");
-          case "getLogStreamName": return env.get("AWS_LAMBDA_LOG_STREAM_NAME");
-          case "getFunctionName": return env.get("AWS_LAMBDA_FUNCTION_NAME");
-          case "getFunctionVersion": return env.getOrDefault("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST");
+          case "getLogGroupName": return function[2];
+          case "getLogStreamName": return function[3];
+          case "getFunctionName": return function[0];
+          case "getFunctionVersion": return function[1];
           case "getInvokedFunctionArn": return inv.functionArn;
           case "getRemainingTimeInMillis": return (int) Math.max(0, Math.min(Integer.MAX_VALUE, inv.deadlineMs - System.currentTimeMillis()));
-          case "getMemoryLimitInMB": return Integer.parseInt(env.getOrDefault("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"));
+          case "getMemoryLimitInMB": return memoryMb;
           case "getLogger": return logger;
-          case "getIdentity": return inv.cognitoIdentity == null ? null : identity(inv.cognitoIdentity);
-          case "getClientContext": return inv.clientContext == null ? null : clientContext(inv.clientContext);
+          case "getIdentity": return identity;
+          case "getClientContext": return clientContext;
           case "getXrayTraceId": return inv.traceId;
           default: return null;
         }
@@ -339,7 +390,7 @@ public final class Bootstrap {
 
     private Object identity(String json) {
       Map<?, ?> m = parsed(json);
-      return proxyOf(interfaceOf(loader, RUNTIME_PACKAGE + "CognitoIdentity"), RUNTIME_PACKAGE + "CognitoIdentity", (name, a) -> {
+      return proxyOf(classOf(loader, RUNTIME_PACKAGE + "CognitoIdentity"), RUNTIME_PACKAGE + "CognitoIdentity", (name, a) -> {
         if (name.equals("getIdentityId")) return m.get("cognitoIdentityId");
         if (name.equals("getIdentityPoolId")) return m.get("cognitoIdentityPoolId");
         return null;
@@ -350,7 +401,7 @@ public final class Bootstrap {
       Map<?, ?> m = parsed(json);
       Object client = m.get("client") instanceof Map ? m.get("client") : new LinkedHashMap<>();
       Map<?, ?> c = (Map<?, ?>) client;
-      Object clientProxy = proxyOf(interfaceOf(loader, RUNTIME_PACKAGE + "Client"), RUNTIME_PACKAGE + "Client", (name, a) -> {
+      Object clientProxy = proxyOf(classOf(loader, RUNTIME_PACKAGE + "Client"), RUNTIME_PACKAGE + "Client", (name, a) -> {
         if (name.equals("getInstallationId")) return c.get("installation_id");
         if (name.equals("getAppTitle")) return c.get("app_title");
         if (name.equals("getAppVersionName")) return c.get("app_version_name");
@@ -358,7 +409,7 @@ public final class Bootstrap {
         if (name.equals("getAppPackageName")) return c.get("app_package_name");
         return null;
       });
-      return proxyOf(interfaceOf(loader, RUNTIME_PACKAGE + "ClientContext"), RUNTIME_PACKAGE + "ClientContext", (name, a) -> {
+      return proxyOf(classOf(loader, RUNTIME_PACKAGE + "ClientContext"), RUNTIME_PACKAGE + "ClientContext", (name, a) -> {
         if (name.equals("getClient")) return clientProxy;
         if (name.equals("getCustom")) return m.get("custom") instanceof Map ? m.get("custom") : null;
         if (name.equals("getEnvironment")) return m.get("env") instanceof Map ? m.get("env") : null;
@@ -366,11 +417,11 @@ public final class Bootstrap {
       });
     }
 
-    /** An interface of the handler's class loader, or null when it has none of that name. */
-    private static Class<?> interfaceOf(ClassLoader loader, String name) {
+    /** A class or interface of the handler's class loader, or null when it has none of that name (or cannot link it). */
+    private static Class<?> classOf(ClassLoader loader, String name) {
       try {
         return Class.forName(name, false, loader);
-      } catch (ClassNotFoundException e) {
+      } catch (ClassNotFoundException | LinkageError e) {
         return null;
       }
     }
