@@ -8,7 +8,6 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -23,6 +22,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * esb's Lambda runtime client for Java (java8.al2 ... java25): takes events from the Runtime API
@@ -289,12 +289,13 @@ public final class Bootstrap {
     private final ClassLoader loader;
     private final Class<?> contextClass;
     private final Object logger;
-    /** esb.runtime.core.InvocationContext's constructor, or null: proxies. */
-    private final Constructor<?> contexts;
+    /** esb.runtime.core.InvocationContext.Factory, or null: proxies. */
+    private final Function<Object[], Object> contexts;
     /** Name, version, log group, log stream. */
     private final String[] function;
     private final int memoryMb;
 
+    @SuppressWarnings("unchecked")
     LambdaContext(ClassLoader loader) {
       this.loader = loader;
       this.contextClass = classOf(loader, CONTEXT);
@@ -317,16 +318,15 @@ public final class Bootstrap {
         }
         return null;
       });
-      Class<?> invocationContext = classOf(loader, "esb.runtime.core.InvocationContext");
-      Constructor<?> k = null;
-      if (implementsAll(invocationContext, contextClass)) {
+      Function<Object[], Object> factory = null;
+      if (implementsAll(classOf(loader, "esb.runtime.core.InvocationContext"), contextClass)) {
         try {
-          k = invocationContext.getConstructor(String.class, long.class, String.class, String.class, String[].class, int.class, Object.class, Object.class, Object.class);
-        } catch (NoSuchMethodException | LinkageError e) {
-          k = null;
+          factory = (Function<Object[], Object>) classOf(loader, "esb.runtime.core.InvocationContext$Factory").getConstructor().newInstance();
+        } catch (ReflectiveOperationException | LinkageError | RuntimeException e) {
+          factory = null;
         }
       }
-      this.contexts = k;
+      this.contexts = factory;
       Map<String, String> env = System.getenv();
       this.function = new String[] {
         env.get("AWS_LAMBDA_FUNCTION_NAME"), env.getOrDefault("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"), env.get("AWS_LAMBDA_LOG_GROUP_NAME"), env.get("AWS_LAMBDA_LOG_STREAM_NAME"),
@@ -348,10 +348,10 @@ public final class Bootstrap {
       return true;
     }
 
-    Object create(Invocation inv) throws ReflectiveOperationException {
+    Object create(Invocation inv) {
       Object identity = inv.cognitoIdentity == null ? null : identity(inv.cognitoIdentity);
       Object clientContext = inv.clientContext == null ? null : clientContext(inv.clientContext);
-      if (contexts != null) return contexts.newInstance(inv.requestId, inv.deadlineMs, inv.functionArn, inv.traceId, function, memoryMb, logger, identity, clientContext);
+      if (contexts != null) return contexts.apply(new Object[] {inv.requestId, inv.deadlineMs, inv.functionArn, inv.traceId, function, memoryMb, logger, identity, clientContext});
       return proxyOf(contextClass, "Context(" + inv.requestId + ")", (name, a) -> {
         switch (name) {
           case "getAwsRequestId": return inv.requestId;

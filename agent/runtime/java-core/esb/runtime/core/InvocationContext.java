@@ -1,5 +1,7 @@
 package esb.runtime.core;
 
+import java.util.function.Function;
+
 import com.amazonaws.services.lambda.runtime.ClientContext;
 import com.amazonaws.services.lambda.runtime.CognitoIdentity;
 import com.amazonaws.services.lambda.runtime.Context;
@@ -10,7 +12,9 @@ import com.amazonaws.services.lambda.runtime.LambdaLogger;
  * java.lang.reflect.Proxy takes to generate (docs/agent.md, "Java"). It sits beside esb's copy of
  * the interfaces so that the function's class loader loads it: it then implements the
  * function's own Context, whichever aws-lambda-java-core the function packages. The client
- * falls back to a proxy when that Context has a method this class lacks.
+ * falls back to a proxy when that Context has a method this class lacks. The client makes them
+ * through a Factory: a reflective constructor call costs a JDK 18+ JVM milliseconds of method
+ * handle generation the first time, an interface call nothing.
  */
 public final class InvocationContext implements Context {
     private final String requestId;
@@ -25,6 +29,16 @@ public final class InvocationContext implements Context {
     private final LambdaLogger logger;
     private final CognitoIdentity identity;
     private final ClientContext clientContext;
+
+    /**
+     * Makes an InvocationContext of (requestId, deadlineMs, functionArn, traceId, function,
+     * memoryMb, logger, identity, clientContext), the constructor's parameters in order.
+     */
+    public static final class Factory implements Function<Object[], Object> {
+        public Object apply(Object[] a) {
+            return new InvocationContext((String) a[0], (Long) a[1], (String) a[2], (String) a[3], (String[]) a[4], (Integer) a[5], a[6], a[7], a[8]);
+        }
+    }
 
     /** `function`: name, version, log group, log stream; identity and client context may be null. */
     public InvocationContext(String requestId, long deadlineMs, String functionArn, String traceId, String[] function, int memoryMb, Object logger, Object identity, Object clientContext) {
