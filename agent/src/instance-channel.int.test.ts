@@ -1,7 +1,9 @@
-// The instance channel with real processes (docs/agent.md#the-instance-channel): esb's Node and
-// Python clients take their events over a socket pair only the instance holds (no other process
-// can open it: it has no address), with the whole Lambda context; custom runtimes keep HTTP on
-// AWS_LAMBDA_RUNTIME_API; runtimeChannel: false puts esb's own clients back on HTTP.
+// The instance channel with real processes (docs/agent.md#the-instance-channel): esb's Node,
+// Python and Java clients take their events over a socket pair only the instance holds (no other
+// process can open it: it has no address), with the whole Lambda context; custom runtimes keep
+// HTTP on AWS_LAMBDA_RUNTIME_API; runtimeChannel: false puts esb's own clients back on HTTP.
+// The Java functions need a JDK (CI installs one: .ci/run).
+import { execFileSync } from 'node:child_process';
 import { existsSync, openSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
@@ -9,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionsFile } from '@esb/contracts';
 import { type Agent, createAgent } from './agent.js';
 import { logFileName } from './logs.js';
+import { JAVA_CORE_SOURCES } from './java-runtime.js';
 import { codeFolder, processAgent } from './testing/process-agent.js';
 import { until } from '@esb/contracts/testing';
 
@@ -64,6 +67,91 @@ while True:
     urllib.request.urlopen(urllib.request.Request(api + rid + "/response", data=body, method="POST")).read()
 `;
 
+// The Java probe: the channel is its standard input (fd 0), where a JVM can take a socket
+// (events queued in a Java instance, below, come only over the channel).
+const JAVA = `
+package probe;
+
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.util.HashMap;
+import java.util.Map;
+
+import com.amazonaws.services.lambda.runtime.Context;
+
+public class Probe {
+    /** What fd 0 is: "unix" (a Unix socket, the channel), else its link or error. */
+    static String fd0() {
+        try {
+            String link = Files.readSymbolicLink(Paths.get("/proc/self/fd/0")).toString();
+            if (link.startsWith("socket:[")) {
+                String inode = link.substring(8, link.length() - 1);
+                for (String line : Files.readAllLines(Paths.get("/proc/self/net/unix"))) {
+                    String[] f = line.trim().split("\\\\s+");
+                    if (f.length > 6 && f[6].equals(inode)) return "unix";
+                }
+            }
+            return link;
+        } catch (Exception e) {
+            return e.getClass().getSimpleName();
+        }
+    }
+
+    public static Map<String, Object> probe(Map<String, Object> event, Context context) throws Exception {
+        Map<String, Object> out = new HashMap<>();
+        out.put("event", event);
+        out.put("pid", ProcessHandle.current().pid());
+        out.put("fd0", fd0());
+        out.put("stdin", System.in.read());
+        out.put("channelEnv", System.getenv("ESB_RUNTIME_CHANNEL"));
+        out.put("requestId", context.getAwsRequestId());
+        out.put("arn", context.getInvokedFunctionArn());
+        out.put("remaining", context.getRemainingTimeInMillis());
+        out.put("clientContext", context.getClientContext() == null ? null : context.getClientContext().getCustom());
+        out.put("identity", context.getIdentity() == null ? null : context.getIdentity().getIdentityId());
+        return out;
+    }
+
+    public static Map<String, Object> quick(Map<String, Object> event, Context context) {
+        Map<String, Object> out = new HashMap<>();
+        out.put("n", event.get("n"));
+        out.put("pid", ProcessHandle.current().pid());
+        out.put("id", context.getAwsRequestId());
+        out.put("remaining", context.getRemainingTimeInMillis());
+        return out;
+    }
+
+    public static Map<String, Object> chatty(Map<String, Object> event, Context context) {
+        System.out.println("printed by " + context.getAwsRequestId());
+        Map<String, Object> out = new HashMap<>();
+        out.put("n", event.get("n"));
+        out.put("pid", ProcessHandle.current().pid());
+        return out;
+    }
+
+    public static Map<String, Object> stall(Map<String, Object> event, Context context) throws Exception {
+        Files.write(Paths.get(System.getenv("RAN_LOG")), (context.getAwsRequestId() + "\\n").getBytes(), java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+        Object stall = event.get("stall");
+        if (stall != null) Thread.sleep(((Number) stall).longValue());
+        Map<String, Object> out = new HashMap<>();
+        out.put("n", event.get("n"));
+        out.put("pid", ProcessHandle.current().pid());
+        return out;
+    }
+
+    public static Map<String, Object> fail(Map<String, Object> event) {
+        throw new IllegalStateException("java bad thing");
+    }
+}
+`;
+
+/** The Java probe compiled into `dir`/java (the aws-lambda-java-core interfaces come from the runtime). */
+function compileJavaProbe(dir: string): string {
+  const out = path.join(dir, 'java');
+  execFileSync('javac', ['--release', '17', '-d', out, '-sourcepath', JAVA_CORE_SOURCES, '-implicit:none', path.join(dir, 'java-src', 'probe', 'Probe.java')]);
+  return out;
+}
+
 describe('the instance channel, process runtime', () => {
   let dir: string;
   const agents: Agent[] = [];
@@ -78,15 +166,19 @@ describe('the instance channel, process runtime', () => {
           py: { runtime: 'python3.12', handler: 'app.probe', code: path.join(dir, 'py') },
           pyfail: { runtime: 'python3.12', handler: 'app.fail', code: path.join(dir, 'py') },
           custom: { runtime: 'provided.al2023', handler: 'unused', code: path.join(dir, 'custom') },
+          java: { runtime: 'java21', handler: 'probe.Probe::probe', code: javaClasses },
+          javafail: { runtime: 'java21', handler: 'probe.Probe::fail', code: javaClasses },
         },
       }),
     );
     return agent;
   };
+  let javaClasses: string;
 
   beforeAll(() => {
-    dir = codeFolder('esb-channel-', { 'node/index.mjs': NODE, 'py/app.py': PY, 'custom/bootstrap': CUSTOM });
-  });
+    dir = codeFolder('esb-channel-', { 'node/index.mjs': NODE, 'py/app.py': PY, 'custom/bootstrap': CUSTOM, 'java-src/probe/Probe.java': JAVA });
+    javaClasses = compileJavaProbe(dir);
+  }, 60_000);
   afterAll(async () => {
     await Promise.all(agents.map((a) => a.close()));
     rmSync(dir, { recursive: true, force: true });
@@ -127,6 +219,38 @@ describe('the instance channel, process runtime', () => {
     }
   });
 
+  it("carries esb's Java client's events on the JVM's standard input, a socket only the instance holds, with the whole context", async () => {
+    const agent = agents[0] ?? (await start());
+    const cc = Buffer.from(JSON.stringify({ custom: { k: 'v' } })).toString('base64');
+    const r = await agent.invoke('java', ev({ n: 1, s: 'é' }), { requestId: 'req-java', clientContext: cc, cognitoIdentity: '{"cognitoIdentityId":"id-1"}' });
+    expect(r.error).toBeUndefined();
+    const body = json(r.payload);
+    expect(body).toMatchObject({
+      event: { n: 1, s: 'é' },
+      requestId: 'req-java',
+      arn: 'arn:aws:lambda:us-east-1:123456789012:function:java',
+      clientContext: { k: 'v' },
+      identity: 'id-1',
+      fd0: 'unix',
+      channelEnv: '0',
+      // The handler reads an empty standard input, not the channel.
+      stdin: -1,
+    });
+    expect(body.remaining).toBeGreaterThan(1000);
+    let code: string | undefined;
+    try {
+      openSync(`/proc/${body.pid}/fd/0`, 'r+');
+    } catch (e) {
+      code = (e as NodeJS.ErrnoException).code;
+    }
+    expect(code).toBe('ENXIO');
+    const again = json((await agent.invoke('java', ev({ n: 2 }))).payload);
+    expect(again).toMatchObject({ pid: body.pid, event: { n: 2 } });
+    const failed = await agent.invoke('javafail', ev({}));
+    expect(failed.error).toMatchObject({ kind: 'FunctionError', message: 'java.lang.IllegalStateException: java bad thing' });
+    expect(json(failed.payload)).toMatchObject({ errorType: 'java.lang.IllegalStateException', errorMessage: 'java bad thing' });
+  }, 60_000);
+
   it('reports handler errors with their type over the channel, and the instance stays warm', async () => {
     const agent = agents[0] ?? (await start());
     const n = await agent.invoke('nodefail', ev({}));
@@ -152,7 +276,10 @@ describe('the instance channel, process runtime', () => {
       expect(body, fn).toMatchObject({ event: { h: 1 }, requestId: `http-${fn}`, channelEnv: null });
       expect(body.fd3, fn).not.toBe('unix');
     }
-  });
+    const java = json((await agent.invoke('java', ev({ h: 1 }), { requestId: 'http-java' })).payload);
+    // Standard input is then the pipe that carried the Runtime API secret (a socket too, closed).
+    expect(java).toMatchObject({ event: { h: 1 }, requestId: 'http-java', channelEnv: null, stdin: -1 });
+  }, 60_000);
 });
 
 // Queued in the instance (docs/agent.md#queued-in-the-instance): past the instances there are,
@@ -193,9 +320,14 @@ describe('events queued in an instance behind the running one, process runtime',
   let agent: Agent;
   const one = { scaling: { max_capacity: 1 } };
 
+  let javaClasses: string;
+
   beforeAll(async () => {
-    dir = codeFolder('esb-queued-', { 'node/index.mjs': QUICK_NODE, 'py/app.py': QUICK_PY });
+    dir = codeFolder('esb-queued-', { 'node/index.mjs': QUICK_NODE, 'py/app.py': QUICK_PY, 'java-src/probe/Probe.java': JAVA });
+    javaClasses = compileJavaProbe(dir);
     agent = await processAgent(dir, {
+      java: { runtime: 'java21', handler: 'probe.Probe::quick', code: javaClasses, timeout: 30, ...one },
+      javachatty: { runtime: 'java21', handler: 'probe.Probe::chatty', code: javaClasses, ...one },
       node: { runtime: 'nodejs20.x', handler: 'index.quick', code: path.join(dir, 'node'), timeout: 30, ...one },
       py: { runtime: 'python3.12', handler: 'app.quick', code: path.join(dir, 'py'), timeout: 30, ...one },
       crashy: { runtime: 'nodejs20.x', handler: 'index.crashy', code: path.join(dir, 'node'), ...one },
@@ -249,10 +381,11 @@ describe('events queued in an instance behind the running one, process runtime',
     expect(on.stats().functions[fn], fn).toMatchObject({ coldStarts: 1 });
   };
 
-  it('runs every queued event once, in one instance, each with its whole time limit (Node and Python processes)', async () => {
+  it('runs every queued event once, in one instance, each with its whole time limit (Node, Python and Java processes)', async () => {
     await queuesOnce(agent, 'node');
     await queuesOnce(agent, 'py');
-  });
+    await queuesOnce(agent, 'java');
+  }, 60_000);
 
   it('queues the same way in an in-process Node worker (ESB_NODE_WORKERS), printed lines with their requests', async () => {
     const workers = await createAgent({ runtime: 'process', nodeWorkers: true, logDir: path.join(dir, 'logs-workers'), log: pino({ level: 'silent' }), schedules: false, pinoFunctionLogs: false });
@@ -310,12 +443,13 @@ describe('events queued in an instance behind the running one, process runtime',
     expect(readFileSync(logFile, 'utf8')).not.toContain('esb-event');
   };
 
-  it('queues in the instances of a function that prints, and each line stays with the invocation that printed it (Node and Python)', async () => {
+  it('queues in the instances of a function that prints, and each line stays with the invocation that printed it (Node, Python and Java)', async () => {
     await linesStayWithTheirRequests(agent, 'chatty', path.join(dir, 'logs'));
     await linesStayWithTheirRequests(agent, 'pychatty', path.join(dir, 'logs'));
-  });
+    await linesStayWithTheirRequests(agent, 'javachatty', path.join(dir, 'logs'));
+  }, 60_000);
 
-  it('asks back what is queued behind an invocation that runs long: it runs once, on another instance (Node) or after it (Python)', async () => {
+  it('asks back what is queued behind an invocation that runs long: it runs once, on another instance (Node) or after it (Python, Java)', async () => {
     // One warm instance, room for a second: a request queues in the first, then is recalled and
     // waits in the pool's queue, which starts another instance behind a held-up one.
     const solo = await createAgent({ runtime: 'process', warmInstances: 1, logDir: path.join(dir, 'logs-recall'), log: pino({ level: 'silent' }), schedules: false, pinoFunctionLogs: false });
@@ -327,10 +461,11 @@ describe('events queued in an instance behind the running one, process runtime',
           functions: {
             stall: { runtime: 'nodejs20.x', handler: 'index.stall', code: path.join(dir, 'node'), environment: { RAN_LOG: ranLog('stall') }, ...two },
             pystall: { runtime: 'python3.12', handler: 'app.stall', code: path.join(dir, 'py'), environment: { RAN_LOG: ranLog('pystall') }, ...two },
+            javastall: { runtime: 'java21', handler: 'probe.Probe::stall', code: javaClasses, environment: { RAN_LOG: ranLog('javastall') }, ...two },
           },
         }),
       );
-      for (const fn of ['stall', 'pystall']) {
+      for (const fn of ['stall', 'pystall', 'javastall']) {
         const recalled = () => solo.stats().functions[fn]!.recalledFromInstances;
         for (let attempt = 0; attempt < 5 && recalled() === 0; attempt++) {
           // Short again in the pool's moving average (a long invocation before, a busy machine
@@ -341,7 +476,7 @@ describe('events queued in an instance behind the running one, process runtime',
           const next = await solo.invoke(fn, ev({ n: 1 }), { requestId: `${fn}-next-${attempt}` });
           expect(next.error, fn).toBeUndefined();
           expect(json(next.payload).n, fn).toBe(1);
-          // Node drops it while the long one waits; Python (its handler blocks) just before that one's result.
+          // Node drops it while the long one waits; Python and Java (their handlers block) just before that one's result.
           if (fn === 'stall' && recalled() > 0) {
             expect(longDone, fn).toBe(false);
             expect(json(next.payload).pid, fn).not.toBe(json((await long).payload).pid);
@@ -357,5 +492,5 @@ describe('events queued in an instance behind the running one, process runtime',
     } finally {
       await solo.close();
     }
-  });
+  }, 120_000);
 });

@@ -1,9 +1,11 @@
+import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isJavaRuntime, javaVersionOf } from '@esb/contracts';
-import { chooseJavaHome, findJavaHomes, javaCommand, jvmOptions, majorOfRelease, prebuiltJavaClasses } from './java-runtime.js';
+import { chooseJavaHome, findJavaHomes, javaCommand, jvmOptions, majorOfRelease, prebuiltJavaClasses, withChannelOnStdin } from './java-runtime.js';
 
 describe('Java runtimes', () => {
   it('knows the javaNN names Lambda uses and their versions', () => {
@@ -86,5 +88,16 @@ describe('Java runtimes', () => {
       mkdirSync(path.join(root, 'core'));
       expect(prebuiltJavaClasses(root)).toBe(root);
     });
+  });
+
+  it('moves the instance channel from fd 3 to the standard input of the command it runs, keeping its arguments', async () => {
+    // The command: a shell that reads a line from its standard input and says what fd 3 is.
+    const cmd = withChannelOnStdin({ file: '/bin/sh', args: ['-c', 'read line; if [ -e /proc/self/fd/3 ]; then fd3=open; else fd3=closed; fi; echo "$line|$1|$fd3"', 'sh', 'a b'] });
+    const child = spawn(cmd.file, cmd.args, { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+    (child.stdio[3] as Writable).write('hello\n');
+    await new Promise((resolve) => child.on('close', resolve));
+    expect(out).toBe('hello|a b|closed\n');
   });
 });

@@ -109,6 +109,15 @@ export function javaCommand(spec: { memoryMb: number; codeDir?: string; layerDir
   return { file: java, args: [...jvmOptions(spec.memoryMb), '-cp', path.join(classes, 'client'), 'esb.runtime.Bootstrap', spec.codeDir ?? '.', ...spec.layerDirs] };
 }
 
+/**
+ * `cmd` with the instance channel moved from fd 3 (where the driver hands it to every runtime)
+ * to the standard input, where esb's Java client takes it: Java opens no other inherited file
+ * descriptor (docs/agent.md, "Java").
+ */
+export function withChannelOnStdin(cmd: { file: string; args: string[] }): { file: string; args: string[] } {
+  return { file: '/bin/sh', args: ['-c', 'exec "$@" <&3 3<&-', 'sh', cmd.file, ...cmd.args] };
+}
+
 const execFileAsync = promisify(execFile);
 
 /**

@@ -13,7 +13,7 @@ import { baseInstanceEnv, isNodeRuntime, isPythonRuntime, processRuntimePath, ty
 import { type FunctionUsers, LAMBDA_MAX_FILES, LAMBDA_MAX_PROCESSES, ReadableCopies, readProblem, rewritePaths, UidPool } from './isolation.js';
 import { LineSplitter } from './lines.js';
 import { CHANNEL_ENV, CHANNEL_FD, encodeFrame, FRAME_ASSIGN, SPARE_ENV } from './instance-channel.js';
-import { chooseJavaHome, findJavaHomes, javaClientClasses, javaCommand, type JavaHome, prebuiltJavaClasses } from './java-runtime.js';
+import { chooseJavaHome, findJavaHomes, javaClientClasses, javaCommand, type JavaHome, prebuiltJavaClasses, withChannelOnStdin } from './java-runtime.js';
 import { type SpareKey, SparePool, type SpareRuntime, spareMismatch, spareRuntimeName, spareRuntimeOf } from './spares.js';
 import type { Duplex, Readable } from 'node:stream';
 
@@ -653,11 +653,13 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
         release();
         throw e;
       }
-      // esb's Java client speaks HTTP (no instance channel) and takes the secret as the others do.
-      const withSecret = (ours || java !== undefined) && spec.runtimeApiSecret !== undefined;
+      // esb's Java client takes the channel on its standard input; without it, HTTP with the secret.
+      const javaChannel = java !== undefined && channelOn;
+      const withSecret = (ours || (java !== undefined && !javaChannel)) && spec.runtimeApiSecret !== undefined;
       if (withSecret) env.ESB_ENV_STDIN = '1';
-      const channel = ours && channelOn;
-      if (channel) env[CHANNEL_ENV] = String(CHANNEL_FD);
+      const channel = (ours && channelOn) || javaChannel;
+      if (channel) env[CHANNEL_ENV] = javaChannel ? '0' : String(CHANNEL_FD);
+      if (javaChannel) cmd = withChannelOnStdin(cmd);
       // Nothing is awaited from here until the handle is returned: the pool attaches it before
       // any connection of the instance can reach its Runtime API.
       const proc = spawnProcess({

@@ -2,12 +2,15 @@
 // process and each function instance, from /proc, over a warm autocannon run, with how often each
 // went to sleep (voluntary context switches: each one a wake-up another process pays for). Throughput on
 // a shared 2-core machine is noisy; CPU per request is steadier and shows what a change saves.
-// Run: node --conditions=esb-source --import tsx bench/src/cpu-split.ts [node|python|node-capped|floor:<kind>] [connections] [seconds] [runs]
-// (floor:<kind> measures a floor of bench/src/hop-floor.ts: unix, worker, design or lambda)
+// Run: node --conditions=esb-source --import tsx bench/src/cpu-split.ts [node|python|node-capped|java|floor:<kind>] [connections] [seconds] [runs]
+// (floor:<kind> measures a floor of bench/src/hop-floor.ts: unix, worker, design or lambda; java
+// needs a JDK and compiles bench/fixtures/java-app)
+import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { JAVA_CORE_SOURCES } from '@esb/agent';
 import { load } from './lib/servers.js';
 import { type EsbDev, FIXTURES, firstOk, floorUrl, startEsbDev, startHopFloor } from './lib/targets.js';
 import type { FloorKind } from './hop-floor.js';
@@ -49,6 +52,18 @@ function descendants(root: number, procs: Map<number, Proc>): number[] {
   return out;
 }
 
+/** The Java hello compiled into `work`/java-app, and a template serving it at /hello/java. */
+async function javaTemplate(work: string): Promise<string> {
+  const classes = path.join(work, 'java-app');
+  execFileSync('javac', ['--release', '17', '-d', classes, '-sourcepath', JAVA_CORE_SOURCES, '-implicit:none', path.join(FIXTURES, 'java-app', 'hello', 'Hello.java')]);
+  const template = path.join(work, 'java-template.yml');
+  await writeFile(
+    template,
+    `Transform: AWS::Serverless-2016-10-31\nResources:\n  HelloJava:\n    Type: AWS::Serverless::Function\n    Properties:\n      FunctionName: bench-hello-java\n      Runtime: java21\n      CodeUri: ${classes}\n      Handler: hello.Hello::handleRequest\n      MemorySize: 512\n      Events:\n        Hello: { Type: Api, Properties: { Path: /hello/java, Method: get } }\n`,
+  );
+  return template;
+}
+
 const [fn = 'node', conns = '32', seconds = '5', runs = '2'] = process.argv.slice(2);
 const work = await mkdtemp(path.join(tmpdir(), 'esb-cpu-split-'));
 // `floor:<kind>` measures a floor of bench/src/hop-floor.ts instead of esb dev.
@@ -60,7 +75,7 @@ try {
   if (floorKind) url = floorUrl(target.url, floorKind);
   else {
     const dev = target as EsbDev;
-    await dev.deploy('bench', path.join(FIXTURES, 'template.yml'));
+    await dev.deploy('bench', fn === 'java' ? await javaTemplate(work) : path.join(FIXTURES, 'template.yml'));
     url = `${dev.url}/hello/${fn}`;
   }
   await firstOk(url, 60_000, 10, target.server);
@@ -88,7 +103,7 @@ try {
       const minor = a.minorFaults - (b?.minorFaults ?? 0);
       const switches = a.switches - (b?.switches ?? 0);
       if (pid === target.server.pid) lines.push(`${perReq(cpu)} (${perReq(sys).trim()}) [${faults(minor)}, ${faults(switches)}]  ${serverName}`);
-      else if (floorKind ? /--peer/.test(a.cmd) : /bootstrap\.(mjs|py)/.test(a.cmd)) {
+      else if (floorKind ? /--peer/.test(a.cmd) : /bootstrap\.(mjs|py)|esb\.runtime\.Bootstrap/.test(a.cmd)) {
         instances += cpu;
         instancesSys += sys;
         instancesFaults += minor;

@@ -32,19 +32,12 @@ import java.util.function.Function;
  * reflection. Arguments: the code folder, then layer folders (docs/agent.md, "Java").
  */
 public final class Bootstrap {
-  private static final String BASE = RuntimeApi.BASE;
   private static final String CONTEXT = "com.amazonaws.services.lambda.runtime.Context";
 
   private Bootstrap() {}
 
   public static void main(String[] args) throws Exception {
-    String secret = "1".equals(System.getenv("ESB_ENV_STDIN")) ? secretFromStdin() : null;
-    String api = System.getenv("AWS_LAMBDA_RUNTIME_API");
-    if (api == null || api.isEmpty()) {
-      System.err.println("bootstrap: AWS_LAMBDA_RUNTIME_API is not set");
-      System.exit(1);
-    }
-    RuntimeApi client = new RuntimeApi(api, secret);
+    Transport client = transport();
     String taskRoot = args.length > 0 ? args[0] : System.getenv().getOrDefault("LAMBDA_TASK_ROOT", ".");
     Handler handler;
     try {
@@ -56,7 +49,7 @@ public final class Bootstrap {
       Map<String, Object> doc = errorDoc(cause);
       if (t instanceof HandlerError) doc.put("errorType", ((HandlerError) t).type);
       System.err.println("[ERROR] " + doc.get("errorType") + ": " + doc.get("errorMessage"));
-      client.post(BASE + "/init/error", Json.write(doc).getBytes(StandardCharsets.UTF_8), String.valueOf(doc.get("errorType")));
+      client.initError(Json.write(doc).getBytes(StandardCharsets.UTF_8), String.valueOf(doc.get("errorType")));
       System.exit(1);
       return;
     }
@@ -65,11 +58,9 @@ public final class Bootstrap {
       if (inv.traceId != null) System.setProperty("com.amazonaws.xray.traceHeader", inv.traceId);
       else System.clearProperty("com.amazonaws.xray.traceHeader");
       byte[] answer;
-      String path;
       String errorType = null;
       try {
         answer = handler.invoke(inv);
-        path = BASE + "/invocation/" + inv.requestId + "/response";
       } catch (Throwable t) {
         Throwable cause = unwrap(t);
         Map<String, Object> doc = errorDoc(cause);
@@ -78,12 +69,30 @@ public final class Bootstrap {
         System.err.print(trace);
         System.err.flush();
         answer = Json.write(doc).getBytes(StandardCharsets.UTF_8);
-        path = BASE + "/invocation/" + inv.requestId + "/error";
         errorType = String.valueOf(doc.get("errorType"));
       }
       System.out.flush();
-      inv = client.answerAndNext(path, answer, errorType);
+      inv = client.answerAndNext(inv.requestId, answer, errorType);
     }
+  }
+
+  /**
+   * The instance channel when the process runtime gave one (ESB_RUNTIME_CHANNEL=0: standard input
+   * is its socket; docs/agent.md, "The instance channel"), else the HTTP Runtime API.
+   */
+  private static Transport transport() throws IOException {
+    if ("0".equals(System.getenv("ESB_RUNTIME_CHANNEL"))) {
+      // The handler reads an empty standard input, as on Lambda, not the channel's frames.
+      System.setIn(new ByteArrayInputStream(new byte[0]));
+      return new InstanceChannel();
+    }
+    String secret = "1".equals(System.getenv("ESB_ENV_STDIN")) ? secretFromStdin() : null;
+    String api = System.getenv("AWS_LAMBDA_RUNTIME_API");
+    if (api == null || api.isEmpty()) {
+      System.err.println("bootstrap: AWS_LAMBDA_RUNTIME_API is not set");
+      System.exit(1);
+    }
+    return new RuntimeApi(api, secret);
   }
 
   /** The Runtime API secret the process runtime sends as one JSON line on stdin (kept out of the environment). */

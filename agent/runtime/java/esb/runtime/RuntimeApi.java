@@ -18,7 +18,7 @@ import java.util.Map;
  * (docs/agent.md, "Runtime API"). Not HttpURLConnection: loading it cost a Java cold start
  * 15-20 ms more than the socket.
  */
-final class RuntimeApi {
+final class RuntimeApi implements Transport {
   static final String BASE = "/2018-06-01/runtime";
 
   private final String host;
@@ -70,7 +70,7 @@ final class RuntimeApi {
   }
 
   /** The first event. */
-  Bootstrap.Invocation next() throws IOException {
+  public Bootstrap.Invocation next() throws IOException {
     for (int attempt = 0; ; attempt++) {
       try {
         connect();
@@ -86,7 +86,8 @@ final class RuntimeApi {
   }
 
   /** Sends a result (or an error document) and asks for the next event in the same write. */
-  Bootstrap.Invocation answerAndNext(String path, byte[] body, String errorType) throws IOException {
+  public Bootstrap.Invocation answerAndNext(String requestId, byte[] body, String errorType) throws IOException {
+    String path = BASE + "/invocation/" + requestId + (errorType == null ? "/response" : "/error");
     connect();
     ByteArrayOutputStream b = new ByteArrayOutputStream(body.length + 512);
     head(b, "POST", path, body.length, errorType);
@@ -102,8 +103,9 @@ final class RuntimeApi {
     }
   }
 
-  /** A one-off POST (the init error). */
-  void post(String path, byte[] body, String errorType) throws IOException {
+  /** The init error: a one-off POST. */
+  public void initError(byte[] body, String errorType) throws IOException {
+    String path = BASE + "/init/error";
     connect();
     ByteArrayOutputStream b = new ByteArrayOutputStream(body.length + 512);
     head(b, "POST", path, body.length, errorType);
