@@ -60,6 +60,12 @@ describe("esb's Java client: binding events and writing results", () => {
     expect(probe.s3Event).toBe('ObjectCreated:Put 2026-12-07T07:00:00.000Z photos/a%20b.jpg 1024 R1');
   });
 
+  it("binds bytes given as arrays of numbers (Kafka's record headers) and a non-static inner class with its enclosing object (LexEvent's Bot), as Jackson does", () => {
+    expect(probe.headerBytes).toBe('headé');
+    expect(probe.badByte).toBe('cannot bind a JSON string to a byte (at headers[0].k[1])');
+    expect(probe.innerClass).toBe('OrderFlowers true');
+  });
+
   it("binds the event of a handler method a generic base class declares to the type its subclass gives (Generic<Quantity>)", () => {
     expect(probe.inheritedInput).toBe('Quantity');
   });

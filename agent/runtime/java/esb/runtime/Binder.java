@@ -211,7 +211,18 @@ final class Binder {
     throw cannot(where, json, "enum " + c.getSimpleName() + " (no constant " + name + ")");
   }
 
+  /** Bytes from base64 text, or from an array of numbers as Jackson also takes them (Kafka's record headers). */
   private static byte[] decode(Object json, String where) {
+    if (json instanceof List) {
+      List<?> list = (List<?>) json;
+      byte[] out = new byte[list.size()];
+      for (int i = 0; i < out.length; i++) {
+        Object n = list.get(i);
+        if (!(n instanceof Number) || ((Number) n).intValue() < -128 || ((Number) n).intValue() > 255) throw cannot(where + "[" + i + "]", n, "a byte");
+        out[i] = (byte) ((Number) n).intValue();
+      }
+      return out;
+    }
     if (!(json instanceof String)) throw cannot(where, json, "bytes (base64 text)");
     try {
       return Base64.getMimeDecoder().decode((String) json);
@@ -294,8 +305,18 @@ final class Binder {
     return Object.class;
   }
 
-  private static Object newInstance(Class<?> c, String where) {
+  /** The object whose property is being bound: the enclosing instance of a non-static inner class (Jackson passes it too). */
+  private Object parent;
+
+  private Object newInstance(Class<?> c, String where) {
     try {
+      Class<?> outer = c.getEnclosingClass();
+      if (outer != null && c.isMemberClass() && !Modifier.isStatic(c.getModifiers())) {
+        // A non-static inner class (LexEvent.Bot): its constructors take the enclosing instance first.
+        Constructor<?> k = c.getDeclaredConstructor(outer);
+        k.setAccessible(true);
+        return k.newInstance(outer.isInstance(parent) ? parent : null);
+      }
       Constructor<?> k = c.getDeclaredConstructor();
       k.setAccessible(true);
       return k.newInstance();
@@ -424,10 +445,14 @@ final class Binder {
       Mutator best = candidates.get(0);
       for (Mutator m : candidates) if (fit(e.getValue(), m.type) > fit(e.getValue(), best.type)) best = m;
       String at = at(where, e.getKey());
+      Object outer = parent;
+      parent = target;
       try {
         best.set(target, bind(e.getValue(), best.type, at));
       } catch (ReflectiveOperationException x) {
         throw new IllegalArgumentException("cannot set " + at + " of " + c.getName() + ": " + causeOf(x));
+      } finally {
+        parent = outer;
       }
     }
     return target;

@@ -87,6 +87,27 @@ public final class BinderProbe {
 
     public static class QuantityGeneric extends Generic<Quantity> {}
 
+    /** Shaped like KafkaEvent's records: header values are bytes, given as arrays of numbers. */
+    public static class KafkaLike {
+        private List<Map<String, byte[]>> headers;
+        public List<Map<String, byte[]>> getHeaders() { return headers; }
+        public void setHeaders(List<Map<String, byte[]>> h) { headers = h; }
+    }
+
+    /** Shaped like LexEvent: its Bot is a non-static inner class. */
+    public static class LexLike {
+        private Bot bot;
+        public Bot getBot() { return bot; }
+        public void setBot(Bot b) { bot = b; }
+
+        public class Bot {
+            private String name;
+            public String getName() { return name; }
+            public void setName(String n) { name = n; }
+            public LexLike owner() { return LexLike.this; }
+        }
+    }
+
     private static Object bind(String json, Type type) {
         return Binder.bindEvent(Json.parse(json), type);
     }
@@ -136,6 +157,16 @@ public final class BinderProbe {
         java.lang.reflect.Method inherited = QuantityGeneric.class.getMethod("handleRequest", Object.class);
         Type resolved = Binder.resolve(inherited.getGenericParameterTypes()[0], QuantityGeneric.class);
         out.put("inheritedInput", inherited.invoke(new QuantityGeneric(), bind("{\"q\":4}", resolved)));
+        KafkaLike kafka = (KafkaLike) bind("{\"headers\":[{\"headerKey\":[104,101,97,100,-61,-87]}]}", KafkaLike.class);
+        out.put("headerBytes", new String(kafka.getHeaders().get(0).get("headerKey"), StandardCharsets.UTF_8));
+        try {
+            bind("{\"headers\":[{\"k\":[1,\"x\"]}]}", KafkaLike.class);
+            out.put("badByte", "none");
+        } catch (IllegalArgumentException e) {
+            out.put("badByte", e.getMessage());
+        }
+        LexLike lex = (LexLike) bind("{\"bot\":{\"name\":\"OrderFlowers\"}}", LexLike.class);
+        out.put("innerClass", lex.getBot().getName() + " " + (lex.getBot().owner() == lex));
         System.out.println(Json.write(out));
     }
 }
