@@ -104,6 +104,7 @@ public class Probe {
         out.put("fd0", fd0());
         out.put("stdin", System.in.read());
         out.put("channelEnv", System.getenv("ESB_RUNTIME_CHANNEL"));
+        out.put("channelProperty", System.getProperty("esb.runtime.channel"));
         out.put("requestId", context.getAwsRequestId());
         out.put("arn", context.getInvokedFunctionArn());
         out.put("remaining", context.getRemainingTimeInMillis());
@@ -232,7 +233,9 @@ describe('the instance channel, process runtime', () => {
       clientContext: { k: 'v' },
       identity: 'id-1',
       fd0: 'unix',
-      channelEnv: '0',
+      // Told by a system property: the function's environment holds nothing of esb's.
+      channelEnv: null,
+      channelProperty: 'stdin',
       // The handler reads an empty standard input, not the channel.
       stdin: -1,
     });
@@ -278,7 +281,7 @@ describe('the instance channel, process runtime', () => {
     }
     const java = json((await agent.invoke('java', ev({ h: 1 }), { requestId: 'http-java' })).payload);
     // Standard input is then the pipe that carried the Runtime API secret (a socket too, closed).
-    expect(java).toMatchObject({ event: { h: 1 }, requestId: 'http-java', channelEnv: null, stdin: -1 });
+    expect(java).toMatchObject({ event: { h: 1 }, requestId: 'http-java', channelEnv: null, channelProperty: null, stdin: -1 });
   }, 60_000);
 });
 

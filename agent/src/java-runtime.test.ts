@@ -49,6 +49,11 @@ describe('Java runtimes', () => {
       file: '/jvm/bin/java',
       args: [...jvmOptions(256), '-cp', '/rt/client', 'esb.runtime.Bootstrap', '/code', '/l1', '/l2'],
     });
+    // On the instance channel: through the shell that moves it to the standard input, told by a system property.
+    expect(javaCommand({ memoryMb: 256, codeDir: '/code', layerDirs: [] }, '/jvm/bin/java', '/rt', true)).toEqual({
+      file: '/bin/sh',
+      args: ['-c', 'exec "$@" <&3 3<&-', 'sh', '/jvm/bin/java', ...jvmOptions(256), '-Desb.runtime.channel=stdin', '-cp', '/rt/client', 'esb.runtime.Bootstrap', '/code'],
+    });
   });
 
   describe('findJavaHomes', () => {

@@ -103,11 +103,17 @@ export function jvmOptions(memoryMb: number): string[] {
 
 /**
  * The command of a Java instance: the client's main class (from `classes`/client; it finds the
- * interfaces in `classes`/core itself), the code folder, then the layers.
+ * interfaces in `classes`/core itself), the code folder, then the layers. With `channel`, the
+ * instance channel goes to the JVM's standard input (withChannelOnStdin) and a system property,
+ * not the function's environment, tells the client so.
  */
-export function javaCommand(spec: { memoryMb: number; codeDir?: string; layerDirs: string[] }, java: string, classes: string): { file: string; args: string[] } {
-  return { file: java, args: [...jvmOptions(spec.memoryMb), '-cp', path.join(classes, 'client'), 'esb.runtime.Bootstrap', spec.codeDir ?? '.', ...spec.layerDirs] };
+export function javaCommand(spec: { memoryMb: number; codeDir?: string; layerDirs: string[] }, java: string, classes: string, channel = false): { file: string; args: string[] } {
+  const cmd = { file: java, args: [...jvmOptions(spec.memoryMb), ...(channel ? [`-D${JAVA_CHANNEL_PROPERTY}=stdin`] : []), '-cp', path.join(classes, 'client'), 'esb.runtime.Bootstrap', spec.codeDir ?? '.', ...spec.layerDirs] };
+  return channel ? withChannelOnStdin(cmd) : cmd;
 }
+
+/** The system property that tells esb's Java client where its instance channel is. */
+export const JAVA_CHANNEL_PROPERTY = 'esb.runtime.channel';
 
 /**
  * `cmd` with the instance channel moved from fd 3 (where the driver hands it to every runtime)

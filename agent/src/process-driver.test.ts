@@ -18,7 +18,7 @@ describe('the command of an instance in the process runtime', () => {
     expect(processCommand(spec('provided.al2023', 'bootstrap'), opts)).toEqual({ file: '/code/bootstrap', args: [] });
     expect(processCommand(spec('go1.x', 'main'), opts)).toEqual({ file: '/code/main', args: [] });
     expect(() => processCommand(spec('java21', 'a.B::h'), opts)).toThrow(/runtime "java21" cannot run in the process runtime/);
-    expect(processCommand(spec('java21', 'a.B::h'), { ...opts, java: { java: '/jvm/bin/java', classes: '/rt/java' } })).toMatchObject({ file: '/jvm/bin/java', args: expect.arrayContaining(['-cp', '/rt/java/client', 'esb.runtime.Bootstrap', '/code']) });
+    expect(processCommand(spec('java21', 'a.B::h'), { ...opts, java: { java: '/jvm/bin/java', classes: '/rt/java', channel: false } })).toMatchObject({ file: '/jvm/bin/java', args: expect.arrayContaining(['-cp', '/rt/java/client', 'esb.runtime.Bootstrap', '/code']) });
   });
 
   it('a Java function on a machine without a JVM fails its invocations naming what to install', async () => {

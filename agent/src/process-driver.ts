@@ -13,7 +13,7 @@ import { baseInstanceEnv, isNodeRuntime, isPythonRuntime, processRuntimePath, ty
 import { type FunctionUsers, LAMBDA_MAX_FILES, LAMBDA_MAX_PROCESSES, ReadableCopies, readProblem, rewritePaths, UidPool } from './isolation.js';
 import { LineSplitter } from './lines.js';
 import { CHANNEL_ENV, CHANNEL_FD, encodeFrame, FRAME_ASSIGN, SPARE_ENV } from './instance-channel.js';
-import { chooseJavaHome, findJavaHomes, javaClientClasses, javaCommand, type JavaHome, prebuiltJavaClasses, withChannelOnStdin } from './java-runtime.js';
+import { chooseJavaHome, findJavaHomes, javaClientClasses, javaCommand, type JavaHome, prebuiltJavaClasses } from './java-runtime.js';
 import { type SpareKey, SparePool, type SpareRuntime, spareMismatch, spareRuntimeName, spareRuntimeOf } from './spares.js';
 import type { Duplex, Readable } from 'node:stream';
 
@@ -164,12 +164,12 @@ export function limitArgs(memoryMb: number, ownUid: boolean): string[] {
 /** The command that runs an instance of `spec` in the process runtime. */
 export function processCommand(
   spec: InstanceSpec,
-  opts: { python: string; node: string; runtimeDir?: string; java?: { java: string; classes: string } },
+  opts: { python: string; node: string; runtimeDir?: string; java?: { java: string; classes: string; channel: boolean } },
 ): { file: string; args: string[] } {
   const runtimeDir = opts.runtimeDir ?? RUNTIME_DIR;
   if (isNodeRuntime(spec.runtime)) return { file: opts.node, args: [path.join(runtimeDir, 'nodejs', 'bootstrap.mjs')] };
   if (isPythonRuntime(spec.runtime)) return { file: opts.python, args: [path.join(runtimeDir, 'python', 'bootstrap.py')] };
-  if (isJavaRuntime(spec.runtime) && opts.java) return javaCommand(spec, opts.java.java, opts.java.classes);
+  if (isJavaRuntime(spec.runtime) && opts.java) return javaCommand(spec, opts.java.java, opts.java.classes, opts.java.channel);
   const entry = customRuntimeEntry(spec.runtime, spec.handler);
   if (entry && spec.codeDir) return { file: path.join(spec.codeDir, entry), args: [] };
   throw new UnsupportedRuntimeError(
@@ -327,7 +327,7 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
     if (identity && uids) uids.release(identity.uid);
   };
   /** The runtime command as `identity` runs it, checked readable by that user. */
-  const commandFor = (spec: InstanceSpec, identity: { uid: number; gid: number } | undefined, java?: { java: string; classes: string }) => {
+  const commandFor = (spec: InstanceSpec, identity: { uid: number; gid: number } | undefined, java?: { java: string; classes: string; channel: boolean }) => {
     const runtimeDir = users.kind === 'none' ? undefined : path.join(isolationRoot(), 'runtime');
     const cmd = processCommand(spec, { python, node, runtimeDir, java });
     if (identity) {
@@ -628,7 +628,8 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
       const spare = spareFor(spec);
       if (spare) return assign(spare, spec, onLine);
       const ours = isNodeRuntime(spec.runtime) || isPythonRuntime(spec.runtime);
-      const java = isJavaRuntime(spec.runtime) ? await javaFor(spec) : undefined;
+      // esb's Java client takes the channel on its standard input; without it, HTTP with the secret.
+      const java = isJavaRuntime(spec.runtime) ? { ...(await javaFor(spec)), channel: channelOn } : undefined;
       const identity = takeIdentity();
       const staged: Array<{ release(): void }> = [];
       const release = () => {
@@ -653,13 +654,10 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
         release();
         throw e;
       }
-      // esb's Java client takes the channel on its standard input; without it, HTTP with the secret.
-      const javaChannel = java !== undefined && channelOn;
-      const withSecret = (ours || (java !== undefined && !javaChannel)) && spec.runtimeApiSecret !== undefined;
+      const withSecret = (ours || (java !== undefined && !java.channel)) && spec.runtimeApiSecret !== undefined;
       if (withSecret) env.ESB_ENV_STDIN = '1';
-      const channel = (ours && channelOn) || javaChannel;
-      if (channel) env[CHANNEL_ENV] = javaChannel ? '0' : String(CHANNEL_FD);
-      if (javaChannel) cmd = withChannelOnStdin(cmd);
+      const channel = (ours || java !== undefined) && channelOn;
+      if (channel && ours) env[CHANNEL_ENV] = String(CHANNEL_FD);
       // Nothing is awaited from here until the handle is returned: the pool attaches it before
       // any connection of the instance can reach its Runtime API.
       const proc = spawnProcess({

@@ -77,11 +77,11 @@ public final class Bootstrap {
   }
 
   /**
-   * The instance channel when the process runtime gave one (ESB_RUNTIME_CHANNEL=0: standard input
-   * is its socket; docs/agent.md, "The instance channel"), else the HTTP Runtime API.
+   * The instance channel when the process runtime gave one (-Desb.runtime.channel=stdin: standard
+   * input is its socket; docs/agent.md, "The instance channel"), else the HTTP Runtime API.
    */
   private static Transport transport() throws IOException {
-    if ("0".equals(System.getenv("ESB_RUNTIME_CHANNEL"))) {
+    if ("stdin".equals(System.getProperty("esb.runtime.channel"))) {
       // The handler reads an empty standard input, as on Lambda, not the channel's frames.
       System.setIn(new ByteArrayInputStream(new byte[0]));
       return new InstanceChannel();

@@ -50,7 +50,7 @@ final class InstanceChannel implements Transport {
     }
   }
 
-  /** The channel on standard input, which the process runtime made a socket (ESB_RUNTIME_CHANNEL=0). */
+  /** The channel on standard input, which the process runtime made a socket (-Desb.runtime.channel=stdin). */
   InstanceChannel() {}
 
   public Bootstrap.Invocation next() throws IOException {
