@@ -119,6 +119,10 @@ describe('the Java Hello World of sam init (Maven), deployed unchanged', () => {
     const failed = await deploy();
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/BuildFailed: HelloWorldFunction: maven build failed: mvn -B -q clean install exited with 1:\n[\s\S]*AppTest/);
+    // The reports Maven points at are kept where the error now says (not in the scratch copy), with the failed assertion.
+    const kept = /Please refer to (\S+) for the individual test results/.exec(failed.stderr)?.[1];
+    expect(kept).toMatch(/\/\.reports\/HelloWorldFunction$/);
+    expect(await readFile(path.join(kept!, 'helloworld.AppTest.txt'), 'utf8')).toMatch(/Tests run: 1, Failures: 1/);
     expect((await hello()).body.message).toBe('hello world');
   }, 200_000);
 

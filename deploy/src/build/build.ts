@@ -489,10 +489,25 @@ async function buildMaven(ctx: UnitContext): Promise<string | undefined> {
     await cp(classes, ctx.tmp, { recursive: true });
     const deps = join(scratch, 'target', 'dependency');
     if (existsSync(deps)) await cp(deps, join(ctx.tmp, 'lib'), { recursive: true });
+  } catch (e) {
+    throw e instanceof BuildError ? await keepTestReports(ctx, scratch, e) : e;
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
   return undefined;
+}
+
+/**
+ * A failing test's reports outlive the scratch copy they were written in: kept in
+ * `<build-dir>/.reports/<unit>/`, where the error, which Maven wrote with the scratch path, now points.
+ */
+async function keepTestReports(ctx: UnitContext, scratch: string, err: BuildError): Promise<BuildError> {
+  const reports = join(scratch, 'target', 'surefire-reports');
+  if (!existsSync(reports)) return err;
+  const kept = join(ctx.options.buildDir, '.reports', ctx.unit.name);
+  await rm(kept, { recursive: true, force: true });
+  await cp(reports, kept, { recursive: true });
+  return new BuildError(err.members, err.builder, err.reason.split(reports).join(kept), { cause: err.cause });
 }
 
 const execFileAsync = promisify(execFile);
