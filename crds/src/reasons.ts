@@ -22,7 +22,7 @@ const row = (reason: string, phase: ConditionType, kind: ReasonKind, terminal: b
 export const REASON_TABLE = [
   row('Pending', 'Ready', 'progress', false, 'the step has not started yet'),
   row('Generating', 'Generated', 'progress', false, 'generating the artifact from the template'),
-  row('Building', 'Generated', 'progress', false, "running SAM's builders (npm, esbuild, pip, makefile) on the code"),
+  row('Building', 'Generated', 'progress', false, "running SAM's builders (npm, esbuild, pip, makefile, cargo, go, maven) on the code"),
   row('BuildingImages', 'ImagesReady', 'progress', false, 'building function images'),
   row('Applying', 'Applied', 'progress', false, 'merging the artifact into CONFIG_DIR'),
   row('Provisioning', 'Provisioned', 'progress', false, 'creating tables and buckets'),

@@ -18,7 +18,7 @@ options:
       --base-image RUNTIME=IMAGE  base image per runtime (python3.12=...) or family (python3=..., nodejs=...)
       --region <region>           AWS::Region                                  (default: us-east-1)
       --account-id <id>           AWS::AccountId                               (default: 123456789012)
-      --build-dir <dir>           run SAM's builders first (npm, esbuild, pip, makefile; docs/build.md) into <dir>
+      --build-dir <dir>           run SAM's builders first (npm, esbuild, pip, makefile, cargo, go, maven; docs/build.md) into <dir>
       --build-images              also build the function images (needs the Docker runtime)
       --json                      print a machine-readable summary
   -h, --help                      this help

@@ -1,4 +1,4 @@
-// `esb build -t template.yaml`: SAM's builders (npm, esbuild, pip, makefile; layers too) into
+// `esb build -t template.yaml`: SAM's builders (npm, esbuild, pip, makefile, cargo, go, maven; layers too) into
 // .esb/build/<LogicalId>/, as `sam build` fills .aws-sam/build. Unchanged units are reused.
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -10,7 +10,8 @@ const HELP = `usage: esb build -t TEMPLATE [--build-dir DIR] [-s STACK] [--param
 
 Builds every function and layer of a SAM template with SAM's builders (docs/build.md):
 npm (nodejs with package.json: production dependencies only), esbuild (Metadata.BuildMethod:
-esbuild), pip (python with requirements.txt), makefile (BuildMethod: makefile). Output:
+esbuild), pip (python with requirements.txt), makefile (BuildMethod: makefile), cargo
+(BuildMethod: rust-cargolambda), go (BuildMethod: go1.x), maven (java with pom.xml). Output:
 <build-dir>/<LogicalId>/ (default build dir: ./.esb/build). A unit whose inputs did not change
 is not built again. \`esb deploy\` builds the same way by itself.`;
 

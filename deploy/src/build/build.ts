@@ -1,4 +1,4 @@
-// `sam build` for esb (docs/build.md): runs the npm, esbuild, pip, makefile and cargo builders into a
+// `sam build` for esb (docs/build.md): runs the npm, esbuild, pip, makefile, cargo, go and maven builders into a
 // build folder, one folder per build unit, and skips a unit whose input digest is unchanged.
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
