@@ -14,7 +14,7 @@ import { PassThrough } from 'node:stream';
 import Docker from 'dockerode';
 import type { Logger } from 'pino';
 import type { InstanceDriver, InstanceHandle, InstanceSpec } from './driver.js';
-import { CA_BUNDLE_FILE, CA_CERT_FILE, isJavaRuntime } from '@esb/contracts';
+import { CA_BUNDLE_FILE, CA_CERT_FILE, isJavaRuntime, RUNTIME_IMAGES } from '@esb/contracts';
 import { CONTAINER_TLS_DIR, isNodeRuntime, isPythonRuntime, type TrustFiles } from './env.js';
 import { LineSplitter } from './lines.js';
 import { hostOf, isLoopback, withHost } from './s3-endpoint.js';
@@ -119,7 +119,7 @@ export async function createDockerDriver(opts: DockerDriverOptions): Promise<Ins
   const agentName = opts.agentName ?? 'default';
   const pullPolicy = opts.pullPolicy ?? 'if-not-present';
   if (pullPolicy !== 'if-not-present' && pullPolicy !== 'always') throw new Error(`IMAGE_PULL_POLICY must be if-not-present or always, not "${pullPolicy}"`);
-  const images = { python: opts.runtimeImages?.python ?? 'esb-runtime:python3', nodejs: opts.runtimeImages?.nodejs ?? 'esb-runtime:nodejs', java: opts.runtimeImages?.java ?? 'esb-runtime:java' };
+  const images = { python: opts.runtimeImages?.python ?? RUNTIME_IMAGES.python3, nodejs: opts.runtimeImages?.nodejs ?? RUNTIME_IMAGES.nodejs, java: opts.runtimeImages?.java ?? RUNTIME_IMAGES.java };
   const network = opts.network ?? 'bridge';
   const caBinds = trustBinds(opts.trustFiles);
 

@@ -15,7 +15,7 @@ import { startEmbeddedStorage, startSqsServer } from '@esb/storage';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { type Agent, createAgent } from './agent.js';
 import { createDockerDriver, LABEL, type DockerStartStep } from './docker-driver.js';
-import { JAVA_CORE_SOURCES } from './java-runtime.js';
+import { compileAgainstCore } from './java-runtime.js';
 import { buildArtifactImages, buildFunctionImages, ImageBuildError } from '@esb/deploy/build';
 import { generateArtifact } from '@esb/deploy';
 
@@ -237,7 +237,7 @@ describe.skipIf(why !== undefined)('agent, docker runtime', () => {
         '    out.put("heapMb", Runtime.getRuntime().maxMemory() / 1048576);\n    out.put("java", System.getProperty("java.specification.version"));\n    return out;\n  }\n}\n',
     );
     // Against esb's copy of the aws-lambda-java-core interfaces, without packaging them (Maven's provided scope): the image gives them.
-    execFileSync('javac', ['--release', '17', '-sourcepath', JAVA_CORE_SOURCES, '-implicit:none', '-d', path.join(app, 'classes'), path.join(src, 'Hello.java')]);
+    compileAgainstCore(path.join(app, 'classes'), [path.join(src, 'Hello.java')]);
     writeFileSync(path.join(app, 'template.yaml'), 'Resources:\n  Hello:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: classes/, Handler: demo.Hello::handle, Runtime: java21, MemorySize: 256}\n');
     const generated = await generateArtifact({ templatePath: path.join(app, 'template.yaml'), outDir: path.join(app, 'out'), project: 'esbtest', stackName: 'java', mode: 'docker' });
     const built = generated.config.functions.functions['java-Hello'];

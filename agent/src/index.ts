@@ -2,7 +2,7 @@ export type { InvokeContext, InvokeErrorKind, InvokeResult, Invoker } from '@esb
 export type { InstanceDriver, InstanceHandle, InstanceSpec } from './driver.js';
 export { createAgent, AGENT_DEFAULTS, type Agent, type AgentOptions, type AgentStats, type FunctionStats } from './agent.js';
 export { createProcessDriver, choosePython, pythonBoto3Note, type PythonChoice } from './process-driver.js';
-export { chooseJavaHome, findJavaHomes, JAVA_CORE_SOURCES } from './java-runtime.js';
+export { chooseJavaHome, compileAgainstCore, findJavaHomes, jvmOptions } from './java-runtime.js';
 export { createAgentHttpServer, type AgentHttpServerOptions } from './http-server.js';
 export { createHttpInvoker, type HttpInvoker } from './http-client.js';
 export { logFileName } from './logs.js';

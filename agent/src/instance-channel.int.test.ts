@@ -3,7 +3,6 @@
 // process can open it: it has no address), with the whole Lambda context; custom runtimes keep
 // HTTP on AWS_LAMBDA_RUNTIME_API; runtimeChannel: false puts esb's own clients back on HTTP.
 // The Java functions need a JDK (CI installs one: .ci/run).
-import { execFileSync } from 'node:child_process';
 import { existsSync, openSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import pino from 'pino';
@@ -11,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FunctionsFile } from '@esb/contracts';
 import { type Agent, createAgent } from './agent.js';
 import { logFileName } from './logs.js';
-import { JAVA_CORE_SOURCES } from './java-runtime.js';
+import { compileAgainstCore } from './java-runtime.js';
 import { codeFolder, processAgent } from './testing/process-agent.js';
 import { until } from '@esb/contracts/testing';
 
@@ -149,7 +148,7 @@ public class Probe {
 /** The Java probe compiled into `dir`/java (the aws-lambda-java-core interfaces come from the runtime). */
 function compileJavaProbe(dir: string): string {
   const out = path.join(dir, 'java');
-  execFileSync('javac', ['--release', '17', '-d', out, '-sourcepath', JAVA_CORE_SOURCES, '-implicit:none', path.join(dir, 'java-src', 'probe', 'Probe.java')]);
+  compileAgainstCore(out, [path.join(dir, 'java-src', 'probe', 'Probe.java')]);
   return out;
 }
 

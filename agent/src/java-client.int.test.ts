@@ -3,17 +3,14 @@
 // ContextProbe.java the Context an invocation gets (docs/agent.md, "Java"). Needs a JDK (CI
 // installs one: .ci/run).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JAVA_CLIENT_SOURCES, JAVA_CORE_SOURCES, listJava } from './java-runtime.js';
 
-const TEST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'test');
-const PROBE_SOURCES = path.join(TEST, 'java');
-/** A Context with an abstract method esb's InvocationContext lacks, as a later aws-lambda-java-core might declare it. */
-const NEWER_CORE_SOURCES = path.join(TEST, 'java-core-newer');
+const PROBE_SOURCES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'test', 'java');
 
 describe("esb's Java client: binding events and writing results", () => {
   let out: string;
@@ -26,7 +23,12 @@ describe("esb's Java client: binding events and writing results", () => {
       execFileSync('javac', ['--release', '8', '-nowarn', '-Xlint:-options', '-d', path.join(out, dir), ...(classpath ? ['-cp', path.join(out, classpath)] : []), ...sources]);
     javac('client', [...listJava(JAVA_CLIENT_SOURCES), ...listJava(PROBE_SOURCES)]);
     javac('core', listJava(JAVA_CORE_SOURCES));
-    javac('newer-core', listJava(NEWER_CORE_SOURCES), 'core');
+    // esb's Context with one more abstract method, as a later aws-lambda-java-core might declare it: esb's InvocationContext lacks it.
+    const context = path.join(JAVA_CORE_SOURCES, 'com', 'amazonaws', 'services', 'lambda', 'runtime', 'Context.java');
+    const newer = path.join(out, 'newer-src', 'Context.java');
+    mkdirSync(path.dirname(newer), { recursive: true });
+    writeFileSync(newer, readFileSync(context, 'utf8').replace(/}\s*$/, '    String getTenantId();\n}\n'));
+    javac('newer-core', [newer], 'core');
     const client = path.join(out, 'client');
     probe = JSON.parse(execFileSync('java', ['-cp', client, 'esb.runtime.BinderProbe'], { encoding: 'utf8' }));
     contexts = JSON.parse(execFileSync('java', ['-cp', client, 'esb.runtime.ContextProbe', path.join(out, 'core'), path.join(out, 'newer-core')], { encoding: 'utf8' }));

@@ -1,7 +1,7 @@
 // Java functions in the process runtime (docs/agent.md, "Java"): which JVM runs a javaNN
 // function, the command that starts esb's Java runtime client on it, and that client's classes,
 // compiled from agent/runtime/java once per machine and version of its sources.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,6 +81,15 @@ export const JAVA_CORE_SOURCES = path.join(RUNTIME_ROOT, 'java-core');
  * first Java cold start.
  */
 export const JAVA_PREBUILT_CLASSES = path.join(RUNTIME_ROOT, 'java-classes');
+
+/**
+ * Compiles a function's `sources` into `out` against esb's copy of the aws-lambda-java-core
+ * interfaces, which stay out of `out`: the runtime provides them, as Maven's `provided` scope
+ * expects (for tests and benchmarks).
+ */
+export function compileAgainstCore(out: string, sources: string[]): void {
+  execFileSync('javac', ['--release', '17', '-d', out, '-sourcepath', JAVA_CORE_SOURCES, '-implicit:none', ...sources], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
 
 /** `dir` when it holds the compiled client and interfaces, else undefined. */
 function compiledJavaClasses(dir: string): string | undefined {

@@ -657,7 +657,7 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
       const withSecret = (ours || (java !== undefined && !java.channel)) && spec.runtimeApiSecret !== undefined;
       if (withSecret) env.ESB_ENV_STDIN = '1';
       const channel = (ours || java !== undefined) && channelOn;
-      if (channel && ours) env[CHANNEL_ENV] = String(CHANNEL_FD);
+      if (ours && channelOn) env[CHANNEL_ENV] = String(CHANNEL_FD);
       // Nothing is awaited from here until the handle is returned: the pool attaches it before
       // any connection of the instance can reach its Runtime API.
       const proc = spawnProcess({

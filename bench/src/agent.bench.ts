@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pino from 'pino';
 import { FunctionsFile } from '@esb/contracts';
-import { chooseJavaHome, createAgent, findJavaHomes, JAVA_CORE_SOURCES } from '@esb/agent';
+import { chooseJavaHome, compileAgainstCore, createAgent, findJavaHomes, jvmOptions } from '@esb/agent';
 
 const FIX = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'agent', 'test', 'fixtures');
 
@@ -109,7 +109,7 @@ function compileJavaHello(dir: string): string | undefined {
   const out = path.join(dir, 'java-hello');
   const sources = path.join(FIX, 'java-hello', 'hello');
   try {
-    execFileSync('javac', ['--release', '17', '-d', out, '-sourcepath', JAVA_CORE_SOURCES, '-implicit:none', path.join(sources, 'Hello.java'), path.join(sources, 'HelloContext.java')], { stdio: 'ignore' });
+    compileAgainstCore(out, [path.join(sources, 'Hello.java'), path.join(sources, 'HelloContext.java')]);
     return out;
   } catch {
     return undefined;
@@ -123,7 +123,7 @@ function bareJvmStarts(n: number): number[] {
   const xs: number[] = [];
   for (let i = 0; i < n; i++) {
     const t = performance.now();
-    execFileSync(java, ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Xshare:auto', '-XX:-UsePerfData', '-version'], { stdio: 'ignore' });
+    execFileSync(java, [...jvmOptions(128), '-version'], { stdio: 'ignore' });
     xs.push(performance.now() - t);
   }
   return xs;

@@ -5,12 +5,11 @@
 // Run: node --conditions=esb-source --import tsx bench/src/cpu-split.ts [node|python|node-capped|java|floor:<kind>] [connections] [seconds] [runs]
 // (floor:<kind> measures a floor of bench/src/hop-floor.ts: unix, worker, design or lambda; java
 // needs a JDK and compiles bench/fixtures/java-app)
-import { execFileSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { JAVA_CORE_SOURCES } from '@esb/agent';
+import { compileAgainstCore } from '@esb/agent';
 import { load } from './lib/servers.js';
 import { type EsbDev, FIXTURES, firstOk, floorUrl, startEsbDev, startHopFloor } from './lib/targets.js';
 import type { FloorKind } from './hop-floor.js';
@@ -55,7 +54,7 @@ function descendants(root: number, procs: Map<number, Proc>): number[] {
 /** The Java hello compiled into `work`/java-app, and a template serving it at /hello/java. */
 async function javaTemplate(work: string): Promise<string> {
   const classes = path.join(work, 'java-app');
-  execFileSync('javac', ['--release', '17', '-d', classes, '-sourcepath', JAVA_CORE_SOURCES, '-implicit:none', path.join(FIXTURES, 'java-app', 'hello', 'Hello.java')]);
+  compileAgainstCore(classes, [path.join(FIXTURES, 'java-app', 'hello', 'Hello.java')]);
   const template = path.join(work, 'java-template.yml');
   await writeFile(
     template,

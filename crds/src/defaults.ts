@@ -28,6 +28,9 @@ export function customRuntimeEntry(runtime: string | undefined, handler: string 
   return undefined;
 }
 
+/** The images esb's Docker runtime runs zip functions on, by runtime family (scripts/docker-base-image.sh builds them). */
+export const RUNTIME_IMAGES = { python3: 'esb-runtime:python3', nodejs: 'esb-runtime:nodejs', java: 'esb-runtime:java' } as const;
+
 /** The Java version a runtime names (java8, java8.al2 -> 8; java25 -> 25), or undefined. */
 export function javaVersionOf(runtime?: string): number | undefined {
   const m = /^java(\d+)(\.al2)?$/.exec(runtime ?? '');

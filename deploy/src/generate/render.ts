@@ -1,5 +1,6 @@
 // SamModel -> the files of an artifact. Pure: code folders come in as listings (path, sha256,
 // and where the bytes are) supplied by the adapter; nothing here touches the disk.
+import { RUNTIME_IMAGES } from '@esb/contracts';
 import type { ImageBuild } from '@esb/contracts';
 import { createHash } from 'node:crypto';
 import {
@@ -102,7 +103,7 @@ export interface RenderResult {
 }
 
 /** `provided`: the bare OS image; the function's own bootstrap is the entrypoint. */
-export const DEFAULT_BASE_IMAGES: Record<string, string> = { python3: 'esb-runtime:python3', nodejs: 'esb-runtime:nodejs', java: 'esb-runtime:java', provided: 'esb-base:bookworm' };
+export const DEFAULT_BASE_IMAGES: Record<string, string> = { ...RUNTIME_IMAGES, provided: 'esb-base:bookworm' };
 
 const sha256hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 

@@ -89,9 +89,7 @@ final class RuntimeApi implements Transport {
   public Bootstrap.Invocation answerAndNext(String requestId, byte[] body, String errorType) throws IOException {
     String path = BASE + "/invocation/" + requestId + (errorType == null ? "/response" : "/error");
     connect();
-    ByteArrayOutputStream b = new ByteArrayOutputStream(body.length + 512);
-    head(b, "POST", path, body.length, errorType);
-    b.write(body, 0, body.length);
+    ByteArrayOutputStream b = post(path, body, errorType);
     head(b, "GET", BASE + "/invocation/next", -1, null);
     try {
       out.write(b.toByteArray());
@@ -107,11 +105,16 @@ final class RuntimeApi implements Transport {
   public void initError(byte[] body, String errorType) throws IOException {
     String path = BASE + "/init/error";
     connect();
+    out.write(post(path, body, errorType).toByteArray());
+    reportRefused(path, read());
+  }
+
+  /** A POST of `body` to `path`, to be written. */
+  private ByteArrayOutputStream post(String path, byte[] body, String errorType) {
     ByteArrayOutputStream b = new ByteArrayOutputStream(body.length + 512);
     head(b, "POST", path, body.length, errorType);
     b.write(body, 0, body.length);
-    out.write(b.toByteArray());
-    reportRefused(path, read());
+    return b;
   }
 
   private static void reportRefused(String path, Answer a) {
