@@ -174,14 +174,25 @@ public final class Bootstrap {
     }
   }
 
+  /** One event and what Lambda sends with it, from either transport. */
   static final class Invocation {
-    String requestId;
-    long deadlineMs;
-    String functionArn;
-    String traceId;
-    String clientContext;
-    String cognitoIdentity;
-    byte[] body;
+    final String requestId;
+    final long deadlineMs;
+    final String functionArn;
+    final String traceId;
+    final String clientContext;
+    final String cognitoIdentity;
+    final byte[] body;
+
+    Invocation(String requestId, long deadlineMs, String functionArn, String traceId, String clientContext, String cognitoIdentity, byte[] body) {
+      this.requestId = requestId;
+      this.deadlineMs = deadlineMs;
+      this.functionArn = functionArn;
+      this.traceId = traceId;
+      this.clientContext = clientContext;
+      this.cognitoIdentity = cognitoIdentity;
+      this.body = body;
+    }
   }
 
   /** The handler named by `_HANDLER`, with how to call it. */

@@ -80,17 +80,10 @@ final class InstanceChannel implements Transport {
       eventAt = System.nanoTime();
       // request id, time limit (ms), ARN, trace id, client context, Cognito identity, output mark
       String[] m = f.meta.split("\0", -1);
-      Bootstrap.Invocation inv = new Bootstrap.Invocation();
-      inv.requestId = m[0];
       // The frame carries the time limit; the deadline counts from taking the event.
-      inv.deadlineMs = m.length > 1 && !m[1].isEmpty() ? System.currentTimeMillis() + Long.parseLong(m[1]) : Long.MAX_VALUE;
-      inv.functionArn = field(m, 2);
-      inv.traceId = field(m, 3);
-      inv.clientContext = field(m, 4);
-      inv.cognitoIdentity = field(m, 5);
-      inv.body = f.body;
-      if ("1".equals(field(m, 6))) markOutput(inv.requestId);
-      return inv;
+      long deadlineMs = m.length > 1 && !m[1].isEmpty() ? System.currentTimeMillis() + Long.parseLong(m[1]) : Long.MAX_VALUE;
+      if ("1".equals(field(m, 6))) markOutput(m[0]);
+      return new Bootstrap.Invocation(m[0], deadlineMs, field(m, 2), field(m, 3), field(m, 4), field(m, 5), f.body);
     }
   }
 

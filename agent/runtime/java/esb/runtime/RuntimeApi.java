@@ -123,17 +123,17 @@ final class RuntimeApi implements Transport {
 
   private static Bootstrap.Invocation invocationOf(Answer a) throws IOException {
     if (a.status != 200) throw new IOException("GET /invocation/next answered " + a.status + ": " + new String(a.body, StandardCharsets.UTF_8));
-    Bootstrap.Invocation inv = new Bootstrap.Invocation();
-    inv.requestId = a.headers.get("lambda-runtime-aws-request-id");
+    String requestId = a.headers.get("lambda-runtime-aws-request-id");
+    if (requestId == null) throw new IOException("GET /invocation/next answered without Lambda-Runtime-Aws-Request-Id");
     String deadline = a.headers.get("lambda-runtime-deadline-ms");
-    inv.deadlineMs = deadline != null ? Long.parseLong(deadline.trim()) : Long.MAX_VALUE;
-    inv.functionArn = a.headers.get("lambda-runtime-invoked-function-arn");
-    inv.traceId = a.headers.get("lambda-runtime-trace-id");
-    inv.clientContext = a.headers.get("lambda-runtime-client-context");
-    inv.cognitoIdentity = a.headers.get("lambda-runtime-cognito-identity");
-    inv.body = a.body;
-    if (inv.requestId == null) throw new IOException("GET /invocation/next answered without Lambda-Runtime-Aws-Request-Id");
-    return inv;
+    return new Bootstrap.Invocation(
+        requestId,
+        deadline != null ? Long.parseLong(deadline.trim()) : Long.MAX_VALUE,
+        a.headers.get("lambda-runtime-invoked-function-arn"),
+        a.headers.get("lambda-runtime-trace-id"),
+        a.headers.get("lambda-runtime-client-context"),
+        a.headers.get("lambda-runtime-cognito-identity"),
+        a.body);
   }
 
   private String line() throws IOException {
