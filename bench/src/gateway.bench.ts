@@ -5,7 +5,7 @@
 // Run: node --conditions=esb-source --import tsx bench/src/gateway.bench.ts [--quick] [--only=lookup,reload,rss,throughput] [--runs N] [--duration S]
 // Servers run in child processes so that autocannon does not share their event loop.
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,9 +15,10 @@ import { stringify } from 'yaml';
 import jsYaml from 'js-yaml';
 import { FunctionsFile, RoutingFile, validate } from '@esb/contracts';
 import type { Invoker } from '@esb/contracts';
-import { buildGateway, compileRouteTable, startGateway } from '@esb/gateway';
+import { buildGateway, compileRouteTable, PARSE_THREAD_IDLE_MS, startGateway } from '@esb/gateway';
 import { createLogger } from '@esb/cli/log';
-import { esbCode } from './lib/targets.js';
+import { ESB_BIN, esbCode, startEsbAgent } from './lib/targets.js';
+import { freePort, rssTree, sleep, startServer, waitFor } from './lib/servers.js';
 import { openSync } from 'node:fs';
 import { numberFlag } from './lib/args.js';
 
@@ -242,14 +243,49 @@ async function throughputBench(duration: number, runs: number) {
   return { rows: out, rssAfterLoadMb: rss };
 }
 
+/**
+ * The gateway as compose runs it: `esb gateway --agent-url` (the `esb` bin, compiled JavaScript
+ * when the build is fresh) beside a real `esb agent`, on an empty CONFIG_DIR and on one of
+ * 1,000 functions / 5,000 routes. RSS is read from /proc right after the config is in service
+ * and again once the parse thread has ended (PARSE_THREAD_IDLE_MS), which is what a running
+ * gateway keeps.
+ */
 async function rssBench() {
-  const empty = await spawnServer(['--child', 'gateway-empty', 'warn']);
-  const emptyRss = (await empty.rss()) / 1024 / 1024;
-  await empty.stop();
-  const full = await spawnServer(['--child', 'gateway', 'warn']);
-  const fullRss = (await full.rss()) / 1024 / 1024;
-  await full.stop();
-  return { emptyGatewayMb: emptyRss, gateway5kRoutesMb: fullRss };
+  const dir = await mkdtemp(path.join(tmpdir(), 'esb-bench-gw-rss-'));
+  const empty = path.join(dir, 'empty');
+  const big = path.join(dir, 'big');
+  const logs = path.join(dir, 'logs');
+  await Promise.all([empty, big, logs].map((d) => mkdir(d, { recursive: true })));
+  const { functions, routing } = bigConfig();
+  await writeFile(path.join(big, 'functions.yml'), stringify(functions));
+  await writeFile(path.join(big, 'routing.yml'), stringify(routing));
+  const agent = await startEsbAgent(big, logs);
+  const measure = async (configDir: string, name: string) => {
+    const port = await freePort();
+    const server = startServer({
+      name,
+      cmd: process.execPath,
+      args: [ESB_BIN, 'gateway', '--agent-url', agent.url, '--config-dir', configDir, '--port', String(port), '--host', '127.0.0.1'],
+      env: { ...process.env, LOG_LEVEL: 'warn' },
+      logFile: path.join(logs, `${name}.log`),
+    });
+    try {
+      await waitFor(`${name} /health`, async () => ((await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok ? true : undefined), 60_000, 50);
+      const loadedMb = rssTree(server.pid).selfMb;
+      await sleep(PARSE_THREAD_IDLE_MS + 2000);
+      return { loadedMb, settledMb: rssTree(server.pid).selfMb };
+    } finally {
+      await server.stop();
+    }
+  };
+  try {
+    const e = await measure(empty, 'gateway-empty');
+    const b = await measure(big, 'gateway-5k');
+    return { emptyGatewayMb: e.settledMb, gateway5kRoutesMb: b.settledMb, gateway5kLoadedMb: b.loadedMb, emptyLoadedMb: e.loadedMb, from: esbCode().from };
+  } finally {
+    await agent.server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 async function child(mode: string, level: string) {
@@ -258,7 +294,7 @@ async function child(mode: string, level: string) {
     const { url } = await startBaseline(0);
     process.send?.({ ready: url });
   } else {
-    const cfg = mode === 'gateway-empty' ? undefined : bigConfig();
+    const cfg = bigConfig();
     // esb dev's logger (pretty lines, batched), writing to /dev/null.
     const log = createLogger({ pretty: true, level, fd: openSync('/dev/null', 'w') }).child({ component: 'gateway' });
     if (mode === 'gateway-console') {
@@ -308,7 +344,7 @@ function report(r: Awaited<ReturnType<typeof runGatewayBench>>) {
   if (r.reload) lines.push(
     `reload, 5k routes (${(r.reload.yamlBytes / 1024).toFixed(0)} KiB YAML): parse+validate+compile ${f(r.reload.parseValidateCompileMs, 1)} ms (compile ${f(r.reload.compileOnlyMs, 1)} ms); rename -> new table in service ${f(r.reload.watcherEndToEndMs, 1)} ms  [target < 200 ms: ${r.reload.watcherEndToEndMs < 200 ? 'PASS' : 'FAIL'}]`);
   if (r.memory) lines.push(
-    `RSS: gateway with 5k routes ${f(r.memory.gateway5kRoutesMb, 1)} MB (empty gateway ${f(r.memory.emptyGatewayMb, 1)} MB; tsx loader included)  [target < 150 MB: ${r.memory.gateway5kRoutesMb < 150 ? 'PASS' : 'FAIL'}]`);
+    `RSS of esb gateway (${r.memory.from}), 5k routes: ${f(r.memory.gateway5kRoutesMb, 1)} MB settled, ${f(r.memory.gateway5kLoadedMb, 1)} MB right after loading (empty: ${f(r.memory.emptyGatewayMb, 1)} / ${f(r.memory.emptyLoadedMb, 1)} MB)  [target < 150 MB: ${r.memory.gateway5kRoutesMb < 150 ? 'PASS' : 'FAIL'}]`);
   if (!r.throughput) return lines.join('\n');
   lines.push(
     `RSS after load: ${Object.entries(r.throughput.rssAfterLoadMb).map(([k, v]) => `${k} ${f(v, 1)} MB`).join('; ')}`,

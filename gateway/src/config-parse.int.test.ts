@@ -4,7 +4,7 @@
 import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
 import { buildGateway } from './app.js';
 import { OFF_THREAD_BYTES, createConfigParser, sliceDocument, SLICE_ENTRIES } from './config-parse.js';
@@ -43,6 +43,25 @@ describe('big configs: parsed off the event loop, compiled in slices', () => {
     } finally {
       await parser.close();
     }
+  });
+
+  it('ends an idle parse thread, and a later big file starts a new one', async () => {
+    const parser = createConfigParser({ offThreadBytes: 0, idleMs: 50 });
+    const text = stringify({ functions });
+    try {
+      expect(parser.threadRunning()).toBe(false);
+      const first = parser.parse(join(dir, 'functions.yml'), text);
+      expect(parser.threadRunning()).toBe(true);
+      expect(Object.keys(((await first) as { functions: object }).functions)).toHaveLength(N);
+      await vi.waitFor(() => expect(parser.threadRunning()).toBe(false), { timeout: 10_000, interval: 20 });
+      // The ended thread's exit fails nothing that came after it.
+      const again = (await parser.parse(join(dir, 'functions.yml'), text)) as { functions: Record<string, { environment: Record<string, string> }> };
+      expect(again.functions[`fn${N - 1}`].environment).toEqual({ INDEX: String(N - 1) });
+      await expect(parser.parse(join(dir, 'routing.yml'), stringify({ routes: 'not a list' }))).rejects.toThrow(/routing\.yml/);
+    } finally {
+      await parser.close();
+    }
+    expect(parser.threadRunning()).toBe(false);
   });
 
   it('serves a reload of thousands of routes, answering requests while it loads', async () => {

@@ -47,21 +47,38 @@ interface Pending {
 
 export interface ConfigParser {
   parse(file: string, text: string): unknown | Promise<unknown>;
+  /** Whether the parse thread is running (it ends after `idleMs` without work). */
+  threadRunning(): boolean;
   close(): Promise<void>;
 }
 
-export function createConfigParser(opts: { offThreadBytes?: number } = {}): ConfigParser {
+/**
+ * A parse thread with nothing to do ends after this long. After a big file its heap holds tens
+ * of MB the gateway would otherwise keep for good; reloads come in bursts (a deploy writes
+ * several files), and a burst finds the thread still running (docs/gateway.md).
+ */
+export const PARSE_THREAD_IDLE_MS = 10_000;
+
+/** One parse thread and the documents it owes. */
+interface ParseThread {
+  worker: Worker;
+  pending: Map<number, Pending>;
+  idleEnd?: NodeJS.Timeout;
+}
+
+export function createConfigParser(opts: { offThreadBytes?: number; idleMs?: number } = {}): ConfigParser {
   const offThreadBytes = opts.offThreadBytes ?? OFF_THREAD_BYTES;
-  const pending = new Map<number, Pending>();
-  let worker: Worker | undefined;
+  const idleMs = opts.idleMs ?? PARSE_THREAD_IDLE_MS;
+  let thread: ParseThread | undefined;
   let nextId = 1;
 
-  const start = (): Worker => {
+  const start = (): ParseThread => {
     const entry = workerEntry(import.meta.url, 'config-parse-worker');
     const w = new Worker(entry.url, { argv: entry.argv, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: 1024 } });
+    const t: ParseThread = { worker: w, pending: new Map() };
     let failure: Error | undefined;
     w.on('message', (msg: ParseMessage) => {
-      const p = pending.get(msg.id);
+      const p = t.pending.get(msg.id);
       if (!p) return;
       if (msg.kind === 'entries' || msg.kind === 'items') {
         if (msg.kind === 'entries') {
@@ -74,40 +91,53 @@ export function createConfigParser(opts: { offThreadBytes?: number } = {}): Conf
         // The next slice after a turn of the event loop: requests are served in between.
         setImmediate(() => w.postMessage({ id: msg.id, next: true }));
         return;
-      } else {
-        pending.delete(msg.id);
-        if (msg.kind === 'done') p.resolve(Object.assign(p.doc, msg.rest));
-        else p.reject(new Error(msg.message));
       }
-      if (pending.size === 0) w.unref();
+      t.pending.delete(msg.id);
+      if (msg.kind === 'done') p.resolve(Object.assign(p.doc, msg.rest));
+      else p.reject(new Error(msg.message));
+      if (t.pending.size === 0) {
+        w.unref();
+        t.idleEnd = setTimeout(() => {
+          // Taken out of service first: a parse from now on starts a new thread.
+          if (thread === t) thread = undefined;
+          void w.terminate();
+        }, idleMs);
+        t.idleEnd.unref();
+      }
     });
     w.on('error', (err) => (failure = err));
     w.on('exit', (code) => {
-      if (worker === w) worker = undefined;
-      for (const [id, p] of pending) {
-        pending.delete(id);
+      clearTimeout(t.idleEnd);
+      if (thread === t) thread = undefined;
+      for (const [id, p] of t.pending) {
+        t.pending.delete(id);
         p.reject(new Error(`the config parse thread ended: ${failure?.message ?? `exit code ${code}`}`));
       }
     });
     w.unref();
-    return w;
+    return t;
   };
 
   return {
     parse(file, text) {
       if (Buffer.byteLength(text) < offThreadBytes) return decodeConfigFile(file, text);
-      worker ??= start();
-      const w = worker;
+      const t = (thread ??= start());
+      clearTimeout(t.idleEnd);
       const id = nextId++;
       return new Promise((resolve, reject) => {
-        pending.set(id, { doc: {}, resolve, reject });
-        w.ref();
-        w.postMessage({ id, file, text });
+        t.pending.set(id, { doc: {}, resolve, reject });
+        t.worker.ref();
+        t.worker.postMessage({ id, file, text });
       });
     },
+    threadRunning: () => thread !== undefined,
     async close() {
-      await worker?.terminate();
-      worker = undefined;
+      const t = thread;
+      thread = undefined;
+      if (t) {
+        clearTimeout(t.idleEnd);
+        await t.worker.terminate();
+      }
     },
   };
 }

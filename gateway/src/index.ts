@@ -2,6 +2,7 @@ export { buildGateway, newTraceId, CONSOLE_PREFIX, BODY_LIMIT_BYTES, DEFAULT_INT
 export type { Gateway, GatewayOptions, RequestObserver } from './app.js';
 export { startGateway } from './server.js';
 export type { StartOptions, RunningGateway } from './server.js';
+export { PARSE_THREAD_IDLE_MS } from './config-parse.js';
 export { compileRouteTable, parseRoutePath, resolveApi, RouteCompileError } from './routes.js';
 export type { CompiledRoute, ResolvedApi, RouteHit, RouteMiss, RouteTable } from './routes.js';
 export { buildV1Event, buildV2Event, v1EventJson, v2EventJson, edgeHeaders, formatRequestTime, matchesMediaType, isTextContentType } from './events.js';

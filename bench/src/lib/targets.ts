@@ -18,7 +18,8 @@ export const FIXTURES = path.join(BENCH_DIR, 'fixtures');
 export const PEER_DIR = path.join(BENCH_DIR, 'peer');
 /** deploy-stall: a warm route's p99 while a 5,000-function template deploys (docs/apply.md "Off the serving loop"). */
 export const DEPLOY_STALL_P99_TARGET_MS = 50;
-const ESB_BIN = path.join(REPO, 'cli', 'bin', 'esb.js');
+/** The `esb` bin users run: compiled JavaScript when the build is fresh (docs/design.md "Build"). */
+export const ESB_BIN = path.join(REPO, 'cli', 'bin', 'esb.js');
 
 const { buildState } = (await import(pathToFileURL(path.join(REPO, 'cli', 'bin', 'build-state.mjs')).href)) as { buildState(root: string): string };
 
