@@ -232,8 +232,12 @@ describe.skipIf(why !== undefined)('agent, docker runtime', () => {
     mkdirSync(src, { recursive: true });
     writeFileSync(
       path.join(src, 'Hello.java'),
-      'package demo;\nimport java.util.*;\nimport com.amazonaws.services.lambda.runtime.Context;\npublic class Hello {\n  public static Map<String, Object> handle(Map<String, Object> event, Context context) {\n' +
-        '    Map<String, Object> out = new LinkedHashMap<>();\n    out.put("name", event.get("name"));\n    out.put("function", context.getFunctionName());\n    out.put("memory", System.getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"));\n' +
+      'package demo;\nimport java.util.*;\nimport com.amazonaws.services.lambda.runtime.Context;\npublic class Hello {\n' +
+        '  static int depth(int n) { return n == Integer.MIN_VALUE ? n : depth(n + 1) + 1; }\n' +
+        '  public static Map<String, Object> handle(Map<String, Object> event, Context context) throws Exception {\n' +
+        '    if (Boolean.TRUE.equals(event.get("overflow"))) depth(0);\n' +
+        '    Map<String, Object> out = new LinkedHashMap<>();\n    out.put("name", event.get("name"));\n' +
+        '    out.put("host", new String(java.nio.file.Files.readAllBytes(java.nio.file.Paths.get("/etc/hostname"))).trim());\n    out.put("function", context.getFunctionName());\n    out.put("memory", System.getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"));\n' +
         '    out.put("heapMb", Runtime.getRuntime().maxMemory() / 1048576);\n    out.put("java", System.getProperty("java.specification.version"));\n    return out;\n  }\n}\n',
     );
     // Against esb's copy of the aws-lambda-java-core interfaces, without packaging them (Maven's provided scope): the image gives them.
@@ -250,6 +254,12 @@ describe.skipIf(why !== undefined)('agent, docker runtime', () => {
       // 85 % of the container's 256 MB, as Lambda sizes its Java heaps.
       expect(got.heapMb).toBeGreaterThan(180);
       expect(got.heapMb).toBeLessThanOrEqual(218);
+      // After a StackOverflowError the runtime reports it and ends; the next event gets a new container.
+      const overflow = await agent.invoke('mounted', Buffer.from('{"overflow": true}'));
+      expect(overflow.error?.message).toMatch(/^java\.lang\.StackOverflowError/);
+      const after = await agent.invoke('mounted', Buffer.from('{"name": "after"}'));
+      expect(after.error).toBeUndefined();
+      expect(json(after.payload).host).not.toBe(got.host);
 
       expect(await buildArtifactImages(generated.artifactRoot)).toMatchObject({ built: 1 });
       agent.setFunctions(FunctionsFile.parse({ functions: { 'java-Hello': built } }));

@@ -64,6 +64,8 @@ while True:
         event = json.loads(r.read() or b"null")
     body = json.dumps({"custom": True, "event": event, "fd3": os.path.exists("/proc/self/fd/3"), "channelEnv": os.environ.get("ESB_RUNTIME_CHANNEL")}).encode()
     urllib.request.urlopen(urllib.request.Request(api + rid + "/response", data=body, method="POST")).read()
+    if os.environ.get("ONE_EVENT"):
+        break
 `;
 
 // The Java probe: the channel is its standard input (fd 0), where a JVM can take a socket
@@ -142,6 +144,19 @@ public class Probe {
     public static Map<String, Object> fail(Map<String, Object> event) {
         throw new IllegalStateException("java bad thing");
     }
+
+    static int depth(int n) {
+        return n == Integer.MIN_VALUE ? n : depth(n + 1) + 1;
+    }
+
+    /** A StackOverflowError (a VirtualMachineError) when the event asks for one. */
+    public static Map<String, Object> overflow(Map<String, Object> event) {
+        if (Boolean.TRUE.equals(event.get("overflow"))) depth(0);
+        Map<String, Object> out = new HashMap<>();
+        out.put("n", event.get("n"));
+        out.put("pid", ProcessHandle.current().pid());
+        return out;
+    }
 }
 `;
 
@@ -166,8 +181,10 @@ describe('the instance channel, process runtime', () => {
           py: { runtime: 'python3.12', handler: 'app.probe', code: path.join(dir, 'py') },
           pyfail: { runtime: 'python3.12', handler: 'app.fail', code: path.join(dir, 'py') },
           custom: { runtime: 'provided.al2023', handler: 'unused', code: path.join(dir, 'custom') },
+          customonce: { runtime: 'provided.al2023', handler: 'unused', code: path.join(dir, 'custom'), environment: { ONE_EVENT: '1' }, scaling: { max_capacity: 1 } },
           java: { runtime: 'java21', handler: 'probe.Probe::probe', code: javaClasses },
           javafail: { runtime: 'java21', handler: 'probe.Probe::fail', code: javaClasses },
+          javaoverflow: { runtime: 'java21', handler: 'probe.Probe::overflow', code: javaClasses, scaling: { max_capacity: 1 } },
         },
       }),
     );
@@ -271,6 +288,14 @@ describe('the instance channel, process runtime', () => {
     expect(json(r.payload)).toEqual({ custom: true, event: { c: 1 }, fd3: false, channelEnv: null });
   });
 
+  it('gives the events a custom runtime that exits after one event never asked for to new instances: none is lost', async () => {
+    const agent = agents[0] ?? (await start());
+    const results = await Promise.all([1, 2, 3, 4].map((n) => agent.invoke('customonce', ev({ n }))));
+    expect(results.map((r) => r.error)).toEqual([undefined, undefined, undefined, undefined]);
+    expect(results.map((r) => json(r.payload).event.n)).toEqual([1, 2, 3, 4]);
+    expect(agent.stats().functions.customonce!.coldStarts).toBe(4);
+  });
+
   it("runtimeChannel: false puts esb's own clients back on HTTP", async () => {
     const agent = await start(false);
     for (const fn of ['node', 'py']) {
@@ -282,7 +307,35 @@ describe('the instance channel, process runtime', () => {
     // Standard input is then the pipe that carried the Runtime API secret (a socket too, closed).
     expect(java).toMatchObject({ event: { h: 1 }, requestId: 'http-java', channelEnv: null, channelProperty: null, stdin: -1 });
   }, 60_000);
+
+  it("ends a Java instance after a VirtualMachineError, as Lambda's Java runtime does, and no other event is lost to it (channel and HTTP)", async () => {
+    for (const agent of [agents[0] ?? (await start()), await start(false)]) {
+      await lastErrorEndsTheInstance(agent, 'javaoverflow');
+    }
+  }, 120_000);
 });
+
+/**
+ * `fn` (one instance at most) answers `{n, pid}`, and throws a StackOverflowError for
+ * `{overflow: true}`: that invocation gets its error document, and the events sent beside it,
+ * whichever instance they were given to, run in a new JVM, none lost.
+ */
+async function lastErrorEndsTheInstance(agent: Agent, fn: string): Promise<void> {
+  const first = json((await agent.invoke(fn, ev({ n: 0 }))).payload);
+  const coldStarts = agent.stats().functions[fn]!.coldStarts;
+  const [failed, ...others] = await Promise.all([agent.invoke(fn, ev({ overflow: true })), ...[1, 2, 3, 4].map((n) => agent.invoke(fn, ev({ n })))]);
+  expect(failed.error).toMatchObject({ kind: 'FunctionError', message: expect.stringMatching(/^java\.lang\.StackOverflowError/) });
+  expect(json(failed.payload)).toMatchObject({ errorType: 'java.lang.StackOverflowError' });
+  const bodies = others.map((r) => {
+    expect(r.error).toBeUndefined();
+    return json(r.payload);
+  });
+  expect(bodies.map((b) => b.n)).toEqual([1, 2, 3, 4]);
+  // Events that ran before the error may have shared its JVM; the next one runs in a new JVM.
+  const after = json((await agent.invoke(fn, ev({ n: 5 }))).payload);
+  expect(after.pid).not.toBe(first.pid);
+  expect(agent.stats().functions[fn]!.coldStarts).toBeGreaterThan(coldStarts);
+}
 
 // Queued in the instance (docs/agent.md#queued-in-the-instance): past the instances there are,
 // a short function's next event goes down the channel behind the running one.
@@ -330,6 +383,7 @@ describe('events queued in an instance behind the running one, process runtime',
     agent = await processAgent(dir, {
       java: { runtime: 'java21', handler: 'probe.Probe::quick', code: javaClasses, timeout: 30, ...one },
       javachatty: { runtime: 'java21', handler: 'probe.Probe::chatty', code: javaClasses, ...one },
+      javaoverflow: { runtime: 'java21', handler: 'probe.Probe::overflow', code: javaClasses, timeout: 30, ...one },
       node: { runtime: 'nodejs20.x', handler: 'index.quick', code: path.join(dir, 'node'), timeout: 30, ...one },
       py: { runtime: 'python3.12', handler: 'app.quick', code: path.join(dir, 'py'), timeout: 30, ...one },
       crashy: { runtime: 'nodejs20.x', handler: 'index.crashy', code: path.join(dir, 'node'), ...one },
@@ -421,6 +475,18 @@ describe('events queued in an instance behind the running one, process runtime',
     }
     expect(queued('crashy')).toBeGreaterThan(before);
   });
+
+  it('gives the events queued in a Java instance that ends after a VirtualMachineError to a new JVM: none is lost', async () => {
+    await warm('javaoverflow');
+    let before = queued('javaoverflow');
+    for (let attempt = 0; attempt < 10; attempt++) {
+      before = queued('javaoverflow');
+      await lastErrorEndsTheInstance(agent, 'javaoverflow');
+      if (queued('javaoverflow') > before) break;
+      await warm('javaoverflow', 10);
+    }
+    expect(queued('javaoverflow')).toBeGreaterThan(before);
+  }, 120_000);
 
   it('keeps the events of a function that is not short in the pool queue, where any instance may take them', async () => {
     const results = await Promise.all(Array.from({ length: 8 }, (_, n) => agent.invoke('slow', ev({ n }))));

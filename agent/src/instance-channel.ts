@@ -11,7 +11,9 @@
 // Instance -> agent: NEXT (init is over, waiting for the first event), RESPONSE (meta: request
 // id NUL µs from event to result; body: the result) and ERROR (meta: request id NUL error type
 // NUL µs; body: the error document),
-// each of which also asks for the next event, and INIT_ERROR (meta: error type).
+// each of which also asks for the next event, INIT_ERROR (meta: error type), and LAST_ERROR (meta
+// as ERROR): an error document after which the runtime ends, without asking for another event
+// (Java's VirtualMachineError, as Lambda's Java runtime exits after one).
 // Events queued behind the running one (docs/agent.md#queued-in-the-instance): RECALL (agent ->
 // instance; meta: request id) asks the runtime not to run a queued event; RECALLED (instance ->
 // agent; meta: request id) says it has dropped it, sent before the running event's result. An
@@ -27,6 +29,7 @@ export const FRAME_EVENT = 0x45; // E
 export const FRAME_RESPONSE = 0x52; // R
 export const FRAME_ERROR = 0x46; // F
 export const FRAME_INIT_ERROR = 0x49; // I
+export const FRAME_LAST_ERROR = 0x58; // X
 export const FRAME_ASSIGN = 0x41; // A
 export const FRAME_RECALL = 0x43; // C
 export const FRAME_RECALLED = 0x42; // B

@@ -5,7 +5,7 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { isStreamingMode, RuntimeApiServer, type RuntimeRequest, type RuntimeResponder, type StreamHead } from './runtime-api-server.js';
-import { encodeFrame, type Frame, FrameDecoder, FRAME_ERROR, FRAME_EVENT, FRAME_INIT_ERROR, FRAME_NEXT, FRAME_RECALL, FRAME_RECALLED, FRAME_RESPONSE, FRAME_STREAM_CHUNK, FRAME_STREAM_START, OUTPUT_MARK } from './instance-channel.js';
+import { encodeFrame, type Frame, FrameDecoder, FRAME_ERROR, FRAME_EVENT, FRAME_INIT_ERROR, FRAME_LAST_ERROR, FRAME_NEXT, FRAME_RECALL, FRAME_RECALLED, FRAME_RESPONSE, FRAME_STREAM_CHUNK, FRAME_STREAM_START, OUTPUT_MARK } from './instance-channel.js';
 import { DEFAULT_STREAM_CONTENT_TYPE, InvocationStream, MAX_STREAMED_BYTES, tooLargeMessage } from './response-stream.js';
 import type { InstanceHandle } from './driver.js';
 import { loopbackPeerUid } from './isolation.js';
@@ -258,7 +258,13 @@ export class Instance {
     this.server.close();
     const queued = this.queued.splice(0);
     const inv = this.current;
-    if (inv && !inv.done) {
+    if (inv && !inv.done && wasReady && inv.deliveredAt === undefined) {
+      // Given to it after its last answer, and never taken: it never started (a runtime that
+      // ends after an event, as Lambda's Java runtime after a VirtualMachineError, or a custom
+      // runtime that handles one event); another instance takes it.
+      queued.unshift(inv);
+      this.current = undefined;
+    } else if (inv && !inv.done) {
       if (!wasReady && this.initError) {
         const doc = jsonObjectOf(this.initError);
         const type = typeof doc?.errorType === 'string' ? doc.errorType : 'Runtime.InitError';
@@ -270,7 +276,8 @@ export class Instance {
         this.finish(inv, errorResult(inv.requestId, 'FunctionError', `${type}: ${message}`, errorPayload(type, message)));
       }
     }
-    // The runtime takes a queued event only after the current one's result, which never came.
+    // The runtime takes a queued event only after the current one's result, which never came
+    // (or was its last).
     for (const q of queued) {
       q.done = true;
       q.notStarted = true;
@@ -308,6 +315,16 @@ export class Instance {
       this.started(next);
     } else this.finish(inv, result);
     this.handle?.served?.();
+  }
+
+  /**
+   * The runtime's last answer: it ends after it (LAST_ERROR). Nothing more goes to it, and the
+   * events queued in it, which it will not run, go to other instances when it has exited.
+   */
+  private lastAnswer(inv: Invocation, result: InvokeResult): void {
+    this.handle?.readOutput?.();
+    this.finish(inv, result);
+    this.stop();
   }
 
   private deliver(res: RuntimeResponder, inv: Invocation): void {
@@ -360,23 +377,27 @@ export class Instance {
       }
       return;
     }
-    if (f.kind === FRAME_RESPONSE || f.kind === FRAME_ERROR) {
-      // R: id NUL µs; F: id NUL error type NUL µs (µs: the runtime's own time for the event).
+    if (f.kind === FRAME_RESPONSE || f.kind === FRAME_ERROR || f.kind === FRAME_LAST_ERROR) {
+      // R: id NUL µs; F and X: id NUL error type NUL µs (µs: the runtime's own time for the event).
       const parts = f.meta.split('\0');
       const id = parts[0];
       const inv = this.current;
       if (inv && inv.requestId === id && !inv.done) {
         const us = Number(parts[f.kind === FRAME_RESPONSE ? 1 : 2]);
         if (us >= 0) inv.runtimeMs = us / 1000;
-        if (f.tooLarge) this.answered(inv, tooLargeResult(id, MAX_RESPONSE_BYTES));
-        else if (f.kind === FRAME_RESPONSE) this.answered(inv, inv.stream ? this.streamResult(inv) : { requestId: id, durationMs: 0, payload: f.body });
+        let result: InvokeResult;
+        if (f.tooLarge) result = tooLargeResult(id, MAX_RESPONSE_BYTES);
+        else if (f.kind === FRAME_RESPONSE) result = inv.stream ? this.streamResult(inv) : { requestId: id, durationMs: 0, payload: f.body };
         else {
           const doc = jsonObjectOf(f.body);
           const type = parts[1] || (typeof doc?.errorType === 'string' ? doc.errorType : 'Unhandled');
           const msg = typeof doc?.errorMessage === 'string' ? doc.errorMessage : '';
-          this.answered(inv, errorResult(id, 'FunctionError', msg ? `${type}: ${msg}` : type, f.body));
+          result = errorResult(id, 'FunctionError', msg ? `${type}: ${msg}` : type, f.body);
         }
+        if (f.kind === FRAME_LAST_ERROR) return this.lastAnswer(inv, result);
+        this.answered(inv, result);
       }
+      if (f.kind === FRAME_LAST_ERROR) return this.stop();
       return this.channelNext();
     }
     if (f.kind === FRAME_RECALLED) {

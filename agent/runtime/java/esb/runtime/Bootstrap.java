@@ -3,6 +3,7 @@ package esb.runtime;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
+import java.io.IOError;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -59,10 +60,14 @@ public final class Bootstrap {
       else System.clearProperty("com.amazonaws.xray.traceHeader");
       byte[] answer;
       String errorType = null;
+      boolean last = false;
       try {
         answer = handler.invoke(inv);
       } catch (Throwable t) {
         Throwable cause = unwrap(t);
+        // The JVM may be broken after these: Lambda's runtime reports the error and exits, and
+        // the next event starts a new one.
+        last = cause instanceof VirtualMachineError || cause instanceof IOError;
         Map<String, Object> doc = errorDoc(cause);
         StringWriter trace = new StringWriter();
         cause.printStackTrace(new PrintWriter(trace));
@@ -72,6 +77,11 @@ public final class Bootstrap {
         errorType = String.valueOf(doc.get("errorType"));
       }
       System.out.flush();
+      if (last) {
+        client.lastError(inv.requestId, answer, errorType);
+        System.exit(1);
+        return;
+      }
       inv = client.answerAndNext(inv.requestId, answer, errorType);
     }
   }

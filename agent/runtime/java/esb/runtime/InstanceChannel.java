@@ -23,6 +23,7 @@ final class InstanceChannel implements Transport {
   private static final byte RESPONSE = 'R';
   private static final byte ERROR = 'F';
   private static final byte INIT_ERROR = 'I';
+  private static final byte LAST_ERROR = 'X';
   private static final byte RECALL = 'C';
   private static final byte RECALLED = 'B';
   /** Half the agent's 10 ms: it recalls a queued event only behind one that has run that long. */
@@ -66,6 +67,10 @@ final class InstanceChannel implements Transport {
     if (errorType == null) send(RESPONSE, requestId + took, body);
     else send(ERROR, requestId + "\0" + errorType + took, body);
     return takeEvent();
+  }
+
+  public void lastError(String requestId, byte[] body, String errorType) throws IOException {
+    send(LAST_ERROR, requestId + "\0" + errorType + "\0" + (System.nanoTime() - eventAt) / 1000, body);
   }
 
   public void initError(byte[] body, String errorType) throws IOException {

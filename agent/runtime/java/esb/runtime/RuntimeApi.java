@@ -101,6 +101,14 @@ final class RuntimeApi implements Transport {
     }
   }
 
+  /** The last error document: a POST, and no next. */
+  public void lastError(String requestId, byte[] body, String errorType) throws IOException {
+    String path = BASE + "/invocation/" + requestId + "/error";
+    connect();
+    out.write(post(path, body, errorType).toByteArray());
+    reportRefused(path, read());
+  }
+
   /** The init error: a one-off POST. */
   public void initError(byte[] body, String errorType) throws IOException {
     String path = BASE + "/init/error";
