@@ -32,6 +32,13 @@ export const probe = async (event, context) => ({
   clientContext: context.clientContext ?? null, identity: context.identity ?? null, trace: process.env._X_AMZN_TRACE_ID ?? null,
 });
 export const fail = async () => { const e = new Error('bad thing'); e.name = 'MyError'; throw e; };
+// Errors nothing catches: thrown in a timer, or a rejection no one handles. pid: process and thread.
+export const uncaught = async (event) => {
+  if (event.throwLater) setTimeout(() => { throw new TypeError('thrown in a timer'); }, 1);
+  if (event.rejectLater) Promise.reject(new Error('yikes'));
+  if (event.throwLater || event.rejectLater) await new Promise(() => {});
+  return { n: event.n, pid: process.pid + ':' + (await import('node:worker_threads')).threadId };
+};
 `;
 
 const PY = `
@@ -185,6 +192,7 @@ describe('the instance channel, process runtime', () => {
           java: { runtime: 'java21', handler: 'probe.Probe::probe', code: javaClasses },
           javafail: { runtime: 'java21', handler: 'probe.Probe::fail', code: javaClasses },
           javaoverflow: { runtime: 'java21', handler: 'probe.Probe::overflow', code: javaClasses, scaling: { max_capacity: 1 } },
+          nodeuncaught: { runtime: 'nodejs20.x', handler: 'index.uncaught', code: path.join(dir, 'node'), scaling: { max_capacity: 1 } },
         },
       }),
     );
@@ -310,22 +318,37 @@ describe('the instance channel, process runtime', () => {
 
   it("ends a Java instance after a VirtualMachineError, as Lambda's Java runtime does, and no other event is lost to it (channel and HTTP)", async () => {
     for (const agent of [agents[0] ?? (await start()), await start(false)]) {
-      await lastErrorEndsTheInstance(agent, 'javaoverflow');
+      await lastErrorEndsTheInstance(agent, 'javaoverflow', { overflow: true }, 'java.lang.StackOverflowError');
+    }
+  }, 120_000);
+
+  it("makes an uncaught Node error the running invocation's error and ends the runtime, as Lambda's Node runtime does (channel, HTTP, in-process worker)", async () => {
+    const workers = await createAgent({ runtime: 'process', nodeWorkers: true, logDir: path.join(dir, 'logs-uncaught-workers'), log: pino({ level: 'silent' }), schedules: false, pinoFunctionLogs: false });
+    agents.push(workers);
+    workers.setFunctions(FunctionsFile.parse({ functions: { nodeuncaught: { runtime: 'nodejs20.x', handler: 'index.uncaught', code: path.join(dir, 'node'), scaling: { max_capacity: 1 } } } }));
+    for (const agent of [agents[0] ?? (await start()), await start(false), workers]) {
+      const thrown = await lastErrorEndsTheInstance(agent, 'nodeuncaught', { throwLater: true }, 'TypeError');
+      expect(thrown).toMatchObject({ errorMessage: 'thrown in a timer' });
+      const rejected = await lastErrorEndsTheInstance(agent, 'nodeuncaught', { rejectLater: true }, 'Runtime.UnhandledPromiseRejection');
+      expect(rejected).toMatchObject({ errorMessage: 'Error: yikes' });
+      expect(rejected.trace[0]).toBe('Runtime.UnhandledPromiseRejection: Error: yikes');
     }
   }, 120_000);
 });
 
 /**
- * `fn` (one instance at most) answers `{n, pid}`, and throws a StackOverflowError for
- * `{overflow: true}`: that invocation gets its error document, and the events sent beside it,
- * whichever instance they were given to, run in a new JVM, none lost.
+ * `fn` (one instance at most) answers `{n, pid}`, and fails `failing` with an error of
+ * `errorType` after which its runtime ends: that invocation gets the error document (given
+ * back), and the events sent beside it, whichever instance they were given to, run in a new
+ * runtime, none lost.
  */
-async function lastErrorEndsTheInstance(agent: Agent, fn: string): Promise<void> {
+async function lastErrorEndsTheInstance(agent: Agent, fn: string, failing: object, errorType: string): Promise<Record<string, any>> {
   const first = json((await agent.invoke(fn, ev({ n: 0 }))).payload);
   const coldStarts = agent.stats().functions[fn]!.coldStarts;
-  const [failed, ...others] = await Promise.all([agent.invoke(fn, ev({ overflow: true })), ...[1, 2, 3, 4].map((n) => agent.invoke(fn, ev({ n })))]);
-  expect(failed.error).toMatchObject({ kind: 'FunctionError', message: expect.stringMatching(/^java\.lang\.StackOverflowError/) });
-  expect(json(failed.payload)).toMatchObject({ errorType: 'java.lang.StackOverflowError' });
+  const [failed, ...others] = await Promise.all([agent.invoke(fn, ev(failing)), ...[1, 2, 3, 4].map((n) => agent.invoke(fn, ev({ n })))]);
+  expect(failed.error).toMatchObject({ kind: 'FunctionError', message: expect.stringMatching(new RegExp(`^${errorType.replace(/\./g, '\\.')}`)) });
+  const doc = json(failed.payload);
+  expect(doc).toMatchObject({ errorType });
   const bodies = others.map((r) => {
     expect(r.error).toBeUndefined();
     return json(r.payload);
@@ -335,6 +358,7 @@ async function lastErrorEndsTheInstance(agent: Agent, fn: string): Promise<void>
   const after = json((await agent.invoke(fn, ev({ n: 5 }))).payload);
   expect(after.pid).not.toBe(first.pid);
   expect(agent.stats().functions[fn]!.coldStarts).toBeGreaterThan(coldStarts);
+  return doc;
 }
 
 // Queued in the instance (docs/agent.md#queued-in-the-instance): past the instances there are,
@@ -481,7 +505,7 @@ describe('events queued in an instance behind the running one, process runtime',
     let before = queued('javaoverflow');
     for (let attempt = 0; attempt < 10; attempt++) {
       before = queued('javaoverflow');
-      await lastErrorEndsTheInstance(agent, 'javaoverflow');
+      await lastErrorEndsTheInstance(agent, 'javaoverflow', { overflow: true }, 'java.lang.StackOverflowError');
       if (queued('javaoverflow') > before) break;
       await warm('javaoverflow', 10);
     }

@@ -13,7 +13,7 @@
 // NUL µs; body: the error document),
 // each of which also asks for the next event, INIT_ERROR (meta: error type), and LAST_ERROR (meta
 // as ERROR): an error document after which the runtime ends, without asking for another event
-// (Java's VirtualMachineError, as Lambda's Java runtime exits after one).
+// (docs/agent.md#uncaught-errors).
 // Events queued behind the running one (docs/agent.md#queued-in-the-instance): RECALL (agent ->
 // instance; meta: request id) asks the runtime not to run a queued event; RECALLED (instance ->
 // agent; meta: request id) says it has dropped it, sent before the running event's result. An

@@ -711,12 +711,15 @@ async function main() {
     await initError(err);
     return;
   }
+  handlerLoaded = true;
   let nextEvent = firstNext();
   for (;;) {
+    running = undefined;
     const next = await nextEvent;
     if (next.status !== 200) throw new Error(`invocation/next answered ${next.status}`);
     const h = next.headers;
     const id = h['lambda-runtime-aws-request-id'];
+    running = id;
     setTraceId(h['lambda-runtime-trace-id'] || undefined);
     let event;
     try {
@@ -726,6 +729,8 @@ async function main() {
       continue;
     }
     if (isStreamingHandler(handler)) {
+      // A stream may be half written: an uncaught error then only ends the runtime.
+      running = undefined;
       nextEvent = streamResponse(handler, event, makeContext(h), id);
       continue;
     }
@@ -765,5 +770,41 @@ function postError(id, err) {
   return resultThenNext('error', id, JSON.stringify(doc), doc.errorType);
 }
 
-process.on('unhandledRejection', (err) => fatal(err));
+/** The request id of the invocation whose handler runs now: an uncaught error is its answer. */
+let running;
+let handlerLoaded = false;
+
+/**
+ * An error nothing caught (thrown in a callback, a rejection no one handles) ends the runtime, as
+ * Lambda's Node runtime does: it is the running invocation's error (on the channel the LAST_ERROR
+ * frame, which asks for no other event), the exit status is 129 (128 for a rejection), and the
+ * next event starts a new runtime (docs/agent.md, "Uncaught errors").
+ */
+function uncaught(err, exitCode) {
+  if (!handlerLoaded) return void initError(err);
+  const doc = errorDoc(err);
+  process.stderr.write(`${exitCode === 128 ? 'Unhandled Promise Rejection' : 'Uncaught Exception'}\t${JSON.stringify(doc)}\n`);
+  const exit = () => process.exit(exitCode);
+  const id = running;
+  running = undefined;
+  if (id === undefined) return void flushOutput().then(exit);
+  const body = JSON.stringify(doc);
+  if (channel) {
+    const us = Math.round((performance.now() - eventAt) * 1000);
+    return void flushOutput().then(() => writeFrame(0x58, `${id}\0${doc.errorType}\0${us}`, body, exit));
+  }
+  request('POST', `${base}/invocation/${id}/error`, body, { 'content-type': 'application/json', 'lambda-runtime-function-error-type': doc.errorType }).then(exit, exit);
+}
+
+/** A rejection's reason as Lambda's Node runtime reports it: Runtime.UnhandledPromiseRejection, the reason as its message. */
+function rejectionError(reason) {
+  const err = new Error(String(reason));
+  err.name = 'Runtime.UnhandledPromiseRejection';
+  const frames = reason instanceof Error && typeof reason.stack === 'string' ? reason.stack.split('\n').slice(1) : [];
+  err.stack = [`${err.name}: ${err.message}`, ...frames].join('\n');
+  return err;
+}
+
+process.on('uncaughtException', (err) => uncaught(err, 129));
+process.on('unhandledRejection', (reason) => uncaught(rejectionError(reason), 128));
 main().catch(fatal);
