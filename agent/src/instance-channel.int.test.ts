@@ -541,25 +541,29 @@ describe('events queued in an instance behind the running one, process runtime',
     await linesStayWithTheirRequests(agent, 'javachatty', path.join(dir, 'logs'));
   }, 60_000);
 
-  it('asks back what is queued behind an invocation that runs long: it runs once, on another instance (Node) or after it (Python, Java)', async () => {
+  it('asks back what is queued behind an invocation that runs long: it runs once, on another instance (Node, unless the CPU is saturated) or after it (Python, Java)', async () => {
     // One warm instance, room for a second: a request queues in the first, then is recalled and
     // waits in the pool's queue, which starts another instance behind a held-up one.
     const solo = await createAgent({ runtime: 'process', warmInstances: 1, logDir: path.join(dir, 'logs-recall'), log: pino({ level: 'silent' }), schedules: false, pinoFunctionLogs: false });
     try {
       const ranLog = (fn: string) => path.join(dir, `ran-${fn}.log`);
-      const two = { scaling: { max_capacity: 2 } };
-      solo.setFunctions(
-        FunctionsFile.parse({
-          functions: {
-            stall: { runtime: 'nodejs20.x', handler: 'index.stall', code: path.join(dir, 'node'), environment: { RAN_LOG: ranLog('stall') }, ...two },
-            pystall: { runtime: 'python3.12', handler: 'app.stall', code: path.join(dir, 'py'), environment: { RAN_LOG: ranLog('pystall') }, ...two },
-            javastall: { runtime: 'java21', handler: 'probe.Probe::stall', code: javaClasses, environment: { RAN_LOG: ranLog('javastall') }, ...two },
-          },
-        }),
-      );
+      const two = { scaling: { max_capacity: 2 }, timeout: 10 };
+      // Each attempt on a changed config: its instances from before stop, so that it starts with
+      // one (a second one left idle by a failed attempt would take every later `next` at once).
+      const configure = (attempt: number) =>
+        solo.setFunctions(
+          FunctionsFile.parse({
+            functions: {
+              stall: { runtime: 'nodejs20.x', handler: 'index.stall', code: path.join(dir, 'node'), environment: { RAN_LOG: ranLog('stall'), ATTEMPT: String(attempt) }, ...two },
+              pystall: { runtime: 'python3.12', handler: 'app.stall', code: path.join(dir, 'py'), environment: { RAN_LOG: ranLog('pystall'), ATTEMPT: String(attempt) }, ...two },
+              javastall: { runtime: 'java21', handler: 'probe.Probe::stall', code: javaClasses, environment: { RAN_LOG: ranLog('javastall'), ATTEMPT: String(attempt) }, ...two },
+            },
+          }),
+        );
       for (const fn of ['stall', 'pystall', 'javastall']) {
-        const recalled = () => solo.stats().functions[fn]!.recalledFromInstances;
+        const recalled = () => solo.stats().functions[fn]?.recalledFromInstances ?? 0;
         for (let attempt = 0; attempt < 5 && recalled() === 0; attempt++) {
+          await configure(attempt);
           // Short again in the pool's moving average (a long invocation before, a busy machine
           // now: then nothing queues, and the attempt is made again).
           await warm(fn, 40, solo);
@@ -569,9 +573,12 @@ describe('events queued in an instance behind the running one, process runtime',
           expect(next.error, fn).toBeUndefined();
           expect(json(next.payload).n, fn).toBe(1);
           // Node drops it while the long one waits; Python and Java (their handlers block) just before that one's result.
+          // Back in the pool's queue it runs on a new instance before the long one ends, or, when the
+          // CPU is saturated (the pool then starts none), on the first instance after it.
           if (fn === 'stall' && recalled() > 0) {
-            expect(longDone, fn).toBe(false);
-            expect(json(next.payload).pid, fn).not.toBe(json((await long).payload).pid);
+            const longDoneFirst = longDone;
+            const elsewhere = json(next.payload).pid !== json((await long).payload).pid;
+            expect(longDoneFirst, fn).toBe(!elsewhere);
           }
           expect((await long).error, fn).toBeUndefined();
         }
