@@ -21,6 +21,7 @@ import type { FunctionUsers } from './isolation.js';
 import { FunctionPool, type PoolConfig, type PoolStats } from './pool.js';
 import { cpuSaturation } from './cpu-idle.js';
 import { createProcessDriver, RUNTIME_DIR } from './process-driver.js';
+import { linkRuntimeSdk, sdkFolderFor, type RuntimeSdkFolders } from './runtime-sdk.js';
 import { Scheduler, type ScheduleStats } from './schedule.js';
 import { S3Notifier } from './s3-events.js';
 import { EventRules, type TargetSenders } from './eventbridge.js';
@@ -79,7 +80,7 @@ export interface AgentOptions {
   javaHome?: string;
   /** Process runtime: which user instances run as (default none: esb's own; the CLI passes `auto`, see isolation.ts). */
   functionUsers?: FunctionUsers;
-  /** Process runtime: node_modules that provides the AWS SDK to Node handlers (default: the project's). */
+  /** Process runtime: node_modules the AWS SDK of Node handlers is taken from (default: esb's own); they see only the SDK (runtime-sdk.ts). */
   nodeModulesDir?: string;
   /** Ship function logs to VictoriaLogs (default: $VICTORIALOGS_URL). */
   victoriaLogsUrl?: string;
@@ -274,7 +275,9 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     }
   }
   const kind = driver.kind;
-  const nodeModules = opts.nodeModulesDir ?? defaultNodeModules();
+  // The process runtime's Node functions see the SDK Lambda gives their runtime, not the rest of esb's modules.
+  const nodeModules = kind === 'docker' ? undefined : (opts.nodeModulesDir ?? defaultNodeModules());
+  const sdkFolders: RuntimeSdkFolders = nodeModules ? linkRuntimeSdk(nodeModules, tmpdir()) : {};
 
   const sinks: LogSink[] = [new FileLogSink(opts.logDir)];
   if (opts.pinoFunctionLogs !== false) sinks.push(new PinoLogSink(log.child({ component: 'function' })));
@@ -338,6 +341,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     const functionEnv = hasReferences(fc.environment) ? await referencedEnv(cfg.name, fc) : fc.environment;
     // A host-name S3 endpoint reaches functions as its address (docs/agent.md, "The S3 endpoint as an address").
     const s3 = endpoints.s3 && (await s3EndpointByAddress(endpoints.s3, lookupName));
+    const sdk = sdkFolderFor(fc.runtime, sdkFolders);
     const env = buildInstanceEnv({
       functionName: cfg.name,
       instanceId: inst.id,
@@ -351,7 +355,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       taskRoot,
       runtimeDir: docker ? '/var/runtime' : path.join(RUNTIME_DIR, isPythonRuntime(fc.runtime) ? 'python' : isJavaRuntime(fc.runtime) ? 'java' : 'nodejs'),
       layerDirs: docker ? (layerDirs.length || fc.package_type === 'Image' ? ['/opt'] : []) : layerDirs,
-      nodePathExtra: docker ? ['/var/runtime/node_modules', '/var/runtime'] : [...(nodeModules ? [nodeModules] : []), RUNTIME_MODULES],
+      nodePathExtra: docker ? ['/var/runtime/node_modules', '/var/runtime'] : [...(sdk ? [sdk] : []), RUNTIME_MODULES],
       pythonPathExtra: docker ? ['/var/runtime'] : [],
       path: docker
         ? '/var/lang/bin:/usr/local/bin:/usr/bin:/bin:/opt/bin'

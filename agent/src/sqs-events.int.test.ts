@@ -95,7 +95,8 @@ describe('SQS event sources, with the SQS server and real functions', () => {
           collect: node('index.collect', { events: [{ type: 'sqs', name: 'Inbox', queue: 'inbox', batch_size: 10 }] }),
           picky: node('index.picky', { events: [{ type: 'sqs', name: 'Picky', queue: 'picky', report_batch_item_failures: true }] }),
           sendV3: node('index.sendV3'),
-          sendV2: node('index.sendV2'),
+          // aws-sdk v2 is what Lambda's nodejs16.x and older runtimes provide.
+          sendV2: node('index.sendV2', { runtime: 'nodejs16.x' }),
           sendPy: { runtime: 'python3.11', handler: 'app.send', code: dir, environment: { QUEUE_URL: awsQueueUrl('outbox') } },
         },
       }),
