@@ -4,15 +4,13 @@
 // (START ... REPORT) on stderr (docs/gateway.md "Lambda Invoke API").
 import http from 'node:http';
 import https from 'node:https';
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { workspacePaths } from '@esb/controller/client';
 import type { Command } from '../main.js';
 import { processSettings } from '../settings.js';
 import { readDevInfo } from '../dev-info.js';
-import { readSamConfig, templateHere } from './samconfig.js';
+import { functionKeys, stackOf } from './function-names.js';
 
 const HELP = `usage: esb invoke <function> [-e EVENT_FILE | --event-json JSON] [--stack-name S] [-t TEMPLATE]
                   [--async] [--workspace DIR]
@@ -51,18 +49,6 @@ function invokeOnce(gateway: string, name: string, payload: string, async: boole
     req.on('error', reject);
     req.end(payload);
   });
-}
-
-/** The stack a logical id belongs to: --stack-name, else the samconfig's stack_name or the template's folder, as esb deploy names it. */
-async function stackOf(values: { 'stack-name'?: string; template?: string }): Promise<string | undefined> {
-  if (values['stack-name']) return values['stack-name'];
-  const template = values.template ?? templateHere();
-  if (!template || !existsSync(template)) return undefined;
-  const dir = path.dirname(path.resolve(template));
-  const samconfig = await readSamConfig(dir, { command: 'deploy' }).catch(() => undefined);
-  if (samconfig?.stackName) return samconfig.stackName;
-  const { defaultStackName } = await import('@esb/deploy');
-  return defaultStackName(path.resolve(template));
 }
 
 async function readEvent(values: { event?: string; 'event-json'?: string }): Promise<string> {
@@ -113,7 +99,7 @@ export const invoke: Command = {
     if (!dev) throw new Error(`no esb dev runs in ${paths.workspace} (start one with esb dev, or name its folder with --workspace)`);
     const payload = await readEvent(values);
     const stack = await stackOf(values);
-    const candidates = [name, ...(stack && !name.startsWith(`${stack}-`) ? [`${stack}-${name}`] : [])];
+    const candidates = functionKeys(name, stack);
     for (const candidate of candidates) {
       const answer = await invokeOnce(dev.gateway, candidate, payload, values.async === true).catch((err: Error) => {
         throw new Error(`the gateway at ${dev.gateway} does not answer (${err.message}); is esb dev still running?`);

@@ -44,6 +44,18 @@ describe('esb logs', () => {
     expect(c.text()).toBe('line 1\n');
   });
 
+  it("takes a function's logical id in the stack named, as sam logs -n does", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'esb-logs-'));
+    dirs.push(dir);
+    writeFileSync(path.join(dir, 'ts-intro-ListBucketsFunction.log'), 'T\tr1\tlisted\n');
+    const c = capture();
+    expect(await runLogs(['ListBucketsFunction', '--stack-name', 'ts-intro', '--log-dir', dir], {}, c.out)).toBe(0);
+    expect(c.text()).toBe('T\tr1\tlisted\n');
+    // The key itself, too; and a logical id of another stack has no log.
+    expect(await runLogs(['ts-intro-ListBucketsFunction', '--stack-name', 'ts-intro', '--log-dir', dir], {}, capture().out)).toBe(0);
+    expect(await runLogs(['ListBucketsFunction', '--stack-name', 'other', '--log-dir', dir], {}, capture().out)).toBe(1);
+  });
+
   it('rejects a missing function name', async () => {
     await expect(runLogs([], {}, capture().out)).rejects.toThrow(/expected one function name/);
   });

@@ -1,4 +1,4 @@
-// `esb logs <function> [-f] [--workspace DIR]`: the function's log (lines with request ids,
+// `esb logs <function> [-f] [--stack-name S] [--workspace DIR]`: the function's log (lines with request ids,
 // START/END/REPORT), written by the agent to <workspace>/.esb/logs/<function>.log.
 import { createReadStream, existsSync, statSync, watch } from 'node:fs';
 import path from 'node:path';
@@ -7,13 +7,20 @@ import { logFileName } from '@esb/agent';
 import type { Command } from '../main.js';
 import { loadSettings } from '../settings.js';
 import { workspacePaths } from '@esb/controller';
+import { functionKeys, stackOf } from './function-names.js';
 
-export const HELP = `usage: esb logs <function> [-f] [--workspace DIR] [--log-dir DIR]
+export const HELP = `usage: esb logs <function> [-f] [--stack-name S] [-t TEMPLATE] [--workspace DIR] [--log-dir DIR]
 
 Prints a function's log: what it printed (with the request id), and Lambda's START, END and
 REPORT lines.
 
+<function>: its key (<stack>-<LogicalId>, the name esb deploy gives it, or its FunctionName), or
+its logical id in the stack of --stack-name, else of the samconfig stack_name or template.yaml
+here (as sam logs -n).
+
   -f, --follow       keep printing new lines until interrupted
+  --stack-name S     the stack a logical id belongs to
+  -t, --template F   the template whose stack a logical id belongs to (default: template.yaml here)
   --workspace DIR    the workspace of \`esb dev\` (default: $ESB_WORKSPACE or the current folder)
   --log-dir DIR      read the logs from DIR instead (e.g. the agent's $LOG_DIR)`;
 
@@ -33,6 +40,8 @@ export async function runLogs(argv: string[], env: Record<string, string | undef
     args: argv,
     options: {
       follow: { type: 'boolean', short: 'f' },
+      'stack-name': { type: 'string' },
+      template: { type: 'string', short: 't' },
       workspace: { type: 'string' },
       'log-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -47,9 +56,12 @@ export async function runLogs(argv: string[], env: Record<string, string | undef
   if (positionals.length !== 1) throw new Error(`expected one function name\n\n${HELP}`);
   const settings = loadSettings(env);
   const dir = values['log-dir'] ?? settings.logDir ?? workspacePaths(values.workspace ?? settings.workspace).logDir;
-  const file = path.join(dir, logFileName(positionals[0]));
+  // The first of the names it may have that has a log; to follow one that has none yet, the last
+  // (a logical id's key in its stack).
+  const files = functionKeys(positionals[0], await stackOf(values)).map((key) => path.join(dir, logFileName(key)));
+  const file = files.find((f) => existsSync(f)) ?? files.at(-1)!;
   if (!existsSync(file) && !values.follow) {
-    process.stderr.write(`no logs for function ${positionals[0]} yet (${file})\n`);
+    process.stderr.write(`no logs for function ${positionals[0]} yet (${files.join(', nor ')})\n`);
     return 1;
   }
   let pos = 0;
