@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alignedRow, columnWidths, deploymentList, deploymentsTable, describeDeployment, formatAge, parseOutputFormat, watchKey, type DeploymentRow } from './present.js';
+import { alignedRow, columnWidths, deploymentList, deploymentsTable, describeDeployment, formatAge, localApiUrl, outputLine, parseOutputFormat, watchKey, type DeploymentRow } from './present.js';
 
 const now = new Date('2026-11-25T12:00:00Z');
 
@@ -40,6 +40,34 @@ describe('presentation', () => {
     expect(out).toContain('Observed generation:  2');
     expect(out).toMatch(/Ready\s+False\s+InvalidTemplate\s+60s\s+t\.yml:3:1: bad/);
     expect(out).toContain('2026-11-25T11:59:00Z  t.yml:3:1: bad');
+  });
+
+  it("describes the stack's Outputs: key, value (or why it has none), export and description; and who applied them when another Deployment did", () => {
+    const row: DeploymentRow = { namespace: 'default', name: 'cognito-default', status: { stackName: 'cognito' } };
+    const outputs = [
+      { key: 'UserPool', value: 'UserPool', description: 'the  user\npool', export: 'cognito-UserPool' },
+      { key: 'Label', problem: '!GetAtt T.Label: unknown' },
+    ];
+    const out = describeDeployment(row, now, { stack: 'cognito', deployment: 'default/cognito-default', outputs }).split('\n');
+    const at = out.indexOf('Outputs:');
+    expect(out.slice(at, at + 4)).toEqual([
+      'Outputs:',
+      '  Key        Value                              Export             Description',
+      '  UserPool   UserPool                           cognito-UserPool   the user pool',
+      '  Label      <none: !GetAtt T.Label: unknown>',
+    ]);
+    expect(describeDeployment(row, now)).toMatch(/Outputs:\n  <none>\n/);
+    expect(describeDeployment(row, now, { stack: 'cognito', deployment: 'default/other', outputs: [] })).toContain('Outputs:\n  (stack cognito was last applied by deployment default/other)\n  <none>');
+  });
+
+  it("prints an output as `Key = value (export Name)`, an API's execute-api URL with where this gateway serves it", () => {
+    const own = 'http://api.localhost:3000';
+    expect(outputLine({ key: 'UserPool', value: 'p-1', export: 'cognito-UserPool' }, own)).toBe('UserPool = p-1 (export cognito-UserPool)');
+    expect(outputLine({ key: 'Label', problem: 'not here' }, own)).toBe('Label has no value here (not here)');
+    expect(outputLine({ key: 'ApiUrl', value: 'https://ServerlessRestApi.execute-api.us-east-1.amazonaws.com/Prod/hello/' }, own)).toBe('ApiUrl = https://ServerlessRestApi.execute-api.us-east-1.amazonaws.com/Prod/hello/ (here: http://api.localhost:3000/Prod/hello/)');
+    expect(localApiUrl('wss://ChatApi.execute-api.us-east-1.amazonaws.com/Stage', own)).toBe('ws://api.localhost:3000/Stage');
+    expect(localApiUrl('https://abc.execute-api.eu-west-1.amazonaws.com', own)).toBe('http://api.localhost:3000/');
+    expect(localApiUrl('https://example.com/x', own)).toBeUndefined();
   });
 
   const ready = (status: 'True' | 'False', reason: string) => [{ type: 'Ready' as const, status, reason, message: '', lastTransitionTime: '' }];

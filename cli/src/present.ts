@@ -1,5 +1,5 @@
 // kubectl-like presentation of Deployments: pure functions over status records.
-import type { DeploymentStatus } from '@esb/contracts';
+import type { DeploymentStatus, StackOutput } from '@esb/contracts';
 
 export interface DeploymentRow {
   namespace: string;
@@ -15,6 +15,33 @@ export interface DeploymentRow {
 }
 
 export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json';
+
+/** A stack's Outputs as its CONFIG_DIR records them (docs/apply.md "Stacks and owners"), and the Deployment that applied them. */
+export interface StackOutputs {
+  stack: string;
+  deployment?: string;
+  outputs: Array<{ key: string } & StackOutput>;
+}
+
+/** An API Gateway URL (`https://<id>.execute-api.<region>.amazonaws.com/...`), as templates' Outputs give their APIs. */
+const EXECUTE_API_URL = /^(https?|wss?):\/\/[A-Za-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?::\d+)?(?=[/?#]|$)/;
+
+/**
+ * Where this gateway serves an output's API Gateway URL: the stack's own host, the path kept
+ * (a stage prefix is served too, docs/gateway.md "Routing"); undefined for other values.
+ */
+export function localApiUrl(value: string | undefined, stackUrl: string): string | undefined {
+  const m = value === undefined ? null : EXECUTE_API_URL.exec(value);
+  if (!m) return undefined;
+  const base = m[1].startsWith('ws') ? stackUrl.replace(/^http/, 'ws') : stackUrl;
+  return `${base}${value!.slice(m[0].length) || '/'}`;
+}
+
+/** One output as `esb deploy` prints it: `Key = value (export Name)`, or why it has no value here; an API's URL with where it is served here. */
+export function outputLine(o: StackOutputs['outputs'][number], stackUrl: string): string {
+  const local = localApiUrl(o.value, stackUrl);
+  return `${o.key} ${o.value !== undefined ? `= ${o.value}` : `has no value here (${o.problem ?? 'none'})`}${o.export ? ` (export ${o.export})` : ''}${local ? ` (here: ${local})` : ''}`;
+}
 
 /** `-o`: kubectl's formats; anything else is a clear error. */
 export function parseOutputFormat(value: string | undefined): OutputFormat {
@@ -109,7 +136,8 @@ export function deploymentList(items: DeploymentRow[]): Record<string, unknown> 
   return { apiVersion: 'v1', kind: 'List', items: items.map(deploymentResource), metadata: { resourceVersion: '' } };
 }
 
-export function describeDeployment(item: DeploymentRow, now: Date): string {
+/** `esb describe deployment`: `stackOutputs` is what CONFIG_DIR records of the Deployment's stack. */
+export function describeDeployment(item: DeploymentRow, now: Date, stackOutputs?: StackOutputs): string {
   const status = item.status ?? {};
   const lines = [
     `Name:                 ${item.name}`,
@@ -131,6 +159,15 @@ export function describeDeployment(item: DeploymentRow, now: Date): string {
       ['Type', 'Status', 'Reason', 'Since', 'Message'],
       ...conditions.map((c) => [c.type, c.status, c.reason, formatAge(c.lastTransitionTime, now), c.message.replace(/\s+/g, ' ')]),
     ]);
+    lines.push(...table.split('\n').map((l) => `  ${l}`));
+  }
+  lines.push('Outputs:');
+  const outputs = stackOutputs?.outputs ?? [];
+  const self = `${item.namespace}/${item.name}`;
+  if (stackOutputs?.deployment !== undefined && stackOutputs.deployment !== self) lines.push(`  (stack ${stackOutputs.stack} was last applied by deployment ${stackOutputs.deployment})`);
+  if (outputs.length === 0) lines.push('  <none>');
+  else {
+    const table = formatTable([['Key', 'Value', 'Export', 'Description'], ...outputs.map((o) => [o.key, o.value ?? `<none: ${o.problem ?? ''}>`, o.export ?? '', (o.description ?? '').replace(/\s+/g, ' ')])]);
     lines.push(...table.split('\n').map((l) => `  ${l}`));
   }
   if (status.warnings?.length) {

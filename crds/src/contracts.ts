@@ -940,6 +940,24 @@ const Owners = z.object({
   parameters: stringMap.default({}),
 });
 
+/**
+ * One of a stack's Outputs as the deploy resolved it (docs/generate.md "Outputs and exports"):
+ * its value, or why esb has none for it (`problem`), its Description and its Export.Name.
+ */
+export const StackOutput = z.object({
+  value: z.string().optional(),
+  problem: z.string().optional(),
+  description: z.string().optional(),
+  export: z.string().min(1).optional(),
+});
+export type StackOutput = z.infer<typeof StackOutput>;
+
+/** outputs.yml of an artifact's runtime config folder: the stack's Outputs by key, in template order. */
+export const OutputsFile = z.object({
+  outputs: z.record(z.string().min(1), StackOutput).default({}),
+});
+export type OutputsFile = z.infer<typeof OutputsFile>;
+
 export const StackRecord = z.object({
   /** The Deployment (namespace/name) that last applied the stack, when known. */
   deployment: z.string().optional(),
@@ -947,6 +965,8 @@ export const StackRecord = z.object({
   template: z.string().optional(),
   /** The digest of the artifact entry last applied: what a gateway that loaded it reports (docs/apply.md, "Stacks and owners"). */
   digest: z.string().optional(),
+  /** The stack's Outputs; their Export names are what `!ImportValue` of other stacks reads (docs/apply.md, "Stacks and owners"). */
+  outputs: z.record(z.string().min(1), StackOutput).optional(),
   routing: RoutingFile.default({ routes: [], apis: {} }),
 });
 export type StackRecord = z.infer<typeof StackRecord>;

@@ -44,7 +44,7 @@ export const REASON_TABLE = [
   row('GenerateFailed', 'Generated', 'failure', false, 'generating the artifact failed'),
   row('ImageBuildFailed', 'ImagesReady', 'failure', false, 'an image build failed'),
   row('InvalidConfigDir', 'Applied', 'failure', false, 'a CONFIG_DIR file cannot be merged into (fix or remove it)'),
-  row('Conflict', 'Applied', 'failure', true, "another namespace already serves one of its functions or routes (kube backend: namespaces never take each other's)"),
+  row('Conflict', 'Applied', 'failure', true, "another namespace already serves one of its functions or routes (kube backend: namespaces never take each other's), or another stack of the CONFIG_DIR already exports one of its export names"),
   row('ApplyFailed', 'Applied', 'failure', false, 'apply failed (lock, disk)'),
   row('ProvisionFailed', 'Provisioned', 'failure', false, 'the storage server refused or did not answer'),
   row('CustomResourceFailed', 'Provisioned', 'failure', true, "a custom resource's function answered FAILED, failed or returned without answering, or answered what CloudFormation refuses: fixed by changing the template or the function"),

@@ -19,6 +19,7 @@ options:
       --region <region>           AWS::Region                                  (default: us-east-1)
       --account-id <id>           AWS::AccountId                               (default: 123456789012)
       --build-dir <dir>           run SAM's builders first (npm, esbuild, pip, makefile, cargo, go, maven; docs/build.md) into <dir>
+      --config-dir <dir>          the CONFIG_DIR it will be applied to: the exports of its stacks answer !ImportValue
       --build-images              also build the function images (needs the Docker runtime)
       --json                      print a machine-readable summary
   -h, --help                      this help
@@ -44,6 +45,7 @@ export interface GenerateArgs {
   accountId?: string;
   buildImages: boolean;
   buildDir?: string;
+  configDir?: string;
   json: boolean;
   help: boolean;
 }
@@ -126,6 +128,9 @@ export function parseGenerateArgs(argv: string[]): GenerateArgs {
         break;
       case '--build-dir':
         args.buildDir = take(a);
+        break;
+      case '--config-dir':
+        args.configDir = take(a);
         break;
       case '--json':
         args.json = true;
@@ -219,6 +224,7 @@ const command: Command = {
       accountId: args.accountId,
       generatedAt,
       buildDir: args.buildDir,
+      configDir: args.configDir,
       // Code may lie above the template, inside the folder esb runs in (docs/generate.md "Paths and symlinks").
       codeRoot: process.cwd(),
       onBuildProgress: (e) => process.stderr.write(`build: ${describeProgress(e)}\n`),

@@ -20,6 +20,8 @@ import { processSettings } from '../settings.js';
 import { parseParameterOverrides, readSamConfig, saveSamConfig, templateHere } from './samconfig.js';
 import { askGuided, lineAsker, stackNameProblem } from './guided.js';
 import { readEnvVarsFile } from './env-vars.js';
+import { localApiUrl, outputLine } from '../present.js';
+import { readStackOutputs } from '../stack-outputs.js';
 
 const HELP = `usage: esb deploy [-t TEMPLATE] [--stack-name NAME] [-e ENV] [-p PROJECT] [--name NAME] [-m process|docker]
                   [--parameter-overrides K=V [K=V ...]] [--config-file FILE] [--config-env NAME] [--guided]
@@ -29,8 +31,9 @@ const HELP = `usage: esb deploy [-t TEMPLATE] [--stack-name NAME] [-e ENV] [-p P
                   [--kube [--kubeconfig FILE] [--context C] [-n NAMESPACE]]
 
 Writes the Deployment resource <workspace>/deployments/<name>.yaml (name: the stack name and
-the env) and waits until the controller reports it Ready. Exits 0 with a summary, or non-zero
-with the failing condition's message.
+the env) and waits until the controller reports it Ready. Exits 0 with a summary (its URLs, and
+the stack's Outputs: key, value, export name; --json: "outputs"), or non-zero with the failing
+condition's message. !ImportValue reads the exports of the stacks already deployed to the env.
 
 --stack-name: the app's identity (as SAM's): its functions, tables and buckets are keyed by it,
 and its own API is served alone at http://<stack>.localhost:<port>/. Default: the template's
@@ -298,7 +301,7 @@ export const deploy: Command = {
     const digestsFor = async (configDir: string | undefined): Promise<Set<string>> => {
       const exclude = configDir ? ownedPaths({ deploymentsDir: target.deploymentsDir, configDir }) : target.deploymentsDir ? [target.deploymentsDir] : [];
       // The template and its code are hashed once for every runtime.
-      const inspections = await inspectInputsFor({ templatePath, parameters, ...(envVars ? { envVars } : {}), env, project, exclude, stackName, codeRoot: paths.workspace }, runtimes).catch(() => [{ digest: '' }]);
+      const inspections = await inspectInputsFor({ templatePath, parameters, ...(envVars ? { envVars } : {}), env, project, exclude, stackName, codeRoot: paths.workspace, ...(configDir ? { configDir } : {}) }, runtimes).catch(() => [{ digest: '' }]);
       return new Set(inspections.map((i) => i.digest));
     };
     let expectedFor = dev?.env === env ? dev.configDir : undefined;
@@ -367,7 +370,7 @@ export const deploy: Command = {
     if (!done) {
       const where = failedStep ? `${failedStep.type} ` : '';
       const why = lastFailure
-        ? `${where}${lastFailure.reason}: ${lastFailure.message}${isTerminalReason(lastFailure.reason) ? ' (not retried until the template, code or spec changes)' : ` (still retrying after ${values.timeout})`}`
+        ? `${where}${lastFailure.reason}: ${lastFailure.message}${isTerminalReason(lastFailure.reason) ? ' (not retried until the template, code, spec or what it imports changes)' : ` (still retrying after ${values.timeout})`}`
         : `not Ready after ${values.timeout} (${target.controllerHint})`;
       if (values.json) process.stdout.write(`${JSON.stringify({ name, ready: false, reason: lastFailure?.reason ?? 'Timeout', condition: failedStep?.type, terminal: lastFailure ? isTerminalReason(lastFailure.reason) : false, message: why })}\n`);
       else process.stderr.write(`esb deploy: ${name} failed: ${why}\n`);
@@ -386,9 +389,11 @@ export const deploy: Command = {
     const urlOf = (path: string) => (path === '$default' ? `${base}/* ($default)` : `${base}${path}`);
     const own = stackUrl(base, status!.stackName ?? stackName);
     const warnings = [...(status!.warnings ?? []), ...(notServed ? [notServed] : [])];
+    // The stack's Outputs, as apply recorded them (docs/apply.md "Stacks and owners").
+    const outputs = (await readStackOutputs(status!.configDir!, status!.stackName ?? stackName))?.outputs ?? [];
     if (values.json) {
       process.stdout.write(
-        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), ...(served.loadBalancers.length ? { loadBalancers: served.loadBalancers.map((l) => ({ ...l, url: loadBalancerUrl(base, l.name) })) } : {}), ...(served.customResources.length ? { customResources: served.customResources } : {}), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, stateMachines: served.stateMachines, streams: served.streams, deliveryStreams: served.deliveryStreams, secrets: served.secrets, parameters: served.parameters, schedules: served.schedules, ...(served.websockets.length ? { websockets: served.websockets.map((w) => ({ id: w.id, url: webSocketUrl(own, w.stage), routes: w.routes })) } : {}), ...(served.graphql.length ? { graphql: served.graphql.map((g) => ({ ...g, url: `${own}${APPSYNC_PATH}` })) } : {}), configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
+        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), ...(served.loadBalancers.length ? { loadBalancers: served.loadBalancers.map((l) => ({ ...l, url: loadBalancerUrl(base, l.name) })) } : {}), ...(served.customResources.length ? { customResources: served.customResources } : {}), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, stateMachines: served.stateMachines, streams: served.streams, deliveryStreams: served.deliveryStreams, secrets: served.secrets, parameters: served.parameters, schedules: served.schedules, ...(served.websockets.length ? { websockets: served.websockets.map((w) => ({ id: w.id, url: webSocketUrl(own, w.stage), routes: w.routes })) } : {}), ...(served.graphql.length ? { graphql: served.graphql.map((g) => ({ ...g, url: `${own}${APPSYNC_PATH}` })) } : {}), outputs: outputs.map((o) => ({ ...o, ...(localApiUrl(o.value, own) ? { local: localApiUrl(o.value, own) } : {}) })), configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
       );
     } else {
       for (const w of warnings) say(`warning: ${w}`);
@@ -413,6 +418,7 @@ export const deploy: Command = {
       for (const s of served.schedules) say(`       SCHEDULE ${s.schedule} ${s.expression} -> ${s.target}${s.enabled ? '' : ' (disabled)'}`);
       if (served.schedules.length && dev?.sqs) say(`       EventBridge Scheduler: ${dev.sqs} (AWS_ENDPOINT_URL_SCHEDULER)`);
       if ((served.secrets.length || served.parameters.length) && dev?.sqs) say(`       Secrets Manager and SSM: ${dev.sqs} (AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_SSM)`);
+      for (const o of outputs) say(`       OUTPUT  ${outputLine(o, own)}`);
       say(`       API: ${base} (every deployed stack, last write wins); this stack alone: ${own}`);
     }
     return 0;

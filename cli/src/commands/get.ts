@@ -1,7 +1,8 @@
 // `esb get deployments [-A] [-n NS] [-o wide|yaml|json] [-w] [--workspace DIR]` and
 // `esb describe deployment NAME [-n NS] [--workspace DIR]`: what the file backend's controller
-// reported, read from the status records. `-w` prints a row again each time a Deployment
-// changes, as kubectl's watch does (the status and manifest folders are watched, not polled).
+// reported, read from the status records (and, for describe, the stack's Outputs from its
+// CONFIG_DIR's stacks.yml). `-w` prints a row again each time a Deployment changes, as
+// kubectl's watch does (the status and manifest folders are watched, not polled).
 import { mkdir, readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
@@ -22,6 +23,7 @@ import {
   type DeploymentRow,
   type OutputFormat,
 } from '../present.js';
+import { readStackOutputs } from '../stack-outputs.js';
 
 const RESOURCE_NAMES = new Set(['deployments', 'deployment', 'deploy', 'esbd', 'deployments.esb.dev']);
 
@@ -153,11 +155,13 @@ export const get: Command = {
 };
 
 export const describe: Command = {
-  summary: 'show one Deployment: conditions and recent errors',
+  summary: "show one Deployment: conditions, its stack's Outputs and recent errors",
   async run(argv) {
     const { values, positionals } = parseArgs({ args: argv, options, allowPositionals: true });
     if (values.help || positionals.length !== 2 || !RESOURCE_NAMES.has(positionals[0])) {
-      process.stdout.write('usage: esb describe deployment NAME [-n NAMESPACE] [--workspace DIR]\n');
+      process.stdout.write(
+        "usage: esb describe deployment NAME [-n NAMESPACE] [--workspace DIR]\n\nIts status (conditions, warnings, recent errors) and its stack's Outputs: key, value, export name and\ndescription, as its CONFIG_DIR's stacks.yml records them (an output esb cannot resolve shows why).\n",
+      );
       return values.help ? 0 : 2;
     }
     const namespace = values.namespace ?? 'default';
@@ -166,7 +170,8 @@ export const describe: Command = {
       process.stderr.write(`esb: deployment "${positionals[1]}" not found in namespace ${namespace}\n`);
       return 1;
     }
-    process.stdout.write(`${describeDeployment(row, new Date())}\n`);
+    const stack = row.status?.configDir && row.status.stackName ? await readStackOutputs(row.status.configDir, row.status.stackName) : undefined;
+    process.stdout.write(`${describeDeployment(row, new Date(), stack)}\n`);
     return 0;
   },
 };

@@ -28,7 +28,8 @@ export interface Inspection {
 export interface DeploySteps {
   /** `exclude`: esb's own folders, never part of a code folder (see ownedPaths). */
   /** `codeRoot`: the folder the template's paths must stay in (the workspace; see codeRootOf). */
-  inspect(input: { templatePath?: string; artifactPath?: string; parameters: Record<string, string>; envVars?: Record<string, Record<string, string>>; env: string; project: string; exclude?: readonly string[]; stackName?: string; codeRoot?: string }): Promise<Inspection>;
+  /** `configDir`: where it is applied; the exports of its other stacks are inputs too (docs/generate.md "Outputs and exports"). */
+  inspect(input: { templatePath?: string; artifactPath?: string; parameters: Record<string, string>; envVars?: Record<string, Record<string, string>>; env: string; project: string; exclude?: readonly string[]; stackName?: string; codeRoot?: string; configDir?: string }): Promise<Inspection>;
   generate(input: {
     templatePath: string;
     outDir: string;
@@ -39,6 +40,8 @@ export interface DeploySteps {
     exclude?: readonly string[];
     stackName?: string;
     codeRoot?: string;
+    /** The CONFIG_DIR it is applied to: the exports of its other stacks answer !ImportValue. */
+    configDir?: string;
     /** Where SAM's builders put their output and cache (docs/build.md). */
     buildDir?: string;
     /** Build progress ("building HelloWorldFunction (npm)"), shown in the Generated condition. */
@@ -161,7 +164,7 @@ export class DeploymentReconciler implements Reconciler {
 
     let inspection: Inspection;
     try {
-      inspection = await this.options.steps.inspect({ templatePath, artifactPath: givenArtifact, parameters, ...(spec.envVars ? { envVars: spec.envVars } : {}), env: spec.env, project: spec.project, exclude: owned, stackName: spec.stackName, codeRoot: this.options.workspace });
+      inspection = await this.options.steps.inspect({ templatePath, artifactPath: givenArtifact, parameters, ...(spec.envVars ? { envVars: spec.envVars } : {}), env: spec.env, project: spec.project, exclude: owned, stackName: spec.stackName, codeRoot: this.options.workspace, configDir });
     } catch (err) {
       // Watch the input even when it is missing: its appearance reconciles again.
       this.options.onWatchPaths?.(request, [templatePath ?? path.dirname(givenArtifact!)], owned);
@@ -215,6 +218,7 @@ export class DeploymentReconciler implements Reconciler {
           exclude: owned,
           stackName: spec.stackName,
           codeRoot: this.options.workspace,
+          configDir,
           buildDir: buildOutDir(configDir, request),
           progress: buildProgress,
           signal,

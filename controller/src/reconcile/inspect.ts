@@ -23,6 +23,8 @@ export interface InspectInput {
   stackName?: string;
   /** The folder the template's paths must stay in, when wider than its own (the workspace). */
   codeRoot?: string;
+  /** The CONFIG_DIR it is applied to: what the template imports from its other stacks is an input (docs/generate.md "Outputs and exports"). */
+  configDir?: string;
   /** The generator's fingerprint (default: this esb's, generatorFingerprint). */
   generator?: string;
 }
@@ -45,14 +47,14 @@ export async function inspectInputs(input: InspectInput): Promise<Inspection> {
  * inspectInputs for several runtimes at once (`esb deploy` not knowing the controller's): the
  * template and its code are read and hashed once, the runtime only enters the final hash.
  */
-export async function inspectInputsFor({ templatePath, artifactPath, parameters, envVars, env, project, exclude, stackName, codeRoot, generator }: Omit<InspectInput, 'runtime'>, runtimes: readonly RuntimeKind[]): Promise<Inspection[]> {
+export async function inspectInputsFor({ templatePath, artifactPath, parameters, envVars, env, project, exclude, stackName, codeRoot, configDir, generator }: Omit<InspectInput, 'runtime'>, runtimes: readonly RuntimeKind[]): Promise<Inspection[]> {
   // The generator is an input too: a newer esb regenerates an unchanged template.
   const generatedBy = generator ?? (await generatorFingerprint());
   const digestWith = (inputs: string | Buffer, runtime: RuntimeKind) =>
     `sha256:${createHash('sha256').update(inputs).update(JSON.stringify({ env, project, runtime, parameters, generatedBy, ...(stackName ? { stackName } : {}), ...(envVars ? { envVars } : {}) })).digest('hex')}`;
   if (templatePath) {
     try {
-      const inputs = await templateInputsDigest(templatePath, parameters, { exclude, codeRoot, ...(stackName ? { stackName } : {}) });
+      const inputs = await templateInputsDigest(templatePath, parameters, { exclude, codeRoot, ...(configDir ? { configDir } : {}), ...(stackName ? { stackName } : {}) });
       return runtimes.map((runtime) => ({ digest: digestWith(inputs.digest, runtime), watchPaths: [templatePath, ...inputs.referencedPaths] }));
     } catch (err) {
       // TemplateNotFound and InvalidTemplate are declared where they are thrown; an EMFILE or

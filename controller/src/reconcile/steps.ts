@@ -102,7 +102,7 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
   return {
     inspect: (input) => inspectInputs({ ...input, runtime: options.runtime }),
 
-    async generate({ templatePath, outDir, env, project, parameters, envVars, exclude, stackName, codeRoot, buildDir, progress, signal }) {
+    async generate({ templatePath, outDir, env, project, parameters, envVars, exclude, stackName, codeRoot, configDir, buildDir, progress, signal }) {
       // Progress lines are written in order; a slow status write never holds up the build.
       let shown = Promise.resolve();
       const onBuildProgress = (event: BuildProgress) => {
@@ -112,7 +112,7 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
       };
       artifacts.written(path.join(outDir, 'artifact.yml'));
       try {
-        const result = await generateArtifact({ templatePath, outDir, env, project, stackName, codeRoot, parameterOverrides: parameters, envVars, region: options.region, exclude, buildDir, onBuildProgress, signal });
+        const result = await generateArtifact({ templatePath, outDir, env, project, stackName, codeRoot, configDir, parameterOverrides: parameters, envVars, region: options.region, exclude, buildDir, onBuildProgress, signal });
         await shown;
         artifacts.written(result.artifactPath);
         return {

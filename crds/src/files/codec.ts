@@ -1,4 +1,4 @@
-// One codec per runtime file (functions.yml, routing.yml, resources.yml, images.yml): its
+// One codec per runtime file (functions.yml, routing.yml, resources.yml, images.yml, outputs.yml): its
 // name, schema and empty value, and the one way to decode, read and write it. Every reader
 // (gateway, agent, provisioner, apply, the image builder) goes through here, so they share one
 // parser, one missing-file rule (missing = empty, `present: false`) and one error type
@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { z } from 'zod';
-import { EMPTY_FUNCTIONS, EMPTY_RESOURCES, EMPTY_ROUTING, EMPTY_STACKS, FunctionsFile, ImagesFile, ResourcesFile, RoutingFile, StacksFile } from '../contracts.js';
+import { EMPTY_FUNCTIONS, EMPTY_RESOURCES, EMPTY_ROUTING, EMPTY_STACKS, FunctionsFile, ImagesFile, OutputsFile, ResourcesFile, RoutingFile, StacksFile } from '../contracts.js';
 import { CONFIG_LIMITS, InputLimitError, checkSize, checkTree, loadYamlWithLimits } from '../limits.js';
 import { ContractError, parseYaml, validate } from '../validate.js';
 import { writeFileAtomic } from './atomic.js';
@@ -29,6 +29,7 @@ export const ROUTING_CODEC = codec('routing.yml', RoutingFile, EMPTY_ROUTING, 2)
 export const RESOURCES_CODEC = codec('resources.yml', ResourcesFile, EMPTY_RESOURCES, 3);
 export const IMAGES_CODEC = codec('images.yml', ImagesFile, { images: [] }, 2);
 export const STACKS_CODEC = codec('stacks.yml', StacksFile, EMPTY_STACKS, 3);
+export const OUTPUTS_CODEC = codec('outputs.yml', OutputsFile, { outputs: {} }, 2);
 
 /**
  * Parses the text of a runtime file within CONFIG_LIMITS (docs/security.md "Input limits"):

@@ -1,10 +1,10 @@
 import { mkdir, readdir, readFile, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ContractError, FunctionsFile, parseYaml, ResourcesFile, RoutingFile } from '@esb/contracts';
+import { ContractError, FunctionsFile, parseYaml, readRuntimeFile, ResourcesFile, RoutingFile, STACKS_CODEC } from '@esb/contracts';
 import { tempDirs } from '@esb/contracts/testing';
 import { ConfigDirNotWritableError } from '../layout/index.js';
-import { applyArtifact, ArtifactError, ConfigDirError, DigestMismatchError, ensureConfigDir, SecretMissingError } from './index.js';
+import { applyArtifact, ArtifactError, ConfigDirError, DigestMismatchError, ensureConfigDir, ExportConflictError, SecretMissingError } from './index.js';
 import { codeFunction, writeArtifact, type TestStack } from './testkit.js';
 
 const dirs = tempDirs();
@@ -356,6 +356,27 @@ describe('applyArtifact: bad input leaves CONFIG_DIR exactly as it was', () => {
     };
     expect(await refused('functions:\n  hello: {timeout: soon}\n')).toMatch(/^: functions\.hello\.timeout: \S/);
     expect(await refused('functions:\n  hello: [unclosed\n')).toMatch(/^:\d+:\d+: \S/);
+  });
+
+  it("an export name another stack exports: refused before anything is copied, naming both stacks; the stack's Outputs are recorded otherwise", async () => {
+    const { work, configDir } = await setup();
+    const exporting = (name: string, value: string, extra: Partial<TestStack> = {}): TestStack => ({ name, outputs: { Table: { value, description: 'the table', export: 'shared-table' } }, ...extra });
+    await applyArtifact({ artifactPath: await writeArtifact(join(work, 'shared'), { stacks: [exporting('shared', 'shared-Table')] }), configDir, owner: { deployment: 'default/shared-default' } });
+    // Read back as the gateway and the CLI read it (apply's own format).
+    const stacks = (await readRuntimeFile(STACKS_CODEC, configDir)).value;
+    expect(stacks.stacks.shared.outputs).toEqual({ Table: { value: 'shared-Table', description: 'the table', export: 'shared-table' } });
+    // Stack a's record (applied by setup) is kept as it was: no outputs.
+    expect(stacks.stacks['stack-a'].outputs).toBeUndefined();
+    const before = await snapshot(configDir);
+    const hello = codeFunction('other-hello', 'B');
+    const clash = await writeArtifact(join(work, 'clash'), { stacks: [exporting('other', 'other-Table', { functions: { 'other-hello': hello.fn }, files: hello.files })] });
+    const err = await applyArtifact({ artifactPath: clash, configDir, owner: { deployment: 'default/other-default' } }).catch((e) => e);
+    expect(err).toBeInstanceOf(ExportConflictError);
+    expect(err.message).toContain('stack other exports "shared-table" (output Table), which stack shared already exports (output Table, deployment default/shared-default)');
+    expect(await snapshot(configDir)).toEqual(before);
+    // The stack that has it may export it again.
+    await applyArtifact({ artifactPath: await writeArtifact(join(work, 'shared2'), { stacks: [exporting('shared', 'shared-Table-2')] }), configDir });
+    expect((await readRuntimeFile(STACKS_CODEC, configDir)).value.stacks.shared.outputs?.Table.value).toBe('shared-Table-2');
   });
 
   it('a CONFIG_DIR that cannot be written', async () => {

@@ -39,7 +39,7 @@ export interface ApplyOptions {
 }
 
 export const STACKS_FILE = STACKS_CODEC.name;
-const STACKS_HEADER = "Written by esb artifact apply: each stack's own routes and who owns what (docs/apply.md).";
+const STACKS_HEADER = "Written by esb artifact apply: each stack's own routes and Outputs, and who owns what (docs/apply.md).";
 
 export interface EntryReport {
   artifact_root: string;
@@ -159,10 +159,17 @@ export async function applyArtifact(opts: ApplyOptions): Promise<ApplyReport> {
       if (initial === 'seeded') log.info(`CONFIG_DIR ${configDir}: initialised from seed ${opts.seedDir}`);
       let current = decodeExistingConfig(configDir, rawBefore);
       const stacksBefore = await readRuntimeFile(STACKS_CODEC, configDir);
+      // Each stack's record first (its routes, owners and Outputs; code paths play no part): an
+      // export name another stack has fails the apply before anything is copied.
       let stacks = stacksBefore.value;
+      const recorded = prepared.map((p) => {
+        const update = recordStack(stacks, p.entry.entry.artifact_root, p.config, opts.owner, { digest: p.digest, ...(p.entry.outputs ? { outputs: p.entry.outputs } : {}) });
+        stacks = update.stacks;
+        return update;
+      });
       const takeovers: Takeover[] = [];
       const entries: EntryReport[] = [];
-      for (const p of prepared) {
+      for (const [i, p] of prepared.entries()) {
         let incoming = p.config;
         const code = { copied: 0, reused: 0 };
         if (p.entry.refs.length > 0) {
@@ -194,10 +201,8 @@ export async function applyArtifact(opts: ApplyOptions): Promise<ApplyReport> {
         }
         const result = mergeConfig(current, incoming);
         for (const w of result.warnings) warn(w);
-        const stack = recordStack(stacks, p.entry.entry.artifact_root, incoming, opts.owner, p.digest);
-        stacks = stack.stacks;
-        takeovers.push(...stack.takeovers);
-        for (const w of stack.warnings) warn(w);
+        takeovers.push(...recorded[i].takeovers);
+        for (const w of recorded[i].warnings) warn(w);
         current = result.merged;
         entries.push({ artifact_root: p.entry.entry.artifact_root, digest: p.digest, code, changes: result.report });
       }

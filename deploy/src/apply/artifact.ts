@@ -15,8 +15,9 @@ import {
   validate,
   parseYaml,
   type ArtifactEntry,
+  type StackOutput,
 } from '@esb/contracts';
-import { FUNCTIONS_CODEC, readRuntimeFile, RESOURCES_CODEC, ROUTING_CODEC } from '@esb/contracts';
+import { FUNCTIONS_CODEC, OUTPUTS_CODEC, readRuntimeFile, RESOURCES_CODEC, ROUTING_CODEC } from '@esb/contracts';
 import { scanTree } from './digest.js';
 import { ArtifactError } from './errors.js';
 import type { RuntimeConfig } from './merge.js';
@@ -32,6 +33,8 @@ export interface LoadedEntry {
   runtimeConfigDir: string;
   /** Validated runtime config; code/layer paths still relative to the artifact root. */
   config: RuntimeConfig;
+  /** The stack's Outputs (outputs.yml of the runtime config folder; absent: the template has none). */
+  outputs?: Record<string, StackOutput>;
   /** Relative paths (to the root) the config refers to: function code, layer folders. */
   refs: string[];
   /** Every file under the root ("/"-separated, relative, sorted). */
@@ -104,7 +107,7 @@ export async function loadArtifact(artifactPath: string): Promise<LoadedArtifact
   for (const [index, entry] of artifact.artifacts.entries()) {
     const rootDir = await checkDir(dir, entry.artifact_root, file, `artifacts[${index}].artifact_root`);
     const runtimeConfigDir = await checkDir(dir, entry.runtime_config_dir, file, `artifacts[${index}].runtime_config_dir`);
-    const { config, present } = await readRuntimeConfig(runtimeConfigDir);
+    const [{ config, present }, outputs] = await Promise.all([readRuntimeConfig(runtimeConfigDir), readRuntimeFile(OUTPUTS_CODEC, runtimeConfigDir)]);
     if (present.length === 0) {
       throw new ArtifactError(file, `artifacts[${index}].runtime_config_dir`, `no functions.yml, routing.yml or resources.yml in ${runtimeConfigDir}`);
     }
@@ -127,7 +130,7 @@ export async function loadArtifact(artifactPath: string): Promise<LoadedArtifact
       fn.layers.forEach((l, i) => ref(l.path, RUNTIME_FILES.functions, `functions.${name}.layers[${i}].path`));
     }
     (config.resources.resources.layers ?? []).forEach((l, i) => ref(l.ContentUri, RUNTIME_FILES.resources, `resources.layers[${i}].ContentUri`));
-    entries.push({ index, entry, rootDir, runtimeConfigDir, config, refs: [...refs], files: tree.files });
+    entries.push({ index, entry, rootDir, runtimeConfigDir, config, ...(outputs.present ? { outputs: outputs.value.outputs } : {}), refs: [...refs], files: tree.files });
   }
   return { file, dir, artifact, entries };
 }

@@ -3,6 +3,7 @@
 // YamlSyntaxError; the lock timeout ApplyLockTimeoutError (lock.ts). `conditionReason` is the
 // Deployment reason each one fails with (docs/kube.md "Reasons").
 import type { Reason } from '@esb/contracts';
+import type { StackExport } from '../sam/model.js';
 
 export class ArtifactError extends Error {
   constructor(
@@ -67,4 +68,25 @@ export class ConfigDirError extends Error {
   }
 
   readonly conditionReason: Reason = 'InvalidConfigDir';
+}
+
+/**
+ * A stack exports a name another stack of the CONFIG_DIR already exports: refused, as
+ * CloudFormation refuses a second export of one name in an account and region (docs/generate.md
+ * "Outputs and exports"). The stack that has it keeps it.
+ */
+export class ExportConflictError extends Error {
+  constructor(
+    readonly stackName: string,
+    readonly output: string,
+    readonly exportName: string,
+    readonly other: StackExport & { deployment?: string },
+  ) {
+    super(
+      `stack ${stackName} exports "${exportName}" (output ${output}), which stack ${other.stack} already exports (output ${other.output}${other.deployment ? `, deployment ${other.deployment}` : ''}); an export name belongs to one stack of an env, as in CloudFormation: give one of them another Export Name (e.g. !Sub "\${AWS::StackName}-${output}")`,
+    );
+    this.name = 'ExportConflictError';
+  }
+
+  readonly conditionReason: Reason = 'Conflict';
 }

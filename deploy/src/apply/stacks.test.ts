@@ -1,7 +1,8 @@
 import { EMPTY_STACKS } from '@esb/contracts';
 import { describe, expect, it } from 'vitest';
+import { ExportConflictError } from './errors.js';
 import type { RuntimeConfig } from './merge.js';
-import { recordStack } from './stacks.js';
+import { exportTable, recordStack } from './stacks.js';
 
 const config = (fns: string[], routes: Array<[string, string]>, tables: string[] = []): RuntimeConfig => ({
   functions: { defaults: { environment: {}, scaling: {} }, functions: Object.fromEntries(fns.map((f) => [f, { timeout: 3, memory_size: 128, package_type: 'Zip' as const, environment: {}, scaling: {}, layers: [], events: [] }])) },
@@ -63,5 +64,47 @@ describe('recordStack', () => {
     const moved = recordStack(first.stacks, 'app', config(['app-F'], []), { template: '/two/template.yaml' });
     expect(moved.warnings[0]).toContain('stack app was deployed from /one/template.yaml; this deploy from /two/template.yaml replaces it');
     expect(moved.takeovers).toEqual([]);
+  });
+
+  it("records the stack's Outputs; exportTable gives every other stack's exports by name", () => {
+    const shared = recordStack(EMPTY_STACKS, 'cognito', config(['cognito-F'], []), { deployment: 'default/cognito-default' }, {
+      digest: 'sha256:1',
+      outputs: { UserPool: { value: 'pool-1', description: 'the pool', export: 'cognito-UserPool' }, Arn: { value: 'arn:x' }, Label: { problem: 'not here', export: 'cognito-Label' } },
+    });
+    expect(shared.stacks.stacks.cognito).toEqual({
+      deployment: 'default/cognito-default',
+      digest: 'sha256:1',
+      outputs: { UserPool: { value: 'pool-1', description: 'the pool', export: 'cognito-UserPool' }, Arn: { value: 'arn:x' }, Label: { problem: 'not here', export: 'cognito-Label' } },
+      routing: { routes: [], apis: {} },
+    });
+    const api = recordStack(shared.stacks, 'api', config(['api-F'], []), { deployment: 'default/api-default' }, { outputs: { Url: { value: 'https://x' } } });
+    expect(exportTable(api.stacks)).toEqual({
+      'cognito-UserPool': { stack: 'cognito', output: 'UserPool', value: 'pool-1', deployment: 'default/cognito-default' },
+      'cognito-Label': { stack: 'cognito', output: 'Label', problem: 'not here', deployment: 'default/cognito-default' },
+    });
+    // A stack's own exports are not there for it to import.
+    expect(exportTable(api.stacks, 'cognito')).toEqual({});
+    // No outputs, no `outputs` key: a stack without them is recorded as before.
+    expect(recordStack(EMPTY_STACKS, 'plain', config(['plain-F'], [])).stacks.stacks.plain).toEqual({ routing: { routes: [], apis: {} } });
+  });
+
+  it('refuses an export name another stack exports, naming both stacks and the export; a stack exporting its own names again is fine', () => {
+    const first = recordStack(EMPTY_STACKS, 'cognito', config(['cognito-F'], []), { deployment: 'default/cognito-default' }, { outputs: { UserPool: { value: 'pool-1', export: 'shared-UserPool' } } });
+    const again = recordStack(first.stacks, 'cognito', config(['cognito-F'], []), { deployment: 'default/cognito-default' }, { outputs: { UserPool: { value: 'pool-2', export: 'shared-UserPool' } } });
+    expect(exportTable(again.stacks)['shared-UserPool']).toMatchObject({ stack: 'cognito', value: 'pool-2' });
+    let err: unknown;
+    try {
+      recordStack(again.stacks, 'impostor', config(['impostor-F'], []), { deployment: 'default/impostor-default' }, { outputs: { Pool: { value: 'other', export: 'shared-UserPool' } } });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ExportConflictError);
+    expect((err as ExportConflictError).conditionReason).toBe('Conflict');
+    expect((err as Error).message).toBe(
+      'stack impostor exports "shared-UserPool" (output Pool), which stack cognito already exports (output UserPool, deployment default/cognito-default); an export name belongs to one stack of an env, as in CloudFormation: give one of them another Export Name (e.g. !Sub "${AWS::StackName}-Pool")',
+    );
+    // Once the first stack no longer exports the name, another may.
+    const dropped = recordStack(again.stacks, 'cognito', config(['cognito-F'], []), {}, { outputs: { UserPool: { value: 'pool-2' } } });
+    expect(exportTable(recordStack(dropped.stacks, 'impostor', config(['impostor-F'], []), {}, { outputs: { Pool: { value: 'other', export: 'shared-UserPool' } } }).stacks)['shared-UserPool']).toMatchObject({ stack: 'impostor' });
   });
 });

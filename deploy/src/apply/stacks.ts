@@ -1,7 +1,9 @@
-// stacks.yml: each stack's own routes and the owner of every function, route, table and bucket
-// of the merged files (docs/apply.md, "Stacks and owners"). Pure: the merge of one deploy's
-// stack into the record, and what it took over from other stacks.
-import type { StacksFile } from '@esb/contracts';
+// stacks.yml: each stack's own routes and Outputs, and the owner of every function, route, table
+// and bucket of the merged files (docs/apply.md, "Stacks and owners"). Pure: the merge of one
+// deploy's stack into the record, what it took over from other stacks, and the exports of all.
+import type { StackOutput, StacksFile } from '@esb/contracts';
+import type { StackExport } from '../sam/model.js';
+import { ExportConflictError } from './errors.js';
 import type { RuntimeConfig } from './merge.js';
 import { routeKey } from './merge.js';
 
@@ -35,8 +37,37 @@ export function describeTakeover(t: Takeover): string {
   return `${SINGULAR[t.kind]} ${t.key} (was stack ${t.fromStack}${t.fromDeployment ? `, deployment ${t.fromDeployment}` : ''})`;
 }
 
-/** Records `stack` (one artifact entry) as deployed by `owner`. Inputs are not modified. */
-export function recordStack(current: StacksFile, stack: string, config: RuntimeConfig, owner: StackOwner = {}, digest?: string): StackUpdate {
+/**
+ * The exports of the stacks of a stacks.yml, by export name, leaving out those of `except` (the
+ * stack being deployed: its own exports are not there for it to import). What !ImportValue reads
+ * (docs/generate.md "Outputs and exports").
+ */
+export function exportTable(stacks: StacksFile, except?: string): Record<string, StackExport & { deployment?: string }> {
+  const table: Record<string, StackExport & { deployment?: string }> = {};
+  for (const [stack, record] of Object.entries(stacks.stacks)) {
+    if (stack === except) continue;
+    for (const [output, o] of Object.entries(record.outputs ?? {})) {
+      if (o.export === undefined) continue;
+      table[o.export] = { stack, output, ...(o.value !== undefined ? { value: o.value } : {}), ...(o.problem !== undefined ? { problem: o.problem } : {}), ...(record.deployment ? { deployment: record.deployment } : {}) };
+    }
+  }
+  return table;
+}
+
+/**
+ * Records `stack` (one artifact entry) as deployed by `owner`, with the artifact entry's digest
+ * and the stack's Outputs. Inputs are not modified. An export name another stack exports is
+ * refused (ExportConflictError), as CloudFormation refuses it.
+ */
+export function recordStack(current: StacksFile, stack: string, config: RuntimeConfig, owner: StackOwner = {}, applied: { digest?: string; outputs?: Record<string, StackOutput> } = {}): StackUpdate {
+  const { digest, outputs } = applied;
+  if (outputs) {
+    const others = exportTable(current, stack);
+    for (const [output, o] of Object.entries(outputs)) {
+      const other = o.export === undefined ? undefined : others[o.export];
+      if (other) throw new ExportConflictError(stack, output, o.export!, other);
+    }
+  }
   const warnings: string[] = [];
   const takeovers: Takeover[] = [];
   const owners = {
@@ -87,6 +118,6 @@ export function recordStack(current: StacksFile, stack: string, config: RuntimeC
   // Keys in the file's order (StackRecord): an unchanged stack encodes as the file it was read from.
   const deployment = owner.deployment ?? previous?.deployment;
   const template = owner.template ?? previous?.template;
-  const record: StacksFile['stacks'][string] = { ...(deployment ? { deployment } : {}), ...(template ? { template } : {}), ...(digest ? { digest } : {}), routing: config.routing };
+  const record: StacksFile['stacks'][string] = { ...(deployment ? { deployment } : {}), ...(template ? { template } : {}), ...(digest ? { digest } : {}), ...(outputs && Object.keys(outputs).length ? { outputs } : {}), routing: config.routing };
   return { stacks: { stacks: { ...current.stacks, [stack]: record }, owners }, takeovers, warnings };
 }

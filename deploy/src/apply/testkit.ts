@@ -14,6 +14,8 @@ export interface TestStack {
   routes?: Record<string, unknown>[];
   apis?: Record<string, unknown>;
   resources?: Record<string, unknown>;
+  /** The stack's Outputs (config/outputs.yml), e.g. `{ Table: { value: 't', export: 'shared-Table' } }`. */
+  outputs?: Record<string, Record<string, unknown>>;
   /** Extra files under the artifact root, e.g. `{ 'functions/hello/index.js': '...' }`. */
   files?: Record<string, string>;
   /** `wrong`: record a digest that does not match; `none`: record none. Default: the right one. */
@@ -43,6 +45,7 @@ export async function writeArtifact(dir: string, opts: WriteArtifactOptions): Pr
     await writeFile(join(cfg, 'functions.yml'), fmt(fnDoc, 2));
     await writeFile(join(cfg, 'routing.yml'), fmt({ routes: s.routes ?? [], apis: s.apis ?? {} }, 2));
     await writeFile(join(cfg, 'resources.yml'), fmt({ resources: s.resources ?? {} }, 3));
+    if (s.outputs) await writeFile(join(cfg, 'outputs.yml'), fmt({ outputs: s.outputs }, 2));
     for (const [rel, content] of Object.entries(s.files ?? {})) {
       await mkdir(dirname(join(root, rel)), { recursive: true });
       await writeFile(join(root, rel), content);

@@ -4,14 +4,16 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { SamTemplateError } from '../sam/errors.js';
-import { InputLimitError, YamlSyntaxError } from '@esb/contracts';
+import { ContractError, InputLimitError, readRuntimeFile, STACKS_CODEC, YamlSyntaxError } from '@esb/contracts';
+import { ConfigDirError } from '../apply/errors.js';
+import { exportTable } from '../apply/stacks.js';
 import { defaultStackName } from '../sam/template.js';
 import { parameterDefinitions, type ParameterDefinition } from '../sam/parameters.js';
 import { parseTemplateText } from '../sam/yaml.js';
 import { parseTemplateFile, readBuiltinCode, readCodeListing, readCodeListings, readTemplate, skippedLinkWarnings, writeArtifactFiles, type ExcludedPaths } from './fs-adapter.js';
 import { renderArtifact, type CodeListing, type GenerateSummary, type ImageBuild } from './render.js';
 import { buildTemplate, type BuildProgress, type BuildResult } from '../build/build.js';
-import type { CodeRef, SamModel } from '../sam/model.js';
+import type { CodeRef, SamModel, StackExport } from '../sam/model.js';
 import type { RuntimeConfig } from '../apply/merge.js';
 
 export { renderArtifact, imageRepoName, baseImageFor, GENERATOR, DEFAULT_BASE_IMAGES } from './render.js';
@@ -46,7 +48,10 @@ export interface GenerateOptions {
   baseImages?: Record<string, string>;
   region?: string;
   accountId?: string;
+  /** Values for !ImportValue by export name; they win over the exports of `configDir`. */
   importValues?: Record<string, string>;
+  /** The CONFIG_DIR the artifact is for: the exports of the other stacks applied there answer !ImportValue (docs/generate.md "Outputs and exports"). */
+  configDir?: string;
   mode?: 'docker' | 'process';
   /** ISO time for artifact.yml's generated_at; omitted when absent (deterministic output). */
   generatedAt?: string;
@@ -95,6 +100,7 @@ export async function generateArtifact(options: GenerateOptions): Promise<Genera
     region: options.region,
     accountId: options.accountId,
     importValues: options.importValues,
+    ...(options.configDir ? { exports: await readExports(options.configDir, stackName) } : {}),
     nodeVersion: process.versions.node,
     codeRoot: options.codeRoot,
   };
@@ -174,6 +180,19 @@ function markBuildListings(code: Record<string, CodeListing>, build: BuildResult
   }
 }
 
+/**
+ * The exports of the stacks applied to `configDir` but `stack` (its stacks.yml; none yet: none),
+ * by export name (docs/generate.md "Outputs and exports").
+ */
+export async function readExports(configDir: string, stack: string): Promise<Record<string, StackExport>> {
+  try {
+    return exportTable((await readRuntimeFile(STACKS_CODEC, configDir)).value, stack);
+  } catch (err) {
+    if (err instanceof ContractError || err instanceof YamlSyntaxError) throw new ConfigDirError(err.file, `its stacks' exports cannot be read (fix or remove the file): ${err.message}`, { cause: err });
+    throw err;
+  }
+}
+
 export interface TemplateInputs {
   /** "sha256:<hex>" over the template bytes, the overrides and every referenced folder / zip. */
   digest: string;
@@ -189,7 +208,7 @@ export interface TemplateInputs {
 export async function templateInputsDigest(
   templatePath: string,
   parameterOverrides: Record<string, string> = {},
-  options: { stackName?: string; region?: string; accountId?: string; exclude?: ExcludedPaths; codeRoot?: string } = {},
+  options: { stackName?: string; region?: string; accountId?: string; exclude?: ExcludedPaths; codeRoot?: string; configDir?: string } = {},
 ): Promise<TemplateInputs> {
   const abs = resolve(templatePath);
   const { text, bytes } = await readTemplate(abs);
@@ -199,14 +218,24 @@ export async function templateInputsDigest(
   h.update(`\0overrides\0${JSON.stringify(keys.map((k) => [k, parameterOverrides[k]]))}\n`);
   h.update(`\0options\0${JSON.stringify([options.stackName ?? null, options.region ?? null, options.accountId ?? null])}\n`);
   const referencedPaths: string[] = [];
-  let refs;
-  let localFiles: string[];
-  let functions;
+  const { configDir, ...samOptions } = options;
+  const imported = new Set<string>();
+  let model: SamModel;
   try {
-    ({ codeRefs: refs, localFiles, functions } = parseTemplateFile(text, abs, { file: templatePath, parameterOverrides, ...options }));
+    model = parseTemplateFile(text, abs, { file: templatePath, parameterOverrides, ...samOptions, onImport: (name) => imported.add(name) });
   } catch (err) {
     if (err instanceof SamTemplateError || err instanceof YamlSyntaxError || err instanceof InputLimitError) return { digest: `sha256:${h.digest('hex')}`, referencedPaths };
     throw err;
+  }
+  const { codeRefs: refs, localFiles, functions } = model;
+  // What the deploy reads of the other stacks: the value of each import, and who else has each
+  // of its export names (a deploy that failed on them runs again once they change).
+  const exported = Object.values(model.outputs).flatMap((o) => (o.export === undefined ? [] : [o.export]));
+  if (configDir && (imported.size > 0 || exported.length > 0)) {
+    const table = await readExports(configDir, model.stackName);
+    const imports = [...imported].sort().map((name) => [name, table[name]?.value ?? null, table[name]?.problem ?? null]);
+    const taken = exported.sort().map((name) => [name, table[name]?.stack ?? null]);
+    h.update(`\0exports\0${JSON.stringify([imports, taken])}\n`);
   }
   const seen = new Set<string>();
   for (const ref of refs) {

@@ -7,6 +7,7 @@ import {
   ArtifactFile,
   customRuntimeEntry,
   FunctionsFile,
+  OutputsFile,
   eventRuleKey,
   topicSubscriptionKey,
   ResourcesFile,
@@ -233,6 +234,8 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
   addText('config/functions.yml', yamlText(functionsFile));
   addText('config/routing.yml', yamlText(routingFile));
   addText('config/resources.yml', yamlText(resourcesFile));
+  // The stack's Outputs, which apply records in stacks.yml (docs/generate.md "Outputs and exports"); none, no file.
+  if (Object.keys(model.outputs).length) addText('config/outputs.yml', yamlText(validate(OutputsFile, { outputs: model.outputs }, `${stack}/config/outputs.yml`)));
   if (builds.length) addText('images.yml', yamlText({ images: builds }));
   if (!model.functions.length && !model.tables.length && !model.buckets.length && !model.queues.length && !model.streams.length && !model.secrets.length && !model.parameters.length && !model.rules.length && !model.subscriptions.length && !model.stateMachines.length && !model.deliveryStreams.length) {
     warnings.push('the template defines nothing esb runs (no functions, tables, buckets, queues, streams, secrets, parameters, state machines or delivery streams)');

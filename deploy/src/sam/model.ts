@@ -1,5 +1,5 @@
 // What esb takes from a SAM template: plain data, ready to render into an artifact.
-import type { CustomResource, LoadBalancer, ScheduleGroupResource, SchedulerScheduleResource, SecretsManagerSecret, SsmParameter } from '@esb/contracts';
+import type { CustomResource, LoadBalancer, ScheduleGroupResource, SchedulerScheduleResource, SecretsManagerSecret, SsmParameter, StackOutput } from '@esb/contracts';
 import type { ApiConfig, AsyncDestination, WebSocketApi, DeliveryStream, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, KinesisStream, KinesisStreamEvent, LogSubscriptionEvent, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
 
 /** A local folder or .zip the template points at (CodeUri, ContentUri, DockerContext). */
@@ -129,4 +129,16 @@ export interface SamModel {
   codeRefs: CodeRef[];
   /** Local files read besides code (OpenAPI and state machine DefinitionUri, AWS::Include), relative to the template's folder. */
   localFiles: string[];
+  /** The template's Outputs by key, in template order, resolved here (docs/generate.md "Outputs and exports"). */
+  outputs: Record<string, StackOutput>;
+}
+
+/** An export of a stack already deployed to the same CONFIG_DIR: what `!ImportValue <name>` of another stack reads. */
+export interface StackExport {
+  stack: string;
+  /** The output's key in that stack. */
+  output: string;
+  value?: string;
+  /** Why that stack's output has no value here (then `value` is absent). */
+  problem?: string;
 }

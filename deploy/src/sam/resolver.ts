@@ -21,7 +21,8 @@ export interface Lookup {
   resourceAttr(logicalId: string, attr: string, at: Location): unknown;
   condition(name: string, at: Location): boolean;
   mapping(map: string, top: string, second: string): unknown;
-  importValue(name: string): string | undefined;
+  /** What `!ImportValue name` gives; throws (naming `at`) when nothing exports it. */
+  importValue(name: string, at: Location): string;
 }
 
 const SUPPORTED = new Set([
@@ -233,12 +234,8 @@ export class Resolver {
       }
       case 'Fn::Base64':
         return Buffer.from(this.str(args, at, '!Base64 value'), 'utf8').toString('base64');
-      case 'Fn::ImportValue': {
-        const name = this.str(args, at, '!ImportValue name');
-        const v = this.lookup.importValue(name);
-        if (v === undefined) return this.fail(at, `!ImportValue ${name}: no such export (pass it with importValues; esb has no cross-stack exports)`);
-        return v;
-      }
+      case 'Fn::ImportValue':
+        return this.lookup.importValue(this.str(args, at, '!ImportValue name'), at);
       case 'Fn::GetAZs': {
         const region = String(this.lookup.param('AWS::Region'));
         return ['a', 'b', 'c'].map((z) => `${region}${z}`);

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { APPSYNC_PATH, LOAD_BALANCER_HOST_SUFFIX, LOCAL_ACCOUNT_ID, customResourceParameter, isJavaRuntime, ssmReference, LOCAL_REGION, QUEUE_NAME, appSyncApiPath, awsQueueUrl, busArn, eventRuleKey, functionUrlLabel, kinesisStreamArn, kinesisStreamNameOf, queueNameOf, ruleArn, stateMachineArn, stateMachineNameOf, topicArn, topicSubscriptionKey } from '@esb/contracts';
 import { posix } from 'node:path';
-import type { ApiConfig, Cors, CustomResource, DynamoTable, EventRule, FunctionUrl, KinesisStream, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription, WebSocketApi } from '@esb/contracts';
+import type { ApiConfig, Cors, CustomResource, DynamoTable, EventRule, FunctionUrl, KinesisStream, Route, S3Bucket, SqsQueue, SqsQueueEvent, StackOutput, StateMachine, TopicSubscription, WebSocketApi } from '@esb/contracts';
 import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
 import { API_KEY_TYPES, readApiKeys, type ApiKeysOfApi } from './api-keys.js';
 import { samValidation } from './request-validation.js';
@@ -29,7 +29,7 @@ import { PIPE_TYPE, pipeArn, pipeFunction, readPipe, type PipeReadContext } from
 import { DELIVERY_STREAM_TYPE, readDeliveryStream, type FirehoseReadContext } from './firehose.js';
 import { PARAMETER_TYPE, SECRET_TYPE, UNEMULATED_SECRET_TYPES, readParameter, readSecret } from './secrets.js';
 import { deliveryStreamArn, secretArn, templateSecretSuffix, scheduleArn, scheduleGroupArn, type DeliveryStream, type ScheduleGroupResource, type SchedulerScheduleResource, type SecretsManagerSecret, type SsmParameter } from '@esb/contracts';
-import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, S3EventModel, SamModel, StreamEventModel } from './model.js';
+import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, S3EventModel, SamModel, StackExport, StreamEventModel } from './model.js';
 import { NO_VALUE, Resolver, intrinsicKey, isRecord, versionText, type Location, type Lookup } from './resolver.js';
 import { checkParameterValue, listed, parameterDefinitions } from './parameters.js';
 import { applyEnvVars } from './env-vars.js';
@@ -49,8 +49,18 @@ export interface SamOptions {
   envVars?: Record<string, Record<string, string>>;
   region?: string;
   accountId?: string;
-  /** Values for !ImportValue (esb has no cross-stack exports). */
+  /** Values for !ImportValue, by export name; they win over `exports`. */
   importValues?: Record<string, string>;
+  /**
+   * The exports of the other stacks deployed to the same CONFIG_DIR, by export name: what
+   * !ImportValue reads (docs/generate.md "Outputs and exports").
+   */
+  exports?: Record<string, StackExport>;
+  /**
+   * Told each !ImportValue's name; with it, an import gives its name and never fails: the inputs
+   * digest records what the template imports, not what it gives.
+   */
+  onImport?(name: string): void;
   /** Absolute POSIX folder of the template, to accept absolute CodeUris inside it. */
   templateDir?: string;
   /**
@@ -402,8 +412,21 @@ class TemplateReader implements Lookup {
     return t[second];
   }
 
-  importValue(name: string): string | undefined {
-    return this.options.importValues?.[name];
+  importValue(name: string, at: Location): string {
+    if (this.options.onImport) {
+      this.options.onImport(name);
+      return name;
+    }
+    const exported = this.options.exports?.[name];
+    const value = this.options.importValues?.[name] ?? exported?.value;
+    if (value !== undefined) return value;
+    if (exported) this.fail(at.logicalId, at.field, `!ImportValue ${name}: the output ${exported.output} of stack ${exported.stack} exports it but has no value here (${exported.problem ?? 'none'})`);
+    const known = Object.keys(this.options.exports ?? {}).sort();
+    this.fail(
+      at.logicalId,
+      at.field,
+      `!ImportValue ${name}: no stack deployed to this env exports "${name}" (${known.length ? `the env's exports: ${listed(known)}` : 'the env has no exports yet'}); deploy the stack that exports it first (docs/generate.md "Outputs and exports")`,
+    );
   }
 
   private enter(key: string, at: Location): void {
@@ -1344,6 +1367,7 @@ class TemplateReader implements Lookup {
       warnings: this.warnings,
       codeRefs,
       localFiles: this.localFiles,
+      outputs: this.readOutputs(),
     };
     for (const id of nestedIds) {
       const nested = this.nestedStack(id);
@@ -1406,13 +1430,66 @@ class TemplateReader implements Lookup {
   outputValue(name: string): { value: unknown } | { problem: string } | undefined {
     const out = this.outputs[name];
     if (!isRecord(out) || !('Value' in out)) return undefined;
+    const value = this.orError(() => this.resolver.resolve(out.Value, { logicalId: `Outputs.${name}`, field: 'Value' }));
+    return value instanceof SamTemplateError ? { problem: value.message } : { value };
+  }
+
+  /** What `read` gives, or the SamTemplateError that says why there is nothing here (an ARN of what esb does not run taken apart, ...). */
+  private orError<T>(read: () => T): T | SamTemplateError {
     try {
-      return { value: this.resolver.resolve(out.Value, { logicalId: `Outputs.${name}`, field: 'Value' }) };
+      return read();
     } catch (err) {
-      // An output made of what esb does not run (a cluster's ARN taken apart) has no value here.
-      if (err instanceof SamTemplateError) return { problem: err.message };
+      if (err instanceof SamTemplateError) return err;
       throw err;
     }
+  }
+
+  /**
+   * The template's Outputs (docs/generate.md "Outputs and exports"): each Value, Description and
+   * Export.Name resolved here; one esb cannot resolve keeps the reason instead of failing the
+   * deploy. Outputs whose Condition is false are left out; two exporting one name fail.
+   */
+  private readOutputs(): Record<string, StackOutput> {
+    const outputs: Record<string, StackOutput> = {};
+    const exporters = new Map<string, string>();
+    for (const [key, raw] of Object.entries(this.outputs)) {
+      const at = (field: string): Location => ({ logicalId: `Outputs.${key}`, field });
+      if (!isRecord(raw) || !('Value' in raw)) {
+        outputs[key] = { problem: 'an output needs a Value' };
+        continue;
+      }
+      if (raw.Condition !== undefined) {
+        const condition = raw.Condition;
+        const holds = this.orError(() => (typeof condition === 'string' ? this.condition(condition, at('Condition')) : this.fail(`Outputs.${key}`, 'Condition', 'must name a condition')));
+        if (holds === false) continue;
+        if (holds instanceof SamTemplateError) {
+          outputs[key] = { problem: holds.reason };
+          continue;
+        }
+      }
+      const output: StackOutput = {};
+      const value = this.orError(() => this.resolver.resolve(raw.Value, at('Value')));
+      if (value instanceof SamTemplateError) output.problem = value.reason;
+      else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') output.value = String(value);
+      else if (Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number')) output.value = value.join(',');
+      else output.problem = `the Value is ${value === NO_VALUE ? 'AWS::NoValue' : JSON.stringify(value)}, not text`;
+      if (typeof raw.Description === 'string') output.description = raw.Description;
+      if (raw.Export !== undefined) {
+        const exported = raw.Export;
+        const name = isRecord(exported) ? this.orError(() => this.resolver.resolve(exported.Name, at('Export.Name'))) : undefined;
+        if (typeof name === 'string' && name !== '') {
+          const other = exporters.get(name);
+          if (other !== undefined) this.fail(`Outputs.${key}`, 'Export.Name', `"${name}" is exported by Outputs.${other} too; an export name is taken once (CloudFormation refuses the template)`);
+          exporters.set(name, key);
+          output.export = name;
+        } else {
+          const why = name instanceof SamTemplateError ? name.reason : 'Export needs a Name that is text';
+          output.problem = output.problem ? `${output.problem}; ${why}` : why;
+        }
+      }
+      outputs[key] = output;
+    }
+    return outputs;
   }
 
   /**
