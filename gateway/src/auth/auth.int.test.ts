@@ -108,9 +108,13 @@ describe('API security at the gateway (real authorizer functions, process runtim
   it('HTTP API JWT authorizer: signature, audience, expiry and scopes; claims in requestContext.authorizer.jwt', async () => {
     const sign = (claims: Record<string, unknown>, exp: string | number = '5m') =>
       new SignJWT({ aud: 'esb-api', scope: 'read write', ...claims }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(ISSUER).setSubject('user-1').setExpirationTime(exp).sign(privateKey);
-    const ok = await get('/jwt', { authorization: `Bearer ${await sign({})}` });
+    const ok = await get('/jwt', { authorization: `Bearer ${await sign({ 'cognito:groups': ['admin', 'ops'], email_verified: true, nickname: null }, 2_000_000_000)}` });
     expect(ok.status).toBe(200);
-    expect(ok.body.authorizer.jwt).toMatchObject({ claims: { sub: 'user-1', iss: ISSUER }, scopes: ['read', 'write'] });
+    // Every claim a string, as API Gateway gives them: arrays bracketed, nulls left out.
+    expect(ok.body.authorizer.jwt).toEqual({
+      claims: { sub: 'user-1', iss: ISSUER, aud: 'esb-api', scope: 'read write', exp: '2000000000', 'cognito:groups': '[admin ops]', email_verified: 'true' },
+      scopes: ['read', 'write'],
+    });
     expect((await get('/jwt')).status).toBe(401);
     expect((await get('/jwt', { authorization: 'Bearer not.a.jwt' })).status).toBe(401);
     expect((await get('/jwt', { authorization: `Bearer ${await sign({ aud: 'other' })}` })).status).toBe(401);

@@ -4,7 +4,7 @@
 // `requestContext.authorizer` or the exact response API Gateway would give.
 import type { Authorizer, GatewayResponseType } from '@esb/contracts';
 import { identityValue, identityValues, type IdentityInput } from './identity.js';
-import { JwksCache, verifyCognitoToken, verifyJwt } from './jwt.js';
+import { httpApiClaims, JwksCache, restCognitoClaims, verifyCognitoToken, verifyJwt } from './jwt.js';
 import { evaluatePolicy, type PolicyDocument } from './policy.js';
 
 export interface AuthRouteConfig {
@@ -129,7 +129,7 @@ export class AuthorizerEngine {
       const keys = location === undefined ? config : /^https?:\/\//.test(location) ? { ...config, jwks_uri: location } : { ...config, jwks_file: location };
       const outcome = await verifyJwt(identityValue(config.identity_source, request), keys, route.scopes ?? [], this.jwks, this.now());
       if (!outcome.ok) return outcome.status === 403 ? deny(403, FORBIDDEN, outcome.reason, 'ACCESS_DENIED') : unauthorized(outcome.reason);
-      return { ok: true, authorizer: { jwt: { claims: outcome.claims, scopes: outcome.scopes.length ? outcome.scopes : null } } };
+      return { ok: true, authorizer: { jwt: { claims: httpApiClaims(outcome.claims), scopes: outcome.scopes.length ? outcome.scopes : null } } };
     }
 
     if (config.type === 'cognito') {
@@ -139,10 +139,7 @@ export class AuthorizerEngine {
       const trust = { jwksLocations: this.options.jwksLocations, acceptUnverified: this.options.acceptUnverifiedCognito === true };
       const outcome = await verifyCognitoToken(token, config, route.scopes ?? [], trust, this.jwks, this.now());
       if (!outcome.ok) return outcome.status === 403 ? deny(403, FORBIDDEN, outcome.reason, 'ACCESS_DENIED') : unauthorized(outcome.reason);
-      // What a REST API hands the function: requestContext.authorizer.claims, values as strings.
-      const claims: Record<string, string> = {};
-      for (const [k, v] of Object.entries(outcome.claims)) claims[k] = typeof v === 'string' ? v : Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v);
-      return { ok: true, authorizer: { claims } };
+      return { ok: true, authorizer: { claims: restCognitoClaims(outcome.claims) } };
     }
 
     // Lambda authorizers.

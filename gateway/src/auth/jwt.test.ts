@@ -4,7 +4,7 @@ import path from 'node:path';
 import { exportJWK, exportSPKI, generateKeyPair, SignJWT, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDirs } from '@esb/contracts/testing';
-import { JwksCache, verifyCognitoToken, verifyJwt, type JwtAuthorizerConfig } from './jwt.js';
+import { httpApiClaims, JwksCache, restCognitoClaims, verifyCognitoToken, verifyJwt, type JwtAuthorizerConfig } from './jwt.js';
 
 const ISSUER = 'https://issuer.example.test';
 const dirs = tempDirs();
@@ -162,5 +162,17 @@ describe('verifyCognitoToken (user pool authorizers, keys generated here)', () =
     expect((await check(await token(LOCAL, { exp: Math.floor(now / 1000) - 1 }), config, { acceptUnverified: true })).ok).toBe(false);
     expect(await check(await token(LOCAL, { scope: 'notes/read' }), config, { acceptUnverified: true }, ['notes/write'])).toMatchObject({ ok: false, status: 403 });
     expect((await check('not-a-jwt', config, { acceptUnverified: true })).ok).toBe(false);
+  });
+});
+
+describe('claims as the function gets them', () => {
+  const claims = { sub: 'u-1', exp: 1680633579, iat: 1680629979, auth_time: 1680629979, 'cognito:groups': ['admin', 'ops'], email_verified: true, address: { country: 'JP' }, nickname: null };
+
+  it('HTTP API (payload 2.0): strings, arrays bracketed, objects as JSON, nulls left out', () => {
+    expect(httpApiClaims(claims)).toEqual({ sub: 'u-1', exp: '1680633579', iat: '1680629979', auth_time: '1680629979', 'cognito:groups': '[admin ops]', email_verified: 'true', address: '{"country":"JP"}' });
+  });
+
+  it("REST API Cognito authorizer: strings, arrays joined with commas, exp and iat as the authorizer's dates", () => {
+    expect(restCognitoClaims(claims)).toEqual({ sub: 'u-1', exp: 'Tue Apr 04 18:39:39 UTC 2023', iat: 'Tue Apr 04 17:39:39 UTC 2023', auth_time: '1680629979', 'cognito:groups': 'admin,ops', email_verified: 'true', address: '{"country":"JP"}' });
   });
 });

@@ -126,3 +126,40 @@ export async function verifyCognitoToken(header: string, config: CognitoAuthoriz
   if (routeScopes.length > 0 && !routeScopes.some((x) => scopes.includes(x))) return { ok: false, status: 403, reason: 'insufficient scopes' };
   return { ok: true, claims, scopes };
 }
+
+/**
+ * A token's claims as an HTTP API hands them to the function (requestContext.authorizer.jwt.claims,
+ * docs/gateway.md "Authorizers"): every value a string, numbers and booleans as their text,
+ * arrays in API Gateway's bracketed form (`["admin", "ops"]` -> `"[admin ops]"`), objects as
+ * JSON text; null claims are left out.
+ */
+export function httpApiClaims(claims: JWTPayload): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(claims)) {
+    if (v === null || v === undefined) continue;
+    out[k] = typeof v === 'string' ? v : Array.isArray(v) ? `[${v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ')}]` : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  }
+  return out;
+}
+
+const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const two = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * A token's claims as a REST API's Cognito authorizer hands them to the function
+ * (requestContext.authorizer.claims): every value a string, arrays joined with commas
+ * (`cognito:groups` -> `"admin,ops"`), objects as JSON text, and the times `exp` and `iat` as
+ * the authorizer writes them (`"Tue Apr 04 18:39:39 UTC 2023"`).
+ */
+export function restCognitoClaims(claims: JWTPayload): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(claims)) {
+    if (v === null || v === undefined) continue;
+    if ((k === 'exp' || k === 'iat') && typeof v === 'number') {
+      const d = new Date(v * 1000);
+      out[k] = `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} UTC ${d.getUTCFullYear()}`;
+    } else out[k] = typeof v === 'string' ? v : Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  }
+  return out;
+}
