@@ -1226,10 +1226,10 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(hello.status, hello.body).toBe(200);
     expect(hello.json()).toMatchObject({ greeting: 'hello from a custom runtime', handler: 'hello.handler', path: '/hello', taskRootHoldsMe: true });
     expect(hello.json().requestId).toMatch(/^[0-9a-f-]{36}$/);
-    // An error the runtime posts is the function's error: API Gateway answers 502.
+    // An error the runtime posts is the function's error: the HTTP API answers 500.
     const failed = await app.get('/hello?fail=1');
-    expect(failed.status).toBe(502);
-    expect(failed.json()).toEqual({ message: 'Internal server error' });
+    expect(failed.status).toBe(500);
+    expect(failed.json()).toEqual({ message: 'Internal Server Error' });
     expect((await app.get('/built')).json()).toEqual({ builtBy: 'make' });
     expect((await app.get('/bash')).body).toMatch(/^bash answered [0-9a-f-]{36}$/);
   }, 180_000);

@@ -65,6 +65,8 @@ describe('gateway (fastify inject, fake invoker)', () => {
       ['GET', '/rest/badheadervalue', 'badHeaderValue', 'Rest'],
       ['GET', '/rest/badheadername', 'badHeaderName', 'Rest'],
       ['GET', '/http/image', 'binary', 'Http'],
+      ['GET', '/http/boom', 'boom', 'Http'],
+      ['GET', '/http/badheader', 'badHeaderName', 'Http'],
       ['GET', '/v1/{x}', 'echo', 'Http10'],
     ],
     {
@@ -170,6 +172,9 @@ describe('gateway (fastify inject, fake invoker)', () => {
     ['/rest/slow', 504, 'Endpoint request timed out'],
     ['/rest/throttled', 429, 'Too Many Requests'],
     ['/rest/unavailable', 503, 'Service Unavailable'],
+    // An HTTP API answers a failed function with 500, worded in title case.
+    ['/http/boom', 500, 'Internal Server Error'],
+    ['/http/badheader', 500, 'Internal Server Error'],
   ])('%s -> %i', async (url, status, message) => {
     const res = await inject({ method: 'GET', url });
     expect([res.statusCode, res.json()]).toEqual([status, { message }]);

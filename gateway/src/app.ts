@@ -108,6 +108,8 @@ const JSON_CT = 'application/json';
 // Buffers: fastify sends them as they are (a string JSON body would get "; charset=utf-8").
 const MSG = {
   internal: Buffer.from('{"message":"Internal server error"}'),
+  // An HTTP API words it in title case, with 500 (functionFailed).
+  httpInternal: Buffer.from('{"message":"Internal Server Error"}'),
   timeout: Buffer.from('{"message":"Endpoint request timed out"}'),
   throttled: Buffer.from('{"message":"Too Many Requests"}'),
   unavailable: Buffer.from('{"message":"Service Unavailable"}'),
@@ -471,6 +473,15 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     ) {}
 
     /** Answers from the gateway itself (JSON bodies, `type` as in gateway responses), in one writeHead + end. */
+    /**
+     * The function failed or answered what cannot be mapped: a REST API says 502 `Internal
+     * server error`, an HTTP API 500 `Internal Server Error` (docs/gateway.md).
+     */
+    functionFailed(api: ResolvedApi): void {
+      if (api.type === 'http') this.sendJson(500, MSG.httpInternal, api, 'DEFAULT_5XX');
+      else this.sendJson(502, MSG.internal, api, 'DEFAULT_5XX');
+    }
+
     sendJson(status: number, body: Buffer, api: ResolvedApi | undefined, type: GatewayResponseType, errorType?: string): void {
       const route = this.route;
       const out: Record<string, string> = errorType === undefined ? {} : { 'x-amzn-errortype': errorType };
@@ -559,7 +570,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
         if (kind === 'Throttled') return this.sendJson(429, MSG.throttled, api, 'THROTTLED');
         if (kind === 'Unavailable') return this.sendJson(503, MSG.unavailable, api, 'DEFAULT_5XX');
         log.warn({ function: route.function, kind, error: result.error.message, requestId }, 'function error');
-        return this.sendJson(502, MSG.internal, api, 'DEFAULT_5XX');
+        return this.functionFailed(api);
       }
       // A function URL in RESPONSE_STREAM mode: what the function streamed goes out as it comes
       // (taken whole when it came through an invoker that does not stream).
@@ -577,7 +588,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       });
       if (!mapped.ok) {
         log.warn({ function: route.function, reason: mapped.reason, requestId }, 'malformed Lambda proxy response');
-        return this.sendJson(502, MSG.internal, api, 'DEFAULT_5XX');
+        return this.functionFailed(api);
       }
       const mres = mapped.response;
       if (api.cors && this.origin) {
@@ -599,7 +610,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       } catch (err) {
         log.warn({ function: route.function, reason: (err as Error).message, requestId }, 'malformed Lambda proxy response');
         this.res.statusMessage = undefined as unknown as string; // the failed writeHead kept its reason phrase ("OK")
-        return this.sendJson(502, MSG.internal, api, 'DEFAULT_5XX');
+        return this.functionFailed(api);
       }
       this.res.end(payload);
       accessLog(method, rawPath, route.routeKey, route.function, mres.statusCode, t0, requestId);
