@@ -207,6 +207,27 @@ describe.skipIf(why !== undefined)('agent, docker runtime', () => {
     }
   });
 
+  it("a Node container's unhandled rejection is the invocation's error, and the next event gets a new container (docs/agent.md, \"Uncaught errors\")", async () => {
+    const code = path.join(root, 'uncaught-node');
+    mkdirSync(code, { recursive: true });
+    writeFileSync(
+      path.join(code, 'index.mjs'),
+      "import { readFileSync } from 'node:fs';\n" +
+        'export const handler = async (event) => {\n' +
+        "  if (event.rejectLater) { Promise.reject(new Error('yikes')); await new Promise(() => {}); }\n" +
+        "  return { host: readFileSync('/etc/hostname', 'utf8').trim() };\n" +
+        '};\n',
+    );
+    agent.setFunctions(FunctionsFile.parse({ functions: { uncaught: { runtime: 'nodejs20.x', handler: 'index.handler', code } } }));
+    const before = json((await agent.invoke('uncaught', Buffer.from('{}'))).payload).host;
+    const failed = await agent.invoke('uncaught', Buffer.from('{"rejectLater": true}'));
+    expect(failed.error?.message).toBe('Runtime.UnhandledPromiseRejection: Error: yikes');
+    expect(json(failed.payload)).toMatchObject({ errorType: 'Runtime.UnhandledPromiseRejection', errorMessage: 'Error: yikes' });
+    const after = await agent.invoke('uncaught', Buffer.from('{}'));
+    expect(after.error).toBeUndefined();
+    expect(json(after.payload).host).not.toBe(before);
+  });
+
   it('runs a provided.al2023 function from its generated image: the bootstrap of its code is the entrypoint (bash alone, no runtime client)', async () => {
     // The bash bootstrap of the custom-runtime e2e app, generated and built as esb deploy does.
     const app = mkdtempSync(path.join(tmpdir(), 'esb-custom-runtime-'));
