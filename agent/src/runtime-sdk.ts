@@ -5,7 +5,7 @@
 // handlers import): not yaml, fastify or the rest of esb's dependencies, which Lambda does not
 // have, so an app that would fail there for a missing package fails here too.
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -32,17 +32,19 @@ export function sdkFolderFor(runtime: string | undefined, folders: RuntimeSdkFol
  * Folders under `tmp` of links to the packages of `nodeModules` the SDK needs: each SDK
  * package, then every package its dependencies reach through `nodeModules` itself (a package
  * nested deeper is found from the real path of the one that needs it, as Node resolves
- * symbolic links). Named by what they hold, so agents and processes share them; made in a
- * scratch folder and renamed into place, so none is ever seen half made. Readable by every
- * user (functions may run as their own).
+ * symbolic links). Named by `nodeModules` and the lock npm writes there at each install, so
+ * agents and processes share them and only the first walks the packages; made in a scratch
+ * folder and renamed into place, so none is ever seen half made. Readable by every user
+ * (functions may run as their own).
  */
 export function linkRuntimeSdk(nodeModules: string, tmp: string): RuntimeSdkFolders {
-  const scoped = path.join(nodeModules, '@aws-sdk');
-  const v3 = existsSync(scoped) ? topLevelClosure(nodeModules, [...readdirSync(scoped).map((name) => `@aws-sdk/${name}`), ...BUILTIN_IMPORTS.filter((name) => existsSync(path.join(nodeModules, name, 'package.json')))]) : [];
-  const v2 = existsSync(path.join(nodeModules, 'aws-sdk', 'package.json')) ? topLevelClosure(nodeModules, ['aws-sdk']) : [];
-  const digest = createHash('sha256').update(JSON.stringify([nodeModules, v3, v2])).digest('hex').slice(0, 16);
+  const lock = statSync(path.join(nodeModules, '.package-lock.json'), { throwIfNoEntry: false });
+  const digest = createHash('sha256').update(JSON.stringify([nodeModules, lock?.mtimeMs ?? null, lock?.size ?? null])).digest('hex').slice(0, 16);
   const dir = path.join(tmp, `esb-node-sdk-${digest}`);
   if (!existsSync(dir)) {
+    const scoped = path.join(nodeModules, '@aws-sdk');
+    const v3 = existsSync(scoped) ? topLevelClosure(nodeModules, [...readdirSync(scoped).map((name) => `@aws-sdk/${name}`), ...BUILTIN_IMPORTS.filter((name) => existsSync(path.join(nodeModules, name, 'package.json')))]) : [];
+    const v2 = existsSync(path.join(nodeModules, 'aws-sdk', 'package.json')) ? topLevelClosure(nodeModules, ['aws-sdk']) : [];
     const scratch = mkdtempSync(`${dir}-`);
     try {
       for (const [kind, names] of [['v3', v3], ['v2', v2]] as const) {
@@ -60,10 +62,12 @@ export function linkRuntimeSdk(nodeModules: string, tmp: string): RuntimeSdkFold
       if (!existsSync(dir)) throw err;
     }
   }
-  return {
-    ...(v3.length ? { v3: path.join(dir, 'v3', 'node_modules') } : {}),
-    ...(v2.length ? { v2: path.join(dir, 'v2', 'node_modules') } : {}),
-  };
+  const folders: RuntimeSdkFolders = {};
+  for (const kind of ['v3', 'v2'] as const) {
+    const folder = path.join(dir, kind, 'node_modules');
+    if (existsSync(folder)) folders[kind] = folder;
+  }
+  return folders;
 }
 
 /** The names in `nodeModules` (itself, not nested folders) that `roots` need, roots included. */

@@ -404,12 +404,15 @@ function firstNext() {
   return channelEvent();
 }
 
+/** µs from the current event to now: what the result frames report as the runtime's own time. */
+const eventMicros = () => Math.round((performance.now() - eventAt) * 1000);
+
 /** Sends a result ('response') or an error document ('error', with its type) and asks for the next event. */
 function resultThenNext(what, id, body, errorType) {
   if (channel) {
     // The time from the event to its result goes along (µs): what the agent's instance policy
     // counts as the instance's work, apart from waits in the agent (docs/agent.md#instance-policy).
-    const us = Math.round((performance.now() - eventAt) * 1000);
+    const us = eventMicros();
     const send = () => writeFrame(what === 'response' ? 0x52 : 0x46, what === 'response' ? `${id}\0${us}` : `${id}\0${errorType}\0${us}`, body);
     // What the handler printed reaches the agent before its result (its log lines are read as
     // this request's): wait only when stdout or stderr still holds queued output.
@@ -790,7 +793,7 @@ function uncaught(err, exitCode) {
   if (id === undefined) return void flushOutput().then(exit);
   const body = JSON.stringify(doc);
   if (channel) {
-    const us = Math.round((performance.now() - eventAt) * 1000);
+    const us = eventMicros();
     return void flushOutput().then(() => writeFrame(0x58, `${id}\0${doc.errorType}\0${us}`, body, exit));
   }
   request('POST', `${base}/invocation/${id}/error`, body, { 'content-type': 'application/json', 'lambda-runtime-function-error-type': doc.errorType }).then(exit, exit);

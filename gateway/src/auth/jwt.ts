@@ -127,39 +127,40 @@ export async function verifyCognitoToken(header: string, config: CognitoAuthoriz
   return { ok: true, claims, scopes };
 }
 
-/**
- * A token's claims as an HTTP API hands them to the function (requestContext.authorizer.jwt.claims,
- * docs/gateway.md "Authorizers"): every value a string, numbers and booleans as their text,
- * arrays in API Gateway's bracketed form (`["admin", "ops"]` -> `"[admin ops]"`), objects as
- * JSON text; null claims are left out.
- */
-export function httpApiClaims(claims: JWTPayload): Record<string, string> {
+/** Claims as strings, as API Gateway hands them to functions: `list` writes an array, `number` a number named `key`; null claims are left out. */
+function claimTexts(claims: JWTPayload, list: (items: unknown[]) => string, number: (key: string, n: number) => string = (_, n) => String(n)): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(claims)) {
     if (v === null || v === undefined) continue;
-    out[k] = typeof v === 'string' ? v : Array.isArray(v) ? `[${v.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ')}]` : typeof v === 'object' ? JSON.stringify(v) : String(v);
+    out[k] = typeof v === 'string' ? v : typeof v === 'number' ? number(k, v) : Array.isArray(v) ? list(v) : typeof v === 'object' ? JSON.stringify(v) : String(v);
   }
   return out;
 }
 
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const two = (n: number) => String(n).padStart(2, '0');
+/**
+ * A token's claims as an HTTP API hands them to the function (requestContext.authorizer.jwt.claims,
+ * docs/security.md "JWT authorizers"): every value a string, numbers and booleans as their text,
+ * arrays in API Gateway's bracketed form (`["admin", "ops"]` -> `"[admin ops]"`), objects as
+ * JSON text; null claims are left out.
+ */
+export function httpApiClaims(claims: JWTPayload): Record<string, string> {
+  return claimTexts(claims, (items) => `[${items.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))).join(' ')}]`);
+}
 
 /**
  * A token's claims as a REST API's Cognito authorizer hands them to the function
  * (requestContext.authorizer.claims): every value a string, arrays joined with commas
  * (`cognito:groups` -> `"admin,ops"`), objects as JSON text, and the times `exp` and `iat` as
- * the authorizer writes them (`"Tue Apr 04 18:39:39 UTC 2023"`).
+ * the authorizer writes them (`"Tue Apr 04 18:39:39 UTC 2023"`, from `Tue, 04 Apr 2023 18:39:39 GMT`).
  */
 export function restCognitoClaims(claims: JWTPayload): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(claims)) {
-    if (v === null || v === undefined) continue;
-    if ((k === 'exp' || k === 'iat') && typeof v === 'number') {
-      const d = new Date(v * 1000);
-      out[k] = `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())} UTC ${d.getUTCFullYear()}`;
-    } else out[k] = typeof v === 'string' ? v : Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  }
-  return out;
+  return claimTexts(
+    claims,
+    (items) => items.join(','),
+    (key, n) => {
+      if (key !== 'exp' && key !== 'iat') return String(n);
+      const [day, date, month, year, time] = new Date(n * 1000).toUTCString().split(' ');
+      return `${day.slice(0, 3)} ${month} ${date} ${time} UTC ${year}`;
+    },
+  );
 }
