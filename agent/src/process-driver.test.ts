@@ -13,7 +13,10 @@ describe('the command of an instance in the process runtime', () => {
   it("runs esb's clients for Node and Python, a custom runtime's bootstrap, and a go1.x function's Handler executable", () => {
     const opts = { python: '/usr/bin/python3', node: '/usr/bin/node', runtimeDir: '/rt' };
     const spec = (runtime: string, handler: string) => ({ functionName: 'f', instanceId: 'i', runtime, handler, codeDir: '/code', layerDirs: [], memoryMb: 128, env: {} });
-    expect(processCommand(spec('nodejs20.x', 'index.handler'), opts)).toEqual({ file: '/usr/bin/node', args: ['/rt/nodejs/bootstrap.mjs'] });
+    expect(processCommand(spec('nodejs20.x', 'index.handler'), opts)).toEqual({
+      file: '/usr/bin/node',
+      args: ['--expose-gc', '--max-http-header-size=81920', '--max-semi-space-size=6', '--max-old-space-size=116', '/rt/nodejs/bootstrap.mjs'],
+    });
     expect(processCommand(spec('python3.12', 'app.handler'), opts)).toEqual({ file: '/usr/bin/python3', args: ['/rt/python/bootstrap.py'] });
     expect(processCommand(spec('provided.al2023', 'bootstrap'), opts)).toEqual({ file: '/code/bootstrap', args: [] });
     expect(processCommand(spec('go1.x', 'main'), opts)).toEqual({ file: '/code/main', args: [] });

@@ -161,13 +161,24 @@ export function limitArgs(memoryMb: number, ownUid: boolean): string[] {
   return args;
 }
 
+/**
+ * V8's heap as Lambda's Node runtime sizes it from MemorySize: a tenth for the young generation
+ * (half of it a semi-space), the rest for the old one. Without it V8 sizes its heap from the
+ * machine's memory and collects too late, so a function that Lambda runs at 128 MB would reach
+ * RLIMIT_DATA here. The other two are Lambda's too: `global.gc` exists, headers up to 80 KiB.
+ */
+export function lambdaNodeOptions(memoryMb: number): string[] {
+  const youngMb = Math.floor(memoryMb / 10);
+  return ['--expose-gc', '--max-http-header-size=81920', `--max-semi-space-size=${Math.floor(youngMb / 2)}`, `--max-old-space-size=${memoryMb - youngMb}`];
+}
+
 /** The command that runs an instance of `spec` in the process runtime. */
 export function processCommand(
   spec: InstanceSpec,
   opts: { python: string; node: string; runtimeDir?: string; java?: { java: string; classes: string; channel: boolean } },
 ): { file: string; args: string[] } {
   const runtimeDir = opts.runtimeDir ?? RUNTIME_DIR;
-  if (isNodeRuntime(spec.runtime)) return { file: opts.node, args: [path.join(runtimeDir, 'nodejs', 'bootstrap.mjs')] };
+  if (isNodeRuntime(spec.runtime)) return { file: opts.node, args: [...lambdaNodeOptions(spec.memoryMb), path.join(runtimeDir, 'nodejs', 'bootstrap.mjs')] };
   if (isPythonRuntime(spec.runtime)) return { file: opts.python, args: [path.join(runtimeDir, 'python', 'bootstrap.py')] };
   if (isJavaRuntime(spec.runtime) && opts.java) return javaCommand(spec, opts.java.java, opts.java.classes, opts.java.channel);
   const entry = customRuntimeEntry(spec.runtime, spec.handler);
