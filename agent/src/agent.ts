@@ -370,7 +370,8 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       {
         functionName: cfg.name,
         instanceId: inst.id,
-        runtime: fc.runtime,
+        // An Image function's image brings its own runtime, whatever Runtime the template names.
+        runtime: fc.package_type === 'Image' ? undefined : fc.runtime,
         handler: fc.handler,
         codeDir: fc.code,
         codeVersion: fc.digest,

@@ -17,6 +17,7 @@ import type { InstanceDriver, InstanceHandle, InstanceSpec } from './driver.js';
 import { CA_BUNDLE_FILE, CA_CERT_FILE, isJavaRuntime, RUNTIME_IMAGES } from '@esb/contracts';
 import { CONTAINER_TLS_DIR, isNodeRuntime, isPythonRuntime, type TrustFiles } from './env.js';
 import { LineSplitter } from './lines.js';
+import { lambdaNodeOptions } from './node-options.js';
 import { hostOf, isLoopback, withHost } from './s3-endpoint.js';
 
 export const LABEL = 'dev.esb.agent';
@@ -58,6 +59,14 @@ export type DockerStartStep = 'begin' | 'created' | 'spare' | 'attached' | 'star
 export const LABEL_ENV_STDIN = 'dev.esb.env-stdin';
 /** Entrypoints known to honour the label (a derived image with its own entrypoint inherits the label, not the behaviour). */
 const STDIN_ENV_ENTRYPOINTS = new Set([JSON.stringify(['/usr/bin/python3', '/var/runtime/bootstrap.py']), JSON.stringify(['/usr/bin/node', '/var/runtime/bootstrap.mjs'])]);
+
+/**
+ * The entrypoint of a Node function's container: the image's (esb-runtime:nodejs, or a zip
+ * function's image built on it) with Lambda's options for its MemorySize put before the bootstrap.
+ */
+export function nodeEntrypoint(memoryMb: number): string[] {
+  return ['/usr/bin/node', ...lambdaNodeOptions(memoryMb), '/var/runtime/bootstrap.mjs'];
+}
 /** Variables that differ between two instances of the same function config (see agent/src/env.ts). */
 export const PER_INSTANCE_ENV = ['AWS_LAMBDA_RUNTIME_API', 'AWS_LAMBDA_LOG_STREAM_NAME'] as const;
 
@@ -275,6 +284,7 @@ export async function createDockerDriver(opts: DockerDriverOptions): Promise<Ins
         Image: image,
         Env: env,
         ...(spec.handler ? { Cmd: [spec.handler] } : {}),
+        ...(isNodeRuntime(spec.runtime) ? { Entrypoint: nodeEntrypoint(spec.memoryMb) } : {}),
         Labels: { [LABEL]: agentName, [LABEL_FUNCTION]: spec.functionName },
         HostConfig: {
           Memory: spec.memoryMb * 1024 * 1024,

@@ -178,14 +178,18 @@ describe.skipIf(why !== undefined)('agent, docker runtime', () => {
     expect(left.map((c) => `${c.Names[0]} ${c.State}`)).toEqual([]);
   });
 
-  it('Node functions take a pre-created container too (the Node bootstrap reads its Runtime API on stdin)', async () => {
+  it("Node functions take a pre-created container too (the Node bootstrap reads its Runtime API on stdin); both start with Lambda's V8 heap for MemorySize", async () => {
     const name = `${agentName}-spare-node`;
     const steps = new Map<string, DockerStartStep[]>();
     const driver = await createDockerDriver({ log: silent, docker, agentName: name, spareDelayMs: 0, trace: (id, step) => steps.set(id, [...(steps.get(id) ?? []), step]) });
     const nodeAgent = await createAgent({ runtime: 'docker', driver, logDir, log: silent });
     const code = path.join(root, 'envcheck-node');
     mkdirSync(code, { recursive: true });
-    writeFileSync(path.join(code, 'index.mjs'), 'export const handler = async (e, ctx) => ({ api: process.env.AWS_LAMBDA_RUNTIME_API, stream: ctx.logStreamName, flag: process.env.ESB_ENV_STDIN ?? null });\n');
+    writeFileSync(
+      path.join(code, 'index.mjs'),
+      "import v8 from 'node:v8';\n" +
+        'export const handler = async (e, ctx) => ({ api: process.env.AWS_LAMBDA_RUNTIME_API, stream: ctx.logStreamName, flag: process.env.ESB_ENV_STDIN ?? null, heapMb: v8.getHeapStatistics().heap_size_limit / 1048576, gc: typeof globalThis.gc });\n',
+    );
     const fns = (digest: string) => FunctionsFile.parse({ functions: { spn: { runtime: 'nodejs20.x', handler: 'index.handler', code, digest } } });
     const created = async () => (await docker.listContainers({ all: true, filters: { label: [`${LABEL}=${name}`], status: ['created'] } })).length;
     try {
@@ -202,6 +206,13 @@ describe.skipIf(why !== undefined)('agent, docker runtime', () => {
       expect(b.api).not.toBe(a.api);
       expect(b.stream).not.toBe(a.stream);
       expect(b.flag).toBeNull();
+      // 128 MB: V8's heap of Lambda's Node runtime (140 MB with the young generation counted
+      // three times over), not the 259 MB Node picks from the container's limit by itself.
+      for (const got of [a, b]) {
+        expect(got.gc).toBe('function');
+        expect(got.heapMb).toBeGreaterThanOrEqual(128);
+        expect(got.heapMb).toBeLessThan(128 * 1.1);
+      }
     } finally {
       await nodeAgent.close();
     }

@@ -12,6 +12,7 @@ import type { InstanceDriver, InstanceHandle, InstanceSpec } from './driver.js';
 import { baseInstanceEnv, isNodeRuntime, isPythonRuntime, processRuntimePath, type TrustFiles, trustEnv } from './env.js';
 import { type FunctionUsers, LAMBDA_MAX_FILES, LAMBDA_MAX_PROCESSES, ReadableCopies, readProblem, rewritePaths, UidPool } from './isolation.js';
 import { LineSplitter } from './lines.js';
+import { lambdaNodeOptions } from './node-options.js';
 import { CHANNEL_ENV, CHANNEL_FD, encodeFrame, FRAME_ASSIGN, SPARE_ENV } from './instance-channel.js';
 import { chooseJavaHome, findJavaHomes, javaClientClasses, javaCommand, type JavaHome, prebuiltJavaClasses } from './java-runtime.js';
 import { type SpareKey, SparePool, type SpareRuntime, spareMismatch, spareRuntimeName, spareRuntimeOf } from './spares.js';
@@ -159,17 +160,6 @@ export function limitArgs(memoryMb: number, ownUid: boolean): string[] {
   const args = [`--data=${bytes}:${bytes}`, '--core=0:0', `--nofile=${LAMBDA_MAX_FILES}:${LAMBDA_MAX_FILES}`];
   if (ownUid) args.push(`--nproc=${LAMBDA_MAX_PROCESSES}:${LAMBDA_MAX_PROCESSES}`);
   return args;
-}
-
-/**
- * V8's heap as Lambda's Node runtime sizes it from MemorySize: a tenth for the young generation
- * (half of it a semi-space), the rest for the old one. Without it V8 sizes its heap from the
- * machine's memory and collects too late, so a function that Lambda runs at 128 MB would reach
- * RLIMIT_DATA here. The other two are Lambda's too: `global.gc` exists, headers up to 80 KiB.
- */
-export function lambdaNodeOptions(memoryMb: number): string[] {
-  const youngMb = Math.floor(memoryMb / 10);
-  return ['--expose-gc', '--max-http-header-size=81920', `--max-semi-space-size=${Math.floor(youngMb / 2)}`, `--max-old-space-size=${memoryMb - youngMb}`];
 }
 
 /** The command that runs an instance of `spec` in the process runtime. */
