@@ -131,7 +131,8 @@ describe.skipIf(!mode.run)('kube backend end to end: esb dev --backend kube, kub
     const template = path.join(ws, 'examples/c.yml');
     await writeFile(
       template,
-      'Transform: AWS::Serverless-2016-10-31\nParameters:\n  Msg: { Type: String, Default: zero }\nResources:\n  CFn:\n    Type: AWS::Serverless::Function\n    Properties:\n      FunctionName: c\n      Runtime: nodejs20.x\n      Handler: index.handler\n      CodeUri: src/c/\n      Environment: { Variables: { MSG: !Ref Msg } }\n      Events:\n        Get: { Type: Api, Properties: { Path: /c, Method: get } }\n',
+      'Transform: AWS::Serverless-2016-10-31\nParameters:\n  Msg: { Type: String, Default: zero }\nResources:\n  CFn:\n    Type: AWS::Serverless::Function\n    Properties:\n      FunctionName: c\n      Runtime: nodejs20.x\n      Handler: index.handler\n      CodeUri: src/c/\n      Environment: { Variables: { MSG: !Ref Msg } }\n      Events:\n        Get: { Type: Api, Properties: { Path: /c, Method: get } }\n' +
+        "Outputs:\n  CUrl:\n    Description: the c endpoint\n    Value: !Sub 'https://${ServerlessRestApi}.execute-api.${AWS::Region}.amazonaws.com/Prod/c'\n    Export: { Name: c-url }\n  CMsg: { Value: !Ref Msg }\n",
     );
 
     // Create, with KUBECONFIG from the environment (namespace from the context: default).
@@ -144,6 +145,11 @@ describe.skipIf(!mode.run)('kube backend end to end: esb dev --backend kube, kub
     const json = await getJson('c-default');
     expect(json.spec).toEqual({ template: 'examples/c.yml', env: 'default', project: 'esb', parameters: { Msg: 'one' }, stackName: 'c' });
     expect(json.status.conditions.find((c: Condition) => c.type === 'Ready')).toMatchObject({ status: 'True', reason: 'Ready' });
+    // The stack's Outputs in the status, kept by the API server (the CRD declares them).
+    expect(json.status.outputs).toEqual([
+      { key: 'CUrl', value: expect.stringMatching(/^https:\/\/\w+\.execute-api\.us-east-1\.amazonaws\.com\/Prod\/c$/), description: 'the c endpoint', exportName: 'c-url' },
+      { key: 'CMsg', value: 'one' },
+    ]);
 
     // Update: --kubeconfig, --context and -n explicit; the spec is merge-patched (generation 2).
     const updated = await esb(['deploy', '--kube', '--kubeconfig', api.kubeconfigPath, '--context', 'esb-test', '-n', 'default', '-t', template, '--workspace', ws, '--parameter-overrides', 'Msg=two'], {
@@ -153,7 +159,9 @@ describe.skipIf(!mode.run)('kube backend end to end: esb dev --backend kube, kub
     expect(updated.code).toBe(0);
     expect(updated.stdout).toContain('deployments.esb.dev/c-default updated');
     expect(await eventually(`${base}/c`, (_s, body) => body === 'two')).toBe('two');
-    expect((await getJson('c-default')).metadata.generation).toBe(2);
+    const second = await getJson('c-default');
+    expect(second.metadata.generation).toBe(2);
+    expect(second.status.outputs.find((o: { key: string }) => o.key === 'CMsg')).toEqual({ key: 'CMsg', value: 'two' });
 
     // A broken template: non-zero with the parse error; the others still served.
     const broken = await esb(['deploy', '--kube', '-t', path.join(ws, 'examples/broken.yml'), '--workspace', ws, '--timeout', '30s'], { KUBECONFIG: api.kubeconfigPath });

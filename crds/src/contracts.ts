@@ -64,6 +64,17 @@ export const DeploymentSpec = z
   });
 export type DeploymentSpec = z.infer<typeof DeploymentSpec>;
 
+/** One of the stack's Outputs in a Deployment's status, as describe-stacks lists them. */
+export const DeploymentOutput = z.object({
+  key: z.string().min(1),
+  value: z.string().optional(),
+  /** Why esb has no value for it (a resource it does not emulate, an attribute it cannot know). */
+  problem: z.string().optional(),
+  description: z.string().optional(),
+  exportName: z.string().optional(),
+});
+export type DeploymentOutput = z.infer<typeof DeploymentOutput>;
+
 export const DeploymentStatus = z.object({
   observedGeneration: z.number().int().min(0).optional(),
   conditions: z.array(Condition).optional(),
@@ -78,6 +89,8 @@ export const DeploymentStatus = z.object({
   stackName: z.string().optional(),
   /** What the deploy could not do as the template asks (unreachable functions, take-overs, ...). */
   warnings: z.array(z.string()).optional(),
+  /** The stack's Outputs as the last successful deploy resolved them, in template order. */
+  outputs: z.array(DeploymentOutput).optional(),
 });
 export type DeploymentStatus = z.infer<typeof DeploymentStatus>;
 

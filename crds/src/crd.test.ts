@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { Deployment } from './contracts.js';
+import { Deployment, DeploymentOutput, DeploymentStatus } from './contracts.js';
 
 // GIVEN the CRD's OpenAPI schema and the zod contract, WHEN both judge the same objects,
 // THEN they agree: the file backend (zod) and the kube API server (OpenAPI) accept the same
@@ -37,10 +37,12 @@ const samples: Array<[string, Record<string, unknown>, boolean]> = [
         routes: 3,
         resources: 1,
         conditions: [{ type: 'Ready', status: 'True', reason: 'Applied', message: 'ok', lastTransitionTime: now }],
+        outputs: [{ key: 'ApiUrl', value: 'https://x.execute-api.us-east-1.amazonaws.com/Prod/', exportName: 'shared-api' }, { key: 'Arn', problem: 'no value here', description: 'd' }],
       },
     },
     true,
   ],
+  ['an output without its key', { spec: { template: 'a.yml' }, status: { outputs: [{ value: 'v' }] } }, false],
   [
     'condition status not True/False/Unknown',
     { spec: { template: 'a.yml' }, status: { conditions: [{ type: 'Ready', status: 'Yes', reason: 'Applied', message: '', lastTransitionTime: now }] } },
@@ -87,6 +89,14 @@ describe('Deployment CRD schema and zod contract', () => {
     ['a'.repeat(64), false],
   ] as const)('namespace %s: %s', (namespace, valid) => {
     expect(Deployment.safeParse({ ...base, metadata: { name: 'x', namespace }, spec: { template: 'a.yml' } }).success).toBe(valid);
+  });
+
+  // The API server prunes what a structural schema does not declare: a status field the
+  // contract has and the CRD lacks would be dropped from every kube Deployment without a word.
+  it('declares every status field of the contract, and every field of an output', () => {
+    const status = openApi.properties.status.properties;
+    expect(Object.keys(status).sort()).toEqual(Object.keys(DeploymentStatus.shape).sort());
+    expect(Object.keys(status.outputs.items.properties).sort()).toEqual(Object.keys(DeploymentOutput.shape).sort());
   });
 
   it('declares the printer columns users read', () => {

@@ -48,7 +48,9 @@ class FakeWorld implements DeploySteps {
     const dir = this.configDirs.get(input.configDir) ?? new Map<string, string>();
     dir.set(content.split(':')[0], content);
     this.configDirs.set(input.configDir, dir);
-    return { message: 'applied' };
+    // "name:version>value": a template whose stack has one Output, Url.
+    const url = content.split('>')[1];
+    return { message: 'applied', ...(url ? { outputs: [{ key: 'Url', value: url }] } : {}) };
   }
   async provision(input: { configDir: string }) {
     if (this.failProvision) throw this.failProvision;
@@ -174,6 +176,24 @@ describe('DeploymentReconciler', () => {
     while ((await Promise.race([done.then(() => 'done'), new Promise((r) => setTimeout(() => r('waiting'), 1))])) === 'waiting') held.shift()?.();
     const readyReasons = store.statusHistory.map((h) => h.status.conditions!.find((c) => c.type === 'Ready')!.reason);
     expect(readyReasons).toEqual(['Generating', 'BuildingImages', 'Applying', 'Provisioning', 'Ready']);
+  });
+
+  it("reports the stack's Outputs of the last successful deploy: a failed one keeps them, one without Outputs drops them", async () => {
+    const { store, world, reconciler } = setup();
+    const req = { namespace: 'default', name: 'deploy-a' };
+    const outputsNow = () => store.status(req)?.outputs;
+    world.templates.set('/ws/a.yml', 'hello:A>http://one');
+    store.put(deployment('deploy-a', 'a.yml'));
+    await reconciler.reconcile(req, signal);
+    expect(outputsNow()).toEqual([{ key: 'Url', value: 'http://one' }]);
+    world.templates.set('/ws/a.yml', 'broken:A>http://two');
+    await reconciler.reconcile(req, signal).catch(() => {});
+    expect(store.status(req)?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('False');
+    expect(outputsNow()).toEqual([{ key: 'Url', value: 'http://one' }]);
+    world.templates.set('/ws/a.yml', 'hello:A');
+    await reconciler.reconcile(req, signal);
+    expect(store.status(req)?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
+    expect(outputsNow()).toBeUndefined();
   });
 
   it("tells what an apply wrote into CONFIG_DIR (esb's own writes are not damage)", async () => {

@@ -4,7 +4,7 @@
 // it applied is still in CONFIG_DIR (docs/kube.md "Self-heal"). Failure reasons come from the
 // reason table of @esb/contracts (docs/kube.md "Reasons").
 import path from 'node:path';
-import { isTerminalReason, joinInside, ReasonError, reasonOf, type Condition, type ConditionType, type DeploymentStatus, type Reason } from '@esb/contracts';
+import { isTerminalReason, joinInside, ReasonError, reasonOf, type Condition, type ConditionType, type DeploymentOutput, type DeploymentStatus, type Reason } from '@esb/contracts';
 import { RUNTIME_FILES } from '@esb/deploy';
 import { findCondition, setCondition, type ConditionInput } from './conditions.js';
 import { ownedPaths } from './inspect.js';
@@ -66,6 +66,8 @@ export interface DeploySteps {
     takeovers?: TakeoverNote[];
     /** The CONFIG_DIR files it wrote, each with the signature of the version it wrote. */
     written?: OwnWrite[];
+    /** The Outputs of the stacks it applied, in template order. */
+    outputs?: DeploymentOutput[];
   }>;
   provision(input: { artifactPath: string; configDir: string }, signal: AbortSignal): Promise<{ message: string }>;
   /** What of an applied artifact is missing from CONFIG_DIR; undefined when all is there. */
@@ -244,7 +246,9 @@ export class DeploymentReconciler implements Reconciler {
       if (applied.written?.length) this.options.onOwnWrites?.(applied.written);
       warnings = [...warnings, ...(applied.warnings ?? [])];
       // This deploy owns all it deployed again; the Deployments it took things from are told.
-      status = { ...status, warnings, conditions: (status.conditions ?? []).filter((c) => c.type !== 'Overridden') };
+      // An output the template no longer has goes with it: the list is the one just applied.
+      const { outputs: _previousOutputs, ...rest } = status;
+      status = { ...rest, warnings, ...(applied.outputs?.length ? { outputs: applied.outputs } : {}), conditions: (status.conditions ?? []).filter((c) => c.type !== 'Overridden') };
       await this.markOverridden(self, applied.takeovers ?? []);
       await progress('Applied', { status: 'True', reason: 'Applied', message: applied.message }, 'Provisioning');
 

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { rename, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { ContractError, ReasonError, YamlSyntaxError, type FunctionsFile } from '@esb/contracts';
+import { ContractError, ReasonError, YamlSyntaxError, type DeploymentOutput, type FunctionsFile, type StackOutput } from '@esb/contracts';
 import { provision, type Credentials } from '@esb/provisioner';
 import { applyArtifact, describeTakeover, loadArtifact, readRuntimeConfig, routeKey, type LoadedArtifact, type RuntimeConfig } from '@esb/deploy';
 import { BuildError, describeBuild, describeProgress, generateArtifact, type BuildProgress } from '@esb/deploy';
@@ -169,7 +169,8 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
         });
         options.onConfigWritten?.(configDir);
       };
-      const report = await applyArtifact({ artifactPath, configDir, secrets: options.secrets, log: options.log, owner, loaded: await artifacts.load(artifactPath), onWritten });
+      const loaded = await artifacts.load(artifactPath);
+      const report = await applyArtifact({ artifactPath, configDir, secrets: options.secrets, log: options.log, owner, loaded, onWritten });
       const changes = report.entries.map((e) => e.changes);
       const count = (pick: (c: (typeof changes)[number]) => { added: string[]; replaced: string[] } | undefined) =>
         changes.reduce((n, c) => n + (pick(c)?.added.length ?? 0) + (pick(c)?.replaced.length ?? 0), 0);
@@ -180,6 +181,7 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
           : `no change in ${configDir}`,
         warnings: report.warnings,
         takeovers: report.takeovers.map((t) => ({ fromDeployment: t.fromDeployment, what: describeTakeover(t) })),
+        outputs: loaded.entries.flatMap((e) => deploymentOutputs(e.outputs ?? {})),
       };
     },
 
@@ -255,4 +257,15 @@ export async function verifyApplied(
     }
   }
   return undefined;
+}
+
+/** A stack's Outputs (outputs.yml) as a Deployment's status lists them. */
+export function deploymentOutputs(outputs: Record<string, StackOutput>): DeploymentOutput[] {
+  return Object.entries(outputs).map(([key, o]) => ({
+    key,
+    ...(o.value !== undefined ? { value: o.value } : {}),
+    ...(o.problem !== undefined ? { problem: o.problem } : {}),
+    ...(o.description !== undefined ? { description: o.description } : {}),
+    ...(o.export !== undefined ? { exportName: o.export } : {}),
+  }));
 }
