@@ -61,16 +61,23 @@ final class InstanceChannel implements Transport {
 
   public Bootstrap.Invocation answerAndNext(String requestId, byte[] body, String errorType) throws IOException {
     long tookNs = System.nanoTime() - eventAt;
-    // The runtime's own time for the event, for the agent's instance policy (docs/agent.md, "Instance policy").
-    String took = "\0" + tookNs / 1000;
     if (tookNs >= RECALL_AFTER_NS) readRecalls();
-    if (errorType == null) send(RESPONSE, requestId + took, body);
-    else send(ERROR, requestId + "\0" + errorType + took, body);
+    if (errorType == null) send(RESPONSE, requestId + tookField(tookNs), body);
+    else send(ERROR, errorMeta(requestId, errorType, tookNs), body);
     return takeEvent();
   }
 
   public void lastError(String requestId, byte[] body, String errorType) throws IOException {
-    send(LAST_ERROR, requestId + "\0" + errorType + "\0" + (System.nanoTime() - eventAt) / 1000, body);
+    send(LAST_ERROR, errorMeta(requestId, errorType, System.nanoTime() - eventAt), body);
+  }
+
+  /** The runtime's own time for the event in µs, for the agent's instance policy (docs/agent.md, "Instance policy"). */
+  private static String tookField(long tookNs) {
+    return "\0" + tookNs / 1000;
+  }
+
+  private static String errorMeta(String requestId, String errorType, long tookNs) {
+    return requestId + "\0" + errorType + tookField(tookNs);
   }
 
   public void initError(byte[] body, String errorType) throws IOException {
