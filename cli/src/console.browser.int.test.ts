@@ -66,6 +66,27 @@ describe.skipIf(!haveBrowser)('the esb console in a real browser (esb dev, proce
     await shot('02-deployments-a-and-b');
   }, 120_000);
 
+  it("opens a Deployment's stack Outputs with its conditions: values, export names, and why esb has none for one", async () => {
+    const dir = path.join(ws, 'with-outputs');
+    await mkdir(path.join(dir, 'src'), { recursive: true });
+    await writeFile(path.join(dir, 'src', 'index.mjs'), "export const handler = async () => ({ statusCode: 200, body: 'ok' });\n");
+    await writeFile(
+      path.join(dir, 'template.yml'),
+      'Transform: AWS::Serverless-2016-10-31\nResources:\n  Fn:\n    Type: AWS::Serverless::Function\n    Properties:\n      Runtime: nodejs20.x\n      Handler: index.handler\n      CodeUri: src/\n      Events:\n        Get: { Type: Api, Properties: { Path: /with-outputs, Method: get } }\n' +
+        'Outputs:\n  ApiUrl:\n    Description: the API\n    Value: !Sub "https://${ServerlessRestApi}.execute-api.${AWS::Region}.amazonaws.com/Prod/with-outputs"\n    Export: { Name: with-outputs-api }\n' +
+        '  FnName: { Value: !Ref Fn }\n',
+    );
+    expect((await esb(['deploy', '-t', path.join(dir, 'template.yml'), '--workspace', ws])).code).toBe(0);
+    const row = page.locator('tr[data-deployment="with-outputs-default"][data-ready="True"]');
+    await row.waitFor({ timeout: 30_000 });
+    await row.click();
+    const api = page.locator('table.outputs tr[data-output="ApiUrl"]');
+    await api.waitFor();
+    expect(await api.innerText()).toMatch(/^ApiUrl\s+https:\/\/\w+\.execute-api\.us-east-1\.amazonaws\.com\/Prod\/with-outputs\s+with-outputs-api\s+the API$/);
+    expect(await page.locator('table.outputs tr[data-output="FnName"]').innerText()).toMatch(/^FnName\s+with-outputs-Fn/);
+    await shot('02b-deployment-outputs');
+  }, 90_000);
+
   it('shows a failing deploy with its error and the file:line it names', async () => {
     const broken = path.join(ws, 'broken.yml');
     await writeFile(broken, 'Resources:\n  Fn:\n    Type: AWS::Serverless::Function\n   Properties: [\n');

@@ -116,7 +116,7 @@ function Deployments({ items, problem }) {
   if (!items) return html`<${Empty}>Loading…<//>`;
   return html`
     <h1>Deployments</h1>
-    <p class="sub">What the controller reconciled: conditions as <code>kubectl describe</code> shows them. Click a row for its conditions.</p>
+    <p class="sub">What the controller reconciled: conditions as <code>kubectl describe</code> shows them. Click a row for its conditions and its stack's Outputs.</p>
     <${Problem} message=${problem} />
     <div class="panel">
       ${items.length === 0
@@ -159,6 +159,15 @@ function Deployments({ items, problem }) {
                         )}
                       </tbody>
                     </table>
+                    ${d.outputs.length > 0 &&
+                    html`<table class="outputs">
+                      <thead><tr><th>Output</th><th>Value</th><th>Export</th><th>Description</th></tr></thead>
+                      <tbody>
+                        ${d.outputs.map(
+                          (o) => html`<tr data-output=${o.key}><td>${o.key}</td><td class="mono">${o.value ?? html`<span class="muted">${o.problem ?? ''}</span>`}</td><td class="mono">${o.exportName ?? ''}</td><td>${o.description ?? ''}</td></tr>`,
+                        )}
+                      </tbody>
+                    </table>`}
                     <div class="muted" style="padding:8px 12px">template <code>${d.template ?? ''}</code> · project ${d.project ?? ''}</div>
                   </td></tr>`}
                 `;

@@ -84,6 +84,11 @@ describe('views', () => {
       deployment: { metadata: { name: 'y' }, spec: {}, status: { conditions: [{ type: 'Ready', status: 'False', reason: 'Applying', message: '' }] } },
     });
     expect(progressing.lastError).toBeUndefined();
+    expect(progressing.outputs).toEqual([]);
+    const withOutputs = deploymentView({
+      deployment: { metadata: { name: 'z' }, spec: {}, status: { outputs: [{ key: 'Url', value: 'http://x', exportName: 'x-url' }, { key: 'Arn', problem: 'no such attribute here' }] } },
+    });
+    expect(withOutputs.outputs.map((o) => o.key)).toEqual(['Url', 'Arn']);
   });
 });
 

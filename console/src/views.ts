@@ -11,6 +11,16 @@ export interface ConditionView {
   lastTransitionTime?: string;
 }
 
+/** One of the stack's Outputs, as the Deployment's status lists it. */
+export interface OutputView {
+  key: string;
+  value?: string;
+  /** Why esb has no value for it. */
+  problem?: string;
+  description?: string;
+  exportName?: string;
+}
+
 export interface DeploymentView {
   namespace: string;
   name: string;
@@ -24,6 +34,7 @@ export interface DeploymentView {
   functions?: number;
   routes?: number;
   resources?: number;
+  outputs: OutputView[];
   /** The failing condition's message, with the file:line:column it names, if any. */
   lastError?: { condition: string; reason: string; message: string; location?: string; since?: string };
 }
@@ -39,6 +50,7 @@ export interface StoredDeploymentLike {
       functions?: number;
       routes?: number;
       resources?: number;
+      outputs?: OutputView[];
     };
   };
 }
@@ -70,6 +82,7 @@ export function deploymentView(stored: StoredDeploymentLike): DeploymentView {
     functions: status?.functions,
     routes: status?.routes,
     resources: status?.resources,
+    outputs: status?.outputs ?? [],
     lastError: failed
       ? { condition: failed.type, reason: failed.reason, message: failed.message, location: errorLocation(failed.message), since: failed.lastTransitionTime }
       : undefined,
