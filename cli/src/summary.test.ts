@@ -6,7 +6,7 @@ const input: SummaryInput = {
   title: 'esb dev',
   links: [['gateway', 'http://127.0.0.1:3000']],
   deployments: [
-    { namespace: 'default', name: 'a', env: 'default', generation: 1, observedGeneration: 1, createdAt: '2026-12-03T09:58:00Z', conditions: [{ type: 'Ready', status: 'True', reason: 'Ready', message: '' }] },
+    { namespace: 'default', name: 'a', env: 'default', generation: 1, observedGeneration: 1, createdAt: '2026-12-03T09:58:00Z', conditions: [{ type: 'Ready', status: 'True', reason: 'Ready', message: '' }], outputs: [] },
     {
       namespace: 'default',
       name: 'broken',
@@ -15,6 +15,7 @@ const input: SummaryInput = {
       observedGeneration: 2,
       createdAt: '2026-12-03T09:59:50Z',
       conditions: [{ type: 'Ready', status: 'False', reason: 'InvalidTemplate', message: 't.yml:4:4: bad indentation' }],
+      outputs: [],
       lastError: { condition: 'Generated', reason: 'InvalidTemplate', message: 't.yml:4:4: bad indentation', location: 't.yml:4:4' },
     },
   ],
