@@ -34,6 +34,9 @@ export const readEnviron = async (event) => {
     return { ok: false, code: err.code };
   }
 };
+export const exiter = async () => {
+  process.exit(1);
+};
 export const slow = async (event) => {
   await new Promise((r) => setTimeout(r, event.ms));
   return { by: 'victim', runtimeApi: process.env.AWS_LAMBDA_RUNTIME_API };
@@ -140,6 +143,33 @@ describe.runIf(isRoot)('function isolation, process runtime (esb as root)', () =
     await agent?.close();
     delete process.env.ESB_ISOLATION_TEST_SECRET;
     if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("another esb on the machine (a second agent) hands out other uids: its ended instances' sweeps never reach this one's live instance", async () => {
+    const other = await createAgent({
+      runtime: 'process',
+      logDir: path.join(dir, 'logs-other'),
+      log: pino({ level: 'silent' }),
+      schedules: false,
+      pinoFunctionLogs: false,
+      functionUsers: { kind: 'range', ...DEFAULT_FUNCTION_UIDS },
+    });
+    const code = path.join(dir, 'node');
+    other.setFunctions(FunctionsFile.parse({ functions: { exiter: { runtime: 'nodejs20.x', handler: 'index.exiter', code }, who: { runtime: 'nodejs20.x', handler: 'index.whoami', code } } }));
+    try {
+      const running = agent.invoke('victim', ev({ ms: 4000 }));
+      const mine = json((await agent.invoke('whoami', ev({}))).payload).uid;
+      const theirs = json((await other.invoke('who', ev({}))).payload).uid;
+      const block = (uid: number) => Math.floor((uid - DEFAULT_FUNCTION_UIDS.first) / 256);
+      expect(block(theirs)).not.toBe(block(mine));
+      // Each exit ends an instance, and its uid's leftovers are swept (kill -1 as that uid).
+      for (let i = 0; i < 12; i++) expect((await other.invoke('exiter', ev({}))).error?.message).toMatch(/Runtime\.ExitError/);
+      const survived = await running;
+      expect(survived.error).toBeUndefined();
+      expect(json(survived.payload).by).toBe('victim');
+    } finally {
+      await other.close();
+    }
   });
 
   it('runs each instance as its own unprivileged uid with a private TMPDIR, and no secret in its environment', async () => {

@@ -24,7 +24,7 @@ describe('function users setting', () => {
 
 describe('uid pool', () => {
   it('hands out distinct uids round robin and reuses a released one only after the others', () => {
-    const pool = new UidPool(100, 3);
+    const pool = UidPool.ofRange(100, 3);
     const a = pool.take();
     const b = pool.take();
     expect([a, b]).toEqual([100, 101]);

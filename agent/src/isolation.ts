@@ -55,26 +55,39 @@ export function parseFunctionUsers(value: string | undefined, source: string, is
   return r;
 }
 
-/** Hands out uids of a range, round robin, never one in use. */
+/**
+ * Hands out uids round robin, never one in use, from the blocks `claimBlock` gives: a new block
+ * only when every uid of those it has is in use (claimed machine-wide: uid-claims.ts).
+ */
 export class UidPool {
   private next = 0;
   private readonly used = new Set<number>();
+  private readonly blocks: Array<{ first: number; count: number }> = [];
+  private size = 0;
 
-  constructor(
-    private readonly first: number,
-    private readonly count: number,
-  ) {}
+  constructor(private readonly claimBlock: () => { first: number; count: number } | undefined) {}
+
+  /** A pool of one range held by this process alone. */
+  static ofRange(first: number, count: number): UidPool {
+    let given = false;
+    return new UidPool(() => (given ? undefined : ((given = true), { first, count })));
+  }
 
   take(): number | undefined {
-    for (let i = 0; i < this.count; i++) {
-      const uid = this.first + ((this.next + i) % this.count);
+    for (let i = 0; i < this.size; i++) {
+      const uid = this.uidAt((this.next + i) % this.size);
       if (!this.used.has(uid)) {
         this.used.add(uid);
-        this.next = (this.next + i + 1) % this.count;
+        this.next = (this.next + i + 1) % this.size;
         return uid;
       }
     }
-    return undefined;
+    const block = this.claimBlock();
+    if (!block) return undefined;
+    this.next = this.size;
+    this.blocks.push(block);
+    this.size += block.count;
+    return this.take();
   }
 
   release(uid: number): void {
@@ -83,6 +96,19 @@ export class UidPool {
 
   get inUse(): number {
     return this.used.size;
+  }
+
+  /** How many uids the pool holds (its blocks). */
+  get held(): number {
+    return this.size;
+  }
+
+  private uidAt(index: number): number {
+    for (const b of this.blocks) {
+      if (index < b.count) return b.first + index;
+      index -= b.count;
+    }
+    throw new RangeError(`uid index ${index} past the pool's blocks`);
   }
 }
 

@@ -12,6 +12,7 @@ import type { InstanceDriver, InstanceHandle, InstanceSpec } from './driver.js';
 import { baseInstanceEnv, isNodeRuntime, isPythonRuntime, processRuntimePath, type TrustFiles, trustEnv } from './env.js';
 import { type FunctionUsers, LAMBDA_MAX_FILES, LAMBDA_MAX_PROCESSES, ReadableCopies, readProblem, rewritePaths, UidPool } from './isolation.js';
 import { LineSplitter } from './lines.js';
+import { UidClaims } from './uid-claims.js';
 import { lambdaNodeOptions } from './node-options.js';
 import { CHANNEL_ENV, CHANNEL_FD, encodeFrame, FRAME_ASSIGN, SPARE_ENV } from './instance-channel.js';
 import { chooseJavaHome, findJavaHomes, javaClientClasses, javaCommand, type JavaHome, prebuiltJavaClasses } from './java-runtime.js';
@@ -42,6 +43,8 @@ export interface ProcessDriverOptions {
   stopGraceMs?: number;
   /** Which user instances run as (default: none, esb's own; see isolation.ts). */
   users?: FunctionUsers;
+  /** Where this esb claims its blocks of a uid range (default: uid-claims.ts's UID_CLAIMS_DIRS). */
+  uidClaimsDir?: string;
   /** prlimit (util-linux), which applies MemorySize and Lambda's quotas; default the one on PATH. */
   prlimit?: string;
   /** Told once when a limit cannot be applied. */
@@ -267,7 +270,10 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
   const grace = opts.stopGraceMs ?? 300;
   const live = new Set<InstanceHandle>();
   const users: FunctionUsers = opts.users ?? { kind: 'none' };
-  const uids = users.kind === 'range' ? new UidPool(users.first, users.count) : undefined;
+  const uidClaims = users.kind === 'range' ? new UidClaims({ first: users.first, count: users.count, ...(opts.uidClaimsDir ? { dir: opts.uidClaimsDir } : {}) }) : undefined;
+  const uids = uidClaims ? new UidPool(() => uidClaims.claim()) : undefined;
+  /** Leftover sweeps still running: a claim is released only after them (its uids may go to another esb). */
+  const sweeps = new Set<Promise<void>>();
   const prlimit = opts.prlimit ?? firstExisting(['/usr/bin/prlimit', '/bin/prlimit']);
   const killer = firstExisting(['/usr/bin/kill', '/bin/kill']);
   if (!prlimit) opts.warn?.('prlimit (util-linux) not found: MemorySize is not enforced in the process runtime');
@@ -321,7 +327,12 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
     if (users.kind === 'fixed') return { uid: users.uid, gid: users.gid };
     if (!uids) return undefined;
     const uid = uids.take();
-    if (uid === undefined) throw new Error(`all ${users.kind === 'range' ? users.count : 0} function uids are in use`);
+    if (uid === undefined) {
+      const others = uidClaims!.owners();
+      throw new Error(
+        `no function uid is free: the ${uids.held} this esb holds are in use${others.length ? `, and other esb processes (pid ${others.join(', ')}) hold the rest of the range` : ''} (ESB_FUNCTION_USER chooses the range)`,
+      );
+    }
     return { uid, gid: uid };
   };
   const releaseUid = (identity: { uid: number } | undefined) => {
@@ -456,8 +467,14 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
           // uid serves another instance (kill -1 as that uid reaches that uid's processes only).
           if (killer) {
             const sweep = spawn(killer, ['-KILL', '--', '-1'], { stdio: 'ignore', uid: identity.uid, gid: identity.gid });
-            sweep.on('error', () => releaseUid(identity));
-            sweep.on('exit', () => releaseUid(identity));
+            const swept = new Promise<void>((resolve) => {
+              sweep.on('error', () => resolve());
+              sweep.on('exit', () => resolve());
+            }).then(() => {
+              releaseUid(identity);
+              sweeps.delete(swept);
+            });
+            sweeps.add(swept);
           } else releaseUid(identity);
         }
         // Off the event loop: a big TMPDIR took hundreds of ms to remove synchronously.
@@ -678,6 +695,8 @@ export function createProcessDriver(opts: ProcessDriverOptions = {}): InstanceDr
     async close() {
       spares?.close(); // kills the idle spares: their exits are in pendingSpareExits
       await Promise.all([...[...live].map((h) => h.stop()), ...[...assigning].map((p) => p.stop()), ...pendingSpareExits]);
+      await Promise.all(sweeps);
+      uidClaims?.releaseAll();
       if (tmpRoot) await rm(tmpRoot, { recursive: true, force: true });
     },
   };
