@@ -168,7 +168,7 @@ describe('gateway (fastify inject, fake invoker)', () => {
     ['/rest/malformed', 502, 'Internal server error'],
     ['/rest/nostatus', 502, 'Internal server error'],
     ['/rest/ghost', 502, 'Internal server error'],
-    ['/rest/timeout', 504, 'Endpoint request timed out'],
+    ['/rest/timeout', 502, 'Internal server error'],
     ['/rest/slow', 504, 'Endpoint request timed out'],
     ['/rest/throttled', 429, 'Too Many Requests'],
     ['/rest/unavailable', 503, 'Service Unavailable'],
@@ -345,6 +345,32 @@ describe('gateway: an HTTP API $default route (routing.yml path "$default", from
       expect(ev.requestContext).toMatchObject({ routeKey: '$default', http: { method: 'PUT', path: '/any/where' } });
       expect(ev.pathParameters).toBeUndefined();
       expect((await gw.app.inject({ method: 'POST', url: '/pets' })).json().routeKey).toBe('$default');
+    } finally {
+      await gw.close();
+    }
+  });
+});
+
+describe('gateway: the stage-prefixed URL of an API with a root route and a root {param} route (the Web Backend quick start)', () => {
+  it('serves /Prod/ and /Prod as the root resource, /Prod/x and /x as {id}; a CORS preflight under the stage reaches the API', async () => {
+    const invoker = new FakeInvoker({
+      root: (event) => ({ statusCode: 200, body: JSON.stringify({ fn: 'root', path: (event as { path: string }).path }) }),
+      byId: (event) => ({ statusCode: 200, body: JSON.stringify({ fn: 'byId', id: (event as { pathParameters: { id: string } }).pathParameters.id }) }),
+    });
+    const cors = { allow_origins: ['*'], allow_methods: ['GET'], allow_headers: [], expose_headers: [], allow_credentials: false };
+    const routing = routingOf([['GET', '/', 'root'], ['GET', '/{id}', 'byId']], { ServerlessRestApi: apiOf('rest', { stage: 'Prod', cors }) });
+    const gw = await buildGateway({ invoker, initialConfig: { routing, functions: functionsOf('root', 'byId') }, log: memoryLogger().log });
+    try {
+      const get = async (url: string) => (await gw.app.inject({ method: 'GET', url })).json();
+      expect(await get('/Prod/')).toEqual({ fn: 'root', path: '/' });
+      expect(await get('/Prod')).toEqual({ fn: 'root', path: '/' });
+      expect(await get('/Prod/x')).toEqual({ fn: 'byId', id: 'x' });
+      expect(await get('/')).toEqual({ fn: 'root', path: '/' });
+      expect(await get('/x')).toEqual({ fn: 'byId', id: 'x' });
+      // A segment that only starts like the stage is a path parameter.
+      expect(await get('/Production')).toEqual({ fn: 'byId', id: 'Production' });
+      const preflight = await gw.app.inject({ method: 'OPTIONS', url: '/Prod/x', headers: { origin: 'http://app.local', 'access-control-request-method': 'GET' } });
+      expect(preflight.headers['access-control-allow-origin']).toBe('*');
     } finally {
       await gw.close();
     }

@@ -34,7 +34,7 @@ import { WebSocketGateway, type WebSocketLimits } from './websocket/server.js';
 import { registerManagementApi } from './websocket/management.js';
 import { AppSyncRealtime, type AppSyncRealtimeLimits } from './appsync-realtime/server.js';
 import { registerAppSyncPublish } from './appsync-realtime/publish.js';
-import { apiKeyIdOf, compileRouteTable, compileRouteTableInSlices, type CompiledRoute, type ResolvedApi, type RouteTable } from './routes.js';
+import { apiKeyIdOf, compileRouteTable, compileRouteTableInSlices, type CompiledRoute, type ResolvedApi, type RouteHit, type RouteMiss, type RouteTable } from './routes.js';
 
 export const FUNCTIONS_FILE = FUNCTIONS_CODEC.name;
 export const ROUTING_FILE = ROUTING_CODEC.name;
@@ -566,7 +566,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       }
       if (result.error) {
         const kind = result.error.kind;
-        if (kind === 'Timeout') return this.sendJson(504, MSG.timeout, api, 'INTEGRATION_TIMEOUT');
+        // A function that ran past its own Timeout failed: API Gateway answers it as any function
+        // error. Only its integration timeout (29 s, above) is a 504.
         if (kind === 'Throttled') return this.sendJson(429, MSG.throttled, api, 'THROTTLED');
         if (kind === 'Unavailable') return this.sendJson(503, MSG.unavailable, api, 'DEFAULT_5XX');
         log.warn({ function: route.function, kind, error: result.error.message, requestId }, 'function error');
@@ -670,7 +671,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
         }
         if (failure) {
           log.warn({ function: route.function, kind: failure.kind, error: failure.message, requestId }, 'function error while streaming');
-          if (!res.headersSent) return failure.kind === 'Timeout' ? x.sendJson(504, MSG.timeout, api, 'INTEGRATION_TIMEOUT') : x.sendJson(502, MSG.internal, api, 'DEFAULT_5XX');
+          if (!res.headersSent) return x.functionFailed(api);
           // What was written still goes out; the connection then ends without the last chunk.
           res.write('', () => res.destroy());
         } else res.end();
@@ -706,9 +707,15 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     const current = tableFor(headers.host);
     const x = new Exchange(req, res, t0, requestId, method, rawPath, origin);
 
+    // The URL API Gateway gives (`/<stage>/path`, the one esb deploy prints, and how functions
+    // reach their own API through its execute-api URL): when the first segment is the stage of an
+    // API here, the path without it is tried first, so `/Prod/` is the root resource and not
+    // `/{id}` with id "Prod" (docs/gateway.md, "Routing").
+    const staged = current.withoutStage(rawPath);
+
     // CORS preflight, answered by the API (HTTP APIs do this even when an OPTIONS route exists).
     if (method === 'OPTIONS' && origin && headers['access-control-request-method']) {
-      const api = current.apiForPath(rawPath);
+      const api = (staged && current.apiForPath(staged.path)) || current.apiForPath(rawPath);
       if (api?.cors) {
         res.writeHead(204, Object.assign(requestIdHeaders(requestId, false), preflightHeaders(api.cors, origin, headers['access-control-request-headers'])));
         res.end();
@@ -717,21 +724,16 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       }
     }
 
-    let hit = current.lookup(method, rawPath);
-    if (!hit.route) {
-      // The URL API Gateway gives (`/<stage>/path`, as functions reach their own API through its
-      // execute-api URL): served as the path without the stage, when the route found is of an
-      // API of that stage (docs/gateway.md, "Routing"). Misses only: nothing on the hot path.
-      const slash = rawPath.indexOf('/', 1);
-      if (slash > 1) {
-        const staged = current.lookup(method, rawPath.slice(slash));
-        if (staged.route && staged.route.api.stage === rawPath.slice(1, slash)) {
-          hit = staged;
-          rawPath = rawPath.slice(slash);
-          x.rawPath = rawPath;
-        }
+    let hit: RouteHit | RouteMiss | undefined;
+    if (staged) {
+      const found = current.lookup(method, staged.path);
+      if (found.route && found.route.api.stage === staged.stage) {
+        hit = found;
+        rawPath = staged.path;
+        x.rawPath = rawPath;
       }
     }
+    hit ??= current.lookup(method, rawPath);
     if (!hit.route) return x.sendJson(hit.statusCode, Buffer.from(JSON.stringify({ message: hit.message })), hit.api, hit.statusCode === 403 ? 'MISSING_AUTHENTICATION_TOKEN' : 'RESOURCE_NOT_FOUND');
     const { route } = hit;
     x.route = route;

@@ -79,6 +79,11 @@ export interface RouteTable {
   lookup(method: string, path: string): RouteHit | RouteMiss;
   /** The API that owns a path whatever the method (CORS preflights, misses). */
   apiForPath(path: string): ResolvedApi | undefined;
+  /**
+   * `/<stage>/rest` as API Gateway's URLs have it: the stage (of one of the table's APIs) and the
+   * path without it (`/Prod` and `/Prod/` are `/`); undefined when the first segment is no stage.
+   */
+  withoutStage(path: string): { stage: string; path: string } | undefined;
   readonly apis: Readonly<Record<string, ResolvedApi>>;
   readonly routes: readonly CompiledRoute[];
   readonly functions: FunctionsFile;
@@ -399,6 +404,8 @@ function* compileSteps(routing: RoutingFile, functions: FunctionsFile): Generato
   };
 
   const apiForSegs = (segs: string[]): ResolvedApi | undefined => find('*', segs)?.slot.api ?? catchAll?.api;
+  // An HTTP API's $default stage is not in its URLs.
+  const stages = [...new Set(apiList.map((a) => a.stage).filter((st) => st && st !== '$default'))];
 
   return {
     lookup(method: string, path: string): RouteHit | RouteMiss {
@@ -424,6 +431,13 @@ function* compileSteps(routing: RoutingFile, functions: FunctionsFile): Generato
       return { route, pathParameters };
     },
     apiForPath: (path) => apiForSegs(split(path).segs),
+    withoutStage(path: string) {
+      for (const stage of stages) {
+        const end = stage.length + 1;
+        if (path.startsWith(stage, 1) && (path.length === end || path.charCodeAt(end) === 47)) return { stage, path: path.length === end ? '/' : path.slice(end) };
+      }
+      return undefined;
+    },
     apis,
     routes,
     functions,
