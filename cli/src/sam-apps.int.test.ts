@@ -540,9 +540,10 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
 
   it('openapi: DefinitionBody through AWS::Include and inline, with a security scheme mapped to a TOKEN authorizer', async () => {
     const out = await deploy('openapi');
-    // Its OPTIONS mock is CORS, which the gateway answers: no warning.
-    expect(out).not.toContain('mock');
+    // Its OPTIONS mock has no integration responses: served as API Gateway serves it, a 500, and said at deploy.
+    expect(out).toContain('paths["/books/{id}"].options: no responses: API Gateway answers every call 500');
     const app = at('openapi');
+    expect((await app.send('OPTIONS', '/books/1')).status).toBe(500);
     expect((await app.get('/books')).json()).toEqual([{ id: '1', title: 'Dune' }]);
     expect((await app.get('/books/1')).status).toBe(401);
     expect((await app.get('/books/1', { authorization: 'Bearer other' })).status).toBe(403);

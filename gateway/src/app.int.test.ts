@@ -201,15 +201,21 @@ describe('gateway (fastify inject, fake invoker)', () => {
     const res = await inject({ method: 'POST', url: '/http/raw', payload: 'hello' });
     expect(res.json().body).toBe('hello');
   });
-  it('CORS: preflight answered by the API, headers on responses', async () => {
-    const pre = await inject({ method: 'OPTIONS', url: '/rest/pets/1', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' } });
-    expect(pre.headers['x-amzn-requestid']).toMatch(/^[0-9a-f-]{36}$/);
-    expect(pre.statusCode).toBe(204);
-    expect(pre.headers).toMatchObject({ 'access-control-allow-origin': 'https://app.example', 'access-control-allow-methods': 'GET,POST', 'access-control-allow-headers': 'x-custom', 'access-control-max-age': '600', 'access-control-allow-credentials': 'true' });
+  it("CORS: a REST API's Cors is SAM's OPTIONS method (200 with the configured headers, any request); its functions' responses get none; an HTTP API answers preflights and marks responses", async () => {
+    for (const headers of [{ origin: 'https://app.example', 'access-control-request-method': 'POST' }, {}]) {
+      const pre = await inject({ method: 'OPTIONS', url: '/rest/pets/1', headers });
+      expect(pre.headers['x-amzn-requestid']).toMatch(/^[0-9a-f-]{36}$/);
+      expect([pre.statusCode, pre.body]).toEqual([200, '{}']);
+      expect(pre.headers).toMatchObject({ 'access-control-allow-origin': 'https://app.example', 'access-control-allow-methods': 'GET,POST', 'access-control-allow-headers': 'x-custom', 'access-control-max-age': '600', 'access-control-allow-credentials': 'true' });
+    }
+    // Under the stage too.
+    expect((await inject({ method: 'OPTIONS', url: '/prod/rest/pets/1' })).statusCode).toBe(200);
+    // A function that sets no CORS headers sends none, as through API Gateway: the browser would refuse it there too.
     const get = await inject({ method: 'GET', url: '/rest/pets/1', headers: { origin: 'https://app.example' } });
-    expect(get.headers).toMatchObject({ 'access-control-allow-origin': 'https://app.example', 'access-control-expose-headers': 'x-out' });
-    const other = await inject({ method: 'GET', url: '/rest/pets/1', headers: { origin: 'https://evil.example' } });
-    expect(other.headers['access-control-allow-origin']).toBeUndefined();
+    expect(get.statusCode).toBe(200);
+    expect(get.headers['access-control-allow-origin']).toBeUndefined();
+    // A REST API without Cors has no OPTIONS method: API Gateway's answer for a missing method.
+    expect((await inject({ method: 'OPTIONS', url: '/restonly/x', headers: { origin: 'https://app.example', 'access-control-request-method': 'GET' } })).statusCode).toBe(403);
     const http = await inject({ method: 'OPTIONS', url: '/http/anything', headers: { origin: 'https://x.example', 'access-control-request-method': 'PUT', 'access-control-request-headers': 'authorization' } });
     expect(http.statusCode).toBe(204);
     expect(http.headers).toMatchObject({ 'access-control-allow-origin': '*', 'access-control-allow-methods': '*', 'access-control-allow-headers': 'authorization' });
@@ -357,7 +363,7 @@ describe('gateway: the stage-prefixed URL of an API with a root route and a root
       root: (event) => ({ statusCode: 200, body: JSON.stringify({ fn: 'root', path: (event as { path: string }).path }) }),
       byId: (event) => ({ statusCode: 200, body: JSON.stringify({ fn: 'byId', id: (event as { pathParameters: { id: string } }).pathParameters.id }) }),
     });
-    const cors = { allow_origins: ['*'], allow_methods: ['GET'], allow_headers: [], expose_headers: [], allow_credentials: false };
+    const cors = { allow_origins: ['*'], allow_methods: [], allow_headers: [], expose_headers: [], allow_credentials: false };
     const routing = routingOf([['GET', '/', 'root'], ['GET', '/{id}', 'byId']], { ServerlessRestApi: apiOf('rest', { stage: 'Prod', cors }) });
     const gw = await buildGateway({ invoker, initialConfig: { routing, functions: functionsOf('root', 'byId') }, log: memoryLogger().log });
     try {
@@ -371,6 +377,8 @@ describe('gateway: the stage-prefixed URL of an API with a root route and a root
       expect(await get('/Production')).toEqual({ fn: 'byId', id: 'Production' });
       const preflight = await gw.app.inject({ method: 'OPTIONS', url: '/Prod/x', headers: { origin: 'http://app.local', 'access-control-request-method': 'GET' } });
       expect(preflight.headers['access-control-allow-origin']).toBe('*');
+      // No AllowMethods: the resource's own methods and OPTIONS, as SAM writes them.
+      expect(preflight.headers['access-control-allow-methods']).toBe('GET,OPTIONS');
     } finally {
       await gw.close();
     }

@@ -14,7 +14,7 @@ import { accessLog as accessLogFor } from './access-log.js';
 import { CancellableContext, InvocationCancel } from './client-close.js';
 import { DeadlineQueue } from './deadlines.js';
 import { TurnBatch } from './turn-batch.js';
-import { corsResponseHeaders, preflightHeaders } from './cors.js';
+import { corsResponseHeaders, preflightHeaders, restCorsOptionsHeaders } from './cors.js';
 import { AuthorizerEngine } from './auth/authorize.js';
 import type { JwksCache } from './auth/jwt.js';
 import { methodArn } from './auth/policy.js';
@@ -183,6 +183,14 @@ async function compileStackTablesInSlices(stacks: StacksFileT | undefined, funct
   const out = new Map<string, RouteTable>();
   for (const [name, stack] of Object.entries(stacks?.stacks ?? {})) out.set(stackHostLabel(name), await compileRouteTableInSlices(stack.routing, functions));
   return out;
+}
+
+/**
+ * The CORS an API adds to its responses: an HTTP API's (and a function URL's) `CorsConfiguration`
+ * does; a REST API's `Cors` is only its OPTIONS methods, and its functions set their own headers.
+ */
+function responseCors(api: ResolvedApi | undefined): ResolvedApi['cors'] {
+  return api?.type === 'rest' ? undefined : api?.cors;
 }
 
 export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
@@ -486,7 +494,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       const route = this.route;
       const out: Record<string, string> = errorType === undefined ? {} : { 'x-amzn-errortype': errorType };
       Object.assign(out, requestIdHeaders(this.requestId, !!route && api?.type === 'http'));
-      if (api?.cors && this.origin) Object.assign(out, corsResponseHeaders(api.cors, this.origin));
+      const cors = responseCors(api);
+      if (cors && this.origin) Object.assign(out, corsResponseHeaders(cors, this.origin));
       out['content-type'] = JSON_CT;
       const custom = api?.gatewayResponses && customizedAnswer(api.gatewayResponses, type, status, body, this.answeredRequest(api));
       if (custom) {
@@ -592,8 +601,9 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
         return this.functionFailed(api);
       }
       const mres = mapped.response;
-      if (api.cors && this.origin) {
-        for (const [k, v] of Object.entries(corsResponseHeaders(api.cors, this.origin))) if (mres.headers[k] === undefined) mres.headers[k] = v;
+      const cors = responseCors(api);
+      if (cors && this.origin) {
+        for (const [k, v] of Object.entries(corsResponseHeaders(cors, this.origin))) if (mres.headers[k] === undefined) mres.headers[k] = v;
       }
       // The function's response goes out in one writeHead + end (no hooks, no serializer; the
       // content type always set by mapResponse).
@@ -628,7 +638,8 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     const route = x.route!;
     const api = route.api;
     const head: Record<string, string | string[]> = requestIdHeaders(requestId, api.type === 'http');
-    if (api.cors && x.origin) Object.assign(head, corsResponseHeaders(api.cors, x.origin));
+    const cors = responseCors(api);
+    if (cors && x.origin) Object.assign(head, corsResponseHeaders(cors, x.origin));
     let status = 200;
     let prelude = stream.contentType === HTTP_INTEGRATION_RESPONSE ? new PreludeReader() : undefined;
     const writeHead = (code: number, headers: Record<string, string | string[]>): boolean => {
@@ -713,14 +724,26 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     // `/{id}` with id "Prod" (docs/gateway.md, "Routing").
     const staged = current.withoutStage(rawPath);
 
-    // CORS preflight, answered by the API (HTTP APIs do this even when an OPTIONS route exists).
-    if (method === 'OPTIONS' && origin && headers['access-control-request-method']) {
-      const api = (staged && current.apiForPath(staged.path)) || current.apiForPath(rawPath);
-      if (api?.cors) {
-        res.writeHead(204, Object.assign(requestIdHeaders(requestId, false), preflightHeaders(api.cors, origin, headers['access-control-request-headers'])));
-        res.end();
-        accessLog(method, rawPath, 'preflight', undefined, 204, t0, requestId);
+    if (method === 'OPTIONS') {
+      // A REST API's `Cors` is the OPTIONS method SAM adds to each resource without one of its
+      // own: a MOCK answering 200 with the configured headers, whatever the request says.
+      const stagedAt = staged && current.resourceAt(staged.path);
+      const at = stagedAt && stagedAt.api.stage === staged.stage ? stagedAt : current.resourceAt(rawPath);
+      if (at?.api.type === 'rest' && at.api.cors && !at.methods.includes('OPTIONS')) {
+        res.writeHead(200, Object.assign(requestIdHeaders(requestId, false), { 'content-type': JSON_CT }, restCorsOptionsHeaders(at.api.cors, at.methods)));
+        res.end('{}');
+        accessLog(method, rawPath, 'OPTIONS (Cors)', undefined, 200, t0, requestId);
         return;
+      }
+      // An HTTP API (or function URL) answers a preflight itself, even when an OPTIONS route exists.
+      if (origin && headers['access-control-request-method']) {
+        const api = (staged && current.apiForPath(staged.path)) || current.apiForPath(rawPath);
+        if (api?.cors && api.type !== 'rest') {
+          res.writeHead(204, Object.assign(requestIdHeaders(requestId, false), preflightHeaders(api.cors, origin, headers['access-control-request-headers'])));
+          res.end();
+          accessLog(method, rawPath, 'preflight', undefined, 204, t0, requestId);
+          return;
+        }
       }
     }
 

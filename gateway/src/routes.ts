@@ -84,6 +84,8 @@ export interface RouteTable {
    * path without it (`/Prod` and `/Prod/` are `/`); undefined when the first segment is no stage.
    */
   withoutStage(path: string): { stage: string; path: string } | undefined;
+  /** The resource a path is of: its API and the methods it has (`ANY` included as such). */
+  resourceAt(path: string): { api: ResolvedApi; methods: string[] } | undefined;
   readonly apis: Readonly<Record<string, ResolvedApi>>;
   readonly routes: readonly CompiledRoute[];
   readonly functions: FunctionsFile;
@@ -437,6 +439,10 @@ function* compileSteps(routing: RoutingFile, functions: FunctionsFile): Generato
         if (path.startsWith(stage, 1) && (path.length === end || path.charCodeAt(end) === 47)) return { stage, path: path.length === end ? '/' : path.slice(end) };
       }
       return undefined;
+    },
+    resourceAt(path: string) {
+      const slot = find('*', split(path).segs)?.slot;
+      return slot && { api: slot.api, methods: [...Object.keys(slot.specific), ...(slot.any ? ['ANY'] : [])] };
     },
     apis,
     routes,

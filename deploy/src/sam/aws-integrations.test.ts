@@ -105,6 +105,7 @@ describe('reading AWS integrations of REST APIs (docs/gateway.md, "AWS integrati
     expect(builtins(m).map((f) => [f.key, f.logicalId, f.resourceType, f.handler, f.code, f.timeout, f.memorySize])).toEqual([
       ['shop-PutNote', 'PutNote', 'AWS::ApiGateway::Method', 'aws-integration.handler', { kind: 'builtin', file: 'aws-integration.mjs' }, 6, 256],
       ['shop-GetNote', 'GetNote', 'AWS::ApiGateway::Method', 'aws-integration.handler', { kind: 'builtin', file: 'aws-integration.mjs' }, 29, 256],
+      ['shop-NoteOptions', 'NoteOptions', 'AWS::ApiGateway::Method', 'aws-integration.handler', { kind: 'builtin', file: 'aws-integration.mjs' }, 29, 256],
     ]);
     expect(configOf(builtins(m)[0])).toEqual({
       service: 'dynamodb',
@@ -120,13 +121,16 @@ describe('reading AWS integrations of REST APIs (docs/gateway.md, "AWS integrati
       resourcePath: '/notes',
     });
     expect(configOf(builtins(m)[1])).toMatchObject({ action: 'GetItem', passthroughBehavior: 'WHEN_NO_MATCH', requestParameters: { 'integration.request.path.id': 'method.request.path.id' }, resourcePath: '/notes/{id}' });
-    // Routes as any method's: the API key the method asks for, the stage of the API; the MOCK OPTIONS is CORS, silently.
+    // Routes as any method's: the API key the method asks for, the stage of the API; the OPTIONS
+    // MOCK (CORS as a REST API writes it) is served as any MOCK.
     expect(m.routes).toEqual([
       { path: '/notes', method: 'POST', function: 'shop-PutNote', api: 'Api', auth: { api_key_required: true } },
       { path: '/notes/{id}', method: 'GET', function: 'shop-GetNote', api: 'Api' },
+      { path: '/notes/{id}', method: 'OPTIONS', function: 'shop-NoteOptions', api: 'Api' },
     ]);
     expect(m.apis.Api).toMatchObject({ type: 'rest', stage: 'v1' });
-    expect(m.warnings).toEqual([]);
+    // That OPTIONS MOCK has no integration response: API Gateway's answer to it is an error.
+    expect(m.warnings).toEqual(['NoteOptions: OPTIONS /notes/{id}: no IntegrationResponses: API Gateway answers every call 500 {"message": "Internal server error"}, and so does esb']);
   });
 
   it('serves the OpenAPI form of a SAM Api, inline and through AWS::Include: responses by selection pattern, passthrough in any case', () => {
@@ -438,7 +442,7 @@ Resources:
     expect([openApi.logicalId, openApi.field]).toEqual(['Api', 'DefinitionBody.paths["/notes"].get.x-amazon-apigateway-integration.responses["default"].statusCode']);
   });
 
-  it('serves HTTP, HTTP_PROXY and MOCK methods by the built-in function; an OPTIONS MOCK stays CORS; a VPC link is warned of; a URL that is not http(s) is refused', () => {
+  it('serves HTTP, HTTP_PROXY and MOCK methods (an OPTIONS MOCK too) by the built-in function; a VPC link is warned of; a URL that is not http(s) is refused', () => {
     const method = (id: string, verb: string, integration: string) => `
   ${id}:
     Type: AWS::ApiGateway::Method
@@ -455,8 +459,9 @@ Resources:
           method('Cors', 'OPTIONS', "{Type: MOCK, IntegrationResponses: [{StatusCode: 200}]}"),
       ),
     );
-    expect(m.routes.map((r) => `${r.method} ${r.path} ${r.function}`)).toEqual(['ANY /notes/{id} shop-Pass', 'GET /notes/{id} shop-Shape', 'POST /notes/{id} shop-Fake']);
-    const [pass, shape, fake] = builtins(m).map(configOf);
+    expect(m.routes.map((r) => `${r.method} ${r.path} ${r.function}`)).toEqual(['ANY /notes/{id} shop-Pass', 'GET /notes/{id} shop-Shape', 'POST /notes/{id} shop-Fake', 'OPTIONS /notes/{id} shop-Cors']);
+    const [pass, shape, fake, cors] = builtins(m).map(configOf);
+    expect(cors).toMatchObject({ service: 'mock', responses: [{ statusCode: 200 }] });
     expect(pass).toEqual({ service: 'http', url: 'http://backend:8080/notes/{id}', httpMethod: 'ANY', proxy: true, requestTemplates: {}, passthroughBehavior: 'WHEN_NO_MATCH', requestParameters: { 'integration.request.path.id': 'method.request.path.id' }, responses: [], resourcePath: '/notes/{id}' });
     expect(shape).toMatchObject({ service: 'http', url: 'https://example.org/notes/{id}', httpMethod: 'GET', responses: [{ statusCode: 200 }, { statusCode: 404, selectionPattern: '404' }] });
     expect(shape.proxy).toBeUndefined();

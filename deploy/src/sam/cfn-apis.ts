@@ -195,10 +195,11 @@ export function readOpenApi(
         continue;
       }
       const itype = String(integration.type ?? '').toLowerCase();
-      // Mapping templates (AWS, HTTP, MOCK) belong to REST APIs; both kinds pass requests through (HTTP_PROXY). An OPTIONS MOCK is CORS.
-      const mapped = type === 'rest' ? ['aws', 'http', 'http_proxy', 'mock'].includes(itype) && !(method === 'OPTIONS' && itype === 'mock') : itype === 'http_proxy';
+      // Mapping templates (AWS, HTTP, MOCK: an OPTIONS MOCK is how REST APIs write CORS) belong to
+      // REST APIs; both kinds pass requests through (HTTP_PROXY).
+      const mapped = type === 'rest' ? ['aws', 'http', 'http_proxy', 'mock'].includes(itype) : itype === 'http_proxy';
       if (itype !== 'aws_proxy' && !mapped) {
-        if (!(method === 'OPTIONS' && itype === 'mock')) ctx.warn(`${where}: integration type ${JSON.stringify(integration.type)} is not emulated (only aws_proxy, a Lambda proxy integration, ${type === 'rest' ? 'aws, http, http_proxy and mock' : 'and http_proxy'}); the route is not served`);
+        ctx.warn(`${where}: integration type ${JSON.stringify(integration.type)} is not emulated (only aws_proxy, a Lambda proxy integration, ${type === 'rest' ? 'aws, http, http_proxy and mock' : 'and http_proxy'}); the route is not served`);
         continue;
       }
       const subtype = integration.integrationSubtype;
@@ -355,10 +356,10 @@ export function readRestApis(ctx: ApiReadContext, resources: RawApiResource[], d
     const path = pathOf(r.props.ResourceId, r.id);
     const integration = isRecord(r.props.Integration) ? r.props.Integration : {};
     const itype = String(integration.Type ?? '').toUpperCase();
-    // An OPTIONS MOCK method is CORS, which the gateway answers.
-    const mapped = ['AWS', 'HTTP', 'HTTP_PROXY'].includes(itype) || (itype === 'MOCK' && method !== 'OPTIONS');
+    // An OPTIONS MOCK (how REST APIs write CORS) is served as any MOCK.
+    const mapped = ['AWS', 'HTTP', 'HTTP_PROXY', 'MOCK'].includes(itype);
     if (itype !== 'AWS_PROXY' && !mapped) {
-      if (!(method === 'OPTIONS' && itype === 'MOCK')) ctx.warn(`${r.id}: ${method} ${path}: integration type ${itype || '(none)'} is not emulated (only AWS_PROXY, a Lambda proxy integration, AWS, HTTP, HTTP_PROXY and MOCK); the method is not served`);
+      ctx.warn(`${r.id}: ${method} ${path}: integration type ${itype || '(none)'} is not emulated (only AWS_PROXY, a Lambda proxy integration, AWS, HTTP, HTTP_PROXY and MOCK); the method is not served`);
       continue;
     }
     let fn: string | undefined;
