@@ -94,6 +94,10 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect((await at('hello-python').get('/hello')).json()).toEqual({ message: 'hello world', app: 'hello-python', function: 'hello-python-HelloWorldFunction' });
     expect((await at('hello-node').get('/hello')).json()).toMatchObject({ app: 'hello-node' });
     expect((await request('GET', '/hello')).json()).toMatchObject({ app: 'hello-python' });
+    // The path form of each stack's own API, printed for clients that cannot resolve *.localhost: plain fetch.
+    expect(out).toContain(`from code that cannot resolve *.localhost: http://127.0.0.1:${port}/_aws/execute-api/hello-python`);
+    const pathForm = await fetch(`http://127.0.0.1:${port}/_aws/execute-api/hello-node/Prod/hello`);
+    expect(await pathForm.json()).toMatchObject({ app: 'hello-node' });
     const listed = await esb(['get', 'deployments', '--workspace', ws]);
     expect(listed.stdout).toMatch(/hello-node-default\s+default\s+True\s+Ready,TakenOver/);
     expect(listed.stdout).toMatch(/hello-python-default\s+default\s+True\s+Ready\s/);

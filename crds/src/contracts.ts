@@ -156,6 +156,12 @@ export function functionUrlLabel(functionKey: string): string {
   return withinDnsLabel(functionKey.toLowerCase().replace(/[^a-z0-9-]/g, '-'), functionKey);
 }
 
+/**
+ * The path form of a stack's own API, `/_aws/execute-api/<label>/...` on any host (LocalStack's
+ * shape, the stack's host label for the API id): for clients that cannot resolve `<label>.localhost`.
+ */
+export const STACK_PATH_PREFIX = '/_aws/execute-api/';
+
 /** The host a stack's own API is served at, `<label>.localhost`: its name lower-cased, within 63 characters as above. */
 export function stackHostLabel(stackName: string): string {
   return withinDnsLabel(stackName.toLowerCase(), stackName);

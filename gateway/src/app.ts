@@ -1,7 +1,7 @@
 // The gateway as a fastify app: one catch-all route over the current route table (swapped
 // atomically on reload), the Lambda Invoke API, /health, and the access log. `buildGateway`
 // returns the app without listening (tests use app.inject); server.ts listens.
-import { FUNCTION_URL_HOST_SUFFIX, LOAD_BALANCER_HOST_SUFFIX, FUNCTIONS_CODEC, LOCAL_ACCOUNT_ID, LOCAL_REGION, ROUTING_CODEC, STACKS_CODEC, functionUrlLabel, stackHostLabel, type GatewayResponseType } from '@esb/contracts';
+import { FUNCTION_URL_HOST_SUFFIX, LOAD_BALANCER_HOST_SUFFIX, FUNCTIONS_CODEC, LOCAL_ACCOUNT_ID, LOCAL_REGION, ROUTING_CODEC, STACKS_CODEC, functionUrlLabel, STACK_PATH_PREFIX, stackHostLabel, type GatewayResponseType } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import { createServer, ServerResponse, type IncomingMessage, type RequestListener } from 'node:http';
 import type { Socket } from 'node:net';
@@ -715,7 +715,22 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     const origin = headers.origin;
     const balancer = loadBalancerFor(headers.host);
     if (balancer) return serveLoadBalancer(balancer, req, res, body, { requestId, t0, traceId, method, rawPath, rawQueryString });
-    const current = tableFor(headers.host);
+    let current = tableFor(headers.host);
+    // `/_aws/execute-api/<stack>/...`: a stack's own API for clients that cannot resolve
+    // `<stack>.localhost` (glibc without nss-myhostname, Node's fetch, the SDKs; docs/gateway.md).
+    if (rawPath.startsWith(STACK_PATH_PREFIX)) {
+      const slash = rawPath.indexOf('/', STACK_PATH_PREFIX.length);
+      const label = rawPath.slice(STACK_PATH_PREFIX.length, slash < 0 ? undefined : slash).toLowerCase();
+      const own = stackTables.get(label);
+      if (!own) {
+        res.writeHead(404, Object.assign(requestIdHeaders(requestId, false), { 'content-type': JSON_CT }));
+        res.end(JSON.stringify({ message: `no stack "${label}" is deployed here` }));
+        accessLog(method, rawPath, undefined, undefined, 404, t0, requestId);
+        return;
+      }
+      current = own;
+      rawPath = slash < 0 ? '/' : rawPath.slice(slash);
+    }
     const x = new Exchange(req, res, t0, requestId, method, rawPath, origin);
 
     // The URL API Gateway gives (`/<stage>/path`, the one esb deploy prints, and how functions

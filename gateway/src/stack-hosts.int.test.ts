@@ -42,6 +42,14 @@ describe('stack hosts', () => {
     expect(await get('/only', 'two.localhost:3000')).toEqual({ status: 200, body: 'only two' });
   });
 
+  it('serves each stack alone at /_aws/execute-api/<stack>/ on any host, for clients that cannot resolve *.localhost; an unknown stack is a 404 naming it', async () => {
+    expect(await get('/_aws/execute-api/one/hello', '127.0.0.1:3000')).toEqual({ status: 200, body: 'one' });
+    expect(await get('/_aws/execute-api/one/Prod/hello', '127.0.0.1:3000')).toEqual({ status: 200, body: 'one' });
+    expect(await get('/_aws/execute-api/Two/only?x=1', 'localhost')).toEqual({ status: 200, body: 'only two' });
+    expect((await get('/_aws/execute-api/one/only', '127.0.0.1:3000')).status).toBe(403);
+    expect(await get('/_aws/execute-api/three/hello', '127.0.0.1:3000')).toEqual({ status: 404, body: '{"message":"no stack \\"three\\" is deployed here"}' });
+  });
+
   it('serves the merged table on the bare host and on hosts that name no stack', async () => {
     expect(await get('/hello', '127.0.0.1:3000')).toEqual({ status: 200, body: 'two' });
     expect(await get('/hello', 'other.localhost:3000')).toEqual({ status: 200, body: 'two' });

@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYamlText, stringify } from 'yaml';
 import { defaultStackName, readTemplateParameters } from '@esb/deploy';
 import type { Condition, DeploymentSpec, DeploymentStatus } from '@esb/contracts';
-import { APPSYNC_CONFIG_ENV, APPSYNC_PATH, AppSyncApi, FUNCTION_URL_HOST_SUFFIX, LOAD_BALANCER_HOST_SUFFIX, functionUrlLabel, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, deliveryStreamArn, kinesisStreamArn, secretArn, templateSecretSuffix, kinesisStreamNameOf, ON_DEMAND_SHARDS, ResourcesFile, RoutingFile, parseYaml, scheduleTargetOf, stateMachineArn, targetKindOf, topicArn, validate } from '@esb/contracts';
+import { APPSYNC_CONFIG_ENV, APPSYNC_PATH, AppSyncApi, FUNCTION_URL_HOST_SUFFIX, LOAD_BALANCER_HOST_SUFFIX, functionUrlLabel, STACK_PATH_PREFIX, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, deliveryStreamArn, kinesisStreamArn, secretArn, templateSecretSuffix, kinesisStreamNameOf, ON_DEMAND_SHARDS, ResourcesFile, RoutingFile, parseYaml, scheduleTargetOf, stateMachineArn, targetKindOf, topicArn, validate } from '@esb/contracts';
 import { readDevInfo } from '../dev-info.js';
 import { writeFileAtomic } from '@esb/contracts';
 import { FileStore, workspacePaths, type WorkspacePaths } from '@esb/controller/client';
@@ -178,6 +178,11 @@ function atHost(gateway: string, hostname: string): string {
 
 export function stackUrl(gateway: string, stackName: string): string {
   return atHost(gateway, `${stackHostLabel(stackName)}.localhost`);
+}
+
+/** `http://127.0.0.1:<port>/_aws/execute-api/<stack>`: the same API for clients that cannot resolve `*.localhost` (docs/gateway.md). */
+export function stackPathUrl(gateway: string, stackName: string): string {
+  return `${gateway.replace(/\/+$/, '')}${STACK_PATH_PREFIX}${stackHostLabel(stackName)}`;
 }
 
 /**
@@ -396,7 +401,7 @@ export const deploy: Command = {
         `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), ...(served.loadBalancers.length ? { loadBalancers: served.loadBalancers.map((l) => ({ ...l, url: loadBalancerUrl(base, l.name) })) } : {}), ...(served.customResources.length ? { customResources: served.customResources } : {}), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, stateMachines: served.stateMachines, streams: served.streams, deliveryStreams: served.deliveryStreams, secrets: served.secrets, parameters: served.parameters, schedules: served.schedules, ...(served.websockets.length ? { websockets: served.websockets.map((w) => ({ id: w.id, url: webSocketUrl(own, w.stage), routes: w.routes })) } : {}), ...(served.graphql.length ? { graphql: served.graphql.map((g) => ({ ...g, url: `${own}${APPSYNC_PATH}` })) } : {}), outputs: outputs.map((o) => {
           const local = localApiUrl(o.value, own);
           return { ...o, ...(local ? { local } : {}) };
-        }), configDir: status!.configDir, url: base, stackUrl: own, warnings })}\n`,
+        }), configDir: status!.configDir, url: base, stackUrl: own, stackPathUrl: stackPathUrl(base, status!.stackName ?? stackName), warnings })}\n`,
       );
     } else {
       for (const w of warnings) say(`warning: ${w}`);
@@ -422,7 +427,7 @@ export const deploy: Command = {
       if (served.schedules.length && dev?.sqs) say(`       EventBridge Scheduler: ${dev.sqs} (AWS_ENDPOINT_URL_SCHEDULER)`);
       if ((served.secrets.length || served.parameters.length) && dev?.sqs) say(`       Secrets Manager and SSM: ${dev.sqs} (AWS_ENDPOINT_URL_SECRETS_MANAGER, AWS_ENDPOINT_URL_SSM)`);
       for (const o of outputs) say(`       OUTPUT  ${outputLine(o, own)}`);
-      say(`       API: ${base} (every deployed stack, last write wins); this stack alone: ${own}`);
+      say(`       API: ${base} (every deployed stack, last write wins); this stack alone: ${own} (from code that cannot resolve *.localhost: ${stackPathUrl(base, status!.stackName ?? stackName)})`);
     }
     return 0;
   },
