@@ -1,7 +1,7 @@
 // The agent: runs the functions of functions.yml as instances behind the Lambda Runtime API.
 // createAgent() wires the pool, a driver (process or docker), logs and schedules together.
 import { createGraphqlCaller } from './appsync-targets.js';
-import { busArn, canonicalJson, CA_BUNDLE_FILE, CA_CERT_FILE, customRuntimeEntry, ensureLocalCa, isJavaRuntime, lineageOf, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, localQueueUrl, newTraceId, nextSlice, RECURSION_LIMIT, SLICE_BUDGET_MS, withLineage } from '@esb/contracts';
+import { busArn, canonicalJson, CA_BUNDLE_FILE, CA_CERT_FILE, customRuntimeEntry, ensureLocalCa, isJavaRuntime, lineageOf, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, localQueueUrl, nextSlice, RECURSION_LIMIT, SLICE_BUDGET_MS, withLineage } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdtemp, rm } from 'node:fs/promises';
@@ -38,7 +38,7 @@ import { createKinesisPutter, kinesisStreams } from './kinesis-streams.js';
 import { hasReferences, resolveReferences, storageLookup } from './dynamic-references.js';
 import { StreamDelivery, type StreamDeliveryOptions } from './stream-delivery.js';
 import { createSqsClientPort, SqsDelivery, type FifoFields, type SqsMappingStats, type SqsSender, type SqsStringAttributes } from './sqs-events.js';
-import { createAsyncInvoker, deadLetterMessage, failureDestinationRecord, failureQueuesOf, successDestinationRecord, type ExhaustedInvocation } from './async-invoke.js';
+import { createAsyncInvoker, deadLetterMessage, failureDestinationRecord, failureQueuesOf, successDestinationRecord, type AsyncInvocationIds, type ExhaustedInvocation } from './async-invoke.js';
 
 /** Modules Lambda gives inline code (cfn-response), found after the function's own and the SDK. */
 const RUNTIME_MODULES = path.join(RUNTIME_DIR, 'nodejs', 'modules');
@@ -211,6 +211,7 @@ export function poolConfig(name: string, fc: FunctionConfig, file: FunctionsFile
     idleTimeoutMs: (d.idle_timeout ?? AGENT_DEFAULTS.idleTimeout) * 1000,
     acquireTimeoutMs: (d.acquire_timeout ?? AGENT_DEFAULTS.acquireTimeout) * 1000,
     arn: functionArn(region, name),
+    activeTracing: fc.tracing === 'Active',
     unrunnable: unrunnableReason(name, fc, kind),
   };
 }
@@ -522,7 +523,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     invokeAsync(name, payload, ctx = {}) {
       if (closed) return;
       applyPending(name);
-      asyncInvoker.fire(name, payload, { requestId: ctx.requestId }, 'Event', ctx.traceId);
+      asyncInvoker.fire(name, payload, {}, 'Event', { requestId: ctx.requestId, traceId: ctx.traceId });
     },
     setFunctions(next: FunctionsFile) {
       if (closed) return;
@@ -624,9 +625,8 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   };
 
   /** An asynchronous invocation of a durable function: its execution starts, nobody waits for its end. */
-  const startDurable = async (fn: string, payload: Buffer, traceId: string | undefined): Promise<InvokeResult> => {
-    const requestId = randomUUID();
-    const started = durable.invokeAsync(fn, payload, traceId ? { traceId } : {});
+  const startDurable = async (fn: string, payload: Buffer, { requestId, traceId }: AsyncInvocationIds): Promise<InvokeResult> => {
+    const started = durable.invokeAsync(fn, payload, { traceId });
     if ('error' in started) return errorResult(requestId, 'FunctionError', started.error);
     return { requestId, durationMs: 0, payload: Buffer.from(''), durableExecutionArn: started.arn };
   };
@@ -650,7 +650,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   };
   const asyncInvoker = createAsyncInvoker({
     clock,
-    invoke: (fn, payload, traceId) => (durable.isDurable(fn) ? startDurable(fn, payload, traceId) : agent.invoke(fn, payload, traceId ? { traceId } : {})),
+    invoke: (fn, payload, ids) => (durable.isDurable(fn) ? startDurable(fn, payload, ids) : agent.invoke(fn, payload, ids)),
     functions: () => file.functions,
     warn: (fields, message) => log.warn(fields, message),
     exhausted: (f) => {
@@ -717,7 +717,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   /** A line of a log that is not a function's (a log group, an inbox), read the same way: `esb logs <name>`. */
   const writeNamedLog = (name: string, instance: string, message: string, requestId?: string) => sink.write({ time: clock.now(), function: name, instance, requestId, stream: 'stdout', message });
 
-  const sendToDestination = (d: AsyncDestination, record: string, fn: string, outcome: 'Success' | 'Failure', traceId: string | undefined) => {
+  const sendToDestination = (d: AsyncDestination, record: string, fn: string, outcome: 'Success' | 'Failure', traceId: string) => {
     const what = `the ${outcome === 'Success' ? 'on-success' : 'on-failure'} destination of ${fn}`;
     log.info({ fn, destination: `${d.type}:${d.target}` }, `${what}: ${d.type} ${d.target}`);
     switch (d.type) {
@@ -736,7 +736,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
           log.warn({ fn, destination: d.target }, `recursive loop stopped: ${what} comes from a chain of ${RECURSION_LIMIT} invocations; ${d.target} is not invoked`);
           return;
         }
-        return asyncInvoker.fire(d.target, Buffer.from(record), { destination: fn }, 'destination', withLineage(traceId ?? newTraceId(clock.now()), hops + 1));
+        return asyncInvoker.fire(d.target, Buffer.from(record), { destination: fn }, 'destination', { traceId: withLineage(traceId, hops + 1) });
       }
     }
   };
@@ -785,7 +785,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     region,
     fire: (fn, payload, subscription, traceId) => {
       log.info({ fn, subscription }, 'SNS message');
-      asyncInvoker.fire(fn, payload, { subscription }, 'SNS message', traceId);
+      asyncInvoker.fire(fn, payload, { subscription }, 'SNS message', { traceId });
     },
     send: (queue, body, subscription, attributes, fifo, traceHeader) => sendToQueue(queue, body, `subscription ${subscription}`, attributes, fifo, traceHeader),
     warn: (fields, message) => log.warn(fields, message),

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { FunctionsFile, type InvokeResult } from '@esb/contracts';
-import { createAsyncInvoker, deadLetterMessage, failureDestinationRecord, successDestinationRecord, type ExhaustedInvocation, type SucceededInvocation } from './async-invoke.js';
+import { createAsyncInvoker, deadLetterMessage, failureDestinationRecord, successDestinationRecord, type AsyncInvocationIds, type ExhaustedInvocation, type SucceededInvocation } from './async-invoke.js';
 import { FakeClock } from '@esb/contracts/testing';
 
 function setup(fn: Record<string, unknown>, outcomes: Array<'fail' | 'ok' | 'hang'>, maxPendingBytes?: number) {
   const clock = new FakeClock(Date.UTC(2026, 11, 5, 12));
   let functions = FunctionsFile.parse({ functions: { job: fn } }).functions;
   const calls: number[] = [];
+  /** What each attempt was invoked with. */
+  const attempts: AsyncInvocationIds[] = [];
   const warnings: string[] = [];
   const exhausted: ExhaustedInvocation[] = [];
   const succeeded: SucceededInvocation[] = [];
@@ -14,19 +16,21 @@ function setup(fn: Record<string, unknown>, outcomes: Array<'fail' | 'ok' | 'han
   const invoker = createAsyncInvoker({
     clock,
     maxPendingBytes,
-    invoke: async (): Promise<InvokeResult> => {
+    // As the agent does: the invocation runs with the request id it is given.
+    invoke: async (_fn, _payload, ids): Promise<InvokeResult> => {
       calls.push(clock.now());
+      attempts.push(ids);
       const outcome = outcomes.shift() ?? 'ok';
-      if (outcome === 'hang') return new Promise<InvokeResult>((resolve) => hanging.push(() => resolve({ requestId: 'h', durationMs: 1, payload: Buffer.from('null') })));
+      if (outcome === 'hang') return new Promise<InvokeResult>((resolve) => hanging.push(() => resolve({ requestId: ids.requestId, durationMs: 1, payload: Buffer.from('null') })));
       const failed = outcome === 'fail';
-      return { requestId: `r${calls.length}`, durationMs: 1, payload: Buffer.from(failed ? '{"errorType":"Error","errorMessage":"boom"}' : 'null'), ...(failed ? { error: { kind: 'FunctionError' as const, message: 'boom' } } : {}) };
+      return { requestId: ids.requestId, durationMs: 1, payload: Buffer.from(failed ? '{"errorType":"Error","errorMessage":"boom"}' : 'null'), ...(failed ? { error: { kind: 'FunctionError' as const, message: 'boom' } } : {}) };
     },
     functions: () => functions,
     warn: (_f, m) => warnings.push(m),
     exhausted: (f) => exhausted.push(f),
     succeeded: (x) => succeeded.push(x),
   });
-  return { clock, calls, warnings, exhausted, succeeded, invoker, hanging, drop: () => (functions = {}) };
+  return { clock, calls, attempts, warnings, exhausted, succeeded, invoker, hanging, drop: () => (functions = {}) };
 }
 
 describe('asynchronous invocations', () => {
@@ -45,6 +49,33 @@ describe('asynchronous invocations', () => {
       'scheduled invocation failed, retried in 60 s: boom',
       'scheduled invocation failed, retried in 120 s: boom',
       'scheduled invocation failed after 2 retries, dropped: boom',
+    ]);
+  });
+
+  it("keeps the invocation's request id and trace header for every retry, as Lambda does: the ones it came with, else made when it came", async () => {
+    const given = setup({}, ['fail', 'fail', 'ok']);
+    given.invoker.fire('job', Buffer.from('{}'), {}, 'Event', { requestId: 'invoke-api-id', traceId: 'Root=1-a' });
+    await given.clock.settle(600_000);
+    expect(given.attempts).toEqual([
+      { requestId: 'invoke-api-id', traceId: 'Root=1-a' },
+      { requestId: 'invoke-api-id', traceId: 'Root=1-a' },
+      { requestId: 'invoke-api-id', traceId: 'Root=1-a' },
+    ]);
+
+    const made = setup({ async_retries: 1, async_failure_queues: [{ kind: 'dlq', queue: 'q' }] }, ['fail', 'fail', 'fail', 'fail']);
+    const second0 = Math.floor(made.clock.now() / 1000).toString(16);
+    made.invoker.fire('job', Buffer.from('{}'), {}, 'S3 event');
+    made.invoker.fire('job', Buffer.from('{}'), {}, 'S3 event');
+    await made.clock.settle(600_000);
+    const [first, second] = made.attempts;
+    expect(first.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(first.traceId).toMatch(new RegExp(`^Root=1-${second0}-[0-9a-f]{24}$`));
+    expect(second.requestId).not.toBe(first.requestId);
+    expect(made.attempts.slice(2)).toEqual([first, second]);
+    // The dead-letter queue gets that request id too.
+    expect(made.exhausted.map((e) => [e.requestId, e.traceId, e.attempts])).toEqual([
+      [first.requestId, first.traceId, 2],
+      [second.requestId, second.traceId, 2],
     ]);
   });
 
@@ -83,7 +114,7 @@ describe('asynchronous invocations', () => {
     await clock.settle(60_000);
     expect(warnings.at(-1)).toBe('S3 event invocation failed after 1 retry, sent to jobs-dlq, failures: boom');
     expect(exhausted).toHaveLength(1);
-    expect(exhausted[0]).toMatchObject({ functionName: 'job', requestId: 'r2', errorKind: 'FunctionError', message: 'boom', attempts: 2 });
+    expect(exhausted[0]).toMatchObject({ functionName: 'job', errorKind: 'FunctionError', message: 'boom', attempts: 2 });
     expect(exhausted[0].payload.toString()).toBe('{"Records":[1]}');
 
     const plain = setup({ async_retries: 0 }, ['fail']);
@@ -125,6 +156,7 @@ describe('asynchronous invocations', () => {
       errorPayload: Buffer.from('{"errorType":"Error","errorMessage":"boom"}'),
       attempts: 3,
       time: Date.UTC(2026, 11, 6, 1, 2, 3),
+      traceId: 'Root=1-6755a0b2-0a1b2c3d4e5f60718293a4b5',
     };
     expect(deadLetterMessage(f)).toEqual({
       body: '{"Records":[{"s3":{}}]}',
@@ -143,7 +175,7 @@ describe('asynchronous invocations', () => {
   it('hands a success to the on-success destination and a spent failure to the on-failure one, with the records Lambda writes', async () => {
     const destinations = { async_retries: 0, async_destinations: { on_success: { type: 'Lambda', target: 'next' }, on_failure: { type: 'SNS', target: 'failures' } } };
     const ok = setup(destinations, ['ok']);
-    ok.invoker.fire('job', Buffer.from('{"id":1}'), {}, 'Event', 'Root=1-a;Lineage=e5b0c4a1:2');
+    ok.invoker.fire('job', Buffer.from('{"id":1}'), {}, 'Event', { requestId: 'r1', traceId: 'Root=1-a;Lineage=e5b0c4a1:2' });
     await ok.clock.settle(1_000);
     expect(ok.succeeded).toEqual([expect.objectContaining({ functionName: 'job', requestId: 'r1', attempts: 1, traceId: 'Root=1-a;Lineage=e5b0c4a1:2' })]);
     expect(JSON.parse(successDestinationRecord(ok.succeeded[0], 'arn:aws:lambda:us-east-1:123456789012:function:job'))).toEqual({

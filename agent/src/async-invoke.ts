@@ -1,19 +1,31 @@
 // Asynchronous invocations (S3 events, EventBridge rules, schedules; docs/agent.md "Asynchronous invocations"):
 // the caller is not kept waiting, and a failed invocation is tried again, as Lambda does, one
-// minute later and then two minutes after that, up to the function's async_retries (default 2);
-// then it goes to the function's failure queues and on-failure destination, if it has any. One
-// that succeeds goes to its on-success destination.
-import type { FunctionConfig, FunctionsFile, InvokeResult } from '@esb/contracts';
+// minute later and then two minutes after that, up to the function's async_retries (default 2),
+// with the request id and trace header it got when it came; then it goes to the function's
+// failure queues and on-failure destination, if it has any. One that succeeds goes to its
+// on-success destination.
+import { randomUUID } from 'node:crypto';
+import { newTraceId, type FunctionConfig, type FunctionsFile, type InvokeResult } from '@esb/contracts';
 import type { SqsStringAttributes } from './sqs-events.js';
 import type { Clock } from './clock.js';
 
 /** Lambda's delays before the first and the second retry. */
 export const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000] as const;
 
+/**
+ * What an asynchronous invocation keeps from when it came to each of its attempts, as Lambda
+ * keeps them: its request id (the function's awsRequestId) and its trace header (a chain's lineage,
+ * docs/agent.md "Recursive loops").
+ */
+export interface AsyncInvocationIds {
+  requestId: string;
+  traceId: string;
+}
+
 export interface AsyncInvokerOptions {
   clock: Clock;
-  /** `traceId`: the trace header the function gets (a chain's lineage, docs/agent.md "Recursive loops"). */
-  invoke(functionName: string, payload: Buffer, traceId?: string): Promise<InvokeResult>;
+  /** One attempt. */
+  invoke(functionName: string, payload: Buffer, ids: AsyncInvocationIds): Promise<InvokeResult>;
   /** The function's config now (async_retries; gone: no more retries). */
   functions(): FunctionsFile['functions'];
   warn(fields: Record<string, unknown>, message: string): void;
@@ -34,8 +46,8 @@ export const ASYNC_MAX_PENDING_BYTES = 64 * 1024 * 1024;
 export interface ExhaustedInvocation {
   functionName: string;
   payload: Buffer;
-  /** The last attempt's request id, when it ran. */
-  requestId?: string;
+  /** The invocation's request id (every attempt's). */
+  requestId: string;
   /** Unhandled (the function failed), or why it did not run (a timeout, a throttle, ...). */
   errorKind: string;
   message: string;
@@ -44,7 +56,7 @@ export interface ExhaustedInvocation {
   attempts: number;
   time: number;
   /** The trace header the invocation carried (a chain's lineage, docs/agent.md "Recursive loops"). */
-  traceId?: string;
+  traceId: string;
 }
 
 export interface SucceededInvocation {
@@ -55,7 +67,7 @@ export interface SucceededInvocation {
   response: Buffer;
   attempts: number;
   time: number;
-  traceId?: string;
+  traceId: string;
 }
 
 /** The message a dead-letter queue gets: the event itself, with Lambda's three attributes. */
@@ -63,7 +75,7 @@ export function deadLetterMessage(f: ExhaustedInvocation): { body: string; attri
   return {
     body: f.payload.toString('utf8'),
     attributes: {
-      RequestID: { DataType: 'String', StringValue: f.requestId ?? '' },
+      RequestID: { DataType: 'String', StringValue: f.requestId },
       // Lambda's status code of the invoke: 200 when the function ran and failed.
       ErrorCode: { DataType: 'Number', StringValue: '200' },
       ErrorMessage: { DataType: 'String', StringValue: f.message.slice(0, 1024) },
@@ -74,7 +86,7 @@ export function deadLetterMessage(f: ExhaustedInvocation): { body: string; attri
 /** The record an on-failure destination gets, as Lambda writes it. */
 export function failureDestinationRecord(f: ExhaustedInvocation, functionArn: string): string {
   return destinationRecord({
-    requestId: f.requestId ?? '',
+    requestId: f.requestId,
     time: f.time,
     functionArn,
     condition: f.errorKind === 'Throttled' && f.attempts === 0 ? 'EventAgeExceeded' : 'RetriesExhausted',
@@ -120,8 +132,11 @@ function failureTargets(fc: FunctionConfig | undefined): string[] {
 }
 
 export interface AsyncInvoker {
-  /** Invokes without waiting; `what` names the source in log lines ("S3 event", "schedule"). */
-  fire(functionName: string, payload: Buffer, fields: Record<string, unknown>, what: string, traceId?: string): void;
+  /**
+   * Invokes without waiting; `what` names the source in log lines ("S3 event", "schedule").
+   * `ids`: what the invocation came with (the Invoke API's request id, a caller's trace header); the rest is made here.
+   */
+  fire(functionName: string, payload: Buffer, fields: Record<string, unknown>, what: string, ids?: Partial<AsyncInvocationIds>): void;
   close(): void;
 }
 
@@ -131,21 +146,22 @@ export function createAsyncInvoker(o: AsyncInvokerOptions): AsyncInvoker {
   const maxPending = o.maxPendingBytes ?? ASYNC_MAX_PENDING_BYTES;
   let pendingBytes = 0;
   let refusing = false;
-  const attempt = (fn: string, payload: Buffer, fields: Record<string, unknown>, what: string, retry: number, traceId?: string): void => {
+  const attempt = (fn: string, payload: Buffer, fields: Record<string, unknown>, what: string, retry: number, ids: AsyncInvocationIds): void => {
     const done = () => {
       pendingBytes -= payload.length;
       if (refusing && pendingBytes <= maxPending / 2) refusing = false;
     };
-    const failed = (detail: { requestId?: string; kind?: string }, message: string, errorPayload?: Buffer) => {
+    const failed = (kind: string | undefined, message: string, errorPayload?: Buffer) => {
       const config = o.functions()[fn];
       const allowed = config?.async_retries ?? ASYNC_RETRY_DELAYS_MS.length;
+      const detail = { requestId: ids.requestId, ...(kind ? { kind } : {}) };
       if (closed || retry >= allowed) {
         done();
         const targets = failureTargets(config);
         const fate = targets.length ? `sent to ${targets.join(', ')}` : 'dropped';
         o.warn({ fn, ...fields, ...detail, retries: retry }, `${what} invocation failed${retry > 0 ? ` after ${retry} ${retry === 1 ? 'retry' : 'retries'}` : ''}, ${fate}: ${message}`);
         if (targets.length && !closed) {
-          o.exhausted?.({ functionName: fn, payload, requestId: detail.requestId, errorKind: detail.kind ?? 'Error', message, errorPayload, attempts: retry + 1, time: o.clock.now(), ...(traceId ? { traceId } : {}) });
+          o.exhausted?.({ functionName: fn, payload, ...ids, errorKind: kind ?? 'Error', message, errorPayload, attempts: retry + 1, time: o.clock.now() });
         }
         return;
       }
@@ -153,7 +169,7 @@ export function createAsyncInvoker(o: AsyncInvokerOptions): AsyncInvoker {
       o.warn({ fn, ...fields, ...detail }, `${what} invocation failed, retried in ${delay / 1000} s: ${message}`);
       const timer = o.clock.setTimeout(() => {
         timers.delete(timer);
-        if (o.functions()[fn]) attempt(fn, payload, fields, what, retry + 1, traceId);
+        if (o.functions()[fn]) attempt(fn, payload, fields, what, retry + 1, ids);
         else {
           done();
           o.warn({ fn, ...fields }, `${what} invocation not retried: ${fn} is no longer deployed`);
@@ -161,29 +177,30 @@ export function createAsyncInvoker(o: AsyncInvokerOptions): AsyncInvoker {
       }, delay);
       timers.add(timer);
     };
-    o.invoke(fn, payload, traceId).then(
+    o.invoke(fn, payload, ids).then(
       (r) => {
-        if (r.error) failed({ requestId: r.requestId, kind: r.error.kind }, r.error.message, r.payload);
+        if (r.error) failed(r.error.kind, r.error.message, r.payload);
         else {
           done();
-          if (o.functions()[fn]?.async_destinations?.on_success && !closed) o.succeeded?.({ functionName: fn, payload, requestId: r.requestId, response: r.payload, attempts: retry + 1, time: o.clock.now(), ...(traceId ? { traceId } : {}) });
+          if (o.functions()[fn]?.async_destinations?.on_success && !closed) o.succeeded?.({ functionName: fn, payload, ...ids, response: r.payload, attempts: retry + 1, time: o.clock.now() });
         }
       },
-      (err: unknown) => failed({}, String(err)),
+      (err: unknown) => failed(undefined, String(err)),
     );
   };
   return {
-    fire: (fn, payload, fields, what, traceId) => {
+    fire: (fn, payload, fields, what, given = {}) => {
       if (closed) return;
+      const ids: AsyncInvocationIds = { requestId: given.requestId ?? randomUUID(), traceId: given.traceId ?? newTraceId(o.clock.now()) };
       if (refusing || pendingBytes + payload.length > maxPending) {
         // Refused as a throttle: to the function's failure queues when it has some.
         if (!refusing) o.warn({ fn, ...fields }, `asynchronous invocations hold ${Math.round(pendingBytes / 1048576)} MB already; ${what} invocations are refused until half of that is done`);
         refusing = true;
-        if (failureTargets(o.functions()[fn]).length) o.exhausted?.({ functionName: fn, payload, errorKind: 'Throttled', message: 'asynchronous invocation refused: too many waiting', attempts: 0, time: o.clock.now(), ...(traceId ? { traceId } : {}) });
+        if (failureTargets(o.functions()[fn]).length) o.exhausted?.({ functionName: fn, payload, ...ids, errorKind: 'Throttled', message: 'asynchronous invocation refused: too many waiting', attempts: 0, time: o.clock.now() });
         return;
       }
       pendingBytes += payload.length;
-      attempt(fn, payload, fields, what, 0, traceId);
+      attempt(fn, payload, fields, what, 0, ids);
     },
     close() {
       closed = true;

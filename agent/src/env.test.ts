@@ -52,6 +52,21 @@ describe('buildInstanceEnv', () => {
     expect(Object.keys(env).filter((k) => !/^(AWS_|LAMBDA_|_HANDLER|NODE_PATH|PATH|HOME|LANG|TZ|SHARED|OVERRIDE)/.test(k))).toEqual([]);
   });
 
+  it("sets what Lambda sets for every instance and esb can give: on-demand (the function cannot change it), X-Ray's LOG_ERROR (it can)", () => {
+    for (const runtime of ['nodejs20.x', 'python3.12', 'java21', 'provided.al2023']) {
+      expect(buildInstanceEnv({ ...base, runtime, functionEnv: {} })).toMatchObject({ AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand', AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR' });
+    }
+    const own = buildInstanceEnv({ ...base, functionEnv: { AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency', AWS_XRAY_CONTEXT_MISSING: 'RUNTIME_ERROR' } });
+    expect(own).toMatchObject({ AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand', AWS_XRAY_CONTEXT_MISSING: 'RUNTIME_ERROR' });
+    // Nothing esb cannot honestly give: no X-Ray daemon, no session token of its own.
+    expect(own.AWS_XRAY_DAEMON_ADDRESS).toBeUndefined();
+    expect(own.AWS_SESSION_TOKEN).toBeUndefined();
+    // Neither is read when a runtime starts: a spare still serves the instance.
+    const node = '/usr/bin/node';
+    const env = buildInstanceEnv({ ...base, path: processRuntimePath(node), home: undefined, functionEnv: {}, defaultsEnv: {} });
+    expect(spareMismatch({ runtime: 'nodejs20.x', env, channel: true }, spareStartEnv('node', { node }))).toBeUndefined();
+  });
+
   it('puts Python layers on PYTHONPATH with their site-packages', () => {
     const env = buildInstanceEnv({ ...base, runtime: 'python3.12', functionEnv: {} });
     expect(env.PYTHONPATH).toBe('/layers/a/python:/layers/a/python/lib/python3.12/site-packages:/layers/b/python:/layers/b/python/lib/python3.12/site-packages');

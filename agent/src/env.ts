@@ -194,6 +194,9 @@ export function buildInstanceEnv(i: InstanceEnvInput): Record<string, string> {
   if (ssm) env.AWS_ENDPOINT_URL_SSM = ssm;
   const scheduler = i.endpoints.scheduler ?? i.endpoints.sqs;
   if (scheduler) env.AWS_ENDPOINT_URL_SCHEDULER = scheduler;
+  // Lambda's, and the function may change it: the X-Ray SDKs log a segment missing outside a
+  // handler instead of throwing (there is no X-Ray daemon here, so AWS_XRAY_DAEMON_ADDRESS is not set).
+  env.AWS_XRAY_CONTEXT_MISSING = 'LOG_ERROR';
 
   if (isNodeRuntime(i.runtime)) {
     const major = /^nodejs(\d+)/.exec(i.runtime ?? '')?.[1];
@@ -230,6 +233,8 @@ export function buildInstanceEnv(i: InstanceEnvInput): Record<string, string> {
     AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(i.instanceId, i.now),
     AWS_LAMBDA_RUNTIME_API: i.runtimeApi,
     AWS_EXECUTION_ENV: `AWS_Lambda_${i.runtime ?? 'provided'}`,
+    // Powertools tells a cold start by it; min_capacity's instances say on-demand too (docs/agent.md).
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     LAMBDA_TASK_ROOT: i.taskRoot,
     LAMBDA_RUNTIME_DIR: i.runtimeDir,
     _HANDLER: i.handler ?? '',

@@ -213,7 +213,7 @@ describe('the instance channel, process runtime', () => {
     const agent = await start();
     const cc = Buffer.from(JSON.stringify({ custom: { k: 'v' } })).toString('base64');
     for (const fn of ['node', 'py']) {
-      const r = await agent.invoke(fn, ev({ n: 1, s: 'é' }), { requestId: `req-${fn}`, traceId: 'Root=1-x', clientContext: cc, cognitoIdentity: '{"cognitoIdentityId":"id-1"}' });
+      const r = await agent.invoke(fn, ev({ n: 1, s: 'é' }), { requestId: `req-${fn}`, traceId: 'Root=1-x;Parent=53995c3f42cd8ad8;Sampled=1', clientContext: cc, cognitoIdentity: '{"cognitoIdentityId":"id-1"}' });
       expect(r.error, fn).toBeUndefined();
       const body = json(r.payload);
       expect(body, fn).toMatchObject({
@@ -222,7 +222,7 @@ describe('the instance channel, process runtime', () => {
         arn: `arn:aws:lambda:us-east-1:123456789012:function:${fn}`,
         clientContext: { custom: { k: 'v' } },
         identity: { cognitoIdentityId: 'id-1' },
-        trace: 'Root=1-x',
+        trace: 'Root=1-x;Parent=53995c3f42cd8ad8;Sampled=1',
         channelEnv: null,
       });
       expect(body.remaining, fn).toBeGreaterThan(1000);

@@ -49,7 +49,7 @@ async function channelInstance(served?: () => void): Promise<{ inst: Instance; r
 const invoke = (inst: Instance, requestId: string): { inv: Invocation; result: Promise<InvokeResult> } => {
   let resolve!: (r: InvokeResult) => void;
   const result = new Promise<InvokeResult>((r) => (resolve = r));
-  const inv: Invocation = { requestId, payload: Buffer.from('{}'), ctx: {}, receivedAt: performance.now(), done: false, resolve };
+  const inv: Invocation = { requestId, payload: Buffer.from('{}'), ctx: {}, traceId: 'Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0', receivedAt: performance.now(), done: false, resolve };
   inst.assign(inv);
   return { inv, result };
 };
@@ -89,7 +89,7 @@ describe('Instance on the instance channel', () => {
     const seen: string[] = [];
     const { inst, runtime, frames } = await channelInstance(() => seen.push('served'));
     const give = (requestId: string): Invocation => {
-      const inv: Invocation = { requestId, payload: Buffer.from('{}'), ctx: {}, receivedAt: performance.now(), done: false, resolve: (r) => seen.push(`result ${r.requestId}`) };
+      const inv: Invocation = { requestId, payload: Buffer.from('{}'), ctx: {}, traceId: 'Root=1-00000000-000000000000000000000000;Parent=0000000000000000;Sampled=0', receivedAt: performance.now(), done: false, resolve: (r) => seen.push(`result ${r.requestId}`) };
       inst.assign(inv);
       return inv;
     };

@@ -25,6 +25,8 @@ export interface Invocation {
   requestId: string;
   payload: Buffer;
   ctx: InvokeContext;
+  /** The trace header the function gets (Lambda-Runtime-Trace-Id): every invocation has one. */
+  traceId: string;
   receivedAt: number;
   deliveredAt?: number;
   /** When the pool gave it to a ready instance (pool clock, ms): the start of its round trip. */
@@ -335,7 +337,7 @@ export class Instance {
       'lambda-runtime-deadline-ms': Date.now() + this.timeoutMs,
       'lambda-runtime-invoked-function-arn': this.arn,
     };
-    if (inv.ctx.traceId) headers['lambda-runtime-trace-id'] = inv.ctx.traceId;
+    headers['lambda-runtime-trace-id'] = inv.traceId;
     if (inv.ctx.clientContext) headers['lambda-runtime-client-context'] = decodeClientContext(inv.ctx.clientContext);
     if (inv.ctx.cognitoIdentity) headers['lambda-runtime-cognito-identity'] = inv.ctx.cognitoIdentity;
     this.started(inv);
@@ -434,7 +436,7 @@ export class Instance {
   /** The EVENT frame; its deadline is the time limit in ms, counted by the runtime from when it takes the event. */
   private writeEvent(inv: Invocation): void {
     const ctx = inv.ctx;
-    const meta = `${inv.requestId}\0${this.timeoutMs}\0${this.arn}\0${ctx.traceId ?? ''}\0${ctx.clientContext ? decodeClientContext(ctx.clientContext) : ''}\0${ctx.cognitoIdentity ?? ''}\0${inv.markOutput ? '1' : ''}`;
+    const meta = `${inv.requestId}\0${this.timeoutMs}\0${this.arn}\0${inv.traceId}\0${ctx.clientContext ? decodeClientContext(ctx.clientContext) : ''}\0${ctx.cognitoIdentity ?? ''}\0${inv.markOutput ? '1' : ''}`;
     this.sendFrame(encodeFrame(FRAME_EVENT, meta, inv.payload));
   }
 

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from './clock.js';
 import type { InstanceDriver } from './driver.js';
 import { Instance, errorPayload, errorResult, type Invocation } from './instance.js';
-import type { InvokeContext, InvokeResult } from '@esb/contracts';
+import { functionTraceHeader, type InvokeContext, type InvokeResult } from '@esb/contracts';
 import { reportLine } from './logs.js';
 
 export interface PoolConfig {
@@ -23,6 +23,8 @@ export interface PoolConfig {
   idleTimeoutMs: number;
   acquireTimeoutMs: number;
   arn: string;
+  /** functions.yml `tracing: Active`: invocations nobody decided for are sampled (docs/agent.md "Trace id"). */
+  activeTracing?: boolean;
   /** Why it cannot run here (an image function in the process runtime), if so. */
   unrunnable?: string;
 }
@@ -196,9 +198,10 @@ export class FunctionPool {
     return s;
   }
 
-  async invoke(requestId: string, payload: Buffer, ctx: InvokeContext): Promise<InvokeResult> {
+  /** `traceId`: the header the function gets, made once from the caller's (docs/agent.md "Trace id"). */
+  async invoke(requestId: string, payload: Buffer, ctx: InvokeContext, traceId = functionTraceHeader(ctx.traceId, this.cfg.activeTracing === true, this.deps.clock.now())): Promise<InvokeResult> {
     if (this.cfg.unrunnable) return errorResult(requestId, 'Unavailable', this.cfg.unrunnable);
-    const inv: Invocation = { requestId, payload, ctx, receivedAt: performance.now(), done: false, resolve: () => {} };
+    const inv: Invocation = { requestId, payload, ctx, traceId, receivedAt: performance.now(), done: false, resolve: () => {} };
     const answer = new Promise<InvokeResult>((resolve) => (inv.resolve = resolve));
     // A warm instance is taken without waiting for a promise turn; whoever gives the invocation
     // an instance also gives it to the instance, at once (handOut).
@@ -223,7 +226,7 @@ export class FunctionPool {
       this.invocations--;
       if (inv.recalled) this.recalledFromInstances++;
       if (this.removed) return this.notFound(requestId);
-      return this.invoke(requestId, payload, ctx);
+      return this.invoke(requestId, payload, ctx, traceId);
     }
     this.answered(inst, inv);
     return result;

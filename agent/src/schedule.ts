@@ -1,7 +1,7 @@
 // Schedule events of functions.yml: EventBridge rate(...) and cron(...) expressions evaluated
 // in UTC (the expressions: @esb/contracts, schedule-expressions.ts); the Scheduler invokes each
 // function, or starts each state machine, on time.
-import { LOCAL_ACCOUNT_ID, parseSchedule, ruleArn, type BusEvent, type EventRule, type Schedule } from '@esb/contracts';
+import { LOCAL_ACCOUNT_ID, parseSchedule, ruleArn, scheduleRuleName, type BusEvent, type EventRule, type Schedule } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import type { FunctionsFile } from '@esb/contracts';
 import type { Clock } from './clock.js';
@@ -66,7 +66,7 @@ export class Scheduler {
     for (const [fn, cfg] of Object.entries(file.functions)) {
       cfg.events.forEach((ev, i) => {
         if (ev.type !== 'schedule' || ev.enabled === false) return;
-        const ruleName = ev.name ?? `${fn}-schedule-${i + 1}`;
+        const ruleName = scheduleRuleName(fn, ev.name, i);
         const key = JSON.stringify([fn, ruleName, ev.schedule, ev.input ?? null]);
         wanted.set(key, { target: fn, ruleName, expression: ev.schedule, input: ev.input });
       });
@@ -74,7 +74,7 @@ export class Scheduler {
     for (const [machine, sm] of Object.entries(file.state_machines ?? {})) {
       sm.schedules.forEach((ev, i) => {
         if (ev.enabled === false) return;
-        const ruleName = ev.name ?? `${machine}-schedule-${i + 1}`;
+        const ruleName = scheduleRuleName(machine, ev.name, i);
         const key = JSON.stringify(['state-machine', machine, ruleName, ev.schedule, ev.input ?? null]);
         wanted.set(key, { target: machine, stateMachine: true, ruleName, expression: ev.schedule, input: ev.input });
       });

@@ -97,7 +97,8 @@ def look(event, context):
             "fromSpare": b"ESB_SPARE=1" in start, "path": sys.path, "layer": greeting.hello()}
 `;
 
-const IGNORED = ['AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_LAMBDA_RUNTIME_API', 'TMPDIR', 'HOME'];
+// Each instance's own, and each invocation's own trace header.
+const IGNORED = ['AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_LAMBDA_RUNTIME_API', 'TMPDIR', 'HOME', '_X_AMZN_TRACE_ID'];
 const comparable = (env: Record<string, string>) => Object.fromEntries(Object.entries(env).filter(([k]) => !IGNORED.includes(k)));
 
 describe('spare runtimes, process runtime', () => {
@@ -180,6 +181,7 @@ describe('spare runtimes, process runtime', () => {
     // environment, nothing of another function's.
     expect(comparable(a.env)).toEqual(comparable(aFresh.env));
     expect(a.env.ONLY_A).toBe('a-value');
+    expect(a.env.AWS_LAMBDA_INITIALIZATION_TYPE).toBe('on-demand'); // Powertools' cold start, as in a fresh process
     expect(a.env.ONLY_B).toBeUndefined();
     expect(Object.keys(a.env).filter((k) => k.startsWith('ESB_'))).toEqual([]);
     // require's global folders (from HOME, its own TMPDIR here, and NODE_PATH) as at start-up.

@@ -36,6 +36,8 @@ describe('esb dev + esb deploy (process runtime, embedded storage)', () => {
     expect(deployed.code).toBe(0);
     expect(deployed.stdout).toContain('Ready');
     expect(deployed.stdout).toContain(`GET     ${base}/b/info`);
+    // B declares no table or bucket: that is said, and is no warning.
+    expect(deployed.stdout).toContain('  ok   Provisioned  Provisioned: nothing to provision\n');
     expect(JSON.parse(await eventually(`${base}/hello`, (_s, body) => body.includes('B')))).toEqual({ version: 'B' });
     expect(await (await fetch(`${base}/items/7`)).json()).toEqual({ id: '7', body: 'seven' });
 
@@ -109,5 +111,46 @@ describe('esb dev + esb deploy (process runtime, embedded storage)', () => {
     expect(await eventually(`${dev.info.gateway}/hot`, (s) => s === 200)).toBe('v1');
     await writeFile(path.join(dir, 'src', 'index.mjs'), code('v2'));
     expect(await eventually(`${dev.info.gateway}/hot`, (_s, body) => body === 'v2')).toBe('v2');
+  }, 90_000);
+
+  it("lists what fires a stack's functions on a schedule (Schedule events, a rule's ScheduleExpression) with its expression, and says it has nothing to provision, warning of nothing", async () => {
+    const dir = path.join(ws, 'ticks');
+    await mkdir(path.join(dir, 'src'), { recursive: true });
+    await writeFile(path.join(dir, 'src', 'index.mjs'), 'export const handler = async () => ({});\n');
+    await writeFile(
+      path.join(dir, 'template.yaml'),
+      [
+        'Transform: AWS::Serverless-2016-10-31',
+        'Resources:',
+        '  Tick:',
+        '    Type: AWS::Serverless::Function',
+        '    Properties:',
+        '      Runtime: nodejs20.x',
+        '      Handler: index.handler',
+        '      CodeUri: src/',
+        '      Events:',
+        '        Hourly: { Type: Schedule, Properties: { Schedule: cron(0 * * * ? *) } }',
+        '        Paused: { Type: Schedule, Properties: { Schedule: rate(1 minute), Name: paused-tick, Enabled: false } }',
+        '  Nightly:',
+        '    Type: AWS::Events::Rule',
+        '    Properties:',
+        '      ScheduleExpression: cron(0 3 * * ? *)',
+        '      Targets: [{ Id: tick, Arn: !GetAtt Tick.Arn }]',
+        '',
+      ].join('\n'),
+    );
+    const deployed = await esb(['deploy', '-t', path.join(dir, 'template.yaml'), '--workspace', ws]);
+    expect(deployed.code, deployed.stderr).toBe(0);
+    expect(deployed.stdout).toContain('  ok   Provisioned  Provisioned: nothing to provision\n');
+    expect(deployed.stdout).toContain('       RULE    default/Nightly cron(0 3 * * ? *) -> function ticks-Tick\n');
+    expect(deployed.stdout).toContain('       RULE    default/Hourly cron(0 * * * ? *) -> function ticks-Tick\n');
+    expect(deployed.stdout).toContain('       RULE    default/paused-tick rate(1 minute) -> function ticks-Tick (disabled)\n');
+    expect(deployed.stdout).not.toContain('warning');
+    const json = await esb(['deploy', '-t', path.join(dir, 'template.yaml'), '--workspace', ws, '--json']);
+    expect(JSON.parse(json.stdout).rules).toEqual([
+      { rule: 'default/Nightly', targets: ['function ticks-Tick'], enabled: true, schedule: 'cron(0 3 * * ? *)' },
+      { rule: 'default/Hourly', targets: ['function ticks-Tick'], enabled: true, schedule: 'cron(0 * * * ? *)' },
+      { rule: 'default/paused-tick', targets: ['function ticks-Tick'], enabled: false, schedule: 'rate(1 minute)' },
+    ]);
   }, 90_000);
 });

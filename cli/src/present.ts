@@ -20,7 +20,7 @@ export type OutputFormat = 'table' | 'wide' | 'yaml' | 'json';
 export interface StackOutputs {
   stack: string;
   deployment?: string;
-  outputs: Array<{ key: string } & StackOutput>;
+  outputs: Array<{ key: string } & Omit<StackOutput, 'placeholder'>>;
 }
 
 /** An API Gateway URL (`https://<id>.execute-api.<region>.amazonaws.com/...`), as templates' Outputs give their APIs. */

@@ -644,6 +644,12 @@ export const FunctionConfig = z.object({
    * a durable execution, which ends as failed (TIMED_OUT) past `execution_timeout` seconds.
    */
   durable: z.object({ execution_timeout: z.number().int().min(1).max(31_622_400), retention_days: z.number().int().min(1).max(90).default(14) }).optional(),
+  /**
+   * X-Ray tracing (SAM Tracing, TracingConfig.Mode; absent: PassThrough): an Active function's
+   * invocations are sampled (`Sampled=1` in their trace header) unless the caller decided
+   * otherwise (docs/agent.md "Trace id").
+   */
+  tracing: z.enum(['Active', 'PassThrough']).optional(),
   // Digest of everything that makes an instance (code, layers, image, env, config): the
   // agent replaces instances when it changes.
   digest: z.string().optional(),
@@ -966,6 +972,12 @@ const Owners = z.object({
 export const StackOutput = z.object({
   value: z.string().optional(),
   problem: z.string().optional(),
+  /**
+   * When the value depends on a resource esb does not run (the `problem` names it): what stands
+   * in for it where it is used, as a reference in the stack would give; an `!ImportValue` of its
+   * export gets it, with a warning (docs/generate.md "Outputs and exports").
+   */
+  placeholder: z.string().optional(),
   description: z.string().optional(),
   export: z.string().min(1).optional(),
 });

@@ -23,7 +23,7 @@ export { SQS_DEFAULT_PORT, queueArn, awsQueueUrl, localQueueUrl, rebaseQueueUrl,
 export { DEFAULT_BUS, BUS_NAME, busArn, ruleArn, busNameOf } from './event-buses.js';
 export { topicArn, TOPIC_NAME, topicNameOf } from './topics.js';
 export { executionArn, executionOfArn, STATE_MACHINE_NAME, stateMachineArn, stateMachineNameOf, STATES_TARGET_PREFIX, STATES_CONTENT_TYPE, type StatesCall, type StatesAnswer } from './state-machines.js';
-export { RECURSION_LIMIT, lineageOf, newTraceId, withLineage } from './trace-lineage.js';
+export { RECURSION_LIMIT, functionTraceHeader, lineageOf, newTraceId, withLineage } from './trace-lineage.js';
 export { KINESIS_TARGET_PREFIX, KINESIS_CONTENT_TYPE, KINESIS_STREAM_NAME, MAX_KINESIS_SHARDS, ON_DEMAND_SHARDS, kinesisStreamArn, kinesisStreamNameOf } from './kinesis.js';
 export { FORWARDED_APIS, forwardedApiOf, type ApiAnswer, type ApiCall, type ApiCallHandler, type ForwardedApi, type ForwardedApiInfo } from './api-calls.js';
 export { DELIVERY_STREAM_NAME, FIREHOSE_MAX_BATCH_BYTES, FIREHOSE_MAX_BATCH_RECORDS, FIREHOSE_MAX_RECORD_BYTES, FirehosePrefixError, deliveryStreamArn, deliveryStreamNameOf, firehoseObjectNames, firehoseObjectSuffix, type FirehoseObjectNames } from './firehose.js';
@@ -32,7 +32,7 @@ export { inOrder, type InOrderOptions } from './in-order.js';
 export { CA_BUNDLE_FILE, CA_CERT_FILE, CA_KEY_FILE, TLS_DIR_ENV, ensureLocalCa, localCaDir, serverCertificate, type LocalCa } from './local-ca.js';
 export * from './node-sha256.js';
 export * from './appsync.js';
-export { parseSchedule, isTimeZone, instantOfWallTime, ScheduleParseError, type Schedule, type ScheduleParseOptions } from './schedule-expressions.js';
+export { parseSchedule, scheduleRuleName, isTimeZone, instantOfWallTime, ScheduleParseError, type Schedule, type ScheduleParseOptions } from './schedule-expressions.js';
 export { SCHEDULE_NAME, DEFAULT_SCHEDULE_GROUP, SCHEDULE_TARGET_KINDS, ScheduleFiring, ScheduleFirings, isSchedulerPath, scheduleArn, scheduleGroupArn, scheduleTargetOf, type ScheduleTargetRef } from './scheduler.js';
 export { canonicalJson, jsonObjectOf } from './canonical-json.js';
 export { CUSTOM_RESOURCE_PARAMETERS, customResourceParameter, ssmReference, resolveCustomResourceReferences } from './custom-resources.js';

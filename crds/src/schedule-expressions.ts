@@ -170,3 +170,11 @@ function parseYears(field: string, fail: (why: string) => Error): (y: number) =>
   }
   return (y) => tests.some((t) => t(y));
 }
+
+/**
+ * The rule a Schedule event fires as (its Scheduled Event's `resources`): the event's Name, else
+ * `<target>-schedule-<n>`, n counting the target's events from 1 (docs/agent.md "Schedules").
+ */
+export function scheduleRuleName(target: string, name: string | undefined, index: number): string {
+  return name ?? `${target}-schedule-${index + 1}`;
+}

@@ -15,6 +15,39 @@ export function newTraceId(nowMs: number): string {
   return tracePrefix(nowMs) + u.slice(24) + u.slice(0, 8) + u.slice(9, 13);
 }
 
+/**
+ * The trace header a function gets for an invocation (Lambda-Runtime-Trace-Id, the runtimes'
+ * `_X_AMZN_TRACE_ID`; docs/agent.md "Trace id"), from the one it came with, as Lambda completes
+ * it: that Root, else a new one; that Parent, else a new segment id; that sampling decision,
+ * else 1 for a function with active tracing and 0 otherwise. Other fields (Lineage) stay.
+ */
+export function functionTraceHeader(header: string | undefined, activeTracing: boolean, nowMs: number): string {
+  let root: string | undefined;
+  let parent: string | undefined;
+  let sampled: string | undefined;
+  const rest: string[] = [];
+  if (header) {
+    for (const raw of header.split(';')) {
+      const part = raw.trim();
+      const eq = part.indexOf('=');
+      const key = part.slice(0, eq < 0 ? part.length : eq).toLowerCase();
+      const value = part.slice(eq + 1);
+      if (key === 'root' && eq > 0 && value) root = value;
+      else if (key === 'parent' && eq > 0 && value) parent = value;
+      else if (key === 'sampled') sampled = value === '0' || value === '1' ? value : undefined; // `?`: not decided yet
+      else if (part) rest.push(part);
+    }
+  }
+  const head = `${root ? `Root=${root}` : newTraceId(nowMs)};Parent=${parent ?? newSegmentId()};Sampled=${sampled ?? (activeTracing ? '1' : '0')}`;
+  return rest.length ? `${head};${rest.join(';')}` : head;
+}
+
+/** 16 random hex digits: an X-Ray segment id. */
+function newSegmentId(): string {
+  const u = randomUUID();
+  return u.slice(24) + u.slice(19, 23);
+}
+
 /** Lambda stops a loop of Lambda, SQS and SNS after about this many invocations. */
 export const RECURSION_LIMIT = 16;
 

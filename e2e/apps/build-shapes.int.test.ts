@@ -73,6 +73,42 @@ describe('SAM apps with a build step, deployed unchanged (esb dev, process runti
     expect(files.some((f) => f.includes('HelloWorldFunction'))).toBe(true);
   }, 200_000);
 
+  it("TypeScript with Tracing: Active and esbuild's Sourcemap (sam init's Hello World TypeScript + Powertools shape): sampled trace header, on-demand, stack traces at the .ts line", async () => {
+    const app = path.join(ws, 'apps', 'traced');
+    await mkdir(path.join(app, 'src'), { recursive: true });
+    // Line 4 throws.
+    await writeFile(
+      path.join(app, 'src', 'app.ts'),
+      [
+        'type Ask = { fail?: boolean };',
+        '',
+        'export const handler = async (ask: Ask): Promise<Record<string, string | null>> => {',
+        "  if (ask.fail) throw new Error('asked to fail');",
+        '  return { trace: process.env._X_AMZN_TRACE_ID ?? null, initialization: process.env.AWS_LAMBDA_INITIALIZATION_TYPE ?? null, nodeOptions: process.env.NODE_OPTIONS ?? null };',
+        '};',
+        '',
+      ].join('\n'),
+    );
+    await writeFile(
+      path.join(app, 'template.yaml'),
+      'Transform: AWS::Serverless-2016-10-31\nGlobals:\n  Function:\n    Tracing: Active\nResources:\n  HelloWorldFunction:\n    Type: AWS::Serverless::Function\n    Properties:\n      CodeUri: src/\n      Handler: app.handler\n      Runtime: nodejs20.x\n    Metadata:\n      BuildMethod: esbuild\n      BuildProperties:\n        Minify: true\n        Sourcemap: true\n        EntryPoints: [app.ts]\n',
+    );
+    await deploy(path.join(app, 'template.yaml'), 'traced');
+    const invoke = (event: string) => esb(['invoke', 'HelloWorldFunction', '--stack-name', 'traced', '--event-json', event, '--workspace', ws], {}, 60_000);
+    const ok = await invoke('{}');
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toEqual({ trace: expect.stringMatching(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=1$/), initialization: 'on-demand', nodeOptions: '--enable-source-maps' });
+    // The Lambda Invoke API (aws lambda invoke), without a trace header of its own.
+    const viaApi = await fetch(`${base}/2015-03-31/functions/traced-HelloWorldFunction/invocations`, { method: 'POST', body: '{}' });
+    expect((await viaApi.json()).trace).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=1$/);
+    // The minified bundle runs; its source map names the TypeScript line that threw.
+    const failed = await invoke('{"fail":true}');
+    expect(failed.code).toBe(1);
+    const doc = JSON.parse(failed.stdout) as { errorMessage: string; stackTrace: string[] };
+    expect(doc.errorMessage).toBe('asked to fail');
+    expect(doc.stackTrace[0]).toMatch(/app\.ts:4:\d+\)$/);
+  }, 200_000);
+
   it('node-npm-deps: production dependencies installed once for two functions sharing CodeUri; dev dependencies never deployed', async () => {
     const deployed = await deploy(path.join(APPS, 'node-npm-deps', 'template.yaml'), 'node-npm-deps');
     expect(deployed.stdout).toMatch(/built 1: HelloWorldFunction\+DurationFunction npm/);

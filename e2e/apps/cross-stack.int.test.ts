@@ -3,7 +3,8 @@
 // (cross-stack/shared/cognito.yaml, as serverless-api-cognito) exports its user pool, admin group
 // and users table, and the API stack (cross-stack/template.yaml) imports them into its function's
 // environment with !ImportValue (docs/generate.md "Outputs and exports"). The deploy summary and
-// `esb describe deployment` show each stack's Outputs.
+// `esb describe deployment` show each stack's Outputs; the user pool's, which esb does not run,
+// with why it has no value here.
 import http from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -57,19 +58,26 @@ describe('cross-stack: a shared stack\'s exports imported by the API stack', () 
 
     const shared = await deploy('-t', SHARED, '--stack-name', 'serverless-api-cognito');
     expect(shared.code, shared.stdout + shared.stderr).toBe(0);
-    expect(shared.stdout).toContain('       OUTPUT  UserPool = UserPool (export serverless-api-cognito-UserPool)\n');
+    // esb runs no user pool: the output has no value here, and says why.
+    expect(shared.stdout).toContain('       OUTPUT  UserPool has no value here (UserPool is an AWS::Cognito::UserPool, which esb does not run) (export serverless-api-cognito-UserPool)\n');
     expect(shared.stdout).toContain('       OUTPUT  UserPoolAdminGroupName = apiAdmins (export serverless-api-cognito-UserPoolAdminGroupName)\n');
     expect(shared.stdout).toContain('       OUTPUT  UsersTable = serverless-api-cognito-UsersTable (export serverless-api-cognito-UsersTable)\n');
 
     // The same template as before: what it imports is an input too, so it is deployed again now.
     const api = await deploy('-t', API);
     expect(api.code, api.stdout + api.stderr).toBe(0);
+    // Its import gets what a reference to the pool gives, said.
+    expect(api.stdout).toContain(
+      'warning: UsersFunction.Environment.Variables.USER_POOL_ID is "UserPool", a placeholder: the export serverless-api-cognito-UserPool (output UserPool of stack serverless-api-cognito) has no value here (UserPool is an AWS::Cognito::UserPool, which esb does not run) (--env-vars can give it a value)\n',
+    );
     expect(api.stdout).toContain(`       OUTPUT  APIEndpoint = https://HttpApi.execute-api.us-east-1.amazonaws.com/ (here: http://cross-stack.localhost:${port}/)\n`);
     expect((await call('GET', '/config')).json()).toEqual({ userPoolId: 'UserPool', adminGroup: 'apiAdmins', usersTable: 'serverless-api-cognito-UsersTable' });
     // The imported table is the shared stack's own, provisioned with it.
     expect((await call('PUT', '/users/u1', JSON.stringify({ name: 'Ada' }))).json()).toEqual({ userid: 'u1', stored: true });
     expect((await call('GET', '/users/u1')).json()).toEqual({ userid: 'u1', name: 'Ada' });
 
+    const sharedJson = await deploy('-t', SHARED, '--stack-name', 'serverless-api-cognito', '--json');
+    expect(JSON.parse(sharedJson.stdout).outputs[0]).toEqual({ key: 'UserPool', problem: 'UserPool is an AWS::Cognito::UserPool, which esb does not run', description: 'Cognito User Pool ID', export: 'serverless-api-cognito-UserPool' });
     const json = await deploy('-t', API, '--json');
     expect(JSON.parse(json.stdout).outputs).toEqual([
       { key: 'APIEndpoint', value: 'https://HttpApi.execute-api.us-east-1.amazonaws.com/', description: 'API Gateway endpoint URL', local: `http://cross-stack.localhost:${port}/` },
@@ -80,7 +88,7 @@ describe('cross-stack: a shared stack\'s exports imported by the API stack', () 
     const shared = await esb(['describe', 'deployment', 'serverless-api-cognito-default', '--workspace', ws]);
     expect(shared.code, shared.stderr).toBe(0);
     expect(shared.stdout).toMatch(/Outputs:\n\s+Key\s+Value\s+Export\s+Description\n/);
-    expect(shared.stdout).toMatch(/\n\s+UserPool\s+UserPool\s+serverless-api-cognito-UserPool\s+Cognito User Pool ID\n/);
+    expect(shared.stdout).toMatch(/\n\s+UserPool\s+<none: UserPool is an AWS::Cognito::UserPool, which esb does not run>\s+serverless-api-cognito-UserPool\s+Cognito User Pool ID\n/);
     expect(shared.stdout).toMatch(/\n\s+UsersTable\s+serverless-api-cognito-UsersTable\s+serverless-api-cognito-UsersTable\s+DynamoDB table of the users' profiles\n/);
     const api = await esb(['describe', 'deployment', 'cross-stack-default', '--workspace', ws]);
     expect(api.stdout).toMatch(/\n\s+APIEndpoint\s+https:\/\/HttpApi\.execute-api\.us-east-1\.amazonaws\.com\/\s+API Gateway endpoint URL\n/);

@@ -1,6 +1,6 @@
 // The gateway in front of the real agent (process runtime, real Node handler processes),
 // configured from a CONFIG_DIR as in production: functions.yml goes to agent.setFunctions.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { createAgent, type Agent } from '@esb/agent';
 import { startGateway, type RunningGateway } from './server.js';
 import { freePort } from '@esb/contracts';
+import { until } from '@esb/contracts/testing';
 
 const CODE = resolve(fileURLToPath(import.meta.url), '..', '..', 'test', 'fixtures', 'node-api');
 const fn = (handler: string, extra: Record<string, unknown> = {}) => ({ runtime: 'nodejs20.x', handler: `index.${handler}`, code: CODE, ...extra });
@@ -23,7 +24,7 @@ describe('gateway + real agent (process runtime)', () => {
     dir = await mkdtemp(join(tmpdir(), 'esb-gw-agent-'));
     await writeFile(
       join(dir, 'functions.yml'),
-      stringify({ functions: { hello: fn('hello'), v2: fn('v2'), fail: fn('fail'), sleepy: fn('sleepy', { timeout: 0.5 }), add: fn('add'), chain: fn('chain', { timeout: 10 }), chatty: fn('chatty'), slowOne: fn('slowOne', { scaling: { max_capacity: 1 } }) } }),
+      stringify({ functions: { hello: fn('hello'), v2: fn('v2'), fail: fn('fail'), sleepy: fn('sleepy', { timeout: 0.5 }), add: fn('add'), chain: fn('chain', { timeout: 10 }), chatty: fn('chatty'), slowOne: fn('slowOne', { scaling: { max_capacity: 1 } }), traced: fn('whoami', { tracing: 'Active' }) } }),
     );
     await writeFile(
       join(dir, 'routing.yml'),
@@ -98,6 +99,24 @@ describe('gateway + real agent (process runtime)', () => {
     expect(await (await first).text()).toBe('done');
     await new Promise((r) => setTimeout(r, 600)); // long enough for a second run, had there been one
     expect(invocations()).toBe(1);
+  });
+  it("Invoke API without X-Amzn-Trace-Id: the function still gets a trace header (Tracing: Active: sampled); a caller's header is completed, its decision kept", async () => {
+    const client = new LambdaClient({ endpoint: gw.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const out = await client.send(new InvokeCommand({ FunctionName: 'traced', Payload: '{}' }));
+    const seen = JSON.parse(Buffer.from(out.Payload!).toString()) as { awsRequestId: string; trace: string; initialization: string };
+    expect(seen.awsRequestId).toBe(out.$metadata.requestId);
+    expect(seen.trace).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=1$/);
+    expect(seen.initialization).toBe('on-demand');
+    const res = await fetch(`${gw.url}/2015-03-31/functions/traced/invocations`, { method: 'POST', body: '{}', headers: { 'X-Amzn-Trace-Id': 'Root=1-5f0c0c0c-000000000000000000000002;Sampled=0' } });
+    expect((await res.json()).trace).toMatch(/^Root=1-5f0c0c0c-000000000000000000000002;Parent=[0-9a-f]{16};Sampled=0$/);
+  });
+  it('Invoke API, InvocationType Event: the request id it answers is the one the function runs with', async () => {
+    const client = new LambdaClient({ endpoint: gw.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' } });
+    const out = await client.send(new InvokeCommand({ FunctionName: 'traced', Payload: '{}', InvocationType: 'Event' }));
+    expect(out.StatusCode).toBe(202);
+    const log = () => readFile(join(dir, 'logs', 'traced.log'), 'utf8').catch(() => '');
+    await until(async () => (await log()).includes(`whoami ${out.$metadata.requestId}`), 'the event run with its request id', { timeoutMs: 10_000, everyMs: 25 });
+    expect(await log()).toContain(`START RequestId: ${out.$metadata.requestId} Version: $LATEST`);
   });
   it('chain invocation through the Invoke API', async () => {
     const res = await fetch(`${gw.url}/chain?a=40`);

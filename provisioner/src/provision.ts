@@ -154,7 +154,8 @@ export async function provision(resources: ResourcesFile, options: ProvisionOpti
     customResources = [];
   }
   if (tables.length === 0 && buckets.length === 0 && queues.length === 0 && streams.length === 0 && secrets.length === 0 && parameters.length === 0 && scheduleGroups.length === 0 && schedules.length === 0 && customResources.length === 0) {
-    if (declaredCustom.length === 0) warn(`no DynamoDB tables, S3 buckets, SQS queues, Kinesis streams, secrets, SSM parameters, schedules or custom resources declared in ${options.source ?? 'resources.yml'}: nothing to provision`);
+    // Most stacks have nothing to provision: that is no warning (docs/provisioner.md).
+    if (declaredCustom.length === 0) log.info(`nothing to provision in ${options.source ?? 'resources.yml'}`);
     report.durationMs = Date.now() - started;
     return report;
   }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { FunctionsFile } from '@esb/contracts';
-import { type Agent, createAgent } from '../agent.js';
+import { type Agent, type AgentOptions, createAgent } from '../agent.js';
 
 /** A new temporary folder holding `files` (path inside it -> text); a file named `bootstrap` is executable. */
 export function codeFolder(prefix: string, files: Record<string, string>): string {
@@ -20,8 +20,8 @@ export function codeFolder(prefix: string, files: Record<string, string>): strin
 }
 
 /** An agent on the process runtime (silent, logs under `dir`/logs, no schedules) serving `functions` (functions.yml's `functions`). */
-export async function processAgent(dir: string, functions: Record<string, unknown>): Promise<Agent> {
-  const agent = await createAgent({ runtime: 'process', logDir: path.join(dir, 'logs'), log: pino({ level: 'silent' }), pinoFunctionLogs: false, schedules: false });
+export async function processAgent(dir: string, functions: Record<string, unknown>, options: Pick<AgentOptions, 'clock'> = {}): Promise<Agent> {
+  const agent = await createAgent({ runtime: 'process', logDir: path.join(dir, 'logs'), log: pino({ level: 'silent' }), pinoFunctionLogs: false, schedules: false, ...options });
   agent.setFunctions(FunctionsFile.parse({ functions }));
   return agent;
 }

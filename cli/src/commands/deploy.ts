@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYamlText, stringify } from 'yaml';
 import { defaultStackName, readTemplateParameters } from '@esb/deploy';
 import type { Condition, DeploymentSpec, DeploymentStatus } from '@esb/contracts';
-import { APPSYNC_CONFIG_ENV, APPSYNC_PATH, AppSyncApi, FUNCTION_URL_HOST_SUFFIX, LOAD_BALANCER_HOST_SUFFIX, functionUrlLabel, STACK_PATH_PREFIX, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, deliveryStreamArn, kinesisStreamArn, secretArn, templateSecretSuffix, kinesisStreamNameOf, ON_DEMAND_SHARDS, ResourcesFile, RoutingFile, parseYaml, scheduleTargetOf, stateMachineArn, targetKindOf, topicArn, validate } from '@esb/contracts';
+import { APPSYNC_CONFIG_ENV, APPSYNC_PATH, AppSyncApi, FUNCTION_URL_HOST_SUFFIX, LOAD_BALANCER_HOST_SUFFIX, functionUrlLabel, scheduleRuleName, STACK_PATH_PREFIX, stackHostLabel, FunctionsFile, isFailureReason, isProgressReason, isTerminalReason, deliveryStreamArn, kinesisStreamArn, secretArn, templateSecretSuffix, kinesisStreamNameOf, ON_DEMAND_SHARDS, ResourcesFile, RoutingFile, parseYaml, scheduleTargetOf, stateMachineArn, targetKindOf, topicArn, validate } from '@esb/contracts';
 import { readDevInfo } from '../dev-info.js';
 import { writeFileAtomic } from '@esb/contracts';
 import { FileStore, workspacePaths, type WorkspacePaths } from '@esb/controller/client';
@@ -535,7 +535,7 @@ interface Served {
   /** Custom resources: `<stack>/<LogicalId>` and the function that answers. */
   customResources: Array<{ name: string; function: string }>;
   urls: Array<{ function: string; authType: string }>;
-  /** EventBridge rules (`<bus>/<name>`) and what they send to. */
+  /** EventBridge rules (`<bus>/<name>`), the scheduled ones of functions' Schedule events too, and what they send to. */
   rules: Array<{ rule: string; targets: string[]; enabled: boolean; schedule?: string }>;
   /** SNS subscriptions: the topic's ARN and what it delivers to. */
   subscriptions: Array<{ topicArn: string; target: string; filtered: boolean }>;
@@ -585,6 +585,12 @@ async function readRoutes(artifactDir: string): Promise<Served> {
       }
       const target = (t: Parameters<typeof targetKindOf>[0]) => targetKindOf(t).join(' ');
       for (const [key, rule] of Object.entries(functions.rules ?? {})) out.rules.push({ rule: key, targets: rule.targets.map(target), enabled: rule.enabled, ...(rule.schedule ? { schedule: rule.schedule } : {}) });
+      // A function's Schedule event is a scheduled rule on the default bus, named as its Scheduled Event names it (docs/agent.md "Schedules").
+      for (const [key, fn] of Object.entries(functions.functions)) {
+        fn.events.forEach((e, i) => {
+          if (e.type === 'schedule') out.rules.push({ rule: `default/${scheduleRuleName(key, e.name, i)}`, targets: [target({ function: key })], enabled: e.enabled, schedule: e.schedule });
+        });
+      }
       // A subscription's `topic` is where its messages come from, not a target.
       for (const { topic, ...s } of Object.values(functions.subscriptions ?? {})) out.subscriptions.push({ topicArn: topicArn(topic), target: target(s), filtered: s.filter_policy !== undefined });
       for (const m of Object.values(functions.state_machines ?? {})) out.stateMachines.push({ stateMachineArn: stateMachineArn(m.name), type: m.type, schedules: m.schedules.filter((e) => e.enabled).map((e) => e.schedule) });

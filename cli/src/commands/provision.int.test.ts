@@ -285,14 +285,15 @@ describe('provision against the embedded servers', () => {
     }
   });
 
-  it('empty or missing resources: a warning and a successful no-op (no server contacted)', async () => {
+  it('empty resources: a successful no-op that says so at info level, no warning (no server contacted); a missing resources.yml is a warning', async () => {
     const port = await closedPort();
     const nowhere = { dynamodbEndpoint: `http://127.0.0.1:${port}`, s3Endpoint: `http://127.0.0.1:${port}`, retry: { attempts: 1, baseDelayMs: 1 } };
     for (const empty of [{ resources: {} }, { resources: { dynamodb: [], s3: [] } }] as ResourcesFile[]) {
       const { log, lines } = recorder();
-      const report = await provision(empty, { ...nowhere, log });
+      const report = await provision(empty, { ...nowhere, log, source: 'stack/config/resources.yml' });
       expect(report.tables).toEqual([]);
-      expect(lines.warn).toEqual([expect.stringContaining('nothing to provision')]);
+      expect(report.warnings).toEqual([]);
+      expect(lines).toEqual({ info: ['nothing to provision in stack/config/resources.yml'], warn: [] });
     }
     // The command: a missing resources.yml is a warning and exit 0.
     const out: string[] = [];

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { decodeRuntimeFile, FUNCTIONS_CODEC, RESOURCES_CODEC, ROUTING_CODEC } from '@esb/contracts';
 import type { RuntimeConfig } from '@esb/deploy';
-import { countRuntimeConfigs } from './steps.js';
+import type { ProvisionReport } from '@esb/provisioner';
+import { countRuntimeConfigs, provisionedMessage } from './steps.js';
 
 const table = (TableName: string) => ({ TableName, KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }], AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }] });
 const route = (path: string, fn: string) => ({ path, method: 'GET', function: fn, api: 'ServerlessHttpApi' });
@@ -34,5 +35,18 @@ describe('countRuntimeConfigs', () => {
     expect(countRuntimeConfigs([one, two])).toEqual({ functions: 3, routes: 1, resources: 2 });
     expect(countRuntimeConfigs([config({ functions: [] })])).toEqual({ functions: 0, routes: 0, resources: 0 });
     expect(countRuntimeConfigs([])).toEqual({ functions: 0, routes: 0, resources: 0 });
+  });
+});
+
+describe('provisionedMessage', () => {
+  const report = (parts: Partial<ProvisionReport> = {}): ProvisionReport => ({ tables: [], buckets: [], queues: [], streams: [], secrets: [], parameters: [], scheduleGroups: [], schedules: [], customResources: [], warnings: [], durationMs: 1, ...parts });
+
+  it('says a stack with nothing to provision has nothing to provision, listing no kinds', () => {
+    expect(provisionedMessage(report())).toBe('nothing to provision');
+  });
+
+  it('counts what was provisioned, with the warnings', () => {
+    expect(provisionedMessage(report({ tables: [{ name: 't', status: 'created' }] }))).toBe('1 table(s), 0 bucket(s), 0 queue(s), 0 stream(s)');
+    expect(provisionedMessage(report({ schedules: [{ name: 's', status: 'created' }], warnings: ['custom resources not run'] }))).toBe('0 table(s), 0 bucket(s), 0 queue(s), 0 stream(s), 1 schedule(s); custom resources not run');
   });
 });

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ContractError, ReasonError, YamlSyntaxError, type DeploymentOutput, type FunctionsFile, type StackOutput } from '@esb/contracts';
-import { provision, type Credentials } from '@esb/provisioner';
+import { provision, type Credentials, type ProvisionReport } from '@esb/provisioner';
 import { applyArtifact, describeTakeover, loadArtifact, readRuntimeConfig, routeKey, type LoadedArtifact, type RuntimeConfig } from '@esb/deploy';
 import { BuildError, describeBuild, describeProgress, generateArtifact, type BuildProgress } from '@esb/deploy';
 import { inspectInputs } from './inspect.js';
@@ -202,11 +202,18 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
           lambdaCredentials: options.lambdaCredentials,
           responseS3Endpoint: options.responseS3Endpoint,
         });
-        messages.push(`${report.tables.length} table(s), ${report.buckets.length} bucket(s), ${report.queues.length} queue(s), ${report.streams.length} stream(s)${report.secrets.length ? `, ${report.secrets.length} secret(s)` : ''}${report.parameters.length ? `, ${report.parameters.length} parameter(s)` : ''}${report.schedules.length ? `, ${report.schedules.length} schedule(s)` : ''}${report.customResources.length ? `, ${report.customResources.length} custom resource(s) (${report.customResources.map((r) => `${r.name.slice(r.name.indexOf('/') + 1)} ${r.status}`).join(', ')})` : ''}${report.warnings.length ? `; ${report.warnings.join('; ')}` : ''}`);
+        messages.push(provisionedMessage(report));
       }
       return { message: messages.join('; ') };
     },
   };
+}
+
+/** The Provisioned condition's message of one stack: what it provisioned and the warnings, or that it had nothing to (most stacks: no warning, docs/provisioner.md). */
+export function provisionedMessage(report: ProvisionReport): string {
+  const { tables, buckets, queues, streams, secrets, parameters, scheduleGroups, schedules, customResources, warnings } = report;
+  if ([tables, buckets, queues, streams, secrets, parameters, scheduleGroups, schedules, customResources, warnings].every((l) => l.length === 0)) return 'nothing to provision';
+  return `${tables.length} table(s), ${buckets.length} bucket(s), ${queues.length} queue(s), ${streams.length} stream(s)${secrets.length ? `, ${secrets.length} secret(s)` : ''}${parameters.length ? `, ${parameters.length} parameter(s)` : ''}${schedules.length ? `, ${schedules.length} schedule(s)` : ''}${customResources.length ? `, ${customResources.length} custom resource(s) (${customResources.map((r) => `${r.name.slice(r.name.indexOf('/') + 1)} ${r.status}`).join(', ')})` : ''}${warnings.length ? `; ${warnings.join('; ')}` : ''}`;
 }
 
 /** The image builder, loaded only for the Docker runtime (dockerode is not needed otherwise). */

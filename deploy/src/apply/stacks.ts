@@ -48,7 +48,7 @@ export function exportTable(stacks: StacksFile, except?: string): Record<string,
     if (stack === except) continue;
     for (const [output, o] of Object.entries(record.outputs ?? {})) {
       if (o.export === undefined) continue;
-      table[o.export] = { stack, output, ...(o.value !== undefined ? { value: o.value } : {}), ...(o.problem !== undefined ? { problem: o.problem } : {}), ...(record.deployment ? { deployment: record.deployment } : {}) };
+      table[o.export] = { stack, output, ...(o.value !== undefined ? { value: o.value } : {}), ...(o.problem !== undefined ? { problem: o.problem } : {}), ...(o.placeholder !== undefined ? { placeholder: o.placeholder } : {}), ...(record.deployment ? { deployment: record.deployment } : {}) };
     }
   }
   return table;

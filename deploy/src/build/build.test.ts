@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SamTemplateError } from '../sam/errors.js';
 import { parseSamTemplate } from '../sam/template.js';
 import { BuildError, buildTemplate, type BuildProgress } from './build.js';
-import { esbuildOptions, planBuilds } from './plan.js';
+import { esbuildEnvironment, esbuildOptions, esbuildProperties, planBuilds } from './plan.js';
 
 const fn = (id: string, props: string, meta = '') =>
   `  ${id}:\n    Type: AWS::Serverless::Function\n    Properties:\n${props
@@ -98,6 +98,29 @@ describe('esbuildOptions (SAM BuildProperties)', () => {
     expect(() => esbuildOptions({ EntryPoints: ['a.ts'], Format: 'iife' }, fail)).toThrowError('Format: must be cjs or esm');
     expect(() => esbuildOptions({ EntryPoints: ['../a.ts'] }, fail)).toThrowError('EntryPoints: "../a.ts" must be a path inside CodeUri');
     expect(() => esbuildOptions({ EntryPoints: ['a.ts'], Minfy: true }, fail)).toThrowError('Minfy: unknown esbuild property');
+  });
+});
+
+describe("esbuild's Sourcemap and NODE_OPTIONS, as sam build ties them", () => {
+  it('Sourcemap adds --enable-source-maps to NODE_OPTIONS, after what it holds, once', () => {
+    expect(esbuildEnvironment({ Sourcemap: true }, { A: '1' })).toEqual({ A: '1', NODE_OPTIONS: '--enable-source-maps' });
+    expect(esbuildEnvironment({ Sourcemap: 'true' }, { NODE_OPTIONS: '--max-http-header-size=100' })).toEqual({ NODE_OPTIONS: '--max-http-header-size=100 --enable-source-maps' });
+    expect(esbuildEnvironment({ Sourcemap: true }, { NODE_OPTIONS: '--enable-source-maps --no-warnings' })).toEqual({ NODE_OPTIONS: '--enable-source-maps --no-warnings' });
+    // Only a word of its own counts.
+    expect(esbuildEnvironment({ Sourcemap: true }, { NODE_OPTIONS: '--enable-source-maps-x' })).toEqual({ NODE_OPTIONS: '--enable-source-maps-x --enable-source-maps' });
+    for (const off of [{}, { Sourcemap: false }, { Sourcemap: 'false' }]) expect(esbuildEnvironment(off, { A: '1' })).toEqual({ A: '1' });
+  });
+
+  it('NODE_OPTIONS with --enable-source-maps turns Sourcemap on where the properties leave it out, not where they say false', () => {
+    const on = { NODE_OPTIONS: '--enable-source-maps' };
+    expect(esbuildProperties({ EntryPoints: ['app.ts'] }, on)).toEqual({ EntryPoints: ['app.ts'], Sourcemap: true });
+    expect(esbuildProperties({ EntryPoints: ['app.ts'], Sourcemap: false }, on)).toEqual({ EntryPoints: ['app.ts'], Sourcemap: false });
+    expect(esbuildProperties({ EntryPoints: ['app.ts'] }, {})).toEqual({ EntryPoints: ['app.ts'] });
+    // planBuilds builds what that says, Globals' NODE_OPTIONS included.
+    const m = model(
+      `Transform: AWS::Serverless-2016-10-31\nGlobals:\n  Function:\n    Environment:\n      Variables:\n        NODE_OPTIONS: --enable-source-maps\nResources:\n${fn('Fn', 'CodeUri: src/\nHandler: app.handler\nRuntime: nodejs20.x', 'BuildMethod: esbuild\nBuildProperties:\n  EntryPoints: [app.ts]')}`,
+    );
+    expect(planBuilds(m, () => false)[0].properties).toEqual({ EntryPoints: ['app.ts'], Sourcemap: true });
   });
 });
 

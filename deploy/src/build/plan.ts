@@ -70,7 +70,7 @@ export function planBuilds(model: SamModel, has: ManifestProbe): BuildUnit[] {
     const method = meta.method === fn.runtime ? undefined : meta.method;
     if (method === 'esbuild') {
       if (family !== 'nodejs') fail(fn.logicalId, `BuildMethod esbuild builds nodejs functions, not ${fn.runtime}`);
-      add({ ...base, builder: 'esbuild' }, fn.logicalId, true);
+      add({ ...base, properties: esbuildProperties(meta.properties, fn.environment), builder: 'esbuild' }, fn.logicalId, true);
     } else if (method === 'makefile') {
       add({ ...base, builder: 'makefile' }, fn.logicalId, false);
     } else if (method === 'rust-cargolambda') {
@@ -99,6 +99,32 @@ export function planBuilds(model: SamModel, has: ManifestProbe): BuildUnit[] {
     }
   }
   return [...units.values()];
+}
+
+/** The Node option that makes stack traces follow source maps. */
+const SOURCE_MAPS_OPTION = '--enable-source-maps';
+
+const enablesSourceMaps = (environment: Record<string, string>): boolean => (environment.NODE_OPTIONS ?? '').split(/\s+/).includes(SOURCE_MAPS_OPTION);
+
+/** BuildProperties.Sourcemap, undefined when left out (another value: esbuildOptions says so). */
+const sourcemapOf = (props: Record<string, unknown>): boolean | undefined => (props.Sourcemap === true || props.Sourcemap === 'true' ? true : props.Sourcemap === false || props.Sourcemap === 'false' ? false : undefined);
+
+/**
+ * What esbuild builds for a function, as `sam build` decides it (docs/build.md): NODE_OPTIONS
+ * holding --enable-source-maps turns Sourcemap on when the properties leave it out.
+ */
+export function esbuildProperties(props: Record<string, unknown>, environment: Record<string, string>): Record<string, unknown> {
+  return props.Sourcemap === undefined && enablesSourceMaps(environment) ? { ...props, Sourcemap: true } : props;
+}
+
+/**
+ * The environment of a function esbuild built, as `sam build` writes it (docs/build.md): with
+ * Sourcemap, NODE_OPTIONS gets --enable-source-maps after what it holds, unless it has it already.
+ */
+export function esbuildEnvironment(props: Record<string, unknown>, environment: Record<string, string>): Record<string, string> {
+  if (sourcemapOf(props) !== true || enablesSourceMaps(environment)) return environment;
+  const given = environment.NODE_OPTIONS?.trim();
+  return { ...environment, NODE_OPTIONS: given ? `${given} ${SOURCE_MAPS_OPTION}` : SOURCE_MAPS_OPTION };
 }
 
 export interface EsbuildOptions {

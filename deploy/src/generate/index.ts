@@ -13,6 +13,7 @@ import { parseTemplateText } from '../sam/yaml.js';
 import { parseTemplateFile, readBuiltinCode, readCodeListing, readCodeListings, readTemplate, skippedLinkWarnings, writeArtifactFiles, type ExcludedPaths } from './fs-adapter.js';
 import { renderArtifact, type CodeListing, type GenerateSummary, type ImageBuild } from './render.js';
 import { buildTemplate, type BuildProgress, type BuildResult } from '../build/build.js';
+import { esbuildEnvironment } from '../build/plan.js';
 import type { CodeRef, SamModel, StackExport } from '../sam/model.js';
 import type { RuntimeConfig } from '../apply/merge.js';
 
@@ -161,7 +162,8 @@ export function withBuildOutputs(model: SamModel, build: BuildResult): SamModel 
   const functions = model.functions.map((fn) => {
     const unit = build.functions.get(fn.logicalId);
     if (!unit || fn.code?.kind !== 'ref') return fn;
-    return { ...fn, code: { kind: 'ref' as const, ref: outputRef(fn.code.ref, unit.dir) } };
+    const environment = unit.builder === 'esbuild' ? esbuildEnvironment(fn.build?.properties ?? {}, fn.environment) : fn.environment;
+    return { ...fn, environment, code: { kind: 'ref' as const, ref: outputRef(fn.code.ref, unit.dir) } };
   });
   const layers = model.layers.map((layer) => {
     const unit = build.layers.get(layer.logicalId);
@@ -233,7 +235,7 @@ export async function templateInputsDigest(
   const exported = Object.values(model.outputs).flatMap((o) => (o.export === undefined ? [] : [o.export]));
   if (configDir && (imported.size > 0 || exported.length > 0)) {
     const table = await readExports(configDir, model.stackName);
-    const imports = [...imported].sort().map((name) => [name, table[name]?.value ?? null, table[name]?.problem ?? null]);
+    const imports = [...imported].sort().map((name) => [name, table[name]?.value ?? null, table[name]?.problem ?? null, table[name]?.placeholder ?? null]);
     const taken = exported.sort().map((name) => [name, table[name]?.stack ?? null]);
     h.update(`\0exports\0${JSON.stringify([imports, taken])}\n`);
   }

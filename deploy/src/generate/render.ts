@@ -391,6 +391,7 @@ function renderFunction(fn: FunctionModel, ctx: FnContext): { config: FunctionCo
   if (fn.asyncFailureQueues) config.async_failure_queues = fn.asyncFailureQueues;
   if (fn.asyncDestinations) config.async_destinations = fn.asyncDestinations;
   if (fn.durable) config.durable = fn.durable;
+  if (fn.tracing) config.tracing = fn.tracing;
   // Key order as documented: image first, digest last.
   return { config: { image, ...config, digest: `sha256:${digest}` }, build };
 }

@@ -80,6 +80,8 @@ export interface FunctionModel {
   asyncDestinations?: { on_success?: AsyncDestination; on_failure?: AsyncDestination };
   /** DurableConfig: ExecutionTimeout and RetentionPeriodInDays (a durable function, docs/durable-functions.md). */
   durable?: { execution_timeout: number; retention_days: number };
+  /** Tracing (Globals.Function.Tracing) or TracingConfig.Mode; absent for Disabled or none. */
+  tracing?: 'Active' | 'PassThrough';
 }
 
 export interface LayerModel {
@@ -141,4 +143,6 @@ export interface StackExport {
   value?: string;
   /** Why that stack's output has no value here (then `value` is absent). */
   problem?: string;
+  /** What stands in for the value when it depends on a resource esb does not run. */
+  placeholder?: string;
 }

@@ -99,8 +99,9 @@ Outputs:
     expect(Object.keys(m.apis).sort()).toEqual(['OrdersServerlessRestApi', 'ServerlessRestApi', 'UsersServerlessRestApi']);
   });
 
-  it('one from the Serverless Application Repository or a URL is not deployed: a warning, and its outputs stay names', () => {
-    const m = parent(`  Users:\n    Type: AWS::Serverless::Application\n    Properties:\n      Location: {ApplicationId: 'arn:aws:serverlessrepo:us-east-1:123:applications/users', SemanticVersion: 1.0.0}\n  Other:\n    Type: AWS::CloudFormation::Stack\n    Properties: {TemplateURL: 'https://bucket.s3.amazonaws.com/other.yaml'}\n`);
+  it('one from the Serverless Application Repository or a URL is not deployed: a warning, and its outputs stay names (the parent\'s outputs taking them have no value)', () => {
+    const m = parent(`  Users:\n    Type: AWS::Serverless::Application\n    Properties:\n      Location: {ApplicationId: 'arn:aws:serverlessrepo:us-east-1:123:applications/users', SemanticVersion: 1.0.0}\n  Other:\n    Type: AWS::CloudFormation::Stack\n    Properties: {TemplateURL: 'https://bucket.s3.amazonaws.com/other.yaml'}\nOutputs:\n  OtherName: {Value: !GetAtt Other.Outputs.Name}\n`);
+    expect(m.outputs.OtherName).toEqual({ problem: 'Other is a nested stack esb does not deploy (only local templates are)', placeholder: 'Other.Outputs.Name' });
     expect(m.warnings).toContain('Users: the nested stack from the Serverless Application Repository\'s arn:aws:serverlessrepo:us-east-1:123:applications/users is not deployed (only local templates are read; docs/generate.md "Nested applications")');
     expect(m.warnings).toContain('Other: the nested stack from https://bucket.s3.amazonaws.com/other.yaml is not deployed (only local templates are read; docs/generate.md "Nested applications")');
     expect(m.functions.find((f) => f.logicalId === 'Config')!.environment.TABLE).toBe('Users.Outputs.TableName');
@@ -111,6 +112,15 @@ Outputs:
     const m = parent(`${USERS_APP}  Kafka:\n    Type: AWS::CloudFormation::Stack\n    Properties: {TemplateURL: kafka.yaml}\n  Reader:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: src/, Handler: a.h, Environment: {Variables: {CLUSTER: !GetAtt Kafka.Outputs.ClusterName}}}\n`, { 'services/users/template.yaml': USERS, 'kafka.yaml': cluster });
     expect(m.functions.find((f) => f.logicalId === 'Reader')!.environment.CLUSTER).toBe('Kafka.Outputs.ClusterName');
     expect(m.warnings.find((w) => w.startsWith('Reader.Environment.Variables.CLUSTER'))).toMatch(/^Reader\.Environment\.Variables\.CLUSTER: !GetAtt Kafka\.Outputs\.ClusterName has no value here \(.*kafka\.yaml: Outputs\.ClusterName\.Value: !Select index 1 is out of range \(1 values\)\); it stays the text Kafka\.Outputs\.ClusterName$/);
+  });
+
+  it("an output made of a resource esb does not run: the parent's outputs taking it have no value either, and an environment variable holding it is a warning", () => {
+    const web = `Resources:\n  Site:\n    Type: AWS::CloudFront::Distribution\nOutputs:\n  Domain: {Value: !GetAtt Site.DomainName}\n`;
+    const m = parent(`${USERS_APP}  Web:\n    Type: AWS::CloudFormation::Stack\n    Properties: {TemplateURL: web.yaml}\n  Reader:\n    Type: AWS::Serverless::Function\n    Properties: {CodeUri: src/, Handler: a.h, Environment: {Variables: {SITE: !GetAtt Web.Outputs.Domain}}}\nOutputs:\n  SiteDomain: {Value: !GetAtt Web.Outputs.Domain}\n`, { 'services/users/template.yaml': USERS, 'web.yaml': web });
+    const why = 'Web.Outputs.Domain has no value here (Site is an AWS::CloudFront::Distribution, which esb does not run)';
+    expect(m.outputs.SiteDomain).toEqual({ problem: why, placeholder: 'Site.DomainName' });
+    expect(m.functions.find((f) => f.logicalId === 'Reader')!.environment.SITE).toBe('Site.DomainName');
+    expect(m.warnings).toContain(`Reader.Environment.Variables.SITE is "Site.DomainName", a placeholder: ${why} (--env-vars can give it a value)`);
   });
 
   it('errors name the file, the resource and the field: a missing output, a bad parameter, a template that nests itself or escapes the workspace, a mistake inside the nested template', () => {

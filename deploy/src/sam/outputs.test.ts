@@ -49,7 +49,7 @@ const shared = (options: SamOptions = {}) => parseSamTemplate(SHARED, { file: 's
 describe('Outputs', () => {
   it('resolves each Value, Description and Export.Name here, in template order; a false Condition leaves the output out', () => {
     expect(shared().outputs).toEqual({
-      UserPool: { value: 'UserPool', description: 'Cognito user pool id', export: 'serverless-api-cognito-UserPool' },
+      UserPool: { problem: 'UserPool is an AWS::Cognito::UserPool, which esb does not run', placeholder: 'UserPool', description: 'Cognito user pool id', export: 'serverless-api-cognito-UserPool' },
       UserPoolAdminGroupName: { value: 'apiAdmins', export: 'serverless-api-cognito-UserPoolAdminGroupName' },
       UsersTable: { value: 'serverless-api-cognito-UsersTable', export: 'shared-users-table' },
       UsersTableArn: { value: 'arn:aws:dynamodb:us-east-1:123456789012:table/serverless-api-cognito-UsersTable' },
@@ -85,6 +85,81 @@ Outputs:
   it('refuses two outputs exporting one name, as CloudFormation does', () => {
     const err = templateErrorOf(() => parseSamTemplate(`Resources: {T: {Type: AWS::SNS::Topic}}\nOutputs:\n  A: {Value: a, Export: {Name: x}}\n  B: {Value: b, Export: {Name: x}}\n`, { file: 't.yaml' }));
     expect([err.logicalId, err.field, err.reason]).toEqual(['Outputs.B', 'Export.Name', '"x" is exported by Outputs.A too; an export name is taken once (CloudFormation refuses the template)']);
+  });
+});
+
+const SITE = `
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Site:
+    Type: AWS::CloudFront::Distribution
+    Properties: {DistributionConfig: {Enabled: true}}
+  Bucket: {Type: AWS::S3::Bucket}
+  Items: {Type: AWS::Serverless::SimpleTable}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: nodejs20.x
+      Handler: app.handler
+      CodeUri: src/
+      Environment:
+        Variables:
+          SITE_URL: !Sub 'https://\${Site.DomainName}/'
+          DISTRIBUTION: !Join ['', [!Ref Site]]
+          BUCKET: !Ref Bucket
+      Events: {Get: {Type: Api, Properties: {Path: /items, Method: get}}}
+Outputs:
+  DistributionId: {Value: !Ref Site}
+  DomainName: {Value: !GetAtt Site.DomainName, Description: the site, Export: {Name: site-domain}}
+  SiteUrl: {Value: !Sub 'https://\${Site.DomainName}/\${Bucket}'}
+  Api: {Value: !Sub 'https://\${ServerlessRestApi}.execute-api.\${AWS::Region}.amazonaws.com/Prod/'}
+  FnArn: {Value: !GetAtt Fn.Arn}
+  TableArn: {Value: !GetAtt Items.Arn}
+  BucketDomain: {Value: !GetAtt Bucket.RegionalDomainName}
+`;
+const NOT_RUN = 'Site is an AWS::CloudFront::Distribution, which esb does not run';
+
+describe('what esb does not run, referenced', () => {
+  it('an output whose value depends on it has no value but a problem naming it (and what stands in for it); those of what esb runs keep their values', () => {
+    expect(parseSamTemplate(SITE, { file: 'web/template.yaml', stackName: 'web' }).outputs).toEqual({
+      DistributionId: { problem: NOT_RUN, placeholder: 'Site' },
+      DomainName: { problem: NOT_RUN, placeholder: 'Site.DomainName', description: 'the site', export: 'site-domain' },
+      SiteUrl: { problem: NOT_RUN, placeholder: 'https://Site.DomainName/web-bucket' },
+      Api: { value: 'https://ServerlessRestApi.execute-api.us-east-1.amazonaws.com/Prod/' },
+      FnArn: { value: 'arn:aws:lambda:us-east-1:123456789012:function:web-Fn' },
+      TableArn: { value: 'arn:aws:dynamodb:us-east-1:123456789012:table/web-Items' },
+      BucketDomain: { value: 'web-bucket.s3.us-east-1.amazonaws.com' },
+    });
+  });
+
+  it("a function's environment variable holding its placeholder is a warning naming the variable, unless --env-vars gives it a value", () => {
+    const model = parseSamTemplate(SITE, { file: 'web/template.yaml', stackName: 'web' });
+    expect(model.functions[0].environment).toEqual({ SITE_URL: 'https://Site.DomainName/', DISTRIBUTION: 'Site', BUCKET: 'web-bucket' });
+    expect(model.warnings).toEqual([
+      `Fn.Environment.Variables.SITE_URL is "https://Site.DomainName/", a placeholder: ${NOT_RUN} (--env-vars can give it a value)`,
+      `Fn.Environment.Variables.DISTRIBUTION is "Site", a placeholder: ${NOT_RUN} (--env-vars can give it a value)`,
+      'skipped resources esb does not run: AWS::CloudFront::Distribution (Site)',
+    ]);
+    const given = parseSamTemplate(SITE, { file: 'web/template.yaml', stackName: 'web', envVars: { Fn: { SITE_URL: 'https://d111.cloudfront.net/' } } });
+    expect(given.functions[0].environment.SITE_URL).toBe('https://d111.cloudfront.net/');
+    expect(given.warnings.filter((w) => w.includes('Environment.Variables'))).toEqual([`Fn.Environment.Variables.DISTRIBUTION is "Site", a placeholder: ${NOT_RUN} (--env-vars can give it a value)`]);
+  });
+
+  it('an import of such an export gets what stands in for it, with the same warning in an environment and the same problem in an output', () => {
+    const importer = `
+Resources:
+  Reader:
+    Type: AWS::Serverless::Function
+    Properties: {Runtime: nodejs20.x, Handler: app.handler, CodeUri: src/, Environment: {Variables: {SITE: !ImportValue site-domain}}}
+Outputs:
+  Seen: {Value: !ImportValue site-domain}
+`;
+    const exports: Record<string, StackExport> = { 'site-domain': { stack: 'web', output: 'DomainName', problem: NOT_RUN, placeholder: 'Site.DomainName' } };
+    const model = parseSamTemplate(importer, { file: 'reader.yaml', stackName: 'reader', exports });
+    const why = `the export site-domain (output DomainName of stack web) has no value here (${NOT_RUN})`;
+    expect(model.functions[0].environment).toEqual({ SITE: 'Site.DomainName' });
+    expect(model.warnings).toEqual([`Reader.Environment.Variables.SITE is "Site.DomainName", a placeholder: ${why} (--env-vars can give it a value)`]);
+    expect(model.outputs).toEqual({ Seen: { problem: why, placeholder: 'Site.DomainName' } });
   });
 });
 

@@ -149,6 +149,15 @@ Conditions:
     const m = parseSamTemplate(`Resources:\n  Q: {Type: AWS::KinesisAnalyticsV2::Application, Properties: {ApplicationName: !Ref Missing}}\n  R: {Type: AWS::Glue::Job}\n  Q2: {Type: AWS::KinesisAnalyticsV2::Application}\n  Role: {Type: AWS::IAM::Role}\n`, { file: 't.yml' });
     expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::KinesisAnalyticsV2::Application (Q, Q2); AWS::Glue::Job (R)']);
   });
+
+  it('says connectors apart from the skipped resources: they only grant IAM permissions, which esb does not enforce', () => {
+    const connector = (id: string, extra = '') => `  ${id}:\n    Type: AWS::Serverless::Connector\n${extra}    Properties: {Source: {Id: Fn}, Destination: {Id: Table}, Permissions: [Read]}\n`;
+    const m = parseSamTemplate(
+      `Transform: AWS::Serverless-2016-10-31\nConditions:\n  Never: !Equals [a, b]\nResources:\n  Fn: {Type: AWS::Serverless::Function, Properties: {Runtime: nodejs20.x, Handler: a.h, CodeUri: src/, Events: {Get: {Type: HttpApi}}}}\n  Table: {Type: AWS::Serverless::SimpleTable}\n  R: {Type: AWS::Glue::Job}\n${connector('ReadConn')}${connector('WriteConn')}${connector('Off', '    Condition: Never\n')}`,
+      { file: 't.yml' },
+    );
+    expect(m.warnings).toEqual(['skipped resources esb does not run: AWS::Glue::Job (R)', 'connectors ReadConn, WriteConn: IAM permissions only, not enforced here']);
+  });
 });
 
 describe('functions', () => {
@@ -175,6 +184,22 @@ describe('functions', () => {
     expect(parseSamTemplate(fnTemplate('', ''), { file: 't.yml' }).functions[0].asyncRetries).toBeUndefined();
     const e = errorOf(() => parseSamTemplate(fnTemplate('', '      EventInvokeConfig: {MaximumRetryAttempts: 3}'), { file: 't.yml' }));
     expect([e.field, e.reason]).toEqual(['EventInvokeConfig.MaximumRetryAttempts', 'must be an integer from 0 to 2 (got 3)']);
+  });
+
+  it("reads Tracing (the function's or Globals.Function's) and a raw function's TracingConfig.Mode; Disabled is none", () => {
+    const tracing = (text: string) => parseSamTemplate(text, { file: 't.yml' }).functions.map((f) => f.tracing);
+    expect(tracing(fnTemplate('', '      Tracing: Active'))).toEqual(['Active']);
+    expect(tracing(fnTemplate('Globals:\n  Function:\n    Tracing: Active'))).toEqual(['Active']);
+    expect(tracing(fnTemplate('Globals:\n  Function:\n    Tracing: Active', '      Tracing: PassThrough'))).toEqual(['PassThrough']);
+    expect(tracing(fnTemplate('Globals:\n  Function:\n    Tracing: Active', '      Tracing: Disabled'))).toEqual([undefined]);
+    expect(tracing(fnTemplate('', ''))).toEqual([undefined]);
+    const raw = (config: string) => `Resources:\n  F: {Type: AWS::Lambda::Function, Properties: {Code: {ZipFile: x}, Handler: i.h, Runtime: nodejs20.x${config}}}`;
+    expect(tracing(raw(', TracingConfig: {Mode: Active}'))).toEqual(['Active']);
+    expect(tracing(raw(''))).toEqual([undefined]);
+    const bad = errorOf(() => parseSamTemplate(fnTemplate('', '      Tracing: true'), { file: 't.yml' }));
+    expect([bad.field, bad.reason]).toEqual(['Tracing', 'must be Active or PassThrough (or Disabled) (got true)']);
+    const badRaw = errorOf(() => parseSamTemplate(raw(', TracingConfig: {Mode: Disabled}'), { file: 't.yml' }));
+    expect([badRaw.field, badRaw.reason]).toEqual(['TracingConfig.Mode', 'must be Active or PassThrough (got "Disabled")']);
   });
 
   it('maps concurrency settings to scaling', () => {

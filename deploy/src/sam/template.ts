@@ -86,6 +86,19 @@ const EVENT_SOURCE_MAPPING = 'AWS::Lambda::EventSourceMapping';
 const QUEUE_TYPE = 'AWS::SQS::Queue';
 const LOG_GROUP_TYPE = 'AWS::Logs::LogGroup';
 const RUN_TYPES = new Set([...FUNCTION_TYPES, ...LAYER_TYPES, ...TABLE_TYPES, ...API_TYPES, 'AWS::S3::Bucket', QUEUE_TYPE, EVENT_BUS_TYPE, EVENT_RULE_TYPE, SCHEDULER_TYPE, TOPIC_TYPE, SUBSCRIPTION_TYPE, ...STATE_MACHINE_TYPES, KINESIS_STREAM_TYPE, STREAM_CONSUMER_TYPE, PIPE_TYPE, DELIVERY_STREAM_TYPE, SECRET_TYPE, PARAMETER_TYPE, SCHEDULE_GROUP_TYPE, CONNECTION_TYPE, API_DESTINATION_TYPE]);
+/** SAM connectors only grant IAM permissions, which esb does not enforce: nothing is lost (docs/generate.md). */
+const CONNECTOR_TYPE = 'AWS::Serverless::Connector';
+
+/**
+ * Whether esb runs nothing of a resource of this type: it neither emulates it nor reads it with
+ * what it serves (API parts, custom resources, load balancers) or silently (IAM, permissions).
+ * A reference to one gives a placeholder, never an output's value (docs/generate.md "Outputs and exports").
+ */
+function isNotRunType(type: string): boolean {
+  if (RUN_TYPES.has(type) || isCustomResourceType(type) || NESTED_STACK_TYPES.has(type) || ELB_TYPES.has(type) || QUIET_ELB_TYPES.has(type)) return false;
+  if (QUIET_TYPES.has(type) || REST_TYPES.has(type) || HTTP_TYPES.has(type) || API_KEY_TYPES.has(type) || APPSYNC_TYPES.has(type) || APPSYNC_QUIET_TYPES.has(type)) return false;
+  return type !== SUBSCRIPTION_FILTER_TYPE && type !== GATEWAY_RESPONSE_RESOURCE && type !== LAMBDA_URL && type !== EVENT_SOURCE_MAPPING;
+}
 /** An SQS queue's ARN (what !GetAtt Queue.Arn gives). */
 const QUEUE_ARN = /^arn:aws[\w-]*:sqs:[^:]*:[^:]*:[^:]+$/;
 /** Queue properties esb reads but does not apply: encryption and tags have no local meaning (docs/generate.md). */
@@ -313,6 +326,8 @@ class TemplateReader implements Lookup {
   private readonly lambdaBacked = new Map<string, boolean>();
   /** Nested stacks by logical id: read, being read (a circle if asked again), or not local. */
   private readonly nestedStacks = new Map<string, NestedStack | 'reading' | 'remote'>();
+  /** Each placeholder given for what esb does not run, with why and where (see unrun). */
+  private readonly unrunRefs: Array<{ why: string; placeholder: unknown; at: Location }> = [];
 
   constructor(
     doc: unknown,
@@ -420,6 +435,7 @@ class TemplateReader implements Lookup {
     const exported = this.options.exports?.[name];
     const value = this.options.importValues?.[name] ?? exported?.value;
     if (value !== undefined) return value;
+    if (exported?.placeholder !== undefined) return this.unrun(`the export ${name} (output ${exported.output} of stack ${exported.stack}) has no value here (${exported.problem ?? 'none'})`, exported.placeholder, at);
     if (exported) this.fail(at.logicalId, at.field, `!ImportValue ${name}: the output ${exported.output} of stack ${exported.stack} exports it but has no value here (${exported.problem ?? 'none'})`);
     const known = Object.keys(this.options.exports ?? {}).sort();
     this.fail(
@@ -567,7 +583,7 @@ class TemplateReader implements Lookup {
     const answered = this.customResourceValue(id, undefined, at);
     if (answered !== undefined) return answered;
     if (ELB_TYPES.has(r.Type) && this.active(id)) return this.elbResource(id).arn;
-    if (!RUN_TYPES.has(r.Type) || !this.active(id)) return id;
+    if (!RUN_TYPES.has(r.Type) || !this.active(id)) return this.placeholderOf(id, id, at);
     if (FUNCTION_TYPES.has(r.Type)) return this.functionKeys?.get(id) ?? this.physicalName(id, at);
     if (LAYER_TYPES.has(r.Type)) return this.layerArn(this.physicalName(id, at));
     if (API_TYPES.has(r.Type)) return id;
@@ -578,6 +594,42 @@ class TemplateReader implements Lookup {
     if (r.Type === STREAM_CONSUMER_TYPE) return this.consumerArnOf(id, at);
     if (r.Type === SECRET_TYPE) return this.secretArnOf(id, at);
     return this.physicalName(id, at);
+  }
+
+  /** What a reference to a resource esb does not run as such gives: `placeholder`, recorded (unrun) when esb runs nothing of it. */
+  private placeholderOf<T>(id: string, placeholder: T, at: Location): T {
+    const type = this.resources[id].Type;
+    return isNotRunType(type) && this.active(id) ? this.unrun(`${id} is an ${type}, which esb does not run`, placeholder, at) : placeholder;
+  }
+
+  /**
+   * A placeholder that stands in for a value esb has not here (rules and pipes read such ARNs
+   * back: UNRUN_ARN), recorded with why: an output holding one has no value but this reason,
+   * and a function's environment variable holding one is a warning (docs/generate.md "Outputs and exports").
+   */
+  private unrun<T>(why: string, placeholder: T, at: Location): T {
+    this.unrunRefs.push({ why, placeholder, at });
+    return placeholder;
+  }
+
+  /** Why the placeholders given since `mark` where `logicalId` was resolved stand in for values; undefined when none were given. */
+  private unrunSince(mark: number, logicalId: string): string | undefined {
+    const whys = new Set(this.unrunRefs.slice(mark).flatMap((r) => (r.at.logicalId === logicalId ? [r.why] : [])));
+    return whys.size ? [...whys].join('; ') : undefined;
+  }
+
+  /** Warns of each environment variable that still holds a placeholder once --env-vars values are in. */
+  private warnPlaceholderVariables(functions: FunctionModel[]): void {
+    const prefix = 'Environment.Variables.';
+    const held = new Map<string, { value: string; whys: Set<string> }>();
+    for (const { why, placeholder, at } of this.unrunRefs) {
+      const name = at.field.startsWith(prefix) ? /^[^.[]+/.exec(at.field.slice(prefix.length))?.[0] : undefined;
+      const value = name === undefined ? undefined : functions.find((f) => f.logicalId === at.logicalId)?.environment[name];
+      if (value === undefined || typeof placeholder !== 'string' || !value.includes(placeholder)) continue;
+      const variable = `${at.logicalId}.${prefix}${name}`;
+      (held.get(variable) ?? held.set(variable, { value, whys: new Set() }).get(variable)!).whys.add(why);
+    }
+    for (const [variable, { value, whys }] of held) this.warnings.push(`${variable} is ${JSON.stringify(value)}, a placeholder: ${[...whys].join('; ')} (--env-vars can give it a value)`);
   }
 
   /** A function URL as AWS writes it (the local one is http://<label>.lambda-url.localhost:<port>/). */
@@ -842,11 +894,13 @@ class TemplateReader implements Lookup {
         const output = nested.reader.outputValue(attr.slice('Outputs.'.length));
         if (output === undefined) this.fail(at.logicalId, at.field, `!GetAtt ${id}.${attr}: the nested template ${nested.model.file} has no output ${attr.slice('Outputs.'.length)}`);
         if ('value' in output) return output.value;
+        if ('placeholder' in output) return this.unrun(`${id}.${attr} has no value here (${output.problem})`, output.placeholder, at);
         this.warnings.push(`${at.logicalId}.${at.field}: !GetAtt ${id}.${attr} has no value here (${output.problem}); it stays the text ${id}.${attr}`);
         return `${id}.${attr}`;
       }
+      return this.unrun(`${id} is a nested stack esb does not deploy (only local templates are)`, `${id}.${attr}`, at);
     }
-    if (!RUN_TYPES.has(r.Type) || !this.active(id)) return attr === 'Arn' ? this.arn('esb', id) : `${id}.${attr}`;
+    if (!RUN_TYPES.has(r.Type) || !this.active(id)) return this.placeholderOf(id, attr === 'Arn' ? this.arn('esb', id) : `${id}.${attr}`, at);
     const unsupported = (): never => this.fail(at.logicalId, at.field, `!GetAtt ${id}.${attr}: ${r.Type} has no attribute ${attr} that esb knows`);
     if (FUNCTION_TYPES.has(r.Type)) {
       if (attr === 'Arn') return this.arn('lambda', `function:${this.resourceRef(id, at)}`);
@@ -990,6 +1044,7 @@ class TemplateReader implements Lookup {
 
   read(): SamModel {
     const skipped = new Map<string, string[]>();
+    const connectors: string[] = [];
     const functions: FunctionModel[] = [];
     const layers: LayerModel[] = [];
     const tables: DynamoTable[] = [];
@@ -1020,15 +1075,13 @@ class TemplateReader implements Lookup {
           if (this.active(id)) nestedIds.push(id);
           continue;
         }
-        // Read with the functions they feed (below).
-        if (r.Type === SUBSCRIPTION_FILTER_TYPE) continue;
-        if (ELB_TYPES.has(r.Type) || QUIET_ELB_TYPES.has(r.Type)) {
-          if (ELB_TYPES.has(r.Type) && this.active(id)) elbIds.push(id);
+        if (ELB_TYPES.has(r.Type)) {
+          if (this.active(id)) elbIds.push(id);
           continue;
         }
-        if (QUIET_TYPES.has(r.Type) || REST_TYPES.has(r.Type) || HTTP_TYPES.has(r.Type) || API_KEY_TYPES.has(r.Type) || r.Type === GATEWAY_RESPONSE_RESOURCE || r.Type === LAMBDA_URL || r.Type === EVENT_SOURCE_MAPPING) continue;
-        // AppSync: read below (readAppSyncs); a custom domain or a cache has no meaning here.
-        if (APPSYNC_TYPES.has(r.Type) || APPSYNC_QUIET_TYPES.has(r.Type)) continue;
+        // The rest are read with what they serve (APIs, AppSync, the functions subscription
+        // filters feed: below) or silently (IAM, permissions).
+        if (!isNotRunType(r.Type)) continue;
         const appsyncPart = APPSYNC_UNEMULATED_TYPES.get(r.Type);
         if (appsyncPart !== undefined) {
           if (this.active(id)) (unemulatedAppSync.get(r.Type) ?? unemulatedAppSync.set(r.Type, []).get(r.Type)!).push(id);
@@ -1042,6 +1095,10 @@ class TemplateReader implements Lookup {
         const secretPart = UNEMULATED_SECRET_TYPES.get(r.Type);
         if (secretPart !== undefined) {
           if (this.active(id)) this.warnings.push(`${id}: ${r.Type} is not emulated; ${secretPart} (docs/secrets.md)`);
+          continue;
+        }
+        if (r.Type === CONNECTOR_TYPE) {
+          if (this.active(id)) connectors.push(id);
           continue;
         }
         const list = skipped.get(r.Type) ?? [];
@@ -1310,6 +1367,7 @@ class TemplateReader implements Lookup {
     }
 
     if (this.options.envVars) applyEnvVars(functions, this.options.envVars, (m) => this.warnings.push(m));
+    this.warnPlaceholderVariables(functions);
     functions.push(...this.serviceFunctions);
     // A function nothing reaches because esb did not understand what should reach it: say so.
     const reached = new Set([...routes.map((r) => r.function), ...this.integrationTargets]);
@@ -1342,6 +1400,7 @@ class TemplateReader implements Lookup {
       const parts = [...skipped].map(([type, ids]) => `${type} (${ids.join(', ')})`);
       this.warnings.push(`skipped resources esb does not run: ${parts.join('; ')}`);
     }
+    if (connectors.length) this.warnings.push(`connectors ${connectors.join(', ')}: IAM permissions only, not enforced here`);
     let model: SamModel = {
       file: this.file,
       stackName: this.stackName,
@@ -1427,11 +1486,19 @@ class TemplateReader implements Lookup {
   }
 
   /** What `!GetAtt <nested>.Outputs.<name>` gives: the output's Value resolved in this template, or why it has none here; undefined when there is no such output. */
-  outputValue(name: string): { value: unknown } | { problem: string } | undefined {
+  outputValue(name: string): { value: unknown } | { problem: string; placeholder?: unknown } | undefined {
     const out = this.outputs[name];
     if (!isRecord(out) || !('Value' in out)) return undefined;
-    const value = this.orError(() => this.resolver.resolve(out.Value, { logicalId: `Outputs.${name}`, field: 'Value' }));
-    return value instanceof SamTemplateError ? { problem: value.message } : { value };
+    const { value, unrun } = this.resolveOutput(name, out.Value);
+    if (value instanceof SamTemplateError) return { problem: value.message };
+    return unrun === undefined ? { value } : { problem: unrun, placeholder: value };
+  }
+
+  /** An output's Value resolved here, and why it holds placeholders of what esb does not run (`unrun`: then it has no value here). */
+  private resolveOutput(key: string, raw: unknown): { value: unknown; unrun?: string } {
+    const mark = this.unrunRefs.length;
+    const value = this.orError(() => this.resolver.resolve(raw, { logicalId: `Outputs.${key}`, field: 'Value' }));
+    return { value, unrun: this.unrunSince(mark, `Outputs.${key}`) };
   }
 
   /** What `read` gives, or the SamTemplateError that says why there is nothing here (an ARN of what esb does not run taken apart, ...). */
@@ -1468,10 +1535,14 @@ class TemplateReader implements Lookup {
         }
       }
       const output: StackOutput = {};
-      const value = this.orError(() => this.resolver.resolve(raw.Value, at('Value')));
+      const { value, unrun } = this.resolveOutput(key, raw.Value);
+      const text = typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number') ? value.join(',') : undefined;
       if (value instanceof SamTemplateError) output.problem = value.reason;
-      else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') output.value = String(value);
-      else if (Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number')) output.value = value.join(',');
+      else if (unrun !== undefined) {
+        // What an import of it gets instead, as a reference in this stack would.
+        output.problem = unrun;
+        if (text !== undefined) output.placeholder = text;
+      } else if (text !== undefined) output.value = text;
       else output.problem = `the Value is ${value === NO_VALUE ? 'AWS::NoValue' : JSON.stringify(value)}, not text`;
       if (typeof raw.Description === 'string') output.description = raw.Description;
       if (raw.Export !== undefined) {
@@ -1618,6 +1689,17 @@ class TemplateReader implements Lookup {
     return out;
   }
 
+  /** SAM's Tracing (Active, PassThrough or Disabled: none) or a raw function's TracingConfig.Mode. */
+  private tracingMode(id: string, props: Record<string, unknown>, serverless: boolean): 'Active' | 'PassThrough' | undefined {
+    const config = props.TracingConfig;
+    if (!serverless && config !== undefined && !isRecord(config)) this.fail(id, 'TracingConfig', 'must be a map with Mode');
+    const field = serverless ? 'Tracing' : 'TracingConfig.Mode';
+    const mode = serverless ? props.Tracing : isRecord(config) ? config.Mode : undefined;
+    if (mode === undefined || (serverless && mode === 'Disabled')) return undefined;
+    if (mode !== 'Active' && mode !== 'PassThrough') this.fail(id, field, `must be Active or PassThrough${serverless ? ' (or Disabled)' : ''} (got ${JSON.stringify(mode)})`);
+    return mode;
+  }
+
   private readFunction(
     id: string,
     r: RawResource,
@@ -1660,6 +1742,8 @@ class TemplateReader implements Lookup {
       if (timeout === undefined) this.fail(id, 'DurableConfig.ExecutionTimeout', 'is required: the longest an execution may run, in seconds (1-31622400)');
       fn.durable = { execution_timeout: timeout, retention_days: this.num(id, 'DurableConfig.RetentionPeriodInDays', d.RetentionPeriodInDays, { int: true, min: 1, max: 90 }) ?? 14 };
     }
+    const tracing = this.tracingMode(id, props, serverless);
+    if (tracing) fn.tracing = tracing;
     const reserved = this.num(id, 'ReservedConcurrentExecutions', props.ReservedConcurrentExecutions, { int: true, min: 0 });
     if (reserved === 0) this.warnings.push(`${id}: ReservedConcurrentExecutions 0 (function disabled in AWS) is ignored`);
     else if (reserved !== undefined) fn.scaling.max_capacity = reserved;
