@@ -146,6 +146,8 @@ describe('esb dev + esb deploy (process runtime, embedded storage)', () => {
     expect(deployed.stdout).toContain('       RULE    default/Hourly cron(0 * * * ? *) -> function ticks-Tick\n');
     expect(deployed.stdout).toContain('       RULE    default/paused-tick rate(1 minute) -> function ticks-Tick (disabled)\n');
     expect(deployed.stdout).not.toContain('warning');
+    // Scheduled rules fire by themselves: no endpoint to put events to is worth printing.
+    expect(deployed.stdout).not.toContain('EventBridge and SNS:');
     const json = await esb(['deploy', '-t', path.join(dir, 'template.yaml'), '--workspace', ws, '--json']);
     expect(JSON.parse(json.stdout).rules).toEqual([
       { rule: 'default/Nightly', targets: ['function ticks-Tick'], enabled: true, schedule: 'cron(0 3 * * ? *)' },

@@ -415,7 +415,8 @@ export const deploy: Command = {
       for (const r of served.rules) say(`       RULE    ${r.rule}${r.schedule ? ` ${r.schedule}` : ''} -> ${r.targets.join(', ')}${r.enabled ? '' : ' (disabled)'}`);
       for (const t of served.subscriptions) say(`       TOPIC   ${t.topicArn} -> ${t.target}${t.filtered ? ' (filtered)' : ''}`);
       for (const m of served.stateMachines) say(`       MACHINE ${m.stateMachineArn} (${m.type}${m.schedules.length ? `, ${m.schedules.join(', ')}` : ''})`);
-      if ((served.rules.length || served.subscriptions.length) && dev?.sqs) say(`       EventBridge and SNS: ${dev.sqs} (AWS_ENDPOINT_URL_EVENTBRIDGE, AWS_ENDPOINT_URL_SNS)`);
+      // Only what events are put to needs the endpoint: scheduled rules fire by themselves.
+      if ((served.rules.some((r) => !r.schedule) || served.subscriptions.length) && dev?.sqs) say(`       EventBridge and SNS: ${dev.sqs} (AWS_ENDPOINT_URL_EVENTBRIDGE, AWS_ENDPOINT_URL_SNS)`);
       for (const k of served.streams) say(`       STREAM  ${k.streamArn} (${k.shards} shard${k.shards === 1 ? '' : 's'})${k.readers.length ? ` -> ${k.readers.join(', ')}` : ''}`);
       if (served.stateMachines.length && dev?.sqs) say(`       Step Functions: ${dev.sqs} (AWS_ENDPOINT_URL_SFN)`);
       if (served.streams.length && dev?.sqs) say(`       Kinesis: ${dev.sqs} (AWS_ENDPOINT_URL_KINESIS)`);
