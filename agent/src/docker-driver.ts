@@ -58,14 +58,16 @@ export type DockerStartStep = 'begin' | 'created' | 'spare' | 'attached' | 'star
 /** Image label: its entrypoint reads PER_INSTANCE_ENV as one JSON line on stdin when ESB_ENV_STDIN=1. */
 export const LABEL_ENV_STDIN = 'dev.esb.env-stdin';
 /** Entrypoints known to honour the label (a derived image with its own entrypoint inherits the label, not the behaviour). */
-const STDIN_ENV_ENTRYPOINTS = new Set([JSON.stringify(['/usr/bin/python3', '/var/runtime/bootstrap.py']), JSON.stringify(['/usr/bin/node', '/var/runtime/bootstrap.mjs'])]);
+const NODE_IMAGE_ENTRYPOINT = ['/usr/bin/node', '/var/runtime/bootstrap.mjs'] as const;
+const STDIN_ENV_ENTRYPOINTS = new Set([JSON.stringify(['/usr/bin/python3', '/var/runtime/bootstrap.py']), JSON.stringify(NODE_IMAGE_ENTRYPOINT)]);
 
 /**
  * The entrypoint of a Node function's container: the image's (esb-runtime:nodejs, or a zip
  * function's image built on it) with Lambda's options for its MemorySize put before the bootstrap.
  */
 export function nodeEntrypoint(memoryMb: number): string[] {
-  return ['/usr/bin/node', ...lambdaNodeOptions(memoryMb), '/var/runtime/bootstrap.mjs'];
+  const [node, bootstrap] = NODE_IMAGE_ENTRYPOINT;
+  return [node, ...lambdaNodeOptions(memoryMb), bootstrap];
 }
 /** Variables that differ between two instances of the same function config (see agent/src/env.ts). */
 export const PER_INSTANCE_ENV = ['AWS_LAMBDA_RUNTIME_API', 'AWS_LAMBDA_LOG_STREAM_NAME'] as const;

@@ -100,8 +100,9 @@ export class UidClaims {
   /** Who holds the blocks this process could not claim (for the error that says so). */
   owners(): number[] {
     const pids = new Set<number>();
-    for (const name of readdirSafe(this.claimsDir())) {
-      const owner = readOwner(path.join(this.claimsDir(), name));
+    const dir = this.claimsDir();
+    for (const name of readdirSafe(dir)) {
+      const owner = readOwner(path.join(dir, name));
       if (owner && owner.pid !== this.self.pid) pids.add(owner.pid);
     }
     return [...pids].sort((a, b) => a - b);
