@@ -314,6 +314,37 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(missing.json()).toEqual({ error: 'no route for GET /v1/nowhere' });
   }, 120_000);
 
+  it("cors-authorizer: SAM puts a REST API's DefaultAuthorizer and API key on the OPTIONS methods of its Cors, unless AddDefaultAuthorizerToCorsPreflight / AddApiKeyRequiredToCorsPreflight say no", async () => {
+    await deploy('cors-authorizer');
+    const app = at('cors-authorizer');
+    const host = `cors-authorizer.localhost:${port}`;
+    const key = { 'x-api-key': 'front-end-key-2d8f6a1c9e4b7305' };
+    const preflight = (p: string, headers: Record<string, string> = {}) =>
+      request('OPTIONS', p, { host, headers: { origin: 'http://app.example', 'access-control-request-method': 'GET', ...headers } });
+
+    // A browser's preflight carries no token: the API's authorizer refuses it, as on AWS.
+    const refused = await preflight('/items');
+    expect([refused.status, refused.json()]).toEqual([401, { message: 'Unauthorized' }]);
+    expect((await preflight('/prod/items/7', { 'access-control-request-method': 'PUT' })).status).toBe(401);
+    expect((await preflight('/items', { authorization: 'Bearer someone' })).status).toBe(401);
+    // With the token, the MOCK's answer: the headers as the template wrote them, the resource's methods.
+    const allowed = await preflight('/prod/items/7', { authorization: 'Bearer reader', 'access-control-request-method': 'PUT' });
+    expect([allowed.status, allowed.body]).toEqual([200, '{}']);
+    expect(allowed.headers).toMatchObject({ 'access-control-allow-origin': 'http://app.example', 'access-control-allow-methods': 'OPTIONS,PUT', 'access-control-allow-headers': 'Content-Type,Authorization,X-Api-Key', 'access-control-max-age': '600' });
+    expect((await app.get('/items')).status).toBe(401);
+    const list = await app.get('/items', { authorization: 'Bearer reader' });
+    expect([list.status, list.json()]).toEqual([200, { items: ['a', 'b'], path: '/items', by: 'reader' }]);
+
+    // AddDefaultAuthorizerToCorsPreflight: false: no authorizer on the preflight, but the API key
+    // still (AddApiKeyRequiredToCorsPreflight is true by default).
+    const keyless = await preflight('/reports');
+    expect([keyless.status, keyless.json()]).toEqual([403, { message: 'Forbidden' }]);
+    const open = await preflight('/reports', key);
+    expect([open.status, open.headers['access-control-allow-methods']]).toEqual([200, 'GET,OPTIONS']);
+    expect((await app.get('/reports', key)).status).toBe(401);
+    expect((await app.get('/reports', { ...key, authorization: 'Bearer reader' })).status).toBe(200);
+  }, 120_000);
+
   it('request-validation: a body checked against the API\'s model (references between models included) and a required query parameter, before the function runs', async () => {
     await deploy('request-validation');
     const app = at('request-validation');

@@ -843,6 +843,12 @@ export const ApiConfig = z.object({
   stage_variables: stringMap.default({}),
   binary_media_types: z.array(z.string()).default([]),
   cors: Cors.optional(),
+  /**
+   * REST APIs with `cors`: the authorization of the OPTIONS methods SAM adds, its DefaultAuthorizer
+   * and API key unless `AddDefaultAuthorizerToCorsPreflight` / `AddApiKeyRequiredToCorsPreflight`
+   * are false (docs/gateway.md, "CORS").
+   */
+  cors_preflight_auth: RouteAuth.optional(),
   payload_format_version: z.enum(['1.0', '2.0']).optional(),
   authorizers: z.record(z.string(), Authorizer).optional(),
   /** API keys of the template that may call this API (through a usage plan), besides the configured ones (docs/security.md). */

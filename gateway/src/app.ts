@@ -34,7 +34,7 @@ import { WebSocketGateway, type WebSocketLimits } from './websocket/server.js';
 import { registerManagementApi } from './websocket/management.js';
 import { AppSyncRealtime, type AppSyncRealtimeLimits } from './appsync-realtime/server.js';
 import { registerAppSyncPublish } from './appsync-realtime/publish.js';
-import { apiKeyIdOf, compileRouteTable, compileRouteTableInSlices, type CompiledRoute, type ResolvedApi, type RouteHit, type RouteMiss, type RouteTable } from './routes.js';
+import { apiKeyIdOf, compileRouteTable, compileRouteTableInSlices, corsOptionsHit, type CompiledRoute, type ResolvedApi, type RouteHit, type RouteMiss, type RouteTable } from './routes.js';
 
 export const FUNCTIONS_FILE = FUNCTIONS_CODEC.name;
 export const ROUTING_FILE = ROUTING_CODEC.name;
@@ -480,6 +480,13 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       readonly origin: string | undefined,
     ) {}
 
+    /** The answer of the OPTIONS MOCK SAM adds for a REST API's `Cors`. */
+    answerCorsOptions(headers: Record<string, string>): void {
+      this.res.writeHead(200, Object.assign(requestIdHeaders(this.requestId, false), { 'content-type': JSON_CT }, headers));
+      this.res.end('{}');
+      accessLog(this.method, this.rawPath, 'OPTIONS (Cors)', undefined, 200, this.t0, this.requestId);
+    }
+
     /** Answers from the gateway itself (JSON bodies, `type` as in gateway responses), in one writeHead + end. */
     /**
      * The function failed or answered what cannot be mapped: a REST API says 502 `Internal
@@ -739,19 +746,24 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     // `/{id}` with id "Prod" (docs/gateway.md, "Routing").
     const staged = current.withoutStage(rawPath);
 
+    let hit: RouteHit | RouteMiss | undefined;
     if (method === 'OPTIONS') {
       // A REST API's `Cors` is the OPTIONS method SAM adds to each resource without one of its
       // own: a MOCK answering 200 with the configured headers, whatever the request says.
       const stagedAt = staged && current.resourceAt(staged.path);
       const at = stagedAt && stagedAt.api.stage === staged.stage ? stagedAt : current.resourceAt(rawPath);
       if (at?.api.type === 'rest' && at.api.cors && !at.methods.includes('OPTIONS')) {
-        res.writeHead(200, Object.assign(requestIdHeaders(requestId, false), { 'content-type': JSON_CT }, restCorsOptionsHeaders(at.api.cors, at.methods)));
-        res.end('{}');
-        accessLog(method, rawPath, 'OPTIONS (Cors)', undefined, 200, t0, requestId);
-        return;
+        const corsHeaders = restCorsOptionsHeaders(at.api.cors, at.methods);
+        const path = at === stagedAt ? staged!.path : rawPath;
+        // SAM puts the API's DefaultAuthorizer and API key on that method too, unless told not to:
+        // then it is authorized as any route first (docs/gateway.md, "CORS").
+        const guarded = at.api.cors_preflight_auth && corsOptionsHit(current, at, path, corsHeaders);
+        if (!guarded) return x.answerCorsOptions(corsHeaders);
+        hit = guarded;
+        rawPath = x.rawPath = path;
       }
       // An HTTP API (or function URL) answers a preflight itself, even when an OPTIONS route exists.
-      if (origin && headers['access-control-request-method']) {
+      else if (origin && headers['access-control-request-method']) {
         const api = (staged && current.apiForPath(staged.path)) || current.apiForPath(rawPath);
         if (api?.cors && api.type !== 'rest') {
           res.writeHead(204, Object.assign(requestIdHeaders(requestId, false), preflightHeaders(api.cors, origin, headers['access-control-request-headers'])));
@@ -762,8 +774,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       }
     }
 
-    let hit: RouteHit | RouteMiss | undefined;
-    if (staged) {
+    if (!hit && staged) {
       const found = current.lookup(method, staged.path);
       if (found.route && found.route.api.stage === staged.stage) {
         hit = found;
@@ -925,6 +936,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
       identity.apiKey = key;
       identity.apiKeyId = apiKeyIdOf(key);
     }
+    if (route.corsOptions) return x.answerCorsOptions(route.corsOptions);
     if (route.validation && !x.valid(rawQueryString, body)) return;
     invokeWithTimeout(route.function, Buffer.from(JSON.stringify(event)), x.requestId, traceId, x.res, x.answer, api.responseStream || route.responseStream);
   }

@@ -60,6 +60,8 @@ export interface CompiledRoute {
   validation?: CompiledValidation;
   /** REST, responseTransferMode STREAM: what the function streams is written as it comes. */
   responseStream?: boolean;
+  /** The OPTIONS MOCK SAM adds for a REST API's `Cors` when it has authorization: its headers, answered once authorized (no function). */
+  corsOptions?: Record<string, string>;
 }
 
 export interface RouteHit {
@@ -450,4 +452,19 @@ function* compileSteps(routing: RoutingFile, functions: FunctionsFile): Generato
     websockets: Object.entries(routing.websockets ?? {}).map(([id, cfg]) => resolveWebSocketApi(id, cfg)),
     warnings,
   };
+}
+
+/**
+ * The OPTIONS MOCK of a REST API's `Cors` at `path` as a route of its own, with the API's preflight
+ * authorization, so it is authorized as the resource's other methods are: a method of the resource
+ * gives its path parameters and ids. Undefined when the API has no preflight authorization.
+ */
+export function corsOptionsHit(table: RouteTable, at: { api: ResolvedApi; methods: string[] }, path: string, headers: Record<string, string>): RouteHit | undefined {
+  const auth = at.api.cors_preflight_auth;
+  const method = at.methods[0];
+  if (!auth || !method) return undefined;
+  const found = table.lookup(method === 'ANY' ? 'GET' : method, path);
+  if (!found.route) return undefined;
+  const { validation: _validation, responseStream: _stream, ...route } = found.route;
+  return { route: { ...route, method: 'OPTIONS', routeKey: `OPTIONS ${route.resource}`, function: '', auth, corsOptions: headers }, pathParameters: found.pathParameters };
 }

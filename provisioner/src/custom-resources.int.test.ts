@@ -92,6 +92,7 @@ describe('provision: custom resources', () => {
     ssm?.destroy();
     await new Promise((resolve) => lambda?.close(resolve));
     await storage?.close();
+    await dirs.removeAll();
   });
   beforeEach(() => {
     handlers.clear();

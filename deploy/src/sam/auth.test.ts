@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { functionNameFromArn, readApiAuth, routeAuthFor } from './auth.js';
+import { corsPreflightAuthFor, functionNameFromArn, readApiAuth, routeAuthFor } from './auth.js';
 
 const arn = (name: string) => `arn:aws:lambda:us-east-1:123456789012:function:${name}`;
 
@@ -48,6 +48,23 @@ describe('readApiAuth (REST)', () => {
     expect(() => readApiAuth({ DefaultAuthorizer: 'Missing', Authorizers: {} }, 'rest', () => {})).toThrow(/DefaultAuthorizer/);
     expect(() => readApiAuth({ Authorizers: { J: { JwtConfiguration: { issuer: 'x' } } } }, 'rest', () => {})).toThrow(/HTTP APIs/);
     expect(() => readApiAuth({ Authorizers: { A: { FunctionArn: arn('f'), Identity: { ReauthorizeEvery: 99999 } } } }, 'rest', () => {})).toThrow(/ReauthorizeEvery/);
+  });
+});
+
+describe('corsPreflightAuthFor', () => {
+  const read = (auth: Record<string, unknown>) =>
+    readApiAuth({ Authorizers: { Pool: { UserPoolArn: 'arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Xyz', AuthorizationScopes: ['items/read'] } }, ...auth }, 'rest', () => {});
+
+  it("gives the OPTIONS methods of Cors the API's default authorizer (with its scopes) and API key, as SAM does unless told not to", () => {
+    expect(corsPreflightAuthFor(read({ DefaultAuthorizer: 'Pool', ApiKeyRequired: true }))).toEqual({ authorizer: 'Pool', api_key_required: true, scopes: ['items/read'] });
+    expect(corsPreflightAuthFor(read({ DefaultAuthorizer: 'Pool', ApiKeyRequired: true, AddDefaultAuthorizerToCorsPreflight: false }))).toEqual({ api_key_required: true });
+    expect(corsPreflightAuthFor(read({ DefaultAuthorizer: 'AWS_IAM', AddApiKeyRequiredToCorsPreflight: false, ApiKeyRequired: true }))).toEqual({ authorizer: 'AWS_IAM' });
+    expect(corsPreflightAuthFor(read({ DefaultAuthorizer: 'Pool', AddDefaultAuthorizerToCorsPreflight: 'false' }))).toBeUndefined();
+    expect(corsPreflightAuthFor(read({}))).toBeUndefined();
+  });
+
+  it('names the field when a flag is not a boolean', () => {
+    expect(() => read({ AddDefaultAuthorizerToCorsPreflight: 'no' })).toThrow(/Auth\.AddDefaultAuthorizerToCorsPreflight.*must be true or false, not "no"/);
   });
 });
 

@@ -10,6 +10,9 @@ export interface ApiAuthModel {
   apiKeyRequired?: boolean;
   /** HTTP APIs: scopes an authorizer asks for by default (`AuthorizationScopes` on the authorizer). */
   defaultScopes: Record<string, string[]>;
+  /** REST APIs: whether the OPTIONS methods of `Cors` get the default authorizer / the API key too (SAM's default: yes). */
+  preflightAuthorizer?: boolean;
+  preflightApiKey?: boolean;
 }
 
 export type RouteAuthModel = {
@@ -152,6 +155,12 @@ export function readApiAuth(auth: unknown, type: 'rest' | 'http', warn: (message
     if (name in model.authorizers || name === 'AWS_IAM') model.defaultAuthorizer = name;
   }
   if (auth.ApiKeyRequired === true) model.apiKeyRequired = true;
+  for (const [field, key] of [['AddDefaultAuthorizerToCorsPreflight', 'preflightAuthorizer'], ['AddApiKeyRequiredToCorsPreflight', 'preflightApiKey']] as const) {
+    const v = auth[field];
+    if (v === undefined) continue;
+    if (v !== true && v !== false && v !== 'true' && v !== 'false') throw new AuthConfigError(`Auth.${field}`, `must be true or false, not ${JSON.stringify(v)}`);
+    model[key] = v === true || v === 'true';
+  }
   const plan = isRecord(auth.UsagePlan) ? auth.UsagePlan.CreateUsagePlan : undefined;
   if (plan === 'PER_API' || plan === 'SHARED') {
     warn(
@@ -159,6 +168,22 @@ export function readApiAuth(auth: unknown, type: 'rest' | 'http', warn: (message
     );
   }
   return model;
+}
+
+/**
+ * The auth of the OPTIONS methods SAM adds to a REST API for `Cors`: the API's DefaultAuthorizer
+ * (with its scopes) and `ApiKeyRequired`, each unless the API's `Auth` turns it off for preflights.
+ */
+export function corsPreflightAuthFor(api: ApiAuthModel): RouteAuthModel | undefined {
+  const authorizer = api.preflightAuthorizer !== false ? api.defaultAuthorizer : undefined;
+  const apiKey = api.preflightApiKey !== false && api.apiKeyRequired === true;
+  const scopes = authorizer ? api.defaultScopes[authorizer] : undefined;
+  const out: RouteAuthModel = {
+    ...(authorizer ? { authorizer } : {}),
+    ...(apiKey ? { api_key_required: true } : {}),
+    ...(authorizer && scopes && scopes.length ? { scopes } : {}),
+  };
+  return Object.keys(out).length ? out : undefined;
 }
 
 /** A route's auth from its API's auth and the event's own `Auth` (which wins). */

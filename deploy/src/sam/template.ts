@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { APPSYNC_PATH, LOAD_BALANCER_HOST_SUFFIX, LOCAL_ACCOUNT_ID, customResourceParameter, isJavaRuntime, ssmReference, LOCAL_REGION, QUEUE_NAME, appSyncApiPath, awsQueueUrl, busArn, eventRuleKey, functionUrlLabel, kinesisStreamArn, kinesisStreamNameOf, queueNameOf, ruleArn, stateMachineArn, stateMachineNameOf, topicArn, topicSubscriptionKey } from '@esb/contracts';
 import { posix } from 'node:path';
 import type { ApiConfig, Cors, CustomResource, DynamoTable, EventRule, FunctionUrl, KinesisStream, Route, S3Bucket, SqsQueue, SqsQueueEvent, StackOutput, StateMachine, TopicSubscription, WebSocketApi } from '@esb/contracts';
-import { AuthConfigError, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
+import { AuthConfigError, corsPreflightAuthFor, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
 import { API_KEY_TYPES, readApiKeys, type ApiKeysOfApi } from './api-keys.js';
 import { samValidation } from './request-validation.js';
 import { GATEWAY_RESPONSE_RESOURCE, readCfnGatewayResponses, readSamGatewayResponses, type GatewayResponses } from './gateway-responses.js';
@@ -2033,6 +2033,8 @@ class TemplateReader implements Lookup {
       }
       this.apiAuth.set(id, auth);
       if (Object.keys(auth.authorizers).length > 0) api.authorizers = auth.authorizers;
+      const preflight = type === 'rest' && api.cors ? corsPreflightAuthFor(auth) : undefined;
+      if (preflight) api.cors_preflight_auth = preflight;
       if (Object.keys(gatewayResponses).length > 0) api.gateway_responses = gatewayResponses;
     } catch (err) {
       if (!(err instanceof AuthConfigError)) throw err;

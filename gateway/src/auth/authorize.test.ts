@@ -87,6 +87,20 @@ describe('AuthorizerEngine: Lambda TOKEN authorizers', () => {
     expect(calls).toEqual(['get-only', 'get-only']);
   });
 
+  it("keeps each API's decisions apart: another API's authorizer of the same name (in the same stack or another) is asked itself", async () => {
+    const calls: string[] = [];
+    const engine = new AuthorizerEngine({ invoke: tokenAuthorizer(calls) });
+    const headers = { authorization: 'get-only' }; // its policy covers api1's GETs only
+    const otherApi = `arn:aws:execute-api:us-east-1:123456789012:api2/v2/GET/items/1`;
+    const otherStack = { TokenAuth: { ...tokenAuth.TokenAuth, function: 'other-stack-auth' } } as Record<string, Authorizer>;
+    expect((await engine.authorize({ authorizer: 'TokenAuth' }, tokenAuth, request({ headers }))).ok).toBe(true);
+    expect(await engine.authorize({ authorizer: 'TokenAuth' }, tokenAuth, request({ headers, methodArn: otherApi }))).toMatchObject({ ok: false, status: 403 });
+    expect((await engine.authorize({ authorizer: 'TokenAuth' }, otherStack, request({ headers }))).ok).toBe(true);
+    expect(calls).toEqual(['get-only', 'get-only', 'get-only']);
+    await engine.authorize({ authorizer: 'TokenAuth' }, tokenAuth, request({ headers, methodArn: arn('GET', 'items/2') }));
+    expect(calls).toHaveLength(3);
+  });
+
   it('does not cache with a TTL of 0', async () => {
     const calls: string[] = [];
     const engine = new AuthorizerEngine({ invoke: tokenAuthorizer(calls) });

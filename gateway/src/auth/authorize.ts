@@ -162,8 +162,9 @@ export class AuthorizerEngine {
     }
 
     // API Gateway caches the authorizer's response keyed by the identity (never when there is
-    // no identity source to key on) and evaluates the cached policy against each request.
-    const cacheKey = config.ttl_seconds > 0 && identity.length > 0 ? `${name}\u0000${identity.join('\u0000')}` : undefined;
+    // no identity source to key on) and evaluates the cached policy against each request. Each
+    // API has its own authorizers: two APIs' "TokenAuth" (of one stack or two) share nothing.
+    const cacheKey = config.ttl_seconds > 0 && identity.length > 0 ? [apiIdOfArn(request.methodArn), config.function, name, ...identity].join('\u0000') : undefined;
     let response = cacheKey ? this.cached(cacheKey) : undefined;
     if (!response) {
       let result;
@@ -222,4 +223,10 @@ function errorMessageOf(payload: Buffer): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The API id of an `arn:aws:execute-api:<region>:<account>:<api-id>/<stage>/...` ARN. */
+function apiIdOfArn(arn: string): string {
+  const tail = arn.slice(arn.lastIndexOf(':', arn.indexOf('/')) + 1);
+  return tail.slice(0, tail.indexOf('/'));
 }
