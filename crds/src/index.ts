@@ -37,3 +37,4 @@ export { SCHEDULE_NAME, DEFAULT_SCHEDULE_GROUP, SCHEDULE_TARGET_KINDS, ScheduleF
 export { canonicalJson, jsonObjectOf } from './canonical-json.js';
 export { CUSTOM_RESOURCE_PARAMETERS, customResourceParameter, ssmReference, resolveCustomResourceReferences } from './custom-resources.js';
 export { compileLogFilter, LogFilterError, type LogFilter } from './log-filter.js';
+export { javaRegexAsJs } from './java-regex.js';

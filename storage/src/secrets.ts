@@ -22,6 +22,7 @@ import {
   MAX_SECRET_VALUE_BYTES,
   MAX_STANDARD_PARAMETER_BYTES,
   SECRET_NAME,
+  javaRegexAsJs,
   parameterArn,
   parameterArnTail,
   parameterNameProblem,
@@ -448,7 +449,7 @@ export class SecretStore {
     if (allowedPattern !== undefined) {
       let pattern: RegExp;
       try {
-        pattern = new RegExp(allowedPattern);
+        pattern = new RegExp(javaRegexAsJs(allowedPattern));
       } catch {
         throw new SecretsError('InvalidAllowedPatternException', `The allowed pattern ${allowedPattern} is not a valid regular expression.`);
       }

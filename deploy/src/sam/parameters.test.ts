@@ -24,6 +24,20 @@ describe('template parameters', () => {
     expect(() => parameterDefinitions({ Parameters: { N: 'String' } }, fail)).toThrow('N.undefined: a parameter must be a map with a Type');
   });
 
+  it("reads AllowedPattern as java.util.regex does (CloudFormation's dialect): POSIX classes, \\A and \\z, possessive quantifiers, atomic groups", () => {
+    // The password pattern of public templates (Amazon MQ, RDS): 12+ printable characters, none of " ,:=".
+    const mqPassword = def({ allowedPattern: '^(?=(.*\\p{Print}){4,})(?!.*[ ,:=])[\\p{Print}]{12,}$' });
+    expect(checkParameterValue(mqPassword, 'DummySecret123!')).toEqual({ value: 'DummySecret123!' });
+    expect(checkParameterValue(mqPassword, 'short:1')).toMatchObject({ field: 'AllowedPattern' });
+    expect(checkParameterValue(mqPassword, 'has a space in it')).toMatchObject({ field: 'AllowedPattern' });
+    expect(checkParameterValue(mqPassword, 'twelve chars\u00e9x')).toMatchObject({ field: 'AllowedPattern' }); // not US-ASCII printable
+    expect(checkParameterValue(def({ allowedPattern: '\\p{Alpha}\\p{Alnum}*' }), 'db1')).toEqual({ value: 'db1' });
+    expect(checkParameterValue(def({ allowedPattern: '\\p{Alpha}\\p{Alnum}*' }), '1db')).toMatchObject({ field: 'AllowedPattern' });
+    expect(checkParameterValue(def({ allowedPattern: '\\P{Digit}+' }), 'abc')).toEqual({ value: 'abc' });
+    expect(checkParameterValue(def({ allowedPattern: '\\A[a-z]++-\\d*+\\z' }), 'abc-12')).toEqual({ value: 'abc-12' });
+    expect(checkParameterValue(def({ allowedPattern: '(?>ab|a)c' }), 'abc')).toEqual({ value: 'abc' });
+  });
+
   it('checks a value as CloudFormation does, with the ConstraintDescription in the reason', () => {
     expect(checkParameterValue(def({ allowedPattern: '[a-z]+', constraintDescription: 'lower case' }), 'Abc')).toEqual({ field: 'AllowedPattern', reason: 'value "Abc" does not match [a-z]+ (lower case)' });
     expect(checkParameterValue(def({ allowedPattern: '[a-z]+' }), 'abc')).toEqual({ value: 'abc' });

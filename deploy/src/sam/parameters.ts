@@ -1,6 +1,7 @@
 // A template's Parameters: what each one takes (Type, AllowedValues, AllowedPattern, lengths,
 // bounds) and the check of a value against it, shared by the template reader and by
 // `esb deploy --guided`, which asks for values (docs/generate.md "Parameters"). Pure.
+import { javaRegexAsJs } from '@esb/contracts';
 import { isRecord } from './resolver.js';
 
 export interface ParameterDefinition {
@@ -75,11 +76,12 @@ export function checkParameterValue(def: ParameterDefinition, raw: unknown): Par
     for (const v of values) if (!def.allowedValues.includes(v)) return failed('AllowedValues', `value "${v}" is not one of ${def.allowedValues.join(', ')}`);
   }
   if (def.allowedPattern !== undefined && !list) {
+    const source = javaRegexAsJs(def.allowedPattern);
     let pattern: RegExp;
     try {
-      pattern = new RegExp(`^(?:${def.allowedPattern})$`, 'u');
+      pattern = new RegExp(`^(?:${source})$`, 'u');
     } catch {
-      pattern = new RegExp(`^(?:${def.allowedPattern})$`);
+      pattern = new RegExp(`^(?:${source})$`);
     }
     if (!pattern.test(value)) return failed('AllowedPattern', `value "${value}" does not match ${def.allowedPattern}`);
   }

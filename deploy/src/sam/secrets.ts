@@ -4,7 +4,7 @@
 // `parameters`, and the Secrets Manager resources that have nothing to run here (attachments,
 // rotation schedules, resource policies), accepted with a warning. Pure: property values come
 // in resolved.
-import { MAX_ADVANCED_PARAMETER_BYTES, MAX_PASSWORD_LENGTH, MAX_SECRET_VALUE_BYTES, MAX_STANDARD_PARAMETER_BYTES, SECRET_NAME, parameterNameProblem, passwordCharacters, type GenerateSecretString, type SecretsManagerSecret, type SsmParameter } from '@esb/contracts';
+import { MAX_ADVANCED_PARAMETER_BYTES, MAX_PASSWORD_LENGTH, MAX_SECRET_VALUE_BYTES, MAX_STANDARD_PARAMETER_BYTES, SECRET_NAME, javaRegexAsJs, parameterNameProblem, passwordCharacters, type GenerateSecretString, type SecretsManagerSecret, type SsmParameter } from '@esb/contracts';
 import type { ApiReadContext } from './cfn-apis.js';
 import { flag } from './delivery.js';
 import { wholeSetting } from './mappings.js';
@@ -135,7 +135,7 @@ export function readParameter(ctx: Ctx, id: string, props: Record<string, unknow
   if (pattern !== undefined) {
     let re: RegExp;
     try {
-      re = new RegExp(pattern);
+      re = new RegExp(javaRegexAsJs(pattern));
     } catch {
       ctx.fail(id, 'AllowedPattern', `${JSON.stringify(pattern)} is not a regular expression`);
     }
