@@ -232,9 +232,9 @@ describe.skipIf(!haveBrowser)('the esb console in a real browser (esb dev, proce
     );
     expect((await esb(['deploy', '-t', events, '--workspace', ws])).code).toBe(0);
     await page.click('button:has-text("Refresh")');
-    const rule = page.locator('tr[data-rule="default/FnOrders"]');
+    const rule = page.locator('tr[data-rule="default/events-FnOrders"]');
     await rule.waitFor();
-    expect(await rule.innerText()).toMatch(/rule\s+default\s+FnOrders\s+function:events-Fn/);
+    expect(await rule.innerText()).toMatch(/rule\s+default\s+events-FnOrders\s+function:events-Fn/);
     expect(await page.locator('tr[data-subscription="events-Notices/FnNotices"]').innerText()).toMatch(/subscription\s+events-Notices\s+FnNotices\s+function:events-Fn/);
     // The Kinesis stream the deploy provisioned, with the function reading it.
     expect(await page.locator('tr[data-stream="console-clicks"]').innerText()).toMatch(/^console-clicks\s+2\s+PROVISIONED\s+24\s+events-Fn \(0\)$/);

@@ -142,7 +142,7 @@ describe('esb dev + esb deploy (process runtime, embedded storage)', () => {
     const deployed = await esb(['deploy', '-t', path.join(dir, 'template.yaml'), '--workspace', ws]);
     expect(deployed.code, deployed.stderr).toBe(0);
     expect(deployed.stdout).toContain('  ok   Provisioned  Provisioned: nothing to provision\n');
-    expect(deployed.stdout).toContain('       RULE    default/Nightly cron(0 3 * * ? *) -> function ticks-Tick\n');
+    expect(deployed.stdout).toContain('       RULE    default/ticks-Nightly cron(0 3 * * ? *) -> function ticks-Tick\n');
     expect(deployed.stdout).toContain('       RULE    default/Hourly cron(0 * * * ? *) -> function ticks-Tick\n');
     expect(deployed.stdout).toContain('       RULE    default/paused-tick rate(1 minute) -> function ticks-Tick (disabled)\n');
     expect(deployed.stdout).not.toContain('warning');
@@ -150,7 +150,7 @@ describe('esb dev + esb deploy (process runtime, embedded storage)', () => {
     expect(deployed.stdout).not.toContain('EventBridge and SNS:');
     const json = await esb(['deploy', '-t', path.join(dir, 'template.yaml'), '--workspace', ws, '--json']);
     expect(JSON.parse(json.stdout).rules).toEqual([
-      { rule: 'default/Nightly', targets: ['function ticks-Tick'], enabled: true, schedule: 'cron(0 3 * * ? *)' },
+      { rule: 'default/ticks-Nightly', targets: ['function ticks-Tick'], enabled: true, schedule: 'cron(0 3 * * ? *)' },
       { rule: 'default/Hourly', targets: ['function ticks-Tick'], enabled: true, schedule: 'cron(0 * * * ? *)' },
       { rule: 'default/paused-tick', targets: ['function ticks-Tick'], enabled: false, schedule: 'rate(1 minute)' },
     ]);

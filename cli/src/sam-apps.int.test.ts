@@ -199,7 +199,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
       const url = `${base}/hooks/*`;
       const out = await deploy('webhook-events', '--parameter-overrides', `ParameterKey=WebhookUrl,ParameterValue=${url}`, 'ParameterKey=WebhookApiKey,ParameterValue=k-123', `LedgerUrl=${base}/ledger`, `LedgerTokenUrl=${base}/oauth/token`, 'LedgerClientSecret=sec-9');
       expect(out).not.toContain('warning');
-      expect(out).toMatch(/RULE {4}default\/OrderPlacedRule -> API destination webhook-events-PartnerWebhook/);
+      expect(out).toMatch(/RULE {4}default\/webhook-events-OrderPlacedRule -> API destination webhook-events-PartnerWebhook/);
       const placed = await at('webhook-events').send('POST', '/announce', JSON.stringify({ id: 'o-1', total: 42 }));
       expect(placed.status, placed.body).toBe(202);
       const hit = await until(() => received[0], 'the webhook called');
@@ -648,9 +648,9 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
   it('eventbridge-bus: an API publishes orders on a custom bus (SDK v3, !Ref bus); a rule sends their detail to a queue a Python function reads; big ones reach a function through an input transformer, which flags them on the default bus with boto3 for a CloudWatchEvent function; desks go through an SNS topic to its subscriber; every event is a line of a log group (esb logs)', async () => {
     const out = await deploy('eventbridge-bus');
     expect(out).not.toContain('warning');
-    expect(out).toMatch(/RULE {4}eventbridge-bus-orders\/AuditRule -> queue eventbridge-bus-AuditQueue/);
-    expect(out).toMatch(/RULE {4}eventbridge-bus-orders\/DeskRule -> topic eventbridge-bus-ShippingTopic/);
-    expect(out).toMatch(/RULE {4}eventbridge-bus-orders\/LogAllRule -> log group \/aws\/events\/eventbridge-bus-orders/);
+    expect(out).toMatch(/RULE {4}eventbridge-bus-orders\/eventbridge-bus-AuditRule -> queue eventbridge-bus-AuditQueue/);
+    expect(out).toMatch(/RULE {4}eventbridge-bus-orders\/eventbridge-bus-DeskRule -> topic eventbridge-bus-ShippingTopic/);
+    expect(out).toMatch(/RULE {4}eventbridge-bus-orders\/eventbridge-bus-LogAllRule -> log group \/aws\/events\/eventbridge-bus-orders/);
     const app = at('eventbridge-bus');
     const posted = await app.send('POST', '/bus/orders', JSON.stringify([{ id: 1, item: 'book', total: 20 }, { id: 2, item: 'desk', total: 250 }]));
     expect(posted.status, posted.body).toBe(202);
@@ -666,7 +666,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(orders).toEqual([
       { id: 'audit-1', item: 'book', total: '20' },
       { id: 'audit-2', item: 'desk', total: '250' },
-      { id: 'big-2', total: '250', rule: 'BigOrderFunctionBigOrder', note: 'order 2 is big' },
+      { id: 'big-2', total: '250', rule: 'eventbridge-bus-BigOrderFunctionBigOrder', note: 'order 2 is big' },
       { id: 'notified-2', source: 'shop.review', account: '123456789012', bus: 'default' },
       { id: 'shipped-2', item: 'desk', topic: 'eventbridge-bus-ShippingTopic' },
     ]);
@@ -766,7 +766,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     const out = await deploy('step-functions');
     expect(out).not.toContain('warning');
     expect(out).toMatch(/MACHINE arn:aws:states:us-east-1:123456789012:stateMachine:step-functions-OrderFlow \(STANDARD\)/);
-    expect(out).toMatch(/RULE {4}default\/AuditFlowOrderPaid -> state machine step-functions-AuditFlow/);
+    expect(out).toMatch(/RULE {4}default\/step-functions-AuditFlowOrderPaid -> state machine step-functions-AuditFlow/);
     const app = at('step-functions');
     const place = async (order: unknown) => {
       const r = await app.send('POST', '/shop/orders', JSON.stringify(order));
@@ -851,7 +851,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     const out = await deploy('kinesis-streams');
     expect(out).not.toContain('warning');
     expect(out).toContain('STREAM  arn:aws:kinesis:us-east-1:123456789012:stream/clickstream (2 shards) -> function kinesis-streams-ConsumerFunction, function kinesis-streams-AuditFunction');
-    expect(out).toContain('RULE    default/ToStreamRule -> stream clickstream');
+    expect(out).toContain('RULE    default/kinesis-streams-ToStreamRule -> stream clickstream');
     expect(out).toContain('STREAM  arn:aws:kinesis:us-east-1:123456789012:stream/kinesis-streams-ChangesStream (1 shard) -> function kinesis-streams-ChangesFunction');
     const app = at('kinesis-streams');
     const click = (id: string, user: string, kind = 'view') => ({ id, user, kind });

@@ -66,6 +66,16 @@ export interface RuleReadContext extends DeliveryContext {
   resourceType(logicalId: string): string | undefined;
   /** The API destination of this template an ARN names, read with its connection (docs/eventbridge.md "API destinations"). */
   apiDestination?(arn: string): HttpTarget | undefined;
+  /** The stack the template deploys as: an unnamed rule's name starts with it. */
+  stackName: string;
+}
+
+/**
+ * The name CloudFormation gives a rule (or schedule, connection, API destination) without one:
+ * `<stack>-<LogicalId>` within 64 characters, so two apps' rules of one logical id are two rules.
+ */
+export function defaultRuleName(stackName: string, logicalId: string): string {
+  return `${stackName}-${logicalId}`.slice(0, 64);
 }
 
 /** Where a target's Arn points: a function, queue or state machine esb delivers to, or what else it is (for a warning). */
@@ -240,8 +250,8 @@ export function readRule(ctx: RuleReadContext, id: string, props: Record<string,
 
 /**
  * SAM's `Type: EventBridgeRule` / `Type: CloudWatchEvent` event of a function or a state
- * machine (`to`): one rule whose one target is it. Its name is RuleName, else the rule's logical
- * id SAM generates (`<Resource><Event>`); its target's id is Target.Id, else SAM's
+ * machine (`to`): one rule whose one target is it. Its name is RuleName, else the one
+ * CloudFormation gives the rule SAM generates (`<stack>-<Resource><Event>`); its target's id is Target.Id, else SAM's
  * `<Resource><Event>LambdaTarget` (`...StepFunctionsTarget` for a state machine).
  */
 export function samEventRule(ctx: RuleReadContext, ownerId: string, event: string, p: Record<string, unknown>, to: { function: string } | { state_machine: string }): EventRule {
@@ -251,7 +261,7 @@ export function samEventRule(ctx: RuleReadContext, ownerId: string, event: strin
   if (p.Pattern === undefined) ctx.fail(ownerId, at('Pattern'), `missing: the events that ${fn ? 'invoke the function' : 'start the state machine'}`);
   const pattern = patternText(ctx, ownerId, at('Pattern'), p.Pattern);
   const bus = ruleBus(ctx, ownerId, at('EventBusName'), p.EventBusName);
-  const name = p.RuleName === undefined ? `${ownerId}${event}` : ruleName(ctx, ownerId, at('RuleName'), p.RuleName);
+  const name = p.RuleName === undefined ? defaultRuleName(ctx.stackName, `${ownerId}${event}`) : ruleName(ctx, ownerId, at('RuleName'), p.RuleName);
   const enabled = stateEnabled(ctx, ownerId, at('State'), p.State) && p.Enabled !== false && p.Enabled !== 'false';
   let targetId = `${ownerId}${event}${fn ? 'LambdaTarget' : 'StepFunctionsTarget'}`;
   if (p.Target !== undefined) {

@@ -6,6 +6,7 @@
 // left out. Pure: property values come in resolved.
 import { LOCAL_ACCOUNT_ID, SCHEDULE_NAME, SCHEDULE_TARGET_KINDS, isTimeZone, parseSchedule, scheduleTargetOf, type ScheduleGroupResource, type SchedulerScheduleResource } from '@esb/contracts';
 import type { ApiReadContext } from './cfn-apis.js';
+import { defaultRuleName } from './event-rules.js';
 import { isRecord } from './resolver.js';
 
 export const SCHEDULER_TYPE = 'AWS::Scheduler::Schedule';
@@ -91,9 +92,9 @@ export function readSchedulerSchedule(ctx: Ctx, id: string, props: Record<string
 /**
  * SAM's `Type: ScheduleV2` event of a function or state machine: the AWS::Scheduler::Schedule SAM
  * makes of it, whose target is that function or machine (`targetArn`). Its name is `Name`, else
- * `<LogicalId><EventName>` as SAM names it; errors name the event's property.
+ * the one CloudFormation gives it, `<stack>-<LogicalId><EventName>`; errors name the event's property.
  */
-export function samScheduleV2(ctx: Ctx, ownerId: string, event: string, p: Record<string, unknown>, targetArn: string): SchedulerScheduleResource | undefined {
+export function samScheduleV2(ctx: Ctx, ownerId: string, event: string, p: Record<string, unknown>, targetArn: string, stackName: string): SchedulerScheduleResource | undefined {
   const base = `Events.${event}.Properties`;
   const eventCtx: Ctx = { warn: (m) => ctx.warn(m), fail: (_id, field, reason) => ctx.fail(ownerId, `${base}.${field.replace(/^Target\./, '')}`, reason) };
   const input = p.Input === undefined || typeof p.Input === 'string' ? p.Input : JSON.stringify(p.Input);
@@ -103,6 +104,6 @@ export function samScheduleV2(ctx: Ctx, ownerId: string, event: string, p: Recor
     Target: { Arn: targetArn, RoleArn: p.RoleArn, ...(input !== undefined ? { Input: input } : {}), ...(isRecord(p.RetryPolicy) ? { RetryPolicy: p.RetryPolicy } : {}), ...(isRecord(p.DeadLetterConfig) && typeof p.DeadLetterConfig.Arn === 'string' ? { DeadLetterConfig: { Arn: p.DeadLetterConfig.Arn } } : {}) },
   };
   for (const field of ['ScheduleExpressionTimezone', 'StartDate', 'EndDate', 'State', 'GroupName', 'Description']) if (p[field] !== undefined) props[field] = p[field];
-  const name = typeof p.Name === 'string' ? p.Name : `${ownerId}${event}`.slice(0, 64);
+  const name = typeof p.Name === 'string' ? p.Name : defaultRuleName(stackName, `${ownerId}${event}`);
   return readSchedulerSchedule(eventCtx, ownerId, props, name);
 }

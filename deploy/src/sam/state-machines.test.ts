@@ -239,9 +239,9 @@ describe('state machines (docs/step-functions.md)', () => {
       { Name: 'nightly-run', GroupName: 'default', ScheduleExpression: 'cron(0 3 * * ? *)', State: 'DISABLED', FlexibleTimeWindow: { Mode: 'OFF' }, Target: { Arn: 'arn:aws:states:us-east-1:123456789012:stateMachine:shop-Flow', RoleArn: 'arn:aws:iam::123456789012:role/esb-scheduler', Input: '{"mode":"nightly"}' } },
     ]);
     expect(m.rules).toEqual([
-      { bus: 'orders', name: 'FlowOnOrder', pattern: '{"source":["shop.orders"]}', enabled: true, targets: [{ id: 'FlowOnOrderStepFunctionsTarget', state_machine: 'shop-Flow', input_path: '$.detail' }] },
+      { bus: 'orders', name: 'shop-FlowOnOrder', pattern: '{"source":["shop.orders"]}', enabled: true, targets: [{ id: 'FlowOnOrderStepFunctionsTarget', state_machine: 'shop-Flow', input_path: '$.detail' }] },
       { bus: 'default', name: 'named-rule', pattern: '{"source": ["shop"]}', enabled: true, targets: [{ id: 'MyTarget', state_machine: 'shop-Flow', input_transformer: { paths: { id: '$.detail.id' }, template: '{"order": <id>}' } }] },
-      { bus: 'default', name: 'FlowClassic', pattern: '{"source":["aws.ec2"]}', enabled: false, targets: [{ id: 'FlowClassicStepFunctionsTarget', state_machine: 'shop-Flow', input: '{"a": 1}' }] },
+      { bus: 'default', name: 'shop-FlowClassic', pattern: '{"source":["aws.ec2"]}', enabled: false, targets: [{ id: 'FlowClassicStepFunctionsTarget', state_machine: 'shop-Flow', input: '{"a": 1}' }] },
     ]);
     expect(m.warnings).toEqual([
       "Flow.Events.Named.Properties.RetryPolicy: not emulated; esb delivers each event once (a function's own asynchronous retries apply) (docs/eventbridge.md)",
@@ -317,7 +317,7 @@ describe('state machines (docs/step-functions.md)', () => {
     expect(m.rules).toEqual([
       {
         bus: 'default',
-        name: 'OnOrder',
+        name: 'shop-OnOrder',
         pattern: '{"source":["shop.orders"]}',
         enabled: true,
         targets: [
@@ -428,7 +428,7 @@ Resources:
         OnOrder: {Type: EventBridgeRule, Properties: {Pattern: {source: [shop]}}}`);
     const functions = FunctionsFile.parse(r.config.functions);
     expect(functions.state_machines).toEqual({ flow: { name: 'flow', type: 'STANDARD', definition: { StartAt: 'Done', States: { Done: { Type: 'Pass', End: true } } }, schedules: [{ name: 'Hourly', schedule: 'rate(1 hour)', enabled: true }] } });
-    expect(functions.rules?.['default/FlowOnOrder'].targets).toEqual([{ id: 'FlowOnOrderStepFunctionsTarget', state_machine: 'flow' }]);
+    expect(functions.rules?.['default/shop-FlowOnOrder'].targets).toEqual([{ id: 'FlowOnOrderStepFunctionsTarget', state_machine: 'flow' }]);
     expect(r.summary).toMatchObject({ functions: 0, rules: 1, stateMachines: 1 });
     expect(r.warnings).toEqual([]);
     const text = r.files.find((f) => f.path === 'shop/config/functions.yml');

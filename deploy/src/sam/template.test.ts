@@ -1015,7 +1015,7 @@ Targets:
     expect(m.rules).toEqual([
       {
         bus: 'orders',
-        name: 'OnOrder',
+        name: 's-OnOrder',
         pattern: '{"source":["shop.orders"],"detail":{"total":[{"numeric":[">",100]}]}}',
         enabled: true,
         targets: [
@@ -1025,7 +1025,7 @@ Targets:
         ],
       },
       { bus: 'orders', name: 'paused-rule', pattern: '{"source": ["shop.refunds"]}', enabled: false, targets: [{ id: 'T', function: 's-Fn' }] },
-      { bus: 'default', name: 'OnDefault', pattern: '{"source":["aws.s3"]}', enabled: true, targets: [{ id: 'T', function: 's-Fn' }] },
+      { bus: 'default', name: 's-OnDefault', pattern: '{"source":["aws.s3"]}', enabled: true, targets: [{ id: 'T', function: 's-Fn' }] },
     ]);
     expect(m.functions[0].environment).toEqual({
       BUS: 'orders',
@@ -1034,9 +1034,9 @@ Targets:
       BUS_SUB: 'orders',
     });
     expect(m.functions[1].environment).toEqual({
-      RULE: 'OnOrder',
-      RULE_ARN: 'arn:aws:events:us-east-1:123456789012:rule/orders/OnOrder',
-      DEFAULT_RULE_ARN: 'arn:aws:events:us-east-1:123456789012:rule/OnDefault',
+      RULE: 's-OnOrder',
+      RULE_ARN: 'arn:aws:events:us-east-1:123456789012:rule/orders/s-OnOrder',
+      DEFAULT_RULE_ARN: 'arn:aws:events:us-east-1:123456789012:rule/s-OnDefault',
     });
     // EventBusPolicy is quiet; buses, rules and topics are not "skipped".
     expect(m.warnings).toEqual([]);
@@ -1056,7 +1056,7 @@ Targets:
       Targets: [{Id: T, Arn: "arn:aws:batch:us-east-1:123456789012:job-queue/q"}]
   Archive: {Type: AWS::Events::Archive, Properties: {SourceArn: !GetAtt Orders.Arn}}`),
     );
-    expect(m.rules.map((r) => [r.name, r.targets.map((t) => t.id)])).toEqual([['OnOrder', ['ToFn']]]);
+    expect(m.rules.map((r) => [r.name, r.targets.map((t) => t.id)])).toEqual([['s-OnOrder', ['ToFn']]]);
     const receivers = 'only Lambda functions, SQS queues, SNS topics, Step Functions state machines, Kinesis streams, Firehose delivery streams, CloudWatch Logs log groups, AppSync APIs and API destinations receive events (docs/eventbridge.md)';
     expect(m.warnings).toEqual([
       'Archive: AWS::Events::Archive is not emulated; events are not archived, so there is nothing to replay (docs/eventbridge.md)',
@@ -1081,7 +1081,7 @@ Targets:
     Type: AWS::Serverless::Function
     Properties: {CodeUri: src/, Handler: app.handler, Runtime: nodejs20.x, Environment: {Variables: {GROUP: !Ref Named, GROUP_ARN: !GetAtt Unnamed.Arn}}}`),
     );
-    expect(m.rules.find((r) => r.name === 'OnOrder')!.targets).toEqual([
+    expect(m.rules.find((r) => r.name === 's-OnOrder')!.targets).toEqual([
       { id: 'ToTopic', topic: 's-Topic', input_path: '$.detail' },
       { id: 'ToNamed', log_group: '/aws/events/orders' },
       { id: 'ToUnnamed', log_group: 's-Unnamed' },
@@ -1234,9 +1234,9 @@ Targets:
       ),
     );
     expect(m.rules).toEqual([
-      { bus: 'orders', name: 'FnOnOrder', pattern: '{"source":["shop.orders"]}', enabled: true, targets: [{ id: 'FnOnOrderLambdaTarget', function: 's-Fn', input_path: '$.detail' }] },
+      { bus: 'orders', name: 's-FnOnOrder', pattern: '{"source":["shop.orders"]}', enabled: true, targets: [{ id: 'FnOnOrderLambdaTarget', function: 's-Fn', input_path: '$.detail' }] },
       { bus: 'default', name: 'named-rule', pattern: '{"source": ["shop"]}', enabled: false, targets: [{ id: 'MyTarget', function: 's-Fn' }] },
-      { bus: 'default', name: 'FnClassic', pattern: '{"source":["aws.ec2"]}', enabled: false, targets: [{ id: 'FnClassicLambdaTarget', function: 's-Fn', input: '{"a": 1}' }] },
+      { bus: 'default', name: 's-FnClassic', pattern: '{"source":["aws.ec2"]}', enabled: false, targets: [{ id: 'FnClassicLambdaTarget', function: 's-Fn', input: '{"a": 1}' }] },
     ]);
     expect(m.warnings.filter((w) => !w.startsWith('skipped'))).toEqual([
       "Fn.Events.Named.Properties.RetryPolicy: not emulated; esb delivers each event once (a function's own asynchronous retries apply) (docs/eventbridge.md)",
@@ -1516,7 +1516,7 @@ ${schedule}`;
     expect(model.warnings).toEqual([]);
   });
 
-  it("a function's ScheduleV2 event is the Scheduler schedule SAM makes of it: named <LogicalId><Event>, time zone and one-time kept; errors name the event's property", () => {
+  it("a function's ScheduleV2 event is the Scheduler schedule SAM makes of it: named <stack>-<LogicalId><Event>, time zone and one-time kept; errors name the event's property", () => {
     const fn = (props: string) =>
       fnTemplate(
         '',
@@ -1528,7 +1528,7 @@ ${schedule}`;
     const model = parseSamTemplate(fn("{ScheduleExpression: cron(0 8 ? * MON-FRI *), ScheduleExpressionTimezone: Asia/Tokyo, Input: {mode: am}, FlexibleTimeWindow: {Mode: FLEXIBLE, MaximumWindowInMinutes: 5}}"), { file: 't.yml', stackName: 'shop' });
     expect(model.functions[0].events).toEqual([]);
     expect(model.schedules).toEqual([
-      { Name: 'FnMorning', GroupName: 'default', ScheduleExpression: 'cron(0 8 ? * MON-FRI *)', ScheduleExpressionTimezone: 'Asia/Tokyo', State: 'ENABLED', FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 5 }, Target: { Arn: 'arn:aws:lambda:us-east-1:123456789012:function:shop-Fn', RoleArn: 'arn:aws:iam::123456789012:role/esb-scheduler', Input: '{"mode":"am"}' } },
+      { Name: 'shop-FnMorning', GroupName: 'default', ScheduleExpression: 'cron(0 8 ? * MON-FRI *)', ScheduleExpressionTimezone: 'Asia/Tokyo', State: 'ENABLED', FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 5 }, Target: { Arn: 'arn:aws:lambda:us-east-1:123456789012:function:shop-Fn', RoleArn: 'arn:aws:iam::123456789012:role/esb-scheduler', Input: '{"mode":"am"}' } },
     ]);
     expect(parseSamTemplate(fn("{ScheduleExpression: at(2027-01-01T09:00:00), Name: launch}"), { file: 't.yml', stackName: 'shop' }).schedules.map((s) => [s.Name, s.ScheduleExpression])).toEqual([['launch', 'at(2027-01-01T09:00:00)']]);
     const e = errorOf(() => parseSamTemplate(fn('{ScheduleExpression: rate(1 hour), ScheduleExpressionTimezone: Nowhere/Land}'), { file: 't.yml', stackName: 'shop' }));

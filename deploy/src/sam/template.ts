@@ -16,7 +16,7 @@ import { SamTemplateError } from './errors.js';
 import { destinationOf, warnIfElsewhere } from './delivery.js';
 import { KINESIS_STREAM_TYPE, STREAM_CONSUMER_TYPE, consumerArn, kinesisMapping, readKinesisStream, readStreamConsumer, type KinesisReadContext } from './kinesis.js';
 import { DYNAMODB_STREAM_ARN, fieldsOf, filterPatterns, reportsBatchItemFailures, streamSettings, wholeSetting, type MappingFields, type StreamKind } from './mappings.js';
-import { EVENT_BUS_TYPE, EVENT_RULE_TYPE, UNEMULATED_EVENT_TYPES, busName, readRule, ruleBus, samEventRule, samScheduleEvent, type RuleReadContext } from './event-rules.js';
+import { EVENT_BUS_TYPE, EVENT_RULE_TYPE, UNEMULATED_EVENT_TYPES, busName, defaultRuleName, readRule, ruleBus, samEventRule, samScheduleEvent, type RuleReadContext } from './event-rules.js';
 import { SCHEDULE_GROUP_TYPE, SCHEDULER_TYPE, readScheduleGroup, readSchedulerSchedule, samScheduleV2 } from './scheduler.js';
 import { API_DESTINATION_TYPE, CONNECTION_TYPE, readApiDestination, readConnection, type HttpTarget } from './api-destinations.js';
 import { SUBSCRIPTION_TYPE, TOPIC_TYPE, readSubscription, readTopic, samTopicSubscription } from './sns-topics.js';
@@ -524,7 +524,7 @@ class TemplateReader implements Lookup {
         else if (type === SECRET_TYPE) name = defaultSecretName(this.stackName, id);
         else if (type === PARAMETER_TYPE) name = defaultParameterName(this.stackName, id);
         else if (type === LOG_GROUP_TYPE) name = `${this.stackName}-${id}`;
-        else if (type === SCHEDULER_TYPE || type === SCHEDULE_GROUP_TYPE || type === CONNECTION_TYPE || type === API_DESTINATION_TYPE) name = `${this.stackName}-${id}`.slice(0, 64);
+        else if (type === SCHEDULER_TYPE || type === SCHEDULE_GROUP_TYPE || type === CONNECTION_TYPE || type === API_DESTINATION_TYPE || type === EVENT_RULE_TYPE) name = defaultRuleName(this.stackName, id);
       } finally {
         this.visiting.pop();
       }
@@ -787,6 +787,7 @@ class TemplateReader implements Lookup {
       resourceType: (id) => (Object.prototype.hasOwnProperty.call(this.resources, id) ? this.resources[id].Type : undefined),
       deliveryStream: (name) => (this.deliveryStreams.has(name) ? 'run' : this.declared(DELIVERY_STREAM_TYPE, 'DeliveryStreamName', name) ? 'not run' : undefined),
       apiDestination: (arn) => this.apiDestinationOf(arn),
+      stackName: this.stackName,
     };
   }
 
@@ -1882,7 +1883,7 @@ class TemplateReader implements Lookup {
             fn.events.push(samScheduleEvent(this.apiContext(new Set()), id, name, p));
             break;
           case 'ScheduleV2': {
-            const schedule = samScheduleV2(this.apiContext(new Set()), id, name, p, this.arn('lambda', `function:${key}`));
+            const schedule = samScheduleV2(this.apiContext(new Set()), id, name, p, this.arn('lambda', `function:${key}`), this.stackName);
             if (schedule) this.samSchedules.push(schedule);
             break;
           }
@@ -1957,7 +1958,7 @@ class TemplateReader implements Lookup {
     const read = readStateMachine(this.stateMachineContext(), id, type, props, name);
     for (const { rule, source } of read.rules) this.addRule(rule, source);
     for (const { event, props: p } of read.scheduleV2) {
-      const schedule = samScheduleV2(this.apiContext(new Set()), id, event, p, stateMachineArn(name, String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId'])));
+      const schedule = samScheduleV2(this.apiContext(new Set()), id, event, p, stateMachineArn(name, String(this.pseudo['AWS::Region']), String(this.pseudo['AWS::AccountId'])), this.stackName);
       if (schedule) this.samSchedules.push(schedule);
     }
     for (const { event, props: p } of read.apiEvents) routeEvents.push(this.stateMachineRoute(id, name, event, p));
