@@ -7,7 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FileStore } from '@esb/controller/client';
+import { inspectInputsFor, ownedPaths } from '@esb/controller/inputs';
 import { esb } from '@esb/controller/testing';
+import { until } from '@esb/contracts/testing';
 import { startDev, type RunningDev } from './dev.js';
 
 const handler = (body: string) => `export const handler = async () => ({ statusCode: 200, body: ${JSON.stringify(body)} });\n`;
@@ -102,5 +105,53 @@ describe('esb deploy waits for exactly its input', () => {
     expect(given.stdout).not.toContain('FAIL');
     expect(given.stdout).toMatch(/ok +Generated +Generated: 1 function/);
     expect(await get('/wait/param')).toBe('200 with param');
+  }, 120_000);
+});
+
+describe('esb deploy against a controller of another esb build', () => {
+  it("counts that controller's Ready, its digest computed with the generator its status names, and says the controller runs another build", async () => {
+    const ws = await mkdtemp(path.join(tmpdir(), 'esb-deploy-other-build-'));
+    try {
+      const app = path.join(ws, 'older');
+      await mkdir(path.join(app, 'src'), { recursive: true });
+      await writeFile(path.join(app, 'src', 'hello.mjs'), handler('v1'));
+      const file = path.join(app, 'template.yaml');
+      await writeFile(file, template(['/older']));
+      const deployed = esb(['deploy', '-t', file, '--workspace', ws, '--timeout', '60s']);
+
+      // The controller of another build (esb upgraded or edited while esb dev ran): it handles the
+      // manifest and reports Ready with the digest its own generator gives.
+      const deploymentsDir = path.join(ws, 'deployments');
+      const store = new FileStore({ deploymentsDir, statusDir: path.join(ws, '.esb', 'status') });
+      const request = { namespace: 'default', name: 'older-default' };
+      const stored = await until(async () => {
+        await store.refreshAll();
+        return store.get(request);
+      }, 'the manifest esb deploy writes');
+      const configDir = path.join(ws, '.esb', 'default', 'config');
+      const generator = 'feedc0de00000000';
+      const spec = stored.deployment.spec;
+      const [inspection] = await inspectInputsFor(
+        { templatePath: file, parameters: {}, env: spec.env, project: spec.project, exclude: ownedPaths({ deploymentsDir, configDir }), stackName: spec.stackName, codeRoot: ws, configDir, generator },
+        ['process'],
+      );
+      await store.patchStatus(request, {
+        observedGeneration: stored.deployment.metadata.generation,
+        inputsDigest: inspection.digest,
+        generator,
+        configDir,
+        functions: 1,
+        routes: 1,
+        resources: 0,
+        conditions: [{ type: 'Ready', status: 'True', reason: 'Ready', message: '1 function', observedGeneration: stored.deployment.metadata.generation, lastTransitionTime: new Date().toISOString() }],
+      });
+
+      const r = await deployed;
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/warning: the controller runs another esb build than this one \(its generator feedc0de00000000, this one [0-9a-f]{16}\): it deploys with its own; restart it \(esb dev\) to deploy with this one\n/);
+      expect(r.stdout).toMatch(/ {2}ok {3}Ready +1 functions, 1 routes, 0 resources/);
+    } finally {
+      await rm(ws, { recursive: true, force: true });
+    }
   }, 120_000);
 });

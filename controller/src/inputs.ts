@@ -3,3 +3,4 @@
 // reader, none of the controller's servers or clients (docs/design.md "Build").
 export { inspectInputs, inspectInputsFor, ownedPaths, type RuntimeKind } from './reconcile/inspect.js';
 export { artifactOutDir } from './reconcile/deployment-reconciler.js';
+export { generatorFingerprint } from '@esb/deploy';

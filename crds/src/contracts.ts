@@ -82,6 +82,8 @@ export const DeploymentStatus = z.object({
   // Digest of everything the deploy read (template, code, parameters, env, project): equal to
   // what `esb deploy` computes when the controller has handled exactly that input.
   inputsDigest: z.string().optional(),
+  /** The fingerprint of the controller's generator, which inputsDigest counts (docs/design.md, "Build"). */
+  generator: z.string().optional(),
   configDir: z.string().optional(),
   functions: z.number().int().min(0).optional(),
   routes: z.number().int().min(0).optional(),

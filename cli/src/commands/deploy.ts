@@ -14,7 +14,7 @@ import { APPSYNC_CONFIG_ENV, APPSYNC_PATH, AppSyncApi, FUNCTION_URL_HOST_SUFFIX,
 import { readDevInfo } from '../dev-info.js';
 import { writeFileAtomic } from '@esb/contracts';
 import { FileStore, workspacePaths, type WorkspacePaths } from '@esb/controller/client';
-import { artifactOutDir, inspectInputsFor, ownedPaths, type RuntimeKind } from '@esb/controller/inputs';
+import { artifactOutDir, generatorFingerprint, inspectInputsFor, ownedPaths, type RuntimeKind } from '@esb/controller/inputs';
 import type { Command } from '../main.js';
 import { processSettings } from '../settings.js';
 import { parseParameterOverrides, readSamConfig, saveSamConfig, templateHere } from './samconfig.js';
@@ -301,12 +301,15 @@ export const deploy: Command = {
     // depends on the controller's CONFIG_DIR (left out of code folders) and runtime, which
     // only its status tells for sure: recomputed from what the status says, and again when a
     // Ready arrives for other inputs (the code changed while we waited), so that a Ready that
-    // happened is never missed.
+    // happened is never missed. The generator is an input too: a controller of another esb
+    // build (esb upgraded or edited while esb dev runs) counts its own, which its status names.
     const runtimes: RuntimeKind[] = knownRuntime ? [knownRuntime] : ['docker', 'process'];
+    const ownGenerator = await generatorFingerprint();
+    let generator = ownGenerator;
     const digestsFor = async (configDir: string | undefined): Promise<Set<string>> => {
       const exclude = configDir ? ownedPaths({ deploymentsDir: target.deploymentsDir, configDir }) : target.deploymentsDir ? [target.deploymentsDir] : [];
       // The template and its code are hashed once for every runtime.
-      const inspections = await inspectInputsFor({ templatePath, parameters, ...(envVars ? { envVars } : {}), env, project, exclude, stackName, codeRoot: paths.workspace, ...(configDir ? { configDir } : {}) }, runtimes).catch(() => [{ digest: '' }]);
+      const inspections = await inspectInputsFor({ templatePath, parameters, ...(envVars ? { envVars } : {}), env, project, exclude, stackName, codeRoot: paths.workspace, ...(configDir ? { configDir } : {}), generator }, runtimes).catch(() => [{ digest: '' }]);
       return new Set(inspections.map((i) => i.digest));
     };
     let expectedFor = dev?.env === env ? dev.configDir : undefined;
@@ -341,7 +344,12 @@ export const deploy: Command = {
       const record = await target.read(name);
       status = record.status;
       const settled = status?.observedGeneration === record.generation && status?.conditions?.some((c) => c.type === 'Ready' && !isProgressReason(c.reason));
-      if (status?.configDir && settled && (expectedFor !== status.configDir || (status.inputsDigest && !expected.has(status.inputsDigest) && Date.now() - recomputedAt > 1000))) {
+      const otherGenerator = settled && status?.generator !== undefined && status.generator !== generator;
+      if (otherGenerator) {
+        generator = status!.generator!;
+        if (generator !== ownGenerator) say(`warning: the controller runs another esb build than this one (its generator ${generator}, this one ${ownGenerator}): it deploys with its own; restart it (esb dev) to deploy with this one`);
+      }
+      if (status?.configDir && settled && (otherGenerator || expectedFor !== status.configDir || (status.inputsDigest && !expected.has(status.inputsDigest) && Date.now() - recomputedAt > 1000))) {
         expected = await digestsFor(status.configDir);
         expectedFor = status.configDir;
         recomputedAt = Date.now();

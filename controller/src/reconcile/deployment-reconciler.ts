@@ -22,6 +22,8 @@ export interface Inspection {
   digest: string;
   /** Files and folders whose change should trigger a new reconcile (template, code, layers). */
   watchPaths: string[];
+  /** The fingerprint of the generator the digest counts (its own esb's): a CLI of another esb computes the digest with it. */
+  generator?: string;
 }
 
 /** The work of a deploy, behind one port so the reconciler is tested without I/O. */
@@ -263,6 +265,7 @@ export class DeploymentReconciler implements Reconciler {
         ...status,
         observedGeneration: generation,
         inputsDigest: inspection.digest,
+        ...(inspection.generator ? { generator: inspection.generator } : {}),
         conditions: setCondition(conditions, { type: 'Ready', status: 'True', reason: 'Ready', message: describeCounts(counts), observedGeneration: generation }, this.now()),
       };
       await progressWrites.flush();
@@ -273,7 +276,7 @@ export class DeploymentReconciler implements Reconciler {
     } catch (err) {
       await progressWrites.flush().catch(() => {}); // the failure is written after the progress before it
       const reason = reasonOf(err, { step, invalidInput: step === 'Generated' && templatePath ? 'InvalidTemplate' : 'InvalidArtifact' });
-      await this.fail(request, generation, status, step, reason, errorMessage(err), inspection.digest);
+      await this.fail(request, generation, status, step, reason, errorMessage(err), inspection);
       await store.recordEvent?.(request, 'Warning', reason, errorMessage(err));
       throw new ReasonError(errorMessage(err), reason, { cause: err });
     }
@@ -313,15 +316,20 @@ export class DeploymentReconciler implements Reconciler {
     step: ConditionType,
     reason: Reason,
     message: string,
-    inputsDigest: string | undefined,
+    inputs: Pick<Inspection, 'digest' | 'generator'> | undefined,
   ): Promise<void> {
     const now = this.now();
     let conditions: Condition[] = setCondition(base.conditions ?? [], { type: step, status: 'False', reason, message, observedGeneration: generation }, now);
     conditions = setCondition(conditions, { type: 'Ready', status: 'False', reason, message, observedGeneration: generation }, now);
     // The digest of the inputs that failed; none when they could not be read (a template that
     // reappears unchanged must not look already handled).
-    const { inputsDigest: _previous, ...rest } = base;
-    const status: DeploymentStatus = { ...rest, conditions, ...(generation !== undefined ? { observedGeneration: generation } : {}), ...(inputsDigest ? { inputsDigest } : {}) };
+    const { inputsDigest: _previous, generator: _generator, ...rest } = base;
+    const status: DeploymentStatus = {
+      ...rest,
+      conditions,
+      ...(generation !== undefined ? { observedGeneration: generation } : {}),
+      ...(inputs ? { inputsDigest: inputs.digest, ...(inputs.generator ? { generator: inputs.generator } : {}) } : {}),
+    };
     try {
       await this.options.store.patchStatus(request, status);
     } catch (err) {

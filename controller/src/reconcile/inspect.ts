@@ -55,7 +55,7 @@ export async function inspectInputsFor({ templatePath, artifactPath, parameters,
   if (templatePath) {
     try {
       const inputs = await templateInputsDigest(templatePath, parameters, { exclude, codeRoot, ...(configDir ? { configDir } : {}), ...(stackName ? { stackName } : {}) });
-      return runtimes.map((runtime) => ({ digest: digestWith(inputs.digest, runtime), watchPaths: [templatePath, ...inputs.referencedPaths] }));
+      return runtimes.map((runtime) => ({ digest: digestWith(inputs.digest, runtime), watchPaths: [templatePath, ...inputs.referencedPaths], generator: generatedBy }));
     } catch (err) {
       // TemplateNotFound and InvalidTemplate are declared where they are thrown; an EMFILE or
       // EACCES while reading is retried.
@@ -71,5 +71,5 @@ export async function inspectInputsFor({ templatePath, artifactPath, parameters,
     if (code === 'ENOENT') throw new ReasonError(`${artifactPath}: artifact not found`, 'InvalidArtifact', { cause: err });
     throw new ReasonError(`${artifactPath}: cannot read the artifact (${code})`, 'InspectFailed', { cause: err });
   }
-  return runtimes.map((runtime) => ({ digest: digestWith(text, runtime), watchPaths: [path.dirname(artifactPath!)] }));
+  return runtimes.map((runtime) => ({ digest: digestWith(text, runtime), watchPaths: [path.dirname(artifactPath!)], generator: generatedBy }));
 }
