@@ -65,7 +65,7 @@ export function createTaskRunner(o: TaskRunnerOptions): (call: TaskCall, executi
     if (typeof Command !== 'function') throw new StatesError('States.TaskFailed', `the ${serviceName} service has no action ${action}`);
     let output: Record<string, unknown>;
     try {
-      output = await client.send(new Command(sdkInput(serviceName, action, params, o.endpoints.sqs)), { abortSignal: signal });
+      output = await client.send(new Command(sdkInput(serviceName, action, params, o.endpoints.sqs, optimized)), { abortSignal: signal });
     } catch (err) {
       if (err instanceof StatesError) throw err;
       const e = err as { name?: string; message?: string };
@@ -243,7 +243,7 @@ function functionError(result: InvokeResult, text: string): StatesError {
 }
 
 /** What the SDK takes: texts Step Functions lets a state give as JSON (a message body, an event's detail) made text, queue URLs made local. */
-function sdkInput(service: string, action: string, params: unknown, sqsEndpoint: string | undefined): unknown {
+function sdkInput(service: string, action: string, params: unknown, sqsEndpoint: string | undefined, optimized: boolean): unknown {
   const p = { ...((params ?? {}) as Record<string, unknown>) };
   const asText = (v: unknown) => (v === undefined || typeof v === 'string' ? v : JSON.stringify(v));
   if (service === 'sqs') {
@@ -253,6 +253,9 @@ function sdkInput(service: string, action: string, params: unknown, sqsEndpoint:
   if (service === 'sns' && action === 'publish') p.Message = asText(p.Message);
   if (service === 'eventbridge' && action === 'putEvents' && Array.isArray(p.Entries)) p.Entries = p.Entries.map((e: Record<string, unknown>) => ({ ...e, Detail: asText(e.Detail) }));
   if (service === 's3' && action === 'putObject') p.Body = asText(p.Body);
+  // The optimized DynamoDB integration reads attribute values with Step Functions' Java SDK, which
+  // takes a bare text as a string attribute (docs/step-functions.md, "Tasks"): `id.$: $.id` stores {S: id}.
+  if (service === 'dynamodb' && optimized) for (const field of ['Item', 'Key', 'ExpressionAttributeValues']) if (p[field] && typeof p[field] === 'object') p[field] = textsAsStrings(p[field] as Record<string, unknown>);
   // A record's data is bytes to the SDK: a state gives text, or JSON written out as text.
   const asBytes = (v: unknown) => (v === undefined ? v : Buffer.from(asText(v)!));
   if (service === 'kinesis' && action === 'putRecord') p.Data = asBytes(p.Data);
@@ -261,6 +264,11 @@ function sdkInput(service: string, action: string, params: unknown, sqsEndpoint:
   }
   if (service === 'firehose' && action === 'putRecord' && p.Record && typeof p.Record === 'object') p.Record = { ...(p.Record as Record<string, unknown>), Data: asBytes((p.Record as Record<string, unknown>).Data) };
   return p;
+}
+
+/** A map of attribute values with each bare text written as a string attribute. */
+function textsAsStrings(values: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === 'string' ? { S: v } : v]));
 }
 
 /** SDK output as a state gets it: streams read as text, bytes as base64, dates as ISO text. */
