@@ -103,6 +103,10 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(listed.stdout).toMatch(/hello-python-default\s+default\s+True\s+Ready\s/);
     const described = await esb(['describe', 'deployment', 'hello-node-default', '--workspace', ws]);
     expect(described.stdout).toMatch(/Overridden\s+True\s+TakenOver/);
+    // An unchanged re-deploy of hello-node is no new write: it takes nothing back, and says so.
+    const again = await deploy('hello-node');
+    expect(again).toMatch(/warning: default\/hello-python-default took over: [^\n]*route GET \/hello[^\n]*; served by it now \(last write wins\): deploy this template again with a change to take them back\n/);
+    expect((await request('GET', '/hello')).json()).toMatchObject({ app: 'hello-python' });
   }, 120_000);
 
   it('hello-no-codeuri: no CodeUri (the template\'s folder), python3.8 accepted with a warning; a CodeUri that is one file is the whole package', async () => {

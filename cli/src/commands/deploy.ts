@@ -401,7 +401,11 @@ export const deploy: Command = {
     // An HTTP API's $default route answers every path no other route takes.
     const urlOf = (path: string) => (path === '$default' ? `${base}/* ($default)` : `${base}${path}`);
     const own = stackUrl(base, status!.stackName ?? stackName);
-    const warnings = [...(status!.warnings ?? []), ...(notServed ? [notServed] : [])];
+    // What another Deployment took over since is served by it (last write wins); an unchanged
+    // deploy is no new write, so it takes nothing back (docs/apply.md "Stacks and owners").
+    const overridden = status!.conditions?.find((c) => c.type === 'Overridden' && c.status === 'True');
+    const takenOver = overridden ? `${overridden.message}; served by it now (last write wins): deploy this template again with a change to take them back` : undefined;
+    const warnings = [...(status!.warnings ?? []), ...(notServed ? [notServed] : []), ...(takenOver ? [takenOver] : [])];
     // The stack's Outputs, as apply recorded them (docs/apply.md "Stacks and owners").
     const outputs = (await readStackOutputs(status!.configDir!, status!.stackName ?? stackName))?.outputs ?? [];
     if (values.json) {
