@@ -671,6 +671,14 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       log.info({ fn, notification }, 'S3 event');
       asyncInvoker.fire(fn, payload, { notification }, 'S3 event');
     },
+    // A bucket's own notifications go where rules' targets go (docs/agent.md "S3 events").
+    send: (queue, body, notification) => sendToQueue(queue, body, `S3 notification ${notification}`),
+    publish: (topic, message, subject, notification) => {
+      log.info({ topic, notification }, `S3 notification ${notification} published to topic ${topic}`);
+      publishToTopic(topic, message, undefined, subject);
+    },
+    putEvents: (events) => void eventRules.deliver(events),
+    eventId: () => randomUUID(),
   });
 
   // A message to a queue on behalf of a rule or a subscription (`what` names it in warnings).
@@ -712,8 +720,8 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   // "Asynchronous invocations"): a queue, a topic's subscriptions, a bus's rules (as Lambda puts
   // it there), or a function invoked asynchronously, one hop further in the chain.
   /** A message esb itself publishes to a topic (a destination, a rule's target, a failed batch): its subscriptions get it. */
-  const publishToTopic = (topic: string, message: string, traceId?: string) =>
-    topicSubscriptions.deliver([{ topic, messageId: randomUUID(), message, timestamp: new Date(clock.now()).toISOString(), attributes: {}, ...(traceId ? { traceHeader: traceId } : {}) }]);
+  const publishToTopic = (topic: string, message: string, traceId?: string, subject?: string) =>
+    topicSubscriptions.deliver([{ topic, messageId: randomUUID(), message, timestamp: new Date(clock.now()).toISOString(), attributes: {}, ...(subject ? { subject } : {}), ...(traceId ? { traceHeader: traceId } : {}) }]);
   /** A line of a log that is not a function's (a log group, an inbox), read the same way: `esb logs <name>`. */
   const writeNamedLog = (name: string, instance: string, message: string, requestId?: string) => sink.write({ time: clock.now(), function: name, instance, requestId, stream: 'stdout', message });
 

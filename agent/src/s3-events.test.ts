@@ -1,9 +1,10 @@
-import type { FunctionsFile, ObjectEvent, S3Event } from '@esb/contracts';
+import { FunctionsFile, type BusEvent, type ObjectEvent, type S3Event } from '@esb/contracts';
 import { describe, expect, it } from 'vitest';
-import { notificationKey, notificationTakes, S3Notifier } from './s3-events.js';
+import { notificationKey, notificationTakes, S3Notifier, type S3NotifierOptions } from './s3-events.js';
 
 const event = (over: Partial<ObjectEvent> = {}): ObjectEvent => ({ bucket: 'uploads', key: 'incoming/a b.txt', eventName: 'ObjectCreated:Put', size: 5, eTag: 'abc', time: Date.UTC(2026, 11, 5, 12), ...over });
 const notification = (over: Partial<S3Event> = {}): S3Event => ({ type: 's3', name: 'FnUpload', bucket: 'uploads', events: ['s3:ObjectCreated:*'], ...over });
+const unused = { send: () => {}, publish: () => {}, putEvents: () => {}, eventId: () => 'id' };
 
 describe('S3 notifications', () => {
   it('take an event by bucket, event name (exact or `*`) and key prefix and suffix', () => {
@@ -24,7 +25,7 @@ describe('S3 notifications', () => {
 
   it('invoke each function whose notification takes the event, with the record S3 sends', () => {
     const fired: Array<{ fn: string; payload: any; name: string }> = [];
-    const notifier = new S3Notifier({ region: 'eu-west-1', fire: (fn, payload, name) => fired.push({ fn, payload: JSON.parse(payload.toString()), name }) });
+    const notifier = new S3Notifier({ region: 'eu-west-1', ...unused, fire: (fn, payload, name) => fired.push({ fn, payload: JSON.parse(payload.toString()), name }) });
     const base = { timeout: 3, memory_size: 128, package_type: 'Zip' as const, environment: {}, scaling: {}, layers: [] };
     const file: FunctionsFile = {
       defaults: { environment: {}, scaling: {} },
@@ -53,6 +54,65 @@ describe('S3 notifications', () => {
     expect(record.s3.object.sequencer).toMatch(/^[0-9A-F]{16}$/);
     // A reload replaces the notifications.
     notifier.setFunctions({ ...file, functions: { other: file.functions.other } });
+    expect(notifier.deliver(event())).toBe(0);
+  });
+
+  it("send a bucket's queue and topic notifications S3's event, and put its events on the default bus when it sends to EventBridge", () => {
+    const sent: Array<{ to: string; body: any; subject?: string; name: string }> = [];
+    const bus: BusEvent[] = [];
+    const o: S3NotifierOptions = {
+      region: 'eu-west-1',
+      fire: () => {
+        throw new Error('no function is notified');
+      },
+      send: (queue, body, name) => sent.push({ to: `queue ${queue}`, body: JSON.parse(body), name }),
+      publish: (topic, message, subject, name) => sent.push({ to: `topic ${topic}`, body: JSON.parse(message), subject, name }),
+      putEvents: (events) => bus.push(...events),
+      eventId: () => 'e-1',
+    };
+    const notifier = new S3Notifier(o);
+    notifier.setFunctions(
+      FunctionsFile.parse({
+        bucket_notifications: {
+          'uploads/ToQueue': { name: 'ToQueue', bucket: 'uploads', events: ['s3:ObjectCreated:*'], prefix: 'incoming/', queue: 'jobs' },
+          'uploads/ToTopic': { name: 'ToTopic', bucket: 'uploads', events: ['s3:ObjectRemoved:*'], topic: 'gone' },
+          'other/ToQueue': { name: 'ToQueue', bucket: 'other', events: ['s3:ObjectCreated:*'], queue: 'elsewhere' },
+        },
+        eventbridge_buckets: ['uploads'],
+      }),
+    );
+    expect(notifier.deliver(event({ sourceIp: '10.1.2.3' }))).toBe(2);
+    expect(sent.map((x) => [x.to, x.name, x.subject])).toEqual([['queue jobs', 'ToQueue', undefined]]);
+    expect(sent[0].body.Records[0]).toMatchObject({ eventSource: 'aws:s3', eventName: 'ObjectCreated:Put', s3: { configurationId: 'ToQueue', bucket: { name: 'uploads' }, object: { key: 'incoming/a+b.txt', size: 5, eTag: 'abc' } } });
+    expect(bus).toEqual([
+      {
+        bus: 'default',
+        event: {
+          version: '0',
+          id: 'e-1',
+          'detail-type': 'Object Created',
+          source: 'aws.s3',
+          account: '123456789012',
+          time: '2026-12-05T12:00:00Z',
+          region: 'eu-west-1',
+          resources: ['arn:aws:s3:::uploads'],
+          detail: { version: '0', bucket: { name: 'uploads' }, object: { key: 'incoming/a b.txt', size: 5, etag: 'abc', sequencer: expect.stringMatching(/^[0-9A-F]{16}$/) }, 'request-id': expect.any(String), requester: '123456789012', 'source-ip-address': '10.1.2.3', reason: 'PutObject' },
+        },
+      },
+    ]);
+    // Outside the prefix: only EventBridge. A deletion: the topic, as the message with S3's subject, and Object Deleted without size or etag.
+    sent.length = 0;
+    bus.length = 0;
+    expect(notifier.deliver(event({ key: 'other/x.txt', eventName: 'ObjectCreated:Copy' }))).toBe(1);
+    expect(bus[0].event.detail.reason).toBe('CopyObject');
+    expect(notifier.deliver(event({ eventName: 'ObjectRemoved:Delete', size: undefined, eTag: undefined }))).toBe(2);
+    expect(sent.map((x) => [x.to, x.name, x.subject])).toEqual([['topic gone', 'ToTopic', 'Amazon S3 Notification']]);
+    expect(sent[0].body.Records[0]).toMatchObject({ eventName: 'ObjectRemoved:Delete', s3: { configurationId: 'ToTopic' } });
+    expect(bus[1].event['detail-type']).toBe('Object Deleted');
+    expect(bus[1].event.detail).toMatchObject({ object: { key: 'incoming/a b.txt' }, reason: 'DeleteObject', 'deletion-type': 'Permanently Deleted' });
+    expect(bus[1].event.detail.object).not.toHaveProperty('size');
+    // A reload without them: nothing is sent.
+    notifier.setFunctions(FunctionsFile.parse({}));
     expect(notifier.deliver(event())).toBe(0);
   });
 });

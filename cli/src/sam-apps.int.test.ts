@@ -21,6 +21,7 @@ import { DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startDev, type RunningDev } from './dev.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -548,6 +549,62 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     await waitFor('deleted/old.log');
     expect(await results()).toEqual(['deleted/old.log', 'processed/hello world.txt']);
     s3.destroy();
+  }, 120_000);
+
+  it("s3-notifications: a bucket's QueueConfigurations send S3's event to a queue a function reads (prefix filter), its TopicConfigurations publish deletions to a topic a queue subscribes to, and EventBridgeEnabled puts its events on the default bus, where a rule sends the created ones to a queue", async () => {
+    const out = await deploy('s3-notifications');
+    expect(out).not.toContain('warning');
+    expect(out).toContain('NOTIFY  s3://s3-notifications-dropbucket (s3:ObjectCreated:* uploads/*) -> queue s3-notifications-JobsQueue');
+    expect(out).toContain('NOTIFY  s3://s3-notifications-dropbucket (s3:ObjectRemoved:*) -> topic s3-notifications-RemovedTopic');
+    expect(out).toContain('NOTIFY  s3://s3-notifications-dropbucket (s3:ObjectCreated:*, s3:ObjectRemoved:*) -> event bus default');
+    const listed = JSON.parse(await deploy('s3-notifications', '--json')) as { notifications: Array<{ bucket: string; target: string }> };
+    expect(listed.notifications.map((n) => n.target)).toEqual(['queue s3-notifications-JobsQueue', 'topic s3-notifications-RemovedTopic', 'event bus default']);
+    const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+    const s3 = new S3Client({ endpoint: dev.info.s3, region: 'us-east-1', forcePathStyle: true, credentials });
+    const sqs = new SQSClient({ endpoint: dev.info.sqs, region: 'us-east-1', credentials });
+    const bucket = 's3-notifications-dropbucket';
+    const receive = async (queue: string) => {
+      const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queue }));
+      return ((await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }))).Messages ?? []).map((m) => JSON.parse(m.Body!));
+    };
+    // Outside the queue's prefix, then inside it.
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'other/skip.txt', Body: 'no' }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'uploads/photo one.jpg', Body: 'hello' }));
+    // EventBridge: both uploads, as S3 puts them on the bus.
+    const created: any[] = [];
+    await until(
+      async () => {
+        created.push(...(await receive('s3-notifications-CreatedEventsQueue')));
+        return created.length >= 2 || undefined;
+      },
+      'two Object Created events in the rule\'s queue',
+      30_000,
+    );
+    expect(created.map((e) => e.detail.object.key).sort()).toEqual(['other/skip.txt', 'uploads/photo one.jpg']);
+    const photo = created.find((e) => e.detail.object.key === 'uploads/photo one.jpg');
+    expect(photo).toMatchObject({ version: '0', 'detail-type': 'Object Created', source: 'aws.s3', account: '123456789012', region: 'us-east-1', resources: [`arn:aws:s3:::${bucket}`] });
+    expect(photo.detail).toMatchObject({ version: '0', bucket: { name: bucket }, object: { size: 5, etag: expect.stringMatching(/^[0-9a-f]{32}$/) }, requester: '123456789012', reason: 'PutObject' });
+    // The queue: only the upload under uploads/, read by the function.
+    const results = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: 's3-notifications-resultsbucket' }))).Contents ?? []).map((o) => o.Key);
+    await until(async () => (await results()).includes('jobs/uploads/photo one.jpg') || undefined, 'the function noted the upload its queue got', 30_000);
+    expect(await results()).toEqual(['jobs/uploads/photo one.jpg']);
+    const note = await s3.send(new GetObjectCommand({ Bucket: 's3-notifications-resultsbucket', Key: 'jobs/uploads/photo one.jpg' }));
+    expect(JSON.parse(await note.Body!.transformToString())).toEqual({ eventName: 'ObjectCreated:Put', configurationId: 'DropBucketQueueNotification1', bucket, size: 5, queue: 'arn:aws:sqs:us-east-1:123456789012:s3-notifications-JobsQueue' });
+    // The topic: a deletion, published with S3's subject, reaches the subscribed queue in SNS's envelope.
+    await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'uploads/photo one.jpg' }));
+    const removed = await until(
+      async () => {
+        const got = await receive('s3-notifications-RemovedQueue');
+        return got.length ? got : undefined;
+      },
+      'the deletion published to the topic',
+      30_000,
+    );
+    expect(removed).toHaveLength(1);
+    expect(removed[0]).toMatchObject({ Type: 'Notification', TopicArn: 'arn:aws:sns:us-east-1:123456789012:s3-notifications-RemovedTopic', Subject: 'Amazon S3 Notification' });
+    expect(JSON.parse(removed[0].Message).Records[0]).toMatchObject({ eventSource: 'aws:s3', eventName: 'ObjectRemoved:Delete', s3: { configurationId: 'Removals', bucket: { name: bucket }, object: { key: 'uploads/photo+one.jpg' } } });
+    s3.destroy();
+    sqs.destroy();
   }, 120_000);
 
   it('cognito-auth: a Cognito user pool authorizer (pool made by the template) wants an ID token and hands its claims to the function', async () => {

@@ -190,6 +190,26 @@ export const S3Event = z.object({
 });
 export type S3Event = z.infer<typeof S3Event>;
 
+/**
+ * A bucket's notification to an SQS queue or an SNS topic (NotificationConfiguration
+ * QueueConfigurations / TopicConfigurations; docs/agent.md "S3 events"): the queue gets S3's
+ * event (`{"Records":[...]}`) as a message body, the topic as the message it publishes.
+ */
+export const BucketNotification = S3Event.omit({ type: true })
+  .extend({
+    /** The queue's name (the last part of its ARN). */
+    queue: z.string().min(1).optional(),
+    /** The topic's name (the last part of its ARN). */
+    topic: z.string().min(1).optional(),
+  })
+  .refine((n) => (n.queue === undefined) !== (n.topic === undefined), 'a bucket notification names exactly one of queue or topic');
+export type BucketNotification = z.infer<typeof BucketNotification>;
+
+/** The key of a notification in functions.yml `bucket_notifications`: a configuration's id is unique in its bucket. */
+export function bucketNotificationKey(n: { bucket: string; name: string }): string {
+  return `${n.bucket}/${n.name}`;
+}
+
 /** What an object event in a bucket was (the embedded S3 server reports them). */
 export interface ObjectEvent {
   bucket: string;
@@ -679,6 +699,10 @@ export const FunctionsFile = z.object({
   state_machines: z.record(z.string().min(1), StateMachine).optional(),
   /** Firehose delivery streams by name (docs/firehose.md); merged by name, last write wins. */
   delivery_streams: z.record(z.string().min(1), DeliveryStream).optional(),
+  /** S3 notifications to queues and topics by `<bucket>/<id>` (bucketNotificationKey); merged by that key, last write wins. */
+  bucket_notifications: z.record(z.string().min(1), BucketNotification).optional(),
+  /** Buckets that send their object events to the default event bus (EventBridgeConfiguration; docs/agent.md "S3 events"); merged as a set. */
+  eventbridge_buckets: z.array(z.string().min(1)).optional(),
 });
 export type FunctionsFile = z.infer<typeof FunctionsFile>;
 
@@ -969,6 +993,7 @@ const Owners = z.object({
   state_machines: stringMap.default({}),
   streams: stringMap.default({}),
   delivery_streams: stringMap.default({}),
+  bucket_notifications: stringMap.default({}),
   secrets: stringMap.default({}),
   parameters: stringMap.default({}),
 });
@@ -1013,11 +1038,11 @@ export type StackRecord = z.infer<typeof StackRecord>;
 export const StacksFile = z.object({
   stacks: z.record(z.string().min(1), StackRecord).default({}),
   /** kind -> key -> the stack that last deployed it. */
-  owners: Owners.default({ functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {}, state_machines: {}, streams: {}, delivery_streams: {}, secrets: {}, parameters: {} }),
+  owners: Owners.default({ functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {}, state_machines: {}, streams: {}, delivery_streams: {}, bucket_notifications: {}, secrets: {}, parameters: {} }),
 });
 export type StacksFile = z.infer<typeof StacksFile>;
 
-export const EMPTY_STACKS: StacksFile = { stacks: {}, owners: { functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {}, state_machines: {}, streams: {}, delivery_streams: {}, secrets: {}, parameters: {} } };
+export const EMPTY_STACKS: StacksFile = { stacks: {}, owners: { functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {}, state_machines: {}, streams: {}, delivery_streams: {}, bucket_notifications: {}, secrets: {}, parameters: {} } };
 
 // ---------------------------------------------------------------- resources.yml (CloudFormation field names)
 

@@ -24,7 +24,7 @@ describe('stack hosts', () => {
         functions: functionsOf('one-Hello', 'two-Hello', 'two-Only'),
         // The merged table: two deployed last, so its GET /hello won.
         routing: routingOf([['GET', '/hello', 'two-Hello'], ['GET', '/only', 'two-Only']], api),
-        stacks: { stacks: { one: { routing: one }, Two: { routing: two } }, owners: { functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {}, state_machines: {}, streams: {}, delivery_streams: {}, secrets: {}, parameters: {} } },
+        stacks: { stacks: { one: { routing: one }, Two: { routing: two } }, owners: { functions: {}, routes: {}, tables: {}, buckets: {}, queues: {}, rules: {}, subscriptions: {}, state_machines: {}, streams: {}, delivery_streams: {}, bucket_notifications: {}, secrets: {}, parameters: {} } },
       },
     });
   });

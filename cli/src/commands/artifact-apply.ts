@@ -48,6 +48,8 @@ export function formatReport(r: ApplyReport): string {
     summary('subscriptions', e.changes.subscriptions, out);
     summary('state machines', e.changes.state_machines, out);
     summary('delivery streams', e.changes.delivery_streams, out);
+    summary('bucket notifications', e.changes.bucket_notifications, out);
+    summary('eventbridge buckets', e.changes.eventbridge_buckets, out);
     summary('dynamodb', e.changes.resources.dynamodb, out);
     summary('s3', e.changes.resources.s3, out);
     summary('sqs', e.changes.resources.sqs, out);

@@ -410,7 +410,7 @@ export const deploy: Command = {
     const outputs = (await readStackOutputs(status!.configDir!, status!.stackName ?? stackName))?.outputs ?? [];
     if (values.json) {
       process.stdout.write(
-        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), ...(served.loadBalancers.length ? { loadBalancers: served.loadBalancers.map((l) => ({ ...l, url: loadBalancerUrl(base, l.name) })) } : {}), ...(served.customResources.length ? { customResources: served.customResources } : {}), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, stateMachines: served.stateMachines, streams: served.streams, deliveryStreams: served.deliveryStreams, secrets: served.secrets, parameters: served.parameters, schedules: served.schedules, ...(served.websockets.length ? { websockets: served.websockets.map((w) => ({ id: w.id, url: webSocketUrl(own, w.stage), routes: w.routes })) } : {}), ...(served.graphql.length ? { graphql: served.graphql.map((g) => ({ ...g, url: `${own}${APPSYNC_PATH}` })) } : {}), outputs: outputs.map((o) => {
+        `${JSON.stringify({ name, stackName: status!.stackName ?? stackName, ready: true, seconds: Number(seconds), functions: status!.functions, routes: routes.map((r) => ({ method: r.method, url: urlOf(r.path) })), ...(served.loadBalancers.length ? { loadBalancers: served.loadBalancers.map((l) => ({ ...l, url: loadBalancerUrl(base, l.name) })) } : {}), ...(served.customResources.length ? { customResources: served.customResources } : {}), functionUrls: urls.map((u) => ({ function: u.function, url: functionUrl(base, u.function), authType: u.authType })), resources: status!.resources, rules: served.rules, subscriptions: served.subscriptions, notifications: served.notifications, stateMachines: served.stateMachines, streams: served.streams, deliveryStreams: served.deliveryStreams, secrets: served.secrets, parameters: served.parameters, schedules: served.schedules, ...(served.websockets.length ? { websockets: served.websockets.map((w) => ({ id: w.id, url: webSocketUrl(own, w.stage), routes: w.routes })) } : {}), ...(served.graphql.length ? { graphql: served.graphql.map((g) => ({ ...g, url: `${own}${APPSYNC_PATH}` })) } : {}), outputs: outputs.map((o) => {
           const local = localApiUrl(o.value, own);
           return { ...o, ...(local ? { local } : {}) };
         }), configDir: status!.configDir, url: base, stackUrl: own, stackPathUrl: stackPathUrl(base, status!.stackName ?? stackName), warnings })}\n`,
@@ -426,6 +426,7 @@ export const deploy: Command = {
       for (const c of served.customResources) say(`       CUSTOM  ${c.name} (function ${c.function})`);
       for (const r of served.rules) say(`       RULE    ${r.rule}${r.schedule ? ` ${r.schedule}` : ''} -> ${r.targets.join(', ')}${r.enabled ? '' : ' (disabled)'}`);
       for (const t of served.subscriptions) say(`       TOPIC   ${t.topicArn} -> ${t.target}${t.filtered ? ' (filtered)' : ''}`);
+      for (const n of served.notifications) say(`       NOTIFY  s3://${n.bucket} (${n.events.join(', ')}${n.prefix ? ` ${n.prefix}*` : ''}${n.suffix ? ` *${n.suffix}` : ''}) -> ${n.target}`);
       for (const m of served.stateMachines) say(`       MACHINE ${m.stateMachineArn} (${m.type}${m.schedules.length ? `, ${m.schedules.join(', ')}` : ''})`);
       // Only what events are put to needs the endpoint: scheduled rules fire by themselves.
       if ((served.rules.some((r) => !r.schedule) || served.subscriptions.length) && dev?.sqs) say(`       EventBridge and SNS: ${dev.sqs} (AWS_ENDPOINT_URL_EVENTBRIDGE, AWS_ENDPOINT_URL_SNS)`);
@@ -552,6 +553,8 @@ interface Served {
   rules: Array<{ rule: string; targets: string[]; enabled: boolean; schedule?: string }>;
   /** SNS subscriptions: the topic's ARN and what it delivers to. */
   subscriptions: Array<{ topicArn: string; target: string; filtered: boolean }>;
+  /** A bucket's notifications to queues and topics, and its events sent to EventBridge (docs/agent.md "S3 events"). */
+  notifications: Array<{ bucket: string; events: string[]; prefix?: string; suffix?: string; target: string }>;
   /** Step Functions state machines: ARN, type, and what starts them besides the API. */
   stateMachines: Array<{ stateMachineArn: string; type: string; schedules: string[] }>;
   /** Kinesis data streams: ARN, shards, and the functions reading each. */
@@ -572,7 +575,7 @@ interface Served {
 
 async function readRoutes(artifactDir: string): Promise<Served> {
   const { readdir } = await import('node:fs/promises');
-  const out: Served = { routes: [], loadBalancers: [], customResources: [], urls: [], rules: [], subscriptions: [], stateMachines: [], streams: [], deliveryStreams: [], secrets: [], parameters: [], schedules: [], websockets: [], graphql: [] };
+  const out: Served = { routes: [], loadBalancers: [], customResources: [], urls: [], rules: [], subscriptions: [], notifications: [], stateMachines: [], streams: [], deliveryStreams: [], secrets: [], parameters: [], schedules: [], websockets: [], graphql: [] };
   let entries: string[] = [];
   try {
     entries = await readdir(artifactDir);
@@ -606,6 +609,8 @@ async function readRoutes(artifactDir: string): Promise<Served> {
       }
       // A subscription's `topic` is where its messages come from, not a target.
       for (const { topic, ...s } of Object.values(functions.subscriptions ?? {})) out.subscriptions.push({ topicArn: topicArn(topic), target: target(s), filtered: s.filter_policy !== undefined });
+      for (const n of Object.values(functions.bucket_notifications ?? {})) out.notifications.push({ bucket: n.bucket, events: n.events, ...(n.prefix ? { prefix: n.prefix } : {}), ...(n.suffix ? { suffix: n.suffix } : {}), target: target(n) });
+      for (const bucket of functions.eventbridge_buckets ?? []) out.notifications.push({ bucket, events: ['s3:ObjectCreated:*', 's3:ObjectRemoved:*'], target: 'event bus default' });
       for (const m of Object.values(functions.state_machines ?? {})) out.stateMachines.push({ stateMachineArn: stateMachineArn(m.name), type: m.type, schedules: m.schedules.filter((e) => e.enabled).map((e) => e.schedule) });
       for (const d of Object.values(functions.delivery_streams ?? {}))
         out.deliveryStreams.push({ deliveryStreamArn: deliveryStreamArn(d.name), destination: `s3://${d.destination.bucket}/${d.destination.prefix}`, ...(d.source.type === 'kinesis' ? { source: `stream ${d.source.stream}` } : {}), ...(d.destination.processor ? { processor: d.destination.processor.function } : {}) });

@@ -74,7 +74,7 @@ export class ArtifactCache {
 
 /**
  * What a Deployment's status counts (functions, routes, and tables, buckets, queues, Kinesis streams,
- * secrets, parameters, layers, EventBridge rules, SNS subscriptions and Firehose delivery streams as resources) over the runtime configs of an artifact's entries: one rule for what generate
+ * secrets, parameters, layers, EventBridge rules, SNS subscriptions, Firehose delivery streams and S3 bucket notifications as resources) over the runtime configs of an artifact's entries: one rule for what generate
  * reports and what describeArtifact reads back.
  */
 export function countRuntimeConfigs(configs: readonly RuntimeConfig[]): Counts {
@@ -83,7 +83,7 @@ export function countRuntimeConfigs(configs: readonly RuntimeConfig[]): Counts {
     counts.functions += Object.keys(config.functions.functions).length;
     counts.routes += config.routing.routes.length;
     const r = config.resources.resources;
-    counts.resources += (r.dynamodb?.length ?? 0) + (r.s3?.length ?? 0) + (r.sqs?.length ?? 0) + (r.kinesis?.length ?? 0) + (r.secrets?.length ?? 0) + (r.parameters?.length ?? 0) + (r.schedule_groups?.length ?? 0) + (r.schedules?.length ?? 0) + (r.layers?.length ?? 0) + (r.custom_resources?.length ?? 0) + Object.keys(config.functions.rules ?? {}).length + Object.keys(config.functions.subscriptions ?? {}).length + Object.keys(config.functions.delivery_streams ?? {}).length;
+    counts.resources += (r.dynamodb?.length ?? 0) + (r.s3?.length ?? 0) + (r.sqs?.length ?? 0) + (r.kinesis?.length ?? 0) + (r.secrets?.length ?? 0) + (r.parameters?.length ?? 0) + (r.schedule_groups?.length ?? 0) + (r.schedules?.length ?? 0) + (r.layers?.length ?? 0) + (r.custom_resources?.length ?? 0) + Object.keys(config.functions.rules ?? {}).length + Object.keys(config.functions.subscriptions ?? {}).length + Object.keys(config.functions.delivery_streams ?? {}).length + Object.keys(config.functions.bucket_notifications ?? {}).length;
   }
   return counts;
 }

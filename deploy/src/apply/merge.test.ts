@@ -201,6 +201,18 @@ describe('mergeConfig: resources', () => {
     expect(warnings).toEqual(['functions.yml: delivery stream orders is transformed by function "missing", which is not deployed']);
     expect(mergeConfig(merged, cfg({})).merged.functions.delivery_streams).toEqual(merged.functions.delivery_streams);
   });
+
+  it("merges buckets' notifications by <bucket>/<id> (two apps' stay apart, the same bucket and id is last write wins) and the buckets that send to EventBridge as a set", () => {
+    const n = (bucket: string, name: string, queue: string) => ({ name, bucket, events: ['s3:ObjectCreated:*'], queue });
+    const existing = cfg({ functions: { bucket_notifications: { 'a-up/N1': n('a-up', 'N1', 'a-q'), 'shared/N1': n('shared', 'N1', 'a-q') }, eventbridge_buckets: ['a-up', 'shared'] } });
+    const incoming = cfg({ functions: { bucket_notifications: { 'b-up/N1': n('b-up', 'N1', 'b-q'), 'shared/N1': n('shared', 'N1', 'b-q') }, eventbridge_buckets: ['b-up', 'shared'] } });
+    const { merged, report } = mergeConfig(existing, incoming);
+    expect(Object.entries(merged.functions.bucket_notifications ?? {}).map(([k, x]) => [k, x.queue])).toEqual([['a-up/N1', 'a-q'], ['shared/N1', 'b-q'], ['b-up/N1', 'b-q']]);
+    expect(report.bucket_notifications).toEqual({ added: ['b-up/N1'], replaced: ['shared/N1'], unchanged: [], kept: ['a-up/N1'] });
+    expect(merged.functions.eventbridge_buckets).toEqual(['a-up', 'shared', 'b-up']);
+    expect(report.eventbridge_buckets).toEqual({ added: ['b-up'], replaced: [], unchanged: ['shared'], kept: ['a-up'] });
+    expect(mergeConfig(cfg({}), cfg({})).merged.functions).not.toHaveProperty('bucket_notifications');
+  });
 });
 
 describe('mergeConfig: purity', () => {

@@ -36,6 +36,10 @@ export interface MergeReport {
   subscriptions: KeyedChanges;
   /** Firehose delivery streams, by name. */
   delivery_streams: KeyedChanges;
+  /** S3 notifications to queues and topics, by `<bucket>/<id>`. */
+  bucket_notifications: KeyedChanges;
+  /** Buckets that send to EventBridge, by name. */
+  eventbridge_buckets: KeyedChanges;
   defaults: {
     /** Dotted paths of default keys that were missing and were added. */
     added: string[];
@@ -197,6 +201,11 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
   if (su.items.length) functions.subscriptions = fromEntries(su.items);
   if (sm.items.length) functions.state_machines = fromEntries(sm.items);
   if (ds.items.length) functions.delivery_streams = fromEntries(ds.items);
+  // S3 notifications by `<bucket>/<id>`, replaced whole; buckets sending to EventBridge: a set.
+  const bn = mergeKeyed(Object.entries(existing.functions.bucket_notifications ?? {}), Object.entries(incoming.functions.bucket_notifications ?? {}));
+  if (bn.items.length) functions.bucket_notifications = fromEntries(bn.items);
+  const eb = mergeKeyed((existing.functions.eventbridge_buckets ?? []).map((b) => [b, b] as [string, string]), (incoming.functions.eventbridge_buckets ?? []).map((b) => [b, b] as [string, string]));
+  if (eb.items.length) functions.eventbridge_buckets = eb.items.map(([b]) => b);
 
   // routes: key (path, method), replaced in place or appended. apis and websockets: by id, load balancers by name, last wins.
   const rt = mergeKeyed(
@@ -270,6 +279,8 @@ export function mergeConfig(existing: RuntimeConfig, incoming: RuntimeConfig): M
       subscriptions: su.changes,
       state_machines: sm.changes,
       delivery_streams: ds.changes,
+      bucket_notifications: bn.changes,
+      eventbridge_buckets: eb.changes,
       defaults: { added: defaultsAdded, kept: defaultsKept },
       resources: resReport,
     },

@@ -7,7 +7,7 @@ import { ExportConflictError } from './errors.js';
 import type { RuntimeConfig } from './merge.js';
 import { routeKey } from './merge.js';
 
-export type OwnedKind = 'functions' | 'routes' | 'tables' | 'buckets' | 'queues' | 'rules' | 'subscriptions' | 'state_machines' | 'streams' | 'delivery_streams' | 'secrets' | 'parameters';
+export type OwnedKind = 'functions' | 'routes' | 'tables' | 'buckets' | 'queues' | 'rules' | 'subscriptions' | 'state_machines' | 'streams' | 'delivery_streams' | 'bucket_notifications' | 'secrets' | 'parameters';
 
 export interface Takeover {
   kind: OwnedKind;
@@ -31,7 +31,7 @@ export interface StackUpdate {
   warnings: string[];
 }
 
-const SINGULAR: Record<OwnedKind, string> = { functions: 'function', routes: 'route', tables: 'table', buckets: 'bucket', queues: 'queue', rules: 'rule', subscriptions: 'subscription', state_machines: 'state machine', streams: 'stream', delivery_streams: 'delivery stream', secrets: 'secret', parameters: 'parameter' };
+const SINGULAR: Record<OwnedKind, string> = { functions: 'function', routes: 'route', tables: 'table', buckets: 'bucket', queues: 'queue', rules: 'rule', subscriptions: 'subscription', state_machines: 'state machine', streams: 'stream', delivery_streams: 'delivery stream', bucket_notifications: 'bucket notification', secrets: 'secret', parameters: 'parameter' };
 
 export function describeTakeover(t: Takeover): string {
   return `${SINGULAR[t.kind]} ${t.key} (was stack ${t.fromStack}${t.fromDeployment ? `, deployment ${t.fromDeployment}` : ''})`;
@@ -81,6 +81,7 @@ export function recordStack(current: StacksFile, stack: string, config: RuntimeC
     state_machines: { ...current.owners.state_machines },
     streams: { ...current.owners.streams },
     delivery_streams: { ...current.owners.delivery_streams },
+    bucket_notifications: { ...current.owners.bucket_notifications },
     secrets: { ...current.owners.secrets },
     parameters: { ...current.owners.parameters },
   };
@@ -112,6 +113,7 @@ export function recordStack(current: StacksFile, stack: string, config: RuntimeC
   claim('state_machines', Object.keys(config.functions.state_machines ?? {}));
   claim('streams', (config.resources.resources.kinesis ?? []).map((s) => s.Name));
   claim('delivery_streams', Object.keys(config.functions.delivery_streams ?? {}));
+  claim('bucket_notifications', Object.keys(config.functions.bucket_notifications ?? {}));
   claim('secrets', (config.resources.resources.secrets ?? []).map((s) => s.Name));
   claim('parameters', (config.resources.resources.parameters ?? []).map((p) => p.Name));
   for (const t of takeovers) warnings.push(`took over ${describeTakeover(t)}: last write wins`);

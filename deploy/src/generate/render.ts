@@ -10,6 +10,7 @@ import {
   OutputsFile,
   eventRuleKey,
   topicSubscriptionKey,
+  bucketNotificationKey,
   ResourcesFile,
   RoutingFile,
   validate,
@@ -196,11 +197,12 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
     if (build) builds.push(build);
   }
 
-  // No rules, no `rules` key (nor subscriptions, `subscriptions`; nor state machines, `state_machines`; nor delivery streams, `delivery_streams`): functions.yml of a template without them is as it was.
+  // No rules, no `rules` key (nor subscriptions, `subscriptions`; nor state machines, `state_machines`; nor delivery streams, `delivery_streams`; nor bucket notifications): functions.yml of a template without them is as it was.
   const rules = Object.fromEntries(model.rules.map((r) => [eventRuleKey(r), r]));
   const subscriptions = Object.fromEntries(model.subscriptions.map((s) => [topicSubscriptionKey(s), s]));
   const stateMachines = Object.fromEntries(model.stateMachines.map((m) => [m.name, m]));
   const deliveryStreams = Object.fromEntries(model.deliveryStreams.map((d) => [d.name, d]));
+  const bucketNotifications = Object.fromEntries(model.bucketNotifications.map((n) => [bucketNotificationKey(n), n]));
   const functionsFile = validate(
     FunctionsFile,
     {
@@ -210,6 +212,8 @@ export function renderArtifact(input: string | unknown, options: RenderOptions =
       ...(model.subscriptions.length ? { subscriptions } : {}),
       ...(model.stateMachines.length ? { state_machines: stateMachines } : {}),
       ...(model.deliveryStreams.length ? { delivery_streams: deliveryStreams } : {}),
+      ...(model.bucketNotifications.length ? { bucket_notifications: bucketNotifications } : {}),
+      ...(model.eventBridgeBuckets.length ? { eventbridge_buckets: model.eventBridgeBuckets } : {}),
     },
     `${stack}/config/functions.yml`,
   );

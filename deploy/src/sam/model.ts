@@ -1,6 +1,6 @@
 // What esb takes from a SAM template: plain data, ready to render into an artifact.
 import type { CustomResource, LoadBalancer, ScheduleGroupResource, SchedulerScheduleResource, SecretsManagerSecret, SsmParameter, StackOutput } from '@esb/contracts';
-import type { ApiConfig, AsyncDestination, WebSocketApi, DeliveryStream, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, KinesisStream, KinesisStreamEvent, LogSubscriptionEvent, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
+import type { ApiConfig, AsyncDestination, BucketNotification, WebSocketApi, DeliveryStream, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, KinesisStream, KinesisStreamEvent, LogSubscriptionEvent, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
 
 /** A local folder or .zip the template points at (CodeUri, ContentUri, DockerContext). */
 export interface CodeRef {
@@ -122,6 +122,10 @@ export interface SamModel {
   stateMachines: StateMachine[];
   /** Firehose delivery streams esb runs (docs/firehose.md), one per name. */
   deliveryStreams: DeliveryStream[];
+  /** Buckets' notifications to SQS queues and SNS topics (docs/agent.md "S3 events"), one per `<bucket>/<id>`. */
+  bucketNotifications: BucketNotification[];
+  /** Buckets whose object events go to the default event bus (EventBridgeConfiguration). */
+  eventBridgeBuckets: string[];
   routes: Route[];
   apis: Record<string, ApiConfig>;
   /** WebSocket APIs by logical id (docs/generate.md, "WebSocket APIs"). */

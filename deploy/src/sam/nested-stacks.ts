@@ -38,7 +38,7 @@ export function nestedParameters(value: unknown, fail: (field: string, reason: s
 }
 
 /** What a nested stack adds to its parent as it is (its own names carry its stack name; a name given twice is last-write-wins when applied). */
-const ADDED_AS_THEY_ARE = ['tables', 'buckets', 'queues', 'streams', 'secrets', 'parameters', 'scheduleGroups', 'schedules', 'customResources', 'rules', 'subscriptions', 'stateMachines', 'deliveryStreams'] as const satisfies ReadonlyArray<keyof SamModel>;
+const ADDED_AS_THEY_ARE = ['tables', 'buckets', 'queues', 'streams', 'secrets', 'parameters', 'scheduleGroups', 'schedules', 'customResources', 'rules', 'subscriptions', 'stateMachines', 'deliveryStreams', 'bucketNotifications', 'eventBridgeBuckets'] as const satisfies ReadonlyArray<keyof SamModel>;
 
 /**
  * The parent's model with a nested stack's model added: its code and local files as paths from

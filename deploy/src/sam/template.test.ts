@@ -594,6 +594,51 @@ ${props}${extra}`,
     expect(where('{Bucket: !Ref Src, Events: s3:ObjectCreated:*, Filter: {S3Key: {Rules: [{Name: middle, Value: x}]}}}')).toEqual(['Events.Up.Properties.Filter.S3Key.Rules[0]', expect.stringContaining('prefix|suffix')]);
   });
 
+  it("reads a bucket's QueueConfigurations, TopicConfigurations and EventBridgeConfiguration, warns of a destination esb does not run and names a bad one", () => {
+    const bucket = (nc: string, more = '') => `Resources:
+  Jobs: {Type: AWS::SQS::Queue}
+  Gone: {Type: AWS::SNS::Topic}
+  Up:
+    Type: AWS::S3::Bucket
+    Properties:
+      NotificationConfiguration:
+${nc}
+${more}`;
+    const m = parseSamTemplate(
+      bucket(`        EventBridgeConfiguration: {EventBridgeEnabled: true}
+        QueueConfigurations:
+          - {Event: 's3:ObjectCreated:*', Queue: !GetAtt Jobs.Arn, Filter: {S3Key: {Rules: [{Name: prefix, Value: in/}]}}}
+          - {Id: Elsewhere, Event: 's3:ObjectCreated:Put', Queue: 'arn:aws:sqs:us-east-1:123456789012:other-jobs'}
+          - {Event: 's3:ObjectCreated:*', Queue: !GetAtt Lake.Arn}
+        TopicConfigurations:
+          - {Id: Removed, Event: 's3:ObjectRemoved:*', Topic: !Ref Gone}`, '  Lake: {Type: AWS::Kinesis::Firehose}'),
+      { file: 't.yml', stackName: 't' },
+    );
+    expect(m.bucketNotifications).toEqual([
+      { name: 'UpQueueNotification1', bucket: 't-up', events: ['s3:ObjectCreated:*'], prefix: 'in/', queue: 't-Jobs' },
+      { name: 'Elsewhere', bucket: 't-up', events: ['s3:ObjectCreated:Put'], queue: 'other-jobs' },
+      { name: 'Removed', bucket: 't-up', events: ['s3:ObjectRemoved:*'], topic: 't-Gone' },
+    ]);
+    expect(m.eventBridgeBuckets).toEqual(['t-up']);
+    expect(m.warnings.filter((w) => w.includes('NotificationConfiguration'))).toEqual([
+      'Up.NotificationConfiguration.QueueConfigurations[1].Queue: queue "other-jobs" is not declared in this template; it receives S3 events once a deployed template declares it',
+      expect.stringMatching(/^Up\.NotificationConfiguration\.QueueConfigurations\[2\]\.Queue: ".*" is not an SQS queue \(!GetAtt Queue\.Arn\); its S3 events are not sent \(docs\/agent\.md "S3 events"\)$/),
+    ]);
+    // Disabled, or only Lambda: no EventBridge.
+    expect(parseSamTemplate(bucket('        EventBridgeConfiguration: {EventBridgeEnabled: false}'), { file: 't.yml', stackName: 't' }).eventBridgeBuckets).toEqual([]);
+    const where = (nc: string) => {
+      const e = errorOf(() => parseSamTemplate(bucket(nc), { file: 't.yml', stackName: 't' }));
+      return [e.logicalId, e.field, e.reason];
+    };
+    expect(where('        QueueConfigurations: {Event: s3:ObjectCreated:*}')).toEqual(['Up', 'NotificationConfiguration.QueueConfigurations', 'must be a list']);
+    expect(where('        QueueConfigurations: [{Event: ObjectCreated, Queue: !GetAtt Jobs.Arn}]')).toEqual(['Up', 'NotificationConfiguration.QueueConfigurations[0].Event', expect.stringContaining('s3:ObjectCreated:*')]);
+    expect(where('        TopicConfigurations: [{Event: s3:ObjectCreated:*}]')).toEqual(['Up', 'NotificationConfiguration.TopicConfigurations[0].Topic', 'must be the ARN of an SNS topic (!Ref Topic)']);
+    expect(where('        TopicConfigurations: [{Event: s3:ObjectCreated:*, Topic: !Ref Gone, Filter: {S3Key: {Rules: [{Name: middle, Value: x}]}}}]')).toEqual(['Up', 'NotificationConfiguration.TopicConfigurations[0].Filter.S3Key.Rules[0]', expect.stringContaining('prefix|suffix')]);
+    expect(where('        QueueConfigurations: [{Id: A, Event: s3:ObjectCreated:*, Queue: !GetAtt Jobs.Arn}]\n        TopicConfigurations: [{Id: A, Event: s3:ObjectCreated:*, Topic: !Ref Gone}]')).toEqual(['Up', 'NotificationConfiguration.TopicConfigurations[0].Id', '"A" is the id of another notification of this bucket']);
+    expect(where("        QueueConfigurations: [{Event: s3:ObjectCreated:*, Queue: 'arn:aws:sqs:us-east-1:123456789012:jobs.fifo'}]")).toEqual(['Up', 'NotificationConfiguration.QueueConfigurations[0].Queue', '"jobs.fifo" is a FIFO queue; S3 sends its events to standard queues only']);
+    expect(where('        EventBridgeConfiguration: {EventBridgeEnabled: maybe}')).toEqual(['Up', 'NotificationConfiguration.EventBridgeConfiguration.EventBridgeEnabled', 'must be true or false, not "maybe"']);
+  });
+
   it('an HttpApi event without Path and Method is the API\'s $default route', () => {
     const m = parseSamTemplate(fnTemplate('', `      Events:\n        Catch: {Type: HttpApi}`), { file: 't.yml' });
     expect(m.routes).toEqual([{ path: '$default', method: 'ANY', function: 't-Fn', api: 'ServerlessHttpApi' }]);

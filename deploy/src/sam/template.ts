@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { APPSYNC_PATH, LOAD_BALANCER_HOST_SUFFIX, LOCAL_ACCOUNT_ID, customResourceParameter, isJavaRuntime, ssmReference, LOCAL_REGION, QUEUE_NAME, appSyncApiPath, awsQueueUrl, busArn, eventRuleKey, functionUrlLabel, kinesisStreamArn, kinesisStreamNameOf, queueNameOf, ruleArn, stateMachineArn, stateMachineNameOf, topicArn, topicSubscriptionKey } from '@esb/contracts';
 import { posix } from 'node:path';
-import type { ApiConfig, Cors, CustomResource, DynamoTable, EventRule, FunctionUrl, KinesisStream, Route, S3Bucket, SqsQueue, SqsQueueEvent, StackOutput, StateMachine, TopicSubscription, WebSocketApi } from '@esb/contracts';
+import type { ApiConfig, BucketNotification, Cors, CustomResource, DynamoTable, EventRule, FunctionUrl, KinesisStream, Route, S3Bucket, SqsQueue, SqsQueueEvent, StackOutput, StateMachine, TopicSubscription, WebSocketApi } from '@esb/contracts';
 import { AuthConfigError, corsPreflightAuthFor, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
 import { API_KEY_TYPES, readApiKeys, type ApiKeysOfApi } from './api-keys.js';
 import { samValidation } from './request-validation.js';
@@ -27,6 +27,7 @@ import { awsIntegrationFunction, awsIntegrationQueue, awsIntegrationStateMachine
 import { API_KEY_TYPE as APPSYNC_API_KEY_TYPE, APPSYNC_QUIET_TYPES, APPSYNC_TYPES, APPSYNC_UNEMULATED_TYPES, DATA_SOURCE_TYPE, FUNCTION_CONFIGURATION_TYPE, GRAPHQL_API_TYPE, RESOLVER_TYPE, SAM_GRAPHQL_API_TYPE, appSyncApiId, appSyncApiKey, appSyncFunction, appSyncFunctionId, appSyncTargets, readAppSyncApis } from './appsync.js';
 import { PIPE_TYPE, pipeArn, pipeFunction, readPipe, type PipeReadContext } from './pipes.js';
 import { DELIVERY_STREAM_TYPE, readDeliveryStream, type FirehoseReadContext } from './firehose.js';
+import { readBucketNotifications, type BucketNotificationContext } from './bucket-notifications.js';
 import { PARAMETER_TYPE, SECRET_TYPE, UNEMULATED_SECRET_TYPES, readParameter, readSecret } from './secrets.js';
 import { deliveryStreamArn, secretArn, templateSecretSuffix, scheduleArn, scheduleGroupArn, type DeliveryStream, type ScheduleGroupResource, type SchedulerScheduleResource, type SecretsManagerSecret, type SsmParameter } from '@esb/contracts';
 import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, S3EventModel, SamModel, StackExport, StreamEventModel } from './model.js';
@@ -319,6 +320,9 @@ class TemplateReader implements Lookup {
   private stateMachineNames: Set<string> | undefined;
   /** Firehose delivery streams esb runs, by name, in template order. */
   private readonly deliveryStreams = new Map<string, DeliveryStream>();
+  /** Buckets' notifications to queues and topics, and the buckets that send to EventBridge, in template order. */
+  private readonly bucketNotifications: BucketNotification[] = [];
+  private readonly eventBridgeBuckets: string[] = [];
   private readonly outputs: Record<string, unknown>;
   /** Load balancer parts read (every !Ref of one resolves its properties otherwise). */
   private readonly elbResources = new Map<string, ElbResource>();
@@ -816,6 +820,16 @@ class TemplateReader implements Lookup {
     return { ...this.kinesisContext(), bucketDeclared: (name) => this.declared('AWS::S3::Bucket', 'BucketName', name) };
   }
 
+  /** What a bucket's queue and topic notifications are read with: the template's queues and topics, and S3 event filters. */
+  private bucketNotificationContext(id: string): BucketNotificationContext {
+    return {
+      ...this.apiContext(new Set()),
+      queueDeclared: (name) => this.queueDeclared(name),
+      topicDeclared: (name) => this.declared(TOPIC_TYPE, 'TopicName', name),
+      s3Event: (field, name, bucket, events, filter) => this.s3Notification(id, field, name, bucket, events, filter, 'Event'),
+    };
+  }
+
   /** What pipes are read with: what rules and Kinesis mappings are, the template's mapping readers and its state machines' types. */
   private pipeContext(): PipeReadContext {
     return {
@@ -1193,19 +1207,25 @@ class TemplateReader implements Lookup {
       }
       fn.events.push(logSubscription(this.apiContext(new Set()), id, 'Properties', id, props, props.FilterName));
     }
-    // A bucket's NotificationConfiguration.LambdaConfigurations: S3 events of the functions they name.
+    // A bucket's NotificationConfiguration: LambdaConfigurations are S3 events of the functions they
+    // name; queues, topics and EventBridge are the bucket's own (docs/agent.md "S3 events").
     for (const [id, r] of Object.entries(this.resources)) {
       if (r.Type !== 'AWS::S3::Bucket' || !this.active(id)) continue;
       const nc = this.prop(id, this.rawProps(id), 'NotificationConfiguration');
-      if (!isRecord(nc) || nc.LambdaConfigurations === undefined) continue;
-      if (!Array.isArray(nc.LambdaConfigurations)) this.fail(id, 'NotificationConfiguration.LambdaConfigurations', 'must be a list');
+      if (nc === undefined) continue;
+      if (!isRecord(nc)) this.fail(id, 'NotificationConfiguration', 'must be a map');
       const bucket = this.physicalName(id, { logicalId: id, field: 'BucketName' });
+      const own = readBucketNotifications(this.bucketNotificationContext(id), id, bucket, nc);
+      this.bucketNotifications.push(...own.notifications);
+      if (own.eventBridge) this.eventBridgeBuckets.push(bucket);
+      if (nc.LambdaConfigurations === undefined) continue;
+      if (!Array.isArray(nc.LambdaConfigurations)) this.fail(id, 'NotificationConfiguration.LambdaConfigurations', 'must be a list');
       for (const [i, c] of nc.LambdaConfigurations.entries()) {
         const field = `NotificationConfiguration.LambdaConfigurations[${i}]`;
         const target = isRecord(c) && typeof c.Function === 'string' ? (functionFromUri(c.Function) ?? c.Function) : undefined;
         const fn = functions.find((f) => f.key === target);
         if (!fn || !isRecord(c)) this.fail(id, `${field}.Function`, `${JSON.stringify(isRecord(c) ? c.Function : c)} is not a function of this template`);
-        fn.events.push(this.s3Notification(id, field, typeof c.Id === 'string' ? c.Id : `${id}Notification${i + 1}`, bucket, c.Event, c.Filter));
+        fn.events.push(this.s3Notification(id, field, typeof c.Id === 'string' ? c.Id : `${id}Notification${i + 1}`, bucket, c.Event, c.Filter, 'Event'));
       }
     }
     // AWS::Events::Rule: a rule of functions.yml, matching events or sending the Scheduled Event on time.
@@ -1421,6 +1441,8 @@ class TemplateReader implements Lookup {
       subscriptions: [...this.subscriptions.values()],
       stateMachines: [...this.stateMachines.values()],
       deliveryStreams: [...this.deliveryStreams.values()],
+      bucketNotifications: this.bucketNotifications,
+      eventBridgeBuckets: this.eventBridgeBuckets,
       routes,
       apis,
       websockets,
@@ -2501,10 +2523,10 @@ class TemplateReader implements Lookup {
   }
 
   /** A bucket notification: Events (one or a list) and Filter.S3Key.Rules (prefix, suffix). */
-  private s3Notification(id: string, field: string, name: string, bucket: string, events: unknown, filter: unknown): S3EventModel {
+  private s3Notification(id: string, field: string, name: string, bucket: string, events: unknown, filter: unknown, eventsField = 'Events'): S3EventModel {
     const list = typeof events === 'string' ? [events] : events;
     if (!Array.isArray(list) || list.length === 0 || list.some((e) => typeof e !== 'string' || !/^s3:[A-Za-z]+:(\*|[A-Za-z]+)$/.test(e))) {
-      this.fail(id, `${field}.Events`, 'must be an S3 event like s3:ObjectCreated:* or s3:ObjectRemoved:Delete, or a list of them');
+      this.fail(id, `${field}.${eventsField}`, 'must be an S3 event like s3:ObjectCreated:* or s3:ObjectRemoved:Delete, or a list of them');
     }
     const out: S3EventModel = { type: 's3', name, bucket, events: list as string[] };
     if (filter === undefined) return out;
