@@ -2,7 +2,7 @@
 // `esb describe deployment NAME [-n NS] [--workspace DIR]`: what the file backend's controller
 // reported, read from the status records (and, for describe, the stack's Outputs from its
 // CONFIG_DIR's stacks.yml). `-w` prints a row again each time a Deployment changes, as
-// kubectl's watch does (the status and manifest folders are watched, not polled).
+// kubectl's watch does (the status and manifest folders are watched, and read again every 2 s in case an event was lost).
 import { mkdir, readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
@@ -70,6 +70,9 @@ function printOnce(rows: DeploymentRow[], format: OutputFormat, allNamespaces: b
 }
 
 /** `-w`: the list, then one row (or object) per change until Ctrl-C. */
+/** How often `-w` reads the list again without a file event (rows are printed only when they change). */
+const WATCH_RESYNC_MS = 2000;
+
 async function watchRows(load: () => Promise<DeploymentRow[]>, dirs: string[], format: OutputFormat, allNamespaces: boolean): Promise<number> {
   const wide = format === 'wide';
   const seen = new Map<string, string>();
@@ -107,17 +110,22 @@ async function watchRows(load: () => Promise<DeploymentRow[]>, dirs: string[], f
   let running = Promise.resolve();
   // A deploy writes its status several times in a row: one look every 20 ms while the writes
   // come (not one look once they stop), so its progress shows as it happens.
-  watcher.on('all', () => {
+  const look = () => {
     if (timer) return;
     timer = setTimeout(() => {
       timer = undefined;
       running = running.then(refresh).catch((err) => void process.stderr.write(`esb: ${err instanceof Error ? err.message : String(err)}\n`));
     }, 20);
-  });
+  };
+  watcher.on('all', look);
+  // A change whose file event is lost (a rename the watcher coalesced, an overflowing queue)
+  // still shows within the resync period, as an informer's resync does.
+  const resync = setInterval(look, WATCH_RESYNC_MS);
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
     process.once('SIGTERM', resolve);
   });
+  clearInterval(resync);
   clearTimeout(timer);
   await watcher.close();
   return 0;
