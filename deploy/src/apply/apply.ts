@@ -163,7 +163,7 @@ export async function applyArtifact(opts: ApplyOptions): Promise<ApplyReport> {
       // export name another stack has fails the apply before anything is copied.
       let stacks = stacksBefore.value;
       const recorded = prepared.map((p) => {
-        const update = recordStack(stacks, p.entry.entry.artifact_root, p.config, opts.owner, { digest: p.digest, ...(p.entry.outputs ? { outputs: p.entry.outputs } : {}) });
+        const update = recordStack(stacks, p.entry.entry.artifact_root, p.config, opts.owner, { digest: p.digest, ...(p.entry.outputs ? { outputs: p.entry.outputs } : {}) }, current);
         stacks = update.stacks;
         return update;
       });

@@ -45,6 +45,21 @@ describe('recordStack', () => {
     expect(b.warnings).toEqual(['took over secret db (was stack a, deployment default/a): last write wins', 'took over parameter /cfg/url (was stack a, deployment default/a): last write wins']);
   });
 
+  it("a queue taken over names the other stacks' functions that still read it: its messages are shared with them", () => {
+    const withQueue = (fns: string[], readers: string[]): RuntimeConfig => {
+      const c = config(fns, []);
+      for (const f of readers) c.functions.functions[f].events = [{ type: 'sqs', name: `${f}Jobs`, queue: 'jobs', batch_size: 10, batching_window_seconds: 0, enabled: true, report_batch_item_failures: false } as never];
+      return { ...c, resources: { resources: { sqs: [{ QueueName: 'jobs' }] } } };
+    };
+    const a = withQueue(['a-Worker', 'a-Other'], ['a-Worker']);
+    const recordedA = recordStack(EMPTY_STACKS, 'a', a, { deployment: 'default/a' });
+    const b = recordStack(recordedA.stacks, 'b', withQueue(['b-Worker'], ['b-Worker']), { deployment: 'default/b' }, {}, a);
+    expect(b.warnings).toEqual(['took over queue jobs (was stack a, deployment default/a): last write wins; a-Worker of other stacks still read it, so its messages are shared with them']);
+    // Without another stack's reader (or without the CONFIG_DIR's functions), the plain warning.
+    const c = recordStack(recordedA.stacks, 'c', withQueue(['c-F'], []), { deployment: 'default/c' }, {}, withQueue(['a-Worker'], []));
+    expect(c.warnings).toEqual(['took over queue jobs (was stack a, deployment default/a): last write wins']);
+  });
+
   it('claims Firehose delivery streams by name as `delivery_streams`', () => {
     const withHoses = (fns: string[], names: string[]): RuntimeConfig => {
       const c = config(fns, []);

@@ -33,6 +33,13 @@ export interface StackUpdate {
 
 const SINGULAR: Record<OwnedKind, string> = { functions: 'function', routes: 'route', tables: 'table', buckets: 'bucket', queues: 'queue', rules: 'rule', subscriptions: 'subscription', state_machines: 'state machine', streams: 'stream', delivery_streams: 'delivery stream', bucket_notifications: 'bucket notification', secrets: 'secret', parameters: 'parameter' };
 
+/** The functions of a CONFIG_DIR whose SQS event reads `queue`. */
+function queueReaders(config: RuntimeConfig, queue: string): string[] {
+  return Object.entries(config.functions.functions ?? {})
+    .filter(([, fn]) => fn.events.some((e) => e.type === 'sqs' && e.queue === queue))
+    .map(([name]) => name);
+}
+
 export function describeTakeover(t: Takeover): string {
   return `${SINGULAR[t.kind]} ${t.key} (was stack ${t.fromStack}${t.fromDeployment ? `, deployment ${t.fromDeployment}` : ''})`;
 }
@@ -59,7 +66,14 @@ export function exportTable(stacks: StacksFile, except?: string): Record<string,
  * and the stack's Outputs. Inputs are not modified. An export name another stack exports is
  * refused (ExportConflictError), as CloudFormation refuses it.
  */
-export function recordStack(current: StacksFile, stack: string, config: RuntimeConfig, owner: StackOwner = {}, applied: { digest?: string; outputs?: Record<string, StackOutput> } = {}): StackUpdate {
+export function recordStack(
+  current: StacksFile,
+  stack: string,
+  config: RuntimeConfig,
+  owner: StackOwner = {},
+  applied: { digest?: string; outputs?: Record<string, StackOutput> } = {},
+  existing?: RuntimeConfig,
+): StackUpdate {
   const { digest, outputs } = applied;
   if (outputs) {
     const others = exportTable(current, stack);
@@ -116,7 +130,12 @@ export function recordStack(current: StacksFile, stack: string, config: RuntimeC
   claim('bucket_notifications', Object.keys(config.functions.bucket_notifications ?? {}));
   claim('secrets', (config.resources.resources.secrets ?? []).map((s) => s.Name));
   claim('parameters', (config.resources.resources.parameters ?? []).map((p) => p.Name));
-  for (const t of takeovers) warnings.push(`took over ${describeTakeover(t)}: last write wins`);
+  for (const t of takeovers) {
+    // A queue taken over keeps the other stacks' readers (its name is one queue here, where AWS
+    // would refuse the second stack): its messages are shared with them (docs/apply.md).
+    const readers = t.kind === 'queues' && existing ? queueReaders(existing, t.key).filter((fn) => owners.functions[fn] !== stack) : [];
+    warnings.push(`took over ${describeTakeover(t)}: last write wins${readers.length ? `; ${readers.join(', ')} of other stacks still read it, so its messages are shared with them` : ''}`);
+  }
   // Keys in the file's order (StackRecord): an unchanged stack encodes as the file it was read from.
   const deployment = owner.deployment ?? previous?.deployment;
   const template = owner.template ?? previous?.template;
