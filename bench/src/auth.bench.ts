@@ -19,6 +19,7 @@ const engine = new AuthorizerEngine({
 const request = (i: number): AuthRequest => ({
   apiType: 'rest',
   methodArn: `arn:aws:execute-api:us-east-1:123456789012:api1/Prod/GET/items/${i % 100}`,
+  apiId: 'api1',
   event: {},
   headers: { authorization: 'token-1' },
   query: {},

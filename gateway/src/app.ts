@@ -911,6 +911,7 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
     const decision = await auth.authorize(route.auth!, api.authorizers, {
       apiType: api.type,
       methodArn: methodArn({ region, accountId, apiId: api.apiId, stage: api.stage, method: x.method, path: x.rawPath }),
+      apiId: api.apiId,
       event: event as unknown as Record<string, unknown>,
       headers: lowerCaseHeaders(x.req.headers),
       query: queryValues(rawQueryString),

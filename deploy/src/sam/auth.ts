@@ -175,15 +175,11 @@ export function readApiAuth(auth: unknown, type: 'rest' | 'http', warn: (message
  * (with its scopes) and `ApiKeyRequired`, each unless the API's `Auth` turns it off for preflights.
  */
 export function corsPreflightAuthFor(api: ApiAuthModel): RouteAuthModel | undefined {
-  const authorizer = api.preflightAuthorizer !== false ? api.defaultAuthorizer : undefined;
-  const apiKey = api.preflightApiKey !== false && api.apiKeyRequired === true;
-  const scopes = authorizer ? api.defaultScopes[authorizer] : undefined;
-  const out: RouteAuthModel = {
-    ...(authorizer ? { authorizer } : {}),
-    ...(apiKey ? { api_key_required: true } : {}),
-    ...(authorizer && scopes && scopes.length ? { scopes } : {}),
-  };
-  return Object.keys(out).length ? out : undefined;
+  // As an event's Auth that opts out of what the API's Auth turns off for preflights.
+  return routeAuthFor(api, {
+    ...(api.preflightAuthorizer === false ? { Authorizer: 'NONE' } : {}),
+    ...(api.preflightApiKey === false ? { ApiKeyRequired: false } : {}),
+  });
 }
 
 /** A route's auth from its API's auth and the event's own `Auth` (which wins). */

@@ -5,7 +5,7 @@ import { AuthorizerEngine, type AuthRequest, type InvokeAuthorizer } from './aut
 const arn = (method: string, path: string) => `arn:aws:execute-api:us-east-1:123456789012:api1/Prod/${method}/${path}`;
 
 function request(over: Partial<AuthRequest> = {}): AuthRequest {
-  return { apiType: 'rest', methodArn: arn('GET', 'items/1'), event: { path: '/items/1' }, headers: {}, query: {}, stageVariables: {}, context: {}, ...over };
+  return { apiType: 'rest', methodArn: arn('GET', 'items/1'), apiId: 'api1', event: { path: '/items/1' }, headers: {}, query: {}, stageVariables: {}, context: {}, ...over };
 }
 
 /** An authorizer "function": decides from the token like a real one would. */
@@ -94,7 +94,7 @@ describe('AuthorizerEngine: Lambda TOKEN authorizers', () => {
     const otherApi = `arn:aws:execute-api:us-east-1:123456789012:api2/v2/GET/items/1`;
     const otherStack = { TokenAuth: { ...tokenAuth.TokenAuth, function: 'other-stack-auth' } } as Record<string, Authorizer>;
     expect((await engine.authorize({ authorizer: 'TokenAuth' }, tokenAuth, request({ headers }))).ok).toBe(true);
-    expect(await engine.authorize({ authorizer: 'TokenAuth' }, tokenAuth, request({ headers, methodArn: otherApi }))).toMatchObject({ ok: false, status: 403 });
+    expect(await engine.authorize({ authorizer: 'TokenAuth' }, tokenAuth, request({ headers, methodArn: otherApi, apiId: 'api2' }))).toMatchObject({ ok: false, status: 403 });
     expect((await engine.authorize({ authorizer: 'TokenAuth' }, otherStack, request({ headers }))).ok).toBe(true);
     expect(calls).toEqual(['get-only', 'get-only', 'get-only']);
     await engine.authorize({ authorizer: 'TokenAuth' }, tokenAuth, request({ headers, methodArn: arn('GET', 'items/2') }));

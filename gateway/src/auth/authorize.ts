@@ -17,6 +17,8 @@ export interface AuthRequest extends IdentityInput {
   apiType: 'rest' | 'http';
   /** `arn:aws:execute-api:...` (REST: methodArn; HTTP: routeArn). */
   methodArn: string;
+  /** The API's id (requestContext.apiId): each API's authorizers keep their own cached decisions. */
+  apiId: string;
   /** The proxy event the function would get (v1 or v2): Lambda REQUEST authorizers receive it too. */
   event: Record<string, unknown>;
   /** The API's own keys (its template's, through a usage plan), accepted besides the configured ones. */
@@ -164,7 +166,7 @@ export class AuthorizerEngine {
     // API Gateway caches the authorizer's response keyed by the identity (never when there is
     // no identity source to key on) and evaluates the cached policy against each request. Each
     // API has its own authorizers: two APIs' "TokenAuth" (of one stack or two) share nothing.
-    const cacheKey = config.ttl_seconds > 0 && identity.length > 0 ? [apiIdOfArn(request.methodArn), config.function, name, ...identity].join('\u0000') : undefined;
+    const cacheKey = config.ttl_seconds > 0 && identity.length > 0 ? [request.apiId, config.function, name, ...identity].join('\u0000') : undefined;
     let response = cacheKey ? this.cached(cacheKey) : undefined;
     if (!response) {
       let result;
@@ -223,10 +225,4 @@ function errorMessageOf(payload: Buffer): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The API id of an `arn:aws:execute-api:<region>:<account>:<api-id>/<stage>/...` ARN. */
-function apiIdOfArn(arn: string): string {
-  const tail = arn.slice(arn.lastIndexOf(':', arn.indexOf('/')) + 1);
-  return tail.slice(0, tail.indexOf('/'));
 }

@@ -202,6 +202,7 @@ export class WebSocketGateway {
       const outcome = await this.opts.auth.authorize(auth, api.config.authorizers, {
         apiType: 'rest',
         methodArn: `arn:aws:execute-api:${this.opts.region}:${this.opts.accountId}:${api.apiId}/${api.config.stage}/${WEBSOCKET_CONNECT}`,
+        apiId: api.apiId,
         event,
         headers: lower,
         query,
