@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { type FunctionUsers, parseFunctionUsers } from '@esb/agent/isolation';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, type Credentials } from '@esb/contracts';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, type Credentials } from '@esb/contracts/client';
 import type { InvokeApiAccess } from '@esb/gateway';
 
 type Environ = Record<string, string | undefined>;

@@ -1,4 +1,4 @@
-// The shapes every part of esb agrees on: the Deployment resource and the files of an
+// The shapes every part of esb agrees on: the Deployment resource (deployment.ts) and the files of an
 // artifact / CONFIG_DIR. One source for the shapes (docs/design.md, "Contracts"); the CRD's
 // OpenAPI schema in crds/deployment.yaml is tested to accept and reject the same objects.
 import { z } from 'zod';
@@ -7,112 +7,9 @@ import { MAX_ADVANCED_PARAMETER_BYTES, MAX_PASSWORD_LENGTH, MAX_SECRET_VALUE_BYT
 import { SCHEDULE_NAME } from './scheduler.js';
 import { STATE_MACHINE_NAME } from './state-machines.js';
 import { DELIVERY_STREAM_NAME } from './firehose.js';
+import { LowerName, StringMap } from './deployment.js';
 
-const name = z.string().regex(/^[a-z0-9]([a-z0-9_-]*[a-z0-9])?$/, 'must be lower-case letters, digits, "-" or "_"');
-const stringMap = z.record(z.string(), z.string());
-
-// Kubernetes' name rules (docs/security.md "Names and paths"): they keep every folder esb builds
-// from a name (status records, artifacts) a single path segment, never "." or "..".
-export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-export const ObjectName = z
-  .string()
-  .max(253, 'must be at most 253 characters (a DNS-1123 subdomain)')
-  .regex(DNS1123_SUBDOMAIN, 'must be a DNS-1123 subdomain: lower-case letters, digits, "-" and ".", starting and ending with a letter or digit');
-export const NamespaceName = z
-  .string()
-  .max(63, 'must be at most 63 characters (a DNS-1123 label)')
-  .regex(DNS1123_LABEL, 'must be a DNS-1123 label: lower-case letters, digits and "-", starting and ending with a letter or digit');
-
-// ---------------------------------------------------------------- Deployment (esb.dev/v1alpha1)
-
-// Overridden: another Deployment took over a route, function, table or bucket this one deployed.
-export const ConditionType = z.enum(['Generated', 'ImagesReady', 'Applied', 'Provisioned', 'Ready', 'Overridden']);
-export type ConditionType = z.infer<typeof ConditionType>;
-
-export const Condition = z.object({
-  type: ConditionType,
-  status: z.enum(['True', 'False', 'Unknown']),
-  reason: z.string().regex(/^[A-Za-z]([A-Za-z0-9_,:]*[A-Za-z0-9_])?$/, 'must be CamelCase'),
-  message: z.string(),
-  lastTransitionTime: z.string(),
-  observedGeneration: z.number().int().min(0).optional(),
-});
-export type Condition = z.infer<typeof Condition>;
-
-/** A stack name as CloudFormation takes it (at most 128 characters). */
-export const STACK_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-
-export const DeploymentSpec = z
-  .object({
-    template: z.string().min(1).optional(),
-    artifact: z.string().min(1).optional(),
-    env: name.default('default'),
-    project: name.default('esb'),
-    parameters: stringMap.optional(),
-    /** SAM CLI's --env-vars: `Parameters` for every function, a function's logical id (or name) for it; only declared variables change (docs/generate.md). */
-    envVars: z.record(z.string(), stringMap).optional(),
-    // The app's identity: keys its functions, tables and buckets (see docs/generate.md).
-    stackName: z
-      .string()
-      .max(128)
-      .regex(STACK_NAME, 'must be letters, digits, ".", "-", "_"')
-      .optional(),
-  })
-  .refine((s) => (s.template === undefined) !== (s.artifact === undefined), {
-    message: 'exactly one of spec.template or spec.artifact must be set',
-  });
-export type DeploymentSpec = z.infer<typeof DeploymentSpec>;
-
-/** One of the stack's Outputs in a Deployment's status, as describe-stacks lists them. */
-export const DeploymentOutput = z.object({
-  key: z.string().min(1),
-  value: z.string().optional(),
-  /** Why esb has no value for it (a resource it does not emulate, an attribute it cannot know). */
-  problem: z.string().optional(),
-  description: z.string().optional(),
-  exportName: z.string().optional(),
-});
-export type DeploymentOutput = z.infer<typeof DeploymentOutput>;
-
-export const DeploymentStatus = z.object({
-  observedGeneration: z.number().int().min(0).optional(),
-  conditions: z.array(Condition).optional(),
-  artifactDigest: z.string().optional(),
-  // Digest of everything the deploy read (template, code, parameters, env, project): equal to
-  // what `esb deploy` computes when the controller has handled exactly that input.
-  inputsDigest: z.string().optional(),
-  /** The fingerprint of the controller's generator, which inputsDigest counts (docs/design.md, "Build"). */
-  generator: z.string().optional(),
-  configDir: z.string().optional(),
-  functions: z.number().int().min(0).optional(),
-  routes: z.number().int().min(0).optional(),
-  resources: z.number().int().min(0).optional(),
-  stackName: z.string().optional(),
-  /** What the deploy could not do as the template asks (unreachable functions, take-overs, ...). */
-  warnings: z.array(z.string()).optional(),
-  /** The stack's Outputs as the last successful deploy resolved them, in template order. */
-  outputs: z.array(DeploymentOutput).optional(),
-});
-export type DeploymentStatus = z.infer<typeof DeploymentStatus>;
-
-export const Deployment = z.object({
-  apiVersion: z.literal('esb.dev/v1alpha1'),
-  kind: z.literal('Deployment'),
-  metadata: z.object({
-    name: ObjectName,
-    namespace: NamespaceName.optional(),
-    generation: z.number().int().optional(),
-    resourceVersion: z.string().optional(),
-    uid: z.string().optional(),
-    creationTimestamp: z.string().optional(),
-    labels: stringMap.optional(),
-    annotations: stringMap.optional(),
-  }),
-  spec: DeploymentSpec,
-  status: DeploymentStatus.optional(),
-});
-export type Deployment = z.infer<typeof Deployment>;
+export * from './deployment.js';
 
 // ---------------------------------------------------------------- functions.yml
 
@@ -637,7 +534,7 @@ export const FunctionConfig = z.object({
   timeout: z.number().positive().default(3),
   memory_size: z.number().int().min(128).max(10240).default(128),
   architectures: z.array(z.enum(['x86_64', 'arm64'])).optional(),
-  environment: stringMap.default({}),
+  environment: StringMap.default({}),
   scaling: Scaling.default({}),
   layers: z.array(Layer).default([]),
   events: z.array(z.discriminatedUnion('type', [ScheduleEvent, S3Event, DynamoDBStreamEvent, SqsQueueEvent, KinesisStreamEvent, LogSubscriptionEvent])).default([]),
@@ -679,7 +576,7 @@ export const FunctionConfig = z.object({
 export type FunctionConfig = z.infer<typeof FunctionConfig>;
 
 export const FunctionDefaults = z.object({
-  environment: stringMap.default({}),
+  environment: StringMap.default({}),
   scaling: z
     .object({
       idle_timeout: z.number().min(0).optional(),
@@ -830,9 +727,9 @@ export const GatewayResponse = z.object({
   /** Replaces the answer's status (a DEFAULT_4XX / DEFAULT_5XX status applies to its whole class). */
   status_code: z.number().int().min(100).max(599).optional(),
   /** header -> value as API Gateway writes it: `'literal'`, `method.request.header.<name>`, `method.request.querystring.<name>`, `method.request.path.<name>`, `stageVariables.<name>` or `context.<variable>`. */
-  headers: stringMap.default({}),
+  headers: StringMap.default({}),
   /** content type -> body template (Velocity, with $context, $stageVariables and $util). */
-  templates: stringMap.default({}),
+  templates: StringMap.default({}),
 });
 export type GatewayResponse = z.infer<typeof GatewayResponse>;
 
@@ -866,7 +763,7 @@ export type UsagePlan = z.infer<typeof UsagePlan>;
 export const ApiConfig = z.object({
   type: z.enum(['rest', 'http']),
   stage: z.string().default('$default'),
-  stage_variables: stringMap.default({}),
+  stage_variables: StringMap.default({}),
   binary_media_types: z.array(z.string()).default([]),
   cors: Cors.optional(),
   /**
@@ -909,7 +806,7 @@ export type WebSocketRoute = z.infer<typeof WebSocketRoute>;
 /** A WebSocket API: served at ws://<host>/<stage> (docs/gateway.md, "WebSocket APIs"). */
 export const WebSocketApi = z.object({
   stage: z.string().min(1).default('$default'),
-  stage_variables: stringMap.default({}),
+  stage_variables: StringMap.default({}),
   /** `$request.body.<field>[.<field>...]`, or text with such `${...}` parts; a route key of what it yields, else `$default`. */
   route_selection: z.string().min(1).default('$request.body.action'),
   routes: z.array(WebSocketRoute).default([]),
@@ -983,19 +880,19 @@ export type RoutingFile = z.infer<typeof RoutingFile>;
 // Each deployed stack's own routes (served alone at http://<stack>.localhost) and who owns each
 // function, route, table and bucket of the merged files (docs/apply.md, "Stacks and owners").
 const Owners = z.object({
-  functions: stringMap.default({}),
-  routes: stringMap.default({}),
-  tables: stringMap.default({}),
-  buckets: stringMap.default({}),
-  queues: stringMap.default({}),
-  rules: stringMap.default({}),
-  subscriptions: stringMap.default({}),
-  state_machines: stringMap.default({}),
-  streams: stringMap.default({}),
-  delivery_streams: stringMap.default({}),
-  bucket_notifications: stringMap.default({}),
-  secrets: stringMap.default({}),
-  parameters: stringMap.default({}),
+  functions: StringMap.default({}),
+  routes: StringMap.default({}),
+  tables: StringMap.default({}),
+  buckets: StringMap.default({}),
+  queues: StringMap.default({}),
+  rules: StringMap.default({}),
+  subscriptions: StringMap.default({}),
+  state_machines: StringMap.default({}),
+  streams: StringMap.default({}),
+  delivery_streams: StringMap.default({}),
+  bucket_notifications: StringMap.default({}),
+  secrets: StringMap.default({}),
+  parameters: StringMap.default({}),
 });
 
 /**
@@ -1257,8 +1154,8 @@ export type ArtifactEntry = z.infer<typeof ArtifactEntry>;
 
 export const ArtifactFile = z.object({
   schema_version: z.literal('1'),
-  project: name,
-  env: name,
+  project: LowerName,
+  env: LowerName,
   mode: z.enum(['docker', 'process']).default('docker'),
   artifacts: z.array(ArtifactEntry).min(1),
   generated_at: z.string().optional(),

@@ -23,7 +23,6 @@ import {
   type DeploymentRow,
   type OutputFormat,
 } from '../present.js';
-import { readStackOutputs } from '../stack-outputs.js';
 
 const RESOURCE_NAMES = new Set(['deployments', 'deployment', 'deploy', 'esbd', 'deployments.esb.dev']);
 
@@ -178,6 +177,8 @@ export const describe: Command = {
       process.stderr.write(`esb: deployment "${positionals[1]}" not found in namespace ${namespace}\n`);
       return 1;
     }
+    // Loaded here: stacks.yml's schema is in the full contracts, which `get` need not load.
+    const { readStackOutputs } = await import('../stack-outputs.js');
     const stack = row.status?.configDir && row.status.stackName ? await readStackOutputs(row.status.configDir, row.status.stackName) : undefined;
     process.stdout.write(`${describeDeployment(row, new Date(), stack)}\n`);
     return 0;

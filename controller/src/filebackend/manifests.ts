@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { isScalar, parseAllDocuments } from 'yaml';
-import { checkSize, ContractError, Deployment, DeploymentSpec, DNS1123_LABEL, DNS1123_SUBDOMAIN, formatPath, InputLimitError, MANIFEST_LIMITS, yamlDocumentToJS } from '@esb/contracts';
+import { checkSize, ContractError, Deployment, DeploymentSpec, DNS1123_LABEL, DNS1123_SUBDOMAIN, formatPath, InputLimitError, MANIFEST_LIMITS, yamlDocumentToJS } from '@esb/contracts/client';
 import type { Request } from '../reconcile/types.js';
 
 export type ManifestEntry =

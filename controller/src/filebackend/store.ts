@@ -7,8 +7,8 @@
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'yaml';
-import { isFailureReason, type DeploymentStatus } from '@esb/contracts';
-import { CONFIG_LIMITS, joinInside, loadCoreYaml, MANIFEST_LIMITS, realPathInside, writeFileAtomic } from '@esb/contracts';
+import { isFailureReason, type DeploymentStatus } from '@esb/contracts/client';
+import { CONFIG_LIMITS, joinInside, loadCoreYaml, MANIFEST_LIMITS, realPathInside, writeFileAtomic } from '@esb/contracts/client';
 import { keyOf, TerminalError, type Request, type Store, type StoredDeployment } from '../reconcile/types.js';
 import { isManifestFile, manifestTooLarge, parseManifest, specDigest, type ManifestEntry } from './manifests.js';
 

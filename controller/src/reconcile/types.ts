@@ -1,6 +1,6 @@
 // The reconciler's ports (docs/design.md, "Conventions"): a request is a key, never an event; a
 // Store per backend (file, kube) so the reconciler never knows which backend it runs on.
-import { ReasonError, type Deployment, type DeploymentStatus } from '@esb/contracts';
+import { ReasonError, type Deployment, type DeploymentStatus } from '@esb/contracts/client';
 
 export interface Request {
   namespace: string;
