@@ -83,7 +83,7 @@ node_context() {
     echo "$specs" >"$ctx/sdk/.specs"
   fi
   mkdir -p "$ctx/nodejs"
-  cp "$RUNTIME_DIR/nodejs/bootstrap.mjs" "$RUNTIME_DIR/nodejs/esm-resolve.mjs" "$RUNTIME_DIR/nodejs/sdk-endpoints.mjs" "$RUNTIME_DIR/nodejs/response-stream.mjs" "$ctx/nodejs/"
+  cp "$RUNTIME_DIR/nodejs/bootstrap.mjs" "$RUNTIME_DIR/nodejs/esm-resolve.mjs" "$RUNTIME_DIR/nodejs/sdk-endpoints.mjs" "$RUNTIME_DIR/nodejs/response-stream.mjs" "$RUNTIME_DIR/nodejs/console-log.mjs" "$ctx/nodejs/"
   rm -rf "$ctx/nodejs/modules" && cp -R "$RUNTIME_DIR/nodejs/modules" "$ctx/nodejs/modules"
   echo "$ctx"
 }
@@ -108,5 +108,5 @@ build() {
 }
 build esb-runtime:python3 Dockerfile.python "$RUNTIME_DIR" "" "$RUNTIME_DIR/python/bootstrap.py" "$RUNTIME_DIR/python/cfnresponse.py"
 build esb-runtime:java Dockerfile.java "$RUNTIME_DIR" "" $(find "$RUNTIME_DIR/java" "$RUNTIME_DIR/java-core" -name '*.java' | sort)
-build esb-runtime:nodejs Dockerfile.nodejs "" "$(sdk_specs)" "$RUNTIME_DIR/nodejs/bootstrap.mjs" "$RUNTIME_DIR/nodejs/esm-resolve.mjs" "$RUNTIME_DIR/nodejs/sdk-endpoints.mjs" "$RUNTIME_DIR/nodejs/response-stream.mjs" "$RUNTIME_DIR/nodejs/modules/cfn-response/index.js"
+build esb-runtime:nodejs Dockerfile.nodejs "" "$(sdk_specs)" "$RUNTIME_DIR/nodejs/bootstrap.mjs" "$RUNTIME_DIR/nodejs/esm-resolve.mjs" "$RUNTIME_DIR/nodejs/sdk-endpoints.mjs" "$RUNTIME_DIR/nodejs/response-stream.mjs" "$RUNTIME_DIR/nodejs/console-log.mjs" "$RUNTIME_DIR/nodejs/modules/cfn-response/index.js"
 echo "docker-base-image: ready: esb-base:bookworm $BASE esb-runtime:python3 esb-runtime:java esb-runtime:nodejs"

@@ -213,6 +213,7 @@ export function poolConfig(name: string, fc: FunctionConfig, file: FunctionsFile
     arn: functionArn(region, name),
     activeTracing: fc.tracing === 'Active',
     unrunnable: unrunnableReason(name, fc, kind),
+    logging: fc.logging,
   };
 }
 
@@ -364,6 +365,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       defaultsEnv: file.defaults.environment,
       functionEnv,
       now: clock.now(),
+      logging: fc.logging,
       // Containers see the CA files where the docker driver mounts them.
       trust: trust && (docker ? { cert: `${CONTAINER_TLS_DIR}/${CA_CERT_FILE}`, bundle: `${CONTAINER_TLS_DIR}/${CA_BUNDLE_FILE}` } : trust),
     });

@@ -1,6 +1,6 @@
 // The environment of a function instance: Lambda's variables, the function's own, minimal
 // basics, module paths for layers. Pure: never reads the agent's own environment.
-import { APPSYNC_URL, appSyncApiPath, rebaseQueueUrl, type Credentials } from '@esb/contracts';
+import { APPSYNC_URL, appSyncApiPath, rebaseQueueUrl, type Credentials, type FunctionLogging } from '@esb/contracts';
 import path from 'node:path';
 
 export type { Credentials };
@@ -53,6 +53,8 @@ export interface InstanceEnvInput {
   defaultsEnv: Record<string, string>;
   functionEnv: Record<string, string>;
   now: number;
+  /** LoggingConfig: the log format and application level the runtime's log lines follow, the log group. */
+  logging?: FunctionLogging;
   /** esb's local CA as the instance sees it (docs/gateway.md, "HTTPS on the same port"): `ca.pem` and `ca-bundle.pem`. */
   trust?: TrustFiles;
 }
@@ -87,6 +89,11 @@ export function isNodeRuntime(runtime?: string): boolean {
 
 export function isPythonRuntime(runtime?: string): boolean {
   return (runtime ?? '').startsWith('python');
+}
+
+/** The log group a function's lines go to: LoggingConfig.LogGroup, else `/aws/lambda/<name>`. */
+export function functionLogGroup(functionName: string, logging: FunctionLogging | undefined): string {
+  return logging?.log_group ?? `/aws/lambda/${functionName}`;
 }
 
 export function logStreamName(instanceId: string, now: number): string {
@@ -229,7 +236,7 @@ export function buildInstanceEnv(i: InstanceEnvInput): Record<string, string> {
     AWS_LAMBDA_FUNCTION_NAME: i.functionName,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(i.memoryMb),
-    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${i.functionName}`,
+    AWS_LAMBDA_LOG_GROUP_NAME: functionLogGroup(i.functionName, i.logging),
     AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(i.instanceId, i.now),
     AWS_LAMBDA_RUNTIME_API: i.runtimeApi,
     AWS_EXECUTION_ENV: `AWS_Lambda_${i.runtime ?? 'provided'}`,
@@ -239,5 +246,10 @@ export function buildInstanceEnv(i: InstanceEnvInput): Record<string, string> {
     LAMBDA_RUNTIME_DIR: i.runtimeDir,
     _HANDLER: i.handler ?? '',
   });
+  // What the runtimes' log lines follow (docs/agent.md, "Log lines"); the level only with JSON, as Lambda sets it.
+  if (i.logging?.format === 'JSON') {
+    env.AWS_LAMBDA_LOG_FORMAT = 'JSON';
+    env.AWS_LAMBDA_LOG_LEVEL = i.logging.application_level ?? 'INFO';
+  }
   return env;
 }

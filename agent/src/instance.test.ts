@@ -31,7 +31,7 @@ async function channelInstance(served?: () => void): Promise<{ inst: Instance; r
     writes++;
     return write(chunk);
   }) as typeof agentEnd.write;
-  const inst = new Instance('i1', 'fn', 0, 30_000, 'arn:aws:lambda:us-east-1:123456789012:function:fn', { onReady: () => {}, onExit: () => {}, onPlatformLine: () => {}, onInvocationEnd: () => {} });
+  const inst = new Instance('i1', 'fn', 0, 30_000, 'arn:aws:lambda:us-east-1:123456789012:function:fn', { onReady: () => {}, onExit: () => {}, onPlatformLine: () => {}, onStart: () => {}, onInvocationEnd: () => {} });
   let exit!: () => void;
   inst.attach({ id: 'i1', exited: new Promise((r) => (exit = () => r({ code: 0, signal: null }))), stop: async () => exit(), channel: agentEnd, served });
   const frames: Frame[] = [];

@@ -8,6 +8,7 @@ import { isStreamingMode, RuntimeApiServer, type RuntimeRequest, type RuntimeRes
 import { encodeFrame, type Frame, FrameDecoder, FRAME_ERROR, FRAME_EVENT, FRAME_INIT_ERROR, FRAME_LAST_ERROR, FRAME_NEXT, FRAME_RECALL, FRAME_RECALLED, FRAME_RESPONSE, FRAME_STREAM_CHUNK, FRAME_STREAM_START, OUTPUT_MARK } from './instance-channel.js';
 import { DEFAULT_STREAM_CONTENT_TYPE, InvocationStream, MAX_STREAMED_BYTES, tooLargeMessage } from './response-stream.js';
 import type { InstanceHandle } from './driver.js';
+import type { InvocationStatus } from './logs.js';
 import { loopbackPeerUid } from './isolation.js';
 import { jsonObjectOf, streamFailureOf, type InvokeContext, type InvokeErrorKind, type InvokeResult } from '@esb/contracts';
 
@@ -57,8 +58,10 @@ export interface InstanceEvents {
   /** The instance is gone; `initFailed` when it died before its first /next. */
   onExit(inst: Instance, initFailed: boolean): void;
   onPlatformLine(inst: Instance, requestId: string | undefined, line: string): void;
+  /** The runtime took the invocation (Lambda's START line). */
+  onStart(inst: Instance, requestId: string): void;
   /** An invocation finished (for REPORT), after its result was handed back. */
-  onInvocationEnd(inst: Instance, inv: Invocation, durationMs: number): void;
+  onInvocationEnd(inst: Instance, inv: Invocation, durationMs: number, status: InvocationStatus): void;
 }
 
 export function errorPayload(errorType: string, errorMessage: string, extra: Record<string, unknown> = {}): Buffer {
@@ -300,7 +303,7 @@ export class Instance {
     inv.stream?.end(streamFailureOf(result));
     inv.resolve(result);
     this.invocations++;
-    this.events.onInvocationEnd(this, inv, duration);
+    this.events.onInvocationEnd(this, inv, duration, result.error === undefined ? 'success' : result.error.kind === 'Timeout' ? 'timeout' : 'error');
   }
 
   /**
@@ -346,7 +349,7 @@ export class Instance {
 
   private started(inv: Invocation): void {
     inv.deliveredAt = performance.now();
-    this.events.onPlatformLine(this, inv.requestId, `START RequestId: ${inv.requestId} Version: $LATEST`);
+    this.events.onStart(this, inv.requestId);
     inv.timer = setTimeout(() => this.timedOut(inv), this.timeoutMs);
   }
 

@@ -51,6 +51,23 @@ describe('log subscriptions', () => {
     expect(sent).toHaveLength(3);
   });
 
+  it("reads a function's lines from the log group of its LoggingConfig, and hands a multi-line event on with its newlines", () => {
+    const sent: Buffer[] = [];
+    const subs = new LogSubscriptions({ accountId: '1', deliver: (_fn, payload) => sent.push(payload), flushMs: 60_000 });
+    subs.setFunctions(
+      FunctionsFile.parse({
+        functions: {
+          'app-Api': { code: '/c', runtime: 'nodejs20.x', handler: 'a.h', logging: { format: 'Text', log_group: '/app/shared' } },
+          'app-Watch': { code: '/c', runtime: 'nodejs20.x', handler: 'a.h', events: [{ type: 'logs', name: 'Shared', log_group: '/app/shared', filter_pattern: 'ERROR' }, { type: 'logs', name: 'Default', log_group: '/aws/lambda/app-Api' }] },
+        },
+      }),
+    );
+    subs.write({ time: 5, function: 'app-Api', instance: 'i1', stream: 'stdout', message: '2026-12-07T00:00:00.000Z\tr1\tERROR\tError: bad\r    at f (/var/task/index.mjs:2:9)' });
+    subs.flush();
+    expect(sent).toHaveLength(1);
+    expect(decode(sent[0]!)).toMatchObject({ logGroup: '/app/shared', subscriptionFilters: ['Shared'], logEvents: [{ message: '2026-12-07T00:00:00.000Z\tr1\tERROR\tError: bad\n    at f (/var/task/index.mjs:2:9)' }] });
+  });
+
   it('gathers lines for a second, then sends them without being asked', async () => {
     const sent: string[] = [];
     const subs = new LogSubscriptions({ accountId: '1', deliver: (fn) => sent.push(fn), flushMs: 20 });

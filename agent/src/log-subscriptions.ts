@@ -5,8 +5,8 @@
 // every line the agent writes.
 import { gzipSync } from 'node:zlib';
 import { compileLogFilter, type FunctionsFile, type LogFilter } from '@esb/contracts';
-import { logStreamName } from './env.js';
-import type { LogRecord, LogSink } from './logs.js';
+import { functionLogGroup, logStreamName } from './env.js';
+import { eventText, type LogRecord, type LogSink } from './logs.js';
 
 /** How long lines gather before a batch goes. */
 export const LOG_BATCH_MS = 1_000;
@@ -38,7 +38,8 @@ export interface LogSubscriptionsOptions {
 
 export class LogSubscriptions implements LogSink {
   private byGroup = new Map<string, Subscriber[]>();
-  private functions = new Set<string>();
+  /** Each function's log group (LoggingConfig.LogGroup, else `/aws/lambda/<name>`). */
+  private groupOf = new Map<string, string>();
   private readonly batches = new Map<string, Batch>();
   private timer: NodeJS.Timeout | undefined;
   private sequence = 0;
@@ -55,13 +56,13 @@ export class LogSubscriptions implements LogSink {
       }
     }
     this.byGroup = byGroup;
-    this.functions = new Set(Object.keys(file.functions));
+    this.groupOf = new Map(Object.entries(file.functions).map(([fn, config]) => [fn, functionLogGroup(fn, config.logging)]));
   }
 
   write(rec: LogRecord): void {
     if (this.byGroup.size === 0) return;
-    const own = this.functions.has(rec.function);
-    const group = own ? `/aws/lambda/${rec.function}` : rec.function;
+    const own = this.groupOf.get(rec.function);
+    const group = own ?? rec.function;
     const subscribers = this.byGroup.get(group);
     if (!subscribers) return;
     const stream = own ? logStreamName(rec.instance, rec.time) : rec.instance;
@@ -71,7 +72,8 @@ export class LogSubscriptions implements LogSink {
       const key = `${s.function}\0${s.name}\0${group}\0${stream}`;
       let batch = this.batches.get(key);
       if (!batch) this.batches.set(key, (batch = { subscriber: s, group, stream, events: [], bytes: 0 }));
-      batch.events.push({ id: this.eventId(rec.time), timestamp: rec.time, message: rec.message });
+      // A runtime writes a multi-line message as one line with carriage returns: one event (docs/agent.md, "Log lines").
+      batch.events.push({ id: this.eventId(rec.time), timestamp: rec.time, message: eventText(rec.message) });
       batch.bytes += rec.message.length + 26;
       if (batch.events.length >= MAX_BATCH_LINES || batch.bytes >= MAX_BATCH_BYTES) this.send(key, batch);
     }

@@ -4,7 +4,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { Gather, millisText, oncePerSecond } from '@esb/contracts';
+import { Gather, millisText, oncePerSecond, type FunctionLogging } from '@esb/contracts';
 
 export interface LogRecord {
   time: number;
@@ -43,11 +43,19 @@ export function formatLogLine(rec: LogRecord): string {
   return `${isoTime(rec.time)}\t${rec.requestId ?? '-'}\t${rec.message}\n`;
 }
 
+/**
+ * A log line as the event it is: runtimes write a multi-line message as one line whose newlines
+ * are carriage returns (as Lambda's runtimes do on stdout), so that it stays one event.
+ */
+export function eventText(message: string): string {
+  return message.includes('\r') ? message.replace(/\r/g, '\n') : message;
+}
+
 export const LOG_TAIL_BYTES = 4096;
 
 /** Lambda's X-Amz-Log-Result: base64 of the last 4 KB of the log lines (cut at a character boundary). */
 export function logTail(lines: readonly string[], maxBytes = LOG_TAIL_BYTES): string {
-  let bytes = Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8');
+  let bytes = Buffer.from(lines.map((l) => `${eventText(l)}\n`).join(''), 'utf8');
   if (bytes.length > maxBytes) {
     let start = bytes.length - maxBytes;
     while (start < bytes.length && (bytes[start]! & 0xc0) === 0x80) start++; // not inside a UTF-8 sequence
@@ -66,6 +74,50 @@ export function reportLine(r: {
   let s = `REPORT RequestId: ${r.requestId}\tDuration: ${r.durationMs.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(r.durationMs))} ms\tMemory Size: ${r.memoryMb} MB\tMax Memory Used: ${r.maxMemoryMb ?? 0} MB`;
   if (r.initDurationMs !== undefined) s += `\tInit Duration: ${r.initDurationMs.toFixed(2)} ms`;
   return s;
+}
+
+/** How an invocation ended, as Lambda's platform.runtimeDone and platform.report say it. */
+export type InvocationStatus = 'success' | 'error' | 'timeout';
+
+export interface PlatformLines {
+  /** START, or platform.start; undefined when the level leaves it out. */
+  start(requestId: string): string | undefined;
+  /** END and REPORT, or platform.runtimeDone and platform.report. */
+  end(r: Parameters<typeof reportLine>[0] & { status: InvocationStatus }): string[];
+}
+
+/**
+ * Lambda's own lines of each invocation (docs/agent.md, "Log lines"): text by default; with
+ * LoggingConfig's JSON format, the Telemetry API's platform records, all at level INFO, so that
+ * SystemLogLevel WARN leaves them out.
+ */
+export function platformLines(logging: FunctionLogging | undefined): PlatformLines {
+  if (logging?.format !== 'JSON') {
+    return {
+      start: (requestId) => `START RequestId: ${requestId} Version: $LATEST`,
+      end: (r) => [`END RequestId: ${r.requestId}`, reportLine(r)],
+    };
+  }
+  if (logging.system_level === 'WARN') return { start: () => undefined, end: () => [] };
+  const record = (type: string, body: Record<string, unknown>) => JSON.stringify({ time: isoTime(Date.now()), type, record: body });
+  const ms = (n: number) => Math.round(n * 1000) / 1000;
+  return {
+    start: (requestId) => record('platform.start', { requestId, version: '$LATEST' }),
+    end: (r) => [
+      record('platform.runtimeDone', { requestId: r.requestId, status: r.status, metrics: { durationMs: ms(r.durationMs) } }),
+      record('platform.report', {
+        requestId: r.requestId,
+        metrics: {
+          durationMs: ms(r.durationMs),
+          billedDurationMs: Math.max(1, Math.ceil(r.durationMs)),
+          memorySizeMB: r.memoryMb,
+          maxMemoryUsedMB: r.maxMemoryMb ?? 0,
+          ...(r.initDurationMs !== undefined ? { initDurationMs: ms(r.initDurationMs) } : {}),
+        },
+        status: r.status,
+      }),
+    ],
+  };
 }
 
 /** Emptied gather buffers kept for reuse. */
@@ -190,7 +242,7 @@ export class VictoriaLogsSink implements LogSink {
     this.buf.push(
       JSON.stringify({
         _time: isoTime(rec.time),
-        _msg: rec.message,
+        _msg: eventText(rec.message),
         function: rec.function,
         instance: rec.instance,
         request_id: rec.requestId,

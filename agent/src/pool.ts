@@ -9,8 +9,8 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from './clock.js';
 import type { InstanceDriver } from './driver.js';
 import { Instance, errorPayload, errorResult, type Invocation } from './instance.js';
-import { functionTraceHeader, type InvokeContext, type InvokeResult } from '@esb/contracts';
-import { reportLine } from './logs.js';
+import { functionTraceHeader, type FunctionLogging, type InvokeContext, type InvokeResult } from '@esb/contracts';
+import { platformLines, type InvocationStatus, type PlatformLines } from './logs.js';
 
 export interface PoolConfig {
   name: string;
@@ -27,6 +27,8 @@ export interface PoolConfig {
   activeTracing?: boolean;
   /** Why it cannot run here (an image function in the process runtime), if so. */
   unrunnable?: string;
+  /** LoggingConfig: the form of START/END/REPORT (docs/agent.md, "Log lines"). */
+  logging?: FunctionLogging;
 }
 
 export interface PoolDeps {
@@ -142,15 +144,21 @@ export class FunctionPool {
   private readonly busySince = new WeakMap<Instance, number>();
   private readonly readySince = new WeakMap<Instance, number>();
 
+  /** START/END/REPORT in the function's log format. */
+  private platformLines: PlatformLines;
+
   constructor(
     public cfg: PoolConfig,
     private readonly deps: PoolDeps,
-  ) {}
+  ) {
+    this.platformLines = platformLines(cfg.logging);
+  }
 
   /** A new config: same key keeps the instances; another key drains them and starts fresh ones. */
   update(cfg: PoolConfig): void {
     const changed = cfg.key !== this.cfg.key;
     this.cfg = cfg;
+    this.platformLines = platformLines(cfg.logging);
     if (changed) {
       this.gen++;
       this.printed = false;
@@ -453,7 +461,11 @@ export class FunctionPool {
       onReady: (i) => this.onReady(i),
       onExit: (i, initFailed) => this.onExit(i, initFailed),
       onPlatformLine: (i, rid, line) => this.deps.line(i, 'platform', rid, line),
-      onInvocationEnd: (i, inv, d) => this.onInvocationEnd(i, inv, d),
+      onInvocationEnd: (i, inv, d, status) => this.onInvocationEnd(i, inv, d, status),
+      onStart: (i, rid) => {
+        const line = this.platformLines.start(rid);
+        if (line !== undefined) this.deps.line(i, 'platform', rid, line);
+      },
     });
     if (reserved) inst.state = 'busy';
     this.spawnedAt.set(inst, this.deps.clock.now());
@@ -525,7 +537,7 @@ export class FunctionPool {
     this.ensureMin();
   }
 
-  private onInvocationEnd(inst: Instance, inv: Invocation, durationMs: number): void {
+  private onInvocationEnd(inst: Instance, inv: Invocation, durationMs: number, status: InvocationStatus): void {
     if (inv.deliveredAt === undefined) return;
     const initDurationMs = inst.initReported ? undefined : inst.initDurationMs;
     inst.initReported = true;
@@ -533,8 +545,8 @@ export class FunctionPool {
     const memoryMb = this.cfg.memoryMb;
     // END/REPORT after the result went back: never on the invoke's own path.
     setImmediate(() => {
-      this.deps.line(inst, 'platform', inv.requestId, `END RequestId: ${inv.requestId}`);
-      this.deps.line(inst, 'platform', inv.requestId, reportLine({ requestId: inv.requestId, durationMs, memoryMb, maxMemoryMb: handle?.maxMemoryUsedMb?.(), initDurationMs }));
+      for (const line of this.platformLines.end({ requestId: inv.requestId, durationMs, memoryMb, maxMemoryMb: handle?.maxMemoryUsedMb?.(), initDurationMs, status }))
+        this.deps.line(inst, 'platform', inv.requestId, line);
     });
   }
 

@@ -380,12 +380,27 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(worked.status, worked.body).toBe(202);
     const got = async (fn: string, count: number) =>
       until(async () => {
-        const lines = (await esb(['logs', fn, '--workspace', ws])).stdout.split('\n').map((l) => l.split('\t')[2] ?? '').filter((m) => m.startsWith('GOT '));
+        const lines = (await esb(['logs', fn, '--workspace', ws])).stdout.split('\n').filter((l) => l.includes('\tGOT ')).map((l) => l.slice(l.indexOf('\tGOT ') + 1));
         return lines.length >= count ? lines : undefined;
       }, `${fn} got ${count} line(s)`, { timeoutMs: 30_000 });
     const group = '/aws/lambda/log-subscriptions-WorkerFunction';
     expect((await got('log-subscriptions-CollectorFunction', 2)).sort()).toEqual([`GOT ${group} everything {"level":"ERROR","message":"order 2 failed"}`, `GOT ${group} everything {"level":"INFO","message":"order 1 placed"}`]);
     expect(await got('log-subscriptions-AlerterFunction', 1)).toEqual([`GOT ${group} AlerterFunctionErrors {"level":"ERROR","message":"order 2 failed"}`]);
+    // LoggingConfig: JSON lines at WARN and up, in the log group it names, which the collector also reads.
+    const more = [...items, { level: 'WARN', message: 'order 3 slow' }];
+    expect((await at('log-subscriptions').send('POST', '/work-json', JSON.stringify(more))).status).toBe(202);
+    const orders = (await got('log-subscriptions-CollectorFunction', 5)).filter((l) => l.startsWith('GOT /shop/orders orders ')).map((l) => JSON.parse(l.slice('GOT /shop/orders orders '.length)));
+    expect(orders.map((o) => [o.level, o.message])).toEqual([
+      ['ERROR', 'order 2 failed'],
+      ['WARN', 'order 3 slow'],
+      ['WARN', 'batch done:\norder 1 placed\norder 2 failed\norder 3 slow'],
+    ]);
+    // esb logs prints the function's JSON lines and Lambda's platform records; the multi-line message is one record.
+    const printed = (await esb(['logs', 'log-subscriptions-JsonWorkerFunction', '--workspace', ws])).stdout;
+    expect(printed).toMatch(/\t\{"time":"[^"]+","type":"platform\.start","record":\{"requestId":"[^"]+","version":"\$LATEST"\}\}\n/);
+    expect(printed).toMatch(/\t\{"time":"[^"]+","type":"platform\.report","record":\{"requestId":"[^"]+","metrics":\{"durationMs":/);
+    expect(printed).not.toContain('order 1 placed"');
+    expect(printed).toContain('"level":"WARN","requestId"');
   }, 120_000);
 
   it("iam-api: routes with AWS_IAM authorization (a REST API's default, an HTTP API route's) take requests signed for execute-api and tell the function who signed; unsigned ones are refused; a route that opts out is open", async () => {

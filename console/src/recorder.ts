@@ -169,7 +169,8 @@ export class Recorder {
     write: (rec: LogRecordLike): void => {
       let ring = this.logs.get(rec.function);
       if (ring === undefined) this.logs.set(rec.function, (ring = new LogRing(rec.function)));
-      ring.push(++this.logSeq, rec.time, rec.requestId, rec.stream, rec.message);
+      // A multi-line message comes as one line with carriage returns (docs/agent.md, "Log lines").
+      ring.push(++this.logSeq, rec.time, rec.requestId, rec.stream, rec.message.replace(/\r/g, '\n'));
       this.onChange('logs');
     },
     close: async (): Promise<void> => {},

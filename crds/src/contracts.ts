@@ -518,6 +518,19 @@ export const DeliveryStream = z.object({
 });
 export type DeliveryStream = z.infer<typeof DeliveryStream>;
 
+/**
+ * A function's LoggingConfig (docs/agent.md, "Log lines"): its log lines as text or JSON, the
+ * lowest level of what its code logs (`application_level`) and of Lambda's own lines
+ * (`system_level`), both JSON only, and the log group its lines go to.
+ */
+export const FunctionLogging = z.object({
+  format: z.enum(['Text', 'JSON']).default('Text'),
+  application_level: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL']).optional(),
+  system_level: z.enum(['DEBUG', 'INFO', 'WARN']).optional(),
+  log_group: z.string().min(1).max(512).optional(),
+});
+export type FunctionLogging = z.infer<typeof FunctionLogging>;
+
 /** A destination of asynchronous invocations: a queue, a topic, a bus or a function, by name. */
 export const AsyncDestination = z.object({ type: z.enum(['SQS', 'SNS', 'EventBridge', 'Lambda']), target: z.string().min(1) });
 export type AsyncDestination = z.infer<typeof AsyncDestination>;
@@ -569,6 +582,8 @@ export const FunctionConfig = z.object({
    * otherwise (docs/agent.md "Trace id").
    */
   tracing: z.enum(['Active', 'PassThrough']).optional(),
+  /** LoggingConfig (docs/agent.md, "Log lines"): absent, plain text in `/aws/lambda/<name>` with every level. */
+  logging: FunctionLogging.optional(),
   // Digest of everything that makes an instance (code, layers, image, env, config): the
   // agent replaces instances when it changes.
   digest: z.string().optional(),

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { installResponseUrlRedirect, installSdkV2Endpoints, installSyncHostLookup } from './sdk-endpoints.mjs';
 import { installAwsLambdaGlobal, isStreamingHandler, runStreamingHandler } from './response-stream.mjs';
+import { patchConsole } from './console-log.mjs';
 
 // A spare runtime (docs/agent.md#spare-runtimes) is started before it knows its function: it
 // waits for the agent's ASSIGN frame on the instance channel, then takes the instance's
@@ -446,7 +447,7 @@ async function streamResponse(handler, event, ctx, id) {
   if (error !== undefined && !started) return postError(id, error);
   if (error === undefined) return transport.finish();
   const doc = errorDoc(error);
-  process.stderr.write(`ERROR\t${doc.errorType}: ${doc.errorMessage}\n`);
+  runtimeLog.logError('Invoke Error', error);
   return transport.finish(doc);
 }
 
@@ -521,7 +522,9 @@ function fatal(err) {
 async function initError(err, type) {
   const doc = errorDoc(err);
   if (type) doc.errorType = type;
-  process.stderr.write(`${JSON.stringify(doc)}\n`);
+  // Lambda's runtime logs a failed load as the uncaught error it is, before any request.
+  if (runtimeLog) runtimeLog.logError('Uncaught Exception', err);
+  else process.stderr.write(`${JSON.stringify(doc)}\n`);
   try {
     if (channel) return await new Promise((resolve) => writeFrame(0x49, doc.errorType, JSON.stringify(doc), resolve));
     await request('POST', `${base}/init/error`, JSON.stringify(doc), {
@@ -697,7 +700,11 @@ function runHandler(handler, event, ctx) {
   });
 }
 
+/** The console as Lambda's runtime sets it up (console-log.mjs), from the start of main. */
+let runtimeLog;
+
 async function main() {
+  runtimeLog = patchConsole(env);
   const root = env.LAMBDA_TASK_ROOT || process.cwd();
   const spec = process.argv[2] || env._HANDLER;
   installSdkV2Endpoints(env);
@@ -723,6 +730,7 @@ async function main() {
     const h = next.headers;
     const id = h['lambda-runtime-aws-request-id'];
     running = id;
+    runtimeLog.setRequestId(id);
     setTraceId(h['lambda-runtime-trace-id'] || undefined);
     let event;
     try {
@@ -769,7 +777,7 @@ function postError(id, err) {
     return new Promise(() => {});
   }
   const doc = errorDoc(err);
-  process.stderr.write(`ERROR\t${doc.errorType}: ${doc.errorMessage}\n`);
+  runtimeLog.logError('Invoke Error', err);
   return resultThenNext('error', id, JSON.stringify(doc), doc.errorType);
 }
 
@@ -786,7 +794,7 @@ let handlerLoaded = false;
 function uncaught(err, exitCode) {
   if (!handlerLoaded) return void initError(err);
   const doc = errorDoc(err);
-  process.stderr.write(`${exitCode === 128 ? 'Unhandled Promise Rejection' : 'Uncaught Exception'}\t${JSON.stringify(doc)}\n`);
+  runtimeLog.logError(exitCode === 128 ? 'Unhandled Promise Rejection' : 'Uncaught Exception', err);
   const exit = () => process.exit(exitCode);
   const id = running;
   running = undefined;

@@ -354,6 +354,9 @@ def error_doc(exc, error_type=None):
     import traceback  # only on errors: it costs ~10 ms of every cold start
 
     tb = traceback.extract_tb(exc.__traceback__)
+    # The trace starts at the handler's code: this file's frames above it are left out, as Lambda's runtime does.
+    while tb and tb[0].filename == __file__ and len(tb) > 1:
+        tb = tb[1:]
     return {
         "errorMessage": str(exc),
         "errorType": error_type or type(exc).__name__,
@@ -387,13 +390,16 @@ class _Typed(Exception):
         self.cause = cause
 
 
-class _BotocoreEndpoints:
-    """botocore before 1.31 (Debian bookworm's python3-boto3) ignores AWS_ENDPOINT_URL_<SERVICE>:
-    when botocore.client is imported, default each client's endpoint_url from the environment,
-    so that unmodified handler code talks to esb's DynamoDB/S3/SQS/Lambda. Costs nothing until then."""
+class _AfterImport:
+    """Runs `then(module)` right after `name` is first imported, before the importer sees it.
+    Costs nothing until then."""
+
+    def __init__(self, name, then):
+        self.name = name
+        self.then = then
 
     def find_spec(self, name, path=None, target=None):
-        if name != "botocore.client":
+        if name != self.name:
             return None
         sys.meta_path.remove(self)
         import importlib.machinery
@@ -405,10 +411,15 @@ class _BotocoreEndpoints:
 
         def patched(module):
             exec_module(module)
-            _patch_create_client(module)
+            self.then(module)
 
         spec.loader.exec_module = patched
         return spec
+
+
+# botocore before 1.31 (Debian bookworm's python3-boto3) ignores AWS_ENDPOINT_URL_<SERVICE>:
+# when botocore.client is imported, each client's endpoint_url defaults from the environment
+# (_patch_create_client), so that unmodified handler code talks to esb's DynamoDB/S3/SQS/Lambda.
 
 
 # The variable is named after the service id, which differs from boto3's client name for some.
@@ -433,6 +444,102 @@ def _patch_create_client(module):
         return original(self, service_name, region_name, is_secure, endpoint_url, *args, **kwargs)
 
     module.ClientCreator.create_client = create_client
+
+
+# The log lines of Lambda's Python runtime (docs/agent.md, "Log lines"): the root logger gets a
+# handler that writes `[LEVEL]<TAB>time<TAB>requestId<TAB>message` (a JSON object when
+# AWS_LAMBDA_LOG_FORMAT is JSON) to stdout, one event per record: newlines inside a record are
+# written as carriage returns. So `logging.basicConfig()` in a handler does nothing, as on Lambda.
+# Installed when `logging` is first imported (a handler that never logs does not pay its ~7 ms).
+_request_id = None
+_log_json = False
+# Lambda's error lines indent stack frames with no-break spaces.
+_NBSP = "\u00a0"
+
+
+def _one_event(text):
+    return text.rstrip("\n").replace("\n", "\r") + "\n"
+
+
+def _setup_logging(logging):
+    logging.Formatter.converter = time.gmtime
+
+    class LambdaLoggerHandler(logging.Handler):
+        def emit(self, record):
+            try:
+                sys.stdout.write(_one_event(self.format(record)))
+            except Exception:
+                self.handleError(record)
+
+    class LambdaLoggerFilter(logging.Filter):
+        def filter(self, record):
+            record.aws_request_id = _request_id or ""
+            return True
+
+    handler = LambdaLoggerHandler()
+    if _log_json:
+        handler.setFormatter(_json_formatter(logging))
+    else:
+        handler.setFormatter(logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s", "%Y-%m-%dT%H:%M:%S"))
+    level = os.environ.get("AWS_LAMBDA_LOG_LEVEL", "").upper()
+    level = "DEBUG" if level == "TRACE" else level
+    root = logging.getLogger()
+    if level in logging._nameToLevel:
+        root.setLevel(level)
+    handler.addFilter(LambdaLoggerFilter())
+    root.addHandler(handler)
+
+
+# A record's own attributes, left out of its JSON (what `extra=` adds is kept).
+_RECORD_FIELDS = {
+    "name", "msg", "args", "levelname", "levelno", "pathname", "filename", "module", "exc_info", "exc_text", "stack_info",
+    "lineno", "funcName", "created", "msecs", "relativeCreated", "thread", "threadName", "processName", "process",
+    "aws_request_id", "taskName",
+}
+
+
+def _json_formatter(logging):
+    class JsonFormatter(logging.Formatter):
+        def format(self, record):
+            record.levelno = min(50, max(0, record.levelno)) // 10 * 10
+            record.levelname = logging.getLevelName(record.levelno)
+            exc = record.exc_info
+            result = {
+                "timestamp": self.formatTime(record, "%Y-%m-%dT%H:%M:%SZ"),
+                "level": record.levelname,
+                "message": record.getMessage(),
+                "logger": record.name,
+                "stackTrace": _traceback().format_tb(exc[2]) if exc else None,
+                "errorType": exc[0].__name__ if exc else None,
+                "errorMessage": str(exc[1]) if exc else None,
+                "requestId": getattr(record, "aws_request_id", None),
+                "location": "%s:%s:%s" % (record.pathname, record.funcName, record.lineno) if exc else None,
+            }
+            result.update((k, v) for k, v in record.__dict__.items() if k not in _RECORD_FIELDS and k not in result)
+            return json_dumps({k: v for k, v in result.items() if v is not None})
+
+    return JsonFormatter()
+
+
+def _traceback():
+    import traceback  # only on errors: it costs ~10 ms of every cold start
+
+    return traceback
+
+
+def log_error(doc):
+    """An invocation's or the module's error, as Lambda's runtime logs it: one event."""
+    if _log_json:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        sys.stdout.write(_one_event(json_dumps({"timestamp": stamp, "log_level": "ERROR", **doc})))
+        return
+    head = "[ERROR] " + doc["errorType"] + (": " + doc["errorMessage"] if doc.get("errorMessage") else "")
+    lines = [head, "Traceback (most recent call last):"]
+    for frame in doc.get("stackTrace") or []:
+        for line in frame.splitlines():
+            stripped = line.lstrip(" ")
+            lines.append(_NBSP * (len(line) - len(stripped)) + stripped)
+    sys.stdout.write("\r".join(lines) + "\n")
 
 
 def _install_sync_host_lookup():
@@ -509,6 +616,7 @@ def out_of_memory(exc):
 
 
 def main():
+    global _request_id, _log_json
     secret = None
     client = None
     if os.environ.get("ESB_SPARE") == "1":
@@ -523,8 +631,13 @@ def main():
     channel = os.environ.pop("ESB_RUNTIME_CHANNEL", None)
     if client is None:
         client = ChannelClient(int(channel)) if channel else Client(address, secret)
+    _log_json = os.environ.get("AWS_LAMBDA_LOG_FORMAT", "").upper() == "JSON"
+    if "logging" in sys.modules:
+        _setup_logging(sys.modules["logging"])
+    else:
+        sys.meta_path.insert(0, _AfterImport("logging", _setup_logging))
     if any(k.startswith("AWS_ENDPOINT_URL") for k in os.environ):
-        sys.meta_path.insert(0, _BotocoreEndpoints())
+        sys.meta_path.insert(0, _AfterImport("botocore.client", _patch_create_client))
         _install_sync_host_lookup()
     root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
     spec = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("_HANDLER", "")
@@ -536,7 +649,7 @@ def main():
             doc["errorMessage"] = str(exc)
         else:
             doc = error_doc(exc)
-        sys.stderr.write("[ERROR] %s: %s\n" % (doc["errorType"], doc["errorMessage"]))
+        log_error(doc)
         client.call("POST", BASE + "/init/error", json_dumps(doc),
                     {"Content-Type": "application/json", "Lambda-Runtime-Function-Error-Type": doc["errorType"]})
         sys.exit(1)
@@ -547,6 +660,7 @@ def main():
         if status != 200:
             raise RuntimeError("invocation/next answered %d" % status)
         request_id = headers.get("lambda-runtime-aws-request-id")
+        _request_id = request_id
         set_trace_id(headers.get("lambda-runtime-trace-id"))
         try:
             event = json_loads(body) if body else None
@@ -557,8 +671,8 @@ def main():
                 out_of_memory(exc)
             doc = error_doc(exc)
             doc["requestId"] = request_id
-            sys.stderr.write("[ERROR] %s: %s\n" % (doc["errorType"], doc["errorMessage"]))
-            sys.stderr.flush()
+            log_error(doc)
+            sys.stdout.flush()
             status, headers, body = client.post_then_next(
                 BASE + "/invocation/%s/error" % request_id, json_dumps(doc),
                 {"Content-Type": "application/json", "Lambda-Runtime-Function-Error-Type": doc["errorType"]})

@@ -28,6 +28,15 @@ describe('esb logs', () => {
     expect(c.text()).toBe('T\tr1\tSTART RequestId: r1 Version: $LATEST\nT\tr1\thi\n');
   });
 
+  it('prints a multi-line event (one line of the file, its newlines written as carriage returns) on its lines', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'esb-logs-'));
+    dirs.push(dir);
+    writeFileSync(path.join(dir, 'fn.log'), 'T\tr1\tT\tr1\tERROR\tError: bad\r    at f (index.mjs:2:9)\nT\tr1\tEND RequestId: r1\n');
+    const c = capture();
+    expect(await runLogs(['fn', '--log-dir', dir], {}, c.out)).toBe(0);
+    expect(c.text()).toBe('T\tr1\tT\tr1\tERROR\tError: bad\n    at f (index.mjs:2:9)\nT\tr1\tEND RequestId: r1\n');
+  });
+
   it('fails for a function without logs, and follows new lines with -f', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'esb-logs-'));
     dirs.push(dir);

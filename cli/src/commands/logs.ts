@@ -2,6 +2,7 @@
 // START/END/REPORT), written by the agent to <workspace>/.esb/logs/<function>.log.
 import { createReadStream, existsSync, statSync, watch } from 'node:fs';
 import path from 'node:path';
+import { Transform } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { logFileName } from '@esb/agent';
 import type { Command } from '../main.js';
@@ -24,14 +25,28 @@ here (as sam logs -n).
   --workspace DIR    the workspace of \`esb dev\` (default: $ESB_WORKSPACE or the current folder)
   --log-dir DIR      read the logs from DIR instead (e.g. the agent's $LOG_DIR)`;
 
+/**
+ * A multi-line log event is one line of the file whose newlines are carriage returns (docs/agent.md,
+ * "Log lines"): printed, they are newlines again.
+ */
+const carriageReturnsAsNewlines = () =>
+  new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      let copy: Buffer | undefined;
+      for (let at = chunk.indexOf(13); at >= 0; at = chunk.indexOf(13, at + 1)) (copy ??= Buffer.from(chunk))[at] = 10;
+      done(null, copy ?? chunk);
+    },
+  });
+
 /** Copies bytes [from, to) of a file to `out`. */
 function copyRange(file: string, from: number, to: number, out: NodeJS.WritableStream): Promise<void> {
   if (to <= from) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const s = createReadStream(file, { start: from, end: to - 1 });
+    const lines = carriageReturnsAsNewlines();
     s.on('error', reject);
-    s.on('end', resolve);
-    s.pipe(out, { end: false });
+    lines.on('end', resolve);
+    s.pipe(lines).pipe(out, { end: false });
   });
 }
 

@@ -396,6 +396,7 @@ function renderFunction(fn: FunctionModel, ctx: FnContext): { config: FunctionCo
   if (fn.asyncDestinations) config.async_destinations = fn.asyncDestinations;
   if (fn.durable) config.durable = fn.durable;
   if (fn.tracing) config.tracing = fn.tracing;
+  if (fn.logging) config.logging = fn.logging;
   // Key order as documented: image first, digest last.
   return { config: { image, ...config, digest: `sha256:${digest}` }, build };
 }

@@ -1,6 +1,6 @@
 // What esb takes from a SAM template: plain data, ready to render into an artifact.
 import type { CustomResource, LoadBalancer, ScheduleGroupResource, SchedulerScheduleResource, SecretsManagerSecret, SsmParameter, StackOutput } from '@esb/contracts';
-import type { ApiConfig, AsyncDestination, BucketNotification, WebSocketApi, DeliveryStream, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, KinesisStream, KinesisStreamEvent, LogSubscriptionEvent, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
+import type { ApiConfig, AsyncDestination, BucketNotification, FunctionLogging, WebSocketApi, DeliveryStream, DynamoDBStreamEvent, DynamoTable, EventRule, FunctionUrl, KinesisStream, KinesisStreamEvent, LogSubscriptionEvent, Route, S3Bucket, SqsQueue, SqsQueueEvent, StateMachine, TopicSubscription } from '@esb/contracts';
 
 /** A local folder or .zip the template points at (CodeUri, ContentUri, DockerContext). */
 export interface CodeRef {
@@ -82,6 +82,8 @@ export interface FunctionModel {
   durable?: { execution_timeout: number; retention_days: number };
   /** Tracing (Globals.Function.Tracing) or TracingConfig.Mode; absent for Disabled or none. */
   tracing?: 'Active' | 'PassThrough';
+  /** LoggingConfig (Globals.Function's too): LogFormat, ApplicationLogLevel, SystemLogLevel, LogGroup. */
+  logging?: FunctionLogging;
 }
 
 export interface LayerModel {

@@ -186,6 +186,26 @@ describe('functions', () => {
     expect([e.field, e.reason]).toEqual(['EventInvokeConfig.MaximumRetryAttempts', 'must be an integer from 0 to 2 (got 3)']);
   });
 
+  it("reads LoggingConfig (the function's or Globals.Function's, a raw function's too), with levels only for JSON as Lambda requires", () => {
+    const logging = (text: string) => parseSamTemplate(text, { file: 't.yml' }).functions.map((f) => f.logging);
+    expect(logging(fnTemplate('', '      LoggingConfig: {LogFormat: JSON, ApplicationLogLevel: DEBUG, SystemLogLevel: WARN, LogGroup: /shop/app}'))).toEqual([
+      { format: 'JSON', application_level: 'DEBUG', system_level: 'WARN', log_group: '/shop/app' },
+    ]);
+    expect(logging(fnTemplate('Globals:\n  Function:\n    LoggingConfig: {LogFormat: JSON}'))).toEqual([{ format: 'JSON' }]);
+    expect(logging(fnTemplate('', '      LoggingConfig: {LogGroup: /custom}'))).toEqual([{ format: 'Text', log_group: '/custom' }]);
+    expect(logging(fnTemplate('', ''))).toEqual([undefined]);
+    const raw = `Resources:\n  F: {Type: AWS::Lambda::Function, Properties: {Code: {ZipFile: x}, Handler: i.h, Runtime: nodejs20.x, LoggingConfig: {LogFormat: JSON}}}`;
+    expect(logging(raw)).toEqual([{ format: 'JSON' }]);
+    const refused = (config: string) => {
+      const e = errorOf(() => parseSamTemplate(fnTemplate('', `      LoggingConfig: ${config}`), { file: 't.yml' }));
+      return [e.field, e.reason];
+    };
+    expect(refused('{ApplicationLogLevel: DEBUG}')).toEqual(['LoggingConfig.ApplicationLogLevel', 'can only be set with LogFormat JSON, as Lambda requires']);
+    expect(refused('{LogFormat: JSON, SystemLogLevel: ERROR}')).toEqual(['LoggingConfig.SystemLogLevel', 'must be one of DEBUG, INFO, WARN (got "ERROR")']);
+    expect(refused('{LogFormat: Xml}')).toEqual(['LoggingConfig.LogFormat', 'must be Text or JSON (got "Xml")']);
+    expect(refused('{LogGroupName: x}')).toEqual(['LoggingConfig.LogGroupName', 'is not a LoggingConfig property (LogFormat, ApplicationLogLevel, SystemLogLevel, LogGroup)']);
+  });
+
   it("reads Tracing (the function's or Globals.Function's) and a raw function's TracingConfig.Mode; Disabled is none", () => {
     const tracing = (text: string) => parseSamTemplate(text, { file: 't.yml' }).functions.map((f) => f.tracing);
     expect(tracing(fnTemplate('', '      Tracing: Active'))).toEqual(['Active']);

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { APPSYNC_PATH, LOAD_BALANCER_HOST_SUFFIX, LOCAL_ACCOUNT_ID, customResourceParameter, isJavaRuntime, ssmReference, LOCAL_REGION, QUEUE_NAME, appSyncApiPath, awsQueueUrl, busArn, eventRuleKey, functionUrlLabel, kinesisStreamArn, kinesisStreamNameOf, queueNameOf, ruleArn, stateMachineArn, stateMachineNameOf, topicArn, topicSubscriptionKey } from '@esb/contracts';
 import { posix } from 'node:path';
-import type { ApiConfig, BucketNotification, Cors, CustomResource, DynamoTable, EventRule, FunctionUrl, KinesisStream, Route, S3Bucket, SqsQueue, SqsQueueEvent, StackOutput, StateMachine, TopicSubscription, WebSocketApi } from '@esb/contracts';
+import type { ApiConfig, BucketNotification, Cors, CustomResource, DynamoTable, EventRule, FunctionLogging, FunctionUrl, KinesisStream, Route, S3Bucket, SqsQueue, SqsQueueEvent, StackOutput, StateMachine, TopicSubscription, WebSocketApi } from '@esb/contracts';
 import { AuthConfigError, corsPreflightAuthFor, readApiAuth, routeAuthFor, type ApiAuthModel } from './auth.js';
 import { API_KEY_TYPES, readApiKeys, type ApiKeysOfApi } from './api-keys.js';
 import { samValidation } from './request-validation.js';
@@ -1723,6 +1723,38 @@ class TemplateReader implements Lookup {
     return mode;
   }
 
+  /**
+   * LoggingConfig as Lambda takes it: levels only with LogFormat JSON (Lambda refuses them with
+   * Text), SystemLogLevel DEBUG, INFO or WARN (docs/agent.md, "Log lines").
+   */
+  private loggingConfig(id: string, props: Record<string, unknown>): FunctionLogging | undefined {
+    const config = props.LoggingConfig;
+    if (config === undefined || config === null) return undefined;
+    if (!isRecord(config)) this.fail(id, 'LoggingConfig', 'must be a map of LogFormat, ApplicationLogLevel, SystemLogLevel and LogGroup');
+    const known = ['LogFormat', 'ApplicationLogLevel', 'SystemLogLevel', 'LogGroup'];
+    for (const k of Object.keys(config)) if (!known.includes(k)) this.fail(id, `LoggingConfig.${k}`, `is not a LoggingConfig property (${known.join(', ')})`);
+    const format = config.LogFormat ?? 'Text';
+    if (format !== 'Text' && format !== 'JSON') this.fail(id, 'LoggingConfig.LogFormat', `must be Text or JSON (got ${JSON.stringify(format)})`);
+    const level = <T extends string>(field: string, allowed: readonly T[]): T | undefined => {
+      const v = config[field];
+      if (v === undefined) return undefined;
+      if (typeof v !== 'string' || !allowed.includes(v as T)) this.fail(id, `LoggingConfig.${field}`, `must be one of ${allowed.join(', ')} (got ${JSON.stringify(v)})`);
+      if (format !== 'JSON') this.fail(id, `LoggingConfig.${field}`, 'can only be set with LogFormat JSON, as Lambda requires');
+      return v as T;
+    };
+    const logging: FunctionLogging = { format };
+    const application = level('ApplicationLogLevel', ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const);
+    const system = level('SystemLogLevel', ['DEBUG', 'INFO', 'WARN'] as const);
+    if (application) logging.application_level = application;
+    if (system) logging.system_level = system;
+    if (config.LogGroup !== undefined) {
+      const group = config.LogGroup;
+      if (typeof group !== 'string' || !/^[\w\-./#]{1,512}$/.test(group)) this.fail(id, 'LoggingConfig.LogGroup', `must be a log group name: 1-512 letters, digits, "_", "-", "/", "." or "#" (got ${JSON.stringify(group)})`);
+      logging.log_group = group;
+    }
+    return logging;
+  }
+
   private readFunction(
     id: string,
     r: RawResource,
@@ -1767,6 +1799,8 @@ class TemplateReader implements Lookup {
     }
     const tracing = this.tracingMode(id, props, serverless);
     if (tracing) fn.tracing = tracing;
+    const logging = this.loggingConfig(id, props);
+    if (logging) fn.logging = logging;
     const reserved = this.num(id, 'ReservedConcurrentExecutions', props.ReservedConcurrentExecutions, { int: true, min: 0 });
     if (reserved === 0) this.warnings.push(`${id}: ReservedConcurrentExecutions 0 (function disabled in AWS) is ignored`);
     else if (reserved !== undefined) fn.scaling.max_capacity = reserved;
