@@ -33,6 +33,7 @@ def text(event, context):
     logger.info("hello %s", "py")
     logger.debug("hidden")
     logger.warning("two\\nlines")
+    logger.info("café ☕")
     logging.getLogger("orders").error("from a named logger", extra={"orderId": 7})
     print("plain print")
     return "ok"
@@ -167,6 +168,7 @@ describe('log lines of the runtimes, process runtime', () => {
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^\\[INFO\\]\\t${stamp}\\tpy-text-1\\thello py$`)));
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^\\[WARNING\\]\\t${stamp}\\tpy-text-1\\ttwo\\rlines$`)));
     expect(lines).toContainEqual(expect.stringMatching(new RegExp(`^\\[ERROR\\]\\t${stamp}\\tpy-text-1\\tfrom a named logger$`)));
+    expect(lines).toContainEqual(expect.stringMatching(/^\[INFO\]\t\S+Z\tpy-text-1\tcafé ☕$/));
     expect(lines).toContain('plain print');
     expect(lines.join('\n')).not.toContain('hidden');
     expect(lines).not.toContain('hello py'); // basicConfig's own format would print this
@@ -188,9 +190,12 @@ describe('log lines of the runtimes, process runtime', () => {
     expect(lines.map((l) => [l.level, l.message])).toEqual([
       ['INFO', 'hello py'],
       ['WARNING', 'two\nlines'],
+      ['INFO', 'café ☕'],
       ['ERROR', 'from a named logger'],
     ]);
     expect(lines[0]).toEqual({ timestamp: expect.stringMatching(/Z$/), level: 'INFO', message: 'hello py', logger: 'root', requestId: 'py-json-1' });
-    expect(lines[2]).toMatchObject({ logger: 'orders', orderId: 7 });
+    expect(lines[3]).toMatchObject({ logger: 'orders', orderId: 7 });
+    // Text as it is, not escaped to ASCII, as Lambda's runtime writes it.
+    expect(readFileSync(path.join(logDir, logFileName('pyjson')), 'utf8')).toContain('"message": "café ☕"');
   });
 });

@@ -85,16 +85,18 @@ def _not_serializable(o):
     raise TypeError("Object of type %s is not JSON serializable" % o.__class__.__name__)
 
 
-def json_dumps(obj):
+def json_dumps(obj, ascii=True):
+    """JSON text; `ascii=False` keeps non-ASCII characters as they are (Lambda's JSON log lines)."""
+    text = _json.encode_basestring_ascii if ascii else _json.encode_basestring
     if isinstance(obj, str):
-        return _json.encode_basestring_ascii(obj)
+        return text(obj)
     try:
         # A new encoder per call, as json does: its markers (circular check) are per call.
-        encode = _json.make_encoder({}, _not_serializable, _json.encode_basestring_ascii, None, ": ", ", ", False, False, True)
+        encode = _json.make_encoder({}, _not_serializable, text, None, ": ", ", ", False, False, True)
     except Exception:
         import json
 
-        return json.dumps(obj)
+        return json.dumps(obj, ensure_ascii=ascii)
     return "".join(encode(obj, 0))
 
 
@@ -516,7 +518,7 @@ def _json_formatter(logging):
                 "location": "%s:%s:%s" % (record.pathname, record.funcName, record.lineno) if exc else None,
             }
             result.update((k, v) for k, v in record.__dict__.items() if k not in _RECORD_FIELDS and k not in result)
-            return json_dumps({k: v for k, v in result.items() if v is not None})
+            return json_dumps({k: v for k, v in result.items() if v is not None}, ascii=False)
 
     return JsonFormatter()
 
@@ -531,7 +533,7 @@ def log_error(doc):
     """An invocation's or the module's error, as Lambda's runtime logs it: one event."""
     if _log_json:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        sys.stdout.write(_one_event(json_dumps({"timestamp": stamp, "log_level": "ERROR", **doc})))
+        sys.stdout.write(_one_event(json_dumps({"timestamp": stamp, "log_level": "ERROR", **doc}, ascii=False)))
         return
     head = "[ERROR] " + doc["errorType"] + (": " + doc["errorMessage"] if doc.get("errorMessage") else "")
     lines = [head, "Traceback (most recent call last):"]
