@@ -305,7 +305,10 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   const tails = new Map<string, string[]>();
   const emit = (inst: Instance, stream: LogRecord['stream'], requestId: string | undefined, message: string) => {
     if (requestId !== undefined && tails.size > 0) tails.get(requestId)?.push(message);
-    sink.write({ time: clock.now(), function: inst.functionName, instance: inst.id, requestId, stream, message });
+    const rec: LogRecord = { time: clock.now(), function: inst.functionName, instance: inst.id, requestId, stream, message };
+    const group = file.functions[inst.functionName]?.logging?.log_group;
+    if (group !== undefined) rec.group = group;
+    sink.write(rec);
   };
 
   let file: FunctionsFile = { defaults: { environment: {}, scaling: {} }, functions: {} };

@@ -136,9 +136,20 @@ describe('log lines of the runtimes, process runtime', () => {
     expect(doc.stack[1]).toMatch(/^ {4}at fail /);
   });
 
+  const readGroup = () => {
+    try {
+      return readFileSync(path.join(logDir, logFileName('/shop/app')), 'utf8');
+    } catch {
+      return '';
+    }
+  };
+
   it('sets no log format for Text, and JSON with the application level and the log group for JSON', async () => {
     expect(json((await agent.invoke('nodeenv', ev({}))).payload)).toEqual({ format: null, level: null, group: '/aws/lambda/nodeenv' });
-    expect(json((await agent.invoke('nodejsonenv', ev({}))).payload)).toEqual({ format: 'JSON', level: 'INFO', group: '/shop/app' });
+    expect(json((await agent.invoke('nodejsonenv', ev({}), { requestId: 'node-group-1' })).payload)).toEqual({ format: 'JSON', level: 'INFO', group: '/shop/app' });
+    // The group's own file holds its functions' lines (`esb logs /shop/app`).
+    await until(() => readGroup().includes('"platform.report","record":{"requestId":"node-group-1"'), "node-group-1's report in /shop/app's log", UNTIL);
+    expect(readGroup()).toContain('"platform.start","record":{"requestId":"node-group-1"');
   });
 
   it("writes JSON lines at or above the application level, and Lambda's platform records, with LogFormat JSON", async () => {

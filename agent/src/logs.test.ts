@@ -66,6 +66,26 @@ describe('FileLogSink', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it("writes the lines of a function whose LoggingConfig names a log group to the group's file too, beside other functions of the group", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'esb-file-log-'));
+    try {
+      const sink = new FileLogSink(dir, 5);
+      const rec = (fn: string, message: string, group?: string) => ({ time: 1_700_000_000_000, function: fn, instance: 'i', requestId: 'r', stream: 'stdout' as const, message, ...(group ? { group } : {}) });
+      sink.write(rec('shop-Api', 'api 1', '/aws/lambda/shop'));
+      sink.write(rec('shop-Worker', 'worker 1', '/aws/lambda/shop'));
+      sink.write(rec('other', 'other 1'));
+      sink.write(rec('shop-Api', 'api 2', '/aws/lambda/shop'));
+      await sink.close();
+      const text = (name: string) => readFile(path.join(dir, logFileName(name)), 'utf8');
+      const messages = async (name: string) => (await text(name)).trimEnd().split('\n').map((l) => l.split('\t')[2]);
+      expect(await messages('/aws/lambda/shop')).toEqual(['api 1', 'worker 1', 'api 2']);
+      expect(await messages('shop-Api')).toEqual(['api 1', 'api 2']);
+      expect(await messages('other')).toEqual(['other 1']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('VictoriaLogsSink', () => {

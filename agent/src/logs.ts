@@ -13,6 +13,8 @@ export interface LogRecord {
   requestId?: string;
   stream: 'stdout' | 'stderr' | 'platform';
   message: string;
+  /** The log group the function's LoggingConfig names, if it names one (docs/agent.md, "Log lines"). */
+  group?: string;
 }
 
 export interface LogSink {
@@ -64,6 +66,9 @@ export function logTail(lines: readonly string[], maxBytes = LOG_TAIL_BYTES): st
   return bytes.toString('base64');
 }
 
+/** Lambda bills whole milliseconds, at least one. */
+const billedMs = (durationMs: number) => Math.max(1, Math.ceil(durationMs));
+
 export function reportLine(r: {
   requestId: string;
   durationMs: number;
@@ -71,7 +76,7 @@ export function reportLine(r: {
   maxMemoryMb?: number;
   initDurationMs?: number;
 }): string {
-  let s = `REPORT RequestId: ${r.requestId}\tDuration: ${r.durationMs.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(r.durationMs))} ms\tMemory Size: ${r.memoryMb} MB\tMax Memory Used: ${r.maxMemoryMb ?? 0} MB`;
+  let s = `REPORT RequestId: ${r.requestId}\tDuration: ${r.durationMs.toFixed(2)} ms\tBilled Duration: ${billedMs(r.durationMs)} ms\tMemory Size: ${r.memoryMb} MB\tMax Memory Used: ${r.maxMemoryMb ?? 0} MB`;
   if (r.initDurationMs !== undefined) s += `\tInit Duration: ${r.initDurationMs.toFixed(2)} ms`;
   return s;
 }
@@ -109,7 +114,7 @@ export function platformLines(logging: FunctionLogging | undefined): PlatformLin
         requestId: r.requestId,
         metrics: {
           durationMs: ms(r.durationMs),
-          billedDurationMs: Math.max(1, Math.ceil(r.durationMs)),
+          billedDurationMs: billedMs(r.durationMs),
           memorySizeMB: r.memoryMb,
           maxMemoryUsedMB: r.maxMemoryMb ?? 0,
           ...(r.initDurationMs !== undefined ? { initDurationMs: ms(r.initDurationMs) } : {}),
@@ -146,20 +151,26 @@ export class FileLogSink implements LogSink {
   }
   write(rec: LogRecord): void {
     const line = formatLogLine(rec);
+    this.append(rec.function, line);
+    // The log group its LoggingConfig names has a file too: `esb logs <group>` shows every function writing to it.
+    if (rec.group !== undefined) this.append(rec.group, line);
+  }
+  /** Adds a line to the file of `name` (a function, or a log group). */
+  private append(name: string, line: string): void {
     if (this.gather.mayOverflow(line)) {
       this.flush();
       if (this.gather.tooLong(line)) {
-        this.file(rec.function).write(line);
+        this.file(name).write(line);
         return;
       }
     }
     const start = this.gather.append(line);
-    if (rec.function === this.lastFunction) this.lastStretch![this.lastStretch!.length - 1] = this.gather.used;
+    if (name === this.lastFunction) this.lastStretch![this.lastStretch!.length - 1] = this.gather.used;
     else {
-      let s = this.stretches.get(rec.function);
-      if (!s) this.stretches.set(rec.function, (s = []));
+      let s = this.stretches.get(name);
+      if (!s) this.stretches.set(name, (s = []));
       s.push(start, this.gather.used);
-      this.lastFunction = rec.function;
+      this.lastFunction = name;
       this.lastStretch = s;
     }
     if (!this.timer) {

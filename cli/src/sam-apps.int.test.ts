@@ -401,6 +401,10 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(printed).toMatch(/\t\{"time":"[^"]+","type":"platform\.report","record":\{"requestId":"[^"]+","metrics":\{"durationMs":/);
     expect(printed).not.toContain('order 1 placed"');
     expect(printed).toContain('"level":"WARN","requestId"');
+    // The log group it names, by its name (as sam logs --cw-log-group).
+    const ordersLog = (await esb(['logs', '/shop/orders', '--workspace', ws])).stdout;
+    expect(ordersLog).toContain('"message":"order 3 slow"');
+    expect(ordersLog).toContain('"type":"platform.report"');
   }, 120_000);
 
   it("iam-api: routes with AWS_IAM authorization (a REST API's default, an HTTP API route's) take requests signed for execute-api and tell the function who signed; unsigned ones are refused; a route that opts out is open", async () => {

@@ -17,7 +17,8 @@ REPORT lines.
 
 <function>: its key (<stack>-<LogicalId>, the name esb deploy gives it, or its FunctionName), or
 its logical id in the stack of --stack-name, else of the samconfig stack_name or template.yaml
-here (as sam logs -n).
+here (as sam logs -n); or a log group: one that functions' LoggingConfig.LogGroup names (the
+lines of all of them), or one that rules write to (as sam logs --cw-log-group).
 
   -f, --follow       keep printing new lines until interrupted
   --stack-name S     the stack a logical id belongs to
