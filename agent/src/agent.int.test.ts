@@ -307,6 +307,7 @@ describe('agent scaling and schedules', () => {
           functions: {
             one: node('index.sleepy', { scaling: { max_capacity: 1 } }),
             warm: { runtime: 'python3.11', handler: 'app.hello', code: `${FIX}/python`, layers: [{ name: 'py', path: `${FIX}/layer-py` }], scaling: { min_capacity: 1 } },
+            provisioned: node('index.handler', { scaling: { min_capacity: 1 } }),
           },
         }),
       );
@@ -323,6 +324,9 @@ describe('agent scaling and schedules', () => {
       expect(agent.stats().functions.warm).toMatchObject({ idle: 1, coldStarts: 1 });
       expect(json((await agent.invoke('warm', ev({}))).payload)).toBe('hello');
       expect(agent.stats().functions.warm.coldStarts).toBe(1);
+      // Its instance says what Lambda's provisioned concurrency says (Powertools counts no cold start for it).
+      await until(() => agent.stats().functions.provisioned.idle === 1, 'one idle instance of provisioned', UNTIL);
+      expect(json((await agent.invoke('provisioned', ev({}))).payload).env.AWS_LAMBDA_INITIALIZATION_TYPE).toBe('provisioned-concurrency');
     } finally {
       await agent.close();
       rmSync(logDir, { recursive: true, force: true });

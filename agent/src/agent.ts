@@ -368,6 +368,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       defaultsEnv: file.defaults.environment,
       functionEnv,
       now: clock.now(),
+      provisioned: inst.provisioned,
       logging: fc.logging,
       // Containers see the CA files where the docker driver mounts them.
       trust: trust && (docker ? { cert: `${CONTAINER_TLS_DIR}/${CA_CERT_FILE}`, bundle: `${CONTAINER_TLS_DIR}/${CA_BUNDLE_FILE}` } : trust),

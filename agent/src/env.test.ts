@@ -58,6 +58,8 @@ describe('buildInstanceEnv', () => {
     }
     const own = buildInstanceEnv({ ...base, functionEnv: { AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency', AWS_XRAY_CONTEXT_MISSING: 'RUNTIME_ERROR' } });
     expect(own).toMatchObject({ AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand', AWS_XRAY_CONTEXT_MISSING: 'RUNTIME_ERROR' });
+    // An instance started ahead for min_capacity is Lambda's provisioned concurrency.
+    expect(buildInstanceEnv({ ...base, functionEnv: {}, provisioned: true }).AWS_LAMBDA_INITIALIZATION_TYPE).toBe('provisioned-concurrency');
     // Nothing esb cannot honestly give: no X-Ray daemon, no session token of its own.
     expect(own.AWS_XRAY_DAEMON_ADDRESS).toBeUndefined();
     expect(own.AWS_SESSION_TOKEN).toBeUndefined();

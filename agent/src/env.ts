@@ -53,6 +53,8 @@ export interface InstanceEnvInput {
   defaultsEnv: Record<string, string>;
   functionEnv: Record<string, string>;
   now: number;
+  /** Started for min_capacity (ProvisionedConcurrencyConfig): Lambda's provisioned concurrency. */
+  provisioned?: boolean;
   /** LoggingConfig: the log format and application level the runtime's log lines follow, the log group. */
   logging?: FunctionLogging;
   /** esb's local CA as the instance sees it (docs/gateway.md, "HTTPS on the same port"): `ca.pem` and `ca-bundle.pem`. */
@@ -240,8 +242,8 @@ export function buildInstanceEnv(i: InstanceEnvInput): Record<string, string> {
     AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(i.instanceId, i.now),
     AWS_LAMBDA_RUNTIME_API: i.runtimeApi,
     AWS_EXECUTION_ENV: `AWS_Lambda_${i.runtime ?? 'provided'}`,
-    // Powertools tells a cold start by it; min_capacity's instances say on-demand too (docs/agent.md).
-    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    // Powertools tells a cold start by it (docs/agent.md).
+    AWS_LAMBDA_INITIALIZATION_TYPE: i.provisioned ? 'provisioned-concurrency' : 'on-demand',
     LAMBDA_TASK_ROOT: i.taskRoot,
     LAMBDA_RUNTIME_DIR: i.runtimeDir,
     _HANDLER: i.handler ?? '',

@@ -137,6 +137,8 @@ export class Instance {
   stopRequested = false;
   /** Set by the pool when init ran past its limit (counts as an init failure). */
   initTimedOut = false;
+  /** Started ahead for min_capacity (provisioned concurrency), not for a request. */
+  provisioned = false;
   initTimer?: NodeJS.Timeout;
   private exitedOnce = false;
   /** Given to esb's runtime clients outside the environment; proves a connection is this instance's. */

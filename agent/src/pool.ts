@@ -454,8 +454,8 @@ export class FunctionPool {
     return ((this.waiters.length + extra) * this.serviceMs) / live > this.coldStartEstimate();
   }
 
-  /** A new instance; `reserved` ones are handed to the caller, others become idle when ready. */
-  private spawn(reserved: boolean): Instance {
+  /** A new instance; `reserved` ones are handed to the caller, others become idle when ready; `provisioned` ones keep min_capacity. */
+  private spawn(reserved: boolean, provisioned = false): Instance {
     const id = randomBytes(16).toString('hex');
     const inst = new Instance(id, this.cfg.name, this.gen, this.cfg.timeoutMs, this.cfg.arn, {
       onReady: (i) => this.onReady(i),
@@ -468,6 +468,7 @@ export class FunctionPool {
       },
     });
     if (reserved) inst.state = 'busy';
+    inst.provisioned = provisioned;
     this.spawnedAt.set(inst, this.deps.clock.now());
     this.instances.add(inst);
     this.coldStarts++;
@@ -631,6 +632,6 @@ export class FunctionPool {
       }, this.retryAt - this.deps.clock.now());
       return;
     }
-    while (this.liveCount() < Math.min(this.cfg.minCapacity, this.cfg.maxCapacity)) this.spawn(false);
+    while (this.liveCount() < Math.min(this.cfg.minCapacity, this.cfg.maxCapacity)) this.spawn(false, true);
   }
 }
