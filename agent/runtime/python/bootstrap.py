@@ -353,8 +353,7 @@ def _event_headers(meta):
 
 
 def error_doc(exc, error_type=None):
-    import traceback  # only on errors: it costs ~10 ms of every cold start
-
+    traceback = _traceback()
     tb = traceback.extract_tb(exc.__traceback__)
     # The trace starts at the handler's code: this file's frames above it are left out, as Lambda's runtime does.
     while tb and tb[0].filename == __file__ and len(tb) > 1:
@@ -363,7 +362,7 @@ def error_doc(exc, error_type=None):
         "errorMessage": str(exc),
         "errorType": error_type or type(exc).__name__,
         "requestId": "",
-        "stackTrace": [line for line in traceback.format_list(tb)],
+        "stackTrace": traceback.format_list(tb),
     }
 
 
