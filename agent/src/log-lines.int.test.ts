@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '@esb/contracts/testing';
 import { FunctionsFile } from '@esb/contracts';
 import { type Agent, createAgent } from './agent.js';
+import { compileAgainstCore, JAVA_CORE_SOURCES } from './java-runtime.js';
 import { logFileName } from './logs.js';
 
 const NODE = `console.log('loaded');
@@ -43,6 +44,35 @@ def fail(event, context):
     raise ValueError("nope")
 `;
 
+const JAVA = `package logs;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.LambdaLogger;
+import com.amazonaws.services.lambda.runtime.LambdaRuntime;
+import com.amazonaws.services.lambda.runtime.logging.LogLevel;
+import java.util.Map;
+
+public class Logs {
+    private static final LambdaLogger RUNTIME = LambdaRuntime.getLogger();
+    static { RUNTIME.log("loaded"); }
+
+    public String text(Map<String, Object> event, Context context) {
+        LambdaLogger log = context.getLogger();
+        log.log("one\\ntwo");
+        log.log("careful", LogLevel.WARN);
+        log.log("hidden", LogLevel.DEBUG);
+        RUNTIME.log("via the runtime", LogLevel.INFO);
+        log.log("bytes".getBytes());
+        System.out.println("plain print");
+        return "ok";
+    }
+
+    public String fail(Map<String, Object> event, Context context) {
+        throw new IllegalStateException("nope", new IllegalArgumentException("the cause"));
+    }
+}
+`;
+
 const ev = (v: unknown) => Buffer.from(JSON.stringify(v));
 const json = (b: Buffer) => JSON.parse(b.toString('utf8'));
 const UNTIL = { timeoutMs: 10_000, everyMs: 20 };
@@ -59,8 +89,21 @@ describe('log lines of the runtimes, process runtime', () => {
     writeFileSync(path.join(dir, 'node', 'index.mjs'), NODE);
     mkdirSync(path.join(dir, 'py'));
     writeFileSync(path.join(dir, 'py', 'app.py'), PYTHON);
+    const javaSource = path.join(dir, 'java-src', 'logs', 'Logs.java');
+    mkdirSync(path.dirname(javaSource), { recursive: true });
+    writeFileSync(javaSource, JAVA);
+    compileAgainstCore(path.join(dir, 'java'), [javaSource]);
+    // A function packaging an aws-lambda-java-core whose LambdaLogger has a method esb's logger lacks ...
+    const newerLogger = path.join(dir, 'java-newer-src', 'com', 'amazonaws', 'services', 'lambda', 'runtime', 'LambdaLogger.java');
+    mkdirSync(path.dirname(newerLogger), { recursive: true });
+    writeFileSync(newerLogger, readFileSync(path.join(JAVA_CORE_SOURCES, 'com', 'amazonaws', 'services', 'lambda', 'runtime', 'LambdaLogger.java'), 'utf8').replace(/}\s*$/, '    String name();\n}\n'));
+    // ... and its own LambdaRuntime, whose logger prints without a newline: esb's is loaded instead, as Lambda's runtime's is.
+    const ownRuntime = path.join(path.dirname(newerLogger), 'LambdaRuntime.java');
+    writeFileSync(ownRuntime, 'package com.amazonaws.services.lambda.runtime;\npublic final class LambdaRuntime {\n    private static volatile LambdaLogger logger = new LambdaLogger() {\n        public void log(String m) { System.out.print(m); }\n        public void log(byte[] m) { System.out.print(new String(m)); }\n        public String name() { return "own"; }\n    };\n    public static LambdaLogger getLogger() { return logger; }\n}\n');
+    compileAgainstCore(path.join(dir, 'java-newer'), [javaSource, newerLogger, ownRuntime]);
     const node = (handler: string, extra: Record<string, unknown> = {}) => ({ runtime: 'nodejs20.x', handler, code: path.join(dir, 'node'), ...extra });
     const py = (handler: string, extra: Record<string, unknown> = {}) => ({ runtime: 'python3.11', handler, code: path.join(dir, 'py'), ...extra });
+    const java = (handler: string, extra: Record<string, unknown> = {}) => ({ runtime: 'java21', handler, code: path.join(dir, 'java'), ...extra });
     const json = { format: 'JSON' };
     agent = await createAgent({ runtime: 'process', logDir, log: pino({ level: 'silent' }), endpoints: {}, region: 'us-east-1' });
     agent.setFunctions(
@@ -75,6 +118,11 @@ describe('log lines of the runtimes, process runtime', () => {
           pytext: py('app.text'),
           pyfail: py('app.fail'),
           pyjson: py('app.text', { logging: json }),
+          javatext: java('logs.Logs::text'),
+          javafail: java('logs.Logs::fail'),
+          javajson: java('logs.Logs::text', { logging: { ...json, application_level: 'WARN' } }),
+          javajsonfail: java('logs.Logs::fail', { logging: json }),
+          javanewer: java('logs.Logs::text', { code: path.join(dir, 'java-newer') }),
         },
       }),
     );
@@ -208,5 +256,54 @@ describe('log lines of the runtimes, process runtime', () => {
     expect(lines[3]).toMatchObject({ logger: 'orders', orderId: 7 });
     // Text as it is, not escaped to ASCII, as Lambda's runtime writes it.
     expect(readFileSync(path.join(logDir, logFileName('pyjson')), 'utf8')).toContain('"message": "café ☕"');
+  });
+
+  it("writes LambdaLogger's lines as Lambda's Java runtime does: one event per call, [LEVEL] before a leveled one; LambdaRuntime.getLogger() writes alike", async () => {
+    const r = await agent.invoke('javatext', ev({}), { requestId: 'java-text-1' });
+    expect(json(r.payload)).toBe('ok');
+    const lines = await messagesOf('javatext', 'java-text-1', /^REPORT /);
+    // The handler class's static initializer logged before the request.
+    expect(lines[0]).toBe('loaded');
+    expect(lines[1]).toBe('START RequestId: java-text-1 Version: $LATEST');
+    expect(lines.slice(2, -2)).toEqual(['one\rtwo', '[WARN] careful', '[DEBUG] hidden', '[INFO] via the runtime', 'bytes', 'plain print']);
+  });
+
+  it("logs a Java handler's error as Lambda's runtime does: message: type and the stack trace without the runtime's frames, one event", async () => {
+    const r = await agent.invoke('javafail', ev({}), { requestId: 'java-fail-1' });
+    expect(json(r.payload)).toMatchObject({ errorType: 'java.lang.IllegalStateException', errorMessage: 'nope', cause: { errorMessage: 'the cause' } });
+    const lines = await messagesOf('javafail', 'java-fail-1', /^REPORT /);
+    const error = lines.find((l) => l.startsWith('nope: '));
+    const parts = error!.split('\r');
+    expect(parts.slice(0, 2)).toEqual(['nope: java.lang.IllegalStateException', 'java.lang.IllegalStateException: nope']);
+    expect(parts[2]).toMatch(/^\tat logs\.Logs\.fail\(Logs\.java:\d+\)$/);
+    expect(parts).toContainEqual(expect.stringMatching(/^Caused by: java\.lang\.IllegalArgumentException: the cause$/));
+    expect(error).not.toMatch(/esb\.runtime|java\.lang\.reflect|jdk\.internal/);
+    expect(lines.filter((l) => /^\s+at /.test(l))).toEqual([]);
+  });
+
+  it('writes LambdaLogger lines as JSON records at or above the application level with LogFormat JSON; bytes and System.out as written', async () => {
+    await agent.invoke('javajson', ev({}), { requestId: 'java-json-1' });
+    const lines = await messagesOf('javajson', 'java-json-1', /"platform\.report"/);
+    const records = lines.filter((l) => l.startsWith('{"timestamp"')).map((l) => JSON.parse(l));
+    expect(records).toEqual([
+      { timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), message: 'loaded', level: 'UNDEFINED' },
+      { timestamp: expect.stringMatching(/Z$/), message: 'one\ntwo', level: 'UNDEFINED', AWSRequestId: 'java-json-1' },
+      { timestamp: expect.stringMatching(/Z$/), message: 'careful', level: 'WARN', AWSRequestId: 'java-json-1' },
+    ]);
+    expect(lines).toContain('bytes');
+    expect(lines).toContain('plain print');
+    expect(lines.join('\n')).not.toMatch(/hidden|via the runtime/);
+
+    await agent.invoke('javajsonfail', ev({}), { requestId: 'java-json-fail-1' });
+    const failed = (await messagesOf('javajsonfail', 'java-json-fail-1', /"platform\.report"/)).filter((l) => l.startsWith('{"timestamp"')).map((l) => JSON.parse(l));
+    const error = failed.find((r) => r.level === 'ERROR');
+    expect(error).toMatchObject({ AWSRequestId: 'java-json-fail-1', message: expect.stringMatching(/^nope: java\.lang\.IllegalStateException\njava\.lang\.IllegalStateException: nope\n\tat logs\.Logs\.fail/) });
+  });
+
+  it("answers through a proxy calling esb's logger when the function's LambdaLogger has a method esb's lacks; LambdaRuntime is esb's even when the function packages its own", async () => {
+    const r = await agent.invoke('javanewer', ev({}), { requestId: 'java-newer-1' });
+    expect(json(r.payload)).toBe('ok');
+    const lines = await messagesOf('javanewer', 'java-newer-1', /^REPORT /);
+    expect(lines.slice(2, -2)).toEqual(['one\rtwo', '[WARN] careful', '[DEBUG] hidden', '[INFO] via the runtime', 'bytes', 'plain print']);
   });
 });

@@ -20,9 +20,12 @@ import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -39,12 +42,14 @@ public final class Bootstrap {
 
   public static void main(String[] args) throws Exception {
     Transport client = transport();
+    FunctionLogger logger = null;
     String taskRoot = args.length > 0 ? args[0] : System.getenv().getOrDefault("LAMBDA_TASK_ROOT", ".");
     Handler handler;
     try {
-      ClassLoader loader = new URLClassLoader(classpath(taskRoot, Arrays.copyOfRange(args, Math.min(1, args.length), args.length)), Bootstrap.class.getClassLoader());
+      ClassLoader loader = new FunctionClassLoader(classpath(taskRoot, Arrays.copyOfRange(args, Math.min(1, args.length), args.length)), coreClasses(), Bootstrap.class.getClassLoader());
       Thread.currentThread().setContextClassLoader(loader);
-      handler = Handler.load(System.getenv().getOrDefault("_HANDLER", ""), loader);
+      logger = new FunctionLogger(loader);
+      handler = Handler.load(System.getenv().getOrDefault("_HANDLER", ""), loader, logger);
     } catch (Throwable t) {
       Throwable cause = unwrap(t);
       Map<String, Object> doc = errorDoc(cause);
@@ -58,6 +63,7 @@ public final class Bootstrap {
     for (;;) {
       if (inv.traceId != null) System.setProperty("com.amazonaws.xray.traceHeader", inv.traceId);
       else System.clearProperty("com.amazonaws.xray.traceHeader");
+      logger.invocation(inv.requestId);
       byte[] answer;
       String errorType = null;
       boolean last = false;
@@ -69,10 +75,7 @@ public final class Bootstrap {
         // the next event starts a new one.
         last = cause instanceof VirtualMachineError || cause instanceof IOError;
         Map<String, Object> doc = errorDoc(cause);
-        StringWriter trace = new StringWriter();
-        cause.printStackTrace(new PrintWriter(trace));
-        System.err.print(trace);
-        System.err.flush();
+        logger.error(cause);
         answer = Json.write(doc).getBytes(StandardCharsets.UTF_8);
         errorType = String.valueOf(doc.get("errorType"));
       }
@@ -131,14 +134,53 @@ public final class Bootstrap {
       File classes = new File(layer, "java");
       if (classes.isDirectory()) urls.add(classes.toURI().toURL());
     }
+    File core = coreClasses();
+    if (core != null) urls.add(core.toURI().toURL());
+    return urls.toArray(new URL[0]);
+  }
+
+  /** esb's copy of the aws-lambda-java-core interfaces (`core/` beside the client), or null. */
+  static File coreClasses() {
     try {
       File client = new File(Bootstrap.class.getProtectionDomain().getCodeSource().getLocation().toURI());
       File core = new File(client.getParentFile(), "core");
-      if (core.isDirectory()) urls.add(core.toURI().toURL());
+      return core.isDirectory() ? core : null;
     } catch (java.net.URISyntaxException | SecurityException e) {
-      // no copy of the interfaces: the function's own are needed
+      return null; // no copy of the interfaces: the function's own are needed
     }
-    return urls.toArray(new URL[0]);
+  }
+
+  /**
+   * The function's class loader: its classes, libraries and layers, then esb's copy of
+   * aws-lambda-java-core. LambdaRuntime is always esb's, as on Lambda the runtime's own wins: its
+   * logger is the one Context.getLogger() gives (docs/agent.md, "Log lines").
+   */
+  static final class FunctionClassLoader extends URLClassLoader {
+    private static final String LAMBDA_RUNTIME = "com.amazonaws.services.lambda.runtime.LambdaRuntime";
+    private final File core;
+    /** Whether the function has used LambdaRuntime (its logger then needs each request id). */
+    volatile boolean definedLambdaRuntime;
+
+    FunctionClassLoader(URL[] urls, File core, ClassLoader parent) {
+      super(urls, parent);
+      this.core = core;
+    }
+
+    @Override
+    protected Class<?> findClass(String name) throws ClassNotFoundException {
+      if (core != null && name.equals(LAMBDA_RUNTIME)) {
+        File file = new File(core, name.replace('.', '/') + ".class");
+        try {
+          byte[] bytes = java.nio.file.Files.readAllBytes(file.toPath());
+          Class<?> defined = defineClass(name, bytes, 0, bytes.length);
+          definedLambdaRuntime = true;
+          return defined;
+        } catch (IOException e) {
+          // not in esb's copy: the function's own
+        }
+      }
+      return super.findClass(name);
+    }
   }
 
   private static void addJars(List<URL> urls, File dir) throws MalformedURLException {
@@ -158,12 +200,11 @@ public final class Bootstrap {
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("errorMessage", t.getMessage() != null ? t.getMessage() : t.toString());
     doc.put("errorType", t.getClass().getName());
-    StackTraceElement[] frames = t.getStackTrace();
     // The handler's frames only: not the reflective call and the client under them.
-    int end = frames.length;
-    while (end > 0 && isCallerFrame(frames[end - 1].getClassName())) end--;
-    List<String> stack = new ArrayList<>(end);
-    for (int i = 0; i < end; i++) stack.add(frames[i].toString());
+    trimCallerFrames(t, new HashSet<>());
+    StackTraceElement[] frames = t.getStackTrace();
+    List<String> stack = new ArrayList<>(frames.length);
+    for (StackTraceElement f : frames) stack.add(f.toString());
     doc.put("stackTrace", stack);
     if (t.getCause() != null && t.getCause() != t) doc.put("cause", errorDoc(t.getCause()));
     return doc;
@@ -216,16 +257,16 @@ public final class Bootstrap {
 
     enum Kind { STREAM, STREAM_NO_CONTEXT, EVENT_CONTEXT, EVENT, CONTEXT_ONLY, NONE }
 
-    private Handler(Class<?> cls, Object target, Method method, Kind kind, ClassLoader loader) {
+    private Handler(Class<?> cls, Object target, Method method, Kind kind, ClassLoader loader, FunctionLogger logger) {
       this.target = target;
       this.method = method;
       this.kind = kind;
-      this.contexts = kind == Kind.STREAM || kind == Kind.EVENT_CONTEXT || kind == Kind.CONTEXT_ONLY ? new LambdaContext(loader) : null;
+      this.contexts = kind == Kind.STREAM || kind == Kind.EVENT_CONTEXT || kind == Kind.CONTEXT_ONLY ? new LambdaContext(loader, logger.logger()) : null;
       // A base class's `handleRequest(T)`: T as the handler class binds it.
       this.input = kind == Kind.EVENT || kind == Kind.EVENT_CONTEXT ? Binder.resolve(method.getGenericParameterTypes()[0], cls) : null;
     }
 
-    static Handler load(String spec, ClassLoader loader) throws Exception {
+    static Handler load(String spec, ClassLoader loader, FunctionLogger logger) throws Exception {
       if (spec.isEmpty()) throw new HandlerError("Runtime.HandlerNotFound", "no handler: set Handler to package.Class::method or package.Class");
       int sep = spec.indexOf("::");
       String className = sep >= 0 ? spec.substring(0, sep) : spec;
@@ -251,7 +292,7 @@ public final class Bootstrap {
         }
       }
       if (!Modifier.isPublic(cls.getModifiers())) m.setAccessible(true);
-      return new Handler(cls, target, m, kindOf(m), loader);
+      return new Handler(cls, target, m, kindOf(m), loader, logger);
     }
 
     /** The method Lambda would call: public, the name given, most parameters first (at most three), never a bridge. */
@@ -310,12 +351,117 @@ public final class Bootstrap {
   }
 
   /**
+   * The function's LambdaLogger (docs/agent.md, "Log lines"): esb.runtime.core.StdoutLogger,
+   * which the function's class loader loads so that it implements the function's own interface
+   * (a proxy calling it when that interface has a method it lacks), made when a Context first
+   * needs it or an error is logged. LambdaRuntime.getLogger() writes the same way (see
+   * FunctionClassLoader).
+   */
+  static final class FunctionLogger {
+    private final ClassLoader loader;
+    private boolean made;
+    /** As the function's LambdaLogger; null when the function's loader has no such interface. */
+    private Object logger;
+    /** The StdoutLogger behind it, or null. */
+    private Object impl;
+    private Consumer<String> requests;
+    private String requestId;
+
+    FunctionLogger(ClassLoader loader) {
+      this.loader = loader;
+    }
+
+    /** The logger as the function's LambdaLogger (made the first time). */
+    @SuppressWarnings("unchecked")
+    Object logger() {
+      if (made) return logger;
+      made = true;
+      Class<?> iface = LambdaContext.classOf(loader, LambdaContext.RUNTIME_PACKAGE + "LambdaLogger");
+      Class<?> implClass = LambdaContext.classOf(loader, "esb.runtime.core.StdoutLogger");
+      Object target = newInstance(implClass);
+      impl = target;
+      requests = target instanceof Consumer ? (Consumer<String>) target : null;
+      if (requests != null && requestId != null) requests.accept(requestId);
+      logger = target != null && LambdaContext.implementsAll(implClass, iface) ? target : LambdaContext.proxyOf(iface, "LambdaLogger", (name, a) -> {
+        if (target != null) {
+          try {
+            Method same = target.getClass().getMethod(name, Arrays.stream(a == null ? new Object[0] : a).map(x -> x == null ? Object.class : x.getClass()).toArray(Class<?>[]::new));
+            return same.invoke(target, a);
+          } catch (ReflectiveOperationException | RuntimeException e) {
+            // a method StdoutLogger does not have: written as printed below
+          }
+        }
+        if (name.equals("log") && a != null && a.length >= 1) {
+          String text = a[0] instanceof byte[] ? new String((byte[]) a[0], StandardCharsets.UTF_8) : String.valueOf(a[0]);
+          System.out.print(text.endsWith("\n") ? text : text + "\n");
+          System.out.flush();
+        }
+        return null;
+      });
+      return logger;
+    }
+
+    private static Object newInstance(Class<?> cls) {
+      try {
+        return cls == null ? null : cls.getConstructor().newInstance();
+      } catch (ReflectiveOperationException | LinkageError e) {
+        return null;
+      }
+    }
+
+    /** The request id the logger's JSON lines carry from now on. */
+    void invocation(String requestId) {
+      this.requestId = requestId;
+      // LambdaRuntime's logger writes JSON lines with the request id too.
+      if (!made && loader instanceof FunctionClassLoader && ((FunctionClassLoader) loader).definedLambdaRuntime) logger();
+      if (requests != null) requests.accept(requestId);
+    }
+
+    /**
+     * A handler's error, as Lambda's runtime logs it: `message: type`, then the stack trace
+     * without the client's frames, as one event (at ERROR with LogFormat JSON).
+     */
+    void error(Throwable cause) {
+      trimCallerFrames(cause, new HashSet<>());
+      StringWriter trace = new StringWriter();
+      cause.printStackTrace(new PrintWriter(trace));
+      String message = cause.getLocalizedMessage() == null ? cause.getClass().getName() : cause.getLocalizedMessage();
+      String stack = trace.toString();
+      int end = stack.length();
+      while (end > 0 && Character.isWhitespace(stack.charAt(end - 1))) end--;
+      String text = message + ": " + cause.getClass().getName() + "\n" + stack.substring(0, end);
+      logger();
+      if (impl != null) {
+        try {
+          impl.getClass().getMethod("logError", String.class).invoke(impl, text);
+          return;
+        } catch (ReflectiveOperationException | RuntimeException e) {
+          // written to stderr below
+        }
+      }
+      System.err.print(text);
+      System.err.flush();
+    }
+  }
+
+  /** Leaves out the reflective call and the client under the handler's frames, of the error and its causes. */
+  static void trimCallerFrames(Throwable t, Set<Throwable> seen) {
+    if (t == null || !seen.add(t)) return;
+    StackTraceElement[] frames = t.getStackTrace();
+    int end = frames.length;
+    while (end > 0 && isCallerFrame(frames[end - 1].getClassName())) end--;
+    if (end < frames.length) t.setStackTrace(Arrays.copyOf(frames, end));
+    trimCallerFrames(t.getCause(), seen);
+    for (Throwable s : t.getSuppressed()) trimCallerFrames(s, seen);
+  }
+
+  /**
    * Context and LambdaLogger as the handler's own interfaces. esb's classes for them
    * (esb.runtime.core, beside its copy of the interfaces) are loaded by the handler's class
    * loader; proxies stand in when the function's aws-lambda-java-core has a method they lack.
    */
   static final class LambdaContext {
-    private static final String RUNTIME_PACKAGE = "com.amazonaws.services.lambda.runtime.";
+    static final String RUNTIME_PACKAGE = "com.amazonaws.services.lambda.runtime.";
     private final ClassLoader loader;
     private final Class<?> contextClass;
     private final Object logger;
@@ -326,28 +472,10 @@ public final class Bootstrap {
     private final int memoryMb;
 
     @SuppressWarnings("unchecked")
-    LambdaContext(ClassLoader loader) {
+    LambdaContext(ClassLoader loader, Object logger) {
       this.loader = loader;
       this.contextClass = classOf(loader, CONTEXT);
-      Class<?> loggerClass = classOf(loader, RUNTIME_PACKAGE + "LambdaLogger");
-      Class<?> stdoutLogger = classOf(loader, "esb.runtime.core.StdoutLogger");
-      Object made = null;
-      if (implementsAll(stdoutLogger, loggerClass)) {
-        try {
-          made = stdoutLogger.getConstructor().newInstance();
-        } catch (ReflectiveOperationException | LinkageError e) {
-          made = null;
-        }
-      }
-      this.logger = made != null ? made : proxyOf(loggerClass, "LambdaLogger", (name, a) -> {
-        if (name.equals("log") && a != null && a.length >= 1) {
-          String text = a[0] instanceof byte[] ? new String((byte[]) a[0], StandardCharsets.UTF_8) : String.valueOf(a[0]);
-          // One call is one log event on Lambda: here one line (or several) of stdout.
-          System.out.print(text.endsWith("\n") ? text : text + "\n");
-          System.out.flush();
-        }
-        return null;
-      });
+      this.logger = logger;
       Function<Object[], Object> factory = null;
       if (implementsAll(classOf(loader, "esb.runtime.core.InvocationContext"), contextClass)) {
         try {
@@ -448,7 +576,7 @@ public final class Bootstrap {
     }
 
     /** A class or interface of the handler's class loader, or null when it has none of that name (or cannot link it). */
-    private static Class<?> classOf(ClassLoader loader, String name) {
+    static Class<?> classOf(ClassLoader loader, String name) {
       try {
         return Class.forName(name, false, loader);
       } catch (ClassNotFoundException | LinkageError e) {
@@ -462,7 +590,7 @@ public final class Bootstrap {
     }
 
     /** A proxy of `iface` (null when there is none) that answers by `answers`, with identity equality and `label` for toString. */
-    private static Object proxyOf(Class<?> iface, String label, Answers answers) {
+    static Object proxyOf(Class<?> iface, String label, Answers answers) {
       if (iface == null) return null;
       return Proxy.newProxyInstance(iface.getClassLoader(), new Class<?>[] {iface}, (proxy, m, a) -> {
         switch (m.getName()) {

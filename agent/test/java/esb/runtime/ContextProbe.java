@@ -30,7 +30,7 @@ public final class ContextProbe {
 
     private static Map<String, Object> describe(ClassLoader loader) throws Exception {
         Bootstrap.Invocation inv = new Bootstrap.Invocation("req-1", System.currentTimeMillis() + 60_000, "arn:aws:lambda:us-east-1:123456789012:function:probe", "Root=1-probe", null, null, new byte[0]);
-        Object context = new Bootstrap.LambdaContext(loader).create(inv);
+        Object context = new Bootstrap.LambdaContext(loader, new Bootstrap.FunctionLogger(loader).logger()).create(inv);
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("proxy", Proxy.isProxyClass(context.getClass()));
         d.put("implements", Class.forName("com.amazonaws.services.lambda.runtime.Context", false, loader).isInstance(context));

@@ -1,25 +1,18 @@
 package com.amazonaws.services.lambda.runtime;
 
-import java.nio.charset.StandardCharsets;
+import esb.runtime.core.StdoutLogger;
 
-/** The runtime's logger for code without a Context at hand (esb's copy of the aws-lambda-java-core class, see Context). */
+/**
+ * The runtime's logger for code without a Context at hand (log4j2's Lambda appender writes
+ * through it). esb's copy of the aws-lambda-java-core class (see Context), which esb's client
+ * loads in place of the function's own, as Lambda's runtime does: it writes as Context.getLogger().
+ */
 public final class LambdaRuntime {
     private LambdaRuntime() {}
 
-    private static final LambdaLogger LOGGER = new LambdaLogger() {
-        @Override
-        public void log(String message) {
-            System.out.print(message.endsWith("\n") ? message : message + "\n");
-            System.out.flush();
-        }
-
-        @Override
-        public void log(byte[] message) {
-            log(new String(message, StandardCharsets.UTF_8));
-        }
-    };
+    private static volatile LambdaLogger logger = StdoutLogger.shared();
 
     public static LambdaLogger getLogger() {
-        return LOGGER;
+        return logger;
     }
 }
