@@ -23,7 +23,7 @@ import { cpuSaturation } from './cpu-idle.js';
 import { createProcessDriver, RUNTIME_DIR } from './process-driver.js';
 import { linkRuntimeSdk, sdkFolderFor, type RuntimeSdkFolders } from './runtime-sdk.js';
 import { Scheduler, type ScheduleStats } from './schedule.js';
-import { S3Notifier } from './s3-events.js';
+import { type NewNotificationTarget, S3_NOTIFICATION_SUBJECT, S3Notifier, s3TestEvent } from './s3-events.js';
 import { EventRules, type TargetSenders } from './eventbridge.js';
 import { deliverScheduleFirings } from './schedule-firings.js';
 import { OAuthTokens, callApiDestination } from './api-destinations.js';
@@ -179,6 +179,12 @@ export interface Agent extends Invoker {
 export function functionArn(region: string, name: string): string {
   return `arn:aws:lambda:${region}:${LOCAL_ACCOUNT_ID}:function:${name}`;
 }
+
+/** Tries at sending to a queue that does not exist (yet), 0.25 s apart and doubling: about 8 s in all. */
+const MISSING_QUEUE_ATTEMPTS = 6;
+
+/** Whether SQS answered that the queue does not exist. */
+const isMissingQueue = (err: unknown): boolean => /NonExistentQueue|QueueDoesNotExist/.test(`${(err as { name?: string })?.name ?? ''} ${(err as { Code?: string })?.Code ?? ''} ${String(err)}`);
 
 /** A functions.yml of more functions than this is applied in slices. */
 export const FUNCTIONS_SLICE = 100;
@@ -441,7 +447,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   // What reads functions.yml besides the pools: the event sources and the state machines.
   const setEventSources = (next: FunctionsFile) => {
     scheduler?.setFunctions(next);
-    notifier.setFunctions(next);
+    const newTargets = notifier.setFunctions(next);
     eventRules.setFunctions(next);
     topicSubscriptions.setFunctions(next);
     executions.setFunctions(next);
@@ -451,6 +457,8 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     queues.setFunctions(next);
     logSubscriptions.setFunctions(next);
     deliveryStreams.setFunctions(next);
+    // After the topics' subscriptions are in: S3 tests a new destination when it is configured.
+    for (const t of newTargets) sendS3TestEvent(t);
   };
 
   /** Runs the function on its instances: every invocation but the start of a durable execution. */
@@ -687,13 +695,30 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     eventId: () => randomUUID(),
   });
 
+  /** s3:TestEvent to a queue or topic a bucket's notification newly sends to (docs/agent.md "S3 events"). */
+  const sendS3TestEvent = (t: NewNotificationTarget) => {
+    const body = s3TestEvent(t.bucket, clock.now());
+    const what = `S3 notification ${t.notification} of bucket ${t.bucket}`;
+    log.info({ notification: t.notification, ...(t.queue !== undefined ? { queue: t.queue } : { topic: t.topic }) }, `${what}: s3:TestEvent to ${t.queue !== undefined ? `queue ${t.queue}` : `topic ${t.topic}`}`);
+    if (t.queue !== undefined) sendToQueue(t.queue, body, what);
+    else if (t.topic !== undefined) publishToTopic(t.topic, body, undefined, S3_NOTIFICATION_SUBJECT);
+  };
+
   // A message to a queue on behalf of a rule or a subscription (`what` names it in warnings).
   const sendToQueue = (queue: string, body: string, what: string, attributes?: SqsStringAttributes, fifo?: FifoFields, traceHeader?: string) => {
     if (!queueSender || !sqsEndpoint) {
       log.warn({ queue }, `no SQS endpoint is configured (AWS_ENDPOINT_URL_SQS): ${what} cannot send to queue ${queue}`);
       return;
     }
-    queueSender.send(localQueueUrl(sqsEndpoint, queue), body, attributes, fifo, traceHeader).catch((err: unknown) => log.warn({ queue }, `${what} could not send to queue ${queue}: ${String(err)}`));
+    const url = localQueueUrl(sqsEndpoint, queue);
+    const attempt = (n: number): void =>
+      void queueSender.send(url, body, attributes, fifo, traceHeader).catch((err: unknown) => {
+        // A deploy creates its queues after the agent reads what sends to them: a missing queue is
+        // asked again for a while, as SNS and EventBridge retry their deliveries (docs/agent.md).
+        if (!closed && isMissingQueue(err) && n + 1 < MISSING_QUEUE_ATTEMPTS) clock.setTimeout(() => attempt(n + 1), 250 * 2 ** n);
+        else log.warn({ queue }, `${what} could not send to queue ${queue}: ${String(err)}`);
+      });
+    attempt(0);
   };
 
   // State machines: executions run here, their tasks invoke functions in this agent and call the

@@ -1,6 +1,6 @@
 import { FunctionsFile, type BusEvent, type ObjectEvent, type S3Event } from '@esb/contracts';
 import { describe, expect, it } from 'vitest';
-import { notificationKey, notificationTakes, S3Notifier, type S3NotifierOptions } from './s3-events.js';
+import { notificationKey, notificationTakes, S3Notifier, type S3NotifierOptions, s3TestEvent } from './s3-events.js';
 
 const event = (over: Partial<ObjectEvent> = {}): ObjectEvent => ({ bucket: 'uploads', key: 'incoming/a b.txt', eventName: 'ObjectCreated:Put', size: 5, eTag: 'abc', time: Date.UTC(2026, 11, 5, 12), ...over });
 const notification = (over: Partial<S3Event> = {}): S3Event => ({ type: 's3', name: 'FnUpload', bucket: 'uploads', events: ['s3:ObjectCreated:*'], ...over });
@@ -114,5 +114,35 @@ describe('S3 notifications', () => {
     // A reload without them: nothing is sent.
     notifier.setFunctions(FunctionsFile.parse({}));
     expect(notifier.deliver(event())).toBe(0);
+  });
+
+  it('name the queues and topics a reload newly sends to, once each, for their s3:TestEvent; none at the first load', () => {
+    const notifier = new S3Notifier({ region: 'eu-west-1', ...unused, fire: () => {} });
+    const file = (notifications: Record<string, { bucket: string; queue?: string; topic?: string }>) =>
+      FunctionsFile.parse({ bucket_notifications: Object.fromEntries(Object.entries(notifications).map(([name, n]) => [`${n.bucket}/${name}`, { name, events: ['s3:ObjectCreated:*'], ...n }])) });
+    expect(notifier.setFunctions(file({ Old: { bucket: 'uploads', queue: 'jobs' } }))).toEqual([]);
+    expect(
+      notifier.setFunctions(
+        file({
+          Old: { bucket: 'uploads', queue: 'jobs' },
+          SameQueue: { bucket: 'uploads', queue: 'jobs' },
+          Images: { bucket: 'uploads', queue: 'images' },
+          AlsoImages: { bucket: 'uploads', queue: 'images' },
+          Gone: { bucket: 'uploads', topic: 'removed' },
+          OtherBucket: { bucket: 'archive', queue: 'jobs' },
+        }),
+      ),
+    ).toEqual([
+      { bucket: 'uploads', notification: 'Images', queue: 'images' },
+      { bucket: 'uploads', notification: 'Gone', topic: 'removed' },
+      { bucket: 'archive', notification: 'OtherBucket', queue: 'jobs' },
+    ]);
+    // The same again: nothing new.
+    expect(notifier.setFunctions(file({ Old: { bucket: 'uploads', queue: 'jobs' }, Images: { bucket: 'uploads', queue: 'images' } }))).toEqual([]);
+  });
+
+  it("writes S3's s3:TestEvent message", () => {
+    const body = JSON.parse(s3TestEvent('uploads', Date.UTC(2026, 11, 7, 12, 0, 0, 89)));
+    expect(body).toEqual({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: '2026-12-07T12:00:00.089Z', Bucket: 'uploads', RequestId: expect.stringMatching(/^[0-9A-F]{16}$/), HostId: expect.any(String) });
   });
 });

@@ -31,6 +31,9 @@ const hex = (n: number) => randomBytes(n).toString('hex').toUpperCase();
 /** S3's sequencer of an object event: later events of a key have greater ones. */
 const sequencer = (e: ObjectEvent) => e.time.toString(16).toUpperCase().padStart(16, '0');
 
+/** S3's request id and host id of the request an event comes from. */
+const responseElements = () => ({ 'x-amz-request-id': hex(8), 'x-amz-id-2': createHash('sha256').update(hex(8)).digest('base64') });
+
 /** The event a function gets from an S3 bucket notification (a queue gets it as its body, a topic as its message). */
 export function s3NotificationEvent(e: ObjectEvent, configurationId: string, region: string): Buffer {
   const object: Record<string, unknown> = { key: notificationKey(e.key) };
@@ -48,7 +51,7 @@ export function s3NotificationEvent(e: ObjectEvent, configurationId: string, reg
           eventName: e.eventName,
           userIdentity: { principalId: `AWS:${LOCAL_ACCOUNT_ID}` },
           requestParameters: { sourceIPAddress: e.sourceIp ?? '127.0.0.1' },
-          responseElements: { 'x-amz-request-id': hex(8), 'x-amz-id-2': createHash('sha256').update(hex(8)).digest('base64') },
+          responseElements: responseElements(),
           s3: {
             s3SchemaVersion: '1.0',
             configurationId,
@@ -100,6 +103,20 @@ export interface S3NotifierOptions {
   eventId(): string;
 }
 
+/** The message S3 sends a queue or a topic when a bucket's notification to it is configured. */
+export function s3TestEvent(bucket: string, time: number): string {
+  const responseId = responseElements();
+  return JSON.stringify({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: new Date(time).toISOString(), Bucket: bucket, RequestId: responseId['x-amz-request-id'], HostId: responseId['x-amz-id-2'] });
+}
+
+/** A queue or topic a bucket's notification newly sends to (S3 sends it s3:TestEvent). */
+export interface NewNotificationTarget {
+  bucket: string;
+  notification: string;
+  queue?: string;
+  topic?: string;
+}
+
 /** The subject S3 publishes its notifications to a topic with. */
 export const S3_NOTIFICATION_SUBJECT = 'Amazon S3 Notification';
 
@@ -107,9 +124,15 @@ export class S3Notifier {
   private byBucket = new Map<string, Subscription[]>();
   private ownByBucket = new Map<string, BucketNotification[]>();
   private eventBridge = new Set<string>();
+  private loaded = false;
   constructor(private readonly o: S3NotifierOptions) {}
 
-  setFunctions(file: FunctionsFile): void {
+  /**
+   * Takes the notifications of `file`; returns the queues and topics a notification sends to
+   * that the last file's did not (none the first time: those were configured before this agent
+   * started), which S3 sends s3:TestEvent when the configuration is put (docs/agent.md "S3 events").
+   */
+  setFunctions(file: FunctionsFile): NewNotificationTarget[] {
     const byBucket = new Map<string, Subscription[]>();
     for (const [functionName, cfg] of Object.entries(file.functions)) {
       for (const event of cfg.events) {
@@ -120,9 +143,20 @@ export class S3Notifier {
     }
     const ownByBucket = new Map<string, BucketNotification[]>();
     for (const n of Object.values(file.bucket_notifications ?? {})) (ownByBucket.get(n.bucket) ?? ownByBucket.set(n.bucket, []).get(n.bucket)!).push(n);
+    const target = (n: BucketNotification) => `${n.bucket}\0${n.queue !== undefined ? `queue:${n.queue}` : `topic:${n.topic}`}`;
+    const before = new Set([...this.ownByBucket.values()].flat().map(target));
+    const added = new Map<string, NewNotificationTarget>();
+    if (this.loaded) {
+      for (const n of [...ownByBucket.values()].flat()) {
+        const t = target(n);
+        if (!before.has(t) && !added.has(t)) added.set(t, { bucket: n.bucket, notification: n.name, ...(n.queue !== undefined ? { queue: n.queue } : { topic: n.topic }) });
+      }
+    }
+    this.loaded = true;
     this.byBucket = byBucket;
     this.ownByBucket = ownByBucket;
     this.eventBridge = new Set(file.eventbridge_buckets ?? []);
+    return [...added.values()];
   }
 
   /** Delivers the event to every function, queue and topic whose notification takes it, and to EventBridge; how many it did. */

@@ -603,23 +603,28 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     const photo = created.find((e) => e.detail.object.key === 'uploads/photo one.jpg');
     expect(photo).toMatchObject({ version: '0', 'detail-type': 'Object Created', source: 'aws.s3', account: '123456789012', region: 'us-east-1', resources: [`arn:aws:s3:::${bucket}`] });
     expect(photo.detail).toMatchObject({ version: '0', bucket: { name: bucket }, object: { size: 5, etag: expect.stringMatching(/^[0-9a-f]{32}$/) }, requester: '123456789012', reason: 'PutObject' });
-    // The queue: only the upload under uploads/, read by the function.
+    // The queue: S3's test message, sent when the deploy configured the notification, then only the upload under uploads/, read by the function.
     const results = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: 's3-notifications-resultsbucket' }))).Contents ?? []).map((o) => o.Key);
     await until(async () => (await results()).includes('jobs/uploads/photo one.jpg') || undefined, 'the function noted the upload its queue got', 30_000);
-    expect(await results()).toEqual(['jobs/uploads/photo one.jpg']);
+    expect(await results()).toEqual(['jobs/uploads/photo one.jpg', `tests/${bucket}`]);
+    const test = await s3.send(new GetObjectCommand({ Bucket: 's3-notifications-resultsbucket', Key: `tests/${bucket}` }));
+    expect(JSON.parse(await test.Body!.transformToString())).toEqual({ Service: 'Amazon S3', Event: 's3:TestEvent', Time: expect.stringMatching(/Z$/), Bucket: bucket, RequestId: expect.any(String), HostId: expect.any(String) });
     const note = await s3.send(new GetObjectCommand({ Bucket: 's3-notifications-resultsbucket', Key: 'jobs/uploads/photo one.jpg' }));
     expect(JSON.parse(await note.Body!.transformToString())).toEqual({ eventName: 'ObjectCreated:Put', configurationId: 'DropBucketQueueNotification1', bucket, size: 5, queue: 'arn:aws:sqs:us-east-1:123456789012:s3-notifications-JobsQueue' });
-    // The topic: a deletion, published with S3's subject, reaches the subscribed queue in SNS's envelope.
+    // The topic: S3's test message when the deploy configured it, then a deletion, published with S3's subject, reach the subscribed queue in SNS's envelope.
     await s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: 'uploads/photo one.jpg' }));
-    const removed = await until(
+    const published: any[] = [];
+    await until(
       async () => {
-        const got = await receive('s3-notifications-RemovedQueue');
-        return got.length ? got : undefined;
+        published.push(...(await receive('s3-notifications-RemovedQueue')));
+        return published.length >= 2 || undefined;
       },
-      'the deletion published to the topic',
+      "the topic's test message and the deletion published to it",
       30_000,
     );
-    expect(removed).toHaveLength(1);
+    expect(published.map((m) => JSON.parse(m.Message).Event ?? JSON.parse(m.Message).Records[0].eventName)).toEqual(['s3:TestEvent', 'ObjectRemoved:Delete']);
+    expect(published[0]).toMatchObject({ Subject: 'Amazon S3 Notification' });
+    const removed = published.slice(1);
     expect(removed[0]).toMatchObject({ Type: 'Notification', TopicArn: 'arn:aws:sns:us-east-1:123456789012:s3-notifications-RemovedTopic', Subject: 'Amazon S3 Notification' });
     expect(JSON.parse(removed[0].Message).Records[0]).toMatchObject({ eventSource: 'aws:s3', eventName: 'ObjectRemoved:Delete', s3: { configurationId: 'Removals', bucket: { name: bucket }, object: { key: 'uploads/photo+one.jpg' } } });
     s3.destroy();
