@@ -658,17 +658,24 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect((await app.get('/anything/else')).json()).toEqual({ caughtBy: 'quick', routeKey: '$default', path: '/anything/else' });
   }, 120_000);
 
-  it('openapi: DefinitionBody through AWS::Include and inline, with a security scheme mapped to a TOKEN authorizer', async () => {
+  it("openapi: DefinitionBody through AWS::Include and inline, with a security scheme mapped to a TOKEN authorizer; the API's Auth.DefaultAuthorizer guards every other method of the definition, as SAM writes it, unless it says NONE", async () => {
     const out = await deploy('openapi');
     // Its OPTIONS mock has no integration responses: served as API Gateway serves it, a 500, and said at deploy.
     expect(out).toContain('paths["/books/{id}"].options: no responses: API Gateway answers every call 500');
     const app = at('openapi');
-    expect((await app.send('OPTIONS', '/books/1')).status).toBe(500);
-    expect((await app.get('/books')).json()).toEqual([{ id: '1', title: 'Dune' }]);
+    // The preflight gets the default authorizer too (AddDefaultAuthorizerToCorsPreflight is on by default).
+    expect((await app.send('OPTIONS', '/books/1')).status).toBe(401);
+    expect((await app.get('/books')).status).toBe(401);
+    expect((await app.get('/books', { authorization: 'Bearer other' })).status).toBe(403);
+    expect((await app.get('/books', { authorization: 'Bearer reader' })).json()).toEqual([{ id: '1', title: 'Dune' }]);
+    expect((await app.get('/hours')).json()).toEqual({ open: '9-17' });
     expect((await app.get('/books/1')).status).toBe(401);
     expect((await app.get('/books/1', { authorization: 'Bearer other' })).status).toBe(403);
     expect((await app.get('/books/1', { authorization: 'Bearer reader' })).json()).toEqual({ id: '1', title: 'Dune', reader: 'reader' });
-    expect((await app.get('/status')).json()).toEqual({ status: 'ok', version: '2.0' });
+    // The HTTP API's default Lambda authorizer (simple responses) on its definition's route.
+    expect((await app.get('/status')).status).toBe(401);
+    expect((await app.get('/status', { 'x-status-key': 'guess' })).status).toBe(403);
+    expect((await app.get('/status', { 'x-status-key': 'open-sesame' })).json()).toEqual({ status: 'ok', version: '2.0' });
   }, 120_000);
 
   it('dynamodb-streams: an API writes orders; functions reading the table\'s stream (batched, one filtered to removals with partial batch responses) see every change with its old and new image', async () => {

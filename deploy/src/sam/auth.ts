@@ -203,3 +203,40 @@ export function routeAuthFor(api: ApiAuthModel, eventAuth: unknown): RouteAuthMo
   };
   return Object.keys(out).length ? out : undefined;
 }
+
+/**
+ * The auth SAM gives a method of a SAM API's DefinitionBody, as it rewrites the document
+ * (docs/generate.md, "APIs"): `documented` is what the document's own `security` says. REST: a
+ * method-level `security` naming an authorizer (the document's, one of Auth.Authorizers or
+ * AWS_IAM) keeps it, `NONE` opts out, any other method gets the DefaultAuthorizer; every method
+ * needs the API key with `Auth.ApiKeyRequired` unless its security says `api_key_false`; OPTIONS
+ * follow AddDefaultAuthorizerToCorsPreflight and AddApiKeyRequiredToCorsPreflight. HTTP: a method
+ * with a `security` of its own keeps it; the others but OPTIONS get the DefaultAuthorizer.
+ */
+export function definitionMethodAuth(
+  api: ApiAuthModel,
+  type: 'rest' | 'http',
+  method: { security: unknown; isOptions: boolean; namesAuthorizer: (name: string) => boolean },
+  documented: RouteAuthModel | undefined,
+): RouteAuthModel | undefined {
+  const names = Array.isArray(method.security) ? method.security.filter(isRecord).flatMap((r) => Object.keys(r)) : [];
+  const out: RouteAuthModel = { ...documented };
+  const withDefault = () => {
+    const name = api.defaultAuthorizer!;
+    out.authorizer = name;
+    const scopes = api.defaultScopes[name];
+    if (scopes?.length) out.scopes = scopes;
+    else delete out.scopes;
+  };
+  if (type === 'http') {
+    if (api.defaultAuthorizer && names.length === 0 && !method.isOptions) withDefault();
+  } else {
+    if (names.includes('NONE')) {
+      delete out.authorizer;
+      delete out.scopes;
+    } else if (api.defaultAuthorizer && !names.some((n) => n === 'AWS_IAM' || method.namesAuthorizer(n)) && !(method.isOptions && api.preflightAuthorizer === false)) withDefault();
+    if (api.apiKeyRequired && !names.includes('api_key_false') && !(method.isOptions && api.preflightApiKey === false)) out.api_key_required = true;
+    if (names.includes('api_key_false')) delete out.api_key_required;
+  }
+  return Object.keys(out).length ? out : undefined;
+}

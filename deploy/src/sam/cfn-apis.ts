@@ -5,7 +5,7 @@ import type { Authorizer, RequestValidation, Route } from '@esb/contracts';
 import { readOpenApiGatewayResponses, type GatewayResponses } from './gateway-responses.js';
 import { cfnMethodValidation, openApiValidation, readCfnValidationResources } from './request-validation.js';
 import { isRecord, versionText } from './resolver.js';
-import { cognitoAuthorizer, TEMPLATE_POOL_NOTE } from './auth.js';
+import { cognitoAuthorizer, definitionMethodAuth, TEMPLATE_POOL_NOTE, type ApiAuthModel } from './auth.js';
 import { isServedSubtype, operationIntegrationName, readServiceIntegration, type ServiceIntegration } from './service-integrations.js';
 import { readCfnAwsIntegration, readHttpApiProxyIntegration, readOpenApiAwsIntegration, type AwsIntegration } from './aws-integrations.js';
 
@@ -105,6 +105,8 @@ export function readOpenApi(
   type: 'rest' | 'http',
   doc: unknown,
   field: string,
+  /** A SAM API's `Auth`, which SAM writes into the document it is given (definitionMethodAuth). */
+  samAuth?: ApiAuthModel,
 ): { routes: ApiRoute[]; authorizers: Record<string, Authorizer>; binaryMediaTypes: string[]; gatewayResponses: GatewayResponses } {
   const routes: ApiRoute[] = [];
   const authorizers: Record<string, Authorizer> = {};
@@ -169,9 +171,9 @@ export function readOpenApi(
     for (const req of v) {
       if (!isRecord(req)) continue;
       for (const [name, scopes] of Object.entries(req)) {
-        if (apiKeySchemes.has(name)) auth.api_key_required = true;
-        else if (iamSchemes.has(name) && !auth.authorizer) auth.authorizer = 'AWS_IAM';
-        else if (name in authorizers && !auth.authorizer) {
+        if (apiKeySchemes.has(name) || (samAuth !== undefined && name === 'api_key')) auth.api_key_required = true;
+        else if ((iamSchemes.has(name) || (samAuth !== undefined && name === 'AWS_IAM')) && !auth.authorizer) auth.authorizer = 'AWS_IAM';
+        else if ((name in authorizers || (samAuth !== undefined && name in samAuth.authorizers)) && !auth.authorizer) {
           auth.authorizer = name;
           if (Array.isArray(scopes) && scopes.length) auth.scopes = scopes.map(String);
         }
@@ -222,7 +224,10 @@ export function readOpenApi(
       const route: ApiRoute = { path, method: method as Route['method'], function: fn, source: where };
       if (type === 'rest' && streamsResponse(ctx, where, integration.responseTransferMode, itype === 'aws_proxy')) route.responseStream = true;
       const iam = isRecord(op['x-amazon-apigateway-auth']) && String(op['x-amazon-apigateway-auth'].type).toUpperCase() === 'AWS_IAM';
-      const auth = iam ? { ...security(op.security ?? topSecurity), authorizer: 'AWS_IAM' } : security(op.security ?? topSecurity);
+      const documented = iam ? { ...security(op.security ?? topSecurity), authorizer: 'AWS_IAM' } : security(op.security ?? topSecurity);
+      const auth = samAuth
+        ? definitionMethodAuth(samAuth, type, { security: iam ? [{ AWS_IAM: [] }] : op.security, isOptions: method === 'OPTIONS', namesAuthorizer: (n) => n in authorizers || n in samAuth.authorizers || iamSchemes.has(n) }, documented)
+        : documented;
       if (auth) route.auth = auth;
       const validation = type === 'rest' ? openApiValidation(ctx, apiId, `${field}.paths["${path}"].${key}`, doc, ops, op) : undefined;
       if (validation) route.validation = validation;

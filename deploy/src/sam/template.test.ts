@@ -270,6 +270,74 @@ ${fnTemplate(
     expect(err.field).toBe('Events.E.Properties.Auth.Authorizer');
   });
 
+  it("puts a SAM API's Auth on the methods of its DefinitionBody as SAM does: DefaultAuthorizer unless a method names another or NONE, ApiKeyRequired unless api_key_false, preflights as Auth says", () => {
+    const uri = '!Sub "arn:aws:apigateway:${AWS::Region}:lambda:path/2015-03-31/functions/${Fn.Arn}/invocations"';
+    const op = (extra = '') => `{${extra}x-amazon-apigateway-integration: {type: aws_proxy, httpMethod: POST, uri: ${uri}}}`;
+    const rest = parseSamTemplate(
+      fnTemplate(
+        '',
+        `  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: Prod
+      Auth:
+        DefaultAuthorizer: TokenAuth
+        ApiKeyRequired: true
+        AddDefaultAuthorizerToCorsPreflight: false
+        Authorizers:
+          TokenAuth: {FunctionArn: !GetAtt Fn.Arn, Identity: {Header: AuthorizationToken}}
+          Other: {FunctionArn: !GetAtt Fn.Arn, FunctionPayloadType: REQUEST, Identity: {Headers: [X-Other]}}
+      DefinitionBody:
+        swagger: '2.0'
+        paths:
+          /hello:
+            get: ${op()}
+            post: ${op('security: [{Other: []}], ')}
+            options: ${op()}
+          /open:
+            get: ${op('security: [{NONE: []}, {api_key_false: []}], ')}
+          /signed:
+            get: ${op('security: [{AWS_IAM: []}], ')}`,
+      ),
+      { file: 't.yml' },
+    );
+    expect(Object.fromEntries(rest.routes.map((r) => [`${r.method} ${r.path}`, r.auth]))).toEqual({
+      'GET /hello': { authorizer: 'TokenAuth', api_key_required: true },
+      'POST /hello': { authorizer: 'Other', api_key_required: true },
+      'OPTIONS /hello': { api_key_required: true },
+      'GET /open': undefined,
+      'GET /signed': { authorizer: 'AWS_IAM', api_key_required: true },
+    });
+    expect(Object.keys(rest.apis.Api.authorizers ?? {})).toEqual(['TokenAuth', 'Other']);
+
+    const http = parseSamTemplate(
+      fnTemplate(
+        '',
+        `  Http:
+    Type: AWS::Serverless::HttpApi
+    Properties:
+      Auth:
+        DefaultAuthorizer: Jwt
+        Authorizers:
+          Jwt: {JwtConfiguration: {issuer: "https://issuer.example.test", audience: [app]}, IdentitySource: $request.header.Authorization, AuthorizationScopes: [orders/read]}
+          Lambda: {FunctionArn: !GetAtt Fn.Arn, AuthorizerPayloadFormatVersion: '2.0', EnableSimpleResponses: true, Identity: {Headers: [X-Key]}}
+      DefinitionBody:
+        openapi: '3.0.1'
+        paths:
+          /orders:
+            get: ${op()}
+            post: ${op('security: [{Lambda: []}], ')}
+            options: ${op()}`,
+      ),
+      { file: 't.yml' },
+    );
+    expect(Object.fromEntries(http.routes.map((r) => [`${r.method} ${r.path}`, r.auth]))).toEqual({
+      'GET /orders': { authorizer: 'Jwt', scopes: ['orders/read'] },
+      'POST /orders': { authorizer: 'Lambda' },
+      'OPTIONS /orders': undefined,
+    });
+  });
+
   it('gives an API the values of the enabled keys a usage plan (or StageKeys) ties to it, and a derived value to a key without one', () => {
     const m = parseSamTemplate(
       fnTemplate(

@@ -2081,7 +2081,7 @@ class TemplateReader implements Lookup {
       const auth = readApiAuth(props.Auth, type, (message) => this.warnings.push(`${id}.${message}`));
       if (definition !== undefined) {
         // SAM adds Auth's authorizers to the definition: both sets serve the API.
-        const o = readOpenApi(this.apiContext(new Set(this.keys().values())), id, type, definition, DefinitionBody !== undefined ? 'DefinitionBody' : 'DefinitionUri');
+        const o = readOpenApi(this.apiContext(new Set(this.keys().values())), id, type, definition, DefinitionBody !== undefined ? 'DefinitionBody' : 'DefinitionUri', auth);
         auth.authorizers = { ...o.authorizers, ...auth.authorizers };
         this.definitionRoutes.set(id, o.routes);
         api.binary_media_types.push(...o.binaryMediaTypes);
