@@ -1,6 +1,9 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EMPTY_FUNCTIONS, type InvokeResult } from '@esb/contracts';
+import { systemClock } from './clock.js';
+import { Executions } from './executions.js';
 import { createTaskRunner, functionNameOf } from './task-integrations.js';
 
 describe('Lambda tasks', () => {
@@ -10,6 +13,60 @@ describe('Lambda tasks', () => {
     expect(functionNameOf('123456789012:function:charge')).toBe('charge');
     expect(() => functionNameOf('no spaces')).toThrow(/not a function name or ARN/);
     expect(() => functionNameOf(undefined)).toThrow(/required/);
+  });
+});
+
+describe('callback tasks (.waitForTaskToken)', () => {
+  const ask = (resource: string) => ({ StartAt: 'Ask', States: { Ask: { Type: 'Task', Resource: resource, Parameters: { FunctionName: 'approver', Payload: { 'token.$': '$$.Task.Token' } }, End: true } } });
+  const setup = (invoke: (executions: Executions, payload: Buffer) => Promise<InvokeResult>) => {
+    let executions!: Executions;
+    const runTask = createTaskRunner({
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 's' },
+      endpoints: {},
+      invoke: (_fn, payload) => invoke(executions, payload),
+      invokeAsync: () => {},
+      executions: () => executions,
+    });
+    executions = new Executions({ region: 'us-east-1', clock: systemClock, runTask, warn: () => {} });
+    executions.setFunctions({ ...EMPTY_FUNCTIONS, state_machines: { Approve: { name: 'Approve', type: 'STANDARD', schedules: [], definition: ask('arn:aws:states:::lambda:invoke.waitForTaskToken') } } });
+    return executions;
+  };
+  const ok = (body: unknown): InvokeResult => ({ requestId: 'r', durationMs: 1, payload: Buffer.from(JSON.stringify(body)) });
+
+  it('takes SendTaskSuccess from the function it invokes, while that invocation still runs', async () => {
+    const executions = setup(async (ex, payload) => {
+      const { token } = JSON.parse(payload.toString());
+      const answered = await ex.answer({ action: 'SendTaskSuccess', input: { taskToken: token, output: '{"approved":true}' } });
+      expect(answered.status).toBe(200);
+      return ok(null);
+    });
+    const e = executions.start('Approve', '{}');
+    await e.done;
+    expect(e).toMatchObject({ status: 'SUCCEEDED', output: '{"approved":true}' });
+  });
+
+  it('waits for the token after the invocation returns, and fails with the function when it fails (the token then ends)', async () => {
+    let token = '';
+    const later = setup(async (_ex, payload) => {
+      token = JSON.parse(payload.toString()).token;
+      return ok(null);
+    });
+    const waiting = later.start('Approve', '{}');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(waiting.status).toBe('RUNNING');
+    await later.answer({ action: 'SendTaskFailure', input: { taskToken: token, error: 'Rejected', cause: 'no' } });
+    await waiting.done;
+    expect(waiting).toMatchObject({ status: 'FAILED', error: 'Rejected' });
+
+    const failing = setup(async (_ex, payload) => {
+      token = JSON.parse(payload.toString()).token;
+      return { ...ok({ errorMessage: 'boom', errorType: 'Error' }), error: { kind: 'FunctionError', message: 'Error: boom' } };
+    });
+    const failed = failing.start('Approve', '{}');
+    await failed.done;
+    expect(failed).toMatchObject({ status: 'FAILED', error: 'Error' });
+    expect((await failing.answer({ action: 'SendTaskSuccess', input: { taskToken: token, output: '{}' } })).body).toMatchObject({ __type: 'TaskDoesNotExist' });
   });
 });
 

@@ -85,8 +85,7 @@ export function createTaskRunner(o: TaskRunnerOptions): (call: TaskCall, executi
     return { result, text };
   };
 
-  return async (call, execution) => {
-    const resource = parseTaskResource(call.resource);
+  const perform = async (call: TaskCall, execution: Execution, resource: ReturnType<typeof parseTaskResource>): Promise<unknown> => {
     const params = (call.input ?? {}) as Record<string, unknown>;
     let result: unknown;
     switch (resource.kind) {
@@ -140,8 +139,24 @@ export function createTaskRunner(o: TaskRunnerOptions): (call: TaskCall, executi
         result = await invokeApi(params, o.endpoints.lambda, params.AuthType === 'IAM_ROLE' ? { region: o.region, credentials: o.credentials } : undefined, call.signal);
         break;
     }
-    if ('pattern' in resource && resource.pattern === 'token') return o.executions().waitForToken(call.taskToken, call.heartbeatSeconds, call.signal);
     return result;
+  };
+
+  return async (call, execution) => {
+    const resource = parseTaskResource(call.resource);
+    if (!('pattern' in resource) || resource.pattern !== 'token') return perform(call, execution, resource);
+    // The token is good from the moment the task starts: the function it invokes (or whoever reads
+    // the message it sends) may call SendTaskSuccess before the call itself returns.
+    const callFailed = new AbortController();
+    const callback = o.executions().waitForToken(call.taskToken, call.heartbeatSeconds, AbortSignal.any([call.signal, callFailed.signal]));
+    callback.catch(() => {}); // settled below, or moot when the call fails
+    try {
+      await perform(call, execution, resource);
+    } catch (err) {
+      callFailed.abort();
+      throw err;
+    }
+    return callback;
   };
 }
 
