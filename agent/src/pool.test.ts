@@ -162,6 +162,15 @@ describe('FunctionPool', () => {
     expect(body(await first)).toBe('{"echo":1}');
   });
 
+  it('throttles every invocation at once, starting nothing, when max_capacity is 0 (ReservedConcurrentExecutions 0)', async () => {
+    const h = harness({ maxCapacity: 0 });
+    const r = await h.pool.invoke('r1', Buffer.from('1'), {});
+    expect(r.error).toEqual({ kind: 'Throttled', message: 'Rate Exceeded.' });
+    expect(JSON.parse(body(r))).toMatchObject({ errorType: 'TooManyRequestsException', errorMessage: 'Rate Exceeded.', Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
+    expect(h.launches).toBe(0);
+    expect(h.pool.stats()).toMatchObject({ starting: 0, idle: 0, busy: 0 });
+  });
+
   it('a waiting request whose caller goes away leaves the queue', async () => {
     const h = harness({ maxCapacity: 1 }, { hold: true });
     const first = h.pool.invoke('r1', Buffer.from('1'), {});

@@ -209,6 +209,8 @@ export class FunctionPool {
   /** `traceId`: the header the function gets, made once from the caller's (docs/agent.md "Trace id"). */
   async invoke(requestId: string, payload: Buffer, ctx: InvokeContext, traceId = functionTraceHeader(ctx.traceId, this.cfg.activeTracing === true, this.deps.clock.now())): Promise<InvokeResult> {
     if (this.cfg.unrunnable) return errorResult(requestId, 'Unavailable', this.cfg.unrunnable);
+    // ReservedConcurrentExecutions 0: Lambda throttles every invocation of the function.
+    if (this.cfg.maxCapacity === 0) return errorResult(requestId, 'Throttled', 'Rate Exceeded.', errorPayload('TooManyRequestsException', 'Rate Exceeded.', { Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' }));
     const inv: Invocation = { requestId, payload, ctx, traceId, receivedAt: performance.now(), done: false, resolve: () => {} };
     const answer = new Promise<InvokeResult>((resolve) => (inv.resolve = resolve));
     // A warm instance is taken without waiting for a promise turn; whoever gives the invocation

@@ -1549,7 +1549,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     }
   }, 180_000);
 
-  it('esb invoke: a deployed function run once by its logical id (the stack from --stack-name or from the template.yaml of the folder), the event from a file, stdin or inline; its log on stderr; a failure exits 1 with the error document', async () => {
+  it('esb invoke: a deployed function run once by its logical id (the stack from --stack-name or from the template.yaml of the folder), the event from a file, stdin or inline; its log on stderr; a failure exits 1 with the error document; a function with ReservedConcurrentExecutions 0 is throttled', async () => {
     await deploy('hello-node');
     await deploy('lambda-destinations');
     const hello = await esb(['invoke', 'HelloWorldFunction', '--stack-name', 'hello-node', '--workspace', ws]);
@@ -1570,6 +1570,12 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     // Its key works anywhere, the event inline.
     const byKey = await esb(['invoke', 'lambda-destinations-OrderFunction', '--event-json', '{"id": "o-3"}', '--workspace', ws]);
     expect([byKey.code, JSON.parse(byKey.stdout)]).toEqual([0, { accepted: 'o-3' }]);
+
+    // ReservedConcurrentExecutions 0: Lambda throttles it.
+    const paused = await esb(['invoke', 'PausedFunction', '--event-json', '{"id": "o-4"}', '--workspace', ws], {}, 60_000, app);
+    expect([paused.code, paused.stdout]).toEqual([1, '']);
+    expect(paused.stderr).toContain('lambda-destinations-PausedFunction: the Invoke API answered 429: ');
+    expect(JSON.parse(paused.stderr.slice(paused.stderr.indexOf('{')))).toMatchObject({ __type: 'TooManyRequestsException', message: 'Rate Exceeded.', Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
 
     const missing = await esb(['invoke', 'NoSuchFunction', '--stack-name', 'hello-node', '--workspace', ws]);
     expect(missing.code).toBe(1);

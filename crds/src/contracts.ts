@@ -14,7 +14,8 @@ export * from './deployment.js';
 // ---------------------------------------------------------------- functions.yml
 
 export const Scaling = z.object({
-  max_capacity: z.number().int().min(1).optional(),
+  /** Instances at most (ReservedConcurrentExecutions); 0 throttles every invocation, as Lambda does. */
+  max_capacity: z.number().int().min(0).optional(),
   min_capacity: z.number().int().min(0).optional(),
 });
 

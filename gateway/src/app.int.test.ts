@@ -66,6 +66,7 @@ describe('gateway (fastify inject, fake invoker)', () => {
       ['GET', '/rest/badheadername', 'badHeaderName', 'Rest'],
       ['GET', '/http/image', 'binary', 'Http'],
       ['GET', '/http/boom', 'boom', 'Http'],
+      ['GET', '/http/throttled', 'throttled', 'Http'],
       ['GET', '/http/badheader', 'badHeaderName', 'Http'],
       ['GET', '/v1/{x}', 'echo', 'Http10'],
     ],
@@ -170,7 +171,9 @@ describe('gateway (fastify inject, fake invoker)', () => {
     ['/rest/ghost', 502, 'Internal server error'],
     ['/rest/timeout', 502, 'Internal server error'],
     ['/rest/slow', 504, 'Endpoint request timed out'],
-    ['/rest/throttled', 429, 'Too Many Requests'],
+    // Lambda refused the invocation: an internal error to API Gateway.
+    ['/rest/throttled', 500, 'Internal server error'],
+    ['/http/throttled', 500, 'Internal Server Error'],
     ['/rest/unavailable', 503, 'Service Unavailable'],
     // An HTTP API answers a failed function with 500, worded in title case.
     ['/http/boom', 500, 'Internal Server Error'],

@@ -171,6 +171,7 @@ function compileUrlTables(functions: FunctionsFileT): Map<string, RouteTable> {
       },
       functions,
     );
+    (urlTable.apis[api] as ResolvedApi).functionUrl = true;
     if (fn.url.auth_type === 'AWS_IAM') (urlTable.apis[api] as ResolvedApi).iamAuth = true;
     if (fn.url.invoke_mode === 'RESPONSE_STREAM') (urlTable.apis[api] as ResolvedApi).responseStream = true;
     out.set(label, urlTable);
@@ -584,7 +585,12 @@ export async function buildGateway(opts: GatewayOptions): Promise<Gateway> {
         const kind = result.error.kind;
         // A function that ran past its own Timeout failed: API Gateway answers it as any function
         // error. Only its integration timeout (29 s, above) is a 504.
-        if (kind === 'Throttled') return this.sendJson(429, MSG.throttled, api, 'THROTTLED');
+        // Lambda refused the invocation (throttled): an API answers it as an internal error, 500
+        // (docs/gateway.md); a function URL passes Lambda's 429 on.
+        if (kind === 'Throttled') {
+          if (api.functionUrl) return this.sendJson(429, MSG.throttled, api, 'THROTTLED');
+          return this.sendJson(500, api.type === 'http' ? MSG.httpInternal : MSG.internal, api, 'DEFAULT_5XX');
+        }
         if (kind === 'Unavailable') return this.sendJson(503, MSG.unavailable, api, 'DEFAULT_5XX');
         log.warn({ function: route.function, kind, error: result.error.message, requestId }, 'function error');
         return this.functionFailed(api);

@@ -78,7 +78,7 @@ describe('the data plane front', () => {
     { name: 'base64 body back to bytes', method: 'GET', url: '/r/b64', headers: { accept: 'image/png' } },
     { name: '204 from the function', method: 'GET', url: '/r/nocontent' },
     { name: 'a header HTTP cannot carry: 502', method: 'GET', url: '/r/badheader' },
-    { name: 'throttled: 429', method: 'GET', url: '/r/throttled' },
+    { name: 'throttled: 500', method: 'GET', url: '/r/throttled' },
     { name: 'integration timeout: 504', method: 'GET', url: '/h/slow' },
     { name: 'authorizer denies: 403 with x-amzn-ErrorType', method: 'GET', url: '/secure', headers: { authorization: 'deny' } },
     { name: 'no token: 401', method: 'GET', url: '/secure' },

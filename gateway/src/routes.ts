@@ -32,6 +32,8 @@ export interface ResolvedApi extends ApiConfig {
   apiKeySet?: ReadonlySet<string>;
   /** `usage_plans` by key: the plan that limits a key on this API. */
   usagePlanOf?: ReadonlyMap<string, UsagePlan>;
+  /** A function URL (set by the gateway, not read from routing.yml). */
+  functionUrl?: boolean;
   /** A function URL with AuthType AWS_IAM: requests must be signed (set by the gateway, not read from routing.yml). */
   iamAuth?: boolean;
   /** A function URL in RESPONSE_STREAM mode: a response the function streams is written as it comes (set by the gateway). */

@@ -225,6 +225,9 @@ describe('functions', () => {
   it('maps concurrency settings to scaling', () => {
     const m = parseSamTemplate(fnTemplate('', '      ReservedConcurrentExecutions: 4\n      ProvisionedConcurrencyConfig: {ProvisionedConcurrentExecutions: 2}'), { file: 't.yml' });
     expect(m.functions[0].scaling).toEqual({ max_capacity: 4, min_capacity: 2 });
+    // 0 disables the function: every invocation is throttled.
+    const off = parseSamTemplate(fnTemplate('', '      ReservedConcurrentExecutions: 0'), { file: 't.yml' });
+    expect([off.functions[0].scaling, off.warnings]).toEqual([{ max_capacity: 0 }, []]);
   });
 
   it('rejects a CodeUri that escapes the template folder, and S3 locations', () => {

@@ -1802,8 +1802,7 @@ class TemplateReader implements Lookup {
     const logging = this.loggingConfig(id, props);
     if (logging) fn.logging = logging;
     const reserved = this.num(id, 'ReservedConcurrentExecutions', props.ReservedConcurrentExecutions, { int: true, min: 0 });
-    if (reserved === 0) this.warnings.push(`${id}: ReservedConcurrentExecutions 0 (function disabled in AWS) is ignored`);
-    else if (reserved !== undefined) fn.scaling.max_capacity = reserved;
+    if (reserved !== undefined) fn.scaling.max_capacity = reserved;
     if (props.ProvisionedConcurrencyConfig !== undefined) {
       const pc = props.ProvisionedConcurrencyConfig;
       if (!isRecord(pc)) this.fail(id, 'ProvisionedConcurrencyConfig', 'must be a map');
