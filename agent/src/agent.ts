@@ -736,6 +736,7 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     }),
     warn: (fields, message) => log.warn(fields, message),
     info: (fields, message) => log.info(fields, message),
+    statusChanged: (event) => void eventRules.deliver([event]),
   });
   // An execution a rule or a schedule starts: nobody waits for it, a refusal is a warning.
   const startExecution = (machine: string, input: string, what: string) => {

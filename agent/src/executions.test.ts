@@ -1,7 +1,7 @@
 // The executions of the agent's state machines through the Step Functions API as a caller sees
 // it (answer()), with the real interpreter and a task runner of the test's own.
 import { describe, expect, it } from 'vitest';
-import { EMPTY_FUNCTIONS, type FunctionsFile, type StateMachine } from '@esb/contracts';
+import { EMPTY_FUNCTIONS, type BusEvent, type FunctionsFile, type StateMachine } from '@esb/contracts';
 import { systemClock } from './clock.js';
 import { Executions, StatesApiError } from './executions.js';
 import { StatesError, type TaskCall } from '@esb/states';
@@ -110,6 +110,28 @@ describe('Step Functions executions', () => {
     expect(no).toMatchObject({ status: 'FAILED', error: 'Refused' });
     // A token is good once.
     expect((await executions.answer({ action: 'SendTaskSuccess', input: { taskToken: tokens[0], output: '{}' } })).body).toMatchObject({ __type: 'TaskDoesNotExist' });
+  });
+
+  it('puts a Standard execution\'s status changes on the default bus (started, then how it ended); an Express one\'s none', async () => {
+    const events: BusEvent[] = [];
+    const executions = new Executions({ region: 'us-east-1', clock: systemClock, runTask: async (call) => ({ Payload: call.input }), warn: () => {}, statusChanged: (e) => events.push(e) });
+    const fails = { StartAt: 'Boom', States: { Boom: { Type: 'Fail', Error: 'Boom', Cause: 'on purpose' } } };
+    executions.setFunctions(machines({ name: 'Adder', definition: passThrough }, { name: 'Failing', definition: fails }, { name: 'Quick', type: 'EXPRESS', definition: passThrough }));
+    const ok = executions.start('Adder', '{"a":1,"b":2}', { name: 'ok' });
+    await ok.done;
+    const failed = executions.start('Failing', '{}', { name: 'bad' });
+    await failed.done;
+    await executions.start('Quick', '{"a":1,"b":1}').done;
+    expect(events.map((e) => [e.bus, e.event.source, e.event['detail-type'], e.event.detail.name, e.event.detail.status])).toEqual([
+      ['default', 'aws.states', 'Step Functions Execution Status Change', 'ok', 'RUNNING'],
+      ['default', 'aws.states', 'Step Functions Execution Status Change', 'ok', 'SUCCEEDED'],
+      ['default', 'aws.states', 'Step Functions Execution Status Change', 'bad', 'RUNNING'],
+      ['default', 'aws.states', 'Step Functions Execution Status Change', 'bad', 'FAILED'],
+    ]);
+    expect(events[0].event).toMatchObject({ account: '123456789012', region: 'us-east-1', resources: [ok.arn] });
+    expect(events[0].event.detail).toMatchObject({ executionArn: ok.arn, stateMachineArn: ARN('Adder'), startDate: ok.startDate, stopDate: null, input: '{"a":1,"b":2}', output: null, error: null });
+    expect(events[1].event.detail).toMatchObject({ stopDate: ok.stopDate, output: '{"sum":3}', outputDetails: { included: true } });
+    expect(events[3].event.detail).toMatchObject({ executionArn: failed.arn, error: 'Boom', cause: 'on purpose', output: null });
   });
 
   it('StopExecution aborts a running execution with its error and cause', async () => {

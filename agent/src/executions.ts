@@ -5,7 +5,7 @@
 // (step-functions/); what a Task does is the task runner's business (task-integrations.ts).
 // Executions live in memory: a restart of the agent forgets them.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { executionArn, executionOfArn, stateMachineArn, stateMachineNameOf, type FunctionsFile, type StateMachine, type StatesAnswer, type StatesCall } from '@esb/contracts';
+import { executionArn, executionOfArn, LOCAL_ACCOUNT_ID, stateMachineArn, stateMachineNameOf, type BusEvent, type FunctionsFile, type StateMachine, type StatesAnswer, type StatesCall } from '@esb/contracts';
 import type { Clock } from './clock.js';
 import { checkDefinition, runStateMachine, StatesError, type Definition, type ExecutionOutcome, type HistoryEvent, type TaskCall } from '@esb/states';
 
@@ -70,6 +70,8 @@ export interface ExecutionsOptions {
   runTask(call: TaskCall, execution: Execution): Promise<unknown>;
   warn(fields: Record<string, unknown>, message: string): void;
   info?(fields: Record<string, unknown>, message: string): void;
+  /** A Standard execution started or ended: its "Step Functions Execution Status Change" event, for the default bus. */
+  statusChanged?(event: BusEvent): void;
   limits?: { maxRunning?: number; keptPerMachine?: number; maxBytes?: number; maxHistoryBytes?: number };
 }
 
@@ -157,6 +159,7 @@ export class Executions {
     const execution: Execution = { arn, machine: machineName, name, input, startDate, status: 'RUNNING', history: [], bytes: input.length, historyBytes: 0, stop: new AbortController(), done: Promise.resolve(), ...(opts.traceHeader ? { traceHeader: opts.traceHeader } : {}) };
     this.keep(execution);
     this.running++;
+    if (!express) this.statusChanged(execution);
     execution.done = this.run(execution, machine, parsed);
     return execution;
   }
@@ -390,6 +393,32 @@ export class Executions {
     this.bytes += size;
   }
 
+  /** The event Step Functions puts on the default bus when a Standard execution starts or ends (docs/step-functions.md). */
+  private statusChanged(e: Execution): void {
+    if (!this.o.statusChanged) return;
+    const ended = e.status !== 'RUNNING';
+    const detail = {
+      executionArn: e.arn,
+      stateMachineArn: stateMachineArn(e.machine, this.o.region),
+      name: e.name,
+      status: e.status,
+      startDate: e.startDate,
+      stopDate: ended ? (e.stopDate ?? null) : null,
+      input: e.input,
+      inputDetails: { included: true },
+      output: e.output ?? null,
+      outputDetails: e.output !== undefined ? { included: true } : null,
+      error: e.error ?? null,
+      cause: e.cause ?? null,
+      redriveCount: 0,
+      redriveDate: null,
+      redriveStatus: 'NOT_REDRIVABLE',
+      redriveStatusReason: e.status === 'RUNNING' || e.status === 'SUCCEEDED' ? `Execution is ${e.status} and cannot be redriven` : 'esb does not redrive executions',
+    };
+    const time = `${new Date(ended ? (e.stopDate ?? e.startDate) : e.startDate).toISOString().slice(0, 19)}Z`;
+    this.o.statusChanged({ bus: 'default', event: { version: '0', id: randomUUID(), 'detail-type': 'Step Functions Execution Status Change', source: 'aws.states', account: LOCAL_ACCOUNT_ID, time, region: this.o.region, resources: [e.arn], detail } });
+  }
+
   private async run(e: Execution, machine: Machine, input: unknown): Promise<void> {
     let outcome: ExecutionOutcome;
     try {
@@ -424,6 +453,7 @@ export class Executions {
     e.bytes += ended;
     this.bytes += ended;
     this.fitMemory();
+    if (machine.config.type !== 'EXPRESS') this.statusChanged(e);
     const fields = { stateMachine: e.machine, execution: e.name };
     if (outcome.status === 'SUCCEEDED') this.o.info?.(fields, `execution ${e.name} of ${e.machine} succeeded`);
     else this.o.info?.(fields, `execution ${e.name} of ${e.machine} ${outcome.status.toLowerCase().replace('_', ' ')}${e.error ? `: ${e.error}${e.cause ? ` (${e.cause.slice(0, 300)})` : ''}` : ''}`);

@@ -854,7 +854,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(empty.json().message).toContain('Detail is required by EventBridge-PutEvents');
   }, 120_000);
 
-  it('step-functions: POST /shop/orders starts a Standard machine (SAM Api event, DefinitionUri + DefinitionSubstitutions) that validates (Catch), charges (Retry), maps the lines, waits for an approver on a queue (.waitForTaskToken), saves to DynamoDB and announces on EventBridge, whose rule starts an Express machine; boto3 reads executions back; an HTTP API runs an Express machine synchronously', async () => {
+  it('step-functions: POST /shop/orders starts a Standard machine (SAM Api event, DefinitionUri + DefinitionSubstitutions) that validates (Catch), charges (Retry), maps the lines, waits for an approver on a queue (.waitForTaskToken), saves to DynamoDB and announces on EventBridge, whose rule starts an Express machine; boto3 reads executions back; the failed executions\' status change events reach a queue through a rule; an HTTP API runs an Express machine synchronously', async () => {
     const out = await deploy('step-functions');
     expect(out).not.toContain('warning');
     expect(out).toMatch(/MACHINE arn:aws:states:us-east-1:123456789012:stateMachine:step-functions-OrderFlow \(STANDARD\)/);
@@ -896,13 +896,32 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(big.status, JSON.stringify(big)).toBe('SUCCEEDED');
     expect(big.output.approval).toEqual({ approvedBy: 'approver', id: 'o2' });
     // Too big: the approver fails the task, the machine catches "Rejected", saves it and fails.
-    const huge = await ended(await place({ id: 'o3', items: [{ sku: 'car', price: 5000, qty: 1 }] }));
+    const hugeArn = await place({ id: 'o3', items: [{ sku: 'car', price: 5000, qty: 1 }] });
+    const huge = await ended(hugeArn);
     expect(huge).toMatchObject({ status: 'FAILED', error: 'OrderRejected', cause: 'the approver said no' });
     expect((await app.get('/shop/orders/o3')).json()).toMatchObject({ status: 'REJECTED', reason: 'order o3 is over 1000' });
     // No items: the function's InvalidOrder is caught and the machine fails with its message.
     const invalid = await ended(await place({ id: 'o4', items: [] }));
     expect(invalid).toMatchObject({ status: 'FAILED', error: 'InvalidOrder' });
     expect(JSON.parse(invalid.cause)).toMatchObject({ errorType: 'InvalidOrder', errorMessage: 'order o4 has no items' });
+    // Their "Step Functions Execution Status Change" events reached the failed-orders queue through a rule on the default bus.
+    const sqs = new SQSClient({ endpoint: dev.info.sqs, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'step-functions-FailedOrdersQueue' }));
+    const failures: any[] = [];
+    await until(
+      async () => {
+        failures.push(...((await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }))).Messages ?? []).map((m) => JSON.parse(m.Body!)));
+        return failures.length >= 2 || undefined;
+      },
+      'two failed executions on the failed-orders queue',
+      30_000,
+    );
+    sqs.destroy();
+    expect(failures.map((f) => [f.source, f['detail-type'], f.detail.status, f.detail.error])).toEqual([
+      ['aws.states', 'Step Functions Execution Status Change', 'FAILED', 'OrderRejected'],
+      ['aws.states', 'Step Functions Execution Status Change', 'FAILED', 'InvalidOrder'],
+    ]);
+    expect(failures[0].detail).toMatchObject({ executionArn: hugeArn, stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:step-functions-OrderFlow', cause: 'the approver said no' });
 
     // The HTTP API's StartSyncExecution answers the Express execution's end.
     const quote = await request('POST', '/quotes', { host: `step-functions.localhost:${port}`, body: JSON.stringify({ qty: 12, unit: 3 }) });
