@@ -21,7 +21,7 @@ import { DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand, ListMessageMoveTasksCommand, ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
 import { startDev, type RunningDev } from './dev.js';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -703,7 +703,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(seen.removals).toBe(1);
   }, 120_000);
 
-  it('sqs-queue: an API puts orders on a queue (SDK v3, !Ref QueueUrl); a Python function takes them in batches with partial batch responses; what it cannot take moves to the dead-letter queue, which boto3 reads', async () => {
+  it('sqs-queue: an API puts orders on a queue (SDK v3, !Ref QueueUrl); a Python function takes them in batches with partial batch responses; what it cannot take moves to the dead-letter queue, which boto3 reads; a redrive sends it back', async () => {
     const out = await deploy('sqs-queue');
     expect(out).not.toContain('warning');
     const app = at('sqs-queue');
@@ -735,6 +735,23 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(dead.map((d: any) => d.order)).toEqual([{ id: 3, item: 'poison' }]);
     expect(Number(dead[0].receives)).toBeGreaterThanOrEqual(2);
     expect((await app.get('/orders')).json().orders.map((o: any) => o.id)).toEqual(['1', '2']);
+    // A redrive (StartMessageMoveTask, as the console's "Start DLQ redrive" does) sends it back to
+    // its queue: the function takes it twice more, and it lands in the dead-letter queue again.
+    const sqs = new SQSClient({ endpoint: dev.info.sqs, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const dlqArn = 'arn:aws:sqs:us-east-1:123456789012:sqs-queue-OrdersDeadLetterQueue';
+    expect((await sqs.send(new StartMessageMoveTaskCommand({ SourceArn: dlqArn }))).TaskHandle).toEqual(expect.any(String));
+    const [task] = (await sqs.send(new ListMessageMoveTasksCommand({ SourceArn: dlqArn }))).Results ?? [];
+    expect(task).toMatchObject({ Status: 'COMPLETED', SourceArn: dlqArn, ApproximateNumberOfMessagesMoved: 1, ApproximateNumberOfMessagesToMove: 1 });
+    sqs.destroy();
+    const again = await until(
+      async () => {
+        const r = (await app.get('/dead-letters')).json();
+        return r.deadLetters.length ? r.deadLetters : undefined;
+      },
+      'the poison order back in the dead-letter queue after the redrive',
+      60_000,
+    );
+    expect(again.map((d: any) => d.order)).toEqual([{ id: 3, item: 'poison' }]);
   }, 120_000);
 
   it('eventbridge-bus: an API publishes orders on a custom bus (SDK v3, !Ref bus); a rule sends their detail to a queue a Python function reads; big ones reach a function through an input transformer, which flags them on the default bus with boto3 for a CloudWatchEvent function; desks go through an SNS topic to its subscriber; every event is a line of a log group (esb logs)', async () => {

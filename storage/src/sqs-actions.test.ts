@@ -176,6 +176,44 @@ describe('operations', () => {
     expect(deleted).toEqual({ Successful: [{ Id: 'good' }], Failed: [{ Id: 'bad', SenderFault: true, Code: 'ReceiptHandleIsInvalid', Message: expect.any(String) }] });
   });
 
+  it('StartMessageMoveTask sends a dead-letter queue\'s messages back to the queues they came from, or to DestinationArn; ListMessageMoveTasks tells how it went', () => {
+    const arn = (name: string) => `arn:aws:sqs:us-east-1:123456789012:${name}`;
+    run('CreateQueue', { QueueName: 'dlq' });
+    run('CreateQueue', { QueueName: 'orders', Attributes: { RedrivePolicy: JSON.stringify({ deadLetterTargetArn: arn('dlq'), maxReceiveCount: 1 }), VisibilityTimeout: '0' } });
+    run('CreateQueue', { QueueName: 'retry' });
+    const ordersUrl = 'http://localhost:9324/123456789012/orders';
+    const dlqUrl = 'http://localhost:9324/123456789012/dlq';
+    for (const body of ['a', 'b']) run('SendMessage', { QueueUrl: ordersUrl, MessageBody: body });
+    // Received once and not deleted: the next receive moves both to the dead-letter queue.
+    run('ReceiveMessage', { QueueUrl: ordersUrl, MaxNumberOfMessages: 10 });
+    expect(run('ReceiveMessage', { QueueUrl: ordersUrl, MaxNumberOfMessages: 10 }).Messages).toBeUndefined();
+    expect(run('GetQueueAttributes', { QueueUrl: dlqUrl, AttributeNames: ['ApproximateNumberOfMessages'] }).Attributes).toEqual({ ApproximateNumberOfMessages: '2' });
+
+    const { TaskHandle } = run('StartMessageMoveTask', { SourceArn: arn('dlq') });
+    expect(TaskHandle).toEqual(expect.any(String));
+    const back = run('ReceiveMessage', { QueueUrl: ordersUrl, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['ApproximateReceiveCount'] }).Messages as Output[];
+    expect(back.map((m) => [m.Body, (m.Attributes as Record<string, string>).ApproximateReceiveCount]).sort()).toEqual([['a', '1'], ['b', '1']]);
+    const listed = run('ListMessageMoveTasks', { SourceArn: arn('dlq'), MaxResults: 10 }).Results as Output[];
+    expect(listed).toEqual([{ Status: 'COMPLETED', SourceArn: arn('dlq'), ApproximateNumberOfMessagesMoved: 2, ApproximateNumberOfMessagesToMove: 2, StartedTimestamp: expect.any(Number) }]);
+
+    // To another queue; a message sent to the dead-letter queue directly has no queue to go back to.
+    run('SendMessage', { QueueUrl: dlqUrl, MessageBody: 'direct' });
+    expect(run('StartMessageMoveTask', { SourceArn: arn('dlq'), DestinationArn: arn('retry'), MaxNumberOfMessagesPerSecond: 10 }).TaskHandle).toEqual(expect.any(String));
+    expect((run('ReceiveMessage', { QueueUrl: 'http://localhost:9324/123456789012/retry' }).Messages as Output[]).map((m) => m.Body)).toEqual(['direct']);
+    run('SendMessage', { QueueUrl: dlqUrl, MessageBody: 'stranded' });
+    run('StartMessageMoveTask', { SourceArn: arn('dlq') });
+    const [failed] = run('ListMessageMoveTasks', { SourceArn: arn('dlq') }).Results as Output[];
+    expect(failed).toMatchObject({ Status: 'FAILED', ApproximateNumberOfMessagesMoved: 0, ApproximateNumberOfMessagesToMove: 1, FailureReason: expect.stringContaining('give DestinationArn') });
+    expect(failure(() => run('CancelMessageMoveTask', { TaskHandle })).code).toBe('ResourceNotFoundException');
+
+    // Refusals name the parameter.
+    expect([failure(() => run('StartMessageMoveTask', { SourceArn: arn('retry') }))].map((e) => [e.code, e.message])).toEqual([['InvalidParameterValue', expect.stringContaining('Source queue must be configured as a Dead Letter Queue')]]);
+    expect(failure(() => run('StartMessageMoveTask', { SourceArn: arn('nope') })).message).toContain('SourceArn');
+    expect(failure(() => run('StartMessageMoveTask', { SourceArn: 'dlq' })).message).toContain('SourceArn');
+    expect(failure(() => run('StartMessageMoveTask', { SourceArn: arn('dlq'), MaxNumberOfMessagesPerSecond: 501 })).message).toContain('MaxNumberOfMessagesPerSecond');
+    expect(xmlResponse('ListMessageMoveTasks', { Results: [{ Status: 'COMPLETED' }] }, 'r')).toContain('<ListMessageMoveTasksResult><ListMessageMoveTasksResultEntry><Status>COMPLETED</Status></ListMessageMoveTasksResultEntry></ListMessageMoveTasksResult>');
+  });
+
   it('CreateQueue takes tags under either spelling; tags are listed back', () => {
     run('CreateQueue', { QueueName: 'q', tags: { a: '1' } });
     run('TagQueue', { QueueUrl: url, Tags: { b: '2' } });

@@ -45,7 +45,7 @@ export type ActionOutcome = { output: Output } | { poll: LongPoll };
 type Handler = (store: QueueStore, input: Params, context: ActionContext) => Output | ActionOutcome;
 
 /** Operations of the SQS API this server does not emulate (answered with UnsupportedOperation). */
-const NOT_EMULATED = ['AddPermission', 'RemovePermission', 'StartMessageMoveTask', 'CancelMessageMoveTask', 'ListMessageMoveTasks'];
+const NOT_EMULATED = ['AddPermission', 'RemovePermission'];
 
 export function runAction(store: QueueStore, action: string, input: unknown, context: ActionContext): ActionOutcome {
   const handler = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
@@ -414,6 +414,32 @@ const ACTIONS: Record<string, Handler> = {
   ListDeadLetterSourceQueues(store, input, context) {
     const urls = store.deadLetterSources(queueOf(input, context)).map((n) => queueUrl(context, store, n));
     return { queueUrls: urls };
+  },
+
+  StartMessageMoveTask(store, input) {
+    const rate = input.optInteger('MaxNumberOfMessagesPerSecond');
+    if (rate !== undefined && (rate < 1 || rate > 500)) throw invalidParameter('MaxNumberOfMessagesPerSecond', rate, 'must be between 1 and 500.');
+    return { TaskHandle: store.startMoveTask(input.string('SourceArn'), input.optString('DestinationArn'), rate).handle };
+  },
+
+  ListMessageMoveTasks(store, input) {
+    const max = input.optInteger('MaxResults') ?? 1;
+    if (max < 1 || max > 10) throw invalidParameter('MaxResults', max, 'must be between 1 and 10.');
+    const results = store.moveTasksOf(input.string('SourceArn'), max).map((t) => ({
+      Status: t.status,
+      SourceArn: t.sourceArn,
+      ...(t.destinationArn !== undefined ? { DestinationArn: t.destinationArn } : {}),
+      ...(t.maxPerSecond !== undefined ? { MaxNumberOfMessagesPerSecond: t.maxPerSecond } : {}),
+      ApproximateNumberOfMessagesMoved: t.moved,
+      ApproximateNumberOfMessagesToMove: t.toMove,
+      ...(t.failureReason !== undefined ? { FailureReason: t.failureReason } : {}),
+      StartedTimestamp: t.startedAt,
+    }));
+    return { Results: results };
+  },
+
+  CancelMessageMoveTask(store, input) {
+    return store.cancelMoveTask(input.string('TaskHandle'));
   },
 
   TagQueue(store, input, context) {

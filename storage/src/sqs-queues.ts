@@ -38,6 +38,7 @@ export const SQS_ERRORS = {
   BatchRequestTooLong: { queryCode: 'AWS.SimpleQueueService.BatchRequestTooLong', status: 400 },
   OverLimit: { queryCode: 'OverLimit', status: 403 },
   UnsupportedOperation: { queryCode: 'AWS.SimpleQueueService.UnsupportedOperation', status: 400 },
+  ResourceNotFoundException: { queryCode: 'ResourceNotFoundException', status: 400 },
   InvalidAction: { queryCode: 'InvalidAction', status: 400 },
   SerializationException: { queryCode: 'MalformedQueryString', status: 400 },
   RequestEntityTooLarge: { queryCode: 'RequestEntityTooLarge', status: 413 },
@@ -305,6 +306,22 @@ interface Queue {
   nextExpiryAt: number;
 }
 
+/** A message move task (StartMessageMoveTask): a dead-letter queue's messages sent back (docs/sqs.md "Redrive"). */
+export interface MoveTask {
+  handle: string;
+  sourceArn: string;
+  destinationArn?: string;
+  maxPerSecond?: number;
+  status: 'RUNNING' | 'COMPLETED' | 'CANCELLED' | 'FAILED';
+  moved: number;
+  toMove: number;
+  failureReason?: string;
+  startedAt: number;
+}
+
+/** Move tasks kept per source queue for ListMessageMoveTasks (the newest), as SQS keeps them. */
+const KEPT_MOVE_TASKS = 10;
+
 export interface QueueLimits {
   maxQueues: number;
   /** Bytes of messages one queue may hold (bodies + attributes + a fixed overhead per message). */
@@ -372,6 +389,8 @@ export class QueueStore {
   readonly account: string;
   onChange: (queueName: string) => void;
   private readonly queues = new Map<string, Queue>();
+  /** Message move tasks by source queue, newest first. */
+  private readonly moveTasks = new Map<string, MoveTask[]>();
   private totalBytes = 0;
 
   constructor(options: QueueStoreOptions = {}) {
@@ -441,6 +460,73 @@ export class QueueStore {
   /** Names in order, starting with `prefix`. */
   queueNames(prefix = ''): string[] {
     return [...this.queues.keys()].filter((n) => n.startsWith(prefix)).sort();
+  }
+
+  /**
+   * StartMessageMoveTask: the messages of the dead-letter queue `sourceArn` names go to
+   * `destinationArn`'s queue, or each back to the queue it was moved from. They move at once:
+   * the task is COMPLETED when this returns (FAILED when some had no queue to go to).
+   */
+  startMoveTask(sourceArn: string, destinationArn: string | undefined, maxPerSecond: number | undefined): MoveTask {
+    const source = this.queueOfArn('SourceArn', sourceArn);
+    if (this.deadLetterSources(source.name).length === 0) throw invalidParameter('SourceArn', sourceArn, 'Source queue must be configured as a Dead Letter Queue.');
+    const destination = destinationArn === undefined ? undefined : this.queueOfArn('DestinationArn', destinationArn);
+    if (destination === source) throw invalidParameter('DestinationArn', destinationArn, 'Destination queue must be different from the source queue.');
+    const now = this.clock.now();
+    const task: MoveTask = { handle: randomBytes(24).toString('base64url'), sourceArn, status: 'COMPLETED', moved: 0, toMove: source.messages.size, startedAt: now };
+    if (destinationArn !== undefined) task.destinationArn = destinationArn;
+    if (maxPerSecond !== undefined) task.maxPerSecond = maxPerSecond;
+    let stranded = 0;
+    for (const message of [...source.messages.values()]) {
+      const target = destination ?? this.queues.get(queueNameOf(message.deadLetterSourceArn ?? '') ?? '');
+      if (!target) {
+        stranded++;
+        continue;
+      }
+      this.remove(source, message);
+      delete message.receipt;
+      delete message.deadLetterSourceArn;
+      delete message.firstReceiveAt;
+      delete message.lastReceiveAt;
+      message.receiveCount = 0;
+      message.visibleAt = now;
+      message.delayedUntil = now;
+      if (target.fifo) {
+        message.sequenceNumber = this.nextSequence(target);
+        message.sentAt = now;
+      }
+      this.add(target, message);
+      this.onChange(target.name);
+      task.moved++;
+    }
+    if (task.moved > 0) this.onChange(source.name);
+    if (stranded > 0) {
+      task.status = 'FAILED';
+      task.failureReason = `${stranded} message(s) were not moved: sent to the dead-letter queue directly, or their source queue is gone; give DestinationArn`;
+    }
+    const list = this.moveTasks.get(source.name) ?? [];
+    this.moveTasks.set(source.name, [task, ...list].slice(0, KEPT_MOVE_TASKS));
+    return task;
+  }
+
+  /** ListMessageMoveTasks: the newest tasks of the dead-letter queue `sourceArn` names, newest first. */
+  moveTasksOf(sourceArn: string, max: number): MoveTask[] {
+    const source = this.queueOfArn('SourceArn', sourceArn);
+    return (this.moveTasks.get(source.name) ?? []).slice(0, max);
+  }
+
+  /** CancelMessageMoveTask: tasks end as they start here, so none is running. */
+  cancelMoveTask(handle: string): never {
+    const known = [...this.moveTasks.values()].flat().some((t) => t.handle === handle);
+    throw new SqsError('ResourceNotFoundException', known ? 'The task has already ended: esb moves the messages when the task starts.' : 'The task handle does not name a message move task.');
+  }
+
+  private queueOfArn(field: string, arn: string): Queue {
+    const name = /^arn:aws[\w-]*:sqs:/.test(arn) ? queueNameOf(arn) : undefined;
+    if (name === undefined) throw invalidParameter(field, arn, 'must be the ARN of a queue.');
+    const queue = this.queues.get(name);
+    if (!queue) throw new SqsError('ResourceNotFoundException', `The resource that you specified for the ${field} parameter doesn't exist.`);
+    return queue;
   }
 
   /** The queues whose redrive policy names `name` as the dead-letter queue. */

@@ -147,6 +147,7 @@ function members(action: string, output: Output): string {
         xml += (value as Output[]).map((m) => element('Message', members(action, m))).join('');
         break;
       case 'Successful':
+      case 'Results':
         xml += (value as Output[]).map((e) => element(`${action}ResultEntry`, members(action, e))).join('');
         break;
       case 'Failed':
