@@ -112,6 +112,27 @@ describe('SNS subscriptions', () => {
     expect(subs.list().map((l) => l.target).sort()).toEqual(['inbox:email-json:ops@example.com', 'inbox:email:ops@example.com', 'inbox:sms:+15550100']);
   });
 
+  it('delivers to the subscriptions made at run time a message carries, besides the template\'s, with their filters', () => {
+    const { subs, fired, sent } = router();
+    subs.setFunctions(withSubscriptions({ topic: 'orders', id: 'NotifyOrders', function: 'notify' }));
+    const runtime: TopicSubscription[] = [
+      { topic: 'orders', id: 'r-1', queue: 'audit', raw: true, filter_scope: 'MessageAttributes', filter_policy: '{"kind":["book"]}' },
+      { topic: 'orders', id: 'r-2', queue: 'all', raw: false, filter_scope: 'MessageAttributes' },
+    ];
+    subs.deliver([message('orders', 'a book', { kind: { Type: 'String', Value: 'book' } }, { subscriptions: runtime }), message('orders', 'a pen', { kind: { Type: 'String', Value: 'pen' } }, { subscriptions: runtime })]);
+    expect(fired.map(([fn]) => fn)).toEqual(['notify', 'notify']);
+    expect(sent.map(([queue, body]) => [queue, body.startsWith('{') ? JSON.parse(body).Message : body])).toEqual([
+      ['audit', 'a book'],
+      ['all', 'a book'],
+      ['all', 'a pen'],
+    ]);
+    expect(JSON.parse(sent[1][1]).UnsubscribeURL).toContain('SubscriptionArn=arn:aws:sns:us-east-1:123456789012:orders:r-2');
+    // A topic no template subscription reads still reaches them.
+    sent.length = 0;
+    expect(subs.deliver([message('alerts', 'x', {}, { subscriptions: [{ ...runtime[1], topic: 'alerts' }] })])).toBe(1);
+    expect(sent.map(([queue]) => queue)).toEqual(['all']);
+  });
+
   it('says once that a topic no subscription reads got a message', () => {
     const { subs, infos } = router();
     subs.setFunctions(withSubscriptions());

@@ -50,7 +50,8 @@ export class TopicSubscriptions {
   deliver(messages: readonly TopicMessage[]): number {
     let sent = 0;
     for (const m of messages) {
-      const subscriptions = this.byTopic.get(m.topic);
+      const fromFile = this.byTopic.get(m.topic);
+      const subscriptions = m.subscriptions?.length ? [...(fromFile ?? []), ...m.subscriptions.map((s) => this.compiled(s))] : fromFile;
       if (!subscriptions) {
         if (!this.quietTopics.has(m.topic)) this.o.info?.({ topic: m.topic }, `a message was published to topic ${m.topic}, which no deployed subscription reads`);
         this.quietTopics.add(m.topic);
@@ -81,6 +82,20 @@ export class TopicSubscriptions {
       }
     }
     return sent;
+  }
+
+  /** Filters of the subscriptions made at run time, compiled once each (by subscription and policy). */
+  private readonly runtime = new Map<string, CompiledSubscription>();
+
+  private compiled(subscription: TopicSubscription): CompiledSubscription {
+    const key = JSON.stringify(subscription);
+    let c = this.runtime.get(key);
+    if (!c) {
+      if (this.runtime.size >= 10_000) this.runtime.clear();
+      c = { subscription, takes: compileFilters(subscription.filter_policy === undefined ? undefined : [subscription.filter_policy]) };
+      this.runtime.set(key, c);
+    }
+    return c;
   }
 
   /** The subscriptions in force, for the agent's stats. */

@@ -21,6 +21,7 @@ import { DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { ListSubscriptionsByTopicCommand, SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { GetQueueUrlCommand, ListMessageMoveTasksCommand, ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
 import { startDev, type RunningDev } from './dev.js';
 
@@ -799,7 +800,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(bad.json()).toEqual({ published: 0, failed: 1 });
   }, 120_000);
 
-  it('sns-fanout: an API publishes orders to a topic (SDK v3, !Ref topic ARN); a filtered subscription takes the books, an SqsSubscription everything through its queue, and a raw subscription fills an audit queue boto3 reads; an e-mail subscription fills an inbox (esb logs)', async () => {
+  it('sns-fanout: an API publishes orders to a topic (SDK v3, !Ref topic ARN); a filtered subscription takes the books, an SqsSubscription everything through its queue, and a raw subscription fills an audit queue boto3 reads; an e-mail subscription fills an inbox (esb logs); a subscription made at run time (Subscribe) gets the messages its filter takes until Unsubscribe', async () => {
     const out = await deploy('sns-fanout');
     expect(out).not.toContain('warning');
     // The summary names where messages go, and where to publish from outside.
@@ -841,6 +842,27 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
       30_000,
     );
     expect(mail).toEqual(['To: owner@example.com | Subject: order 1 | {"id":1,"kind":"book"}', 'To: owner@example.com | Subject: order 2 | {"id":2,"kind":"pen"}']);
+
+    // Subscriptions made at run time (Subscribe), as an app or an operator adds them: an e-mail
+    // filtered to pens, listed back, removed again.
+    const sns = new SNSClient({ endpoint: dev.info.sqs, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    const TopicArn = 'arn:aws:sns:us-east-1:123456789012:sns-fanout-OrdersTopic';
+    const { SubscriptionArn } = await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'email', Endpoint: 'pens@example.com', Attributes: { FilterPolicy: '{"kind":["pen"]}' }, ReturnSubscriptionArn: true }));
+    expect(SubscriptionArn).toMatch(new RegExp(`^${TopicArn}:[0-9a-f-]{36}$`));
+    expect((await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn }))).Subscriptions).toEqual([{ TopicArn, Protocol: 'email', SubscriptionArn, Owner: '123456789012', Endpoint: 'pens@example.com' }]);
+    expect((await app.send('POST', '/fanout/orders', JSON.stringify([{ id: 3, kind: 'book' }, { id: 4, kind: 'pen' }]))).status).toBe(202);
+    const pens = await until(
+      async () => {
+        const lines = (await esb(['logs', 'email:pens@example.com', '--workspace', ws])).stdout.split('\n').filter(Boolean);
+        return lines.length ? lines.map((l) => l.split('\t')[2]) : undefined;
+      },
+      'the pen order in the runtime subscription\'s inbox',
+      30_000,
+    );
+    expect(pens).toEqual(['To: pens@example.com | Subject: order 4 | {"id":4,"kind":"pen"}']);
+    await sns.send(new UnsubscribeCommand({ SubscriptionArn }));
+    expect((await sns.send(new ListSubscriptionsByTopicCommand({ TopicArn }))).Subscriptions ?? []).toEqual([]);
+    sns.destroy();
   }, 120_000);
 
   it('http-api-services: an OpenAPI body (AWS::Include) puts POST /events on EventBridge and a raw HTTP API sends POST /jobs to SQS, with no function of their own; functions take it from there', async () => {

@@ -442,6 +442,8 @@ export const TopicMessage = z.object({
   deduplicationId: z.string().optional(),
   /** The publisher's trace header (X-Amzn-Trace-Id): how far its chain of invocations has come. */
   traceHeader: z.string().optional(),
+  /** Subscriptions of the topic made at run time (Subscribe), delivered besides functions.yml's (docs/sns.md). */
+  subscriptions: z.array(TopicSubscription).max(10_000).optional(),
 });
 export type TopicMessage = z.infer<typeof TopicMessage>;
 /** What one Publish or PublishBatch accepted: 1-10 messages. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SubscriptionStore } from './sns-subscriptions.js';
 import { isSnsRequest, runSnsAction, SnsError } from './sns-topics.js';
 
 const at = new Date('2026-12-06T03:04:05.678Z');
@@ -69,5 +70,62 @@ describe('SNS Publish', () => {
     expect(isSnsRequest(fields({ Action: 'SendMessage', Version: '2012-11-05' }), undefined)).toBe(false);
     expect(isSnsRequest(fields({ Action: 'Publish' }), 'AWS4-HMAC-SHA256 Credential=k/20261206/us-east-1/sns/aws4_request, SignedHeaders=host, Signature=x')).toBe(true);
     expect(isSnsRequest(fields({ Action: 'SendMessage' }), 'AWS4-HMAC-SHA256 Credential=k/20261206/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=x')).toBe(false);
+  });
+});
+
+describe('SNS subscriptions made at run time', () => {
+  const run = (store: SubscriptionStore, action: string, f: Record<string, string>) => runSnsAction(action, fields(f), { ...ctx, subscriptions: store });
+  const arnIn = (xml: string) => /<SubscriptionArn>([^<]+)<\/SubscriptionArn>/.exec(xml)![1];
+
+  it('Subscribe takes sqs, lambda, firehose and e-mail endpoints with their attributes; the same one again is the same subscription', () => {
+    const store = new SubscriptionStore('us-east-1');
+    const queue = arnIn(run(store, 'Subscribe', { TopicArn: TOPIC, Protocol: 'sqs', Endpoint: 'arn:aws:sqs:us-east-1:123456789012:audit', 'Attributes.entry.1.key': 'RawMessageDelivery', 'Attributes.entry.1.value': 'true', 'Attributes.entry.2.key': 'FilterPolicy', 'Attributes.entry.2.value': '{"kind":["book"]}' }).resultXml);
+    expect(queue).toMatch(/^arn:aws:sns:us-east-1:123456789012:orders:[0-9a-f-]{36}$/);
+    const mail = arnIn(run(store, 'Subscribe', { TopicArn: TOPIC, Protocol: 'email', Endpoint: 'ops@example.test' }).resultXml);
+    run(store, 'Subscribe', { TopicArn: TOPIC, Protocol: 'lambda', Endpoint: 'arn:aws:lambda:us-east-1:123456789012:function:notify' });
+    expect(arnIn(run(store, 'Subscribe', { TopicArn: TOPIC, Protocol: 'email', Endpoint: 'ops@example.test' }).resultXml)).toBe(mail);
+    expect(store.ofTopic('orders')).toEqual([
+      { topic: 'orders', id: queue.split(':').at(-1), queue: 'audit', raw: true, filter_policy: '{"kind":["book"]}', filter_scope: 'MessageAttributes' },
+      { topic: 'orders', id: mail.split(':').at(-1), inbox: 'email:ops@example.test', raw: false, filter_scope: 'MessageAttributes' },
+      expect.objectContaining({ function: 'notify' }),
+    ]);
+    // Each message of the topic carries them to the agent; another topic's none.
+    expect(run(store, 'Publish', { TopicArn: TOPIC, Message: 'hi' }).accepted[0].subscriptions).toHaveLength(3);
+    expect(run(store, 'Publish', { TopicArn: 'arn:aws:sns:us-east-1:123456789012:other', Message: 'hi' }).accepted[0].subscriptions).toBeUndefined();
+  });
+
+  it('lists, describes, changes and removes them; refuses what it cannot deliver, naming the parameter', () => {
+    const store = new SubscriptionStore('us-east-1');
+    const arn = arnIn(run(store, 'Subscribe', { TopicArn: TOPIC, Protocol: 'sqs', Endpoint: 'arn:aws:sqs:us-east-1:123456789012:audit' }).resultXml);
+    expect(run(store, 'ListSubscriptionsByTopic', { TopicArn: TOPIC }).resultXml).toBe(`<Subscriptions><member><TopicArn>${TOPIC}</TopicArn><Protocol>sqs</Protocol><SubscriptionArn>${arn}</SubscriptionArn><Owner>123456789012</Owner><Endpoint>arn:aws:sqs:us-east-1:123456789012:audit</Endpoint></member></Subscriptions>`);
+    run(store, 'SetSubscriptionAttributes', { SubscriptionArn: arn, AttributeName: 'FilterPolicy', AttributeValue: '{"total":[{"numeric":[">",100]}]}' });
+    const attributes = run(store, 'GetSubscriptionAttributes', { SubscriptionArn: arn }).resultXml;
+    expect(attributes).toContain('<entry><key>FilterPolicy</key><value>{&quot;total&quot;:[{&quot;numeric&quot;:[&quot;&gt;&quot;,100]}]}</value></entry>');
+    expect(attributes).toContain('<entry><key>PendingConfirmation</key><value>false</value></entry>');
+    run(store, 'Unsubscribe', { SubscriptionArn: arn });
+    expect(run(store, 'ListSubscriptions', {}).resultXml).toBe('<Subscriptions></Subscriptions>');
+
+    const refusal = (f: Record<string, string>) => {
+      try {
+        run(store, 'Subscribe', { TopicArn: TOPIC, ...f });
+      } catch (err) {
+        return `${(err as SnsError).code}: ${(err as SnsError).message}`;
+      }
+      return 'taken';
+    };
+    expect(refusal({ Protocol: 'https', Endpoint: 'https://hooks.example.test' })).toMatch(/^InvalidParameter: Invalid parameter: Protocol: esb delivers to sqs, lambda/);
+    expect(refusal({ Protocol: 'sqs', Endpoint: 'arn:aws:lambda:us-east-1:123456789012:function:f' })).toMatch(/SQS endpoint ARN: .* is not the ARN of a queue/);
+    expect(refusal({ Protocol: 'sqs' })).toMatch(/Endpoint Reason: no value/);
+    expect(refusal({ Protocol: 'email', Endpoint: 'a@b.test', 'Attributes.entry.1.key': 'FilterPolicy', 'Attributes.entry.1.value': '{oops' })).toMatch(/FilterPolicy: failed to parse JSON/);
+    expect(() => run(store, 'GetSubscriptionAttributes', { SubscriptionArn: `${TOPIC}:nope` })).toThrow('Subscription does not exist');
+  });
+
+  it('survives a restart through its snapshot', () => {
+    const store = new SubscriptionStore('us-east-1');
+    run(store, 'Subscribe', { TopicArn: TOPIC, Protocol: 'email-json', Endpoint: 'a@b.test' });
+    const again = new SubscriptionStore('us-east-1');
+    again.loadSnapshot(JSON.parse(JSON.stringify(store.toSnapshot())));
+    expect(again.ofTopic('orders')).toEqual(store.ofTopic('orders'));
+    expect(() => again.loadSnapshot({ version: 2 })).toThrow('not a snapshot of SNS subscriptions');
   });
 });

@@ -1,10 +1,12 @@
 // SNS's Publish and PublishBatch (docs/sns.md), as pure operations over the query protocol's form
 // fields: each message is checked as SNS checks it and becomes the message its topic carries (id
 // and time added). What happens next (subscriptions, filter policies) is the agent's business: the
-// server hands the accepted messages on. Served on the SQS server's port: the SDKs send SNS's
+// server hands the accepted messages on, with the subscriptions made at run time of their topic
+// (Subscribe and the other subscription actions, over sns-subscriptions.ts). Served on the SQS server's port: the SDKs send SNS's
 // query requests with `Version=2010-03-31` and a SigV4 scope of `sns`.
 import { randomUUID } from 'node:crypto';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, TOPIC_NAME, topicArn, topicNameOf, type TopicMessage } from '@esb/contracts';
+import { SubscriptionError, type SubscriptionStore } from './sns-subscriptions.js';
 
 export const SNS_VERSION = '2010-03-31';
 export const SNS_XML_NAMESPACE = `http://sns.amazonaws.com/doc/${SNS_VERSION}/`;
@@ -39,6 +41,8 @@ export interface SnsOutcome {
 export interface SnsContext {
   /** The publisher's X-Amzn-Trace-Id, kept with each message (docs/agent.md "Recursive loops"). */
   traceHeader?: string;
+  /** Subscriptions made at run time: each accepted message carries those of its topic to the agent. */
+  subscriptions?: SubscriptionStore;
   now?: () => Date;
   newId?: () => string;
   region?: string;
@@ -50,10 +54,20 @@ export function runSnsAction(action: string, fields: ReadonlyMap<string, string>
   switch (action) {
     case 'Publish': {
       const { message, sequence } = readMessage(fields, '', topicOf(fields), ctx);
-      return { resultXml: `<MessageId>${message.messageId}</MessageId>${sequence}`, accepted: [message] };
+      return { resultXml: `<MessageId>${message.messageId}</MessageId>${sequence}`, accepted: withRuntimeSubscriptions([message], ctx) };
     }
-    case 'PublishBatch':
-      return publishBatch(fields, ctx);
+    case 'PublishBatch': {
+      const out = publishBatch(fields, ctx);
+      return { ...out, accepted: withRuntimeSubscriptions(out.accepted, ctx) };
+    }
+    case 'Subscribe':
+    case 'Unsubscribe':
+    case 'ConfirmSubscription':
+    case 'ListSubscriptions':
+    case 'ListSubscriptionsByTopic':
+    case 'GetSubscriptionAttributes':
+    case 'SetSubscriptionAttributes':
+      return { resultXml: subscriptionAction(action, fields, ctx), accepted: [] };
     case 'CreateTopic': {
       // Topics come from templates; an app that creates its topic at run time gets its ARN back.
       const name = fields.get('Name') ?? '';
@@ -61,8 +75,85 @@ export function runSnsAction(action: string, fields: ReadonlyMap<string, string>
       return { resultXml: `<TopicArn>${topicArn(name, region, LOCAL_ACCOUNT_ID)}</TopicArn>`, accepted: [] };
     }
     default:
-      throw new SnsError('InvalidAction', `esb's SNS takes Publish, PublishBatch and CreateTopic, not ${action.slice(0, 100)} (subscriptions come from the template, docs/sns.md).`);
+      throw new SnsError('InvalidAction', `esb's SNS takes Publish, PublishBatch, CreateTopic and the subscription actions, not ${action.slice(0, 100)} (docs/sns.md).`);
   }
+}
+
+function withRuntimeSubscriptions(messages: TopicMessage[], ctx: SnsContext): TopicMessage[] {
+  if (!ctx.subscriptions) return messages;
+  return messages.map((m) => {
+    const subscriptions = ctx.subscriptions!.ofTopic(m.topic);
+    return subscriptions.length ? { ...m, subscriptions } : m;
+  });
+}
+
+/** A page of ListSubscriptions(ByTopic): 100 at a time, NextToken the index of the next. */
+const SUBSCRIPTIONS_PAGE = 100;
+
+/** The subscription actions, over the subscriptions made at run time (docs/sns.md). */
+function subscriptionAction(action: string, fields: ReadonlyMap<string, string>, ctx: SnsContext): string {
+  const store = ctx.subscriptions;
+  if (!store) throw new SnsError('InvalidAction', `esb's SNS has no subscriptions of its own here: ${action} is not taken`);
+  const required = (name: string) => {
+    const v = fields.get(name);
+    if (v === undefined || v === '') throw new SnsError('InvalidParameter', `Invalid parameter: ${name} Reason: no value for required parameter`);
+    return v;
+  };
+  try {
+    switch (action) {
+      case 'Subscribe': {
+        const made = store.subscribe(topicOf(fields), required('Protocol'), fields.get('Endpoint'), entries(fields, 'Attributes'));
+        return `<SubscriptionArn>${xml(made.arn)}</SubscriptionArn>`;
+      }
+      case 'ConfirmSubscription': {
+        // Subscriptions here need no confirmation: the token names the subscription to confirm.
+        const topic = topicOf(fields);
+        const token = required('Token');
+        const s = store.list(topic).find((x) => x.arn === token || x.subscription.id === token);
+        if (!s) throw new SnsError('InvalidParameter', 'Invalid parameter: Token');
+        return `<SubscriptionArn>${xml(s.arn)}</SubscriptionArn>`;
+      }
+      case 'Unsubscribe':
+        store.unsubscribe(required('SubscriptionArn'));
+        return '';
+      case 'ListSubscriptions':
+      case 'ListSubscriptionsByTopic': {
+        const all = store.list(action === 'ListSubscriptionsByTopic' ? topicOf(fields) : undefined);
+        const from = Number(fields.get('NextToken') ?? '0');
+        if (!Number.isInteger(from) || from < 0) throw new SnsError('InvalidParameter', 'Invalid parameter: NextToken');
+        const page = all.slice(from, from + SUBSCRIPTIONS_PAGE);
+        const members = page.map((s) => `<member><TopicArn>${xml(topicArnOf(s.arn))}</TopicArn><Protocol>${xml(s.protocol)}</Protocol><SubscriptionArn>${xml(s.arn)}</SubscriptionArn><Owner>${LOCAL_ACCOUNT_ID}</Owner><Endpoint>${xml(s.endpoint)}</Endpoint></member>`);
+        const next = from + SUBSCRIPTIONS_PAGE < all.length ? `<NextToken>${from + SUBSCRIPTIONS_PAGE}</NextToken>` : '';
+        return `<Subscriptions>${members.join('')}</Subscriptions>${next}`;
+      }
+      case 'GetSubscriptionAttributes': {
+        const attributes = store.attributes(required('SubscriptionArn'));
+        return `<Attributes>${Object.entries(attributes).map(([k, v]) => `<entry><key>${xml(k)}</key><value>${xml(v)}</value></entry>`).join('')}</Attributes>`;
+      }
+      case 'SetSubscriptionAttributes':
+        store.setAttribute(required('SubscriptionArn'), required('AttributeName'), fields.get('AttributeValue') ?? '');
+        return '';
+    }
+  } catch (err) {
+    if (err instanceof SubscriptionError) throw new SnsError(err.code === 'NotFound' ? 'NotFound' : 'InvalidParameter', err.message);
+    throw err;
+  }
+  return '';
+}
+
+/** A subscription ARN's topic ARN (everything before its last part). */
+function topicArnOf(subscriptionArn: string): string {
+  return subscriptionArn.slice(0, subscriptionArn.lastIndexOf(':'));
+}
+
+/** A map of the query protocol (`<name>.entry.N.key` / `.value`). */
+function entries(fields: ReadonlyMap<string, string>, name: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of fields) {
+    const m = new RegExp(`^${name}\\.entry\\.(\\d+)\\.key$`).exec(key);
+    if (m) out[value] = fields.get(`${name}.entry.${m[1]}.value`) ?? '';
+  }
+  return out;
 }
 
 function topicOf(fields: ReadonlyMap<string, string>): string {

@@ -18,6 +18,7 @@ import {
   isPidAlive,
   KINESIS_CONTENT_TYPE,
   KINESIS_TARGET_PREFIX,
+  LOCAL_REGION,
   SECRETS_CONTENT_TYPE,
   SQS_DEFAULT_PORT,
   FORWARDED_APIS,
@@ -36,7 +37,8 @@ import { runKinesisAction } from './kinesis-actions.js';
 import { KinesisError, StreamStore, type KinesisLimits } from './kinesis-streams.js';
 import { isSecretsTarget, runSecretsAction } from './secrets-actions.js';
 import { SecretsError, SecretStore, type SecretLimits } from './secrets.js';
-import { isSnsRequest, runSnsAction, SnsError, snsXmlError, snsXmlResponse } from './sns-topics.js';
+import { SubscriptionStore } from './sns-subscriptions.js';
+import { isSnsRequest, runSnsAction, SnsError, snsXmlError, snsXmlResponse, type SnsContext } from './sns-topics.js';
 import { runAction, type ActionContext, type LongPoll, type Output } from './sqs-actions.js';
 import { QueueStore, SqsError, type QueueClock, type QueueLimits } from './sqs-queues.js';
 import { JSON_CONTENT_TYPE, jsonError, queryToInput, xmlError, xmlResponse } from './sqs-wire.js';
@@ -108,6 +110,7 @@ export const SQS_SNAPSHOT_FILE = 'queues.json';
 export const KINESIS_SNAPSHOT_FILE = 'streams.json';
 export const SECRETS_SNAPSHOT_FILE = 'secrets.json';
 export const SCHEDULES_SNAPSHOT_FILE = 'schedules.json';
+export const SUBSCRIPTIONS_SNAPSHOT_FILE = 'subscriptions.json';
 const LOCK_FILE = 'queues.lock';
 export const SQS_MAX_BODY_BYTES = 2 * 1024 * 1024;
 /** A Kinesis request's body: a PutRecords of 5 MiB of data is about 6.7 MiB of base64 in JSON. */
@@ -146,6 +149,12 @@ export class SecretsSnapshotError extends SnapshotLoadError {
   }
 }
 
+export class SubscriptionsSnapshotError extends SnapshotLoadError {
+  constructor(file: string, reason: string, options?: { cause: unknown }) {
+    super(file, 'SNS subscriptions', 'subscriptions made at run time', reason, options);
+  }
+}
+
 export class SchedulesSnapshotError extends SnapshotLoadError {
   constructor(file: string, reason: string, options?: { cause: unknown }) {
     super(file, 'EventBridge Scheduler', 'schedules', reason, options);
@@ -171,10 +180,12 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
     },
   });
 
+  const subscriptions = new SubscriptionStore(LOCAL_REGION);
   let snapshots: SnapshotWriter | undefined;
   let streamSnapshots: SnapshotWriter | undefined;
   let secretSnapshots: SnapshotWriter | undefined;
   let scheduleSnapshots: SnapshotWriter | undefined;
+  let subscriptionSnapshots: SnapshotWriter | undefined;
   let releaseLock: (() => Promise<void>) | undefined;
   if (options.directory) {
     await mkdir(options.directory, { recursive: true });
@@ -183,12 +194,14 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
     const streamsFile = join(options.directory, KINESIS_SNAPSHOT_FILE);
     const secretsFile = join(options.directory, SECRETS_SNAPSHOT_FILE);
     const schedulesFile = join(options.directory, SCHEDULES_SNAPSHOT_FILE);
+    const subscriptionsFile = join(options.directory, SUBSCRIPTIONS_SNAPSHOT_FILE);
     try {
       await cleanStaleTmp(options.directory);
       await loadSnapshot(queuesFile, (data) => store.loadSnapshot(data), (reason, cause) => new SqsSnapshotError(queuesFile, reason, { cause }));
       await loadSnapshot(streamsFile, (data) => streams.loadSnapshot(data), (reason, cause) => new KinesisSnapshotError(streamsFile, reason, { cause }));
       await loadSnapshot(secretsFile, (data) => secrets.loadSnapshot(data), (reason, cause) => new SecretsSnapshotError(secretsFile, reason, { cause }));
       await loadSnapshot(schedulesFile, (data) => schedules.loadSnapshot(data), (reason, cause) => new SchedulesSnapshotError(schedulesFile, reason, { cause }));
+      await loadSnapshot(subscriptionsFile, (data) => subscriptions.loadSnapshot(data), (reason, cause) => new SubscriptionsSnapshotError(subscriptionsFile, reason, { cause }));
     } catch (err) {
       await releaseLock();
       throw err;
@@ -198,6 +211,7 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
     streamSnapshots = new SnapshotWriter(streamsFile, 'Kinesis', () => streams.toSnapshot(), delayMs, onError);
     secretSnapshots = new SnapshotWriter(secretsFile, 'secrets', () => secrets.toSnapshot(), delayMs, onError);
     scheduleSnapshots = new SnapshotWriter(schedulesFile, 'EventBridge Scheduler', () => schedules.toSnapshot(), delayMs, onError);
+    subscriptionSnapshots = new SnapshotWriter(subscriptionsFile, 'SNS subscriptions', () => subscriptions.toSnapshot(), delayMs, onError);
   }
   const polls = new LongPolls(store);
   store.onChange = (queue) => {
@@ -207,6 +221,7 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
   streams.onChange = () => streamSnapshots?.changed();
   secrets.onChange = () => secretSnapshots?.changed();
   schedules.onChange = () => scheduleSnapshots?.changed();
+  subscriptions.onChange = () => subscriptionSnapshots?.changed();
   const onKinesisRecords = (records: KinesisRecord[]) => {
     try {
       options.onKinesisRecords?.(records);
@@ -231,7 +246,7 @@ export async function startSqsServer(options: SqsServerOptions = {}): Promise<Ru
             ? serveKinesis(req, res, target, streams, onKinesisRecords)
             : typeof target === 'string' && isSecretsTarget(target)
               ? serveSecrets(req, res, target, secrets, maxBodyBytes)
-              : serve(req, res, { store, polls, maxBodyBytes, endpointHost: () => endpointHost, onTopicMessages: options.onTopicMessages });
+              : serve(req, res, { store, polls, maxBodyBytes, endpointHost: () => endpointHost, onTopicMessages: options.onTopicMessages, subscriptions });
     void served.catch((err: unknown) => {
       onError(err instanceof Error ? err : new Error(String(err)));
       if (!res.headersSent) res.writeHead(500).end();
@@ -298,6 +313,7 @@ interface ServeContext {
   maxBodyBytes: number;
   endpointHost: () => string;
   onTopicMessages?: (messages: TopicMessage[]) => void;
+  subscriptions: SubscriptionStore;
 }
 
 const HOST_HEADER = /^[A-Za-z0-9._~-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/;
@@ -339,7 +355,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, ctx: ServeContex
       action = '';
       for (const [key, value] of fields) if (key === 'Action') action = value;
       const named = new Map(fields);
-      if (isSnsRequest(named, req.headers.authorization)) return serveSns(res, action, named, requestId, traceHeader, ctx.onTopicMessages);
+      if (isSnsRequest(named, req.headers.authorization)) return serveSns(res, action, named, requestId, { ...(traceHeader ? { traceHeader } : {}), subscriptions: ctx.subscriptions }, ctx.onTopicMessages);
       if (action === '') throw new SqsError('MissingParameter', 'The request must contain the parameter Action.');
       input = queryToInput(fields);
       // The query protocol posts to the queue URL itself: its path names the queue.
@@ -357,9 +373,9 @@ async function serve(req: IncomingMessage, res: ServerResponse, ctx: ServeContex
 }
 
 /** One SNS request (query protocol), its fields read. */
-function serveSns(res: ServerResponse, action: string, fields: ReadonlyMap<string, string>, requestId: string, traceHeader: string | undefined, onTopicMessages?: (messages: TopicMessage[]) => void): void {
+function serveSns(res: ServerResponse, action: string, fields: ReadonlyMap<string, string>, requestId: string, ctx: SnsContext, onTopicMessages?: (messages: TopicMessage[]) => void): void {
   try {
-    const { resultXml, accepted } = runSnsAction(action, fields, traceHeader ? { traceHeader } : {});
+    const { resultXml, accepted } = runSnsAction(action, fields, ctx);
     if (accepted.length) onTopicMessages?.(accepted);
     send(res, 200, 'text/xml', snsXmlResponse(action, resultXml, requestId), { 'x-amzn-requestid': requestId });
   } catch (err) {
