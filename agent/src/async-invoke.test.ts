@@ -3,7 +3,7 @@ import { FunctionsFile, type InvokeResult } from '@esb/contracts';
 import { createAsyncInvoker, deadLetterMessage, failureDestinationRecord, successDestinationRecord, type AsyncInvocationIds, type ExhaustedInvocation, type SucceededInvocation } from './async-invoke.js';
 import { FakeClock } from '@esb/contracts/testing';
 
-function setup(fn: Record<string, unknown>, outcomes: Array<'fail' | 'ok' | 'hang'>, maxPendingBytes?: number) {
+function setup(fn: Record<string, unknown>, outcomes: Array<'fail' | 'ok' | 'hang' | 'throttle'>, maxPendingBytes?: number) {
   const clock = new FakeClock(Date.UTC(2026, 11, 5, 12));
   let functions = FunctionsFile.parse({ functions: { job: fn } }).functions;
   const calls: number[] = [];
@@ -22,6 +22,7 @@ function setup(fn: Record<string, unknown>, outcomes: Array<'fail' | 'ok' | 'han
       attempts.push(ids);
       const outcome = outcomes.shift() ?? 'ok';
       if (outcome === 'hang') return new Promise<InvokeResult>((resolve) => hanging.push(() => resolve({ requestId: ids.requestId, durationMs: 1, payload: Buffer.from('null') })));
+      if (outcome === 'throttle') return { requestId: ids.requestId, durationMs: 0, payload: Buffer.from('{"errorType":"TooManyRequestsException","errorMessage":"Rate Exceeded."}'), error: { kind: 'Throttled', message: 'Rate Exceeded.' } };
       const failed = outcome === 'fail';
       return { requestId: ids.requestId, durationMs: 1, payload: Buffer.from(failed ? '{"errorType":"Error","errorMessage":"boom"}' : 'null'), ...(failed ? { error: { kind: 'FunctionError' as const, message: 'boom' } } : {}) };
     },
@@ -144,6 +145,27 @@ describe('asynchronous invocations', () => {
     await clock.settle(0);
     expect(calls).toHaveLength(4);
     expect(warnings).toHaveLength(1);
+  });
+
+  it('tries a throttled invocation again 1 s later, doubling up to 5 minutes, without spending its retries; past async_max_event_age it goes to the failure queues as EventAgeExceeded', async () => {
+    const { clock, calls, exhausted, succeeded, warnings, invoker } = setup({ async_retries: 0, async_failure_queues: [{ kind: 'dlq', queue: 'dead' }], async_destinations: { on_success: { type: 'Lambda', target: 'after' } } }, ['throttle', 'throttle', 'throttle', 'fail']);
+    const t0 = clock.now();
+    invoker.fire('job', Buffer.from('{}'), {}, 'S3 event');
+    await clock.settle(10_000);
+    expect(calls.map((t) => t - t0)).toEqual([0, 1_000, 3_000, 7_000]);
+    // The function ran and failed: async_retries 0 spends it at once.
+    expect(exhausted.map((f) => [f.errorKind, f.attempts])).toEqual([['FunctionError', 1]]);
+    expect(warnings.filter((w) => w.includes('throttled'))).toEqual([expect.stringContaining('S3 event invocation throttled, tried again for up to 21600 s')]);
+    expect(succeeded).toEqual([]);
+
+    const aged = setup({ async_max_event_age: 60, async_failure_queues: [{ kind: 'dlq', queue: 'dead' }] }, Array(20).fill('throttle'));
+    const t1 = aged.clock.now();
+    aged.invoker.fire('job', Buffer.from('{}'), {}, 'rule');
+    await aged.clock.settle(600_000);
+    // 0, 1, 3, 7, 15, 31 s; the next (63 s) would be past the event's 60 s.
+    expect(aged.calls.map((t) => (t - t1) / 1000)).toEqual([0, 1, 3, 7, 15, 31]);
+    expect(aged.exhausted.map((f) => [f.errorKind, f.attempts])).toEqual([['Throttled', 1]]);
+    expect(JSON.parse(failureDestinationRecord(aged.exhausted[0], 'arn:aws:lambda:us-east-1:123456789012:function:job')).requestContext.condition).toBe('EventAgeExceeded');
   });
 
   it('writes the dead-letter message and the on-failure destination record as Lambda does', () => {

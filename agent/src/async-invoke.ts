@@ -2,8 +2,8 @@
 // the caller is not kept waiting, and a failed invocation is tried again, as Lambda does, one
 // minute later and then two minutes after that, up to the function's async_retries (default 2),
 // with the request id and trace header it got when it came; then it goes to the function's
-// failure queues and on-failure destination, if it has any. One that succeeds goes to its
-// on-success destination.
+// failure queues and on-failure destination, if it has any. A throttled one is tried again until
+// the event is too old (THROTTLE_RETRY_*). One that succeeds goes to its on-success destination.
 import { randomUUID } from 'node:crypto';
 import { newTraceId, type FunctionConfig, type FunctionsFile, type InvokeResult } from '@esb/contracts';
 import type { SqsStringAttributes } from './sqs-events.js';
@@ -11,6 +11,15 @@ import type { Clock } from './clock.js';
 
 /** Lambda's delays before the first and the second retry. */
 export const ASYNC_RETRY_DELAYS_MS = [60_000, 120_000] as const;
+
+/**
+ * A throttled asynchronous invocation is tried again, not counted as a retry, 1 s later and
+ * doubling up to 5 minutes, until the event is older than the function's async_max_event_age
+ * (MaximumEventAgeInSeconds; default 6 hours), as Lambda does.
+ */
+export const THROTTLE_RETRY_FIRST_MS = 1_000;
+export const THROTTLE_RETRY_MAX_MS = 300_000;
+export const ASYNC_MAX_EVENT_AGE_S = 21_600;
 
 /**
  * What an asynchronous invocation keeps from when it came to each of its attempts, as Lambda
@@ -89,7 +98,8 @@ export function failureDestinationRecord(f: ExhaustedInvocation, functionArn: st
     requestId: f.requestId,
     time: f.time,
     functionArn,
-    condition: f.errorKind === 'Throttled' && f.attempts === 0 ? 'EventAgeExceeded' : 'RetriesExhausted',
+    // Throttled to the end (or refused while too many waited): the event grew too old.
+    condition: f.errorKind === 'Throttled' ? 'EventAgeExceeded' : 'RetriesExhausted',
     attempts: f.attempts,
     payload: f.payload,
     functionError: f.errorKind === 'FunctionError' || f.errorKind === 'Timeout' ? 'Unhandled' : f.errorKind,
@@ -146,7 +156,8 @@ export function createAsyncInvoker(o: AsyncInvokerOptions): AsyncInvoker {
   const maxPending = o.maxPendingBytes ?? ASYNC_MAX_PENDING_BYTES;
   let pendingBytes = 0;
   let refusing = false;
-  const attempt = (fn: string, payload: Buffer, fields: Record<string, unknown>, what: string, retry: number, ids: AsyncInvocationIds): void => {
+  /** One attempt; `queuedAt`: when the event came (its age counts from then); `throttles`: tries Lambda throttled so far. */
+  const attempt = (fn: string, payload: Buffer, fields: Record<string, unknown>, what: string, retry: number, ids: AsyncInvocationIds, queuedAt: number, throttles = 0): void => {
     const done = () => {
       pendingBytes -= payload.length;
       if (refusing && pendingBytes <= maxPending / 2) refusing = false;
@@ -155,6 +166,20 @@ export function createAsyncInvoker(o: AsyncInvokerOptions): AsyncInvoker {
       const config = o.functions()[fn];
       const allowed = config?.async_retries ?? ASYNC_RETRY_DELAYS_MS.length;
       const detail = { requestId: ids.requestId, ...(kind ? { kind } : {}) };
+      if (kind === 'Throttled' && !closed && config) {
+        const delay = Math.min(THROTTLE_RETRY_MAX_MS, THROTTLE_RETRY_FIRST_MS * 2 ** throttles);
+        const maxAgeMs = (config.async_max_event_age ?? ASYNC_MAX_EVENT_AGE_S) * 1000;
+        if (o.clock.now() + delay - queuedAt <= maxAgeMs) {
+          if (throttles === 0) o.warn({ fn, ...fields, ...detail }, `${what} invocation throttled, tried again for up to ${maxAgeMs / 1000} s from when it came: ${message}`);
+          later(delay, () => attempt(fn, payload, fields, what, retry, ids, queuedAt, throttles + 1));
+          return;
+        }
+        done();
+        const targets = failureTargets(config);
+        o.warn({ fn, ...fields, ...detail }, `${what} invocation throttled until the event was older than ${maxAgeMs / 1000} s, ${targets.length ? `sent to ${targets.join(', ')}` : 'dropped'}: ${message}`);
+        if (targets.length) o.exhausted?.({ functionName: fn, payload, ...ids, errorKind: 'Throttled', message, errorPayload, attempts: retry + 1, time: o.clock.now() });
+        return;
+      }
       if (closed || retry >= allowed) {
         done();
         const targets = failureTargets(config);
@@ -167,9 +192,13 @@ export function createAsyncInvoker(o: AsyncInvokerOptions): AsyncInvoker {
       }
       const delay = ASYNC_RETRY_DELAYS_MS[retry];
       o.warn({ fn, ...fields, ...detail }, `${what} invocation failed, retried in ${delay / 1000} s: ${message}`);
+      later(delay, () => attempt(fn, payload, fields, what, retry + 1, ids, queuedAt));
+    };
+    /** `next` after `delay`, unless the function is gone by then. */
+    const later = (delay: number, next: () => void) => {
       const timer = o.clock.setTimeout(() => {
         timers.delete(timer);
-        if (o.functions()[fn]) attempt(fn, payload, fields, what, retry + 1, ids);
+        if (o.functions()[fn]) next();
         else {
           done();
           o.warn({ fn, ...fields }, `${what} invocation not retried: ${fn} is no longer deployed`);
@@ -200,7 +229,7 @@ export function createAsyncInvoker(o: AsyncInvokerOptions): AsyncInvoker {
         return;
       }
       pendingBytes += payload.length;
-      attempt(fn, payload, fields, what, 0, ids);
+      attempt(fn, payload, fields, what, 0, ids, o.clock.now());
     },
     close() {
       closed = true;

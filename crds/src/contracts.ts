@@ -561,6 +561,11 @@ export const FunctionConfig = z.object({
    */
   async_retries: z.number().int().min(0).max(2).optional(),
   /**
+   * Seconds an asynchronous invocation of a throttled function is tried again for, from when it
+   * came: EventInvokeConfig.MaximumEventAgeInSeconds; absent: 6 hours, as Lambda.
+   */
+  async_max_event_age: z.number().int().min(60).max(21_600).optional(),
+  /**
    * Queues an asynchronous invocation goes to once its retries are spent (docs/agent.md
    * "Asynchronous invocations"): `dlq` gets the event itself, as Lambda's dead-letter queue
    * (SAM DeadLetterQueue, DeadLetterConfig); `destination` gets Lambda's invocation record

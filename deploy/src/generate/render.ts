@@ -392,6 +392,7 @@ function renderFunction(fn: FunctionModel, ctx: FnContext): { config: FunctionCo
   // The URL is how requests reach the function, not part of an instance: outside the digest.
   if (fn.url) config.url = fn.url;
   if (fn.asyncRetries !== undefined) config.async_retries = fn.asyncRetries;
+  if (fn.asyncMaxEventAge !== undefined) config.async_max_event_age = fn.asyncMaxEventAge;
   if (fn.asyncFailureQueues) config.async_failure_queues = fn.asyncFailureQueues;
   if (fn.asyncDestinations) config.async_destinations = fn.asyncDestinations;
   if (fn.durable) config.durable = fn.durable;

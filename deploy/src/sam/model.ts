@@ -74,6 +74,7 @@ export interface FunctionModel {
   url?: FunctionUrl;
   /** EventInvokeConfig.MaximumRetryAttempts (0-2). */
   asyncRetries?: number;
+  asyncMaxEventAge?: number;
   /** DeadLetterQueue / DeadLetterConfig and EventInvokeConfig.DestinationConfig.OnFailure of type SQS. */
   asyncFailureQueues?: Array<{ kind: 'dlq' | 'destination'; queue: string }>;
   /** EventInvokeConfig.DestinationConfig's OnSuccess, and OnFailure of type SNS, EventBridge or Lambda. */

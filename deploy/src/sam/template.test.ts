@@ -178,9 +178,12 @@ describe('functions', () => {
     expect(mergeGlobals({ Ref: 'A' }, { 'Fn::Sub': 'b' })).toEqual({ 'Fn::Sub': 'b' });
   });
 
-  it('reads EventInvokeConfig.MaximumRetryAttempts as the retries of asynchronous invocations (0-2)', () => {
+  it('reads EventInvokeConfig.MaximumRetryAttempts as the retries of asynchronous invocations (0-2), MaximumEventAgeInSeconds as how long a throttled one is tried (60-21600)', () => {
     const m = parseSamTemplate(fnTemplate('', '      EventInvokeConfig: {MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60}'), { file: 't.yml' });
     expect(m.functions[0].asyncRetries).toBe(0);
+    expect(m.functions[0].asyncMaxEventAge).toBe(60);
+    const age = errorOf(() => parseSamTemplate(fnTemplate('', '      EventInvokeConfig: {MaximumEventAgeInSeconds: 30}'), { file: 't.yml' }));
+    expect([age.field, age.reason]).toEqual(['EventInvokeConfig.MaximumEventAgeInSeconds', 'must be an integer from 60 to 21600 (got 30)']);
     expect(parseSamTemplate(fnTemplate('', ''), { file: 't.yml' }).functions[0].asyncRetries).toBeUndefined();
     const e = errorOf(() => parseSamTemplate(fnTemplate('', '      EventInvokeConfig: {MaximumRetryAttempts: 3}'), { file: 't.yml' }));
     expect([e.field, e.reason]).toEqual(['EventInvokeConfig.MaximumRetryAttempts', 'must be an integer from 0 to 2 (got 3)']);

@@ -1817,6 +1817,8 @@ class TemplateReader implements Lookup {
       if (!isRecord(props.EventInvokeConfig)) this.fail(id, 'EventInvokeConfig', 'must be a map');
       const retries = this.num(id, 'EventInvokeConfig.MaximumRetryAttempts', props.EventInvokeConfig.MaximumRetryAttempts, { int: true, min: 0, max: 2 });
       if (retries !== undefined) fn.asyncRetries = retries;
+      const maxAge = this.num(id, 'EventInvokeConfig.MaximumEventAgeInSeconds', props.EventInvokeConfig.MaximumEventAgeInSeconds, { int: true, min: 60, max: 21_600 });
+      if (maxAge !== undefined) fn.asyncMaxEventAge = maxAge;
     }
     const { failureQueues, destinations } = this.asyncDelivery(id, props, serverless);
     if (failureQueues.length) fn.asyncFailureQueues = failureQueues;
