@@ -134,6 +134,64 @@ describe('Step Functions executions', () => {
     expect(events[3].event.detail).toMatchObject({ executionArn: failed.arn, error: 'Boom', cause: 'on purpose', output: null });
   });
 
+  it('RedriveExecution starts a failed Standard execution again from the state that failed, with its input and the variables assigned before it', async () => {
+    const calls: string[] = [];
+    let failNext = true;
+    const events: BusEvent[] = [];
+    const executions = new Executions({
+      region: 'us-east-1',
+      clock: systemClock,
+      warn: () => {},
+      statusChanged: (e) => events.push(e),
+      runTask: async (call) => {
+        const fn = (call.input as { FunctionName: string }).FunctionName;
+        calls.push(`${fn} ${JSON.stringify((call.input as { Payload: unknown }).Payload)}`);
+        if (fn === 'charge' && failNext) {
+          failNext = false;
+          throw new StatesError('Bank.Down', 'try later');
+        }
+        return { Payload: { ok: fn } };
+      },
+    });
+    const flow = {
+      StartAt: 'Greet',
+      States: {
+        Greet: { Type: 'Pass', Assign: { greeting: 'hi' }, Next: 'Reserve' },
+        Reserve: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'reserve', 'Payload.$': '$' }, ResultSelector: { 'reserved.$': '$.Payload.ok' }, ResultPath: '$.reserve', Next: 'Charge' },
+        Charge: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', Parameters: { FunctionName: 'charge', Payload: { 'order.$': '$.order', 'greeting.$': '$greeting' } }, OutputPath: '$.Payload', End: true },
+      },
+    };
+    executions.setFunctions(machines({ name: 'Shop', definition: flow }, { name: 'Quick', type: 'EXPRESS', definition: flow }));
+    const e = executions.start('Shop', '{"order":7}', { name: 'o7' });
+    await e.done;
+    expect(e).toMatchObject({ status: 'FAILED', error: 'Bank.Down' });
+    expect((await executions.answer({ action: 'DescribeExecution', input: { executionArn: e.arn } })).body).toMatchObject({ redriveCount: 0, redriveStatus: 'REDRIVABLE' });
+
+    const redriven = await executions.answer({ action: 'RedriveExecution', input: { executionArn: e.arn } });
+    expect(redriven).toEqual({ status: 200, body: { redriveDate: expect.any(Number) } });
+    await e.done;
+    expect(e).toMatchObject({ status: 'SUCCEEDED', output: '{"ok":"charge"}', redriveCount: 1 });
+    // Reserve ran once; Charge again, with the input and the variable it had.
+    expect(calls).toEqual(['reserve {"order":7}', 'charge {"order":7,"greeting":"hi"}', 'charge {"order":7,"greeting":"hi"}']);
+    const types = e.history.map((h) => h.type);
+    expect(types.slice(types.indexOf('ExecutionFailed'))).toEqual(['ExecutionFailed', 'ExecutionRedriven', 'TaskStateEntered', 'TaskScheduled', 'TaskStarted', 'TaskSucceeded', 'TaskStateExited', 'ExecutionSucceeded']);
+    expect(e.history.map((h) => h.id)).toEqual(e.history.map((_h, i) => i + 1));
+    expect((await executions.answer({ action: 'DescribeExecution', input: { executionArn: e.arn } })).body).toMatchObject({ status: 'SUCCEEDED', redriveCount: 1, redriveDate: expect.any(Number), redriveStatus: 'NOT_REDRIVABLE', redriveStatusReason: 'Execution is SUCCEEDED and cannot be redriven' });
+    expect(events.map((x) => [x.event.detail.status, x.event.detail.redriveCount])).toEqual([
+      ['RUNNING', 0],
+      ['FAILED', 0],
+      ['RUNNING', 1],
+      ['SUCCEEDED', 1],
+    ]);
+
+    // What cannot be redriven says why.
+    expect((await executions.answer({ action: 'RedriveExecution', input: { executionArn: e.arn } })).body).toEqual({ __type: 'ExecutionNotRedrivable', message: 'Execution Not Redrivable: Execution is SUCCEEDED and cannot be redriven' });
+    failNext = true;
+    const quick = executions.start('Quick', '{"order":8}');
+    await quick.done;
+    expect((await executions.answer({ action: 'RedriveExecution', input: { executionArn: quick.arn } })).body).toMatchObject({ __type: 'ExecutionNotRedrivable', message: expect.stringContaining('Express executions cannot be redriven') });
+  });
+
   it('StopExecution aborts a running execution with its error and cause', async () => {
     const { executions } = setup((call) => new Promise((_resolve, reject) => call.signal.addEventListener('abort', () => reject(new Error('stopped')))));
     executions.setFunctions(machines({ name: 'Forever', definition: callsTask }));

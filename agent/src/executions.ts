@@ -7,12 +7,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { executionArn, executionOfArn, LOCAL_ACCOUNT_ID, stateMachineArn, stateMachineNameOf, type BusEvent, type FunctionsFile, type StateMachine, type StatesAnswer, type StatesCall } from '@esb/contracts';
 import type { Clock } from './clock.js';
-import { checkDefinition, runStateMachine, StatesError, type Definition, type ExecutionOutcome, type HistoryEvent, type TaskCall } from '@esb/states';
+import { checkDefinition, redrivePoint, runStateMachine, StatesError, type Definition, type ExecutionOutcome, type HistoryEvent, type Redrive, type RedrivePoint, type TaskCall } from '@esb/states';
 
 /** The role ARN executions report: esb checks no permissions. */
 const ROLE_ARN = 'arn:aws:iam::000000000000:role/esb-state-machine';
 /** An execution's input or a task's output: at most 256 KB, as Step Functions takes. */
 export const MAX_STATES_PAYLOAD = 256 * 1024;
+/** RedriveExecution: at most this many times, within this long of the execution's end (Step Functions' limits). */
+const MAX_REDRIVES = 1000;
+const REDRIVE_WINDOW_MS = 14 * 24 * 3600 * 1000;
 /** Executions running at once, over all machines: past it StartExecution answers ExecutionLimitExceeded. */
 export const MAX_RUNNING_EXECUTIONS = 1000;
 /** Finished executions kept per machine for DescribeExecution and ListExecutions (oldest dropped first). */
@@ -45,6 +48,9 @@ export interface Execution {
   bytes: number;
   historyBytes: number;
   traceHeader?: string;
+  /** RedriveExecution: how many times it was started again, and when last. */
+  redriveCount?: number;
+  redriveDate?: number;
   /** Aborted by StopExecution or the agent's close. */
   stop: AbortController;
   /** Settles when the execution ends. */
@@ -241,6 +247,26 @@ export class Executions {
       }
       case 'DescribeExecution':
         return this.describe(this.executionOf(text('executionArn')!));
+      case 'RedriveExecution': {
+        const e = this.executionOf(text('executionArn')!);
+        const check = this.redrivable(e);
+        if ('why' in check) throw new StatesApiError('ExecutionNotRedrivable', `Execution Not Redrivable: ${check.why}`);
+        if (this.running >= (this.o.limits?.maxRunning ?? MAX_RUNNING_EXECUTIONS)) {
+          throw new StatesApiError('ExecutionLimitExceeded', `${this.running} executions are running, the most esb runs at once; wait for some to end.`);
+        }
+        const freed = (e.output?.length ?? 0) + (e.cause?.length ?? 0);
+        e.bytes -= freed;
+        this.bytes -= freed;
+        for (const key of ['stopDate', 'output', 'error', 'cause'] as const) delete e[key];
+        e.status = 'RUNNING';
+        e.redriveCount = (e.redriveCount ?? 0) + 1;
+        e.redriveDate = this.o.clock.now();
+        e.stop = new AbortController();
+        this.running++;
+        this.statusChanged(e);
+        e.done = this.run(e, check.machine, undefined, { ...check.point, redriveCount: e.redriveCount });
+        return { redriveDate: seconds(e.redriveDate) };
+      }
       case 'StopExecution': {
         const e = this.executionOf(text('executionArn')!);
         if (e.status === 'RUNNING') {
@@ -319,6 +345,31 @@ export class Executions {
       ...(e.output !== undefined ? { output: e.output, outputDetails: { included: true } } : {}),
       ...(e.error !== undefined ? { error: e.error } : {}),
       ...(e.cause !== undefined ? { cause: e.cause } : {}),
+      ...this.redriveFields(e, seconds),
+    };
+  }
+
+  /** Whether RedriveExecution may start `e` again (docs/step-functions.md "Redrive"), and from where. */
+  private redrivable(e: Execution): { machine: Machine; point: RedrivePoint } | { why: string } {
+    if (e.status === 'RUNNING' || e.status === 'SUCCEEDED') return { why: `Execution is ${e.status} and cannot be redriven` };
+    const machine = this.machines.get(e.machine);
+    if (!machine) return { why: `state machine ${e.machine} is no longer deployed` };
+    if (machine.config.type === 'EXPRESS') return { why: 'Express executions cannot be redriven' };
+    if ((e.redriveCount ?? 0) >= MAX_REDRIVES) return { why: `Execution was redriven ${MAX_REDRIVES} times, the most it may be` };
+    if (this.o.clock.now() - (e.stopDate ?? e.startDate) > REDRIVE_WINDOW_MS) return { why: 'Execution ended more than 14 days ago' };
+    const point = redrivePoint(machine.definition, e.history);
+    return 'why' in point ? point : { machine, point };
+  }
+
+  /** The redrive fields of DescribeExecution and of the status change events (dates by `date`). */
+  private redriveFields(e: Execution, date: (ms: number) => number): Record<string, unknown> {
+    if (this.machines.get(e.machine)?.config.type === 'EXPRESS') return {};
+    const check = e.status === 'RUNNING' || e.status === 'SUCCEEDED' ? { why: `Execution is ${e.status} and cannot be redriven` } : this.redrivable(e);
+    return {
+      redriveCount: e.redriveCount ?? 0,
+      ...(e.redriveDate !== undefined ? { redriveDate: date(e.redriveDate) } : {}),
+      redriveStatus: 'why' in check ? 'NOT_REDRIVABLE' : 'REDRIVABLE',
+      ...('why' in check ? { redriveStatusReason: check.why } : {}),
     };
   }
 
@@ -410,16 +461,15 @@ export class Executions {
       outputDetails: e.output !== undefined ? { included: true } : null,
       error: e.error ?? null,
       cause: e.cause ?? null,
-      redriveCount: 0,
       redriveDate: null,
-      redriveStatus: 'NOT_REDRIVABLE',
-      redriveStatusReason: e.status === 'RUNNING' || e.status === 'SUCCEEDED' ? `Execution is ${e.status} and cannot be redriven` : 'esb does not redrive executions',
+      redriveStatusReason: null,
+      ...this.redriveFields(e, (ms) => ms),
     };
     const time = `${new Date(ended ? (e.stopDate ?? e.startDate) : e.startDate).toISOString().slice(0, 19)}Z`;
     this.o.statusChanged({ bus: 'default', event: { version: '0', id: randomUUID(), 'detail-type': 'Step Functions Execution Status Change', source: 'aws.states', account: LOCAL_ACCOUNT_ID, time, region: this.o.region, resources: [e.arn], detail } });
   }
 
-  private async run(e: Execution, machine: Machine, input: unknown): Promise<void> {
+  private async run(e: Execution, machine: Machine, input: unknown, redrive?: Redrive): Promise<void> {
     let outcome: ExecutionOutcome;
     try {
       outcome = await runStateMachine(
@@ -437,6 +487,7 @@ export class Executions {
           onEvent: (event) => this.record(e, event),
         },
         e.stop.signal,
+        redrive,
       );
     } catch (err) {
       outcome = { status: 'FAILED', error: 'States.Runtime', cause: err instanceof Error ? err.message : String(err) };

@@ -21,6 +21,7 @@ import { DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, RedriveExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { ListSubscriptionsByTopicCommand, SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { GetQueueUrlCommand, ListMessageMoveTasksCommand, ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
 import { startDev, type RunningDev } from './dev.js';
@@ -915,7 +916,8 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
       );
 
     // A small order: validated, charged on the second attempt (the first is a TransientError), lined, saved, announced.
-    const small = await ended(await place({ id: 'o1', flaky: true, items: [{ sku: 'pen', price: 2, qty: 3 }, { sku: 'ink', price: 4, qty: 1 }] }));
+    const arnOfSucceeded = await place({ id: 'o1', flaky: true, items: [{ sku: 'pen', price: 2, qty: 3 }, { sku: 'ink', price: 4, qty: 1 }] });
+    const small = await ended(arnOfSucceeded);
     expect(small.status, JSON.stringify(small)).toBe('SUCCEEDED');
     expect(small.output).toMatchObject({ id: 'o1', total: 10, charge: { chargeId: 'ch-o1', attempts: 2 }, lines: ['0. pen x3', '1. ink x1'] });
     expect(small.listed).toBe(true);
@@ -940,7 +942,8 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(huge).toMatchObject({ status: 'FAILED', error: 'OrderRejected', cause: 'the approver said no' });
     expect((await app.get('/shop/orders/o3')).json()).toMatchObject({ status: 'REJECTED', reason: 'order o3 is over 1000' });
     // No items: the function's InvalidOrder is caught and the machine fails with its message.
-    const invalid = await ended(await place({ id: 'o4', items: [] }));
+    const invalidArn = await place({ id: 'o4', items: [] });
+    const invalid = await ended(invalidArn);
     expect(invalid).toMatchObject({ status: 'FAILED', error: 'InvalidOrder' });
     expect(JSON.parse(invalid.cause)).toMatchObject({ errorType: 'InvalidOrder', errorMessage: 'order o4 has no items' });
     // Their "Step Functions Execution Status Change" events reached the failed-orders queue through a rule on the default bus.
@@ -960,7 +963,23 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
       ['aws.states', 'Step Functions Execution Status Change', 'FAILED', 'OrderRejected'],
       ['aws.states', 'Step Functions Execution Status Change', 'FAILED', 'InvalidOrder'],
     ]);
-    expect(failures[0].detail).toMatchObject({ executionArn: hugeArn, stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:step-functions-OrderFlow', cause: 'the approver said no' });
+    expect(failures[0].detail).toMatchObject({ executionArn: hugeArn, stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:step-functions-OrderFlow', cause: 'the approver said no', redriveCount: 0, redriveStatus: 'REDRIVABLE' });
+    // RedriveExecution runs the invalid order again from the state it failed in (its Fail state: it fails again), counted.
+    const sfn = new SFNClient({ endpoint: dev.info.sqs, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    expect((await sfn.send(new RedriveExecutionCommand({ executionArn: invalidArn }))).redriveDate).toBeInstanceOf(Date);
+    const again = await until(
+      async () => {
+        const d = await sfn.send(new DescribeExecutionCommand({ executionArn: invalidArn }));
+        return d.status !== 'RUNNING' ? d : undefined;
+      },
+      'the redriven execution ended',
+      30_000,
+    );
+    expect(again).toMatchObject({ status: 'FAILED', error: 'InvalidOrder', redriveCount: 1, redriveStatus: 'REDRIVABLE' });
+    const history = (await sfn.send(new GetExecutionHistoryCommand({ executionArn: invalidArn, maxResults: 1000 }))).events!.map((h) => h.type);
+    expect(history.slice(history.indexOf('ExecutionRedriven'))).toEqual(['ExecutionRedriven', 'FailStateEntered', 'ExecutionFailed']);
+    await expect(sfn.send(new RedriveExecutionCommand({ executionArn: arnOfSucceeded }))).rejects.toMatchObject({ name: 'ExecutionNotRedrivable' });
+    sfn.destroy();
 
     // The HTTP API's StartSyncExecution answers the Express execution's end.
     const quote = await request('POST', '/quotes', { host: `step-functions.localhost:${port}`, body: JSON.stringify({ qty: 12, unit: 3 }) });

@@ -4,6 +4,7 @@ export { StatesError } from './errors.js';
 export { checkDefinition, MAX_DEFINITION_BYTES } from './definition.js';
 export type { Catcher, Definition, QueryLanguage, Retrier, State, StateMachineDefinition, StateType } from './definition.js';
 export { runStateMachine } from './interpreter.js';
-export type { ContextObject, ExecutionEnv, ExecutionLimits, ExecutionOutcome, HistoryEvent, TaskCall } from './interpreter.js';
+export type { ContextObject, ExecutionEnv, ExecutionLimits, ExecutionOutcome, HistoryEvent, Redrive, TaskCall } from './interpreter.js';
+export { redrivePoint, type RedrivePoint } from './redrive.js';
 export { parseTaskResource, tasksOf } from './resources.js';
 export type { TaskPattern, TaskResource } from './resources.js';

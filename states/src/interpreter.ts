@@ -84,15 +84,31 @@ export type ExecutionOutcome =
   | { status: 'TIMED_OUT'; error: 'States.Timeout'; cause?: string }
   | { status: 'ABORTED' };
 
-/** Runs one execution to its end. `signal` aborting = StopExecution (outcome ABORTED). TimeoutSeconds at the top level -> TIMED_OUT. */
+/**
+ * Where a redriven execution starts again (RedriveExecution): the top-level state that did not
+ * succeed, its input and the variables assigned before it; the history goes on after `lastEventId`.
+ */
+export interface Redrive {
+  at: string;
+  input: unknown;
+  variables: Record<string, unknown>;
+  lastEventId: number;
+  redriveCount: number;
+}
+
+/**
+ * Runs one execution to its end. `signal` aborting = StopExecution (outcome ABORTED). TimeoutSeconds
+ * at the top level -> TIMED_OUT. With `redrive`, from the state it names instead of StartAt.
+ */
 export function runStateMachine(
   definition: Definition,
   input: unknown,
   context: { execution: ContextObject['Execution']; stateMachine: ContextObject['StateMachine'] },
   env: ExecutionEnv,
   signal: AbortSignal,
+  redrive?: Redrive,
 ): Promise<ExecutionOutcome> {
-  return new Execution(definition, context, env).run(input, signal);
+  return new Execution(definition, context, env).run(redrive ? redrive.input : input, signal, redrive);
 }
 
 /** The flow's signal aborted: the execution stopped or timed out, or a sibling branch failed. No Catch takes it. */
@@ -236,8 +252,9 @@ class Execution {
     setMaxListeners(0, this.controller.signal);
   }
 
-  async run(rawInput: unknown, signal: AbortSignal): Promise<ExecutionOutcome> {
-    const flow: Flow = { last: 0 };
+  async run(rawInput: unknown, signal: AbortSignal, redrive?: Redrive): Promise<ExecutionOutcome> {
+    const flow: Flow = { last: redrive?.lastEventId ?? 0 };
+    if (redrive) this.nextEventId = redrive.lastEventId + 1;
     // A copy: the caller may change its input while the execution runs.
     let input: unknown = {};
     let inputText: string | undefined;
@@ -248,7 +265,8 @@ class Execution {
     } catch (err) {
       inputError = err instanceof StatesError ? err : new StatesError(States.Runtime, `The execution input is not JSON: ${(err as Error).message}`);
     }
-    this.emit(flow, 'ExecutionStarted', { input: inputText ?? '', inputDetails: { truncated: inputText === undefined }, roleArn: this.base.execution.RoleArn }, true);
+    if (redrive) this.emit(flow, 'ExecutionRedriven', { redriveCount: redrive.redriveCount }, true);
+    else this.emit(flow, 'ExecutionStarted', { input: inputText ?? '', inputDetails: { truncated: inputText === undefined }, roleArn: this.base.execution.RoleArn }, true);
     if (inputError) return this.failed(flow, inputError);
     const stop = () => {
       this.stopped ??= 'ABORTED';
@@ -267,7 +285,9 @@ class Execution {
       );
     }
     try {
-      const output = await this.runStates(this.definition, input, new VariableScope(), flow, this.controller.signal, inputText);
+      const scope = new VariableScope();
+      if (redrive) scope.assign(redrive.variables);
+      const output = await this.runStates(this.definition, input, scope, flow, this.controller.signal, inputText, redrive?.at);
       this.emit(flow, 'ExecutionSucceeded', { output: JSON.stringify(output), outputDetails: { truncated: false } }, true);
       return { status: 'SUCCEEDED', output: structuredClone(output) };
     } catch (err) {
@@ -350,9 +370,9 @@ class Execution {
     }
   }
 
-  /** Runs a set of states from StartAt; the output of the state that ends it. `inputText`: the input's JSON text if its size is checked. */
-  private async runStates(machine: StateMachineDefinition, input: unknown, scope: VariableScope, flow: Flow, signal: AbortSignal, inputText?: string): Promise<unknown> {
-    let name = machine.StartAt;
+  /** Runs a set of states from StartAt (or `from`); the output of the state that ends it. `inputText`: the input's JSON text if its size is checked. */
+  private async runStates(machine: StateMachineDefinition, input: unknown, scope: VariableScope, flow: Flow, signal: AbortSignal, inputText?: string, from?: string): Promise<unknown> {
+    let name = from ?? machine.StartAt;
     let value = input;
     let text = inputText;
     for (;;) {
