@@ -22,6 +22,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { InvokeCommand, InvokeWithResponseStreamCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, RedriveExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ListSubscriptionsByTopicCommand, SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
 import { GetQueueUrlCommand, ListMessageMoveTasksCommand, ReceiveMessageCommand, SQSClient, StartMessageMoveTaskCommand } from '@aws-sdk/client-sqs';
 import { startDev, type RunningDev } from './dev.js';
@@ -1156,7 +1157,12 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect(clicks[0].body).toBe('{"id":"c1","user":"ana"}\n{"id":"c2","user":"ana"}\n');
   }, 180_000);
 
-  it('secrets-config: a Node function reads a generated secret by its !Ref ARN at init (SDK v3, top-level await) and a generated JSON secret; a Python function reads the stack\'s SSM parameters by path (boto3); a function rotates a secret with PutSecretValue and reads AWSPREVIOUS; {{resolve:ssm}} and {{resolve:secretsmanager}} references in an environment are resolved; a redeploy regenerates nothing', async () => {
+  it('secrets-config: a Node function reads a generated secret by its !Ref ARN at init (SDK v3, top-level await) and a generated JSON secret; a Python function reads the stack\'s SSM parameters by path (boto3); a function rotates a secret with PutSecretValue and reads AWSPREVIOUS; {{resolve:ssm}} and {{resolve:secretsmanager}} references in an environment are resolved; a redeploy regenerates nothing; parameters of type AWS::SSM::Parameter::Value<...> read Parameter Store as the stack deploys', async () => {
+    // What an operator put in Parameter Store before: the template's SSM-typed parameters read it as the stack deploys.
+    const ssm = new SSMClient({ endpoint: dev.info.sqs, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    await ssm.send(new PutParameterCommand({ Name: '/platform/name', Value: 'esb-local', Type: 'String' }));
+    await ssm.send(new PutParameterCommand({ Name: '/platform/zones', Value: 'zone-a,zone-b', Type: 'StringList' }));
+    ssm.destroy();
     const out = await deploy('secrets-config');
     expect(out).not.toContain('warning');
     const arnOf = (name: string) => secretArn(name, templateSecretSuffix(name));
@@ -1185,7 +1191,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
       features: ['search', 'checkout'],
       type: 'StringList',
       // {{resolve:...}} in its environment, from the provisioned parameters and the generated JSON secret.
-      refs: { host: 'db.internal', url: 'postgres://admin@db.internal:5432/app' },
+      refs: { host: 'db.internal', url: 'postgres://admin@db.internal:5432/app', platform: 'esb-local', firstZone: 'zone-a' },
     });
 
     expect((await app.get('/cfg-rotate')).json()).toEqual({ current: 'whsec_initial', previous: null });

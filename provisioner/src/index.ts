@@ -5,3 +5,4 @@ export { resourcesPath, loadResources, ResourcesPathError, type ResourcesLocatio
 export { toCreateTableInput, toLifecycleInput, toCreateStreamInput, streamChanges, formatKeySchema, sameKeySchema, DEFAULT_THROUGHPUT, type StreamChanges } from './mapping.js';
 export { withRetry, isRetryable, DEFAULT_RETRY, type RetryPolicy, type Sleep } from './retry.js';
 export { runCustomResources, CUSTOM_RESOURCE_BUCKET, MAX_RESPONSE_BYTES, type CustomResourceOutcome, type CustomResourceStatus } from './custom-resources.js';
+export { readParameterValues } from './parameter-values.js';

@@ -44,6 +44,8 @@ export const build: Command = {
       parameterOverrides: parseOverrides(values['parameter-overrides']),
       // Sources may lie above the template, inside the folder esb runs in (docs/generate.md "Paths and symlinks").
       codeRoot: process.cwd(),
+      // Building needs no Parameter Store value: parameters of those types take their names.
+      ssmParameterNamesAsValues: true,
     });
     const started = Date.now();
     const result = await buildTemplate({

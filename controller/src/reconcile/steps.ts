@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ContractError, ReasonError, YamlSyntaxError, type DeploymentOutput, type FunctionsFile, type StackOutput } from '@esb/contracts';
-import { provision, type Credentials, type ProvisionReport } from '@esb/provisioner';
+import { provision, readParameterValues, type Credentials, type ProvisionReport } from '@esb/provisioner';
 import { applyArtifact, describeTakeover, loadArtifact, readRuntimeConfig, routeKey, type LoadedArtifact, type RuntimeConfig } from '@esb/deploy';
 import { BuildError, describeBuild, describeProgress, generateArtifact, type BuildProgress } from '@esb/deploy';
 import { inspectInputs } from './inspect.js';
@@ -112,7 +112,9 @@ export function createDeploySteps(options: StepsOptions): DeploySteps {
       };
       artifacts.written(path.join(outDir, 'artifact.yml'));
       try {
-        const result = await generateArtifact({ templatePath, outDir, env, project, stackName, codeRoot, configDir, parameterOverrides: parameters, envVars, region: options.region, exclude, buildDir, onBuildProgress, signal });
+        // Parameter Store is the storage's SSM, which CloudFormation would read as it deploys.
+        const readParameterStore = options.sqsEndpoint ? (names: string[]) => readParameterValues(names, { sqsEndpoint: options.sqsEndpoint, region: options.region, credentials: options.credentials, signal }) : undefined;
+        const result = await generateArtifact({ templatePath, outDir, env, project, stackName, codeRoot, configDir, parameterOverrides: parameters, envVars, region: options.region, exclude, buildDir, onBuildProgress, signal, ...(readParameterStore ? { readParameterStore } : {}) });
         await shown;
         artifacts.written(result.artifactPath);
         return {

@@ -8,7 +8,7 @@ import { ContractError, InputLimitError, readRuntimeFile, STACKS_CODEC, YamlSynt
 import { ConfigDirError } from '../apply/errors.js';
 import { exportTable } from '../apply/stacks.js';
 import { defaultStackName } from '../sam/template.js';
-import { parameterDefinitions, type ParameterDefinition } from '../sam/parameters.js';
+import { parameterDefinitions, ssmParameterNames, type ParameterDefinition } from '../sam/parameters.js';
 import { parseTemplateText } from '../sam/yaml.js';
 import { parseTemplateFile, readBuiltinCode, readCodeListing, readCodeListings, readTemplate, skippedLinkWarnings, writeArtifactFiles, type ExcludedPaths } from './fs-adapter.js';
 import { renderArtifact, type CodeListing, type GenerateSummary, type ImageBuild } from './render.js';
@@ -53,6 +53,8 @@ export interface GenerateOptions {
   importValues?: Record<string, string>;
   /** The CONFIG_DIR the artifact is for: the exports of the other stacks applied there answer !ImportValue (docs/generate.md "Outputs and exports"). */
   configDir?: string;
+  /** Reads Parameter Store (the storage's SSM) for `AWS::SSM::Parameter::Value<...>` parameters; without it they fail (docs/generate.md "Parameters"). */
+  readParameterStore?(names: string[]): Promise<Record<string, string>>;
   mode?: 'docker' | 'process';
   /** ISO time for artifact.yml's generated_at; omitted when absent (deterministic output). */
   generatedAt?: string;
@@ -82,6 +84,18 @@ export interface GenerateResult {
   build?: BuildResult;
 }
 
+/** The Parameter Store values the template's `AWS::SSM::Parameter::Value<...>` parameters name, when it has some and a reader is given. */
+async function parameterStoreValues(text: string, templatePath: string, options: GenerateOptions): Promise<{ ssmParameterValues?: Record<string, string> }> {
+  if (!options.readParameterStore || !text.includes('AWS::SSM::Parameter::Value')) return {};
+  let names: string[];
+  try {
+    names = ssmParameterNames(parseTemplateText(text, templatePath), options.parameterOverrides);
+  } catch {
+    return {}; // the template reader says what is wrong with it
+  }
+  return names.length ? { ssmParameterValues: await options.readParameterStore(names) } : {};
+}
+
 export function defaultOutDir(stack: string, cwd = process.cwd()): string {
   return resolve(cwd, '.esb', 'artifacts', stack);
 }
@@ -102,6 +116,7 @@ export async function generateArtifact(options: GenerateOptions): Promise<Genera
     accountId: options.accountId,
     importValues: options.importValues,
     ...(options.configDir ? { exports: await readExports(options.configDir, stackName) } : {}),
+    ...(await parameterStoreValues(text, templatePath, options)),
     nodeVersion: process.versions.node,
     codeRoot: options.codeRoot,
   };
@@ -224,7 +239,7 @@ export async function templateInputsDigest(
   const imported = new Set<string>();
   let model: SamModel;
   try {
-    model = parseTemplateFile(text, abs, { file: templatePath, parameterOverrides, ...samOptions, onImport: (name) => imported.add(name) });
+    model = parseTemplateFile(text, abs, { file: templatePath, parameterOverrides, ...samOptions, ssmParameterNamesAsValues: true, onImport: (name) => imported.add(name) });
   } catch (err) {
     if (err instanceof SamTemplateError || err instanceof YamlSyntaxError || err instanceof InputLimitError) return { digest: `sha256:${h.digest('hex')}`, referencedPaths };
     throw err;

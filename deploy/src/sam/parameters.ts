@@ -55,6 +55,31 @@ export function parameterDefinitions(doc: unknown, fail: (name: string, field: s
   });
 }
 
+/** `AWS::SSM::Parameter::Value<T>` -> T: the parameter names a Parameter Store parameter whose value is its value. */
+export function ssmValueType(type: string): string | undefined {
+  const m = /^AWS::SSM::Parameter::Value<(.+)>$/.exec(type);
+  return m ? m[1] : undefined;
+}
+
+/** The Parameter Store names a template's `AWS::SSM::Parameter::Value<...>` parameters are given (override, else Default). */
+export function ssmParameterNames(doc: unknown, overrides: Record<string, string> = {}): string[] {
+  const names: string[] = [];
+  let defs: ParameterDefinition[];
+  try {
+    defs = parameterDefinitions(doc, () => {
+      throw new Error('bad parameters');
+    });
+  } catch {
+    return names; // the template reader names what is wrong
+  }
+  for (const def of defs) {
+    if (ssmValueType(def.type) === undefined) continue;
+    const name = Object.prototype.hasOwnProperty.call(overrides, def.name) ? overrides[def.name] : def.default;
+    if (name) names.push(name);
+  }
+  return names;
+}
+
 /** Whether a type takes a comma-separated list. */
 export function isListParameter(type: string): boolean {
   return type === 'CommaDelimitedList' || type.startsWith('List<');

@@ -225,6 +225,21 @@ describe('functions', () => {
     expect([badRaw.field, badRaw.reason]).toEqual(['TracingConfig.Mode', 'must be Active or PassThrough (got "Disabled")']);
   });
 
+  it("reads AWS::SSM::Parameter::Value<...> parameters from Parameter Store's values (a list type split), and names the parameter when it cannot", () => {
+    const text = fnTemplate(
+      `Parameters:
+  Engine: {Type: 'AWS::SSM::Parameter::Value<String>', Default: /db/engine}
+  Zones: {Type: 'AWS::SSM::Parameter::Value<List<String>>', Default: /net/zones}`,
+      '      Environment: {Variables: {ENGINE: !Ref Engine, ZONE: !Select [1, !Ref Zones]}}',
+    );
+    const m = parseSamTemplate(text, { file: 't.yml', ssmParameterValues: { '/db/engine': 'MySQL', '/net/zones': 'a, b' } });
+    expect(m.functions[0].environment).toMatchObject({ ENGINE: 'MySQL', ZONE: 'b' });
+    const missing = errorOf(() => parseSamTemplate(text, { file: 't.yml', ssmParameterValues: { '/db/engine': 'MySQL' } }));
+    expect([missing.logicalId, missing.field, missing.reason]).toEqual(['Zones', 'Type', 'AWS::SSM::Parameter::Value<List<String>>: Parameter Store has no parameter /net/zones']);
+    const offline = errorOf(() => parseSamTemplate(text, { file: 't.yml' }));
+    expect([offline.logicalId, offline.reason]).toEqual(['Engine', expect.stringContaining('esb reads Parameter Store when it deploys')]);
+  });
+
   it('maps concurrency settings to scaling', () => {
     const m = parseSamTemplate(fnTemplate('', '      ReservedConcurrentExecutions: 4\n      ProvisionedConcurrencyConfig: {ProvisionedConcurrentExecutions: 2}'), { file: 't.yml' });
     expect(m.functions[0].scaling).toEqual({ max_capacity: 4, min_capacity: 2 });

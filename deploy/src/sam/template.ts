@@ -32,7 +32,7 @@ import { PARAMETER_TYPE, SECRET_TYPE, UNEMULATED_SECRET_TYPES, readParameter, re
 import { deliveryStreamArn, secretArn, templateSecretSuffix, scheduleArn, scheduleGroupArn, type DeliveryStream, type ScheduleGroupResource, type SchedulerScheduleResource, type SecretsManagerSecret, type SsmParameter } from '@esb/contracts';
 import type { BuildMetadata, CodeRef, FunctionModel, LayerModel, S3EventModel, SamModel, StackExport, StreamEventModel } from './model.js';
 import { NO_VALUE, Resolver, intrinsicKey, isRecord, versionText, type Location, type Lookup } from './resolver.js';
-import { checkParameterValue, listed, parameterDefinitions } from './parameters.js';
+import { checkParameterValue, isListParameter, listed, parameterDefinitions, ssmValueType, type ParameterDefinition } from './parameters.js';
 import { applyEnvVars } from './env-vars.js';
 import { parseTemplateText } from './yaml.js';
 
@@ -43,6 +43,13 @@ export interface SamOptions {
   file?: string;
   stackName?: string;
   parameterOverrides?: Record<string, string>;
+  /**
+   * Parameter Store's values by parameter name, for the template's `AWS::SSM::Parameter::Value<...>`
+   * parameters (ssmParameterNames lists what to read); a name missing fails the parameter.
+   */
+  ssmParameterValues?: Record<string, string>;
+  /** Such parameters take the name they are given instead (reading what a template refers to, not deploying it). */
+  ssmParameterNamesAsValues?: boolean;
   /**
    * SAM CLI's --env-vars file: `Parameters` for every function, a function's logical id (or
    * its name) for that one; only variables its Environment declares are replaced, as sam local does.
@@ -396,12 +403,23 @@ class TemplateReader implements Lookup {
       }
       const checked = checkParameterValue(def, raw);
       if ('reason' in checked) this.fail(def.name, checked.field, checked.reason);
-      this.params.set(def.name, checked.value);
+      this.params.set(def.name, ssmValueType(def.type) === undefined ? checked.value : this.ssmParameterValue(def, String(raw)));
     }
     if (missing.length > 0) {
       const others = missing.length > 1 ? ` (nor have ${listed(missing.slice(1))})` : '';
       this.fail(missing[0], 'Default', `no value: the parameter has no Default and no override was given${others}; give values with esb deploy --guided (asked, then saved to samconfig.toml), --parameter-overrides NAME=VALUE, parameter_overrides in samconfig.toml, or the Deployment's spec.parameters`);
     }
+  }
+
+  /** An `AWS::SSM::Parameter::Value<T>` parameter: the value Parameter Store holds under the name it was given, as CloudFormation reads it. */
+  private ssmParameterValue(def: ParameterDefinition, name: string): string | string[] {
+    const values = this.options.ssmParameterValues;
+    const value = this.options.ssmParameterNamesAsValues ? name : values?.[name];
+    if (value === undefined) {
+      const why = values === undefined ? 'esb reads Parameter Store when it deploys (esb deploy, a Deployment), not here' : `Parameter Store has no parameter ${name}`;
+      this.fail(def.name, 'Type', `${def.type}: ${why}`);
+    }
+    return isListParameter(ssmValueType(def.type)!) ? value.split(',').map((v) => v.trim()) : value;
   }
 
   param(name: string): unknown {

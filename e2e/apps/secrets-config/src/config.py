@@ -15,5 +15,5 @@ def handler(event, context):
         for p in page["Parameters"]:
             values[p["Name"][len(path) + 1 :]] = p["Value"]
     features = ssm.get_parameter(Name=os.environ["FEATURES_PARAMETER"])["Parameter"]
-    refs = {"host": os.environ["DB_HOST"], "url": os.environ["DB_URL"]}
+    refs = {"host": os.environ["DB_HOST"], "url": os.environ["DB_URL"], "platform": os.environ["PLATFORM"], "firstZone": os.environ["FIRST_ZONE"]}
     return {"statusCode": 200, "body": json.dumps({"values": values, "features": features["Value"].split(","), "type": features["Type"], "refs": refs})}
