@@ -867,7 +867,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     sns.destroy();
   }, 120_000);
 
-  it('http-api-services: an OpenAPI body (AWS::Include) puts POST /events on EventBridge and a raw HTTP API sends POST /jobs to SQS, with no function of their own; functions take it from there', async () => {
+  it('http-api-services: an OpenAPI body (AWS::Include) puts POST /events on EventBridge and a raw HTTP API sends POST /jobs to SQS, with no function of their own, as does a raw route added to the SAM HttpApi by its logical id; functions take it from there', async () => {
     const out = await deploy('http-api-services');
     expect(out).not.toContain('warning');
     const app = at('http-api-services');
@@ -877,17 +877,21 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     const sent = await request('POST', '/jobs', { host: `http-api-services.localhost:${port}`, body: JSON.stringify({ id: 'j1' }), headers: { 'x-priority': 'high' } });
     expect(sent.status, sent.body).toBe(200);
     expect(sent.json()).toMatchObject({ MessageId: expect.any(String), MD5OfMessageBody: expect.any(String) });
+    // A raw route the template adds to its SAM HttpApi by logical id.
+    const urgent = await app.send('POST', '/urgent-jobs', JSON.stringify({ id: 'j2' }));
+    expect(urgent.status, urgent.body).toBe(200);
     const results = await until(
       async () => {
         const r = (await app.get('/results')).json();
-        return r.results.length >= 2 ? r.results : undefined;
+        return r.results.length >= 3 ? r.results : undefined;
       },
-      'the event and the job taken by their functions',
+      'the event and the jobs taken by their functions',
       60_000,
     );
     expect(results).toEqual([
       { id: 'event-e1', detailType: 'OrderPlaced', source: 'WebApp' },
       { id: 'job-j1', priority: 'high' },
+      { id: 'job-j2', priority: 'urgent' },
     ]);
     // A request that lacks what the call needs is refused by the integration, as API Gateway does.
     const empty = await app.send('POST', '/events', '{}');

@@ -263,7 +263,18 @@ export interface CfnApi {
   payloadFormatVersion: '1.0' | '2.0';
   /** REST APIs: the definition's gateway responses. */
   gatewayResponses?: GatewayResponses;
+  /**
+   * A SAM API (AWS::Serverless::Api / HttpApi) the raw resources add to: SAM makes it the raw API
+   * of the same logical id, so their routes and authorizers are that API's (the rest is SAM's).
+   */
+  sam?: boolean;
 }
+
+/** The SAM APIs of a template by logical id, which raw API resources may name as theirs. */
+export type SamApiIds = ReadonlyMap<string, 'rest' | 'http'>;
+
+/** A SAM API's entry for the raw resources that add to it. */
+const samApi = (id: string, type: 'rest' | 'http'): CfnApi => ({ id, type, stage: type === 'rest' ? 'prod' : '$default', routes: [], authorizers: {}, binaryMediaTypes: [], payloadFormatVersion: type === 'rest' ? '1.0' : '2.0', sam: true });
 
 /** The logical id a resolved `!Ref X` / `!GetAtt X.Attr` stands for ("X" or "X.Attr"). */
 export const refId = (v: unknown): string | undefined => (typeof v === 'string' ? v.split('.')[0] : undefined);
@@ -287,8 +298,9 @@ function authorizerAuth(ctx: ApiReadContext, r: RawApiResource, api: CfnApi, typ
   return undefined;
 }
 
-export function readRestApis(ctx: ApiReadContext, resources: RawApiResource[], definition: (api: RawApiResource) => unknown): CfnApi[] {
+export function readRestApis(ctx: ApiReadContext, resources: RawApiResource[], definition: (api: RawApiResource) => unknown, samApis: SamApiIds = new Map()): CfnApi[] {
   const apis = new Map<string, CfnApi>();
+  for (const [id, type] of samApis) if (type === 'rest') apis.set(id, samApi(id, type));
   const byType = (t: string) => resources.filter((r) => r.type === t);
   for (const r of byType('AWS::ApiGateway::RestApi')) {
     const api: CfnApi = { id: r.id, type: 'rest', stage: 'prod', routes: [], authorizers: {}, binaryMediaTypes: list(r.props.BinaryMediaTypes).map((t) => t.replace(/~1/g, '/')), payloadFormatVersion: '1.0' };
@@ -304,7 +316,7 @@ export function readRestApis(ctx: ApiReadContext, resources: RawApiResource[], d
   }
   for (const r of [...byType('AWS::ApiGateway::Stage'), ...byType('AWS::ApiGateway::Deployment')]) {
     const api = apis.get(refId(r.props.RestApiId) ?? '');
-    if (api && typeof r.props.StageName === 'string') api.stage = r.props.StageName;
+    if (api && !api.sam && typeof r.props.StageName === 'string') api.stage = r.props.StageName;
   }
   for (const r of byType('AWS::ApiGateway::Authorizer')) {
     const api = apis.get(refId(r.props.RestApiId) ?? '');
@@ -341,7 +353,8 @@ export function readRestApis(ctx: ApiReadContext, resources: RawApiResource[], d
     parts.set(r.id, { parent: typeof r.props.ParentId === 'string' ? r.props.ParentId : undefined, part: String(r.props.PathPart ?? ''), api: refId(r.props.RestApiId) });
   }
   const pathOf = (resourceId: string, method: string, seen: string[] = []): string => {
-    if (/\.RootResourceId$/.test(resourceId)) return '/';
+    // `!GetAtt Api.RootResourceId`: as the raw API's attribute, or a SAM API's (its id and -root).
+    if (/\.RootResourceId$/.test(resourceId) || (resourceId.endsWith('-root') && apis.get(resourceId.slice(0, -5))?.sam)) return '/';
     const p = parts.get(resourceId);
     if (!p) return ctx.fail(method, 'ResourceId', `"${resourceId}" is neither an AWS::ApiGateway::Resource of this template nor !GetAtt <RestApi>.RootResourceId`);
     if (seen.includes(resourceId)) return ctx.fail(method, 'ResourceId', `resources ${[...seen, resourceId].join(' -> ')} form a cycle`);
@@ -352,7 +365,7 @@ export function readRestApis(ctx: ApiReadContext, resources: RawApiResource[], d
   for (const r of byType('AWS::ApiGateway::Method')) {
     const api = apis.get(refId(r.props.RestApiId) ?? '');
     if (!api) {
-      ctx.warn(`${r.id}: RestApiId ${JSON.stringify(r.props.RestApiId)} is not an AWS::ApiGateway::RestApi of this template; the method is not served`);
+      ctx.warn(`${r.id}: RestApiId ${JSON.stringify(r.props.RestApiId)} is neither an AWS::ApiGateway::RestApi nor an AWS::Serverless::Api of this template; the method is not served`);
       continue;
     }
     const method = String(r.props.HttpMethod ?? '').toUpperCase();
@@ -382,13 +395,14 @@ export function readRestApis(ctx: ApiReadContext, resources: RawApiResource[], d
     if (validation) route.validation = validation;
     api.routes.push(route);
   }
-  return [...apis.values()];
+  return [...apis.values()].filter((a) => !a.sam || a.routes.length > 0 || Object.keys(a.authorizers).length > 0);
 }
 
 // ------------------------------------------------------------------ AWS::ApiGatewayV2 (HTTP APIs)
 
-export function readHttpApis(ctx: ApiReadContext, resources: RawApiResource[], definition: (api: RawApiResource) => unknown): CfnApi[] {
+export function readHttpApis(ctx: ApiReadContext, resources: RawApiResource[], definition: (api: RawApiResource) => unknown, samApis: SamApiIds = new Map()): CfnApi[] {
   const apis = new Map<string, CfnApi>();
+  for (const [id, type] of samApis) if (type === 'http') apis.set(id, samApi(id, type));
   const byType = (t: string) => resources.filter((r) => r.type === t);
   for (const r of byType('AWS::ApiGatewayV2::Api')) {
     const protocol = String(r.props.ProtocolType ?? 'HTTP').toUpperCase();
@@ -414,7 +428,7 @@ export function readHttpApis(ctx: ApiReadContext, resources: RawApiResource[], d
   }
   for (const r of byType('AWS::ApiGatewayV2::Stage')) {
     const api = apis.get(refId(r.props.ApiId) ?? '');
-    if (api && typeof r.props.StageName === 'string') api.stage = r.props.StageName;
+    if (api && !api.sam && typeof r.props.StageName === 'string') api.stage = r.props.StageName;
   }
   for (const r of byType('AWS::ApiGatewayV2::Authorizer')) {
     const api = apis.get(refId(r.props.ApiId) ?? '');
@@ -463,7 +477,7 @@ export function readHttpApis(ctx: ApiReadContext, resources: RawApiResource[], d
   for (const r of byType('AWS::ApiGatewayV2::Route')) {
     const api = apis.get(refId(r.props.ApiId) ?? '');
     if (!api) {
-      ctx.warn(`${r.id}: ApiId ${JSON.stringify(r.props.ApiId)} is not an AWS::ApiGatewayV2::Api of this template; the route is not served`);
+      ctx.warn(`${r.id}: ApiId ${JSON.stringify(r.props.ApiId)} is neither an AWS::ApiGatewayV2::Api nor an AWS::Serverless::HttpApi of this template; the route is not served`);
       continue;
     }
     const key = parseRouteKey(ctx, r.id, 'RouteKey', r.props.RouteKey);
@@ -484,7 +498,7 @@ export function readHttpApis(ctx: ApiReadContext, resources: RawApiResource[], d
     if (auth) route.auth = auth;
     api.routes.push(route);
   }
-  return [...apis.values()];
+  return [...apis.values()].filter((a) => !a.sam || a.routes.length > 0 || Object.keys(a.authorizers).length > 0);
 }
 
 /** `GET /items/{id}`, `ANY /{proxy+}` or `$default`. */

@@ -615,6 +615,52 @@ ${props}${extra}`,
     expect([stray.logicalId, stray.field]).toEqual(['U', 'TargetFunctionArn']);
   });
 
+  it('adds raw API Gateway routes, methods and authorizers that name a SAM API by its logical id to that API, as SAM makes it the raw API of that id', () => {
+    const m = parseSamTemplate(
+      fnTemplate(
+        '',
+        `      Events:
+        Own: {Type: HttpApi, Properties: {ApiId: !Ref Http, Path: /own, Method: get}}
+  Http:
+    Type: AWS::Serverless::HttpApi
+  Queue:
+    Type: AWS::SQS::Queue
+  FnIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: {ApiId: !Ref Http, IntegrationType: AWS_PROXY, IntegrationUri: !GetAtt Fn.Arn, PayloadFormatVersion: '2.0'}
+  FnRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Http, RouteKey: 'GET /fn', Target: !Sub 'integrations/\${FnIntegration}', AuthorizationType: CUSTOM, AuthorizerId: !Ref KeyAuthorizer}
+  KeyAuthorizer:
+    Type: AWS::ApiGatewayV2::Authorizer
+    Properties: {ApiId: !Ref Http, Name: key, AuthorizerType: REQUEST, AuthorizerUri: !Sub 'arn:aws:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${Fn.Arn}/invocations', IdentitySource: [$request.header.x-key], AuthorizerPayloadFormatVersion: '2.0', EnableSimpleResponses: true}
+  SqsIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: {ApiId: !Ref Http, IntegrationType: AWS_PROXY, IntegrationSubtype: SQS-SendMessage, RequestParameters: {QueueUrl: !Ref Queue, MessageBody: $request.body}, PayloadFormatVersion: '1.0'}
+  SqsRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Http, RouteKey: 'POST /sqs', Target: !Join [/, [integrations, !Ref SqsIntegration]]}
+  Rest:
+    Type: AWS::Serverless::Api
+    Properties: {StageName: Prod}
+  Items:
+    Type: AWS::ApiGateway::Resource
+    Properties: {RestApiId: !Ref Rest, ParentId: !GetAtt Rest.RootResourceId, PathPart: items}
+  ItemsGet:
+    Type: AWS::ApiGateway::Method
+    Properties: {RestApiId: !Ref Rest, ResourceId: !Ref Items, HttpMethod: GET, AuthorizationType: NONE, Integration: {Type: AWS_PROXY, IntegrationHttpMethod: POST, Uri: !Sub 'arn:aws:apigateway:\${AWS::Region}:lambda:path/2015-03-31/functions/\${Fn.Arn}/invocations'}}`,
+      ),
+      { file: 't.yml', stackName: 's' },
+    );
+    const routes = Object.fromEntries(m.routes.map((r) => [`${r.api} ${r.method} ${r.path}`, r]));
+    expect(Object.keys(routes).sort()).toEqual(['Http GET /fn', 'Http GET /own', 'Http POST /sqs', 'Rest GET /items']);
+    expect(routes['Http GET /fn']).toMatchObject({ function: 's-Fn', auth: { authorizer: 'KeyAuthorizer' } });
+    expect(routes['Rest GET /items']).toMatchObject({ function: 's-Fn' });
+    expect(Object.keys(m.apis.Http.authorizers ?? {})).toEqual(['KeyAuthorizer']);
+    expect(Object.keys(m.apis).sort()).toEqual(['Http', 'Rest']);
+    expect(m.warnings).toEqual([]);
+  });
+
   it('reads AWS_IAM authorization (signed requests only) from a raw Method, an OpenAPI sigv4 scheme and x-amazon-apigateway-auth', () => {
     const uri = 'arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:t-Fn/invocations';
     const m = parseSamTemplate(

@@ -7,7 +7,7 @@ import { AuthConfigError, corsPreflightAuthFor, readApiAuth, routeAuthFor, type 
 import { API_KEY_TYPES, readApiKeys, type ApiKeysOfApi } from './api-keys.js';
 import { samValidation } from './request-validation.js';
 import { GATEWAY_RESPONSE_RESOURCE, readCfnGatewayResponses, readSamGatewayResponses, type GatewayResponses } from './gateway-responses.js';
-import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, functionFromUri, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource } from './cfn-apis.js';
+import { HTTP_TYPES, QUIET_TYPES, REST_TYPES, functionFromUri, readHttpApis, readOpenApi, readRestApis, type ApiReadContext, type ApiRoute, type CfnApi, type RawApiResource, type SamApiIds } from './cfn-apis.js';
 import { creationOrder, isCustomResourceType, readCustomResource } from './custom-resources.js';
 import { SUBSCRIPTION_FILTER_TYPE, logSubscription } from './log-subscriptions.js';
 import { NESTED_STACK_TYPES, nestedLocation, nestedParameters, withNestedModel } from './nested-stacks.js';
@@ -1352,8 +1352,14 @@ class TemplateReader implements Lookup {
       }
     };
     for (const [api, list] of this.definitionRoutes) for (const r of list) addRoute(api, r);
-    const cfnApis = this.readCfnApis(new Set(keys.values()));
+    const cfnApis = this.readCfnApis(new Set(keys.values()), new Map(Object.entries(apis).map(([id, a]) => [id, a.type === 'http' ? 'http' : 'rest'] as const)));
     for (const api of cfnApis.apis) {
+      if (api.sam) {
+        // Raw routes and authorizers of a SAM API: SAM made it the raw API of that logical id.
+        if (Object.keys(api.authorizers).length) apis[api.id].authorizers = { ...apis[api.id].authorizers, ...api.authorizers };
+        for (const r of api.routes) addRoute(api.id, r);
+        continue;
+      }
       if (apis[api.id]) this.fail(api.id, 'Type', `API id ${api.id} is used twice`);
       apis[api.id] = {
         type: api.type,
@@ -2208,7 +2214,7 @@ class TemplateReader implements Lookup {
   }
 
   /** Raw AWS::ApiGateway::* and AWS::ApiGatewayV2::* resources: REST and HTTP APIs, and WebSocket APIs. */
-  private readCfnApis(functionKeys: ReadonlySet<string>): { apis: CfnApi[]; websockets: Map<string, WebSocketApi> } {
+  private readCfnApis(functionKeys: ReadonlySet<string>, samApis: SamApiIds): { apis: CfnApi[]; websockets: Map<string, WebSocketApi> } {
     const raw: RawApiResource[] = [];
     const definitions = new Map<string, unknown>();
     for (const [id, r] of Object.entries(this.resources)) {
@@ -2228,7 +2234,7 @@ class TemplateReader implements Lookup {
     // A WebSocket API's parts are its reader's alone.
     const ws = webSocketApiIds(raw);
     const others = raw.filter((r) => !ofWebSocketApi(r, ws));
-    return { apis: [...readRestApis(ctx, others, def), ...readHttpApis(ctx, others, def)], websockets: readWebSocketApis(ctx, raw) };
+    return { apis: [...readRestApis(ctx, others, def, samApis), ...readHttpApis(ctx, others, def, samApis)], websockets: readWebSocketApis(ctx, raw) };
   }
 
   /** AWS::AppSync::* and AWS::Serverless::GraphQLApi: the template's GraphQL APIs (sam/appsync.ts). */
