@@ -199,6 +199,9 @@ describe('API Gateway URLs of the template on the gateway', () => {
     // AppSync: the path that names the API by id (docs/appsync.md).
     ['https://abcdefghijklmnopqrstuvwxyz.appsync-api.us-east-1.amazonaws.com/graphql', 'https://127.0.0.1:3000/appsync-api/abcdefghijklmnopqrstuvwxyz/graphql'],
     ['abc.appsync-api.eu-west-1.amazonaws.com/graphql', '127.0.0.1:3000/appsync-api/abc/graphql'],
+    // A function URL: its label is the Host the gateway serves it by (the runtimes find that name).
+    ['https://app-orders-notify.lambda-url.us-east-1.on.aws/', 'https://app-orders-notify.lambda-url.localhost:3000/'],
+    ['https://Fn123.lambda-url.eu-west-1.on.aws/hook?x=1', 'https://fn123.lambda-url.localhost:3000/hook?x=1'],
   ])('%s -> %s', (value, local) => {
     expect(rebaseApiUrl(value, gw)).toBe(local);
   });
@@ -211,6 +214,7 @@ describe('API Gateway URLs of the template on the gateway', () => {
     'https://sqs.us-east-1.amazonaws.com/123456789012/q',
     'https://abc.appsync-api.us-east-1.amazonaws.com/other',
     'wss://abc.appsync-realtime-api.us-east-1.amazonaws.com/graphql',
+    'https://abc.lambda-url.us-east-1.on.aws.evil.example/',
     '',
   ])('leaves %j alone', (value) => {
     expect(rebaseApiUrl(value, gw)).toBe(value);

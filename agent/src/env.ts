@@ -1,6 +1,6 @@
 // The environment of a function instance: Lambda's variables, the function's own, minimal
 // basics, module paths for layers. Pure: never reads the agent's own environment.
-import { APPSYNC_URL, appSyncApiPath, rebaseQueueUrl, type Credentials, type FunctionLogging } from '@esb/contracts';
+import { APPSYNC_URL, appSyncApiPath, FUNCTION_URL_HOST_SUFFIX, rebaseQueueUrl, type Credentials, type FunctionLogging } from '@esb/contracts';
 import path from 'node:path';
 
 export type { Credentials };
@@ -137,6 +137,9 @@ export function withLocalQueueUrls(vars: Record<string, string>, sqsEndpoint: st
   return withLocalUrls(vars, sqsEndpoint, undefined);
 }
 
+/** `https://<label>.lambda-url.<region>.on.aws/...` (!GetAtt FnUrl.FunctionUrl), the label kept. */
+const FUNCTION_URL = /^(https?:\/\/)?([a-z0-9-]+)\.lambda-url\.[a-z0-9-]+\.on\.aws(?::\d+)?(?=[/?#]|$)/i;
+
 /** `https://<id>.execute-api.<region>.amazonaws.com/<stage>...`, `wss://` or no scheme: the scheme as written, the path. */
 const API_URL = /^((?:https?|wss?):\/\/)?[A-Za-z0-9]+\.execute-api\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?(?::\d+)?(?=[/?#]|$)/;
 
@@ -149,9 +152,12 @@ const API_URL = /^((?:https?|wss?):\/\/)?[A-Za-z0-9]+\.execute-api\.[a-z0-9-]+\.
 export function rebaseApiUrl(value: string, gatewayEndpoint: string): string {
   const m = API_URL.exec(value);
   const appsync = m ? null : APPSYNC_URL.exec(value);
-  if (!m && !appsync) return value;
+  const url = m || appsync ? null : FUNCTION_URL.exec(value);
+  if (!m && !appsync && !url) return value;
   const gw = new URL(gatewayEndpoint);
   const port = gw.port || (gw.protocol === 'https:' ? '443' : '80');
+  // A function URL keeps its label as the Host the gateway serves it by; the runtimes look that name up as the gateway's host.
+  if (url) return `${url[1] ?? ''}${url[2]!.toLowerCase()}${FUNCTION_URL_HOST_SUFFIX}:${port}${value.slice(url[0].length)}`;
   // An AppSync API's URL: the path that names it by id on the gateway (docs/appsync.md).
   if (appsync) return `${appsync[1] ?? ''}${gw.hostname}:${port}${appSyncApiPath(appsync[2]!)}${value.slice(appsync[0].length)}`;
   return `${m![1] ?? ''}${gw.hostname}:${port}${value.slice(m![0].length)}`;

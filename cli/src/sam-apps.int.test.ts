@@ -430,7 +430,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect([order.status, order.json()]).toEqual([200, { path: '/iam/orders', caller: { accessKey: 'AKIDSERVICEA', userArn: expect.stringContaining(':user/AKIDSERVICEA') } }]);
   }, 120_000);
 
-  it('function-url: FunctionUrlConfig and AWS::Lambda::Url, each function served at its own host; AWS_IAM asks for a signature', async () => {
+  it('function-url: FunctionUrlConfig and AWS::Lambda::Url, each function served at its own host; AWS_IAM asks for a signature; a function reaches another by the URL the template gave it', async () => {
     const out = await deploy('function-url');
     expect(out).toContain(`URL     http://function-url-webhookfunction.lambda-url.localhost:${port}/ (function function-url-WebhookFunction)`);
     expect(out).toContain(`URL     http://function-url-reportfunction.lambda-url.localhost:${port}/ (function function-url-ReportFunction, requests signed: AWS_IAM)`);
@@ -444,6 +444,9 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     const { headers } = await signer.sign({ method: 'GET', protocol: 'http:', hostname: reportHost, path: '/', headers: { host: reportHost } });
     const report = await request('GET', '/', { host: reportHost, headers: headers as Record<string, string> });
     expect([report.status, report.json()]).toEqual([200, { report: 'daily', method: 'GET' }]);
+    // A function calls another's URL as the template gave it: it reaches the gateway, by that URL's Host, over TLS.
+    const relayed = await request('POST', '/', { host: `function-url-relayfunction.lambda-url.localhost:${port}`, body: '{"ref":"dev"}' });
+    expect([relayed.status, relayed.json()]).toEqual([200, { via: `https://function-url-webhookfunction.lambda-url.localhost:${port}/`, status: 202, answer: { received: { ref: 'dev' }, path: '/relayed', routeKey: '$default' } }]);
   }, 120_000);
 
   it('streaming-responses: function URLs in RESPONSE_STREAM mode write what streamifyResponse handlers write as they write it (HttpResponseStream status, headers and cookies; a piped 2 MB body); a failure mid-stream cuts the response short; InvokeWithResponseStream reads chunks and the error; a REST API streams its Lambda proxy integration; a custom runtime streams over the Runtime API', async () => {

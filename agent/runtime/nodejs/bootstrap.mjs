@@ -7,7 +7,7 @@ import { existsSync, readFileSync, readSync } from 'node:fs';
 import Module, { createRequire, register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { installResponseUrlRedirect, installSdkV2Endpoints, installSyncHostLookup } from './sdk-endpoints.mjs';
+import { installHostLookups, installResponseUrlRedirect, installSdkV2Endpoints } from './sdk-endpoints.mjs';
 import { installAwsLambdaGlobal, isStreamingHandler, runStreamingHandler } from './response-stream.mjs';
 import { patchConsole } from './console-log.mjs';
 
@@ -708,7 +708,7 @@ async function main() {
   const root = env.LAMBDA_TASK_ROOT || process.cwd();
   const spec = process.argv[2] || env._HANDLER;
   installSdkV2Endpoints(env);
-  installSyncHostLookup(env);
+  installHostLookups(env);
   installResponseUrlRedirect(env);
   installAwsLambdaGlobal();
   if (channelFd === 'port') channel = openPortChannel((await import('node:worker_threads')).workerData.esbChannel);

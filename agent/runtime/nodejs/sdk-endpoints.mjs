@@ -1,7 +1,8 @@
 // The AWS SDKs pointed at esb's endpoints (docs/agent.md, "AWS SDKs"). aws-sdk v2 reads no
 // AWS_ENDPOINT_URL_* variables (v3 does): when a handler loads v2, its global config gets the
 // same endpoints v3 would use, so both reach the same storage; costs nothing unless v2 is loaded.
-// Both SDKs send StartSyncExecution to `sync-<endpoint host>`: that name is made to find the host.
+// Both SDKs send StartSyncExecution to `sync-<endpoint host>`: that name is made to find the host,
+// as function URLs' `<label>.lambda-url.localhost` is made to find the gateway's.
 // A custom resource's answer PUT to a hard-coded https port 443 reaches the ResponseURL's S3.
 import dns from 'node:dns';
 import http from 'node:http';
@@ -46,28 +47,44 @@ function configure(AWS, env) {
 }
 
 /**
- * The SDKs prefix the host of StartSyncExecution with `sync-` (Step Functions serves it on its own
- * host), and `sync-127.0.0.1` or `sync-queues` names nothing: a lookup of `sync-<host>` for the
- * host of AWS_ENDPOINT_URL_SFN looks up the host itself (docs/step-functions.md).
+ * Host names that name esb's own endpoints: the SDKs prefix the host of StartSyncExecution with
+ * `sync-` (Step Functions serves it on its own host), and `sync-127.0.0.1` or `sync-queues` names
+ * nothing, so `sync-<host of AWS_ENDPOINT_URL_SFN>` looks up that host (docs/step-functions.md);
+ * a function URL, `<label>.lambda-url.localhost` (what a function's environment gets for
+ * `!GetAtt FnUrl.FunctionUrl`), looks up the gateway's host, AWS_ENDPOINT_URL_LAMBDA's, which
+ * serves it by that Host (docs/gateway.md, "Function URLs").
  */
-export function installSyncHostLookup(env = process.env) {
-  const endpoint = env.AWS_ENDPOINT_URL_SFN ?? env.AWS_ENDPOINT_URL;
-  let host;
-  try {
-    host = new URL(endpoint ?? '').hostname.replace(/^\[|\]$/g, '');
-  } catch {
-    return;
-  }
-  const prefixed = `sync-${host}`.toLowerCase();
+export function installHostLookups(env = process.env) {
+  const hostOf = (endpoint) => {
+    try {
+      return new URL(endpoint ?? '').hostname.replace(/^\[|\]$/g, '') || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const sfn = hostOf(env.AWS_ENDPOINT_URL_SFN ?? env.AWS_ENDPOINT_URL);
+  const gateway = hostOf(env.AWS_ENDPOINT_URL_LAMBDA);
+  if (!sfn && !gateway) return;
+  const prefixed = sfn && `sync-${sfn}`.toLowerCase();
+  const alias = (hostname) => {
+    if (typeof hostname !== 'string') return hostname;
+    const name = hostname.toLowerCase();
+    if (name === prefixed) return sfn;
+    if (gateway && name.endsWith(FUNCTION_URL_HOST_SUFFIX)) return gateway;
+    return hostname;
+  };
   const lookup = dns.lookup;
   dns.lookup = function (hostname, ...rest) {
-    return lookup.call(this, typeof hostname === 'string' && hostname.toLowerCase() === prefixed ? host : hostname, ...rest);
+    return lookup.call(this, alias(hostname), ...rest);
   };
   const promised = dns.promises.lookup;
   dns.promises.lookup = function (hostname, ...rest) {
-    return promised.call(this, typeof hostname === 'string' && hostname.toLowerCase() === prefixed ? host : hostname, ...rest);
+    return promised.call(this, alias(hostname), ...rest);
   };
 }
+
+/** Where function URLs are served (FUNCTION_URL_HOST_SUFFIX in @esb/contracts). */
+const FUNCTION_URL_HOST_SUFFIX = '.lambda-url.localhost';
 
 /** Where a custom resource's ResponseURL points (CUSTOM_RESOURCE_BUCKET in provisioner/src/custom-resources.ts). */
 const RESPONSES_PATH = '/esb-custom-resources/responses/';

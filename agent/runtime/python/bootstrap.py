@@ -543,23 +543,31 @@ def log_error(doc):
     sys.stdout.write("\r".join(lines) + "\n")
 
 
-def _install_sync_host_lookup():
-    """botocore sends StartSyncExecution to `sync-<endpoint host>` (Step Functions serves it on its
-    own host), which names nothing when the endpoint is esb's: a lookup of `sync-<host>` for the
-    host of AWS_ENDPOINT_URL_SFN looks up the host itself (docs/step-functions.md)."""
+def _install_host_lookup():
+    """Host names that name esb's own endpoints: botocore sends StartSyncExecution to
+    `sync-<endpoint host>` (Step Functions serves it on its own host), which names nothing when
+    the endpoint is esb's, so `sync-<host of AWS_ENDPOINT_URL_SFN>` looks up that host
+    (docs/step-functions.md); a function URL, `<label>.lambda-url.localhost`, looks up the
+    gateway's host (AWS_ENDPOINT_URL_LAMBDA), which serves it by that Host (docs/gateway.md)."""
     import socket
     from urllib.parse import urlparse
 
     endpoint = os.environ.get("AWS_ENDPOINT_URL_SFN") or os.environ.get("AWS_ENDPOINT_URL")
-    host = urlparse(endpoint).hostname if endpoint else None
-    if not host:
+    sfn = urlparse(endpoint).hostname if endpoint else None
+    gateway_url = os.environ.get("AWS_ENDPOINT_URL_LAMBDA")
+    gateway = urlparse(gateway_url).hostname if gateway_url else None
+    if not sfn and not gateway:
         return
-    prefixed = ("sync-" + host).lower()
+    prefixed = ("sync-" + sfn).lower() if sfn else None
     getaddrinfo = socket.getaddrinfo
 
     def lookup(name, *args, **kwargs):
-        if isinstance(name, str) and name.lower() == prefixed:
-            name = host
+        if isinstance(name, str):
+            lowered = name.lower()
+            if lowered == prefixed:
+                name = sfn
+            elif gateway and lowered.endswith(".lambda-url.localhost"):
+                name = gateway
         return getaddrinfo(name, *args, **kwargs)
 
     socket.getaddrinfo = lookup
@@ -639,7 +647,7 @@ def main():
         sys.meta_path.insert(0, _AfterImport("logging", _setup_logging))
     if any(k.startswith("AWS_ENDPOINT_URL") for k in os.environ):
         sys.meta_path.insert(0, _AfterImport("botocore.client", _patch_create_client))
-        _install_sync_host_lookup()
+        _install_host_lookup()
     root = os.environ.get("LAMBDA_TASK_ROOT") or os.getcwd()
     spec = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("_HANDLER", "")
     try:
