@@ -59,7 +59,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     });
   const at = (stack: string) => ({
     get: (p: string, headers?: Record<string, string>) => request('GET', p, { host: `${stack}.localhost:${port}`, headers }),
-    send: (method: string, p: string, body?: string) => request(method, p, { host: `${stack}.localhost:${port}`, body }),
+    send: (method: string, p: string, body?: string, headers?: Record<string, string>) => request(method, p, { host: `${stack}.localhost:${port}`, body, headers }),
   });
 
   const deploy = async (shape: string, ...extra: string[]) => {
@@ -1024,7 +1024,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     ]);
   }, 120_000);
 
-  it('kinesis-streams: clicks put to a Kinesis stream reach a filtered, bisecting consumer shard by shard; a poison click is given up to the failure queue; a rule puts events to the stream; a stream consumer mapping counts in order; GetRecords reads the shards', async () => {
+  it('kinesis-streams: clicks put to a Kinesis stream reach a filtered, bisecting consumer shard by shard; a poison click is given up to the failure queue; a rule and an HTTP API (Kinesis-PutRecord) put clicks to the stream; a stream consumer mapping counts in order; GetRecords reads the shards', async () => {
     const out = await deploy('kinesis-streams');
     expect(out).not.toContain('warning');
     expect(out).toContain('STREAM  arn:aws:kinesis:us-east-1:123456789012:stream/clickstream (2 shards) -> function kinesis-streams-ConsumerFunction, function kinesis-streams-AuditFunction');
@@ -1101,6 +1101,12 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     const all = Object.values(shards.shards as Record<string, Array<{ key: string; data: { id: string } }>>).flat();
     expect(all.map((r) => r.data.id).sort()).toEqual([...clicks.map((c) => c.id), 'skip', 'p1', 'g1', 'ev1'].sort());
     expect(all.find((r) => r.data.id === 'ev1')!.key).toBe('hal');
+
+    // The HTTP API puts a click to the stream itself (Kinesis-PutRecord): the consumer writes it.
+    const direct = await app.send('POST', '/http/clicks', JSON.stringify(click('h1', 'ivy')), { 'x-user': 'ivy' });
+    expect(direct.status, direct.body).toBe(200);
+    expect(direct.json()).toEqual({ ShardId: expect.stringMatching(/^shardId-00000000000[01]$/), SequenceNumber: expect.any(String), EncryptionType: 'NONE' });
+    expect(await until(async () => (await app.get('/clicks')).json().find((i: { id: string }) => i.id === 'h1'), 'the click the HTTP API put to the stream')).toMatchObject({ user: 'ivy', kind: 'view' });
 
     // The orders table streams its changes to the second stream (KinesisStreamSpecification): both images, in order.
     for (const status of ['new', 'paid']) expect((await app.send('PUT', '/order-status/o-1', JSON.stringify({ status }))).status).toBe(200);

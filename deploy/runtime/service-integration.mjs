@@ -1,10 +1,10 @@
 // The function esb runs for an HTTP API route whose integration is a direct AWS service call
-// (IntegrationSubtype SQS-SendMessage, EventBridge-PutEvents, StepFunctions-StartExecution, ...;
+// (IntegrationSubtype SQS-SendMessage, EventBridge-PutEvents, Kinesis-PutRecord, StepFunctions-StartExecution, ...;
 // docs/gateway.md "Service integrations"), and for the REST API route of a SAM state machine's Api
 // event (docs/step-functions.md): it maps the request onto the call's parameters as API Gateway
 // does ($request.body, $request.body.<path>, $request.header.<name>, $request.querystring.<name>,
 // $request.path.<name>, $context.<name>, $stageVariables.<name>, or a fixed value) and makes the
-// call against esb's own SQS / EventBridge / Step Functions endpoint (AWS_ENDPOINT_URL_*). The
+// call against esb's own SQS / EventBridge / Kinesis / Step Functions endpoint (AWS_ENDPOINT_URL_*). The
 // integration is in ESB_SERVICE_INTEGRATION:
 // {"subtype": "...", "parameters": {"Name": "value or selection expression"}}.
 
@@ -97,6 +97,7 @@ function memoClient(load, make) {
 }
 const sqs = memoClient(() => import('@aws-sdk/client-sqs'), (sdk) => new sdk.SQSClient({}));
 const eventBridge = memoClient(() => import('@aws-sdk/client-eventbridge'), (sdk) => new sdk.EventBridgeClient({}));
+const kinesis = memoClient(() => import('@aws-sdk/client-kinesis'), (sdk) => new sdk.KinesisClient({}));
 /**
  * The Step Functions client. Without disableHostPrefix the SDK sends StartSyncExecution to
  * `sync-<host>`, a name esb's endpoint (AWS_ENDPOINT_URL_SFN) does not have.
@@ -127,6 +128,11 @@ const CALLS = {
     const { sdk, client } = await eventBridge();
     const entry = { Source: required(p, 'Source'), DetailType: required(p, 'DetailType'), Detail: required(p, 'Detail'), EventBusName: p.EventBusName, Resources: json(p, 'Resources'), Time: p.Time === undefined ? undefined : new Date(p.Time) };
     return client.send(new sdk.PutEventsCommand({ Entries: [entry] }));
+  },
+  async 'Kinesis-PutRecord'(p) {
+    const { sdk, client } = await kinesis();
+    // The mapped text is the record's data (the wire carries it base64-encoded, as API Gateway sends it).
+    return client.send(new sdk.PutRecordCommand({ StreamName: required(p, 'StreamName'), Data: Buffer.from(required(p, 'Data')), PartitionKey: required(p, 'PartitionKey'), SequenceNumberForOrdering: p.SequenceNumberForOrdering, ExplicitHashKey: p.ExplicitHashKey }));
   },
   async 'StepFunctions-StartExecution'(p) {
     const { sdk, client } = await stepFunctions();

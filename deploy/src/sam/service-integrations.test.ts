@@ -241,19 +241,25 @@ Resources:
     ]);
   });
 
-  it('still warns of subtypes it does not serve, and serves no route for them', () => {
+  it('serves Kinesis-PutRecord (the mapped data, partition key from a header); still warns of subtypes it does not serve, and serves no route for them', () => {
     const m = read(
       cfnApi(`
-  StartIntegration:
+  PutIntegration:
     Type: AWS::ApiGatewayV2::Integration
     Properties: {ApiId: !Ref Api, IntegrationType: AWS_PROXY, IntegrationSubtype: Kinesis-PutRecord, PayloadFormatVersion: '1.0', RequestParameters: {StreamName: clicks, Data: $request.body, PartitionKey: $request.header.x-user}}
-  StartRoute:
+  PutRoute:
     Type: AWS::ApiGatewayV2::Route
-    Properties: {ApiId: !Ref Api, RouteKey: POST /start, Target: integrations/StartIntegration}`),
+    Properties: {ApiId: !Ref Api, RouteKey: POST /clicks, Target: integrations/PutIntegration}
+  ConfigIntegration:
+    Type: AWS::ApiGatewayV2::Integration
+    Properties: {ApiId: !Ref Api, IntegrationType: AWS_PROXY, IntegrationSubtype: AppConfig-GetConfiguration, PayloadFormatVersion: '1.0', RequestParameters: {Application: a, Environment: e, Configuration: c, ClientId: x}}
+  ConfigRoute:
+    Type: AWS::ApiGatewayV2::Route
+    Properties: {ApiId: !Ref Api, RouteKey: GET /config, Target: integrations/ConfigIntegration}`),
     );
-    expect(builtins(m)).toEqual([]);
-    expect(m.routes.map((r) => r.path)).toEqual(['/orders']);
-    expect(m.warnings).toEqual(['StartIntegration.IntegrationUri: integration subtype Kinesis-PutRecord (a direct AWS service integration) is not emulated; the route is not served']);
+    expect(builtins(m).map((f) => integrationOf(f))).toEqual([{ subtype: 'Kinesis-PutRecord', parameters: { StreamName: 'clicks', Data: '$request.body', PartitionKey: '$request.header.x-user' } }]);
+    expect(m.routes.map((r) => r.path).sort()).toEqual(['/clicks', '/orders']);
+    expect(m.warnings).toEqual(['ConfigIntegration.IntegrationUri: integration subtype AppConfig-GetConfiguration (a direct AWS service integration) is not emulated; the route is not served']);
   });
 
   it('serves StepFunctions-StartExecution, -StartSyncExecution and -StopExecution in the CFN and OpenAPI forms; a machine elsewhere is a warning', () => {

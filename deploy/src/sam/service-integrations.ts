@@ -17,12 +17,13 @@ const SUBTYPES: Record<string, { required: string[]; optional: string[] }> = {
   'SQS-DeleteMessage': { required: ['QueueUrl', 'ReceiptHandle'], optional: ['Region'] },
   'SQS-PurgeQueue': { required: ['QueueUrl'], optional: ['Region'] },
   'EventBridge-PutEvents': { required: ['Detail', 'DetailType', 'Source'], optional: ['EventBusName', 'Resources', 'Time', 'TraceHeader', 'Region'] },
+  'Kinesis-PutRecord': { required: ['StreamName', 'Data', 'PartitionKey'], optional: ['SequenceNumberForOrdering', 'ExplicitHashKey', 'Region'] },
   'StepFunctions-StartExecution': { required: ['StateMachineArn'], optional: ['Name', 'Input', 'Region', 'TraceHeader'] },
   'StepFunctions-StartSyncExecution': { required: ['StateMachineArn'], optional: ['Name', 'Input', 'Region', 'TraceHeader'] },
   'StepFunctions-StopExecution': { required: ['ExecutionArn'], optional: ['Cause', 'Error', 'Region'] },
 };
 
-/** Without TimeoutInMillis: enough for one call to esb's own SQS, EventBridge or Step Functions. */
+/** Without TimeoutInMillis: enough for one call to esb's own SQS, EventBridge, Kinesis or Step Functions. */
 const DEFAULT_TIMEOUT_SECONDS = 10;
 /** HTTP APIs' longest integration timeout: a longer TimeoutInMillis is cut to it. */
 const MAX_TIMEOUT_SECONDS = 30;
