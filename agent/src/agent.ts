@@ -26,7 +26,7 @@ import { Scheduler, type ScheduleStats } from './schedule.js';
 import { type NewNotificationTarget, S3_NOTIFICATION_SUBJECT, S3Notifier, s3TestEvent } from './s3-events.js';
 import { EventRules, type TargetSenders } from './eventbridge.js';
 import { deliverScheduleFirings } from './schedule-firings.js';
-import { OAuthTokens, callApiDestination } from './api-destinations.js';
+import { OAuthTokens, callApiDestination, deliverWithRetries, type DeliveryOutcome } from './api-destinations.js';
 import { LogSubscriptions } from './log-subscriptions.js';
 import { Executions } from './executions.js';
 import { DurableExecutions, type DurableFunctionStats } from './durable-executions.js';
@@ -786,6 +786,8 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
   const runGraphql = endpoints.lambda ? createGraphqlCaller({ gateway: endpoints.lambda, region, credentials }) : undefined;
   // OAuth connections' tokens, kept across deliveries (docs/eventbridge.md "API destinations").
   const oauthTokens = new OAuthTokens();
+  // API destination deliveries waiting to be tried again (docs/eventbridge.md "Retries and dead-letter queues").
+  const waitingDeliveries = { count: 0 };
   // What a rule's or a schedule's target gets, each told who sends (`by`: `rule r`, `schedule g/s`).
   const targetSenders: TargetSenders = {
     fire: (fn, payload, by) => {
@@ -807,10 +809,27 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
       publishToTopic(topic, message);
     },
     log: (logGroup, line) => writeNamedLog(logGroup, 'events', line),
-    call: (http, body, by) => {
-      void callApiDestination(http, body, { tokens: oauthTokens }).then(
-        (status) => (status >= 200 && status < 300 ? log.info({ destination: http.name, status, by }, `${by} sent to API destination ${http.name}: ${status}`) : log.warn({ destination: http.name, status, by }, `${by}: API destination ${http.name} (${http.method} ${http.url}) answered ${status}`)),
-        (err: unknown) => log.warn({ destination: http.name, by }, `${by} could not reach API destination ${http.name} (${http.method} ${http.url}): ${err instanceof Error ? err.message : String(err)}`),
+    call: (http, body, by, policy) => {
+      const where = `API destination ${http.name} (${http.method} ${http.url})`;
+      deliverWithRetries(
+        () =>
+          callApiDestination(http, body, { tokens: oauthTokens }).then(
+            (status): DeliveryOutcome => {
+              const ok = status >= 200 && status < 300;
+              if (ok) log.info({ destination: http.name, status, by }, `${by} sent to API destination ${http.name}: ${status}`);
+              return { ok, status, retryable: status === 429 || status >= 500 };
+            },
+            (err: unknown): DeliveryOutcome => ({ ok: false, error: `could not reach it: ${err instanceof Error ? err.message : String(err)}`, retryable: true }),
+          ),
+        body,
+        policy,
+        {
+          clock,
+          waiting: waitingDeliveries,
+          deadLetter: (queue, text, attributes) => sendToQueue(queue, text, `${by}'s dead-letter queue`, attributes),
+          failed: (reason, retried) => log.warn({ destination: http.name, by }, `${by}: ${where}: ${reason}${retried ? '; tried again (RetryPolicy)' : ''}`),
+          given: (reason, queue) => log.warn({ destination: http.name, by }, `${by}: ${where}: given up (${reason}), ${queue ? `sent to dead-letter queue ${queue}` : 'dropped'}`),
+        },
       );
     },
     put: (stream, data, partitionKey, by) => {

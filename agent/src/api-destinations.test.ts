@@ -4,7 +4,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OAuthTokens, callApiDestination } from './api-destinations.js';
+import { FakeClock } from '@esb/contracts/testing';
+import { OAuthTokens, callApiDestination, deliverWithRetries, type DeliveryOutcome, type DeliveryPolicy } from './api-destinations.js';
 
 describe('API destinations', () => {
   const seen: Array<{ method?: string; url?: string; headers: http.IncomingHttpHeaders; body: string }> = [];
@@ -81,5 +82,69 @@ describe('API destinations', () => {
 
   it('gives up on an endpoint that does not answer in time', async () => {
     await expect(callApiDestination({ name: 'hook', url: `${base}/slow`, method: 'PUT', headers: {}, query: {} }, '{}', { timeoutMs: 200 })).rejects.toThrow(/timeout|aborted/i);
+  });
+});
+
+describe('deliveries that fail (RetryPolicy, DeadLetterConfig)', () => {
+  const setup = (outcomes: DeliveryOutcome[], policy: DeliveryPolicy | undefined) => {
+    const clock = new FakeClock(Date.UTC(2026, 11, 8));
+    const tries: number[] = [];
+    const dead: Array<{ queue: string; body: string; attributes: Record<string, { StringValue: string }> }> = [];
+    const said: string[] = [];
+    const waiting = { count: 0 };
+    deliverWithRetries(
+      async () => {
+        tries.push(clock.now());
+        return outcomes.shift() ?? { ok: true, status: 200, retryable: false };
+      },
+      '{"id":1}',
+      policy,
+      { clock, waiting, deadLetter: (queue, body, attributes) => dead.push({ queue, body, attributes }), failed: (reason, retried) => said.push(`failed ${reason} ${retried}`), given: (reason, queue) => said.push(`given ${reason} ${queue}`) },
+    );
+    return { clock, tries, dead, said, waiting };
+  };
+  const down: DeliveryOutcome = { ok: false, error: 'could not reach it: fetch failed', retryable: true };
+  const policy = (retry?: DeliveryPolicy['retry']): DeliveryPolicy => ({ ruleArn: 'arn:aws:events:us-east-1:123456789012:rule/r', targetArn: 'hooks', deadLetterQueue: 'dlq', ...(retry ? { retry } : {}) });
+
+  it('tries a delivery that may pass again 1 s later, doubling, until it passes', async () => {
+    const { clock, tries, dead, said, waiting } = setup([down, { ok: false, status: 503, retryable: true }], policy());
+    const t0 = clock.now();
+    await clock.settle(10_000);
+    expect(tries.map((t) => t - t0)).toEqual([0, 1_000, 3_000]);
+    expect(dead).toEqual([]);
+    expect(said).toEqual(['failed could not reach it: fetch failed true']);
+    expect(waiting.count).toBe(0);
+  });
+
+  it('sends the event to the dead-letter queue with EventBridge\'s attributes when its tries are spent, or at once when it cannot pass', async () => {
+    const spent = setup([down, down, down], policy({ maximum_retry_attempts: 2, maximum_event_age_seconds: 3600 }));
+    await spent.clock.settle(60_000);
+    expect(spent.tries).toHaveLength(3);
+    expect(spent.dead).toEqual([
+      {
+        queue: 'dlq',
+        body: '{"id":1}',
+        attributes: {
+          RULE_ARN: { DataType: 'String', StringValue: 'arn:aws:events:us-east-1:123456789012:rule/r' },
+          TARGET_ARN: { DataType: 'String', StringValue: 'hooks' },
+          ERROR_CODE: { DataType: 'String', StringValue: 'SDK_CLIENT_ERROR' },
+          ERROR_MESSAGE: { DataType: 'String', StringValue: 'could not reach it: fetch failed' },
+          EXHAUSTED_RETRY_CONDITION: { DataType: 'String', StringValue: 'MaximumRetryAttemptsExhausted' },
+        },
+      },
+    ]);
+    const refused = setup([{ ok: false, status: 400, retryable: false }], policy());
+    await refused.clock.settle(60_000);
+    expect(refused.tries).toHaveLength(1);
+    expect(refused.dead.map((d) => [d.attributes.ERROR_CODE.StringValue, d.attributes.EXHAUSTED_RETRY_CONDITION])).toEqual([['HTTP_400', undefined]]);
+    expect(refused.said).toEqual(['failed answered 400 false', 'given answered 400 dlq']);
+  });
+
+  it('gives up when the next try would be past the event age; without a dead-letter queue the event is dropped', async () => {
+    const aged = setup(Array(20).fill(down), { targetArn: 'hooks', retry: { maximum_retry_attempts: 185, maximum_event_age_seconds: 60 } });
+    await aged.clock.settle(600_000);
+    expect(aged.tries.map((t) => (t - aged.tries[0]) / 1000)).toEqual([0, 1, 3, 7, 15, 31]);
+    expect(aged.said.at(-1)).toBe('given could not reach it: fetch failed undefined');
+    expect(aged.dead).toEqual([]);
   });
 });

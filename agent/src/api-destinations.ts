@@ -102,3 +102,80 @@ async function requestToken(oauth: OAuth, timeoutMs: number): Promise<{ token: s
   const expiresIn = Number(answer.expires_in);
   return { token: answer.access_token, expiresIn: Number.isFinite(expiresIn) && expiresIn > 0 ? expiresIn : 3600 };
 }
+
+/** Where a rule's delivery to a target goes when it fails (the target's RetryPolicy and DeadLetterConfig). */
+export interface DeliveryPolicy {
+  retry?: NonNullable<EventRuleTarget['retry_policy']>;
+  deadLetterQueue?: string;
+  ruleArn?: string;
+  targetArn: string;
+}
+
+/** EventBridge's defaults without a RetryPolicy: 185 tries over 24 hours. */
+export const DEFAULT_RETRY_POLICY = { maximum_retry_attempts: 185, maximum_event_age_seconds: 86_400 } as const;
+/** Deliveries kept waiting for their next try at once: an endpoint down under a flood of events cannot fill the agent's memory. */
+export const MAX_WAITING_DELIVERIES = 10_000;
+/** Waits between tries: 1 s, doubling, at most 5 minutes. */
+const FIRST_RETRY_MS = 1_000;
+const MAX_RETRY_MS = 300_000;
+
+export interface DeliveryOutcome {
+  /** Sent: the status; else why it failed and whether trying again may help (429, 5xx, no answer). */
+  ok: boolean;
+  status?: number;
+  error?: string;
+  retryable: boolean;
+}
+
+/**
+ * Delivers `body` by `attempt` as EventBridge delivers to a target (docs/eventbridge.md "Retries
+ * and dead-letter queues"): a failure that may pass (a 429 or 5xx answer, no answer) is tried again
+ * after 1 s, doubling up to 5 minutes, within the RetryPolicy's tries and event age; then, or at
+ * once for another failure, the event goes to the dead-letter queue with EventBridge's attributes.
+ */
+export function deliverWithRetries(
+  attempt: () => Promise<DeliveryOutcome>,
+  body: string,
+  policy: DeliveryPolicy | undefined,
+  o: {
+    clock: { now(): number; setTimeout(fn: () => void, ms: number): unknown };
+    /** Deliveries waiting to be tried again, over all targets: past MAX_WAITING_DELIVERIES one is given up at once. */
+    waiting: { count: number };
+    deadLetter(queue: string, body: string, attributes: Record<string, { DataType: 'String'; StringValue: string }>): void;
+    /** The first failure (`retried`: it will be tried again), and the end of one given up. */
+    failed(reason: string, retried: boolean): void;
+    given(reason: string, toQueue: string | undefined): void;
+  },
+): void {
+  const retry = policy?.retry ?? DEFAULT_RETRY_POLICY;
+  const firstAt = o.clock.now();
+  const run = (tries: number): void => {
+    void attempt().then((out) => {
+      if (out.ok) return;
+      const delay = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** tries);
+      const ageExceeded = o.clock.now() + delay - firstAt > retry.maximum_event_age_seconds * 1000;
+      const again = out.retryable && tries < retry.maximum_retry_attempts && !ageExceeded && o.waiting.count < MAX_WAITING_DELIVERIES;
+      if (tries === 0) o.failed(out.error ?? `answered ${out.status}`, again);
+      if (again) {
+        o.waiting.count++;
+        o.clock.setTimeout(() => {
+          o.waiting.count--;
+          run(tries + 1);
+        }, delay);
+        return;
+      }
+      const reason = out.error ?? `answered ${out.status}`;
+      const queue = policy?.deadLetterQueue;
+      o.given(reason, queue);
+      if (queue === undefined || policy === undefined) return;
+      o.deadLetter(queue, body, {
+        ...(policy.ruleArn ? { RULE_ARN: { DataType: 'String', StringValue: policy.ruleArn } } : {}),
+        TARGET_ARN: { DataType: 'String', StringValue: policy.targetArn },
+        ERROR_CODE: { DataType: 'String', StringValue: out.status !== undefined ? `HTTP_${out.status}` : 'SDK_CLIENT_ERROR' },
+        ERROR_MESSAGE: { DataType: 'String', StringValue: reason.slice(0, 1024) },
+        ...(out.retryable ? { EXHAUSTED_RETRY_CONDITION: { DataType: 'String', StringValue: ageExceeded ? 'MaximumEventAgeExhausted' : 'MaximumRetryAttemptsExhausted' } } : {}),
+      });
+    });
+  };
+  run(0);
+}

@@ -6,7 +6,8 @@
 // runs the target's GraphQL operation with it as variables, an SNS topic publishes it to its
 // subscriptions, a CloudWatch Logs log group gets it as a line. Pure matching and
 // shaping; the agent fires and sends.
-import { compileFilters, eventRuleKey, ruleArn, targetKindOf, type BusEvent, type EventRule, type EventRuleTarget, type FunctionsFile } from '@esb/contracts';
+import { compileFilters, eventRuleKey, LOCAL_ACCOUNT_ID, LOCAL_REGION, ruleArn, targetKindOf, type BusEvent, type EventRule, type EventRuleTarget, type FunctionsFile } from '@esb/contracts';
+import type { DeliveryPolicy } from './api-destinations.js';
 
 interface CompiledRule {
   rule: EventRule;
@@ -35,12 +36,12 @@ export interface TargetSenders {
   publish?(topic: string, message: string, by: string): void;
   /** Writes the input as a line of a CloudWatch Logs log group (by name). */
   log?(logGroup: string, line: string, by: string): void;
-  /** Sends the input to an API destination (an HTTP endpoint). */
-  call?(http: NonNullable<EventRuleTarget['http']>, body: string, by: string): void;
+  /** Sends the input to an API destination (an HTTP endpoint); `policy`: what is done when that fails. */
+  call?(http: NonNullable<EventRuleTarget['http']>, body: string, by: string, policy?: DeliveryPolicy): void;
 }
 
 /** Sends `body` to one target; `id` is the deduplication id a FIFO queue gets and the partition key a stream gets without a PartitionKeyPath. */
-export function sendToTarget(o: TargetSenders, target: EventRuleTarget, body: string, by: string, id: string, partitionKey = id): void {
+export function sendToTarget(o: TargetSenders, target: EventRuleTarget, body: string, by: string, id: string, partitionKey = id, rule?: string): void {
   if (target.function !== undefined) o.fire(target.function, Buffer.from(body), by);
   else if (target.state_machine !== undefined) o.start(target.state_machine, body, by);
   else if (target.stream !== undefined) o.put?.(target.stream, body, partitionKey, by);
@@ -48,7 +49,12 @@ export function sendToTarget(o: TargetSenders, target: EventRuleTarget, body: st
   else if (target.graphql_api !== undefined) o.graphql?.(target.graphql_api, target.graphql_operation!, body, by);
   else if (target.topic !== undefined) o.publish?.(target.topic, body, by);
   else if (target.log_group !== undefined) o.log?.(target.log_group, body, by);
-  else if (target.http !== undefined) o.call?.(target.http, body, by);
+  else if (target.http !== undefined) {
+    // The API destination's ARN, in the rule's region and account.
+    const [region, account] = rule ? rule.split(':').slice(3, 5) : [LOCAL_REGION, LOCAL_ACCOUNT_ID];
+    const policy: DeliveryPolicy = { targetArn: `arn:aws:events:${region}:${account}:api-destination/${target.http.name}`, ...(rule ? { ruleArn: rule } : {}), ...(target.retry_policy ? { retry: target.retry_policy } : {}), ...(target.dead_letter_queue ? { deadLetterQueue: target.dead_letter_queue } : {}) };
+    o.call?.(target.http, body, by, policy);
+  }
   else if (target.queue !== undefined) o.send(target.queue, body, by, target.message_group_id !== undefined ? { groupId: target.message_group_id, deduplicationId: id } : undefined);
 }
 
@@ -91,7 +97,8 @@ export class EventRules {
 
   /** Sends one event to every target of a rule (each its input); how many. */
   sendToTargets(rule: EventRule, event: Event): number {
-    for (const target of rule.targets) sendToTarget(this.o, target, targetInput(target, event, rule, this.o.region), `rule ${rule.name}`, event.id, partitionKey(target, event));
+    const arn = ruleArn(rule.bus, rule.name, this.o.region, event.account);
+    for (const target of rule.targets) sendToTarget(this.o, target, targetInput(target, event, rule, this.o.region), `rule ${rule.name}`, event.id, partitionKey(target, event), arn);
     return rule.targets.length;
   }
 

@@ -180,7 +180,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     expect((await app.get('/sessions/s-live')).json()).toEqual({ id: 's-live', user: 'bob' });
   }, 120_000);
 
-  it("webhook-events: a rule sends each order's detail to a partner's webhook through an API destination, with the connection's API key, the path parameter and the query parameter, and to a ledger with an OAuth token its connection gets", async () => {
+  it("webhook-events: a rule sends each order's detail to a partner's webhook through an API destination, with the connection's API key, the path parameter and the query parameter (tried again while it answers 503), and to a ledger with an OAuth token its connection gets (what it fails goes to the target's dead-letter queue)", async () => {
     const received: Array<{ method?: string; url?: string; key?: string | string[]; body: string }> = [];
     const ledger: Array<{ authorization?: string; body: string }> = [];
     const tokenRequests: Array<{ authorization?: string; body: string }> = [];
@@ -195,10 +195,12 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
         }
         if (req.url === '/ledger') {
           ledger.push({ authorization: req.headers.authorization, body });
-          return res.writeHead(req.headers.authorization === 'Bearer tok-1' ? 201 : 401).end();
+          // The ledger fails on order o-3.
+          return res.writeHead(req.headers.authorization !== 'Bearer tok-1' ? 401 : body.includes('"o-3"') ? 500 : 201).end();
         }
         received.push({ method: req.method, url: req.url, key: req.headers['x-api-key'], body });
-        res.writeHead(200).end('{}');
+        // Down for the first call: the rule's RetryPolicy tries again.
+        res.writeHead(received.length === 1 ? 503 : 200).end('{}');
       });
     });
     await new Promise<void>((r) => webhook.listen(0, '127.0.0.1', r));
@@ -212,11 +214,28 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
       expect(placed.status, placed.body).toBe(202);
       const hit = await until(() => received[0], 'the webhook called');
       expect(hit).toEqual({ method: 'POST', url: '/hooks/orders?kind=placed', key: 'k-123', body: '{"id":"o-1","total":42}' });
+      // It answered 503: the delivery was tried again a second later.
+      expect(await until(() => received[1], 'the webhook called again')).toEqual(hit);
       expect(await until(() => ledger[0], 'the ledger called')).toEqual({ authorization: 'Bearer tok-1', body: '{"id":"o-1","total":42}' });
       expect((await at('webhook-events').send('POST', '/announce', JSON.stringify({ id: 'o-2', total: 7 }))).status).toBe(202);
       await until(() => ledger[1], 'the ledger called again');
       // One token for both: asked with the client's credentials and the connection's body parameters.
       expect(tokenRequests).toEqual([{ authorization: `Basic ${Buffer.from('shop-app:sec-9').toString('base64')}`, body: 'grant_type=client_credentials&scope=ledger.write' }]);
+      // The ledger fails o-3: no retry (MaximumRetryAttempts 0), the entry goes to the dead-letter queue with EventBridge's attributes.
+      expect((await at('webhook-events').send('POST', '/announce', JSON.stringify({ id: 'o-3', total: 1 }))).status).toBe(202);
+      const sqs = new SQSClient({ endpoint: dev.info.sqs, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+      const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'webhook-events-FailedLedgerEntries' }));
+      const dead = await until(async () => (await sqs.send(new ReceiveMessageCommand({ QueueUrl, MessageAttributeNames: ['All'], WaitTimeSeconds: 1 }))).Messages?.[0], 'the failed ledger entry in the dead-letter queue', 30_000);
+      sqs.destroy();
+      expect(dead.Body).toBe('{"id":"o-3","total":1}');
+      expect(Object.fromEntries(Object.entries(dead.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue]))).toEqual({
+        RULE_ARN: 'arn:aws:events:us-east-1:123456789012:rule/webhook-events-OrderPlacedRule',
+        TARGET_ARN: 'arn:aws:events:us-east-1:123456789012:api-destination/webhook-events-LedgerApi',
+        ERROR_CODE: 'HTTP_500',
+        ERROR_MESSAGE: 'answered 500',
+        EXHAUSTED_RETRY_CONDITION: 'MaximumRetryAttemptsExhausted',
+      });
+      expect(ledger.filter((l) => l.body.includes('"o-3"'))).toHaveLength(1);
     } finally {
       webhook.closeAllConnections();
       await new Promise((r) => webhook.close(r));

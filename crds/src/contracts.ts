@@ -341,6 +341,10 @@ export const EventRuleTarget = z
     input_transformer: z.object({ paths: z.record(z.string(), z.string()).default({}), template: z.string() }).optional(),
     /** SqsParameters.MessageGroupId, for a FIFO queue. */
     message_group_id: z.string().optional(),
+    /** RetryPolicy: how often and how long a delivery that failed is tried again (default 185 times, 24 hours). */
+    retry_policy: z.object({ maximum_retry_attempts: z.number().int().min(0).max(185), maximum_event_age_seconds: z.number().int().min(60).max(86_400) }).optional(),
+    /** DeadLetterConfig: the SQS queue (its name) an event goes to once its delivery is given up. */
+    dead_letter_queue: z.string().min(1).optional(),
   })
   .refine((t) => [t.function, t.queue, t.state_machine, t.stream, t.delivery_stream, t.graphql_api, t.topic, t.log_group, t.http].filter((x) => x !== undefined).length === 1, 'a target names exactly one of function, queue, state_machine, stream, delivery_stream, graphql_api, topic, log_group or http')
   .refine((t) => (t.graphql_api === undefined) === (t.graphql_operation === undefined), 'graphql_api and graphql_operation go together')

@@ -172,8 +172,8 @@ export function targetOf(ctx: RuleReadContext, arn: string): TargetRef {
 }
 
 /**
- * The targets of a rule esb delivers to (the kinds targetOf names). Other targets, and fields esb
- * does not apply (DeadLetterConfig, RetryPolicy), are warnings.
+ * The targets of a rule esb delivers to (the kinds targetOf names), with their RetryPolicy and
+ * DeadLetterConfig. Other targets are warnings.
  */
 function ruleTargets(ctx: RuleReadContext, id: string, targets: unknown): EventRuleTarget[] {
   if (targets === undefined) return [];
@@ -196,9 +196,8 @@ function ruleTargets(ctx: RuleReadContext, id: string, targets: unknown): EventR
       ctx.warn(`${id}: ${field} (${targetId}): ${to.other} targets are not emulated; ${RECEIVERS} (docs/eventbridge.md)`);
       continue;
     }
-    for (const f of ['DeadLetterConfig', 'RetryPolicy']) if (t[f] !== undefined) unapplied.push(at(f));
     if (!('http' in to)) warnIfElsewhere(ctx, `${id}.${at('Arn')}`, to, 'events');
-    const target: EventRuleTarget = { id: targetId, ...to, ...input };
+    const target: EventRuleTarget = { id: targetId, ...to, ...input, ...deliveryPolicy(ctx, id, at, t.DeadLetterConfig, t.RetryPolicy, unapplied) };
     if ('queue' in to && isRecord(t.SqsParameters) && t.SqsParameters.MessageGroupId !== undefined) {
       if (typeof t.SqsParameters.MessageGroupId !== 'string' || t.SqsParameters.MessageGroupId === '') ctx.fail(id, at('SqsParameters.MessageGroupId'), 'must be a string');
       target.message_group_id = t.SqsParameters.MessageGroupId;
@@ -220,7 +219,37 @@ function ruleTargets(ctx: RuleReadContext, id: string, targets: unknown): EventR
 }
 
 function warnUnapplied(ctx: RuleReadContext, id: string, fields: string[]): void {
-  ctx.warn(`${id}.${fields.join(', ')}: not emulated; esb delivers each event once (a function's own asynchronous retries apply) (docs/eventbridge.md)`);
+  ctx.warn(`${id}.${fields.join(', ')}: not emulated (docs/eventbridge.md)`);
+}
+
+/**
+ * A target's RetryPolicy and DeadLetterConfig (its `Arn`, an SQS queue's): how a delivery that
+ * failed is tried again and where it goes then (docs/eventbridge.md "Retries and dead-letter
+ * queues"). A SAM DeadLetterConfig without Arn (SAM makes the queue) is added to `unapplied`.
+ */
+function deliveryPolicy(ctx: RuleReadContext, id: string, at: (f: string) => string, dlq: unknown, retry: unknown, unapplied: string[]): Pick<EventRuleTarget, 'retry_policy' | 'dead_letter_queue'> {
+  const out: Pick<EventRuleTarget, 'retry_policy' | 'dead_letter_queue'> = {};
+  if (retry !== undefined) {
+    if (!isRecord(retry)) ctx.fail(id, at('RetryPolicy'), 'must be a map with MaximumRetryAttempts and MaximumEventAgeInSeconds');
+    const whole = (field: string, value: unknown, min: number, max: number, dflt: number): number => {
+      if (value === undefined) return dflt;
+      const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) ctx.fail(id, at(`RetryPolicy.${field}`), `must be a whole number from ${min} to ${max}, not ${JSON.stringify(value)}`);
+      return n as number;
+    };
+    out.retry_policy = { maximum_retry_attempts: whole('MaximumRetryAttempts', retry.MaximumRetryAttempts, 0, 185, 185), maximum_event_age_seconds: whole('MaximumEventAgeInSeconds', retry.MaximumEventAgeInSeconds, 60, 86_400, 86_400) };
+  }
+  if (dlq !== undefined) {
+    if (!isRecord(dlq)) ctx.fail(id, at('DeadLetterConfig'), 'must be a map with Arn (an SQS queue\'s)');
+    if (dlq.Arn === undefined) unapplied.push(at('DeadLetterConfig'));
+    else {
+      const queue = typeof dlq.Arn === 'string' ? queueOfArn(dlq.Arn) : undefined;
+      if (queue === undefined) ctx.fail(id, at('DeadLetterConfig.Arn'), `must be the ARN of an SQS queue, not ${JSON.stringify(dlq.Arn)}`);
+      warnIfElsewhere(ctx, `${id}.${at('DeadLetterConfig.Arn')}`, { queue }, 'events');
+      out.dead_letter_queue = queue;
+    }
+  }
+  return out;
 }
 
 /**
@@ -268,9 +297,10 @@ export function samEventRule(ctx: RuleReadContext, ownerId: string, event: strin
     if (!isRecord(p.Target)) ctx.fail(ownerId, at('Target'), 'must be a map with Id');
     targetId = ruleName(ctx, ownerId, at('Target.Id'), p.Target.Id);
   }
-  const unapplied = ['DeadLetterConfig', 'RetryPolicy'].filter((f) => p[f] !== undefined).map(at);
+  const unapplied: string[] = [];
+  const policy = deliveryPolicy(ctx, ownerId, at, p.DeadLetterConfig, p.RetryPolicy, unapplied);
   if (unapplied.length) warnUnapplied(ctx, ownerId, unapplied);
-  return { bus, name, pattern, enabled, targets: [{ id: targetId, ...to, ...targetInput(ctx, ownerId, at, p) }] };
+  return { bus, name, pattern, enabled, targets: [{ id: targetId, ...to, ...targetInput(ctx, ownerId, at, p), ...policy }] };
 }
 
 /**

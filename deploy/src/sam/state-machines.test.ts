@@ -240,11 +240,10 @@ describe('state machines (docs/step-functions.md)', () => {
     ]);
     expect(m.rules).toEqual([
       { bus: 'orders', name: 'shop-FlowOnOrder', pattern: '{"source":["shop.orders"]}', enabled: true, targets: [{ id: 'FlowOnOrderStepFunctionsTarget', state_machine: 'shop-Flow', input_path: '$.detail' }] },
-      { bus: 'default', name: 'named-rule', pattern: '{"source": ["shop"]}', enabled: true, targets: [{ id: 'MyTarget', state_machine: 'shop-Flow', input_transformer: { paths: { id: '$.detail.id' }, template: '{"order": <id>}' } }] },
+      { bus: 'default', name: 'named-rule', pattern: '{"source": ["shop"]}', enabled: true, targets: [{ id: 'MyTarget', state_machine: 'shop-Flow', input_transformer: { paths: { id: '$.detail.id' }, template: '{"order": <id>}' }, retry_policy: { maximum_retry_attempts: 1, maximum_event_age_seconds: 86400 } }] },
       { bus: 'default', name: 'shop-FlowClassic', pattern: '{"source":["aws.ec2"]}', enabled: false, targets: [{ id: 'FlowClassicStepFunctionsTarget', state_machine: 'shop-Flow', input: '{"a": 1}' }] },
     ]);
     expect(m.warnings).toEqual([
-      "Flow.Events.Named.Properties.RetryPolicy: not emulated; esb delivers each event once (a function's own asynchronous retries apply) (docs/eventbridge.md)",
       'event type SQS is not run by esb; skipped: Flow.Queue',
     ]);
   });
@@ -322,7 +321,7 @@ describe('state machines (docs/step-functions.md)', () => {
         enabled: true,
         targets: [
           { id: 'ByRef', state_machine: 'flow', input_path: '$.detail' },
-          { id: 'ByArn', state_machine: 'flow', input: '{"fixed": true}' },
+          { id: 'ByArn', state_machine: 'flow', input: '{"fixed": true}', retry_policy: { maximum_retry_attempts: 2, maximum_event_age_seconds: 86400 } },
           { id: 'Elsewhere', state_machine: 'other-flow' },
         ],
       },
@@ -345,7 +344,6 @@ describe('state machines (docs/step-functions.md)', () => {
     ]);
     expect(m.warnings).toEqual([
       'OnOrder.Targets[2].Arn: state machine "other-flow" is not defined in this template; it is started once a deployed template defines it',
-      "OnOrder.Targets[1].RetryPolicy: not emulated; esb delivers each event once (a function's own asynchronous retries apply) (docs/eventbridge.md)",
       'Nightly.Targets[2].Arn: state machine "other-flow" is not defined in this template; it is started once a deployed template defines it',
     ]);
   });

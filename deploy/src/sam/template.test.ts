@@ -1242,7 +1242,7 @@ Targets:
     expect(m.warnings).toEqual([]);
   });
 
-  it('drops targets it does not emulate with a warning, and a rule left without targets; DeadLetterConfig and RetryPolicy are warnings', () => {
+  it('drops targets it does not emulate with a warning, and a rule left without targets; reads a target\'s RetryPolicy and DeadLetterConfig', () => {
     const m = parse(
       template(`${onOrder(`EventBusName: !Ref Orders
 EventPattern: {source: [shop.orders]}
@@ -1257,11 +1257,11 @@ Targets:
   Archive: {Type: AWS::Events::Archive, Properties: {SourceArn: !GetAtt Orders.Arn}}`),
     );
     expect(m.rules.map((r) => [r.name, r.targets.map((t) => t.id)])).toEqual([['s-OnOrder', ['ToFn']]]);
+    expect(m.rules[0].targets[0]).toMatchObject({ retry_policy: { maximum_retry_attempts: 3, maximum_event_age_seconds: 86400 }, dead_letter_queue: 'jobs.fifo' });
     const receivers = 'only Lambda functions, SQS queues, SNS topics, Step Functions state machines, Kinesis streams, Firehose delivery streams, CloudWatch Logs log groups, AppSync APIs and API destinations receive events (docs/eventbridge.md)';
     expect(m.warnings).toEqual([
       'Archive: AWS::Events::Archive is not emulated; events are not archived, so there is nothing to replay (docs/eventbridge.md)',
       `OnOrder: Targets[0] (ToBuild): CodeBuild project targets are not emulated; ${receivers}`,
-      "OnOrder.Targets[1].DeadLetterConfig, Targets[1].RetryPolicy: not emulated; esb delivers each event once (a function's own asynchronous retries apply) (docs/eventbridge.md)",
       `OnlyBatch: Targets[0] (T): Batch job queue targets are not emulated; ${receivers}`,
       'OnlyBatch: the rule has no target esb emulates; it is not run',
     ]);
@@ -1435,12 +1435,10 @@ Targets:
     );
     expect(m.rules).toEqual([
       { bus: 'orders', name: 's-FnOnOrder', pattern: '{"source":["shop.orders"]}', enabled: true, targets: [{ id: 'FnOnOrderLambdaTarget', function: 's-Fn', input_path: '$.detail' }] },
-      { bus: 'default', name: 'named-rule', pattern: '{"source": ["shop"]}', enabled: false, targets: [{ id: 'MyTarget', function: 's-Fn' }] },
+      { bus: 'default', name: 'named-rule', pattern: '{"source": ["shop"]}', enabled: false, targets: [{ id: 'MyTarget', function: 's-Fn', retry_policy: { maximum_retry_attempts: 1, maximum_event_age_seconds: 86400 } }] },
       { bus: 'default', name: 's-FnClassic', pattern: '{"source":["aws.ec2"]}', enabled: false, targets: [{ id: 'FnClassicLambdaTarget', function: 's-Fn', input: '{"a": 1}' }] },
     ]);
-    expect(m.warnings.filter((w) => !w.startsWith('skipped'))).toEqual([
-      "Fn.Events.Named.Properties.RetryPolicy: not emulated; esb delivers each event once (a function's own asynchronous retries apply) (docs/eventbridge.md)",
-    ]);
+    expect(m.warnings.filter((w) => !w.startsWith('skipped'))).toEqual([]);
   });
 
   it('names the field of a bad pattern, bus, target or event', () => {
