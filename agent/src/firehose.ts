@@ -101,6 +101,8 @@ interface Running {
   /** The config as text: a reload that changes nothing keeps the buffer. */
   key: string;
   names: FirehoseObjectNames;
+  /** The object names of the source record backup (S3BackupMode Enabled). */
+  backupNames?: FirehoseObjectNames;
   created: number;
   buffer: BufferedRecord[];
   /** The buffer's data, for buffer_mb. */
@@ -177,13 +179,15 @@ export class DeliveryStreams {
         continue;
       }
       let names: FirehoseObjectNames;
+      let backupNames: FirehoseObjectNames | undefined;
       try {
         names = firehoseObjectNames(config.destination.prefix, config.destination.error_output_prefix);
+        if (config.destination.backup) backupNames = firehoseObjectNames(config.destination.backup.prefix, undefined);
       } catch (err) {
         this.o.warn({ deliveryStream: name }, `delivery stream ${name} is not run: ${(err as Error).message}`);
         continue;
       }
-      next.set(name, { config, key, names, created: had?.created ?? this.o.clock.now(), buffer: [], bytes: 0, memory: 0, objects: 0, delivered: 0, failed: 0, lost: 0 });
+      next.set(name, { config, key, names, ...(backupNames ? { backupNames } : {}), created: had?.created ?? this.o.clock.now(), buffer: [], bytes: 0, memory: 0, objects: 0, delivered: 0, failed: 0, lost: 0 });
     }
     for (const [name, s] of this.streams) if (next.get(name) !== s) this.flush(s, 'reload');
     this.streams = next;
@@ -467,6 +471,12 @@ export class DeliveryStreams {
     const c = s.config;
     let ok: Array<{ data: Buffer; arrival: number }> = batch;
     let failed: FailedRecord[] = [];
+    const backup = c.destination.backup;
+    if (backup && s.backupNames) {
+      // The source records as they came, before the processor (S3BackupMode Enabled).
+      const time = batch.reduce((t, r) => Math.min(t, r.arrival), Infinity);
+      await this.write(s, s.backupNames.delivered(time, this.randomString), time, Buffer.concat(batch.map((r) => r.data)), batch.length, { bucket: backup.bucket, compression: backup.compression });
+    }
     if (c.destination.processor) ({ ok, failed } = await this.transform(c, batch));
     this.o.info?.({ deliveryStream: c.name, records: batch.length, written: ok.length, failed: failed.length }, `delivery stream ${c.name}: ${batch.length} records (${why})`);
     if (ok.length) {
@@ -576,9 +586,9 @@ export class DeliveryStreams {
   }
 
   /** Writes one object, retried with backoff; false (the records lost, said loudly) once the attempts are spent. */
-  private async write(s: Running, prefix: string, time: number, data: Buffer, records: number): Promise<boolean> {
+  private async write(s: Running, prefix: string, time: number, data: Buffer, records: number, to: { bucket: string; compression: 'UNCOMPRESSED' | 'GZIP'; file_extension?: string } = s.config.destination): Promise<boolean> {
     const c = s.config;
-    const d = c.destination;
+    const d = to;
     const gz = d.compression === 'GZIP';
     const key = `${prefix}${firehoseObjectSuffix(c.name, time, this.uuid(), d.file_extension ?? (gz ? '.gz' : ''))}`;
     const where = `s3://${d.bucket}/${key}`;

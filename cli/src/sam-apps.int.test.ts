@@ -1143,7 +1143,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     ]);
   }, 240_000);
 
-  it('firehose-s3: an API puts JSON events to a delivery stream (PutRecordBatch); its transformation function upper-cases them, drops some and fails what is not JSON; the objects land in the bucket as Firehose names them, the failed records under processing-failed/; an SNS topic writes its raw messages through a second, GZIP stream; a third reads a Kinesis stream', async () => {
+  it('firehose-s3: an API puts JSON events to a delivery stream (PutRecordBatch); its transformation function upper-cases them, drops some and fails what is not JSON; the objects land in the bucket as Firehose names them, the failed records under processing-failed/, the source records under the backup prefix; an SNS topic writes its raw messages through a second, GZIP stream; a third reads a Kinesis stream', async () => {
     const out = await deploy('firehose-s3');
     expect(out).not.toContain('warning');
     expect(out).toContain('FIREHOSE arn:aws:firehose:us-east-1:123456789012:deliverystream/firehose-s3-DeliveryStream -> s3://firehose-s3-destination/ via function TransformationFunction');
@@ -1162,7 +1162,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     const objects: Stored[] = await until(
       async () => {
         const all: Stored[] = (await app.get('/fh-objects')).json();
-        return ['processing-failed/', 'audit/', 'clicks/'].every((p) => all.some((o) => o.key.startsWith(p))) && all.some((o) => /^\d{4}\//.test(o.key)) ? all : undefined;
+        return ['processing-failed/', 'audit/', 'clicks/', 'source/'].every((p) => all.some((o) => o.key.startsWith(p))) && all.some((o) => /^\d{4}\//.test(o.key)) ? all : undefined;
       },
       'the delivery streams to write their objects',
       60_000,
@@ -1179,6 +1179,10 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     const failure = JSON.parse(failed[0].body);
     expect(failure).toMatchObject({ attemptsMade: 1, errorCode: 'Lambda.ProcessingFailedStatus', lambdaArn: 'arn:aws:lambda:us-east-1:123456789012:function:TransformationFunction:$LATEST' });
     expect(Buffer.from(failure.rawData, 'base64').toString()).toBe('not json');
+    // S3BackupMode Enabled: the source records as they came, before the function saw them.
+    const source = objects.filter((o) => o.key.startsWith('source/'));
+    expect(source.map((o) => o.key)).toEqual([expect.stringMatching(new RegExp(`^source/${time}${suffix('firehose-s3-DeliveryStream')}$`))]);
+    expect(source[0].body).toBe('{"id":"e1","name":"ana"}{"id":"e2","name":"bo","drop":true}{"id":"e3","name":"cy"}not json');
     // The topic's raw message, a line, through the GZIP stream.
     const audit = objects.filter((o) => o.key.startsWith('audit/'));
     expect(audit.map((o) => o.key)).toEqual([expect.stringMatching(new RegExp(`^audit/${time}${suffix('firehose-s3-AuditDeliveryStream', '.gz')}$`))]);

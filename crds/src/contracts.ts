@@ -521,6 +521,14 @@ export const DeliveryStream = z.object({
         buffer_mb: z.number().min(0.2).max(3).default(1),
       })
       .optional(),
+    /** S3BackupMode Enabled: the source records, as they came (before the processor), also go to S3BackupConfiguration's bucket. */
+    backup: z
+      .object({
+        bucket: z.string().min(1),
+        prefix: z.string().max(1024).default(''),
+        compression: z.enum(['UNCOMPRESSED', 'GZIP']).default('UNCOMPRESSED'),
+      })
+      .optional(),
   }),
 });
 export type DeliveryStream = z.infer<typeof DeliveryStream>;

@@ -101,7 +101,6 @@ AmazonOpenSearchServerlessDestinationConfiguration:
   CompressionFormat: Snappy
   CustomTimeZone: Asia/Tokyo
   DataFormatConversionConfiguration: {Enabled: true}
-  S3BackupMode: Enabled
   ProcessingConfiguration:
     Processors:
       - {Type: AppendDelimiterToRecord, Parameters: []}
@@ -119,8 +118,20 @@ Extra: 2`);
       'Hose.ExtendedS3DestinationConfiguration.CustomTimeZone: not applied; object names use UTC (docs/firehose.md)',
       'Hose.ExtendedS3DestinationConfiguration.ProcessingConfiguration.Processors[0]: a AppendDelimiterToRecord processor is not applied; records pass it unchanged (docs/firehose.md)',
       'Hose.ExtendedS3DestinationConfiguration.ProcessingConfiguration.Processors[1].Parameters (BufferIntervalInSeconds): not applied; the function gets each batch as it is written (docs/firehose.md)',
-      'Hose.ExtendedS3DestinationConfiguration.DataFormatConversionConfiguration, ExtendedS3DestinationConfiguration.S3BackupMode, ExtendedS3DestinationConfiguration.Mystery, Extra: not applied by esb; records are written as they come (docs/firehose.md)',
+      'Hose.ExtendedS3DestinationConfiguration.DataFormatConversionConfiguration, ExtendedS3DestinationConfiguration.Mystery, Extra: not applied by esb; records are written as they come (docs/firehose.md)',
     ]);
+  });
+
+  it('reads S3BackupMode Enabled with its S3BackupConfiguration as where the source records are kept too; Enabled without one fails naming it', () => {
+    const m = stream(`ExtendedS3DestinationConfiguration:
+  BucketARN: !GetAtt Bucket.Arn
+  S3BackupMode: Enabled
+  S3BackupConfiguration: {BucketARN: !GetAtt Bucket.Arn, Prefix: source/, CompressionFormat: GZIP, RoleARN: arn:aws:iam::123456789012:role/r}`);
+    expect(m.deliveryStreams[0].destination.backup).toEqual({ bucket: m.deliveryStreams[0].destination.bucket, prefix: 'source/', compression: 'GZIP' });
+    expect(m.warnings).toEqual([]);
+    expect(stream('ExtendedS3DestinationConfiguration: {BucketARN: !GetAtt Bucket.Arn, S3BackupMode: Disabled}').deliveryStreams[0].destination.backup).toBeUndefined();
+    const e = templateErrorOf(() => stream('ExtendedS3DestinationConfiguration: {BucketARN: !GetAtt Bucket.Arn, S3BackupMode: Enabled}'));
+    expect([e.field, e.reason]).toEqual(['ExtendedS3DestinationConfiguration.S3BackupConfiguration', 'is required with S3BackupMode Enabled: a map with BucketARN']);
   });
 
   it('warns of a bucket, stream or processor this template does not declare, and keeps the stream', () => {

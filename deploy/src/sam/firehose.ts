@@ -120,11 +120,30 @@ export function readDeliveryStream(ctx: FirehoseReadContext, id: string, props: 
 
   const unapplied: string[] = [];
   if (isRecord(d.DataFormatConversionConfiguration) && d.DataFormatConversionConfiguration.Enabled !== false && d.DataFormatConversionConfiguration.Enabled !== 'false') unapplied.push(at('DataFormatConversionConfiguration'));
-  if ((d.S3BackupMode !== undefined && d.S3BackupMode !== 'Disabled') || d.S3BackupConfiguration !== undefined) unapplied.push(at(d.S3BackupConfiguration !== undefined ? 'S3BackupConfiguration' : 'S3BackupMode'));
+  const backup = readBackup(ctx, id, at, d.S3BackupMode, d.S3BackupConfiguration);
+  if (backup) destination.backup = backup;
   unapplied.push(...Object.keys(d).filter((k) => !DESTINATION_PROPERTIES.has(k)).map(at));
   unapplied.push(...Object.keys(props).filter((k) => !STREAM_PROPERTIES.has(k)));
   if (unapplied.length) ctx.warn(`${id}.${unapplied.join(', ')}: not applied by esb; records are written as they come (${DOC})`);
   return { name, source, destination };
+}
+
+/** S3BackupMode Enabled with its S3BackupConfiguration (BucketARN, Prefix, CompressionFormat): where the source records are kept too. */
+function readBackup(ctx: FirehoseReadContext, id: string, at: (f: string) => string, mode: unknown, config: unknown): DeliveryStream['destination']['backup'] {
+  if (mode === undefined || mode === 'Disabled') return undefined;
+  if (mode !== 'Enabled') ctx.fail(id, at('S3BackupMode'), `must be Disabled or Enabled, not ${JSON.stringify(mode)}`);
+  if (!isRecord(config)) return ctx.fail(id, at('S3BackupConfiguration'), 'is required with S3BackupMode Enabled: a map with BucketARN');
+  const bucket = typeof config.BucketARN === 'string' ? BUCKET_ARN.exec(config.BucketARN)?.[1] : undefined;
+  if (bucket === undefined) return ctx.fail(id, at('S3BackupConfiguration.BucketARN'), `must be the ARN of an S3 bucket (!GetAtt Bucket.Arn), not ${JSON.stringify(config.BucketARN)}`);
+  if (!ctx.bucketDeclared(bucket)) ctx.warn(`${id}.${at('S3BackupConfiguration.BucketARN')}: bucket "${bucket}" is not declared in this template; objects are written to it once it exists`);
+  const prefix = config.Prefix === undefined ? '' : String(config.Prefix);
+  try {
+    firehoseObjectNames(prefix, undefined);
+  } catch (err) {
+    if (!(err instanceof FirehosePrefixError)) throw err;
+    ctx.fail(id, at('S3BackupConfiguration.Prefix'), err.message);
+  }
+  return { bucket, prefix, compression: config.CompressionFormat === 'GZIP' ? 'GZIP' : 'UNCOMPRESSED' };
 }
 
 /** ProcessingConfiguration: the Lambda processor (one), its retries and buffer size; other processors are warned about. */
