@@ -860,6 +860,11 @@ export async function createAgent(opts: AgentOptions): Promise<Agent> {
     invoke: (fn, payload) => agent.invoke(fn, payload),
     functionArn: (fn) => functionArn(region, fn),
     ...(endpoints.s3 ? { putObject: createS3ObjectWriter({ endpoint: endpoints.s3, region, credentials }) } : {}),
+    // HTTP endpoint destinations: Firehose waits up to 3 minutes for an answer.
+    post: async (url, headers, body) => {
+      const res = await fetch(url, { method: 'POST', headers, body: new Uint8Array(body), signal: AbortSignal.timeout(180_000) });
+      return { status: res.status, body: await res.text() };
+    },
     warn: (fields, message) => log.warn(fields, message),
     error: (fields, message) => log.error(fields, message),
     info: (fields, message) => log.info(fields, message),

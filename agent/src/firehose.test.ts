@@ -18,6 +18,7 @@ interface Setup {
   putObject?: (bucket: string, key: string, body: Buffer, attempt: number) => Promise<void>;
   s3?: boolean;
   limits?: Partial<FirehoseLimits>;
+  post?: (url: string, headers: Record<string, string>, body: Buffer) => Promise<{ status: number; body: string }>;
 }
 
 function setup(o: Setup = {}) {
@@ -47,6 +48,7 @@ function setup(o: Setup = {}) {
             objects.push({ bucket, key, body });
           },
         }),
+    ...(o.post ? { post: o.post } : {}),
     warn: (_f, m) => warnings.push(m),
     error: (_f, m) => errors.push(m),
     limits: { invokeRetryMs: 0, retryBaseMs: 0, ...o.limits },
@@ -156,6 +158,47 @@ describe('Firehose delivery streams: buffering', () => {
     await pump();
     expect(objects).toHaveLength(1);
     expect((await putBatch('hose', ['ok'])).body).toMatchObject({ FailedPutCount: 0 });
+  });
+});
+
+describe('Firehose delivery streams: HTTP endpoints', () => {
+  it("sends a batch as Firehose's request (id, time, base64 records; access key, common attributes, gzip), tried again until the endpoint answers 200 with the request's id", async () => {
+    const requests: Array<{ url: string; headers: Record<string, string>; body: any }> = [];
+    let calls = 0;
+    const { objects, pump, putBatch, ds, warnings } = setup({
+      streams: { hose: { name: 'hose', destination: { bucket: 'sink', buffer_seconds: 0, http: { url: 'http://partner.test/ingest', access_key: 'k-1', gzip: true, common_attributes: { env: 'dev' }, retry_seconds: 300, backup_all: true } } } },
+      post: async (url, headers, body) => {
+        const parsed = JSON.parse(gunzipSync(body).toString());
+        requests.push({ url, headers, body: parsed });
+        calls++;
+        return calls === 1 ? { status: 503, body: '' } : { status: 200, body: JSON.stringify({ requestId: parsed.requestId, timestamp: 1 }) };
+      },
+    });
+    await putBatch('hose', ['{"a":1}', '{"b":2}']);
+    await pump();
+    expect(requests).toHaveLength(2);
+    expect(requests[1].url).toBe('http://partner.test/ingest');
+    expect(requests[1].headers).toMatchObject({ 'content-type': 'application/json', 'content-encoding': 'gzip', 'x-amz-firehose-access-key': 'k-1', 'x-amz-firehose-common-attributes': '{"commonAttributes":{"env":"dev"}}', 'x-amz-firehose-source-arn': 'arn:aws:firehose:eu-west-1:123456789012:deliverystream/hose' });
+    expect(requests[1].headers['x-amz-firehose-request-id']).toBe(requests[1].body.requestId);
+    expect(requests[1].body.records.map((r: { data: string }) => Buffer.from(r.data, 'base64').toString())).toEqual(['{"a":1}', '{"b":2}']);
+    // AllData: the bucket gets the records too.
+    expect(objects.map((o) => o.body.toString())).toEqual(['{"a":1}{"b":2}']);
+    expect(ds.list()[0]).toMatchObject({ deliveredRecords: 2, failedRecords: 0 });
+    expect(warnings).toEqual([expect.stringContaining('HttpEndpoint.ResponseStatus503: the endpoint answered 503; trying again for up to 300 s')]);
+  });
+
+  it('puts what the endpoint did not take under http-endpoint-failed/ once its retry time is spent', async () => {
+    const { objects, pump, putBatch, ds } = setup({
+      streams: { hose: { name: 'hose', destination: { bucket: 'sink', buffer_seconds: 0, http: { url: 'http://partner.test/ingest', retry_seconds: 0 } } } },
+      post: async () => {
+        throw new Error('connect ECONNREFUSED');
+      },
+    });
+    await putBatch('hose', ['x']);
+    await pump();
+    expect(objects.map((o) => o.key)).toEqual([expect.stringMatching(/^http-endpoint-failed\/2026\/01\/02\/03\/hose-1-/)]);
+    expect(JSON.parse(objects[0].body.toString())).toMatchObject({ attemptsMade: 1, errorCode: 'HttpEndpoint.RequestFailed', errorMessage: 'connect ECONNREFUSED', rawData: b64('x'), EndpointUrl: 'http://partner.test/ingest' });
+    expect(ds.list()[0]).toMatchObject({ deliveredRecords: 0, failedRecords: 1 });
   });
 });
 

@@ -69,6 +69,8 @@ export interface DeliveryStreamsOptions {
   functionArn(fn: string): string;
   /** Writes one object (S3 PutObject); absent when the agent has no S3 endpoint. */
   putObject?(bucket: string, key: string, body: Buffer): Promise<void>;
+  /** Sends one request to an HTTP endpoint destination: its status and body (rejects when it does not answer). */
+  post?(url: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; body: string }>;
   warn(fields: Record<string, unknown>, message: string): void;
   error(fields: Record<string, unknown>, message: string): void;
   info?(fields: Record<string, unknown>, message: string): void;
@@ -479,7 +481,8 @@ export class DeliveryStreams {
     }
     if (c.destination.processor) ({ ok, failed } = await this.transform(c, batch));
     this.o.info?.({ deliveryStream: c.name, records: batch.length, written: ok.length, failed: failed.length }, `delivery stream ${c.name}: ${batch.length} records (${why})`);
-    if (ok.length) {
+    if (ok.length && c.destination.http) await this.deliverToEndpoint(s, c.destination.http, ok);
+    else if (ok.length) {
       const time = ok.reduce((t, r) => Math.min(t, r.arrival), Infinity);
       if (await this.write(s, s.names.delivered(time, this.randomString), time, Buffer.concat(ok.map((r) => r.data)), ok.length)) s.delivered += ok.length;
     }
@@ -493,6 +496,63 @@ export class DeliveryStreams {
       this.o.warn({ deliveryStream: c.name, failed: failed.length }, `delivery stream ${c.name}: ${failed.length} records failed their transformation (${failed[0].errorCode}: ${failed[0].errorMessage}); they go under the error prefix`);
       await this.write(s, s.names.failed(time, 'processing-failed', this.randomString), time, Buffer.from(lines.join('')), failed.length);
     }
+  }
+
+  /**
+   * The records to an HTTP endpoint destination, as Firehose sends them (docs/firehose.md "HTTP
+   * endpoints"): one request `{requestId, timestamp, records: [{data}]}`, answered 200 with the
+   * request's id; tried again for the destination's retry_seconds, then the records go to the
+   * bucket under the error prefix (`http-endpoint-failed`). With backup_all the bucket gets them all too.
+   */
+  private async deliverToEndpoint(s: Running, http: NonNullable<DeliveryStream['destination']['http']>, records: Array<{ data: Buffer; arrival: number }>): Promise<void> {
+    const c = s.config;
+    const time = records.reduce((t, r) => Math.min(t, r.arrival), Infinity);
+    if (http.backup_all) await this.write(s, s.names.delivered(time, this.randomString), time, Buffer.concat(records.map((r) => r.data)), records.length);
+    const started = this.o.clock.now();
+    let wait = this.limits.retryBaseMs;
+    let attempts = 0;
+    let why = '';
+    for (;;) {
+      attempts++;
+      const requestId = this.uuid();
+      const json = JSON.stringify({ requestId, timestamp: this.o.clock.now(), records: records.map((r) => ({ data: r.data.toString('base64') })) });
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        'x-amz-firehose-protocol-version': '1.0',
+        'x-amz-firehose-request-id': requestId,
+        'x-amz-firehose-source-arn': deliveryStreamArn(c.name, this.o.region),
+        ...(http.access_key !== undefined ? { 'x-amz-firehose-access-key': http.access_key } : {}),
+        ...(Object.keys(http.common_attributes).length ? { 'x-amz-firehose-common-attributes': JSON.stringify({ commonAttributes: http.common_attributes }) } : {}),
+        ...(http.gzip ? { 'content-encoding': 'gzip' } : {}),
+      };
+      try {
+        if (!this.o.post) throw new Error('the agent cannot make HTTP requests');
+        const answer = await this.o.post(http.url, headers, http.gzip ? await gzipAsync(json) : Buffer.from(json));
+        let answeredId: unknown;
+        try {
+          answeredId = (JSON.parse(answer.body) as { requestId?: unknown }).requestId;
+        } catch {
+          answeredId = undefined;
+        }
+        if (answer.status === 200 && answeredId === requestId) {
+          s.delivered += records.length;
+          return;
+        }
+        why = answer.status === 200 ? `HttpEndpoint.InvalidResponseFromDestination: the answer does not name the request ${requestId}` : `HttpEndpoint.ResponseStatus${answer.status}: the endpoint answered ${answer.status}`;
+      } catch (err) {
+        why = `HttpEndpoint.RequestFailed: ${err instanceof Error ? err.message : String(err)}`;
+      }
+      if (this.closing || this.o.clock.now() + wait - started >= http.retry_seconds * 1000) break;
+      if (attempts === 1) this.o.warn({ deliveryStream: c.name, url: http.url }, `delivery stream ${c.name}: ${http.url}: ${why}; trying again for up to ${http.retry_seconds} s`);
+      await this.sleep(wait);
+      wait = Math.min(wait * 2, this.limits.maxRetryMs);
+    }
+    s.failed += records.length;
+    const [errorCode, ...message] = why.split(': ');
+    const now = this.o.clock.now();
+    const lines = records.map((r) => JSON.stringify({ attemptsMade: attempts, arrivalTimestamp: r.arrival, errorCode, errorMessage: message.join(': '), attemptEndingTimestamp: now, rawData: r.data.toString('base64'), EndpointUrl: http.url }) + '\n');
+    this.o.warn({ deliveryStream: c.name, url: http.url, records: records.length }, `delivery stream ${c.name}: ${http.url} did not take ${records.length} records after ${attempts} attempts (${why}); they go under the error prefix`);
+    await this.write(s, s.names.failed(time, 'http-endpoint-failed', this.randomString), time, Buffer.from(lines.join('')), records.length);
   }
 
   /** The batch through the processor, in invocations of at most its buffer_mb; the Ok records in order, and those that failed. */

@@ -1143,7 +1143,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     ]);
   }, 240_000);
 
-  it('firehose-s3: an API puts JSON events to a delivery stream (PutRecordBatch); its transformation function upper-cases them, drops some and fails what is not JSON; the objects land in the bucket as Firehose names them, the failed records under processing-failed/, the source records under the backup prefix; an SNS topic writes its raw messages through a second, GZIP stream; a third reads a Kinesis stream', async () => {
+  it('firehose-s3: an API puts JSON events to a delivery stream (PutRecordBatch); its transformation function upper-cases them, drops some and fails what is not JSON; the objects land in the bucket as Firehose names them, the failed records under processing-failed/, the source records under the backup prefix; an SNS topic writes its raw messages through a second, GZIP stream and to a partner\'s HTTP endpoint, whose failures land in the bucket; a third reads a Kinesis stream', async () => {
     const out = await deploy('firehose-s3');
     expect(out).not.toContain('warning');
     expect(out).toContain('FIREHOSE arn:aws:firehose:us-east-1:123456789012:deliverystream/firehose-s3-DeliveryStream -> s3://firehose-s3-destination/ via function TransformationFunction');
@@ -1162,7 +1162,7 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     const objects: Stored[] = await until(
       async () => {
         const all: Stored[] = (await app.get('/fh-objects')).json();
-        return ['processing-failed/', 'audit/', 'clicks/', 'source/'].every((p) => all.some((o) => o.key.startsWith(p))) && all.some((o) => /^\d{4}\//.test(o.key)) ? all : undefined;
+        return ['processing-failed/', 'audit/', 'clicks/', 'source/', 'partner/'].every((p) => all.some((o) => o.key.startsWith(p))) && all.some((o) => /^\d{4}\//.test(o.key)) ? all : undefined;
       },
       'the delivery streams to write their objects',
       60_000,
@@ -1187,6 +1187,12 @@ describe('public SAM app shapes, deployed unchanged (esb dev, process runtime)',
     const audit = objects.filter((o) => o.key.startsWith('audit/'));
     expect(audit.map((o) => o.key)).toEqual([expect.stringMatching(new RegExp(`^audit/${time}${suffix('firehose-s3-AuditDeliveryStream', '.gz')}$`))]);
     expect(audit[0].body).toBe('order 7 shipped\n');
+    // The partner's HTTP endpoint does not resolve: the message lands under the failed prefix, as Firehose writes it.
+    const partner = objects.filter((o) => o.key.startsWith('partner/'));
+    expect(partner.map((o) => o.key)).toEqual([expect.stringMatching(new RegExp(`^partner/http-endpoint-failed/${time}${suffix('firehose-s3-PartnerDeliveryStream')}$`))]);
+    const undelivered = JSON.parse(partner[0].body);
+    expect(undelivered).toMatchObject({ errorCode: 'HttpEndpoint.RequestFailed', EndpointUrl: 'https://ingest.partner.example/firehose' });
+    expect(Buffer.from(undelivered.rawData, 'base64').toString()).toBe('order 7 shipped\n');
     // The Kinesis stream's records, in the order they were put.
     const clicks = objects.filter((o) => o.key.startsWith('clicks/'));
     expect(clicks.map((o) => o.key)).toEqual([expect.stringMatching(new RegExp(`^clicks/${time}${suffix('firehose-s3-ClicksDeliveryStream')}$`))]);

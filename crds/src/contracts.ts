@@ -521,6 +521,22 @@ export const DeliveryStream = z.object({
         buffer_mb: z.number().min(0.2).max(3).default(1),
       })
       .optional(),
+    /**
+     * HttpEndpointDestinationConfiguration: the records go to this endpoint as Firehose's HTTP
+     * endpoint requests (docs/firehose.md "HTTP endpoints"); `bucket` (S3Configuration) then
+     * gets what the endpoint did not take, or every record with `backup_all` (S3BackupMode AllData).
+     */
+    http: z
+      .object({
+        url: z.string().regex(/^https?:\/\//, 'must be an http(s) URL'),
+        access_key: z.string().optional(),
+        gzip: z.boolean().default(false),
+        common_attributes: z.record(z.string(), z.string()).default({}),
+        /** RetryOptions.DurationInSeconds: how long a batch the endpoint did not take is tried again. */
+        retry_seconds: z.number().int().min(0).max(7200).default(300),
+        backup_all: z.boolean().default(false),
+      })
+      .optional(),
     /** S3BackupMode Enabled: the source records, as they came (before the processor), also go to S3BackupConfiguration's bucket. */
     backup: z
       .object({

@@ -84,9 +84,9 @@ AmazonOpenSearchServerlessDestinationConfiguration:
   IndexName: i
   S3Configuration: {BucketARN: !GetAtt Bucket.Arn}`);
     expect(other.deliveryStreams).toEqual([]);
-    expect(other.warnings).toEqual(['Hose.AmazonOpenSearchServerlessDestinationConfiguration: esb delivers to Amazon S3 only (ExtendedS3DestinationConfiguration, S3DestinationConfiguration); this delivery stream is not run (docs/firehose.md)']);
-    for (const field of ['HttpEndpointDestinationConfiguration', 'RedshiftDestinationConfiguration', 'SplunkDestinationConfiguration', 'SnowflakeDestinationConfiguration', 'IcebergDestinationConfiguration', 'AmazonopensearchserviceDestinationConfiguration']) {
-      expect(stream(`${field}: {}`).warnings).toEqual([expect.stringMatching(new RegExp(`^Hose\\.${field}: esb delivers to Amazon S3 only .*docs/firehose\\.md\\)$`))]);
+    expect(other.warnings).toEqual(['Hose.AmazonOpenSearchServerlessDestinationConfiguration: esb delivers to Amazon S3 (ExtendedS3DestinationConfiguration, S3DestinationConfiguration) and HTTP endpoints (HttpEndpointDestinationConfiguration) only; this delivery stream is not run (docs/firehose.md)']);
+    for (const field of ['RedshiftDestinationConfiguration', 'SplunkDestinationConfiguration', 'SnowflakeDestinationConfiguration', 'IcebergDestinationConfiguration', 'AmazonopensearchserviceDestinationConfiguration']) {
+      expect(stream(`${field}: {}`).warnings).toEqual([expect.stringMatching(new RegExp(`^Hose\\.${field}: esb delivers to Amazon S3 .* only; .*docs/firehose\\.md\\)$`))]);
     }
     expect(stream(`DeliveryStreamType: MSKAsSource\n${S3}`).warnings).toEqual(['Hose.DeliveryStreamType: MSKAsSource delivery streams are not emulated; esb runs DirectPut and KinesisStreamAsSource; this delivery stream is not run (docs/firehose.md)']);
     expect(stream('DeliveryStreamName: bare').warnings).toEqual(['Hose.ExtendedS3DestinationConfiguration: missing: the delivery stream has no destination; this delivery stream is not run (docs/firehose.md)']);
@@ -120,6 +120,23 @@ Extra: 2`);
       'Hose.ExtendedS3DestinationConfiguration.ProcessingConfiguration.Processors[1].Parameters (BufferIntervalInSeconds): not applied; the function gets each batch as it is written (docs/firehose.md)',
       'Hose.ExtendedS3DestinationConfiguration.DataFormatConversionConfiguration, ExtendedS3DestinationConfiguration.Mystery, Extra: not applied by esb; records are written as they come (docs/firehose.md)',
     ]);
+  });
+
+  it('reads an HTTP endpoint destination: Url, AccessKey, ContentEncoding, CommonAttributes, RetryOptions, and the S3Configuration that gets what it does not take; the Url and S3Configuration are required', () => {
+    const m = stream(`HttpEndpointDestinationConfiguration:
+  EndpointConfiguration: {Url: "https://api.example.test/ingest", Name: partner, AccessKey: k-1}
+  RequestConfiguration: {ContentEncoding: GZIP, CommonAttributes: [{AttributeName: env, AttributeValue: dev}]}
+  RetryOptions: {DurationInSeconds: 60}
+  BufferingHints: {IntervalInSeconds: 5, SizeInMBs: 1}
+  S3BackupMode: AllData
+  RoleARN: arn:aws:iam::123456789012:role/r
+  S3Configuration: {BucketARN: !GetAtt Bucket.Arn, Prefix: failed/, RoleARN: arn:aws:iam::123456789012:role/r}`);
+    expect(m.deliveryStreams[0].destination).toMatchObject({ prefix: 'failed/', buffer_seconds: 5, buffer_mb: 1, http: { url: 'https://api.example.test/ingest', access_key: 'k-1', gzip: true, common_attributes: { env: 'dev' }, retry_seconds: 60, backup_all: true } });
+    expect(m.warnings).toEqual([]);
+    const noUrl = templateErrorOf(() => stream('HttpEndpointDestinationConfiguration: {EndpointConfiguration: {}, S3Configuration: {BucketARN: !GetAtt Bucket.Arn}}'));
+    expect(noUrl.field).toBe('HttpEndpointDestinationConfiguration.EndpointConfiguration.Url');
+    const noBucket = templateErrorOf(() => stream('HttpEndpointDestinationConfiguration: {EndpointConfiguration: {Url: "http://x.test"}}'));
+    expect(noBucket.field).toBe('HttpEndpointDestinationConfiguration.S3Configuration');
   });
 
   it('reads S3BackupMode Enabled with its S3BackupConfiguration as where the source records are kept too; Enabled without one fails naming it', () => {
@@ -191,9 +208,9 @@ describe('SNS subscriptions of protocol firehose', () => {
   });
 
   it('warns of a stream it does not run or that is not in the template; refuses an Endpoint that is no delivery stream', () => {
-    const unrun = sub('RawMessageDelivery: false', 'HttpEndpointDestinationConfiguration: {}');
+    const unrun = sub('RawMessageDelivery: false', 'SplunkDestinationConfiguration: {}');
     expect(unrun.subscriptions).toEqual([]);
-    expect(unrun.warnings).toEqual([expect.stringContaining('Hose.HttpEndpointDestinationConfiguration: esb delivers to Amazon S3 only'), 'Sub: delivery stream "hose" is not run by esb (see its warning); the subscription delivers nothing (docs/firehose.md)']);
+    expect(unrun.warnings).toEqual([expect.stringContaining('Hose.SplunkDestinationConfiguration: esb delivers to Amazon S3'), 'Sub: delivery stream "hose" is not run by esb (see its warning); the subscription delivers nothing (docs/firehose.md)']);
     const elsewhere = parse('  Sub:\n    Type: AWS::SNS::Subscription\n    Properties: {TopicArn: !Ref Topic, Protocol: firehose, Endpoint: "arn:aws:firehose:us-east-1:123456789012:deliverystream/other"}\n');
     expect(elsewhere.subscriptions).toEqual([{ topic: 'orders', id: 'Sub', delivery_stream: 'other', filter_scope: 'MessageAttributes', raw: false }]);
     expect(elsewhere.warnings).toEqual(['Sub.Endpoint: delivery stream "other" is not declared in this template; it receives messages once a deployed template declares it']);

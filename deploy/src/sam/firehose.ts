@@ -1,5 +1,6 @@
 // Firehose delivery streams of a template (docs/firehose.md): AWS::KinesisFirehose::DeliveryStream
-// to Amazon S3 (ExtendedS3DestinationConfiguration or S3DestinationConfiguration), fed directly
+// to Amazon S3 (ExtendedS3DestinationConfiguration or S3DestinationConfiguration) or to an HTTP
+// endpoint (HttpEndpointDestinationConfiguration, its failures to S3), fed directly
 // (PutRecord, PutRecordBatch, SNS) or by a Kinesis stream, read into functions.yml
 // `delivery_streams`. Other destinations and sources are a warning, and the stream is not run.
 // Pure: property values come in resolved.
@@ -17,14 +18,16 @@ const OTHER_DESTINATIONS = [
   'AmazonOpenSearchServerlessDestinationConfiguration',
   'ElasticsearchDestinationConfiguration',
   'RedshiftDestinationConfiguration',
-  'HttpEndpointDestinationConfiguration',
   'SplunkDestinationConfiguration',
   'SnowflakeDestinationConfiguration',
   'IcebergDestinationConfiguration',
 ];
 const SOURCE_TYPES = ['DirectPut', 'KinesisStreamAsSource', 'MSKAsSource', 'DatabaseAsSource'];
 /** Top-level properties read, or with no local meaning (encryption, tags, throughput hints). */
-const STREAM_PROPERTIES = new Set(['DeliveryStreamName', 'DeliveryStreamType', 'KinesisStreamSourceConfiguration', ...S3_DESTINATIONS, ...OTHER_DESTINATIONS, 'MSKSourceConfiguration', 'DatabaseSourceConfiguration', 'DeliveryStreamEncryptionConfigurationInput', 'DirectPutSourceConfiguration', 'Tags']);
+const HTTP_DESTINATION = 'HttpEndpointDestinationConfiguration';
+/** HTTP endpoint destination properties read, or with no local meaning. */
+const HTTP_PROPERTIES = new Set(['EndpointConfiguration', 'RequestConfiguration', 'RetryOptions', 'S3BackupMode', 'S3Configuration', 'BufferingHints', 'ProcessingConfiguration', 'RoleARN', 'CloudWatchLoggingOptions', 'SecretsManagerConfiguration']);
+const STREAM_PROPERTIES = new Set(['DeliveryStreamName', 'DeliveryStreamType', 'KinesisStreamSourceConfiguration', ...S3_DESTINATIONS, HTTP_DESTINATION, ...OTHER_DESTINATIONS, 'MSKSourceConfiguration', 'DatabaseSourceConfiguration', 'DeliveryStreamEncryptionConfigurationInput', 'DirectPutSourceConfiguration', 'Tags']);
 /** S3 destination properties read, or with no local meaning (roles, encryption, logging). */
 const DESTINATION_PROPERTIES = new Set(['BucketARN', 'Prefix', 'ErrorOutputPrefix', 'BufferingHints', 'CompressionFormat', 'FileExtension', 'CustomTimeZone', 'ProcessingConfiguration', 'RoleARN', 'EncryptionConfiguration', 'CloudWatchLoggingOptions', 'DataFormatConversionConfiguration', 'DynamicPartitioningConfiguration', 'S3BackupMode', 'S3BackupConfiguration']);
 const BUCKET_ARN = /^arn:aws[\w-]*:s3:::([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])$/;
@@ -64,10 +67,11 @@ export function readDeliveryStream(ctx: FirehoseReadContext, id: string, props: 
   } else if (kinesis !== undefined) ctx.fail(id, 'KinesisStreamSourceConfiguration', 'applies only to DeliveryStreamType KinesisStreamAsSource');
 
   const other = OTHER_DESTINATIONS.find((d) => props[d] !== undefined);
-  if (other !== undefined) return notRun(other, 'esb delivers to Amazon S3 only (ExtendedS3DestinationConfiguration, S3DestinationConfiguration)');
-  const given = S3_DESTINATIONS.filter((d) => props[d] !== undefined);
+  if (other !== undefined) return notRun(other, 'esb delivers to Amazon S3 (ExtendedS3DestinationConfiguration, S3DestinationConfiguration) and HTTP endpoints (HttpEndpointDestinationConfiguration) only');
+  const given = [...S3_DESTINATIONS, HTTP_DESTINATION].filter((d) => props[d] !== undefined);
   if (given.length > 1) ctx.fail(id, given[1], `a delivery stream has one destination; ${given[0]} is given too`);
   if (given.length === 0) return notRun('ExtendedS3DestinationConfiguration', 'missing: the delivery stream has no destination');
+  if (given[0] === HTTP_DESTINATION) return readHttpDestination(ctx, id, props, name, source);
   const field = given[0];
   const d = props[field];
   if (!isRecord(d)) ctx.fail(id, field, 'must be a map with BucketARN');
@@ -124,6 +128,54 @@ export function readDeliveryStream(ctx: FirehoseReadContext, id: string, props: 
   if (backup) destination.backup = backup;
   unapplied.push(...Object.keys(d).filter((k) => !DESTINATION_PROPERTIES.has(k)).map(at));
   unapplied.push(...Object.keys(props).filter((k) => !STREAM_PROPERTIES.has(k)));
+  if (unapplied.length) ctx.warn(`${id}.${unapplied.join(', ')}: not applied by esb; records are written as they come (${DOC})`);
+  return { name, source, destination };
+}
+
+/**
+ * HttpEndpointDestinationConfiguration (docs/firehose.md "HTTP endpoints"): the endpoint's Url and
+ * AccessKey, the request's ContentEncoding and CommonAttributes, RetryOptions, and the
+ * S3Configuration bucket that gets what the endpoint did not take (every record with AllData).
+ */
+function readHttpDestination(ctx: FirehoseReadContext, id: string, props: Record<string, unknown>, name: string, source: DeliveryStream['source']): DeliveryStream {
+  const d = props[HTTP_DESTINATION];
+  const at = (f: string) => `${HTTP_DESTINATION}.${f}`;
+  if (!isRecord(d)) return ctx.fail(id, HTTP_DESTINATION, 'must be a map with EndpointConfiguration and S3Configuration');
+  const endpoint = isRecord(d.EndpointConfiguration) ? d.EndpointConfiguration : undefined;
+  const url = endpoint?.Url;
+  if (typeof url !== 'string' || !/^https?:\/\//.test(url)) return ctx.fail(id, at('EndpointConfiguration.Url'), `must be the endpoint's http(s) URL, not ${JSON.stringify(url)}`);
+  const http: NonNullable<DeliveryStream['destination']['http']> = { url, gzip: false, common_attributes: {}, retry_seconds: 300, backup_all: false };
+  if (typeof endpoint?.AccessKey === 'string') http.access_key = endpoint.AccessKey;
+  const request = isRecord(d.RequestConfiguration) ? d.RequestConfiguration : {};
+  if (request.ContentEncoding !== undefined && request.ContentEncoding !== 'NONE' && request.ContentEncoding !== 'GZIP') ctx.fail(id, at('RequestConfiguration.ContentEncoding'), `must be NONE or GZIP, not ${JSON.stringify(request.ContentEncoding)}`);
+  http.gzip = request.ContentEncoding === 'GZIP';
+  for (const [i, a] of (Array.isArray(request.CommonAttributes) ? request.CommonAttributes : []).entries()) {
+    if (!isRecord(a) || typeof a.AttributeName !== 'string' || typeof a.AttributeValue !== 'string') ctx.fail(id, at(`RequestConfiguration.CommonAttributes[${i}]`), 'must be {AttributeName, AttributeValue}');
+    http.common_attributes[a.AttributeName as string] = a.AttributeValue as string;
+  }
+  if (isRecord(d.RetryOptions)) http.retry_seconds = wholeSetting(ctx, id, at('RetryOptions.DurationInSeconds'), d.RetryOptions.DurationInSeconds, 0, 7200) ?? 300;
+  if (d.S3BackupMode !== undefined && d.S3BackupMode !== 'FailedDataOnly' && d.S3BackupMode !== 'AllData') ctx.fail(id, at('S3BackupMode'), `must be FailedDataOnly or AllData, not ${JSON.stringify(d.S3BackupMode)}`);
+  http.backup_all = d.S3BackupMode === 'AllData';
+  const s3 = d.S3Configuration;
+  if (!isRecord(s3)) return ctx.fail(id, at('S3Configuration'), 'is required: the bucket that gets what the endpoint does not take (a map with BucketARN)');
+  const bucket = typeof s3.BucketARN === 'string' ? BUCKET_ARN.exec(s3.BucketARN)?.[1] : undefined;
+  if (bucket === undefined) return ctx.fail(id, at('S3Configuration.BucketARN'), `must be the ARN of an S3 bucket (!GetAtt Bucket.Arn), not ${JSON.stringify(s3.BucketARN)}`);
+  if (!ctx.bucketDeclared(bucket)) ctx.warn(`${id}.${at('S3Configuration.BucketARN')}: bucket "${bucket}" is not declared in this template; objects are written to it once it exists`);
+  const destination: DeliveryStream['destination'] = { bucket, prefix: typeof s3.Prefix === 'string' ? s3.Prefix : '', buffer_seconds: 300, buffer_mb: 5, compression: s3.CompressionFormat === 'GZIP' ? 'GZIP' : 'UNCOMPRESSED', http };
+  if (typeof s3.ErrorOutputPrefix === 'string' && s3.ErrorOutputPrefix !== '') destination.error_output_prefix = s3.ErrorOutputPrefix;
+  try {
+    firehoseObjectNames(destination.prefix, destination.error_output_prefix);
+  } catch (err) {
+    if (!(err instanceof FirehosePrefixError)) throw err;
+    ctx.fail(id, at('S3Configuration.Prefix'), err.message);
+  }
+  if (isRecord(d.BufferingHints)) {
+    destination.buffer_seconds = wholeSetting(ctx, id, at('BufferingHints.IntervalInSeconds'), d.BufferingHints.IntervalInSeconds, 0, 900) ?? 300;
+    destination.buffer_mb = wholeSetting(ctx, id, at('BufferingHints.SizeInMBs'), d.BufferingHints.SizeInMBs, 1, 128) ?? 5;
+  }
+  const processor = readProcessing(ctx, id, at('ProcessingConfiguration'), d.ProcessingConfiguration);
+  if (processor) destination.processor = processor;
+  const unapplied = [...Object.keys(d).filter((k) => !HTTP_PROPERTIES.has(k)).map(at), ...Object.keys(props).filter((k) => !STREAM_PROPERTIES.has(k))];
   if (unapplied.length) ctx.warn(`${id}.${unapplied.join(', ')}: not applied by esb; records are written as they come (${DOC})`);
   return { name, source, destination };
 }
