@@ -1,7 +1,7 @@
 // The agent: runs the functions of functions.yml as instances behind the Lambda Runtime API.
 // createAgent() wires the pool, a driver (process or docker), logs and schedules together.
 import { createGraphqlCaller } from './appsync-targets.js';
-import { busArn, canonicalJson, CA_BUNDLE_FILE, CA_CERT_FILE, customRuntimeEntry, ensureLocalCa, isJavaRuntime, lineageOf, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, localQueueUrl, nextSlice, RECURSION_LIMIT, SLICE_BUDGET_MS, withLineage } from '@esb/contracts';
+import { isMissingQueue, busArn, canonicalJson, CA_BUNDLE_FILE, CA_CERT_FILE, customRuntimeEntry, ensureLocalCa, isJavaRuntime, lineageOf, LOCAL_ACCOUNT_ID, LOCAL_CREDENTIALS, LOCAL_REGION, localQueueUrl, nextSlice, RECURSION_LIMIT, SLICE_BUDGET_MS, withLineage } from '@esb/contracts';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdtemp, rm } from 'node:fs/promises';
@@ -182,9 +182,6 @@ export function functionArn(region: string, name: string): string {
 
 /** Tries at sending to a queue that does not exist (yet), 0.25 s apart and doubling: about 8 s in all. */
 const MISSING_QUEUE_ATTEMPTS = 6;
-
-/** Whether SQS answered that the queue does not exist. */
-const isMissingQueue = (err: unknown): boolean => /NonExistentQueue|QueueDoesNotExist/.test(`${(err as { name?: string })?.name ?? ''} ${(err as { Code?: string })?.Code ?? ''} ${String(err)}`);
 
 /** A functions.yml of more functions than this is applied in slices. */
 export const FUNCTIONS_SLICE = 100;

@@ -105,6 +105,8 @@ export class Executions {
   /** The bytes all executions in memory hold (Execution.bytes summed). */
   private bytes = 0;
 
+  /** Each ended execution's redrive point, with what it was read from. */
+  private readonly redrivePoints = new WeakMap<Execution, { definition: Definition; events: number; point: RedrivePoint | { why: string } }>();
   constructor(private readonly o: ExecutionsOptions) {}
 
   /** The machines of functions.yml; one whose definition does not check is left out with a warning naming the field. */
@@ -357,7 +359,13 @@ export class Executions {
     if (machine.config.type === 'EXPRESS') return { why: 'Express executions cannot be redriven' };
     if ((e.redriveCount ?? 0) >= MAX_REDRIVES) return { why: `Execution was redriven ${MAX_REDRIVES} times, the most it may be` };
     if (this.o.clock.now() - (e.stopDate ?? e.startDate) > REDRIVE_WINDOW_MS) return { why: 'Execution ended more than 14 days ago' };
-    const point = redrivePoint(machine.definition, e.history);
+    // Read from the history once per ended run (DescribeExecution is polled; a history may hold 25,000 events).
+    let cached = this.redrivePoints.get(e);
+    if (!cached || cached.definition !== machine.definition || cached.events !== e.history.length) {
+      cached = { definition: machine.definition, events: e.history.length, point: redrivePoint(machine.definition, e.history) };
+      this.redrivePoints.set(e, cached);
+    }
+    const point = cached.point;
     return 'why' in point ? point : { machine, point };
   }
 

@@ -511,7 +511,7 @@ export class DeliveryStreams {
     const started = this.o.clock.now();
     let wait = this.limits.retryBaseMs;
     let attempts = 0;
-    let why = '';
+    let failure = { code: '', message: '' };
     for (;;) {
       attempts++;
       const requestId = this.uuid();
@@ -538,20 +538,19 @@ export class DeliveryStreams {
           s.delivered += records.length;
           return;
         }
-        why = answer.status === 200 ? `HttpEndpoint.InvalidResponseFromDestination: the answer does not name the request ${requestId}` : `HttpEndpoint.ResponseStatus${answer.status}: the endpoint answered ${answer.status}`;
+        failure = answer.status === 200 ? { code: 'HttpEndpoint.InvalidResponseFromDestination', message: `the answer does not name the request ${requestId}` } : { code: `HttpEndpoint.ResponseStatus${answer.status}`, message: `the endpoint answered ${answer.status}` };
       } catch (err) {
-        why = `HttpEndpoint.RequestFailed: ${err instanceof Error ? err.message : String(err)}`;
+        failure = { code: 'HttpEndpoint.RequestFailed', message: err instanceof Error ? err.message : String(err) };
       }
       if (this.closing || this.o.clock.now() + wait - started >= http.retry_seconds * 1000) break;
-      if (attempts === 1) this.o.warn({ deliveryStream: c.name, url: http.url }, `delivery stream ${c.name}: ${http.url}: ${why}; trying again for up to ${http.retry_seconds} s`);
+      if (attempts === 1) this.o.warn({ deliveryStream: c.name, url: http.url }, `delivery stream ${c.name}: ${http.url}: ${failure.code}: ${failure.message}; trying again for up to ${http.retry_seconds} s`);
       await this.sleep(wait);
       wait = Math.min(wait * 2, this.limits.maxRetryMs);
     }
     s.failed += records.length;
-    const [errorCode, ...message] = why.split(': ');
     const now = this.o.clock.now();
-    const lines = records.map((r) => JSON.stringify({ attemptsMade: attempts, arrivalTimestamp: r.arrival, errorCode, errorMessage: message.join(': '), attemptEndingTimestamp: now, rawData: r.data.toString('base64'), EndpointUrl: http.url }) + '\n');
-    this.o.warn({ deliveryStream: c.name, url: http.url, records: records.length }, `delivery stream ${c.name}: ${http.url} did not take ${records.length} records after ${attempts} attempts (${why}); they go under the error prefix`);
+    const lines = records.map((r) => JSON.stringify({ attemptsMade: attempts, arrivalTimestamp: r.arrival, errorCode: failure.code, errorMessage: failure.message, attemptEndingTimestamp: now, rawData: r.data.toString('base64'), EndpointUrl: http.url }) + '\n');
+    this.o.warn({ deliveryStream: c.name, url: http.url, records: records.length }, `delivery stream ${c.name}: ${http.url} did not take ${records.length} records after ${attempts} attempts (${failure.code}: ${failure.message}); they go under the error prefix`);
     await this.write(s, s.names.failed(time, 'http-endpoint-failed', this.randomString), time, Buffer.from(lines.join('')), records.length);
   }
 

@@ -483,20 +483,12 @@ export class QueueStore {
         stranded++;
         continue;
       }
-      this.remove(source, message);
-      delete message.receipt;
+      // Back as a message not received yet.
       delete message.deadLetterSourceArn;
       delete message.firstReceiveAt;
       delete message.lastReceiveAt;
       message.receiveCount = 0;
-      message.visibleAt = now;
-      message.delayedUntil = now;
-      if (target.fifo) {
-        message.sequenceNumber = this.nextSequence(target);
-        message.sentAt = now;
-      }
-      this.add(target, message);
-      this.onChange(target.name);
+      this.moveMessage(source, message, target, now);
       task.moved++;
     }
     if (task.moved > 0) this.onChange(source.name);
@@ -886,20 +878,25 @@ export class QueueStore {
   }
 
   private moveToDeadLetterQueue(source: Queue, message: Message, target: Queue, now: number): void {
+    message.deadLetterSourceArn = queueArn(source.name, undefined, this.account);
+    this.moveMessage(source, message, target, now);
+    this.onChange(source.name);
+  }
+
+  /** A message to another queue, visible there at once (a redrive policy's move, a move task's). */
+  private moveMessage(source: Queue, message: Message, target: Queue, now: number): void {
     this.remove(source, message);
     delete message.receipt;
     message.visibleAt = now;
     message.delayedUntil = now;
-    message.deadLetterSourceArn = queueArn(source.name, undefined, this.account);
-    // A FIFO dead-letter queue keeps the group order by a new sequence number, and its
-    // retention counts from the move (a standard one keeps the original timestamp).
+    // A FIFO queue keeps the group order by a new sequence number, and its retention counts from
+    // the move (a standard one keeps the original timestamp).
     if (target.fifo) {
       message.sequenceNumber = this.nextSequence(target);
       message.sentAt = now;
     }
     this.add(target, message);
     this.onChange(target.name);
-    this.onChange(source.name);
   }
 
   private nextSequence(queue: Queue): string {
